@@ -1,0 +1,16 @@
+#!/usr/bin/env node
+// `npm test`: type-checks every workspace, then runs all jest projects (unit tests beside the code
+// and the cross-component tests in test/). Extra arguments go to jest.
+import { spawnSync } from 'node:child_process';
+
+function step(title, command, args) {
+  process.stdout.write(`\n== ${title}\n`);
+  const result = spawnSync(command, args, { stdio: 'inherit' });
+  return result.status ?? 1;
+}
+
+const jestArgs = process.argv.slice(2);
+const typecheck = step('type-check (tsc -b)', 'npx', ['tsc', '-b', 'tsconfig.build.json']);
+const jest = step('tests (jest)', 'npx', ['jest', '--ci', ...jestArgs]);
+if (typecheck !== 0) process.stdout.write('\ntype-check failed\n');
+process.exit(typecheck || jest);
