@@ -1,0 +1,71 @@
+import { defaultParameterValues, gateKinds, gateStageByKey, gateStages } from './index';
+import type { GateKind } from './index';
+
+const allKinds: GateKind[] = ['approval', 'verification', 'policy'];
+
+/** Replaces every `${…}` expression with JSON null, as if each evaluated to null. */
+function withExpressionsAsNull(template: string): string {
+  return template.replace(/\$\{[^}]*\}/g, 'null');
+}
+
+describe('gate stage catalog', () => {
+  it('defines one stage per kind with the kind it is filed under', () => {
+    for (const kind of allKinds) expect(gateStages[kind].kind).toBe(kind);
+    expect([...gateKinds].sort()).toEqual([...allKinds].sort());
+  });
+
+  it('uses the stage keys Deck and Orca share', () => {
+    expect(gateStages.approval.key).toBe('isdApprovalGate');
+    expect(gateStages.verification.key).toBe('isdVerificationGate');
+    expect(gateStages.policy.key).toBe('isdPolicyGate');
+    expect(gateStageByKey('isdPolicyGate')).toBe(gateStages.policy);
+    expect(gateStageByKey('webhook')).toBeUndefined();
+  });
+
+  it.each(allKinds)('renders a %s payload template that is valid JSON once expressions evaluate', (kind) => {
+    const stage = gateStages[kind];
+    const payload = JSON.parse(withExpressionsAsNull(stage.payloadTemplate)) as Record<string, unknown>;
+    for (const parameter of stage.parameters) expect(payload).toHaveProperty(parameter.name);
+    expect(payload).toHaveProperty('executionId');
+    expect(payload).toHaveProperty('stageId');
+  });
+
+  it.each(allKinds)('passes every %s value through #toJson so a string cannot break the JSON', (kind) => {
+    const expressions = gateStages[kind].payloadTemplate.match(/\$\{[^}]*\}/g) ?? [];
+    expect(expressions.length).toBeGreaterThan(3);
+    for (const expression of expressions) expect(expression.startsWith('${#toJson(')).toBe(true);
+  });
+
+  it.each(allKinds)('keeps %s SpEL free of ":" so Spring does not read it as a placeholder default', (kind) => {
+    const stage = gateStages[kind];
+    const templates = [stage.payloadTemplate, stage.cancelEndpointTemplate ?? '', stage.cancelPayloadTemplate ?? ''];
+    for (const expression of templates.join('\n').match(/\$\{[^}]*\}/g) ?? []) expect(expression).not.toContain(':');
+  });
+
+  it.each(allKinds)('keeps the %s status words in disjoint groups', (kind) => {
+    const { running, success, terminal, canceled } = gateStages[kind].statuses;
+    const all = [...running, ...success, ...terminal, ...canceled].map((word) => word.toUpperCase());
+    expect(new Set(all).size).toBe(all.length);
+    expect(success.length).toBeGreaterThan(0);
+  });
+
+  it('lets the approval expire before Orca times the stage out', () => {
+    const approval = gateStages.approval;
+    const timeout = approval.parameters.find((parameter) => parameter.name === 'timeoutMs');
+    expect(typeof timeout?.defaultValue).toBe('number');
+    expect(approval.stageDefaults.stageTimeoutMs).toBeGreaterThan(timeout?.defaultValue as number);
+  });
+
+  it('gives approval and verification a cancel endpoint and policy none', () => {
+    expect(gateStages.approval.cancelEndpointTemplate).toBe('${statusEndpoint}/cancel');
+    expect(gateStages.verification.cancelEndpointTemplate).toBe('${statusEndpoint}/cancel');
+    expect(gateStages.policy.cancelEndpointTemplate).toBeUndefined();
+  });
+
+  it('returns fresh default parameter values each time', () => {
+    const first = defaultParameterValues(gateStages.verification);
+    expect(first).toEqual({ lifetimeMs: 1_800_000, intervalMs: 300_000, thresholds: { pass: 80, marginal: 60 } });
+    (first.thresholds as { pass: number }).pass = 1;
+    expect(defaultParameterValues(gateStages.verification).thresholds).toEqual({ pass: 80, marginal: 60 });
+  });
+});

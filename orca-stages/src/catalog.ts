@@ -1,0 +1,392 @@
+// The stage catalog: one typed definition per ISD gate. Everything Spinnaker needs to run a gate as a
+// preconfigured webhook stage (Orca's `webhook.preconfigured`, Deck's stage keys and defaults, Gate's
+// proxies) is derived from these three objects, so they are the single source of truth.
+//
+// Orca facts this file relies on (spinnaker/orca orca-webhook, see ../README.md for the full list):
+// - the preconfigured YAML overwrites url/method/headers/payload in the stage context
+//   (PreconfiguredWebhookStage.java), so users cannot redirect a gate elsewhere;
+// - `stageTimeoutMs` and `retryStatusCodes` are read only from the stage JSON (WebhookStage.StageData),
+//   never from YAML, so they are `stageDefaults` the Deck plugin writes into new stages;
+// - SpEL in the payload is evaluated on every task run and a failed expression is left as literal
+//   `${…}` text (ContextParameterProcessor), so every inserted value goes through `#toJson(...)` and
+//   the sidecars reject literal `${` with 400.
+
+/** The three kinds of gate ISD adds to Spinnaker. */
+export type GateKind = 'approval' | 'verification' | 'policy';
+
+/** Stage type keys: Orca's `webhook.preconfigured[].type` and Deck's `IStageTypeConfig.key`. */
+export type GateStageKey = 'isdApprovalGate' | 'isdVerificationGate' | 'isdPolicyGate';
+
+/** The sidecar service that answers a gate; also the Gate proxy id (`/proxies/{service}/**`). */
+export type SidecarService = 'visibility' | 'autopilot' | 'sapor';
+
+/** One user-facing input of a gate stage; its value lives at `stage.parameterValues[name]`. */
+export interface StageParameter {
+  /** Key inside `stage.parameterValues`. */
+  name: string;
+  /** Label the Deck editor shows. */
+  label: string;
+  /** JSON type of the value the Deck editor writes. */
+  type: 'string' | 'number' | 'boolean' | 'string[]' | 'object' | 'array';
+  /** Whether the sidecar rejects a create without it (400 naming the field). */
+  required: boolean;
+  /** Value the Deck editor puts into new stages; absent means no default. */
+  defaultValue?: unknown;
+  /** One or two sentences of help text. */
+  help: string;
+}
+
+/**
+ * Stage-JSON fields Orca honours only from the stage itself (WebhookStage.StageData and
+ * StageExecutionImpl.getParentWithTimeout), never from `orca-local.yml`. The Deck plugin must put
+ * these into new stages as `IStageTypeConfig.defaults`.
+ */
+export interface StageDefaults {
+  /** Overall stage timeout; MonitorWebhookTask otherwise gives up after 1 hour. */
+  stageTimeoutMs: number;
+  /** Extra monitor status codes to retry besides 5xx and 429 (MonitorWebhookTask `retryStatusCodes`). */
+  retryStatusCodes: number[];
+  /** Must stay true: the gate answers asynchronously and Orca has to poll it. */
+  waitForCompletion: true;
+  /** Stage failure stops the pipeline, as users expect of a gate. */
+  failPipeline: true;
+}
+
+/** Status words a gate's monitor endpoint returns at `$.status`, grouped as Orca maps them. */
+export interface GateStatuses {
+  /** Words meaning "still working"; Orca keeps polling (unknown words do the same). */
+  running: string[];
+  /** Words Orca maps to SUCCEEDED (`successStatuses`). */
+  success: string[];
+  /** Words Orca maps to TERMINAL (`terminalStatuses`). */
+  terminal: string[];
+  /** Words Orca maps to CANCELED (`canceledStatuses`). */
+  canceled: string[];
+}
+
+/** HTTP methods Orca's webhook stage can use for create and cancel. */
+export type WebhookMethod = 'POST' | 'PUT' | 'GET' | 'DELETE' | 'PATCH';
+
+/** The typed definition of one gate stage. */
+export interface GateStage {
+  kind: GateKind;
+  key: GateStageKey;
+  /** Name in Deck's stage picker and in the preconfigured webhook list. */
+  label: string;
+  /** One-line description shown in Deck. */
+  description: string;
+  /** Sidecar that serves this gate. */
+  service: SidecarService;
+  /** User inputs, stored under `stage.parameterValues`. */
+  parameters: StageParameter[];
+  /** Stage-JSON defaults Orca only reads from the stage (see StageDefaults). */
+  stageDefaults: StageDefaults;
+  /** Status words at `statusJsonPath` in the monitor body. */
+  statuses: GateStatuses;
+  /** Path appended to the sidecar base URL for create, e.g. `/api/v1/approvals`. */
+  createPath: string;
+  /** Create method. */
+  method: WebhookMethod;
+  /** SpEL JSON template Orca evaluates and sends as the create body. */
+  payloadTemplate: string;
+  /** How Orca finds the status URL: the `Location` header of the 202. */
+  statusUrlResolution: 'locationHeader';
+  /** JSONPath of the status word in the monitor body. */
+  statusJsonPath: '$.status';
+  /** JSONPath of a human progress message in the monitor body (must be a string there). */
+  progressJsonPath?: string;
+  /** Cancel endpoint as SpEL (resolved against the stage context), or absent when the gate has none. */
+  cancelEndpointTemplate?: string;
+  /** Cancel method. */
+  cancelMethod?: WebhookMethod;
+  /** Cancel body template (JSON text); Orca sends it as is after SpEL. */
+  cancelPayloadTemplate?: string;
+}
+
+/** Header carrying Orca's service token to the sidecars (value from a secret reference, never a literal). */
+export const serviceTokenHeader = 'X-ISD-Service-Token';
+
+/** Header a trusted Gate-side hop adds to prove a request came through Gate (see README, trust model). */
+export const gateTokenHeader = 'X-ISD-Gate-Token';
+
+/** Stage-context key under which every gate's user inputs live. */
+export const parameterValuesKey = 'parameterValues';
+
+/** Deck stage JSON alias that makes Orca route a stage to PreconfiguredWebhookStage (DefaultStageResolver). */
+export const preconfiguredWebhookAlias = 'preconfiguredWebhook';
+
+// SpEL fragments shared by the payloads. `#toJson` makes every value valid JSON (strings quoted, null
+// as null) and kork refuses to emit `${` from it, so a value cannot smuggle in a second expression.
+// None of these may contain ':' — Spring resolves `${a:b}` in orca-local.yml as a property
+// placeholder with a default before Orca ever sees it (checked in render.ts).
+const spel = {
+  application: '${#toJson(execution.application)}',
+  pipelineName: '${#toJson(execution.name)}',
+  pipelineId: '${#toJson(execution.pipelineConfigId)}',
+  executionId: '${#toJson(execution.id)}',
+  stageId: '${#toJson(#currentStage().id)}',
+  triggeredBy: '${#toJson(#currentUser())}',
+  parameter: (name: string): string => `\${#toJson(${parameterValuesKey}['${name}'])}`,
+};
+
+/** Builds a JSON template from (key, SpEL fragment) pairs, one key per line so diffs stay readable. */
+function jsonTemplate(fields: Array<[string, string]>): string {
+  const lines = fields.map(([key, value], index) => `  "${key}": ${value}${index < fields.length - 1 ? ',' : ''}`);
+  return ['{', ...lines, '}'].join('\n');
+}
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+const HOUR_MS = 60 * 60 * 1000;
+const MINUTE_MS = 60 * 1000;
+
+const approvalParameters: StageParameter[] = [
+  {
+    name: 'approverGroups',
+    label: 'Approver groups',
+    type: 'array',
+    required: true,
+    defaultValue: [],
+    help: 'List of {name, required}: each group (a Fiat role) must give `required` approvals before the gate opens.',
+  },
+  {
+    name: 'allowSelfApproval',
+    label: 'Allow self-approval',
+    type: 'boolean',
+    required: false,
+    defaultValue: false,
+    help: 'Whether the user who triggered the pipeline may approve their own execution.',
+  },
+  {
+    name: 'timeoutMs',
+    label: 'Approval timeout (ms)',
+    type: 'number',
+    required: true,
+    defaultValue: DAY_MS,
+    help: 'After this long without a decision the gate reports `expired`; keep it below the stage timeout.',
+  },
+  {
+    name: 'instructions',
+    label: 'Instructions',
+    type: 'string',
+    required: false,
+    defaultValue: '',
+    help: 'Markdown shown to approvers next to the evidence.',
+  },
+  {
+    name: 'evidence',
+    label: 'Evidence',
+    type: 'array',
+    required: false,
+    defaultValue: [],
+    help: "List of {connector: 'jenkins'|'git'|'jira'|'sonarqube'|'verification'|'http', ...params} the gate gathers for approvers.",
+  },
+  {
+    name: 'autoDecision',
+    label: 'Automatic decision',
+    type: 'object',
+    required: false,
+    help: "Optional {policyPath, mode: 'approve'|'reject'|'recommend'}: a policy evaluated on activation that can decide or recommend.",
+  },
+];
+
+const verificationParameters: StageParameter[] = [
+  {
+    name: 'template',
+    label: 'Verification template',
+    type: 'object',
+    required: true,
+    help: 'The {name, version?} of the metric/log template that defines what is compared.',
+  },
+  {
+    name: 'baseline',
+    label: 'Baseline scope',
+    type: 'object',
+    required: true,
+    help: 'Scope labels selecting the baseline series (e.g. {namespace, deployment}).',
+  },
+  {
+    name: 'canary',
+    label: 'Canary scope',
+    type: 'object',
+    required: true,
+    help: 'Scope labels selecting the canary series.',
+  },
+  {
+    name: 'startTime',
+    label: 'Start time',
+    type: 'string',
+    required: false,
+    help: 'ISO-8601 start of the analysis window; absent means when the gate is created.',
+  },
+  {
+    name: 'lifetimeMs',
+    label: 'Analysis lifetime (ms)',
+    type: 'number',
+    required: true,
+    defaultValue: 30 * MINUTE_MS,
+    help: 'Total length of the analysis.',
+  },
+  {
+    name: 'intervalMs',
+    label: 'Interval (ms)',
+    type: 'number',
+    required: true,
+    defaultValue: 5 * MINUTE_MS,
+    help: 'Length of one scoring interval; the lifetime is split into intervals.',
+  },
+  {
+    name: 'thresholds',
+    label: 'Score thresholds',
+    type: 'object',
+    required: true,
+    defaultValue: { pass: 80, marginal: 60 },
+    help: 'Final score >= pass is `pass`, >= marginal is `marginal`, below is `fail`.',
+  },
+  {
+    name: 'judge',
+    label: 'Judge',
+    type: 'string',
+    required: false,
+    help: 'Name of the judge algorithm; absent means the service default.',
+  },
+];
+
+const policyParameters: StageParameter[] = [
+  {
+    name: 'policy',
+    label: 'Policy',
+    type: 'string',
+    required: true,
+    help: 'Package path of the Rego policy to evaluate, e.g. `isd/deploy/allowed`.',
+  },
+  {
+    name: 'params',
+    label: 'Parameters',
+    type: 'object',
+    required: false,
+    defaultValue: {},
+    help: 'Extra input passed to the policy as `input.params`.',
+  },
+];
+
+/** The approval gate: N-of-M approvals from groups, with evidence, served by visibility. */
+const approvalGate: GateStage = {
+  kind: 'approval',
+  key: 'isdApprovalGate',
+  label: 'ISD Approval Gate',
+  description: 'Waits for the required approvals from approver groups, with evidence gathered for them.',
+  service: 'visibility',
+  parameters: approvalParameters,
+  stageDefaults: {
+    // The approval's own expiry (timeoutMs, default 24 h) must fire first so users see `expired`
+    // rather than Orca's generic stage timeout.
+    stageTimeoutMs: DAY_MS + 10 * MINUTE_MS,
+    retryStatusCodes: [],
+    waitForCompletion: true,
+    failPipeline: true,
+  },
+  statuses: { running: ['activated'], success: ['approved'], terminal: ['rejected', 'expired'], canceled: ['canceled'] },
+  createPath: '/api/v1/approvals',
+  method: 'POST',
+  payloadTemplate: jsonTemplate([
+    ['application', spel.application],
+    ['pipelineName', spel.pipelineName],
+    ['pipelineId', spel.pipelineId],
+    ['executionId', spel.executionId],
+    ['stageId', spel.stageId],
+    ['triggeredBy', spel.triggeredBy],
+    ...approvalParameters.map((parameter): [string, string] => [parameter.name, spel.parameter(parameter.name)]),
+  ]),
+  statusUrlResolution: 'locationHeader',
+  statusJsonPath: '$.status',
+  // CreateWebhookTask stores the resolved Location as `statusEndpoint` in the stage context.
+  cancelEndpointTemplate: '${statusEndpoint}/cancel',
+  cancelMethod: 'POST',
+  cancelPayloadTemplate: '{}',
+};
+
+/** The verification gate: canary vs baseline analysis, served by autopilot. */
+const verificationGate: GateStage = {
+  kind: 'verification',
+  key: 'isdVerificationGate',
+  label: 'ISD Verification Gate',
+  description: 'Scores canary against baseline metrics and logs and passes, fails or flags a marginal result.',
+  service: 'autopilot',
+  parameters: verificationParameters,
+  stageDefaults: {
+    stageTimeoutMs: 4 * HOUR_MS,
+    retryStatusCodes: [],
+    waitForCompletion: true,
+    failPipeline: true,
+  },
+  // `marginal` is terminal by default; render values can move it to success (see values.ts).
+  statuses: { running: ['running'], success: ['pass'], terminal: ['fail', 'marginal', 'error'], canceled: ['canceled'] },
+  createPath: '/api/v1/verifications',
+  method: 'POST',
+  payloadTemplate: jsonTemplate([
+    ['application', spel.application],
+    ['executionId', spel.executionId],
+    ['stageId', spel.stageId],
+    ...verificationParameters.map((parameter): [string, string] => [parameter.name, spel.parameter(parameter.name)]),
+  ]),
+  statusUrlResolution: 'locationHeader',
+  statusJsonPath: '$.status',
+  cancelEndpointTemplate: '${statusEndpoint}/cancel',
+  cancelMethod: 'POST',
+  cancelPayloadTemplate: '{}',
+};
+
+/** The policy gate: a Rego decision taken on create, served by sapor. */
+const policyGate: GateStage = {
+  kind: 'policy',
+  key: 'isdPolicyGate',
+  label: 'ISD Policy Gate',
+  description: 'Evaluates a Rego policy against the execution and allows or denies the pipeline to continue.',
+  service: 'sapor',
+  parameters: policyParameters,
+  stageDefaults: {
+    stageTimeoutMs: 10 * MINUTE_MS,
+    retryStatusCodes: [],
+    waitForCompletion: true,
+    failPipeline: true,
+  },
+  // Decided on create; the monitor only reads the stored decision, so there is nothing to cancel.
+  statuses: { running: [], success: ['allow'], terminal: ['deny'], canceled: [] },
+  createPath: '/api/v1/policy-gates',
+  method: 'POST',
+  payloadTemplate: jsonTemplate([
+    ['application', spel.application],
+    ['pipelineName', spel.pipelineName],
+    ['pipelineId', spel.pipelineId],
+    ['executionId', spel.executionId],
+    ['stageId', spel.stageId],
+    ['triggeredBy', spel.triggeredBy],
+    ...policyParameters.map((parameter): [string, string] => [parameter.name, spel.parameter(parameter.name)]),
+  ]),
+  statusUrlResolution: 'locationHeader',
+  statusJsonPath: '$.status',
+};
+
+/** Every gate stage by kind: the single source of truth for Orca YAML, Gate proxies and Deck keys. */
+export const gateStages: Record<GateKind, GateStage> = {
+  approval: approvalGate,
+  verification: verificationGate,
+  policy: policyGate,
+};
+
+/** Every gate kind, in pipeline-editor order. */
+export const gateKinds: readonly GateKind[] = ['policy', 'verification', 'approval'];
+
+/** Finds a gate by its stage key, or undefined when the key is not an ISD gate. */
+export function gateStageByKey(key: string): GateStage | undefined {
+  return Object.values(gateStages).find((stage) => stage.key === key);
+}
+
+/** The `parameterValues` defaults of a gate: what a new stage starts with in Deck. */
+export function defaultParameterValues(stage: GateStage): Record<string, unknown> {
+  const values: Record<string, unknown> = {};
+  for (const parameter of stage.parameters) {
+    if (parameter.defaultValue !== undefined) values[parameter.name] = structuredClone(parameter.defaultValue);
+  }
+  return values;
+}
