@@ -1,0 +1,443 @@
+// Two-sample statistics used by the judges. Every function is pure and checked against SciPy
+// (see scipy-reference.test.ts); conventions (continuity correction, tie handling, quantile type)
+// follow SciPy/R so the numbers can be compared one to one.
+import { fisherFSf, kolmogorovSf, logGamma, normalPpf, normalSf, studentTTwoSidedP } from './special';
+
+/** Summary statistics of one sample, as reported beside every metric decision. */
+export interface SampleSummary {
+  count: number;
+  mean: number;
+  standardDeviation: number;
+  min: number;
+  max: number;
+  median: number;
+}
+
+/** Ascending copy of `values` (numeric sort, never lexicographic). */
+export function sortAscending(values: readonly number[]): number[] {
+  return Array.from(Float64Array.from(values).sort());
+}
+
+/** Arithmetic mean; NaN for an empty sample. */
+export function mean(values: readonly number[]): number {
+  if (values.length === 0) return Number.NaN;
+  let sum = 0;
+  for (const value of values) sum += value;
+  return sum / values.length;
+}
+
+/** Sample variance with Bessel's correction (ddof = 1); NaN below two values. */
+export function sampleVariance(values: readonly number[]): number {
+  const n = values.length;
+  if (n < 2) return Number.NaN;
+  const m = mean(values);
+  let sum = 0;
+  for (const value of values) sum += (value - m) * (value - m);
+  return sum / (n - 1);
+}
+
+/** Percentile `p` in [0, 100] of an ascending sample with linear interpolation (R type 7, NumPy's default). */
+export function percentileSorted(sorted: readonly number[], p: number): number {
+  const n = sorted.length;
+  if (n === 0) return Number.NaN;
+  const h = ((n - 1) * p) / 100;
+  const lower = Math.floor(h);
+  const upper = Math.min(lower + 1, n - 1);
+  const low = sorted[lower]!;
+  return low + (h - lower) * (sorted[upper]! - low);
+}
+
+/** Median of a sample. */
+export function median(values: readonly number[]): number {
+  return percentileSorted(sortAscending(values), 50);
+}
+
+/** Count, mean, standard deviation (ddof 1), min, max and median of a sample. */
+export function summarize(values: readonly number[]): SampleSummary {
+  const sorted = sortAscending(values);
+  const n = sorted.length;
+  return {
+    count: n,
+    mean: mean(sorted),
+    standardDeviation: Math.sqrt(sampleVariance(sorted)),
+    min: n ? sorted[0]! : Number.NaN,
+    max: n ? sorted[n - 1]! : Number.NaN,
+    median: percentileSorted(sorted, 50),
+  };
+}
+
+/** Rank sum of the first sample and the tie term Σ(t³ − t) over the pooled, ascending-sorted samples. */
+interface MergedRanks {
+  rankSumFirst: number;
+  tieTerm: number;
+}
+
+// Merges two ascending samples (the first shifted by −shift) and assigns average ranks to ties,
+// in O(n) instead of a full sort: this is the inner loop of the confidence-interval root search.
+function mergedRanks(firstSorted: readonly number[], secondSorted: readonly number[], shift: number): MergedRanks {
+  let i = 0;
+  let j = 0;
+  let position = 0;
+  let rankSumFirst = 0;
+  let tieTerm = 0;
+  const n1 = firstSorted.length;
+  const n2 = secondSorted.length;
+  while (i < n1 || j < n2) {
+    const a = i < n1 ? firstSorted[i]! - shift : Infinity;
+    const b = j < n2 ? secondSorted[j]! : Infinity;
+    const value = a <= b ? a : b;
+    let countFirst = 0;
+    let countSecond = 0;
+    while (i < n1 && firstSorted[i]! - shift === value) {
+      countFirst++;
+      i++;
+    }
+    while (j < n2 && secondSorted[j]! === value) {
+      countSecond++;
+      j++;
+    }
+    const t = countFirst + countSecond;
+    const averageRank = position + (t + 1) / 2;
+    rankSumFirst += countFirst * averageRank;
+    tieTerm += t * t * t - t;
+    position += t;
+  }
+  return { rankSumFirst, tieTerm };
+}
+
+/** Result of a Mann–Whitney U test: U of the first sample, its two-sided p-value and how it was computed. */
+export interface MannWhitneyResult {
+  statistic: number;
+  pValue: number;
+  method: 'exact' | 'asymptotic';
+  /** Normal deviate used for the asymptotic p-value (continuity-corrected); NaN for the exact method. */
+  z: number;
+  /** Whether the pooled sample has tied values (the exact method is then not used). */
+  hasTies: boolean;
+}
+
+/** How the Mann–Whitney p-value is computed; `auto` is exact when the smaller sample has ≤ 8 values and there are no ties (SciPy's rule). */
+export type MannWhitneyMethod = 'auto' | 'exact' | 'asymptotic';
+
+/**
+ * Two-sided Mann–Whitney U test of `first` against `second`, as SciPy's
+ * `mannwhitneyu(first, second, alternative='two-sided', use_continuity=True, method=...)`.
+ */
+export function mannWhitneyU(first: readonly number[], second: readonly number[], method: MannWhitneyMethod = 'auto'): MannWhitneyResult {
+  const n1 = first.length;
+  const n2 = second.length;
+  if (n1 === 0 || n2 === 0) throw new RangeError('mannWhitneyU needs at least one value in each sample');
+  const { rankSumFirst, tieTerm } = mergedRanks(sortAscending(first), sortAscending(second), 0);
+  const u1 = rankSumFirst - (n1 * (n1 + 1)) / 2;
+  const u2 = n1 * n2 - u1;
+  const u = Math.max(u1, u2);
+  const hasTies = tieTerm > 0;
+  const chosen = method === 'auto' ? (Math.min(n1, n2) <= 8 && !hasTies ? 'exact' : 'asymptotic') : method;
+  if (chosen === 'exact') {
+    const p = Math.min(1, 2 * mannWhitneyExactSf(Math.round(u), n1, n2));
+    return { statistic: u1, pValue: p, method: 'exact', z: Number.NaN, hasTies };
+  }
+  const n = n1 + n2;
+  const sigma = Math.sqrt(((n1 * n2) / 12) * (n + 1 - tieTerm / (n * (n - 1))));
+  const z = (u - (n1 * n2) / 2 - 0.5) / sigma;
+  const p = sigma === 0 ? Number.NaN : Math.min(1, Math.max(0, 2 * normalSf(z)));
+  return { statistic: u1, pValue: p, method: 'asymptotic', z, hasTies };
+}
+
+const exactCountCache = new Map<string, Float64Array>();
+
+/** P(U ≥ u) under the null for sample sizes n1, n2 without ties (Gaussian binomial coefficients). */
+export function mannWhitneyExactSf(u: number, n1: number, n2: number): number {
+  const m = Math.min(n1, n2);
+  const n = Math.max(n1, n2);
+  if ((m + n) * m * m * n > 2e8) throw new RangeError(`exact Mann–Whitney distribution for ${n1}×${n2} is too large; use the asymptotic method`);
+  const key = `${m}x${n}`;
+  let counts = exactCountCache.get(key);
+  if (!counts) {
+    // polys[j] = Gaussian binomial [t choose j]_q as coefficient arrays, built by q-Pascal:
+    // [t, j] = [t−1, j−1] + q^j·[t−1, j]; all additions are of positive numbers, so it stays exact enough.
+    const degree = m * n;
+    const polys: Float64Array[] = [];
+    for (let j = 0; j <= m; j++) polys.push(new Float64Array(degree + 1));
+    polys[0]![0] = 1;
+    for (let t = 1; t <= m + n; t++) {
+      for (let j = Math.min(t, m); j >= 1; j--) {
+        const target = polys[j]!;
+        const previous = polys[j - 1]!;
+        const maxDegree = Math.min(j * (t - j), degree);
+        for (let s = maxDegree; s >= 0; s--) {
+          target[s] = (s >= j ? target[s - j]! : 0) + previous[s]!;
+        }
+      }
+    }
+    counts = polys[m]!;
+    exactCountCache.set(key, counts);
+  }
+  let total = 0;
+  let tail = 0;
+  for (let s = 0; s < counts.length; s++) {
+    total += counts[s]!;
+    if (s >= u) tail += counts[s]!;
+  }
+  return tail / total;
+}
+
+/**
+ * Brent's root finder exactly as SciPy's `brentq` (scipy/optimize/Zeros/brentq.c), which is also what
+ * Kayenta's solver and R's `uniroot` converge like. Returns the bracketing endpoint if it is a root.
+ */
+export function brentRoot(
+  f: (x: number) => number,
+  lowerBound: number,
+  upperBound: number,
+  options: { xTolerance?: number; relativeTolerance?: number; maxIterations?: number } = {},
+): number {
+  const xtol = options.xTolerance ?? 2e-12;
+  const rtol = options.relativeTolerance ?? 4 * Number.EPSILON;
+  const maxIterations = options.maxIterations ?? 100;
+  let xpre = lowerBound;
+  let xcur = upperBound;
+  let xblk = 0;
+  let fblk = 0;
+  let spre = 0;
+  let scur = 0;
+  let fpre = f(xpre);
+  let fcur = f(xcur);
+  if (fpre === 0) return xpre;
+  if (fcur === 0) return xcur;
+  if (Math.sign(fpre) === Math.sign(fcur)) throw new RangeError('brentRoot: f(a) and f(b) must have different signs');
+  for (let iteration = 0; iteration < maxIterations; iteration++) {
+    if (fpre !== 0 && fcur !== 0 && Math.sign(fpre) !== Math.sign(fcur)) {
+      xblk = xpre;
+      fblk = fpre;
+      spre = scur = xcur - xpre;
+    }
+    if (Math.abs(fblk) < Math.abs(fcur)) {
+      xpre = xcur;
+      xcur = xblk;
+      xblk = xpre;
+      fpre = fcur;
+      fcur = fblk;
+      fblk = fpre;
+    }
+    const delta = (xtol + rtol * Math.abs(xcur)) / 2;
+    const sbis = (xblk - xcur) / 2;
+    if (fcur === 0 || Math.abs(sbis) < delta) return xcur;
+    if (Math.abs(spre) > delta && Math.abs(fcur) < Math.abs(fpre)) {
+      let stry: number;
+      if (xpre === xblk) {
+        stry = (-fcur * (xcur - xpre)) / (fcur - fpre);
+      } else {
+        const dpre = (fpre - fcur) / (xpre - xcur);
+        const dblk = (fblk - fcur) / (xblk - xcur);
+        stry = (-fcur * (fblk * dblk - fpre * dpre)) / (dblk * dpre * (fblk - fpre));
+      }
+      if (2 * Math.abs(stry) < Math.min(Math.abs(spre), 3 * Math.abs(sbis) - delta)) {
+        spre = scur;
+        scur = stry;
+      } else {
+        spre = sbis;
+        scur = sbis;
+      }
+    } else {
+      spre = sbis;
+      scur = sbis;
+    }
+    xpre = xcur;
+    fpre = fcur;
+    xcur += Math.abs(scur) > delta ? scur : sbis > 0 ? delta : -delta;
+    fcur = f(xcur);
+  }
+  return xcur;
+}
+
+/** Kayenta's Mann–Whitney confidence interval for the shift experiment − control, and its point estimate. */
+export interface ShiftInterval {
+  lower: number;
+  upper: number;
+  estimate: number;
+  confidenceLevel: number;
+}
+
+/**
+ * The asymptotic Wilcoxon–Mann–Whitney statistic for shift `shift` of `experiment` against `control`:
+ * ((Σ ranks(x − shift) − nx(nx+1)/2 − nx·ny/2) − sign·½) / σ with tie-corrected σ. Kayenta's `wilcoxonDiff`
+ * (without the quantile); at shift 0 it is SciPy's continuity-corrected z with the sign of U_x − nx·ny/2.
+ */
+export function wilcoxonShiftStatistic(experimentSorted: readonly number[], controlSorted: readonly number[], shift: number): number {
+  const nx = experimentSorted.length;
+  const ny = controlSorted.length;
+  const { rankSumFirst, tieTerm } = mergedRanks(experimentSorted, controlSorted, shift);
+  const dz = rankSumFirst - (nx * (nx + 1)) / 2 - (nx * ny) / 2;
+  const correction = Math.sign(dz) * 0.5;
+  const sigma = Math.sqrt(((nx * ny) / 12) * (nx + ny + 1 - tieTerm / ((nx + ny) * (nx + ny - 1))));
+  if (sigma === 0) throw new RangeError('cannot compute confidence interval when all observations are tied');
+  return (dz - correction) / sigma;
+}
+
+/**
+ * Kayenta's MannWhitney.scala interval: roots of the shift statistic at ±z(1−α/2) searched on
+ * [min x − max y, max x − min y] with Brent (tolerance 1e-4; the endpoint when there is no sign change),
+ * and the estimate as the root at 0 (Kayenta keeps the continuity correction there, unlike R).
+ */
+export function kayentaShiftInterval(
+  experiment: readonly number[],
+  control: readonly number[],
+  confidenceLevel: number,
+  tolerance = 1e-4,
+): ShiftInterval {
+  if (experiment.length === 0 || control.length === 0) throw new RangeError('kayentaShiftInterval needs data on both sides');
+  const x = sortAscending(experiment);
+  const y = sortAscending(control);
+  const muMin = x[0]! - y[y.length - 1]!;
+  const muMax = x[x.length - 1]! - y[0]!;
+  const alpha = 1 - confidenceLevel;
+  const zQuantile = normalPpf(alpha / 2);
+  const difference = (quantile: number) => (shift: number) => wilcoxonShiftStatistic(x, y, shift) - quantile;
+  const root = (quantile: number): number => {
+    const f = difference(quantile);
+    if (f(muMin) <= 0) return muMin;
+    if (f(muMax) >= 0) return muMax;
+    return brentRoot(f, muMin, muMax, { xTolerance: tolerance, maxIterations: 1000 });
+  };
+  const lower = root(-zQuantile);
+  const upper = root(zQuantile);
+  const f0 = difference(0);
+  let estimate: number;
+  const fMin = f0(muMin);
+  const fMax = f0(muMax);
+  if (fMin === 0 || muMin === muMax) estimate = muMin;
+  else if (fMax === 0) estimate = muMax;
+  else if (Math.sign(fMin) === Math.sign(fMax)) throw new RangeError('the shift estimate is not bracketed (all observations tied?)');
+  else estimate = brentRoot(f0, muMin, muMax, { xTolerance: tolerance, maxIterations: 1000 });
+  return { lower, upper, estimate, confidenceLevel };
+}
+
+/** mean(canary) / mean(baseline); NaN when either mean is 0 (Kayenta's `meanRatio` effect size). */
+export function meanRatio(canary: readonly number[], baseline: readonly number[]): number {
+  const c = mean(canary);
+  const b = mean(baseline);
+  if (c === 0 || b === 0) return Number.NaN;
+  return c / b;
+}
+
+/** Common-language effect size P(canary > baseline) + ½·P(tie) = U_canary / (nc·nb) (Kayenta's CLES). */
+export function commonLanguageEffectSize(canary: readonly number[], baseline: readonly number[]): number {
+  const nc = canary.length;
+  const nb = baseline.length;
+  const { rankSumFirst } = mergedRanks(sortAscending(canary), sortAscending(baseline), 0);
+  return (rankSumFirst - (nc * (nc + 1)) / 2) / (nc * nb);
+}
+
+/** Which difference a one-sided two-sample test looks for. */
+export type Alternative = 'two-sided' | 'greater' | 'less';
+
+/** Result of a two-sample Kolmogorov–Smirnov test. */
+export interface KolmogorovSmirnovResult {
+  statistic: number;
+  pValue: number;
+}
+
+/**
+ * Two-sample Kolmogorov–Smirnov test with SciPy's `ks_2samp` statistic conventions: `greater` is
+ * max(F_first − F_second). p-values: two-sided from the limiting Kolmogorov distribution at √(mn/(m+n))·D
+ * (SciPy's `kstwobign.sf`); one-sided from Hodges' approximation, as `ks_2samp(method='asymp')` does.
+ */
+export function kolmogorovSmirnov(first: readonly number[], second: readonly number[], alternative: Alternative = 'two-sided'): KolmogorovSmirnovResult {
+  const a = sortAscending(first);
+  const b = sortAscending(second);
+  const n1 = a.length;
+  const n2 = b.length;
+  if (n1 === 0 || n2 === 0) throw new RangeError('kolmogorovSmirnov needs at least one value in each sample');
+  let i = 0;
+  let j = 0;
+  let maxPlus = 0;
+  let maxMinus = 0;
+  while (i < n1 || j < n2) {
+    const value = Math.min(i < n1 ? a[i]! : Infinity, j < n2 ? b[j]! : Infinity);
+    while (i < n1 && a[i]! === value) i++;
+    while (j < n2 && b[j]! === value) j++;
+    const difference = i / n1 - j / n2;
+    if (difference > maxPlus) maxPlus = difference;
+    if (-difference > maxMinus) maxMinus = -difference;
+  }
+  const en = (n1 * n2) / (n1 + n2);
+  if (alternative === 'two-sided') {
+    const d = Math.max(maxPlus, maxMinus);
+    return { statistic: d, pValue: Math.min(1, Math.max(0, kolmogorovSf(Math.sqrt(en) * d))) };
+  }
+  const d = alternative === 'greater' ? maxPlus : maxMinus;
+  const m = Math.max(n1, n2);
+  const n = Math.min(n1, n2);
+  const z = Math.sqrt(en) * d;
+  const exponent = -2 * z * z - (2 * z * (m + 2 * n)) / Math.sqrt(m * n * (m + n)) / 3;
+  return { statistic: d, pValue: Math.min(1, Math.max(0, Math.exp(exponent))) };
+}
+
+/** Result of a test with an F or t statistic. */
+export interface TestResult {
+  statistic: number;
+  pValue: number;
+  degreesOfFreedom: number;
+}
+
+/**
+ * Brown–Forsythe test for equal spread (Levene with median centring), as SciPy's
+ * `levene(first, second, center='median')`; `degreesOfFreedom` is the denominator (N − 2).
+ */
+export function brownForsythe(first: readonly number[], second: readonly number[]): TestResult {
+  const n1 = first.length;
+  const n2 = second.length;
+  const n = n1 + n2;
+  if (n1 < 2 || n2 < 2) throw new RangeError('brownForsythe needs at least two values in each sample');
+  const z1 = absoluteDeviations(first);
+  const z2 = absoluteDeviations(second);
+  const m1 = mean(z1);
+  const m2 = mean(z2);
+  const grand = (m1 * n1 + m2 * n2) / n;
+  const between = n1 * (m1 - grand) ** 2 + n2 * (m2 - grand) ** 2;
+  let within = 0;
+  for (const z of z1) within += (z - m1) ** 2;
+  for (const z of z2) within += (z - m2) ** 2;
+  const statistic = ((n - 2) * between) / within;
+  return { statistic, pValue: within === 0 ? Number.NaN : fisherFSf(statistic, 1, n - 2), degreesOfFreedom: n - 2 };
+}
+
+function absoluteDeviations(values: readonly number[]): number[] {
+  const center = median(values);
+  return values.map((value) => Math.abs(value - center));
+}
+
+/** Welch's unequal-variance t-test of mean(first) − mean(second), as SciPy's `ttest_ind(equal_var=False)`. */
+export function welchTTest(first: readonly number[], second: readonly number[]): TestResult {
+  const n1 = first.length;
+  const n2 = second.length;
+  if (n1 < 2 || n2 < 2) throw new RangeError('welchTTest needs at least two values in each sample');
+  const v1 = sampleVariance(first) / n1;
+  const v2 = sampleVariance(second) / n2;
+  const standardError = Math.sqrt(v1 + v2);
+  const statistic = (mean(first) - mean(second)) / standardError;
+  const degreesOfFreedom = (v1 + v2) ** 2 / ((v1 * v1) / (n1 - 1) + (v2 * v2) / (n2 - 1));
+  return { statistic, pValue: studentTTwoSidedP(statistic, degreesOfFreedom), degreesOfFreedom };
+}
+
+/**
+ * One-sided Fisher exact test that the share of "successes" is larger in group 1:
+ * P(X ≥ k1) for X hypergeometric, as SciPy's `fisher_exact([[k1, n1−k1], [k2, n2−k2]], alternative='greater')`.
+ */
+export function fisherExactGreater(k1: number, n1: number, k2: number, n2: number): number {
+  const total = n1 + n2;
+  const successes = k1 + k2;
+  const maxK = Math.min(n1, successes);
+  const logChooseTotal = logChoose(total, successes);
+  let p = 0;
+  for (let k = k1; k <= maxK; k++) {
+    p += Math.exp(logChoose(n1, k) + logChoose(n2, successes - k) - logChooseTotal);
+  }
+  return Math.min(1, p);
+}
+
+function logChoose(n: number, k: number): number {
+  if (k < 0 || k > n) return -Infinity;
+  return logGamma(n + 1) - logGamma(k + 1) - logGamma(n - k + 1);
+}
