@@ -12,6 +12,7 @@ const workspaceSources = {
   '@isd/orca-stages': 'orca-stages/src',
   '@isd/controller': 'controller/src',
   '@isd/agent': 'agent/src',
+  '@isd/test-support': 'test/support',
 };
 
 const moduleNameMapper = {};
@@ -36,7 +37,6 @@ function workspaceJestConfig(dir, overrides = {}) {
     moduleNameMapper,
     globalSetup: path.join(root, 'test/support/global-setup.js'),
     globalTeardown: path.join(root, 'test/support/global-teardown.js'),
-    testTimeout: 30_000,
     ...overrides,
   };
 }

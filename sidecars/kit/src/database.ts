@@ -1,0 +1,199 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import pg from 'pg';
+import type { Logger } from './logger';
+import { UnavailableError } from './errors';
+import { startEmbeddedPostgres, type EmbeddedPostgres } from './embedded-postgres';
+
+/** Anything that runs SQL: the pool or a client inside a transaction. */
+export interface Queryable {
+  query<Row extends pg.QueryResultRow = pg.QueryResultRow>(text: string, values?: unknown[]): Promise<pg.QueryResult<Row>>;
+}
+
+/** Options for {@link openDatabase}. */
+export interface DatabaseOptions {
+  /** A Postgres URL; absent means the embedded default (PGlite) with data in `embeddedDataDir`. */
+  url?: string;
+  embeddedDataDir: string;
+  /** The service's own schema; it becomes the connection's search_path. */
+  schema: string;
+  poolSize?: number;
+  logger?: Logger;
+}
+
+/** Postgres access for one service: a `pg` pool on the service's schema, transactions and migrations. */
+export class Database implements Queryable {
+  /** The pool, for libraries that want one (the job queue). */
+  readonly pool: pg.Pool;
+  readonly schema: string;
+  /** Connection string in use (the embedded server's when embedded). */
+  readonly url: string;
+  private readonly embedded: EmbeddedPostgres | undefined;
+  private closed = false;
+
+  constructor(pool: pg.Pool, schema: string, url: string, embedded?: EmbeddedPostgres) {
+    this.pool = pool;
+    this.schema = schema;
+    this.url = url;
+    this.embedded = embedded;
+  }
+
+  /** True when running on the embedded PGlite default. */
+  get isEmbedded(): boolean {
+    return this.embedded !== undefined;
+  }
+
+  query<Row extends pg.QueryResultRow = pg.QueryResultRow>(text: string, values?: unknown[]): Promise<pg.QueryResult<Row>> {
+    return this.pool.query<Row>(text, values);
+  }
+
+  /**
+   * Runs `work` in one transaction: committed if it resolves, rolled back if it throws.
+   * Serialization failures and deadlocks are retried a few times, since callers express intent, not timing.
+   */
+  async transaction<T>(work: (client: Queryable) => Promise<T>, options: { isolation?: 'read committed' | 'serializable' } = {}): Promise<T> {
+    const attempts = options.isolation === 'serializable' ? 5 : 1;
+    for (let attempt = 1; ; attempt++) {
+      const client = await this.pool.connect();
+      try {
+        await client.query(options.isolation === 'serializable' ? 'BEGIN ISOLATION LEVEL SERIALIZABLE' : 'BEGIN');
+        const result = await work(client);
+        await client.query('COMMIT');
+        return result;
+      } catch (error) {
+        await client.query('ROLLBACK').catch(() => undefined);
+        const code = (error as { code?: string }).code;
+        if (attempt < attempts && (code === '40001' || code === '40P01')) continue;
+        throw error;
+      } finally {
+        client.release();
+      }
+    }
+  }
+
+  /** True when a trivial query answers. */
+  async ping(): Promise<boolean> {
+    try {
+      await this.pool.query('SELECT 1');
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** Closes the pool, then the embedded server if there is one. Safe to call twice. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.pool.end();
+    await this.embedded?.stop();
+  }
+}
+
+/** Opens the service's database: the configured Postgres, or the embedded PGlite default. */
+export async function openDatabase(options: DatabaseOptions): Promise<Database> {
+  assertIdentifier(options.schema, 'schema');
+  let embedded: EmbeddedPostgres | undefined;
+  let url = options.url;
+  if (!url) {
+    embedded = await startEmbeddedPostgres({ dataDir: options.embeddedDataDir });
+    url = embedded.url;
+    options.logger?.info({ dataDir: embedded.dataDir }, 'no database.url configured: using embedded PGlite');
+  }
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: options.poolSize ?? 10,
+    connectionTimeoutMillis: 10_000,
+    // The schema search path is set per connection, so SQL in services names tables without a schema.
+    options: embedded ? undefined : `-c search_path=${options.schema},public`,
+  });
+  pool.on('error', (error) => options.logger?.warn({ err: error }, 'idle database connection failed'));
+  if (embedded) {
+    // PGlite ignores startup options; one session is shared, so setting it once per connection is enough.
+    pool.on('connect', (client) => {
+      client.query(`SET search_path TO ${options.schema}, public`).catch(() => undefined);
+    });
+  }
+  const database = new Database(pool, options.schema, url, embedded);
+  try {
+    await pool.query(`CREATE SCHEMA IF NOT EXISTS ${options.schema}`).catch(async (error: { code?: string }) => {
+      // Two replicas creating the schema at once: one wins, the other sees a duplicate; both are fine.
+      if (error.code !== '23505' && error.code !== '42P06') throw error;
+    });
+  } catch (error) {
+    await database.close();
+    throw new UnavailableError(`database at ${redactUrl(url)} is not reachable: ${(error as Error).message}`, { cause: error });
+  }
+  return database;
+}
+
+/** One versioned migration: `NNN_name.sql` in the service's `migrations/` folder. */
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+/** Reads `NNN_name.sql` files, sorted by version; duplicate or malformed names are an error. */
+export function readMigrations(dir: string): Migration[] {
+  const migrations = fs
+    .readdirSync(dir)
+    .filter((file) => file.endsWith('.sql'))
+    .map((file) => {
+      const match = /^(\d+)_([\w-]+)\.sql$/.exec(file);
+      if (!match) throw new Error(`migration file name ${file} is not NNN_name.sql`);
+      return { version: Number(match[1]), name: match[2] as string, sql: fs.readFileSync(path.join(dir, file), 'utf8') };
+    })
+    .sort((a, b) => a.version - b.version);
+  for (let i = 1; i < migrations.length; i++) {
+    if (migrations[i]?.version === migrations[i - 1]?.version) throw new Error(`two migrations have version ${migrations[i]?.version}`);
+  }
+  return migrations;
+}
+
+/**
+ * Applies the migrations not yet applied, all in one transaction under an advisory lock keyed by the
+ * schema, so replicas starting at once apply each migration exactly once and wait for each other.
+ * Returns the versions this call applied.
+ */
+export async function migrate(database: Database, migrations: Migration[]): Promise<number[]> {
+  const schema = database.schema;
+  return database.transaction(async (client) => {
+    await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`isd-migrations:${schema}`]);
+    await client.query(`SET LOCAL search_path TO ${schema}, public`);
+    await client.query(
+      `CREATE TABLE IF NOT EXISTS ${schema}.schema_migrations (
+         version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`,
+    );
+    const { rows } = await client.query<{ version: number }>(`SELECT version FROM ${schema}.schema_migrations`);
+    const applied = new Set(rows.map((row) => row.version));
+    const done: number[] = [];
+    for (const migration of migrations) {
+      if (applied.has(migration.version)) continue;
+      await client.query(migration.sql);
+      await client.query(`INSERT INTO ${schema}.schema_migrations (version, name) VALUES ($1, $2)`, [migration.version, migration.name]);
+      done.push(migration.version);
+    }
+    return done;
+  });
+}
+
+/** True when every given migration has been applied (used by `/readyz`). */
+export async function migrationsApplied(database: Queryable, schema: string, migrations: Migration[]): Promise<boolean> {
+  try {
+    const { rows } = await database.query<{ version: number }>(`SELECT version FROM ${schema}.schema_migrations`);
+    const applied = new Set(rows.map((row) => row.version));
+    return migrations.every((migration) => applied.has(migration.version));
+  } catch {
+    return false;
+  }
+}
+
+function assertIdentifier(value: string, what: string): void {
+  if (!/^[a-z_][a-z0-9_]*$/.test(value)) throw new Error(`${what} ${JSON.stringify(value)} must be a lower-case SQL identifier`);
+}
+
+/** A URL with its password hidden, for messages. */
+export function redactUrl(url: string): string {
+  return url.replace(/\/\/([^:/@]+):[^@]*@/, '//$1:***@');
+}

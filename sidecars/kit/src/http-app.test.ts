@@ -1,0 +1,169 @@
+import type http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { z } from 'zod';
+import { Authenticator, StaticRoleResolver } from './auth';
+import { ConflictError } from './errors';
+import { createHttpApp } from './http-app';
+import { createLogger } from './logger';
+import { createServiceMetrics } from './metrics';
+
+const serviceToken = 'service-token-0123456789';
+const gateToken = 'gate-token-0123456789abc';
+const orca = { 'content-type': 'application/json', 'x-isd-service-token': serviceToken };
+
+let server: http.Server;
+let base: string;
+let ready = true;
+
+beforeAll(async () => {
+  const app = createHttpApp({
+    info: { title: 'test', version: '1' },
+    logger: createLogger({ name: 'test', level: 'silent', pretty: false }),
+    metrics: createServiceMetrics('test', { processMetrics: false }),
+    authenticator: new Authenticator({ serviceToken, gateToken, roles: new StaticRoleResolver({ alice: ['Release-Managers'] }) }),
+    readiness: async () => ({ ready, checks: { database: ready } }),
+  });
+  app.route(
+    {
+      method: 'post',
+      path: '/api/v1/things',
+      summary: 'Create a thing',
+      auth: 'service',
+      rejectUnresolvedExpressions: true,
+      body: z.strictObject({ name: z.string().min(1), count: z.number().int(), tags: z.array(z.string()).default([]) }),
+      responses: { 202: { description: 'created', schema: z.object({ id: z.string() }) } },
+    },
+    async ({ body }) => ({ status: 202, body: { id: `thing-${body.name}` }, headers: { Location: `/api/v1/things/thing-${body.name}` } }),
+  );
+  app.route(
+    { method: 'get', path: '/api/v1/things/:id', summary: 'Read', auth: 'service-or-user', params: z.object({ id: z.string() }), responses: { 200: { description: 'ok' } } },
+    async ({ params, caller }) => ({ status: 200, body: { id: params.id, caller } }),
+  );
+  app.route(
+    { method: 'post', path: '/api/v1/things/:id/close', summary: 'Close', auth: 'user', responses: { 409: { description: 'closed' } } },
+    async () => {
+      throw new ConflictError('thing is closed', { code: 'thing_closed' });
+    },
+  );
+  app.route({ method: 'get', path: '/boom', summary: 'Fails', auth: 'public', responses: {} }, async () => {
+    throw new Error('secret internals');
+  });
+  server = await app.listen(0, '127.0.0.1');
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+
+afterAll(async () => {
+  await new Promise((resolve) => server.close(resolve));
+});
+
+async function post(path: string, body: string, headers: Record<string, string> = orca) {
+  const response = await fetch(base + path, { method: 'POST', headers, body });
+  return { status: response.status, type: response.headers.get('content-type'), body: (await response.json()) as Record<string, unknown> };
+}
+
+describe('HttpApp', () => {
+  it('answers a valid request and sets a request id', async () => {
+    const response = await fetch(`${base}/api/v1/things`, { method: 'POST', headers: orca, body: JSON.stringify({ name: 'a', count: 1 }) });
+    expect(response.status).toBe(202);
+    expect(response.headers.get('location')).toBe('/api/v1/things/thing-a');
+    expect(response.headers.get('x-request-id')).toMatch(/[0-9a-f-]{36}/);
+  });
+
+  it('returns 400 problem+json naming the field for a validation error', async () => {
+    const { status, type, body } = await post('/api/v1/things', JSON.stringify({ name: 'a', count: 'many' }));
+    expect(status).toBe(400);
+    expect(type).toContain('application/problem+json');
+    expect(body).toMatchObject({ status: 400, title: 'Bad Request', field: 'body.count', type: 'urn:isd:problem:validation_failed' });
+    expect(body.detail).toMatch(/^body\.count: /);
+  });
+
+  it('returns 400 for unknown fields in a strict body', async () => {
+    const { status, body } = await post('/api/v1/things', JSON.stringify({ name: 'a', count: 1, __proto__x: 1 }));
+    expect(status).toBe(400);
+    expect(body.detail).toMatch(/__proto__x/);
+  });
+
+  it('returns 400 naming the field that still holds a SpEL expression', async () => {
+    const { status, body } = await post('/api/v1/things', JSON.stringify({ name: 'a', count: 1, tags: ['ok', '${trigger.user}'] }));
+    expect(status).toBe(400);
+    expect(body).toMatchObject({ field: 'tags.1', type: 'urn:isd:problem:unresolved_expression' });
+  });
+
+  it('returns 400 for malformed JSON', async () => {
+    const { status, body } = await post('/api/v1/things', '{"name": ');
+    expect(status).toBe(400);
+    expect(body.type).toBe('urn:isd:problem:malformed_json');
+  });
+
+  it('returns 400, not 500, for absurdly deep nesting', async () => {
+    const { status } = await post('/api/v1/things', '['.repeat(200_000) + ']'.repeat(200_000));
+    expect([400, 413]).toContain(status);
+  });
+
+  it('returns 413 for a 2 MiB body', async () => {
+    const { status, body } = await post('/api/v1/things', JSON.stringify({ name: 'x'.repeat(2 * 1024 * 1024), count: 1 }));
+    expect(status).toBe(413);
+    expect(body.type).toBe('urn:isd:problem:body_too_large');
+  });
+
+  it('returns 415 for a body that is not JSON', async () => {
+    const { status } = await post('/api/v1/things', 'name=a', { ...orca, 'content-type': 'application/x-www-form-urlencoded' });
+    expect(status).toBe(415);
+  });
+
+  it('returns 401 without the service token and with a wrong one', async () => {
+    expect((await post('/api/v1/things', '{}', { 'content-type': 'application/json' })).status).toBe(401);
+    expect((await post('/api/v1/things', '{}', { ...orca, 'x-isd-service-token': 'wrong' })).status).toBe(401);
+  });
+
+  it('accepts the service token as a bearer token', async () => {
+    const response = await fetch(`${base}/api/v1/things/t1`, { headers: { authorization: `Bearer ${serviceToken}` } });
+    expect(await response.json()).toMatchObject({ caller: { kind: 'service' } });
+  });
+
+  it('ignores X-SPINNAKER-USER without the Gate credential', async () => {
+    const response = await fetch(`${base}/api/v1/things/t1`, { headers: { 'x-spinnaker-user': 'alice' } });
+    expect(response.status).toBe(401);
+  });
+
+  it('trusts X-SPINNAKER-USER with the Gate credential and resolves roles', async () => {
+    const response = await fetch(`${base}/api/v1/things/t1`, { headers: { 'x-spinnaker-user': 'alice', 'x-isd-gate-token': gateToken } });
+    expect(await response.json()).toMatchObject({ caller: { kind: 'user', user: 'alice', roles: ['release-managers'] } });
+  });
+
+  it('maps domain errors to their status', async () => {
+    const response = await fetch(`${base}/api/v1/things/t1/close`, {
+      method: 'POST',
+      headers: { 'x-spinnaker-user': 'alice', 'x-isd-gate-token': gateToken },
+    });
+    expect(response.status).toBe(409);
+    expect(await response.json()).toMatchObject({ type: 'urn:isd:problem:thing_closed', detail: 'thing is closed' });
+  });
+
+  it('returns 404 and 405 as problem+json', async () => {
+    const missing = await fetch(`${base}/nope`);
+    expect(missing.status).toBe(404);
+    const wrongMethod = await fetch(`${base}/api/v1/things/t1`, { method: 'DELETE', headers: orca });
+    expect(wrongMethod.status).toBe(405);
+    expect(wrongMethod.headers.get('allow')).toBe('GET');
+  });
+
+  it('hides internals of unexpected errors behind a 500', async () => {
+    const response = await fetch(`${base}/boom`);
+    expect(response.status).toBe(500);
+    expect(JSON.stringify(await response.json())).not.toContain('secret internals');
+  });
+
+  it('serves health, readiness, metrics and OpenAPI', async () => {
+    expect((await fetch(`${base}/healthz`)).status).toBe(200);
+    ready = false;
+    expect((await fetch(`${base}/readyz`)).status).toBe(503);
+    ready = true;
+    expect((await fetch(`${base}/readyz`)).status).toBe(200);
+    const metrics = await (await fetch(`${base}/metrics`)).text();
+    expect(metrics).toMatch(/http_requests_total\{method="POST",route="\/api\/v1\/things",status="202",service="test"\} \d+/);
+    const openapi = (await (await fetch(`${base}/openapi.json`)).json()) as { paths: Record<string, Record<string, { requestBody?: unknown }>> };
+    expect(openapi.paths['/api/v1/things']?.post?.requestBody).toBeDefined();
+    expect(openapi.paths['/api/v1/things/{id}']?.get).toBeDefined();
+  });
+});

@@ -1,0 +1,34 @@
+export { Authenticator, FiatRoleResolver, StaticRoleResolver, GATE_TOKEN_HEADER, SERVICE_TOKEN_HEADER, SPINNAKER_USER_HEADER } from './auth';
+export type { Caller, RoleResolver, RouteAuth } from './auth';
+export { ConfigError, envNameForPath, loadConfig } from './config';
+export type { ConfigSources } from './config';
+export { Database, migrate, migrationsApplied, openDatabase, readMigrations, redactUrl } from './database';
+export type { DatabaseOptions, Migration, Queryable } from './database';
+export { startEmbeddedPostgres } from './embedded-postgres';
+export type { EmbeddedPostgres } from './embedded-postgres';
+export {
+  AuthenticationError,
+  ConflictError,
+  InputError,
+  IsdError,
+  NotAllowedError,
+  NotFoundError,
+  UnavailableError,
+  isIsdError,
+  statusForCategory,
+} from './errors';
+export type { ErrorCategory, FieldIssue } from './errors';
+export { HttpApp, createHttpApp } from './http-app';
+export type { HttpMethod, Readiness, Reply, RouteContext, RouteHandler, RouteSpec } from './http-app';
+export { JobQueue, createJobQueue } from './job-queue';
+export type { Job, JobKindOptions, SendOptions } from './job-queue';
+export { createLogger } from './logger';
+export type { Logger, LoggerOptions } from './logger';
+export { createServiceMetrics } from './metrics';
+export type { ServiceMetrics } from './metrics';
+export { buildOpenApiDocument } from './openapi';
+export type { OpenApiInfo } from './openapi';
+export { baseConfigSchema, envPrefixFor, loadServiceConfig, runServiceMain, startService } from './service';
+export type { BaseConfig, RunningService, ServiceDefinition, ServiceDependencies } from './service';
+export { findUnresolvedExpression } from './spel';
+export type { UnresolvedExpression } from './spel';

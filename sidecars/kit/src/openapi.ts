@@ -1,0 +1,77 @@
+import { z } from 'zod';
+import type { RouteSpec } from './http-app';
+
+/** Title and version of a service's API document. */
+export interface OpenApiInfo {
+  title: string;
+  version: string;
+  description?: string;
+}
+
+type AnyRoute = RouteSpec<z.ZodType, z.ZodType, z.ZodType>;
+
+/** Builds an OpenAPI 3.1 document from the same zod schemas the routes validate with. */
+export function buildOpenApiDocument(info: OpenApiInfo, routes: AnyRoute[]): Record<string, unknown> {
+  const paths: Record<string, Record<string, unknown>> = {};
+  for (const route of routes) {
+    const path = route.path.replace(/:(\w+)/g, '{$1}');
+    const operation: Record<string, unknown> = {
+      summary: route.summary,
+      tags: route.tags,
+      security: securityFor(route.auth),
+      parameters: [...parametersOf(route.params, 'path'), ...parametersOf(route.query, 'query')],
+      responses: Object.fromEntries(
+        Object.entries(route.responses).map(([status, response]) => [
+          status,
+          {
+            description: response.description,
+            ...(response.schema ? { content: { 'application/json': { schema: jsonSchema(response.schema, 'output') } } } : {}),
+          },
+        ]),
+      ),
+    };
+    if (route.body) {
+      operation.requestBody = { required: true, content: { 'application/json': { schema: jsonSchema(route.body, 'input') } } };
+    }
+    paths[path] = { ...paths[path], [route.method]: operation };
+  }
+  return {
+    openapi: '3.1.0',
+    info,
+    paths,
+    components: {
+      securitySchemes: {
+        serviceToken: { type: 'apiKey', in: 'header', name: 'X-ISD-Service-Token', description: 'Orca service token' },
+        gateUser: {
+          type: 'apiKey',
+          in: 'header',
+          name: 'X-ISD-Gate-Token',
+          description: 'Gate proxy credential; X-SPINNAKER-USER names the user',
+        },
+      },
+    },
+  };
+}
+
+function securityFor(auth: AnyRoute['auth']): Record<string, string[]>[] | undefined {
+  if (auth === 'service') return [{ serviceToken: [] }];
+  if (auth === 'user') return [{ gateUser: [] }];
+  if (auth === 'service-or-user') return [{ serviceToken: [] }, { gateUser: [] }];
+  return undefined;
+}
+
+function jsonSchema(schema: z.ZodType, io: 'input' | 'output'): Record<string, unknown> {
+  const { $schema: _ignored, ...rest } = z.toJSONSchema(schema, { io, unrepresentable: 'any' }) as Record<string, unknown>;
+  return rest;
+}
+
+function parametersOf(schema: z.ZodType | undefined, location: 'path' | 'query'): Record<string, unknown>[] {
+  if (!schema) return [];
+  const object = jsonSchema(schema, 'input') as { properties?: Record<string, unknown>; required?: string[] };
+  return Object.entries(object.properties ?? {}).map(([name, property]) => ({
+    name,
+    in: location,
+    required: location === 'path' || (object.required ?? []).includes(name),
+    schema: property,
+  }));
+}

@@ -1,0 +1,44 @@
+import type { BaseConfig, RunningService, ServiceDefinition } from '@isd/kit';
+import { createLogger, startService } from '@isd/kit';
+
+/** The Orca service token every test service is configured with. */
+export const TEST_SERVICE_TOKEN = 'test-service-token-0123456789';
+/** The Gate credential every test service is configured with. */
+export const TEST_GATE_TOKEN = 'test-gate-token-0123456789abc';
+
+/** Headers Orca sends. */
+export function serviceHeaders(): Record<string, string> {
+  return { 'content-type': 'application/json', 'x-isd-service-token': TEST_SERVICE_TOKEN };
+}
+
+/** Headers Gate's proxy sends for a logged-in user. */
+export function gateHeaders(user: string): Record<string, string> {
+  return { 'content-type': 'application/json', 'x-isd-gate-token': TEST_GATE_TOKEN, 'x-spinnaker-user': user };
+}
+
+/**
+ * A config for tests: ephemeral port, the given database, test tokens, fast job polling; `extra`
+ * holds the service's own sections (merged over these).
+ */
+export function testServiceConfig<Config extends BaseConfig>(
+  definition: Pick<ServiceDefinition<Config>, 'configSchema'>,
+  options: { databaseUrl?: string; embeddedDataDir?: string; users?: Record<string, string[]>; extra?: Record<string, unknown> },
+): Config {
+  return definition.configSchema.parse({
+    server: { port: 0, host: '127.0.0.1', shutdownTimeoutMs: 2_000 },
+    database: { url: options.databaseUrl, ...(options.embeddedDataDir ? { embeddedDataDir: options.embeddedDataDir } : {}), poolSize: 10 },
+    auth: { serviceToken: TEST_SERVICE_TOKEN, gateToken: TEST_GATE_TOKEN, users: options.users ?? {} },
+    jobs: { pollingIntervalSeconds: 0.5, maintenanceIntervalSeconds: 1 },
+    log: { level: 'silent' },
+    ...options.extra,
+  });
+}
+
+/** Starts a service for a test on an ephemeral port; logs are silent unless ISD_TEST_LOG_LEVEL is set. */
+export async function startTestService<Config extends BaseConfig>(
+  definition: ServiceDefinition<Config>,
+  config: Config,
+): Promise<RunningService<Config>> {
+  const level = process.env.ISD_TEST_LOG_LEVEL ?? 'silent';
+  return startService(definition, config, { logger: createLogger({ name: definition.name, level, pretty: false }) });
+}
