@@ -1,0 +1,126 @@
+// Calls the sidecars through Gate's proxies (`{gateUrl}/proxies/{service}/...`). Gate adds the
+// logged-in user (X-SPINNAKER-USER) from the session, so the browser sends cookies and never an identity.
+import type {
+  ApprovalDecisionRequest,
+  ApprovalInstance,
+  PipelineCheckResult,
+  PolicySummary,
+  VerificationResult,
+  VerificationTemplateSummary,
+} from './sidecar-shapes';
+
+/** The sidecars the plugin talks to; each is a Gate proxy id. */
+export type SidecarService = 'visibility' | 'autopilot' | 'sapor';
+
+/** A failed sidecar call, with the HTTP status (0 when the request never got an answer) and a readable message. */
+export class SidecarError extends Error {
+  override readonly name = 'SidecarError';
+  constructor(
+    readonly service: SidecarService,
+    readonly status: number,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/** Everything the plugin asks of the sidecars. */
+export interface SidecarClient {
+  getApproval(id: string): Promise<ApprovalInstance>;
+  decideApproval(id: string, decision: ApprovalDecisionRequest): Promise<ApprovalInstance>;
+  getVerification(id: string): Promise<VerificationResult>;
+  listVerificationTemplates(): Promise<VerificationTemplateSummary[]>;
+  listPolicies(): Promise<PolicySummary[]>;
+  checkPipeline(pipeline: unknown, current?: unknown): Promise<PipelineCheckResult>;
+}
+
+/** The subset of `fetch` the client needs, so tests and hosts can pass their own. */
+export type FetchFunction = (url: string, init: RequestInit) => Promise<Response>;
+
+/** Options of the Gate proxy client. */
+export interface GateProxyClientOptions {
+  /** Gate's base URL (Deck's `SETTINGS.gateUrl`). */
+  gateUrl: string;
+  fetch: FetchFunction;
+}
+
+/** Builds a client that reaches the sidecars through Gate's `proxies`. */
+export function createGateProxyClient(options: GateProxyClientOptions): SidecarClient {
+  const base = options.gateUrl.replace(/\/+$/, '');
+
+  async function call<T>(service: SidecarService, method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
+    const headers: Record<string, string> = { Accept: 'application/json', 'X-RateLimit-App': 'deck' };
+    // Gate forwards a body only with a Content-Type and answers 502 to a bodyless POST, so POSTs always carry JSON.
+    if (method === 'POST') headers['Content-Type'] = 'application/json';
+    let response: Response;
+    try {
+      response = await options.fetch(`${base}/proxies/${service}${path}`, {
+        method,
+        headers,
+        credentials: 'include',
+        body: method === 'POST' ? JSON.stringify(body ?? {}) : undefined,
+      });
+    } catch (error) {
+      throw new SidecarError(service, 0, `${service} is unreachable through Gate: ${describe(error)}`, { cause: error });
+    }
+    const text = await response.text();
+    const parsed = parseJson(text);
+    if (!response.ok) {
+      throw new SidecarError(service, response.status, errorMessage(service, response.status, parsed, text));
+    }
+    if (parsed === undefined) {
+      throw new SidecarError(service, response.status, `${service} answered ${method} ${path} with a body that is not JSON`);
+    }
+    return parsed as T;
+  }
+
+  return {
+    getApproval: (id) => call('visibility', 'GET', `/api/v1/approvals/${encodeURIComponent(id)}`),
+    decideApproval: (id, decision) =>
+      call('visibility', 'POST', `/api/v1/approvals/${encodeURIComponent(id)}/decisions`, decision),
+    getVerification: (id) => call('autopilot', 'GET', `/api/v1/verifications/${encodeURIComponent(id)}`),
+    listVerificationTemplates: async () => listOf(await call('autopilot', 'GET', '/api/v1/templates'), 'templates'),
+    listPolicies: async () => listOf(await call('sapor', 'GET', '/api/v1/policies'), 'policies'),
+    checkPipeline: (pipeline, current) =>
+      call('sapor', 'POST', '/api/v1/policies/pipeline-check', current === undefined ? { new: pipeline } : { new: pipeline, current }),
+  };
+}
+
+/** Lists come either bare or wrapped as `{items: [...]}` / `{<name>: [...]}`; both are accepted. */
+function listOf<T>(body: unknown, key: string): T[] {
+  if (Array.isArray(body)) return body as T[];
+  if (body && typeof body === 'object') {
+    const record = body as Record<string, unknown>;
+    const list = record[key] ?? record['items'];
+    if (Array.isArray(list)) return list as T[];
+  }
+  return [];
+}
+
+function parseJson(text: string): unknown {
+  if (text.trim() === '') return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Picks the most useful message from a problem+json body, an Express-style error or plain text. */
+function errorMessage(service: SidecarService, status: number, parsed: unknown, text: string): string {
+  if (parsed && typeof parsed === 'object') {
+    const body = parsed as Record<string, unknown>;
+    for (const key of ['detail', 'message', 'title', 'error']) {
+      const value = body[key];
+      if (typeof value === 'string' && value.trim() !== '') return `${service} ${status}: ${value}`;
+    }
+  }
+  const snippet = text.trim().slice(0, 200);
+  if (status === 502) return `${service} is unavailable (Gate answered 502${snippet ? `: ${snippet}` : ''})`;
+  return `${service} ${status}${snippet ? `: ${snippet}` : ''}`;
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,118 @@
+// The JSON the plugin reads from and sends to the sidecars (through Gate's `/proxies/{service}/...`).
+// Kept in one file so a difference from a sidecar's real responses is fixed in one place; the
+// fixtures in test/fixtures follow these shapes.
+
+/** Approval gate instance states (visibility). */
+export type ApprovalStatus = 'activated' | 'approved' | 'rejected' | 'expired' | 'canceled';
+
+/** One approver group and how far it has got. */
+export interface ApproverGroupProgress {
+  name: string;
+  /** Approvals this group must give. */
+  required: number;
+  /** Approvals given so far. */
+  approvals: number;
+}
+
+/** A decision a user recorded on an approval. */
+export interface ApprovalDecision {
+  user: string;
+  action: ApprovalAction;
+  comment?: string;
+  /** ISO-8601 time of the decision. */
+  at: string;
+}
+
+/** Evidence one connector gathered for approvers. */
+export interface EvidenceCard {
+  connector: string;
+  status: string;
+  summary: string;
+  error?: string;
+  data?: Record<string, unknown>;
+}
+
+/** `GET /api/v1/approvals/{id}` (and Orca's monitor body for the approval gate). */
+export interface ApprovalInstance {
+  id: string;
+  status: ApprovalStatus;
+  approverGroups: ApproverGroupProgress[];
+  decisions: ApprovalDecision[];
+  evidence: EvidenceCard[];
+  /** ISO-8601 time after which the gate expires. */
+  deadline?: string;
+  /** Whether the calling user may approve or reject now (only meaningful through Gate's proxy). */
+  canDecide?: boolean;
+  instructions?: string;
+  links?: Record<string, string>;
+}
+
+/** What an approver can do. */
+export type ApprovalAction = 'approve' | 'reject';
+
+/** `POST /api/v1/approvals/{id}/decisions` body; a reject must carry a comment. */
+export interface ApprovalDecisionRequest {
+  action: ApprovalAction;
+  comment: string;
+}
+
+/** Verification states (autopilot). */
+export type VerificationStatus = 'running' | 'pass' | 'fail' | 'marginal' | 'error' | 'canceled';
+
+/** One scored interval of a verification. */
+export interface VerificationInterval {
+  index?: number;
+  /** Score 0–100, absent while the interval is still collecting. */
+  score?: number;
+  startTime?: string;
+  endTime?: string;
+}
+
+/** The judgement of one metric. */
+export interface MetricResult {
+  name: string;
+  classification: string;
+  reason?: string;
+  kind?: string;
+}
+
+/** `GET /api/v1/verifications/{id}` (and Orca's monitor body for the verification gate). */
+export interface VerificationResult {
+  id: string;
+  status: VerificationStatus;
+  score?: number;
+  intervals: VerificationInterval[];
+  metrics: MetricResult[];
+  reportUrl?: string;
+  error?: string;
+}
+
+/** An entry of `GET /api/v1/templates` (autopilot). */
+export interface VerificationTemplateSummary {
+  name: string;
+  version?: number | string;
+  description?: string;
+}
+
+/** Policy decisions (sapor). */
+export type PolicyStatus = 'allow' | 'deny';
+
+/** Orca's monitor body for the policy gate. */
+export interface PolicyGateDecision {
+  status: PolicyStatus;
+  messages: string[];
+  policy: { name: string; version?: string | number };
+  decisionId: string;
+}
+
+/** An entry of `GET /api/v1/policies` (sapor). */
+export interface PolicySummary {
+  name: string;
+  version?: string | number;
+  description?: string;
+}
+
+/** `POST /api/v1/policies/pipeline-check` answer: empty `deny` means the pipeline may be saved. */
+export interface PipelineCheckResult {
+  deny: string[];
+}

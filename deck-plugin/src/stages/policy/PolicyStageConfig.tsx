@@ -1,0 +1,105 @@
+// Config editor of the policy gate: the policy (from sapor's list) and its parameters as JSON.
+import React from 'react';
+import { FormikStageConfig, SelectInput, TextAreaInput, TextInput } from '@spinnaker/core';
+import type { IFormikStageConfigInjectedProps, IStage, IStageConfigProps } from '@spinnaker/core';
+import type { FormikProps } from 'formik';
+
+import { useSidecarClient } from '../../api/client-context';
+import { ErrorNotice, useLoadable } from '../../common/components';
+import { FieldRow, fieldError } from '../../common/FieldRow';
+import { PipelineCheckPanel } from '../../common/PipelineCheckPanel';
+import { validateGateStage } from '../../validation';
+
+/** Deck config editor for the ISD policy gate stage. */
+export function PolicyStageConfig(props: IStageConfigProps) {
+  return (
+    <FormikStageConfig
+      application={props.application}
+      pipeline={props.pipeline}
+      stage={props.stage}
+      onChange={props.updateStage}
+      validate={(values) => validateGateStage('policy', values as IStage)}
+      render={(injected: IFormikStageConfigInjectedProps) => (
+        <div className="isd-policy-config">
+          <PolicyField formik={injected.formik} />
+          <ParamsField formik={injected.formik} />
+          <PipelineCheckPanel pipeline={injected.pipeline} />
+        </div>
+      )}
+    />
+  );
+}
+
+interface FormikFieldProps {
+  formik: FormikProps<IStage>;
+}
+
+function PolicyField(props: FormikFieldProps) {
+  const client = useSidecarClient();
+  const [policies, retry] = useLoadable(() => client.listPolicies(), 'policies');
+  const value = (props.formik.values.parameterValues as Record<string, unknown> | undefined)?.['policy'];
+  const policy = typeof value === 'string' ? value : '';
+  const set = (next: string) => props.formik.setFieldValue('parameterValues.policy', next);
+  const listed = policies.state === 'loaded' ? policies.value : [];
+  const options = [
+    { label: '', value: '' },
+    ...listed.map((p) => ({ label: p.description ? `${p.name} — ${p.description}` : p.name, value: p.name })),
+    // A saved policy that sapor no longer lists stays visible instead of silently disappearing.
+    ...(policy && !listed.some((p) => p.name === policy) ? [{ label: `${policy} (not listed by sapor)`, value: policy }] : []),
+  ];
+  return (
+    <FieldRow kind="policy" name="policy" error={fieldError(props.formik, 'policy')}>
+      {policies.state === 'loading' && <span className="isd-loading">Loading policies from sapor…</span>}
+      {policies.state === 'failed' ? (
+        <div>
+          <ErrorNotice title="Could not load policies:" message={policies.error} />
+          <button type="button" className="btn btn-sm btn-default" onClick={retry}>
+            Retry
+          </button>
+          <TextInput
+            name="policy"
+            aria-label="Policy"
+            value={policy}
+            onChange={(event: React.ChangeEvent<HTMLInputElement>) => set(event.target.value)}
+          />
+        </div>
+      ) : (
+        <SelectInput
+          name="policy"
+          aria-label="Policy"
+          options={options}
+          value={policy}
+          onChange={(event: React.ChangeEvent<HTMLSelectElement>) => set(event.target.value)}
+        />
+      )}
+    </FieldRow>
+  );
+}
+
+function ParamsField(props: FormikFieldProps) {
+  const stored = (props.formik.values.parameterValues as Record<string, unknown> | undefined)?.['params'];
+  const [text, setText] = React.useState(() => JSON.stringify(stored ?? {}, null, 2));
+  const [parseError, setParseError] = React.useState<string | undefined>();
+  const onChange = (next: string) => {
+    setText(next);
+    try {
+      const parsed: unknown = JSON.parse(next === '' ? '{}' : next);
+      setParseError(undefined);
+      props.formik.setFieldValue('parameterValues.params', parsed);
+    } catch (error) {
+      // Invalid JSON is kept in the text box only; the stage keeps its last valid value.
+      setParseError(`Parameters: not valid JSON (${error instanceof Error ? error.message : String(error)}).`);
+    }
+  };
+  return (
+    <FieldRow kind="policy" name="params" error={parseError ?? fieldError(props.formik, 'params')}>
+      <TextAreaInput
+        name="params"
+        aria-label="Policy parameters (JSON)"
+        rows={6}
+        value={text}
+        onChange={(event: React.ChangeEvent<HTMLTextAreaElement>) => onChange(event.target.value)}
+      />
+    </FieldRow>
+  );
+}

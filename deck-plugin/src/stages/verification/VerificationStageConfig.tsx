@@ -1,0 +1,138 @@
+// Config editor of the verification gate: template (from autopilot's list), baseline and canary
+// scopes, start time, lifetime, interval, score thresholds and judge.
+import React from 'react';
+import { FormikFormField, FormikStageConfig, MapEditor, NumberInput, SelectInput, TextInput } from '@spinnaker/core';
+import type { IFormikStageConfigInjectedProps, IStage, IStageConfigProps } from '@spinnaker/core';
+import type { FormikProps } from 'formik';
+
+import { useSidecarClient } from '../../api/client-context';
+import { ErrorNotice, MinutesField, ParameterHelp, parameterOf, useLoadable } from '../../common/components';
+import { FieldRow, fieldError, stringMap } from '../../common/FieldRow';
+import { PipelineCheckPanel } from '../../common/PipelineCheckPanel';
+import { validateGateStage } from '../../validation';
+
+/** Deck config editor for the ISD verification gate stage. */
+export function VerificationStageConfig(props: IStageConfigProps) {
+  return (
+    <FormikStageConfig
+      application={props.application}
+      pipeline={props.pipeline}
+      stage={props.stage}
+      onChange={props.updateStage}
+      validate={(values) => validateGateStage('verification', values as IStage)}
+      render={(injected: IFormikStageConfigInjectedProps) => <VerificationFields {...injected} />}
+    />
+  );
+}
+
+function VerificationFields(props: IFormikStageConfigInjectedProps) {
+  const { formik } = props;
+  const values = (formik.values.parameterValues ?? {}) as Record<string, unknown>;
+  const thresholds = (values['thresholds'] ?? {}) as Record<string, unknown>;
+  const setThreshold = (key: 'pass' | 'marginal', raw: string) =>
+    formik.setFieldValue('parameterValues.thresholds', { ...thresholds, [key]: raw === '' ? undefined : Number(raw) });
+  return (
+    <div className="isd-verification-config">
+      <TemplateField formik={formik} value={values['template'] as Record<string, unknown> | undefined} />
+      {(['baseline', 'canary'] as const).map((scope) => (
+        <FieldRow key={scope} kind="verification" name={scope} error={fieldError(formik, scope)}>
+          <MapEditor
+            model={stringMap(values[scope])}
+            keyLabel="Label"
+            valueLabel="Value"
+            addButtonLabel={`Add ${scope} label`}
+            onChange={(model) => formik.setFieldValue(`parameterValues.${scope}`, model)}
+          />
+        </FieldRow>
+      ))}
+      <FormikFormField
+        name="parameterValues.startTime"
+        label={parameterOf('verification', 'startTime').label}
+        help={<ParameterHelp kind="verification" name="startTime" />}
+        input={(inputProps) => <TextInput {...inputProps} placeholder="2026-01-31T12:00:00Z (empty: when the gate starts)" />}
+      />
+      <MinutesField kind="verification" name="lifetimeMs" label="Analysis lifetime" />
+      <MinutesField kind="verification" name="intervalMs" label="Interval" />
+      <FieldRow kind="verification" name="thresholds" error={fieldError(formik, 'thresholds')}>
+        <label>
+          Pass at or above{' '}
+          <NumberInput
+            name="thresholds.pass"
+            aria-label="Pass threshold"
+            min={0}
+            max={100}
+            value={typeof thresholds['pass'] === 'number' ? thresholds['pass'] : ''}
+            onChange={(event: React.ChangeEvent<HTMLInputElement>) => setThreshold('pass', event.target.value)}
+          />
+        </label>{' '}
+        <label>
+          Marginal at or above{' '}
+          <NumberInput
+            name="thresholds.marginal"
+            aria-label="Marginal threshold"
+            min={0}
+            max={100}
+            value={typeof thresholds['marginal'] === 'number' ? thresholds['marginal'] : ''}
+            onChange={(event: React.ChangeEvent<HTMLInputElement>) => setThreshold('marginal', event.target.value)}
+          />
+        </label>
+      </FieldRow>
+      <FormikFormField
+        name="parameterValues.judge"
+        label={parameterOf('verification', 'judge').label}
+        help={<ParameterHelp kind="verification" name="judge" />}
+        input={(inputProps) => <TextInput {...inputProps} placeholder="service default" />}
+      />
+      <PipelineCheckPanel pipeline={props.pipeline} />
+    </div>
+  );
+}
+
+interface TemplateFieldProps {
+  formik: FormikProps<IStage>;
+  value: Record<string, unknown> | undefined;
+}
+
+function TemplateField(props: TemplateFieldProps) {
+  const client = useSidecarClient();
+  const [templates, retry] = useLoadable(() => client.listVerificationTemplates(), 'templates');
+  const name = typeof props.value?.['name'] === 'string' ? (props.value['name'] as string) : '';
+  const version = props.value?.['version'];
+  const set = (next: Record<string, unknown>) => props.formik.setFieldValue('parameterValues.template', next);
+  const names = templates.state === 'loaded' ? templates.value.map((t) => t.name) : [];
+  // Keep a saved template selectable even if autopilot no longer lists it, so the editor never hides it.
+  const options = ['', ...names, ...(name && !names.includes(name) ? [name] : [])];
+  return (
+    <FieldRow kind="verification" name="template" error={fieldError(props.formik, 'template')}>
+      {templates.state === 'loading' && <span className="isd-loading">Loading templates from autopilot…</span>}
+      {templates.state === 'failed' && (
+        <div>
+          <ErrorNotice title="Could not load verification templates:" message={templates.error} />
+          <button type="button" className="btn btn-sm btn-default" onClick={retry}>
+            Retry
+          </button>
+        </div>
+      )}
+      {templates.state === 'failed' ? (
+        <TextInput
+          name="template.name"
+          aria-label="Template name"
+          value={name}
+          onChange={(event: React.ChangeEvent<HTMLInputElement>) => set({ ...props.value, name: event.target.value })}
+        />
+      ) : (
+        <SelectInput
+          name="template.name"
+          aria-label="Template name"
+          options={options}
+          value={name}
+          onChange={(event: React.ChangeEvent<HTMLSelectElement>) => {
+            const picked = templates.state === 'loaded' ? templates.value.find((t) => t.name === event.target.value) : undefined;
+            set(picked?.version !== undefined ? { name: event.target.value, version: picked.version } : { name: event.target.value });
+          }}
+        />
+      )}
+      {name && version !== undefined && <span className="isd-template-version"> version {String(version)}</span>}
+    </FieldRow>
+  );
+}

@@ -1,0 +1,235 @@
+// Pure validation of the three gate stages: what the editors show inline (Formik `validate`) and what
+// Deck's pipeline validator runs before save. Error messages name the field as the editor labels it.
+import type { ICustomValidator, IPipeline, IStage } from '@spinnaker/core';
+
+import { gateStages } from './catalog';
+import type { GateKind } from './catalog';
+
+/** Errors keyed like the stage: `parameterValues.<name>` and `stageTimeoutMs`, as Formik expects. */
+export type StageErrors = {
+  parameterValues?: Record<string, string>;
+  stageTimeoutMs?: string;
+};
+
+const MINUTE_MS = 60_000;
+const DAY_MS = 24 * 60 * MINUTE_MS;
+
+/** Bounds the editors and the validator enforce. */
+export const limits = {
+  stageTimeoutMs: { min: MINUTE_MS, max: 30 * DAY_MS },
+  approvalTimeoutMs: { min: MINUTE_MS, max: 30 * DAY_MS },
+  lifetimeMs: { min: MINUTE_MS, max: 7 * DAY_MS },
+  intervalMs: { min: MINUTE_MS },
+  score: { min: 0, max: 100 },
+} as const;
+
+/** Evidence connectors visibility knows. */
+export const evidenceConnectors = ['jenkins', 'git', 'jira', 'sonarqube', 'verification', 'http'] as const;
+
+/** Automatic decision modes. */
+export const autoDecisionModes = ['recommend', 'approve', 'reject'] as const;
+
+type Values = Record<string, unknown>;
+
+/** Validates a gate stage of the given kind; an empty object means valid. */
+export function validateGateStage(kind: GateKind, stage: Partial<IStage>): StageErrors {
+  const values = (isRecord(stage.parameterValues) ? stage.parameterValues : {}) as Values;
+  const parameterErrors: Record<string, string> = {};
+  const errors: StageErrors = {};
+  const label = (name: string) => gateStages[kind].parameters.find((p) => p.name === name)?.label ?? name;
+
+  for (const parameter of gateStages[kind].parameters) {
+    if (parameter.required && isMissing(values[parameter.name])) {
+      parameterErrors[parameter.name] = `${parameter.label} is required.`;
+    }
+  }
+  const set = (name: string, message: string) => {
+    parameterErrors[name] ??= message;
+  };
+
+  const stageTimeoutMs = stage.stageTimeoutMs as unknown;
+  if (stageTimeoutMs !== undefined && !isSpel(stageTimeoutMs)) {
+    const problem = rangeProblem(stageTimeoutMs, limits.stageTimeoutMs.min, limits.stageTimeoutMs.max, formatDuration);
+    if (problem) errors.stageTimeoutMs = `Stage timeout ${problem}`;
+  }
+
+  if (kind === 'approval') validateApproval(values, stageTimeoutMs, set, label);
+  if (kind === 'verification') validateVerification(values, stageTimeoutMs, set, label);
+  if (kind === 'policy') validatePolicy(values, set, label);
+
+  if (Object.keys(parameterErrors).length > 0) errors.parameterValues = parameterErrors;
+  return errors;
+}
+
+type Setter = (name: string, message: string) => void;
+type Labeler = (name: string) => string;
+
+function validateApproval(values: Values, stageTimeoutMs: unknown, set: Setter, label: Labeler): void {
+  const groups = values['approverGroups'];
+  if (Array.isArray(groups)) {
+    if (groups.length === 0) set('approverGroups', `${label('approverGroups')}: add at least one group.`);
+    const names = new Set<string>();
+    groups.forEach((group: unknown, index) => {
+      const row = `${label('approverGroups')} row ${index + 1}`;
+      const name = isRecord(group) ? group['name'] : undefined;
+      const required = isRecord(group) ? group['required'] : undefined;
+      if (typeof name !== 'string' || name.trim() === '') set('approverGroups', `${row}: group name is required.`);
+      else if (names.has(name.trim())) set('approverGroups', `${row}: group "${name.trim()}" is listed twice.`);
+      else names.add(name.trim());
+      if (!isSpel(required) && (!Number.isInteger(required) || (required as number) < 1)) {
+        set('approverGroups', `${row}: required approvals must be a whole number of at least 1.`);
+      }
+    });
+  } else if (groups !== undefined) {
+    set('approverGroups', `${label('approverGroups')} must be a list of groups.`);
+  }
+
+  const timeoutMs = values['timeoutMs'];
+  if (timeoutMs !== undefined && !isSpel(timeoutMs)) {
+    const { min, max } = limits.approvalTimeoutMs;
+    const problem = rangeProblem(timeoutMs, min, max, formatDuration);
+    if (problem) set('timeoutMs', `${label('timeoutMs')} ${problem}`);
+    else if (typeof stageTimeoutMs === 'number' && (timeoutMs as number) >= stageTimeoutMs) {
+      set('timeoutMs', `${label('timeoutMs')} must be shorter than the stage timeout (${formatDuration(stageTimeoutMs)}), so the gate can report "expired".`);
+    }
+  }
+
+  const evidence = values['evidence'];
+  if (Array.isArray(evidence)) {
+    evidence.forEach((item: unknown, index) => {
+      const connector = isRecord(item) ? item['connector'] : undefined;
+      if (typeof connector !== 'string' || connector === '') {
+        set('evidence', `${label('evidence')} row ${index + 1}: choose a connector.`);
+      } else if (!(evidenceConnectors as readonly string[]).includes(connector)) {
+        set('evidence', `${label('evidence')} row ${index + 1}: unknown connector "${connector}".`);
+      }
+    });
+  } else if (evidence !== undefined) {
+    set('evidence', `${label('evidence')} must be a list.`);
+  }
+
+  const autoDecision = values['autoDecision'];
+  if (autoDecision !== undefined && autoDecision !== null) {
+    if (!isRecord(autoDecision)) set('autoDecision', `${label('autoDecision')} must be an object.`);
+    else {
+      const policyPath = autoDecision['policyPath'];
+      if (typeof policyPath !== 'string' || policyPath.trim() === '') {
+        set('autoDecision', `${label('autoDecision')}: policy path is required.`);
+      }
+      if (!(autoDecisionModes as readonly unknown[]).includes(autoDecision['mode'])) {
+        set('autoDecision', `${label('autoDecision')}: mode must be one of ${autoDecisionModes.join(', ')}.`);
+      }
+    }
+  }
+}
+
+function validateVerification(values: Values, stageTimeoutMs: unknown, set: Setter, label: Labeler): void {
+  const template = values['template'];
+  if (template !== undefined && (!isRecord(template) || typeof template['name'] !== 'string' || template['name'] === '')) {
+    set('template', `${label('template')}: choose a template.`);
+  }
+  for (const scope of ['baseline', 'canary']) {
+    const value = values[scope];
+    if (value !== undefined && (!isRecord(value) || Object.keys(value).length === 0)) {
+      set(scope, `${label(scope)} needs at least one label.`);
+    }
+  }
+  const startTime = values['startTime'];
+  if (typeof startTime === 'string' && startTime !== '' && !isSpel(startTime) && Number.isNaN(Date.parse(startTime))) {
+    set('startTime', `${label('startTime')} must be an ISO-8601 time such as 2026-01-31T12:00:00Z.`);
+  }
+
+  const lifetimeMs = values['lifetimeMs'];
+  if (lifetimeMs !== undefined && !isSpel(lifetimeMs)) {
+    const problem = rangeProblem(lifetimeMs, limits.lifetimeMs.min, limits.lifetimeMs.max, formatDuration);
+    if (problem) set('lifetimeMs', `${label('lifetimeMs')} ${problem}`);
+    else if (typeof stageTimeoutMs === 'number' && (lifetimeMs as number) >= stageTimeoutMs) {
+      set('lifetimeMs', `${label('lifetimeMs')} must be shorter than the stage timeout (${formatDuration(stageTimeoutMs)}).`);
+    }
+  }
+  const intervalMs = values['intervalMs'];
+  if (intervalMs !== undefined && !isSpel(intervalMs)) {
+    const max = typeof lifetimeMs === 'number' ? lifetimeMs : Number.MAX_SAFE_INTEGER;
+    const problem = rangeProblem(intervalMs, limits.intervalMs.min, max, formatDuration);
+    if (problem) set('intervalMs', `${label('intervalMs')} ${problem.replace(/at most .*\.$/, 'at most the analysis lifetime.')}`);
+  }
+
+  const thresholds = values['thresholds'];
+  if (thresholds !== undefined) {
+    if (!isRecord(thresholds)) set('thresholds', `${label('thresholds')} must be an object with pass and marginal.`);
+    else {
+      const { pass, marginal } = thresholds;
+      const { min, max } = limits.score;
+      const passProblem = rangeProblem(pass, min, max, String);
+      const marginalProblem = rangeProblem(marginal, min, max, String);
+      if (passProblem) set('thresholds', `Pass threshold ${passProblem}`);
+      else if (marginalProblem) set('thresholds', `Marginal threshold ${marginalProblem}`);
+      else if ((marginal as number) > (pass as number)) {
+        set('thresholds', `Thresholds out of order: marginal (${String(marginal)}) must not be above pass (${String(pass)}).`);
+      }
+    }
+  }
+}
+
+function validatePolicy(values: Values, set: Setter, label: Labeler): void {
+  const policy = values['policy'];
+  if (policy !== undefined && (typeof policy !== 'string' || policy.trim() === '')) {
+    set('policy', `${label('policy')} is required.`);
+  }
+  const params = values['params'];
+  if (params !== undefined && !isRecord(params)) set('params', `${label('params')} must be a JSON object.`);
+}
+
+/** Flattens StageErrors into the messages Deck's pipeline validator lists. */
+export function errorMessages(errors: StageErrors): string[] {
+  return [...(errors.stageTimeoutMs ? [errors.stageTimeoutMs] : []), ...Object.values(errors.parameterValues ?? {})];
+}
+
+/** Deck validators for a gate stage: the field checks, blocking save while any fails. */
+export function stageValidators(kind: GateKind): ICustomValidator[] {
+  return [
+    {
+      type: 'custom',
+      preventSave: true,
+      validate: (_pipeline: IPipeline, stage: IStage) => errorMessages(validateGateStage(kind, stage)).join(' '),
+    },
+  ];
+}
+
+/** Formats a duration in the largest whole unit, e.g. `1d 10m`. */
+export function formatDuration(ms: number): string {
+  const units: Array<[string, number]> = [
+    ['d', DAY_MS],
+    ['h', 60 * MINUTE_MS],
+    ['m', MINUTE_MS],
+    ['s', 1000],
+  ];
+  const parts: string[] = [];
+  let rest = Math.round(ms);
+  for (const [unit, size] of units) {
+    const count = Math.floor(rest / size);
+    if (count > 0) parts.push(`${count}${unit}`);
+    rest -= count * size;
+  }
+  return parts.length > 0 ? parts.join(' ') : `${ms}ms`;
+}
+
+function rangeProblem(value: unknown, min: number, max: number, format: (n: number) => string): string | undefined {
+  if (typeof value !== 'number' || !Number.isFinite(value)) return 'must be a number.';
+  if (value < min) return `must be at least ${format(min)}.`;
+  if (value > max) return `must be at most ${format(max)}.`;
+  return undefined;
+}
+
+function isMissing(value: unknown): boolean {
+  return value === undefined || value === null || (typeof value === 'string' && value.trim() === '');
+}
+
+/** A `${...}` value is evaluated by Orca at run time, so it cannot be checked here. */
+function isSpel(value: unknown): boolean {
+  return typeof value === 'string' && value.includes('${');
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
