@@ -1,0 +1,292 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { performance } from 'node:perf_hooks';
+import type { ControllerMetrics } from './metrics';
+import type { AgentFrame, WireHeader } from './proto';
+import { endToEndHeaders, flatHeaders, rawResponseHead } from './http-headers';
+import type { ExchangeCall, SessionRegistry, AgentSession } from './sessions';
+
+/** Which agent service a caller may reach (from its certificate or token). */
+export interface Route {
+  agent: string;
+  type: string;
+  name: string;
+}
+
+/** Dependencies of the forwarding bridge. */
+export interface ForwardContext {
+  registry: SessionRegistry;
+  metrics: ControllerMetrics;
+  maxRequestBodyBytes: number;
+  streamWaitMs: number;
+  isDraining: () => boolean;
+}
+
+// Credentials meant for the controller never travel to the target; the agent adds the target's own.
+const CALLER_CREDENTIAL_HEADERS = ['authorization', 'x-opsmx-token', 'host'];
+
+function sendProblem(res: ServerResponse, status: number, message: string): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  const body = JSON.stringify({ error: message, status });
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+  res.end(body);
+}
+
+function requestHasBody(req: IncomingMessage): boolean {
+  const length = req.headers['content-length'];
+  if (length !== undefined) return Number(length) > 0;
+  return req.headers['transfer-encoding'] !== undefined;
+}
+
+async function claimStream(context: ForwardContext, route: Route): Promise<{ session: AgentSession; call: ExchangeCall } | { status: number; message: string }> {
+  if (context.isDraining()) return { status: 503, message: 'controller is shutting down' };
+  const session = context.registry.pick(route.agent, route.type, route.name);
+  if (!session) return { status: 502, message: `agent ${route.agent} is not connected with service ${route.type}/${route.name}` };
+  session.outstanding += 1;
+  try {
+    const call = await session.claim(context.streamWaitMs);
+    return { session, call };
+  } catch (error) {
+    session.outstanding -= 1;
+    return { status: 503, message: (error as Error).message };
+  }
+}
+
+function requestHead(route: Route, req: IncomingMessage, upgrade: boolean, hasBody: boolean): { requestHead: NonNullable<import('./proto').ControllerFrame['requestHead']> } {
+  return {
+    requestHead: {
+      exchangeId: randomUUID(),
+      serviceType: route.type,
+      serviceName: route.name,
+      method: req.method ?? 'GET',
+      target: req.url ?? '/',
+      headers: endToEndHeaders(req.rawHeaders, { drop: CALLER_CREDENTIAL_HEADERS, keep: upgrade ? ['upgrade'] : [] }),
+      upgrade,
+      hasBody,
+    },
+  };
+}
+
+/**
+ * Forwards one HTTP request over a fresh tunnel stream. The response is streamed with backpressure
+ * both ways; a broken upstream destroys the client connection instead of ending it cleanly.
+ */
+export async function forwardRequest(context: ForwardContext, route: Route, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const { metrics } = context;
+  const startedAt = performance.now();
+  const claimed = await claimStream(context, route);
+  if ('status' in claimed) {
+    metrics.refusedStreams.inc({ reason: claimed.status === 502 ? 'agent-not-connected' : 'no-stream' });
+    sendProblem(res, claimed.status, claimed.message);
+    return;
+  }
+  const { session, call } = claimed;
+  metrics.activeStreams.inc();
+  let done = false;
+  let status = 0;
+  const labels = (): { agent: string; service: string; status: string } => ({ agent: route.agent, service: `${route.type}/${route.name}`, status: String(status || 'error') });
+  const finish = (): void => {
+    if (done) return;
+    done = true;
+    session.outstanding -= 1;
+    metrics.activeStreams.dec();
+    metrics.requests.inc(labels());
+    call.end();
+  };
+  const broken = (reason: string): void => {
+    if (done) return;
+    finish();
+    if (!res.headersSent) sendProblem(res, 502, `tunnel: ${reason}`);
+    else res.destroy(new Error(reason));
+  };
+
+  const hasBody = requestHasBody(req);
+  call.write(requestHead(route, req, false, hasBody));
+  if (hasBody) {
+    let received = 0;
+    req.on('data', (chunk: Buffer) => {
+      if (done) return;
+      received += chunk.length;
+      if (received > context.maxRequestBodyBytes) {
+        call.write({ cancel: { reason: 'request body too large' } });
+        finish();
+        status = 413;
+        sendProblem(res, 413, `request body exceeds ${context.maxRequestBodyBytes} bytes`);
+        req.destroy();
+        return;
+      }
+      metrics.bytes.inc({ direction: 'request' }, chunk.length);
+      if (!call.write({ body: { data: chunk } })) {
+        req.pause();
+        call.once('drain', () => req.resume());
+      }
+    });
+    req.on('end', () => {
+      if (!done) call.write({ bodyEnd: {} });
+    });
+  }
+
+  call.on('data', (frame: AgentFrame) => {
+    if (done) return;
+    switch (frame.frame) {
+      case 'informational':
+        // Node has no generic API for arbitrary 1xx; they precede the head, so a raw write is safe.
+        if (!res.headersSent && frame.informational) res.socket?.write(rawResponseHead(frame.informational.status, '', frame.informational.headers));
+        return;
+      case 'responseHead': {
+        const head = frame.responseHead;
+        if (!head) return;
+        status = head.status;
+        metrics.requestDuration.observe(labels(), (performance.now() - startedAt) / 1000);
+        res.writeHead(head.status, head.statusMessage || undefined, flatHeaders(head.headers));
+        // Watches and logs -f need the head now, not with the first body byte.
+        res.flushHeaders();
+        return;
+      }
+      case 'body': {
+        const data = frame.body?.data;
+        if (!data || data.length === 0) return;
+        metrics.bytes.inc({ direction: 'response' }, data.length);
+        if (!res.write(data)) {
+          call.pause();
+          res.once('drain', () => call.resume());
+        }
+        return;
+      }
+      case 'end': {
+        const end = frame.end;
+        if (end?.result !== 'ok') {
+          broken(end?.error || 'upstream failed');
+          return;
+        }
+        if (!res.headersSent) {
+          broken('agent ended the exchange without a response');
+          return;
+        }
+        if (end.trailers.length > 0) res.addTrailers(end.trailers.map((trailer: WireHeader) => [trailer.name, trailer.value] as [string, string]));
+        finish();
+        res.end();
+        return;
+      }
+      default:
+        return;
+    }
+  });
+  call.on('end', () => broken('tunnel stream ended before the response completed'));
+  call.on('cancelled', () => broken('tunnel stream cancelled'));
+  call.on('error', () => broken('tunnel stream failed'));
+  res.on('close', () => {
+    if (done) return;
+    // The client went away: tell the agent so it aborts the upstream request now.
+    call.write({ cancel: { reason: 'client closed the connection' } });
+    status = 499;
+    finish();
+  });
+}
+
+/**
+ * Forwards an HTTP upgrade (WebSocket, SPDY). After the target's 101 the stream carries raw bytes in
+ * both directions; any other answer is written back as a plain response and the socket closed.
+ */
+export async function forwardUpgrade(context: ForwardContext, route: Route, req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+  const { metrics } = context;
+  socket.pause();
+  const claimed = await claimStream(context, route);
+  if ('status' in claimed) {
+    metrics.refusedStreams.inc({ reason: claimed.status === 502 ? 'agent-not-connected' : 'no-stream' });
+    const body = JSON.stringify({ error: claimed.message, status: claimed.status });
+    // Answer fast: kubectl falls back from WebSocket to SPDY only when the upgrade fails quickly.
+    socket.end(rawResponseHead(claimed.status, 'Tunnel Error', [{ name: 'Content-Type', value: 'application/json' }, { name: 'Content-Length', value: String(Buffer.byteLength(body)) }, { name: 'Connection', value: 'close' }]) + body);
+    return;
+  }
+  const { session, call } = claimed;
+  metrics.activeStreams.inc();
+  let done = false;
+  let status = 0;
+  let upgraded = false;
+  const finish = (): void => {
+    if (done) return;
+    done = true;
+    session.outstanding -= 1;
+    metrics.activeStreams.dec();
+    metrics.requests.inc({ agent: route.agent, service: `${route.type}/${route.name}`, status: String(status || 'error') });
+    call.end();
+  };
+  const pumpClientToTunnel = (): void => {
+    if (head.length > 0) call.write({ body: { data: head } });
+    socket.on('data', (chunk: Buffer) => {
+      if (done) return;
+      metrics.bytes.inc({ direction: 'request' }, chunk.length);
+      if (!call.write({ body: { data: chunk } })) {
+        socket.pause();
+        call.once('drain', () => socket.resume());
+      }
+    });
+    socket.on('end', () => {
+      if (!done) call.write({ bodyEnd: {} });
+    });
+    socket.resume();
+  };
+
+  call.write(requestHead(route, req, true, false));
+  call.on('data', (frame: AgentFrame) => {
+    if (done) return;
+    switch (frame.frame) {
+      case 'responseHead': {
+        const responseHead = frame.responseHead;
+        if (!responseHead) return;
+        status = responseHead.status;
+        if (status === 101) {
+          upgraded = true;
+          socket.write(rawResponseHead(101, responseHead.statusMessage || 'Switching Protocols', [{ name: 'Connection', value: 'Upgrade' }, ...responseHead.headers]));
+          pumpClientToTunnel();
+        } else {
+          socket.write(rawResponseHead(status, responseHead.statusMessage, [...responseHead.headers, { name: 'Connection', value: 'close' }]));
+        }
+        return;
+      }
+      case 'body': {
+        const data = frame.body?.data;
+        if (!data || data.length === 0) return;
+        metrics.bytes.inc({ direction: 'response' }, data.length);
+        if (!socket.write(data)) {
+          call.pause();
+          socket.once('drain', () => call.resume());
+        }
+        return;
+      }
+      case 'bodyEnd':
+        socket.end();
+        return;
+      case 'end':
+        if (frame.end?.result === 'ok' && status !== 0) {
+          finish();
+          socket.end();
+        } else {
+          finish();
+          socket.destroy();
+        }
+        return;
+      default:
+        return;
+    }
+  });
+  const lost = (): void => {
+    if (done) return;
+    finish();
+    socket.destroy();
+  };
+  call.on('end', lost);
+  call.on('cancelled', lost);
+  call.on('error', lost);
+  socket.on('error', () => undefined);
+  socket.on('close', () => {
+    if (done) return;
+    call.write({ cancel: { reason: upgraded ? 'client closed the upgraded connection' : 'client closed the connection' } });
+    finish();
+  });
+}

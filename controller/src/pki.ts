@@ -1,0 +1,199 @@
+import { generateKeyPairSync, randomBytes, X509Certificate } from 'node:crypto';
+import { isIP } from 'node:net';
+import forge from 'node-forge';
+
+/** Who a certificate speaks for; encoded as oes-birger compatible JSON in the subject OU. */
+export type CertificateIdentity =
+  | { purpose: 'agent'; agent: string }
+  | { purpose: 'service'; agent: string; type: string; name: string }
+  | { purpose: 'control'; name: string }
+  | { purpose: 'server'; name: string };
+
+/** PEM bundle handed to agents and callers. */
+export interface Credentials {
+  certPem: string;
+  keyPem: string;
+  caPem: string;
+}
+
+/** Options for one issued certificate. */
+export interface IssueOptions {
+  lifetimeMs?: number;
+  /** Back-dates or post-dates the certificate; tests use it to mint expired certificates. */
+  notBefore?: Date;
+  dnsNames?: string[];
+}
+
+const DEFAULT_LIFETIME_MS = 24 * 60 * 60 * 1000;
+const CLOCK_SKEW_MS = 5 * 60 * 1000;
+const NAME_PATTERN = /^[a-zA-Z0-9][a-zA-Z0-9._-]{0,62}$/;
+
+/** Thrown for a name that cannot be put into a certificate or token (status 400 on the CNC API). */
+export class InvalidNameError extends Error {
+  override readonly name = 'InvalidNameError';
+  readonly code = 'INVALID_NAME';
+  constructor(readonly field: string, value: string) {
+    super(`${field} must match ${NAME_PATTERN.source}, got ${JSON.stringify(value)}`);
+  }
+}
+
+/** Validates agent, service type and service names before they reach a certificate or route. */
+export function checkName(field: string, value: unknown): string {
+  if (typeof value !== 'string' || !NAME_PATTERN.test(value)) throw new InvalidNameError(field, String(value));
+  return value;
+}
+
+/** Normalizes a certificate serial (hex) so Node's and forge's spellings compare equal. */
+export function normalizeSerial(serialHex: string): string {
+  return serialHex.replace(/:/g, '').toUpperCase().replace(/^0+(?=.)/, '');
+}
+
+function newRsaKey(modulusLength = 2048): forge.pki.rsa.KeyPair {
+  // Native key generation: forge's pure-JS RSA takes seconds per key.
+  const { privateKey } = generateKeyPairSync('rsa', {
+    modulusLength,
+    privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+    publicKeyEncoding: { type: 'spki', format: 'pem' },
+  });
+  const forgeKey = forge.pki.privateKeyFromPem(privateKey) as forge.pki.rsa.PrivateKey;
+  return { privateKey: forgeKey, publicKey: forge.pki.setRsaPublicKey(forgeKey.n, forgeKey.e) };
+}
+
+function randomSerial(): string {
+  const bytes = randomBytes(16);
+  bytes[0] = (bytes[0] ?? 0) & 0x7f; // keep the DER integer positive
+  return bytes.toString('hex');
+}
+
+function subjectFor(identity: CertificateIdentity): forge.pki.CertificateField[] {
+  const commonName = identity.purpose === 'agent' ? identity.agent : identity.name;
+  return [
+    { shortName: 'CN', value: commonName },
+    { shortName: 'OU', value: JSON.stringify(identity) },
+    { shortName: 'O', value: 'ISD tunnel' },
+  ];
+}
+
+/** Reads the identity out of a certificate subject's OU (as Node's tls.PeerCertificate exposes it). */
+export function identityFromSubject(subject: { OU?: string | string[] } | undefined): CertificateIdentity | undefined {
+  const ou = subject?.OU;
+  const text = Array.isArray(ou) ? ou[0] : ou;
+  if (!text) return undefined;
+  try {
+    const parsed = JSON.parse(text) as Record<string, unknown>;
+    switch (parsed.purpose) {
+      case 'agent':
+        return typeof parsed.agent === 'string' ? { purpose: 'agent', agent: parsed.agent } : undefined;
+      case 'service':
+        return typeof parsed.agent === 'string' && typeof parsed.type === 'string' && typeof parsed.name === 'string'
+          ? { purpose: 'service', agent: parsed.agent, type: parsed.type, name: parsed.name }
+          : undefined;
+      case 'control':
+        return typeof parsed.name === 'string' ? { purpose: 'control', name: parsed.name } : undefined;
+      default:
+        return undefined;
+    }
+  } catch {
+    return undefined;
+  }
+}
+
+/** The controller's certificate authority: issues, renews and revokes every tunnel certificate. */
+export class CertificateAuthority {
+  readonly certPem: string;
+  private readonly cert: forge.pki.Certificate;
+  private readonly key: forge.pki.rsa.PrivateKey;
+  private readonly revoked = new Set<string>();
+
+  private constructor(certPem: string, keyPem: string) {
+    this.certPem = certPem;
+    this.cert = forge.pki.certificateFromPem(certPem);
+    this.key = forge.pki.privateKeyFromPem(keyPem) as forge.pki.rsa.PrivateKey;
+  }
+
+  /** Loads a provided CA (e.g. mounted from a Kubernetes Secret). */
+  static fromPem(certPem: string, keyPem: string): CertificateAuthority {
+    return new CertificateAuthority(certPem, keyPem);
+  }
+
+  /** Creates a fresh self-signed CA. */
+  static generate(commonName = 'ISD tunnel CA', lifetimeMs = 10 * 365 * 24 * 60 * 60 * 1000): CertificateAuthority {
+    const keys = newRsaKey(2048);
+    const cert = forge.pki.createCertificate();
+    cert.publicKey = keys.publicKey;
+    cert.serialNumber = randomSerial();
+    cert.validity.notBefore = new Date(Date.now() - CLOCK_SKEW_MS);
+    cert.validity.notAfter = new Date(Date.now() + lifetimeMs);
+    const attrs = [
+      { shortName: 'CN', value: commonName },
+      { shortName: 'O', value: 'ISD tunnel' },
+    ];
+    cert.setSubject(attrs);
+    cert.setIssuer(attrs);
+    cert.setExtensions([
+      { name: 'basicConstraints', cA: true, critical: true },
+      { name: 'keyUsage', keyCertSign: true, cRLSign: true, digitalSignature: true, critical: true },
+      { name: 'subjectKeyIdentifier' },
+    ]);
+    cert.sign(keys.privateKey, forge.md.sha256.create());
+    return new CertificateAuthority(forge.pki.certificateToPem(cert), forge.pki.privateKeyToPem(keys.privateKey));
+  }
+
+  /** Issues a certificate with a new key pair. */
+  issue(identity: CertificateIdentity, options: IssueOptions = {}): Credentials {
+    const keys = newRsaKey(2048);
+    const certPem = this.sign(keys.publicKey, identity, options);
+    return { certPem, keyPem: forge.pki.privateKeyToPem(keys.privateKey), caPem: this.certPem };
+  }
+
+  /**
+   * Signs a CSR for renewal. The subject in the CSR is ignored: the identity comes from the
+   * authenticated connection, so a CSR can never widen what the caller may do.
+   */
+  signCsr(csrPem: string, identity: CertificateIdentity, options: IssueOptions = {}): string {
+    const csr = forge.pki.certificationRequestFromPem(csrPem);
+    if (!csr.verify()) throw new Error('CSR signature does not verify');
+    if (!csr.publicKey) throw new Error('CSR carries no public key');
+    return this.sign(csr.publicKey as forge.pki.rsa.PublicKey, identity, options);
+  }
+
+  private sign(publicKey: forge.pki.rsa.PublicKey, identity: CertificateIdentity, options: IssueOptions): string {
+    const cert = forge.pki.createCertificate();
+    const notBefore = options.notBefore ?? new Date(Date.now() - CLOCK_SKEW_MS);
+    cert.publicKey = publicKey;
+    cert.serialNumber = randomSerial();
+    cert.validity.notBefore = notBefore;
+    cert.validity.notAfter = new Date(notBefore.getTime() + CLOCK_SKEW_MS + (options.lifetimeMs ?? DEFAULT_LIFETIME_MS));
+    cert.setSubject(subjectFor(identity));
+    cert.setIssuer(this.cert.subject.attributes);
+    const isServer = identity.purpose === 'server';
+    const altNames = (options.dnsNames ?? []).map((name) => (isIP(name) ? { type: 7, ip: name } : { type: 2, value: name }));
+    cert.setExtensions([
+      { name: 'basicConstraints', cA: false },
+      { name: 'keyUsage', digitalSignature: true, keyEncipherment: true, critical: true },
+      { name: 'extKeyUsage', serverAuth: isServer, clientAuth: !isServer },
+      ...(altNames.length > 0 ? [{ name: 'subjectAltName', altNames }] : []),
+    ]);
+    cert.sign(this.key, forge.md.sha256.create());
+    return forge.pki.certificateToPem(cert);
+  }
+
+  /** Adds a certificate (PEM) or a serial number (hex) to the revocation list. */
+  revoke(certPemOrSerial: string): string {
+    const serial = certPemOrSerial.includes('BEGIN CERTIFICATE')
+      ? normalizeSerial(new X509Certificate(certPemOrSerial).serialNumber)
+      : normalizeSerial(certPemOrSerial);
+    this.revoked.add(serial);
+    return serial;
+  }
+
+  /** True when the serial (hex, any spelling) was revoked. */
+  isRevoked(serialHex: string): boolean {
+    return this.revoked.has(normalizeSerial(serialHex));
+  }
+
+  /** Revoked serials, for the CNC API and replicas sharing a list. */
+  revokedSerials(): string[] {
+    return [...this.revoked];
+  }
+}

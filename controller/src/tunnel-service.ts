@@ -1,0 +1,180 @@
+import { randomUUID } from 'node:crypto';
+import * as grpc from '@grpc/grpc-js';
+import type { CertificateAuthority, CertificateIdentity } from './pki';
+import { identityFromSubject } from './pki';
+import { AgentSession, type ExchangeCall, type SessionRegistry } from './sessions';
+import type { ControllerMetrics } from './metrics';
+import { CONTROLLER_CAPABILITIES, PROTOCOL_VERSION, type AgentControl, type AgentFrame, type ControllerControl } from './proto';
+
+type ControlCall = grpc.ServerDuplexStream<AgentControl, ControllerControl>;
+
+/** Settings of the agent-facing gRPC service. */
+export interface TunnelServiceOptions {
+  ca: CertificateAuthority;
+  registry: SessionRegistry;
+  metrics: ControllerMetrics;
+  controllerId: string;
+  pingIntervalMs: number;
+  helloTimeoutMs: number;
+  agentCertLifetimeMs: number;
+  log: (level: 'info' | 'warn', message: string, fields?: Record<string, unknown>) => void;
+}
+
+interface StatusError {
+  code: grpc.status;
+  details: string;
+}
+
+function fail(call: grpc.ServerDuplexStream<unknown, unknown>, code: grpc.status, details: string): void {
+  // grpc-js turns an 'error' emitted on a server stream into the call's final status.
+  const error: StatusError = { code, details };
+  call.emit('error', error);
+}
+
+/**
+ * The agent's identity comes only from its verified TLS certificate. The chain and expiry were
+ * checked in the handshake; here we check purpose and the revocation list.
+ */
+function agentIdentity(call: grpc.ServerDuplexStream<unknown, unknown>, ca: CertificateAuthority): { agent: string } | { refused: string } {
+  const peer = call.getAuthContext().sslPeerCertificate;
+  if (!peer || !peer.subject) return { refused: 'no client certificate' };
+  const identity: CertificateIdentity | undefined = identityFromSubject(peer.subject);
+  if (!identity || identity.purpose !== 'agent') return { refused: 'certificate is not an agent certificate' };
+  if (ca.isRevoked(peer.serialNumber)) return { refused: 'certificate is revoked' };
+  return { agent: identity.agent };
+}
+
+/** gRPC handlers for the Tunnel service: control sessions and idle Exchange streams. */
+export function createTunnelHandlers(options: TunnelServiceOptions): grpc.UntypedServiceImplementation {
+  const { ca, registry, metrics, log } = options;
+
+  function control(call: ControlCall): void {
+    call.on('error', () => undefined);
+    const who = agentIdentity(call, ca);
+    if ('refused' in who) {
+      metrics.refusedStreams.inc({ reason: 'certificate' });
+      log('warn', 'agent refused', { reason: who.refused });
+      fail(call, grpc.status.UNAUTHENTICATED, who.refused);
+      return;
+    }
+    let session: AgentSession | undefined;
+    let lastHeardAt = Date.now();
+    let nonce = 0;
+    const helloTimer = setTimeout(() => fail(call, grpc.status.DEADLINE_EXCEEDED, 'no hello received'), options.helloTimeoutMs);
+    const pingTimer = setInterval(() => {
+      if (Date.now() - lastHeardAt > 3 * options.pingIntervalMs) {
+        log('warn', 'agent silent, closing session', { agent: who.agent });
+        fail(call, grpc.status.UNAVAILABLE, 'no ping from agent');
+        return;
+      }
+      nonce += 1;
+      call.write({ ping: { nonce, sentAtMs: Date.now() } });
+    }, options.pingIntervalMs);
+
+    const cleanup = (reason: string): void => {
+      clearTimeout(helloTimer);
+      clearInterval(pingTimer);
+      if (!session) return;
+      registry.remove(session);
+      session.close(reason);
+      metrics.agentsConnected.dec({ agent: session.agentName });
+      log('info', 'agent disconnected', { agent: session.agentName, sessionId: session.id, reason });
+      session = undefined;
+    };
+    call.on('cancelled', () => cleanup('cancelled'));
+    call.on('end', () => {
+      cleanup('agent closed the control stream');
+      call.end();
+    });
+    call.on('close', () => cleanup('closed'));
+
+    call.on('data', (message: AgentControl) => {
+      lastHeardAt = Date.now();
+      if (session) session.lastPingAt = lastHeardAt;
+      switch (message.message) {
+        case 'hello': {
+          const hello = message.hello;
+          if (session || !hello) return;
+          clearTimeout(helloTimer);
+          if (hello.protocolVersion !== PROTOCOL_VERSION) {
+            metrics.refusedStreams.inc({ reason: 'protocol-version' });
+            fail(call, grpc.status.FAILED_PRECONDITION, `protocol version ${hello.protocolVersion} is not supported (want ${PROTOCOL_VERSION})`);
+            return;
+          }
+          const capabilities = CONTROLLER_CAPABILITIES.filter((capability) => hello.capabilities.includes(capability));
+          session = new AgentSession(
+            randomUUID(),
+            who.agent,
+            hello.hostname,
+            hello.agentVersion,
+            hello.endpoints.map((endpoint) => ({ type: endpoint.type, name: endpoint.name, annotations: endpoint.annotations ?? {} })),
+            hello.annotations ?? {},
+            capabilities,
+            Date.now(),
+            (reply) => call.write(reply),
+          );
+          registry.add(session);
+          metrics.agentsConnected.inc({ agent: who.agent });
+          metrics.agentConnects.inc({ agent: who.agent });
+          call.write({
+            welcome: {
+              sessionId: session.id,
+              protocolVersion: PROTOCOL_VERSION,
+              capabilities,
+              pingIntervalMs: options.pingIntervalMs,
+              controllerId: options.controllerId,
+            },
+          });
+          log('info', 'agent connected', { agent: who.agent, sessionId: session.id, endpoints: hello.endpoints.length });
+          return;
+        }
+        case 'ping':
+          call.write({ pong: { nonce: message.ping?.nonce ?? 0, pingSentAtMs: message.ping?.sentAtMs ?? 0 } });
+          return;
+        case 'pong':
+          if (message.pong) metrics.pingRoundTrip.observe(Math.max(0, Date.now() - message.pong.pingSentAtMs) / 1000);
+          return;
+        case 'renewRequest': {
+          try {
+            const certPem = ca.signCsr(message.renewRequest?.csrPem ?? '', { purpose: 'agent', agent: who.agent }, { lifetimeMs: options.agentCertLifetimeMs });
+            call.write({ renewResponse: { certPem, caPem: ca.certPem, error: '' } });
+            log('info', 'agent certificate renewed', { agent: who.agent });
+          } catch (error) {
+            call.write({ renewResponse: { certPem: '', caPem: '', error: (error as Error).message } });
+          }
+          return;
+        }
+        default:
+          return;
+      }
+    });
+  }
+
+  function exchange(call: ExchangeCall): void {
+    // A permanent error listener: frames may fail after the stream left the idle pool.
+    call.on('error', () => undefined);
+    const who = agentIdentity(call, ca);
+    if ('refused' in who) {
+      metrics.refusedStreams.inc({ reason: 'certificate' });
+      fail(call, grpc.status.UNAUTHENTICATED, who.refused);
+      return;
+    }
+    call.once('data', (frame: AgentFrame) => {
+      const session = frame.frame === 'attach' ? registry.get(frame.attach?.sessionId ?? '') : undefined;
+      if (!session) {
+        metrics.refusedStreams.inc({ reason: 'unknown-session' });
+        fail(call, grpc.status.NOT_FOUND, 'first frame must attach to a live session');
+        return;
+      }
+      if (session.agentName !== who.agent) {
+        // A certificate for one agent can never carry traffic for another agent's session.
+        metrics.refusedStreams.inc({ reason: 'wrong-agent' });
+        fail(call, grpc.status.PERMISSION_DENIED, 'session belongs to a different agent');
+        return;
+      }
+      session.addIdle(call);
+    });
+  }
+
+  return { Control: control, Exchange: exchange } as grpc.UntypedServiceImplementation;
+}
