@@ -19,3 +19,18 @@ export type {
   StageParameter,
   WebhookMethod,
 } from './catalog';
+export { parseGateLocal, parseOrcaLocal, renderSpinnakerConfig, renderUrlRestrictions, writeRenderedConfig } from './render';
+export type { RenderedConfig } from './render';
+export {
+  ConfigSchemaError,
+  gateLocalSchema,
+  orcaLocalSchema,
+  parseWithSchema,
+  preconfiguredWebhookSchema,
+  proxyConfigSchema,
+  urlRestrictionsSchema,
+  webhookPropertiesSchema,
+} from './spinnaker-schemas';
+export type { GateLocalConfig, OrcaLocalConfig, PreconfiguredWebhook, ProxyConfig } from './spinnaker-schemas';
+export { defaultValuesFile, mergeValues, renderValuesSchema, resolveValues } from './values';
+export type { RenderValues } from './values';
