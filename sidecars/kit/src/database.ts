@@ -96,7 +96,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
   let embedded: EmbeddedPostgres | undefined;
   let url = options.url;
   if (!url) {
-    embedded = await startEmbeddedPostgres({ dataDir: options.embeddedDataDir });
+    embedded = await startEmbeddedPostgres({ dataDir: options.embeddedDataDir, searchPath: `${options.schema}, public` });
     url = embedded.url;
     options.logger?.info({ dataDir: embedded.dataDir }, 'no database.url configured: using embedded PGlite');
   }
@@ -104,16 +104,10 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
     connectionString: url,
     max: options.poolSize ?? 10,
     connectionTimeoutMillis: 10_000,
-    // The schema search path is set per connection, so SQL in services names tables without a schema.
+    // SQL in services names tables without a schema; PGlite, which ignores startup options, gets it at start.
     options: embedded ? undefined : `-c search_path=${options.schema},public`,
   });
   pool.on('error', (error) => options.logger?.warn({ err: error }, 'idle database connection failed'));
-  if (embedded) {
-    // PGlite ignores startup options; one session is shared, so setting it once per connection is enough.
-    pool.on('connect', (client) => {
-      client.query(`SET search_path TO ${options.schema}, public`).catch(() => undefined);
-    });
-  }
   const database = new Database(pool, options.schema, url, embedded);
   try {
     await pool.query(`CREATE SCHEMA IF NOT EXISTS ${options.schema}`).catch(async (error: { code?: string }) => {

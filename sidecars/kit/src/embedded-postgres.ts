@@ -18,11 +18,14 @@ const EMBEDDED_MAX_CONNECTIONS = 32;
  * Starts PGlite with its data in `dataDir` (created if missing; data survives restarts) behind
  * pglite-socket on 127.0.0.1. PGlite is single-session: the socket server queues statements from many
  * connections and keeps a transaction's statements together, so pools and transactions behave.
+ * `searchPath` must be trusted SQL (the caller checks identifiers).
  */
-export async function startEmbeddedPostgres(options: { dataDir: string; port?: number }): Promise<EmbeddedPostgres> {
+export async function startEmbeddedPostgres(options: { dataDir: string; port?: number; searchPath?: string }): Promise<EmbeddedPostgres> {
   const dataDir = path.resolve(options.dataDir);
   fs.mkdirSync(dataDir, { recursive: true });
   const db = await PGlite.create({ dataDir });
+  // Every socket connection shares PGlite's one session, so a session setting made here holds for all.
+  if (options.searchPath) await db.exec(`SET search_path TO ${options.searchPath}`);
   const server = new PGLiteSocketServer({
     db,
     host: '127.0.0.1',

@@ -32,3 +32,5 @@ export { baseConfigSchema, envPrefixFor, loadServiceConfig, runServiceMain, star
 export type { BaseConfig, RunningService, ServiceDefinition, ServiceDependencies } from './service';
 export { findUnresolvedExpression } from './spel';
 export type { UnresolvedExpression } from './spel';
+export { configTableMarkdown, describeConfig } from './config-docs';
+export type { ConfigKey } from './config-docs';

@@ -1,0 +1,3 @@
+export { visibilityConfigSchema } from './config';
+export type { VisibilityConfig } from './config';
+export { visibilityService } from './service';
