@@ -1,0 +1,244 @@
+import { generateKeyPairSync, X509Certificate } from 'node:crypto';
+import os from 'node:os';
+import * as grpc from '@grpc/grpc-js';
+import forge from 'node-forge';
+import { AGENT_CAPABILITIES, PROTOCOL_VERSION, loadTunnelClient, type AgentControl, type ControllerControl, type ControllerFrame, type TunnelClient } from './proto';
+import { serveExchange } from './exchange';
+import type { Target } from './targets';
+import type { AgentMetrics } from './metrics';
+
+/** PEM credentials of the agent (certificate issued by the controller CA). */
+export interface AgentCredentials {
+  certPem: string;
+  keyPem: string;
+  caPem: string;
+}
+
+/** Shared state every controller connection of one agent reads. */
+export interface ConnectionContext {
+  agentVersion: string;
+  poolSize: number;
+  serverName?: string;
+  initialBackoffMs: number;
+  maxBackoffMs: number;
+  /** Renew when less than this fraction of the certificate lifetime remains. */
+  renewFraction: number;
+  annotations: Record<string, string>;
+  targets: Map<string, Target>;
+  metrics: AgentMetrics;
+  getCredentials(): AgentCredentials;
+  setCredentials(credentials: AgentCredentials): void;
+  log: (level: 'info' | 'warn', message: string, fields?: Record<string, unknown>) => void;
+}
+
+const HELLO_TIMEOUT_MS = 5_000;
+
+/**
+ * One agent → controller replica connection. Reconnects forever with jittered exponential backoff;
+ * a network error never ends the process.
+ */
+export class ControllerConnection {
+  connected = false;
+  sessionId = '';
+  private client: TunnelClient | undefined;
+  private control: grpc.ClientDuplexStream<AgentControl, ControllerControl> | undefined;
+  private stopped = false;
+  private attempt = 0;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private pingTimer: NodeJS.Timeout | undefined;
+  private helloTimer: NodeJS.Timeout | undefined;
+  private lastHeardAt = 0;
+  private renewing = false;
+  private readonly connectedListeners = new Set<() => void>();
+
+  constructor(readonly address: string, private readonly context: ConnectionContext) {}
+
+  start(): void {
+    this.connect();
+  }
+
+  /** Resolves once connected (or immediately when already connected). */
+  onceConnected(listener: () => void): () => void {
+    this.connectedListeners.add(listener);
+    return () => this.connectedListeners.delete(listener);
+  }
+
+  stop(): void {
+    this.stopped = true;
+    clearTimeout(this.retryTimer);
+    this.teardown('agent stopping');
+  }
+
+  private connect(): void {
+    if (this.stopped) return;
+    const credentials = this.context.getCredentials();
+    const channelCredentials = grpc.credentials.createSsl(Buffer.from(credentials.caPem), Buffer.from(credentials.keyPem), Buffer.from(credentials.certPem));
+    const options: grpc.ChannelOptions = {
+      'grpc.keepalive_time_ms': 10_000,
+      'grpc.keepalive_timeout_ms': 5_000,
+      'grpc.keepalive_permit_without_calls': 1,
+      'grpc.max_receive_message_length': 8 * 1024 * 1024,
+      // We own the reconnect loop (a fresh channel per attempt), so grpc's own backoff stays short.
+      'grpc.initial_reconnect_backoff_ms': 100,
+      'grpc.max_reconnect_backoff_ms': 1_000,
+      ...(this.context.serverName ? { 'grpc.ssl_target_name_override': this.context.serverName, 'grpc.default_authority': this.context.serverName } : {}),
+    };
+    const Client = loadTunnelClient();
+    const client = new Client(this.address, channelCredentials, options);
+    this.client = client;
+    const control = client.Control();
+    this.control = control;
+    let welcomed = false;
+    this.helloTimer = setTimeout(() => this.lost('no welcome from controller'), HELLO_TIMEOUT_MS);
+    control.on('data', (message: ControllerControl) => {
+      this.lastHeardAt = Date.now();
+      switch (message.message) {
+        case 'welcome': {
+          const welcome = message.welcome;
+          if (!welcome || welcomed) return;
+          welcomed = true;
+          clearTimeout(this.helloTimer);
+          this.sessionId = welcome.sessionId;
+          this.connected = true;
+          this.attempt = 0;
+          this.context.metrics.connected.set({ controller: this.address }, 1);
+          this.context.metrics.connects.inc({ controller: this.address });
+          this.context.log('info', 'connected to controller', { controller: this.address, sessionId: welcome.sessionId });
+          for (let index = 0; index < this.context.poolSize; index += 1) this.openExchange();
+          this.startPings(Math.max(100, welcome.pingIntervalMs || 10_000));
+          this.maybeRenew();
+          for (const listener of this.connectedListeners) listener();
+          return;
+        }
+        case 'ping':
+          control.write({ pong: { nonce: message.ping?.nonce ?? 0, pingSentAtMs: message.ping?.sentAtMs ?? 0 } });
+          return;
+        case 'openStreams':
+          for (let index = 0; index < Math.min(message.openStreams?.count ?? 0, 1_000); index += 1) this.openExchange();
+          return;
+        case 'renewResponse': {
+          this.renewing = false;
+          const response = message.renewResponse;
+          if (!response?.certPem) {
+            this.context.log('warn', 'certificate renewal refused', { error: response?.error });
+            return;
+          }
+          const pending = this.pendingKeyPem;
+          this.pendingKeyPem = undefined;
+          if (pending) this.context.setCredentials({ certPem: response.certPem, keyPem: pending, caPem: response.caPem || this.context.getCredentials().caPem });
+          return;
+        }
+        case 'drain':
+          // The replica is going away: reconnect now so new work lands on its replacement.
+          this.lost('controller draining');
+          return;
+        default:
+          return;
+      }
+    });
+    control.on('error', (error: grpc.ServiceError) => this.lost(`control stream failed: ${error.details || error.message}`));
+    control.on('end', () => this.lost('controller closed the control stream'));
+    control.write({
+      hello: {
+        protocolVersion: PROTOCOL_VERSION,
+        agentVersion: this.context.agentVersion,
+        capabilities: AGENT_CAPABILITIES,
+        endpoints: [...this.context.targets.values()].map((target) => ({ type: target.type, name: target.name, annotations: target.annotations })),
+        hostname: os.hostname(),
+        poolSize: this.context.poolSize,
+        annotations: this.context.annotations,
+      },
+    });
+  }
+
+  private pendingKeyPem: string | undefined;
+
+  /** Renewal over the tunnel: a fresh key stays here, only a CSR travels. */
+  private maybeRenew(): void {
+    if (this.renewing || !this.control) return;
+    const certificate = new X509Certificate(this.context.getCredentials().certPem);
+    const notBefore = Date.parse(certificate.validFrom);
+    const notAfter = Date.parse(certificate.validTo);
+    const remaining = notAfter - Date.now();
+    if (remaining > (notAfter - notBefore) * this.context.renewFraction) return;
+    this.renewing = true;
+    const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048, privateKeyEncoding: { type: 'pkcs8', format: 'pem' }, publicKeyEncoding: { type: 'spki', format: 'pem' } });
+    const forgeKey = forge.pki.privateKeyFromPem(privateKey) as forge.pki.rsa.PrivateKey;
+    const csr = forge.pki.createCertificationRequest();
+    csr.publicKey = forge.pki.setRsaPublicKey(forgeKey.n, forgeKey.e);
+    csr.setSubject([{ shortName: 'CN', value: 'renewal' }]);
+    csr.sign(forgeKey, forge.md.sha256.create());
+    this.pendingKeyPem = privateKey;
+    this.control.write({ renewRequest: { csrPem: forge.pki.certificationRequestToPem(csr) } });
+  }
+
+  private startPings(intervalMs: number): void {
+    clearInterval(this.pingTimer);
+    let nonce = 0;
+    this.pingTimer = setInterval(() => {
+      if (Date.now() - this.lastHeardAt > 3 * intervalMs) {
+        this.lost('controller silent');
+        return;
+      }
+      nonce += 1;
+      this.control?.write({ ping: { nonce, sentAtMs: Date.now() } });
+      this.maybeRenew();
+    }, intervalMs);
+  }
+
+  /** Opens one idle Exchange stream; it waits for the controller's request head. */
+  private openExchange(): void {
+    const client = this.client;
+    if (!client || !this.connected) return;
+    const stream = client.Exchange();
+    stream.on('error', () => undefined);
+    stream.write({ attach: { sessionId: this.sessionId } });
+    stream.once('data', (frame: ControllerFrame) => {
+      if (frame.frame !== 'requestHead' || !frame.requestHead) {
+        stream.cancel();
+        return;
+      }
+      // Replace the claimed stream at once so the pool stays warm.
+      if (this.client === client) this.openExchange();
+      const head = frame.requestHead;
+      serveExchange(stream, head, this.context.targets.get(`${head.serviceType}/${head.serviceName}`), this.context.metrics);
+    });
+  }
+
+  private lost(reason: string): void {
+    if (!this.client) return;
+    const wasConnected = this.connected;
+    this.teardown(reason);
+    this.context.metrics.connectFailures.inc({ controller: this.address });
+    this.context.log('warn', wasConnected ? 'controller connection lost' : 'controller connection failed', { controller: this.address, reason });
+    this.scheduleReconnect();
+  }
+
+  private teardown(reason: string): void {
+    clearTimeout(this.helloTimer);
+    clearInterval(this.pingTimer);
+    if (this.connected) this.context.metrics.connected.set({ controller: this.address }, 0);
+    this.connected = false;
+    this.renewing = false;
+    const control = this.control;
+    const client = this.client;
+    this.control = undefined;
+    this.client = undefined;
+    control?.removeAllListeners('data');
+    control?.removeAllListeners('end');
+    control?.on('error', () => undefined);
+    control?.cancel();
+    client?.close();
+    void reason;
+  }
+
+  private scheduleReconnect(): void {
+    if (this.stopped) return;
+    // Full-jitter-ish: between half and all of the capped exponential delay.
+    const ceiling = Math.min(this.context.maxBackoffMs, this.context.initialBackoffMs * 2 ** this.attempt);
+    const delayMs = ceiling / 2 + Math.random() * (ceiling / 2);
+    this.attempt = Math.min(this.attempt + 1, 30);
+    clearTimeout(this.retryTimer);
+    this.retryTimer = setTimeout(() => this.connect(), delayMs);
+  }
+}

@@ -1,0 +1,181 @@
+import http from 'node:http';
+import https from 'node:https';
+import type { Duplex } from 'node:stream';
+import type * as grpc from '@grpc/grpc-js';
+import type { AgentFrame, ControllerFrame, WireHeader } from './proto';
+import type { Target } from './targets';
+import type { AgentMetrics } from './metrics';
+
+type ExchangeStream = grpc.ClientDuplexStream<AgentFrame, ControllerFrame>;
+
+// Connection-specific response fields (RFC 9110 §7.6.1); on a 101, Upgrade is kept because the client needs it.
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'proxy-authenticate', 'proxy-authorization', 'te', 'transfer-encoding', 'upgrade', 'http2-settings']);
+
+function responseHeaders(rawHeaders: string[], keepUpgrade: boolean): WireHeader[] {
+  const dropped = new Set(HOP_BY_HOP);
+  if (keepUpgrade) dropped.delete('upgrade');
+  for (let index = 0; index + 1 < rawHeaders.length; index += 2) {
+    if (rawHeaders[index]?.toLowerCase() === 'connection' && !keepUpgrade) {
+      for (const token of (rawHeaders[index + 1] ?? '').split(',')) dropped.add(token.trim().toLowerCase());
+    }
+  }
+  const headers: WireHeader[] = [];
+  for (let index = 0; index + 1 < rawHeaders.length; index += 2) {
+    const name = rawHeaders[index] as string;
+    if (!dropped.has(name.toLowerCase())) headers.push({ name, value: rawHeaders[index + 1] as string });
+  }
+  return headers;
+}
+
+function joinPath(prefix: string, target: string): string {
+  if (prefix === '/' || prefix === '') return target;
+  return `${prefix.replace(/\/$/, '')}${target.startsWith('/') ? target : `/${target}`}`;
+}
+
+/**
+ * Serves one claimed Exchange stream: sends the request to the target with the target's credentials
+ * and streams the response back, honouring backpressure both ways. Any upstream failure is reported
+ * as End.error so the controller resets the client instead of ending cleanly.
+ */
+export function serveExchange(stream: ExchangeStream, head: NonNullable<ControllerFrame['requestHead']>, target: Target | undefined, metrics: AgentMetrics): void {
+  const service = `${head.serviceType}/${head.serviceName}`;
+  let done = false;
+  let upstreamRequest: http.ClientRequest | undefined;
+  let upgradedSocket: Duplex | undefined;
+  let status = 0;
+  metrics.activeStreams.inc();
+
+  const finish = (end: NonNullable<AgentFrame['end']>): void => {
+    if (done) return;
+    done = true;
+    metrics.activeStreams.dec();
+    metrics.requests.inc({ service, status: end.error !== undefined ? 'error' : String(status) });
+    stream.write({ end });
+    stream.end();
+  };
+  const abortUpstream = (): void => {
+    if (done) return;
+    done = true;
+    metrics.activeStreams.dec();
+    metrics.requests.inc({ service, status: 'cancelled' });
+    upstreamRequest?.destroy();
+    upgradedSocket?.destroy();
+    stream.end();
+  };
+
+  if (!target) {
+    finish({ error: `agent has no service ${service}`, trailers: [] });
+    return;
+  }
+
+  const headers: WireHeader[] = [{ name: 'Host', value: target.url.host }];
+  for (const header of head.headers) {
+    const name = header.name.toLowerCase();
+    if (name === 'host' || name === 'authorization') continue;
+    headers.push(header);
+  }
+  headers.push(...target.credentialHeaders());
+  if (head.upgrade) headers.push({ name: 'Connection', value: 'Upgrade' });
+  const flat: string[] = [];
+  for (const header of headers) flat.push(header.name, header.value);
+
+  const transport = target.url.protocol === 'https:' ? https : http;
+  const request = transport.request({
+    protocol: target.url.protocol,
+    hostname: target.url.hostname.replace(/^\[|\]$/g, ''),
+    port: target.url.port || (target.url.protocol === 'https:' ? 443 : 80),
+    method: head.method,
+    path: joinPath(target.url.pathname, head.target),
+    headers: flat as unknown as http.OutgoingHttpHeaders,
+    agent: head.upgrade ? target.upgradeAgent : target.agent,
+  });
+  upstreamRequest = request;
+
+  request.on('information', (info: http.InformationEvent) => {
+    if (info.statusCode === 100 || done) return; // the controller already answered 100-continue
+    stream.write({ informational: { status: info.statusCode, headers: responseHeaders(info.rawHeaders, false) } });
+  });
+
+  request.on('response', (response: http.IncomingMessage) => {
+    if (done) {
+      response.destroy();
+      return;
+    }
+    status = response.statusCode ?? 502;
+    stream.write({ responseHead: { status, statusMessage: response.statusMessage ?? '', headers: responseHeaders(response.rawHeaders, false) } });
+    response.on('data', (chunk: Buffer) => {
+      if (done) return;
+      metrics.bytes.inc({ direction: 'response' }, chunk.length);
+      if (!stream.write({ body: { data: chunk } })) {
+        response.pause();
+        stream.once('drain', () => response.resume());
+      }
+    });
+    response.on('end', () => {
+      if (!response.complete) finish({ error: 'target closed the response early', trailers: [] });
+      else finish({ ok: {}, trailers: responseHeaders(response.rawTrailers, false) });
+    });
+    response.on('error', (error) => finish({ error: `target response failed: ${error.message}`, trailers: [] }));
+    response.on('close', () => {
+      if (!response.complete) finish({ error: 'target connection closed mid-response', trailers: [] });
+    });
+  });
+
+  request.on('upgrade', (response: http.IncomingMessage, socket: Duplex, upgradeHead: Buffer) => {
+    if (done) {
+      socket.destroy();
+      return;
+    }
+    upgradedSocket = socket;
+    status = 101;
+    stream.write({ responseHead: { status: 101, statusMessage: response.statusMessage ?? 'Switching Protocols', headers: responseHeaders(response.rawHeaders, true) } });
+    if (upgradeHead.length > 0) stream.write({ body: { data: upgradeHead } });
+    socket.on('data', (chunk: Buffer) => {
+      if (done) return;
+      metrics.bytes.inc({ direction: 'response' }, chunk.length);
+      if (!stream.write({ body: { data: chunk } })) {
+        socket.pause();
+        stream.once('drain', () => socket.resume());
+      }
+    });
+    socket.on('end', () => {
+      if (!done) stream.write({ bodyEnd: {} });
+    });
+    socket.on('close', () => finish({ ok: {}, trailers: [] }));
+    socket.on('error', (error) => finish({ error: `upgraded target connection failed: ${error.message}`, trailers: [] }));
+  });
+
+  request.on('error', (error) => finish({ error: `target request failed: ${error.message}`, trailers: [] }));
+
+  // Frames from the controller after the head: request body (or upgraded bytes), end, cancel.
+  stream.on('data', (frame: ControllerFrame) => {
+    if (done) return;
+    switch (frame.frame) {
+      case 'body': {
+        const data = frame.body?.data;
+        if (!data || data.length === 0) return;
+        metrics.bytes.inc({ direction: 'request' }, data.length);
+        const sink: Duplex | http.ClientRequest = upgradedSocket ?? request;
+        if (!sink.write(data)) {
+          stream.pause();
+          sink.once('drain', () => stream.resume());
+        }
+        return;
+      }
+      case 'bodyEnd':
+        if (upgradedSocket) upgradedSocket.end();
+        else request.end();
+        return;
+      case 'cancel':
+        abortUpstream();
+        return;
+      default:
+        return;
+    }
+  });
+  // The controller ending the stream early (client gone, controller killed) aborts the target request.
+  stream.on('end', abortUpstream);
+  stream.on('error', abortUpstream);
+  if (!head.hasBody && !head.upgrade) request.end();
+  if (head.upgrade) request.end();
+}
