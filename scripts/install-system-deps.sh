@@ -6,6 +6,7 @@ set -euo pipefail
 packages=(
   postgresql        # real Postgres for store and integration tests (initdb in a temp dir)
   python3-scipy     # SciPy reference values for the autopilot statistics tests (sidecars/autopilot/src/domain/scipy-reference.test.ts) and bench:judge
+  prometheus        # real Prometheus scraping two prom-client apps in the autopilot provider and e2e tests (sidecars/autopilot/src/providers/prometheus.test.ts, src/api/e2e.test.ts)
   chromium          # headless browser for the deck-plugin browser test (deck-plugin/test/browser.test.ts, playwright-core)
 )
 
