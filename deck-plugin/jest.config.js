@@ -18,6 +18,8 @@ module.exports = {
   transformIgnorePatterns: ['/node_modules/(?!(@spinnaker/core|@spinnaker/presentation)/)'],
   moduleNameMapper: {
     ...shared.moduleNameMapper,
+    // As in the webpack build: the browser uses only the catalog module, not the Node-only renderer.
+    '^@isd/orca-stages$': path.join(__dirname, '../orca-stages/src/catalog.ts'),
     '^root/version\\.json$': path.join(__dirname, 'test/stubs/version.json'),
     '\\.(css|less|scss)$': 'identity-obj-proxy',
   },

@@ -1,4 +1,5 @@
-// jsdom as jest ships it lacks a few globals Node 20 has and the catalog uses (structuredClone).
+// jsdom as jest ships it lacks globals Node 20 has: structuredClone (the catalog) and the fetch types
+// (the fake Gate answers with real Response objects).
 const { TestEnvironment } = require('jest-environment-jsdom');
 
 class DeckTestEnvironment extends TestEnvironment {
@@ -7,6 +8,8 @@ class DeckTestEnvironment extends TestEnvironment {
     this.global.structuredClone = structuredClone;
     this.global.TextEncoder = TextEncoder;
     this.global.TextDecoder = TextDecoder;
+    this.global.Response = Response;
+    this.global.Headers = Headers;
   }
 }
 

@@ -1,0 +1,78 @@
+import { FakeGate } from '../../test/fake-gate';
+import { approvals, policies, templates } from '../../test/fixtures';
+import { createGateProxyClient, SidecarError } from './sidecar-client';
+
+function setup() {
+  const gate = new FakeGate();
+  const client = createGateProxyClient({ gateUrl: `${gate.gateUrl}/`, fetch: gate.fetch });
+  return { gate, client };
+}
+
+describe('createGateProxyClient', () => {
+  it('reads an approval through /proxies/visibility', async () => {
+    const { gate, client } = setup();
+    gate.on('GET /proxies/visibility/api/v1/approvals/apr-7f3c', { body: approvals.activated });
+    await expect(client.getApproval('apr-7f3c')).resolves.toEqual(approvals.activated);
+    expect(gate.requests[0]?.headers['X-RateLimit-App']).toBe('deck');
+  });
+
+  it('posts a decision as JSON with a Content-Type, which Gate needs to forward the body', async () => {
+    const { gate, client } = setup();
+    gate.on('POST /proxies/visibility/api/v1/approvals/apr-7f3c/decisions', { body: approvals.approved });
+    await client.decideApproval('apr-7f3c', { action: 'approve', comment: 'ok' });
+    expect(gate.requests[0]).toMatchObject({ body: { action: 'approve', comment: 'ok' } });
+    expect(gate.requests[0]?.headers['Content-Type']).toBe('application/json');
+  });
+
+  it('escapes ids so a crafted id cannot reach another path', async () => {
+    const { gate, client } = setup();
+    await expect(client.getApproval('../../admin')).rejects.toThrow(SidecarError);
+    expect(gate.requests[0]?.path).toBe('/proxies/visibility/api/v1/approvals/..%2F..%2Fadmin');
+  });
+
+  it('accepts lists bare or wrapped', async () => {
+    const { gate, client } = setup();
+    gate.on('GET /proxies/autopilot/api/v1/templates', { body: templates });
+    gate.on('GET /proxies/sapor/api/v1/policies', { body: { policies } });
+    await expect(client.listVerificationTemplates()).resolves.toEqual(templates);
+    await expect(client.listPolicies()).resolves.toEqual(policies);
+  });
+
+  it('sends the pipeline to sapor as {new} for the save-time check', async () => {
+    const { gate, client } = setup();
+    gate.on('POST /proxies/sapor/api/v1/policies/pipeline-check', { body: { deny: ['no'] } });
+    await expect(client.checkPipeline({ name: 'p' })).resolves.toEqual({ deny: ['no'] });
+    expect(gate.requests[0]?.body).toEqual({ new: { name: 'p' } });
+  });
+
+  it('turns a problem+json answer into an error carrying status and detail', async () => {
+    const { gate, client } = setup();
+    gate.on('POST /proxies/visibility/api/v1/approvals/a/decisions', {
+      status: 400,
+      body: { type: 'about:blank', title: 'Bad Request', status: 400, detail: 'comment is required to reject' },
+    });
+    const error = await client.decideApproval('a', { action: 'reject', comment: '' }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(SidecarError);
+    expect(error).toMatchObject({ status: 400, service: 'visibility', message: 'visibility 400: comment is required to reject' });
+  });
+
+  it('names Gate 502 as the sidecar being unavailable', async () => {
+    const { gate, client } = setup();
+    gate.on('GET /proxies/sapor/api/v1/policies', { status: 502, text: '' });
+    await expect(client.listPolicies()).rejects.toThrow('sapor is unavailable (Gate answered 502)');
+  });
+
+  it('reports a network failure with status 0', async () => {
+    const client = createGateProxyClient({
+      gateUrl: 'http://gate.test',
+      fetch: () => Promise.reject(new TypeError('Failed to fetch')),
+    });
+    await expect(client.getVerification('v')).rejects.toMatchObject({ status: 0, message: 'autopilot is unreachable through Gate: Failed to fetch' });
+  });
+
+  it('rejects a 200 whose body is not JSON', async () => {
+    const { gate, client } = setup();
+    gate.on('GET /proxies/autopilot/api/v1/verifications/v', { text: '<html>login</html>' });
+    await expect(client.getVerification('v')).rejects.toThrow('body that is not JSON');
+  });
+});

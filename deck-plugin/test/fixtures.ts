@@ -1,0 +1,148 @@
+// Sidecar responses the views and editors are tested with, typed against src/api/sidecar-shapes.ts so a
+// change of shape breaks the type-check here first. Shapes follow the sidecar contract in issue 7.
+import type {
+  ApprovalInstance,
+  ApprovalStatus,
+  PolicyGateDecision,
+  PolicySummary,
+  VerificationResult,
+  VerificationStatus,
+  VerificationTemplateSummary,
+} from '../src/api/sidecar-shapes';
+
+const base: ApprovalInstance = {
+  id: 'apr-7f3c',
+  status: 'activated',
+  approverGroups: [
+    { name: 'release-managers', required: 2, approvals: 1 },
+    { name: 'qa', required: 1, approvals: 0 },
+  ],
+  decisions: [{ user: 'alice', action: 'approve', comment: 'Looks good', at: '2026-11-22T10:15:00Z' }],
+  evidence: [
+    { connector: 'jenkins', status: 'ok', summary: 'Build #412 passed (1,204 tests)', data: { url: 'https://jenkins.example.com/job/app/412/' } },
+    { connector: 'sonarqube', status: 'error', summary: 'Quality gate unknown', error: 'sonarqube answered 503' },
+  ],
+  deadline: '2026-11-23T10:00:00Z',
+  canDecide: true,
+  instructions: 'Check the canary dashboard before approving.',
+  links: { self: '/api/v1/approvals/apr-7f3c' },
+};
+
+/** One approval instance per status. */
+export const approvals: Record<ApprovalStatus, ApprovalInstance> = {
+  activated: base,
+  approved: {
+    ...base,
+    status: 'approved',
+    canDecide: false,
+    approverGroups: [
+      { name: 'release-managers', required: 2, approvals: 2 },
+      { name: 'qa', required: 1, approvals: 1 },
+    ],
+    decisions: [
+      ...base.decisions,
+      { user: 'bob', action: 'approve', at: '2026-11-22T10:20:00Z' },
+      { user: 'carol', action: 'approve', comment: 'QA done', at: '2026-11-22T10:25:00Z' },
+    ],
+  },
+  rejected: {
+    ...base,
+    status: 'rejected',
+    canDecide: false,
+    decisions: [...base.decisions, { user: 'dave', action: 'reject', comment: 'Error rate too high', at: '2026-11-22T10:30:00Z' }],
+  },
+  expired: { ...base, status: 'expired', canDecide: false },
+  canceled: { ...base, status: 'canceled', canDecide: false },
+};
+
+/** One verification per status. */
+export const verifications: Record<VerificationStatus, VerificationResult> = {
+  running: {
+    id: 'ver-19a2',
+    status: 'running',
+    score: 92,
+    intervals: [{ index: 0, score: 95 }, { index: 1, score: 89 }, { index: 2 }],
+    metrics: [{ name: 'http_error_rate', classification: 'pass', reason: 'no shift (p=0.41)' }],
+  },
+  pass: {
+    id: 'ver-19a2',
+    status: 'pass',
+    score: 91.5,
+    intervals: [{ index: 0, score: 95 }, { index: 1, score: 89 }, { index: 2, score: 90.5 }],
+    metrics: [
+      { name: 'http_error_rate', classification: 'pass', reason: 'no shift (p=0.41)' },
+      { name: 'p99_latency_ms', classification: 'pass' },
+    ],
+    reportUrl: 'https://autopilot.example.com/reports/ver-19a2',
+  },
+  marginal: {
+    id: 'ver-19a2',
+    status: 'marginal',
+    score: 71,
+    intervals: [{ index: 0, score: 80 }, { index: 1, score: 62 }],
+    metrics: [{ name: 'p99_latency_ms', classification: 'high', reason: 'canary 18% slower' }],
+    reportUrl: 'https://autopilot.example.com/reports/ver-19a2',
+  },
+  fail: {
+    id: 'ver-19a2',
+    status: 'fail',
+    score: 35,
+    intervals: [{ index: 0, score: 40 }, { index: 1, score: 30 }],
+    metrics: [{ name: 'http_error_rate', classification: 'high', reason: 'canary errors 4.1% vs 0.2%' }],
+    reportUrl: 'https://autopilot.example.com/reports/ver-19a2',
+  },
+  error: {
+    id: 'ver-19a2',
+    status: 'error',
+    intervals: [],
+    metrics: [],
+    error: 'prometheus query failed: 503 Service Unavailable',
+  },
+  canceled: { id: 'ver-19a2', status: 'canceled', score: 88, intervals: [{ index: 0, score: 88 }], metrics: [] },
+};
+
+/** The policy gate's two outcomes. */
+export const policyDecisions: Record<'allow' | 'deny', PolicyGateDecision> = {
+  allow: {
+    status: 'allow',
+    messages: [],
+    policy: { name: 'isd/deploy/allowed', version: '3' },
+    decisionId: 'dec-5b8e2c',
+  },
+  deny: {
+    status: 'deny',
+    messages: ['Deployments to prod are frozen until 2026-11-30', 'Image is not from the trusted registry'],
+    policy: { name: 'isd/deploy/allowed', version: '3' },
+    decisionId: 'dec-77aa01',
+  },
+};
+
+/** autopilot's template list. */
+export const templates: VerificationTemplateSummary[] = [
+  { name: 'http-golden-signals', version: 2, description: 'Error rate, latency, saturation' },
+  { name: 'jvm-basics', version: 1 },
+];
+
+/** sapor's policy list. */
+export const policies: PolicySummary[] = [
+  { name: 'isd/deploy/allowed', version: '3', description: 'Deployment windows and trusted images' },
+  { name: 'isd/pipeline/required-gates' },
+];
+
+/** A stage as Orca reports it to Deck, with the gate body where the webhook task leaves it. */
+export function executionStage(type: string, body: unknown, extraContext: Record<string, unknown> = {}) {
+  return {
+    id: 'stage-1',
+    refId: '1',
+    name: 'Gate',
+    type,
+    status: 'RUNNING',
+    context: {
+      statusEndpoint: 'https://visibility.isd.example.com/api/v1/approvals/apr-7f3c',
+      webhook: { statusCode: 'ACCEPTED', monitor: { body } },
+      ...extraContext,
+    },
+    outputs: {},
+    tasks: [],
+  };
+}
