@@ -60,7 +60,7 @@ export function createIsdJudge(options: Partial<IsdJudgeOptions> = {}): Judge {
       const metrics = input.metrics.filter((metric) => !metric.config.muted).map((metric) => classifyIsdMetric(metric, settings));
       const score = scoreMetrics(metrics, input.groupWeights, input.thresholds);
       const regressions = metrics.filter((m) => m.classification === 'High' || m.classification === 'Low' || m.classification === 'NodataFailMetric');
-      const reason = regressions.length > 0 ? `${score.reason}. Regressions: ${regressions.map((m) => `${m.name} (${m.classification}: ${m.reason})`).join(' | ')}` : score.reason;
+      const reason = regressions.length > 0 ? `${score.reason}. Regressions: ${regressions.map((m) => `${m.name} (${m.reason})`).join(' | ')}` : score.reason;
       return { judge: 'isd', score: score.score, classification: score.classification, reason, groupScores: score.groupScores, metrics };
     },
   };
@@ -86,7 +86,8 @@ function meanAbsoluteDeviation(values: readonly number[]): number {
 function describeSeries(label: string, series: MetricInput['baseline'], side: PreprocessedSide): string {
   const query = series.query ? ` for query ${JSON.stringify(series.query)}` : '';
   const labels = series.labels && Object.keys(series.labels).length > 0 ? ` (labels ${JSON.stringify(series.labels)})` : '';
-  return `no ${label} data${query}${labels}: ${side.values.length} usable of ${side.receivedCount} points (${side.missingCount} missing)`;
+  const real = side.receivedCount - side.missingCount;
+  return `no ${label} data${query}${labels}: ${real} real of ${side.receivedCount} points (${side.missingCount} missing)`;
 }
 
 /** Classifies one metric with the `isd` rules; every decision carries findings with their numbers. */
