@@ -1,6 +1,7 @@
 import { X509Certificate } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import forge from 'node-forge';
 import { ControllerConnection, type AgentCredentials } from './connection';
 import { createAgentMetrics, type AgentMetrics } from './metrics';
 import { createTarget, ServiceConfigError, type ServiceConfig, type Target } from './targets';
@@ -55,10 +56,13 @@ export class AgentConfigError extends Error {
 }
 
 function agentNameOf(certPem: string): string {
-  const certificate = new X509Certificate(certPem);
-  const ou = /OU=(\{.*?\})(?:\n|$)/.exec(certificate.subject)?.[1];
-  if (!ou) throw new AgentConfigError('credentials.certPem', 'certificate carries no agent identity');
-  const identity = JSON.parse(ou) as { purpose?: string; agent?: string };
+  let identity: { purpose?: string; agent?: string };
+  try {
+    const ou = forge.pki.certificateFromPem(certPem).subject.getField('OU') as { value?: string } | null;
+    identity = JSON.parse(ou?.value ?? '') as typeof identity;
+  } catch {
+    throw new AgentConfigError('credentials.certPem', 'certificate carries no agent identity');
+  }
   if (identity.purpose !== 'agent' || !identity.agent) throw new AgentConfigError('credentials.certPem', 'certificate is not an agent certificate');
   return identity.agent;
 }
