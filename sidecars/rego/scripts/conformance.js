@@ -1,0 +1,46 @@
+#!/usr/bin/env node
+// Runs OPA's conformance cases: `npm run conformance -- [dir]` (default ../shared/data/opa-conformance).
+// TypeScript sources are compiled on the fly with swc (a root dev dependency), so no build step is needed.
+'use strict';
+const fs = require('node:fs');
+const path = require('node:path');
+const { transformSync } = require('@swc/core');
+
+const srcDir = path.resolve(__dirname, '..', 'src');
+require.extensions['.ts'] = function compileTs(module, filename) {
+  const source = fs.readFileSync(filename, 'utf8');
+  const { code } = transformSync(source, {
+    filename,
+    jsc: { parser: { syntax: 'typescript' }, target: 'es2022' },
+    module: { type: 'commonjs' },
+    sourceMaps: 'inline',
+  });
+  module._compile(code, filename);
+};
+
+const repoRoot = path.resolve(__dirname, '..', '..', '..');
+const args = process.argv.slice(2);
+const verbose = args.includes('--verbose');
+const dirArg = args.find((a) => !a.startsWith('--'));
+const dir = path.resolve(process.cwd(), dirArg ?? path.join(repoRoot, '..', 'shared', 'data', 'opa-conformance'));
+if (!fs.existsSync(dir)) {
+  console.error(`conformance: directory not found: ${dir}`);
+  process.exit(2);
+}
+
+const { runConformance } = require(path.join(srcDir, 'conformance.ts'));
+const started = Date.now();
+const summary = runConformance(dir, {
+  onFile: (file, done, total) => {
+    if (process.stderr.isTTY) process.stderr.write(`\r${done}/${total} files`);
+    else if (done % 100 === 0 || done === total) process.stderr.write(`${done}/${total} files\n`);
+  },
+});
+if (process.stderr.isTTY) process.stderr.write('\n');
+for (const [category, c] of Object.entries(summary.categories).sort()) {
+  const mark = c.failed === 0 ? 'ok  ' : 'FAIL';
+  console.log(`${mark} ${category}: ${c.passed} passed, ${c.failed} failed${c.skipped ? `, ${c.skipped} skipped` : ''}`);
+  if (verbose) for (const o of summary.outcomes) if (o.category === category && o.status === 'failed') console.log(`       - ${o.note}: ${o.reason}`);
+}
+console.log(`took ${((Date.now() - started) / 1000).toFixed(1)} s`);
+console.log(JSON.stringify({ passed: summary.passed, failed: summary.failed, skipped: summary.skipped, passRate: summary.passRate }));

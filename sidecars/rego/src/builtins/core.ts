@@ -1,0 +1,409 @@
+// Operators, aggregates, arrays, sets, objects, types, numbers and bits.
+import { RegoObject, RegoSet, compareValues, isNumber, typeName, valuesEqual, type Value } from '../value';
+import {
+  BuiltinError,
+  Many,
+  arr,
+  collection,
+  int,
+  num,
+  numberResult,
+  obj,
+  operandError,
+  register,
+  set,
+  str,
+} from './registry';
+
+// ---- comparison ------------------------------------------------------------------------------
+
+register('equal', 2, ([a, b]) => valuesEqual(a as Value, b as Value));
+register('neq', 2, ([a, b]) => !valuesEqual(a as Value, b as Value));
+register('lt', 2, ([a, b]) => compareValues(a as Value, b as Value) < 0);
+register('lte', 2, ([a, b]) => compareValues(a as Value, b as Value) <= 0);
+register('gt', 2, ([a, b]) => compareValues(a as Value, b as Value) > 0);
+register('gte', 2, ([a, b]) => compareValues(a as Value, b as Value) >= 0);
+
+// ---- arithmetic ------------------------------------------------------------------------------
+
+function isInt(n: number | bigint): boolean {
+  return typeof n === 'bigint' || Number.isInteger(n);
+}
+
+function toBig(n: number | bigint): bigint {
+  return typeof n === 'bigint' ? n : BigInt(n);
+}
+
+/** Applies an arithmetic op exactly for integers and as float otherwise. */
+function arith(a: number | bigint, b: number | bigint, f: (x: number, y: number) => number, g: (x: bigint, y: bigint) => bigint): number | bigint {
+  if (isInt(a) && isInt(b)) {
+    if (typeof a === 'number' && typeof b === 'number') {
+      const r = f(a, b);
+      if (Number.isSafeInteger(r)) return r;
+    }
+    return numberResult(g(toBig(a), toBig(b)));
+  }
+  return roundFloat(f(Number(a), Number(b)));
+}
+
+/** OPA computes with big floats and prints with limited precision; round away binary noise like 0.1+0.2. */
+function roundFloat(x: number): number {
+  if (!Number.isFinite(x)) return x;
+  const r = Number(x.toPrecision(15));
+  return r;
+}
+
+function twoNumbers(args: Value[]): [number | bigint, number | bigint] {
+  return [num(args, 0), num(args, 1)];
+}
+
+register('plus', 2, (args) => {
+  const [a, b] = twoNumbers(args);
+  return arith(a, b, (x, y) => x + y, (x, y) => x + y);
+});
+register('minus', 2, (args) => {
+  const a = args[0] as Value;
+  const b = args[1] as Value;
+  if (a instanceof RegoSet && b instanceof RegoSet) {
+    return new RegoSet(a.sorted().filter((x) => !b.has(x)));
+  }
+  if (a instanceof RegoSet || b instanceof RegoSet) {
+    if (!(a instanceof RegoSet)) throw operandError(1, 'one of {number, set}', a);
+    throw operandError(2, 'set', b);
+  }
+  if (!isNumber(a)) throw operandError(1, 'one of {number, set}', a);
+  if (!isNumber(b)) throw operandError(2, 'number', b);
+  return arith(a, b, (x, y) => x - y, (x, y) => x - y);
+});
+register('mul', 2, (args) => {
+  const [a, b] = twoNumbers(args);
+  return arith(a, b, (x, y) => x * y, (x, y) => x * y);
+});
+register('div', 2, (args) => {
+  const [a, b] = twoNumbers(args);
+  if (Number(b) === 0) throw new BuiltinError('divide by zero');
+  if (isInt(a) && isInt(b)) {
+    const x = toBig(a);
+    const y = toBig(b);
+    if (x % y === 0n) return numberResult(x / y);
+  }
+  return roundFloat(Number(a) / Number(b));
+});
+register('rem', 2, (args) => {
+  const [a, b] = twoNumbers(args);
+  if (!isInt(a) || !isInt(b)) throw new BuiltinError('modulo on floating-point number');
+  if (toBig(b) === 0n) throw new BuiltinError('modulo by zero');
+  return numberResult(toBig(a) % toBig(b));
+});
+register('abs', 1, (args) => {
+  const a = num(args, 0);
+  return typeof a === 'bigint' ? (a < 0n ? -a : a) : Math.abs(a);
+});
+register('round', 1, (args) => {
+  const a = num(args, 0);
+  if (typeof a === 'bigint') return a;
+  return Math.sign(a) * Math.round(Math.abs(a));
+});
+register('ceil', 1, (args) => {
+  const a = num(args, 0);
+  return typeof a === 'bigint' ? a : Math.ceil(a);
+});
+register('floor', 1, (args) => {
+  const a = num(args, 0);
+  return typeof a === 'bigint' ? a : Math.floor(a);
+});
+
+// ---- aggregates ------------------------------------------------------------------------------
+
+register('count', 1, (args) => {
+  const v = args[0] as Value;
+  if (typeof v === 'string') return [...v].length;
+  if (Array.isArray(v)) return v.length;
+  if (v instanceof RegoSet || v instanceof RegoObject) return v.size;
+  throw operandError(1, 'one of {array, object, set, string}', v);
+});
+
+function numbers(args: Value[], i: number): (number | bigint)[] {
+  const items = collection(args, i);
+  return items.map((x) => {
+    if (!isNumber(x)) throw operandError(i + 1, 'array of numbers or set of numbers', args[i] as Value);
+    return x;
+  });
+}
+
+register('sum', 1, (args) => numbers(args, 0).reduce<number | bigint>((acc, x) => arith(acc, x, (a, b) => a + b, (a, b) => a + b), 0));
+register('product', 1, (args) => numbers(args, 0).reduce<number | bigint>((acc, x) => arith(acc, x, (a, b) => a * b, (a, b) => a * b), 1));
+register('max', 1, (args) => {
+  const items = collection(args, 0);
+  if (items.length === 0) return undefined;
+  return items.reduce((a, b) => (compareValues(a, b) >= 0 ? a : b));
+});
+register('min', 1, (args) => {
+  const items = collection(args, 0);
+  if (items.length === 0) return undefined;
+  return items.reduce((a, b) => (compareValues(a, b) <= 0 ? a : b));
+});
+register('sort', 1, (args) => [...collection(args, 0)].sort(compareValues));
+register('all', 1, (args) => collection(args, 0).every((x) => x === true));
+register('any', 1, (args) => collection(args, 0).some((x) => x === true));
+
+// ---- membership ------------------------------------------------------------------------------
+
+register('internal.member_2', 2, ([x, c]) => {
+  if (Array.isArray(c)) return c.some((e) => valuesEqual(e, x as Value));
+  if (c instanceof RegoSet) return c.has(x as Value);
+  if (c instanceof RegoObject) return c.sortedEntries().some(([, v]) => valuesEqual(v, x as Value));
+  return false;
+});
+register('internal.member_3', 3, ([k, x, c]) => {
+  if (Array.isArray(c)) {
+    if (!isNumber(k as Value)) return false;
+    const i = Number(k);
+    return Number.isInteger(i) && i >= 0 && i < c.length && valuesEqual(c[i] as Value, x as Value);
+  }
+  if (c instanceof RegoObject) {
+    const v = c.get(k as Value);
+    return v !== undefined && valuesEqual(v, x as Value);
+  }
+  if (c instanceof RegoSet) return valuesEqual(k as Value, x as Value) && c.has(x as Value);
+  return false;
+});
+
+// ---- sets ------------------------------------------------------------------------------------
+
+register('and', 2, (args) => {
+  const a = set(args, 0);
+  const b = set(args, 1);
+  return new RegoSet(a.sorted().filter((x) => b.has(x)));
+});
+register('or', 2, (args) => {
+  const a = set(args, 0);
+  const b = set(args, 1);
+  return new RegoSet([...a.sorted(), ...b.sorted()]);
+});
+register('intersection', 1, (args) => {
+  const sets = set(args, 0).sorted();
+  if (sets.length === 0) return new RegoSet();
+  for (const s of sets) if (!(s instanceof RegoSet)) throw operandError(1, 'set of sets', args[0] as Value);
+  const [first, ...rest] = sets as RegoSet[];
+  return new RegoSet((first as RegoSet).sorted().filter((x) => rest.every((s) => s.has(x))));
+});
+register('union', 1, (args) => {
+  const out = new RegoSet();
+  for (const s of set(args, 0).sorted()) {
+    if (!(s instanceof RegoSet)) throw operandError(1, 'set of sets', args[0] as Value);
+    for (const x of s.sorted()) out.add(x);
+  }
+  return out;
+});
+register('set_diff', 2, (args) => {
+  const a = set(args, 0);
+  const b = set(args, 1);
+  return new RegoSet(a.sorted().filter((x) => !b.has(x)));
+});
+
+// ---- arrays ----------------------------------------------------------------------------------
+
+register('array.concat', 2, (args) => [...arr(args, 0), ...arr(args, 1)]);
+register('array.slice', 3, (args) => {
+  const a = arr(args, 0);
+  let start = Number(int(args, 1));
+  let stop = Number(int(args, 2));
+  if (start < 0) start = 0;
+  if (stop > a.length) stop = a.length;
+  if (start >= stop) return [];
+  return a.slice(start, stop);
+});
+register('array.reverse', 1, (args) => [...arr(args, 0)].reverse());
+register('array.flatten', 1, (args) => {
+  const out: Value[] = [];
+  const walk = (a: Value[]): void => {
+    for (const x of a) Array.isArray(x) ? walk(x) : out.push(x);
+  };
+  walk(arr(args, 0));
+  return out;
+});
+
+// ---- objects ---------------------------------------------------------------------------------
+
+register('object.get', 3, (args) => {
+  const o = args[0] as Value;
+  if (!(o instanceof RegoObject)) throw operandError(1, 'object', o);
+  const key = args[1] as Value;
+  const def = args[2] as Value;
+  if (Array.isArray(key)) {
+    let cur: Value = o;
+    for (const k of key) {
+      let next: Value | undefined;
+      if (cur instanceof RegoObject) next = cur.get(k);
+      else if (Array.isArray(cur) && isNumber(k) && Number.isInteger(Number(k))) next = cur[Number(k)];
+      else if (cur instanceof RegoSet) next = cur.has(k) ? k : undefined;
+      if (next === undefined) return def;
+      cur = next;
+    }
+    return cur;
+  }
+  const v = o.get(key);
+  return v === undefined ? def : v;
+});
+register('object.keys', 1, (args) => new RegoSet(obj(args, 0).keys()));
+function keySet(args: Value[], i: number): Value[] {
+  const v = args[i] as Value;
+  if (v instanceof RegoObject) return v.keys();
+  if (v instanceof RegoSet) return v.sorted();
+  if (Array.isArray(v)) return v;
+  throw operandError(i + 1, 'one of {object, set, array}', v);
+}
+register('object.remove', 2, (args) => {
+  const o = obj(args, 0);
+  const keys = keySet(args, 1);
+  const out = o.clone();
+  for (const k of keys) out.delete(k);
+  return out;
+});
+register('object.filter', 2, (args) => {
+  const o = obj(args, 0);
+  const keys = keySet(args, 1);
+  const out = new RegoObject();
+  for (const k of keys) {
+    const v = o.get(k);
+    if (v !== undefined) out.set(k, v);
+  }
+  return out;
+});
+/** Deep-merges b into a: b wins, nested objects merge. */
+export function mergeObjects(a: RegoObject, b: RegoObject): RegoObject {
+  const out = a.clone();
+  for (const [k, v] of b.sortedEntries()) {
+    const prev = out.get(k);
+    if (prev instanceof RegoObject && v instanceof RegoObject) out.set(k, mergeObjects(prev, v));
+    else out.set(k, v);
+  }
+  return out;
+}
+register('object.union', 2, (args) => mergeObjects(obj(args, 0), obj(args, 1)));
+register('object.union_n', 1, (args) => {
+  const items = arr(args, 0);
+  let out = new RegoObject();
+  for (const x of items) {
+    if (!(x instanceof RegoObject)) throw operandError(1, 'array of objects', args[0] as Value);
+    out = mergeObjects(out, x);
+  }
+  return out;
+});
+register('object.subset', 2, (args) => {
+  const sup = args[0] as Value;
+  const sub = args[1] as Value;
+  return isSubset(sup, sub);
+});
+function isSubset(sup: Value, sub: Value): boolean {
+  if (sup instanceof RegoObject && sub instanceof RegoObject) {
+    return sub.sortedEntries().every(([k, v]) => {
+      const s = sup.get(k);
+      return s !== undefined && (s instanceof RegoObject && v instanceof RegoObject ? isSubset(s, v) : valuesEqual(s, v) || (s instanceof RegoSet && v instanceof RegoSet && isSubset(s, v)));
+    });
+  }
+  if (sup instanceof RegoSet && sub instanceof RegoSet) return sub.sorted().every((x) => sup.has(x));
+  if (Array.isArray(sup) && Array.isArray(sub)) {
+    if (sub.length === 0) return true;
+    for (let i = 0; i + sub.length <= sup.length; i++) if (sub.every((x, j) => valuesEqual(x, sup[i + j] as Value))) return true;
+    return false;
+  }
+  if (sup instanceof RegoSet && Array.isArray(sub)) return sub.every((x) => sup.has(x));
+  if (Array.isArray(sup) && sub instanceof RegoSet) return sub.sorted().every((x) => sup.some((y) => valuesEqual(x, y)));
+  throw operandError(1, 'one of {object, set, array}', sup);
+}
+
+// ---- types -----------------------------------------------------------------------------------
+
+register('is_number', 1, ([v]) => isNumber(v as Value));
+register('is_string', 1, ([v]) => typeof v === 'string');
+register('is_boolean', 1, ([v]) => typeof v === 'boolean');
+register('is_array', 1, ([v]) => Array.isArray(v));
+register('is_set', 1, ([v]) => v instanceof RegoSet);
+register('is_object', 1, ([v]) => v instanceof RegoObject);
+register('is_null', 1, ([v]) => v === null);
+register('type_name', 1, ([v]) => typeName(v as Value));
+
+// ---- conversions -----------------------------------------------------------------------------
+
+register('to_number', 1, (args) => {
+  const v = args[0] as Value;
+  if (v === null) return 0;
+  if (typeof v === 'boolean') return v ? 1 : 0;
+  if (isNumber(v)) return v;
+  if (typeof v === 'string') {
+    const t = v.trim();
+    if (t !== v || !/^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/.test(v)) {
+      if (/^[+-]?(inf|infinity|nan)$/i.test(v)) throw new BuiltinError(`invalid syntax`);
+      throw new BuiltinError(`strconv.ParseFloat: parsing ${JSON.stringify(v)}: invalid syntax`);
+    }
+    if (/^[+-]?\d+$/.test(v)) return numberResult(BigInt(v));
+    return Number(v);
+  }
+  throw operandError(1, 'one of {null, boolean, number, string}', v);
+});
+
+// ---- numbers ---------------------------------------------------------------------------------
+
+register('numbers.range', 2, (args, ctx) => {
+  const a = int(args, 0);
+  const b = int(args, 1);
+  const n = Number(a > b ? a - b : b - a);
+  ctx.step(n);
+  const out: Value[] = [];
+  if (a <= b) for (let x = a; x <= b; x++) out.push(numberResult(x));
+  else for (let x = a; x >= b; x--) out.push(numberResult(x));
+  return out;
+});
+register('numbers.range_step', 3, (args, ctx) => {
+  const a = int(args, 0);
+  const b = int(args, 1);
+  const s = int(args, 2);
+  if (s <= 0n) throw new BuiltinError('numbers.range_step: step must be a positive number above zero');
+  ctx.step(Number((a > b ? a - b : b - a) / s));
+  const out: Value[] = [];
+  if (a <= b) for (let x = a; x <= b; x += s) out.push(numberResult(x));
+  else for (let x = a; x >= b; x -= s) out.push(numberResult(x));
+  return out;
+});
+
+// ---- bits ------------------------------------------------------------------------------------
+
+register('bits.or', 2, (args) => numberResult(int(args, 0) | int(args, 1)));
+register('bits.and', 2, (args) => numberResult(int(args, 0) & int(args, 1)));
+register('bits.xor', 2, (args) => numberResult(int(args, 0) ^ int(args, 1)));
+register('bits.negate', 1, (args) => numberResult(~int(args, 0)));
+register('bits.lsh', 2, (args) => {
+  const a = int(args, 0);
+  const b = int(args, 1);
+  if (b < 0n) throw new BuiltinError('operand 2 must be an unsigned integer number but got a negative integer', 'eval_type_error');
+  return numberResult(a << b);
+});
+register('bits.rsh', 2, (args) => {
+  const a = int(args, 0);
+  const b = int(args, 1);
+  if (b < 0n) throw new BuiltinError('operand 2 must be an unsigned integer number but got a negative integer', 'eval_type_error');
+  return numberResult(a >> b);
+});
+
+// ---- misc ------------------------------------------------------------------------------------
+
+register('print', -1, () => true);
+register('opa.runtime', 0, () => new RegoObject([['env', new RegoObject()]]));
+register('trace', 1, (args) => {
+  str(args, 0);
+  return true;
+});
+register('walk', 1, (args, ctx) => {
+  const out: Value[] = [];
+  const visit = (path: Value[], v: Value): void => {
+    ctx.step();
+    out.push([path, v]);
+    if (Array.isArray(v)) v.forEach((x, i) => visit([...path, i], x));
+    else if (v instanceof RegoObject) for (const [k, x] of v.sortedEntries()) visit([...path, k], x);
+    else if (v instanceof RegoSet) for (const x of v.sorted()) visit([...path, x], x);
+  };
+  visit([], args[0] as Value);
+  return new Many(out);
+});

@@ -1,0 +1,2 @@
+// Loads every builtin family into the registry.
+import './core';

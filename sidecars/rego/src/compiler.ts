@@ -1,0 +1,833 @@
+// Compiler: resolves names to data refs, renames scoped locals, orders bodies for safety and builds the rule tree.
+import type { Expr, Location, Module, Rule, Term } from './ast';
+import { BUILTINS } from './builtins/registry';
+import { CompileError } from './errors';
+import { refName, termToValue } from './parser';
+
+/** A node of the virtual document tree: rules defined at this path and child nodes. */
+export class RuleNode {
+  readonly children = new Map<string, RuleNode>();
+  readonly rules: Rule[] = [];
+  defaultRule?: Rule;
+  kind?: Rule['kind'];
+  /** Number of dynamic ref elements after this node for single-value rules (0 = complete rule). */
+  constructor(readonly path: string[]) {}
+
+  child(name: string): RuleNode {
+    let c = this.children.get(name);
+    if (!c) {
+      c = new RuleNode([...this.path, name]);
+      this.children.set(name, c);
+    }
+    return c;
+  }
+}
+
+/** Extra compile-time data attached to a rule. */
+export interface RuleInfo {
+  /** Dynamic part of the head ref after the ground prefix (keys of partial objects). */
+  dyn: Term[];
+  node: RuleNode;
+}
+
+/** Per-rule compile info, keyed by rule object. */
+export const ruleInfo = new WeakMap<Rule, RuleInfo>();
+
+interface Scope {
+  renames: Map<string, string>;
+  parent?: Scope;
+}
+
+interface ModuleContext {
+  module: Module;
+  globals: Map<string, Term>;
+  functions: Set<string>;
+  counter: { n: number };
+}
+
+/** Result of compiling modules: the rule tree root and function arities. */
+export interface CompiledModules {
+  root: RuleNode;
+  functionArity: Map<string, number>;
+  modules: Module[];
+}
+
+/** Compiles parsed modules into a rule tree. Throws CompileError on the first problem. */
+export function compileModules(modules: Module[]): CompiledModules {
+  const root = new RuleNode([]);
+  const packageRules = new Map<string, Set<string>>();
+  const functionArity = new Map<string, number>();
+  for (const m of modules) {
+    const key = m.packagePath.join('.');
+    let names = packageRules.get(key);
+    if (!names) packageRules.set(key, (names = new Set()));
+    for (const r of m.rules) {
+      const first = r.ref[0];
+      if (first?.type === 'var') names.add(first.name);
+      if (r.kind === 'function') {
+        const path = ['data', ...m.packagePath, ...groundStrings(r.ref)].join('.');
+        const prev = functionArity.get(path);
+        const arity = r.args?.length ?? 0;
+        if (prev !== undefined && prev !== arity)
+          throw new CompileError('rego_type_error', `function ${path} has arity ${prev} and ${arity}`, r.loc);
+        functionArity.set(path, arity);
+      }
+    }
+  }
+  const counter = { n: 0 };
+  for (const m of modules) {
+    const globals = new Map<string, Term>();
+    const loc: Location = { file: m.file, line: 1, column: 1 };
+    for (const name of packageRules.get(m.packagePath.join('.')) ?? []) globals.set(name, dataRef([...m.packagePath, name], loc));
+    for (const imp of m.imports) {
+      if (imp.path.type !== 'ref' || imp.path.head.type !== 'var') continue;
+      const head = imp.path.head.name;
+      if (head !== 'data' && head !== 'input') continue;
+      const last = imp.path.path[imp.path.path.length - 1];
+      const alias = imp.alias ?? (last && last.type === 'scalar' ? String(last.value) : head);
+      if (globals.has(alias) && packageRules.get(m.packagePath.join('.'))?.has(alias))
+        throw new CompileError('rego_compile_error', `import ${alias} conflicts with rule`, imp.loc);
+      globals.set(alias, imp.path);
+    }
+    const functions = new Set<string>();
+    for (const [path] of functionArity) functions.add(path);
+    const ctx: ModuleContext = { module: m, globals, functions, counter };
+    withArities(functionArity, () => {
+      for (const rule of m.rules) compileRule(rule, ctx, root);
+    });
+  }
+  checkTree(root);
+  return { root, functionArity, modules };
+}
+
+function groundStrings(ref: Term[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < ref.length; i++) {
+    const t = ref[i] as Term;
+    if (i === 0 && t.type === 'var') out.push(t.name);
+    else if (t.type === 'scalar' && typeof t.value === 'string') out.push(t.value);
+    else break;
+  }
+  return out;
+}
+
+function dataRef(path: string[], loc: Location): Term {
+  return { type: 'ref', head: { type: 'var', name: 'data', loc }, path: path.map((p) => ({ type: 'scalar', value: p, loc })), loc };
+}
+
+function compileRule(rule: Rule, ctx: ModuleContext, root: RuleNode): void {
+  rule.module = ctx.module;
+  const ground = groundStrings(rule.ref);
+  const dyn = rule.ref.slice(ground.length);
+  if (rule.kind === 'function' && dyn.length > 0) throw new CompileError('rego_parse_error', 'function names must be ground', rule.loc);
+  if (rule.kind === 'multi' && dyn.length > 0)
+    throw new CompileError('rego_type_error', 'multi-value rule heads must be ground before "contains"', rule.loc);
+  let node = root;
+  for (const p of [...ctx.module.packagePath, ...ground]) node = node.child(p);
+  if (rule.isDefault) {
+    if (dyn.length > 0) throw new CompileError('rego_type_error', 'default rules must have a ground head', rule.loc);
+    if (node.defaultRule) throw new CompileError('rego_type_error', `multiple default rules data.${node.path.join('.')} found`, rule.loc);
+    node.defaultRule = rule;
+    if (node.kind && node.kind !== rule.kind)
+      throw new CompileError('rego_type_error', `conflicting rules data.${node.path.join('.')} found`, rule.loc);
+    node.kind = rule.kind;
+  } else {
+    if (node.kind && node.kind !== rule.kind)
+      throw new CompileError('rego_type_error', `conflicting rules data.${node.path.join('.')} found`, rule.loc);
+    node.kind = rule.kind;
+    node.rules.push(rule);
+  }
+  for (let r: Rule | undefined = rule; r; r = r.elseRule) {
+    r.module = ctx.module;
+    ruleInfo.set(r, { dyn: r === rule ? dyn : dyn, node });
+    compileRuleBody(r, ctx, dyn);
+  }
+}
+
+/** Rewrites a rule's body and head in place. */
+function compileRuleBody(rule: Rule, ctx: ModuleContext, dyn: Term[]): void {
+  const scope: Scope = { renames: new Map() };
+  const safe = new Set<string>();
+  // Function arguments are local and bound on call.
+  for (const a of rule.args ?? []) for (const v of allVars(a)) {
+    scope.renames.set(v, v);
+    safe.add(v);
+  }
+  if (rule.isDefault) {
+    const v = termToValue(rule.value);
+    if (v === undefined) {
+      rule.value = resolveTerm(rule.value, ctx, scope);
+      if (allVars(rule.value).size > 0) throw new CompileError('rego_type_error', 'default rule value cannot contain variables', rule.loc);
+    }
+    rule.value = fold(rule.value);
+    return;
+  }
+  declareBody(rule.body, scope, ctx, true);
+  const headTerms: Term[] = [...dyn, rule.value, ...(rule.key ? [rule.key] : [])];
+  const resolvedHead = headTerms.map((t) => resolveTerm(t, ctx, scope));
+  rule.body = rule.body.map((e) => resolveExpr(e, ctx, scope));
+  const visible = new Set<string>();
+  for (const t of resolvedHead) for (const v of allVars(t)) visible.add(v);
+  for (const a of rule.args ?? []) for (const v of allVars(a)) visible.add(v);
+  rule.body = orderBody(rule.body, safe, visible, ctx);
+  for (const e of rule.body) collectOutputs(e, safe);
+  const headVars = new Set<string>();
+  resolvedHead.forEach((t) => termInputs(t, headVars, visible));
+  for (const v of headVars)
+    if (!safe.has(v) && !v.startsWith('$') && v !== 'data' && v !== 'input') throw new CompileError('rego_unsafe_var_error', `var ${v} is unsafe`, rule.loc);
+  let i = 0;
+  const newDyn = resolvedHead.slice(0, dyn.length).map(fold);
+  i = dyn.length;
+  rule.value = fold(resolvedHead[i++] as Term);
+  if (rule.key) rule.key = fold(resolvedHead[i] as Term);
+  rule.ref = [...rule.ref.slice(0, rule.ref.length - dyn.length), ...newDyn];
+  const info = ruleInfo.get(rule);
+  if (info) info.dyn = newDyn;
+  if (rule.args) rule.args = rule.args.map((a) => fold(resolveTerm(a, ctx, scope)));
+}
+
+/** Compiles a query body; returns the ordered, resolved body. */
+export function compileQuery(body: Expr[], compiled: CompiledModules, module: Module): Expr[] {
+  const functions = new Set(compiled.functionArity.keys());
+  const globals = new Map<string, Term>();
+  const ctx: ModuleContext = { module, globals, functions, counter: { n: 0 } };
+  const scope: Scope = { renames: new Map() };
+  declareBody(body, scope, ctx, true);
+  const resolved = body.map((e) => resolveExpr(e, ctx, scope));
+  return orderBody(resolved, new Set(), new Set(), ctx);
+}
+
+// ---- name resolution -------------------------------------------------------------------------
+
+/** Declares `:=` and `some` vars of a body in its scope (renaming them when the scope is nested). */
+function declareBody(body: Expr[], scope: Scope, ctx: ModuleContext, topLevel: boolean): void {
+  const declare = (name: string, loc: Location, assign: boolean): void => {
+    if (name.startsWith('$')) return;
+    if (scope.renames.has(name) && assign && topLevel) {
+      if (scope.renames.get(name) === name && assign) throw new CompileError('rego_compile_error', `var ${name} assigned above`, loc);
+    }
+    if (scope.renames.has(name) && assign && !topLevel) throw new CompileError('rego_compile_error', `var ${name} assigned above`, loc);
+    scope.renames.set(name, topLevel ? name : `${name}$${ctx.counter.n++}`);
+  };
+  for (const e of body) {
+    if (e.kind === 'some') for (const v of e.vars) if (v.type === 'var') declare(v.name, v.loc, false);
+    if (e.kind === 'somein') for (const t of e.key ? [e.key, e.value] : [e.value]) for (const v of allVars(t)) declare(v, e.loc, false);
+    if (e.kind === 'term' && e.term.type === 'call' && e.term.name === 'assign') {
+      for (const v of allVars(e.term.args[0] as Term)) declare(v, e.loc, true);
+    }
+  }
+}
+
+function lookup(scope: Scope | undefined, name: string): string | undefined {
+  for (let s = scope; s; s = s.parent) {
+    const r = s.renames.get(name);
+    if (r !== undefined) return r;
+  }
+  return undefined;
+}
+
+function resolveExpr(e: Expr, ctx: ModuleContext, scope: Scope): Expr {
+  const withs = e.with.map((w) => ({ ...w, target: resolveWithTarget(w.target, ctx, scope), value: resolveTerm(w.value, ctx, scope) }));
+  const nested = (body: Expr[], pre?: (s: Scope) => void): Expr[] => {
+    const s: Scope = { renames: new Map(), parent: scope };
+    pre?.(s);
+    declareBody(body, s, ctx, false);
+    return body.map((x) => resolveExpr(x, ctx, s));
+  };
+  switch (e.kind) {
+    case 'term':
+      return { ...e, term: resolveTerm(e.term, ctx, scope), with: withs };
+    case 'not':
+      return { ...e, expr: resolveExpr(e.expr, ctx, scope), with: withs };
+    case 'notbody':
+    case 'block':
+      return { ...e, body: nested(e.body), with: withs };
+    case 'and':
+    case 'or': {
+      const side = (x: Expr): Expr => {
+        const body = nested([x]);
+        return body[0] as Expr;
+      };
+      return { ...e, left: side(e.left), right: side(e.right), with: withs };
+    }
+    case 'some':
+      return { ...e, vars: e.vars.map((v) => resolveTerm(v, ctx, scope)), with: withs };
+    case 'somein':
+      return {
+        ...e,
+        key: e.key ? resolveTerm(e.key, ctx, scope) : undefined,
+        value: resolveTerm(e.value, ctx, scope),
+        collection: resolveTerm(e.collection, ctx, scope),
+        with: withs,
+      };
+    case 'every': {
+      const s: Scope = { renames: new Map(), parent: scope };
+      for (const t of e.key ? [e.key, e.value] : [e.value]) if (t.type === 'var') s.renames.set(t.name, `${t.name}$${ctx.counter.n++}`);
+      declareBody(e.body, s, ctx, false);
+      return {
+        ...e,
+        key: e.key ? resolveTerm(e.key, ctx, s) : undefined,
+        value: resolveTerm(e.value, ctx, s),
+        domain: resolveTerm(e.domain, ctx, scope),
+        body: e.body.map((x) => resolveExpr(x, ctx, s)),
+        with: withs,
+      };
+    }
+  }
+}
+
+function resolveWithTarget(t: Term, ctx: ModuleContext, scope: Scope): Term {
+  if (t.type === 'var' && (t.name === 'input' || t.name === 'data')) return { type: 'ref', head: t, path: [], loc: t.loc };
+  if (t.type === 'var' || (t.type === 'ref' && t.head.type === 'var' && t.head.name !== 'input' && t.head.name !== 'data')) {
+    const name = refName(t);
+    const fn = resolveFunctionName(name, ctx);
+    if (fn) return { type: 'call', name: fn.kind === 'builtin' ? fn.name : fn.path.join('.'), fn: t, args: [], loc: t.loc, target: fn };
+  }
+  const r = resolveTerm(t, ctx, scope);
+  if (r.type === 'ref' && r.head.type === 'var' && r.head.name === 'data') {
+    const name = refName(r);
+    if (ctx.functions.has(name))
+      return { type: 'call', name, fn: r, args: [], loc: t.loc, target: { kind: 'function', path: name.split('.').slice(1) } };
+  }
+  if (r.type !== 'ref' || r.head.type !== 'var' || (r.head.name !== 'input' && r.head.name !== 'data'))
+    throw new CompileError('rego_compile_error', `with keyword target must reference existing input, data, or a function`, t.loc);
+  return r;
+}
+
+function resolveFunctionName(name: string, ctx: ModuleContext): { kind: 'builtin'; name: string } | { kind: 'function'; path: string[] } | undefined {
+  const parts = name.split('.');
+  const head = parts[0] as string;
+  const g = ctx.globals.get(head);
+  if (g && g.type === 'ref' && g.head.type === 'var' && g.head.name === 'data') {
+    const full = [refName(g), ...parts.slice(1)].join('.');
+    if (ctx.functions.has(full)) return { kind: 'function', path: full.split('.').slice(1) };
+  }
+  if (head === 'data' && ctx.functions.has(name)) return { kind: 'function', path: parts.slice(1) };
+  if (BUILTINS.has(name)) return { kind: 'builtin', name };
+  return undefined;
+}
+
+function resolveTerm(t: Term, ctx: ModuleContext, scope: Scope): Term {
+  switch (t.type) {
+    case 'scalar':
+      return t;
+    case 'var': {
+      const local = lookup(scope, t.name);
+      if (local !== undefined) return local === t.name ? t : { ...t, name: local };
+      if (t.name === 'input' || t.name === 'data') return { type: 'ref', head: t, path: [], loc: t.loc };
+      const g = ctx.globals.get(t.name);
+      if (g) return { ...g, loc: t.loc } as Term;
+      return t;
+    }
+    case 'ref': {
+      const head = resolveTerm(t.head, ctx, scope);
+      const path = t.path.map((p) => resolveTerm(p, ctx, scope));
+      if (head.type === 'ref') return { type: 'ref', head: head.head, path: [...head.path, ...path], loc: t.loc };
+      return { type: 'ref', head, path, loc: t.loc };
+    }
+    case 'array':
+    case 'set':
+      return { ...t, items: t.items.map((x) => resolveTerm(x, ctx, scope)) };
+    case 'object':
+      return { ...t, items: t.items.map(([k, v]) => [resolveTerm(k, ctx, scope), resolveTerm(v, ctx, scope)] as [Term, Term]) };
+    case 'arraycompr':
+    case 'setcompr': {
+      const s: Scope = { renames: new Map(), parent: scope };
+      declareBody(t.body, s, ctx, false);
+      const body = t.body.map((e) => resolveExpr(e, ctx, s));
+      return { ...t, head: resolveTerm(t.head, ctx, s), body };
+    }
+    case 'objectcompr': {
+      const s: Scope = { renames: new Map(), parent: scope };
+      declareBody(t.body, s, ctx, false);
+      const body = t.body.map((e) => resolveExpr(e, ctx, s));
+      return { ...t, key: resolveTerm(t.key, ctx, s), value: resolveTerm(t.value, ctx, s), body };
+    }
+    case 'call': {
+      const args = t.args.map((a) => resolveTerm(a, ctx, scope));
+      if (t.name === 'eq' || t.name === 'assign') return { ...t, args, target: { kind: 'builtin', name: t.name } };
+      const target = resolveFunctionName(t.name, ctx);
+      if (!target) throw new CompileError('rego_type_error', `undefined function ${t.name}`, t.loc);
+      if (target.kind === 'builtin') {
+        const def = BUILTINS.get(target.name);
+        if (def && args.length !== def.arity && args.length !== def.arity + 1 && def.arity >= 0)
+          throw new CompileError(
+            'rego_type_error',
+            `${target.name}: arity mismatch\n\thave: (${args.length} args)\n\twant: (${def.arity} args)`,
+            t.loc,
+          );
+      }
+      return { ...t, args, target };
+    }
+  }
+}
+
+// ---- safety and ordering ---------------------------------------------------------------------
+
+/** All variables in a term, including inside comprehensions. */
+export function allVars(t: Term, out = new Set<string>()): Set<string> {
+  switch (t.type) {
+    case 'var':
+      out.add(t.name);
+      break;
+    case 'ref':
+      allVars(t.head, out);
+      t.path.forEach((p) => allVars(p, out));
+      break;
+    case 'array':
+    case 'set':
+      t.items.forEach((x) => allVars(x, out));
+      break;
+    case 'object':
+      t.items.forEach(([k, v]) => {
+        allVars(k, out);
+        allVars(v, out);
+      });
+      break;
+    case 'call':
+      t.args.forEach((a) => allVars(a, out));
+      break;
+    case 'arraycompr':
+    case 'setcompr':
+      allVars(t.head, out);
+      t.body.forEach((e) => exprVars(e, out));
+      break;
+    case 'objectcompr':
+      allVars(t.key, out);
+      allVars(t.value, out);
+      t.body.forEach((e) => exprVars(e, out));
+      break;
+  }
+  return out;
+}
+
+function exprVars(e: Expr, out: Set<string>): Set<string> {
+  switch (e.kind) {
+    case 'term':
+      allVars(e.term, out);
+      break;
+    case 'not':
+      exprVars(e.expr, out);
+      break;
+    case 'notbody':
+    case 'block':
+      e.body.forEach((x) => exprVars(x, out));
+      break;
+    case 'and':
+    case 'or':
+      exprVars(e.left, out);
+      exprVars(e.right, out);
+      break;
+    case 'some':
+      e.vars.forEach((v) => allVars(v, out));
+      break;
+    case 'somein':
+      if (e.key) allVars(e.key, out);
+      allVars(e.value, out);
+      allVars(e.collection, out);
+      break;
+    case 'every':
+      if (e.key) allVars(e.key, out);
+      allVars(e.value, out);
+      allVars(e.domain, out);
+      e.body.forEach((x) => exprVars(x, out));
+      break;
+  }
+  for (const w of e.with) allVars(w.value, out);
+  return out;
+}
+
+/** Vars of an expression outside nested scopes (comprehension, every, not-body and logic bodies). */
+function shallowVars(e: Expr, out: Set<string>): void {
+  const term = (t: Term): void => {
+    switch (t.type) {
+      case 'var':
+        out.add(t.name);
+        break;
+      case 'ref':
+        term(t.head);
+        t.path.forEach(term);
+        break;
+      case 'array':
+      case 'set':
+        t.items.forEach(term);
+        break;
+      case 'object':
+        t.items.forEach(([k, v]) => {
+          term(k);
+          term(v);
+        });
+        break;
+      case 'call':
+        t.args.forEach(term);
+        break;
+      default:
+        break;
+    }
+  };
+  switch (e.kind) {
+    case 'term':
+      term(e.term);
+      break;
+    case 'not':
+      shallowVars(e.expr, out);
+      break;
+    case 'somein':
+      if (e.key) term(e.key);
+      term(e.value);
+      term(e.collection);
+      break;
+    case 'every':
+      term(e.domain);
+      break;
+    case 'some':
+      e.vars.forEach(term);
+      break;
+    default:
+      break;
+  }
+  for (const w of e.with) term(w.value);
+}
+
+/** Vars that must be bound to evaluate a term; ref path vars are outputs and excluded. Comprehension closures count. */
+function termInputs(t: Term, out: Set<string>, visible: Set<string>): void {
+  switch (t.type) {
+    case 'var':
+      out.add(t.name);
+      break;
+    case 'ref':
+      termInputs(t.head, out, visible);
+      for (const p of t.path) {
+        if (p.type === 'var') continue;
+        if (p.type === 'array' || p.type === 'object') patternInputs(p, out, visible);
+        else termInputs(p, out, visible);
+      }
+      break;
+    case 'array':
+    case 'set':
+      t.items.forEach((x) => termInputs(x, out, visible));
+      break;
+    case 'object':
+      t.items.forEach(([k, v]) => {
+        termInputs(k, out, visible);
+        termInputs(v, out, visible);
+      });
+      break;
+    case 'call':
+      t.args.forEach((a) => termInputs(a, out, visible));
+      break;
+    case 'arraycompr':
+    case 'setcompr':
+    case 'objectcompr':
+      for (const v of allVars(t)) if (visible.has(v)) out.add(v);
+      break;
+    default:
+      break;
+  }
+}
+
+/** Inputs of a term in a unification (pattern) position: bare vars and vars in array/object values are outputs. */
+function patternInputs(t: Term, out: Set<string>, visible: Set<string>): void {
+  if (t.type === 'var') return;
+  if (t.type === 'array') return t.items.forEach((x) => patternInputs(x, out, visible));
+  if (t.type === 'object') {
+    for (const [k, v] of t.items) {
+      termInputs(k, out, visible);
+      patternInputs(v, out, visible);
+    }
+    return;
+  }
+  termInputs(t, out, visible);
+}
+
+function patternVars(t: Term, out: Set<string>): void {
+  if (t.type === 'var') out.add(t.name);
+  else if (t.type === 'array') t.items.forEach((x) => patternVars(x, out));
+  else if (t.type === 'object') t.items.forEach(([, v]) => patternVars(v, out));
+}
+
+function refOutputs(t: Term, out: Set<string>): void {
+  switch (t.type) {
+    case 'ref':
+      refOutputs(t.head, out);
+      for (const p of t.path) {
+        if (p.type === 'var') out.add(p.name);
+        else if (p.type === 'array' || p.type === 'object') patternVars(p, out);
+        refOutputs(p, out);
+      }
+      break;
+    case 'array':
+    case 'set':
+      t.items.forEach((x) => refOutputs(x, out));
+      break;
+    case 'object':
+      t.items.forEach(([k, v]) => {
+        refOutputs(k, out);
+        refOutputs(v, out);
+      });
+      break;
+    case 'call':
+      t.args.forEach((a) => refOutputs(a, out));
+      break;
+    default:
+      break;
+  }
+}
+
+function outputArgIndex(t: Term & { type: 'call' }, ctx: ModuleContext): number {
+  const target = t.target;
+  if (!target || t.name === 'eq' || t.name === 'assign') return -1;
+  let arity: number | undefined;
+  if (target.kind === 'builtin') arity = BUILTINS.get(target.name)?.arity;
+  else if (target.kind === 'function') arity = ctx.functions.has(['data', ...target.path].join('.')) ? functionArityOf(target.path, ctx) : undefined;
+  if (arity !== undefined && t.args.length === arity + 1) return arity;
+  return -1;
+}
+
+const arityCache = new WeakMap<ModuleContext, Map<string, number>>();
+let currentArity: Map<string, number> | undefined;
+
+function functionArityOf(path: string[], ctx: ModuleContext): number | undefined {
+  return (arityCache.get(ctx) ?? currentArity)?.get(['data', ...path].join('.'));
+}
+
+interface Analysis {
+  inputs: Set<string>;
+  outputs: Set<string>;
+}
+
+function analyzeExpr(e: Expr, safe: Set<string>, visible: Set<string>, ctx: ModuleContext): Analysis {
+  const inputs = new Set<string>();
+  const outputs = new Set<string>();
+  const closure = (x: Expr | Term, exclude: Set<string> = new Set()): void => {
+    const vs = 'kind' in x ? exprVars(x, new Set()) : allVars(x);
+    for (const v of vs) if (visible.has(v) && !exclude.has(v)) inputs.add(v);
+  };
+  switch (e.kind) {
+    case 'term': {
+      const t = e.term;
+      if (t.type === 'call' && (t.name === 'eq' || t.name === 'assign')) {
+        const [a, b] = t.args as [Term, Term];
+        patternInputs(a, inputs, visible);
+        patternInputs(b, inputs, visible);
+        const pa = new Set<string>();
+        const pb = new Set<string>();
+        patternVars(a, pa);
+        patternVars(b, pb);
+        refOutputs(a, outputs);
+        refOutputs(b, outputs);
+        const known = new Set([...safe, ...outputs]);
+        if (!canUnify(a, b, known)) for (const v of [...pa, ...pb]) if (!known.has(v)) inputs.add(v);
+        pa.forEach((v) => outputs.add(v));
+        pb.forEach((v) => outputs.add(v));
+      } else if (t.type === 'call' && outputArgIndex(t, ctx) >= 0) {
+        const idx = outputArgIndex(t, ctx);
+        t.args.forEach((a, i) => {
+          if (i === idx) {
+            patternInputs(a, inputs, visible);
+            patternVars(a, outputs);
+          } else termInputs(a, inputs, visible);
+          refOutputs(a, outputs);
+        });
+      } else {
+        termInputs(t, inputs, visible);
+        refOutputs(t, outputs);
+      }
+      break;
+    }
+    case 'not': {
+      const inner = analyzeExpr(e.expr, safe, visible, ctx);
+      inner.inputs.forEach((v) => inputs.add(v));
+      break;
+    }
+    case 'notbody':
+    case 'block':
+      closure(e);
+      break;
+    case 'and':
+    case 'or':
+      closure(e);
+      break;
+    case 'some':
+      break;
+    case 'somein':
+      termInputs(e.collection, inputs, visible);
+      refOutputs(e.collection, outputs);
+      for (const t of e.key ? [e.key, e.value] : [e.value]) {
+        patternInputs(t, inputs, visible);
+        patternVars(t, outputs);
+      }
+      break;
+    case 'every': {
+      termInputs(e.domain, inputs, visible);
+      const exclude = new Set<string>();
+      if (e.key) allVars(e.key, exclude);
+      allVars(e.value, exclude);
+      for (const x of e.body) closure(x, exclude);
+      break;
+    }
+  }
+  for (const w of e.with) termInputs(w.value, inputs, visible);
+  for (const v of outputs) inputs.delete(v);
+  inputs.delete('data');
+  inputs.delete('input');
+  return { inputs, outputs };
+}
+
+function canUnify(a: Term, b: Term, known: Set<string>): boolean {
+  const unbound = (t: Term): boolean => {
+    const s = new Set<string>();
+    patternVars(t, s);
+    for (const v of s) if (!known.has(v)) return true;
+    return false;
+  };
+  if (!unbound(a) || !unbound(b)) return true;
+  if (a.type === 'array' && b.type === 'array' && a.items.length === b.items.length)
+    return a.items.every((x, i) => canUnify(x, b.items[i] as Term, known));
+  if (a.type === 'object' && b.type === 'object' && a.items.length === b.items.length) return true;
+  return false;
+}
+
+function collectOutputs(e: Expr, safe: Set<string>): void {
+  if (e.kind === 'term' || e.kind === 'somein') {
+    const s = new Set<string>();
+    if (e.kind === 'somein') {
+      if (e.key) patternVars(e.key, s);
+      patternVars(e.value, s);
+      refOutputs(e.collection, s);
+    } else {
+      const t = e.term;
+      if (t.type === 'call' && (t.name === 'eq' || t.name === 'assign')) t.args.forEach((a) => patternVars(a, s));
+      else if (t.type === 'call' && t.args.length > 0) patternVars(t.args[t.args.length - 1] as Term, s);
+      refOutputs(t, s);
+    }
+    s.forEach((v) => safe.add(v));
+  }
+}
+
+/** Orders a body so every expression runs after the expressions binding its inputs; raises unsafe-var errors. */
+function orderBody(body: Expr[], safe: Set<string>, outerVisible: Set<string>, ctx: ModuleContext): Expr[] {
+  const visible = new Set(outerVisible);
+  for (const e of body) shallowVars(e, visible);
+  for (const v of safe) visible.add(v);
+  const remaining = [...body];
+  const ordered: Expr[] = [];
+  while (remaining.length > 0) {
+    let picked = -1;
+    let analysis: Analysis | undefined;
+    for (let i = 0; i < remaining.length; i++) {
+      const a = analyzeExpr(remaining[i] as Expr, safe, visible, ctx);
+      let ready = true;
+      for (const v of a.inputs) if (!safe.has(v)) ready = false;
+      if (ready) {
+        picked = i;
+        analysis = a;
+        break;
+      }
+    }
+    if (picked < 0 || !analysis) {
+      const e = remaining[0] as Expr;
+      const a = analyzeExpr(e, safe, visible, ctx);
+      const unsafe = [...a.inputs].filter((v) => !safe.has(v));
+      const shown = unsafe.map((v) => (v.startsWith('$') ? '_' : v.replace(/\$\d+$/, '')));
+      throw new CompileError('rego_unsafe_var_error', `var ${shown[0] ?? '?'} is unsafe`, e.loc);
+    }
+    const e = remaining.splice(picked, 1)[0] as Expr;
+    const compiled = compileNested(e, safe, visible, ctx);
+    ordered.push(compiled);
+    analysis.outputs.forEach((v) => safe.add(v));
+  }
+  return ordered;
+}
+
+/** Orders the bodies nested in an expression (comprehensions, every, not-bodies), given the vars safe there. */
+function compileNested(e: Expr, safe: Set<string>, visible: Set<string>, ctx: ModuleContext): Expr {
+  const term = (t: Term): Term => {
+    switch (t.type) {
+      case 'ref':
+        return { ...t, head: term(t.head), path: t.path.map(term) };
+      case 'array':
+      case 'set':
+        return fold({ ...t, items: t.items.map(term) });
+      case 'object':
+        return fold({ ...t, items: t.items.map(([k, v]) => [term(k), term(v)] as [Term, Term]) });
+      case 'call':
+        return { ...t, args: t.args.map(term) };
+      case 'arraycompr':
+      case 'setcompr': {
+        const s = new Set(safe);
+        const body = orderBody(t.body, s, visible, ctx);
+        const after = new Set(s);
+        body.forEach((x) => collectOutputs(x, after));
+        checkHead([t.head], after, t.loc);
+        return { ...t, head: term(t.head), body };
+      }
+      case 'objectcompr': {
+        const s = new Set(safe);
+        const body = orderBody(t.body, s, visible, ctx);
+        const after = new Set(s);
+        body.forEach((x) => collectOutputs(x, after));
+        checkHead([t.key, t.value], after, t.loc);
+        return { ...t, key: term(t.key), value: term(t.value), body };
+      }
+      default:
+        return t;
+    }
+  };
+  const withs = e.with.map((w) => ({ ...w, value: term(w.value) }));
+  const sub = (body: Expr[], extra: string[] = []): Expr[] => orderBody(body, new Set([...safe, ...extra]), visible, ctx);
+  switch (e.kind) {
+    case 'term':
+      return { ...e, term: term(e.term), with: withs };
+    case 'not':
+      return { ...e, expr: compileNested(e.expr, safe, visible, ctx), with: withs };
+    case 'notbody':
+    case 'block':
+      return { ...e, body: sub(e.body), with: withs };
+    case 'and':
+    case 'or':
+      return { ...e, left: { kind: 'block', body: sub([e.left]), with: [], loc: e.left.loc }, right: { kind: 'block', body: sub([e.right]), with: [], loc: e.right.loc }, with: withs };
+    case 'somein':
+      return { ...e, collection: term(e.collection), with: withs };
+    case 'every': {
+      const extra = [...(e.key ? allVars(e.key) : []), ...allVars(e.value)];
+      return { ...e, domain: term(e.domain), body: sub(e.body, extra), with: withs };
+    }
+    default:
+      return e;
+  }
+}
+
+function checkHead(terms: Term[], safe: Set<string>, loc: Location): void {
+  const vars = new Set<string>();
+  terms.forEach((t) => termInputs(t, vars, new Set()));
+  for (const v of vars) if (!safe.has(v) && v !== 'data' && v !== 'input') throw new CompileError('rego_unsafe_var_error', `var ${v.replace(/\$\d+$/, '')} is unsafe`, loc);
+}
+
+/** Replaces ground composite terms with constant scalars so they are built once. */
+function fold(t: Term): Term {
+  if (t.type === 'array' || t.type === 'set' || t.type === 'object') {
+    const v = termToValue(t);
+    if (v !== undefined) return { type: 'scalar', value: v, loc: t.loc };
+  }
+  return t;
+}
+
+function checkTree(node: RuleNode): void {
+  for (const c of node.children.values()) {
+    if (node.kind === 'function' || node.kind === 'multi')
+      throw new CompileError('rego_type_error', `rule data.${c.path.join('.')} conflicts with data.${node.path.join('.')}`, (node.rules[0] ?? node.defaultRule)?.loc);
+    checkTree(c);
+  }
+}
+
+/** Sets the function arity table used while compiling queries and rules. */
+export function withArities<T>(arities: Map<string, number>, fn: () => T): T {
+  const prev = currentArity;
+  currentArity = arities;
+  try {
+    return fn();
+  } finally {
+    currentArity = prev;
+  }
+}

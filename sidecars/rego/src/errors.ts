@@ -1,0 +1,58 @@
+// Error types of the Rego engine; each carries a stable `code` like OPA's error codes.
+import type { Location } from './ast';
+
+/** Base class of every error the engine raises. */
+export class RegoError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly location?: Location,
+  ) {
+    super(location ? `${location.file}:${location.line}: ${code}: ${message}` : `${code}: ${message}`);
+    this.name = 'RegoError';
+  }
+}
+
+/** A syntax error: where it happened and what the parser expected there. */
+export class ParseError extends RegoError {
+  constructor(
+    readonly file: string,
+    readonly line: number,
+    readonly column: number,
+    readonly expected: string,
+    readonly found: string,
+  ) {
+    super('rego_parse_error', `unexpected ${found}, expected ${expected} (column ${column})`, { file, line, column });
+    this.name = 'ParseError';
+  }
+}
+
+/** A compile-time error (unsafe variable, recursion, conflicting rules, type error). */
+export class CompileError extends RegoError {
+  constructor(code: string, message: string, location?: Location) {
+    super(code, message, location);
+    this.name = 'CompileError';
+  }
+}
+
+/** An evaluation error with OPA's topdown code (`eval_type_error`, `eval_builtin_error`, `eval_conflict_error`). */
+export class EvalError extends RegoError {
+  constructor(code: string, message: string, location?: Location) {
+    super(code, message, location);
+    this.name = 'EvalError';
+  }
+}
+
+/** Raised when evaluation exceeds its step or wall-time budget. */
+export class BudgetExceededError extends RegoError {
+  constructor(
+    readonly limit: 'steps' | 'time',
+    readonly used: number,
+  ) {
+    super(
+      'eval_budget_exceeded',
+      limit === 'steps' ? `evaluation exceeded its step budget (${used} steps)` : `evaluation exceeded its time budget (${used} ms)`,
+    );
+    this.name = 'BudgetExceededError';
+  }
+}

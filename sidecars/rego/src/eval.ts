@@ -1,0 +1,829 @@
+// Top-down evaluator: backtracking over bodies with continuations, virtual documents, functions and `with`.
+import type { Expr, Rule, Term } from './ast';
+import { BUILTINS, BuiltinError, Many, type BuiltinContext } from './builtins/registry';
+import { ruleInfo, type CompiledModules, type RuleNode } from './compiler';
+import { BudgetExceededError, EvalError, RegoError } from './errors';
+import { refName } from './parser';
+import { RegoObject, RegoSet, isNumber, valuesEqual, type Value } from './value';
+
+type Env = Map<string, Value>;
+/** Continuation after a solution; returning true stops the enumeration. */
+type K = () => boolean;
+type VK = (v: Value) => boolean;
+
+type Mock = { kind: 'value'; value: Value } | { kind: 'builtin'; name: string } | { kind: 'function'; path: string[] };
+
+interface Context {
+  input: Value | undefined;
+  overrides: Map<string, Value> | null;
+  overrideChildren: Map<string, Set<string>> | null;
+  mocks: Map<string, Mock> | null;
+  cache: Map<RuleNode, Value | undefined>;
+  /** Cache of membership/key lookups on partial rules, by node then canonical key. */
+  keyCache: Map<RuleNode, Map<Value, Value | undefined>>;
+}
+
+/** Limits for one evaluation. */
+export interface Budget {
+  /** Maximum evaluation steps (expressions, iterations, builtin work units). */
+  maxSteps?: number;
+  /** Maximum wall time in milliseconds. */
+  timeoutMs?: number;
+}
+
+/** Options for one evaluation. */
+export interface EvalOptions {
+  input?: Value;
+  data?: Value;
+  strictBuiltinErrors?: boolean;
+  budget?: Budget;
+  http?: { allowedHosts: string[]; timeoutMs: number };
+  /** Fixed clock for time.now_ns, in nanoseconds. */
+  nowNs?: bigint;
+}
+
+const SEP = '\u0000';
+const DEFAULT_MAX_STEPS = 10_000_000;
+const DEFAULT_TIMEOUT_MS = 10_000;
+
+/** One evaluation over a compiled policy. */
+export class Evaluation {
+  private ctx: Context;
+  readonly errors: RegoError[] = [];
+  private steps = 0;
+  private readonly maxSteps: number;
+  private readonly deadline: number;
+  private readonly evaluating = new Set<RuleNode>();
+  private readonly base: Value;
+  private readonly bctx: BuiltinContext;
+  private callDepth = 0;
+
+  constructor(
+    private readonly compiled: CompiledModules,
+    options: EvalOptions,
+  ) {
+    this.ctx = { input: options.input, overrides: null, overrideChildren: null, mocks: null, cache: new Map(), keyCache: new Map() };
+    this.base = options.data ?? new RegoObject();
+    this.maxSteps = options.budget?.maxSteps ?? DEFAULT_MAX_STEPS;
+    this.deadline = Date.now() + (options.budget?.timeoutMs ?? DEFAULT_TIMEOUT_MS);
+    const nowNs = options.nowNs ?? BigInt(Date.now()) * 1_000_000n;
+    this.bctx = { nowNs, step: (n = 1) => this.step(n), http: options.http, cache: new Map() };
+  }
+
+  /** Counts work and enforces the budget. */
+  step(n = 1): void {
+    this.steps += n;
+    if (this.steps > this.maxSteps) throw new BudgetExceededError('steps', this.maxSteps);
+    if ((this.steps & 1023) < n || n > 1023) {
+      if (Date.now() > this.deadline) throw new BudgetExceededError('time', this.deadline);
+    }
+  }
+
+  /** Runs a compiled query body and returns every solution's bindings (generated vars excluded). */
+  query(body: Expr[]): Map<string, Value>[] {
+    const env: Env = new Map();
+    const results: Map<string, Value>[] = [];
+    this.evalBody(body, 0, env, () => {
+      const solution = new Map<string, Value>();
+      for (const [k, v] of env) if (!k.includes('$')) solution.set(k, v);
+      results.push(solution);
+      return false;
+    });
+    return results;
+  }
+
+  // ---- bodies and expressions ----------------------------------------------------------------
+
+  private evalBody(body: Expr[], i: number, env: Env, k: K): boolean {
+    if (i === body.length) return k();
+    return this.evalExpr(body[i] as Expr, env, () => this.evalBody(body, i + 1, env, k));
+  }
+
+  private evalExpr(e: Expr, env: Env, k: K): boolean {
+    this.step();
+    if (e.with.length > 0) return this.evalWith(e, env, k);
+    return this.evalExprPlain(e, env, k);
+  }
+
+  private evalExprPlain(e: Expr, env: Env, k: K): boolean {
+    switch (e.kind) {
+      case 'term':
+        return this.evalTermExpr(e.term, env, k);
+      case 'not': {
+        const found = this.evalExpr(e.expr, env, () => true);
+        return found ? false : k();
+      }
+      case 'notbody': {
+        const found = this.evalBody(e.body, 0, env, () => true);
+        return found ? false : k();
+      }
+      case 'block':
+        return this.evalBody(e.body, 0, env, () => true) ? k() : false;
+      case 'and':
+        return this.evalExpr(e.left, env, () => true) && this.evalExpr(e.right, env, () => true) ? k() : false;
+      case 'or':
+        return this.evalExpr(e.left, env, () => true) || this.evalExpr(e.right, env, () => true) ? k() : false;
+      case 'some':
+        return k();
+      case 'somein':
+        return this.evalTerm(e.collection, env, (coll) =>
+          this.iterate(coll, (key, value) =>
+            e.key
+              ? this.unifyValue(e.key, key, env, () => this.unifyValue(e.value, value, env, k))
+              : this.unifyValue(e.value, value, env, k),
+          ),
+        );
+      case 'every':
+        return this.evalTerm(e.domain, env, (domain) => {
+          let ok = true;
+          this.iterate(domain, (key, value) => {
+            const bind = (): boolean => this.evalBody(e.body, 0, env, () => true);
+            const found = e.key
+              ? this.unifyValue(e.key, key, env, () => this.unifyValue(e.value, value, env, bind))
+              : this.unifyValue(e.value, value, env, bind);
+            if (!found) ok = false;
+            return !found;
+          });
+          return ok ? k() : false;
+        });
+    }
+  }
+
+  /** Calls fn for each (key, value) of a collection; stops when fn returns true. */
+  private iterate(coll: Value, fn: (key: Value, value: Value) => boolean): boolean {
+    if (Array.isArray(coll)) {
+      for (let i = 0; i < coll.length; i++) {
+        this.step();
+        if (fn(i, coll[i] as Value)) return true;
+      }
+    } else if (coll instanceof RegoObject) {
+      for (const [key, value] of coll.sortedEntries()) {
+        this.step();
+        if (fn(key, value)) return true;
+      }
+    } else if (coll instanceof RegoSet) {
+      for (const v of coll.sorted()) {
+        this.step();
+        if (fn(v, v)) return true;
+      }
+    }
+    return false;
+  }
+
+  private evalTermExpr(t: Term, env: Env, k: K): boolean {
+    if (t.type === 'call') {
+      if (t.name === 'eq' || t.name === 'assign') return this.unify(t.args[0] as Term, t.args[1] as Term, env, k);
+      const outIndex = this.outputIndex(t);
+      if (outIndex >= 0) {
+        return this.evalArgs(t.args, 0, outIndex, [], env, (values) =>
+          this.callTarget(t, values, env, (result) => this.unifyValue(t.args[outIndex] as Term, result, env, k)),
+        );
+      }
+    }
+    return this.evalTerm(t, env, (v) => (v !== false ? k() : false));
+  }
+
+  private outputIndex(t: Term & { type: 'call' }): number {
+    const target = t.target;
+    if (!target) return -1;
+    let arity: number | undefined;
+    if (target.kind === 'builtin') arity = BUILTINS.get(target.name)?.arity;
+    else if (target.kind === 'function') arity = this.compiled.functionArity.get(['data', ...target.path].join('.'));
+    return arity !== undefined && t.args.length === arity + 1 ? arity : -1;
+  }
+
+  // ---- with ----------------------------------------------------------------------------------
+
+  private evalWith(e: Expr, env: Env, k: K): boolean {
+    const saved = this.ctx;
+    const apply = (i: number, next: Context): boolean => {
+      if (i === e.with.length) {
+        this.ctx = next;
+        try {
+          return this.evalExprPlain(e, env, () => {
+            const inner = this.ctx;
+            this.ctx = saved;
+            try {
+              return k();
+            } finally {
+              this.ctx = inner;
+            }
+          });
+        } finally {
+          this.ctx = saved;
+        }
+      }
+      const w = e.with[i] as NonNullable<Expr['with'][number]>;
+      const target = w.target;
+      if (target.type === 'call') {
+        const key = target.target?.kind === 'builtin' ? target.target.name : target.name;
+        const mock = this.mockFor(w.value, env);
+        if (mock) {
+          const mocks = new Map(next.mocks ?? []);
+          mocks.set(key, mock);
+          return apply(i + 1, { ...next, mocks, cache: new Map(), keyCache: new Map() });
+        }
+        return this.evalTerm(w.value, env, (v) => {
+          const mocks = new Map(next.mocks ?? []);
+          mocks.set(key, { kind: 'value', value: v });
+          return apply(i + 1, { ...next, mocks, cache: new Map(), keyCache: new Map() });
+        });
+      }
+      return this.evalTerm(w.value, env, (v) => {
+        if (target.type !== 'ref' || target.head.type !== 'var') return false;
+        return this.evalPath(target.path, env, (path) => {
+          if (target.head.type === 'var' && target.head.name === 'input') {
+            const input = path.length === 0 ? v : setPath(next.input, path, v);
+            return apply(i + 1, { ...next, input, cache: new Map(), keyCache: new Map() });
+          }
+          const overrides = new Map(next.overrides ?? []);
+          const children = new Map<string, Set<string>>();
+          for (const [p, s] of next.overrideChildren ?? []) children.set(p, new Set(s));
+          const strPath = path.map((p) => (typeof p === 'string' ? p : JSON.stringify(p)));
+          const key = strPath.join(SEP);
+          // A new override replaces anything below it.
+          for (const p of [...overrides.keys()]) if (p.startsWith(key + SEP)) overrides.delete(p);
+          if (overrides.has(key) === false) {
+            // Merge into an existing override above this path.
+            for (let n = strPath.length - 1; n >= 0; n--) {
+              const parent = strPath.slice(0, n).join(SEP);
+              const pv = overrides.get(parent);
+              if (pv !== undefined && n > 0) {
+                overrides.set(parent, setPath(pv, path.slice(n), v));
+                return apply(i + 1, { ...next, overrides, overrideChildren: children, cache: new Map(), keyCache: new Map() });
+              }
+            }
+          }
+          overrides.set(key, v);
+          for (let n = 0; n < strPath.length; n++) {
+            const parent = strPath.slice(0, n).join(SEP);
+            let s = children.get(parent);
+            if (!s) children.set(parent, (s = new Set()));
+            s.add(strPath[n] as string);
+          }
+          return apply(i + 1, { ...next, overrides, overrideChildren: children, cache: new Map(), keyCache: new Map() });
+        });
+      });
+    };
+    return apply(0, { ...saved });
+  }
+
+  private mockFor(value: Term, env: Env): Mock | undefined {
+    if (value.type === 'var' && !env.has(value.name) && BUILTINS.has(value.name)) return { kind: 'builtin', name: value.name };
+    if (value.type === 'ref' && value.head.type === 'var') {
+      const name = refName(value);
+      if (value.head.name === 'data' && this.compiled.functionArity.has(name)) return { kind: 'function', path: name.split('.').slice(1) };
+      if (value.head.name !== 'data' && value.head.name !== 'input' && !env.has(value.head.name) && BUILTINS.has(name))
+        return { kind: 'builtin', name };
+    }
+    return undefined;
+  }
+
+  private evalPath(path: Term[], env: Env, k: (p: Value[]) => boolean): boolean {
+    return this.evalArgs(path, 0, path.length, [], env, k);
+  }
+
+  // ---- unification ---------------------------------------------------------------------------
+
+  private isUnbound(t: Term, env: Env): boolean {
+    switch (t.type) {
+      case 'var':
+        return !env.has(t.name);
+      case 'array':
+        return t.items.some((x) => this.isUnbound(x, env));
+      case 'object':
+        return t.items.some(([, v]) => this.isUnbound(v, env));
+      default:
+        return false;
+    }
+  }
+
+  private unify(a: Term, b: Term, env: Env, k: K): boolean {
+    const ua = this.isUnbound(a, env);
+    const ub = this.isUnbound(b, env);
+    if (ua && ub) {
+      if (a.type === 'array' && b.type === 'array') {
+        if (a.items.length !== b.items.length) return false;
+        const go = (i: number): boolean => (i === a.items.length ? k() : this.unify(a.items[i] as Term, b.items[i] as Term, env, () => go(i + 1)));
+        return go(0);
+      }
+      if (a.type === 'object' && b.type === 'object') {
+        if (a.items.length !== b.items.length) return false;
+        return this.evalArgs(a.items.map((x) => x[0]), 0, a.items.length, [], env, (ka) =>
+          this.evalArgs(b.items.map((x) => x[0]), 0, b.items.length, [], env, (kb) => {
+            const pairs: [Term, Term][] = [];
+            for (let i = 0; i < ka.length; i++) {
+              const j = kb.findIndex((x) => valuesEqual(x, ka[i] as Value));
+              if (j < 0) return false;
+              pairs.push([(a.items[i] as [Term, Term])[1], (b.items[j] as [Term, Term])[1]]);
+            }
+            const go = (i: number): boolean => (i === pairs.length ? k() : this.unify(pairs[i]![0], pairs[i]![1], env, () => go(i + 1)));
+            return go(0);
+          }),
+        );
+      }
+      throw new EvalError('eval_internal_error', `cannot unify two unbound terms`, a.loc);
+    }
+    if (ua) return this.evalTerm(b, env, (v) => this.unifyValue(a, v, env, k));
+    if (ub) return this.evalTerm(a, env, (v) => this.unifyValue(b, v, env, k));
+    return this.evalTerm(a, env, (va) => this.unifyValue(b, va, env, k));
+  }
+
+  /** Unifies a term (possibly a pattern with unbound vars) with a value. */
+  private unifyValue(t: Term, v: Value, env: Env, k: K): boolean {
+    switch (t.type) {
+      case 'var': {
+        const bound = env.get(t.name);
+        if (bound !== undefined) return valuesEqual(bound, v) ? k() : false;
+        env.set(t.name, v);
+        try {
+          return k();
+        } finally {
+          env.delete(t.name);
+        }
+      }
+      case 'scalar':
+        return valuesEqual(t.value, v) ? k() : false;
+      case 'array': {
+        if (!Array.isArray(v) || v.length !== t.items.length) return false;
+        const go = (i: number): boolean => (i === t.items.length ? k() : this.unifyValue(t.items[i] as Term, v[i] as Value, env, () => go(i + 1)));
+        return go(0);
+      }
+      case 'object': {
+        if (!(v instanceof RegoObject) || v.size !== t.items.length) return false;
+        const go = (i: number): boolean => {
+          if (i === t.items.length) return k();
+          const [kt, vt] = t.items[i] as [Term, Term];
+          return this.evalTerm(kt, env, (key) => {
+            const child = v.get(key);
+            if (child === undefined) return false;
+            return this.unifyValue(vt, child, env, () => go(i + 1));
+          });
+        };
+        return go(0);
+      }
+      default:
+        return this.evalTerm(t, env, (x) => (valuesEqual(x, v) ? k() : false));
+    }
+  }
+
+  // ---- terms ---------------------------------------------------------------------------------
+
+  private evalArgs(terms: Term[], i: number, n: number, acc: Value[], env: Env, k: (vals: Value[]) => boolean): boolean {
+    if (i === n) return k(acc);
+    const t = terms[i] as Term;
+    if (t.type === 'scalar') {
+      acc.push(t.value);
+      try {
+        return this.evalArgs(terms, i + 1, n, acc, env, k);
+      } finally {
+        acc.pop();
+      }
+    }
+    return this.evalTerm(t, env, (v) => {
+      acc.push(v);
+      try {
+        return this.evalArgs(terms, i + 1, n, acc, env, k);
+      } finally {
+        acc.pop();
+      }
+    });
+  }
+
+  evalTerm(t: Term, env: Env, k: VK): boolean {
+    switch (t.type) {
+      case 'scalar':
+        return k(t.value);
+      case 'var': {
+        const v = env.get(t.name);
+        if (v === undefined) throw new EvalError('rego_unsafe_var_error', `var ${t.name} is unsafe`, t.loc);
+        return k(v);
+      }
+      case 'ref':
+        return this.evalRef(t, env, k);
+      case 'array':
+        return this.evalArgs(t.items, 0, t.items.length, [], env, (vals) => k([...vals]));
+      case 'set':
+        return this.evalArgs(t.items, 0, t.items.length, [], env, (vals) => k(new RegoSet(vals)));
+      case 'object': {
+        const flat: Term[] = [];
+        for (const [a, b] of t.items) flat.push(a, b);
+        return this.evalArgs(flat, 0, flat.length, [], env, (vals) => {
+          const o = new RegoObject();
+          for (let i = 0; i < vals.length; i += 2) o.set(vals[i] as Value, vals[i + 1] as Value);
+          return k(o);
+        });
+      }
+      case 'arraycompr': {
+        const out: Value[] = [];
+        this.evalBody(t.body, 0, env, () =>
+          this.evalTerm(t.head, env, (v) => {
+            out.push(v);
+            return false;
+          }),
+        );
+        return k(out);
+      }
+      case 'setcompr': {
+        const out = new RegoSet();
+        this.evalBody(t.body, 0, env, () =>
+          this.evalTerm(t.head, env, (v) => {
+            out.add(v);
+            return false;
+          }),
+        );
+        return k(out);
+      }
+      case 'objectcompr': {
+        const out = new RegoObject();
+        this.evalBody(t.body, 0, env, () =>
+          this.evalTerm(t.key, env, (key) =>
+            this.evalTerm(t.value, env, (value) => {
+              const prev = out.get(key);
+              if (prev !== undefined && !valuesEqual(prev, value))
+                throw new EvalError('eval_conflict_error', 'object keys must be unique', t.loc);
+              out.set(key, value);
+              return false;
+            }),
+          ),
+        );
+        return k(out);
+      }
+      case 'call':
+        return this.evalArgs(t.args, 0, t.args.length, [], env, (vals) => this.callTarget(t, [...vals], env, k));
+    }
+  }
+
+  // ---- calls ---------------------------------------------------------------------------------
+
+  private callTarget(t: Term & { type: 'call' }, args: Value[], env: Env, k: VK): boolean {
+    let target = t.target;
+    if (!target) throw new EvalError('rego_type_error', `undefined function ${t.name}`, t.loc);
+    const mocks = this.ctx.mocks;
+    if (mocks) {
+      const key = target.kind === 'builtin' ? target.name : target.kind === 'function' ? ['data', ...target.path].join('.') : t.name;
+      const mock = mocks.get(key);
+      if (mock) {
+        if (mock.kind === 'value') return k(mock.value);
+        target = mock.kind === 'builtin' ? { kind: 'builtin', name: mock.name } : { kind: 'function', path: mock.path };
+        if (mock.kind === 'builtin') {
+          // A mock builtin itself may not be mocked again; call it directly.
+          return this.callBuiltin(mock.name, args, t, k);
+        }
+      }
+    }
+    if (target.kind === 'builtin') return this.callBuiltin(target.name, args, t, k);
+    if (target.kind === 'function') return this.callFunction(target.path, args, t, k);
+    throw new EvalError('rego_type_error', `undefined function ${t.name}`, t.loc);
+  }
+
+  private callBuiltin(name: string, args: Value[], t: Term, k: VK): boolean {
+    const def = BUILTINS.get(name);
+    if (!def) throw new EvalError('rego_type_error', `undefined function ${name}`, t.loc);
+    let result: Value | Many | undefined;
+    try {
+      result = def.fn(def.arity >= 0 ? args.slice(0, def.arity) : args, this.bctx);
+    } catch (err) {
+      if (err instanceof BuiltinError) {
+        this.errors.push(new EvalError(err.code, `${name}: ${err.message.replace(/^[a-z_]+: /, '')}`, t.loc));
+        return false;
+      }
+      if (err instanceof RegoError) throw err;
+      if (err instanceof RangeError && /call stack/i.test(err.message)) throw err;
+      this.errors.push(new EvalError('eval_builtin_error', `${name}: ${err instanceof Error ? err.message : String(err)}`, t.loc));
+      return false;
+    }
+    if (result === undefined) return false;
+    if (result instanceof Many) {
+      for (const v of result.values) if (k(v)) return true;
+      return false;
+    }
+    return k(result);
+  }
+
+  private findNode(path: string[]): RuleNode | undefined {
+    let node: RuleNode | undefined = this.compiled.root;
+    for (const p of path) {
+      node = node.children.get(p);
+      if (!node) return undefined;
+    }
+    return node;
+  }
+
+  private callFunction(path: string[], args: Value[], t: Term, k: VK): boolean {
+    const node = this.findNode(path);
+    if (!node) throw new EvalError('rego_type_error', `undefined function data.${path.join('.')}`, t.loc);
+    if (++this.callDepth > 2000) throw new EvalError('rego_recursion_error', `function data.${path.join('.')} recursion too deep`, t.loc);
+    try {
+      const outputs: Value[] = [];
+      for (const rule of node.rules) {
+        for (let r: Rule | undefined = rule; r; r = r.elseRule) {
+          const env: Env = new Map();
+          let found = false;
+          const params = r.args ?? [];
+          const bindArgs = (i: number): boolean => {
+            if (i === params.length)
+              return this.evalBody(r!.body, 0, env, () => {
+                found = true;
+                return this.evalTerm(r!.value, env, (v) => {
+                  if (!outputs.some((o) => valuesEqual(o, v))) outputs.push(v);
+                  if (outputs.length > 1)
+                    throw new EvalError('eval_conflict_error', 'functions must not produce multiple outputs for same inputs', r!.loc);
+                  return false;
+                });
+              });
+            return this.unifyValue(params[i] as Term, args[i] as Value, env, () => bindArgs(i + 1));
+          };
+          bindArgs(0);
+          if (found) break;
+        }
+      }
+      if (outputs.length === 0 && node.defaultRule) {
+        const d = node.defaultRule;
+        return this.evalTerm(d.value, new Map(), k);
+      }
+      if (outputs.length === 0) return false;
+      return k(outputs[0] as Value);
+    } finally {
+      this.callDepth--;
+    }
+  }
+
+  // ---- references ----------------------------------------------------------------------------
+
+  private evalRef(t: Term & { type: 'ref' }, env: Env, k: VK): boolean {
+    const head = t.head;
+    if (head.type === 'var') {
+      if (head.name === 'input') {
+        const input = this.ctx.input;
+        if (input === undefined) return false;
+        return this.walkValue(input, t.path, 0, env, k);
+      }
+      if (head.name === 'data') return this.walkData(this.compiled.root, this.base, [], t.path, 0, env, k);
+      const v = env.get(head.name);
+      if (v === undefined) throw new EvalError('rego_unsafe_var_error', `var ${head.name} is unsafe`, t.loc);
+      return this.walkValue(v, t.path, 0, env, k);
+    }
+    return this.evalTerm(head, env, (v) => this.walkValue(v, t.path, 0, env, k));
+  }
+
+  private walkValue(v: Value, path: Term[], i: number, env: Env, k: VK): boolean {
+    if (i === path.length) return k(v);
+    const p = path[i] as Term;
+    if (p.type === 'scalar') {
+      const child = lookup(v, p.value);
+      return child === undefined ? false : this.walkValue(child, path, i + 1, env, k);
+    }
+    if (this.isUnbound(p, env)) {
+      return this.iterate(v, (key, value) => this.unifyValue(p, key, env, () => this.walkValue(value, path, i + 1, env, k)));
+    }
+    return this.evalTerm(p, env, (key) => {
+      const child = lookup(v, key);
+      return child === undefined ? false : this.walkValue(child, path, i + 1, env, k);
+    });
+  }
+
+  private walkData(node: RuleNode | undefined, base: Value | undefined, at: string[], path: Term[], i: number, env: Env, k: VK): boolean {
+    const ov = this.ctx.overrides;
+    if (ov) {
+      const o = ov.get(at.join(SEP));
+      if (o !== undefined) return this.walkValue(o, path, i, env, k);
+    }
+    if (node && (node.rules.length > 0 || node.defaultRule)) return this.walkRuleNode(node, at, path, i, env, k);
+    const hasOverrideBelow = this.ctx.overrideChildren?.has(at.join(SEP)) ?? false;
+    if (!node && !hasOverrideBelow) return base === undefined ? false : this.walkValue(base, path, i, env, k);
+    if (i === path.length) {
+      const doc = this.fullDoc(node, base, at);
+      return doc === undefined ? false : k(doc);
+    }
+    const p = path[i] as Term;
+    const step = (key: Value): boolean => {
+      if (typeof key !== 'string') {
+        const child = base instanceof RegoObject ? base.get(key) : undefined;
+        return child === undefined ? false : this.walkValue(child, path, i + 1, env, k);
+      }
+      const baseChild = base instanceof RegoObject ? base.get(key) : undefined;
+      return this.walkData(node?.children.get(key), baseChild, [...at, key], path, i + 1, env, k);
+    };
+    if (p.type !== 'scalar' && this.isUnbound(p, env)) {
+      const keys = new Set<string>();
+      if (node) for (const c of node.children.keys()) keys.add(c);
+      if (base instanceof RegoObject) for (const key of base.keys()) if (typeof key === 'string') keys.add(key);
+      for (const c of this.ctx.overrideChildren?.get(at.join(SEP)) ?? []) keys.add(c);
+      for (const key of [...keys].sort()) {
+        this.step();
+        if (this.unifyValue(p, key, env, () => step(key))) return true;
+      }
+      return false;
+    }
+    if (p.type === 'scalar') return step(p.value);
+    return this.evalTerm(p, env, step);
+  }
+
+  private fullDoc(node: RuleNode | undefined, base: Value | undefined, at: string[]): Value | undefined {
+    const ov = this.ctx.overrides;
+    if (ov) {
+      const o = ov.get(at.join(SEP));
+      if (o !== undefined) return o;
+    }
+    if (node && (node.rules.length > 0 || node.defaultRule)) return this.evalRuleNode(node);
+    const extra = this.ctx.overrideChildren?.get(at.join(SEP));
+    if (!node && !extra) return base;
+    const out = base instanceof RegoObject ? base.clone() : new RegoObject();
+    const names = new Set<string>([...(node?.children.keys() ?? []), ...(extra ?? [])]);
+    for (const name of names) {
+      const child = node?.children.get(name);
+      if (child?.kind === 'function') continue;
+      const v = this.fullDoc(child, base instanceof RegoObject ? base.get(name) : undefined, [...at, name]);
+      if (v !== undefined) out.set(name, v);
+    }
+    return out;
+  }
+
+  private walkRuleNode(node: RuleNode, at: string[], path: Term[], i: number, env: Env, k: VK): boolean {
+    if (node.kind === 'function') return false;
+    const p = path[i];
+    const partial = node.kind === 'multi' || (node.rules.length > 0 && node.rules.every((r) => (ruleInfo.get(r)?.dyn.length ?? 0) > 0));
+    if (p && partial && node.children.size === 0 && !this.ctx.cache.has(node) && !this.isUnbound(p, env)) {
+      return this.evalTerm(p, env, (key) => {
+        const v = this.lookupRuleKey(node, key);
+        return v === undefined ? false : this.walkValue(v, path, i + 1, env, k);
+      });
+    }
+    const doc = this.evalRuleNode(node);
+    if (doc === undefined) return false;
+    return this.walkValue(doc, path, i, env, k);
+    void at;
+  }
+
+  /** Evaluates one key of a partial set/object rule without computing the whole document. */
+  private lookupRuleKey(node: RuleNode, key: Value): Value | undefined {
+    let cache = this.ctx.keyCache.get(node);
+    if (!cache) this.ctx.keyCache.set(node, (cache = new Map()));
+    const ck = typeof key === 'string' ? key : JSON.stringify(canonical(key));
+    if (cache.has(ck)) return cache.get(ck);
+    this.enter(node);
+    let result: Value | undefined;
+    try {
+      if (node.kind === 'multi') {
+        let found = false;
+        for (const rule of node.rules) {
+          const env: Env = new Map();
+          if (this.unifyValue(rule.key as Term, key, env, () => this.evalBody(rule.body, 0, env, () => true))) {
+            found = true;
+            break;
+          }
+        }
+        result = found ? key : undefined;
+      } else {
+        const obj = new RegoObject();
+        for (const rule of node.rules) {
+          const dyn = ruleInfo.get(rule)?.dyn ?? [];
+          const env: Env = new Map();
+          this.unifyValue(dyn[0] as Term, key, env, () =>
+            this.evalBody(rule.body, 0, env, () => this.insertPartial(obj, rule, dyn, env, true)),
+          );
+        }
+        result = obj.get(key);
+      }
+    } finally {
+      this.leave(node);
+    }
+    cache.set(ck, result);
+    return result;
+  }
+
+  private enter(node: RuleNode): void {
+    if (this.evaluating.has(node))
+      throw new EvalError('rego_recursion_error', `rule data.${node.path.join('.')} is recursive`, node.rules[0]?.loc);
+    this.evaluating.add(node);
+  }
+
+  private leave(node: RuleNode): void {
+    this.evaluating.delete(node);
+  }
+
+  /** Inserts one solution of a partial-object rule (`p[k1][k2] := v`) into obj; conflicts halt. */
+  private insertPartial(obj: RegoObject, rule: Rule, dyn: Term[], env: Env, _targeted: boolean): boolean {
+    return this.evalArgs(dyn, 0, dyn.length, [], env, (keys) =>
+      this.evalTerm(rule.value, env, (value) => {
+        let target = obj;
+        for (let j = 0; j < keys.length - 1; j++) {
+          const key = keys[j] as Value;
+          let next = target.get(key);
+          if (next === undefined) {
+            next = new RegoObject();
+            target.set(key, next);
+          } else if (!(next instanceof RegoObject)) throw new EvalError('eval_conflict_error', 'object keys must be unique', rule.loc);
+          target = next;
+        }
+        const last = keys[keys.length - 1] as Value;
+        const prev = target.get(last);
+        if (prev !== undefined && !valuesEqual(prev, value)) {
+          if (dyn.length > 1 && prev instanceof RegoObject && value instanceof RegoObject) return false;
+          throw new EvalError('eval_conflict_error', 'object keys must be unique', rule.loc);
+        }
+        target.set(last, value);
+        return false;
+      }),
+    );
+  }
+
+  /** Evaluates the whole virtual document of a rule node (cached per `with` context). */
+  private evalRuleNode(node: RuleNode): Value | undefined {
+    const cache = this.ctx.cache;
+    if (cache.has(node)) return cache.get(node);
+    this.enter(node);
+    let result: Value | undefined;
+    try {
+      if (node.kind === 'multi') {
+        const out = new RegoSet();
+        for (const rule of node.rules) {
+          const env: Env = new Map();
+          this.evalBody(rule.body, 0, env, () =>
+            this.evalTerm(rule.key as Term, env, (v) => {
+              out.add(v);
+              return false;
+            }),
+          );
+        }
+        result = out;
+      } else {
+        const complete = node.rules.filter((r) => (ruleInfo.get(r)?.dyn.length ?? 0) === 0);
+        const partial = node.rules.filter((r) => (ruleInfo.get(r)?.dyn.length ?? 0) > 0);
+        if (complete.length > 0 || partial.length === 0) {
+          const values: Value[] = [];
+          for (const rule of complete) {
+            for (let r: Rule | undefined = rule; r; r = r.elseRule) {
+              const env: Env = new Map();
+              let found = false;
+              const alt = r;
+              this.evalBody(alt.body, 0, env, () => {
+                found = true;
+                return this.evalTerm(alt.value, env, (v) => {
+                  if (!values.some((x) => valuesEqual(x, v))) values.push(v);
+                  if (values.length > 1) throw new EvalError('eval_conflict_error', 'complete rules must not produce multiple outputs', alt.loc);
+                  return false;
+                });
+              });
+              if (found) break;
+            }
+          }
+          result = values[0];
+          if (result === undefined && node.defaultRule) {
+            const d = node.defaultRule;
+            this.evalTerm(d.value, new Map(), (v) => {
+              result = v;
+              return true;
+            });
+          }
+        } else {
+          const obj = new RegoObject();
+          for (const rule of partial) {
+            const dyn = ruleInfo.get(rule)?.dyn ?? [];
+            const env: Env = new Map();
+            this.evalBody(rule.body, 0, env, () => this.insertPartial(obj, rule, dyn, env, false));
+          }
+          for (const [name, child] of node.children) {
+            const v = this.fullDoc(child, undefined, [...node.path, name]);
+            if (v !== undefined) obj.set(name, v);
+          }
+          result = obj;
+        }
+      }
+    } finally {
+      this.leave(node);
+    }
+    cache.set(node, result);
+    return result;
+  }
+}
+
+function canonical(v: Value): unknown {
+  if (v === null || typeof v !== 'object') return typeof v === 'bigint' ? v.toString() : v;
+  if (Array.isArray(v)) return ['a', v.map(canonical)];
+  if (v instanceof RegoSet) return ['s', v.sorted().map(canonical)];
+  return ['o', v.sortedEntries().map(([a, b]) => [canonical(a), canonical(b)])];
+}
+
+/** Looks up a key in a collection: array index, object key or set member. */
+export function lookup(v: Value, key: Value): Value | undefined {
+  if (Array.isArray(v)) {
+    if (!isNumber(key)) return undefined;
+    const n = Number(key);
+    if (!Number.isInteger(n) || n < 0 || n >= v.length) return undefined;
+    return v[n];
+  }
+  if (v instanceof RegoObject) return v.get(key);
+  if (v instanceof RegoSet) return v.has(key) ? key : undefined;
+  return undefined;
+}
+
+/** Returns a copy of doc with value set at path (creating objects along the way). */
+function setPath(doc: Value | undefined, path: Value[], value: Value): Value {
+  if (path.length === 0) return value;
+  const [head, ...rest] = path as [Value, ...Value[]];
+  const obj = doc instanceof RegoObject ? doc.clone() : new RegoObject();
+  obj.set(head, setPath(obj.get(head), rest, value));
+  return obj;
+}

@@ -1,0 +1,11 @@
+// Public surface of @isd/rego: compile Rego modules once, evaluate them many times.
+export { compile, evaluatePath, CompiledPolicy, valueFromJSON, valueToJSON } from './policy';
+export type { ModuleSource, CompileOptions, EvaluateOptions, QueryResult, TestResult } from './policy';
+export type { Budget } from './eval';
+export { RegoError, ParseError, CompileError, EvalError, BudgetExceededError } from './errors';
+export { RegoSet, RegoObject, compareValues, valuesEqual, formatValue, toJSONText } from './value';
+export type { Value } from './value';
+export { parseModule, parseQuery, parseTerm } from './parser';
+export type { RegoVersion } from './parser';
+export { runConformance } from './conformance';
+export type { ConformanceSummary, ConformanceOptions } from './conformance';

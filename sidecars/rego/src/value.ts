@@ -1,0 +1,353 @@
+// Rego values with OPA's total ordering, equality and JSON conversion.
+
+/** A Rego value: JSON scalars (integers beyond 2^53 as bigint), arrays, sets and objects with any keys. */
+export type Value = null | boolean | number | bigint | string | Value[] | RegoSet | RegoObject;
+
+/** Canonical text of a non-string value, used as a hash key so composite keys compare by value. */
+export function canonicalKey(v: Value): string {
+  if (v === null) return 'N';
+  switch (typeof v) {
+    case 'boolean':
+      return v ? 'T' : 'F';
+    case 'number':
+      return Number.isInteger(v) ? '#' + BigInt(v).toString() : '#' + String(v);
+    case 'bigint':
+      return '#' + v.toString();
+    case 'string':
+      return JSON.stringify(v);
+  }
+  if (Array.isArray(v)) return '[' + v.map(canonicalKey).join(',') + ']';
+  if (v instanceof RegoSet) return '<' + v.sorted().map(canonicalKey).join(',') + '>';
+  return '{' + v.sortedEntries().map(([k, x]) => canonicalKey(k) + ':' + canonicalKey(x)).join(',') + '}';
+}
+
+/** A set of values, iterated in OPA's sorted order. */
+export class RegoSet {
+  private readonly strings = new Set<string>();
+  private others: Map<string, Value> | null = null;
+  private sortedCache: Value[] | null = null;
+
+  constructor(items?: Iterable<Value>) {
+    if (items) for (const item of items) this.add(item);
+  }
+
+  /** Adds a value; returns false when it was already present. */
+  add(v: Value): boolean {
+    if (typeof v === 'string') {
+      if (this.strings.has(v)) return false;
+      this.strings.add(v);
+    } else {
+      const key = canonicalKey(v);
+      if (!this.others) this.others = new Map();
+      if (this.others.has(key)) return false;
+      this.others.set(key, v);
+    }
+    this.sortedCache = null;
+    return true;
+  }
+
+  has(v: Value): boolean {
+    if (typeof v === 'string') return this.strings.has(v);
+    return this.others !== null && this.others.has(canonicalKey(v));
+  }
+
+  get size(): number {
+    return this.strings.size + (this.others ? this.others.size : 0);
+  }
+
+  /** Elements in sorted order (cached). */
+  sorted(): Value[] {
+    if (!this.sortedCache) {
+      const all: Value[] = [...this.strings];
+      if (this.others) for (const v of this.others.values()) all.push(v);
+      all.sort(compareValues);
+      this.sortedCache = all;
+    }
+    return this.sortedCache;
+  }
+}
+
+/** An object whose keys may be any value, iterated in sorted key order. */
+export class RegoObject {
+  private readonly strings = new Map<string, Value>();
+  private others: Map<string, [Value, Value]> | null = null;
+  private sortedCache: [Value, Value][] | null = null;
+
+  constructor(entries?: Iterable<[Value, Value]>) {
+    if (entries) for (const [k, v] of entries) this.set(k, v);
+  }
+
+  set(k: Value, v: Value): void {
+    if (typeof k === 'string') this.strings.set(k, v);
+    else {
+      if (!this.others) this.others = new Map();
+      this.others.set(canonicalKey(k), [k, v]);
+    }
+    this.sortedCache = null;
+  }
+
+  get(k: Value): Value | undefined {
+    if (typeof k === 'string') return this.strings.get(k);
+    if (!this.others) return undefined;
+    const entry = this.others.get(canonicalKey(k));
+    return entry ? entry[1] : undefined;
+  }
+
+  has(k: Value): boolean {
+    return this.get(k) !== undefined;
+  }
+
+  delete(k: Value): void {
+    if (typeof k === 'string') this.strings.delete(k);
+    else if (this.others) this.others.delete(canonicalKey(k));
+    this.sortedCache = null;
+  }
+
+  get size(): number {
+    return this.strings.size + (this.others ? this.others.size : 0);
+  }
+
+  /** Entries in sorted key order (cached). */
+  sortedEntries(): [Value, Value][] {
+    if (!this.sortedCache) {
+      const all: [Value, Value][] = [];
+      for (const e of this.strings) all.push(e);
+      if (this.others) for (const e of this.others.values()) all.push(e);
+      all.sort((a, b) => compareValues(a[0], b[0]));
+      this.sortedCache = all;
+    }
+    return this.sortedCache;
+  }
+
+  keys(): Value[] {
+    return this.sortedEntries().map((e) => e[0]);
+  }
+
+  /** A shallow copy. */
+  clone(): RegoObject {
+    const copy = new RegoObject();
+    for (const [k, v] of this.strings) copy.strings.set(k, v);
+    if (this.others) copy.others = new Map(this.others);
+    return copy;
+  }
+}
+
+function typeRank(v: Value): number {
+  if (v === null) return 0;
+  switch (typeof v) {
+    case 'boolean':
+      return 1;
+    case 'number':
+    case 'bigint':
+      return 2;
+    case 'string':
+      return 3;
+  }
+  if (Array.isArray(v)) return 4;
+  if (v instanceof RegoObject) return 5;
+  return 6;
+}
+
+/** Compares two numbers exactly, mixing number and bigint. */
+export function compareNumbers(a: number | bigint, b: number | bigint): number {
+  if (typeof a === 'number' && typeof b === 'number') return a < b ? -1 : a > b ? 1 : 0;
+  if (typeof a === 'bigint' && typeof b === 'bigint') return a < b ? -1 : a > b ? 1 : 0;
+  const fa = typeof a === 'number' ? a : b;
+  if (typeof fa === 'number' && !Number.isFinite(fa)) {
+    const r = fa > 0 ? 1 : -1;
+    return typeof a === 'number' ? r : -r;
+  }
+  // One side is a bigint: compare as bigint when the other is integral, else compare floors.
+  const toBig = (x: number | bigint): bigint => (typeof x === 'bigint' ? x : BigInt(Math.floor(x)));
+  const ba = toBig(a);
+  const bb = toBig(b);
+  if (ba !== bb) return ba < bb ? -1 : 1;
+  const fracA = typeof a === 'number' ? a - Math.floor(a) : 0;
+  const fracB = typeof b === 'number' ? b - Math.floor(b) : 0;
+  return fracA < fracB ? -1 : fracA > fracB ? 1 : 0;
+}
+
+/** OPA's total order: null < boolean < number < string < array < object < set. */
+export function compareValues(a: Value, b: Value): number {
+  if (a === b) return 0;
+  const ra = typeRank(a);
+  const rb = typeRank(b);
+  if (ra !== rb) return ra - rb;
+  switch (ra) {
+    case 0:
+      return 0;
+    case 1:
+      return a === b ? 0 : a ? 1 : -1;
+    case 2:
+      return compareNumbers(a as number | bigint, b as number | bigint);
+    case 3:
+      return compareStrings(a as string, b as string);
+    case 4: {
+      const x = a as Value[];
+      const y = b as Value[];
+      const n = Math.min(x.length, y.length);
+      for (let i = 0; i < n; i++) {
+        const c = compareValues(x[i] as Value, y[i] as Value);
+        if (c !== 0) return c;
+      }
+      return x.length - y.length;
+    }
+    case 5: {
+      const x = (a as RegoObject).sortedEntries();
+      const y = (b as RegoObject).sortedEntries();
+      const n = Math.min(x.length, y.length);
+      for (let i = 0; i < n; i++) {
+        const ex = x[i] as [Value, Value];
+        const ey = y[i] as [Value, Value];
+        const c = compareValues(ex[0], ey[0]) || compareValues(ex[1], ey[1]);
+        if (c !== 0) return c;
+      }
+      return x.length - y.length;
+    }
+    default: {
+      const x = (a as RegoSet).sorted();
+      const y = (b as RegoSet).sorted();
+      const n = Math.min(x.length, y.length);
+      for (let i = 0; i < n; i++) {
+        const c = compareValues(x[i] as Value, y[i] as Value);
+        if (c !== 0) return c;
+      }
+      return x.length - y.length;
+    }
+  }
+}
+
+/** Byte-wise UTF-8 order, like Go's string comparison. */
+export function compareStrings(a: string, b: string): number {
+  if (a === b) return 0;
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    const ca = a.charCodeAt(i);
+    const cb = b.charCodeAt(i);
+    if (ca !== cb) {
+      // Surrogates (astral code points) sort after U+E000..U+FFFF in UTF-8.
+      const sa = ca >= 0xd800 && ca <= 0xdfff ? ca + 0x2000 : ca;
+      const sb = cb >= 0xd800 && cb <= 0xdfff ? cb + 0x2000 : cb;
+      return sa < sb ? -1 : 1;
+    }
+  }
+  return a.length - b.length;
+}
+
+/** Value equality under OPA's ordering. */
+export function valuesEqual(a: Value, b: Value): boolean {
+  if (a === b) return true;
+  if (typeof a === 'string' || typeof b === 'string') return false;
+  return compareValues(a, b) === 0;
+}
+
+/** Normalises a number: bigints in the safe range become JS numbers. */
+export function normalizeNumber(n: number | bigint): number | bigint {
+  if (typeof n === 'bigint' && n <= BigInt(Number.MAX_SAFE_INTEGER) && n >= BigInt(Number.MIN_SAFE_INTEGER))
+    return Number(n);
+  return n;
+}
+
+/** Type name as OPA's `type_name` reports it. */
+export function typeName(v: Value): string {
+  if (v === null) return 'null';
+  switch (typeof v) {
+    case 'boolean':
+      return 'boolean';
+    case 'number':
+    case 'bigint':
+      return 'number';
+    case 'string':
+      return 'string';
+  }
+  if (Array.isArray(v)) return 'array';
+  if (v instanceof RegoSet) return 'set';
+  return 'object';
+}
+
+/** Converts plain JSON-like JS data to a Rego value. */
+export function fromJS(x: unknown): Value {
+  if (x === null || x === undefined) return null;
+  switch (typeof x) {
+    case 'boolean':
+    case 'string':
+      return x;
+    case 'number':
+      return x;
+    case 'bigint':
+      return normalizeNumber(x);
+  }
+  if (Array.isArray(x)) return x.map(fromJS);
+  if (x instanceof RegoSet || x instanceof RegoObject) return x;
+  if (x instanceof Set) return new RegoSet([...x].map(fromJS));
+  if (x instanceof Map) return new RegoObject([...x].map(([k, v]) => [fromJS(k), fromJS(v)] as [Value, Value]));
+  const obj = new RegoObject();
+  for (const [k, v] of Object.entries(x as Record<string, unknown>)) obj.set(k, fromJS(v));
+  return obj;
+}
+
+/** Converts a Rego value to JSON-compatible JS data: sets become sorted arrays, non-string keys are JSON-encoded. */
+export function toJS(v: Value): unknown {
+  if (v === null || typeof v !== 'object') {
+    if (typeof v === 'bigint') return Number(v);
+    return v;
+  }
+  if (Array.isArray(v)) return v.map(toJS);
+  if (v instanceof RegoSet) return v.sorted().map(toJS);
+  const out: Record<string, unknown> = {};
+  for (const [k, x] of v.sortedEntries()) out[typeof k === 'string' ? k : toJSONText(k)] = toJS(x);
+  return out;
+}
+
+/** Formats a number the way OPA prints it. */
+export function formatNumber(n: number | bigint): string {
+  if (typeof n === 'bigint') return n.toString();
+  if (Number.isInteger(n) && Math.abs(n) < 1e21) return n.toFixed(0);
+  return String(n);
+}
+
+/** JSON text of a value (compact, sorted keys), exact for big integers. */
+export function toJSONText(v: Value): string {
+  if (v === null) return 'null';
+  switch (typeof v) {
+    case 'boolean':
+      return v ? 'true' : 'false';
+    case 'number':
+    case 'bigint':
+      return formatNumber(v);
+    case 'string':
+      return JSON.stringify(v);
+  }
+  if (Array.isArray(v)) return '[' + v.map(toJSONText).join(',') + ']';
+  if (v instanceof RegoSet) return '[' + v.sorted().map(toJSONText).join(',') + ']';
+  return (
+    '{' +
+    v
+      .sortedEntries()
+      .map(([k, x]) => JSON.stringify(typeof k === 'string' ? k : toJSONText(k)) + ':' + toJSONText(x))
+      .join(',') +
+    '}'
+  );
+}
+
+/** Rego source text of a value, as OPA prints terms (`{"a": 1}`, `set()`). */
+export function formatValue(v: Value): string {
+  if (v === null) return 'null';
+  switch (typeof v) {
+    case 'boolean':
+      return v ? 'true' : 'false';
+    case 'number':
+    case 'bigint':
+      return formatNumber(v);
+    case 'string':
+      return JSON.stringify(v);
+  }
+  if (Array.isArray(v)) return '[' + v.map(formatValue).join(', ') + ']';
+  if (v instanceof RegoSet) return v.size === 0 ? 'set()' : '{' + v.sorted().map(formatValue).join(', ') + '}';
+  return '{' + v.sortedEntries().map(([k, x]) => formatValue(k) + ': ' + formatValue(x)).join(', ') + '}';
+}
+
+/** True when the value is a number (number or bigint). */
+export function isNumber(v: Value | undefined): v is number | bigint {
+  return typeof v === 'number' || typeof v === 'bigint';
+}
