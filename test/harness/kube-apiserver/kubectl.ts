@@ -1,0 +1,112 @@
+import type { ChildProcessWithoutNullStreams } from 'node:child_process';
+import { spawn } from 'node:child_process';
+
+/** The kubectl binary tests drive (override with ISD_KUBECTL). */
+export const KUBECTL_BINARY = process.env.ISD_KUBECTL ?? 'kubectl';
+
+/** Result of one kubectl run. */
+export interface KubectlResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** How to run kubectl against one kubeconfig. */
+export interface KubectlOptions {
+  kubeconfig: string;
+  /** Discovery cache directory; one per test file keeps runs independent. */
+  cacheDir: string;
+  stdin?: string;
+  timeoutMs?: number;
+  env?: Record<string, string>;
+}
+
+function baseArgs(options: KubectlOptions): string[] {
+  return [`--kubeconfig=${options.kubeconfig}`, `--cache-dir=${options.cacheDir}`, '--request-timeout=20s'];
+}
+
+/** Runs kubectl to completion (killed after `timeoutMs`, default 20 s). */
+export function runKubectl(args: readonly string[], options: KubectlOptions): Promise<KubectlResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(KUBECTL_BINARY, [...baseArgs(options), ...args], { env: { ...process.env, ...options.env } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 20_000);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+    child.stdin.end(options.stdin ?? '');
+  });
+}
+
+/** A long-running kubectl (`get -w`, `logs -f`, `port-forward`) whose output tests wait on. */
+export interface KubectlProcess {
+  child: ChildProcessWithoutNullStreams;
+  output(): string;
+  errors(): string;
+  /** Resolves when stdout matches, rejects on timeout or exit. */
+  waitFor(pattern: RegExp | string, timeoutMs?: number): Promise<string>;
+  /** Kills the process and waits for it to exit. */
+  stop(): Promise<void>;
+}
+
+/** Starts kubectl in the background. */
+export function spawnKubectl(args: readonly string[], options: KubectlOptions): KubectlProcess {
+  const child = spawn(KUBECTL_BINARY, [...baseArgs(options).filter((arg) => !arg.startsWith('--request-timeout')), ...args], {
+    env: { ...process.env, ...options.env },
+  });
+  let stdout = '';
+  let stderr = '';
+  let exited = false;
+  const listeners = new Set<() => void>();
+  child.stdout.on('data', (chunk: Buffer) => {
+    stdout += chunk.toString();
+    for (const listener of listeners) listener();
+  });
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  child.on('close', () => {
+    exited = true;
+    for (const listener of listeners) listener();
+  });
+  return {
+    child,
+    output: () => stdout,
+    errors: () => stderr,
+    waitFor(pattern, timeoutMs = 15_000) {
+      const matches = () => (typeof pattern === 'string' ? stdout.includes(pattern) : pattern.test(stdout));
+      return new Promise((resolve, reject) => {
+        const check = () => {
+          if (matches()) {
+            done();
+            resolve(stdout);
+          } else if (exited) {
+            done();
+            reject(new Error(`kubectl exited before printing ${String(pattern)}; stdout: ${stdout} stderr: ${stderr}`));
+          }
+        };
+        const timer = setTimeout(() => {
+          done();
+          reject(new Error(`timed out after ${timeoutMs} ms waiting for ${String(pattern)}; stdout: ${stdout} stderr: ${stderr}`));
+        }, timeoutMs);
+        const done = () => {
+          clearTimeout(timer);
+          listeners.delete(check);
+        };
+        listeners.add(check);
+        check();
+      });
+    },
+    stop() {
+      if (exited) return Promise.resolve();
+      return new Promise((resolve) => {
+        child.once('close', () => resolve());
+        child.kill('SIGTERM');
+        setTimeout(() => child.kill('SIGKILL'), 2000).unref();
+      });
+    },
+  };
+}
