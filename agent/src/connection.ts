@@ -78,6 +78,8 @@ export class ControllerConnection {
       'grpc.keepalive_timeout_ms': 5_000,
       'grpc.keepalive_permit_without_calls': 1,
       'grpc.max_receive_message_length': 8 * 1024 * 1024,
+      // HTTP/2's 64 KiB default window throttles one stream to a tenth of loopback bandwidth.
+      'grpc-node.flow_control_window': 16 * 1024 * 1024,
       // We own the reconnect loop (a fresh channel per attempt), so grpc's own backoff stays short.
       'grpc.initial_reconnect_backoff_ms': 100,
       'grpc.max_reconnect_backoff_ms': 1_000,

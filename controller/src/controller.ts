@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
+import type http2 from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import * as grpc from '@grpc/grpc-js';
@@ -86,6 +87,26 @@ export interface RunningController {
 }
 
 const HOUR_MS = 60 * 60 * 1000;
+/** Per-stream HTTP/2 receive window: 64 KiB (the default) caps one stream at a few tens of MB/s. */
+const STREAM_WINDOW_BYTES = 1024 * 1024;
+/** Connection receive window shared by all streams of one agent. */
+const CONNECTION_WINDOW_BYTES = 16 * 1024 * 1024;
+
+interface GrpcServerInternals {
+  commonServerOptions?: { settings?: http2.Settings };
+  http2Servers?: Map<http2.Http2SecureServer, unknown>;
+}
+
+/**
+ * grpc-js exposes the receive window only on the client (`grpc-node.flow_control_window`); the
+ * server keeps HTTP/2's 64 KiB defaults, which makes agent→controller (download) throughput a
+ * tenth of direct. We set the same windows on the server through its session settings.
+ */
+function raiseFlowControlWindows(server: grpc.Server): void {
+  const internals = server as unknown as GrpcServerInternals;
+  if (!internals.commonServerOptions) return;
+  internals.commonServerOptions.settings = { ...internals.commonServerOptions.settings, initialWindowSize: STREAM_WINDOW_BYTES };
+}
 
 function listen(server: http.Server, port: number, host: string): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -201,10 +222,15 @@ export async function startController(config: ControllerConfig = {}): Promise<Ru
       log,
     }),
   );
+  raiseFlowControlWindows(grpcServer);
   const credentials = grpc.ServerCredentials.createSsl(Buffer.from(ca.certPem), [{ cert_chain: Buffer.from(serverCert.certPem), private_key: Buffer.from(serverCert.keyPem) }], true);
   const agentPort = await new Promise<number>((resolve, reject) =>
     grpcServer.bindAsync(`${urlHost(host)}:${config.agentPort ?? 9001}`, credentials, (error, port) => (error ? reject(error) : resolve(port))),
   );
+
+  for (const http2Server of (grpcServer as unknown as GrpcServerInternals).http2Servers?.keys() ?? []) {
+    http2Server.on('session', (session) => session.setLocalWindowSize(CONNECTION_WINDOW_BYTES));
+  }
 
   const forwardContext: ForwardContext = {
     registry,
