@@ -5,7 +5,7 @@ import { PipelineChecker } from './policy-check';
 import { FakeGate } from '../test/fake-gate';
 
 const route = 'POST /proxies/sapor/api/v1/policies/pipeline-check';
-const pipeline = { id: 'p1', name: 'deploy', application: 'app', stages: [{ type: 'isdPolicyGate' }], updateTs: '1' } as unknown as IPipeline;
+const pipeline = { id: 'p1', name: 'deploy', application: 'app', stages: [{ type: 'isdPolicyGate' }], updateTs: 1 } as unknown as IPipeline;
 
 function setup() {
   const gate = new FakeGate();
@@ -37,7 +37,7 @@ describe('PipelineChecker', () => {
     gate.on(route, { body: { deny: [] } });
     await run(deny, pipeline);
     await run(unavailable, pipeline);
-    await run(deny, { ...pipeline, updateTs: '2' } as IPipeline);
+    await run(deny, { ...pipeline, updateTs: 2 } as IPipeline);
     expect(gate.requests).toHaveLength(1);
     expect(gate.requests[0]?.body).toEqual({ new: { id: 'p1', name: 'deploy', application: 'app', stages: [{ type: 'isdPolicyGate' }] } });
     await run(deny, { ...pipeline, name: 'renamed' } as IPipeline);

@@ -3,3 +3,14 @@ const jquery = require('jquery');
 window.jQuery = jquery;
 window.$ = jquery;
 window.spinnakerSettings = { gateUrl: 'http://gate.test', feature: {}, authEnabled: true };
+
+// Deck's own components (react-bootstrap Overlay, Formik 1.5 inside FormikFormField) trigger React 16
+// deprecation and unmounted-update warnings that say nothing about this plugin; keep test output readable.
+const noise = [/has been renamed, and is not recommended for use/, /Can't perform a React state update on an unmounted component/];
+for (const level of ['error', 'warn']) {
+  const original = console[level].bind(console);
+  console[level] = (...args) => {
+    if (typeof args[0] === 'string' && noise.some((pattern) => pattern.test(args[0]))) return;
+    original(...args);
+  };
+}
