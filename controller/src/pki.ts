@@ -139,6 +139,11 @@ export class CertificateAuthority {
     return new CertificateAuthority(forge.pki.certificateToPem(cert), forge.pki.privateKeyToPem(keys.privateKey));
   }
 
+  /** CA certificate and key as PEM, to share one CA between replicas (a Kubernetes Secret). */
+  exportPem(): { certPem: string; keyPem: string } {
+    return { certPem: this.certPem, keyPem: forge.pki.privateKeyToPem(this.key) };
+  }
+
   /** Issues a certificate with a new key pair. */
   issue(identity: CertificateIdentity, options: IssueOptions = {}): Credentials {
     const keys = newRsaKey(2048);

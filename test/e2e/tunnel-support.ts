@@ -118,8 +118,8 @@ export async function startTestTarget(): Promise<TestTarget> {
         // Never answers; the socket stays open until the client leaves.
         return;
       case '/broken': {
-        // Promises 1000 bytes, sends 10, then kills the socket.
-        res.writeHead(200, { 'content-type': 'text/plain', 'content-length': 1000 });
+        // Chunked, sends 10 bytes, then kills the socket: a clean end here would look complete.
+        res.writeHead(200, { 'content-type': 'text/plain' });
         res.write('0123456789');
         setTimeout(() => req.socket.destroy(), 20);
         return;
