@@ -1,5 +1,8 @@
 import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 /** The kubectl binary tests drive (override with ISD_KUBECTL). */
 export const KUBECTL_BINARY = process.env.ISD_KUBECTL ?? 'kubectl';
@@ -108,5 +111,30 @@ export function spawnKubectl(args: readonly string[], options: KubectlOptions): 
         setTimeout(() => child.kill('SIGKILL'), 2000).unref();
       });
     },
+  };
+}
+
+/** kubectl bound to one kubeconfig and a private discovery cache, for a test file. */
+export interface KubectlSession {
+  kubeconfig: string;
+  directory: string;
+  run(args: readonly string[], extra?: Partial<KubectlOptions>): Promise<KubectlResult>;
+  spawn(args: readonly string[], extra?: Partial<KubectlOptions>): KubectlProcess;
+  /** Removes the temporary directory. */
+  dispose(): void;
+}
+
+/** Makes a temporary directory holding `kubeconfigYaml` and a discovery cache, and binds kubectl to them. */
+export function createKubectlSession(kubeconfigYaml: string): KubectlSession {
+  const directory = mkdtempSync(join(tmpdir(), 'isd-kubectl-'));
+  const kubeconfig = join(directory, 'kubeconfig');
+  writeFileSync(kubeconfig, kubeconfigYaml, { mode: 0o600 });
+  const options: KubectlOptions = { kubeconfig, cacheDir: join(directory, 'cache'), env: { HOME: directory } };
+  return {
+    kubeconfig,
+    directory,
+    run: (args, extra) => runKubectl(args, { ...options, ...extra }),
+    spawn: (args, extra) => spawnKubectl(args, { ...options, ...extra }),
+    dispose: () => rmSync(directory, { recursive: true, force: true }),
   };
 }

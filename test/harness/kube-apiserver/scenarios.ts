@@ -1,0 +1,278 @@
+import net from 'node:net';
+import type { KubectlSession } from './kubectl';
+import type { KubeApiServer } from './server';
+
+// The kubectl behaviours the harness (and the tunnel in front of it) must support, written once and run
+// both directly against the harness and through the controller/agent tunnel. Each returns after its own
+// assertions; they use the jest `expect` global.
+
+/** What every scenario gets: kubectl (bound to some kubeconfig), the harness behind it, a fresh namespace. */
+export interface ScenarioContext {
+  kubectl: KubectlSession;
+  server: KubeApiServer;
+  namespace: string;
+}
+
+/** Creates the namespace and one running pod `web-0` (container `main`, port 8080) in it. */
+export function seedNamespace({ server, namespace }: ScenarioContext): void {
+  server.store.put({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } });
+  server.store.put({
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name: 'web-0', namespace, labels: { app: 'web', tier: 'front' } },
+    spec: { containers: [{ name: 'main', image: 'nginx:1.27', ports: [{ containerPort: 8080 }], env: [{ name: 'GREETING', value: 'hello' }] }] },
+  });
+  server.store.put({
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name: 'db-0', namespace, labels: { app: 'db' } },
+    spec: { containers: [{ name: 'postgres', image: 'postgres:16' }] },
+  });
+}
+
+function expectSuccess(result: { code: number | null; stdout: string; stderr: string }): string {
+  if (result.code !== 0) throw new Error(`kubectl exited ${String(result.code)}: ${result.stderr}${result.stdout}`);
+  return result.stdout;
+}
+
+/** `kubectl get pods`: server-side printing (Table) with the columns kubectl shows. */
+export async function getPrintsServerSideTable({ kubectl, namespace }: ScenarioContext): Promise<void> {
+  const output = expectSuccess(await kubectl.run(['get', 'pods', '-n', namespace]));
+  const lines = output.trim().split('\n');
+  expect(lines[0]).toMatch(/^NAME\s+READY\s+STATUS\s+RESTARTS\s+AGE$/);
+  expect(lines.slice(1).map((line) => line.split(/\s+/).slice(0, 3).join(' '))).toEqual(['db-0 1/1 Running', 'web-0 1/1 Running']);
+}
+
+/** `kubectl get -l ... -o json`: label selectors filter server-side; the list is a typed PodList. */
+export async function getFiltersByLabelSelector({ kubectl, namespace }: ScenarioContext): Promise<void> {
+  const list = JSON.parse(expectSuccess(await kubectl.run(['get', 'pods', '-n', namespace, '-l', 'app in (web),tier=front', '-o', 'json']))) as {
+    items: { metadata: { name: string } }[];
+  };
+  expect(list.items.map((item) => item.metadata.name)).toEqual(['web-0']);
+  const none = expectSuccess(await kubectl.run(['get', 'pods', '-n', namespace, '-l', 'app=missing', '-o', 'name']));
+  expect(none.trim()).toBe('');
+}
+
+/** `kubectl get` of a missing object: the apiserver's 404 Status reaches the user verbatim. */
+export async function getMissingObjectIsNotFound({ kubectl, namespace }: ScenarioContext): Promise<void> {
+  const result = await kubectl.run(['get', 'configmap', 'nope', '-n', namespace]);
+  expect(result.code).toBe(1);
+  expect(result.stderr).toContain('Error from server (NotFound): configmaps "nope" not found');
+}
+
+function manifest(namespace: string, color: string, image: string): string {
+  return [
+    'apiVersion: v1',
+    'kind: ConfigMap',
+    'metadata:',
+    '  name: settings',
+    `  namespace: ${namespace}`,
+    'data:',
+    `  color: ${color}`,
+    '---',
+    'apiVersion: apps/v1',
+    'kind: Deployment',
+    'metadata:',
+    '  name: web',
+    `  namespace: ${namespace}`,
+    'spec:',
+    '  replicas: 2',
+    '  selector: {matchLabels: {app: web}}',
+    '  template:',
+    '    metadata: {labels: {app: web}}',
+    '    spec:',
+    '      containers:',
+    '      - name: main',
+    `        image: ${image}`,
+    '        env: [{name: MODE, value: blue}]',
+    '',
+  ].join('\n');
+}
+
+/**
+ * `kubectl apply -f -` twice: the first creates (POST, last-applied annotation recorded), the second
+ * GETs and sends a strategic merge PATCH computed from the last-applied configuration.
+ */
+export async function clientSideApplyCreatesThenPatches({ kubectl, server, namespace }: ScenarioContext): Promise<void> {
+  const first = expectSuccess(await kubectl.run(['apply', '-f', '-'], { stdin: manifest(namespace, 'blue', 'nginx:1.26') }));
+  expect(first).toContain('configmap/settings created');
+  expect(first).toContain('deployment.apps/web created');
+  // Something else (an operator, a `kubectl set env`) adds an env var the manifest does not mention.
+  expectSuccess(await kubectl.run(['patch', 'deployment', 'web', '-n', namespace, '-p', '{"spec":{"template":{"spec":{"containers":[{"name":"main","env":[{"name":"EXTRA","value":"1"}]}]}}}}']));
+  const second = expectSuccess(await kubectl.run(['apply', '-f', '-'], { stdin: manifest(namespace, 'green', 'nginx:1.27') }));
+  expect(second).toContain('configmap/settings configured');
+  expect(second).toContain('deployment.apps/web configured');
+  expect(server.store.find('ConfigMap', namespace, 'settings')?.data).toEqual({ color: 'green' });
+  const deployment = server.store.find('Deployment', namespace, 'web') as unknown as { spec: { template: { spec: { containers: { image: string; env: unknown[] }[] } } }; metadata: { generation: number; annotations: Record<string, string> } };
+  expect(deployment.spec.template.spec.containers[0]?.image).toBe('nginx:1.27');
+  // Strategic merge by `name`: the manifest's env var and the one added out of band both survive.
+  expect(deployment.spec.template.spec.containers[0]?.env).toEqual([{ name: 'MODE', value: 'blue' }, { name: 'EXTRA', value: '1' }]);
+  expect(deployment.metadata.annotations['kubectl.kubernetes.io/last-applied-configuration']).toContain('nginx:1.27');
+  expect(deployment.metadata.generation).toBe(3);
+  const patches = server.requests.filter((request) => request.method === 'PATCH' && request.url.includes(`/namespaces/${namespace}/configmaps/settings`));
+  expect(patches.at(-1)?.contentType).toBe('application/strategic-merge-patch+json');
+  expect(patches.at(-1)?.url).toContain('fieldValidation=Strict');
+}
+
+/** `kubectl apply --server-side`: one PATCH with `application/apply-patch+yaml` and a field manager. */
+export async function serverSideApply({ kubectl, server, namespace }: ScenarioContext): Promise<void> {
+  const output = expectSuccess(await kubectl.run(['apply', '--server-side', '--force-conflicts', '-f', '-'], { stdin: manifest(namespace, 'red', 'nginx:1.28') }));
+  expect(output).toContain('configmap/settings serverside-applied');
+  expect(server.store.find('ConfigMap', namespace, 'settings')?.data).toEqual({ color: 'red' });
+  const apply = server.requests.filter((request) => request.method === 'PATCH' && request.contentType === 'application/apply-patch+yaml' && request.url.includes(`/namespaces/${namespace}/`));
+  expect(apply.length).toBeGreaterThanOrEqual(2);
+  expect(apply[0]?.url).toContain('fieldManager=kubectl');
+}
+
+/** Strict field validation: an unknown top-level field is refused by the server, named in the message. */
+export async function strictValidationRefusesUnknownFields({ kubectl, namespace }: ScenarioContext): Promise<void> {
+  const result = await kubectl.run(['apply', '-f', '-'], {
+    stdin: `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: typo\n  namespace: ${namespace}\ndatta:\n  a: b\n`,
+  });
+  expect(result.code).toBe(1);
+  expect(result.stderr).toContain('strict decoding error: unknown field "datta"');
+}
+
+/** `kubectl patch` in all three formats: strategic (list merge by key), merge (null deletes), JSON patch. */
+export async function patchInThreeFormats({ kubectl, server, namespace }: ScenarioContext): Promise<void> {
+  server.store.put({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'patched', namespace }, data: { a: '1', b: '2' } });
+  expectSuccess(await kubectl.run(['patch', 'configmap', 'patched', '-n', namespace, '--type=merge', '-p', '{"data":{"a":null,"c":"3"}}']));
+  expect(server.store.find('ConfigMap', namespace, 'patched')?.data).toEqual({ b: '2', c: '3' });
+  expectSuccess(await kubectl.run(['patch', 'configmap', 'patched', '-n', namespace, '--type=json', '-p', '[{"op":"replace","path":"/data/b","value":"20"},{"op":"add","path":"/metadata/labels","value":{"x":"y"}}]']));
+  const patched = server.store.find('ConfigMap', namespace, 'patched');
+  expect(patched?.data).toEqual({ b: '20', c: '3' });
+  expect(patched?.metadata.labels).toEqual({ x: 'y' });
+  expectSuccess(await kubectl.run(['patch', 'pod', 'web-0', '-n', namespace, '-p', '{"spec":{"containers":[{"name":"main","env":[{"name":"LEVEL","value":"debug"}]}]}}']));
+  const pod = server.store.find('Pod', namespace, 'web-0') as unknown as { spec: { containers: { image: string; env: unknown[] }[] } };
+  expect(pod.spec.containers[0]?.image).toBe('nginx:1.27');
+  expect(pod.spec.containers[0]?.env).toEqual([{ name: 'GREETING', value: 'hello' }, { name: 'LEVEL', value: 'debug' }]);
+  const invalid = await kubectl.run(['patch', 'configmap', 'patched', '-n', namespace, '--type=json', '-p', '[{"op":"remove","path":"/data/missing"}]']);
+  expect(invalid.code).toBe(1);
+  expect(invalid.stderr).toContain('"/data/missing" does not exist');
+}
+
+/** `kubectl delete`: the object goes away (kubectl waits for it) and a second delete is NotFound. */
+export async function deleteRemovesObject({ kubectl, server, namespace }: ScenarioContext): Promise<void> {
+  server.store.put({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'doomed', namespace }, data: {} });
+  expect(expectSuccess(await kubectl.run(['delete', 'configmap', 'doomed', '-n', namespace]))).toContain('configmap "doomed" deleted');
+  expect(server.store.find('ConfigMap', namespace, 'doomed')).toBeUndefined();
+  const again = await kubectl.run(['delete', 'configmap', 'doomed', '-n', namespace]);
+  expect(again.stderr).toContain('Error from server (NotFound): configmaps "doomed" not found');
+}
+
+/**
+ * `kubectl get -w`: the list, then a chunked watch from its resourceVersion; each event arrives as its
+ * own Table row as soon as it happens — also after `idleMs` of silence (oes-birger cut watches at 8–10 s).
+ */
+export async function watchSeesEvents({ kubectl, server, namespace }: ScenarioContext, idleMs = 0): Promise<void> {
+  const watch = kubectl.spawn(['get', 'configmaps', '-n', namespace, '-w', '--request-timeout=0']);
+  try {
+    server.store.put({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'before-watch', namespace }, data: {} });
+    await watch.waitFor(/before-watch/);
+    server.store.put({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'watched-1', namespace }, data: { k: 'v' } });
+    await watch.waitFor(/watched-1\s+1\s+/);
+    if (idleMs > 0) await new Promise((resolve) => setTimeout(resolve, idleMs));
+    server.store.put({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'watched-2', namespace }, data: { a: '1', b: '2' } });
+    await watch.waitFor(/watched-2\s+2\s+/);
+    expect(watch.child.exitCode).toBeNull();
+  } finally {
+    await watch.stop();
+  }
+  const watchRequest = server.requests.find((request) => request.url.includes(`/namespaces/${namespace}/configmaps?`) && request.url.includes('watch=true'));
+  expect(watchRequest?.url).toMatch(/resourceVersion=\d+/);
+  expect(watchRequest?.accept).toContain('as=Table');
+}
+
+/** `kubectl logs -f`: existing lines, then new ones as they are written, for as long as the client stays. */
+export async function logsFollowStreams({ kubectl, server, namespace }: ScenarioContext, idleMs = 0): Promise<void> {
+  server.store.appendPodLog(namespace, 'web-0', 'line one');
+  const follow = kubectl.spawn(['logs', '-f', 'web-0', '-n', namespace, '--request-timeout=0']);
+  try {
+    await follow.waitFor('line one\n');
+    server.store.appendPodLog(namespace, 'web-0', 'line two');
+    await follow.waitFor('line two\n');
+    if (idleMs > 0) await new Promise((resolve) => setTimeout(resolve, idleMs));
+    server.store.appendPodLog(namespace, 'web-0', 'line three');
+    await follow.waitFor('line three\n');
+    expect(follow.output()).toBe('line one\nline two\nline three\n');
+  } finally {
+    await follow.stop();
+  }
+  const tail = expectSuccess(await kubectl.run(['logs', 'web-0', '-n', namespace, '--tail=1']));
+  expect(tail).toBe('line three\n');
+}
+
+/** `kubectl exec`: stdout, stdin (`cat`), stderr and the remote exit code, over whichever stream protocol. */
+export async function execRunsCommands({ kubectl, namespace }: ScenarioContext): Promise<void> {
+  expect(expectSuccess(await kubectl.run(['exec', 'web-0', '-n', namespace, '--', 'echo', 'hello', 'world']))).toBe('hello world\n');
+  expect(expectSuccess(await kubectl.run(['exec', '-i', 'web-0', '-n', namespace, '--', 'cat'], { stdin: 'from stdin\nsecond line\n' }))).toBe('from stdin\nsecond line\n');
+  expect(expectSuccess(await kubectl.run(['exec', 'web-0', '-n', namespace, '--', 'printenv', 'GREETING']))).toBe('hello\n');
+  const failed = await kubectl.run(['exec', 'web-0', '-n', namespace, '--', 'sh', '-c', 'echo-stderr broken; exit 3']);
+  expect(failed.code).toBe(3);
+  expect(failed.stderr).toContain('broken');
+  expect(failed.stderr).toContain('command terminated with exit code 3');
+}
+
+/** Starts a TCP echo server for port-forward tests. */
+export async function startEchoServer(): Promise<{ port: number; close(): Promise<void> }> {
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    socket.on('error', () => undefined);
+    socket.pipe(socket);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (server.address() as net.AddressInfo).port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const socket of sockets) socket.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+function echoThrough(port: number, payload: Buffer): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(port, '127.0.0.1');
+    const received: Buffer[] = [];
+    let length = 0;
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(new Error(`echo through port ${port}: got ${length} of ${payload.length} bytes`));
+    }, 10_000);
+    socket.on('connect', () => socket.write(payload));
+    socket.on('data', (chunk: Buffer) => {
+      received.push(chunk);
+      length += chunk.length;
+      if (length >= payload.length) {
+        clearTimeout(timer);
+        socket.end();
+        resolve(Buffer.concat(received));
+      }
+    });
+    socket.on('error', (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+  });
+}
+
+/**
+ * `kubectl port-forward pod/web-0 :8080`: two local connections, one after the other and one large
+ * (256 KiB), each echoed byte for byte by the server behind the pod port.
+ */
+export async function portForwardCarriesBytes({ kubectl, namespace }: ScenarioContext): Promise<void> {
+  const forward = kubectl.spawn(['port-forward', '-n', namespace, 'pod/web-0', ':8080', '--address=127.0.0.1']);
+  try {
+    const output = await forward.waitFor(/Forwarding from 127\.0\.0\.1:(\d+) -> 8080/);
+    const localPort = Number(/127\.0\.0\.1:(\d+)/.exec(output)?.[1]);
+    expect((await echoThrough(localPort, Buffer.from('ping\n'))).toString()).toBe('ping\n');
+    const large = Buffer.alloc(256 * 1024);
+    for (let index = 0; index < large.length; index += 1) large[index] = index % 251;
+    expect((await echoThrough(localPort, large)).equals(large)).toBe(true);
+  } finally {
+    await forward.stop();
+  }
+}
