@@ -1,2 +1,3 @@
 // Loads every builtin family into the registry.
 import './core';
+import './strings';
