@@ -59,10 +59,11 @@ export function renderDetails(
   Section: React.ComponentType<IExecutionDetailsSectionProps> & { title: string },
   stage: unknown,
   gate = new FakeGate(),
+  current = Section.title,
 ) {
   const props = {
     name: Section.title,
-    current: Section.title,
+    current,
     application: { name: 'app' },
     execution: { id: 'exec-1', application: 'app', stages: [stage] },
     stage,
@@ -76,7 +77,10 @@ export function renderDetails(
       <Section {...props} />
     </SidecarClientProvider>,
   );
-  return { ...result, gate };
+  /** Waits until the view's refresh through the proxy has finished (so no update lands after the test). */
+  const settled = () =>
+    waitFor(() => expect(result.container.querySelector('[data-refreshing="true"]')).toBeNull());
+  return { ...result, gate, settled };
 }
 
 /**

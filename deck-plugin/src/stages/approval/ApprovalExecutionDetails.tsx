@@ -36,7 +36,7 @@ function ApprovalDetails(props: IExecutionDetailsSectionProps) {
 
   if (!approval) {
     return (
-      <div className="isd-approval-details">
+      <div className="isd-approval-details" data-refreshing={gate.refreshing}>
         {orcaError ? (
           <ErrorNotice title="The approval gate could not be created:" message={orcaError} />
         ) : (
@@ -49,7 +49,7 @@ function ApprovalDetails(props: IExecutionDetailsSectionProps) {
 
   const status = statusLabels[approval.status] ?? { text: approval.status ?? 'unknown', className: 'label-default' };
   return (
-    <div className="isd-approval-details">
+    <div className="isd-approval-details" data-refreshing={gate.refreshing}>
       <div className="isd-status-line">
         <span className={`label ${status.className} isd-status`} data-status={approval.status}>
           {status.text}

@@ -37,7 +37,7 @@ function VerificationDetails(props: IExecutionDetailsSectionProps) {
 
   if (!result) {
     return (
-      <div className="isd-verification-details">
+      <div className="isd-verification-details" data-refreshing={gate.refreshing}>
         {orcaError ? (
           <ErrorNotice title="The verification could not be started:" message={orcaError} />
         ) : (
@@ -52,7 +52,7 @@ function VerificationDetails(props: IExecutionDetailsSectionProps) {
   const thresholds = (props.stage.context?.['parameterValues'] as { thresholds?: { pass?: number; marginal?: number } } | undefined)
     ?.thresholds;
   return (
-    <div className="isd-verification-details">
+    <div className="isd-verification-details" data-refreshing={gate.refreshing}>
       <div className="isd-status-line">
         <span className={`label ${verdict.className} isd-status`} data-status={result.status}>
           {verdict.text}
