@@ -29,6 +29,10 @@ export interface FakeGateServiceOptions {
   relativeLocation?: boolean;
   /** Extra fields merged into every status body. */
   extraBody?: Record<string, unknown>;
+  /** Port to listen on (to restart a fake where the last one was); 0 picks a free one. */
+  port?: number;
+  /** Gates to start with, e.g. those of a previous instance ("restart" with the same database). */
+  gates?: FakeGateService['gates'];
 }
 
 /** A running fake gate service. */
@@ -45,11 +49,11 @@ export interface FakeGateService {
 /** Starts a fake gate service on a free port. */
 export async function startFakeGateService(options: FakeGateServiceOptions): Promise<FakeGateService> {
   const requests: FakeRequest[] = [];
-  const gates: FakeGateService['gates'] = new Map();
+  const gates: FakeGateService['gates'] = options.gates ?? new Map();
   const createFailures = [...(options.createFailures ?? [])];
   const monitorFailures = [...(options.monitorFailures ?? [])];
   let forcedStatus: string | undefined;
-  let nextId = 1;
+  let nextId = gates.size + 1;
 
   const server = http.createServer((request, response) => {
     const chunks: Buffer[] = [];
@@ -120,7 +124,7 @@ export async function startFakeGateService(options: FakeGateServiceOptions): Pro
       reply(405, { error: 'method not allowed' });
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, resolve));
+  await new Promise<void>((resolve) => server.listen(options.port ?? 0, resolve));
   const port = (server.address() as AddressInfo).port;
   return {
     baseUrl: `http://localhost:${port}`,

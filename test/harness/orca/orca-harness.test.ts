@@ -304,3 +304,36 @@ describe('Orca harness: cancel', () => {
     expect(requestsOf(execution, 'cancel', 0)).toHaveLength(0);
   });
 });
+
+describe('Orca harness: a sidecar restarting while Orca polls', () => {
+  async function pollingApproval(statuses: string[]) {
+    const fakes = await sidecars({ visibility: { statuses } });
+    const run = startPipeline(
+      { orcaLocal: orcaLocalFor(fakes), springEnvironment: { ISD_SERVICE_TOKEN: token }, timeFactor: 0.05 },
+      pipelineOf([gateStage('approval', '1', approvalInputs)]),
+    );
+    const deadline = Date.now() + 5_000;
+    while (Date.now() < deadline && requestsOf(run.execution, 'monitor', 0).length < 1) await new Promise((resolve) => setTimeout(resolve, 2));
+    return { fakes, run };
+  }
+
+  it('does not notice a restart that happens between two polls', async () => {
+    const { fakes, run } = await pollingApproval(['activated']);
+    const port = Number(new URL(fakes.visibility.baseUrl).port);
+    const gates = fakes.visibility.gates;
+    await fakes.visibility.close();
+    // Back within the 1 s (50 ms real) poll interval, with the same stored gates.
+    const restarted = await fake({ collectionPath: gateStages.approval.createPath, statuses: ['approved'], port, gates });
+    const execution = await run.done;
+    expect(execution.status).toBe('SUCCEEDED');
+    expect(restarted.requests.length).toBeGreaterThan(0);
+  });
+
+  it('fails the stage when a poll finds the sidecar down (connection refused), as MonitorWebhookTask does', async () => {
+    const { fakes, run } = await pollingApproval(['activated']);
+    await fakes.visibility.close();
+    const execution = await run.done;
+    expect(execution.status).toBe('TERMINAL');
+    expect((execution.stages[0]!.context.webhook as { monitor: { error: string } }).monitor.error).toContain('an exception occurred in webhook monitor');
+  });
+});
