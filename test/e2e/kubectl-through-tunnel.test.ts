@@ -1,0 +1,147 @@
+import { startAgent, type RunningAgent } from '@isd/agent';
+import { startController, type RunningController } from '@isd/controller';
+import { createKubectlSession, renderKubeconfig, startKubeApiServer, type KubeApiServer, type KubectlSession } from '../harness/kube-apiserver';
+import * as scenarios from '../harness/kube-apiserver/scenarios';
+
+// Real kubectl → controller (service port, controller-generated kubeconfig) → gRPC tunnel → agent →
+// kube-apiserver harness. The same scenarios as test/harness/kube-apiserver/kubectl-direct.test.ts, so
+// any difference is the tunnel's. Two harnesses sit behind the one agent: `kube` accepts WebSocket
+// upgrades (kubectl's default), `kube-spdy` refuses them so kubectl falls back to SPDY/3.1.
+
+const AGENT_NAME = 'cluster-a';
+// oes-birger cut watches and `logs -f` after 8–10 s; these stay idle longer than that, then expect more.
+const LONG_IDLE_MS = 16_000;
+
+let echo: Awaited<ReturnType<typeof scenarios.startEchoServer>>;
+let harness: KubeApiServer;
+let spdyHarness: KubeApiServer;
+let controller: RunningController;
+let agent: RunningAgent;
+let kubectl: KubectlSession;
+let spdyKubectl: KubectlSession;
+let namespaceCount = 0;
+
+function context(server: KubeApiServer = harness, session: KubectlSession = kubectl): scenarios.ScenarioContext {
+  namespaceCount += 1;
+  const value = { kubectl: session, server, namespace: `tunnel-${namespaceCount}` };
+  scenarios.seedNamespace(value);
+  return value;
+}
+
+beforeAll(async () => {
+  echo = await scenarios.startEchoServer();
+  const resolvePodPort = (_namespace: string, _pod: string, port: number) => (port === 8080 ? { host: '127.0.0.1', port: echo.port } : undefined);
+  harness = await startKubeApiServer({ resolvePodPort });
+  spdyHarness = await startKubeApiServer({ resolvePodPort, refuseWebSocket: true });
+  controller = await startController({ host: '127.0.0.1', agentPort: 0, servicePort: 0, controlPort: 0, metricsPort: 0, serverNames: ['localhost', '127.0.0.1'] });
+  agent = await startAgent({
+    controllers: [controller.agentUrl],
+    credentials: controller.issueAgentCredentials(AGENT_NAME),
+    services: [
+      { name: 'kube', type: 'kubernetes', kubeconfig: renderKubeconfig({ server: harness.url, caPem: harness.caPem, token: harness.token }) },
+      { name: 'kube-spdy', type: 'kubernetes', kubeconfig: renderKubeconfig({ server: spdyHarness.url, caPem: spdyHarness.caPem, token: spdyHarness.token }) },
+    ],
+    healthPort: null,
+  });
+  await agent.waitUntilConnected(10_000);
+  kubectl = createKubectlSession(controller.generateKubectlComponents(AGENT_NAME, 'kube').kubeconfig);
+  spdyKubectl = createKubectlSession(controller.generateKubectlComponents(AGENT_NAME, 'kube-spdy').kubeconfig);
+}, 30_000);
+
+afterAll(async () => {
+  kubectl?.dispose();
+  spdyKubectl?.dispose();
+  await agent?.stop();
+  await controller?.stop();
+  await harness?.stop();
+  await spdyHarness?.stop();
+  await echo?.close();
+});
+
+describe('kubectl through the controller/agent tunnel (client-certificate kubeconfig)', () => {
+  it('reaches the harness with the agent’s credentials, not the caller’s certificate', async () => {
+    const result = await kubectl.run(['get', 'namespaces', '-o', 'name']);
+    expect(result.stderr).toBe('');
+    expect(result.stdout).toContain('namespace/default');
+    // The harness only answers its own bearer token, which only the agent holds.
+    expect(harness.requests.some((request) => request.url.startsWith('/api/v1/namespaces'))).toBe(true);
+  });
+
+  it('get prints a server-side Table', () => scenarios.getPrintsServerSideTable(context()));
+
+  it('get filters with label selectors', () => scenarios.getFiltersByLabelSelector(context()));
+
+  it('get of a missing object is the apiserver NotFound, passed through', () => scenarios.getMissingObjectIsNotFound(context()));
+
+  it('apply -f creates, then patches with a strategic merge patch', () => scenarios.clientSideApplyCreatesThenPatches(context()));
+
+  it('apply --server-side sends apply-patch+yaml', async () => {
+    const value = context();
+    await scenarios.clientSideApplyCreatesThenPatches(value);
+    await scenarios.serverSideApply(value);
+  });
+
+  it('strict field validation errors come back with the field named', () => scenarios.strictValidationRefusesUnknownFields(context()));
+
+  it('patch works in merge, JSON and strategic formats', () => scenarios.patchInThreeFormats(context()));
+
+  it('delete removes the object', () => scenarios.deleteRemovesObject(context()));
+
+  it(
+    `get -w and logs -f both stay open past ${LONG_IDLE_MS / 1000} s idle and still deliver`,
+    async () => {
+      const started = Date.now();
+      await Promise.all([scenarios.watchSeesEvents(context(), LONG_IDLE_MS), scenarios.logsFollowStreams(context(), LONG_IDLE_MS)]);
+      expect(Date.now() - started).toBeGreaterThanOrEqual(LONG_IDLE_MS);
+    },
+    45_000,
+  );
+
+  it('exec runs over WebSocket (v5.channel.k8s.io) through the tunnel’s upgrade support', async () => {
+    const before = harness.requests.length;
+    await scenarios.execRunsCommands(context());
+    const exec = harness.requests.slice(before).filter((request) => request.url.includes('/exec?'));
+    expect(exec.length).toBeGreaterThanOrEqual(4);
+    expect(exec.every((request) => request.upgrade.toLowerCase() === 'websocket')).toBe(true);
+  });
+
+  it('exec falls back to SPDY/3.1 when the target refuses WebSocket, through the tunnel', async () => {
+    await scenarios.execRunsCommands(context(spdyHarness, spdyKubectl));
+    expect(spdyHarness.requests.some((request) => request.url.includes('/exec?') && request.method === 'POST' && request.upgrade === 'SPDY/3.1')).toBe(true);
+  });
+
+  it('port-forward over WebSocket (SPDY/3.1+portforward.k8s.io) carries bytes both ways', () => scenarios.portForwardCarriesBytes(context()));
+
+  it('port-forward over plain SPDY carries bytes both ways', async () => {
+    await scenarios.portForwardCarriesBytes(context(spdyHarness, spdyKubectl));
+    expect(spdyHarness.requests.some((request) => request.url.includes('/portforward') && request.upgrade === 'SPDY/3.1')).toBe(true);
+  });
+});
+
+describe('kubectl through the tunnel with a token kubeconfig (oes-birger v5 shape)', () => {
+  it('gets, applies and execs with `token:` instead of a client certificate', async () => {
+    const components = controller.generateKubectlComponents(AGENT_NAME, 'kube', { shape: 'token' });
+    expect(components.token).toBeTruthy();
+    const tokenKubectl = createKubectlSession(components.kubeconfig);
+    try {
+      const value = context(harness, tokenKubectl);
+      await scenarios.getPrintsServerSideTable(value);
+      await scenarios.clientSideApplyCreatesThenPatches(value);
+      await scenarios.execRunsCommands(value);
+    } finally {
+      tokenKubectl.dispose();
+    }
+  });
+
+  it('a kubeconfig for another agent cannot reach this one', async () => {
+    const foreign = createKubectlSession(controller.generateKubectlComponents('cluster-b', 'kube').kubeconfig);
+    try {
+      const before = harness.requests.length;
+      const result = await foreign.run(['get', 'pods', '--request-timeout=5s']);
+      expect(result.code).not.toBe(0);
+      expect(harness.requests.length).toBe(before);
+    } finally {
+      foreign.dispose();
+    }
+  });
+});
