@@ -4,19 +4,8 @@
 'use strict';
 const fs = require('node:fs');
 const path = require('node:path');
-const { transformSync } = require('@swc/core');
-
+require('./register-ts.js');
 const srcDir = path.resolve(__dirname, '..', 'src');
-require.extensions['.ts'] = function compileTs(module, filename) {
-  const source = fs.readFileSync(filename, 'utf8');
-  const { code } = transformSync(source, {
-    filename,
-    jsc: { parser: { syntax: 'typescript' }, target: 'es2022' },
-    module: { type: 'commonjs' },
-    sourceMaps: 'inline',
-  });
-  module._compile(code, filename);
-};
 
 const repoRoot = path.resolve(__dirname, '..', '..', '..');
 const args = process.argv.slice(2);

@@ -157,7 +157,13 @@ function compileRuleBody(rule: Rule, ctx: ModuleContext, dyn: Term[]): void {
     const v = termToValue(rule.value);
     if (v === undefined) {
       rule.value = resolveTerm(rule.value, ctx, scope);
-      if (allVars(rule.value).size > 0) throw new CompileError('rego_type_error', 'default rule value cannot contain variables', rule.loc);
+      const free = new Set<string>();
+      termInputs(rule.value, free, new Set());
+      for (const name of free)
+        if (name !== 'data' && name !== 'input' && !safe.has(name))
+          throw new CompileError('rego_type_error', 'default rule value cannot contain variables', rule.loc);
+      const wrapped = compileNested({ kind: 'term', term: rule.value, with: [], loc: rule.loc }, safe, new Set(), ctx);
+      if (wrapped.kind === 'term') rule.value = wrapped.term;
     }
     rule.value = fold(rule.value);
     return;
@@ -167,7 +173,7 @@ function compileRuleBody(rule: Rule, ctx: ModuleContext, dyn: Term[]): void {
   const resolvedHead = headTerms.map((t) => resolveTerm(t, ctx, scope));
   rule.body = rule.body.map((e) => resolveExpr(e, ctx, scope));
   const visible = new Set<string>();
-  for (const t of resolvedHead) for (const v of allVars(t)) visible.add(v);
+  for (const t of resolvedHead) shallowVars({ kind: 'term', term: t, with: [], loc: rule.loc }, visible);
   for (const a of rule.args ?? []) for (const v of allVars(a)) visible.add(v);
   rule.body = orderBody(rule.body, safe, visible, ctx);
   for (const e of rule.body) collectOutputs(e, safe);
@@ -175,6 +181,10 @@ function compileRuleBody(rule: Rule, ctx: ModuleContext, dyn: Term[]): void {
   resolvedHead.forEach((t) => termInputs(t, headVars, visible));
   for (const v of headVars)
     if (!safe.has(v) && !v.startsWith('$') && v !== 'data' && v !== 'input') throw new CompileError('rego_unsafe_var_error', `var ${v} is unsafe`, rule.loc);
+  for (let h = 0; h < resolvedHead.length; h++) {
+    const wrapped = compileNested({ kind: 'term', term: resolvedHead[h] as Term, with: [], loc: rule.loc }, safe, visible, ctx);
+    if (wrapped.kind === 'term') resolvedHead[h] = wrapped.term;
+  }
   let i = 0;
   const newDyn = resolvedHead.slice(0, dyn.length).map(fold);
   i = dyn.length;
@@ -281,7 +291,7 @@ function resolveWithTarget(t: Term, ctx: ModuleContext, scope: Scope): Term {
   if (t.type === 'var' || (t.type === 'ref' && t.head.type === 'var' && t.head.name !== 'input' && t.head.name !== 'data')) {
     const name = refName(t);
     const fn = resolveFunctionName(name, ctx);
-    if (fn) return { type: 'call', name: fn.kind === 'builtin' ? fn.name : fn.path.join('.'), fn: t, args: [], loc: t.loc, target: fn };
+    if (fn) return { type: 'call', name: fn.kind === 'builtin' ? fn.name : ['data', ...fn.path].join('.'), fn: t, args: [], loc: t.loc, target: fn };
   }
   const r = resolveTerm(t, ctx, scope);
   if (r.type === 'ref' && r.head.type === 'var' && r.head.name === 'data') {
@@ -667,7 +677,10 @@ function analyzeExpr(e: Expr, safe: Set<string>, visible: Set<string>, ctx: Modu
       break;
     }
   }
-  for (const w of e.with) termInputs(w.value, inputs, visible);
+  for (const w of e.with) {
+    if (w.target.type === 'call' && (w.value.type === 'var' || w.value.type === 'ref') && BUILTINS.has(refName(w.value))) continue;
+    termInputs(w.value, inputs, visible);
+  }
   for (const v of outputs) inputs.delete(v);
   inputs.delete('data');
   inputs.delete('input');

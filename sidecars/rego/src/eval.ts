@@ -135,6 +135,7 @@ export class Evaluation {
         );
       case 'every':
         return this.evalTerm(e.domain, env, (domain) => {
+          if (!Array.isArray(domain) && !(domain instanceof RegoObject) && !(domain instanceof RegoSet)) return false;
           let ok = true;
           this.iterate(domain, (key, value) => {
             const bind = (): boolean => this.evalBody(e.body, 0, env, () => true);
@@ -457,7 +458,7 @@ export class Evaluation {
   // ---- calls ---------------------------------------------------------------------------------
 
   private callTarget(t: Term & { type: 'call' }, args: Value[], env: Env, k: VK): boolean {
-    let target = t.target;
+    const target = t.target;
     if (!target) throw new EvalError('rego_type_error', `undefined function ${t.name}`, t.loc);
     const mocks = this.ctx.mocks;
     if (mocks) {
@@ -465,11 +466,28 @@ export class Evaluation {
       const mock = mocks.get(key);
       if (mock) {
         if (mock.kind === 'value') return k(mock.value);
-        target = mock.kind === 'builtin' ? { kind: 'builtin', name: mock.name } : { kind: 'function', path: mock.path };
-        if (mock.kind === 'builtin') {
-          // A mock builtin itself may not be mocked again; call it directly.
-          return this.callBuiltin(mock.name, args, t, k);
+        if (mock.kind === 'function') {
+          // Inside the replacement, the original target is not mocked (so a mock can call the original).
+          const saved = this.ctx;
+          const inner = new Map(mocks);
+          inner.delete(key);
+          this.ctx = { ...saved, mocks: inner, cache: new Map(), keyCache: new Map() };
+          try {
+            return this.callFunction(mock.path, args, t, (v) => {
+              const cur = this.ctx;
+              this.ctx = saved;
+              try {
+                return k(v);
+              } finally {
+                this.ctx = cur;
+              }
+            });
+          } finally {
+            this.ctx = saved;
+          }
         }
+        // A mock builtin itself is not mocked again; call it directly.
+        return this.callBuiltin(mock.name, args, t, k);
       }
     }
     if (target.kind === 'builtin') return this.callBuiltin(target.name, args, t, k);
@@ -597,7 +615,9 @@ export class Evaluation {
       return doc === undefined ? false : k(doc);
     }
     const p = path[i] as Term;
-    const step = (key: Value): boolean => {
+    const step = (keyIn: Value): boolean => {
+      let key = keyIn;
+      if (isNumber(key) && base instanceof RegoObject && base.get(key) === undefined && base.get(String(key)) !== undefined) key = String(key);
       if (typeof key !== 'string') {
         const child = base instanceof RegoObject ? base.get(key) : undefined;
         return child === undefined ? false : this.walkValue(child, path, i + 1, env, k);

@@ -453,7 +453,12 @@ class Parser {
   }
 
   private withModifiers(expr: Expr): Expr {
-    while (this.isIdent('with')) {
+    for (;;) {
+      let ahead = 0;
+      while (this.peek(ahead).kind === 'newline') ahead++;
+      const look = this.peek(ahead);
+      if (!(look.kind === 'ident' && look.text === 'with')) break;
+      this.pos += ahead;
       const t = this.next();
       const target = this.parseTermRelation(false);
       if (!this.isIdent('as')) this.fail('"as" after with target');
@@ -610,7 +615,8 @@ class Parser {
           this.next();
           return this.parseRefSuffix({ type: 'set', items: [], loc });
         }
-        if (RESERVED.has(t.text) || (this.keywords.has(t.text) && !['and', 'or', 'notbody'].includes(t.text))) this.fail('a term');
+        const isCall = this.isOp('(', 1) && !this.peek(1).spaced;
+        if (RESERVED.has(t.text) || (this.keywords.has(t.text) && !isCall && !['and', 'or', 'notbody'].includes(t.text))) this.fail('a term');
         if (this.keywords.has(t.text) && (t.text === 'and' || t.text === 'or')) this.fail('a term');
         this.next();
         let name = t.text;
@@ -623,8 +629,16 @@ class Parser {
         if (t.text === '(') {
           this.next();
           this.skipNewlines();
-          const inner = this.parseTermIn();
+          let inner = this.parseTermIn();
           this.skipNewlines();
+          if (this.isOp(',') && this.keywords.has('in')) {
+            this.next();
+            const value = this.parseTermRelation(true);
+            if (!this.isKeyword('in')) this.fail('"in" after "key, value"');
+            this.next();
+            inner = call('internal.member_3', [inner, value, this.parseTermRelation(true)], inner.loc);
+            this.skipNewlines();
+          }
           this.expectOp(')');
           return this.parseRefSuffix(inner);
         }

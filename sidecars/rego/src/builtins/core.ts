@@ -67,10 +67,8 @@ register('minus', 2, (args) => {
   if (a instanceof RegoSet && b instanceof RegoSet) {
     return new RegoSet(a.sorted().filter((x) => !b.has(x)));
   }
-  if (a instanceof RegoSet || b instanceof RegoSet) {
-    if (!(a instanceof RegoSet)) throw operandError(1, 'one of {number, set}', a);
-    throw operandError(2, 'set', b);
-  }
+  if (a instanceof RegoSet) throw operandError(2, 'set', b);
+  if (isNumber(a) && !isNumber(b)) throw operandError(2, 'number', b);
   if (!isNumber(a)) throw operandError(1, 'one of {number, set}', a);
   if (!isNumber(b)) throw operandError(2, 'number', b);
   return arith(a, b, (x, y) => x - y, (x, y) => x - y);
