@@ -293,6 +293,21 @@ describe('Orca harness: cancel', () => {
     expect([...fakes.visibility.gates.values()][0]!.canceled).toBe(2);
   });
 
+  it('sends no cancel while the create is still being retried: the stored cancelEndpoint is not a URL yet', async () => {
+    const fakes = await sidecars({ visibility: { createFailures: [503, 503, 503, 503, 503, 503] } });
+    const run = startPipeline(
+      { orcaLocal: orcaLocalFor(fakes), springEnvironment: { ISD_SERVICE_TOKEN: token }, timeFactor },
+      pipelineOf([gateStage('approval', '1', approvalInputs)]),
+    );
+    const deadline = Date.now() + 5_000;
+    while (Date.now() < deadline && requestsOf(run.execution, 'create', 0).length < 2) await new Promise((resolve) => setTimeout(resolve, 2));
+    run.cancel();
+    const execution = await run.done;
+    expect(execution.status).toBe('CANCELED');
+    expect(execution.stages[0]!.context.cancelEndpoint).toBe('${statusEndpoint}/cancel');
+    expect(requestsOf(execution, 'cancel', 0)).toHaveLength(0);
+  });
+
   it('sends no cancel for the policy gate, whose YAML locks cancelEndpoint to empty', async () => {
     const fakes = await sidecars({ sapor: { statuses: ['deny'] } });
     const stage = gateStage('policy', '1', policyInputs);
