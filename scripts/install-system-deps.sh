@@ -10,9 +10,18 @@ packages=(
   chromium          # headless browser for the deck-plugin browser test (deck-plugin/test/browser.test.ts, playwright-core)
 )
 
+# Packages needed only when a command is missing, as "command:package" (the command may come from
+# elsewhere on the image, e.g. kubectl from the Cloud SDK, which a Debian package would clash with).
+commands=(
+  kubectl:kubernetes-client   # real kubectl for test/harness/kube-apiserver/*.test.ts and test/e2e/kubectl-through-tunnel.test.ts
+)
+
 missing=()
 for pkg in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
+done
+for entry in "${commands[@]}"; do
+  command -v "${entry%%:*}" >/dev/null 2>&1 || missing+=("${entry#*:}")
 done
 if [ ${#missing[@]} -eq 0 ]; then
   echo "system packages: all present"
