@@ -1,8 +1,74 @@
 import { baseConfigSchema } from '@isd/kit';
-import type { z } from 'zod';
+import { z } from 'zod';
+import { JUDGE_NAMES } from './domain';
+
+const tlsSchema = z
+  .strictObject({
+    caFile: z.string().min(1).optional().describe('PEM file of the CA that signed the provider certificate'),
+    certFile: z.string().min(1).optional().describe('PEM client certificate (mutual TLS)'),
+    keyFile: z.string().min(1).optional().describe('PEM client key (mutual TLS)'),
+    insecureSkipVerify: z.boolean().default(false).describe('Skip certificate verification (tests only)'),
+  })
+  .optional();
+
+const timeoutMs = z.number().int().positive().default(30_000).describe('Timeout of one provider request');
+
+/** One metrics provider account, by type. */
+export const providerConfigSchema = z.discriminatedUnion('type', [
+  z.strictObject({
+    type: z.literal('prometheus'),
+    url: z.string().url().describe('Prometheus base URL (the one serving /api/v1/query_range)'),
+    username: z.string().optional().describe('Basic auth user'),
+    password: z.string().optional().describe('Basic auth password'),
+    bearerToken: z.string().optional().describe('Bearer token (instead of basic auth)'),
+    tls: tlsSchema,
+    timeoutMs,
+  }),
+  z.strictObject({
+    type: z.literal('datadog'),
+    url: z.string().url().default('https://api.datadoghq.com').describe('Datadog API site'),
+    apiKey: z.string().min(1).describe('DD-API-KEY'),
+    applicationKey: z.string().min(1).describe('DD-APPLICATION-KEY'),
+    tls: tlsSchema,
+    timeoutMs,
+  }),
+  z.strictObject({
+    type: z.literal('newrelic'),
+    url: z.string().url().default('https://api.newrelic.com/graphql').describe('NerdGraph endpoint'),
+    apiKey: z.string().min(1).describe('User API key (API-Key header)'),
+    accountId: z.number().int().positive().describe('Account the NRQL runs in'),
+    tls: tlsSchema,
+    timeoutMs,
+  }),
+]);
+
+/** Settings of one provider account. */
+export type ProviderConfig = z.infer<typeof providerConfigSchema>;
 
 /** Autopilot's configuration: the kit's shared sections plus its own. */
-export const autopilotConfigSchema = baseConfigSchema({ name: 'autopilot', port: 8090 });
+export const autopilotConfigSchema = baseConfigSchema({ name: 'autopilot', port: 8090 }).extend({
+  providers: z
+    .record(z.string().regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, `_` or `-`'), providerConfigSchema)
+    .default({})
+    .describe('Metrics provider accounts by name: {type: prometheus|datadog|newrelic, url, credentials}'),
+  analysis: z
+    .strictObject({
+      defaultJudge: z.enum(JUDGE_NAMES).default('isd').describe('Judge used when neither the request nor the template names one'),
+      defaultProvider: z.string().optional().describe('Provider account for metrics that name none; default: the only account'),
+      providerAttempts: z.number().int().min(1).max(10).default(3).describe('Tries per provider fetch before the verification ends in error'),
+      providerRetryDelayMs: z.number().int().min(0).default(2_000).describe('Pause between provider tries'),
+      checkQueriesOnCreate: z.boolean().default(true).describe('Ask the provider to parse each query when a template or verification is created'),
+      maxLifetimeMs: z.number().int().positive().default(24 * 3_600_000).describe('Longest verification accepted'),
+      minIntervalMs: z.number().int().positive().default(1_000).describe('Shortest interval accepted'),
+    })
+    .prefault({}),
+  templates: z
+    .strictObject({
+      directory: z.string().min(1).optional().describe('Folder of *.yml / *.yaml templates loaded at start-up (a changed file becomes a new version)'),
+      editorRoles: z.array(z.string()).default([]).describe('Roles allowed to create templates through Gate; empty = any authenticated user'),
+    })
+    .prefault({}),
+});
 
 /** Validated configuration of the autopilot service. */
 export type AutopilotConfig = z.infer<typeof autopilotConfigSchema>;

@@ -1,5 +1,19 @@
-export { autopilotConfigSchema } from './config';
-export type { AutopilotConfig } from './config';
+export { autopilotConfigSchema, providerConfigSchema } from './config';
+export type { AutopilotConfig, ProviderConfig } from './config';
 export { autopilotService } from './service';
-// The verification domain (statistics, judges, scoring) is part of the public surface.
 export * from './domain';
+export { templateSchema, templateMetricSchema, parseTemplate, expandQuery, placeholderProblems, metricConfigOf } from './templates/template';
+export type { Template, TemplateMetric } from './templates/template';
+export { importKayentaConfig, importOpsmxTemplate } from './templates/import';
+export { parseTemplateYaml, readTemplateFiles } from './templates/yaml-files';
+export { createPrometheusProvider } from './providers/prometheus';
+export { createDatadogProvider } from './providers/datadog';
+export { createNewRelicProvider } from './providers/newrelic';
+export { ProviderRegistry, createProvider } from './providers/registry';
+export { ProviderError } from './providers/provider';
+export type { MetricsProvider, FetchWindow, FetchedSeries, ProviderType } from './providers/provider';
+export { createVerificationSchema, verificationViewSchema, templateSummarySchema } from './api/schemas';
+export type { CreateVerificationBody } from './api/schemas';
+export type { VerificationView, MetricView } from './api/views';
+export type { Report, ReportMetric } from './report/report';
+export type { VerificationStatus } from './store/verification-store';

@@ -1,6 +1,12 @@
 import path from 'node:path';
 import type { ServiceDefinition } from '@isd/kit';
+import { VerificationRunner } from './analysis/runner';
+import { registerRoutes } from './api/routes';
 import { autopilotConfigSchema, type AutopilotConfig } from './config';
+import { ProviderRegistry } from './providers/registry';
+import { TemplateStore } from './store/template-store';
+import { VerificationStore } from './store/verification-store';
+import { readTemplateFiles } from './templates/yaml-files';
 
 /** The autopilot service: verification gate: compares a canary against a baseline from metrics and logs. */
 export const autopilotService: ServiceDefinition<AutopilotConfig> = {
@@ -9,7 +15,29 @@ export const autopilotService: ServiceDefinition<AutopilotConfig> = {
   description: 'Verification gate: compares a canary against a baseline from metrics and logs',
   configSchema: autopilotConfigSchema,
   migrationsDir: path.join(__dirname, '..', 'migrations'),
-  async setup() {
-    // Routes and job handlers arrive with the gate's own issue.
+  async setup({ config, logger, database, jobs, http }) {
+    const templates = new TemplateStore(database);
+    const verifications = new VerificationStore(database);
+    const providers = new ProviderRegistry(config.providers, config.analysis.defaultProvider);
+    if (config.analysis.defaultProvider && !providers.names().includes(config.analysis.defaultProvider)) {
+      throw new Error(`analysis.defaultProvider: no provider account ${config.analysis.defaultProvider} (configured: ${providers.names().join(', ') || 'none'})`);
+    }
+    if (config.templates.directory) {
+      // A bad file stops start-up with its name and field: a GitOps template must not be silently skipped.
+      for (const { file, template } of readTemplateFiles(config.templates.directory)) {
+        const { template: stored, created } = await templates.save(template, `file:${path.basename(file)}`, null);
+        if (created) logger.info({ template: stored.name, version: stored.version, file }, 'template loaded from file');
+      }
+    }
+    const runner = new VerificationRunner({
+      store: verifications,
+      providers,
+      jobs,
+      logger,
+      providerAttempts: config.analysis.providerAttempts,
+      providerRetryDelayMs: config.analysis.providerRetryDelayMs,
+    });
+    await runner.start();
+    registerRoutes(http, { config, logger, templates, verifications, providers, runner });
   },
 };

@@ -1,0 +1,191 @@
+// Runs a verification one analysis window at a time from the job queue: fetch every metric for both
+// sides, judge, store, decide (early stop at or below marginal), and schedule the next window. Jobs live
+// in Postgres, so a restarted or another replica continues; every step is idempotent per (id, index).
+import { createHash } from 'node:crypto';
+import type { JobQueue, Logger } from '@isd/kit';
+import { createJudge, decideRun, type JudgeInput, type MetricInput } from '../domain';
+import { ProviderError, type FetchedSeries, type MetricsProvider } from '../providers/provider';
+import type { ProviderRegistry } from '../providers/registry';
+import type { MetricData, SideData, VerificationRecord, VerificationStore } from '../store/verification-store';
+import { expandQuery, metricConfigOf, type TemplateMetric } from '../templates/template';
+
+/** Job kind of one analysis window. */
+export const INTERVAL_JOB = 'verification-interval';
+
+/** Data of an interval job. */
+export interface IntervalJobData {
+  verificationId: string;
+  index: number;
+}
+
+/** Prometheus refuses more than 11,000 points per series; the step grows to stay under it. */
+const MAX_POINTS_PER_SERIES = 11_000;
+const FETCH_CONCURRENCY = 8;
+
+/** Options of the runner. */
+export interface RunnerOptions {
+  store: VerificationStore;
+  providers: ProviderRegistry;
+  jobs: JobQueue;
+  logger: Logger;
+  providerAttempts: number;
+  providerRetryDelayMs: number;
+}
+
+/** Judges verification windows from the job queue. */
+export class VerificationRunner {
+  private readonly log: Logger;
+
+  constructor(private readonly options: RunnerOptions) {
+    this.log = options.logger.child({ module: 'runner' });
+  }
+
+  /** Registers the job handler. */
+  async start(): Promise<void> {
+    // A window fetches and judges; 2 minutes covers slow providers with retries before the job counts as lost.
+    await this.options.jobs.define<IntervalJobData>(INTERVAL_JOB, (job) => this.runInterval(job.data.verificationId, job.data.index), {
+      retryLimit: 5,
+      retryDelaySeconds: 2,
+      expireInSeconds: 120,
+    });
+  }
+
+  /** Queues the next unjudged window (idempotent per window: re-sending is a no-op). */
+  async scheduleNext(verification: VerificationRecord, judgedCount: number): Promise<void> {
+    const window = verification.windows[judgedCount];
+    if (!window || verification.status !== 'running') return;
+    await this.options.jobs.send<IntervalJobData>(
+      INTERVAL_JOB,
+      { verificationId: verification.id, index: window.index },
+      { startAfter: new Date(window.endMs), key: `${verification.id}:${window.index}` },
+    );
+  }
+
+  /** Judges window `index` of a verification, stores it and decides whether to continue. */
+  async runInterval(id: string, index: number): Promise<void> {
+    const { store } = this.options;
+    const verification = await store.get(id);
+    if (!verification || verification.status !== 'running') return;
+    const window = verification.windows[index];
+    if (!window) return;
+    const log = this.log.child({ verificationId: id, interval: index });
+    let intervals = await store.intervals(id);
+    if (!intervals.some((interval) => interval.index === index)) {
+      const stepSeconds = Math.max(verification.template.stepSeconds, Math.ceil((window.endMs - window.startMs) / 1000 / MAX_POINTS_PER_SERIES));
+      let data: MetricData[];
+      try {
+        data = await this.fetchAll(verification, window.startMs, window.endMs, stepSeconds);
+      } catch (error) {
+        const cause = error instanceof ProviderError ? error.message : `unexpected failure while fetching: ${(error as Error).message}`;
+        log.warn({ err: error }, 'verification ended in error: provider failed');
+        await store.finish(id, { status: 'error', score: null, reason: `interval ${index + 1}: metrics could not be fetched`, error: cause });
+        return;
+      }
+      let result;
+      try {
+        result = createJudge(verification.judge).judge(judgeInput(verification, data, index));
+      } catch (error) {
+        await store.finish(id, { status: 'error', score: null, reason: `interval ${index + 1}: the judge refused the input`, error: (error as Error).message });
+        return;
+      }
+      await store.saveInterval(id, { index, startMs: window.startMs, endMs: window.endMs, score: result.score, classification: result.classification, result, data });
+      intervals = await store.intervals(id);
+      log.info({ score: result.score, classification: result.classification }, 'interval judged');
+    }
+    const scores = intervals.map((interval) => interval.score);
+    const decision = decideRun(scores, verification.windows.length, verification.thresholds);
+    const last = intervals[intervals.length - 1];
+    if (decision.status === 'running') {
+      if (last) await store.updateProgress(id, last.score, `${decision.reason}; ${last.result.reason}`);
+      await this.scheduleNext(verification, intervals.length);
+      return;
+    }
+    await store.finish(id, { status: decision.status, score: last?.score ?? null, reason: `${decision.reason}; ${last?.result.reason ?? ''}`.replace(/; $/, '') });
+  }
+
+  private async fetchAll(verification: VerificationRecord, startMs: number, endMs: number, stepSeconds: number): Promise<MetricData[]> {
+    const metrics = verification.template.metrics;
+    const results: MetricData[] = new Array(metrics.length);
+    let next = 0;
+    const worker = async () => {
+      while (next < metrics.length) {
+        const at = next++;
+        results[at] = await this.fetchMetric(verification, metrics[at]!, at, startMs, endMs, stepSeconds);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(FETCH_CONCURRENCY, metrics.length) }, worker));
+    return results;
+  }
+
+  private async fetchMetric(verification: VerificationRecord, metric: TemplateMetric, at: number, startMs: number, endMs: number, stepSeconds: number): Promise<MetricData> {
+    const provider = this.options.providers.resolve(metric.provider, `template.metrics.${at}.provider`);
+    const side = async (scope: Record<string, string>): Promise<SideData> => {
+      const query = expandQuery(metric.query, scope, (s) => provider.renderScope(s), stepSeconds);
+      const series = await this.fetchWithRetry(provider, query, { startMs, endMs, stepSeconds }, metric.name);
+      return toSideData(series);
+    };
+    const [baseline, canary] = await Promise.all([side(verification.spec.baseline), side(verification.spec.canary)]);
+    flagLabelMismatch(baseline, canary, verification);
+    return { name: metric.name, provider: provider.name, baseline, canary };
+  }
+
+  private async fetchWithRetry(provider: MetricsProvider, query: string, window: { startMs: number; endMs: number; stepSeconds: number }, metric: string): Promise<FetchedSeries> {
+    const attempts = this.options.providerAttempts;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await provider.fetch(query, window);
+      } catch (error) {
+        const retriable = error instanceof ProviderError && error.kind === 'unavailable';
+        if (!retriable || attempt >= attempts) {
+          if (error instanceof ProviderError) {
+            throw new ProviderError(error.provider, error.kind, `metric ${metric}: ${error.message}${retriable && attempts > 1 ? ` (after ${attempts} tries)` : ''}`, { cause: error });
+          }
+          throw error;
+        }
+        await new Promise((resolve) => setTimeout(resolve, this.options.providerRetryDelayMs));
+      }
+    }
+  }
+}
+
+function toSideData(series: FetchedSeries): SideData {
+  return {
+    query: series.query,
+    labels: series.labels,
+    seriesCount: series.seriesCount,
+    problems: [...series.problems],
+    timestampsMs: series.timestampsMs,
+    values: series.values.map((value) => (Number.isFinite(value) ? value : null)),
+  };
+}
+
+/**
+ * Baseline and canary should differ only in their scope labels; other label names present on one side
+ * only mean the two queries select different kinds of series, which the user must see.
+ */
+function flagLabelMismatch(baseline: SideData, canary: SideData, verification: VerificationRecord): void {
+  if (baseline.seriesCount !== 1 || canary.seriesCount !== 1) return;
+  const scopeKeys = new Set([...Object.keys(verification.spec.baseline), ...Object.keys(verification.spec.canary)]);
+  const names = (labels: Record<string, string>) => Object.keys(labels).filter((key) => !scopeKeys.has(key)).sort();
+  const onlyBaseline = names(baseline.labels).filter((key) => !(key in canary.labels));
+  const onlyCanary = names(canary.labels).filter((key) => !(key in baseline.labels));
+  if (onlyBaseline.length === 0 && onlyCanary.length === 0) return;
+  const message = `label mismatch: baseline series ${JSON.stringify(baseline.labels)} vs canary series ${JSON.stringify(canary.labels)} (only baseline: ${onlyBaseline.join(', ') || '-'}; only canary: ${onlyCanary.join(', ') || '-'})`;
+  baseline.problems.push(message);
+  canary.problems.push(message);
+}
+
+function judgeInput(verification: VerificationRecord, data: MetricData[], index: number): JudgeInput {
+  const metrics: MetricInput[] = verification.template.metrics.map((metric, at) => {
+    const fetched = data[at]!;
+    const values = (side: SideData) => side.values.map((value) => (value === null ? Number.NaN : value));
+    return {
+      config: metricConfigOf(metric),
+      baseline: { values: values(fetched.baseline), query: fetched.baseline.query, labels: fetched.baseline.labels },
+      canary: { values: values(fetched.canary), query: fetched.canary.query, labels: fetched.canary.labels },
+    };
+  });
+  // The seed fixes Kayenta's tie-breaking noise per window, so a re-judged window gives the same numbers.
+  const seed = createHash('sha256').update(`${verification.id}:${index}`).digest().readUInt32BE(0);
+  return { metrics, groupWeights: verification.template.groupWeights, thresholds: verification.thresholds, seed };
+}

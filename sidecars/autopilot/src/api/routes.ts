@@ -1,0 +1,419 @@
+// The autopilot HTTP API: verifications (Orca's gate contract: create → 202 + Location, monitor, cancel),
+// their report, and metric templates (list, versions, create, import).
+import { randomUUID } from 'node:crypto';
+import { findUnresolvedExpression, InputError, NotAllowedError, NotFoundError, type Caller, type HttpApp, type Logger } from '@isd/kit';
+import { z } from 'zod';
+import type { AutopilotConfig } from '../config';
+import { analysisWindows, type JudgeName } from '../domain';
+import { ProviderError } from '../providers/provider';
+import type { ProviderRegistry } from '../providers/registry';
+import type { VerificationRunner } from '../analysis/runner';
+import { renderReportHtml } from '../report/html';
+import { buildReport } from '../report/report';
+import type { StoredTemplate, TemplateStore } from '../store/template-store';
+import type { VerificationStore } from '../store/verification-store';
+import { importKayentaConfig, importOpsmxTemplate } from '../templates/import';
+import { expandQuery, parseTemplate, scopeKeysUsed, type Template } from '../templates/template';
+import {
+  createVerificationSchema,
+  importParams,
+  importQuery,
+  jsonObjectSchema,
+  reportQuery,
+  templateParams,
+  templateRefSchema,
+  templateSummarySchema,
+  verificationIdParams,
+  verificationViewSchema,
+  type CreateVerificationBody,
+} from './schemas';
+import { verificationView } from './views';
+
+/** What the routes need. */
+export interface RouteDependencies {
+  config: AutopilotConfig;
+  logger: Logger;
+  templates: TemplateStore;
+  verifications: VerificationStore;
+  providers: ProviderRegistry;
+  runner: VerificationRunner;
+}
+
+const DEFAULT_THRESHOLDS = { pass: 80, marginal: 60 };
+
+/** Registers every autopilot route on the service's HTTP app. */
+export function registerRoutes(http: HttpApp, deps: RouteDependencies): void {
+  const { config, templates, verifications, runner } = deps;
+  const publicUrl = config.server.publicUrl;
+
+  const view = async (id: string) => {
+    const verification = await verifications.get(id);
+    if (!verification) throw new NotFoundError(`no verification ${id}`, { code: 'verification_not_found' });
+    return verificationView(verification, await verifications.intervals(id), publicUrl);
+  };
+
+  http.route(
+    {
+      method: 'post',
+      path: '/api/v1/verifications',
+      summary: 'Start a verification (idempotent per executionId + stageId)',
+      tags: ['verifications'],
+      auth: 'service',
+      body: createVerificationSchema,
+      responses: { 202: { description: 'started (or already started)', schema: verificationViewSchema } },
+    },
+    async ({ body, log }) => {
+      rejectFailedExpressions(body);
+      const existing = await verifications.getByStage(body.executionId, body.stageId);
+      if (existing) {
+        // Orca re-POSTs after a 5xx: answer the same Location, and re-queue the next window in case the
+        // first attempt died between storing the verification and queueing its job.
+        await runner.scheduleNext(existing, (await verifications.intervals(existing.id)).length);
+        return accepted(await view(existing.id));
+      }
+      const prepared = await prepareVerification(body, deps, log);
+      const { verification } = await verifications.createOrGet(prepared);
+      await runner.scheduleNext(verification, (await verifications.intervals(verification.id)).length);
+      return accepted(await view(verification.id));
+    },
+  );
+
+  http.route(
+    {
+      method: 'get',
+      path: '/api/v1/verifications/:id',
+      summary: 'Status, score, intervals and per-metric results of a verification',
+      tags: ['verifications'],
+      auth: 'service-or-user',
+      params: verificationIdParams,
+      responses: { 200: { description: 'the verification', schema: verificationViewSchema } },
+    },
+    async ({ params }) => ({ status: 200, body: await view(params.id) }),
+  );
+
+  http.route(
+    {
+      method: 'post',
+      path: '/api/v1/verifications/:id/cancel',
+      summary: 'Cancel a running verification (idempotent; a finished one is left as it is)',
+      tags: ['verifications'],
+      auth: 'service-or-user',
+      params: verificationIdParams,
+      body: z.unknown().optional(),
+      responses: { 200: { description: 'the verification after the cancel', schema: verificationViewSchema } },
+    },
+    async ({ params, caller }) => {
+      const verification = await verifications.get(params.id);
+      if (!verification) throw new NotFoundError(`no verification ${params.id}`, { code: 'verification_not_found' });
+      if (verification.status === 'running') {
+        await verifications.finish(params.id, { status: 'canceled', score: verification.score, reason: `canceled by ${callerName(caller)}` });
+      }
+      return { status: 200, body: await view(params.id) };
+    },
+  );
+
+  http.route(
+    {
+      method: 'get',
+      path: '/api/v1/verifications/:id/report',
+      summary: 'Report: verdict, score, and per metric the series, distributions, classification and reason (HTML, or JSON with ?format=json / Accept: application/json)',
+      tags: ['verifications'],
+      auth: 'service-or-user',
+      params: verificationIdParams,
+      query: reportQuery,
+      responses: { 200: { description: 'text/html report, or its JSON form' } },
+    },
+    async ({ params, query, req }) => {
+      const verification = await verifications.get(params.id);
+      if (!verification) throw new NotFoundError(`no verification ${params.id}`, { code: 'verification_not_found' });
+      const report = buildReport(verification, await verifications.intervals(params.id), publicUrl);
+      const wantsJson = query.format === 'json' || (query.format === undefined && req.accepts(['text/html', 'application/json']) === 'application/json');
+      if (wantsJson) return { status: 200, body: report };
+      // The kit replies JSON only; the HTML page is written on the response directly.
+      const res = req.res!;
+      res.status(200).type('html').setHeader('Content-Security-Policy', "default-src 'none'; style-src 'unsafe-inline'; img-src data:");
+      res.send(renderReportHtml(report));
+      return { status: 200 };
+    },
+  );
+
+  http.route(
+    {
+      method: 'get',
+      path: '/api/v1/templates',
+      summary: 'Metric templates (latest version of each)',
+      tags: ['templates'],
+      auth: 'service-or-user',
+      responses: { 200: { description: 'templates', schema: z.object({ templates: z.array(templateSummarySchema) }) } },
+    },
+    async () => ({ status: 200, body: { templates: (await templates.listLatest()).map(templateSummary) } }),
+  );
+
+  http.route(
+    {
+      method: 'get',
+      path: '/api/v1/templates/:name',
+      summary: 'The latest version of a template',
+      tags: ['templates'],
+      auth: 'service-or-user',
+      params: templateParams,
+      responses: { 200: { description: 'the template' } },
+    },
+    async ({ params }) => ({ status: 200, body: templateDetail(await mustGetTemplate(templates, params.name)) }),
+  );
+
+  http.route(
+    {
+      method: 'get',
+      path: '/api/v1/templates/:name/versions',
+      summary: 'Every version of a template, newest first',
+      tags: ['templates'],
+      auth: 'service-or-user',
+      params: templateParams,
+      responses: { 200: { description: 'versions' } },
+    },
+    async ({ params }) => {
+      const versions = await templates.versions(params.name);
+      if (versions.length === 0) throw new NotFoundError(`no template ${params.name}`, { code: 'template_not_found' });
+      return { status: 200, body: { versions: versions.map(templateSummary) } };
+    },
+  );
+
+  http.route(
+    {
+      method: 'get',
+      path: '/api/v1/templates/:name/versions/:version',
+      summary: 'One version of a template',
+      tags: ['templates'],
+      auth: 'service-or-user',
+      params: templateParams,
+      responses: { 200: { description: 'the template version' } },
+    },
+    async ({ params }) => ({ status: 200, body: templateDetail(await mustGetTemplate(templates, params.name, params.version)) }),
+  );
+
+  const saveTemplate = async (template: Template, source: string, caller: Caller, pathPrefix: string) => {
+    assertEditor(caller, config.templates.editorRoles);
+    await checkTemplateQueries(template, deps, pathPrefix);
+    const { template: stored, created } = await templates.save(template, source, callerName(caller));
+    return {
+      status: created ? 201 : 200,
+      body: templateDetail(stored),
+      headers: { Location: `/api/v1/templates/${encodeURIComponent(stored.name)}/versions/${stored.version}` },
+    };
+  };
+
+  http.route(
+    {
+      method: 'post',
+      path: '/api/v1/templates',
+      summary: 'Create a template version (the same definition as the latest version is a no-op)',
+      tags: ['templates'],
+      auth: 'user',
+      body: jsonObjectSchema,
+      responses: { 201: { description: 'new version' }, 200: { description: 'unchanged: the latest version' } },
+    },
+    async ({ body, caller }) => saveTemplate(parseTemplate(body, 'body'), 'api', caller, 'body'),
+  );
+
+  http.route(
+    {
+      method: 'post',
+      path: '/api/v1/templates/import/:format',
+      summary: 'Import a Kayenta canary config or an OpsMx metric template as a template version',
+      tags: ['templates'],
+      auth: 'user',
+      params: importParams,
+      query: importQuery,
+      body: jsonObjectSchema,
+      responses: { 201: { description: 'new version' }, 200: { description: 'unchanged: the latest version' } },
+    },
+    async ({ params, query, body, caller }) => {
+      const template = prefixIssues(() => (params.format === 'kayenta' ? importKayentaConfig(body, query.name) : importOpsmxTemplate(body, query.name)), 'body');
+      return saveTemplate(template, `import:${params.format}`, caller, 'body');
+    },
+  );
+}
+
+function accepted(body: { id: string }) {
+  return { status: 202, body, headers: { Location: `/api/v1/verifications/${body.id}` } };
+}
+
+function callerName(caller: Caller): string {
+  return caller.kind === 'user' ? caller.user : caller.kind === 'service' ? caller.name : 'anonymous';
+}
+
+function assertEditor(caller: Caller, editorRoles: string[]): void {
+  if (caller.kind !== 'user' || editorRoles.length === 0) return;
+  const allowed = new Set(editorRoles.map((role) => role.toLowerCase()));
+  if (!caller.roles.some((role) => allowed.has(role))) {
+    throw new NotAllowedError(`${caller.user} may not edit templates: needs one of the roles ${editorRoles.join(', ')}`, { code: 'not_template_editor' });
+  }
+}
+
+/**
+ * Orca leaves a failed SpEL expression as literal `${...}` text: refuse it naming the field. Inline
+ * template queries are exempt, since `${scope}` placeholders are meant to be there (they are checked
+ * against the known placeholders instead).
+ */
+function rejectFailedExpressions(body: CreateVerificationBody): void {
+  const copy = JSON.parse(JSON.stringify(body)) as CreateVerificationBody & { template: { metrics?: Array<Record<string, unknown>> } };
+  if (Array.isArray(copy.template.metrics)) {
+    for (const metric of copy.template.metrics) if (metric && typeof metric === 'object') delete metric.query;
+  }
+  const unresolved = findUnresolvedExpression(copy);
+  if (unresolved) {
+    throw new InputError(`field body.${unresolved.path} holds the unevaluated expression ${unresolved.expression}: a SpEL expression failed in Orca`, {
+      code: 'unresolved_expression',
+      issues: [{ path: `body.${unresolved.path}`, message: 'unevaluated SpEL expression' }],
+    });
+  }
+}
+
+function prefixIssues<T>(work: () => T, prefix: string): T {
+  try {
+    return work();
+  } catch (error) {
+    if (error instanceof InputError) {
+      const issues = error.issues.map((issue) => ({ ...issue, path: issue.path === '(root)' ? prefix : `${prefix}.${issue.path}` }));
+      throw new InputError(`${issues[0]?.path ?? prefix}: ${issues[0]?.message ?? error.message}`, { code: error.code, issues });
+    }
+    throw error;
+  }
+}
+
+async function mustGetTemplate(templates: TemplateStore, name: string, version?: number): Promise<StoredTemplate> {
+  const template = await templates.get(name, version);
+  if (!template) throw new NotFoundError(`no template ${name}${version ? ` version ${version}` : ''}`, { code: 'template_not_found' });
+  return template;
+}
+
+function templateSummary(template: StoredTemplate) {
+  return {
+    name: template.name,
+    version: template.version,
+    description: template.description,
+    metricCount: template.definition.metrics.length,
+    groups: [...new Set(template.definition.metrics.flatMap((metric) => metric.groups))],
+    source: template.source,
+    createdBy: template.createdBy,
+    createdAt: template.createdAt,
+  };
+}
+
+function templateDetail(template: StoredTemplate) {
+  return { ...templateSummary(template), definition: template.definition };
+}
+
+/**
+ * Every metric must resolve to a provider account, and (when enabled) each provider must accept the
+ * query's syntax. A provider that cannot be reached is not a template error: the check is skipped.
+ */
+async function checkTemplateQueries(template: Template, deps: RouteDependencies, pathPrefix: string, scope?: Record<string, string>): Promise<void> {
+  const issues: { path: string; message: string }[] = [];
+  const checks = template.metrics.map(async (metric, index) => {
+    const path = `${pathPrefix}.metrics.${index}`;
+    let provider;
+    try {
+      provider = deps.providers.resolve(metric.provider, `${path}.provider`);
+    } catch (error) {
+      if (error instanceof InputError) issues.push(...error.issues);
+      return;
+    }
+    if (!deps.config.analysis.checkQueriesOnCreate) return;
+    const sampleScope = scope ?? Object.fromEntries([...scopeKeysUsed(metric.query), 'isd_check'].map((key) => [key, 'isd-check']));
+    const query = expandQuery(metric.query, sampleScope, (s) => provider.renderScope(s), template.stepSeconds);
+    try {
+      const complaint = await provider.checkQuery(query);
+      if (complaint) issues.push({ path: `${path}.query`, message: complaint });
+    } catch (error) {
+      if (!(error instanceof ProviderError)) throw error;
+      deps.logger.warn({ provider: provider.name, err: error }, 'provider unreachable: query syntax not checked');
+    }
+  });
+  await Promise.all(checks);
+  if (issues.length) {
+    issues.sort((a, b) => a.path.localeCompare(b.path, undefined, { numeric: true }));
+    throw new InputError(`${issues[0]!.path}: ${issues[0]!.message}`, { code: 'invalid_template', issues });
+  }
+}
+
+/** Resolves the template, checks scopes, windows and queries, and builds the record to store. */
+async function prepareVerification(body: CreateVerificationBody, deps: RouteDependencies, log: Logger) {
+  const { config, templates } = deps;
+  let template: Template;
+  let templateVersion: number | null = null;
+  let templatePath: string;
+  if ('metrics' in body.template) {
+    template = parseTemplate({ name: 'inline', ...body.template }, 'body.template');
+    templatePath = 'body.template';
+  } else {
+    const ref = templateRefSchema.safeParse(body.template);
+    if (!ref.success) {
+      const issues = ref.error.issues.map((issue) => ({ path: ['body', 'template', ...issue.path.map(String)].join('.'), message: issue.message }));
+      throw new InputError(`${issues[0]!.path}: ${issues[0]!.message}`, { code: 'validation_failed', issues });
+    }
+    const stored = await templates.get(ref.data.name, ref.data.version ?? undefined);
+    if (!stored) {
+      const what = ref.data.version ? `${ref.data.name} version ${ref.data.version}` : ref.data.name;
+      throw new InputError(`body.template: no template ${what}`, {
+        code: 'template_not_found',
+        issues: [{ path: ref.data.version ? 'body.template.version' : 'body.template.name', message: `no template ${what}` }],
+      });
+    }
+    template = stored.definition;
+    templateVersion = stored.version;
+    templatePath = `template(${stored.name}@${stored.version})`;
+  }
+  const issues: { path: string; message: string }[] = [];
+  template.metrics.forEach((metric) => {
+    for (const key of scopeKeysUsed(metric.query)) {
+      for (const side of ['baseline', 'canary'] as const) {
+        if (body[side][key] === undefined) issues.push({ path: `body.${side}.${key}`, message: `metric ${metric.name} reads \${scope.${key}}: the ${side} scope needs label ${key}` });
+      }
+    }
+  });
+  const startMs = body.startTime ? Date.parse(body.startTime) : Date.now();
+  const lifetimeMs = body.lifetimeMs;
+  const intervalMs = body.intervalMs ?? lifetimeMs;
+  if (lifetimeMs > config.analysis.maxLifetimeMs) issues.push({ path: 'body.lifetimeMs', message: `must be at most ${config.analysis.maxLifetimeMs} ms` });
+  if (intervalMs < config.analysis.minIntervalMs) issues.push({ path: 'body.intervalMs', message: `must be at least ${config.analysis.minIntervalMs} ms` });
+  if (intervalMs > lifetimeMs) issues.push({ path: 'body.intervalMs', message: 'must not exceed lifetimeMs' });
+  if (issues.length) throw new InputError(`${issues[0]!.path}: ${issues[0]!.message}`, { code: 'validation_failed', issues });
+  const windows = analysisWindows({
+    startMs,
+    lifetimeMs,
+    intervalMs,
+    ...(body.lookbackMs ? { lookbackMs: body.lookbackMs } : {}),
+    ...(body.beginAfterMs ? { beginAfterMs: body.beginAfterMs } : {}),
+  });
+  if (windows.length === 0) throw new InputError('body.lifetimeMs: no analysis window fits', { issues: [{ path: 'body.lifetimeMs', message: 'no analysis window fits' }] });
+  // Check the queries as they will run (baseline scope), so a typo fails the stage now, not in an hour.
+  await checkTemplateQueries(template, deps, templatePath, body.baseline);
+  const judge: JudgeName = body.judge ?? template.judge ?? config.analysis.defaultJudge;
+  log.info({ executionId: body.executionId, stageId: body.stageId, template: template.name, windows: windows.length }, 'verification accepted');
+  return {
+    id: randomUUID(),
+    executionId: body.executionId,
+    stageId: body.stageId,
+    application: body.application,
+    spec: {
+      application: body.application,
+      executionId: body.executionId,
+      stageId: body.stageId,
+      baseline: body.baseline,
+      canary: body.canary,
+      startMs,
+      lifetimeMs,
+      intervalMs,
+      ...(body.lookbackMs ? { lookbackMs: body.lookbackMs } : {}),
+      ...(body.beginAfterMs ? { beginAfterMs: body.beginAfterMs } : {}),
+    },
+    template,
+    templateName: template.name,
+    templateVersion,
+    judge,
+    thresholds: body.thresholds ?? DEFAULT_THRESHOLDS,
+    windows,
+  };
+}

@@ -1,0 +1,130 @@
+// Request and response schemas of the autopilot API (validated by the kit, published as OpenAPI).
+import { z } from 'zod';
+import { JUDGE_NAMES } from '../domain';
+import { TEMPLATE_NAME_PATTERN } from '../templates/template';
+
+const SCOPE_KEY = /^[A-Za-z_][A-Za-z0-9_.:-]{0,127}$/;
+
+/** Scope labels selecting one side's series (`{namespace: 'prod', deployment: 'web-v2'}`). */
+export const scopeSchema = z
+  .record(z.string().regex(SCOPE_KEY, 'label names are letters, digits, `_`, `.`, `:` or `-`'), z.string().max(1024))
+  .refine((scope) => Object.keys(scope).length > 0, 'needs at least one label');
+
+/** A stored template by name and optional version (latest when absent). */
+export const templateRefSchema = z.strictObject({
+  name: z.string().regex(TEMPLATE_NAME_PATTERN, 'not a template name'),
+  version: z
+    .union([z.number().int().positive(), z.string().regex(/^[1-9][0-9]{0,8}$/, 'must be a positive integer').transform(Number)])
+    .nullish()
+    .describe('Version; absent or null = latest'),
+});
+
+const thresholdsSchema = z
+  .strictObject({ pass: z.number().min(0).max(100), marginal: z.number().min(0).max(100) })
+  .refine((thresholds) => thresholds.marginal <= thresholds.pass, { message: 'marginal must not exceed pass', path: ['marginal'] });
+
+/**
+ * `POST /api/v1/verifications`: the payload of the `isdVerificationGate` stage (orca-stages catalog).
+ * Orca sends `null` for parameters the user left empty, which means "use the default".
+ */
+export const createVerificationSchema = z.object({
+  application: z.string().min(1).max(256),
+  executionId: z.string().min(1).max(256),
+  stageId: z.string().min(1).max(256),
+  template: z
+    .record(z.string(), z.unknown())
+    .describe('{name, version?} of a stored template, or an inline template ({name?, metrics, groupWeights, ...})'),
+  baseline: scopeSchema,
+  canary: scopeSchema,
+  startTime: z.iso.datetime({ offset: true }).nullish().describe('Start of the analysis; absent = now'),
+  lifetimeMs: z.number().int().positive().describe('Total length of the analysis'),
+  intervalMs: z.number().int().positive().nullish().describe('Length of one scored interval; absent = one interval'),
+  lookbackMs: z.number().int().positive().nullish().describe('Sliding windows of this length; absent = growing windows'),
+  beginAfterMs: z.number().int().min(0).nullish().describe('Warm-up skipped before the first window'),
+  thresholds: thresholdsSchema.nullish().describe('Score thresholds; absent = {pass: 80, marginal: 60}'),
+  judge: z.enum(JUDGE_NAMES).nullish().describe('Judge; absent = the template or service default'),
+});
+
+/** The create body after validation. */
+export type CreateVerificationBody = z.output<typeof createVerificationSchema>;
+
+/** `:id` of a verification. */
+export const verificationIdParams = z.strictObject({ id: z.uuid('must be a verification id (UUID)') });
+
+/** `?format=json|html` of the report. */
+export const reportQuery = z.strictObject({ format: z.enum(['json', 'html']).optional() });
+
+/** `:name` (and `:version`) of a template. */
+export const templateParams = z.strictObject({
+  name: z.string().regex(TEMPLATE_NAME_PATTERN, 'not a template name'),
+  version: z.string().regex(/^[1-9][0-9]{0,8}$/, 'must be a positive integer').transform(Number).optional(),
+});
+
+/** `:format` of a template import. */
+export const importParams = z.strictObject({ format: z.enum(['kayenta', 'opsmx']) });
+
+/** `?name=` overrides the imported template's name. */
+export const importQuery = z.strictObject({ name: z.string().regex(TEMPLATE_NAME_PATTERN, 'not a template name').optional() });
+
+/** Any JSON object (templates are validated by the handler so errors carry their field path). */
+export const jsonObjectSchema = z.record(z.string(), z.unknown());
+
+const intervalView = z.object({
+  index: z.number(),
+  startTime: z.string(),
+  endTime: z.string(),
+  status: z.enum(['pending', 'judged', 'skipped']),
+  score: z.number().optional(),
+  classification: z.string().optional(),
+});
+
+const metricView = z.object({
+  name: z.string(),
+  kind: z.literal('metric'),
+  classification: z.string(),
+  reason: z.string(),
+  critical: z.boolean(),
+  groups: z.array(z.string()),
+  provider: z.string(),
+  problems: z.array(z.string()),
+  baseline: z.record(z.string(), z.unknown()),
+  canary: z.record(z.string(), z.unknown()),
+  numbers: z.record(z.string(), z.number().nullable()),
+  findings: z.array(z.record(z.string(), z.unknown())),
+});
+
+/** `GET /api/v1/verifications/{id}`: what Orca's monitor reads (`status`) and Deck shows. */
+export const verificationViewSchema = z.object({
+  id: z.string(),
+  status: z.enum(['running', 'pass', 'marginal', 'fail', 'error', 'canceled']),
+  score: z.number().nullable(),
+  reason: z.string().nullable(),
+  error: z.string().optional(),
+  application: z.string(),
+  executionId: z.string(),
+  stageId: z.string(),
+  template: z.object({ name: z.string(), version: z.number().nullable() }),
+  judge: z.string(),
+  thresholds: z.object({ pass: z.number(), marginal: z.number() }),
+  startTime: z.string(),
+  endTime: z.string(),
+  intervals: z.array(intervalView),
+  metrics: z.array(metricView),
+  logs: z.array(z.unknown()).describe('Log analysis results (a later issue); always empty for now'),
+  reportUrl: z.string(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+  finishedAt: z.string().nullable(),
+});
+
+/** An entry of the template list (what Deck's stage editor offers). */
+export const templateSummarySchema = z.object({
+  name: z.string(),
+  version: z.number(),
+  description: z.string().nullable(),
+  metricCount: z.number(),
+  groups: z.array(z.string()),
+  source: z.string(),
+  createdBy: z.string().nullable(),
+  createdAt: z.string(),
+});

@@ -1,0 +1,123 @@
+// The verification as the API shows it: one body for Orca's monitor, Deck and the JSON report.
+import type { MetricResult } from '../domain';
+import type { IntervalRecord, MetricData, SideData, VerificationRecord } from '../store/verification-store';
+
+/** Per-metric view: classification, reason, numbers, and each side's query, summary and problems. */
+export interface MetricView {
+  name: string;
+  /** `metric` now; log results will sit beside them with `kind: 'log'`. */
+  kind: 'metric';
+  classification: string;
+  reason: string;
+  critical: boolean;
+  groups: string[];
+  provider: string;
+  problems: string[];
+  baseline: Record<string, unknown>;
+  canary: Record<string, unknown>;
+  numbers: Record<string, number | null>;
+  findings: Array<Record<string, unknown>>;
+}
+
+/** Path of a verification's report, under `publicUrl` when the service knows where it is reached. */
+export function reportUrlOf(id: string, publicUrl: string | undefined): string {
+  const path = `/api/v1/verifications/${id}/report`;
+  return publicUrl ? `${publicUrl.replace(/\/$/, '')}${path}` : path;
+}
+
+function finiteOrNull(numbers: Record<string, number>): Record<string, number | null> {
+  return Object.fromEntries(Object.entries(numbers).map(([key, value]) => [key, Number.isFinite(value) ? value : null]));
+}
+
+function sideView(summary: MetricResult['baseline'] | undefined, side: SideData | undefined): Record<string, unknown> {
+  return {
+    query: side?.query ?? null,
+    labels: side?.labels ?? {},
+    ...(summary ? finiteOrNull(summary as unknown as Record<string, number>) : {}),
+  };
+}
+
+/** Joins the judge's metric results with the fetched data (queries, problems). */
+export function metricViews(interval: IntervalRecord | undefined): MetricView[] {
+  if (!interval) return [];
+  const dataByName = new Map<string, MetricData>(interval.data.map((data) => [data.name, data]));
+  const judged = new Map(interval.result.metrics.map((metric) => [metric.name, metric]));
+  return interval.data.map((data) => {
+    const result = judged.get(data.name);
+    const problems = [...new Set([...(dataByName.get(data.name)?.baseline.problems ?? []).map((p) => `baseline: ${p}`), ...data.canary.problems.map((p) => `canary: ${p}`)])];
+    if (!result) {
+      // Muted metrics are fetched and shown but not judged.
+      return {
+        name: data.name,
+        kind: 'metric' as const,
+        classification: 'Muted',
+        reason: 'muted: fetched and shown, not scored',
+        critical: false,
+        groups: [],
+        provider: data.provider,
+        problems,
+        baseline: sideView(undefined, data.baseline),
+        canary: sideView(undefined, data.canary),
+        numbers: {},
+        findings: [],
+      };
+    }
+    // No data must never look like a quiet pass: the reason names the query and what came back.
+    const reason = problems.length && (result.classification === 'Nodata' || result.classification === 'NodataFailMetric') ? `${result.reason}: ${problems.join('; ')}` : result.reason;
+    return {
+      name: data.name,
+      kind: 'metric' as const,
+      classification: result.classification,
+      reason,
+      critical: result.critical,
+      groups: result.groups,
+      provider: data.provider,
+      problems,
+      baseline: sideView(result.baseline, data.baseline),
+      canary: sideView(result.canary, data.canary),
+      numbers: finiteOrNull(result.numbers),
+      findings: result.findings.map((finding) => ({ ...finding, numbers: finiteOrNull(finding.numbers) })),
+    };
+  });
+}
+
+/** The API body of a verification. */
+export function verificationView(verification: VerificationRecord, intervals: IntervalRecord[], publicUrl: string | undefined) {
+  const judged = new Map(intervals.map((interval) => [interval.index, interval]));
+  const last = intervals[intervals.length - 1];
+  const windows = verification.windows;
+  return {
+    id: verification.id,
+    status: verification.status,
+    score: verification.score,
+    reason: verification.reason,
+    ...(verification.error ? { error: verification.error } : {}),
+    application: verification.application,
+    executionId: verification.executionId,
+    stageId: verification.stageId,
+    template: { name: verification.templateName, version: verification.templateVersion },
+    judge: verification.judge,
+    thresholds: verification.thresholds,
+    startTime: new Date(windows[0]?.startMs ?? verification.spec.startMs).toISOString(),
+    endTime: new Date(windows[windows.length - 1]?.endMs ?? verification.spec.startMs + verification.spec.lifetimeMs).toISOString(),
+    intervals: windows.map((window) => {
+      const interval = judged.get(window.index);
+      return {
+        index: window.index,
+        startTime: new Date(window.startMs).toISOString(),
+        endTime: new Date(window.endMs).toISOString(),
+        status: interval ? ('judged' as const) : verification.status === 'running' ? ('pending' as const) : ('skipped' as const),
+        ...(interval ? { score: interval.score, classification: interval.classification } : {}),
+      };
+    }),
+    metrics: metricViews(last),
+    logs: [] as unknown[],
+    reportUrl: reportUrlOf(verification.id, publicUrl),
+    createdAt: verification.createdAt,
+    updatedAt: verification.updatedAt,
+    finishedAt: verification.finishedAt,
+  };
+}
+
+/** The view type. */
+export type VerificationView = ReturnType<typeof verificationView>;

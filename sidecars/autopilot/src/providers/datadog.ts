@@ -1,0 +1,89 @@
+// Datadog: the metrics query API (`GET /api/v1/query?from&to&query`, seconds), API and application
+// keys in headers; points are placed on the window's step grid.
+import { excerpt, providerRequest, type TlsOptions } from './http-client';
+import { ProviderError, alignToGrid, stepGrid, type FetchWindow, type FetchedSeries, type MetricsProvider } from './provider';
+
+/** Settings of one Datadog account. */
+export interface DatadogSettings {
+  url: string;
+  apiKey: string;
+  applicationKey: string;
+  tls?: TlsOptions;
+  timeoutMs: number;
+}
+
+interface DatadogBody {
+  status?: string;
+  error?: string;
+  errors?: string[];
+  series?: Array<{ pointlist?: Array<[number, number | null]>; scope?: string; tag_set?: string[]; expression?: string; metric?: string }>;
+}
+
+/** Creates a Datadog provider. */
+export function createDatadogProvider(name: string, settings: DatadogSettings): MetricsProvider {
+  const base = new URL(settings.url.endsWith('/') ? settings.url : `${settings.url}/`);
+
+  async function call(query: string, fromSeconds: number, toSeconds: number): Promise<DatadogBody> {
+    const url = new URL('api/v1/query', base);
+    url.searchParams.set('from', String(fromSeconds));
+    url.searchParams.set('to', String(toSeconds));
+    url.searchParams.set('query', query);
+    const response = await providerRequest(name, {
+      method: 'GET',
+      url,
+      headers: { 'DD-API-KEY': settings.apiKey, 'DD-APPLICATION-KEY': settings.applicationKey },
+      timeoutMs: settings.timeoutMs,
+      tls: settings.tls,
+    });
+    const body = (response.json ?? {}) as DatadogBody;
+    if (response.status === 400) {
+      throw new ProviderError(name, 'query', `${name} refused the query ${query}: ${(body.errors ?? []).join('; ') || excerpt(response.text)}`);
+    }
+    if (response.status !== 200) {
+      throw new ProviderError(name, 'unavailable', `${name}: HTTP ${response.status} from ${base.host}: ${(body.errors ?? []).join('; ') || excerpt(response.text)}`);
+    }
+    if (body.status === 'error') throw new ProviderError(name, 'query', `${name} refused the query ${query}: ${body.error ?? 'error'}`);
+    return body;
+  }
+
+  return {
+    name,
+    type: 'datadog',
+    renderScope(scope) {
+      return Object.entries(scope)
+        .map(([key, value]) => `${key}:${value}`)
+        .join(',');
+    },
+    async fetch(query: string, window: FetchWindow): Promise<FetchedSeries> {
+      const grid = stepGrid(window);
+      const body = await call(query, Math.floor(window.startMs / 1000), Math.ceil(window.endMs / 1000));
+      const series = body.series ?? [];
+      const problems: string[] = [];
+      if (series.length === 0) {
+        problems.push(`no series matched ${query} between ${new Date(window.startMs).toISOString()} and ${new Date(window.endMs).toISOString()}`);
+        return { query, timestampsMs: grid, values: grid.map(() => Number.NaN), labels: {}, seriesCount: 0, problems };
+      }
+      if (series.length > 1) {
+        problems.push(`${query} returned ${series.length} series (${series.slice(0, 3).map((s) => s.scope ?? '?').join(', ')}); aggregate them to one (no "by {...}")`);
+        return { query, timestampsMs: grid, values: grid.map(() => Number.NaN), labels: {}, seriesCount: series.length, problems };
+      }
+      const only = series[0]!;
+      const points = (only.pointlist ?? []).filter((point): point is [number, number] => typeof point[1] === 'number').map(([atMs, value]): [number, number] => [atMs, value]);
+      const labels = Object.fromEntries((only.tag_set ?? (only.scope ?? '').split(',')).filter(Boolean).map((tag) => {
+        const at = tag.indexOf(':');
+        return at < 0 ? [tag, ''] : [tag.slice(0, at), tag.slice(at + 1)];
+      }));
+      return { query, timestampsMs: grid, values: alignToGrid(grid, window.stepSeconds, points), labels, seriesCount: 1, problems };
+    },
+    async checkQuery(query: string): Promise<string | null> {
+      const now = Math.floor(Date.now() / 1000);
+      try {
+        await call(query, now - 300, now);
+        return null;
+      } catch (error) {
+        if (error instanceof ProviderError && error.kind === 'query') return error.message;
+        throw error;
+      }
+    },
+  };
+}

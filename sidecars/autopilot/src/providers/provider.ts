@@ -1,0 +1,77 @@
+// What every metrics provider does: fetch one series per side for a window, say what went wrong in
+// words naming the query, and check a query's syntax before a verification relies on it.
+
+/** A time range and resolution to fetch. */
+export interface FetchWindow {
+  startMs: number;
+  endMs: number;
+  stepSeconds: number;
+}
+
+/** One fetched series on the window's step grid: NaN where the provider had no point. */
+export interface FetchedSeries {
+  /** The query as sent, with placeholders filled. */
+  query: string;
+  /** Point times (ms), one per step from the window start. */
+  timestampsMs: number[];
+  values: number[];
+  /** Labels / tags of the series the provider returned. */
+  labels: Record<string, string>;
+  /** How many series the query returned (only one can be judged). */
+  seriesCount: number;
+  /** Problems a user should see (empty result, several series), each naming the query. */
+  problems: string[];
+}
+
+/** A metrics provider account. */
+export interface MetricsProvider {
+  readonly name: string;
+  readonly type: ProviderType;
+  /** Writes a scope (label → value) in the provider's selector syntax for `${scope}`. */
+  renderScope(scope: Record<string, string>): string;
+  /** Fetches a query over a window; throws `ProviderError` when the provider fails or refuses the query. */
+  fetch(query: string, window: FetchWindow): Promise<FetchedSeries>;
+  /** Returns the provider's complaint about a query's syntax, or null when it is accepted. Throws `ProviderError` when unreachable. */
+  checkQuery(query: string): Promise<string | null>;
+}
+
+/** Provider types autopilot can query. */
+export type ProviderType = 'prometheus' | 'datadog' | 'newrelic';
+
+/**
+ * A provider call failed. `kind` says whose fault it is: `unavailable` (network, 5xx, auth, timeout: the
+ * verification ends in `error` with this cause) or `query` (the provider refused the query: a template bug).
+ */
+export class ProviderError extends Error {
+  readonly kind: 'unavailable' | 'query';
+  readonly provider: string;
+
+  constructor(provider: string, kind: 'unavailable' | 'query', message: string, options: { cause?: unknown } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'ProviderError';
+    this.provider = provider;
+    this.kind = kind;
+  }
+}
+
+/** The step grid of a window: start, start+step, … up to end inclusive. */
+export function stepGrid(window: FetchWindow): number[] {
+  const stepMs = window.stepSeconds * 1000;
+  const first = Math.ceil(window.startMs / stepMs) * stepMs;
+  const grid: number[] = [];
+  for (let at = first; at <= window.endMs && grid.length < 100_000; at += stepMs) grid.push(at);
+  return grid;
+}
+
+/** Places (time, value) points on the window's grid (nearest step within half a step); the rest is NaN. */
+export function alignToGrid(grid: readonly number[], stepSeconds: number, points: ReadonlyArray<[number, number]>): number[] {
+  const values = grid.map(() => Number.NaN);
+  if (grid.length === 0) return values;
+  const stepMs = stepSeconds * 1000;
+  const first = grid[0]!;
+  for (const [atMs, value] of points) {
+    const index = Math.round((atMs - first) / stepMs);
+    if (index >= 0 && index < grid.length && Math.abs(first + index * stepMs - atMs) <= stepMs / 2) values[index] = value;
+  }
+  return values;
+}

@@ -1,0 +1,218 @@
+// Verifications and their judged intervals in Postgres. Status changes only away from `running`
+// (guarded in SQL), so a late interval job, a cancel and a second replica cannot overwrite a verdict.
+import type { Database } from '@isd/kit';
+import type { AnalysisWindow, JudgeResult, ScoreThresholds } from '../domain';
+import type { Template } from '../templates/template';
+
+/** Where a verification is. */
+export type VerificationStatus = 'running' | 'pass' | 'marginal' | 'fail' | 'error' | 'canceled';
+
+/** Everything the create request fixed, kept for the report and for re-evaluation. */
+export interface VerificationSpec {
+  application: string;
+  executionId: string;
+  stageId: string;
+  baseline: Record<string, string>;
+  canary: Record<string, string>;
+  startMs: number;
+  lifetimeMs: number;
+  intervalMs: number;
+  lookbackMs?: number;
+  beginAfterMs?: number;
+}
+
+/** A stored verification. */
+export interface VerificationRecord {
+  id: string;
+  executionId: string;
+  stageId: string;
+  application: string;
+  spec: VerificationSpec;
+  template: Template;
+  templateName: string;
+  templateVersion: number | null;
+  judge: string;
+  thresholds: ScoreThresholds;
+  windows: AnalysisWindow[];
+  status: VerificationStatus;
+  score: number | null;
+  reason: string | null;
+  error: string | null;
+  createdAt: string;
+  updatedAt: string;
+  finishedAt: string | null;
+}
+
+/** One side of one metric as fetched: the query, what came back, and problems in words. */
+export interface SideData {
+  query: string;
+  labels: Record<string, string>;
+  seriesCount: number;
+  problems: string[];
+  timestampsMs: number[];
+  /** null where the provider had no point (JSON has no NaN). */
+  values: Array<number | null>;
+}
+
+/** The fetched data of one metric in one interval. */
+export interface MetricData {
+  name: string;
+  provider: string;
+  baseline: SideData;
+  canary: SideData;
+}
+
+/** A judged interval. */
+export interface IntervalRecord {
+  index: number;
+  startMs: number;
+  endMs: number;
+  score: number;
+  classification: string;
+  result: JudgeResult;
+  data: MetricData[];
+  judgedAt: string;
+}
+
+interface VerificationRow {
+  id: string;
+  execution_id: string;
+  stage_id: string;
+  application: string;
+  request: VerificationSpec;
+  template: Template;
+  template_name: string;
+  template_version: number | null;
+  judge: string;
+  thresholds: ScoreThresholds;
+  windows: AnalysisWindow[];
+  status: VerificationStatus;
+  score: number | null;
+  reason: string | null;
+  error: string | null;
+  created_at: Date;
+  updated_at: Date;
+  finished_at: Date | null;
+}
+
+interface IntervalRow {
+  index: number;
+  start_ms: string;
+  end_ms: string;
+  score: number;
+  classification: string;
+  result: JudgeResult;
+  series: MetricData[];
+  judged_at: Date;
+}
+
+function fromRow(row: VerificationRow): VerificationRecord {
+  return {
+    id: row.id,
+    executionId: row.execution_id,
+    stageId: row.stage_id,
+    application: row.application,
+    spec: row.request,
+    template: row.template,
+    templateName: row.template_name,
+    templateVersion: row.template_version,
+    judge: row.judge,
+    thresholds: row.thresholds,
+    windows: row.windows,
+    status: row.status,
+    score: row.score,
+    reason: row.reason,
+    error: row.error,
+    createdAt: row.created_at.toISOString(),
+    updatedAt: row.updated_at.toISOString(),
+    finishedAt: row.finished_at ? row.finished_at.toISOString() : null,
+  };
+}
+
+/** What a new verification is created with. */
+export type NewVerification = Omit<VerificationRecord, 'status' | 'score' | 'reason' | 'error' | 'createdAt' | 'updatedAt' | 'finishedAt'>;
+
+/** Verifications and intervals in Postgres. */
+export class VerificationStore {
+  constructor(private readonly database: Database) {}
+
+  /** Inserts the verification, or returns the one already created for (executionId, stageId). */
+  async createOrGet(verification: NewVerification): Promise<{ verification: VerificationRecord; created: boolean }> {
+    const inserted = await this.database.query<VerificationRow>(
+      `INSERT INTO verifications (id, execution_id, stage_id, application, request, template, template_name, template_version, judge, thresholds, windows, status)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'running')
+       ON CONFLICT (execution_id, stage_id) DO NOTHING RETURNING *`,
+      [
+        verification.id,
+        verification.executionId,
+        verification.stageId,
+        verification.application,
+        JSON.stringify(verification.spec),
+        JSON.stringify(verification.template),
+        verification.templateName,
+        verification.templateVersion,
+        verification.judge,
+        JSON.stringify(verification.thresholds),
+        JSON.stringify(verification.windows),
+      ],
+    );
+    if (inserted.rows[0]) return { verification: fromRow(inserted.rows[0]), created: true };
+    const existing = await this.database.query<VerificationRow>('SELECT * FROM verifications WHERE execution_id = $1 AND stage_id = $2', [
+      verification.executionId,
+      verification.stageId,
+    ]);
+    return { verification: fromRow(existing.rows[0]!), created: false };
+  }
+
+  /** The verification of an Orca stage, or undefined. */
+  async getByStage(executionId: string, stageId: string): Promise<VerificationRecord | undefined> {
+    const result = await this.database.query<VerificationRow>('SELECT * FROM verifications WHERE execution_id = $1 AND stage_id = $2', [executionId, stageId]);
+    return result.rows[0] ? fromRow(result.rows[0]) : undefined;
+  }
+
+  /** One verification, or undefined. */
+  async get(id: string): Promise<VerificationRecord | undefined> {
+    const result = await this.database.query<VerificationRow>('SELECT * FROM verifications WHERE id = $1', [id]);
+    return result.rows[0] ? fromRow(result.rows[0]) : undefined;
+  }
+
+  /** The judged intervals of a verification, in order. */
+  async intervals(id: string): Promise<IntervalRecord[]> {
+    const result = await this.database.query<IntervalRow>('SELECT * FROM verification_intervals WHERE verification_id = $1 ORDER BY index', [id]);
+    return result.rows.map((row) => ({
+      index: row.index,
+      startMs: Number(row.start_ms),
+      endMs: Number(row.end_ms),
+      score: row.score,
+      classification: row.classification,
+      result: row.result,
+      data: row.series,
+      judgedAt: row.judged_at.toISOString(),
+    }));
+  }
+
+  /** Stores a judged interval; false when that interval was already stored (a retried job). */
+  async saveInterval(id: string, interval: Omit<IntervalRecord, 'judgedAt'>): Promise<boolean> {
+    const result = await this.database.query(
+      `INSERT INTO verification_intervals (verification_id, index, start_ms, end_ms, score, classification, result, series)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (verification_id, index) DO NOTHING`,
+      [id, interval.index, interval.startMs, interval.endMs, interval.score, interval.classification, JSON.stringify(interval.result), JSON.stringify(interval.data)],
+    );
+    return (result.rowCount ?? 0) > 0;
+  }
+
+  /** Ends a running verification; returns the updated record, or undefined when it was no longer running. */
+  async finish(id: string, outcome: { status: Exclude<VerificationStatus, 'running'>; score: number | null; reason: string; error?: string }): Promise<VerificationRecord | undefined> {
+    const result = await this.database.query<VerificationRow>(
+      `UPDATE verifications SET status = $2, score = $3, reason = $4, error = $5, updated_at = now(), finished_at = now()
+       WHERE id = $1 AND status = 'running' RETURNING *`,
+      [id, outcome.status, outcome.score, outcome.reason, outcome.error ?? null],
+    );
+    return result.rows[0] ? fromRow(result.rows[0]) : undefined;
+  }
+
+  /** Records the latest interval score of a running verification. */
+  async updateProgress(id: string, score: number, reason: string): Promise<void> {
+    await this.database.query(`UPDATE verifications SET score = $2, reason = $3, updated_at = now() WHERE id = $1 AND status = 'running'`, [id, score, reason]);
+  }
+}
