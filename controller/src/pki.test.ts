@@ -1,0 +1,67 @@
+import { X509Certificate } from 'node:crypto';
+import { CertificateAuthority, checkName, identityFromSubject, normalizeSerial } from './pki';
+
+describe('CertificateAuthority', () => {
+  const ca = CertificateAuthority.generate('test CA');
+
+  it('issues an agent certificate whose subject OU carries the birger identity JSON', () => {
+    const issued = ca.issue({ purpose: 'agent', agent: 'cluster-a' }, { lifetimeMs: 60_000 });
+    const certificate = new X509Certificate(issued.certPem);
+    expect(certificate.checkIssued(new X509Certificate(ca.certPem))).toBe(true);
+    expect(certificate.subject).toContain('CN=cluster-a');
+    expect(issued.caPem).toBe(ca.certPem);
+    const ou = /OU=(.*)/.exec(certificate.subject)?.[1] ?? '';
+    expect(JSON.parse(ou.replace(/\\"/g, '"').replace(/\\,/g, ','))).toEqual({ purpose: 'agent', agent: 'cluster-a' });
+  });
+
+  it('gives server certificates the requested DNS names and IPs', () => {
+    const issued = ca.issue({ purpose: 'server', name: 'controller' }, { dnsNames: ['controller.isd.svc', '127.0.0.1'] });
+    const certificate = new X509Certificate(issued.certPem);
+    expect(certificate.subjectAltName).toContain('DNS:controller.isd.svc');
+    expect(certificate.subjectAltName).toContain('IP Address:127.0.0.1');
+    expect(certificate.checkHost('controller.isd.svc')).toBe('controller.isd.svc');
+  });
+
+  it('reads identities back from a subject and rejects malformed ones', () => {
+    expect(identityFromSubject({ OU: '{"purpose":"service","agent":"a","type":"kubernetes","name":"k"}' })).toEqual({ purpose: 'service', agent: 'a', type: 'kubernetes', name: 'k' });
+    expect(identityFromSubject({ OU: '{"purpose":"agent"}' })).toBeUndefined();
+    expect(identityFromSubject({ OU: 'not json' })).toBeUndefined();
+    expect(identityFromSubject(undefined)).toBeUndefined();
+  });
+
+  it('signs a CSR with the connection identity, ignoring the CSR subject', () => {
+    // forge builds the CSR; the subject claims to be another agent.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const forge = require('node-forge') as typeof import('node-forge');
+    const keys = forge.pki.rsa.generateKeyPair({ bits: 1024, e: 0x10001 });
+    const csr = forge.pki.createCertificationRequest();
+    csr.publicKey = keys.publicKey;
+    csr.setSubject([{ shortName: 'CN', value: 'someone-else' }]);
+    csr.sign(keys.privateKey, forge.md.sha256.create());
+    const certPem = ca.signCsr(forge.pki.certificationRequestToPem(csr), { purpose: 'agent', agent: 'cluster-a' });
+    expect(new X509Certificate(certPem).subject).toContain('CN=cluster-a');
+    expect(() => ca.signCsr('garbage', { purpose: 'agent', agent: 'x' })).toThrow();
+  });
+
+  it('revokes by certificate or serial in any spelling', () => {
+    const issued = ca.issue({ purpose: 'agent', agent: 'cluster-r' });
+    const serial = new X509Certificate(issued.certPem).serialNumber;
+    expect(ca.isRevoked(serial)).toBe(false);
+    ca.revoke(issued.certPem);
+    expect(ca.isRevoked(serial.toLowerCase())).toBe(true);
+    expect(normalizeSerial('00:0A:bc')).toBe('ABC');
+  });
+
+  it('round-trips through PEM so replicas can share one CA', () => {
+    const copy = CertificateAuthority.fromPem(ca.exportPem().certPem, ca.exportPem().keyPem);
+    const issued = copy.issue({ purpose: 'control', name: 'ops' });
+    expect(new X509Certificate(issued.certPem).checkIssued(new X509Certificate(ca.certPem))).toBe(true);
+  });
+
+  it('refuses names that cannot be routed', () => {
+    expect(checkName('agentName', 'cluster-a.prod_1')).toBe('cluster-a.prod_1');
+    expect(() => checkName('agentName', '')).toThrow(/agentName must match/);
+    expect(() => checkName('name', 'a/b')).toThrow(/name must match/);
+    expect(() => checkName('type', 42)).toThrow(/type must match/);
+  });
+});
