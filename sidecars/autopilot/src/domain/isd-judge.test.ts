@@ -42,7 +42,8 @@ describe('isd judge fixes Kayenta blind spots', () => {
     expect(classifyKayentaMetric(m).classification).toBe('Pass');
     const result = classifyIsdMetric(m);
     expect(result.classification).toBe('High');
-    expect(result.findings.filter((f) => f.regression).map((f) => f.test)).toContain('location');
+    expect(result.findings.filter((f) => f.regression).map((f) => f.test)).toContain('zero-baseline-counts');
+    expect(result.reason).toMatch(/canary points above the baseline maximum 1, p=/);
     expect(result.numbers.canaryNonZero).toBeGreaterThan(result.numbers.baselineNonZero!);
   });
 

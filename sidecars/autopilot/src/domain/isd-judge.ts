@@ -8,6 +8,7 @@ import type { Finding, Judge, JudgeInput, JudgeResult, MetricInput, MetricResult
 import { validateJudgeInput } from './model';
 import { preprocessSide, type PreprocessedSide } from './preprocessing';
 import { scoreMetrics } from './scoring';
+import { logGamma } from './special';
 import {
   brownForsythe,
   commonLanguageEffectSize,
@@ -17,6 +18,8 @@ import {
   mannWhitneyU,
   mean,
   median,
+  percentileSorted,
+  sortAscending,
   summarize,
   welchTTest,
 } from './statistics';
@@ -73,6 +76,9 @@ const fmt = (value: number): string => {
   return abs >= 1e-3 && abs < 1e6 ? String(Number(value.toPrecision(4))) : value.toExponential(2);
 };
 const percent = (value: number): string => (Number.isFinite(value) ? `${value >= 0 ? '+' : ''}${fmt(value * 100)}%` : value > 0 ? '+∞%' : String(value));
+
+// Below this many points per side the asymptotic KS p-value is too optimistic to act on.
+const MIN_SHAPE_POINTS = 30;
 
 function sideSummary(side: PreprocessedSide): SideSummary {
   return { ...summarize(side.values), receivedCount: side.receivedCount, missingCount: side.missingCount, outlierCount: side.outlierCount };
@@ -151,12 +157,16 @@ export function classifyIsdMetric(metric: MetricInput, options: IsdJudgeOptions 
   }
 
   // Location: rank test (robust) and Welch's t (sharper with few points), Bonferroni over the two.
-  // Larger changes get a proportionally looser level: a doubling seen in 7 points should not pass.
+  // Large changes need less evidence: noise rarely moves a mean by 50 % (×50 level) or 20 % (×5), and a
+  // doubling seen in 7 points must not pass just because 7 points cannot reach p < 0.001.
   const mw = mannWhitneyU(canary, baseline);
   const canVaryT = nb >= 2 && nc >= 2 && !(summarize(canary).standardDeviation === 0 && summarize(baseline).standardDeviation === 0);
   const welch = canVaryT ? welchTTest(canary, baseline) : undefined;
   const magnitude = Math.abs(relativeChange);
-  const tier = magnitude >= 1 ? 10 : magnitude >= 0.5 ? 5 : 1;
+  // …except for sparse counters, where a mean near zero makes any relative change look huge.
+  const baselineZeroShare = baseline.filter((value) => value === 0).length / nb;
+  const sparse = baselineZeroShare >= options.zeroInflatedShare;
+  const tier = sparse ? 1 : magnitude >= 0.5 ? 50 : magnitude >= 0.2 ? 5 : 1;
   const locationAlpha = options.alpha * tier;
   numbers.mannWhitneyP = mw.pValue;
   numbers.mannWhitneyU = mw.statistic;
@@ -196,13 +206,18 @@ export function classifyIsdMetric(metric: MetricInput, options: IsdJudgeOptions 
     numbers: pick(numbers, ['baselineMean', 'canaryMean', 'relativeChange', 'mannWhitneyP', 'welchP', 'locationAlpha', 'shiftEstimate', 'shiftLower', 'shiftUpper']),
   });
 
-  // Spread: a variance increase hurts in either direction (slower tail, or lower dips).
+  // Spread: a variance increase hurts in either direction (slower tail, or lower dips). Baseline and
+  // canary run at the same time, so a shared daily/traffic pattern is removed first when the series are
+  // aligned; otherwise that pattern dominates both spreads and hides a noise increase.
   let spreadUp = false;
-  if (nb >= 2 && nc >= 2) {
-    const baselineSpread = meanAbsoluteDeviation(baseline);
-    const canarySpread = meanAbsoluteDeviation(canary);
+  const residuals = config.outliers.strategy === 'remove' ? undefined : sharedPatternResiduals(metric.baseline.values, metric.canary.values, config.nanStrategy);
+  const spreadBaseline = residuals?.baseline ?? baseline;
+  const spreadCanary = residuals?.canary ?? canary;
+  if (spreadBaseline.length >= 2 && spreadCanary.length >= 2) {
+    const baselineSpread = meanAbsoluteDeviation(spreadBaseline);
+    const canarySpread = meanAbsoluteDeviation(spreadCanary);
     const spreadRatio = baselineSpread === 0 ? (canarySpread === 0 ? 1 : Infinity) : canarySpread / baselineSpread;
-    const bf = brownForsythe(canary, baseline);
+    const bf = brownForsythe(spreadCanary, spreadBaseline);
     numbers.spreadRatio = spreadRatio;
     numbers.brownForsytheP = bf.pValue;
     const significant = (bf.pValue < options.alpha || (Number.isNaN(bf.pValue) && spreadRatio === Infinity)) && spreadRatio >= options.minimumSpreadRatio;
@@ -210,7 +225,7 @@ export function classifyIsdMetric(metric: MetricInput, options: IsdJudgeOptions 
     findings.push({
       test: 'spread',
       regression: spreadUp,
-      message: `${spreadUp ? 'canary varies more' : 'no harmful spread change'}: mean absolute deviation ${fmt(baselineSpread)} → ${fmt(canarySpread)} (×${fmt(spreadRatio)}); Brown–Forsythe p=${fmt(bf.pValue)} (level ${fmt(options.alpha)}, ratio ≥ ${options.minimumSpreadRatio} needed)`,
+      message: `${spreadUp ? 'canary varies more' : 'no harmful spread change'}: mean absolute deviation${residuals ? ` around the shared ${residuals.windowPoints}-point moving average` : ''} ${fmt(baselineSpread)} → ${fmt(canarySpread)} (×${fmt(spreadRatio)}); Brown–Forsythe p=${fmt(bf.pValue)} (level ${fmt(options.alpha)}, ratio ≥ ${options.minimumSpreadRatio} needed)`,
       numbers: { baselineSpread, canarySpread, spreadRatio, brownForsytheP: bf.pValue, brownForsytheW: bf.statistic },
     });
   }
@@ -218,10 +233,22 @@ export function classifyIsdMetric(metric: MetricInput, options: IsdJudgeOptions 
   // Shape: one-sided KS in each harmful direction catches tails and bimodality the mean hides.
   let shapeUp = false;
   let shapeDown = false;
+  // It needs enough points for the asymptotic p-value, and the upper (or lower) quantiles must move by
+  // the same practical margin as the mean, so a small uniform offset between instances is not a regression.
+  const baselineSorted = sortAscending(baseline);
+  const canarySorted = sortAscending(canary);
+  const quantileChange = (p: number) => {
+    const b = percentileSorted(baselineSorted, p);
+    const c = percentileSorted(canarySorted, p);
+    return b === 0 ? (c === 0 ? 0 : Math.sign(c) * Infinity) : (c - b) / Math.abs(b);
+  };
+  const tailUp = Math.max(quantileChange(75), quantileChange(90), quantileChange(95));
+  const tailDown = Math.min(quantileChange(25), quantileChange(10), quantileChange(5));
   for (const [harm, alternative, label] of [[harmUp, 'greater', 'up'], [harmDown, 'less', 'down']] as const) {
-    if (!harm) continue;
+    if (!harm || nb < MIN_SHAPE_POINTS || nc < MIN_SHAPE_POINTS) continue;
     const ks = kolmogorovSmirnov(baseline, canary, alternative);
-    const regression = ks.pValue < options.alpha && ks.statistic >= options.minimumShapeDistance && !benignShift;
+    const tailMoved = label === 'up' ? tailUp >= options.minimumRelativeChange : tailDown <= -options.minimumRelativeChange;
+    const regression = ks.pValue < options.alpha && ks.statistic >= options.minimumShapeDistance && tailMoved && !benignShift;
     if (label === 'up') shapeUp = regression;
     else shapeDown = regression;
     numbers[`ks${label === 'up' ? 'Up' : 'Down'}D`] = ks.statistic;
@@ -229,8 +256,8 @@ export function classifyIsdMetric(metric: MetricInput, options: IsdJudgeOptions 
     findings.push({
       test: `shape-${label}`,
       regression,
-      message: `${regression ? `canary distribution moved ${label}` : `no harmful shape change ${label}`}: Kolmogorov–Smirnov D=${fmt(ks.statistic)}, p=${fmt(ks.pValue)} (level ${fmt(options.alpha)}, D ≥ ${options.minimumShapeDistance} needed)`,
-      numbers: { ksD: ks.statistic, ksP: ks.pValue },
+      message: `${regression ? `canary distribution moved ${label}` : `no harmful shape change ${label}`}: Kolmogorov–Smirnov D=${fmt(ks.statistic)}, p=${fmt(ks.pValue)}, ${label === 'up' ? 'upper' : 'lower'} quantiles (P${label === 'up' ? '75/90/95' : '25/10/5'}) moved up to ${percent(label === 'up' ? tailUp : tailDown)} (level ${fmt(options.alpha)}, D ≥ ${options.minimumShapeDistance} and ${percent(label === 'up' ? options.minimumRelativeChange : -options.minimumRelativeChange)} needed)`,
+      numbers: { ksD: ks.statistic, ksP: ks.pValue, tailChange: label === 'up' ? tailUp : tailDown },
     });
   }
 
@@ -242,17 +269,24 @@ export function classifyIsdMetric(metric: MetricInput, options: IsdJudgeOptions 
   if (harmUp && nonNegative && (nb - baselineNonZero) / nb >= options.zeroInflatedShare) {
     const canaryNonZero = canary.filter((value) => value !== 0).length;
     const fisherP = fisherExactGreater(canaryNonZero, nc, baselineNonZero, nb);
+    // A burst shows as canary values above anything the baseline had; with exchangeable sides, k such
+    // points have probability at most C(nc, k) / C(nb + nc, k).
+    const baselineMax = Math.max(...baseline);
+    const aboveBaselineMax = canary.filter((value) => value > baselineMax).length;
+    const exceedanceP = aboveBaselineMax === 0 ? 1 : Math.exp(logChoose(nc, aboveBaselineMax) - logChoose(nb + nc, aboveBaselineMax));
     const newErrors = baselineNonZero === 0 && canaryNonZero >= Math.max(3, Math.ceil(0.1 * nc));
-    zeroUp = fisherP < options.alpha || newErrors;
+    zeroUp = fisherP < options.alpha || exceedanceP < options.alpha || newErrors;
     numbers.baselineNonZero = baselineNonZero;
     numbers.canaryNonZero = canaryNonZero;
     numbers.fisherP = fisherP;
+    numbers.aboveBaselineMax = aboveBaselineMax;
+    numbers.exceedanceP = exceedanceP;
     const sums = `sum ${fmt(baselineMean * nb)} → ${fmt(canaryMean * nc)}`;
     findings.push({
       test: 'zero-baseline-counts',
       regression: zeroUp,
-      message: `${newErrors ? 'new events: baseline had none' : zeroUp ? 'more non-zero points in the canary' : 'no harmful change in non-zero points'}: non-zero points baseline ${baselineNonZero}/${nb}, canary ${canaryNonZero}/${nc} (${sums}); Fisher exact p=${fmt(fisherP)} (level ${fmt(options.alpha)}${baselineNonZero === 0 ? `; new-events rule needs ≥ ${Math.max(3, Math.ceil(0.1 * nc))}` : ''})`,
-      numbers: { baselineNonZero, canaryNonZero, fisherP },
+      message: `${newErrors ? 'new events: baseline had none' : zeroUp ? 'burst of events in the canary' : 'no harmful change in event counts'}: non-zero points baseline ${baselineNonZero}/${nb}, canary ${canaryNonZero}/${nc} (${sums}); Fisher exact p=${fmt(fisherP)}; ${aboveBaselineMax} canary points above the baseline maximum ${fmt(baselineMax)}, p=${fmt(exceedanceP)} (level ${fmt(options.alpha)}${baselineNonZero === 0 ? `; new-events rule needs ≥ ${Math.max(3, Math.ceil(0.1 * nc))}` : ''})`,
+      numbers: { baselineNonZero, canaryNonZero, fisherP, aboveBaselineMax, exceedanceP },
     });
   }
 
@@ -268,6 +302,48 @@ export function classifyIsdMetric(metric: MetricInput, options: IsdJudgeOptions 
   const critical = config.critical && (beyondCritical || regressions.some((finding) => finding.test !== 'location'));
   const reason = `${classification}: ${regressions.map((finding) => finding.message).join('; ')}`;
   return { ...base, classification, critical, reason, numbers, findings };
+}
+
+/**
+ * For time-aligned series (same length, ≥ 30 points): each side minus the centred moving average of the
+ * two sides' pointwise mean, i.e. with the pattern both share (daily cycle, traffic) taken out.
+ */
+function sharedPatternResiduals(
+  baselineRaw: ReadonlyArray<number | null>,
+  canaryRaw: ReadonlyArray<number | null>,
+  nanStrategy: 'remove' | 'replace',
+): { baseline: number[]; canary: number[]; windowPoints: number } | undefined {
+  const n = baselineRaw.length;
+  if (n !== canaryRaw.length || n < 30) return undefined;
+  const clean = (value: number | null): number => (value === null || !Number.isFinite(value) ? (nanStrategy === 'replace' ? 0 : Number.NaN) : value);
+  const b = baselineRaw.map(clean);
+  const c = canaryRaw.map(clean);
+  const pointwise = b.map((value, t) => {
+    const other = c[t]!;
+    if (Number.isNaN(value)) return other;
+    return Number.isNaN(other) ? value : (value + other) / 2;
+  });
+  const half = Math.max(5, Math.round(n / 30));
+  // Prefix sums over the finite points give every centred window mean in O(n).
+  const sums = new Float64Array(n + 1);
+  const counts = new Float64Array(n + 1);
+  for (let t = 0; t < n; t++) {
+    const finite = !Number.isNaN(pointwise[t]!);
+    sums[t + 1] = sums[t]! + (finite ? pointwise[t]! : 0);
+    counts[t + 1] = counts[t]! + (finite ? 1 : 0);
+  }
+  const trend = (t: number): number => {
+    const low = Math.max(0, t - half);
+    const high = Math.min(n, t + half + 1);
+    const count = counts[high]! - counts[low]!;
+    return count === 0 ? Number.NaN : (sums[high]! - sums[low]!) / count;
+  };
+  const residualsOf = (values: number[]) => values.flatMap((value, t) => (Number.isNaN(value) ? [] : [value - trend(t)])).filter((value) => !Number.isNaN(value));
+  return { baseline: residualsOf(b), canary: residualsOf(c), windowPoints: 2 * half + 1 };
+}
+
+function logChoose(n: number, k: number): number {
+  return logGamma(n + 1) - logGamma(k + 1) - logGamma(n - k + 1);
 }
 
 function pick(numbers: Record<string, number>, keys: string[]): Record<string, number> {

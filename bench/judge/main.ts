@@ -1,0 +1,152 @@
+// `npm run bench:judge`: judge quality (detection and false-alarm rates of the `isd` and `kayenta` judges
+// on seeded, labelled scenarios) and speed (200 metrics × 1,000 points per side, against SciPy computing
+// the same statistics on the same data in the same run). The last line is one JSON object.
+import { execFileSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { createIsdJudge, createKayentaJudge, type Judge, type JudgeInput, type MetricClassification } from '@isd/autopilot';
+import { detectionChart } from './chart';
+import { generateScenarios, generateTimingMetrics, SCENARIO_KINDS, type Scenario } from './scenarios';
+
+const SEED = Number(process.env.BENCH_SEED ?? 20261122);
+const PER_KIND = Number(process.env.BENCH_PER_KIND ?? 200);
+const TIMING_METRICS = 200;
+const TIMING_POINTS = 1000;
+const THRESHOLDS = { pass: 95, marginal: 75 };
+const repoRoot = path.resolve(__dirname, '..', '..');
+
+interface Tally {
+  alarms: number;
+  total: number;
+  nodata: number;
+}
+
+const judges: Judge[] = [createIsdJudge(), createKayentaJudge()];
+
+function classify(judge: Judge, scenario: Scenario): MetricClassification {
+  const input: JudgeInput = { metrics: [scenario.metric], groupWeights: {}, thresholds: THRESHOLDS, seed: SEED };
+  return judge.judge(input).metrics[0]!.classification;
+}
+
+const isAlarm = (classification: MetricClassification) => classification === 'High' || classification === 'Low' || classification === 'NodataFailMetric';
+const rate = (t: Tally) => (t.total === 0 ? 0 : t.alarms / t.total);
+const pct = (value: number) => `${(100 * value).toFixed(1)}%`;
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)]!;
+}
+
+function main(): void {
+  const started = Date.now();
+  const scenarios = generateScenarios(SEED, PER_KIND);
+  console.log(`judge quality: ${scenarios.length} scenarios (${PER_KIND} per kind, seed ${SEED}), judges: ${judges.map((j) => j.name).join(', ')}`);
+  const byKind = new Map<string, Record<string, Tally>>();
+  const byMagnitude = new Map<string, Record<string, Tally>>();
+  const target: Record<string, Tally> = {};
+  const noChange: Record<string, Tally> = {};
+  for (const judge of judges) {
+    target[judge.name] = { alarms: 0, total: 0, nodata: 0 };
+    noChange[judge.name] = { alarms: 0, total: 0, nodata: 0 };
+  }
+  SCENARIO_KINDS.forEach((kind, kindIndex) => {
+    const kindStarted = Date.now();
+    const tallies: Record<string, Tally> = {};
+    for (const scenario of scenarios.filter((s) => s.kind === kind)) {
+      for (const judge of judges) {
+        const classification = classify(judge, scenario);
+        const alarm = isAlarm(classification);
+        const tally = (tallies[judge.name] ??= { alarms: 0, total: 0, nodata: 0 });
+        tally.total++;
+        if (alarm) tally.alarms++;
+        if (classification === 'Nodata' || classification === 'NodataFailMetric') tally.nodata++;
+        if (scenario.truth === 'regression' && scenario.kind.startsWith('mean shift')) {
+          const key = `${scenario.kind.replace(/ .*/, '')} shift ${scenario.magnitude}`;
+          const magnitudeTallies = byMagnitude.get(scenario.magnitude) ?? {};
+          const m = (magnitudeTallies[judge.name] ??= { alarms: 0, total: 0, nodata: 0 });
+          m.total++;
+          if (alarm) m.alarms++;
+          byMagnitude.set(scenario.magnitude, magnitudeTallies);
+          void key;
+        }
+        if (scenario.inTarget) {
+          target[judge.name]!.total++;
+          if (alarm) target[judge.name]!.alarms++;
+        }
+        if (scenario.truth === 'no-change') {
+          noChange[judge.name]!.total++;
+          if (alarm) noChange[judge.name]!.alarms++;
+        }
+      }
+    }
+    byKind.set(kind, tallies);
+    const what = kind.startsWith('no-change') ? 'false alarms' : kind.startsWith('canary series missing') ? 'explicit no-data' : 'detected';
+    const show = (name: string) => {
+      const t = tallies[name]!;
+      return what === 'explicit no-data' ? `${name} ${t.nodata}/${t.total}` : `${name} ${t.alarms}/${t.total} (${pct(rate(t))})`;
+    };
+    console.log(`[${kindIndex + 1}/${SCENARIO_KINDS.length}] ${kind}: ${what} ${judges.map((j) => show(j.name)).join(', ')} — ${((Date.now() - kindStarted) / 1000).toFixed(1)} s`);
+  });
+
+  console.log('\nmean shifts by size (all mean-shift kinds), detection:');
+  for (const magnitude of ['5%', '10%', '20%', '50%', '100%', '200%', '300%']) {
+    const tallies = byMagnitude.get(magnitude);
+    if (tallies) console.log(`  ${magnitude.padStart(5)}: ${judges.map((j) => `${j.name} ${pct(rate(tallies[j.name]!))} of ${tallies[j.name]!.total}`).join(', ')}`);
+  }
+  for (const judge of judges) {
+    console.log(`${judge.name}: detection ${pct(rate(target[judge.name]!))} of ${target[judge.name]!.total} target regressions (≥ 50 % shifts, variance ×2, error bursts); false alarms ${pct(rate(noChange[judge.name]!))} of ${noChange[judge.name]!.total} no-change scenarios`);
+  }
+
+  // Speed: the same 200 × 1,000 data for both judges and for SciPy.
+  console.log(`\ntiming: ${TIMING_METRICS} metrics × ${TIMING_POINTS} points per side`);
+  const timingMetrics = generateTimingMetrics(SEED + 1, TIMING_METRICS, TIMING_POINTS);
+  const timingInput: JudgeInput = { metrics: timingMetrics, groupWeights: {}, thresholds: THRESHOLDS, seed: SEED };
+  const timings: Record<string, number> = {};
+  for (const judge of judges) {
+    judge.judge(timingInput);
+    const runs: number[] = [];
+    for (let run = 0; run < 5; run++) {
+      const t0 = process.hrtime.bigint();
+      judge.judge(timingInput);
+      runs.push(Number(process.hrtime.bigint() - t0) / 1e6);
+    }
+    timings[judge.name] = median(runs);
+    console.log(`  ${judge.name}: ${timings[judge.name]!.toFixed(1)} ms per ${TIMING_METRICS} metrics (median of 5)`);
+  }
+  console.log('  SciPy reference (mannwhitneyu, ttest_ind, levene, ks_2samp, Kayenta interval with rankdata + brentq) ...');
+  const request = JSON.stringify({ bench: { metrics: timingMetrics.map((m) => ({ baseline: m.baseline.values, canary: m.canary.values })) } });
+  const scipyRuns: number[] = [];
+  for (let run = 0; run < 3; run++) {
+    const output = execFileSync('/usr/bin/python3', [path.join(repoRoot, 'sidecars/autopilot/scripts/scipy_reference.py')], { input: request, maxBuffer: 64 * 1024 * 1024, timeout: 300_000 });
+    scipyRuns.push((JSON.parse(output.toString()) as { elapsedMs: number }).elapsedMs);
+  }
+  const scipyMs = median(scipyRuns);
+  console.log(`  SciPy: ${scipyMs.toFixed(1)} ms (median of 3)`);
+  const msPer200Metrics = Math.round(timings.isd! * 10) / 10;
+  const ratioToScipy = Math.round((timings.isd! / scipyMs) * 1000) / 1000;
+
+  const summary = {
+    isd: { detection: round4(rate(target.isd!)), falseAlarm: round4(rate(noChange.isd!)) },
+    kayenta: { detection: round4(rate(target.kayenta!)), falseAlarm: round4(rate(noChange.kayenta!)) },
+    msPer200Metrics,
+    ratioToScipy,
+  };
+  const details = {
+    seed: SEED,
+    perKind: PER_KIND,
+    byKind: Object.fromEntries([...byKind.entries()]),
+    byMagnitude: Object.fromEntries([...byMagnitude.entries()]),
+    timingMs: { ...timings, scipy: scipyMs },
+    summary,
+  };
+  writeFileSync(path.join(__dirname, 'results.json'), `${JSON.stringify(details, null, 2)}\n`);
+  writeFileSync(path.join(__dirname, 'detection.svg'), detectionChart(SCENARIO_KINDS.filter((k) => !k.includes('missing (info)')).map((kind) => ({ label: kind, values: judges.map((j) => rate(byKind.get(kind)![j.name]!)) })), judges.map((j) => j.name)));
+  console.log(`\nwrote bench/judge/results.json and bench/judge/detection.svg in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  console.log(JSON.stringify(summary));
+}
+
+function round4(value: number): number {
+  return Math.round(value * 10_000) / 10_000;
+}
+
+main();
