@@ -446,7 +446,7 @@ export async function startController(config: ControllerConfig = {}): Promise<Ru
         const body = await readJson(req);
         const value = body.certificate ?? body.serial;
         if (typeof value !== 'string' || value === '') throw new InputError('certificate', 'certificate (PEM) or serial is required');
-        return sendJson(res, 200, { revoked: ca.revoke(value.includes('BEGIN') ? value : value) });
+        return sendJson(res, 200, { revoked: ca.revoke(value) });
       }
       default:
         return sendJson(res, 404, { error: `no control endpoint ${path}`, status: 404 });
