@@ -67,11 +67,14 @@ function randomSerial(): string {
 
 function subjectFor(identity: CertificateIdentity): forge.pki.CertificateField[] {
   const commonName = identity.purpose === 'agent' ? identity.agent : identity.name;
+  // UTF8String: forge defaults to PrintableString, which cannot hold JSON, and Go's x509 (kubectl)
+  // rejects such certificates outright.
+  const utf8 = forge.asn1.Type.UTF8 as number;
   return [
-    { shortName: 'CN', value: commonName },
-    { shortName: 'OU', value: JSON.stringify(identity) },
-    { shortName: 'O', value: 'ISD tunnel' },
-  ];
+    { shortName: 'CN', value: commonName, valueTagClass: utf8 },
+    { shortName: 'OU', value: JSON.stringify(identity), valueTagClass: utf8 },
+    { shortName: 'O', value: 'ISD tunnel', valueTagClass: utf8 },
+  ] as forge.pki.CertificateField[];
 }
 
 /** Reads the identity out of a certificate subject's OU (as Node's tls.PeerCertificate exposes it). */
