@@ -1,0 +1,152 @@
+// Test harness: small prom-client apps (a baseline and canaries) on loopback, and a real Prometheus
+// (Debian `prometheus`) scraping them every second on a free port with a temporary storage dir.
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { Counter, Gauge, Registry } from 'prom-client';
+
+/** A running instrumented app whose latency distribution can be changed while it runs. */
+export interface DemoApp {
+  port: number;
+  labels: Record<string, string>;
+  setLatency(meanSeconds: number, sdSeconds: number): void;
+  close(): Promise<void>;
+}
+
+/** Deterministic normal samples (mulberry32 + Box–Muller) so runs are reproducible. */
+function normalGenerator(seed: number): () => number {
+  let state = seed >>> 0;
+  const uniform = () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  return () => Math.sqrt(-2 * Math.log(1 - uniform())) * Math.cos(2 * Math.PI * uniform());
+}
+
+/**
+ * Starts an app exposing `demo_request_latency_seconds` (a gauge re-sampled from N(mean, sd) on every
+ * scrape) and `demo_requests_total` / `demo_errors_total` counters.
+ */
+export async function startDemoApp(labels: Record<string, string>, options: { meanSeconds: number; sdSeconds: number; seed: number }): Promise<DemoApp> {
+  const registry = new Registry();
+  const normal = normalGenerator(options.seed);
+  let mean = options.meanSeconds;
+  let sd = options.sdSeconds;
+  const requests = new Counter({ name: 'demo_requests_total', help: 'requests served', registers: [registry] });
+  new Gauge({
+    name: 'demo_request_latency_seconds',
+    help: 'latency of the last request batch',
+    registers: [registry],
+    collect() {
+      requests.inc(10);
+      this.set(Math.max(0, mean + sd * normal()));
+    },
+  });
+  const server = http.createServer((req, res) => {
+    if (req.url !== '/metrics') {
+      res.writeHead(404).end();
+      return;
+    }
+    registry.metrics().then(
+      (text) => res.writeHead(200, { 'content-type': registry.contentType }).end(text),
+      () => res.writeHead(500).end(),
+    );
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (server.address() as AddressInfo).port,
+    labels,
+    setLatency(newMean, newSd) {
+      mean = newMean;
+      sd = newSd;
+    },
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+/** A free TCP port on loopback. */
+export async function freePort(): Promise<number> {
+  const server = http.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+/** A running Prometheus. */
+export interface PrometheusServer {
+  url: string;
+  stop(): Promise<void>;
+}
+
+/** Starts Prometheus scraping the apps every second; resolves once it reports ready. */
+export async function startPrometheus(apps: DemoApp[], timeoutMs = 20_000): Promise<PrometheusServer> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'isd-prometheus-'));
+  const port = await freePort();
+  const targets = apps
+    .map((app) => `      - targets: ['127.0.0.1:${app.port}']\n        labels: {${Object.entries(app.labels).map(([k, v]) => `${k}: '${v}'`).join(', ')}}`)
+    .join('\n');
+  fs.writeFileSync(
+    path.join(dir, 'prometheus.yml'),
+    `global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\nscrape_configs:\n  - job_name: demo\n    scrape_interval: 1s\n    static_configs:\n${targets}\n`,
+  );
+  const child: ChildProcess = spawn(
+    'prometheus',
+    [`--config.file=${path.join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${path.join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`, '--log.level=warn'],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => {
+    stderr = (stderr + chunk.toString()).slice(-4000);
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const url = `http://127.0.0.1:${port}`;
+  const stop = async () => {
+    if (child.exitCode === null) {
+      child.kill('SIGTERM');
+      const killer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+      await exited;
+      clearTimeout(killer);
+    }
+    fs.rmSync(dir, { recursive: true, force: true });
+  };
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`prometheus exited: ${stderr}`);
+    const ready = await fetch(`${url}/-/ready`).then((r) => r.ok, () => false);
+    if (ready) return { url, stop };
+    if (Date.now() > deadline) {
+      await stop();
+      throw new Error(`prometheus not ready within ${timeoutMs} ms: ${stderr}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+/** Waits until Prometheus has at least `points` samples of the query for every app label set. */
+export async function waitForSamples(url: string, query: string, series: number, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const response = await fetch(`${url}/api/v1/query?query=${encodeURIComponent(query)}`).then((r) => r.json() as Promise<{ data?: { result?: unknown[] } }>, () => undefined);
+    if ((response?.data?.result?.length ?? 0) >= series) return;
+    if (Date.now() > deadline) throw new Error(`prometheus has no samples of ${query} after ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
+/** Polls until `check` returns a value (not undefined), or fails after `timeoutMs`. */
+export async function until<T>(check: () => Promise<T | undefined>, timeoutMs: number, what: string): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
