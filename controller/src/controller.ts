@@ -49,6 +49,8 @@ export interface ControllerConfig {
   /** How long in-flight exchanges may finish during stop(). */
   drainTimeoutMs?: number;
   agentImage?: string;
+  /** Serials (hex) revoked from the start, e.g. from configuration shared by replicas. */
+  revokedSerials?: string[];
   version?: string;
   /** Adds Node process metrics to the registry (once per process). */
   processMetrics?: boolean;
@@ -189,6 +191,7 @@ export async function startController(config: ControllerConfig = {}): Promise<Ru
   const host = config.host ?? '0.0.0.0';
   const serverNames = config.serverNames ?? ['localhost', '127.0.0.1'];
   const ca = config.ca ? CertificateAuthority.fromPem(config.ca.certPem, config.ca.keyPem) : CertificateAuthority.generate();
+  for (const serial of config.revokedSerials ?? []) ca.revoke(serial);
   const tokenKeys = config.tokenKeys ?? generateTokenKeys();
   const shape = config.credentialShape ?? 'cert';
   const agentCertLifetimeMs = config.agentCertLifetimeMs ?? 7 * 24 * HOUR_MS;
