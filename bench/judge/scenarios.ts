@@ -39,6 +39,16 @@ function latencySeries(random: Random, n: number, level: number, cv: number, sea
   });
 }
 
+// Latency-like series whose log-noise is AR(1) with coefficient `phi`: real scrapes are autocorrelated.
+function autocorrelatedSeries(random: Random, n: number, level: number, cv: number, phi: number, shiftFactor = 1): number[] {
+  const sigma = Math.sqrt(Math.log(1 + cv * cv));
+  let state = random.normal();
+  return Array.from({ length: n }, () => {
+    state = phi * state + Math.sqrt(1 - phi * phi) * random.normal();
+    return level * shiftFactor * Math.exp(sigma * state - (sigma * sigma) / 2);
+  });
+}
+
 // Additive Gaussian noise around a level, for the variance scenarios (variance exactly × factor).
 function gaussianSeries(random: Random, n: number, level: number, sd: number, seasonal: number[] | undefined, varianceFactor = 1): number[] {
   return Array.from({ length: n }, (_, t) => level * (seasonal ? seasonal[t]! : 1) + sd * Math.sqrt(varianceFactor) * random.normal());
@@ -95,10 +105,12 @@ export const SCENARIO_KINDS = [
   'no-change instance offset ±3%',
   'no-change error counter',
   'no-change few samples',
+  'no-change autocorrelated noise',
   'mean shift',
   'mean shift seasonal',
   'mean shift few samples',
   'mean shift missing data',
+  'mean shift autocorrelated noise',
   'variance doubling',
   'error burst from zero baseline',
   'variance doubling, 60 points (info)',
@@ -148,6 +160,11 @@ export function generateScenarios(seed: number, perKind: number): Scenario[] {
       scenarios.push(make('no-change few samples', 'no-change', false, '0', latencySeries(random, size, l, c, undefined), latencySeries(random, size, l, c, undefined)));
     }
     {
+      const size = n();
+      const [l, c, phi] = [level(), cv(), uniform(random, 0.3, 0.9)];
+      scenarios.push(make('no-change autocorrelated noise', 'no-change', false, '0', autocorrelatedSeries(random, size, l, c, phi), autocorrelatedSeries(random, size, l, c, phi)));
+    }
+    {
       const shift = pick(random, SHIFTS);
       const size = n();
       const [l, c] = [level(), cv()];
@@ -172,6 +189,12 @@ export function generateScenarios(seed: number, perKind: number): Scenario[] {
       scenarios.push(
         make('mean shift missing data', 'regression', true, `${shift}%`, withGaps(random, latencySeries(random, size, l, c, undefined)), withGaps(random, latencySeries(random, size, l, c, undefined, 1 + shift / 100))),
       );
+    }
+    {
+      const shift = pick(random, [50, 100, 200, 300]);
+      const size = n();
+      const [l, c, phi] = [level(), cv(), uniform(random, 0.3, 0.9)];
+      scenarios.push(make('mean shift autocorrelated noise', 'regression', true, `${shift}%`, autocorrelatedSeries(random, size, l, c, phi), autocorrelatedSeries(random, size, l, c, phi, 1 + shift / 100)));
     }
     {
       const size = n();

@@ -8,13 +8,15 @@ import type { Finding, Judge, JudgeInput, JudgeResult, MetricInput, MetricResult
 import { validateJudgeInput } from './model';
 import { preprocessSide, type PreprocessedSide } from './preprocessing';
 import { scoreMetrics } from './scoring';
-import { logGamma } from './special';
+import { fisherFSf, logGamma, normalSf, studentTTwoSidedP } from './special';
 import {
   brownForsythe,
   commonLanguageEffectSize,
   fisherExactGreater,
   kayentaShiftInterval,
   kolmogorovSmirnov,
+  kolmogorovSmirnovPValue,
+  lagOneAutocorrelation,
   mannWhitneyU,
   mean,
   median,
@@ -156,6 +158,17 @@ export function classifyIsdMetric(metric: MetricInput, options: IsdJudgeOptions 
     return { ...base, classification: 'Pass', critical: false, reason, numbers, findings: [{ test: 'identical', regression: false, message: reason, numbers }] };
   }
 
+  // Time-aligned series: take out the pattern both sides share; the residuals also show how autocorrelated
+  // the noise is. Rank and t tests assume independent points; with lag-1 autocorrelation ρ the variance of
+  // a mean grows by (1 + ρ)/(1 − ρ), so the p-values below are computed with that inflation (raw ones are
+  // reported beside them).
+  const residuals = config.outliers.strategy === 'remove' ? undefined : sharedPatternResiduals(metric.baseline.values, metric.canary.values, config.nanStrategy);
+  const rho = estimateAutocorrelation(residuals?.baseline ?? baseline, residuals?.canary ?? canary);
+  const inflation = (1 + rho) / (1 - rho);
+  numbers.autocorrelation = rho;
+  numbers.varianceInflation = inflation;
+  const autocorrelationNote = rho > 0.05 ? `; noise autocorrelation ρ=${fmt(rho)}, p-values use ${fmt(inflation)}× variance` : '';
+
   // Location: rank test (robust) and Welch's t (sharper with few points), Bonferroni over the two.
   // Large changes need less evidence: noise rarely moves a mean by 50 % (×50 level) or 20 % (×5), and a
   // doubling seen in 7 points must not pass just because 7 points cannot reach p < 0.001.
@@ -168,10 +181,14 @@ export function classifyIsdMetric(metric: MetricInput, options: IsdJudgeOptions 
   const sparse = baselineZeroShare >= options.zeroInflatedShare;
   const tier = sparse ? 1 : magnitude >= 0.5 ? 50 : magnitude >= 0.2 ? 5 : 1;
   const locationAlpha = options.alpha * tier;
-  numbers.mannWhitneyP = mw.pValue;
+  const mannWhitneyP = mw.method === 'asymptotic' ? Math.min(1, 2 * normalSf(mw.z / Math.sqrt(inflation))) : mw.pValue;
+  const welchP = welch ? studentTTwoSidedP(welch.statistic / Math.sqrt(inflation), welch.degreesOfFreedom / inflation) : Number.NaN;
+  numbers.mannWhitneyP = mannWhitneyP;
+  numbers.mannWhitneyRawP = mw.pValue;
   numbers.mannWhitneyU = mw.statistic;
   if (welch) {
-    numbers.welchP = welch.pValue;
+    numbers.welchP = welchP;
+    numbers.welchRawP = welch.pValue;
     numbers.welchT = welch.statistic;
   }
   numbers.locationAlpha = locationAlpha;
@@ -183,17 +200,17 @@ export function classifyIsdMetric(metric: MetricInput, options: IsdJudgeOptions 
   } catch {
     // All observations tied after the shift: no interval, the tests above still decide.
   }
-  const mwUp = 2 * mw.pValue < locationAlpha && mw.statistic > (nc * nb) / 2;
-  const mwDown = 2 * mw.pValue < locationAlpha && mw.statistic < (nc * nb) / 2;
-  const welchUp = welch !== undefined && 2 * welch.pValue < locationAlpha && welch.statistic > 0;
-  const welchDown = welch !== undefined && 2 * welch.pValue < locationAlpha && welch.statistic < 0;
+  const mwUp = 2 * mannWhitneyP < locationAlpha && mw.statistic > (nc * nb) / 2;
+  const mwDown = 2 * mannWhitneyP < locationAlpha && mw.statistic < (nc * nb) / 2;
+  const welchUp = welch !== undefined && 2 * welchP < locationAlpha && welch.statistic > 0;
+  const welchDown = welch !== undefined && 2 * welchP < locationAlpha && welch.statistic < 0;
   const allowedIncrease = config.effectSize.measure === 'meanRatio' ? config.effectSize.allowedIncrease : 1;
   const allowedDecrease = config.effectSize.measure === 'meanRatio' ? config.effectSize.allowedDecrease : 1;
   const clesGateUp = config.effectSize.measure !== 'cles' || numbers.cles >= config.effectSize.allowedIncrease;
   const clesGateDown = config.effectSize.measure !== 'cles' || numbers.cles <= config.effectSize.allowedDecrease;
   const practicalUp = relativeChange >= Math.max(options.minimumRelativeChange, allowedIncrease - 1) && clesGateUp;
   const practicalDown = relativeChange <= -Math.max(options.minimumRelativeChange, 1 - allowedDecrease) && clesGateDown;
-  const locationText = `mean ${fmt(baselineMean)} → ${fmt(canaryMean)} (${percent(relativeChange)}); Mann–Whitney p=${fmt(mw.pValue)}${welch ? `, Welch t p=${fmt(welch.pValue)}` : ''} (level ${fmt(locationAlpha)} split over both tests)${
+  const locationText = `mean ${fmt(baselineMean)} → ${fmt(canaryMean)} (${percent(relativeChange)}); Mann–Whitney p=${fmt(mannWhitneyP)}${welch ? `, Welch t p=${fmt(welchP)}` : ''} (level ${fmt(locationAlpha)} split over both tests${autocorrelationNote})${
     numbers.shiftEstimate !== undefined ? `; shift estimate ${fmt(numbers.shiftEstimate)}, ${fmt(options.confidenceLevel * 100)}% interval [${fmt(numbers.shiftLower!)}, ${fmt(numbers.shiftUpper!)}]` : ''
   }`;
   const locationUp = harmUp && (mwUp || welchUp) && practicalUp;
@@ -210,7 +227,6 @@ export function classifyIsdMetric(metric: MetricInput, options: IsdJudgeOptions 
   // canary run at the same time, so a shared daily/traffic pattern is removed first when the series are
   // aligned; otherwise that pattern dominates both spreads and hides a noise increase.
   let spreadUp = false;
-  const residuals = config.outliers.strategy === 'remove' ? undefined : sharedPatternResiduals(metric.baseline.values, metric.canary.values, config.nanStrategy);
   const spreadBaseline = residuals?.baseline ?? baseline;
   const spreadCanary = residuals?.canary ?? canary;
   if (spreadBaseline.length >= 2 && spreadCanary.length >= 2) {
@@ -218,15 +234,17 @@ export function classifyIsdMetric(metric: MetricInput, options: IsdJudgeOptions 
     const canarySpread = meanAbsoluteDeviation(spreadCanary);
     const spreadRatio = baselineSpread === 0 ? (canarySpread === 0 ? 1 : Infinity) : canarySpread / baselineSpread;
     const bf = brownForsythe(spreadCanary, spreadBaseline);
+    const brownForsytheP = Number.isNaN(bf.pValue) ? bf.pValue : fisherFSf(bf.statistic / inflation, 1, bf.degreesOfFreedom / inflation);
     numbers.spreadRatio = spreadRatio;
-    numbers.brownForsytheP = bf.pValue;
-    const significant = (bf.pValue < options.alpha || (Number.isNaN(bf.pValue) && spreadRatio === Infinity)) && spreadRatio >= options.minimumSpreadRatio;
+    numbers.brownForsytheP = brownForsytheP;
+    numbers.brownForsytheRawP = bf.pValue;
+    const significant = (brownForsytheP < options.alpha || (Number.isNaN(bf.pValue) && spreadRatio === Infinity)) && spreadRatio >= options.minimumSpreadRatio;
     spreadUp = significant && !benignShift;
     findings.push({
       test: 'spread',
       regression: spreadUp,
-      message: `${spreadUp ? 'canary varies more' : 'no harmful spread change'}: mean absolute deviation${residuals ? ` around the shared ${residuals.windowPoints}-point moving average` : ''} ${fmt(baselineSpread)} → ${fmt(canarySpread)} (×${fmt(spreadRatio)}); Brown–Forsythe p=${fmt(bf.pValue)} (level ${fmt(options.alpha)}, ratio ≥ ${options.minimumSpreadRatio} needed)`,
-      numbers: { baselineSpread, canarySpread, spreadRatio, brownForsytheP: bf.pValue, brownForsytheW: bf.statistic },
+      message: `${spreadUp ? 'canary varies more' : 'no harmful spread change'}: mean absolute deviation${residuals ? ` around the shared ${residuals.windowPoints}-point moving average` : ''} ${fmt(baselineSpread)} → ${fmt(canarySpread)} (×${fmt(spreadRatio)}); Brown–Forsythe p=${fmt(brownForsytheP)} (level ${fmt(options.alpha)}, ratio ≥ ${options.minimumSpreadRatio} needed${autocorrelationNote})`,
+      numbers: { baselineSpread, canarySpread, spreadRatio, brownForsytheP, brownForsytheRawP: bf.pValue, brownForsytheW: bf.statistic },
     });
   }
 
@@ -246,7 +264,8 @@ export function classifyIsdMetric(metric: MetricInput, options: IsdJudgeOptions 
   const tailDown = Math.min(quantileChange(25), quantileChange(10), quantileChange(5));
   for (const [harm, alternative, label] of [[harmUp, 'greater', 'up'], [harmDown, 'less', 'down']] as const) {
     if (!harm || nb < MIN_SHAPE_POINTS || nc < MIN_SHAPE_POINTS) continue;
-    const ks = kolmogorovSmirnov(baseline, canary, alternative);
+    const rawKs = kolmogorovSmirnov(baseline, canary, alternative);
+    const ks = { statistic: rawKs.statistic, pValue: kolmogorovSmirnovPValue(rawKs.statistic, nb / inflation, nc / inflation, alternative) };
     const tailMoved = label === 'up' ? tailUp >= options.minimumRelativeChange : tailDown <= -options.minimumRelativeChange;
     const regression = ks.pValue < options.alpha && ks.statistic >= options.minimumShapeDistance && tailMoved && !benignShift;
     if (label === 'up') shapeUp = regression;
@@ -340,6 +359,14 @@ function sharedPatternResiduals(
   };
   const residualsOf = (values: number[]) => values.flatMap((value, t) => (Number.isNaN(value) ? [] : [value - trend(t)])).filter((value) => !Number.isNaN(value));
   return { baseline: residualsOf(b), canary: residualsOf(c), windowPoints: 2 * half + 1 };
+}
+
+/** Pooled lag-1 autocorrelation of the two sides, clamped to [0, 0.9]; 0 below 20 points per side. */
+function estimateAutocorrelation(baseline: readonly number[], canary: readonly number[]): number {
+  if (baseline.length < 20 || canary.length < 20) return 0;
+  const values = [lagOneAutocorrelation(baseline), lagOneAutocorrelation(canary)].filter((value) => !Number.isNaN(value));
+  if (values.length === 0) return 0;
+  return Math.min(0.9, Math.max(0, mean(values)));
 }
 
 function logChoose(n: number, k: number): number {

@@ -361,17 +361,37 @@ export function kolmogorovSmirnov(first: readonly number[], second: readonly num
     if (difference > maxPlus) maxPlus = difference;
     if (-difference > maxMinus) maxMinus = -difference;
   }
+  const d = alternative === 'two-sided' ? Math.max(maxPlus, maxMinus) : alternative === 'greater' ? maxPlus : maxMinus;
+  return { statistic: d, pValue: kolmogorovSmirnovPValue(d, n1, n2, alternative) };
+}
+
+/**
+ * p-value of a two-sample KS distance `d` for sample sizes n1, n2 (which may be fractional effective
+ * sizes): the limiting Kolmogorov distribution for two-sided, Hodges' approximation for one-sided.
+ */
+export function kolmogorovSmirnovPValue(d: number, n1: number, n2: number, alternative: Alternative): number {
   const en = (n1 * n2) / (n1 + n2);
-  if (alternative === 'two-sided') {
-    const d = Math.max(maxPlus, maxMinus);
-    return { statistic: d, pValue: Math.min(1, Math.max(0, kolmogorovSf(Math.sqrt(en) * d))) };
-  }
-  const d = alternative === 'greater' ? maxPlus : maxMinus;
+  if (alternative === 'two-sided') return Math.min(1, Math.max(0, kolmogorovSf(Math.sqrt(en) * d)));
   const m = Math.max(n1, n2);
   const n = Math.min(n1, n2);
   const z = Math.sqrt(en) * d;
   const exponent = -2 * z * z - (2 * z * (m + 2 * n)) / Math.sqrt(m * n * (m + n)) / 3;
-  return { statistic: d, pValue: Math.min(1, Math.max(0, Math.exp(exponent))) };
+  return Math.min(1, Math.max(0, Math.exp(exponent)));
+}
+
+/** Lag-1 sample autocorrelation of a series in time order; NaN below three points or without variance. */
+export function lagOneAutocorrelation(values: readonly number[]): number {
+  const n = values.length;
+  if (n < 3) return Number.NaN;
+  const m = mean(values);
+  let numerator = 0;
+  let denominator = 0;
+  for (let t = 0; t < n; t++) {
+    const deviation = values[t]! - m;
+    denominator += deviation * deviation;
+    if (t > 0) numerator += deviation * (values[t - 1]! - m);
+  }
+  return denominator === 0 ? Number.NaN : numerator / denominator;
 }
 
 /** Result of a test with an F or t statistic. */
