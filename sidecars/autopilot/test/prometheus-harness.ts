@@ -1,8 +1,9 @@
 // Test harness: small prom-client apps (a baseline and canaries) on loopback, and a real Prometheus
 // (Debian `prometheus`) scraping them every second on a free port with a temporary storage dir.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
+import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -85,10 +86,28 @@ export interface PrometheusServer {
   stop(): Promise<void>;
 }
 
-/** Starts Prometheus scraping the apps every second; resolves once it reports ready. */
-export async function startPrometheus(apps: DemoApp[], timeoutMs = 20_000): Promise<PrometheusServer> {
+/** GET over http or https (trusting `ca`); resolves with the status, or 0 when unreachable. */
+function probe(url: string, ca?: Buffer): Promise<number> {
+  return new Promise((resolve) => {
+    const request = (url.startsWith('https:') ? https : http).get(url, { ca, timeout: 1_000 }, (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    });
+    request.on('error', () => resolve(0));
+    request.on('timeout', () => request.destroy());
+  });
+}
+
+/** Starts Prometheus scraping the apps every second; resolves once it reports ready. With `tls`, it serves HTTPS. */
+export async function startPrometheus(apps: DemoApp[], options: { tls?: { certFile: string; keyFile: string }; timeoutMs?: number } = {}): Promise<PrometheusServer> {
+  const timeoutMs = options.timeoutMs ?? 20_000;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'isd-prometheus-'));
   const port = await freePort();
+  const webArgs: string[] = [];
+  if (options.tls) {
+    fs.writeFileSync(path.join(dir, 'web.yml'), `tls_server_config:\n  cert_file: ${options.tls.certFile}\n  key_file: ${options.tls.keyFile}\n`);
+    webArgs.push(`--web.config.file=${path.join(dir, 'web.yml')}`);
+  }
   const targets = apps
     .map((app) => `      - targets: ['127.0.0.1:${app.port}']\n        labels: {${Object.entries(app.labels).map(([k, v]) => `${k}: '${v}'`).join(', ')}}`)
     .join('\n');
@@ -98,7 +117,7 @@ export async function startPrometheus(apps: DemoApp[], timeoutMs = 20_000): Prom
   );
   const child: ChildProcess = spawn(
     'prometheus',
-    [`--config.file=${path.join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${path.join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`, '--log.level=warn'],
+    [`--config.file=${path.join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${path.join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`, '--log.level=warn', ...webArgs],
     { stdio: ['ignore', 'ignore', 'pipe'] },
   );
   let stderr = '';
@@ -106,7 +125,8 @@ export async function startPrometheus(apps: DemoApp[], timeoutMs = 20_000): Prom
     stderr = (stderr + chunk.toString()).slice(-4000);
   });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const url = `http://127.0.0.1:${port}`;
+  const url = `${options.tls ? 'https' : 'http'}://127.0.0.1:${port}`;
+  const ca = options.tls ? fs.readFileSync(options.tls.certFile) : undefined;
   const stop = async () => {
     if (child.exitCode === null) {
       child.kill('SIGTERM');
@@ -119,14 +139,22 @@ export async function startPrometheus(apps: DemoApp[], timeoutMs = 20_000): Prom
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`prometheus exited: ${stderr}`);
-    const ready = await fetch(`${url}/-/ready`).then((r) => r.ok, () => false);
-    if (ready) return { url, stop };
+    if ((await probe(`${url}/-/ready`, ca)) === 200) return { url, stop };
     if (Date.now() > deadline) {
       await stop();
       throw new Error(`prometheus not ready within ${timeoutMs} ms: ${stderr}`);
     }
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
+}
+
+/** A self-signed certificate for 127.0.0.1 made with openssl, in a temp dir. */
+export function selfSignedCertificate(): { certFile: string; keyFile: string; dir: string } {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'isd-tls-'));
+  const certFile = path.join(dir, 'cert.pem');
+  const keyFile = path.join(dir, 'key.pem');
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', keyFile, '-out', certFile], { stdio: 'ignore' });
+  return { certFile, keyFile, dir };
 }
 
 /** Waits until Prometheus has at least `points` samples of the query for every app label set. */
