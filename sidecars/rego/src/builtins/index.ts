@@ -1,3 +1,8 @@
 // Loads every builtin family into the registry.
 import './core';
 import './strings';
+import './encoding';
+import './net';
+import './crypto';
+import './time';
+import './misc';

@@ -1,0 +1,417 @@
+// Encoding builtins: json (exact numbers), yaml, base64/base64url, hex, urlquery, json.filter/remove/patch.
+import { parseDocument, stringify as yamlStringify } from 'yaml';
+import { RegoObject, RegoSet, fromJS, isNumber, normalizeNumber, toJS, toJSONText, valuesEqual, type Value } from '../value';
+import { BuiltinError, arr, obj, operandError, register, str } from './registry';
+
+/** Parses JSON text into a Rego value, keeping big integers exact. Throws BuiltinError on bad input. */
+export function parseJSON(text: string): Value {
+  let i = 0;
+  const ws = (): void => {
+    while (i < text.length && ' \t\n\r'.includes(text[i] as string)) i++;
+  };
+  const fail = (what: string): never => {
+    throw new BuiltinError(`${what} at offset ${i}`);
+  };
+  const value = (): Value => {
+    ws();
+    const c = text[i];
+    if (c === '{') {
+      i++;
+      const o = new RegoObject();
+      ws();
+      if (text[i] === '}') {
+        i++;
+        return o;
+      }
+      for (;;) {
+        ws();
+        if (text[i] !== '"') fail('invalid character looking for beginning of object key string');
+        const k = string();
+        ws();
+        if (text[i] !== ':') fail("invalid character after object key");
+        i++;
+        o.set(k, value());
+        ws();
+        if (text[i] === ',') {
+          i++;
+          continue;
+        }
+        if (text[i] === '}') {
+          i++;
+          return o;
+        }
+        fail('invalid character after object key:value pair');
+      }
+    }
+    if (c === '[') {
+      i++;
+      const a: Value[] = [];
+      ws();
+      if (text[i] === ']') {
+        i++;
+        return a;
+      }
+      for (;;) {
+        a.push(value());
+        ws();
+        if (text[i] === ',') {
+          i++;
+          continue;
+        }
+        if (text[i] === ']') {
+          i++;
+          return a;
+        }
+        fail('invalid character after array element');
+      }
+    }
+    if (c === '"') return string();
+    if (text.startsWith('true', i)) {
+      i += 4;
+      return true;
+    }
+    if (text.startsWith('false', i)) {
+      i += 5;
+      return false;
+    }
+    if (text.startsWith('null', i)) {
+      i += 4;
+      return null;
+    }
+    const m = /^-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?/.exec(text.slice(i, i + 400));
+    if (!m) return fail(i >= text.length ? 'unexpected end of JSON input' : `invalid character '${c}' looking for beginning of value`);
+    i += m[0].length;
+    if (!m[2] && !m[3]) return normalizeNumber(BigInt(m[0]));
+    return Number(m[0]);
+  };
+  const string = (): string => {
+    const start = i;
+    i++;
+    while (i < text.length && text[i] !== '"') {
+      if (text[i] === '\\') i++;
+      i++;
+    }
+    if (i >= text.length) fail('unexpected end of JSON input');
+    i++;
+    try {
+      return JSON.parse(text.slice(start, i)) as string;
+    } catch {
+      return fail('invalid string');
+    }
+  };
+  const v = value();
+  ws();
+  if (i < text.length) fail(`invalid character '${text[i]}' after top-level value`);
+  return v;
+}
+
+register('json.marshal', 1, (args) => toJSONText(args[0] as Value));
+register('json.unmarshal', 1, (args) => parseJSON(str(args, 0)));
+register('json.is_valid', 1, (args) => {
+  const s = args[0] as Value;
+  if (typeof s !== 'string') return false;
+  try {
+    parseJSON(s);
+    return true;
+  } catch {
+    return false;
+  }
+});
+register('json.marshal_with_options', 2, (args) => {
+  const o = obj(args, 1);
+  const indent = o.get('indent');
+  const prefix = o.get('prefix');
+  const pretty = o.get('pretty');
+  const text = toJSONText(args[0] as Value);
+  if (pretty === false || (pretty === undefined && indent === undefined && prefix === undefined)) return text;
+  const ind = typeof indent === 'string' ? indent : '\t';
+  const pre = typeof prefix === 'string' ? prefix : '';
+  return JSON.stringify(JSON.parse(text), null, ind)
+    .split('\n')
+    .map((l, idx) => (idx === 0 ? l : pre + l))
+    .join('\n');
+});
+
+register('yaml.marshal', 1, (args) => yamlStringify(toJS(args[0] as Value)));
+register('yaml.unmarshal', 1, (args) => {
+  const doc = parseDocument(str(args, 0), { intAsBigInt: true });
+  if (doc.errors.length > 0) throw new BuiltinError(`yaml: ${doc.errors[0]?.message ?? 'invalid'}`);
+  return fromJS(doc.toJS());
+});
+register('yaml.is_valid', 1, (args) => {
+  const s = args[0] as Value;
+  if (typeof s !== 'string') return false;
+  return parseDocument(s).errors.length === 0;
+});
+
+const B64 = /^[A-Za-z0-9+/]*={0,2}$/;
+const B64URL = /^[A-Za-z0-9_-]*={0,2}$/;
+function decodeStrict(s: string, url: boolean): string {
+  const re = url ? B64URL : B64;
+  if (!re.test(s) || (!url && s.length % 4 !== 0) || (url && s.includes('=') && s.length % 4 !== 0) || s.length % 4 === 1)
+    throw new BuiltinError('illegal base64 data at input byte ' + Math.max(0, firstBadByte(s, re)));
+  return Buffer.from(s, url ? 'base64url' : 'base64').toString('utf8');
+}
+function firstBadByte(s: string, re: RegExp): number {
+  for (let i = 0; i < s.length; i++) if (!re.test(s.slice(0, i + 1).replace(/=+$/, ''))) return i;
+  return s.length - (s.length % 4);
+}
+register('base64.encode', 1, (args) => Buffer.from(str(args, 0), 'utf8').toString('base64'));
+register('base64.decode', 1, (args) => decodeStrict(str(args, 0), false));
+register('base64.is_valid', 1, (args) => {
+  const s = str(args, 0);
+  return B64.test(s) && s.length % 4 === 0;
+});
+register('base64url.encode', 1, (args) => Buffer.from(str(args, 0), 'utf8').toString('base64url').padEnd(Math.ceil(Buffer.byteLength(str(args, 0)) / 3) * 4, '='));
+register('base64url.encode_no_pad', 1, (args) => Buffer.from(str(args, 0), 'utf8').toString('base64url'));
+register('base64url.decode', 1, (args) => decodeStrict(str(args, 0), true));
+register('hex.encode', 1, (args) => Buffer.from(str(args, 0), 'utf8').toString('hex'));
+register('hex.decode', 1, (args) => {
+  const s = str(args, 0);
+  if (!/^([0-9a-fA-F]{2})*$/.test(s)) throw new BuiltinError(`encoding/hex: invalid byte: ${JSON.stringify(s)}`);
+  return Buffer.from(s, 'hex').toString('utf8');
+});
+
+/** Go's url.QueryEscape. */
+export function queryEscape(s: string): string {
+  return encodeURIComponent(s)
+    .replace(/%20/g, '+')
+    .replace(/[!'()*]/g, (c) => '%' + c.charCodeAt(0).toString(16).toUpperCase());
+}
+function queryUnescape(s: string): string {
+  try {
+    return decodeURIComponent(s.replace(/\+/g, ' '));
+  } catch {
+    throw new BuiltinError(`invalid URL escape ${JSON.stringify(s)}`);
+  }
+}
+register('urlquery.encode', 1, (args) => queryEscape(str(args, 0)));
+register('urlquery.decode', 1, (args) => queryUnescape(str(args, 0)));
+register('urlquery.encode_object', 1, (args) => {
+  const o = obj(args, 0);
+  const parts: string[] = [];
+  for (const [k, v] of o.sortedEntries()) {
+    if (typeof k !== 'string') throw operandError(1, 'object with string keys', o);
+    const values = typeof v === 'string' ? [v] : Array.isArray(v) ? v : v instanceof RegoSet ? v.sorted() : null;
+    if (!values) throw operandError(1, 'object of strings, arrays or sets', o);
+    for (const x of values) {
+      if (typeof x !== 'string') throw operandError(1, 'object of strings', o);
+      parts.push(`${queryEscape(k)}=${queryEscape(x)}`);
+    }
+  }
+  return parts.join('&');
+});
+register('urlquery.decode_object', 1, (args) => {
+  const out = new RegoObject();
+  for (const part of str(args, 0).split(/[&]/)) {
+    if (part === '') continue;
+    const eq = part.indexOf('=');
+    const k = queryUnescape(eq < 0 ? part : part.slice(0, eq));
+    const v = eq < 0 ? '' : queryUnescape(part.slice(eq + 1));
+    const prev = out.get(k);
+    out.set(k, Array.isArray(prev) ? [...prev, v] : [v]);
+  }
+  return out;
+});
+
+// ---- json.filter / json.remove / json.patch --------------------------------------------------
+
+function parsePaths(args: Value[], i: number): Value[][] {
+  const v = args[i] as Value;
+  const items = Array.isArray(v) ? v : v instanceof RegoSet ? v.sorted() : null;
+  if (!items) throw operandError(i + 1, 'one of {array, set}', v);
+  return items.map((p) => {
+    if (typeof p === 'string') return p.replace(/^\//, '').split('/').filter((x, idx, all) => !(x === '' && all.length === 1)).map((x) => x.replace(/~1/g, '/').replace(/~0/g, '~'));
+    if (Array.isArray(p)) return p;
+    throw operandError(i + 1, 'set or array of strings or arrays', v);
+  });
+}
+
+function keyMatches(container: Value, seg: Value): Value | undefined {
+  if (container instanceof RegoObject) {
+    if (container.get(seg) !== undefined) return seg;
+    return undefined;
+  }
+  if (Array.isArray(container)) {
+    const n = typeof seg === 'string' && /^\d+$/.test(seg) ? Number(seg) : isNumber(seg) ? Number(seg) : NaN;
+    return Number.isInteger(n) && n >= 0 && n < container.length ? n : undefined;
+  }
+  if (container instanceof RegoSet) return container.has(seg) ? seg : undefined;
+  return undefined;
+}
+
+function filterValue(v: Value, paths: Value[][]): Value | undefined {
+  if (paths.some((p) => p.length === 0)) return v;
+  if (v instanceof RegoObject) {
+    const out = new RegoObject();
+    for (const [k, x] of v.sortedEntries()) {
+      const sub = paths.filter((p) => valuesEqual(p[0] as Value, k)).map((p) => p.slice(1));
+      if (sub.length === 0) continue;
+      const f = filterValue(x, sub);
+      if (f !== undefined) out.set(k, f);
+    }
+    return out;
+  }
+  if (Array.isArray(v)) {
+    const out: Value[] = [];
+    v.forEach((x, idx) => {
+      const sub = paths.filter((p) => p[0] === String(idx) || valuesEqual(p[0] as Value, idx)).map((p) => p.slice(1));
+      if (sub.length === 0) return;
+      const f = filterValue(x, sub);
+      if (f !== undefined) out.push(f);
+    });
+    return out;
+  }
+  if (v instanceof RegoSet) {
+    const out = new RegoSet();
+    for (const x of v.sorted()) {
+      const sub = paths.filter((p) => valuesEqual(p[0] as Value, x)).map((p) => p.slice(1));
+      if (sub.length > 0) out.add(x);
+    }
+    return out;
+  }
+  return v;
+}
+
+register('json.filter', 2, (args) => {
+  const o = obj(args, 0);
+  return filterValue(o, parsePaths(args, 1));
+});
+
+function removePath(v: Value, path: Value[]): Value {
+  if (path.length === 0) return v;
+  const [head, ...rest] = path as [Value, ...Value[]];
+  if (v instanceof RegoObject) {
+    const child = v.get(head);
+    if (child === undefined) return v;
+    const out = v.clone();
+    if (rest.length === 0) out.delete(head);
+    else out.set(head, removePath(child, rest));
+    return out;
+  }
+  if (Array.isArray(v)) {
+    const idx = keyMatches(v, head);
+    if (idx === undefined) return v;
+    if (rest.length === 0) return v.filter((_, i) => i !== idx);
+    return v.map((x, i) => (i === idx ? removePath(x, rest) : x));
+  }
+  if (v instanceof RegoSet && rest.length === 0) return new RegoSet(v.sorted().filter((x) => !valuesEqual(x, head)));
+  return v;
+}
+
+register('json.remove', 2, (args) => {
+  let o: Value = obj(args, 0);
+  for (const p of parsePaths(args, 1)) o = removePath(o, p);
+  return o;
+});
+
+function patchPath(p: Value): Value[] {
+  if (Array.isArray(p)) return p;
+  if (typeof p === 'string') {
+    if (p === '') return [];
+    if (!p.startsWith('/')) throw new BuiltinError(`invalid JSON pointer ${JSON.stringify(p)}`);
+    return p.slice(1).split('/').map((x) => x.replace(/~1/g, '/').replace(/~0/g, '~'));
+  }
+  throw new BuiltinError('invalid patch path');
+}
+
+function getAt(doc: Value, path: Value[]): Value | undefined {
+  let cur: Value | undefined = doc;
+  for (const seg of path) {
+    if (cur === undefined) return undefined;
+    const k: Value | undefined = keyMatches(cur, seg);
+    if (k === undefined) return undefined;
+    cur = cur instanceof RegoObject ? cur.get(k) : Array.isArray(cur) ? cur[k as number] : k;
+  }
+  return cur;
+}
+
+function addAt(doc: Value, path: Value[], value: Value, replace: boolean): Value | undefined {
+  if (path.length === 0) return value;
+  const [head, ...rest] = path as [Value, ...Value[]];
+  if (rest.length > 0) {
+    const k = keyMatches(doc, head);
+    if (k === undefined) return undefined;
+    const child = doc instanceof RegoObject ? doc.get(k) : Array.isArray(doc) ? doc[k as number] : undefined;
+    if (child === undefined) return undefined;
+    const updated = addAt(child, rest, value, replace);
+    if (updated === undefined) return undefined;
+    if (doc instanceof RegoObject) {
+      const out = doc.clone();
+      out.set(k, updated);
+      return out;
+    }
+    if (Array.isArray(doc)) return doc.map((x, i) => (i === k ? updated : x));
+    return undefined;
+  }
+  if (doc instanceof RegoObject) {
+    if (replace && doc.get(head) === undefined) return undefined;
+    const out = doc.clone();
+    out.set(head, value);
+    return out;
+  }
+  if (Array.isArray(doc)) {
+    if (head === '-' && !replace) return [...doc, value];
+    const n = typeof head === 'string' && /^\d+$/.test(head) ? Number(head) : isNumber(head) ? Number(head) : NaN;
+    if (!Number.isInteger(n) || n < 0 || n > doc.length || (replace && n === doc.length)) return undefined;
+    const out = [...doc];
+    if (replace) out[n] = value;
+    else out.splice(n, 0, value);
+    return out;
+  }
+  if (doc instanceof RegoSet && !replace) {
+    const out = new RegoSet(doc.sorted());
+    out.add(value);
+    return out;
+  }
+  return undefined;
+}
+
+function removeAt(doc: Value, path: Value[]): Value | undefined {
+  if (getAt(doc, path) === undefined) return undefined;
+  return removePath(doc, path);
+}
+
+register('json.patch', 2, (args) => {
+  let doc = args[0] as Value;
+  for (const p of arr(args, 1)) {
+    if (!(p instanceof RegoObject)) throw operandError(2, 'array of objects', args[1] as Value);
+    const op = p.get('op');
+    const path = p.get('path');
+    if (typeof op !== 'string' || path === undefined) return undefined;
+    const target = patchPath(path);
+    let next: Value | undefined;
+    switch (op) {
+      case 'add':
+        next = addAt(doc, target, p.get('value') ?? null, false);
+        break;
+      case 'replace':
+        next = addAt(doc, target, p.get('value') ?? null, true);
+        break;
+      case 'remove':
+        next = removeAt(doc, target);
+        break;
+      case 'move':
+      case 'copy': {
+        const from = p.get('from');
+        if (from === undefined) return undefined;
+        const fromPath = patchPath(from);
+        const v = getAt(doc, fromPath);
+        if (v === undefined) return undefined;
+        const base = op === 'move' ? removeAt(doc, fromPath) : doc;
+        next = base === undefined ? undefined : addAt(base, target, v, false);
+        break;
+      }
+      case 'test': {
+        const v = getAt(doc, target);
+        next = v !== undefined && valuesEqual(v, p.get('value') ?? null) ? doc : undefined;
+        break;
+      }
+      default:
+        return undefined;
+    }
+    if (next === undefined) return undefined;
+    doc = next;
+  }
+  return doc;
+});

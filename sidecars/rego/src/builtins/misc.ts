@@ -1,0 +1,251 @@
+// uuid, uri, semver, units and http.send (off unless allowed hosts are configured).
+import { randomBytes } from 'node:crypto';
+import { RegoObject, compareNumbers, type Value } from '../value';
+import { BuiltinError, numberResult, obj, register, str } from './registry';
+
+// ---- uuid ------------------------------------------------------------------------------------
+
+register('uuid.rfc4122', 1, (args, ctx) => {
+  const key = 'uuid.rfc4122:' + str(args, 0);
+  const hit = ctx.cache.get(key);
+  if (hit !== undefined) return hit;
+  const b = randomBytes(16);
+  b[6] = ((b[6] as number) & 0x0f) | 0x40;
+  b[8] = ((b[8] as number) & 0x3f) | 0x80;
+  const h = b.toString('hex');
+  const id = `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+  ctx.cache.set(key, id);
+  return id;
+});
+
+register('uuid.parse', 1, (args) => {
+  let s = str(args, 0);
+  if (s.length === 45 && s.slice(0, 9).toLowerCase() === 'urn:uuid:') s = s.slice(9);
+  else if (s.length === 38) s = s.slice(1, 37);
+  else if (s.length === 32) s = `${s.slice(0, 8)}-${s.slice(8, 12)}-${s.slice(12, 16)}-${s.slice(16, 20)}-${s.slice(20)}`;
+  if (!/^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/.test(s)) return undefined;
+  const b = Buffer.from(s.replace(/-/g, ''), 'hex');
+  const version = (b[6] as number) >> 4;
+  const v8 = b[8] as number;
+  const variant = (v8 & 0xc0) === 0x80 ? 'RFC4122' : (v8 & 0xe0) === 0xc0 ? 'Microsoft' : (v8 & 0xe0) === 0xe0 ? 'Future' : 'Reserved';
+  const out = new RegoObject([
+    ['version', version],
+    ['variant', variant],
+  ]);
+  if (version === 1 || version === 2) {
+    let t = (BigInt(b.readUInt16BE(4)) << 32n) | (BigInt(b.readUInt16BE(6) & 0xfff) << 48n);
+    if (version === 1) t |= BigInt(b.readUInt32BE(0));
+    const unixNs = (t - 0x01b21dd213814000n) * 100n;
+    out.set('time', numberResult(unixNs));
+    out.set('clocksequence', b.readUInt16BE(8) & 0x3fff);
+    const node = b.subarray(10, 16);
+    out.set('nodeid', [...node].map((x) => x.toString(16).padStart(2, '0')).join('-'));
+    out.set('macvariables', `${(node[0] as number) & 0x02 ? 'local' : 'global'}:${(node[0] as number) & 0x01 ? 'multicast' : 'unicast'}`);
+    if (version === 2) {
+      const d = b[9] as number;
+      out.set('domain', d === 0 ? 'Person' : d === 1 ? 'Group' : d === 2 ? 'Org' : `Domain${d}`);
+      out.set('id', b.readUInt32BE(0));
+    }
+  }
+  return out;
+});
+
+// ---- uri (Go net/url semantics) --------------------------------------------------------------
+
+function unescape(s: string, host: boolean, whole: string): string {
+  for (let i = 0; i < s.length; i++) {
+    if (s[i] === '%') {
+      const hex = s.slice(i + 1, i + 3);
+      if (!/^[0-9a-fA-F]{2}$/.test(hex)) throw new BuiltinError(`parse ${JSON.stringify(whole)}: invalid URL escape ${JSON.stringify(s.slice(i, i + 3))}`);
+      if (host && parseInt(hex, 16) < 0x80 && hex !== '25')
+        throw new BuiltinError(`parse ${JSON.stringify(whole)}: invalid URL escape ${JSON.stringify(s.slice(i, i + 3))}`);
+    }
+  }
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return Buffer.from(s.replace(/%([0-9a-fA-F]{2})/g, (_, h: string) => String.fromCharCode(parseInt(h, 16))), 'latin1').toString('utf8');
+  }
+}
+
+/** Parses a URL like Go's url.Parse, returning OPA's uri.parse object. */
+function parseURI(raw: string): RegoObject {
+  const out = new RegoObject();
+  if (raw === '') return out;
+  let rest = raw;
+  const hash = rest.indexOf('#');
+  if (hash >= 0) {
+    out.set('fragment', unescape(rest.slice(hash + 1), false, raw));
+    rest = rest.slice(0, hash);
+  }
+  if (/[\x00-\x1f\x7f]/.test(rest)) throw new BuiltinError(`parse ${JSON.stringify(raw)}: net/url: invalid control character in URL`);
+  const sm = /^([a-zA-Z][a-zA-Z0-9+.-]*):/.exec(rest);
+  if (sm) {
+    out.set('scheme', (sm[1] as string).toLowerCase());
+    rest = rest.slice(sm[0].length);
+  }
+  const q = rest.indexOf('?');
+  if (q >= 0) {
+    out.set('raw_query', rest.slice(q + 1));
+    rest = rest.slice(0, q);
+  }
+  if (sm && !rest.startsWith('/')) {
+    if (rest !== '') out.set('opaque', rest);
+    return out;
+  }
+  if (rest.startsWith('//')) {
+    const slash = rest.indexOf('/', 2);
+    const authority = slash < 0 ? rest.slice(2) : rest.slice(2, slash);
+    rest = slash < 0 ? '' : rest.slice(slash);
+    let host = authority;
+    const at = authority.lastIndexOf('@');
+    if (at >= 0) {
+      const userinfo = authority.slice(0, at);
+      if (!/^[A-Za-z0-9\-._:~!$&'()*+,;=%@]*$/.test(userinfo)) throw new BuiltinError(`parse ${JSON.stringify(raw)}: net/url: invalid userinfo`);
+      host = authority.slice(at + 1);
+    }
+    let hostname = host;
+    let port: string | undefined;
+    if (host.startsWith('[')) {
+      const end = host.indexOf(']');
+      if (end < 0) throw new BuiltinError(`parse ${JSON.stringify(raw)}: missing ']' in host`);
+      hostname = host.slice(1, end);
+      const after = host.slice(end + 1);
+      if (after !== '') {
+        if (!/^:[0-9]*$/.test(after)) throw new BuiltinError(`parse ${JSON.stringify(raw)}: invalid port ${JSON.stringify(after)} after host`);
+        port = after.slice(1);
+      }
+    } else {
+      const colon = host.lastIndexOf(':');
+      if (colon >= 0) {
+        const p = host.slice(colon);
+        if (!/^:[0-9]*$/.test(p)) throw new BuiltinError(`parse ${JSON.stringify(raw)}: invalid port ${JSON.stringify(p)} after host`);
+        port = p.slice(1);
+        hostname = host.slice(0, colon);
+      }
+      hostname = unescape(hostname, true, raw);
+    }
+    if (hostname !== '') out.set('hostname', hostname);
+    if (port) out.set('port', port);
+  }
+  if (rest !== '') {
+    out.set('path', unescape(rest, false, raw));
+    out.set('raw_path', rest);
+  }
+  return out;
+}
+
+register('uri.parse', 1, (args) => parseURI(str(args, 0)));
+register('uri.is_valid', 1, (args) => {
+  const s = args[0] as Value;
+  if (typeof s !== 'string' || s === '') return false;
+  try {
+    parseURI(s);
+    return true;
+  } catch {
+    return false;
+  }
+});
+
+// ---- semver ----------------------------------------------------------------------------------
+
+const SEMVER = /^v?(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-((?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?(?:\+([0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?$/;
+
+register('semver.is_valid', 1, (args) => {
+  const v = args[0] as Value;
+  return typeof v === 'string' && SEMVER.test(v) && !v.startsWith('v');
+});
+register('semver.compare', 2, (args) => {
+  const a = SEMVER.exec(str(args, 0));
+  const b = SEMVER.exec(str(args, 1));
+  if (!a || str(args, 0).startsWith('v')) throw new BuiltinError(`operand 1: string ${JSON.stringify(args[0])} is not a valid SemVer`);
+  if (!b || str(args, 1).startsWith('v')) throw new BuiltinError(`operand 2: string ${JSON.stringify(args[1])} is not a valid SemVer`);
+  for (let i = 1; i <= 3; i++) {
+    const c = compareNumbers(BigInt(a[i] as string), BigInt(b[i] as string));
+    if (c !== 0) return c;
+  }
+  const pa = a[4];
+  const pb = b[4];
+  if (pa === undefined && pb === undefined) return 0;
+  if (pa === undefined) return 1;
+  if (pb === undefined) return -1;
+  const xa = pa.split('.');
+  const xb = pb.split('.');
+  for (let i = 0; i < Math.min(xa.length, xb.length); i++) {
+    const ea = xa[i] as string;
+    const eb = xb[i] as string;
+    if (ea === eb) continue;
+    const na = /^\d+$/.test(ea);
+    const nb = /^\d+$/.test(eb);
+    if (na && nb) return compareNumbers(BigInt(ea), BigInt(eb));
+    if (na) return -1;
+    if (nb) return 1;
+    return ea < eb ? -1 : 1;
+  }
+  return Math.sign(xa.length - xb.length);
+});
+
+// ---- units -----------------------------------------------------------------------------------
+
+const SI: Record<string, number> = { '': 1, m: 1e-3, k: 1e3, K: 1e3, M: 1e6, G: 1e9, T: 1e12, P: 1e15, E: 1e18 };
+const BIN: Record<string, bigint> = { ki: 1024n, mi: 1024n ** 2n, gi: 1024n ** 3n, ti: 1024n ** 4n, pi: 1024n ** 5n, ei: 1024n ** 6n };
+const DEC: Record<string, bigint> = { '': 1n, k: 1000n, m: 1000n ** 2n, g: 1000n ** 3n, t: 1000n ** 4n, p: 1000n ** 5n, e: 1000n ** 6n };
+
+function splitUnit(s: string, what: string): [string, string] {
+  const t = s.replace(/"/g, '');
+  const m = /^([0-9]*\.?[0-9]+(?:[eE][+-]?[0-9]+)?|[0-9]+\.)\s*([A-Za-z]*)$/.exec(t);
+  if (!m) throw new BuiltinError(`${what}: could not parse ${JSON.stringify(s)}`);
+  return [m[1] as string, m[2] as string];
+}
+
+register('units.parse', 1, (args) => {
+  const s = str(args, 0);
+  const [n, u] = splitUnit(s, 'units.parse');
+  const lower = u.toLowerCase();
+  if (lower.endsWith('i') && BIN[lower] !== undefined) return numberResult(scale(n, BIN[lower] as bigint));
+  if (u === '' || SI[u] !== undefined) {
+    const f = SI[u] as number;
+    if (f < 1) return Number(n) * f;
+    return numberResult(scale(n, BigInt(f)));
+  }
+  throw new BuiltinError(`units.parse: unit ${JSON.stringify(u)} not recognized`);
+});
+
+function scale(n: string, factor: bigint): number | bigint {
+  if (/^\d+$/.test(n)) return BigInt(n) * factor;
+  const v = Number(n) * Number(factor);
+  return Number.isInteger(v) ? BigInt(v) : v;
+}
+
+register('units.parse_bytes', 1, (args) => {
+  const s = str(args, 0);
+  const [n, u] = splitUnit(s, 'units.parse_bytes');
+  const lower = u.toLowerCase().replace(/b$/, '');
+  let factor: bigint | undefined;
+  if (lower.endsWith('i')) factor = BIN[lower];
+  else factor = DEC[lower];
+  if (factor === undefined) throw new BuiltinError(`units.parse_bytes: byte unit ${JSON.stringify(u)} not recognized`);
+  const v = scale(n, factor);
+  return numberResult(typeof v === 'number' ? BigInt(Math.round(v)) : v);
+});
+
+// ---- http.send -------------------------------------------------------------------------------
+
+register('http.send', 1, (args, ctx) => {
+  const request = obj(args, 0);
+  const url = request.get('url');
+  if (url === undefined) throw new BuiltinError('missing required request parameters(s): {"url"}');
+  const allowedKeys = new Set(['method', 'url', 'body', 'enable_redirect', 'force_json_decode', 'force_yaml_decode', 'headers', 'raw_body', 'tls_use_system_certs', 'tls_ca_cert', 'tls_ca_cert_file', 'tls_ca_cert_env_variable', 'tls_client_cert', 'tls_client_cert_file', 'tls_client_cert_env_variable', 'tls_client_key', 'tls_client_key_file', 'tls_client_key_env_variable', 'tls_insecure_skip_verify', 'tls_server_name', 'timeout', 'cache', 'force_cache', 'force_cache_duration_seconds', 'raise_error', 'caching_mode', 'max_retry_attempts', 'cache_ignored_headers']);
+  const bad = request.keys().filter((k) => typeof k !== 'string' || !allowedKeys.has(k));
+  if (bad.length > 0) throw new BuiltinError(`invalid request parameters(s): {${bad.map((k) => JSON.stringify(k)).join(', ')}}`);
+  if (typeof url !== 'string') throw new BuiltinError('url must be a string');
+  if (!ctx.http) throw new BuiltinError('http.send is disabled (enable it with an allowlist of hosts)');
+  let host: string;
+  try {
+    host = new URL(url).hostname;
+  } catch {
+    throw new BuiltinError(`invalid url ${JSON.stringify(url)}`);
+  }
+  if (!ctx.http.allowedHosts.includes(host)) throw new BuiltinError(`http.send: host ${JSON.stringify(host)} is not in the allowed hosts`);
+  throw new BuiltinError('http.send: synchronous network calls are not supported by this engine; mock it with `with http.send as ...`');
+});
