@@ -75,6 +75,10 @@ def run_case(case):
         return {"value": float(r.statistic) / (len(case["x"]) * len(case["y"]))}
     if kind == "percentile":
         return {"value": float(np.percentile(case["x"], case["p"]))}
+    if kind == "lag1":
+        x = np.asarray(case["x"], dtype=float)
+        d = x - x.mean()
+        return {"value": float(np.sum(d[1:] * d[:-1]) / np.sum(d * d))}
     if kind == "normPpf":
         return {"value": float(stats.norm.ppf(case["p"]))}
     if kind == "normSf":

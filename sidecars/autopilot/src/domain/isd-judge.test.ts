@@ -64,6 +64,23 @@ describe('isd judge fixes Kayenta blind spots', () => {
     expect(alarms).toBeLessThanOrEqual(1);
   });
 
+  it('widens its p-values for autocorrelated noise instead of raising false alarms', () => {
+    let alarms = 0;
+    let lastInflation = 0;
+    for (let seed = 0; seed < 40; seed++) {
+      const random = createRandom(900 + seed);
+      const series = () => {
+        let state = 0;
+        return Array.from({ length: 300 }, () => (state = 0.85 * state + Math.sqrt(1 - 0.85 * 0.85) * random.normal()) * 5 + 100);
+      };
+      const result = classifyIsdMetric(metric(series(), series(), { direction: 'either' }));
+      if (result.classification !== 'Pass') alarms++;
+      lastInflation = result.numbers.varianceInflation!;
+    }
+    expect(alarms).toBe(0);
+    expect(lastInflation).toBeGreaterThan(5);
+  });
+
   it('ignores changes in the harmless direction and small significant changes', () => {
     const improved = metric(normalSample(3, 200, 80, 8), normalSample(4, 200, 100, 10), { direction: 'increase' });
     expect(classifyIsdMetric(improved).classification).toBe('Pass');

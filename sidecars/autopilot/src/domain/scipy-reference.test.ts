@@ -11,6 +11,7 @@ import {
   fisherExactGreater,
   kayentaShiftInterval,
   kolmogorovSmirnov,
+  lagOneAutocorrelation,
   mannWhitneyU,
   percentileSorted,
   sortAscending,
@@ -177,6 +178,10 @@ describe('statistics agree with SciPy within 1e-9 relative', () => {
         cases.push({ kind: 'percentile', x, p });
         ours.push({ label: `${label} P${p}`, value: percentileSorted(sortAscending(x), p) });
       }
+    }
+    for (const { label, x } of pairs.slice(0, 12)) {
+      cases.push({ kind: 'lag1', x });
+      ours.push({ label: `${label} lag-1 autocorrelation`, value: lagOneAutocorrelation(x) });
     }
     for (const p of [1e-12, 1e-6, 0.001, 0.01, 0.02425, 0.1, 0.3, 0.5, 0.77, 0.99, 0.999999]) {
       cases.push({ kind: 'normPpf', p });
