@@ -110,6 +110,12 @@ describe('kubectl through the controller/agent tunnel (client-certificate kubeco
     expect(spdyHarness.requests.some((request) => request.url.includes('/exec?') && request.method === 'POST' && request.upgrade === 'SPDY/3.1')).toBe(true);
   });
 
+  it('attach -i over WebSocket through the tunnel', () => scenarios.attachEchoesStdin(context()));
+
+  it('a large gzipped list (6 MB of ConfigMaps) arrives whole', () => scenarios.largeListArrivesWhole(context()));
+
+  it('an apiserver dying mid-stream reaches kubectl logs -f as an error, never a clean end', () => scenarios.brokenLogStreamIsAnError(context()));
+
   it('port-forward over WebSocket (SPDY/3.1+portforward.k8s.io) carries bytes both ways', () => scenarios.portForwardCarriesBytes(context()));
 
   it('port-forward over plain SPDY carries bytes both ways', async () => {

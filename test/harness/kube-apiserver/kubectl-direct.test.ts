@@ -75,6 +75,12 @@ describe('kubectl against the kube-apiserver harness', () => {
     expect(upgrades[0]?.protocols).toContain('SPDY/3.1+portforward.k8s.io');
   });
 
+  it('attach -i joins the main process (stdin echoed back)', () => scenarios.attachEchoesStdin(context()));
+
+  it('large lists arrive whole, gzipped like the apiserver does above 128 KiB', () => scenarios.largeListArrivesWhole(context()));
+
+  it('a log stream cut by the server makes kubectl logs -f fail, not finish', () => scenarios.brokenLogStreamIsAnError(context()));
+
   it('rejects a wrong bearer token with 401, which kubectl reports as not logged in', async () => {
     const stranger = createKubectlSession(renderKubeconfig({ server: server.url, caPem: server.caPem, token: 'wrong' }));
     try {

@@ -276,3 +276,49 @@ export async function portForwardCarriesBytes({ kubectl, namespace }: ScenarioCo
     await forward.stop();
   }
 }
+
+/** `kubectl attach -i`: joins the container's main process, which echoes stdin back. */
+export async function attachEchoesStdin({ kubectl, namespace }: ScenarioContext): Promise<void> {
+  const result = await kubectl.run(['attach', '-i', 'web-0', '-n', namespace], { stdin: 'attached input\n' });
+  expect(result.code).toBe(0);
+  expect(result.stdout).toBe('attached input\n');
+}
+
+/**
+ * `kubectl get -o json` of a large list (Clouddriver caches this way; lists reach tens of MB): the
+ * harness gzips it like the apiserver does, and every item arrives intact.
+ */
+export async function largeListArrivesWhole({ kubectl, server, namespace }: ScenarioContext, count = 1500): Promise<void> {
+  const filler = 'x'.repeat(4096);
+  for (let index = 0; index < count; index += 1) {
+    server.store.put({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `bulk-${String(index).padStart(5, '0')}`, namespace }, data: { index: String(index), filler } });
+  }
+  const result = await kubectl.run(['get', 'configmaps', '-n', namespace, '-o', 'json'], { timeoutMs: 30_000 });
+  expect(result.code).toBe(0);
+  const list = JSON.parse(result.stdout) as { items: { metadata: { name: string }; data: { index: string; filler: string } }[] };
+  expect(list.items).toHaveLength(count);
+  expect(list.items.every((item, index) => item.data.index === String(index) && item.data.filler === filler)).toBe(true);
+  const request = server.requests.filter((entry) => entry.url.startsWith(`/api/v1/namespaces/${namespace}/configmaps`)).at(-1);
+  expect(request?.acceptEncoding).toContain('gzip');
+}
+
+/**
+ * An apiserver that dies mid-stream: `kubectl logs -f` must end with an error (non-zero exit, "unexpected
+ * EOF"), never as if the log had simply finished — a truncated stream must not look complete.
+ */
+export async function brokenLogStreamIsAnError({ kubectl, server, namespace }: ScenarioContext): Promise<void> {
+  server.store.appendPodLog(namespace, 'web-0', 'before the crash');
+  const follow = kubectl.spawn(['logs', '-f', 'web-0', '-n', namespace, '--request-timeout=0']);
+  try {
+    await follow.waitFor('before the crash\n');
+    server.dropConnections();
+    const code = await new Promise<number | null>((resolve) => {
+      if (follow.child.exitCode !== null) resolve(follow.child.exitCode);
+      else follow.child.once('close', (exitCode) => resolve(exitCode));
+    });
+    expect(code).not.toBe(0);
+    expect(follow.errors()).toMatch(/unexpected EOF|INTERNAL_ERROR|stream error|connection reset/i);
+  } finally {
+    await follow.stop();
+  }
+}

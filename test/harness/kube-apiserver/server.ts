@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import https from 'node:https';
 import type net from 'node:net';
+import { gzipSync } from 'node:zlib';
 import { parse as parseYaml } from 'yaml';
 import { WebSocketServer } from 'ws';
 import { createServingCertificates } from './certificates';
@@ -39,6 +40,7 @@ export interface RecordedRequest {
   upgrade: string;
   protocols: string;
   userAgent: string;
+  acceptEncoding: string;
 }
 
 /** A running harness. */
@@ -49,6 +51,8 @@ export interface KubeApiServer {
   store: ObjectStore;
   requests: RecordedRequest[];
   options: KubeApiServerOptions;
+  /** Cuts every open connection mid-stream, as an apiserver crash would, and keeps listening. */
+  dropConnections(): void;
   /** Closes the listener and every open connection (watches, log follows, exec sessions). */
   stop(): Promise<void>;
 }
@@ -91,10 +95,19 @@ function parseResourcePath(pathname: string): Route | undefined {
   return { type, namespace, name: rest[1], subresource: rest[2] };
 }
 
+// The apiserver gzips responses over 128 KiB for clients that accept it (APIResponseCompression);
+// big lists through the tunnel therefore arrive compressed, as they would from a real cluster.
+const GZIP_THRESHOLD_BYTES = 128 * 1024;
+
 function sendJson(response: ServerResponse, code: number, body: unknown): void {
-  const text = JSON.stringify(body);
-  response.writeHead(code, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text), 'Cache-Control': 'no-cache, private' });
-  response.end(text);
+  const text = Buffer.from(JSON.stringify(body));
+  const headers: Record<string, string | number> = { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache, private' };
+  const acceptsGzip = /\bgzip\b/.test(String(response.req?.headers['accept-encoding'] ?? ''));
+  const payload = acceptsGzip && text.length >= GZIP_THRESHOLD_BYTES ? gzipSync(text) : text;
+  if (payload !== text) headers['Content-Encoding'] = 'gzip';
+  headers['Content-Length'] = payload.length;
+  response.writeHead(code, headers);
+  response.end(payload);
 }
 
 function sendError(response: ServerResponse, error: unknown): void {
@@ -209,6 +222,7 @@ export async function startKubeApiServer(options: KubeApiServerOptions = {}): Pr
       upgrade: request.headers.upgrade ?? '',
       protocols: String(request.headers['sec-websocket-protocol'] ?? request.headers['x-stream-protocol-version'] ?? ''),
       userAgent: request.headers['user-agent'] ?? '',
+      acceptEncoding: String(request.headers['accept-encoding'] ?? ''),
     });
     if (requests.length > 5000) requests.shift();
   };
@@ -410,6 +424,7 @@ export async function startKubeApiServer(options: KubeApiServerOptions = {}): Pr
     else if (contentType === 'application/json-patch+json') patched = applyJsonPatch(existing, patch);
     else throw new StatusError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml, application/strategic-merge-patch+json`);
     const object = asObject(patched, 'the patched object');
+    checkKind(type, object, url);
     // A patch that does not name a resourceVersion is not subject to optimistic concurrency.
     if (!(patch && typeof patch === 'object' && !Array.isArray(patch) && (patch as KubeObject).metadata?.resourceVersion)) {
       object.metadata.resourceVersion = existing.metadata.resourceVersion;
@@ -549,6 +564,10 @@ export async function startKubeApiServer(options: KubeApiServerOptions = {}): Pr
     store,
     requests,
     options,
+    dropConnections() {
+      for (const client of webSockets.clients) client.terminate();
+      for (const socket of sockets) socket.destroy();
+    },
     async stop() {
       for (const client of webSockets.clients) client.terminate();
       for (const socket of sockets) socket.destroy();
