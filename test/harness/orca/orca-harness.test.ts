@@ -209,6 +209,15 @@ describe('Orca harness: monitor', () => {
     expect((await runPipeline(options, pipelineOf([gateStage('verification', '1', verificationInputs)]))).stages[0]!.status).toBe('CANCELED');
   });
 
+  it('fails on marginal by default and passes it when rendered with marginalOutcome success', async () => {
+    const fakes = await sidecars({ autopilot: { statuses: ['running', 'marginal'] } });
+    const urls = { visibility: fakes.visibility.baseUrl, autopilot: fakes.autopilot.baseUrl, sapor: fakes.sapor.baseUrl };
+    const run = (orcaLocal: string) =>
+      runPipeline({ orcaLocal, springEnvironment: { ISD_SERVICE_TOKEN: token }, timeFactor }, pipelineOf([gateStage('verification', '1', verificationInputs)]));
+    expect((await run(renderTestOrcaLocal(urls))).status).toBe('TERMINAL');
+    expect((await run(renderTestOrcaLocal(urls, { verification: { marginalOutcome: 'success' } }))).status).toBe('SUCCEEDED');
+  });
+
   it('retries 5xx polls, records pastStatusCodes, and fails on a 404', async () => {
     const fakes = await sidecars({ visibility: { monitorFailures: [500, 503], statuses: ['approved'] }, autopilot: { monitorFailures: [404] } });
     const options = { orcaLocal: orcaLocalFor(fakes), springEnvironment: { ISD_SERVICE_TOKEN: token }, timeFactor };
