@@ -19,7 +19,16 @@ function sanitizeName(raw: string): string {
   return cleaned || 'imported';
 }
 
-/** Kayenta filter templates use `${scope}` like ours; other variables (`${location}`) have no equivalent. */
+/**
+ * Foreign variables become scope labels of the same name: OpsMx `${namespace_key}` → `${scope.namespace_key}`.
+ * In Kayenta text `${scope}` is the scope's *value* (a server group), not a selector, so it becomes
+ * `${scope.scope}` too (the verification then passes `{scope: 'web-v2'}`); OpsMx has no `${scope}`.
+ */
+function variablesToScopeLabels(text: string): string {
+  return text.replace(/\$\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}/g, (_whole, name: string) => `\${scope.${name}}`);
+}
+
+/** The text of a Kayenta filter template (`customFilterTemplate` names an entry of `templates{}`), variables mapped to scope labels. */
 function kayentaFilter(templates: Json, name: unknown, path: string, issues: FieldIssue[]): string | undefined {
   if (name === undefined || name === null) return undefined;
   const text = typeof name === 'string' ? templates[name] : undefined;
@@ -27,7 +36,7 @@ function kayentaFilter(templates: Json, name: unknown, path: string, issues: Fie
     issues.push({ path, message: `names a filter template that is not in templates{}` });
     return undefined;
   }
-  return text;
+  return variablesToScopeLabels(text);
 }
 
 /**
@@ -55,7 +64,7 @@ export function importKayentaConfig(config: unknown, nameOverride?: string): Tem
     const filter = kayentaFilter(filterTemplates, query.customFilterTemplate, `${path}.query.customFilterTemplate`, issues);
     if (type === 'prometheus') {
       provider = 'prometheus';
-      if (inline) text = inline.replace(/^PromQL:/, '');
+      if (inline) text = variablesToScopeLabels(inline.replace(/^PromQL:/, ''));
       else if (typeof query.metricName === 'string') {
         const selector = filter ?? '${scope}';
         const groupBy = Array.isArray(query.groupByFields) && query.groupByFields.length ? ` by (${query.groupByFields.join(',')})` : '';
@@ -63,12 +72,12 @@ export function importKayentaConfig(config: unknown, nameOverride?: string): Tem
       } else issues.push({ path: `${path}.query.metricName`, message: 'a Prometheus query needs metricName or customInlineTemplate' });
     } else if (type === 'datadog') {
       provider = 'datadog';
-      if (inline) text = inline;
+      if (inline) text = variablesToScopeLabels(inline);
       else if (typeof query.metricName === 'string') text = `${query.metricName}{${filter ?? '${scope}'}}`;
       else issues.push({ path: `${path}.query.metricName`, message: 'a Datadog query needs metricName or customInlineTemplate' });
     } else if (type === 'newrelic') {
       provider = 'newrelic';
-      if (inline) text = inline;
+      if (inline) text = variablesToScopeLabels(inline);
       else if (typeof query.select === 'string') {
         const where = [filter ?? '${scope}', typeof query.q === 'string' && query.q ? `(${query.q})` : undefined].filter(Boolean).join(' AND ');
         text = `${query.select} WHERE ${where}`;
@@ -106,10 +115,6 @@ export function importKayentaConfig(config: unknown, nameOverride?: string): Tem
   });
 }
 
-/** OpsMx filter-key variables (`${namespace_key}`) become scope labels of the same name. */
-function opsmxQuery(text: string): string {
-  return text.replace(/\$\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}/g, (_whole, name: string) => (name === 'scope' ? '${scope}' : `\${scope.${name}}`));
-}
 
 const OPSMX_DIRECTIONS: Record<string, 'increase' | 'decrease' | 'either'> = { higher: 'increase', lower: 'decrease', higherorlower: 'either' };
 
@@ -161,7 +166,7 @@ export function importOpsmxTemplate(template: unknown, nameOverride?: string): T
       metrics.push({
         name: `${groupName}: ${metric.name}`.slice(0, 200),
         ...(typeof metric.accountName === 'string' ? { provider: metric.accountName } : provider ? { provider } : {}),
-        query: opsmxQuery(metric.name),
+        query: variablesToScopeLabels(metric.name),
         groups: [groupName],
         direction: direction ?? 'either',
         critical: criticality === 'critical' || criticality === 'high' || metric.critical === true,
