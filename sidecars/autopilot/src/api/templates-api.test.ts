@@ -1,0 +1,150 @@
+// Template API on real Postgres: versions, list for Deck, roles, imports, YAML files loaded at start-up,
+// and the Orca-facing checks that need no metrics provider.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { RunningService } from '@isd/kit';
+import { createTestDatabase, gateHeaders, serviceHeaders, startTestService, testServiceConfig } from '@isd/test-support';
+import type { AutopilotConfig } from '../config';
+import { autopilotService } from '../service';
+
+let service: RunningService<AutopilotConfig>;
+let templatesDir: string;
+
+async function call(method: string, urlPath: string, body?: unknown, headers: Record<string, string> = gateHeaders('alice')) {
+  const response = await fetch(`${service.url}${urlPath}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  const text = await response.text();
+  return { status: response.status, headers: response.headers, body: text ? (JSON.parse(text) as Record<string, any>) : undefined };
+}
+
+const template = (query = 'avg(latency{${scope}})') => ({ name: 'golden', description: 'golden signals', metrics: [{ name: 'latency', query, direction: 'increase', groups: ['latency'] }] });
+
+beforeAll(async () => {
+  templatesDir = fs.mkdtempSync(path.join(os.tmpdir(), 'isd-templates-'));
+  fs.writeFileSync(path.join(templatesDir, 'from-git.yml'), 'name: from-git\nmetrics:\n  - name: errors\n    query: sum(errors{${scope}})\n    direction: increase\n');
+  fs.writeFileSync(path.join(templatesDir, 'README.md'), 'not a template');
+  service = await startTestService(
+    autopilotService,
+    testServiceConfig(autopilotService, {
+      databaseUrl: await createTestDatabase('autopilot_templates'),
+      users: { alice: ['release-engineers'], bob: ['dev'] },
+      extra: {
+        providers: { prom: { type: 'prometheus', url: 'http://127.0.0.1:1', timeoutMs: 500 } },
+        templates: { directory: templatesDir, editorRoles: ['release-engineers'] },
+      },
+    }),
+  );
+});
+
+afterAll(async () => {
+  await service?.stop();
+  fs.rmSync(templatesDir, { recursive: true, force: true });
+});
+
+describe('template API', () => {
+  it('versions templates: a change is a new version, the same definition again is not', async () => {
+    const first = await call('POST', '/api/v1/templates', template());
+    expect(first.status).toBe(201);
+    expect(first.body).toMatchObject({ name: 'golden', version: 1, createdBy: 'alice', source: 'api' });
+    expect(first.headers.get('location')).toBe('/api/v1/templates/golden/versions/1');
+    const again = await call('POST', '/api/v1/templates', template());
+    expect(again.status).toBe(200);
+    expect(again.body!.version).toBe(1);
+    const changed = await call('POST', '/api/v1/templates', template('avg(latency_seconds{${scope}})'));
+    expect(changed.status).toBe(201);
+    expect(changed.body!.version).toBe(2);
+
+    expect((await call('GET', '/api/v1/templates/golden')).body).toMatchObject({ version: 2, definition: { metrics: [{ query: 'avg(latency_seconds{${scope}})' }] } });
+    expect((await call('GET', '/api/v1/templates/golden/versions/1')).body).toMatchObject({ version: 1, definition: { metrics: [{ query: 'avg(latency{${scope}})' }] } });
+    expect((await call('GET', '/api/v1/templates/golden/versions')).body!.versions.map((v: { version: number }) => v.version)).toEqual([2, 1]);
+    expect((await call('GET', '/api/v1/templates/golden/versions/9')).status).toBe(404);
+  });
+
+  it('lists the latest version of each template for the stage editor, including YAML-loaded ones', async () => {
+    const list = await call('GET', '/api/v1/templates', undefined, serviceHeaders());
+    expect(list.status).toBe(200);
+    const byName = Object.fromEntries(list.body!.templates.map((t: { name: string }) => [t.name, t]));
+    expect(byName['from-git']).toMatchObject({ version: 1, source: 'file:from-git.yml', metricCount: 1 });
+    expect(byName.golden).toMatchObject({ version: 2, groups: ['latency'] });
+  });
+
+  it('loads a changed YAML file as a new version on restart, and an unchanged one as nothing', async () => {
+    const url = service.config.database.url;
+    const restart = async () => {
+      await service.stop();
+      service = await startTestService(
+        autopilotService,
+        testServiceConfig(autopilotService, {
+          databaseUrl: url,
+          users: { alice: ['release-engineers'] },
+          extra: { providers: { prom: { type: 'prometheus', url: 'http://127.0.0.1:1', timeoutMs: 500 } }, templates: { directory: templatesDir, editorRoles: ['release-engineers'] } },
+        }),
+      );
+    };
+    await restart();
+    expect((await call('GET', '/api/v1/templates/from-git')).body!.version).toBe(1);
+    fs.writeFileSync(path.join(templatesDir, 'from-git.yml'), 'name: from-git\nmetrics:\n  - name: errors\n    query: sum(errors_total{${scope}})\n    direction: increase\n');
+    await restart();
+    expect((await call('GET', '/api/v1/templates/from-git')).body).toMatchObject({ version: 2, definition: { metrics: [{ query: 'sum(errors_total{${scope}})' }] } });
+  });
+
+  it('lets only editors create templates, and only through Gate', async () => {
+    const bob = await call('POST', '/api/v1/templates', template(), gateHeaders('bob'));
+    expect(bob.status).toBe(403);
+    expect(bob.body!.detail).toMatch(/release-engineers/);
+    const orca = await call('POST', '/api/v1/templates', template(), serviceHeaders());
+    expect([401, 403]).toContain(orca.status);
+    const forged = await call('POST', '/api/v1/templates', template(), { 'content-type': 'application/json', 'x-spinnaker-user': 'alice' });
+    expect(forged.status).toBe(401);
+  });
+
+  it('imports a Kayenta canary config and an OpsMx template over the API', async () => {
+    const kayenta = await call('POST', '/api/v1/templates/import/kayenta?name=imported-kayenta', {
+      name: 'ignored because of ?name',
+      metrics: [{ name: 'cpu', query: { type: 'prometheus', metricName: 'cpu_seconds' }, groups: ['system'], analysisConfigurations: { canary: { direction: 'increase' } } }],
+      classifier: { groupWeights: { system: 100 } },
+    });
+    expect(kayenta.status).toBe(201);
+    expect(kayenta.body).toMatchObject({ name: 'imported-kayenta', source: 'import:kayenta', definition: { judge: 'kayenta', metrics: [{ query: 'avg(cpu_seconds{${scope}})', provider: 'prometheus' }] } });
+    const opsmx = await call('POST', '/api/v1/templates/import/opsmx', {
+      templateName: 'mem',
+      metricProvider: 'PROMETHEUS',
+      data: { groups: [{ group: 'memory', metrics: [{ name: 'sum(mem{pod=~"${pod_key}"})', riskDirection: 'Higher', customThresholdHigher: 20 }] }] },
+    });
+    expect(opsmx.status).toBe(201);
+    expect(opsmx.body!.definition.metrics[0]).toMatchObject({ query: 'sum(mem{pod=~"${scope.pod_key}"})', direction: 'increase', effectSize: { allowedIncrease: 1.2 } });
+    const bad = await call('POST', '/api/v1/templates/import/opsmx', { templateName: 'mem', data: { groups: [{ group: 'g', metrics: [{ riskDirection: 'Higher' }] }] } });
+    expect(bad.status).toBe(400);
+    expect(bad.body!.field).toBe('body.data.groups.0.metrics.0.name');
+    expect((await call('POST', '/api/v1/templates/import/atlas', {})).body!.field).toBe('path.format');
+  });
+
+  it('refuses a metric naming an unknown provider account, naming the field', async () => {
+    const response = await call('POST', '/api/v1/templates', { name: 'x', metrics: [{ name: 'm', query: 'up', provider: 'datadog-eu' }] });
+    expect(response.status).toBe(400);
+    expect(response.body!.field).toBe('body.metrics.0.provider');
+  });
+
+  it('refuses a verification whose template reads a scope label the scopes lack, and a too-long interval', async () => {
+    const payload = {
+      application: 'web',
+      executionId: 'e',
+      stageId: 's',
+      template: { metrics: [{ name: 'm', query: 'up{pod=~"${scope.pod}"}' }] },
+      baseline: { namespace: 'prod' },
+      canary: { namespace: 'prod', pod: 'web-v2' },
+      startTime: null,
+      lifetimeMs: 60_000,
+      intervalMs: 120_000,
+      thresholds: null,
+      judge: null,
+    };
+    const response = await call('POST', '/api/v1/verifications', payload, serviceHeaders());
+    expect(response.status).toBe(400);
+    expect(response.body!.errors.map((e: { path: string }) => e.path)).toEqual(['body.baseline.pod', 'body.intervalMs']);
+    const unauthenticated = await call('POST', '/api/v1/verifications', payload, { 'content-type': 'application/json' });
+    expect(unauthenticated.status).toBe(401);
+    expect((await call('GET', '/api/v1/verifications/not-a-uuid', undefined, serviceHeaders())).body!.field).toBe('path.id');
+    expect((await call('GET', '/api/v1/verifications/00000000-0000-4000-8000-000000000000', undefined, serviceHeaders())).status).toBe(404);
+  });
+});
