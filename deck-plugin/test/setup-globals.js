@@ -1,8 +1,11 @@
 // What Deck's page provides before @spinnaker/core loads: jQuery for bootstrap's JS plugins, settings.
-const jquery = require('jquery');
-window.jQuery = jquery;
-window.$ = jquery;
-window.spinnakerSettings = { gateUrl: 'http://gate.test', feature: {}, authEnabled: true };
+// (Tests that run in the node environment, like the browser test, have no window and skip this.)
+if (typeof window !== 'undefined') {
+  const jquery = require('jquery');
+  window.jQuery = jquery;
+  window.$ = jquery;
+  window.spinnakerSettings = { gateUrl: 'http://gate.test', feature: {}, authEnabled: true };
+}
 
 // Deck's own components (react-bootstrap Overlay, Formik 1.5 inside FormikFormField) trigger React 16
 // deprecation and unmounted-update warnings that say nothing about this plugin; keep test output readable.

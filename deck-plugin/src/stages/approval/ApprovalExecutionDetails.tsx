@@ -158,6 +158,14 @@ function DecisionForm(props: DecisionFormProps) {
   const [comment, setComment] = React.useState('');
   const [busy, setBusy] = React.useState(false);
   const [error, setError] = React.useState<string | undefined>();
+  // A successful decision usually closes the gate, which unmounts this form before the promise settles.
+  const mounted = React.useRef(true);
+  React.useEffect(
+    () => () => {
+      mounted.current = false;
+    },
+    [],
+  );
 
   const submit = (action: ApprovalAction) => {
     if (action === 'reject' && comment.trim() === '') {
@@ -167,8 +175,9 @@ function DecisionForm(props: DecisionFormProps) {
     setBusy(true);
     setError(undefined);
     props.decide(action, comment.trim()).then(
-      () => setBusy(false),
+      () => mounted.current && setBusy(false),
       (reason: unknown) => {
+        if (!mounted.current) return;
         setBusy(false);
         setError(reason instanceof Error ? reason.message : String(reason));
       },

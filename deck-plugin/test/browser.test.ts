@@ -1,0 +1,173 @@
+/**
+ * @jest-environment node
+ */
+// Loads the built plugin into headless Chromium the way Deck does (shared libraries on
+// window.spinnaker.plugins.sharedLibraries, native import() of index.js, registerPluginExtensions),
+// renders every stage's editor and execution view, clicks Approve, and saves screenshots.
+// Sidecars answer from fixtures behind a stand-in for Gate's proxy until visibility and the Gate
+// proxy harness exist (see README: "Browser test").
+import { mkdirSync, statSync } from 'node:fs';
+import type { ServerResponse } from 'node:http';
+import path from 'node:path';
+import { chromium } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+
+import { sizeBudgetBytes } from '../build-settings';
+import { buildHostPage, buildPlugin, builtIndexJs, pluginRoot } from './build-plugin';
+import { startTestServer } from './browser/test-server';
+import { approvals, executionStage, policies, policyDecisions, templates, verifications } from './fixtures';
+
+const chromiumPath = '/usr/bin/chromium';
+const chromiumFlags = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+const pluginPath = '/plugins/deck/Isd.GatesPlugin/0.1.0';
+const artefacts = path.join(pluginRoot, '..', 'test-results', 'deck-plugin');
+
+interface ProxyCall {
+  method: string;
+  path: string;
+  body: unknown;
+}
+
+/** Fixture answers for `/proxies/**`; the approval is stateful so a decision changes what GET returns. */
+function fixtureProxy(calls: ProxyCall[]) {
+  let approval = approvals.activated;
+  const send = (response: ServerResponse, status: number, body: unknown) => {
+    response.writeHead(status, { 'Content-Type': 'application/json' });
+    response.end(JSON.stringify(body));
+  };
+  return (request: { method?: string; url?: string }, body: string, response: ServerResponse) => {
+    const method = request.method ?? 'GET';
+    const route = `${method} ${new URL(request.url ?? '/', 'http://localhost').pathname}`;
+    calls.push({ method, path: route.split(' ')[1] ?? '', body: body ? JSON.parse(body) : undefined });
+    switch (route) {
+      case 'GET /proxies/visibility/api/v1/approvals/apr-7f3c':
+        return send(response, 200, approval);
+      case 'POST /proxies/visibility/api/v1/approvals/apr-7f3c/decisions': {
+        const decision = JSON.parse(body) as { action: string; comment: string };
+        if (decision.action === 'reject' && !decision.comment) return send(response, 400, { detail: 'comment is required to reject' });
+        approval = { ...approvals.approved, decisions: [...approvals.activated.decisions, { user: 'anonymous', action: 'approve', comment: decision.comment, at: '2026-11-22T10:40:00Z' }] };
+        return send(response, 201, approval);
+      }
+      case 'GET /proxies/autopilot/api/v1/templates':
+        return send(response, 200, templates);
+      case 'GET /proxies/autopilot/api/v1/verifications/ver-19a2':
+        return send(response, 200, verifications.marginal);
+      case 'GET /proxies/sapor/api/v1/policies':
+        return send(response, 200, policies);
+      case 'POST /proxies/sapor/api/v1/policies/pipeline-check':
+        return send(response, 200, { deny: ['Pipelines deploying to prod need an approval gate after the verification'] });
+      default:
+        return send(response, 404, { detail: `no fixture for ${route}` });
+    }
+  };
+}
+
+let browser: Browser;
+let page: Page;
+let close: () => Promise<void>;
+const calls: ProxyCall[] = [];
+const pageErrors: string[] = [];
+
+beforeAll(async () => {
+  mkdirSync(artefacts, { recursive: true });
+  await buildPlugin();
+  const hostDir = await buildHostPage();
+  const server = await startTestServer({
+    hostDir,
+    hostHtml: path.join(pluginRoot, 'test/browser/host.html'),
+    pluginDir: path.dirname(builtIndexJs),
+    pluginPath,
+    proxy: fixtureProxy(calls),
+  });
+  close = server.close;
+  browser = await chromium.launch({ executablePath: chromiumPath, headless: true, args: chromiumFlags });
+  page = await browser.newPage({ viewport: { width: 1100, height: 900 } });
+  page.on('pageerror', (error) => pageErrors.push(error.message));
+  page.on('console', (message) => {
+    if (message.type() === 'error' && !/Failed to load resource/.test(message.text())) pageErrors.push(message.text());
+  });
+  await page.goto(`${server.origin}/`);
+  await page.waitForFunction(() => 'isdHost' in window, undefined, { timeout: 30_000 });
+}, 180_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await close?.();
+});
+
+async function screenshot(name: string): Promise<void> {
+  await page.screenshot({ path: path.join(artefacts, `${name}.png`), fullPage: true });
+}
+
+describe('the built plugin in Chromium', () => {
+  it(`keeps index.js under the ${sizeBudgetBytes / 1024} KB budget`, () => {
+    const bytes = statSync(builtIndexJs).size;
+    // Reported in the test output on purpose: the size is tracked from run to run.
+    console.log(`deck-plugin index.js: ${bytes} bytes (${(bytes / 1024).toFixed(1)} KB of ${sizeBudgetBytes / 1024} KB budget)`);
+    expect(bytes).toBeLessThan(sizeBudgetBytes);
+  });
+
+  it('loads through import() and registers exactly one config per gate key, ours', async () => {
+    const keys = await page.evaluate((url) => (window as never as { isdHost: { load(u: string): Promise<string[]> } }).isdHost.load(url), `${pluginPath}/index.js`);
+    expect(keys.sort()).toEqual(['isdApprovalGate', 'isdPolicyGate', 'isdVerificationGate']);
+    const registered = await page.evaluate(() => (window as never as { isdHost: { registered(): unknown } }).isdHost.registered());
+    expect(registered).toEqual(
+      expect.arrayContaining(keys.map((key) => ({ key, label: expect.stringContaining('ISD'), hasComponent: true }))),
+    );
+    expect(registered).toHaveLength(3);
+  });
+
+  it.each([
+    ['isdApprovalGate', { approverGroups: [{ name: 'release-managers', required: 2 }, { name: 'qa', required: 1 }], instructions: 'Check the canary dashboard first.', evidence: [{ connector: 'jenkins', job: 'checkout-build' }] }],
+    ['isdVerificationGate', { template: { name: 'http-golden-signals', version: 2 }, baseline: { deployment: 'checkout-baseline' }, canary: { deployment: 'checkout-canary' } }],
+    ['isdPolicyGate', { policy: 'isd/deploy/allowed', params: { environment: 'prod' } }],
+  ])('renders the %s editor with its fields and sidecar lists', async (key, parameterValues) => {
+    await page.evaluate(([k, values]) => (window as never as { isdHost: { renderEditor(k: string, v: unknown): Promise<void> } }).isdHost.renderEditor(k, values), [key, parameterValues] as const);
+    await page.waitForSelector(`[data-view="${key}-editor"] .sp-formItem`);
+    if (key !== 'isdApprovalGate') await page.waitForSelector(`[data-view="${key}-editor"] option:not([value=""])`, { state: 'attached' });
+    await page.click('text=Check pipeline against policies');
+    await page.waitForSelector('.isd-check-denied');
+    expect(await page.locator('.isd-field-row, .sp-formItem').count()).toBeGreaterThan(1);
+    await screenshot(`${key}-editor`);
+  });
+
+  it.each([
+    ['isdVerificationGate', executionStage('isdVerificationGate', verifications.marginal, { statusEndpoint: 'https://autopilot.example/api/v1/verifications/ver-19a2', parameterValues: { thresholds: { pass: 80, marginal: 60 } } }), 'Marginal'],
+    ['isdPolicyGate', executionStage('isdPolicyGate', policyDecisions.deny), 'Denied'],
+  ])('renders the %s execution view', async (key, stage, statusText) => {
+    await page.evaluate(([k, context]) => (window as never as { isdHost: { renderExecution(k: string, c: unknown): Promise<void> } }).isdHost.renderExecution(k, context), [key, stage.context] as const);
+    await page.waitForSelector(`[data-view="${key}-execution"] .isd-status`);
+    expect(await page.textContent(`[data-view="${key}-execution"] .isd-status`)).toBe(statusText);
+    await screenshot(`${key}-execution`);
+  });
+
+  it('clicks Approve on the approval execution view and sees the status change', async () => {
+    const stage = executionStage('isdApprovalGate', approvals.activated);
+    await page.evaluate((context) => (window as never as { isdHost: { renderExecution(k: string, c: unknown): Promise<void> } }).isdHost.renderExecution('isdApprovalGate', context), stage.context);
+    await page.waitForSelector('.isd-approve');
+    expect(await page.textContent('.isd-status')).toBe('Waiting for approval');
+    await screenshot('isdApprovalGate-execution');
+    await page.fill('#isd-decision-comment', 'Canary looks healthy');
+    await page.click('.isd-approve');
+    await page.waitForFunction(() => document.querySelector('.isd-status')?.textContent === 'Approved');
+    expect(calls).toContainEqual({
+      method: 'POST',
+      path: '/proxies/visibility/api/v1/approvals/apr-7f3c/decisions',
+      body: { action: 'approve', comment: 'Canary looks healthy' },
+    });
+    await screenshot('isdApprovalGate-execution-approved');
+  });
+
+  it('raised no errors in the page', () => {
+    expect(pageErrors).toEqual([]);
+  });
+});
