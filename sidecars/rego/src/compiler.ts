@@ -168,10 +168,9 @@ function compileRuleBody(rule: Rule, ctx: ModuleContext, dyn: Term[]): void {
     rule.value = fold(rule.value);
     return;
   }
-  declareBody(rule.body, scope, ctx, true);
+  rule.body = resolveBody(rule.body, scope, ctx, true);
   const headTerms: Term[] = [...dyn, rule.value, ...(rule.key ? [rule.key] : [])];
   const resolvedHead = headTerms.map((t) => resolveTerm(t, ctx, scope));
-  rule.body = rule.body.map((e) => resolveExpr(e, ctx, scope));
   const visible = new Set<string>();
   for (const t of resolvedHead) shallowVars({ kind: 'term', term: t, with: [], loc: rule.loc }, visible);
   for (const a of rule.args ?? []) for (const v of allVars(a)) visible.add(v);
@@ -202,30 +201,40 @@ export function compileQuery(body: Expr[], compiled: CompiledModules, module: Mo
   const globals = new Map<string, Term>();
   const ctx: ModuleContext = { module, globals, functions, counter: { n: 0 } };
   const scope: Scope = { renames: new Map() };
-  declareBody(body, scope, ctx, true);
-  const resolved = body.map((e) => resolveExpr(e, ctx, scope));
+  const resolved = resolveBody(body, scope, ctx, false);
   return orderBody(resolved, new Set(), new Set(), ctx);
 }
 
 // ---- name resolution -------------------------------------------------------------------------
 
-/** Declares `:=` and `some` vars of a body in its scope (renaming them when the scope is nested). */
-function declareBody(body: Expr[], scope: Scope, ctx: ModuleContext, topLevel: boolean): void {
+/**
+ * Resolves a body in order: `some` vars and `:=` targets are declared where they appear (so earlier
+ * comprehensions do not see later declarations), and renamed to fresh names when `rename` is set.
+ */
+function resolveBody(body: Expr[], scope: Scope, ctx: ModuleContext, rename: boolean): Expr[] {
+  const assigned = new Set<string>();
   const declare = (name: string, loc: Location, assign: boolean): void => {
     if (name.startsWith('$')) return;
-    if (scope.renames.has(name) && assign && topLevel) {
-      if (scope.renames.get(name) === name && assign) throw new CompileError('rego_compile_error', `var ${name} assigned above`, loc);
-    }
-    if (scope.renames.has(name) && assign && !topLevel) throw new CompileError('rego_compile_error', `var ${name} assigned above`, loc);
-    scope.renames.set(name, topLevel ? name : `${name}$${ctx.counter.n++}`);
+    if (assign && assigned.has(name)) throw new CompileError('rego_compile_error', `var ${name} assigned above`, loc);
+    if (assign) assigned.add(name);
+    scope.renames.set(name, rename ? `${name}$${ctx.counter.n++}` : name);
   };
+  const out: Expr[] = [];
   for (const e of body) {
     if (e.kind === 'some') for (const v of e.vars) if (v.type === 'var') declare(v.name, v.loc, false);
     if (e.kind === 'somein') for (const t of e.key ? [e.key, e.value] : [e.value]) for (const v of allVars(t)) declare(v, e.loc, false);
     if (e.kind === 'term' && e.term.type === 'call' && e.term.name === 'assign') {
-      for (const v of allVars(e.term.args[0] as Term)) declare(v, e.loc, true);
+      const [lhs, rhs] = e.term.args as [Term, Term];
+      const resolvedRhs = resolveTerm(rhs, ctx, scope);
+      for (const v of allVars(lhs)) declare(v, e.loc, true);
+      const resolvedLhs = resolveTerm(lhs, ctx, scope);
+      const withs = e.with.map((w) => ({ ...w, target: resolveWithTarget(w.target, ctx, scope), value: resolveTerm(w.value, ctx, scope) }));
+      out.push({ ...e, term: { ...e.term, args: [resolvedLhs, resolvedRhs], target: { kind: 'builtin', name: 'assign' } }, with: withs });
+      continue;
     }
+    out.push(resolveExpr(e, ctx, scope));
   }
+  return out;
 }
 
 function lookup(scope: Scope | undefined, name: string): string | undefined {
@@ -241,8 +250,7 @@ function resolveExpr(e: Expr, ctx: ModuleContext, scope: Scope): Expr {
   const nested = (body: Expr[], pre?: (s: Scope) => void): Expr[] => {
     const s: Scope = { renames: new Map(), parent: scope };
     pre?.(s);
-    declareBody(body, s, ctx, false);
-    return body.map((x) => resolveExpr(x, ctx, s));
+    return resolveBody(body, s, ctx, true);
   };
   switch (e.kind) {
     case 'term':
@@ -273,13 +281,12 @@ function resolveExpr(e: Expr, ctx: ModuleContext, scope: Scope): Expr {
     case 'every': {
       const s: Scope = { renames: new Map(), parent: scope };
       for (const t of e.key ? [e.key, e.value] : [e.value]) if (t.type === 'var') s.renames.set(t.name, `${t.name}$${ctx.counter.n++}`);
-      declareBody(e.body, s, ctx, false);
       return {
         ...e,
         key: e.key ? resolveTerm(e.key, ctx, s) : undefined,
         value: resolveTerm(e.value, ctx, s),
         domain: resolveTerm(e.domain, ctx, scope),
-        body: e.body.map((x) => resolveExpr(x, ctx, s)),
+        body: resolveBody(e.body, s, ctx, true),
         with: withs,
       };
     }
@@ -343,14 +350,12 @@ function resolveTerm(t: Term, ctx: ModuleContext, scope: Scope): Term {
     case 'arraycompr':
     case 'setcompr': {
       const s: Scope = { renames: new Map(), parent: scope };
-      declareBody(t.body, s, ctx, false);
-      const body = t.body.map((e) => resolveExpr(e, ctx, s));
+      const body = resolveBody(t.body, s, ctx, true);
       return { ...t, head: resolveTerm(t.head, ctx, s), body };
     }
     case 'objectcompr': {
       const s: Scope = { renames: new Map(), parent: scope };
-      declareBody(t.body, s, ctx, false);
-      const body = t.body.map((e) => resolveExpr(e, ctx, s));
+      const body = resolveBody(t.body, s, ctx, true);
       return { ...t, key: resolveTerm(t.key, ctx, s), value: resolveTerm(t.value, ctx, s), body };
     }
     case 'call': {
@@ -648,7 +653,13 @@ function analyzeExpr(e: Expr, safe: Set<string>, visible: Set<string>, ctx: Modu
     case 'not': {
       const inner = analyzeExpr(e.expr, safe, visible, ctx);
       inner.inputs.forEach((v) => inputs.add(v));
-      break;
+      // Vars bound inside a negation do not escape it, so they must be bound before (wildcards excepted).
+      inner.outputs.forEach((v) => {
+        if (!v.startsWith('$') && visible.has(v)) inputs.add(v);
+      });
+      for (const w of e.expr.with) termInputs(w.value, inputs, visible);
+      for (const v of inputs) if (v.startsWith('$')) inputs.delete(v);
+      return { inputs, outputs };
     }
     case 'notbody':
     case 'block':

@@ -469,9 +469,8 @@ export class Evaluation {
         if (mock.kind === 'function') {
           // Inside the replacement, the original target is not mocked (so a mock can call the original).
           const saved = this.ctx;
-          const inner = new Map(mocks);
-          inner.delete(key);
-          this.ctx = { ...saved, mocks: inner, cache: new Map(), keyCache: new Map() };
+          // Inside a replacement function no mocks apply, so it can call the original and other builtins.
+          this.ctx = { ...saved, mocks: null, cache: new Map(), keyCache: new Map() };
           try {
             return this.callFunction(mock.path, args, t, (v) => {
               const cur = this.ctx;

@@ -350,7 +350,11 @@ class Parser {
   // ---- literals ------------------------------------------------------------------------------
 
   parseLiteral(): Expr {
-    if (this.keywords.has('and') || this.keywords.has('or')) return this.parseLogicalOr();
+    if (this.keywords.has('and') || this.keywords.has('or')) {
+      const e = this.parseLogicalOr();
+      if (e.kind === 'and' || e.kind === 'or') return this.withModifiers(e);
+      return e.with.length > 0 ? e : this.withModifiers(e);
+    }
     return this.parseSimpleLiteral();
   }
 
@@ -395,16 +399,16 @@ class Parser {
       try {
         this.next();
         this.skipNewlines();
-        const inner = this.parseLogicalOr();
+        const inner = this.parseLiteral();
         this.skipNewlines();
         this.expectOp(')');
-        if (inner.kind === 'and' || inner.kind === 'or') return this.withModifiers(inner);
+        if (inner.kind === 'and' || inner.kind === 'or' || inner.with.length > 0) return { kind: 'block', body: [inner], with: [], loc: this.loc(start) };
       } catch {
         // a parenthesised term
       }
       this.pos = save;
     }
-    return this.parseSimpleLiteral();
+    return this.parseSimpleLiteral(true);
   }
 
   private prevIsLogical(pos: number): boolean {
@@ -414,8 +418,17 @@ class Parser {
     return t !== undefined && t.kind === 'ident' && (t.text === 'and' || t.text === 'or' || t.text === 'not');
   }
 
-  private parseSimpleLiteral(): Expr {
+  private parseSimpleLiteral(noWith = false): Expr {
     const start = this.peek();
+    if (noWith) {
+      const saved = this.withModifiers;
+      this.withModifiers = (e: Expr): Expr => e;
+      try {
+        return this.parseSimpleLiteral(false);
+      } finally {
+        this.withModifiers = saved;
+      }
+    }
     const loc = this.loc(start);
     if (this.isIdent('some')) {
       this.next();
@@ -452,7 +465,7 @@ class Parser {
     return this.withModifiers({ kind: 'term', term, with: [], loc });
   }
 
-  private withModifiers(expr: Expr): Expr {
+  private withModifiers = (expr: Expr): Expr => {
     for (;;) {
       let ahead = 0;
       while (this.peek(ahead).kind === 'newline') ahead++;
@@ -468,7 +481,7 @@ class Parser {
       expr.with.push(w);
     }
     return expr;
-  }
+  };
 
   /** An expression term: `a = b`, `a := b`, `k, v in xs`, or any term. */
   private parseExprTerm(): Term {
