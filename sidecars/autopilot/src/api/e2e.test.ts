@@ -63,6 +63,8 @@ beforeAll(async () => {
     startDemoApp(scope('web-v1'), { meanSeconds: 0.1, sdSeconds: 0.005, seed: 1 }),
     startDemoApp(scope('web-v2-slow'), { meanSeconds: 0.3, sdSeconds: 0.005, seed: 2 }),
     startDemoApp(scope('web-v2'), { meanSeconds: 0.1, sdSeconds: 0.005, seed: 3 }),
+    // A canary target carrying an extra label: its series differ in kind, not only in scope.
+    startDemoApp({ ...scope('web-v3'), zone: 'eu-1' }, { meanSeconds: 0.1, sdSeconds: 0.005, seed: 4 }),
   ]);
   prometheus = await startPrometheus(apps);
   databaseUrl = await createTestDatabase('autopilot_e2e');
@@ -75,7 +77,7 @@ beforeAll(async () => {
     gateHeaders('alice'),
   );
   expect(created.status).toBe(201);
-  await waitForSamples(prometheus.url, 'demo_request_latency_seconds', 3);
+  await waitForSamples(prometheus.url, 'demo_request_latency_seconds', 4);
 });
 
 afterAll(async () => {
@@ -159,6 +161,34 @@ describe('verification against a real Prometheus', () => {
     } finally {
       await second.stop();
     }
+  });
+
+  it('reports a label mismatch and a query matching nothing per metric with the query, never as a silent pass', async () => {
+    const created = await call(
+      service.url,
+      'POST',
+      '/api/v1/verifications',
+      verificationPayload('stage-labels', 'web-v3', {
+        template: {
+          stepSeconds: 1,
+          metrics: [
+            { name: 'latency', query: LATENCY },
+            { name: 'missing', query: 'demo_missing_metric{${scope}}', mustHaveData: true },
+          ],
+        },
+        lifetimeMs: 3_000,
+        intervalMs: null,
+        judge: 'kayenta',
+      }),
+    );
+    expect(created.status).toBe(202);
+    const result = await finished(service.url, created.headers.get('location')!);
+    const [latency, missing] = result.metrics;
+    expect(latency.problems.join(' ')).toMatch(/label mismatch: .*only canary: zone/);
+    expect(missing.classification).toBe('NodataFailMetric');
+    expect(missing.reason).toContain('no series matched demo_missing_metric{namespace="prod",deployment="web-v1"}');
+    expect(missing.reason).toContain('no series matched demo_missing_metric{namespace="prod",deployment="web-v3"}');
+    expect(result.status).not.toBe('pass');
   });
 
   it('refuses bad templates and bad queries with 400 naming the field', async () => {

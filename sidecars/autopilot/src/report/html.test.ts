@@ -1,0 +1,79 @@
+// The report page: self-contained (no external reference), every user-supplied string escaped, charts
+// drawn from the data.
+import { distributionOf } from './report';
+import { distributionChart, escapeHtml, renderReportHtml, seriesChart } from './html';
+import type { Report } from './report';
+
+const hostile = '<script>alert("x")</script>';
+
+function report(): Report {
+  const baseline = { query: `up{a="${hostile}"}`, labels: {}, seriesCount: 1, problems: [], timestampsMs: [0, 1000, 2000, 3000], values: [1, 2, null, 2] };
+  const canary = { ...baseline, values: [5, 6, 7, 6] };
+  return {
+    id: 'id',
+    status: 'fail',
+    verdict: 'Fail',
+    score: 0,
+    reason: hostile,
+    error: null,
+    application: hostile,
+    template: { name: 't', version: 1 },
+    judge: 'isd',
+    thresholds: { pass: 80, marginal: 60 },
+    baselineScope: { app: hostile },
+    canaryScope: { app: 'b' },
+    startTime: '2026-01-01T00:00:00.000Z',
+    endTime: '2026-01-01T00:00:04.000Z',
+    intervals: [{ index: 0, startTime: 'a', endTime: 'b', status: 'judged', score: 0, classification: 'fail' }],
+    dataWindow: { index: 0, startTime: 'a', endTime: 'b' },
+    groups: [{ name: hostile, score: 0, weight: 100, counted: 1, passed: 0 }],
+    metrics: [
+      {
+        name: hostile,
+        kind: 'metric',
+        classification: 'High',
+        reason: hostile,
+        critical: true,
+        groups: [],
+        provider: 'prom',
+        problems: [hostile],
+        baseline: { query: baseline.query, count: 3, mean: 1.67, std: 0.58 },
+        canary: { query: canary.query, count: 4, mean: 6, std: 0.8 },
+        numbers: { pValue: 0.001, ratio: null },
+        findings: [{ test: 'welch', regression: true, message: hostile, numbers: {} }],
+        baselineSeries: baseline,
+        canarySeries: canary,
+        distribution: distributionOf(baseline, canary),
+      },
+    ],
+    logs: [],
+    reportUrl: '/api/v1/verifications/id/report',
+    generatedAt: 'now',
+  };
+}
+
+describe('report page', () => {
+  it('escapes every user-supplied string and references nothing outside the page', () => {
+    const page = renderReportHtml(report());
+    expect(page).not.toContain('<script');
+    expect(page).toContain(escapeHtml(hostile));
+    expect(page).not.toMatch(/(src|href)="(https?:)?\/\//);
+  });
+
+  it('draws both series with a gap where a point is missing', () => {
+    const svg = seriesChart(report().metrics[0]!.baselineSeries, report().metrics[0]!.canarySeries, 'x');
+    const baselinePath = /d="([^"]*)"[^>]*data-side="baseline"/.exec(svg)![1]!;
+    expect(baselinePath.match(/M/g)).toHaveLength(2);
+    expect(baselinePath.match(/L/g)).toHaveLength(1);
+  });
+
+  it('bins both sides on shared edges so the histograms compare', () => {
+    const distribution = distributionOf(report().metrics[0]!.baselineSeries as never, report().metrics[0]!.canarySeries as never);
+    expect(distribution.binEdges[0]).toBe(1);
+    expect(distribution.binEdges[distribution.binEdges.length - 1]).toBeCloseTo(7);
+    expect(distribution.baselineCounts.reduce((a, b) => a + b, 0)).toBe(3);
+    expect(distribution.canaryCounts.reduce((a, b) => a + b, 0)).toBe(4);
+    expect(distribution.canaryQuantiles!.p50).toBe(6);
+    expect(distributionChart(distribution, 'd').match(/data-side="canary"/g)).toHaveLength(20);
+  });
+});
