@@ -97,7 +97,10 @@ export interface MetricResult {
   critical: boolean;
   reason: string;
   findings: Finding[];
-  /** Headline numbers (p-values, effect sizes, interval), named with their meaning. */
+  /**
+   * Headline numbers (p-values, effect sizes, interval), named with their meaning. A relative change from a
+   * zero baseline is ±Infinity and an undefined ratio NaN; both serialize to null in JSON.
+   */
   numbers: Record<string, number>;
   baseline: SideSummary;
   canary: SideSummary;

@@ -171,6 +171,8 @@ export function mannWhitneyExactSf(u: number, n1: number, n2: number): number {
       }
     }
     counts = polys[m]!;
+    // Bounded: a long-running service sees many sample-size pairs.
+    if (exactCountCache.size >= 64) exactCountCache.clear();
     exactCountCache.set(key, counts);
   }
   let total = 0;
