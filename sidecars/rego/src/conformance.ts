@@ -80,8 +80,10 @@ export function runConformance(dir: string, options: ConformanceOptions = {}): C
     } catch (err) {
       outcomes.push({ file: rel, category, note: rel, status: 'failed', reason: `unreadable file: ${String(err)}` });
     }
+    // Upstream keeps pre-1.0 syntax cases under a `v0` directory; everything else is Rego v1.
+    const regoVersion = parts.slice(0, -1).includes('v0') ? 'v0' : 'v1';
     for (const c of doc?.cases ?? []) {
-      const outcome = runCase(c, options.caseTimeoutMs ?? 5000);
+      const outcome = runCase(c, options.caseTimeoutMs ?? 5000, regoVersion);
       outcomes.push({ file: rel, category, note: c.note ?? rel, ...outcome });
     }
     options.onFile?.(rel, index + 1, files.length);
@@ -102,14 +104,14 @@ export function runConformance(dir: string, options: ConformanceOptions = {}): C
 }
 
 /** Runs one case: compile, evaluate, then compare error and result set like OPA's testRun. */
-export function runCase(c: ConformanceCase, timeoutMs: number): { status: CaseOutcome['status']; reason?: string } {
+export function runCase(c: ConformanceCase, timeoutMs: number, regoVersion: 'v0' | 'v1' = 'v1'): { status: CaseOutcome['status']; reason?: string } {
   if (c.want_result === undefined && c.want_error === undefined && c.want_error_code === undefined)
     return { status: 'skipped', reason: 'no expectation' };
   if (typeof c.query !== 'string') return { status: 'skipped', reason: 'no query' };
   let policy;
   try {
     policy = compile(
-      (c.modules ?? []).map((source, i) => ({ name: `test-${i}.rego`, source, regoVersion: 'v1' as const })),
+      (c.modules ?? []).map((source, i) => ({ name: `test-${i}.rego`, source, regoVersion })),
       { experimentalKeywords: c.experimental_keywords === true },
     );
   } catch (err) {

@@ -34,7 +34,7 @@ register('uuid.parse', 1, (args) => {
   ]);
   if (version === 1 || version === 2) {
     let t = (BigInt(b.readUInt16BE(4)) << 32n) | (BigInt(b.readUInt16BE(6) & 0xfff) << 48n);
-    if (version === 1) t |= BigInt(b.readUInt32BE(0));
+    t |= BigInt(b.readUInt32BE(0));
     const unixNs = (t - 0x01b21dd213814000n) * 100n;
     out.set('time', numberResult(unixNs));
     out.set('clocksequence', b.readUInt16BE(8) & 0x3fff);
@@ -90,7 +90,6 @@ function parseURI(raw: string): RegoObject {
     rest = rest.slice(0, q);
   }
   if (sm && !rest.startsWith('/')) {
-    if (rest !== '') out.set('opaque', rest);
     return out;
   }
   if (rest.startsWith('//')) {
@@ -129,8 +128,19 @@ function parseURI(raw: string): RegoObject {
     if (port) out.set('port', port);
   }
   if (rest !== '') {
-    out.set('path', unescape(rest, false, raw));
-    out.set('raw_path', rest);
+    const path = unescape(rest, false, raw);
+    out.set('path', path);
+    // Go keeps RawPath only when the default escaping of Path differs from the original.
+    out.set('raw_path', escapePath(path) === rest ? path : rest);
+  }
+  return out;
+}
+
+function escapePath(p: string): string {
+  let out = '';
+  for (const byte of Buffer.from(p, 'utf8')) {
+    const c = String.fromCharCode(byte);
+    out += /[A-Za-z0-9\-_.~$&+,/:;=@]/.test(c) ? c : '%' + byte.toString(16).toUpperCase().padStart(2, '0');
   }
   return out;
 }
@@ -234,10 +244,10 @@ register('units.parse_bytes', 1, (args) => {
 register('http.send', 1, (args, ctx) => {
   const request = obj(args, 0);
   const url = request.get('url');
-  if (url === undefined) throw new BuiltinError('missing required request parameters(s): {"url"}');
+  if (url === undefined) throw new BuiltinError('missing required request parameters(s): {"url"}', 'eval_type_error');
   const allowedKeys = new Set(['method', 'url', 'body', 'enable_redirect', 'force_json_decode', 'force_yaml_decode', 'headers', 'raw_body', 'tls_use_system_certs', 'tls_ca_cert', 'tls_ca_cert_file', 'tls_ca_cert_env_variable', 'tls_client_cert', 'tls_client_cert_file', 'tls_client_cert_env_variable', 'tls_client_key', 'tls_client_key_file', 'tls_client_key_env_variable', 'tls_insecure_skip_verify', 'tls_server_name', 'timeout', 'cache', 'force_cache', 'force_cache_duration_seconds', 'raise_error', 'caching_mode', 'max_retry_attempts', 'cache_ignored_headers']);
   const bad = request.keys().filter((k) => typeof k !== 'string' || !allowedKeys.has(k));
-  if (bad.length > 0) throw new BuiltinError(`invalid request parameters(s): {${bad.map((k) => JSON.stringify(k)).join(', ')}}`);
+  if (bad.length > 0) throw new BuiltinError(`invalid request parameters(s): {${bad.map((k) => JSON.stringify(k)).join(', ')}}`, 'eval_type_error');
   if (typeof url !== 'string') throw new BuiltinError('url must be a string');
   if (!ctx.http) throw new BuiltinError('http.send is disabled (enable it with an allowlist of hosts)');
   let host: string;

@@ -177,7 +177,10 @@ register('net.cidr_merge', 1, (args) => {
       const ip = parseIP(x);
       if (!ip) throw new BuiltinError(`invalid CIDR address: ${x}`);
       if (ip.v6) throw new BuiltinError('IPv6 invalid: needs prefix length');
-      return { v6: false, addr: ip.addr, prefix: 32 };
+      // Go's net.IP.DefaultMask: the classful mask of the address.
+      const first = Number(ip.addr >> 24n);
+      const prefix = first < 128 ? 8 : first < 192 ? 16 : 24;
+      return { v6: false, addr: ip.addr & mask(prefix, 32), prefix };
     }
     return parseCIDR(x, false);
   });
