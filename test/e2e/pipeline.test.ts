@@ -10,13 +10,12 @@ import type { AutopilotConfig } from '@isd/autopilot';
 import { visibilityService } from '@isd/visibility';
 import type { VisibilityConfig } from '@isd/visibility';
 import { createTestDatabase, gateHeaders, serviceHeaders, startTestService, testServiceConfig, TEST_GATE_TOKEN, TEST_SERVICE_TOKEN } from '../support';
-import { startDemoApp, startPrometheus, waitForSamples } from '../../sidecars/autopilot/test/prometheus-harness';
-import type { DemoApp, PrometheusServer } from '../../sidecars/autopilot/test/prometheus-harness';
 import { startGateProxy } from '../harness/gate';
 import type { GateProxy } from '../harness/gate';
 import { renderTestOrcaLocal, startPipeline } from '../harness/orca';
 import type { HarnessExecution, PipelineInput, PipelineRun } from '../harness/orca';
-import { waitFor } from './pipeline-support';
+import { startLatencyApp, startPrometheusFor, waitFor, waitForPrometheusSamples } from './pipeline-support';
+import type { LatencyApp, Prometheus } from './pipeline-support';
 
 jest.setTimeout(90_000);
 
@@ -24,8 +23,8 @@ jest.setTimeout(90_000);
 const timeFactor = 0.02;
 const scope = (deployment: string) => ({ namespace: 'prod', deployment });
 
-let apps: DemoApp[] = [];
-let prometheus: PrometheusServer;
+let apps: LatencyApp[] = [];
+let prometheus: Prometheus;
 let autopilot: RunningService<AutopilotConfig>;
 let visibility: RunningService<VisibilityConfig>;
 let gate: GateProxy;
@@ -34,11 +33,11 @@ let deploys: string[] = [];
 
 beforeAll(async () => {
   apps = await Promise.all([
-    startDemoApp(scope('web-v1'), { meanSeconds: 0.1, sdSeconds: 0.005, seed: 11 }),
-    startDemoApp(scope('web-v2'), { meanSeconds: 0.1, sdSeconds: 0.005, seed: 12 }),
-    startDemoApp(scope('web-v2-slow'), { meanSeconds: 0.3, sdSeconds: 0.005, seed: 13 }),
+    startLatencyApp(scope('web-v1'), 0.1, 0.005, 11),
+    startLatencyApp(scope('web-v2'), 0.1, 0.005, 12),
+    startLatencyApp(scope('web-v2-slow'), 0.3, 0.005, 13),
   ]);
-  prometheus = await startPrometheus(apps);
+  prometheus = await startPrometheusFor(apps);
   autopilot = await startTestService(
     autopilotService,
     testServiceConfig(autopilotService, {
@@ -61,7 +60,7 @@ beforeAll(async () => {
     }),
   });
   expect(template.status).toBe(201);
-  await waitForSamples(prometheus.url, 'demo_request_latency_seconds', 3);
+  await waitForPrometheusSamples(prometheus, 'demo_request_latency_seconds', 3);
   // Orca refuses literal IPs, so the sidecars are named by host.
   const sidecars = { visibility: `http://localhost:${visibility.port}`, autopilot: `http://localhost:${autopilot.port}`, sapor: 'http://localhost:9' };
   orcaLocal = renderTestOrcaLocal(sidecars);
