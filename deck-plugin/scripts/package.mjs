@@ -5,7 +5,7 @@
 //   build/distributions/plugin-info.json          {id, description, provider, releases:[{version, date, requires, sha512sum, ...}]}
 //   build/distributions/plugins.json              repository file: [plugin-info + release url]
 // Zips are byte-for-byte reproducible (fixed timestamps, sorted entries) so sha512sum is stable.
-// Usage: node scripts/package.mjs [--base-url https://host/path/] [--date 2026-01-01T00:00:00Z]
+// Usage: node scripts/package.mjs [--base-url https://host/path/] [--date 2026-01-01T00:00:00Z] [--out dir]
 import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
@@ -17,7 +17,6 @@ const yazl = require('yazl');
 
 const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 const distDir = path.join(root, 'build/dist');
-const outDir = path.join(root, 'build/distributions');
 const fixedTime = new Date('2020-01-01T00:00:00Z');
 
 function argument(name) {
@@ -40,6 +39,7 @@ function zip(entries) {
   });
 }
 
+const outDir = path.resolve(argument('out') ?? path.join(root, 'build/distributions'));
 const pkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8'));
 const { id, provider, requires } = pkg.spinnakerPlugin;
 const version = pkg.version;
