@@ -290,7 +290,7 @@ export function classifyIsdMetric(metric: MetricInput, options: IsdJudgeOptions 
     const fisherP = fisherExactGreater(canaryNonZero, nc, baselineNonZero, nb);
     // A burst shows as canary values above anything the baseline had; with exchangeable sides, k such
     // points have probability at most C(nc, k) / C(nb + nc, k).
-    const baselineMax = Math.max(...baseline);
+    const baselineMax = baseline.reduce((max, value) => (value > max ? value : max), -Infinity);
     const aboveBaselineMax = canary.filter((value) => value > baselineMax).length;
     const exceedanceP = aboveBaselineMax === 0 ? 1 : Math.exp(logChoose(nc, aboveBaselineMax) - logChoose(nb + nc, aboveBaselineMax));
     const newErrors = baselineNonZero === 0 && canaryNonZero >= Math.max(3, Math.ceil(0.1 * nc));
