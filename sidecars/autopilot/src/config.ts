@@ -50,7 +50,7 @@ export const autopilotConfigSchema = baseConfigSchema({ name: 'autopilot', port:
   providers: z
     .record(z.string().regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, `_` or `-`'), providerConfigSchema)
     .default({})
-    .describe('Metrics provider accounts by name: {type: prometheus|datadog|newrelic, url, credentials}'),
+    .describe('Metrics provider accounts by name: {type (prometheus, datadog or newrelic), url, credentials}; secrets via env, e.g. AUTOPILOT_PROVIDERS__PROM__PASSWORD'),
   analysis: z
     .strictObject({
       defaultJudge: z.enum(JUDGE_NAMES).default('isd').describe('Judge used when neither the request nor the template names one'),
