@@ -120,8 +120,6 @@ function compileRule(rule: Rule, ctx: ModuleContext, root: RuleNode): void {
   const ground = groundStrings(rule.ref);
   const dyn = rule.ref.slice(ground.length);
   if (rule.kind === 'function' && dyn.length > 0) throw new CompileError('rego_parse_error', 'function names must be ground', rule.loc);
-  if (rule.kind === 'multi' && dyn.length > 0)
-    throw new CompileError('rego_type_error', 'multi-value rule heads must be ground before "contains"', rule.loc);
   let node = root;
   for (const p of [...ctx.module.packagePath, ...ground]) node = node.child(p);
   if (rule.isDefault) {
@@ -839,7 +837,8 @@ function fold(t: Term): Term {
 
 function checkTree(node: RuleNode): void {
   for (const c of node.children.values()) {
-    if (node.kind === 'function' || node.kind === 'multi')
+    const dynamic = node.rules.some((r) => (ruleInfo.get(r)?.dyn.length ?? 0) > 0);
+    if (node.kind === 'function' || (node.kind === 'multi' && !dynamic))
       throw new CompileError('rego_type_error', `rule data.${c.path.join('.')} conflicts with data.${node.path.join('.')}`, (node.rules[0] ?? node.defaultRule)?.loc);
     checkTree(c);
   }

@@ -662,7 +662,10 @@ export class Evaluation {
   private walkRuleNode(node: RuleNode, at: string[], path: Term[], i: number, env: Env, k: VK): boolean {
     if (node.kind === 'function') return false;
     const p = path[i];
-    const partial = node.kind === 'multi' || (node.rules.length > 0 && node.rules.every((r) => (ruleInfo.get(r)?.dyn.length ?? 0) > 0));
+    const dynLen = (r: Rule): number => ruleInfo.get(r)?.dyn.length ?? 0;
+    const partial =
+      (node.kind === 'multi' && node.rules.every((r) => dynLen(r) === 0)) ||
+      (node.kind === 'single' && node.rules.length > 0 && node.rules.every((r) => dynLen(r) > 0));
     if (p && partial && node.children.size === 0 && !this.ctx.cache.has(node) && !this.isUnbound(p, env)) {
       return this.evalTerm(p, env, (key) => {
         const v = this.lookupRuleKey(node, key);
@@ -755,7 +758,31 @@ export class Evaluation {
     this.enter(node);
     let result: Value | undefined;
     try {
-      if (node.kind === 'multi') {
+      const dynamicMulti = node.kind === 'multi' && node.rules.some((r) => (ruleInfo.get(r)?.dyn.length ?? 0) > 0);
+      if (dynamicMulti) {
+        // `p[k] contains v`: an object whose leaves are sets.
+        const obj = new RegoObject();
+        for (const rule of node.rules) {
+          const dyn = ruleInfo.get(rule)?.dyn ?? [];
+          const env: Env = new Map();
+          this.evalBody(rule.body, 0, env, () =>
+            this.evalArgs(dyn, 0, dyn.length, [], env, (keys) =>
+              this.evalTerm(rule.key as Term, env, (element) => {
+                const leaf = new RegoSet([element]);
+                let nested: Value = leaf;
+                for (let j = keys.length - 1; j >= 0; j--) nested = new RegoObject([[keys[j] as Value, nested]]);
+                mergeInto(obj, nested as RegoObject, rule);
+                return false;
+              }),
+            ),
+          );
+        }
+        for (const [name, child] of node.children) {
+          const v = this.fullDoc(child, undefined, [...node.path, name]);
+          if (v !== undefined) mergeInto(obj, new RegoObject([[name, v]]), node.rules[0]);
+        }
+        result = obj;
+      } else if (node.kind === 'multi') {
         const out = new RegoSet();
         for (const rule of node.rules) {
           const env: Env = new Map();
@@ -805,7 +832,7 @@ export class Evaluation {
           }
           for (const [name, child] of node.children) {
             const v = this.fullDoc(child, undefined, [...node.path, name]);
-            if (v !== undefined) obj.set(name, v);
+            if (v !== undefined) mergeInto(obj, new RegoObject([[name, v]]), partial[0]);
           }
           result = obj;
         }
@@ -815,6 +842,20 @@ export class Evaluation {
     }
     cache.set(node, result);
     return result;
+  }
+}
+
+/** Deep-merges src into dst (in place); sets union, differing leaves are a conflict. */
+function mergeInto(dst: RegoObject, src: RegoObject, rule: Rule | undefined): void {
+  for (const [k, v] of src.sortedEntries()) {
+    const prev = dst.get(k);
+    if (prev === undefined) dst.set(k, v);
+    else if (prev instanceof RegoObject && v instanceof RegoObject) {
+      const copy = prev.clone();
+      mergeInto(copy, v, rule);
+      dst.set(k, copy);
+    } else if (prev instanceof RegoSet && v instanceof RegoSet) dst.set(k, new RegoSet([...prev.sorted(), ...v.sorted()]));
+    else if (!valuesEqual(prev, v)) throw new EvalError('eval_conflict_error', 'object keys must be unique', rule?.loc);
   }
 }
 

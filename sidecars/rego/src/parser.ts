@@ -250,7 +250,7 @@ class Parser {
       this.next();
       value = this.parseTermIn();
     }
-    if (kind === 'single' && value === undefined && ref.length === 2 && lastWasBracket && this.regoVersion === 'v0') {
+    if (kind === 'single' && value === undefined && ref.length >= 2 && lastWasBracket && this.regoVersion === 'v0') {
       // v0 `p[x] { ... }` is a partial set rule.
       key = ref.pop();
       kind = 'multi';
