@@ -1,5 +1,6 @@
 // Renders the plugin's editors and execution views the way Deck does, with the sidecars behind a fake Gate.
 import { fireEvent, render, waitFor } from '@testing-library/react';
+import type { RenderResult } from '@testing-library/react';
 import React from 'react';
 import { HelpTextExpandedContext } from '@spinnaker/core';
 import type { IExecutionDetailsSectionProps, IStage, IStageConfigProps } from '@spinnaker/core';
@@ -30,7 +31,7 @@ export function renderEditor(
   stage: IStage,
   gate = new FakeGate(),
   options: { expandHelp?: boolean } = {},
-) {
+): RenderResult & { updates: IStage[]; gate: FakeGate; lastUpdate: () => IStage | undefined } {
   const updates: IStage[] = [];
   const pipeline = { id: 'p1', name: 'deploy', application: 'app', stages: [stage] };
   const props = {
@@ -60,7 +61,7 @@ export function renderDetails(
   stage: unknown,
   gate = new FakeGate(),
   current = Section.title,
-) {
+): RenderResult & { gate: FakeGate; settled: () => Promise<void> } {
   const props = {
     name: Section.title,
     current,
