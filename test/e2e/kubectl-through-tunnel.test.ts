@@ -97,12 +97,13 @@ describe('kubectl through the controller/agent tunnel (client-certificate kubeco
     45_000,
   );
 
-  it('exec runs over WebSocket (v5.channel.k8s.io) through the tunnel’s upgrade support', async () => {
+  it('exec runs over WebSocket (v5.channel.k8s.io; SPDY before kubectl 1.30) through the tunnel’s upgrade support', async () => {
     const before = harness.requests.length;
     await scenarios.execRunsCommands(context());
     const exec = harness.requests.slice(before).filter((request) => request.url.includes('/exec?'));
     expect(exec.length).toBeGreaterThanOrEqual(4);
-    expect(exec.every((request) => request.upgrade.toLowerCase() === 'websocket')).toBe(true);
+    const expected = await scenarios.expectedFirstUpgrade('exec');
+    expect(exec.every((request) => request.upgrade.toLowerCase() === expected.toLowerCase())).toBe(true);
   });
 
   it('exec falls back to SPDY/3.1 when the target refuses WebSocket, through the tunnel', async () => {

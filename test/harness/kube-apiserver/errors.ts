@@ -36,3 +36,8 @@ export function notFound(resource: string, name: string, group = ''): StatusErro
 export function badRequest(message: string): StatusError {
   return new StatusError(400, 'BadRequest', message);
 }
+
+/** 422 `Invalid` with the field in `details.causes`, which kubectl prints as `* <field>: <message>`. */
+export function invalid(message: string, field: string): StatusError {
+  return new StatusError(422, 'Invalid', message, { causes: [{ reason: 'FieldValueInvalid', message, field }] });
+}

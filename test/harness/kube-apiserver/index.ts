@@ -7,7 +7,7 @@ export type { WatchEvent } from './store';
 export type { KubeObject, ObjectMeta } from './resources';
 export { renderKubeconfig, writeKubeconfig } from './kubeconfig';
 export type { KubeconfigOptions } from './kubeconfig';
-export { createKubectlSession, runKubectl, spawnKubectl, KUBECTL_BINARY } from './kubectl';
+export { createKubectlSession, kubectlMinorVersion, runKubectl, spawnKubectl, KUBECTL_BINARY } from './kubectl';
 export type { KubectlOptions, KubectlProcess, KubectlResult, KubectlSession } from './kubectl';
 export type { PodPortResolver } from './streaming';
 export { StatusError } from './errors';

@@ -138,3 +138,24 @@ export function createKubectlSession(kubeconfigYaml: string): KubectlSession {
     dispose: () => rmSync(directory, { recursive: true, force: true }),
   };
 }
+
+let clientMinorVersion: Promise<number> | undefined;
+
+/**
+ * The kubectl client's minor version (32 for v1.32). Tests use it where kubectl's own behaviour changed:
+ * WebSocket exec (1.30+), WebSocket port-forward (1.31+), server-side field validation (1.25+).
+ */
+export function kubectlMinorVersion(): Promise<number> {
+  clientMinorVersion ??= new Promise((resolve, reject) => {
+    const child = spawn(KUBECTL_BINARY, ['version', '--client', '-o', 'json']);
+    let stdout = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.on('error', reject);
+    child.on('close', () => {
+      const minor = Number.parseInt((JSON.parse(stdout) as { clientVersion?: { minor?: string } }).clientVersion?.minor ?? '', 10);
+      if (Number.isNaN(minor)) reject(new Error(`cannot read the kubectl client version from: ${stdout}`));
+      else resolve(minor);
+    });
+  });
+  return clientMinorVersion;
+}

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { groupVersion, RESOURCE_TYPES } from './resources';
+import { RESOURCE_TYPES } from './resources';
 
 // Patch media types the harness advertises. Strategic merge patch is deliberately *not* listed: kubectl
 // then builds client-side-apply patches from its compiled-in Go types (exact merge keys) instead of
@@ -77,4 +77,12 @@ export function unknownFields(kind: string, object: Record<string, unknown>): st
   return unknown;
 }
 
-export { groupVersion };
+/** Removes the fields {@link unknownFields} reports, as the apiserver's decoder does outside Strict mode. */
+export function dropUnknownFields(kind: string, object: Record<string, unknown>): void {
+  const allowed = new Set(['apiVersion', 'kind', 'metadata', ...(TOP_LEVEL_FIELDS[kind] ?? ['spec', 'status'])]);
+  for (const field of Object.keys(object)) if (!allowed.has(field)) delete object[field];
+  const metadata = object.metadata;
+  if (metadata && typeof metadata === 'object') {
+    for (const field of Object.keys(metadata)) if (!METADATA_FIELDS.has(field)) delete (metadata as Record<string, unknown>)[field];
+  }
+}

@@ -1,4 +1,4 @@
-import { badRequest, StatusError } from './errors';
+import { badRequest, invalid } from './errors';
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 type JsonObject = { [key: string]: Json };
@@ -35,11 +35,11 @@ function parentOf(document: Json, tokens: string[], path: string): { parent: Jso
   let parent: Json = document;
   for (const token of tokens.slice(0, -1)) {
     const next: Json | undefined = Array.isArray(parent) ? parent[Number(token)] : isObject(parent) ? parent[token] : undefined;
-    if (next === undefined) throw new StatusError(422, 'Invalid', `json patch path "${path}": "${token}" does not exist`);
+    if (next === undefined) throw invalid(`json patch path "${path}": "${token}" does not exist`, path);
     parent = next;
   }
   const key = tokens[tokens.length - 1];
-  if (key === undefined) throw new StatusError(422, 'Invalid', `json patch path "${path}" cannot address the whole document`);
+  if (key === undefined) throw invalid(`json patch path "${path}" cannot address the whole document`, path);
   return { parent, key };
 }
 
@@ -47,7 +47,7 @@ function readPointer(document: Json, path: string): Json {
   let current: Json | undefined = document;
   for (const token of decodePointer(path)) {
     current = Array.isArray(current) ? current[Number(token)] : isObject(current) ? current[token] : undefined;
-    if (current === undefined) throw new StatusError(422, 'Invalid', `json patch path "${path}" does not exist`);
+    if (current === undefined) throw invalid(`json patch path "${path}" does not exist`, path);
   }
   return current;
 }
@@ -57,14 +57,14 @@ function addAt(document: Json, path: string, value: Json, replace: boolean): voi
   if (Array.isArray(parent)) {
     const index = key === '-' ? parent.length : Number(key);
     if (!Number.isInteger(index) || index < 0 || index > parent.length || (replace && index >= parent.length)) {
-      throw new StatusError(422, 'Invalid', `json patch path "${path}": index out of range`);
+      throw invalid(`json patch path "${path}": index out of range`, path);
     }
     parent.splice(index, replace ? 1 : 0, value);
   } else if (isObject(parent)) {
-    if (replace && !(key in parent)) throw new StatusError(422, 'Invalid', `json patch replace: "${path}" does not exist`);
+    if (replace && !(key in parent)) throw invalid(`json patch replace: "${path}" does not exist`, path);
     parent[key] = value;
   } else {
-    throw new StatusError(422, 'Invalid', `json patch path "${path}": parent is not a container`);
+    throw invalid(`json patch path "${path}": parent is not a container`, path);
   }
 }
 
@@ -73,7 +73,7 @@ function removeAt(document: Json, path: string): Json {
   if (Array.isArray(parent)) {
     const index = Number(key);
     if (!Number.isInteger(index) || index < 0 || index >= parent.length) {
-      throw new StatusError(422, 'Invalid', `json patch remove: "${path}" index out of range`);
+      throw invalid(`json patch remove: "${path}" index out of range`, path);
     }
     return parent.splice(index, 1)[0] as Json;
   }
@@ -82,7 +82,7 @@ function removeAt(document: Json, path: string): Json {
     delete parent[key];
     return removed;
   }
-  throw new StatusError(422, 'Invalid', `json patch remove: "${path}" does not exist`);
+  throw invalid(`json patch remove: "${path}" does not exist`, path);
 }
 
 /** RFC 6902 JSON patch (`application/json-patch+json`): add, remove, replace, move, copy, test. */
@@ -113,7 +113,7 @@ export function applyJsonPatch(target: unknown, operations: unknown): unknown {
       }
       case 'test':
         if (JSON.stringify(readPointer(document, path)) !== JSON.stringify(operation.value)) {
-          throw new StatusError(422, 'Invalid', `json patch test failed at "${path}"`);
+          throw invalid(`json patch test failed at "${path}"`, path);
         }
         break;
       default:

@@ -1,5 +1,6 @@
 import net from 'node:net';
 import type { KubectlSession } from './kubectl';
+import { kubectlMinorVersion } from './kubectl';
 import type { KubeApiServer } from './server';
 
 // The kubectl behaviours the harness (and the tunnel in front of it) must support, written once and run
@@ -111,7 +112,7 @@ export async function clientSideApplyCreatesThenPatches({ kubectl, server, names
   expect(deployment.metadata.generation).toBe(3);
   const patches = server.requests.filter((request) => request.method === 'PATCH' && request.url.includes(`/namespaces/${namespace}/configmaps/settings`));
   expect(patches.at(-1)?.contentType).toBe('application/strategic-merge-patch+json');
-  expect(patches.at(-1)?.url).toContain('fieldValidation=Strict');
+  if ((await kubectlMinorVersion()) >= 25) expect(patches.at(-1)?.url).toContain('fieldValidation=Strict');
 }
 
 /** `kubectl apply --server-side`: one PATCH with `application/apply-patch+yaml` and a field manager. */
@@ -124,13 +125,29 @@ export async function serverSideApply({ kubectl, server, namespace }: ScenarioCo
   expect(apply[0]?.url).toContain('fieldManager=kubectl');
 }
 
-/** Strict field validation: an unknown top-level field is refused by the server, named in the message. */
-export async function strictValidationRefusesUnknownFields({ kubectl, namespace }: ScenarioContext): Promise<void> {
+/**
+ * Unknown fields: kubectl 1.25+ asks `fieldValidation=Strict` and the server refuses the object, naming
+ * the field; older kubectl sends nothing, so the server's default (Warn) drops it and warns.
+ */
+export async function strictValidationRefusesUnknownFields({ kubectl, server, namespace }: ScenarioContext): Promise<void> {
   const result = await kubectl.run(['apply', '-f', '-'], {
     stdin: `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: typo\n  namespace: ${namespace}\ndatta:\n  a: b\n`,
   });
-  expect(result.code).toBe(1);
-  expect(result.stderr).toContain('strict decoding error: unknown field "datta"');
+  if ((await kubectlMinorVersion()) >= 25) {
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('strict decoding error: unknown field "datta"');
+    expect(server.store.find('ConfigMap', namespace, 'typo')).toBeUndefined();
+  } else {
+    expect(result.code).toBe(0);
+    expect(result.stderr).toContain('unknown field "datta"');
+    expect(server.store.find('ConfigMap', namespace, 'typo')).not.toHaveProperty('datta');
+  }
+}
+
+/** The upgrade kubectl uses first for exec (WebSocket since 1.30) and port-forward (since 1.31). */
+export async function expectedFirstUpgrade(kind: 'exec' | 'portforward'): Promise<'websocket' | 'SPDY/3.1'> {
+  const minor = await kubectlMinorVersion();
+  return minor >= (kind === 'exec' ? 30 : 31) ? 'websocket' : 'SPDY/3.1';
 }
 
 /** `kubectl patch` in all three formats: strategic (list merge by key), merge (null deletes), JSON patch. */
@@ -149,6 +166,7 @@ export async function patchInThreeFormats({ kubectl, server, namespace }: Scenar
   const invalid = await kubectl.run(['patch', 'configmap', 'patched', '-n', namespace, '--type=json', '-p', '[{"op":"remove","path":"/data/missing"}]']);
   expect(invalid.code).toBe(1);
   expect(invalid.stderr).toContain('"/data/missing" does not exist');
+  expect(server.store.find('ConfigMap', namespace, 'patched')?.data).toEqual({ b: '20', c: '3' });
 }
 
 /** `kubectl delete`: the object goes away (kubectl waits for it) and a second delete is NotFound. */

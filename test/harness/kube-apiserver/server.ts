@@ -6,7 +6,7 @@ import { parse as parseYaml } from 'yaml';
 import { WebSocketServer } from 'ws';
 import { createServingCertificates } from './certificates';
 import { badRequest, StatusError } from './errors';
-import { openApiV3Document, openApiV3Index, unknownFields } from './openapi';
+import { dropUnknownFields, openApiV3Document, openApiV3Index, unknownFields } from './openapi';
 import { applyJsonPatch, applyMergePatch, applyStrategicMergePatch } from './patch';
 import type { KubeObject, ResourceType } from './resources';
 import { apiResourceList, findResourceType, groupVersion, RESOURCE_TYPES } from './resources';
@@ -180,10 +180,14 @@ function asObject(value: unknown, what: string): KubeObject {
   return object;
 }
 
-function checkKind(type: ResourceType, object: KubeObject, url?: URL): void {
-  if (url?.searchParams.get('fieldValidation') === 'Strict') {
-    const unknown = unknownFields(type.kind, object);
-    if (unknown.length > 0) throw badRequest(`${type.kind} in version "${type.version}" cannot be handled as a ${type.kind}: strict decoding error: ${unknown.join(', ')}`);
+function checkKind(type: ResourceType, object: KubeObject, url?: URL, response?: ServerResponse): void {
+  const unknown = unknownFields(type.kind, object);
+  if (url && unknown.length > 0) {
+    const directive = url.searchParams.get('fieldValidation') ?? 'Warn';
+    if (directive === 'Strict') throw badRequest(`${type.kind} in version "${type.version}" cannot be handled as a ${type.kind}: strict decoding error: ${unknown.join(', ')}`);
+    // Warn (the apiserver's default) and Ignore both drop the fields; Warn says so in Warning headers.
+    dropUnknownFields(type.kind, object);
+    if (directive === 'Warn' && response) response.setHeader('Warning', unknown.map((message) => `299 - ${JSON.stringify(message)}`));
   }
   if (object.kind && object.kind !== type.kind) {
     throw badRequest(`the body kind "${String(object.kind)}" does not match the resource ${type.resource} (kind ${type.kind})`);
@@ -274,6 +278,15 @@ export async function startKubeApiServer(options: KubeApiServerOptions = {}): Pr
       return sendJson(response, 200, { kind: 'APIGroupList', apiVersion: 'v1', groups });
     }
     if (method === 'GET' && url.pathname === '/openapi/v3') return sendJson(response, 200, openApiV3Index());
+    if (method === 'GET' && url.pathname === '/openapi/v2') {
+      // No definitions: kubectl then skips client-side schema validation and builds strategic merge
+      // patches from its compiled-in types. kubectl asks for protobuf; zero bytes are an empty Document.
+      if (accept.includes('application/com.github.proto-openapi.spec.v2')) {
+        response.writeHead(200, { 'Content-Type': 'application/octet-stream', 'Content-Length': 0 }).end();
+        return;
+      }
+      return sendJson(response, 200, { swagger: '2.0', info: { title: 'Kubernetes', version: 'v1.32.0' }, paths: {}, definitions: {} });
+    }
     const openApi = /^\/openapi\/v3\/(?:api\/(v1)|apis\/([^/]+)\/([^/]+))$/.exec(url.pathname);
     const openApiDocument = openApi ? openApiV3Document(openApi[2] ?? '', openApi[1] ?? openApi[3] ?? '') : undefined;
     if (method === 'GET' && openApiDocument) return sendJson(response, 200, openApiDocument);
@@ -306,14 +319,14 @@ export async function startKubeApiServer(options: KubeApiServerOptions = {}): Pr
       case 'POST': {
         if (name) throw new StatusError(405, 'MethodNotAllowed', 'POST is not allowed on a named object');
         const object = asObject(parseBody(await readBody(request, maxBodyBytes), request.headers['content-type'] ?? ''), 'the object');
-        checkKind(type, object, url);
+        checkKind(type, object, url, response);
         if (url.searchParams.get('dryRun') === 'All') return sendJson(response, 201, { ...object, apiVersion: groupVersion(type), kind: type.kind });
         return sendJson(response, 201, store.create(type, namespace, object));
       }
       case 'PUT': {
         if (!name) throw new StatusError(405, 'MethodNotAllowed', 'PUT needs an object name');
         const object = asObject(parseBody(await readBody(request, maxBodyBytes), request.headers['content-type'] ?? ''), 'the object');
-        checkKind(type, object, url);
+        checkKind(type, object, url, response);
         return sendJson(response, 200, store.update(type, namespace, name, object));
       }
       case 'PATCH': {
@@ -409,7 +422,7 @@ export async function startKubeApiServer(options: KubeApiServerOptions = {}): Pr
     if (contentType === 'application/apply-patch+yaml') {
       // Server-side apply: create when absent, otherwise merge the applied configuration into the live object.
       const applied = asObject(patch, 'the applied configuration');
-      checkKind(type, applied, url);
+      checkKind(type, applied, url, response);
       if (applied.metadata.name && applied.metadata.name !== name) throw badRequest(`metadata.name "${applied.metadata.name}" does not match the URL name "${name}"`);
       if (!url.searchParams.get('fieldManager')) throw badRequest('fieldManager is required for apply requests');
       const existing = store.find(type.kind, namespace, name);
@@ -424,7 +437,7 @@ export async function startKubeApiServer(options: KubeApiServerOptions = {}): Pr
     else if (contentType === 'application/json-patch+json') patched = applyJsonPatch(existing, patch);
     else throw new StatusError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml, application/strategic-merge-patch+json`);
     const object = asObject(patched, 'the patched object');
-    checkKind(type, object, url);
+    checkKind(type, object, url, response);
     // A patch that does not name a resourceVersion is not subject to optimistic concurrency.
     if (!(patch && typeof patch === 'object' && !Array.isArray(patch) && (patch as KubeObject).metadata?.resourceVersion)) {
       object.metadata.resourceVersion = existing.metadata.resourceVersion;
