@@ -22,7 +22,7 @@ const serviceSchema = z.strictObject({
   context: z.string().min(1).optional().describe('kubernetes: kubeconfig context (default current-context)'),
   inCluster: z.boolean().default(false).describe('kubernetes: use the pod ServiceAccount and the in-cluster apiserver'),
   annotations: z.record(z.string(), z.string()).default({}).describe('Shown in getAgentStatistics'),
-  maxSockets: z.number().int().positive().default(256).describe('Pooled keep-alive sockets to the target'),
+  maxSockets: z.number().int().positive().optional().describe('Concurrent sockets to the target (default unbounded: a cap would queue watches)'),
 });
 
 /** Agent configuration file (YAML) and env overrides (`ISD_AGENT_<KEY>`). */

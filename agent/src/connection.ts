@@ -200,10 +200,13 @@ export class ControllerConnection {
         stream.cancel();
         return;
       }
-      // Replace the claimed stream at once so the pool stays warm.
-      if (this.client === client) this.openExchange();
       const head = frame.requestHead;
       serveExchange(stream, head, this.context.targets.get(`${head.serviceType}/${head.serviceName}`), this.context.metrics);
+      // Replace the claimed stream right after the request is on its way, so the pool stays warm
+      // without putting stream setup on this request's critical path.
+      setImmediate(() => {
+        if (this.client === client) this.openExchange();
+      });
     });
   }
 

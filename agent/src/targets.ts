@@ -28,7 +28,7 @@ export interface ServiceConfig {
   /** kubernetes: context to use instead of current-context. */
   context?: string;
   annotations?: Record<string, string>;
-  /** Upper bound of pooled keep-alive sockets per target. */
+  /** Upper bound of concurrent sockets per target; default unbounded, since a cap queues watches behind each other. */
   maxSockets?: number;
 }
 
@@ -175,7 +175,7 @@ export function createTarget(service: ServiceConfig, index: number): Target {
   if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new ServiceConfigError(`${key}.url`, 'must be http or https');
   const tls = url.protocol === 'https:' ? { ca: caPem, rejectUnauthorized: !insecure, cert: clientCert, key: clientKey, servername: tlsServerName } : {};
   const Agent = url.protocol === 'https:' ? https.Agent : http.Agent;
-  const agent = new Agent({ keepAlive: true, maxSockets: service.maxSockets ?? 256, maxFreeSockets: 32, scheduling: 'lifo', ...tls });
+  const agent = new Agent({ keepAlive: true, maxSockets: service.maxSockets ?? Infinity, maxFreeSockets: 32, scheduling: 'lifo', ...tls });
   const upgradeAgent = new Agent({ keepAlive: false, ...tls });
   return {
     type: service.type,

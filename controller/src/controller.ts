@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
 import type http2 from 'node:http2';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import * as grpc from '@grpc/grpc-js';
 import { CertificateAuthority, checkName, identityFromSubject, InvalidNameError, type Credentials, type IssueOptions } from './pki';
@@ -233,6 +233,9 @@ export async function startController(config: ControllerConfig = {}): Promise<Ru
 
   for (const http2Server of (grpcServer as unknown as GrpcServerInternals).http2Servers?.keys() ?? []) {
     http2Server.on('session', (session) => session.setLocalWindowSize(CONNECTION_WINDOW_BYTES));
+    // Small frames (request heads, WINDOW_UPDATEs, watch events) must not wait for Nagle's algorithm;
+    // the grpc-js client sets this on its side, the server does not.
+    http2Server.on('connection', (socket: Socket) => socket.setNoDelay(true));
   }
 
   const forwardContext: ForwardContext = {

@@ -1,0 +1,34 @@
+// Benchmark agent process: runs `count` agents (1 for traffic, 1,000 for the memory test) and
+// reports when they are connected and how much memory they use.
+import { startAgent, type AgentConfig, type RunningAgent } from '@isd/agent';
+
+interface Start {
+  count: number;
+  config: AgentConfig;
+}
+
+const options = JSON.parse(process.argv[2] ?? '{}') as Start;
+
+async function main(): Promise<void> {
+  const agents: RunningAgent[] = [];
+  for (let index = 0; index < options.count; index += 1) {
+    agents.push(await startAgent({ ...options.config, healthPort: index === 0 ? options.config.healthPort : null }));
+  }
+  process.on('message', (message: { type: string; timeoutMs?: number }) => {
+    if (message.type === 'wait-connected') {
+      Promise.all(agents.map((agent) => agent.waitUntilConnected(message.timeoutMs ?? 60_000))).then(
+        () => process.send?.({ type: 'connected', count: agents.filter((agent) => agent.connected).length }),
+        (error: unknown) => process.send?.({ type: 'error', message: String(error) }),
+      );
+    } else if (message.type === 'memory') {
+      (globalThis as { gc?: () => void }).gc?.();
+      process.send?.({ type: 'memory', rssBytes: process.memoryUsage().rss, connected: agents.filter((agent) => agent.connected).length });
+    }
+  });
+  process.send?.({ type: 'ready' });
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`agent failed: ${String(error)}\n`);
+  process.exit(1);
+});

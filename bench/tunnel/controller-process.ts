@@ -1,0 +1,19 @@
+// Benchmark controller process: started from a JSON config over IPC, reports addresses and memory.
+import { startController, type ControllerConfig } from '@isd/controller';
+
+const config = JSON.parse(process.argv[2] ?? '{}') as ControllerConfig;
+startController(config).then(
+  (controller) => {
+    process.on('message', (message: { type: string }) => {
+      if (message.type === 'memory') {
+        (globalThis as { gc?: () => void }).gc?.();
+        process.send?.({ type: 'memory', rssBytes: process.memoryUsage().rss, heapUsedBytes: process.memoryUsage().heapUsed, agents: controller.agents().length });
+      }
+    });
+    process.send?.({ type: 'ready', agentUrl: controller.agentUrl, serviceUrl: controller.serviceUrl });
+  },
+  (error: unknown) => {
+    process.stderr.write(`controller failed: ${String(error)}\n`);
+    process.exit(1);
+  },
+);
