@@ -92,6 +92,9 @@ export function compileModules(modules: Module[]): CompiledModules {
     const functions = new Set<string>();
     for (const [path] of functionArity) functions.add(path);
     const ctx: ModuleContext = { module: m, globals, functions, counter };
+    // A package exists as a (possibly empty) document even without rules.
+    let pkgNode = root;
+    for (const p of m.packagePath) pkgNode = pkgNode.child(p);
     withArities(functionArity, () => {
       for (const rule of m.rules) compileRule(rule, ctx, root);
     });

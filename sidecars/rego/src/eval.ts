@@ -584,19 +584,25 @@ export class Evaluation {
     return this.evalTerm(head, env, (v) => this.walkValue(v, t.path, 0, env, k));
   }
 
-  private walkValue(v: Value, path: Term[], i: number, env: Env, k: VK): boolean {
+  /** Walks a plain value along a ref path; in base `data` documents number keys also match their string form. */
+  private walkValue(v: Value, path: Term[], i: number, env: Env, k: VK, dataDoc = false): boolean {
     if (i === path.length) return k(v);
     const p = path[i] as Term;
+    const get = (key: Value): Value | undefined => {
+      const child = lookup(v, key);
+      if (child === undefined && dataDoc && isNumber(key) && v instanceof RegoObject) return v.get(String(key));
+      return child;
+    };
     if (p.type === 'scalar') {
-      const child = lookup(v, p.value);
-      return child === undefined ? false : this.walkValue(child, path, i + 1, env, k);
+      const child = get(p.value);
+      return child === undefined ? false : this.walkValue(child, path, i + 1, env, k, dataDoc);
     }
     if (this.isUnbound(p, env)) {
-      return this.iterate(v, (key, value) => this.unifyValue(p, key, env, () => this.walkValue(value, path, i + 1, env, k)));
+      return this.iterate(v, (key, value) => this.unifyValue(p, key, env, () => this.walkValue(value, path, i + 1, env, k, dataDoc)));
     }
     return this.evalTerm(p, env, (key) => {
-      const child = lookup(v, key);
-      return child === undefined ? false : this.walkValue(child, path, i + 1, env, k);
+      const child = get(key);
+      return child === undefined ? false : this.walkValue(child, path, i + 1, env, k, dataDoc);
     });
   }
 
@@ -608,7 +614,7 @@ export class Evaluation {
     }
     if (node && (node.rules.length > 0 || node.defaultRule)) return this.walkRuleNode(node, at, path, i, env, k);
     const hasOverrideBelow = this.ctx.overrideChildren?.has(at.join(SEP)) ?? false;
-    if (!node && !hasOverrideBelow) return base === undefined ? false : this.walkValue(base, path, i, env, k);
+    if (!node && !hasOverrideBelow) return base === undefined ? false : this.walkValue(base, path, i, env, k, true);
     if (i === path.length) {
       const doc = this.fullDoc(node, base, at);
       return doc === undefined ? false : k(doc);
@@ -653,6 +659,8 @@ export class Evaluation {
     for (const name of names) {
       const child = node?.children.get(name);
       if (child?.kind === 'function') continue;
+      // Like OPA, a base document wins over a virtual one at the same key.
+      if (base instanceof RegoObject && base.get(name) !== undefined && child && (child.rules.length > 0 || child.defaultRule)) continue;
       const v = this.fullDoc(child, base instanceof RegoObject ? base.get(name) : undefined, [...at, name]);
       if (v !== undefined) out.set(name, v);
     }

@@ -402,7 +402,7 @@ class Parser {
         const inner = this.parseLiteral();
         this.skipNewlines();
         this.expectOp(')');
-        if (inner.kind === 'and' || inner.kind === 'or' || inner.with.length > 0) return { kind: 'block', body: [inner], with: [], loc: this.loc(start) };
+        if (inner.kind === 'and' || inner.kind === 'or' || inner.kind === 'block' || inner.with.length > 0) return { kind: 'block', body: [inner], with: [], loc: this.loc(start) };
       } catch {
         // a parenthesised term
       }
