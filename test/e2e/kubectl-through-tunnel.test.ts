@@ -111,6 +111,8 @@ describe('kubectl through the controller/agent tunnel (client-certificate kubeco
     expect(spdyHarness.requests.some((request) => request.url.includes('/exec?') && request.method === 'POST' && request.upgrade === 'SPDY/3.1')).toBe(true);
   });
 
+  it('scale, rollout restart/pause/resume and rollout status work on deployments', () => scenarios.deploymentOperations(context()));
+
   it('attach -i over WebSocket through the tunnel', () => scenarios.attachEchoesStdin(context()));
 
   it('a large gzipped list (6 MB of ConfigMaps) arrives whole', () => scenarios.largeListArrivesWhole(context()));

@@ -204,6 +204,20 @@ describe('pod logs and streaming subresources', () => {
   });
 });
 
+describe('deployments/scale', () => {
+  it('reads spec.replicas as an autoscaling/v1 Scale and refuses a negative count with 422 naming spec.replicas', async () => {
+    server.store.put({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'scaled', namespace: 'default' }, spec: { replicas: 2, selector: { matchLabels: { app: 's' } } } });
+    const scale = await call('GET', '/apis/apps/v1/namespaces/default/deployments/scaled/scale');
+    expect(scale.json).toMatchObject({ kind: 'Scale', apiVersion: 'autoscaling/v1', spec: { replicas: 2 }, status: { selector: 'app=s' } });
+    const refused = await call('PATCH', '/apis/apps/v1/namespaces/default/deployments/scaled/scale', { body: '{"spec":{"replicas":-1}}', headers: { 'content-type': 'application/merge-patch+json' } });
+    expect(refused.status).toBe(422);
+    expect(refused.json.message).toContain('spec.replicas');
+    const scaled = await call('PATCH', '/apis/apps/v1/namespaces/default/deployments/scaled/scale', { body: '{"spec":{"replicas":5}}', headers: { 'content-type': 'application/merge-patch+json' } });
+    expect(scaled.json).toMatchObject({ spec: { replicas: 5 } });
+    expect((server.store.find('Deployment', 'default', 'scaled')?.status as { readyReplicas: number }).readyReplicas).toBe(5);
+  });
+});
+
 describe('namespaces', () => {
   it('deleting a namespace deletes the objects in it', async () => {
     server.store.put({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'short-lived' } });

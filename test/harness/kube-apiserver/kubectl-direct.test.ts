@@ -83,6 +83,8 @@ describe('kubectl against the kube-apiserver harness', () => {
     }
   });
 
+  it('scale, rollout restart/pause/resume and rollout status work on deployments', () => scenarios.deploymentOperations(context()));
+
   it('attach -i joins the main process (stdin echoed back)', () => scenarios.attachEchoesStdin(context()));
 
   it('large lists arrive whole, gzipped like the apiserver does above 128 KiB', () => scenarios.largeListArrivesWhole(context()));

@@ -340,3 +340,26 @@ export async function brokenLogStreamIsAnError({ kubectl, server, namespace }: S
     await follow.stop();
   }
 }
+
+/**
+ * What Clouddriver runs on deployments besides apply: `scale` (the scale subresource), `rollout restart`,
+ * `pause`/`resume` (strategic patches) and `rollout status` (a watch on the deployment until settled).
+ */
+export async function deploymentOperations({ kubectl, server, namespace }: ScenarioContext): Promise<void> {
+  expectSuccess(await kubectl.run(['apply', '-f', '-'], { stdin: manifest(namespace, 'blue', 'nginx:1.26') }));
+  expect(expectSuccess(await kubectl.run(['scale', 'deployment', 'web', '-n', namespace, '--replicas=4']))).toContain('deployment.apps/web scaled');
+  const replicas = () => (server.store.find('Deployment', namespace, 'web')?.spec as { replicas: number }).replicas;
+  expect(replicas()).toBe(4);
+  expect(expectSuccess(await kubectl.run(['rollout', 'restart', 'deployment/web', '-n', namespace]))).toContain('deployment.apps/web restarted');
+  const template = (server.store.find('Deployment', namespace, 'web')?.spec as { template: { metadata: { annotations?: Record<string, string> } } }).template;
+  expect(template.metadata.annotations?.['kubectl.kubernetes.io/restartedAt']).toMatch(/^\d{4}-\d{2}-\d{2}T/);
+  expectSuccess(await kubectl.run(['rollout', 'pause', 'deployment/web', '-n', namespace]));
+  expect((server.store.find('Deployment', namespace, 'web')?.spec as { paused?: boolean }).paused).toBe(true);
+  expectSuccess(await kubectl.run(['rollout', 'resume', 'deployment/web', '-n', namespace]));
+  expect((server.store.find('Deployment', namespace, 'web')?.spec as { paused?: boolean }).paused).toBeUndefined();
+  const status = expectSuccess(await kubectl.run(['rollout', 'status', 'deployment/web', '-n', namespace, '--timeout=10s']));
+  expect(status).toContain('deployment "web" successfully rolled out');
+  const invalid = await kubectl.run(['scale', 'deployment', 'web', '-n', namespace, '--replicas=-1']);
+  expect(invalid.code).not.toBe(0);
+  expect(replicas()).toBe(4);
+}

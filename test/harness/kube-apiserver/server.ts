@@ -302,6 +302,9 @@ export async function startKubeApiServer(options: KubeApiServerOptions = {}): Pr
     if (route.subresource === 'exec' || route.subresource === 'attach' || route.subresource === 'portforward') {
       throw badRequest(`Upgrade request required: ${route.subresource} needs a WebSocket or SPDY upgrade`);
     }
+    if (route.subresource === 'scale' && route.type.kind === 'Deployment' && route.name && route.namespace) {
+      return serveScale(route.type, route.namespace, route.name, method, url, request, response);
+    }
     if (route.subresource && route.subresource !== 'status') {
       throw new StatusError(404, 'NotFound', `the server could not find the requested resource (subresource ${route.subresource})`);
     }
@@ -414,6 +417,41 @@ export async function startKubeApiServer(options: KubeApiServerOptions = {}): Pr
     };
     request.on('close', cleanup);
     response.on('close', cleanup);
+  }
+
+  // `deployments/{name}/scale` is an autoscaling/v1 Scale view of spec.replicas (kubectl scale patches it).
+  async function serveScale(type: ResourceType, namespace: string, name: string, method: string, url: URL, request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const toScale = (deployment: KubeObject) => {
+      const spec = (deployment.spec ?? {}) as { replicas?: number; selector?: { matchLabels?: Record<string, string> } };
+      const status = (deployment.status ?? {}) as { replicas?: number };
+      const selector = Object.entries(spec.selector?.matchLabels ?? {}).map(([key, value]) => `${key}=${value}`).join(',');
+      return {
+        kind: 'Scale',
+        apiVersion: 'autoscaling/v1',
+        metadata: { name, namespace, uid: deployment.metadata.uid, resourceVersion: deployment.metadata.resourceVersion, creationTimestamp: deployment.metadata.creationTimestamp },
+        spec: { replicas: spec.replicas ?? 1 },
+        status: { replicas: status.replicas ?? 0, selector },
+      };
+    };
+    const deployment = store.get(type, namespace, name);
+    if (method === 'GET') return sendJson(response, 200, toScale(deployment));
+    if (method !== 'PATCH' && method !== 'PUT') throw new StatusError(405, 'MethodNotAllowed', `method ${method} is not allowed on scale`);
+    const contentType = (request.headers['content-type'] ?? '').split(';')[0]?.trim() ?? '';
+    const body = parseBody(await readBody(request, maxBodyBytes), contentType);
+    const current = toScale(deployment);
+    let scale: unknown;
+    if (method === 'PUT') scale = body;
+    else if (contentType === 'application/json-patch+json') scale = applyJsonPatch(current, body);
+    else if (contentType === 'application/merge-patch+json' || contentType === 'application/strategic-merge-patch+json') scale = applyMergePatch(current, body);
+    else throw new StatusError(415, 'UnsupportedMediaType', `unsupported patch type ${contentType} for scale`);
+    const replicas = (scale as { spec?: { replicas?: unknown } } | null)?.spec?.replicas;
+    if (typeof replicas !== 'number' || !Number.isInteger(replicas) || replicas < 0) {
+      throw new StatusError(422, 'Invalid', 'Scale.autoscaling "' + name + '" is invalid: spec.replicas: Invalid value: must be a non-negative integer', {
+        causes: [{ reason: 'FieldValueInvalid', message: 'must be a non-negative integer', field: 'spec.replicas' }],
+      });
+    }
+    const updated = store.update(type, namespace, name, { ...deployment, spec: { ...(deployment.spec as object), replicas } });
+    return sendJson(response, 200, toScale(updated));
   }
 
   async function servePatch(type: ResourceType, namespace: string | undefined, name: string, url: URL, request: IncomingMessage, response: ServerResponse): Promise<void> {
