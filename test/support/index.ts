@@ -1,2 +1,4 @@
 export { createTestDatabase, testClusterUrl } from './database';
-export { startTestService, testServiceConfig, TEST_GATE_TOKEN, TEST_SERVICE_TOKEN, gateHeaders, serviceHeaders } from './service';
+export { gateHeaders, serviceHeaders, startTestService, testServiceConfig, TEST_GATE_TOKEN, TEST_SERVICE_TOKEN } from './service';
+export { eventually, repoRoot, spawnTypeScript } from './processes';
+export type { ChildService } from './processes';

@@ -110,15 +110,23 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
   pool.on('error', (error) => options.logger?.warn({ err: error }, 'idle database connection failed'));
   const database = new Database(pool, options.schema, url, embedded);
   try {
-    await pool.query(`CREATE SCHEMA IF NOT EXISTS ${options.schema}`).catch(async (error: { code?: string }) => {
-      // Two replicas creating the schema at once: one wins, the other sees a duplicate; both are fine.
-      if (error.code !== '23505' && error.code !== '42P06') throw error;
-    });
+    await ensureSchema(database, options.schema);
   } catch (error) {
     await database.close();
     throw new UnavailableError(`database at ${redactUrl(url)} is not reachable: ${(error as Error).message}`, { cause: error });
   }
   return database;
+}
+
+/**
+ * Creates a schema if missing. Replicas racing here can both miss the other's uncommitted schema and
+ * one then gets a duplicate-key error even with IF NOT EXISTS; that outcome is the one wanted.
+ */
+export async function ensureSchema(database: Queryable, schema: string): Promise<void> {
+  assertIdentifier(schema, 'schema');
+  await database.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`).catch((error: { code?: string }) => {
+    if (error.code !== '23505' && error.code !== '42P06') throw error;
+  });
 }
 
 /** One versioned migration: `NNN_name.sql` in the service's `migrations/` folder. */

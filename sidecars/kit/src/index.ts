@@ -2,7 +2,7 @@ export { Authenticator, FiatRoleResolver, StaticRoleResolver, GATE_TOKEN_HEADER,
 export type { Caller, RoleResolver, RouteAuth } from './auth';
 export { ConfigError, envNameForPath, loadConfig } from './config';
 export type { ConfigSources } from './config';
-export { Database, migrate, migrationsApplied, openDatabase, readMigrations, redactUrl } from './database';
+export { Database, ensureSchema, migrate, migrationsApplied, openDatabase, readMigrations, redactUrl } from './database';
 export type { DatabaseOptions, Migration, Queryable } from './database';
 export { startEmbeddedPostgres } from './embedded-postgres';
 export type { EmbeddedPostgres } from './embedded-postgres';

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import PgBoss from 'pg-boss';
-import type { Database } from './database';
+import { ensureSchema, type Database } from './database';
 import type { Logger } from './logger';
 
 /** What a job handler receives. */
@@ -49,6 +49,8 @@ export interface JobQueueOptions {
  */
 export class JobQueue {
   private readonly boss: PgBoss;
+  private readonly database: Database;
+  private readonly schema: string;
   private readonly logger: Logger;
   private readonly pollingIntervalSeconds: number;
   private started = false;
@@ -56,10 +58,12 @@ export class JobQueue {
   constructor(options: JobQueueOptions) {
     this.logger = options.logger.child({ module: 'job-queue' });
     this.pollingIntervalSeconds = options.pollingIntervalSeconds ?? 1;
+    this.database = options.database;
+    this.schema = `${options.database.schema}_jobs`;
     const pool = options.database.pool;
     this.boss = new PgBoss({
       db: { executeSql: (text: string, values: unknown[]) => pool.query(text, values) },
-      schema: `${options.database.schema}_jobs`,
+      schema: this.schema,
       maintenanceIntervalSeconds: options.maintenanceIntervalSeconds ?? 30,
     });
     this.boss.on('error', (error: Error) => this.logger.warn({ err: error }, 'job queue error'));
@@ -67,6 +71,8 @@ export class JobQueue {
 
   /** Creates the queue tables (under pg-boss's own advisory lock) and starts maintenance. */
   async start(): Promise<void> {
+    // pg-boss tolerates racing replicas except on its own CREATE SCHEMA, so the schema is made first.
+    await ensureSchema(this.database, this.schema);
     await this.boss.start();
     this.started = true;
   }
