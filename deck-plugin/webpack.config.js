@@ -47,9 +47,14 @@ module.exports = {
   },
   externalsType: 'var',
   externals: ({ request }, callback) => {
-    const bare = request.split('/').slice(0, request.startsWith('@') ? 2 : 1).join('/');
+    const bare = request
+      .split('/')
+      .slice(0, request.startsWith('@') ? 2 : 1)
+      .join('/');
     if (forbidden.includes(bare)) {
-      return callback(new Error(`${request} must not be bundled: use what Deck passes in (formik via FormikStageConfig's render)`));
+      return callback(
+        new Error(`${request} must not be bundled: use what Deck passes in (formik via FormikStageConfig's render)`),
+      );
     }
     if (sharedLibraries.includes(request)) return callback(null, sharedGlobal(request));
     if (sharedLibraries.includes(bare)) {
@@ -59,4 +64,3 @@ module.exports = {
   },
   performance: { hints: 'error', maxAssetSize: sizeBudgetBytes, maxEntrypointSize: sizeBudgetBytes },
 };
-

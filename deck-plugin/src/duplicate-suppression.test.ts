@@ -34,7 +34,9 @@ describe('suppressDuplicateStages with the real PipelineRegistry', () => {
       const matches = registry.getStageTypes().filter((stage) => stage.key === key);
       expect(matches).toHaveLength(1);
       expect(matches[0]?.component).toBeDefined();
-      expect(registry.getStageConfig({ type: key } as never)?.component).toBe(gateStageTypes.find((s) => s.key === key)?.component);
+      expect(registry.getStageConfig({ type: key } as never)?.component).toBe(
+        gateStageTypes.find((s) => s.key === key)?.component,
+      );
     }
   });
 

@@ -5,7 +5,13 @@ import { PipelineChecker } from './policy-check';
 import { FakeGate } from '../test/fake-gate';
 
 const route = 'POST /proxies/sapor/api/v1/policies/pipeline-check';
-const pipeline = { id: 'p1', name: 'deploy', application: 'app', stages: [{ type: 'isdPolicyGate' }], updateTs: 1 } as unknown as IPipeline;
+const pipeline = {
+  id: 'p1',
+  name: 'deploy',
+  application: 'app',
+  stages: [{ type: 'isdPolicyGate' }],
+  updateTs: 1,
+} as unknown as IPipeline;
 
 function setup() {
   const gate = new FakeGate();
@@ -39,7 +45,9 @@ describe('PipelineChecker', () => {
     await run(unavailable, pipeline);
     await run(deny, { ...pipeline, updateTs: 2 } as IPipeline);
     expect(gate.requests).toHaveLength(1);
-    expect(gate.requests[0]?.body).toEqual({ new: { id: 'p1', name: 'deploy', application: 'app', stages: [{ type: 'isdPolicyGate' }] } });
+    expect(gate.requests[0]?.body).toEqual({
+      new: { id: 'p1', name: 'deploy', application: 'app', stages: [{ type: 'isdPolicyGate' }] },
+    });
     await run(deny, { ...pipeline, name: 'renamed' } as IPipeline);
     expect(gate.requests).toHaveLength(2);
   });

@@ -28,7 +28,10 @@ export class PipelineChecker {
       outcome = this.client()
         .checkPipeline(JSON.parse(key))
         .then(
-          (result): PipelineCheckOutcome => ({ ok: true, result: { deny: Array.isArray(result?.deny) ? result.deny : [] } }),
+          (result): PipelineCheckOutcome => ({
+            ok: true,
+            result: { deny: Array.isArray(result?.deny) ? result.deny : [] },
+          }),
           (error: unknown): PipelineCheckOutcome => {
             // A failure is not remembered: the next validation asks again.
             this.cache.delete(key);

@@ -43,18 +43,27 @@ describe('validateGateStage', () => {
   });
 
   it('requires at least one approver group with a name and a whole number of approvals', () => {
-    expect(validateGateStage('approval', stage('approval', { approverGroups: [] })).parameterValues?.['approverGroups']).toBe(
-      'Approver groups: add at least one group.',
-    );
     expect(
-      validateGateStage('approval', stage('approval', { approverGroups: [{ name: '', required: 1 }] })).parameterValues?.['approverGroups'],
+      validateGateStage('approval', stage('approval', { approverGroups: [] })).parameterValues?.['approverGroups'],
+    ).toBe('Approver groups: add at least one group.');
+    expect(
+      validateGateStage('approval', stage('approval', { approverGroups: [{ name: '', required: 1 }] }))
+        .parameterValues?.['approverGroups'],
     ).toBe('Approver groups row 1: group name is required.');
     expect(
-      validateGateStage('approval', stage('approval', { approverGroups: [{ name: 'qa', required: 0 }] })).parameterValues?.['approverGroups'],
+      validateGateStage('approval', stage('approval', { approverGroups: [{ name: 'qa', required: 0 }] }))
+        .parameterValues?.['approverGroups'],
     ).toBe('Approver groups row 1: required approvals must be a whole number of at least 1.');
     expect(
-      validateGateStage('approval', stage('approval', { approverGroups: [{ name: 'qa', required: 1 }, { name: 'qa', required: 1 }] }))
-        .parameterValues?.['approverGroups'],
+      validateGateStage(
+        'approval',
+        stage('approval', {
+          approverGroups: [
+            { name: 'qa', required: 1 },
+            { name: 'qa', required: 1 },
+          ],
+        }),
+      ).parameterValues?.['approverGroups'],
     ).toBe('Approver groups row 2: group "qa" is listed twice.');
   });
 
@@ -69,18 +78,31 @@ describe('validateGateStage', () => {
   });
 
   it('checks the stage timeout range', () => {
-    const errors = validateGateStage('policy', stage('policy', { policy: 'p' }, { stageTimeoutMs: 40 * 24 * 60 * MINUTE_MS }));
+    const errors = validateGateStage(
+      'policy',
+      stage('policy', { policy: 'p' }, { stageTimeoutMs: 40 * 24 * 60 * MINUTE_MS }),
+    );
     expect(errors.stageTimeoutMs).toBe('Stage timeout must be at most 30d.');
   });
 
   it('leaves SpEL values to Orca', () => {
-    expect(validateGateStage('approval', stage('approval', { ...validApproval, timeoutMs: '${parameters.timeout}' }))).toEqual({});
+    expect(
+      validateGateStage('approval', stage('approval', { ...validApproval, timeoutMs: '${parameters.timeout}' })),
+    ).toEqual({});
   });
 
   it('requires thresholds in order and within 0–100', () => {
-    const outOfOrder = validateGateStage('verification', stage('verification', { ...validVerification, thresholds: { pass: 60, marginal: 80 } }));
-    expect(outOfOrder.parameterValues?.['thresholds']).toBe('Thresholds out of order: marginal (80) must not be above pass (60).');
-    const outOfRange = validateGateStage('verification', stage('verification', { ...validVerification, thresholds: { pass: 120, marginal: 50 } }));
+    const outOfOrder = validateGateStage(
+      'verification',
+      stage('verification', { ...validVerification, thresholds: { pass: 60, marginal: 80 } }),
+    );
+    expect(outOfOrder.parameterValues?.['thresholds']).toBe(
+      'Thresholds out of order: marginal (80) must not be above pass (60).',
+    );
+    const outOfRange = validateGateStage(
+      'verification',
+      stage('verification', { ...validVerification, thresholds: { pass: 120, marginal: 50 } }),
+    );
     expect(outOfRange.parameterValues?.['thresholds']).toBe('Pass threshold must be at most 100.');
   });
 
@@ -92,20 +114,31 @@ describe('validateGateStage', () => {
     expect(interval.parameterValues?.['intervalMs']).toBe('Interval (ms) must be at most the analysis lifetime.');
     const lifetime = validateGateStage(
       'verification',
-      stage('verification', { ...validVerification, lifetimeMs: 5 * 60 * MINUTE_MS }, { stageTimeoutMs: 4 * 60 * MINUTE_MS }),
+      stage(
+        'verification',
+        { ...validVerification, lifetimeMs: 5 * 60 * MINUTE_MS },
+        { stageTimeoutMs: 4 * 60 * MINUTE_MS },
+      ),
     );
     expect(lifetime.parameterValues?.['lifetimeMs']).toMatch(/shorter than the stage timeout \(4h\)/);
   });
 
   it('rejects a start time that is not ISO-8601', () => {
-    const errors = validateGateStage('verification', stage('verification', { ...validVerification, startTime: 'yesterday' }));
+    const errors = validateGateStage(
+      'verification',
+      stage('verification', { ...validVerification, startTime: 'yesterday' }),
+    );
     expect(errors.parameterValues?.['startTime']).toMatch(/ISO-8601/);
   });
 
   it('checks evidence connectors and the automatic decision', () => {
     const errors = validateGateStage(
       'approval',
-      stage('approval', { ...validApproval, evidence: [{ connector: 'fax' }], autoDecision: { policyPath: '', mode: 'maybe' } }),
+      stage('approval', {
+        ...validApproval,
+        evidence: [{ connector: 'fax' }],
+        autoDecision: { policyPath: '', mode: 'maybe' },
+      }),
     );
     expect(errors.parameterValues?.['evidence']).toBe('Evidence row 1: unknown connector "fax".');
     expect(errors.parameterValues?.['autoDecision']).toBe('Automatic decision: policy path is required.');

@@ -90,7 +90,10 @@ function validateApproval(values: Values, stageTimeoutMs: unknown, set: Setter, 
     const problem = rangeProblem(timeoutMs, min, max, formatDuration);
     if (problem) set('timeoutMs', `${label('timeoutMs')} ${problem}`);
     else if (typeof stageTimeoutMs === 'number' && (timeoutMs as number) >= stageTimeoutMs) {
-      set('timeoutMs', `${label('timeoutMs')} must be shorter than the stage timeout (${formatDuration(stageTimeoutMs)}), so the gate can report "expired".`);
+      set(
+        'timeoutMs',
+        `${label('timeoutMs')} must be shorter than the stage timeout (${formatDuration(stageTimeoutMs)}), so the gate can report "expired".`,
+      );
     }
   }
 
@@ -125,7 +128,10 @@ function validateApproval(values: Values, stageTimeoutMs: unknown, set: Setter, 
 
 function validateVerification(values: Values, stageTimeoutMs: unknown, set: Setter, label: Labeler): void {
   const template = values['template'];
-  if (template !== undefined && (!isRecord(template) || typeof template['name'] !== 'string' || template['name'] === '')) {
+  if (
+    template !== undefined &&
+    (!isRecord(template) || typeof template['name'] !== 'string' || template['name'] === '')
+  ) {
     set('template', `${label('template')}: choose a template.`);
   }
   for (const scope of ['baseline', 'canary']) {
@@ -144,14 +150,18 @@ function validateVerification(values: Values, stageTimeoutMs: unknown, set: Sett
     const problem = rangeProblem(lifetimeMs, limits.lifetimeMs.min, limits.lifetimeMs.max, formatDuration);
     if (problem) set('lifetimeMs', `${label('lifetimeMs')} ${problem}`);
     else if (typeof stageTimeoutMs === 'number' && (lifetimeMs as number) >= stageTimeoutMs) {
-      set('lifetimeMs', `${label('lifetimeMs')} must be shorter than the stage timeout (${formatDuration(stageTimeoutMs)}).`);
+      set(
+        'lifetimeMs',
+        `${label('lifetimeMs')} must be shorter than the stage timeout (${formatDuration(stageTimeoutMs)}).`,
+      );
     }
   }
   const intervalMs = values['intervalMs'];
   if (intervalMs !== undefined && !isSpel(intervalMs)) {
     const max = typeof lifetimeMs === 'number' ? lifetimeMs : Number.MAX_SAFE_INTEGER;
     const problem = rangeProblem(intervalMs, limits.intervalMs.min, max, formatDuration);
-    if (problem) set('intervalMs', `${label('intervalMs')} ${problem.replace(/at most .*\.$/, 'at most the analysis lifetime.')}`);
+    if (problem)
+      set('intervalMs', `${label('intervalMs')} ${problem.replace(/at most .*\.$/, 'at most the analysis lifetime.')}`);
   }
 
   const thresholds = values['thresholds'];
@@ -165,7 +175,10 @@ function validateVerification(values: Values, stageTimeoutMs: unknown, set: Sett
       if (passProblem) set('thresholds', `Pass threshold ${passProblem}`);
       else if (marginalProblem) set('thresholds', `Marginal threshold ${marginalProblem}`);
       else if ((marginal as number) > (pass as number)) {
-        set('thresholds', `Thresholds out of order: marginal (${String(marginal)}) must not be above pass (${String(pass)}).`);
+        set(
+          'thresholds',
+          `Thresholds out of order: marginal (${String(marginal)}) must not be above pass (${String(pass)}).`,
+        );
       }
     }
   }

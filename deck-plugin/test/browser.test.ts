@@ -53,8 +53,15 @@ function fixtureProxy(calls: ProxyCall[]) {
         return send(response, 200, approval);
       case 'POST /proxies/visibility/api/v1/approvals/apr-7f3c/decisions': {
         const decision = JSON.parse(body) as { action: string; comment: string };
-        if (decision.action === 'reject' && !decision.comment) return send(response, 400, { detail: 'comment is required to reject' });
-        approval = { ...approvals.approved, decisions: [...approvals.activated.decisions, { user: 'anonymous', action: 'approve', comment: decision.comment, at: '2026-11-22T10:40:00Z' }] };
+        if (decision.action === 'reject' && !decision.comment)
+          return send(response, 400, { detail: 'comment is required to reject' });
+        approval = {
+          ...approvals.approved,
+          decisions: [
+            ...approvals.activated.decisions,
+            { user: 'anonymous', action: 'approve', comment: decision.comment, at: '2026-11-22T10:40:00Z' },
+          ],
+        };
         return send(response, 201, approval);
       }
       case 'GET /proxies/autopilot/api/v1/templates':
@@ -64,7 +71,9 @@ function fixtureProxy(calls: ProxyCall[]) {
       case 'GET /proxies/sapor/api/v1/policies':
         return send(response, 200, policies);
       case 'POST /proxies/sapor/api/v1/policies/pipeline-check':
-        return send(response, 200, { deny: ['Pipelines deploying to prod need an approval gate after the verification'] });
+        return send(response, 200, {
+          deny: ['Pipelines deploying to prod need an approval gate after the verification'],
+        });
       default:
         return send(response, 404, { detail: `no fixture for ${route}` });
     }
@@ -112,14 +121,21 @@ describe('the built plugin in Chromium', () => {
   it(`keeps index.js under the ${sizeBudgetBytes / 1024} KB budget`, () => {
     const bytes = statSync(builtIndexJs).size;
     // Reported in the test output on purpose: the size is tracked from run to run.
-    console.log(`deck-plugin index.js: ${bytes} bytes (${(bytes / 1024).toFixed(1)} KB of ${sizeBudgetBytes / 1024} KB budget)`);
+    console.log(
+      `deck-plugin index.js: ${bytes} bytes (${(bytes / 1024).toFixed(1)} KB of ${sizeBudgetBytes / 1024} KB budget)`,
+    );
     expect(bytes).toBeLessThan(sizeBudgetBytes);
   });
 
   it('loads through import() and registers exactly one config per gate key, ours', async () => {
-    const keys = await page.evaluate((url) => (window as never as { isdHost: { load(u: string): Promise<string[]> } }).isdHost.load(url), `${pluginPath}/index.js`);
+    const keys = await page.evaluate(
+      (url) => (window as never as { isdHost: { load(u: string): Promise<string[]> } }).isdHost.load(url),
+      `${pluginPath}/index.js`,
+    );
     expect(keys.sort()).toEqual(['isdApprovalGate', 'isdPolicyGate', 'isdVerificationGate']);
-    const registered = await page.evaluate(() => (window as never as { isdHost: { registered(): unknown } }).isdHost.registered());
+    const registered = await page.evaluate(() =>
+      (window as never as { isdHost: { registered(): unknown } }).isdHost.registered(),
+    );
     expect(registered).toEqual(
       expect.arrayContaining(keys.map((key) => ({ key, label: expect.stringContaining('ISD'), hasComponent: true }))),
     );
@@ -127,13 +143,38 @@ describe('the built plugin in Chromium', () => {
   });
 
   it.each([
-    ['isdApprovalGate', { approverGroups: [{ name: 'release-managers', required: 2 }, { name: 'qa', required: 1 }], instructions: 'Check the canary dashboard first.', evidence: [{ connector: 'jenkins', job: 'checkout-build' }] }],
-    ['isdVerificationGate', { template: { name: 'http-golden-signals', version: 2 }, baseline: { deployment: 'checkout-baseline' }, canary: { deployment: 'checkout-canary' } }],
+    [
+      'isdApprovalGate',
+      {
+        approverGroups: [
+          { name: 'release-managers', required: 2 },
+          { name: 'qa', required: 1 },
+        ],
+        instructions: 'Check the canary dashboard first.',
+        evidence: [{ connector: 'jenkins', job: 'checkout-build' }],
+      },
+    ],
+    [
+      'isdVerificationGate',
+      {
+        template: { name: 'http-golden-signals', version: 2 },
+        baseline: { deployment: 'checkout-baseline' },
+        canary: { deployment: 'checkout-canary' },
+      },
+    ],
     ['isdPolicyGate', { policy: 'isd/deploy/allowed', params: { environment: 'prod' } }],
   ])('renders the %s editor with its fields and sidecar lists', async (key, parameterValues) => {
-    await page.evaluate(([k, values]) => (window as never as { isdHost: { renderEditor(k: string, v: unknown): Promise<void> } }).isdHost.renderEditor(k, values), [key, parameterValues] as const);
+    await page.evaluate(
+      ([k, values]) =>
+        (window as never as { isdHost: { renderEditor(k: string, v: unknown): Promise<void> } }).isdHost.renderEditor(
+          k,
+          values,
+        ),
+      [key, parameterValues] as const,
+    );
     await page.waitForSelector(`[data-view="${key}-editor"] .sp-formItem`);
-    if (key !== 'isdApprovalGate') await page.waitForSelector(`[data-view="${key}-editor"] option:not([value=""])`, { state: 'attached' });
+    if (key !== 'isdApprovalGate')
+      await page.waitForSelector(`[data-view="${key}-editor"] option:not([value=""])`, { state: 'attached' });
     await page.click('text=Check pipeline against policies');
     await page.waitForSelector('.isd-check-denied');
     expect(await page.locator('.isd-field-row, .sp-formItem').count()).toBeGreaterThan(1);
@@ -141,10 +182,23 @@ describe('the built plugin in Chromium', () => {
   });
 
   it.each([
-    ['isdVerificationGate', executionStage('isdVerificationGate', verifications.marginal, { statusEndpoint: 'https://autopilot.example/api/v1/verifications/ver-19a2', parameterValues: { thresholds: { pass: 80, marginal: 60 } } }), 'Marginal'],
+    [
+      'isdVerificationGate',
+      executionStage('isdVerificationGate', verifications.marginal, {
+        statusEndpoint: 'https://autopilot.example/api/v1/verifications/ver-19a2',
+        parameterValues: { thresholds: { pass: 80, marginal: 60 } },
+      }),
+      'Marginal',
+    ],
     ['isdPolicyGate', executionStage('isdPolicyGate', policyDecisions.deny), 'Denied'],
   ])('renders the %s execution view', async (key, stage, statusText) => {
-    await page.evaluate(([k, context]) => (window as never as { isdHost: { renderExecution(k: string, c: unknown): Promise<void> } }).isdHost.renderExecution(k, context), [key, stage.context] as const);
+    await page.evaluate(
+      ([k, context]) =>
+        (
+          window as never as { isdHost: { renderExecution(k: string, c: unknown): Promise<void> } }
+        ).isdHost.renderExecution(k, context),
+      [key, stage.context] as const,
+    );
     await page.waitForSelector(`[data-view="${key}-execution"] .isd-status`);
     expect(await page.textContent(`[data-view="${key}-execution"] .isd-status`)).toBe(statusText);
     await screenshot(`${key}-execution`);
@@ -152,7 +206,13 @@ describe('the built plugin in Chromium', () => {
 
   it('clicks Approve on the approval execution view and sees the status change', async () => {
     const stage = executionStage('isdApprovalGate', approvals.activated);
-    await page.evaluate((context) => (window as never as { isdHost: { renderExecution(k: string, c: unknown): Promise<void> } }).isdHost.renderExecution('isdApprovalGate', context), stage.context);
+    await page.evaluate(
+      (context) =>
+        (
+          window as never as { isdHost: { renderExecution(k: string, c: unknown): Promise<void> } }
+        ).isdHost.renderExecution('isdApprovalGate', context),
+      stage.context,
+    );
     await page.waitForSelector('.isd-approve');
     expect(await page.textContent('.isd-status')).toBe('Waiting for approval');
     await screenshot('isdApprovalGate-execution');

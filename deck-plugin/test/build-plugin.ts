@@ -22,7 +22,8 @@ async function withLock<T>(work: () => T): Promise<T> {
       break;
     } catch {
       // A lock older than the wait limit is left over from a killed run.
-      if (existsSync(lockFile) && Date.now() - statSync(lockFile).mtimeMs > maxLockWaitMs) rmSync(lockFile, { force: true });
+      if (existsSync(lockFile) && Date.now() - statSync(lockFile).mtimeMs > maxLockWaitMs)
+        rmSync(lockFile, { force: true });
       if (Date.now() - started > maxLockWaitMs) throw new Error(`timed out waiting for ${lockFile}`);
       await new Promise((resolve) => setTimeout(resolve, 200));
     }
@@ -50,7 +51,10 @@ export function buildHostPage(): Promise<string> {
   const output = path.join(pluginRoot, 'build/browser-host');
   if (built.has('host')) return Promise.resolve(output);
   return withLock(() => {
-    execFileSync(process.execPath, [path.join(pluginRoot, 'test/browser/build-host.mjs')], { cwd: pluginRoot, stdio: 'pipe' });
+    execFileSync(process.execPath, [path.join(pluginRoot, 'test/browser/build-host.mjs')], {
+      cwd: pluginRoot,
+      stdio: 'pipe',
+    });
     built.add('host');
     return output;
   });

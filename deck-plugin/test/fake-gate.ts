@@ -42,7 +42,8 @@ export class FakeGate {
     };
     this.requests.push(request);
     const handler = this.routes.get(`${method} ${parsed.pathname}`);
-    if (!handler) return new Response(JSON.stringify({ message: `no route ${method} ${parsed.pathname}` }), { status: 404 });
+    if (!handler)
+      return new Response(JSON.stringify({ message: `no route ${method} ${parsed.pathname}` }), { status: 404 });
     const answer = await handler(request);
     const text = answer.text ?? (answer.body === undefined ? '' : JSON.stringify(answer.body));
     return new Response(text, { status: answer.status ?? 200, headers: { 'Content-Type': 'application/json' } });

@@ -19,7 +19,12 @@ const base: ApprovalInstance = {
   ],
   decisions: [{ user: 'alice', action: 'approve', comment: 'Looks good', at: '2026-11-22T10:15:00Z' }],
   evidence: [
-    { connector: 'jenkins', status: 'ok', summary: 'Build #412 passed (1,204 tests)', data: { url: 'https://jenkins.example.com/job/app/412/' } },
+    {
+      connector: 'jenkins',
+      status: 'ok',
+      summary: 'Build #412 passed (1,204 tests)',
+      data: { url: 'https://jenkins.example.com/job/app/412/' },
+    },
     { connector: 'sonarqube', status: 'error', summary: 'Quality gate unknown', error: 'sonarqube answered 503' },
   ],
   deadline: '2026-11-23T10:00:00Z',
@@ -49,7 +54,10 @@ export const approvals: Record<ApprovalStatus, ApprovalInstance> = {
     ...base,
     status: 'rejected',
     canDecide: false,
-    decisions: [...base.decisions, { user: 'dave', action: 'reject', comment: 'Error rate too high', at: '2026-11-22T10:30:00Z' }],
+    decisions: [
+      ...base.decisions,
+      { user: 'dave', action: 'reject', comment: 'Error rate too high', at: '2026-11-22T10:30:00Z' },
+    ],
   },
   expired: { ...base, status: 'expired', canDecide: false },
   canceled: { ...base, status: 'canceled', canDecide: false },
@@ -68,7 +76,11 @@ export const verifications: Record<VerificationStatus, VerificationResult> = {
     id: 'ver-19a2',
     status: 'pass',
     score: 91.5,
-    intervals: [{ index: 0, score: 95 }, { index: 1, score: 89 }, { index: 2, score: 90.5 }],
+    intervals: [
+      { index: 0, score: 95 },
+      { index: 1, score: 89 },
+      { index: 2, score: 90.5 },
+    ],
     metrics: [
       { name: 'http_error_rate', classification: 'pass', reason: 'no shift (p=0.41)' },
       { name: 'p99_latency_ms', classification: 'pass' },
@@ -79,7 +91,10 @@ export const verifications: Record<VerificationStatus, VerificationResult> = {
     id: 'ver-19a2',
     status: 'marginal',
     score: 71,
-    intervals: [{ index: 0, score: 80 }, { index: 1, score: 62 }],
+    intervals: [
+      { index: 0, score: 80 },
+      { index: 1, score: 62 },
+    ],
     metrics: [{ name: 'p99_latency_ms', classification: 'high', reason: 'canary 18% slower' }],
     reportUrl: 'https://autopilot.example.com/reports/ver-19a2',
   },
@@ -87,7 +102,10 @@ export const verifications: Record<VerificationStatus, VerificationResult> = {
     id: 'ver-19a2',
     status: 'fail',
     score: 35,
-    intervals: [{ index: 0, score: 40 }, { index: 1, score: 30 }],
+    intervals: [
+      { index: 0, score: 40 },
+      { index: 1, score: 30 },
+    ],
     metrics: [{ name: 'http_error_rate', classification: 'high', reason: 'canary errors 4.1% vs 0.2%' }],
     reportUrl: 'https://autopilot.example.com/reports/ver-19a2',
   },

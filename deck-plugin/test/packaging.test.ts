@@ -46,10 +46,14 @@ let outDir: string;
 beforeAll(async () => {
   await buildPlugin();
   outDir = mkdtempSync(path.join(os.tmpdir(), 'isd-deck-package-'));
-  execFileSync(process.execPath, [path.join(pluginRoot, 'scripts/package.mjs'), '--out', outDir, '--date', '2026-11-22T00:00:00.000Z'], {
-    cwd: pluginRoot,
-    stdio: 'pipe',
-  });
+  execFileSync(
+    process.execPath,
+    [path.join(pluginRoot, 'scripts/package.mjs'), '--out', outDir, '--date', '2026-11-22T00:00:00.000Z'],
+    {
+      cwd: pluginRoot,
+      stdio: 'pipe',
+    },
+  );
 }, 120_000);
 
 afterAll(() => rmSync(outDir, { recursive: true, force: true }));
@@ -77,12 +81,23 @@ describe('the packaged plugin', () => {
 
   it('writes plugin-info.json with requires deck>= and the bundle’s sha512', () => {
     const info = JSON.parse(readFileSync(path.join(outDir, 'plugin-info.json'), 'utf8'));
-    const sha512 = createHash('sha512').update(readFileSync(path.join(outDir, 'Isd.GatesPlugin-0.1.0.zip'))).digest('hex');
+    const sha512 = createHash('sha512')
+      .update(readFileSync(path.join(outDir, 'Isd.GatesPlugin-0.1.0.zip')))
+      .digest('hex');
     expect(info).toEqual({
       id: 'Isd.GatesPlugin',
       description: expect.any(String),
       provider: expect.any(String),
-      releases: [{ version: '0.1.0', date: '2026-11-22T00:00:00.000Z', requires: expect.stringMatching(/^deck>=\d+\.\d+\.\d+$/), sha512sum: sha512, preferred: false, compatibility: [] }],
+      releases: [
+        {
+          version: '0.1.0',
+          date: '2026-11-22T00:00:00.000Z',
+          requires: expect.stringMatching(/^deck>=\d+\.\d+\.\d+$/),
+          sha512sum: sha512,
+          preferred: false,
+          compatibility: [],
+        },
+      ],
     });
   });
 
@@ -100,8 +115,14 @@ describe('the packaged plugin', () => {
   it('is reproducible: packaging twice gives the same checksum', () => {
     const again = mkdtempSync(path.join(os.tmpdir(), 'isd-deck-package-'));
     try {
-      execFileSync(process.execPath, [path.join(pluginRoot, 'scripts/package.mjs'), '--out', again, '--date', '2026-11-22T00:00:00.000Z'], { cwd: pluginRoot, stdio: 'pipe' });
-      expect(readFileSync(path.join(again, 'plugin-info.json'), 'utf8')).toBe(readFileSync(path.join(outDir, 'plugin-info.json'), 'utf8'));
+      execFileSync(
+        process.execPath,
+        [path.join(pluginRoot, 'scripts/package.mjs'), '--out', again, '--date', '2026-11-22T00:00:00.000Z'],
+        { cwd: pluginRoot, stdio: 'pipe' },
+      );
+      expect(readFileSync(path.join(again, 'plugin-info.json'), 'utf8')).toBe(
+        readFileSync(path.join(outDir, 'plugin-info.json'), 'utf8'),
+      );
     } finally {
       rmSync(again, { recursive: true, force: true });
     }

@@ -79,8 +79,7 @@ export function renderDetails(
     </SidecarClientProvider>,
   );
   /** Waits until the view's refresh through the proxy has finished (so no update lands after the test). */
-  const settled = () =>
-    waitFor(() => expect(result.container.querySelector('[data-refreshing="true"]')).toBeNull());
+  const settled = () => waitFor(() => expect(result.container.querySelector('[data-refreshing="true"]')).toBeNull());
   return { ...result, gate, settled };
 }
 

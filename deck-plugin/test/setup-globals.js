@@ -9,7 +9,10 @@ if (typeof window !== 'undefined') {
 
 // Deck's own components (react-bootstrap Overlay, Formik 1.5 inside FormikFormField) trigger React 16
 // deprecation and unmounted-update warnings that say nothing about this plugin; keep test output readable.
-const noise = [/has been renamed, and is not recommended for use/, /Can't perform a React state update on an unmounted component/];
+const noise = [
+  /has been renamed, and is not recommended for use/,
+  /Can't perform a React state update on an unmounted component/,
+];
 for (const level of ['error', 'warn']) {
   const original = console[level].bind(console);
   console[level] = (...args) => {

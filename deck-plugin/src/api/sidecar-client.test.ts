@@ -53,7 +53,11 @@ describe('createGateProxyClient', () => {
     });
     const error = await client.decideApproval('a', { action: 'reject', comment: '' }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(SidecarError);
-    expect(error).toMatchObject({ status: 400, service: 'visibility', message: 'visibility 400: comment is required to reject' });
+    expect(error).toMatchObject({
+      status: 400,
+      service: 'visibility',
+      message: 'visibility 400: comment is required to reject',
+    });
   });
 
   it('names Gate 502 as the sidecar being unavailable', async () => {
@@ -67,7 +71,10 @@ describe('createGateProxyClient', () => {
       gateUrl: 'http://gate.test',
       fetch: () => Promise.reject(new TypeError('Failed to fetch')),
     });
-    await expect(client.getVerification('v')).rejects.toMatchObject({ status: 0, message: 'autopilot is unreachable through Gate: Failed to fetch' });
+    await expect(client.getVerification('v')).rejects.toMatchObject({
+      status: 0,
+      message: 'autopilot is unreachable through Gate: Failed to fetch',
+    });
   });
 
   it('rejects a 200 whose body is not JSON', async () => {

@@ -62,7 +62,9 @@ export function createGateProxyClient(options: GateProxyClientOptions): SidecarC
         body: method === 'POST' ? JSON.stringify(body ?? {}) : undefined,
       });
     } catch (error) {
-      throw new SidecarError(service, 0, `${service} is unreachable through Gate: ${describe(error)}`, { cause: error });
+      throw new SidecarError(service, 0, `${service} is unreachable through Gate: ${describe(error)}`, {
+        cause: error,
+      });
     }
     const text = await response.text();
     const parsed = parseJson(text);
@@ -70,7 +72,11 @@ export function createGateProxyClient(options: GateProxyClientOptions): SidecarC
       throw new SidecarError(service, response.status, errorMessage(service, response.status, parsed, text));
     }
     if (parsed === undefined) {
-      throw new SidecarError(service, response.status, `${service} answered ${method} ${path} with a body that is not JSON`);
+      throw new SidecarError(
+        service,
+        response.status,
+        `${service} answered ${method} ${path} with a body that is not JSON`,
+      );
     }
     return parsed as T;
   }
@@ -83,7 +89,12 @@ export function createGateProxyClient(options: GateProxyClientOptions): SidecarC
     listVerificationTemplates: async () => listOf(await call('autopilot', 'GET', '/api/v1/templates'), 'templates'),
     listPolicies: async () => listOf(await call('sapor', 'GET', '/api/v1/policies'), 'policies'),
     checkPipeline: (pipeline, current) =>
-      call('sapor', 'POST', '/api/v1/policies/pipeline-check', current === undefined ? { new: pipeline } : { new: pipeline, current }),
+      call(
+        'sapor',
+        'POST',
+        '/api/v1/policies/pipeline-check',
+        current === undefined ? { new: pipeline } : { new: pipeline, current },
+      ),
   };
 }
 

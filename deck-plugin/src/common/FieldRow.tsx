@@ -47,6 +47,9 @@ export function fieldError(formik: FormikProps<IStage>, name: string): string | 
 export function stringMap(value: unknown): Record<string, string> {
   if (!value || typeof value !== 'object' || Array.isArray(value)) return {};
   return Object.fromEntries(
-    Object.entries(value as Record<string, unknown>).map(([key, item]) => [key, typeof item === 'string' ? item : JSON.stringify(item)]),
+    Object.entries(value as Record<string, unknown>).map(([key, item]) => [
+      key,
+      typeof item === 'string' ? item : JSON.stringify(item),
+    ]),
   );
 }

@@ -66,7 +66,7 @@ export function MinutesField(props: MinutesFieldProps) {
 
 function MinutesInput(props: IFormInputProps) {
   const { value, onChange, ...rest } = props;
-  const minutes = typeof value === 'number' ? value / 60_000 : value ?? '';
+  const minutes = typeof value === 'number' ? value / 60_000 : (value ?? '');
   return (
     <span className="isd-minutes">
       <NumberInput
@@ -78,7 +78,7 @@ function MinutesInput(props: IFormInputProps) {
           const parsed = raw === '' ? undefined : Number(raw);
           // SpEL or partial input stays as typed so the validator can name it.
           const next = parsed === undefined ? undefined : Number.isFinite(parsed) ? Math.round(parsed * 60_000) : raw;
-          onChange?.({ target: { name: props.name, value: next } } as React.ChangeEvent<any>);
+          onChange?.({ target: { name: props.name, value: next } } as unknown as React.ChangeEvent<HTMLInputElement>);
         }}
       />{' '}
       minutes
@@ -98,13 +98,13 @@ export function useLoadable<T>(load: () => Promise<T>, key: string): [Loadable<T
     setResult({ state: 'loading' });
     load().then(
       (value) => active && setResult({ state: 'loaded', value }),
-      (error: unknown) => active && setResult({ state: 'failed', error: error instanceof Error ? error.message : String(error) }),
+      (error: unknown) =>
+        active && setResult({ state: 'failed', error: error instanceof Error ? error.message : String(error) }),
     );
     return () => {
       active = false;
     };
     // `load` is recreated on every render; `key` and `attempt` say when to ask again.
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [key, attempt]);
   return [result, () => setAttempt((n) => n + 1)];
 }

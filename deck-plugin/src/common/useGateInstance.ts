@@ -52,7 +52,6 @@ export function useGateInstance<T extends { status?: string }>(
       active = false;
     };
     // Refresh when the gate, Orca's view of its status, or the user's request changes; `load` is stable in intent.
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [id, fromContext?.status, attempt]);
 
   return {

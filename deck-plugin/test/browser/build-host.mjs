@@ -5,7 +5,9 @@ const require = createRequire(import.meta.url);
 const webpack = require('webpack');
 const config = require('./webpack.host.config.js');
 
-const stats = await new Promise((resolve, reject) => webpack(config, (error, result) => (error ? reject(error) : resolve(result))));
+const stats = await new Promise((resolve, reject) =>
+  webpack(config, (error, result) => (error ? reject(error) : resolve(result))),
+);
 if (stats.hasErrors()) {
   console.error(stats.toString({ all: false, errors: true }));
   process.exit(1);

@@ -12,7 +12,13 @@ import * as react from 'react';
 import * as reactDOM from 'react-dom';
 import * as rxjs from 'rxjs';
 import * as spinnakerCore from '@spinnaker/core';
-import type { IDeckPlugin, IExecutionDetailsSectionProps, IStage, IStageConfigProps, IStageTypeConfig } from '@spinnaker/core';
+import type {
+  IDeckPlugin,
+  IExecutionDetailsSectionProps,
+  IStage,
+  IStageConfigProps,
+  IStageTypeConfig,
+} from '@spinnaker/core';
 
 const React = react;
 
@@ -116,7 +122,8 @@ host.isdHost = {
       stage,
       pipeline,
       configuration: config.configuration,
-      updateStage: (changes: Record<string, unknown>) => host.isdHost.stageUpdates.push(lodash.cloneDeep(changes) as IStage),
+      updateStage: (changes: Record<string, unknown>) =>
+        host.isdHost.stageUpdates.push(lodash.cloneDeep(changes) as IStage),
       updateStageField: () => undefined,
       stageFieldUpdated: () => undefined,
     } as unknown as IStageConfigProps;
@@ -132,7 +139,16 @@ host.isdHost = {
     const config = stageConfig(key);
     const [Section] = config.executionDetailsSections ?? [];
     if (!Section) throw new Error(`${key} has no execution details section`);
-    const stage = { id: 'stage-1', refId: '1', name: config.label, type: key, status: 'RUNNING', context, outputs: {}, tasks: [] };
+    const stage = {
+      id: 'stage-1',
+      refId: '1',
+      name: config.label,
+      type: key,
+      status: 'RUNNING',
+      context,
+      outputs: {},
+      tasks: [],
+    };
     const props = {
       name: Section.title,
       current: Section.title,

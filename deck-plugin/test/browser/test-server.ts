@@ -18,11 +18,17 @@ export interface TestServerOptions {
   proxy: ProxyHandler;
 }
 
-const contentTypes: Record<string, string> = { '.js': 'text/javascript', '.html': 'text/html', '.map': 'application/json' };
+const contentTypes: Record<string, string> = {
+  '.js': 'text/javascript',
+  '.html': 'text/html',
+  '.map': 'application/json',
+};
 const maxBodyBytes = 1024 * 1024;
 
 /** Starts the server on a free loopback port; resolves with its origin and a close function. */
-export async function startTestServer(options: TestServerOptions): Promise<{ origin: string; close: () => Promise<void>; server: Server }> {
+export async function startTestServer(
+  options: TestServerOptions,
+): Promise<{ origin: string; close: () => Promise<void>; server: Server }> {
   const server = createServer((request, response) => {
     const url = new URL(request.url ?? '/', 'http://localhost');
     const chunks: Buffer[] = [];
@@ -49,7 +55,9 @@ export async function startTestServer(options: TestServerOptions): Promise<{ ori
           response.writeHead(200, { 'Content-Type': contentTypes[path.extname(file)] ?? 'application/octet-stream' });
           response.end(bytes);
         } catch (error) {
-          response.writeHead((error as NodeJS.ErrnoException).code === 'ENOENT' ? 404 : 500, { 'Content-Type': 'text/plain' });
+          response.writeHead((error as NodeJS.ErrnoException).code === 'ENOENT' ? 404 : 500, {
+            'Content-Type': 'text/plain',
+          });
           response.end(String(error));
         }
       })();

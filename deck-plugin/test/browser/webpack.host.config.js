@@ -13,7 +13,11 @@ module.exports = {
   devtool: false,
   output: { path: path.join(pluginRoot, 'build/browser-host'), filename: 'host.js', clean: true },
   // Core is 2.4 MB of minified code; the filesystem cache keeps rebuilds to seconds.
-  cache: { type: 'filesystem', cacheDirectory: path.join(pluginRoot, 'build/.webpack-cache'), buildDependencies: { config: [__filename] } },
+  cache: {
+    type: 'filesystem',
+    cacheDirectory: path.join(pluginRoot, 'build/.webpack-cache'),
+    buildDependencies: { config: [__filename] },
+  },
   resolve: {
     extensions: ['.ts', '.tsx', '.js'],
     mainFields: ['browser', 'module', 'main'],
@@ -37,7 +41,13 @@ module.exports = {
         test: /\.tsx?$/,
         exclude: /node_modules/,
         loader: 'swc-loader',
-        options: { jsc: { parser: { syntax: 'typescript', tsx: true }, transform: { react: { runtime: 'classic' } }, target: 'es2020' } },
+        options: {
+          jsc: {
+            parser: { syntax: 'typescript', tsx: true },
+            transform: { react: { runtime: 'classic' } },
+            target: 'es2020',
+          },
+        },
       },
       { test: /\.css$/, use: [path.join(__dirname, 'css-inject-loader.js')] },
       // Fonts and images referenced from CSS are not served to the test page.

@@ -22,20 +22,23 @@ function stageWith(body: ApprovalInstance) {
 }
 
 describe('ApprovalExecutionDetails', () => {
-  it.each(Object.keys(statusTexts) as ApprovalStatus[])('renders a %s approval from the stage context', async (status) => {
-    const gate = new FakeGate().on(approvalRoute, { body: approvals[status] });
-    const { container, settled } = renderDetails(ApprovalExecutionDetails, stageWith(approvals[status]), gate);
-    expect(container.querySelector('.isd-status')?.textContent).toBe(statusTexts[status]);
-    expect(container.querySelector('.isd-status')?.getAttribute('data-status')).toBe(status);
-    expect(screen.getByText('release-managers')).toBeTruthy();
-    for (const decision of approvals[status].decisions) expect(container.textContent).toContain(decision.user);
-    expect(container.querySelectorAll('.isd-evidence-card')).toHaveLength(2);
-    expect(container.textContent).toContain('sonarqube answered 503');
-    await waitFor(() => expect(gate.requests).toHaveLength(1));
-    await settled();
-    // Buttons only for a live, undecided gate the user may decide on.
-    await waitFor(() => expect(Boolean(container.querySelector('.isd-approve'))).toBe(status === 'activated'));
-  });
+  it.each(Object.keys(statusTexts) as ApprovalStatus[])(
+    'renders a %s approval from the stage context',
+    async (status) => {
+      const gate = new FakeGate().on(approvalRoute, { body: approvals[status] });
+      const { container, settled } = renderDetails(ApprovalExecutionDetails, stageWith(approvals[status]), gate);
+      expect(container.querySelector('.isd-status')?.textContent).toBe(statusTexts[status]);
+      expect(container.querySelector('.isd-status')?.getAttribute('data-status')).toBe(status);
+      expect(screen.getByText('release-managers')).toBeTruthy();
+      for (const decision of approvals[status].decisions) expect(container.textContent).toContain(decision.user);
+      expect(container.querySelectorAll('.isd-evidence-card')).toHaveLength(2);
+      expect(container.textContent).toContain('sonarqube answered 503');
+      await waitFor(() => expect(gate.requests).toHaveLength(1));
+      await settled();
+      // Buttons only for a live, undecided gate the user may decide on.
+      await waitFor(() => expect(Boolean(container.querySelector('.isd-approve'))).toBe(status === 'activated'));
+    },
+  );
 
   it('shows the deadline and group progress while waiting', async () => {
     const { container, settled } = renderDetails(ApprovalExecutionDetails, stageWith(approvals.activated));
@@ -45,7 +48,9 @@ describe('ApprovalExecutionDetails', () => {
   });
 
   it('approves through the Gate proxy and shows the new status', async () => {
-    const gate = new FakeGate().on(approvalRoute, { body: approvals.activated }).on(decisionsRoute, { status: 201, body: approvals.approved });
+    const gate = new FakeGate()
+      .on(approvalRoute, { body: approvals.activated })
+      .on(decisionsRoute, { status: 201, body: approvals.approved });
     const { container } = renderDetails(ApprovalExecutionDetails, stageWith(approvals.activated), gate);
     const approve = await screen.findByText('Approve');
     fireEvent.change(screen.getByLabelText('Comment'), { target: { value: ' ship it ' } });
@@ -56,7 +61,9 @@ describe('ApprovalExecutionDetails', () => {
   });
 
   it('requires a comment to reject, then sends it', async () => {
-    const gate = new FakeGate().on(approvalRoute, { body: approvals.activated }).on(decisionsRoute, { body: approvals.rejected });
+    const gate = new FakeGate()
+      .on(approvalRoute, { body: approvals.activated })
+      .on(decisionsRoute, { body: approvals.rejected });
     const { container } = renderDetails(ApprovalExecutionDetails, stageWith(approvals.activated), gate);
     fireEvent.click(await screen.findByText('Reject'));
     expect(screen.getByText('A comment is required to reject.')).toBeTruthy();
@@ -64,13 +71,19 @@ describe('ApprovalExecutionDetails', () => {
     fireEvent.change(screen.getByLabelText('Comment'), { target: { value: 'error rate too high' } });
     fireEvent.click(screen.getByText('Reject'));
     await waitFor(() => expect(container.querySelector('.isd-status')?.textContent).toBe('Rejected'));
-    expect(gate.requests.find((r) => r.method === 'POST')?.body).toEqual({ action: 'reject', comment: 'error rate too high' });
+    expect(gate.requests.find((r) => r.method === 'POST')?.body).toEqual({
+      action: 'reject',
+      comment: 'error rate too high',
+    });
   });
 
   it('shows why a decision was refused and keeps the buttons', async () => {
     const gate = new FakeGate()
       .on(approvalRoute, { body: approvals.activated })
-      .on(decisionsRoute, { status: 403, body: { title: 'Forbidden', detail: 'bob is not in an approver group of this gate' } });
+      .on(decisionsRoute, {
+        status: 403,
+        body: { title: 'Forbidden', detail: 'bob is not in an approver group of this gate' },
+      });
     renderDetails(ApprovalExecutionDetails, stageWith(approvals.activated), gate);
     fireEvent.click(await screen.findByText('Approve'));
     expect(await screen.findByText('visibility 403: bob is not in an approver group of this gate')).toBeTruthy();
@@ -80,7 +93,9 @@ describe('ApprovalExecutionDetails', () => {
   it('hides the buttons from users visibility says cannot decide', async () => {
     const gate = new FakeGate().on(approvalRoute, { body: { ...approvals.activated, canDecide: false } });
     const { container } = renderDetails(ApprovalExecutionDetails, stageWith(approvals.activated), gate);
-    expect(await screen.findByText('You are not in an approver group that can still decide on this gate.')).toBeTruthy();
+    expect(
+      await screen.findByText('You are not in an approver group that can still decide on this gate.'),
+    ).toBeTruthy();
     expect(container.querySelector('.isd-approve')).toBeNull();
   });
 
@@ -94,7 +109,10 @@ describe('ApprovalExecutionDetails', () => {
 
   it('explains a stage whose gate was never created instead of a blank panel', () => {
     // No body and no statusEndpoint: there is no gate id, so nothing is fetched.
-    const stage = { ...executionStage('isdApprovalGate', undefined), context: { webhook: { error: 'Error submitting webhook: 400 approverGroups is required' } } };
+    const stage = {
+      ...executionStage('isdApprovalGate', undefined),
+      context: { webhook: { error: 'Error submitting webhook: 400 approverGroups is required' } },
+    };
     renderDetails(ApprovalExecutionDetails, stage);
     expect(screen.getByText('Error submitting webhook: 400 approverGroups is required')).toBeTruthy();
     renderDetails(ApprovalExecutionDetails, { ...stage, context: {} });

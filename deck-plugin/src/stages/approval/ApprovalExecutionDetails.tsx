@@ -42,7 +42,9 @@ function ApprovalDetails(props: IExecutionDetailsSectionProps) {
         ) : (
           <p className="isd-empty">The approval gate has not been created yet.</p>
         )}
-        {gate.refreshError && <ErrorNotice title="Could not load the approval from visibility:" message={gate.refreshError} />}
+        {gate.refreshError && (
+          <ErrorNotice title="Could not load the approval from visibility:" message={gate.refreshError} />
+        )}
       </div>
     );
   }
@@ -87,7 +89,8 @@ function ApprovalDetails(props: IExecutionDetailsSectionProps) {
         <ul className="isd-decisions">
           {approval.decisions.map((decision, index) => (
             <li key={index}>
-              <strong>{decision.user}</strong> {decision.action === 'approve' ? 'approved' : 'rejected'} at {formatTime(decision.at)}
+              <strong>{decision.user}</strong> {decision.action === 'approve' ? 'approved' : 'rejected'} at{' '}
+              {formatTime(decision.at)}
               {decision.comment && <span className="isd-decision-comment">: “{decision.comment}”</span>}
             </li>
           ))}
@@ -195,10 +198,20 @@ function DecisionForm(props: DecisionFormProps) {
         onChange={(event) => setComment(event.target.value)}
         placeholder="Why (required to reject)"
       />
-      <button type="button" className="btn btn-sm btn-success isd-approve" disabled={busy} onClick={() => submit('approve')}>
+      <button
+        type="button"
+        className="btn btn-sm btn-success isd-approve"
+        disabled={busy}
+        onClick={() => submit('approve')}
+      >
         Approve
       </button>{' '}
-      <button type="button" className="btn btn-sm btn-danger isd-reject" disabled={busy} onClick={() => submit('reject')}>
+      <button
+        type="button"
+        className="btn btn-sm btn-danger isd-reject"
+        disabled={busy}
+        onClick={() => submit('reject')}
+      >
         Reject
       </button>
       {error && <ErrorNotice title="Decision not recorded:" message={error} />}
@@ -208,7 +221,12 @@ function DecisionForm(props: DecisionFormProps) {
 
 function formatTime(iso: string): string {
   const time = Date.parse(iso);
-  return Number.isNaN(time) ? iso : new Date(time).toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC');
+  return Number.isNaN(time)
+    ? iso
+    : new Date(time)
+        .toISOString()
+        .replace('T', ' ')
+        .replace(/\.\d+Z$/, ' UTC');
 }
 
 /** Only http(s) links from evidence are rendered, so a connector cannot inject `javascript:` URLs. */

@@ -31,8 +31,13 @@ describe('ApprovalStageConfig', () => {
   });
 
   it('writes the timeout in milliseconds', async () => {
-    const { container, lastUpdate } = renderEditor(ApprovalStageConfig, newStage('approval', { approverGroups: [{ name: 'qa', required: 1 }] }));
-    fireEvent.change(container.querySelector('input[name="parameterValues.timeoutMs"]') as HTMLInputElement, { target: { value: '90' } });
+    const { container, lastUpdate } = renderEditor(
+      ApprovalStageConfig,
+      newStage('approval', { approverGroups: [{ name: 'qa', required: 1 }] }),
+    );
+    fireEvent.change(container.querySelector('input[name="parameterValues.timeoutMs"]') as HTMLInputElement, {
+      target: { value: '90' },
+    });
     await waitFor(() => expect(lastUpdate()?.parameterValues?.timeoutMs).toBe(90 * 60_000));
   });
 
@@ -44,27 +49,40 @@ describe('ApprovalStageConfig', () => {
   });
 
   it('edits evidence connectors and the automatic decision', async () => {
-    const { lastUpdate } = renderEditor(ApprovalStageConfig, newStage('approval', { approverGroups: [{ name: 'qa', required: 1 }] }));
+    const { lastUpdate } = renderEditor(
+      ApprovalStageConfig,
+      newStage('approval', { approverGroups: [{ name: 'qa', required: 1 }] }),
+    );
     fireEvent.click(screen.getByText('Add evidence'));
     fireEvent.change(screen.getByLabelText('Evidence 1 connector'), { target: { value: 'jenkins' } });
     fireEvent.click(screen.getByLabelText('Use an automatic decision policy'));
-    fireEvent.change(screen.getByLabelText('Automatic decision policy path'), { target: { value: 'isd/approval/auto' } });
+    fireEvent.change(screen.getByLabelText('Automatic decision policy path'), {
+      target: { value: 'isd/approval/auto' },
+    });
     await waitFor(() => {
       expect(lastUpdate()?.parameterValues?.evidence).toEqual([{ connector: 'jenkins' }]);
-      expect(lastUpdate()?.parameterValues?.autoDecision).toEqual({ policyPath: 'isd/approval/auto', mode: 'recommend' });
+      expect(lastUpdate()?.parameterValues?.autoDecision).toEqual({
+        policyPath: 'isd/approval/auto',
+        mode: 'recommend',
+      });
     });
   });
 
   it('runs the policy check from the editor and lists deny messages', async () => {
     const { gate } = renderEditor(ApprovalStageConfig, newStage('approval'));
-    gate.on('POST /proxies/sapor/api/v1/policies/pipeline-check', { body: { deny: ['prod pipelines need two approver groups'] } });
+    gate.on('POST /proxies/sapor/api/v1/policies/pipeline-check', {
+      body: { deny: ['prod pipelines need two approver groups'] },
+    });
     fireEvent.click(screen.getByText('Check pipeline against policies'));
     expect(await screen.findByText('prod pipelines need two approver groups')).toBeTruthy();
   });
 
   it('shows a sidecar error instead of a blank panel when the check cannot run', async () => {
     const { gate } = renderEditor(ApprovalStageConfig, newStage('approval'));
-    gate.on('POST /proxies/sapor/api/v1/policies/pipeline-check', { status: 503, body: { detail: 'policy store unavailable' } });
+    gate.on('POST /proxies/sapor/api/v1/policies/pipeline-check', {
+      status: 503,
+      body: { detail: 'policy store unavailable' },
+    });
     fireEvent.click(screen.getByText('Check pipeline against policies'));
     expect(await screen.findByText('sapor 503: policy store unavailable')).toBeTruthy();
   });

@@ -123,7 +123,11 @@ function ApproverGroupsField(props: GroupsFieldProps) {
           ))}
         </tbody>
       </table>
-      <button type="button" className="btn btn-sm btn-default" onClick={() => update([...groups, { name: '', required: 1 }])}>
+      <button
+        type="button"
+        className="btn btn-sm btn-default"
+        onClick={() => update([...groups, { name: '', required: 1 }])}
+      >
         Add approver group
       </button>
     </FieldRow>
@@ -158,7 +162,11 @@ function EvidenceField(props: EvidenceFieldProps) {
               model={stringMap(parameters)}
               allowEmpty={true}
               onChange={(model) =>
-                update(items.map((it, i) => (i === index ? { connector: it.connector, ...(model as Record<string, string>) } : it)))
+                update(
+                  items.map((it, i) =>
+                    i === index ? { connector: it.connector, ...(model as Record<string, string>) } : it,
+                  ),
+                )
               }
             />
             <button

@@ -24,7 +24,10 @@ describe('PolicyExecutionDetails', () => {
   });
 
   it('shows Orca’s webhook error when the policy could not be evaluated', () => {
-    const stage = { ...executionStage('isdPolicyGate', undefined), context: { webhook: { error: 'sapor answered 400: policy is required' } } };
+    const stage = {
+      ...executionStage('isdPolicyGate', undefined),
+      context: { webhook: { error: 'sapor answered 400: policy is required' } },
+    };
     renderDetails(PolicyExecutionDetails, stage);
     expect(screen.getByText('sapor answered 400: policy is required')).toBeTruthy();
   });

@@ -36,7 +36,10 @@ function PolicyDetails(props: IExecutionDetailsSectionProps) {
   return (
     <div className="isd-policy-details">
       <div className="isd-status-line">
-        <span className={`label ${allowed ? 'label-success' : 'label-danger'} isd-status`} data-status={decision.status}>
+        <span
+          className={`label ${allowed ? 'label-success' : 'label-danger'} isd-status`}
+          data-status={decision.status}
+        >
           {allowed ? 'Allowed' : 'Denied'}
         </span>
       </div>
@@ -44,7 +47,9 @@ function PolicyDetails(props: IExecutionDetailsSectionProps) {
         <dt>Policy</dt>
         <dd className="isd-policy-name">{decision.policy?.name ?? 'unknown'}</dd>
         <dt>Version</dt>
-        <dd className="isd-policy-version">{decision.policy?.version !== undefined ? String(decision.policy.version) : 'unknown'}</dd>
+        <dd className="isd-policy-version">
+          {decision.policy?.version !== undefined ? String(decision.policy.version) : 'unknown'}
+        </dd>
         <dt>Decision id</dt>
         <dd className="isd-decision-id">
           <code>{decision.decisionId}</code>

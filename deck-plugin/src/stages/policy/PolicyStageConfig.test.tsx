@@ -9,7 +9,11 @@ const policiesRoute = 'GET /proxies/sapor/api/v1/policies';
 
 describe('PolicyStageConfig', () => {
   it('gives every catalog parameter a help icon whose popover shows the catalog text', async () => {
-    const { container } = renderEditor(PolicyStageConfig, newStage('policy'), new FakeGate().on(policiesRoute, { body: policies }));
+    const { container } = renderEditor(
+      PolicyStageConfig,
+      newStage('policy'),
+      new FakeGate().on(policiesRoute, { body: policies }),
+    );
     await expectHelpForEveryParameter(container, 'policy');
   });
 

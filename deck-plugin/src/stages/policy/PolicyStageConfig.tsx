@@ -45,7 +45,9 @@ function PolicyField(props: FormikFieldProps) {
     { label: '', value: '' },
     ...listed.map((p) => ({ label: p.description ? `${p.name} — ${p.description}` : p.name, value: p.name })),
     // A saved policy that sapor no longer lists stays visible instead of silently disappearing.
-    ...(policy && !listed.some((p) => p.name === policy) ? [{ label: `${policy} (not listed by sapor)`, value: policy }] : []),
+    ...(policy && !listed.some((p) => p.name === policy)
+      ? [{ label: `${policy} (not listed by sapor)`, value: policy }]
+      : []),
   ];
   return (
     <FieldRow kind="policy" name="policy" error={fieldError(props.formik, 'policy')}>

@@ -29,7 +29,8 @@ describe('VerificationExecutionDetails', () => {
     const { container, settled } = renderDetails(VerificationExecutionDetails, stageWith(status), gate);
     const result = verifications[status];
     expect(container.querySelector('.isd-status')?.textContent).toBe(verdictTexts[status]);
-    if (result.score !== undefined) expect(container.querySelector('.isd-score')?.textContent).toBe(` Score ${result.score}`);
+    if (result.score !== undefined)
+      expect(container.querySelector('.isd-score')?.textContent).toBe(` Score ${result.score}`);
     const scored = result.intervals.filter((interval) => interval.score !== undefined);
     expect(container.querySelectorAll('.isd-score-chart circle')).toHaveLength(scored.length);
     expect(container.querySelectorAll('.isd-metrics tbody tr')).toHaveLength(result.metrics.length);
@@ -43,7 +44,11 @@ describe('VerificationExecutionDetails', () => {
     const { container, settled } = renderDetails(VerificationExecutionDetails, stageWith('running'));
     await settled();
     expect(container.querySelectorAll('.isd-score-chart line')).toHaveLength(2);
-    expect(Array.from(container.querySelectorAll('.isd-interval-scores li')).map((li) => li.textContent)).toEqual(['95', '89', 'collecting']);
+    expect(Array.from(container.querySelectorAll('.isd-interval-scores li')).map((li) => li.textContent)).toEqual([
+      '95',
+      '89',
+      'collecting',
+    ]);
   });
 
   it('lists each metric with its classification and reason, and links the report', async () => {
@@ -52,7 +57,9 @@ describe('VerificationExecutionDetails', () => {
     const row = container.querySelector('.isd-metrics tbody tr');
     expect(row?.getAttribute('data-classification')).toBe('high');
     expect(row?.textContent).toBe('http_error_ratehighcanary errors 4.1% vs 0.2%');
-    expect(container.querySelector('.isd-report-link')?.getAttribute('href')).toBe('https://autopilot.example.com/reports/ver-19a2');
+    expect(container.querySelector('.isd-report-link')?.getAttribute('href')).toBe(
+      'https://autopilot.example.com/reports/ver-19a2',
+    );
   });
 
   it('shows autopilot’s fresher answer over Orca’s copy', async () => {

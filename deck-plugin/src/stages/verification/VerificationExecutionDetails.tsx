@@ -43,14 +43,17 @@ function VerificationDetails(props: IExecutionDetailsSectionProps) {
         ) : (
           <p className="isd-empty">The verification has not started yet.</p>
         )}
-        {gate.refreshError && <ErrorNotice title="Could not load the verification from autopilot:" message={gate.refreshError} />}
+        {gate.refreshError && (
+          <ErrorNotice title="Could not load the verification from autopilot:" message={gate.refreshError} />
+        )}
       </div>
     );
   }
 
   const verdict = verdicts[result.status] ?? { text: result.status ?? 'unknown', className: 'label-default' };
-  const thresholds = (props.stage.context?.['parameterValues'] as { thresholds?: { pass?: number; marginal?: number } } | undefined)
-    ?.thresholds;
+  const thresholds = (
+    props.stage.context?.['parameterValues'] as { thresholds?: { pass?: number; marginal?: number } } | undefined
+  )?.thresholds;
   return (
     <div className="isd-verification-details" data-refreshing={gate.refreshing}>
       <div className="isd-status-line">
@@ -106,13 +109,13 @@ interface ScoreChartProps {
   marginal?: number;
 }
 
-const chart = { width: 360, height: 120, padding: 20 };
+const chart = { width: 360, height: 140, padding: 24 };
 
 /** The score of each finished interval as a line on a 0–100 scale, with the thresholds drawn across. */
 function ScoreChart(props: ScoreChartProps) {
-  const scored = props.intervals.map((interval, index) => ({ index, score: interval.score })).filter(
-    (point): point is { index: number; score: number } => typeof point.score === 'number',
-  );
+  const scored = props.intervals
+    .map((interval, index) => ({ index, score: interval.score }))
+    .filter((point): point is { index: number; score: number } => typeof point.score === 'number');
   if (scored.length === 0) return <p className="isd-no-intervals">No interval has been scored yet.</p>;
   const count = Math.max(props.intervals.length, 2);
   const x = (index: number) => chart.padding + (index * (chart.width - 2 * chart.padding)) / (count - 1);
@@ -121,6 +124,19 @@ function ScoreChart(props: ScoreChartProps) {
   return (
     <div className="isd-score-chart">
       <svg width={chart.width} height={chart.height} role="img" aria-label="Score over intervals">
+        <rect
+          x={chart.padding}
+          y={chart.padding}
+          width={chart.width - 2 * chart.padding}
+          height={chart.height - 2 * chart.padding}
+          fill="none"
+          stroke="#ddd"
+        />
+        {[0, 100].map((score) => (
+          <text key={score} x={chart.padding - 4} y={y(score) + 4} fontSize={10} textAnchor="end" fill="#777">
+            {score}
+          </text>
+        ))}
         {[props.pass, props.marginal].map(
           (threshold, index) =>
             typeof threshold === 'number' && (

@@ -21,7 +21,9 @@ describe('VerificationStageConfig', () => {
     const { lastUpdate } = renderEditor(VerificationStageConfig, newStage('verification'), gateWithTemplates());
     await findOption('http-golden-signals');
     fireEvent.change(screen.getByLabelText('Template name'), { target: { value: 'http-golden-signals' } });
-    await waitFor(() => expect(lastUpdate()?.parameterValues?.template).toEqual({ name: 'http-golden-signals', version: 2 }));
+    await waitFor(() =>
+      expect(lastUpdate()?.parameterValues?.template).toEqual({ name: 'http-golden-signals', version: 2 }),
+    );
   });
 
   it('shows autopilot’s error and falls back to typing the template name', async () => {
@@ -36,10 +38,16 @@ describe('VerificationStageConfig', () => {
   });
 
   it('binds thresholds, lifetime and interval, and reports thresholds out of order', async () => {
-    const { container, lastUpdate } = renderEditor(VerificationStageConfig, newStage('verification'), gateWithTemplates());
+    const { container, lastUpdate } = renderEditor(
+      VerificationStageConfig,
+      newStage('verification'),
+      gateWithTemplates(),
+    );
     expect((screen.getByLabelText('Pass threshold') as HTMLInputElement).value).toBe('80');
     expect((container.querySelector('input[name="parameterValues.lifetimeMs"]') as HTMLInputElement).value).toBe('30');
-    fireEvent.change(container.querySelector('input[name="parameterValues.intervalMs"]') as HTMLInputElement, { target: { value: '10' } });
+    fireEvent.change(container.querySelector('input[name="parameterValues.intervalMs"]') as HTMLInputElement, {
+      target: { value: '10' },
+    });
     fireEvent.change(screen.getByLabelText('Marginal threshold'), { target: { value: '90' } });
     await waitFor(() => {
       expect(lastUpdate()?.parameterValues?.intervalMs).toBe(600_000);

@@ -49,7 +49,9 @@ function VerificationFields(props: IFormikStageConfigInjectedProps) {
         name="parameterValues.startTime"
         label={parameterOf('verification', 'startTime').label}
         help={<ParameterHelp kind="verification" name="startTime" />}
-        input={(inputProps) => <TextInput {...inputProps} placeholder="2026-01-31T12:00:00Z (empty: when the gate starts)" />}
+        input={(inputProps) => (
+          <TextInput {...inputProps} placeholder="2026-01-31T12:00:00Z (empty: when the gate starts)" />
+        )}
       />
       <MinutesField kind="verification" name="lifetimeMs" label="Analysis lifetime" />
       <MinutesField kind="verification" name="intervalMs" label="Interval" />
@@ -127,8 +129,13 @@ function TemplateField(props: TemplateFieldProps) {
           options={options}
           value={name}
           onChange={(event: React.ChangeEvent<HTMLSelectElement>) => {
-            const picked = templates.state === 'loaded' ? templates.value.find((t) => t.name === event.target.value) : undefined;
-            set(picked?.version !== undefined ? { name: event.target.value, version: picked.version } : { name: event.target.value });
+            const picked =
+              templates.state === 'loaded' ? templates.value.find((t) => t.name === event.target.value) : undefined;
+            set(
+              picked?.version !== undefined
+                ? { name: event.target.value, version: picked.version }
+                : { name: event.target.value },
+            );
           }}
         />
       )}
