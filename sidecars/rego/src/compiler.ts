@@ -633,9 +633,12 @@ function analyzeExpr(e: Expr, safe: Set<string>, visible: Set<string>, ctx: Modu
         refOutputs(a, outputs);
         refOutputs(b, outputs);
         const known = new Set([...safe, ...outputs]);
-        if (!canUnify(a, b, known)) for (const v of [...pa, ...pb]) if (!known.has(v)) inputs.add(v);
-        pa.forEach((v) => outputs.add(v));
-        pb.forEach((v) => outputs.add(v));
+        if (!canUnify(a, b, known)) {
+          for (const v of [...pa, ...pb]) if (!known.has(v)) inputs.add(v);
+        } else {
+          pa.forEach((v) => outputs.add(v));
+          pb.forEach((v) => outputs.add(v));
+        }
       } else if (t.type === 'call' && outputArgIndex(t, ctx) >= 0) {
         const idx = outputArgIndex(t, ctx);
         t.args.forEach((a, i) => {
