@@ -36,6 +36,7 @@ export const autopilotService: ServiceDefinition<AutopilotConfig> = {
       logger,
       providerAttempts: config.analysis.providerAttempts,
       providerRetryDelayMs: config.analysis.providerRetryDelayMs,
+      providerTimeoutMs: Math.max(0, ...Object.values(config.providers).map((provider) => provider.timeoutMs)),
     });
     await runner.start();
     registerRoutes(http, { config, logger, templates, verifications, providers, runner });

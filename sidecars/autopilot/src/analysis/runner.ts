@@ -30,6 +30,8 @@ export interface RunnerOptions {
   logger: Logger;
   providerAttempts: number;
   providerRetryDelayMs: number;
+  /** The longest request timeout of any provider account, to size how long a window job may run. */
+  providerTimeoutMs: number;
 }
 
 /** Judges verification windows from the job queue. */
@@ -42,11 +44,14 @@ export class VerificationRunner {
 
   /** Registers the job handler. */
   async start(): Promise<void> {
-    // A window fetches and judges; 2 minutes covers slow providers with retries before the job counts as lost.
+    // A job counts as lost (its replica died) once it runs longer than the slowest legitimate window: every
+    // try of a provider request timing out, plus a minute for judging and storing.
+    const { providerAttempts, providerRetryDelayMs, providerTimeoutMs } = this.options;
+    const expireInSeconds = Math.ceil((providerAttempts * (providerTimeoutMs + providerRetryDelayMs)) / 1000) + 60;
     await this.options.jobs.define<IntervalJobData>(INTERVAL_JOB, (job) => this.runInterval(job.data.verificationId, job.data.index), {
       retryLimit: 5,
       retryDelaySeconds: 2,
-      expireInSeconds: 120,
+      expireInSeconds,
     });
   }
 
@@ -107,10 +112,17 @@ export class VerificationRunner {
     const metrics = verification.template.metrics;
     const results: MetricData[] = new Array(metrics.length);
     let next = 0;
+    let failed = false;
     const worker = async () => {
-      while (next < metrics.length) {
+      // One failure ends the window in error, so the other workers stop instead of querying on.
+      while (next < metrics.length && !failed) {
         const at = next++;
-        results[at] = await this.fetchMetric(verification, metrics[at]!, at, startMs, endMs, stepSeconds);
+        try {
+          results[at] = await this.fetchMetric(verification, metrics[at]!, at, startMs, endMs, stepSeconds);
+        } catch (error) {
+          failed = true;
+          throw error;
+        }
       }
     };
     await Promise.all(Array.from({ length: Math.min(FETCH_CONCURRENCY, metrics.length) }, worker));
