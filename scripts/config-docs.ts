@@ -1,23 +1,56 @@
-// Regenerates the configuration tables in the READMEs from the zod schemas (`--check` fails if stale).
-// Each README marks its table with <!-- config:begin --> and <!-- config:end -->.
+// Regenerates the configuration tables in the READMEs from the zod schemas; `--check` only reports
+// (exit 1) when a table is out of date. A README marks its table with <!-- config:begin --> / <!-- config:end -->.
 import fs from 'node:fs';
 import path from 'node:path';
-import { configTableMarkdown, envPrefixFor } from '@isd/kit';
-import { configDocTargets } from './config-doc-targets';
+import type { z } from 'zod';
+import { baseConfigSchema, configTableMarkdown, envPrefixFor } from '../sidecars/kit/src';
+
+interface Target {
+  readme: string;
+  service: string;
+  schema: () => Promise<z.ZodType>;
+}
 
 const root = path.resolve(__dirname, '..');
-const check = process.argv.includes('--check');
-let stale = 0;
-for (const target of configDocTargets()) {
-  const file = path.join(root, target.readme);
-  const text = fs.readFileSync(file, 'utf8');
-  const table = configTableMarkdown(target.schema, envPrefixFor(target.name));
-  const pattern = /(<!-- config:begin -->\n)[\s\S]*?(\n<!-- config:end -->)/;
-  if (!pattern.test(text)) throw new Error(`${target.readme} has no <!-- config:begin --> / <!-- config:end --> markers`);
-  const updated = text.replace(pattern, `$1${table}$2`);
-  if (updated === text) continue;
-  stale++;
-  if (check) process.stderr.write(`${target.readme}: configuration table is out of date (run npm run docs:config)\n`);
-  else fs.writeFileSync(file, updated);
+const sharedSchema = async () => baseConfigSchema({ name: 'visibility', port: 8096 });
+
+const targets: Target[] = [
+  { readme: 'README.md', service: 'visibility', schema: sharedSchema },
+  { readme: 'sidecars/kit/README.md', service: 'visibility', schema: sharedSchema },
+  { readme: 'sidecars/visibility/README.md', service: 'visibility', schema: async () => (await import('../sidecars/visibility/src/config')).visibilityConfigSchema },
+  { readme: 'sidecars/autopilot/README.md', service: 'autopilot', schema: async () => (await import('../sidecars/autopilot/src/config')).autopilotConfigSchema },
+  { readme: 'sidecars/sapor/README.md', service: 'sapor', schema: async () => (await import('../sidecars/sapor/src/config')).saporConfigSchema },
+];
+
+async function main(): Promise<void> {
+  const check = process.argv.includes('--check');
+  const pattern = /(<!-- config:begin -->\n)[\s\S]*?(<!-- config:end -->)/;
+  let stale = 0;
+  for (const target of targets) {
+    const file = path.join(root, target.readme);
+    if (!fs.existsSync(file)) {
+      process.stderr.write(`${target.readme}: missing\n`);
+      stale++;
+      continue;
+    }
+    const text = fs.readFileSync(file, 'utf8');
+    if (!pattern.test(text)) {
+      process.stderr.write(`${target.readme}: no <!-- config:begin --> / <!-- config:end --> markers\n`);
+      stale++;
+      continue;
+    }
+    const table = configTableMarkdown(await target.schema(), envPrefixFor(target.service));
+    const updated = text.replace(pattern, `$1${table}\n$2`);
+    if (updated === text) continue;
+    if (check) {
+      process.stderr.write(`${target.readme}: configuration table is out of date: run npm run docs:config\n`);
+      stale++;
+    } else {
+      fs.writeFileSync(file, updated);
+      process.stdout.write(`${target.readme}: configuration table updated\n`);
+    }
+  }
+  if (stale) process.exit(1);
 }
-if (check && stale) process.exit(1);
+
+void main();
