@@ -233,7 +233,7 @@ function keyMatches(container: Value, seg: Value): Value | undefined {
     return undefined;
   }
   if (Array.isArray(container)) {
-    const n = typeof seg === 'string' && /^\d+$/.test(seg) ? Number(seg) : isNumber(seg) ? Number(seg) : NaN;
+    const n = typeof seg === 'string' && /^(0|[1-9]\d*)$/.test(seg) ? Number(seg) : isNumber(seg) ? Number(seg) : NaN;
     return Number.isInteger(n) && n >= 0 && n < container.length ? n : undefined;
   }
   if (container instanceof RegoSet) return container.has(seg) ? seg : undefined;
@@ -309,8 +309,7 @@ function patchPath(p: Value): Value[] {
   if (Array.isArray(p)) return p;
   if (typeof p === 'string') {
     if (p === '') return [];
-    if (!p.startsWith('/')) throw new BuiltinError(`invalid JSON pointer ${JSON.stringify(p)}`);
-    return p.slice(1).split('/').map((x) => x.replace(/~1/g, '/').replace(/~0/g, '~'));
+    return p.replace(/^\//, '').split('/').map((x) => x.replace(/~1/g, '/').replace(/~0/g, '~'));
   }
   throw new BuiltinError('invalid patch path');
 }
@@ -332,10 +331,11 @@ function addAt(doc: Value, path: Value[], value: Value, replace: boolean): Value
   if (rest.length > 0) {
     const k = keyMatches(doc, head);
     if (k === undefined) return undefined;
-    const child = doc instanceof RegoObject ? doc.get(k) : Array.isArray(doc) ? doc[k as number] : undefined;
+    const child = doc instanceof RegoObject ? doc.get(k) : Array.isArray(doc) ? doc[k as number] : doc instanceof RegoSet ? k : undefined;
     if (child === undefined) return undefined;
     const updated = addAt(child, rest, value, replace);
     if (updated === undefined) return undefined;
+    if (doc instanceof RegoSet) return new RegoSet([...doc.sorted().filter((x) => !valuesEqual(x, k)), updated]);
     if (doc instanceof RegoObject) {
       const out = doc.clone();
       out.set(k, updated);
@@ -352,7 +352,7 @@ function addAt(doc: Value, path: Value[], value: Value, replace: boolean): Value
   }
   if (Array.isArray(doc)) {
     if (head === '-' && !replace) return [...doc, value];
-    const n = typeof head === 'string' && /^\d+$/.test(head) ? Number(head) : isNumber(head) ? Number(head) : NaN;
+    const n = typeof head === 'string' && /^(0|[1-9]\d*)$/.test(head) ? Number(head) : isNumber(head) ? Number(head) : NaN;
     if (!Number.isInteger(n) || n < 0 || n > doc.length || (replace && n === doc.length)) return undefined;
     const out = [...doc];
     if (replace) out[n] = value;
@@ -360,6 +360,7 @@ function addAt(doc: Value, path: Value[], value: Value, replace: boolean): Value
     return out;
   }
   if (doc instanceof RegoSet && !replace) {
+    if (!valuesEqual(head, value)) return undefined;
     const out = new RegoSet(doc.sorted());
     out.add(value);
     return out;
@@ -383,11 +384,12 @@ register('json.patch', 2, (args) => {
     let next: Value | undefined;
     switch (op) {
       case 'add':
-        next = addAt(doc, target, p.get('value') ?? null, false);
+      case 'replace': {
+        const value = p.get('value');
+        if (value === undefined) return undefined;
+        next = addAt(doc, target, value, op === 'replace');
         break;
-      case 'replace':
-        next = addAt(doc, target, p.get('value') ?? null, true);
-        break;
+      }
       case 'remove':
         next = removeAt(doc, target);
         break;
@@ -404,7 +406,8 @@ register('json.patch', 2, (args) => {
       }
       case 'test': {
         const v = getAt(doc, target);
-        next = v !== undefined && valuesEqual(v, p.get('value') ?? null) ? doc : undefined;
+        const want = p.get('value');
+        next = v !== undefined && want !== undefined && valuesEqual(v, want) ? doc : undefined;
         break;
       }
       default:
