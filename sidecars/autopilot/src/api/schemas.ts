@@ -87,6 +87,7 @@ const metricView = z.object({
   groups: z.array(z.string()),
   provider: z.string(),
   problems: z.array(z.string()),
+  warnings: z.array(z.string()),
   baseline: z.record(z.string(), z.unknown()),
   canary: z.record(z.string(), z.unknown()),
   numbers: z.record(z.string(), z.number().nullable()),

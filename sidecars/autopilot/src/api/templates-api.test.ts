@@ -147,4 +147,13 @@ describe('template API', () => {
     expect((await call('GET', '/api/v1/verifications/not-a-uuid', undefined, serviceHeaders())).body!.field).toBe('path.id');
     expect((await call('GET', '/api/v1/verifications/00000000-0000-4000-8000-000000000000', undefined, serviceHeaders())).status).toBe(404);
   });
+
+  it('publishes every route in the OpenAPI document', async () => {
+    const response = await call('GET', '/openapi.json', undefined, {});
+    expect(response.status).toBe(200);
+    const paths = Object.keys(response.body!.paths);
+    expect(paths).toEqual(
+      expect.arrayContaining(['/api/v1/verifications', '/api/v1/verifications/{id}', '/api/v1/verifications/{id}/cancel', '/api/v1/verifications/{id}/report', '/api/v1/templates', '/api/v1/templates/import/{format}']),
+    );
+  });
 });

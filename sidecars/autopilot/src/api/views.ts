@@ -1,6 +1,6 @@
 // The verification as the API shows it: one body for Orca's monitor, Deck and the JSON report.
 import type { MetricResult } from '../domain';
-import type { IntervalRecord, MetricData, SideData, VerificationRecord } from '../store/verification-store';
+import type { IntervalRecord, SideData, VerificationRecord } from '../store/verification-store';
 
 /** Per-metric view: classification, reason, numbers, and each side's query, summary and problems. */
 export interface MetricView {
@@ -13,6 +13,8 @@ export interface MetricView {
   groups: string[];
   provider: string;
   problems: string[];
+  /** The judge's caveats (e.g. fewer points than Kayenta recommends). */
+  warnings: string[];
   baseline: Record<string, unknown>;
   canary: Record<string, unknown>;
   numbers: Record<string, number | null>;
@@ -40,11 +42,10 @@ function sideView(summary: MetricResult['baseline'] | undefined, side: SideData 
 /** Joins the judge's metric results with the fetched data (queries, problems). */
 export function metricViews(interval: IntervalRecord | undefined): MetricView[] {
   if (!interval) return [];
-  const dataByName = new Map<string, MetricData>(interval.data.map((data) => [data.name, data]));
   const judged = new Map(interval.result.metrics.map((metric) => [metric.name, metric]));
   return interval.data.map((data) => {
     const result = judged.get(data.name);
-    const problems = [...new Set([...(dataByName.get(data.name)?.baseline.problems ?? []).map((p) => `baseline: ${p}`), ...data.canary.problems.map((p) => `canary: ${p}`)])];
+    const problems = [...new Set([...data.baseline.problems.map((p) => `baseline: ${p}`), ...data.canary.problems.map((p) => `canary: ${p}`)])];
     if (!result) {
       // Muted metrics are fetched and shown but not judged.
       return {
@@ -56,6 +57,7 @@ export function metricViews(interval: IntervalRecord | undefined): MetricView[] 
         groups: [],
         provider: data.provider,
         problems,
+        warnings: [],
         baseline: sideView(undefined, data.baseline),
         canary: sideView(undefined, data.canary),
         numbers: {},
@@ -73,6 +75,7 @@ export function metricViews(interval: IntervalRecord | undefined): MetricView[] 
       groups: result.groups,
       provider: data.provider,
       problems,
+      warnings: result.warnings,
       baseline: sideView(result.baseline, data.baseline),
       canary: sideView(result.canary, data.canary),
       numbers: finiteOrNull(result.numbers),

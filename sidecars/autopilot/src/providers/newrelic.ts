@@ -70,6 +70,11 @@ export function createNewRelicProvider(name: string, settings: NewRelicSettings)
         return { query: nrql, timestampsMs: grid, values: grid.map(() => Number.NaN), labels: {}, seriesCount: facets.size, problems };
       }
       const points: Array<[number, number]> = [];
+      const extraKeys = rows.find((row) => Object.keys(row).filter((key) => !TIME_KEYS.has(key)).length > 1);
+      if (extraKeys) {
+        problems.push(`${nrql} returns several values per bucket (${Object.keys(extraKeys).filter((key) => !TIME_KEYS.has(key)).join(', ')}); select exactly one aggregate`);
+        return { query: nrql, timestampsMs: grid, values: grid.map(() => Number.NaN), labels: {}, seriesCount: rows.length ? 1 : 0, problems };
+      }
       for (const row of rows) {
         const begin = row.beginTimeSeconds;
         const value = aggregateValue(row);

@@ -33,6 +33,12 @@ export class ProviderRegistry {
       const byType = [...this.providers.values()].filter((provider) => provider.type === ref);
       if (byType.length === 1) return byType[0]!;
       if (byType.length > 1 && this.defaultProvider && this.providers.get(this.defaultProvider)?.type === ref) return this.providers.get(this.defaultProvider)!;
+      if (byType.length > 1) {
+        throw new InputError(`${path}: several ${ref} accounts (${byType.map((provider) => provider.name).join(', ')}); name one`, {
+          code: 'ambiguous_provider',
+          issues: [{ path, message: `several ${ref} accounts: name one` }],
+        });
+      }
       throw new InputError(`${path}: no provider account ${JSON.stringify(ref)} (configured: ${this.names().join(', ') || 'none'})`, {
         code: 'unknown_provider',
         issues: [{ path, message: `unknown provider ${JSON.stringify(ref)}` }],

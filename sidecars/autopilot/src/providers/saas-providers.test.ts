@@ -125,6 +125,10 @@ describe('New Relic NRQL client', () => {
     }));
     const faceted = await provider().fetch('SELECT count(*) FROM Transaction FACET host', window);
     expect(faceted.problems[0]).toMatch(/returned 2 series \(FACET\)/);
+    server.respond(() => ({ status: 200, body: nerdGraphAnswer([{ beginTimeSeconds: 1_575_317_840, endTimeSeconds: 1_575_317_860, count: 3, 'average.duration': 0.2 }]) }));
+    const twoValues = await provider().fetch('SELECT count(*), average(duration) FROM Transaction', window);
+    expect(twoValues.values.every(Number.isNaN)).toBe(true);
+    expect(twoValues.problems[0]).toMatch(/several values per bucket \(count, average.duration\)/);
   });
 
   it('maps NRQL syntax errors to query errors and auth errors to an unavailable provider', async () => {

@@ -37,6 +37,7 @@ function report(): Report {
         groups: [],
         provider: 'prom',
         problems: [hostile],
+        warnings: ['baseline has 3 points (< 50)'],
         baseline: { query: baseline.query, count: 3, mean: 1.67, std: 0.58 },
         canary: { query: canary.query, count: 4, mean: 6, std: 0.8 },
         numbers: { pValue: 0.001, ratio: null },

@@ -135,7 +135,7 @@ function metricSection(metric: ReportMetric): string {
     .map(([key, value]) => `<span class="number"><b>${escapeHtml(key)}</b> ${escapeHtml(formatNumber(value))}</span>`)
     .join(' ');
   const findings = metric.findings.map((finding) => `<li class="${finding.regression ? 'regression' : ''}">${escapeHtml(finding.test)}: ${escapeHtml(finding.message)}</li>`).join('');
-  const problems = metric.problems.map((problem) => `<li>${escapeHtml(problem)}</li>`).join('');
+  const problems = [...metric.problems, ...metric.warnings].map((problem) => `<li>${escapeHtml(problem)}</li>`).join('');
   return `<section class="metric" data-metric="${escapeHtml(metric.name)}" data-classification="${escapeHtml(metric.classification)}">
 <h3>${escapeHtml(metric.name)} <span class="badge c-${escapeHtml(metric.classification)}">${escapeHtml(metric.classification)}</span>${metric.critical ? ' <span class="badge critical">critical</span>' : ''}</h3>
 <p class="reason">${escapeHtml(metric.reason)}</p>

@@ -198,7 +198,11 @@ export class VerificationStore {
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (verification_id, index) DO NOTHING`,
       [id, interval.index, interval.startMs, interval.endMs, interval.score, interval.classification, JSON.stringify(interval.result), JSON.stringify(interval.data)],
     );
-    return (result.rowCount ?? 0) > 0;
+    if ((result.rowCount ?? 0) === 0) return false;
+    // The report draws the last interval only (which covers the whole run for growing windows): earlier
+    // series are dropped so a long run does not store every point once per interval.
+    await this.database.query(`UPDATE verification_intervals SET series = '[]' WHERE verification_id = $1 AND index < $2 AND series <> '[]'`, [id, interval.index]);
+    return true;
   }
 
   /** Ends a running verification; returns the updated record, or undefined when it was no longer running. */
