@@ -169,7 +169,7 @@ describe('approval gate through Orca and Gate', () => {
     const execution = await run.done;
     expect(execution.status).toBe('TERMINAL');
     expect(monitorBody(execution).status).toBe('expired');
-  }, 20_000);
+  }, 40_000);
 
   it('cancels the gate when the execution is cancelled; both cancel calls succeed and later decisions are refused', async () => {
     const run = start(approvalPipeline({}));
@@ -216,7 +216,7 @@ describe('approval gate through Orca and Gate', () => {
     const execution = await run.done;
     expect(execution.status).toBe('SUCCEEDED');
     expect(execution.requests.filter((request) => request.phase === 'monitor').every((request) => request.statusCode === 200)).toBe(true);
-  }, 30_000);
+  }, 40_000);
 
   // Known gap (reported to the kit owner): a failed `${#toJson(…)}` is unquoted, so the body is not JSON and
   // the kit's body parser answers `malformed_json` before `rejectUnresolvedExpressions` can name the field.

@@ -82,7 +82,7 @@ export async function startServiceFront(backendUrls: string[]): Promise<ServiceF
 }
 
 /** Waits until `check` returns a value (not undefined/false), polling every 20 ms, or fails after `timeoutMs`. */
-export async function waitFor<T>(what: string, check: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 15_000): Promise<T> {
+export async function waitFor<T>(what: string, check: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 30_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();
