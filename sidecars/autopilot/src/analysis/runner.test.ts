@@ -1,0 +1,149 @@
+// The window runner through the service, against a local server answering like Prometheus's HTTP API
+// (documented `matrix` responses computed from the request): retries after a 503, marginal and critical
+// outcomes, sliding windows, and a query refused at run time ending in error.
+import type { RunningService } from '@isd/kit';
+import { createTestDatabase, serviceHeaders, startTestService, testServiceConfig } from '@isd/test-support';
+import { startReplayServer, type RecordedRequest, type ReplayServer } from '../../test/replay-server';
+import { until } from '../../test/prometheus-harness';
+import type { AutopilotConfig } from '../config';
+import { autopilotService } from '../service';
+
+jest.setTimeout(30_000);
+
+let prometheus: ReplayServer;
+let service: RunningService<AutopilotConfig>;
+let failNextRangeQueries = 0;
+
+/** Deterministic noise in [-1, 1] from a time stamp. */
+function noise(seconds: number, salt: number): number {
+  const x = Math.sin(seconds * 12.9898 + salt * 78.233) * 43758.5453;
+  return 2 * (x - Math.floor(x)) - 1;
+}
+
+/** Answers like Prometheus: a vector for instant queries, a matrix over start..end by step for ranges. */
+function prometheusAnswer(request: RecordedRequest) {
+  const form = new URLSearchParams(request.body);
+  const query = form.get('query') ?? '';
+  if (request.url.pathname.endsWith('/api/v1/query')) {
+    if (query.includes('(((')) return { status: 400, body: { status: 'error', errorType: 'bad_data', error: '1:4: parse error: unexpected "("' } };
+    return { status: 200, body: { status: 'success', data: { resultType: 'vector', result: [] } } };
+  }
+  if (failNextRangeQueries > 0) {
+    failNextRangeQueries--;
+    return { status: 503, body: 'Service Unavailable' };
+  }
+  if (query.startsWith('explode')) return { status: 422, body: { status: 'error', errorType: 'execution', error: 'many-to-many matching not allowed' } };
+  const canary = query.includes('web-v2');
+  const degraded = canary && query.startsWith('latency');
+  const start = Number(form.get('start'));
+  const end = Number(form.get('end'));
+  const step = Number((form.get('step') ?? '1s').replace('s', ''));
+  const values: Array<[number, string]> = [];
+  for (let t = Math.ceil(start / step) * step; t <= end; t += step) {
+    const base = query.startsWith('errors') ? 5 : 100;
+    values.push([t, String(base * (degraded ? 2 : 1) + noise(t, canary ? 2 : 1) * base * 0.05)]);
+  }
+  return { status: 200, body: { status: 'success', data: { resultType: 'matrix', result: [{ metric: { job: 'app', deployment: canary ? 'web-v2' : 'web-v1' }, values }] } } };
+}
+
+beforeAll(async () => {
+  prometheus = await startReplayServer();
+  prometheus.respond(prometheusAnswer);
+  service = await startTestService(
+    autopilotService,
+    testServiceConfig(autopilotService, {
+      databaseUrl: await createTestDatabase('autopilot_runner'),
+      extra: { providers: { prom: { type: 'prometheus', url: prometheus.url, timeoutMs: 2_000 } }, analysis: { providerAttempts: 2, providerRetryDelayMs: 50 } },
+    }),
+  );
+});
+
+afterAll(async () => {
+  await service?.stop();
+  await prometheus?.close();
+});
+
+let stage = 0;
+async function verify(template: Record<string, unknown>, overrides: Record<string, unknown> = {}) {
+  const response = await fetch(`${service.url}/api/v1/verifications`, {
+    method: 'POST',
+    headers: serviceHeaders(),
+    body: JSON.stringify({
+      application: 'app',
+      executionId: 'exec',
+      stageId: `stage-${++stage}`,
+      template: { stepSeconds: 10, ...template },
+      baseline: { deployment: 'web-v1' },
+      canary: { deployment: 'web-v2' },
+      // Windows in the past run at once, one after the other.
+      startTime: new Date(Date.now() - 30 * 60_000).toISOString(),
+      lifetimeMs: 20 * 60_000,
+      intervalMs: null,
+      thresholds: { pass: 80, marginal: 40 },
+      judge: 'kayenta',
+      ...overrides,
+    }),
+  });
+  expect(response.status).toBe(202);
+  const location = response.headers.get('location')!;
+  return until(
+    async () => {
+      const body = (await (await fetch(`${service.url}${location}`, { headers: serviceHeaders() })).json()) as Record<string, any>;
+      return body.status === 'running' ? undefined : body;
+    },
+    20_000,
+    'the verification to finish',
+  );
+}
+
+const latency = { name: 'latency', query: 'latency{${scope}}', direction: 'increase', groups: ['latency'] };
+const errors = { name: 'errors', query: 'errors{${scope}}', direction: 'increase', groups: ['errors'] };
+
+describe('verification runner', () => {
+  it('retries a provider answering 503 and then judges normally', async () => {
+    const before = prometheus.requests.length;
+    failNextRangeQueries = 1;
+    const result = await verify({ metrics: [errors] });
+    expect(result.status).toBe('pass');
+    const rangeCalls = prometheus.requests.slice(before).filter((request) => request.url.pathname.endsWith('query_range'));
+    expect(rangeCalls).toHaveLength(3); // one 503, then baseline and canary
+  });
+
+  it('gives marginal when half the groups fail, with Kayenta weights and the reason', async () => {
+    const result = await verify({ metrics: [latency, errors], groupWeights: { latency: 50, errors: 50 } });
+    expect(result.status).toBe('marginal');
+    expect(result.score).toBe(50);
+    expect(result.metrics.map((metric: { classification: string }) => metric.classification)).toEqual(['High', 'Pass']);
+    expect(result.reason).toMatch(/latency 0 × 50%, errors 100 × 50%/);
+  });
+
+  it('fails the run when a critical metric fails, whatever the other groups score', async () => {
+    const result = await verify({ metrics: [{ ...latency, critical: true }, errors], groupWeights: { latency: 10, errors: 90 } });
+    expect(result.status).toBe('fail');
+    expect(result.score).toBe(0);
+    expect(result.reason).toMatch(/critical metric\(s\) latency \(High\)/);
+    expect(result.metrics[0].critical).toBe(true);
+  });
+
+  it('judges sliding windows of lookbackMs and asks the provider for exactly those ranges', async () => {
+    const before = prometheus.requests.length;
+    const startMs = Math.floor((Date.now() - 40 * 60_000) / 60_000) * 60_000;
+    const result = await verify({ metrics: [errors] }, { startTime: new Date(startMs).toISOString(), lifetimeMs: 30 * 60_000, intervalMs: 10 * 60_000, lookbackMs: 5 * 60_000 });
+    expect(result.status).toBe('pass');
+    expect(result.intervals.map((interval: { status: string }) => interval.status)).toEqual(['judged', 'judged', 'judged']);
+    const ranges = prometheus.requests
+      .slice(before)
+      .filter((request) => request.url.pathname.endsWith('query_range') && new URLSearchParams(request.body).get('query')!.includes('web-v1'))
+      .map((request) => {
+        const form = new URLSearchParams(request.body);
+        return (Number(form.get('end')) - Number(form.get('start'))) * 1000;
+      });
+    expect(ranges).toEqual([5 * 60_000, 5 * 60_000, 5 * 60_000]);
+  });
+
+  it('ends in error when the provider refuses a query at run time', async () => {
+    const result = await verify({ metrics: [{ name: 'explode', query: 'explode{${scope}}' }] });
+    expect(result.status).toBe('error');
+    expect(result.error).toMatch(/metric explode: prom refused the query explode\{deployment="web-v1"\}: execution: many-to-many matching not allowed/);
+  });
+});
