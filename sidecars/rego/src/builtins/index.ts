@@ -6,3 +6,4 @@ import './net';
 import './crypto';
 import './time';
 import './misc';
+import './http';

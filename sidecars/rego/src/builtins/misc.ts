@@ -1,7 +1,7 @@
-// uuid, uri, semver, units and http.send (off unless allowed hosts are configured).
+// uuid, uri, semver and units builtins.
 import { randomBytes } from 'node:crypto';
 import { RegoObject, compareNumbers, type Value } from '../value';
-import { BuiltinError, numberResult, obj, register, str } from './registry';
+import { BuiltinError, numberResult, register, str } from './registry';
 
 // ---- uuid ------------------------------------------------------------------------------------
 
@@ -237,25 +237,4 @@ register('units.parse_bytes', 1, (args) => {
   if (factor === undefined) throw new BuiltinError(`units.parse_bytes: byte unit ${JSON.stringify(u)} not recognized`);
   const v = scale(n, factor);
   return numberResult(typeof v === 'number' ? BigInt(Math.round(v)) : v);
-});
-
-// ---- http.send -------------------------------------------------------------------------------
-
-register('http.send', 1, (args, ctx) => {
-  const request = obj(args, 0);
-  const url = request.get('url');
-  if (url === undefined) throw new BuiltinError('missing required request parameters(s): {"url"}', 'eval_type_error');
-  const allowedKeys = new Set(['method', 'url', 'body', 'enable_redirect', 'force_json_decode', 'force_yaml_decode', 'headers', 'raw_body', 'tls_use_system_certs', 'tls_ca_cert', 'tls_ca_cert_file', 'tls_ca_cert_env_variable', 'tls_client_cert', 'tls_client_cert_file', 'tls_client_cert_env_variable', 'tls_client_key', 'tls_client_key_file', 'tls_client_key_env_variable', 'tls_insecure_skip_verify', 'tls_server_name', 'timeout', 'cache', 'force_cache', 'force_cache_duration_seconds', 'raise_error', 'caching_mode', 'max_retry_attempts', 'cache_ignored_headers']);
-  const bad = request.keys().filter((k) => typeof k !== 'string' || !allowedKeys.has(k));
-  if (bad.length > 0) throw new BuiltinError(`invalid request parameters(s): {${bad.map((k) => JSON.stringify(k)).join(', ')}}`, 'eval_type_error');
-  if (typeof url !== 'string') throw new BuiltinError('url must be a string');
-  if (!ctx.http) throw new BuiltinError('http.send is disabled (enable it with an allowlist of hosts)');
-  let host: string;
-  try {
-    host = new URL(url).hostname;
-  } catch {
-    throw new BuiltinError(`invalid url ${JSON.stringify(url)}`);
-  }
-  if (!ctx.http.allowedHosts.includes(host)) throw new BuiltinError(`http.send: host ${JSON.stringify(host)} is not in the allowed hosts`);
-  throw new BuiltinError('http.send: synchronous network calls are not supported by this engine; mock it with `with http.send as ...`');
 });
