@@ -13,6 +13,8 @@ import type { HarnessExecution, PipelineInput, PipelineRun } from '../harness/or
 import { startServiceFront, waitFor } from './pipeline-support';
 import type { ServiceFront } from './pipeline-support';
 
+jest.setTimeout(60_000);
+
 // 1 Orca second = 20 real ms: polls every 20 ms for the first minute, the create backoff is 200 ms.
 const timeFactor = 0.02;
 const users = { bob: ['qa'], carol: ['qa'], dave: ['ops'] };
