@@ -1,6 +1,12 @@
 import { startAgent, type RunningAgent } from '@isd/agent';
 import { startController, type RunningController } from '@isd/controller';
-import { createKubectlSession, renderKubeconfig, startKubeApiServer, type KubeApiServer, type KubectlSession } from '../harness/kube-apiserver';
+import {
+  createKubectlSession,
+  renderKubeconfig,
+  startKubeApiServer,
+  type KubeApiServer,
+  type KubectlSession,
+} from '../harness/kube-apiserver';
 import * as scenarios from '../harness/kube-apiserver/scenarios';
 
 // Real kubectl → controller (service port, controller-generated kubeconfig) → gRPC tunnel → agent →
@@ -30,16 +36,32 @@ function context(server: KubeApiServer = harness, session: KubectlSession = kube
 
 beforeAll(async () => {
   echo = await scenarios.startEchoServer();
-  const resolvePodPort = (_namespace: string, _pod: string, port: number) => (port === 8080 ? { host: '127.0.0.1', port: echo.port } : undefined);
+  const resolvePodPort = (_namespace: string, _pod: string, port: number) =>
+    port === 8080 ? { host: '127.0.0.1', port: echo.port } : undefined;
   harness = await startKubeApiServer({ resolvePodPort });
   spdyHarness = await startKubeApiServer({ resolvePodPort, refuseWebSocket: true });
-  controller = await startController({ host: '127.0.0.1', agentPort: 0, servicePort: 0, controlPort: 0, metricsPort: 0, serverNames: ['localhost', '127.0.0.1'] });
+  controller = await startController({
+    host: '127.0.0.1',
+    agentPort: 0,
+    servicePort: 0,
+    controlPort: 0,
+    metricsPort: 0,
+    serverNames: ['localhost', '127.0.0.1'],
+  });
   agent = await startAgent({
     controllers: [controller.agentUrl],
     credentials: controller.issueAgentCredentials(AGENT_NAME),
     services: [
-      { name: 'kube', type: 'kubernetes', kubeconfig: renderKubeconfig({ server: harness.url, caPem: harness.caPem, token: harness.token }) },
-      { name: 'kube-spdy', type: 'kubernetes', kubeconfig: renderKubeconfig({ server: spdyHarness.url, caPem: spdyHarness.caPem, token: spdyHarness.token }) },
+      {
+        name: 'kube',
+        type: 'kubernetes',
+        kubeconfig: renderKubeconfig({ server: harness.url, caPem: harness.caPem, token: harness.token }),
+      },
+      {
+        name: 'kube-spdy',
+        type: 'kubernetes',
+        kubeconfig: renderKubeconfig({ server: spdyHarness.url, caPem: spdyHarness.caPem, token: spdyHarness.token }),
+      },
     ],
     healthPort: null,
   });
@@ -71,9 +93,11 @@ describe('kubectl through the controller/agent tunnel (client-certificate kubeco
 
   it('get filters with label selectors', () => scenarios.getFiltersByLabelSelector(context()));
 
-  it('get of a missing object is the apiserver NotFound, passed through', () => scenarios.getMissingObjectIsNotFound(context()));
+  it('get of a missing object is the apiserver NotFound, passed through', () =>
+    scenarios.getMissingObjectIsNotFound(context()));
 
-  it('apply -f creates, then patches with a strategic merge patch', () => scenarios.clientSideApplyCreatesThenPatches(context()));
+  it('apply -f creates, then patches with a strategic merge patch', () =>
+    scenarios.clientSideApplyCreatesThenPatches(context()));
 
   it('apply --server-side sends apply-patch+yaml', async () => {
     const value = context();
@@ -81,21 +105,21 @@ describe('kubectl through the controller/agent tunnel (client-certificate kubeco
     await scenarios.serverSideApply(value);
   });
 
-  it('strict field validation errors come back with the field named', () => scenarios.strictValidationRefusesUnknownFields(context()));
+  it('strict field validation errors come back with the field named', () =>
+    scenarios.strictValidationRefusesUnknownFields(context()));
 
   it('patch works in merge, JSON and strategic formats', () => scenarios.patchInThreeFormats(context()));
 
   it('delete removes the object', () => scenarios.deleteRemovesObject(context()));
 
-  it(
-    `get -w and logs -f both stay open past ${LONG_IDLE_MS / 1000} s idle and still deliver`,
-    async () => {
-      const started = Date.now();
-      await Promise.all([scenarios.watchSeesEvents(context(), LONG_IDLE_MS), scenarios.logsFollowStreams(context(), LONG_IDLE_MS)]);
-      expect(Date.now() - started).toBeGreaterThanOrEqual(LONG_IDLE_MS);
-    },
-    45_000,
-  );
+  it(`get -w and logs -f both stay open past ${LONG_IDLE_MS / 1000} s idle and still deliver`, async () => {
+    const started = Date.now();
+    await Promise.all([
+      scenarios.watchSeesEvents(context(), LONG_IDLE_MS),
+      scenarios.logsFollowStreams(context(), LONG_IDLE_MS),
+    ]);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(LONG_IDLE_MS);
+  }, 45_000);
 
   it('exec runs over WebSocket (v5.channel.k8s.io; SPDY before kubectl 1.30) through the tunnel’s upgrade support', async () => {
     const before = harness.requests.length;
@@ -108,22 +132,31 @@ describe('kubectl through the controller/agent tunnel (client-certificate kubeco
 
   it('exec falls back to SPDY/3.1 when the target refuses WebSocket, through the tunnel', async () => {
     await scenarios.execRunsCommands(context(spdyHarness, spdyKubectl));
-    expect(spdyHarness.requests.some((request) => request.url.includes('/exec?') && request.method === 'POST' && request.upgrade === 'SPDY/3.1')).toBe(true);
+    expect(
+      spdyHarness.requests.some(
+        (request) => request.url.includes('/exec?') && request.method === 'POST' && request.upgrade === 'SPDY/3.1',
+      ),
+    ).toBe(true);
   });
 
-  it('scale, rollout restart/pause/resume and rollout status work on deployments', () => scenarios.deploymentOperations(context()));
+  it('scale, rollout restart/pause/resume and rollout status work on deployments', () =>
+    scenarios.deploymentOperations(context()));
 
   it('attach -i over WebSocket through the tunnel', () => scenarios.attachEchoesStdin(context()));
 
   it('a large gzipped list (6 MB of ConfigMaps) arrives whole', () => scenarios.largeListArrivesWhole(context()));
 
-  it('an apiserver dying mid-stream reaches kubectl logs -f as an error, never a clean end', () => scenarios.brokenLogStreamIsAnError(context()));
+  it('an apiserver dying mid-stream reaches kubectl logs -f as an error, never a clean end', () =>
+    scenarios.brokenLogStreamIsAnError(context()));
 
-  it('port-forward over WebSocket (SPDY/3.1+portforward.k8s.io) carries bytes both ways', () => scenarios.portForwardCarriesBytes(context()));
+  it('port-forward over WebSocket (SPDY/3.1+portforward.k8s.io) carries bytes both ways', () =>
+    scenarios.portForwardCarriesBytes(context()));
 
   it('port-forward over plain SPDY carries bytes both ways', async () => {
     await scenarios.portForwardCarriesBytes(context(spdyHarness, spdyKubectl));
-    expect(spdyHarness.requests.some((request) => request.url.includes('/portforward') && request.upgrade === 'SPDY/3.1')).toBe(true);
+    expect(
+      spdyHarness.requests.some((request) => request.url.includes('/portforward') && request.upgrade === 'SPDY/3.1'),
+    ).toBe(true);
   });
 });
 

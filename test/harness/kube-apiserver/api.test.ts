@@ -19,7 +19,11 @@ interface Reply {
   json: Record<string, unknown>;
 }
 
-function call(method: string, path: string, options: { body?: string; headers?: Record<string, string>; token?: string | null } = {}): Promise<Reply> {
+function call(
+  method: string,
+  path: string,
+  options: { body?: string; headers?: Record<string, string>; token?: string | null } = {},
+): Promise<Reply> {
   return new Promise((resolve, reject) => {
     const headers: Record<string, string> = { ...options.headers };
     if (options.token !== null) headers.authorization = `Bearer ${options.token ?? server.token}`;
@@ -51,32 +55,41 @@ function watch(path: string, count: number): Promise<{ type: string; object: Rec
       request.destroy();
       reject(new Error(`only ${events.length} of ${count} watch events arrived: ${JSON.stringify(events)}`));
     }, 5000);
-    const request = https.get(`${server.url}${path}`, { headers: { authorization: `Bearer ${server.token}` }, ca: server.caPem }, (response) => {
-      response.on('data', (chunk: Buffer) => {
-        buffer += chunk.toString();
-        let newline = buffer.indexOf('\n');
-        while (newline >= 0) {
-          events.push(JSON.parse(buffer.slice(0, newline)) as { type: string; object: Record<string, unknown> });
-          buffer = buffer.slice(newline + 1);
-          newline = buffer.indexOf('\n');
-        }
-        if (events.length >= count) {
+    const request = https.get(
+      `${server.url}${path}`,
+      { headers: { authorization: `Bearer ${server.token}` }, ca: server.caPem },
+      (response) => {
+        response.on('data', (chunk: Buffer) => {
+          buffer += chunk.toString();
+          let newline = buffer.indexOf('\n');
+          while (newline >= 0) {
+            events.push(JSON.parse(buffer.slice(0, newline)) as { type: string; object: Record<string, unknown> });
+            buffer = buffer.slice(newline + 1);
+            newline = buffer.indexOf('\n');
+          }
+          if (events.length >= count) {
+            clearTimeout(timer);
+            request.destroy();
+            resolve(events);
+          }
+        });
+        response.on('end', () => {
           clearTimeout(timer);
-          request.destroy();
           resolve(events);
-        }
-      });
-      response.on('end', () => {
-        clearTimeout(timer);
-        resolve(events);
-      });
-    });
+        });
+      },
+    );
     request.on('error', () => undefined);
   });
 }
 
 function configMap(name: string, namespace = 'default', labels: Record<string, string> = {}): string {
-  return JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace, labels }, data: { k: 'v' } });
+  return JSON.stringify({
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: { name, namespace, labels },
+    data: { k: 'v' },
+  });
 }
 
 describe('authentication and routing', () => {
@@ -95,12 +108,26 @@ describe('authentication and routing', () => {
   it('lists subresources (log, exec, attach, portforward) in /api/v1 discovery', async () => {
     const reply = await call('GET', '/api/v1');
     const names = (reply.json.resources as { name: string }[]).map((resource) => resource.name);
-    expect(names).toEqual(expect.arrayContaining(['pods', 'pods/log', 'pods/exec', 'pods/attach', 'pods/portforward', 'configmaps', 'secrets', 'services', 'namespaces']));
+    expect(names).toEqual(
+      expect.arrayContaining([
+        'pods',
+        'pods/log',
+        'pods/exec',
+        'pods/attach',
+        'pods/portforward',
+        'configmaps',
+        'secrets',
+        'services',
+        'namespaces',
+      ]),
+    );
     expect((await call('GET', '/apis')).json.groups).toEqual([expect.objectContaining({ name: 'apps' })]);
   });
 
   it('answers 406 when only protobuf is acceptable', async () => {
-    const reply = await call('GET', '/api/v1/namespaces/default/configmaps', { headers: { accept: 'application/vnd.kubernetes.protobuf' } });
+    const reply = await call('GET', '/api/v1/namespaces/default/configmaps', {
+      headers: { accept: 'application/vnd.kubernetes.protobuf' },
+    });
     expect(reply.status).toBe(406);
   });
 });
@@ -113,13 +140,17 @@ describe('bad input gets a 4xx Status naming the problem', () => {
   });
 
   it('400 when the body kind does not match the URL', async () => {
-    const reply = await call('POST', '/api/v1/namespaces/default/configmaps', { body: JSON.stringify({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'x' } }) });
+    const reply = await call('POST', '/api/v1/namespaces/default/configmaps', {
+      body: JSON.stringify({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'x' } }),
+    });
     expect(reply.status).toBe(400);
     expect(reply.json.message).toContain('kind "Secret"');
   });
 
   it('422 for an object without a name', async () => {
-    const reply = await call('POST', '/api/v1/namespaces/default/configmaps', { body: JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: {} }) });
+    const reply = await call('POST', '/api/v1/namespaces/default/configmaps', {
+      body: JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: {} }),
+    });
     expect(reply.status).toBe(422);
     expect(reply.json.message).toContain('metadata.name');
   });
@@ -131,11 +162,18 @@ describe('bad input gets a 4xx Status naming the problem', () => {
   });
 
   it('409 AlreadyExists for a duplicate create and 409 Conflict for a stale resourceVersion', async () => {
-    expect((await call('POST', '/api/v1/namespaces/default/configmaps', { body: configMap('twice') })).status).toBe(201);
+    expect((await call('POST', '/api/v1/namespaces/default/configmaps', { body: configMap('twice') })).status).toBe(
+      201,
+    );
     const duplicate = await call('POST', '/api/v1/namespaces/default/configmaps', { body: configMap('twice') });
     expect(duplicate.status).toBe(409);
     expect(duplicate.json.reason).toBe('AlreadyExists');
-    const stale = JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'twice', resourceVersion: '1' }, data: {} });
+    const stale = JSON.stringify({
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'twice', resourceVersion: '1' },
+      data: {},
+    });
     const conflict = await call('PUT', '/api/v1/namespaces/default/configmaps/twice', { body: stale });
     expect(conflict.status).toBe(409);
     expect(conflict.json.reason).toBe('Conflict');
@@ -143,17 +181,30 @@ describe('bad input gets a 4xx Status naming the problem', () => {
 
   it('415 for a patch media type it does not know', async () => {
     await call('POST', '/api/v1/namespaces/default/configmaps', { body: configMap('patch-me') });
-    const reply = await call('PATCH', '/api/v1/namespaces/default/configmaps/patch-me', { body: '{}', headers: { 'content-type': 'text/plain' } });
+    const reply = await call('PATCH', '/api/v1/namespaces/default/configmaps/patch-me', {
+      body: '{}',
+      headers: { 'content-type': 'text/plain' },
+    });
     expect(reply.status).toBe(415);
   });
 
   it('413 for a body over the configured limit', async () => {
-    const reply = await call('POST', '/api/v1/namespaces/default/configmaps', { body: JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'big' }, data: { blob: 'x'.repeat(100 * 1024) } }) });
+    const reply = await call('POST', '/api/v1/namespaces/default/configmaps', {
+      body: JSON.stringify({
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        metadata: { name: 'big' },
+        data: { blob: 'x'.repeat(100 * 1024) },
+      }),
+    });
     expect(reply.status).toBe(413);
   });
 
   it('400 for a malformed label selector', async () => {
-    const reply = await call('GET', '/api/v1/namespaces/default/configmaps?labelSelector=' + encodeURIComponent('a in b'));
+    const reply = await call(
+      'GET',
+      '/api/v1/namespaces/default/configmaps?labelSelector=' + encodeURIComponent('a in b'),
+    );
     expect(reply.status).toBe(400);
     expect(reply.json.message).toContain('labelSelector');
   });
@@ -163,34 +214,67 @@ describe('watch', () => {
   it('resumes after a resourceVersion: replays later events in order, filtered by label selector', async () => {
     const list = await call('GET', '/api/v1/namespaces/default/configmaps');
     const from = (list.json.metadata as { resourceVersion: string }).resourceVersion;
-    await call('POST', '/api/v1/namespaces/default/configmaps', { body: configMap('w-1', 'default', { watch: 'yes' }) });
-    await call('POST', '/api/v1/namespaces/default/configmaps', { body: configMap('w-ignored', 'default', { watch: 'no' }) });
-    await call('PATCH', '/api/v1/namespaces/default/configmaps/w-1', { body: '{"data":{"k":"v2"}}', headers: { 'content-type': 'application/merge-patch+json' } });
+    await call('POST', '/api/v1/namespaces/default/configmaps', {
+      body: configMap('w-1', 'default', { watch: 'yes' }),
+    });
+    await call('POST', '/api/v1/namespaces/default/configmaps', {
+      body: configMap('w-ignored', 'default', { watch: 'no' }),
+    });
+    await call('PATCH', '/api/v1/namespaces/default/configmaps/w-1', {
+      body: '{"data":{"k":"v2"}}',
+      headers: { 'content-type': 'application/merge-patch+json' },
+    });
     await call('DELETE', '/api/v1/namespaces/default/configmaps/w-1');
-    const events = await watch(`/api/v1/namespaces/default/configmaps?watch=1&labelSelector=watch%3Dyes&resourceVersion=${from}`, 3);
-    expect(events.map((event) => `${event.type} ${(event.object.metadata as { name: string }).name}`)).toEqual(['ADDED w-1', 'MODIFIED w-1', 'DELETED w-1']);
-    const versions = events.map((event) => Number((event.object.metadata as { resourceVersion: string }).resourceVersion));
+    const events = await watch(
+      `/api/v1/namespaces/default/configmaps?watch=1&labelSelector=watch%3Dyes&resourceVersion=${from}`,
+      3,
+    );
+    expect(events.map((event) => `${event.type} ${(event.object.metadata as { name: string }).name}`)).toEqual([
+      'ADDED w-1',
+      'MODIFIED w-1',
+      'DELETED w-1',
+    ]);
+    const versions = events.map((event) =>
+      Number((event.object.metadata as { resourceVersion: string }).resourceVersion),
+    );
     expect(versions).toEqual([...versions].sort((a, b) => a - b));
     expect(versions[0]).toBeGreaterThan(Number(from));
   });
 
   it('ends with an ERROR event carrying 410 Expired when the resourceVersion was compacted away', async () => {
     await call('POST', '/api/v1/namespaces/default/configmaps', { body: configMap('churn') });
-    for (let index = 0; index < 1001; index += 1) server.store.put({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'churn', namespace: 'default' }, data: { index: String(index) } });
+    for (let index = 0; index < 1001; index += 1)
+      server.store.put({
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        metadata: { name: 'churn', namespace: 'default' },
+        data: { index: String(index) },
+      });
     const events = await watch('/api/v1/namespaces/default/configmaps?watch=true&resourceVersion=2', 1);
-    expect(events).toEqual([{ type: 'ERROR', object: expect.objectContaining({ kind: 'Status', code: 410, reason: 'Expired' }) }]);
+    expect(events).toEqual([
+      { type: 'ERROR', object: expect.objectContaining({ kind: 'Status', code: 410, reason: 'Expired' }) },
+    ]);
   });
 });
 
 describe('pod logs and streaming subresources', () => {
   beforeAll(() => {
-    server.store.put({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'two', namespace: 'default' }, spec: { containers: [{ name: 'a' }, { name: 'b' }] } });
+    server.store.put({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'two', namespace: 'default' },
+      spec: { containers: [{ name: 'a' }, { name: 'b' }] },
+    });
     for (const line of ['1', '2', '3']) server.store.appendPodLog('default', 'two', line);
   });
 
   it('needs a container name when the pod has several, and refuses an unknown one', async () => {
-    expect((await call('GET', '/api/v1/namespaces/default/pods/two/log')).json.message).toContain('a container name must be specified for pod two, choose one of: [a b]');
-    expect((await call('GET', '/api/v1/namespaces/default/pods/two/log?container=c')).json.message).toBe('container c is not valid for pod two');
+    expect((await call('GET', '/api/v1/namespaces/default/pods/two/log')).json.message).toContain(
+      'a container name must be specified for pod two, choose one of: [a b]',
+    );
+    expect((await call('GET', '/api/v1/namespaces/default/pods/two/log?container=c')).json.message).toBe(
+      'container c is not valid for pod two',
+    );
   });
 
   it('honours tailLines', async () => {
@@ -206,23 +290,48 @@ describe('pod logs and streaming subresources', () => {
 
 describe('deployments/scale', () => {
   it('reads spec.replicas as an autoscaling/v1 Scale and refuses a negative count with 422 naming spec.replicas', async () => {
-    server.store.put({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'scaled', namespace: 'default' }, spec: { replicas: 2, selector: { matchLabels: { app: 's' } } } });
+    server.store.put({
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'scaled', namespace: 'default' },
+      spec: { replicas: 2, selector: { matchLabels: { app: 's' } } },
+    });
     const scale = await call('GET', '/apis/apps/v1/namespaces/default/deployments/scaled/scale');
-    expect(scale.json).toMatchObject({ kind: 'Scale', apiVersion: 'autoscaling/v1', spec: { replicas: 2 }, status: { selector: 'app=s' } });
-    const refused = await call('PATCH', '/apis/apps/v1/namespaces/default/deployments/scaled/scale', { body: '{"spec":{"replicas":-1}}', headers: { 'content-type': 'application/merge-patch+json' } });
+    expect(scale.json).toMatchObject({
+      kind: 'Scale',
+      apiVersion: 'autoscaling/v1',
+      spec: { replicas: 2 },
+      status: { selector: 'app=s' },
+    });
+    const refused = await call('PATCH', '/apis/apps/v1/namespaces/default/deployments/scaled/scale', {
+      body: '{"spec":{"replicas":-1}}',
+      headers: { 'content-type': 'application/merge-patch+json' },
+    });
     expect(refused.status).toBe(422);
     expect(refused.json.message).toContain('spec.replicas');
-    const scaled = await call('PATCH', '/apis/apps/v1/namespaces/default/deployments/scaled/scale', { body: '{"spec":{"replicas":5}}', headers: { 'content-type': 'application/merge-patch+json' } });
+    const scaled = await call('PATCH', '/apis/apps/v1/namespaces/default/deployments/scaled/scale', {
+      body: '{"spec":{"replicas":5}}',
+      headers: { 'content-type': 'application/merge-patch+json' },
+    });
     expect(scaled.json).toMatchObject({ spec: { replicas: 5 } });
-    expect((server.store.find('Deployment', 'default', 'scaled')?.status as { readyReplicas: number }).readyReplicas).toBe(5);
+    expect(
+      (server.store.find('Deployment', 'default', 'scaled')?.status as { readyReplicas: number }).readyReplicas,
+    ).toBe(5);
   });
 });
 
 describe('namespaces', () => {
   it('deleting a namespace deletes the objects in it', async () => {
     server.store.put({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'short-lived' } });
-    server.store.put({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 's', namespace: 'short-lived' }, stringData: { password: 'p' } });
-    expect(server.store.find('Secret', 'short-lived', 's')?.data).toEqual({ password: Buffer.from('p').toString('base64') });
+    server.store.put({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 's', namespace: 'short-lived' },
+      stringData: { password: 'p' },
+    });
+    expect(server.store.find('Secret', 'short-lived', 's')?.data).toEqual({
+      password: Buffer.from('p').toString('base64'),
+    });
     expect((await call('DELETE', '/api/v1/namespaces/short-lived')).status).toBe(200);
     expect((await call('GET', '/api/v1/namespaces/short-lived/secrets/s')).status).toBe(404);
   });

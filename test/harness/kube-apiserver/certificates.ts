@@ -16,7 +16,11 @@ export interface ServingCertificates {
 const ONE_DAY_MS = 24 * 60 * 60 * 1000;
 
 // node:crypto makes the RSA key natively (forge's pure-JS keygen takes seconds); forge signs the certificates.
-function newKeyPair(): { privateKey: forge.pki.rsa.PrivateKey; publicKey: forge.pki.rsa.PublicKey; privateKeyPem: string } {
+function newKeyPair(): {
+  privateKey: forge.pki.rsa.PrivateKey;
+  publicKey: forge.pki.rsa.PublicKey;
+  privateKeyPem: string;
+} {
   const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
   const privateKeyPem = privateKey.export({ type: 'pkcs1', format: 'pem' }).toString();
   const forgePrivate = forge.pki.privateKeyFromPem(privateKeyPem) as forge.pki.rsa.PrivateKey;
@@ -67,6 +71,9 @@ export function createServingCertificates(extraHostNames: readonly string[] = []
 
   return {
     ca: { certificatePem: forge.pki.certificateToPem(caCertificate), privateKeyPem: caKeys.privateKeyPem },
-    serving: { certificatePem: forge.pki.certificateToPem(servingCertificate), privateKeyPem: servingKeys.privateKeyPem },
+    serving: {
+      certificatePem: forge.pki.certificateToPem(servingCertificate),
+      privateKeyPem: servingKeys.privateKeyPem,
+    },
   };
 }

@@ -58,7 +58,8 @@ function sleep(milliseconds: number, signal: AbortSignal): Promise<void> {
 function splitWords(script: string): string[] {
   const words: string[] = [];
   const pattern = /"([^"]*)"|'([^']*)'|(\S+)/g;
-  for (let match = pattern.exec(script); match; match = pattern.exec(script)) words.push(match[1] ?? match[2] ?? match[3] ?? '');
+  for (let match = pattern.exec(script); match; match = pattern.exec(script))
+    words.push(match[1] ?? match[2] ?? match[3] ?? '');
   return words;
 }
 
@@ -108,7 +109,11 @@ export async function runShellCommand(command: readonly string[], io: ShellIo): 
       io.stdout(io.podName + '\n');
       return 0;
     case 'env':
-      io.stdout(Object.entries({ HOSTNAME: io.podName, ...io.env }).map(([name, value]) => `${name}=${value}\n`).join(''));
+      io.stdout(
+        Object.entries({ HOSTNAME: io.podName, ...io.env })
+          .map(([name, value]) => `${name}=${value}\n`)
+          .join(''),
+      );
       return 0;
     case 'printenv': {
       const value = args[0] === undefined ? undefined : io.env[args[0]];

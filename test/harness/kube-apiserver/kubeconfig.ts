@@ -19,12 +19,21 @@ export function renderKubeconfig(options: KubeconfigOptions): string {
   const name = options.name ?? 'harness';
   const user: Record<string, string> = {};
   if (options.token) user.token = options.token;
-  if (options.clientCertificatePem) user['client-certificate-data'] = Buffer.from(options.clientCertificatePem).toString('base64');
+  if (options.clientCertificatePem)
+    user['client-certificate-data'] = Buffer.from(options.clientCertificatePem).toString('base64');
   if (options.clientKeyPem) user['client-key-data'] = Buffer.from(options.clientKeyPem).toString('base64');
   return stringify({
     apiVersion: 'v1',
     kind: 'Config',
-    clusters: [{ name, cluster: { server: options.server, 'certificate-authority-data': Buffer.from(options.caPem).toString('base64') } }],
+    clusters: [
+      {
+        name,
+        cluster: {
+          server: options.server,
+          'certificate-authority-data': Buffer.from(options.caPem).toString('base64'),
+        },
+      },
+    ],
     users: [{ name, user }],
     contexts: [{ name, context: { cluster: name, user: name, namespace: options.namespace ?? 'default' } }],
     'current-context': name,

@@ -20,7 +20,9 @@ function context(): scenarios.ScenarioContext {
 
 beforeAll(async () => {
   echo = await scenarios.startEchoServer();
-  server = await startKubeApiServer({ resolvePodPort: (_namespace, _pod, port) => (port === 8080 ? { host: '127.0.0.1', port: echo.port } : undefined) });
+  server = await startKubeApiServer({
+    resolvePodPort: (_namespace, _pod, port) => (port === 8080 ? { host: '127.0.0.1', port: echo.port } : undefined),
+  });
   kubectl = createKubectlSession(renderKubeconfig({ server: server.url, caPem: server.caPem, token: server.token }));
 });
 
@@ -33,14 +35,18 @@ afterAll(async () => {
 describe('kubectl against the kube-apiserver harness', () => {
   it('prints pods from a server-side Table (Accept: as=Table;g=meta.k8s.io)', async () => {
     await scenarios.getPrintsServerSideTable(context());
-    expect(server.requests.some((request) => request.accept.startsWith('application/json;as=Table;v=v1;g=meta.k8s.io'))).toBe(true);
+    expect(
+      server.requests.some((request) => request.accept.startsWith('application/json;as=Table;v=v1;g=meta.k8s.io')),
+    ).toBe(true);
   });
 
   it('filters lists with set-based and equality label selectors', () => scenarios.getFiltersByLabelSelector(context()));
 
-  it('reports a missing object as the apiserver NotFound Status', () => scenarios.getMissingObjectIsNotFound(context()));
+  it('reports a missing object as the apiserver NotFound Status', () =>
+    scenarios.getMissingObjectIsNotFound(context()));
 
-  it('client-side apply creates, then sends a strategic merge patch that keeps fields it does not own', () => scenarios.clientSideApplyCreatesThenPatches(context()));
+  it('client-side apply creates, then sends a strategic merge patch that keeps fields it does not own', () =>
+    scenarios.clientSideApplyCreatesThenPatches(context()));
 
   it('server-side apply sends application/apply-patch+yaml with a field manager', async () => {
     const value = context();
@@ -48,7 +54,8 @@ describe('kubectl against the kube-apiserver harness', () => {
     await scenarios.serverSideApply(value);
   });
 
-  it('refuses unknown fields under fieldValidation=Strict, naming the field', () => scenarios.strictValidationRefusesUnknownFields(context()));
+  it('refuses unknown fields under fieldValidation=Strict, naming the field', () =>
+    scenarios.strictValidationRefusesUnknownFields(context()));
 
   it('patches with merge, JSON and strategic merge patches', () => scenarios.patchInThreeFormats(context()));
 
@@ -64,7 +71,9 @@ describe('kubectl against the kube-apiserver harness', () => {
     const upgrades = server.requests.slice(before).filter((request) => request.url.includes('/exec?'));
     expect(upgrades.length).toBeGreaterThanOrEqual(4);
     if ((await scenarios.expectedFirstUpgrade('exec')) === 'websocket') {
-      expect(upgrades.every((request) => request.method === 'GET' && request.upgrade.toLowerCase() === 'websocket')).toBe(true);
+      expect(
+        upgrades.every((request) => request.method === 'GET' && request.upgrade.toLowerCase() === 'websocket'),
+      ).toBe(true);
       expect(upgrades[0]?.protocols).toContain('v5.channel.k8s.io');
     } else {
       expect(upgrades.every((request) => request.method === 'POST' && request.upgrade === 'SPDY/3.1')).toBe(true);
@@ -83,16 +92,21 @@ describe('kubectl against the kube-apiserver harness', () => {
     }
   });
 
-  it('scale, rollout restart/pause/resume and rollout status work on deployments', () => scenarios.deploymentOperations(context()));
+  it('scale, rollout restart/pause/resume and rollout status work on deployments', () =>
+    scenarios.deploymentOperations(context()));
 
   it('attach -i joins the main process (stdin echoed back)', () => scenarios.attachEchoesStdin(context()));
 
-  it('large lists arrive whole, gzipped like the apiserver does above 128 KiB', () => scenarios.largeListArrivesWhole(context()));
+  it('large lists arrive whole, gzipped like the apiserver does above 128 KiB', () =>
+    scenarios.largeListArrivesWhole(context()));
 
-  it('a log stream cut by the server makes kubectl logs -f fail, not finish', () => scenarios.brokenLogStreamIsAnError(context()));
+  it('a log stream cut by the server makes kubectl logs -f fail, not finish', () =>
+    scenarios.brokenLogStreamIsAnError(context()));
 
   it('rejects a wrong bearer token with 401, which kubectl reports as not logged in', async () => {
-    const stranger = createKubectlSession(renderKubeconfig({ server: server.url, caPem: server.caPem, token: 'wrong' }));
+    const stranger = createKubectlSession(
+      renderKubeconfig({ server: server.url, caPem: server.caPem, token: 'wrong' }),
+    );
     try {
       const result = await stranger.run(['get', 'pods']);
       expect(result.code).toBe(1);
@@ -108,8 +122,13 @@ describe('kubectl when the harness refuses WebSocket upgrades', () => {
   let spdyKubectl: KubectlSession;
 
   beforeAll(async () => {
-    spdyServer = await startKubeApiServer({ refuseWebSocket: true, resolvePodPort: (_namespace, _pod, port) => (port === 8080 ? { host: '127.0.0.1', port: echo.port } : undefined) });
-    spdyKubectl = createKubectlSession(renderKubeconfig({ server: spdyServer.url, caPem: spdyServer.caPem, token: spdyServer.token }));
+    spdyServer = await startKubeApiServer({
+      refuseWebSocket: true,
+      resolvePodPort: (_namespace, _pod, port) => (port === 8080 ? { host: '127.0.0.1', port: echo.port } : undefined),
+    });
+    spdyKubectl = createKubectlSession(
+      renderKubeconfig({ server: spdyServer.url, caPem: spdyServer.caPem, token: spdyServer.token }),
+    );
   });
 
   afterAll(async () => {
@@ -128,13 +147,27 @@ describe('kubectl when the harness refuses WebSocket upgrades', () => {
     await scenarios.execRunsCommands(spdyContext());
     const exec = spdyServer.requests.filter((request) => request.url.includes('/exec?'));
     if ((await scenarios.expectedFirstUpgrade('exec')) === 'websocket') {
-      expect(exec.some((request) => request.method === 'GET' && request.upgrade.toLowerCase() === 'websocket')).toBe(true);
+      expect(exec.some((request) => request.method === 'GET' && request.upgrade.toLowerCase() === 'websocket')).toBe(
+        true,
+      );
     }
-    expect(exec.some((request) => request.method === 'POST' && request.upgrade === 'SPDY/3.1' && request.protocols.includes('v4.channel.k8s.io'))).toBe(true);
+    expect(
+      exec.some(
+        (request) =>
+          request.method === 'POST' &&
+          request.upgrade === 'SPDY/3.1' &&
+          request.protocols.includes('v4.channel.k8s.io'),
+      ),
+    ).toBe(true);
   });
 
   it('port-forward falls back to plain SPDY (portforward.k8s.io)', async () => {
     await scenarios.portForwardCarriesBytes(spdyContext());
-    expect(spdyServer.requests.some((request) => request.url.includes('/portforward') && request.method === 'POST' && request.upgrade === 'SPDY/3.1')).toBe(true);
+    expect(
+      spdyServer.requests.some(
+        (request) =>
+          request.url.includes('/portforward') && request.method === 'POST' && request.upgrade === 'SPDY/3.1',
+      ),
+    ).toBe(true);
   });
 });

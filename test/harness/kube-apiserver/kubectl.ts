@@ -59,9 +59,13 @@ export interface KubectlProcess {
 
 /** Starts kubectl in the background. */
 export function spawnKubectl(args: readonly string[], options: KubectlOptions): KubectlProcess {
-  const child = spawn(KUBECTL_BINARY, [...baseArgs(options).filter((arg) => !arg.startsWith('--request-timeout')), ...args], {
-    env: { ...process.env, ...options.env },
-  });
+  const child = spawn(
+    KUBECTL_BINARY,
+    [...baseArgs(options).filter((arg) => !arg.startsWith('--request-timeout')), ...args],
+    {
+      env: { ...process.env, ...options.env },
+    },
+  );
   let stdout = '';
   let stderr = '';
   let exited = false;
@@ -93,7 +97,11 @@ export function spawnKubectl(args: readonly string[], options: KubectlOptions): 
         };
         const timer = setTimeout(() => {
           done();
-          reject(new Error(`timed out after ${timeoutMs} ms waiting for ${String(pattern)}; stdout: ${stdout} stderr: ${stderr}`));
+          reject(
+            new Error(
+              `timed out after ${timeoutMs} ms waiting for ${String(pattern)}; stdout: ${stdout} stderr: ${stderr}`,
+            ),
+          );
         }, timeoutMs);
         const done = () => {
           clearTimeout(timer);
@@ -152,7 +160,10 @@ export function kubectlMinorVersion(): Promise<number> {
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
     child.on('error', reject);
     child.on('close', () => {
-      const minor = Number.parseInt((JSON.parse(stdout) as { clientVersion?: { minor?: string } }).clientVersion?.minor ?? '', 10);
+      const minor = Number.parseInt(
+        (JSON.parse(stdout) as { clientVersion?: { minor?: string } }).clientVersion?.minor ?? '',
+        10,
+      );
       if (Number.isNaN(minor)) reject(new Error(`cannot read the kubectl client version from: ${stdout}`));
       else resolve(minor);
     });

@@ -4,7 +4,11 @@ import { RESOURCE_TYPES } from './resources';
 // Patch media types the harness advertises. Strategic merge patch is deliberately *not* listed: kubectl
 // then builds client-side-apply patches from its compiled-in Go types (exact merge keys) instead of
 // needing full schemas here; the server still accepts strategic merge patches.
-const PATCH_MEDIA_TYPES = ['application/json-patch+json', 'application/merge-patch+json', 'application/apply-patch+yaml'];
+const PATCH_MEDIA_TYPES = [
+  'application/json-patch+json',
+  'application/merge-patch+json',
+  'application/apply-patch+yaml',
+];
 
 function documentPath(group: string, version: string): string {
   return group ? `apis/${group}/${version}` : `api/${version}`;
@@ -27,13 +31,25 @@ export function openApiV3Document(group: string, version: string): Record<string
     const gvk = { group, version, kind: type.kind };
     const reference = { schema: { $ref: `#/components/schemas/${schemaName}` } };
     paths[prefix] = {
-      get: { operationId: `read${type.kind}`, 'x-kubernetes-action': 'get', 'x-kubernetes-group-version-kind': gvk, responses: { '200': { description: 'OK', content: { 'application/json': reference } } } },
+      get: {
+        operationId: `read${type.kind}`,
+        'x-kubernetes-action': 'get',
+        'x-kubernetes-group-version-kind': gvk,
+        responses: { '200': { description: 'OK', content: { 'application/json': reference } } },
+      },
       patch: {
         operationId: `patch${type.kind}`,
         'x-kubernetes-action': 'patch',
         'x-kubernetes-group-version-kind': gvk,
-        parameters: ['dryRun', 'fieldManager', 'fieldValidation', 'force'].map((name) => ({ name, in: 'query', schema: { type: name === 'force' ? 'boolean' : 'string' } })),
-        requestBody: { content: Object.fromEntries(PATCH_MEDIA_TYPES.map((media) => [media, { schema: { type: 'object' } }])), required: true },
+        parameters: ['dryRun', 'fieldManager', 'fieldValidation', 'force'].map((name) => ({
+          name,
+          in: 'query',
+          schema: { type: name === 'force' ? 'boolean' : 'string' },
+        })),
+        requestBody: {
+          content: Object.fromEntries(PATCH_MEDIA_TYPES.map((media) => [media, { schema: { type: 'object' } }])),
+          required: true,
+        },
         responses: { '200': { description: 'OK', content: { 'application/json': reference } } },
       },
     };
@@ -49,7 +65,11 @@ export function openApiV3Index(): Record<string, unknown> {
     const key = documentPath(type.group, type.version);
     if (seen.has(key)) continue;
     seen.add(key);
-    const hash = createHash('sha512').update(JSON.stringify(openApiV3Document(type.group, type.version))).digest('hex').slice(0, 32).toUpperCase();
+    const hash = createHash('sha512')
+      .update(JSON.stringify(openApiV3Document(type.group, type.version)))
+      .digest('hex')
+      .slice(0, 32)
+      .toUpperCase();
     paths[key] = { serverRelativeURL: `/openapi/v3/${key}?hash=${hash}` };
   }
   return { paths };
@@ -61,8 +81,21 @@ const TOP_LEVEL_FIELDS: Record<string, string[]> = {
 };
 
 const METADATA_FIELDS = new Set([
-  'name', 'generateName', 'namespace', 'uid', 'resourceVersion', 'generation', 'creationTimestamp', 'deletionTimestamp',
-  'deletionGracePeriodSeconds', 'labels', 'annotations', 'ownerReferences', 'finalizers', 'managedFields', 'selfLink',
+  'name',
+  'generateName',
+  'namespace',
+  'uid',
+  'resourceVersion',
+  'generation',
+  'creationTimestamp',
+  'deletionTimestamp',
+  'deletionGracePeriodSeconds',
+  'labels',
+  'annotations',
+  'ownerReferences',
+  'finalizers',
+  'managedFields',
+  'selfLink',
 ]);
 
 /**
@@ -71,9 +104,13 @@ const METADATA_FIELDS = new Set([
  */
 export function unknownFields(kind: string, object: Record<string, unknown>): string[] {
   const allowed = new Set(['apiVersion', 'kind', 'metadata', ...(TOP_LEVEL_FIELDS[kind] ?? ['spec', 'status'])]);
-  const unknown = Object.keys(object).filter((field) => !allowed.has(field)).map((field) => `unknown field "${field}"`);
+  const unknown = Object.keys(object)
+    .filter((field) => !allowed.has(field))
+    .map((field) => `unknown field "${field}"`);
   const metadata = object.metadata && typeof object.metadata === 'object' ? Object.keys(object.metadata) : [];
-  unknown.push(...metadata.filter((field) => !METADATA_FIELDS.has(field)).map((field) => `unknown field "metadata.${field}"`));
+  unknown.push(
+    ...metadata.filter((field) => !METADATA_FIELDS.has(field)).map((field) => `unknown field "metadata.${field}"`),
+  );
   return unknown;
 }
 
@@ -83,6 +120,7 @@ export function dropUnknownFields(kind: string, object: Record<string, unknown>)
   for (const field of Object.keys(object)) if (!allowed.has(field)) delete object[field];
   const metadata = object.metadata;
   if (metadata && typeof metadata === 'object') {
-    for (const field of Object.keys(metadata)) if (!METADATA_FIELDS.has(field)) delete (metadata as Record<string, unknown>)[field];
+    for (const field of Object.keys(metadata))
+      if (!METADATA_FIELDS.has(field)) delete (metadata as Record<string, unknown>)[field];
   }
 }

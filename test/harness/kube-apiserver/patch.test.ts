@@ -3,7 +3,12 @@ import { applyJsonPatch, applyMergePatch, applyStrategicMergePatch } from './pat
 describe('JSON merge patch (RFC 7386)', () => {
   it('merges objects, deletes keys set to null and replaces arrays whole', () => {
     const target = { a: 1, b: { c: 2, d: 3 }, list: [1, 2] };
-    expect(applyMergePatch(target, { b: { c: null, e: 4 }, list: [3], f: 'x' })).toEqual({ a: 1, b: { d: 3, e: 4 }, list: [3], f: 'x' });
+    expect(applyMergePatch(target, { b: { c: null, e: 4 }, list: [3], f: 'x' })).toEqual({
+      a: 1,
+      b: { d: 3, e: 4 },
+      list: [3],
+      f: 'x',
+    });
     expect(target).toEqual({ a: 1, b: { c: 2, d: 3 }, list: [1, 2] });
   });
 });
@@ -22,11 +27,15 @@ describe('JSON patch (RFC 6902)', () => {
   });
 
   it('decodes ~1 and ~0 in pointers (label keys with slashes)', () => {
-    expect(applyJsonPatch({ labels: {} }, [{ op: 'add', path: '/labels/app.kubernetes.io~1name', value: 'web' }])).toEqual({ labels: { 'app.kubernetes.io/name': 'web' } });
+    expect(
+      applyJsonPatch({ labels: {} }, [{ op: 'add', path: '/labels/app.kubernetes.io~1name', value: 'web' }]),
+    ).toEqual({ labels: { 'app.kubernetes.io/name': 'web' } });
   });
 
   it('answers 422 naming the path when a remove target is missing or a test fails', () => {
-    expect(() => applyJsonPatch({ a: {} }, [{ op: 'remove', path: '/a/missing' }])).toThrow('"/a/missing" does not exist');
+    expect(() => applyJsonPatch({ a: {} }, [{ op: 'remove', path: '/a/missing' }])).toThrow(
+      '"/a/missing" does not exist',
+    );
     expect(() => applyJsonPatch({ a: 1 }, [{ op: 'test', path: '/a', value: 2 }])).toThrow('test failed at "/a"');
   });
 
@@ -47,11 +56,21 @@ describe('strategic merge patch', () => {
   };
 
   it('merges containers by name and their env by name', () => {
-    const patched = applyStrategicMergePatch(pod, { spec: { containers: [{ name: 'main', image: 'nginx:2', env: [{ name: 'B', value: '2' }] }] } });
+    const patched = applyStrategicMergePatch(pod, {
+      spec: { containers: [{ name: 'main', image: 'nginx:2', env: [{ name: 'B', value: '2' }] }] },
+    });
     expect(patched).toEqual({
       spec: {
         containers: [
-          { name: 'main', image: 'nginx:2', env: [{ name: 'A', value: '1' }, { name: 'B', value: '2' }], ports: [{ containerPort: 80 }] },
+          {
+            name: 'main',
+            image: 'nginx:2',
+            env: [
+              { name: 'A', value: '1' },
+              { name: 'B', value: '2' },
+            ],
+            ports: [{ containerPort: 80 }],
+          },
           { name: 'sidecar', image: 'envoy:1' },
         ],
       },
@@ -59,19 +78,37 @@ describe('strategic merge patch', () => {
   });
 
   it('honours $patch: delete on a list item and $patch: replace on a map', () => {
-    const withoutSidecar = applyStrategicMergePatch(pod, { spec: { containers: [{ name: 'sidecar', $patch: 'delete' }] } }) as typeof pod;
+    const withoutSidecar = applyStrategicMergePatch(pod, {
+      spec: { containers: [{ name: 'sidecar', $patch: 'delete' }] },
+    }) as typeof pod;
     expect(withoutSidecar.spec.containers.map((container) => container.name)).toEqual(['main']);
-    expect(applyStrategicMergePatch({ data: { a: '1', b: '2' } }, { data: { $patch: 'replace', c: '3' } })).toEqual({ data: { c: '3' } });
+    expect(applyStrategicMergePatch({ data: { a: '1', b: '2' } }, { data: { $patch: 'replace', c: '3' } })).toEqual({
+      data: { c: '3' },
+    });
   });
 
   it('replaces lists without a merge key (command, args) whole and ignores $setElementOrder', () => {
-    const patched = applyStrategicMergePatch({ spec: { args: ['a', 'b'] } }, { spec: { args: ['c'] }, '$setElementOrder/containers': [{ name: 'x' }] });
+    const patched = applyStrategicMergePatch(
+      { spec: { args: ['a', 'b'] } },
+      { spec: { args: ['c'] }, '$setElementOrder/containers': [{ name: 'x' }] },
+    );
     expect(patched).toEqual({ spec: { args: ['c'] } });
   });
 
   it('merges service ports by port and deletes from primitive lists', () => {
     const service = { spec: { ports: [{ port: 80, targetPort: 8080 }] }, metadata: { finalizers: ['a', 'b'] } };
-    const patched = applyStrategicMergePatch(service, { spec: { ports: [{ port: 443, targetPort: 8443 }] }, metadata: { '$deleteFromPrimitiveList/finalizers': ['a'] } });
-    expect(patched).toEqual({ spec: { ports: [{ port: 80, targetPort: 8080 }, { port: 443, targetPort: 8443 }] }, metadata: { finalizers: ['b'] } });
+    const patched = applyStrategicMergePatch(service, {
+      spec: { ports: [{ port: 443, targetPort: 8443 }] },
+      metadata: { '$deleteFromPrimitiveList/finalizers': ['a'] },
+    });
+    expect(patched).toEqual({
+      spec: {
+        ports: [
+          { port: 80, targetPort: 8080 },
+          { port: 443, targetPort: 8443 },
+        ],
+      },
+      metadata: { finalizers: ['b'] },
+    });
   });
 });

@@ -34,7 +34,11 @@ function decodePointer(pointer: string): string[] {
 function parentOf(document: Json, tokens: string[], path: string): { parent: Json; key: string } {
   let parent: Json = document;
   for (const token of tokens.slice(0, -1)) {
-    const next: Json | undefined = Array.isArray(parent) ? parent[Number(token)] : isObject(parent) ? parent[token] : undefined;
+    const next: Json | undefined = Array.isArray(parent)
+      ? parent[Number(token)]
+      : isObject(parent)
+        ? parent[token]
+        : undefined;
     if (next === undefined) throw invalid(`json patch path "${path}": "${token}" does not exist`, path);
     parent = next;
   }
@@ -200,7 +204,8 @@ export function applyStrategicMergePatch(target: unknown, patch: unknown): unkno
     if (key.startsWith('$deleteFromPrimitiveList/')) {
       const field = key.slice('$deleteFromPrimitiveList/'.length);
       const current = result[field];
-      if (Array.isArray(current) && Array.isArray(value)) result[field] = current.filter((item) => !value.includes(item));
+      if (Array.isArray(current) && Array.isArray(value))
+        result[field] = current.filter((item) => !value.includes(item));
       continue;
     }
     if (value === null) {

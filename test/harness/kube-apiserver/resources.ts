@@ -89,7 +89,11 @@ export const RESOURCE_TYPES: ResourceType[] = [
     shortNames: ['ns'],
     subresources: ['status'],
     columns: [nameColumn, column('Status'), age],
-    cells: (object, nowMs) => [object.metadata.name, record(object.status).phase ?? 'Active', formatAge(object.metadata.creationTimestamp, nowMs)],
+    cells: (object, nowMs) => [
+      object.metadata.name,
+      record(object.status).phase ?? 'Active',
+      formatAge(object.metadata.creationTimestamp, nowMs),
+    ],
   },
   {
     group: '',
@@ -106,7 +110,13 @@ export const RESOURCE_TYPES: ResourceType[] = [
       const containers = array(record(object.spec).containers);
       const status = record(object.status);
       const ready = array(status.containerStatuses).filter((entry) => record(entry).ready === true).length;
-      return [object.metadata.name, `${ready}/${containers.length}`, status.phase ?? 'Pending', '0', formatAge(object.metadata.creationTimestamp, nowMs)];
+      return [
+        object.metadata.name,
+        `${ready}/${containers.length}`,
+        status.phase ?? 'Pending',
+        '0',
+        formatAge(object.metadata.creationTimestamp, nowMs),
+      ];
     },
   },
   {
@@ -160,7 +170,14 @@ export const RESOURCE_TYPES: ResourceType[] = [
       const ports = array(spec.ports)
         .map((entry) => `${String(record(entry).port)}/${String(record(entry).protocol ?? 'TCP')}`)
         .join(',');
-      return [object.metadata.name, spec.type ?? 'ClusterIP', spec.clusterIP ?? '<none>', '<none>', ports || '<none>', formatAge(object.metadata.creationTimestamp, nowMs)];
+      return [
+        object.metadata.name,
+        spec.type ?? 'ClusterIP',
+        spec.clusterIP ?? '<none>',
+        '<none>',
+        ports || '<none>',
+        formatAge(object.metadata.creationTimestamp, nowMs),
+      ];
     },
   },
   {
@@ -214,10 +231,35 @@ export function apiResourceList(group: string, version: string): Record<string, 
       categories: type.kind === 'Namespace' || type.kind === 'Secret' ? undefined : ['all'],
     });
     for (const subresource of type.subresources) {
-      const kind = subresource === 'exec' || subresource === 'attach' ? 'PodExecOptions' : subresource === 'portforward' ? 'PodPortForwardOptions' : subresource === 'log' ? 'Pod' : subresource === 'scale' ? 'Scale' : type.kind;
-      const verbs = subresource === 'log' ? ['get'] : subresource === 'status' || subresource === 'scale' ? ['get', 'patch', 'update'] : ['create', 'get'];
-      resources.push({ name: `${type.resource}/${subresource}`, singularName: '', namespaced: type.namespaced, kind, verbs });
+      const kind =
+        subresource === 'exec' || subresource === 'attach'
+          ? 'PodExecOptions'
+          : subresource === 'portforward'
+            ? 'PodPortForwardOptions'
+            : subresource === 'log'
+              ? 'Pod'
+              : subresource === 'scale'
+                ? 'Scale'
+                : type.kind;
+      const verbs =
+        subresource === 'log'
+          ? ['get']
+          : subresource === 'status' || subresource === 'scale'
+            ? ['get', 'patch', 'update']
+            : ['create', 'get'];
+      resources.push({
+        name: `${type.resource}/${subresource}`,
+        singularName: '',
+        namespaced: type.namespaced,
+        kind,
+        verbs,
+      });
     }
   }
-  return { kind: 'APIResourceList', apiVersion: 'v1', groupVersion: group ? `${group}/${version}` : version, resources };
+  return {
+    kind: 'APIResourceList',
+    apiVersion: 'v1',
+    groupVersion: group ? `${group}/${version}` : version,
+    resources,
+  };
 }

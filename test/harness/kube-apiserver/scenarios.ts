@@ -21,7 +21,16 @@ export function seedNamespace({ server, namespace }: ScenarioContext): void {
     apiVersion: 'v1',
     kind: 'Pod',
     metadata: { name: 'web-0', namespace, labels: { app: 'web', tier: 'front' } },
-    spec: { containers: [{ name: 'main', image: 'nginx:1.27', ports: [{ containerPort: 8080 }], env: [{ name: 'GREETING', value: 'hello' }] }] },
+    spec: {
+      containers: [
+        {
+          name: 'main',
+          image: 'nginx:1.27',
+          ports: [{ containerPort: 8080 }],
+          env: [{ name: 'GREETING', value: 'hello' }],
+        },
+      ],
+    },
   });
   server.store.put({
     apiVersion: 'v1',
@@ -41,12 +50,17 @@ export async function getPrintsServerSideTable({ kubectl, namespace }: ScenarioC
   const output = expectSuccess(await kubectl.run(['get', 'pods', '-n', namespace]));
   const lines = output.trim().split('\n');
   expect(lines[0]).toMatch(/^NAME\s+READY\s+STATUS\s+RESTARTS\s+AGE$/);
-  expect(lines.slice(1).map((line) => line.split(/\s+/).slice(0, 3).join(' '))).toEqual(['db-0 1/1 Running', 'web-0 1/1 Running']);
+  expect(lines.slice(1).map((line) => line.split(/\s+/).slice(0, 3).join(' '))).toEqual([
+    'db-0 1/1 Running',
+    'web-0 1/1 Running',
+  ]);
 }
 
 /** `kubectl get -l ... -o json`: label selectors filter server-side; the list is a typed PodList. */
 export async function getFiltersByLabelSelector({ kubectl, namespace }: ScenarioContext): Promise<void> {
-  const list = JSON.parse(expectSuccess(await kubectl.run(['get', 'pods', '-n', namespace, '-l', 'app in (web),tier=front', '-o', 'json']))) as {
+  const list = JSON.parse(
+    expectSuccess(await kubectl.run(['get', 'pods', '-n', namespace, '-l', 'app in (web),tier=front', '-o', 'json'])),
+  ) as {
     items: { metadata: { name: string } }[];
   };
   expect(list.items.map((item) => item.metadata.name)).toEqual(['web-0']);
@@ -94,33 +108,68 @@ function manifest(namespace: string, color: string, image: string): string {
  * `kubectl apply -f -` twice: the first creates (POST, last-applied annotation recorded), the second
  * GETs and sends a strategic merge PATCH computed from the last-applied configuration.
  */
-export async function clientSideApplyCreatesThenPatches({ kubectl, server, namespace }: ScenarioContext): Promise<void> {
-  const first = expectSuccess(await kubectl.run(['apply', '-f', '-'], { stdin: manifest(namespace, 'blue', 'nginx:1.26') }));
+export async function clientSideApplyCreatesThenPatches({
+  kubectl,
+  server,
+  namespace,
+}: ScenarioContext): Promise<void> {
+  const first = expectSuccess(
+    await kubectl.run(['apply', '-f', '-'], { stdin: manifest(namespace, 'blue', 'nginx:1.26') }),
+  );
   expect(first).toContain('configmap/settings created');
   expect(first).toContain('deployment.apps/web created');
   // Something else (an operator, a `kubectl set env`) adds an env var the manifest does not mention.
-  expectSuccess(await kubectl.run(['patch', 'deployment', 'web', '-n', namespace, '-p', '{"spec":{"template":{"spec":{"containers":[{"name":"main","env":[{"name":"EXTRA","value":"1"}]}]}}}}']));
-  const second = expectSuccess(await kubectl.run(['apply', '-f', '-'], { stdin: manifest(namespace, 'green', 'nginx:1.27') }));
+  expectSuccess(
+    await kubectl.run([
+      'patch',
+      'deployment',
+      'web',
+      '-n',
+      namespace,
+      '-p',
+      '{"spec":{"template":{"spec":{"containers":[{"name":"main","env":[{"name":"EXTRA","value":"1"}]}]}}}}',
+    ]),
+  );
+  const second = expectSuccess(
+    await kubectl.run(['apply', '-f', '-'], { stdin: manifest(namespace, 'green', 'nginx:1.27') }),
+  );
   expect(second).toContain('configmap/settings configured');
   expect(second).toContain('deployment.apps/web configured');
   expect(server.store.find('ConfigMap', namespace, 'settings')?.data).toEqual({ color: 'green' });
-  const deployment = server.store.find('Deployment', namespace, 'web') as unknown as { spec: { template: { spec: { containers: { image: string; env: unknown[] }[] } } }; metadata: { generation: number; annotations: Record<string, string> } };
+  const deployment = server.store.find('Deployment', namespace, 'web') as unknown as {
+    spec: { template: { spec: { containers: { image: string; env: unknown[] }[] } } };
+    metadata: { generation: number; annotations: Record<string, string> };
+  };
   expect(deployment.spec.template.spec.containers[0]?.image).toBe('nginx:1.27');
   // Strategic merge by `name`: the manifest's env var and the one added out of band both survive.
-  expect(deployment.spec.template.spec.containers[0]?.env).toEqual([{ name: 'MODE', value: 'blue' }, { name: 'EXTRA', value: '1' }]);
+  expect(deployment.spec.template.spec.containers[0]?.env).toEqual([
+    { name: 'MODE', value: 'blue' },
+    { name: 'EXTRA', value: '1' },
+  ]);
   expect(deployment.metadata.annotations['kubectl.kubernetes.io/last-applied-configuration']).toContain('nginx:1.27');
   expect(deployment.metadata.generation).toBe(3);
-  const patches = server.requests.filter((request) => request.method === 'PATCH' && request.url.includes(`/namespaces/${namespace}/configmaps/settings`));
+  const patches = server.requests.filter(
+    (request) => request.method === 'PATCH' && request.url.includes(`/namespaces/${namespace}/configmaps/settings`),
+  );
   expect(patches.at(-1)?.contentType).toBe('application/strategic-merge-patch+json');
   if ((await kubectlMinorVersion()) >= 25) expect(patches.at(-1)?.url).toContain('fieldValidation=Strict');
 }
 
 /** `kubectl apply --server-side`: one PATCH with `application/apply-patch+yaml` and a field manager. */
 export async function serverSideApply({ kubectl, server, namespace }: ScenarioContext): Promise<void> {
-  const output = expectSuccess(await kubectl.run(['apply', '--server-side', '--force-conflicts', '-f', '-'], { stdin: manifest(namespace, 'red', 'nginx:1.28') }));
+  const output = expectSuccess(
+    await kubectl.run(['apply', '--server-side', '--force-conflicts', '-f', '-'], {
+      stdin: manifest(namespace, 'red', 'nginx:1.28'),
+    }),
+  );
   expect(output).toContain('configmap/settings serverside-applied');
   expect(server.store.find('ConfigMap', namespace, 'settings')?.data).toEqual({ color: 'red' });
-  const apply = server.requests.filter((request) => request.method === 'PATCH' && request.contentType === 'application/apply-patch+yaml' && request.url.includes(`/namespaces/${namespace}/`));
+  const apply = server.requests.filter(
+    (request) =>
+      request.method === 'PATCH' &&
+      request.contentType === 'application/apply-patch+yaml' &&
+      request.url.includes(`/namespaces/${namespace}/`),
+  );
   expect(apply.length).toBeGreaterThanOrEqual(2);
   expect(apply[0]?.url).toContain('fieldManager=kubectl');
 }
@@ -129,7 +178,11 @@ export async function serverSideApply({ kubectl, server, namespace }: ScenarioCo
  * Unknown fields: kubectl 1.25+ asks `fieldValidation=Strict` and the server refuses the object, naming
  * the field; older kubectl sends nothing, so the server's default (Warn) drops it and warns.
  */
-export async function strictValidationRefusesUnknownFields({ kubectl, server, namespace }: ScenarioContext): Promise<void> {
+export async function strictValidationRefusesUnknownFields({
+  kubectl,
+  server,
+  namespace,
+}: ScenarioContext): Promise<void> {
   const result = await kubectl.run(['apply', '-f', '-'], {
     stdin: `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: typo\n  namespace: ${namespace}\ndatta:\n  a: b\n`,
   });
@@ -152,18 +205,69 @@ export async function expectedFirstUpgrade(kind: 'exec' | 'portforward'): Promis
 
 /** `kubectl patch` in all three formats: strategic (list merge by key), merge (null deletes), JSON patch. */
 export async function patchInThreeFormats({ kubectl, server, namespace }: ScenarioContext): Promise<void> {
-  server.store.put({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'patched', namespace }, data: { a: '1', b: '2' } });
-  expectSuccess(await kubectl.run(['patch', 'configmap', 'patched', '-n', namespace, '--type=merge', '-p', '{"data":{"a":null,"c":"3"}}']));
+  server.store.put({
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: { name: 'patched', namespace },
+    data: { a: '1', b: '2' },
+  });
+  expectSuccess(
+    await kubectl.run([
+      'patch',
+      'configmap',
+      'patched',
+      '-n',
+      namespace,
+      '--type=merge',
+      '-p',
+      '{"data":{"a":null,"c":"3"}}',
+    ]),
+  );
   expect(server.store.find('ConfigMap', namespace, 'patched')?.data).toEqual({ b: '2', c: '3' });
-  expectSuccess(await kubectl.run(['patch', 'configmap', 'patched', '-n', namespace, '--type=json', '-p', '[{"op":"replace","path":"/data/b","value":"20"},{"op":"add","path":"/metadata/labels","value":{"x":"y"}}]']));
+  expectSuccess(
+    await kubectl.run([
+      'patch',
+      'configmap',
+      'patched',
+      '-n',
+      namespace,
+      '--type=json',
+      '-p',
+      '[{"op":"replace","path":"/data/b","value":"20"},{"op":"add","path":"/metadata/labels","value":{"x":"y"}}]',
+    ]),
+  );
   const patched = server.store.find('ConfigMap', namespace, 'patched');
   expect(patched?.data).toEqual({ b: '20', c: '3' });
   expect(patched?.metadata.labels).toEqual({ x: 'y' });
-  expectSuccess(await kubectl.run(['patch', 'pod', 'web-0', '-n', namespace, '-p', '{"spec":{"containers":[{"name":"main","env":[{"name":"LEVEL","value":"debug"}]}]}}']));
-  const pod = server.store.find('Pod', namespace, 'web-0') as unknown as { spec: { containers: { image: string; env: unknown[] }[] } };
+  expectSuccess(
+    await kubectl.run([
+      'patch',
+      'pod',
+      'web-0',
+      '-n',
+      namespace,
+      '-p',
+      '{"spec":{"containers":[{"name":"main","env":[{"name":"LEVEL","value":"debug"}]}]}}',
+    ]),
+  );
+  const pod = server.store.find('Pod', namespace, 'web-0') as unknown as {
+    spec: { containers: { image: string; env: unknown[] }[] };
+  };
   expect(pod.spec.containers[0]?.image).toBe('nginx:1.27');
-  expect(pod.spec.containers[0]?.env).toEqual([{ name: 'GREETING', value: 'hello' }, { name: 'LEVEL', value: 'debug' }]);
-  const invalid = await kubectl.run(['patch', 'configmap', 'patched', '-n', namespace, '--type=json', '-p', '[{"op":"remove","path":"/data/missing"}]']);
+  expect(pod.spec.containers[0]?.env).toEqual([
+    { name: 'GREETING', value: 'hello' },
+    { name: 'LEVEL', value: 'debug' },
+  ]);
+  const invalid = await kubectl.run([
+    'patch',
+    'configmap',
+    'patched',
+    '-n',
+    namespace,
+    '--type=json',
+    '-p',
+    '[{"op":"remove","path":"/data/missing"}]',
+  ]);
   expect(invalid.code).toBe(1);
   expect(invalid.stderr).toContain('"/data/missing" does not exist');
   expect(server.store.find('ConfigMap', namespace, 'patched')?.data).toEqual({ b: '20', c: '3' });
@@ -172,7 +276,9 @@ export async function patchInThreeFormats({ kubectl, server, namespace }: Scenar
 /** `kubectl delete`: the object goes away (kubectl waits for it) and a second delete is NotFound. */
 export async function deleteRemovesObject({ kubectl, server, namespace }: ScenarioContext): Promise<void> {
   server.store.put({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'doomed', namespace }, data: {} });
-  expect(expectSuccess(await kubectl.run(['delete', 'configmap', 'doomed', '-n', namespace]))).toContain('configmap "doomed" deleted');
+  expect(expectSuccess(await kubectl.run(['delete', 'configmap', 'doomed', '-n', namespace]))).toContain(
+    'configmap "doomed" deleted',
+  );
   expect(server.store.find('ConfigMap', namespace, 'doomed')).toBeUndefined();
   const again = await kubectl.run(['delete', 'configmap', 'doomed', '-n', namespace]);
   expect(again.stderr).toContain('Error from server (NotFound): configmaps "doomed" not found');
@@ -187,16 +293,28 @@ export async function watchSeesEvents({ kubectl, server, namespace }: ScenarioCo
   try {
     server.store.put({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'before-watch', namespace }, data: {} });
     await watch.waitFor(/before-watch/);
-    server.store.put({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'watched-1', namespace }, data: { k: 'v' } });
+    server.store.put({
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'watched-1', namespace },
+      data: { k: 'v' },
+    });
     await watch.waitFor(/watched-1\s+1\s+/);
     if (idleMs > 0) await new Promise((resolve) => setTimeout(resolve, idleMs));
-    server.store.put({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'watched-2', namespace }, data: { a: '1', b: '2' } });
+    server.store.put({
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'watched-2', namespace },
+      data: { a: '1', b: '2' },
+    });
     await watch.waitFor(/watched-2\s+2\s+/);
     expect(watch.child.exitCode).toBeNull();
   } finally {
     await watch.stop();
   }
-  const watchRequest = server.requests.find((request) => request.url.includes(`/namespaces/${namespace}/configmaps?`) && request.url.includes('watch=true'));
+  const watchRequest = server.requests.find(
+    (request) => request.url.includes(`/namespaces/${namespace}/configmaps?`) && request.url.includes('watch=true'),
+  );
   expect(watchRequest?.url).toMatch(/resourceVersion=\d+/);
   expect(watchRequest?.accept).toContain('as=Table');
 }
@@ -222,9 +340,17 @@ export async function logsFollowStreams({ kubectl, server, namespace }: Scenario
 
 /** `kubectl exec`: stdout, stdin (`cat`), stderr and the remote exit code, over whichever stream protocol. */
 export async function execRunsCommands({ kubectl, namespace }: ScenarioContext): Promise<void> {
-  expect(expectSuccess(await kubectl.run(['exec', 'web-0', '-n', namespace, '--', 'echo', 'hello', 'world']))).toBe('hello world\n');
-  expect(expectSuccess(await kubectl.run(['exec', '-i', 'web-0', '-n', namespace, '--', 'cat'], { stdin: 'from stdin\nsecond line\n' }))).toBe('from stdin\nsecond line\n');
-  expect(expectSuccess(await kubectl.run(['exec', 'web-0', '-n', namespace, '--', 'printenv', 'GREETING']))).toBe('hello\n');
+  expect(expectSuccess(await kubectl.run(['exec', 'web-0', '-n', namespace, '--', 'echo', 'hello', 'world']))).toBe(
+    'hello world\n',
+  );
+  expect(
+    expectSuccess(
+      await kubectl.run(['exec', '-i', 'web-0', '-n', namespace, '--', 'cat'], { stdin: 'from stdin\nsecond line\n' }),
+    ),
+  ).toBe('from stdin\nsecond line\n');
+  expect(expectSuccess(await kubectl.run(['exec', 'web-0', '-n', namespace, '--', 'printenv', 'GREETING']))).toBe(
+    'hello\n',
+  );
   const failed = await kubectl.run(['exec', 'web-0', '-n', namespace, '--', 'sh', '-c', 'echo-stderr broken; exit 3']);
   expect(failed.code).toBe(3);
   expect(failed.stderr).toContain('broken');
@@ -306,17 +432,31 @@ export async function attachEchoesStdin({ kubectl, namespace }: ScenarioContext)
  * `kubectl get -o json` of a large list (Clouddriver caches this way; lists reach tens of MB): the
  * harness gzips it like the apiserver does, and every item arrives intact.
  */
-export async function largeListArrivesWhole({ kubectl, server, namespace }: ScenarioContext, count = 1500): Promise<void> {
+export async function largeListArrivesWhole(
+  { kubectl, server, namespace }: ScenarioContext,
+  count = 1500,
+): Promise<void> {
   const filler = 'x'.repeat(4096);
   for (let index = 0; index < count; index += 1) {
-    server.store.put({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `bulk-${String(index).padStart(5, '0')}`, namespace }, data: { index: String(index), filler } });
+    server.store.put({
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: `bulk-${String(index).padStart(5, '0')}`, namespace },
+      data: { index: String(index), filler },
+    });
   }
   const result = await kubectl.run(['get', 'configmaps', '-n', namespace, '-o', 'json'], { timeoutMs: 30_000 });
   expect(result.code).toBe(0);
-  const list = JSON.parse(result.stdout) as { items: { metadata: { name: string }; data: { index: string; filler: string } }[] };
+  const list = JSON.parse(result.stdout) as {
+    items: { metadata: { name: string }; data: { index: string; filler: string } }[];
+  };
   expect(list.items).toHaveLength(count);
-  expect(list.items.every((item, index) => item.data.index === String(index) && item.data.filler === filler)).toBe(true);
-  const request = server.requests.filter((entry) => entry.url.startsWith(`/api/v1/namespaces/${namespace}/configmaps`)).at(-1);
+  expect(list.items.every((item, index) => item.data.index === String(index) && item.data.filler === filler)).toBe(
+    true,
+  );
+  const request = server.requests
+    .filter((entry) => entry.url.startsWith(`/api/v1/namespaces/${namespace}/configmaps`))
+    .at(-1);
   expect(request?.acceptEncoding).toContain('gzip');
 }
 
@@ -347,17 +487,27 @@ export async function brokenLogStreamIsAnError({ kubectl, server, namespace }: S
  */
 export async function deploymentOperations({ kubectl, server, namespace }: ScenarioContext): Promise<void> {
   expectSuccess(await kubectl.run(['apply', '-f', '-'], { stdin: manifest(namespace, 'blue', 'nginx:1.26') }));
-  expect(expectSuccess(await kubectl.run(['scale', 'deployment', 'web', '-n', namespace, '--replicas=4']))).toContain('deployment.apps/web scaled');
+  expect(expectSuccess(await kubectl.run(['scale', 'deployment', 'web', '-n', namespace, '--replicas=4']))).toContain(
+    'deployment.apps/web scaled',
+  );
   const replicas = () => (server.store.find('Deployment', namespace, 'web')?.spec as { replicas: number }).replicas;
   expect(replicas()).toBe(4);
-  expect(expectSuccess(await kubectl.run(['rollout', 'restart', 'deployment/web', '-n', namespace]))).toContain('deployment.apps/web restarted');
-  const template = (server.store.find('Deployment', namespace, 'web')?.spec as { template: { metadata: { annotations?: Record<string, string> } } }).template;
+  expect(expectSuccess(await kubectl.run(['rollout', 'restart', 'deployment/web', '-n', namespace]))).toContain(
+    'deployment.apps/web restarted',
+  );
+  const template = (
+    server.store.find('Deployment', namespace, 'web')?.spec as {
+      template: { metadata: { annotations?: Record<string, string> } };
+    }
+  ).template;
   expect(template.metadata.annotations?.['kubectl.kubernetes.io/restartedAt']).toMatch(/^\d{4}-\d{2}-\d{2}T/);
   expectSuccess(await kubectl.run(['rollout', 'pause', 'deployment/web', '-n', namespace]));
   expect((server.store.find('Deployment', namespace, 'web')?.spec as { paused?: boolean }).paused).toBe(true);
   expectSuccess(await kubectl.run(['rollout', 'resume', 'deployment/web', '-n', namespace]));
   expect((server.store.find('Deployment', namespace, 'web')?.spec as { paused?: boolean }).paused).toBeUndefined();
-  const status = expectSuccess(await kubectl.run(['rollout', 'status', 'deployment/web', '-n', namespace, '--timeout=10s']));
+  const status = expectSuccess(
+    await kubectl.run(['rollout', 'status', 'deployment/web', '-n', namespace, '--timeout=10s']),
+  );
   expect(status).toContain('deployment "web" successfully rolled out');
   const invalid = await kubectl.run(['scale', 'deployment', 'web', '-n', namespace, '--replicas=-1']);
   expect(invalid.code).not.toBe(0);

@@ -57,8 +57,11 @@ export function parseFieldSelector(selector: string): (object: KubeObject) => bo
     if (field !== 'metadata.name' && field !== 'metadata.namespace') {
       throw badRequest(`fieldSelector: field label not supported: ${field}`);
     }
-    const read = (object: KubeObject) => (field === 'metadata.name' ? object.metadata.name : object.metadata.namespace) ?? '';
-    return operator === '!=' ? (object: KubeObject) => read(object) !== value : (object: KubeObject) => read(object) === value;
+    const read = (object: KubeObject) =>
+      (field === 'metadata.name' ? object.metadata.name : object.metadata.namespace) ?? '';
+    return operator === '!='
+      ? (object: KubeObject) => read(object) !== value
+      : (object: KubeObject) => read(object) === value;
   });
   return (object) => requirements.every((requirement) => requirement(object));
 }

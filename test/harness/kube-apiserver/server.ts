@@ -68,7 +68,10 @@ interface Route {
 
 // Parses /api/v1/... and /apis/{group}/{version}/... into (type, namespace, name, subresource).
 function parseResourcePath(pathname: string): Route | undefined {
-  const segments = pathname.split('/').filter((segment) => segment.length > 0).map(decodeURIComponent);
+  const segments = pathname
+    .split('/')
+    .filter((segment) => segment.length > 0)
+    .map(decodeURIComponent);
   let group = '';
   let rest: string[];
   let version: string;
@@ -101,7 +104,10 @@ const GZIP_THRESHOLD_BYTES = 128 * 1024;
 
 function sendJson(response: ServerResponse, code: number, body: unknown): void {
   const text = Buffer.from(JSON.stringify(body));
-  const headers: Record<string, string | number> = { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache, private' };
+  const headers: Record<string, string | number> = {
+    'Content-Type': 'application/json',
+    'Cache-Control': 'no-cache, private',
+  };
   const acceptsGzip = /\bgzip\b/.test(String(response.req?.headers['accept-encoding'] ?? ''));
   const payload = acceptsGzip && text.length >= GZIP_THRESHOLD_BYTES ? gzipSync(text) : text;
   if (payload !== text) headers['Content-Encoding'] = 'gzip';
@@ -111,7 +117,10 @@ function sendJson(response: ServerResponse, code: number, body: unknown): void {
 }
 
 function sendError(response: ServerResponse, error: unknown): void {
-  const status = error instanceof StatusError ? error : new StatusError(500, 'InternalError', `Internal error occurred: ${(error as Error).message}`);
+  const status =
+    error instanceof StatusError
+      ? error
+      : new StatusError(500, 'InternalError', `Internal error occurred: ${(error as Error).message}`);
   if (response.headersSent) {
     response.destroy();
     return;
@@ -137,7 +146,13 @@ function metadataOnly(object: KubeObject): Record<string, unknown> {
   return { kind: 'PartialObjectMetadata', apiVersion: 'meta.k8s.io/v1', metadata: object.metadata };
 }
 
-function toTable(type: ResourceType, objects: KubeObject[], resourceVersion: string, includeObject: string, withColumns: boolean): Record<string, unknown> {
+function toTable(
+  type: ResourceType,
+  objects: KubeObject[],
+  resourceVersion: string,
+  includeObject: string,
+  withColumns: boolean,
+): Record<string, unknown> {
   const nowMs = Date.now();
   return {
     kind: 'Table',
@@ -156,7 +171,8 @@ async function readBody(request: IncomingMessage, maxBytes: number): Promise<Buf
   let total = 0;
   for await (const chunk of request as AsyncIterable<Buffer>) {
     total += chunk.length;
-    if (total > maxBytes) throw new StatusError(413, 'RequestEntityTooLarge', `request body is larger than ${maxBytes} bytes`);
+    if (total > maxBytes)
+      throw new StatusError(413, 'RequestEntityTooLarge', `request body is larger than ${maxBytes} bytes`);
     chunks.push(chunk);
   }
   return Buffer.concat(chunks);
@@ -169,7 +185,9 @@ function parseBody(body: Buffer, contentType: string): unknown {
     // apply-patch+yaml carries YAML (kubectl sends JSON, which is YAML too).
     return contentType.includes('yaml') ? parseYaml(text) : JSON.parse(text);
   } catch (error) {
-    throw badRequest(`the request body is not valid ${contentType.includes('yaml') ? 'YAML' : 'JSON'}: ${(error as Error).message}`);
+    throw badRequest(
+      `the request body is not valid ${contentType.includes('yaml') ? 'YAML' : 'JSON'}: ${(error as Error).message}`,
+    );
   }
 }
 
@@ -184,13 +202,22 @@ function checkKind(type: ResourceType, object: KubeObject, url?: URL, response?:
   const unknown = unknownFields(type.kind, object);
   if (url && unknown.length > 0) {
     const directive = url.searchParams.get('fieldValidation') ?? 'Warn';
-    if (directive === 'Strict') throw badRequest(`${type.kind} in version "${type.version}" cannot be handled as a ${type.kind}: strict decoding error: ${unknown.join(', ')}`);
+    if (directive === 'Strict')
+      throw badRequest(
+        `${type.kind} in version "${type.version}" cannot be handled as a ${type.kind}: strict decoding error: ${unknown.join(', ')}`,
+      );
     // Warn (the apiserver's default) and Ignore both drop the fields; Warn says so in Warning headers.
     dropUnknownFields(type.kind, object);
-    if (directive === 'Warn' && response) response.setHeader('Warning', unknown.map((message) => `299 - ${JSON.stringify(message)}`));
+    if (directive === 'Warn' && response)
+      response.setHeader(
+        'Warning',
+        unknown.map((message) => `299 - ${JSON.stringify(message)}`),
+      );
   }
   if (object.kind && object.kind !== type.kind) {
-    throw badRequest(`the body kind "${String(object.kind)}" does not match the resource ${type.resource} (kind ${type.kind})`);
+    throw badRequest(
+      `the body kind "${String(object.kind)}" does not match the resource ${type.resource} (kind ${type.kind})`,
+    );
   }
   if (object.apiVersion && object.apiVersion !== groupVersion(type)) {
     throw badRequest(`the body apiVersion "${String(object.apiVersion)}" does not match ${groupVersion(type)}`);
@@ -207,7 +234,8 @@ export async function startKubeApiServer(options: KubeApiServerOptions = {}): Pr
   const requests: RecordedRequest[] = [];
   const sockets = new Set<net.Socket>();
   const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
-  const resolvePodPort: PodPortResolver = (namespace, pod, port) => (options.resolvePodPort ?? (() => ({ host: '127.0.0.1', port })))(namespace, pod, port);
+  const resolvePodPort: PodPortResolver = (namespace, pod, port) =>
+    (options.resolvePodPort ?? (() => ({ host: '127.0.0.1', port })))(namespace, pod, port);
   const webSockets = new WebSocketServer({ noServer: true, perMessageDeflate: false });
   // `SPDY/3.1+portforward.k8s.io` contains "/" and "+", which `ws` rejects as a subprotocol token; the
   // harness takes that header out before `ws` validates it and names the protocol in the 101 itself.
@@ -224,7 +252,9 @@ export async function startKubeApiServer(options: KubeApiServerOptions = {}): Pr
       accept: request.headers.accept ?? '',
       contentType: request.headers['content-type'] ?? '',
       upgrade: request.headers.upgrade ?? '',
-      protocols: String(request.headers['sec-websocket-protocol'] ?? request.headers['x-stream-protocol-version'] ?? ''),
+      protocols: String(
+        request.headers['sec-websocket-protocol'] ?? request.headers['x-stream-protocol-version'] ?? '',
+      ),
       userAgent: request.headers['user-agent'] ?? '',
       acceptEncoding: String(request.headers['accept-encoding'] ?? ''),
     });
@@ -235,10 +265,13 @@ export async function startKubeApiServer(options: KubeApiServerOptions = {}): Pr
     if (request.headers.authorization !== `Bearer ${token}`) throw new StatusError(401, 'Unauthorized', 'Unauthorized');
   };
 
-  const server = https.createServer({ key: certificates.serving.privateKeyPem, cert: certificates.serving.certificatePem }, (request, response) => {
-    record(request);
-    handle(request, response).catch((error: unknown) => sendError(response, error));
-  });
+  const server = https.createServer(
+    { key: certificates.serving.privateKeyPem, cert: certificates.serving.certificatePem },
+    (request, response) => {
+      record(request);
+      handle(request, response).catch((error: unknown) => sendError(response, error));
+    },
+  );
   server.on('connection', (socket: net.Socket) => {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
@@ -267,14 +300,20 @@ export async function startKubeApiServer(options: KubeApiServerOptions = {}): Pr
       });
     }
     if (method === 'GET' && url.pathname === '/api') {
-      return sendJson(response, 200, { kind: 'APIVersions', versions: ['v1'], serverAddressByClientCIDRs: [{ clientCIDR: '0.0.0.0/0', serverAddress: request.headers.host ?? '' }] });
+      return sendJson(response, 200, {
+        kind: 'APIVersions',
+        versions: ['v1'],
+        serverAddressByClientCIDRs: [{ clientCIDR: '0.0.0.0/0', serverAddress: request.headers.host ?? '' }],
+      });
     }
     if (method === 'GET' && url.pathname === '/apis') {
-      const groups = [...new Set(RESOURCE_TYPES.filter((type) => type.group).map((type) => type.group))].map((name) => ({
-        name,
-        versions: [{ groupVersion: `${name}/v1`, version: 'v1' }],
-        preferredVersion: { groupVersion: `${name}/v1`, version: 'v1' },
-      }));
+      const groups = [...new Set(RESOURCE_TYPES.filter((type) => type.group).map((type) => type.group))].map(
+        (name) => ({
+          name,
+          versions: [{ groupVersion: `${name}/v1`, version: 'v1' }],
+          preferredVersion: { groupVersion: `${name}/v1`, version: 'v1' },
+        }),
+      );
       return sendJson(response, 200, { kind: 'APIGroupList', apiVersion: 'v1', groups });
     }
     if (method === 'GET' && url.pathname === '/openapi/v3') return sendJson(response, 200, openApiV3Index());
@@ -285,7 +324,12 @@ export async function startKubeApiServer(options: KubeApiServerOptions = {}): Pr
         response.writeHead(200, { 'Content-Type': 'application/octet-stream', 'Content-Length': 0 }).end();
         return;
       }
-      return sendJson(response, 200, { swagger: '2.0', info: { title: 'Kubernetes', version: 'v1.32.0' }, paths: {}, definitions: {} });
+      return sendJson(response, 200, {
+        swagger: '2.0',
+        info: { title: 'Kubernetes', version: 'v1.32.0' },
+        paths: {},
+        definitions: {},
+      });
     }
     const openApi = /^\/openapi\/v3\/(?:api\/(v1)|apis\/([^/]+)\/([^/]+))$/.exec(url.pathname);
     const openApiDocument = openApi ? openApiV3Document(openApi[2] ?? '', openApi[1] ?? openApi[3] ?? '') : undefined;
@@ -297,7 +341,8 @@ export async function startKubeApiServer(options: KubeApiServerOptions = {}): Pr
     }
     const route = parseResourcePath(url.pathname);
     if (!route) throw new StatusError(404, 'NotFound', 'the server could not find the requested resource');
-    if (!acceptsJson(accept)) throw new StatusError(406, 'NotAcceptable', `only application/json is served, not ${accept}`);
+    if (!acceptsJson(accept))
+      throw new StatusError(406, 'NotAcceptable', `only application/json is served, not ${accept}`);
     if (route.subresource === 'log') return serveLog(route, url, response, request);
     if (route.subresource === 'exec' || route.subresource === 'attach' || route.subresource === 'portforward') {
       throw badRequest(`Upgrade request required: ${route.subresource} needs a WebSocket or SPDY upgrade`);
@@ -306,29 +351,55 @@ export async function startKubeApiServer(options: KubeApiServerOptions = {}): Pr
       return serveScale(route.type, route.namespace, route.name, method, url, request, response);
     }
     if (route.subresource && route.subresource !== 'status') {
-      throw new StatusError(404, 'NotFound', `the server could not find the requested resource (subresource ${route.subresource})`);
+      throw new StatusError(
+        404,
+        'NotFound',
+        `the server could not find the requested resource (subresource ${route.subresource})`,
+      );
     }
     const { type, namespace, name } = route;
-    if (type.namespaced && name && !namespace) throw new StatusError(404, 'NotFound', 'a namespaced object needs a namespace in the path');
+    if (type.namespaced && name && !namespace)
+      throw new StatusError(404, 'NotFound', 'a namespaced object needs a namespace in the path');
     switch (method) {
       case 'GET':
-        if (!name) return url.searchParams.get('watch') === 'true' || url.searchParams.get('watch') === '1' ? serveWatch(route, url, accept, request, response) : serveList(route, url, accept, response);
+        if (!name)
+          return url.searchParams.get('watch') === 'true' || url.searchParams.get('watch') === '1'
+            ? serveWatch(route, url, accept, request, response)
+            : serveList(route, url, accept, response);
         if (wantsAs(accept, 'Table')) {
           const object = store.get(type, namespace, name);
-          return sendJson(response, 200, toTable(type, [object], String(object.metadata.resourceVersion), url.searchParams.get('includeObject') ?? 'Metadata', true));
+          return sendJson(
+            response,
+            200,
+            toTable(
+              type,
+              [object],
+              String(object.metadata.resourceVersion),
+              url.searchParams.get('includeObject') ?? 'Metadata',
+              true,
+            ),
+          );
         }
-        if (wantsAs(accept, 'PartialObjectMetadata')) return sendJson(response, 200, metadataOnly(store.get(type, namespace, name)));
+        if (wantsAs(accept, 'PartialObjectMetadata'))
+          return sendJson(response, 200, metadataOnly(store.get(type, namespace, name)));
         return sendJson(response, 200, store.get(type, namespace, name));
       case 'POST': {
         if (name) throw new StatusError(405, 'MethodNotAllowed', 'POST is not allowed on a named object');
-        const object = asObject(parseBody(await readBody(request, maxBodyBytes), request.headers['content-type'] ?? ''), 'the object');
+        const object = asObject(
+          parseBody(await readBody(request, maxBodyBytes), request.headers['content-type'] ?? ''),
+          'the object',
+        );
         checkKind(type, object, url, response);
-        if (url.searchParams.get('dryRun') === 'All') return sendJson(response, 201, { ...object, apiVersion: groupVersion(type), kind: type.kind });
+        if (url.searchParams.get('dryRun') === 'All')
+          return sendJson(response, 201, { ...object, apiVersion: groupVersion(type), kind: type.kind });
         return sendJson(response, 201, store.create(type, namespace, object));
       }
       case 'PUT': {
         if (!name) throw new StatusError(405, 'MethodNotAllowed', 'PUT needs an object name');
-        const object = asObject(parseBody(await readBody(request, maxBodyBytes), request.headers['content-type'] ?? ''), 'the object');
+        const object = asObject(
+          parseBody(await readBody(request, maxBodyBytes), request.headers['content-type'] ?? ''),
+          'the object',
+        );
         checkKind(type, object, url, response);
         return sendJson(response, 200, store.update(type, namespace, name, object));
       }
@@ -338,8 +409,15 @@ export async function startKubeApiServer(options: KubeApiServerOptions = {}): Pr
       }
       case 'DELETE': {
         if (!name) {
-          const deleted = store.list(type, { namespace, matches: selectorOf(url) }).map((object) => store.delete(type, namespace, object.metadata.name ?? ''));
-          return sendJson(response, 200, { kind: type.listKind, apiVersion: groupVersion(type), metadata: { resourceVersion: String(store.resourceVersion) }, items: deleted });
+          const deleted = store
+            .list(type, { namespace, matches: selectorOf(url) })
+            .map((object) => store.delete(type, namespace, object.metadata.name ?? ''));
+          return sendJson(response, 200, {
+            kind: type.listKind,
+            apiVersion: groupVersion(type),
+            metadata: { resourceVersion: String(store.resourceVersion) },
+            items: deleted,
+          });
         }
         const deleted = store.delete(type, namespace, name);
         return sendJson(response, 200, deleted);
@@ -360,20 +438,45 @@ export async function startKubeApiServer(options: KubeApiServerOptions = {}): Pr
   function serveList(route: Route, url: URL, accept: string, response: ServerResponse): void {
     const items = store.list(route.type, { namespace: route.namespace, matches: selectorOf(url) });
     const resourceVersion = String(store.resourceVersion);
-    if (wantsAs(accept, 'Table')) return sendJson(response, 200, toTable(route.type, items, resourceVersion, url.searchParams.get('includeObject') ?? 'Metadata', true));
+    if (wantsAs(accept, 'Table'))
+      return sendJson(
+        response,
+        200,
+        toTable(route.type, items, resourceVersion, url.searchParams.get('includeObject') ?? 'Metadata', true),
+      );
     if (wantsAs(accept, 'PartialObjectMetadataList')) {
-      return sendJson(response, 200, { kind: 'PartialObjectMetadataList', apiVersion: 'meta.k8s.io/v1', metadata: { resourceVersion }, items: items.map(metadataOnly) });
+      return sendJson(response, 200, {
+        kind: 'PartialObjectMetadataList',
+        apiVersion: 'meta.k8s.io/v1',
+        metadata: { resourceVersion },
+        items: items.map(metadataOnly),
+      });
     }
-    sendJson(response, 200, { kind: route.type.listKind, apiVersion: groupVersion(route.type), metadata: { resourceVersion }, items });
+    sendJson(response, 200, {
+      kind: route.type.listKind,
+      apiVersion: groupVersion(route.type),
+      metadata: { resourceVersion },
+      items,
+    });
   }
 
-  function serveWatch(route: Route, url: URL, accept: string, request: IncomingMessage, response: ServerResponse): void {
+  function serveWatch(
+    route: Route,
+    url: URL,
+    accept: string,
+    request: IncomingMessage,
+    response: ServerResponse,
+  ): void {
     const matches = selectorOf(url);
     const requested = url.searchParams.get('resourceVersion') ?? '';
-    if (requested !== '' && !/^\d+$/.test(requested)) throw badRequest(`resourceVersion "${requested}" is not a valid resource version`);
+    if (requested !== '' && !/^\d+$/.test(requested))
+      throw badRequest(`resourceVersion "${requested}" is not a valid resource version`);
     const asTable = wantsAs(accept, 'Table');
     const includeObject = url.searchParams.get('includeObject') ?? 'Metadata';
-    const timeoutSeconds = Math.min(Number(url.searchParams.get('timeoutSeconds') ?? MAX_WATCH_SECONDS) || MAX_WATCH_SECONDS, MAX_WATCH_SECONDS);
+    const timeoutSeconds = Math.min(
+      Number(url.searchParams.get('timeoutSeconds') ?? MAX_WATCH_SECONDS) || MAX_WATCH_SECONDS,
+      MAX_WATCH_SECONDS,
+    );
     const bookmarks = url.searchParams.get('allowWatchBookmarks') === 'true';
     let sentColumns = false;
     const encode = (type: string, object: KubeObject) => {
@@ -383,16 +486,28 @@ export async function startKubeApiServer(options: KubeApiServerOptions = {}): Pr
       sentColumns = true;
       return JSON.stringify({ type, object: table }) + '\n';
     };
-    const inScope = (object: KubeObject) => (!route.type.namespaced || !route.namespace || object.metadata.namespace === route.namespace) && matches(object);
+    const inScope = (object: KubeObject) =>
+      (!route.type.namespaced || !route.namespace || object.metadata.namespace === route.namespace) && matches(object);
     // "" and "0" mean "start from now, after a synthetic ADDED for everything that exists".
     const fromNow = requested === '' || requested === '0';
     const startVersion = fromNow ? store.resourceVersion : Number(requested);
-    response.writeHead(200, { 'Content-Type': 'application/json', 'Transfer-Encoding': 'chunked', 'Cache-Control': 'no-cache, private' });
+    response.writeHead(200, {
+      'Content-Type': 'application/json',
+      'Transfer-Encoding': 'chunked',
+      'Cache-Control': 'no-cache, private',
+    });
     response.flushHeaders();
     if (fromNow) {
-      for (const object of store.list(route.type, { namespace: route.namespace, matches })) response.write(encode('ADDED', object));
+      for (const object of store.list(route.type, { namespace: route.namespace, matches }))
+        response.write(encode('ADDED', object));
       if (url.searchParams.get('sendInitialEvents') === 'true' && bookmarks) {
-        response.write(encode('BOOKMARK', { apiVersion: groupVersion(route.type), kind: route.type.kind, metadata: { resourceVersion: String(startVersion), annotations: { 'k8s.io/initial-events-end': 'true' } } }));
+        response.write(
+          encode('BOOKMARK', {
+            apiVersion: groupVersion(route.type),
+            kind: route.type.kind,
+            metadata: { resourceVersion: String(startVersion), annotations: { 'k8s.io/initial-events-end': 'true' } },
+          }),
+        );
       }
     }
     let unsubscribe: () => void = () => undefined;
@@ -408,7 +523,17 @@ export async function startKubeApiServer(options: KubeApiServerOptions = {}): Pr
     }
     const timeout = setTimeout(() => response.end(), timeoutSeconds * 1000);
     const bookmarkTimer = bookmarks
-      ? setInterval(() => response.write(encode('BOOKMARK', { apiVersion: groupVersion(route.type), kind: route.type.kind, metadata: { resourceVersion: String(store.resourceVersion) } })), 60_000)
+      ? setInterval(
+          () =>
+            response.write(
+              encode('BOOKMARK', {
+                apiVersion: groupVersion(route.type),
+                kind: route.type.kind,
+                metadata: { resourceVersion: String(store.resourceVersion) },
+              }),
+            ),
+          60_000,
+        )
       : undefined;
     const cleanup = () => {
       unsubscribe();
@@ -420,85 +545,153 @@ export async function startKubeApiServer(options: KubeApiServerOptions = {}): Pr
   }
 
   // `deployments/{name}/scale` is an autoscaling/v1 Scale view of spec.replicas (kubectl scale patches it).
-  async function serveScale(type: ResourceType, namespace: string, name: string, method: string, url: URL, request: IncomingMessage, response: ServerResponse): Promise<void> {
+  async function serveScale(
+    type: ResourceType,
+    namespace: string,
+    name: string,
+    method: string,
+    url: URL,
+    request: IncomingMessage,
+    response: ServerResponse,
+  ): Promise<void> {
     const toScale = (deployment: KubeObject) => {
-      const spec = (deployment.spec ?? {}) as { replicas?: number; selector?: { matchLabels?: Record<string, string> } };
+      const spec = (deployment.spec ?? {}) as {
+        replicas?: number;
+        selector?: { matchLabels?: Record<string, string> };
+      };
       const status = (deployment.status ?? {}) as { replicas?: number };
-      const selector = Object.entries(spec.selector?.matchLabels ?? {}).map(([key, value]) => `${key}=${value}`).join(',');
+      const selector = Object.entries(spec.selector?.matchLabels ?? {})
+        .map(([key, value]) => `${key}=${value}`)
+        .join(',');
       return {
         kind: 'Scale',
         apiVersion: 'autoscaling/v1',
-        metadata: { name, namespace, uid: deployment.metadata.uid, resourceVersion: deployment.metadata.resourceVersion, creationTimestamp: deployment.metadata.creationTimestamp },
+        metadata: {
+          name,
+          namespace,
+          uid: deployment.metadata.uid,
+          resourceVersion: deployment.metadata.resourceVersion,
+          creationTimestamp: deployment.metadata.creationTimestamp,
+        },
         spec: { replicas: spec.replicas ?? 1 },
         status: { replicas: status.replicas ?? 0, selector },
       };
     };
     const deployment = store.get(type, namespace, name);
     if (method === 'GET') return sendJson(response, 200, toScale(deployment));
-    if (method !== 'PATCH' && method !== 'PUT') throw new StatusError(405, 'MethodNotAllowed', `method ${method} is not allowed on scale`);
+    if (method !== 'PATCH' && method !== 'PUT')
+      throw new StatusError(405, 'MethodNotAllowed', `method ${method} is not allowed on scale`);
     const contentType = (request.headers['content-type'] ?? '').split(';')[0]?.trim() ?? '';
     const body = parseBody(await readBody(request, maxBodyBytes), contentType);
     const current = toScale(deployment);
     let scale: unknown;
     if (method === 'PUT') scale = body;
     else if (contentType === 'application/json-patch+json') scale = applyJsonPatch(current, body);
-    else if (contentType === 'application/merge-patch+json' || contentType === 'application/strategic-merge-patch+json') scale = applyMergePatch(current, body);
+    else if (contentType === 'application/merge-patch+json' || contentType === 'application/strategic-merge-patch+json')
+      scale = applyMergePatch(current, body);
     else throw new StatusError(415, 'UnsupportedMediaType', `unsupported patch type ${contentType} for scale`);
     const replicas = (scale as { spec?: { replicas?: unknown } } | null)?.spec?.replicas;
     if (typeof replicas !== 'number' || !Number.isInteger(replicas) || replicas < 0) {
-      throw new StatusError(422, 'Invalid', 'Scale.autoscaling "' + name + '" is invalid: spec.replicas: Invalid value: must be a non-negative integer', {
-        causes: [{ reason: 'FieldValueInvalid', message: 'must be a non-negative integer', field: 'spec.replicas' }],
-      });
+      throw new StatusError(
+        422,
+        'Invalid',
+        'Scale.autoscaling "' + name + '" is invalid: spec.replicas: Invalid value: must be a non-negative integer',
+        {
+          causes: [{ reason: 'FieldValueInvalid', message: 'must be a non-negative integer', field: 'spec.replicas' }],
+        },
+      );
     }
-    const updated = store.update(type, namespace, name, { ...deployment, spec: { ...(deployment.spec as object), replicas } });
+    const updated = store.update(type, namespace, name, {
+      ...deployment,
+      spec: { ...(deployment.spec as object), replicas },
+    });
     return sendJson(response, 200, toScale(updated));
   }
 
-  async function servePatch(type: ResourceType, namespace: string | undefined, name: string, url: URL, request: IncomingMessage, response: ServerResponse): Promise<void> {
+  async function servePatch(
+    type: ResourceType,
+    namespace: string | undefined,
+    name: string,
+    url: URL,
+    request: IncomingMessage,
+    response: ServerResponse,
+  ): Promise<void> {
     const contentType = (request.headers['content-type'] ?? '').split(';')[0]?.trim() ?? '';
     const patch = parseBody(await readBody(request, maxBodyBytes), contentType);
     if (contentType === 'application/apply-patch+yaml') {
       // Server-side apply: create when absent, otherwise merge the applied configuration into the live object.
       const applied = asObject(patch, 'the applied configuration');
       checkKind(type, applied, url, response);
-      if (applied.metadata.name && applied.metadata.name !== name) throw badRequest(`metadata.name "${applied.metadata.name}" does not match the URL name "${name}"`);
+      if (applied.metadata.name && applied.metadata.name !== name)
+        throw badRequest(`metadata.name "${applied.metadata.name}" does not match the URL name "${name}"`);
       if (!url.searchParams.get('fieldManager')) throw badRequest('fieldManager is required for apply requests');
       const existing = store.find(type.kind, namespace, name);
-      if (!existing) return sendJson(response, 201, store.create(type, namespace, { ...applied, metadata: { ...applied.metadata, name } }));
+      if (!existing)
+        return sendJson(
+          response,
+          201,
+          store.create(type, namespace, { ...applied, metadata: { ...applied.metadata, name } }),
+        );
       const merged = asObject(applyStrategicMergePatch(existing, applied), 'the patched object');
       return sendJson(response, 200, store.update(type, namespace, name, merged));
     }
     const existing = store.get(type, namespace, name);
     let patched: unknown;
     if (contentType === 'application/merge-patch+json') patched = applyMergePatch(existing, patch);
-    else if (contentType === 'application/strategic-merge-patch+json') patched = applyStrategicMergePatch(existing, patch);
+    else if (contentType === 'application/strategic-merge-patch+json')
+      patched = applyStrategicMergePatch(existing, patch);
     else if (contentType === 'application/json-patch+json') patched = applyJsonPatch(existing, patch);
-    else throw new StatusError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml, application/strategic-merge-patch+json`);
+    else
+      throw new StatusError(
+        415,
+        'UnsupportedMediaType',
+        `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml, application/strategic-merge-patch+json`,
+      );
     const object = asObject(patched, 'the patched object');
     checkKind(type, object, url, response);
     // A patch that does not name a resourceVersion is not subject to optimistic concurrency.
-    if (!(patch && typeof patch === 'object' && !Array.isArray(patch) && (patch as KubeObject).metadata?.resourceVersion)) {
+    if (!(
+      patch &&
+      typeof patch === 'object' &&
+      !Array.isArray(patch) &&
+      (patch as KubeObject).metadata?.resourceVersion
+    )) {
       object.metadata.resourceVersion = existing.metadata.resourceVersion;
     }
     return sendJson(response, 200, store.update(type, namespace, name, object));
   }
 
   function serveLog(route: Route, url: URL, response: ServerResponse, request: IncomingMessage): void {
-    if (route.type.kind !== 'Pod' || !route.name || !route.namespace) throw new StatusError(404, 'NotFound', 'logs exist only for pods');
+    if (route.type.kind !== 'Pod' || !route.name || !route.namespace)
+      throw new StatusError(404, 'NotFound', 'logs exist only for pods');
     const pod = store.get(route.type, route.namespace, route.name);
-    const containers = ((pod.spec as { containers?: { name: string }[] } | undefined)?.containers ?? []).map((container) => container.name);
+    const containers = ((pod.spec as { containers?: { name: string }[] } | undefined)?.containers ?? []).map(
+      (container) => container.name,
+    );
     const container = url.searchParams.get('container') ?? '';
-    if (container && !containers.includes(container)) throw badRequest(`container ${container} is not valid for pod ${route.name}`);
+    if (container && !containers.includes(container))
+      throw badRequest(`container ${container} is not valid for pod ${route.name}`);
     if (!container && containers.length > 1) {
-      throw badRequest(`a container name must be specified for pod ${route.name}, choose one of: [${containers.join(' ')}]`);
+      throw badRequest(
+        `a container name must be specified for pod ${route.name}, choose one of: [${containers.join(' ')}]`,
+      );
     }
     const follow = url.searchParams.get('follow') === 'true';
     const timestamps = url.searchParams.get('timestamps') === 'true';
     const tailLines = url.searchParams.has('tailLines') ? Number(url.searchParams.get('tailLines')) : undefined;
-    if (tailLines !== undefined && (!Number.isInteger(tailLines) || tailLines < 0)) throw badRequest('tailLines must be a non-negative integer');
+    if (tailLines !== undefined && (!Number.isInteger(tailLines) || tailLines < 0))
+      throw badRequest('tailLines must be a non-negative integer');
     const format = (line: string) => (timestamps ? `${new Date().toISOString()} ${line}\n` : `${line}\n`);
-    response.writeHead(200, { 'Content-Type': 'text/plain', 'Transfer-Encoding': 'chunked', 'Cache-Control': 'no-cache, private' });
-    const log = store.podLog(route.namespace, route.name, follow ? (line) => (line === undefined ? response.end() : response.write(format(line))) : undefined);
+    response.writeHead(200, {
+      'Content-Type': 'text/plain',
+      'Transfer-Encoding': 'chunked',
+      'Cache-Control': 'no-cache, private',
+    });
+    const log = store.podLog(
+      route.namespace,
+      route.name,
+      follow ? (line) => (line === undefined ? response.end() : response.write(format(line))) : undefined,
+    );
     const lines = tailLines === undefined ? log.lines : log.lines.slice(Math.max(0, log.lines.length - tailLines));
     for (const line of lines) response.write(format(line));
     if (!follow) {
@@ -513,7 +706,9 @@ export async function startKubeApiServer(options: KubeApiServerOptions = {}): Pr
   function rejectUpgrade(socket: net.Socket, status: StatusError): void {
     const body = JSON.stringify(status.toStatus());
     const reason = status.code === 401 ? 'Unauthorized' : status.code === 404 ? 'Not Found' : 'Bad Request';
-    socket.end(`HTTP/1.1 ${status.code} ${reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+    socket.end(
+      `HTTP/1.1 ${status.code} ${reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
   }
 
   server.on('upgrade', (request: IncomingMessage, socket: net.Socket, head: Buffer) => {
@@ -523,15 +718,29 @@ export async function startKubeApiServer(options: KubeApiServerOptions = {}): Pr
       authenticate(request);
       const url = new URL(request.url ?? '/', 'https://harness');
       const route = parseResourcePath(url.pathname);
-      if (!route || route.type.kind !== 'Pod' || !route.name || !route.namespace || !['exec', 'attach', 'portforward'].includes(route.subresource ?? '')) {
-        throw new StatusError(404, 'NotFound', 'upgrades are served only for pods/exec, pods/attach and pods/portforward');
+      if (
+        !route ||
+        route.type.kind !== 'Pod' ||
+        !route.name ||
+        !route.namespace ||
+        !['exec', 'attach', 'portforward'].includes(route.subresource ?? '')
+      ) {
+        throw new StatusError(
+          404,
+          'NotFound',
+          'upgrades are served only for pods/exec, pods/attach and pods/portforward',
+        );
       }
       const pod = store.get(route.type, route.namespace, route.name);
       const upgrade = (request.headers.upgrade ?? '').toLowerCase();
-      if (route.subresource === 'portforward') return upgradePortForward(request, socket, head, upgrade, route.namespace, route.name);
-      const containers = ((pod.spec as { containers?: { name: string }[] } | undefined)?.containers ?? []).map((container) => container.name);
+      if (route.subresource === 'portforward')
+        return upgradePortForward(request, socket, head, upgrade, route.namespace, route.name);
+      const containers = ((pod.spec as { containers?: { name: string }[] } | undefined)?.containers ?? []).map(
+        (container) => container.name,
+      );
       const container = url.searchParams.get('container') ?? containers[0] ?? '';
-      if (!containers.includes(container)) throw badRequest(`container ${container} is not valid for pod ${route.name}`);
+      if (!containers.includes(container))
+        throw badRequest(`container ${container} is not valid for pod ${route.name}`);
       const command = url.searchParams.getAll('command');
       if (route.subresource === 'exec' && command.length === 0) throw badRequest('you must specify at least 1 command');
       const commandRequest: RemoteCommandRequest = {
@@ -544,35 +753,67 @@ export async function startKubeApiServer(options: KubeApiServerOptions = {}): Pr
         stderr: url.searchParams.get('stderr') === 'true',
         tty: url.searchParams.get('tty') === 'true',
       };
-      const attachLines = (listener: (line: string) => void) => store.podLog(route.namespace ?? '', route.name ?? '', (line) => line !== undefined && listener(line)).unsubscribe;
+      const attachLines = (listener: (line: string) => void) =>
+        store.podLog(route.namespace ?? '', route.name ?? '', (line) => line !== undefined && listener(line))
+          .unsubscribe;
       if (upgrade === 'websocket') {
-        if (options.refuseWebSocket) throw badRequest('WebSocket upgrades are refused by this harness (refuseWebSocket)');
-        const offered = String(request.headers['sec-websocket-protocol'] ?? '').split(',').map((value) => value.trim());
+        if (options.refuseWebSocket)
+          throw badRequest('WebSocket upgrades are refused by this harness (refuseWebSocket)');
+        const offered = String(request.headers['sec-websocket-protocol'] ?? '')
+          .split(',')
+          .map((value) => value.trim());
         const protocol = ['v5.channel.k8s.io', 'v4.channel.k8s.io'].find((candidate) => offered.includes(candidate));
-        if (!protocol) throw badRequest(`no supported WebSocket subprotocol among [${offered.join(', ')}]; this server speaks v5.channel.k8s.io and v4.channel.k8s.io`);
-        webSockets.handleUpgrade(request, socket, head, (webSocket) => serveWebSocketCommand(webSocket, commandRequest, attachLines));
+        if (!protocol)
+          throw badRequest(
+            `no supported WebSocket subprotocol among [${offered.join(', ')}]; this server speaks v5.channel.k8s.io and v4.channel.k8s.io`,
+          );
+        webSockets.handleUpgrade(request, socket, head, (webSocket) =>
+          serveWebSocketCommand(webSocket, commandRequest, attachLines),
+        );
         return;
       }
       if (upgrade === 'spdy/3.1') {
         if (options.refuseSpdy) throw badRequest('SPDY upgrades are refused by this harness (refuseSpdy)');
-        const offered = String(request.headers['x-stream-protocol-version'] ?? '').split(',').map((value) => value.trim());
-        if (!offered.includes('v4.channel.k8s.io')) throw badRequest(`no supported stream protocol among [${offered.join(', ')}]; this server speaks v4.channel.k8s.io`);
-        socket.write('HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: SPDY/3.1\r\nX-Stream-Protocol-Version: v4.channel.k8s.io\r\n\r\n');
+        const offered = String(request.headers['x-stream-protocol-version'] ?? '')
+          .split(',')
+          .map((value) => value.trim());
+        if (!offered.includes('v4.channel.k8s.io'))
+          throw badRequest(
+            `no supported stream protocol among [${offered.join(', ')}]; this server speaks v4.channel.k8s.io`,
+          );
+        socket.write(
+          'HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: SPDY/3.1\r\nX-Stream-Protocol-Version: v4.channel.k8s.io\r\n\r\n',
+        );
         serveSpdyCommand(socket, head, commandRequest, attachLines);
         return;
       }
       throw badRequest(`unsupported upgrade "${request.headers.upgrade ?? ''}": use websocket or SPDY/3.1`);
     } catch (error) {
-      rejectUpgrade(socket, error instanceof StatusError ? error : new StatusError(500, 'InternalError', String(error)));
+      rejectUpgrade(
+        socket,
+        error instanceof StatusError ? error : new StatusError(500, 'InternalError', String(error)),
+      );
     }
   });
 
-  function upgradePortForward(request: IncomingMessage, socket: net.Socket, head: Buffer, upgrade: string, namespace: string, podName: string): void {
+  function upgradePortForward(
+    request: IncomingMessage,
+    socket: net.Socket,
+    head: Buffer,
+    upgrade: string,
+    namespace: string,
+    podName: string,
+  ): void {
     if (upgrade === 'websocket') {
       if (options.refuseWebSocket) throw badRequest('WebSocket upgrades are refused by this harness (refuseWebSocket)');
-      const offered = String(request.headers['sec-websocket-protocol'] ?? '').split(',').map((value) => value.trim());
+      const offered = String(request.headers['sec-websocket-protocol'] ?? '')
+        .split(',')
+        .map((value) => value.trim());
       // KEP-4006: port-forward over WebSocket tunnels the SPDY session itself inside binary messages.
-      if (!offered.includes('SPDY/3.1+portforward.k8s.io')) throw badRequest(`no supported WebSocket subprotocol among [${offered.join(', ')}]; this server speaks SPDY/3.1+portforward.k8s.io`);
+      if (!offered.includes('SPDY/3.1+portforward.k8s.io'))
+        throw badRequest(
+          `no supported WebSocket subprotocol among [${offered.join(', ')}]; this server speaks SPDY/3.1+portforward.k8s.io`,
+        );
       rawProtocols.set(request, 'SPDY/3.1+portforward.k8s.io');
       delete request.headers['sec-websocket-protocol'];
       webSockets.handleUpgrade(request, socket, head, (webSocket) => {
@@ -590,10 +831,23 @@ export async function startKubeApiServer(options: KubeApiServerOptions = {}): Pr
     }
     if (upgrade === 'spdy/3.1') {
       if (options.refuseSpdy) throw badRequest('SPDY upgrades are refused by this harness (refuseSpdy)');
-      const offered = String(request.headers['x-stream-protocol-version'] ?? '').split(',').map((value) => value.trim());
-      if (!offered.includes('portforward.k8s.io')) throw badRequest(`no supported stream protocol among [${offered.join(', ')}]; this server speaks portforward.k8s.io`);
-      socket.write('HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: SPDY/3.1\r\nX-Stream-Protocol-Version: portforward.k8s.io\r\n\r\n');
-      const session = servePortForwardSession((bytes) => !socket.destroyed && socket.write(bytes), namespace, podName, resolvePodPort, () => socket.destroy());
+      const offered = String(request.headers['x-stream-protocol-version'] ?? '')
+        .split(',')
+        .map((value) => value.trim());
+      if (!offered.includes('portforward.k8s.io'))
+        throw badRequest(
+          `no supported stream protocol among [${offered.join(', ')}]; this server speaks portforward.k8s.io`,
+        );
+      socket.write(
+        'HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: SPDY/3.1\r\nX-Stream-Protocol-Version: portforward.k8s.io\r\n\r\n',
+      );
+      const session = servePortForwardSession(
+        (bytes) => !socket.destroyed && socket.write(bytes),
+        namespace,
+        podName,
+        resolvePodPort,
+        () => socket.destroy(),
+      );
       socket.on('data', (bytes: Buffer) => session.receive(bytes));
       socket.on('close', () => session.transportClosed());
       if (head.length > 0) session.receive(head);

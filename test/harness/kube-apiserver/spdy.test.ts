@@ -8,20 +8,22 @@ function deflateBlocks(blocks: string[]): Promise<Buffer[]> {
   const output: Buffer[] = [];
   deflate.on('data', (chunk: Buffer) => output.push(chunk));
   const results: Buffer[] = [];
-  return blocks.reduce(
-    (previous, block) =>
-      previous.then(
-        () =>
-          new Promise<void>((resolve) => {
-            deflate.write(Buffer.from(block));
-            deflate.flush(zlib.constants.Z_SYNC_FLUSH, () => {
-              results.push(Buffer.concat(output.splice(0)));
-              resolve();
-            });
-          }),
-      ),
-    Promise.resolve(),
-  ).then(() => results);
+  return blocks
+    .reduce(
+      (previous, block) =>
+        previous.then(
+          () =>
+            new Promise<void>((resolve) => {
+              deflate.write(Buffer.from(block));
+              deflate.flush(zlib.constants.Z_SYNC_FLUSH, () => {
+                results.push(Buffer.concat(output.splice(0)));
+                resolve();
+              });
+            }),
+        ),
+      Promise.resolve(),
+    )
+    .then(() => results);
 }
 
 describe('SPDY header compression', () => {
@@ -44,7 +46,10 @@ describe('SPDY header compression', () => {
     const second = compressor.compress(Buffer.alloc(0));
     const third = compressor.compress(Buffer.from('three'));
     expect(first.subarray(-5)).toEqual(Buffer.from([0, 0, 0, 0xff, 0xff]));
-    const inflated = zlib.inflateSync(Buffer.concat([first, second, third]), { dictionary: SPDY_HEADER_DICTIONARY, finishFlush: zlib.constants.Z_SYNC_FLUSH });
+    const inflated = zlib.inflateSync(Buffer.concat([first, second, third]), {
+      dictionary: SPDY_HEADER_DICTIONARY,
+      finishFlush: zlib.constants.Z_SYNC_FLUSH,
+    });
     expect(inflated.toString()).toBe('onethree');
   });
 });
@@ -53,16 +58,25 @@ describe('SpdySession', () => {
   function open(): { session: SpdySession; written: Buffer[]; streams: SpdyStream[] } {
     const written: Buffer[] = [];
     const streams: SpdyStream[] = [];
-    const session = new SpdySession((bytes) => written.push(bytes), (stream) => streams.push(stream));
+    const session = new SpdySession(
+      (bytes) => written.push(bytes),
+      (stream) => streams.push(stream),
+    );
     return { session, written, streams };
   }
 
   it('answers SYN_STREAM with SYN_REPLY and exposes the headers, across split reads', () => {
     const { session, written, streams } = open();
     const client = new SpdyClientFramer();
-    const frame = Buffer.concat([client.synStream(1, { streamtype: 'error' }), client.synStream(3, { streamtype: 'stdout', port: '80' })]);
+    const frame = Buffer.concat([
+      client.synStream(1, { streamtype: 'error' }),
+      client.synStream(3, { streamtype: 'stdout', port: '80' }),
+    ]);
     for (let offset = 0; offset < frame.length; offset += 7) session.receive(frame.subarray(offset, offset + 7));
-    expect(streams.map((stream) => stream.headers)).toEqual([{ streamtype: 'error' }, { streamtype: 'stdout', port: '80' }]);
+    expect(streams.map((stream) => stream.headers)).toEqual([
+      { streamtype: 'error' },
+      { streamtype: 'stdout', port: '80' },
+    ]);
     const replies = written.filter((bytes) => bytes.readUInt16BE(2) === 2);
     expect(replies.map((bytes) => bytes.readUInt32BE(8))).toEqual([1, 3]);
   });
@@ -89,7 +103,11 @@ describe('SpdySession', () => {
   it('echoes PING and reports a frame from another SPDY version as a protocol error', () => {
     const errors: string[] = [];
     const written: Buffer[] = [];
-    const session = new SpdySession((bytes) => written.push(bytes), () => undefined, (message) => errors.push(message));
+    const session = new SpdySession(
+      (bytes) => written.push(bytes),
+      () => undefined,
+      (message) => errors.push(message),
+    );
     const ping = Buffer.from([0x80, 0x03, 0x00, 0x06, 0x00, 0x00, 0x00, 0x04, 0x00, 0x00, 0x00, 0x07]);
     session.receive(ping);
     expect(written[0]).toEqual(ping);

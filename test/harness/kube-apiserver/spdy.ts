@@ -78,7 +78,10 @@ export class HeaderDecompressor {
   decompress(block: Buffer): Buffer {
     this.compressed = Buffer.concat([this.compressed, block]);
     if (this.compressed.length > MAX_HEADER_HISTORY_BYTES) throw new Error('too many SPDY header bytes in one session');
-    const all = zlib.inflateSync(this.compressed, { dictionary: SPDY_HEADER_DICTIONARY, finishFlush: zlib.constants.Z_SYNC_FLUSH });
+    const all = zlib.inflateSync(this.compressed, {
+      dictionary: SPDY_HEADER_DICTIONARY,
+      finishFlush: zlib.constants.Z_SYNC_FLUSH,
+    });
     const fresh = all.subarray(this.producedBytes);
     this.producedBytes = all.length;
     return fresh;

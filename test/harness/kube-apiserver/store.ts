@@ -73,7 +73,9 @@ export class ObjectStore {
       items.push(structuredClone(object));
     }
     return items.sort((a, b) =>
-      `${a.metadata.namespace ?? ''}/${a.metadata.name ?? ''}`.localeCompare(`${b.metadata.namespace ?? ''}/${b.metadata.name ?? ''}`),
+      `${a.metadata.namespace ?? ''}/${a.metadata.name ?? ''}`.localeCompare(
+        `${b.metadata.namespace ?? ''}/${b.metadata.name ?? ''}`,
+      ),
     );
   }
 
@@ -94,27 +96,44 @@ export class ObjectStore {
       object.metadata.name = object.metadata.generateName + randomUUID().slice(0, 5);
     }
     const name = object.metadata.name;
-    if (!name) throw new StatusError(422, 'Invalid', `${type.kind} is invalid: metadata.name: Required value: name or generateName is required`);
+    if (!name)
+      throw new StatusError(
+        422,
+        'Invalid',
+        `${type.kind} is invalid: metadata.name: Required value: name or generateName is required`,
+      );
     if (type.namespaced) {
       if (!namespace) throw new StatusError(400, 'BadRequest', `${type.kind} ${name}: a namespace is required`);
       if (object.metadata.namespace && object.metadata.namespace !== namespace) {
-        throw new StatusError(400, 'BadRequest', 'the namespace of the provided object does not match the namespace sent on the request');
+        throw new StatusError(
+          400,
+          'BadRequest',
+          'the namespace of the provided object does not match the namespace sent on the request',
+        );
       }
-      if (!this.objects.has(keyOf(findType('Namespace'), undefined, namespace))) throw notFound('namespaces', namespace);
+      if (!this.objects.has(keyOf(findType('Namespace'), undefined, namespace)))
+        throw notFound('namespaces', namespace);
       object.metadata.namespace = namespace;
     } else {
       delete object.metadata.namespace;
     }
     const key = keyOf(type, namespace, name);
     if (this.objects.has(key)) {
-      throw new StatusError(409, 'AlreadyExists', `${type.group ? `${type.resource}.${type.group}` : type.resource} "${name}" already exists`, {
-        name,
-        group: type.group,
-        kind: type.resource,
-      });
+      throw new StatusError(
+        409,
+        'AlreadyExists',
+        `${type.group ? `${type.resource}.${type.group}` : type.resource} "${name}" already exists`,
+        {
+          name,
+          group: type.group,
+          kind: type.resource,
+        },
+      );
     }
     object.metadata.uid = randomUUID();
-    object.metadata.creationTimestamp = new Date(Math.floor(Date.now() / 1000) * 1000).toISOString().replace('.000Z', 'Z');
+    object.metadata.creationTimestamp = new Date(Math.floor(Date.now() / 1000) * 1000)
+      .toISOString()
+      .replace('.000Z', 'Z');
     object.metadata.generation = 1;
     this.simulateControllers(type, object, undefined);
     return this.commit(type, key, object, 'ADDED');
@@ -128,14 +147,23 @@ export class ObjectStore {
     const object = structuredClone(input);
     object.metadata = object.metadata ?? {};
     if (object.metadata.name && object.metadata.name !== name) {
-      throw new StatusError(400, 'BadRequest', `the name of the object (${object.metadata.name}) does not match the name on the URL (${name})`);
+      throw new StatusError(
+        400,
+        'BadRequest',
+        `the name of the object (${object.metadata.name}) does not match the name on the URL (${name})`,
+      );
     }
     if (object.metadata.resourceVersion && object.metadata.resourceVersion !== existing.metadata.resourceVersion) {
-      throw new StatusError(409, 'Conflict', `Operation cannot be fulfilled on ${type.resource} "${name}": the object has been modified; please apply your changes to the latest version and try again`, {
-        name,
-        group: type.group,
-        kind: type.resource,
-      });
+      throw new StatusError(
+        409,
+        'Conflict',
+        `Operation cannot be fulfilled on ${type.resource} "${name}": the object has been modified; please apply your changes to the latest version and try again`,
+        {
+          name,
+          group: type.group,
+          kind: type.resource,
+        },
+      );
     }
     object.apiVersion = groupVersion(type);
     object.kind = type.kind;
@@ -146,7 +174,8 @@ export class ObjectStore {
     const specChanged = JSON.stringify(object.spec) !== JSON.stringify(existing.spec);
     object.metadata.generation = (existing.metadata.generation ?? 1) + (specChanged ? 1 : 0);
     this.simulateControllers(type, object, existing);
-    if (JSON.stringify(stripVersion(object)) === JSON.stringify(stripVersion(existing))) return structuredClone(existing);
+    if (JSON.stringify(stripVersion(object)) === JSON.stringify(stripVersion(existing)))
+      return structuredClone(existing);
     return this.commit(type, key, object, 'MODIFIED');
   }
 
@@ -157,7 +186,8 @@ export class ObjectStore {
     if (!existing) throw notFound(type.resource, name, type.group);
     if (type.kind === 'Namespace') {
       for (const child of RESOURCE_TYPES.filter((candidate) => candidate.namespaced)) {
-        for (const object of this.list(child, { namespace: name })) this.delete(child, name, object.metadata.name ?? '');
+        for (const object of this.list(child, { namespace: name }))
+          this.delete(child, name, object.metadata.name ?? '');
       }
     }
     this.objects.delete(key);
@@ -172,7 +202,11 @@ export class ObjectStore {
   /** Subscribes to events after `afterVersion` (replayed from history, then live); returns the unsubscribe. */
   watch(type: ResourceType, afterVersion: number, listener: (event: WatchEvent) => void): () => void {
     if (afterVersion < this.oldestResumableVersion) {
-      throw new StatusError(410, 'Expired', `too old resource version: ${afterVersion} (${this.oldestResumableVersion})`);
+      throw new StatusError(
+        410,
+        'Expired',
+        `too old resource version: ${afterVersion} (${this.oldestResumableVersion})`,
+      );
     }
     for (const event of this.history) {
       if (event.resourceVersion > afterVersion && event.resource === type) listener(event);
@@ -195,7 +229,11 @@ export class ObjectStore {
   }
 
   /** The log lines so far and a subscription to new ones; the listener gets `undefined` if the pod is deleted. */
-  podLog(namespace: string, podName: string, listener?: (line: string | undefined) => void): { lines: string[]; unsubscribe: () => void } {
+  podLog(
+    namespace: string,
+    podName: string,
+    listener?: (line: string | undefined) => void,
+  ): { lines: string[]; unsubscribe: () => void } {
     const type = findType('Pod');
     const key = keyOf(type, namespace, podName);
     if (!this.objects.has(key)) throw notFound('pods', podName);
@@ -203,7 +241,12 @@ export class ObjectStore {
     if (!listener) return { lines, unsubscribe: () => undefined };
     const onLine = (line: string) => listener(line);
     const onDelete = (event: WatchEvent) => {
-      if (event.type === 'DELETED' && event.resource === type && keyOf(type, event.object.metadata.namespace, event.object.metadata.name ?? '') === key) listener(undefined);
+      if (
+        event.type === 'DELETED' &&
+        event.resource === type &&
+        keyOf(type, event.object.metadata.namespace, event.object.metadata.name ?? '') === key
+      )
+        listener(undefined);
     };
     this.logEvents.on(key, onLine);
     this.events.on('event', onDelete);
@@ -223,7 +266,10 @@ export class ObjectStore {
     const name = object.metadata.name ?? '';
     if (this.objects.has(keyOf(type, namespace, name))) {
       const current = this.get(type, namespace, name);
-      return this.update(type, namespace, name, { ...object, metadata: { ...object.metadata, resourceVersion: current.metadata.resourceVersion } });
+      return this.update(type, namespace, name, {
+        ...object,
+        metadata: { ...object.metadata, resourceVersion: current.metadata.resourceVersion },
+      });
     }
     return this.create(type, namespace, object);
   }

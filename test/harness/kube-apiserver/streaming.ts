@@ -19,7 +19,11 @@ export interface RemoteCommandRequest {
 }
 
 /** Resolves a pod port to where the harness forwards it (a local TCP server in tests). */
-export type PodPortResolver = (namespace: string, podName: string, port: number) => { host: string; port: number } | undefined;
+export type PodPortResolver = (
+  namespace: string,
+  podName: string,
+  port: number,
+) => { host: string; port: number } | undefined;
 
 /** Output sinks and stdin for one remote command, whatever the wire protocol. */
 interface CommandStreams {
@@ -45,21 +49,32 @@ function exitStatus(command: readonly string[], exitCode: number): Record<string
 }
 
 function containerEnv(request: RemoteCommandRequest): Record<string, string> {
-  const spec = (request.pod.spec ?? {}) as { containers?: { name?: string; env?: { name: string; value?: string }[] }[] };
+  const spec = (request.pod.spec ?? {}) as {
+    containers?: { name?: string; env?: { name: string; value?: string }[] }[];
+  };
   const container = spec.containers?.find((candidate) => candidate.name === request.container);
   return Object.fromEntries((container?.env ?? []).map((entry) => [entry.name, entry.value ?? '']));
 }
 
-async function runCommand(request: RemoteCommandRequest, streams: CommandStreams, attachLines?: (listener: (line: string) => void) => () => void): Promise<void> {
+async function runCommand(
+  request: RemoteCommandRequest,
+  streams: CommandStreams,
+  attachLines?: (listener: (line: string) => void) => () => void,
+): Promise<void> {
   if (!request.stdin) streams.stdin.end();
   const io: ShellIo = {
     stdin: streams.stdin,
-    stdout: (data) => request.stdout && streams.stdout(typeof data === 'string' ? Buffer.from(data) : data),
+    stdout: (data) => {
+      if (request.stdout) streams.stdout(typeof data === 'string' ? Buffer.from(data) : data);
+    },
     stderr: (data) => {
       const bytes = typeof data === 'string' ? Buffer.from(data) : data;
       // With a TTY there is no separate stderr: it is merged into stdout, as a terminal would show it.
-      if (request.tty) request.stdout && streams.stdout(bytes);
-      else if (request.stderr) streams.stderr(bytes);
+      if (request.tty) {
+        if (request.stdout) streams.stdout(bytes);
+      } else if (request.stderr) {
+        streams.stderr(bytes);
+      }
     },
     podName: request.pod.metadata.name ?? '',
     env: containerEnv(request),
@@ -86,7 +101,11 @@ const ERROR = 3;
 const CLOSE_SIGNAL = 255;
 
 /** Runs exec/attach over a WebSocket speaking `v5.channel.k8s.io` or `v4.channel.k8s.io`. */
-export function serveWebSocketCommand(socket: WebSocket, request: RemoteCommandRequest, attachLines?: (listener: (line: string) => void) => () => void): void {
+export function serveWebSocketCommand(
+  socket: WebSocket,
+  request: RemoteCommandRequest,
+  attachLines?: (listener: (line: string) => void) => () => void,
+): void {
   const abort = new AbortController();
   const stdin = new StdinQueue();
   const send = (channel: number, data: Buffer) => {
@@ -131,7 +150,12 @@ export function serveSpdyCommand(
   const stdin = new StdinQueue();
   const streams = new Map<string, SpdyStream>();
   // The client opens one stream per requested channel before it sends anything; start once all are there.
-  const expected = ['error', ...(request.stdin ? ['stdin'] : []), ...(request.stdout ? ['stdout'] : []), ...(request.stderr && !request.tty ? ['stderr'] : [])];
+  const expected = [
+    'error',
+    ...(request.stdin ? ['stdin'] : []),
+    ...(request.stdout ? ['stdout'] : []),
+    ...(request.stderr && !request.tty ? ['stderr'] : []),
+  ];
   let started = false;
   const session = new SpdySession(
     (bytes) => {
