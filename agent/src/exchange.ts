@@ -51,7 +51,11 @@ export function serveExchange(stream: ExchangeStream, head: NonNullable<Controll
     metrics.activeStreams.dec();
     metrics.requests.inc({ service, status: end.error !== undefined ? 'error' : String(status) });
     stream.write({ end });
-    stream.end();
+    // The controller ends the call once it has End; half-closing here as well makes grpc-js build
+    // (and drop) an ERR_STREAM_ALREADY_FINISHED error per request. A timer covers a silent controller.
+    const closer = setTimeout(() => stream.end(), 30_000);
+    closer.unref();
+    stream.once('status', () => clearTimeout(closer));
   };
   const abortUpstream = (): void => {
     if (done) return;

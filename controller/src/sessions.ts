@@ -58,6 +58,8 @@ export class AgentSession {
     readonly capabilities: string[],
     readonly connectedAt: number,
     private readonly sendControl: (message: ControllerControl) => void,
+    /** Remote address:port of the control stream's connection. */
+    readonly peer: string,
   ) {}
 
   /** True when the agent announced the (type, name) service. */
