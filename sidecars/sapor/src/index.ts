@@ -1,3 +1,17 @@
 export { saporConfigSchema } from './config';
 export type { SaporConfig } from './config';
 export { saporService } from './service';
+export { PolicyService, policyDigest } from './policy-service';
+export type { SavePolicyRequest, LoggedEvaluation, PipelineCheckResult, PolicyGateRequest } from './policy-service';
+export { PolicyRegistry, PolicyTestFailedError, policiesFor } from './engine/registry';
+export type { PolicyBundle, PolicyCandidate, EvaluationLimits } from './engine/registry';
+export { BuiltinEvaluator, OpaEvaluator, PolicyEvaluationError } from './engine/evaluator';
+export type { Evaluation, EngineKind, PolicyEvaluator, OpaBackendOptions } from './engine/evaluator';
+export { PostgresPolicyStore } from './store/policy-store';
+export type { PolicyStore, PolicyVersion, PolicyModule, PolicyGateRecord, DecisionRecord } from './store/policy-store';
+export { buildRuntimeInput, buildStaticInput, withoutSecrets, POLICY_INPUT_SCHEMA_ID } from './domain/input';
+export type { RuntimePolicyInput, StaticPolicyInput, TrustedGateFields } from './domain/input';
+export { gateOutcome, collectDenies, denyMessage } from './domain/decision';
+export { parseDocumentPath, documentRef } from './domain/paths';
+export { readPolicyFolder, loadPolicyFolder, policyNameFor } from './loaders/directory';
+export { syncGitRepository } from './loaders/git';

@@ -1,15 +1,86 @@
 import path from 'node:path';
 import type { ServiceDefinition } from '@isd/kit';
+import { registerRoutes } from './api/routes';
 import { saporConfigSchema, type SaporConfig } from './config';
+import { BuiltinEvaluator, OpaEvaluator, type PolicyEvaluator } from './engine/evaluator';
+import { PolicyRegistry } from './engine/registry';
+import { GateClient } from './gate-client';
+import { loadPolicyFolder, type LoadReport } from './loaders/directory';
+import { syncGitRepository } from './loaders/git';
+import { PolicyService } from './policy-service';
+import { PostgresPolicyStore } from './store/policy-store';
 
-/** The sapor service: policy gate: evaluates deployments against Rego policies; Spinnaker connector. */
+/** The sapor service: policy gate (Rego policies, OPA-compatible API, save-time checks, runtime gates). */
 export const saporService: ServiceDefinition<SaporConfig> = {
   name: 'sapor',
   version: '0.1.0',
-  description: 'Policy gate: evaluates deployments against Rego policies; Spinnaker connector',
+  description: 'Policy gate: evaluates pipelines and executions against versioned Rego policies; OPA-compatible Data API',
   configSchema: saporConfigSchema,
   migrationsDir: path.join(__dirname, '..', 'migrations'),
-  async setup() {
-    // Routes and job handlers arrive with the gate's own issue.
+  async setup({ config, http, database, logger }) {
+    const store = new PostgresPolicyStore(database);
+    const registry = new PolicyRegistry(store, {
+      maxSteps: config.policy.maxSteps,
+      timeoutMs: config.policy.timeoutMs,
+      httpAllowedHosts: config.policy.httpAllowedHosts,
+    });
+    let evaluator: PolicyEvaluator;
+    if (config.policy.engine === 'opa') {
+      if (!config.policy.opa) throw new Error('policy.engine is opa but policy.opa.url is not set');
+      evaluator = new OpaEvaluator(config.policy.opa);
+    } else evaluator = new BuiltinEvaluator(registry);
+    const gate = config.gate.url ? new GateClient({ ...config.gate, url: config.gate.url }) : undefined;
+    const service = new PolicyService({
+      store,
+      registry,
+      evaluator,
+      gate,
+      defaultRegoVersion: config.policy.defaultRegoVersion,
+      staticPackages: config.policy.staticPackages,
+      logger,
+    });
+
+    const { directory, git } = config.policy;
+    let reloading: Promise<Record<string, LoadReport>> | undefined;
+    const loadSources = async (): Promise<Record<string, LoadReport>> => {
+      const reports: Record<string, LoadReport> = {};
+      if (directory) reports.directory = await loadPolicyFolder(service, store, path.resolve(directory), 'directory', (files) => files.join(', '));
+      if (git) {
+        const commit = await syncGitRepository(git);
+        const root = path.join(path.resolve(git.checkoutDir), git.subdirectory);
+        reports.git = await loadPolicyFolder(service, store, root, 'git', (files) => `${commit}:${files.join(', ')}`);
+      }
+      for (const [source, report] of Object.entries(reports)) {
+        logger.info({ source, saved: report.saved.length, unchanged: report.unchanged.length, removed: report.removed.length, failed: report.failed }, 'policies loaded');
+      }
+      return reports;
+    };
+    // One load at a time: a poll and a manual reload share the running one.
+    const reload =
+      directory || git
+        ? () => {
+            reloading ??= loadSources().finally(() => {
+              reloading = undefined;
+            });
+            return reloading;
+          }
+        : undefined;
+
+    if (reload) await reload().catch((error: unknown) => logger.error({ err: error }, 'loading policies failed; continuing with the stored ones'));
+    let timer: NodeJS.Timeout | undefined;
+    if (reload && git && git.pollIntervalMs > 0) {
+      timer = setInterval(() => {
+        reload().catch((error: unknown) => logger.warn({ err: error }, 'pulling policies failed'));
+      }, git.pollIntervalMs);
+      timer.unref();
+    }
+
+    registerRoutes({ http, service, store, adminRoles: config.policy.adminRoles, reload });
+    return {
+      async stop() {
+        if (timer) clearInterval(timer);
+        await reloading?.catch(() => undefined);
+      },
+    };
   },
 };

@@ -1,0 +1,322 @@
+// HTTP routes: policy management, the OPA-compatible Data API, the pipeline check and the policy gate.
+import { InputError, NotAllowedError, NotFoundError, type Caller, type HttpApp } from '@isd/kit';
+import { z } from 'zod';
+import { checkSegments } from '../domain/paths';
+import type { PolicyService } from '../policy-service';
+import type { LoadReport } from '../loaders/directory';
+import type { PolicyStore } from '../store/policy-store';
+import { presentGate, presentPolicy } from './present';
+import {
+  createPolicyGateSchema,
+  dataQuerySchema,
+  dataRequestSchema,
+  dataResponseSchema,
+  opsmxStaticSchema,
+  pipelineCheckResultSchema,
+  pipelineCheckSchema,
+  policyGateSchema,
+  policyNameSchema,
+  policyVersionSchema,
+  savePolicySchema,
+} from './schemas';
+
+/** What the routes need. */
+export interface RouteDependencies {
+  http: HttpApp;
+  service: PolicyService;
+  store: PolicyStore;
+  adminRoles: string[];
+  /** Reloads the directory / git sources; undefined when none is configured. */
+  reload: (() => Promise<Record<string, LoadReport>>) | undefined;
+}
+
+const nameParams = z.object({ name: policyNameSchema });
+
+function requireAdmin(caller: Caller, adminRoles: string[]): string {
+  if (caller.kind !== 'user') throw new NotAllowedError('only users (through Gate) may change policies', { code: 'not_policy_admin' });
+  const roles = new Set(caller.roles.map((role) => role.toLowerCase()));
+  if (!adminRoles.some((role) => roles.has(role.toLowerCase()))) {
+    throw new NotAllowedError(`${caller.user} may not change policies: needs one of the roles ${adminRoles.join(', ')}`, { code: 'not_policy_admin' });
+  }
+  return caller.user;
+}
+
+function parseInputParameter(text: string | undefined): unknown {
+  if (text === undefined) return undefined;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (error) {
+    throw new InputError(`query.input: not valid JSON: ${(error as Error).message}`, { code: 'malformed_json', issues: [{ path: 'query.input', message: 'not valid JSON' }] });
+  }
+}
+
+/** Registers every sapor route on the kit's HTTP app. */
+export function registerRoutes({ http, service, store, adminRoles, reload }: RouteDependencies): void {
+  // ---- policy management -------------------------------------------------------------------------
+  http.route(
+    {
+      method: 'get',
+      path: '/api/v1/policies',
+      summary: 'Lists the live policies (current versions, without sources)',
+      tags: ['policies'],
+      auth: 'service-or-user',
+      responses: { 200: { description: 'live policies', schema: z.object({ policies: z.array(policyVersionSchema) }) } },
+    },
+    async () => {
+      const bundle = await store.active();
+      return { status: 200, body: { revision: bundle.revision, policies: bundle.policies.map((policy) => presentPolicy(policy, false)) } };
+    },
+  );
+
+  http.route(
+    {
+      method: 'get',
+      path: '/api/v1/policies/:name',
+      summary: 'The current version of a policy, with its sources',
+      tags: ['policies'],
+      auth: 'service-or-user',
+      params: nameParams,
+      responses: { 200: { description: 'the policy', schema: policyVersionSchema }, 404: { description: 'no such live policy' } },
+    },
+    async ({ params }) => {
+      const policy = await store.current(params.name);
+      if (!policy) throw new NotFoundError(`policy ${params.name} does not exist`, { code: 'policy_not_found' });
+      return { status: 200, body: presentPolicy(policy, true) };
+    },
+  );
+
+  http.route(
+    {
+      method: 'get',
+      path: '/api/v1/policies/:name/versions',
+      summary: 'Every saved version of a policy, newest first',
+      tags: ['policies'],
+      auth: 'service-or-user',
+      params: nameParams,
+      responses: { 200: { description: 'versions', schema: z.object({ versions: z.array(policyVersionSchema) }) }, 404: { description: 'never saved' } },
+    },
+    async ({ params }) => {
+      const versions = await store.versions(params.name);
+      if (!versions.length) throw new NotFoundError(`policy ${params.name} was never saved`, { code: 'policy_not_found' });
+      return { status: 200, body: { versions: versions.map((version) => presentPolicy(version, false)) } };
+    },
+  );
+
+  http.route(
+    {
+      method: 'get',
+      path: '/api/v1/policies/:name/versions/:version',
+      summary: 'One saved version of a policy, with its sources',
+      tags: ['policies'],
+      auth: 'service-or-user',
+      params: z.object({ name: policyNameSchema, version: z.coerce.number().int().positive() }),
+      responses: { 200: { description: 'the version', schema: policyVersionSchema }, 404: { description: 'no such version' } },
+    },
+    async ({ params }) => {
+      const version = await store.version(params.name, params.version);
+      if (!version) throw new NotFoundError(`policy ${params.name} has no version ${params.version}`, { code: 'policy_version_not_found' });
+      return { status: 200, body: presentPolicy(version, true) };
+    },
+  );
+
+  http.route(
+    {
+      method: 'put',
+      path: '/api/v1/policies/:name',
+      summary: 'Saves a new version of a policy after parsing, compiling and running its test_* rules (admin role)',
+      tags: ['policies'],
+      auth: 'user',
+      params: nameParams,
+      body: savePolicySchema,
+      responses: {
+        201: { description: 'a new version was saved', schema: policyVersionSchema },
+        200: { description: 'identical to the current version; nothing saved', schema: policyVersionSchema },
+        400: { description: 'parse or compile error (file, line, column, what was expected) or a failing test, named' },
+        403: { description: 'not a policy admin' },
+      },
+    },
+    async ({ params, body, caller }) => {
+      const user = requireAdmin(caller, adminRoles);
+      const modules = body.modules ?? [{ name: 'policy.rego', source: body.source ?? '' }];
+      const saved = await service.save({ name: params.name, regoVersion: body.regoVersion, modules, description: body.description, origin: 'api', createdBy: user });
+      return {
+        status: saved.created ? 201 : 200,
+        body: { ...presentPolicy(saved.version, true), testsPassed: saved.tests },
+        headers: { Location: `/api/v1/policies/${params.name}/versions/${saved.version.version}` },
+      };
+    },
+  );
+
+  http.route(
+    {
+      method: 'delete',
+      path: '/api/v1/policies/:name',
+      summary: 'Deletes a policy; its versions stay readable (admin role)',
+      tags: ['policies'],
+      auth: 'user',
+      params: nameParams,
+      responses: { 204: { description: 'deleted' }, 403: { description: 'not a policy admin' }, 404: { description: 'no such live policy' } },
+    },
+    async ({ params, caller }) => {
+      requireAdmin(caller, adminRoles);
+      await service.remove(params.name);
+      return { status: 204 };
+    },
+  );
+
+  http.route(
+    {
+      method: 'post',
+      path: '/api/v1/policies/reload',
+      summary: 'Reloads policies from the configured directory and git repository (admin role or service)',
+      tags: ['policies'],
+      auth: 'service-or-user',
+      responses: { 200: { description: 'what was saved, unchanged, removed or refused, per source' }, 404: { description: 'no source configured' } },
+    },
+    async ({ caller }) => {
+      if (caller.kind === 'user') requireAdmin(caller, adminRoles);
+      if (!reload) throw new NotFoundError('no policy directory or git repository is configured', { code: 'no_policy_source' });
+      return { status: 200, body: await reload() };
+    },
+  );
+
+  // ---- save-time check -----------------------------------------------------------------------------
+  http.route(
+    {
+      method: 'post',
+      path: '/api/v1/policies/pipeline-check',
+      summary: "Save-time check of a pipeline config: every deny of the static packages (Armory's opa.pipelines, OpsMx static input)",
+      tags: ['checks'],
+      auth: 'service-or-user',
+      body: pipelineCheckSchema,
+      responses: { 200: { description: 'allow, or deny with the messages', schema: pipelineCheckResultSchema } },
+    },
+    async ({ body }) => ({ status: 200, body: await service.pipelineCheck(body.new, body.current ?? undefined) }),
+  );
+
+  http.route(
+    {
+      method: 'post',
+      path: '/v1/staticPolicy/eval',
+      summary: "OpsMx Front50 validator compatibility: 200 when allowed, 401 with the deny messages otherwise",
+      tags: ['checks'],
+      auth: 'service',
+      body: opsmxStaticSchema,
+      responses: { 200: { description: 'allowed' }, 401: { description: 'denied; body carries deny[]' } },
+    },
+    async ({ body }) => {
+      const result = await service.pipelineCheck(body.input.new, body.input.current ?? undefined);
+      return { status: result.status === 'allow' ? 200 : 401, body: { deny: result.messages, decision_id: result.decisionId } };
+    },
+  );
+
+  // ---- runtime gate --------------------------------------------------------------------------------
+  http.route(
+    {
+      method: 'post',
+      path: '/api/v1/policy-gates',
+      summary: 'Policy gate (Orca): evaluates the named policy on a server-built input and stores the decision',
+      tags: ['gates'],
+      auth: 'service',
+      rejectUnresolvedExpressions: true,
+      body: createPolicyGateSchema,
+      responses: { 202: { description: 'decided; Location is the decision', schema: policyGateSchema }, 400: { description: 'a field is missing, invalid or an unresolved SpEL expression' } },
+    },
+    async ({ body }) => {
+      const { gate } = await service.decideGate({
+        application: body.application,
+        pipelineName: body.pipelineName ?? null,
+        pipelineId: body.pipelineId ?? null,
+        executionId: body.executionId,
+        stageId: body.stageId,
+        triggeredBy: body.triggeredBy ?? null,
+        policy: body.policy,
+        params: body.params ?? null,
+      });
+      return { status: 202, body: presentGate(gate), headers: { Location: `/api/v1/policy-gates/${gate.id}` } };
+    },
+  );
+
+  http.route(
+    {
+      method: 'get',
+      path: '/api/v1/policy-gates/:id',
+      summary: "A gate's decision: status allow|deny, messages, policy name and version, decision id",
+      tags: ['gates'],
+      auth: 'service-or-user',
+      params: z.object({ id: z.uuid() }),
+      responses: { 200: { description: 'the decision', schema: policyGateSchema }, 404: { description: 'no such gate' } },
+    },
+    async ({ params }) => {
+      const gate = await store.gate(params.id);
+      if (!gate) throw new NotFoundError(`policy gate ${params.id} does not exist`, { code: 'policy_gate_not_found' });
+      return { status: 200, body: presentGate(gate) };
+    },
+  );
+
+  http.route(
+    {
+      method: 'get',
+      path: '/api/v1/decisions/:id',
+      summary: 'One decision log entry: input digest, result, policy versions, duration',
+      tags: ['decisions'],
+      auth: 'service-or-user',
+      params: z.object({ id: z.uuid() }),
+      responses: { 200: { description: 'the decision' }, 404: { description: 'no such decision' } },
+    },
+    async ({ params }) => {
+      const decision = await store.decision(params.id);
+      if (!decision) throw new NotFoundError(`decision ${params.id} does not exist`, { code: 'decision_not_found' });
+      return { status: 200, body: decision };
+    },
+  );
+
+  // ---- OPA Data API --------------------------------------------------------------------------------
+  const evaluateData = async (segments: string[], input: unknown) => {
+    const evaluation = await service.evaluate('data-api', checkSegments(segments, 'path'), input);
+    // Like OPA: an undefined document is 200 with no result.
+    return { status: 200, body: evaluation.result === undefined ? {} : { result: evaluation.result, decision_id: evaluation.decisionId } };
+  };
+  const dataResponses = {
+    200: { description: 'the document as `result` (absent when undefined) and the decision id', schema: dataResponseSchema },
+    400: { description: 'malformed request, or the policy failed on this input (budget, type or conflict error)' },
+  };
+  const pathParams = z.object({ path: z.array(z.string()) });
+  const segmentsOf = (path: string[]) => path.filter((segment, index) => segment !== '' || index < path.length - 1);
+
+  http.route(
+    { method: 'post', path: '/v1/data', summary: 'OPA Data API: evaluates all of data', tags: ['opa'], auth: 'service-or-user', query: dataQuerySchema, body: dataRequestSchema.optional(), responses: dataResponses },
+    async ({ body }) => evaluateData([], body?.input),
+  );
+  http.route(
+    { method: 'get', path: '/v1/data', summary: 'OPA Data API: all of data (input from ?input=)', tags: ['opa'], auth: 'service-or-user', query: dataQuerySchema, responses: dataResponses },
+    async ({ query }) => evaluateData([], parseInputParameter(query.input)),
+  );
+  http.route(
+    {
+      method: 'post',
+      path: '/v1/data/*path',
+      summary: 'OPA Data API: evaluates data.<path> with {input}',
+      tags: ['opa'],
+      auth: 'service-or-user',
+      params: pathParams,
+      query: dataQuerySchema,
+      body: dataRequestSchema.optional(),
+      responses: dataResponses,
+    },
+    async ({ params, body }) => evaluateData(segmentsOf(params.path), body?.input),
+  );
+  http.route(
+    {
+      method: 'get',
+      path: '/v1/data/*path',
+      summary: 'OPA Data API: data.<path> (input from ?input=)',
+      tags: ['opa'],
+      auth: 'service-or-user',
+      params: pathParams,
+      query: dataQuerySchema,
+      responses: dataResponses,
+    },
+    async ({ params, query }) => evaluateData(segmentsOf(params.path), parseInputParameter(query.input)),
+  );
+}

@@ -1,0 +1,108 @@
+// Request and response schemas of sapor's API; the OpenAPI document is generated from these.
+import { z } from 'zod';
+
+/** A policy name: letters, digits, `.`, `_`, `-`. */
+export const policyNameSchema = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$/, 'expected 1-200 letters, digits, dots, dashes or underscores, starting with a letter or digit');
+
+const moduleSchema = z.strictObject({
+  name: z.string().regex(/^[\w.-]{1,200}$/, 'expected a file name such as policy.rego'),
+  source: z.string().max(512 * 1024, 'a module is at most 512 KiB'),
+});
+
+/** Body of `PUT /api/v1/policies/{name}`: Rego modules (or one `source`), syntax version and a description. */
+export const savePolicySchema = z
+  .strictObject({
+    regoVersion: z.enum(['v0', 'v1']).optional().describe('Rego syntax: v1 (OPA 1.x) or v0 (pre-1.0); default from config'),
+    description: z.string().max(2_000).optional(),
+    source: z.string().max(512 * 1024).optional().describe('A single module; shorthand for modules: [{name: "policy.rego", source}]'),
+    modules: z.array(moduleSchema).min(1).max(50).optional(),
+  })
+  .refine((body) => (body.source === undefined) !== (body.modules === undefined), { message: 'give exactly one of source or modules', path: ['modules'] });
+
+/** A policy version as returned by the API. */
+export const policyVersionSchema = z.object({
+  name: z.string(),
+  version: z.number().int(),
+  regoVersion: z.enum(['v0', 'v1']),
+  packages: z.array(z.string()),
+  digest: z.string(),
+  description: z.string().nullable(),
+  origin: z.enum(['api', 'directory', 'git']),
+  originRef: z.string().nullable(),
+  createdBy: z.string().nullable(),
+  createdAt: z.string(),
+  modules: z.array(moduleSchema).optional(),
+});
+
+/** Body of the save-time pipeline check: the pipeline config being saved and, for diffs, the saved one. */
+export const pipelineCheckSchema = z.strictObject({
+  new: z.record(z.string(), z.unknown()).describe('Pipeline config being saved (Front50 JSON)'),
+  current: z.record(z.string(), z.unknown()).nullish().describe('The saved pipeline config, when updating'),
+});
+
+/** Result of the pipeline check. */
+export const pipelineCheckResultSchema = z.object({
+  status: z.enum(['allow', 'deny']),
+  messages: z.array(z.string()),
+  denies: z.array(z.object({ message: z.string(), packagePath: z.string(), policyName: z.string().nullable(), policyVersion: z.number().nullable() })),
+  decisionId: z.string(),
+});
+
+/** OpsMx's static-policy request (`POST /v1/staticPolicy/eval`). */
+export const opsmxStaticSchema = z.object({ input: z.object({ new: z.record(z.string(), z.unknown()), current: z.record(z.string(), z.unknown()).nullish() }) });
+
+const nullableText = z.string().max(1_000).nullish();
+
+/**
+ * The policy gate payload (orca-stages catalog, `isdPolicyGate`). Unknown fields are dropped: only these
+ * reach the input, and `params` only under `input.params`.
+ */
+export const createPolicyGateSchema = z.object({
+  application: z.string().min(1).max(500),
+  pipelineName: nullableText,
+  pipelineId: nullableText,
+  executionId: z.string().min(1).max(200),
+  stageId: z.string().min(1).max(200),
+  triggeredBy: nullableText,
+  policy: z.string().min(1).max(1_000).describe('Document path of the decision, e.g. isd/deploy/allowed'),
+  params: z.record(z.string(), z.unknown()).nullish().describe('Author-supplied parameters, passed as input.params'),
+});
+
+/** The stored decision a gate's monitor reads. */
+export const policyGateSchema = z.object({
+  id: z.string(),
+  status: z.enum(['allow', 'deny']),
+  messages: z.array(z.string()),
+  policy: z.object({ path: z.string(), name: z.string().nullable(), version: z.number().nullable() }),
+  policyName: z.string().nullable(),
+  policyVersion: z.number().nullable(),
+  decisionId: z.string(),
+  application: z.string(),
+  pipelineName: z.string().nullable(),
+  executionId: z.string(),
+  stageId: z.string(),
+  triggeredBy: z.string().nullable(),
+  inputDigest: z.string(),
+  createdAt: z.string(),
+});
+
+/** OPA's Data API request body. */
+export const dataRequestSchema = z.object({ input: z.unknown().optional() }).loose();
+
+/** OPA's Data API response: `result` absent when the document is undefined. */
+export const dataResponseSchema = z.object({ result: z.unknown().optional(), decision_id: z.string().optional() });
+
+/** Query flags OPA accepts on the Data API; sapor accepts and ignores the presentation ones. */
+export const dataQuerySchema = z
+  .object({
+    input: z.string().optional().describe('GET only: the input document as JSON'),
+    pretty: z.string().optional(),
+    explain: z.string().optional(),
+    metrics: z.string().optional(),
+    provenance: z.string().optional(),
+    instrument: z.string().optional(),
+    'strict-builtin-errors': z.string().optional(),
+  })
+  .loose();

@@ -1,0 +1,123 @@
+// Evaluates a document either with the built-in Rego engine or by asking an external OPA.
+import { IsdError } from '@isd/kit';
+import { valueToJSON } from '@isd/rego';
+import { documentRef, dottedPath } from '../domain/paths';
+import type { PolicyRegistry } from './registry';
+import { policiesFor, regoErrorMessage } from './registry';
+
+/** Which engine answered. */
+export type EngineKind = 'builtin' | 'opa';
+
+/** The answer for one document. */
+export interface Evaluation {
+  /** The document's value; undefined when the document is undefined. */
+  result: unknown;
+  engine: EngineKind;
+  /** Live policies defining the document, most specific first (empty with the opa engine). */
+  policies: Array<{ name: string; version: number }>;
+  revision: number | null;
+  /** Builtin errors met on the way (non-strict evaluation treats the failing call as undefined). */
+  warnings: string[];
+}
+
+/** The policy could not be evaluated (engine error, budget, unreachable OPA); `code` says which. */
+export class PolicyEvaluationError extends IsdError {
+  /** The decision log entry of the failed evaluation, once logged. */
+  decisionId: string | undefined;
+
+  constructor(
+    message: string,
+    readonly engineCode: string,
+    cause?: unknown,
+  ) {
+    super(engineCode === 'opa_unavailable' ? 'UnavailableError' : 'InputError', message, { code: 'policy_evaluation_failed', cause });
+  }
+}
+
+/** Something that evaluates `data.<segments>` for an input. */
+export interface PolicyEvaluator {
+  readonly kind: EngineKind;
+  evaluate(segments: string[], input: unknown): Promise<Evaluation>;
+}
+
+/** Evaluates with @isd/rego over the live policies, compiled once per version set. */
+export class BuiltinEvaluator implements PolicyEvaluator {
+  readonly kind = 'builtin' as const;
+
+  constructor(private readonly registry: PolicyRegistry) {}
+
+  async evaluate(segments: string[], input: unknown): Promise<Evaluation> {
+    let bundle;
+    try {
+      bundle = await this.registry.bundle();
+    } catch (error) {
+      throw new PolicyEvaluationError(`the policy set could not be loaded: ${regoErrorMessage(error)}`, 'opa_unavailable', error);
+    }
+    const policies = policiesFor(segments, bundle.policies).map((policy) => ({ name: policy.name, version: policy.version }));
+    if (!bundle.compiled) return { result: undefined, engine: 'builtin', policies, revision: bundle.revision, warnings: [] };
+    try {
+      const { results, errors } = bundle.compiled.query(`__result__ = ${documentRef(segments)}`, this.registry.evaluationOptions(input));
+      const value = results[0]?.get('__result__');
+      return {
+        result: value === undefined ? undefined : valueToJSON(value),
+        engine: 'builtin',
+        policies,
+        revision: bundle.revision,
+        warnings: errors.slice(0, 10).map(regoErrorMessage),
+      };
+    } catch (error) {
+      const code = (error as { code?: string }).code ?? 'eval_error';
+      throw new PolicyEvaluationError(`evaluating ${dottedPath(segments)} failed: ${regoErrorMessage(error)}`, code, error);
+    }
+  }
+}
+
+/** Options of the external OPA backend. */
+export interface OpaBackendOptions {
+  url: string;
+  token?: string;
+  timeoutMs: number;
+  maxResponseBytes?: number;
+}
+
+/** Sends the same input to an external OPA's `POST /v1/data/{path}` and reads `result`. */
+export class OpaEvaluator implements PolicyEvaluator {
+  readonly kind = 'opa' as const;
+
+  constructor(private readonly options: OpaBackendOptions) {}
+
+  async evaluate(segments: string[], input: unknown): Promise<Evaluation> {
+    const url = `${this.options.url.replace(/\/+$/, '')}/v1/data${segments.map((segment) => `/${encodeURIComponent(segment)}`).join('')}`;
+    let response: Response;
+    try {
+      response = await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'application/json', ...(this.options.token ? { authorization: `Bearer ${this.options.token}` } : {}) },
+        body: JSON.stringify(input === undefined ? {} : { input }),
+        signal: AbortSignal.timeout(this.options.timeoutMs),
+      });
+    } catch (error) {
+      throw new PolicyEvaluationError(`external OPA at ${this.options.url} is unreachable: ${regoErrorMessage(error)}`, 'opa_unavailable', error);
+    }
+    const text = await response.text();
+    if (text.length > (this.options.maxResponseBytes ?? 8 * 1024 * 1024)) {
+      throw new PolicyEvaluationError(`external OPA answered more than ${this.options.maxResponseBytes ?? 8 * 1024 * 1024} bytes`, 'opa_unavailable');
+    }
+    let body: unknown;
+    try {
+      body = JSON.parse(text);
+    } catch (error) {
+      throw new PolicyEvaluationError(`external OPA answered ${response.status} with a body that is not JSON`, 'opa_unavailable', error);
+    }
+    if (!response.ok) {
+      const message = (body as { message?: unknown }).message;
+      const code = (body as { code?: unknown }).code;
+      throw new PolicyEvaluationError(
+        `external OPA answered ${response.status}${typeof code === 'string' ? ` ${code}` : ''}: ${typeof message === 'string' ? message : text.slice(0, 500)}`,
+        response.status >= 500 ? 'opa_unavailable' : 'opa_error',
+      );
+    }
+    const record = body && typeof body === 'object' && !Array.isArray(body) ? (body as Record<string, unknown>) : {};
+    return { result: 'result' in record ? record.result : undefined, engine: 'opa', policies: [], revision: null, warnings: [] };
+  }
+}

@@ -1,0 +1,231 @@
+// What sapor does with policies: save (tested), evaluate (logged), check pipelines, decide gates.
+import { randomUUID, createHash } from 'node:crypto';
+import { ConflictError, NotFoundError, type Logger } from '@isd/kit';
+import type { RegoVersion } from '@isd/rego';
+import { collectDenies, gateOutcome, type FoundDeny } from './domain/decision';
+import { digestOf } from './domain/digest';
+import { buildRuntimeInput, buildStaticInput, type TrustedGateFields } from './domain/input';
+import { dottedPath, parseDocumentPath } from './domain/paths';
+import { PolicyEvaluationError, type Evaluation, type PolicyEvaluator } from './engine/evaluator';
+import type { PolicyRegistry } from './engine/registry';
+import type { GateClient } from './gate-client';
+import type { DecisionRecord, PolicyGateRecord, PolicyModule, PolicyOrigin, PolicyStore, PolicyVersion, SaveResult } from './store/policy-store';
+
+/** A request to save a policy version. */
+export interface SavePolicyRequest {
+  name: string;
+  regoVersion?: RegoVersion;
+  modules: PolicyModule[];
+  description?: string | null;
+  origin: PolicyOrigin;
+  originRef?: string | null;
+  createdBy?: string | null;
+}
+
+/** A logged evaluation. */
+export interface LoggedEvaluation extends Evaluation {
+  decisionId: string;
+  durationMs: number;
+}
+
+/** Result of the save-time pipeline check. */
+export interface PipelineCheckResult {
+  status: 'allow' | 'deny';
+  messages: string[];
+  denies: Array<FoundDeny & { policyName: string | null; policyVersion: number | null }>;
+  decisionId: string;
+}
+
+/** The gate payload after validation. */
+export interface PolicyGateRequest extends TrustedGateFields {
+  policy: string;
+  params: Record<string, unknown> | null;
+}
+
+/** Dependencies of the policy service. */
+export interface PolicyServiceOptions {
+  store: PolicyStore;
+  registry: PolicyRegistry;
+  evaluator: PolicyEvaluator;
+  gate: GateClient | undefined;
+  defaultRegoVersion: RegoVersion;
+  staticPackages: string[];
+  logger: Logger;
+}
+
+const SAVE_ATTEMPTS = 5;
+
+/** Digest of a policy's content: same syntax version and modules give the same digest. */
+export function policyDigest(regoVersion: RegoVersion, modules: PolicyModule[]): string {
+  return `sha256:${createHash('sha256').update(JSON.stringify([regoVersion, modules.map((module) => [module.name, module.source])])).digest('hex')}`;
+}
+
+/** The policy service's operations, independent of HTTP. */
+export class PolicyService {
+  constructor(private readonly options: PolicyServiceOptions) {}
+
+  /** Validates (parse, compile with the live set, own tests) and saves a new version unless unchanged. */
+  async save(request: SavePolicyRequest): Promise<SaveResult & { tests: number }> {
+    const regoVersion = request.regoVersion ?? this.options.defaultRegoVersion;
+    for (let attempt = 1; attempt <= SAVE_ATTEMPTS; attempt++) {
+      const active = await this.options.store.active();
+      const { packages, tests } = this.options.registry.validate({ name: request.name, regoVersion, modules: request.modules }, active.policies);
+      const saved = await this.options.store.save(
+        {
+          name: request.name,
+          regoVersion,
+          modules: request.modules,
+          packages,
+          digest: policyDigest(regoVersion, request.modules),
+          description: request.description ?? null,
+          origin: request.origin,
+          originRef: request.originRef ?? null,
+          createdBy: request.createdBy ?? null,
+        },
+        active.revision,
+      );
+      if (saved !== 'stale') {
+        if (saved.created) this.options.logger.info({ policy: request.name, version: saved.version.version, origin: request.origin }, 'policy saved');
+        return { ...saved, tests: tests.length };
+      }
+    }
+    throw new ConflictError(`policy ${request.name} was not saved: the policy set kept changing while it was validated; retry`, { code: 'policy_set_busy' });
+  }
+
+  /** Deletes a policy (its versions stay readable). */
+  async remove(name: string): Promise<void> {
+    for (let attempt = 1; attempt <= SAVE_ATTEMPTS; attempt++) {
+      const revision = await this.options.store.revision();
+      const removed = await this.options.store.remove(name, revision);
+      if (removed === 'stale') continue;
+      if (!removed) throw new NotFoundError(`policy ${name} does not exist`, { code: 'policy_not_found' });
+      this.options.logger.info({ policy: name }, 'policy deleted');
+      return;
+    }
+    throw new ConflictError(`policy ${name} was not deleted: the policy set kept changing; retry`, { code: 'policy_set_busy' });
+  }
+
+  /** Evaluates a document and writes the decision log; engine errors are logged and rethrown. */
+  async evaluate(source: DecisionRecord['source'], segments: string[], input: unknown): Promise<LoggedEvaluation> {
+    const decisionId = randomUUID();
+    const started = process.hrtime.bigint();
+    const path = dottedPath(segments);
+    const inputDigest = digestOf(input);
+    try {
+      const evaluation = await this.options.evaluator.evaluate(segments, input);
+      const durationMs = Number(process.hrtime.bigint() - started) / 1e6;
+      await this.options.store.logDecision({
+        decisionId,
+        source,
+        path,
+        engine: evaluation.engine,
+        policies: evaluation.policies,
+        revision: evaluation.revision,
+        inputDigest,
+        outcome: evaluation.result === undefined ? 'undefined' : 'defined',
+        result: evaluation.result,
+        error: evaluation.warnings.length ? evaluation.warnings.join('; ') : null,
+        durationMs,
+      });
+      return { ...evaluation, decisionId, durationMs };
+    } catch (caught) {
+      const error = caught instanceof PolicyEvaluationError ? caught : new PolicyEvaluationError(`evaluating ${path} failed: ${(caught as Error).message}`, 'eval_error', caught);
+      error.decisionId = decisionId;
+      const durationMs = Number(process.hrtime.bigint() - started) / 1e6;
+      await this.options.store.logDecision({
+        decisionId,
+        source,
+        path,
+        engine: this.options.evaluator.kind,
+        policies: [],
+        revision: null,
+        inputDigest,
+        outcome: 'error',
+        result: undefined,
+        error: (error as Error).message,
+        durationMs,
+      });
+      throw error;
+    }
+  }
+
+  /** The save-time check: every `deny` under the static packages, for `{new, current}`. */
+  async pipelineCheck(pipeline: unknown, current: unknown): Promise<PipelineCheckResult> {
+    const input = buildStaticInput(pipeline, current);
+    const denies: PipelineCheckResult['denies'] = [];
+    let decisionId = '';
+    // One decision id for the check: the first evaluation's; the others are logged under their own ids.
+    for (const packageName of this.options.staticPackages) {
+      const segments = packageName.split('.');
+      const evaluation = await this.evaluate('pipeline-check', segments, input);
+      decisionId ||= evaluation.decisionId;
+      for (const deny of collectDenies(evaluation.result, `data.${packageName}`)) {
+        const owner = await this.ownerOf(deny.packagePath);
+        denies.push({ ...deny, policyName: owner?.name ?? null, policyVersion: owner?.version ?? null });
+      }
+    }
+    return { status: denies.length ? 'deny' : 'allow', messages: denies.map((deny) => deny.message), denies, decisionId };
+  }
+
+  private async ownerOf(packagePath: string): Promise<PolicyVersion | undefined> {
+    const bundle = this.options.evaluator.kind === 'builtin' ? await this.options.registry.bundle() : undefined;
+    const name = packagePath.replace(/^data\./, '');
+    return bundle?.policies.find((policy) => policy.packages.includes(name));
+  }
+
+  /**
+   * Decides a runtime gate once per (executionId, stageId): builds the input on the server, evaluates,
+   * stores the decision. Undefined, engine errors and an unreadable execution all deny.
+   */
+  async decideGate(request: PolicyGateRequest): Promise<{ gate: PolicyGateRecord; created: boolean }> {
+    const existing = await this.options.store.gateFor(request.executionId, request.stageId);
+    if (existing) return { gate: existing, created: false };
+    const segments = parseDocumentPath(request.policy, 'body.policy');
+    const name = dottedPath(segments);
+    let status: 'allow' | 'deny' = 'deny';
+    let messages: string[] = [];
+    let decisionId: string = randomUUID();
+    let inputDigest = digestOf(null);
+    let owner: { name: string; version: number } | undefined;
+    try {
+      let execution: Record<string, unknown> | null = null;
+      if (this.options.gate) {
+        execution = await this.options.gate.execution(request.executionId);
+        if (execution.application !== undefined && execution.application !== request.application) {
+          throw new Error(`execution ${request.executionId} belongs to application ${String(execution.application)}, not ${request.application}`);
+        }
+      }
+      const input = buildRuntimeInput(request, execution, request.params);
+      inputDigest = digestOf(input);
+      const evaluation = await this.evaluate('policy-gate', segments, input);
+      decisionId = evaluation.decisionId;
+      owner = evaluation.policies[0];
+      const outcome = gateOutcome(evaluation.result, name);
+      status = outcome.status;
+      messages = outcome.messages;
+      if (evaluation.result === undefined && evaluation.warnings.length) messages.push(...evaluation.warnings.map((warning) => `engine: ${warning}`));
+    } catch (error) {
+      // Fail closed: whatever went wrong is the reason shown in the stage.
+      status = 'deny';
+      messages = [`policy ${name} could not be evaluated: ${(error as Error).message}`];
+      if (error instanceof PolicyEvaluationError && error.decisionId) decisionId = error.decisionId;
+      else this.options.logger.warn({ err: error, executionId: request.executionId }, 'policy gate input failed');
+    }
+    return this.options.store.insertGate({
+      id: randomUUID(),
+      executionId: request.executionId,
+      stageId: request.stageId,
+      application: request.application,
+      pipelineName: request.pipelineName,
+      pipelineId: request.pipelineId,
+      triggeredBy: request.triggeredBy,
+      policyPath: name,
+      status,
+      messages,
+      policyName: owner?.name ?? null,
+      policyVersion: owner?.version ?? null,
+      decisionId,
+      inputDigest,
+    });
+  }
+}
