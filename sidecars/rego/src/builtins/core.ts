@@ -405,3 +405,85 @@ register('walk', 1, (args, ctx) => {
   visit([], args[0] as Value);
   return new Many(out);
 });
+
+// ---- deprecated casts (still used by v0 policies) ------------------------------------------------
+
+register('cast_array', 1, (args) => {
+  const v = args[0] as Value;
+  if (Array.isArray(v)) return v;
+  if (v instanceof RegoSet) return v.sorted();
+  throw operandError(1, 'one of {array, set}', v);
+});
+register('cast_set', 1, (args) => {
+  const v = args[0] as Value;
+  if (Array.isArray(v)) return new RegoSet(v);
+  if (v instanceof RegoSet) return v;
+  throw operandError(1, 'one of {array, set}', v);
+});
+register('cast_string', 1, (args) => str(args, 0));
+register('cast_boolean', 1, (args) => {
+  const v = args[0] as Value;
+  if (typeof v !== 'boolean') throw operandError(1, 'boolean', v);
+  return v;
+});
+register('cast_null', 1, (args) => {
+  const v = args[0] as Value;
+  if (v !== null) throw operandError(1, 'null', v);
+  return v;
+});
+register('cast_object', 1, (args) => obj(args, 0));
+
+// ---- rand / graph ------------------------------------------------------------------------------
+
+register('rand.intn', 2, (args, ctx) => {
+  const seed = str(args, 0);
+  const n = int(args, 1);
+  if (n === 0n) return 0;
+  const key = `rand.intn:${seed}:${n}`;
+  const hit = ctx.cache.get(key);
+  if (hit !== undefined) return hit;
+  const bound = n < 0n ? -n : n;
+  const value = numberResult(BigInt(Math.floor(Math.random() * Number(bound))));
+  ctx.cache.set(key, value);
+  return value;
+});
+
+function neighbours(graph: RegoObject, node: Value): Value[] {
+  const edges = graph.get(node);
+  if (edges === undefined || edges === null) return [];
+  if (Array.isArray(edges)) return edges;
+  if (edges instanceof RegoSet) return edges.sorted();
+  throw operandError(1, 'object containing arrays or sets', graph);
+}
+register('graph.reachable', 2, (args, ctx) => {
+  const graph = obj(args, 0);
+  const start = collection(args, 1);
+  const seen = new RegoSet();
+  const queue = [...start];
+  while (queue.length > 0) {
+    ctx.step();
+    const node = queue.shift() as Value;
+    if (seen.has(node) || graph.get(node) === undefined) continue;
+    seen.add(node);
+    queue.push(...neighbours(graph, node));
+  }
+  return seen;
+});
+register('graph.reachable_paths', 2, (args, ctx) => {
+  const graph = obj(args, 0);
+  const start = collection(args, 1);
+  const paths = new RegoSet();
+  const walkFrom = (node: Value, path: Value[]): void => {
+    ctx.step();
+    if (graph.get(node) === undefined) {
+      if (path.length > 0) paths.add(path);
+      return;
+    }
+    const next = [...path, node];
+    const outs = neighbours(graph, node).filter((x) => !next.some((p) => valuesEqual(p, x)));
+    if (outs.length === 0) paths.add(next);
+    for (const o of outs) walkFrom(o, next);
+  };
+  for (const s of start) walkFrom(s, []);
+  return paths;
+});
