@@ -1,6 +1,9 @@
 // The window runner through the service, against a local server answering like Prometheus's HTTP API
 // (documented `matrix` responses computed from the request): retries after a 503, marginal and critical
 // outcomes, sliding windows, and a query refused at run time ending in error.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import type { RunningService } from '@isd/kit';
 import { createTestDatabase, serviceHeaders, startTestService, testServiceConfig } from '@isd/test-support';
 import { startReplayServer, type RecordedRequest, type ReplayServer } from '../../test/replay-server';
@@ -145,5 +148,53 @@ describe('verification runner', () => {
     const result = await verify({ metrics: [{ name: 'explode', query: 'explode{${scope}}' }] });
     expect(result.status).toBe('error');
     expect(result.error).toMatch(/metric explode: prom refused the query explode\{deployment="web-v1"\}: execution: many-to-many matching not allowed/);
+  });
+});
+
+describe('on embedded PGlite (the default without database.url)', () => {
+  it('stores templates and runs a verification on the same SQL', async () => {
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'isd-autopilot-pglite-'));
+    const embedded = await startTestService(
+      autopilotService,
+      testServiceConfig(autopilotService, {
+        embeddedDataDir: dataDir,
+        users: { alice: [] },
+        extra: { providers: { prom: { type: 'prometheus', url: prometheus.url, timeoutMs: 2_000 } } },
+      }),
+    );
+    try {
+      const headers = { 'content-type': 'application/json', 'x-isd-gate-token': 'test-gate-token-0123456789abc', 'x-spinnaker-user': 'alice' };
+      const created = await fetch(`${embedded.url}/api/v1/templates`, { method: 'POST', headers, body: JSON.stringify({ name: 'errors', stepSeconds: 10, metrics: [errors] }) });
+      expect(created.status).toBe(201);
+      const list = (await (await fetch(`${embedded.url}/api/v1/templates`, { headers })).json()) as { templates: Array<{ name: string; version: number }> };
+      expect(list.templates).toEqual([expect.objectContaining({ name: 'errors', version: 1 })]);
+      const response = await fetch(`${embedded.url}/api/v1/verifications`, {
+        method: 'POST',
+        headers: serviceHeaders(),
+        body: JSON.stringify({
+          application: 'app',
+          executionId: 'e',
+          stageId: 's',
+          template: { name: 'errors' },
+          baseline: { deployment: 'web-v1' },
+          canary: { deployment: 'web-v2' },
+          startTime: new Date(Date.now() - 20 * 60_000).toISOString(),
+          lifetimeMs: 10 * 60_000,
+        }),
+      });
+      expect(response.status).toBe(202);
+      const result = await until(
+        async () => {
+          const body = (await (await fetch(`${embedded.url}${response.headers.get('location')}`, { headers: serviceHeaders() })).json()) as Record<string, any>;
+          return body.status === 'running' ? undefined : body;
+        },
+        20_000,
+        'the verification to finish on PGlite',
+      );
+      expect(result).toMatchObject({ status: 'pass', template: { name: 'errors', version: 1 }, judge: 'isd' });
+    } finally {
+      await embedded.stop();
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 });

@@ -133,6 +133,11 @@ describe('verification against a real Prometheus', () => {
     const second = await call(service.url, 'POST', '/api/v1/verifications', verificationPayload('stage-idem', 'web-v2', { lifetimeMs: 60_000 }));
     expect(second.status).toBe(202);
     expect(second.headers.get('location')).toBe(first.headers.get('location'));
+    // Retries racing each other still make one verification.
+    const racing = await Promise.all(Array.from({ length: 5 }, () => call(service.url, 'POST', '/api/v1/verifications', verificationPayload('stage-race', 'web-v2', { lifetimeMs: 60_000 }))));
+    expect(new Set(racing.map((response) => response.headers.get('location'))).size).toBe(1);
+    expect(racing.every((response) => response.status === 202)).toBe(true);
+    await call(service.url, 'POST', `${racing[0]!.headers.get('location')}/cancel`, {});
     await call(service.url, 'POST', `${first.headers.get('location')}/cancel`, {});
   });
 
