@@ -191,8 +191,8 @@ register('time.diff', 2, (args) => {
     day--;
   }
   if (day < 0) {
-    // days in the month before y's month
-    const daysIn = Number(daysFromCivil(y.year, y.month, 1) - daysFromCivil(y.month === 1 ? y.year - 1 : y.year, y.month === 1 ? 12 : y.month - 1, 1));
+    // Like Go's time.diff in OPA: borrow the length of the earlier date's month.
+    const daysIn = Number(daysFromCivil(x.month === 12 ? x.year + 1 : x.year, x.month === 12 ? 1 : x.month + 1, 1) - daysFromCivil(x.year, x.month, 1));
     day += daysIn;
     month--;
   }
