@@ -16,4 +16,11 @@ export default tseslint.config(
       'no-restricted-syntax': ['error', { selector: 'ExportDefaultDeclaration', message: 'Use named exports.' }],
     },
   },
+  {
+    // Workspace builds leave tests out (they never ship); tsconfig.tests.json type-checks them.
+    files: ['**/src/**/*.test.ts', '**/src/**/*.test.tsx'],
+    languageOptions: {
+      parserOptions: { projectService: false, project: ['./tsconfig.tests.json'], tsconfigRootDir: import.meta.dirname },
+    },
+  },
 );

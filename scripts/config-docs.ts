@@ -17,9 +17,21 @@ const sharedSchema = async () => baseConfigSchema({ name: 'visibility', port: 80
 const targets: Target[] = [
   { readme: 'README.md', service: 'visibility', schema: sharedSchema },
   { readme: 'sidecars/kit/README.md', service: 'visibility', schema: sharedSchema },
-  { readme: 'sidecars/visibility/README.md', service: 'visibility', schema: async () => (await import('../sidecars/visibility/src/config')).visibilityConfigSchema },
-  { readme: 'sidecars/autopilot/README.md', service: 'autopilot', schema: async () => (await import('../sidecars/autopilot/src/config')).autopilotConfigSchema },
-  { readme: 'sidecars/sapor/README.md', service: 'sapor', schema: async () => (await import('../sidecars/sapor/src/config')).saporConfigSchema },
+  {
+    readme: 'sidecars/visibility/README.md',
+    service: 'visibility',
+    schema: async () => (await import('../sidecars/visibility/src/config')).visibilityConfigSchema,
+  },
+  {
+    readme: 'sidecars/autopilot/README.md',
+    service: 'autopilot',
+    schema: async () => (await import('../sidecars/autopilot/src/config')).autopilotConfigSchema,
+  },
+  {
+    readme: 'sidecars/sapor/README.md',
+    service: 'sapor',
+    schema: async () => (await import('../sidecars/sapor/src/config')).saporConfigSchema,
+  },
 ];
 
 async function main(): Promise<void> {

@@ -30,7 +30,12 @@ function devCredentials() {
   const credentials = {
     serviceToken: randomBytes(24).toString('hex'),
     gateToken: randomBytes(24).toString('hex'),
-    users: { admin: ['admins', 'release-managers'], alice: ['release-managers'], bob: ['release-managers'], carol: ['developers'] },
+    users: {
+      admin: ['admins', 'release-managers'],
+      alice: ['release-managers'],
+      bob: ['release-managers'],
+      carol: ['developers'],
+    },
   };
   fs.mkdirSync(stateDir, { recursive: true });
   fs.writeFileSync(file, JSON.stringify(credentials, null, 2), { mode: 0o600 });
@@ -73,8 +78,15 @@ async function main() {
     stopping = true;
     log('stopping…');
     for (const { child } of children) if (child.exitCode === null) child.kill('SIGTERM');
-    const force = setTimeout(() => children.forEach(({ child }) => child.exitCode === null && child.kill('SIGKILL')), 15_000);
-    Promise.all(children.map(({ child }) => (child.exitCode !== null ? null : new Promise((resolve) => child.once('exit', resolve))))).then(() => {
+    const force = setTimeout(
+      () => children.forEach(({ child }) => child.exitCode === null && child.kill('SIGKILL')),
+      15_000,
+    );
+    Promise.all(
+      children.map(({ child }) =>
+        child.exitCode !== null ? null : new Promise((resolve) => child.once('exit', resolve)),
+      ),
+    ).then(() => {
       clearTimeout(force);
       log('all services stopped');
       process.exit(code);
@@ -117,10 +129,14 @@ async function main() {
     children.push({ service, child, port });
   }
 
-  const results = await Promise.all(children.map(({ child, port }) => waitReady(`http://127.0.0.1:${port}/readyz`, child)));
+  const results = await Promise.all(
+    children.map(({ child, port }) => waitReady(`http://127.0.0.1:${port}/readyz`, child)),
+  );
   log('');
   children.forEach(({ service, port }, index) => {
-    log(`${results[index] ? 'ready ' : 'NOT READY'}  ${service.name.padEnd(11)} http://localhost:${port}   ${service.what}`);
+    log(
+      `${results[index] ? 'ready ' : 'NOT READY'}  ${service.name.padEnd(11)} http://localhost:${port}   ${service.what}`,
+    );
   });
   log('');
   log(`data: ${path.relative(root, stateDir)}/<service>, logs: ${path.relative(root, stateDir)}/<service>.log`);

@@ -12,7 +12,8 @@ function step(title, command, args) {
 const jestArgs = process.argv.slice(2);
 const typecheck = step('type-check (tsc -b)', 'npx', ['tsc', '-b', 'tsconfig.build.json']);
 // PGlite loads parts of itself with import(), which jest's VM supports only with this flag.
-process.env.NODE_OPTIONS = `${process.env.NODE_OPTIONS ?? ''} --experimental-vm-modules --no-warnings=ExperimentalWarning`.trim();
+process.env.NODE_OPTIONS =
+  `${process.env.NODE_OPTIONS ?? ''} --experimental-vm-modules --no-warnings=ExperimentalWarning`.trim();
 const jest = step('tests (jest)', 'npx', ['jest', '--ci', ...jestArgs]);
 if (typecheck !== 0) process.stdout.write('\ntype-check failed\n');
 process.exit(typecheck || jest);

@@ -2,7 +2,14 @@
 // process is killed with SIGKILL running again after a restart.
 import path from 'node:path';
 import pg from 'pg';
-import { createTestDatabase, eventually, spawnTypeScript, TEST_GATE_TOKEN, TEST_SERVICE_TOKEN, type ChildService } from '@isd/test-support';
+import {
+  createTestDatabase,
+  eventually,
+  spawnTypeScript,
+  TEST_GATE_TOKEN,
+  TEST_SERVICE_TOKEN,
+  type ChildService,
+} from '@isd/test-support';
 
 const entry = path.join(__dirname, 'fixture-service', 'main.ts');
 
@@ -67,17 +74,22 @@ it('runs a job again after its process is killed with SIGKILL mid-job and restar
   const client = new pg.Client({ connectionString: databaseUrl });
   await client.connect();
   try {
-    const row = async () => (await client.query('SELECT attempts, finished_at FROM fixture.work_done WHERE job_key = $1', ['job-1'])).rows[0];
+    const row = async () =>
+      (await client.query('SELECT attempts, finished_at FROM fixture.work_done WHERE job_key = $1', ['job-1'])).rows[0];
     await eventually(async () => ((await row())?.attempts === 1 ? true : undefined), 15_000, 'job started');
     await first.stop('SIGKILL');
     expect((await row())?.finished_at).toBeNull();
 
     children.push(spawnTypeScript(entry, { ...env, FIXTURE_WORK__DURATION_MS: '100' }));
     await eventually(() => readyz(port), 30_000, 'restarted process ready');
-    const finished = await eventually(async () => {
-      const current = await row();
-      return current?.finished_at ? current : undefined;
-    }, 30_000, 'job finished after restart');
+    const finished = await eventually(
+      async () => {
+        const current = await row();
+        return current?.finished_at ? current : undefined;
+      },
+      30_000,
+      'job finished after restart',
+    );
     expect(finished.attempts).toBe(2);
   } finally {
     await client.end();

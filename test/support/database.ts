@@ -4,7 +4,8 @@ import pg from 'pg';
 /** URL of the throwaway Postgres cluster jest's global setup started. */
 export function testClusterUrl(): string {
   const url = process.env.ISD_TEST_DATABASE_URL;
-  if (!url) throw new Error('ISD_TEST_DATABASE_URL is not set: run tests through jest (its global setup starts Postgres)');
+  if (!url)
+    throw new Error('ISD_TEST_DATABASE_URL is not set: run tests through jest (its global setup starts Postgres)');
   return url;
 }
 

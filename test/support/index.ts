@@ -1,4 +1,11 @@
 export { createTestDatabase, testClusterUrl } from './database';
-export { gateHeaders, serviceHeaders, startTestService, testServiceConfig, TEST_GATE_TOKEN, TEST_SERVICE_TOKEN } from './service';
+export {
+  gateHeaders,
+  serviceHeaders,
+  startTestService,
+  testServiceConfig,
+  TEST_GATE_TOKEN,
+  TEST_SERVICE_TOKEN,
+} from './service';
 export { eventually, repoRoot, spawnTypeScript } from './processes';
 export type { ChildService } from './processes';

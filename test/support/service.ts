@@ -22,11 +22,20 @@ export function gateHeaders(user: string): Record<string, string> {
  */
 export function testServiceConfig<Config extends BaseConfig>(
   definition: Pick<ServiceDefinition<Config>, 'configSchema'>,
-  options: { databaseUrl?: string; embeddedDataDir?: string; users?: Record<string, string[]>; extra?: Record<string, unknown> },
+  options: {
+    databaseUrl?: string;
+    embeddedDataDir?: string;
+    users?: Record<string, string[]>;
+    extra?: Record<string, unknown>;
+  },
 ): Config {
   return definition.configSchema.parse({
     server: { port: 0, host: '127.0.0.1', shutdownTimeoutMs: 2_000 },
-    database: { url: options.databaseUrl, ...(options.embeddedDataDir ? { embeddedDataDir: options.embeddedDataDir } : {}), poolSize: 10 },
+    database: {
+      url: options.databaseUrl,
+      ...(options.embeddedDataDir ? { embeddedDataDir: options.embeddedDataDir } : {}),
+      poolSize: 10,
+    },
     auth: { serviceToken: TEST_SERVICE_TOKEN, gateToken: TEST_GATE_TOKEN, users: options.users ?? {} },
     jobs: { pollingIntervalSeconds: 0.5, maintenanceIntervalSeconds: 1 },
     log: { level: 'silent' },

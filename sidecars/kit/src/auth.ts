@@ -52,7 +52,10 @@ export class FiatRoleResolver implements RoleResolver {
     const url = `${this.baseUrl.replace(/\/$/, '')}/authorize/${encodeURIComponent(user)}/roles`;
     let response: Response;
     try {
-      response = await fetch(url, { signal: AbortSignal.timeout(this.timeoutMs), headers: { accept: 'application/json' } });
+      response = await fetch(url, {
+        signal: AbortSignal.timeout(this.timeoutMs),
+        headers: { accept: 'application/json' },
+      });
     } catch (error) {
       throw new UnavailableError(`Fiat did not answer at ${url}: ${(error as Error).message}`, { cause: error });
     }
@@ -64,7 +67,9 @@ export class FiatRoleResolver implements RoleResolver {
     } else {
       const body = (await response.json()) as unknown;
       roles = Array.isArray(body)
-        ? body.flatMap((role) => (role && typeof role === 'object' && typeof role.name === 'string' ? [role.name.toLowerCase()] : []))
+        ? body.flatMap((role) =>
+            role && typeof role === 'object' && typeof role.name === 'string' ? [role.name.toLowerCase()] : [],
+          )
         : [];
     }
     this.cache.set(user, { roles, expiresAt: this.now() + this.cacheTtlMs });
@@ -97,7 +102,8 @@ export class Authenticator {
     if (accepts === 'public') return { kind: 'anonymous' };
     if (accepts !== 'user') {
       const token = serviceTokenFrom(headers);
-      if (token !== undefined && constantTimeEquals(digest(token), this.serviceTokenDigest)) return { kind: 'service', name: 'orca' };
+      if (token !== undefined && constantTimeEquals(digest(token), this.serviceTokenDigest))
+        return { kind: 'service', name: 'orca' };
       if (accepts === 'service') {
         throw new AuthenticationError(token === undefined ? 'service token required' : 'service token is not valid', {
           code: 'service_token_invalid',
@@ -112,7 +118,9 @@ export class Authenticator {
     }
     const user = single(headers[SPINNAKER_USER_HEADER])?.trim();
     if (!user || user.toLowerCase() === 'anonymous') {
-      throw new AuthenticationError('no logged-in Spinnaker user on the request (X-SPINNAKER-USER)', { code: 'user_missing' });
+      throw new AuthenticationError('no logged-in Spinnaker user on the request (X-SPINNAKER-USER)', {
+        code: 'user_missing',
+      });
     }
     const roles = await this.options.roles.rolesFor(user);
     return { kind: 'user', user, roles: roles.map((role) => role.toLowerCase()), via: 'gate' };

@@ -28,7 +28,8 @@ export function describeConfig(schema: z.ZodType, envPrefix: string): ConfigKey[
   const keys: ConfigKey[] = [];
   const walk = (node: JsonSchemaNode, path: string[], required: boolean) => {
     if (node.type === 'object' && node.properties) {
-      for (const [name, child] of Object.entries(node.properties)) walk(child, [...path, name], (node.required ?? []).includes(name));
+      for (const [name, child] of Object.entries(node.properties))
+        walk(child, [...path, name], (node.required ?? []).includes(name));
       return;
     }
     keys.push({
@@ -46,7 +47,8 @@ export function describeConfig(schema: z.ZodType, envPrefix: string): ConfigKey[
 /** The keys as a Markdown table, for READMEs. */
 export function configTableMarkdown(schema: z.ZodType, envPrefix: string): string {
   const rows = describeConfig(schema, envPrefix).map(
-    (key) => `| \`${key.key}\` | ${key.type} | ${key.defaultValue.replace(/\|/g, '\\|')} | \`${key.env}\` | ${key.description} |`,
+    (key) =>
+      `| \`${key.key}\` | ${key.type} | ${key.defaultValue.replace(/\|/g, '\\|')} | \`${key.env}\` | ${key.description} |`,
   );
   return ['| key | type | default | environment | what it is for |', '|---|---|---|---|---|', ...rows].join('\n');
 }

@@ -35,7 +35,11 @@ describe('loadConfig', () => {
 
   it('lets the environment override the file, with YAML scalar types', () => {
     const file = writeYaml('server:\n  port: 9000\nlog:\n  level: debug\n');
-    const config = loadConfig(schema, { file, env: { ...tokens, ISD_SERVER__PORT: '9100', ISD_SERVER__BODY_LIMIT_BYTES: '2048' }, envPrefix: 'ISD_' });
+    const config = loadConfig(schema, {
+      file,
+      env: { ...tokens, ISD_SERVER__PORT: '9100', ISD_SERVER__BODY_LIMIT_BYTES: '2048' },
+      envPrefix: 'ISD_',
+    });
     expect(config.server.port).toBe(9100);
     expect(config.server.bodyLimitBytes).toBe(2048);
     expect(config.log.level).toBe('debug');
@@ -49,17 +53,23 @@ describe('loadConfig', () => {
   });
 
   it('names the environment variable a bad value came from', () => {
-    const message = errorOf(() => loadConfig(schema, { env: { ...tokens, ISD_SERVER__PORT: '70000' }, envPrefix: 'ISD_' }));
+    const message = errorOf(() =>
+      loadConfig(schema, { env: { ...tokens, ISD_SERVER__PORT: '70000' }, envPrefix: 'ISD_' }),
+    );
     expect(message).toContain('server.port has value 70000 (from ISD_SERVER__PORT)');
   });
 
   it('refuses an unknown key', () => {
     const file = writeYaml('server:\n  prot: 80\n');
-    expect(errorOf(() => loadConfig(schema, { file, env: tokens, envPrefix: 'ISD_' }))).toMatch(/^config: unknown key server\.prot/);
+    expect(errorOf(() => loadConfig(schema, { file, env: tokens, envPrefix: 'ISD_' }))).toMatch(
+      /^config: unknown key server\.prot/,
+    );
   });
 
   it('refuses a missing required value', () => {
-    const message = errorOf(() => loadConfig(schema, { env: { ISD_AUTH__GATE_TOKEN: tokens.ISD_AUTH__GATE_TOKEN }, envPrefix: 'ISD_' }));
+    const message = errorOf(() =>
+      loadConfig(schema, { env: { ISD_AUTH__GATE_TOKEN: tokens.ISD_AUTH__GATE_TOKEN }, envPrefix: 'ISD_' }),
+    );
     expect(message).toMatch(/^config: auth\.serviceToken is required but missing/);
   });
 

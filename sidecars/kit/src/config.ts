@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import YAML from 'yaml';
-import { z } from 'zod';
+import type { z } from 'zod';
 
 /** A configuration problem found at start-up; the message is one line naming the key. */
 export class ConfigError extends Error {

@@ -16,7 +16,9 @@ describe('database on real Postgres', () => {
   });
 
   it('applies migrations once when two replicas start at the same moment', async () => {
-    const replicas = await Promise.all([1, 2, 3].map(() => openDatabase({ url, embeddedDataDir: 'unused', schema: 'race' })));
+    const replicas = await Promise.all(
+      [1, 2, 3].map(() => openDatabase({ url, embeddedDataDir: 'unused', schema: 'race' })),
+    );
     try {
       const applied = await Promise.all(replicas.map((database) => migrate(database, migrations)));
       expect(applied.flat().sort()).toEqual([1, 2]);
@@ -51,9 +53,9 @@ describe('database on real Postgres', () => {
   });
 
   it('reports an unreachable server as unavailable, naming it without the password', async () => {
-    await expect(openDatabase({ url: 'postgres://u:hunter2@127.0.0.1:1/x', embeddedDataDir: 'unused', schema: 'x' })).rejects.toThrow(
-      /postgres:\/\/u:\*\*\*@127\.0\.0\.1:1\/x is not reachable/,
-    );
+    await expect(
+      openDatabase({ url: 'postgres://u:hunter2@127.0.0.1:1/x', embeddedDataDir: 'unused', schema: 'x' }),
+    ).rejects.toThrow(/postgres:\/\/u:\*\*\*@127\.0\.0\.1:1\/x is not reachable/);
   });
 });
 

@@ -7,7 +7,10 @@ import { startEmbeddedPostgres, type EmbeddedPostgres } from './embedded-postgre
 
 /** Anything that runs SQL: the pool or a client inside a transaction. */
 export interface Queryable {
-  query<Row extends pg.QueryResultRow = pg.QueryResultRow>(text: string, values?: unknown[]): Promise<pg.QueryResult<Row>>;
+  query<Row extends pg.QueryResultRow = pg.QueryResultRow>(
+    text: string,
+    values?: unknown[],
+  ): Promise<pg.QueryResult<Row>>;
 }
 
 /** Options for {@link openDatabase}. */
@@ -43,7 +46,10 @@ export class Database implements Queryable {
     return this.embedded !== undefined;
   }
 
-  query<Row extends pg.QueryResultRow = pg.QueryResultRow>(text: string, values?: unknown[]): Promise<pg.QueryResult<Row>> {
+  query<Row extends pg.QueryResultRow = pg.QueryResultRow>(
+    text: string,
+    values?: unknown[],
+  ): Promise<pg.QueryResult<Row>> {
     return this.pool.query<Row>(text, values);
   }
 
@@ -51,7 +57,10 @@ export class Database implements Queryable {
    * Runs `work` in one transaction: committed if it resolves, rolled back if it throws.
    * Serialization failures and deadlocks are retried a few times, since callers express intent, not timing.
    */
-  async transaction<T>(work: (client: Queryable) => Promise<T>, options: { isolation?: 'read committed' | 'serializable' } = {}): Promise<T> {
+  async transaction<T>(
+    work: (client: Queryable) => Promise<T>,
+    options: { isolation?: 'read committed' | 'serializable' } = {},
+  ): Promise<T> {
     const attempts = options.isolation === 'serializable' ? 5 : 1;
     for (let attempt = 1; ; attempt++) {
       const client = await this.pool.connect();
@@ -96,7 +105,10 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
   let embedded: EmbeddedPostgres | undefined;
   let url = options.url;
   if (!url) {
-    embedded = await startEmbeddedPostgres({ dataDir: options.embeddedDataDir, searchPath: `${options.schema}, public` });
+    embedded = await startEmbeddedPostgres({
+      dataDir: options.embeddedDataDir,
+      searchPath: `${options.schema}, public`,
+    });
     url = embedded.url;
     options.logger?.info({ dataDir: embedded.dataDir }, 'no database.url configured: using embedded PGlite');
   }
@@ -113,7 +125,9 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
     await ensureSchema(database, options.schema);
   } catch (error) {
     await database.close();
-    throw new UnavailableError(`database at ${redactUrl(url)} is not reachable: ${(error as Error).message}`, { cause: error });
+    throw new UnavailableError(`database at ${redactUrl(url)} is not reachable: ${(error as Error).message}`, {
+      cause: error,
+    });
   }
   return database;
 }
@@ -144,11 +158,16 @@ export function readMigrations(dir: string): Migration[] {
     .map((file) => {
       const match = /^(\d+)_([\w-]+)\.sql$/.exec(file);
       if (!match) throw new Error(`migration file name ${file} is not NNN_name.sql`);
-      return { version: Number(match[1]), name: match[2] as string, sql: fs.readFileSync(path.join(dir, file), 'utf8') };
+      return {
+        version: Number(match[1]),
+        name: match[2] as string,
+        sql: fs.readFileSync(path.join(dir, file), 'utf8'),
+      };
     })
     .sort((a, b) => a.version - b.version);
   for (let i = 1; i < migrations.length; i++) {
-    if (migrations[i]?.version === migrations[i - 1]?.version) throw new Error(`two migrations have version ${migrations[i]?.version}`);
+    if (migrations[i]?.version === migrations[i - 1]?.version)
+      throw new Error(`two migrations have version ${migrations[i]?.version}`);
   }
   return migrations;
 }
@@ -173,7 +192,10 @@ export async function migrate(database: Database, migrations: Migration[]): Prom
     for (const migration of migrations) {
       if (applied.has(migration.version)) continue;
       await client.query(migration.sql);
-      await client.query(`INSERT INTO ${schema}.schema_migrations (version, name) VALUES ($1, $2)`, [migration.version, migration.name]);
+      await client.query(`INSERT INTO ${schema}.schema_migrations (version, name) VALUES ($1, $2)`, [
+        migration.version,
+        migration.name,
+      ]);
       done.push(migration.version);
     }
     return done;
@@ -181,7 +203,11 @@ export async function migrate(database: Database, migrations: Migration[]): Prom
 }
 
 /** True when every given migration has been applied (used by `/readyz`). */
-export async function migrationsApplied(database: Queryable, schema: string, migrations: Migration[]): Promise<boolean> {
+export async function migrationsApplied(
+  database: Queryable,
+  schema: string,
+  migrations: Migration[],
+): Promise<boolean> {
   try {
     const { rows } = await database.query<{ version: number }>(`SELECT version FROM ${schema}.schema_migrations`);
     const applied = new Set(rows.map((row) => row.version));
@@ -192,7 +218,8 @@ export async function migrationsApplied(database: Queryable, schema: string, mig
 }
 
 function assertIdentifier(value: string, what: string): void {
-  if (!/^[a-z_][a-z0-9_]*$/.test(value)) throw new Error(`${what} ${JSON.stringify(value)} must be a lower-case SQL identifier`);
+  if (!/^[a-z_][a-z0-9_]*$/.test(value))
+    throw new Error(`${what} ${JSON.stringify(value)} must be a lower-case SQL identifier`);
 }
 
 /** A URL with its password hidden, for messages. */

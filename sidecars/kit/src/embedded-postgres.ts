@@ -20,7 +20,11 @@ const EMBEDDED_MAX_CONNECTIONS = 32;
  * connections and keeps a transaction's statements together, so pools and transactions behave.
  * `searchPath` must be trusted SQL (the caller checks identifiers).
  */
-export async function startEmbeddedPostgres(options: { dataDir: string; port?: number; searchPath?: string }): Promise<EmbeddedPostgres> {
+export async function startEmbeddedPostgres(options: {
+  dataDir: string;
+  port?: number;
+  searchPath?: string;
+}): Promise<EmbeddedPostgres> {
   const dataDir = path.resolve(options.dataDir);
   fs.mkdirSync(dataDir, { recursive: true });
   const db = await PGlite.create({ dataDir });

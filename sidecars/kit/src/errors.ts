@@ -39,11 +39,16 @@ export class IsdError extends Error {
   readonly code: string;
   readonly issues: FieldIssue[];
 
-  constructor(category: ErrorCategory, message: string, options: { code?: string; issues?: FieldIssue[]; cause?: unknown } = {}) {
+  constructor(
+    category: ErrorCategory,
+    message: string,
+    options: { code?: string; issues?: FieldIssue[]; cause?: unknown } = {},
+  ) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = category;
     this.category = category;
-    this.code = options.code ?? category.replace(/Error$/, '').replace(/[A-Z]/g, (c, i) => (i ? '_' : '') + c.toLowerCase());
+    this.code =
+      options.code ?? category.replace(/Error$/, '').replace(/[A-Z]/g, (c, i) => (i ? '_' : '') + c.toLowerCase());
     this.issues = options.issues ?? [];
   }
 

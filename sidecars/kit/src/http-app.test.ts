@@ -20,7 +20,11 @@ beforeAll(async () => {
     info: { title: 'test', version: '1' },
     logger: createLogger({ name: 'test', level: 'silent', pretty: false }),
     metrics: createServiceMetrics('test', { processMetrics: false }),
-    authenticator: new Authenticator({ serviceToken, gateToken, roles: new StaticRoleResolver({ alice: ['Release-Managers'] }) }),
+    authenticator: new Authenticator({
+      serviceToken,
+      gateToken,
+      roles: new StaticRoleResolver({ alice: ['Release-Managers'] }),
+    }),
     readiness: async () => ({ ready, checks: { database: ready } }),
   });
   app.route(
@@ -33,14 +37,31 @@ beforeAll(async () => {
       body: z.strictObject({ name: z.string().min(1), count: z.number().int(), tags: z.array(z.string()).default([]) }),
       responses: { 202: { description: 'created', schema: z.object({ id: z.string() }) } },
     },
-    async ({ body }) => ({ status: 202, body: { id: `thing-${body.name}` }, headers: { Location: `/api/v1/things/thing-${body.name}` } }),
+    async ({ body }) => ({
+      status: 202,
+      body: { id: `thing-${body.name}` },
+      headers: { Location: `/api/v1/things/thing-${body.name}` },
+    }),
   );
   app.route(
-    { method: 'get', path: '/api/v1/things/:id', summary: 'Read', auth: 'service-or-user', params: z.object({ id: z.string() }), responses: { 200: { description: 'ok' } } },
+    {
+      method: 'get',
+      path: '/api/v1/things/:id',
+      summary: 'Read',
+      auth: 'service-or-user',
+      params: z.object({ id: z.string() }),
+      responses: { 200: { description: 'ok' } },
+    },
     async ({ params, caller }) => ({ status: 200, body: { id: params.id, caller } }),
   );
   app.route(
-    { method: 'post', path: '/api/v1/things/:id/close', summary: 'Close', auth: 'user', responses: { 409: { description: 'closed' } } },
+    {
+      method: 'post',
+      path: '/api/v1/things/:id/close',
+      summary: 'Close',
+      auth: 'user',
+      responses: { 409: { description: 'closed' } },
+    },
     async () => {
       throw new ConflictError('thing is closed', { code: 'thing_closed' });
     },
@@ -58,12 +79,20 @@ afterAll(async () => {
 
 async function post(path: string, body: string, headers: Record<string, string> = orca) {
   const response = await fetch(base + path, { method: 'POST', headers, body });
-  return { status: response.status, type: response.headers.get('content-type'), body: (await response.json()) as Record<string, unknown> };
+  return {
+    status: response.status,
+    type: response.headers.get('content-type'),
+    body: (await response.json()) as Record<string, unknown>,
+  };
 }
 
 describe('HttpApp', () => {
   it('answers a valid request and sets a request id', async () => {
-    const response = await fetch(`${base}/api/v1/things`, { method: 'POST', headers: orca, body: JSON.stringify({ name: 'a', count: 1 }) });
+    const response = await fetch(`${base}/api/v1/things`, {
+      method: 'POST',
+      headers: orca,
+      body: JSON.stringify({ name: 'a', count: 1 }),
+    });
     expect(response.status).toBe(202);
     expect(response.headers.get('location')).toBe('/api/v1/things/thing-a');
     expect(response.headers.get('x-request-id')).toMatch(/[0-9a-f-]{36}/);
@@ -73,7 +102,12 @@ describe('HttpApp', () => {
     const { status, type, body } = await post('/api/v1/things', JSON.stringify({ name: 'a', count: 'many' }));
     expect(status).toBe(400);
     expect(type).toContain('application/problem+json');
-    expect(body).toMatchObject({ status: 400, title: 'Bad Request', field: 'body.count', type: 'urn:isd:problem:validation_failed' });
+    expect(body).toMatchObject({
+      status: 400,
+      title: 'Bad Request',
+      field: 'body.count',
+      type: 'urn:isd:problem:validation_failed',
+    });
     expect(body.detail).toMatch(/^body\.count: /);
   });
 
@@ -84,7 +118,10 @@ describe('HttpApp', () => {
   });
 
   it('returns 400 naming the field that still holds a SpEL expression', async () => {
-    const { status, body } = await post('/api/v1/things', JSON.stringify({ name: 'a', count: 1, tags: ['ok', '${trigger.user}'] }));
+    const { status, body } = await post(
+      '/api/v1/things',
+      JSON.stringify({ name: 'a', count: 1, tags: ['ok', '${trigger.user}'] }),
+    );
     expect(status).toBe(400);
     expect(body).toMatchObject({ field: 'tags.1', type: 'urn:isd:problem:unresolved_expression' });
   });
@@ -101,13 +138,19 @@ describe('HttpApp', () => {
   });
 
   it('returns 413 for a 2 MiB body', async () => {
-    const { status, body } = await post('/api/v1/things', JSON.stringify({ name: 'x'.repeat(2 * 1024 * 1024), count: 1 }));
+    const { status, body } = await post(
+      '/api/v1/things',
+      JSON.stringify({ name: 'x'.repeat(2 * 1024 * 1024), count: 1 }),
+    );
     expect(status).toBe(413);
     expect(body.type).toBe('urn:isd:problem:body_too_large');
   });
 
   it('returns 415 for a body that is not JSON', async () => {
-    const { status } = await post('/api/v1/things', 'name=a', { ...orca, 'content-type': 'application/x-www-form-urlencoded' });
+    const { status } = await post('/api/v1/things', 'name=a', {
+      ...orca,
+      'content-type': 'application/x-www-form-urlencoded',
+    });
     expect(status).toBe(415);
   });
 
@@ -127,8 +170,12 @@ describe('HttpApp', () => {
   });
 
   it('trusts X-SPINNAKER-USER with the Gate credential and resolves roles', async () => {
-    const response = await fetch(`${base}/api/v1/things/t1`, { headers: { 'x-spinnaker-user': 'alice', 'x-isd-gate-token': gateToken } });
-    expect(await response.json()).toMatchObject({ caller: { kind: 'user', user: 'alice', roles: ['release-managers'] } });
+    const response = await fetch(`${base}/api/v1/things/t1`, {
+      headers: { 'x-spinnaker-user': 'alice', 'x-isd-gate-token': gateToken },
+    });
+    expect(await response.json()).toMatchObject({
+      caller: { kind: 'user', user: 'alice', roles: ['release-managers'] },
+    });
   });
 
   it('maps domain errors to their status', async () => {
@@ -161,8 +208,12 @@ describe('HttpApp', () => {
     ready = true;
     expect((await fetch(`${base}/readyz`)).status).toBe(200);
     const metrics = await (await fetch(`${base}/metrics`)).text();
-    expect(metrics).toMatch(/http_requests_total\{method="POST",route="\/api\/v1\/things",status="202",service="test"\} \d+/);
-    const openapi = (await (await fetch(`${base}/openapi.json`)).json()) as { paths: Record<string, Record<string, { requestBody?: unknown }>> };
+    expect(metrics).toMatch(
+      /http_requests_total\{method="POST",route="\/api\/v1\/things",status="202",service="test"\} \d+/,
+    );
+    const openapi = (await (await fetch(`${base}/openapi.json`)).json()) as {
+      paths: Record<string, Record<string, { requestBody?: unknown }>>;
+    };
     expect(openapi.paths['/api/v1/things']?.post?.requestBody).toBeDefined();
     expect(openapi.paths['/api/v1/things/{id}']?.get).toBeDefined();
   });

@@ -3,7 +3,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
 import type { NextFunction, Request, Response } from 'express';
-import { z } from 'zod';
+import type { z } from 'zod';
 import type { Authenticator, Caller, RouteAuth } from './auth';
 import { InputError, IsdError, isIsdError, type FieldIssue } from './errors';
 import type { Logger } from './logger';
@@ -119,7 +119,12 @@ export class HttpApp {
         .catch(next);
     });
     app.get('/openapi.json', (_req, res) => {
-      res.json(buildOpenApiDocument(options.info, this.routes.map((route) => route.spec)));
+      res.json(
+        buildOpenApiDocument(
+          options.info,
+          this.routes.map((route) => route.spec),
+        ),
+      );
     });
     this.express = app;
   }
@@ -142,12 +147,20 @@ export class HttpApp {
     if (this.finalized) return this.express;
     this.finalized = true;
     this.express.use((req: Request, _res: Response, next: NextFunction) => {
-      const allowed = this.routes.filter((route) => route.pattern.test(req.path)).map((route) => route.spec.method.toUpperCase());
+      const allowed = this.routes
+        .filter((route) => route.pattern.test(req.path))
+        .map((route) => route.spec.method.toUpperCase());
       if (allowed.length) {
         next(
-          Object.assign(new IsdError('MethodNotAllowedError', `${req.method} is not allowed on ${req.path}; use ${allowed.join(', ')}`), {
-            allow: allowed.join(', '),
-          }),
+          Object.assign(
+            new IsdError(
+              'MethodNotAllowedError',
+              `${req.method} is not allowed on ${req.path}; use ${allowed.join(', ')}`,
+            ),
+            {
+              allow: allowed.join(', '),
+            },
+          ),
         );
         return;
       }
@@ -189,7 +202,10 @@ export class HttpApp {
       if (unresolved) {
         throw new InputError(
           `field ${unresolved.path} holds the unevaluated expression ${unresolved.expression}: a SpEL expression failed in Orca`,
-          { code: 'unresolved_expression', issues: [{ path: unresolved.path, message: 'unevaluated SpEL expression' }] },
+          {
+            code: 'unresolved_expression',
+            issues: [{ path: unresolved.path, message: 'unevaluated SpEL expression' }],
+          },
         );
       }
     }
@@ -232,11 +248,20 @@ export class HttpApp {
   /** A body must be JSON: anything else is 415, before the parser sees it. */
   private readonly requireJsonContentType = (req: Request, _res: Response, next: NextFunction): void => {
     const hasBody = req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
-    if (hasBody && req.method !== 'GET' && req.method !== 'HEAD' && !req.is(['application/json', 'application/*+json'])) {
+    if (
+      hasBody &&
+      req.method !== 'GET' &&
+      req.method !== 'HEAD' &&
+      !req.is(['application/json', 'application/*+json'])
+    ) {
       next(
-        new IsdError('UnsupportedMediaTypeError', `request body must be application/json, not ${req.headers['content-type'] ?? 'untyped'}`, {
-          code: 'unsupported_media_type',
-        }),
+        new IsdError(
+          'UnsupportedMediaTypeError',
+          `request body must be application/json, not ${req.headers['content-type'] ?? 'untyped'}`,
+          {
+            code: 'unsupported_media_type',
+          },
+        ),
       );
       return;
     }
@@ -291,9 +316,13 @@ function toIsdError(error: unknown): IsdError {
   if (isIsdError(error)) return error;
   const type = (error as { type?: string }).type;
   if (type === 'entity.too.large') {
-    return new IsdError('PayloadTooLargeError', `request body is larger than the ${(error as { limit?: number }).limit ?? ''} bytes allowed`, {
-      code: 'body_too_large',
-    });
+    return new IsdError(
+      'PayloadTooLargeError',
+      `request body is larger than the ${(error as { limit?: number }).limit ?? ''} bytes allowed`,
+      {
+        code: 'body_too_large',
+      },
+    );
   }
   if (type === 'entity.parse.failed') {
     return new InputError(`request body is not valid JSON: ${(error as Error).message}`, { code: 'malformed_json' });

@@ -1,8 +1,23 @@
-export { Authenticator, FiatRoleResolver, StaticRoleResolver, GATE_TOKEN_HEADER, SERVICE_TOKEN_HEADER, SPINNAKER_USER_HEADER } from './auth';
+export {
+  Authenticator,
+  FiatRoleResolver,
+  StaticRoleResolver,
+  GATE_TOKEN_HEADER,
+  SERVICE_TOKEN_HEADER,
+  SPINNAKER_USER_HEADER,
+} from './auth';
 export type { Caller, RoleResolver, RouteAuth } from './auth';
 export { ConfigError, envNameForPath, loadConfig } from './config';
 export type { ConfigSources } from './config';
-export { Database, ensureSchema, migrate, migrationsApplied, openDatabase, readMigrations, redactUrl } from './database';
+export {
+  Database,
+  ensureSchema,
+  migrate,
+  migrationsApplied,
+  openDatabase,
+  readMigrations,
+  redactUrl,
+} from './database';
 export type { DatabaseOptions, Migration, Queryable } from './database';
 export { startEmbeddedPostgres } from './embedded-postgres';
 export type { EmbeddedPostgres } from './embedded-postgres';

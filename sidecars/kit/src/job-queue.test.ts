@@ -1,3 +1,5 @@
+import os from 'node:os';
+import path from 'node:path';
 import { createTestDatabase } from '@isd/test-support';
 import { migrate, openDatabase, type Database } from './database';
 import { createJobQueue, type JobQueue } from './job-queue';
@@ -14,8 +16,18 @@ async function until(check: () => boolean, timeoutMs = 15_000): Promise<void> {
 }
 
 describe.each([
-  ['real Postgres', async () => openDatabase({ url: await createTestDatabase('jobs'), embeddedDataDir: 'unused', schema: 'jobs' })],
-  ['embedded PGlite', async () => openDatabase({ embeddedDataDir: `${require('node:os').tmpdir()}/isd-jobs-${process.pid}-${Date.now()}`, schema: 'jobs' })],
+  [
+    'real Postgres',
+    async () => openDatabase({ url: await createTestDatabase('jobs'), embeddedDataDir: 'unused', schema: 'jobs' }),
+  ],
+  [
+    'embedded PGlite',
+    async () =>
+      openDatabase({
+        embeddedDataDir: path.join(os.tmpdir(), `isd-jobs-${process.pid}-${Date.now()}`),
+        schema: 'jobs',
+      }),
+  ],
 ])('job queue on %s', (_name, open) => {
   let database: Database;
   let queue: JobQueue;

@@ -81,18 +81,29 @@ export class JobQueue {
    * Registers the handler of one job kind and starts working on it. A handler that throws has its
    * job retried per the kind's options.
    */
-  async define<Data extends object>(name: string, handler: (job: Job<Data>) => Promise<void>, options: JobKindOptions = {}): Promise<void> {
+  async define<Data extends object>(
+    name: string,
+    handler: (job: Job<Data>) => Promise<void>,
+    options: JobKindOptions = {},
+  ): Promise<void> {
     await this.declare(name, options);
-    await this.boss.work<Data>(name, { pollingIntervalSeconds: this.pollingIntervalSeconds, batchSize: 1 }, async (jobs) => {
-      for (const job of jobs) {
-        try {
-          await handler({ id: job.id, name: job.name, data: job.data });
-        } catch (error) {
-          this.logger.warn({ err: error, job: job.name, jobId: job.id }, 'job failed; it will be retried if retries remain');
-          throw error;
+    await this.boss.work<Data>(
+      name,
+      { pollingIntervalSeconds: this.pollingIntervalSeconds, batchSize: 1 },
+      async (jobs) => {
+        for (const job of jobs) {
+          try {
+            await handler({ id: job.id, name: job.name, data: job.data });
+          } catch (error) {
+            this.logger.warn(
+              { err: error, job: job.name, jobId: job.id },
+              'job failed; it will be retried if retries remain',
+            );
+            throw error;
+          }
         }
-      }
-    });
+      },
+    );
   }
 
   /** Declares a job kind (idempotent) so jobs can be sent to it; `define` does this too. */

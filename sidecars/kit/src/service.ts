@@ -4,9 +4,11 @@ import type { AddressInfo } from 'node:net';
 import { z } from 'zod';
 import { Authenticator, FiatRoleResolver, StaticRoleResolver, type RoleResolver } from './auth';
 import { ConfigError, loadConfig } from './config';
-import { Database, migrate, migrationsApplied, openDatabase, readMigrations } from './database';
+import type { Database } from './database';
+import { migrate, migrationsApplied, openDatabase, readMigrations } from './database';
 import { createHttpApp, type HttpApp } from './http-app';
-import { JobQueue, createJobQueue } from './job-queue';
+import type { JobQueue } from './job-queue';
+import { createJobQueue } from './job-queue';
 import { createLogger, type Logger } from './logger';
 import { createServiceMetrics, type ServiceMetrics } from './metrics';
 
@@ -22,26 +24,56 @@ export function baseConfigSchema(defaults: { name: string; port: number }) {
       .strictObject({
         port: z.number().int().min(0).max(65535).default(defaults.port).describe('HTTP port'),
         host: z.string().min(1).default('0.0.0.0').describe('Address to listen on'),
-        bodyLimitBytes: z.number().int().positive().default(1024 * 1024).describe('Largest JSON request body accepted (413 above)'),
-        shutdownTimeoutMs: z.number().int().positive().default(10_000).describe('How long shutdown waits for in-flight requests'),
-        publicUrl: z.string().url().optional().describe('Base URL this service is reached at, used in links it returns'),
+        bodyLimitBytes: z
+          .number()
+          .int()
+          .positive()
+          .default(1024 * 1024)
+          .describe('Largest JSON request body accepted (413 above)'),
+        shutdownTimeoutMs: z
+          .number()
+          .int()
+          .positive()
+          .default(10_000)
+          .describe('How long shutdown waits for in-flight requests'),
+        publicUrl: z
+          .string()
+          .url()
+          .optional()
+          .describe('Base URL this service is reached at, used in links it returns'),
       })
       .prefault({}),
     database: z
       .strictObject({
-        url: z.string().regex(/^postgres(ql)?:\/\//, 'expected a postgres:// URL').optional().describe('Postgres URL (also DATABASE_URL); absent = embedded PGlite'),
-        embeddedDataDir: z.string().min(1).default(path.join('.isd', defaults.name)).describe('Data directory of the embedded PGlite database'),
+        url: z
+          .string()
+          .regex(/^postgres(ql)?:\/\//, 'expected a postgres:// URL')
+          .optional()
+          .describe('Postgres URL (also DATABASE_URL); absent = embedded PGlite'),
+        embeddedDataDir: z
+          .string()
+          .min(1)
+          .default(path.join('.isd', defaults.name))
+          .describe('Data directory of the embedded PGlite database'),
         poolSize: z.number().int().min(1).max(200).default(10).describe('Database connections per replica'),
       })
       .prefault({}),
-    auth: z
-      .strictObject({
-        serviceToken: z.string().min(16, 'must be at least 16 characters').describe("Token Orca sends (X-ISD-Service-Token or Authorization: Bearer)"),
-        gateToken: z.string().min(16, 'must be at least 16 characters').describe('Credential proving a request came through Gate (X-ISD-Gate-Token)'),
-        fiatUrl: z.string().url().optional().describe("Fiat's base URL for user roles; absent = the static `users` map"),
-        fiatCacheTtlMs: z.number().int().min(0).default(30_000).describe('How long Fiat roles are cached'),
-        users: z.record(z.string(), z.array(z.string())).default({}).describe('Static user → roles map, used when fiatUrl is absent'),
-      }),
+    auth: z.strictObject({
+      serviceToken: z
+        .string()
+        .min(16, 'must be at least 16 characters')
+        .describe('Token Orca sends (X-ISD-Service-Token or Authorization: Bearer)'),
+      gateToken: z
+        .string()
+        .min(16, 'must be at least 16 characters')
+        .describe('Credential proving a request came through Gate (X-ISD-Gate-Token)'),
+      fiatUrl: z.string().url().optional().describe("Fiat's base URL for user roles; absent = the static `users` map"),
+      fiatCacheTtlMs: z.number().int().min(0).default(30_000).describe('How long Fiat roles are cached'),
+      users: z
+        .record(z.string(), z.array(z.string()))
+        .default({})
+        .describe('Static user → roles map, used when fiatUrl is absent'),
+    }),
     log: z
       .strictObject({
         level: z.enum(logLevels).default('info').describe('Log level'),
@@ -51,7 +83,12 @@ export function baseConfigSchema(defaults: { name: string; port: number }) {
     jobs: z
       .strictObject({
         pollingIntervalSeconds: z.number().min(0.5).default(1).describe('How often idle job workers poll'),
-        maintenanceIntervalSeconds: z.number().int().min(1).default(30).describe('How often lost jobs are found and retried'),
+        maintenanceIntervalSeconds: z
+          .number()
+          .int()
+          .min(1)
+          .default(30)
+          .describe('How often lost jobs are found and retried'),
       })
       .prefault({}),
   });
@@ -103,7 +140,8 @@ export async function startService<Config extends BaseConfig>(
   config: Config,
   options: { logger?: Logger } = {},
 ): Promise<RunningService<Config>> {
-  const logger = options.logger ?? createLogger({ name: definition.name, level: config.log.level, pretty: config.log.pretty });
+  const logger =
+    options.logger ?? createLogger({ name: definition.name, level: config.log.level, pretty: config.log.pretty });
   const schema = definition.name.replace(/-/g, '_');
   const migrations = readMigrations(definition.migrationsDir);
   const database = await openDatabase({
@@ -128,7 +166,11 @@ export async function startService<Config extends BaseConfig>(
     const roles: RoleResolver = config.auth.fiatUrl
       ? new FiatRoleResolver(config.auth.fiatUrl, config.auth.fiatCacheTtlMs)
       : new StaticRoleResolver(config.auth.users);
-    const authenticator = new Authenticator({ serviceToken: config.auth.serviceToken, gateToken: config.auth.gateToken, roles });
+    const authenticator = new Authenticator({
+      serviceToken: config.auth.serviceToken,
+      gateToken: config.auth.gateToken,
+      roles,
+    });
     const http = createHttpApp({
       info: { title: `ISD ${definition.name}`, version: definition.version, description: definition.description },
       logger,
@@ -157,7 +199,8 @@ export async function startService<Config extends BaseConfig>(
       stop() {
         stopping ??= (async () => {
           await closeServer(server, config.server.shutdownTimeoutMs);
-          for (const cleanup of cleanups) await cleanup().catch((error) => logger.warn({ err: error }, 'cleanup failed'));
+          for (const cleanup of cleanups)
+            await cleanup().catch((error) => logger.warn({ err: error }, 'cleanup failed'));
           logger.info('stopped');
         })();
         return stopping;
