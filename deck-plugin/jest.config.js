@@ -9,17 +9,14 @@ module.exports = {
   ...shared,
   displayName: '@isd/deck-plugin',
   testEnvironment: path.join(__dirname, 'test/jsdom-environment.js'),
-  // No Postgres here: the plugin's tests never touch a database.
-  globalSetup: undefined,
-  globalTeardown: undefined,
+  // jsdom would resolve packages' "browser" builds (yaml's is ESM-only); the editors run on Node here.
+  testEnvironmentOptions: { customExportConditions: ['node', 'node-addons'] },
   setupFiles: [path.join(__dirname, 'test/setup-globals.js')],
   resolver: path.join(__dirname, 'test/resolver.js'),
   // ES-module-only packages under node_modules must be compiled to CommonJS for jest.
   transformIgnorePatterns: ['/node_modules/(?!(@spinnaker/core|@spinnaker/presentation)/)'],
   moduleNameMapper: {
     ...shared.moduleNameMapper,
-    // As in the webpack build: the browser uses only the catalog module, not the Node-only renderer.
-    '^@isd/orca-stages$': path.join(__dirname, '../orca-stages/src/catalog.ts'),
     '^root/version\\.json$': path.join(__dirname, 'test/stubs/version.json'),
     '\\.(css|less|scss)$': 'identity-obj-proxy',
   },

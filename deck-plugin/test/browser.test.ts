@@ -6,30 +6,14 @@
 // renders every stage's editor and execution view, clicks Approve, and saves screenshots.
 // Sidecars answer from fixtures behind a stand-in for Gate's proxy until visibility and the Gate
 // proxy harness exist (see README: "Browser test").
-import { mkdirSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import type { ServerResponse } from 'node:http';
-import path from 'node:path';
-import { chromium } from 'playwright-core';
-import type { Browser, Page } from 'playwright-core';
 
 import { sizeBudgetBytes } from '../build-settings';
-import { buildHostPage, buildPlugin, builtIndexJs, pluginRoot } from './build-plugin';
-import { startTestServer } from './browser/test-server';
+import { builtIndexJs } from './build-plugin';
+import { startBrowserSession } from './browser/session';
+import type { BrowserSession } from './browser/session';
 import { approvals, executionStage, policies, policyDecisions, templates, verifications } from './fixtures';
-
-const chromiumPath = '/usr/bin/chromium';
-const chromiumFlags = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
-const pluginPath = '/plugins/deck/Isd.GatesPlugin/0.1.0';
-const artefacts = path.join(pluginRoot, '..', 'test-results', 'deck-plugin');
 
 interface ProxyCall {
   method: string;
@@ -80,42 +64,16 @@ function fixtureProxy(calls: ProxyCall[]) {
   };
 }
 
-let browser: Browser;
-let page: Page;
-let close: () => Promise<void>;
+let session: BrowserSession;
 const calls: ProxyCall[] = [];
-const pageErrors: string[] = [];
 
 beforeAll(async () => {
-  mkdirSync(artefacts, { recursive: true });
-  await buildPlugin();
-  const hostDir = await buildHostPage();
-  const server = await startTestServer({
-    hostDir,
-    hostHtml: path.join(pluginRoot, 'test/browser/host.html'),
-    pluginDir: path.dirname(builtIndexJs),
-    pluginPath,
-    proxy: fixtureProxy(calls),
-  });
-  close = server.close;
-  browser = await chromium.launch({ executablePath: chromiumPath, headless: true, args: chromiumFlags });
-  page = await browser.newPage({ viewport: { width: 1100, height: 900 } });
-  page.on('pageerror', (error) => pageErrors.push(error.message));
-  page.on('console', (message) => {
-    if (message.type() === 'error' && !/Failed to load resource/.test(message.text())) pageErrors.push(message.text());
-  });
-  await page.goto(`${server.origin}/`);
-  await page.waitForFunction(() => 'isdHost' in window, undefined, { timeout: 30_000 });
+  session = await startBrowserSession(fixtureProxy(calls));
 }, 180_000);
 
 afterAll(async () => {
-  await browser?.close();
-  await close?.();
+  await session?.close();
 });
-
-async function screenshot(name: string): Promise<void> {
-  await page.screenshot({ path: path.join(artefacts, `${name}.png`), fullPage: true });
-}
 
 describe('the built plugin in Chromium', () => {
   it(`keeps index.js under the ${sizeBudgetBytes / 1024} KB budget`, () => {
@@ -128,12 +86,9 @@ describe('the built plugin in Chromium', () => {
   });
 
   it('loads through import() and registers exactly one config per gate key, ours', async () => {
-    const keys = await page.evaluate(
-      (url) => (window as never as { isdHost: { load(u: string): Promise<string[]> } }).isdHost.load(url),
-      `${pluginPath}/index.js`,
-    );
+    const keys = await session.loadPlugin();
     expect(keys.sort()).toEqual(['isdApprovalGate', 'isdPolicyGate', 'isdVerificationGate']);
-    const registered = await page.evaluate(() =>
+    const registered = await session.page.evaluate(() =>
       (window as never as { isdHost: { registered(): unknown } }).isdHost.registered(),
     );
     expect(registered).toEqual(
@@ -164,21 +119,15 @@ describe('the built plugin in Chromium', () => {
     ],
     ['isdPolicyGate', { policy: 'isd/deploy/allowed', params: { environment: 'prod' } }],
   ])('renders the %s editor with its fields and sidecar lists', async (key, parameterValues) => {
-    await page.evaluate(
-      ([k, values]) =>
-        (window as never as { isdHost: { renderEditor(k: string, v: unknown): Promise<void> } }).isdHost.renderEditor(
-          k,
-          values,
-        ),
-      [key, parameterValues] as const,
-    );
+    const { page } = session;
+    await session.renderEditor(key, parameterValues);
     await page.waitForSelector(`[data-view="${key}-editor"] .sp-formItem`);
     if (key !== 'isdApprovalGate')
       await page.waitForSelector(`[data-view="${key}-editor"] option:not([value=""])`, { state: 'attached' });
     await page.click('text=Check pipeline against policies');
     await page.waitForSelector('.isd-check-denied');
     expect(await page.locator('.isd-field-row, .sp-formItem').count()).toBeGreaterThan(1);
-    await screenshot(`${key}-editor`);
+    await session.screenshot(`${key}-editor`);
   });
 
   it.each([
@@ -192,30 +141,20 @@ describe('the built plugin in Chromium', () => {
     ],
     ['isdPolicyGate', executionStage('isdPolicyGate', policyDecisions.deny), 'Denied'],
   ])('renders the %s execution view', async (key, stage, statusText) => {
-    await page.evaluate(
-      ([k, context]) =>
-        (
-          window as never as { isdHost: { renderExecution(k: string, c: unknown): Promise<void> } }
-        ).isdHost.renderExecution(k, context),
-      [key, stage.context] as const,
-    );
+    const { page } = session;
+    await session.renderExecution(key, stage.context);
     await page.waitForSelector(`[data-view="${key}-execution"] .isd-status`);
     expect(await page.textContent(`[data-view="${key}-execution"] .isd-status`)).toBe(statusText);
-    await screenshot(`${key}-execution`);
+    await session.screenshot(`${key}-execution`);
   });
 
   it('clicks Approve on the approval execution view and sees the status change', async () => {
     const stage = executionStage('isdApprovalGate', approvals.activated);
-    await page.evaluate(
-      (context) =>
-        (
-          window as never as { isdHost: { renderExecution(k: string, c: unknown): Promise<void> } }
-        ).isdHost.renderExecution('isdApprovalGate', context),
-      stage.context,
-    );
+    const { page } = session;
+    await session.renderExecution('isdApprovalGate', stage.context);
     await page.waitForSelector('.isd-approve');
     expect(await page.textContent('.isd-status')).toBe('Waiting for approval');
-    await screenshot('isdApprovalGate-execution');
+    await session.screenshot('isdApprovalGate-execution');
     await page.fill('#isd-decision-comment', 'Canary looks healthy');
     await page.click('.isd-approve');
     await page.waitForFunction(() => document.querySelector('.isd-status')?.textContent === 'Approved');
@@ -224,10 +163,10 @@ describe('the built plugin in Chromium', () => {
       path: '/proxies/visibility/api/v1/approvals/apr-7f3c/decisions',
       body: { action: 'approve', comment: 'Canary looks healthy' },
     });
-    await screenshot('isdApprovalGate-execution-approved');
+    await session.screenshot('isdApprovalGate-execution-approved');
   });
 
   it('raised no errors in the page', () => {
-    expect(pageErrors).toEqual([]);
+    expect(session.pageErrors).toEqual([]);
   });
 });

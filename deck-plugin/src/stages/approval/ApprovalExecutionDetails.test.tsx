@@ -78,12 +78,10 @@ describe('ApprovalExecutionDetails', () => {
   });
 
   it('shows why a decision was refused and keeps the buttons', async () => {
-    const gate = new FakeGate()
-      .on(approvalRoute, { body: approvals.activated })
-      .on(decisionsRoute, {
-        status: 403,
-        body: { title: 'Forbidden', detail: 'bob is not in an approver group of this gate' },
-      });
+    const gate = new FakeGate().on(approvalRoute, { body: approvals.activated }).on(decisionsRoute, {
+      status: 403,
+      body: { title: 'Forbidden', detail: 'bob is not in an approver group of this gate' },
+    });
     renderDetails(ApprovalExecutionDetails, stageWith(approvals.activated), gate);
     fireEvent.click(await screen.findByText('Approve'));
     expect(await screen.findByText('visibility 403: bob is not in an approver group of this gate')).toBeTruthy();
