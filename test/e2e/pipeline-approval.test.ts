@@ -91,11 +91,16 @@ function start(pipeline: PipelineInput): PipelineRun {
   );
 }
 
-/** Waits for the approval stage to be polled and returns the gate id from its Location. */
+/**
+ * Waits for the approval stage to be polled once and returns the gate id from its Location. Waiting for
+ * the first poll matters: until the monitor has run, Orca's stored cancelEndpoint is still the
+ * unevaluated `${statusEndpoint}/cancel`, and a cancel in that window reaches nobody (see the harness README).
+ */
 async function gateIdOf(run: PipelineRun): Promise<string> {
-  const endpoint = await waitFor('the approval gate to be created', () => {
+  const endpoint = await waitFor('the approval gate to be created and polled', () => {
     const stage = run.execution.stages[0];
-    return stage?.status === 'RUNNING' && typeof stage.context.statusEndpoint === 'string' ? stage.context.statusEndpoint : undefined;
+    const polled = run.execution.requests.some((request) => request.phase === 'monitor' && request.stageId === stage?.id);
+    return polled && typeof stage?.context.statusEndpoint === 'string' ? stage.context.statusEndpoint : undefined;
   });
   return endpoint.split('/').pop() as string;
 }
