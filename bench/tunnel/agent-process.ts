@@ -20,6 +20,9 @@ async function main(): Promise<void> {
         () => process.send?.({ type: 'connected', count: agents.filter((agent) => agent.connected).length }),
         (error: unknown) => process.send?.({ type: 'error', message: String(error) }),
       );
+    } else if (message.type === 'cpu') {
+      const usage = process.cpuUsage();
+      process.send?.({ type: 'cpu', cpuMs: (usage.user + usage.system) / 1000 });
     } else if (message.type === 'memory') {
       (globalThis as { gc?: () => void }).gc?.();
       process.send?.({ type: 'memory', rssBytes: process.memoryUsage().rss, connected: agents.filter((agent) => agent.connected).length });

@@ -5,7 +5,10 @@ const config = JSON.parse(process.argv[2] ?? '{}') as ControllerConfig;
 startController(config).then(
   (controller) => {
     process.on('message', (message: { type: string }) => {
-      if (message.type === 'memory') {
+      if (message.type === 'cpu') {
+        const usage = process.cpuUsage();
+        process.send?.({ type: 'cpu', cpuMs: (usage.user + usage.system) / 1000 });
+      } else if (message.type === 'memory') {
         (globalThis as { gc?: () => void }).gc?.();
         process.send?.({ type: 'memory', rssBytes: process.memoryUsage().rss, heapUsedBytes: process.memoryUsage().heapUsed, agents: controller.agents().length });
       }

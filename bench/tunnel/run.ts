@@ -10,6 +10,7 @@ import { CertificateAuthority, generateTokenKeys } from '@isd/controller';
 const loader = path.join(__dirname, 'ts-loader.js');
 const MB = 1024 * 1024;
 const quick = process.argv.includes('--quick');
+const CONNECTIONS = 16;
 
 function progress(message: string): void {
   process.stderr.write(`[bench:tunnel] ${message}\n`);
@@ -146,21 +147,28 @@ async function main(): Promise<void> {
   const agent = await spawnChild<{ type: string }>('agent-process.ts', { count: 1, config: agentConfig });
   await agent.ask({ type: 'wait-connected', timeoutMs: 10_000 }, 'connected');
   const caller = ca.issue({ purpose: 'service', agent: 'bench', type: 'generic', name: 'target' });
-  const direct: Endpoint = { base: target.ready.url, agent: new http.Agent({ keepAlive: true, maxSockets: Infinity }) };
+  // A fixed pool of kept-alive connections, as Clouddriver and kubectl use: an unbounded pool would
+  // turn any queueing into a storm of TLS handshakes and measure those instead of the tunnel.
+  const direct: Endpoint = { base: target.ready.url, agent: new http.Agent({ keepAlive: true, maxSockets: CONNECTIONS }) };
   const tunnelTls = { ca: caPem.certPem, cert: caller.certPem, key: caller.keyPem };
-  const tunnel: Endpoint = { base: controller.ready.serviceUrl, agent: new https.Agent({ keepAlive: true, maxSockets: Infinity, ...tunnelTls }), tls: tunnelTls };
+  const tunnel: Endpoint = { base: controller.ready.serviceUrl, agent: new https.Agent({ keepAlive: true, maxSockets: CONNECTIONS, ...tunnelTls }), tls: tunnelTls };
+  await Promise.all(Array.from({ length: CONNECTIONS }, () => request(tunnel, 'GET', '/small')));
+  await Promise.all(Array.from({ length: CONNECTIONS }, () => request(direct, 'GET', '/small')));
 
   // Throughput.
-  const throughput: Record<string, { directMs: number; tunnelMs: number; ratio: number }> = {};
+  const throughput: Record<string, { directMs: number; tunnelMs: number; ratio: number; tunnelCpuMsPerGB: number }> = {};
   for (const size of [1 * MB, 100 * MB]) {
     for (const direction of ['down', 'up'] as const) {
       const runs = size === MB ? 9 : quick ? 1 : 3;
       await timeTransfer(tunnel, direction, Math.min(size, 4 * MB)); // warm up
       const directMs = await medianTransfer(direct, direction, size, runs);
+      const cpuBefore = await Promise.all([controller.ask<{ cpuMs: number }>({ type: 'cpu' }, 'cpu'), agent.ask<{ cpuMs: number }>({ type: 'cpu' }, 'cpu')]);
       const tunnelMs = await medianTransfer(tunnel, direction, size, runs);
+      const cpuAfter = await Promise.all([controller.ask<{ cpuMs: number }>({ type: 'cpu' }, 'cpu'), agent.ask<{ cpuMs: number }>({ type: 'cpu' }, 'cpu')]);
+      const tunnelCpuMsPerGB = round(((cpuAfter[0].cpuMs - cpuBefore[0].cpuMs + cpuAfter[1].cpuMs - cpuBefore[1].cpuMs) / runs / size) * 1024 * MB, 0);
       const key = `${size / MB}MB-${direction}`;
-      throughput[key] = { directMs: round(directMs, 1), tunnelMs: round(tunnelMs, 1), ratio: round(directMs / tunnelMs) };
-      progress(`throughput ${key}: direct ${round(directMs, 1)} ms, tunnel ${round(tunnelMs, 1)} ms, ratio ${round(directMs / tunnelMs)}`);
+      throughput[key] = { directMs: round(directMs, 1), tunnelMs: round(tunnelMs, 1), ratio: round(directMs / tunnelMs), tunnelCpuMsPerGB };
+      progress(`throughput ${key}: direct ${round(directMs, 1)} ms, tunnel ${round(tunnelMs, 1)} ms, ratio ${round(directMs / tunnelMs)} (controller+agent CPU ${tunnelCpuMsPerGB} ms/GB)`);
     }
   }
 
