@@ -142,6 +142,9 @@ describe('kubectl through the controller/agent tunnel (client-certificate kubeco
   it('scale, rollout restart/pause/resume and rollout status work on deployments', () =>
     scenarios.deploymentOperations(context()));
 
+  it('create, replace, multi-kind get and delete -f work as Clouddriver drives them', () =>
+    scenarios.manifestLifecycle(context()));
+
   it('attach -i over WebSocket through the tunnel', () => scenarios.attachEchoesStdin(context()));
 
   it('a large gzipped list (6 MB of ConfigMaps) arrives whole', () => scenarios.largeListArrivesWhole(context()));

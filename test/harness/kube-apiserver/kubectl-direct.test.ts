@@ -95,6 +95,9 @@ describe('kubectl against the kube-apiserver harness', () => {
   it('scale, rollout restart/pause/resume and rollout status work on deployments', () =>
     scenarios.deploymentOperations(context()));
 
+  it('create, replace, multi-kind get and delete -f work as Clouddriver drives them', () =>
+    scenarios.manifestLifecycle(context()));
+
   it('attach -i joins the main process (stdin echoed back)', () => scenarios.attachEchoesStdin(context()));
 
   it('large lists arrive whole, gzipped like the apiserver does above 128 KiB', () =>
@@ -160,6 +163,8 @@ describe('kubectl when the harness refuses WebSocket upgrades', () => {
       ),
     ).toBe(true);
   });
+
+  it('attach falls back to SPDY too', () => scenarios.attachEchoesStdin(spdyContext()));
 
   it('port-forward falls back to plain SPDY (portforward.k8s.io)', async () => {
     await scenarios.portForwardCarriesBytes(spdyContext());

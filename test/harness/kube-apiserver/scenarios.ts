@@ -513,3 +513,42 @@ export async function deploymentOperations({ kubectl, server, namespace }: Scena
   expect(invalid.code).not.toBe(0);
   expect(replicas()).toBe(4);
 }
+
+/**
+ * The rest of Clouddriver's kubectl vocabulary for manifests: `create -f -`, `replace -f -` (a PUT of the
+ * whole object), a multi-kind `get -o json` (a v1 List across kinds), and `delete -f -`.
+ */
+export async function manifestLifecycle({ kubectl, server, namespace }: ScenarioContext): Promise<void> {
+  const service = (port: number) =>
+    `apiVersion: v1\nkind: Service\nmetadata:\n  name: web\n  namespace: ${namespace}\nspec:\n  selector: {app: web}\n  ports: [{port: ${port}, targetPort: 8080}]\n`;
+  expect(expectSuccess(await kubectl.run(['create', '-f', '-'], { stdin: service(80) }))).toContain(
+    'service/web created',
+  );
+  const created = server.store.find('Service', namespace, 'web')?.spec as { clusterIP: string };
+  expect(created.clusterIP).toMatch(/^10\.96\.0\.\d+$/);
+  expect(expectSuccess(await kubectl.run(['replace', '-f', '-'], { stdin: service(443) }))).toContain(
+    'service/web replaced',
+  );
+  const replaced = server.store.find('Service', namespace, 'web')?.spec as {
+    ports: { port: number }[];
+    clusterIP: string;
+  };
+  expect(replaced.ports.map((port) => port.port)).toEqual([443]);
+  expect(replaced.clusterIP).toBe(created.clusterIP);
+  const list = JSON.parse(
+    expectSuccess(await kubectl.run(['get', 'services,pods', '-n', namespace, '-o', 'json'])),
+  ) as {
+    kind: string;
+    items: { kind: string; metadata: { name: string } }[];
+  };
+  expect(list.kind).toBe('List');
+  expect(list.items.map((item) => `${item.kind}/${item.metadata.name}`)).toEqual([
+    'Service/web',
+    'Pod/db-0',
+    'Pod/web-0',
+  ]);
+  expect(expectSuccess(await kubectl.run(['delete', '-f', '-'], { stdin: service(443) }))).toContain(
+    'service "web" deleted',
+  );
+  expect(server.store.find('Service', namespace, 'web')).toBeUndefined();
+}

@@ -99,6 +99,7 @@ const STDOUT = 1;
 const STDERR = 2;
 const ERROR = 3;
 const CLOSE_SIGNAL = 255;
+const STREAM_CREATION_TIMEOUT_MS = 30_000;
 
 /** Runs exec/attach over a WebSocket speaking `v5.channel.k8s.io` or `v4.channel.k8s.io`. */
 export function serveWebSocketCommand(
@@ -157,6 +158,11 @@ export function serveSpdyCommand(
     ...(request.stderr && !request.tty ? ['stderr'] : []),
   ];
   let started = false;
+  // The kubelet gives the client 30 s to open every stream it asked for; so does the harness.
+  const streamWait = setTimeout(() => {
+    if (!started) socket.destroy();
+  }, STREAM_CREATION_TIMEOUT_MS);
+  streamWait.unref();
   const session = new SpdySession(
     (bytes) => {
       if (!socket.destroyed) socket.write(bytes);
