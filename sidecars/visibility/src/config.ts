@@ -1,8 +1,118 @@
 import { baseConfigSchema } from '@isd/kit';
-import type { z } from 'zod';
+import { z } from 'zod';
 
-/** Visibility's configuration: the kit's shared sections plus its own. */
-export const visibilityConfigSchema = baseConfigSchema({ name: 'visibility', port: 8096 });
+const DAY_MS = 24 * 60 * 60 * 1000;
+const HOUR_MS = 60 * 60 * 1000;
+
+const url = () => z.string().url();
+
+/** A credential pair for services that take user + API token (Jenkins, JIRA). */
+const basicCredentials = {
+  user: z.string().min(1).optional().describe('User name for basic auth'),
+  apiToken: z.string().min(1).optional().describe('API token (secret) for basic auth'),
+};
+
+/** Visibility's configuration: the kit's shared sections plus approvals, connectors, sapor and notifications. */
+export const visibilityConfigSchema = baseConfigSchema({ name: 'visibility', port: 8096 }).extend({
+  approvals: z
+    .strictObject({
+      defaultTimeoutMs: z.number().int().positive().default(DAY_MS).describe('Expiry of a gate whose payload gives no timeoutMs'),
+      minTimeoutMs: z.number().int().positive().default(1_000).describe('Shortest timeoutMs a payload may ask for'),
+      maxTimeoutMs: z.number().int().positive().default(365 * DAY_MS).describe('Longest timeoutMs a payload may ask for'),
+      deckUrl: url().optional().describe("Deck's base URL, for the execution link shown with a gate"),
+      reconcileIntervalMs: z
+        .number()
+        .int()
+        .positive()
+        .default(30_000)
+        .describe('How often gates whose timers or evidence job were not yet queued are picked up (after a crash)'),
+    })
+    .prefault({}),
+  connectors: z
+    .strictObject({
+      timeoutMs: z.number().int().positive().default(10_000).describe('How long one evidence connector may take before its card shows a timeout'),
+      maxResponseBytes: z.number().int().positive().default(2 * 1024 * 1024).describe('Largest connector response read'),
+      jenkins: z.strictObject({ url: url().describe('Jenkins base URL'), ...basicCredentials }).optional().describe('Jenkins connector'),
+      github: z
+        .strictObject({
+          apiUrl: url().default('https://api.github.com').describe('GitHub API base URL'),
+          webUrl: url().default('https://github.com').describe('GitHub web base URL, for PR links'),
+          token: z.string().min(1).optional().describe('GitHub token (secret)'),
+        })
+        .optional()
+        .describe('GitHub connector'),
+      gitlab: z
+        .strictObject({
+          url: url().default('https://gitlab.com').describe('GitLab base URL'),
+          token: z.string().min(1).optional().describe('GitLab private token (secret)'),
+        })
+        .optional()
+        .describe('GitLab connector'),
+      jira: z.strictObject({ url: url().describe('JIRA base URL'), ...basicCredentials }).optional().describe('JIRA connector'),
+      sonarqube: z
+        .strictObject({ url: url().describe('SonarQube base URL'), token: z.string().min(1).optional().describe('SonarQube token (secret)') })
+        .optional()
+        .describe('SonarQube connector'),
+      autopilot: z
+        .strictObject({
+          url: url().describe("Autopilot's base URL (verification scores)"),
+          token: z.string().min(1).optional().describe('Service token for autopilot (secret)'),
+        })
+        .optional()
+        .describe('Verification connector'),
+      http: z
+        .record(
+          z.string().regex(/^[a-z][a-z0-9-]{0,62}$/, 'endpoint names are lower-case words'),
+          z.strictObject({
+            url: url().describe('Base URL of the endpoint; a payload may only add a path below it'),
+            headers: z.record(z.string(), z.string()).default({}).describe('Headers sent (may hold secrets)'),
+          }),
+        )
+        .default({})
+        .describe('Named JSON-over-HTTP endpoints the generic connector may call'),
+    })
+    .prefault({}),
+  sapor: z
+    .strictObject({
+      url: url().describe("Sapor's base URL (policy API)"),
+      token: z.string().min(1).optional().describe('Service token for sapor (secret)'),
+      timeoutMs: z.number().int().positive().default(5_000).describe('Policy evaluation timeout'),
+    })
+    .optional()
+    .describe('Policy engine for automatic decisions; absent = autoDecision is refused'),
+  notifications: z
+    .strictObject({
+      slack: z
+        .strictObject({
+          webhookUrl: url().optional().describe('Slack incoming webhook URL (secret)'),
+          botToken: z.string().min(1).optional().describe('Slack bot token; with `channel`, messages are updated when decided'),
+          channel: z.string().min(1).optional().describe('Slack channel id for the bot token'),
+          apiUrl: url().default('https://slack.com/api').describe('Slack Web API base URL'),
+        })
+        .optional()
+        .describe('Slack notifications'),
+      email: z
+        .strictObject({
+          host: z.string().min(1).describe('SMTP host'),
+          port: z.number().int().min(1).max(65535).default(587).describe('SMTP port'),
+          secure: z.boolean().default(false).describe('TLS from the start (port 465); otherwise STARTTLS when offered'),
+          user: z.string().min(1).optional().describe('SMTP user'),
+          password: z.string().min(1).optional().describe('SMTP password (secret)'),
+          from: z.string().min(3).describe('From address'),
+          to: z.array(z.string().min(3)).min(1).describe('Recipients of gate notifications'),
+        })
+        .optional()
+        .describe('Email notifications'),
+      reminderBeforeDeadlineMs: z
+        .array(z.number().int().positive())
+        .default([HOUR_MS])
+        .describe('Reminders are sent this long before a gate expires'),
+      retryLimit: z.number().int().min(0).default(5).describe('Retries of a failed notification'),
+      retryDelaySeconds: z.number().int().min(1).default(5).describe('First retry delay of a failed notification (doubles)'),
+      timeoutMs: z.number().int().positive().default(10_000).describe('Timeout of one notification delivery'),
+    })
+    .prefault({}),
+});
 
 /** Validated configuration of the visibility service. */
 export type VisibilityConfig = z.infer<typeof visibilityConfigSchema>;

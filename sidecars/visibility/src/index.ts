@@ -1,3 +1,13 @@
 export { visibilityConfigSchema } from './config';
 export type { VisibilityConfig } from './config';
 export { visibilityService } from './service';
+export {
+  approvalInstanceSchema,
+  approvalListSchema,
+  createApprovalSchema,
+  decisionRequestSchema,
+  evidenceCardSchema,
+  evidenceRequestSchema,
+} from './api/schemas';
+export type { ApprovalInstanceBody, CreateApprovalRequest, DecisionRequest, EvidenceRequest } from './api/schemas';
+export type { ApprovalStatus } from './domain/model';

@@ -1,6 +1,10 @@
 import path from 'node:path';
 import type { ServiceDefinition } from '@isd/kit';
+import { registerApprovalRoutes } from './api/routes';
+import { ApprovalGate } from './approvals';
 import { visibilityConfigSchema, type VisibilityConfig } from './config';
+import { serializeEmbeddedPool } from './store/embedded-serializer';
+import { PostgresApprovalStore } from './store/postgres-approval-store';
 
 /** The visibility service: approval gate: waits for approver groups to approve or reject, with evidence. */
 export const visibilityService: ServiceDefinition<VisibilityConfig> = {
@@ -9,7 +13,24 @@ export const visibilityService: ServiceDefinition<VisibilityConfig> = {
   description: 'Approval gate: waits for approver groups to approve or reject, with evidence',
   configSchema: visibilityConfigSchema,
   migrationsDir: path.join(__dirname, '..', 'migrations'),
-  async setup() {
-    // Routes and job handlers arrive with the gate's own issue.
+  async setup({ config, logger, database, jobs, http }) {
+    serializeEmbeddedPool(database);
+    const gate = new ApprovalGate({ config, store: new PostgresApprovalStore(database), jobs, logger });
+    await gate.defineJobs();
+    registerApprovalRoutes(http, gate);
+    // Gates whose jobs were not queued before a crash are finished here, at start and then periodically.
+    const sweep = () =>
+      gate.reconcile().then(
+        (count) => count && logger.info({ count }, 'queued jobs of gates a crash left behind'),
+        (error: unknown) => logger.warn({ err: error }, 'reconcile sweep failed'),
+      );
+    await sweep();
+    const timer = setInterval(() => void sweep(), config.approvals.reconcileIntervalMs);
+    timer.unref();
+    return {
+      async stop() {
+        clearInterval(timer);
+      },
+    };
   },
 };

@@ -1,0 +1,175 @@
+// Connector contract tests: each connector against a local server answering with the real API's
+// response shape (fixtures), checking the request it makes (path, query, credentials from config).
+import { visibilityConfigSchema } from '../src/config';
+import { gatherEvidence } from '../src/connectors/gather';
+import { fixture, startPeer } from './fake-peer';
+
+jest.setTimeout(30_000);
+
+function connectorsConfig(connectors: Record<string, unknown>) {
+  return visibilityConfigSchema.parse({
+    auth: { serviceToken: 'service-token-0123456789', gateToken: 'gate-token-0123456789' },
+    connectors: { timeoutMs: 2_000, ...connectors },
+  }).connectors;
+}
+
+describe('evidence connectors', () => {
+  it('reads a Jenkins build: result, number, URL and test counts, with basic auth from config', async () => {
+    const peer = await startPeer({ 'GET /job/shop/job/build-shop/57/api/json': { body: fixture('jenkins-build.json') } });
+    try {
+      const [card] = await gatherEvidence(
+        [{ connector: 'jenkins', job: 'shop/build-shop', build: 57 }],
+        connectorsConfig({ jenkins: { url: peer.url, user: 'ci-bot', apiToken: 'jenkins-secret' } }),
+      );
+      expect(card).toMatchObject({
+        connector: 'jenkins',
+        status: 'warn',
+        summary: 'shop/build-shop #57: UNSTABLE, tests 412 run, 2 failed, 5 skipped',
+        data: { number: 57, result: 'UNSTABLE', url: 'https://ci.example.com/job/shop/job/build-shop/57/', tests: { total: 412, failed: 2, skipped: 5 } },
+      });
+      expect(peer.requests[0]?.headers.authorization).toBe(`Basic ${Buffer.from('ci-bot:jenkins-secret').toString('base64')}`);
+      expect(peer.requests[0]?.url).toContain('tree=');
+    } finally {
+      await peer.close();
+    }
+  });
+
+  it('reads a GitHub compare: commits, authors and PR links, with the token from config', async () => {
+    const peer = await startPeer({ 'GET /repos/acme/shop/compare/v1.4.0...v1.5.0': { body: fixture('github-compare.json') } });
+    try {
+      const [card] = await gatherEvidence(
+        [{ connector: 'git', provider: 'github', repository: 'acme/shop', base: 'v1.4.0', head: 'v1.5.0' }],
+        connectorsConfig({ github: { apiUrl: peer.url, token: 'ghp_secret' } }),
+      );
+      expect(card?.status).toBe('info');
+      expect(card?.summary).toBe('acme/shop v1.4.0…v1.5.0: 3 commits by 2 authors, 2 PRs');
+      expect(card?.data).toMatchObject({
+        totalCommits: 3,
+        authors: ['Sam Ortiz', 'danalee'],
+        pullRequests: [
+          { number: 481, url: 'https://github.com/acme/shop/pull/481' },
+          { number: 483, url: 'https://github.com/acme/shop/pull/483' },
+        ],
+        url: 'https://github.com/acme/shop/compare/v1.4.0...v1.5.0',
+      });
+      expect(peer.requests[0]?.headers.authorization).toBe('Bearer ghp_secret');
+    } finally {
+      await peer.close();
+    }
+  });
+
+  it('reads a GitLab compare with MR links, the project path URL-encoded', async () => {
+    const peer = await startPeer({ 'GET /api/v4/projects/acme%2Fplatform%2Fshop/repository/compare': { body: fixture('gitlab-compare.json') } });
+    try {
+      const [card] = await gatherEvidence(
+        [{ connector: 'git', provider: 'gitlab', repository: 'acme/platform/shop', base: 'v1.4.0', head: 'v1.5.0' }],
+        connectorsConfig({ gitlab: { url: peer.url, token: 'glpat-secret' } }),
+      );
+      expect(card?.data).toMatchObject({
+        totalCommits: 2,
+        authors: ['Dana Lee', 'Sam Ortiz'],
+        pullRequests: [{ number: 42, url: `${peer.url}/acme/platform/shop/-/merge_requests/42` }],
+      });
+      expect(peer.requests[0]?.url).toContain('from=v1.4.0&to=v1.5.0');
+      expect(peer.requests[0]?.headers['private-token']).toBe('glpat-secret');
+    } finally {
+      await peer.close();
+    }
+  });
+
+  it('searches JIRA issues by key and shows key, status and priority', async () => {
+    const peer = await startPeer({ 'GET /rest/api/2/search': { body: fixture('jira-search.json') } });
+    try {
+      const [card] = await gatherEvidence([{ connector: 'jira', issues: ['SHOP-12', 'SHOP-13', 'SHOP-99'] }], connectorsConfig({ jira: { url: peer.url, user: 'bot', apiToken: 'jira-secret' } }));
+      expect(card?.status).toBe('warn');
+      expect(card?.summary).toBe('2 issues: 1 Done, 1 In Progress; not found: SHOP-99');
+      expect(card?.data.issues).toEqual([
+        expect.objectContaining({ key: 'SHOP-12', status: 'Done', priority: 'High', url: `${peer.url}/browse/SHOP-12` }),
+        expect.objectContaining({ key: 'SHOP-13', status: 'In Progress', priority: 'Medium' }),
+      ]);
+      const query = new URL(peer.requests[0]?.url ?? '', peer.url).searchParams;
+      expect(query.get('jql')).toBe('key in (SHOP-12,SHOP-13,SHOP-99) ORDER BY key');
+      expect(query.get('fields')).toBe('summary,status,priority');
+    } finally {
+      await peer.close();
+    }
+  });
+
+  it('reads the SonarQube quality gate and its failing conditions', async () => {
+    const peer = await startPeer({ 'GET /api/qualitygates/project_status': { body: fixture('sonarqube-project-status.json') } });
+    try {
+      const [card] = await gatherEvidence([{ connector: 'sonarqube', projectKey: 'acme:shop', branch: 'main' }], connectorsConfig({ sonarqube: { url: peer.url, token: 'squ_secret' } }));
+      expect(card).toMatchObject({ status: 'fail', summary: 'quality gate ERROR: new_coverage 71.3 (LT 80)', data: { qualityGate: 'ERROR' } });
+      expect((card?.data.conditions as unknown[]).length).toBe(3);
+      expect(peer.requests[0]?.url).toBe('/api/qualitygates/project_status?projectKey=acme%3Ashop&branch=main');
+      expect(peer.requests[0]?.headers.authorization).toBe(`Basic ${Buffer.from('squ_secret:').toString('base64')}`);
+    } finally {
+      await peer.close();
+    }
+  });
+
+  it('reads the verification score from autopilot', async () => {
+    const id = '7f6c2a1e-3c1d-4e55-9a0b-1b2c3d4e5f60';
+    const peer = await startPeer({ [`GET /api/v1/verifications/${id}`]: { body: fixture('autopilot-verification.json') } });
+    try {
+      const [card] = await gatherEvidence([{ connector: 'verification', verificationId: id }], connectorsConfig({ autopilot: { url: peer.url, token: 'autopilot-token' } }));
+      expect(card).toMatchObject({ status: 'pass', data: { verdict: 'pass', score: 91.5 } });
+      expect(peer.requests[0]?.headers['x-isd-service-token']).toBe('autopilot-token');
+    } finally {
+      await peer.close();
+    }
+  });
+
+  it('reads chosen fields from a configured generic JSON endpoint, headers from config', async () => {
+    const peer = await startPeer({ 'GET /status/shop': { body: { release: { train: 'R42', frozen: false }, owners: ['a', 'b'] } } });
+    try {
+      const [card] = await gatherEvidence(
+        [{ connector: 'http', endpoint: 'release-calendar', path: '/status/shop', label: 'Release train', fields: { train: 'release.train', frozen: 'release.frozen', firstOwner: 'owners[0]', missing: 'nope.x' } }],
+        connectorsConfig({ http: { 'release-calendar': { url: peer.url, headers: { 'x-api-key': 'calendar-secret' } } } }),
+      );
+      expect(card).toMatchObject({ label: 'Release train', status: 'info', data: { train: 'R42', frozen: false, firstOwner: 'a', missing: null } });
+      expect(peer.requests[0]?.headers['x-api-key']).toBe('calendar-secret');
+    } finally {
+      await peer.close();
+    }
+  });
+
+  it('shows a failing or unconfigured connector as an error card, and times out a slow one without holding the others', async () => {
+    const peer = await startPeer({
+      'GET /job/slow/1/api/json': { body: fixture('jenkins-build.json'), delayMs: 5_000 },
+      'GET /api/qualitygates/project_status': { status: 500, body: { errors: [{ msg: 'boom' }] } },
+      'GET /rest/api/2/search': { body: fixture('jira-search.json') },
+    });
+    try {
+      const started = Date.now();
+      const cards = await gatherEvidence(
+        [
+          { connector: 'jenkins', job: 'slow', build: 1 },
+          { connector: 'sonarqube', projectKey: 'x' },
+          { connector: 'jira', issues: ['SHOP-12'] },
+          { connector: 'git', provider: 'github', repository: 'acme/shop', base: 'a', head: 'b' },
+        ],
+        connectorsConfig({ timeoutMs: 500, jenkins: { url: peer.url }, sonarqube: { url: peer.url }, jira: { url: peer.url } }),
+      );
+      expect(Date.now() - started).toBeLessThan(3_000);
+      expect(cards.map((card) => card.status)).toEqual(['error', 'error', 'info', 'error']);
+      expect(cards[0]?.error).toMatch(/timed out after 500 ms/);
+      expect(cards[1]?.error).toMatch(/answered 500/);
+      expect(cards[3]?.error).toMatch(/not configured \(connectors.github\)/);
+    } finally {
+      await peer.close();
+    }
+  });
+
+  it('does not follow redirects or read oversized answers', async () => {
+    const peer = await startPeer({
+      'GET /job/big/1/api/json': { body: { padding: 'x'.repeat(5_000) } },
+    });
+    try {
+      const [card] = await gatherEvidence([{ connector: 'jenkins', job: 'big', build: 1 }], connectorsConfig({ maxResponseBytes: 1_000, jenkins: { url: peer.url } }));
+      expect(card?.error).toMatch(/more than 1000 bytes/);
+    } finally {
+      await peer.close();
+    }
+  });
+});
