@@ -100,6 +100,7 @@ export function compileModules(modules: Module[]): CompiledModules {
     });
   }
   checkTree(root);
+  checkRecursion(root);
   return { root, functionArity, modules };
 }
 
@@ -859,4 +860,139 @@ export function withArities<T>(arities: Map<string, number>, fn: () => T): T {
   } finally {
     currentArity = prev;
   }
+}
+
+/** Rule nodes a body may read: data refs (their ground prefix, with ancestors and descendants) and called functions. */
+function dependencies(rule: Rule, root: RuleNode): Set<RuleNode> {
+  const out = new Set<RuleNode>();
+  const addPrefix = (path: string[]): void => {
+    let node: RuleNode | undefined = root;
+    for (const p of path) {
+      if (node.rules.length > 0 || node.defaultRule) out.add(node);
+      node = node.children.get(p);
+      if (!node) return;
+    }
+    const stack = [node];
+    while (stack.length > 0) {
+      const n = stack.pop() as RuleNode;
+      if (n.rules.length > 0 || n.defaultRule) out.add(n);
+      stack.push(...n.children.values());
+    }
+  };
+  const term = (t: Term): void => {
+    switch (t.type) {
+      case 'ref':
+        if (t.head.type === 'var' && t.head.name === 'data') {
+          const prefix: string[] = [];
+          let reachable = true;
+          for (const p of t.path) {
+            if (p.type === 'scalar' && typeof p.value === 'string') prefix.push(p.value);
+            else {
+              // Rules only live under string keys, so a constant non-string key reaches base data only.
+              if (p.type === 'scalar') reachable = false;
+              break;
+            }
+          }
+          if (reachable) addPrefix(prefix);
+        } else term(t.head);
+        t.path.forEach(term);
+        break;
+      case 'array':
+      case 'set':
+        t.items.forEach(term);
+        break;
+      case 'object':
+        t.items.forEach(([k, v]) => {
+          term(k);
+          term(v);
+        });
+        break;
+      case 'call':
+        if (t.target?.kind === 'function') addPrefix(t.target.path);
+        t.args.forEach(term);
+        break;
+      case 'arraycompr':
+      case 'setcompr':
+        term(t.head);
+        t.body.forEach(expr);
+        break;
+      case 'objectcompr':
+        term(t.key);
+        term(t.value);
+        t.body.forEach(expr);
+        break;
+      default:
+        break;
+    }
+  };
+  const expr = (e: Expr): void => {
+    switch (e.kind) {
+      case 'term':
+        term(e.term);
+        break;
+      case 'not':
+        expr(e.expr);
+        break;
+      case 'notbody':
+      case 'block':
+        e.body.forEach(expr);
+        break;
+      case 'and':
+      case 'or':
+        expr(e.left);
+        expr(e.right);
+        break;
+      case 'somein':
+        term(e.collection);
+        break;
+      case 'every':
+        term(e.domain);
+        e.body.forEach(expr);
+        break;
+      default:
+        break;
+    }
+    // `with` replaces what it targets for this expression, so only its value is a dependency.
+    for (const w of e.with) term(w.value);
+  };
+  for (let r: Rule | undefined = rule; r; r = r.elseRule) {
+    r.body.forEach(expr);
+    term(r.value);
+    if (r.key) term(r.key);
+    (ruleInfo.get(r)?.dyn ?? []).forEach(term);
+  }
+  return out;
+}
+
+/** Rejects rules that depend on themselves (OPA's rego_recursion_error). */
+function checkRecursion(root: RuleNode): void {
+  const nodes: RuleNode[] = [];
+  const collect = (n: RuleNode): void => {
+    if (n.rules.length > 0) nodes.push(n);
+    n.children.forEach(collect);
+  };
+  collect(root);
+  const edges = new Map<RuleNode, Set<RuleNode>>();
+  for (const n of nodes) {
+    const deps = new Set<RuleNode>();
+    for (const r of n.rules) for (const d of dependencies(r, root)) deps.add(d);
+    edges.set(n, deps);
+  }
+  const state = new Map<RuleNode, 1 | 2>();
+  const stack: RuleNode[] = [];
+  const visit = (n: RuleNode): void => {
+    state.set(n, 1);
+    stack.push(n);
+    for (const d of edges.get(n) ?? []) {
+      const st = state.get(d);
+      if (st === 1) {
+        const cycle = [...stack.slice(stack.indexOf(d)), d].map((x) => 'data.' + x.path.join('.'));
+        throw new CompileError('rego_recursion_error', `rule ${cycle[0]} is recursive: ${cycle.join(' -> ')}`, d.rules[0]?.loc);
+      }
+      if (st === undefined) visit(d);
+    }
+    stack.pop();
+    state.set(n, 2);
+  };
+  for (const n of nodes) if (!state.has(n)) visit(n);
 }

@@ -93,9 +93,11 @@ u := upper(substring("naïve😀x", 4, 2))
     expect(() => policy('package t\np if { nope(1) }')).toThrow(/undefined function nope/);
   });
 
-  it('rejects recursion at evaluation with a clear error', () => {
-    const p = policy('package t\np if q\nq if p');
-    expect(() => p.evaluate('data.t.p')).toThrow(/recursive/);
+  it('rejects recursion at compile time, naming the cycle', () => {
+    expect(() => policy('package t\np if q\nq if p')).toThrow(/rego_recursion_error: rule data.t.p is recursive: data.t.p -> data.t.q -> data.t.p/);
+    expect(() => policy('package t\nf(x) := y if y := f(x)')).toThrow(CompileError);
+    expect(() => policy('package t\np if data.t[_]')).toThrow(/recursive/);
+    expect(policy('package t\np := data[2]\nq if data.other.x').evaluate('data.t.p', { data: { '2': 'ok' } })).toBe('ok');
   });
 
   it('runs test_ rules and names the failing ones', () => {
