@@ -1,5 +1,5 @@
 // The whole pipeline a Spinnaker user builds with ISD's gates — verification gate → approval gate →
-// deploy — with the real autopilot (against a real Prometheus scraping real prom-client apps) and the
+// deploy — with the real autopilot (two replicas, against a real Prometheus scraping latency apps) and the
 // real visibility, both on real Postgres, run by the Orca harness from the rendered orca-local.yml and
 // decided through the Gate proxy harness from the rendered gate-local.yml.
 // The policy gate (sapor) is not part of it yet: sapor has no /api/v1/policy-gates (see the report).
@@ -14,8 +14,8 @@ import { startGateProxy } from '../harness/gate';
 import type { GateProxy } from '../harness/gate';
 import { renderTestOrcaLocal, startPipeline } from '../harness/orca';
 import type { HarnessExecution, PipelineInput, PipelineRun } from '../harness/orca';
-import { startLatencyApp, startPrometheusFor, waitFor, waitForPrometheusSamples } from './pipeline-support';
-import type { LatencyApp, Prometheus } from './pipeline-support';
+import { startLatencyApp, startPrometheusFor, startServiceFront, waitFor, waitForPrometheusSamples } from './pipeline-support';
+import type { LatencyApp, Prometheus, ServiceFront } from './pipeline-support';
 
 jest.setTimeout(90_000);
 
@@ -25,11 +25,21 @@ const scope = (deployment: string) => ({ namespace: 'prod', deployment });
 
 let apps: LatencyApp[] = [];
 let prometheus: Prometheus;
-let autopilot: RunningService<AutopilotConfig>;
+let autopilotReplicas: RunningService<AutopilotConfig>[] = [];
+let autopilotFront: ServiceFront;
+let autopilotDatabaseUrl: string;
 let visibility: RunningService<VisibilityConfig>;
 let gate: GateProxy;
 let orcaLocal: string;
 let deploys: string[] = [];
+
+async function startAutopilot(port = 0): Promise<RunningService<AutopilotConfig>> {
+  const config = testServiceConfig(autopilotService, {
+    databaseUrl: autopilotDatabaseUrl,
+    extra: { providers: { prom: { type: 'prometheus', url: prometheus.url, timeoutMs: 5_000 } }, analysis: { providerAttempts: 1, providerRetryDelayMs: 0 } },
+  });
+  return startTestService(autopilotService, { ...config, server: { ...config.server, port } });
+}
 
 beforeAll(async () => {
   apps = await Promise.all([
@@ -38,18 +48,15 @@ beforeAll(async () => {
     startLatencyApp(scope('web-v2-slow'), 0.3, 0.005, 13),
   ]);
   prometheus = await startPrometheusFor(apps);
-  autopilot = await startTestService(
-    autopilotService,
-    testServiceConfig(autopilotService, {
-      databaseUrl: await createTestDatabase('e2e_pipeline_autopilot'),
-      extra: { providers: { prom: { type: 'prometheus', url: prometheus.url, timeoutMs: 5_000 } }, analysis: { providerAttempts: 1, providerRetryDelayMs: 0 } },
-    }),
-  );
+  // Two autopilot replicas on one database behind a Service-like front, as the chart runs them.
+  autopilotDatabaseUrl = await createTestDatabase('e2e_pipeline_autopilot');
+  autopilotReplicas = [await startAutopilot(), await startAutopilot()];
+  autopilotFront = await startServiceFront(autopilotReplicas.map((replica) => replica.url));
   visibility = await startTestService(
     visibilityService,
     testServiceConfig(visibilityService, { databaseUrl: await createTestDatabase('e2e_pipeline_visibility'), users: { bob: ['release'], carol: ['release'] } }),
   );
-  const template = await fetch(`${autopilot.url}/api/v1/templates`, {
+  const template = await fetch(`${autopilotFront.url}/api/v1/templates`, {
     method: 'POST',
     headers: gateHeaders('alice'),
     body: JSON.stringify({
@@ -62,7 +69,7 @@ beforeAll(async () => {
   expect(template.status).toBe(201);
   await waitForPrometheusSamples(prometheus, 'demo_request_latency_seconds', 3);
   // Orca refuses literal IPs, so the sidecars are named by host.
-  const sidecars = { visibility: `http://localhost:${visibility.port}`, autopilot: `http://localhost:${autopilot.port}`, sapor: 'http://localhost:9' };
+  const sidecars = { visibility: `http://localhost:${visibility.port}`, autopilot: autopilotFront.url, sapor: 'http://localhost:9' };
   orcaLocal = renderTestOrcaLocal(sidecars);
   gate = await startGateProxy({ gateLocal: renderSpinnakerConfig(resolveValues()).files['gate-local.yml'], gateToken: TEST_GATE_TOKEN, targets: sidecars });
 });
@@ -70,7 +77,8 @@ beforeAll(async () => {
 afterAll(async () => {
   await gate?.close();
   await visibility?.stop();
-  await autopilot?.stop();
+  await autopilotFront?.close();
+  await Promise.all(autopilotReplicas.map((replica) => replica.stop()));
   await prometheus?.stop();
   await Promise.all(apps.map((app) => app.close()));
 });
@@ -182,7 +190,7 @@ describe('verification gate → approval gate → deploy', () => {
     // Orca's onFailureStages cancel reaches the finished verification harmlessly.
     const cancel = failed.requests.filter((request) => request.phase === 'cancel');
     expect(cancel.map((request) => request.statusCode)).toEqual([200]);
-    const after = await fetch(`${autopilot.url}${new URL(failed.stages[0]!.context.statusEndpoint as string).pathname}`, { headers: serviceHeaders() });
+    const after = await fetch(`${autopilotFront.url}${new URL(failed.stages[0]!.context.statusEndpoint as string).pathname}`, { headers: serviceHeaders() });
     expect(((await after.json()) as { status: string }).status).toBe('fail');
   });
 
@@ -200,8 +208,28 @@ describe('verification gate → approval gate → deploy', () => {
       ['onFailureStages', 200],
     ]);
     const path = new URL(execution.stages[0]!.context.statusEndpoint as string).pathname;
-    const after = await fetch(`${autopilot.url}${path}`, { headers: serviceHeaders() });
+    const after = await fetch(`${autopilotFront.url}${path}`, { headers: serviceHeaders() });
     expect(((await after.json()) as { status: string }).status).toBe('canceled');
     expect(deploys).toEqual([]);
+  });
+
+  it('survives a lost create response (Orca re-POSTs after the 503) and a replica restart while Orca polls', async () => {
+    deploys = [];
+    autopilotFront.loseNextResponse((method, path) => method === 'POST' && path === gateStages.verification.createPath);
+    const input = pipeline('web-v2', 'restarted');
+    const run = start({ ...input, stages: [input.stages[0]!, input.stages[2]!] });
+    await waitFor('the verification to be polled', () => run.execution.requests.some((request) => request.phase === 'monitor'));
+    const port = autopilotReplicas[0]!.port;
+    autopilotFront.backends[0]!.ready = false;
+    await autopilotReplicas[0]!.stop();
+    autopilotReplicas[0] = await startAutopilot(port);
+    autopilotFront.backends[0]!.ready = true;
+    const execution = await run.done;
+    expect(execution.status).toBe('SUCCEEDED');
+    expect(execution.requests.filter((request) => request.phase === 'create').map((request) => request.statusCode)).toEqual([503, 202]);
+    expect(autopilotFront.lostResponses.at(-1)?.upstreamStatus).toBe(202);
+    expect(monitorBody(execution, 0)).toMatchObject({ status: 'pass' });
+    expect(execution.requests.filter((request) => request.phase === 'monitor').every((request) => request.statusCode === 200)).toBe(true);
+    expect(deploys).toEqual(['restarted']);
   });
 });
