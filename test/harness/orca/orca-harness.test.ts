@@ -169,6 +169,20 @@ describe('Orca harness: create', () => {
     expect((execution.stages[0]!.context.webhook as { body: { error: string } }).body.error).toBe('field instructions holds an unevaluated expression');
   });
 
+  it('does not evaluate an expression inside a parameter value in time for the payload', async () => {
+    // ContextParameterProcessor evaluates every context entry against the original context, so the
+    // payload's #toJson sees the unevaluated `${execution.application}` and refuses it.
+    const fakes = await sidecars();
+    const execution = await runPipeline(
+      { orcaLocal: orcaLocalFor(fakes), springEnvironment: { ISD_SERVICE_TOKEN: token }, timeFactor },
+      pipelineOf([gateStage('approval', '1', { ...approvalInputs, instructions: 'release ${execution.application}' })]),
+    );
+    expect(execution.status).toBe('TERMINAL');
+    expect(requestsOf(execution, 'create', 0)[0]!.body).toContain("${#toJson(parameterValues['instructions'])}");
+    // The parameter value itself was evaluated and stored, which is what Deck would show afterwards.
+    expect((execution.stages[0]!.context.parameterValues as { instructions: string }).instructions).toBe('release shop');
+  });
+
   it('fails the stage when the URL restrictions refuse the host', async () => {
     const fakes = await sidecars();
     const values = resolveValues({ overrides: { sidecars: { visibility: fakes.visibility.baseUrl, autopilot: fakes.autopilot.baseUrl, sapor: fakes.sapor.baseUrl } } });
