@@ -67,8 +67,12 @@ export class PolicyService {
   /** Validates (parse, compile with the live set, own tests) and saves a new version unless unchanged. */
   async save(request: SavePolicyRequest): Promise<SaveResult & { tests: number }> {
     const regoVersion = request.regoVersion ?? this.options.defaultRegoVersion;
+    const digest = policyDigest(regoVersion, request.modules);
     for (let attempt = 1; attempt <= SAVE_ATTEMPTS; attempt++) {
       const active = await this.options.store.active();
+      // Unchanged content (a reload, a retried PUT) is not validated again: it was when it was saved.
+      const unchanged = active.policies.find((policy) => policy.name === request.name && policy.digest === digest);
+      if (unchanged) return { version: unchanged, created: false, tests: 0 };
       const { packages, tests } = this.options.registry.validate({ name: request.name, regoVersion, modules: request.modules }, active.policies);
       const saved = await this.options.store.save(
         {
@@ -76,7 +80,7 @@ export class PolicyService {
           regoVersion,
           modules: request.modules,
           packages,
-          digest: policyDigest(regoVersion, request.modules),
+          digest,
           description: request.description ?? null,
           origin: request.origin,
           originRef: request.originRef ?? null,

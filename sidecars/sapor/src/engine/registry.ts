@@ -126,12 +126,24 @@ export class PolicyRegistry {
       throw new InputError(`policy ${candidate.name} does not compile: ${regoErrorMessage(error)}`, { code: 'policy_compile_error', issues: [issue] });
     }
     const own = [...packages].map((name) => `data.${name}.`);
-    const tests = compiled
-      .runTests({ budget: { maxSteps: this.limits.maxSteps * 10, timeoutMs: this.limits.timeoutMs * 10 } })
-      .filter((test) => own.some((prefix) => test.name.startsWith(prefix) && !test.name.slice(prefix.length).includes('.')));
+    const names = compiled.testNames().filter((name) => own.some((prefix) => name.startsWith(prefix) && !name.slice(prefix.length).includes('.')));
+    const tests = names.map((name) => runTest(compiled, name, { maxSteps: this.limits.maxSteps * 10, timeoutMs: this.limits.timeoutMs * 10 }));
     const failures = tests.filter((test) => !test.passed);
     if (failures.length) throw new PolicyTestFailedError(candidate.name, failures);
     return { packages: [...packages].sort(), tests };
+  }
+}
+
+/** Runs one `test_*` rule: it passes when it evaluates to true. */
+function runTest(compiled: CompiledPolicy, name: string, budget: { maxSteps: number; timeoutMs: number }): TestResult {
+  try {
+    const { results, errors } = compiled.query(`__test__ = ${name}`, { budget });
+    const value = results[0]?.get('__test__');
+    if (value === true) return { name, passed: true };
+    if (value === undefined && errors.length > 0) return { name, passed: false, error: regoErrorMessage(errors[0]) };
+    return { name, passed: false, error: value === undefined ? 'undefined' : 'not true' };
+  } catch (error) {
+    return { name, passed: false, error: regoErrorMessage(error) };
   }
 }
 
