@@ -74,10 +74,11 @@ export class VerificationRunner {
     const window = verification.windows[index];
     if (!window) return;
     const log = this.log.child({ verificationId: id, interval: index });
-    let intervals = await store.intervals(id);
+    let intervals = await store.intervals(id, { withData: 'none' });
     if (!intervals.some((interval) => interval.index === index)) {
       const stepSeconds = Math.max(verification.template.stepSeconds, Math.ceil((window.endMs - window.startMs) / 1000 / MAX_POINTS_PER_SERIES));
       let data: MetricData[];
+      const fetchStarted = performance.now();
       try {
         data = await this.fetchAll(verification, window.startMs, window.endMs, stepSeconds);
       } catch (error) {
@@ -86,6 +87,7 @@ export class VerificationRunner {
         await store.finish(id, { status: 'error', score: null, reason: `interval ${index + 1}: metrics could not be fetched`, error: cause });
         return;
       }
+      const judgeStarted = performance.now();
       let result;
       try {
         result = createJudge(verification.judge).judge(judgeInput(verification, data, index));
@@ -93,9 +95,15 @@ export class VerificationRunner {
         await store.finish(id, { status: 'error', score: null, reason: `interval ${index + 1}: the judge refused the input`, error: (error as Error).message });
         return;
       }
+      const storeStarted = performance.now();
       await store.saveInterval(id, { index, startMs: window.startMs, endMs: window.endMs, score: result.score, classification: result.classification, result, data });
-      intervals = await store.intervals(id);
-      log.info({ score: result.score, classification: result.classification }, 'interval judged');
+      intervals = await store.intervals(id, { withData: 'none' });
+      const timings = {
+        fetchMs: Math.round(judgeStarted - fetchStarted),
+        judgeMs: Math.round(storeStarted - judgeStarted),
+        storeMs: Math.round(performance.now() - storeStarted),
+      };
+      log.info({ score: result.score, classification: result.classification, metrics: data.length, ...timings }, 'interval judged');
     }
     const scores = intervals.map((interval) => interval.score);
     const decision = decideRun(scores, verification.windows.length, verification.thresholds);

@@ -40,6 +40,7 @@ export interface RouteDependencies {
 }
 
 const DEFAULT_THRESHOLDS = { pass: 80, marginal: 60 };
+const QUERY_CHECK_CONCURRENCY = 8;
 
 /** Registers every autopilot route on the service's HTTP app. */
 export function registerRoutes(http: HttpApp, deps: RouteDependencies): void {
@@ -68,12 +69,12 @@ export function registerRoutes(http: HttpApp, deps: RouteDependencies): void {
       if (existing) {
         // Orca re-POSTs after a 5xx: answer the same Location, and re-queue the next window in case the
         // first attempt died between storing the verification and queueing its job.
-        await runner.scheduleNext(existing, (await verifications.intervals(existing.id)).length);
+        await runner.scheduleNext(existing, (await verifications.intervals(existing.id, { withData: 'none' })).length);
         return accepted(await view(existing.id));
       }
       const prepared = await prepareVerification(body, deps, log);
       const { verification } = await verifications.createOrGet(prepared);
-      await runner.scheduleNext(verification, (await verifications.intervals(verification.id)).length);
+      await runner.scheduleNext(verification, (await verifications.intervals(verification.id, { withData: 'none' })).length);
       return accepted(await view(verification.id));
     },
   );
@@ -311,7 +312,7 @@ function templateDetail(template: StoredTemplate) {
  */
 async function checkTemplateQueries(template: Template, deps: RouteDependencies, pathPrefix: string, scope?: Record<string, string>): Promise<void> {
   const issues: { path: string; message: string }[] = [];
-  const checks = template.metrics.map(async (metric, index) => {
+  const check = async (metric: Template['metrics'][number], index: number) => {
     const path = `${pathPrefix}.metrics.${index}`;
     let provider;
     try {
@@ -330,8 +331,16 @@ async function checkTemplateQueries(template: Template, deps: RouteDependencies,
       if (!(error instanceof ProviderError)) throw error;
       deps.logger.warn({ provider: provider.name, err: error }, 'provider unreachable: query syntax not checked');
     }
-  });
-  await Promise.all(checks);
+  };
+  // A few checks at a time: a 200-metric template must not hit the provider with 200 requests at once.
+  let next = 0;
+  const worker = async () => {
+    while (next < template.metrics.length) {
+      const index = next++;
+      await check(template.metrics[index]!, index);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(QUERY_CHECK_CONCURRENCY, template.metrics.length) }, worker));
   if (issues.length) {
     issues.sort((a, b) => a.path.localeCompare(b.path, undefined, { numeric: true }));
     throw new InputError(`${issues[0]!.path}: ${issues[0]!.message}`, { code: 'invalid_template', issues });

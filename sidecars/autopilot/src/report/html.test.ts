@@ -1,7 +1,7 @@
 // The report page: self-contained (no external reference), every user-supplied string escaped, charts
 // drawn from the data.
 import { distributionOf } from './report';
-import { distributionChart, escapeHtml, renderReportHtml, seriesChart } from './html';
+import { distributionChart, downsample, escapeHtml, renderReportHtml, seriesChart } from './html';
 import type { Report } from './report';
 
 const hostile = '<script>alert("x")</script>';
@@ -76,5 +76,21 @@ describe('report page', () => {
     expect(distribution.canaryCounts.reduce((a, b) => a + b, 0)).toBe(4);
     expect(distribution.canaryQuantiles!.p50).toBe(6);
     expect(distributionChart(distribution, 'd').match(/data-side="canary"/g)).toHaveLength(20);
+  });
+});
+
+describe('chart downsampling', () => {
+  it('keeps long series under the point budget with their extremes and gaps', () => {
+    const timestampsMs = Array.from({ length: 10_000 }, (_, i) => i * 1000);
+    const values: Array<number | null> = timestampsMs.map((_, i) => (i === 5_000 ? null : Math.sin(i / 50)));
+    values[7_777] = 42;
+    values[1_234] = -42;
+    const reduced = downsample({ timestampsMs, values });
+    expect(reduced.timestampsMs.length).toBeLessThanOrEqual(610);
+    expect(Math.max(...reduced.values.filter((v): v is number => v !== null))).toBe(42);
+    expect(Math.min(...reduced.values.filter((v): v is number => v !== null))).toBe(-42);
+    expect(reduced.values).toContain(null);
+    expect([...reduced.timestampsMs].sort((a, b) => a - b)).toEqual(reduced.timestampsMs);
+    expect(downsample({ timestampsMs: [1, 2], values: [1, 2] })).toEqual({ timestampsMs: [1, 2], values: [1, 2] });
   });
 });

@@ -23,8 +23,41 @@ function scale(domainMin: number, domainMax: number, rangeMin: number, rangeMax:
   return (value) => rangeMin + ((value - domainMin) / span) * (rangeMax - rangeMin);
 }
 
+/** Charts need no more points than pixels: longer series keep each bucket's first, min and max point (gaps kept). */
+export function downsample(series: SeriesPoints, maxPoints = 600): SeriesPoints {
+  const length = series.timestampsMs.length;
+  if (length <= maxPoints) return series;
+  const bucket = Math.ceil(length / (maxPoints / 3));
+  const timestampsMs: number[] = [];
+  const values: Array<number | null> = [];
+  for (let start = 0; start < length; start += bucket) {
+    const end = Math.min(length, start + bucket);
+    const picks = new Set<number>([start]);
+    let minAt = -1;
+    let maxAt = -1;
+    for (let i = start; i < end; i++) {
+      const value = series.values[i];
+      if (value === null || value === undefined) {
+        picks.add(i);
+        continue;
+      }
+      if (minAt < 0 || value < series.values[minAt]!) minAt = i;
+      if (maxAt < 0 || value > series.values[maxAt]!) maxAt = i;
+    }
+    if (minAt >= 0) picks.add(minAt);
+    if (maxAt >= 0) picks.add(maxAt);
+    for (const i of [...picks].sort((a, b) => a - b)) {
+      timestampsMs.push(series.timestampsMs[i]!);
+      values.push(series.values[i] ?? null);
+    }
+  }
+  return { timestampsMs, values };
+}
+
 /** A line chart of both sides over time; gaps break the line. */
-export function seriesChart(baseline: SeriesPoints, canary: SeriesPoints, label: string): string {
+export function seriesChart(fullBaseline: SeriesPoints, fullCanary: SeriesPoints, label: string): string {
+  const baseline = downsample(fullBaseline);
+  const canary = downsample(fullCanary);
   const width = 520;
   const height = 180;
   const pad = { left: 56, right: 10, top: 10, bottom: 26 };

@@ -176,9 +176,17 @@ export class VerificationStore {
     return result.rows[0] ? fromRow(result.rows[0]) : undefined;
   }
 
-  /** The judged intervals of a verification, in order. */
-  async intervals(id: string): Promise<IntervalRecord[]> {
-    const result = await this.database.query<IntervalRow>('SELECT * FROM verification_intervals WHERE verification_id = $1 ORDER BY index', [id]);
+  /**
+   * The judged intervals of a verification, in order. Fetched series are large, so by default only the
+   * last interval's are loaded (`data` is empty on the others); `withData: 'none'` loads none.
+   */
+  async intervals(id: string, options: { withData?: 'last' | 'none' } = {}): Promise<IntervalRecord[]> {
+    const series = options.withData === 'none' ? `'[]'::jsonb` : `CASE WHEN index = max(index) OVER () THEN series ELSE '[]'::jsonb END`;
+    const result = await this.database.query<IntervalRow>(
+      `SELECT verification_id, index, start_ms, end_ms, score, classification, result, ${series} AS series, judged_at
+       FROM verification_intervals WHERE verification_id = $1 ORDER BY index`,
+      [id],
+    );
     return result.rows.map((row) => ({
       index: row.index,
       startMs: Number(row.start_ms),
