@@ -18,6 +18,9 @@ const AGENT_NAME = 'cluster-a';
 // oes-birger cut watches and `logs -f` after 8–10 s; these stay idle longer than that, then expect more.
 const LONG_IDLE_MS = 16_000;
 
+// Each test runs several kubectl processes; on a loaded 2-core machine that can take tens of seconds.
+jest.setTimeout(60_000);
+
 let echo: Awaited<ReturnType<typeof scenarios.startEchoServer>>;
 let harness: KubeApiServer;
 let spdyHarness: KubeApiServer;

@@ -6,6 +6,9 @@ import { startKubeApiServer, type KubeApiServer } from './server';
 // Real kubectl (the binary on the image) against the harness directly: pins that the harness speaks the
 // Kubernetes API the way kubectl 1.32 expects, before the tunnel is put in between.
 
+// Each test runs several kubectl processes; on a loaded 2-core machine that can take tens of seconds.
+jest.setTimeout(60_000);
+
 let echo: Awaited<ReturnType<typeof scenarios.startEchoServer>>;
 let server: KubeApiServer;
 let kubectl: KubectlSession;
