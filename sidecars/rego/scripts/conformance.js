@@ -28,8 +28,19 @@ const summary = runConformance(dir, {
 if (process.stderr.isTTY) process.stderr.write('\n');
 for (const [category, c] of Object.entries(summary.categories).sort()) {
   const mark = c.failed === 0 ? 'ok  ' : 'FAIL';
-  console.log(`${mark} ${category}: ${c.passed} passed, ${c.failed} failed${c.skipped ? `, ${c.skipped} skipped` : ''}`);
-  if (verbose) for (const o of summary.outcomes) if (o.category === category && o.status === 'failed') console.log(`       - ${o.note}: ${o.reason}`);
+  console.log(
+    `${mark} ${category}: ${c.passed} passed, ${c.failed} failed${c.skipped ? `, ${c.skipped} skipped` : ''}`,
+  );
+  if (verbose)
+    for (const o of summary.outcomes)
+      if (o.category === category && o.status === 'failed') console.log(`       - ${o.note}: ${o.reason}`);
 }
 console.log(`took ${((Date.now() - started) / 1000).toFixed(1)} s`);
-console.log(JSON.stringify({ passed: summary.passed, failed: summary.failed, skipped: summary.skipped, passRate: summary.passRate }));
+console.log(
+  JSON.stringify({
+    passed: summary.passed,
+    failed: summary.failed,
+    skipped: summary.skipped,
+    passRate: summary.passRate,
+  }),
+);

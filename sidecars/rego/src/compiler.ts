@@ -78,7 +78,8 @@ export function compileModules(modules: Module[]): CompiledModules {
   for (const m of modules) {
     const globals = new Map<string, Term>();
     const loc: Location = { file: m.file, line: 1, column: 1 };
-    for (const name of packageRules.get(m.packagePath.join('.')) ?? []) globals.set(name, dataRef([...m.packagePath, name], loc));
+    for (const name of packageRules.get(m.packagePath.join('.')) ?? [])
+      globals.set(name, dataRef([...m.packagePath, name], loc));
     for (const imp of m.imports) {
       if (imp.path.type !== 'ref' || imp.path.head.type !== 'var') continue;
       const head = imp.path.head.name;
@@ -116,19 +117,26 @@ function groundStrings(ref: Term[]): string[] {
 }
 
 function dataRef(path: string[], loc: Location): Term {
-  return { type: 'ref', head: { type: 'var', name: 'data', loc }, path: path.map((p) => ({ type: 'scalar', value: p, loc })), loc };
+  return {
+    type: 'ref',
+    head: { type: 'var', name: 'data', loc },
+    path: path.map((p) => ({ type: 'scalar', value: p, loc })),
+    loc,
+  };
 }
 
 function compileRule(rule: Rule, ctx: ModuleContext, root: RuleNode): void {
   rule.module = ctx.module;
   const ground = groundStrings(rule.ref);
   const dyn = rule.ref.slice(ground.length);
-  if (rule.kind === 'function' && dyn.length > 0) throw new CompileError('rego_parse_error', 'function names must be ground', rule.loc);
+  if (rule.kind === 'function' && dyn.length > 0)
+    throw new CompileError('rego_parse_error', 'function names must be ground', rule.loc);
   let node = root;
   for (const p of [...ctx.module.packagePath, ...ground]) node = node.child(p);
   if (rule.isDefault) {
     if (dyn.length > 0) throw new CompileError('rego_type_error', 'default rules must have a ground head', rule.loc);
-    if (node.defaultRule) throw new CompileError('rego_type_error', `multiple default rules data.${node.path.join('.')} found`, rule.loc);
+    if (node.defaultRule)
+      throw new CompileError('rego_type_error', `multiple default rules data.${node.path.join('.')} found`, rule.loc);
     node.defaultRule = rule;
     if (node.kind && node.kind !== rule.kind)
       throw new CompileError('rego_type_error', `conflicting rules data.${node.path.join('.')} found`, rule.loc);
@@ -151,10 +159,11 @@ function compileRuleBody(rule: Rule, ctx: ModuleContext, dyn: Term[]): void {
   const scope: Scope = { renames: new Map() };
   const safe = new Set<string>();
   // Function arguments are local and bound on call.
-  for (const a of rule.args ?? []) for (const v of allVars(a)) {
-    scope.renames.set(v, v);
-    safe.add(v);
-  }
+  for (const a of rule.args ?? [])
+    for (const v of allVars(a)) {
+      scope.renames.set(v, v);
+      safe.add(v);
+    }
   if (rule.isDefault) {
     const v = termToValue(rule.value);
     if (v === undefined) {
@@ -181,9 +190,15 @@ function compileRuleBody(rule: Rule, ctx: ModuleContext, dyn: Term[]): void {
   const headVars = new Set<string>();
   resolvedHead.forEach((t) => termInputs(t, headVars, visible));
   for (const v of headVars)
-    if (!safe.has(v) && !v.startsWith('$') && v !== 'data' && v !== 'input') throw new CompileError('rego_unsafe_var_error', `var ${v} is unsafe`, rule.loc);
+    if (!safe.has(v) && !v.startsWith('$') && v !== 'data' && v !== 'input')
+      throw new CompileError('rego_unsafe_var_error', `var ${v} is unsafe`, rule.loc);
   for (let h = 0; h < resolvedHead.length; h++) {
-    const wrapped = compileNested({ kind: 'term', term: resolvedHead[h] as Term, with: [], loc: rule.loc }, safe, visible, ctx);
+    const wrapped = compileNested(
+      { kind: 'term', term: resolvedHead[h] as Term, with: [], loc: rule.loc },
+      safe,
+      visible,
+      ctx,
+    );
     if (wrapped.kind === 'term') resolvedHead[h] = wrapped.term;
   }
   let i = 0;
@@ -224,14 +239,23 @@ function resolveBody(body: Expr[], scope: Scope, ctx: ModuleContext, rename: boo
   const out: Expr[] = [];
   for (const e of body) {
     if (e.kind === 'some') for (const v of e.vars) if (v.type === 'var') declare(v.name, v.loc, false);
-    if (e.kind === 'somein') for (const t of e.key ? [e.key, e.value] : [e.value]) for (const v of allVars(t)) declare(v, e.loc, false);
+    if (e.kind === 'somein')
+      for (const t of e.key ? [e.key, e.value] : [e.value]) for (const v of allVars(t)) declare(v, e.loc, false);
     if (e.kind === 'term' && e.term.type === 'call' && e.term.name === 'assign') {
       const [lhs, rhs] = e.term.args as [Term, Term];
       const resolvedRhs = resolveTerm(rhs, ctx, scope);
       for (const v of allVars(lhs)) declare(v, e.loc, true);
       const resolvedLhs = resolveTerm(lhs, ctx, scope);
-      const withs = e.with.map((w) => ({ ...w, target: resolveWithTarget(w.target, ctx, scope), value: resolveTerm(w.value, ctx, scope) }));
-      out.push({ ...e, term: { ...e.term, args: [resolvedLhs, resolvedRhs], target: { kind: 'builtin', name: 'assign' } }, with: withs });
+      const withs = e.with.map((w) => ({
+        ...w,
+        target: resolveWithTarget(w.target, ctx, scope),
+        value: resolveTerm(w.value, ctx, scope),
+      }));
+      out.push({
+        ...e,
+        term: { ...e.term, args: [resolvedLhs, resolvedRhs], target: { kind: 'builtin', name: 'assign' } },
+        with: withs,
+      });
       continue;
     }
     out.push(resolveExpr(e, ctx, scope));
@@ -248,7 +272,11 @@ function lookup(scope: Scope | undefined, name: string): string | undefined {
 }
 
 function resolveExpr(e: Expr, ctx: ModuleContext, scope: Scope): Expr {
-  const withs = e.with.map((w) => ({ ...w, target: resolveWithTarget(w.target, ctx, scope), value: resolveTerm(w.value, ctx, scope) }));
+  const withs = e.with.map((w) => ({
+    ...w,
+    target: resolveWithTarget(w.target, ctx, scope),
+    value: resolveTerm(w.value, ctx, scope),
+  }));
   const nested = (body: Expr[], pre?: (s: Scope) => void): Expr[] => {
     const s: Scope = { renames: new Map(), parent: scope };
     pre?.(s);
@@ -282,7 +310,8 @@ function resolveExpr(e: Expr, ctx: ModuleContext, scope: Scope): Expr {
       };
     case 'every': {
       const s: Scope = { renames: new Map(), parent: scope };
-      for (const t of e.key ? [e.key, e.value] : [e.value]) if (t.type === 'var') s.renames.set(t.name, `${t.name}$${ctx.counter.n++}`);
+      for (const t of e.key ? [e.key, e.value] : [e.value])
+        if (t.type === 'var') s.renames.set(t.name, `${t.name}$${ctx.counter.n++}`);
       return {
         ...e,
         key: e.key ? resolveTerm(e.key, ctx, s) : undefined,
@@ -296,24 +325,50 @@ function resolveExpr(e: Expr, ctx: ModuleContext, scope: Scope): Expr {
 }
 
 function resolveWithTarget(t: Term, ctx: ModuleContext, scope: Scope): Term {
-  if (t.type === 'var' && (t.name === 'input' || t.name === 'data')) return { type: 'ref', head: t, path: [], loc: t.loc };
-  if (t.type === 'var' || (t.type === 'ref' && t.head.type === 'var' && t.head.name !== 'input' && t.head.name !== 'data')) {
+  if (t.type === 'var' && (t.name === 'input' || t.name === 'data'))
+    return { type: 'ref', head: t, path: [], loc: t.loc };
+  if (
+    t.type === 'var' ||
+    (t.type === 'ref' && t.head.type === 'var' && t.head.name !== 'input' && t.head.name !== 'data')
+  ) {
     const name = refName(t);
     const fn = resolveFunctionName(name, ctx);
-    if (fn) return { type: 'call', name: fn.kind === 'builtin' ? fn.name : ['data', ...fn.path].join('.'), fn: t, args: [], loc: t.loc, target: fn };
+    if (fn)
+      return {
+        type: 'call',
+        name: fn.kind === 'builtin' ? fn.name : ['data', ...fn.path].join('.'),
+        fn: t,
+        args: [],
+        loc: t.loc,
+        target: fn,
+      };
   }
   const r = resolveTerm(t, ctx, scope);
   if (r.type === 'ref' && r.head.type === 'var' && r.head.name === 'data') {
     const name = refName(r);
     if (ctx.functions.has(name))
-      return { type: 'call', name, fn: r, args: [], loc: t.loc, target: { kind: 'function', path: name.split('.').slice(1) } };
+      return {
+        type: 'call',
+        name,
+        fn: r,
+        args: [],
+        loc: t.loc,
+        target: { kind: 'function', path: name.split('.').slice(1) },
+      };
   }
   if (r.type !== 'ref' || r.head.type !== 'var' || (r.head.name !== 'input' && r.head.name !== 'data'))
-    throw new CompileError('rego_compile_error', `with keyword target must reference existing input, data, or a function`, t.loc);
+    throw new CompileError(
+      'rego_compile_error',
+      `with keyword target must reference existing input, data, or a function`,
+      t.loc,
+    );
   return r;
 }
 
-function resolveFunctionName(name: string, ctx: ModuleContext): { kind: 'builtin'; name: string } | { kind: 'function'; path: string[] } | undefined {
+function resolveFunctionName(
+  name: string,
+  ctx: ModuleContext,
+): { kind: 'builtin'; name: string } | { kind: 'function'; path: string[] } | undefined {
   const parts = name.split('.');
   const head = parts[0] as string;
   const g = ctx.globals.get(head);
@@ -348,7 +403,10 @@ function resolveTerm(t: Term, ctx: ModuleContext, scope: Scope): Term {
     case 'set':
       return { ...t, items: t.items.map((x) => resolveTerm(x, ctx, scope)) };
     case 'object':
-      return { ...t, items: t.items.map(([k, v]) => [resolveTerm(k, ctx, scope), resolveTerm(v, ctx, scope)] as [Term, Term]) };
+      return {
+        ...t,
+        items: t.items.map(([k, v]) => [resolveTerm(k, ctx, scope), resolveTerm(v, ctx, scope)] as [Term, Term]),
+      };
     case 'arraycompr':
     case 'setcompr': {
       const s: Scope = { renames: new Map(), parent: scope };
@@ -596,7 +654,8 @@ function outputArgIndex(t: Term & { type: 'call' }, ctx: ModuleContext): number 
   if (!target || t.name === 'eq' || t.name === 'assign') return -1;
   let arity: number | undefined;
   if (target.kind === 'builtin') arity = BUILTINS.get(target.name)?.arity;
-  else if (target.kind === 'function') arity = ctx.functions.has(['data', ...target.path].join('.')) ? functionArityOf(target.path, ctx) : undefined;
+  else if (target.kind === 'function')
+    arity = ctx.functions.has(['data', ...target.path].join('.')) ? functionArityOf(target.path, ctx) : undefined;
   if (arity !== undefined && t.args.length === arity + 1) return arity;
   return -1;
 }
@@ -694,7 +753,12 @@ function analyzeExpr(e: Expr, safe: Set<string>, visible: Set<string>, ctx: Modu
     }
   }
   for (const w of e.with) {
-    if (w.target.type === 'call' && (w.value.type === 'var' || w.value.type === 'ref') && BUILTINS.has(refName(w.value))) continue;
+    if (
+      w.target.type === 'call' &&
+      (w.value.type === 'var' || w.value.type === 'ref') &&
+      BUILTINS.has(refName(w.value))
+    )
+      continue;
     termInputs(w.value, inputs, visible);
   }
   for (const v of outputs) inputs.delete(v);
@@ -804,7 +868,8 @@ function compileNested(e: Expr, safe: Set<string>, visible: Set<string>, ctx: Mo
     }
   };
   const withs = e.with.map((w) => ({ ...w, value: term(w.value) }));
-  const sub = (body: Expr[], extra: string[] = []): Expr[] => orderBody(body, new Set([...safe, ...extra]), visible, ctx);
+  const sub = (body: Expr[], extra: string[] = []): Expr[] =>
+    orderBody(body, new Set([...safe, ...extra]), visible, ctx);
   switch (e.kind) {
     case 'term':
       return { ...e, term: term(e.term), with: withs };
@@ -815,7 +880,12 @@ function compileNested(e: Expr, safe: Set<string>, visible: Set<string>, ctx: Mo
       return { ...e, body: sub(e.body), with: withs };
     case 'and':
     case 'or':
-      return { ...e, left: { kind: 'block', body: sub([e.left]), with: [], loc: e.left.loc }, right: { kind: 'block', body: sub([e.right]), with: [], loc: e.right.loc }, with: withs };
+      return {
+        ...e,
+        left: { kind: 'block', body: sub([e.left]), with: [], loc: e.left.loc },
+        right: { kind: 'block', body: sub([e.right]), with: [], loc: e.right.loc },
+        with: withs,
+      };
     case 'somein':
       return { ...e, collection: term(e.collection), with: withs };
     case 'every': {
@@ -830,7 +900,9 @@ function compileNested(e: Expr, safe: Set<string>, visible: Set<string>, ctx: Mo
 function checkHead(terms: Term[], safe: Set<string>, loc: Location): void {
   const vars = new Set<string>();
   terms.forEach((t) => termInputs(t, vars, new Set()));
-  for (const v of vars) if (!safe.has(v) && v !== 'data' && v !== 'input') throw new CompileError('rego_unsafe_var_error', `var ${v.replace(/\$\d+$/, '')} is unsafe`, loc);
+  for (const v of vars)
+    if (!safe.has(v) && v !== 'data' && v !== 'input')
+      throw new CompileError('rego_unsafe_var_error', `var ${v.replace(/\$\d+$/, '')} is unsafe`, loc);
 }
 
 /** Replaces ground composite terms with constant scalars so they are built once. */
@@ -846,7 +918,11 @@ function checkTree(node: RuleNode): void {
   for (const c of node.children.values()) {
     const dynamic = node.rules.some((r) => (ruleInfo.get(r)?.dyn.length ?? 0) > 0);
     if (node.kind === 'function' || (node.kind === 'multi' && !dynamic))
-      throw new CompileError('rego_type_error', `rule data.${c.path.join('.')} conflicts with data.${node.path.join('.')}`, (node.rules[0] ?? node.defaultRule)?.loc);
+      throw new CompileError(
+        'rego_type_error',
+        `rule data.${c.path.join('.')} conflicts with data.${node.path.join('.')}`,
+        (node.rules[0] ?? node.defaultRule)?.loc,
+      );
     checkTree(c);
   }
 }
@@ -987,7 +1063,11 @@ function checkRecursion(root: RuleNode): void {
       const st = state.get(d);
       if (st === 1) {
         const cycle = [...stack.slice(stack.indexOf(d)), d].map((x) => 'data.' + x.path.join('.'));
-        throw new CompileError('rego_recursion_error', `rule ${cycle[0]} is recursive: ${cycle.join(' -> ')}`, d.rules[0]?.loc);
+        throw new CompileError(
+          'rego_recursion_error',
+          `rule ${cycle[0]} is recursive: ${cycle.join(' -> ')}`,
+          d.rules[0]?.loc,
+        );
       }
       if (st === undefined) visit(d);
     }

@@ -104,7 +104,11 @@ export function runConformance(dir: string, options: ConformanceOptions = {}): C
 }
 
 /** Runs one case: compile, evaluate, then compare error and result set like OPA's testRun. */
-export function runCase(c: ConformanceCase, timeoutMs: number, regoVersion: 'v0' | 'v1' = 'v1'): { status: CaseOutcome['status']; reason?: string } {
+export function runCase(
+  c: ConformanceCase,
+  timeoutMs: number,
+  regoVersion: 'v0' | 'v1' = 'v1',
+): { status: CaseOutcome['status']; reason?: string } {
   if (c.want_result === undefined && c.want_error === undefined && c.want_error_code === undefined)
     return { status: 'skipped', reason: 'no expectation' };
   if (typeof c.query !== 'string') return { status: 'skipped', reason: 'no query' };
@@ -149,11 +153,18 @@ export function runCase(c: ConformanceCase, timeoutMs: number, regoVersion: 'v0'
   if (c.want_error !== undefined) {
     if (!error) return { status: 'failed', reason: `expected error containing ${JSON.stringify(c.want_error)}` };
     if (!error.message.includes(c.want_error))
-      return { status: 'failed', reason: `error ${JSON.stringify(error.message)} lacks ${JSON.stringify(c.want_error)}` };
+      return {
+        status: 'failed',
+        reason: `error ${JSON.stringify(error.message)} lacks ${JSON.stringify(c.want_error)}`,
+      };
   }
   if (c.want_error_code !== undefined) {
     const code = error instanceof RegoError ? error.code : undefined;
-    if (code !== c.want_error_code) return { status: 'failed', reason: `expected code ${c.want_error_code}, got ${code ?? 'no error'}${error ? ': ' + error.message : ''}` };
+    if (code !== c.want_error_code)
+      return {
+        status: 'failed',
+        reason: `expected code ${c.want_error_code}, got ${code ?? 'no error'}${error ? ': ' + error.message : ''}`,
+      };
   }
   if (error && c.want_error === undefined && c.want_error_code === undefined)
     return { status: 'failed', reason: `unexpected error: ${error.message}` };

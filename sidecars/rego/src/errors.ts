@@ -51,7 +51,9 @@ export class BudgetExceededError extends RegoError {
   ) {
     super(
       'eval_budget_exceeded',
-      limit === 'steps' ? `evaluation exceeded its step budget (${used} steps)` : `evaluation exceeded its time budget (${used} ms)`,
+      limit === 'steps'
+        ? `evaluation exceeded its step budget (${used} steps)`
+        : `evaluation exceeded its time budget (${used} ms)`,
     );
     this.name = 'BudgetExceededError';
   }

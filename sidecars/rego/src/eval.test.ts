@@ -17,7 +17,14 @@ grade := "a" if input.score > 90
 else := "b" if input.score > 50
 else := "c"
 `);
-    const input = { role: 'dev', score: 60, stages: [{ name: 'build', type: 'jenkins' }, { name: 'prod', type: 'deploy', approved: false }] };
+    const input = {
+      role: 'dev',
+      score: 60,
+      stages: [
+        { name: 'build', type: 'jenkins' },
+        { name: 'prod', type: 'deploy', approved: false },
+      ],
+    };
     expect(p.evaluate('data.t.allow', { input })).toBe(false);
     expect(p.evaluate('data.t.deny', { input })).toEqual(['stage prod needs approval']);
     expect(p.evaluate('data.t.by_name', { input })).toEqual({ build: 'jenkins', prod: 'deploy' });
@@ -46,7 +53,9 @@ over if input.n > limit
 f(x) := x + 1
 g := f(1)
 `);
-    const results = p.query('a := data.t.over with input as {"n": 5} with data.config.limit as 3; b := data.t.g with data.t.f as 10; c := count([1]) with count as 7').results;
+    const results = p.query(
+      'a := data.t.over with input as {"n": 5} with data.config.limit as 3; b := data.t.g with data.t.f as 10; c := count([1]) with count as 7',
+    ).results;
     expect(results[0]?.get('a')).toBe(true);
     expect(results[0]?.get('b')).toBe(10);
     expect(results[0]?.get('c')).toBe(7);
@@ -94,16 +103,24 @@ u := upper(substring("naïve😀x", 4, 2))
   });
 
   it('rejects recursion at compile time, naming the cycle', () => {
-    expect(() => policy('package t\np if q\nq if p')).toThrow(/rego_recursion_error: rule data.t.p is recursive: data.t.p -> data.t.q -> data.t.p/);
+    expect(() => policy('package t\np if q\nq if p')).toThrow(
+      /rego_recursion_error: rule data.t.p is recursive: data.t.p -> data.t.q -> data.t.p/,
+    );
     expect(() => policy('package t\nf(x) := y if y := f(x)')).toThrow(CompileError);
     expect(() => policy('package t\np if data.t[_]')).toThrow(/recursive/);
-    expect(policy('package t\np := data[2]\nq if data.other.x').evaluate('data.t.p', { data: { '2': 'ok' } })).toBe('ok');
+    expect(policy('package t\np := data[2]\nq if data.other.x').evaluate('data.t.p', { data: { '2': 'ok' } })).toBe(
+      'ok',
+    );
   });
 
   it('runs test_ rules and names the failing ones', () => {
     const p = compile([
       { name: 'a.rego', source: 'package t\nallow if input.ok' },
-      { name: 'a_test.rego', source: 'package t\ntest_allows if allow with input as {"ok": true}\ntest_denies if allow with input as {"ok": false}' },
+      {
+        name: 'a_test.rego',
+        source:
+          'package t\ntest_allows if allow with input as {"ok": true}\ntest_denies if allow with input as {"ok": false}',
+      },
     ]);
     expect(p.runTests()).toEqual([
       { name: 'data.t.test_allows', passed: true },
@@ -112,7 +129,9 @@ u := upper(substring("naïve😀x", 4, 2))
   });
 
   it('evaluates a simple cached policy quickly', () => {
-    const p = policy('package t\ndefault allow := false\nallow if { input.user.role == "admin"; input.action in {"read", "write"} }');
+    const p = policy(
+      'package t\ndefault allow := false\nallow if { input.user.role == "admin"; input.action in {"read", "write"} }',
+    );
     const input = { user: { role: 'admin' }, action: 'read' };
     for (let i = 0; i < 200; i++) p.evaluate('data.t.allow', { input });
     const times: number[] = [];
@@ -135,7 +154,9 @@ describe('budgets', () => {
   });
 
   it('stops nested iteration by wall time', () => {
-    const p = policy('package t\nn := count([1 | some a in numbers.range(1, 2000); some b in numbers.range(1, 2000); some c in numbers.range(1, 2000)])');
+    const p = policy(
+      'package t\nn := count([1 | some a in numbers.range(1, 2000); some b in numbers.range(1, 2000); some c in numbers.range(1, 2000)])',
+    );
     const start = Date.now();
     expect(() => p.evaluate('data.t.n', { budget: { timeoutMs: 200, maxSteps: 1e12 } })).toThrow(BudgetExceededError);
     expect(Date.now() - start).toBeLessThan(3000);
@@ -154,7 +175,9 @@ describe('budgets', () => {
   });
 
   it('rejects RE2-unsupported backreferences and lookarounds', () => {
-    const p = policy('package t\nbad := regex.is_valid("(a)\\\\1")\nlook := regex.is_valid("a(?=b)")\ngood := regex.is_valid("^[a-z]+$")');
+    const p = policy(
+      'package t\nbad := regex.is_valid("(a)\\\\1")\nlook := regex.is_valid("a(?=b)")\ngood := regex.is_valid("^[a-z]+$")',
+    );
     expect(p.evaluate('data.t.bad')).toBe(false);
     expect(p.evaluate('data.t.look')).toBe(false);
     expect(p.evaluate('data.t.good')).toBe(true);

@@ -62,7 +62,14 @@ export class Evaluation {
     private readonly compiled: CompiledModules,
     options: EvalOptions,
   ) {
-    this.ctx = { input: options.input, overrides: null, overrideChildren: null, mocks: null, cache: new Map(), keyCache: new Map() };
+    this.ctx = {
+      input: options.input,
+      overrides: null,
+      overrideChildren: null,
+      mocks: null,
+      cache: new Map(),
+      keyCache: new Map(),
+    };
     this.base = options.data ?? new RegoObject();
     this.maxSteps = options.budget?.maxSteps ?? DEFAULT_MAX_STEPS;
     this.deadline = Date.now() + (options.budget?.timeoutMs ?? DEFAULT_TIMEOUT_MS);
@@ -251,7 +258,13 @@ export class Evaluation {
               const pv = overrides.get(parent);
               if (pv !== undefined && n > 0) {
                 overrides.set(parent, setPath(pv, path.slice(n), v));
-                return apply(i + 1, { ...next, overrides, overrideChildren: children, cache: new Map(), keyCache: new Map() });
+                return apply(i + 1, {
+                  ...next,
+                  overrides,
+                  overrideChildren: children,
+                  cache: new Map(),
+                  keyCache: new Map(),
+                });
               }
             }
           }
@@ -262,7 +275,13 @@ export class Evaluation {
             if (!s) children.set(parent, (s = new Set()));
             s.add(strPath[n] as string);
           }
-          return apply(i + 1, { ...next, overrides, overrideChildren: children, cache: new Map(), keyCache: new Map() });
+          return apply(i + 1, {
+            ...next,
+            overrides,
+            overrideChildren: children,
+            cache: new Map(),
+            keyCache: new Map(),
+          });
         });
       });
     };
@@ -270,10 +289,12 @@ export class Evaluation {
   }
 
   private mockFor(value: Term, env: Env): Mock | undefined {
-    if (value.type === 'var' && !env.has(value.name) && BUILTINS.has(value.name)) return { kind: 'builtin', name: value.name };
+    if (value.type === 'var' && !env.has(value.name) && BUILTINS.has(value.name))
+      return { kind: 'builtin', name: value.name };
     if (value.type === 'ref' && value.head.type === 'var') {
       const name = refName(value);
-      if (value.head.name === 'data' && this.compiled.functionArity.has(name)) return { kind: 'function', path: name.split('.').slice(1) };
+      if (value.head.name === 'data' && this.compiled.functionArity.has(name))
+        return { kind: 'function', path: name.split('.').slice(1) };
       if (value.head.name !== 'data' && value.head.name !== 'input' && !env.has(value.head.name) && BUILTINS.has(name))
         return { kind: 'builtin', name };
     }
@@ -305,22 +326,37 @@ export class Evaluation {
     if (ua && ub) {
       if (a.type === 'array' && b.type === 'array') {
         if (a.items.length !== b.items.length) return false;
-        const go = (i: number): boolean => (i === a.items.length ? k() : this.unify(a.items[i] as Term, b.items[i] as Term, env, () => go(i + 1)));
+        const go = (i: number): boolean =>
+          i === a.items.length ? k() : this.unify(a.items[i] as Term, b.items[i] as Term, env, () => go(i + 1));
         return go(0);
       }
       if (a.type === 'object' && b.type === 'object') {
         if (a.items.length !== b.items.length) return false;
-        return this.evalArgs(a.items.map((x) => x[0]), 0, a.items.length, [], env, (ka) =>
-          this.evalArgs(b.items.map((x) => x[0]), 0, b.items.length, [], env, (kb) => {
-            const pairs: [Term, Term][] = [];
-            for (let i = 0; i < ka.length; i++) {
-              const j = kb.findIndex((x) => valuesEqual(x, ka[i] as Value));
-              if (j < 0) return false;
-              pairs.push([(a.items[i] as [Term, Term])[1], (b.items[j] as [Term, Term])[1]]);
-            }
-            const go = (i: number): boolean => (i === pairs.length ? k() : this.unify(pairs[i]![0], pairs[i]![1], env, () => go(i + 1)));
-            return go(0);
-          }),
+        return this.evalArgs(
+          a.items.map((x) => x[0]),
+          0,
+          a.items.length,
+          [],
+          env,
+          (ka) =>
+            this.evalArgs(
+              b.items.map((x) => x[0]),
+              0,
+              b.items.length,
+              [],
+              env,
+              (kb) => {
+                const pairs: [Term, Term][] = [];
+                for (let i = 0; i < ka.length; i++) {
+                  const j = kb.findIndex((x) => valuesEqual(x, ka[i] as Value));
+                  if (j < 0) return false;
+                  pairs.push([(a.items[i] as [Term, Term])[1], (b.items[j] as [Term, Term])[1]]);
+                }
+                const go = (i: number): boolean =>
+                  i === pairs.length ? k() : this.unify(pairs[i]![0], pairs[i]![1], env, () => go(i + 1));
+                return go(0);
+              },
+            ),
         );
       }
       throw new EvalError('eval_internal_error', `cannot unify two unbound terms`, a.loc);
@@ -347,7 +383,8 @@ export class Evaluation {
         return valuesEqual(t.value, v) ? k() : false;
       case 'array': {
         if (!Array.isArray(v) || v.length !== t.items.length) return false;
-        const go = (i: number): boolean => (i === t.items.length ? k() : this.unifyValue(t.items[i] as Term, v[i] as Value, env, () => go(i + 1)));
+        const go = (i: number): boolean =>
+          i === t.items.length ? k() : this.unifyValue(t.items[i] as Term, v[i] as Value, env, () => go(i + 1));
         return go(0);
       }
       case 'object': {
@@ -370,7 +407,14 @@ export class Evaluation {
 
   // ---- terms ---------------------------------------------------------------------------------
 
-  private evalArgs(terms: Term[], i: number, n: number, acc: Value[], env: Env, k: (vals: Value[]) => boolean): boolean {
+  private evalArgs(
+    terms: Term[],
+    i: number,
+    n: number,
+    acc: Value[],
+    env: Env,
+    k: (vals: Value[]) => boolean,
+  ): boolean {
     if (i === n) return k(acc);
     const t = terms[i] as Term;
     if (t.type === 'scalar') {
@@ -462,7 +506,12 @@ export class Evaluation {
     if (!target) throw new EvalError('rego_type_error', `undefined function ${t.name}`, t.loc);
     const mocks = this.ctx.mocks;
     if (mocks) {
-      const key = target.kind === 'builtin' ? target.name : target.kind === 'function' ? ['data', ...target.path].join('.') : t.name;
+      const key =
+        target.kind === 'builtin'
+          ? target.name
+          : target.kind === 'function'
+            ? ['data', ...target.path].join('.')
+            : t.name;
       const mock = mocks.get(key);
       if (mock) {
         if (mock.kind === 'value') return k(mock.value);
@@ -507,7 +556,9 @@ export class Evaluation {
       }
       if (err instanceof RegoError) throw err;
       if (err instanceof RangeError && /call stack/i.test(err.message)) throw err;
-      this.errors.push(new EvalError('eval_builtin_error', `${name}: ${err instanceof Error ? err.message : String(err)}`, t.loc));
+      this.errors.push(
+        new EvalError('eval_builtin_error', `${name}: ${err instanceof Error ? err.message : String(err)}`, t.loc),
+      );
       return false;
     }
     if (result === undefined) return false;
@@ -530,7 +581,8 @@ export class Evaluation {
   private callFunction(path: string[], args: Value[], t: Term, k: VK): boolean {
     const node = this.findNode(path);
     if (!node) throw new EvalError('rego_type_error', `undefined function data.${path.join('.')}`, t.loc);
-    if (++this.callDepth > 2000) throw new EvalError('rego_recursion_error', `function data.${path.join('.')} recursion too deep`, t.loc);
+    if (++this.callDepth > 2000)
+      throw new EvalError('rego_recursion_error', `function data.${path.join('.')} recursion too deep`, t.loc);
     try {
       const outputs: Value[] = [];
       for (const rule of node.rules) {
@@ -545,7 +597,11 @@ export class Evaluation {
                 return this.evalTerm(r!.value, env, (v) => {
                   if (!outputs.some((o) => valuesEqual(o, v))) outputs.push(v);
                   if (outputs.length > 1)
-                    throw new EvalError('eval_conflict_error', 'functions must not produce multiple outputs for same inputs', r!.loc);
+                    throw new EvalError(
+                      'eval_conflict_error',
+                      'functions must not produce multiple outputs for same inputs',
+                      r!.loc,
+                    );
                   return false;
                 });
               });
@@ -598,7 +654,9 @@ export class Evaluation {
       return child === undefined ? false : this.walkValue(child, path, i + 1, env, k, dataDoc);
     }
     if (this.isUnbound(p, env)) {
-      return this.iterate(v, (key, value) => this.unifyValue(p, key, env, () => this.walkValue(value, path, i + 1, env, k, dataDoc)));
+      return this.iterate(v, (key, value) =>
+        this.unifyValue(p, key, env, () => this.walkValue(value, path, i + 1, env, k, dataDoc)),
+      );
     }
     return this.evalTerm(p, env, (key) => {
       const child = get(key);
@@ -606,7 +664,15 @@ export class Evaluation {
     });
   }
 
-  private walkData(node: RuleNode | undefined, base: Value | undefined, at: string[], path: Term[], i: number, env: Env, k: VK): boolean {
+  private walkData(
+    node: RuleNode | undefined,
+    base: Value | undefined,
+    at: string[],
+    path: Term[],
+    i: number,
+    env: Env,
+    k: VK,
+  ): boolean {
     const ov = this.ctx.overrides;
     if (ov) {
       const o = ov.get(at.join(SEP));
@@ -622,7 +688,13 @@ export class Evaluation {
     const p = path[i] as Term;
     const step = (keyIn: Value): boolean => {
       let key = keyIn;
-      if (isNumber(key) && base instanceof RegoObject && base.get(key) === undefined && base.get(String(key)) !== undefined) key = String(key);
+      if (
+        isNumber(key) &&
+        base instanceof RegoObject &&
+        base.get(key) === undefined &&
+        base.get(String(key)) !== undefined
+      )
+        key = String(key);
       if (typeof key !== 'string') {
         const child = base instanceof RegoObject ? base.get(key) : undefined;
         return child === undefined ? false : this.walkValue(child, path, i + 1, env, k);
@@ -660,7 +732,13 @@ export class Evaluation {
       const child = node?.children.get(name);
       if (child?.kind === 'function') continue;
       // Like OPA, a base document wins over a virtual one at the same key.
-      if (base instanceof RegoObject && base.get(name) !== undefined && child && (child.rules.length > 0 || child.defaultRule)) continue;
+      if (
+        base instanceof RegoObject &&
+        base.get(name) !== undefined &&
+        child &&
+        (child.rules.length > 0 || child.defaultRule)
+      )
+        continue;
       const v = this.fullDoc(child, base instanceof RegoObject ? base.get(name) : undefined, [...at, name]);
       if (v !== undefined) out.set(name, v);
     }
@@ -744,7 +822,8 @@ export class Evaluation {
           if (next === undefined) {
             next = new RegoObject();
             target.set(key, next);
-          } else if (!(next instanceof RegoObject)) throw new EvalError('eval_conflict_error', 'object keys must be unique', rule.loc);
+          } else if (!(next instanceof RegoObject))
+            throw new EvalError('eval_conflict_error', 'object keys must be unique', rule.loc);
           target = next;
         }
         const last = keys[keys.length - 1] as Value;
@@ -816,7 +895,12 @@ export class Evaluation {
                 found = true;
                 return this.evalTerm(alt.value, env, (v) => {
                   if (!values.some((x) => valuesEqual(x, v))) values.push(v);
-                  if (values.length > 1) throw new EvalError('eval_conflict_error', 'complete rules must not produce multiple outputs', alt.loc);
+                  if (values.length > 1)
+                    throw new EvalError(
+                      'eval_conflict_error',
+                      'complete rules must not produce multiple outputs',
+                      alt.loc,
+                    );
                   return false;
                 });
               });
@@ -862,7 +946,8 @@ function mergeInto(dst: RegoObject, src: RegoObject, rule: Rule | undefined): vo
       const copy = prev.clone();
       mergeInto(copy, v, rule);
       dst.set(k, copy);
-    } else if (prev instanceof RegoSet && v instanceof RegoSet) dst.set(k, new RegoSet([...prev.sorted(), ...v.sorted()]));
+    } else if (prev instanceof RegoSet && v instanceof RegoSet)
+      dst.set(k, new RegoSet([...prev.sorted(), ...v.sorted()]));
     else if (!valuesEqual(prev, v)) throw new EvalError('eval_conflict_error', 'object keys must be unique', rule?.loc);
   }
 }

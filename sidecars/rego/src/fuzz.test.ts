@@ -28,7 +28,43 @@ r = {x | x := input.xs[_]} { true }
 `,
 ];
 
-const TOKENS = ['{', '}', '[', ']', '(', ')', ':=', '=', '==', ',', ';', '\n', 'if', 'contains', 'some', 'in', 'every', 'not', 'with', 'as', 'else', 'default', '"', '`', '.', '_', 'x', '1e400', '-', '|', '&', 'input', 'data', 'count(', '#'];
+const TOKENS = [
+  '{',
+  '}',
+  '[',
+  ']',
+  '(',
+  ')',
+  ':=',
+  '=',
+  '==',
+  ',',
+  ';',
+  '\n',
+  'if',
+  'contains',
+  'some',
+  'in',
+  'every',
+  'not',
+  'with',
+  'as',
+  'else',
+  'default',
+  '"',
+  '`',
+  '.',
+  '_',
+  'x',
+  '1e400',
+  '-',
+  '|',
+  '&',
+  'input',
+  'data',
+  'count(',
+  '#',
+];
 
 function mutate(source: string, rand: () => number): string {
   let s = source;
@@ -51,7 +87,14 @@ const INPUTS: unknown[] = [
   1,
   'text',
   [],
-  { user: { role: 'admin' }, stages: [1], pipeline: { stages: [{ name: 'a', type: 'deploy' }, null, 'x'] }, images: [1, 'docker.io/a'], kv: { a: 1, '': [] }, xs: [{}, [], 2] },
+  {
+    user: { role: 'admin' },
+    stages: [1],
+    pipeline: { stages: [{ name: 'a', type: 'deploy' }, null, 'x'] },
+    images: [1, 'docker.io/a'],
+    kv: { a: 1, '': [] },
+    xs: [{}, [], 2],
+  },
   { pipeline: 'not an object', images: { a: 'b' }, kv: 5 },
 ];
 
@@ -76,9 +119,14 @@ describe('malformed policies and inputs', () => {
       for (const input of INPUTS) {
         for (const path of ['data', 'data.spinnaker.deploy', 'data.x.q']) {
           try {
-            policy.evaluate(path, { input, budget: { maxSteps: 20_000, timeoutMs: 500 }, strictBuiltinErrors: n % 2 === 0 });
+            policy.evaluate(path, {
+              input,
+              budget: { maxSteps: 20_000, timeoutMs: 500 },
+              strictBuiltinErrors: n % 2 === 0,
+            });
           } catch (err) {
-            if (!(err instanceof RegoError)) throw new Error(`non-Rego error ${String(err)} for:\n${source}\ninput ${JSON.stringify(input)}`);
+            if (!(err instanceof RegoError))
+              throw new Error(`non-Rego error ${String(err)} for:\n${source}\ninput ${JSON.stringify(input)}`);
           }
         }
       }

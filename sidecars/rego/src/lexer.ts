@@ -14,7 +14,33 @@ export interface Token {
   /** Comment text directly preceding this token, for METADATA blocks. */
 }
 
-const OPERATORS = [':=', '==', '!=', '<=', '>=', '{', '}', '[', ']', '(', ')', '.', ',', ';', ':', '=', '<', '>', '+', '-', '*', '/', '%', '|', '&'];
+const OPERATORS = [
+  ':=',
+  '==',
+  '!=',
+  '<=',
+  '>=',
+  '{',
+  '}',
+  '[',
+  ']',
+  '(',
+  ')',
+  '.',
+  ',',
+  ';',
+  ':',
+  '=',
+  '<',
+  '>',
+  '+',
+  '-',
+  '*',
+  '/',
+  '%',
+  '|',
+  '&',
+];
 
 /** Splits Rego source into tokens; raises ParseError for bad characters or unterminated strings. */
 export function tokenize(source: string, file: string): Token[] {
@@ -78,7 +104,8 @@ export function tokenize(source: string, file: string): Token[] {
       i++;
       let value = '';
       for (;;) {
-        if (i >= n || source[i] === '\n') throw new ParseError(file, line, column, 'closing quote "', 'end of line in string');
+        if (i >= n || source[i] === '\n')
+          throw new ParseError(file, line, column, 'closing quote "', 'end of line in string');
         const d = source[i] as string;
         if (d === '"') {
           i++;

@@ -15,7 +15,19 @@ export interface ParseOptions {
 }
 
 const V1_KEYWORDS = ['if', 'contains', 'in', 'every'];
-const RESERVED = new Set(['package', 'import', 'default', 'else', 'not', 'with', 'as', 'some', 'true', 'false', 'null']);
+const RESERVED = new Set([
+  'package',
+  'import',
+  'default',
+  'else',
+  'not',
+  'with',
+  'as',
+  'some',
+  'true',
+  'false',
+  'null',
+]);
 
 const INFIX_CALLS: Record<string, string> = {
   '==': 'equal',
@@ -83,7 +95,11 @@ class Parser {
 
   private fail(expected: string, token: Token = this.peek()): never {
     const found =
-      token.kind === 'eof' ? 'end of file' : token.kind === 'newline' ? 'end of line' : `${token.kind === 'string' ? 'string' : 'token'} "${token.text}"`;
+      token.kind === 'eof'
+        ? 'end of file'
+        : token.kind === 'newline'
+          ? 'end of line'
+          : `${token.kind === 'string' ? 'string' : 'token'} "${token.text}"`;
     throw new ParseError(this.file, token.line, token.column, expected, found);
   }
 
@@ -186,7 +202,13 @@ class Parser {
       if (names.length !== 1 || names[0] !== 'v1') this.fail('"rego.v1"', start);
       for (const k of V1_KEYWORDS) this.keywords.add(k);
     } else if (head.text !== 'data' && head.text !== 'input') {
-      throw new ParseError(this.file, head.line, head.column, 'an import path starting with data, input, future or rego', `"${head.text}"`);
+      throw new ParseError(
+        this.file,
+        head.line,
+        head.column,
+        'an import path starting with data, input, future or rego',
+        `"${head.text}"`,
+      );
     }
     let alias: string | undefined;
     if (this.isIdent('as')) {
@@ -195,7 +217,11 @@ class Parser {
       if (t.kind !== 'ident') this.fail('an alias name', t);
       alias = t.text;
     }
-    return { path: { type: 'ref', head: { type: 'var', name: head.text, loc }, path, loc }, alias, loc: this.loc(start) };
+    return {
+      path: { type: 'ref', head: { type: 'var', name: head.text, loc }, path, loc },
+      alias,
+      loc: this.loc(start),
+    };
   }
 
   // ---- rules ---------------------------------------------------------------------------------
@@ -274,7 +300,15 @@ class Parser {
         elseValue = this.parseTermIn();
       }
       const elseBody = this.parseRuleBody(true);
-      const elseRule: Rule = { ref, kind, isDefault: false, value: elseValue, args, body: elseBody ?? [trueExpr(this.loc(elseTok))], loc: this.loc(elseTok) };
+      const elseRule: Rule = {
+        ref,
+        kind,
+        isDefault: false,
+        value: elseValue,
+        args,
+        body: elseBody ?? [trueExpr(this.loc(elseTok))],
+        loc: this.loc(elseTok),
+      };
       current.elseRule = elseRule;
       current = elseRule;
     }
@@ -313,7 +347,8 @@ class Parser {
     }
     if (!hasValue && this.regoVersion === 'v1') {
       const t = this.peek();
-      if (t.kind !== 'newline' && t.kind !== 'eof' && !this.isOp(';')) this.fail('"if", "contains", ":=" or end of line');
+      if (t.kind !== 'newline' && t.kind !== 'eof' && !this.isOp(';'))
+        this.fail('"if", "contains", ":=" or end of line');
     }
     return undefined;
   }
@@ -402,7 +437,8 @@ class Parser {
         const inner = this.parseLiteral();
         this.skipNewlines();
         this.expectOp(')');
-        if (inner.kind === 'and' || inner.kind === 'or' || inner.kind === 'block' || inner.with.length > 0) return { kind: 'block', body: [inner], with: [], loc: this.loc(start) };
+        if (inner.kind === 'and' || inner.kind === 'or' || inner.kind === 'block' || inner.with.length > 0)
+          return { kind: 'block', body: [inner], with: [], loc: this.loc(start) };
       } catch {
         // a parenthesised term
       }
@@ -504,7 +540,14 @@ class Parser {
       const op = this.next();
       this.skipNewlines();
       const right = this.parseTermIn();
-      if (op.text === ':=' && !isAssignable(left)) throw new ParseError(this.file, start.line, start.column, 'a variable, array or object on the left of ":="', `"${describe(left)}"`);
+      if (op.text === ':=' && !isAssignable(left))
+        throw new ParseError(
+          this.file,
+          start.line,
+          start.column,
+          'a variable, array or object on the left of ":="',
+          `"${describe(left)}"`,
+        );
       return call(op.text === '=' ? 'eq' : 'assign', [left, right], loc);
     }
     return left;
@@ -522,10 +565,13 @@ class Parser {
       this.next();
       if (items.length > 2) this.fail('one or two terms before "in"');
       const collection = this.parseTermRelation(true);
-      if (items.length === 2) return { kind: 'somein', key: items[0], value: items[1] as Term, collection, with: [], loc };
+      if (items.length === 2)
+        return { kind: 'somein', key: items[0], value: items[1] as Term, collection, with: [], loc };
       return { kind: 'somein', value: first, collection, with: [], loc };
     }
-    for (const t of items) if (t.type !== 'var') throw new ParseError(this.file, t.loc.line, t.loc.column, 'a variable name after "some"', `"${describe(t)}"`);
+    for (const t of items)
+      if (t.type !== 'var')
+        throw new ParseError(this.file, t.loc.line, t.loc.column, 'a variable name after "some"', `"${describe(t)}"`);
     return { kind: 'some', vars: items, with: [], loc };
   }
 
@@ -542,7 +588,8 @@ class Parser {
     this.next();
     const domain = this.parseTermRelation(true);
     for (const t of key ? [key, value] : [value])
-      if (t.type !== 'var') throw new ParseError(this.file, t.loc.line, t.loc.column, 'a variable in every', `"${describe(t)}"`);
+      if (t.type !== 'var')
+        throw new ParseError(this.file, t.loc.line, t.loc.column, 'a variable in every', `"${describe(t)}"`);
     const body = this.parseBlockBody();
     return { kind: 'every', key, value, domain, body, with: [], loc };
   }
@@ -629,7 +676,11 @@ class Parser {
           return this.parseRefSuffix({ type: 'set', items: [], loc });
         }
         const isCall = this.isOp('(', 1) && !this.peek(1).spaced;
-        if (RESERVED.has(t.text) || (this.keywords.has(t.text) && !isCall && !['and', 'or', 'notbody'].includes(t.text))) this.fail('a term');
+        if (
+          RESERVED.has(t.text) ||
+          (this.keywords.has(t.text) && !isCall && !['and', 'or', 'notbody'].includes(t.text))
+        )
+          this.fail('a term');
         if (this.keywords.has(t.text) && (t.text === 'and' || t.text === 'or')) this.fail('a term');
         this.next();
         let name = t.text;
@@ -816,7 +867,11 @@ function appendRef(term: Term, element: Term): Term {
 
 function isCallable(term: Term): boolean {
   if (term.type === 'var') return true;
-  return term.type === 'ref' && term.head.type === 'var' && term.path.every((p) => p.type === 'scalar' && typeof p.value === 'string');
+  return (
+    term.type === 'ref' &&
+    term.head.type === 'var' &&
+    term.path.every((p) => p.type === 'scalar' && typeof p.value === 'string')
+  );
 }
 
 /** Dotted name of a var or ref term (`data.a.b`). */

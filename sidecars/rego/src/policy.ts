@@ -2,7 +2,7 @@
 import './builtins';
 import type { Expr, Module } from './ast';
 import { compileModules, compileQuery, withArities, type CompiledModules, type RuleNode } from './compiler';
-import { CompileError, EvalError, RegoError } from './errors';
+import { CompileError, EvalError, type RegoError } from './errors';
 import { Evaluation, type Budget } from './eval';
 import { parseModule, parseQuery, type RegoVersion } from './parser';
 import { RegoObject, fromJS, toJS, type Value } from './value';
@@ -60,7 +60,13 @@ export class CompiledPolicy {
     /** @internal */ readonly compiled: CompiledModules,
     private readonly options: CompileOptions,
   ) {
-    this.queryModule = { file: 'query', packagePath: [], imports: [], rules: [], regoVersion: options.regoVersion ?? 'v1' };
+    this.queryModule = {
+      file: 'query',
+      packagePath: [],
+      imports: [],
+      rules: [],
+      regoVersion: options.regoVersion ?? 'v1',
+    };
   }
 
   /** Compiles (and caches) a query body. Throws ParseError/CompileError. */
@@ -83,7 +89,9 @@ export class CompiledPolicy {
       data: options.data === undefined ? undefined : fromJS(options.data),
       strictBuiltinErrors: options.strictBuiltinErrors,
       budget: options.budget,
-      http: options.http ? { allowedHosts: options.http.allowedHosts, timeoutMs: options.http.timeoutMs ?? 5000 } : undefined,
+      http: options.http
+        ? { allowedHosts: options.http.allowedHosts, timeoutMs: options.http.timeoutMs ?? 5000 }
+        : undefined,
       nowNs: options.nowNs,
     });
     try {
@@ -101,7 +109,8 @@ export class CompiledPolicy {
    * With strictBuiltinErrors, the first builtin error is thrown.
    */
   evaluateValue(path: string, options: EvaluateOptions = {}): Value | undefined {
-    if (!/^(data|input)(\.[A-Za-z_][A-Za-z0-9_]*|\["[^"]*"\])*$/.test(path)) throw new CompileError('rego_parse_error', `invalid document path ${JSON.stringify(path)}`);
+    if (!/^(data|input)(\.[A-Za-z_][A-Za-z0-9_]*|\["[^"]*"\])*$/.test(path))
+      throw new CompileError('rego_parse_error', `invalid document path ${JSON.stringify(path)}`);
     const { results, errors } = this.query(`__result__ = ${path}`, options);
     if (options.strictBuiltinErrors && errors.length > 0) throw errors[0];
     if (results.length === 0) return undefined;
@@ -119,7 +128,8 @@ export class CompiledPolicy {
     const out: string[] = [];
     const walk = (node: RuleNode): void => {
       const last = node.path[node.path.length - 1];
-      if (last?.startsWith('test_') && node.kind === 'single' && node.rules.length > 0) out.push(['data', ...node.path].join('.'));
+      if (last?.startsWith('test_') && node.kind === 'single' && node.rules.length > 0)
+        out.push(['data', ...node.path].join('.'));
       for (const c of node.children.values()) walk(c);
     };
     walk(this.compiled.root);
@@ -133,7 +143,9 @@ export class CompiledPolicy {
         const { results, errors } = this.query(`__test__ = ${name}`, { ...options });
         const value = results[0]?.get('__test__');
         if (errors.length > 0 && value === undefined) return { name, passed: false, error: errors[0]?.message };
-        return value === true ? { name, passed: true } : { name, passed: false, error: value === undefined ? 'undefined' : 'not true' };
+        return value === true
+          ? { name, passed: true }
+          : { name, passed: false, error: value === undefined ? 'undefined' : 'not true' };
       } catch (err) {
         return { name, passed: false, error: err instanceof Error ? err.message : String(err) };
       }
@@ -144,7 +156,10 @@ export class CompiledPolicy {
 /** Parses and compiles modules. Throws ParseError or CompileError with file, line and what was expected. */
 export function compile(modules: ModuleSource[], options: CompileOptions = {}): CompiledPolicy {
   const parsed = modules.map((m) =>
-    parseModule(m.source, m.name, { regoVersion: m.regoVersion ?? options.regoVersion ?? 'v1', experimentalKeywords: options.experimentalKeywords }),
+    parseModule(m.source, m.name, {
+      regoVersion: m.regoVersion ?? options.regoVersion ?? 'v1',
+      experimentalKeywords: options.experimentalKeywords,
+    }),
   );
   const compiled = withArities(new Map(), () => compileModules(parsed));
   return new CompiledPolicy(compiled, options);

@@ -18,7 +18,14 @@ export function canonicalKey(v: Value): string {
   }
   if (Array.isArray(v)) return '[' + v.map(canonicalKey).join(',') + ']';
   if (v instanceof RegoSet) return '<' + v.sorted().map(canonicalKey).join(',') + '>';
-  return '{' + v.sortedEntries().map(([k, x]) => canonicalKey(k) + ':' + canonicalKey(x)).join(',') + '}';
+  return (
+    '{' +
+    v
+      .sortedEntries()
+      .map(([k, x]) => canonicalKey(k) + ':' + canonicalKey(x))
+      .join(',') +
+    '}'
+  );
 }
 
 /** A set of values, iterated in OPA's sorted order. */
@@ -344,7 +351,14 @@ export function formatValue(v: Value): string {
   }
   if (Array.isArray(v)) return '[' + v.map(formatValue).join(', ') + ']';
   if (v instanceof RegoSet) return v.size === 0 ? 'set()' : '{' + v.sorted().map(formatValue).join(', ') + '}';
-  return '{' + v.sortedEntries().map(([k, x]) => formatValue(k) + ': ' + formatValue(x)).join(', ') + '}';
+  return (
+    '{' +
+    v
+      .sortedEntries()
+      .map(([k, x]) => formatValue(k) + ': ' + formatValue(x))
+      .join(', ') +
+    '}'
+  );
 }
 
 /** True when the value is a number (number or bigint). */

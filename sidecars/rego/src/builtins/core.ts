@@ -35,7 +35,12 @@ function toBig(n: number | bigint): bigint {
 }
 
 /** Applies an arithmetic op exactly for integers and as float otherwise. */
-function arith(a: number | bigint, b: number | bigint, f: (x: number, y: number) => number, g: (x: bigint, y: bigint) => bigint): number | bigint {
+function arith(
+  a: number | bigint,
+  b: number | bigint,
+  f: (x: number, y: number) => number,
+  g: (x: bigint, y: bigint) => bigint,
+): number | bigint {
   if (isInt(a) && isInt(b)) {
     if (typeof a === 'number' && typeof b === 'number') {
       const r = f(a, b);
@@ -59,7 +64,12 @@ function twoNumbers(args: Value[]): [number | bigint, number | bigint] {
 
 register('plus', 2, (args) => {
   const [a, b] = twoNumbers(args);
-  return arith(a, b, (x, y) => x + y, (x, y) => x + y);
+  return arith(
+    a,
+    b,
+    (x, y) => x + y,
+    (x, y) => x + y,
+  );
 });
 register('minus', 2, (args) => {
   const a = args[0] as Value;
@@ -71,11 +81,21 @@ register('minus', 2, (args) => {
   if (isNumber(a) && !isNumber(b)) throw operandError(2, 'number', b);
   if (!isNumber(a)) throw operandError(1, 'one of {number, set}', a);
   if (!isNumber(b)) throw operandError(2, 'number', b);
-  return arith(a, b, (x, y) => x - y, (x, y) => x - y);
+  return arith(
+    a,
+    b,
+    (x, y) => x - y,
+    (x, y) => x - y,
+  );
 });
 register('mul', 2, (args) => {
   const [a, b] = twoNumbers(args);
-  return arith(a, b, (x, y) => x * y, (x, y) => x * y);
+  return arith(
+    a,
+    b,
+    (x, y) => x * y,
+    (x, y) => x * y,
+  );
 });
 register('div', 2, (args) => {
   const [a, b] = twoNumbers(args);
@@ -129,8 +149,30 @@ function numbers(args: Value[], i: number): (number | bigint)[] {
   });
 }
 
-register('sum', 1, (args) => numbers(args, 0).reduce<number | bigint>((acc, x) => arith(acc, x, (a, b) => a + b, (a, b) => a + b), 0));
-register('product', 1, (args) => numbers(args, 0).reduce<number | bigint>((acc, x) => arith(acc, x, (a, b) => a * b, (a, b) => a * b), 1));
+register('sum', 1, (args) =>
+  numbers(args, 0).reduce<number | bigint>(
+    (acc, x) =>
+      arith(
+        acc,
+        x,
+        (a, b) => a + b,
+        (a, b) => a + b,
+      ),
+    0,
+  ),
+);
+register('product', 1, (args) =>
+  numbers(args, 0).reduce<number | bigint>(
+    (acc, x) =>
+      arith(
+        acc,
+        x,
+        (a, b) => a * b,
+        (a, b) => a * b,
+      ),
+    1,
+  ),
+);
 register('max', 1, (args) => {
   const items = collection(args, 0);
   if (items.length === 0) return undefined;
@@ -216,7 +258,10 @@ register('array.reverse', 1, (args) => [...arr(args, 0)].reverse());
 register('array.flatten', 1, (args) => {
   const out: Value[] = [];
   const walk = (a: Value[]): void => {
-    for (const x of a) Array.isArray(x) ? walk(x) : out.push(x);
+    for (const x of a) {
+      if (Array.isArray(x)) walk(x);
+      else out.push(x);
+    }
   };
   walk(arr(args, 0));
   return out;
@@ -298,17 +343,24 @@ function isSubset(sup: Value, sub: Value): boolean {
   if (sup instanceof RegoObject && sub instanceof RegoObject) {
     return sub.sortedEntries().every(([k, v]) => {
       const s = sup.get(k);
-      return s !== undefined && (s instanceof RegoObject && v instanceof RegoObject ? isSubset(s, v) : valuesEqual(s, v) || (s instanceof RegoSet && v instanceof RegoSet && isSubset(s, v)));
+      return (
+        s !== undefined &&
+        (s instanceof RegoObject && v instanceof RegoObject
+          ? isSubset(s, v)
+          : valuesEqual(s, v) || (s instanceof RegoSet && v instanceof RegoSet && isSubset(s, v)))
+      );
     });
   }
   if (sup instanceof RegoSet && sub instanceof RegoSet) return sub.sorted().every((x) => sup.has(x));
   if (Array.isArray(sup) && Array.isArray(sub)) {
     if (sub.length === 0) return true;
-    for (let i = 0; i + sub.length <= sup.length; i++) if (sub.every((x, j) => valuesEqual(x, sup[i + j] as Value))) return true;
+    for (let i = 0; i + sub.length <= sup.length; i++)
+      if (sub.every((x, j) => valuesEqual(x, sup[i + j] as Value))) return true;
     return false;
   }
   if (sup instanceof RegoSet && Array.isArray(sub)) return sub.every((x) => sup.has(x));
-  if (Array.isArray(sup) && sub instanceof RegoSet) return sub.sorted().every((x) => sup.some((y) => valuesEqual(x, y)));
+  if (Array.isArray(sup) && sub instanceof RegoSet)
+    return sub.sorted().every((x) => sup.some((y) => valuesEqual(x, y)));
   throw operandError(1, 'one of {object, set, array}', sup);
 }
 
@@ -375,13 +427,21 @@ register('bits.negate', 1, (args) => numberResult(~int(args, 0)));
 register('bits.lsh', 2, (args) => {
   const a = int(args, 0);
   const b = int(args, 1);
-  if (b < 0n) throw new BuiltinError('operand 2 must be an unsigned integer number but got a negative integer', 'eval_type_error');
+  if (b < 0n)
+    throw new BuiltinError(
+      'operand 2 must be an unsigned integer number but got a negative integer',
+      'eval_type_error',
+    );
   return numberResult(a << b);
 });
 register('bits.rsh', 2, (args) => {
   const a = int(args, 0);
   const b = int(args, 1);
-  if (b < 0n) throw new BuiltinError('operand 2 must be an unsigned integer number but got a negative integer', 'eval_type_error');
+  if (b < 0n)
+    throw new BuiltinError(
+      'operand 2 must be an unsigned integer number but got a negative integer',
+      'eval_type_error',
+    );
   return numberResult(a >> b);
 });
 

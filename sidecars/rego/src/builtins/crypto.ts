@@ -16,7 +16,11 @@ import { BuiltinError, obj, register, str } from './registry';
 
 for (const alg of ['md5', 'sha1', 'sha256', 'sha512']) {
   register(`crypto.${alg}`, 1, (args) => createHash(alg).update(str(args, 0), 'utf8').digest('hex'));
-  register(`crypto.hmac.${alg}`, 2, (args) => createHmac(alg, Buffer.from(str(args, 1), 'utf8')).update(str(args, 0), 'utf8').digest('hex'));
+  register(`crypto.hmac.${alg}`, 2, (args) =>
+    createHmac(alg, Buffer.from(str(args, 1), 'utf8'))
+      .update(str(args, 0), 'utf8')
+      .digest('hex'),
+  );
 }
 register('crypto.hmac.equal', 2, (args) => {
   const a = Buffer.from(str(args, 0), 'utf8');
@@ -29,9 +33,11 @@ register('crypto.hmac.equal', 2, (args) => {
 function rawURLDecode(s: string, what: string): Buffer {
   const t = s.replace(/=+$/, '');
   for (let i = 0; i < t.length; i++) {
-    if (!/[A-Za-z0-9_-]/.test(t[i] as string)) throw new BuiltinError(`JWT ${what} had invalid encoding: illegal base64 data at input byte ${i}`);
+    if (!/[A-Za-z0-9_-]/.test(t[i] as string))
+      throw new BuiltinError(`JWT ${what} had invalid encoding: illegal base64 data at input byte ${i}`);
   }
-  if (t.length % 4 === 1) throw new BuiltinError(`JWT ${what} had invalid encoding: illegal base64 data at input byte ${t.length - 1}`);
+  if (t.length % 4 === 1)
+    throw new BuiltinError(`JWT ${what} had invalid encoding: illegal base64 data at input byte ${t.length - 1}`);
   return Buffer.from(t, 'base64url');
 }
 
@@ -92,7 +98,9 @@ function jwkToKey(jwk: RegoObject): KeyObject {
   const json = JSON.parse(toJSONText(jwk)) as Record<string, unknown>;
   try {
     if (json.kty === 'oct') throw new BuiltinError('symmetric JWK cannot verify asymmetric signatures');
-    return json.d ? createPrivateKey({ key: json as never, format: 'jwk' }) : createPublicKey({ key: json as never, format: 'jwk' });
+    return json.d
+      ? createPrivateKey({ key: json as never, format: 'jwk' })
+      : createPublicKey({ key: json as never, format: 'jwk' });
   } catch (err) {
     if (err instanceof BuiltinError) throw err;
     throw new BuiltinError('failed to parse a JWK key (set)');
@@ -111,7 +119,14 @@ function verificationKeys(text: string): KeyObject[] {
     }
     if (!(v instanceof RegoObject)) throw new BuiltinError('failed to parse a JWK key (set)');
     const keys = v.get('keys');
-    if (Array.isArray(keys)) return keys.map((k) => (k instanceof RegoObject ? jwkToKey(k) : (() => { throw new BuiltinError('failed to parse a JWK key (set)'); })()));
+    if (Array.isArray(keys))
+      return keys.map((k) =>
+        k instanceof RegoObject
+          ? jwkToKey(k)
+          : (() => {
+              throw new BuiltinError('failed to parse a JWK key (set)');
+            })(),
+      );
     return [jwkToKey(v)];
   }
   if (trimmed.includes('-----BEGIN CERTIFICATE-----')) {
@@ -165,7 +180,21 @@ function verifySignature(alg: string, signingInput: string, signature: Buffer, k
   return false;
 }
 
-for (const alg of ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'HS256', 'HS384', 'HS512', 'EdDSA']) {
+for (const alg of [
+  'RS256',
+  'RS384',
+  'RS512',
+  'PS256',
+  'PS384',
+  'PS512',
+  'ES256',
+  'ES384',
+  'ES512',
+  'HS256',
+  'HS384',
+  'HS512',
+  'EdDSA',
+]) {
   register(`io.jwt.verify_${alg.toLowerCase()}`, 2, (args) => {
     const token = str(args, 0);
     const key = str(args, 1);

@@ -1,6 +1,16 @@
 // Encoding builtins: json (exact numbers), yaml, base64/base64url, hex, urlquery, json.filter/remove/patch.
 import { parseDocument, stringify as yamlStringify } from 'yaml';
-import { RegoObject, RegoSet, fromJS, isNumber, normalizeNumber, toJS, toJSONText, valuesEqual, type Value } from '../value';
+import {
+  RegoObject,
+  RegoSet,
+  fromJS,
+  isNumber,
+  normalizeNumber,
+  toJS,
+  toJSONText,
+  valuesEqual,
+  type Value,
+} from '../value';
 import { BuiltinError, arr, obj, operandError, register, str } from './registry';
 
 /** Parses JSON text into a Rego value, keeping big integers exact. Throws BuiltinError on bad input. */
@@ -28,7 +38,7 @@ export function parseJSON(text: string): Value {
         if (text[i] !== '"') fail('invalid character looking for beginning of object key string');
         const k = string();
         ws();
-        if (text[i] !== ':') fail("invalid character after object key");
+        if (text[i] !== ':') fail('invalid character after object key');
         i++;
         o.set(k, value());
         ws();
@@ -79,7 +89,10 @@ export function parseJSON(text: string): Value {
       return null;
     }
     const m = /^-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?/.exec(text.slice(i, i + 400));
-    if (!m) return fail(i >= text.length ? 'unexpected end of JSON input' : `invalid character '${c}' looking for beginning of value`);
+    if (!m)
+      return fail(
+        i >= text.length ? 'unexpected end of JSON input' : `invalid character '${c}' looking for beginning of value`,
+      );
     i += m[0].length;
     if (!m[2] && !m[3]) return normalizeNumber(BigInt(m[0]));
     return Number(m[0]);
@@ -148,7 +161,12 @@ const B64 = /^[A-Za-z0-9+/]*={0,2}$/;
 const B64URL = /^[A-Za-z0-9_-]*={0,2}$/;
 function decodeStrict(s: string, url: boolean): string {
   const re = url ? B64URL : B64;
-  if (!re.test(s) || (!url && s.length % 4 !== 0) || (url && s.includes('=') && s.length % 4 !== 0) || s.length % 4 === 1)
+  if (
+    !re.test(s) ||
+    (!url && s.length % 4 !== 0) ||
+    (url && s.includes('=') && s.length % 4 !== 0) ||
+    s.length % 4 === 1
+  )
     throw new BuiltinError('illegal base64 data at input byte ' + Math.max(0, firstBadByte(s, re)));
   return Buffer.from(s, url ? 'base64url' : 'base64').toString('utf8');
 }
@@ -162,7 +180,11 @@ register('base64.is_valid', 1, (args) => {
   const s = str(args, 0);
   return B64.test(s) && s.length % 4 === 0;
 });
-register('base64url.encode', 1, (args) => Buffer.from(str(args, 0), 'utf8').toString('base64url').padEnd(Math.ceil(Buffer.byteLength(str(args, 0)) / 3) * 4, '='));
+register('base64url.encode', 1, (args) =>
+  Buffer.from(str(args, 0), 'utf8')
+    .toString('base64url')
+    .padEnd(Math.ceil(Buffer.byteLength(str(args, 0)) / 3) * 4, '='),
+);
 register('base64url.encode_no_pad', 1, (args) => Buffer.from(str(args, 0), 'utf8').toString('base64url'));
 register('base64url.decode', 1, (args) => decodeStrict(str(args, 0), true));
 register('hex.encode', 1, (args) => Buffer.from(str(args, 0), 'utf8').toString('hex'));
@@ -221,7 +243,12 @@ function parsePaths(args: Value[], i: number): Value[][] {
   const items = Array.isArray(v) ? v : v instanceof RegoSet ? v.sorted() : null;
   if (!items) throw operandError(i + 1, 'one of {array, set}', v);
   return items.map((p) => {
-    if (typeof p === 'string') return p.replace(/^\//, '').split('/').filter((x, idx, all) => !(x === '' && all.length === 1)).map((x) => x.replace(/~1/g, '/').replace(/~0/g, '~'));
+    if (typeof p === 'string')
+      return p
+        .replace(/^\//, '')
+        .split('/')
+        .filter((x, idx, all) => !(x === '' && all.length === 1))
+        .map((x) => x.replace(/~1/g, '/').replace(/~0/g, '~'));
     if (Array.isArray(p)) return p;
     throw operandError(i + 1, 'set or array of strings or arrays', v);
   });
@@ -309,7 +336,10 @@ function patchPath(p: Value): Value[] {
   if (Array.isArray(p)) return p;
   if (typeof p === 'string') {
     if (p === '') return [];
-    return p.replace(/^\//, '').split('/').map((x) => x.replace(/~1/g, '/').replace(/~0/g, '~'));
+    return p
+      .replace(/^\//, '')
+      .split('/')
+      .map((x) => x.replace(/~1/g, '/').replace(/~0/g, '~'));
   }
   throw new BuiltinError('invalid patch path');
 }
@@ -331,7 +361,14 @@ function addAt(doc: Value, path: Value[], value: Value, replace: boolean): Value
   if (rest.length > 0) {
     const k = keyMatches(doc, head);
     if (k === undefined) return undefined;
-    const child = doc instanceof RegoObject ? doc.get(k) : Array.isArray(doc) ? doc[k as number] : doc instanceof RegoSet ? k : undefined;
+    const child =
+      doc instanceof RegoObject
+        ? doc.get(k)
+        : Array.isArray(doc)
+          ? doc[k as number]
+          : doc instanceof RegoSet
+            ? k
+            : undefined;
     if (child === undefined) return undefined;
     const updated = addAt(child, rest, value, replace);
     if (updated === undefined) return undefined;
@@ -352,7 +389,8 @@ function addAt(doc: Value, path: Value[], value: Value, replace: boolean): Value
   }
   if (Array.isArray(doc)) {
     if (head === '-' && !replace) return [...doc, value];
-    const n = typeof head === 'string' && /^(0|[1-9]\d*)$/.test(head) ? Number(head) : isNumber(head) ? Number(head) : NaN;
+    const n =
+      typeof head === 'string' && /^(0|[1-9]\d*)$/.test(head) ? Number(head) : isNumber(head) ? Number(head) : NaN;
     if (!Number.isInteger(n) || n < 0 || n > doc.length || (replace && n === doc.length)) return undefined;
     const out = [...doc];
     if (replace) out[n] = value;

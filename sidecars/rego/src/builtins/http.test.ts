@@ -37,19 +37,28 @@ resp := http.send({"method": "POST", "url": input.url, "body": {"a": 1}, "header
 
   it('is disabled by default', () => {
     const policy = compile([{ name: 't.rego', source }]);
-    expect(() => policy.evaluate('data.t.resp', { input: { url: `http://127.0.0.1:${port}/x` }, strictBuiltinErrors: true })).toThrow(/http.send is disabled/);
+    expect(() =>
+      policy.evaluate('data.t.resp', { input: { url: `http://127.0.0.1:${port}/x` }, strictBuiltinErrors: true }),
+    ).toThrow(/http.send is disabled/);
   });
 
   it('refuses hosts outside the allowlist', () => {
     const policy = compile([{ name: 't.rego', source }]);
     expect(() =>
-      policy.evaluate('data.t.resp', { input: { url: `http://localhost:${port}/x` }, strictBuiltinErrors: true, http: { allowedHosts: ['127.0.0.1'] } }),
+      policy.evaluate('data.t.resp', {
+        input: { url: `http://localhost:${port}/x` },
+        strictBuiltinErrors: true,
+        http: { allowedHosts: ['127.0.0.1'] },
+      }),
     ).toThrow(/not in the allowed hosts/);
   });
 
   it('sends the request to an allowed host and decodes the JSON reply', () => {
     const policy = compile([{ name: 't.rego', source }]);
-    const resp = policy.evaluate('data.t.resp', { input: { url: `http://127.0.0.1:${port}/x?q=1` }, http: { allowedHosts: ['127.0.0.1'], timeoutMs: 5000 } }) as {
+    const resp = policy.evaluate('data.t.resp', {
+      input: { url: `http://127.0.0.1:${port}/x?q=1` },
+      http: { allowedHosts: ['127.0.0.1'], timeoutMs: 5000 },
+    }) as {
       status_code: number;
       body: Record<string, unknown>;
     };
@@ -58,7 +67,12 @@ resp := http.send({"method": "POST", "url": input.url, "body": {"a": 1}, "header
   });
 
   it('can be mocked with with', () => {
-    const policy = compile([{ name: 't.rego', source: 'package t\nok if http.send({"url": "https://x.example", "method": "GET"}).status_code == 200' }]);
+    const policy = compile([
+      {
+        name: 't.rego',
+        source: 'package t\nok if http.send({"url": "https://x.example", "method": "GET"}).status_code == 200',
+      },
+    ]);
     expect(policy.query('data.t.ok with http.send as {"status_code": 200}').results).toHaveLength(1);
   });
 });

@@ -38,11 +38,34 @@ function getWorker(): Worker {
 }
 
 const ALLOWED_KEYS = new Set([
-  'method', 'url', 'body', 'enable_redirect', 'force_json_decode', 'force_yaml_decode', 'headers', 'raw_body',
-  'tls_use_system_certs', 'tls_ca_cert', 'tls_ca_cert_file', 'tls_ca_cert_env_variable', 'tls_client_cert',
-  'tls_client_cert_file', 'tls_client_cert_env_variable', 'tls_client_key', 'tls_client_key_file',
-  'tls_client_key_env_variable', 'tls_insecure_skip_verify', 'tls_server_name', 'timeout', 'cache', 'force_cache',
-  'force_cache_duration_seconds', 'raise_error', 'caching_mode', 'max_retry_attempts', 'cache_ignored_headers',
+  'method',
+  'url',
+  'body',
+  'enable_redirect',
+  'force_json_decode',
+  'force_yaml_decode',
+  'headers',
+  'raw_body',
+  'tls_use_system_certs',
+  'tls_ca_cert',
+  'tls_ca_cert_file',
+  'tls_ca_cert_env_variable',
+  'tls_client_cert',
+  'tls_client_cert_file',
+  'tls_client_cert_env_variable',
+  'tls_client_key',
+  'tls_client_key_file',
+  'tls_client_key_env_variable',
+  'tls_insecure_skip_verify',
+  'tls_server_name',
+  'timeout',
+  'cache',
+  'force_cache',
+  'force_cache_duration_seconds',
+  'raise_error',
+  'caching_mode',
+  'max_retry_attempts',
+  'cache_ignored_headers',
 ]);
 const MAX_BODY_BYTES = 10 * 1024 * 1024;
 
@@ -58,7 +81,10 @@ register('http.send', 1, (args, ctx) => {
   const request = obj(args, 0);
   const bad = request.keys().filter((k) => typeof k !== 'string' || !ALLOWED_KEYS.has(k));
   if (bad.length > 0)
-    throw new BuiltinError(`invalid request parameters(s): {${bad.map((k) => JSON.stringify(k)).join(', ')}}`, 'eval_type_error');
+    throw new BuiltinError(
+      `invalid request parameters(s): {${bad.map((k) => JSON.stringify(k)).join(', ')}}`,
+      'eval_type_error',
+    );
   const url = request.get('url');
   if (url === undefined) throw new BuiltinError('missing required request parameters(s): {"url"}', 'eval_type_error');
   if (typeof url !== 'string') throw new BuiltinError('"url" must be a string', 'eval_type_error');
@@ -69,21 +95,25 @@ register('http.send', 1, (args, ctx) => {
   } catch {
     throw new BuiltinError(`invalid url ${JSON.stringify(url)}`);
   }
-  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new BuiltinError(`unsupported scheme ${parsed.protocol}`);
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')
+    throw new BuiltinError(`unsupported scheme ${parsed.protocol}`);
   const host = parsed.hostname.replace(/^\[|\]$/g, '');
   if (!ctx.http.allowedHosts.includes(host) && !ctx.http.allowedHosts.includes(parsed.host))
     throw new BuiltinError(`host ${JSON.stringify(host)} is not in the allowed hosts`);
   const method = String(request.get('method') ?? 'GET').toUpperCase();
   const headers: Record<string, string> = {};
   const h = request.get('headers');
-  if (h instanceof RegoObject) for (const [k, v] of h.sortedEntries()) if (typeof k === 'string') headers[k] = typeof v === 'string' ? v : JSON.stringify(toJS(v));
+  if (h instanceof RegoObject)
+    for (const [k, v] of h.sortedEntries())
+      if (typeof k === 'string') headers[k] = typeof v === 'string' ? v : JSON.stringify(toJS(v));
   let body: string | undefined;
   const raw = request.get('raw_body');
   const b = request.get('body');
   if (typeof raw === 'string') body = raw;
   else if (b !== undefined && b !== null) {
     body = JSON.stringify(toJS(b));
-    if (!Object.keys(headers).some((k) => k.toLowerCase() === 'content-type')) headers['Content-Type'] = 'application/json';
+    if (!Object.keys(headers).some((k) => k.toLowerCase() === 'content-type'))
+      headers['Content-Type'] = 'application/json';
   }
   const t = request.get('timeout');
   let timeoutMs = ctx.http.timeoutMs;
@@ -95,7 +125,10 @@ register('http.send', 1, (args, ctx) => {
   ctx.step(1000);
   const flag = new Int32Array(new SharedArrayBuffer(4));
   const { port1, port2 } = new MessageChannel();
-  getWorker().postMessage({ request: { url, method, headers, body, timeoutMs, maxBodyBytes: MAX_BODY_BYTES }, port: port2, flag }, [port2]);
+  getWorker().postMessage(
+    { request: { url, method, headers, body, timeoutMs, maxBodyBytes: MAX_BODY_BYTES }, port: port2, flag },
+    [port2],
+  );
   Atomics.wait(flag, 0, 0, timeoutMs + 1000);
   const message = receiveMessageOnPort(port1);
   port1.close();

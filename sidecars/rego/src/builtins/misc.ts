@@ -22,12 +22,20 @@ register('uuid.parse', 1, (args) => {
   let s = str(args, 0);
   if (s.length === 45 && s.slice(0, 9).toLowerCase() === 'urn:uuid:') s = s.slice(9);
   else if (s.length === 38) s = s.slice(1, 37);
-  else if (s.length === 32) s = `${s.slice(0, 8)}-${s.slice(8, 12)}-${s.slice(12, 16)}-${s.slice(16, 20)}-${s.slice(20)}`;
+  else if (s.length === 32)
+    s = `${s.slice(0, 8)}-${s.slice(8, 12)}-${s.slice(12, 16)}-${s.slice(16, 20)}-${s.slice(20)}`;
   if (!/^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/.test(s)) return undefined;
   const b = Buffer.from(s.replace(/-/g, ''), 'hex');
   const version = (b[6] as number) >> 4;
   const v8 = b[8] as number;
-  const variant = (v8 & 0xc0) === 0x80 ? 'RFC4122' : (v8 & 0xe0) === 0xc0 ? 'Microsoft' : (v8 & 0xe0) === 0xe0 ? 'Future' : 'Reserved';
+  const variant =
+    (v8 & 0xc0) === 0x80
+      ? 'RFC4122'
+      : (v8 & 0xe0) === 0xc0
+        ? 'Microsoft'
+        : (v8 & 0xe0) === 0xe0
+          ? 'Future'
+          : 'Reserved';
   const out = new RegoObject([
     ['version', version],
     ['variant', variant],
@@ -40,7 +48,10 @@ register('uuid.parse', 1, (args) => {
     out.set('clocksequence', b.readUInt16BE(8) & 0x3fff);
     const node = b.subarray(10, 16);
     out.set('nodeid', [...node].map((x) => x.toString(16).padStart(2, '0')).join('-'));
-    out.set('macvariables', `${(node[0] as number) & 0x02 ? 'local' : 'global'}:${(node[0] as number) & 0x01 ? 'multicast' : 'unicast'}`);
+    out.set(
+      'macvariables',
+      `${(node[0] as number) & 0x02 ? 'local' : 'global'}:${(node[0] as number) & 0x01 ? 'multicast' : 'unicast'}`,
+    );
     if (version === 2) {
       const d = b[9] as number;
       out.set('domain', d === 0 ? 'Person' : d === 1 ? 'Group' : d === 2 ? 'Org' : `Domain${d}`);
@@ -56,15 +67,23 @@ function unescape(s: string, host: boolean, whole: string): string {
   for (let i = 0; i < s.length; i++) {
     if (s[i] === '%') {
       const hex = s.slice(i + 1, i + 3);
-      if (!/^[0-9a-fA-F]{2}$/.test(hex)) throw new BuiltinError(`parse ${JSON.stringify(whole)}: invalid URL escape ${JSON.stringify(s.slice(i, i + 3))}`);
+      if (!/^[0-9a-fA-F]{2}$/.test(hex))
+        throw new BuiltinError(
+          `parse ${JSON.stringify(whole)}: invalid URL escape ${JSON.stringify(s.slice(i, i + 3))}`,
+        );
       if (host && parseInt(hex, 16) < 0x80 && hex !== '25')
-        throw new BuiltinError(`parse ${JSON.stringify(whole)}: invalid URL escape ${JSON.stringify(s.slice(i, i + 3))}`);
+        throw new BuiltinError(
+          `parse ${JSON.stringify(whole)}: invalid URL escape ${JSON.stringify(s.slice(i, i + 3))}`,
+        );
     }
   }
   try {
     return decodeURIComponent(s);
   } catch {
-    return Buffer.from(s.replace(/%([0-9a-fA-F]{2})/g, (_, h: string) => String.fromCharCode(parseInt(h, 16))), 'latin1').toString('utf8');
+    return Buffer.from(
+      s.replace(/%([0-9a-fA-F]{2})/g, (_, h: string) => String.fromCharCode(parseInt(h, 16))),
+      'latin1',
+    ).toString('utf8');
   }
 }
 
@@ -78,7 +97,8 @@ function parseURI(raw: string): RegoObject {
     out.set('fragment', unescape(rest.slice(hash + 1), false, raw));
     rest = rest.slice(0, hash);
   }
-  if (/[\x00-\x1f\x7f]/.test(rest)) throw new BuiltinError(`parse ${JSON.stringify(raw)}: net/url: invalid control character in URL`);
+  if (/[\x00-\x1f\x7f]/.test(rest))
+    throw new BuiltinError(`parse ${JSON.stringify(raw)}: net/url: invalid control character in URL`);
   const sm = /^([a-zA-Z][a-zA-Z0-9+.-]*):/.exec(rest);
   if (sm) {
     out.set('scheme', (sm[1] as string).toLowerCase());
@@ -100,7 +120,8 @@ function parseURI(raw: string): RegoObject {
     const at = authority.lastIndexOf('@');
     if (at >= 0) {
       const userinfo = authority.slice(0, at);
-      if (!/^[A-Za-z0-9\-._:~!$&'()*+,;=%@]*$/.test(userinfo)) throw new BuiltinError(`parse ${JSON.stringify(raw)}: net/url: invalid userinfo`);
+      if (!/^[A-Za-z0-9\-._:~!$&'()*+,;=%@]*$/.test(userinfo))
+        throw new BuiltinError(`parse ${JSON.stringify(raw)}: net/url: invalid userinfo`);
       host = authority.slice(at + 1);
     }
     let hostname = host;
@@ -111,14 +132,16 @@ function parseURI(raw: string): RegoObject {
       hostname = host.slice(1, end);
       const after = host.slice(end + 1);
       if (after !== '') {
-        if (!/^:[0-9]*$/.test(after)) throw new BuiltinError(`parse ${JSON.stringify(raw)}: invalid port ${JSON.stringify(after)} after host`);
+        if (!/^:[0-9]*$/.test(after))
+          throw new BuiltinError(`parse ${JSON.stringify(raw)}: invalid port ${JSON.stringify(after)} after host`);
         port = after.slice(1);
       }
     } else {
       const colon = host.lastIndexOf(':');
       if (colon >= 0) {
         const p = host.slice(colon);
-        if (!/^:[0-9]*$/.test(p)) throw new BuiltinError(`parse ${JSON.stringify(raw)}: invalid port ${JSON.stringify(p)} after host`);
+        if (!/^:[0-9]*$/.test(p))
+          throw new BuiltinError(`parse ${JSON.stringify(raw)}: invalid port ${JSON.stringify(p)} after host`);
         port = p.slice(1);
         hostname = host.slice(0, colon);
       }
@@ -159,7 +182,8 @@ register('uri.is_valid', 1, (args) => {
 
 // ---- semver ----------------------------------------------------------------------------------
 
-const SEMVER = /^v?(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-((?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?(?:\+([0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?$/;
+const SEMVER =
+  /^v?(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-((?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?(?:\+([0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?$/;
 
 register('semver.is_valid', 1, (args) => {
   const v = args[0] as Value;
@@ -168,8 +192,10 @@ register('semver.is_valid', 1, (args) => {
 register('semver.compare', 2, (args) => {
   const a = SEMVER.exec(str(args, 0));
   const b = SEMVER.exec(str(args, 1));
-  if (!a || str(args, 0).startsWith('v')) throw new BuiltinError(`operand 1: string ${JSON.stringify(args[0])} is not a valid SemVer`);
-  if (!b || str(args, 1).startsWith('v')) throw new BuiltinError(`operand 2: string ${JSON.stringify(args[1])} is not a valid SemVer`);
+  if (!a || str(args, 0).startsWith('v'))
+    throw new BuiltinError(`operand 1: string ${JSON.stringify(args[0])} is not a valid SemVer`);
+  if (!b || str(args, 1).startsWith('v'))
+    throw new BuiltinError(`operand 2: string ${JSON.stringify(args[1])} is not a valid SemVer`);
   for (let i = 1; i <= 3; i++) {
     const c = compareNumbers(BigInt(a[i] as string), BigInt(b[i] as string));
     if (c !== 0) return c;
@@ -198,8 +224,23 @@ register('semver.compare', 2, (args) => {
 // ---- units -----------------------------------------------------------------------------------
 
 const SI: Record<string, number> = { '': 1, m: 1e-3, k: 1e3, K: 1e3, M: 1e6, G: 1e9, T: 1e12, P: 1e15, E: 1e18 };
-const BIN: Record<string, bigint> = { ki: 1024n, mi: 1024n ** 2n, gi: 1024n ** 3n, ti: 1024n ** 4n, pi: 1024n ** 5n, ei: 1024n ** 6n };
-const DEC: Record<string, bigint> = { '': 1n, k: 1000n, m: 1000n ** 2n, g: 1000n ** 3n, t: 1000n ** 4n, p: 1000n ** 5n, e: 1000n ** 6n };
+const BIN: Record<string, bigint> = {
+  ki: 1024n,
+  mi: 1024n ** 2n,
+  gi: 1024n ** 3n,
+  ti: 1024n ** 4n,
+  pi: 1024n ** 5n,
+  ei: 1024n ** 6n,
+};
+const DEC: Record<string, bigint> = {
+  '': 1n,
+  k: 1000n,
+  m: 1000n ** 2n,
+  g: 1000n ** 3n,
+  t: 1000n ** 4n,
+  p: 1000n ** 5n,
+  e: 1000n ** 6n,
+};
 
 function splitUnit(s: string, what: string): [string, string] {
   const t = s.replace(/"/g, '');

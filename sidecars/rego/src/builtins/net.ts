@@ -94,7 +94,7 @@ function formatIP(addr: bigint, v6: boolean): string {
   // Longest run of zero groups (length >= 2) becomes "::".
   let best = -1;
   let bestLen = 0;
-  for (let i = 0; i < 8; ) {
+  for (let i = 0; i < 8;) {
     if (groups[i] !== 0) {
       i++;
       continue;
@@ -186,7 +186,7 @@ register('net.cidr_merge', 1, (args) => {
   });
   const merge = (list: Net[]): Net[] => {
     let cur = [...list].sort((x, y) => (x.addr < y.addr ? -1 : x.addr > y.addr ? 1 : x.prefix - y.prefix));
-    for (let changed = true; changed; ) {
+    for (let changed = true; changed;) {
       changed = false;
       const next: Net[] = [];
       for (const n of cur) {

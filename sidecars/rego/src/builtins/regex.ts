@@ -53,7 +53,12 @@ function parseError(pattern: string, what: string, arg: string): BuiltinError {
 }
 
 /** Translates Go RE2 syntax to JS RegExp syntax (with the `u` flag); rejects what RE2 rejects. */
-export function translateRe2(pattern: string): { source: string; flags: string; risky: boolean; groupNames: (string | undefined)[] } {
+export function translateRe2(pattern: string): {
+  source: string;
+  flags: string;
+  risky: boolean;
+  groupNames: (string | undefined)[];
+} {
   let flags = '';
   let i = 0;
   let out = '';
@@ -101,7 +106,44 @@ export function translateRe2(pattern: string): { source: string; flags: string; 
         }
         const neg = name.startsWith('^');
         if (neg) name = name.slice(1);
-        const general = ['L', 'Lu', 'Ll', 'Lt', 'Lm', 'Lo', 'M', 'Mn', 'Mc', 'Me', 'N', 'Nd', 'Nl', 'No', 'P', 'Pc', 'Pd', 'Ps', 'Pe', 'Pi', 'Pf', 'Po', 'S', 'Sm', 'Sc', 'Sk', 'So', 'Z', 'Zs', 'Zl', 'Zp', 'C', 'Cc', 'Cf', 'Co', 'Cs'];
+        const general = [
+          'L',
+          'Lu',
+          'Ll',
+          'Lt',
+          'Lm',
+          'Lo',
+          'M',
+          'Mn',
+          'Mc',
+          'Me',
+          'N',
+          'Nd',
+          'Nl',
+          'No',
+          'P',
+          'Pc',
+          'Pd',
+          'Ps',
+          'Pe',
+          'Pi',
+          'Pf',
+          'Po',
+          'S',
+          'Sm',
+          'Sc',
+          'Sk',
+          'So',
+          'Z',
+          'Zs',
+          'Zl',
+          'Zp',
+          'C',
+          'Cc',
+          'Cf',
+          'Co',
+          'Cs',
+        ];
         const prop = name === 'Any' ? 'Any' : general.includes(name) ? name : `Script=${name}`;
         out += `\\${(d === 'P') !== neg ? 'P' : 'p'}{${prop}}`;
         lastAtomGroup = null;
@@ -142,7 +184,8 @@ export function translateRe2(pattern: string): { source: string; flags: string; 
           const start = rest.startsWith('P<') ? 4 : 3;
           const end = pattern.indexOf('>', i + start);
           const name = pattern.slice(i + start, end);
-          if (end < 0 || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw parseError(pattern, 'invalid named capture', pattern.slice(i, end + 1));
+          if (end < 0 || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(name))
+            throw parseError(pattern, 'invalid named capture', pattern.slice(i, end + 1));
           out += `(?<${name}>`;
           groupNames.push(name);
           i = end + 1;
@@ -204,9 +247,15 @@ export function translateRe2(pattern: string): { source: string; flags: string; 
         if (lo > 1000 || hi > 1000) throw parseError(pattern, 'invalid repeat count', m[0]);
         q = m[0];
       }
-      if (out.length === 0 || /[|(]$/.test(out)) throw parseError(pattern, 'missing argument to repetition operator', q);
+      if (out.length === 0 || /[|(]$/.test(out))
+        throw parseError(pattern, 'missing argument to repetition operator', q);
       const prev = pattern[i - 1];
-      if (prev === '*' || prev === '+' || (prev === '?' && c !== '?') || (prev === '}' && q !== '?' && /\{\d+(,\d*)?\}$/.test(pattern.slice(0, i))))
+      if (
+        prev === '*' ||
+        prev === '+' ||
+        (prev === '?' && c !== '?') ||
+        (prev === '}' && q !== '?' && /\{\d+(,\d*)?\}$/.test(pattern.slice(0, i)))
+      )
         throw parseError(pattern, 'invalid nested repetition operator', pattern.slice(i - 1, i + q.length));
       out += q;
       i += q.length;
@@ -304,7 +353,9 @@ export function compileRe2(pattern: string): Re2 {
     try {
       regex = new RegExp(t.source, t.flags + 'u');
     } catch (err) {
-      throw new BuiltinError(`error parsing regexp: ${err instanceof Error ? err.message.replace(/^Invalid regular expression: /, '') : String(err)}`);
+      throw new BuiltinError(
+        `error parsing regexp: ${err instanceof Error ? err.message.replace(/^Invalid regular expression: /, '') : String(err)}`,
+      );
     }
   }
   const compiled: Re2 = { source: pattern, regex, risky, groupNames: t.groupNames };
@@ -315,7 +366,10 @@ export function compileRe2(pattern: string): Re2 {
 
 /** Runs regex.exec from a position; risky patterns run under a hard timeout. */
 export function execAt(re: Re2, s: string, from: number, global = true): RegExpExecArray | null {
-  const r = new RegExp(re.regex.source, re.regex.flags.includes('g') ? re.regex.flags : re.regex.flags + (global ? 'g' : ''));
+  const r = new RegExp(
+    re.regex.source,
+    re.regex.flags.includes('g') ? re.regex.flags : re.regex.flags + (global ? 'g' : ''),
+  );
   if (!re.risky) {
     r.lastIndex = from;
     return r.exec(s);

@@ -77,7 +77,11 @@ export function jsNum(args: Value[], i: number): number {
 export function int(args: Value[], i: number): bigint {
   const v = num(args, i);
   if (typeof v === 'number') {
-    if (!Number.isInteger(v)) throw new BuiltinError(`operand ${i + 1} must be integer number but got floating-point number`, 'eval_type_error');
+    if (!Number.isInteger(v))
+      throw new BuiltinError(
+        `operand ${i + 1} must be integer number but got floating-point number`,
+        'eval_type_error',
+      );
     return BigInt(v);
   }
   return v;

@@ -116,7 +116,10 @@ function stringList(args: Value[], i: number): string[] {
     const items = Array.isArray(v) ? v : v.sorted();
     return items.map((x) => {
       if (typeof x !== 'string')
-        throw new BuiltinError(`operand ${i + 1} must be ${Array.isArray(v) ? 'array' : 'set'} of strings but got ${Array.isArray(v) ? 'array' : 'set'} containing ${typeName(x)}`, 'eval_type_error');
+        throw new BuiltinError(
+          `operand ${i + 1} must be ${Array.isArray(v) ? 'array' : 'set'} of strings but got ${Array.isArray(v) ? 'array' : 'set'} containing ${typeName(x)}`,
+          'eval_type_error',
+        );
       return x;
     });
   }
@@ -137,8 +140,10 @@ register('strings.replace_n', 2, (args) => {
   const s = str(args, 1);
   const pairs: [string, string][] = [];
   for (const [k, v] of patterns.sortedEntries()) {
-    if (typeof k !== 'string') throw new BuiltinError('operand 1 non-string key found in pattern object', 'eval_type_error');
-    if (typeof v !== 'string') throw new BuiltinError('operand 1 non-string value found in pattern object', 'eval_type_error');
+    if (typeof k !== 'string')
+      throw new BuiltinError('operand 1 non-string key found in pattern object', 'eval_type_error');
+    if (typeof v !== 'string')
+      throw new BuiltinError('operand 1 non-string value found in pattern object', 'eval_type_error');
     pairs.push([k, v]);
   }
   // Go's strings.NewReplacer: scan left to right, first matching old string (in argument order) wins.
@@ -165,7 +170,8 @@ register('strings.replace_n', 2, (args) => {
 register('format_int', 2, (args) => {
   const n = num(args, 0);
   const base = Number(num(args, 1));
-  if (![2, 8, 10, 16].includes(base)) throw new BuiltinError('operand 2 must be one of {2, 8, 10, 16}', 'eval_type_error');
+  if (![2, 8, 10, 16].includes(base))
+    throw new BuiltinError('operand 2 must be one of {2, 8, 10, 16}', 'eval_type_error');
   const i = typeof n === 'bigint' ? n : BigInt(Math.trunc(n));
   return i.toString(base);
 });
@@ -244,10 +250,21 @@ export function sprintf(format: string, values: Value[]): string {
       continue;
     }
     const v = values[argi++] as Value;
-    out += pad(formatVerb(verb, v, flags, prec), width, flags.includes('-'), flags.includes('0') && !flags.includes('-'));
+    out += pad(
+      formatVerb(verb, v, flags, prec),
+      width,
+      flags.includes('-'),
+      flags.includes('0') && !flags.includes('-'),
+    );
   }
   if (argi < values.length) {
-    out += '%!(EXTRA ' + values.slice(argi).map((v) => `${goTypeName(v)}=${plain(v)}`).join(', ') + ')';
+    out +=
+      '%!(EXTRA ' +
+      values
+        .slice(argi)
+        .map((v) => `${goTypeName(v)}=${plain(v)}`)
+        .join(', ') +
+      ')';
   }
   return out;
 }
@@ -284,7 +301,8 @@ function formatVerb(verb: string, v: Value, flags: string, prec: number): string
     case 'f':
     case 'F':
       if (isNumber(v)) {
-        if (typeof v === 'bigint') return sign(v.toString() + (prec === 0 ? '' : '.' + '0'.repeat(prec < 0 ? 6 : prec)));
+        if (typeof v === 'bigint')
+          return sign(v.toString() + (prec === 0 ? '' : '.' + '0'.repeat(prec < 0 ? 6 : prec)));
         return sign(v.toFixed(prec < 0 ? 6 : prec));
       }
       return `%!${verb}(string=${plain(v)})`;
@@ -437,7 +455,8 @@ register('regex.template_match', 4, (args) => {
     }
     const b = template.indexOf(close, a + open.length);
     if (b < 0) throw new BuiltinError('unbalanced delimiters in template');
-    pattern += template.slice(i, a).replace(/[\\^$.*+?()[\]{}|]/g, '\\$&') + '(?:' + template.slice(a + open.length, b) + ')';
+    pattern +=
+      template.slice(i, a).replace(/[\\^$.*+?()[\]{}|]/g, '\\$&') + '(?:' + template.slice(a + open.length, b) + ')';
     i = b + close.length;
   }
   return re2Test(pattern + '$', s);

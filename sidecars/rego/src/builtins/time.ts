@@ -7,11 +7,24 @@ const NS_PER_DAY = 86_400n * NS_PER_SEC;
 const MIN_NS = -(2n ** 63n);
 const MAX_NS = 2n ** 63n - 1n;
 const WEEKDAYS = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'];
-const MONTHS = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'];
+const MONTHS = [
+  'January',
+  'February',
+  'March',
+  'April',
+  'May',
+  'June',
+  'July',
+  'August',
+  'September',
+  'October',
+  'November',
+  'December',
+];
 
 function floorDiv(a: bigint, b: bigint): bigint {
   const q = a / b;
-  return (a % b !== 0n && (a < 0n) !== (b < 0n)) ? q - 1n : q;
+  return a % b !== 0n && a < 0n !== b < 0n ? q - 1n : q;
 }
 
 /** Days since 1970-01-01 to civil date (proleptic Gregorian). */
@@ -54,7 +67,7 @@ interface Civil {
 
 /** UTC offset in seconds of a zone at an instant. */
 function zoneOffset(zone: string, ns: bigint): number {
-  if (zone === 'UTC' || zone === '' ) return 0;
+  if (zone === 'UTC' || zone === '') return 0;
   const ms = Number(floorDiv(ns, 1_000_000n));
   const clamped = Math.max(-8.64e15, Math.min(8.64e15, ms));
   let fmt: Intl.DateTimeFormat;
@@ -76,7 +89,9 @@ function zoneOffset(zone: string, ns: bigint): number {
   const parts = Object.fromEntries(fmt.formatToParts(new Date(clamped)).map((p) => [p.type, p.value]));
   let year = Number(parts.year);
   if (parts.era === 'BC' || parts.era === 'B') year = 1 - year;
-  const local = daysFromCivil(year, Number(parts.month), Number(parts.day)) * 86400n + BigInt(Number(parts.hour) * 3600 + Number(parts.minute) * 60 + Number(parts.second));
+  const local =
+    daysFromCivil(year, Number(parts.month), Number(parts.day)) * 86400n +
+    BigInt(Number(parts.hour) * 3600 + Number(parts.minute) * 60 + Number(parts.second));
   const utc = floorDiv(BigInt(clamped), 1000n);
   return Number(local - utc);
 }
@@ -192,7 +207,10 @@ register('time.diff', 2, (args) => {
   }
   if (day < 0) {
     // Like Go's time.diff in OPA: borrow the length of the earlier date's month.
-    const daysIn = Number(daysFromCivil(x.month === 12 ? x.year + 1 : x.year, x.month === 12 ? 1 : x.month + 1, 1) - daysFromCivil(x.year, x.month, 1));
+    const daysIn = Number(
+      daysFromCivil(x.month === 12 ? x.year + 1 : x.year, x.month === 12 ? 1 : x.month + 1, 1) -
+        daysFromCivil(x.year, x.month, 1),
+    );
     day += daysIn;
     month--;
   }
@@ -205,7 +223,7 @@ register('time.diff', 2, (args) => {
 
 // ---- durations -------------------------------------------------------------------------------
 
-const UNIT_NS: Record<string, number> = { ns: 1, us: 1e3, 'µs': 1e3, 'μs': 1e3, ms: 1e6, s: 1e9, m: 60e9, h: 3600e9 };
+const UNIT_NS: Record<string, number> = { ns: 1, us: 1e3, µs: 1e3, μs: 1e3, ms: 1e6, s: 1e9, m: 60e9, h: 3600e9 };
 
 register('time.parse_duration_ns', 1, (args) => {
   const s = str(args, 0);
@@ -251,8 +269,37 @@ const NAMED_LAYOUTS: Record<string, string> = {
 };
 
 const TOKENS = [
-  'January', 'Monday', 'Jan', 'Mon', 'MST', '2006', '-07:00:00', '-0700', '-07:00', '-07', 'Z07:00:00', 'Z0700', 'Z07:00', 'Z07',
-  '01', '02', '_2', '__2', '002', '03', '04', '05', '06', '15', '1', '2', '3', '4', '5', 'PM', 'pm',
+  'January',
+  'Monday',
+  'Jan',
+  'Mon',
+  'MST',
+  '2006',
+  '-07:00:00',
+  '-0700',
+  '-07:00',
+  '-07',
+  'Z07:00:00',
+  'Z0700',
+  'Z07:00',
+  'Z07',
+  '01',
+  '02',
+  '_2',
+  '__2',
+  '002',
+  '03',
+  '04',
+  '05',
+  '06',
+  '15',
+  '1',
+  '2',
+  '3',
+  '4',
+  '5',
+  'PM',
+  'pm',
 ];
 
 function tokenize(layout: string): string[] {
@@ -309,38 +356,101 @@ function formatTime(ns: bigint, zone: string, layoutIn: string): string {
       continue;
     }
     switch (t) {
-      case 'January': out += MONTHS[c.month - 1]; break;
-      case 'Jan': out += (MONTHS[c.month - 1] as string).slice(0, 3); break;
-      case 'Monday': out += WEEKDAYS[c.weekday]; break;
-      case 'Mon': out += (WEEKDAYS[c.weekday] as string).slice(0, 3); break;
-      case 'MST': out += zone === 'UTC' || zone === '' ? 'UTC' : zoneAbbrev(zone, ns, c.offsetSec); break;
-      case '2006': out += String(c.year).padStart(4, '0'); break;
-      case '06': out += pad2(c.year % 100); break;
-      case '01': out += pad2(c.month); break;
-      case '1': out += String(c.month); break;
-      case '02': out += pad2(c.day); break;
-      case '2': out += String(c.day); break;
-      case '_2': out += String(c.day).padStart(2, ' '); break;
-      case '002': out += String(c.yearDay).padStart(3, '0'); break;
-      case '__2': out += String(c.yearDay).padStart(3, ' '); break;
-      case '15': out += pad2(c.hour); break;
-      case '03': out += pad2(c.hour % 12 === 0 ? 12 : c.hour % 12); break;
-      case '3': out += String(c.hour % 12 === 0 ? 12 : c.hour % 12); break;
-      case '04': out += pad2(c.minute); break;
-      case '4': out += String(c.minute); break;
-      case '05': out += pad2(c.second); break;
-      case '5': out += String(c.second); break;
-      case 'PM': out += c.hour >= 12 ? 'PM' : 'AM'; break;
-      case 'pm': out += c.hour >= 12 ? 'pm' : 'am'; break;
-      case '-0700': out += formatOffset(c.offsetSec, false, false); break;
-      case '-07:00': out += formatOffset(c.offsetSec, true, false); break;
-      case '-07': out += formatOffset(c.offsetSec, false, false, true); break;
-      case '-07:00:00': out += formatOffset(c.offsetSec, true, false, false, true); break;
-      case 'Z0700': out += formatOffset(c.offsetSec, false, true); break;
-      case 'Z07:00': out += formatOffset(c.offsetSec, true, true); break;
-      case 'Z07': out += formatOffset(c.offsetSec, false, true, true); break;
-      case 'Z07:00:00': out += formatOffset(c.offsetSec, true, true, false, true); break;
-      default: out += t;
+      case 'January':
+        out += MONTHS[c.month - 1];
+        break;
+      case 'Jan':
+        out += (MONTHS[c.month - 1] as string).slice(0, 3);
+        break;
+      case 'Monday':
+        out += WEEKDAYS[c.weekday];
+        break;
+      case 'Mon':
+        out += (WEEKDAYS[c.weekday] as string).slice(0, 3);
+        break;
+      case 'MST':
+        out += zone === 'UTC' || zone === '' ? 'UTC' : zoneAbbrev(zone, ns, c.offsetSec);
+        break;
+      case '2006':
+        out += String(c.year).padStart(4, '0');
+        break;
+      case '06':
+        out += pad2(c.year % 100);
+        break;
+      case '01':
+        out += pad2(c.month);
+        break;
+      case '1':
+        out += String(c.month);
+        break;
+      case '02':
+        out += pad2(c.day);
+        break;
+      case '2':
+        out += String(c.day);
+        break;
+      case '_2':
+        out += String(c.day).padStart(2, ' ');
+        break;
+      case '002':
+        out += String(c.yearDay).padStart(3, '0');
+        break;
+      case '__2':
+        out += String(c.yearDay).padStart(3, ' ');
+        break;
+      case '15':
+        out += pad2(c.hour);
+        break;
+      case '03':
+        out += pad2(c.hour % 12 === 0 ? 12 : c.hour % 12);
+        break;
+      case '3':
+        out += String(c.hour % 12 === 0 ? 12 : c.hour % 12);
+        break;
+      case '04':
+        out += pad2(c.minute);
+        break;
+      case '4':
+        out += String(c.minute);
+        break;
+      case '05':
+        out += pad2(c.second);
+        break;
+      case '5':
+        out += String(c.second);
+        break;
+      case 'PM':
+        out += c.hour >= 12 ? 'PM' : 'AM';
+        break;
+      case 'pm':
+        out += c.hour >= 12 ? 'pm' : 'am';
+        break;
+      case '-0700':
+        out += formatOffset(c.offsetSec, false, false);
+        break;
+      case '-07:00':
+        out += formatOffset(c.offsetSec, true, false);
+        break;
+      case '-07':
+        out += formatOffset(c.offsetSec, false, false, true);
+        break;
+      case '-07:00:00':
+        out += formatOffset(c.offsetSec, true, false, false, true);
+        break;
+      case 'Z0700':
+        out += formatOffset(c.offsetSec, false, true);
+        break;
+      case 'Z07:00':
+        out += formatOffset(c.offsetSec, true, true);
+        break;
+      case 'Z07':
+        out += formatOffset(c.offsetSec, false, true, true);
+        break;
+      case 'Z07:00:00':
+        out += formatOffset(c.offsetSec, true, true, false, true);
+        break;
+      default:
+        out += t;
     }
   }
   return out;
@@ -348,7 +458,9 @@ function formatTime(ns: bigint, zone: string, layoutIn: string): string {
 
 function zoneAbbrev(zone: string, ns: bigint, offsetSec: number): string {
   try {
-    const parts = new Intl.DateTimeFormat('en-US', { timeZone: zone, timeZoneName: 'short' }).formatToParts(new Date(Number(ns / 1_000_000n)));
+    const parts = new Intl.DateTimeFormat('en-US', { timeZone: zone, timeZoneName: 'short' }).formatToParts(
+      new Date(Number(ns / 1_000_000n)),
+    );
     const name = parts.find((p) => p.type === 'timeZoneName')?.value ?? '';
     if (/^[A-Z]{3,5}$/.test(name)) return name;
   } catch {
@@ -375,7 +487,9 @@ function parseTime(layoutIn: string, value: string): bigint {
   let offset = 0;
   let i = 0;
   const bad = (): never => {
-    throw new BuiltinError(`parsing time ${JSON.stringify(value)} as ${JSON.stringify(layout)}: cannot parse ${JSON.stringify(value.slice(i))} as ${JSON.stringify(layout)}`);
+    throw new BuiltinError(
+      `parsing time ${JSON.stringify(value)} as ${JSON.stringify(layout)}: cannot parse ${JSON.stringify(value.slice(i))} as ${JSON.stringify(layout)}`,
+    );
   };
   const num = (min: number, max: number): number => {
     const m = new RegExp(`^\\d{${min},${max}}`).exec(value.slice(i));
@@ -419,45 +533,114 @@ function parseTime(layoutIn: string, value: string): bigint {
       continue;
     }
     switch (t) {
-      case 'January': month = word(MONTHS) + 1; break;
-      case 'Jan': month = word(MONTHS, 3) + 1; break;
-      case 'Monday': word(WEEKDAYS); break;
-      case 'Mon': word(WEEKDAYS, 3); break;
+      case 'January':
+        month = word(MONTHS) + 1;
+        break;
+      case 'Jan':
+        month = word(MONTHS, 3) + 1;
+        break;
+      case 'Monday':
+        word(WEEKDAYS);
+        break;
+      case 'Mon':
+        word(WEEKDAYS, 3);
+        break;
       case 'MST': {
         const m = /^[A-Z]{3,5}/.exec(value.slice(i));
         if (!m) bad();
         i += (m as RegExpExecArray)[0].length;
         break;
       }
-      case '2006': year = num(4, 4); break;
-      case '06': { const y = num(2, 2); year = y >= 69 ? 1900 + y : 2000 + y; break; }
-      case '01': month = num(2, 2); break;
-      case '1': month = num(1, 2); break;
-      case '02': day = num(2, 2); break;
-      case '2': day = num(1, 2); break;
-      case '_2': if (value[i] === ' ') i++; day = num(1, 2); break;
-      case '002': num(3, 3); break;
-      case '15': hour = num(1, 2); break;
-      case '03': case '3': hour = num(t === '03' ? 2 : 1, 2); break;
-      case '04': minute = num(2, 2); break;
-      case '4': minute = num(1, 2); break;
-      case '05': second = num(2, 2); if (value[i] === '.' && !layout.includes('.')) { const m = /^\.(\d+)/.exec(value.slice(i)); if (m) { i += m[0].length; nanos = Number((m[1] as string).padEnd(9, '0').slice(0, 9)); } } break;
-      case '5': second = num(1, 2); break;
-      case 'PM': case 'pm': { const w = value.slice(i, i + 2).toUpperCase(); if (w !== 'AM' && w !== 'PM') bad(); pm = w === 'PM'; i += 2; break; }
-      case '-0700': case '-07:00': case '-07': case '-07:00:00': parseOffset(false); break;
-      case 'Z0700': case 'Z07:00': case 'Z07': case 'Z07:00:00': parseOffset(true); break;
-      default: bad();
+      case '2006':
+        year = num(4, 4);
+        break;
+      case '06': {
+        const y = num(2, 2);
+        year = y >= 69 ? 1900 + y : 2000 + y;
+        break;
+      }
+      case '01':
+        month = num(2, 2);
+        break;
+      case '1':
+        month = num(1, 2);
+        break;
+      case '02':
+        day = num(2, 2);
+        break;
+      case '2':
+        day = num(1, 2);
+        break;
+      case '_2':
+        if (value[i] === ' ') i++;
+        day = num(1, 2);
+        break;
+      case '002':
+        num(3, 3);
+        break;
+      case '15':
+        hour = num(1, 2);
+        break;
+      case '03':
+      case '3':
+        hour = num(t === '03' ? 2 : 1, 2);
+        break;
+      case '04':
+        minute = num(2, 2);
+        break;
+      case '4':
+        minute = num(1, 2);
+        break;
+      case '05':
+        second = num(2, 2);
+        if (value[i] === '.' && !layout.includes('.')) {
+          const m = /^\.(\d+)/.exec(value.slice(i));
+          if (m) {
+            i += m[0].length;
+            nanos = Number((m[1] as string).padEnd(9, '0').slice(0, 9));
+          }
+        }
+        break;
+      case '5':
+        second = num(1, 2);
+        break;
+      case 'PM':
+      case 'pm': {
+        const w = value.slice(i, i + 2).toUpperCase();
+        if (w !== 'AM' && w !== 'PM') bad();
+        pm = w === 'PM';
+        i += 2;
+        break;
+      }
+      case '-0700':
+      case '-07:00':
+      case '-07':
+      case '-07:00:00':
+        parseOffset(false);
+        break;
+      case 'Z0700':
+      case 'Z07:00':
+      case 'Z07':
+      case 'Z07:00:00':
+        parseOffset(true);
+        break;
+      default:
+        bad();
     }
   }
-  if (i !== value.length) throw new BuiltinError(`parsing time ${JSON.stringify(value)}: extra text: ${JSON.stringify(value.slice(i))}`);
+  if (i !== value.length)
+    throw new BuiltinError(`parsing time ${JSON.stringify(value)}: extra text: ${JSON.stringify(value.slice(i))}`);
   if (pm !== undefined) {
     if (hour === 12) hour = 0;
     if (pm) hour += 12;
   }
   if (month < 1 || month > 12) throw new BuiltinError(`parsing time ${JSON.stringify(value)}: month out of range`);
-  const dim = Number(daysFromCivil(month === 12 ? year + 1 : year, month === 12 ? 1 : month + 1, 1) - daysFromCivil(year, month, 1));
+  const dim = Number(
+    daysFromCivil(month === 12 ? year + 1 : year, month === 12 ? 1 : month + 1, 1) - daysFromCivil(year, month, 1),
+  );
   if (day < 1 || day > dim) throw new BuiltinError(`parsing time ${JSON.stringify(value)}: day out of range`);
-  if (hour > 23 || minute > 59 || second > 59) throw new BuiltinError(`parsing time ${JSON.stringify(value)}: hour out of range`);
+  if (hour > 23 || minute > 59 || second > 59)
+    throw new BuiltinError(`parsing time ${JSON.stringify(value)}: hour out of range`);
   const secs = daysFromCivil(year, month, day) * 86400n + BigInt(hour * 3600 + minute * 60 + second - offset);
   return checkRange(secs * NS_PER_SEC + BigInt(nanos));
 }
