@@ -122,7 +122,7 @@ describe('kubectl through the controller/agent tunnel (client-certificate kubeco
       scenarios.logsFollowStreams(context(), LONG_IDLE_MS),
     ]);
     expect(Date.now() - started).toBeGreaterThanOrEqual(LONG_IDLE_MS);
-  }, 45_000);
+  }, 60_000);
 
   it('exec runs over WebSocket (v5.channel.k8s.io; SPDY before kubectl 1.30) through the tunnel’s upgrade support', async () => {
     const before = harness.requests.length;
