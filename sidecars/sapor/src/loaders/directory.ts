@@ -34,7 +34,7 @@ export function policyNameFor(relativePath: string): string {
 
 async function walk(root: string, relative: string, out: string[]): Promise<void> {
   const entries = await fs.readdir(path.join(root, relative), { withFileTypes: true });
-  for (const entry of entries.sort((a, b) => a.name.localeCompare(b.name))) {
+  for (const entry of entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
     if (entry.name.startsWith('.')) continue;
     const child = path.join(relative, entry.name);
     if (entry.isDirectory()) await walk(root, child, out);
