@@ -1,12 +1,17 @@
-// The whole pipeline a Spinnaker user builds with ISD's gates — verification gate → approval gate →
-// deploy — with the real autopilot (two replicas, against a real Prometheus scraping latency apps) and the
-// real visibility, both on real Postgres, run by the Orca harness from the rendered orca-local.yml and
-// decided through the Gate proxy harness from the rendered gate-local.yml.
-// The policy gate (sapor) is not part of it yet: sapor has no /api/v1/policy-gates (see the report).
+// The whole pipeline a Spinnaker user builds with ISD's gates — policy gate → verification gate →
+// approval gate → deploy — with the real sapor (Rego policy from a directory), the real autopilot (two
+// replicas, against a real Prometheus scraping latency apps) and the real visibility, all on real
+// Postgres, run by the Orca harness from the rendered orca-local.yml and decided through the Gate proxy
+// harness from the rendered gate-local.yml.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { gateStages, renderSpinnakerConfig, resolveValues } from '@isd/orca-stages';
 import type { RunningService } from '@isd/kit';
 import { autopilotService } from '@isd/autopilot';
 import type { AutopilotConfig } from '@isd/autopilot';
+import { saporService } from '@isd/sapor';
+import type { SaporConfig } from '@isd/sapor';
 import { visibilityService } from '@isd/visibility';
 import type { VisibilityConfig } from '@isd/visibility';
 import { createTestDatabase, gateHeaders, serviceHeaders, startTestService, testServiceConfig, TEST_GATE_TOKEN, TEST_SERVICE_TOKEN } from '../support';
@@ -29,6 +34,22 @@ let autopilotReplicas: RunningService<AutopilotConfig>[] = [];
 let autopilotFront: ServiceFront;
 let autopilotDatabaseUrl: string;
 let visibility: RunningService<VisibilityConfig>;
+let sapor: RunningService<SaporConfig>;
+let policyDirectory: string;
+
+// Stage positions in the pipeline.
+const POLICY = 0;
+const VERIFY = 1;
+const APPROVE = 2;
+
+// The deploy policy: denied while the change window is closed, with a message users see in Deck.
+const deployPolicy = `package isd.deploy
+
+deny[msg] {
+  input.params.changeWindow == "closed"
+  msg := sprintf("deploys of %s are frozen: the change window is closed", [input.application])
+}
+`;
 let gate: GateProxy;
 let orcaLocal: string;
 let deploys: string[] = [];
@@ -56,6 +77,15 @@ beforeAll(async () => {
     visibilityService,
     testServiceConfig(visibilityService, { databaseUrl: await createTestDatabase('e2e_pipeline_visibility'), users: { bob: ['release'], carol: ['release'] } }),
   );
+  policyDirectory = fs.mkdtempSync(path.join(os.tmpdir(), 'isd-e2e-policies-'));
+  fs.writeFileSync(path.join(policyDirectory, 'deploy.rego'), deployPolicy);
+  sapor = await startTestService(
+    saporService,
+    testServiceConfig(saporService, {
+      databaseUrl: await createTestDatabase('e2e_pipeline_sapor'),
+      extra: { policy: { directory: policyDirectory, defaultRegoVersion: 'v0' } },
+    }),
+  );
   const template = await fetch(`${autopilotFront.url}/api/v1/templates`, {
     method: 'POST',
     headers: gateHeaders('alice'),
@@ -69,7 +99,7 @@ beforeAll(async () => {
   expect(template.status).toBe(201);
   await waitForPrometheusSamples(prometheus, 'demo_request_latency_seconds', 3);
   // Orca refuses literal IPs, so the sidecars are named by host.
-  const sidecars = { visibility: `http://localhost:${visibility.port}`, autopilot: autopilotFront.url, sapor: 'http://localhost:9' };
+  const sidecars = { visibility: `http://localhost:${visibility.port}`, autopilot: autopilotFront.url, sapor: `http://localhost:${sapor.port}` };
   orcaLocal = renderTestOrcaLocal(sidecars);
   gate = await startGateProxy({ gateLocal: renderSpinnakerConfig(resolveValues()).files['gate-local.yml'], gateToken: TEST_GATE_TOKEN, targets: sidecars });
 });
@@ -77,13 +107,16 @@ beforeAll(async () => {
 afterAll(async () => {
   await gate?.close();
   await visibility?.stop();
+  await sapor?.stop();
+  if (policyDirectory) fs.rmSync(policyDirectory, { recursive: true, force: true });
   await autopilotFront?.close();
   await Promise.all(autopilotReplicas.map((replica) => replica.stop()));
   await prometheus?.stop();
   await Promise.all(apps.map((app) => app.close()));
 });
 
-function pipeline(canary: string, name: string): PipelineInput {
+function pipeline(canary: string, name: string, changeWindow = 'open'): PipelineInput {
+  const policy = gateStages.policy;
   const verification = gateStages.verification;
   const approval = gateStages.approval;
   return {
@@ -91,6 +124,12 @@ function pipeline(canary: string, name: string): PipelineInput {
     name,
     user: 'alice',
     stages: [
+      {
+        refId: '0',
+        name: 'Check deploy policy',
+        type: policy.key,
+        context: { alias: 'preconfiguredWebhook', ...policy.stageDefaults, parameterValues: { policy: 'isd/deploy', params: { changeWindow } } },
+      },
       {
         refId: '1',
         name: 'Verify canary',
@@ -148,7 +187,7 @@ async function approve(run: PipelineRun, users: string[]): Promise<void> {
   const endpoint = await waitFor(
     'the approval gate',
     () => {
-      const stage = run.execution.stages[1];
+      const stage = run.execution.stages[APPROVE];
       return stage?.status === 'RUNNING' && typeof stage.context.statusEndpoint === 'string' ? stage.context.statusEndpoint : undefined;
     },
     40_000,
@@ -164,8 +203,12 @@ async function approve(run: PipelineRun, users: string[]): Promise<void> {
   }
 }
 
-describe('verification gate → approval gate → deploy', () => {
-  it('deploys after a healthy canary and two approvals; a degraded canary stops the pipeline before the approval', async () => {
+function requestsOf(execution: HarnessExecution, phase: 'create' | 'monitor' | 'cancel', stage: number) {
+  return execution.requests.filter((request) => request.phase === phase && request.stageId === execution.stages[stage]?.id);
+}
+
+describe('policy gate → verification gate → approval gate → deploy', () => {
+  it('deploys after an allowing policy, a healthy canary and two approvals; a degraded canary stops it before the approval', async () => {
     deploys = [];
     const healthy = start(pipeline('web-v2', 'healthy'));
     const degraded = start(pipeline('web-v2-slow', 'degraded'));
@@ -173,52 +216,66 @@ describe('verification gate → approval gate → deploy', () => {
     const [passed, failed] = await Promise.all([healthy.done, degraded.done]);
 
     expect(passed.status).toBe('SUCCEEDED');
-    expect(passed.stages.map((stage) => stage.status)).toEqual(['SUCCEEDED', 'SUCCEEDED', 'SUCCEEDED']);
+    expect(passed.stages.map((stage) => stage.status)).toEqual(['SUCCEEDED', 'SUCCEEDED', 'SUCCEEDED', 'SUCCEEDED']);
     // What Deck shows for each gate is the monitor body.
-    const verification = monitorBody(passed, 0);
-    expect(verification).toMatchObject({ status: 'pass', score: 100, executionId: passed.id, stageId: passed.stages[0]!.id });
+    expect(monitorBody(passed, POLICY)).toMatchObject({ status: 'allow', messages: [], executionId: passed.id, stageId: passed.stages[POLICY]!.id, triggeredBy: 'alice' });
+    const verification = monitorBody(passed, VERIFY);
+    expect(verification).toMatchObject({ status: 'pass', score: 100, executionId: passed.id, stageId: passed.stages[VERIFY]!.id });
     expect(typeof verification.reportUrl).toBe('string');
-    const approval = monitorBody(passed, 1);
+    const approval = monitorBody(passed, APPROVE);
     expect(approval).toMatchObject({ status: 'approved', triggeredBy: 'alice' });
     expect((approval.decisions as Array<{ user: string }>).map((decision) => decision.user)).toEqual(['bob', 'carol']);
 
     expect(failed.status).toBe('TERMINAL');
-    expect(failed.stages.map((stage) => stage.status)).toEqual(['TERMINAL', 'NOT_STARTED', 'NOT_STARTED']);
-    expect(monitorBody(failed, 0)).toMatchObject({ status: 'fail' });
-    expect(monitorBody(failed, 0).score as number).toBeLessThan(60);
+    expect(failed.stages.map((stage) => stage.status)).toEqual(['SUCCEEDED', 'TERMINAL', 'NOT_STARTED', 'NOT_STARTED']);
+    expect(monitorBody(failed, VERIFY)).toMatchObject({ status: 'fail' });
+    expect(monitorBody(failed, VERIFY).score as number).toBeLessThan(60);
     expect(deploys).toEqual(['healthy']);
     // Orca's onFailureStages cancel reaches the finished verification harmlessly.
-    const cancel = failed.requests.filter((request) => request.phase === 'cancel');
-    expect(cancel.map((request) => request.statusCode)).toEqual([200]);
-    const after = await fetch(`${autopilotFront.url}${new URL(failed.stages[0]!.context.statusEndpoint as string).pathname}`, { headers: serviceHeaders() });
+    expect(requestsOf(failed, 'cancel', VERIFY).map((request) => request.statusCode)).toEqual([200]);
+    const after = await fetch(`${autopilotFront.url}${new URL(failed.stages[VERIFY]!.context.statusEndpoint as string).pathname}`, { headers: serviceHeaders() });
     expect(((await after.json()) as { status: string }).status).toBe('fail');
+  });
+
+  it('stops at a denying policy with the reason in the stage, before any canary analysis', async () => {
+    deploys = [];
+    const execution = await start(pipeline('web-v2', 'frozen', 'closed')).done;
+    expect(execution.status).toBe('TERMINAL');
+    expect(execution.stages.map((stage) => stage.status)).toEqual(['TERMINAL', 'NOT_STARTED', 'NOT_STARTED', 'NOT_STARTED']);
+    expect(monitorBody(execution, POLICY)).toMatchObject({
+      status: 'deny',
+      messages: ['deploys of web are frozen: the change window is closed'],
+      policy: { path: 'data.isd.deploy' },
+    });
+    // The policy gate has no cancel endpoint: nothing is called after the deny.
+    expect(requestsOf(execution, 'cancel', POLICY)).toEqual([]);
+    expect(deploys).toEqual([]);
   });
 
   it('cancels the running verification when the execution is cancelled: two cancel calls, nothing judged later', async () => {
     deploys = [];
     const run = start(pipeline('web-v2', 'cancelled'));
-    await waitFor('the verification to be polled', () => run.execution.requests.some((request) => request.phase === 'monitor'));
+    await waitFor('the verification to be polled', () => requestsOf(run.execution, 'monitor', VERIFY).length > 0);
     run.cancel('alice');
     const execution = await run.done;
     expect(execution.status).toBe('CANCELED');
-    expect(execution.stages.map((stage) => stage.status)).toEqual(['CANCELED', 'NOT_STARTED', 'NOT_STARTED']);
-    const cancels = execution.requests.filter((request) => request.phase === 'cancel');
-    expect(cancels.map((request) => [request.source, request.statusCode])).toEqual([
+    expect(execution.stages.map((stage) => stage.status)).toEqual(['SUCCEEDED', 'CANCELED', 'NOT_STARTED', 'NOT_STARTED']);
+    expect(requestsOf(execution, 'cancel', VERIFY).map((request) => [request.source, request.statusCode])).toEqual([
       ['task.onCancel', 200],
       ['onFailureStages', 200],
     ]);
-    const path = new URL(execution.stages[0]!.context.statusEndpoint as string).pathname;
-    const after = await fetch(`${autopilotFront.url}${path}`, { headers: serviceHeaders() });
+    const statusPath = new URL(execution.stages[VERIFY]!.context.statusEndpoint as string).pathname;
+    const after = await fetch(`${autopilotFront.url}${statusPath}`, { headers: serviceHeaders() });
     expect(((await after.json()) as { status: string }).status).toBe('canceled');
     expect(deploys).toEqual([]);
   });
 
   it('survives a lost create response (Orca re-POSTs after the 503) and a replica restart while Orca polls', async () => {
     deploys = [];
-    autopilotFront.loseNextResponse((method, path) => method === 'POST' && path === gateStages.verification.createPath);
+    autopilotFront.loseNextResponse((method, requestPath) => method === 'POST' && requestPath === gateStages.verification.createPath);
     const input = pipeline('web-v2', 'restarted');
-    const run = start({ ...input, stages: [input.stages[0]!, input.stages[2]!] });
-    await waitFor('the verification to be polled', () => run.execution.requests.some((request) => request.phase === 'monitor'));
+    const run = start({ ...input, stages: [input.stages[POLICY]!, input.stages[VERIFY]!, input.stages[3]!] });
+    await waitFor('the verification to be polled', () => requestsOf(run.execution, 'monitor', VERIFY).length > 0);
     const port = autopilotReplicas[0]!.port;
     autopilotFront.backends[0]!.ready = false;
     await autopilotReplicas[0]!.stop();
@@ -226,10 +283,10 @@ describe('verification gate → approval gate → deploy', () => {
     autopilotFront.backends[0]!.ready = true;
     const execution = await run.done;
     expect(execution.status).toBe('SUCCEEDED');
-    expect(execution.requests.filter((request) => request.phase === 'create').map((request) => request.statusCode)).toEqual([503, 202]);
+    expect(requestsOf(execution, 'create', VERIFY).map((request) => request.statusCode)).toEqual([503, 202]);
     expect(autopilotFront.lostResponses.at(-1)?.upstreamStatus).toBe(202);
-    expect(monitorBody(execution, 0)).toMatchObject({ status: 'pass' });
-    expect(execution.requests.filter((request) => request.phase === 'monitor').every((request) => request.statusCode === 200)).toBe(true);
+    expect(monitorBody(execution, VERIFY)).toMatchObject({ status: 'pass' });
+    expect(requestsOf(execution, 'monitor', VERIFY).every((request) => request.statusCode === 200)).toBe(true);
     expect(deploys).toEqual(['restarted']);
   });
 });
