@@ -59,6 +59,8 @@ export interface Rule {
   loc: Location;
   /** Set by the compiler: the module this rule belongs to. */
   module?: Module;
+  /** Normalised `# METADATA` annotations written above the rule. */
+  annotations?: Value;
 }
 
 /** An import declaration. */
@@ -75,4 +77,6 @@ export interface Module {
   imports: Import[];
   rules: Rule[];
   regoVersion: 'v0' | 'v1';
+  /** Normalised `# METADATA` annotations written above the package clause. */
+  packageAnnotations?: Value;
 }

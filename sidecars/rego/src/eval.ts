@@ -544,6 +544,7 @@ export class Evaluation {
   }
 
   private callBuiltin(name: string, args: Value[], t: Term, k: VK): boolean {
+    if (name === 'rego.metadata.chain' || name === 'rego.metadata.rule') return k(this.metadata(name));
     const def = BUILTINS.get(name);
     if (!def) throw new EvalError('rego_type_error', `undefined function ${name}`, t.loc);
     let result: Value | Many | undefined;
@@ -567,6 +568,55 @@ export class Evaluation {
       return false;
     }
     return k(result);
+  }
+
+  /** Annotations of the rule being evaluated (`rego.metadata.rule`) or its chain up to the package roots. */
+  private metadata(name: string): Value {
+    const rule = this.currentRule;
+    if (!rule) return name === 'rego.metadata.rule' ? new RegoObject() : [];
+    const info = ruleInfo.get(rule);
+    const own =
+      rule.annotations instanceof RegoObject && rule.annotations.get('scope') === 'rule' ? rule.annotations : undefined;
+    if (name === 'rego.metadata.rule') return own ?? new RegoObject();
+    const path = info?.node.path ?? [];
+    const entry = (p: string[], annotations?: Value): Value => {
+      const o = new RegoObject([['path', p]]);
+      if (annotations !== undefined) o.set('annotations', annotations);
+      return o;
+    };
+    const chain: Value[] = [entry(path, own)];
+    for (const r of [...(info?.node.rules ?? []), ...(info?.node.defaultRule ? [info.node.defaultRule] : [])]) {
+      const a = r.annotations;
+      if (a instanceof RegoObject && a.get('scope') === 'document') chain.push(entry(path, a));
+    }
+    const pkg = rule.module?.packagePath ?? [];
+    for (let n = pkg.length; n > 0; n--) {
+      const prefix = pkg.slice(0, n);
+      for (const m of this.compiled.modules) {
+        const a = m.packageAnnotations;
+        if (!(a instanceof RegoObject) || m.packagePath.join('.') !== prefix.join('.')) continue;
+        const scope = a.get('scope');
+        if ((n === pkg.length && scope === 'package') || scope === 'subpackages') chain.push(entry(prefix, a));
+      }
+    }
+    return chain;
+  }
+
+  private currentRule: Rule | undefined;
+
+  private evalRuleBody(rule: Rule, env: Env, k: K): boolean {
+    return this.inRule(rule, () => this.evalBody(rule.body, 0, env, k));
+  }
+
+  /** Runs fn with `rule` as the rule being evaluated (for rego.metadata.*). */
+  private inRule<T>(rule: Rule, fn: () => T): T {
+    const prev = this.currentRule;
+    this.currentRule = rule;
+    try {
+      return fn();
+    } finally {
+      this.currentRule = prev;
+    }
   }
 
   private findNode(path: string[]): RuleNode | undefined {
@@ -607,7 +657,7 @@ export class Evaluation {
               });
             return this.unifyValue(params[i] as Term, args[i] as Value, env, () => bindArgs(i + 1));
           };
-          bindArgs(0);
+          this.inRule(r, () => bindArgs(0));
           if (found) break;
         }
       }
@@ -777,7 +827,11 @@ export class Evaluation {
         let found = false;
         for (const rule of node.rules) {
           const env: Env = new Map();
-          if (this.unifyValue(rule.key as Term, key, env, () => this.evalBody(rule.body, 0, env, () => true))) {
+          if (
+            this.inRule(rule, () =>
+              this.unifyValue(rule.key as Term, key, env, () => this.evalBody(rule.body, 0, env, () => true)),
+            )
+          ) {
             found = true;
             break;
           }
@@ -788,8 +842,10 @@ export class Evaluation {
         for (const rule of node.rules) {
           const dyn = ruleInfo.get(rule)?.dyn ?? [];
           const env: Env = new Map();
-          this.unifyValue(dyn[0] as Term, key, env, () =>
-            this.evalBody(rule.body, 0, env, () => this.insertPartial(obj, rule, dyn, env, true)),
+          this.inRule(rule, () =>
+            this.unifyValue(dyn[0] as Term, key, env, () =>
+              this.evalBody(rule.body, 0, env, () => this.insertPartial(obj, rule, dyn, env, true)),
+            ),
           );
         }
         result = obj.get(key);
@@ -852,7 +908,7 @@ export class Evaluation {
         for (const rule of node.rules) {
           const dyn = ruleInfo.get(rule)?.dyn ?? [];
           const env: Env = new Map();
-          this.evalBody(rule.body, 0, env, () =>
+          this.evalRuleBody(rule, env, () =>
             this.evalArgs(dyn, 0, dyn.length, [], env, (keys) =>
               this.evalTerm(rule.key as Term, env, (element) => {
                 const leaf = new RegoSet([element]);
@@ -873,7 +929,7 @@ export class Evaluation {
         const out = new RegoSet();
         for (const rule of node.rules) {
           const env: Env = new Map();
-          this.evalBody(rule.body, 0, env, () =>
+          this.evalRuleBody(rule, env, () =>
             this.evalTerm(rule.key as Term, env, (v) => {
               out.add(v);
               return false;
@@ -891,7 +947,7 @@ export class Evaluation {
               const env: Env = new Map();
               let found = false;
               const alt = r;
-              this.evalBody(alt.body, 0, env, () => {
+              this.evalRuleBody(alt, env, () => {
                 found = true;
                 return this.evalTerm(alt.value, env, (v) => {
                   if (!values.some((x) => valuesEqual(x, v))) values.push(v);
@@ -920,7 +976,7 @@ export class Evaluation {
           for (const rule of partial) {
             const dyn = ruleInfo.get(rule)?.dyn ?? [];
             const env: Env = new Map();
-            this.evalBody(rule.body, 0, env, () => this.insertPartial(obj, rule, dyn, env, false));
+            this.evalRuleBody(rule, env, () => this.insertPartial(obj, rule, dyn, env, false));
           }
           for (const [name, child] of node.children) {
             const v = this.fullDoc(child, undefined, [...node.path, name]);

@@ -11,7 +11,6 @@ export interface Token {
   column: number;
   /** True when whitespace (or a comment) directly precedes the token. */
   spaced: boolean;
-  /** Comment text directly preceding this token, for METADATA blocks. */
 }
 
 const OPERATORS = [
@@ -43,7 +42,7 @@ const OPERATORS = [
 ];
 
 /** Splits Rego source into tokens; raises ParseError for bad characters or unterminated strings. */
-export function tokenize(source: string, file: string): Token[] {
+export function tokenize(source: string, file: string, comments?: { line: number; text: string }[]): Token[] {
   const tokens: Token[] = [];
   let i = 0;
   let line = 1;
@@ -67,7 +66,9 @@ export function tokenize(source: string, file: string): Token[] {
       continue;
     }
     if (c === '#') {
+      const start = i;
       while (i < n && source[i] !== '\n') i++;
+      comments?.push({ line, text: source.slice(start + 1, i) });
       spaced = true;
       continue;
     }

@@ -2,7 +2,8 @@
 import type { Expr, Import, Location, Module, Rule, Term, With } from './ast';
 import { ParseError } from './errors';
 import { tokenize, type Token } from './lexer';
-import { RegoObject, RegoSet, normalizeNumber, type Value } from './value';
+import { parse as parseYaml } from 'yaml';
+import { RegoObject, RegoSet, fromJS, normalizeNumber, type Value } from './value';
 
 /** Which Rego syntax a module is written in. */
 export type RegoVersion = 'v0' | 'v1';
@@ -50,6 +51,7 @@ class Parser {
   private readonly keywords = new Set<string>();
   private readonly tokens: Token[];
   private wildcardCount = 0;
+  private readonly comments: { line: number; text: string }[] = [];
 
   constructor(
     source: string,
@@ -57,7 +59,7 @@ class Parser {
     private readonly regoVersion: RegoVersion,
     experimental: boolean,
   ) {
-    this.tokens = tokenize(source, file);
+    this.tokens = tokenize(source, file, this.comments);
     if (regoVersion === 'v1') for (const k of V1_KEYWORDS) this.keywords.add(k);
     if (experimental) for (const k of ['and', 'or', 'notbody']) this.keywords.add(k);
   }
@@ -117,6 +119,7 @@ class Parser {
   parseModule(): Module {
     this.skipNewlines();
     if (!this.isIdent('package')) this.fail('"package"');
+    const packageAnnotations = this.annotationsBefore(this.peek().line, 'package');
     this.next();
     const packagePath = this.parsePackagePath();
     const imports: Import[] = [];
@@ -134,7 +137,51 @@ class Parser {
       rules.push(...this.parseRule());
       this.endOfStatement();
     }
-    return { file: this.file, packagePath, imports, rules, regoVersion: this.regoVersion };
+    return { file: this.file, packagePath, imports, rules, regoVersion: this.regoVersion, packageAnnotations };
+  }
+
+  /** Reads a `# METADATA` comment block ending on the line above `line` (YAML after the marker). */
+  private annotationsBefore(line: number, defaultScope: string): Value | undefined {
+    const byLine = new Map(this.comments.map((c) => [c.line, c.text]));
+    const block: string[] = [];
+    for (let l = line - 1; byLine.has(l); l--) block.unshift(byLine.get(l) as string);
+    const start = block.findIndex((t) => t.trim() === 'METADATA');
+    if (start < 0) return undefined;
+    const yamlText = block
+      .slice(start + 1)
+      .map((t) => (t.startsWith(' ') ? t.slice(1) : t))
+      .join('\n');
+    let parsed: unknown;
+    try {
+      parsed = parseYaml(yamlText) ?? {};
+    } catch (err) {
+      throw new ParseError(
+        this.file,
+        line - block.length + start,
+        1,
+        'valid YAML in the METADATA block',
+        String(err instanceof Error ? err.message.split('\n')[0] : err),
+      );
+    }
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+      throw new ParseError(
+        this.file,
+        line - block.length + start,
+        1,
+        'a YAML mapping in the METADATA block',
+        'another YAML value',
+      );
+    const raw = parsed as Record<string, unknown>;
+    const out: Record<string, unknown> = { ...raw, scope: raw.scope ?? defaultScope };
+    if (Array.isArray(raw.authors))
+      out.authors = raw.authors.map((a) => {
+        if (typeof a !== 'string') return a;
+        const m = /^(.*?)\s*<([^>]+)>$/.exec(a);
+        return m ? (m[1] ? { name: m[1], email: m[2] } : { email: m[2] }) : { name: a };
+      });
+    if (Array.isArray(raw.related_resources))
+      out.related_resources = raw.related_resources.map((r) => (typeof r === 'string' ? { ref: r } : r));
+    return fromJS(out);
   }
 
   private endOfStatement(): void {
@@ -228,6 +275,7 @@ class Parser {
 
   private parseRule(): Rule[] {
     const start = this.peek();
+    const annotations = this.annotationsBefore(start.line, 'rule');
     const isDefault = this.isIdent('default');
     if (isDefault) this.next();
     const nameTok = this.peek();
@@ -265,7 +313,7 @@ class Parser {
       if (!this.isOp('=') && !this.isOp(':=')) this.fail('"=" or ":=" after default rule name');
       this.next();
       value = this.parseTermIn();
-      return [{ ref, kind, isDefault, value, args, body: [], loc }];
+      return [{ ref, kind, isDefault, value, args, body: [], loc, annotations }];
     }
     if (this.isKeyword('contains')) {
       if (args) this.fail('"if", "=" or ":=" after function head');
@@ -283,7 +331,7 @@ class Parser {
     }
     const body = this.parseRuleBody(kind === 'multi' || value !== undefined || args !== undefined);
     if (value === undefined) value = { type: 'scalar', value: true, loc };
-    const rule: Rule = { ref, kind, isDefault, key, value, args, body: body ?? [trueExpr(loc)], loc };
+    const rule: Rule = { ref, kind, isDefault, key, value, args, body: body ?? [trueExpr(loc)], loc, annotations };
     let current = rule;
     for (;;) {
       const save = this.pos;

@@ -3,6 +3,10 @@ import { randomBytes } from 'node:crypto';
 import { RegoObject, compareNumbers, type Value } from '../value';
 import { BuiltinError, numberResult, register, str } from './registry';
 
+// rego.metadata.* read the annotations of the rule being evaluated; the evaluator answers them.
+register('rego.metadata.chain', 0, () => undefined);
+register('rego.metadata.rule', 0, () => undefined);
+
 // ---- uuid ------------------------------------------------------------------------------------
 
 register('uuid.rfc4122', 1, (args, ctx) => {
