@@ -11,12 +11,54 @@ import { fileURLToPath } from 'node:url';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const stateDir = path.resolve(root, process.env.ISD_STATE_DIR ?? '.isd');
 
-/** The services `npm start` runs, with their default ports. */
+/** Environment a kit-based sidecar needs on the embedded default (what the user set wins). */
+function sidecarEnv(name, port, credentials) {
+  const prefix = `${name.toUpperCase()}_`;
+  return {
+    [`${prefix}SERVER__PORT`]: String(port),
+    [`${prefix}DATABASE__EMBEDDED_DATA_DIR`]: path.join(stateDir, name),
+    [`${prefix}LOG__PRETTY`]: 'false',
+    [`${prefix}AUTH__SERVICE_TOKEN`]: credentials.serviceToken,
+    [`${prefix}AUTH__GATE_TOKEN`]: credentials.gateToken,
+    [`${prefix}AUTH__USERS`]: JSON.stringify(credentials.users),
+  };
+}
+
+/** The services `npm start` runs: default port, the variable that overrides it, and where readiness shows. */
 const services = [
-  { name: 'visibility', dir: 'sidecars/visibility', port: 8096, what: 'approval gate' },
-  { name: 'autopilot', dir: 'sidecars/autopilot', port: 8090, what: 'verification gate' },
-  { name: 'sapor', dir: 'sidecars/sapor', port: 8085, what: 'policy gate' },
-  { name: 'controller', dir: 'controller', port: 9003, what: 'tunnel controller (control API)', gate: false },
+  {
+    name: 'visibility',
+    dir: 'sidecars/visibility',
+    port: 8096,
+    portVar: 'VISIBILITY_SERVER__PORT',
+    what: 'approval gate',
+    env: sidecarEnv,
+  },
+  {
+    name: 'autopilot',
+    dir: 'sidecars/autopilot',
+    port: 8090,
+    portVar: 'AUTOPILOT_SERVER__PORT',
+    what: 'verification gate',
+    env: sidecarEnv,
+  },
+  {
+    name: 'sapor',
+    dir: 'sidecars/sapor',
+    port: 8085,
+    portVar: 'SAPOR_SERVER__PORT',
+    what: 'policy gate',
+    env: sidecarEnv,
+  },
+  {
+    name: 'controller',
+    dir: 'controller',
+    port: 9003,
+    portVar: 'ISD_CONTROLLER_CONTROL_LISTEN_PORT',
+    what: 'tunnel controller: control API (agents 9001, services 9002, metrics 9102)',
+    env: () => ({}),
+    readyUrl: () => `http://127.0.0.1:${process.env.ISD_CONTROLLER_PROMETHEUS_LISTEN_PORT ?? 9102}/readyz`,
+  },
 ];
 
 function log(message) {
@@ -53,7 +95,7 @@ function build() {
   }
 }
 
-async function waitReady(url, child, timeoutMs = 60_000) {
+async function waitReady(url, child, timeoutMs = 180_000) {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) return false;
@@ -96,27 +138,14 @@ async function main() {
   process.on('SIGTERM', () => stopAll(0));
 
   for (const service of services) {
-    const prefix = `${service.name.toUpperCase()}_`;
     const mainFile = path.join(root, service.dir, 'dist', 'main.js');
     if (!fs.existsSync(mainFile)) {
       log(`${service.name}: ${path.relative(root, mainFile)} missing after build; skipped`);
       continue;
     }
-    const port = Number(process.env[`${prefix}SERVER__PORT`] ?? service.port);
-    const defaults = {
-      [`${prefix}SERVER__PORT`]: String(port),
-      [`${prefix}DATABASE__EMBEDDED_DATA_DIR`]: path.join(stateDir, service.name),
-      [`${prefix}LOG__PRETTY`]: 'false',
-      ...(service.gate === false
-        ? {}
-        : {
-            [`${prefix}AUTH__SERVICE_TOKEN`]: credentials.serviceToken,
-            [`${prefix}AUTH__GATE_TOKEN`]: credentials.gateToken,
-            [`${prefix}AUTH__USERS`]: JSON.stringify(credentials.users),
-          }),
-    };
+    const port = Number(process.env[service.portVar] ?? service.port);
     // What the user set in the environment wins over these defaults.
-    const env = { ...defaults, ...process.env };
+    const env = { ...service.env(service.name, port, credentials), ...process.env };
     const logFile = fs.openSync(path.join(stateDir, `${service.name}.log`), 'a');
     const child = spawn(process.execPath, [mainFile], { cwd: root, env, stdio: ['ignore', logFile, 'pipe'] });
     child.stderr.on('data', (chunk) => process.stderr.write(`[${service.name}] ${chunk}`));
@@ -129,9 +158,17 @@ async function main() {
     children.push({ service, child, port });
   }
 
+  // The first start initialises each embedded database, which takes a while: say who we wait for.
+  const pending = new Set(children.map(({ service }) => service.name));
+  const progress = setInterval(() => log(`waiting for ${[...pending].join(', ')}…`), 5_000);
   const results = await Promise.all(
-    children.map(({ child, port }) => waitReady(`http://127.0.0.1:${port}/readyz`, child)),
+    children.map(async ({ service, child, port }) => {
+      const ready = await waitReady(service.readyUrl?.() ?? `http://127.0.0.1:${port}/readyz`, child);
+      pending.delete(service.name);
+      return ready;
+    }),
   );
+  clearInterval(progress);
   log('');
   children.forEach(({ service, port }, index) => {
     log(
