@@ -222,6 +222,7 @@ export async function startController(config: ControllerConfig = {}): Promise<Ru
       pingIntervalMs: config.pingIntervalMs ?? 10_000,
       helloTimeoutMs: 10_000,
       agentCertLifetimeMs,
+      isDraining: () => draining,
       log,
     }),
   );
@@ -244,6 +245,7 @@ export async function startController(config: ControllerConfig = {}): Promise<Ru
     maxRequestBodyBytes: config.maxRequestBodyBytes ?? 256 * 1024 * 1024,
     streamWaitMs: config.streamWaitMs ?? 5_000,
     isDraining: () => draining,
+    inFlight: { count: 0 },
   };
 
   /** Route from the caller's client certificate, else from its token. */
@@ -512,12 +514,10 @@ export async function startController(config: ControllerConfig = {}): Promise<Ru
   async function stop(): Promise<void> {
     draining = true;
     const drainTimeoutMs = config.drainTimeoutMs ?? 5_000;
-    for (const session of registry.all()) {
-      session.draining = true;
-    }
+    for (const session of registry.all()) session.drain(drainTimeoutMs);
     // Agents reconnect elsewhere; in-flight exchanges get until the deadline.
     const deadline = Date.now() + drainTimeoutMs;
-    while (Date.now() < deadline && registry.all().some((session) => session.outstanding > 0)) {
+    while (Date.now() < deadline && forwardContext.inFlight.count > 0) {
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
     grpcServer.forceShutdown();

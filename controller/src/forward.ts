@@ -21,6 +21,8 @@ export interface ForwardContext {
   maxRequestBodyBytes: number;
   streamWaitMs: number;
   isDraining: () => boolean;
+  /** Exchanges in flight on this replica (sessions may already be gone while their streams finish). */
+  inFlight: { count: number };
 }
 
 // Credentials meant for the controller never travel to the target; the agent adds the target's own.
@@ -86,6 +88,7 @@ export async function forwardRequest(context: ForwardContext, route: Route, req:
   }
   const { session, call } = claimed;
   metrics.activeStreams.inc();
+  context.inFlight.count += 1;
   let done = false;
   let status = 0;
   const labels = (): { agent: string; service: string; status: string } => ({ agent: route.agent, service: `${route.type}/${route.name}`, status: String(status || 'error') });
@@ -93,6 +96,7 @@ export async function forwardRequest(context: ForwardContext, route: Route, req:
     if (done) return;
     done = true;
     session.outstanding -= 1;
+    context.inFlight.count -= 1;
     metrics.activeStreams.dec();
     metrics.requests.inc(labels());
     call.end();
@@ -205,6 +209,7 @@ export async function forwardUpgrade(context: ForwardContext, route: Route, req:
   }
   const { session, call } = claimed;
   metrics.activeStreams.inc();
+  context.inFlight.count += 1;
   let done = false;
   let status = 0;
   let upgraded = false;
@@ -212,6 +217,7 @@ export async function forwardUpgrade(context: ForwardContext, route: Route, req:
     if (done) return;
     done = true;
     session.outstanding -= 1;
+    context.inFlight.count -= 1;
     metrics.activeStreams.dec();
     metrics.requests.inc({ agent: route.agent, service: `${route.type}/${route.name}`, status: String(status || 'error') });
     call.end();

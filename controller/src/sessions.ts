@@ -124,6 +124,12 @@ export class AgentSession {
     });
   }
 
+  /** Tells the agent this replica is going away, so it reconnects and sends no new work here. */
+  drain(deadlineMs: number): void {
+    this.draining = true;
+    this.sendControl({ drain: { deadlineMs } });
+  }
+
   /** Ends the session: idle streams are closed and waiting requests fail. */
   close(reason: string): void {
     for (const waiter of this.waiters.splice(0)) {

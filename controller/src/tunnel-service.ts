@@ -17,6 +17,8 @@ export interface TunnelServiceOptions {
   pingIntervalMs: number;
   helloTimeoutMs: number;
   agentCertLifetimeMs: number;
+  /** True once the controller is shutting down: new sessions are refused so agents go elsewhere. */
+  isDraining: () => boolean;
   log: (level: 'info' | 'warn', message: string, fields?: Record<string, unknown>) => void;
 }
 
@@ -96,6 +98,11 @@ export function createTunnelHandlers(options: TunnelServiceOptions): grpc.Untype
           const hello = message.hello;
           if (session || !hello) return;
           clearTimeout(helloTimer);
+          if (options.isDraining()) {
+            metrics.refusedStreams.inc({ reason: 'draining' });
+            fail(call, grpc.status.UNAVAILABLE, 'controller is draining');
+            return;
+          }
           if (hello.protocolVersion !== PROTOCOL_VERSION) {
             metrics.refusedStreams.inc({ reason: 'protocol-version' });
             fail(call, grpc.status.FAILED_PRECONDITION, `protocol version ${hello.protocolVersion} is not supported (want ${PROTOCOL_VERSION})`);
