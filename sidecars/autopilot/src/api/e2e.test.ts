@@ -126,6 +126,10 @@ describe('verification against a real Prometheus', () => {
     expect(json.body).toMatchObject({ status: 'fail', metrics: [{ name: 'latency', classification: 'High' }] });
     expect(json.body!.metrics[0].canarySeries.values.filter((v: number | null) => v !== null).length).toBeGreaterThanOrEqual(5);
     expect(json.body!.metrics[0].distribution.canaryQuantiles.p50).toBeGreaterThan(0.25);
+    // The judge's evidence is in the report; the monitor body Orca stores on every poll stays small.
+    expect(json.body!.metrics[0].findings.some((finding: { regression: boolean }) => finding.regression)).toBe(true);
+    expect(Object.keys(json.body!.metrics[0].numbers).length).toBeGreaterThan(0);
+    expect(slowResult.metrics[0].findings).toBeUndefined();
   });
 
   it('answers a repeated create with the same verification (idempotent on executionId + stageId)', async () => {

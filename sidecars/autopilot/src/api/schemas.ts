@@ -90,8 +90,8 @@ const metricView = z.object({
   warnings: z.array(z.string()),
   baseline: z.record(z.string(), z.unknown()),
   canary: z.record(z.string(), z.unknown()),
-  numbers: z.record(z.string(), z.number().nullable()),
-  findings: z.array(z.record(z.string(), z.unknown())),
+  numbers: z.record(z.string(), z.number().nullable()).optional().describe('In the report only'),
+  findings: z.array(z.record(z.string(), z.unknown())).optional().describe('In the report only'),
 });
 
 /** `GET /api/v1/verifications/{id}`: what Orca's monitor reads (`status`) and Deck shows. */

@@ -17,8 +17,16 @@ export interface MetricView {
   warnings: string[];
   baseline: Record<string, unknown>;
   canary: Record<string, unknown>;
-  numbers: Record<string, number | null>;
-  findings: Array<Record<string, unknown>>;
+  /** The judge's numbers and findings: in the report; left out of the monitor body, which Orca stores on every poll. */
+  numbers?: Record<string, number | null>;
+  findings?: Array<Record<string, unknown>>;
+}
+
+const MONITOR_SIDE_KEYS = ['query', 'count', 'mean', 'receivedCount', 'missingCount'];
+
+/** The small per-side summary of the monitor body. */
+function compactSide(side: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(side).filter(([key]) => MONITOR_SIDE_KEYS.includes(key)));
 }
 
 /** Path of a verification's report, under `publicUrl` when the service knows where it is reached. */
@@ -39,8 +47,8 @@ function sideView(summary: MetricResult['baseline'] | undefined, side: SideData 
   };
 }
 
-/** Joins the judge's metric results with the fetched data (queries, problems). */
-export function metricViews(interval: IntervalRecord | undefined): MetricView[] {
+/** Joins the judge's metric results with the fetched data (queries, problems); `detailed` adds numbers and findings. */
+export function metricViews(interval: IntervalRecord | undefined, detailed = true): MetricView[] {
   if (!interval) return [];
   const judged = new Map(interval.result.metrics.map((metric) => [metric.name, metric]));
   return interval.data.map((data) => {
@@ -60,13 +68,12 @@ export function metricViews(interval: IntervalRecord | undefined): MetricView[] 
         warnings: [],
         baseline: sideView(undefined, data.baseline),
         canary: sideView(undefined, data.canary),
-        numbers: {},
-        findings: [],
+        ...(detailed ? { numbers: {}, findings: [] } : {}),
       };
     }
     // No data must never look like a quiet pass: the reason names the query and what came back.
     const reason = problems.length && (result.classification === 'Nodata' || result.classification === 'NodataFailMetric') ? `${result.reason}: ${problems.join('; ')}` : result.reason;
-    return {
+    const view: MetricView = {
       name: data.name,
       kind: 'metric' as const,
       classification: result.classification,
@@ -78,13 +85,16 @@ export function metricViews(interval: IntervalRecord | undefined): MetricView[] 
       warnings: result.warnings,
       baseline: sideView(result.baseline, data.baseline),
       canary: sideView(result.canary, data.canary),
-      numbers: finiteOrNull(result.numbers),
-      findings: result.findings.map((finding) => ({ ...finding, numbers: finiteOrNull(finding.numbers) })),
     };
+    if (!detailed) return { ...view, baseline: compactSide(view.baseline), canary: compactSide(view.canary) };
+    return { ...view, numbers: finiteOrNull(result.numbers), findings: result.findings.map((finding) => ({ ...finding, numbers: finiteOrNull(finding.numbers) })) };
   });
 }
 
-/** The API body of a verification. */
+/**
+ * The API body of a verification (Orca's monitor body: it lands in the stage context on every poll, so
+ * per-metric results carry classification, reason, problems and the queries; numbers and findings are in the report).
+ */
 export function verificationView(verification: VerificationRecord, intervals: IntervalRecord[], publicUrl: string | undefined) {
   const judged = new Map(intervals.map((interval) => [interval.index, interval]));
   const last = intervals[intervals.length - 1];
@@ -113,7 +123,7 @@ export function verificationView(verification: VerificationRecord, intervals: In
         ...(interval ? { score: interval.score, classification: interval.classification } : {}),
       };
     }),
-    metrics: metricViews(last),
+    metrics: metricViews(last, false),
     logs: [] as unknown[],
     reportUrl: reportUrlOf(verification.id, publicUrl),
     createdAt: verification.createdAt,

@@ -22,6 +22,8 @@ export interface SeriesPoints {
 
 /** One metric in the report. */
 export interface ReportMetric extends MetricView {
+  numbers: Record<string, number | null>;
+  findings: Array<Record<string, unknown>>;
   baselineSeries: SeriesPoints;
   canarySeries: SeriesPoints;
   distribution: Distribution;
@@ -103,10 +105,12 @@ export function buildReport(verification: VerificationRecord, intervals: Interva
   const view = verificationView(verification, intervals, publicUrl);
   const last = intervals[intervals.length - 1];
   const dataByName = new Map((last?.data ?? []).map((data) => [data.name, data]));
-  const metrics = metricViews(last).map((metric): ReportMetric => {
+  const metrics = metricViews(last, true).map((metric): ReportMetric => {
     const data = dataByName.get(metric.name);
     return {
       ...metric,
+      numbers: metric.numbers ?? {},
+      findings: metric.findings ?? [],
       baselineSeries: { timestampsMs: data?.baseline.timestampsMs ?? [], values: data?.baseline.values ?? [] },
       canarySeries: { timestampsMs: data?.canary.timestampsMs ?? [], values: data?.canary.values ?? [] },
       distribution: distributionOf(data?.baseline, data?.canary),
