@@ -7,3 +7,4 @@ import './crypto';
 import './time';
 import './misc';
 import './http';
+import './globs';
