@@ -88,5 +88,5 @@ describe('controller killed with SIGKILL', () => {
       request.end();
     });
     expect(result).toBe(200);
-  }, 30_000);
+  }, 60_000);
 });
