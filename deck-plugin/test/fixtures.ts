@@ -21,14 +21,18 @@ const base: ApprovalInstance = {
   evidence: [
     {
       connector: 'jenkins',
-      status: 'ok',
+      label: 'Jenkins build',
+      status: 'pass',
       summary: 'Build #412 passed (1,204 tests)',
       data: { url: 'https://jenkins.example.com/job/app/412/' },
     },
     { connector: 'sonarqube', status: 'error', summary: 'Quality gate unknown', error: 'sonarqube answered 503' },
   ],
+  evidenceStatus: 'gathered',
+  evidenceDigest: `sha256:${'ab'.repeat(32)}`,
   deadline: '2026-11-23T10:00:00Z',
   canDecide: true,
+  canApprove: true,
   instructions: 'Check the canary dashboard before approving.',
   links: { self: '/api/v1/approvals/apr-7f3c' },
 };

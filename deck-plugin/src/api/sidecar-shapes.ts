@@ -21,15 +21,19 @@ export interface ApprovalDecision {
   comment?: string;
   /** ISO-8601 time of the decision. */
   at: string;
+  /** Approver groups the decision counted for. */
+  groups?: string[];
 }
 
 /** Evidence one connector gathered for approvers. */
 export interface EvidenceCard {
   connector: string;
-  status: string;
+  label?: string;
+  status: 'pass' | 'fail' | 'warn' | 'info' | 'error';
   summary: string;
   error?: string;
   data?: Record<string, unknown>;
+  fetchedAt?: string;
 }
 
 /** `GET /api/v1/approvals/{id}` (and Orca's monitor body for the approval gate). */
@@ -39,10 +43,16 @@ export interface ApprovalInstance {
   approverGroups: ApproverGroupProgress[];
   decisions: ApprovalDecision[];
   evidence: EvidenceCard[];
+  /** `pending` while connectors are still gathering evidence. */
+  evidenceStatus?: 'pending' | 'gathered';
+  /** Digest of the evidence shown; sent back with a decision so a user decides on what they saw. */
+  evidenceDigest?: string | null;
   /** ISO-8601 time after which the gate expires. */
   deadline?: string;
   /** Whether the calling user may approve or reject now (only meaningful through Gate's proxy). */
   canDecide?: boolean;
+  /** Whether the calling user may approve (false when only a reject is open to them, e.g. self-approval). */
+  canApprove?: boolean;
   instructions?: string;
   links?: Record<string, string>;
 }
@@ -54,6 +64,8 @@ export type ApprovalAction = 'approve' | 'reject';
 export interface ApprovalDecisionRequest {
   action: ApprovalAction;
   comment: string;
+  /** The evidence digest the user was shown; visibility answers 409 if the evidence changed since. */
+  evidenceDigest?: string;
 }
 
 /** Verification states (autopilot). */

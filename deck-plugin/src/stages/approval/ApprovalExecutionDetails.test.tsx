@@ -56,7 +56,11 @@ describe('ApprovalExecutionDetails', () => {
     fireEvent.change(screen.getByLabelText('Comment'), { target: { value: ' ship it ' } });
     fireEvent.click(approve);
     await waitFor(() => expect(container.querySelector('.isd-status')?.textContent).toBe('Approved'));
-    expect(gate.requests.find((r) => r.method === 'POST')?.body).toEqual({ action: 'approve', comment: 'ship it' });
+    expect(gate.requests.find((r) => r.method === 'POST')?.body).toEqual({
+      action: 'approve',
+      comment: 'ship it',
+      evidenceDigest: approvals.activated.evidenceDigest,
+    });
     expect(container.querySelector('.isd-approve')).toBeNull();
   });
 
@@ -74,6 +78,7 @@ describe('ApprovalExecutionDetails', () => {
     expect(gate.requests.find((r) => r.method === 'POST')?.body).toEqual({
       action: 'reject',
       comment: 'error rate too high',
+      evidenceDigest: approvals.activated.evidenceDigest,
     });
   });
 
@@ -86,6 +91,14 @@ describe('ApprovalExecutionDetails', () => {
     fireEvent.click(await screen.findByText('Approve'));
     expect(await screen.findByText('visibility 403: bob is not in an approver group of this gate')).toBeTruthy();
     expect(screen.getByText('Approve')).toBeTruthy();
+  });
+
+  it('offers only Reject to a user who may not approve (self-approval off)', async () => {
+    const gate = new FakeGate().on(approvalRoute, { body: { ...approvals.activated, canApprove: false } });
+    const { container, settled } = renderDetails(ApprovalExecutionDetails, stageWith(approvals.activated), gate);
+    await settled();
+    expect(container.querySelector('.isd-reject')).not.toBeNull();
+    expect(container.querySelector('.isd-approve')).toBeNull();
   });
 
   it('hides the buttons from users visibility says cannot decide', async () => {

@@ -5,7 +5,7 @@ import { ExecutionDetailsSection } from '@spinnaker/core';
 import type { IExecutionDetailsSectionProps } from '@spinnaker/core';
 
 import { useSidecarClient } from '../../api/client-context';
-import type { ApprovalAction, ApprovalInstance, EvidenceCard } from '../../api/sidecar-shapes';
+import type { ApprovalAction, ApprovalDecisionRequest, ApprovalInstance, EvidenceCard } from '../../api/sidecar-shapes';
 import { ErrorNotice } from '../../common/components';
 import { gateId, webhookError } from '../../common/stage-context';
 import { useGateInstance } from '../../common/useGateInstance';
@@ -97,6 +97,7 @@ function ApprovalDetails(props: IExecutionDetailsSectionProps) {
         </ul>
       )}
 
+      {approval.evidenceStatus === 'pending' && <p className="isd-evidence-pending">Gathering evidence…</p>}
       {(approval.evidence ?? []).length > 0 && (
         <>
           <h5>Evidence</h5>
@@ -110,10 +111,14 @@ function ApprovalDetails(props: IExecutionDetailsSectionProps) {
 
       {approval.status === 'activated' && gate.live && approval.canDecide === true && (
         <DecisionForm
+          canApprove={approval.canApprove !== false}
           decide={async (action, comment) => {
             const id = approval.id ?? gateId(props.stage);
             if (!id) throw new Error('The approval has no id to decide on.');
-            const updated = await client.decideApproval(id, { action, comment });
+            const request: ApprovalDecisionRequest = { action, comment };
+            // Decide on the evidence shown: visibility refuses (409) if it changed in the meantime.
+            if (approval.evidenceDigest) request.evidenceDigest = approval.evidenceDigest;
+            const updated = await client.decideApproval(id, request);
             // Some answers carry only the decision; ask for the whole instance then.
             gate.update(updated && updated.status ? updated : await client.getApproval(id));
           }}
@@ -137,7 +142,7 @@ function EvidenceCardView(props: EvidenceCardViewProps) {
   return (
     <div className={`panel panel-default isd-evidence-card`} data-connector={card.connector} data-status={card.status}>
       <div className="panel-heading">
-        <strong>{card.connector}</strong> <span className="isd-evidence-status">{card.status}</span>
+        <strong>{card.label ?? card.connector}</strong> <span className="isd-evidence-status">{card.status}</span>
       </div>
       <div className="panel-body">
         <p>{card.summary}</p>
@@ -154,6 +159,8 @@ function EvidenceCardView(props: EvidenceCardViewProps) {
 
 /** Props of DecisionForm. */
 interface DecisionFormProps {
+  /** False when the user may only reject (e.g. they triggered the pipeline and self-approval is off). */
+  canApprove: boolean;
   decide: (action: ApprovalAction, comment: string) => Promise<void>;
 }
 
@@ -198,14 +205,18 @@ function DecisionForm(props: DecisionFormProps) {
         onChange={(event) => setComment(event.target.value)}
         placeholder="Why (required to reject)"
       />
-      <button
-        type="button"
-        className="btn btn-sm btn-success isd-approve"
-        disabled={busy}
-        onClick={() => submit('approve')}
-      >
-        Approve
-      </button>{' '}
+      {props.canApprove && (
+        <>
+          <button
+            type="button"
+            className="btn btn-sm btn-success isd-approve"
+            disabled={busy}
+            onClick={() => submit('approve')}
+          >
+            Approve
+          </button>{' '}
+        </>
+      )}
       <button
         type="button"
         className="btn btn-sm btn-danger isd-reject"
