@@ -9,6 +9,9 @@ const id = (what: string) => z.string().trim().min(1, `${what} must not be empty
 /** Orca's `#toJson` turns a missing value into `null`: null means "absent, use the default". */
 const optional = <T extends z.ZodType>(schema: T) => schema.nullish().transform((value) => value ?? undefined);
 
+/** True when no `/`-separated part is `.` or `..`, which would walk out of the intended URL path. */
+const noDotSegments = (value: string) => value.split('/').every((part) => part.trim() !== '.' && part.trim() !== '..');
+
 const gitRef = z
   .string()
   .min(1)
@@ -23,7 +26,8 @@ export const evidenceRequestSchema = z.discriminatedUnion('connector', [
       .string()
       .min(1)
       .max(500)
-      .regex(/^[\w .()-]+(\/[\w .()-]+)*$/, 'a job name, folders separated by /'),
+      .regex(/^[\w .()-]+(\/[\w .()-]+)*$/, 'a job name, folders separated by /')
+      .refine(noDotSegments, 'must not contain . or .. segments'),
     build: z.union([z.number().int().positive(), z.enum(['lastBuild', 'lastCompletedBuild', 'lastSuccessfulBuild'])]),
   }),
   z.strictObject({
@@ -33,7 +37,8 @@ export const evidenceRequestSchema = z.discriminatedUnion('connector', [
       .string()
       .min(3)
       .max(300)
-      .regex(/^[\w.-]+(\/[\w.-]+)+$/, 'owner/name (GitLab: group/subgroup/name)'),
+      .regex(/^[\w.-]+(\/[\w.-]+)+$/, 'owner/name (GitLab: group/subgroup/name)')
+      .refine(noDotSegments, 'must not contain . or .. segments'),
     base: gitRef,
     head: gitRef,
   }),
@@ -54,7 +59,12 @@ export const evidenceRequestSchema = z.discriminatedUnion('connector', [
   }),
   z.strictObject({
     connector: z.literal('verification'),
-    verificationId: z.string().min(1).max(MAX_ID_CHARS).regex(/^[\w.-]+$/, 'a verification id'),
+    verificationId: z
+      .string()
+      .min(1)
+      .max(MAX_ID_CHARS)
+      .regex(/^[\w.-]+$/, 'a verification id')
+      .refine(noDotSegments, 'must not be . or ..'),
   }),
   z.strictObject({
     connector: z.literal('http'),
