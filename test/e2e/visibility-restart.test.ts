@@ -1,0 +1,138 @@
+// Kill -9 the visibility service while gates are open and their timers pending, restart it on the same
+// database, and check that nothing was lost: gates, partial decisions, pending timers (which then fire),
+// and a gate whose jobs were never queued because the crash came between its commit and the queueing.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import path from 'node:path';
+import pg from 'pg';
+import { createTestDatabase, freePortForTest, gateHeaders, serviceHeaders, TEST_GATE_TOKEN, TEST_SERVICE_TOKEN } from './visibility-support';
+
+jest.setTimeout(120_000);
+
+const root = path.resolve(__dirname, '..', '..');
+
+interface Child {
+  process: ChildProcess;
+  url: string;
+  output: string[];
+}
+
+async function startChild(databaseUrl: string, port: number): Promise<Child> {
+  const output: string[] = [];
+  const child = spawn(process.execPath, ['--import', 'tsx', 'sidecars/visibility/src/main.ts'], {
+    cwd: root,
+    env: {
+      ...process.env,
+      NODE_OPTIONS: '',
+      VISIBILITY_DATABASE__URL: databaseUrl,
+      VISIBILITY_SERVER__PORT: String(port),
+      VISIBILITY_SERVER__HOST: '127.0.0.1',
+      VISIBILITY_AUTH__SERVICE_TOKEN: TEST_SERVICE_TOKEN,
+      VISIBILITY_AUTH__GATE_TOKEN: TEST_GATE_TOKEN,
+      VISIBILITY_AUTH__USERS: '{rm1: [release-managers], rm2: [release-managers]}',
+      VISIBILITY_JOBS__POLLING_INTERVAL_SECONDS: '0.5',
+      VISIBILITY_JOBS__MAINTENANCE_INTERVAL_SECONDS: '1',
+      VISIBILITY_APPROVALS__RECONCILE_INTERVAL_MS: '1000',
+      VISIBILITY_LOG__LEVEL: 'warn',
+      VISIBILITY_LOG__PRETTY: 'false',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  child.stdout?.on('data', (chunk: Buffer) => output.push(chunk.toString()));
+  child.stderr?.on('data', (chunk: Buffer) => output.push(chunk.toString()));
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`visibility exited with ${child.exitCode}: ${output.join('')}`);
+    const ready = await fetch(`${url}/readyz`).then(
+      (response) => response.ok,
+      () => false,
+    );
+    if (ready) return { process: child, url, output };
+    if (Date.now() > deadline) throw new Error(`visibility did not become ready: ${output.join('')}`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+async function killHard(child: Child): Promise<void> {
+  const exited = new Promise<void>((resolve) => child.process.once('exit', () => resolve()));
+  child.process.kill('SIGKILL');
+  await exited;
+}
+
+async function json(url: string, method: string, headers: Record<string, string>, body?: unknown) {
+  const response = await fetch(url, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+}
+
+async function statusOf(url: string, id: string): Promise<string> {
+  return (await json(`${url}/api/v1/approvals/${id}`, 'GET', serviceHeaders())).body.status as string;
+}
+
+describe('visibility survives kill -9', () => {
+  let child: Child | undefined;
+  afterEach(async () => {
+    if (child && child.process.exitCode === null) await killHard(child);
+  });
+
+  it('keeps open gates, decisions and timers across a kill -9 and a restart; the timers fire', async () => {
+    const databaseUrl = await createTestDatabase('visibility_restart');
+    const port = await freePortForTest();
+    child = await startChild(databaseUrl, port);
+    const create = (executionId: string, timeoutMs: number, required = 1) =>
+      json(`${child?.url}/api/v1/approvals`, 'POST', serviceHeaders(), {
+        application: 'shop',
+        pipelineName: 'deploy',
+        pipelineId: 'p',
+        executionId,
+        stageId: 's',
+        triggeredBy: 'alice',
+        approverGroups: [{ name: 'release-managers', required }],
+        timeoutMs,
+      });
+    const short = await Promise.all([1, 2, 3].map((index) => create(`short-${index}`, 8_000)));
+    const long = await create('long', 86_400_000, 2);
+    expect([...short, long].every((answer) => answer.status === 202)).toBe(true);
+    const longId = long.body.id as string;
+    const partial = await json(`${child.url}/api/v1/approvals/${longId}/decisions`, 'POST', gateHeaders('rm1'), { action: 'approve', comment: 'first' });
+    expect(partial.body.status).toBe('activated');
+
+    // A gate committed by a replica that died before queueing its jobs (jobs_queued = false, no timer).
+    const orphanId = randomUUID();
+    const client = new pg.Client({ connectionString: databaseUrl });
+    await client.connect();
+    try {
+      await client.query(
+        `INSERT INTO visibility.approvals (id, execution_id, stage_id, application, status, rules, approver_groups, deadline, created_at)
+         VALUES ($1, 'orphan', 's', 'shop', 'activated', $2, $3, now() + interval '3 seconds', now() - interval '10 seconds')`,
+        [orphanId, JSON.stringify({ groups: [{ name: 'release-managers', required: 1 }], allowSelfApproval: false }), ['release-managers']],
+      );
+    } finally {
+      await client.end();
+    }
+
+    await killHard(child);
+    expect(await fetch(`${child.url}/healthz`).then(() => 'up', () => 'down')).toBe('down');
+
+    child = await startChild(databaseUrl, port);
+    const ids = short.map((answer) => answer.body.id as string);
+    const restarted = await json(`${child.url}/api/v1/approvals/${longId}`, 'GET', serviceHeaders());
+    expect(restarted.body).toMatchObject({ status: 'activated', decisions: [{ user: 'rm1', action: 'approve', comment: 'first' }] });
+    for (const id of ids) expect(['activated', 'expired']).toContain(await statusOf(child.url, id));
+
+    // The timers queued before the kill fire after the restart; the orphan's timer is queued by the sweep.
+    const deadline = Date.now() + 45_000;
+    let statuses: string[] = [];
+    while (Date.now() < deadline) {
+      statuses = await Promise.all([...ids, orphanId].map((id) => statusOf(child?.url as string, id)));
+      if (statuses.every((status) => status === 'expired')) break;
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    expect(statuses).toEqual(['expired', 'expired', 'expired', 'expired']);
+
+    const second = await json(`${child.url}/api/v1/approvals/${longId}/decisions`, 'POST', gateHeaders('rm2'), { action: 'approve' });
+    expect(second.body.status).toBe('approved');
+    const audit = await json(`${child.url}/api/v1/approvals/${ids[0] as string}/audit`, 'GET', serviceHeaders());
+    expect((audit.body.events as Array<{ event: string; actor: string }>).map((event) => `${event.event}:${event.actor}`)).toEqual(['activated:orca', 'expired:deadline']);
+  });
+});
