@@ -10,10 +10,13 @@ function step(title, command, args) {
 }
 
 const jestArgs = process.argv.slice(2);
-const typecheck = step('type-check (tsc -b)', 'npx', ['tsc', '-b', 'tsconfig.build.json']);
+const typecheck =
+  step('type-check (tsc -b)', 'npx', ['tsc', '-b', 'tsconfig.build.json']) ||
+  step('type-check tests (tsconfig.tests.json)', 'npx', ['tsc', '-p', 'tsconfig.tests.json']);
 // PGlite loads parts of itself with import(), which jest's VM supports only with this flag.
 process.env.NODE_OPTIONS =
   `${process.env.NODE_OPTIONS ?? ''} --experimental-vm-modules --no-warnings=ExperimentalWarning`.trim();
-const jest = step('tests (jest)', 'npx', ['jest', '--ci', ...jestArgs]);
+// Most suites wait on servers and processes rather than compute, so two workers fit two cores.
+const jest = step('tests (jest)', 'npx', ['jest', '--ci', '--maxWorkers=2', ...jestArgs]);
 if (typecheck !== 0) process.stdout.write('\ntype-check failed\n');
 process.exit(typecheck || jest);
