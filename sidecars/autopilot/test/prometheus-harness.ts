@@ -87,9 +87,9 @@ export interface PrometheusServer {
 }
 
 /** GET over http or https (trusting `ca`); resolves with the status, or 0 when unreachable. */
-function probe(url: string, ca?: Buffer): Promise<number> {
+function probe(url: string, ca?: Buffer, client?: { cert: Buffer; key: Buffer }): Promise<number> {
   return new Promise((resolve) => {
-    const request = (url.startsWith('https:') ? https : http).get(url, { ca, timeout: 1_000 }, (res) => {
+    const request = (url.startsWith('https:') ? https : http).get(url, { ca, ...client, timeout: 1_000 }, (res) => {
       res.resume();
       resolve(res.statusCode ?? 0);
     });
@@ -99,13 +99,17 @@ function probe(url: string, ca?: Buffer): Promise<number> {
 }
 
 /** Starts Prometheus scraping the apps every second; resolves once it reports ready. With `tls`, it serves HTTPS. */
-export async function startPrometheus(apps: DemoApp[], options: { tls?: { certFile: string; keyFile: string }; timeoutMs?: number } = {}): Promise<PrometheusServer> {
+export async function startPrometheus(
+  apps: DemoApp[],
+  options: { tls?: { certFile: string; keyFile: string; caFile?: string; clientCaFile?: string }; client?: { cert: Buffer; key: Buffer }; timeoutMs?: number } = {},
+): Promise<PrometheusServer> {
   const timeoutMs = options.timeoutMs ?? 20_000;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'isd-prometheus-'));
   const port = await freePort();
   const webArgs: string[] = [];
   if (options.tls) {
-    fs.writeFileSync(path.join(dir, 'web.yml'), `tls_server_config:\n  cert_file: ${options.tls.certFile}\n  key_file: ${options.tls.keyFile}\n`);
+    const clientAuth = options.tls.clientCaFile ? `  client_auth_type: RequireAndVerifyClientCert\n  client_ca_file: ${options.tls.clientCaFile}\n` : '';
+    fs.writeFileSync(path.join(dir, 'web.yml'), `tls_server_config:\n  cert_file: ${options.tls.certFile}\n  key_file: ${options.tls.keyFile}\n${clientAuth}`);
     webArgs.push(`--web.config.file=${path.join(dir, 'web.yml')}`);
   }
   const targets = apps
@@ -126,7 +130,7 @@ export async function startPrometheus(apps: DemoApp[], options: { tls?: { certFi
   });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const url = `${options.tls ? 'https' : 'http'}://127.0.0.1:${port}`;
-  const ca = options.tls ? fs.readFileSync(options.tls.certFile) : undefined;
+  const ca = options.tls ? fs.readFileSync(options.tls.caFile ?? options.tls.certFile) : undefined;
   const stop = async () => {
     if (child.exitCode === null) {
       child.kill('SIGTERM');
@@ -139,7 +143,7 @@ export async function startPrometheus(apps: DemoApp[], options: { tls?: { certFi
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`prometheus exited: ${stderr}`);
-    if ((await probe(`${url}/-/ready`, ca)) === 200) return { url, stop };
+    if ((await probe(`${url}/-/ready`, ca, options.client)) === 200) return { url, stop };
     if (Date.now() > deadline) {
       await stop();
       throw new Error(`prometheus not ready within ${timeoutMs} ms: ${stderr}`);
@@ -155,6 +159,21 @@ export function selfSignedCertificate(): { certFile: string; keyFile: string; di
   const keyFile = path.join(dir, 'key.pem');
   execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', keyFile, '-out', certFile], { stdio: 'ignore' });
   return { certFile, keyFile, dir };
+}
+
+/** A CA with a server certificate for 127.0.0.1 and a client certificate it signed (openssl), in a temp dir. */
+export function certificateAuthority(): { dir: string; caFile: string; serverCert: string; serverKey: string; clientCert: string; clientKey: string } {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'isd-ca-'));
+  const file = (name: string) => path.join(dir, name);
+  const run = (...args: string[]) => execFileSync('openssl', args, { stdio: 'ignore', cwd: dir });
+  run('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=isd-test-ca', '-keyout', file('ca.key'), '-out', file('ca.pem'));
+  fs.writeFileSync(file('server.ext'), 'subjectAltName=IP:127.0.0.1\n');
+  fs.writeFileSync(file('client.ext'), 'extendedKeyUsage=clientAuth\n');
+  for (const [name, subject] of [['server', '/CN=127.0.0.1'], ['client', '/CN=autopilot']] as const) {
+    run('req', '-newkey', 'rsa:2048', '-nodes', '-subj', subject, '-keyout', file(`${name}.key`), '-out', file(`${name}.csr`));
+    run('x509', '-req', '-in', file(`${name}.csr`), '-CA', file('ca.pem'), '-CAkey', file('ca.key'), '-CAcreateserial', '-days', '1', '-extfile', file(`${name}.ext`), '-out', file(`${name}.pem`));
+  }
+  return { dir, caFile: file('ca.pem'), serverCert: file('server.pem'), serverKey: file('server.key'), clientCert: file('client.pem'), clientKey: file('client.key') };
 }
 
 /** Waits until Prometheus has at least `points` samples of the query for every app label set. */

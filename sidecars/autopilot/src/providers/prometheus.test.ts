@@ -1,7 +1,7 @@
 // The Prometheus client against a real Prometheus (Debian package) serving HTTPS with a self-signed
 // certificate, scraping two prom-client apps; auth headers against a local replay server.
 import fs from 'node:fs';
-import { selfSignedCertificate, startDemoApp, startPrometheus, until, type DemoApp, type PrometheusServer } from '../../test/prometheus-harness';
+import { certificateAuthority, selfSignedCertificate, startDemoApp, startPrometheus, until, type DemoApp, type PrometheusServer } from '../../test/prometheus-harness';
 import { startReplayServer } from '../../test/replay-server';
 import { createPrometheusProvider } from './prometheus';
 import { ProviderError } from './provider';
@@ -81,6 +81,29 @@ describe('Prometheus client on a real Prometheus over TLS', () => {
     const provider = trusted();
     expect(await provider.checkQuery('sum(rate(demo_requests_total[1m])')).toMatch(/bad_data: .*parse error/);
     expect(await provider.checkQuery('sum(rate(demo_requests_total[1m]))')).toBeNull();
+  });
+});
+
+describe('Prometheus client with mutual TLS', () => {
+  it('presents its client certificate when Prometheus requires one, and is refused without it', async () => {
+    const ca = certificateAuthority();
+    const strict = await startPrometheus(apps.slice(0, 1), {
+      tls: { certFile: ca.serverCert, keyFile: ca.serverKey, caFile: ca.caFile, clientCaFile: ca.caFile },
+      client: { cert: fs.readFileSync(ca.clientCert), key: fs.readFileSync(ca.clientKey) },
+    });
+    try {
+      const window = { startMs: Date.now() - 5_000, endMs: Date.now(), stepSeconds: 1 };
+      const withCertificate = createPrometheusProvider('prom', { url: strict.url, tls: { caFile: ca.caFile, certFile: ca.clientCert, keyFile: ca.clientKey }, timeoutMs: 3_000 });
+      await expect(withCertificate.checkQuery('up')).resolves.toBeNull();
+      await expect(withCertificate.fetch('up', window)).resolves.toMatchObject({ query: 'up' });
+      const without = createPrometheusProvider('prom', { url: strict.url, tls: { caFile: ca.caFile }, timeoutMs: 3_000 });
+      await expect(without.fetch('up', window)).rejects.toMatchObject({ kind: 'unavailable' });
+      const missingFile = createPrometheusProvider('prom', { url: strict.url, tls: { caFile: `${ca.dir}/nope.pem` }, timeoutMs: 3_000 });
+      await expect(missingFile.fetch('up', window)).rejects.toMatchObject({ kind: 'unavailable', message: expect.stringMatching(/cannot read TLS files/) });
+    } finally {
+      await strict.stop();
+      fs.rmSync(ca.dir, { recursive: true, force: true });
+    }
   });
 });
 
