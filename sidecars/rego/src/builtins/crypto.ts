@@ -328,9 +328,9 @@ function keyToJWK(key: KeyObject): Value {
 
 register('crypto.parse_private_keys', 1, (args) => {
   const text = pemOrBase64(str(args, 0));
-  if (text === '') return [];
+  // Like OPA: empty input gives null, input without private key blocks gives an empty array.
+  if (text === '') return null;
   const blocks = text.match(/-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?-----END [A-Z ]*PRIVATE KEY-----/g) ?? [];
-  if (blocks.length === 0) throw new BuiltinError('failed to parse private keys: no PEM private key blocks found');
   return blocks.map((b) => {
     try {
       return keyToJWK(createPrivateKey(b));

@@ -8,3 +8,4 @@ import './time';
 import './misc';
 import './http';
 import './globs';
+import './x509';
