@@ -385,6 +385,10 @@ async function prepareVerification(body: CreateVerificationBody, deps: RouteDepe
   const startMs = body.startTime ? Date.parse(body.startTime) : Date.now();
   const lifetimeMs = body.lifetimeMs;
   const intervalMs = body.intervalMs ?? lifetimeMs;
+  // A start far from now is almost always a unit or SpEL mistake (seconds for ms, a stale timestamp).
+  if (Math.abs(startMs - Date.now()) > config.analysis.maxLifetimeMs) {
+    issues.push({ path: 'body.startTime', message: `must be within ${config.analysis.maxLifetimeMs} ms of now` });
+  }
   if (lifetimeMs > config.analysis.maxLifetimeMs) issues.push({ path: 'body.lifetimeMs', message: `must be at most ${config.analysis.maxLifetimeMs} ms` });
   if (intervalMs < config.analysis.minIntervalMs) issues.push({ path: 'body.intervalMs', message: `must be at least ${config.analysis.minIntervalMs} ms` });
   if (intervalMs > lifetimeMs) issues.push({ path: 'body.intervalMs', message: 'must not exceed lifetimeMs' });

@@ -142,6 +142,9 @@ describe('template API', () => {
     const response = await call('POST', '/api/v1/verifications', payload, serviceHeaders());
     expect(response.status).toBe(400);
     expect(response.body!.errors.map((e: { path: string }) => e.path)).toEqual(['body.baseline.pod', 'body.intervalMs']);
+    const ancient = await call('POST', '/api/v1/verifications', { ...payload, baseline: { namespace: 'prod', pod: 'web-v1' }, intervalMs: null, startTime: '2001-01-01T00:00:00Z' }, serviceHeaders());
+    expect(ancient.status).toBe(400);
+    expect(ancient.body!.field).toBe('body.startTime');
     const unauthenticated = await call('POST', '/api/v1/verifications', payload, { 'content-type': 'application/json' });
     expect(unauthenticated.status).toBe(401);
     expect((await call('GET', '/api/v1/verifications/not-a-uuid', undefined, serviceHeaders())).body!.field).toBe('path.id');
