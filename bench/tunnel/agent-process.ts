@@ -15,6 +15,7 @@ async function main(): Promise<void> {
     agents.push(await startAgent({ ...options.config, healthPort: index === 0 ? options.config.healthPort : null }));
   }
   process.on('message', (message: { type: string; timeoutMs?: number }) => {
+    if (message.type === 'exit') process.exit(0);
     if (message.type === 'wait-connected') {
       Promise.all(agents.map((agent) => agent.waitUntilConnected(message.timeoutMs ?? 60_000))).then(
         () => process.send?.({ type: 'connected', count: agents.filter((agent) => agent.connected).length }),

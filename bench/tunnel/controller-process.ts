@@ -5,6 +5,7 @@ const config = JSON.parse(process.argv[2] ?? '{}') as ControllerConfig;
 startController(config).then(
   (controller) => {
     process.on('message', (message: { type: string }) => {
+      if (message.type === 'exit') process.exit(0);
       if (message.type === 'cpu') {
         const usage = process.cpuUsage();
         process.send?.({ type: 'cpu', cpuMs: (usage.user + usage.system) / 1000 });

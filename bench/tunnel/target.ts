@@ -84,6 +84,8 @@ process.on('message', (message: { type: string; intervalMs?: number; count?: num
         }
       }
     }, message.intervalMs ?? 10);
+  } else if (message.type === 'exit') {
+    process.exit(0);
   } else if (message.type === 'stop-events') {
     clearInterval(eventTimer);
   }
