@@ -93,7 +93,7 @@ function startApproval(): PipelineRun {
             },
           },
         },
-        { refId: '2', name: 'Deploy', type: 'deploy', requisiteStageRefIds: ['1'] },
+        { refId: '2', name: 'Deploy', type: 'deploy' },
       ],
     },
   );
