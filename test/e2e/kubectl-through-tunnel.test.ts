@@ -115,11 +115,13 @@ describe('kubectl through the controller/agent tunnel (client-certificate kubeco
 
   it('delete removes the object', () => scenarios.deleteRemovesObject(context()));
 
-  it(`get -w and logs -f both stay open past ${LONG_IDLE_MS / 1000} s idle and still deliver`, async () => {
+  it(`get -w, logs -f, an exec session and a port-forward connection all outlive ${LONG_IDLE_MS / 1000} s of silence`, async () => {
     const started = Date.now();
     await Promise.all([
       scenarios.watchSeesEvents(context(), LONG_IDLE_MS),
       scenarios.logsFollowStreams(context(), LONG_IDLE_MS),
+      scenarios.execSessionSurvivesIdle(context(), LONG_IDLE_MS),
+      scenarios.portForwardSurvivesIdle(context(), LONG_IDLE_MS),
     ]);
     expect(Date.now() - started).toBeGreaterThanOrEqual(LONG_IDLE_MS);
   }, 60_000);

@@ -66,6 +66,12 @@ describe('kubectl against the kube-apiserver harness', () => {
 
   it('get -w streams watch events as Table rows', () => scenarios.watchSeesEvents(context()));
 
+  it('an interactive exec and a port-forward connection keep working after an idle second', () =>
+    Promise.all([
+      scenarios.execSessionSurvivesIdle(context(), 1000),
+      scenarios.portForwardSurvivesIdle(context(), 1000),
+    ]));
+
   it('logs -f streams new lines until kubectl goes away', () => scenarios.logsFollowStreams(context()));
 
   it('exec runs commands over WebSocket v5.channel.k8s.io (kubectl ≥ 1.30; SPDY before)', async () => {

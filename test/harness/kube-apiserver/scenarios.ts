@@ -552,3 +552,63 @@ export async function manifestLifecycle({ kubectl, server, namespace }: Scenario
   );
   expect(server.store.find('Service', namespace, 'web')).toBeUndefined();
 }
+
+function sleep(milliseconds: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, milliseconds));
+}
+
+/** An interactive `kubectl exec -i -- cat` that sits idle for `idleMs`, then still echoes and exits 0. */
+export async function execSessionSurvivesIdle({ kubectl, namespace }: ScenarioContext, idleMs: number): Promise<void> {
+  const session = kubectl.spawn(['exec', '-i', 'web-0', '-n', namespace, '--', 'cat']);
+  try {
+    session.child.stdin.write('first\n');
+    await session.waitFor('first\n');
+    await sleep(idleMs);
+    session.child.stdin.write('second\n');
+    await session.waitFor('first\nsecond\n');
+    session.child.stdin.end();
+    const code = await new Promise<number | null>((resolve) => {
+      if (session.child.exitCode !== null) resolve(session.child.exitCode);
+      else session.child.once('close', (exitCode) => resolve(exitCode));
+    });
+    expect(code).toBe(0);
+  } finally {
+    await session.stop();
+  }
+}
+
+/** One port-forwarded TCP connection that sits idle for `idleMs` between two echoes. */
+export async function portForwardSurvivesIdle({ kubectl, namespace }: ScenarioContext, idleMs: number): Promise<void> {
+  const forward = kubectl.spawn(['port-forward', '-n', namespace, 'pod/web-0', ':8080', '--address=127.0.0.1']);
+  try {
+    const output = await forward.waitFor(/Forwarding from 127\.0\.0\.1:(\d+) -> 8080/);
+    const socket = net.connect(Number(/127\.0\.0\.1:(\d+)/.exec(output)?.[1]), '127.0.0.1');
+    let received = '';
+    const receivedText = (text: string) =>
+      new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(
+          () => reject(new Error(`port-forward echo: waited for "${text}", got "${received}"`)),
+          10_000,
+        );
+        const check = () => {
+          if (received.includes(text)) {
+            clearTimeout(timer);
+            socket.off('data', check);
+            resolve();
+          }
+        };
+        socket.on('data', check);
+        check();
+      });
+    socket.on('data', (chunk: Buffer) => (received += chunk.toString()));
+    socket.on('error', () => undefined);
+    socket.write('before idle\n');
+    await receivedText('before idle\n');
+    await sleep(idleMs);
+    socket.write('after idle\n');
+    await receivedText('after idle\n');
+    socket.destroy();
+  } finally {
+    await forward.stop();
+  }
+}
