@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import https from 'node:https';
 import type net from 'node:net';
@@ -228,7 +229,7 @@ const MAX_WATCH_SECONDS = 3600;
 
 /** Starts the Kubernetes API server contract harness on 127.0.0.1 (random port), HTTPS with its own CA. */
 export async function startKubeApiServer(options: KubeApiServerOptions = {}): Promise<KubeApiServer> {
-  const token = options.token ?? `harness-${Math.random().toString(36).slice(2)}${Date.now().toString(36)}`;
+  const token = options.token ?? `harness-${randomBytes(16).toString('hex')}`;
   const certificates = createServingCertificates(options.hostNames);
   const store = new ObjectStore();
   const requests: RecordedRequest[] = [];

@@ -164,6 +164,7 @@ export class SpdySession {
     private readonly writeBytes: (bytes: Buffer) => void,
     private readonly onStream: (stream: SpdyStream) => void,
     private readonly onProtocolError: (message: string) => void = () => undefined,
+    private readonly onClose: () => void = () => undefined,
   ) {}
 
   /** Feeds bytes read from the transport; complete frames are handled synchronously. */
@@ -186,9 +187,11 @@ export class SpdySession {
 
   /** Marks the transport closed: every open stream sees its end. */
   transportClosed(): void {
+    if (this.closed) return;
     this.closed = true;
     for (const stream of this.streams.values()) stream.receiveEnd();
     this.streams.clear();
+    this.onClose();
   }
 
   /** Sends GOAWAY, as the kubelet does when the command is done. */

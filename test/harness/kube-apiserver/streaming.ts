@@ -256,11 +256,9 @@ export function servePortForwardSession(
       upstream.on('close', () => sockets.delete(upstream));
     },
     onProtocolError,
+    () => {
+      for (const upstream of sockets) upstream.destroy();
+    },
   );
-  const transportClosed = session.transportClosed.bind(session);
-  session.transportClosed = () => {
-    for (const upstream of sockets) upstream.destroy();
-    transportClosed();
-  };
   return session;
 }
