@@ -1,6 +1,9 @@
 // uuid, uri, semver and units builtins.
 import { randomBytes } from 'node:crypto';
 import { RegoObject, compareNumbers, type Value } from '../value';
+import { moduleToJSON } from '../ast-json';
+import { RegoError } from '../errors';
+import { parseModule } from '../parser';
 import { BuiltinError, numberResult, register, str } from './registry';
 
 // rego.metadata.* read the annotations of the rule being evaluated; the evaluator answers them.
@@ -282,4 +285,16 @@ register('units.parse_bytes', 1, (args) => {
   if (factor === undefined) throw new BuiltinError(`units.parse_bytes: byte unit ${JSON.stringify(u)} not recognized`);
   const v = scale(n, factor);
   return numberResult(typeof v === 'number' ? BigInt(Math.round(v)) : v);
+});
+
+// ---- rego.parse_module -----------------------------------------------------------------------
+
+register('rego.parse_module', 2, (args) => {
+  const file = str(args, 0);
+  try {
+    return moduleToJSON(parseModule(str(args, 1), file, { regoVersion: 'v1' }));
+  } catch (err) {
+    if (err instanceof RegoError) throw new BuiltinError(err.message);
+    throw err;
+  }
 });

@@ -1,5 +1,5 @@
 // X.509 builtins: certificate requests and certificates (subject/issuer via a small DER reader) in Go's field names.
-import { X509Certificate } from 'node:crypto';
+import { X509Certificate, createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
 import { RegoObject, fromJS, type Value } from '../value';
 import { BuiltinError, register, str } from './registry';
 
@@ -173,4 +173,30 @@ register('crypto.x509.parse_certificates', 1, (args) => {
     ]);
     return out;
   });
+});
+
+register('crypto.x509.parse_keypair', 2, (args) => {
+  const certs = derFrom(str(args, 0), 'CERTIFICATE');
+  const keyText = str(args, 1);
+  const pem = keyText.includes('-----BEGIN') ? keyText : Buffer.from(keyText, 'base64').toString('utf8');
+  let key: KeyObject;
+  try {
+    key = createPrivateKey(pem);
+  } catch {
+    throw new BuiltinError('tls: failed to find any PEM data in key input');
+  }
+  let leaf: X509Certificate;
+  try {
+    leaf = new X509Certificate(certs[0] as Buffer);
+  } catch {
+    throw new BuiltinError('tls: failed to parse certificate');
+  }
+  const spki = (k: KeyObject): string => k.export({ type: 'spki', format: 'der' }).toString('base64');
+  if (spki(leaf.publicKey) !== spki(createPublicKey(key)))
+    throw new BuiltinError('tls: private key does not match public key');
+  return new RegoObject([
+    ['Certificate', certs.map((c) => c.toString('base64'))],
+    ['PrivateKey', fromJS(key.export({ format: 'jwk' }))],
+    ['Leaf', null],
+  ]);
 });
