@@ -1,0 +1,332 @@
+// Approval gate benchmark: 10,000 open gates on a throwaway real Postgres cluster, the visibility service
+// in its own process, and this process driving Orca-style status polls plus a trickle of creates and
+// decisions. Reports sustained throughput, latency at Orca's target rate, and the ratio of poll
+// throughput to a bare primary-key SELECT through a pool of the same size (the floor the API cannot beat).
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import net from 'node:net';
+import path from 'node:path';
+import pg from 'pg';
+import { Pool } from 'undici';
+
+// Plain JS shared with jest's global setup: initdb + pg_ctl in a temp dir.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { startPostgresCluster } = require('../../test/support/postgres-cluster.js') as {
+  startPostgresCluster(): Promise<{ url: string; stop(): void }>;
+};
+
+const root = path.resolve(__dirname, '..', '..');
+const SERVICE_TOKEN = 'bench-service-token-0123456789';
+const GATE_TOKEN = 'bench-gate-token-0123456789ab';
+const OPEN_GATES = Number(process.env.BENCH_OPEN_GATES ?? 10_000);
+const TARGET_POLLS_PER_SEC = Number(process.env.BENCH_POLL_RATE ?? 700);
+const FIXED_RATE_SECONDS = Number(process.env.BENCH_FIXED_SECONDS ?? 20);
+const MAX_SECONDS = Number(process.env.BENCH_MAX_SECONDS ?? 10);
+const MAX_CONCURRENCY = 32;
+const TRICKLE_PER_SEC = 5;
+const POOL_SIZE = 10;
+const APPROVERS = Array.from({ length: 20 }, (_, index) => `approver${index}`);
+
+function log(message: string): void {
+  process.stdout.write(`${new Date().toISOString().slice(11, 19)} ${message}\n`);
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function percentile(sorted: number[], p: number): number {
+  if (!sorted.length) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] as number;
+}
+
+const round = (value: number, digits = 2) => Math.round(value * 10 ** digits) / 10 ** digits;
+
+async function startService(databaseUrl: string, port: number): Promise<ChildProcess> {
+  const output: string[] = [];
+  const child = spawn(process.execPath, ['--import', 'tsx', 'sidecars/visibility/src/main.ts'], {
+    cwd: root,
+    env: {
+      ...process.env,
+      NODE_OPTIONS: '',
+      NODE_ENV: 'production',
+      VISIBILITY_DATABASE__URL: databaseUrl,
+      VISIBILITY_DATABASE__POOL_SIZE: String(POOL_SIZE),
+      VISIBILITY_SERVER__PORT: String(port),
+      VISIBILITY_SERVER__HOST: '127.0.0.1',
+      VISIBILITY_AUTH__SERVICE_TOKEN: SERVICE_TOKEN,
+      VISIBILITY_AUTH__GATE_TOKEN: GATE_TOKEN,
+      VISIBILITY_AUTH__USERS: `{${APPROVERS.map((user) => `${user}: [release-managers]`).join(', ')}}`,
+      VISIBILITY_LOG__LEVEL: 'warn',
+      VISIBILITY_LOG__PRETTY: 'false',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  child.stdout?.on('data', (chunk: Buffer) => output.push(chunk.toString()));
+  child.stderr?.on('data', (chunk: Buffer) => output.push(chunk.toString()));
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`visibility exited: ${output.join('')}`);
+    const ready = await fetch(`http://127.0.0.1:${port}/readyz`).then(
+      (response) => response.ok,
+      () => false,
+    );
+    if (ready) return child;
+    if (Date.now() > deadline) throw new Error(`visibility did not start: ${output.join('')}`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+interface Client {
+  request(method: 'GET' | 'POST', path: string, headers: Record<string, string>, body?: unknown): Promise<{ status: number; body: string }>;
+}
+
+function client(pool: Pool): Client {
+  return {
+    async request(method, requestPath, headers, body) {
+      const response = await pool.request({
+        method,
+        path: requestPath,
+        headers: { 'content-type': 'application/json', ...headers },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      return { status: response.statusCode, body: await response.body.text() };
+    },
+  };
+}
+
+const orca = { 'x-isd-service-token': SERVICE_TOKEN };
+const asUser = (user: string) => ({ 'x-isd-gate-token': GATE_TOKEN, 'x-spinnaker-user': user });
+
+function createBody(executionId: string) {
+  return {
+    application: 'bench',
+    pipelineName: 'deploy',
+    pipelineId: 'bench-pipeline',
+    executionId,
+    stageId: 'approval',
+    triggeredBy: 'release-bot',
+    approverGroups: [{ name: 'release-managers', required: 1 }],
+    allowSelfApproval: false,
+    timeoutMs: 86_400_000,
+    instructions: 'Benchmark gate',
+    evidence: [],
+    autoDecision: null,
+  };
+}
+
+/** Creates and decisions at a steady low rate, as pipelines start and people click. */
+function startTrickle(http: Client, stats: { creates: number; decisions: number; errors: number }): () => Promise<void> {
+  let stopped = false;
+  const pendingDecisions: string[] = [];
+  const running = new Set<Promise<void>>();
+  const timer = setInterval(() => {
+    if (stopped) return;
+    const work = (async () => {
+      const created = await http.request('POST', '/api/v1/approvals', orca, createBody(`trickle-${randomUUID()}`));
+      if (created.status === 202) {
+        stats.creates++;
+        pendingDecisions.push((JSON.parse(created.body) as { id: string }).id);
+      } else stats.errors++;
+      const id = pendingDecisions.shift();
+      if (id) {
+        const user = APPROVERS[Math.floor(Math.random() * APPROVERS.length)] as string;
+        const decided = await http.request('POST', `/api/v1/approvals/${id}/decisions`, asUser(user), { action: 'approve', comment: 'bench' });
+        if (decided.status === 200) stats.decisions++;
+        else stats.errors++;
+      }
+    })().catch(() => {
+      stats.errors++;
+    });
+    running.add(work);
+    void work.finally(() => running.delete(work));
+  }, 1000 / TRICKLE_PER_SEC);
+  return async () => {
+    stopped = true;
+    clearInterval(timer);
+    await Promise.all(running);
+  };
+}
+
+async function seed(http: Client, count: number): Promise<string[]> {
+  const ids: string[] = [];
+  let next = 0;
+  let lastReport = Date.now();
+  const worker = async () => {
+    while (next < count) {
+      const index = next++;
+      const answer = await http.request('POST', '/api/v1/approvals', orca, createBody(`seed-${index}`));
+      if (answer.status !== 202) throw new Error(`seeding create answered ${answer.status}: ${answer.body}`);
+      ids.push((JSON.parse(answer.body) as { id: string }).id);
+      if (Date.now() - lastReport > 2_000) {
+        lastReport = Date.now();
+        log(`seeding: ${ids.length}/${count} open gates`);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: 16 }, worker));
+  return ids;
+}
+
+/** Open loop at a fixed rate; latency counts from the intended send time, so queueing is not hidden. */
+async function fixedRate(http: Client, ids: string[], ratePerSec: number, seconds: number) {
+  const latencies: number[] = [];
+  let errors = 0;
+  const tickMs = 10;
+  const perTick = ratePerSec / (1000 / tickMs);
+  const started = performance.now();
+  const inFlight = new Set<Promise<void>>();
+  let sent = 0;
+  await new Promise<void>((resolve) => {
+    const timer = setInterval(() => {
+      const elapsed = performance.now() - started;
+      if (elapsed >= seconds * 1000) {
+        clearInterval(timer);
+        resolve();
+        return;
+      }
+      const due = Math.floor((elapsed / 1000) * ratePerSec) - sent;
+      for (let i = 0; i < due; i++) {
+        const intended = started + ((sent + 1) / ratePerSec) * 1000;
+        sent++;
+        const id = ids[Math.floor(Math.random() * ids.length)] as string;
+        const work = http.request('GET', `/api/v1/approvals/${id}`, orca).then(
+          (answer) => {
+            if (answer.status === 200 && answer.body.includes('"status":"')) latencies.push(performance.now() - intended);
+            else errors++;
+          },
+          () => {
+            errors++;
+          },
+        );
+        inFlight.add(work);
+        void work.finally(() => inFlight.delete(work));
+      }
+    }, tickMs);
+    void perTick;
+  });
+  await Promise.all(inFlight);
+  const elapsedSeconds = (performance.now() - started) / 1000;
+  latencies.sort((a, b) => a - b);
+  return { completed: latencies.length, errors, perSec: latencies.length / elapsedSeconds, p50: percentile(latencies, 50), p99: percentile(latencies, 99) };
+}
+
+/** Closed loop at fixed concurrency: how many operations per second the system sustains. */
+async function closedLoop(operation: () => Promise<boolean>, concurrency: number, seconds: number) {
+  const latencies: number[] = [];
+  let errors = 0;
+  const end = performance.now() + seconds * 1000;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (performance.now() < end) {
+        const begin = performance.now();
+        const ok = await operation().catch(() => false);
+        if (ok) latencies.push(performance.now() - begin);
+        else errors++;
+      }
+    }),
+  );
+  const elapsedSeconds = (performance.now() - started) / 1000;
+  latencies.sort((a, b) => a - b);
+  return { completed: latencies.length, errors, perSec: latencies.length / elapsedSeconds, p50: percentile(latencies, 50), p99: percentile(latencies, 99) };
+}
+
+async function main(): Promise<void> {
+  log('starting a throwaway Postgres cluster');
+  const cluster = await startPostgresCluster();
+  let service: ChildProcess | undefined;
+  const http = new Pool('http://127.0.0.1', { connections: 1 });
+  let pools: { undici?: Pool; pg?: pg.Pool } = {};
+  try {
+    const admin = new pg.Client({ connectionString: cluster.url });
+    await admin.connect();
+    await admin.query('CREATE DATABASE approvals_bench');
+    await admin.end();
+    const databaseUrl = cluster.url.replace(/\/postgres$/, '/approvals_bench');
+    const port = await freePort();
+    log(`starting visibility (its own process) on port ${port}, pool size ${POOL_SIZE}`);
+    service = await startService(databaseUrl, port);
+    const undici = new Pool(`http://127.0.0.1:${port}`, { connections: 64, pipelining: 1 });
+    pools = { undici };
+    const api = client(undici);
+
+    const seedStarted = performance.now();
+    const ids = await seed(api, OPEN_GATES);
+    const seedSeconds = (performance.now() - seedStarted) / 1000;
+    log(`seeded ${ids.length} open gates in ${round(seedSeconds, 1)} s (${round(ids.length / seedSeconds, 0)} creates/s)`);
+
+    const poll = async () => {
+      const id = ids[Math.floor(Math.random() * ids.length)] as string;
+      const answer = await api.request('GET', `/api/v1/approvals/${id}`, orca);
+      return answer.status === 200 && answer.body.includes('"status":"activated"');
+    };
+    log('warming up');
+    await closedLoop(poll, 8, 2);
+
+    const trickle = { creates: 0, decisions: 0, errors: 0 };
+    let stopTrickle = startTrickle(api, trickle);
+    log(`fixed rate: ${TARGET_POLLS_PER_SEC} polls/s for ${FIXED_RATE_SECONDS} s, plus ${TRICKLE_PER_SEC} creates/s and decisions/s`);
+    const fixed = await fixedRate(api, ids, TARGET_POLLS_PER_SEC, FIXED_RATE_SECONDS);
+    log(`  ${round(fixed.perSec, 0)} polls/s, p50 ${round(fixed.p50)} ms, p99 ${round(fixed.p99)} ms, ${fixed.errors} errors`);
+
+    log(`max throughput: ${MAX_CONCURRENCY} concurrent pollers for ${MAX_SECONDS} s, trickle continuing`);
+    const max = await closedLoop(poll, MAX_CONCURRENCY, MAX_SECONDS);
+    await stopTrickle();
+    log(`  ${round(max.perSec, 0)} polls/s, p50 ${round(max.p50)} ms, p99 ${round(max.p99)} ms, ${max.errors} errors`);
+    log(`  trickle: ${trickle.creates} creates, ${trickle.decisions} decisions, ${trickle.errors} errors`);
+    stopTrickle = async () => undefined;
+
+    log(`bare SELECT by primary key: pg pool of ${POOL_SIZE}, ${MAX_CONCURRENCY} concurrent callers for ${MAX_SECONDS} s`);
+    const database = new pg.Pool({ connectionString: databaseUrl, max: POOL_SIZE });
+    pools.pg = database;
+    const select = async () => {
+      const id = ids[Math.floor(Math.random() * ids.length)] as string;
+      const { rows } = await database.query('SELECT * FROM visibility.approvals WHERE id = $1', [id]);
+      return rows.length === 1;
+    };
+    await closedLoop(select, 8, 1);
+    const bare = await closedLoop(select, MAX_CONCURRENCY, MAX_SECONDS);
+    log(`  ${round(bare.perSec, 0)} selects/s, p50 ${round(bare.p50)} ms, p99 ${round(bare.p99)} ms`);
+
+    const result = {
+      pollsPerSec: round(max.perSec, 0),
+      p50Ms: round(fixed.p50),
+      p99Ms: round(fixed.p99),
+      ratioToBareSelect: round(max.perSec / bare.perSec, 3),
+      targetPollsPerSec: TARGET_POLLS_PER_SEC,
+      achievedPollsPerSecAtTarget: round(fixed.perSec, 0),
+      maxP50Ms: round(max.p50),
+      maxP99Ms: round(max.p99),
+      bareSelectsPerSec: round(bare.perSec, 0),
+      openGates: ids.length,
+      seedCreatesPerSec: round(ids.length / seedSeconds, 0),
+      trickle,
+      errors: fixed.errors + max.errors,
+    };
+    process.stdout.write(`${JSON.stringify(result)}\n`);
+  } finally {
+    await pools.undici?.close().catch(() => undefined);
+    await pools.pg?.end().catch(() => undefined);
+    await http.close().catch(() => undefined);
+    if (service && service.exitCode === null) {
+      const exited = new Promise<void>((resolve) => service?.once('exit', () => resolve()));
+      service.kill('SIGTERM');
+      await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 10_000))]);
+      if (service.exitCode === null) service.kill('SIGKILL');
+    }
+    cluster.stop();
+  }
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`bench:approvals failed: ${(error as Error).stack ?? String(error)}\n`);
+  process.exit(1);
+});
