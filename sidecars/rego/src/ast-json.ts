@@ -1,6 +1,7 @@
 // Converts parsed modules to OPA's AST JSON shape (as rego.parse_module returns it).
 import type { Expr, Module, Rule, Term } from './ast';
-import { RegoObject, RegoSet, fromJS, isNumber, type Value } from './value';
+import type { RegoObject } from './value';
+import { RegoSet, fromJS, isNumber, type Value } from './value';
 
 function valueTerm(v: Value): unknown {
   if (v === null) return { type: 'null' };
