@@ -1,5 +1,6 @@
 import path from 'node:path';
 import type { ServiceDefinition } from '@isd/kit';
+import { createAutopilotMetrics } from './analysis/metrics';
 import { VerificationRunner } from './analysis/runner';
 import { registerRoutes } from './api/routes';
 import { autopilotConfigSchema, type AutopilotConfig } from './config';
@@ -15,7 +16,7 @@ export const autopilotService: ServiceDefinition<AutopilotConfig> = {
   description: 'Verification gate: compares a canary against a baseline from metrics and logs',
   configSchema: autopilotConfigSchema,
   migrationsDir: path.join(__dirname, '..', 'migrations'),
-  async setup({ config, logger, database, jobs, http }) {
+  async setup({ config, logger, database, jobs, http, metrics }) {
     const templates = new TemplateStore(database);
     const verifications = new VerificationStore(database);
     const providers = new ProviderRegistry(config.providers, config.analysis.defaultProvider);
@@ -37,6 +38,7 @@ export const autopilotService: ServiceDefinition<AutopilotConfig> = {
       providerAttempts: config.analysis.providerAttempts,
       providerRetryDelayMs: config.analysis.providerRetryDelayMs,
       providerTimeoutMs: Math.max(0, ...Object.values(config.providers).map((provider) => provider.timeoutMs)),
+      metrics: createAutopilotMetrics(metrics.registry),
     });
     await runner.start();
     registerRoutes(http, { config, logger, templates, verifications, providers, runner });

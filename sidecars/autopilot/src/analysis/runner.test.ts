@@ -151,6 +151,20 @@ describe('verification runner', () => {
   });
 });
 
+describe('service metrics', () => {
+  it('counts verdicts, judged windows, window phases and provider outcomes on /metrics', async () => {
+    const text = await (await fetch(`${service.url}/metrics`)).text();
+    const value = (pattern: RegExp) => Number(pattern.exec(text)?.[1] ?? Number.NaN);
+    expect(value(/autopilot_verifications_finished_total\{[^}]*status="marginal"[^}]*\} (\d+)/)).toBe(1);
+    expect(value(/autopilot_verifications_finished_total\{[^}]*status="error"[^}]*\} (\d+)/)).toBe(1);
+    expect(value(/autopilot_provider_requests_total\{[^}]*outcome="unavailable"[^}]*\} (\d+)/)).toBe(1);
+    // Baseline and canary are fetched together, so the refused query is counted once per side.
+    expect(value(/autopilot_provider_requests_total\{[^}]*outcome="query"[^}]*\} (\d+)/)).toBe(2);
+    expect(value(/autopilot_window_phase_seconds_count\{[^}]*phase="judge"[^}]*\} (\d+)/)).toBeGreaterThanOrEqual(6);
+    expect(value(/autopilot_windows_judged_total\{[^}]*classification="fail"[^}]*\} (\d+)/)).toBe(1);
+  });
+});
+
 describe('on embedded PGlite (the default without database.url)', () => {
   it('stores templates and runs a verification on the same SQL', async () => {
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'isd-autopilot-pglite-'));

@@ -3,6 +3,7 @@
 // in Postgres, so a restarted or another replica continues; every step is idempotent per (id, index).
 import { createHash } from 'node:crypto';
 import type { JobQueue, Logger } from '@isd/kit';
+import type { AutopilotMetrics } from './metrics';
 import { createJudge, decideRun, type JudgeInput, type MetricInput } from '../domain';
 import { ProviderError, type FetchedSeries, type MetricsProvider } from '../providers/provider';
 import type { ProviderRegistry } from '../providers/registry';
@@ -32,6 +33,7 @@ export interface RunnerOptions {
   providerRetryDelayMs: number;
   /** The longest request timeout of any provider account, to size how long a window job may run. */
   providerTimeoutMs: number;
+  metrics: AutopilotMetrics;
 }
 
 /** Judges verification windows from the job queue. */
@@ -84,7 +86,7 @@ export class VerificationRunner {
       } catch (error) {
         const cause = error instanceof ProviderError ? error.message : `unexpected failure while fetching: ${(error as Error).message}`;
         log.warn({ err: error }, 'verification ended in error: provider failed');
-        await store.finish(id, { status: 'error', score: null, reason: `interval ${index + 1}: metrics could not be fetched`, error: cause });
+        await this.finish(id, { status: 'error', score: null, reason: `interval ${index + 1}: metrics could not be fetched`, error: cause });
         return;
       }
       const judgeStarted = performance.now();
@@ -92,7 +94,7 @@ export class VerificationRunner {
       try {
         result = createJudge(verification.judge).judge(judgeInput(verification, data, index));
       } catch (error) {
-        await store.finish(id, { status: 'error', score: null, reason: `interval ${index + 1}: the judge refused the input`, error: (error as Error).message });
+        await this.finish(id, { status: 'error', score: null, reason: `interval ${index + 1}: the judge refused the input`, error: (error as Error).message });
         return;
       }
       const storeStarted = performance.now();
@@ -104,6 +106,11 @@ export class VerificationRunner {
         storeMs: Math.round(performance.now() - storeStarted),
       };
       log.info({ score: result.score, classification: result.classification, metrics: data.length, ...timings }, 'interval judged');
+      const { metrics } = this.options;
+      metrics.windowsJudged.inc({ judge: verification.judge, classification: result.classification });
+      metrics.windowPhaseSeconds.observe({ phase: 'fetch' }, timings.fetchMs / 1000);
+      metrics.windowPhaseSeconds.observe({ phase: 'judge' }, timings.judgeMs / 1000);
+      metrics.windowPhaseSeconds.observe({ phase: 'store' }, timings.storeMs / 1000);
     }
     const scores = intervals.map((interval) => interval.score);
     const decision = decideRun(scores, verification.windows.length, verification.thresholds);
@@ -113,7 +120,13 @@ export class VerificationRunner {
       await this.scheduleNext(verification, intervals.length);
       return;
     }
-    await store.finish(id, { status: decision.status, score: last?.score ?? null, reason: `${decision.reason}; ${last?.result.reason ?? ''}`.replace(/; $/, '') });
+    await this.finish(id, { status: decision.status, score: last?.score ?? null, reason: `${decision.reason}; ${last?.result.reason ?? ''}`.replace(/; $/, '') });
+  }
+
+  /** Ends a running verification and counts the verdict (once: a verification already finished is left alone). */
+  async finish(id: string, outcome: Parameters<VerificationStore['finish']>[1]): Promise<void> {
+    const finished = await this.options.store.finish(id, outcome);
+    if (finished) this.options.metrics.verificationsFinished.inc({ status: outcome.status });
   }
 
   private async fetchAll(verification: VerificationRecord, startMs: number, endMs: number, stepSeconds: number): Promise<MetricData[]> {
@@ -153,8 +166,11 @@ export class VerificationRunner {
     const attempts = this.options.providerAttempts;
     for (let attempt = 1; ; attempt++) {
       try {
-        return await provider.fetch(query, window);
+        const series = await provider.fetch(query, window);
+        this.options.metrics.providerRequests.inc({ provider: provider.name, outcome: 'ok' });
+        return series;
       } catch (error) {
+        this.options.metrics.providerRequests.inc({ provider: provider.name, outcome: error instanceof ProviderError ? error.kind : 'unavailable' });
         const retriable = error instanceof ProviderError && error.kind === 'unavailable';
         if (!retriable || attempt >= attempts) {
           if (error instanceof ProviderError) {

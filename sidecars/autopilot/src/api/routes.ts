@@ -107,7 +107,7 @@ export function registerRoutes(http: HttpApp, deps: RouteDependencies): void {
       const verification = await verifications.get(params.id);
       if (!verification) throw new NotFoundError(`no verification ${params.id}`, { code: 'verification_not_found' });
       if (verification.status === 'running') {
-        await verifications.finish(params.id, { status: 'canceled', score: verification.score, reason: `canceled by ${callerName(caller)}` });
+        await runner.finish(params.id, { status: 'canceled', score: verification.score, reason: `canceled by ${callerName(caller)}` });
       }
       return { status: 200, body: await view(params.id) };
     },
