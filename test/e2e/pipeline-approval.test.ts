@@ -213,7 +213,7 @@ describe('approval gate through Orca and Gate', () => {
     const gateId = await gateIdOf(run);
     // Take replica 0 out of the Service, restart it on its port, put it back.
     const port = replicas[0]!.port;
-    front.backends[0]!.ready = false;
+    await front.drain(0);
     await replicas[0]!.stop();
     replicas[0] = await startReplica(port);
     front.backends[0]!.ready = true;

@@ -11,8 +11,13 @@ import path from 'node:path';
 /** A Service-like front: forwards each request to the first ready backend. */
 export interface ServiceFront {
   url: string;
-  /** Backend base URLs, in preference order, and whether each is ready. */
-  backends: Array<{ url: string; ready: boolean }>;
+  /** Backend base URLs, in preference order, whether each is ready, and requests in flight to it. */
+  backends: Array<{ url: string; ready: boolean; inFlight: number }>;
+  /**
+   * Takes a backend out of the Service the way a terminating pod leaves its endpoints: no new requests,
+   * then waits until those already sent to it have been answered.
+   */
+  drain(index: number): Promise<void>;
   /** Makes the next matching request reach the backend but answers 503 to the caller (a lost response). */
   loseNextResponse(match: (method: string, path: string) => boolean): void;
   /** Requests answered with 503 by `loseNextResponse`. */
@@ -22,7 +27,7 @@ export interface ServiceFront {
 
 /** Starts a front for the given backends on a free port. */
 export async function startServiceFront(backendUrls: string[]): Promise<ServiceFront> {
-  const backends = backendUrls.map((url) => ({ url, ready: true }));
+  const backends = backendUrls.map((url) => ({ url, ready: true, inFlight: 0 }));
   const pendingLosses: Array<(method: string, path: string) => boolean> = [];
   const lostResponses: ServiceFront['lostResponses'] = [];
   const server = http.createServer((request, response) => {
@@ -41,13 +46,20 @@ export async function startServiceFront(backendUrls: string[]): Promise<ServiceF
         const headers = Object.fromEntries(
           Object.entries(request.headers).filter(([name]) => !['host', 'connection', 'content-length'].includes(name)),
         ) as Record<string, string>;
-        const upstream = await fetch(backend.url + path, {
-          method,
-          headers,
-          body: method === 'GET' || method === 'HEAD' ? undefined : Buffer.concat(chunks),
-          redirect: 'manual',
-        });
-        const body = Buffer.from(await upstream.arrayBuffer());
+        backend.inFlight += 1;
+        let upstream: Response;
+        let body: Buffer;
+        try {
+          upstream = await fetch(backend.url + path, {
+            method,
+            headers,
+            body: method === 'GET' || method === 'HEAD' ? undefined : Buffer.concat(chunks),
+            redirect: 'manual',
+          });
+          body = Buffer.from(await upstream.arrayBuffer());
+        } finally {
+          backend.inFlight -= 1;
+        }
         const lossIndex = pendingLosses.findIndex((match) => match(method, path));
         if (lossIndex >= 0) {
           pendingLosses.splice(lossIndex, 1);
@@ -69,6 +81,12 @@ export async function startServiceFront(backendUrls: string[]): Promise<ServiceF
   return {
     url: `http://localhost:${(server.address() as AddressInfo).port}`,
     backends,
+    async drain(index: number): Promise<void> {
+      const backend = backends[index];
+      if (!backend) throw new Error(`no backend ${index}`);
+      backend.ready = false;
+      await waitFor(`backend ${index} to finish its requests`, () => backend.inFlight === 0, 10_000);
+    },
     loseNextResponse(match): void {
       pendingLosses.push(match);
     },

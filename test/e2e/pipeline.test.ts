@@ -277,7 +277,7 @@ describe('policy gate → verification gate → approval gate → deploy', () =>
     const run = start({ ...input, stages: [input.stages[POLICY]!, input.stages[VERIFY]!, input.stages[3]!] });
     await waitFor('the verification to be polled', () => requestsOf(run.execution, 'monitor', VERIFY).length > 0);
     const port = autopilotReplicas[0]!.port;
-    autopilotFront.backends[0]!.ready = false;
+    await autopilotFront.drain(0);
     await autopilotReplicas[0]!.stop();
     autopilotReplicas[0] = await startAutopilot(port);
     autopilotFront.backends[0]!.ready = true;
