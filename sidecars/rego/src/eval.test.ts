@@ -128,6 +128,13 @@ u := upper(substring("naïve😀x", 4, 2))
     ]);
   });
 
+  it('prints without failing the body, showing undefined operands', () => {
+    const p = policy('package t\np if { print("role:", input.role, input.missing); true }');
+    const { results, prints } = p.query('data.t.p', { input: { role: 'dev' } });
+    expect(results).toHaveLength(1);
+    expect(prints).toEqual(['role: dev <undefined>']);
+  });
+
   it('evaluates a simple cached policy quickly', () => {
     const p = policy(
       'package t\ndefault allow := false\nallow if { input.user.role == "admin"; input.action in {"read", "write"} }',

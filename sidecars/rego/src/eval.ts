@@ -4,7 +4,7 @@ import { BUILTINS, BuiltinError, Many, type BuiltinContext } from './builtins/re
 import { ruleInfo, type CompiledModules, type RuleNode } from './compiler';
 import { BudgetExceededError, EvalError, RegoError } from './errors';
 import { refName } from './parser';
-import { RegoObject, RegoSet, isNumber, valuesEqual, type Value } from './value';
+import { RegoObject, RegoSet, formatValue, isNumber, valuesEqual, type Value } from './value';
 
 type Env = Map<string, Value>;
 /** Continuation after a solution; returning true stops the enumeration. */
@@ -179,6 +179,7 @@ export class Evaluation {
   }
 
   private evalTermExpr(t: Term, env: Env, k: K): boolean {
+    if (t.type === 'call' && t.name === 'print' && t.target?.kind === 'builtin') return this.evalPrint(t.args, env, k);
     if (t.type === 'call') {
       if (t.name === 'eq' || t.name === 'assign') return this.unify(t.args[0] as Term, t.args[1] as Term, env, k);
       const outIndex = this.outputIndex(t);
@@ -190,6 +191,27 @@ export class Evaluation {
     }
     return this.evalTerm(t, env, (v) => (v !== false ? k() : false));
   }
+
+  /** print never fails: undefined operands print as <undefined>, each combination of values prints once. */
+  private evalPrint(args: Term[], env: Env, k: K): boolean {
+    const parts: string[][] = args.map((a) => {
+      const values: string[] = [];
+      try {
+        this.evalTerm(a, env, (v) => {
+          values.push(typeof v === 'string' ? v : formatValue(v));
+          return false;
+        });
+      } catch (err) {
+        if (!(err instanceof BuiltinError)) throw err;
+      }
+      return values.length > 0 ? values : ['<undefined>'];
+    });
+    this.prints.push(parts.map((p) => p.join(' | ')).join(' '));
+    return k();
+  }
+
+  /** Lines written by print() during this evaluation. */
+  readonly prints: string[] = [];
 
   private outputIndex(t: Term & { type: 'call' }): number {
     const target = t.target;

@@ -42,6 +42,8 @@ export interface EvaluateOptions {
 export interface QueryResult {
   results: Map<string, Value>[];
   errors: RegoError[];
+  /** Lines written by print() calls. */
+  prints: string[];
 }
 
 /** Outcome of one `test_*` rule. */
@@ -96,7 +98,7 @@ export class CompiledPolicy {
     });
     try {
       const results = evaluation.query(body);
-      return { results, errors: evaluation.errors };
+      return { results, errors: evaluation.errors, prints: evaluation.prints };
     } catch (err) {
       if (err instanceof RangeError && /call stack/i.test(err.message))
         throw new EvalError('eval_internal_error', 'evaluation too deeply nested (stack exhausted)');
