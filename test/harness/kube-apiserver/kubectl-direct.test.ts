@@ -43,6 +43,24 @@ describe('kubectl against the kube-apiserver harness', () => {
     ).toBe(true);
   });
 
+  it('serves aggregated discovery to clients that ask for it, so kubectl skips per-group-version discovery', async () => {
+    const fresh = createKubectlSession(
+      renderKubeconfig({ server: server.url, caPem: server.caPem, token: server.token }),
+    );
+    try {
+      const before = server.requests.length;
+      const result = await fresh.run(['get', 'deployments', '-A', '-o', 'name']);
+      expect(result.code).toBe(0);
+      const seen = server.requests.slice(before);
+      const apiRequest = seen.find((request) => request.url.startsWith('/api?') || request.url === '/api');
+      const legacy = seen.filter((request) => /^\/(api\/v1|apis\/apps\/v1)(\?|$)/.test(request.url));
+      if (apiRequest?.accept.includes('g=apidiscovery.k8s.io;v=v2')) expect(legacy).toEqual([]);
+      else expect(legacy.length).toBeGreaterThan(0);
+    } finally {
+      fresh.dispose();
+    }
+  });
+
   it('filters lists with set-based and equality label selectors', () => scenarios.getFiltersByLabelSelector(context()));
 
   it('reports a missing object as the apiserver NotFound Status', () =>

@@ -263,3 +263,58 @@ export function apiResourceList(group: string, version: string): Record<string, 
     resources,
   };
 }
+
+/** Media type of aggregated discovery (KEP-3352), which kubectl ≥ 1.26 asks for first on /api and /apis. */
+export const AGGREGATED_DISCOVERY_MEDIA_TYPE = 'application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList';
+
+function subresourceKind(type: ResourceType, subresource: string): string {
+  if (subresource === 'exec' || subresource === 'attach') return 'PodExecOptions';
+  if (subresource === 'portforward') return 'PodPortForwardOptions';
+  if (subresource === 'scale') return 'Scale';
+  return type.kind;
+}
+
+/**
+ * The `APIGroupDiscoveryList` for the legacy core group (`/api`, `core = true`) or the named groups
+ * (`/apis`): every group version with its resources, scopes, verbs and subresources in one document.
+ */
+export function aggregatedDiscovery(core: boolean): Record<string, unknown> {
+  const groups = [...new Set(RESOURCE_TYPES.filter((type) => (type.group === '') === core).map((type) => type.group))];
+  return {
+    kind: 'APIGroupDiscoveryList',
+    apiVersion: 'apidiscovery.k8s.io/v2',
+    metadata: {},
+    items: groups.map((group) => ({
+      metadata: { name: group },
+      versions: [
+        {
+          version: 'v1',
+          freshness: 'Current',
+          resources: RESOURCE_TYPES.filter((type) => type.group === group).map((type) => ({
+            resource: type.resource,
+            responseKind: { group, version: type.version, kind: type.kind },
+            scope: type.namespaced ? 'Namespaced' : 'Cluster',
+            singularResource: type.singular,
+            verbs: VERBS,
+            ...(type.shortNames.length > 0 ? { shortNames: type.shortNames } : {}),
+            ...(type.kind === 'Namespace' || type.kind === 'Secret' ? {} : { categories: ['all'] }),
+            subresources: type.subresources.map((subresource) => ({
+              subresource,
+              responseKind: {
+                group: subresource === 'scale' ? 'autoscaling' : group,
+                version: 'v1',
+                kind: subresourceKind(type, subresource),
+              },
+              verbs:
+                subresource === 'log'
+                  ? ['get']
+                  : subresource === 'status' || subresource === 'scale'
+                    ? ['get', 'patch', 'update']
+                    : ['create', 'get'],
+            })),
+          })),
+        },
+      ],
+    })),
+  };
+}

@@ -10,7 +10,14 @@ import { badRequest, StatusError } from './errors';
 import { dropUnknownFields, openApiV3Document, openApiV3Index, unknownFields } from './openapi';
 import { applyJsonPatch, applyMergePatch, applyStrategicMergePatch } from './patch';
 import type { KubeObject, ResourceType } from './resources';
-import { apiResourceList, findResourceType, groupVersion, RESOURCE_TYPES } from './resources';
+import {
+  AGGREGATED_DISCOVERY_MEDIA_TYPE,
+  aggregatedDiscovery,
+  apiResourceList,
+  findResourceType,
+  groupVersion,
+  RESOURCE_TYPES,
+} from './resources';
 import { parseFieldSelector, parseLabelSelector } from './selectors';
 import { ObjectStore } from './store';
 import type { PodPortResolver, RemoteCommandRequest } from './streaming';
@@ -299,6 +306,19 @@ export async function startKubeApiServer(options: KubeApiServerOptions = {}): Pr
         compiler: 'gc',
         platform: 'linux/amd64',
       });
+    }
+    if (
+      method === 'GET' &&
+      (url.pathname === '/api' || url.pathname === '/apis') &&
+      accept.includes('g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList')
+    ) {
+      const text = JSON.stringify(aggregatedDiscovery(url.pathname === '/api'));
+      response.writeHead(200, {
+        'Content-Type': AGGREGATED_DISCOVERY_MEDIA_TYPE,
+        'Content-Length': Buffer.byteLength(text),
+      });
+      response.end(text);
+      return;
     }
     if (method === 'GET' && url.pathname === '/api') {
       return sendJson(response, 200, {
