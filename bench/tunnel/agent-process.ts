@@ -36,3 +36,6 @@ main().catch((error: unknown) => {
   process.stderr.write(`agent failed: ${String(error)}\n`);
   process.exit(1);
 });
+
+// The load generator went away (finished or killed): never outlive it.
+process.on('disconnect', () => process.exit(0));

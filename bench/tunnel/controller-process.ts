@@ -21,3 +21,6 @@ startController(config).then(
     process.exit(1);
   },
 );
+
+// The load generator went away (finished or killed): never outlive it.
+process.on('disconnect', () => process.exit(0));

@@ -191,12 +191,14 @@ async function main(): Promise<void> {
   progress(`opening ${watchCount} watches through the tunnel`);
   const eventLatencies: number[] = [];
   const watchRequests: http.ClientRequest[] = [];
+  // Watches each hold a connection for their lifetime, as kubectl get -w does.
+  const watchAgent = new https.Agent({ keepAlive: false, maxSockets: Infinity, ...tunnelTls });
   await Promise.all(
     Array.from(
       { length: watchCount },
       (_, id) =>
         new Promise<void>((resolve, reject) => {
-          const req = https.request(new URL(`/watch?id=${id}`, tunnel.base), { agent: tunnel.agent, ...tunnelTls });
+          const req = https.request(new URL(`/watch?id=${id}`, tunnel.base), { agent: watchAgent, ...tunnelTls });
           req.on('response', (res) => {
             let buffered = '';
             res.on('data', (data: Buffer) => {

@@ -94,3 +94,6 @@ process.on('message', (message: { type: string; intervalMs?: number; count?: num
 server.listen(0, '127.0.0.1', () => {
   process.send?.({ type: 'ready', url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` });
 });
+
+// The load generator went away (finished or killed): never outlive it.
+process.on('disconnect', () => process.exit(0));

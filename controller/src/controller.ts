@@ -5,7 +5,7 @@ import type http2 from 'node:http2';
 import type { AddressInfo, Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import * as grpc from '@grpc/grpc-js';
-import { CertificateAuthority, checkName, identityFromSubject, InvalidNameError, type Credentials, type IssueOptions } from './pki';
+import { CertificateAuthority, checkName, identityFromSubject, InvalidNameError, normalizeSerial, type Credentials, type IssueOptions } from './pki';
 import { generateTokenKeys, signToken, TokenError, verifyToken, type TokenKeys } from './jwt';
 import { createControllerMetrics, type ControllerMetrics } from './metrics';
 import { loadTunnelService } from './proto';
@@ -360,6 +360,15 @@ export async function startController(config: ControllerConfig = {}): Promise<Ru
 
   const agents = (): AgentSessionSummary[] => registry.all().map((session) => session.summary());
 
+  /** Revokes a certificate and ends any agent session that authenticated with it. */
+  function revoke(certPemOrSerial: string): string {
+    const serial = ca.revoke(certPemOrSerial);
+    for (const session of registry.all()) {
+      if (normalizeSerial(session.certificateSerial) === serial) session.terminate('certificate revoked');
+    }
+    return serial;
+  }
+
   // Control (CNC) API, oes-birger paths and JSON fields.
   function authenticateControl(req: http.IncomingMessage): string | undefined {
     const socket = req.socket as TLSSocket;
@@ -471,7 +480,7 @@ export async function startController(config: ControllerConfig = {}): Promise<Ru
         const body = await readJson(req);
         const value = body.certificate ?? body.serial;
         if (typeof value !== 'string' || value === '') throw new InputError('certificate', 'certificate (PEM) or serial is required');
-        return sendJson(res, 200, { revoked: ca.revoke(value) });
+        return sendJson(res, 200, { revoked: revoke(value) });
       }
       default:
         return sendJson(res, 404, { error: `no control endpoint ${path}`, status: 404 });
@@ -537,7 +546,7 @@ export async function startController(config: ControllerConfig = {}): Promise<Ru
     issueControlCredentials,
     generateKubectlComponents,
     generateAgentManifest,
-    revoke: (certPemOrSerial) => ca.revoke(certPemOrSerial),
+    revoke,
     agents,
     stop: () => (stopped ??= stop()),
   };

@@ -117,10 +117,11 @@ export async function forwardRequest(context: ForwardContext, route: Route, req:
       received += chunk.length;
       if (received > context.maxRequestBodyBytes) {
         call.write({ cancel: { reason: 'request body too large' } });
-        finish();
         status = 413;
+        finish();
+        // Close after the answer rather than reading the rest of an oversized body.
+        res.shouldKeepAlive = false;
         sendProblem(res, 413, `request body exceeds ${context.maxRequestBodyBytes} bytes`);
-        req.destroy();
         return;
       }
       metrics.bytes.inc({ direction: 'request' }, chunk.length);

@@ -60,6 +60,10 @@ export class AgentSession {
     private readonly sendControl: (message: ControllerControl) => void,
     /** Remote address:port of the control stream's connection. */
     readonly peer: string,
+    /** Serial of the certificate the session authenticated with (revocation ends the session). */
+    readonly certificateSerial: string,
+    /** Ends the control stream with an error status. */
+    readonly terminate: (reason: string) => void,
   ) {}
 
   /** True when the agent announced the (type, name) service. */

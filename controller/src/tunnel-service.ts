@@ -37,13 +37,13 @@ function fail(call: grpc.ServerDuplexStream<unknown, unknown>, code: grpc.status
  * The agent's identity comes only from its verified TLS certificate. The chain and expiry were
  * checked in the handshake; here we check purpose and the revocation list.
  */
-function agentIdentity(call: grpc.ServerDuplexStream<unknown, unknown>, ca: CertificateAuthority): { agent: string } | { refused: string } {
+function agentIdentity(call: grpc.ServerDuplexStream<unknown, unknown>, ca: CertificateAuthority): { agent: string; serial: string } | { refused: string } {
   const peer = call.getAuthContext().sslPeerCertificate;
   if (!peer || !peer.subject) return { refused: 'no client certificate' };
   const identity: CertificateIdentity | undefined = identityFromSubject(peer.subject);
   if (!identity || identity.purpose !== 'agent') return { refused: 'certificate is not an agent certificate' };
   if (ca.isRevoked(peer.serialNumber)) return { refused: 'certificate is revoked' };
-  return { agent: identity.agent };
+  return { agent: identity.agent, serial: peer.serialNumber };
 }
 
 /** gRPC handlers for the Tunnel service: control sessions and idle Exchange streams. */
@@ -120,6 +120,8 @@ export function createTunnelHandlers(options: TunnelServiceOptions): grpc.Untype
             Date.now(),
             (reply) => call.write(reply),
             call.getPeer(),
+            who.serial,
+            (reason) => fail(call, grpc.status.UNAUTHENTICATED, reason),
           );
           registry.add(session);
           metrics.agentsConnected.inc({ agent: who.agent });

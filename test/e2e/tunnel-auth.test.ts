@@ -53,6 +53,23 @@ describe('tunnel authentication and authorization', () => {
     expect(await agentConnects(credentials)).toBe(false);
   });
 
+  it('disconnects a connected agent when its certificate is revoked', async () => {
+    const credentials = tunnel.controller.issueAgentCredentials('agent-v');
+    const agent = await startAgent({ controllers: [tunnel.controller.agentUrl], serverName: 'localhost', credentials, services: [{ name: 'ci', type: 'jenkins', url: tunnel.target.url }], healthPort: null });
+    try {
+      await agent.waitUntilConnected(5_000);
+      tunnel.controller.revoke(credentials.certPem);
+      const deadline = Date.now() + 2_000;
+      while (tunnel.controller.agents().some((session) => session.agentName === 'agent-v') && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+      expect(tunnel.controller.agents().some((session) => session.agentName === 'agent-v')).toBe(false);
+      // It keeps trying (never exits) but is refused every time.
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(agent.connected).toBe(false);
+    } finally {
+      await agent.stop();
+    }
+  });
+
   it('refuses a service certificate presented as an agent certificate', async () => {
     await expect(startAgent({ controllers: [tunnel.controller.agentUrl], credentials: tunnel.controller.issueServiceCredentials('agent-a', 'jenkins', 'ci'), services: [], healthPort: null })).rejects.toThrow(
       /not an agent certificate/,
