@@ -225,6 +225,27 @@ describe('policy gate → verification gate → approval gate → deploy', () =>
     const approval = monitorBody(passed, APPROVE);
     expect(approval).toMatchObject({ status: 'approved', triggeredBy: 'alice' });
     expect((approval.decisions as Array<{ user: string }>).map((decision) => decision.user)).toEqual(['bob', 'carol']);
+    // The fields the Deck plugin's execution views read (deck-plugin/src/api/sidecar-shapes.ts).
+    expect(monitorBody(passed, POLICY)).toEqual(
+      expect.objectContaining({ status: 'allow', messages: expect.any(Array), policy: expect.objectContaining({ path: expect.any(String) }), decisionId: expect.any(String) }),
+    );
+    expect(verification).toEqual(
+      expect.objectContaining({
+        id: expect.any(String),
+        intervals: expect.arrayContaining([expect.objectContaining({ status: 'judged', score: expect.any(Number) })]),
+        metrics: [expect.objectContaining({ name: 'latency', classification: expect.any(String) })],
+        thresholds: { pass: 80, marginal: 60 },
+      }),
+    );
+    expect(approval).toEqual(
+      expect.objectContaining({
+        id: expect.any(String),
+        approverGroups: [expect.objectContaining({ name: 'release', required: 2, approvals: 2 })],
+        decisions: expect.arrayContaining([expect.objectContaining({ user: 'bob', action: 'approve', at: expect.any(String) })]),
+        evidence: expect.any(Array),
+        deadline: expect.any(String),
+      }),
+    );
 
     expect(failed.status).toBe('TERMINAL');
     expect(failed.stages.map((stage) => stage.status)).toEqual(['SUCCEEDED', 'TERMINAL', 'NOT_STARTED', 'NOT_STARTED']);
