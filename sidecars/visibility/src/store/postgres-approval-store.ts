@@ -36,14 +36,11 @@ interface ApprovalRow {
   }> | null;
 }
 
-// One round trip per read: the decisions come back aggregated beside the gate row.
+// A read is one row by primary key: the decisions are mirrored on the gate row (migration 002).
 const SELECT_APPROVAL = `
   SELECT a.id, a.execution_id, a.stage_id, a.attempt, a.application, a.pipeline_name, a.pipeline_id, a.triggered_by,
          a.status, a.version, a.rules, a.instructions, a.evidence_request, a.evidence, a.evidence_digest,
-         a.auto_decision, a.auto_result, a.created_at, a.deadline, a.closed_at,
-         (SELECT json_agg(json_build_object('user_name', d.user_name, 'action', d.action, 'comment', d.comment,
-                 'groups', d.groups, 'evidence_digest', d.evidence_digest, 'decided_at', d.decided_at) ORDER BY d.decided_at, d.user_name)
-            FROM decisions d WHERE d.approval_id = a.id) AS decisions
+         a.auto_decision, a.auto_result, a.created_at, a.deadline, a.closed_at, a.decisions_json AS decisions
     FROM approvals a`;
 
 function toApproval(row: ApprovalRow): Approval {
@@ -100,7 +97,12 @@ async function insertAudit(client: Queryable, approvalId: string, entry: AuditEn
 
 /** The approval store on the service's Postgres (or embedded PGlite) database. */
 export class PostgresApprovalStore implements ApprovalStore {
-  constructor(private readonly database: Database) {}
+  /** Named (server-side prepared) statements, except on PGlite whose one session all connections share. */
+  private readonly prepared: boolean;
+
+  constructor(private readonly database: Database) {
+    this.prepared = !database.isEmbedded;
+  }
 
   async createOrGet(approval: NewApproval, actor: Actor): Promise<{ approval: Approval; created: boolean }> {
     const created = await this.database.transaction(async (client) => {
@@ -147,7 +149,10 @@ export class PostgresApprovalStore implements ApprovalStore {
   }
 
   async get(id: string): Promise<Approval | null> {
-    const { rows } = await this.database.query<ApprovalRow>(`${SELECT_APPROVAL} WHERE a.id = $1`, [id]);
+    const text = `${SELECT_APPROVAL} WHERE a.id = $1`;
+    const { rows } = this.prepared
+      ? await this.database.pool.query<ApprovalRow>({ name: 'visibility-approval-by-id', text, values: [id] })
+      : await this.database.query<ApprovalRow>(text, [id]);
     return rows[0] ? toApproval(rows[0]) : null;
   }
 
@@ -176,8 +181,7 @@ export class PostgresApprovalStore implements ApprovalStore {
 
   async withLock<T>(id: string, work: (approval: Approval | null, transaction: ApprovalTransaction) => Promise<T>): Promise<T> {
     return this.database.transaction(async (client) => {
-      const locked = await client.query('SELECT id FROM approvals WHERE id = $1 FOR UPDATE', [id]);
-      const row = locked.rowCount ? (await client.query<ApprovalRow>(`${SELECT_APPROVAL} WHERE a.id = $1`, [id])).rows[0] : undefined;
+      const row = (await client.query<ApprovalRow>(`${SELECT_APPROVAL} WHERE a.id = $1 FOR UPDATE`, [id])).rows[0];
       const approval = row ? toApproval(row) : null;
       const transaction: ApprovalTransaction = {
         async addDecision(decision) {
@@ -186,6 +190,19 @@ export class PostgresApprovalStore implements ApprovalStore {
              VALUES ($1, $2, $3, $4, $5, $6, $7)`,
             [id, decision.user, decision.action, decision.comment, decision.groups, decision.evidenceDigest, decision.decidedAt],
           );
+          await client.query(`UPDATE approvals SET decisions_json = decisions_json || $2::jsonb WHERE id = $1`, [
+            id,
+            JSON.stringify([
+              {
+                user_name: decision.user,
+                action: decision.action,
+                comment: decision.comment,
+                groups: decision.groups,
+                evidence_digest: decision.evidenceDigest,
+                decided_at: decision.decidedAt.toISOString(),
+              },
+            ]),
+          ]);
         },
         async transition(expectedVersion, to, entry) {
           const updated = await client.query(
