@@ -50,7 +50,7 @@ export function registerRoutes(http: HttpApp, deps: RouteDependencies): void {
   const view = async (id: string) => {
     const verification = await verifications.get(id);
     if (!verification) throw new NotFoundError(`no verification ${id}`, { code: 'verification_not_found' });
-    return verificationView(verification, await verifications.intervals(id), publicUrl);
+    return verificationView(verification, await verifications.intervals(id, { withData: 'summary' }), publicUrl);
   };
 
   http.route(

@@ -106,6 +106,12 @@ interface IntervalRow {
   judged_at: Date;
 }
 
+/** A metric's data without its points: what the monitor body shows. */
+function withoutPoints(data: MetricData): MetricData {
+  const strip = (side: SideData): SideData => ({ ...side, timestampsMs: [], values: [] });
+  return { ...data, baseline: strip(data.baseline), canary: strip(data.canary) };
+}
+
 function fromRow(row: VerificationRow): VerificationRecord {
   return {
     id: row.id,
@@ -177,11 +183,13 @@ export class VerificationStore {
   }
 
   /**
-   * The judged intervals of a verification, in order. Fetched series are large, so by default only the
-   * last interval's are loaded (`data` is empty on the others); `withData: 'none'` loads none.
+   * The judged intervals of a verification, in order. Fetched series are large, so only the last
+   * interval's data is loaded (`data` is empty on the others): with its points (`last`, the default, for
+   * the report), without them (`summary`: queries, labels, problems; for the monitor body), or none.
    */
-  async intervals(id: string, options: { withData?: 'last' | 'none' } = {}): Promise<IntervalRecord[]> {
-    const series = options.withData === 'none' ? `'[]'::jsonb` : `CASE WHEN index = max(index) OVER () THEN series ELSE '[]'::jsonb END`;
+  async intervals(id: string, options: { withData?: 'last' | 'summary' | 'none' } = {}): Promise<IntervalRecord[]> {
+    const column = options.withData === 'summary' ? 'summary' : 'series';
+    const series = options.withData === 'none' ? `'[]'::jsonb` : `CASE WHEN index = max(index) OVER () THEN ${column} ELSE '[]'::jsonb END`;
     const result = await this.database.query<IntervalRow>(
       `SELECT verification_id, index, start_ms, end_ms, score, classification, result, ${series} AS series, judged_at
        FROM verification_intervals WHERE verification_id = $1 ORDER BY index`,
@@ -202,9 +210,19 @@ export class VerificationStore {
   /** Stores a judged interval; false when that interval was already stored (a retried job). */
   async saveInterval(id: string, interval: Omit<IntervalRecord, 'judgedAt'>): Promise<boolean> {
     const result = await this.database.query(
-      `INSERT INTO verification_intervals (verification_id, index, start_ms, end_ms, score, classification, result, series)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (verification_id, index) DO NOTHING`,
-      [id, interval.index, interval.startMs, interval.endMs, interval.score, interval.classification, JSON.stringify(interval.result), JSON.stringify(interval.data)],
+      `INSERT INTO verification_intervals (verification_id, index, start_ms, end_ms, score, classification, result, series, summary)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (verification_id, index) DO NOTHING`,
+      [
+        id,
+        interval.index,
+        interval.startMs,
+        interval.endMs,
+        interval.score,
+        interval.classification,
+        JSON.stringify(interval.result),
+        JSON.stringify(interval.data),
+        JSON.stringify(interval.data.map(withoutPoints)),
+      ],
     );
     if ((result.rowCount ?? 0) === 0) return false;
     // The report draws the last interval only (which covers the whole run for growing windows): earlier
