@@ -121,6 +121,19 @@ describe('Orca harness: a pipeline of ISD gates', () => {
     }
   });
 
+  it('shows the token in the stage context with customHeaders, and keeps it out with sensitiveHeaders', async () => {
+    const fakes = await sidecars();
+    const urls = { visibility: fakes.visibility.baseUrl, autopilot: fakes.autopilot.baseUrl, sapor: fakes.sapor.baseUrl };
+    const run = (orcaLocal: string) =>
+      runPipeline({ orcaLocal, springEnvironment: { ISD_SERVICE_TOKEN: token }, timeFactor }, pipelineOf([gateStage('policy', '1', policyInputs)]));
+    const exposed = await run(renderTestOrcaLocal(urls));
+    expect(JSON.stringify(exposed.stages[0]!.context)).toContain(token);
+    const hidden = await run(renderTestOrcaLocal(urls, { serviceToken: { placement: 'sensitiveHeaders' } }));
+    expect(hidden.status).toBe('SUCCEEDED');
+    expect(JSON.stringify(hidden.stages[0]!.context)).not.toContain(token);
+    expect(hidden.requests.every((request) => request.headers['X-ISD-Service-Token'] === token)).toBe(true);
+  });
+
   it('fails the stage with 401 when Orca has no token (Spring leaves the placeholder unresolved)', async () => {
     const fakes = await sidecars();
     const execution = await runPipeline({ orcaLocal: orcaLocalFor(fakes), timeFactor }, pipelineOf([gateStage('policy', '1', policyInputs)]));
@@ -347,11 +360,14 @@ describe('Orca harness: a sidecar restarting while Orca polls', () => {
   async function pollingApproval(statuses: string[]) {
     const fakes = await sidecars({ visibility: { statuses } });
     const run = startPipeline(
-      { orcaLocal: orcaLocalFor(fakes), springEnvironment: { ISD_SERVICE_TOKEN: token }, timeFactor: 0.05 },
+      { orcaLocal: orcaLocalFor(fakes), springEnvironment: { ISD_SERVICE_TOKEN: token }, timeFactor: 0.2 },
       pipelineOf([gateStage('approval', '1', approvalInputs)]),
     );
     const deadline = Date.now() + 5_000;
-    while (Date.now() < deadline && requestsOf(run.execution, 'monitor', 0).length < 1) await new Promise((resolve) => setTimeout(resolve, 2));
+    // Right after a poll was answered, so the next one is a full second (200 ms real) away.
+    while (Date.now() < deadline && !requestsOf(run.execution, 'monitor', 0).some((request) => request.statusCode === 200)) {
+      await new Promise((resolve) => setTimeout(resolve, 1));
+    }
     return { fakes, run };
   }
 
@@ -360,7 +376,7 @@ describe('Orca harness: a sidecar restarting while Orca polls', () => {
     const port = Number(new URL(fakes.visibility.baseUrl).port);
     const gates = fakes.visibility.gates;
     await fakes.visibility.close();
-    // Back within the 1 s (50 ms real) poll interval, with the same stored gates.
+    // Back within the 1 s (200 ms real) poll interval, with the same stored gates.
     const restarted = await fake({ collectionPath: gateStages.approval.createPath, statuses: ['approved'], port, gates });
     const execution = await run.done;
     expect(execution.status).toBe('SUCCEEDED');
