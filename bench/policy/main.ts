@@ -1,0 +1,153 @@
+// `npm run bench:policy`: evaluation time of the ten example policies of sidecars/sapor on realistic
+// inputs (compiled once, as the service caches them), and throughput of sapor's OPA-compatible
+// `POST /v1/data/{path}` over HTTP (decision log written per request). The last line is one JSON object.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { createLogger, startService } from '@isd/kit';
+import { compile } from '@isd/rego';
+import { saporConfigSchema, saporService } from '@isd/sapor';
+import { examplesRoot, exampleModules, policyCases } from './cases';
+
+const ITERATIONS = Number(process.env.BENCH_ITERATIONS ?? 2_000);
+const WARMUP = 300;
+const HTTP_SECONDS = Number(process.env.BENCH_HTTP_SECONDS ?? 5);
+const HTTP_CONCURRENCY = Number(process.env.BENCH_HTTP_CONCURRENCY ?? 16);
+const TARGET_MEDIAN_MS = 0.2;
+
+function quantile(sorted: number[], q: number): number {
+  if (!sorted.length) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))] as number;
+}
+
+const round = (value: number, digits = 4) => Number(value.toFixed(digits));
+
+function benchEvaluation(): { medianMs: number; p99Ms: number } {
+  const compileStarted = process.hrtime.bigint();
+  const compiled = compile(exampleModules());
+  const compileMs = Number(process.hrtime.bigint() - compileStarted) / 1e6;
+  process.stdout.write(`compiled the ten examples in ${compileMs.toFixed(1)} ms (once per policy version in the service)\n`);
+  const all: number[] = [];
+  process.stdout.write(`${'case'.padEnd(44)} ${'median ms'.padStart(10)} ${'p99 ms'.padStart(10)}  result\n`);
+  for (const example of policyCases()) {
+    const options = { input: example.input, nowNs: example.nowNs, budget: { maxSteps: 1_000_000, timeoutMs: 1_000 } };
+    const result = compiled.evaluate(example.document, options);
+    if (result === undefined) throw new Error(`${example.name}: ${example.document} is undefined; the benchmark input is wrong`);
+    for (let i = 0; i < WARMUP; i++) compiled.evaluate(example.document, options);
+    const times: number[] = [];
+    for (let i = 0; i < ITERATIONS; i++) {
+      const started = process.hrtime.bigint();
+      compiled.evaluate(example.document, options);
+      times.push(Number(process.hrtime.bigint() - started) / 1e6);
+    }
+    all.push(...times);
+    times.sort((a, b) => a - b);
+    const summary = JSON.stringify(result);
+    process.stdout.write(
+      `${example.name.padEnd(44)} ${quantile(times, 0.5).toFixed(4).padStart(10)} ${quantile(times, 0.99).toFixed(4).padStart(10)}  ${summary.length > 60 ? `${summary.slice(0, 57)}...` : summary}\n`,
+    );
+  }
+  all.sort((a, b) => a - b);
+  return { medianMs: quantile(all, 0.5), p99Ms: quantile(all, 0.99) };
+}
+
+/** Runs HTTP_CONCURRENCY clients against one URL for HTTP_SECONDS; every answer must be 200. */
+async function load(url: string, init: RequestInit): Promise<{ rps: number; medianMs: number; p99Ms: number }> {
+  const latencies: number[] = [];
+  let failures = 0;
+  const deadline = Date.now() + HTTP_SECONDS * 1000;
+  const started = process.hrtime.bigint();
+  await Promise.all(
+    Array.from({ length: HTTP_CONCURRENCY }, async () => {
+      while (Date.now() < deadline) {
+        const sent = process.hrtime.bigint();
+        const response = await fetch(url, init);
+        await response.arrayBuffer();
+        if (response.status === 200) latencies.push(Number(process.hrtime.bigint() - sent) / 1e6);
+        else failures++;
+      }
+    }),
+  );
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  if (failures) throw new Error(`${failures} requests to ${url} failed`);
+  latencies.sort((a, b) => a - b);
+  return { rps: latencies.length / seconds, medianMs: quantile(latencies, 0.5), p99Ms: quantile(latencies, 0.99) };
+}
+
+interface PostgresCluster {
+  url: string;
+  stop(): void;
+}
+
+/** A throwaway Postgres cluster (Debian binaries, as the tests use), or undefined to use embedded PGlite. */
+function startPostgres(): Promise<PostgresCluster> | undefined {
+  if (process.env.DATABASE_URL || process.env.BENCH_EMBEDDED) return undefined;
+  const clusterModule = path.join(__dirname, '..', '..', 'test', 'support', 'postgres-cluster.js');
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- plain JS helper shared with jest's global setup
+  const { startPostgresCluster } = require(clusterModule) as { startPostgresCluster: () => Promise<PostgresCluster> };
+  return startPostgresCluster();
+}
+
+async function benchHttp(): Promise<{ httpRps: number; httpMedianMs: number; httpP99Ms: number; database: string }> {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sapor-bench-'));
+  const cluster = await startPostgres();
+  const serviceToken = randomBytes(16).toString('hex');
+  const config = saporConfigSchema.parse({
+    server: { port: 0, host: '127.0.0.1' },
+    database: { url: process.env.DATABASE_URL ?? cluster?.url, embeddedDataDir: dataDir },
+    auth: { serviceToken, gateToken: randomBytes(16).toString('hex') },
+    log: { level: 'silent' },
+    policy: { directory: examplesRoot },
+  });
+  const sapor = await startService(saporService, config, { logger: createLogger({ name: 'sapor', level: 'silent', pretty: false }) }).catch((error: unknown) => {
+    cluster?.stop();
+    throw error;
+  });
+  try {
+    const example = policyCases().find((candidate) => candidate.document === 'data.isd.runtime.separation_of_duty.deny');
+    const body = JSON.stringify({ input: example?.input });
+    const url = `${sapor.url}/v1/data/isd/runtime/separation_of_duty/deny`;
+    const headers = { 'content-type': 'application/json', 'x-isd-service-token': serviceToken };
+    const check = await fetch(url, { method: 'POST', headers, body });
+    const checked = (await check.json()) as { result?: unknown };
+    if (check.status !== 200 || !Array.isArray(checked.result)) throw new Error(`sapor answered ${check.status} ${JSON.stringify(checked)}`);
+    const data = await load(url, { method: 'POST', headers, body });
+    // Baseline in the same run: the same HTTP stack answering /healthz (no auth, no database, no policy).
+    const baseline = await load(`${sapor.url}/healthz`, {});
+    const database = sapor.database.isEmbedded ? 'embedded PGlite' : cluster ? 'Postgres (throwaway local cluster)' : 'Postgres (DATABASE_URL)';
+    process.stdout.write(
+      `HTTP POST /v1/data/isd/runtime/separation_of_duty/deny, ${HTTP_CONCURRENCY} concurrent, ${HTTP_SECONDS} s, ${database}: ` +
+        `${data.rps.toFixed(0)} req/s, median ${data.medianMs.toFixed(2)} ms, p99 ${data.p99Ms.toFixed(2)} ms\n` +
+        `baseline GET /healthz on the same server: ${baseline.rps.toFixed(0)} req/s, median ${baseline.medianMs.toFixed(2)} ms ` +
+        `(Data API at ${((data.rps / baseline.rps) * 100).toFixed(0)} % of the bare HTTP stack; load average ${os.loadavg()[0]?.toFixed(1)} on ${os.cpus().length} cores)\n`,
+    );
+    const latencies = { rps: data.rps, medianMs: data.medianMs, p99Ms: data.p99Ms };
+    return { httpRps: latencies.rps, httpMedianMs: latencies.medianMs, httpP99Ms: latencies.p99Ms, database };
+  } finally {
+    await sapor.stop();
+    cluster?.stop();
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+async function main(): Promise<void> {
+  process.stdout.write(`policy benchmark: Node ${process.version}, ${os.cpus().length} cores (${os.cpus()[0]?.model ?? 'unknown'})\n`);
+  const evaluation = benchEvaluation();
+  process.stdout.write(
+    `all cases: median ${evaluation.medianMs.toFixed(4)} ms, p99 ${evaluation.p99Ms.toFixed(4)} ms per evaluation; target median < ${TARGET_MEDIAN_MS} ms ` +
+      `(${(evaluation.medianMs / TARGET_MEDIAN_MS).toFixed(2)}× the target)\n`,
+  );
+  const http = await benchHttp();
+  process.stdout.write(
+    `${JSON.stringify({ medianMs: round(evaluation.medianMs), p99Ms: round(evaluation.p99Ms), httpRps: Math.round(http.httpRps), httpMedianMs: round(http.httpMedianMs, 2), httpP99Ms: round(http.httpP99Ms, 2), database: http.database })}\n`,
+  );
+}
+
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    process.stderr.write(`bench:policy failed: ${(error as Error).stack ?? String(error)}\n`);
+    process.exit(1);
+  },
+);
