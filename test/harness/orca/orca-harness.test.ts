@@ -330,7 +330,7 @@ describe('Orca harness: cancel', () => {
   });
 
   it('sends no cancel while the create is still being retried: the stored cancelEndpoint is not a URL yet', async () => {
-    const fakes = await sidecars({ visibility: { createFailures: [503, 503, 503, 503, 503, 503] } });
+    const fakes = await sidecars({ visibility: { createFailures: Array<number>(50).fill(503) } });
     const run = startPipeline(
       { orcaLocal: orcaLocalFor(fakes), springEnvironment: { ISD_SERVICE_TOKEN: token }, timeFactor },
       pipelineOf([gateStage('approval', '1', approvalInputs)]),
