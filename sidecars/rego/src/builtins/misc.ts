@@ -228,63 +228,90 @@ register('semver.compare', 2, (args) => {
   return Math.sign(xa.length - xb.length);
 });
 
-// ---- units -----------------------------------------------------------------------------------
+// ---- units (OPA's extractNumAndUnit and unit tables) -------------------------------------------
 
-const SI: Record<string, number> = { '': 1, m: 1e-3, k: 1e3, K: 1e3, M: 1e6, G: 1e9, T: 1e12, P: 1e15, E: 1e18 };
-const BIN: Record<string, bigint> = {
-  ki: 1024n,
-  mi: 1024n ** 2n,
-  gi: 1024n ** 3n,
-  ti: 1024n ** 4n,
-  pi: 1024n ** 5n,
-  ei: 1024n ** 6n,
-};
-const DEC: Record<string, bigint> = {
-  '': 1n,
-  k: 1000n,
-  m: 1000n ** 2n,
-  g: 1000n ** 3n,
-  t: 1000n ** 4n,
-  p: 1000n ** 5n,
-  e: 1000n ** 6n,
-};
-
-function splitUnit(s: string, what: string): [string, string] {
-  const t = s.replace(/"/g, '');
-  const m = /^([0-9]*\.?[0-9]+(?:[eE][+-]?[0-9]+)?|[0-9]+\.)\s*([A-Za-z]*)$/.exec(t);
-  if (!m) throw new BuiltinError(`${what}: could not parse ${JSON.stringify(s)}`);
-  return [m[1] as string, m[2] as string];
+function splitAmount(s: string): [string, string] {
+  let idx = -1;
+  const cps = Array.from(s);
+  for (let k = 0; k < cps.length; k++) {
+    const c = cps[k] as string;
+    if (!(/\p{Nd}/u.test(c) || c === '.')) {
+      idx = k;
+      break;
+    }
+  }
+  if (idx === -1) return [s, ''];
+  if (idx === 0) return ['', s];
+  return [cps.slice(0, idx).join(''), cps.slice(idx).join('')];
 }
+
+/** Exact decimal amount × factor; returns [integer part as bigint, whether a fraction remains, float value]. */
+function scaleDecimal(num: string, factor: bigint, divisor = 1n): { value: number | bigint; truncated: bigint } {
+  if (!/^(\d+\.?\d*|\.\d+)$/.test(num))
+    throw new BuiltinError('operand 1 could not parse amount to a number', 'eval_type_error');
+  const [intPart, frac = ''] = num.split('.');
+  const scale = 10n ** BigInt(frac.length);
+  const numerator = BigInt((intPart || '0') + frac) * factor;
+  const denominator = scale * divisor;
+  const truncated = numerator / denominator;
+  if (numerator % denominator === 0n) return { value: numberResult(truncated), truncated };
+  return { value: Number(numerator) / Number(denominator), truncated };
+}
+
+const UNITS_SI: Record<string, [bigint, bigint]> = {
+  '': [1n, 1n],
+  m: [1n, 1000n],
+  k: [1000n, 1n],
+  K: [1000n, 1n],
+  ki: [1024n, 1n],
+  Ki: [1024n, 1n],
+  M: [1000n ** 2n, 1n],
+  mi: [1024n ** 2n, 1n],
+  Mi: [1024n ** 2n, 1n],
+  g: [1000n ** 3n, 1n],
+  G: [1000n ** 3n, 1n],
+  gi: [1024n ** 3n, 1n],
+  Gi: [1024n ** 3n, 1n],
+  t: [1000n ** 4n, 1n],
+  T: [1000n ** 4n, 1n],
+  ti: [1024n ** 4n, 1n],
+  Ti: [1024n ** 4n, 1n],
+  p: [1000n ** 5n, 1n],
+  P: [1000n ** 5n, 1n],
+  pi: [1024n ** 5n, 1n],
+  Pi: [1024n ** 5n, 1n],
+  e: [1000n ** 6n, 1n],
+  E: [1000n ** 6n, 1n],
+  ei: [1024n ** 6n, 1n],
+  Ei: [1024n ** 6n, 1n],
+};
 
 register('units.parse', 1, (args) => {
-  const s = str(args, 0);
-  const [n, u] = splitUnit(s, 'units.parse');
-  const lower = u.toLowerCase();
-  if (lower.endsWith('i') && BIN[lower] !== undefined) return numberResult(scale(n, BIN[lower] as bigint));
-  if (u === '' || SI[u] !== undefined) {
-    const f = SI[u] as number;
-    if (f < 1) return Number(n) * f;
-    return numberResult(scale(n, BigInt(f)));
-  }
-  throw new BuiltinError(`units.parse: unit ${JSON.stringify(u)} not recognized`);
+  const s = str(args, 0).replace(/"/g, '');
+  if (s.includes(' ')) throw new BuiltinError('operand 1 spaces not allowed in resource strings', 'eval_type_error');
+  const [num, rawUnit] = splitAmount(s);
+  if (num === '') throw new BuiltinError('operand 1 no amount provided', 'eval_type_error');
+  // Only letters after the first are case-folded, so 'm' (milli) and 'M' (mega) stay distinct.
+  const unit = rawUnit.length > 1 ? rawUnit.slice(0, 1) + rawUnit.slice(1).toLowerCase() : rawUnit;
+  const factor = UNITS_SI[unit];
+  if (!factor) throw new BuiltinError(`operand 1 unit ${unit} not recognized`, 'eval_type_error');
+  return scaleDecimal(num, factor[0], factor[1]).value;
 });
 
-function scale(n: string, factor: bigint): number | bigint {
-  if (/^\d+$/.test(n)) return BigInt(n) * factor;
-  const v = Number(n) * Number(factor);
-  return Number.isInteger(v) ? BigInt(v) : v;
-}
+const BYTE_UNITS: Record<string, bigint> = { '': 1n };
+['k', 'm', 'g', 't', 'p', 'e'].forEach((u, i) => {
+  BYTE_UNITS[u] = BYTE_UNITS[u + 'b'] = 1000n ** BigInt(i + 1);
+  BYTE_UNITS[u + 'i'] = BYTE_UNITS[u + 'ib'] = 1024n ** BigInt(i + 1);
+});
 
 register('units.parse_bytes', 1, (args) => {
-  const s = str(args, 0);
-  const [n, u] = splitUnit(s, 'units.parse_bytes');
-  const lower = u.toLowerCase().replace(/b$/, '');
-  let factor: bigint | undefined;
-  if (lower.endsWith('i')) factor = BIN[lower];
-  else factor = DEC[lower];
-  if (factor === undefined) throw new BuiltinError(`units.parse_bytes: byte unit ${JSON.stringify(u)} not recognized`);
-  const v = scale(n, factor);
-  return numberResult(typeof v === 'number' ? BigInt(Math.round(v)) : v);
+  const s = str(args, 0).replace(/"/g, '').toLowerCase();
+  if (s.includes(' ')) throw new BuiltinError('operand 1 spaces not allowed in resource strings', 'eval_type_error');
+  const [num, unit] = splitAmount(s);
+  if (num === '') throw new BuiltinError('operand 1 no amount provided', 'eval_type_error');
+  const factor = BYTE_UNITS[unit];
+  if (factor === undefined) throw new BuiltinError(`operand 1 unit ${unit} not recognized`, 'eval_type_error');
+  return numberResult(scaleDecimal(num, factor).truncated);
 });
 
 // ---- rego.parse_module -----------------------------------------------------------------------
