@@ -126,6 +126,8 @@ describe('kubectl through the controller/agent tunnel (client-certificate kubeco
     expect(Date.now() - started).toBeGreaterThanOrEqual(LONG_IDLE_MS);
   }, 60_000);
 
+  it('a burst of 2000 watch events all reach get -w, in order', () => scenarios.watchDeliversBurst(context()));
+
   it('exec runs over WebSocket (v5.channel.k8s.io; SPDY before kubectl 1.30) through the tunnel’s upgrade support', async () => {
     const before = harness.requests.length;
     await scenarios.execRunsCommands(context());

@@ -288,6 +288,48 @@ describe('pod logs and streaming subresources', () => {
   });
 });
 
+describe('upgrade refusal', () => {
+  it('refuseSpdy answers a SPDY/3.1 upgrade with a fast 400 Status instead of 101', async () => {
+    const refusing = await startKubeApiServer({ refuseSpdy: true });
+    try {
+      refusing.store.put({
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { name: 'p', namespace: 'default' },
+        spec: { containers: [{ name: 'main' }] },
+      });
+      const status = await new Promise<{ code: number; body: string }>((resolve, reject) => {
+        const request = https.request(`${refusing.url}/api/v1/namespaces/default/pods/p/exec?command=ls&stdout=true`, {
+          method: 'POST',
+          ca: refusing.caPem,
+          headers: {
+            authorization: `Bearer ${refusing.token}`,
+            connection: 'Upgrade',
+            upgrade: 'SPDY/3.1',
+            'x-stream-protocol-version': 'v4.channel.k8s.io',
+          },
+        });
+        request.on('response', (response) => {
+          let body = '';
+          response.on('data', (chunk: Buffer) => (body += chunk.toString()));
+          response.on('end', () => resolve({ code: response.statusCode ?? 0, body }));
+        });
+        request.on('upgrade', () => reject(new Error('upgraded although refuseSpdy is set')));
+        request.on('error', reject);
+        request.end();
+      });
+      expect(status.code).toBe(400);
+      expect(JSON.parse(status.body)).toMatchObject({
+        kind: 'Status',
+        reason: 'BadRequest',
+        message: expect.stringContaining('refuseSpdy'),
+      });
+    } finally {
+      await refusing.stop();
+    }
+  });
+});
+
 describe('deployments/scale', () => {
   it('reads spec.replicas as an autoscaling/v1 Scale and refuses a negative count with 422 naming spec.replicas', async () => {
     server.store.put({

@@ -90,6 +90,8 @@ describe('kubectl against the kube-apiserver harness', () => {
       scenarios.portForwardSurvivesIdle(context(), 1000),
     ]));
 
+  it('a burst of 2000 watch events all reach get -w, in order', () => scenarios.watchDeliversBurst(context()));
+
   it('logs -f streams new lines until kubectl goes away', () => scenarios.logsFollowStreams(context()));
 
   it('exec runs commands over WebSocket v5.channel.k8s.io (kubectl ≥ 1.30; SPDY before)', async () => {

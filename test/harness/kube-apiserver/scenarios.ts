@@ -612,3 +612,50 @@ export async function portForwardSurvivesIdle({ kubectl, namespace }: ScenarioCo
     await forward.stop();
   }
 }
+
+/**
+ * A burst of watch events (oes-birger v5 dropped data frames when its 10-slot channel was full): every
+ * one of `count` quick writes reaches `kubectl get -w --watch-only -o name`, in order.
+ */
+export async function watchDeliversBurst({ kubectl, server, namespace }: ScenarioContext, count = 2000): Promise<void> {
+  const watch = kubectl.spawn([
+    'get',
+    'configmaps',
+    '-n',
+    namespace,
+    '-w',
+    '--watch-only',
+    '-o',
+    'name',
+    '--request-timeout=0',
+  ]);
+  try {
+    // The watch is established once a probe object shows up; the burst follows at once.
+    for (let attempt = 0; !watch.output().includes('configmap/probe'); attempt += 1) {
+      server.store.put({
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        metadata: { name: 'probe', namespace },
+        data: { attempt: String(attempt) },
+      });
+      await watch.waitFor('configmap/probe', 500).catch(() => undefined);
+      if (attempt > 40) throw new Error(`the watch never started: ${watch.errors()}`);
+    }
+    for (let index = 0; index < count; index += 1) {
+      server.store.put({
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        metadata: { name: `burst-${index}`, namespace },
+        data: { index: String(index) },
+      });
+    }
+    await watch.waitFor(`configmap/burst-${count - 1}\n`, 30_000);
+    const names = watch
+      .output()
+      .split('\n')
+      .filter((line) => line.startsWith('configmap/burst-'));
+    expect(names).toEqual(Array.from({ length: count }, (_, index) => `configmap/burst-${index}`));
+  } finally {
+    await watch.stop();
+  }
+}
