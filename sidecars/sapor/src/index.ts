@@ -15,3 +15,4 @@ export { gateOutcome, collectDenies, denyMessage } from './domain/decision';
 export { parseDocumentPath, documentRef } from './domain/paths';
 export { readPolicyFolder, loadPolicyFolder, policyNameFor } from './loaders/directory';
 export { syncGitRepository } from './loaders/git';
+export { runtimeInputSchema, staticInputSchema, policyInputSchema, policyInputJsonSchema } from './domain/input-schema';

@@ -1,0 +1,11 @@
+// The README's configuration table is the one generated from the zod schema.
+import fs from 'node:fs';
+import path from 'node:path';
+import { configTableMarkdown } from '@isd/kit';
+import { saporConfigSchema } from '../src';
+
+it('README config table matches the schema (run npm run docs:config to regenerate)', () => {
+  const readme = fs.readFileSync(path.join(__dirname, '..', 'README.md'), 'utf8');
+  const table = /<!-- config:begin -->\n([\s\S]*?)\n<!-- config:end -->/.exec(readme)?.[1];
+  expect(table).toBe(configTableMarkdown(saporConfigSchema, 'SAPOR_').trimEnd());
+});
