@@ -136,6 +136,16 @@ describe('malformed policies and inputs', () => {
     expect(compiled).toBeGreaterThan(10);
   });
 
+  it('reports pathologically deep input as an evaluation error', () => {
+    let deep: unknown = 1;
+    for (let i = 0; i < 200_000; i++) deep = [deep];
+    const policy = compile([{ name: 'a.rego', source: 'package a\np := count(input)' }]);
+    expect(() => policy.evaluate('data.a.p', { input: deep })).toThrow(RegoError);
+    expect(() =>
+      compile([{ name: 'b.rego', source: 'package b\np := ' + '['.repeat(100_000) + ']'.repeat(100_000) }]),
+    ).toThrow(RegoError);
+  });
+
   it('rejects malformed document paths and queries with Rego errors', () => {
     const policy = compile([{ name: 'a.rego', source: 'package a\np := 1' }]);
     for (const bad of ['', 'data.', 'data[', 'x := ', '1 +', 'data.a.p ==', '{', 'not', 'some x in']) {

@@ -86,20 +86,21 @@ export class CompiledPolicy {
   /** Runs a query; builtin errors are returned in `errors` (halting errors such as conflicts throw). */
   query(query: string, options: EvaluateOptions = {}): QueryResult {
     const body = this.prepare(query);
-    const evaluation = new Evaluation(this.compiled, {
-      input: options.input === undefined ? undefined : fromJS(options.input),
-      data: options.data === undefined ? undefined : fromJS(options.data),
-      strictBuiltinErrors: options.strictBuiltinErrors,
-      budget: options.budget,
-      http: options.http
-        ? { allowedHosts: options.http.allowedHosts, timeoutMs: options.http.timeoutMs ?? 5000 }
-        : undefined,
-      nowNs: options.nowNs,
-    });
     try {
+      const evaluation = new Evaluation(this.compiled, {
+        input: options.input === undefined ? undefined : fromJS(options.input),
+        data: options.data === undefined ? undefined : fromJS(options.data),
+        strictBuiltinErrors: options.strictBuiltinErrors,
+        budget: options.budget,
+        http: options.http
+          ? { allowedHosts: options.http.allowedHosts, timeoutMs: options.http.timeoutMs ?? 5000 }
+          : undefined,
+        nowNs: options.nowNs,
+      });
       const results = evaluation.query(body);
       return { results, errors: evaluation.errors, prints: evaluation.prints };
     } catch (err) {
+      // Pathologically deep input or nesting exhausts the JS stack; report it as an evaluation error.
       if (err instanceof RangeError && /call stack/i.test(err.message))
         throw new EvalError('eval_internal_error', 'evaluation too deeply nested (stack exhausted)');
       throw err;
@@ -122,7 +123,12 @@ export class CompiledPolicy {
   /** Like evaluateValue, but returns JSON-compatible JS data (sets become sorted arrays). */
   evaluate(path: string, options: EvaluateOptions = {}): unknown {
     const v = this.evaluateValue(path, options);
-    return v === undefined ? undefined : toJS(v);
+    try {
+      return v === undefined ? undefined : toJS(v);
+    } catch (err) {
+      if (err instanceof RangeError) throw new EvalError('eval_internal_error', 'result too deeply nested to convert');
+      throw err;
+    }
   }
 
   /** Paths of the `test_*` rules, e.g. `data.pkg.test_allow`. */
@@ -157,14 +163,19 @@ export class CompiledPolicy {
 
 /** Parses and compiles modules. Throws ParseError or CompileError with file, line and what was expected. */
 export function compile(modules: ModuleSource[], options: CompileOptions = {}): CompiledPolicy {
-  const parsed = modules.map((m) =>
-    parseModule(m.source, m.name, {
-      regoVersion: m.regoVersion ?? options.regoVersion ?? 'v1',
-      experimentalKeywords: options.experimentalKeywords,
-    }),
-  );
-  const compiled = withArities(new Map(), () => compileModules(parsed));
-  return new CompiledPolicy(compiled, options);
+  try {
+    const parsed = modules.map((m) =>
+      parseModule(m.source, m.name, {
+        regoVersion: m.regoVersion ?? options.regoVersion ?? 'v1',
+        experimentalKeywords: options.experimentalKeywords,
+      }),
+    );
+    const compiled = withArities(new Map(), () => compileModules(parsed));
+    return new CompiledPolicy(compiled, options);
+  } catch (err) {
+    if (err instanceof RangeError) throw new CompileError('rego_parse_error', 'policy too deeply nested to compile');
+    throw err;
+  }
 }
 
 /** Convenience: compile and evaluate one path (`data.x.allow`) once. */
