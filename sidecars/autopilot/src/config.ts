@@ -59,6 +59,12 @@ export const autopilotConfigSchema = baseConfigSchema({ name: 'autopilot', port:
       providerRetryDelayMs: z.number().int().min(0).default(2_000).describe('Pause between provider tries'),
       checkQueriesOnCreate: z.boolean().default(true).describe('Ask the provider to parse each query when a template or verification is created'),
       maxLifetimeMs: z.number().int().positive().default(24 * 3_600_000).describe('Longest verification accepted'),
+      watchdogGraceMs: z
+        .number()
+        .int()
+        .positive()
+        .default(30 * 60_000)
+        .describe('A verification still running this long after its last window ends is ended in error (failed jobs never leave it running)'),
       minIntervalMs: z.number().int().positive().default(1_000).describe('Shortest interval accepted'),
     })
     .prefault({}),

@@ -39,6 +39,7 @@ export const autopilotService: ServiceDefinition<AutopilotConfig> = {
       providerRetryDelayMs: config.analysis.providerRetryDelayMs,
       providerTimeoutMs: Math.max(0, ...Object.values(config.providers).map((provider) => provider.timeoutMs)),
       metrics: createAutopilotMetrics(metrics.registry),
+      watchdogGraceMs: config.analysis.watchdogGraceMs,
     });
     await runner.start();
     registerRoutes(http, { config, logger, templates, verifications, providers, runner });

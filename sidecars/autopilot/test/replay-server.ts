@@ -15,6 +15,8 @@ export interface RecordedRequest {
 export interface ReplayResponse {
   status: number;
   body: unknown;
+  /** Answer only after this long (a slow or hanging provider). */
+  delayMs?: number;
 }
 
 /** A running replay server. */
@@ -36,7 +38,12 @@ export async function startReplayServer(): Promise<ReplayServer> {
       const recorded = { method: req.method ?? 'GET', url: new URL(req.url ?? '/', 'http://replay'), headers: req.headers, body: Buffer.concat(chunks).toString() };
       requests.push(recorded);
       const response = handler(recorded);
-      res.writeHead(response.status, { 'content-type': 'application/json' }).end(typeof response.body === 'string' ? response.body : JSON.stringify(response.body));
+      const answer = () => {
+        if (res.destroyed) return;
+        res.writeHead(response.status, { 'content-type': 'application/json' }).end(typeof response.body === 'string' ? response.body : JSON.stringify(response.body));
+      };
+      if (response.delayMs) setTimeout(answer, response.delayMs);
+      else answer();
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

@@ -35,6 +35,7 @@ function prometheusAnswer(request: RecordedRequest) {
     failNextRangeQueries--;
     return { status: 503, body: 'Service Unavailable' };
   }
+  if (query.startsWith('hang')) return { status: 200, body: { status: 'success', data: { resultType: 'matrix', result: [] } }, delayMs: 2_500 };
   if (query.startsWith('explode')) return { status: 422, body: { status: 'error', errorType: 'execution', error: 'many-to-many matching not allowed' } };
   const canary = query.includes('web-v2');
   const degraded = canary && query.startsWith('latency');
@@ -148,6 +149,54 @@ describe('verification runner', () => {
     const result = await verify({ metrics: [{ name: 'explode', query: 'explode{${scope}}' }] });
     expect(result.status).toBe('error');
     expect(result.error).toMatch(/metric explode: prom refused the query explode\{deployment="web-v1"\}: execution: many-to-many matching not allowed/);
+  });
+});
+
+describe('watchdog', () => {
+  it('ends a verification in error when its window has not finished long after the last window ended', async () => {
+    const impatient = await startTestService(
+      autopilotService,
+      testServiceConfig(autopilotService, {
+        databaseUrl: await createTestDatabase('autopilot_watchdog'),
+        extra: {
+          providers: { prom: { type: 'prometheus', url: prometheus.url, timeoutMs: 5_000 } },
+          analysis: { providerAttempts: 1, checkQueriesOnCreate: false, watchdogGraceMs: 500 },
+        },
+      }),
+    );
+    try {
+      const response = await fetch(`${impatient.url}/api/v1/verifications`, {
+        method: 'POST',
+        headers: serviceHeaders(),
+        body: JSON.stringify({
+          application: 'app',
+          executionId: 'e',
+          stageId: 's',
+          template: { metrics: [{ name: 'slow', query: 'hang{${scope}}' }] },
+          baseline: { deployment: 'web-v1' },
+          canary: { deployment: 'web-v2' },
+          startTime: new Date(Date.now() - 2 * 60_000).toISOString(),
+          lifetimeMs: 60_000,
+        }),
+      });
+      const result = await until(
+        async () => {
+          const body = (await (await fetch(`${impatient.url}${response.headers.get('location')}`, { headers: serviceHeaders() })).json()) as Record<string, any>;
+          return body.status === 'running' ? undefined : body;
+        },
+        10_000,
+        'the watchdog',
+      );
+      expect(result.status).toBe('error');
+      expect(result.error).toMatch(/did not finish within 500 ms after its last window ended/);
+      expect(result.reason).toBe('0 of 1 intervals judged');
+      // The slow window finishing afterwards does not overwrite the verdict.
+      await new Promise((resolve) => setTimeout(resolve, 3_000));
+      const later = (await (await fetch(`${impatient.url}${response.headers.get('location')}`, { headers: serviceHeaders() })).json()) as Record<string, any>;
+      expect(later.status).toBe('error');
+    } finally {
+      await impatient.stop();
+    }
   });
 });
 

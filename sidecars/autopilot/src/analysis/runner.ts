@@ -12,6 +12,8 @@ import { expandQuery, metricConfigOf, type TemplateMetric } from '../templates/t
 
 /** Job kind of one analysis window. */
 export const INTERVAL_JOB = 'verification-interval';
+/** Job kind of the deadline that ends a verification whose window jobs kept failing. */
+export const WATCHDOG_JOB = 'verification-watchdog';
 
 /** Data of an interval job. */
 export interface IntervalJobData {
@@ -34,6 +36,8 @@ export interface RunnerOptions {
   /** The longest request timeout of any provider account, to size how long a window job may run. */
   providerTimeoutMs: number;
   metrics: AutopilotMetrics;
+  /** How long after the last window's end a still-running verification is ended in error. */
+  watchdogGraceMs: number;
 }
 
 /** Judges verification windows from the job queue. */
@@ -54,6 +58,38 @@ export class VerificationRunner {
       retryLimit: 5,
       retryDelaySeconds: 2,
       expireInSeconds,
+    });
+    await this.options.jobs.define<{ verificationId: string }>(WATCHDOG_JOB, (job) => this.runWatchdog(job.data.verificationId), {
+      retryLimit: 10,
+      retryDelaySeconds: 30,
+      expireInSeconds: 60,
+    });
+  }
+
+  /**
+   * Queues the deadline of a verification (idempotent): if its window jobs exhausted their retries (a
+   * database outage, a crash loop), the verification must still end, in `error`, never stay running.
+   */
+  async scheduleWatchdog(verification: VerificationRecord): Promise<void> {
+    const last = verification.windows[verification.windows.length - 1];
+    if (!last || verification.status !== 'running') return;
+    await this.options.jobs.send<{ verificationId: string }>(
+      WATCHDOG_JOB,
+      { verificationId: verification.id },
+      { startAfter: new Date(last.endMs + this.options.watchdogGraceMs), key: verification.id },
+    );
+  }
+
+  private async runWatchdog(id: string): Promise<void> {
+    const verification = await this.options.store.get(id);
+    if (!verification || verification.status !== 'running') return;
+    const judged = (await this.options.store.intervals(id, { withData: 'none' })).length;
+    this.log.warn({ verificationId: id, judged, windows: verification.windows.length }, 'verification did not finish in time: ended in error');
+    await this.finish(id, {
+      status: 'error',
+      score: verification.score,
+      reason: `${judged} of ${verification.windows.length} intervals judged`,
+      error: `the analysis did not finish within ${this.options.watchdogGraceMs} ms after its last window ended (window jobs failed repeatedly; see the service logs)`,
     });
   }
 

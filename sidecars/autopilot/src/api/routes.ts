@@ -70,11 +70,13 @@ export function registerRoutes(http: HttpApp, deps: RouteDependencies): void {
         // Orca re-POSTs after a 5xx: answer the same Location, and re-queue the next window in case the
         // first attempt died between storing the verification and queueing its job.
         await runner.scheduleNext(existing, (await verifications.intervals(existing.id, { withData: 'none' })).length);
+        await runner.scheduleWatchdog(existing);
         return accepted(await view(existing.id));
       }
       const prepared = await prepareVerification(body, deps, log);
       const { verification } = await verifications.createOrGet(prepared);
       await runner.scheduleNext(verification, (await verifications.intervals(verification.id, { withData: 'none' })).length);
+      await runner.scheduleWatchdog(verification);
       return accepted(await view(verification.id));
     },
   );
