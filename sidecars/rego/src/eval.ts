@@ -799,6 +799,7 @@ export class Evaluation {
     const extra = this.ctx.overrideChildren?.get(at.join(SEP));
     if (!node && !extra) return base;
     const out = base instanceof RegoObject ? base.clone() : new RegoObject();
+    pathObjects.add(out);
     const names = new Set<string>([...(node?.children.keys() ?? []), ...(extra ?? [])]);
     for (const name of names) {
       const child = node?.children.get(name);
@@ -898,7 +899,7 @@ export class Evaluation {
           const key = keys[j] as Value;
           let next = target.get(key);
           if (next === undefined) {
-            next = new RegoObject();
+            next = pathObject();
             target.set(key, next);
           } else if (!(next instanceof RegoObject))
             throw new EvalError('eval_conflict_error', 'object keys must be unique', rule.loc);
@@ -926,7 +927,7 @@ export class Evaluation {
       const dynamicMulti = node.kind === 'multi' && node.rules.some((r) => (ruleInfo.get(r)?.dyn.length ?? 0) > 0);
       if (dynamicMulti) {
         // `p[k] contains v`: an object whose leaves are sets.
-        const obj = new RegoObject();
+        const obj = pathObject();
         for (const rule of node.rules) {
           const dyn = ruleInfo.get(rule)?.dyn ?? [];
           const env: Env = new Map();
@@ -935,7 +936,7 @@ export class Evaluation {
               this.evalTerm(rule.key as Term, env, (element) => {
                 const leaf = new RegoSet([element]);
                 let nested: Value = leaf;
-                for (let j = keys.length - 1; j >= 0; j--) nested = new RegoObject([[keys[j] as Value, nested]]);
+                for (let j = keys.length - 1; j >= 0; j--) nested = pathObject([[keys[j] as Value, nested]]);
                 mergeInto(obj, nested as RegoObject, rule);
                 return false;
               }),
@@ -944,7 +945,7 @@ export class Evaluation {
         }
         for (const [name, child] of node.children) {
           const v = this.fullDoc(child, undefined, [...node.path, name]);
-          if (v !== undefined) mergeInto(obj, new RegoObject([[name, v]]), node.rules[0]);
+          if (v !== undefined) mergeInto(obj, pathObject([[name, v]]), node.rules[0]);
         }
         result = obj;
       } else if (node.kind === 'multi') {
@@ -994,7 +995,7 @@ export class Evaluation {
             });
           }
         } else {
-          const obj = new RegoObject();
+          const obj = pathObject();
           for (const rule of partial) {
             const dyn = ruleInfo.get(rule)?.dyn ?? [];
             const env: Env = new Map();
@@ -1002,7 +1003,7 @@ export class Evaluation {
           }
           for (const [name, child] of node.children) {
             const v = this.fullDoc(child, undefined, [...node.path, name]);
-            if (v !== undefined) mergeInto(obj, new RegoObject([[name, v]]), partial[0]);
+            if (v !== undefined) mergeInto(obj, pathObject([[name, v]]), partial[0]);
           }
           result = obj;
         }
@@ -1015,13 +1016,23 @@ export class Evaluation {
   }
 }
 
+/** Objects built from rule-head paths and package nesting, which other rules may extend (rule values may not). */
+const pathObjects = new WeakSet<RegoObject>();
+
+function pathObject(entries?: [Value, Value][]): RegoObject {
+  const o = new RegoObject(entries);
+  pathObjects.add(o);
+  return o;
+}
+
 /** Deep-merges src into dst (in place); sets union, differing leaves are a conflict. */
 function mergeInto(dst: RegoObject, src: RegoObject, rule: Rule | undefined): void {
   for (const [k, v] of src.sortedEntries()) {
     const prev = dst.get(k);
     if (prev === undefined) dst.set(k, v);
-    else if (prev instanceof RegoObject && v instanceof RegoObject) {
+    else if (prev instanceof RegoObject && v instanceof RegoObject && pathObjects.has(prev) && pathObjects.has(v)) {
       const copy = prev.clone();
+      pathObjects.add(copy);
       mergeInto(copy, v, rule);
       dst.set(k, copy);
     } else if (prev instanceof RegoSet && v instanceof RegoSet)

@@ -448,7 +448,8 @@ register('bits.rsh', 2, (args) => {
 // ---- misc ------------------------------------------------------------------------------------
 
 register('print', -1, () => true);
-register('opa.runtime', 0, () => new RegoObject([['env', new RegoObject()]]));
+// No runtime configuration is exposed to policies (like OPA run without a config).
+register('opa.runtime', 0, () => new RegoObject());
 register('trace', 1, (args) => {
   str(args, 0);
   return true;
