@@ -63,15 +63,23 @@ export function stepGrid(window: FetchWindow): number[] {
   return grid;
 }
 
-/** Places (time, value) points on the window's grid (nearest step within half a step); the rest is NaN. */
+/**
+ * Places (time, value) points on the window's grid: each point goes to the nearest step; several points
+ * on one step (a provider with a finer resolution) are averaged; steps without a finite point are NaN.
+ */
 export function alignToGrid(grid: readonly number[], stepSeconds: number, points: ReadonlyArray<[number, number]>): number[] {
-  const values = grid.map(() => Number.NaN);
-  if (grid.length === 0) return values;
+  const sums = grid.map(() => 0);
+  const counts = grid.map(() => 0);
+  if (grid.length === 0) return [];
   const stepMs = stepSeconds * 1000;
   const first = grid[0]!;
   for (const [atMs, value] of points) {
+    if (!Number.isFinite(value)) continue;
     const index = Math.round((atMs - first) / stepMs);
-    if (index >= 0 && index < grid.length && Math.abs(first + index * stepMs - atMs) <= stepMs / 2) values[index] = value;
+    if (index >= 0 && index < grid.length) {
+      sums[index]! += value;
+      counts[index]!++;
+    }
   }
-  return values;
+  return sums.map((sum, index) => (counts[index]! > 0 ? sum / counts[index]! : Number.NaN));
 }
