@@ -100,7 +100,8 @@ export function registerRoutes(http: HttpApp, deps: RouteDependencies): void {
       path: '/api/v1/verifications/:id/cancel',
       summary: 'Cancel a running verification (idempotent; a finished one is left as it is)',
       tags: ['verifications'],
-      auth: 'service-or-user',
+      // Only Orca cancels: a canceled verification cancels the pipeline stage, which users do through Orca.
+      auth: 'service',
       params: verificationIdParams,
       body: z.unknown().optional(),
       responses: { 200: { description: 'the verification after the cancel', schema: verificationViewSchema } },

@@ -145,6 +145,8 @@ describe('template API', () => {
     const ancient = await call('POST', '/api/v1/verifications', { ...payload, baseline: { namespace: 'prod', pod: 'web-v1' }, intervalMs: null, startTime: '2001-01-01T00:00:00Z' }, serviceHeaders());
     expect(ancient.status).toBe(400);
     expect(ancient.body!.field).toBe('body.startTime');
+    const userCancel = await call('POST', '/api/v1/verifications/00000000-0000-4000-8000-000000000000/cancel', {}, gateHeaders('alice'));
+    expect(userCancel.status).toBe(401);
     const unauthenticated = await call('POST', '/api/v1/verifications', payload, { 'content-type': 'application/json' });
     expect(unauthenticated.status).toBe(401);
     expect((await call('GET', '/api/v1/verifications/not-a-uuid', undefined, serviceHeaders())).body!.field).toBe('path.id');
