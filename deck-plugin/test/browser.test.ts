@@ -13,7 +13,15 @@ import { sizeBudgetBytes } from '../build-settings';
 import { builtIndexJs } from './build-plugin';
 import { startBrowserSession } from './browser/session';
 import type { BrowserSession } from './browser/session';
-import { approvals, executionStage, policies, policyDecisions, templates, verifications } from './fixtures';
+import {
+  approvals,
+  executionStage,
+  pipelineCheckDeny,
+  policies,
+  policyDecisions,
+  templates,
+  verifications,
+} from './fixtures';
 
 interface ProxyCall {
   method: string;
@@ -49,7 +57,7 @@ function fixtureProxy(calls: ProxyCall[]) {
         return send(response, 201, approval);
       }
       case 'GET /proxies/autopilot/api/v1/templates':
-        return send(response, 200, templates);
+        return send(response, 200, { templates });
       case 'GET /proxies/autopilot/api/v1/verifications/ver-19a2':
         return send(response, 200, verifications.marginal);
       case 'GET /proxies/sapor/api/v1/policies':
@@ -161,7 +169,7 @@ describe('the built plugin in Chromium', () => {
     expect(calls).toContainEqual({
       method: 'POST',
       path: '/proxies/visibility/api/v1/approvals/apr-7f3c/decisions',
-      body: { action: 'approve', comment: 'Canary looks healthy' },
+      body: { action: 'approve', comment: 'Canary looks healthy', evidenceDigest: approvals.activated.evidenceDigest },
     });
     await session.screenshot('isdApprovalGate-execution-approved');
   });

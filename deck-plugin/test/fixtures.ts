@@ -73,7 +73,11 @@ export const verifications: Record<VerificationStatus, VerificationResult> = {
     id: 'ver-19a2',
     status: 'running',
     score: 92,
-    intervals: [{ index: 0, score: 95 }, { index: 1, score: 89 }, { index: 2 }],
+    intervals: [
+      { index: 0, status: 'judged', score: 95 },
+      { index: 1, status: 'judged', score: 89 },
+      { index: 2, status: 'pending' },
+    ],
     metrics: [{ name: 'http_error_rate', classification: 'pass', reason: 'no shift (p=0.41)' }],
   },
   pass: {
@@ -111,7 +115,7 @@ export const verifications: Record<VerificationStatus, VerificationResult> = {
       { index: 1, score: 30 },
     ],
     metrics: [{ name: 'http_error_rate', classification: 'high', reason: 'canary errors 4.1% vs 0.2%' }],
-    reportUrl: 'https://autopilot.example.com/reports/ver-19a2',
+    reportUrl: '/api/v1/verifications/ver-19a2/report',
   },
   error: {
     id: 'ver-19a2',
@@ -128,28 +132,46 @@ export const policyDecisions: Record<'allow' | 'deny', PolicyGateDecision> = {
   allow: {
     status: 'allow',
     messages: [],
-    policy: { name: 'isd/deploy/allowed', version: '3' },
+    policy: { path: 'isd/deploy/allowed', name: 'deploy-rules', version: 3 },
     decisionId: 'dec-5b8e2c',
   },
   deny: {
     status: 'deny',
     messages: ['Deployments to prod are frozen until 2026-11-30', 'Image is not from the trusted registry'],
-    policy: { name: 'isd/deploy/allowed', version: '3' },
+    policy: { path: 'isd/deploy/allowed', name: 'deploy-rules', version: 3 },
     decisionId: 'dec-77aa01',
   },
 };
 
 /** autopilot's template list. */
 export const templates: VerificationTemplateSummary[] = [
-  { name: 'http-golden-signals', version: 2, description: 'Error rate, latency, saturation' },
-  { name: 'jvm-basics', version: 1 },
+  { name: 'http-golden-signals', version: 2, description: 'Error rate, latency, saturation', metricCount: 3 },
+  { name: 'jvm-basics', version: 1, description: null, metricCount: 2 },
 ];
 
-/** sapor's policy list. */
+/** sapor's policy list (`GET /api/v1/policies` answers `{revision, policies}`). */
 export const policies: PolicySummary[] = [
-  { name: 'isd/deploy/allowed', version: '3', description: 'Deployment windows and trusted images' },
-  { name: 'isd/pipeline/required-gates' },
+  { name: 'deploy-rules', version: 3, packages: ['isd.deploy'], description: 'Deployment windows and trusted images' },
+  { name: 'pipeline-rules', version: 1, packages: ['isd.pipeline'], description: null },
 ];
+
+/** sapor's pipeline-check answer that denies, as sapor sends it. */
+export const pipelineCheckDeny = {
+  status: 'deny',
+  messages: ['Pipelines deploying to prod need an approval gate after the verification'],
+  denies: [
+    {
+      message: 'Pipelines deploying to prod need an approval gate after the verification',
+      packagePath: 'isd/pipeline',
+      policyName: 'pipeline-rules',
+      policyVersion: 1,
+    },
+  ],
+  decisionId: 'dec-pc-0001',
+};
+
+/** sapor's pipeline-check answer that allows. */
+export const pipelineCheckAllow = { status: 'allow', messages: [], denies: [], decisionId: 'dec-pc-0002' };
 
 /** A stage as Orca reports it to Deck, with the gate body where the webhook task leaves it. */
 export function executionStage(type: string, body: unknown, extraContext: Record<string, unknown> = {}) {

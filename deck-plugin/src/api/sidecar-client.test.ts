@@ -1,5 +1,5 @@
 import { FakeGate } from '../../test/fake-gate';
-import { approvals, policies, templates } from '../../test/fixtures';
+import { approvals, pipelineCheckAllow, pipelineCheckDeny, policies, templates } from '../../test/fixtures';
 import { createGateProxyClient, SidecarError } from './sidecar-client';
 
 function setup() {
@@ -33,7 +33,7 @@ describe('createGateProxyClient', () => {
   it('accepts lists bare or wrapped', async () => {
     const { gate, client } = setup();
     gate.on('GET /proxies/autopilot/api/v1/templates', { body: templates });
-    gate.on('GET /proxies/sapor/api/v1/policies', { body: { policies } });
+    gate.on('GET /proxies/sapor/api/v1/policies', { body: { revision: 7, policies } });
     await expect(client.listVerificationTemplates()).resolves.toEqual(templates);
     await expect(client.listPolicies()).resolves.toEqual(policies);
   });
@@ -43,6 +43,29 @@ describe('createGateProxyClient', () => {
     gate.on('POST /proxies/sapor/api/v1/policies/pipeline-check', { body: { deny: ['no'] } });
     await expect(client.checkPipeline({ name: 'p' })).resolves.toEqual({ deny: ['no'] });
     expect(gate.requests[0]?.body).toEqual({ new: { name: 'p' } });
+  });
+
+  it('reads sapor’s {status, messages} pipeline-check answer', async () => {
+    const { gate, client } = setup();
+    gate.on('POST /proxies/sapor/api/v1/policies/pipeline-check', { body: pipelineCheckDeny });
+    await expect(client.checkPipeline({ name: 'p' })).resolves.toEqual({
+      deny: pipelineCheckDeny.messages,
+      decisionId: 'dec-pc-0001',
+    });
+    gate.on('POST /proxies/sapor/api/v1/policies/pipeline-check', { body: pipelineCheckAllow });
+    await expect(client.checkPipeline({ name: 'p' })).resolves.toEqual({ deny: [], decisionId: 'dec-pc-0002' });
+    gate.on('POST /proxies/sapor/api/v1/policies/pipeline-check', {
+      body: { status: 'deny', messages: [], denies: [] },
+    });
+    await expect(client.checkPipeline({ name: 'p' })).resolves.toEqual({
+      deny: ['denied by policy (no message given)'],
+    });
+  });
+
+  it('builds browser URLs through Gate’s proxy', () => {
+    expect(setup().client.proxyUrl('autopilot', '/api/v1/verifications/v/report')).toBe(
+      'http://gate.test/proxies/autopilot/api/v1/verifications/v/report',
+    );
   });
 
   it('turns a problem+json answer into an error carrying status and detail', async () => {

@@ -3,6 +3,7 @@
 import type {
   ApprovalDecisionRequest,
   ApprovalInstance,
+  PipelineCheckAnswer,
   PipelineCheckResult,
   PolicySummary,
   VerificationResult,
@@ -33,6 +34,8 @@ export interface SidecarClient {
   listVerificationTemplates(): Promise<VerificationTemplateSummary[]>;
   listPolicies(): Promise<PolicySummary[]>;
   checkPipeline(pipeline: unknown, current?: unknown): Promise<PipelineCheckResult>;
+  /** The browser URL of a sidecar path through Gate's proxy (for links such as autopilot's report). */
+  proxyUrl(service: SidecarService, path: string): string;
 }
 
 /** The subset of `fetch` the client needs, so tests and hosts can pass their own. */
@@ -88,14 +91,29 @@ export function createGateProxyClient(options: GateProxyClientOptions): SidecarC
     getVerification: (id) => call('autopilot', 'GET', `/api/v1/verifications/${encodeURIComponent(id)}`),
     listVerificationTemplates: async () => listOf(await call('autopilot', 'GET', '/api/v1/templates'), 'templates'),
     listPolicies: async () => listOf(await call('sapor', 'GET', '/api/v1/policies'), 'policies'),
-    checkPipeline: (pipeline, current) =>
-      call(
-        'sapor',
-        'POST',
-        '/api/v1/policies/pipeline-check',
-        current === undefined ? { new: pipeline } : { new: pipeline, current },
+    checkPipeline: async (pipeline, current) =>
+      pipelineCheckResult(
+        await call<PipelineCheckAnswer>(
+          'sapor',
+          'POST',
+          '/api/v1/policies/pipeline-check',
+          current === undefined ? { new: pipeline } : { new: pipeline, current },
+        ),
       ),
+    proxyUrl: (service, path) => `${base}/proxies/${service}${path.startsWith('/') ? path : `/${path}`}`,
   };
+}
+
+/** Deny messages from either answer form; a `deny` status without messages still denies. */
+function pipelineCheckResult(answer: PipelineCheckAnswer): PipelineCheckResult {
+  const decisionId = typeof answer?.decisionId === 'string' ? { decisionId: answer.decisionId } : {};
+  if (Array.isArray(answer?.deny)) return { deny: answer.deny.map(String), ...decisionId };
+  if (answer?.status !== 'deny') return { deny: [], ...decisionId };
+  const messages =
+    Array.isArray(answer.messages) && answer.messages.length > 0
+      ? answer.messages
+      : (answer.denies ?? []).map((deny) => deny.message);
+  return { deny: messages.length > 0 ? messages.map(String) : ['denied by policy (no message given)'], ...decisionId };
 }
 
 /** Lists come either bare or wrapped as `{items: [...]}` / `{<name>: [...]}`; both are accepted. */

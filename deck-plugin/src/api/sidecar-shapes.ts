@@ -74,8 +74,11 @@ export type VerificationStatus = 'running' | 'pass' | 'fail' | 'marginal' | 'err
 /** One scored interval of a verification. */
 export interface VerificationInterval {
   index?: number;
-  /** Score 0–100, absent while the interval is still collecting. */
+  /** `pending` while collecting, `judged` once scored, `skipped` when the analysis ended first. */
+  status?: 'pending' | 'judged' | 'skipped';
+  /** Score 0–100, absent until the interval is judged. */
   score?: number;
+  classification?: string;
   startTime?: string;
   endTime?: string;
 }
@@ -95,15 +98,20 @@ export interface VerificationResult {
   score?: number;
   intervals: VerificationInterval[];
   metrics: MetricResult[];
+  /** The report; a path (`/api/v1/...`) is relative to autopilot and reached through Gate's proxy. */
   reportUrl?: string;
+  /** Why the verdict is what it is (e.g. which critical metric failed). */
+  reason?: string | null;
   error?: string;
+  thresholds?: { pass?: number; marginal?: number };
 }
 
-/** An entry of `GET /api/v1/templates` (autopilot). */
+/** An entry of `GET /api/v1/templates` (autopilot answers `{templates: [...]}`). */
 export interface VerificationTemplateSummary {
   name: string;
   version?: number | string;
-  description?: string;
+  description?: string | null;
+  metricCount?: number;
 }
 
 /** Policy decisions (sapor). */
@@ -113,18 +121,34 @@ export type PolicyStatus = 'allow' | 'deny';
 export interface PolicyGateDecision {
   status: PolicyStatus;
   messages: string[];
-  policy: { name: string; version?: string | number };
+  /** The decision's document path (what the stage asked for), and the policy that holds it. */
+  policy: { path?: string; name?: string | null; version?: string | number | null };
   decisionId: string;
 }
 
-/** An entry of `GET /api/v1/policies` (sapor). */
+/** An entry of `GET /api/v1/policies` (sapor answers `{revision, policies: [...]}`). */
 export interface PolicySummary {
   name: string;
   version?: string | number;
-  description?: string;
+  description?: string | null;
+  /** Rego packages the policy defines (`isd.deploy`); decisions are addressed as `isd/deploy/<rule>`. */
+  packages?: string[];
 }
 
-/** `POST /api/v1/policies/pipeline-check` answer: empty `deny` means the pipeline may be saved. */
+/**
+ * `POST /api/v1/policies/pipeline-check` as sapor answers it: `{status: allow|deny, messages, denies,
+ * decisionId}`. The client also accepts the older `{deny: string[]}` form.
+ */
+export interface PipelineCheckAnswer {
+  status?: PolicyStatus;
+  messages?: string[];
+  denies?: Array<{ message: string; packagePath?: string; policyName?: string | null }>;
+  decisionId?: string;
+  deny?: string[];
+}
+
+/** The pipeline check normalised by the client: empty `deny` means the pipeline may be saved. */
 export interface PipelineCheckResult {
   deny: string[];
+  decisionId?: string;
 }

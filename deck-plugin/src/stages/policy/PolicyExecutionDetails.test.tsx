@@ -8,7 +8,8 @@ describe('PolicyExecutionDetails', () => {
   it('renders an allow decision with policy, version and decision id', () => {
     const { container } = renderDetails(PolicyExecutionDetails, executionStage('isdPolicyGate', policyDecisions.allow));
     expect(container.querySelector('.isd-status')?.textContent).toBe('Allowed');
-    expect(container.querySelector('.isd-policy-name')?.textContent).toBe('isd/deploy/allowed');
+    expect(container.querySelector('.isd-policy-path')?.textContent).toBe('isd/deploy/allowed');
+    expect(container.querySelector('.isd-policy-name')?.textContent).toBe('deploy-rules');
     expect(container.querySelector('.isd-policy-version')?.textContent).toBe('3');
     expect(container.querySelector('.isd-decision-id')?.textContent).toBe('dec-5b8e2c');
     expect(container.querySelector('.isd-policy-messages')).toBeNull();

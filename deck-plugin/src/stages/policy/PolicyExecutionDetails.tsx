@@ -44,11 +44,15 @@ function PolicyDetails(props: IExecutionDetailsSectionProps) {
         </span>
       </div>
       <dl className="dl-horizontal isd-policy-facts">
+        <dt>Decision</dt>
+        <dd className="isd-policy-path">
+          <code>{decision.policy?.path ?? 'unknown'}</code>
+        </dd>
         <dt>Policy</dt>
         <dd className="isd-policy-name">{decision.policy?.name ?? 'unknown'}</dd>
         <dt>Version</dt>
         <dd className="isd-policy-version">
-          {decision.policy?.version !== undefined ? String(decision.policy.version) : 'unknown'}
+          {decision.policy?.version != null ? String(decision.policy.version) : 'unknown'}
         </dd>
         <dt>Decision id</dt>
         <dd className="isd-decision-id">

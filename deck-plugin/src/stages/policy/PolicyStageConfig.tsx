@@ -1,6 +1,6 @@
 // Config editor of the policy gate: the policy (from sapor's list) and its parameters as JSON.
 import React from 'react';
-import { FormikStageConfig, SelectInput, TextAreaInput, TextInput } from '@spinnaker/core';
+import { FormikStageConfig, TextAreaInput, TextInput } from '@spinnaker/core';
 import type { IFormikStageConfigInjectedProps, IStage, IStageConfigProps } from '@spinnaker/core';
 import type { FormikProps } from 'formik';
 
@@ -34,45 +34,65 @@ interface FormikFieldProps {
   formik: FormikProps<IStage>;
 }
 
+/** `isd.deploy` → `isd/deploy`: decisions are addressed by document path, packages by dotted name. */
+function packagePath(pkg: string): string {
+  return pkg
+    .replace(/^data\./, '')
+    .split('.')
+    .join('/');
+}
+
 function PolicyField(props: FormikFieldProps) {
   const client = useSidecarClient();
   const [policies, retry] = useLoadable(() => client.listPolicies(), 'policies');
   const value = (props.formik.values.parameterValues as Record<string, unknown> | undefined)?.['policy'];
   const policy = typeof value === 'string' ? value : '';
-  const set = (next: string) => props.formik.setFieldValue('parameterValues.policy', next);
   const listed = policies.state === 'loaded' ? policies.value : [];
-  const options = [
-    { label: '', value: '' },
-    ...listed.map((p) => ({ label: p.description ? `${p.name} — ${p.description}` : p.name, value: p.name })),
-    // A saved policy that sapor no longer lists stays visible instead of silently disappearing.
-    ...(policy && !listed.some((p) => p.name === policy)
-      ? [{ label: `${policy} (not listed by sapor)`, value: policy }]
-      : []),
-  ];
+  // One suggestion per Rego package; the author adds the rule (`isd/deploy` + `/allowed`).
+  const suggestions = listed.flatMap((summary) =>
+    (summary.packages ?? []).map((pkg) => ({
+      path: packagePath(pkg),
+      label: [summary.name, summary.version !== undefined ? `v${summary.version}` : '', summary.description ?? '']
+        .filter(Boolean)
+        .join(' — '),
+    })),
+  );
+  const known = suggestions.some(
+    (suggestion) => policy === suggestion.path || policy.startsWith(`${suggestion.path}/`),
+  );
   return (
     <FieldRow kind="policy" name="policy" error={fieldError(props.formik, 'policy')}>
+      <TextInput
+        name="policy"
+        aria-label="Policy"
+        list="isd-policy-paths"
+        placeholder="isd/deploy/allowed"
+        value={policy}
+        onChange={(event: React.ChangeEvent<HTMLInputElement>) =>
+          props.formik.setFieldValue('parameterValues.policy', event.target.value)
+        }
+      />
+      <datalist id="isd-policy-paths">
+        {suggestions.map((suggestion) => (
+          <option key={suggestion.path} value={suggestion.path}>
+            {suggestion.label}
+          </option>
+        ))}
+      </datalist>
       {policies.state === 'loading' && <span className="isd-loading">Loading policies from sapor…</span>}
-      {policies.state === 'failed' ? (
+      {policies.state === 'failed' && (
         <div>
           <ErrorNotice title="Could not load policies:" message={policies.error} />
           <button type="button" className="btn btn-sm btn-default" onClick={retry}>
             Retry
           </button>
-          <TextInput
-            name="policy"
-            aria-label="Policy"
-            value={policy}
-            onChange={(event: React.ChangeEvent<HTMLInputElement>) => set(event.target.value)}
-          />
         </div>
-      ) : (
-        <SelectInput
-          name="policy"
-          aria-label="Policy"
-          options={options}
-          value={policy}
-          onChange={(event: React.ChangeEvent<HTMLSelectElement>) => set(event.target.value)}
-        />
+      )}
+      {policies.state === 'loaded' && policy.trim() !== '' && !known && (
+        <div className="isd-policy-unknown text-warning">
+          “{policy}” is not under any policy package sapor has loaded (
+          {suggestions.map((s) => s.path).join(', ') || 'none'}).
+        </div>
       )}
     </FieldRow>
   );

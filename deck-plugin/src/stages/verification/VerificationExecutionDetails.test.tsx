@@ -47,19 +47,34 @@ describe('VerificationExecutionDetails', () => {
     expect(Array.from(container.querySelectorAll('.isd-interval-scores li')).map((li) => li.textContent)).toEqual([
       '95',
       '89',
-      'collecting',
+      'pending',
     ]);
   });
 
-  it('lists each metric with its classification and reason, and links the report', async () => {
+  it('lists each metric with its classification and reason, and links autopilot’s report through Gate', async () => {
     const { container, settled } = renderDetails(VerificationExecutionDetails, stageWith('fail'));
     await settled();
     const row = container.querySelector('.isd-metrics tbody tr');
     expect(row?.getAttribute('data-classification')).toBe('high');
     expect(row?.textContent).toBe('http_error_ratehighcanary errors 4.1% vs 0.2%');
     expect(container.querySelector('.isd-report-link')?.getAttribute('href')).toBe(
+      'http://gate.test/proxies/autopilot/api/v1/verifications/ver-19a2/report',
+    );
+  });
+
+  it('links an absolute report URL as given and never a javascript: one', async () => {
+    const { container, settled } = renderDetails(VerificationExecutionDetails, stageWith('pass'));
+    await settled();
+    expect(container.querySelector('.isd-report-link')?.getAttribute('href')).toBe(
       'https://autopilot.example.com/reports/ver-19a2',
     );
+    const evil = executionStage('isdVerificationGate', { ...verifications.pass, reportUrl: 'javascript:alert(1)' });
+    const second = renderDetails(VerificationExecutionDetails, {
+      ...evil,
+      context: { ...evil.context, statusEndpoint: undefined },
+    });
+    await second.settled();
+    expect(second.container.querySelector('.isd-report-link')).toBeNull();
   });
 
   it('shows autopilot’s fresher answer over Orca’s copy', async () => {

@@ -51,9 +51,12 @@ function VerificationDetails(props: IExecutionDetailsSectionProps) {
   }
 
   const verdict = verdicts[result.status] ?? { text: result.status ?? 'unknown', className: 'label-default' };
-  const thresholds = (
+  // The sidecar's own thresholds (what it judged with) win over the stage's configured ones.
+  const configured = (
     props.stage.context?.['parameterValues'] as { thresholds?: { pass?: number; marginal?: number } } | undefined
   )?.thresholds;
+  const thresholds = result.thresholds ?? configured;
+  const reportUrl = reportLink(result.reportUrl, client.proxyUrl('autopilot', result.reportUrl ?? ''));
   return (
     <div className="isd-verification-details" data-refreshing={gate.refreshing}>
       <div className="isd-status-line">
@@ -61,8 +64,8 @@ function VerificationDetails(props: IExecutionDetailsSectionProps) {
           {verdict.text}
         </span>
         {typeof result.score === 'number' && <span className="isd-score"> Score {formatScore(result.score)}</span>}{' '}
-        {result.reportUrl && isSafeLink(result.reportUrl) && (
-          <a className="isd-report-link" href={result.reportUrl} target="_blank" rel="noopener noreferrer">
+        {reportUrl && (
+          <a className="isd-report-link" href={reportUrl} target="_blank" rel="noopener noreferrer">
             Full report
           </a>
         )}
@@ -71,6 +74,7 @@ function VerificationDetails(props: IExecutionDetailsSectionProps) {
         <ErrorNotice title="Showing Orca's last copy; autopilot could not be reached:" message={gate.refreshError} />
       )}
       {result.error && <ErrorNotice title="Verification error:" message={result.error} />}
+      {result.reason && <p className="isd-verdict-reason">{result.reason}</p>}
 
       <h5>Score over intervals</h5>
       <ScoreChart intervals={result.intervals ?? []} pass={thresholds?.pass} marginal={thresholds?.marginal} />
@@ -160,7 +164,9 @@ function ScoreChart(props: ScoreChartProps) {
       </svg>
       <ol className="isd-interval-scores">
         {props.intervals.map((interval, index) => (
-          <li key={index}>{typeof interval.score === 'number' ? formatScore(interval.score) : 'collecting'}</li>
+          <li key={index}>
+            {typeof interval.score === 'number' ? formatScore(interval.score) : (interval.status ?? 'pending')}
+          </li>
         ))}
       </ol>
     </div>
@@ -171,6 +177,13 @@ function formatScore(score: number): string {
   return Number.isInteger(score) ? String(score) : score.toFixed(1);
 }
 
-function isSafeLink(url: string): boolean {
-  return /^https?:\/\//i.test(url) || url.startsWith('/');
+/**
+ * Where "Full report" points: an absolute http(s) URL as given, a path (relative to autopilot) through
+ * Gate's proxy, anything else (e.g. `javascript:`) not at all.
+ */
+function reportLink(reportUrl: string | undefined, proxied: string): string | undefined {
+  if (!reportUrl) return undefined;
+  if (/^https?:\/\//i.test(reportUrl)) return reportUrl;
+  if (reportUrl.startsWith('/') && !reportUrl.startsWith('//')) return proxied;
+  return undefined;
 }
