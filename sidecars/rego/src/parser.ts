@@ -324,7 +324,14 @@ class Parser {
       this.next();
       value = this.parseTermIn();
     }
-    if (kind === 'single' && value === undefined && ref.length >= 2 && lastWasBracket && this.regoVersion === 'v0') {
+    const lastTerm = ref[ref.length - 1];
+    if (
+      kind === 'single' &&
+      value === undefined &&
+      lastWasBracket &&
+      this.regoVersion === 'v0' &&
+      (ref.length === 2 || lastTerm?.type === 'var')
+    ) {
       // v0 `p[x] { ... }` is a partial set rule.
       key = ref.pop();
       kind = 'multi';
