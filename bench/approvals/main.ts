@@ -5,6 +5,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import net from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { Pool } from 'undici';
@@ -178,6 +179,7 @@ async function seed(http: Client, count: number): Promise<string[]> {
 /** Open loop at a fixed rate; latency counts from the intended send time, so queueing is not hidden. */
 async function fixedRate(http: Client, ids: string[], ratePerSec: number, seconds: number) {
   const latencies: number[] = [];
+  const serviceLatencies: number[] = [];
   let errors = 0;
   const tickMs = 10;
   const perTick = ratePerSec / (1000 / tickMs);
@@ -197,9 +199,13 @@ async function fixedRate(http: Client, ids: string[], ratePerSec: number, second
         const intended = started + ((sent + 1) / ratePerSec) * 1000;
         sent++;
         const id = ids[Math.floor(Math.random() * ids.length)] as string;
+        const sentAt = performance.now();
         const work = http.request('GET', `/api/v1/approvals/${id}`, orca).then(
           (answer) => {
-            if (answer.status === 200 && answer.body.includes('"status":"')) latencies.push(performance.now() - intended);
+            if (answer.status === 200 && answer.body.includes('"status":"')) {
+              latencies.push(performance.now() - intended);
+              serviceLatencies.push(performance.now() - sentAt);
+            }
             else errors++;
           },
           () => {
@@ -215,7 +221,16 @@ async function fixedRate(http: Client, ids: string[], ratePerSec: number, second
   await Promise.all(inFlight);
   const elapsedSeconds = (performance.now() - started) / 1000;
   latencies.sort((a, b) => a - b);
-  return { completed: latencies.length, errors, perSec: latencies.length / elapsedSeconds, p50: percentile(latencies, 50), p99: percentile(latencies, 99) };
+  serviceLatencies.sort((a, b) => a - b);
+  return {
+    completed: latencies.length,
+    errors,
+    perSec: latencies.length / elapsedSeconds,
+    p50: percentile(latencies, 50),
+    p99: percentile(latencies, 99),
+    sentP50: percentile(serviceLatencies, 50),
+    sentP99: percentile(serviceLatencies, 99),
+  };
 }
 
 /** Closed loop at fixed concurrency: how many operations per second the system sustains. */
@@ -268,21 +283,21 @@ async function main(): Promise<void> {
       const answer = await api.request('GET', `/api/v1/approvals/${id}`, orca);
       return answer.status === 200 && answer.body.includes('"status":"activated"');
     };
+    // The first seconds of a fresh process (JIT, connection set-up) are slow; measure after them.
     log('warming up');
-    await closedLoop(poll, 8, 2);
+    await closedLoop(poll, MAX_CONCURRENCY, 5);
 
     const trickle = { creates: 0, decisions: 0, errors: 0 };
-    let stopTrickle = startTrickle(api, trickle);
-    log(`fixed rate: ${TARGET_POLLS_PER_SEC} polls/s for ${FIXED_RATE_SECONDS} s, plus ${TRICKLE_PER_SEC} creates/s and decisions/s`);
-    const fixed = await fixedRate(api, ids, TARGET_POLLS_PER_SEC, FIXED_RATE_SECONDS);
-    log(`  ${round(fixed.perSec, 0)} polls/s, p50 ${round(fixed.p50)} ms, p99 ${round(fixed.p99)} ms, ${fixed.errors} errors`);
-
-    log(`max throughput: ${MAX_CONCURRENCY} concurrent pollers for ${MAX_SECONDS} s, trickle continuing`);
+    const stopTrickle = startTrickle(api, trickle);
+    log(`max throughput: ${MAX_CONCURRENCY} concurrent pollers for ${MAX_SECONDS} s, plus ${TRICKLE_PER_SEC} creates/s and decisions/s`);
     const max = await closedLoop(poll, MAX_CONCURRENCY, MAX_SECONDS);
-    await stopTrickle();
     log(`  ${round(max.perSec, 0)} polls/s, p50 ${round(max.p50)} ms, p99 ${round(max.p99)} ms, ${max.errors} errors`);
+
+    log(`fixed rate: ${TARGET_POLLS_PER_SEC} polls/s for ${FIXED_RATE_SECONDS} s, trickle continuing`);
+    const fixed = await fixedRate(api, ids, TARGET_POLLS_PER_SEC, FIXED_RATE_SECONDS);
+    log(`  ${round(fixed.perSec, 0)} polls/s, p50 ${round(fixed.p50)} ms, p99 ${round(fixed.p99)} ms from the intended send time (${round(fixed.sentP50)} / ${round(fixed.sentP99)} ms from the actual send), ${fixed.errors} errors`);
+    await stopTrickle();
     log(`  trickle: ${trickle.creates} creates, ${trickle.decisions} decisions, ${trickle.errors} errors`);
-    stopTrickle = async () => undefined;
 
     log(`bare SELECT by primary key: pg pool of ${POOL_SIZE}, ${MAX_CONCURRENCY} concurrent callers for ${MAX_SECONDS} s`);
     const database = new pg.Pool({ connectionString: databaseUrl, max: POOL_SIZE });
@@ -310,6 +325,9 @@ async function main(): Promise<void> {
       seedCreatesPerSec: round(ids.length / seedSeconds, 0),
       trickle,
       errors: fixed.errors + max.errors,
+      // Other work on the machine skews every number; the 1-minute load average says how much there was.
+      loadAverage1m: round(os.loadavg()[0] ?? 0, 1),
+      cpus: os.cpus().length,
     };
     process.stdout.write(`${JSON.stringify(result)}\n`);
   } finally {
