@@ -53,7 +53,8 @@ export interface PolicyServiceOptions {
   logger: Logger;
 }
 
-const SAVE_ATTEMPTS = 5;
+const SAVE_ATTEMPTS = 10;
+const SAVE_BACKOFF_MS = 25;
 
 /** Digest of a policy's content: same syntax version and modules give the same digest. */
 export function policyDigest(regoVersion: RegoVersion, modules: PolicyModule[]): string {
@@ -62,10 +63,20 @@ export function policyDigest(regoVersion: RegoVersion, modules: PolicyModule[]):
 
 /** The policy service's operations, independent of HTTP. */
 export class PolicyService {
+  // Saves on one replica take turns, so they do not invalidate each other's validation; replicas
+  // racing each other retry against the revision row.
+  private saving: Promise<unknown> = Promise.resolve();
+
   constructor(private readonly options: PolicyServiceOptions) {}
 
   /** Validates (parse, compile with the live set, own tests) and saves a new version unless unchanged. */
-  async save(request: SavePolicyRequest): Promise<SaveResult & { tests: number }> {
+  save(request: SavePolicyRequest): Promise<SaveResult & { tests: number }> {
+    const turn = this.saving.then(() => this.saveNow(request));
+    this.saving = turn.catch(() => undefined);
+    return turn;
+  }
+
+  private async saveNow(request: SavePolicyRequest): Promise<SaveResult & { tests: number }> {
     const regoVersion = request.regoVersion ?? this.options.defaultRegoVersion;
     const digest = policyDigest(regoVersion, request.modules);
     for (let attempt = 1; attempt <= SAVE_ATTEMPTS; attempt++) {
@@ -92,12 +103,19 @@ export class PolicyService {
         if (saved.created) this.options.logger.info({ policy: request.name, version: saved.version.version, origin: request.origin }, 'policy saved');
         return { ...saved, tests: tests.length };
       }
+      await new Promise((resolve) => setTimeout(resolve, SAVE_BACKOFF_MS * attempt * Math.random()));
     }
     throw new ConflictError(`policy ${request.name} was not saved: the policy set kept changing while it was validated; retry`, { code: 'policy_set_busy' });
   }
 
   /** Deletes a policy (its versions stay readable). */
-  async remove(name: string): Promise<void> {
+  remove(name: string): Promise<void> {
+    const turn = this.saving.then(() => this.removeNow(name));
+    this.saving = turn.catch(() => undefined);
+    return turn;
+  }
+
+  private async removeNow(name: string): Promise<void> {
     for (let attempt = 1; attempt <= SAVE_ATTEMPTS; attempt++) {
       const revision = await this.options.store.revision();
       const removed = await this.options.store.remove(name, revision);

@@ -18,7 +18,7 @@ export const saporService: ServiceDefinition<SaporConfig> = {
   configSchema: saporConfigSchema,
   migrationsDir: path.join(__dirname, '..', 'migrations'),
   async setup({ config, http, database, logger }) {
-    const store = new PostgresPolicyStore(database);
+    const store = new PostgresPolicyStore(database, logger);
     const registry = new PolicyRegistry(store, {
       maxSteps: config.policy.maxSteps,
       timeoutMs: config.policy.timeoutMs,
@@ -80,6 +80,7 @@ export const saporService: ServiceDefinition<SaporConfig> = {
       async stop() {
         if (timer) clearInterval(timer);
         await reloading?.catch(() => undefined);
+        await store.flushDecisions().catch(() => undefined);
       },
     };
   },

@@ -1,5 +1,6 @@
 // Storage of policies, their versions, decisions and gate records (interface + Postgres implementation).
-import type { Database, Queryable } from '@isd/kit';
+import type { Database, Logger, Queryable } from '@isd/kit';
+import { DecisionLogWriter } from './decision-log';
 import type { RegoVersion } from '@isd/rego';
 
 /** One Rego file of a policy. */
@@ -92,7 +93,10 @@ export interface PolicyStore {
   versions(name: string): Promise<PolicyVersion[]>;
   /** Live policy names with their origin. */
   origins(): Promise<Array<{ name: string; origin: PolicyOrigin }>>;
+  /** Resolves once the row is committed (rows are written in small batches). */
   logDecision(decision: DecisionRecord): Promise<void>;
+  /** Writes every queued decision row. */
+  flushDecisions(): Promise<void>;
   decision(decisionId: string): Promise<DecisionRecord | undefined>;
   /** Inserts a gate unless one exists for (executionId, stageId); returns the stored one either way. */
   insertGate(gate: Omit<PolicyGateRecord, 'createdAt'>): Promise<{ gate: PolicyGateRecord; created: boolean }>;
@@ -172,7 +176,14 @@ const VERSION_COLUMNS = 'v.name, v.version, v.rego_version, v.modules, v.package
 
 /** The Postgres implementation (tables from `migrations/001_policies.sql`). */
 export class PostgresPolicyStore implements PolicyStore {
-  constructor(private readonly database: Database) {}
+  private readonly decisions: DecisionLogWriter;
+
+  constructor(
+    private readonly database: Database,
+    logger: Logger,
+  ) {
+    this.decisions = new DecisionLogWriter(database, logger);
+  }
 
   async revision(): Promise<number> {
     const { rows } = await this.database.query<{ revision: string }>('SELECT revision FROM policy_revision');
@@ -280,26 +291,15 @@ export class PostgresPolicyStore implements PolicyStore {
   }
 
   async logDecision(decision: DecisionRecord): Promise<void> {
-    await this.database.query(
-      `INSERT INTO decision_log (decision_id, source, path, engine, policies, revision, input_digest, outcome, result, error, duration_ms)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
-      [
-        decision.decisionId,
-        decision.source,
-        decision.path,
-        decision.engine,
-        JSON.stringify(decision.policies),
-        decision.revision,
-        decision.inputDigest,
-        decision.outcome,
-        decision.result === undefined ? null : JSON.stringify(decision.result),
-        decision.error,
-        decision.durationMs,
-      ],
-    );
+    await this.decisions.write(decision);
+  }
+
+  async flushDecisions(): Promise<void> {
+    await this.decisions.flush();
   }
 
   async decision(decisionId: string): Promise<DecisionRecord | undefined> {
+    await this.decisions.flush();
     const { rows } = await this.database.query<{
       decision_id: string;
       source: DecisionRecord['source'];
