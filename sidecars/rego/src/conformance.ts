@@ -2,7 +2,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { RegoError } from './errors';
+import { ParseError, RegoError } from './errors';
 import { Evaluation } from './eval';
 import { parseTerm, termToValue } from './parser';
 import { compile } from './policy';
@@ -81,7 +81,7 @@ export function runConformance(dir: string, options: ConformanceOptions = {}): C
       outcomes.push({ file: rel, category, note: rel, status: 'failed', reason: `unreadable file: ${String(err)}` });
     }
     // Upstream keeps pre-1.0 syntax cases under a `v0` directory; everything else is Rego v1.
-    const regoVersion = parts.slice(0, -1).includes('v0') ? 'v0' : 'v1';
+    const regoVersion = file.split(sep).slice(0, -1).includes('v0') ? 'v0' : 'v1';
     for (const c of doc?.cases ?? []) {
       const outcome = runCase(c, options.caseTimeoutMs ?? 5000, regoVersion);
       outcomes.push({ file: rel, category, note: c.note ?? rel, ...outcome });
@@ -113,13 +113,25 @@ export function runCase(
     return { status: 'skipped', reason: 'no expectation' };
   if (typeof c.query !== 'string') return { status: 'skipped', reason: 'no query' };
   let policy;
-  try {
-    policy = compile(
-      (c.modules ?? []).map((source, i) => ({ name: `test-${i}.rego`, source, regoVersion })),
+  const build = (version: 'v0' | 'v1'): ReturnType<typeof compile> =>
+    compile(
+      (c.modules ?? []).map((source, i) => ({ name: `test-${i}.rego`, source, regoVersion: version })),
       { experimentalKeywords: c.experimental_keywords === true },
     );
+  try {
+    policy = build(regoVersion);
   } catch (err) {
-    return { status: 'failed', reason: `compile: ${err instanceof Error ? err.message : String(err)}` };
+    // Every case's modules compile upstream, so a v1 syntax error outside a `v0` directory means v0 source.
+    let retried: ReturnType<typeof compile> | undefined;
+    if (regoVersion === 'v1' && err instanceof ParseError) {
+      try {
+        retried = build('v0');
+      } catch {
+        retried = undefined;
+      }
+    }
+    if (!retried) return { status: 'failed', reason: `compile: ${err instanceof Error ? err.message : String(err)}` };
+    policy = retried;
   }
   let input: Value | undefined;
   try {
