@@ -61,11 +61,9 @@ function fixtureProxy(calls: ProxyCall[]) {
       case 'GET /proxies/autopilot/api/v1/verifications/ver-19a2':
         return send(response, 200, verifications.marginal);
       case 'GET /proxies/sapor/api/v1/policies':
-        return send(response, 200, policies);
+        return send(response, 200, { revision: 7, policies });
       case 'POST /proxies/sapor/api/v1/policies/pipeline-check':
-        return send(response, 200, {
-          deny: ['Pipelines deploying to prod need an approval gate after the verification'],
-        });
+        return send(response, 200, pipelineCheckDeny);
       default:
         return send(response, 404, { detail: `no fixture for ${route}` });
     }
