@@ -2,7 +2,7 @@ import { generateKeyPairSync, X509Certificate } from 'node:crypto';
 import os from 'node:os';
 import * as grpc from '@grpc/grpc-js';
 import forge from 'node-forge';
-import { AGENT_CAPABILITIES, PROTOCOL_VERSION, loadTunnelClient, type AgentControl, type ControllerControl, type ControllerFrame, type TunnelClient } from './proto';
+import { AGENT_CAPABILITIES, PROTOCOL_VERSION, loadTunnelClient, type AgentControl, type AgentFrame, type ControllerControl, type ControllerFrame, type TunnelClient } from './proto';
 import { serveExchange } from './exchange';
 import type { Target } from './targets';
 import type { AgentMetrics } from './metrics';
@@ -101,6 +101,8 @@ export class ControllerConnection {
           welcomed = true;
           clearTimeout(this.helloTimer);
           this.sessionId = welcome.sessionId;
+          this.idleStreams = 0;
+          this.reuse = welcome.capabilities.includes('reuse');
           this.connected = true;
           this.attempt = 0;
           this.context.metrics.connected.set({ controller: this.address }, 1);
@@ -154,6 +156,10 @@ export class ControllerConnection {
   }
 
   private pendingKeyPem: string | undefined;
+  /** Idle Exchange streams on the current connection. */
+  private idleStreams = 0;
+  /** Both sides announced stream reuse in hello/welcome. */
+  private reuse = false;
 
   /** Renewal over the tunnel: a fresh key stays here, only a CSR travels. */
   private maybeRenew(): void {
@@ -193,21 +199,37 @@ export class ControllerConnection {
     const client = this.client;
     if (!client || !this.connected) return;
     const stream = client.Exchange();
+    this.context.metrics.streamsOpened.inc();
     stream.on('error', () => undefined);
     stream.write({ attach: { sessionId: this.sessionId } });
-    stream.once('data', (frame: ControllerFrame) => {
+    this.awaitRequest(stream, client);
+  }
+
+  /** Parks a stream until the controller claims it with a request head (again, when reused). */
+  private awaitRequest(stream: grpc.ClientDuplexStream<AgentFrame, ControllerFrame>, client: TunnelClient): void {
+    this.idleStreams += 1;
+    const closedWhileIdle = (): void => {
+      stream.off('data', onHead);
+      this.idleStreams -= 1;
+    };
+    const onHead = (frame: ControllerFrame): void => {
+      stream.off('data', onHead);
+      stream.off('status', closedWhileIdle);
+      this.idleStreams -= 1;
       if (frame.frame !== 'requestHead' || !frame.requestHead) {
         stream.cancel();
         return;
       }
       const head = frame.requestHead;
-      serveExchange(stream, head, this.context.targets.get(`${head.serviceType}/${head.serviceName}`), this.context.metrics);
-      // Replace the claimed stream right after the request is on its way, so the pool stays warm
-      // without putting stream setup on this request's critical path.
+      const reuse = this.reuse ? () => (this.client === client ? this.awaitRequest(stream, client) : stream.end()) : undefined;
+      serveExchange(stream, head, this.context.targets.get(`${head.serviceType}/${head.serviceName}`), this.context.metrics, reuse);
+      // Top the pool up right after the request is on its way, keeping stream setup off its critical path.
       setImmediate(() => {
-        if (this.client === client) this.openExchange();
+        if (this.client === client && this.idleStreams < this.context.poolSize) this.openExchange();
       });
-    });
+    };
+    stream.on('data', onHead);
+    stream.once('status', closedWhileIdle);
   }
 
   private lost(reason: string): void {

@@ -37,9 +37,19 @@ function joinPath(prefix: string, target: string): string {
  * and streams the response back, honouring backpressure both ways. Any upstream failure is reported
  * as End.error so the controller resets the client instead of ending cleanly.
  */
-export function serveExchange(stream: ExchangeStream, head: NonNullable<ControllerFrame['requestHead']>, target: Target | undefined, metrics: AgentMetrics): void {
+export function serveExchange(
+  stream: ExchangeStream,
+  head: NonNullable<ControllerFrame['requestHead']>,
+  target: Target | undefined,
+  metrics: AgentMetrics,
+  /** Set when both sides agreed on stream reuse: called once the stream may carry the next request. */
+  onIdle?: () => void,
+): void {
   const service = `${head.serviceType}/${head.serviceName}`;
   let done = false;
+  let finishedOk = false;
+  // Without a request body the request side is complete from the start; an upgrade never is.
+  let requestComplete = !head.hasBody && !head.upgrade;
   let upstreamRequest: http.ClientRequest | undefined;
   let upgradedSocket: Duplex | undefined;
   let status = 0;
@@ -51,11 +61,25 @@ export function serveExchange(stream: ExchangeStream, head: NonNullable<Controll
     metrics.activeStreams.dec();
     metrics.requests.inc({ service, status: end.error !== undefined ? 'error' : String(status) });
     stream.write({ end });
+    finishedOk = end.ok !== undefined;
+    if (finishedOk && onIdle && !head.upgrade) {
+      // The controller reuses the stream once it has End.ok and its request side is complete; we
+      // mirror that rule, so both ends agree without another message. Otherwise it ends the call.
+      if (requestComplete) becomeIdle();
+      return;
+    }
     // The controller ends the call once it has End; half-closing here as well makes grpc-js build
     // (and drop) an ERR_STREAM_ALREADY_FINISHED error per request. A timer covers a silent controller.
     const closer = setTimeout(() => stream.end(), 30_000);
     closer.unref();
     stream.once('status', () => clearTimeout(closer));
+  };
+  const becomeIdle = (): void => {
+    stream.off('data', onFrame);
+    stream.off('end', abortUpstream);
+    stream.off('error', abortUpstream);
+    stream.resume();
+    onIdle?.();
   };
   const abortUpstream = (): void => {
     if (done) return;
@@ -152,8 +176,15 @@ export function serveExchange(stream: ExchangeStream, head: NonNullable<Controll
   request.on('error', (error) => finish({ error: `target request failed: ${error.message}`, trailers: [] }));
 
   // Frames from the controller after the head: request body (or upgraded bytes), end, cancel.
-  stream.on('data', (frame: ControllerFrame) => {
-    if (done) return;
+  function onFrame(frame: ControllerFrame): void {
+    if (done) {
+      // The response finished before the request body did; the body's end makes the stream reusable.
+      if (finishedOk && onIdle && !head.upgrade && frame.frame === 'bodyEnd' && !requestComplete) {
+        requestComplete = true;
+        becomeIdle();
+      }
+      return;
+    }
     switch (frame.frame) {
       case 'body': {
         const data = frame.body?.data;
@@ -168,7 +199,10 @@ export function serveExchange(stream: ExchangeStream, head: NonNullable<Controll
       }
       case 'bodyEnd':
         if (upgradedSocket) upgradedSocket.end();
-        else request.end();
+        else {
+          requestComplete = true;
+          request.end();
+        }
         return;
       case 'cancel':
         abortUpstream();
@@ -176,7 +210,8 @@ export function serveExchange(stream: ExchangeStream, head: NonNullable<Controll
       default:
         return;
     }
-  });
+  }
+  stream.on('data', onFrame);
   // The controller ending the stream early (client gone, controller killed) aborts the target request.
   stream.on('end', abortUpstream);
   stream.on('error', abortUpstream);

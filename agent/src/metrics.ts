@@ -8,6 +8,7 @@ export interface AgentMetrics {
   connectFailures: Counter<'controller'>;
   requests: Counter<'service' | 'status'>;
   activeStreams: Gauge;
+  streamsOpened: Counter;
   bytes: Counter<'direction'>;
 }
 
@@ -23,6 +24,7 @@ export function createAgentMetrics(processMetrics = false): AgentMetrics {
     connectFailures: new Counter({ name: 'isd_agent_connect_failures_total', help: 'Failed connection attempts and lost sessions', labelNames: ['controller'], registers }),
     requests: new Counter({ name: 'isd_agent_requests_total', help: 'Exchanges served by service and status', labelNames: ['service', 'status'], registers }),
     activeStreams: new Gauge({ name: 'isd_agent_active_streams', help: 'Exchanges in flight', registers }),
+    streamsOpened: new Counter({ name: 'isd_agent_streams_opened_total', help: 'Exchange streams opened (reuse keeps this far below requests)', registers }),
     bytes: new Counter({ name: 'isd_agent_bytes_total', help: 'Body bytes by direction', labelNames: ['direction'], registers }),
   };
 }

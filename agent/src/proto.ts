@@ -9,7 +9,7 @@ export const TUNNEL_PROTO_PATH = path.join(__dirname, '..', 'proto', 'tunnel.pro
 export const PROTOCOL_VERSION = 1;
 
 /** Capabilities this agent implements. */
-export const AGENT_CAPABILITIES = ['upgrade', 'trailers', 'informational', 'renewal', 'drain'];
+export const AGENT_CAPABILITIES = ['upgrade', 'trailers', 'informational', 'renewal', 'drain', 'reuse'];
 
 /** One header line on the wire. */
 export interface WireHeader {

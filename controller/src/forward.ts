@@ -92,13 +92,33 @@ export async function forwardRequest(context: ForwardContext, route: Route, req:
   let done = false;
   let status = 0;
   const labels = (): { agent: string; service: string; status: string } => ({ agent: route.agent, service: `${route.type}/${route.name}`, status: String(status || 'error') });
-  const finish = (): void => {
+  // Listeners this exchange adds to the stream; removed when the stream goes back to the pool.
+  const onCallEnd = (): void => broken('tunnel stream ended before the response completed');
+  const onCallCancelled = (): void => broken('tunnel stream cancelled');
+  const onCallError = (): void => broken('tunnel stream failed');
+  const resumeRequest = (): void => {
+    req.resume();
+  };
+  let requestComplete = false;
+  const finish = (reusable = false): void => {
     if (done) return;
     done = true;
     session.outstanding -= 1;
     context.inFlight.count -= 1;
     metrics.activeStreams.dec();
     metrics.requests.inc(labels());
+    // A cleanly finished exchange whose request side is complete leaves the stream in a known state
+    // on both ends, so it carries the next request: no HTTP/2 stream setup per request.
+    if (reusable && requestComplete && session.capabilities.includes('reuse')) {
+      call.off('data', onFrame);
+      call.off('end', onCallEnd);
+      call.off('cancelled', onCallCancelled);
+      call.off('error', onCallError);
+      call.off('drain', resumeRequest);
+      call.resume();
+      session.release(call);
+      return;
+    }
     call.end();
   };
   const broken = (reason: string): void => {
@@ -109,6 +129,7 @@ export async function forwardRequest(context: ForwardContext, route: Route, req:
   };
 
   const hasBody = requestHasBody(req);
+  requestComplete = !hasBody;
   call.write(requestHead(route, req, false, hasBody));
   if (hasBody) {
     let received = 0;
@@ -127,15 +148,20 @@ export async function forwardRequest(context: ForwardContext, route: Route, req:
       metrics.bytes.inc({ direction: 'request' }, chunk.length);
       if (!call.write({ body: { data: chunk } })) {
         req.pause();
-        call.once('drain', () => req.resume());
+        call.once('drain', resumeRequest);
       }
     });
     req.on('end', () => {
-      if (!done) call.write({ bodyEnd: {} });
+      if (done) return;
+      call.write({ bodyEnd: {} });
+      requestComplete = true;
     });
   }
 
-  call.on('data', (frame: AgentFrame) => {
+  const resumeCall = (): void => {
+    call.resume();
+  };
+  function onFrame(frame: AgentFrame): void {
     if (done) return;
     switch (frame.frame) {
       case 'informational':
@@ -158,7 +184,7 @@ export async function forwardRequest(context: ForwardContext, route: Route, req:
         metrics.bytes.inc({ direction: 'response' }, data.length);
         if (!res.write(data)) {
           call.pause();
-          res.once('drain', () => call.resume());
+          res.once('drain', resumeCall);
         }
         return;
       }
@@ -173,17 +199,19 @@ export async function forwardRequest(context: ForwardContext, route: Route, req:
           return;
         }
         if (end.trailers.length > 0) res.addTrailers(end.trailers.map((trailer: WireHeader) => [trailer.name, trailer.value] as [string, string]));
-        finish();
+        res.off('drain', resumeCall);
+        finish(true);
         res.end();
         return;
       }
       default:
         return;
     }
-  });
-  call.on('end', () => broken('tunnel stream ended before the response completed'));
-  call.on('cancelled', () => broken('tunnel stream cancelled'));
-  call.on('error', () => broken('tunnel stream failed'));
+  }
+  call.on('data', onFrame);
+  call.on('end', onCallEnd);
+  call.on('cancelled', onCallCancelled);
+  call.on('error', onCallError);
   res.on('close', () => {
     if (done) return;
     // The client went away: tell the agent so it aborts the upstream request now.

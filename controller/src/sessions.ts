@@ -11,6 +11,9 @@ export interface AnnouncedEndpoint {
   annotations: Record<string, string>;
 }
 
+/** Idle streams kept per session; more are ended, so reuse never grows the pool without bound. */
+const MAX_IDLE_STREAMS = 32;
+
 /** Raised when no idle stream became available in time (503 to the caller). */
 export class NoStreamError extends Error {
   override readonly name = 'NoStreamError';
@@ -46,6 +49,7 @@ export class AgentSession {
   private readonly idle: ExchangeCall[] = [];
   private readonly waiters: Waiter[] = [];
   private requested = 0;
+  private closed = false;
   private readonly idleListeners = new Map<ExchangeCall, () => void>();
 
   constructor(
@@ -101,6 +105,15 @@ export class AgentSession {
     call.off('end', remove);
   }
 
+  /** Returns a stream whose exchange finished cleanly to the pool (or ends it if the session is over or the pool full). */
+  release(call: ExchangeCall): void {
+    if (this.closed || this.idle.length >= MAX_IDLE_STREAMS) {
+      call.end();
+      return;
+    }
+    this.addIdle(call);
+  }
+
   /** Takes an idle stream, or asks the agent for more and waits up to `timeoutMs`. */
   claim(timeoutMs: number): Promise<ExchangeCall> {
     const call = this.idle.shift();
@@ -136,6 +149,7 @@ export class AgentSession {
 
   /** Ends the session: idle streams are closed and waiting requests fail. */
   close(reason: string): void {
+    this.closed = true;
     for (const waiter of this.waiters.splice(0)) {
       clearTimeout(waiter.timer);
       waiter.reject(new NoStreamError(`agent ${this.agentName} disconnected: ${reason}`));

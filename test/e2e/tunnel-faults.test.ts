@@ -77,11 +77,23 @@ describe('tunnel faults', () => {
     expect(results.map((result) => result.status)).toEqual(Array(50).fill(204));
   });
 
+  it('reuses tunnel streams for sequential requests, with and without bodies, instead of opening one per request', async () => {
+    const before = (await tunnel.agent.metrics.streamsOpened.get()).values[0]?.value ?? 0;
+    for (let index = 0; index < 30; index += 1) {
+      const result = index % 2 === 0 ? await send(`/status?code=200&i=${index}`) : await call(tunnel.controller.serviceUrl, '/echo', { method: 'POST', body: `body ${index}`, caPem: tunnel.controller.ca.certPem, credentials: tunnel.caller });
+      expect(result.status).toBe(200);
+      if (index % 2 === 1) expect(result.body.toString()).toBe(`body ${index}`);
+    }
+    const opened = ((await tunnel.agent.metrics.streamsOpened.get()).values[0]?.value ?? 0) - before;
+    expect(opened).toBeLessThanOrEqual(3);
+  });
+
   it('reports readiness and metrics', async () => {
     const ready = await fetch(`${tunnel.agent.healthUrl}/readyz`);
     expect(ready.status).toBe(200);
     const metrics = await (await fetch(`${tunnel.controller.metricsUrl}/metrics`)).text();
     expect(metrics).toMatch(/isd_tunnel_agents_connected\{agent="cluster-f"\} 1/);
     expect(metrics).toMatch(/isd_tunnel_requests_total\{agent="cluster-f",service="jenkins\/ci",status="204"\} 50/);
+    expect(metrics).toMatch(/isd_tunnel_requests_total\{agent="cluster-f",service="jenkins\/ci",status="200"\} \d+/);
   });
 });
