@@ -25,6 +25,9 @@ export interface ForwardContext {
   inFlight: { count: number };
 }
 
+/** Largest request-body frame built from several TLS records. */
+const COALESCE_BYTES = 64 * 1024;
+
 // Credentials meant for the controller never travel to the target; the agent adds the target's own.
 const CALLER_CREDENTIAL_HEADERS = ['authorization', 'x-opsmx-token', 'host'];
 
@@ -133,6 +136,22 @@ export async function forwardRequest(context: ForwardContext, route: Route, req:
   call.write(requestHead(route, req, false, hasBody));
   if (hasBody) {
     let received = 0;
+    // TLS hands us the body in ≤16 KiB records; one tunnel frame per record would quadruple the
+    // per-frame work, so records arriving together are sent as one frame (up to 64 KiB, within a tick).
+    let pending: Buffer[] = [];
+    let pendingBytes = 0;
+    let flushScheduled = false;
+    const flushBody = (): void => {
+      flushScheduled = false;
+      if (pendingBytes === 0 || done) return;
+      const data = pending.length === 1 ? (pending[0] as Buffer) : Buffer.concat(pending, pendingBytes);
+      pending = [];
+      pendingBytes = 0;
+      if (!call.write({ body: { data } })) {
+        req.pause();
+        call.once('drain', resumeRequest);
+      }
+    };
     req.on('data', (chunk: Buffer) => {
       if (done) return;
       received += chunk.length;
@@ -146,13 +165,17 @@ export async function forwardRequest(context: ForwardContext, route: Route, req:
         return;
       }
       metrics.bytes.inc({ direction: 'request' }, chunk.length);
-      if (!call.write({ body: { data: chunk } })) {
-        req.pause();
-        call.once('drain', resumeRequest);
+      pending.push(chunk);
+      pendingBytes += chunk.length;
+      if (pendingBytes >= COALESCE_BYTES) flushBody();
+      else if (!flushScheduled) {
+        flushScheduled = true;
+        setImmediate(flushBody);
       }
     });
     req.on('end', () => {
       if (done) return;
+      flushBody();
       call.write({ bodyEnd: {} });
       requestComplete = true;
     });
