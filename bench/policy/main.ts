@@ -53,8 +53,9 @@ function benchEvaluation(): { medianMs: number; p99Ms: number } {
 }
 
 /** Runs HTTP_CONCURRENCY clients against one URL for HTTP_SECONDS; every answer must be 200. */
-async function load(url: string, init: RequestInit): Promise<{ rps: number; medianMs: number; p99Ms: number }> {
+async function load(url: string, init: RequestInit): Promise<{ rps: number; medianMs: number; p99Ms: number; cpuMsPerRequest: number }> {
   const latencies: number[] = [];
+  const cpuBefore = process.cpuUsage();
   let failures = 0;
   const deadline = Date.now() + HTTP_SECONDS * 1000;
   const started = process.hrtime.bigint();
@@ -70,9 +71,12 @@ async function load(url: string, init: RequestInit): Promise<{ rps: number; medi
     }),
   );
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  const cpu = process.cpuUsage(cpuBefore);
   if (failures) throw new Error(`${failures} requests to ${url} failed`);
   latencies.sort((a, b) => a - b);
-  return { rps: latencies.length / seconds, medianMs: quantile(latencies, 0.5), p99Ms: quantile(latencies, 0.99) };
+  // CPU of this process (client and server) per request: steadier than req/s on a shared machine.
+  const cpuMsPerRequest = (cpu.user + cpu.system) / 1000 / Math.max(1, latencies.length);
+  return { rps: latencies.length / seconds, medianMs: quantile(latencies, 0.5), p99Ms: quantile(latencies, 0.99), cpuMsPerRequest };
 }
 
 interface PostgresCluster {
@@ -118,8 +122,8 @@ async function benchHttp(): Promise<{ httpRps: number; httpMedianMs: number; htt
     const database = sapor.database.isEmbedded ? 'embedded PGlite' : cluster ? 'Postgres (throwaway local cluster)' : 'Postgres (DATABASE_URL)';
     process.stdout.write(
       `HTTP POST /v1/data/isd/runtime/separation_of_duty/deny, ${HTTP_CONCURRENCY} concurrent, ${HTTP_SECONDS} s, ${database}: ` +
-        `${data.rps.toFixed(0)} req/s, median ${data.medianMs.toFixed(2)} ms, p99 ${data.p99Ms.toFixed(2)} ms\n` +
-        `baseline GET /healthz on the same server: ${baseline.rps.toFixed(0)} req/s, median ${baseline.medianMs.toFixed(2)} ms ` +
+        `${data.rps.toFixed(0)} req/s, median ${data.medianMs.toFixed(2)} ms, p99 ${data.p99Ms.toFixed(2)} ms, ${data.cpuMsPerRequest.toFixed(2)} CPU ms/request\n` +
+        `baseline GET /healthz on the same server: ${baseline.rps.toFixed(0)} req/s, median ${baseline.medianMs.toFixed(2)} ms, ${baseline.cpuMsPerRequest.toFixed(2)} CPU ms/request ` +
         `(Data API at ${((data.rps / baseline.rps) * 100).toFixed(0)} % of the bare HTTP stack; load average ${os.loadavg()[0]?.toFixed(1)} on ${os.cpus().length} cores)\n`,
     );
     const latencies = { rps: data.rps, medianMs: data.medianMs, p99Ms: data.p99Ms };

@@ -1,0 +1,10 @@
+import { canonicalJson, digestOf } from './digest';
+
+it('serialises like JSON with sorted keys, so key order does not change the digest', () => {
+  const value = { b: [1, 'x', null, { d: true, c: 2.5 }], a: { z: undefined, y: 'é"' } };
+  expect(canonicalJson(value)).toBe('{"a":{"y":"é\\""},"b":[1,"x",null,{"c":2.5,"d":true}]}');
+  expect(JSON.parse(canonicalJson(value))).toEqual(JSON.parse(JSON.stringify(value)));
+  expect(digestOf({ a: 1, b: 2 })).toBe(digestOf({ b: 2, a: 1 }));
+  expect(digestOf({ a: 1 })).not.toBe(digestOf({ a: 2 }));
+  expect(digestOf(undefined)).toBe(digestOf(null));
+});
