@@ -285,7 +285,12 @@ const approvalGate: GateStage = {
     waitForCompletion: true,
     failPipeline: true,
   },
-  statuses: { running: ['activated'], success: ['approved'], terminal: ['rejected', 'expired'], canceled: ['canceled'] },
+  statuses: {
+    running: ['activated'],
+    success: ['approved'],
+    terminal: ['rejected', 'expired'],
+    canceled: ['canceled'],
+  },
   createPath: '/api/v1/approvals',
   method: 'POST',
   payloadTemplate: jsonTemplate([
@@ -320,7 +325,12 @@ const verificationGate: GateStage = {
     failPipeline: true,
   },
   // `marginal` is terminal by default; render values can move it to success (see values.ts).
-  statuses: { running: ['running'], success: ['pass'], terminal: ['fail', 'marginal', 'error'], canceled: ['canceled'] },
+  statuses: {
+    running: ['running'],
+    success: ['pass'],
+    terminal: ['fail', 'marginal', 'error'],
+    canceled: ['canceled'],
+  },
   createPath: '/api/v1/verifications',
   method: 'POST',
   payloadTemplate: jsonTemplate([

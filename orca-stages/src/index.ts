@@ -19,7 +19,13 @@ export type {
   StageParameter,
   WebhookMethod,
 } from './catalog';
-export { parseGateLocal, parseOrcaLocal, renderSpinnakerConfig, renderUrlRestrictions, writeRenderedConfig } from './render';
+export {
+  parseGateLocal,
+  parseOrcaLocal,
+  renderSpinnakerConfig,
+  renderUrlRestrictions,
+  writeRenderedConfig,
+} from './render';
 export type { RenderedConfig } from './render';
 export {
   ConfigSchemaError,

@@ -86,7 +86,11 @@ describe('renderSpinnakerConfig', () => {
   it('allows dot-less sidecar host names and, only when asked, localhost', () => {
     const values = resolveValues({
       overrides: {
-        sidecars: { visibility: 'http://visibility:8080', autopilot: 'http://localhost:8081', sapor: 'http://localhost:8082' },
+        sidecars: {
+          visibility: 'http://visibility:8080',
+          autopilot: 'http://localhost:8081',
+          sapor: 'http://localhost:8082',
+        },
         orca: { allowLocalhost: true },
       },
     });
@@ -126,7 +130,9 @@ describe('renderSpinnakerConfig', () => {
   });
 
   it('points the Gate proxies at Gate-only targets when given', () => {
-    const values = resolveValues({ overrides: { gateProxy: { targets: { visibility: 'http://isd-visibility-gate.isd.svc:8443' } } } });
+    const values = resolveValues({
+      overrides: { gateProxy: { targets: { visibility: 'http://isd-visibility-gate.isd.svc:8443' } } },
+    });
     const proxies = renderSpinnakerConfig(values).gateLocal.proxies;
     expect(proxies.find((proxy) => proxy.id === 'visibility')?.uri).toBe('http://isd-visibility-gate.isd.svc:8443');
     expect(proxies.find((proxy) => proxy.id === 'sapor')?.uri).toBe('http://isd-sapor.isd.svc.cluster.local:8080');
@@ -156,12 +162,12 @@ describe('render values', () => {
   });
 
   it('refuses sidecar URLs with a literal IP or a path', () => {
-    expect(errorOf(() => resolveValues({ overrides: { sidecars: { sapor: 'http://10.0.0.4:8080' } } })).message).toContain(
-      'sidecars.sapor: must name a host, not a literal IP',
-    );
-    expect(errorOf(() => resolveValues({ overrides: { sidecars: { sapor: 'http://sapor.isd.svc/x' } } })).message).toContain(
-      'sidecars.sapor: must be a base URL',
-    );
+    expect(
+      errorOf(() => resolveValues({ overrides: { sidecars: { sapor: 'http://10.0.0.4:8080' } } })).message,
+    ).toContain('sidecars.sapor: must name a host, not a literal IP');
+    expect(
+      errorOf(() => resolveValues({ overrides: { sidecars: { sapor: 'http://sapor.isd.svc/x' } } })).message,
+    ).toContain('sidecars.sapor: must be a base URL');
   });
 
   it('names the file when it is not YAML', () => {
@@ -190,7 +196,9 @@ describe('Spinnaker config schemas', () => {
   it('rejects a mistyped status URL resolution and a missing success list', () => {
     const config = golden() as { webhook: { preconfigured: Array<Record<string, unknown>> } };
     config.webhook.preconfigured[2]!.statusUrlResolution = 'location';
-    expect(errorOf(() => parseOrcaLocal(YAML.stringify(config))).message).toContain('webhook.preconfigured.2.statusUrlResolution');
+    expect(errorOf(() => parseOrcaLocal(YAML.stringify(config))).message).toContain(
+      'webhook.preconfigured.2.statusUrlResolution',
+    );
     config.webhook.preconfigured[2]!.statusUrlResolution = 'locationHeader';
     delete config.webhook.preconfigured[2]!.successStatuses;
     expect(errorOf(() => parseOrcaLocal(YAML.stringify(config))).message).toContain(
@@ -199,7 +207,9 @@ describe('Spinnaker config schemas', () => {
   });
 
   it('rejects a Gate proxy field that does not exist', () => {
-    const text = fs.readFileSync(path.join(goldenDir, 'gate-local.yml'), 'utf8').replace('    connectTimeoutMs: 5000', '    skipHostnameVerification: true');
+    const text = fs
+      .readFileSync(path.join(goldenDir, 'gate-local.yml'), 'utf8')
+      .replace('    connectTimeoutMs: 5000', '    skipHostnameVerification: true');
     expect(errorOf(() => parseGateLocal(text)).message).toContain('proxies.0.skipHostnameVerification: unknown field');
   });
 });

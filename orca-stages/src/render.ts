@@ -143,7 +143,9 @@ const generatedHeader = (file: string): string =>
 
 function toYaml(file: string, value: unknown): string {
   // lineWidth 0: never fold the SpEL payloads, so the text Orca evaluates is exactly the catalog's.
-  return generatedHeader(file) + YAML.stringify(value, { lineWidth: 0, aliasDuplicateObjects: false });
+  return (
+    generatedHeader(file) + YAML.stringify(value, { lineWidth: 0, aliasDuplicateObjects: false, singleQuote: true })
+  );
 }
 
 /** Renders both profiles from validated values, checking each against the schema Orca/Gate bind. */
@@ -162,7 +164,10 @@ export function renderSpinnakerConfig(values: RenderValues): RenderedConfig {
       proxies: services.map((service) => renderProxy(service, values)),
       spinnaker: {
         extensibility: {
-          'deck-proxy': { enabled: true, plugins: { [values.deckPlugin.id]: { enabled: true, version: values.deckPlugin.version } } },
+          'deck-proxy': {
+            enabled: true,
+            plugins: { [values.deckPlugin.id]: { enabled: true, version: values.deckPlugin.version } },
+          },
           repositories: { [values.deckPlugin.repositoryName]: { enabled: true, url: values.deckPlugin.repositoryUrl } },
         },
       },
@@ -172,7 +177,10 @@ export function renderSpinnakerConfig(values: RenderValues): RenderedConfig {
   return {
     orcaLocal,
     gateLocal,
-    files: { 'orca-local.yml': toYaml('orca-local.yml', orcaLocal), 'gate-local.yml': toYaml('gate-local.yml', gateLocal) },
+    files: {
+      'orca-local.yml': toYaml('orca-local.yml', orcaLocal),
+      'gate-local.yml': toYaml('gate-local.yml', gateLocal),
+    },
   };
 }
 

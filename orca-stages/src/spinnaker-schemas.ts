@@ -20,9 +20,11 @@ const stringListMap = z.record(z.string(), z.array(z.string()));
 const statusList = z.string().regex(/^[A-Za-z0-9_-]+(,[A-Za-z0-9_-]+)*$/, 'must be comma-separated status words');
 
 /** Text that Orca treats as SpEL: Spring reads `${a:b}` as a placeholder with a default first. */
-const spelText = z.string().refine((text) => !(text.match(/\$\{[^}]*\}/g) ?? []).some((expression) => expression.includes(':')), {
-  message: "a ${…} expression contains ':', which Spring resolves as a property-placeholder default",
-});
+const spelText = z
+  .string()
+  .refine((text) => !(text.match(/\$\{[^}]*\}/g) ?? []).some((expression) => expression.includes(':')), {
+    message: "a ${…} expression contains ':', which Spring resolves as a property-placeholder default",
+  });
 
 /** orca-api PreconfiguredStageParameter: the only parameter type Orca knows is `string`. */
 export const preconfiguredStageParameterSchema = z
@@ -71,10 +73,18 @@ export const preconfiguredWebhookSchema = z
   .superRefine((webhook, context) => {
     // MonitorWebhookTask calls successStatuses.split(',') unconditionally when it polls.
     if (webhook.waitForCompletion && !webhook.successStatuses) {
-      context.addIssue({ code: 'custom', path: ['successStatuses'], message: 'is required when waitForCompletion is true' });
+      context.addIssue({
+        code: 'custom',
+        path: ['successStatuses'],
+        message: 'is required when waitForCompletion is true',
+      });
     }
     if (webhook.waitForCompletion && !webhook.statusJsonPath) {
-      context.addIssue({ code: 'custom', path: ['statusJsonPath'], message: 'is required when waitForCompletion is true' });
+      context.addIssue({
+        code: 'custom',
+        path: ['statusJsonPath'],
+        message: 'is required when waitForCompletion is true',
+      });
     }
   });
 
@@ -182,12 +192,18 @@ export class ConfigSchemaError extends Error {
     readonly file: string,
     readonly issues: Array<{ path: string; message: string }>,
   ) {
-    super(`${file}: ${issues.map((issue) => (issue.path ? `${issue.path}: ${issue.message}` : issue.message)).join('; ')}`);
+    super(
+      `${file}: ${issues.map((issue) => (issue.path ? `${issue.path}: ${issue.message}` : issue.message)).join('; ')}`,
+    );
   }
 }
 
 /** Validates a value against a schema, throwing ConfigSchemaError that names each bad field by path. */
-export function parseWithSchema<Schema extends z.ZodType>(schema: Schema, value: unknown, file: string): z.infer<Schema> {
+export function parseWithSchema<Schema extends z.ZodType>(
+  schema: Schema,
+  value: unknown,
+  file: string,
+): z.infer<Schema> {
   const result = schema.safeParse(value);
   if (result.success) return result.data;
   throw new ConfigSchemaError(

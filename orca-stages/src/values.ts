@@ -25,11 +25,9 @@ const sidecarUrl = z
   .transform((value) => value.replace(/\/+$/, ''));
 
 // `${ENV_VAR}` is resolved by Spring from the environment; `encrypted:<engine>!…` by kork-secrets.
-const secretReference = z
-  .string()
-  .regex(/^(\$\{[A-Za-z_][A-Za-z0-9_.-]*\}|encrypted:[a-z0-9]+!.+)$/, {
-    message: 'must be a secret reference (${ENV_VAR} or encrypted:<engine>!…), never a literal token',
-  });
+const secretReference = z.string().regex(/^(\$\{[A-Za-z_][A-Za-z0-9_.-]*\}|encrypted:[a-z0-9]+!.+)$/, {
+  message: 'must be a secret reference (${ENV_VAR} or encrypted:<engine>!…), never a literal token',
+});
 
 /** Schema of the render values; every field has a default in `values/default.yml`. */
 export const renderValuesSchema = z
@@ -126,10 +124,13 @@ export function readYamlMapping(file: string): Record<string, unknown> {
   try {
     parsed = YAML.parse(text);
   } catch (error) {
-    throw new ConfigSchemaError(file, [{ path: '', message: `not valid YAML: ${(error as Error).message.split('\n')[0]}` }]);
+    throw new ConfigSchemaError(file, [
+      { path: '', message: `not valid YAML: ${(error as Error).message.split('\n')[0]}` },
+    ]);
   }
   if (parsed === null || parsed === undefined) return {};
-  if (!isPlainObject(parsed)) throw new ConfigSchemaError(file, [{ path: '', message: 'must be a mapping at the top level' }]);
+  if (!isPlainObject(parsed))
+    throw new ConfigSchemaError(file, [{ path: '', message: 'must be a mapping at the top level' }]);
   return parsed;
 }
 

@@ -5,7 +5,14 @@ import { gateStages, renderSpinnakerConfig, resolveValues } from '@isd/orca-stag
 import type { RunningService } from '@isd/kit';
 import { visibilityService } from '@isd/visibility';
 import type { VisibilityConfig } from '@isd/visibility';
-import { createTestDatabase, serviceHeaders, startTestService, testServiceConfig, TEST_GATE_TOKEN, TEST_SERVICE_TOKEN } from '../support';
+import {
+  createTestDatabase,
+  serviceHeaders,
+  startTestService,
+  testServiceConfig,
+  TEST_GATE_TOKEN,
+  TEST_SERVICE_TOKEN,
+} from '../support';
 import { startGateProxy } from '../harness/gate';
 import type { GateProxy } from '../harness/gate';
 import { renderTestOrcaLocal, startPipeline } from '../harness/orca';
@@ -35,7 +42,11 @@ beforeAll(async () => {
   // Two replicas on one database behind a Service-like front, as the chart deploys them.
   replicas = [await startReplica(), await startReplica()];
   front = await startServiceFront(replicas.map((replica) => replica.url));
-  orcaLocal = renderTestOrcaLocal({ visibility: front.url, autopilot: 'http://localhost:9', sapor: 'http://localhost:9' });
+  orcaLocal = renderTestOrcaLocal({
+    visibility: front.url,
+    autopilot: 'http://localhost:9',
+    sapor: 'http://localhost:9',
+  });
   gate = await startGateProxy({
     gateLocal: renderSpinnakerConfig(resolveValues()).files['gate-local.yml'],
     gateToken: TEST_GATE_TOKEN,
@@ -49,7 +60,10 @@ afterAll(async () => {
   await Promise.all(replicas.map((replica) => replica.stop()));
 });
 
-function approvalPipeline(parameterValues: Record<string, unknown>, stageContext: Record<string, unknown> = {}): PipelineInput {
+function approvalPipeline(
+  parameterValues: Record<string, unknown>,
+  stageContext: Record<string, unknown> = {},
+): PipelineInput {
   const approval = gateStages.approval;
   return {
     application: 'shop',
@@ -65,7 +79,13 @@ function approvalPipeline(parameterValues: Record<string, unknown>, stageContext
           alias: 'preconfiguredWebhook',
           ...approval.stageDefaults,
           ...stageContext,
-          parameterValues: { approverGroups: [{ name: 'qa', required: 2 }], timeoutMs: 600_000, allowSelfApproval: false, instructions: 'Check the canary', ...parameterValues },
+          parameterValues: {
+            approverGroups: [{ name: 'qa', required: 2 }],
+            timeoutMs: 600_000,
+            allowSelfApproval: false,
+            instructions: 'Check the canary',
+            ...parameterValues,
+          },
         },
       },
       { refId: '2', name: 'Deploy', type: 'deploy' },
@@ -99,7 +119,9 @@ function start(pipeline: PipelineInput): PipelineRun {
 async function gateIdOf(run: PipelineRun): Promise<string> {
   const endpoint = await waitFor('the approval gate to be created and polled', () => {
     const stage = run.execution.stages[0];
-    const polled = run.execution.requests.some((request) => request.phase === 'monitor' && request.stageId === stage?.id);
+    const polled = run.execution.requests.some(
+      (request) => request.phase === 'monitor' && request.stageId === stage?.id,
+    );
     return polled && typeof stage?.context.statusEndpoint === 'string' ? stage.context.statusEndpoint : undefined;
   });
   return endpoint.split('/').pop() as string;
@@ -114,7 +136,8 @@ function decide(user: string, gateId: string, action: 'approve' | 'reject', comm
 }
 
 function monitorBody(execution: HarnessExecution, index = 0): Record<string, unknown> {
-  return ((execution.stages[index]?.context.webhook as { monitor?: { body?: Record<string, unknown> } })?.monitor?.body ?? {}) as Record<string, unknown>;
+  return ((execution.stages[index]?.context.webhook as { monitor?: { body?: Record<string, unknown> } })?.monitor
+    ?.body ?? {}) as Record<string, unknown>;
 }
 
 function cancelsOf(execution: HarnessExecution) {
@@ -139,7 +162,9 @@ describe('approval gate through Orca and Gate', () => {
     expect(body.executionId).toBe(execution.id);
     expect(body.stageId).toBe(execution.stages[0]!.id);
     expect(body.triggeredBy).toBe('alice');
-    expect((body.decisions as Array<{ user: string; action: string }>).map((decision) => [decision.user, decision.action])).toEqual([
+    expect(
+      (body.decisions as Array<{ user: string; action: string }>).map((decision) => [decision.user, decision.action]),
+    ).toEqual([
       ['bob', 'approve'],
       ['carol', 'approve'],
     ]);
@@ -201,7 +226,9 @@ describe('approval gate through Orca and Gate', () => {
     const creates = run.execution.requests.filter((request) => request.phase === 'create');
     expect(creates.map((request) => request.statusCode)).toEqual([503, 202]);
     expect(front.lostResponses.at(-1)?.upstreamStatus).toBe(202);
-    const list = await fetch(`${front.url}/api/v1/approvals?executionId=${run.execution.id}`, { headers: serviceHeaders() });
+    const list = await fetch(`${front.url}/api/v1/approvals?executionId=${run.execution.id}`, {
+      headers: serviceHeaders(),
+    });
     const listed = (await list.json()) as { approvals: Array<{ id: string }> };
     expect(listed.approvals.map((approval) => approval.id)).toEqual([gateId]);
     expect((await decide('bob', gateId, 'approve')).status).toBe(200);
@@ -218,11 +245,18 @@ describe('approval gate through Orca and Gate', () => {
     replicas[0] = await startReplica(port);
     front.backends[0]!.ready = true;
     const pollsBefore = run.execution.requests.filter((request) => request.phase === 'monitor').length;
-    await waitFor('a poll after the restart', () => run.execution.requests.filter((request) => request.phase === 'monitor').length > pollsBefore + 1);
+    await waitFor(
+      'a poll after the restart',
+      () => run.execution.requests.filter((request) => request.phase === 'monitor').length > pollsBefore + 1,
+    );
     expect((await decide('carol', gateId, 'approve')).status).toBe(200);
     const execution = await run.done;
     expect(execution.status).toBe('SUCCEEDED');
-    expect(execution.requests.filter((request) => request.phase === 'monitor').every((request) => request.statusCode === 200)).toBe(true);
+    expect(
+      execution.requests
+        .filter((request) => request.phase === 'monitor')
+        .every((request) => request.statusCode === 200),
+    ).toBe(true);
   }, 40_000);
 
   // Known gap (reported to the kit owner): a failed `${#toJson(…)}` is unquoted, so the body is not JSON and
@@ -232,7 +266,10 @@ describe('approval gate through Orca and Gate', () => {
     const run = start(approvalPipeline({ instructions: 'see ${trigger.notThere}' }));
     const execution = await run.done;
     expect(execution.status).toBe('TERMINAL');
-    const webhook = execution.stages[0]!.context.webhook as { statusCodeValue: number; body: { detail?: string; field?: string } };
+    const webhook = execution.stages[0]!.context.webhook as {
+      statusCodeValue: number;
+      body: { detail?: string; field?: string };
+    };
     expect(webhook.statusCodeValue).toBe(400);
     expect(webhook.body.field ?? webhook.body.detail).toContain('instructions');
   });

@@ -70,7 +70,8 @@ export async function startServiceFront(backendUrls: string[]): Promise<ServiceF
         }
         const responseHeaders: Record<string, string> = {};
         upstream.headers.forEach((value, name) => {
-          if (!['content-length', 'transfer-encoding', 'connection', 'content-encoding'].includes(name)) responseHeaders[name] = value;
+          if (!['content-length', 'transfer-encoding', 'connection', 'content-encoding'].includes(name))
+            responseHeaders[name] = value;
         });
         response.writeHead(upstream.status, responseHeaders);
         response.end(body);
@@ -100,7 +101,11 @@ export async function startServiceFront(backendUrls: string[]): Promise<ServiceF
 }
 
 /** Waits until `check` returns a value (not undefined/false), polling every 20 ms, or fails after `timeoutMs`. */
-export async function waitFor<T>(what: string, check: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 30_000): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  check: () => T | undefined | false | Promise<T | undefined | false>,
+  timeoutMs = 30_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();
@@ -118,7 +123,12 @@ export interface LatencyApp {
 }
 
 /** Starts an app whose latency gauge is N(mean, sd) per scrape (seeded, so runs repeat), in Prometheus text format. */
-export async function startLatencyApp(labels: Record<string, string>, meanSeconds: number, sdSeconds: number, seed: number): Promise<LatencyApp> {
+export async function startLatencyApp(
+  labels: Record<string, string>,
+  meanSeconds: number,
+  sdSeconds: number,
+  seed: number,
+): Promise<LatencyApp> {
   let state = seed >>> 0;
   const uniform = (): number => {
     // mulberry32
@@ -136,7 +146,9 @@ export async function startLatencyApp(labels: Record<string, string>, meanSecond
     const normal = Math.sqrt(-2 * Math.log(1 - uniform())) * Math.cos(2 * Math.PI * uniform());
     const latency = Math.max(0, meanSeconds + sdSeconds * normal);
     response.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' });
-    response.end(`# HELP demo_request_latency_seconds latency of the last request batch\n# TYPE demo_request_latency_seconds gauge\ndemo_request_latency_seconds ${latency}\n`);
+    response.end(
+      `# HELP demo_request_latency_seconds latency of the last request batch\n# TYPE demo_request_latency_seconds gauge\ndemo_request_latency_seconds ${latency}\n`,
+    );
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
@@ -164,12 +176,25 @@ export async function startPrometheusFor(apps: LatencyApp[], timeoutMs = 20_000)
   const port = (probe.address() as AddressInfo).port;
   await new Promise<void>((resolve) => probe.close(() => resolve()));
   const targets = apps
-    .map((app) => `      - targets: ['127.0.0.1:${app.port}']\n        labels: {${Object.entries(app.labels).map(([key, value]) => `${key}: '${value}'`).join(', ')}}`)
+    .map(
+      (app) =>
+        `      - targets: ['127.0.0.1:${app.port}']\n        labels: {${Object.entries(app.labels)
+          .map(([key, value]) => `${key}: '${value}'`)
+          .join(', ')}}`,
+    )
     .join('\n');
-  fs.writeFileSync(path.join(dir, 'prometheus.yml'), `global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: demo\n    static_configs:\n${targets}\n`);
+  fs.writeFileSync(
+    path.join(dir, 'prometheus.yml'),
+    `global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: demo\n    static_configs:\n${targets}\n`,
+  );
   const child = spawn(
     'prometheus',
-    [`--config.file=${path.join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${path.join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`, '--log.level=warn'],
+    [
+      `--config.file=${path.join(dir, 'prometheus.yml')}`,
+      `--storage.tsdb.path=${path.join(dir, 'data')}`,
+      `--web.listen-address=127.0.0.1:${port}`,
+      '--log.level=warn',
+    ],
     { stdio: ['ignore', 'ignore', 'pipe'] },
   );
   let stderr = '';
@@ -188,7 +213,10 @@ export async function startPrometheusFor(apps: LatencyApp[], timeoutMs = 20_000)
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`prometheus exited: ${stderr}`);
-    const ready = await fetch(`${url}/-/ready`).then((response) => response.status, () => 0);
+    const ready = await fetch(`${url}/-/ready`).then(
+      (response) => response.status,
+      () => 0,
+    );
     if (ready === 200) return { url, stop };
     if (Date.now() > deadline) {
       await stop();
@@ -199,7 +227,13 @@ export async function startPrometheusFor(apps: LatencyApp[], timeoutMs = 20_000)
 }
 
 /** Waits until Prometheus holds at least `points` samples of `metric` for each of `series` label sets. */
-export async function waitForPrometheusSamples(prometheus: Prometheus, metric: string, series: number, points = 3, timeoutMs = 20_000): Promise<void> {
+export async function waitForPrometheusSamples(
+  prometheus: Prometheus,
+  metric: string,
+  series: number,
+  points = 3,
+  timeoutMs = 20_000,
+): Promise<void> {
   await waitFor(
     `${points} samples of ${metric} for ${series} series`,
     async () => {

@@ -14,12 +14,26 @@ import { saporService } from '@isd/sapor';
 import type { SaporConfig } from '@isd/sapor';
 import { visibilityService } from '@isd/visibility';
 import type { VisibilityConfig } from '@isd/visibility';
-import { createTestDatabase, gateHeaders, serviceHeaders, startTestService, testServiceConfig, TEST_GATE_TOKEN, TEST_SERVICE_TOKEN } from '../support';
+import {
+  createTestDatabase,
+  gateHeaders,
+  serviceHeaders,
+  startTestService,
+  testServiceConfig,
+  TEST_GATE_TOKEN,
+  TEST_SERVICE_TOKEN,
+} from '../support';
 import { startGateProxy } from '../harness/gate';
 import type { GateProxy } from '../harness/gate';
 import { renderTestOrcaLocal, startPipeline } from '../harness/orca';
 import type { HarnessExecution, PipelineInput, PipelineRun } from '../harness/orca';
-import { startLatencyApp, startPrometheusFor, startServiceFront, waitFor, waitForPrometheusSamples } from './pipeline-support';
+import {
+  startLatencyApp,
+  startPrometheusFor,
+  startServiceFront,
+  waitFor,
+  waitForPrometheusSamples,
+} from './pipeline-support';
 import type { LatencyApp, Prometheus, ServiceFront } from './pipeline-support';
 
 jest.setTimeout(90_000);
@@ -57,7 +71,10 @@ let deploys: string[] = [];
 async function startAutopilot(port = 0): Promise<RunningService<AutopilotConfig>> {
   const config = testServiceConfig(autopilotService, {
     databaseUrl: autopilotDatabaseUrl,
-    extra: { providers: { prom: { type: 'prometheus', url: prometheus.url, timeoutMs: 5_000 } }, analysis: { providerAttempts: 1, providerRetryDelayMs: 0 } },
+    extra: {
+      providers: { prom: { type: 'prometheus', url: prometheus.url, timeoutMs: 5_000 } },
+      analysis: { providerAttempts: 1, providerRetryDelayMs: 0 },
+    },
   });
   return startTestService(autopilotService, { ...config, server: { ...config.server, port } });
 }
@@ -75,7 +92,10 @@ beforeAll(async () => {
   autopilotFront = await startServiceFront(autopilotReplicas.map((replica) => replica.url));
   visibility = await startTestService(
     visibilityService,
-    testServiceConfig(visibilityService, { databaseUrl: await createTestDatabase('e2e_pipeline_visibility'), users: { bob: ['release'], carol: ['release'] } }),
+    testServiceConfig(visibilityService, {
+      databaseUrl: await createTestDatabase('e2e_pipeline_visibility'),
+      users: { bob: ['release'], carol: ['release'] },
+    }),
   );
   policyDirectory = fs.mkdtempSync(path.join(os.tmpdir(), 'isd-e2e-policies-'));
   fs.writeFileSync(path.join(policyDirectory, 'deploy.rego'), deployPolicy);
@@ -93,15 +113,30 @@ beforeAll(async () => {
       name: 'latency',
       description: 'request latency',
       stepSeconds: 1,
-      metrics: [{ name: 'latency', query: 'demo_request_latency_seconds{${scope}}', direction: 'increase', groups: ['latency'] }],
+      metrics: [
+        {
+          name: 'latency',
+          query: 'demo_request_latency_seconds{${scope}}',
+          direction: 'increase',
+          groups: ['latency'],
+        },
+      ],
     }),
   });
   expect(template.status).toBe(201);
   await waitForPrometheusSamples(prometheus, 'demo_request_latency_seconds', 3);
   // Orca refuses literal IPs, so the sidecars are named by host.
-  const sidecars = { visibility: `http://localhost:${visibility.port}`, autopilot: autopilotFront.url, sapor: `http://localhost:${sapor.port}` };
+  const sidecars = {
+    visibility: `http://localhost:${visibility.port}`,
+    autopilot: autopilotFront.url,
+    sapor: `http://localhost:${sapor.port}`,
+  };
   orcaLocal = renderTestOrcaLocal(sidecars);
-  gate = await startGateProxy({ gateLocal: renderSpinnakerConfig(resolveValues()).files['gate-local.yml'], gateToken: TEST_GATE_TOKEN, targets: sidecars });
+  gate = await startGateProxy({
+    gateLocal: renderSpinnakerConfig(resolveValues()).files['gate-local.yml'],
+    gateToken: TEST_GATE_TOKEN,
+    targets: sidecars,
+  });
 });
 
 afterAll(async () => {
@@ -128,7 +163,11 @@ function pipeline(canary: string, name: string, changeWindow = 'open'): Pipeline
         refId: '0',
         name: 'Check deploy policy',
         type: policy.key,
-        context: { alias: 'preconfiguredWebhook', ...policy.stageDefaults, parameterValues: { policy: 'isd/deploy', params: { changeWindow } } },
+        context: {
+          alias: 'preconfiguredWebhook',
+          ...policy.stageDefaults,
+          parameterValues: { policy: 'isd/deploy', params: { changeWindow } },
+        },
       },
       {
         refId: '1',
@@ -154,7 +193,11 @@ function pipeline(canary: string, name: string, changeWindow = 'open'): Pipeline
         context: {
           alias: 'preconfiguredWebhook',
           ...approval.stageDefaults,
-          parameterValues: { approverGroups: [{ name: 'release', required: 2 }], timeoutMs: 600_000, instructions: 'Read the canary report' },
+          parameterValues: {
+            approverGroups: [{ name: 'release', required: 2 }],
+            timeoutMs: 600_000,
+            instructions: 'Read the canary report',
+          },
         },
       },
       { refId: '3', name: 'Deploy', type: 'deploy' },
@@ -180,7 +223,8 @@ function start(input: PipelineInput): PipelineRun {
 }
 
 function monitorBody(execution: HarnessExecution, index: number): Record<string, unknown> {
-  return ((execution.stages[index]?.context.webhook as { monitor?: { body?: Record<string, unknown> } })?.monitor?.body ?? {}) as Record<string, unknown>;
+  return ((execution.stages[index]?.context.webhook as { monitor?: { body?: Record<string, unknown> } })?.monitor
+    ?.body ?? {}) as Record<string, unknown>;
 }
 
 async function approve(run: PipelineRun, users: string[]): Promise<void> {
@@ -188,7 +232,9 @@ async function approve(run: PipelineRun, users: string[]): Promise<void> {
     'the approval gate',
     () => {
       const stage = run.execution.stages[APPROVE];
-      return stage?.status === 'RUNNING' && typeof stage.context.statusEndpoint === 'string' ? stage.context.statusEndpoint : undefined;
+      return stage?.status === 'RUNNING' && typeof stage.context.statusEndpoint === 'string'
+        ? stage.context.statusEndpoint
+        : undefined;
     },
     40_000,
   );
@@ -204,7 +250,9 @@ async function approve(run: PipelineRun, users: string[]): Promise<void> {
 }
 
 function requestsOf(execution: HarnessExecution, phase: 'create' | 'monitor' | 'cancel', stage: number) {
-  return execution.requests.filter((request) => request.phase === phase && request.stageId === execution.stages[stage]?.id);
+  return execution.requests.filter(
+    (request) => request.phase === phase && request.stageId === execution.stages[stage]?.id,
+  );
 }
 
 describe('policy gate → verification gate → approval gate → deploy', () => {
@@ -218,16 +266,32 @@ describe('policy gate → verification gate → approval gate → deploy', () =>
     expect(passed.status).toBe('SUCCEEDED');
     expect(passed.stages.map((stage) => stage.status)).toEqual(['SUCCEEDED', 'SUCCEEDED', 'SUCCEEDED', 'SUCCEEDED']);
     // What Deck shows for each gate is the monitor body.
-    expect(monitorBody(passed, POLICY)).toMatchObject({ status: 'allow', messages: [], executionId: passed.id, stageId: passed.stages[POLICY]!.id, triggeredBy: 'alice' });
+    expect(monitorBody(passed, POLICY)).toMatchObject({
+      status: 'allow',
+      messages: [],
+      executionId: passed.id,
+      stageId: passed.stages[POLICY]!.id,
+      triggeredBy: 'alice',
+    });
     const verification = monitorBody(passed, VERIFY);
-    expect(verification).toMatchObject({ status: 'pass', score: 100, executionId: passed.id, stageId: passed.stages[VERIFY]!.id });
+    expect(verification).toMatchObject({
+      status: 'pass',
+      score: 100,
+      executionId: passed.id,
+      stageId: passed.stages[VERIFY]!.id,
+    });
     expect(typeof verification.reportUrl).toBe('string');
     const approval = monitorBody(passed, APPROVE);
     expect(approval).toMatchObject({ status: 'approved', triggeredBy: 'alice' });
     expect((approval.decisions as Array<{ user: string }>).map((decision) => decision.user)).toEqual(['bob', 'carol']);
     // The fields the Deck plugin's execution views read (deck-plugin/src/api/sidecar-shapes.ts).
     expect(monitorBody(passed, POLICY)).toEqual(
-      expect.objectContaining({ status: 'allow', messages: expect.any(Array), policy: expect.objectContaining({ path: expect.any(String) }), decisionId: expect.any(String) }),
+      expect.objectContaining({
+        status: 'allow',
+        messages: expect.any(Array),
+        policy: expect.objectContaining({ path: expect.any(String) }),
+        decisionId: expect.any(String),
+      }),
     );
     expect(verification).toEqual(
       expect.objectContaining({
@@ -241,7 +305,9 @@ describe('policy gate → verification gate → approval gate → deploy', () =>
       expect.objectContaining({
         id: expect.any(String),
         approverGroups: [expect.objectContaining({ name: 'release', required: 2, approvals: 2 })],
-        decisions: expect.arrayContaining([expect.objectContaining({ user: 'bob', action: 'approve', at: expect.any(String) })]),
+        decisions: expect.arrayContaining([
+          expect.objectContaining({ user: 'bob', action: 'approve', at: expect.any(String) }),
+        ]),
         evidence: expect.any(Array),
         deadline: expect.any(String),
       }),
@@ -254,7 +320,10 @@ describe('policy gate → verification gate → approval gate → deploy', () =>
     expect(deploys).toEqual(['healthy']);
     // Orca's onFailureStages cancel reaches the finished verification harmlessly.
     expect(requestsOf(failed, 'cancel', VERIFY).map((request) => request.statusCode)).toEqual([200]);
-    const after = await fetch(`${autopilotFront.url}${new URL(failed.stages[VERIFY]!.context.statusEndpoint as string).pathname}`, { headers: serviceHeaders() });
+    const after = await fetch(
+      `${autopilotFront.url}${new URL(failed.stages[VERIFY]!.context.statusEndpoint as string).pathname}`,
+      { headers: serviceHeaders() },
+    );
     expect(((await after.json()) as { status: string }).status).toBe('fail');
   });
 
@@ -262,7 +331,12 @@ describe('policy gate → verification gate → approval gate → deploy', () =>
     deploys = [];
     const execution = await start(pipeline('web-v2', 'frozen', 'closed')).done;
     expect(execution.status).toBe('TERMINAL');
-    expect(execution.stages.map((stage) => stage.status)).toEqual(['TERMINAL', 'NOT_STARTED', 'NOT_STARTED', 'NOT_STARTED']);
+    expect(execution.stages.map((stage) => stage.status)).toEqual([
+      'TERMINAL',
+      'NOT_STARTED',
+      'NOT_STARTED',
+      'NOT_STARTED',
+    ]);
     expect(monitorBody(execution, POLICY)).toMatchObject({
       status: 'deny',
       messages: ['deploys of web are frozen: the change window is closed'],
@@ -280,7 +354,12 @@ describe('policy gate → verification gate → approval gate → deploy', () =>
     run.cancel('alice');
     const execution = await run.done;
     expect(execution.status).toBe('CANCELED');
-    expect(execution.stages.map((stage) => stage.status)).toEqual(['SUCCEEDED', 'CANCELED', 'NOT_STARTED', 'NOT_STARTED']);
+    expect(execution.stages.map((stage) => stage.status)).toEqual([
+      'SUCCEEDED',
+      'CANCELED',
+      'NOT_STARTED',
+      'NOT_STARTED',
+    ]);
     expect(requestsOf(execution, 'cancel', VERIFY).map((request) => [request.source, request.statusCode])).toEqual([
       ['task.onCancel', 200],
       ['onFailureStages', 200],
@@ -293,7 +372,9 @@ describe('policy gate → verification gate → approval gate → deploy', () =>
 
   it('survives a lost create response (Orca re-POSTs after the 503) and a replica restart while Orca polls', async () => {
     deploys = [];
-    autopilotFront.loseNextResponse((method, requestPath) => method === 'POST' && requestPath === gateStages.verification.createPath);
+    autopilotFront.loseNextResponse(
+      (method, requestPath) => method === 'POST' && requestPath === gateStages.verification.createPath,
+    );
     const input = pipeline('web-v2', 'restarted');
     const run = start({ ...input, stages: [input.stages[POLICY]!, input.stages[VERIFY]!, input.stages[3]!] });
     await waitFor('the verification to be polled', () => requestsOf(run.execution, 'monitor', VERIFY).length > 0);

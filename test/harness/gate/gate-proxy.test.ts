@@ -91,21 +91,41 @@ describe('Gate proxy harness', () => {
   });
 
   it('routes GET, POST, PUT and DELETE but not PATCH', async () => {
-    for (const method of ['GET', 'DELETE']) expect((await call('/proxies/sapor/a', { method, user: 'alice' })).status).toBe(200);
+    for (const method of ['GET', 'DELETE'])
+      expect((await call('/proxies/sapor/a', { method, user: 'alice' })).status).toBe(200);
     for (const method of ['POST', 'PUT']) {
-      const response = await call('/proxies/sapor/a', { method, user: 'alice', headers: { 'content-type': 'application/json' }, body: '{}' });
+      const response = await call('/proxies/sapor/a', {
+        method,
+        user: 'alice',
+        headers: { 'content-type': 'application/json' },
+        body: '{}',
+      });
       expect(response.status).toBe(200);
     }
-    const patch = await call('/proxies/sapor/a', { method: 'PATCH', user: 'alice', headers: { 'content-type': 'application/json' }, body: '{}' });
+    const patch = await call('/proxies/sapor/a', {
+      method: 'PATCH',
+      user: 'alice',
+      headers: { 'content-type': 'application/json' },
+      body: '{}',
+    });
     expect(patch.status).toBe(405);
     expect(received.map((request) => request.method)).toEqual(['GET', 'DELETE', 'POST', 'PUT']);
   });
 
   it('forwards a body only with a Content-Type, and a bodyless POST is a 502', async () => {
-    const withBody = await call('/proxies/autopilot/b', { method: 'POST', user: 'alice', headers: { 'content-type': 'application/json' }, body: '{"a":1}\r\n' });
+    const withBody = await call('/proxies/autopilot/b', {
+      method: 'POST',
+      user: 'alice',
+      headers: { 'content-type': 'application/json' },
+      body: '{"a":1}\r\n',
+    });
     expect(withBody.status).toBe(200);
     expect(received[0]!.body).toBe('{"a":1}');
-    const withoutType = await call('/proxies/autopilot/b', { method: 'POST', user: 'alice', body: new Uint8Array(Buffer.from('{"a":1}')) });
+    const withoutType = await call('/proxies/autopilot/b', {
+      method: 'POST',
+      user: 'alice',
+      body: new Uint8Array(Buffer.from('{"a":1}')),
+    });
     expect(withoutType.status).toBe(502);
     expect(await withoutType.text()).toContain('must have a request body');
     expect(received).toHaveLength(1);
@@ -121,7 +141,10 @@ describe('Gate proxy harness', () => {
     const notFound = await call('/proxies/sapor/status/404', { user: 'alice' });
     expect(notFound.status).toBe(404);
     expect(notFound.headers.get('x-internal')).toBeNull();
-    const down = await startGateProxy({ gateLocal: renderSpinnakerConfig(resolveValues()).files['gate-local.yml'], targets: { sapor: 'http://localhost:1' } });
+    const down = await startGateProxy({
+      gateLocal: renderSpinnakerConfig(resolveValues()).files['gate-local.yml'],
+      targets: { sapor: 'http://localhost:1' },
+    });
     try {
       const response = await fetch(`${down.baseUrl}/proxies/sapor/x`, { headers: { cookie: down.login('alice') } });
       expect(response.status).toBe(502);
@@ -139,7 +162,11 @@ describe('Gate proxy harness', () => {
 
   it('lists proxies and rejects an unknown proxy id with 400', async () => {
     const list = await call('/proxies', { user: 'alice' });
-    expect(((await list.json()) as Array<{ id: string }>).map((proxy) => proxy.id)).toEqual(['visibility', 'autopilot', 'sapor']);
+    expect(((await list.json()) as Array<{ id: string }>).map((proxy) => proxy.id)).toEqual([
+      'visibility',
+      'autopilot',
+      'sapor',
+    ]);
     const unknown = await call('/proxies/jenkins/x', { user: 'alice' });
     expect(unknown.status).toBe(400);
     expect(((await unknown.json()) as { message: string }).message).toBe("No proxy config found with id 'jenkins'");

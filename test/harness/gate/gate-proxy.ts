@@ -81,13 +81,26 @@ export async function startGateProxy(options: GateProxyOptions): Promise<GatePro
     return session ? sessions.get(session) : undefined;
   }
 
-  function send(response: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  function send(
+    response: http.ServerResponse,
+    status: number,
+    body: unknown,
+    headers: Record<string, string> = {},
+  ): void {
     const isText = typeof body === 'string';
-    response.writeHead(status, { 'content-type': isText ? (headers['content-type'] ?? 'text/plain') : 'application/json', ...headers });
+    response.writeHead(status, {
+      'content-type': isText ? (headers['content-type'] ?? 'text/plain') : 'application/json',
+      ...headers,
+    });
     response.end(isText ? body : JSON.stringify(body));
   }
 
-  async function forward(request: http.IncomingMessage, response: http.ServerResponse, user: string, rawBody: string): Promise<void> {
+  async function forward(
+    request: http.IncomingMessage,
+    response: http.ServerResponse,
+    user: string,
+    rawBody: string,
+  ): Promise<void> {
     const url = new URL(request.url ?? '/', 'http://gate.local');
     const match = /^\/proxies\/([^/]+)(\/.*)?$/.exec(url.pathname);
     if (!match) {
@@ -97,7 +110,11 @@ export async function startGateProxy(options: GateProxyOptions): Promise<GatePro
     const requestedId = decodeURIComponent(match[1] as string);
     const proxy = proxies.find((candidate) => candidate.id.toLowerCase() === requestedId.toLowerCase());
     if (!proxy) {
-      send(response, 400, { error: 'Bad Request', message: `No proxy config found with id '${requestedId}'`, status: 400 });
+      send(response, 400, {
+        error: 'Bad Request',
+        message: `No proxy config found with id '${requestedId}'`,
+        status: 400,
+      });
       return;
     }
     const method = request.method ?? 'GET';
@@ -115,7 +132,9 @@ export async function startGateProxy(options: GateProxyOptions): Promise<GatePro
     const headers: Record<string, string> = {
       'X-SPINNAKER-USER': user,
       'X-SPINNAKER-REQUEST-ID': randomUUID(),
-      ...(request.headers['x-ratelimit-app'] ? { 'X-SPINNAKER-USER-ORIGIN': String(request.headers['x-ratelimit-app']) } : {}),
+      ...(request.headers['x-ratelimit-app']
+        ? { 'X-SPINNAKER-USER-ORIGIN': String(request.headers['x-ratelimit-app']) }
+        : {}),
       ...(options.gateToken ? { [gateTokenHeader]: options.gateToken } : {}),
       ...(body !== undefined && contentType ? { 'Content-Type': contentType } : {}),
     };
@@ -149,10 +168,17 @@ export async function startGateProxy(options: GateProxyOptions): Promise<GatePro
       try {
         parsed = JSON.parse(responseBody);
       } catch {
-        send(response, 500, { error: 'Internal Server Error', message: 'upstream body is not valid JSON', status: 500 });
+        send(response, 500, {
+          error: 'Internal Server Error',
+          message: 'upstream body is not valid JSON',
+          status: 500,
+        });
         return;
       }
-      response.writeHead(status, { 'content-type': upstreamType.includes('json') ? upstreamType : 'application/json', ...proxyHeaders });
+      response.writeHead(status, {
+        'content-type': upstreamType.includes('json') ? upstreamType : 'application/json',
+        ...proxyHeaders,
+      });
       response.end(JSON.stringify(parsed));
       return;
     }
@@ -172,7 +198,11 @@ export async function startGateProxy(options: GateProxyOptions): Promise<GatePro
         }
         const user = sessionUser(request);
         if (!user) {
-          send(response, 401, { error: 'Unauthorized', message: 'Full authentication is required to access this resource', status: 401 });
+          send(response, 401, {
+            error: 'Unauthorized',
+            message: 'Full authentication is required to access this resource',
+            status: 401,
+          });
           return;
         }
         if (path === '/proxies' || path === '/proxies/') {
@@ -180,16 +210,25 @@ export async function startGateProxy(options: GateProxyOptions): Promise<GatePro
             send(response, 405, { error: 'Method Not Allowed', status: 405 });
             return;
           }
-          send(response, 200, proxies.map((proxy) => ({ id: proxy.id, uri: proxy.uri })));
+          send(
+            response,
+            200,
+            proxies.map((proxy) => ({ id: proxy.id, uri: proxy.uri })),
+          );
           return;
         }
         if (!ROUTED_METHODS.has(request.method ?? '')) {
-          send(response, 405, { error: 'Method Not Allowed', message: `Request method '${request.method}' is not supported`, status: 405 });
+          send(response, 405, {
+            error: 'Method Not Allowed',
+            message: `Request method '${request.method}' is not supported`,
+            status: 405,
+          });
           return;
         }
         await forward(request, response, user, Buffer.concat(chunks).toString('utf8'));
       })().catch((error: unknown) => {
-        if (!response.headersSent) send(response, 500, { error: 'Internal Server Error', message: String(error), status: 500 });
+        if (!response.headersSent)
+          send(response, 500, { error: 'Internal Server Error', message: String(error), status: 500 });
       });
     });
   });

@@ -40,7 +40,10 @@ export interface FakeGateService {
   baseUrl: string;
   requests: FakeRequest[];
   /** Gates created so far, by id. */
-  gates: Map<string, { executionId: string; stageId: string; payload: Record<string, unknown>; polls: number; canceled: number }>;
+  gates: Map<
+    string,
+    { executionId: string; stageId: string; payload: Record<string, unknown>; polls: number; canceled: number }
+  >;
   /** Sets the status word every later poll returns. */
   setStatus(word: string): void;
   close(): Promise<void>;
@@ -63,7 +66,10 @@ export async function startFakeGateService(options: FakeGateServiceOptions): Pro
       const path = request.url ?? '/';
       requests.push({ method: request.method ?? 'GET', path, headers: request.headers, body });
       const reply = (status: number, payload?: unknown, headers: Record<string, string> = {}): void => {
-        response.writeHead(status, { ...(payload === undefined ? {} : { 'content-type': 'application/json' }), ...headers });
+        response.writeHead(status, {
+          ...(payload === undefined ? {} : { 'content-type': 'application/json' }),
+          ...headers,
+        });
         response.end(payload === undefined ? undefined : JSON.stringify(payload));
       };
       if (options.serviceToken && request.headers['x-isd-service-token'] !== options.serviceToken) {
@@ -90,9 +96,18 @@ export async function startFakeGateService(options: FakeGateServiceOptions): Pro
           reply(400, { error: `field ${literal[0]} holds an unevaluated expression` });
           return;
         }
-        const existing = [...gates.entries()].find(([, gate]) => gate.executionId === payload.executionId && gate.stageId === payload.stageId);
+        const existing = [...gates.entries()].find(
+          ([, gate]) => gate.executionId === payload.executionId && gate.stageId === payload.stageId,
+        );
         const id = existing ? existing[0] : String(nextId++);
-        if (!existing) gates.set(id, { executionId: String(payload.executionId), stageId: String(payload.stageId), payload, polls: 0, canceled: 0 });
+        if (!existing)
+          gates.set(id, {
+            executionId: String(payload.executionId),
+            stageId: String(payload.stageId),
+            payload,
+            polls: 0,
+            canceled: 0,
+          });
         const location = `${options.collectionPath}/${id}`;
         const port = (server.address() as AddressInfo).port;
         reply(202, { id }, { location: options.relativeLocation ? location : `http://localhost:${port}${location}` });
@@ -116,7 +131,8 @@ export async function startFakeGateService(options: FakeGateServiceOptions): Pro
           return;
         }
         const statuses = options.statuses ?? ['running'];
-        const word = gate.canceled > 0 ? 'canceled' : (forcedStatus ?? statuses[Math.min(gate.polls, statuses.length - 1)]);
+        const word =
+          gate.canceled > 0 ? 'canceled' : (forcedStatus ?? statuses[Math.min(gate.polls, statuses.length - 1)]);
         gate.polls += 1;
         reply(200, { id: match[1], status: word, polls: gate.polls, ...(options.extraBody ?? {}) });
         return;

@@ -14,7 +14,14 @@ export type {
   PipelineStageInput,
   RecordedRequest,
 } from './orca-harness';
-export { evaluateEntries, evaluateExpression, evaluateTemplate, SpelEvaluationError, SpelUnsupportedError, toJson } from './spel';
+export {
+  evaluateEntries,
+  evaluateExpression,
+  evaluateTemplate,
+  SpelEvaluationError,
+  SpelUnsupportedError,
+  toJson,
+} from './spel';
 export type { FailedExpression, SpelContext } from './spel';
 export { UrlRestrictionError, validateWebhookUrl } from './url-restrictions';
 export { startFakeGateService } from './fake-gate-service';

@@ -3,8 +3,9 @@ import { renderTestOrcaLocal, runPipeline, startFakeGateService, startPipeline }
 import type { FakeGateService, FakeGateServiceOptions, HarnessExecution, PipelineStageInput } from './index';
 
 const token = 'test-service-token';
-// 1 Orca second = 2 real ms: the 10 s create backoff takes 20 ms, the first poll minute 120 ms.
-const timeFactor = 0.002;
+// 1 Orca second = 20 real ms: the 10 s create backoff takes 200 ms, the first poll minute 1.2 s. Faster
+// factors turn an event-loop stall on a loaded machine into minutes of Orca time.
+const timeFactor = 0.02;
 const services: FakeGateService[] = [];
 
 async function fake(options: FakeGateServiceOptions): Promise<FakeGateService> {
@@ -24,20 +25,40 @@ interface Sidecars {
 }
 
 async function sidecars(
-  scripts: { visibility?: Partial<FakeGateServiceOptions>; autopilot?: Partial<FakeGateServiceOptions>; sapor?: Partial<FakeGateServiceOptions> } = {},
+  scripts: {
+    visibility?: Partial<FakeGateServiceOptions>;
+    autopilot?: Partial<FakeGateServiceOptions>;
+    sapor?: Partial<FakeGateServiceOptions>;
+  } = {},
 ): Promise<Sidecars> {
   return {
-    visibility: await fake({ collectionPath: gateStages.approval.createPath, statuses: ['activated', 'approved'], ...scripts.visibility }),
-    autopilot: await fake({ collectionPath: gateStages.verification.createPath, statuses: ['running', 'pass'], ...scripts.autopilot }),
+    visibility: await fake({
+      collectionPath: gateStages.approval.createPath,
+      statuses: ['activated', 'approved'],
+      ...scripts.visibility,
+    }),
+    autopilot: await fake({
+      collectionPath: gateStages.verification.createPath,
+      statuses: ['running', 'pass'],
+      ...scripts.autopilot,
+    }),
     sapor: await fake({ collectionPath: gateStages.policy.createPath, statuses: ['allow'], ...scripts.sapor }),
   };
 }
 
 function orcaLocalFor(fakes: Sidecars): string {
-  return renderTestOrcaLocal({ visibility: fakes.visibility.baseUrl, autopilot: fakes.autopilot.baseUrl, sapor: fakes.sapor.baseUrl });
+  return renderTestOrcaLocal({
+    visibility: fakes.visibility.baseUrl,
+    autopilot: fakes.autopilot.baseUrl,
+    sapor: fakes.sapor.baseUrl,
+  });
 }
 
-function gateStage(kind: 'approval' | 'verification' | 'policy', refId: string, parameterValues: Record<string, unknown>): PipelineStageInput {
+function gateStage(
+  kind: 'approval' | 'verification' | 'policy',
+  refId: string,
+  parameterValues: Record<string, unknown>,
+): PipelineStageInput {
   const stage = gateStages[kind];
   return {
     refId,
@@ -47,12 +68,43 @@ function gateStage(kind: 'approval' | 'verification' | 'policy', refId: string, 
   };
 }
 
-const approvalInputs = { approverGroups: [{ name: 'qa', required: 1 }], timeoutMs: 60_000, allowSelfApproval: false, instructions: 'Check "the" dashboards' };
-const verificationInputs = { template: { name: 'golden' }, baseline: { app: 'v1' }, canary: { app: 'v2' }, lifetimeMs: 60_000, intervalMs: 10_000, thresholds: { pass: 80, marginal: 60 } };
+const approvalInputs = {
+  approverGroups: [{ name: 'qa', required: 1 }],
+  timeoutMs: 60_000,
+  allowSelfApproval: false,
+  instructions: 'Check "the" dashboards',
+};
+const verificationInputs = {
+  template: { name: 'golden' },
+  baseline: { app: 'v1' },
+  canary: { app: 'v2' },
+  lifetimeMs: 60_000,
+  intervalMs: 10_000,
+  thresholds: { pass: 80, marginal: 60 },
+};
 const policyInputs = { policy: 'isd/deploy/allowed', params: { env: 'prod' } };
 
 function pipelineOf(stages: PipelineStageInput[]) {
-  return { application: 'shop', name: 'deploy-prod', pipelineConfigId: 'pipeline-1', user: 'alice@example.com', stages };
+  return {
+    application: 'shop',
+    name: 'deploy-prod',
+    pipelineConfigId: 'pipeline-1',
+    user: 'alice@example.com',
+    stages,
+  };
+}
+
+/** Fails with what went wrong in each stage (errors, last requests) when the execution ended otherwise. */
+function expectStatus(execution: HarnessExecution, expected: string): void {
+  if (execution.status === expected) return;
+  const stages = execution.stages.map((stage) => {
+    const webhook = stage.context.webhook as { error?: string; monitor?: { error?: string } } | undefined;
+    return `${stage.name}: ${stage.status} ${webhook?.error ?? ''} ${webhook?.monitor?.error ?? ''} ${JSON.stringify(stage.context.exception ?? '')}`;
+  });
+  const requests = execution.requests.map(
+    (request) => `${request.phase} ${request.statusCode ?? request.error} @${Math.round(request.atMs)}`,
+  );
+  throw new Error(`expected ${expected}, got ${execution.status}\n${stages.join('\n')}\n${requests.join('\n')}`);
 }
 
 function requestsOf(execution: HarnessExecution, phase: 'create' | 'monitor' | 'cancel', stageIndex: number) {
@@ -83,11 +135,12 @@ describe('Orca harness: a pipeline of ISD gates', () => {
         { refId: '4', name: 'Deploy', type: 'deploy' },
       ]),
     );
-    expect(execution.status).toBe('SUCCEEDED');
+    expectStatus(execution, 'SUCCEEDED');
     expect(execution.stages.map((stage) => stage.status)).toEqual(['SUCCEEDED', 'SUCCEEDED', 'SUCCEEDED', 'SUCCEEDED']);
     expect(deployed).toBe(true);
     const approval = execution.stages[2]!;
-    const monitor = (approval.context.webhook as { monitor: { body: { status: string }; statusCodeValue: number } }).monitor;
+    const monitor = (approval.context.webhook as { monitor: { body: { status: string }; statusCodeValue: number } })
+      .monitor;
     expect(monitor.body.status).toBe('approved');
     expect(monitor.statusCodeValue).toBe(200);
     expect(approval.context.statusEndpoint).toMatch(/\/api\/v1\/approvals\/1$/);
@@ -104,7 +157,10 @@ describe('Orca harness: a pipeline of ISD gates', () => {
       evidence: null,
       autoDecision: null,
     });
-    expect([...fakes.sapor.gates.values()][0]!.payload).toMatchObject({ policy: 'isd/deploy/allowed', params: { env: 'prod' } });
+    expect([...fakes.sapor.gates.values()][0]!.payload).toMatchObject({
+      policy: 'isd/deploy/allowed',
+      params: { env: 'prod' },
+    });
   });
 
   it('sends the service token and never an X-SPINNAKER-USER header', async () => {
@@ -123,9 +179,16 @@ describe('Orca harness: a pipeline of ISD gates', () => {
 
   it('shows the token in the stage context with customHeaders, and keeps it out with sensitiveHeaders', async () => {
     const fakes = await sidecars();
-    const urls = { visibility: fakes.visibility.baseUrl, autopilot: fakes.autopilot.baseUrl, sapor: fakes.sapor.baseUrl };
+    const urls = {
+      visibility: fakes.visibility.baseUrl,
+      autopilot: fakes.autopilot.baseUrl,
+      sapor: fakes.sapor.baseUrl,
+    };
     const run = (orcaLocal: string) =>
-      runPipeline({ orcaLocal, springEnvironment: { ISD_SERVICE_TOKEN: token }, timeFactor }, pipelineOf([gateStage('policy', '1', policyInputs)]));
+      runPipeline(
+        { orcaLocal, springEnvironment: { ISD_SERVICE_TOKEN: token }, timeFactor },
+        pipelineOf([gateStage('policy', '1', policyInputs)]),
+      );
     const exposed = await run(renderTestOrcaLocal(urls));
     expect(JSON.stringify(exposed.stages[0]!.context)).toContain(token);
     const hidden = await run(renderTestOrcaLocal(urls, { serviceToken: { placement: 'sensitiveHeaders' } }));
@@ -136,7 +199,10 @@ describe('Orca harness: a pipeline of ISD gates', () => {
 
   it('fails the stage with 401 when Orca has no token (Spring leaves the placeholder unresolved)', async () => {
     const fakes = await sidecars();
-    const execution = await runPipeline({ orcaLocal: orcaLocalFor(fakes), timeFactor }, pipelineOf([gateStage('policy', '1', policyInputs)]));
+    const execution = await runPipeline(
+      { orcaLocal: orcaLocalFor(fakes), timeFactor },
+      pipelineOf([gateStage('policy', '1', policyInputs)]),
+    );
     expect(execution.status).toBe('TERMINAL');
     expect((execution.stages[0]!.context.webhook as { statusCodeValue: number }).statusCodeValue).toBe(401);
   });
@@ -178,8 +244,12 @@ describe('Orca harness: create', () => {
     expect(execution.status).toBe('TERMINAL');
     const create = requestsOf(execution, 'create', 0)[0]!;
     expect(create.body).toContain(`"instructions": \${#toJson(parameterValues['instructions'])}`);
-    expect(execution.stages[0]!.failedExpressions.map((failure) => failure.expression)).toContain("${#toJson(parameterValues['instructions'])}");
-    expect((execution.stages[0]!.context.webhook as { body: { error: string } }).body.error).toBe('field instructions holds an unevaluated expression');
+    expect(execution.stages[0]!.failedExpressions.map((failure) => failure.expression)).toContain(
+      "${#toJson(parameterValues['instructions'])}",
+    );
+    expect((execution.stages[0]!.context.webhook as { body: { error: string } }).body.error).toBe(
+      'field instructions holds an unevaluated expression',
+    );
   });
 
   it('does not evaluate an expression inside a parameter value in time for the payload', async () => {
@@ -193,14 +263,28 @@ describe('Orca harness: create', () => {
     expect(execution.status).toBe('TERMINAL');
     expect(requestsOf(execution, 'create', 0)[0]!.body).toContain("${#toJson(parameterValues['instructions'])}");
     // The parameter value itself was evaluated and stored, which is what Deck would show afterwards.
-    expect((execution.stages[0]!.context.parameterValues as { instructions: string }).instructions).toBe('release shop');
+    expect((execution.stages[0]!.context.parameterValues as { instructions: string }).instructions).toBe(
+      'release shop',
+    );
   });
 
   it('fails the stage when the URL restrictions refuse the host', async () => {
     const fakes = await sidecars();
-    const values = resolveValues({ overrides: { sidecars: { visibility: fakes.visibility.baseUrl, autopilot: fakes.autopilot.baseUrl, sapor: fakes.sapor.baseUrl } } });
+    const values = resolveValues({
+      overrides: {
+        sidecars: {
+          visibility: fakes.visibility.baseUrl,
+          autopilot: fakes.autopilot.baseUrl,
+          sapor: fakes.sapor.baseUrl,
+        },
+      },
+    });
     const execution = await runPipeline(
-      { orcaLocal: renderSpinnakerConfig(values).files['orca-local.yml'], springEnvironment: { ISD_SERVICE_TOKEN: token }, timeFactor },
+      {
+        orcaLocal: renderSpinnakerConfig(values).files['orca-local.yml'],
+        springEnvironment: { ISD_SERVICE_TOKEN: token },
+        timeFactor,
+      },
       pipelineOf([gateStage('policy', '1', policyInputs)]),
     );
     expect(execution.status).toBe('TERMINAL');
@@ -232,26 +316,44 @@ describe('Orca harness: monitor', () => {
   it('maps terminal and canceled words to TERMINAL and CANCELED', async () => {
     const rejected = await sidecars({ visibility: { statuses: ['rejected'] }, autopilot: { statuses: ['canceled'] } });
     const options = { orcaLocal: orcaLocalFor(rejected), springEnvironment: { ISD_SERVICE_TOKEN: token }, timeFactor };
-    expect((await runPipeline(options, pipelineOf([gateStage('approval', '1', approvalInputs)]))).status).toBe('TERMINAL');
-    expect((await runPipeline(options, pipelineOf([gateStage('verification', '1', verificationInputs)]))).stages[0]!.status).toBe('CANCELED');
+    expect((await runPipeline(options, pipelineOf([gateStage('approval', '1', approvalInputs)]))).status).toBe(
+      'TERMINAL',
+    );
+    expect(
+      (await runPipeline(options, pipelineOf([gateStage('verification', '1', verificationInputs)]))).stages[0]!.status,
+    ).toBe('CANCELED');
   });
 
   it('fails on marginal by default and passes it when rendered with marginalOutcome success', async () => {
     const fakes = await sidecars({ autopilot: { statuses: ['running', 'marginal'] } });
-    const urls = { visibility: fakes.visibility.baseUrl, autopilot: fakes.autopilot.baseUrl, sapor: fakes.sapor.baseUrl };
+    const urls = {
+      visibility: fakes.visibility.baseUrl,
+      autopilot: fakes.autopilot.baseUrl,
+      sapor: fakes.sapor.baseUrl,
+    };
     const run = (orcaLocal: string) =>
-      runPipeline({ orcaLocal, springEnvironment: { ISD_SERVICE_TOKEN: token }, timeFactor }, pipelineOf([gateStage('verification', '1', verificationInputs)]));
+      runPipeline(
+        { orcaLocal, springEnvironment: { ISD_SERVICE_TOKEN: token }, timeFactor },
+        pipelineOf([gateStage('verification', '1', verificationInputs)]),
+      );
     expect((await run(renderTestOrcaLocal(urls))).status).toBe('TERMINAL');
-    expect((await run(renderTestOrcaLocal(urls, { verification: { marginalOutcome: 'success' } }))).status).toBe('SUCCEEDED');
+    expect((await run(renderTestOrcaLocal(urls, { verification: { marginalOutcome: 'success' } }))).status).toBe(
+      'SUCCEEDED',
+    );
   });
 
   it('retries 5xx polls, records pastStatusCodes, and fails on a 404', async () => {
-    const fakes = await sidecars({ visibility: { monitorFailures: [500, 503], statuses: ['approved'] }, autopilot: { monitorFailures: [404] } });
+    const fakes = await sidecars({
+      visibility: { monitorFailures: [500, 503], statuses: ['approved'] },
+      autopilot: { monitorFailures: [404] },
+    });
     const options = { orcaLocal: orcaLocalFor(fakes), springEnvironment: { ISD_SERVICE_TOKEN: token }, timeFactor };
     const approved = await runPipeline(options, pipelineOf([gateStage('approval', '1', approvalInputs)]));
     expect(approved.status).toBe('SUCCEEDED');
     expect(requestsOf(approved, 'monitor', 0).map((request) => request.statusCode)).toEqual([500, 503, 200]);
-    expect((approved.stages[0]!.context.webhook as { monitor: { pastStatusCodes: number[] } }).monitor.pastStatusCodes).toEqual([500, 503]);
+    expect(
+      (approved.stages[0]!.context.webhook as { monitor: { pastStatusCodes: number[] } }).monitor.pastStatusCodes,
+    ).toEqual([500, 503]);
     const missing = await runPipeline(options, pipelineOf([gateStage('verification', '1', verificationInputs)]));
     expect(missing.status).toBe('TERMINAL');
     expect((missing.stages[0]!.context.webhook as { monitor: { error: string } }).monitor.error).toContain('404');
@@ -261,14 +363,21 @@ describe('Orca harness: monitor', () => {
     const fakes = await sidecars();
     const execution = await runPipeline(
       { orcaLocal: orcaLocalFor(fakes), springEnvironment: { ISD_SERVICE_TOKEN: token }, timeFactor },
-      pipelineOf([{ ...gateStage('policy', '1', policyInputs), context: { ...gateStage('policy', '1', policyInputs).context } }]),
+      pipelineOf([
+        { ...gateStage('policy', '1', policyInputs), context: { ...gateStage('policy', '1', policyInputs).context } },
+      ]),
     );
     expect(execution.status).toBe('SUCCEEDED');
     // The same run with a JSONPath the body does not have fails, as MonitorWebhookTask does.
     const orcaLocal = orcaLocalFor(fakes).replace('statusJsonPath: $.status', 'statusJsonPath: $.decision');
-    const failed = await runPipeline({ orcaLocal, springEnvironment: { ISD_SERVICE_TOKEN: token }, timeFactor }, pipelineOf([gateStage('policy', '1', policyInputs)]));
+    const failed = await runPipeline(
+      { orcaLocal, springEnvironment: { ISD_SERVICE_TOKEN: token }, timeFactor },
+      pipelineOf([gateStage('policy', '1', policyInputs)]),
+    );
     expect(failed.status).toBe('TERMINAL');
-    expect((failed.stages[0]!.context.webhook as { monitor: { error: string } }).monitor.error).toContain("JSON property '$.decision' not found");
+    expect((failed.stages[0]!.context.webhook as { monitor: { error: string } }).monitor.error).toContain(
+      "JSON property '$.decision' not found",
+    );
   });
 
   it('polls every second for the first minute, then every 15 seconds', async () => {
@@ -277,8 +386,11 @@ describe('Orca harness: monitor', () => {
       { orcaLocal: orcaLocalFor(fakes), springEnvironment: { ISD_SERVICE_TOKEN: token }, timeFactor },
       pipelineOf([gateStage('approval', '1', approvalInputs)]),
     );
-    const deadline = Date.now() + 5_000;
-    while (Date.now() < deadline && requestsOf(run.execution, 'monitor', 0).filter((request) => request.atMs > 100_000).length < 2) {
+    const deadline = Date.now() + 15_000;
+    while (
+      Date.now() < deadline &&
+      requestsOf(run.execution, 'monitor', 0).filter((request) => request.atMs > 100_000).length < 2
+    ) {
       await new Promise((resolve) => setTimeout(resolve, 10));
     }
     fakes.visibility.setStatus('approved');
@@ -303,7 +415,9 @@ describe('Orca harness: monitor', () => {
       pipelineOf([{ ...stage, context: { ...stage.context, stageTimeoutMs: 20_000 } }]),
     );
     expect(execution.status).toBe('TERMINAL');
-    expect((execution.stages[0]!.context.exception as { exceptionType: string }).exceptionType).toBe('TimeoutException');
+    expect((execution.stages[0]!.context.exception as { exceptionType: string }).exceptionType).toBe(
+      'TimeoutException',
+    );
     expect(requestsOf(execution, 'cancel', 0).map((request) => request.source)).toEqual(['onFailureStages']);
     expect([...fakes.visibility.gates.values()][0]!.canceled).toBe(1);
   });
@@ -317,7 +431,8 @@ describe('Orca harness: cancel', () => {
       pipelineOf([gateStage('approval', '1', approvalInputs), gateStage('policy', '2', policyInputs)]),
     );
     const deadline = Date.now() + 5_000;
-    while (Date.now() < deadline && requestsOf(run.execution, 'monitor', 0).length < 2) await new Promise((resolve) => setTimeout(resolve, 5));
+    while (Date.now() < deadline && requestsOf(run.execution, 'monitor', 0).length < 2)
+      await new Promise((resolve) => setTimeout(resolve, 5));
     run.cancel('bob');
     const execution = await run.done;
     expect(execution.status).toBe('CANCELED');
@@ -336,7 +451,8 @@ describe('Orca harness: cancel', () => {
       pipelineOf([gateStage('approval', '1', approvalInputs)]),
     );
     const deadline = Date.now() + 5_000;
-    while (Date.now() < deadline && requestsOf(run.execution, 'create', 0).length < 2) await new Promise((resolve) => setTimeout(resolve, 2));
+    while (Date.now() < deadline && requestsOf(run.execution, 'create', 0).length < 2)
+      await new Promise((resolve) => setTimeout(resolve, 2));
     run.cancel();
     const execution = await run.done;
     expect(execution.status).toBe('CANCELED');
@@ -365,7 +481,10 @@ describe('Orca harness: a sidecar restarting while Orca polls', () => {
     );
     const deadline = Date.now() + 5_000;
     // Right after a poll was answered, so the next one is a full second (200 ms real) away.
-    while (Date.now() < deadline && !requestsOf(run.execution, 'monitor', 0).some((request) => request.statusCode === 200)) {
+    while (
+      Date.now() < deadline &&
+      !requestsOf(run.execution, 'monitor', 0).some((request) => request.statusCode === 200)
+    ) {
       await new Promise((resolve) => setTimeout(resolve, 1));
     }
     return { fakes, run };
@@ -377,7 +496,12 @@ describe('Orca harness: a sidecar restarting while Orca polls', () => {
     const gates = fakes.visibility.gates;
     await fakes.visibility.close();
     // Back within the 1 s (200 ms real) poll interval, with the same stored gates.
-    const restarted = await fake({ collectionPath: gateStages.approval.createPath, statuses: ['approved'], port, gates });
+    const restarted = await fake({
+      collectionPath: gateStages.approval.createPath,
+      statuses: ['approved'],
+      port,
+      gates,
+    });
     const execution = await run.done;
     expect(execution.status).toBe('SUCCEEDED');
     expect(restarted.requests.length).toBeGreaterThan(0);
@@ -388,6 +512,8 @@ describe('Orca harness: a sidecar restarting while Orca polls', () => {
     await fakes.visibility.close();
     const execution = await run.done;
     expect(execution.status).toBe('TERMINAL');
-    expect((execution.stages[0]!.context.webhook as { monitor: { error: string } }).monitor.error).toContain('an exception occurred in webhook monitor');
+    expect((execution.stages[0]!.context.webhook as { monitor: { error: string } }).monitor.error).toContain(
+      'an exception occurred in webhook monitor',
+    );
   });
 });

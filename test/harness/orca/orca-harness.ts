@@ -127,7 +127,14 @@ export interface PipelineRun {
   done: Promise<HarnessExecution>;
 }
 
-const IGNORED_PRECONFIGURED_FIELDS = new Set(['enabled', 'label', 'description', 'type', 'parameters', 'sensitiveHeaders']);
+const IGNORED_PRECONFIGURED_FIELDS = new Set([
+  'enabled',
+  'label',
+  'description',
+  'type',
+  'parameters',
+  'sensitiveHeaders',
+]);
 // WebhookProperties.PreconfiguredWebhook declares these; all are copied by PreconfiguredWebhookStage.
 const PRECONFIGURED_FIELDS = [
   'url',
@@ -152,7 +159,13 @@ const PRECONFIGURED_FIELDS = [
   'cancelPayload',
 ] as const;
 // WebhookService.headerDenyList.
-const HEADER_DENY_LIST = ['X-SPINNAKER-USER', 'X-SPINNAKER-ACCOUNT', 'X-SPINNAKER-USER-ORIGIN', 'X-SPINNAKER-REQUEST-ID', 'X-SPINNAKER-EXECUTION-ID'];
+const HEADER_DENY_LIST = [
+  'X-SPINNAKER-USER',
+  'X-SPINNAKER-ACCOUNT',
+  'X-SPINNAKER-USER-ORIGIN',
+  'X-SPINNAKER-REQUEST-ID',
+  'X-SPINNAKER-EXECUTION-ID',
+];
 
 const SECOND_MS = 1000;
 const MINUTE_MS = 60 * SECOND_MS;
@@ -200,7 +213,10 @@ function resolvePlaceholders(value: unknown, environment: Record<string, string>
     return value.replace(/\$\{([A-Za-z_][A-Za-z0-9_.-]*)\}/g, (match, name: string) => environment[name] ?? match);
   }
   if (Array.isArray(value)) return value.map((item) => resolvePlaceholders(item, environment));
-  if (isMap(value)) return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, resolvePlaceholders(item, environment)]));
+  if (isMap(value))
+    return Object.fromEntries(
+      Object.entries(value).map(([key, item]) => [key, resolvePlaceholders(item, environment)]),
+    );
   return value;
 }
 
@@ -283,10 +299,19 @@ export function startPipeline(options: OrcaHarnessOptions, pipeline: PipelineInp
     requests: [],
   };
 
-  const sleep = (orcaMs: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, Math.max(0, orcaMs * timeFactor)));
+  const sleep = (orcaMs: number): Promise<void> =>
+    new Promise((resolve) => setTimeout(resolve, Math.max(0, orcaMs * timeFactor)));
 
   function stageView(stage: HarnessStage): Record<string, unknown> {
-    return { id: stage.id, refId: stage.refId, name: stage.name, type: stage.type, status: stage.status, context: stage.context, outputs: {} };
+    return {
+      id: stage.id,
+      refId: stage.refId,
+      name: stage.name,
+      type: stage.type,
+      status: stage.status,
+      context: stage.context,
+      outputs: {},
+    };
   }
 
   function executionView(): Record<string, unknown> {
@@ -306,7 +331,12 @@ export function startPipeline(options: OrcaHarnessOptions, pipeline: PipelineInp
   function spelContext(stage: HarnessStage): SpelContext {
     const view = executionView();
     return {
-      root: { ...stage.context, execution: view, trigger: execution.trigger, parameters: execution.trigger.parameters ?? {} },
+      root: {
+        ...stage.context,
+        execution: view,
+        trigger: execution.trigger,
+        parameters: execution.trigger.parameters ?? {},
+      },
       functions: {
         toJson,
         currentStage: () => stageView(stage),
@@ -349,7 +379,8 @@ export function startPipeline(options: OrcaHarnessOptions, pipeline: PipelineInp
     body: unknown,
     source?: RecordedRequest['source'],
   ): Promise<HttpResult> {
-    const text = body === null || body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body);
+    const text =
+      body === null || body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body);
     const record: RecordedRequest = { phase, stageId: stage.id, method, url, headers, body: text, atMs: now(), source };
     execution.requests.push(record);
     let response: Response;
@@ -367,7 +398,9 @@ export function startPipeline(options: OrcaHarnessOptions, pipeline: PipelineInp
       const failure: NetworkFailure =
         cause?.code === 'ENOTFOUND' || cause?.code === 'EAI_AGAIN'
           ? 'unknownHost'
-          : name === 'TimeoutError' || cause?.code === 'UND_ERR_HEADERS_TIMEOUT' || cause?.code === 'UND_ERR_BODY_TIMEOUT'
+          : name === 'TimeoutError' ||
+              cause?.code === 'UND_ERR_HEADERS_TIMEOUT' ||
+              cause?.code === 'UND_ERR_BODY_TIMEOUT'
             ? 'socketTimeout'
             : 'other';
       record.error = `${failure}: ${cause?.code ?? (error as Error).message}`;
@@ -391,10 +424,17 @@ export function startPipeline(options: OrcaHarnessOptions, pipeline: PipelineInp
   type TaskResult = { status: ExecutionStatus; outputs: Record<string, unknown> };
 
   /** CreateWebhookTask + WebhookResponseProcessor + WebhookStatusCheckUrlRetriever. */
-  async function createWebhook(stage: HarnessStage, data: Record<string, unknown>, preconfigured?: PreconfiguredWebhook): Promise<TaskResult> {
+  async function createWebhook(
+    stage: HarnessStage,
+    data: Record<string, unknown>,
+    preconfigured?: PreconfiguredWebhook,
+  ): Promise<TaskResult> {
     const url = typeof data.url === 'string' ? data.url : '';
     const method = typeof data.method === 'string' ? data.method.toUpperCase() : 'POST';
-    const clientFailure = (message: string, status: ExecutionStatus): TaskResult => ({ status, outputs: { webhook: { error: message } } });
+    const clientFailure = (message: string, status: ExecutionStatus): TaskResult => ({
+      status,
+      outputs: { webhook: { error: message } },
+    });
     let result: HttpResult;
     try {
       if (!url) throw new UrlRestrictionError('Unable to determine rest template to call webhook');
@@ -403,12 +443,21 @@ export function startPipeline(options: OrcaHarnessOptions, pipeline: PipelineInp
     } catch (error) {
       // processClientException: unknown host retries, a socket timeout retries only for GET.
       if (error instanceof NetworkError && error.failure === 'unknownHost') {
-        return clientFailure(`Remote host resolution failure in webhook for pipeline ${execution.id} to ${url}, will retry.`, 'RUNNING');
+        return clientFailure(
+          `Remote host resolution failure in webhook for pipeline ${execution.id} to ${url}, will retry.`,
+          'RUNNING',
+        );
       }
       if (error instanceof NetworkError && error.failure === 'socketTimeout' && method === 'GET') {
-        return clientFailure(`Socket timeout in webhook on GET request for pipeline ${execution.id} to ${url}, will retry.`, 'RUNNING');
+        return clientFailure(
+          `Socket timeout in webhook on GET request for pipeline ${execution.id} to ${url}, will retry.`,
+          'RUNNING',
+        );
       }
-      return clientFailure(`An exception occurred for pipeline ${execution.id} performing a request to ${url}. ${(error as Error).message}`, 'TERMINAL');
+      return clientFailure(
+        `An exception occurred for pipeline ${execution.id} performing a request to ${url}. ${(error as Error).message}`,
+        'TERMINAL',
+      );
     }
     const webhook: Record<string, unknown> = {
       statusCode: httpStatusName(result.statusCode),
@@ -443,7 +492,11 @@ export function startPipeline(options: OrcaHarnessOptions, pipeline: PipelineInp
         const statusUri = new URL(statusUrl, url);
         const webhookUri = new URL(url);
         // Same host but another scheme keeps the webhook's scheme; a relative URL resolves against it.
-        if (statusUri.hostname === webhookUri.hostname && statusUri.protocol !== webhookUri.protocol && /:\/\//.test(statusUrl)) {
+        if (
+          statusUri.hostname === webhookUri.hostname &&
+          statusUri.protocol !== webhookUri.protocol &&
+          /:\/\//.test(statusUrl)
+        ) {
           statusUrl = `${webhookUri.protocol}//${statusUrl.replace(/^[^:]+:\/\//, '')}`;
         } else if (!/^[a-z][a-z0-9+.-]*:/i.test(statusUrl)) {
           statusUrl = statusUri.toString();
@@ -462,7 +515,11 @@ export function startPipeline(options: OrcaHarnessOptions, pipeline: PipelineInp
   }
 
   /** MonitorWebhookTask.execute. */
-  async function monitorWebhook(stage: HarnessStage, data: Record<string, unknown>, preconfigured?: PreconfiguredWebhook): Promise<TaskResult> {
+  async function monitorWebhook(
+    stage: HarnessStage,
+    data: Record<string, unknown>,
+    preconfigured?: PreconfiguredWebhook,
+  ): Promise<TaskResult> {
     const statusEndpoint = typeof data.statusEndpoint === 'string' ? data.statusEndpoint.trim() : '';
     if (!statusEndpoint && data.monitorOnly !== true) {
       throw new Error(`Missing required parameter: statusEndpoint = ${String(data.statusEndpoint ?? null)}`);
@@ -473,7 +530,9 @@ export function startPipeline(options: OrcaHarnessOptions, pipeline: PipelineInp
     const monitor: Record<string, unknown> = {};
     const webhook = { ...previous, monitor };
     const outputs = { webhook };
-    const pastStatusCodes: number[] = Array.isArray(oldMonitor?.pastStatusCodes) ? [...(oldMonitor.pastStatusCodes as number[])] : [];
+    const pastStatusCodes: number[] = Array.isArray(oldMonitor?.pastStatusCodes)
+      ? [...(oldMonitor.pastStatusCodes as number[])]
+      : [];
     if (pastStatusCodes.length > 0) monitor.pastStatusCodes = pastStatusCodes;
     let result: HttpResult;
     try {
@@ -538,7 +597,8 @@ export function startPipeline(options: OrcaHarnessOptions, pipeline: PipelineInp
       if (typeof list !== 'string' || list === '') return;
       for (const word of list.split(',')) statusMap.set(word.trim().toUpperCase(), status);
     };
-    if (typeof data.successStatuses !== 'string') throw new Error('successStatuses is null (NullPointerException in split)');
+    if (typeof data.successStatuses !== 'string')
+      throw new Error('successStatuses is null (NullPointerException in split)');
     addStatuses(data.successStatuses, 'SUCCEEDED');
     addStatuses(data.canceledStatuses, 'CANCELED');
     addStatuses(data.terminalStatuses, 'TERMINAL');
@@ -548,14 +608,21 @@ export function startPipeline(options: OrcaHarnessOptions, pipeline: PipelineInp
   /** MonitorWebhookTask.shouldRetry: per-code `retries[code].maxAttempts`, else 5xx/429/retryStatusCodes. */
   function shouldRetryMonitor(statusCode: number, data: Record<string, unknown>, pastStatusCodes: number[]): boolean {
     const retries = isMap(data.retries) ? data.retries : undefined;
-    const limit = retries && isMap(retries[String(statusCode)]) ? (retries[String(statusCode)] as { maxAttempts?: number }) : undefined;
+    const limit =
+      retries && isMap(retries[String(statusCode)])
+        ? (retries[String(statusCode)] as { maxAttempts?: number })
+        : undefined;
     if (limit) return pastStatusCodes.filter((code) => code === statusCode).length < (limit.maxAttempts ?? 0);
     const retryStatusCodes = Array.isArray(data.retryStatusCodes) ? data.retryStatusCodes : [];
     return statusCode >= 500 || defaultRetryStatusCodes.includes(statusCode) || retryStatusCodes.includes(statusCode);
   }
 
   /** WebhookService.cancelWebhook: best effort, on the stored (not re-evaluated) stage context. */
-  async function cancelWebhook(stage: HarnessStage, source: RecordedRequest['source'], preconfigured?: PreconfiguredWebhook): Promise<void> {
+  async function cancelWebhook(
+    stage: HarnessStage,
+    source: RecordedRequest['source'],
+    preconfigured?: PreconfiguredWebhook,
+  ): Promise<void> {
     const data = stage.context;
     const endpoint = typeof data.cancelEndpoint === 'string' ? data.cancelEndpoint : '';
     if (!endpoint) return;
@@ -568,7 +635,15 @@ export function startPipeline(options: OrcaHarnessOptions, pipeline: PipelineInp
     const method = typeof data.cancelMethod === 'string' ? data.cancelMethod.toUpperCase() : 'POST';
     try {
       validateWebhookUrl(endpoint, restrictions);
-      await send('cancel', stage, method, endpoint, buildHeaders(data.customHeaders, preconfigured), data.cancelPayload, source);
+      await send(
+        'cancel',
+        stage,
+        method,
+        endpoint,
+        buildHeaders(data.customHeaders, preconfigured),
+        data.cancelPayload,
+        source,
+      );
     } catch (error) {
       log(`cancel of stage ${stage.name} failed (best effort): ${(error as Error).message}`);
     }
@@ -583,7 +658,11 @@ export function startPipeline(options: OrcaHarnessOptions, pipeline: PipelineInp
 
   function backoffOf(stage: HarnessStage, taskName: string, taskElapsedMs: number): number {
     const own =
-      taskName === 'monitorWebhook' ? (taskElapsedMs > MINUTE_MS ? MONITOR_SLOW_BACKOFF_MS : MONITOR_BACKOFF_MS) : CREATE_BACKOFF_MS;
+      taskName === 'monitorWebhook'
+        ? taskElapsedMs > MINUTE_MS
+          ? MONITOR_SLOW_BACKOFF_MS
+          : MONITOR_BACKOFF_MS
+        : CREATE_BACKOFF_MS;
     const stageBackoff = typeof stage.context.backoffPeriodMs === 'number' ? stage.context.backoffPeriodMs : 0;
     return Math.max(own, options.globalBackoffMs ?? 0, stageBackoff);
   }
@@ -591,7 +670,9 @@ export function startPipeline(options: OrcaHarnessOptions, pipeline: PipelineInp
   async function runWebhookStage(stage: HarnessStage): Promise<ExecutionStatus> {
     // PreconfiguredWebhookStage.taskGraph: find the YAML entry by type, then overwrite the context with
     // every non-null YAML field (and fill fields the stage left null).
-    const preconfigured = orcaLocal.webhook.preconfigured.find((entry) => entry.type === stage.type && entry.enabled !== false);
+    const preconfigured = orcaLocal.webhook.preconfigured.find(
+      (entry) => entry.type === stage.type && entry.enabled !== false,
+    );
     if (!preconfigured) {
       stage.context.exception = { details: { error: `Preconfigured webhook not found for type ${stage.type}` } };
       return 'TERMINAL';
@@ -606,7 +687,9 @@ export function startPipeline(options: OrcaHarnessOptions, pipeline: PipelineInp
     const monitorOnly = stage.context.monitorOnly === true;
     const waitForCompletion = stage.context.waitForCompletion === true;
     if (monitorOnly && !waitForCompletion) {
-      stage.context.exception = { details: { error: "Can't specify monitorOnly = true and waitForCompletion = false at the same time" } };
+      stage.context.exception = {
+        details: { error: "Can't specify monitorOnly = true and waitForCompletion = false at the same time" },
+      };
       return 'TERMINAL';
     }
     const taskNames = [...(monitorOnly ? [] : ['createWebhook']), ...(waitForCompletion ? ['monitorWebhook'] : [])];
@@ -625,12 +708,17 @@ export function startPipeline(options: OrcaHarnessOptions, pipeline: PipelineInp
         }
         try {
           // RunTaskHandler.checkForStageTimeout / checkForTaskTimeout, before each run.
-          const stageTimeoutMs = typeof stage.context.stageTimeoutMs === 'number' ? stage.context.stageTimeoutMs : undefined;
+          const stageTimeoutMs =
+            typeof stage.context.stageTimeoutMs === 'number' ? stage.context.stageTimeoutMs : undefined;
           if (stageTimeoutMs !== undefined && now() - (stage.startTime ?? 0) > stageTimeoutMs) {
-            throw new TaskTimeoutError(`Stage ${stage.name} timed out after ${Math.round(now() - (stage.startTime ?? 0))} ms`);
+            throw new TaskTimeoutError(
+              `Stage ${stage.name} timed out after ${Math.round(now() - (stage.startTime ?? 0))} ms`,
+            );
           }
           if (now() - task.startTime > timeoutOf(stage, task.name)) {
-            throw new TaskTimeoutError(`${task.name} of stage ${stage.name} timed out after ${Math.round(now() - task.startTime)} ms`);
+            throw new TaskTimeoutError(
+              `${task.name} of stage ${stage.name} timed out after ${Math.round(now() - task.startTime)} ms`,
+            );
           }
           // ExpressionAware.withMergedContext: the context is evaluated on every run and the evaluated
           // map becomes the stored context (failed expressions stay literal).

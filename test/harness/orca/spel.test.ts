@@ -13,8 +13,14 @@ const context: SpelContext = {
 describe('SpEL subset with Orca template semantics', () => {
   it('evaluates the expressions the catalog payloads use', () => {
     const failed: FailedExpression[] = [];
-    const text = '{"e": ${#toJson(execution.id)}, "s": ${#toJson(#currentStage().id)}, "u": ${#toJson(#currentUser())}, "g": ${#toJson(parameterValues[\'groups\'])}}';
-    expect(JSON.parse(evaluateTemplate(text, context, failed) as string)).toEqual({ e: 'E1', s: 'S1', u: 'alice', g: [{ name: 'qa', required: 1 }] });
+    const text =
+      '{"e": ${#toJson(execution.id)}, "s": ${#toJson(#currentStage().id)}, "u": ${#toJson(#currentUser())}, "g": ${#toJson(parameterValues[\'groups\'])}}';
+    expect(JSON.parse(evaluateTemplate(text, context, failed) as string)).toEqual({
+      e: 'E1',
+      s: 'S1',
+      u: 'alice',
+      g: [{ name: 'qa', required: 1 }],
+    });
     expect(failed).toEqual([]);
   });
 
@@ -39,7 +45,9 @@ describe('SpEL subset with Orca template semantics', () => {
   it('fails #toJson when the value would carry an expression, as kork does', () => {
     const failed: FailedExpression[] = [];
     const local: SpelContext = { ...context, root: { ...context.root, parameterValues: { note: 'run ${evil}' } } };
-    expect(evaluateTemplate("${#toJson(parameterValues['note'])}", local, failed)).toBe("${#toJson(parameterValues['note'])}");
+    expect(evaluateTemplate("${#toJson(parameterValues['note'])}", local, failed)).toBe(
+      "${#toJson(parameterValues['note'])}",
+    );
     expect(failed[0]?.message).toContain('cannot contain an expression');
   });
 
@@ -49,11 +57,14 @@ describe('SpEL subset with Orca template semantics', () => {
   });
 
   it('evaluates nested maps and lists of a stage context', () => {
-    expect(evaluateEntries({ a: ['${execution.id}', 1], b: { c: '${#currentUser()}' } }, context)).toEqual({ a: ['E1', 1], b: { c: 'alice' } });
+    expect(evaluateEntries({ a: ['${execution.id}', 1], b: { c: '${#currentUser()}' } }, context)).toEqual({
+      a: ['E1', 1],
+      b: { c: 'alice' },
+    });
   });
 
   it('refuses syntax the harness does not implement instead of pretending Orca failed', () => {
     expect(() => evaluateTemplate('${a == b}', context)).toThrow(SpelUnsupportedError);
-    expect(() => evaluateTemplate("${execution.id.toUpperCase()}", context)).toThrow(SpelUnsupportedError);
+    expect(() => evaluateTemplate('${execution.id.toUpperCase()}', context)).toThrow(SpelUnsupportedError);
   });
 });

@@ -138,7 +138,8 @@ class Parser {
         const safe = (this.take() as { value: string }).value === '?.';
         const name = this.take();
         if (name.kind !== 'identifier') throw new SpelEvaluationError(`expected a property name in ${this.source}`);
-        if (this.isPunctuation('(')) throw new SpelUnsupportedError(`the harness does not implement method calls: ${this.source}`);
+        if (this.isPunctuation('('))
+          throw new SpelUnsupportedError(`the harness does not implement method calls: ${this.source}`);
         if (value === null || value === undefined) {
           if (safe) {
             value = null;
@@ -161,11 +162,14 @@ class Parser {
   private property(target: unknown, name: string): unknown {
     if (isMap(target) && Object.prototype.hasOwnProperty.call(target, name)) return target[name] ?? null;
     if (Array.isArray(target) && name === 'size') return target.length;
-    throw new SpelEvaluationError(`EL1008E: Property or field '${name}' cannot be found on object of type '${typeName(target)}'`);
+    throw new SpelEvaluationError(
+      `EL1008E: Property or field '${name}' cannot be found on object of type '${typeName(target)}'`,
+    );
   }
 
   private index(target: unknown, key: unknown): unknown {
-    if (target === null || target === undefined) throw new SpelEvaluationError('EL1012E: Cannot index into a null value');
+    if (target === null || target === undefined)
+      throw new SpelEvaluationError('EL1012E: Cannot index into a null value');
     if (Array.isArray(target)) {
       if (typeof key !== 'number') throw new SpelEvaluationError('EL1027E: Indexing into type list requires a number');
       if (key < 0 || key >= target.length) throw new SpelEvaluationError(`EL1025E: index ${key} out of bounds`);
@@ -183,7 +187,9 @@ class Parser {
       if (token.value === 'true') return true;
       if (token.value === 'false') return false;
       if (!Object.prototype.hasOwnProperty.call(this.context.root, token.value)) {
-        throw new SpelEvaluationError(`EL1008E: Property or field '${token.value}' cannot be found on the stage context`);
+        throw new SpelEvaluationError(
+          `EL1008E: Property or field '${token.value}' cannot be found on the stage context`,
+        );
       }
       return this.context.root[token.value] ?? null;
     }
@@ -195,7 +201,8 @@ class Parser {
     if (token.value === '#') {
       const name = this.take();
       if (name.kind !== 'identifier') throw new SpelEvaluationError(`expected a function name in ${this.source}`);
-      if (!this.isPunctuation('(')) throw new SpelUnsupportedError(`the harness does not implement #variables: ${this.source}`);
+      if (!this.isPunctuation('('))
+        throw new SpelUnsupportedError(`the harness does not implement #variables: ${this.source}`);
       this.take();
       const args: unknown[] = [];
       while (!this.isPunctuation(')')) {
@@ -205,7 +212,10 @@ class Parser {
       }
       this.take();
       const fn = this.context.functions[name.value];
-      if (!fn) throw new SpelEvaluationError(`EL1023E: A problem occurred whilst attempting to call the function '${name.value}'`);
+      if (!fn)
+        throw new SpelEvaluationError(
+          `EL1023E: A problem occurred whilst attempting to call the function '${name.value}'`,
+        );
       try {
         return fn(...args);
       } catch (error) {

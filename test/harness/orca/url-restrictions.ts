@@ -32,7 +32,11 @@ function isIpAddress(host: string): boolean {
 }
 
 /** Validates a URL as Orca does before any webhook call; returns the parsed URL or throws UrlRestrictionError. */
-export function validateWebhookUrl(url: string, restrictions: Restrictions, environment: Record<string, string> = {}): URL {
+export function validateWebhookUrl(
+  url: string,
+  restrictions: Restrictions,
+  environment: Record<string, string> = {},
+): URL {
   let parsed: URL;
   try {
     parsed = new URL(url);
@@ -54,19 +58,25 @@ export function validateWebhookUrl(url: string, restrictions: Restrictions, envi
   }
   const isLocalhost = host === 'localhost' || /^127\./.test(host) || host === '::1';
   const isLinkLocal = /^169\.254\./.test(host) || /^fe[89ab][0-9a-f]:/i.test(host);
-  if ((isLocalhost && (restrictions.rejectLocalhost ?? true)) || (isLinkLocal && (restrictions.rejectLinkLocal ?? true))) {
+  if (
+    (isLocalhost && (restrictions.rejectLocalhost ?? true)) ||
+    (isLinkLocal && (restrictions.rejectLinkLocal ?? true))
+  ) {
     throw new UrlRestrictionError(`Host not allowed: ${host}`);
   }
   const template = restrictions.excludedDomainTemplate ?? defaults.excludedDomainTemplate;
   const excludedDomains = [
     ...(restrictions.excludedDomains ?? defaults.excludedDomains),
-    ...(restrictions.excludedDomainsFromEnvironment ?? []).map((name) => environment[name]).filter((value): value is string => !!value),
+    ...(restrictions.excludedDomainsFromEnvironment ?? [])
+      .map((name) => environment[name])
+      .filter((value): value is string => !!value),
   ];
   const excludedPatterns = [
     ...excludedDomains.map((domain) => template.replace('%s', quote(domain))),
     ...(restrictions.extraExcludedPatterns ?? []),
   ];
-  const validHostname = fullMatch(allowedHostnamesRegex, host) && !excludedPatterns.some((pattern) => fullMatch(pattern, host));
+  const validHostname =
+    fullMatch(allowedHostnamesRegex, host) && !excludedPatterns.some((pattern) => fullMatch(pattern, host));
   // Allowed localhost or link-local takes precedence over the name filter (UserConfiguredUrlRestrictions).
   if (!validHostname && !isIpAddress(host) && !(isLocalhost || isLinkLocal)) {
     throw new UrlRestrictionError(`Host not allowed: ${host}`);
