@@ -94,6 +94,8 @@ export function tokenize(source: string, file: string, comments?: { line: number
           while (i < n && isDigit(source[i])) i++;
         }
       }
+      if (source[start] === '0' && isDigit(source[start + 1]))
+        throw new ParseError(file, line, column, 'a number without leading zero', `"${source.slice(start, i)}"`);
       if (i < n && isIdentStart(source[i] as string))
         throw new ParseError(file, line, i - lineStart + 1, 'a number', `character "${source[i]}" after number`);
       tokens.push({ kind: 'number', text: source.slice(start, i), line, column, spaced });

@@ -324,15 +324,16 @@ class Parser {
       this.next();
       value = this.parseTermIn();
     }
-    const lastTerm = ref[ref.length - 1];
+    // Like OPA: `p[x]` without `if`, `contains` or a value is a multi-value rule (pre-1.0 partial set);
+    // with `if` it is a single-value rule under key x; longer refs (`p.q[x]`) are single-value.
     if (
       kind === 'single' &&
       value === undefined &&
+      args === undefined &&
+      ref.length === 2 &&
       lastWasBracket &&
-      this.regoVersion === 'v0' &&
-      (ref.length === 2 || lastTerm?.type === 'var')
+      !this.isKeyword('if')
     ) {
-      // v0 `p[x] { ... }` is a partial set rule.
       key = ref.pop();
       kind = 'multi';
     }
