@@ -11,7 +11,8 @@ startController(config).then(
         process.send?.({ type: 'cpu', cpuMs: (usage.user + usage.system) / 1000 });
       } else if (message.type === 'memory') {
         (globalThis as { gc?: () => void }).gc?.();
-        process.send?.({ type: 'memory', rssBytes: process.memoryUsage().rss, heapUsedBytes: process.memoryUsage().heapUsed, agents: controller.agents().length });
+        const usage = process.memoryUsage();
+        process.send?.({ type: 'memory', rssBytes: usage.rss, heapUsedBytes: usage.heapUsed, externalBytes: usage.external, agents: controller.agents().length });
       }
     });
     process.send?.({ type: 'ready', agentUrl: controller.agentUrl, serviceUrl: controller.serviceUrl });

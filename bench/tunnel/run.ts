@@ -238,15 +238,16 @@ async function main(): Promise<void> {
 
   // Memory per connected agent, measured in the controller process.
   const agentCount = quick ? 200 : 1_000;
-  const before = await controller.ask<{ rssBytes: number }>({ type: 'memory' }, 'memory');
+  const before = await controller.ask<{ rssBytes: number; heapUsedBytes: number; externalBytes: number }>({ type: 'memory' }, 'memory');
   progress(`connecting ${agentCount} simulated agents (one process, one TLS connection each)`);
   const fleet = await spawnChild<{ type: string }>('agent-process.ts', { count: agentCount, config: { ...agentConfig, poolSize: 1, services: [{ name: 'idle', type: 'generic', url: target.ready.url }] } }, ['--expose-gc']);
   await fleet.ask({ type: 'wait-connected', timeoutMs: 120_000 }, 'connected');
   await new Promise((resolve) => setTimeout(resolve, 1_000));
-  const after = await controller.ask<{ rssBytes: number; agents: number }>({ type: 'memory' }, 'memory');
+  const after = await controller.ask<{ rssBytes: number; heapUsedBytes: number; externalBytes: number; agents: number }>({ type: 'memory' }, 'memory');
   const fleetMemory = await fleet.ask<{ rssBytes: number }>({ type: 'memory' }, 'memory');
   const kbPerAgent = round((after.rssBytes - before.rssBytes) / 1024 / agentCount, 1);
-  progress(`controller RSS ${round(before.rssBytes / MB, 1)} → ${round(after.rssBytes / MB, 1)} MB for ${after.agents - 1} more sessions: ${kbPerAgent} KB per agent; simulated agents use ${round(fleetMemory.rssBytes / 1024 / agentCount, 1)} KB each`);
+  const heapKbPerAgent = round((after.heapUsedBytes + after.externalBytes - before.heapUsedBytes - before.externalBytes) / 1024 / agentCount, 1);
+  progress(`controller RSS ${round(before.rssBytes / MB, 1)} → ${round(after.rssBytes / MB, 1)} MB for ${after.agents - 1} more sessions: ${kbPerAgent} KB RSS (${heapKbPerAgent} KB heap+external) per agent; simulated agents use ${round(fleetMemory.rssBytes / 1024 / agentCount, 1)} KB each`);
   fleet.child.kill('SIGKILL');
 
   // Reconnect after a controller SIGKILL and restart on the same port.
@@ -280,6 +281,7 @@ async function main(): Promise<void> {
     watchP99Ms: watch.p99Ms,
     kbPerAgent,
     reconnectMs,
+    heapKbPerAgent,
     throughput,
     latency,
     watch,
