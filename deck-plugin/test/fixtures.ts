@@ -10,14 +10,32 @@ import type {
   VerificationTemplateSummary,
 } from '../src/api/sidecar-shapes';
 
-const base: ApprovalInstance = {
+/** Fields visibility sends that the plugin does not read; kept so fixtures pass visibility's own schema. */
+type VisibilityBody = ApprovalInstance & Record<string, unknown>;
+
+const digest = `sha256:${'ab'.repeat(32)}`;
+
+function decision(user: string, action: 'approve' | 'reject', comment: string, at: string, groups: string[]) {
+  return { user, action, comment, at, groups, evidenceDigest: digest };
+}
+
+const base: VisibilityBody = {
   id: 'apr-7f3c',
   status: 'activated',
+  application: 'checkout',
+  pipelineName: 'deploy-prod',
+  pipelineId: 'pipeline-checkout',
+  executionId: 'execution-1',
+  stageId: 'stage-1',
+  attempt: 1,
+  triggeredBy: 'alice',
   approverGroups: [
     { name: 'release-managers', required: 2, approvals: 1 },
     { name: 'qa', required: 1, approvals: 0 },
   ],
-  decisions: [{ user: 'alice', action: 'approve', comment: 'Looks good', at: '2026-11-22T10:15:00Z' }],
+  allowSelfApproval: false,
+  decisions: [decision('erin', 'approve', 'Looks good', '2026-11-22T10:15:00.000Z', ['release-managers'])],
+  evidenceStatus: 'gathered',
   evidence: [
     {
       connector: 'jenkins',
@@ -25,46 +43,60 @@ const base: ApprovalInstance = {
       status: 'pass',
       summary: 'Build #412 passed (1,204 tests)',
       data: { url: 'https://jenkins.example.com/job/app/412/' },
+      fetchedAt: '2026-11-22T10:01:00.000Z',
+      durationMs: 120,
     },
-    { connector: 'sonarqube', status: 'error', summary: 'Quality gate unknown', error: 'sonarqube answered 503' },
+    {
+      connector: 'sonarqube',
+      status: 'error',
+      summary: 'Quality gate unknown',
+      error: 'sonarqube answered 503',
+      data: {},
+      fetchedAt: '2026-11-22T10:01:00.000Z',
+      durationMs: 3000,
+    },
   ],
-  evidenceStatus: 'gathered',
-  evidenceDigest: `sha256:${'ab'.repeat(32)}`,
-  deadline: '2026-11-23T10:00:00Z',
+  evidenceDigest: digest,
+  autoDecision: null,
+  instructions: 'Check the canary dashboard before approving.',
+  createdAt: '2026-11-22T10:00:00.000Z',
+  deadline: '2026-11-23T10:00:00.000Z',
+  closedAt: null,
   canDecide: true,
   canApprove: true,
-  instructions: 'Check the canary dashboard before approving.',
   links: { self: '/api/v1/approvals/apr-7f3c' },
 };
 
-/** One approval instance per status. */
-export const approvals: Record<ApprovalStatus, ApprovalInstance> = {
+const closed = { canDecide: false, canApprove: false, closedAt: '2026-11-22T10:30:00.000Z' };
+
+/** One approval instance per status, as visibility answers through Gate. */
+export const approvals: Record<ApprovalStatus, VisibilityBody> = {
   activated: base,
   approved: {
     ...base,
+    ...closed,
     status: 'approved',
-    canDecide: false,
     approverGroups: [
       { name: 'release-managers', required: 2, approvals: 2 },
       { name: 'qa', required: 1, approvals: 1 },
     ],
     decisions: [
       ...base.decisions,
-      { user: 'bob', action: 'approve', at: '2026-11-22T10:20:00Z' },
-      { user: 'carol', action: 'approve', comment: 'QA done', at: '2026-11-22T10:25:00Z' },
+      decision('bob', 'approve', '', '2026-11-22T10:20:00.000Z', ['release-managers']),
+      decision('carol', 'approve', 'QA done', '2026-11-22T10:25:00.000Z', ['qa']),
     ],
   },
   rejected: {
     ...base,
+    ...closed,
     status: 'rejected',
-    canDecide: false,
     decisions: [
       ...base.decisions,
-      { user: 'dave', action: 'reject', comment: 'Error rate too high', at: '2026-11-22T10:30:00Z' },
+      decision('dave', 'reject', 'Error rate too high', '2026-11-22T10:30:00.000Z', ['qa']),
     ],
   },
-  expired: { ...base, status: 'expired', canDecide: false },
-  canceled: { ...base, status: 'canceled', canDecide: false },
+  expired: { ...base, ...closed, status: 'expired' },
+  canceled: { ...base, ...closed, status: 'canceled' },
 };
 
 /** One verification per status. */

@@ -34,6 +34,7 @@ export interface EvidenceCard {
   error?: string;
   data?: Record<string, unknown>;
   fetchedAt?: string;
+  durationMs?: number;
 }
 
 /** `GET /api/v1/approvals/{id}` (and Orca's monitor body for the approval gate). */
