@@ -4,6 +4,7 @@
 // throughput to a bare primary-key SELECT through a pool of the same size (the floor the API cannot beat).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -233,6 +234,27 @@ async function fixedRate(http: Client, ids: string[], ratePerSec: number, second
   };
 }
 
+/** CPU time (user + system) a process has used so far, in ms, from /proc (Linux). */
+function cpuMs(pid: number | undefined): number {
+  try {
+    const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+  } catch {
+    return NaN;
+  }
+}
+
+/** Sum and count of the service's own request-duration histogram for the status-poll route. */
+async function serviceSideSeconds(port: number): Promise<{ sum: number; count: number }> {
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  const read = (suffix: string) =>
+    text
+      .split('\n')
+      .filter((line) => line.startsWith(`http_request_duration_seconds_${suffix}{`) && line.includes('route="/api/v1/approvals/:id"') && line.includes('method="GET"'))
+      .reduce((total, line) => total + Number(line.split(' ').pop()), 0);
+  return { sum: read('sum'), count: read('count') };
+}
+
 /** Closed loop at fixed concurrency: how many operations per second the system sustains. */
 async function closedLoop(operation: () => Promise<boolean>, concurrency: number, seconds: number) {
   const latencies: number[] = [];
@@ -294,7 +316,13 @@ async function main(): Promise<void> {
     log(`  ${round(max.perSec, 0)} polls/s, p50 ${round(max.p50)} ms, p99 ${round(max.p99)} ms, ${max.errors} errors`);
 
     log(`fixed rate: ${TARGET_POLLS_PER_SEC} polls/s for ${FIXED_RATE_SECONDS} s, trickle continuing`);
+    const serviceBefore = await serviceSideSeconds(port);
+    const cpuBefore = cpuMs(service.pid);
     const fixed = await fixedRate(api, ids, TARGET_POLLS_PER_SEC, FIXED_RATE_SECONDS);
+    const serviceAfter = await serviceSideSeconds(port);
+    const serviceCpuMsPerPoll = (cpuMs(service.pid) - cpuBefore) / Math.max(1, fixed.completed);
+    const serviceMeanMs = ((serviceAfter.sum - serviceBefore.sum) / Math.max(1, serviceAfter.count - serviceBefore.count)) * 1000;
+    log(`  inside the service (its own histogram): mean ${round(serviceMeanMs)} ms per status poll; service CPU ${round(serviceCpuMsPerPoll, 3)} ms per poll (trickle included)`);
     log(`  ${round(fixed.perSec, 0)} polls/s, p50 ${round(fixed.p50)} ms, p99 ${round(fixed.p99)} ms from the intended send time (${round(fixed.sentP50)} / ${round(fixed.sentP99)} ms from the actual send), ${fixed.errors} errors`);
     await stopTrickle();
     log(`  trickle: ${trickle.creates} creates, ${trickle.decisions} decisions, ${trickle.errors} errors`);
@@ -318,6 +346,8 @@ async function main(): Promise<void> {
       ratioToBareSelect: round(max.perSec / bare.perSec, 3),
       targetPollsPerSec: TARGET_POLLS_PER_SEC,
       achievedPollsPerSecAtTarget: round(fixed.perSec, 0),
+      serviceSideMeanMsAtTarget: round(serviceMeanMs),
+      serviceCpuMsPerPoll: round(serviceCpuMsPerPoll, 3),
       maxP50Ms: round(max.p50),
       maxP99Ms: round(max.p99),
       bareSelectsPerSec: round(bare.perSec, 0),
