@@ -21,8 +21,14 @@ export class ParseError extends RegoError {
     readonly column: number,
     readonly expected: string,
     readonly found: string,
+    tokenName: string = found,
   ) {
-    super('rego_parse_error', `unexpected ${found}, expected ${expected} (column ${column})`, { file, line, column });
+    // Worded like OPA's parser ("unexpected eof token: expected ident") with the column added.
+    super('rego_parse_error', `unexpected ${tokenName} token: expected ${expected} (column ${column})`, {
+      file,
+      line,
+      column,
+    });
     this.name = 'ParseError';
   }
 }

@@ -102,7 +102,15 @@ class Parser {
         : token.kind === 'newline'
           ? 'end of line'
           : `${token.kind === 'string' ? 'string' : 'token'} "${token.text}"`;
-    throw new ParseError(this.file, token.line, token.column, expected, found);
+    const tokenName =
+      token.kind === 'eof'
+        ? 'eof'
+        : token.kind === 'newline'
+          ? 'newline'
+          : token.kind === 'op'
+            ? token.text
+            : token.kind;
+    throw new ParseError(this.file, token.line, token.column, expected, found, tokenName);
   }
 
   private expectOp(text: string): Token {
@@ -203,7 +211,7 @@ class Parser {
       if (this.isOp('.')) {
         this.next();
         const t = this.next();
-        if (t.kind !== 'ident') this.fail('a name after "."', t);
+        if (t.kind !== 'ident') this.fail('ident', t);
         path.push(t.text);
       } else if (this.isOp('[') && !this.peek().spaced) {
         this.next();
