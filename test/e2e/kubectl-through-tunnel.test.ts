@@ -152,6 +152,9 @@ describe('kubectl through the controller/agent tunnel (client-certificate kubeco
   it('create, replace, multi-kind get and delete -f work as Clouddriver drives them', () =>
     scenarios.manifestLifecycle(context()));
 
+  it('cp copies a binary file into the pod and a file and a tree out of it', () =>
+    scenarios.copyFilesBothWays(context()));
+
   it('attach -i over WebSocket through the tunnel', () => scenarios.attachEchoesStdin(context()));
 
   it('a large gzipped list (6 MB of ConfigMaps) arrives whole', () => scenarios.largeListArrivesWhole(context()));

@@ -1,3 +1,7 @@
+import { posix } from 'node:path';
+import { PodFileSystem } from './pod-files';
+import { createTar, extractTar } from './tar';
+
 /** Bytes a command reads: pushed by the transport, ended when the client closes stdin. */
 export class StdinQueue {
   private readonly chunks: Buffer[] = [];
@@ -34,6 +38,8 @@ export class StdinQueue {
 
 /** Where a command's output goes, and what it runs in. */
 export interface ShellIo {
+  /** The container's files (`cat`, `test`, `ls`, `mkdir`, `tar` use them). */
+  files: PodFileSystem;
   stdin: StdinQueue;
   stdout(data: string | Buffer): void;
   stderr(data: string | Buffer): void;
@@ -43,6 +49,7 @@ export interface ShellIo {
 }
 
 const MAX_SLEEP_SECONDS = 120;
+const MAX_STDIN_ARCHIVE_BYTES = 256 * 1024 * 1024;
 
 function sleep(milliseconds: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
@@ -102,9 +109,60 @@ export async function runShellCommand(command: readonly string[], io: ShellIo): 
     case 'echo-stderr':
       io.stderr(args.join(' ') + '\n');
       return 0;
-    case 'cat':
-      for await (const chunk of io.stdin.read()) io.stdout(chunk);
+    case 'cat': {
+      if (args.length === 0) {
+        for await (const chunk of io.stdin.read()) io.stdout(chunk);
+        return 0;
+      }
+      let exitCode = 0;
+      for (const path of args) {
+        const content = io.files.read(path);
+        if (content) io.stdout(content);
+        else {
+          io.stderr(`cat: ${path}: ${io.files.isDirectory(path) ? 'Is a directory' : 'No such file or directory'}\n`);
+          exitCode = 1;
+        }
+      }
+      return exitCode;
+    }
+    case 'test':
+    case '[': {
+      const [flag, path = ''] = args;
+      if (flag === '-d') return io.files.isDirectory(path) ? 0 : 1;
+      if (flag === '-f') return io.files.isFile(path) ? 0 : 1;
+      if (flag === '-e') return io.files.isFile(path) || io.files.isDirectory(path) ? 0 : 1;
+      io.stderr(`test: unsupported expression ${args.join(' ')}\n`);
+      return 2;
+    }
+    case 'ls': {
+      const path = PodFileSystem.normalize(args.find((arg) => !arg.startsWith('-')) ?? '/');
+      if (io.files.isFile(path)) {
+        io.stdout(`${path}\n`);
+        return 0;
+      }
+      if (!io.files.isDirectory(path)) {
+        io.stderr(`ls: cannot access '${path}': No such file or directory\n`);
+        return 2;
+      }
+      const children = new Set(
+        io.files
+          .walk(path)
+          .filter((entry) => entry.path !== path && posix.dirname(entry.path) === path)
+          .map((entry) => posix.basename(entry.path)),
+      );
+      io.stdout(
+        [...children]
+          .sort()
+          .map((name) => `${name}\n`)
+          .join(''),
+      );
       return 0;
+    }
+    case 'mkdir':
+      for (const path of args.filter((arg) => !arg.startsWith('-'))) io.files.makeDirectory(path);
+      return 0;
+    case 'tar':
+      return runTar(args, io);
     case 'hostname':
       io.stdout(io.podName + '\n');
       return 0;
@@ -155,4 +213,78 @@ async function runScript(script: string, io: ShellIo): Promise<number> {
     }
   }
   return exitCode;
+}
+
+// `tar cf - PATH...` and `tar -xmf - [-C DIR]`, the two forms `kubectl cp` runs; no compression.
+async function runTar(args: readonly string[], io: ShellIo): Promise<number> {
+  const [flagWord = '', ...rest] = args;
+  const flags = flagWord.replace(/^-/, '');
+  const create = flags.includes('c');
+  const extract = flags.includes('x');
+  if (create === extract || /[zjJ]/.test(flags)) {
+    io.stderr(`tar: this shell supports only "tar cf - PATH" and "tar xf - [-C DIR]", not ${args.join(' ')}\n`);
+    return 2;
+  }
+  const remaining = [...rest];
+  if (flags.includes('f') && remaining.shift() !== '-') {
+    io.stderr('tar: only "-" (stdin/stdout) is supported as the archive\n');
+    return 2;
+  }
+  let directory = '/';
+  const paths: string[] = [];
+  while (remaining.length > 0) {
+    const arg = remaining.shift() ?? '';
+    if (arg === '-C') directory = remaining.shift() ?? '/';
+    else paths.push(arg);
+  }
+  if (create) {
+    const entries = [];
+    let failed = false;
+    if (paths.some((path) => path.startsWith('/'))) io.stderr("tar: Removing leading `/' from member names\n");
+    for (const path of paths) {
+      const found = io.files.walk(PodFileSystem.normalize(path, directory));
+      if (found.length === 0) {
+        io.stderr(`tar: ${path}: Cannot stat: No such file or directory\n`);
+        failed = true;
+      }
+      for (const entry of found) {
+        entries.push({
+          name: entry.path.replace(/^\/+/, ''),
+          directory: entry.directory,
+          content: entry.directory ? Buffer.alloc(0) : (io.files.read(entry.path) ?? Buffer.alloc(0)),
+          mode: entry.directory ? 0o755 : 0o644,
+        });
+      }
+    }
+    io.stdout(createTar(entries));
+    if (failed) io.stderr('tar: Exiting with failure status due to previous errors\n');
+    return failed ? 2 : 0;
+  }
+  const chunks: Buffer[] = [];
+  let total = 0;
+  for await (const chunk of io.stdin.read()) {
+    total += chunk.length;
+    if (total > MAX_STDIN_ARCHIVE_BYTES) {
+      io.stderr(`tar: archive larger than ${MAX_STDIN_ARCHIVE_BYTES} bytes\n`);
+      return 2;
+    }
+    chunks.push(chunk);
+  }
+  let entries;
+  try {
+    entries = extractTar(Buffer.concat(chunks));
+  } catch (error) {
+    io.stderr(`${(error as Error).message}\n`);
+    return 2;
+  }
+  for (const entry of entries) {
+    if (entry.name.split('/').includes('..')) {
+      io.stderr(`tar: ${entry.name}: Member name contains '..'\n`);
+      return 2;
+    }
+    const target = PodFileSystem.normalize(entry.name, directory);
+    if (entry.directory) io.files.makeDirectory(target);
+    else io.files.write(target, entry.content);
+  }
+  return 0;
 }

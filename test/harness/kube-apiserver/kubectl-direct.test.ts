@@ -127,6 +127,9 @@ describe('kubectl against the kube-apiserver harness', () => {
   it('create, replace, multi-kind get and delete -f work as Clouddriver drives them', () =>
     scenarios.manifestLifecycle(context()));
 
+  it('cp copies a binary file into the pod and a file and a tree out of it', () =>
+    scenarios.copyFilesBothWays(context()));
+
   it('attach -i joins the main process (stdin echoed back)', () => scenarios.attachEchoesStdin(context()));
 
   it('large lists arrive whole, gzipped like the apiserver does above 128 KiB', () =>
@@ -192,6 +195,8 @@ describe('kubectl when the harness refuses WebSocket upgrades', () => {
       ),
     ).toBe(true);
   });
+
+  it('cp works over SPDY too', () => scenarios.copyFilesBothWays(spdyContext()));
 
   it('attach falls back to SPDY too', () => scenarios.attachEchoesStdin(spdyContext()));
 

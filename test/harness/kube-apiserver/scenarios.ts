@@ -1,4 +1,7 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
+import { join } from 'node:path';
 import type { KubectlSession } from './kubectl';
 import { kubectlMinorVersion } from './kubectl';
 import type { KubeApiServer } from './server';
@@ -658,4 +661,33 @@ export async function watchDeliversBurst({ kubectl, server, namespace }: Scenari
   } finally {
     await watch.stop();
   }
+}
+
+/**
+ * `kubectl cp` both ways: a 1 MiB random binary file into the pod (a Go tar stream into `tar -xmf -`
+ * over exec stdin), a file and a directory tree out of it (`tar cf -` over exec stdout), byte for byte.
+ */
+export async function copyFilesBothWays({ kubectl, server, namespace }: ScenarioContext): Promise<void> {
+  const files = server.store.podFiles(namespace, 'web-0');
+  const local = join(kubectl.directory, `cp-${namespace}`);
+  mkdirSync(local, { recursive: true });
+  const upload = randomBytes(1024 * 1024);
+  writeFileSync(join(local, 'upload.bin'), upload);
+  expectSuccess(
+    await kubectl.run(['cp', join(local, 'upload.bin'), `${namespace}/web-0:/tmp/upload.bin`], { timeoutMs: 30_000 }),
+  );
+  expect(files.read('/tmp/upload.bin')?.equals(upload)).toBe(true);
+
+  files.write('/etc/motd', Buffer.from('welcome to web-0\n'));
+  files.write('/data/a.txt', Buffer.from('alpha\n'));
+  files.write('/data/sub/b.bin', Buffer.from([0, 1, 2, 255, 254]));
+  expectSuccess(await kubectl.run(['cp', `${namespace}/web-0:/etc/motd`, join(local, 'motd')]));
+  expect(readFileSync(join(local, 'motd'), 'utf8')).toBe('welcome to web-0\n');
+  expectSuccess(await kubectl.run(['cp', `${namespace}/web-0:/data`, join(local, 'data')]));
+  expect(readFileSync(join(local, 'data', 'a.txt'), 'utf8')).toBe('alpha\n');
+  expect([...readFileSync(join(local, 'data', 'sub', 'b.bin'))]).toEqual([0, 1, 2, 255, 254]);
+  // A missing source: tar fails in the pod, nothing is written locally (kubectl's exit code races its own
+  // untar against the exec status, so it is not pinned).
+  await kubectl.run(['cp', `${namespace}/web-0:/nope`, join(local, 'nope')]);
+  expect(existsSync(join(local, 'nope'))).toBe(false);
 }

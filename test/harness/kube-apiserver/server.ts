@@ -773,6 +773,7 @@ export async function startKubeApiServer(options: KubeApiServerOptions = {}): Pr
         stdout: url.searchParams.get('stdout') === 'true',
         stderr: url.searchParams.get('stderr') === 'true',
         tty: url.searchParams.get('tty') === 'true',
+        files: store.podFiles(route.namespace, route.name),
       };
       const attachLines = (listener: (line: string) => void) =>
         store.podLog(route.namespace ?? '', route.name ?? '', (line) => line !== undefined && listener(line))

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { notFound, StatusError } from './errors';
+import { PodFileSystem } from './pod-files';
 import type { KubeObject, ResourceType } from './resources';
 import { groupVersion, RESOURCE_TYPES } from './resources';
 
@@ -40,6 +41,7 @@ export class ObjectStore {
   private readonly history: WatchEvent[] = [];
   private readonly events = new EventEmitter();
   private readonly podLogs = new Map<string, string[]>();
+  private readonly podFileSystems = new Map<string, PodFileSystem>();
   private readonly logEvents = new EventEmitter();
   private revision = 1;
   private nextClusterIp = 10;
@@ -192,6 +194,7 @@ export class ObjectStore {
     }
     this.objects.delete(key);
     this.podLogs.delete(key);
+    this.podFileSystems.delete(key);
     this.revision += 1;
     const deleted = structuredClone(existing);
     deleted.metadata.resourceVersion = String(this.revision);
@@ -257,6 +260,18 @@ export class ObjectStore {
         this.events.off('event', onDelete);
       },
     };
+  }
+
+  /** A pod's container files (what exec'd `cat`, `tar` and `kubectl cp` see); 404 if the pod does not exist. */
+  podFiles(namespace: string, podName: string): PodFileSystem {
+    const key = keyOf(findType('Pod'), namespace, podName);
+    if (!this.objects.has(key)) throw notFound('pods', podName);
+    let files = this.podFileSystems.get(key);
+    if (!files) {
+      files = new PodFileSystem();
+      this.podFileSystems.set(key, files);
+    }
+    return files;
   }
 
   /** Convenience for tests: create or replace an object from a manifest. */

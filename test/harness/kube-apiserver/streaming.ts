@@ -2,6 +2,7 @@ import net from 'node:net';
 import type { WebSocket } from 'ws';
 import type { ShellIo } from './exec-shell';
 import { runShellCommand, StdinQueue } from './exec-shell';
+import type { PodFileSystem } from './pod-files';
 import type { KubeObject } from './resources';
 import type { SpdyStream } from './spdy';
 import { SpdySession } from './spdy';
@@ -16,6 +17,7 @@ export interface RemoteCommandRequest {
   stdout: boolean;
   stderr: boolean;
   tty: boolean;
+  files: PodFileSystem;
 }
 
 /** Resolves a pod port to where the harness forwards it (a local TCP server in tests). */
@@ -77,6 +79,7 @@ async function runCommand(
       }
     },
     podName: request.pod.metadata.name ?? '',
+    files: request.files,
     env: containerEnv(request),
     signal: streams.signal,
   };
