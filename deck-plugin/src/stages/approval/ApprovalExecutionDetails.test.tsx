@@ -93,6 +93,15 @@ describe('ApprovalExecutionDetails', () => {
     expect(screen.getByText('Approve')).toBeTruthy();
   });
 
+  it('says evidence is still being gathered', async () => {
+    const pending = { ...approvals.activated, evidenceStatus: 'pending' as const, evidence: [] };
+    const gate = new FakeGate().on(approvalRoute, { body: pending });
+    const { container, settled } = renderDetails(ApprovalExecutionDetails, stageWith(pending), gate);
+    await settled();
+    expect(container.querySelector('.isd-evidence-pending')?.textContent).toBe('Gathering evidence…');
+    expect(container.querySelectorAll('.isd-evidence-card')).toHaveLength(0);
+  });
+
   it('offers only Reject to a user who may not approve (self-approval off)', async () => {
     const gate = new FakeGate().on(approvalRoute, { body: { ...approvals.activated, canApprove: false } });
     const { container, settled } = renderDetails(ApprovalExecutionDetails, stageWith(approvals.activated), gate);
