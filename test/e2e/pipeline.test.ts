@@ -25,7 +25,7 @@ import {
 } from '../support';
 import { startGateProxy } from '../harness/gate';
 import type { GateProxy } from '../harness/gate';
-import { renderTestOrcaLocal, startPipeline } from '../harness/orca';
+import { renderTestOrcaLocal, startPipeline, toOrcaExecutionJson } from '../harness/orca';
 import type { HarnessExecution, PipelineInput, PipelineRun } from '../harness/orca';
 import {
   startLatencyApp,
@@ -56,14 +56,30 @@ const POLICY = 0;
 const VERIFY = 1;
 const APPROVE = 2;
 
-// The deploy policy: denied while the change window is closed, with a message users see in Deck.
+// The deploy policy: denied while the change window is closed, or when the execution (read by sapor
+// from Gate's /pipelines/{id}) has no approval gate although the stage asks for one; the last rule
+// would fire if Orca's customHeaders (holding the service token) ever reached the policy input.
 const deployPolicy = `package isd.deploy
 
 deny[msg] {
   input.params.changeWindow == "closed"
   msg := sprintf("deploys of %s are frozen: the change window is closed", [input.application])
 }
+
+deny[msg] {
+  input.params.requireApproval
+  count([stage | stage := input.stages[_]; stage.type == "isdApprovalGate"]) == 0
+  msg := sprintf("execution %s has no ISD approval gate", [input.execution.id])
+}
+
+deny[msg] {
+  input.stages[_].context.customHeaders
+  msg := "a secret reached the policy input"
+}
 `;
+const saporGatePassword = 'sapor-gate-password-0123';
+const gateTargets: Record<string, string> = {};
+const runs = new Map<string, PipelineRun>();
 let gate: GateProxy;
 let orcaLocal: string;
 let deploys: string[] = [];
@@ -97,13 +113,27 @@ beforeAll(async () => {
       users: { bob: ['release'], carol: ['release'] },
     }),
   );
+  // Gate first: sapor reads executions through it (GET /pipelines/{id}, basic auth).
+  gate = await startGateProxy({
+    gateLocal: renderSpinnakerConfig(resolveValues()).files['gate-local.yml'],
+    gateToken: TEST_GATE_TOKEN,
+    targets: gateTargets,
+    executions: (id) => {
+      const run = runs.get(id);
+      return run ? toOrcaExecutionJson(run.execution) : undefined;
+    },
+    basicAuthUsers: { sapor: saporGatePassword },
+  });
   policyDirectory = fs.mkdtempSync(path.join(os.tmpdir(), 'isd-e2e-policies-'));
   fs.writeFileSync(path.join(policyDirectory, 'deploy.rego'), deployPolicy);
   sapor = await startTestService(
     saporService,
     testServiceConfig(saporService, {
       databaseUrl: await createTestDatabase('e2e_pipeline_sapor'),
-      extra: { policy: { directory: policyDirectory, defaultRegoVersion: 'v0' } },
+      extra: {
+        policy: { directory: policyDirectory, defaultRegoVersion: 'v0' },
+        gate: { url: gate.baseUrl, username: 'sapor', password: saporGatePassword },
+      },
     }),
   );
   const template = await fetch(`${autopilotFront.url}/api/v1/templates`, {
@@ -132,11 +162,7 @@ beforeAll(async () => {
     sapor: `http://localhost:${sapor.port}`,
   };
   orcaLocal = renderTestOrcaLocal(sidecars);
-  gate = await startGateProxy({
-    gateLocal: renderSpinnakerConfig(resolveValues()).files['gate-local.yml'],
-    gateToken: TEST_GATE_TOKEN,
-    targets: sidecars,
-  });
+  Object.assign(gateTargets, sidecars);
 });
 
 afterAll(async () => {
@@ -150,7 +176,7 @@ afterAll(async () => {
   await Promise.all(apps.map((app) => app.close()));
 });
 
-function pipeline(canary: string, name: string, changeWindow = 'open'): PipelineInput {
+function pipeline(canary: string, name: string, policyParams: Record<string, unknown> = {}): PipelineInput {
   const policy = gateStages.policy;
   const verification = gateStages.verification;
   const approval = gateStages.approval;
@@ -166,7 +192,10 @@ function pipeline(canary: string, name: string, changeWindow = 'open'): Pipeline
         context: {
           alias: 'preconfiguredWebhook',
           ...policy.stageDefaults,
-          parameterValues: { policy: 'isd/deploy', params: { changeWindow } },
+          parameterValues: {
+            policy: 'isd/deploy',
+            params: { changeWindow: 'open', requireApproval: true, ...policyParams },
+          },
         },
       },
       {
@@ -206,7 +235,7 @@ function pipeline(canary: string, name: string, changeWindow = 'open'): Pipeline
 }
 
 function start(input: PipelineInput): PipelineRun {
-  return startPipeline(
+  const run = startPipeline(
     {
       orcaLocal,
       springEnvironment: { ISD_SERVICE_TOKEN: TEST_SERVICE_TOKEN },
@@ -220,6 +249,8 @@ function start(input: PipelineInput): PipelineRun {
     },
     input,
   );
+  runs.set(run.execution.id, run);
+  return run;
 }
 
 function monitorBody(execution: HarnessExecution, index: number): Record<string, unknown> {
@@ -329,7 +360,7 @@ describe('policy gate → verification gate → approval gate → deploy', () =>
 
   it('stops at a denying policy with the reason in the stage, before any canary analysis', async () => {
     deploys = [];
-    const execution = await start(pipeline('web-v2', 'frozen', 'closed')).done;
+    const execution = await start(pipeline('web-v2', 'frozen', { changeWindow: 'closed' })).done;
     expect(execution.status).toBe('TERMINAL');
     expect(execution.stages.map((stage) => stage.status)).toEqual([
       'TERMINAL',
@@ -344,6 +375,22 @@ describe('policy gate → verification gate → approval gate → deploy', () =>
     });
     // The policy gate has no cancel endpoint: nothing is called after the deny.
     expect(requestsOf(execution, 'cancel', POLICY)).toEqual([]);
+    expect(deploys).toEqual([]);
+  });
+
+  it('denies from the execution sapor reads through Gate: no approval gate in the pipeline', async () => {
+    deploys = [];
+    const input = pipeline('web-v2', 'unapproved');
+    const execution = await start({
+      ...input,
+      stages: [input.stages[POLICY]!, input.stages[VERIFY]!, input.stages[3]!],
+    }).done;
+    expect(execution.status).toBe('TERMINAL');
+    expect(execution.stages.map((stage) => stage.status)).toEqual(['TERMINAL', 'NOT_STARTED', 'NOT_STARTED']);
+    expect(monitorBody(execution, POLICY)).toMatchObject({
+      status: 'deny',
+      messages: [`execution ${execution.id} has no ISD approval gate`],
+    });
     expect(deploys).toEqual([]);
   });
 
@@ -375,7 +422,7 @@ describe('policy gate → verification gate → approval gate → deploy', () =>
     autopilotFront.loseNextResponse(
       (method, requestPath) => method === 'POST' && requestPath === gateStages.verification.createPath,
     );
-    const input = pipeline('web-v2', 'restarted');
+    const input = pipeline('web-v2', 'restarted', { requireApproval: false });
     const run = start({ ...input, stages: [input.stages[POLICY]!, input.stages[VERIFY]!, input.stages[3]!] });
     await waitFor('the verification to be polled', () => requestsOf(run.execution, 'monitor', VERIFY).length > 0);
     const port = autopilotReplicas[0]!.port;

@@ -171,4 +171,39 @@ describe('Gate proxy harness', () => {
     expect(unknown.status).toBe(400);
     expect(((await unknown.json()) as { message: string }).message).toBe("No proxy config found with id 'jenkins'");
   });
+
+  it('serves executions at /pipelines/{id} to a session or a basic-auth service account', async () => {
+    const withExecutions = await startGateProxy({
+      gateLocal: renderSpinnakerConfig(resolveValues()).files['gate-local.yml'],
+      executions: (id) => (id === 'E1' ? { id: 'E1', application: 'shop', stages: [] } : undefined),
+      basicAuthUsers: { sapor: 's3cret' },
+    });
+    try {
+      const basic = (user: string, password: string) =>
+        `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
+      const ok = await fetch(`${withExecutions.baseUrl}/pipelines/E1`, {
+        headers: { authorization: basic('sapor', 's3cret') },
+      });
+      expect(ok.status).toBe(200);
+      expect(await ok.json()).toEqual({ id: 'E1', application: 'shop', stages: [] });
+      expect(
+        (await fetch(`${withExecutions.baseUrl}/pipelines/E1`, { headers: { cookie: withExecutions.login('alice') } }))
+          .status,
+      ).toBe(200);
+      expect(
+        (await fetch(`${withExecutions.baseUrl}/pipelines/E1`, { headers: { authorization: basic('sapor', 'wrong') } }))
+          .status,
+      ).toBe(401);
+      expect((await fetch(`${withExecutions.baseUrl}/pipelines/E1`)).status).toBe(401);
+      expect(
+        (
+          await fetch(`${withExecutions.baseUrl}/pipelines/E2`, {
+            headers: { authorization: basic('sapor', 's3cret') },
+          })
+        ).status,
+      ).toBe(404);
+    } finally {
+      await withExecutions.close();
+    }
+  });
 });

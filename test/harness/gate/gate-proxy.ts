@@ -12,6 +12,8 @@
 // - upstream 5xx, a connection error or a timeout answers 502; other statuses pass through;
 // - a body starting with '{' or '[' is re-parsed and re-serialised (invalid JSON there is a 500);
 // - only Content-Type is copied back, plus X-Proxy-Status-Code and X-Proxy-Url.
+// It also serves `GET /pipelines/{id}` (PipelineController → Orca) from the executions it is given,
+// for services that read executions through Gate (sapor's Spinnaker connector).
 // One addition real Gate cannot make: when `gateToken` is set the harness adds `X-ISD-Gate-Token`,
 // standing in for the network-level proof (Gate-only listener / TLS) described in orca-stages/README.md.
 import { randomUUID } from 'node:crypto';
@@ -27,10 +29,17 @@ export interface GateProxyOptions {
   gateLocal: string | GateLocalConfig;
   /** Sent upstream as `X-ISD-Gate-Token` when set (see the file comment). */
   gateToken?: string;
-  /** Replaces each proxy's `uri` (by id), e.g. to point at sidecars on random local ports. */
+  /** Replaces each proxy's `uri` (by id), e.g. to point at sidecars on random local ports; read per request. */
   targets?: Record<string, string>;
   /** Port to listen on; 0 (default) picks a free one. */
   port?: number;
+  /**
+   * Executions served at `GET /pipelines/{id}` (Gate → Orca), e.g. `toOrcaExecutionJson` of a harness
+   * run; undefined means 404.
+   */
+  executions?: (id: string) => unknown;
+  /** Service accounts allowed to call Gate with HTTP basic auth (user → password), like sapor's connector. */
+  basicAuthUsers?: Record<string, string>;
 }
 
 /** One request the harness forwarded upstream. */
@@ -71,9 +80,25 @@ export async function startGateProxy(options: GateProxyOptions): Promise<GatePro
     typeof options.gateLocal === 'string'
       ? parseWithSchema(gateLocalSchema, YAML.parse(options.gateLocal), 'gate-local.yml')
       : parseWithSchema(gateLocalSchema, options.gateLocal, 'gate-local.yml');
-  const proxies = config.proxies.map((proxy) => ({ ...proxy, uri: options.targets?.[proxy.id] ?? proxy.uri }));
+  // Targets are looked up per request, so a test may point a proxy at a service it starts later.
+  const proxies = config.proxies.map((proxy) => ({
+    ...proxy,
+    get uri(): string {
+      return options.targets?.[proxy.id] ?? proxy.uri;
+    },
+  }));
   const sessions = new Map<string, string>();
   const forwarded: ForwardedRequest[] = [];
+
+  function basicAuthUser(request: http.IncomingMessage): string | undefined {
+    const match = /^Basic (.+)$/i.exec(request.headers.authorization ?? '');
+    if (!match) return undefined;
+    const decoded = Buffer.from(match[1] as string, 'base64').toString('utf8');
+    const separator = decoded.indexOf(':');
+    const user = decoded.slice(0, separator);
+    const password = decoded.slice(separator + 1);
+    return separator > 0 && options.basicAuthUsers?.[user] === password ? user : undefined;
+  }
 
   function sessionUser(request: http.IncomingMessage): string | undefined {
     const cookies = (request.headers.cookie ?? '').split(';').map((part) => part.trim().split('='));
@@ -192,6 +217,19 @@ export async function startGateProxy(options: GateProxyOptions): Promise<GatePro
     request.on('end', () => {
       void (async () => {
         const path = (request.url ?? '/').split('?')[0] as string;
+        const pipeline = /^\/pipelines\/([^/]+)$/.exec(path);
+        if (pipeline && request.method === 'GET') {
+          // PipelineController.getPipeline: an authenticated caller reads an execution from Orca.
+          if (!sessionUser(request) && !basicAuthUser(request)) {
+            send(response, 401, { error: 'Unauthorized', status: 401 });
+            return;
+          }
+          const execution = options.executions?.(decodeURIComponent(pipeline[1] as string));
+          if (execution === undefined)
+            send(response, 404, { error: 'Not Found', message: 'Execution not found', status: 404 });
+          else send(response, 200, execution);
+          return;
+        }
         if (!path.startsWith('/proxies')) {
           send(response, 404, { error: 'Not Found', status: 404 });
           return;

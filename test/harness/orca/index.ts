@@ -1,7 +1,7 @@
 // Orca contract harness: run pipelines of ISD gate stages from the rendered orca-local.yml as Orca would.
 import { renderSpinnakerConfig, resolveValues } from '@isd/orca-stages';
 
-export { runPipeline, startPipeline } from './orca-harness';
+export { runPipeline, startPipeline, toOrcaExecutionJson } from './orca-harness';
 export type {
   CustomStageRunner,
   ExecutionStatus,

@@ -80,6 +80,8 @@ export interface RecordedRequest {
 /** A pipeline execution as Orca would store it. */
 export interface HarnessExecution {
   id: string;
+  /** Wall-clock time (epoch ms) the run started; Orca times below are ms of Orca time since then. */
+  startEpochMs: number;
   application: string;
   name: string;
   pipelineConfigId: string;
@@ -296,6 +298,7 @@ export function startPipeline(options: OrcaHarnessOptions, pipeline: PipelineInp
       failedExpressions: [],
     })),
     startTime: 0,
+    startEpochMs: realStart,
     requests: [],
   };
 
@@ -821,4 +824,48 @@ export function startPipeline(options: OrcaHarnessOptions, pipeline: PipelineInp
 /** Runs a pipeline to its end and returns the execution (status, stages with their contexts, requests). */
 export function runPipeline(options: OrcaHarnessOptions, pipeline: PipelineInput): Promise<HarnessExecution> {
   return startPipeline(options, pipeline).done;
+}
+
+/**
+ * The execution as Orca's `GET /pipelines/{id}` serialises it (what Gate returns to Deck and to
+ * sapor's Spinnaker connector): epoch-millisecond times, stages with context, outputs, tasks and
+ * `requisiteStageRefIds` (each stage after the previous one, as the harness runs them).
+ */
+export function toOrcaExecutionJson(execution: HarnessExecution): Record<string, unknown> {
+  const epoch = (orcaMs: number | undefined): number | null =>
+    orcaMs === undefined ? null : Math.round(execution.startEpochMs + orcaMs);
+  return {
+    type: 'PIPELINE',
+    id: execution.id,
+    application: execution.application,
+    name: execution.name,
+    pipelineConfigId: execution.pipelineConfigId,
+    status: execution.status,
+    canceled: execution.canceled,
+    canceledBy: execution.canceledBy ?? null,
+    buildTime: execution.startEpochMs,
+    startTime: epoch(execution.startTime),
+    endTime: epoch(execution.endTime),
+    authentication: execution.authentication,
+    trigger: execution.trigger,
+    stages: execution.stages.map((stage, index) => ({
+      id: stage.id,
+      refId: stage.refId,
+      type: stage.type,
+      name: stage.name,
+      status: stage.status,
+      context: structuredClone(stage.context),
+      outputs: {},
+      requisiteStageRefIds: index === 0 ? [] : [execution.stages[index - 1]?.refId],
+      startTime: epoch(stage.startTime),
+      endTime: epoch(stage.endTime),
+      tasks: stage.tasks.map((task, taskIndex) => ({
+        id: String(taskIndex + 1),
+        name: task.name,
+        status: task.status,
+        startTime: epoch(task.startTime),
+        endTime: epoch(task.endTime),
+      })),
+    })),
+  };
 }
