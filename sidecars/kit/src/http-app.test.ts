@@ -66,6 +66,11 @@ beforeAll(async () => {
       throw new ConflictError('thing is closed', { code: 'thing_closed' });
     },
   );
+  app.route({ method: 'get', path: '/page', summary: 'HTML', auth: 'public', responses: {} }, async () => ({
+    status: 200,
+    contentType: 'text/html',
+    body: '<p>hello</p>',
+  }));
   app.route({ method: 'get', path: '/boom', summary: 'Fails', auth: 'public', responses: {} }, async () => {
     throw new Error('secret internals');
   });
@@ -193,6 +198,12 @@ describe('HttpApp', () => {
     const wrongMethod = await fetch(`${base}/api/v1/things/t1`, { method: 'DELETE', headers: orca });
     expect(wrongMethod.status).toBe(405);
     expect(wrongMethod.headers.get('allow')).toBe('GET');
+  });
+
+  it('sends a non-JSON body as is when the reply names its content type', async () => {
+    const response = await fetch(`${base}/page`);
+    expect(response.headers.get('content-type')).toContain('text/html');
+    expect(await response.text()).toBe('<p>hello</p>');
   });
 
   it('hides internals of unexpected errors behind a 500', async () => {

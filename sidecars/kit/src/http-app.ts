@@ -45,11 +45,13 @@ export interface RouteContext<Params, Query, Body> {
   req: Request;
 }
 
-/** What a handler returns: status, JSON body, extra headers. */
+/** What a handler returns: status, body (JSON unless `contentType` says otherwise), extra headers. */
 export interface Reply {
   status: number;
   body?: unknown;
   headers?: Record<string, string>;
+  /** Sends `body` (a string or Buffer) as is with this type, e.g. an HTML report. */
+  contentType?: string;
 }
 
 /** A route handler. Throw ISD errors for client or dependency problems; anything else is a 500. */
@@ -225,6 +227,7 @@ export class HttpApp {
     });
     for (const [name, value] of Object.entries(reply.headers ?? {})) res.setHeader(name, value);
     if (reply.body === undefined) res.status(reply.status).end();
+    else if (reply.contentType) res.status(reply.status).type(reply.contentType).send(reply.body);
     else res.status(reply.status).json(reply.body);
   }
 

@@ -57,16 +57,19 @@ describe.each([
 
   it('retries a job whose handler fails', async () => {
     let attempts = 0;
+    const seen: number[] = [];
     await queue.define(
       'flaky',
-      async () => {
+      async (job) => {
         attempts++;
+        seen.push(job.attempt);
         if (attempts < 3) throw new Error('not yet');
       },
       { retryLimit: 5, retryDelaySeconds: 1, retryBackoff: false },
     );
     await queue.send('flaky', {});
     await until(() => attempts === 3);
+    expect(seen).toEqual([1, 2, 3]);
   });
 
   it('sends a job once per idempotency key', async () => {

@@ -8,6 +8,8 @@ export interface Job<Data> {
   id: string;
   name: string;
   data: Data;
+  /** 1 on the first run, 2 on the first retry, … */
+  attempt: number;
 }
 
 /** How a job kind is retried and how long a worker may hold it. */
@@ -89,11 +91,11 @@ export class JobQueue {
     await this.declare(name, options);
     await this.boss.work<Data>(
       name,
-      { pollingIntervalSeconds: this.pollingIntervalSeconds, batchSize: 1 },
+      { pollingIntervalSeconds: this.pollingIntervalSeconds, batchSize: 1, includeMetadata: true },
       async (jobs) => {
         for (const job of jobs) {
           try {
-            await handler({ id: job.id, name: job.name, data: job.data });
+            await handler({ id: job.id, name: job.name, data: job.data, attempt: job.retryCount + 1 });
           } catch (error) {
             this.logger.warn(
               { err: error, job: job.name, jobId: job.id },
