@@ -11,8 +11,17 @@ const options = JSON.parse(process.argv[2] ?? '{}') as Start;
 
 async function main(): Promise<void> {
   const agents: RunningAgent[] = [];
-  for (let index = 0; index < options.count; index += 1) {
-    agents.push(await startAgent({ ...options.config, healthPort: index === 0 ? options.config.healthPort : null }));
+  // Agents come up in batches of 50, as a fleet does over time; 1,000 simultaneous TLS handshakes
+  // would measure a thundering herd instead of steady-state memory.
+  const batchSize = 50;
+  for (let start = 0; start < options.count; start += batchSize) {
+    const batch: RunningAgent[] = [];
+    for (let index = start; index < Math.min(options.count, start + batchSize); index += 1) {
+      batch.push(await startAgent({ ...options.config, healthPort: index === 0 ? options.config.healthPort : null }));
+    }
+    await Promise.all(batch.map((agent) => agent.waitUntilConnected(60_000)));
+    agents.push(...batch);
+    if (options.count > batchSize) process.stderr.write(`[bench:tunnel] ${agents.length}/${options.count} simulated agents connected\n`);
   }
   process.on('message', (message: { type: string; timeoutMs?: number }) => {
     if (message.type === 'exit') process.exit(0);
