@@ -139,6 +139,20 @@ describe('renderSpinnakerConfig', () => {
   });
 });
 
+describe('Deck plugin coordinates', () => {
+  it('defaults to the id and version the deck-plugin workspace packages', () => {
+    const deckPackage = JSON.parse(
+      fs.readFileSync(path.join(__dirname, '..', '..', 'deck-plugin', 'package.json'), 'utf8'),
+    ) as {
+      version: string;
+      spinnakerPlugin: { id: string };
+    };
+    const { deckPlugin } = resolveValues();
+    expect(deckPlugin.id).toBe(deckPackage.spinnakerPlugin.id);
+    expect(deckPlugin.version).toBe(deckPackage.version);
+  });
+});
+
 describe('render values', () => {
   it('names an unknown field in a values file', () => {
     const file = withValuesFile('sidecars:\n  visibilty: http://a.b:1\n');
