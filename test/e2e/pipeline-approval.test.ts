@@ -201,6 +201,13 @@ describe('approval gate through Orca and Gate', () => {
     const execution = await run.done;
     expect(execution.status).toBe('TERMINAL');
     expect(monitorBody(execution).status).toBe('expired');
+    // The cancel Orca sends after the failure finds an expired gate and leaves it expired.
+    expect(cancelsOf(execution).map((request) => [request.source, request.statusCode])).toEqual([
+      ['onFailureStages', 200],
+    ]);
+    const gateId = (execution.stages[0]!.context.statusEndpoint as string).split('/').pop() as string;
+    const after = await fetch(`${front.url}/api/v1/approvals/${gateId}`, { headers: serviceHeaders() });
+    expect(((await after.json()) as { status: string }).status).toBe('expired');
   }, 40_000);
 
   it('cancels the gate when the execution is cancelled; both cancel calls succeed and later decisions are refused', async () => {
