@@ -4,3 +4,5 @@ export type { AgentCredentials } from './connection';
 export { ServiceConfigError } from './targets';
 export type { ServiceConfig, TargetCredentials } from './targets';
 export { TUNNEL_PROTO_PATH, PROTOCOL_VERSION } from './proto';
+export { agentConfigSchema, loadAgentConfig, toAgentConfig } from './config';
+export type { AgentFileConfig, InClusterEnvironment } from './config';

@@ -6,3 +6,5 @@ export { signToken, verifyToken, generateTokenKeys, TokenError } from './jwt';
 export type { TokenKeys, TokenClaims } from './jwt';
 export { TUNNEL_PROTO_PATH, PROTOCOL_VERSION } from './proto';
 export type { AgentSessionSummary } from './sessions';
+export { controllerConfigSchema, loadControllerConfig, toControllerConfig } from './config';
+export type { ControllerFileConfig } from './config';
