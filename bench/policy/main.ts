@@ -27,13 +27,16 @@ function benchEvaluation(): { medianMs: number; p99Ms: number } {
   const compileStarted = process.hrtime.bigint();
   const compiled = compile(exampleModules());
   const compileMs = Number(process.hrtime.bigint() - compileStarted) / 1e6;
-  process.stdout.write(`compiled the ten examples in ${compileMs.toFixed(1)} ms (once per policy version in the service)\n`);
+  process.stdout.write(
+    `compiled the ten examples in ${compileMs.toFixed(1)} ms (once per policy version in the service)\n`,
+  );
   const all: number[] = [];
   process.stdout.write(`${'case'.padEnd(44)} ${'median ms'.padStart(10)} ${'p99 ms'.padStart(10)}  result\n`);
   for (const example of policyCases()) {
     const options = { input: example.input, nowNs: example.nowNs, budget: { maxSteps: 1_000_000, timeoutMs: 1_000 } };
     const result = compiled.evaluate(example.document, options);
-    if (result === undefined) throw new Error(`${example.name}: ${example.document} is undefined; the benchmark input is wrong`);
+    if (result === undefined)
+      throw new Error(`${example.name}: ${example.document} is undefined; the benchmark input is wrong`);
     for (let i = 0; i < WARMUP; i++) compiled.evaluate(example.document, options);
     const times: number[] = [];
     for (let i = 0; i < ITERATIONS; i++) {
@@ -53,7 +56,10 @@ function benchEvaluation(): { medianMs: number; p99Ms: number } {
 }
 
 /** Runs HTTP_CONCURRENCY clients against one URL for HTTP_SECONDS; every answer must be 200. */
-async function load(url: string, init: RequestInit): Promise<{ rps: number; medianMs: number; p99Ms: number; cpuMsPerRequest: number }> {
+async function load(
+  url: string,
+  init: RequestInit,
+): Promise<{ rps: number; medianMs: number; p99Ms: number; cpuMsPerRequest: number }> {
   const latencies: number[] = [];
   const cpuBefore = process.cpuUsage();
   let failures = 0;
@@ -76,7 +82,12 @@ async function load(url: string, init: RequestInit): Promise<{ rps: number; medi
   latencies.sort((a, b) => a - b);
   // CPU of this process (client and server) per request: steadier than req/s on a shared machine.
   const cpuMsPerRequest = (cpu.user + cpu.system) / 1000 / Math.max(1, latencies.length);
-  return { rps: latencies.length / seconds, medianMs: quantile(latencies, 0.5), p99Ms: quantile(latencies, 0.99), cpuMsPerRequest };
+  return {
+    rps: latencies.length / seconds,
+    medianMs: quantile(latencies, 0.5),
+    p99Ms: quantile(latencies, 0.99),
+    cpuMsPerRequest,
+  };
 }
 
 interface PostgresCluster {
@@ -104,22 +115,31 @@ async function benchHttp(): Promise<{ httpRps: number; httpMedianMs: number; htt
     log: { level: 'silent' },
     policy: { directory: examplesRoot },
   });
-  const sapor = await startService(saporService, config, { logger: createLogger({ name: 'sapor', level: 'silent', pretty: false }) }).catch((error: unknown) => {
+  const sapor = await startService(saporService, config, {
+    logger: createLogger({ name: 'sapor', level: 'silent', pretty: false }),
+  }).catch((error: unknown) => {
     cluster?.stop();
     throw error;
   });
   try {
-    const example = policyCases().find((candidate) => candidate.document === 'data.isd.runtime.separation_of_duty.deny');
+    const example = policyCases().find(
+      (candidate) => candidate.document === 'data.isd.runtime.separation_of_duty.deny',
+    );
     const body = JSON.stringify({ input: example?.input });
     const url = `${sapor.url}/v1/data/isd/runtime/separation_of_duty/deny`;
     const headers = { 'content-type': 'application/json', 'x-isd-service-token': serviceToken };
     const check = await fetch(url, { method: 'POST', headers, body });
     const checked = (await check.json()) as { result?: unknown };
-    if (check.status !== 200 || !Array.isArray(checked.result)) throw new Error(`sapor answered ${check.status} ${JSON.stringify(checked)}`);
+    if (check.status !== 200 || !Array.isArray(checked.result))
+      throw new Error(`sapor answered ${check.status} ${JSON.stringify(checked)}`);
     const data = await load(url, { method: 'POST', headers, body });
     // Baseline in the same run: the same HTTP stack answering /healthz (no auth, no database, no policy).
     const baseline = await load(`${sapor.url}/healthz`, {});
-    const database = sapor.database.isEmbedded ? 'embedded PGlite' : cluster ? 'Postgres (throwaway local cluster)' : 'Postgres (DATABASE_URL)';
+    const database = sapor.database.isEmbedded
+      ? 'embedded PGlite'
+      : cluster
+        ? 'Postgres (throwaway local cluster)'
+        : 'Postgres (DATABASE_URL)';
     process.stdout.write(
       `HTTP POST /v1/data/isd/runtime/separation_of_duty/deny, ${HTTP_CONCURRENCY} concurrent, ${HTTP_SECONDS} s, ${database}: ` +
         `${data.rps.toFixed(0)} req/s, median ${data.medianMs.toFixed(2)} ms, p99 ${data.p99Ms.toFixed(2)} ms, ${data.cpuMsPerRequest.toFixed(2)} CPU ms/request\n` +
@@ -136,7 +156,9 @@ async function benchHttp(): Promise<{ httpRps: number; httpMedianMs: number; htt
 }
 
 async function main(): Promise<void> {
-  process.stdout.write(`policy benchmark: Node ${process.version}, ${os.cpus().length} cores (${os.cpus()[0]?.model ?? 'unknown'})\n`);
+  process.stdout.write(
+    `policy benchmark: Node ${process.version}, ${os.cpus().length} cores (${os.cpus()[0]?.model ?? 'unknown'})\n`,
+  );
   const evaluation = benchEvaluation();
   process.stdout.write(
     `all cases: median ${evaluation.medianMs.toFixed(4)} ms, p99 ${evaluation.p99Ms.toFixed(4)} ms per evaluation; target median < ${TARGET_MEDIAN_MS} ms ` +

@@ -11,18 +11,38 @@ export const saporConfigSchema = baseConfigSchema({ name: 'sapor', port: 8085 })
         .array(z.string().min(1))
         .default(['admin'])
         .describe('Roles (lower-case, from Fiat or auth.users) allowed to create, change and delete policies'),
-      defaultRegoVersion: regoVersion.default('v1').describe('Rego syntax of a policy that does not name one (v0 = pre-1.0 syntax)'),
-      engine: z.enum(['builtin', 'opa']).default('builtin').describe('builtin = evaluate with @isd/rego; opa = send the input to an external OPA'),
+      defaultRegoVersion: regoVersion
+        .default('v1')
+        .describe('Rego syntax of a policy that does not name one (v0 = pre-1.0 syntax)'),
+      engine: z
+        .enum(['builtin', 'opa'])
+        .default('builtin')
+        .describe('builtin = evaluate with @isd/rego; opa = send the input to an external OPA'),
       opa: z
         .strictObject({
           url: z.string().url().describe("External OPA's base URL (its /v1/data API is called)"),
           token: z.string().min(1).optional().describe('Bearer token for the external OPA (secret)'),
-          timeoutMs: z.number().int().positive().default(5_000).describe('How long one call to the external OPA may take'),
+          timeoutMs: z
+            .number()
+            .int()
+            .positive()
+            .default(5_000)
+            .describe('How long one call to the external OPA may take'),
         })
         .optional()
         .describe('External OPA, used when engine is opa'),
-      maxSteps: z.number().int().positive().default(1_000_000).describe('Evaluation step budget; a policy that exceeds it is an error (deny)'),
-      timeoutMs: z.number().int().positive().default(1_000).describe('Evaluation wall-time budget; a policy that exceeds it is an error (deny)'),
+      maxSteps: z
+        .number()
+        .int()
+        .positive()
+        .default(1_000_000)
+        .describe('Evaluation step budget; a policy that exceeds it is an error (deny)'),
+      timeoutMs: z
+        .number()
+        .int()
+        .positive()
+        .default(1_000)
+        .describe('Evaluation wall-time budget; a policy that exceeds it is an error (deny)'),
       httpAllowedHosts: z
         .array(z.string().min(1))
         .default([])
@@ -31,14 +51,27 @@ export const saporConfigSchema = baseConfigSchema({ name: 'sapor', port: 8085 })
         .array(z.string().regex(/^[A-Za-z_][\w]*(\.[A-Za-z_][\w]*)*$/, 'expected a dotted package name'))
         .default(['opa.pipelines', 'spinnaker.persistence.pipelines.before', 'isd.static'])
         .describe('Packages (and their sub-packages) whose `deny` rules the save-time pipeline check collects'),
-      directory: z.string().min(1).optional().describe('Folder of .rego files loaded at start and on reload (policy name = relative path)'),
+      directory: z
+        .string()
+        .min(1)
+        .optional()
+        .describe('Folder of .rego files loaded at start and on reload (policy name = relative path)'),
       git: z
         .strictObject({
           url: z.string().min(1).describe('Repository to clone (any URL the git binary accepts)'),
-          ref: z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9._/-]*$/, 'expected a branch or tag name').default('main').describe('Branch or tag to follow'),
+          ref: z
+            .string()
+            .regex(/^[A-Za-z0-9_][A-Za-z0-9._/-]*$/, 'expected a branch or tag name')
+            .default('main')
+            .describe('Branch or tag to follow'),
           subdirectory: z.string().default('').describe('Folder inside the repository holding the .rego files'),
           checkoutDir: z.string().min(1).default('.isd/sapor/policies-git').describe('Local clone'),
-          pollIntervalMs: z.number().int().min(0).default(60_000).describe('How often the repository is pulled; 0 = only at start and on reload'),
+          pollIntervalMs: z
+            .number()
+            .int()
+            .min(0)
+            .default(60_000)
+            .describe('How often the repository is pulled; 0 = only at start and on reload'),
         })
         .optional()
         .describe('Git repository of .rego files, cloned and pulled with the git binary'),
@@ -46,11 +79,27 @@ export const saporConfigSchema = baseConfigSchema({ name: 'sapor', port: 8085 })
     .prefault({}),
   gate: z
     .strictObject({
-      url: z.string().url().optional().describe("Gate's base URL, to fetch the execution a policy gate is evaluated for; absent = no execution in the input"),
+      url: z
+        .string()
+        .url()
+        .optional()
+        .describe(
+          "Gate's base URL, to fetch the execution a policy gate is evaluated for; absent = no execution in the input",
+        ),
       username: z.string().min(1).optional().describe('Basic-auth user for an internal Gate'),
       password: z.string().min(1).optional().describe('Basic-auth password for an internal Gate (secret)'),
-      timeoutMs: z.number().int().positive().default(5_000).describe('How long fetching an execution from Gate may take'),
-      maxResponseBytes: z.number().int().positive().default(8 * 1024 * 1024).describe('Largest execution JSON read from Gate'),
+      timeoutMs: z
+        .number()
+        .int()
+        .positive()
+        .default(5_000)
+        .describe('How long fetching an execution from Gate may take'),
+      maxResponseBytes: z
+        .number()
+        .int()
+        .positive()
+        .default(8 * 1024 * 1024)
+        .describe('Largest execution JSON read from Gate'),
     })
     .prefault({}),
 });

@@ -24,23 +24,32 @@ export class GateClient {
     try {
       response = await fetch(url, { headers, signal: AbortSignal.timeout(this.options.timeoutMs) });
     } catch (error) {
-      throw new UnavailableError(`Gate is unreachable when fetching execution ${executionId}: ${(error as Error).message}`, { cause: error });
+      throw new UnavailableError(
+        `Gate is unreachable when fetching execution ${executionId}: ${(error as Error).message}`,
+        { cause: error },
+      );
     }
     const declared = Number(response.headers.get('content-length') ?? 0);
     if (declared > this.options.maxResponseBytes) {
       await response.body?.cancel();
-      throw new UnavailableError(`Gate's execution ${executionId} is larger than ${this.options.maxResponseBytes} bytes`);
+      throw new UnavailableError(
+        `Gate's execution ${executionId} is larger than ${this.options.maxResponseBytes} bytes`,
+      );
     }
     const text = await response.text();
     if (!response.ok) throw new UnavailableError(`Gate answered ${response.status} for execution ${executionId}`);
-    if (text.length > this.options.maxResponseBytes) throw new UnavailableError(`Gate's execution ${executionId} is larger than ${this.options.maxResponseBytes} bytes`);
+    if (text.length > this.options.maxResponseBytes)
+      throw new UnavailableError(
+        `Gate's execution ${executionId} is larger than ${this.options.maxResponseBytes} bytes`,
+      );
     let body: unknown;
     try {
       body = JSON.parse(text);
     } catch {
       throw new UnavailableError(`Gate answered execution ${executionId} with a body that is not JSON`);
     }
-    if (!body || typeof body !== 'object' || Array.isArray(body)) throw new UnavailableError(`Gate answered execution ${executionId} with a non-object`);
+    if (!body || typeof body !== 'object' || Array.isArray(body))
+      throw new UnavailableError(`Gate answered execution ${executionId} with a non-object`);
     return body as Record<string, unknown>;
   }
 }

@@ -9,7 +9,15 @@ import { dottedPath, parseDocumentPath } from './domain/paths';
 import { PolicyEvaluationError, type Evaluation, type PolicyEvaluator } from './engine/evaluator';
 import type { PolicyRegistry } from './engine/registry';
 import type { GateClient } from './gate-client';
-import type { DecisionRecord, PolicyGateRecord, PolicyModule, PolicyOrigin, PolicyStore, PolicyVersion, SaveResult } from './store/policy-store';
+import type {
+  DecisionRecord,
+  PolicyGateRecord,
+  PolicyModule,
+  PolicyOrigin,
+  PolicyStore,
+  PolicyVersion,
+  SaveResult,
+} from './store/policy-store';
 
 /** A request to save a policy version. */
 export interface SavePolicyRequest {
@@ -58,7 +66,9 @@ const SAVE_BACKOFF_MS = 25;
 
 /** Digest of a policy's content: same syntax version and modules give the same digest. */
 export function policyDigest(regoVersion: RegoVersion, modules: PolicyModule[]): string {
-  return `sha256:${createHash('sha256').update(JSON.stringify([regoVersion, modules.map((module) => [module.name, module.source])])).digest('hex')}`;
+  return `sha256:${createHash('sha256')
+    .update(JSON.stringify([regoVersion, modules.map((module) => [module.name, module.source])]))
+    .digest('hex')}`;
 }
 
 /** The policy service's operations, independent of HTTP. */
@@ -84,7 +94,10 @@ export class PolicyService {
       // Unchanged content (a reload, a retried PUT) is not validated again: it was when it was saved.
       const unchanged = active.policies.find((policy) => policy.name === request.name && policy.digest === digest);
       if (unchanged) return { version: unchanged, created: false, tests: 0 };
-      const { packages, tests } = this.options.registry.validate({ name: request.name, regoVersion, modules: request.modules }, active.policies);
+      const { packages, tests } = this.options.registry.validate(
+        { name: request.name, regoVersion, modules: request.modules },
+        active.policies,
+      );
       const saved = await this.options.store.save(
         {
           name: request.name,
@@ -100,12 +113,19 @@ export class PolicyService {
         active.revision,
       );
       if (saved !== 'stale') {
-        if (saved.created) this.options.logger.info({ policy: request.name, version: saved.version.version, origin: request.origin }, 'policy saved');
+        if (saved.created)
+          this.options.logger.info(
+            { policy: request.name, version: saved.version.version, origin: request.origin },
+            'policy saved',
+          );
         return { ...saved, tests: tests.length };
       }
       await new Promise((resolve) => setTimeout(resolve, SAVE_BACKOFF_MS * attempt * Math.random()));
     }
-    throw new ConflictError(`policy ${request.name} was not saved: the policy set kept changing while it was validated; retry`, { code: 'policy_set_busy' });
+    throw new ConflictError(
+      `policy ${request.name} was not saved: the policy set kept changing while it was validated; retry`,
+      { code: 'policy_set_busy' },
+    );
   }
 
   /** Deletes a policy (its versions stay readable). */
@@ -124,7 +144,9 @@ export class PolicyService {
       this.options.logger.info({ policy: name }, 'policy deleted');
       return;
     }
-    throw new ConflictError(`policy ${name} was not deleted: the policy set kept changing; retry`, { code: 'policy_set_busy' });
+    throw new ConflictError(`policy ${name} was not deleted: the policy set kept changing; retry`, {
+      code: 'policy_set_busy',
+    });
   }
 
   /** Evaluates a document and writes the decision log; engine errors are logged and rethrown. */
@@ -151,7 +173,10 @@ export class PolicyService {
       });
       return { ...evaluation, decisionId, durationMs };
     } catch (caught) {
-      const error = caught instanceof PolicyEvaluationError ? caught : new PolicyEvaluationError(`evaluating ${path} failed: ${(caught as Error).message}`, 'eval_error', caught);
+      const error =
+        caught instanceof PolicyEvaluationError
+          ? caught
+          : new PolicyEvaluationError(`evaluating ${path} failed: ${(caught as Error).message}`, 'eval_error', caught);
       error.decisionId = decisionId;
       const durationMs = Number(process.hrtime.bigint() - started) / 1e6;
       await this.options.store.logDecision({
@@ -186,7 +211,12 @@ export class PolicyService {
         denies.push({ ...deny, policyName: owner?.name ?? null, policyVersion: owner?.version ?? null });
       }
     }
-    return { status: denies.length ? 'deny' : 'allow', messages: denies.map((deny) => deny.message), denies, decisionId };
+    return {
+      status: denies.length ? 'deny' : 'allow',
+      messages: denies.map((deny) => deny.message),
+      denies,
+      decisionId,
+    };
   }
 
   private async ownerOf(packagePath: string): Promise<PolicyVersion | undefined> {
@@ -214,7 +244,9 @@ export class PolicyService {
       if (this.options.gate) {
         execution = await this.options.gate.execution(request.executionId);
         if (execution.application !== undefined && execution.application !== request.application) {
-          throw new Error(`execution ${request.executionId} belongs to application ${String(execution.application)}, not ${request.application}`);
+          throw new Error(
+            `execution ${request.executionId} belongs to application ${String(execution.application)}, not ${request.application}`,
+          );
         }
       }
       const input = buildRuntimeInput(request, execution, request.params);
@@ -225,7 +257,8 @@ export class PolicyService {
       const outcome = gateOutcome(evaluation.result, name);
       status = outcome.status;
       messages = outcome.messages;
-      if (evaluation.result === undefined && evaluation.warnings.length) messages.push(...evaluation.warnings.map((warning) => `engine: ${warning}`));
+      if (evaluation.result === undefined && evaluation.warnings.length)
+        messages.push(...evaluation.warnings.map((warning) => `engine: ${warning}`));
     } catch (error) {
       // Fail closed: whatever went wrong is the reason shown in the stage.
       status = 'deny';

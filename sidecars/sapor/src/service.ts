@@ -14,7 +14,8 @@ import { PostgresPolicyStore } from './store/policy-store';
 export const saporService: ServiceDefinition<SaporConfig> = {
   name: 'sapor',
   version: '0.1.0',
-  description: 'Policy gate: evaluates pipelines and executions against versioned Rego policies; OPA-compatible Data API',
+  description:
+    'Policy gate: evaluates pipelines and executions against versioned Rego policies; OPA-compatible Data API',
   configSchema: saporConfigSchema,
   migrationsDir: path.join(__dirname, '..', 'migrations'),
   async setup({ config, http, database, logger }) {
@@ -44,14 +45,26 @@ export const saporService: ServiceDefinition<SaporConfig> = {
     let reloading: Promise<Record<string, LoadReport>> | undefined;
     const loadSources = async (): Promise<Record<string, LoadReport>> => {
       const reports: Record<string, LoadReport> = {};
-      if (directory) reports.directory = await loadPolicyFolder(service, store, path.resolve(directory), 'directory', (files) => files.join(', '));
+      if (directory)
+        reports.directory = await loadPolicyFolder(service, store, path.resolve(directory), 'directory', (files) =>
+          files.join(', '),
+        );
       if (git) {
         const commit = await syncGitRepository(git);
         const root = path.join(path.resolve(git.checkoutDir), git.subdirectory);
         reports.git = await loadPolicyFolder(service, store, root, 'git', (files) => `${commit}:${files.join(', ')}`);
       }
       for (const [source, report] of Object.entries(reports)) {
-        logger.info({ source, saved: report.saved.length, unchanged: report.unchanged.length, removed: report.removed.length, failed: report.failed }, 'policies loaded');
+        logger.info(
+          {
+            source,
+            saved: report.saved.length,
+            unchanged: report.unchanged.length,
+            removed: report.removed.length,
+            failed: report.failed,
+          },
+          'policies loaded',
+        );
       }
       return reports;
     };
@@ -66,7 +79,10 @@ export const saporService: ServiceDefinition<SaporConfig> = {
           }
         : undefined;
 
-    if (reload) await reload().catch((error: unknown) => logger.error({ err: error }, 'loading policies failed; continuing with the stored ones'));
+    if (reload)
+      await reload().catch((error: unknown) =>
+        logger.error({ err: error }, 'loading policies failed; continuing with the stored ones'),
+      );
     let timer: NodeJS.Timeout | undefined;
     if (reload && git && git.pollIntervalMs > 0) {
       timer = setInterval(() => {

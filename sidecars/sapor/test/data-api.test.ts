@@ -61,7 +61,13 @@ describe('OPA Data API', () => {
     expect(response.body.result).toEqual([]);
     expect(response.body.decision_id).toMatch(/^[0-9a-f-]{36}$/);
     const decision = await api.asService('GET', `/api/v1/decisions/${response.body.decision_id}`);
-    expect(decision.body).toMatchObject({ source: 'data-api', path: 'data.isd.runtime.separation_of_duty.deny', engine: 'builtin', outcome: 'defined', result: [] });
+    expect(decision.body).toMatchObject({
+      source: 'data-api',
+      path: 'data.isd.runtime.separation_of_duty.deny',
+      engine: 'builtin',
+      outcome: 'defined',
+      result: [],
+    });
     expect(decision.body.policies).toEqual([{ name: 'runtime.separation_of_duty', version: 1 }]);
     expect(decision.body.inputDigest).toMatch(/^sha256:[0-9a-f]{64}$/);
     expect(decision.body.durationMs).toBeGreaterThan(0);
@@ -74,8 +80,13 @@ describe('OPA Data API', () => {
   });
 
   it('GET works, with the input in ?input=, and on the data root', async () => {
-    const input = encodeURIComponent(JSON.stringify({ evidence: { sonarqube: [{ projectKey: 'web', qualityGate: 'OK' }] } }));
-    const response = await api.asService('GET', `/v1/data/isd/approval/sonarqube_quality_gate/allow?input=${input}&pretty=true`);
+    const input = encodeURIComponent(
+      JSON.stringify({ evidence: { sonarqube: [{ projectKey: 'web', qualityGate: 'OK' }] } }),
+    );
+    const response = await api.asService(
+      'GET',
+      `/v1/data/isd/approval/sonarqube_quality_gate/allow?input=${input}&pretty=true`,
+    );
     expect(response.body.result).toBe(true);
     const root = await api.asService('GET', '/v1/data');
     expect(Object.keys(root.body.result)).toEqual(expect.arrayContaining(['isd', 'opa']));
@@ -90,7 +101,9 @@ describe('OPA Data API', () => {
     const response = await fetch(`${baseUrl}/opa/pipelines`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: 'Bearer test-service-token-0123456789' },
-      body: JSON.stringify({ input: { pipeline: { application: 'x', name: 'p', stages: [{ type: 'wait', refId: '1' }] } } }),
+      body: JSON.stringify({
+        input: { pipeline: { application: 'x', name: 'p', stages: [{ type: 'wait', refId: '1' }] } },
+      }),
     });
     const body = (await response.json()) as { result: { deny: string[] }; decision_id: string };
     expect(response.status).toBe(200);
@@ -100,7 +113,14 @@ describe('OPA Data API', () => {
   it("works with visibility's auto-decision request shape (service token header, {input: {approval, evidence}})", async () => {
     const response = await api.asService('POST', '/v1/data/isd/approval/sonarqube_quality_gate', {
       input: {
-        approval: { id: 'a1', application: 'sampleapp', pipelineName: 'prod-deploy', executionId: 'e1', stageId: 's1', triggeredBy: 'alice' },
+        approval: {
+          id: 'a1',
+          application: 'sampleapp',
+          pipelineName: 'prod-deploy',
+          executionId: 'e1',
+          stageId: 's1',
+          triggeredBy: 'alice',
+        },
         evidence: { sonarqube: [{ status: 'fail', projectKey: 'web', qualityGate: 'ERROR' }] },
       },
     });
@@ -111,12 +131,24 @@ describe('OPA Data API', () => {
   it('refuses callers without the service token or Gate proof', async () => {
     const response = await api.raw('POST', '/v1/data/isd', { input: {} }, { 'content-type': 'application/json' });
     expect(response.status).toBe(401);
-    const bearer = await api.raw('POST', '/v1/data/isd/runtime/blackout_window/zone', { input: {} }, { 'content-type': 'application/json', authorization: 'Bearer test-service-token-0123456789' });
+    const bearer = await api.raw(
+      'POST',
+      '/v1/data/isd/runtime/blackout_window/zone',
+      { input: {} },
+      { 'content-type': 'application/json', authorization: 'Bearer test-service-token-0123456789' },
+    );
     expect(bearer.body.result).toBe('America/New_York');
   });
 
   it('answers 400 (not 500) for bodies OPA would refuse', async () => {
-    expect((await api.raw('POST', '/v1/data/isd', '{"input":', { 'content-type': 'application/json', 'x-isd-service-token': 'test-service-token-0123456789' })).status).toBe(400);
+    expect(
+      (
+        await api.raw('POST', '/v1/data/isd', '{"input":', {
+          'content-type': 'application/json',
+          'x-isd-service-token': 'test-service-token-0123456789',
+        })
+      ).status,
+    ).toBe(400);
     const array = await api.asService('POST', '/v1/data/isd', [1, 2]);
     expect(array.status).toBe(400);
     expect(array.body.field).toBe('body');
@@ -159,7 +191,9 @@ describe('save-time pipeline check', () => {
     bad.stages = bad.stages.filter((stage) => (stage as { type: string }).type !== 'isdPolicyGate');
     const denied = await api.asService('POST', '/v1/staticPolicy/eval', { input: { new: bad } });
     expect(denied.status).toBe(401);
-    expect(denied.body.deny).toEqual(["pipeline 'prod-deploy' must contain an isdPolicyGate stage evaluating isd/runtime/blackout_window"]);
+    expect(denied.body.deny).toEqual([
+      "pipeline 'prod-deploy' must contain an isdPolicyGate stage evaluating isd/runtime/blackout_window",
+    ]);
   });
 
   it('names the field when the pipeline is missing', async () => {

@@ -6,7 +6,13 @@ const compiled = compile(exampleModules());
 
 describe('example policies', () => {
   it.each(exampleCases().map((example) => [example.name, example] as const))('%s', (_name, example) => {
-    expect(compiled.evaluate(example.document, { input: example.input, nowNs: example.nowNs, budget: { maxSteps: 100_000, timeoutMs: 1_000 } })).toEqual(example.expected);
+    expect(
+      compiled.evaluate(example.document, {
+        input: example.input,
+        nowNs: example.nowNs,
+        budget: { maxSteps: 100_000, timeoutMs: 1_000 },
+      }),
+    ).toEqual(example.expected);
   });
 
   it('every example passes its own test_* rules', () => {

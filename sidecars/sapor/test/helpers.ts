@@ -2,7 +2,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { RunningService } from '@isd/kit';
-import { createTestDatabase, gateHeaders, serviceHeaders, startTestService, testServiceConfig } from '@isd/test-support';
+import {
+  createTestDatabase,
+  gateHeaders,
+  serviceHeaders,
+  startTestService,
+  testServiceConfig,
+} from '@isd/test-support';
 import { saporService, type SaporConfig } from '../src';
 
 /** The examples folder. */
@@ -30,7 +36,11 @@ export async function startSapor(extra: Record<string, unknown> = {}): Promise<R
 /** A small HTTP client for one running service. */
 export function client(baseUrl: string) {
   const call = async (method: string, url: string, body: unknown, headers: Record<string, string>) => {
-    const response = await fetch(`${baseUrl}${url}`, { method, headers, body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body) });
+    const response = await fetch(`${baseUrl}${url}`, {
+      method,
+      headers,
+      body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+    });
     const text = await response.text();
     let json: any; // eslint-disable-line @typescript-eslint/no-explicit-any -- test bodies are inspected freely
     try {
@@ -48,8 +58,14 @@ export function client(baseUrl: string) {
 }
 
 /** Saves a policy as the admin and expects success. */
-export async function savePolicy(api: ReturnType<typeof client>, name: string, source: string, regoVersion: 'v0' | 'v1' = 'v1') {
+export async function savePolicy(
+  api: ReturnType<typeof client>,
+  name: string,
+  source: string,
+  regoVersion: 'v0' | 'v1' = 'v1',
+) {
   const response = await api.asUser(users.admin, 'PUT', `/api/v1/policies/${name}`, { source, regoVersion });
-  if (response.status !== 201 && response.status !== 200) throw new Error(`saving ${name} answered ${response.status}: ${JSON.stringify(response.body)}`);
+  if (response.status !== 201 && response.status !== 200)
+    throw new Error(`saving ${name} answered ${response.status}: ${JSON.stringify(response.body)}`);
   return response.body as { version: number; packages: string[] };
 }

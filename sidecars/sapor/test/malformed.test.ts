@@ -32,7 +32,43 @@ const seeds = fs
   .readdirSync(path.join(examplesDir, 'runtime'))
   .filter((file) => !file.endsWith('_test.rego'))
   .map((file) => fs.readFileSync(path.join(examplesDir, 'runtime', file), 'utf8'));
-const fragments = ['{', '}', '[', ']', '(', ')', ':=', '=', 'if', 'contains', 'some', 'every', 'in', 'not', 'with', 'else', 'default', '"', '`', '\\', '|', ';', '\n', 'package', 'import', 'data.', 'input.', '1e999999', '0x', '\u0000', '💥', 'x'.repeat(300), '['.repeat(200), 'future.keywords', 'rego.v1'];
+const fragments = [
+  '{',
+  '}',
+  '[',
+  ']',
+  '(',
+  ')',
+  ':=',
+  '=',
+  'if',
+  'contains',
+  'some',
+  'every',
+  'in',
+  'not',
+  'with',
+  'else',
+  'default',
+  '"',
+  '`',
+  '\\',
+  '|',
+  ';',
+  '\n',
+  'package',
+  'import',
+  'data.',
+  'input.',
+  '1e999999',
+  '0x',
+  '\u0000',
+  '💥',
+  'x'.repeat(300),
+  '['.repeat(200),
+  'future.keywords',
+  'rego.v1',
+];
 
 function mutate(source: string, next: () => number): string {
   let text = source;
@@ -58,7 +94,11 @@ function randomValue(next: () => number, depth = 0): unknown {
   if (pick === 4) return '${#currentUser()}';
   if (pick === 5) return Array.from({ length: Math.floor(next() * 4) }, () => randomValue(next, depth + 1));
   const out: Record<string, unknown> = {};
-  for (let i = 0; i < Math.floor(next() * 4); i++) out[['__proto__', 'constructor', 'stages', 'policy', 'a', 'params'][Math.floor(next() * 6)] ?? 'k'] = randomValue(next, depth + 1);
+  for (let i = 0; i < Math.floor(next() * 4); i++)
+    out[['__proto__', 'constructor', 'stages', 'policy', 'a', 'params'][Math.floor(next() * 6)] ?? 'k'] = randomValue(
+      next,
+      depth + 1,
+    );
   return out;
 }
 
@@ -75,7 +115,10 @@ it('refuses 500 malformed policies with 4xx, never 5xx', async () => {
     const seed = seeds[i % seeds.length] ?? '';
     const source = mutate(seed, next);
     const regoVersion = next() > 0.3 ? 'v0' : 'v1';
-    const status = await expectNoServerError(api.asUser(users.admin, 'PUT', `/api/v1/policies/fuzz-${i % 50}`, { source, regoVersion }), `policy #${i} ${JSON.stringify(source)}`);
+    const status = await expectNoServerError(
+      api.asUser(users.admin, 'PUT', `/api/v1/policies/fuzz-${i % 50}`, { source, regoVersion }),
+      `policy #${i} ${JSON.stringify(source)}`,
+    );
     statuses.set(status, (statuses.get(status) ?? 0) + 1);
   }
   expect(statuses.get(400) ?? 0).toBeGreaterThan(300);
@@ -86,7 +129,12 @@ it('answers 500 malformed inputs to the Data API, gate and pipeline check withou
   const next = random(7);
   const targets: Array<() => Promise<{ status: number; body: unknown }>> = [
     () => api.asService('POST', '/v1/data/isd/runtime', { input: randomValue(next) }),
-    () => api.asService('POST', `/v1/data/${encodeURIComponent(JSON.stringify(randomValue(next)) ?? 'x')}/x`, randomValue(next)),
+    () =>
+      api.asService(
+        'POST',
+        `/v1/data/${encodeURIComponent(JSON.stringify(randomValue(next)) ?? 'x')}/x`,
+        randomValue(next),
+      ),
     () => api.asService('POST', '/api/v1/policy-gates', randomValue(next)),
     () =>
       api.asService('POST', '/api/v1/policy-gates', {
@@ -96,15 +144,27 @@ it('answers 500 malformed inputs to the Data API, gate and pipeline check withou
         policy: JSON.stringify(randomValue(next)) ?? 'x',
         params: randomValue(next),
       }),
-    () => api.asService('POST', '/api/v1/policies/pipeline-check', { new: randomValue(next), current: randomValue(next) }),
-    () => api.raw('POST', '/v1/data/isd', (JSON.stringify(randomValue(next)) ?? 'null').slice(0, 50), { 'content-type': 'application/json', 'x-isd-service-token': 'test-service-token-0123456789' }),
-    () => api.asService('GET', `/v1/data/isd?input=${encodeURIComponent(JSON.stringify(randomValue(next)).slice(0, 40))}`),
+    () =>
+      api.asService('POST', '/api/v1/policies/pipeline-check', { new: randomValue(next), current: randomValue(next) }),
+    () =>
+      api.raw('POST', '/v1/data/isd', (JSON.stringify(randomValue(next)) ?? 'null').slice(0, 50), {
+        'content-type': 'application/json',
+        'x-isd-service-token': 'test-service-token-0123456789',
+      }),
+    () =>
+      api.asService('GET', `/v1/data/isd?input=${encodeURIComponent(JSON.stringify(randomValue(next)).slice(0, 40))}`),
   ];
   for (let i = 0; i < 500; i++) {
     const target = targets[i % targets.length] as () => Promise<{ status: number; body: unknown }>;
     await expectNoServerError(target(), `input #${i}`);
   }
   const deep = `${'['.repeat(20_000)}${']'.repeat(20_000)}`;
-  await expectNoServerError(api.raw('POST', '/v1/data/isd', `{"input": ${deep}}`, { 'content-type': 'application/json', 'x-isd-service-token': 'test-service-token-0123456789' }), 'deep input');
+  await expectNoServerError(
+    api.raw('POST', '/v1/data/isd', `{"input": ${deep}}`, {
+      'content-type': 'application/json',
+      'x-isd-service-token': 'test-service-token-0123456789',
+    }),
+    'deep input',
+  );
   expect((await api.asService('GET', '/api/v1/policies')).status).toBe(200);
 }, 120_000);

@@ -28,9 +28,20 @@ test_bob_denied if not allow with input as {"user": "bob"}
 
 describe('saving policies', () => {
   it('saves a first version as an admin user through Gate and runs its tests', async () => {
-    const response = await api.asUser(users.admin, 'PUT', '/api/v1/policies/deploy', { source: allowV1, description: 'who may deploy' });
+    const response = await api.asUser(users.admin, 'PUT', '/api/v1/policies/deploy', {
+      source: allowV1,
+      description: 'who may deploy',
+    });
     expect(response.status).toBe(201);
-    expect(response.body).toMatchObject({ name: 'deploy', version: 1, regoVersion: 'v1', packages: ['isd.deploy'], origin: 'api', createdBy: users.admin, testsPassed: 2 });
+    expect(response.body).toMatchObject({
+      name: 'deploy',
+      version: 1,
+      regoVersion: 'v1',
+      packages: ['isd.deploy'],
+      origin: 'api',
+      createdBy: users.admin,
+      testsPassed: 2,
+    });
     expect(response.headers.get('location')).toBe('/api/v1/policies/deploy/versions/1');
   });
 
@@ -61,7 +72,9 @@ describe('saving policies', () => {
   });
 
   it('refuses a syntax error with the file, line, column and what was expected', async () => {
-    const response = await api.asUser(users.admin, 'PUT', '/api/v1/policies/bad', { modules: [{ name: 'bad.rego', source: 'package x\n\nallow if {\n  input.a ==\n}\n' }] });
+    const response = await api.asUser(users.admin, 'PUT', '/api/v1/policies/bad', {
+      modules: [{ name: 'bad.rego', source: 'package x\n\nallow if {\n  input.a ==\n}\n' }],
+    });
     expect(response.status).toBe(400);
     expect(response.body.type).toBe('urn:isd:problem:policy_parse_error');
     expect(response.body.field).toBe('body.modules.0.source');
@@ -79,29 +92,44 @@ describe('saving policies', () => {
   });
 
   it('refuses a policy that conflicts with the live set', async () => {
-    const response = await api.asUser(users.admin, 'PUT', '/api/v1/policies/clash', { source: 'package isd.deploy\n\nallow contains "x" if true\n' });
+    const response = await api.asUser(users.admin, 'PUT', '/api/v1/policies/clash', {
+      source: 'package isd.deploy\n\nallow contains "x" if true\n',
+    });
     expect(response.status).toBe(400);
     expect(response.body.type).toBe('urn:isd:problem:policy_compile_error');
   });
 
   it('refuses users without an admin role (403) and requests without Gate proof (401)', async () => {
-    const developer = await api.asUser(users.developer, 'PUT', '/api/v1/policies/mine', { source: 'package mine\n\nallow := true\n' });
+    const developer = await api.asUser(users.developer, 'PUT', '/api/v1/policies/mine', {
+      source: 'package mine\n\nallow := true\n',
+    });
     expect(developer.status).toBe(403);
     expect(developer.body.detail).toContain('admin');
-    const forged = await api.raw('PUT', '/api/v1/policies/mine', { source: 'package mine\n\nallow := true\n' }, { 'content-type': 'application/json', 'x-spinnaker-user': users.admin });
+    const forged = await api.raw(
+      'PUT',
+      '/api/v1/policies/mine',
+      { source: 'package mine\n\nallow := true\n' },
+      { 'content-type': 'application/json', 'x-spinnaker-user': users.admin },
+    );
     expect(forged.status).toBe(401);
     const orca = await api.asService('PUT', '/api/v1/policies/mine', { source: 'package mine\n\nallow := true\n' });
     expect(orca.status).toBe(401);
   });
 
   it('names the field for malformed bodies and names', async () => {
-    const both = await api.asUser(users.admin, 'PUT', '/api/v1/policies/x', { source: 'package x', modules: [{ name: 'a.rego', source: 'package x' }] });
+    const both = await api.asUser(users.admin, 'PUT', '/api/v1/policies/x', {
+      source: 'package x',
+      modules: [{ name: 'a.rego', source: 'package x' }],
+    });
     expect(both.status).toBe(400);
     expect(both.body.field).toBe('body.modules');
     const badName = await api.asUser(users.admin, 'PUT', '/api/v1/policies/..%2Fetc', { source: 'package x' });
     expect(badName.status).toBe(400);
     expect(badName.body.field).toBe('path.name');
-    const badVersion = await api.asUser(users.admin, 'PUT', '/api/v1/policies/x', { source: 'package x', regoVersion: 'v2' });
+    const badVersion = await api.asUser(users.admin, 'PUT', '/api/v1/policies/x', {
+      source: 'package x',
+      regoVersion: 'v2',
+    });
     expect(badVersion.body.field).toBe('body.regoVersion');
   });
 
@@ -126,6 +154,13 @@ describe('saving policies', () => {
   it('publishes the routes in the OpenAPI document', async () => {
     const response = await fetch(`${sapor.url}/openapi.json`);
     const document = (await response.json()) as { paths: Record<string, unknown> };
-    expect(Object.keys(document.paths)).toEqual(expect.arrayContaining(['/api/v1/policies/{name}', '/api/v1/policy-gates', '/api/v1/policies/pipeline-check', '/v1/data']));
+    expect(Object.keys(document.paths)).toEqual(
+      expect.arrayContaining([
+        '/api/v1/policies/{name}',
+        '/api/v1/policy-gates',
+        '/api/v1/policies/pipeline-check',
+        '/v1/data',
+      ]),
+    );
   });
 });

@@ -7,6 +7,9 @@ import type { SaporConfig } from '../src';
 import { startGateApiHarness, type GateApiHarness } from './harness/gate-api';
 import { client, examplesDir, fixture, savePolicy, startSapor } from './helpers';
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- fixtures are edited freely
+type Json = Record<string, any>;
+
 let sapor: RunningService<SaporConfig>;
 let gate: GateApiHarness;
 let api: ReturnType<typeof client>;
@@ -20,7 +23,11 @@ beforeAll(async () => {
     gate: { url: gate.url, username: 'sapor', password: 'gate-basic-password', timeoutMs: 2_000 },
   });
   api = client(sapor.url);
-  await savePolicy(api, 'score', 'package isd.test.score\n\ndefault allow := false\n\nallow if input.verification.score >= 80\n');
+  await savePolicy(
+    api,
+    'score',
+    'package isd.test.score\n\ndefault allow := false\n\nallow if input.verification.score >= 80\n',
+  );
   await savePolicy(
     api,
     'inspect',
@@ -36,8 +43,16 @@ products := [a * b | some a in numbers.range(1, 10000); some b in numbers.range(
 deny contains "too many products" if count(products) > 5
 `,
   );
-  await savePolicy(api, 'regex', 'package isd.test.regex\n\ndeny contains "evil input" if regex.match(`^(a+)+$`, input.params.text)\n');
-  await savePolicy(api, 'conflict', 'package isd.test.conflict\n\nallow := input.params.a\n\nallow := input.params.b\n');
+  await savePolicy(
+    api,
+    'regex',
+    'package isd.test.regex\n\ndeny contains "evil input" if regex.match(`^(a+)+$`, input.params.text)\n',
+  );
+  await savePolicy(
+    api,
+    'conflict',
+    'package isd.test.conflict\n\nallow := input.params.a\n\nallow := input.params.b\n',
+  );
 });
 
 afterAll(async () => {
@@ -46,7 +61,10 @@ afterAll(async () => {
 });
 
 /** A new execution (fresh ids) served by the Gate harness, and the payload Orca sends for its gate stage. */
-function newExecution(policy: string, options: { params?: Record<string, unknown>; change?: (execution: Record<string, any>) => void } = {}) { // eslint-disable-line @typescript-eslint/no-explicit-any
+function newExecution(
+  policy: string,
+  options: { params?: Record<string, unknown>; change?: (execution: Json) => void } = {},
+) {
   const copy = JSON.parse(JSON.stringify(execution)) as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
   copy.id = randomUUID();
   options.change?.(copy);
@@ -77,7 +95,16 @@ describe('policy gate', () => {
   it('uses the path shape the stage catalog documents', () => {
     expect(gateStages.policy.createPath).toBe('/api/v1/policy-gates');
     expect(gateStages.policy.statuses).toMatchObject({ success: ['allow'], terminal: ['deny'] });
-    for (const field of ['application', 'pipelineName', 'pipelineId', 'executionId', 'stageId', 'triggeredBy', 'policy', 'params']) {
+    for (const field of [
+      'application',
+      'pipelineName',
+      'pipelineId',
+      'executionId',
+      'stageId',
+      'triggeredBy',
+      'policy',
+      'params',
+    ]) {
       expect(gateStages.policy.payloadTemplate).toContain(`"${field}"`);
     }
   });
@@ -93,7 +120,9 @@ describe('policy gate', () => {
     });
     const log = await api.asService('GET', `/api/v1/decisions/${decision.decisionId}`);
     expect(log.body).toMatchObject({ source: 'policy-gate', outcome: 'defined', inputDigest: decision.inputDigest });
-    expect(gate.requests.at(-1)?.authorization).toBe(`Basic ${Buffer.from('sapor:gate-basic-password').toString('base64')}`);
+    expect(gate.requests.at(-1)?.authorization).toBe(
+      `Basic ${Buffer.from('sapor:gate-basic-password').toString('base64')}`,
+    );
   });
 
   it('denies with the messages when the trigger user also judged (execution read from Gate)', async () => {
@@ -104,7 +133,9 @@ describe('policy gate', () => {
     });
     const decision = await decide(payload);
     expect(decision.status).toBe('deny');
-    expect(decision.messages).toEqual(['separation of duties: alice@example.com triggered this execution and also approved one of its manual judgments']);
+    expect(decision.messages).toEqual([
+      'separation of duties: alice@example.com triggered this execution and also approved one of its manual judgments',
+    ]);
   });
 
   it('reads SSD-style deny objects by alertMsg', async () => {
@@ -116,7 +147,9 @@ describe('policy gate', () => {
       }),
     );
     expect(decision.status).toBe('deny');
-    expect(decision.messages).toEqual(['image quay.io/evil/miner:latest comes from quay.io, which is not an approved registry']);
+    expect(decision.messages).toEqual([
+      'image quay.io/evil/miner:latest comes from quay.io, which is not an approved registry',
+    ]);
   });
 
   it('is idempotent on (executionId, stageId): a re-POST answers the same decision', async () => {
@@ -129,11 +162,18 @@ describe('policy gate', () => {
   });
 
   it('ignores a pipeline trying to set a top-level verification.score: params stay under input.params', async () => {
-    const payload = { ...newExecution('isd/test/score', { params: { verification: { score: 100 } } }), verification: { score: 100 }, application: 'sampleapp' };
+    const payload = {
+      ...newExecution('isd/test/score', { params: { verification: { score: 100 } } }),
+      verification: { score: 100 },
+      application: 'sampleapp',
+    };
     const decision = await decide(payload);
     expect(decision.status).toBe('deny');
     expect(decision.messages).toEqual(['data.isd.test.score.allow is false']);
-    const inspected = await decide({ ...newExecution('isd/test/inspect', { params: { verification: { score: 100 }, application: 'other' } }), verification: { score: 100 } });
+    const inspected = await decide({
+      ...newExecution('isd/test/inspect', { params: { verification: { score: 100 }, application: 'other' } }),
+      verification: { score: 100 },
+    });
     const seen = JSON.parse(inspected.messages[0]);
     expect(seen.keys).not.toContain('verification');
     expect(seen.application).toBe('sampleapp');
@@ -143,7 +183,19 @@ describe('policy gate', () => {
   it('builds the input from the execution without secrets (the service token in customHeaders)', async () => {
     const decision = await decide(newExecution('isd/test/inspect'));
     const seen = JSON.parse(decision.messages[0]);
-    expect(seen.keys.sort()).toEqual(['application', 'execution', 'executionId', 'kind', 'params', 'pipeline', 'schema', 'stage', 'stages', 'trigger', 'user']);
+    expect(seen.keys.sort()).toEqual([
+      'application',
+      'execution',
+      'executionId',
+      'kind',
+      'params',
+      'pipeline',
+      'schema',
+      'stage',
+      'stages',
+      'trigger',
+      'user',
+    ]);
     expect(seen.gateStage.id).toBe(gateStageId);
     expect(seen.gateStage.type).toBe('isdPolicyGate');
     expect(seen.gateStage.context.customHeaders).toBeUndefined();
@@ -198,10 +250,16 @@ describe('policy gate', () => {
   });
 
   it('answers 400 naming the field for an unresolved SpEL expression or a missing policy', async () => {
-    const unresolved = await api.asService('POST', '/api/v1/policy-gates', { ...newExecution('isd/x'), triggeredBy: '${#currentUser()}' });
+    const unresolved = await api.asService('POST', '/api/v1/policy-gates', {
+      ...newExecution('isd/x'),
+      triggeredBy: '${#currentUser()}',
+    });
     expect(unresolved.status).toBe(400);
     expect(unresolved.body.field).toBe('triggeredBy');
-    const missing = await api.asService('POST', '/api/v1/policy-gates', { ...newExecution('isd/x'), policy: undefined });
+    const missing = await api.asService('POST', '/api/v1/policy-gates', {
+      ...newExecution('isd/x'),
+      policy: undefined,
+    });
     expect(missing.status).toBe(400);
     expect(missing.body.field).toBe('body.policy');
     const badPath = await api.asService('POST', '/api/v1/policy-gates', newExecution('isd/"x'));
@@ -210,7 +268,9 @@ describe('policy gate', () => {
   });
 
   it('refuses a create without the service token and a monitor of an unknown gate', async () => {
-    const anonymous = await api.raw('POST', '/api/v1/policy-gates', newExecution('isd/x'), { 'content-type': 'application/json' });
+    const anonymous = await api.raw('POST', '/api/v1/policy-gates', newExecution('isd/x'), {
+      'content-type': 'application/json',
+    });
     expect(anonymous.status).toBe(401);
     expect((await api.asService('GET', `/api/v1/policy-gates/${randomUUID()}`)).status).toBe(404);
   });

@@ -13,7 +13,13 @@ function git(cwd: string, ...args: string[]): string {
   return execFileSync('git', args, {
     cwd,
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, GIT_AUTHOR_NAME: 'test', GIT_AUTHOR_EMAIL: 't@example.com', GIT_COMMITTER_NAME: 'test', GIT_COMMITTER_EMAIL: 't@example.com' },
+    env: {
+      ...process.env,
+      GIT_AUTHOR_NAME: 'test',
+      GIT_AUTHOR_EMAIL: 't@example.com',
+      GIT_COMMITTER_NAME: 'test',
+      GIT_COMMITTER_EMAIL: 't@example.com',
+    },
   })
     .toString()
     .trim();
@@ -42,10 +48,23 @@ describe('policies from a git repository', () => {
     git(root, 'init', '-q', '--bare', '-b', 'main', bare);
     git(root, 'clone', '-q', bare, work);
     write('policies/deploy/window.rego', 'package isd.git.window\n\nallow if input.hour < 16\n');
-    write('policies/deploy/window_test.rego', 'package isd.git.window\n\ntest_morning if allow with input as {"hour": 9}\n');
+    write(
+      'policies/deploy/window_test.rego',
+      'package isd.git.window\n\ntest_morning if allow with input as {"hour": 9}\n',
+    );
     write('README.md', 'not a policy\n');
     commitAndPush('first');
-    sapor = await startSapor({ policy: { git: { url: bare, ref: 'main', subdirectory: 'policies', checkoutDir: path.join(root, 'checkout'), pollIntervalMs: 0 } } });
+    sapor = await startSapor({
+      policy: {
+        git: {
+          url: bare,
+          ref: 'main',
+          subdirectory: 'policies',
+          checkoutDir: path.join(root, 'checkout'),
+          pollIntervalMs: 0,
+        },
+      },
+    });
     api = client(sapor.url);
   });
 
@@ -58,7 +77,10 @@ describe('policies from a git repository', () => {
     expect(policy.status).toBe(200);
     expect(policy.body).toMatchObject({ origin: 'git', version: 1, packages: ['isd.git.window'] });
     expect(policy.body.originRef).toBe(`${git(work, 'rev-parse', 'HEAD')}:deploy/window.rego, deploy/window_test.rego`);
-    expect(policy.body.modules.map((module: { name: string }) => module.name)).toEqual(['window.rego', 'window_test.rego']);
+    expect(policy.body.modules.map((module: { name: string }) => module.name)).toEqual([
+      'window.rego',
+      'window_test.rego',
+    ]);
   });
 
   it('pulls new commits on reload: changed policies get a version, failing ones are refused by name, deleted ones go', async () => {
@@ -68,8 +90,12 @@ describe('policies from a git repository', () => {
     let reload = await api.asUser(users.admin, 'POST', '/api/v1/policies/reload');
     expect(reload.status).toBe(200);
     expect(reload.body.git.saved).toEqual(['deploy.window']);
-    expect(reload.body.git.failed).toEqual([{ name: 'broken', error: expect.stringContaining('data.isd.git.broken.test_never') }]);
-    expect((await api.asService('POST', '/v1/data/isd/git/window/allow', { input: { hour: 16 } })).body.result).toBe(true);
+    expect(reload.body.git.failed).toEqual([
+      { name: 'broken', error: expect.stringContaining('data.isd.git.broken.test_never') },
+    ]);
+    expect((await api.asService('POST', '/v1/data/isd/git/window/allow', { input: { hour: 16 } })).body.result).toBe(
+      true,
+    );
 
     fs.rmSync(path.join(work, 'policies/deploy'), { recursive: true });
     fs.rmSync(path.join(work, 'policies/broken.rego'));
@@ -91,13 +117,16 @@ describe('external OPA backend (policy.engine: opa)', () => {
       (path, input) => {
         const key = path.join('/');
         if (key === 'isd/remote/allow') return (input as { params?: { ok?: boolean } }).params?.ok === true;
-        if (key === 'isd/remote/fail') throw new Error('eval_conflict_error: complete rules must not produce multiple outputs');
+        if (key === 'isd/remote/fail')
+          throw new Error('eval_conflict_error: complete rules must not produce multiple outputs');
         if (key === 'opa/pipelines') return { deny: ['remote says no'] };
         return undefined;
       },
       { token: 'opa-token-0123456789' },
     );
-    sapor = await startSapor({ policy: { engine: 'opa', opa: { url: opa.url, token: 'opa-token-0123456789', timeoutMs: 2_000 } } });
+    sapor = await startSapor({
+      policy: { engine: 'opa', opa: { url: opa.url, token: 'opa-token-0123456789', timeoutMs: 2_000 } },
+    });
     api = client(sapor.url);
   });
 
@@ -123,7 +152,9 @@ describe('external OPA backend (policy.engine: opa)', () => {
     const sent = opa.requests.at(-1);
     expect(sent?.authorization).toBe('Bearer opa-token-0123456789');
     expect(sent?.path).toEqual(['isd', 'remote', 'allow']);
-    expect(sent?.body).toMatchObject({ input: { kind: 'runtime', application: 'app', params: { ok: true }, trigger: { user: 'alice' } } });
+    expect(sent?.body).toMatchObject({
+      input: { kind: 'runtime', application: 'app', params: { ok: true }, trigger: { user: 'alice' } },
+    });
     expect((await api.asService('POST', '/api/v1/policy-gates', payload({ ok: false }))).body.status).toBe('deny');
   });
 
@@ -136,7 +167,9 @@ describe('external OPA backend (policy.engine: opa)', () => {
   });
 
   it('passes the Data API and the pipeline check through', async () => {
-    expect((await api.asService('POST', '/v1/data/isd/remote/allow', { input: { params: { ok: true } } })).body.result).toBe(true);
+    expect(
+      (await api.asService('POST', '/v1/data/isd/remote/allow', { input: { params: { ok: true } } })).body.result,
+    ).toBe(true);
     expect((await api.asService('POST', '/v1/data/isd/remote/missing', { input: {} })).body).toEqual({});
     const check = await api.asService('POST', '/api/v1/policies/pipeline-check', { new: { name: 'p', stages: [] } });
     expect(check.body).toMatchObject({ status: 'deny', messages: ['remote says no'] });

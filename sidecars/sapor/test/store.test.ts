@@ -19,19 +19,36 @@ afterAll(async () => {
 
 function version(name: string, source: string): NewPolicyVersion {
   const modules = [{ name: 'p.rego', source }];
-  return { name, regoVersion: 'v1', modules, packages: [name], digest: policyDigest('v1', modules), description: null, origin: 'api', originRef: null, createdBy: 'test' };
+  return {
+    name,
+    regoVersion: 'v1',
+    modules,
+    packages: [name],
+    digest: policyDigest('v1', modules),
+    description: null,
+    origin: 'api',
+    originRef: null,
+    createdBy: 'test',
+  };
 }
 
 it('saves only against the revision it validated, so concurrent saves cannot skip validation', async () => {
   const revision = await store.revision();
-  const [first, second] = await Promise.all([store.save(version('a', 'package a\nx := 1\n'), revision), store.save(version('b', 'package b\nx := 1\n'), revision)]);
+  const [first, second] = await Promise.all([
+    store.save(version('a', 'package a\nx := 1\n'), revision),
+    store.save(version('b', 'package b\nx := 1\n'), revision),
+  ]);
   expect([first, second].filter((result) => result === 'stale')).toHaveLength(1);
   expect(await store.revision()).toBe(revision + 1);
 });
 
 it('concurrent saves through the service all land, each validated against the set it joins', async () => {
   const api = client(sapor.url);
-  await Promise.all(Array.from({ length: 6 }, (_, index) => savePolicy(api, `parallel-${index}`, `package isd.parallel${index}\n\nallow := true\n`)));
+  await Promise.all(
+    Array.from({ length: 6 }, (_, index) =>
+      savePolicy(api, `parallel-${index}`, `package isd.parallel${index}\n\nallow := true\n`),
+    ),
+  );
   const active = await store.active();
   expect(active.policies.filter((policy) => policy.name.startsWith('parallel-'))).toHaveLength(6);
 });
@@ -40,17 +57,48 @@ it('writes every concurrent decision row (group commit) and reads one back', asy
   const ids = Array.from({ length: 60 }, () => randomUUID());
   await Promise.all(
     ids.map((decisionId, index) =>
-      store.logDecision({ decisionId, source: 'data-api', path: 'data.x', engine: 'builtin', policies: [], revision: 1, inputDigest: 'sha256:0', outcome: 'defined', result: { index }, error: null, durationMs: 0.1 }),
+      store.logDecision({
+        decisionId,
+        source: 'data-api',
+        path: 'data.x',
+        engine: 'builtin',
+        policies: [],
+        revision: 1,
+        inputDigest: 'sha256:0',
+        outcome: 'defined',
+        result: { index },
+        error: null,
+        durationMs: 0.1,
+      }),
     ),
   );
-  const { rows } = await sapor.database.query<{ count: string }>('SELECT count(*) FROM decision_log WHERE decision_id = ANY($1::uuid[])', [ids]);
+  const { rows } = await sapor.database.query<{ count: string }>(
+    'SELECT count(*) FROM decision_log WHERE decision_id = ANY($1::uuid[])',
+    [ids],
+  );
   expect(Number(rows[0]?.count)).toBe(60);
   expect((await store.decision(ids[7] as string))?.result).toEqual({ index: 7 });
 });
 
 it('keeps the first gate of an (execution, stage) pair', async () => {
-  const gate = { executionId: 'e', stageId: 's', application: 'a', pipelineName: null, pipelineId: null, triggeredBy: null, policyPath: 'data.x', status: 'allow' as const, messages: [], policyName: null, policyVersion: null, inputDigest: 'sha256:0' };
-  const results = await Promise.all([store.insertGate({ ...gate, id: randomUUID(), decisionId: randomUUID() }), store.insertGate({ ...gate, id: randomUUID(), decisionId: randomUUID(), status: 'deny' })]);
+  const gate = {
+    executionId: 'e',
+    stageId: 's',
+    application: 'a',
+    pipelineName: null,
+    pipelineId: null,
+    triggeredBy: null,
+    policyPath: 'data.x',
+    status: 'allow' as const,
+    messages: [],
+    policyName: null,
+    policyVersion: null,
+    inputDigest: 'sha256:0',
+  };
+  const results = await Promise.all([
+    store.insertGate({ ...gate, id: randomUUID(), decisionId: randomUUID() }),
+    store.insertGate({ ...gate, id: randomUUID(), decisionId: randomUUID(), status: 'deny' }),
+  ]);
   expect(results.filter((result) => result.created)).toHaveLength(1);
   expect(results[0]?.gate.id).toBe(results[1]?.gate.id);
 });

@@ -33,10 +33,14 @@ export interface RouteDependencies {
 const nameParams = z.object({ name: policyNameSchema });
 
 function requireAdmin(caller: Caller, adminRoles: string[]): string {
-  if (caller.kind !== 'user') throw new NotAllowedError('only users (through Gate) may change policies', { code: 'not_policy_admin' });
+  if (caller.kind !== 'user')
+    throw new NotAllowedError('only users (through Gate) may change policies', { code: 'not_policy_admin' });
   const roles = new Set(caller.roles.map((role) => role.toLowerCase()));
   if (!adminRoles.some((role) => roles.has(role.toLowerCase()))) {
-    throw new NotAllowedError(`${caller.user} may not change policies: needs one of the roles ${adminRoles.join(', ')}`, { code: 'not_policy_admin' });
+    throw new NotAllowedError(
+      `${caller.user} may not change policies: needs one of the roles ${adminRoles.join(', ')}`,
+      { code: 'not_policy_admin' },
+    );
   }
   return caller.user;
 }
@@ -46,7 +50,10 @@ function parseInputParameter(text: string | undefined): unknown {
   try {
     return JSON.parse(text) as unknown;
   } catch (error) {
-    throw new InputError(`query.input: not valid JSON: ${(error as Error).message}`, { code: 'malformed_json', issues: [{ path: 'query.input', message: 'not valid JSON' }] });
+    throw new InputError(`query.input: not valid JSON: ${(error as Error).message}`, {
+      code: 'malformed_json',
+      issues: [{ path: 'query.input', message: 'not valid JSON' }],
+    });
   }
 }
 
@@ -60,11 +67,16 @@ export function registerRoutes({ http, service, store, adminRoles, reload }: Rou
       summary: 'Lists the live policies (current versions, without sources)',
       tags: ['policies'],
       auth: 'service-or-user',
-      responses: { 200: { description: 'live policies', schema: z.object({ policies: z.array(policyVersionSchema) }) } },
+      responses: {
+        200: { description: 'live policies', schema: z.object({ policies: z.array(policyVersionSchema) }) },
+      },
     },
     async () => {
       const bundle = await store.active();
-      return { status: 200, body: { revision: bundle.revision, policies: bundle.policies.map((policy) => presentPolicy(policy, false)) } };
+      return {
+        status: 200,
+        body: { revision: bundle.revision, policies: bundle.policies.map((policy) => presentPolicy(policy, false)) },
+      };
     },
   );
 
@@ -76,7 +88,10 @@ export function registerRoutes({ http, service, store, adminRoles, reload }: Rou
       tags: ['policies'],
       auth: 'service-or-user',
       params: nameParams,
-      responses: { 200: { description: 'the policy', schema: policyVersionSchema }, 404: { description: 'no such live policy' } },
+      responses: {
+        200: { description: 'the policy', schema: policyVersionSchema },
+        404: { description: 'no such live policy' },
+      },
     },
     async ({ params }) => {
       const policy = await store.current(params.name);
@@ -93,11 +108,15 @@ export function registerRoutes({ http, service, store, adminRoles, reload }: Rou
       tags: ['policies'],
       auth: 'service-or-user',
       params: nameParams,
-      responses: { 200: { description: 'versions', schema: z.object({ versions: z.array(policyVersionSchema) }) }, 404: { description: 'never saved' } },
+      responses: {
+        200: { description: 'versions', schema: z.object({ versions: z.array(policyVersionSchema) }) },
+        404: { description: 'never saved' },
+      },
     },
     async ({ params }) => {
       const versions = await store.versions(params.name);
-      if (!versions.length) throw new NotFoundError(`policy ${params.name} was never saved`, { code: 'policy_not_found' });
+      if (!versions.length)
+        throw new NotFoundError(`policy ${params.name} was never saved`, { code: 'policy_not_found' });
       return { status: 200, body: { versions: versions.map((version) => presentPolicy(version, false)) } };
     },
   );
@@ -110,11 +129,17 @@ export function registerRoutes({ http, service, store, adminRoles, reload }: Rou
       tags: ['policies'],
       auth: 'service-or-user',
       params: z.object({ name: policyNameSchema, version: z.coerce.number().int().positive() }),
-      responses: { 200: { description: 'the version', schema: policyVersionSchema }, 404: { description: 'no such version' } },
+      responses: {
+        200: { description: 'the version', schema: policyVersionSchema },
+        404: { description: 'no such version' },
+      },
     },
     async ({ params }) => {
       const version = await store.version(params.name, params.version);
-      if (!version) throw new NotFoundError(`policy ${params.name} has no version ${params.version}`, { code: 'policy_version_not_found' });
+      if (!version)
+        throw new NotFoundError(`policy ${params.name} has no version ${params.version}`, {
+          code: 'policy_version_not_found',
+        });
       return { status: 200, body: presentPolicy(version, true) };
     },
   );
@@ -138,7 +163,14 @@ export function registerRoutes({ http, service, store, adminRoles, reload }: Rou
     async ({ params, body, caller }) => {
       const user = requireAdmin(caller, adminRoles);
       const modules = body.modules ?? [{ name: 'policy.rego', source: body.source ?? '' }];
-      const saved = await service.save({ name: params.name, regoVersion: body.regoVersion, modules, description: body.description, origin: 'api', createdBy: user });
+      const saved = await service.save({
+        name: params.name,
+        regoVersion: body.regoVersion,
+        modules,
+        description: body.description,
+        origin: 'api',
+        createdBy: user,
+      });
       return {
         status: saved.created ? 201 : 200,
         body: { ...presentPolicy(saved.version, true), testsPassed: saved.tests },
@@ -155,7 +187,11 @@ export function registerRoutes({ http, service, store, adminRoles, reload }: Rou
       tags: ['policies'],
       auth: 'user',
       params: nameParams,
-      responses: { 204: { description: 'deleted' }, 403: { description: 'not a policy admin' }, 404: { description: 'no such live policy' } },
+      responses: {
+        204: { description: 'deleted' },
+        403: { description: 'not a policy admin' },
+        404: { description: 'no such live policy' },
+      },
     },
     async ({ params, caller }) => {
       requireAdmin(caller, adminRoles);
@@ -171,11 +207,15 @@ export function registerRoutes({ http, service, store, adminRoles, reload }: Rou
       summary: 'Reloads policies from the configured directory and git repository (admin role or service)',
       tags: ['policies'],
       auth: 'service-or-user',
-      responses: { 200: { description: 'what was saved, unchanged, removed or refused, per source' }, 404: { description: 'no source configured' } },
+      responses: {
+        200: { description: 'what was saved, unchanged, removed or refused, per source' },
+        404: { description: 'no source configured' },
+      },
     },
     async ({ caller }) => {
       if (caller.kind === 'user') requireAdmin(caller, adminRoles);
-      if (!reload) throw new NotFoundError('no policy directory or git repository is configured', { code: 'no_policy_source' });
+      if (!reload)
+        throw new NotFoundError('no policy directory or git repository is configured', { code: 'no_policy_source' });
       return { status: 200, body: await reload() };
     },
   );
@@ -185,7 +225,8 @@ export function registerRoutes({ http, service, store, adminRoles, reload }: Rou
     {
       method: 'post',
       path: '/api/v1/policies/pipeline-check',
-      summary: "Save-time check of a pipeline config: every deny of the static packages (Armory's opa.pipelines, OpsMx static input)",
+      summary:
+        "Save-time check of a pipeline config: every deny of the static packages (Armory's opa.pipelines, OpsMx static input)",
       tags: ['checks'],
       auth: 'service-or-user',
       body: pipelineCheckSchema,
@@ -198,7 +239,7 @@ export function registerRoutes({ http, service, store, adminRoles, reload }: Rou
     {
       method: 'post',
       path: '/v1/staticPolicy/eval',
-      summary: "OpsMx Front50 validator compatibility: 200 when allowed, 401 with the deny messages otherwise",
+      summary: 'OpsMx Front50 validator compatibility: 200 when allowed, 401 with the deny messages otherwise',
       tags: ['checks'],
       auth: 'service',
       body: opsmxStaticSchema,
@@ -206,7 +247,10 @@ export function registerRoutes({ http, service, store, adminRoles, reload }: Rou
     },
     async ({ body }) => {
       const result = await service.pipelineCheck(body.input.new, body.input.current ?? undefined);
-      return { status: result.status === 'allow' ? 200 : 401, body: { deny: result.messages, decision_id: result.decisionId } };
+      return {
+        status: result.status === 'allow' ? 200 : 401,
+        body: { deny: result.messages, decision_id: result.decisionId },
+      };
     },
   );
 
@@ -220,7 +264,10 @@ export function registerRoutes({ http, service, store, adminRoles, reload }: Rou
       auth: 'service',
       rejectUnresolvedExpressions: true,
       body: createPolicyGateSchema,
-      responses: { 202: { description: 'decided; Location is the decision', schema: policyGateSchema }, 400: { description: 'a field is missing, invalid or an unresolved SpEL expression' } },
+      responses: {
+        202: { description: 'decided; Location is the decision', schema: policyGateSchema },
+        400: { description: 'a field is missing, invalid or an unresolved SpEL expression' },
+      },
     },
     async ({ body }) => {
       const { gate } = await service.decideGate({
@@ -245,7 +292,10 @@ export function registerRoutes({ http, service, store, adminRoles, reload }: Rou
       tags: ['gates'],
       auth: 'service-or-user',
       params: z.object({ id: z.uuid() }),
-      responses: { 200: { description: 'the decision', schema: policyGateSchema }, 404: { description: 'no such gate' } },
+      responses: {
+        200: { description: 'the decision', schema: policyGateSchema },
+        404: { description: 'no such gate' },
+      },
     },
     async ({ params }) => {
       const gate = await store.gate(params.id);
@@ -275,21 +325,44 @@ export function registerRoutes({ http, service, store, adminRoles, reload }: Rou
   const evaluateData = async (segments: string[], input: unknown) => {
     const evaluation = await service.evaluate('data-api', checkSegments(segments, 'path'), input);
     // Like OPA: an undefined document is 200 with no result.
-    return { status: 200, body: evaluation.result === undefined ? {} : { result: evaluation.result, decision_id: evaluation.decisionId } };
+    return {
+      status: 200,
+      body: evaluation.result === undefined ? {} : { result: evaluation.result, decision_id: evaluation.decisionId },
+    };
   };
   const dataResponses = {
-    200: { description: 'the document as `result` (absent when undefined) and the decision id', schema: dataResponseSchema },
+    200: {
+      description: 'the document as `result` (absent when undefined) and the decision id',
+      schema: dataResponseSchema,
+    },
     400: { description: 'malformed request, or the policy failed on this input (budget, type or conflict error)' },
   };
   const pathParams = z.object({ path: z.array(z.string()) });
   const segmentsOf = (path: string[]) => path.filter((segment, index) => segment !== '' || index < path.length - 1);
 
   http.route(
-    { method: 'post', path: '/v1/data', summary: 'OPA Data API: evaluates all of data', tags: ['opa'], auth: 'service-or-user', query: dataQuerySchema, body: dataRequestSchema.optional(), responses: dataResponses },
+    {
+      method: 'post',
+      path: '/v1/data',
+      summary: 'OPA Data API: evaluates all of data',
+      tags: ['opa'],
+      auth: 'service-or-user',
+      query: dataQuerySchema,
+      body: dataRequestSchema.optional(),
+      responses: dataResponses,
+    },
     async ({ body }) => evaluateData([], body?.input),
   );
   http.route(
-    { method: 'get', path: '/v1/data', summary: 'OPA Data API: all of data (input from ?input=)', tags: ['opa'], auth: 'service-or-user', query: dataQuerySchema, responses: dataResponses },
+    {
+      method: 'get',
+      path: '/v1/data',
+      summary: 'OPA Data API: all of data (input from ?input=)',
+      tags: ['opa'],
+      auth: 'service-or-user',
+      query: dataQuerySchema,
+      responses: dataResponses,
+    },
     async ({ query }) => evaluateData([], parseInputParameter(query.input)),
   );
   http.route(

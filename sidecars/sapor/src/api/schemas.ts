@@ -4,7 +4,10 @@ import { z } from 'zod';
 /** A policy name: letters, digits, `.`, `_`, `-`. */
 export const policyNameSchema = z
   .string()
-  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$/, 'expected 1-200 letters, digits, dots, dashes or underscores, starting with a letter or digit');
+  .regex(
+    /^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$/,
+    'expected 1-200 letters, digits, dots, dashes or underscores, starting with a letter or digit',
+  );
 
 const moduleSchema = z.strictObject({
   name: z.string().regex(/^[\w.-]{1,200}$/, 'expected a file name such as policy.rego'),
@@ -14,12 +17,22 @@ const moduleSchema = z.strictObject({
 /** Body of `PUT /api/v1/policies/{name}`: Rego modules (or one `source`), syntax version and a description. */
 export const savePolicySchema = z
   .strictObject({
-    regoVersion: z.enum(['v0', 'v1']).optional().describe('Rego syntax: v1 (OPA 1.x) or v0 (pre-1.0); default from config'),
+    regoVersion: z
+      .enum(['v0', 'v1'])
+      .optional()
+      .describe('Rego syntax: v1 (OPA 1.x) or v0 (pre-1.0); default from config'),
     description: z.string().max(2_000).optional(),
-    source: z.string().max(512 * 1024).optional().describe('A single module; shorthand for modules: [{name: "policy.rego", source}]'),
+    source: z
+      .string()
+      .max(512 * 1024)
+      .optional()
+      .describe('A single module; shorthand for modules: [{name: "policy.rego", source}]'),
     modules: z.array(moduleSchema).min(1).max(50).optional(),
   })
-  .refine((body) => (body.source === undefined) !== (body.modules === undefined), { message: 'give exactly one of source or modules', path: ['modules'] });
+  .refine((body) => (body.source === undefined) !== (body.modules === undefined), {
+    message: 'give exactly one of source or modules',
+    path: ['modules'],
+  });
 
 /** A policy version as returned by the API. */
 export const policyVersionSchema = z.object({
@@ -46,12 +59,21 @@ export const pipelineCheckSchema = z.strictObject({
 export const pipelineCheckResultSchema = z.object({
   status: z.enum(['allow', 'deny']),
   messages: z.array(z.string()),
-  denies: z.array(z.object({ message: z.string(), packagePath: z.string(), policyName: z.string().nullable(), policyVersion: z.number().nullable() })),
+  denies: z.array(
+    z.object({
+      message: z.string(),
+      packagePath: z.string(),
+      policyName: z.string().nullable(),
+      policyVersion: z.number().nullable(),
+    }),
+  ),
   decisionId: z.string(),
 });
 
 /** OpsMx's static-policy request (`POST /v1/staticPolicy/eval`). */
-export const opsmxStaticSchema = z.object({ input: z.object({ new: z.record(z.string(), z.unknown()), current: z.record(z.string(), z.unknown()).nullish() }) });
+export const opsmxStaticSchema = z.object({
+  input: z.object({ new: z.record(z.string(), z.unknown()), current: z.record(z.string(), z.unknown()).nullish() }),
+});
 
 const nullableText = z.string().max(1_000).nullish();
 

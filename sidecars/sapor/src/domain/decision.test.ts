@@ -2,7 +2,10 @@ import { collectDenies, denyMessage, gateOutcome } from './decision';
 
 describe('gateOutcome', () => {
   it('denies an undefined document, naming it', () => {
-    expect(gateOutcome(undefined, 'data.x.allow')).toEqual({ status: 'deny', messages: ['data.x.allow is undefined: no policy decided, so the gate denies'] });
+    expect(gateOutcome(undefined, 'data.x.allow')).toEqual({
+      status: 'deny',
+      messages: ['data.x.allow is undefined: no policy decided, so the gate denies'],
+    });
   });
 
   it('reads booleans, deny lists and decision objects', () => {
@@ -33,7 +36,11 @@ describe('denyMessage', () => {
 
 describe('collectDenies', () => {
   it('finds deny sets in a package and its sub-packages', () => {
-    const tree = { deny: ['top'], image_source: { deny: ['sub'], helper: 3 }, other: { nested: { deny: [{ msg: 'deep' }] } } };
+    const tree = {
+      deny: ['top'],
+      image_source: { deny: ['sub'], helper: 3 },
+      other: { nested: { deny: [{ msg: 'deep' }] } },
+    };
     expect(collectDenies(tree, 'data.opa.pipelines')).toEqual([
       { message: 'top', packagePath: 'data.opa.pipelines' },
       { message: 'sub', packagePath: 'data.opa.pipelines.image_source' },

@@ -33,14 +33,18 @@ function asList(value: unknown): unknown[] | undefined {
  *   (both must agree to allow); an object with neither is refused.
  */
 export function gateOutcome(result: unknown, documentName: string): GateOutcome {
-  if (result === undefined) return { status: 'deny', messages: [`${documentName} is undefined: no policy decided, so the gate denies`] };
-  if (typeof result === 'boolean') return { status: result ? 'allow' : 'deny', messages: result ? [] : [`${documentName} is false`] };
+  if (result === undefined)
+    return { status: 'deny', messages: [`${documentName} is undefined: no policy decided, so the gate denies`] };
+  if (typeof result === 'boolean')
+    return { status: result ? 'allow' : 'deny', messages: result ? [] : [`${documentName} is false`] };
   const list = asList(result);
   if (list) return { status: list.length ? 'deny' : 'allow', messages: list.slice(0, MAX_MESSAGES).map(denyMessage) };
   if (result && typeof result === 'object') {
     const record = result as Record<string, unknown>;
     const denies = (asList(record.deny) ?? []).slice(0, MAX_MESSAGES).map(denyMessage);
-    const extra = (asList(record.messages) ?? []).filter((item): item is string => typeof item === 'string').slice(0, MAX_MESSAGES);
+    const extra = (asList(record.messages) ?? [])
+      .filter((item): item is string => typeof item === 'string')
+      .slice(0, MAX_MESSAGES);
     if (typeof record.allow === 'boolean') {
       const allowed = record.allow && denies.length === 0;
       const messages = [...denies, ...extra];
@@ -53,7 +57,10 @@ export function gateOutcome(result: unknown, documentName: string): GateOutcome 
     }
     return { status: 'deny', messages: [`${documentName}.allow is not a boolean`] };
   }
-  return { status: 'deny', messages: [`${documentName} is ${JSON.stringify(result)}, not a boolean, deny set or decision object`] };
+  return {
+    status: 'deny',
+    messages: [`${documentName} is ${JSON.stringify(result)}, not a boolean, deny set or decision object`],
+  };
 }
 
 /** A deny message found under a package: the message and the package path it came from. */
@@ -71,7 +78,8 @@ export function collectDenies(tree: unknown, packagePath: string, found: FoundDe
   for (const [key, value] of Object.entries(tree as Record<string, unknown>)) {
     if (found.length >= MAX_MESSAGES) break;
     if (key === 'deny') {
-      for (const item of asList(value) ?? (value === true ? ['denied'] : [])) found.push({ message: denyMessage(item), packagePath });
+      for (const item of asList(value) ?? (value === true ? ['denied'] : []))
+        found.push({ message: denyMessage(item), packagePath });
     } else if (value && typeof value === 'object' && !Array.isArray(value)) {
       collectDenies(value, `${packagePath}.${key}`, found, depth + 1);
     }

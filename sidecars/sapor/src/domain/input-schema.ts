@@ -11,12 +11,20 @@ export const runtimeInputSchema = z
     schema: z.literal(POLICY_INPUT_SCHEMA_ID).describe('Identifies this document version'),
     kind: z.literal('runtime'),
     application: z.string().describe('Spinnaker application (trusted: from the gate payload Orca built)'),
-    pipeline: z.strictObject({ id: z.string().nullable(), name: z.string().nullable() }).describe('Pipeline config id and name (trusted)'),
+    pipeline: z
+      .strictObject({ id: z.string().nullable(), name: z.string().nullable() })
+      .describe('Pipeline config id and name (trusted)'),
     executionId: z.string().describe('Execution id (trusted)'),
-    stage: looseObject().and(z.object({ id: z.string() })).describe("The gate's own stage from the execution (id trusted; the rest is Orca's record)"),
-    trigger: looseObject().and(z.object({ user: z.string().nullable() })).describe("The execution's trigger; `user` is the triggering user from the payload"),
+    stage: looseObject()
+      .and(z.object({ id: z.string() }))
+      .describe("The gate's own stage from the execution (id trusted; the rest is Orca's record)"),
+    trigger: looseObject()
+      .and(z.object({ user: z.string().nullable() }))
+      .describe("The execution's trigger; `user` is the triggering user from the payload"),
     user: z.strictObject({ username: z.string().nullable() }).describe('The triggering user'),
-    execution: looseObject().nullable().describe('The execution as Gate returned it, without credentials; null when sapor has no Gate URL'),
+    execution: looseObject()
+      .nullable()
+      .describe('The execution as Gate returned it, without credentials; null when sapor has no Gate URL'),
     stages: z.array(looseObject()).describe('execution.stages, for policies written against OpsMx-style inputs'),
     params: looseObject().describe('Author-supplied stage parameters: untrusted, and only here'),
   })
@@ -38,5 +46,9 @@ export const policyInputSchema = z.union([runtimeInputSchema, staticInputSchema]
 
 /** The JSON Schema committed as `schemas/policy-input.v1.json`. */
 export function policyInputJsonSchema(): Record<string, unknown> {
-  return { $id: POLICY_INPUT_SCHEMA_ID, title: 'sapor policy input v1', ...z.toJSONSchema(policyInputSchema, { unrepresentable: 'any' }) };
+  return {
+    $id: POLICY_INPUT_SCHEMA_ID,
+    title: 'sapor policy input v1',
+    ...z.toJSONSchema(policyInputSchema, { unrepresentable: 'any' }),
+  };
 }

@@ -39,7 +39,8 @@ export interface StaticPolicyInput {
 
 // Keys whose values are credentials: never handed to a policy (a token in stage context is common:
 // `customHeaders` of preconfigured webhooks carry the service token).
-const SECRET_KEY = /^(customHeaders|sensitiveHeaders|headers|authorization|cookie|password|passwd|secret|token|apiToken|accessToken|privateKey|credentials?)$|(_token|Token|_secret|Secret|Password|_password)$/;
+const SECRET_KEY =
+  /^(customHeaders|sensitiveHeaders|headers|authorization|cookie|password|passwd|secret|token|apiToken|accessToken|privateKey|credentials?)$|(_token|Token|_secret|Secret|Password|_password)$/;
 const MAX_DEPTH = 64;
 
 /** Deep copy without secret-looking keys, prototype-polluting keys, and anything nested deeper than 64. */
@@ -50,7 +51,12 @@ export function withoutSecrets(value: unknown, depth = 0): unknown {
     const out: Record<string, unknown> = {};
     for (const [key, item] of Object.entries(value as Record<string, unknown>)) {
       if (SECRET_KEY.test(key) || key === '__proto__' || key === 'constructor' || key === 'prototype') continue;
-      Object.defineProperty(out, key, { value: withoutSecrets(item, depth + 1), enumerable: true, writable: true, configurable: true });
+      Object.defineProperty(out, key, {
+        value: withoutSecrets(item, depth + 1),
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
     }
     return out;
   }
@@ -66,7 +72,11 @@ function record(value: unknown): Record<string, unknown> {
  * Gate returned (itself Orca's record); `params` (author-supplied) sits only under `input.params`, so a
  * pipeline cannot set `input.verification.score` or override `application`.
  */
-export function buildRuntimeInput(fields: TrustedGateFields, execution: Record<string, unknown> | null, params: unknown): RuntimePolicyInput {
+export function buildRuntimeInput(
+  fields: TrustedGateFields,
+  execution: Record<string, unknown> | null,
+  params: unknown,
+): RuntimePolicyInput {
   const cleanExecution = execution ? record(withoutSecrets(execution)) : null;
   const stages = Array.isArray(cleanExecution?.stages) ? (cleanExecution.stages as unknown[]).map(record) : [];
   const stage = stages.find((candidate) => candidate.id === fields.stageId) ?? {};
@@ -89,5 +99,11 @@ export function buildRuntimeInput(fields: TrustedGateFields, execution: Record<s
 /** Builds the save-time input from a pipeline config and, for diffs, the saved one. */
 export function buildStaticInput(pipeline: unknown, current: unknown): StaticPolicyInput {
   const clean = withoutSecrets(pipeline);
-  return { schema: POLICY_INPUT_SCHEMA_ID, kind: 'static', pipeline: clean, new: clean, current: current === undefined ? null : withoutSecrets(current) };
+  return {
+    schema: POLICY_INPUT_SCHEMA_ID,
+    kind: 'static',
+    pipeline: clean,
+    new: clean,
+    current: current === undefined ? null : withoutSecrets(current),
+  };
 }

@@ -15,13 +15,19 @@ export function parseDocumentPath(text: string, field: string): string[] {
 
 /** Checks path segments from a URL: non-empty, no quotes or backslashes, bounded in number. */
 export function checkSegments(segments: string[], field: string): string[] {
-  if (segments.length > MAX_SEGMENTS) throw new InputError(`${field}: a document path has at most ${MAX_SEGMENTS} segments`, { issues: [{ path: field, message: 'too many segments' }] });
+  if (segments.length > MAX_SEGMENTS)
+    throw new InputError(`${field}: a document path has at most ${MAX_SEGMENTS} segments`, {
+      issues: [{ path: field, message: 'too many segments' }],
+    });
   for (const segment of segments) {
     if (segment === '' || /["\\\u0000-\u001f]/.test(segment)) {
-      throw new InputError(`${field}: invalid path segment ${JSON.stringify(segment)} (empty, or holds a quote, backslash or control character)`, {
-        code: 'invalid_path',
-        issues: [{ path: field, message: 'invalid path segment' }],
-      });
+      throw new InputError(
+        `${field}: invalid path segment ${JSON.stringify(segment)} (empty, or holds a quote, backslash or control character)`,
+        {
+          code: 'invalid_path',
+          issues: [{ path: field, message: 'invalid path segment' }],
+        },
+      );
     }
   }
   return segments;
@@ -29,7 +35,12 @@ export function checkSegments(segments: string[], field: string): string[] {
 
 /** The Rego reference of a document: `data.a.b` or `data.a["b-c"]`. */
 export function documentRef(segments: string[]): string {
-  return ['data', ...segments.map((segment) => (IDENTIFIER.test(segment) ? `.${segment}` : `[${JSON.stringify(segment)}]`))].join('').replace(/^data\./, 'data.');
+  return [
+    'data',
+    ...segments.map((segment) => (IDENTIFIER.test(segment) ? `.${segment}` : `[${JSON.stringify(segment)}]`)),
+  ]
+    .join('')
+    .replace(/^data\./, 'data.');
 }
 
 /** `a.b.c` for logs and decisions. */

@@ -30,7 +30,10 @@ export class PolicyEvaluationError extends IsdError {
     readonly engineCode: string,
     cause?: unknown,
   ) {
-    super(engineCode === 'opa_unavailable' ? 'UnavailableError' : 'InputError', message, { code: 'policy_evaluation_failed', cause });
+    super(engineCode === 'opa_unavailable' ? 'UnavailableError' : 'InputError', message, {
+      code: 'policy_evaluation_failed',
+      cause,
+    });
   }
 }
 
@@ -51,12 +54,23 @@ export class BuiltinEvaluator implements PolicyEvaluator {
     try {
       bundle = await this.registry.bundle();
     } catch (error) {
-      throw new PolicyEvaluationError(`the policy set could not be loaded: ${regoErrorMessage(error)}`, 'opa_unavailable', error);
+      throw new PolicyEvaluationError(
+        `the policy set could not be loaded: ${regoErrorMessage(error)}`,
+        'opa_unavailable',
+        error,
+      );
     }
-    const policies = policiesFor(segments, bundle.policies).map((policy) => ({ name: policy.name, version: policy.version }));
-    if (!bundle.compiled) return { result: undefined, engine: 'builtin', policies, revision: bundle.revision, warnings: [] };
+    const policies = policiesFor(segments, bundle.policies).map((policy) => ({
+      name: policy.name,
+      version: policy.version,
+    }));
+    if (!bundle.compiled)
+      return { result: undefined, engine: 'builtin', policies, revision: bundle.revision, warnings: [] };
     try {
-      const { results, errors } = bundle.compiled.query(`__result__ = ${documentRef(segments)}`, this.registry.evaluationOptions(input));
+      const { results, errors } = bundle.compiled.query(
+        `__result__ = ${documentRef(segments)}`,
+        this.registry.evaluationOptions(input),
+      );
       const value = results[0]?.get('__result__');
       return {
         result: value === undefined ? undefined : valueToJSON(value),
@@ -67,7 +81,11 @@ export class BuiltinEvaluator implements PolicyEvaluator {
       };
     } catch (error) {
       const code = (error as { code?: string }).code ?? 'eval_error';
-      throw new PolicyEvaluationError(`evaluating ${dottedPath(segments)} failed: ${regoErrorMessage(error)}`, code, error);
+      throw new PolicyEvaluationError(
+        `evaluating ${dottedPath(segments)} failed: ${regoErrorMessage(error)}`,
+        code,
+        error,
+      );
     }
   }
 }
@@ -92,22 +110,37 @@ export class OpaEvaluator implements PolicyEvaluator {
     try {
       response = await fetch(url, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', accept: 'application/json', ...(this.options.token ? { authorization: `Bearer ${this.options.token}` } : {}) },
+        headers: {
+          'content-type': 'application/json',
+          accept: 'application/json',
+          ...(this.options.token ? { authorization: `Bearer ${this.options.token}` } : {}),
+        },
         body: JSON.stringify(input === undefined ? {} : { input }),
         signal: AbortSignal.timeout(this.options.timeoutMs),
       });
     } catch (error) {
-      throw new PolicyEvaluationError(`external OPA at ${this.options.url} is unreachable: ${regoErrorMessage(error)}`, 'opa_unavailable', error);
+      throw new PolicyEvaluationError(
+        `external OPA at ${this.options.url} is unreachable: ${regoErrorMessage(error)}`,
+        'opa_unavailable',
+        error,
+      );
     }
     const text = await response.text();
     if (text.length > (this.options.maxResponseBytes ?? 8 * 1024 * 1024)) {
-      throw new PolicyEvaluationError(`external OPA answered more than ${this.options.maxResponseBytes ?? 8 * 1024 * 1024} bytes`, 'opa_unavailable');
+      throw new PolicyEvaluationError(
+        `external OPA answered more than ${this.options.maxResponseBytes ?? 8 * 1024 * 1024} bytes`,
+        'opa_unavailable',
+      );
     }
     let body: unknown;
     try {
       body = JSON.parse(text);
     } catch (error) {
-      throw new PolicyEvaluationError(`external OPA answered ${response.status} with a body that is not JSON`, 'opa_unavailable', error);
+      throw new PolicyEvaluationError(
+        `external OPA answered ${response.status} with a body that is not JSON`,
+        'opa_unavailable',
+        error,
+      );
     }
     if (!response.ok) {
       const message = (body as { message?: unknown }).message;
@@ -118,6 +151,12 @@ export class OpaEvaluator implements PolicyEvaluator {
       );
     }
     const record = body && typeof body === 'object' && !Array.isArray(body) ? (body as Record<string, unknown>) : {};
-    return { result: 'result' in record ? record.result : undefined, engine: 'opa', policies: [], revision: null, warnings: [] };
+    return {
+      result: 'result' in record ? record.result : undefined,
+      engine: 'opa',
+      policies: [],
+      revision: null,
+      warnings: [],
+    };
   }
 }

@@ -36,7 +36,13 @@ export class PolicyTestFailedError extends InputError {
       `policy ${policyName} was not saved: ${failures.length} test(s) failed: ${failures
         .map((failure) => `${failure.name} (${failure.error ?? 'false'})`)
         .join('; ')}`,
-      { code: 'policy_test_failed', issues: failures.map((failure) => ({ path: 'body.modules', message: `${failure.name} failed: ${failure.error ?? 'false'}` })) },
+      {
+        code: 'policy_test_failed',
+        issues: failures.map((failure) => ({
+          path: 'body.modules',
+          message: `${failure.name} failed: ${failure.error ?? 'false'}`,
+        })),
+      },
     );
   }
 }
@@ -49,7 +55,11 @@ function bundleKey(policies: PolicyVersion[]): string {
 
 function sourcesOf(policies: Array<Pick<PolicyVersion, 'name' | 'regoVersion' | 'modules'>>) {
   return policies.flatMap((policy) =>
-    policy.modules.map((module) => ({ name: `${policy.name}/${module.name}`, source: module.source, regoVersion: policy.regoVersion })),
+    policy.modules.map((module) => ({
+      name: `${policy.name}/${module.name}`,
+      source: module.source,
+      regoVersion: policy.regoVersion,
+    })),
   );
 }
 
@@ -98,7 +108,9 @@ export class PolicyRegistry {
     return {
       input,
       budget: { maxSteps: this.limits.maxSteps, timeoutMs: this.limits.timeoutMs },
-      http: this.limits.httpAllowedHosts.length ? { allowedHosts: this.limits.httpAllowedHosts, timeoutMs: this.limits.timeoutMs } : undefined,
+      http: this.limits.httpAllowedHosts.length
+        ? { allowedHosts: this.limits.httpAllowedHosts, timeoutMs: this.limits.timeoutMs }
+        : undefined,
     };
   }
 
@@ -110,7 +122,9 @@ export class PolicyRegistry {
     const packages = new Set<string>();
     candidate.modules.forEach((module, index) => {
       try {
-        packages.add(parseModule(module.source, module.name, { regoVersion: candidate.regoVersion }).packagePath.join('.'));
+        packages.add(
+          parseModule(module.source, module.name, { regoVersion: candidate.regoVersion }).packagePath.join('.'),
+        );
       } catch (error) {
         throw new InputError(`modules[${index}] (${module.name}): ${regoErrorMessage(error)}`, {
           code: 'policy_parse_error',
@@ -123,11 +137,18 @@ export class PolicyRegistry {
       compiled = compile(sourcesOf([...others.filter((policy) => policy.name !== candidate.name), candidate]));
     } catch (error) {
       const issue: FieldIssue = { path: 'body.modules', message: regoErrorMessage(error) };
-      throw new InputError(`policy ${candidate.name} does not compile: ${regoErrorMessage(error)}`, { code: 'policy_compile_error', issues: [issue] });
+      throw new InputError(`policy ${candidate.name} does not compile: ${regoErrorMessage(error)}`, {
+        code: 'policy_compile_error',
+        issues: [issue],
+      });
     }
     const own = [...packages].map((name) => `data.${name}.`);
-    const names = compiled.testNames().filter((name) => own.some((prefix) => name.startsWith(prefix) && !name.slice(prefix.length).includes('.')));
-    const tests = names.map((name) => runTest(compiled, name, { maxSteps: this.limits.maxSteps * 10, timeoutMs: this.limits.timeoutMs * 10 }));
+    const names = compiled
+      .testNames()
+      .filter((name) => own.some((prefix) => name.startsWith(prefix) && !name.slice(prefix.length).includes('.')));
+    const tests = names.map((name) =>
+      runTest(compiled, name, { maxSteps: this.limits.maxSteps * 10, timeoutMs: this.limits.timeoutMs * 10 }),
+    );
     const failures = tests.filter((test) => !test.passed);
     if (failures.length) throw new PolicyTestFailedError(candidate.name, failures);
     return { packages: [...packages].sort(), tests };
@@ -159,5 +180,7 @@ export function policiesFor(segments: string[], policies: PolicyVersion[]): Poli
     }
     if (best >= 0) scored.push({ policy, score: best });
   }
-  return scored.sort((a, b) => b.score - a.score || a.policy.name.localeCompare(b.policy.name)).map((entry) => entry.policy);
+  return scored
+    .sort((a, b) => b.score - a.score || a.policy.name.localeCompare(b.policy.name))
+    .map((entry) => entry.policy);
 }

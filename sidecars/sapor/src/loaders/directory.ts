@@ -52,7 +52,10 @@ export async function readPolicyFolder(root: string): Promise<PolicyFiles[]> {
   const byName = new Map<string, PolicyFiles>();
   const present = new Set(files);
   for (const file of files) {
-    const base = file.endsWith('_test.rego') && present.has(file.replace(/_test\.rego$/, '.rego')) ? file.replace(/_test\.rego$/, '.rego') : file;
+    const base =
+      file.endsWith('_test.rego') && present.has(file.replace(/_test\.rego$/, '.rego'))
+        ? file.replace(/_test\.rego$/, '.rego')
+        : file;
     const name = policyNameFor(base);
     const stat = await fs.stat(path.join(root, file));
     if (stat.size > MAX_FILE_BYTES) throw new Error(`${file} is larger than ${MAX_FILE_BYTES} bytes`);
@@ -101,7 +104,13 @@ export async function loadPolicyFolder(
     report.failed = [];
     for (const policy of pending) {
       try {
-        const result = await service.save({ name: policy.name, regoVersion, modules: policy.modules, origin, originRef: originRef(policy.files) });
+        const result = await service.save({
+          name: policy.name,
+          regoVersion,
+          modules: policy.modules,
+          origin,
+          originRef: originRef(policy.files),
+        });
         (result.created ? report.saved : report.unchanged).push(policy.name);
       } catch (error) {
         retry.push(policy);

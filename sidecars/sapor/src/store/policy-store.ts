@@ -172,7 +172,8 @@ function toGate(row: GateRow): PolicyGateRecord {
   };
 }
 
-const VERSION_COLUMNS = 'v.name, v.version, v.rego_version, v.modules, v.packages, v.digest, v.description, v.origin, v.origin_ref, v.created_by, v.created_at';
+const VERSION_COLUMNS =
+  'v.name, v.version, v.rego_version, v.modules, v.packages, v.digest, v.description, v.origin, v.origin_ref, v.created_by, v.created_at';
 
 /** The Postgres implementation (tables from `migrations/001_policies.sql`). */
 export class PostgresPolicyStore implements PolicyStore {
@@ -269,17 +270,18 @@ export class PostgresPolicyStore implements PolicyStore {
   }
 
   async version(name: string, version: number): Promise<PolicyVersion | undefined> {
-    const { rows } = await this.database.query<VersionRow>(`SELECT ${VERSION_COLUMNS} FROM policy_versions v WHERE v.name = $1 AND v.version = $2`, [
-      name,
-      version,
-    ]);
+    const { rows } = await this.database.query<VersionRow>(
+      `SELECT ${VERSION_COLUMNS} FROM policy_versions v WHERE v.name = $1 AND v.version = $2`,
+      [name, version],
+    );
     return rows[0] ? toVersion(rows[0]) : undefined;
   }
 
   async versions(name: string): Promise<PolicyVersion[]> {
-    const { rows } = await this.database.query<VersionRow>(`SELECT ${VERSION_COLUMNS} FROM policy_versions v WHERE v.name = $1 ORDER BY v.version DESC`, [
-      name,
-    ]);
+    const { rows } = await this.database.query<VersionRow>(
+      `SELECT ${VERSION_COLUMNS} FROM policy_versions v WHERE v.name = $1 ORDER BY v.version DESC`,
+      [name],
+    );
     return rows.map(toVersion);
   }
 
@@ -367,7 +369,10 @@ export class PostgresPolicyStore implements PolicyStore {
   }
 
   async gateFor(executionId: string, stageId: string): Promise<PolicyGateRecord | undefined> {
-    const { rows } = await this.database.query<GateRow>('SELECT * FROM policy_gates WHERE execution_id = $1 AND stage_id = $2', [executionId, stageId]);
+    const { rows } = await this.database.query<GateRow>(
+      'SELECT * FROM policy_gates WHERE execution_id = $1 AND stage_id = $2',
+      [executionId, stageId],
+    );
     return rows[0] ? toGate(rows[0]) : undefined;
   }
 }

@@ -18,10 +18,14 @@ export interface GateApiHarness {
 }
 
 /** Starts the harness on an ephemeral local port. */
-export async function startGateApiHarness(options: { username?: string; password?: string } = {}): Promise<GateApiHarness> {
+export async function startGateApiHarness(
+  options: { username?: string; password?: string } = {},
+): Promise<GateApiHarness> {
   const harness: Omit<GateApiHarness, 'url' | 'close'> = { executions: new Map(), requests: [], failWith: undefined };
   const expectedAuthorization =
-    options.username && options.password ? `Basic ${Buffer.from(`${options.username}:${options.password}`).toString('base64')}` : undefined;
+    options.username && options.password
+      ? `Basic ${Buffer.from(`${options.username}:${options.password}`).toString('base64')}`
+      : undefined;
   const server = http.createServer((request, response) => {
     const path = (request.url ?? '').split('?')[0] ?? '';
     harness.requests.push({ path, authorization: request.headers.authorization });
@@ -29,12 +33,14 @@ export async function startGateApiHarness(options: { username?: string; password
       response.writeHead(status, { 'content-type': 'application/json' });
       response.end(JSON.stringify(body));
     };
-    if (expectedAuthorization && request.headers.authorization !== expectedAuthorization) return send(401, { error: 'Unauthorized', status: 401 });
+    if (expectedAuthorization && request.headers.authorization !== expectedAuthorization)
+      return send(401, { error: 'Unauthorized', status: 401 });
     if (harness.failWith) return send(harness.failWith, { error: 'failure', status: harness.failWith });
     const match = /^\/pipelines\/([^/]+)$/.exec(path);
     if (request.method !== 'GET' || !match) return send(404, { error: 'Not Found', status: 404 });
     const execution = harness.executions.get(decodeURIComponent(match[1] ?? ''));
-    if (!execution) return send(404, { error: 'Not Found', message: `Execution not found (id: ${match[1]})`, status: 404 });
+    if (!execution)
+      return send(404, { error: 'Not Found', message: `Execution not found (id: ${match[1]})`, status: 404 });
     return send(200, execution);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

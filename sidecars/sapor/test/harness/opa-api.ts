@@ -27,8 +27,10 @@ export async function startOpaApiHarness(decide: OpaDecide, options: { token?: s
         response.end(JSON.stringify(body));
       };
       const url = new URL(request.url ?? '/', 'http://opa');
-      if (options.token && request.headers.authorization !== `Bearer ${options.token}`) return send(401, { code: 'unauthorized', message: 'missing or invalid credentials' });
-      if (request.method !== 'POST' || !url.pathname.startsWith('/v1/data')) return send(404, { code: 'resource_not_found', message: 'not found' });
+      if (options.token && request.headers.authorization !== `Bearer ${options.token}`)
+        return send(401, { code: 'unauthorized', message: 'missing or invalid credentials' });
+      if (request.method !== 'POST' || !url.pathname.startsWith('/v1/data'))
+        return send(404, { code: 'resource_not_found', message: 'not found' });
       const path = url.pathname.slice('/v1/data'.length).split('/').filter(Boolean).map(decodeURIComponent);
       let body: unknown = {};
       const text = Buffer.concat(chunks).toString('utf8');
@@ -36,7 +38,10 @@ export async function startOpaApiHarness(decide: OpaDecide, options: { token?: s
         try {
           body = JSON.parse(text);
         } catch (error) {
-          return send(400, { code: 'invalid_parameter', message: `body contains malformed input document: ${(error as Error).message}` });
+          return send(400, {
+            code: 'invalid_parameter',
+            message: `body contains malformed input document: ${(error as Error).message}`,
+          });
         }
       }
       requests.push({ path, body, authorization: request.headers.authorization });
