@@ -1,4 +1,4 @@
-import type { IPipeline } from '@spinnaker/core';
+import type { IPipeline, IStage } from '@spinnaker/core';
 
 import { createGateProxyClient } from './api/sidecar-client';
 import { PipelineChecker } from './policy-check';
@@ -30,6 +30,19 @@ describe('PipelineChecker', () => {
       'Policy check denies saving this pipeline: prod deploys need an approval gate; no manual judgment',
     );
     await expect(run(unavailable, pipeline)).resolves.toBe('');
+  });
+
+  it('reports on the first ISD gate of a pipeline only, so messages are not repeated per gate', () => {
+    const checker = new PipelineChecker(() => {
+      throw new Error('not called');
+    });
+    const [deny, unavailable] = checker.validators(['isdApprovalGate', 'isdPolicyGate']);
+    const first = { type: 'isdPolicyGate' } as IStage;
+    const second = { type: 'isdApprovalGate' } as IStage;
+    const withGates = { stages: [{ type: 'wait' }, first, second] } as unknown as IPipeline;
+    expect(deny?.skipValidation?.(withGates, first)).toBe(false);
+    expect(deny?.skipValidation?.(withGates, second)).toBe(true);
+    expect(unavailable?.skipValidation?.(withGates, second)).toBe(true);
   });
 
   it('says nothing when sapor allows', async () => {

@@ -1,6 +1,6 @@
 // Save-time policy check: before Deck saves a pipeline that contains an ISD gate, sapor's
 // pipeline-check decides whether the new config is allowed; its deny messages block the save.
-import type { ICustomValidator, IPipeline } from '@spinnaker/core';
+import type { ICustomValidator, IPipeline, IStage } from '@spinnaker/core';
 
 import type { SidecarClient } from './api/sidecar-client';
 import type { PipelineCheckResult } from './api/sidecar-shapes';
@@ -48,11 +48,17 @@ export class PipelineChecker {
    * Deck validators: one lists sapor's deny messages and blocks saving; the other warns, without
    * blocking, when the check could not run (sapor down must not make every pipeline unsavable).
    */
-  validators(): ICustomValidator[] {
+  validators(gateKeys: readonly string[] = []): ICustomValidator[] {
+    // Every ISD stage carries these validators; only the first ISD stage of a pipeline reports, so a
+    // pipeline with three gates shows the policy messages once, not three times.
+    const keys = new Set(gateKeys);
+    const skipValidation = (pipeline: IPipeline, stage: IStage) =>
+      keys.size > 0 && (pipeline.stages ?? []).find((candidate) => keys.has(candidate.type)) !== stage;
     return [
       {
         type: 'custom',
         preventSave: true,
+        skipValidation,
         validate: async (pipeline: IPipeline) => {
           const outcome = await this.check(pipeline);
           return outcome.ok && outcome.result.deny.length > 0
@@ -63,6 +69,7 @@ export class PipelineChecker {
       {
         type: 'custom',
         preventSave: false,
+        skipValidation,
         validate: async (pipeline: IPipeline) => {
           const outcome = await this.check(pipeline);
           return outcome.ok ? '' : `Policy check could not run (${outcome.error}); the pipeline was not checked.`;

@@ -10,6 +10,9 @@ import type { GateKind } from '../catalog';
 import { PipelineChecker } from '../policy-check';
 import { stageValidators } from '../validation';
 
+/** Stage keys of all gates: the save-time check reports on the first of them in a pipeline. */
+const gateKeys = Object.values(gateStages).map((gate) => gate.key);
+
 /** One checker for every gate stage, so a pipeline with several gates is checked once per change. */
 const pipelineChecker = new PipelineChecker(() => getDefaultSidecarClient());
 
@@ -32,7 +35,7 @@ export function gateStageType(
     supportsCustomTimeout: true,
     // stageTimeoutMs, waitForCompletion and friends are read by Orca only from the stage JSON.
     defaults: { ...structuredClone(gate.stageDefaults), [parameterValuesKey]: defaultParameterValues(gate) },
-    validators: [...stageValidators(kind), ...pipelineChecker.validators()],
+    validators: [...stageValidators(kind), ...pipelineChecker.validators(gateKeys)],
     restartable: false,
     producesArtifacts: false,
   };
