@@ -93,6 +93,19 @@ describe('ApprovalExecutionDetails', () => {
     expect(screen.getByText('Approve')).toBeTruthy();
   });
 
+  it('renders the instructions as sanitized Markdown', async () => {
+    const instructions = 'Check the **canary** dashboard <img src=x onerror="window.pwned=1">';
+    const gate = new FakeGate().on(approvalRoute, { body: { ...approvals.activated, instructions } });
+    const { container, settled } = renderDetails(
+      ApprovalExecutionDetails,
+      stageWith({ ...approvals.activated, instructions }),
+      gate,
+    );
+    await settled();
+    expect(container.querySelector('.isd-instructions strong')?.textContent).toBe('canary');
+    expect(container.querySelector('.isd-instructions img')?.getAttribute('onerror')).toBeFalsy();
+  });
+
   it('says evidence is still being gathered', async () => {
     const pending = { ...approvals.activated, evidenceStatus: 'pending' as const, evidence: [] };
     const gate = new FakeGate().on(approvalRoute, { body: pending });

@@ -1,7 +1,7 @@
 // Execution view of the approval gate: status, deadline, group progress, decisions, evidence, and
 // Approve / Reject (with comment) for users visibility says may decide, sent through Gate's proxy.
 import React from 'react';
-import { ExecutionDetailsSection } from '@spinnaker/core';
+import { ExecutionDetailsSection, Markdown } from '@spinnaker/core';
 import type { IExecutionDetailsSectionProps } from '@spinnaker/core';
 
 import { useSidecarClient } from '../../api/client-context';
@@ -66,7 +66,8 @@ function ApprovalDetails(props: IExecutionDetailsSectionProps) {
       {gate.refreshError && (
         <ErrorNotice title="Showing Orca's last copy; visibility could not be reached:" message={gate.refreshError} />
       )}
-      {approval.instructions && <p className="isd-instructions">{approval.instructions}</p>}
+      {/* Instructions are Markdown (catalog help); Deck's Markdown sanitizes with DOMPurify. */}
+      {approval.instructions && <Markdown className="isd-instructions" message={approval.instructions} trim={true} />}
 
       <h5>Approver groups</h5>
       <table className="table table-condensed isd-groups">
