@@ -68,7 +68,7 @@ function MinutesInput(props: IFormInputProps) {
   const { value, onChange, ...rest } = props;
   const minutes = typeof value === 'number' ? value / 60_000 : (value ?? '');
   return (
-    <span className="isd-minutes">
+    <span className="isd-minutes" style={{ display: 'inline-flex', alignItems: 'center', gap: 8 }}>
       <NumberInput
         {...rest}
         value={minutes}
