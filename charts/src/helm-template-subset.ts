@@ -838,6 +838,24 @@ const functions: Record<string, TemplateFunction> = {
     return asString(args[1]).startsWith(asString(args[0]));
   },
   list: (args) => [...args],
+  append: (args, { where }) => {
+    arity(where, 'append', args, 2);
+    const items = args[0] ?? [];
+    if (!Array.isArray(items)) throw new TemplateError(where, 'append needs a list');
+    return [...items, args[1]];
+  },
+  // Sprig's set changes the map in place (and returns it); use deepCopy first on anything from .Values.
+  set: (args, { where }) => {
+    arity(where, 'set', args, 3);
+    const map = args[0];
+    if (!isMap(map)) throw new TemplateError(where, 'set needs a map');
+    map[asString(args[1])] = args[2];
+    return map;
+  },
+  deepCopy: (args, { where }) => {
+    arity(where, 'deepCopy', args, 1);
+    return structuredClone(args[0] ?? null);
+  },
   dict: (args, { where }) => {
     if (args.length % 2 !== 0) throw new TemplateError(where, 'dict needs key/value pairs');
     const out: Record<string, Value> = {};
