@@ -4,6 +4,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import http from 'node:http';
 import https from 'node:https';
+import os from 'node:os';
 import path from 'node:path';
 import { CertificateAuthority, generateTokenKeys } from '@isd/controller';
 
@@ -131,7 +132,7 @@ async function main(): Promise<void> {
   const ca = CertificateAuthority.generate('bench CA');
   const caPem = ca.exportPem();
   const tokenKeys = generateTokenKeys();
-  progress('starting target, controller and agent processes');
+  progress(`starting target, controller and agent processes (load average ${os.loadavg().map((value) => value.toFixed(1)).join(' ')} on ${os.cpus().length} CPUs)`);
   const target = await spawnChild<{ url: string }>('target.ts', {});
   const controllerConfig = { host: '127.0.0.1', agentPort: 0, servicePort: 0, controlPort: 0, metricsPort: 0, ca: caPem, tokenKeys, pingIntervalMs: 10_000 };
   let controller = await spawnChild<{ agentUrl: string; serviceUrl: string }>('controller-process.ts', controllerConfig, ['--expose-gc']);
@@ -185,6 +186,14 @@ async function main(): Promise<void> {
     samples: tunnelLatency.length,
   };
   progress(`latency 1 KB @500 rps: direct p50 ${latency.directP50Ms} p99 ${latency.directP99Ms}; tunnel p50 ${latency.tunnelP50Ms} p99 ${latency.tunnelP99Ms} ms`);
+  // Context only: the same at 100 req/s, where a shared machine is less likely to be saturated.
+  const directLight = await openLoop(direct, 100, latencyDurationMs / 2);
+  const tunnelLight = await openLoop(tunnel, 100, latencyDurationMs / 2);
+  const latencyAt100 = {
+    addedP50Ms: round(percentile(tunnelLight, 0.5) - percentile(directLight, 0.5)),
+    addedP99Ms: round(percentile(tunnelLight, 0.99) - percentile(directLight, 0.99)),
+  };
+  progress(`latency 1 KB @100 rps: added p50 ${latencyAt100.addedP50Ms} ms, added p99 ${latencyAt100.addedP99Ms} ms`);
 
   // Watches: 1,000 idle watches, one stalled reader, GET load, events to rotating watches.
   const watchCount = quick ? 200 : 1_000;
@@ -284,6 +293,8 @@ async function main(): Promise<void> {
     heapKbPerAgent,
     throughput,
     latency,
+    latencyAt100,
+    loadAverage: os.loadavg().map((value) => round(value, 1)),
     watch,
     watches: watchCount,
     simulatedAgents: agentCount,
