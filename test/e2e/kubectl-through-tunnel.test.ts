@@ -155,6 +155,9 @@ describe('kubectl through the controller/agent tunnel (client-certificate kubeco
   it('cp copies a binary file into the pod and a file and a tree out of it', () =>
     scenarios.copyFilesBothWays(context()));
 
+  it('describe and get events with involvedObject field selectors show the simulated controllers’ events', () =>
+    scenarios.describeShowsEvents(context()));
+
   it('attach -i over WebSocket through the tunnel', () => scenarios.attachEchoesStdin(context()));
 
   it('a large gzipped list (6 MB of ConfigMaps) arrives whole', () => scenarios.largeListArrivesWhole(context()));

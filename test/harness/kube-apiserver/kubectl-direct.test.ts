@@ -130,6 +130,9 @@ describe('kubectl against the kube-apiserver harness', () => {
   it('cp copies a binary file into the pod and a file and a tree out of it', () =>
     scenarios.copyFilesBothWays(context()));
 
+  it('describe and get events with involvedObject field selectors show the simulated controllers’ events', () =>
+    scenarios.describeShowsEvents(context()));
+
   it('attach -i joins the main process (stdin echoed back)', () => scenarios.attachEchoesStdin(context()));
 
   it('large lists arrive whole, gzipped like the apiserver does above 128 KiB', () =>

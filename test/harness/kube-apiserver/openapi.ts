@@ -76,6 +76,22 @@ export function openApiV3Index(): Record<string, unknown> {
 }
 
 const TOP_LEVEL_FIELDS: Record<string, string[]> = {
+  Event: [
+    'involvedObject',
+    'reason',
+    'message',
+    'type',
+    'count',
+    'firstTimestamp',
+    'lastTimestamp',
+    'eventTime',
+    'source',
+    'reportingComponent',
+    'reportingInstance',
+    'action',
+    'related',
+    'series',
+  ],
   ConfigMap: ['data', 'binaryData', 'immutable'],
   Secret: ['data', 'stringData', 'type', 'immutable'],
 };

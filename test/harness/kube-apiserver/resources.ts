@@ -181,6 +181,28 @@ export const RESOURCE_TYPES: ResourceType[] = [
     },
   },
   {
+    group: '',
+    version: 'v1',
+    resource: 'events',
+    singular: 'event',
+    kind: 'Event',
+    listKind: 'EventList',
+    namespaced: true,
+    shortNames: ['ev'],
+    subresources: [],
+    columns: [column('Last Seen'), column('Type'), column('Reason'), column('Object'), column('Message')],
+    cells: (object, nowMs) => {
+      const involved = record(object.involvedObject);
+      return [
+        formatAge(String(object.lastTimestamp ?? object.metadata.creationTimestamp ?? ''), nowMs),
+        object.type ?? 'Normal',
+        object.reason ?? '',
+        `${String(involved.kind ?? '').toLowerCase()}/${String(involved.name ?? '')}`,
+        object.message ?? '',
+      ];
+    },
+  },
+  {
     group: 'apps',
     version: 'v1',
     resource: 'deployments',

@@ -691,3 +691,34 @@ export async function copyFilesBothWays({ kubectl, server, namespace }: Scenario
   await kubectl.run(['cp', `${namespace}/web-0:/nope`, join(local, 'nope')]);
   expect(existsSync(join(local, 'nope'))).toBe(false);
 }
+
+/**
+ * `kubectl describe` and `kubectl get events --field-selector involvedObject...` (Clouddriver reads a
+ * manifest's events this way): the simulated scheduler's, kubelet's and deployment controller's events.
+ */
+export async function describeShowsEvents({ kubectl, namespace }: ScenarioContext): Promise<void> {
+  const described = expectSuccess(await kubectl.run(['describe', 'pod', 'web-0', '-n', namespace]));
+  expect(described).toMatch(/^Name:\s+web-0$/m);
+  expect(described).toMatch(/^Status:\s+Running$/m);
+  expect(described).toMatch(
+    /Normal\s+Scheduled\s+.*default-scheduler\s+Successfully assigned .*\/web-0 to harness-node/,
+  );
+  const events = JSON.parse(
+    expectSuccess(
+      await kubectl.run([
+        'get',
+        'events',
+        '-n',
+        namespace,
+        '--field-selector',
+        'involvedObject.name=web-0,involvedObject.kind=Pod',
+        '-o',
+        'json',
+      ]),
+    ),
+  ) as { items: { reason: string; involvedObject: { name: string } }[] };
+  expect(events.items.map((event) => event.reason).sort()).toEqual(['Scheduled', 'Started']);
+  const refused = await kubectl.run(['get', 'events', '-n', namespace, '--field-selector', 'spec.nothing=x']);
+  expect(refused.code).toBe(1);
+  expect(refused.stderr).toContain('field label not supported: spec.nothing');
+}

@@ -48,20 +48,49 @@ export function parseLabelSelector(selector: string): (labels: Record<string, st
   return (labels) => requirements.every((requirement) => requirement(labels));
 }
 
-/** Parses the field selectors every kind supports (`metadata.name`, `metadata.namespace`, with = == !=). */
-export function parseFieldSelector(selector: string): (object: KubeObject) => boolean {
+// Field labels the apiserver indexes beyond metadata.name/namespace, per kind (from the kinds' field
+// label conversion functions); anything else is refused as the apiserver refuses it.
+const KIND_FIELDS: Record<string, string[]> = {
+  Pod: ['spec.nodeName', 'spec.restartPolicy', 'spec.serviceAccountName', 'status.phase', 'status.podIP'],
+  Event: [
+    'involvedObject.kind',
+    'involvedObject.namespace',
+    'involvedObject.name',
+    'involvedObject.uid',
+    'involvedObject.apiVersion',
+    'involvedObject.resourceVersion',
+    'involvedObject.fieldPath',
+    'reason',
+    'reportingComponent',
+    'source',
+    'type',
+  ],
+  Secret: ['type'],
+  Namespace: ['status.phase'],
+};
+
+function readField(object: KubeObject, field: string): string {
+  let current: unknown = object;
+  for (const part of field.split('.')) {
+    current = current && typeof current === 'object' ? (current as Record<string, unknown>)[part] : undefined;
+  }
+  // `source` on events is the reporting component's name.
+  if (field === 'source' && current && typeof current === 'object')
+    current = (current as { component?: unknown }).component;
+  return current === undefined || current === null ? '' : String(current);
+}
+
+/** Parses a field selector for one kind: `metadata.name`, `metadata.namespace` and the kind's indexed fields, with = == !=. */
+export function parseFieldSelector(selector: string, kind = ''): (object: KubeObject) => boolean {
+  const allowed = new Set(['metadata.name', 'metadata.namespace', ...(KIND_FIELDS[kind] ?? [])]);
   const requirements = splitTopLevel(selector).map((part) => {
     const match = /^([\w.]+)\s*(==|=|!=)\s*(.*)$/.exec(part);
     if (!match) throw badRequest(`fieldSelector "${part}" is not a valid field selector`);
     const [, field = '', operator, value = ''] = match;
-    if (field !== 'metadata.name' && field !== 'metadata.namespace') {
-      throw badRequest(`fieldSelector: field label not supported: ${field}`);
-    }
-    const read = (object: KubeObject) =>
-      (field === 'metadata.name' ? object.metadata.name : object.metadata.namespace) ?? '';
+    if (!allowed.has(field)) throw badRequest(`fieldSelector: field label not supported: ${field}`);
     return operator === '!='
-      ? (object: KubeObject) => read(object) !== value
-      : (object: KubeObject) => read(object) === value;
+      ? (object: KubeObject) => readField(object, field) !== value
+      : (object: KubeObject) => readField(object, field) === value;
   });
   return (object) => requirements.every((requirement) => requirement(object));
 }

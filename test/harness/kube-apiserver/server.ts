@@ -431,7 +431,7 @@ export async function startKubeApiServer(options: KubeApiServerOptions = {}): Pr
       case 'DELETE': {
         if (!name) {
           const deleted = store
-            .list(type, { namespace, matches: selectorOf(url) })
+            .list(type, { namespace, matches: selectorOf(url, type.kind) })
             .map((object) => store.delete(type, namespace, object.metadata.name ?? ''));
           return sendJson(response, 200, {
             kind: type.listKind,
@@ -448,16 +448,16 @@ export async function startKubeApiServer(options: KubeApiServerOptions = {}): Pr
     }
   }
 
-  function selectorOf(url: URL): (object: KubeObject) => boolean {
+  function selectorOf(url: URL, kind: string): (object: KubeObject) => boolean {
     const labelSelector = url.searchParams.get('labelSelector');
     const fieldSelector = url.searchParams.get('fieldSelector');
     const labels = labelSelector ? parseLabelSelector(labelSelector) : undefined;
-    const fields = fieldSelector ? parseFieldSelector(fieldSelector) : undefined;
+    const fields = fieldSelector ? parseFieldSelector(fieldSelector, kind) : undefined;
     return (object) => (!labels || labels(object.metadata.labels ?? {})) && (!fields || fields(object));
   }
 
   function serveList(route: Route, url: URL, accept: string, response: ServerResponse): void {
-    const items = store.list(route.type, { namespace: route.namespace, matches: selectorOf(url) });
+    const items = store.list(route.type, { namespace: route.namespace, matches: selectorOf(url, route.type.kind) });
     const resourceVersion = String(store.resourceVersion);
     if (wantsAs(accept, 'Table'))
       return sendJson(
@@ -488,7 +488,7 @@ export async function startKubeApiServer(options: KubeApiServerOptions = {}): Pr
     request: IncomingMessage,
     response: ServerResponse,
   ): void {
-    const matches = selectorOf(url);
+    const matches = selectorOf(url, route.type.kind);
     const requested = url.searchParams.get('resourceVersion') ?? '';
     if (requested !== '' && !/^\d+$/.test(requested))
       throw badRequest(`resourceVersion "${requested}" is not a valid resource version`);

@@ -138,7 +138,24 @@ export class ObjectStore {
       .replace('.000Z', 'Z');
     object.metadata.generation = 1;
     this.simulateControllers(type, object, undefined);
-    return this.commit(type, key, object, 'ADDED');
+    const created = this.commit(type, key, object, 'ADDED');
+    if (type.kind === 'Pod') {
+      this.recordEvent(
+        created,
+        'Scheduled',
+        `Successfully assigned ${namespace ?? ''}/${name} to harness-node`,
+        'default-scheduler',
+      );
+      this.recordEvent(created, 'Started', 'Started container', 'kubelet');
+    } else if (type.kind === 'Deployment') {
+      this.recordEvent(
+        created,
+        'ScalingReplicaSet',
+        `Scaled up replica set ${name} to ${String((created.spec as { replicas?: number }).replicas ?? 1)}`,
+        'deployment-controller',
+      );
+    }
+    return created;
   }
 
   /** Replaces an object; a stale `metadata.resourceVersion` is a 409 Conflict, as with optimistic concurrency. */
@@ -300,6 +317,33 @@ export class ObjectStore {
   remove(kind: string, namespace: string | undefined, name: string): KubeObject {
     const type = findType(kind);
     return this.delete(type, type.namespaced ? (namespace ?? 'default') : undefined, name);
+  }
+
+  // What controllers report about an object (kubectl describe shows these under Events).
+  private recordEvent(subject: KubeObject, reason: string, message: string, component: string): void {
+    const namespace = subject.metadata.namespace ?? 'default';
+    const now = new Date(Math.floor(Date.now() / 1000) * 1000).toISOString().replace('.000Z', 'Z');
+    this.create(findType('Event'), namespace, {
+      apiVersion: 'v1',
+      kind: 'Event',
+      metadata: { name: `${subject.metadata.name ?? ''}.${randomUUID().slice(0, 8)}`, namespace },
+      involvedObject: {
+        apiVersion: subject.apiVersion,
+        kind: subject.kind,
+        name: subject.metadata.name,
+        namespace,
+        uid: subject.metadata.uid,
+        resourceVersion: subject.metadata.resourceVersion,
+      },
+      reason,
+      message,
+      type: 'Normal',
+      count: 1,
+      firstTimestamp: now,
+      lastTimestamp: now,
+      source: { component },
+      reportingComponent: component,
+    });
   }
 
   private commit(type: ResourceType, key: string, object: KubeObject, eventType: 'ADDED' | 'MODIFIED'): KubeObject {
