@@ -75,6 +75,16 @@ export const saporConfigSchema = baseConfigSchema({ name: 'sapor', port: 8085 })
         })
         .optional()
         .describe('Git repository of .rego files, cloned and pulled with the git binary'),
+      decisionLogRetentionDays: z
+        .number()
+        .int()
+        .min(1)
+        .default(90)
+        .describe('Decision log rows older than this are deleted (daily)'),
+    })
+    .superRefine((policy, context) => {
+      if (policy.engine === 'opa' && !policy.opa)
+        context.addIssue({ code: 'custom', path: ['opa'], message: 'engine opa needs opa.url' });
     })
     .prefault({}),
   gate: z

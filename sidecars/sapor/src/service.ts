@@ -10,6 +10,9 @@ import { syncGitRepository } from './loaders/git';
 import { PolicyService } from './policy-service';
 import { PostgresPolicyStore } from './store/policy-store';
 
+const PRUNE_JOB = 'decision-log-prune';
+const DAY_MS = 24 * 60 * 60 * 1000;
+
 /** The sapor service: policy gate (Rego policies, OPA-compatible API, save-time checks, runtime gates). */
 export const saporService: ServiceDefinition<SaporConfig> = {
   name: 'sapor',
@@ -18,7 +21,7 @@ export const saporService: ServiceDefinition<SaporConfig> = {
     'Policy gate: evaluates pipelines and executions against versioned Rego policies; OPA-compatible Data API',
   configSchema: saporConfigSchema,
   migrationsDir: path.join(__dirname, '..', 'migrations'),
-  async setup({ config, http, database, logger }) {
+  async setup({ config, http, database, jobs, logger }) {
     const store = new PostgresPolicyStore(database, logger);
     const registry = new PolicyRegistry(store, {
       maxSteps: config.policy.maxSteps,
@@ -90,6 +93,21 @@ export const saporService: ServiceDefinition<SaporConfig> = {
       }, git.pollIntervalMs);
       timer.unref();
     }
+
+    // Daily pruning of the decision log; the job key is the day, so replicas schedule it once.
+    const dayKey = (at: Date) => at.toISOString().slice(0, 10);
+    await jobs.define<{ day: string }>(
+      PRUNE_JOB,
+      async () => {
+        const cutoff = new Date(Date.now() - config.policy.decisionLogRetentionDays * DAY_MS);
+        const deleted = await store.pruneDecisions(cutoff);
+        logger.info({ deleted, cutoff }, 'decision log pruned');
+        const next = new Date(Date.now() + DAY_MS);
+        await jobs.send(PRUNE_JOB, { day: dayKey(next) }, { startAfter: next, key: dayKey(next) });
+      },
+      { retryLimit: 3 },
+    );
+    await jobs.send(PRUNE_JOB, { day: dayKey(new Date()) }, { key: dayKey(new Date()) });
 
     registerRoutes({ http, service, store, adminRoles: config.policy.adminRoles, reload });
     return {

@@ -102,3 +102,30 @@ it('keeps the first gate of an (execution, stage) pair', async () => {
   expect(results.filter((result) => result.created)).toHaveLength(1);
   expect(results[0]?.gate.id).toBe(results[1]?.gate.id);
 });
+
+it('prunes decision rows older than the cutoff only', async () => {
+  const old = randomUUID();
+  const fresh = randomUUID();
+  for (const decisionId of [old, fresh]) {
+    await store.logDecision({
+      decisionId,
+      source: 'data-api',
+      path: 'data.x',
+      engine: 'builtin',
+      policies: [],
+      revision: 1,
+      inputDigest: 'sha256:0',
+      outcome: 'undefined',
+      result: undefined,
+      error: null,
+      durationMs: 0.1,
+    });
+  }
+  await sapor.database.query(
+    "UPDATE decision_log SET created_at = now() - interval '100 days' WHERE decision_id = $1",
+    [old],
+  );
+  expect(await store.pruneDecisions(new Date(Date.now() - 90 * 24 * 3600 * 1000))).toBe(1);
+  expect(await store.decision(old)).toBeUndefined();
+  expect(await store.decision(fresh)).toBeDefined();
+});

@@ -97,6 +97,8 @@ export interface PolicyStore {
   logDecision(decision: DecisionRecord): Promise<void>;
   /** Writes every queued decision row. */
   flushDecisions(): Promise<void>;
+  /** Deletes decision rows older than the cutoff; returns how many. */
+  pruneDecisions(before: Date): Promise<number>;
   decision(decisionId: string): Promise<DecisionRecord | undefined>;
   /** Inserts a gate unless one exists for (executionId, stageId); returns the stored one either way. */
   insertGate(gate: Omit<PolicyGateRecord, 'createdAt'>): Promise<{ gate: PolicyGateRecord; created: boolean }>;
@@ -298,6 +300,11 @@ export class PostgresPolicyStore implements PolicyStore {
 
   async flushDecisions(): Promise<void> {
     await this.decisions.flush();
+  }
+
+  async pruneDecisions(before: Date): Promise<number> {
+    const { rowCount } = await this.database.query('DELETE FROM decision_log WHERE created_at < $1', [before]);
+    return rowCount ?? 0;
   }
 
   async decision(decisionId: string): Promise<DecisionRecord | undefined> {
