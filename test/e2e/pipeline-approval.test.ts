@@ -266,18 +266,18 @@ describe('approval gate through Orca and Gate', () => {
     ).toBe(true);
   }, 40_000);
 
-  // Known gap (reported to the kit owner): a failed `${#toJson(…)}` is unquoted, so the body is not JSON and
-  // the kit's body parser answers `malformed_json` before `rejectUnresolvedExpressions` can name the field.
-  // The stage still fails, as it should; this test turns red (as a passing `failing` test) once the field is named.
-  it.failing('answers 400 naming the field when an Orca expression failed, which fails the stage', async () => {
+  // When one expression throws (here #toJson refuses a value holding `${`), kork leaves the whole
+  // payload template unevaluated, so no single field can be named: the sidecar answers 400 for a body
+  // that is not JSON, and the stage fails with that answer in its context.
+  it('fails the stage with a 400 when Orca could not evaluate the payload', async () => {
     const run = start(approvalPipeline({ instructions: 'see ${trigger.notThere}' }));
     const execution = await run.done;
     expect(execution.status).toBe('TERMINAL');
-    const webhook = execution.stages[0]!.context.webhook as {
-      statusCodeValue: number;
-      body: { detail?: string; field?: string };
-    };
+    const webhook = execution.stages[0]!.context.webhook as { statusCodeValue: number; body: { detail?: string } };
     expect(webhook.statusCodeValue).toBe(400);
-    expect(webhook.body.field ?? webhook.body.detail).toContain('instructions');
+    expect(webhook.body.detail).toContain('not valid JSON');
+    expect(execution.requests.filter((request) => request.phase === 'create')[0]?.body).toBe(
+      gateStages.approval.payloadTemplate,
+    );
   });
 });

@@ -330,10 +330,21 @@ export function startPipeline(options: OrcaHarnessOptions, pipeline: PipelineInp
     };
   }
 
-  /** ContextParameterProcessor: roots are the context keys plus execution, trigger and parameters. */
+  /**
+   * ContextParameterProcessor: roots are the context keys plus execution, trigger and parameters. The
+   * execution and stages are Java objects in Orca (an unknown property throws); contexts are maps.
+   */
   function spelContext(stage: HarnessStage): SpelContext {
-    const view = executionView();
+    const strictObjects = new WeakSet<object>();
+    const strict = <T extends object>(value: T): T => {
+      strictObjects.add(value);
+      return value;
+    };
+    const view = strict(executionView());
+    for (const stageEntry of view.stages as object[]) strict(stageEntry);
+    const strictStageView = (target: HarnessStage): Record<string, unknown> => strict(stageView(target));
     return {
+      strictObjects,
       root: {
         ...stage.context,
         execution: view,
@@ -342,17 +353,17 @@ export function startPipeline(options: OrcaHarnessOptions, pipeline: PipelineInp
       },
       functions: {
         toJson,
-        currentStage: () => stageView(stage),
+        currentStage: () => strictStageView(stage),
         currentUser: () => execution.authentication.user ?? 'anonymous',
         stage: (name: unknown) => {
           const found = execution.stages.find((candidate) => candidate.name === name);
           if (!found) throw new Error(`Unable to locate [${String(name)}] stage`);
-          return stageView(found);
+          return strictStageView(found);
         },
         stageByRefId: (refId: unknown) => {
           const found = execution.stages.find((candidate) => candidate.refId === refId);
           if (!found) throw new Error(`Unable to locate stage with refId [${String(refId)}]`);
-          return stageView(found);
+          return strictStageView(found);
         },
       },
     };

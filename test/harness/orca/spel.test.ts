@@ -28,18 +28,33 @@ describe('SpEL subset with Orca template semantics', () => {
     expect(evaluateTemplate("${#toJson(parameterValues['note'])}", context)).toBe('"say \\"hi\\""');
   });
 
-  it('gives null for a missing map key read by index, but fails a missing property', () => {
+  it('reads a missing map key as null, by index or by property (allowUnknownKeys), leaving that part literal', () => {
     expect(evaluateTemplate("${#toJson(parameterValues['absent'])}", context)).toBe('null');
+    expect(evaluateTemplate('${#toJson(parameterValues.absent)}', context)).toBe('null');
     const failed: FailedExpression[] = [];
     expect(evaluateTemplate('x=${parameterValues.absent}', context, failed)).toBe('x=${parameterValues.absent}');
-    expect(failed[0]?.message).toContain('EL1008E');
+    expect(failed[0]?.message).toContain('not found');
   });
 
-  it('leaves a failed expression as literal text and keeps evaluating the rest', () => {
+  it('keeps a null part literal but evaluates the rest of the string', () => {
     const failed: FailedExpression[] = [];
-    const result = evaluateTemplate('${statusEndpoint}/cancel and ${nope.x}', context, failed);
-    expect(result).toBe('http://v.isd.svc/api/v1/approvals/7/cancel and ${nope.x}');
-    expect(failed.map((entry) => entry.expression)).toEqual(['${nope.x}']);
+    const result = evaluateTemplate('${statusEndpoint}/cancel for ${missing}', context, failed);
+    expect(result).toBe('http://v.isd.svc/api/v1/approvals/7/cancel for ${missing}');
+    expect(failed.map((entry) => entry.expression)).toEqual(['${missing}']);
+  });
+
+  it('leaves the whole string unevaluated when one expression throws, as ExpressionTransform does', () => {
+    const failed: FailedExpression[] = [];
+    const text = '${statusEndpoint}/cancel and ${nope.x}';
+    expect(evaluateTemplate(text, context, failed)).toBe(text);
+    expect(failed[0]?.message).toContain('EL1007E');
+  });
+
+  it('fails an unknown property of a Java object such as the execution', () => {
+    const strictObjects = new WeakSet<object>([context.root.execution as object]);
+    const failed: FailedExpression[] = [];
+    expect(evaluateTemplate('${execution.nope}', { ...context, strictObjects }, failed)).toBe('${execution.nope}');
+    expect(failed[0]?.message).toContain('EL1008E');
   });
 
   it('fails #toJson when the value would carry an expression, as kork does', () => {
@@ -51,9 +66,9 @@ describe('SpEL subset with Orca template semantics', () => {
     expect(failed[0]?.message).toContain('cannot contain an expression');
   });
 
-  it('returns the typed value for a string that is one expression', () => {
+  it('returns the typed value for a string that is one expression, or the text when it is null', () => {
     expect(evaluateTemplate("${parameterValues['groups']}", context)).toEqual([{ name: 'qa', required: 1 }]);
-    expect(evaluateTemplate('${parameterValues?.empty?.x}', context)).toBeNull();
+    expect(evaluateTemplate('${parameterValues?.empty?.x}', context)).toBe('${parameterValues?.empty?.x}');
   });
 
   it('evaluates nested maps and lists of a stage context', () => {

@@ -1,16 +1,20 @@
 // A small evaluator for the Spring Expression Language subset that ISD's stage templates use, with
-// Orca's template semantics (orca-core ContextParameterProcessor / kork-expressions ExpressionTransform):
+// Orca's template semantics (orca-queue ExpressionAware.withMergedContext → orca-core
+// ContextParameterProcessor.process(..., allowUnknownKeys = true) → kork-expressions ExpressionTransform):
 // - `${…}` blocks inside any string of the stage context are evaluated;
-// - an expression that fails (unknown property, indexing null, a function throwing) is left as its
-//   literal `${…}` text and recorded, and evaluation carries on;
-// - a string that is exactly one `${…}` becomes the expression's value with its own type.
+// - a string that is exactly one `${…}` becomes the expression's value with its own type; if the value
+//   is null or the expression throws, the string is left as it was;
+// - in a string mixing text and expressions, an expression whose value is null stays as its literal
+//   `${…}` while the others are evaluated, but if any expression *throws*, the whole string is left as
+//   it was (ExpressionTransform.transform sets `result = source`);
+// - maps are read with kork's MapPropertyAccessor(allowUnknownKeys = true): a missing key is null, not
+//   an error; objects marked strict (the execution, a stage) still fail on an unknown property;
+// - indexing a map with a missing key is null (Spring Indexer); property access or indexing on null throws.
 // Syntax outside the subset is not an Orca failure but a harness limitation: it throws
 // SpelUnsupportedError so a test cannot pass by accident.
 //
 // Subset: literals ('text' with '' escape, numbers, true, false, null), root identifiers, property
 // access `a.b`, safe navigation `a?.b`, indexing `a['k']` / `a[0]`, function calls `#name(args)`.
-// Property access on a map with a missing key fails (Spring MapAccessor.canRead), while indexing a
-// map with a missing key yields null (Spring Indexer on a Map).
 
 /** Thrown for syntax the harness does not implement (never for an expression Orca would fail). */
 export class SpelUnsupportedError extends Error {
@@ -29,6 +33,8 @@ export type SpelFunctions = Record<string, (...args: unknown[]) => unknown>;
 export interface SpelContext {
   root: Record<string, unknown>;
   functions: SpelFunctions;
+  /** Values that are Java objects rather than maps: an unknown property on them throws. */
+  strictObjects?: WeakSet<object>;
 }
 
 /** One expression left unevaluated, as Orca records it in its expression evaluation summary. */
@@ -162,6 +168,8 @@ class Parser {
   private property(target: unknown, name: string): unknown {
     if (isMap(target) && Object.prototype.hasOwnProperty.call(target, name)) return target[name] ?? null;
     if (Array.isArray(target) && name === 'size') return target.length;
+    // MapPropertyAccessor(allowUnknownKeys = true): an unknown key of a map reads as null.
+    if (isMap(target) && !this.context.strictObjects?.has(target)) return null;
     throw new SpelEvaluationError(
       `EL1008E: Property or field '${name}' cannot be found on object of type '${typeName(target)}'`,
     );
@@ -186,11 +194,7 @@ class Parser {
       if (token.value === 'null') return null;
       if (token.value === 'true') return true;
       if (token.value === 'false') return false;
-      if (!Object.prototype.hasOwnProperty.call(this.context.root, token.value)) {
-        throw new SpelEvaluationError(
-          `EL1008E: Property or field '${token.value}' cannot be found on the stage context`,
-        );
-      }
+      // The root is the execution context map, read with allowUnknownKeys: an unknown name is null.
       return this.context.root[token.value] ?? null;
     }
     if (token.value === '(') {
@@ -269,30 +273,61 @@ function splitTemplate(text: string): Array<{ literal: string } | { expression: 
   return parts;
 }
 
+/** Spring's conversion of a value to String inside a composite template. */
 function stringify(value: unknown): string {
-  if (value === null || value === undefined) return '';
-  if (typeof value === 'object') return JSON.stringify(value);
+  if (Array.isArray(value)) return value.map(stringify).join(',');
+  if (isMap(value))
+    return `{${Object.entries(value)
+      .map(([key, item]) => `${key}=${stringify(item)}`)
+      .join(', ')}}`;
   return String(value);
 }
 
-/** Evaluates the `${…}` blocks of one string; failed blocks stay literal and are added to `failed`. */
+/**
+ * Evaluates the `${…}` blocks of one string as kork's ExpressionTransform does (see the file comment);
+ * unresolved (null) and failed expressions are added to `failed`.
+ */
 export function evaluateTemplate(text: string, context: SpelContext, failed: FailedExpression[] = []): unknown {
   if (!text.includes('${')) return text;
   const parts = splitTemplate(text);
-  const values = parts.map((part) => {
-    if ('literal' in part) return { text: part.literal, value: part.literal as unknown };
+  const expressions = parts.filter((part): part is { expression: string; raw: string } => 'expression' in part);
+  if (parts.length === 1 && expressions.length === 1) {
+    const only = expressions[0] as { expression: string; raw: string };
     try {
-      const value = evaluateExpression(part.expression, context);
-      return { text: stringify(value), value };
+      const value = evaluateExpression(only.expression, context);
+      if (value === null || value === undefined) {
+        failed.push({ expression: only.raw, message: `${only.expression} not found` });
+        return text;
+      }
+      return value;
     } catch (error) {
       if (!(error instanceof SpelEvaluationError)) throw error;
-      failed.push({ expression: part.raw, message: error.message });
-      return { text: part.raw, value: part.raw as unknown };
+      failed.push({ expression: only.raw, message: error.message });
+      return text;
     }
-  });
-  const only = parts.length === 1 ? values[0] : undefined;
-  if (only && parts[0] && 'expression' in parts[0]) return only.value;
-  return values.map((value) => value.text).join('');
+  }
+  let result = '';
+  for (const part of parts) {
+    if ('literal' in part) {
+      result += part.literal;
+      continue;
+    }
+    try {
+      const value = evaluateExpression(part.expression, context);
+      if (value === null || value === undefined) {
+        failed.push({ expression: part.raw, message: `${part.expression} not found` });
+        result += part.raw;
+      } else {
+        result += stringify(value);
+      }
+    } catch (error) {
+      if (!(error instanceof SpelEvaluationError)) throw error;
+      // One throwing expression leaves the whole string as it was.
+      failed.push({ expression: part.raw, message: error.message });
+      return text;
+    }
+  }
+  return result;
 }
 
 /** Evaluates every string inside a value (maps and lists recursively), as Orca processes a stage context. */
