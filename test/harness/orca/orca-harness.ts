@@ -356,7 +356,8 @@ export function startPipeline(options: OrcaHarnessOptions, pipeline: PipelineInp
         currentStage: () => strictStageView(stage),
         currentUser: () => execution.authentication.user ?? 'anonymous',
         stage: (name: unknown) => {
-          const found = execution.stages.find((candidate) => candidate.name === name);
+          // StageExpressionFunctionProvider.stage: by name or by id.
+          const found = execution.stages.find((candidate) => candidate.name === name || candidate.id === name);
           if (!found) throw new Error(`Unable to locate [${String(name)}] stage`);
           return strictStageView(found);
         },
