@@ -1,13 +1,13 @@
 // Policies from a git repository (real git binary, a bare repository made here) and the external OPA
 // backend (OPA API contract harness).
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { RunningService } from '@isd/kit';
 import type { SaporConfig } from '../src';
 import { startOpaApiHarness, type OpaApiHarness } from './harness/opa-api';
-import { client, startSapor, users } from './helpers';
+import { client, savePolicy, startSapor, users } from './helpers';
 
 function git(cwd: string, ...args: string[]): string {
   return execFileSync('git', args, {
@@ -183,5 +183,77 @@ describe('external OPA backend (policy.engine: opa)', () => {
     const gated = await api.asService('POST', '/api/v1/policy-gates', payload({ ok: true }));
     expect(gated.body.status).toBe('deny');
     expect(gated.body.messages[0]).toContain('unreachable');
+  });
+});
+
+describe('http.send from policies', () => {
+  // The target runs in a child process: http.send blocks the evaluating thread while it waits (the
+  // engine is synchronous), so a server on this thread could never answer.
+  let target: ChildProcess;
+  let port: number;
+  let hits = 0;
+  let sapor: RunningService<SaporConfig>;
+  let api: ReturnType<typeof client>;
+
+  beforeAll(async () => {
+    const script = `const http = require('node:http');
+      const server = http.createServer((request, response) => {
+        process.stdout.write('hit\\n');
+        response.writeHead(200, { 'content-type': 'application/json' });
+        response.end('{"required_pull_request_reviews":{"required_approving_review_count":2}}');
+      });
+      server.listen(0, '127.0.0.1', () => process.stdout.write('port ' + server.address().port + '\\n'));`;
+    target = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+    port = await new Promise<number>((resolve) => {
+      target.stdout?.on('data', (chunk: Buffer) => {
+        for (const line of chunk.toString().split('\n')) {
+          if (line.startsWith('port ')) resolve(Number(line.slice(5)));
+          if (line === 'hit') hits += 1;
+        }
+      });
+    });
+    sapor = await startSapor({ policy: { httpAllowedHosts: [`127.0.0.1:${port}`], timeoutMs: 2_000 } });
+    api = client(sapor.url);
+    await savePolicy(
+      api,
+      'fetch',
+      'package isd.test.fetch\n\nreviews := http.send({"method": "GET", "url": input.url, "raise_error": false}).body.required_pull_request_reviews.required_approving_review_count\n',
+    );
+  });
+
+  afterAll(async () => {
+    await sapor.stop();
+    target.kill();
+  });
+
+  it('reaches an allowlisted host', async () => {
+    const response = await api.asService('POST', '/v1/data/isd/test/fetch/reviews', {
+      input: { url: `http://127.0.0.1:${port}/repos/acme/web/branches/main/protection` },
+    });
+    expect(response.body.result).toBe(2);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(hits).toBe(1);
+  });
+
+  it('refuses other hosts, such as a cloud metadata address, without sending anything', async () => {
+    for (const url of [
+      'http://169.254.169.254/latest/meta-data/',
+      `http://localhost:${port}/`,
+      `http://127.0.0.1:${port + 1}/`,
+    ]) {
+      const response = await api.asService('POST', '/v1/data/isd/test/fetch/reviews', { input: { url } });
+      expect(response.status).toBe(200);
+      expect(response.body).toEqual({});
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(hits).toBe(1);
+    const decisions = await sapor.database.query<{ error: string }>(
+      "SELECT error FROM decision_log WHERE path = 'data.isd.test.fetch.reviews' AND error IS NOT NULL",
+    );
+    expect(
+      decisions.rows.some(
+        (row) => row.error.includes('169.254.169.254') && row.error.includes('not in the allowed hosts'),
+      ),
+    ).toBe(true);
   });
 });
