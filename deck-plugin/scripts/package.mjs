@@ -46,7 +46,10 @@ const version = pkg.version;
 
 let distFiles;
 try {
-  distFiles = readdirSync(distDir).filter((name) => statSync(path.join(distDir, name)).isFile());
+  // Dotfiles (e.g. the tests' build stamp) are not part of the plugin.
+  distFiles = readdirSync(distDir).filter(
+    (name) => !name.startsWith('.') && statSync(path.join(distDir, name)).isFile(),
+  );
 } catch {
   distFiles = [];
 }

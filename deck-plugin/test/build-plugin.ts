@@ -1,7 +1,19 @@
-// Builds the plugin (and, for the browser test, the host page) once per test run, serialized with a lock
-// file so parallel jest workers do not write build/ at the same time.
+// Builds the plugin (and, for the browser tests, the host page) for the tests, serialized with a lock
+// file so parallel jest workers never write build/ at the same time, and skipped when the inputs are
+// unchanged (a stamp of their content), so one worker never cleans files another is serving.
 import { execFileSync } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, rmSync, statSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import path from 'node:path';
 
 /** The plugin workspace root. */

@@ -74,6 +74,7 @@ describe('the packaged plugin', () => {
     const deckZip = readFileSync(path.join(outDir, 'deck.zip'));
     const deckEntries = unzip(deckZip);
     expect(deckEntries.get('index.js')?.equals(readFileSync(builtIndexJs))).toBe(true);
+    expect([...deckEntries.keys()].sort()).toEqual(['index.js', 'index.js.map']);
     const bundle = unzip(readFileSync(path.join(outDir, 'Isd.GatesPlugin-0.1.0.zip')));
     expect([...bundle.keys()]).toEqual(['deck.zip']);
     expect(bundle.get('deck.zip')?.equals(deckZip)).toBe(true);
