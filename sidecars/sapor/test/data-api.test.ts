@@ -128,6 +128,21 @@ describe('OPA Data API', () => {
     expect(response.body.result.deny).toEqual(['SonarQube quality gate of web is ERROR']);
   });
 
+  it("serves OPA's webhook forms: POST /v0/data/{path} and POST / (data.system.main)", async () => {
+    const value = await api.asService('POST', '/v0/data/isd/approval/sonarqube_quality_gate/allow', {
+      evidence: { sonarqube: [{ qualityGate: 'OK' }] },
+    });
+    expect(value.status).toBe(200);
+    expect(value.body).toBe(true);
+    expect(value.headers.get('x-isd-decision-id')).toMatch(/^[0-9a-f-]{36}$/);
+    const missing = await api.asService('POST', '/v0/data/isd/nothing', {});
+    expect(missing.status).toBe(404);
+    expect(missing.body.code).toBe('undefined_document');
+    expect((await api.asService('POST', '/', { a: 1 })).status).toBe(404);
+    await savePolicy(api, 'system-main', 'package system\n\nmain := {"echo": input.a}\n');
+    expect((await api.asService('POST', '/', { a: 1 })).body).toEqual({ echo: 1 });
+  });
+
   it('refuses callers without the service token or Gate proof', async () => {
     const response = await api.raw('POST', '/v1/data/isd', { input: {} }, { 'content-type': 'application/json' });
     expect(response.status).toBe(401);

@@ -392,4 +392,44 @@ export function registerRoutes({ http, service, store, adminRoles, reload }: Rou
     },
     async ({ params, query }) => evaluateData(segmentsOf(params.path), parseInputParameter(query.input)),
   );
+
+  // OPA's webhook forms: the whole body is the input and the answer is the bare value (404 when undefined).
+  const evaluateRaw = async (segments: string[], input: unknown) => {
+    const evaluation = await service.evaluate('data-api', checkSegments(segments, 'path'), input);
+    if (evaluation.result === undefined) {
+      return {
+        status: 404,
+        body: {
+          code: 'undefined_document',
+          message: `document missing or undefined: ${['data', ...segments].join('.')}`,
+        },
+      };
+    }
+    return { status: 200, body: evaluation.result, headers: { 'X-ISD-Decision-Id': evaluation.decisionId } };
+  };
+  http.route(
+    {
+      method: 'post',
+      path: '/v0/data/*path',
+      summary: 'OPA v0 Data API: the body is the input, the answer is the bare document (404 when undefined)',
+      tags: ['opa'],
+      auth: 'service-or-user',
+      params: pathParams,
+      body: z.unknown(),
+      responses: { 200: { description: 'the document' }, 404: { description: 'undefined document' } },
+    },
+    async ({ params, body }) => evaluateRaw(segmentsOf(params.path), body),
+  );
+  http.route(
+    {
+      method: 'post',
+      path: '/',
+      summary: "OPA's default decision: evaluates data.system.main with the body as input (404 when undefined)",
+      tags: ['opa'],
+      auth: 'service-or-user',
+      body: z.unknown(),
+      responses: { 200: { description: 'the document' }, 404: { description: 'undefined document' } },
+    },
+    async ({ body }) => evaluateRaw(['system', 'main'], body),
+  );
 }
