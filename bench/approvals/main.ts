@@ -87,7 +87,12 @@ async function startService(databaseUrl: string, port: number): Promise<ChildPro
 }
 
 interface Client {
-  request(method: 'GET' | 'POST', path: string, headers: Record<string, string>, body?: unknown): Promise<{ status: number; body: string }>;
+  request(
+    method: 'GET' | 'POST',
+    path: string,
+    headers: Record<string, string>,
+    body?: unknown,
+  ): Promise<{ status: number; body: string }>;
 }
 
 function client(pool: Pool): Client {
@@ -125,7 +130,10 @@ function createBody(executionId: string) {
 }
 
 /** Creates and decisions at a steady low rate, as pipelines start and people click. */
-function startTrickle(http: Client, stats: { creates: number; decisions: number; errors: number }): () => Promise<void> {
+function startTrickle(
+  http: Client,
+  stats: { creates: number; decisions: number; errors: number },
+): () => Promise<void> {
   let stopped = false;
   const pendingDecisions: string[] = [];
   const running = new Set<Promise<void>>();
@@ -140,7 +148,10 @@ function startTrickle(http: Client, stats: { creates: number; decisions: number;
       const id = pendingDecisions.shift();
       if (id) {
         const user = APPROVERS[Math.floor(Math.random() * APPROVERS.length)] as string;
-        const decided = await http.request('POST', `/api/v1/approvals/${id}/decisions`, asUser(user), { action: 'approve', comment: 'bench' });
+        const decided = await http.request('POST', `/api/v1/approvals/${id}/decisions`, asUser(user), {
+          action: 'approve',
+          comment: 'bench',
+        });
         if (decided.status === 200) stats.decisions++;
         else stats.errors++;
       }
@@ -206,8 +217,7 @@ async function fixedRate(http: Client, ids: string[], ratePerSec: number, second
             if (answer.status === 200 && answer.body.includes('"status":"')) {
               latencies.push(performance.now() - intended);
               serviceLatencies.push(performance.now() - sentAt);
-            }
-            else errors++;
+            } else errors++;
           },
           () => {
             errors++;
@@ -250,7 +260,12 @@ async function serviceSideSeconds(port: number): Promise<{ sum: number; count: n
   const read = (suffix: string) =>
     text
       .split('\n')
-      .filter((line) => line.startsWith(`http_request_duration_seconds_${suffix}{`) && line.includes('route="/api/v1/approvals/:id"') && line.includes('method="GET"'))
+      .filter(
+        (line) =>
+          line.startsWith(`http_request_duration_seconds_${suffix}{`) &&
+          line.includes('route="/api/v1/approvals/:id"') &&
+          line.includes('method="GET"'),
+      )
       .reduce((total, line) => total + Number(line.split(' ').pop()), 0);
   return { sum: read('sum'), count: read('count') };
 }
@@ -273,7 +288,13 @@ async function closedLoop(operation: () => Promise<boolean>, concurrency: number
   );
   const elapsedSeconds = (performance.now() - started) / 1000;
   latencies.sort((a, b) => a - b);
-  return { completed: latencies.length, errors, perSec: latencies.length / elapsedSeconds, p50: percentile(latencies, 50), p99: percentile(latencies, 99) };
+  return {
+    completed: latencies.length,
+    errors,
+    perSec: latencies.length / elapsedSeconds,
+    p50: percentile(latencies, 50),
+    p99: percentile(latencies, 99),
+  };
 }
 
 async function main(): Promise<void> {
@@ -298,7 +319,9 @@ async function main(): Promise<void> {
     const seedStarted = performance.now();
     const ids = await seed(api, OPEN_GATES);
     const seedSeconds = (performance.now() - seedStarted) / 1000;
-    log(`seeded ${ids.length} open gates in ${round(seedSeconds, 1)} s (${round(ids.length / seedSeconds, 0)} creates/s)`);
+    log(
+      `seeded ${ids.length} open gates in ${round(seedSeconds, 1)} s (${round(ids.length / seedSeconds, 0)} creates/s)`,
+    );
 
     const poll = async () => {
       const id = ids[Math.floor(Math.random() * ids.length)] as string;
@@ -311,7 +334,9 @@ async function main(): Promise<void> {
 
     const trickle = { creates: 0, decisions: 0, errors: 0 };
     const stopTrickle = startTrickle(api, trickle);
-    log(`max throughput: ${MAX_CONCURRENCY} concurrent pollers for ${MAX_SECONDS} s, plus ${TRICKLE_PER_SEC} creates/s and decisions/s`);
+    log(
+      `max throughput: ${MAX_CONCURRENCY} concurrent pollers for ${MAX_SECONDS} s, plus ${TRICKLE_PER_SEC} creates/s and decisions/s`,
+    );
     const max = await closedLoop(poll, MAX_CONCURRENCY, MAX_SECONDS);
     log(`  ${round(max.perSec, 0)} polls/s, p50 ${round(max.p50)} ms, p99 ${round(max.p99)} ms, ${max.errors} errors`);
 
@@ -321,13 +346,20 @@ async function main(): Promise<void> {
     const fixed = await fixedRate(api, ids, TARGET_POLLS_PER_SEC, FIXED_RATE_SECONDS);
     const serviceAfter = await serviceSideSeconds(port);
     const serviceCpuMsPerPoll = (cpuMs(service.pid) - cpuBefore) / Math.max(1, fixed.completed);
-    const serviceMeanMs = ((serviceAfter.sum - serviceBefore.sum) / Math.max(1, serviceAfter.count - serviceBefore.count)) * 1000;
-    log(`  inside the service (its own histogram): mean ${round(serviceMeanMs)} ms per status poll; service CPU ${round(serviceCpuMsPerPoll, 3)} ms per poll (trickle included)`);
-    log(`  ${round(fixed.perSec, 0)} polls/s, p50 ${round(fixed.p50)} ms, p99 ${round(fixed.p99)} ms from the intended send time (${round(fixed.sentP50)} / ${round(fixed.sentP99)} ms from the actual send), ${fixed.errors} errors`);
+    const serviceMeanMs =
+      ((serviceAfter.sum - serviceBefore.sum) / Math.max(1, serviceAfter.count - serviceBefore.count)) * 1000;
+    log(
+      `  inside the service (its own histogram): mean ${round(serviceMeanMs)} ms per status poll; service CPU ${round(serviceCpuMsPerPoll, 3)} ms per poll (trickle included)`,
+    );
+    log(
+      `  ${round(fixed.perSec, 0)} polls/s, p50 ${round(fixed.p50)} ms, p99 ${round(fixed.p99)} ms from the intended send time (${round(fixed.sentP50)} / ${round(fixed.sentP99)} ms from the actual send), ${fixed.errors} errors`,
+    );
     await stopTrickle();
     log(`  trickle: ${trickle.creates} creates, ${trickle.decisions} decisions, ${trickle.errors} errors`);
 
-    log(`bare SELECT by primary key: pg pool of ${POOL_SIZE}, ${MAX_CONCURRENCY} concurrent callers for ${MAX_SECONDS} s`);
+    log(
+      `bare SELECT by primary key: pg pool of ${POOL_SIZE}, ${MAX_CONCURRENCY} concurrent callers for ${MAX_SECONDS} s`,
+    );
     const database = new pg.Pool({ connectionString: databaseUrl, max: POOL_SIZE });
     pools.pg = database;
     const select = async () => {

@@ -3,9 +3,18 @@
 // and a gate whose jobs were never queued because the crash came between its commit and the queueing.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import pg from 'pg';
-import { createTestDatabase, freePortForTest, gateHeaders, serviceHeaders, TEST_GATE_TOKEN, TEST_SERVICE_TOKEN } from './visibility-support';
+import {
+  createTestDatabase,
+  freePortForTest,
+  gateHeaders,
+  serviceHeaders,
+  TEST_GATE_TOKEN,
+  TEST_SERVICE_TOKEN,
+} from './visibility-support';
 
 jest.setTimeout(120_000);
 
@@ -17,7 +26,30 @@ interface Child {
   output: string[];
 }
 
-async function startChild(databaseUrl: string, port: number): Promise<Child> {
+/** A Slack incoming-webhook stand-in that records message texts. */
+async function startSlack(): Promise<{ url: string; texts: string[]; close(): Promise<void> }> {
+  const texts: string[] = [];
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      texts.push((JSON.parse(Buffer.concat(chunks).toString('utf8')) as { text: string }).text);
+      res.writeHead(200).end('ok');
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hooks/T/B/x`,
+    texts,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+async function startChild(databaseUrl: string, port: number, slackUrl: string): Promise<Child> {
   const output: string[] = [];
   const child = spawn(process.execPath, ['--import', 'tsx', 'sidecars/visibility/src/main.ts'], {
     cwd: root,
@@ -33,6 +65,8 @@ async function startChild(databaseUrl: string, port: number): Promise<Child> {
       VISIBILITY_JOBS__POLLING_INTERVAL_SECONDS: '0.5',
       VISIBILITY_JOBS__MAINTENANCE_INTERVAL_SECONDS: '1',
       VISIBILITY_APPROVALS__RECONCILE_INTERVAL_MS: '1000',
+      VISIBILITY_NOTIFICATIONS__SLACK__WEBHOOK_URL: slackUrl,
+      VISIBILITY_NOTIFICATIONS__RETRY_DELAY_SECONDS: '1',
       VISIBILITY_LOG__LEVEL: 'warn',
       VISIBILITY_LOG__PRETTY: 'false',
     },
@@ -75,64 +109,102 @@ describe('visibility survives kill -9', () => {
     if (child && child.process.exitCode === null) await killHard(child);
   });
 
-  it('keeps open gates, decisions and timers across a kill -9 and a restart; the timers fire', async () => {
+  it('keeps open gates, decisions, timers and outcome notifications across a kill -9 and a restart', async () => {
     const databaseUrl = await createTestDatabase('visibility_restart');
     const port = await freePortForTest();
-    child = await startChild(databaseUrl, port);
-    const create = (executionId: string, timeoutMs: number, required = 1) =>
-      json(`${child?.url}/api/v1/approvals`, 'POST', serviceHeaders(), {
-        application: 'shop',
-        pipelineName: 'deploy',
-        pipelineId: 'p',
-        executionId,
-        stageId: 's',
-        triggeredBy: 'alice',
-        approverGroups: [{ name: 'release-managers', required }],
-        timeoutMs,
-      });
-    const short = await Promise.all([1, 2, 3].map((index) => create(`short-${index}`, 8_000)));
-    const long = await create('long', 86_400_000, 2);
-    expect([...short, long].every((answer) => answer.status === 202)).toBe(true);
-    const longId = long.body.id as string;
-    const partial = await json(`${child.url}/api/v1/approvals/${longId}/decisions`, 'POST', gateHeaders('rm1'), { action: 'approve', comment: 'first' });
-    expect(partial.body.status).toBe('activated');
-
-    // A gate committed by a replica that died before queueing its jobs (jobs_queued = false, no timer).
-    const orphanId = randomUUID();
-    const client = new pg.Client({ connectionString: databaseUrl });
-    await client.connect();
+    const slack = await startSlack();
     try {
-      await client.query(
-        `INSERT INTO visibility.approvals (id, execution_id, stage_id, application, status, rules, approver_groups, deadline, created_at)
+      child = await startChild(databaseUrl, port, slack.url);
+      const create = (executionId: string, timeoutMs: number, required = 1) =>
+        json(`${child?.url}/api/v1/approvals`, 'POST', serviceHeaders(), {
+          application: 'shop',
+          pipelineName: 'deploy',
+          pipelineId: 'p',
+          executionId,
+          stageId: 's',
+          triggeredBy: 'alice',
+          approverGroups: [{ name: 'release-managers', required }],
+          timeoutMs,
+        });
+      const short = await Promise.all([1, 2, 3].map((index) => create(`short-${index}`, 8_000)));
+      const long = await create('long', 86_400_000, 2);
+      expect([...short, long].every((answer) => answer.status === 202)).toBe(true);
+      const longId = long.body.id as string;
+      const partial = await json(`${child.url}/api/v1/approvals/${longId}/decisions`, 'POST', gateHeaders('rm1'), {
+        action: 'approve',
+        comment: 'first',
+      });
+      expect(partial.body.status).toBe('activated');
+
+      // A gate committed by a replica that died before queueing its jobs (jobs_queued = false, no timer).
+      const orphanId = randomUUID();
+      // And a gate approved by a replica that died before queueing its outcome notification.
+      const closedId = randomUUID();
+      const client = new pg.Client({ connectionString: databaseUrl });
+      await client.connect();
+      try {
+        const rules = JSON.stringify({ groups: [{ name: 'release-managers', required: 1 }], allowSelfApproval: false });
+        await client.query(
+          `INSERT INTO visibility.approvals (id, execution_id, stage_id, application, status, rules, approver_groups, deadline, created_at)
          VALUES ($1, 'orphan', 's', 'shop', 'activated', $2, $3, now() + interval '3 seconds', now() - interval '10 seconds')`,
-        [orphanId, JSON.stringify({ groups: [{ name: 'release-managers', required: 1 }], allowSelfApproval: false }), ['release-managers']],
-      );
+          [orphanId, rules, ['release-managers']],
+        );
+        await client.query(
+          `INSERT INTO visibility.approvals (id, execution_id, stage_id, application, pipeline_name, status, rules, approver_groups, deadline,
+                                           created_at, closed_at, jobs_queued)
+         VALUES ($1, 'closed', 's', 'billing', 'release', 'approved', $2, $3, now() + interval '1 hour', now() - interval '1 minute',
+                 now() - interval '10 seconds', true)`,
+          [closedId, rules, ['release-managers']],
+        );
+      } finally {
+        await client.end();
+      }
+
+      await killHard(child);
+      expect(
+        await fetch(`${child.url}/healthz`).then(
+          () => 'up',
+          () => 'down',
+        ),
+      ).toBe('down');
+
+      child = await startChild(databaseUrl, port, slack.url);
+      const ids = short.map((answer) => answer.body.id as string);
+      const restarted = await json(`${child.url}/api/v1/approvals/${longId}`, 'GET', serviceHeaders());
+      expect(restarted.body).toMatchObject({
+        status: 'activated',
+        decisions: [{ user: 'rm1', action: 'approve', comment: 'first' }],
+      });
+      for (const id of ids) expect(['activated', 'expired']).toContain(await statusOf(child.url, id));
+
+      // The timers queued before the kill fire after the restart; the orphan's timer is queued by the sweep.
+      const deadline = Date.now() + 45_000;
+      let statuses: string[] = [];
+      while (Date.now() < deadline) {
+        statuses = await Promise.all([...ids, orphanId].map((id) => statusOf(child?.url as string, id)));
+        if (statuses.every((status) => status === 'expired')) break;
+        await new Promise((resolve) => setTimeout(resolve, 250));
+      }
+      expect(statuses).toEqual(['expired', 'expired', 'expired', 'expired']);
+
+      const second = await json(`${child.url}/api/v1/approvals/${longId}/decisions`, 'POST', gateHeaders('rm2'), {
+        action: 'approve',
+      });
+      expect(second.body.status).toBe('approved');
+      const audit = await json(`${child.url}/api/v1/approvals/${ids[0] as string}/audit`, 'GET', serviceHeaders());
+      expect(
+        (audit.body.events as Array<{ event: string; actor: string }>).map((event) => `${event.event}:${event.actor}`),
+      ).toEqual(['activated:orca', 'expired:deadline']);
+
+      // Outcome notifications: the expired gates', and the one whose replica died before queueing it.
+      const notified = Date.now() + 30_000;
+      const wanted = () =>
+        slack.texts.filter((text) => text === '[EXPIRED] approval for shop / deploy').length >= 3 &&
+        slack.texts.includes('[APPROVED] approval for billing / release');
+      while (!wanted() && Date.now() < notified) await new Promise((resolve) => setTimeout(resolve, 250));
+      expect(wanted()).toBe(true);
     } finally {
-      await client.end();
+      await slack.close();
     }
-
-    await killHard(child);
-    expect(await fetch(`${child.url}/healthz`).then(() => 'up', () => 'down')).toBe('down');
-
-    child = await startChild(databaseUrl, port);
-    const ids = short.map((answer) => answer.body.id as string);
-    const restarted = await json(`${child.url}/api/v1/approvals/${longId}`, 'GET', serviceHeaders());
-    expect(restarted.body).toMatchObject({ status: 'activated', decisions: [{ user: 'rm1', action: 'approve', comment: 'first' }] });
-    for (const id of ids) expect(['activated', 'expired']).toContain(await statusOf(child.url, id));
-
-    // The timers queued before the kill fire after the restart; the orphan's timer is queued by the sweep.
-    const deadline = Date.now() + 45_000;
-    let statuses: string[] = [];
-    while (Date.now() < deadline) {
-      statuses = await Promise.all([...ids, orphanId].map((id) => statusOf(child?.url as string, id)));
-      if (statuses.every((status) => status === 'expired')) break;
-      await new Promise((resolve) => setTimeout(resolve, 250));
-    }
-    expect(statuses).toEqual(['expired', 'expired', 'expired', 'expired']);
-
-    const second = await json(`${child.url}/api/v1/approvals/${longId}/decisions`, 'POST', gateHeaders('rm2'), { action: 'approve' });
-    expect(second.body.status).toBe('approved');
-    const audit = await json(`${child.url}/api/v1/approvals/${ids[0] as string}/audit`, 'GET', serviceHeaders());
-    expect((audit.body.events as Array<{ event: string; actor: string }>).map((event) => `${event.event}:${event.actor}`)).toEqual(['activated:orca', 'expired:deadline']);
   });
 });

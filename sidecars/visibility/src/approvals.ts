@@ -92,10 +92,13 @@ export class ApprovalGate {
       });
     }
     if (request.autoDecision && !this.config.sapor) {
-      throw new InputError('autoDecision needs the policy engine, and sapor is not configured for this visibility service (config `sapor.url`)', {
-        code: 'sapor_not_configured',
-        issues: [{ path: 'body.autoDecision', message: 'sapor is not configured' }],
-      });
+      throw new InputError(
+        'autoDecision needs the policy engine, and sapor is not configured for this visibility service (config `sapor.url`)',
+        {
+          code: 'sapor_not_configured',
+          issues: [{ path: 'body.autoDecision', message: 'sapor is not configured' }],
+        },
+      );
     }
     (request.evidence ?? []).forEach((evidence, index) => {
       if (evidence.connector === 'jira' && !evidence.issues && !evidence.jql) {
@@ -129,19 +132,29 @@ export class ApprovalGate {
     );
     if (created) {
       // A crash between the commit above and this leaves jobs_queued false; the reconcile sweep finishes it.
-      await this.queueJobs(approval).catch((error: unknown) => this.logger.warn({ err: error, approvalId: approval.id }, 'queueing gate jobs failed; the sweep retries'));
+      await this.queueJobs(approval).catch((error: unknown) =>
+        this.logger.warn({ err: error, approvalId: approval.id }, 'queueing gate jobs failed; the sweep retries'),
+      );
     }
     return { approval, created };
   }
 
   /** Queues the timer, the evidence job and the activation notifications and reminders (idempotent per key). */
   async queueJobs(approval: Approval): Promise<void> {
-    await this.jobs.send(jobNames.timeout, { approvalId: approval.id }, { startAfter: approval.deadline, key: approval.id });
+    await this.jobs.send(
+      jobNames.timeout,
+      { approvalId: approval.id },
+      { startAfter: approval.deadline, key: approval.id },
+    );
     if (approval.evidenceRequest.length || approval.autoDecision) {
       await this.jobs.send(jobNames.evidence, { approvalId: approval.id }, { key: approval.id });
     }
     for (const channel of this.notificationChannels()) {
-      await this.jobs.send<NotifyJob>(jobNames.notify, { approvalId: approval.id, event: 'activated', channel }, { key: `${approval.id}:activated:${channel}` });
+      await this.jobs.send<NotifyJob>(
+        jobNames.notify,
+        { approvalId: approval.id, event: 'activated', channel },
+        { key: `${approval.id}:activated:${channel}` },
+      );
       for (const beforeMs of this.config.notifications.reminderBeforeDeadlineMs) {
         const at = new Date(approval.deadline.getTime() - beforeMs);
         if (at.getTime() <= this.now().getTime()) continue;
@@ -159,7 +172,9 @@ export class ApprovalGate {
   async reconcile(): Promise<number> {
     const pending = await this.store.withJobsPending(5_000, 500);
     for (const approval of pending) await this.queueJobs(approval);
-    return pending.length;
+    const closed = await this.store.withOutcomePending(5_000, 500);
+    for (const id of closed) await this.queueOutcome(id);
+    return pending.length + closed.length;
   }
 
   /** The gate, or 404. */
@@ -170,9 +185,15 @@ export class ApprovalGate {
   }
 
   /** Lists gates; `mine` narrows to what this user may still decide. */
-  async list(caller: Caller, filter: Omit<ApprovalFilter, 'groupsAnyOf' | 'undecidedBy'> & { mine: boolean }): Promise<Approval[]> {
+  async list(
+    caller: Caller,
+    filter: Omit<ApprovalFilter, 'groupsAnyOf' | 'undecidedBy'> & { mine: boolean },
+  ): Promise<Approval[]> {
     if (!filter.mine) return this.store.list(filter);
-    if (caller.kind !== 'user') throw new InputError('mine=true needs a user (a request through Gate)', { issues: [{ path: 'query.mine', message: 'only for users' }] });
+    if (caller.kind !== 'user')
+      throw new InputError('mine=true needs a user (a request through Gate)', {
+        issues: [{ path: 'query.mine', message: 'only for users' }],
+      });
     if (caller.roles.length === 0) return [];
     return this.store.list({ ...filter, groupsAnyOf: caller.roles, undecidedBy: caller.user });
   }
@@ -182,7 +203,10 @@ export class ApprovalGate {
    * against the snapshot, replay, evidence digest, then the decision and at most one terminal transition.
    */
   async decide(id: string, caller: Caller, request: DecisionRequest): Promise<Approval> {
-    if (caller.kind !== 'user') throw new NotAllowedError('only people decide on approvals; the service token cannot', { code: 'service_cannot_decide' });
+    if (caller.kind !== 'user')
+      throw new NotAllowedError('only people decide on approvals; the service token cannot', {
+        code: 'service_cannot_decide',
+      });
     const actor: Actor = { name: caller.user, authMethod: 'gate-user', channel: 'api' };
     const outcome = await this.store.withLock(id, async (approval, transaction) => {
       if (!approval) throw new NotFoundError(`no approval ${id}`, { code: 'approval_not_found' });
@@ -196,12 +220,21 @@ export class ApprovalGate {
         });
         return { kind: 'expired' as const, moved };
       }
-      const refusal = checkDecision(approval.rules, approval.triggeredBy, approval.decisions, caller.user, caller.roles, request.action);
+      const refusal = checkDecision(
+        approval.rules,
+        approval.triggeredBy,
+        approval.decisions,
+        caller.user,
+        caller.roles,
+        request.action,
+      );
       if (refusal?.reason === 'already_decided') throw new ConflictError(refusal.message, { code: 'already_decided' });
       if (refusal) throw new NotAllowedError(refusal.message, { code: refusal.reason });
       const shownDigest = approval.evidenceDigest ?? PENDING_EVIDENCE_DIGEST;
       if (request.evidenceDigest && request.evidenceDigest !== shownDigest) {
-        throw new ConflictError('the evidence changed since it was shown; reload the gate and decide again', { code: 'evidence_changed' });
+        throw new ConflictError('the evidence changed since it was shown; reload the gate and decide again', {
+          code: 'evidence_changed',
+        });
       }
       const decision = {
         user: caller.user,
@@ -221,13 +254,18 @@ export class ApprovalGate {
         details: { groups: decision.groups, progress: quorum.groups },
       };
       const to: ApprovalStatus | null = quorum.rejectedBy ? 'rejected' : quorum.met ? 'approved' : null;
-      const changed = to ? await transaction.transition(approval.version, to, entry) : await transaction.touch(approval.version, entry);
+      const changed = to
+        ? await transaction.transition(approval.version, to, entry)
+        : await transaction.touch(approval.version, entry);
       // The row lock makes a lost compare-and-set impossible here; if it happens, roll back loudly.
-      if (!changed) throw new ConflictError('the gate changed while deciding; try again', { code: 'concurrent_change' });
+      if (!changed)
+        throw new ConflictError('the gate changed while deciding; try again', { code: 'concurrent_change' });
       return { kind: 'decided' as const, closed: to !== null };
     });
     if (outcome.kind === 'closed') {
-      throw new ConflictError(`the gate is already ${outcome.status}; decisions are closed`, { code: `gate_${outcome.status}` });
+      throw new ConflictError(`the gate is already ${outcome.status}; decisions are closed`, {
+        code: `gate_${outcome.status}`,
+      });
     }
     if (outcome.kind === 'expired') {
       if (outcome.moved) await this.queueOutcome(id);
@@ -256,7 +294,11 @@ export class ApprovalGate {
         // A timer that fired early (clock skew between replicas): run again later.
         throw new Error(`approval ${id} is not due until ${approval.deadline.toISOString()}`);
       }
-      return transaction.transition(approval.version, 'expired', { event: 'expired', actor: TIMER_ACTOR, details: { deadline: approval.deadline.toISOString() } });
+      return transaction.transition(approval.version, 'expired', {
+        event: 'expired',
+        actor: TIMER_ACTOR,
+        details: { deadline: approval.deadline.toISOString() },
+      });
     });
     if (moved) {
       this.logger.info({ approvalId: id }, 'approval expired');
@@ -268,7 +310,8 @@ export class ApprovalGate {
   async gather(id: string): Promise<void> {
     const approval = await this.store.get(id);
     if (!approval || approval.status !== 'activated') return;
-    const cards = approval.evidence ?? (await gatherEvidence(approval.evidenceRequest, this.config.connectors, this.now));
+    const cards =
+      approval.evidence ?? (await gatherEvidence(approval.evidenceRequest, this.config.connectors, this.now));
     const digest = digestOf(cards);
     if (!approval.evidence) {
       await this.store.withLock(id, async (current, transaction) => {
@@ -278,11 +321,14 @@ export class ApprovalGate {
           event: 'evidence',
           actor: { name: 'connectors', authMethod: 'system', channel: 'timer' },
           evidenceDigest: digest,
-          details: { cards: cards.map((card) => ({ connector: card.connector, status: card.status, error: card.error ?? null })) },
+          details: {
+            cards: cards.map((card) => ({ connector: card.connector, status: card.status, error: card.error ?? null })),
+          },
         });
       });
     }
-    if (approval.autoDecision && this.config.sapor && !approval.autoResult) await this.decideByPolicy(id, cards, digest);
+    if (approval.autoDecision && this.config.sapor && !approval.autoResult)
+      await this.decideByPolicy(id, cards, digest);
   }
 
   private async decideByPolicy(id: string, cards: NonNullable<Approval['evidence']>, digest: string): Promise<void> {
@@ -291,7 +337,13 @@ export class ApprovalGate {
     const sapor = this.config.sapor;
     if (!auto || !sapor || approval.status !== 'activated') return;
     const evidence: PolicyInput['evidence'] = {};
-    for (const card of cards) (evidence[card.connector] ??= []).push({ status: card.status, summary: card.summary, error: card.error ?? null, ...card.data });
+    for (const card of cards)
+      (evidence[card.connector] ??= []).push({
+        status: card.status,
+        summary: card.summary,
+        error: card.error ?? null,
+        ...card.data,
+      });
     const input: PolicyInput = {
       approval: {
         id: approval.id,
@@ -306,7 +358,11 @@ export class ApprovalGate {
     const result = await evaluatePolicy(sapor, auto.policyPath, input, this.now);
     const actor: Actor = { name: `policy:${auto.policyPath}`, authMethod: 'policy', channel: 'policy' };
     const to: ApprovalStatus | null =
-      auto.mode === 'approve' && result.outcome === 'allow' ? 'approved' : auto.mode === 'reject' && result.outcome === 'deny' ? 'rejected' : null;
+      auto.mode === 'approve' && result.outcome === 'allow'
+        ? 'approved'
+        : auto.mode === 'reject' && result.outcome === 'deny'
+          ? 'rejected'
+          : null;
     const moved = await this.store.withLock(id, async (current, transaction) => {
       if (!current || current.autoResult) return false;
       await transaction.setAutoResult(result);
@@ -327,11 +383,19 @@ export class ApprovalGate {
     if (moved) await this.queueOutcome(id);
   }
 
+  /** Queues the outcome notifications (keyed: once per gate and channel); a failure is left to the sweep. */
   private async queueOutcome(id: string): Promise<void> {
-    for (const channel of this.notificationChannels()) {
-      await this.jobs
-        .send<NotifyJob>(jobNames.notify, { approvalId: id, event: 'outcome', channel }, { key: `${id}:outcome:${channel}` })
-        .catch((error: unknown) => this.logger.warn({ err: error, approvalId: id }, 'queueing the outcome notification failed'));
+    try {
+      for (const channel of this.notificationChannels()) {
+        await this.jobs.send<NotifyJob>(
+          jobNames.notify,
+          { approvalId: id, event: 'outcome', channel },
+          { key: `${id}:outcome:${channel}` },
+        );
+      }
+      await this.store.markOutcomeQueued(id);
+    } catch (error) {
+      this.logger.warn({ err: error, approvalId: id }, 'queueing the outcome notification failed; the sweep retries');
     }
   }
 
@@ -346,12 +410,17 @@ export class ApprovalGate {
     if (!approval) return;
     // A reminder or activation message for a gate that is already closed would mislead.
     if (job.event !== 'outcome' && approval.status !== 'activated') return;
-    const message = notificationMessage(approval, job.event, this.links(approval).deck ?? this.links(approval).self ?? null);
+    const message = notificationMessage(
+      approval,
+      job.event,
+      this.links(approval).deck ?? this.links(approval).self ?? null,
+    );
     const { slack, email, timeoutMs } = this.config.notifications;
     if (job.channel === 'slack' && slack) {
       const previous = job.event === 'outcome' ? await this.store.slackMessage(approval.id) : null;
       const posted = await sendSlack(slack, message, previous, timeoutMs);
-      if (posted && job.event === 'activated') await this.store.saveSlackMessage(approval.id, posted.channel, posted.ts);
+      if (posted && job.event === 'activated')
+        await this.store.saveSlackMessage(approval.id, posted.channel, posted.ts);
     } else if (job.channel === 'email' && email) {
       await sendEmail(email, message, timeoutMs);
     }

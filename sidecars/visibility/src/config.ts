@@ -16,9 +16,19 @@ const basicCredentials = {
 export const visibilityConfigSchema = baseConfigSchema({ name: 'visibility', port: 8096 }).extend({
   approvals: z
     .strictObject({
-      defaultTimeoutMs: z.number().int().positive().default(DAY_MS).describe('Expiry of a gate whose payload gives no timeoutMs'),
+      defaultTimeoutMs: z
+        .number()
+        .int()
+        .positive()
+        .default(DAY_MS)
+        .describe('Expiry of a gate whose payload gives no timeoutMs'),
       minTimeoutMs: z.number().int().positive().default(1_000).describe('Shortest timeoutMs a payload may ask for'),
-      maxTimeoutMs: z.number().int().positive().default(365 * DAY_MS).describe('Longest timeoutMs a payload may ask for'),
+      maxTimeoutMs: z
+        .number()
+        .int()
+        .positive()
+        .default(365 * DAY_MS)
+        .describe('Longest timeoutMs a payload may ask for'),
       deckUrl: url().optional().describe("Deck's base URL, for the execution link shown with a gate"),
       reconcileIntervalMs: z
         .number()
@@ -30,9 +40,22 @@ export const visibilityConfigSchema = baseConfigSchema({ name: 'visibility', por
     .prefault({}),
   connectors: z
     .strictObject({
-      timeoutMs: z.number().int().positive().default(10_000).describe('How long one evidence connector may take before its card shows a timeout'),
-      maxResponseBytes: z.number().int().positive().default(2 * 1024 * 1024).describe('Largest connector response read'),
-      jenkins: z.strictObject({ url: url().describe('Jenkins base URL'), ...basicCredentials }).optional().describe('Jenkins connector'),
+      timeoutMs: z
+        .number()
+        .int()
+        .positive()
+        .default(10_000)
+        .describe('How long one evidence connector may take before its card shows a timeout'),
+      maxResponseBytes: z
+        .number()
+        .int()
+        .positive()
+        .default(2 * 1024 * 1024)
+        .describe('Largest connector response read'),
+      jenkins: z
+        .strictObject({ url: url().describe('Jenkins base URL'), ...basicCredentials })
+        .optional()
+        .describe('Jenkins connector'),
       github: z
         .strictObject({
           apiUrl: url().default('https://api.github.com').describe('GitHub API base URL'),
@@ -48,9 +71,15 @@ export const visibilityConfigSchema = baseConfigSchema({ name: 'visibility', por
         })
         .optional()
         .describe('GitLab connector'),
-      jira: z.strictObject({ url: url().describe('JIRA base URL'), ...basicCredentials }).optional().describe('JIRA connector'),
+      jira: z
+        .strictObject({ url: url().describe('JIRA base URL'), ...basicCredentials })
+        .optional()
+        .describe('JIRA connector'),
       sonarqube: z
-        .strictObject({ url: url().describe('SonarQube base URL'), token: z.string().min(1).optional().describe('SonarQube token (secret)') })
+        .strictObject({
+          url: url().describe('SonarQube base URL'),
+          token: z.string().min(1).optional().describe('SonarQube token (secret)'),
+        })
         .optional()
         .describe('SonarQube connector'),
       autopilot: z
@@ -85,7 +114,11 @@ export const visibilityConfigSchema = baseConfigSchema({ name: 'visibility', por
       slack: z
         .strictObject({
           webhookUrl: url().optional().describe('Slack incoming webhook URL (secret)'),
-          botToken: z.string().min(1).optional().describe('Slack bot token; with `channel`, messages are updated when decided'),
+          botToken: z
+            .string()
+            .min(1)
+            .optional()
+            .describe('Slack bot token; with `channel`, messages are updated when decided'),
           channel: z.string().min(1).optional().describe('Slack channel id for the bot token'),
           apiUrl: url().default('https://slack.com/api').describe('Slack Web API base URL'),
         })
@@ -108,7 +141,12 @@ export const visibilityConfigSchema = baseConfigSchema({ name: 'visibility', por
         .default([HOUR_MS])
         .describe('Reminders are sent this long before a gate expires'),
       retryLimit: z.number().int().min(0).default(5).describe('Retries of a failed notification'),
-      retryDelaySeconds: z.number().int().min(1).default(5).describe('First retry delay of a failed notification (doubles)'),
+      retryDelaySeconds: z
+        .number()
+        .int()
+        .min(1)
+        .default(5)
+        .describe('First retry delay of a failed notification (doubles)'),
       timeoutMs: z.number().int().positive().default(10_000).describe('Timeout of one notification delivery'),
     })
     .prefault({}),

@@ -15,7 +15,9 @@ function connectorsConfig(connectors: Record<string, unknown>) {
 
 describe('evidence connectors', () => {
   it('reads a Jenkins build: result, number, URL and test counts, with basic auth from config', async () => {
-    const peer = await startPeer({ 'GET /job/shop/job/build-shop/57/api/json': { body: fixture('jenkins-build.json') } });
+    const peer = await startPeer({
+      'GET /job/shop/job/build-shop/57/api/json': { body: fixture('jenkins-build.json') },
+    });
     try {
       const [card] = await gatherEvidence(
         [{ connector: 'jenkins', job: 'shop/build-shop', build: 57 }],
@@ -25,9 +27,16 @@ describe('evidence connectors', () => {
         connector: 'jenkins',
         status: 'warn',
         summary: 'shop/build-shop #57: UNSTABLE, tests 412 run, 2 failed, 5 skipped',
-        data: { number: 57, result: 'UNSTABLE', url: 'https://ci.example.com/job/shop/job/build-shop/57/', tests: { total: 412, failed: 2, skipped: 5 } },
+        data: {
+          number: 57,
+          result: 'UNSTABLE',
+          url: 'https://ci.example.com/job/shop/job/build-shop/57/',
+          tests: { total: 412, failed: 2, skipped: 5 },
+        },
       });
-      expect(peer.requests[0]?.headers.authorization).toBe(`Basic ${Buffer.from('ci-bot:jenkins-secret').toString('base64')}`);
+      expect(peer.requests[0]?.headers.authorization).toBe(
+        `Basic ${Buffer.from('ci-bot:jenkins-secret').toString('base64')}`,
+      );
       expect(peer.requests[0]?.url).toContain('tree=');
     } finally {
       await peer.close();
@@ -35,7 +44,9 @@ describe('evidence connectors', () => {
   });
 
   it('reads a GitHub compare: commits, authors and PR links, with the token from config', async () => {
-    const peer = await startPeer({ 'GET /repos/acme/shop/compare/v1.4.0...v1.5.0': { body: fixture('github-compare.json') } });
+    const peer = await startPeer({
+      'GET /repos/acme/shop/compare/v1.4.0...v1.5.0': { body: fixture('github-compare.json') },
+    });
     try {
       const [card] = await gatherEvidence(
         [{ connector: 'git', provider: 'github', repository: 'acme/shop', base: 'v1.4.0', head: 'v1.5.0' }],
@@ -59,7 +70,9 @@ describe('evidence connectors', () => {
   });
 
   it('reads a GitLab compare with MR links, the project path URL-encoded', async () => {
-    const peer = await startPeer({ 'GET /api/v4/projects/acme%2Fplatform%2Fshop/repository/compare': { body: fixture('gitlab-compare.json') } });
+    const peer = await startPeer({
+      'GET /api/v4/projects/acme%2Fplatform%2Fshop/repository/compare': { body: fixture('gitlab-compare.json') },
+    });
     try {
       const [card] = await gatherEvidence(
         [{ connector: 'git', provider: 'gitlab', repository: 'acme/platform/shop', base: 'v1.4.0', head: 'v1.5.0' }],
@@ -80,11 +93,19 @@ describe('evidence connectors', () => {
   it('searches JIRA issues by key and shows key, status and priority', async () => {
     const peer = await startPeer({ 'GET /rest/api/2/search': { body: fixture('jira-search.json') } });
     try {
-      const [card] = await gatherEvidence([{ connector: 'jira', issues: ['SHOP-12', 'SHOP-13', 'SHOP-99'] }], connectorsConfig({ jira: { url: peer.url, user: 'bot', apiToken: 'jira-secret' } }));
+      const [card] = await gatherEvidence(
+        [{ connector: 'jira', issues: ['SHOP-12', 'SHOP-13', 'SHOP-99'] }],
+        connectorsConfig({ jira: { url: peer.url, user: 'bot', apiToken: 'jira-secret' } }),
+      );
       expect(card?.status).toBe('warn');
       expect(card?.summary).toBe('2 issues: 1 Done, 1 In Progress; not found: SHOP-99');
       expect(card?.data.issues).toEqual([
-        expect.objectContaining({ key: 'SHOP-12', status: 'Done', priority: 'High', url: `${peer.url}/browse/SHOP-12` }),
+        expect.objectContaining({
+          key: 'SHOP-12',
+          status: 'Done',
+          priority: 'High',
+          url: `${peer.url}/browse/SHOP-12`,
+        }),
         expect.objectContaining({ key: 'SHOP-13', status: 'In Progress', priority: 'Medium' }),
       ]);
       const query = new URL(peer.requests[0]?.url ?? '', peer.url).searchParams;
@@ -96,10 +117,19 @@ describe('evidence connectors', () => {
   });
 
   it('reads the SonarQube quality gate and its failing conditions', async () => {
-    const peer = await startPeer({ 'GET /api/qualitygates/project_status': { body: fixture('sonarqube-project-status.json') } });
+    const peer = await startPeer({
+      'GET /api/qualitygates/project_status': { body: fixture('sonarqube-project-status.json') },
+    });
     try {
-      const [card] = await gatherEvidence([{ connector: 'sonarqube', projectKey: 'acme:shop', branch: 'main' }], connectorsConfig({ sonarqube: { url: peer.url, token: 'squ_secret' } }));
-      expect(card).toMatchObject({ status: 'fail', summary: 'quality gate ERROR: new_coverage 71.3 (LT 80)', data: { qualityGate: 'ERROR' } });
+      const [card] = await gatherEvidence(
+        [{ connector: 'sonarqube', projectKey: 'acme:shop', branch: 'main' }],
+        connectorsConfig({ sonarqube: { url: peer.url, token: 'squ_secret' } }),
+      );
+      expect(card).toMatchObject({
+        status: 'fail',
+        summary: 'quality gate ERROR: new_coverage 71.3 (LT 80)',
+        data: { qualityGate: 'ERROR' },
+      });
       expect((card?.data.conditions as unknown[]).length).toBe(3);
       expect(peer.requests[0]?.url).toBe('/api/qualitygates/project_status?projectKey=acme%3Ashop&branch=main');
       expect(peer.requests[0]?.headers.authorization).toBe(`Basic ${Buffer.from('squ_secret:').toString('base64')}`);
@@ -110,9 +140,14 @@ describe('evidence connectors', () => {
 
   it('reads the verification score from autopilot', async () => {
     const id = '7f6c2a1e-3c1d-4e55-9a0b-1b2c3d4e5f60';
-    const peer = await startPeer({ [`GET /api/v1/verifications/${id}`]: { body: fixture('autopilot-verification.json') } });
+    const peer = await startPeer({
+      [`GET /api/v1/verifications/${id}`]: { body: fixture('autopilot-verification.json') },
+    });
     try {
-      const [card] = await gatherEvidence([{ connector: 'verification', verificationId: id }], connectorsConfig({ autopilot: { url: peer.url, token: 'autopilot-token' } }));
+      const [card] = await gatherEvidence(
+        [{ connector: 'verification', verificationId: id }],
+        connectorsConfig({ autopilot: { url: peer.url, token: 'autopilot-token' } }),
+      );
       expect(card).toMatchObject({ status: 'pass', data: { verdict: 'pass', score: 91.5 } });
       expect(peer.requests[0]?.headers['x-isd-service-token']).toBe('autopilot-token');
     } finally {
@@ -121,13 +156,29 @@ describe('evidence connectors', () => {
   });
 
   it('reads chosen fields from a configured generic JSON endpoint, headers from config', async () => {
-    const peer = await startPeer({ 'GET /status/shop': { body: { release: { train: 'R42', frozen: false }, owners: ['a', 'b'] } } });
+    const peer = await startPeer({
+      'GET /status/shop': { body: { release: { train: 'R42', frozen: false }, owners: ['a', 'b'] } },
+    });
     try {
       const [card] = await gatherEvidence(
-        [{ connector: 'http', endpoint: 'release-calendar', path: '/status/shop', label: 'Release train', fields: { train: 'release.train', frozen: 'release.frozen', firstOwner: 'owners[0]', missing: 'nope.x' } }],
-        connectorsConfig({ http: { 'release-calendar': { url: peer.url, headers: { 'x-api-key': 'calendar-secret' } } } }),
+        [
+          {
+            connector: 'http',
+            endpoint: 'release-calendar',
+            path: '/status/shop',
+            label: 'Release train',
+            fields: { train: 'release.train', frozen: 'release.frozen', firstOwner: 'owners[0]', missing: 'nope.x' },
+          },
+        ],
+        connectorsConfig({
+          http: { 'release-calendar': { url: peer.url, headers: { 'x-api-key': 'calendar-secret' } } },
+        }),
       );
-      expect(card).toMatchObject({ label: 'Release train', status: 'info', data: { train: 'R42', frozen: false, firstOwner: 'a', missing: null } });
+      expect(card).toMatchObject({
+        label: 'Release train',
+        status: 'info',
+        data: { train: 'R42', frozen: false, firstOwner: 'a', missing: null },
+      });
       expect(peer.requests[0]?.headers['x-api-key']).toBe('calendar-secret');
     } finally {
       await peer.close();
@@ -149,7 +200,12 @@ describe('evidence connectors', () => {
           { connector: 'jira', issues: ['SHOP-12'] },
           { connector: 'git', provider: 'github', repository: 'acme/shop', base: 'a', head: 'b' },
         ],
-        connectorsConfig({ timeoutMs: 500, jenkins: { url: peer.url }, sonarqube: { url: peer.url }, jira: { url: peer.url } }),
+        connectorsConfig({
+          timeoutMs: 500,
+          jenkins: { url: peer.url },
+          sonarqube: { url: peer.url },
+          jira: { url: peer.url },
+        }),
       );
       expect(Date.now() - started).toBeLessThan(3_000);
       expect(cards.map((card) => card.status)).toEqual(['error', 'error', 'info', 'error']);
@@ -166,7 +222,10 @@ describe('evidence connectors', () => {
       'GET /job/big/1/api/json': { body: { padding: 'x'.repeat(5_000) } },
     });
     try {
-      const [card] = await gatherEvidence([{ connector: 'jenkins', job: 'big', build: 1 }], connectorsConfig({ maxResponseBytes: 1_000, jenkins: { url: peer.url } }));
+      const [card] = await gatherEvidence(
+        [{ connector: 'jenkins', job: 'big', build: 1 }],
+        connectorsConfig({ maxResponseBytes: 1_000, jenkins: { url: peer.url } }),
+      );
       expect(card?.error).toMatch(/more than 1000 bytes/);
     } finally {
       await peer.close();

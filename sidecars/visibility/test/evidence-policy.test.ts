@@ -19,7 +19,11 @@ describe('evidence and automatic decisions', () => {
       'POST /v1/data/isd/approval/auto': { handle: () => ({ status: 200, body: policyAnswers.auto }) },
     });
     service = await startVisibility('postgres', {
-      connectors: { timeoutMs: 800, jenkins: { url: peer.url, user: 'ci', apiToken: 'jenkins-secret' }, sonarqube: { url: peer.url, token: 'sonar-secret' } },
+      connectors: {
+        timeoutMs: 800,
+        jenkins: { url: peer.url, user: 'ci', apiToken: 'jenkins-secret' },
+        sonarqube: { url: peer.url, token: 'sonar-secret' },
+      },
       sapor: { url: peer.url, token: 'sapor-token-0123456789' },
     });
   });
@@ -49,7 +53,9 @@ describe('evidence and automatic decisions', () => {
     );
     expect(created.body.evidenceStatus).toBe('pending');
     const gate = await gathered(created.body.id);
-    expect(gate.evidence.map((card: { connector: string; status: string }) => `${card.connector}:${card.status}`)).toEqual(['jenkins:warn', 'sonarqube:fail', 'jenkins:error']);
+    expect(
+      gate.evidence.map((card: { connector: string; status: string }) => `${card.connector}:${card.status}`),
+    ).toEqual(['jenkins:warn', 'sonarqube:fail', 'jenkins:error']);
     expect(gate.evidence[2].error).toMatch(/timed out/);
     expect(gate.evidenceDigest).toMatch(/^sha256:/);
     expect(JSON.stringify(gate)).not.toMatch(/jenkins-secret|sonar-secret/);
@@ -67,7 +73,11 @@ describe('evidence and automatic decisions', () => {
     expect(approved.body.status).toBe('approved');
     expect(approved.body.decisions[0].evidenceDigest).toBe(gate.evidenceDigest);
     const audit = await asOrca(service.url, 'GET', `/api/v1/approvals/${gate.id as string}/audit`);
-    expect(audit.body.events.map((event: { event: string }) => event.event)).toEqual(['activated', 'evidence', 'approval']);
+    expect(audit.body.events.map((event: { event: string }) => event.event)).toEqual([
+      'activated',
+      'evidence',
+      'approval',
+    ]);
     expect(audit.body.events[2].evidenceDigest).toBe(gate.evidenceDigest);
   });
 
@@ -77,7 +87,10 @@ describe('evidence and automatic decisions', () => {
       service.url,
       'POST',
       '/api/v1/approvals',
-      createPayload({ evidence: [{ connector: 'jenkins', job: 'shop', build: 57 }], autoDecision: { policyPath: 'isd/approval/auto', mode: 'approve' } }),
+      createPayload({
+        evidence: [{ connector: 'jenkins', job: 'shop', build: 57 }],
+        autoDecision: { policyPath: 'isd/approval/auto', mode: 'approve' },
+      }),
     );
     const gate = await eventually(async () => {
       const answer = await asOrca(service.url, 'GET', `/api/v1/approvals/${created.body.id as string}`);
@@ -91,22 +104,41 @@ describe('evidence and automatic decisions', () => {
     expect(input.evidence.jenkins[0]).toMatchObject({ result: 'UNSTABLE', number: 57 });
     expect(call?.body).not.toMatch(/jenkins-secret/);
     const audit = await asOrca(service.url, 'GET', `/api/v1/approvals/${created.body.id as string}/audit`);
-    expect(audit.body.events.pop()).toMatchObject({ event: 'policy', actor: 'policy:isd/approval/auto', authMethod: 'policy', toStatus: 'approved' });
+    expect(audit.body.events.pop()).toMatchObject({
+      event: 'policy',
+      actor: 'policy:isd/approval/auto',
+      authMethod: 'policy',
+      toStatus: 'approved',
+    });
   });
 
   it('auto-rejects with the deny messages in reject mode', async () => {
     policyAnswers.auto = { result: { deny: ['quality gate is ERROR'] }, decision_id: 'decision-2' };
-    const created = await asOrca(service.url, 'POST', '/api/v1/approvals', createPayload({ autoDecision: { policyPath: 'isd/approval/auto', mode: 'reject' } }));
+    const created = await asOrca(
+      service.url,
+      'POST',
+      '/api/v1/approvals',
+      createPayload({ autoDecision: { policyPath: 'isd/approval/auto', mode: 'reject' } }),
+    );
     const gate = await eventually(async () => {
       const answer = await asOrca(service.url, 'GET', `/api/v1/approvals/${created.body.id as string}`);
       return answer.body.status === 'rejected' ? answer.body : undefined;
     });
-    expect(gate.autoDecision.result).toMatchObject({ outcome: 'deny', decisionId: 'decision-2', messages: ['quality gate is ERROR'] });
+    expect(gate.autoDecision.result).toMatchObject({
+      outcome: 'deny',
+      decisionId: 'decision-2',
+      messages: ['quality gate is ERROR'],
+    });
   });
 
   it('only records a recommendation in recommend mode, and leaves an undecided policy to people', async () => {
     policyAnswers.auto = { result: { allow: false, deny: [{ msg: 'JIRA issue open' }] }, decision_id: 'decision-3' };
-    const recommend = await asOrca(service.url, 'POST', '/api/v1/approvals', createPayload({ autoDecision: { policyPath: 'isd/approval/auto', mode: 'recommend' } }));
+    const recommend = await asOrca(
+      service.url,
+      'POST',
+      '/api/v1/approvals',
+      createPayload({ autoDecision: { policyPath: 'isd/approval/auto', mode: 'recommend' } }),
+    );
     const gate = await eventually(async () => {
       const answer = await asOrca(service.url, 'GET', `/api/v1/approvals/${recommend.body.id as string}`);
       return answer.body.autoDecision.result ? answer.body : undefined;
@@ -115,7 +147,12 @@ describe('evidence and automatic decisions', () => {
     expect(gate.autoDecision.result).toMatchObject({ outcome: 'deny', messages: ['JIRA issue open'] });
 
     policyAnswers.auto = {};
-    const undecided = await asOrca(service.url, 'POST', '/api/v1/approvals', createPayload({ autoDecision: { policyPath: 'isd/approval/auto', mode: 'approve' } }));
+    const undecided = await asOrca(
+      service.url,
+      'POST',
+      '/api/v1/approvals',
+      createPayload({ autoDecision: { policyPath: 'isd/approval/auto', mode: 'approve' } }),
+    );
     const open = await eventually(async () => {
       const answer = await asOrca(service.url, 'GET', `/api/v1/approvals/${undecided.body.id as string}`);
       return answer.body.autoDecision.result ? answer.body : undefined;

@@ -28,14 +28,21 @@ export function fixture(name: string): unknown {
 }
 
 /** Starts a peer on 127.0.0.1; routes are keyed `METHOD /path` (query ignored for matching). */
-export async function startPeer(routes: Record<string, PeerRoute>): Promise<{ url: string; requests: RecordedRequest[]; close(): Promise<void> }> {
+export async function startPeer(
+  routes: Record<string, PeerRoute>,
+): Promise<{ url: string; requests: RecordedRequest[]; close(): Promise<void> }> {
   const requests: RecordedRequest[] = [];
   const timers = new Set<NodeJS.Timeout>();
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
-      const recorded = { method: req.method ?? 'GET', url: req.url ?? '/', headers: req.headers, body: Buffer.concat(chunks).toString('utf8') };
+      const recorded = {
+        method: req.method ?? 'GET',
+        url: req.url ?? '/',
+        headers: req.headers,
+        body: Buffer.concat(chunks).toString('utf8'),
+      };
       requests.push(recorded);
       const route = routes[`${recorded.method} ${recorded.url.split('?')[0]}`];
       const answer = () => {
@@ -43,8 +50,12 @@ export async function startPeer(routes: Record<string, PeerRoute>): Promise<{ ur
           res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ message: 'Not Found' }));
           return;
         }
-        const { status, body } = route.handle ? route.handle(recorded) : { status: route.status ?? 200, body: route.body };
-        res.writeHead(status, { 'content-type': 'application/json' }).end(typeof body === 'string' ? body : JSON.stringify(body));
+        const { status, body } = route.handle
+          ? route.handle(recorded)
+          : { status: route.status ?? 200, body: route.body };
+        res
+          .writeHead(status, { 'content-type': 'application/json' })
+          .end(typeof body === 'string' ? body : JSON.stringify(body));
       };
       if (route?.delayMs) {
         const timer = setTimeout(() => {

@@ -25,7 +25,11 @@ class RawJson {
 
 function deep(depth: number, leaf: unknown = 1, asObject = false): RawJson {
   const inner = serialize(leaf);
-  return new RawJson(asObject ? `${'{"a":'.repeat(depth)}${inner}${'}'.repeat(depth)}` : `${'['.repeat(depth)}${inner}${']'.repeat(depth)}`);
+  return new RawJson(
+    asObject
+      ? `${'{"a":'.repeat(depth)}${inner}${'}'.repeat(depth)}`
+      : `${'['.repeat(depth)}${inner}${']'.repeat(depth)}`,
+  );
 }
 
 /** JSON text of a value that may hold RawJson pieces; own keys only, so a parsed `__proto__` key is kept. */
@@ -78,7 +82,20 @@ function pick<T>(next: () => number, items: readonly T[]): T {
 function badCreate(next: () => number): unknown {
   const payload: Record<string, unknown> = createPayload({ executionId: `fuzz-${Math.floor(next() * 1e9)}` });
   const kind = Math.floor(next() * 12);
-  const field = pick(next, ['application', 'executionId', 'stageId', 'approverGroups', 'allowSelfApproval', 'timeoutMs', 'evidence', 'autoDecision', 'pipelineName', 'triggeredBy', 'instructions', 'attempt']);
+  const field = pick(next, [
+    'application',
+    'executionId',
+    'stageId',
+    'approverGroups',
+    'allowSelfApproval',
+    'timeoutMs',
+    'evidence',
+    'autoDecision',
+    'pipelineName',
+    'triggeredBy',
+    'instructions',
+    'attempt',
+  ]);
   switch (kind) {
     case 0: {
       // A value of the wrong type (or an out-of-range one) in a typed field.
@@ -86,11 +103,30 @@ function badCreate(next: () => number): unknown {
         application: [null, 1, [], {}, '', 'x'.repeat(300), true],
         executionId: [null, 1, [], {}, '', 'x'.repeat(300)],
         stageId: [null, 7, [], {}, ' '],
-        approverGroups: [null, 'release-managers', {}, [], [{}], [{ name: 1 }], [{ name: 'a', required: 0 }], [{ name: 'a', required: 1.5 }], [{ name: 'a', required: '2' }], [{ name: 'a' }, { name: 'A' }]],
+        approverGroups: [
+          null,
+          'release-managers',
+          {},
+          [],
+          [{}],
+          [{ name: 1 }],
+          [{ name: 'a', required: 0 }],
+          [{ name: 'a', required: 1.5 }],
+          [{ name: 'a', required: '2' }],
+          [{ name: 'a' }, { name: 'A' }],
+        ],
         allowSelfApproval: ['true', 1, [], {}],
         timeoutMs: ['1000', -1, 0, 1.5, 1e20, [], {}, true],
         evidence: ['jenkins', {}, [1], [{ connector: 'nope' }], [{}], [null]],
-        autoDecision: ['x', 1, [], { policyPath: 'a' }, { mode: 'approve' }, { policyPath: '../x', mode: 'approve' }, { policyPath: 'a', mode: 'maybe' }],
+        autoDecision: [
+          'x',
+          1,
+          [],
+          { policyPath: 'a' },
+          { mode: 'approve' },
+          { policyPath: '../x', mode: 'approve' },
+          { policyPath: 'a', mode: 'maybe' },
+        ],
         pipelineName: [1, [], {}, 'x'.repeat(300)],
         triggeredBy: [1, [], {}, true],
         instructions: [1, [], {}, 'x'.repeat(20_001)],
@@ -100,13 +136,24 @@ function badCreate(next: () => number): unknown {
       return payload;
     }
     case 1:
-      return { ...payload, [pick(next, ['__proto__', 'constructor', 'prototype', 'isAdmin', 'status', 'id', 'approved'])]: pick(next, hostileValues) };
+      return {
+        ...payload,
+        [pick(next, ['__proto__', 'constructor', 'prototype', 'isAdmin', 'status', 'id', 'approved'])]: pick(
+          next,
+          hostileValues,
+        ),
+      };
     case 2:
       return JSON.parse(`{"__proto__": {"allowSelfApproval": true}, "application": "shop"}`);
     case 3:
       return { ...payload, evidence: deep(5_000 + Math.floor(next() * 5_000)) };
     case 4:
-      return { ...payload, approverGroups: [{ name: 'release-managers', required: 1, [pick(next, ['__proto__', 'extra', 'constructor'])]: 1 }] };
+      return {
+        ...payload,
+        approverGroups: [
+          { name: 'release-managers', required: 1, [pick(next, ['__proto__', 'extra', 'constructor'])]: 1 },
+        ],
+      };
     case 5:
       return {
         ...payload,
@@ -116,7 +163,7 @@ function badCreate(next: () => number): unknown {
             { connector: 'jenkins', job: 'shop', build: -1 },
             { connector: 'git', repository: 'acme/shop', base: 'a b', head: 'c' },
             { connector: 'git', repository: 'http://evil', base: 'a', head: 'b' },
-            { connector: 'jira' , issues: ['not a key'] },
+            { connector: 'jira', issues: ['not a key'] },
             { connector: 'jira', issues: [] },
             { connector: 'sonarqube', projectKey: 'a/b' },
             { connector: 'verification', verificationId: '../x' },
@@ -140,7 +187,10 @@ function badCreate(next: () => number): unknown {
     case 8:
       return pick(next, [null, [], 'string', 42, true, [payload]]);
     case 9:
-      return { ...payload, approverGroups: Array.from({ length: 21 }, (_, index) => ({ name: `g${index}`, required: 1 })) };
+      return {
+        ...payload,
+        approverGroups: Array.from({ length: 21 }, (_, index) => ({ name: `g${index}`, required: 1 })),
+      };
     case 10:
       return { ...payload, timeoutMs: pick(next, [0, 999, 366 * 86_400_000, -5]) };
     default:
@@ -169,13 +219,25 @@ function badDecision(next: () => number): unknown {
   ]);
 }
 
-const badIds = ['not-a-uuid', '1', '%00', 'x'.repeat(5_000), '..%2F..%2Fetc', '00000000-0000-0000-0000-00000000000g', "1' OR '1'='1", '%E2%80%AE', '{id}'];
+const badIds = [
+  'not-a-uuid',
+  '1',
+  '%00',
+  'x'.repeat(5_000),
+  '..%2F..%2Fetc',
+  '00000000-0000-0000-0000-00000000000g',
+  "1' OR '1'='1",
+  '%E2%80%AE',
+  '{id}',
+];
 
 async function tableDigest(query: (text: string) => Promise<{ rows: unknown[] }>): Promise<string> {
   const parts = await Promise.all(
-    ['SELECT * FROM approvals ORDER BY id', 'SELECT * FROM decisions ORDER BY approval_id, user_name', 'SELECT * FROM audit_events ORDER BY id'].map(async (text) =>
-      JSON.stringify((await query(text)).rows),
-    ),
+    [
+      'SELECT * FROM approvals ORDER BY id',
+      'SELECT * FROM decisions ORDER BY approval_id, user_name',
+      'SELECT * FROM audit_events ORDER BY id',
+    ].map(async (text) => JSON.stringify((await query(text)).rows)),
   );
   return createHash('sha256').update(parts.join('\n')).digest('hex');
 }
@@ -184,16 +246,28 @@ describe('fuzzing every endpoint', () => {
   it('answers 1,000+ malformed or hostile requests without a 5xx and without changing state', async () => {
     const service = await startVisibility('postgres');
     try {
-      const open = await asOrca(service.url, 'POST', '/api/v1/approvals', createPayload({ approverGroups: [{ name: 'release-managers', required: 2 }] }));
+      const open = await asOrca(
+        service.url,
+        'POST',
+        '/api/v1/approvals',
+        createPayload({ approverGroups: [{ name: 'release-managers', required: 2 }] }),
+      );
       const openId = open.body.id as string;
       const before = await tableDigest((text) => service.database.query(text));
-      const jobsBefore = (await service.database.query(`SELECT count(*)::int AS n FROM visibility_jobs.job`)).rows[0]?.n;
+      const jobsBefore = (await service.database.query(`SELECT count(*)::int AS n FROM visibility_jobs.job`)).rows[0]
+        ?.n;
 
       const next = random(20261122);
       const requests: Request[] = [];
-      for (let i = 0; i < 400; i++) requests.push({ method: 'POST', path: '/api/v1/approvals', headers: serviceHeaders(), body: badCreate(next) });
+      for (let i = 0; i < 400; i++)
+        requests.push({ method: 'POST', path: '/api/v1/approvals', headers: serviceHeaders(), body: badCreate(next) });
       for (let i = 0; i < 250; i++) {
-        requests.push({ method: 'POST', path: `/api/v1/approvals/${openId}/decisions`, headers: gateHeaders(pick(next, ['rm1', 'rm2', 'outsider'])), body: badDecision(next) });
+        requests.push({
+          method: 'POST',
+          path: `/api/v1/approvals/${openId}/decisions`,
+          headers: gateHeaders(pick(next, ['rm1', 'rm2', 'outsider'])),
+          body: badDecision(next),
+        });
       }
       for (let i = 0; i < 100; i++) {
         const id = pick(next, badIds);
@@ -201,14 +275,24 @@ describe('fuzzing every endpoint', () => {
           pick(next, [
             { method: 'GET', path: `/api/v1/approvals/${id}`, headers: serviceHeaders() },
             { method: 'POST', path: `/api/v1/approvals/${id}/cancel`, headers: serviceHeaders(), body: {} },
-            { method: 'POST', path: `/api/v1/approvals/${id}/decisions`, headers: gateHeaders('rm1'), body: { action: 'approve' } },
+            {
+              method: 'POST',
+              path: `/api/v1/approvals/${id}/decisions`,
+              headers: gateHeaders('rm1'),
+              body: { action: 'approve' },
+            },
             { method: 'GET', path: `/api/v1/approvals/${id}/audit`, headers: gateHeaders('rm1') },
           ]),
         );
       }
       for (let i = 0; i < 100; i++) {
         // Cancel with a body that is not `{}`, on the open gate: refused before anything happens.
-        requests.push({ method: 'POST', path: `/api/v1/approvals/${openId}/cancel`, headers: serviceHeaders(), body: pick(next, [{ reason: 'x' }, [], 'cancel', 1, JSON.parse('{"__proto__": {}}'), deep(2_000)]) });
+        requests.push({
+          method: 'POST',
+          path: `/api/v1/approvals/${openId}/cancel`,
+          headers: serviceHeaders(),
+          body: pick(next, [{ reason: 'x' }, [], 'cancel', 1, JSON.parse('{"__proto__": {}}'), deep(2_000)]),
+        });
       }
       for (let i = 0; i < 100; i++) {
         const query = pick(next, [
@@ -225,24 +309,58 @@ describe('fuzzing every endpoint', () => {
           `application=${'x'.repeat(300)}`,
           'limit=1e3',
         ]);
-        requests.push({ method: 'GET', path: `/api/v1/approvals?${query}`, headers: pick(next, [serviceHeaders(), gateHeaders('rm1')]) });
+        requests.push({
+          method: 'GET',
+          path: `/api/v1/approvals?${query}`,
+          headers: pick(next, [serviceHeaders(), gateHeaders('rm1')]),
+        });
       }
       for (let i = 0; i < 60; i++) {
         // Transport-level abuse: wrong content types, broken JSON, oversize bodies, wrong methods, no auth.
         requests.push(
           pick(next, [
-            { method: 'POST', path: '/api/v1/approvals', headers: { ...serviceHeaders(), 'content-type': 'text/plain' }, body: 'hello' },
+            {
+              method: 'POST',
+              path: '/api/v1/approvals',
+              headers: { ...serviceHeaders(), 'content-type': 'text/plain' },
+              body: 'hello',
+            },
             { method: 'POST', path: '/api/v1/approvals', headers: serviceHeaders(), body: '{"application": "shop",' },
-            { method: 'POST', path: '/api/v1/approvals', headers: serviceHeaders(), body: `{"a":"${'x'.repeat(1_100_000)}"}` },
+            {
+              method: 'POST',
+              path: '/api/v1/approvals',
+              headers: serviceHeaders(),
+              body: `{"a":"${'x'.repeat(1_100_000)}"}`,
+            },
             { method: 'POST', path: '/api/v1/approvals', headers: serviceHeaders(), body: '[[[[[[[[[[' },
-            { method: 'POST', path: '/api/v1/approvals', headers: { 'content-type': 'application/json' }, body: createPayload() },
+            {
+              method: 'POST',
+              path: '/api/v1/approvals',
+              headers: { 'content-type': 'application/json' },
+              body: createPayload(),
+            },
             { method: 'POST', path: '/api/v1/approvals', headers: gateHeaders('rm1'), body: createPayload() },
             { method: 'PUT', path: `/api/v1/approvals/${openId}`, headers: serviceHeaders(), body: {} },
             { method: 'DELETE', path: `/api/v1/approvals/${openId}`, headers: serviceHeaders() },
-            { method: 'POST', path: `/api/v1/approvals/${openId}/decisions`, headers: { 'content-type': 'application/json', 'x-spinnaker-user': 'rm1' }, body: { action: 'approve' } },
-            { method: 'POST', path: `/api/v1/approvals/${openId}/decisions`, headers: { ...gateHeaders('rm1'), 'x-isd-gate-token': 'wrong-token-wrong-token' }, body: { action: 'approve' } },
+            {
+              method: 'POST',
+              path: `/api/v1/approvals/${openId}/decisions`,
+              headers: { 'content-type': 'application/json', 'x-spinnaker-user': 'rm1' },
+              body: { action: 'approve' },
+            },
+            {
+              method: 'POST',
+              path: `/api/v1/approvals/${openId}/decisions`,
+              headers: { ...gateHeaders('rm1'), 'x-isd-gate-token': 'wrong-token-wrong-token' },
+              body: { action: 'approve' },
+            },
             { method: 'POST', path: `/api/v1/approvals/${openId}/cancel`, headers: gateHeaders('rm1'), body: {} },
-            { method: 'POST', path: `/api/v1/approvals/${openId}/decisions`, headers: serviceHeaders(), body: { action: 'approve' } },
+            {
+              method: 'POST',
+              path: `/api/v1/approvals/${openId}/decisions`,
+              headers: serviceHeaders(),
+              body: { action: 'approve' },
+            },
           ]),
         );
       }
@@ -252,23 +370,43 @@ describe('fuzzing every endpoint', () => {
       const failures: string[] = [];
       for (let start = 0; start < requests.length; start += 25) {
         const batch = requests.slice(start, start + 25);
-        const answers = await Promise.all(batch.map((request) =>
-            raw(service.url, request.method, request.path, request.headers, request.body === undefined || typeof request.body === 'string' ? request.body : serialize(request.body)),
-          ));
+        const answers = await Promise.all(
+          batch.map((request) =>
+            raw(
+              service.url,
+              request.method,
+              request.path,
+              request.headers,
+              request.body === undefined || typeof request.body === 'string' ? request.body : serialize(request.body),
+            ),
+          ),
+        );
         answers.forEach((answer, index) => {
           statuses.set(answer.status, (statuses.get(answer.status) ?? 0) + 1);
           const request = batch[index] as Request;
-          if (answer.status >= 500 || answer.status < 400) failures.push(`${request.method} ${request.path.slice(0, 80)} ${typeof request.body === 'string' ? request.body.slice(0, 300) : serialize(request.body).slice(-300)} → ${answer.status} ${JSON.stringify(answer.body).slice(0, 100)}`);
-          else if (answer.status !== 405 && !String(answer.headers.get('content-type')).startsWith('application/problem+json')) failures.push(`not problem+json: ${answer.status}`);
+          if (answer.status >= 500 || answer.status < 400)
+            failures.push(
+              `${request.method} ${request.path.slice(0, 80)} ${typeof request.body === 'string' ? request.body.slice(0, 300) : serialize(request.body).slice(-300)} → ${answer.status} ${JSON.stringify(answer.body).slice(0, 100)}`,
+            );
+          else if (
+            answer.status !== 405 &&
+            !String(answer.headers.get('content-type')).startsWith('application/problem+json')
+          )
+            failures.push(`not problem+json: ${answer.status}`);
         });
       }
       expect(failures).toEqual([]);
       expect([...statuses.keys()].every((status) => status >= 400 && status < 500)).toBe(true);
 
       expect(await tableDigest((text) => service.database.query(text))).toBe(before);
-      expect((await service.database.query(`SELECT count(*)::int AS n FROM visibility_jobs.job`)).rows[0]?.n).toBe(jobsBefore);
+      expect((await service.database.query(`SELECT count(*)::int AS n FROM visibility_jobs.job`)).rows[0]?.n).toBe(
+        jobsBefore,
+      );
       expect(({} as Record<string, unknown>).polluted).toBeUndefined();
-      expect((await asOrca(service.url, 'GET', `/api/v1/approvals/${openId}`)).body).toMatchObject({ status: 'activated', decisions: [] });
+      expect((await asOrca(service.url, 'GET', `/api/v1/approvals/${openId}`)).body).toMatchObject({
+        status: 'activated',
+        decisions: [],
+      });
     } finally {
       await service.cleanup();
     }

@@ -4,7 +4,13 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { RunningService } from '@isd/kit';
-import { createTestDatabase, gateHeaders, serviceHeaders, startTestService, testServiceConfig } from '@isd/test-support';
+import {
+  createTestDatabase,
+  gateHeaders,
+  serviceHeaders,
+  startTestService,
+  testServiceConfig,
+} from '@isd/test-support';
 import { visibilityService, type VisibilityConfig } from '../src';
 
 /** Users and roles of the static map the tests use. */
@@ -28,7 +34,8 @@ export async function startVisibility(
   extra: Record<string, unknown> = {},
   users: Record<string, string[]> = testUsers,
 ): Promise<RunningService<VisibilityConfig> & { cleanup(): Promise<void> }> {
-  const embeddedDataDir = backend === 'embedded' ? fs.mkdtempSync(path.join(os.tmpdir(), 'isd-visibility-')) : undefined;
+  const embeddedDataDir =
+    backend === 'embedded' ? fs.mkdtempSync(path.join(os.tmpdir(), 'isd-visibility-')) : undefined;
   const databaseUrl = backend === 'postgres' ? await createTestDatabase('visibility') : undefined;
   const config = testServiceConfig(visibilityService, { databaseUrl, embeddedDataDir, users, extra });
   const running = await startTestService(visibilityService, config);
@@ -67,8 +74,18 @@ export interface JsonResponse {
   body: any;
 }
 
-async function call(base: string, method: string, path: string, headers: Record<string, string>, body?: unknown): Promise<JsonResponse> {
-  const response = await fetch(`${base}${path}`, { method, headers, body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body) });
+async function call(
+  base: string,
+  method: string,
+  path: string,
+  headers: Record<string, string>,
+  body?: unknown,
+): Promise<JsonResponse> {
+  const response = await fetch(`${base}${path}`, {
+    method,
+    headers,
+    body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+  });
   const text = await response.text();
   let parsed: unknown = text;
   try {
@@ -85,17 +102,33 @@ export function asOrca(base: string, method: string, path: string, body?: unknow
 }
 
 /** Calls the service as a user through Gate. */
-export function asUser(base: string, user: string, method: string, path: string, body?: unknown): Promise<JsonResponse> {
+export function asUser(
+  base: string,
+  user: string,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<JsonResponse> {
   return call(base, method, path, gateHeaders(user), body);
 }
 
 /** Calls the service with the given headers. */
-export function raw(base: string, method: string, path: string, headers: Record<string, string>, body?: unknown): Promise<JsonResponse> {
+export function raw(
+  base: string,
+  method: string,
+  path: string,
+  headers: Record<string, string>,
+  body?: unknown,
+): Promise<JsonResponse> {
   return call(base, method, path, headers, body);
 }
 
 /** Polls until `check` returns a value (not undefined) or the time is up. */
-export async function eventually<T>(check: () => Promise<T | undefined>, timeoutMs = 10_000, intervalMs = 100): Promise<T> {
+export async function eventually<T>(
+  check: () => Promise<T | undefined>,
+  timeoutMs = 10_000,
+  intervalMs = 100,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();

@@ -36,7 +36,9 @@ describe.each(backends)('approval lifecycle on %s', (backend) => {
 
   it('answers 20 concurrent identical creates (an Orca retry storm) with one gate', async () => {
     const payload = createPayload();
-    const answers = await Promise.all(Array.from({ length: 20 }, () => asOrca(base, 'POST', '/api/v1/approvals', payload)));
+    const answers = await Promise.all(
+      Array.from({ length: 20 }, () => asOrca(base, 'POST', '/api/v1/approvals', payload)),
+    );
     expect(answers.map((answer) => answer.status)).toEqual(Array(20).fill(202));
     expect(new Set(answers.map((answer) => answer.body.id)).size).toBe(1);
     const listed = await asOrca(base, 'GET', `/api/v1/approvals?executionId=${payload.executionId as string}`);
@@ -46,11 +48,18 @@ describe.each(backends)('approval lifecycle on %s', (backend) => {
   it('keeps the first rules when a retried create tries to widen them', async () => {
     const payload = createPayload();
     const first = await asOrca(base, 'POST', '/api/v1/approvals', payload);
-    const widened = await asOrca(base, 'POST', '/api/v1/approvals', { ...payload, approverGroups: [{ name: 'marketing', required: 1 }], allowSelfApproval: true });
+    const widened = await asOrca(base, 'POST', '/api/v1/approvals', {
+      ...payload,
+      approverGroups: [{ name: 'marketing', required: 1 }],
+      allowSelfApproval: true,
+    });
     expect(widened.body.id).toBe(first.body.id);
     expect(widened.body.approverGroups).toEqual([{ name: 'release-managers', required: 1, approvals: 0 }]);
     expect(widened.body.allowSelfApproval).toBe(false);
-    expect((await asUser(base, 'outsider', 'POST', `/api/v1/approvals/${first.body.id}/decisions`, { action: 'approve' })).status).toBe(403);
+    expect(
+      (await asUser(base, 'outsider', 'POST', `/api/v1/approvals/${first.body.id}/decisions`, { action: 'approve' }))
+        .status,
+    ).toBe(403);
   });
 
   it('needs N approvals from every group, counts a person once, and then approves', async () => {
@@ -58,11 +67,19 @@ describe.each(backends)('approval lifecycle on %s', (backend) => {
       base,
       'POST',
       '/api/v1/approvals',
-      createPayload({ approverGroups: [{ name: 'release-managers', required: 2 }, { name: 'qa', required: 1 }] }),
+      createPayload({
+        approverGroups: [
+          { name: 'release-managers', required: 2 },
+          { name: 'qa', required: 1 },
+        ],
+      }),
     );
     const id = created.body.id as string;
     // rm3 is in both groups but fills one seat only.
-    let answer = await asUser(base, 'rm3', 'POST', `/api/v1/approvals/${id}/decisions`, { action: 'approve', comment: 'ok' });
+    let answer = await asUser(base, 'rm3', 'POST', `/api/v1/approvals/${id}/decisions`, {
+      action: 'approve',
+      comment: 'ok',
+    });
     expect(answer.status).toBe(200);
     expect(answer.body.status).toBe('activated');
     answer = await asUser(base, 'rm1', 'POST', `/api/v1/approvals/${id}/decisions`, { action: 'approve' });
@@ -75,18 +92,34 @@ describe.each(backends)('approval lifecycle on %s', (backend) => {
     expect(answer.body.status).toBe('approved');
     expect(answer.body.decisions.map((decision: { user: string }) => decision.user)).toEqual(['rm3', 'rm1', 'qa1']);
     expect((await asOrca(base, 'GET', `/api/v1/approvals/${id}`)).body.status).toBe('approved');
-    const closed = await asUser(base, 'rm2', 'POST', `/api/v1/approvals/${id}/decisions`, { action: 'reject', comment: 'late' });
+    const closed = await asUser(base, 'rm2', 'POST', `/api/v1/approvals/${id}/decisions`, {
+      action: 'reject',
+      comment: 'late',
+    });
     expect(closed.status).toBe(409);
   });
 
   it('rejects on any single reject, and a reject needs a comment', async () => {
-    const created = await asOrca(base, 'POST', '/api/v1/approvals', createPayload({ approverGroups: [{ name: 'release-managers', required: 2 }] }));
+    const created = await asOrca(
+      base,
+      'POST',
+      '/api/v1/approvals',
+      createPayload({ approverGroups: [{ name: 'release-managers', required: 2 }] }),
+    );
     const id = created.body.id as string;
-    const noComment = await asUser(base, 'rm1', 'POST', `/api/v1/approvals/${id}/decisions`, { action: 'reject', comment: '  ' });
+    const noComment = await asUser(base, 'rm1', 'POST', `/api/v1/approvals/${id}/decisions`, {
+      action: 'reject',
+      comment: '  ',
+    });
     expect(noComment.status).toBe(400);
     expect(noComment.body.field).toBe('body.comment');
-    expect((await asUser(base, 'rm1', 'POST', `/api/v1/approvals/${id}/decisions`, { action: 'approve' })).body.status).toBe('activated');
-    const rejected = await asUser(base, 'rm2', 'POST', `/api/v1/approvals/${id}/decisions`, { action: 'reject', comment: 'error budget spent' });
+    expect(
+      (await asUser(base, 'rm1', 'POST', `/api/v1/approvals/${id}/decisions`, { action: 'approve' })).body.status,
+    ).toBe('activated');
+    const rejected = await asUser(base, 'rm2', 'POST', `/api/v1/approvals/${id}/decisions`, {
+      action: 'reject',
+      comment: 'error budget spent',
+    });
     expect(rejected.body.status).toBe('rejected');
   });
 
@@ -98,9 +131,25 @@ describe.each(backends)('approval lifecycle on %s', (backend) => {
       createPayload({ triggeredBy: 'rm1', approverGroups: [{ name: 'release-managers', required: 2 }] }),
     );
     const path = `/api/v1/approvals/${created.body.id as string}/decisions`;
-    const forged = await raw(base, 'POST', path, { 'content-type': 'application/json', 'x-spinnaker-user': 'rm2' }, { action: 'approve' });
+    const forged = await raw(
+      base,
+      'POST',
+      path,
+      { 'content-type': 'application/json', 'x-spinnaker-user': 'rm2' },
+      { action: 'approve' },
+    );
     expect(forged.status).toBe(401);
-    const wrongGate = await raw(base, 'POST', path, { 'content-type': 'application/json', 'x-spinnaker-user': 'rm2', 'x-isd-gate-token': 'not-the-gate-token-at-all' }, { action: 'approve' });
+    const wrongGate = await raw(
+      base,
+      'POST',
+      path,
+      {
+        'content-type': 'application/json',
+        'x-spinnaker-user': 'rm2',
+        'x-isd-gate-token': 'not-the-gate-token-at-all',
+      },
+      { action: 'approve' },
+    );
     expect(wrongGate.status).toBe(401);
     const orcaDecides = await asOrca(base, 'POST', path, { action: 'approve' });
     expect(orcaDecides.status).toBe(401);
@@ -121,13 +170,22 @@ describe.each(backends)('approval lifecycle on %s', (backend) => {
   });
 
   it('lets the triggering user approve when the gate allows self-approval', async () => {
-    const created = await asOrca(base, 'POST', '/api/v1/approvals', createPayload({ triggeredBy: 'rm1', allowSelfApproval: true }));
-    const answer = await asUser(base, 'rm1', 'POST', `/api/v1/approvals/${created.body.id as string}/decisions`, { action: 'approve' });
+    const created = await asOrca(
+      base,
+      'POST',
+      '/api/v1/approvals',
+      createPayload({ triggeredBy: 'rm1', allowSelfApproval: true }),
+    );
+    const answer = await asUser(base, 'rm1', 'POST', `/api/v1/approvals/${created.body.id as string}/decisions`, {
+      action: 'approve',
+    });
     expect(answer.body.status).toBe('approved');
   });
 
   it('gives 50 concurrent decisions exactly one terminal transition; the others get 409', async () => {
-    const users = Object.fromEntries(Array.from({ length: 50 }, (_, index) => [`approver${index}`, ['release-managers']]));
+    const users = Object.fromEntries(
+      Array.from({ length: 50 }, (_, index) => [`approver${index}`, ['release-managers']]),
+    );
     const many = await startVisibility(backend, {}, users);
     try {
       const created = await asOrca(many.url, 'POST', '/api/v1/approvals', createPayload());
@@ -141,7 +199,9 @@ describe.each(backends)('approval lifecycle on %s', (backend) => {
       expect(statuses.filter((status) => status === 200)).toHaveLength(1);
       expect(statuses.filter((status) => status === 409)).toHaveLength(49);
       const audit = await asOrca(many.url, 'GET', `/api/v1/approvals/${created.body.id as string}/audit`);
-      const terminal = audit.body.events.filter((event: { toStatus: string | null }) => event.toStatus && event.toStatus !== 'activated');
+      const terminal = audit.body.events.filter(
+        (event: { toStatus: string | null }) => event.toStatus && event.toStatus !== 'activated',
+      );
       expect(terminal).toHaveLength(1);
       const gate = await asOrca(many.url, 'GET', `/api/v1/approvals/${created.body.id as string}`);
       expect(gate.body.decisions).toHaveLength(1);
@@ -155,12 +215,23 @@ describe.each(backends)('approval lifecycle on %s', (backend) => {
     const id = created.body.id as string;
     const first = await asOrca(base, 'POST', `/api/v1/approvals/${id}/cancel`, {});
     const second = await asOrca(base, 'POST', `/api/v1/approvals/${id}/cancel`, {});
-    expect([first.status, first.body.status, second.status, second.body.status]).toEqual([200, 'canceled', 200, 'canceled']);
+    expect([first.status, first.body.status, second.status, second.body.status]).toEqual([
+      200,
+      'canceled',
+      200,
+      'canceled',
+    ]);
     const audit = await asOrca(base, 'GET', `/api/v1/approvals/${id}/audit`);
     expect(audit.body.events.map((event: { event: string }) => event.event)).toEqual(['activated', 'canceled']);
-    expect((await asUser(base, 'rm1', 'POST', `/api/v1/approvals/${id}/decisions`, { action: 'approve' })).status).toBe(409);
-    expect((await asUser(base, 'rm1', 'POST', `/api/v1/approvals/00000000-0000-4000-8000-000000000000/cancel`, {})).status).toBe(401);
-    expect((await asOrca(base, 'POST', `/api/v1/approvals/00000000-0000-4000-8000-000000000000/cancel`, {})).status).toBe(404);
+    expect((await asUser(base, 'rm1', 'POST', `/api/v1/approvals/${id}/decisions`, { action: 'approve' })).status).toBe(
+      409,
+    );
+    expect(
+      (await asUser(base, 'rm1', 'POST', `/api/v1/approvals/00000000-0000-4000-8000-000000000000/cancel`, {})).status,
+    ).toBe(401);
+    expect(
+      (await asOrca(base, 'POST', `/api/v1/approvals/00000000-0000-4000-8000-000000000000/cancel`, {})).status,
+    ).toBe(404);
   });
 
   it('expires on the job queue at the deadline, and a decision after it is 409', async () => {
@@ -179,7 +250,9 @@ describe.each(backends)('approval lifecycle on %s', (backend) => {
   it('refuses a decision after the deadline even before the timer ran', async () => {
     const created = await asOrca(base, 'POST', '/api/v1/approvals', createPayload({ timeoutMs: 1_000 }));
     await new Promise((resolve) => setTimeout(resolve, 1_100));
-    const late = await asUser(base, 'rm1', 'POST', `/api/v1/approvals/${created.body.id as string}/decisions`, { action: 'approve' });
+    const late = await asUser(base, 'rm1', 'POST', `/api/v1/approvals/${created.body.id as string}/decisions`, {
+      action: 'approve',
+    });
     expect(late.status).toBe(409);
     expect((await asOrca(base, 'GET', `/api/v1/approvals/${created.body.id as string}`)).body.status).toBe('expired');
   });
@@ -187,14 +260,36 @@ describe.each(backends)('approval lifecycle on %s', (backend) => {
   it('lists the inbox of what a user may still decide (mine=true)', async () => {
     const application = `inbox-${backend}`;
     const forRm = await asOrca(base, 'POST', '/api/v1/approvals', createPayload({ application }));
-    await asOrca(base, 'POST', '/api/v1/approvals', createPayload({ application, approverGroups: [{ name: 'qa', required: 1 }] }));
-    const decided = await asOrca(base, 'POST', '/api/v1/approvals', createPayload({ application, approverGroups: [{ name: 'release-managers', required: 2 }] }));
-    await asUser(base, 'rm1', 'POST', `/api/v1/approvals/${decided.body.id as string}/decisions`, { action: 'approve' });
-    const inbox = await asUser(base, 'rm1', 'GET', `/api/v1/approvals?status=activated&mine=true&application=${application}`);
+    await asOrca(
+      base,
+      'POST',
+      '/api/v1/approvals',
+      createPayload({ application, approverGroups: [{ name: 'qa', required: 1 }] }),
+    );
+    const decided = await asOrca(
+      base,
+      'POST',
+      '/api/v1/approvals',
+      createPayload({ application, approverGroups: [{ name: 'release-managers', required: 2 }] }),
+    );
+    await asUser(base, 'rm1', 'POST', `/api/v1/approvals/${decided.body.id as string}/decisions`, {
+      action: 'approve',
+    });
+    const inbox = await asUser(
+      base,
+      'rm1',
+      'GET',
+      `/api/v1/approvals?status=activated&mine=true&application=${application}`,
+    );
     expect(inbox.status).toBe(200);
     expect(inbox.body.approvals.map((approval: { id: string }) => approval.id)).toEqual([forRm.body.id]);
     expect(inbox.body.approvals[0].canDecide).toBe(true);
-    const outsider = await asUser(base, 'outsider', 'GET', `/api/v1/approvals?status=activated&mine=true&application=${application}`);
+    const outsider = await asUser(
+      base,
+      'outsider',
+      'GET',
+      `/api/v1/approvals?status=activated&mine=true&application=${application}`,
+    );
     expect(outsider.body.approvals).toEqual([]);
     expect((await asOrca(base, 'GET', '/api/v1/approvals?mine=true')).status).toBe(400);
   });
@@ -203,7 +298,12 @@ describe.each(backends)('approval lifecycle on %s', (backend) => {
     const spel = await asOrca(base, 'POST', '/api/v1/approvals', createPayload({ triggeredBy: '${#currentUser()}' }));
     expect(spel.status).toBe(400);
     expect(spel.body.detail).toMatch(/triggeredBy/);
-    const auto = await asOrca(base, 'POST', '/api/v1/approvals', createPayload({ autoDecision: { policyPath: 'isd/approval/auto', mode: 'approve' } }));
+    const auto = await asOrca(
+      base,
+      'POST',
+      '/api/v1/approvals',
+      createPayload({ autoDecision: { policyPath: 'isd/approval/auto', mode: 'approve' } }),
+    );
     expect(auto.status).toBe(400);
     expect(auto.body.field).toBe('body.autoDecision');
     expect(auto.body.detail).toMatch(/sapor is not configured/);
@@ -212,14 +312,27 @@ describe.each(backends)('approval lifecycle on %s', (backend) => {
   it('keeps an append-only audit trail with actor, auth method, channel and evidence digest', async () => {
     const created = await asOrca(base, 'POST', '/api/v1/approvals', createPayload());
     const id = created.body.id as string;
-    await asUser(base, 'rm2', 'POST', `/api/v1/approvals/${id}/decisions`, { action: 'approve', comment: 'looks good' });
+    await asUser(base, 'rm2', 'POST', `/api/v1/approvals/${id}/decisions`, {
+      action: 'approve',
+      comment: 'looks good',
+    });
     const audit = await asUser(base, 'rm2', 'GET', `/api/v1/approvals/${id}/audit`);
     expect(audit.body.events).toMatchObject([
       { event: 'activated', actor: 'orca', authMethod: 'service-token', channel: 'orca', toStatus: 'activated' },
-      { event: 'approval', actor: 'rm2', authMethod: 'gate-user', channel: 'api', fromStatus: 'activated', toStatus: 'approved', comment: 'looks good' },
+      {
+        event: 'approval',
+        actor: 'rm2',
+        authMethod: 'gate-user',
+        channel: 'api',
+        fromStatus: 'activated',
+        toStatus: 'approved',
+        comment: 'looks good',
+      },
     ]);
     expect(audit.body.events[1].evidenceDigest).toMatch(/^sha256:[0-9a-f]{64}$/);
-    await expect(service.database.query('UPDATE audit_events SET actor = $1', ['mallory'])).rejects.toThrow(/append-only/);
+    await expect(service.database.query('UPDATE audit_events SET actor = $1', ['mallory'])).rejects.toThrow(
+      /append-only/,
+    );
     await expect(service.database.query('DELETE FROM audit_events')).rejects.toThrow(/append-only/);
   });
 });

@@ -10,11 +10,18 @@ it('publishes every approval route with its request and response schemas at /ope
     expect(document.openapi).toMatch(/^3\.1/);
     const paths = Object.keys(document.paths);
     expect(paths).toEqual(
-      expect.arrayContaining(['/api/v1/approvals', '/api/v1/approvals/{id}', '/api/v1/approvals/{id}/decisions', '/api/v1/approvals/{id}/cancel', '/api/v1/approvals/{id}/audit']),
+      expect.arrayContaining([
+        '/api/v1/approvals',
+        '/api/v1/approvals/{id}',
+        '/api/v1/approvals/{id}/decisions',
+        '/api/v1/approvals/{id}/cancel',
+        '/api/v1/approvals/{id}/audit',
+      ]),
     );
     const create = document.paths['/api/v1/approvals'].post;
     const text = JSON.stringify(create);
-    for (const field of ['executionId', 'stageId', 'approverGroups', 'timeoutMs', 'evidence', 'autoDecision']) expect(text).toContain(field);
+    for (const field of ['executionId', 'stageId', 'approverGroups', 'timeoutMs', 'evidence', 'autoDecision'])
+      expect(text).toContain(field);
     expect(JSON.stringify(document.paths['/api/v1/approvals/{id}'].get)).toContain('canDecide');
     expect(JSON.stringify(document.paths['/api/v1/approvals/{id}/decisions'].post)).toContain('evidenceDigest');
   } finally {

@@ -5,11 +5,18 @@ import { checkDecision, evaluateQuorum } from '../domain/quorum';
 import type { ApprovalInstanceBody } from './schemas';
 
 /** The instance body Orca's monitor and Deck read. */
-export function presentApproval(approval: Approval, caller: Caller, links: Record<string, string>, now: Date): ApprovalInstanceBody {
+export function presentApproval(
+  approval: Approval,
+  caller: Caller,
+  links: Record<string, string>,
+  now: Date,
+): ApprovalInstanceBody {
   const quorum = evaluateQuorum(approval.rules, approval.decisions);
   const open = approval.status === 'activated' && now.getTime() < approval.deadline.getTime();
   const may = (action: 'approve' | 'reject') =>
-    open && caller.kind === 'user' && checkDecision(approval.rules, approval.triggeredBy, approval.decisions, caller.user, caller.roles, action) === null;
+    open &&
+    caller.kind === 'user' &&
+    checkDecision(approval.rules, approval.triggeredBy, approval.decisions, caller.user, caller.roles, action) === null;
   return {
     id: approval.id,
     status: approval.status,

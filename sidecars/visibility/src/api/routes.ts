@@ -52,7 +52,10 @@ export function registerApprovalRoutes(http: HttpApp, gate: ApprovalGate, now: (
       tags,
       auth: 'service-or-user',
       query: listQuerySchema,
-      responses: { 200: { description: 'gates, newest first', schema: approvalListSchema }, 401: problem('not authenticated') },
+      responses: {
+        200: { description: 'gates, newest first', schema: approvalListSchema },
+        401: problem('not authenticated'),
+      },
     },
     async ({ query, caller }) => {
       const limit = query.limit ?? 50;
@@ -66,7 +69,14 @@ export function registerApprovalRoutes(http: HttpApp, gate: ApprovalGate, now: (
         offset,
       });
       const at = now();
-      return { status: 200, body: { approvals: approvals.map((approval) => presentApproval(approval, caller, gate.links(approval), at)), limit, offset } };
+      return {
+        status: 200,
+        body: {
+          approvals: approvals.map((approval) => presentApproval(approval, caller, gate.links(approval), at)),
+          limit,
+          offset,
+        },
+      };
     },
   );
 

@@ -53,7 +53,11 @@ export const evidenceRequestSchema = z.discriminatedUnion('connector', [
   }),
   z.strictObject({
     connector: z.literal('sonarqube'),
-    projectKey: z.string().min(1).max(400).regex(/^[\w.:-]+$/, 'a SonarQube project key'),
+    projectKey: z
+      .string()
+      .min(1)
+      .max(400)
+      .regex(/^[\w.:-]+$/, 'a SonarQube project key'),
     branch: z.string().min(1).max(250).optional(),
     pullRequest: z.string().min(1).max(50).optional(),
   }),
@@ -77,7 +81,14 @@ export const evidenceRequestSchema = z.discriminatedUnion('connector', [
       .optional(),
     label: z.string().min(1).max(100).optional(),
     fields: z
-      .record(z.string().min(1).max(100), z.string().min(1).max(300).regex(/^[\w.[\]-]+$/, 'a dotted path like data.items.0.name'))
+      .record(
+        z.string().min(1).max(100),
+        z
+          .string()
+          .min(1)
+          .max(300)
+          .regex(/^[\w.[\]-]+$/, 'a dotted path like data.items.0.name'),
+      )
       .refine((value) => Object.keys(value).length <= 50, 'at most 50 fields')
       .optional(),
   }),
@@ -111,7 +122,10 @@ export const createApprovalSchema = z.strictObject({
     .array(approverGroupSchema)
     .min(1, 'at least one approver group is required')
     .max(20)
-    .refine((groups) => new Set(groups.map((group) => group.name)).size === groups.length, 'group names must be unique'),
+    .refine(
+      (groups) => new Set(groups.map((group) => group.name)).size === groups.length,
+      'group names must be unique',
+    ),
   allowSelfApproval: optional(z.boolean()),
   timeoutMs: optional(z.number().int().positive()),
   instructions: optional(z.string().max(MAX_TEXT_CHARS)),

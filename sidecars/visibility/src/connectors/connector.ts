@@ -14,7 +14,10 @@ export interface ConnectorContext {
 }
 
 /** Gathers one kind of evidence. */
-export type Connector<Request extends EvidenceRequest = EvidenceRequest> = (request: Request, context: ConnectorContext) => Promise<ConnectorFinding>;
+export type Connector<Request extends EvidenceRequest = EvidenceRequest> = (
+  request: Request,
+  context: ConnectorContext,
+) => Promise<ConnectorFinding>;
 
 /** A connector that is not configured: shown as an error card, never a silent pass. */
 export function notConfigured(connector: string, key: string): ConnectorError {

@@ -11,14 +11,15 @@ import { jiraConnector } from './jira';
 import { sonarqubeConnector } from './sonarqube';
 import { verificationConnector } from './verification';
 
-const connectors: { [Kind in EvidenceRequest['connector']]: Connector<Extract<EvidenceRequest, { connector: Kind }>> } = {
-  jenkins: jenkinsConnector,
-  git: gitConnector,
-  jira: jiraConnector,
-  sonarqube: sonarqubeConnector,
-  verification: verificationConnector,
-  http: genericHttpConnector,
-};
+const connectors: { [Kind in EvidenceRequest['connector']]: Connector<Extract<EvidenceRequest, { connector: Kind }>> } =
+  {
+    jenkins: jenkinsConnector,
+    git: gitConnector,
+    jira: jiraConnector,
+    sonarqube: sonarqubeConnector,
+    verification: verificationConnector,
+    http: genericHttpConnector,
+  };
 
 /** Gathers one card per request, in request order. */
 export async function gatherEvidence(
@@ -29,7 +30,11 @@ export async function gatherEvidence(
   return Promise.all(requests.map((request) => runConnector(request, config, now)));
 }
 
-async function runConnector(request: EvidenceRequest, config: VisibilityConfig['connectors'], now: () => Date): Promise<EvidenceCard> {
+async function runConnector(
+  request: EvidenceRequest,
+  config: VisibilityConfig['connectors'],
+  now: () => Date,
+): Promise<EvidenceCard> {
   const started = performance.now();
   const fetchedAt = now().toISOString();
   const controller = new AbortController();

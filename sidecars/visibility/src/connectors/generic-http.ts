@@ -10,8 +10,12 @@ const MAX_VALUE_CHARS = 2_000;
 /** Reads `a.b.0.c` (or `a.b[0].c`) from a JSON value; own properties only. */
 export function readPath(value: unknown, path: string): unknown {
   let current: unknown = value;
-  for (const part of path.replace(/\[(\d+)\]/g, '.$1').split('.').filter(Boolean)) {
-    if (current === null || typeof current !== 'object' || !Object.prototype.hasOwnProperty.call(current, part)) return undefined;
+  for (const part of path
+    .replace(/\[(\d+)\]/g, '.$1')
+    .split('.')
+    .filter(Boolean)) {
+    if (current === null || typeof current !== 'object' || !Object.prototype.hasOwnProperty.call(current, part))
+      return undefined;
     current = (current as Record<string, unknown>)[part];
   }
   return current;
@@ -28,7 +32,11 @@ export const genericHttpConnector: Connector<HttpRequest> = async (request, cont
   const endpoint = context.config.http[request.endpoint];
   if (!endpoint) throw new ConnectorError(`no http endpoint named ${request.endpoint} is configured (connectors.http)`);
   const url = request.path ? joinUrl(endpoint.url, request.path) : endpoint.url;
-  const body = await fetchJson(url, { headers: endpoint.headers, signal: context.signal, maxResponseBytes: context.config.maxResponseBytes });
+  const body = await fetchJson(url, {
+    headers: endpoint.headers,
+    signal: context.signal,
+    maxResponseBytes: context.config.maxResponseBytes,
+  });
   const fields = Object.entries(request.fields ?? {});
   const data: Record<string, unknown> = fields.length
     ? Object.fromEntries(fields.map(([label, path]) => [label, shown(readPath(body, path))]))
@@ -37,7 +45,13 @@ export const genericHttpConnector: Connector<HttpRequest> = async (request, cont
     status: 'info',
     ...(request.label ? { label: request.label } : {}),
     summary: fields.length
-      ? fields.map(([label]) => `${label}: ${typeof data[label] === 'object' ? JSON.stringify(data[label]) : String(data[label])}`).join(', ').slice(0, 500)
+      ? fields
+          .map(
+            ([label]) =>
+              `${label}: ${typeof data[label] === 'object' ? JSON.stringify(data[label]) : String(data[label])}`,
+          )
+          .join(', ')
+          .slice(0, 500)
       : `${request.endpoint}${request.path ?? ''} answered`,
     data,
   };

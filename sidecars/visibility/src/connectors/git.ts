@@ -18,22 +18,33 @@ interface CommitSummary {
 export function githubPullNumbers(message: string): number[] {
   const numbers = new Set<number>();
   const firstLine = message.split('\n')[0] ?? '';
-  for (const match of firstLine.matchAll(/Merge pull request #(\d+)|\(#(\d+)\)\s*$/g)) numbers.add(Number(match[1] ?? match[2]));
+  for (const match of firstLine.matchAll(/Merge pull request #(\d+)|\(#(\d+)\)\s*$/g))
+    numbers.add(Number(match[1] ?? match[2]));
   return [...numbers];
 }
 
 /** MR references GitLab writes into merge commits: "See merge request group/project!12". */
 export function gitlabMergeRequests(message: string): Array<{ project: string; iid: number }> {
-  return [...message.matchAll(/See merge request ([\w./-]+)!(\d+)/g)].map((match) => ({ project: match[1] as string, iid: Number(match[2]) }));
+  return [...message.matchAll(/See merge request ([\w./-]+)!(\d+)/g)].map((match) => ({
+    project: match[1] as string,
+    iid: Number(match[2]),
+  }));
 }
 
 async function github(request: GitRequest, context: Parameters<Connector>[1]) {
   const config = context.config.github;
   if (!config) throw notConfigured('GitHub', 'github');
-  const url = joinUrl(config.apiUrl, `repos/${request.repository}/compare/${encodeURIComponent(request.base)}...${encodeURIComponent(request.head)}`);
+  const url = joinUrl(
+    config.apiUrl,
+    `repos/${request.repository}/compare/${encodeURIComponent(request.base)}...${encodeURIComponent(request.head)}`,
+  );
   const body = asRecord(
     await fetchJson(url, {
-      headers: { accept: 'application/vnd.github+json', 'x-github-api-version': '2022-11-28', ...(config.token ? { authorization: `Bearer ${config.token}` } : {}) },
+      headers: {
+        accept: 'application/vnd.github+json',
+        'x-github-api-version': '2022-11-28',
+        ...(config.token ? { authorization: `Bearer ${config.token}` } : {}),
+      },
       signal: context.signal,
       maxResponseBytes: context.config.maxResponseBytes,
     }),
@@ -55,7 +66,9 @@ async function github(request: GitRequest, context: Parameters<Connector>[1]) {
     total: asNumber(body.total_commits) ?? commits.length,
     compareUrl: asString(body.html_url) ?? null,
     commits,
-    pullRequests: [...pulls].sort((a, b) => a - b).map((number) => ({ number, url: joinUrl(config.webUrl, `${request.repository}/pull/${number}`) })),
+    pullRequests: [...pulls]
+      .sort((a, b) => a - b)
+      .map((number) => ({ number, url: joinUrl(config.webUrl, `${request.repository}/pull/${number}`) })),
   };
 }
 
@@ -75,7 +88,10 @@ async function gitlab(request: GitRequest, context: Parameters<Connector>[1]) {
   const commits: CommitSummary[] = asArray(body.commits).map((item) => {
     const commit = asRecord(item);
     for (const reference of gitlabMergeRequests(asString(commit.message) ?? '')) {
-      requests.set(`${reference.project}!${reference.iid}`, { number: reference.iid, url: joinUrl(config.url, `${reference.project}/-/merge_requests/${reference.iid}`) });
+      requests.set(`${reference.project}!${reference.iid}`, {
+        number: reference.iid,
+        url: joinUrl(config.url, `${reference.project}/-/merge_requests/${reference.iid}`),
+      });
     }
     return {
       sha: asString(commit.id) ?? '',
@@ -84,7 +100,12 @@ async function gitlab(request: GitRequest, context: Parameters<Connector>[1]) {
       url: asString(commit.web_url) ?? null,
     };
   });
-  return { total: commits.length, compareUrl: asString(body.web_url) ?? null, commits, pullRequests: [...requests.values()] };
+  return {
+    total: commits.length,
+    compareUrl: asString(body.web_url) ?? null,
+    commits,
+    pullRequests: [...requests.values()],
+  };
 }
 
 /** Git evidence: what changed between the two refs, and who changed it. */

@@ -40,7 +40,10 @@ export async function fetchJson(url: string, options: FetchJsonOptions): Promise
   }
   const text = await readCapped(response, options.maxResponseBytes, options.signal, url);
   if (!response.ok) {
-    throw new ConnectorError(`${redactUrl(url)} answered ${response.status}${text ? `: ${text.slice(0, 200)}` : ''}`, response.status);
+    throw new ConnectorError(
+      `${redactUrl(url)} answered ${response.status}${text ? `: ${text.slice(0, 200)}` : ''}`,
+      response.status,
+    );
   }
   try {
     return JSON.parse(text) as unknown;

@@ -22,7 +22,11 @@ export const jenkinsConnector: Connector<JenkinsRequest> = async (request, conte
   if (!jenkins) throw notConfigured('Jenkins', 'jenkins');
   const url = `${joinUrl(jenkins.url, `${jenkinsJobPath(request.job)}/${request.build}/api/json`)}?tree=${encodeURIComponent(TREE)}`;
   const build = asRecord(
-    await fetchJson(url, { headers: basicAuth(jenkins.user, jenkins.apiToken), signal: context.signal, maxResponseBytes: context.config.maxResponseBytes }),
+    await fetchJson(url, {
+      headers: basicAuth(jenkins.user, jenkins.apiToken),
+      signal: context.signal,
+      maxResponseBytes: context.config.maxResponseBytes,
+    }),
   );
   const tests = asArray(build.actions)
     .map(asRecord)
@@ -31,8 +35,11 @@ export const jenkinsConnector: Connector<JenkinsRequest> = async (request, conte
   const building = build.building === true;
   const number = asNumber(build.number) ?? null;
   const failed = asNumber(tests?.failCount) ?? 0;
-  const status = building || result === null ? 'warn' : result === 'SUCCESS' ? 'pass' : result === 'UNSTABLE' ? 'warn' : 'fail';
-  const testText = tests ? `, tests ${asNumber(tests.totalCount)} run, ${failed} failed, ${asNumber(tests.skipCount) ?? 0} skipped` : '';
+  const status =
+    building || result === null ? 'warn' : result === 'SUCCESS' ? 'pass' : result === 'UNSTABLE' ? 'warn' : 'fail';
+  const testText = tests
+    ? `, tests ${asNumber(tests.totalCount)} run, ${failed} failed, ${asNumber(tests.skipCount) ?? 0} skipped`
+    : '';
   return {
     status,
     summary: `${request.job} #${number ?? '?'}: ${building ? 'BUILDING' : (result ?? 'no result')}${testText}`,
@@ -44,9 +51,7 @@ export const jenkinsConnector: Connector<JenkinsRequest> = async (request, conte
       url: asString(build.url) ?? null,
       durationMs: asNumber(build.duration) ?? null,
       startedAt: asNumber(build.timestamp) ? new Date(build.timestamp as number).toISOString() : null,
-      tests: tests
-        ? { total: asNumber(tests.totalCount) ?? 0, failed, skipped: asNumber(tests.skipCount) ?? 0 }
-        : null,
+      tests: tests ? { total: asNumber(tests.totalCount) ?? 0, failed, skipped: asNumber(tests.skipCount) ?? 0 } : null,
     },
   };
 };

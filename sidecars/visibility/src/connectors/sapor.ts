@@ -23,15 +23,22 @@ export interface PolicyInput {
 export function interpretPolicyResult(body: unknown): Pick<AutoDecisionResult, 'outcome' | 'decisionId' | 'messages'> {
   const record = asRecord(body);
   const decisionId = asString(record.decision_id) ?? null;
-  if (!('result' in record) || record.result === undefined) return { outcome: 'undefined', decisionId, messages: ['the policy document is undefined'] };
+  if (!('result' in record) || record.result === undefined)
+    return { outcome: 'undefined', decisionId, messages: ['the policy document is undefined'] };
   const result = record.result;
   if (typeof result === 'boolean') return { outcome: result ? 'allow' : 'deny', decisionId, messages: [] };
   const object = asRecord(result);
   const denies = asArray(object.deny)
-    .map((item) => (typeof item === 'string' ? item : asString(asRecord(item).msg) ?? JSON.stringify(item)))
+    .map((item) => (typeof item === 'string' ? item : (asString(asRecord(item).msg) ?? JSON.stringify(item))))
     .slice(0, 50);
-  const messages = [...denies, ...asArray(object.messages).filter((item): item is string => typeof item === 'string').slice(0, 50)];
-  if (typeof object.allow === 'boolean') return { outcome: object.allow && denies.length === 0 ? 'allow' : 'deny', decisionId, messages };
+  const messages = [
+    ...denies,
+    ...asArray(object.messages)
+      .filter((item): item is string => typeof item === 'string')
+      .slice(0, 50),
+  ];
+  if (typeof object.allow === 'boolean')
+    return { outcome: object.allow && denies.length === 0 ? 'allow' : 'deny', decisionId, messages };
   if ('deny' in object) return { outcome: denies.length ? 'deny' : 'allow', decisionId, messages };
   return { outcome: 'undefined', decisionId, messages: ['the policy result has neither allow nor deny'] };
 }
@@ -53,6 +60,11 @@ export async function evaluatePolicy(
     });
     return { ...interpretPolicyResult(body), evaluatedAt: now().toISOString() };
   } catch (error) {
-    return { outcome: 'error', decisionId: null, messages: [(error as Error).message], evaluatedAt: now().toISOString() };
+    return {
+      outcome: 'error',
+      decisionId: null,
+      messages: [(error as Error).message],
+      evaluatedAt: now().toISOString(),
+    };
   }
 }

@@ -11,7 +11,13 @@ const decision = (user: string, groups: string[], action: Decision['action'] = '
 });
 
 describe('evaluateQuorum', () => {
-  const rules: ApprovalRules = { groups: [{ name: 'rm', required: 2 }, { name: 'qa', required: 1 }], allowSelfApproval: false };
+  const rules: ApprovalRules = {
+    groups: [
+      { name: 'rm', required: 2 },
+      { name: 'qa', required: 1 },
+    ],
+    allowSelfApproval: false,
+  };
 
   it('is not met until every group has its count', () => {
     expect(evaluateQuorum(rules, [decision('a', ['rm']), decision('b', ['rm'])]).met).toBe(false);
@@ -35,13 +41,21 @@ describe('evaluateQuorum', () => {
   });
 
   it('is rejected by any single reject', () => {
-    const state = evaluateQuorum(rules, [decision('a', ['rm']), decision('b', ['rm']), decision('c', ['qa']), decision('d', ['qa'], 'reject')]);
+    const state = evaluateQuorum(rules, [
+      decision('a', ['rm']),
+      decision('b', ['rm']),
+      decision('c', ['qa']),
+      decision('d', ['qa'], 'reject'),
+    ]);
     expect(state.met).toBe(false);
     expect(state.rejectedBy).toBe('d');
   });
 
   it('ignores groups that are not in the snapshot', () => {
-    expect(evaluateQuorum({ groups: [{ name: 'rm', required: 1 }], allowSelfApproval: false }, [decision('a', ['admins'])]).met).toBe(false);
+    expect(
+      evaluateQuorum({ groups: [{ name: 'rm', required: 1 }], allowSelfApproval: false }, [decision('a', ['admins'])])
+        .met,
+    ).toBe(false);
   });
 });
 
@@ -59,6 +73,8 @@ describe('checkDecision', () => {
   });
 
   it('refuses a second decision by the same person', () => {
-    expect(checkDecision(rules, null, [decision('bob', ['rm'])], 'BOB', ['rm'], 'reject')?.reason).toBe('already_decided');
+    expect(checkDecision(rules, null, [decision('bob', ['rm'])], 'BOB', ['rm'], 'reject')?.reason).toBe(
+      'already_decided',
+    );
   });
 });

@@ -80,7 +80,10 @@ export function checkDecision(
     };
   }
   if (action === 'approve' && !rules.allowSelfApproval && triggeredBy !== null && sameUser(triggeredBy, user)) {
-    return { reason: 'self_approval', message: `${user} triggered this execution and this gate does not allow self-approval` };
+    return {
+      reason: 'self_approval',
+      message: `${user} triggered this execution and this gate does not allow self-approval`,
+    };
   }
   if (decisions.some((decision) => sameUser(decision.user, user))) {
     return { reason: 'already_decided', message: `${user} already decided on this gate; a person counts once` };

@@ -13,7 +13,11 @@ export interface NotificationMessage {
 }
 
 /** Builds the message for one event of one gate. */
-export function notificationMessage(approval: Approval, event: NotificationEvent, link: string | null): NotificationMessage {
+export function notificationMessage(
+  approval: Approval,
+  event: NotificationEvent,
+  link: string | null,
+): NotificationMessage {
   const where = `${approval.application}${approval.pipelineName ? ` / ${approval.pipelineName}` : ''}`;
   const quorum = evaluateQuorum(approval.rules, approval.decisions);
   const groups = quorum.groups.map((group) => `${group.name}: ${group.approvals} of ${group.required}`).join(', ');
@@ -28,7 +32,11 @@ export function notificationMessage(approval: Approval, event: NotificationEvent
           : last
             ? `${last.action === 'approve' ? 'approved' : 'rejected'} by ${last.user}${last.comment ? `: “${last.comment}”` : ''}`
             : 'decided by policy';
-    return { subject: `[${approval.status.toUpperCase()}] approval for ${where}`, lines: [`The gate is ${approval.status}: ${by}.`, `Approvals: ${groups}`], link };
+    return {
+      subject: `[${approval.status.toUpperCase()}] approval for ${where}`,
+      lines: [`The gate is ${approval.status}: ${by}.`, `Approvals: ${groups}`],
+      link,
+    };
   }
   const prefix = event === 'reminder' ? 'Reminder: approval' : 'Approval';
   return {

@@ -12,7 +12,12 @@ function blocks(message: NotificationMessage) {
     blocks: [
       { type: 'section', text: { type: 'mrkdwn', text: text.slice(0, 2900) } },
       ...(message.link
-        ? [{ type: 'actions', elements: [{ type: 'button', text: { type: 'plain_text', text: 'Open approval' }, url: message.link }] }]
+        ? [
+            {
+              type: 'actions',
+              elements: [{ type: 'button', text: { type: 'plain_text', text: 'Open approval' }, url: message.link }],
+            },
+          ]
         : []),
     ],
   };
@@ -43,14 +48,24 @@ export async function sendSlack(
 ): Promise<{ channel: string; ts: string } | null> {
   if (config.botToken && config.channel) {
     const method = previous ? 'chat.update' : 'chat.postMessage';
-    const body = { channel: previous?.channel ?? config.channel, ...(previous ? { ts: previous.ts } : {}), ...blocks(message) };
-    const answer = (await post(`${config.apiUrl.replace(/\/$/, '')}/${method}`, body, { authorization: `Bearer ${config.botToken}` }, timeoutMs)) as {
+    const body = {
+      channel: previous?.channel ?? config.channel,
+      ...(previous ? { ts: previous.ts } : {}),
+      ...blocks(message),
+    };
+    const answer = (await post(
+      `${config.apiUrl.replace(/\/$/, '')}/${method}`,
+      body,
+      { authorization: `Bearer ${config.botToken}` },
+      timeoutMs,
+    )) as {
       ok?: boolean;
       error?: string;
       channel?: string;
       ts?: string;
     };
-    if (!answer || answer.ok !== true) throw new Error(`Slack ${method} failed: ${answer?.error ?? 'no ok in the answer'}`);
+    if (!answer || answer.ok !== true)
+      throw new Error(`Slack ${method} failed: ${answer?.error ?? 'no ok in the answer'}`);
     return { channel: answer.channel ?? body.channel, ts: answer.ts ?? previous?.ts ?? '' };
   }
   if (!config.webhookUrl) throw new Error('Slack needs webhookUrl, or botToken and channel');

@@ -74,9 +74,16 @@ export interface ApprovalStore {
   get(id: string): Promise<Approval | null>;
   list(filter: ApprovalFilter): Promise<Approval[]>;
   /** Runs `work` with the gate's row locked (null when there is no such gate); commits if it resolves. */
-  withLock<T>(id: string, work: (approval: Approval | null, transaction: ApprovalTransaction) => Promise<T>): Promise<T>;
+  withLock<T>(
+    id: string,
+    work: (approval: Approval | null, transaction: ApprovalTransaction) => Promise<T>,
+  ): Promise<T>;
   /** Records that a gate's jobs (timer, evidence, notifications) are queued. */
   markJobsQueued(id: string): Promise<void>;
+  /** Records that a closed gate's outcome notifications are queued. */
+  markOutcomeQueued(id: string): Promise<void>;
+  /** Ids of closed gates whose outcome notifications may not have been queued. */
+  withOutcomePending(olderThanMs: number, limit: number): Promise<string[]>;
   /** Gates whose jobs may not have been queued (a crash between commit and queueing). */
   withJobsPending(olderThanMs: number, limit: number): Promise<Approval[]>;
   auditTrail(id: string): Promise<Array<AuditEntry & { at: Date }>>;

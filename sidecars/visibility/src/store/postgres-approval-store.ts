@@ -135,7 +135,11 @@ export class PostgresApprovalStore implements ApprovalStore {
         event: 'activated',
         actor,
         toStatus: 'activated',
-        details: { rules: approval.rules, deadline: approval.deadline.toISOString(), autoDecision: approval.autoDecision },
+        details: {
+          rules: approval.rules,
+          deadline: approval.deadline.toISOString(),
+          autoDecision: approval.autoDecision,
+        },
       });
       return true;
     });
@@ -168,7 +172,10 @@ export class PostgresApprovalStore implements ApprovalStore {
     if (filter.executionId) add((p) => `a.execution_id = ${p}`, filter.executionId);
     if (filter.groupsAnyOf) add((p) => `a.approver_groups && ${p}::text[]`, filter.groupsAnyOf);
     if (filter.undecidedBy) {
-      add((p) => `NOT EXISTS (SELECT 1 FROM decisions d WHERE d.approval_id = a.id AND lower(d.user_name) = lower(${p}))`, filter.undecidedBy);
+      add(
+        (p) => `NOT EXISTS (SELECT 1 FROM decisions d WHERE d.approval_id = a.id AND lower(d.user_name) = lower(${p}))`,
+        filter.undecidedBy,
+      );
     }
     values.push(filter.limit, filter.offset);
     const { rows } = await this.database.query<ApprovalRow>(
@@ -179,7 +186,10 @@ export class PostgresApprovalStore implements ApprovalStore {
     return rows.map(toApproval);
   }
 
-  async withLock<T>(id: string, work: (approval: Approval | null, transaction: ApprovalTransaction) => Promise<T>): Promise<T> {
+  async withLock<T>(
+    id: string,
+    work: (approval: Approval | null, transaction: ApprovalTransaction) => Promise<T>,
+  ): Promise<T> {
     return this.database.transaction(async (client) => {
       const row = (await client.query<ApprovalRow>(`${SELECT_APPROVAL} WHERE a.id = $1 FOR UPDATE`, [id])).rows[0];
       const approval = row ? toApproval(row) : null;
@@ -188,7 +198,15 @@ export class PostgresApprovalStore implements ApprovalStore {
           await client.query(
             `INSERT INTO decisions (approval_id, user_name, action, comment, groups, evidence_digest, decided_at)
              VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-            [id, decision.user, decision.action, decision.comment, decision.groups, decision.evidenceDigest, decision.decidedAt],
+            [
+              id,
+              decision.user,
+              decision.action,
+              decision.comment,
+              decision.groups,
+              decision.evidenceDigest,
+              decision.decidedAt,
+            ],
           );
           await client.query(`UPDATE approvals SET decisions_json = decisions_json || $2::jsonb WHERE id = $1`, [
             id,
@@ -215,20 +233,25 @@ export class PostgresApprovalStore implements ApprovalStore {
           return true;
         },
         async touch(expectedVersion, entry) {
-          const updated = await client.query(`UPDATE approvals SET version = version + 1 WHERE id = $1 AND version = $2`, [id, expectedVersion]);
+          const updated = await client.query(
+            `UPDATE approvals SET version = version + 1 WHERE id = $1 AND version = $2`,
+            [id, expectedVersion],
+          );
           if (updated.rowCount !== 1) return false;
           await insertAudit(client, id, entry);
           return true;
         },
         async setEvidence(cards, digest) {
-          await client.query(`UPDATE approvals SET evidence = $2, evidence_digest = $3, version = version + 1 WHERE id = $1`, [
-            id,
-            JSON.stringify(cards),
-            digest,
-          ]);
+          await client.query(
+            `UPDATE approvals SET evidence = $2, evidence_digest = $3, version = version + 1 WHERE id = $1`,
+            [id, JSON.stringify(cards), digest],
+          );
         },
         async setAutoResult(result) {
-          await client.query(`UPDATE approvals SET auto_result = $2, version = version + 1 WHERE id = $1`, [id, JSON.stringify(result)]);
+          await client.query(`UPDATE approvals SET auto_result = $2, version = version + 1 WHERE id = $1`, [
+            id,
+            JSON.stringify(result),
+          ]);
         },
         async audit(entry) {
           await insertAudit(client, id, entry);
@@ -240,6 +263,20 @@ export class PostgresApprovalStore implements ApprovalStore {
 
   async markJobsQueued(id: string): Promise<void> {
     await this.database.query('UPDATE approvals SET jobs_queued = true WHERE id = $1 AND NOT jobs_queued', [id]);
+  }
+
+  async markOutcomeQueued(id: string): Promise<void> {
+    await this.database.query('UPDATE approvals SET outcome_queued = true WHERE id = $1 AND NOT outcome_queued', [id]);
+  }
+
+  async withOutcomePending(olderThanMs: number, limit: number): Promise<string[]> {
+    const { rows } = await this.database.query<{ id: string }>(
+      `SELECT id FROM approvals WHERE status <> 'activated' AND NOT outcome_queued
+          AND closed_at < now() - make_interval(secs => $1::double precision / 1000)
+        ORDER BY closed_at LIMIT $2`,
+      [olderThanMs, limit],
+    );
+    return rows.map((row) => row.id);
   }
 
   async withJobsPending(olderThanMs: number, limit: number): Promise<Approval[]> {
@@ -277,7 +314,10 @@ export class PostgresApprovalStore implements ApprovalStore {
   }
 
   async slackMessage(id: string): Promise<{ channel: string; ts: string } | null> {
-    const { rows } = await this.database.query<{ channel: string; ts: string }>('SELECT channel, ts FROM slack_messages WHERE approval_id = $1', [id]);
+    const { rows } = await this.database.query<{ channel: string; ts: string }>(
+      'SELECT channel, ts FROM slack_messages WHERE approval_id = $1',
+      [id],
+    );
     return rows[0] ?? null;
   }
 
