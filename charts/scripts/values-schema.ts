@@ -3,9 +3,9 @@
 // environment variables, so a secret typed into values is refused). Everything else is strict
 // (`additionalProperties: false`) so a misspelt key fails `helm lint/template/install`.
 import { z } from 'zod';
-import { autopilotConfigSchema } from '@isd/autopilot';
-import { saporConfigSchema } from '@isd/sapor';
-import { visibilityConfigSchema } from '@isd/visibility';
+import { autopilotConfigSchema } from '@isd/autopilot/config';
+import { saporConfigSchema } from '@isd/sapor/config';
+import { visibilityConfigSchema } from '@isd/visibility/config';
 import { controllerConfigSchema } from '@isd/controller/config';
 import { agentConfigSchema } from '@isd/agent/config';
 
@@ -16,7 +16,6 @@ export const secretFieldNames: readonly string[] = [
   'serviceToken',
   'gateToken',
   'token',
-  'tokenFile',
   'apiToken',
   'password',
   'bearerToken',

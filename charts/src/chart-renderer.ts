@@ -3,7 +3,7 @@
 // documents. Used by the chart tests because helm itself is not installed on the build machines.
 import fs from 'node:fs';
 import path from 'node:path';
-import Ajv from 'ajv';
+import Ajv, { type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
 import YAML from 'yaml';
 import { TemplateSet, type RenderContext } from './helm-template-subset';
@@ -55,13 +55,22 @@ export function readYamlMapping(file: string): Record<string, unknown> {
   return parsed;
 }
 
+// Compiling a schema takes a good part of a second; the same text always compiles to the same validator.
+const compiledSchemas = new Map<string, ValidateFunction>();
+
 /** Compiles a chart's values.schema.json the way Helm applies it (formats checked, all errors reported). */
 export function compileValuesSchema(chartDir: string): (values: unknown) => string[] {
-  const schema: unknown = JSON.parse(fs.readFileSync(path.join(chartDir, 'values.schema.json'), 'utf8'));
-  const ajv = new Ajv({ allErrors: true, strict: false });
-  addFormats(ajv);
-  const validate = ajv.compile(schema as object);
+  const text = fs.readFileSync(path.join(chartDir, 'values.schema.json'), 'utf8');
+  let validate = compiledSchemas.get(text);
+  if (!validate) {
+    const ajv = new Ajv({ allErrors: true, strict: false });
+    addFormats(ajv);
+    validate = ajv.compile(JSON.parse(text) as object);
+    compiledSchemas.set(text, validate);
+  }
+  const compiled = validate;
   return (values) => {
+    const validate = compiled;
     if (validate(values)) return [];
     return (validate.errors ?? []).map((error) => {
       const where = error.instancePath || '(root)';

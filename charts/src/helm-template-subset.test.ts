@@ -167,3 +167,9 @@ describe('Helm and Sprig functions', () => {
     );
   });
 });
+
+describe('function lookup', () => {
+  it('does not treat Object.prototype members as template functions', () => {
+    expect(() => render('{{ constructor }}')).toThrow(/function "constructor" not defined/);
+  });
+});

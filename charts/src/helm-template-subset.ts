@@ -685,7 +685,8 @@ class Execution {
   }
 
   private call(name: string, args: Value[], dot: Value): Value {
-    const fn = functions[name];
+    // Own properties only: `constructor` or `toString` from Object.prototype are not template functions.
+    const fn = Object.prototype.hasOwnProperty.call(functions, name) ? functions[name] : undefined;
     if (!fn) throw new TemplateError(this.name, `function "${name}" not defined`);
     return fn(args, { where: this.name, set: this.set, depth: this.depth, dot });
   }
@@ -904,7 +905,7 @@ const functions: Record<string, TemplateFunction> = {
     arity(where, 'int', args, 1);
     return asInteger(where, args[0]);
   },
-  toString: (args, { where }) => {
+  toString: (args: Value[], { where }: CallContext) => {
     arity(where, 'toString', args, 1);
     return asString(args[0]);
   },
