@@ -229,7 +229,16 @@ export class ApprovalGate {
         request.action,
       );
       if (refusal?.reason === 'already_decided') throw new ConflictError(refusal.message, { code: 'already_decided' });
-      if (refusal) throw new NotAllowedError(refusal.message, { code: refusal.reason });
+      // Break-glass lets a triggering user approve their own execution when they hold a break-glass
+      // role and give a reason; it is marked on the decision and the audit row. It widens nothing else.
+      const breakGlass = refusal?.reason === 'self_approval' && request.breakGlass;
+      if (breakGlass && !caller.roles.some((role) => this.config.approvals.breakGlassRoles.includes(role))) {
+        throw new NotAllowedError(
+          `break-glass self-approval needs one of the roles ${this.config.approvals.breakGlassRoles.join(', ') || '(none configured)'}`,
+          { code: 'break_glass_not_allowed' },
+        );
+      }
+      if (refusal && !breakGlass) throw new NotAllowedError(refusal.message, { code: refusal.reason });
       const shownDigest = approval.evidenceDigest ?? PENDING_EVIDENCE_DIGEST;
       if (request.evidenceDigest && request.evidenceDigest !== shownDigest) {
         throw new ConflictError('the evidence changed since it was shown; reload the gate and decide again', {
@@ -243,15 +252,16 @@ export class ApprovalGate {
         groups: approverGroupsOf(approval.rules, caller.roles),
         evidenceDigest: shownDigest,
         decidedAt: now,
+        breakGlass,
       };
       await transaction.addDecision(decision);
       const quorum = evaluateQuorum(approval.rules, [...approval.decisions, decision]);
       const entry = {
-        event: request.action === 'approve' ? 'approval' : 'rejection',
+        event: breakGlass ? 'break-glass-approval' : request.action === 'approve' ? 'approval' : 'rejection',
         actor,
         comment: decision.comment,
         evidenceDigest: shownDigest,
-        details: { groups: decision.groups, progress: quorum.groups },
+        details: { groups: decision.groups, progress: quorum.groups, ...(breakGlass ? { breakGlass: true } : {}) },
       };
       const to: ApprovalStatus | null = quorum.rejectedBy ? 'rejected' : quorum.met ? 'approved' : null;
       const changed = to

@@ -30,6 +30,17 @@ export const visibilityConfigSchema = baseConfigSchema({ name: 'visibility', por
         .default(365 * DAY_MS)
         .describe('Longest timeoutMs a payload may ask for'),
       deckUrl: url().optional().describe("Deck's base URL, for the execution link shown with a gate"),
+      breakGlassRoles: z
+        .array(
+          z
+            .string()
+            .min(1)
+            .transform((role) => role.toLowerCase()),
+        )
+        .default([])
+        .describe(
+          'Roles whose members may approve a gate they triggered (breakGlass: true, with a reason); empty = nobody',
+        ),
       reconcileIntervalMs: z
         .number()
         .int()

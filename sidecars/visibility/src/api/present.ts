@@ -36,6 +36,7 @@ export function presentApproval(
       at: decision.decidedAt.toISOString(),
       groups: decision.groups,
       evidenceDigest: decision.evidenceDigest,
+      breakGlass: decision.breakGlass,
     })),
     evidenceStatus: approval.evidence || approval.evidenceRequest.length === 0 ? 'gathered' : 'pending',
     evidence: approval.evidence ?? [],

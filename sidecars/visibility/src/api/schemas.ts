@@ -150,6 +150,8 @@ export const decisionRequestSchema = z
   .strictObject({
     action: z.enum(['approve', 'reject']),
     comment: z.string().max(MAX_TEXT_CHARS).default(''),
+    /** Self-approval through the audited break-glass path (config `approvals.breakGlassRoles`); needs a reason. */
+    breakGlass: z.boolean().default(false),
     /** The evidence digest the user was shown; when given it must still be the gate's. */
     evidenceDigest: z
       .string()
@@ -159,6 +161,14 @@ export const decisionRequestSchema = z
   .refine((value) => value.action !== 'reject' || value.comment.trim().length > 0, {
     message: 'a reject needs a comment',
     path: ['comment'],
+  })
+  .refine((value) => !value.breakGlass || value.comment.trim().length > 0, {
+    message: 'break-glass needs a reason in the comment',
+    path: ['comment'],
+  })
+  .refine((value) => !value.breakGlass || value.action === 'approve', {
+    message: 'break-glass only applies to approve',
+    path: ['breakGlass'],
   });
 
 /** A parsed decision request. */
@@ -226,6 +236,7 @@ export const approvalInstanceSchema = z.object({
       at: z.string(),
       groups: z.array(z.string()),
       evidenceDigest: z.string().nullable(),
+      breakGlass: z.boolean(),
     }),
   ),
   evidenceStatus: z.enum(['pending', 'gathered']),

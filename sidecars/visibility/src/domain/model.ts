@@ -31,6 +31,8 @@ export interface Decision {
   groups: string[];
   evidenceDigest: string | null;
   decidedAt: Date;
+  /** A self-approval let through by the audited break-glass path. */
+  breakGlass: boolean;
 }
 
 /** What one connector found, or why it could not. */

@@ -8,6 +8,7 @@ const decision = (user: string, groups: string[], action: Decision['action'] = '
   groups,
   evidenceDigest: null,
   decidedAt: new Date(0),
+  breakGlass: false,
 });
 
 describe('evaluateQuorum', () => {

@@ -33,6 +33,7 @@ interface ApprovalRow {
     groups: string[];
     evidence_digest: string | null;
     decided_at: string;
+    break_glass?: boolean;
   }> | null;
 }
 
@@ -72,6 +73,7 @@ function toApproval(row: ApprovalRow): Approval {
       groups: decision.groups,
       evidenceDigest: decision.evidence_digest,
       decidedAt: new Date(decision.decided_at),
+      breakGlass: decision.break_glass === true,
     })),
   };
 }
@@ -196,8 +198,8 @@ export class PostgresApprovalStore implements ApprovalStore {
       const transaction: ApprovalTransaction = {
         async addDecision(decision) {
           await client.query(
-            `INSERT INTO decisions (approval_id, user_name, action, comment, groups, evidence_digest, decided_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+            `INSERT INTO decisions (approval_id, user_name, action, comment, groups, evidence_digest, decided_at, break_glass)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
             [
               id,
               decision.user,
@@ -206,6 +208,7 @@ export class PostgresApprovalStore implements ApprovalStore {
               decision.groups,
               decision.evidenceDigest,
               decision.decidedAt,
+              decision.breakGlass,
             ],
           );
           await client.query(`UPDATE approvals SET decisions_json = decisions_json || $2::jsonb WHERE id = $1`, [
@@ -218,6 +221,7 @@ export class PostgresApprovalStore implements ApprovalStore {
                 groups: decision.groups,
                 evidence_digest: decision.evidenceDigest,
                 decided_at: decision.decidedAt.toISOString(),
+                break_glass: decision.breakGlass,
               },
             ]),
           ]);
