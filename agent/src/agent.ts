@@ -50,7 +50,10 @@ export interface RunningAgent {
 /** Raised for invalid agent configuration; names the key. */
 export class AgentConfigError extends Error {
   override readonly name = 'AgentConfigError';
-  constructor(readonly key: string, message: string) {
+  constructor(
+    readonly key: string,
+    message: string,
+  ) {
     super(`${key}: ${message}`);
   }
 }
@@ -63,16 +66,20 @@ function agentNameOf(certPem: string): string {
   } catch {
     throw new AgentConfigError('credentials.certPem', 'certificate carries no agent identity');
   }
-  if (identity.purpose !== 'agent' || !identity.agent) throw new AgentConfigError('credentials.certPem', 'certificate is not an agent certificate');
+  if (identity.purpose !== 'agent' || !identity.agent)
+    throw new AgentConfigError('credentials.certPem', 'certificate is not an agent certificate');
   return identity.agent;
 }
 
 /** Starts the agent: one session per controller replica, plus the health and metrics listener. */
 export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
-  if (!Array.isArray(config.controllers) || config.controllers.length === 0) throw new AgentConfigError('controllers', 'at least one controller address is required');
-  if (!config.credentials?.certPem || !config.credentials.keyPem || !config.credentials.caPem) throw new AgentConfigError('credentials', 'certPem, keyPem and caPem are required');
+  if (!Array.isArray(config.controllers) || config.controllers.length === 0)
+    throw new AgentConfigError('controllers', 'at least one controller address is required');
+  if (!config.credentials?.certPem || !config.credentials.keyPem || !config.credentials.caPem)
+    throw new AgentConfigError('credentials', 'certPem, keyPem and caPem are required');
   const agentName = agentNameOf(config.credentials.certPem);
-  if (config.agentName && config.agentName !== agentName) throw new AgentConfigError('agentName', `is ${config.agentName} but the certificate names ${agentName}`);
+  if (config.agentName && config.agentName !== agentName)
+    throw new AgentConfigError('agentName', `is ${config.agentName} but the certificate names ${agentName}`);
   const targets = new Map<string, Target>();
   config.services.forEach((service, index) => {
     const target = createTarget(service, index);
@@ -117,12 +124,18 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
         res.end(JSON.stringify(body));
       };
       if (path === '/healthz') return json(200, { status: 'ok' });
-      if (path === '/readyz') return connectedCount() > 0 ? json(200, { status: 'ready', controllers: connectedCount() }) : json(503, { status: 'not connected' });
+      if (path === '/readyz')
+        return connectedCount() > 0
+          ? json(200, { status: 'ready', controllers: connectedCount() })
+          : json(503, { status: 'not connected' });
       if (path === '/metrics') {
-        metrics.registry.metrics().then((text) => {
-          res.writeHead(200, { 'content-type': metrics.registry.contentType });
-          res.end(text);
-        }, () => json(500, { error: 'metrics failed' }));
+        metrics.registry.metrics().then(
+          (text) => {
+            res.writeHead(200, { 'content-type': metrics.registry.contentType });
+            res.end(text);
+          },
+          () => json(500, { error: 'metrics failed' }),
+        );
         return;
       }
       json(404, { error: 'not found' });

@@ -19,16 +19,34 @@ describe('agent configuration', () => {
   const readFile = (name: string): string => `pem of ${name}`;
 
   it('loads services and maps an in-cluster kubernetes service onto the pod ServiceAccount', () => {
-    const config = toAgentConfig(loadAgentConfig({}, file), { host: '10.0.0.1', port: '443', serviceAccountDir: '/sa' }, readFile);
-    expect(config.credentials).toEqual({ certPem: 'pem of /tls/tls.crt', keyPem: 'pem of /tls/tls.key', caPem: 'pem of /tls/ca.crt' });
-    expect(config.services[0]).toMatchObject({ url: 'https://10.0.0.1:443', caFile: '/sa/ca.crt', credentials: { type: 'bearer', tokenFile: '/sa/token' } });
-    expect(config.services[1]).toMatchObject({ type: 'jenkins', url: 'https://jenkins.example:8443/ci', credentials: { type: 'basic', username: 'spin' } });
+    const config = toAgentConfig(
+      loadAgentConfig({}, file),
+      { host: '10.0.0.1', port: '443', serviceAccountDir: '/sa' },
+      readFile,
+    );
+    expect(config.credentials).toEqual({
+      certPem: 'pem of /tls/tls.crt',
+      keyPem: 'pem of /tls/tls.key',
+      caPem: 'pem of /tls/ca.crt',
+    });
+    expect(config.services[0]).toMatchObject({
+      url: 'https://10.0.0.1:443',
+      caFile: '/sa/ca.crt',
+      credentials: { type: 'bearer', tokenFile: '/sa/token' },
+    });
+    expect(config.services[1]).toMatchObject({
+      type: 'jenkins',
+      url: 'https://jenkins.example:8443/ci',
+      credentials: { type: 'basic', username: 'spin' },
+    });
     expect(config.healthPort).toBe(9102);
   });
 
   it('names the key of invalid values', () => {
     expect(() => loadAgentConfig({ ISD_AGENT_POOL_SIZE: '0' }, file)).toThrow(/poolSize/);
     expect(() => loadAgentConfig({ ISD_AGENT_CONTROLLERS: '[nohostport]' }, file)).toThrow(/controllers/);
-    expect(() => toAgentConfig(loadAgentConfig({}, file), { serviceAccountDir: '/sa' }, readFile)).toThrow(/services\[0\]\.inCluster needs KUBERNETES_SERVICE_HOST/);
+    expect(() => toAgentConfig(loadAgentConfig({}, file), { serviceAccountDir: '/sa' }, readFile)).toThrow(
+      /services\[0\]\.inCluster needs KUBERNETES_SERVICE_HOST/,
+    );
   });
 });

@@ -8,12 +8,22 @@ import type { ServiceConfig } from './targets';
 const credentialsSchema = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('none') }),
   z.strictObject({ type: z.literal('basic'), username: z.string().min(1), password: z.string() }),
-  z.strictObject({ type: z.literal('bearer'), token: z.string().min(1).optional(), tokenFile: z.string().min(1).optional() }),
+  z.strictObject({
+    type: z.literal('bearer'),
+    token: z.string().min(1).optional(),
+    tokenFile: z.string().min(1).optional(),
+  }),
 ]);
 
 const serviceSchema = z.strictObject({
-  name: z.string().regex(/^[a-zA-Z0-9][a-zA-Z0-9._-]{0,62}$/, 'expected a name of letters, digits, . _ -').describe('Service name callers address'),
-  type: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'expected lower-case letters, digits and -').describe('kubernetes, jenkins, or any generic HTTP type'),
+  name: z
+    .string()
+    .regex(/^[a-zA-Z0-9][a-zA-Z0-9._-]{0,62}$/, 'expected a name of letters, digits, . _ -')
+    .describe('Service name callers address'),
+  type: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9-]*$/, 'expected lower-case letters, digits and -')
+    .describe('kubernetes, jenkins, or any generic HTTP type'),
   url: z.url().optional().describe('Target base URL'),
   caFile: z.string().min(1).optional().describe('PEM CA bundle verifying the target'),
   insecureSkipVerify: z.boolean().default(false).describe('Skip target TLS verification (test targets only)'),
@@ -22,12 +32,20 @@ const serviceSchema = z.strictObject({
   context: z.string().min(1).optional().describe('kubernetes: kubeconfig context (default current-context)'),
   inCluster: z.boolean().default(false).describe('kubernetes: use the pod ServiceAccount and the in-cluster apiserver'),
   annotations: z.record(z.string(), z.string()).default({}).describe('Shown in getAgentStatistics'),
-  maxSockets: z.number().int().positive().optional().describe('Concurrent sockets to the target (default unbounded: a cap would queue watches)'),
+  maxSockets: z
+    .number()
+    .int()
+    .positive()
+    .optional()
+    .describe('Concurrent sockets to the target (default unbounded: a cap would queue watches)'),
 });
 
 /** Agent configuration file (YAML) and env overrides (`ISD_AGENT_<KEY>`). */
 export const agentConfigSchema = z.strictObject({
-  controllers: z.array(z.string().regex(/^[^\s]+:\d+$/, 'expected host:port')).min(1).describe('Every controller replica, host:port; the agent keeps a session to each'),
+  controllers: z
+    .array(z.string().regex(/^[^\s]+:\d+$/, 'expected host:port'))
+    .min(1)
+    .describe('Every controller replica, host:port; the agent keeps a session to each'),
   serverName: z.string().min(1).optional().describe("Name expected on the controllers' TLS certificates"),
   agentName: z.string().min(1).optional().describe('Must equal the agent name in the certificate'),
   credentials: z.strictObject({
@@ -35,7 +53,11 @@ export const agentConfigSchema = z.strictObject({
     keyFile: z.string().min(1).describe('Agent private key (PEM)'),
     caFile: z.string().min(1).describe('Controller CA (PEM)'),
   }),
-  renewedCredentialsDir: z.string().min(1).optional().describe('Writable directory where renewed certificates are kept across restarts'),
+  renewedCredentialsDir: z
+    .string()
+    .min(1)
+    .optional()
+    .describe('Writable directory where renewed certificates are kept across restarts'),
   poolSize: z.number().int().min(1).max(64).default(2).describe('Idle tunnel streams per controller'),
   healthPort: z.number().int().min(0).max(65535).default(9102).describe('Port of /healthz, /readyz, /metrics'),
   healthHost: z.string().min(1).default('0.0.0.0').describe('Address of the health listener'),
@@ -61,7 +83,11 @@ export interface InClusterEnvironment {
 }
 
 /** Maps the file configuration onto startAgent's options; `inCluster` services use the pod ServiceAccount. */
-export function toAgentConfig(config: AgentFileConfig, inCluster: InClusterEnvironment, readFile: (file: string) => string = (file) => readFileSync(file, 'utf8')): AgentConfig {
+export function toAgentConfig(
+  config: AgentFileConfig,
+  inCluster: InClusterEnvironment,
+  readFile: (file: string) => string = (file) => readFileSync(file, 'utf8'),
+): AgentConfig {
   const renewed = config.renewedCredentialsDir;
   const readRenewed = (name: string): string | undefined => {
     if (!renewed) return undefined;
@@ -75,8 +101,10 @@ export function toAgentConfig(config: AgentFileConfig, inCluster: InClusterEnvir
   const renewedKey = readRenewed('tls.key');
   const services: ServiceConfig[] = config.services.map((service, index) => {
     if (service.inCluster) {
-      if (service.type !== 'kubernetes') throw new Error(`config: services[${index}].inCluster is only valid for type kubernetes`);
-      if (!inCluster.host) throw new Error(`config: services[${index}].inCluster needs KUBERNETES_SERVICE_HOST (not running in a pod?)`);
+      if (service.type !== 'kubernetes')
+        throw new Error(`config: services[${index}].inCluster is only valid for type kubernetes`);
+      if (!inCluster.host)
+        throw new Error(`config: services[${index}].inCluster needs KUBERNETES_SERVICE_HOST (not running in a pod?)`);
       const host = inCluster.host.includes(':') ? `[${inCluster.host}]` : inCluster.host;
       return {
         name: service.name,
@@ -89,7 +117,8 @@ export function toAgentConfig(config: AgentFileConfig, inCluster: InClusterEnvir
         maxSockets: service.maxSockets,
       };
     }
-    if (!service.url && !service.kubeconfig) throw new Error(`config: services[${index}].url is required (or kubeconfig / inCluster for kubernetes)`);
+    if (!service.url && !service.kubeconfig)
+      throw new Error(`config: services[${index}].url is required (or kubeconfig / inCluster for kubernetes)`);
     return { ...service, kubeconfig: service.kubeconfig ? readFile(service.kubeconfig) : undefined };
   });
   return {

@@ -2,7 +2,16 @@ import { generateKeyPairSync, X509Certificate } from 'node:crypto';
 import os from 'node:os';
 import * as grpc from '@grpc/grpc-js';
 import forge from 'node-forge';
-import { AGENT_CAPABILITIES, PROTOCOL_VERSION, loadTunnelClient, type AgentControl, type AgentFrame, type ControllerControl, type ControllerFrame, type TunnelClient } from './proto';
+import {
+  AGENT_CAPABILITIES,
+  PROTOCOL_VERSION,
+  loadTunnelClient,
+  type AgentControl,
+  type AgentFrame,
+  type ControllerControl,
+  type ControllerFrame,
+  type TunnelClient,
+} from './proto';
 import { serveExchange } from './exchange';
 import type { Target } from './targets';
 import type { AgentMetrics } from './metrics';
@@ -51,7 +60,10 @@ export class ControllerConnection {
   private renewing = false;
   private readonly connectedListeners = new Set<() => void>();
 
-  constructor(readonly address: string, private readonly context: ConnectionContext) {}
+  constructor(
+    readonly address: string,
+    private readonly context: ConnectionContext,
+  ) {}
 
   start(): void {
     this.connect();
@@ -72,7 +84,11 @@ export class ControllerConnection {
   private connect(): void {
     if (this.stopped) return;
     const credentials = this.context.getCredentials();
-    const channelCredentials = grpc.credentials.createSsl(Buffer.from(credentials.caPem), Buffer.from(credentials.keyPem), Buffer.from(credentials.certPem));
+    const channelCredentials = grpc.credentials.createSsl(
+      Buffer.from(credentials.caPem),
+      Buffer.from(credentials.keyPem),
+      Buffer.from(credentials.certPem),
+    );
     const options: grpc.ChannelOptions = {
       'grpc.keepalive_time_ms': 10_000,
       'grpc.keepalive_timeout_ms': 5_000,
@@ -83,7 +99,12 @@ export class ControllerConnection {
       // We own the reconnect loop (a fresh channel per attempt), so grpc's own backoff stays short.
       'grpc.initial_reconnect_backoff_ms': 100,
       'grpc.max_reconnect_backoff_ms': 1_000,
-      ...(this.context.serverName ? { 'grpc.ssl_target_name_override': this.context.serverName, 'grpc.default_authority': this.context.serverName } : {}),
+      ...(this.context.serverName
+        ? {
+            'grpc.ssl_target_name_override': this.context.serverName,
+            'grpc.default_authority': this.context.serverName,
+          }
+        : {}),
     };
     const Client = loadTunnelClient();
     const client = new Client(this.address, channelCredentials, options);
@@ -107,7 +128,10 @@ export class ControllerConnection {
           this.attempt = 0;
           this.context.metrics.connected.set({ controller: this.address }, 1);
           this.context.metrics.connects.inc({ controller: this.address });
-          this.context.log('info', 'connected to controller', { controller: this.address, sessionId: welcome.sessionId });
+          this.context.log('info', 'connected to controller', {
+            controller: this.address,
+            sessionId: welcome.sessionId,
+          });
           for (let index = 0; index < this.context.poolSize; index += 1) this.openExchange();
           this.startPings(Math.max(100, welcome.pingIntervalMs || 10_000));
           this.maybeRenew();
@@ -129,7 +153,12 @@ export class ControllerConnection {
           }
           const pending = this.pendingKeyPem;
           this.pendingKeyPem = undefined;
-          if (pending) this.context.setCredentials({ certPem: response.certPem, keyPem: pending, caPem: response.caPem || this.context.getCredentials().caPem });
+          if (pending)
+            this.context.setCredentials({
+              certPem: response.certPem,
+              keyPem: pending,
+              caPem: response.caPem || this.context.getCredentials().caPem,
+            });
           return;
         }
         case 'drain':
@@ -140,14 +169,20 @@ export class ControllerConnection {
           return;
       }
     });
-    control.on('error', (error: grpc.ServiceError) => this.lost(`control stream failed: ${error.details || error.message}`));
+    control.on('error', (error: grpc.ServiceError) =>
+      this.lost(`control stream failed: ${error.details || error.message}`),
+    );
     control.on('end', () => this.lost('controller closed the control stream'));
     control.write({
       hello: {
         protocolVersion: PROTOCOL_VERSION,
         agentVersion: this.context.agentVersion,
         capabilities: AGENT_CAPABILITIES,
-        endpoints: [...this.context.targets.values()].map((target) => ({ type: target.type, name: target.name, annotations: target.annotations })),
+        endpoints: [...this.context.targets.values()].map((target) => ({
+          type: target.type,
+          name: target.name,
+          annotations: target.annotations,
+        })),
         hostname: os.hostname(),
         poolSize: this.context.poolSize,
         annotations: this.context.annotations,
@@ -170,7 +205,11 @@ export class ControllerConnection {
     const remaining = notAfter - Date.now();
     if (remaining > (notAfter - notBefore) * this.context.renewFraction) return;
     this.renewing = true;
-    const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048, privateKeyEncoding: { type: 'pkcs8', format: 'pem' }, publicKeyEncoding: { type: 'spki', format: 'pem' } });
+    const { privateKey } = generateKeyPairSync('rsa', {
+      modulusLength: 2048,
+      privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+      publicKeyEncoding: { type: 'spki', format: 'pem' },
+    });
     const forgeKey = forge.pki.privateKeyFromPem(privateKey) as forge.pki.rsa.PrivateKey;
     const csr = forge.pki.createCertificationRequest();
     csr.publicKey = forge.pki.setRsaPublicKey(forgeKey.n, forgeKey.e);
@@ -221,8 +260,16 @@ export class ControllerConnection {
         return;
       }
       const head = frame.requestHead;
-      const reuse = this.reuse ? () => (this.client === client ? this.awaitRequest(stream, client) : stream.end()) : undefined;
-      serveExchange(stream, head, this.context.targets.get(`${head.serviceType}/${head.serviceName}`), this.context.metrics, reuse);
+      const reuse = this.reuse
+        ? () => (this.client === client ? this.awaitRequest(stream, client) : stream.end())
+        : undefined;
+      serveExchange(
+        stream,
+        head,
+        this.context.targets.get(`${head.serviceType}/${head.serviceName}`),
+        this.context.metrics,
+        reuse,
+      );
       // Top the pool up right after the request is on its way, keeping stream setup off its critical path.
       setImmediate(() => {
         if (this.client === client && this.idleStreams < this.context.poolSize) this.openExchange();
@@ -237,7 +284,10 @@ export class ControllerConnection {
     const wasConnected = this.connected;
     this.teardown(reason);
     this.context.metrics.connectFailures.inc({ controller: this.address });
-    this.context.log('warn', wasConnected ? 'controller connection lost' : 'controller connection failed', { controller: this.address, reason });
+    this.context.log('warn', wasConnected ? 'controller connection lost' : 'controller connection failed', {
+      controller: this.address,
+      reason,
+    });
     this.scheduleReconnect();
   }
 

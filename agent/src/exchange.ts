@@ -9,7 +9,17 @@ import type { AgentMetrics } from './metrics';
 type ExchangeStream = grpc.ClientDuplexStream<AgentFrame, ControllerFrame>;
 
 // Connection-specific response fields (RFC 9110 §7.6.1); on a 101, Upgrade is kept because the client needs it.
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'proxy-authenticate', 'proxy-authorization', 'te', 'transfer-encoding', 'upgrade', 'http2-settings']);
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'proxy-authenticate',
+  'proxy-authorization',
+  'te',
+  'transfer-encoding',
+  'upgrade',
+  'http2-settings',
+]);
 
 function responseHeaders(rawHeaders: string[], keepUpgrade: boolean): WireHeader[] {
   const dropped = new Set(HOP_BY_HOP);
@@ -50,7 +60,8 @@ export function serveExchange(
   let finishedOk = false;
   // Without a request body the request side is complete from the start; an upgrade never is.
   let requestComplete = !head.hasBody && !head.upgrade;
-  let upstreamRequest: http.ClientRequest | undefined;
+  // Filled in once the request exists; the abort path may run before that.
+  const upstream: { request?: http.ClientRequest } = {};
   let upgradedSocket: Duplex | undefined;
   let status = 0;
   metrics.activeStreams.inc();
@@ -86,7 +97,7 @@ export function serveExchange(
     done = true;
     metrics.activeStreams.dec();
     metrics.requests.inc({ service, status: 'cancelled' });
-    upstreamRequest?.destroy();
+    upstream.request?.destroy();
     upgradedSocket?.destroy();
     stream.end();
   };
@@ -114,10 +125,11 @@ export function serveExchange(
     port: target.url.port || (target.url.protocol === 'https:' ? 443 : 80),
     method: head.method,
     path: joinPath(target.url.pathname, head.target),
+    // Node accepts the flat rawHeaders form (order and duplicates kept); @types/node does not model it.
     headers: flat as unknown as http.OutgoingHttpHeaders,
     agent: head.upgrade ? target.upgradeAgent : target.agent,
   });
-  upstreamRequest = request;
+  upstream.request = request;
 
   request.on('information', (info: http.InformationEvent) => {
     if (info.statusCode === 100 || done) return; // the controller already answered 100-continue
@@ -130,7 +142,13 @@ export function serveExchange(
       return;
     }
     status = response.statusCode ?? 502;
-    stream.write({ responseHead: { status, statusMessage: response.statusMessage ?? '', headers: responseHeaders(response.rawHeaders, false) } });
+    stream.write({
+      responseHead: {
+        status,
+        statusMessage: response.statusMessage ?? '',
+        headers: responseHeaders(response.rawHeaders, false),
+      },
+    });
     response.on('data', (chunk: Buffer) => {
       if (done) return;
       metrics.bytes.inc({ direction: 'response' }, chunk.length);
@@ -156,7 +174,13 @@ export function serveExchange(
     }
     upgradedSocket = socket;
     status = 101;
-    stream.write({ responseHead: { status: 101, statusMessage: response.statusMessage ?? 'Switching Protocols', headers: responseHeaders(response.rawHeaders, true) } });
+    stream.write({
+      responseHead: {
+        status: 101,
+        statusMessage: response.statusMessage ?? 'Switching Protocols',
+        headers: responseHeaders(response.rawHeaders, true),
+      },
+    });
     if (upgradeHead.length > 0) stream.write({ body: { data: upgradeHead } });
     socket.on('data', (chunk: Buffer) => {
       if (done) return;
@@ -170,7 +194,9 @@ export function serveExchange(
       if (!done) stream.write({ bodyEnd: {} });
     });
     socket.on('close', () => finish({ ok: {}, trailers: [] }));
-    socket.on('error', (error) => finish({ error: `upgraded target connection failed: ${error.message}`, trailers: [] }));
+    socket.on('error', (error) =>
+      finish({ error: `upgraded target connection failed: ${error.message}`, trailers: [] }),
+    );
   });
 
   request.on('error', (error) => finish({ error: `target request failed: ${error.message}`, trailers: [] }));

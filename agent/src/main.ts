@@ -30,14 +30,20 @@ async function main(): Promise<void> {
       if (!renewedDir) return;
       mkdirSync(renewedDir, { recursive: true });
       // Write then rename so a crash never leaves a certificate without its key.
-      for (const [name, pem] of [['tls.key', credentials.keyPem], ['tls.crt', credentials.certPem]] as const) {
+      for (const [name, pem] of [
+        ['tls.key', credentials.keyPem],
+        ['tls.crt', credentials.certPem],
+      ] as const) {
         const target = path.join(renewedDir, name);
         writeFileSync(`${target}.tmp`, pem, { mode: 0o600 });
         renameSync(`${target}.tmp`, target);
       }
     },
   });
-  logger.info({ agent: agent.agentName, controllers: fileConfig.controllers, healthUrl: agent.healthUrl }, 'agent started');
+  logger.info(
+    { agent: agent.agentName, controllers: fileConfig.controllers, healthUrl: agent.healthUrl },
+    'agent started',
+  );
   // Network errors never end the process; only a signal does.
   const shutdown = (): void => {
     agent.stop().then(

@@ -4,7 +4,10 @@ import { TUNNEL_PROTO_PATH, loadTunnelClient } from './proto';
 
 describe('tunnel contract', () => {
   it('is byte-identical to the controller copy (the two share nothing else)', () => {
-    const controllerCopy = readFileSync(path.join(__dirname, '..', '..', 'controller', 'proto', 'tunnel.proto'), 'utf8');
+    const controllerCopy = readFileSync(
+      path.join(__dirname, '..', '..', 'controller', 'proto', 'tunnel.proto'),
+      'utf8',
+    );
     expect(readFileSync(TUNNEL_PROTO_PATH, 'utf8')).toBe(controllerCopy);
   });
 

@@ -20,7 +20,13 @@ export interface WireHeader {
 /** Control messages the controller sends (`message` names the set oneof member). */
 export interface ControllerControl {
   message?: 'welcome' | 'ping' | 'pong' | 'openStreams' | 'renewResponse' | 'drain';
-  welcome?: { sessionId: string; protocolVersion: number; capabilities: string[]; pingIntervalMs: number; controllerId: string };
+  welcome?: {
+    sessionId: string;
+    protocolVersion: number;
+    capabilities: string[];
+    pingIntervalMs: number;
+    controllerId: string;
+  };
   ping?: { nonce: number; sentAtMs: number };
   pong?: { nonce: number; pingSentAtMs: number };
   openStreams?: { count: number };
@@ -79,15 +85,27 @@ export interface TunnelClient extends grpc.Client {
 }
 
 /** Constructor of the generated Tunnel client. */
-export type TunnelClientConstructor = new (address: string, credentials: grpc.ChannelCredentials, options?: grpc.ChannelOptions) => TunnelClient;
+export type TunnelClientConstructor = new (
+  address: string,
+  credentials: grpc.ChannelCredentials,
+  options?: grpc.ChannelOptions,
+) => TunnelClient;
 
 let cached: TunnelClientConstructor | undefined;
 
 /** Loads the Tunnel client constructor from the .proto (once per process). */
 export function loadTunnelClient(): TunnelClientConstructor {
   if (cached) return cached;
-  const definition = protoLoader.loadSync(TUNNEL_PROTO_PATH, { keepCase: false, longs: Number, enums: Number, defaults: true, oneofs: true });
-  const loaded = grpc.loadPackageDefinition(definition) as unknown as { isd: { tunnel: { v1: { Tunnel: TunnelClientConstructor } } } };
+  const definition = protoLoader.loadSync(TUNNEL_PROTO_PATH, {
+    keepCase: false,
+    longs: Number,
+    enums: Number,
+    defaults: true,
+    oneofs: true,
+  });
+  const loaded = grpc.loadPackageDefinition(definition) as unknown as {
+    isd: { tunnel: { v1: { Tunnel: TunnelClientConstructor } } };
+  };
   cached = loaded.isd.tunnel.v1.Tunnel;
   return cached;
 }

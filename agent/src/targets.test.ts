@@ -9,16 +9,27 @@ describe('targets', () => {
 
   it('adds none, basic and bearer credentials', () => {
     expect(createTarget({ name: 'a', type: 'generic', url: 'http://x' }, 0).credentialHeaders()).toEqual([]);
-    expect(createTarget({ name: 'a', type: 'jenkins', url: 'http://x', credentials: { type: 'basic', username: 'u', password: 'p' } }, 0).credentialHeaders()).toEqual([
-      { name: 'Authorization', value: `Basic ${Buffer.from('u:p').toString('base64')}` },
-    ]);
-    expect(createTarget({ name: 'a', type: 'generic', url: 'https://x', credentials: { type: 'bearer', token: 't' } }, 0).credentialHeaders()).toEqual([{ name: 'Authorization', value: 'Bearer t' }]);
+    expect(
+      createTarget(
+        { name: 'a', type: 'jenkins', url: 'http://x', credentials: { type: 'basic', username: 'u', password: 'p' } },
+        0,
+      ).credentialHeaders(),
+    ).toEqual([{ name: 'Authorization', value: `Basic ${Buffer.from('u:p').toString('base64')}` }]);
+    expect(
+      createTarget(
+        { name: 'a', type: 'generic', url: 'https://x', credentials: { type: 'bearer', token: 't' } },
+        0,
+      ).credentialHeaders(),
+    ).toEqual([{ name: 'Authorization', value: 'Bearer t' }]);
   });
 
   it('reads a bearer token file (rotated ServiceAccount tokens are re-read)', () => {
     const tokenFile = path.join(directory, 'token');
     writeFileSync(tokenFile, 'first\n');
-    const target = createTarget({ name: 'k', type: 'kubernetes', url: 'https://10.0.0.1', credentials: { type: 'bearer', tokenFile } }, 0);
+    const target = createTarget(
+      { name: 'k', type: 'kubernetes', url: 'https://10.0.0.1', credentials: { type: 'bearer', tokenFile } },
+      0,
+    );
     expect(target.credentialHeaders()).toEqual([{ name: 'Authorization', value: 'Bearer first' }]);
   });
 
@@ -26,7 +37,13 @@ describe('targets', () => {
     const kubeconfig = stringify({
       apiVersion: 'v1',
       clusters: [
-        { name: 'one', cluster: { server: 'https://one.example:6443', 'certificate-authority-data': Buffer.from('CA ONE').toString('base64') } },
+        {
+          name: 'one',
+          cluster: {
+            server: 'https://one.example:6443',
+            'certificate-authority-data': Buffer.from('CA ONE').toString('base64'),
+          },
+        },
         { name: 'two', cluster: { server: 'https://two.example:6443' } },
       ],
       users: [
@@ -50,8 +67,14 @@ describe('targets', () => {
 
   it('names the key of a bad service entry', () => {
     expect(() => createTarget({ name: 'a', type: 'generic' }, 3)).toThrow('services[3].url: is required');
-    expect(() => createTarget({ name: 'a', type: 'generic', url: 'ftp://x' }, 1)).toThrow('services[1].url: must be http or https');
-    expect(() => createTarget({ name: 'k', type: 'kubernetes', kubeconfig: 'apiVersion: v1\ncontexts: []\n' }, 2)).toThrow(/services\[2\]\.kubeconfig: context/);
-    expect(() => createTarget({ name: 'a', type: 'generic', url: 'http://x', credentials: { type: 'bearer' } }, 0)).toThrow('services[0].credentials: bearer credentials need token or tokenFile');
+    expect(() => createTarget({ name: 'a', type: 'generic', url: 'ftp://x' }, 1)).toThrow(
+      'services[1].url: must be http or https',
+    );
+    expect(() =>
+      createTarget({ name: 'k', type: 'kubernetes', kubeconfig: 'apiVersion: v1\ncontexts: []\n' }, 2),
+    ).toThrow(/services\[2\]\.kubeconfig: context/);
+    expect(() =>
+      createTarget({ name: 'a', type: 'generic', url: 'http://x', credentials: { type: 'bearer' } }, 0),
+    ).toThrow('services[0].credentials: bearer credentials need token or tokenFile');
   });
 });

@@ -35,7 +35,10 @@ export interface ServiceConfig {
 /** Raised when a service's configuration cannot be used; names the offending key. */
 export class ServiceConfigError extends Error {
   override readonly name = 'ServiceConfigError';
-  constructor(readonly key: string, message: string) {
+  constructor(
+    readonly key: string,
+    message: string,
+  ) {
     super(`${key}: ${message}`);
   }
 }
@@ -94,7 +97,18 @@ function rotatingFile(path: string): () => string {
   };
 }
 
-function resolveKubeconfig(service: ServiceConfig, key: string): { url: string; caPem?: string; tlsServerName?: string; insecure: boolean; cert?: string; key?: string; headers: () => WireHeader[] } {
+function resolveKubeconfig(
+  service: ServiceConfig,
+  key: string,
+): {
+  url: string;
+  caPem?: string;
+  tlsServerName?: string;
+  insecure: boolean;
+  cert?: string;
+  key?: string;
+  headers: () => WireHeader[];
+} {
   const text = service.kubeconfig as string;
   const yamlText = text.includes('\n') || text.includes('apiVersion') ? text : readFileSync(text, 'utf8');
   const config = parse(yamlText) as Kubeconfig;
@@ -104,12 +118,22 @@ function resolveKubeconfig(service: ServiceConfig, key: string): { url: string; 
   const cluster = config.clusters?.find((entry) => entry.name === context.cluster)?.cluster;
   if (!cluster?.server) throw new ServiceConfigError(`${key}.kubeconfig`, `cluster ${context.cluster} has no server`);
   const user = config.users?.find((entry) => entry.name === context.user)?.user ?? {};
-  const caPem = cluster['certificate-authority-data'] ? fromBase64(cluster['certificate-authority-data']) : cluster['certificate-authority'] ? readFileSync(cluster['certificate-authority'], 'utf8') : undefined;
+  const caPem = cluster['certificate-authority-data']
+    ? fromBase64(cluster['certificate-authority-data'])
+    : cluster['certificate-authority']
+      ? readFileSync(cluster['certificate-authority'], 'utf8')
+      : undefined;
   const tokenFile = user.tokenFile ? rotatingFile(user.tokenFile) : undefined;
   const headers = (): WireHeader[] => {
     if (user.token) return [{ name: 'Authorization', value: `Bearer ${user.token}` }];
     if (tokenFile) return [{ name: 'Authorization', value: `Bearer ${tokenFile()}` }];
-    if (user.username !== undefined) return [{ name: 'Authorization', value: `Basic ${Buffer.from(`${user.username}:${user.password ?? ''}`).toString('base64')}` }];
+    if (user.username !== undefined)
+      return [
+        {
+          name: 'Authorization',
+          value: `Basic ${Buffer.from(`${user.username}:${user.password ?? ''}`).toString('base64')}`,
+        },
+      ];
     return [];
   };
   return {
@@ -117,8 +141,16 @@ function resolveKubeconfig(service: ServiceConfig, key: string): { url: string; 
     caPem,
     tlsServerName: cluster['tls-server-name'],
     insecure: cluster['insecure-skip-tls-verify'] === true,
-    cert: user['client-certificate-data'] ? fromBase64(user['client-certificate-data']) : user['client-certificate'] ? readFileSync(user['client-certificate'], 'utf8') : undefined,
-    key: user['client-key-data'] ? fromBase64(user['client-key-data']) : user['client-key'] ? readFileSync(user['client-key'], 'utf8') : undefined,
+    cert: user['client-certificate-data']
+      ? fromBase64(user['client-certificate-data'])
+      : user['client-certificate']
+        ? readFileSync(user['client-certificate'], 'utf8')
+        : undefined,
+    key: user['client-key-data']
+      ? fromBase64(user['client-key-data'])
+      : user['client-key']
+        ? readFileSync(user['client-key'], 'utf8')
+        : undefined,
     headers,
   };
 }
@@ -172,10 +204,20 @@ export function createTarget(service: ServiceConfig, index: number): Target {
   } catch {
     throw new ServiceConfigError(`${key}.url`, `is not a URL: ${urlText}`);
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new ServiceConfigError(`${key}.url`, 'must be http or https');
-  const tls = url.protocol === 'https:' ? { ca: caPem, rejectUnauthorized: !insecure, cert: clientCert, key: clientKey, servername: tlsServerName } : {};
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw new ServiceConfigError(`${key}.url`, 'must be http or https');
+  const tls =
+    url.protocol === 'https:'
+      ? { ca: caPem, rejectUnauthorized: !insecure, cert: clientCert, key: clientKey, servername: tlsServerName }
+      : {};
   const Agent = url.protocol === 'https:' ? https.Agent : http.Agent;
-  const agent = new Agent({ keepAlive: true, maxSockets: service.maxSockets ?? Infinity, maxFreeSockets: 32, scheduling: 'lifo', ...tls });
+  const agent = new Agent({
+    keepAlive: true,
+    maxSockets: service.maxSockets ?? Infinity,
+    maxFreeSockets: 32,
+    scheduling: 'lifo',
+    ...tls,
+  });
   const upgradeAgent = new Agent({ keepAlive: false, ...tls });
   return {
     type: service.type,

@@ -21,7 +21,8 @@ async function main(): Promise<void> {
     }
     await Promise.all(batch.map((agent) => agent.waitUntilConnected(60_000)));
     agents.push(...batch);
-    if (options.count > batchSize) process.stderr.write(`[bench:tunnel] ${agents.length}/${options.count} simulated agents connected\n`);
+    if (options.count > batchSize)
+      process.stderr.write(`[bench:tunnel] ${agents.length}/${options.count} simulated agents connected\n`);
   }
   process.on('message', (message: { type: string; timeoutMs?: number }) => {
     if (message.type === 'exit') process.exit(0);
@@ -35,7 +36,11 @@ async function main(): Promise<void> {
       process.send?.({ type: 'cpu', cpuMs: (usage.user + usage.system) / 1000 });
     } else if (message.type === 'memory') {
       (globalThis as { gc?: () => void }).gc?.();
-      process.send?.({ type: 'memory', rssBytes: process.memoryUsage().rss, connected: agents.filter((agent) => agent.connected).length });
+      process.send?.({
+        type: 'memory',
+        rssBytes: process.memoryUsage().rss,
+        connected: agents.filter((agent) => agent.connected).length,
+      });
     }
   });
   process.send?.({ type: 'ready' });

@@ -12,7 +12,13 @@ startController(config).then(
       } else if (message.type === 'memory') {
         (globalThis as { gc?: () => void }).gc?.();
         const usage = process.memoryUsage();
-        process.send?.({ type: 'memory', rssBytes: usage.rss, heapUsedBytes: usage.heapUsed, externalBytes: usage.external, agents: controller.agents().length });
+        process.send?.({
+          type: 'memory',
+          rssBytes: usage.rss,
+          heapUsedBytes: usage.heapUsed,
+          externalBytes: usage.external,
+          agents: controller.agents().length,
+        });
       }
     });
     process.send?.({ type: 'ready', agentUrl: controller.agentUrl, serviceUrl: controller.serviceUrl });

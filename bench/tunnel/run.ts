@@ -24,7 +24,10 @@ interface Child<Ready> {
 }
 
 function spawnChild<Ready>(script: string, argument: unknown, execArgv: string[] = []): Promise<Child<Ready>> {
-  const child = fork(path.join(__dirname, script), [JSON.stringify(argument)], { execArgv: ['-r', loader, ...execArgv], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child = fork(path.join(__dirname, script), [JSON.stringify(argument)], {
+    execArgv: ['-r', loader, ...execArgv],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
   const ask = <Reply>(message: Record<string, unknown>, replyType: string): Promise<Reply> =>
     new Promise((resolve, reject) => {
       const onMessage = (reply: { type: string; message?: string }): void => {
@@ -58,11 +61,21 @@ interface Endpoint {
   tls?: https.RequestOptions;
 }
 
-function request(endpoint: Endpoint, method: string, target: string, body?: { size: number }): Promise<{ status: number; bytes: number }> {
+function request(
+  endpoint: Endpoint,
+  method: string,
+  target: string,
+  body?: { size: number },
+): Promise<{ status: number; bytes: number }> {
   return new Promise((resolve, reject) => {
     const url = new URL(target, endpoint.base);
     const transport = url.protocol === 'https:' ? https : http;
-    const req = transport.request(url, { method, agent: endpoint.agent, ...endpoint.tls, headers: body ? { 'content-length': body.size } : {} });
+    const req = transport.request(url, {
+      method,
+      agent: endpoint.agent,
+      ...endpoint.tls,
+      headers: body ? { 'content-length': body.size } : {},
+    });
     req.on('response', (res) => {
       let bytes = 0;
       res.on('data', (data: Buffer) => (bytes += data.length));
@@ -93,14 +106,23 @@ function request(endpoint: Endpoint, method: string, target: string, body?: { si
 
 async function timeTransfer(endpoint: Endpoint, direction: 'down' | 'up', size: number): Promise<number> {
   const started = performance.now();
-  const result = direction === 'down' ? await request(endpoint, 'GET', `/bytes?n=${size}`) : await request(endpoint, 'POST', '/upload', { size });
+  const result =
+    direction === 'down'
+      ? await request(endpoint, 'GET', `/bytes?n=${size}`)
+      : await request(endpoint, 'POST', '/upload', { size });
   const elapsed = performance.now() - started;
   const received = direction === 'down' ? result.bytes : Number.NaN;
-  if (result.status !== 200 || (direction === 'down' && received !== size)) throw new Error(`${direction} ${size} failed: ${result.status} ${received}`);
+  if (result.status !== 200 || (direction === 'down' && received !== size))
+    throw new Error(`${direction} ${size} failed: ${result.status} ${received}`);
   return elapsed;
 }
 
-async function medianTransfer(endpoint: Endpoint, direction: 'down' | 'up', size: number, runs: number): Promise<number> {
+async function medianTransfer(
+  endpoint: Endpoint,
+  direction: 'down' | 'up',
+  size: number,
+  runs: number,
+): Promise<number> {
   const times: number[] = [];
   for (let run = 0; run < runs; run += 1) times.push(await timeTransfer(endpoint, direction, size));
   times.sort((a, b) => a - b);
@@ -132,10 +154,28 @@ async function main(): Promise<void> {
   const ca = CertificateAuthority.generate('bench CA');
   const caPem = ca.exportPem();
   const tokenKeys = generateTokenKeys();
-  progress(`starting target, controller and agent processes (load average ${os.loadavg().map((value) => value.toFixed(1)).join(' ')} on ${os.cpus().length} CPUs)`);
+  progress(
+    `starting target, controller and agent processes (load average ${os
+      .loadavg()
+      .map((value) => value.toFixed(1))
+      .join(' ')} on ${os.cpus().length} CPUs)`,
+  );
   const target = await spawnChild<{ url: string }>('target.ts', {});
-  const controllerConfig = { host: '127.0.0.1', agentPort: 0, servicePort: 0, controlPort: 0, metricsPort: 0, ca: caPem, tokenKeys, pingIntervalMs: 10_000 };
-  let controller = await spawnChild<{ agentUrl: string; serviceUrl: string }>('controller-process.ts', controllerConfig, ['--expose-gc']);
+  const controllerConfig = {
+    host: '127.0.0.1',
+    agentPort: 0,
+    servicePort: 0,
+    controlPort: 0,
+    metricsPort: 0,
+    ca: caPem,
+    tokenKeys,
+    pingIntervalMs: 10_000,
+  };
+  let controller = await spawnChild<{ agentUrl: string; serviceUrl: string }>(
+    'controller-process.ts',
+    controllerConfig,
+    ['--expose-gc'],
+  );
   const agentCredentials = ca.issue({ purpose: 'agent', agent: 'bench' });
   const agentConfig = {
     controllers: [controller.ready.agentUrl],
@@ -150,26 +190,50 @@ async function main(): Promise<void> {
   const caller = ca.issue({ purpose: 'service', agent: 'bench', type: 'generic', name: 'target' });
   // A fixed pool of kept-alive connections, as Clouddriver and kubectl use: an unbounded pool would
   // turn any queueing into a storm of TLS handshakes and measure those instead of the tunnel.
-  const direct: Endpoint = { base: target.ready.url, agent: new http.Agent({ keepAlive: true, maxSockets: CONNECTIONS }) };
+  const direct: Endpoint = {
+    base: target.ready.url,
+    agent: new http.Agent({ keepAlive: true, maxSockets: CONNECTIONS }),
+  };
   const tunnelTls = { ca: caPem.certPem, cert: caller.certPem, key: caller.keyPem };
-  const tunnel: Endpoint = { base: controller.ready.serviceUrl, agent: new https.Agent({ keepAlive: true, maxSockets: CONNECTIONS, ...tunnelTls }), tls: tunnelTls };
+  const tunnel: Endpoint = {
+    base: controller.ready.serviceUrl,
+    agent: new https.Agent({ keepAlive: true, maxSockets: CONNECTIONS, ...tunnelTls }),
+    tls: tunnelTls,
+  };
   await Promise.all(Array.from({ length: CONNECTIONS }, () => request(tunnel, 'GET', '/small')));
   await Promise.all(Array.from({ length: CONNECTIONS }, () => request(direct, 'GET', '/small')));
 
   // Throughput.
-  const throughput: Record<string, { directMs: number; tunnelMs: number; ratio: number; tunnelCpuMsPerGB: number }> = {};
+  const throughput: Record<string, { directMs: number; tunnelMs: number; ratio: number; tunnelCpuMsPerGB: number }> =
+    {};
   for (const size of [1 * MB, 100 * MB]) {
     for (const direction of ['down', 'up'] as const) {
       const runs = size === MB ? 9 : quick ? 1 : 3;
       await timeTransfer(tunnel, direction, Math.min(size, 4 * MB)); // warm up
       const directMs = await medianTransfer(direct, direction, size, runs);
-      const cpuBefore = await Promise.all([controller.ask<{ cpuMs: number }>({ type: 'cpu' }, 'cpu'), agent.ask<{ cpuMs: number }>({ type: 'cpu' }, 'cpu')]);
+      const cpuBefore = await Promise.all([
+        controller.ask<{ cpuMs: number }>({ type: 'cpu' }, 'cpu'),
+        agent.ask<{ cpuMs: number }>({ type: 'cpu' }, 'cpu'),
+      ]);
       const tunnelMs = await medianTransfer(tunnel, direction, size, runs);
-      const cpuAfter = await Promise.all([controller.ask<{ cpuMs: number }>({ type: 'cpu' }, 'cpu'), agent.ask<{ cpuMs: number }>({ type: 'cpu' }, 'cpu')]);
-      const tunnelCpuMsPerGB = round(((cpuAfter[0].cpuMs - cpuBefore[0].cpuMs + cpuAfter[1].cpuMs - cpuBefore[1].cpuMs) / runs / size) * 1024 * MB, 0);
+      const cpuAfter = await Promise.all([
+        controller.ask<{ cpuMs: number }>({ type: 'cpu' }, 'cpu'),
+        agent.ask<{ cpuMs: number }>({ type: 'cpu' }, 'cpu'),
+      ]);
+      const tunnelCpuMsPerGB = round(
+        ((cpuAfter[0].cpuMs - cpuBefore[0].cpuMs + cpuAfter[1].cpuMs - cpuBefore[1].cpuMs) / runs / size) * 1024 * MB,
+        0,
+      );
       const key = `${size / MB}MB-${direction}`;
-      throughput[key] = { directMs: round(directMs, 1), tunnelMs: round(tunnelMs, 1), ratio: round(directMs / tunnelMs), tunnelCpuMsPerGB };
-      progress(`throughput ${key}: direct ${round(directMs, 1)} ms, tunnel ${round(tunnelMs, 1)} ms, ratio ${round(directMs / tunnelMs)} (controller+agent CPU ${tunnelCpuMsPerGB} ms/GB)`);
+      throughput[key] = {
+        directMs: round(directMs, 1),
+        tunnelMs: round(tunnelMs, 1),
+        ratio: round(directMs / tunnelMs),
+        tunnelCpuMsPerGB,
+      };
+      progress(
+        `throughput ${key}: direct ${round(directMs, 1)} ms, tunnel ${round(tunnelMs, 1)} ms, ratio ${round(directMs / tunnelMs)} (controller+agent CPU ${tunnelCpuMsPerGB} ms/GB)`,
+      );
     }
   }
 
@@ -185,7 +249,9 @@ async function main(): Promise<void> {
     tunnelP99Ms: round(percentile(tunnelLatency, 0.99)),
     samples: tunnelLatency.length,
   };
-  progress(`latency 1 KB @500 rps: direct p50 ${latency.directP50Ms} p99 ${latency.directP99Ms}; tunnel p50 ${latency.tunnelP50Ms} p99 ${latency.tunnelP99Ms} ms`);
+  progress(
+    `latency 1 KB @500 rps: direct p50 ${latency.directP50Ms} p99 ${latency.directP99Ms}; tunnel p50 ${latency.tunnelP50Ms} p99 ${latency.tunnelP99Ms} ms`,
+  );
   // Context only: the same at 100 req/s, where a shared machine is less likely to be saturated.
   const directLight = await openLoop(direct, 100, latencyDurationMs / 2);
   const tunnelLight = await openLoop(tunnel, 100, latencyDurationMs / 2);
@@ -239,24 +305,51 @@ async function main(): Promise<void> {
   target.child.send({ type: 'stop-events' });
   await new Promise((resolve) => setTimeout(resolve, 100));
   eventLatencies.sort((a, b) => a - b);
-  const watch = { events: eventLatencies.length, p50Ms: round(percentile(eventLatencies, 0.5)), p99Ms: round(percentile(eventLatencies, 0.99)), getP99UnderWatchLoadMs: round(percentile(getLoad, 0.99)) };
-  progress(`watch events: ${watch.events}, p50 ${watch.p50Ms} ms, p99 ${watch.p99Ms} ms; GET p99 under watch load ${watch.getP99UnderWatchLoadMs} ms`);
+  const watch = {
+    events: eventLatencies.length,
+    p50Ms: round(percentile(eventLatencies, 0.5)),
+    p99Ms: round(percentile(eventLatencies, 0.99)),
+    getP99UnderWatchLoadMs: round(percentile(getLoad, 0.99)),
+  };
+  progress(
+    `watch events: ${watch.events}, p50 ${watch.p50Ms} ms, p99 ${watch.p99Ms} ms; GET p99 under watch load ${watch.getP99UnderWatchLoadMs} ms`,
+  );
   for (const req of watchRequests) req.destroy();
   stalled.destroy();
   await new Promise((resolve) => setTimeout(resolve, 500));
 
   // Memory per connected agent, measured in the controller process.
   const agentCount = quick ? 200 : 1_000;
-  const before = await controller.ask<{ rssBytes: number; heapUsedBytes: number; externalBytes: number }>({ type: 'memory' }, 'memory');
+  const before = await controller.ask<{ rssBytes: number; heapUsedBytes: number; externalBytes: number }>(
+    { type: 'memory' },
+    'memory',
+  );
   progress(`connecting ${agentCount} simulated agents (one process, one TLS connection each)`);
-  const fleet = await spawnChild<{ type: string }>('agent-process.ts', { count: agentCount, config: { ...agentConfig, poolSize: 1, services: [{ name: 'idle', type: 'generic', url: target.ready.url }] } }, ['--expose-gc']);
+  const fleet = await spawnChild<{ type: string }>(
+    'agent-process.ts',
+    {
+      count: agentCount,
+      config: { ...agentConfig, poolSize: 1, services: [{ name: 'idle', type: 'generic', url: target.ready.url }] },
+    },
+    ['--expose-gc'],
+  );
   await fleet.ask({ type: 'wait-connected', timeoutMs: 120_000 }, 'connected');
   await new Promise((resolve) => setTimeout(resolve, 1_000));
-  const after = await controller.ask<{ rssBytes: number; heapUsedBytes: number; externalBytes: number; agents: number }>({ type: 'memory' }, 'memory');
+  const after = await controller.ask<{
+    rssBytes: number;
+    heapUsedBytes: number;
+    externalBytes: number;
+    agents: number;
+  }>({ type: 'memory' }, 'memory');
   const fleetMemory = await fleet.ask<{ rssBytes: number }>({ type: 'memory' }, 'memory');
   const kbPerAgent = round((after.rssBytes - before.rssBytes) / 1024 / agentCount, 1);
-  const heapKbPerAgent = round((after.heapUsedBytes + after.externalBytes - before.heapUsedBytes - before.externalBytes) / 1024 / agentCount, 1);
-  progress(`controller RSS ${round(before.rssBytes / MB, 1)} → ${round(after.rssBytes / MB, 1)} MB for ${after.agents - 1} more sessions: ${kbPerAgent} KB RSS (${heapKbPerAgent} KB heap+external) per agent; simulated agents use ${round(fleetMemory.rssBytes / 1024 / agentCount, 1)} KB each`);
+  const heapKbPerAgent = round(
+    (after.heapUsedBytes + after.externalBytes - before.heapUsedBytes - before.externalBytes) / 1024 / agentCount,
+    1,
+  );
+  progress(
+    `controller RSS ${round(before.rssBytes / MB, 1)} → ${round(after.rssBytes / MB, 1)} MB for ${after.agents - 1} more sessions: ${kbPerAgent} KB RSS (${heapKbPerAgent} KB heap+external) per agent; simulated agents use ${round(fleetMemory.rssBytes / 1024 / agentCount, 1)} KB each`,
+  );
   fleet.child.kill('SIGKILL');
 
   // Reconnect after a controller SIGKILL and restart on the same port.
@@ -267,7 +360,11 @@ async function main(): Promise<void> {
   await new Promise((resolve) => setTimeout(resolve, 1_000));
   controller = await spawnChild('controller-process.ts', { ...controllerConfig, agentPort }, ['--expose-gc']);
   const listeningAt = performance.now();
-  const restarted: Endpoint = { base: controller.ready.serviceUrl, agent: new https.Agent({ keepAlive: false, ...tunnelTls }), tls: tunnelTls };
+  const restarted: Endpoint = {
+    base: controller.ready.serviceUrl,
+    agent: new https.Agent({ keepAlive: false, ...tunnelTls }),
+    tls: tunnelTls,
+  };
   let reconnectMs = Number.NaN;
   for (let attempt = 0; attempt < 1_000; attempt += 1) {
     const result = await request(restarted, 'GET', '/small').catch(() => ({ status: 0, bytes: 0 }));

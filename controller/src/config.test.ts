@@ -8,7 +8,12 @@ describe('controller configuration', () => {
 
   it('defaults to the oes-birger ports 9001, 9002, 9003 and 9102', () => {
     const config = loadControllerConfig({});
-    expect([config.agentListenPort, config.serviceListenPort, config.controlListenPort, config.prometheusListenPort]).toEqual([9001, 9002, 9003, 9102]);
+    expect([
+      config.agentListenPort,
+      config.serviceListenPort,
+      config.controlListenPort,
+      config.prometheusListenPort,
+    ]).toEqual([9001, 9002, 9003, 9102]);
     expect(config.credentialShape).toBe('cert');
   });
 
@@ -18,7 +23,11 @@ describe('controller configuration', () => {
     const config = loadControllerConfig({ ISD_CONTROLLER_SERVICE_LISTEN_PORT: '0' }, file);
     expect(config.serviceListenPort).toBe(0);
     expect(config.serverNames).toEqual(['controller.isd.svc']);
-    expect(toControllerConfig(config)).toMatchObject({ servicePort: 0, credentialShape: 'token', serverNames: ['controller.isd.svc'] });
+    expect(toControllerConfig(config)).toMatchObject({
+      servicePort: 0,
+      credentialShape: 'token',
+      serverNames: ['controller.isd.svc'],
+    });
   });
 
   it('names the key of a bad value or an unknown key', () => {
@@ -30,7 +39,13 @@ describe('controller configuration', () => {
   });
 
   it('reads a provided CA from files', () => {
-    const config = loadControllerConfig({ ISD_CONTROLLER_CA_CERT_FILE: '/ca.crt', ISD_CONTROLLER_CA_KEY_FILE: '/ca.key' });
-    expect(toControllerConfig(config, (file) => `pem of ${file}`).ca).toEqual({ certPem: 'pem of /ca.crt', keyPem: 'pem of /ca.key' });
+    const config = loadControllerConfig({
+      ISD_CONTROLLER_CA_CERT_FILE: '/ca.crt',
+      ISD_CONTROLLER_CA_KEY_FILE: '/ca.key',
+    });
+    expect(toControllerConfig(config, (file) => `pem of ${file}`).ca).toEqual({
+      certPem: 'pem of /ca.crt',
+      keyPem: 'pem of /ca.key',
+    });
   });
 });

@@ -12,30 +12,89 @@ const HOUR_MS = 60 * 60 * 1000;
 export const controllerConfigSchema = z.strictObject({
   listenHost: z.string().min(1).default('0.0.0.0').describe('Address all listeners bind to'),
   agentListenPort: z.number().int().min(0).max(65535).default(9001).describe('Agent gRPC (mTLS) port'),
-  serviceListenPort: z.number().int().min(0).max(65535).default(9002).describe('Service HTTPS port for Clouddriver, Igor and other callers'),
+  serviceListenPort: z
+    .number()
+    .int()
+    .min(0)
+    .max(65535)
+    .default(9002)
+    .describe('Service HTTPS port for Clouddriver, Igor and other callers'),
   controlListenPort: z.number().int().min(0).max(65535).default(9003).describe('Control (CNC) API port'),
   prometheusListenPort: z.number().int().min(0).max(65535).default(9102).describe('Metrics, /healthz and /readyz port'),
-  serverNames: z.array(z.string().min(1)).min(1).default(['localhost', '127.0.0.1']).describe("DNS names and IPs in the controller's TLS certificates; the first is advertised"),
-  serviceUrl: z.url().optional().describe('Service URL written into kubeconfigs (default https://<first server name>:<service port>)'),
-  agentAdvertiseAddress: z.string().regex(/^[^:]+:\d+$/, 'expected host:port').optional().describe('host:port agents dial, written into agent manifests'),
-  caCertFile: z.string().min(1).optional().describe('PEM CA certificate (with caKeyFile: a provided CA, e.g. from a Secret; absent = generated)'),
+  serverNames: z
+    .array(z.string().min(1))
+    .min(1)
+    .default(['localhost', '127.0.0.1'])
+    .describe("DNS names and IPs in the controller's TLS certificates; the first is advertised"),
+  serviceUrl: z
+    .url()
+    .optional()
+    .describe('Service URL written into kubeconfigs (default https://<first server name>:<service port>)'),
+  agentAdvertiseAddress: z
+    .string()
+    .regex(/^[^:]+:\d+$/, 'expected host:port')
+    .optional()
+    .describe('host:port agents dial, written into agent manifests'),
+  caCertFile: z
+    .string()
+    .min(1)
+    .optional()
+    .describe('PEM CA certificate (with caKeyFile: a provided CA, e.g. from a Secret; absent = generated)'),
   caKeyFile: z.string().min(1).optional().describe('PEM CA private key'),
   tokenKeys: z
     .strictObject({
       currentKeyId: z.string().min(1).describe('Key id that signs new tokens'),
-      keys: z.record(z.string(), z.string().min(16, 'must be at least 16 characters')).describe('Key id → HS256 secret; every listed key verifies (rotation)'),
+      keys: z
+        .record(z.string(), z.string().min(16, 'must be at least 16 characters'))
+        .describe('Key id → HS256 secret; every listed key verifies (rotation)'),
     })
     .optional()
     .describe('Token signing keys; absent = random keys that die with the process'),
-  credentialShape: z.enum(['cert', 'token']).default('cert').describe('CNC response shape: oes-birger v3 certificates or v5 tokens'),
-  agentCertLifetimeMs: z.number().int().positive().default(7 * 24 * HOUR_MS).describe('Lifetime of agent certificates (renewed over the tunnel at 2/3)'),
-  serviceCertLifetimeMs: z.number().int().positive().default(30 * 24 * HOUR_MS).describe('Lifetime of caller and control certificates'),
-  tokenLifetimeMs: z.number().int().positive().default(30 * 24 * HOUR_MS).describe('Lifetime of service and control tokens'),
-  maxRequestBodyBytes: z.number().int().positive().default(256 * 1024 * 1024).describe('Largest forwarded request body (413 above)'),
-  streamWaitMs: z.number().int().positive().default(5_000).describe('How long a request waits for a tunnel stream before 503'),
-  pingIntervalMs: z.number().int().min(100).default(10_000).describe('Control-stream ping interval; 3 silent intervals end a session'),
+  credentialShape: z
+    .enum(['cert', 'token'])
+    .default('cert')
+    .describe('CNC response shape: oes-birger v3 certificates or v5 tokens'),
+  agentCertLifetimeMs: z
+    .number()
+    .int()
+    .positive()
+    .default(7 * 24 * HOUR_MS)
+    .describe('Lifetime of agent certificates (renewed over the tunnel at 2/3)'),
+  serviceCertLifetimeMs: z
+    .number()
+    .int()
+    .positive()
+    .default(30 * 24 * HOUR_MS)
+    .describe('Lifetime of caller and control certificates'),
+  tokenLifetimeMs: z
+    .number()
+    .int()
+    .positive()
+    .default(30 * 24 * HOUR_MS)
+    .describe('Lifetime of service and control tokens'),
+  maxRequestBodyBytes: z
+    .number()
+    .int()
+    .positive()
+    .default(256 * 1024 * 1024)
+    .describe('Largest forwarded request body (413 above)'),
+  streamWaitMs: z
+    .number()
+    .int()
+    .positive()
+    .default(5_000)
+    .describe('How long a request waits for a tunnel stream before 503'),
+  pingIntervalMs: z
+    .number()
+    .int()
+    .min(100)
+    .default(10_000)
+    .describe('Control-stream ping interval; 3 silent intervals end a session'),
   drainTimeoutMs: z.number().int().min(0).default(10_000).describe('How long shutdown lets in-flight exchanges finish'),
-  revokedSerials: z.array(z.string().regex(/^[0-9a-fA-F:]+$/, 'expected a hex serial')).default([]).describe('Revoked certificate serials (hex)'),
+  revokedSerials: z
+    .array(z.string().regex(/^[0-9a-fA-F:]+$/, 'expected a hex serial'))
+    .default([])
+    .describe('Revoked certificate serials (hex)'),
   agentImage: z.string().min(1).default('isd/agent:latest').describe('Image written into generated agent manifests'),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info').describe('Log level'),
 });
@@ -47,13 +106,18 @@ export type ControllerFileConfig = z.infer<typeof controllerConfigSchema>;
 export function loadControllerConfig(env: Record<string, string | undefined>, file?: string): ControllerFileConfig {
   const config = loadConfig(controllerConfigSchema, { env, file, envPrefix: 'ISD_CONTROLLER_' });
   if (Boolean(config.caCertFile) !== Boolean(config.caKeyFile)) {
-    throw new Error(`config: ${config.caCertFile ? 'caKeyFile' : 'caCertFile'} is required when ${config.caCertFile ? 'caCertFile' : 'caKeyFile'} is set`);
+    throw new Error(
+      `config: ${config.caCertFile ? 'caKeyFile' : 'caCertFile'} is required when ${config.caCertFile ? 'caCertFile' : 'caKeyFile'} is set`,
+    );
   }
   return config;
 }
 
 /** Maps the file configuration onto startController's options (reads the CA files). */
-export function toControllerConfig(config: ControllerFileConfig, readFile: (path: string) => string = (path) => readFileSync(path, 'utf8')): ControllerConfig {
+export function toControllerConfig(
+  config: ControllerFileConfig,
+  readFile: (path: string) => string = (path) => readFileSync(path, 'utf8'),
+): ControllerConfig {
   return {
     host: config.listenHost,
     agentPort: config.agentListenPort,
@@ -63,7 +127,10 @@ export function toControllerConfig(config: ControllerFileConfig, readFile: (path
     serverNames: config.serverNames,
     serviceUrl: config.serviceUrl,
     agentAdvertiseAddress: config.agentAdvertiseAddress,
-    ca: config.caCertFile && config.caKeyFile ? { certPem: readFile(config.caCertFile), keyPem: readFile(config.caKeyFile) } : undefined,
+    ca:
+      config.caCertFile && config.caKeyFile
+        ? { certPem: readFile(config.caCertFile), keyPem: readFile(config.caKeyFile) }
+        : undefined,
     tokenKeys: config.tokenKeys,
     credentialShape: config.credentialShape,
     agentCertLifetimeMs: config.agentCertLifetimeMs,

@@ -7,14 +7,22 @@ interface Reply {
   body: Record<string, unknown>;
 }
 
-function request(controller: RunningController, method: string, path: string, options: { body?: unknown; token?: string; credentials?: { certPem: string; keyPem: string }; rawBody?: string } = {}): Promise<Reply> {
+function request(
+  controller: RunningController,
+  method: string,
+  path: string,
+  options: { body?: unknown; token?: string; credentials?: { certPem: string; keyPem: string }; rawBody?: string } = {},
+): Promise<Reply> {
   return new Promise((resolve, reject) => {
     const req = https.request(new URL(path, controller.controlUrl), {
       method,
       ca: controller.ca.certPem,
       cert: options.credentials?.certPem,
       key: options.credentials?.keyPem,
-      headers: { 'content-type': 'application/json', ...(options.token ? { authorization: `Bearer ${options.token}` } : {}) },
+      headers: {
+        'content-type': 'application/json',
+        ...(options.token ? { authorization: `Bearer ${options.token}` } : {}),
+      },
       agent: false,
     });
     req.on('response', (res) => {
@@ -34,8 +42,22 @@ describe('control (CNC) API', () => {
   let tokenShape: RunningController;
   let control: { certPem: string; keyPem: string; token: string };
   beforeAll(async () => {
-    certShape = await startController({ host: '127.0.0.1', agentPort: 0, servicePort: 0, controlPort: 0, metricsPort: 0, credentialShape: 'cert' });
-    tokenShape = await startController({ host: '127.0.0.1', agentPort: 0, servicePort: 0, controlPort: 0, metricsPort: 0, credentialShape: 'token' });
+    certShape = await startController({
+      host: '127.0.0.1',
+      agentPort: 0,
+      servicePort: 0,
+      controlPort: 0,
+      metricsPort: 0,
+      credentialShape: 'cert',
+    });
+    tokenShape = await startController({
+      host: '127.0.0.1',
+      agentPort: 0,
+      servicePort: 0,
+      controlPort: 0,
+      metricsPort: 0,
+      credentialShape: 'token',
+    });
     control = certShape.issueControlCredentials('sapor');
   });
   afterAll(async () => {
@@ -48,24 +70,35 @@ describe('control (CNC) API', () => {
     const serviceToken = certShape.issueServiceToken('a', 'kubernetes', 'k');
     expect((await request(certShape, 'GET', '/api/v1/getAgentStatistics', { token: serviceToken })).status).toBe(401);
     const serviceCert = certShape.issueServiceCredentials('a', 'kubernetes', 'k');
-    expect((await request(certShape, 'GET', '/api/v1/getAgentStatistics', { credentials: serviceCert })).status).toBe(401);
+    expect((await request(certShape, 'GET', '/api/v1/getAgentStatistics', { credentials: serviceCert })).status).toBe(
+      401,
+    );
   });
 
   it('generateKubectlComponents returns the v3 certificate shape and a kubeconfig', async () => {
-    const reply = await request(certShape, 'POST', '/api/v1/generateKubectlComponents', { credentials: control, body: { agentName: 'cluster-a', name: 'kube' } });
+    const reply = await request(certShape, 'POST', '/api/v1/generateKubectlComponents', {
+      credentials: control,
+      body: { agentName: 'cluster-a', name: 'kube' },
+    });
     expect(reply.status).toBe(200);
     expect(reply.body).toMatchObject({ agentName: 'cluster-a', name: 'kube', serverUrl: certShape.serviceUrl });
     expect(fromBase64(reply.body.userCertificate)).toContain('BEGIN CERTIFICATE');
     expect(fromBase64(reply.body.userKey)).toContain('PRIVATE KEY');
     expect(fromBase64(reply.body.caCert)).toBe(certShape.ca.certPem);
-    const kubeconfig = parse(String(reply.body.kubeconfig)) as { clusters: Array<{ cluster: { server: string } }>; users: Array<{ user: Record<string, string> }> };
+    const kubeconfig = parse(String(reply.body.kubeconfig)) as {
+      clusters: Array<{ cluster: { server: string } }>;
+      users: Array<{ user: Record<string, string> }>;
+    };
     expect(kubeconfig.clusters[0]?.cluster.server).toBe(certShape.serviceUrl);
     expect(kubeconfig.users[0]?.user['client-certificate-data']).toBe(reply.body.userCertificate);
   });
 
   it('generateKubectlComponents returns the v5 token shape when configured, accepting a control token', async () => {
     const token = tokenShape.issueControlCredentials('sapor').token;
-    const reply = await request(tokenShape, 'POST', '/api/v1/generateKubectlComponents', { token, body: { agentName: 'cluster-a', name: 'kube' } });
+    const reply = await request(tokenShape, 'POST', '/api/v1/generateKubectlComponents', {
+      token,
+      body: { agentName: 'cluster-a', name: 'kube' },
+    });
     expect(reply.status).toBe(200);
     expect(typeof reply.body.token).toBe('string');
     expect(reply.body.userCertificate).toBeUndefined();
@@ -74,38 +107,80 @@ describe('control (CNC) API', () => {
   });
 
   it('answers 400 naming the missing or invalid field', async () => {
-    const missing = await request(certShape, 'POST', '/api/v1/generateKubectlComponents', { credentials: control, body: { agentName: 'cluster-a' } });
-    expect(missing).toEqual({ status: 400, body: expect.objectContaining({ field: 'name', error: expect.stringContaining('name is required') }) });
-    const invalid = await request(certShape, 'POST', '/api/v1/generateServiceCredentials', { credentials: control, body: { agentName: 'a b', type: 'jenkins', name: 'ci' } });
+    const missing = await request(certShape, 'POST', '/api/v1/generateKubectlComponents', {
+      credentials: control,
+      body: { agentName: 'cluster-a' },
+    });
+    expect(missing).toEqual({
+      status: 400,
+      body: expect.objectContaining({ field: 'name', error: expect.stringContaining('name is required') }),
+    });
+    const invalid = await request(certShape, 'POST', '/api/v1/generateServiceCredentials', {
+      credentials: control,
+      body: { agentName: 'a b', type: 'jenkins', name: 'ci' },
+    });
     expect(invalid.status).toBe(400);
     expect(invalid.body.field).toBe('agentName');
-    const malformed = await request(certShape, 'POST', '/api/v1/generateControlCredentials', { credentials: control, rawBody: '{not json' });
+    const malformed = await request(certShape, 'POST', '/api/v1/generateControlCredentials', {
+      credentials: control,
+      rawBody: '{not json',
+    });
     expect(malformed).toEqual({ status: 400, body: expect.objectContaining({ field: 'body' }) });
-    expect((await request(certShape, 'GET', '/api/v1/generateControlCredentials', { credentials: control })).status).toBe(405);
+    expect(
+      (await request(certShape, 'GET', '/api/v1/generateControlCredentials', { credentials: control })).status,
+    ).toBe(405);
     expect((await request(certShape, 'GET', '/api/v1/nothing', { credentials: control })).status).toBe(404);
   });
 
   it('generateServiceCredentials returns basic credentials whose password is a service token (legacy Type/Name accepted)', async () => {
-    const reply = await request(certShape, 'POST', '/api/v1/generateServiceCredentials', { credentials: control, body: { agentName: 'cluster-a', Type: 'jenkins', Name: 'ci' } });
+    const reply = await request(certShape, 'POST', '/api/v1/generateServiceCredentials', {
+      credentials: control,
+      body: { agentName: 'cluster-a', Type: 'jenkins', Name: 'ci' },
+    });
     expect(reply.status).toBe(200);
-    expect(reply.body).toMatchObject({ agentName: 'cluster-a', name: 'ci', type: 'jenkins', credentialType: 'basic', url: certShape.serviceUrl });
+    expect(reply.body).toMatchObject({
+      agentName: 'cluster-a',
+      name: 'ci',
+      type: 'jenkins',
+      credentialType: 'basic',
+      url: certShape.serviceUrl,
+    });
     expect((reply.body.credential as { username: string }).username).toBe('ci.cluster-a');
     expect(fromBase64(reply.body.caCert)).toBe(certShape.ca.certPem);
   });
 
   it('generateControlCredentials returns a working control certificate', async () => {
-    const reply = await request(certShape, 'POST', '/api/v1/generateControlCredentials', { credentials: control, body: { name: 'script' } });
+    const reply = await request(certShape, 'POST', '/api/v1/generateControlCredentials', {
+      credentials: control,
+      body: { name: 'script' },
+    });
     expect(reply.status).toBe(200);
     const issued = { certPem: fromBase64(reply.body.userCertificate), keyPem: fromBase64(reply.body.userKey) };
     expect((await request(certShape, 'GET', '/api/v1/getAgentStatistics', { credentials: issued })).status).toBe(200);
   });
 
   it('generateAgentManifestComponents returns agent credentials and a ready-to-apply manifest', async () => {
-    const reply = await request(certShape, 'POST', '/api/v1/generateAgentManifestComponents', { credentials: control, body: { agentName: 'cluster-m' } });
+    const reply = await request(certShape, 'POST', '/api/v1/generateAgentManifestComponents', {
+      credentials: control,
+      body: { agentName: 'cluster-m' },
+    });
     expect(reply.status).toBe(200);
-    expect(reply.body).toMatchObject({ agentName: 'cluster-m', serverPort: Number(certShape.agentUrl.split(':').pop()) });
-    const kinds = parseAllDocuments(String(reply.body.manifest)).map((document) => (document.toJSON() as { kind: string }).kind);
-    expect(kinds).toEqual(['Namespace', 'Secret', 'ConfigMap', 'ServiceAccount', 'ClusterRole', 'ClusterRoleBinding', 'Deployment']);
+    expect(reply.body).toMatchObject({
+      agentName: 'cluster-m',
+      serverPort: Number(certShape.agentUrl.split(':').pop()),
+    });
+    const kinds = parseAllDocuments(String(reply.body.manifest)).map(
+      (document) => (document.toJSON() as { kind: string }).kind,
+    );
+    expect(kinds).toEqual([
+      'Namespace',
+      'Secret',
+      'ConfigMap',
+      'ServiceAccount',
+      'ClusterRole',
+      'ClusterRoleBinding',
+      'Deployment',
+    ]);
   });
 
   it('getAgentStatistics lists connected agents (none here) with server time and version', async () => {

@@ -5,7 +5,15 @@ import type http2 from 'node:http2';
 import type { AddressInfo, Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import * as grpc from '@grpc/grpc-js';
-import { CertificateAuthority, checkName, identityFromSubject, InvalidNameError, normalizeSerial, type Credentials, type IssueOptions } from './pki';
+import {
+  CertificateAuthority,
+  checkName,
+  identityFromSubject,
+  InvalidNameError,
+  normalizeSerial,
+  type Credentials,
+  type IssueOptions,
+} from './pki';
 import { generateTokenKeys, signToken, TokenError, verifyToken, type TokenKeys } from './jwt';
 import { createControllerMetrics, type ControllerMetrics } from './metrics';
 import { loadTunnelService } from './proto';
@@ -78,10 +86,24 @@ export interface RunningController {
   ca: { certPem: string };
   metrics: ControllerMetrics;
   issueAgentCredentials(agentName: string, options?: IssueOptions): Credentials;
-  issueServiceCredentials(agentName: string, serviceType: string, serviceName: string, options?: IssueOptions): Credentials;
-  issueServiceToken(agentName: string, serviceType: string, serviceName: string, options?: { lifetimeMs?: number }): string;
+  issueServiceCredentials(
+    agentName: string,
+    serviceType: string,
+    serviceName: string,
+    options?: IssueOptions,
+  ): Credentials;
+  issueServiceToken(
+    agentName: string,
+    serviceType: string,
+    serviceName: string,
+    options?: { lifetimeMs?: number },
+  ): string;
   issueControlCredentials(name: string): Credentials & { token: string };
-  generateKubectlComponents(agentName: string, serviceName: string, options?: { shape?: 'cert' | 'token'; serviceType?: string }): KubectlComponents;
+  generateKubectlComponents(
+    agentName: string,
+    serviceName: string,
+    options?: { shape?: 'cert' | 'token'; serviceType?: string },
+  ): KubectlComponents;
   generateAgentManifest(agentName: string, options?: { namespace?: string }): { manifest: string } & Credentials;
   revoke(certPemOrSerial: string): string;
   agents(): AgentSessionSummary[];
@@ -107,7 +129,10 @@ interface GrpcServerInternals {
 function raiseFlowControlWindows(server: grpc.Server): void {
   const internals = server as unknown as GrpcServerInternals;
   if (!internals.commonServerOptions) return;
-  internals.commonServerOptions.settings = { ...internals.commonServerOptions.settings, initialWindowSize: STREAM_WINDOW_BYTES };
+  internals.commonServerOptions.settings = {
+    ...internals.commonServerOptions.settings,
+    initialWindowSize: STREAM_WINDOW_BYTES,
+  };
 }
 
 function listen(server: http.Server, port: number, host: string): Promise<number> {
@@ -155,7 +180,8 @@ function readJson(req: http.IncomingMessage, maxBytes = 64 * 1024): Promise<Reco
       if (text.trim() === '') return resolve({});
       try {
         const parsed: unknown = JSON.parse(text);
-        if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return reject(new InputError('body', 'body must be a JSON object'));
+        if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+          return reject(new InputError('body', 'body must be a JSON object'));
         resolve(parsed as Record<string, unknown>);
       } catch {
         reject(new InputError('body', 'body is not valid JSON'));
@@ -168,7 +194,10 @@ function readJson(req: http.IncomingMessage, maxBytes = 64 * 1024): Promise<Reco
 /** Bad CNC input; carries the field name for the 400 message. */
 class InputError extends Error {
   override readonly name = 'InputError';
-  constructor(readonly field: string, message: string) {
+  constructor(
+    readonly field: string,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -190,7 +219,9 @@ function tokenFrom(req: http.IncomingMessage): string | undefined {
 export async function startController(config: ControllerConfig = {}): Promise<RunningController> {
   const host = config.host ?? '0.0.0.0';
   const serverNames = config.serverNames ?? ['localhost', '127.0.0.1'];
-  const ca = config.ca ? CertificateAuthority.fromPem(config.ca.certPem, config.ca.keyPem) : CertificateAuthority.generate();
+  const ca = config.ca
+    ? CertificateAuthority.fromPem(config.ca.certPem, config.ca.keyPem)
+    : CertificateAuthority.generate();
   for (const serial of config.revokedSerials ?? []) ca.revoke(serial);
   const tokenKeys = config.tokenKeys ?? generateTokenKeys();
   const shape = config.credentialShape ?? 'cert';
@@ -201,7 +232,10 @@ export async function startController(config: ControllerConfig = {}): Promise<Ru
   const registry = new SessionRegistry();
   const controllerId = randomUUID();
   const log = config.log ?? (() => undefined);
-  const serverCert = ca.issue({ purpose: 'server', name: serverNames[0] ?? 'localhost' }, { dnsNames: serverNames, lifetimeMs: 365 * 24 * HOUR_MS });
+  const serverCert = ca.issue(
+    { purpose: 'server', name: serverNames[0] ?? 'localhost' },
+    { dnsNames: serverNames, lifetimeMs: 365 * 24 * HOUR_MS },
+  );
   let draining = false;
 
   // Agent endpoint: mutual TLS is enforced in the handshake (our CA only, not expired).
@@ -227,9 +261,15 @@ export async function startController(config: ControllerConfig = {}): Promise<Ru
     }),
   );
   raiseFlowControlWindows(grpcServer);
-  const credentials = grpc.ServerCredentials.createSsl(Buffer.from(ca.certPem), [{ cert_chain: Buffer.from(serverCert.certPem), private_key: Buffer.from(serverCert.keyPem) }], true);
+  const credentials = grpc.ServerCredentials.createSsl(
+    Buffer.from(ca.certPem),
+    [{ cert_chain: Buffer.from(serverCert.certPem), private_key: Buffer.from(serverCert.keyPem) }],
+    true,
+  );
   const agentPort = await new Promise<number>((resolve, reject) =>
-    grpcServer.bindAsync(`${urlHost(host)}:${config.agentPort ?? 9001}`, credentials, (error, port) => (error ? reject(error) : resolve(port))),
+    grpcServer.bindAsync(`${urlHost(host)}:${config.agentPort ?? 9001}`, credentials, (error, port) =>
+      error ? reject(error) : resolve(port),
+    ),
   );
 
   for (const http2Server of (grpcServer as unknown as GrpcServerInternals).http2Servers?.keys() ?? []) {
@@ -250,19 +290,31 @@ export async function startController(config: ControllerConfig = {}): Promise<Ru
 
   /** Route from the caller's client certificate, else from its token. */
   // getPeerCertificate costs ~0.3 ms; a keep-alive connection keeps its certificate, so decode it once.
-  const certificateRoutes = new WeakMap<TLSSocket, { route?: Route; serial: string; refusal?: { status: number; message: string } } | null>();
-  function certificateRoute(socket: TLSSocket): { route?: Route; serial: string; refusal?: { status: number; message: string } } | null {
+  const certificateRoutes = new WeakMap<
+    TLSSocket,
+    { route?: Route; serial: string; refusal?: { status: number; message: string } } | null
+  >();
+  function certificateRoute(
+    socket: TLSSocket,
+  ): { route?: Route; serial: string; refusal?: { status: number; message: string } } | null {
     let cached = certificateRoutes.get(socket);
     if (cached !== undefined) return cached;
     const peer = socket.getPeerCertificate();
     if (!peer || Object.keys(peer).length === 0) cached = null;
-    else if (!socket.authorized) cached = { serial: peer.serialNumber, refusal: { status: 401, message: `client certificate refused: ${String(socket.authorizationError)}` } };
+    else if (!socket.authorized)
+      cached = {
+        serial: peer.serialNumber,
+        refusal: { status: 401, message: `client certificate refused: ${String(socket.authorizationError)}` },
+      };
     else {
       const identity = identityFromSubject(peer.subject);
       cached =
         identity?.purpose === 'service'
           ? { serial: peer.serialNumber, route: { agent: identity.agent, type: identity.type, name: identity.name } }
-          : { serial: peer.serialNumber, refusal: { status: 403, message: 'client certificate is not a service certificate' } };
+          : {
+              serial: peer.serialNumber,
+              refusal: { status: 403, message: 'client certificate is not a service certificate' },
+            };
     }
     certificateRoutes.set(socket, cached);
     return cached;
@@ -277,19 +329,35 @@ export async function startController(config: ControllerConfig = {}): Promise<Ru
       if (fromCertificate.route) return fromCertificate.route;
     }
     const token = tokenFrom(req);
-    if (!token) return { status: 401, message: 'a client certificate or a token (Authorization: Bearer, X-Opsmx-Token) is required' };
+    if (!token)
+      return {
+        status: 401,
+        message: 'a client certificate or a token (Authorization: Bearer, X-Opsmx-Token) is required',
+      };
     try {
       const claims = verifyToken(tokenKeys, token, SERVICE_TOKEN_AUDIENCE);
-      if (typeof claims.a !== 'string' || typeof claims.t !== 'string' || typeof claims.n !== 'string') return { status: 401, message: 'token must carry a, t and n claims' };
+      if (typeof claims.a !== 'string' || typeof claims.t !== 'string' || typeof claims.n !== 'string')
+        return { status: 401, message: 'token must carry a, t and n claims' };
       return { agent: claims.a, type: claims.t, name: claims.n };
     } catch (error) {
       return { status: 401, message: error instanceof TokenError ? error.message : 'token refused' };
     }
   }
 
-  const tlsOptions = { key: serverCert.keyPem, cert: serverCert.certPem, ca: [ca.certPem], requestCert: true, rejectUnauthorized: false };
+  const tlsOptions = {
+    key: serverCert.keyPem,
+    cert: serverCert.certPem,
+    ca: [ca.certPem],
+    requestCert: true,
+    rejectUnauthorized: false,
+  };
   // No request, header or keep-alive timeouts: watches and logs -f last as long as the client wants.
-  const serviceServer = https.createServer({ ...tlsOptions, requestTimeout: 0, headersTimeout: 60_000, keepAliveTimeout: 60_000 });
+  const serviceServer = https.createServer({
+    ...tlsOptions,
+    requestTimeout: 0,
+    headersTimeout: 60_000,
+    keepAliveTimeout: 60_000,
+  });
   serviceServer.timeout = 0;
   serviceServer.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => {
     const route = authenticateService(req);
@@ -305,7 +373,9 @@ export async function startController(config: ControllerConfig = {}): Promise<Ru
     if ('status' in route) {
       metrics.refusedStreams.inc({ reason: 'caller-auth' });
       const body = JSON.stringify({ error: route.message, status: route.status });
-      socket.end(`HTTP/1.1 ${route.status} Unauthorized\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+      socket.end(
+        `HTTP/1.1 ${route.status} Unauthorized\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+      );
       return;
     }
     void forwardUpgrade(forwardContext, route, req, socket, head);
@@ -313,25 +383,73 @@ export async function startController(config: ControllerConfig = {}): Promise<Ru
   const servicePort = await listen(serviceServer, config.servicePort ?? 9002, host);
   const serviceUrl = config.serviceUrl ?? `https://${urlHost(serverNames[0] ?? '127.0.0.1')}:${servicePort}`;
 
-  const agentAdvertiseAddress = config.agentAdvertiseAddress ?? `${urlHost(serverNames[0] ?? '127.0.0.1')}:${agentPort}`;
+  const agentAdvertiseAddress =
+    config.agentAdvertiseAddress ?? `${urlHost(serverNames[0] ?? '127.0.0.1')}:${agentPort}`;
 
   const issueAgentCredentials = (agentName: string, options: IssueOptions = {}): Credentials =>
-    ca.issue({ purpose: 'agent', agent: checkName('agentName', agentName) }, { lifetimeMs: agentCertLifetimeMs, ...options });
-  const issueServiceCredentials = (agentName: string, type: string, name: string, options: IssueOptions = {}): Credentials =>
-    ca.issue({ purpose: 'service', agent: checkName('agentName', agentName), type: checkName('type', type), name: checkName('name', name) }, { lifetimeMs: serviceCertLifetimeMs, ...options });
-  const issueServiceToken = (agentName: string, type: string, name: string, options: { lifetimeMs?: number } = {}): string =>
-    signToken(tokenKeys, { aud: SERVICE_TOKEN_AUDIENCE, a: checkName('agentName', agentName), t: checkName('type', type), n: checkName('name', name) }, options.lifetimeMs ?? tokenLifetimeMs);
+    ca.issue(
+      { purpose: 'agent', agent: checkName('agentName', agentName) },
+      { lifetimeMs: agentCertLifetimeMs, ...options },
+    );
+  const issueServiceCredentials = (
+    agentName: string,
+    type: string,
+    name: string,
+    options: IssueOptions = {},
+  ): Credentials =>
+    ca.issue(
+      {
+        purpose: 'service',
+        agent: checkName('agentName', agentName),
+        type: checkName('type', type),
+        name: checkName('name', name),
+      },
+      { lifetimeMs: serviceCertLifetimeMs, ...options },
+    );
+  const issueServiceToken = (
+    agentName: string,
+    type: string,
+    name: string,
+    options: { lifetimeMs?: number } = {},
+  ): string =>
+    signToken(
+      tokenKeys,
+      {
+        aud: SERVICE_TOKEN_AUDIENCE,
+        a: checkName('agentName', agentName),
+        t: checkName('type', type),
+        n: checkName('name', name),
+      },
+      options.lifetimeMs ?? tokenLifetimeMs,
+    );
   const issueControlCredentials = (name: string): Credentials & { token: string } => ({
     ...ca.issue({ purpose: 'control', name: checkName('name', name) }, { lifetimeMs: serviceCertLifetimeMs }),
     token: signToken(tokenKeys, { aud: CONTROL_TOKEN_AUDIENCE, n: name }, tokenLifetimeMs),
   });
   const b64 = (text: string): string => Buffer.from(text).toString('base64');
 
-  function generateKubectlComponents(agentName: string, serviceName: string, options: { shape?: 'cert' | 'token'; serviceType?: string } = {}): KubectlComponents {
+  function generateKubectlComponents(
+    agentName: string,
+    serviceName: string,
+    options: { shape?: 'cert' | 'token'; serviceType?: string } = {},
+  ): KubectlComponents {
     const type = options.serviceType ?? 'kubernetes';
     if ((options.shape ?? shape) === 'token') {
       const token = issueServiceToken(agentName, type, serviceName);
-      return { agentName, name: serviceName, serverUrl: serviceUrl, caCert: b64(ca.certPem), token, kubeconfig: renderKubeconfig({ agentName, serviceName, serverUrl: serviceUrl, caPem: ca.certPem, user: { token } }) };
+      return {
+        agentName,
+        name: serviceName,
+        serverUrl: serviceUrl,
+        caCert: b64(ca.certPem),
+        token,
+        kubeconfig: renderKubeconfig({
+          agentName,
+          serviceName,
+          serverUrl: serviceUrl,
+          caPem: ca.certPem,
+          user: { token },
+        }),
+      };
     }
     const user = issueServiceCredentials(agentName, type, serviceName);
     return {
@@ -345,7 +463,10 @@ export async function startController(config: ControllerConfig = {}): Promise<Ru
     };
   }
 
-  function generateAgentManifest(agentName: string, options: { namespace?: string } = {}): { manifest: string } & Credentials {
+  function generateAgentManifest(
+    agentName: string,
+    options: { namespace?: string } = {},
+  ): { manifest: string } & Credentials {
     const credentials = issueAgentCredentials(agentName);
     const manifest = renderAgentManifest({
       agentName,
@@ -375,7 +496,8 @@ export async function startController(config: ControllerConfig = {}): Promise<Ru
     const peer = socket.getPeerCertificate();
     if (peer && Object.keys(peer).length > 0) {
       const identity = identityFromSubject(peer.subject);
-      if (socket.authorized && identity?.purpose === 'control' && !ca.isRevoked(peer.serialNumber)) return identity.name;
+      if (socket.authorized && identity?.purpose === 'control' && !ca.isRevoked(peer.serialNumber))
+        return identity.name;
       return undefined;
     }
     const token = tokenFrom(req);
@@ -390,12 +512,14 @@ export async function startController(config: ControllerConfig = {}): Promise<Ru
 
   const field = (body: Record<string, unknown>, name: string, legacyName?: string): string => {
     const value = body[name] ?? (legacyName ? body[legacyName] : undefined);
-    if (typeof value !== 'string' || value === '') throw new InputError(name, `${name} is required and must be a non-empty string`);
+    if (typeof value !== 'string' || value === '')
+      throw new InputError(name, `${name} is required and must be a non-empty string`);
     return checkName(name, value);
   };
 
   async function handleControl(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-    if (!authenticateControl(req)) return sendJson(res, 401, { error: 'a control certificate or control token is required', status: 401 });
+    if (!authenticateControl(req))
+      return sendJson(res, 401, { error: 'a control certificate or control token is required', status: 401 });
     const path = (req.url ?? '/').split('?')[0];
     const requireMethod = (method: string): boolean => {
       if (req.method === method) return true;
@@ -415,7 +539,10 @@ export async function startController(config: ControllerConfig = {}): Promise<Ru
         const agentName = field(body, 'agentName');
         const namespace = typeof body.namespace === 'string' ? checkName('namespace', body.namespace) : undefined;
         const generated = generateAgentManifest(agentName, { namespace });
-        const [serverHostname, serverPort] = [agentAdvertiseAddress.replace(/:\d+$/, ''), Number(agentAdvertiseAddress.split(':').pop())];
+        const [serverHostname, serverPort] = [
+          agentAdvertiseAddress.replace(/:\d+$/, ''),
+          Number(agentAdvertiseAddress.split(':').pop()),
+        ];
         // Agents always authenticate with certificates (never a bearer token), in both shapes.
         return sendJson(res, 200, {
           agentName,
@@ -451,9 +578,19 @@ export async function startController(config: ControllerConfig = {}): Promise<Ru
         const name = field(body, 'name');
         const issued = issueControlCredentials(name);
         const url = controlUrl;
-        return sendJson(res, 200, shape === 'token'
-          ? { name, url, token: issued.token }
-          : { name, url, userCertificate: b64(issued.certPem), userKey: b64(issued.keyPem), caCert: b64(issued.caPem) });
+        return sendJson(
+          res,
+          200,
+          shape === 'token'
+            ? { name, url, token: issued.token }
+            : {
+                name,
+                url,
+                userCertificate: b64(issued.certPem),
+                userKey: b64(issued.keyPem),
+                caCert: b64(issued.caPem),
+              },
+        );
       }
       case '/api/v1/getAgentStatistics': {
         if (!requireMethod('GET')) return;
@@ -465,7 +602,12 @@ export async function startController(config: ControllerConfig = {}): Promise<Ru
             session: session.sessionId,
             agentId: session.agentName,
             sessionId: session.sessionId,
-            endpoints: session.endpoints.map((endpoint) => ({ type: endpoint.type, name: endpoint.name, configured: true, annotations: endpoint.annotations })),
+            endpoints: session.endpoints.map((endpoint) => ({
+              type: endpoint.type,
+              name: endpoint.name,
+              configured: true,
+              annotations: endpoint.annotations,
+            })),
             hostname: session.hostname,
             version: session.agentVersion,
             connectedAt: session.connectedAt,
@@ -479,7 +621,8 @@ export async function startController(config: ControllerConfig = {}): Promise<Ru
         if (!requireMethod('POST')) return;
         const body = await readJson(req);
         const value = body.certificate ?? body.serial;
-        if (typeof value !== 'string' || value === '') throw new InputError('certificate', 'certificate (PEM) or serial is required');
+        if (typeof value !== 'string' || value === '')
+          throw new InputError('certificate', 'certificate (PEM) or serial is required');
         return sendJson(res, 200, { revoked: revoke(value) });
       }
       default:
@@ -503,7 +646,10 @@ export async function startController(config: ControllerConfig = {}): Promise<Ru
   const metricsServer = http.createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (path === '/healthz') return sendJson(res, 200, { status: 'ok' });
-    if (path === '/readyz') return draining ? sendJson(res, 503, { status: 'draining' }) : sendJson(res, 200, { status: 'ready', agents: registry.all().length });
+    if (path === '/readyz')
+      return draining
+        ? sendJson(res, 503, { status: 'draining' })
+        : sendJson(res, 200, { status: 'ready', agents: registry.all().length });
     if (path === '/metrics') {
       metrics.registry.metrics().then(
         (text) => {

@@ -3,7 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { performance } from 'node:perf_hooks';
 import type { ControllerMetrics } from './metrics';
-import type { AgentFrame, WireHeader } from './proto';
+import type { AgentFrame, ControllerFrame, WireHeader } from './proto';
 import { endToEndHeaders, flatHeaders, rawResponseHead } from './http-headers';
 import type { ExchangeCall, SessionRegistry, AgentSession } from './sessions';
 
@@ -47,10 +47,14 @@ function requestHasBody(req: IncomingMessage): boolean {
   return req.headers['transfer-encoding'] !== undefined;
 }
 
-async function claimStream(context: ForwardContext, route: Route): Promise<{ session: AgentSession; call: ExchangeCall } | { status: number; message: string }> {
+async function claimStream(
+  context: ForwardContext,
+  route: Route,
+): Promise<{ session: AgentSession; call: ExchangeCall } | { status: number; message: string }> {
   if (context.isDraining()) return { status: 503, message: 'controller is shutting down' };
   const session = context.registry.pick(route.agent, route.type, route.name);
-  if (!session) return { status: 502, message: `agent ${route.agent} is not connected with service ${route.type}/${route.name}` };
+  if (!session)
+    return { status: 502, message: `agent ${route.agent} is not connected with service ${route.type}/${route.name}` };
   session.outstanding += 1;
   try {
     const call = await session.claim(context.streamWaitMs);
@@ -61,7 +65,12 @@ async function claimStream(context: ForwardContext, route: Route): Promise<{ ses
   }
 }
 
-function requestHead(route: Route, req: IncomingMessage, upgrade: boolean, hasBody: boolean): { requestHead: NonNullable<import('./proto').ControllerFrame['requestHead']> } {
+function requestHead(
+  route: Route,
+  req: IncomingMessage,
+  upgrade: boolean,
+  hasBody: boolean,
+): { requestHead: NonNullable<ControllerFrame['requestHead']> } {
   return {
     requestHead: {
       exchangeId: randomUUID(),
@@ -80,7 +89,12 @@ function requestHead(route: Route, req: IncomingMessage, upgrade: boolean, hasBo
  * Forwards one HTTP request over a fresh tunnel stream. The response is streamed with backpressure
  * both ways; a broken upstream destroys the client connection instead of ending it cleanly.
  */
-export async function forwardRequest(context: ForwardContext, route: Route, req: IncomingMessage, res: ServerResponse): Promise<void> {
+export async function forwardRequest(
+  context: ForwardContext,
+  route: Route,
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<void> {
   const { metrics } = context;
   const startedAt = performance.now();
   const claimed = await claimStream(context, route);
@@ -94,7 +108,11 @@ export async function forwardRequest(context: ForwardContext, route: Route, req:
   context.inFlight.count += 1;
   let done = false;
   let status = 0;
-  const labels = (): { agent: string; service: string; status: string } => ({ agent: route.agent, service: `${route.type}/${route.name}`, status: String(status || 'error') });
+  const labels = (): { agent: string; service: string; status: string } => ({
+    agent: route.agent,
+    service: `${route.type}/${route.name}`,
+    status: String(status || 'error'),
+  });
   // Listeners this exchange adds to the stream; removed when the stream goes back to the pool.
   const onCallEnd = (): void => broken('tunnel stream ended before the response completed');
   const onCallCancelled = (): void => broken('tunnel stream cancelled');
@@ -189,7 +207,8 @@ export async function forwardRequest(context: ForwardContext, route: Route, req:
     switch (frame.frame) {
       case 'informational':
         // Node has no generic API for arbitrary 1xx; they precede the head, so a raw write is safe.
-        if (!res.headersSent && frame.informational) res.socket?.write(rawResponseHead(frame.informational.status, '', frame.informational.headers));
+        if (!res.headersSent && frame.informational)
+          res.socket?.write(rawResponseHead(frame.informational.status, '', frame.informational.headers));
         return;
       case 'responseHead': {
         const head = frame.responseHead;
@@ -221,7 +240,8 @@ export async function forwardRequest(context: ForwardContext, route: Route, req:
           broken('agent ended the exchange without a response');
           return;
         }
-        if (end.trailers.length > 0) res.addTrailers(end.trailers.map((trailer: WireHeader) => [trailer.name, trailer.value] as [string, string]));
+        if (end.trailers.length > 0)
+          res.addTrailers(end.trailers.map((trailer: WireHeader) => [trailer.name, trailer.value] as [string, string]));
         res.off('drain', resumeCall);
         finish(true);
         res.end();
@@ -248,7 +268,13 @@ export async function forwardRequest(context: ForwardContext, route: Route, req:
  * Forwards an HTTP upgrade (WebSocket, SPDY). After the target's 101 the stream carries raw bytes in
  * both directions; any other answer is written back as a plain response and the socket closed.
  */
-export async function forwardUpgrade(context: ForwardContext, route: Route, req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+export async function forwardUpgrade(
+  context: ForwardContext,
+  route: Route,
+  req: IncomingMessage,
+  socket: Duplex,
+  head: Buffer,
+): Promise<void> {
   const { metrics } = context;
   socket.pause();
   const claimed = await claimStream(context, route);
@@ -256,7 +282,13 @@ export async function forwardUpgrade(context: ForwardContext, route: Route, req:
     metrics.refusedStreams.inc({ reason: claimed.status === 502 ? 'agent-not-connected' : 'no-stream' });
     const body = JSON.stringify({ error: claimed.message, status: claimed.status });
     // Answer fast: kubectl falls back from WebSocket to SPDY only when the upgrade fails quickly.
-    socket.end(rawResponseHead(claimed.status, 'Tunnel Error', [{ name: 'Content-Type', value: 'application/json' }, { name: 'Content-Length', value: String(Buffer.byteLength(body)) }, { name: 'Connection', value: 'close' }]) + body);
+    socket.end(
+      rawResponseHead(claimed.status, 'Tunnel Error', [
+        { name: 'Content-Type', value: 'application/json' },
+        { name: 'Content-Length', value: String(Buffer.byteLength(body)) },
+        { name: 'Connection', value: 'close' },
+      ]) + body,
+    );
     return;
   }
   const { session, call } = claimed;
@@ -271,7 +303,11 @@ export async function forwardUpgrade(context: ForwardContext, route: Route, req:
     session.outstanding -= 1;
     context.inFlight.count -= 1;
     metrics.activeStreams.dec();
-    metrics.requests.inc({ agent: route.agent, service: `${route.type}/${route.name}`, status: String(status || 'error') });
+    metrics.requests.inc({
+      agent: route.agent,
+      service: `${route.type}/${route.name}`,
+      status: String(status || 'error'),
+    });
     call.end();
   };
   const pumpClientToTunnel = (): void => {
@@ -300,10 +336,20 @@ export async function forwardUpgrade(context: ForwardContext, route: Route, req:
         status = responseHead.status;
         if (status === 101) {
           upgraded = true;
-          socket.write(rawResponseHead(101, responseHead.statusMessage || 'Switching Protocols', [{ name: 'Connection', value: 'Upgrade' }, ...responseHead.headers]));
+          socket.write(
+            rawResponseHead(101, responseHead.statusMessage || 'Switching Protocols', [
+              { name: 'Connection', value: 'Upgrade' },
+              ...responseHead.headers,
+            ]),
+          );
           pumpClientToTunnel();
         } else {
-          socket.write(rawResponseHead(status, responseHead.statusMessage, [...responseHead.headers, { name: 'Connection', value: 'close' }]));
+          socket.write(
+            rawResponseHead(status, responseHead.statusMessage, [
+              ...responseHead.headers,
+              { name: 'Connection', value: 'close' },
+            ]),
+          );
         }
         return;
       }
@@ -344,7 +390,9 @@ export async function forwardUpgrade(context: ForwardContext, route: Route, req:
   socket.on('error', () => undefined);
   socket.on('close', () => {
     if (done) return;
-    call.write({ cancel: { reason: upgraded ? 'client closed the upgraded connection' : 'client closed the connection' } });
+    call.write({
+      cancel: { reason: upgraded ? 'client closed the upgraded connection' : 'client closed the connection' },
+    });
     finish();
   });
 }

@@ -19,7 +19,10 @@ const HOP_BY_HOP = new Set([
  * Converts Node's rawHeaders (name, value, name, value...) into end-to-end wire headers: hop-by-hop
  * fields and any field named in `Connection` are removed; order and duplicates are kept.
  */
-export function endToEndHeaders(rawHeaders: string[], options: { keep?: string[]; drop?: string[] } = {}): WireHeader[] {
+export function endToEndHeaders(
+  rawHeaders: string[],
+  options: { keep?: string[]; drop?: string[] } = {},
+): WireHeader[] {
   const dropped = new Set(HOP_BY_HOP);
   for (let index = 0; index + 1 < rawHeaders.length; index += 2) {
     if (rawHeaders[index]?.toLowerCase() === 'connection') {

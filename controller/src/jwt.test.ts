@@ -5,7 +5,10 @@ describe('JWT tokens', () => {
 
   it('signs and verifies with exp, aud and kid', () => {
     const token = signToken(keys, { aud: 'svc', a: 'agent', t: 'kubernetes', n: 'k' }, 60_000);
-    const header = JSON.parse(Buffer.from(token.split('.')[0] ?? '', 'base64url').toString()) as { kid: string; alg: string };
+    const header = JSON.parse(Buffer.from(token.split('.')[0] ?? '', 'base64url').toString()) as {
+      kid: string;
+      alg: string;
+    };
     expect(header).toEqual({ alg: 'HS256', typ: 'JWT', kid: 'new' });
     const claims = verifyToken(keys, token, 'svc');
     expect(claims).toMatchObject({ aud: 'svc', a: 'agent', t: 'kubernetes', n: 'k' });
@@ -15,7 +18,9 @@ describe('JWT tokens', () => {
   it('keeps verifying tokens of a rotated-out key while it is listed, and refuses after removal', () => {
     const oldToken = signToken({ ...keys, currentKeyId: 'old' }, { aud: 'svc' }, 60_000);
     expect(verifyToken(keys, oldToken, 'svc').aud).toBe('svc');
-    expect(() => verifyToken({ currentKeyId: 'new', keys: { new: keys.keys.new } }, oldToken, 'svc')).toThrow('token kid is unknown');
+    expect(() => verifyToken({ currentKeyId: 'new', keys: { new: keys.keys.new } }, oldToken, 'svc')).toThrow(
+      'token kid is unknown',
+    );
   });
 
   it('refuses expired, wrong-audience, tampered and malformed tokens', () => {

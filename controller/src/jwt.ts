@@ -34,7 +34,12 @@ export function generateTokenKeys(): TokenKeys {
 }
 
 /** Signs an HS256 JWT with the current key; `lifetimeMs` sets `exp`. */
-export function signToken(keys: TokenKeys, claims: Record<string, unknown> & { aud: string }, lifetimeMs: number, nowMs = Date.now()): string {
+export function signToken(
+  keys: TokenKeys,
+  claims: Record<string, unknown> & { aud: string },
+  lifetimeMs: number,
+  nowMs = Date.now(),
+): string {
   const secret = keys.keys[keys.currentKeyId];
   if (!secret) throw new TokenError(`token key ${keys.currentKeyId} is not configured`);
   const header = base64Url(JSON.stringify({ alg: 'HS256', typ: 'JWT', kid: keys.currentKeyId }));
@@ -62,7 +67,8 @@ export function verifyToken(keys: TokenKeys, token: string, audience: string, no
   if (!secret) throw new TokenError('token kid is unknown');
   const expected = createHmac('sha256', secret).update(`${headerPart}.${payloadPart}`).digest();
   const actual = Buffer.from(signaturePart, 'base64url');
-  if (actual.length !== expected.length || !timingSafeEqual(actual, expected)) throw new TokenError('token signature is invalid');
+  if (actual.length !== expected.length || !timingSafeEqual(actual, expected))
+    throw new TokenError('token signature is invalid');
   if (typeof claims.exp !== 'number') throw new TokenError('token has no exp');
   if (claims.exp * 1000 <= nowMs) throw new TokenError('token expired');
   const audiences = Array.isArray(claims.aud) ? claims.aud : [claims.aud];

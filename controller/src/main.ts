@@ -18,7 +18,15 @@ async function main(): Promise<void> {
     ...toControllerConfig(fileConfig),
     log: (level, message, fields) => logger[level](fields ?? {}, message),
   });
-  logger.info({ agentUrl: controller.agentUrl, serviceUrl: controller.serviceUrl, controlUrl: controller.controlUrl, metricsUrl: controller.metricsUrl }, 'controller started');
+  logger.info(
+    {
+      agentUrl: controller.agentUrl,
+      serviceUrl: controller.serviceUrl,
+      controlUrl: controller.controlUrl,
+      metricsUrl: controller.metricsUrl,
+    },
+    'controller started',
+  );
   const shutdown = (signal: string): void => {
     logger.info({ signal }, 'draining');
     controller.stop().then(

@@ -14,9 +14,10 @@ const b64 = (text: string): string => Buffer.from(text).toString('base64');
 /** Renders a kubeconfig that points kubectl at the controller's service endpoint for one agent service. */
 export function renderKubeconfig(input: KubeconfigInput): string {
   const name = `${input.agentName}-${input.serviceName}`;
-  const user = 'token' in input.user
-    ? { token: input.user.token }
-    : { 'client-certificate-data': b64(input.user.certPem), 'client-key-data': b64(input.user.keyPem) };
+  const user =
+    'token' in input.user
+      ? { token: input.user.token }
+      : { 'client-certificate-data': b64(input.user.certPem), 'client-key-data': b64(input.user.keyPem) };
   return stringify({
     apiVersion: 'v1',
     kind: 'Config',
@@ -49,7 +50,11 @@ export function renderAgentManifest(input: AgentManifestInput): string {
   const agentConfig = stringify({
     controllers: [input.controllerAddress],
     serverName: input.serverName,
-    credentials: { certFile: '/etc/isd-agent/tls/tls.crt', keyFile: '/etc/isd-agent/tls/tls.key', caFile: '/etc/isd-agent/tls/ca.crt' },
+    credentials: {
+      certFile: '/etc/isd-agent/tls/tls.crt',
+      keyFile: '/etc/isd-agent/tls/tls.key',
+      caFile: '/etc/isd-agent/tls/ca.crt',
+    },
     healthPort: 9102,
     services: [{ name: 'kubernetes', type: 'kubernetes', inCluster: true }],
   });
@@ -62,13 +67,21 @@ export function renderAgentManifest(input: AgentManifestInput): string {
       type: 'kubernetes.io/tls',
       stringData: { 'tls.crt': input.certPem, 'tls.key': input.keyPem, 'ca.crt': input.caPem },
     },
-    { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `${name}-config`, namespace: input.namespace, labels }, data: { 'agent.yaml': agentConfig } },
+    {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: `${name}-config`, namespace: input.namespace, labels },
+      data: { 'agent.yaml': agentConfig },
+    },
     { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name, namespace: input.namespace, labels } },
     {
       apiVersion: 'rbac.authorization.k8s.io/v1',
       kind: 'ClusterRole',
       metadata: { name, labels },
-      rules: [{ apiGroups: ['*'], resources: ['*'], verbs: ['*'] }, { nonResourceURLs: ['*'], verbs: ['get'] }],
+      rules: [
+        { apiGroups: ['*'], resources: ['*'], verbs: ['*'] },
+        { nonResourceURLs: ['*'], verbs: ['get'] },
+      ],
     },
     {
       apiVersion: 'rbac.authorization.k8s.io/v1',

@@ -20,9 +20,24 @@ export function createControllerMetrics(defaultMetrics = false): ControllerMetri
   const registers = [registry];
   return {
     registry,
-    agentsConnected: new Gauge({ name: 'isd_tunnel_agents_connected', help: 'Connected agent sessions by agent name', labelNames: ['agent'], registers }),
-    agentConnects: new Counter({ name: 'isd_tunnel_agent_connects_total', help: 'Agent sessions established (reconnects included)', labelNames: ['agent'], registers }),
-    requests: new Counter({ name: 'isd_tunnel_requests_total', help: 'Forwarded HTTP exchanges by agent, service and status', labelNames: ['agent', 'service', 'status'], registers }),
+    agentsConnected: new Gauge({
+      name: 'isd_tunnel_agents_connected',
+      help: 'Connected agent sessions by agent name',
+      labelNames: ['agent'],
+      registers,
+    }),
+    agentConnects: new Counter({
+      name: 'isd_tunnel_agent_connects_total',
+      help: 'Agent sessions established (reconnects included)',
+      labelNames: ['agent'],
+      registers,
+    }),
+    requests: new Counter({
+      name: 'isd_tunnel_requests_total',
+      help: 'Forwarded HTTP exchanges by agent, service and status',
+      labelNames: ['agent', 'service', 'status'],
+      registers,
+    }),
     requestDuration: new Histogram({
       name: 'isd_tunnel_request_duration_seconds',
       help: 'Time to response head of forwarded exchanges',
@@ -30,9 +45,19 @@ export function createControllerMetrics(defaultMetrics = false): ControllerMetri
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
       registers,
     }),
-    bytes: new Counter({ name: 'isd_tunnel_bytes_total', help: 'Body bytes forwarded, by direction', labelNames: ['direction'], registers }),
+    bytes: new Counter({
+      name: 'isd_tunnel_bytes_total',
+      help: 'Body bytes forwarded, by direction',
+      labelNames: ['direction'],
+      registers,
+    }),
     activeStreams: new Gauge({ name: 'isd_tunnel_active_streams', help: 'Exchanges in flight', registers }),
-    refusedStreams: new Counter({ name: 'isd_tunnel_refused_total', help: 'Refused connections, streams and requests by reason', labelNames: ['reason'], registers }),
+    refusedStreams: new Counter({
+      name: 'isd_tunnel_refused_total',
+      help: 'Refused connections, streams and requests by reason',
+      labelNames: ['reason'],
+      registers,
+    }),
     pingRoundTrip: new Histogram({
       name: 'isd_tunnel_ping_rtt_seconds',
       help: 'Control-stream ping round trip',

@@ -1,4 +1,5 @@
 import { X509Certificate } from 'node:crypto';
+import forge from 'node-forge';
 import { CertificateAuthority, checkName, identityFromSubject, normalizeSerial } from './pki';
 
 describe('CertificateAuthority', () => {
@@ -15,7 +16,10 @@ describe('CertificateAuthority', () => {
   });
 
   it('gives server certificates the requested DNS names and IPs', () => {
-    const issued = ca.issue({ purpose: 'server', name: 'controller' }, { dnsNames: ['controller.isd.svc', '127.0.0.1'] });
+    const issued = ca.issue(
+      { purpose: 'server', name: 'controller' },
+      { dnsNames: ['controller.isd.svc', '127.0.0.1'] },
+    );
     const certificate = new X509Certificate(issued.certPem);
     expect(certificate.subjectAltName).toContain('DNS:controller.isd.svc');
     expect(certificate.subjectAltName).toContain('IP Address:127.0.0.1');
@@ -23,7 +27,12 @@ describe('CertificateAuthority', () => {
   });
 
   it('reads identities back from a subject and rejects malformed ones', () => {
-    expect(identityFromSubject({ OU: '{"purpose":"service","agent":"a","type":"kubernetes","name":"k"}' })).toEqual({ purpose: 'service', agent: 'a', type: 'kubernetes', name: 'k' });
+    expect(identityFromSubject({ OU: '{"purpose":"service","agent":"a","type":"kubernetes","name":"k"}' })).toEqual({
+      purpose: 'service',
+      agent: 'a',
+      type: 'kubernetes',
+      name: 'k',
+    });
     expect(identityFromSubject({ OU: '{"purpose":"agent"}' })).toBeUndefined();
     expect(identityFromSubject({ OU: 'not json' })).toBeUndefined();
     expect(identityFromSubject(undefined)).toBeUndefined();
@@ -31,8 +40,6 @@ describe('CertificateAuthority', () => {
 
   it('signs a CSR with the connection identity, ignoring the CSR subject', () => {
     // forge builds the CSR; the subject claims to be another agent.
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const forge = require('node-forge') as typeof import('node-forge');
     const keys = forge.pki.rsa.generateKeyPair({ bits: 1024, e: 0x10001 });
     const csr = forge.pki.createCertificationRequest();
     csr.publicKey = keys.publicKey;

@@ -32,7 +32,10 @@ const NAME_PATTERN = /^[a-zA-Z0-9][a-zA-Z0-9._-]{0,62}$/;
 export class InvalidNameError extends Error {
   override readonly name = 'InvalidNameError';
   readonly code = 'INVALID_NAME';
-  constructor(readonly field: string, value: string) {
+  constructor(
+    readonly field: string,
+    value: string,
+  ) {
     super(`${field} must match ${NAME_PATTERN.source}, got ${JSON.stringify(value)}`);
   }
 }
@@ -45,7 +48,10 @@ export function checkName(field: string, value: unknown): string {
 
 /** Normalizes a certificate serial (hex) so Node's and forge's spellings compare equal. */
 export function normalizeSerial(serialHex: string): string {
-  return serialHex.replace(/:/g, '').toUpperCase().replace(/^0+(?=.)/, '');
+  return serialHex
+    .replace(/:/g, '')
+    .toUpperCase()
+    .replace(/^0+(?=.)/, '');
 }
 
 function newRsaKey(modulusLength = 2048): forge.pki.rsa.KeyPair {
@@ -171,11 +177,15 @@ export class CertificateAuthority {
     cert.publicKey = publicKey;
     cert.serialNumber = randomSerial();
     cert.validity.notBefore = notBefore;
-    cert.validity.notAfter = new Date(notBefore.getTime() + CLOCK_SKEW_MS + (options.lifetimeMs ?? DEFAULT_LIFETIME_MS));
+    cert.validity.notAfter = new Date(
+      notBefore.getTime() + CLOCK_SKEW_MS + (options.lifetimeMs ?? DEFAULT_LIFETIME_MS),
+    );
     cert.setSubject(subjectFor(identity));
     cert.setIssuer(this.cert.subject.attributes);
     const isServer = identity.purpose === 'server';
-    const altNames = (options.dnsNames ?? []).map((name) => (isIP(name) ? { type: 7, ip: name } : { type: 2, value: name }));
+    const altNames = (options.dnsNames ?? []).map((name) =>
+      isIP(name) ? { type: 7, ip: name } : { type: 2, value: name },
+    );
     cert.setExtensions([
       { name: 'basicConstraints', cA: false },
       { name: 'keyUsage', digitalSignature: true, keyEncipherment: true, critical: true },

@@ -36,7 +36,13 @@ export interface AgentControl {
 
 /** Messages the controller sends on the control stream. */
 export interface ControllerControl {
-  welcome?: { sessionId: string; protocolVersion: number; capabilities: string[]; pingIntervalMs: number; controllerId: string };
+  welcome?: {
+    sessionId: string;
+    protocolVersion: number;
+    capabilities: string[];
+    pingIntervalMs: number;
+    controllerId: string;
+  };
   ping?: { nonce: number; sentAtMs: number };
   pong?: { nonce: number; pingSentAtMs: number };
   openStreams?: { count: number };

@@ -4,7 +4,13 @@ import type { CertificateAuthority, CertificateIdentity } from './pki';
 import { identityFromSubject } from './pki';
 import { AgentSession, type ExchangeCall, type SessionRegistry } from './sessions';
 import type { ControllerMetrics } from './metrics';
-import { CONTROLLER_CAPABILITIES, PROTOCOL_VERSION, type AgentControl, type AgentFrame, type ControllerControl } from './proto';
+import {
+  CONTROLLER_CAPABILITIES,
+  PROTOCOL_VERSION,
+  type AgentControl,
+  type AgentFrame,
+  type ControllerControl,
+} from './proto';
 
 type ControlCall = grpc.ServerDuplexStream<AgentControl, ControllerControl>;
 
@@ -37,7 +43,10 @@ function fail(call: grpc.ServerDuplexStream<unknown, unknown>, code: grpc.status
  * The agent's identity comes only from its verified TLS certificate. The chain and expiry were
  * checked in the handshake; here we check purpose and the revocation list.
  */
-function agentIdentity(call: grpc.ServerDuplexStream<unknown, unknown>, ca: CertificateAuthority): { agent: string; serial: string } | { refused: string } {
+function agentIdentity(
+  call: grpc.ServerDuplexStream<unknown, unknown>,
+  ca: CertificateAuthority,
+): { agent: string; serial: string } | { refused: string } {
   const peer = call.getAuthContext().sslPeerCertificate;
   if (!peer || !peer.subject) return { refused: 'no client certificate' };
   const identity: CertificateIdentity | undefined = identityFromSubject(peer.subject);
@@ -62,7 +71,10 @@ export function createTunnelHandlers(options: TunnelServiceOptions): grpc.Untype
     let session: AgentSession | undefined;
     let lastHeardAt = Date.now();
     let nonce = 0;
-    const helloTimer = setTimeout(() => fail(call, grpc.status.DEADLINE_EXCEEDED, 'no hello received'), options.helloTimeoutMs);
+    const helloTimer = setTimeout(
+      () => fail(call, grpc.status.DEADLINE_EXCEEDED, 'no hello received'),
+      options.helloTimeoutMs,
+    );
     const pingTimer = setInterval(() => {
       if (Date.now() - lastHeardAt > 3 * options.pingIntervalMs) {
         log('warn', 'agent silent, closing session', { agent: who.agent });
@@ -105,7 +117,11 @@ export function createTunnelHandlers(options: TunnelServiceOptions): grpc.Untype
           }
           if (hello.protocolVersion !== PROTOCOL_VERSION) {
             metrics.refusedStreams.inc({ reason: 'protocol-version' });
-            fail(call, grpc.status.FAILED_PRECONDITION, `protocol version ${hello.protocolVersion} is not supported (want ${PROTOCOL_VERSION})`);
+            fail(
+              call,
+              grpc.status.FAILED_PRECONDITION,
+              `protocol version ${hello.protocolVersion} is not supported (want ${PROTOCOL_VERSION})`,
+            );
             return;
           }
           const capabilities = CONTROLLER_CAPABILITIES.filter((capability) => hello.capabilities.includes(capability));
@@ -114,7 +130,11 @@ export function createTunnelHandlers(options: TunnelServiceOptions): grpc.Untype
             who.agent,
             hello.hostname,
             hello.agentVersion,
-            hello.endpoints.map((endpoint) => ({ type: endpoint.type, name: endpoint.name, annotations: endpoint.annotations ?? {} })),
+            hello.endpoints.map((endpoint) => ({
+              type: endpoint.type,
+              name: endpoint.name,
+              annotations: endpoint.annotations ?? {},
+            })),
             hello.annotations ?? {},
             capabilities,
             Date.now(),
@@ -135,7 +155,11 @@ export function createTunnelHandlers(options: TunnelServiceOptions): grpc.Untype
               controllerId: options.controllerId,
             },
           });
-          log('info', 'agent connected', { agent: who.agent, sessionId: session.id, endpoints: hello.endpoints.length });
+          log('info', 'agent connected', {
+            agent: who.agent,
+            sessionId: session.id,
+            endpoints: hello.endpoints.length,
+          });
           return;
         }
         case 'ping':
@@ -146,7 +170,11 @@ export function createTunnelHandlers(options: TunnelServiceOptions): grpc.Untype
           return;
         case 'renewRequest': {
           try {
-            const certPem = ca.signCsr(message.renewRequest?.csrPem ?? '', { purpose: 'agent', agent: who.agent }, { lifetimeMs: options.agentCertLifetimeMs });
+            const certPem = ca.signCsr(
+              message.renewRequest?.csrPem ?? '',
+              { purpose: 'agent', agent: who.agent },
+              { lifetimeMs: options.agentCertLifetimeMs },
+            );
             call.write({ renewResponse: { certPem, caPem: ca.certPem, error: '' } });
             log('info', 'agent certificate renewed', { agent: who.agent });
           } catch (error) {

@@ -12,10 +12,15 @@ describe('tunnel authentication and authorization', () => {
   afterAll(async () => {
     await tunnel.close();
   });
-  const send = (credentials: { certPem: string; keyPem: string; caPem: string } | undefined, headers: Record<string, string> = {}) =>
-    call(tunnel.controller.serviceUrl, '/whoami', { caPem: tunnel.controller.ca.certPem, credentials, headers });
+  const send = (
+    credentials: { certPem: string; keyPem: string; caPem: string } | undefined,
+    headers: Record<string, string> = {},
+  ) => call(tunnel.controller.serviceUrl, '/whoami', { caPem: tunnel.controller.ca.certPem, credentials, headers });
 
-  async function agentConnects(credentials: { certPem: string; keyPem: string; caPem: string }, waitMs = 1_500): Promise<boolean> {
+  async function agentConnects(
+    credentials: { certPem: string; keyPem: string; caPem: string },
+    waitMs = 1_500,
+  ): Promise<boolean> {
     const agent = await startAgent({
       controllers: [tunnel.controller.agentUrl],
       serverName: 'localhost',
@@ -43,7 +48,10 @@ describe('tunnel authentication and authorization', () => {
   });
 
   it('refuses an expired agent certificate', async () => {
-    const expired = tunnel.controller.issueAgentCredentials('agent-a', { notBefore: new Date(Date.now() - 3 * HOUR_MS), lifetimeMs: HOUR_MS });
+    const expired = tunnel.controller.issueAgentCredentials('agent-a', {
+      notBefore: new Date(Date.now() - 3 * HOUR_MS),
+      lifetimeMs: HOUR_MS,
+    });
     expect(await agentConnects(expired)).toBe(false);
   });
 
@@ -55,12 +63,19 @@ describe('tunnel authentication and authorization', () => {
 
   it('disconnects a connected agent when its certificate is revoked', async () => {
     const credentials = tunnel.controller.issueAgentCredentials('agent-v');
-    const agent = await startAgent({ controllers: [tunnel.controller.agentUrl], serverName: 'localhost', credentials, services: [{ name: 'ci', type: 'jenkins', url: tunnel.target.url }], healthPort: null });
+    const agent = await startAgent({
+      controllers: [tunnel.controller.agentUrl],
+      serverName: 'localhost',
+      credentials,
+      services: [{ name: 'ci', type: 'jenkins', url: tunnel.target.url }],
+      healthPort: null,
+    });
     try {
       await agent.waitUntilConnected(5_000);
       tunnel.controller.revoke(credentials.certPem);
       const deadline = Date.now() + 2_000;
-      while (tunnel.controller.agents().some((session) => session.agentName === 'agent-v') && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+      while (tunnel.controller.agents().some((session) => session.agentName === 'agent-v') && Date.now() < deadline)
+        await new Promise((resolve) => setTimeout(resolve, 10));
       expect(tunnel.controller.agents().some((session) => session.agentName === 'agent-v')).toBe(false);
       // It keeps trying (never exits) but is refused every time.
       await new Promise((resolve) => setTimeout(resolve, 300));
@@ -71,15 +86,26 @@ describe('tunnel authentication and authorization', () => {
   });
 
   it('refuses a service certificate presented as an agent certificate', async () => {
-    await expect(startAgent({ controllers: [tunnel.controller.agentUrl], credentials: tunnel.controller.issueServiceCredentials('agent-a', 'jenkins', 'ci'), services: [], healthPort: null })).rejects.toThrow(
-      /not an agent certificate/,
-    );
+    await expect(
+      startAgent({
+        controllers: [tunnel.controller.agentUrl],
+        credentials: tunnel.controller.issueServiceCredentials('agent-a', 'jenkins', 'ci'),
+        services: [],
+        healthPort: null,
+      }),
+    ).rejects.toThrow(/not an agent certificate/);
   });
 
   it('refuses an agent whose configured name differs from its certificate', async () => {
-    await expect(startAgent({ controllers: [tunnel.controller.agentUrl], agentName: 'agent-b', credentials: tunnel.controller.issueAgentCredentials('agent-a'), services: [], healthPort: null })).rejects.toThrow(
-      /agentName: is agent-b but the certificate names agent-a/,
-    );
+    await expect(
+      startAgent({
+        controllers: [tunnel.controller.agentUrl],
+        agentName: 'agent-b',
+        credentials: tunnel.controller.issueAgentCredentials('agent-a'),
+        services: [],
+        healthPort: null,
+      }),
+    ).rejects.toThrow(/agentName: is agent-b but the certificate names agent-a/);
   });
 
   it('lets a service certificate for agent A reach agent A', async () => {
@@ -112,14 +138,22 @@ describe('tunnel authentication and authorization', () => {
   });
 
   it('refuses a caller certificate from a foreign CA with 401', async () => {
-    const foreign = CertificateAuthority.generate('foreign CA').issue({ purpose: 'service', agent: 'agent-a', type: 'jenkins', name: 'ci' });
+    const foreign = CertificateAuthority.generate('foreign CA').issue({
+      purpose: 'service',
+      agent: 'agent-a',
+      type: 'jenkins',
+      name: 'ci',
+    });
     const result = await send(foreign);
     expect(result.status).toBe(401);
     expect(result.body.toString()).toContain('client certificate refused');
   });
 
   it('refuses an expired caller certificate with 401', async () => {
-    const expired = tunnel.controller.issueServiceCredentials('agent-a', 'jenkins', 'ci', { notBefore: new Date(Date.now() - 3 * HOUR_MS), lifetimeMs: HOUR_MS });
+    const expired = tunnel.controller.issueServiceCredentials('agent-a', 'jenkins', 'ci', {
+      notBefore: new Date(Date.now() - 3 * HOUR_MS),
+      lifetimeMs: HOUR_MS,
+    });
     const result = await send(expired);
     expect(result.status).toBe(401);
   });
@@ -149,7 +183,9 @@ describe('tunnel authentication and authorization', () => {
     const viaBasic = await send(undefined, { authorization: `Basic ${basic}` });
     expect(viaBasic.status).toBe(200);
     // The caller's token never reaches the target: the agent sends its own credentials.
-    expect(JSON.parse(viaBasic.body.toString()).authorization).toBe(`Basic ${Buffer.from('spin:secret').toString('base64')}`);
+    expect(JSON.parse(viaBasic.body.toString()).authorization).toBe(
+      `Basic ${Buffer.from('spin:secret').toString('base64')}`,
+    );
   });
 
   it('refuses expired, tampered and foreign tokens', async () => {

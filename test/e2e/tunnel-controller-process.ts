@@ -5,7 +5,9 @@ import { startController, type ControllerConfig } from '@isd/controller';
 async function main(): Promise<void> {
   const config = JSON.parse(process.argv[2] ?? '{}') as ControllerConfig;
   const controller = await startController(config);
-  process.stdout.write(`${JSON.stringify({ agentUrl: controller.agentUrl, serviceUrl: controller.serviceUrl, pid: process.pid })}\n`);
+  process.stdout.write(
+    `${JSON.stringify({ agentUrl: controller.agentUrl, serviceUrl: controller.serviceUrl, pid: process.pid })}\n`,
+  );
 }
 
 main().catch((error: unknown) => {

@@ -1,10 +1,19 @@
+import type { ClientRequest, IncomingMessage } from 'node:http';
 import https from 'node:https';
 import { call, startTunnel, type TunnelFixture } from './tunnel-support';
 
 /** Opens a streaming GET and returns the live request and response. */
-function openStream(tunnel: TunnelFixture, path: string): Promise<{ request: import('node:http').ClientRequest; response: import('node:http').IncomingMessage }> {
+function openStream(
+  tunnel: TunnelFixture,
+  path: string,
+): Promise<{ request: ClientRequest; response: IncomingMessage }> {
   return new Promise((resolve, reject) => {
-    const request = https.request(new URL(path, tunnel.controller.serviceUrl), { ca: tunnel.controller.ca.certPem, cert: tunnel.caller.certPem, key: tunnel.caller.keyPem, agent: false });
+    const request = https.request(new URL(path, tunnel.controller.serviceUrl), {
+      ca: tunnel.controller.ca.certPem,
+      cert: tunnel.caller.certPem,
+      key: tunnel.caller.keyPem,
+      agent: false,
+    });
     request.on('response', (response) => resolve({ request, response }));
     request.on('error', reject);
     request.end();
@@ -19,11 +28,17 @@ describe('tunnel faults', () => {
   afterAll(async () => {
     await tunnel.close();
   });
-  const send = (path: string) => call(tunnel.controller.serviceUrl, path, { caPem: tunnel.controller.ca.certPem, credentials: tunnel.caller });
+  const send = (path: string) =>
+    call(tunnel.controller.serviceUrl, path, { caPem: tunnel.controller.ca.certPem, credentials: tunnel.caller });
 
   it('resets the client connection when the target breaks mid-body, never a clean short 200', async () => {
     const outcome = await new Promise<string>((resolve) => {
-      const request = https.request(new URL('/broken', tunnel.controller.serviceUrl), { ca: tunnel.controller.ca.certPem, cert: tunnel.caller.certPem, key: tunnel.caller.keyPem, agent: false });
+      const request = https.request(new URL('/broken', tunnel.controller.serviceUrl), {
+        ca: tunnel.controller.ca.certPem,
+        cert: tunnel.caller.certPem,
+        key: tunnel.caller.keyPem,
+        agent: false,
+      });
       request.on('response', (response) => {
         response.on('data', () => undefined);
         response.on('end', () => resolve(response.complete ? 'complete' : 'incomplete'));
@@ -37,7 +52,12 @@ describe('tunnel faults', () => {
   });
 
   it('keeps other streams flowing while one target stalls and several long streams are open', async () => {
-    const stalled = https.request(new URL('/stall', tunnel.controller.serviceUrl), { ca: tunnel.controller.ca.certPem, cert: tunnel.caller.certPem, key: tunnel.caller.keyPem, agent: false });
+    const stalled = https.request(new URL('/stall', tunnel.controller.serviceUrl), {
+      ca: tunnel.controller.ca.certPem,
+      cert: tunnel.caller.certPem,
+      key: tunnel.caller.keyPem,
+      agent: false,
+    });
     stalled.on('error', () => undefined);
     stalled.end();
     const watch = await openStream(tunnel, '/slow');
@@ -67,7 +87,10 @@ describe('tunnel faults', () => {
 
   it('answers 502 naming the agent when the agent is not connected', async () => {
     const other = tunnel.controller.issueServiceCredentials('nobody', 'jenkins', 'ci');
-    const result = await call(tunnel.controller.serviceUrl, '/', { caPem: tunnel.controller.ca.certPem, credentials: other });
+    const result = await call(tunnel.controller.serviceUrl, '/', {
+      caPem: tunnel.controller.ca.certPem,
+      credentials: other,
+    });
     expect(result.status).toBe(502);
     expect(result.body.toString()).toContain('agent nobody is not connected');
   });
@@ -80,7 +103,15 @@ describe('tunnel faults', () => {
   it('reuses tunnel streams for sequential requests, with and without bodies, instead of opening one per request', async () => {
     const before = (await tunnel.agent.metrics.streamsOpened.get()).values[0]?.value ?? 0;
     for (let index = 0; index < 30; index += 1) {
-      const result = index % 2 === 0 ? await send(`/status?code=200&i=${index}`) : await call(tunnel.controller.serviceUrl, '/echo', { method: 'POST', body: `body ${index}`, caPem: tunnel.controller.ca.certPem, credentials: tunnel.caller });
+      const result =
+        index % 2 === 0
+          ? await send(`/status?code=200&i=${index}`)
+          : await call(tunnel.controller.serviceUrl, '/echo', {
+              method: 'POST',
+              body: `body ${index}`,
+              caPem: tunnel.controller.ca.certPem,
+              credentials: tunnel.caller,
+            });
       expect(result.status).toBe(200);
       if (index % 2 === 1) expect(result.body.toString()).toBe(`body ${index}`);
     }

@@ -11,10 +11,18 @@ describe('tunnel HTTP fidelity', () => {
     await tunnel.close();
   });
   const send = (path: string, options: Parameters<typeof call>[2] extends infer O ? Partial<O> : never = {}) =>
-    call(tunnel.controller.serviceUrl, path, { caPem: tunnel.controller.ca.certPem, credentials: tunnel.caller, ...options });
+    call(tunnel.controller.serviceUrl, path, {
+      caPem: tunnel.controller.ca.certPem,
+      credentials: tunnel.caller,
+      ...options,
+    });
 
   it('forwards a Jenkins-style POST and returns 201 with Location, XML and both cookies', async () => {
-    const result = await send('/job/build?delay=0sec', { method: 'POST', body: 'token=abc', headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    const result = await send('/job/build?delay=0sec', {
+      method: 'POST',
+      body: 'token=abc',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    });
     expect(result.status).toBe(201);
     expect(result.headers.location).toBe('http://target/queue/item/42/');
     expect(result.headers['content-type']).toBe('application/xml');
@@ -23,7 +31,14 @@ describe('tunnel HTTP fidelity', () => {
   });
 
   it('forwards the raw request target unchanged and replaces caller credentials with the target credentials', async () => {
-    const result = await send('/job/a%2Fb/api/json?tree=jobs%5Bname%5D&x=%20', { headers: { authorization: 'Bearer caller-secret', connection: 'keep-alive, x-drop-me', 'x-drop-me': '1', 'x-keep': 'yes' } });
+    const result = await send('/job/a%2Fb/api/json?tree=jobs%5Bname%5D&x=%20', {
+      headers: {
+        authorization: 'Bearer caller-secret',
+        connection: 'keep-alive, x-drop-me',
+        'x-drop-me': '1',
+        'x-keep': 'yes',
+      },
+    });
     const seen = JSON.parse(result.body.toString()) as { url: string; authorization: string; host: string };
     expect(seen.url).toBe('/job/a%2Fb/api/json?tree=jobs%5Bname%5D&x=%20');
     expect(seen.authorization).toBe(`Basic ${Buffer.from('spin:secret').toString('base64')}`);

@@ -36,11 +36,25 @@ describe('kubernetes service through the tunnel', () => {
     });
     await new Promise<void>((resolve) => apiserver.listen(0, '127.0.0.1', resolve));
     apiserverUrl = `https://127.0.0.1:${(apiserver.address() as AddressInfo).port}`;
-    controller = await startController({ host: '127.0.0.1', agentPort: 0, servicePort: 0, controlPort: 0, metricsPort: 0 });
+    controller = await startController({
+      host: '127.0.0.1',
+      agentPort: 0,
+      servicePort: 0,
+      controlPort: 0,
+      metricsPort: 0,
+    });
     const agentKubeconfig = stringify({
       apiVersion: 'v1',
       kind: 'Config',
-      clusters: [{ name: 'c', cluster: { server: apiserverUrl, 'certificate-authority-data': Buffer.from(clusterCa.certPem).toString('base64') } }],
+      clusters: [
+        {
+          name: 'c',
+          cluster: {
+            server: apiserverUrl,
+            'certificate-authority-data': Buffer.from(clusterCa.certPem).toString('base64'),
+          },
+        },
+      ],
       users: [{ name: 'u', user: { token: 'sa-token' } }],
       contexts: [{ name: 'ctx', context: { cluster: 'c', user: 'u' } }],
       'current-context': 'ctx',
@@ -53,7 +67,13 @@ describe('kubernetes service through the tunnel', () => {
       services: [
         { name: 'prod', type: 'kubernetes', kubeconfig: agentKubeconfig },
         // Same apiserver, but trusting the wrong CA: the agent must refuse to talk to it.
-        { name: 'pinned', type: 'kubernetes', url: apiserverUrl, caPem: wrongCa.certPem, credentials: { type: 'bearer', token: 'sa-token' } },
+        {
+          name: 'pinned',
+          type: 'kubernetes',
+          url: apiserverUrl,
+          caPem: wrongCa.certPem,
+          credentials: { type: 'bearer', token: 'sa-token' },
+        },
       ],
       healthPort: null,
     });
@@ -68,19 +88,27 @@ describe('kubernetes service through the tunnel', () => {
     rmSync(directory, { recursive: true, force: true });
   });
 
-  it.each(['cert', 'token'] as const)('real kubectl works with the controller-generated kubeconfig (%s user)', async (shape) => {
-    const file = path.join(directory, `kubeconfig-${shape}`);
-    writeFileSync(file, controller.generateKubectlComponents('cluster-k8s', 'prod', { shape }).kubeconfig);
-    const { stdout } = await run('kubectl', ['--kubeconfig', file, 'get', '--raw', '/version?x=%2F'], { timeout: 20_000 });
-    expect(JSON.parse(stdout)).toMatchObject({ gitVersion: 'v1.32.0-tunnel-test', path: '/version?x=%2F' });
-    // The apiserver saw the agent's ServiceAccount token, never the caller's credentials.
-    expect(seen.at(-1)?.authorization).toBe('Bearer sa-token');
-  });
+  it.each(['cert', 'token'] as const)(
+    'real kubectl works with the controller-generated kubeconfig (%s user)',
+    async (shape) => {
+      const file = path.join(directory, `kubeconfig-${shape}`);
+      writeFileSync(file, controller.generateKubectlComponents('cluster-k8s', 'prod', { shape }).kubeconfig);
+      const { stdout } = await run('kubectl', ['--kubeconfig', file, 'get', '--raw', '/version?x=%2F'], {
+        timeout: 20_000,
+      });
+      expect(JSON.parse(stdout)).toMatchObject({ gitVersion: 'v1.32.0-tunnel-test', path: '/version?x=%2F' });
+      // The apiserver saw the agent's ServiceAccount token, never the caller's credentials.
+      expect(seen.at(-1)?.authorization).toBe('Bearer sa-token');
+    },
+  );
 
   it('verifies the apiserver CA: a target with an untrusted certificate is a 502, not a silent insecure call', async () => {
     const before = seen.length;
     const token = controller.issueServiceToken('cluster-k8s', 'kubernetes', 'pinned');
-    const result = await call(controller.serviceUrl, '/version', { caPem: controller.ca.certPem, headers: { authorization: `Bearer ${token}` } });
+    const result = await call(controller.serviceUrl, '/version', {
+      caPem: controller.ca.certPem,
+      headers: { authorization: `Bearer ${token}` },
+    });
     expect(result.status).toBe(502);
     expect(result.body.toString()).toMatch(/certificate/);
     expect(seen.length).toBe(before);

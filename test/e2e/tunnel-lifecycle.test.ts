@@ -9,18 +9,29 @@ import { call, startTestTarget, type TestTarget } from './tunnel-support';
 const ports = { host: '127.0.0.1', agentPort: 0, servicePort: 0, controlPort: 0, metricsPort: 0 } as const;
 
 /** Opens /slow and reports how the response ended and how many events arrived. */
-function watch(controller: RunningController, caller: { certPem: string; keyPem: string }, onFirstEvent: () => void = () => undefined): Promise<{ outcome: string; events: number; lastEventAt: number }> {
+function watch(
+  controller: RunningController,
+  caller: { certPem: string; keyPem: string },
+  onFirstEvent: () => void = () => undefined,
+): Promise<{ outcome: string; events: number; lastEventAt: number }> {
   return new Promise((resolve) => {
     let events = 0;
     let lastEventAt = 0;
-    const request = https.request(new URL('/slow', controller.serviceUrl), { ca: controller.ca.certPem, cert: caller.certPem, key: caller.keyPem, agent: false });
+    const request = https.request(new URL('/slow', controller.serviceUrl), {
+      ca: controller.ca.certPem,
+      cert: caller.certPem,
+      key: caller.keyPem,
+      agent: false,
+    });
     request.on('response', (response) => {
       response.on('data', (chunk: Buffer) => {
         events += chunk.toString().split('\n').filter(Boolean).length;
         lastEventAt = Date.now();
         if (events === 1) onFirstEvent();
       });
-      response.on('end', () => resolve({ outcome: response.complete ? 'clean end' : 'incomplete', events, lastEventAt }));
+      response.on('end', () =>
+        resolve({ outcome: response.complete ? 'clean end' : 'incomplete', events, lastEventAt }),
+      );
       response.on('error', () => resolve({ outcome: 'reset', events, lastEventAt }));
     });
     request.on('error', () => resolve({ outcome: 'reset', events, lastEventAt }));
@@ -39,7 +50,13 @@ describe('tunnel lifecycle', () => {
 
   it('keeps a watch open beyond the 8-10 s at which oes-birger cut streams', async () => {
     const controller = await startController(ports);
-    const agent = await startAgent({ controllers: [controller.agentUrl], serverName: 'localhost', credentials: controller.issueAgentCredentials('cluster-w'), services: [{ name: 'ci', type: 'jenkins', url: target.url }], healthPort: null });
+    const agent = await startAgent({
+      controllers: [controller.agentUrl],
+      serverName: 'localhost',
+      credentials: controller.issueAgentCredentials('cluster-w'),
+      services: [{ name: 'ci', type: 'jenkins', url: target.url }],
+      healthPort: null,
+    });
     try {
       await agent.waitUntilConnected(5_000);
       const caller = controller.issueServiceCredentials('cluster-w', 'jenkins', 'ci');
@@ -47,7 +64,12 @@ describe('tunnel lifecycle', () => {
       const startedAt = Date.now();
       const result = await new Promise<{ events: number; aliveMs: number }>((resolve) => {
         let events = 0;
-        request = https.request(new URL('/slow', controller.serviceUrl), { ca: controller.ca.certPem, cert: caller.certPem, key: caller.keyPem, agent: false });
+        request = https.request(new URL('/slow', controller.serviceUrl), {
+          ca: controller.ca.certPem,
+          cert: caller.certPem,
+          key: caller.keyPem,
+          agent: false,
+        });
         request.on('response', (response: IncomingMessage) => {
           response.on('data', (chunk: Buffer) => {
             events += chunk.toString().split('\n').filter(Boolean).length;
@@ -69,13 +91,29 @@ describe('tunnel lifecycle', () => {
 
   it('refuses a request body over the cap with 413 naming the limit', async () => {
     const controller = await startController({ ...ports, maxRequestBodyBytes: 1024 });
-    const agent = await startAgent({ controllers: [controller.agentUrl], serverName: 'localhost', credentials: controller.issueAgentCredentials('cluster-c'), services: [{ name: 'ci', type: 'jenkins', url: target.url }], healthPort: null });
+    const agent = await startAgent({
+      controllers: [controller.agentUrl],
+      serverName: 'localhost',
+      credentials: controller.issueAgentCredentials('cluster-c'),
+      services: [{ name: 'ci', type: 'jenkins', url: target.url }],
+      healthPort: null,
+    });
     try {
       await agent.waitUntilConnected(5_000);
       const caller = controller.issueServiceCredentials('cluster-c', 'jenkins', 'ci');
-      const small = await call(controller.serviceUrl, '/echo', { method: 'POST', body: Buffer.alloc(1000), caPem: controller.ca.certPem, credentials: caller });
+      const small = await call(controller.serviceUrl, '/echo', {
+        method: 'POST',
+        body: Buffer.alloc(1000),
+        caPem: controller.ca.certPem,
+        credentials: caller,
+      });
       expect(small.status).toBe(200);
-      const large = await call(controller.serviceUrl, '/echo', { method: 'POST', body: Buffer.alloc(64 * 1024), caPem: controller.ca.certPem, credentials: caller });
+      const large = await call(controller.serviceUrl, '/echo', {
+        method: 'POST',
+        body: Buffer.alloc(64 * 1024),
+        caPem: controller.ca.certPem,
+        credentials: caller,
+      });
       expect(large.status).toBe(413);
       expect(large.body.toString()).toContain('exceeds 1024 bytes');
     } finally {
@@ -86,7 +124,13 @@ describe('tunnel lifecycle', () => {
 
   it('drains on stop: agents are told, new requests get 503, in-flight streams end at the deadline as resets', async () => {
     const controller = await startController({ ...ports, drainTimeoutMs: 400 });
-    const agent = await startAgent({ controllers: [controller.agentUrl], serverName: 'localhost', credentials: controller.issueAgentCredentials('cluster-n'), services: [{ name: 'ci', type: 'jenkins', url: target.url }], healthPort: 0 });
+    const agent = await startAgent({
+      controllers: [controller.agentUrl],
+      serverName: 'localhost',
+      credentials: controller.issueAgentCredentials('cluster-n'),
+      services: [{ name: 'ci', type: 'jenkins', url: target.url }],
+      healthPort: 0,
+    });
     try {
       await agent.waitUntilConnected(5_000);
       const caller = controller.issueServiceCredentials('cluster-n', 'jenkins', 'ci');
@@ -94,7 +138,10 @@ describe('tunnel lifecycle', () => {
       let during: Awaited<ReturnType<typeof call>> | undefined;
       const watched = watch(controller, caller, () => {
         stopping = controller.stop();
-        void call(controller.serviceUrl, '/status?code=200', { caPem: controller.ca.certPem, credentials: caller }).then((result) => (during = result));
+        void call(controller.serviceUrl, '/status?code=200', {
+          caPem: controller.ca.certPem,
+          credentials: caller,
+        }).then((result) => (during = result));
       });
       const result = await watched;
       await stopping;
@@ -116,7 +163,18 @@ describe('tunnel lifecycle', () => {
     const credentials = controller.issueAgentCredentials('cluster-9');
     const child = spawn(
       process.execPath,
-      ['-r', path.join(__dirname, 'tunnel-ts-loader.js'), path.join(__dirname, 'tunnel-agent-process.ts'), JSON.stringify({ controllers: [controller.agentUrl], serverName: 'localhost', credentials, services: [{ name: 'ci', type: 'jenkins', url: target.url }], healthPort: null })],
+      [
+        '-r',
+        path.join(__dirname, 'tunnel-ts-loader.js'),
+        path.join(__dirname, 'tunnel-agent-process.ts'),
+        JSON.stringify({
+          controllers: [controller.agentUrl],
+          serverName: 'localhost',
+          credentials,
+          services: [{ name: 'ci', type: 'jenkins', url: target.url }],
+          healthPort: null,
+        }),
+      ],
       { stdio: ['ignore', 'pipe', 'inherit'] },
     );
     try {
@@ -128,7 +186,8 @@ describe('tunnel lifecycle', () => {
       const result = await watch(controller, caller, () => child.kill('SIGKILL'));
       expect(result.outcome).not.toBe('clean end');
       const deadline = Date.now() + 2_000;
-      while (controller.agents().length > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+      while (controller.agents().length > 0 && Date.now() < deadline)
+        await new Promise((resolve) => setTimeout(resolve, 10));
       expect(controller.agents()).toHaveLength(0);
       const after = await call(controller.serviceUrl, '/', { caPem: controller.ca.certPem, credentials: caller });
       expect(after.status).toBe(502);

@@ -5,15 +5,26 @@ import { CertificateAuthority, generateTokenKeys } from '@isd/controller';
 import { startAgent, type RunningAgent } from '@isd/agent';
 import { startTestTarget, type TestTarget } from './tunnel-support';
 
-
-function spawnController(config: Record<string, unknown>): Promise<{ child: ChildProcess; agentUrl: string; serviceUrl: string }> {
-  const child = spawn(process.execPath, ['-r', path.join(__dirname, 'tunnel-ts-loader.js'), path.join(__dirname, 'tunnel-controller-process.ts'), JSON.stringify(config)], { stdio: ['ignore', 'pipe', 'inherit'] });
+function spawnController(
+  config: Record<string, unknown>,
+): Promise<{ child: ChildProcess; agentUrl: string; serviceUrl: string }> {
+  const child = spawn(
+    process.execPath,
+    [
+      '-r',
+      path.join(__dirname, 'tunnel-ts-loader.js'),
+      path.join(__dirname, 'tunnel-controller-process.ts'),
+      JSON.stringify(config),
+    ],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
   return new Promise((resolve, reject) => {
     let output = '';
     child.stdout?.on('data', (chunk: Buffer) => {
       output += chunk.toString();
       const line = output.split('\n')[0];
-      if (output.includes('\n') && line) resolve({ child, ...(JSON.parse(line) as { agentUrl: string; serviceUrl: string }) });
+      if (output.includes('\n') && line)
+        resolve({ child, ...(JSON.parse(line) as { agentUrl: string; serviceUrl: string }) });
     });
     child.once('exit', (code) => reject(new Error(`controller exited with ${code}`)));
   });
@@ -39,7 +50,15 @@ describe('controller killed with SIGKILL', () => {
     // The restarted controller must present the same CA, so the CA is passed to both runs.
     const caMaterial = provided.exportPem();
     const exported = { certPem: provided.certPem };
-    const config = { host: '127.0.0.1', agentPort: 0, servicePort: 0, controlPort: 0, metricsPort: 0, ca: caMaterial, tokenKeys };
+    const config = {
+      host: '127.0.0.1',
+      agentPort: 0,
+      servicePort: 0,
+      controlPort: 0,
+      metricsPort: 0,
+      ca: caMaterial,
+      tokenKeys,
+    };
     const first = await spawnController(config);
     child = first.child;
     agent = await startAgent({
@@ -53,7 +72,12 @@ describe('controller killed with SIGKILL', () => {
     const caller = provided.issue({ purpose: 'service', agent: 'cluster-k', type: 'jenkins', name: 'ci' });
 
     const outcome = new Promise<string>((resolve) => {
-      const request = https.request(new URL('/slow', first.serviceUrl), { ca: exported.certPem, cert: caller.certPem, key: caller.keyPem, agent: false });
+      const request = https.request(new URL('/slow', first.serviceUrl), {
+        ca: exported.certPem,
+        cert: caller.certPem,
+        key: caller.keyPem,
+        agent: false,
+      });
       request.on('response', (response) => {
         response.once('data', () => first.child.kill('SIGKILL'));
         response.on('end', () => resolve(response.complete ? 'clean end' : 'incomplete end'));
@@ -79,7 +103,12 @@ describe('controller killed with SIGKILL', () => {
     expect(Date.now() - listeningAt).toBeLessThan(1_000);
 
     const result = await new Promise<number>((resolve, reject) => {
-      const request = https.request(new URL('/status?code=200', second.serviceUrl), { ca: exported.certPem, cert: caller.certPem, key: caller.keyPem, agent: false });
+      const request = https.request(new URL('/status?code=200', second.serviceUrl), {
+        ca: exported.certPem,
+        cert: caller.certPem,
+        key: caller.keyPem,
+        agent: false,
+      });
       request.on('response', (response) => {
         response.resume();
         response.on('end', () => resolve(response.statusCode ?? 0));

@@ -35,12 +35,15 @@ export async function startTestTarget(): Promise<TestTarget> {
         let body = '';
         req.on('data', (chunk: Buffer) => (body += chunk.toString()));
         req.on('end', () => {
-          res.writeHead(201, [
-            ['Location', 'http://target/queue/item/42/'],
-            ['Content-Type', 'application/xml'],
-            ['Set-Cookie', 'a=1; Path=/'],
-            ['Set-Cookie', 'b=2; Path=/'],
-          ].flat());
+          res.writeHead(
+            201,
+            [
+              ['Location', 'http://target/queue/item/42/'],
+              ['Content-Type', 'application/xml'],
+              ['Set-Cookie', 'a=1; Path=/'],
+              ['Set-Cookie', 'b=2; Path=/'],
+            ].flat(),
+          );
           res.end(`<queued><params>${body}</params></queued>`);
         });
         return;
@@ -138,7 +141,14 @@ export async function startTestTarget(): Promise<TestTarget> {
       }
       default:
         res.writeHead(200, { 'content-type': 'application/json' });
-        res.end(JSON.stringify({ method: req.method, url: req.url, authorization: req.headers.authorization ?? null, host: req.headers.host }));
+        res.end(
+          JSON.stringify({
+            method: req.method,
+            url: req.url,
+            authorization: req.headers.authorization ?? null,
+            host: req.headers.host,
+          }),
+        );
     }
   });
   // A minimal echo protocol after a 101: whatever the client sends comes back upper-cased.
@@ -178,14 +188,30 @@ export interface TunnelFixture {
   close(): Promise<void>;
 }
 
-export async function startTunnel(agentName = 'cluster-a', options: { poolSize?: number } = {}): Promise<TunnelFixture> {
+export async function startTunnel(
+  agentName = 'cluster-a',
+  options: { poolSize?: number } = {},
+): Promise<TunnelFixture> {
   const target = await startTestTarget();
-  const controller = await startController({ host: '127.0.0.1', agentPort: 0, servicePort: 0, controlPort: 0, metricsPort: 0 });
+  const controller = await startController({
+    host: '127.0.0.1',
+    agentPort: 0,
+    servicePort: 0,
+    controlPort: 0,
+    metricsPort: 0,
+  });
   const agent = await startAgent({
     controllers: [controller.agentUrl],
     serverName: 'localhost',
     credentials: controller.issueAgentCredentials(agentName),
-    services: [{ name: 'ci', type: 'jenkins', url: target.url, credentials: { type: 'basic', username: 'spin', password: 'secret' } }],
+    services: [
+      {
+        name: 'ci',
+        type: 'jenkins',
+        url: target.url,
+        credentials: { type: 'basic', username: 'spin', password: 'secret' },
+      },
+    ],
     healthPort: 0,
     poolSize: options.poolSize,
   });
@@ -217,7 +243,13 @@ export interface CallResult {
 export function call(
   serviceUrl: string,
   path: string,
-  options: { method?: string; headers?: Record<string, string>; body?: Buffer | string; credentials?: { certPem: string; keyPem: string; caPem: string }; caPem: string },
+  options: {
+    method?: string;
+    headers?: Record<string, string>;
+    body?: Buffer | string;
+    credentials?: { certPem: string; keyPem: string; caPem: string };
+    caPem: string;
+  },
 ): Promise<CallResult> {
   return new Promise((resolve, reject) => {
     const url = new URL(path, serviceUrl);
@@ -232,7 +264,15 @@ export function call(
     request.on('response', (response) => {
       const chunks: Buffer[] = [];
       response.on('data', (chunk: Buffer) => chunks.push(chunk));
-      response.on('end', () => resolve({ status: response.statusCode ?? 0, rawHeaders: response.rawHeaders, headers: response.headers, body: Buffer.concat(chunks), trailers: response.trailers }));
+      response.on('end', () =>
+        resolve({
+          status: response.statusCode ?? 0,
+          rawHeaders: response.rawHeaders,
+          headers: response.headers,
+          body: Buffer.concat(chunks),
+          trailers: response.trailers,
+        }),
+      );
       response.on('error', reject);
     });
     request.on('error', reject);

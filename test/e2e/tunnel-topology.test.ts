@@ -24,8 +24,19 @@ describe('tunnel topology: agent loss, shared agent names, controller replicas, 
     cleanups.push(() => controller.stop());
     return controller;
   }
-  async function agentFor(controllers: string[], credentials: { certPem: string; keyPem: string; caPem: string }, extra: Partial<Parameters<typeof startAgent>[0]> = {}): Promise<RunningAgent> {
-    const agent = await startAgent({ controllers, serverName: 'localhost', credentials, services: [{ name: 'ci', type: 'jenkins', url: target.url }], healthPort: null, ...extra });
+  async function agentFor(
+    controllers: string[],
+    credentials: { certPem: string; keyPem: string; caPem: string },
+    extra: Partial<Parameters<typeof startAgent>[0]> = {},
+  ): Promise<RunningAgent> {
+    const agent = await startAgent({
+      controllers,
+      serverName: 'localhost',
+      credentials,
+      services: [{ name: 'ci', type: 'jenkins', url: target.url }],
+      healthPort: null,
+      ...extra,
+    });
     cleanups.push(() => agent.stop());
     return agent;
   }
@@ -36,7 +47,12 @@ describe('tunnel topology: agent loss, shared agent names, controller replicas, 
     await agent.waitUntilConnected(5_000);
     const caller = controller.issueServiceCredentials('cluster-d', 'jenkins', 'ci');
     const outcome = await new Promise<string>((resolve) => {
-      const request = https.request(new URL('/slow', controller.serviceUrl), { ca: controller.ca.certPem, cert: caller.certPem, key: caller.keyPem, agent: false });
+      const request = https.request(new URL('/slow', controller.serviceUrl), {
+        ca: controller.ca.certPem,
+        cert: caller.certPem,
+        key: caller.keyPem,
+        agent: false,
+      });
       request.on('response', (response) => {
         response.once('data', () => void agent.stop());
         response.on('end', () => resolve(response.complete ? 'clean end' : 'incomplete'));
@@ -48,7 +64,8 @@ describe('tunnel topology: agent loss, shared agent names, controller replicas, 
     // agent.stop() closes the agent's connection; the in-flight watch must not end cleanly.
     expect(outcome).not.toBe('clean end');
     const deadline = Date.now() + 2_000;
-    while (controller.agents().length > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+    while (controller.agents().length > 0 && Date.now() < deadline)
+      await new Promise((resolve) => setTimeout(resolve, 10));
     const after = await call(controller.serviceUrl, '/', { caPem: controller.ca.certPem, credentials: caller });
     expect(after.status).toBe(502);
   });
@@ -62,20 +79,33 @@ describe('tunnel topology: agent loss, shared agent names, controller replicas, 
     expect(controller.agents().filter((session) => session.agentName === 'cluster-s')).toHaveLength(2);
     const caller = controller.issueServiceCredentials('cluster-s', 'jenkins', 'ci');
     // Hold a long stream on one agent; new requests must then prefer the other one.
-    const held = https.request(new URL('/slow', controller.serviceUrl), { ca: controller.ca.certPem, cert: caller.certPem, key: caller.keyPem, agent: false });
+    const held = https.request(new URL('/slow', controller.serviceUrl), {
+      ca: controller.ca.certPem,
+      cert: caller.certPem,
+      key: caller.keyPem,
+      agent: false,
+    });
     held.on('error', () => undefined);
     await new Promise((resolve) => {
       held.on('response', resolve);
       held.end();
     });
-    await Promise.all(Array.from({ length: 10 }, () => call(controller.serviceUrl, '/status?code=200', { caPem: controller.ca.certPem, credentials: caller })));
+    await Promise.all(
+      Array.from({ length: 10 }, () =>
+        call(controller.serviceUrl, '/status?code=200', { caPem: controller.ca.certPem, credentials: caller }),
+      ),
+    );
     const counts = await Promise.all(
       [first, second].map(async (agent) => {
         const metric = await agent.metrics.requests.get();
-        return metric.values.filter((value) => value.labels.status === '200').reduce((sum, value) => sum + value.value, 0);
+        return metric.values
+          .filter((value) => value.labels.status === '200')
+          .reduce((sum, value) => sum + value.value, 0);
       }),
     );
-    const streamsOpen = await Promise.all([first, second].map(async (agent) => (await agent.metrics.activeStreams.get()).values[0]?.value ?? 0));
+    const streamsOpen = await Promise.all(
+      [first, second].map(async (agent) => (await agent.metrics.activeStreams.get()).values[0]?.value ?? 0),
+    );
     const holder = streamsOpen.findIndex((count) => count === 1);
     expect(holder).toBeGreaterThanOrEqual(0);
     // Sequentially-finished short requests tie at 0 outstanding on the idle agent, so it takes most.
@@ -96,12 +126,18 @@ describe('tunnel topology: agent loss, shared agent names, controller replicas, 
     // A token minted by replica A is honoured by replica B: no state lives only in one replica.
     const token = replicaA.issueServiceToken('cluster-h', 'jenkins', 'ci');
     for (const replica of [replicaA, replicaB]) {
-      const result = await call(replica.serviceUrl, '/status?code=200', { caPem: ca.certPem, headers: { authorization: `Bearer ${token}` } });
+      const result = await call(replica.serviceUrl, '/status?code=200', {
+        caPem: ca.certPem,
+        headers: { authorization: `Bearer ${token}` },
+      });
       expect(result.status).toBe(200);
     }
     // Losing one replica leaves the agent reachable through the other.
     await replicaA.stop();
-    const viaB = await call(replicaB.serviceUrl, '/status?code=200', { caPem: ca.certPem, headers: { authorization: `Bearer ${token}` } });
+    const viaB = await call(replicaB.serviceUrl, '/status?code=200', {
+      caPem: ca.certPem,
+      headers: { authorization: `Bearer ${token}` },
+    });
     expect(viaB.status).toBe(200);
     expect(agent.connected).toBe(true);
   });
@@ -115,7 +151,9 @@ describe('tunnel topology: agent loss, shared agent names, controller replicas, 
     const credentials = await renewed;
     expect(credentials.certPem).not.toBe(original.certPem);
     expect(new X509Certificate(credentials.certPem).checkIssued(new X509Certificate(controller.ca.certPem))).toBe(true);
-    expect(Date.parse(new X509Certificate(credentials.certPem).validTo)).toBeGreaterThan(Date.parse(new X509Certificate(original.certPem).validTo));
+    expect(Date.parse(new X509Certificate(credentials.certPem).validTo)).toBeGreaterThan(
+      Date.parse(new X509Certificate(original.certPem).validTo),
+    );
     const next = await agentFor([controller.agentUrl], credentials);
     await next.waitUntilConnected(5_000);
     expect(next.agentName).toBe('cluster-r');

@@ -13,25 +13,42 @@ describe('HTTP upgrades through the tunnel', () => {
 
   beforeAll(async () => {
     target = http.createServer((_req, res) => res.end('plain'));
-    const sockets = new WebSocketServer({ noServer: true, handleProtocols: (protocols) => (protocols.has('v5.channel.k8s.io') ? 'v5.channel.k8s.io' : false) });
+    const sockets = new WebSocketServer({
+      noServer: true,
+      handleProtocols: (protocols) => (protocols.has('v5.channel.k8s.io') ? 'v5.channel.k8s.io' : false),
+    });
     target.on('upgrade', (req, socket, head) => {
       if (req.headers.upgrade?.toLowerCase() === 'websocket') {
-        sockets.handleUpgrade(req, socket, head, (ws) => ws.on('message', (data, isBinary) => ws.send(isBinary ? Buffer.concat([Buffer.from([1]), data as Buffer]) : `echo:${String(data)}`)));
+        sockets.handleUpgrade(req, socket, head, (ws) =>
+          ws.on('message', (data, isBinary) =>
+            ws.send(isBinary ? Buffer.concat([Buffer.from([1]), data as Buffer]) : `echo:${String(data)}`),
+          ),
+        );
         return;
       }
       // SPDY-style raw upgrade: echo bytes upper-cased.
-      socket.write('HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: SPDY/3.1\r\nX-Stream-Protocol-Version: v4.channel.k8s.io\r\n\r\n');
+      socket.write(
+        'HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: SPDY/3.1\r\nX-Stream-Protocol-Version: v4.channel.k8s.io\r\n\r\n',
+      );
       socket.on('data', (chunk: Buffer) => socket.write(chunk.toString().toUpperCase()));
       socket.on('end', () => socket.end());
       socket.on('error', () => undefined);
     });
     await new Promise<void>((resolve) => target.listen(0, '127.0.0.1', resolve));
-    controller = await startController({ host: '127.0.0.1', agentPort: 0, servicePort: 0, controlPort: 0, metricsPort: 0 });
+    controller = await startController({
+      host: '127.0.0.1',
+      agentPort: 0,
+      servicePort: 0,
+      controlPort: 0,
+      metricsPort: 0,
+    });
     agent = await startAgent({
       controllers: [controller.agentUrl],
       serverName: 'localhost',
       credentials: controller.issueAgentCredentials('cluster-u'),
-      services: [{ name: 'kube', type: 'kubernetes', url: `http://127.0.0.1:${(target.address() as AddressInfo).port}` }],
+      services: [
+        { name: 'kube', type: 'kubernetes', url: `http://127.0.0.1:${(target.address() as AddressInfo).port}` },
+      ],
       healthPort: null,
     });
     await agent.waitUntilConnected(5_000);
@@ -45,11 +62,15 @@ describe('HTTP upgrades through the tunnel', () => {
   });
 
   it('round-trips WebSocket text and binary messages with the v5.channel.k8s.io subprotocol', async () => {
-    const ws = new WebSocket(`${controller.serviceUrl.replace('https', 'wss')}/api/v1/namespaces/default/pods/p/exec?command=sh`, ['v5.channel.k8s.io'], {
-      ca: controller.ca.certPem,
-      cert: caller.certPem,
-      key: caller.keyPem,
-    });
+    const ws = new WebSocket(
+      `${controller.serviceUrl.replace('https', 'wss')}/api/v1/namespaces/default/pods/p/exec?command=sh`,
+      ['v5.channel.k8s.io'],
+      {
+        ca: controller.ca.certPem,
+        cert: caller.certPem,
+        key: caller.keyPem,
+      },
+    );
     await new Promise((resolve, reject) => {
       ws.once('open', resolve);
       ws.once('error', reject);
@@ -72,9 +93,18 @@ describe('HTTP upgrades through the tunnel', () => {
   });
 
   it('carries a SPDY-style raw upgrade as bidirectional bytes', async () => {
-    const socket = tls.connect({ host: '127.0.0.1', port: Number(new URL(controller.serviceUrl).port), ca: controller.ca.certPem, cert: caller.certPem, key: caller.keyPem, servername: 'localhost' });
+    const socket = tls.connect({
+      host: '127.0.0.1',
+      port: Number(new URL(controller.serviceUrl).port),
+      ca: controller.ca.certPem,
+      cert: caller.certPem,
+      key: caller.keyPem,
+      servername: 'localhost',
+    });
     await new Promise((resolve) => socket.once('secureConnect', resolve));
-    socket.write('POST /api/v1/namespaces/default/pods/p/portforward HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: SPDY/3.1\r\nX-Stream-Protocol-Version: portforward.k8s.io\r\n\r\n');
+    socket.write(
+      'POST /api/v1/namespaces/default/pods/p/portforward HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: SPDY/3.1\r\nX-Stream-Protocol-Version: portforward.k8s.io\r\n\r\n',
+    );
     let received = '';
     const head = await new Promise<string>((resolve) =>
       socket.on('data', (chunk: Buffer) => {
@@ -87,7 +117,8 @@ describe('HTTP upgrades through the tunnel', () => {
     received = '';
     socket.write('ping bytes');
     const deadline = Date.now() + 2_000;
-    while (!received.includes('PING BYTES') && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 5));
+    while (!received.includes('PING BYTES') && Date.now() < deadline)
+      await new Promise((resolve) => setTimeout(resolve, 5));
     expect(received).toContain('PING BYTES');
     socket.destroy();
   });
@@ -95,8 +126,14 @@ describe('HTTP upgrades through the tunnel', () => {
   it('answers a refused upgrade quickly so kubectl can fall back', async () => {
     const stranger = controller.issueServiceCredentials('nobody', 'kubernetes', 'kube');
     const started = Date.now();
-    const ws = new WebSocket(`${controller.serviceUrl.replace('https', 'wss')}/exec`, { ca: controller.ca.certPem, cert: stranger.certPem, key: stranger.keyPem });
-    const status = await new Promise<number>((resolve) => ws.once('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0)));
+    const ws = new WebSocket(`${controller.serviceUrl.replace('https', 'wss')}/exec`, {
+      ca: controller.ca.certPem,
+      cert: stranger.certPem,
+      key: stranger.keyPem,
+    });
+    const status = await new Promise<number>((resolve) =>
+      ws.once('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0)),
+    );
     expect(status).toBe(502);
     expect(Date.now() - started).toBeLessThan(500);
   });
