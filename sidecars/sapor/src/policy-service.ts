@@ -6,7 +6,12 @@ import { collectDenies, gateOutcome, type FoundDeny } from './domain/decision';
 import { digestOf } from './domain/digest';
 import { buildRuntimeInput, buildStaticInput, type TrustedGateFields } from './domain/input';
 import { dottedPath, parseDocumentPath } from './domain/paths';
-import { PolicyEvaluationError, type Evaluation, type PolicyEvaluator } from './engine/evaluator';
+import {
+  PolicyEvaluationError,
+  type EvaluateCallOptions,
+  type Evaluation,
+  type PolicyEvaluator,
+} from './engine/evaluator';
 import type { PolicyRegistry } from './engine/registry';
 import type { GateClient } from './gate-client';
 import type {
@@ -150,13 +155,18 @@ export class PolicyService {
   }
 
   /** Evaluates a document and writes the decision log; engine errors are logged and rethrown. */
-  async evaluate(source: DecisionRecord['source'], segments: string[], input: unknown): Promise<LoggedEvaluation> {
+  async evaluate(
+    source: DecisionRecord['source'],
+    segments: string[],
+    input: unknown,
+    options: EvaluateCallOptions = {},
+  ): Promise<LoggedEvaluation> {
     const decisionId = randomUUID();
     const started = process.hrtime.bigint();
     const path = dottedPath(segments);
     const inputDigest = digestOf(input);
     try {
-      const evaluation = await this.options.evaluator.evaluate(segments, input);
+      const evaluation = await this.options.evaluator.evaluate(segments, input, options);
       const durationMs = Number(process.hrtime.bigint() - started) / 1e6;
       await this.options.store.logDecision({
         decisionId,

@@ -143,6 +143,23 @@ describe('OPA Data API', () => {
     expect((await api.asService('POST', '/', { a: 1 })).body).toEqual({ echo: 1 });
   });
 
+  it("honours OPA's metrics and strict-builtin-errors flags", async () => {
+    await savePolicy(api, 'strict', 'package isd.strict\n\nn := to_number(input.text)\n');
+    const lenient = await api.asService('POST', '/v1/data/isd/strict/n?metrics=true', { input: { text: 'nope' } });
+    expect(lenient.status).toBe(200);
+    expect(lenient.body.result).toBeUndefined();
+    expect(lenient.body.metrics.timer_rego_query_eval_ns).toBeGreaterThan(0);
+    const strict = await api.asService('POST', '/v1/data/isd/strict/n?strict-builtin-errors=true', {
+      input: { text: 'nope' },
+    });
+    expect(strict.status).toBe(400);
+    expect(strict.body.detail).toMatch(/to_number/);
+    expect(
+      (await api.asService('POST', '/v1/data/isd/strict/n?strict-builtin-errors=true', { input: { text: '42' } })).body
+        .result,
+    ).toBe(42);
+  });
+
   it('refuses callers without the service token or Gate proof', async () => {
     const response = await api.raw('POST', '/v1/data/isd', { input: {} }, { 'content-type': 'application/json' });
     expect(response.status).toBe(401);

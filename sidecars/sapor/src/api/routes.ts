@@ -322,13 +322,23 @@ export function registerRoutes({ http, service, store, adminRoles, reload }: Rou
   );
 
   // ---- OPA Data API --------------------------------------------------------------------------------
-  const evaluateData = async (segments: string[], input: unknown) => {
-    const evaluation = await service.evaluate('data-api', checkSegments(segments, 'path'), input);
-    // Like OPA: an undefined document is 200 with no result.
-    return {
-      status: 200,
-      body: evaluation.result === undefined ? {} : { result: evaluation.result, decision_id: evaluation.decisionId },
-    };
+  const evaluateData = async (segments: string[], input: unknown, query: Record<string, unknown>) => {
+    const started = process.hrtime.bigint();
+    const evaluation = await service.evaluate('data-api', checkSegments(segments, 'path'), input, {
+      strictBuiltinErrors: query['strict-builtin-errors'] === 'true',
+    });
+    // Like OPA: an undefined document is 200 with no result; `?metrics=true` adds OPA's timer names.
+    const body: Record<string, unknown> =
+      evaluation.result === undefined ? {} : { result: evaluation.result, decision_id: evaluation.decisionId };
+    if (query.metrics === 'true') {
+      body.metrics = {
+        timer_rego_query_eval_ns: Math.round(evaluation.durationMs * 1e6),
+        timer_server_handler_ns: Number(process.hrtime.bigint() - started),
+      };
+    }
+    if (query.provenance === 'true')
+      body.provenance = { version: 'isd-sapor', revision: String(evaluation.revision ?? '') };
+    return { status: 200, body };
   };
   const dataResponses = {
     200: {
@@ -351,7 +361,7 @@ export function registerRoutes({ http, service, store, adminRoles, reload }: Rou
       body: dataRequestSchema.optional(),
       responses: dataResponses,
     },
-    async ({ body }) => evaluateData([], body?.input),
+    async ({ body, query }) => evaluateData([], body?.input, query),
   );
   http.route(
     {
@@ -363,7 +373,7 @@ export function registerRoutes({ http, service, store, adminRoles, reload }: Rou
       query: dataQuerySchema,
       responses: dataResponses,
     },
-    async ({ query }) => evaluateData([], parseInputParameter(query.input)),
+    async ({ query }) => evaluateData([], parseInputParameter(query.input), query),
   );
   http.route(
     {
@@ -377,7 +387,7 @@ export function registerRoutes({ http, service, store, adminRoles, reload }: Rou
       body: dataRequestSchema.optional(),
       responses: dataResponses,
     },
-    async ({ params, body }) => evaluateData(segmentsOf(params.path), body?.input),
+    async ({ params, body, query }) => evaluateData(segmentsOf(params.path), body?.input, query),
   );
   http.route(
     {
@@ -390,7 +400,7 @@ export function registerRoutes({ http, service, store, adminRoles, reload }: Rou
       query: dataQuerySchema,
       responses: dataResponses,
     },
-    async ({ params, query }) => evaluateData(segmentsOf(params.path), parseInputParameter(query.input)),
+    async ({ params, query }) => evaluateData(segmentsOf(params.path), parseInputParameter(query.input), query),
   );
 
   // OPA's webhook forms: the whole body is the input and the answer is the bare value (404 when undefined).

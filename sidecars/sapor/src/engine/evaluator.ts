@@ -37,10 +37,15 @@ export class PolicyEvaluationError extends IsdError {
   }
 }
 
+/** Per-call options: OPA's `strict-builtin-errors` makes a failing builtin call an error, not undefined. */
+export interface EvaluateCallOptions {
+  strictBuiltinErrors?: boolean;
+}
+
 /** Something that evaluates `data.<segments>` for an input. */
 export interface PolicyEvaluator {
   readonly kind: EngineKind;
-  evaluate(segments: string[], input: unknown): Promise<Evaluation>;
+  evaluate(segments: string[], input: unknown, options?: EvaluateCallOptions): Promise<Evaluation>;
 }
 
 /** Evaluates with @isd/rego over the live policies, compiled once per version set. */
@@ -49,7 +54,7 @@ export class BuiltinEvaluator implements PolicyEvaluator {
 
   constructor(private readonly registry: PolicyRegistry) {}
 
-  async evaluate(segments: string[], input: unknown): Promise<Evaluation> {
+  async evaluate(segments: string[], input: unknown, options: EvaluateCallOptions = {}): Promise<Evaluation> {
     let bundle;
     try {
       bundle = await this.registry.bundle();
@@ -71,6 +76,7 @@ export class BuiltinEvaluator implements PolicyEvaluator {
         `__result__ = ${documentRef(segments)}`,
         this.registry.evaluationOptions(input),
       );
+      if (options.strictBuiltinErrors && errors.length > 0) throw errors[0];
       const value = results[0]?.get('__result__');
       return {
         result: value === undefined ? undefined : valueToJSON(value),
@@ -104,8 +110,10 @@ export class OpaEvaluator implements PolicyEvaluator {
 
   constructor(private readonly options: OpaBackendOptions) {}
 
-  async evaluate(segments: string[], input: unknown): Promise<Evaluation> {
-    const url = `${this.options.url.replace(/\/+$/, '')}/v1/data${segments.map((segment) => `/${encodeURIComponent(segment)}`).join('')}`;
+  async evaluate(segments: string[], input: unknown, options: EvaluateCallOptions = {}): Promise<Evaluation> {
+    const url = `${this.options.url.replace(/\/+$/, '')}/v1/data${segments.map((segment) => `/${encodeURIComponent(segment)}`).join('')}${
+      options.strictBuiltinErrors ? '?strict-builtin-errors=true' : ''
+    }`;
     let response: Response;
     try {
       response = await fetch(url, {
