@@ -1,7 +1,9 @@
-// Every file in charts/ that is generated from another source of truth, with its expected content.
-// `npm run generate -w charts` writes them; the tests fail when a committed file differs.
+// Every file in charts/ that is generated from another source of truth, with its expected content
+// (formatted by prettier, as the repository's `prettier --check` expects). `npm run generate -w charts`
+// writes them; the tests fail when a committed file differs.
 import fs from 'node:fs';
 import path from 'node:path';
+import prettier from 'prettier';
 import { renderSpinnakerConfig, resolveValues } from '@isd/orca-stages';
 import { replaceValuesTable, valueParamsTable } from '../src/values-docs';
 import { buildAgentValuesSchema, buildIsdValuesSchema } from './values-schema';
@@ -10,11 +12,10 @@ import { buildAgentValuesSchema, buildIsdValuesSchema } from './values-schema';
 export const chartsDir = path.resolve(__dirname, '..');
 
 /** Path → expected content of every generated file. */
-export function generatedFiles(): Map<string, string> {
+export async function generatedFiles(): Promise<Map<string, string>> {
   const files = new Map<string, string>();
-  const json = (value: unknown) => `${JSON.stringify(value, null, 2)}\n`;
-  files.set(path.join(chartsDir, 'isd', 'values.schema.json'), json(buildIsdValuesSchema()));
-  files.set(path.join(chartsDir, 'isd-agent', 'values.schema.json'), json(buildAgentValuesSchema()));
+  files.set(path.join(chartsDir, 'isd', 'values.schema.json'), JSON.stringify(buildIsdValuesSchema()));
+  files.set(path.join(chartsDir, 'isd-agent', 'values.schema.json'), JSON.stringify(buildAgentValuesSchema()));
   const spinnakerDir = path.join(chartsDir, 'isd', 'files', 'spinnaker');
   const rendered = renderSpinnakerConfig(resolveValues({ file: path.join(spinnakerDir, 'render-values.yml') }));
   for (const [name, text] of Object.entries(rendered.files)) files.set(path.join(spinnakerDir, name), text);
@@ -23,5 +24,10 @@ export function generatedFiles(): Map<string, string> {
     const values = fs.readFileSync(path.join(chartsDir, chart, 'values.yaml'), 'utf8');
     files.set(readme, replaceValuesTable(fs.readFileSync(readme, 'utf8'), valueParamsTable(values)));
   }
-  return files;
+  const formatted = new Map<string, string>();
+  for (const [file, content] of files) {
+    const options = await prettier.resolveConfig(file);
+    formatted.set(file, await prettier.format(content, { ...options, filepath: file }));
+  }
+  return formatted;
 }

@@ -7,7 +7,9 @@ import { readYamlMapping, renderChart } from '../src/chart-renderer';
 const argv = process.argv.slice(2);
 const chart = argv.shift();
 if (!chart) {
-  process.stderr.write('usage: npm run render -w charts -- <isd|isd-agent> [-f values.yaml]... [--name NAME] [--namespace NS]\n');
+  process.stderr.write(
+    'usage: npm run render -w charts -- <isd|isd-agent> [-f values.yaml]... [--name NAME] [--namespace NS]\n',
+  );
   process.exit(2);
 }
 const overrides: unknown[] = [];
@@ -23,5 +25,6 @@ for (let index = 0; index < argv.length; index += 2) {
   else throw new Error(`unknown argument ${flag}`);
 }
 const rendered = renderChart(path.join(__dirname, '..', chart), overrides, { name, namespace });
-for (const { source, object } of rendered.objects) process.stdout.write(`---\n# Source: ${source}\n${YAML.stringify(object)}`);
+for (const { source, object } of rendered.objects)
+  process.stdout.write(`---\n# Source: ${source}\n${YAML.stringify(object)}`);
 process.stderr.write(rendered.notes);

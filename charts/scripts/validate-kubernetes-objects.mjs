@@ -11,7 +11,8 @@ for (const [index, object] of objects.entries()) {
   try {
     const module = await import(`kubernetes-models/${groupPath(object.apiVersion)}/${object.kind}`);
     const Model = module[object.kind];
-    if (!Model || Model.apiVersion !== object.apiVersion) throw new Error(`unknown kind ${object.apiVersion} ${object.kind}`);
+    if (!Model || Model.apiVersion !== object.apiVersion)
+      throw new Error(`unknown kind ${object.apiVersion} ${object.kind}`);
     new Model(object).validate();
   } catch (error) {
     failures.push({ index, error: String(error && error.message ? error.message : error) });

@@ -40,7 +40,8 @@ export function withoutSecrets(schema: unknown, extraPaths: readonly string[][] 
       for (const [key, property] of Object.entries(properties)) {
         if (secretFieldNames.includes(key) || /\(secret\)/.test(String(property.description ?? ''))) {
           delete properties[key];
-          if (Array.isArray(record.required)) record.required = (record.required as string[]).filter((name) => name !== key);
+          if (Array.isArray(record.required))
+            record.required = (record.required as string[]).filter((name) => name !== key);
         }
       }
       if (Array.isArray(record.required) && (record.required as string[]).length === 0) delete record.required;
@@ -53,7 +54,8 @@ export function withoutSecrets(schema: unknown, extraPaths: readonly string[][] 
     for (const key of path.slice(0, -1)) node = (node?.properties as Record<string, JsonSchema> | undefined)?.[key];
     const last = path[path.length - 1] as string;
     if (node?.properties) delete (node.properties as Record<string, JsonSchema>)[last];
-    if (node && Array.isArray(node.required)) node.required = (node.required as string[]).filter((name) => name !== last);
+    if (node && Array.isArray(node.required))
+      node.required = (node.required as string[]).filter((name) => name !== last);
   }
   return copy;
 }
@@ -83,8 +85,13 @@ const strict = (properties: Record<string, JsonSchema>, required: string[] = [])
 /** Kubernetes structures passed through as they are (validated by the API server, and by kubernetes-models in tests). */
 const kubernetesObject = (description: string): JsonSchema => ({ type: 'object', description });
 const kubernetesList = (description: string): JsonSchema => ({ type: 'array', items: { type: 'object' }, description });
-const labels = (description: string): JsonSchema => ({ type: 'object', additionalProperties: { type: 'string' }, description });
-const secretName = (description: string): JsonSchema => string({ description, pattern: '^([a-z0-9]([-a-z0-9.]*[a-z0-9])?)?$', maxLength: 253 });
+const labels = (description: string): JsonSchema => ({
+  type: 'object',
+  additionalProperties: { type: 'string' },
+  description,
+});
+const secretName = (description: string): JsonSchema =>
+  string({ description, pattern: '^([a-z0-9]([-a-z0-9.]*[a-z0-9])?)?$', maxLength: 253 });
 const secretKey = (description: string): JsonSchema => string({ description, pattern: '^[-._a-zA-Z0-9]+$' });
 
 const imageTag = string({ description: 'Image tag; never latest', not: { enum: ['latest'] } });
@@ -129,14 +136,22 @@ export function buildIsdValuesSchema(): JsonSchema {
     ...strict({
       nameOverride: string(),
       fullnameOverride: string(),
-      image: strict({ registry: string(), repository: string({ minLength: 1 }), tag: imageTag, pullPolicy: string({ enum: ['Always', 'IfNotPresent', 'Never'] }) }),
+      image: strict({
+        registry: string(),
+        repository: string({ minLength: 1 }),
+        tag: imageTag,
+        pullPolicy: string({ enum: ['Always', 'IfNotPresent', 'Never'] }),
+      }),
       imagePullSecrets: { type: 'array', items: strict({ name: string({ minLength: 1 }) }, ['name']) },
       auth: strict({
         existingSecret: secretName('Secret with the service token and Gate credential'),
         serviceTokenKey: secretKey('Key of the service token'),
         gateTokenKey: secretKey('Key of the Gate credential'),
       }),
-      database: strict({ existingSecret: secretName('Secret with the Postgres URL'), urlKey: secretKey('Key of the URL') }),
+      database: strict({
+        existingSecret: secretName('Secret with the Postgres URL'),
+        urlKey: secretKey('Key of the URL'),
+      }),
       podSecurityContext: kubernetesObject('Pod security context'),
       containerSecurityContext: kubernetesObject('Container security context'),
       probes: strict({ startup: probe, liveness: probe, readiness: probe }),
@@ -169,11 +184,19 @@ export function buildIsdValuesSchema(): JsonSchema {
           loadBalancerSourceRanges: { type: 'array', items: string() },
         }),
         ...podSettings,
-        config: configJsonSchema(controllerConfigSchema, 'The controller config file', [['caCertFile'], ['caKeyFile'], ['tokenKeys']]),
+        config: configJsonSchema(controllerConfigSchema, 'The controller config file', [
+          ['caCertFile'],
+          ['caKeyFile'],
+          ['tokenKeys'],
+        ]),
       }),
       postgresql: strict({
         enabled: boolean(),
-        image: strict({ repository: string({ minLength: 1 }), tag: imageTag, pullPolicy: string({ enum: ['Always', 'IfNotPresent', 'Never'] }) }),
+        image: strict({
+          repository: string({ minLength: 1 }),
+          tag: imageTag,
+          pullPolicy: string({ enum: ['Always', 'IfNotPresent', 'Never'] }),
+        }),
         auth: strict({
           username: string({ pattern: '^[a-z_][a-z0-9_]*$' }),
           database: string({ pattern: '^[a-z_][a-z0-9_]*$' }),
@@ -196,9 +219,16 @@ export function buildAgentValuesSchema(): JsonSchema {
     ...strict({
       nameOverride: string(),
       fullnameOverride: string(),
-      image: strict({ registry: string(), repository: string({ minLength: 1 }), tag: imageTag, pullPolicy: string({ enum: ['Always', 'IfNotPresent', 'Never'] }) }),
+      image: strict({
+        registry: string(),
+        repository: string({ minLength: 1 }),
+        tag: imageTag,
+        pullPolicy: string({ enum: ['Always', 'IfNotPresent', 'Never'] }),
+      }),
       imagePullSecrets: { type: 'array', items: strict({ name: string({ minLength: 1 }) }, ['name']) },
-      certificate: strict({ existingSecret: secretName('Secret with tls.crt, tls.key and ca.crt from the controller') }),
+      certificate: strict({
+        existingSecret: secretName('Secret with tls.crt, tls.key and ca.crt from the controller'),
+      }),
       serviceAccount: strict({ create: boolean(), name: string(), annotations: labels('ServiceAccount annotations') }),
       rbac: strict({
         create: boolean(),
@@ -212,7 +242,10 @@ export function buildAgentValuesSchema(): JsonSchema {
       extraVolumes: kubernetesList('Extra volumes'),
       extraVolumeMounts: kubernetesList('Extra volume mounts'),
       networkPolicy: strict({ enabled: boolean(), extraIngress: kubernetesList('NetworkPolicyIngressRule entries') }),
-      config: configJsonSchema(agentConfigSchema, 'The agent config file', [['credentials'], ['renewedCredentialsDir']]),
+      config: configJsonSchema(agentConfigSchema, 'The agent config file', [
+        ['credentials'],
+        ['renewedCredentialsDir'],
+      ]),
     }),
   };
 }

@@ -11,7 +11,11 @@ import { TemplateSet, type RenderContext } from './helm-template-subset';
 /** One rendered Kubernetes object and the template file it came from. */
 export interface RenderedObject {
   source: string;
-  object: Record<string, unknown> & { apiVersion: string; kind: string; metadata: { name: string; [key: string]: unknown } };
+  object: Record<string, unknown> & {
+    apiVersion: string;
+    kind: string;
+    metadata: { name: string; [key: string]: unknown };
+  };
 }
 
 /** The result of rendering a chart: objects in file order plus the rendered NOTES.txt. */
@@ -38,7 +42,8 @@ function isMap(value: unknown): value is Record<string, unknown> {
 
 /** Helm's value coalescing: maps merge key by key, anything else replaces, and null deletes a default. */
 export function mergeValues(base: unknown, override: unknown): unknown {
-  if (!isMap(base) || !isMap(override)) return override === undefined ? structuredClone(base) : structuredClone(override);
+  if (!isMap(base) || !isMap(override))
+    return override === undefined ? structuredClone(base) : structuredClone(override);
   const out: Record<string, unknown> = structuredClone(base);
   for (const [key, value] of Object.entries(override)) {
     if (value === null) delete out[key];
@@ -86,18 +91,32 @@ export function renderChart(chartDir: string, overrides: unknown[] = [], release
   let values: unknown = readYamlMapping(path.join(chartDir, 'values.yaml'));
   for (const override of overrides) values = mergeValues(values, override);
   const problems = compileValuesSchema(chartDir)(values);
-  if (problems.length) throw new ValuesSchemaError(`values don't meet the specifications of the schema: ${problems.join('; ')}`);
+  if (problems.length)
+    throw new ValuesSchemaError(`values don't meet the specifications of the schema: ${problems.join('; ')}`);
 
   const templatesDir = path.join(chartDir, 'templates');
   const files = fs.readdirSync(templatesDir).sort();
   const set = new TemplateSet();
-  for (const file of files) set.add(`${String(chart.name)}/templates/${file}`, fs.readFileSync(path.join(templatesDir, file), 'utf8'));
+  for (const file of files)
+    set.add(`${String(chart.name)}/templates/${file}`, fs.readFileSync(path.join(templatesDir, file), 'utf8'));
 
   const [major = '1', minor = '30'] = (release.kubeVersion ?? 'v1.30.0').replace(/^v/, '').split('.');
   const context: RenderContext = {
     Values: values as Record<string, unknown>,
-    Release: { Name: release.name ?? 'isd', Namespace: release.namespace ?? 'isd', Service: 'Helm', IsInstall: true, IsUpgrade: false, Revision: 1 },
-    Chart: { ...chart, Name: String(chart.name), Version: String(chart.version), AppVersion: chart.appVersion === undefined ? undefined : String(chart.appVersion) },
+    Release: {
+      Name: release.name ?? 'isd',
+      Namespace: release.namespace ?? 'isd',
+      Service: 'Helm',
+      IsInstall: true,
+      IsUpgrade: false,
+      Revision: 1,
+    },
+    Chart: {
+      ...chart,
+      Name: String(chart.name),
+      Version: String(chart.version),
+      AppVersion: chart.appVersion === undefined ? undefined : String(chart.appVersion),
+    },
     Capabilities: { KubeVersion: { Version: release.kubeVersion ?? 'v1.30.0', Major: major, Minor: minor } },
     Files: {
       Get(name: string): string {
@@ -113,17 +132,26 @@ export function renderChart(chartDir: string, overrides: unknown[] = [], release
   for (const file of files) {
     if (file.startsWith('_')) continue;
     const name = `${String(chart.name)}/templates/${file}`;
-    const output = set.execute(name, { ...context, Template: { Name: name, BasePath: `${String(chart.name)}/templates` } });
+    const output = set.execute(name, {
+      ...context,
+      Template: { Name: name, BasePath: `${String(chart.name)}/templates` },
+    });
     if (file === 'NOTES.txt') {
       notes = output;
       continue;
     }
     if (!/\.ya?ml$/.test(file)) continue;
     for (const document of YAML.parseAllDocuments(output)) {
-      if (document.errors.length) throw new Error(`${name}: rendered YAML is invalid: ${document.errors[0]?.message ?? ''}\n${output}`);
+      if (document.errors.length)
+        throw new Error(`${name}: rendered YAML is invalid: ${document.errors[0]?.message ?? ''}\n${output}`);
       const object: unknown = document.toJSON();
       if (object === null || object === undefined) continue;
-      if (!isMap(object) || typeof object.kind !== 'string' || typeof object.apiVersion !== 'string' || !isMap(object.metadata)) {
+      if (
+        !isMap(object) ||
+        typeof object.kind !== 'string' ||
+        typeof object.apiVersion !== 'string' ||
+        !isMap(object.metadata)
+      ) {
         throw new Error(`${name}: rendered a document that is not a Kubernetes object`);
       }
       objects.push({ source: name, object: object as RenderedObject['object'] });

@@ -29,12 +29,25 @@ function casesFor(chart: RenderCase['chart'], release: RenderCase['release']): R
   const ciFiles = fs.readdirSync(ciDir).filter((file) => file.endsWith('-values.yaml'));
   return [
     { chart, label: 'default values', values: {}, release },
-    ...ciFiles.map((file) => ({ chart, label: `ci/${file}`, values: readYamlMapping(path.join(ciDir, file)), release })),
+    ...ciFiles.map((file) => ({
+      chart,
+      label: `ci/${file}`,
+      values: readYamlMapping(path.join(ciDir, file)),
+      release,
+    })),
   ];
 }
 
-const cases: RenderCase[] = [...casesFor('isd', { name: 'isd', namespace: 'isd' }), ...casesFor('isd-agent', { name: 'isd-agent', namespace: 'isd-agent' })];
-const rendered = new Map<RenderCase, RenderedChart>(cases.map((renderCase) => [renderCase, renderChart(path.join(chartsDir, renderCase.chart), [renderCase.values], renderCase.release)]));
+const cases: RenderCase[] = [
+  ...casesFor('isd', { name: 'isd', namespace: 'isd' }),
+  ...casesFor('isd-agent', { name: 'isd-agent', namespace: 'isd-agent' }),
+];
+const rendered = new Map<RenderCase, RenderedChart>(
+  cases.map((renderCase) => [
+    renderCase,
+    renderChart(path.join(chartsDir, renderCase.chart), [renderCase.values], renderCase.release),
+  ]),
+);
 const effectiveValues = (renderCase: RenderCase): Record<string, unknown> =>
   mergeDeep(readYamlMapping(path.join(chartsDir, renderCase.chart, 'values.yaml')), renderCase.values);
 
@@ -43,7 +56,12 @@ function mergeDeep(base: Record<string, unknown>, override: Record<string, unkno
   for (const [key, value] of Object.entries(override)) {
     const current = out[key];
     out[key] =
-      typeof value === 'object' && value !== null && !Array.isArray(value) && typeof current === 'object' && current !== null && !Array.isArray(current)
+      typeof value === 'object' &&
+      value !== null &&
+      !Array.isArray(value) &&
+      typeof current === 'object' &&
+      current !== null &&
+      !Array.isArray(current)
         ? mergeDeep(current as Record<string, unknown>, value as Record<string, unknown>)
         : value;
   }
@@ -79,7 +97,8 @@ interface Workload {
   podLabels: Record<string, string>;
 }
 
-const labelsOf = (object: Json): Record<string, string> => ((object.metadata as Json).labels ?? {}) as Record<string, string>;
+const labelsOf = (object: Json): Record<string, string> =>
+  ((object.metadata as Json).labels ?? {}) as Record<string, string>;
 
 function workloads(chart: RenderedChart): Workload[] {
   return chart.objects
@@ -97,7 +116,8 @@ function workloads(chart: RenderedChart): Workload[] {
     });
 }
 
-const ofKind = (chart: RenderedChart, kind: string) => chart.objects.filter(({ object }) => object.kind === kind).map(({ object }) => object);
+const ofKind = (chart: RenderedChart, kind: string) =>
+  chart.objects.filter(({ object }) => object.kind === kind).map(({ object }) => object);
 const matches = (selector: Record<string, string>, labels: Record<string, string>) =>
   Object.keys(selector).length > 0 && Object.entries(selector).every(([key, value]) => labels[key] === value);
 
@@ -105,7 +125,9 @@ const matches = (selector: Record<string, string>, labels: Record<string, string
 
 describe('offline Kubernetes schema validation (kubernetes-models)', () => {
   it('accepts every object rendered from every values set', () => {
-    const all = cases.flatMap((renderCase) => (rendered.get(renderCase) as RenderedChart).objects.map((item) => ({ renderCase, item })));
+    const all = cases.flatMap((renderCase) =>
+      (rendered.get(renderCase) as RenderedChart).objects.map((item) => ({ renderCase, item })),
+    );
     const result = spawnSync(process.execPath, [path.join(chartsDir, 'scripts', 'validate-kubernetes-objects.mjs')], {
       input: JSON.stringify(all.map(({ item }) => item.object)),
       encoding: 'utf8',
@@ -123,165 +145,216 @@ describe('offline Kubernetes schema validation (kubernetes-models)', () => {
   });
 
   it('the validator really rejects an invalid object', () => {
-    const broken = { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'x' }, spec: { selector: {}, template: { spec: { containers: [{ name: 'a', ports: [{ containerPort: 'http' }] }] } } } };
-    const result = spawnSync(process.execPath, [path.join(chartsDir, 'scripts', 'validate-kubernetes-objects.mjs')], { input: JSON.stringify([broken]), encoding: 'utf8', timeout: 30_000, cwd: chartsDir });
-    expect(JSON.parse(result.stdout)).toEqual([{ index: 0, error: expect.stringMatching(/containerPort must be integer/) }]);
+    const broken = {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'x' },
+      spec: { selector: {}, template: { spec: { containers: [{ name: 'a', ports: [{ containerPort: 'http' }] }] } } },
+    };
+    const result = spawnSync(process.execPath, [path.join(chartsDir, 'scripts', 'validate-kubernetes-objects.mjs')], {
+      input: JSON.stringify([broken]),
+      encoding: 'utf8',
+      timeout: 30_000,
+      cwd: chartsDir,
+    });
+    expect(JSON.parse(result.stdout)).toEqual([
+      { index: 0, error: expect.stringMatching(/containerPort must be integer/) },
+    ]);
   });
 });
 
 // ---------- policies ----------
 
-describe.each(cases.map((renderCase) => [`${renderCase.chart} with ${renderCase.label}`, renderCase] as const))('%s', (_label, renderCase) => {
-  const chart = rendered.get(renderCase) as RenderedChart;
-  const values = effectiveValues(renderCase);
+describe.each(cases.map((renderCase) => [`${renderCase.chart} with ${renderCase.label}`, renderCase] as const))(
+  '%s',
+  (_label, renderCase) => {
+    const chart = rendered.get(renderCase) as RenderedChart;
+    const values = effectiveValues(renderCase);
 
-  it('gives every object the recommended labels and a release-scoped name', () => {
-    for (const { object } of chart.objects) {
-      const labels = labelsOf(object);
-      expect(labels).toMatchObject({
-        'app.kubernetes.io/name': renderCase.chart,
-        'app.kubernetes.io/instance': renderCase.release.name,
-        'app.kubernetes.io/managed-by': 'Helm',
-        'helm.sh/chart': `${renderCase.chart}-0.1.0`,
-        'app.kubernetes.io/part-of': 'isd',
-      });
-      expect(object.metadata.name.startsWith(renderCase.release.name)).toBe(true);
-      expect(object.metadata.name.length).toBeLessThanOrEqual(63);
-    }
-  });
-
-  it('selects pods only by name, instance and component, and every Service selects a workload port', () => {
-    const pods = workloads(chart);
-    for (const workload of pods) {
-      expect(Object.keys(workload.selector).sort()).toEqual(['app.kubernetes.io/component', 'app.kubernetes.io/instance', 'app.kubernetes.io/name']);
-      expect(matches(workload.selector, workload.podLabels)).toBe(true);
-    }
-    for (const service of ofKind(chart, 'Service')) {
-      const spec = service.spec as { selector: Record<string, string>; ports: { targetPort: string }[] };
-      const target = pods.find((workload) => matches(spec.selector, workload.podLabels));
-      expect(target).toBeDefined();
-      const portNames = target?.pod.containers.flatMap((container) => (container.ports ?? []).map((port) => port.name));
-      for (const port of spec.ports) expect(portNames).toContain(port.targetPort);
-    }
-  });
-
-  it('runs every container as non-root with a read-only root, no capabilities and RuntimeDefault seccomp', () => {
-    for (const { pod } of workloads(chart)) {
-      expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } });
-      for (const container of pod.containers) {
-        expect(container.securityContext).toMatchObject({
-          runAsNonRoot: true,
-          allowPrivilegeEscalation: false,
-          readOnlyRootFilesystem: true,
-          capabilities: { drop: ['ALL'] },
-          seccompProfile: { type: 'RuntimeDefault' },
+    it('gives every object the recommended labels and a release-scoped name', () => {
+      for (const { object } of chart.objects) {
+        const labels = labelsOf(object);
+        expect(labels).toMatchObject({
+          'app.kubernetes.io/name': renderCase.chart,
+          'app.kubernetes.io/instance': renderCase.release.name,
+          'app.kubernetes.io/managed-by': 'Helm',
+          'helm.sh/chart': `${renderCase.chart}-0.1.0`,
+          'app.kubernetes.io/part-of': 'isd',
         });
+        expect(object.metadata.name.startsWith(renderCase.release.name)).toBe(true);
+        expect(object.metadata.name.length).toBeLessThanOrEqual(63);
       }
-    }
-  });
+    });
 
-  it('sets resources, liveness and readiness probes (/healthz, /readyz for ISD containers) and pinned image tags', () => {
-    for (const { pod, object } of workloads(chart)) {
-      for (const container of pod.containers) {
-        expect(container.resources?.requests).toEqual(expect.objectContaining({ cpu: expect.anything(), memory: expect.anything() }));
-        expect(container.resources?.limits).toEqual(expect.objectContaining({ memory: expect.anything() }));
-        expect(container.livenessProbe).toBeDefined();
-        expect(container.readinessProbe).toBeDefined();
-        expect(container.image).toMatch(/^[^:@]+(:[^:]+)?:[A-Za-z0-9_][A-Za-z0-9_.-]*$/);
-        expect(container.image).not.toMatch(/:latest$/);
-        if (object.kind === 'Deployment') {
-          expect(container.livenessProbe).toMatchObject({ httpGet: { path: '/healthz' } });
-          expect(container.readinessProbe).toMatchObject({ httpGet: { path: '/readyz' } });
+    it('selects pods only by name, instance and component, and every Service selects a workload port', () => {
+      const pods = workloads(chart);
+      for (const workload of pods) {
+        expect(Object.keys(workload.selector).sort()).toEqual([
+          'app.kubernetes.io/component',
+          'app.kubernetes.io/instance',
+          'app.kubernetes.io/name',
+        ]);
+        expect(matches(workload.selector, workload.podLabels)).toBe(true);
+      }
+      for (const service of ofKind(chart, 'Service')) {
+        const spec = service.spec as { selector: Record<string, string>; ports: { targetPort: string }[] };
+        const target = pods.find((workload) => matches(spec.selector, workload.podLabels));
+        expect(target).toBeDefined();
+        const portNames = target?.pod.containers.flatMap((container) =>
+          (container.ports ?? []).map((port) => port.name),
+        );
+        for (const port of spec.ports) expect(portNames).toContain(port.targetPort);
+      }
+    });
+
+    it('runs every container as non-root with a read-only root, no capabilities and RuntimeDefault seccomp', () => {
+      for (const { pod } of workloads(chart)) {
+        expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } });
+        for (const container of pod.containers) {
+          expect(container.securityContext).toMatchObject({
+            runAsNonRoot: true,
+            allowPrivilegeEscalation: false,
+            readOnlyRootFilesystem: true,
+            capabilities: { drop: ['ALL'] },
+            seccompProfile: { type: 'RuntimeDefault' },
+          });
         }
       }
-    }
-  });
+    });
 
-  it('renders no Secret and reads secrets only from the configured existingSecret names', () => {
-    expect(ofKind(chart, 'Secret')).toEqual([]);
-    const configured = new Set<string>();
-    const collect = (node: unknown, key = ''): void => {
-      if (typeof node === 'string' && key === 'existingSecret' && node) configured.add(node);
-      else if (Array.isArray(node)) node.forEach((item) => collect(item));
-      else if (typeof node === 'object' && node !== null) for (const [childKey, child] of Object.entries(node)) collect(child, childKey);
-    };
-    collect(values);
-    // Secrets the values name explicitly in extraEnv / extraVolumes are the user's own references.
-    const explicit = JSON.stringify(values);
-    for (const { pod } of workloads(chart)) {
-      const referenced = [
-        ...pod.containers.flatMap((container) => (container.env ?? []).flatMap((env) => (env.valueFrom?.secretKeyRef ? [env.valueFrom.secretKeyRef.name] : []))),
-        ...(pod.volumes ?? []).flatMap((volume) => (volume.secret ? [volume.secret.secretName] : [])),
-      ];
-      for (const name of referenced) expect(configured.has(name) || explicit.includes(`"${name}"`)).toBe(true);
-      for (const container of pod.containers) {
-        for (const env of container.env ?? []) {
-          if (/TOKEN|PASSWORD|SECRET|KEY|DATABASE_URL/.test(env.name) && env.value !== undefined) {
-            // Only the bundled-Postgres URL is a literal, and it holds a $(reference), never the password.
-            expect(env.value).toContain('$(ISD_POSTGRES_PASSWORD)');
+    it('sets resources, liveness and readiness probes (/healthz, /readyz for ISD containers) and pinned image tags', () => {
+      for (const { pod, object } of workloads(chart)) {
+        for (const container of pod.containers) {
+          expect(container.resources?.requests).toEqual(
+            expect.objectContaining({ cpu: expect.anything(), memory: expect.anything() }),
+          );
+          expect(container.resources?.limits).toEqual(expect.objectContaining({ memory: expect.anything() }));
+          expect(container.livenessProbe).toBeDefined();
+          expect(container.readinessProbe).toBeDefined();
+          expect(container.image).toMatch(/^[^:@]+(:[^:]+)?:[A-Za-z0-9_][A-Za-z0-9_.-]*$/);
+          expect(container.image).not.toMatch(/:latest$/);
+          if (object.kind === 'Deployment') {
+            expect(container.livenessProbe).toMatchObject({ httpGet: { path: '/healthz' } });
+            expect(container.readinessProbe).toMatchObject({ httpGet: { path: '/readyz' } });
           }
         }
       }
-    }
-  });
+    });
 
-  it('has a PodDisruptionBudget and a NetworkPolicy for each workload when enabled', () => {
-    const budgets = ofKind(chart, 'PodDisruptionBudget').map((pdb) => ((pdb.spec as Json).selector as Json).matchLabels as Record<string, string>);
-    const policies = ofKind(chart, 'NetworkPolicy').map((policy) => ((policy.spec as Json).podSelector as Json).matchLabels as Record<string, string>);
-    const networkPolicy = values.networkPolicy as { enabled: boolean };
-    for (const workload of workloads(chart)) {
-      const component = workload.podLabels['app.kubernetes.io/component'] as string;
-      const componentValues = (renderCase.chart === 'isd' ? values[component] : values) as { pdb?: { enabled: boolean } } | undefined;
-      if (componentValues?.pdb?.enabled) expect(budgets.some((selector) => matches(selector, workload.podLabels))).toBe(true);
-      if (networkPolicy.enabled) expect(policies.some((selector) => matches(selector, workload.podLabels))).toBe(true);
-    }
-    if (renderCase.label === 'default values') {
-      expect(budgets.length).toBe(renderCase.chart === 'isd' ? 4 : 0);
-      expect(policies.length).toBe(renderCase.chart === 'isd' ? 4 : 1);
-    }
-  });
-
-  it('lets only Orca, Gate (and visibility, for autopilot and sapor) reach a sidecar', () => {
-    const networkPolicy = values.networkPolicy as { orcaPodLabels: Json; gatePodLabels: Json; extraIngress: unknown[] };
-    for (const policy of ofKind(chart, 'NetworkPolicy')) {
-      const component = labelsOf(policy)['app.kubernetes.io/component'];
-      if (!['visibility', 'autopilot', 'sapor'].includes(component as string)) continue;
-      const [rule, ...extra] = (policy.spec as { ingress: { from: { podSelector: { matchLabels: Json } }[]; ports: Json[] }[] }).ingress;
-      expect(extra).toEqual(networkPolicy.extraIngress);
-      const sources = rule?.from.map((peer) => peer.podSelector.matchLabels);
-      const expected: Json[] = [networkPolicy.orcaPodLabels, networkPolicy.gatePodLabels];
-      if (component !== 'visibility') expected.push({ 'app.kubernetes.io/name': 'isd', 'app.kubernetes.io/instance': 'isd', 'app.kubernetes.io/component': 'visibility' });
-      expect(sources).toEqual(expected);
-      expect(rule?.ports).toEqual([{ port: 'http', protocol: 'TCP' }]);
-    }
-  });
-
-  it('opens the controller agent port to agents, the service port to Spinnaker callers and the control port to sapor', () => {
-    const controllerPolicy = ofKind(chart, 'NetworkPolicy').find((policy) => labelsOf(policy)['app.kubernetes.io/component'] === 'controller');
-    if (!controllerPolicy) return;
-    const ingress = (controllerPolicy.spec as { ingress: { from?: Json[]; ports: { port: string }[] }[] }).ingress;
-    expect(ingress[0]).toEqual({ ports: [{ port: 'agent-grpc', protocol: 'TCP' }] });
-    expect(ingress[1]?.ports).toEqual([{ port: 'service-https', protocol: 'TCP' }]);
-    expect(ingress[1]?.from?.length).toBe(((values.networkPolicy as Json).controllerCallerPodLabels as unknown[]).length);
-    expect(ingress[2]?.ports).toEqual([{ port: 'control', protocol: 'TCP' }]);
-  });
-
-  it("renders each service's config file so that the service's own loader accepts it with the pod's environment", () => {
-    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'isd-chart-config-'));
-    try {
-      for (const workload of workloads(chart)) {
-        if (workload.object.kind !== 'Deployment') continue;
-        const [container] = workload.pod.containers;
-        if (!container) throw new Error('no container');
-        checkConfig(chart, workload, container, tmp);
+    it('renders no Secret and reads secrets only from the configured existingSecret names', () => {
+      expect(ofKind(chart, 'Secret')).toEqual([]);
+      const configured = new Set<string>();
+      const collect = (node: unknown, key = ''): void => {
+        if (typeof node === 'string' && key === 'existingSecret' && node) configured.add(node);
+        else if (Array.isArray(node)) node.forEach((item) => collect(item));
+        else if (typeof node === 'object' && node !== null)
+          for (const [childKey, child] of Object.entries(node)) collect(child, childKey);
+      };
+      collect(values);
+      // Secrets the values name explicitly in extraEnv / extraVolumes are the user's own references.
+      const explicit = JSON.stringify(values);
+      for (const { pod } of workloads(chart)) {
+        const referenced = [
+          ...pod.containers.flatMap((container) =>
+            (container.env ?? []).flatMap((env) =>
+              env.valueFrom?.secretKeyRef ? [env.valueFrom.secretKeyRef.name] : [],
+            ),
+          ),
+          ...(pod.volumes ?? []).flatMap((volume) => (volume.secret ? [volume.secret.secretName] : [])),
+        ];
+        for (const name of referenced) expect(configured.has(name) || explicit.includes(`"${name}"`)).toBe(true);
+        for (const container of pod.containers) {
+          for (const env of container.env ?? []) {
+            if (/TOKEN|PASSWORD|SECRET|KEY|DATABASE_URL/.test(env.name) && env.value !== undefined) {
+              // Only the bundled-Postgres URL is a literal, and it holds a $(reference), never the password.
+              expect(env.value).toContain('$(ISD_POSTGRES_PASSWORD)');
+            }
+          }
+        }
       }
-    } finally {
-      fs.rmSync(tmp, { recursive: true, force: true });
-    }
-  });
-});
+    });
 
-const dummySecret = (name: string, key: string) => (key === 'url' ? `postgres://isd:pw@db.example:5432/${name}` : `secret:${name}:${key}:0123456789abcdef`);
+    it('has a PodDisruptionBudget and a NetworkPolicy for each workload when enabled', () => {
+      const budgets = ofKind(chart, 'PodDisruptionBudget').map(
+        (pdb) => ((pdb.spec as Json).selector as Json).matchLabels as Record<string, string>,
+      );
+      const policies = ofKind(chart, 'NetworkPolicy').map(
+        (policy) => ((policy.spec as Json).podSelector as Json).matchLabels as Record<string, string>,
+      );
+      const networkPolicy = values.networkPolicy as { enabled: boolean };
+      for (const workload of workloads(chart)) {
+        const component = workload.podLabels['app.kubernetes.io/component'] as string;
+        const componentValues = (renderCase.chart === 'isd' ? values[component] : values) as
+          { pdb?: { enabled: boolean } } | undefined;
+        if (componentValues?.pdb?.enabled)
+          expect(budgets.some((selector) => matches(selector, workload.podLabels))).toBe(true);
+        if (networkPolicy.enabled)
+          expect(policies.some((selector) => matches(selector, workload.podLabels))).toBe(true);
+      }
+      if (renderCase.label === 'default values') {
+        expect(budgets.length).toBe(renderCase.chart === 'isd' ? 4 : 0);
+        expect(policies.length).toBe(renderCase.chart === 'isd' ? 4 : 1);
+      }
+    });
+
+    it('lets only Orca, Gate (and visibility, for autopilot and sapor) reach a sidecar', () => {
+      const networkPolicy = values.networkPolicy as {
+        orcaPodLabels: Json;
+        gatePodLabels: Json;
+        extraIngress: unknown[];
+      };
+      for (const policy of ofKind(chart, 'NetworkPolicy')) {
+        const component = labelsOf(policy)['app.kubernetes.io/component'];
+        if (!['visibility', 'autopilot', 'sapor'].includes(component as string)) continue;
+        const [rule, ...extra] = (
+          policy.spec as { ingress: { from: { podSelector: { matchLabels: Json } }[]; ports: Json[] }[] }
+        ).ingress;
+        expect(extra).toEqual(networkPolicy.extraIngress);
+        const sources = rule?.from.map((peer) => peer.podSelector.matchLabels);
+        const expected: Json[] = [networkPolicy.orcaPodLabels, networkPolicy.gatePodLabels];
+        if (component !== 'visibility')
+          expected.push({
+            'app.kubernetes.io/name': 'isd',
+            'app.kubernetes.io/instance': 'isd',
+            'app.kubernetes.io/component': 'visibility',
+          });
+        expect(sources).toEqual(expected);
+        expect(rule?.ports).toEqual([{ port: 'http', protocol: 'TCP' }]);
+      }
+    });
+
+    it('opens the controller agent port to agents, the service port to Spinnaker callers and the control port to sapor', () => {
+      const controllerPolicy = ofKind(chart, 'NetworkPolicy').find(
+        (policy) => labelsOf(policy)['app.kubernetes.io/component'] === 'controller',
+      );
+      if (!controllerPolicy) return;
+      const ingress = (controllerPolicy.spec as { ingress: { from?: Json[]; ports: { port: string }[] }[] }).ingress;
+      expect(ingress[0]).toEqual({ ports: [{ port: 'agent-grpc', protocol: 'TCP' }] });
+      expect(ingress[1]?.ports).toEqual([{ port: 'service-https', protocol: 'TCP' }]);
+      expect(ingress[1]?.from?.length).toBe(
+        ((values.networkPolicy as Json).controllerCallerPodLabels as unknown[]).length,
+      );
+      expect(ingress[2]?.ports).toEqual([{ port: 'control', protocol: 'TCP' }]);
+    });
+
+    it("renders each service's config file so that the service's own loader accepts it with the pod's environment", () => {
+      const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'isd-chart-config-'));
+      try {
+        for (const workload of workloads(chart)) {
+          if (workload.object.kind !== 'Deployment') continue;
+          const [container] = workload.pod.containers;
+          if (!container) throw new Error('no container');
+          checkConfig(chart, workload, container, tmp);
+        }
+      } finally {
+        fs.rmSync(tmp, { recursive: true, force: true });
+      }
+    });
+  },
+);
+
+const dummySecret = (name: string, key: string) =>
+  key === 'url' ? `postgres://isd:pw@db.example:5432/${name}` : `secret:${name}:${key}:0123456789abcdef`;
 
 /** The container's environment as the kubelet would build it, with secrets replaced by recognisable values. */
 function containerEnvironment(container: Container): Record<string, string> {
@@ -289,7 +362,11 @@ function containerEnvironment(container: Container): Record<string, string> {
   for (const entry of container.env ?? []) {
     const ref = entry.valueFrom?.secretKeyRef;
     if (ref) env[entry.name] = dummySecret(ref.name, ref.key);
-    else if (entry.value !== undefined) env[entry.name] = entry.value.replace(/\$\(([A-Za-z_][A-Za-z0-9_]*)\)/g, (whole, name: string) => env[name] ?? whole);
+    else if (entry.value !== undefined)
+      env[entry.name] = entry.value.replace(
+        /\$\(([A-Za-z_][A-Za-z0-9_]*)\)/g,
+        (whole, name: string) => env[name] ?? whole,
+      );
   }
   return env;
 }
@@ -299,9 +376,17 @@ function mountedConfigFile(chart: RenderedChart, workload: Workload, container: 
   for (const mount of container.volumeMounts ?? []) {
     const volume = workload.pod.volumes?.find((candidate) => candidate.name === mount.name);
     if (!volume?.configMap) continue;
-    const key = mount.subPath ? (mount.mountPath === filePath ? mount.subPath : undefined) : filePath.startsWith(`${mount.mountPath}/`) ? filePath.slice(mount.mountPath.length + 1) : undefined;
+    const key = mount.subPath
+      ? mount.mountPath === filePath
+        ? mount.subPath
+        : undefined
+      : filePath.startsWith(`${mount.mountPath}/`)
+        ? filePath.slice(mount.mountPath.length + 1)
+        : undefined;
     if (!key) continue;
-    const configMap = ofKind(chart, 'ConfigMap').find((candidate) => candidate.metadata.name === volume.configMap?.name);
+    const configMap = ofKind(chart, 'ConfigMap').find(
+      (candidate) => candidate.metadata.name === volume.configMap?.name,
+    );
     const data = (configMap?.data ?? {}) as Record<string, string>;
     if (data[key] !== undefined) return data[key];
   }
@@ -314,7 +399,6 @@ function isMountedFromSecret(workload: Workload, container: Container, filePath:
     return Boolean(volume?.secret) && filePath.startsWith(`${mount.mountPath}/`);
   });
 }
-
 
 function checkConfig(chart: RenderedChart, workload: Workload, container: Container, tmp: string): void {
   const [component, flag, configPath, ...rest] = container.args ?? [];
@@ -337,7 +421,10 @@ function checkConfig(chart: RenderedChart, workload: Workload, container: Contai
     expect(config.auth.gateToken).toMatch(/^secret:.*:gate-token:/);
     expect(config.database.url).toMatch(/^postgres:\/\//);
     if (component === 'visibility') {
-      const visibility = config as unknown as { sapor?: { token?: string }; connectors: { autopilot?: { token?: string } } };
+      const visibility = config as unknown as {
+        sapor?: { token?: string };
+        connectors: { autopilot?: { token?: string } };
+      };
       if (visibility.sapor) expect(visibility.sapor.token).toMatch(/:service-token:/);
       if (visibility.connectors.autopilot) expect(visibility.connectors.autopilot.token).toMatch(/:service-token:/);
     }
@@ -349,13 +436,15 @@ function checkConfig(chart: RenderedChart, workload: Workload, container: Contai
       control: config.controlListenPort,
       metrics: config.prometheusListenPort,
     });
-    for (const caFile of [config.caCertFile, config.caKeyFile]) if (caFile) expect(isMountedFromSecret(workload, container, caFile)).toBe(true);
+    for (const caFile of [config.caCertFile, config.caKeyFile])
+      if (caFile) expect(isMountedFromSecret(workload, container, caFile)).toBe(true);
     if (config.tokenKeys) expect(Object.keys(config.tokenKeys.keys)).toContain(config.tokenKeys.currentKeyId);
     expect(config.agentImage).toBe(container.image);
   } else if (component === 'agent') {
     const config = loadAgentConfig(env, file);
     expect(ports.metrics).toBe(config.healthPort);
-    for (const credential of Object.values(config.credentials)) expect(isMountedFromSecret(workload, container, credential)).toBe(true);
+    for (const credential of Object.values(config.credentials))
+      expect(isMountedFromSecret(workload, container, credential)).toBe(true);
     for (const service of config.services) {
       const tokenFile = service.credentials?.type === 'bearer' ? service.credentials.tokenFile : undefined;
       if (tokenFile) expect(isMountedFromSecret(workload, container, tokenFile)).toBe(true);
@@ -375,53 +464,79 @@ describe('isd chart values', () => {
   });
 
   it('refuses a replicated controller without a shared CA and token keys', () => {
-    expect(() => renderChart(isdDir, [{ controller: { replicas: 2 } }])).toThrow(/controller.replicas > 1 needs controller.ca.existingSecret and controller.tokenKeys.existingSecret/);
+    expect(() => renderChart(isdDir, [{ controller: { replicas: 2 } }])).toThrow(
+      /controller.replicas > 1 needs controller.ca.existingSecret and controller.tokenKeys.existingSecret/,
+    );
   });
 
   it('builds DATABASE_URL for the bundled Postgres from its password Secret', () => {
     const chart = renderChart(isdDir, [{ postgresql: { enabled: true } }]);
     const visibility = workloads(chart).find((workload) => workload.object.metadata.name === 'isd-visibility');
     const env = containerEnvironment(visibility?.pod.containers[0] as Container);
-    expect(env.DATABASE_URL).toBe('postgres://isd:secret:isd-postgresql:password:0123456789abcdef@isd-postgresql:5432/isd');
+    expect(env.DATABASE_URL).toBe(
+      'postgres://isd:secret:isd-postgresql:password:0123456789abcdef@isd-postgresql:5432/isd',
+    );
     expect(ofKind(chart, 'StatefulSet').map((set) => set.metadata.name)).toEqual(['isd-postgresql']);
   });
 
   it('uses the release name in every object name', () => {
     const chart = renderChart(isdDir, [], { name: 'prod', namespace: 'spinnaker' });
-    expect(ofKind(chart, 'Deployment').map((deployment) => deployment.metadata.name).sort()).toEqual(['prod-isd-autopilot', 'prod-isd-controller', 'prod-isd-sapor', 'prod-isd-visibility']);
+    expect(
+      ofKind(chart, 'Deployment')
+        .map((deployment) => deployment.metadata.name)
+        .sort(),
+    ).toEqual(['prod-isd-autopilot', 'prod-isd-controller', 'prod-isd-sapor', 'prod-isd-visibility']);
     expect(chart.notes).toMatch(/bundled profiles point at release "isd" in namespace "isd"/);
   });
 
   it('changes the pod checksum when the config changes, so a config change rolls the pods', () => {
     const checksum = (chart: RenderedChart) =>
-      ((workloads(chart).find((workload) => workload.object.metadata.name === 'isd-sapor')?.object.spec as Json).template as { metadata: { annotations: Json } }).metadata.annotations['checksum/config'];
-    expect(checksum(renderChart(isdDir))).not.toBe(checksum(renderChart(isdDir, [{ sapor: { config: { log: { level: 'debug' } } } }])));
+      (
+        (workloads(chart).find((workload) => workload.object.metadata.name === 'isd-sapor')?.object.spec as Json)
+          .template as { metadata: { annotations: Json } }
+      ).metadata.annotations['checksum/config'];
+    expect(checksum(renderChart(isdDir))).not.toBe(
+      checksum(renderChart(isdDir, [{ sapor: { config: { log: { level: 'debug' } } } }])),
+    );
   });
 });
 
 describe('the bundled Spinnaker profiles', () => {
   const chart = rendered.get(cases[0] as RenderCase) as RenderedChart;
-  const profiles = ofKind(chart, 'ConfigMap').find((configMap) => configMap.metadata.name === 'isd-spinnaker-config')?.data as Record<string, string>;
+  const profiles = ofKind(chart, 'ConfigMap').find((configMap) => configMap.metadata.name === 'isd-spinnaker-config')
+    ?.data as Record<string, string>;
 
   it('ship the orca-stages render byte for byte', () => {
-    expect(profiles['orca-local.yml']).toBe(fs.readFileSync(path.join(chartsDir, 'isd/files/spinnaker/orca-local.yml'), 'utf8'));
-    expect(profiles['gate-local.yml']).toBe(fs.readFileSync(path.join(chartsDir, 'isd/files/spinnaker/gate-local.yml'), 'utf8'));
+    expect(profiles['orca-local.yml']).toBe(
+      fs.readFileSync(path.join(chartsDir, 'isd/files/spinnaker/orca-local.yml'), 'utf8'),
+    );
+    expect(profiles['gate-local.yml']).toBe(
+      fs.readFileSync(path.join(chartsDir, 'isd/files/spinnaker/gate-local.yml'), 'utf8'),
+    );
   });
 
   it('point Orca and Gate at Services this chart renders for release isd in namespace isd', () => {
     const services = new Set<string>(
-      ofKind(chart, 'Service').flatMap((service) => ((service.spec as Json).ports as { port: number }[]).map((port) => `${service.metadata.name}.isd.svc.cluster.local:${port.port}`)),
+      ofKind(chart, 'Service').flatMap((service) =>
+        ((service.spec as Json).ports as { port: number }[]).map(
+          (port) => `${service.metadata.name}.isd.svc.cluster.local:${port.port}`,
+        ),
+      ),
     );
     const orca = YAML.parse(profiles['orca-local.yml'] as string) as { webhook: { preconfigured: { url: string }[] } };
     const gate = YAML.parse(profiles['gate-local.yml'] as string) as { proxies: { uri: string }[] };
-    const urls = [...orca.webhook.preconfigured.map((webhook) => webhook.url), ...gate.proxies.map((proxy) => proxy.uri)];
+    const urls = [
+      ...orca.webhook.preconfigured.map((webhook) => webhook.url),
+      ...gate.proxies.map((proxy) => proxy.uri),
+    ];
     expect(urls.length).toBe(6);
     for (const url of urls) expect(services.has(new URL(url).host)).toBe(true);
   });
 
   it('can be replaced with --set-file', () => {
     const custom = renderChart(path.join(chartsDir, 'isd'), [{ spinnakerConfig: { orcaLocal: 'webhook: {}\n' } }]);
-    const data = ofKind(custom, 'ConfigMap').find((configMap) => configMap.metadata.name === 'isd-spinnaker-config')?.data as Record<string, string>;
+    const data = ofKind(custom, 'ConfigMap').find((configMap) => configMap.metadata.name === 'isd-spinnaker-config')
+      ?.data as Record<string, string>;
     expect(data['orca-local.yml']).toBe('webhook: {}\n');
   });
 });
@@ -431,7 +546,11 @@ describe('the image', () => {
 
   it('starts every component the charts run, from a main.ts that exists', () => {
     const components = new Set(
-      cases.flatMap((renderCase) => workloads(rendered.get(renderCase) as RenderedChart).flatMap((workload) => (workload.object.kind === 'Deployment' ? [workload.pod.containers[0]?.args?.[0] as string] : []))),
+      cases.flatMap((renderCase) =>
+        workloads(rendered.get(renderCase) as RenderedChart).flatMap((workload) =>
+          workload.object.kind === 'Deployment' ? [workload.pod.containers[0]?.args?.[0] as string] : [],
+        ),
+      ),
     );
     expect([...components].sort()).toEqual(['agent', 'autopilot', 'controller', 'sapor', 'visibility']);
     for (const component of components) {
@@ -443,6 +562,8 @@ describe('the image', () => {
 
   it('runs as the non-root user the charts expect', () => {
     const userLine = /^USER (\d+)(?::(\d+))?$/m.exec(dockerfile);
-    expect(userLine?.[1]).toBe(String((readYamlMapping(path.join(chartsDir, 'isd/values.yaml')).podSecurityContext as Json).runAsUser));
+    expect(userLine?.[1]).toBe(
+      String((readYamlMapping(path.join(chartsDir, 'isd/values.yaml')).podSecurityContext as Json).runAsUser),
+    );
   });
 });

@@ -104,27 +104,37 @@ describe('define, template, include and tpl', () => {
   });
 
   it('stops runaway recursion', () => {
-    expect(() => render('{{ include "loop" . }}', {}, '{{ define "loop" }}{{ include "loop" . }}{{ end }}')).toThrow(/exceeded max nesting/);
+    expect(() => render('{{ include "loop" . }}', {}, '{{ define "loop" }}{{ include "loop" . }}{{ end }}')).toThrow(
+      /exceeded max nesting/,
+    );
   });
 
   it('tpl renders a value as a template with the given data', () => {
-    expect(render('{{ tpl .Values.text . }}', { Values: { text: '{{ .Release.Name }}-svc' }, Release: { Name: 'r' } })).toBe('r-svc');
+    expect(
+      render('{{ tpl .Values.text . }}', { Values: { text: '{{ .Release.Name }}-svc' }, Release: { Name: 'r' } }),
+    ).toBe('r-svc');
   });
 });
 
 describe('Helm and Sprig functions', () => {
   it('required fails with the message on nil and empty string, passes other values through', () => {
     expect(() => render('{{ required "a.b is required" .a }}')).toThrow(TemplateError);
-    expect(() => render('{{ required "a.b is required" .a }}', { a: '' })).toThrow(/error calling required: a.b is required/);
+    expect(() => render('{{ required "a.b is required" .a }}', { a: '' })).toThrow(
+      /error calling required: a.b is required/,
+    );
     expect(render('{{ required "x" .a }}', { a: 0 })).toBe('0');
   });
 
   it('default replaces empty values only', () => {
-    expect(render('{{ .a | default "d" }}|{{ .b | default "d" }}|{{ .c | default 5 }}', { a: '', b: 'set', c: 0 })).toBe('d|set|5');
+    expect(
+      render('{{ .a | default "d" }}|{{ .b | default "d" }}|{{ .c | default 5 }}', { a: '', b: 'set', c: 0 }),
+    ).toBe('d|set|5');
   });
 
   it('quote uses Go %q escaping and skips nil', () => {
-    expect(render('{{ quote .a }}|{{ quote .missing }}|{{ .n | quote }}', { a: 'say "hi"', n: 8080 })).toBe('"say \\"hi\\""||"8080"');
+    expect(render('{{ quote .a }}|{{ quote .missing }}|{{ .n | quote }}', { a: 'say "hi"', n: 8080 })).toBe(
+      '"say \\"hi\\""||"8080"',
+    );
   });
 
   it('indent pads every line; nindent adds a leading newline', () => {
@@ -144,12 +154,16 @@ describe('Helm and Sprig functions', () => {
 
   it('b64enc, trunc, trimSuffix, replace, sha256sum behave like Sprig', () => {
     expect(render('{{ b64enc "user:pass" }}')).toBe('dXNlcjpwYXNz');
-    expect(render('{{ "abcdef" | trunc 3 }}|{{ "name-" | trimSuffix "-" }}|{{ "a.b" | replace "." "-" }}')).toBe('abc|name|a-b');
+    expect(render('{{ "abcdef" | trunc 3 }}|{{ "name-" | trimSuffix "-" }}|{{ "a.b" | replace "." "-" }}')).toBe(
+      'abc|name|a-b',
+    );
     expect(render('{{ sha256sum "" }}')).toBe('e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855');
   });
 
   it('fail stops rendering with the message', () => {
-    expect(() => render('{{ fail "replicas > 1 needs an existing CA" }}')).toThrow(/error calling fail: replicas > 1 needs an existing CA/);
+    expect(() => render('{{ fail "replicas > 1 needs an existing CA" }}')).toThrow(
+      /error calling fail: replicas > 1 needs an existing CA/,
+    );
   });
 
   it('eq compares basic types and refuses mismatched ones; eq with several arguments is any-of', () => {
@@ -158,13 +172,18 @@ describe('Helm and Sprig functions', () => {
   });
 
   it('calls a method value with arguments (.Files.Get)', () => {
-    expect(render('{{ .Files.Get "f" }}', { Files: { Get: (name: string) => `content of ${name}` } })).toBe('content of f');
+    expect(render('{{ .Files.Get "f" }}', { Files: { Get: (name: string) => `content of ${name}` } })).toBe(
+      'content of f',
+    );
   });
 
   it('hasKey, index, len, join, list, dict, int, add work on values', () => {
-    expect(render('{{ hasKey .m "a" }}|{{ index .m "a" }}|{{ len .l }}|{{ join "," .l }}|{{ add 1 (int "2") }}', { m: { a: 1 }, l: ['x', 'y'] })).toBe(
-      'true|1|2|x,y|3',
-    );
+    expect(
+      render('{{ hasKey .m "a" }}|{{ index .m "a" }}|{{ len .l }}|{{ join "," .l }}|{{ add 1 (int "2") }}', {
+        m: { a: 1 },
+        l: ['x', 'y'],
+      }),
+    ).toBe('true|1|2|x,y|3');
   });
 });
 

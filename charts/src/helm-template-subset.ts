@@ -60,7 +60,14 @@ type Operand =
 /** Helm's rendering inputs that are not values: release, chart metadata, capabilities and files. */
 export interface RenderContext {
   Values: Record<string, Value>;
-  Release: { Name: string; Namespace: string; Service: string; IsInstall: boolean; IsUpgrade: boolean; Revision: number };
+  Release: {
+    Name: string;
+    Namespace: string;
+    Service: string;
+    IsInstall: boolean;
+    IsUpgrade: boolean;
+    Revision: number;
+  };
   Chart: { Name: string; Version: string; AppVersion?: string; [key: string]: Value };
   Capabilities: { KubeVersion: { Version: string; Major: string; Minor: string } };
   Files: { Get(name: string): string };
@@ -90,7 +97,8 @@ function splitActions(source: string, name: string): RawItem[] {
       items.push({ kind: 'text', text: source.slice(position), trimLeft: false, trimRight: false, line });
       break;
     }
-    if (open > position) items.push({ kind: 'text', text: source.slice(position, open), trimLeft: false, trimRight: false, line });
+    if (open > position)
+      items.push({ kind: 'text', text: source.slice(position, open), trimLeft: false, trimRight: false, line });
     line += countLines(source.slice(position, open));
     // `{{- ` trims only with the space: `{{-3}}` is the number -3 (text/template lexer rule).
     const trimLeft = /^\{\{-[ \t\r\n]/.test(source.slice(open, open + 4));
@@ -225,7 +233,12 @@ function tokenize(text: string, where: string): Token[] {
       const path = chain.split('.').filter(Boolean);
       // A field chain straight after `)` applies to the parenthesised value.
       const previous = tokens[tokens.length - 1];
-      if (chain && previous?.kind === 'punct' && previous.value === ')' && !/\s/.test(text[index - chain.length - 1] ?? ' ')) {
+      if (
+        chain &&
+        previous?.kind === 'punct' &&
+        previous.value === ')' &&
+        !/\s/.test(text[index - chain.length - 1] ?? ' ')
+      ) {
         tokens.push({ kind: 'chain', path });
       } else tokens.push({ kind: 'field', path });
       continue;
@@ -260,8 +273,15 @@ function parsePipeline(tokens: Token[], where: string): Pipeline {
   const declarations: string[] = [];
   let assign = false;
   // `$x := pipeline`, `$i, $v := pipeline` (range) or `$x = pipeline`.
-  const lookahead = tokens.findIndex((token) => token.kind === 'punct' && (token.value === ':=' || token.value === '='));
-  if (lookahead > 0 && tokens.slice(0, lookahead).every((token) => token.kind === 'variable' || (token.kind === 'punct' && token.value === ','))) {
+  const lookahead = tokens.findIndex(
+    (token) => token.kind === 'punct' && (token.value === ':=' || token.value === '='),
+  );
+  if (
+    lookahead > 0 &&
+    tokens
+      .slice(0, lookahead)
+      .every((token) => token.kind === 'variable' || (token.kind === 'punct' && token.value === ','))
+  ) {
     for (const token of tokens.slice(0, lookahead)) if (token.kind === 'variable') declarations.push(token.name);
     assign = (tokens[lookahead] as { value: string }).value === '=';
     position = lookahead + 1;
@@ -319,7 +339,12 @@ function parseTemplate(name: string, source: string): ParsedTemplate {
   const items = splitActions(source, name);
   const defines = new Map<string, Node[]>();
   const root: Node[] = [];
-  type Frame = { node: IfNode | RangeNode | { kind: 'define'; name: string; body: Node[] }; inElse: boolean; chained: number; line: number };
+  type Frame = {
+    node: IfNode | RangeNode | { kind: 'define'; name: string; body: Node[] };
+    inElse: boolean;
+    chained: number;
+    line: number;
+  };
   const stack: Frame[] = [];
   const target = (): Node[] => {
     const frame = stack[stack.length - 1];
@@ -339,7 +364,10 @@ function parseTemplate(name: string, source: string): ParsedTemplate {
     const rest = keyword?.[2] ?? '';
     if (word === 'if' || word === 'with' || word === 'range') {
       const pipe = parsePipeline(tokenize(rest, where), where);
-      const node: IfNode | RangeNode = word === 'range' ? { kind: 'range', pipe, body: [], elseBody: [] } : { kind: word, pipe, body: [], elseBody: [] };
+      const node: IfNode | RangeNode =
+        word === 'range'
+          ? { kind: 'range', pipe, body: [], elseBody: [] }
+          : { kind: word, pipe, body: [], elseBody: [] };
       target().push(node);
       stack.push({ node, inElse: false, chained: 0, line: item.line });
     } else if (word === 'else') {
@@ -349,7 +377,12 @@ function parseTemplate(name: string, source: string): ParsedTemplate {
       const chain = /^(if|with)\b\s*([\s\S]*)$/.exec(rest);
       if (chain) {
         // `else if x` is `else` + a nested `if` closed by the same `end`.
-        const nested: IfNode = { kind: chain[1] as 'if' | 'with', pipe: parsePipeline(tokenize(chain[2] ?? '', where), where), body: [], elseBody: [] };
+        const nested: IfNode = {
+          kind: chain[1] as 'if' | 'with',
+          pipe: parsePipeline(tokenize(chain[2] ?? '', where), where),
+          body: [],
+          elseBody: [],
+        };
         frame.node.elseBody.push(nested);
         stack.push({ node: nested, inElse: false, chained: frame.chained + 1, line: item.line });
         frame.chained = 0;
@@ -365,13 +398,24 @@ function parseTemplate(name: string, source: string): ParsedTemplate {
     } else if (word === 'define') {
       if (stack.length) throw new TemplateError(where, 'define is only allowed at the top level');
       const nameToken = tokenize(rest, where)[0];
-      if (nameToken?.kind !== 'literal' || typeof nameToken.value !== 'string') throw new TemplateError(where, 'define needs a quoted name');
-      stack.push({ node: { kind: 'define', name: nameToken.value, body: [] }, inElse: false, chained: 0, line: item.line });
+      if (nameToken?.kind !== 'literal' || typeof nameToken.value !== 'string')
+        throw new TemplateError(where, 'define needs a quoted name');
+      stack.push({
+        node: { kind: 'define', name: nameToken.value, body: [] },
+        inElse: false,
+        chained: 0,
+        line: item.line,
+      });
     } else if (word === 'template') {
       const tokens = tokenize(rest, where);
       const nameToken = tokens[0];
-      if (nameToken?.kind !== 'literal' || typeof nameToken.value !== 'string') throw new TemplateError(where, 'template needs a quoted name');
-      target().push({ kind: 'template', name: nameToken.value, pipe: tokens.length > 1 ? parsePipeline(tokens.slice(1), where) : undefined });
+      if (nameToken?.kind !== 'literal' || typeof nameToken.value !== 'string')
+        throw new TemplateError(where, 'template needs a quoted name');
+      target().push({
+        kind: 'template',
+        name: nameToken.value,
+        pipe: tokens.length > 1 ? parsePipeline(tokens.slice(1), where) : undefined,
+      });
     } else if (word === 'block' || word === 'break' || word === 'continue') {
       throw new TemplateError(where, `{{${word}}} is outside the supported subset`);
     } else {
@@ -402,7 +446,8 @@ export function formatValue(value: Value): string {
   if (value === null || value === undefined) return '';
   if (typeof value === 'string') return value;
   if (typeof value === 'number' || typeof value === 'boolean') return String(value);
-  if (Array.isArray(value)) return `[${value.map((item) => (item === null || item === undefined ? '<nil>' : formatValue(item))).join(' ')}]`;
+  if (Array.isArray(value))
+    return `[${value.map((item) => (item === null || item === undefined ? '<nil>' : formatValue(item))).join(' ')}]`;
   if (isMap(value)) {
     return `map[${Object.keys(value)
       .sort()
@@ -415,7 +460,12 @@ export function formatValue(value: Value): string {
 /** Helm's toYaml: keys sorted, block style, sequences not indented under their key, no trailing newline. */
 export function toYaml(value: Value): string {
   if (value === undefined) return 'null';
-  const text = YAML.stringify(value, { sortMapEntries: true, lineWidth: 0, indentSeq: false, aliasDuplicateObjects: false });
+  const text = YAML.stringify(value, {
+    sortMapEntries: true,
+    lineWidth: 0,
+    indentSeq: false,
+    aliasDuplicateObjects: false,
+  });
   return text.replace(/\n$/, '');
 }
 
@@ -425,21 +475,25 @@ function goQuote(text: string): string {
 
 function printf(where: string, format: string, args: Value[]): string {
   let argument = 0;
-  return format.replace(/%([-+# 0]*)(\d*)(?:\.(\d+))?([a-zA-Z%])/g, (_match, _flags: string, width: string, _precision: string, verb: string) => {
-    if (verb === '%') return '%';
-    if (argument >= args.length) return `%!${verb}(MISSING)`;
-    const value = args[argument];
-    argument += 1;
-    let out: string;
-    if (verb === 's' || verb === 'v') out = formatValue(value);
-    else if (verb === 'd') {
-      if (typeof value !== 'number') throw new TemplateError(where, `printf %d needs a number, got ${formatValue(value)}`);
-      out = String(Math.trunc(value));
-    } else if (verb === 'q') out = goQuote(formatValue(value));
-    else if (verb === 't') out = String(Boolean(value));
-    else throw new TemplateError(where, `printf verb %${verb} is outside the supported subset`);
-    return width ? out.padStart(Number(width)) : out;
-  });
+  return format.replace(
+    /%([-+# 0]*)(\d*)(?:\.(\d+))?([a-zA-Z%])/g,
+    (_match, _flags: string, width: string, _precision: string, verb: string) => {
+      if (verb === '%') return '%';
+      if (argument >= args.length) return `%!${verb}(MISSING)`;
+      const value = args[argument];
+      argument += 1;
+      let out: string;
+      if (verb === 's' || verb === 'v') out = formatValue(value);
+      else if (verb === 'd') {
+        if (typeof value !== 'number')
+          throw new TemplateError(where, `printf %d needs a number, got ${formatValue(value)}`);
+        out = String(Math.trunc(value));
+      } else if (verb === 'q') out = goQuote(formatValue(value));
+      else if (verb === 't') out = String(Boolean(value));
+      else throw new TemplateError(where, `printf verb %${verb} is outside the supported subset`);
+      return width ? out.padStart(Number(width)) : out;
+    },
+  );
 }
 
 function indentText(spaces: number, text: string): string {
@@ -454,10 +508,12 @@ function compare(where: string, left: Value, right: Value): number {
 }
 
 function basicEqual(where: string, left: Value, right: Value): boolean {
-  const simple = (value: Value) => value === null || value === undefined || ['string', 'number', 'boolean'].includes(typeof value);
+  const simple = (value: Value) =>
+    value === null || value === undefined || ['string', 'number', 'boolean'].includes(typeof value);
   if (!simple(left) || !simple(right)) throw new TemplateError(where, 'eq/ne compare only basic types');
   if ((left === null || left === undefined) !== (right === null || right === undefined)) return false;
-  if (left !== null && left !== undefined && typeof left !== typeof right) throw new TemplateError(where, `incompatible types for comparison: ${formatValue(left)} and ${formatValue(right)}`);
+  if (left !== null && left !== undefined && typeof left !== typeof right)
+    throw new TemplateError(where, `incompatible types for comparison: ${formatValue(left)} and ${formatValue(right)}`);
   return (left ?? null) === (right ?? null);
 }
 
@@ -491,7 +547,8 @@ export class TemplateSet {
   executeDefine(name: string, data: Value, depth: number, where: string): string {
     const body = this.defines.get(name);
     if (!body) throw new TemplateError(where, `no template ${JSON.stringify(name)} associated with template`);
-    if (depth > MAX_INCLUDE_DEPTH) throw new TemplateError(where, `rendering template has a nested reference name: ${name}: exceeded max nesting`);
+    if (depth > MAX_INCLUDE_DEPTH)
+      throw new TemplateError(where, `rendering template has a nested reference name: ${name}: exceeded max nesting`);
     return new Execution(this, name, data, depth).run(body);
   }
 
@@ -546,7 +603,12 @@ class Execution {
           out += this.range(node, dot);
           break;
         case 'template':
-          out += this.set.executeDefine(node.name, node.pipe ? this.pipeline(node.pipe, dot) : null, this.depth + 1, this.name);
+          out += this.set.executeDefine(
+            node.name,
+            node.pipe ? this.pipeline(node.pipe, dot) : null,
+            this.depth + 1,
+            this.name,
+          );
           break;
       }
     }
@@ -624,8 +686,10 @@ class Execution {
     let current = value;
     let walked = description;
     for (const [position, key] of path.entries()) {
-      if (current === null || current === undefined) throw new TemplateError(this.name, `nil pointer evaluating interface {}.${key} (at ${walked || '.'})`);
-      if (!isMap(current)) throw new TemplateError(this.name, `can't evaluate field ${key} in ${walked || '.'} (not a map)`);
+      if (current === null || current === undefined)
+        throw new TemplateError(this.name, `nil pointer evaluating interface {}.${key} (at ${walked || '.'})`);
+      if (!isMap(current))
+        throw new TemplateError(this.name, `can't evaluate field ${key} in ${walked || '.'} (not a map)`);
       const next = current[key];
       // A niladic method in the middle of a chain is called, as Go does.
       current = typeof next === 'function' && position < path.length - 1 ? (next as () => Value).call(current) : next;
@@ -666,15 +730,24 @@ class Execution {
       const base = head.base === 'dot' ? dot : this.lookupVariable(head.base);
       const owner = this.field(base, head.path.slice(0, -1), '');
       const member = isMap(owner) ? owner[head.path[head.path.length - 1] as string] : undefined;
-      if (typeof member === 'function') return (member as (...args: Value[]) => Value).apply(owner, [...rest.map((operand) => this.operand(operand, dot)), ...piped]);
+      if (typeof member === 'function')
+        return (member as (...args: Value[]) => Value).apply(owner, [
+          ...rest.map((operand) => this.operand(operand, dot)),
+          ...piped,
+        ]);
     }
-    if (rest.length || piped.length) throw new TemplateError(this.name, `can't give argument to non-function ${describe(head)}`);
+    if (rest.length || piped.length)
+      throw new TemplateError(this.name, `can't give argument to non-function ${describe(head)}`);
     return this.operand(head, dot);
   }
 
   private logical(name: 'and' | 'or', operands: Operand[], dot: Value, piped: Value[]): Value {
-    const thunks: (() => Value)[] = [...operands.map((operand) => () => this.operand(operand, dot)), ...piped.map((value) => () => value)];
-    if (thunks.length === 0) throw new TemplateError(this.name, `wrong number of args for ${name}: want at least 1 got 0`);
+    const thunks: (() => Value)[] = [
+      ...operands.map((operand) => () => this.operand(operand, dot)),
+      ...piped.map((value) => () => value),
+    ];
+    if (thunks.length === 0)
+      throw new TemplateError(this.name, `wrong number of args for ${name}: want at least 1 got 0`);
     let value: Value;
     // Go 1.18+: and/or stop at the first argument that decides the result.
     for (const thunk of thunks) {
@@ -706,7 +779,8 @@ interface CallContext {
 }
 
 function arity(where: string, name: string, args: Value[], count: number): void {
-  if (args.length !== count) throw new TemplateError(where, `wrong number of args for ${name}: want ${count} got ${args.length}`);
+  if (args.length !== count)
+    throw new TemplateError(where, `wrong number of args for ${name}: want ${count} got ${args.length}`);
 }
 
 function asString(value: Value): string {
@@ -715,7 +789,8 @@ function asString(value: Value): string {
 
 function asInteger(where: string, value: Value): number {
   const number = typeof value === 'string' ? Number(value) : value;
-  if (typeof number !== 'number' || Number.isNaN(number)) throw new TemplateError(where, `expected a number, got ${formatValue(value)}`);
+  if (typeof number !== 'number' || Number.isNaN(number))
+    throw new TemplateError(where, `expected a number, got ${formatValue(value)}`);
   return Math.trunc(number);
 }
 
@@ -739,7 +814,8 @@ const functions: Record<string, TemplateFunction> = {
   required: (args, { where }) => {
     arity(where, 'required', args, 2);
     const value = args[1];
-    if (value === null || value === undefined || value === '') throw new TemplateError(where, `error calling required: ${asString(args[0])}`);
+    if (value === null || value === undefined || value === '')
+      throw new TemplateError(where, `error calling required: ${asString(args[0])}`);
     return value;
   },
   fail: (args, { where }) => {
@@ -747,7 +823,8 @@ const functions: Record<string, TemplateFunction> = {
     throw new TemplateError(where, `error calling fail: ${asString(args[0])}`);
   },
   default: (args, { where }) => {
-    if (args.length === 0 || args.length > 2) throw new TemplateError(where, `wrong number of args for default: want 1 or 2 got ${args.length}`);
+    if (args.length === 0 || args.length > 2)
+      throw new TemplateError(where, `wrong number of args for default: want 1 or 2 got ${args.length}`);
     return args.length === 1 || isEmpty(args[1]) ? args[0] : args[1];
   },
   empty: (args, { where }) => {
@@ -880,7 +957,8 @@ const functions: Record<string, TemplateFunction> = {
     for (const key of args.slice(1)) {
       if (Array.isArray(current)) {
         const position = asInteger(where, key);
-        if (position < 0 || position >= current.length) throw new TemplateError(where, `error calling index: index out of range: ${position}`);
+        if (position < 0 || position >= current.length)
+          throw new TemplateError(where, `error calling index: index out of range: ${position}`);
         current = current[position];
       } else if (isMap(current)) current = current[asString(key)];
       else if (current === null || current === undefined) return null;

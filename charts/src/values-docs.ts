@@ -12,7 +12,8 @@ export interface ValueParam {
 function lookup(values: unknown, path: string): { found: boolean; value: unknown } {
   let node = values;
   for (const key of path.split('.')) {
-    if (typeof node !== 'object' || node === null || Array.isArray(node) || !(key in node)) return { found: false, value: undefined };
+    if (typeof node !== 'object' || node === null || Array.isArray(node) || !(key in node))
+      return { found: false, value: undefined };
     node = (node as Record<string, unknown>)[key];
   }
   return { found: true, value: node };
