@@ -1,7 +1,7 @@
 // What sapor does with policies: save (tested), evaluate (logged), check pipelines, decide gates.
 import { randomUUID, createHash } from 'node:crypto';
 import { ConflictError, NotFoundError, type Logger } from '@isd/kit';
-import type { RegoVersion } from '@isd/rego';
+import type { RegoVersion, TestResult } from '@isd/rego';
 import { collectDenies, gateOutcome, type FoundDeny } from './domain/decision';
 import { digestOf } from './domain/digest';
 import { buildRuntimeInput, buildStaticInput, type TrustedGateFields } from './domain/input';
@@ -12,7 +12,7 @@ import {
   type Evaluation,
   type PolicyEvaluator,
 } from './engine/evaluator';
-import type { PolicyRegistry } from './engine/registry';
+import { PolicyTestFailedError, type PolicyRegistry } from './engine/registry';
 import type { GateClient } from './gate-client';
 import type {
   DecisionRecord,
@@ -131,6 +131,27 @@ export class PolicyService {
       `policy ${request.name} was not saved: the policy set kept changing while it was validated; retry`,
       { code: 'policy_set_busy' },
     );
+  }
+
+  /**
+   * Checks a policy as a save would (parse, compile with the live set, run its tests) without saving it;
+   * failing tests are returned, not thrown, so an editor can show them all.
+   */
+  async check(
+    request: Pick<SavePolicyRequest, 'name' | 'regoVersion' | 'modules'>,
+  ): Promise<{ packages: string[]; tests: TestResult[] }> {
+    const active = await this.options.store.active();
+    const candidate = {
+      name: request.name,
+      regoVersion: request.regoVersion ?? this.options.defaultRegoVersion,
+      modules: request.modules,
+    };
+    try {
+      return this.options.registry.validate(candidate, active.policies);
+    } catch (error) {
+      if (error instanceof PolicyTestFailedError) return { packages: error.packages, tests: error.tests };
+      throw error;
+    }
   }
 
   /** Deletes a policy (its versions stay readable). */

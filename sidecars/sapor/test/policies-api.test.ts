@@ -71,6 +71,23 @@ describe('saving policies', () => {
     expect((await api.asService('GET', '/api/v1/policies/deploy')).body.version).toBe(2);
   });
 
+  it('checks a policy without saving it, listing every test', async () => {
+    const broken = allowV1.replace('test_bob_denied if not allow', 'test_bob_denied if allow');
+    const response = await api.asUser(users.developer, 'POST', '/api/v1/policies/deploy/check', { source: broken });
+    expect(response.status).toBe(200);
+    expect(response.body).toEqual({
+      passed: false,
+      packages: ['isd.deploy'],
+      tests: [
+        { name: 'data.isd.deploy.test_alice_allowed', passed: true },
+        { name: 'data.isd.deploy.test_bob_denied', passed: false, error: 'undefined' },
+      ],
+    });
+    expect((await api.asService('POST', '/api/v1/policies/deploy/check', { source: allowV1 })).body.passed).toBe(true);
+    expect((await api.asService('GET', '/api/v1/policies/deploy')).body.version).toBe(2);
+    expect((await api.asService('POST', '/api/v1/policies/deploy/check', { source: 'package' })).status).toBe(400);
+  });
+
   it('refuses a syntax error with the file, line, column and what was expected', async () => {
     const response = await api.asUser(users.admin, 'PUT', '/api/v1/policies/bad', {
       modules: [{ name: 'bad.rego', source: 'package x\n\nallow if {\n  input.a ==\n}\n' }],

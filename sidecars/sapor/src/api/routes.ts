@@ -15,6 +15,7 @@ import {
   pipelineCheckResultSchema,
   pipelineCheckSchema,
   policyGateSchema,
+  policyCheckResultSchema,
   policyNameSchema,
   policyVersionSchema,
   savePolicySchema,
@@ -175,6 +176,30 @@ export function registerRoutes({ http, service, store, adminRoles, reload }: Rou
         status: saved.created ? 201 : 200,
         body: { ...presentPolicy(saved.version, true), testsPassed: saved.tests },
         headers: { Location: `/api/v1/policies/${params.name}/versions/${saved.version.version}` },
+      };
+    },
+  );
+
+  http.route(
+    {
+      method: 'post',
+      path: '/api/v1/policies/:name/check',
+      summary: 'Checks a policy as a save would (parse, compile with the live set, run its tests) without saving it',
+      tags: ['policies'],
+      auth: 'service-or-user',
+      params: nameParams,
+      body: savePolicySchema,
+      responses: {
+        200: { description: '`passed` and every test with its outcome', schema: policyCheckResultSchema },
+        400: { description: 'parse or compile error (file, line, column, expected)' },
+      },
+    },
+    async ({ params, body }) => {
+      const modules = body.modules ?? [{ name: 'policy.rego', source: body.source ?? '' }];
+      const result = await service.check({ name: params.name, regoVersion: body.regoVersion, modules });
+      return {
+        status: 200,
+        body: { passed: result.tests.every((test) => test.passed), packages: result.packages, tests: result.tests },
       };
     },
   );

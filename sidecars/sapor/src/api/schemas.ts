@@ -49,6 +49,13 @@ export const policyVersionSchema = z.object({
   modules: z.array(moduleSchema).optional(),
 });
 
+/** Result of checking a policy without saving it. */
+export const policyCheckResultSchema = z.object({
+  passed: z.boolean(),
+  packages: z.array(z.string()),
+  tests: z.array(z.object({ name: z.string(), passed: z.boolean(), error: z.string().optional() })),
+});
+
 /** Body of the save-time pipeline check: the pipeline config being saved and, for diffs, the saved one. */
 export const pipelineCheckSchema = z.strictObject({
   new: z.record(z.string(), z.unknown()).describe('Pipeline config being saved (Front50 JSON)'),

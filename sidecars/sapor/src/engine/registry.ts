@@ -31,6 +31,10 @@ export class PolicyTestFailedError extends InputError {
   constructor(
     readonly policyName: string,
     readonly failures: TestResult[],
+    /** Every test of the policy, passed or not. */
+    readonly tests: TestResult[] = failures,
+    /** Packages the policy declares. */
+    readonly packages: string[] = [],
   ) {
     super(
       `policy ${policyName} was not saved: ${failures.length} test(s) failed: ${failures
@@ -150,7 +154,7 @@ export class PolicyRegistry {
       runTest(compiled, name, { maxSteps: this.limits.maxSteps * 10, timeoutMs: this.limits.timeoutMs * 10 }),
     );
     const failures = tests.filter((test) => !test.passed);
-    if (failures.length) throw new PolicyTestFailedError(candidate.name, failures);
+    if (failures.length) throw new PolicyTestFailedError(candidate.name, failures, tests, [...packages].sort());
     return { packages: [...packages].sort(), tests };
   }
 }
