@@ -135,7 +135,7 @@ describe('renderSpinnakerConfig', () => {
     });
     const proxies = renderSpinnakerConfig(values).gateLocal.proxies;
     expect(proxies.find((proxy) => proxy.id === 'visibility')?.uri).toBe('http://isd-visibility-gate.isd.svc:8443');
-    expect(proxies.find((proxy) => proxy.id === 'sapor')?.uri).toBe('http://isd-sapor.isd.svc.cluster.local:8080');
+    expect(proxies.find((proxy) => proxy.id === 'sapor')?.uri).toBe('http://isd-sapor.isd.svc.cluster.local:8081');
   });
 });
 

@@ -18,6 +18,11 @@ export const GATE_TOKEN_HEADER = 'x-isd-gate-token';
 /** The user Gate puts on proxied requests. */
 export const SPINNAKER_USER_HEADER = 'x-spinnaker-user';
 
+/** Where a request arrived: the Gate-only listener is itself the proof that Gate sent it. */
+export interface RequestOrigin {
+  gateListener: boolean;
+}
+
 /** Looks up a user's roles (groups). */
 export interface RoleResolver {
   rolesFor(user: string): Promise<string[]>;
@@ -80,25 +85,31 @@ export class FiatRoleResolver implements RoleResolver {
 /** Secrets the authenticator compares against. */
 export interface AuthenticatorOptions {
   serviceToken: string;
-  gateToken: string;
+  /** Absent: users are accepted only on the Gate-only listener. */
+  gateToken?: string;
   roles: RoleResolver;
 }
 
 /** Establishes the caller of a request under the trust model (architecture.md, "Trust model"). */
 export class Authenticator {
   private readonly serviceTokenDigest: Buffer;
-  private readonly gateTokenDigest: Buffer;
+  private readonly gateTokenDigest: Buffer | undefined;
 
   constructor(private readonly options: AuthenticatorOptions) {
     this.serviceTokenDigest = digest(options.serviceToken);
-    this.gateTokenDigest = digest(options.gateToken);
+    this.gateTokenDigest = options.gateToken === undefined ? undefined : digest(options.gateToken);
   }
 
   /**
    * Returns the caller the route accepts, or throws AuthenticationError. `X-SPINNAKER-USER` is read only
-   * when the Gate credential is present and correct; otherwise it is ignored, never trusted.
+   * on a request that proves it came through Gate — it arrived on the Gate-only listener, or carries the
+   * Gate credential; otherwise it is ignored, never trusted.
    */
-  async authenticate(headers: IncomingHttpHeaders, accepts: RouteAuth): Promise<Caller> {
+  async authenticate(
+    headers: IncomingHttpHeaders,
+    accepts: RouteAuth,
+    origin: RequestOrigin = { gateListener: false },
+  ): Promise<Caller> {
     if (accepts === 'public') return { kind: 'anonymous' };
     if (accepts !== 'user') {
       const token = serviceTokenFrom(headers);
@@ -111,7 +122,11 @@ export class Authenticator {
       }
     }
     const gateToken = single(headers[GATE_TOKEN_HEADER]);
-    if (gateToken === undefined || !constantTimeEquals(digest(gateToken), this.gateTokenDigest)) {
+    const gateCredentialValid =
+      this.gateTokenDigest !== undefined &&
+      gateToken !== undefined &&
+      constantTimeEquals(digest(gateToken), this.gateTokenDigest);
+    if (!origin.gateListener && !gateCredentialValid) {
       throw new AuthenticationError('request did not come through Gate: the Gate credential is missing or wrong', {
         code: 'gate_credential_invalid',
       });

@@ -12,7 +12,9 @@ const gateToken = 'gate-token-0123456789abc';
 const orca = { 'content-type': 'application/json', 'x-isd-service-token': serviceToken };
 
 let server: http.Server;
+let gateServer: http.Server;
 let base: string;
+let gateBase: string;
 let ready = true;
 
 beforeAll(async () => {
@@ -76,10 +78,13 @@ beforeAll(async () => {
   });
   server = await app.listen(0, '127.0.0.1');
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  gateServer = await app.listen(0, '127.0.0.1', { gateListener: true });
+  gateBase = `http://127.0.0.1:${(gateServer.address() as AddressInfo).port}`;
 });
 
 afterAll(async () => {
   await new Promise((resolve) => server.close(resolve));
+  await new Promise((resolve) => gateServer.close(resolve));
 });
 
 async function post(path: string, body: string, headers: Record<string, string> = orca) {
@@ -181,6 +186,22 @@ describe('HttpApp', () => {
     expect(await response.json()).toMatchObject({
       caller: { kind: 'user', user: 'alice', roles: ['release-managers'] },
     });
+  });
+
+  it('trusts X-SPINNAKER-USER on the Gate-only listener without the Gate credential', async () => {
+    const response = await fetch(`${gateBase}/api/v1/things/t1`, { headers: { 'x-spinnaker-user': 'alice' } });
+    expect(await response.json()).toMatchObject({
+      caller: { kind: 'user', user: 'alice', roles: ['release-managers'] },
+    });
+  });
+
+  it('still requires the service token for Orca routes on the Gate-only listener', async () => {
+    const response = await fetch(`${gateBase}/api/v1/things`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-spinnaker-user': 'alice' },
+      body: JSON.stringify({ name: 'a', count: 1 }),
+    });
+    expect(response.status).toBe(401);
   });
 
   it('maps domain errors to their status', async () => {

@@ -80,6 +80,8 @@ interface RegisteredRoute {
 }
 
 const DEFAULT_BODY_LIMIT_BYTES = 1024 * 1024;
+/** Requests that arrived on the Gate-only listener (weak, so they are forgotten with the request). */
+const gateListenerRequests = new WeakSet<http.IncomingMessage>();
 const PROBLEM_CONTENT_TYPE = 'application/problem+json';
 
 /**
@@ -172,10 +174,18 @@ export class HttpApp {
     return this.express;
   }
 
-  /** Starts listening; resolves with the server once the port is bound. */
-  async listen(port: number, host = '0.0.0.0'): Promise<http.Server> {
+  /**
+   * Starts listening; resolves with the server once the port is bound. With `gateListener` the port is
+   * the one only Gate can reach (the chart's NetworkPolicy), where Gate's X-SPINNAKER-USER is trusted.
+   */
+  async listen(port: number, host = '0.0.0.0', options: { gateListener?: boolean } = {}): Promise<http.Server> {
     const app = this.finalize();
-    const server = http.createServer(app);
+    const server = options.gateListener
+      ? http.createServer((req, res) => {
+          gateListenerRequests.add(req);
+          app(req, res);
+        })
+      : http.createServer(app);
     server.keepAliveTimeout = 65_000;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -185,7 +195,7 @@ export class HttpApp {
       });
     });
     const address = server.address() as AddressInfo;
-    this.options.logger.info({ port: address.port, host }, 'listening');
+    this.options.logger.info({ port: address.port, host, gateListener: Boolean(options.gateListener) }, 'listening');
     return server;
   }
 
@@ -195,7 +205,9 @@ export class HttpApp {
     req: Request,
     res: Response,
   ): Promise<void> {
-    const caller = await this.options.authenticator.authenticate(req.headers, spec.auth);
+    const caller = await this.options.authenticator.authenticate(req.headers, spec.auth, {
+      gateListener: gateListenerRequests.has(req),
+    });
     const issues: FieldIssue[] = [];
     const params = validate(spec.params, req.params, 'path', issues);
     const query = validate(spec.query, req.query ?? {}, 'query', issues);

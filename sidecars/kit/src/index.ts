@@ -6,7 +6,7 @@ export {
   SERVICE_TOKEN_HEADER,
   SPINNAKER_USER_HEADER,
 } from './auth';
-export type { Caller, RoleResolver, RouteAuth } from './auth';
+export type { Caller, RequestOrigin, RoleResolver, RouteAuth } from './auth';
 export { ConfigError, envNameForPath, loadConfig } from './config';
 export type { ConfigSources } from './config';
 export {

@@ -36,6 +36,15 @@ export function baseConfigSchema(defaults: { name: string; port: number }) {
           .positive()
           .default(10_000)
           .describe('How long shutdown waits for in-flight requests'),
+        gatePort: z
+          .number()
+          .int()
+          .min(0)
+          .max(65535)
+          .optional()
+          .describe(
+            "Port only Gate can reach (the chart's NetworkPolicy); X-SPINNAKER-USER is trusted there without the Gate credential",
+          ),
         publicUrl: z
           .string()
           .url()
@@ -66,7 +75,10 @@ export function baseConfigSchema(defaults: { name: string; port: number }) {
       gateToken: z
         .string()
         .min(16, 'must be at least 16 characters')
-        .describe('Credential proving a request came through Gate (X-ISD-Gate-Token)'),
+        .optional()
+        .describe(
+          'Credential proving a request came through Gate (X-ISD-Gate-Token); needed unless server.gatePort is set',
+        ),
       fiatUrl: z.string().url().optional().describe("Fiat's base URL for user roles; absent = the static `users` map"),
       fiatCacheTtlMs: z.number().int().min(0).default(30_000).describe('How long Fiat roles are cached'),
       users: z
@@ -126,6 +138,8 @@ export interface RunningService<Config extends BaseConfig> {
   config: Config;
   port: number;
   url: string;
+  /** The Gate-only listener's URL, when `server.gatePort` is set. */
+  gateUrl: string | undefined;
   database: Database;
   jobs: JobQueue;
   logger: Logger;
@@ -142,6 +156,9 @@ export async function startService<Config extends BaseConfig>(
 ): Promise<RunningService<Config>> {
   const logger =
     options.logger ?? createLogger({ name: definition.name, level: config.log.level, pretty: config.log.pretty });
+  if (config.auth.gateToken === undefined && config.server.gatePort === undefined) {
+    throw new ConfigError('config: auth.gateToken is required unless server.gatePort is set');
+  }
   const schema = definition.name.replace(/-/g, '_');
   const migrations = readMigrations(definition.migrationsDir);
   const database = await openDatabase({
@@ -187,18 +204,26 @@ export async function startService<Config extends BaseConfig>(
     if (own?.stop) cleanups.unshift(own.stop);
     const server = await http.listen(config.server.port, config.server.host);
     const port = (server.address() as AddressInfo).port;
+    const gateServer =
+      config.server.gatePort === undefined
+        ? undefined
+        : await http.listen(config.server.gatePort, config.server.host, { gateListener: true });
+    const gatePort = gateServer ? (gateServer.address() as AddressInfo).port : undefined;
     let stopping: Promise<void> | undefined;
     return {
       config,
       port,
       url: `http://127.0.0.1:${port}`,
+      gateUrl: gatePort === undefined ? undefined : `http://127.0.0.1:${gatePort}`,
       database,
       jobs,
       logger,
       server,
       stop() {
         stopping ??= (async () => {
-          await closeServer(server, config.server.shutdownTimeoutMs);
+          await Promise.all(
+            [server, gateServer].map((listener) => listener && closeServer(listener, config.server.shutdownTimeoutMs)),
+          );
           for (const cleanup of cleanups)
             await cleanup().catch((error) => logger.warn({ err: error }, 'cleanup failed'));
           logger.info('stopped');
