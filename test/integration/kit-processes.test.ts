@@ -45,7 +45,7 @@ it('starts two replicas at the same moment against one empty database; migration
   const ports = [nextPort++, nextPort++];
   children.push(...ports.map((port) => spawnTypeScript(entry, fixtureEnv(databaseUrl, port))));
   for (const [index, port] of ports.entries()) {
-    await eventually(() => readyz(port), 30_000, `replica ${index} ready (output: ${children[index]?.output()})`);
+    await eventually(() => readyz(port), 90_000, `replica ${index} ready (output: ${children[index]?.output()})`);
   }
   const client = new pg.Client({ connectionString: databaseUrl });
   await client.connect();
@@ -63,7 +63,7 @@ it('runs a job again after its process is killed with SIGKILL mid-job and restar
   const env = fixtureEnv(databaseUrl, port, { FIXTURE_WORK__DURATION_MS: '4000' });
   const first = spawnTypeScript(entry, env);
   children.push(first);
-  await eventually(() => readyz(port), 30_000, 'first process ready');
+  await eventually(() => readyz(port), 90_000, 'first process ready');
   const response = await fetch(`http://127.0.0.1:${port}/work`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', 'x-isd-service-token': TEST_SERVICE_TOKEN },
@@ -81,7 +81,7 @@ it('runs a job again after its process is killed with SIGKILL mid-job and restar
     expect((await row())?.finished_at).toBeNull();
 
     children.push(spawnTypeScript(entry, { ...env, FIXTURE_WORK__DURATION_MS: '100' }));
-    await eventually(() => readyz(port), 30_000, 'restarted process ready');
+    await eventually(() => readyz(port), 90_000, 'restarted process ready');
     const finished = await eventually(
       async () => {
         const current = await row();
