@@ -202,8 +202,20 @@ export async function forwardRequest(
   const resumeCall = (): void => {
     call.resume();
   };
+  let corked = false;
+  const uncork = (): void => {
+    corked = false;
+    res.socket?.uncork();
+  };
   function onFrame(frame: AgentFrame): void {
     if (done) return;
+    // Frames decoded from one read (head, body, end of a small response) leave in one TLS write
+    // instead of three; nothing waits longer than the current tick.
+    if (!corked && res.socket) {
+      corked = true;
+      res.socket.cork();
+      process.nextTick(uncork);
+    }
     switch (frame.frame) {
       case 'informational':
         // Node has no generic API for arbitrary 1xx; they precede the head, so a raw write is safe.
