@@ -35,7 +35,8 @@ case "$component" in
 esac
 exec node "/app/$main" "$@"
 SCRIPT
-ENV NODE_ENV=production
+# HOME: the non-root user has no home directory; git and npm tooling want a writable one (an emptyDir in the charts).
+ENV NODE_ENV=production HOME=/tmp
 # Numeric, so Kubernetes can verify runAsNonRoot; the charts use the same id.
 USER 10001:10001
 EXPOSE 8085 8090 8096 9001 9002 9003 9102

@@ -112,7 +112,10 @@ function sidecarValues(schema: z.ZodType, service: string): JsonSchema {
   return strict({
     enabled: boolean(),
     replicas: integer({ minimum: 0 }),
-    service: strict({ port: integer({ minimum: 1, maximum: 65535 }) }),
+    service: strict({
+      port: integer({ minimum: 1, maximum: 65535 }),
+      gatePort: integer({ minimum: 1, maximum: 65535 }),
+    }),
     ...podSettings,
     extraVolumes: kubernetesList('Extra volumes'),
     extraVolumeMounts: kubernetesList('Extra volume mounts'),
@@ -146,7 +149,7 @@ export function buildIsdValuesSchema(): JsonSchema {
       auth: strict({
         existingSecret: secretName('Secret with the service token and Gate credential'),
         serviceTokenKey: secretKey('Key of the service token'),
-        gateTokenKey: secretKey('Key of the Gate credential'),
+        gateTokenKey: string({ description: 'Key of the Gate credential; empty = none', pattern: '^[-._a-zA-Z0-9]*$' }),
       }),
       database: strict({
         existingSecret: secretName('Secret with the Postgres URL'),

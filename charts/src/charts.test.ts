@@ -297,29 +297,36 @@ describe.each(cases.map((renderCase) => [`${renderCase.chart} with ${renderCase.
       }
     });
 
-    it('lets only Orca, Gate (and visibility, for autopilot and sapor) reach a sidecar', () => {
+    it('lets only Orca (and visibility, for autopilot and sapor) reach the API port, and only Gate the Gate-only port', () => {
       const networkPolicy = values.networkPolicy as {
         orcaPodLabels: Json;
         gatePodLabels: Json;
         extraIngress: unknown[];
       };
       for (const policy of ofKind(chart, 'NetworkPolicy')) {
-        const component = labelsOf(policy)['app.kubernetes.io/component'];
-        if (!['visibility', 'autopilot', 'sapor'].includes(component as string)) continue;
-        const [rule, ...extra] = (
-          policy.spec as { ingress: { from: { podSelector: { matchLabels: Json } }[]; ports: Json[] }[] }
-        ).ingress;
-        expect(extra).toEqual(networkPolicy.extraIngress);
-        const sources = rule?.from.map((peer) => peer.podSelector.matchLabels);
-        const expected: Json[] = [networkPolicy.orcaPodLabels, networkPolicy.gatePodLabels];
-        if (component !== 'visibility')
-          expected.push({
+        const component = labelsOf(policy)['app.kubernetes.io/component'] as string;
+        if (!['visibility', 'autopilot', 'sapor'].includes(component)) continue;
+        const gatePort = (((values[component] as Json).config as Json).server as Json | undefined)?.gatePort;
+        type Rule = { from: { podSelector: { matchLabels: Json } }[]; ports: Json[] };
+        const rules = (policy.spec as { ingress: Rule[] }).ingress;
+        const [api, ...rest] = rules;
+        const apiSources: Json[] = [networkPolicy.orcaPodLabels];
+        if (!gatePort) apiSources.push(networkPolicy.gatePodLabels);
+        if (component !== 'visibility') {
+          apiSources.push({
             'app.kubernetes.io/name': 'isd',
             'app.kubernetes.io/instance': 'isd',
             'app.kubernetes.io/component': 'visibility',
           });
-        expect(sources).toEqual(expected);
-        expect(rule?.ports).toEqual([{ port: 'http', protocol: 'TCP' }]);
+        }
+        expect(api?.from.map((peer) => peer.podSelector.matchLabels)).toEqual(apiSources);
+        expect(api?.ports).toEqual([{ port: 'http', protocol: 'TCP' }]);
+        if (gatePort) {
+          const gate = rest.shift();
+          expect(gate?.from.map((peer) => peer.podSelector.matchLabels)).toEqual([networkPolicy.gatePodLabels]);
+          expect(gate?.ports).toEqual([{ port: 'gate', protocol: 'TCP' }]);
+        }
+        expect(rest).toEqual(networkPolicy.extraIngress);
       }
     });
 
@@ -417,8 +424,9 @@ function checkConfig(chart: RenderedChart, workload: Workload, container: Contai
           ? loadServiceConfig({ name: component, configSchema: autopilotConfigSchema }, env, argv)
           : loadServiceConfig({ name: component, configSchema: saporConfigSchema }, env, argv);
     expect(ports.http).toBe(config.server.port);
+    expect(ports.gate).toBe(config.server.gatePort);
     expect(config.auth.serviceToken).toMatch(/^secret:.*:service-token:/);
-    expect(config.auth.gateToken).toMatch(/^secret:.*:gate-token:/);
+    if (config.server.gatePort === undefined) expect(config.auth.gateToken).toMatch(/^secret:.*:gate-token:/);
     expect(config.database.url).toMatch(/^postgres:\/\//);
     if (component === 'visibility') {
       const visibility = config as unknown as {
@@ -461,6 +469,17 @@ describe('isd chart values', () => {
 
   it('refuses to render without the auth Secret name, naming the value', () => {
     expect(() => renderChart(isdDir, [{ auth: { existingSecret: '' } }])).toThrow(/auth.existingSecret is required/);
+  });
+
+  it('refuses a sidecar with neither a Gate-only listener nor a Gate credential', () => {
+    expect(() => renderChart(isdDir, [{ sapor: { config: { server: { gatePort: null } } } }])).toThrow(
+      /sapor needs config.server.gatePort \(a Gate-only listener\) or auth.gateTokenKey/,
+    );
+    const withToken = renderChart(isdDir, [
+      { auth: { gateTokenKey: 'gate-token' }, sapor: { config: { server: { gatePort: null } } } },
+    ]);
+    const sapor = workloads(withToken).find((workload) => workload.object.metadata.name === 'isd-sapor');
+    expect(containerEnvironment(sapor?.pod.containers[0] as Container).SAPOR_AUTH__GATE_TOKEN).toMatch(/:gate-token:/);
   });
 
   it('refuses a replicated controller without a shared CA and token keys', () => {
@@ -515,22 +534,20 @@ describe('the bundled Spinnaker profiles', () => {
     );
   });
 
-  it('point Orca and Gate at Services this chart renders for release isd in namespace isd', () => {
-    const services = new Set<string>(
+  it("point Orca at the sidecars' API ports and Gate at their Gate-only ports, as this chart renders them", () => {
+    const servicePorts = new Map<string, string>(
       ofKind(chart, 'Service').flatMap((service) =>
-        ((service.spec as Json).ports as { port: number }[]).map(
-          (port) => `${service.metadata.name}.isd.svc.cluster.local:${port.port}`,
+        ((service.spec as Json).ports as { port: number; name: string }[]).map(
+          (port) => [`${service.metadata.name}.isd.svc.cluster.local:${port.port}`, port.name] as [string, string],
         ),
       ),
     );
     const orca = YAML.parse(profiles['orca-local.yml'] as string) as { webhook: { preconfigured: { url: string }[] } };
     const gate = YAML.parse(profiles['gate-local.yml'] as string) as { proxies: { uri: string }[] };
-    const urls = [
-      ...orca.webhook.preconfigured.map((webhook) => webhook.url),
-      ...gate.proxies.map((proxy) => proxy.uri),
-    ];
-    expect(urls.length).toBe(6);
-    for (const url of urls) expect(services.has(new URL(url).host)).toBe(true);
+    const orcaPorts = orca.webhook.preconfigured.map((webhook) => servicePorts.get(new URL(webhook.url).host));
+    const gatePorts = gate.proxies.map((proxy) => servicePorts.get(new URL(proxy.uri).host));
+    expect(orcaPorts).toEqual(['http', 'http', 'http']);
+    expect(gatePorts).toEqual(['gate', 'gate', 'gate']);
   });
 
   it('can be replaced with --set-file', () => {
@@ -564,6 +581,20 @@ describe('the image', () => {
     const userLine = /^USER (\d+)(?::(\d+))?$/m.exec(dockerfile);
     expect(userLine?.[1]).toBe(
       String((readYamlMapping(path.join(chartsDir, 'isd/values.yaml')).podSecurityContext as Json).runAsUser),
+    );
+  });
+});
+
+describe('controller defaults', () => {
+  it('advertises a Service name that resolves from other namespaces, and lists the agent Service names', () => {
+    const chart = rendered.get(cases[0] as RenderCase) as RenderedChart;
+    const configMap = ofKind(chart, 'ConfigMap').find((candidate) => candidate.metadata.name === 'isd-controller');
+    const config = YAML.parse((configMap?.data as Record<string, string>)['config.yaml'] as string) as {
+      serverNames: string[];
+    };
+    expect(config.serverNames[0]).toBe('isd-controller.isd.svc');
+    expect(config.serverNames).toEqual(
+      expect.arrayContaining(['isd-controller-agent', 'isd-controller-agent.isd.svc.cluster.local']),
     );
   });
 });

@@ -11,7 +11,11 @@ variables that receive the service token), callers (components allowed besides O
 {{- $config := $values.config | default dict -}}
 {{- $server := $config.server | default dict -}}
 {{- $port := $server.port | default .defaultPort -}}
+{{- $gatePort := $server.gatePort -}}
 {{- $prefix := upper .component -}}
+{{- if and (not $gatePort) (not $root.Values.auth.gateTokenKey) -}}
+{{- fail (printf "%s needs config.server.gatePort (a Gate-only listener) or auth.gateTokenKey (a Gate credential): without either no user request can be trusted" .component) -}}
+{{- end -}}
 apiVersion: v1
 kind: ConfigMap
 metadata:
@@ -64,9 +68,16 @@ spec:
             - name: http
               containerPort: {{ $port }}
               protocol: TCP
+            {{- if $gatePort }}
+            - name: gate
+              containerPort: {{ $gatePort }}
+              protocol: TCP
+            {{- end }}
           env:
             {{- include "isd.authEnv" (dict "root" $root "env" (printf "%s_AUTH__SERVICE_TOKEN" $prefix) "key" $root.Values.auth.serviceTokenKey) | nindent 12 }}
+            {{- if $root.Values.auth.gateTokenKey }}
             {{- include "isd.authEnv" (dict "root" $root "env" (printf "%s_AUTH__GATE_TOKEN" $prefix) "key" $root.Values.auth.gateTokenKey) | nindent 12 }}
+            {{- end }}
             {{- range .tokenEnv }}
             {{- include "isd.authEnv" (dict "root" $root "env" . "key" $root.Values.auth.serviceTokenKey) | nindent 12 }}
             {{- end }}
@@ -117,6 +128,12 @@ spec:
       port: {{ $values.service.port }}
       targetPort: http
       protocol: TCP
+    {{- if $gatePort }}
+    - name: gate
+      port: {{ $values.service.gatePort }}
+      targetPort: gate
+      protocol: TCP
+    {{- end }}
 {{- if $values.pdb.enabled }}
 ---
 apiVersion: policy/v1
@@ -144,10 +161,12 @@ spec:
   policyTypes:
     - Ingress
   ingress:
-    # Only Orca (gate create/monitor/cancel) and Gate (the Deck proxy) reach the API.
+    # The API port: Orca (gate create/monitor/cancel){{ if not $gatePort }} and Gate (the Deck proxy, with the Gate credential){{ end }}.
     - from:
         {{- include "isd.spinnakerPeer" (dict "root" $root "selector" $root.Values.networkPolicy.orcaPodLabels) | nindent 8 }}
+        {{- if not $gatePort }}
         {{- include "isd.spinnakerPeer" (dict "root" $root "selector" $root.Values.networkPolicy.gatePodLabels) | nindent 8 }}
+        {{- end }}
         {{- range .callers }}
         - podSelector:
             matchLabels: {{- include "isd.selectorLabels" (dict "root" $root "component" .) | nindent 14 }}
@@ -155,6 +174,14 @@ spec:
       ports:
         - port: http
           protocol: TCP
+    {{- if $gatePort }}
+    # The Gate-only listener, where X-SPINNAKER-USER is trusted: this rule is what makes it Gate-only.
+    - from:
+        {{- include "isd.spinnakerPeer" (dict "root" $root "selector" $root.Values.networkPolicy.gatePodLabels) | nindent 8 }}
+      ports:
+        - port: gate
+          protocol: TCP
+    {{- end }}
     {{- with $root.Values.networkPolicy.extraIngress }}
     {{- toYaml . | nindent 4 }}
     {{- end }}
