@@ -7,11 +7,13 @@ import { loadAgentConfig, toAgentConfig } from './config';
 
 async function main(): Promise<void> {
   const flag = process.argv.indexOf('--config');
-  const file = flag >= 0 ? process.argv[flag + 1] : process.env.ISD_AGENT_CONFIG_FILE;
+  // The config-file variable shares the override prefix but is not a config key.
+  const { ISD_AGENT_CONFIG_FILE: fileFromEnv, ...env } = process.env;
+  const file = flag >= 0 ? process.argv[flag + 1] : fileFromEnv;
   let fileConfig;
   let agentConfig;
   try {
-    fileConfig = loadAgentConfig(process.env, file);
+    fileConfig = loadAgentConfig(env, file);
     agentConfig = toAgentConfig(fileConfig, {
       host: process.env.KUBERNETES_SERVICE_HOST,
       port: process.env.KUBERNETES_SERVICE_PORT,

@@ -5,10 +5,12 @@ import { startController } from './controller';
 
 async function main(): Promise<void> {
   const flag = process.argv.indexOf('--config');
-  const file = flag >= 0 ? process.argv[flag + 1] : process.env.ISD_CONTROLLER_CONFIG_FILE;
+  // The config-file variable shares the override prefix but is not a config key.
+  const { ISD_CONTROLLER_CONFIG_FILE: fileFromEnv, ...env } = process.env;
+  const file = flag >= 0 ? process.argv[flag + 1] : fileFromEnv;
   let fileConfig;
   try {
-    fileConfig = loadControllerConfig(process.env, file);
+    fileConfig = loadControllerConfig(env, file);
   } catch (error) {
     process.stderr.write(`${(error as Error).message}\n`);
     process.exit(2);
