@@ -28,6 +28,8 @@ const WINDOW_SECONDS = Number(process.env.BENCH_WINDOW_SECONDS ?? 2);
 const MAX_CONCURRENCY = 32;
 const TRICKLE_PER_SEC = 5;
 const POOL_SIZE = 10;
+/** Service processes on one database (the chart runs several); the bare-select pool grows with them. */
+const REPLICAS = Number(process.env.BENCH_REPLICAS ?? 1);
 const APPROVERS = Array.from({ length: 20 }, (_, index) => `approver${index}`);
 
 function log(message: string): void {
@@ -307,21 +309,31 @@ function summarize(windows: Array<{ latencies: number[]; errors: number; elapsed
 async function main(): Promise<void> {
   log('starting a throwaway Postgres cluster');
   const cluster = await startPostgresCluster();
-  let service: ChildProcess | undefined;
-  const http = new Pool('http://127.0.0.1', { connections: 1 });
-  let pools: { undici?: Pool; pg?: pg.Pool } = {};
+  const services: ChildProcess[] = [];
+  const pools: { undici: Pool[]; pg?: pg.Pool } = { undici: [] };
   try {
     const admin = new pg.Client({ connectionString: cluster.url });
     await admin.connect();
     await admin.query('CREATE DATABASE approvals_bench');
     await admin.end();
     const databaseUrl = cluster.url.replace(/\/postgres$/, '/approvals_bench');
-    const port = await freePort();
-    log(`starting visibility (its own process) on port ${port}, pool size ${POOL_SIZE}`);
-    service = await startService(databaseUrl, port);
-    const undici = new Pool(`http://127.0.0.1:${port}`, { connections: 64, pipelining: 1 });
-    pools = { undici };
-    const api = client(undici);
+    const ports: number[] = [];
+    for (let index = 0; index < REPLICAS; index++) {
+      const port = await freePort();
+      log(
+        `starting visibility replica ${index + 1}/${REPLICAS} (its own process) on port ${port}, pool size ${POOL_SIZE}`,
+      );
+      services.push(await startService(databaseUrl, port));
+      ports.push(port);
+      pools.undici.push(new Pool(`http://127.0.0.1:${port}`, { connections: Math.ceil(64 / REPLICAS), pipelining: 1 }));
+    }
+    const port = ports[0] as number;
+    // Requests go round-robin over the replicas, as a Kubernetes Service spreads connections.
+    const replicaClients = pools.undici.map(client);
+    let turn = 0;
+    const api: Client = {
+      request: (...args) => (replicaClients[turn++ % replicaClients.length] as Client).request(...args),
+    };
 
     const seedStarted = performance.now();
     const ids = await seed(api, OPEN_GATES);
@@ -339,7 +351,7 @@ async function main(): Promise<void> {
     log('warming up');
     await closedLoop(poll, MAX_CONCURRENCY, 5);
 
-    const database = new pg.Pool({ connectionString: databaseUrl, max: POOL_SIZE });
+    const database = new pg.Pool({ connectionString: databaseUrl, max: POOL_SIZE * REPLICAS });
     pools.pg = database;
     const select = async () => {
       const id = ids[Math.floor(Math.random() * ids.length)] as string;
@@ -354,7 +366,7 @@ async function main(): Promise<void> {
     // both sides of the ratio alike.
     log(
       `max throughput: ${ROUNDS} rounds of ${WINDOW_SECONDS} s status polls then ${WINDOW_SECONDS} s bare SELECTs by primary key ` +
-        `(${MAX_CONCURRENCY} concurrent callers; selects through a pg pool of ${POOL_SIZE}, the service's pool size), ` +
+        `(${MAX_CONCURRENCY} concurrent callers; selects through a pg pool of ${POOL_SIZE * REPLICAS}, the services' pool size), ` +
         `plus ${TRICKLE_PER_SEC} creates/s and decisions/s throughout`,
     );
     const pollWindows = [];
@@ -376,17 +388,18 @@ async function main(): Promise<void> {
 
     log(`fixed rate: ${TARGET_POLLS_PER_SEC} polls/s for ${FIXED_RATE_SECONDS} s, trickle continuing`);
     const serviceBefore = await serviceSideSeconds(port);
-    const cpuBefore = cpuMs(service.pid);
+    const cpuBefore = services.reduce((total, child) => total + cpuMs(child.pid), 0);
     const fixed = await fixedRate(api, ids, TARGET_POLLS_PER_SEC, FIXED_RATE_SECONDS);
     const serviceAfter = await serviceSideSeconds(port);
-    const serviceCpuMsPerPoll = (cpuMs(service.pid) - cpuBefore) / Math.max(1, fixed.completed);
+    const serviceCpuMsPerPoll =
+      (services.reduce((total, child) => total + cpuMs(child.pid), 0) - cpuBefore) / Math.max(1, fixed.completed);
     const serviceMeanMs =
       ((serviceAfter.sum - serviceBefore.sum) / Math.max(1, serviceAfter.count - serviceBefore.count)) * 1000;
     log(
       `  ${round(fixed.perSec, 0)} polls/s, p50 ${round(fixed.p50)} ms, p99 ${round(fixed.p99)} ms from the intended send time (${round(fixed.sentP50)} / ${round(fixed.sentP99)} ms from the actual send), ${fixed.errors} errors`,
     );
     log(
-      `  inside the service (its own histogram): mean ${round(serviceMeanMs)} ms per status poll; service CPU ${round(serviceCpuMsPerPoll, 3)} ms per poll (trickle included)`,
+      `  inside the service (replica 1's own histogram): mean ${round(serviceMeanMs)} ms per status poll; service CPU (all replicas) ${round(serviceCpuMsPerPoll, 3)} ms per poll (trickle included)`,
     );
     await stopTrickle();
     log(`  trickle: ${trickle.creates} creates, ${trickle.decisions} decisions, ${trickle.errors} errors`);
@@ -404,6 +417,7 @@ async function main(): Promise<void> {
       maxP99Ms: round(max.p99),
       bareSelectsPerSec: round(bare.perSec, 0),
       openGates: ids.length,
+      replicas: REPLICAS,
       seedCreatesPerSec: round(ids.length / seedSeconds, 0),
       trickle,
       errors: fixed.errors + max.errors,
@@ -413,11 +427,11 @@ async function main(): Promise<void> {
     };
     process.stdout.write(`${JSON.stringify(result)}\n`);
   } finally {
-    await pools.undici?.close().catch(() => undefined);
+    for (const pool of pools.undici) await pool.close().catch(() => undefined);
     await pools.pg?.end().catch(() => undefined);
-    await http.close().catch(() => undefined);
-    if (service && service.exitCode === null) {
-      const exited = new Promise<void>((resolve) => service?.once('exit', () => resolve()));
+    for (const service of services) {
+      if (service.exitCode !== null) continue;
+      const exited = new Promise<void>((resolve) => service.once('exit', () => resolve()));
       service.kill('SIGTERM');
       await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 10_000))]);
       if (service.exitCode === null) service.kill('SIGKILL');
