@@ -141,7 +141,8 @@ export function renderChart(chartDir: string, overrides: unknown[] = [], release
       continue;
     }
     if (!/\.ya?ml$/.test(file)) continue;
-    for (const document of YAML.parseAllDocuments(output)) {
+    // Helm and kubectl read manifests with YAML 1.1 rules (go-yaml v2): `0400` is octal, `yes`/`on` are booleans.
+    for (const document of YAML.parseAllDocuments(output, { version: '1.1' })) {
       if (document.errors.length)
         throw new Error(`${name}: rendered YAML is invalid: ${document.errors[0]?.message ?? ''}\n${output}`);
       const object: unknown = document.toJSON();
