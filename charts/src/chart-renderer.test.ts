@@ -66,7 +66,9 @@ describe('renderChart', () => {
   });
 
   it('reads manifests with YAML 1.1 rules like Helm and kubectl (octal modes, yes/no booleans)', () => {
-    const secret = renderChart(dir).objects[1]?.object as { spec: { defaultMode: number; enabled: boolean } };
+    const secret = renderChart(dir).objects[1]?.object as unknown as {
+      spec: { defaultMode: number; enabled: boolean };
+    };
     expect(secret.spec).toEqual({ defaultMode: 256, enabled: true });
   });
 
