@@ -187,7 +187,7 @@ export class ApprovalGate {
   /** Lists gates; `mine` narrows to what this user may still decide. */
   async list(
     caller: Caller,
-    filter: Omit<ApprovalFilter, 'groupsAnyOf' | 'undecidedBy'> & { mine: boolean },
+    filter: Omit<ApprovalFilter, 'groupsAnyOf' | 'undecidedBy' | 'deadlineAfter'> & { mine: boolean },
   ): Promise<Approval[]> {
     if (!filter.mine) return this.store.list(filter);
     if (caller.kind !== 'user')
@@ -195,7 +195,13 @@ export class ApprovalGate {
         issues: [{ path: 'query.mine', message: 'only for users' }],
       });
     if (caller.roles.length === 0) return [];
-    return this.store.list({ ...filter, groupsAnyOf: caller.roles, undecidedBy: caller.user });
+    // The inbox leaves out gates past their deadline: they can no longer be decided, even before the timer runs.
+    return this.store.list({
+      ...filter,
+      groupsAnyOf: caller.roles,
+      undecidedBy: caller.user,
+      deadlineAfter: this.now(),
+    });
   }
 
   /**

@@ -37,6 +37,8 @@ export interface ApprovalFilter {
   /** Only gates one of these groups may decide, that `undecidedBy` has not decided yet. */
   groupsAnyOf?: string[];
   undecidedBy?: string;
+  /** Only gates whose deadline is after this time. */
+  deadlineAfter?: Date;
   limit: number;
   offset: number;
 }

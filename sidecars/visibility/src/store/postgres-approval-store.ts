@@ -173,6 +173,7 @@ export class PostgresApprovalStore implements ApprovalStore {
     if (filter.application) add((p) => `a.application = ${p}`, filter.application);
     if (filter.executionId) add((p) => `a.execution_id = ${p}`, filter.executionId);
     if (filter.groupsAnyOf) add((p) => `a.approver_groups && ${p}::text[]`, filter.groupsAnyOf);
+    if (filter.deadlineAfter) add((p) => `a.deadline > ${p}`, filter.deadlineAfter);
     if (filter.undecidedBy) {
       add(
         (p) => `NOT EXISTS (SELECT 1 FROM decisions d WHERE d.approval_id = a.id AND lower(d.user_name) = lower(${p}))`,
