@@ -18,9 +18,14 @@ export default tseslint.config(
   },
   {
     // Workspace builds leave tests out (they never ship); tsconfig.tests.json type-checks them.
-    files: ['**/src/**/*.test.ts', '**/src/**/*.test.tsx'],
+    files: ['**/src/**/*.test.ts', 'sidecars/autopilot/test/**/*.ts', 'scripts/**/*.ts'],
+    ignores: ['deck-plugin/**'],
     languageOptions: {
-      parserOptions: { projectService: false, project: ['./tsconfig.tests.json'], tsconfigRootDir: import.meta.dirname },
+      parserOptions: {
+        projectService: false,
+        project: ['./tsconfig.tests.json'],
+        tsconfigRootDir: import.meta.dirname,
+      },
     },
   },
 );

@@ -30,7 +30,13 @@ function workspaceJestConfig(dir, overrides = {}) {
     transform: {
       '^.+\\.(t|j)sx?$': [
         '@swc/jest',
-        { jsc: { parser: { syntax: 'typescript', tsx: true }, target: 'es2022', transform: { react: { runtime: 'classic' } } } },
+        {
+          jsc: {
+            parser: { syntax: 'typescript', tsx: true },
+            target: 'es2022',
+            transform: { react: { runtime: 'classic' } },
+          },
+        },
       ],
     },
     transformIgnorePatterns: ['/node_modules/'],

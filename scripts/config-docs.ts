@@ -4,15 +4,18 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { z } from 'zod';
 import { baseConfigSchema, configTableMarkdown, envPrefixFor } from '../sidecars/kit/src';
+import { autopilotConfigSchema } from '../sidecars/autopilot/src/config';
+import { saporConfigSchema } from '../sidecars/sapor/src/config';
+import { visibilityConfigSchema } from '../sidecars/visibility/src/config';
 
 interface Target {
   readme: string;
   service: string;
-  schema: () => Promise<z.ZodType>;
+  schema: () => z.ZodType;
 }
 
 const root = path.resolve(__dirname, '..');
-const sharedSchema = async () => baseConfigSchema({ name: 'visibility', port: 8096 });
+const sharedSchema = () => baseConfigSchema({ name: 'visibility', port: 8096 });
 
 const targets: Target[] = [
   { readme: 'README.md', service: 'visibility', schema: sharedSchema },
@@ -20,17 +23,17 @@ const targets: Target[] = [
   {
     readme: 'sidecars/visibility/README.md',
     service: 'visibility',
-    schema: async () => (await import('../sidecars/visibility/src/config')).visibilityConfigSchema,
+    schema: () => visibilityConfigSchema,
   },
   {
     readme: 'sidecars/autopilot/README.md',
     service: 'autopilot',
-    schema: async () => (await import('../sidecars/autopilot/src/config')).autopilotConfigSchema,
+    schema: () => autopilotConfigSchema,
   },
   {
     readme: 'sidecars/sapor/README.md',
     service: 'sapor',
-    schema: async () => (await import('../sidecars/sapor/src/config')).saporConfigSchema,
+    schema: () => saporConfigSchema,
   },
 ];
 
@@ -51,7 +54,7 @@ async function main(): Promise<void> {
       stale++;
       continue;
     }
-    const table = configTableMarkdown(await target.schema(), envPrefixFor(target.service));
+    const table = configTableMarkdown(target.schema(), envPrefixFor(target.service));
     const updated = text.replace(pattern, `$1${table}\n$2`);
     if (updated === text) continue;
     if (check) {

@@ -22,15 +22,21 @@ export function detectionChart(rows: ChartRow[], series: string[]): string {
     `<text x="${labelWidth}" y="14" font-weight="bold">alarm rate per scenario kind (detection for regressions, false alarms for no-change)</text>`,
   ];
   series.forEach((name, i) => {
-    parts.push(`<rect x="${labelWidth + i * 90}" y="22" width="10" height="10" fill="${COLORS[i % COLORS.length]}"/><text x="${labelWidth + i * 90 + 14}" y="31">${escape(name)}</text>`);
+    parts.push(
+      `<rect x="${labelWidth + i * 90}" y="22" width="10" height="10" fill="${COLORS[i % COLORS.length]}"/><text x="${labelWidth + i * 90 + 14}" y="31">${escape(name)}</text>`,
+    );
   });
   rows.forEach((row, r) => {
     const top = 42 + r * rowHeight;
     parts.push(`<text x="${labelWidth - 6}" y="${top + rowHeight / 2}" text-anchor="end">${escape(row.label)}</text>`);
     row.values.forEach((value, i) => {
       const y = top + i * barHeight;
-      parts.push(`<rect x="${labelWidth}" y="${y}" width="${(barWidth * value).toFixed(1)}" height="${barHeight - 1}" fill="${COLORS[i % COLORS.length]}"/>`);
-      parts.push(`<text x="${labelWidth + barWidth * value + 4}" y="${y + barHeight - 1}">${(100 * value).toFixed(1)}%</text>`);
+      parts.push(
+        `<rect x="${labelWidth}" y="${y}" width="${(barWidth * value).toFixed(1)}" height="${barHeight - 1}" fill="${COLORS[i % COLORS.length]}"/>`,
+      );
+      parts.push(
+        `<text x="${labelWidth + barWidth * value + 4}" y="${y + barHeight - 1}">${(100 * value).toFixed(1)}%</text>`,
+      );
     });
   });
   parts.push(`<line x1="${labelWidth}" y1="40" x2="${labelWidth}" y2="${height - 4}" stroke="#333"/>`, '</svg>');

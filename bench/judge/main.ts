@@ -4,7 +4,13 @@
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { createIsdJudge, createKayentaJudge, type Judge, type JudgeInput, type MetricClassification } from '@isd/autopilot';
+import {
+  createIsdJudge,
+  createKayentaJudge,
+  type Judge,
+  type JudgeInput,
+  type MetricClassification,
+} from '@isd/autopilot';
 import { detectionChart } from './chart';
 import { generateScenarios, generateTimingMetrics, SCENARIO_KINDS, type Scenario } from './scenarios';
 
@@ -28,7 +34,8 @@ function classify(judge: Judge, scenario: Scenario): MetricClassification {
   return judge.judge(input).metrics[0]!.classification;
 }
 
-const isAlarm = (classification: MetricClassification) => classification === 'High' || classification === 'Low' || classification === 'NodataFailMetric';
+const isAlarm = (classification: MetricClassification) =>
+  classification === 'High' || classification === 'Low' || classification === 'NodataFailMetric';
 const rate = (t: Tally) => (t.total === 0 ? 0 : t.alarms / t.total);
 const pct = (value: number) => `${(100 * value).toFixed(1)}%`;
 
@@ -40,7 +47,9 @@ function median(values: number[]): number {
 function main(): void {
   const started = Date.now();
   const scenarios = generateScenarios(SEED, PER_KIND);
-  console.log(`judge quality: ${scenarios.length} scenarios (${PER_KIND} per kind, seed ${SEED}), judges: ${judges.map((j) => j.name).join(', ')}`);
+  console.log(
+    `judge quality: ${scenarios.length} scenarios (${PER_KIND} per kind, seed ${SEED}), judges: ${judges.map((j) => j.name).join(', ')}`,
+  );
   const byKind = new Map<string, Record<string, Tally>>();
   const byMagnitude = new Map<string, Record<string, Tally>>();
   const target: Record<string, Tally> = {};
@@ -80,21 +89,34 @@ function main(): void {
       }
     }
     byKind.set(kind, tallies);
-    const what = kind.startsWith('no-change') ? 'false alarms' : kind.startsWith('canary series missing') ? 'explicit no-data' : 'detected';
+    const what = kind.startsWith('no-change')
+      ? 'false alarms'
+      : kind.startsWith('canary series missing')
+        ? 'explicit no-data'
+        : 'detected';
     const show = (name: string) => {
       const t = tallies[name]!;
-      return what === 'explicit no-data' ? `${name} ${t.nodata}/${t.total}` : `${name} ${t.alarms}/${t.total} (${pct(rate(t))})`;
+      return what === 'explicit no-data'
+        ? `${name} ${t.nodata}/${t.total}`
+        : `${name} ${t.alarms}/${t.total} (${pct(rate(t))})`;
     };
-    console.log(`[${kindIndex + 1}/${SCENARIO_KINDS.length}] ${kind}: ${what} ${judges.map((j) => show(j.name)).join(', ')} — ${((Date.now() - kindStarted) / 1000).toFixed(1)} s`);
+    console.log(
+      `[${kindIndex + 1}/${SCENARIO_KINDS.length}] ${kind}: ${what} ${judges.map((j) => show(j.name)).join(', ')} — ${((Date.now() - kindStarted) / 1000).toFixed(1)} s`,
+    );
   });
 
   console.log('\nmean shifts by size (all mean-shift kinds), detection:');
   for (const magnitude of ['5%', '10%', '20%', '50%', '100%', '200%', '300%']) {
     const tallies = byMagnitude.get(magnitude);
-    if (tallies) console.log(`  ${magnitude.padStart(5)}: ${judges.map((j) => `${j.name} ${pct(rate(tallies[j.name]!))} of ${tallies[j.name]!.total}`).join(', ')}`);
+    if (tallies)
+      console.log(
+        `  ${magnitude.padStart(5)}: ${judges.map((j) => `${j.name} ${pct(rate(tallies[j.name]!))} of ${tallies[j.name]!.total}`).join(', ')}`,
+      );
   }
   for (const judge of judges) {
-    console.log(`${judge.name}: detection ${pct(rate(target[judge.name]!))} of ${target[judge.name]!.total} target regressions (≥ 50 % shifts, variance ×2, error bursts); false alarms ${pct(rate(noChange[judge.name]!))} of ${noChange[judge.name]!.total} no-change scenarios`);
+    console.log(
+      `${judge.name}: detection ${pct(rate(target[judge.name]!))} of ${target[judge.name]!.total} target regressions (≥ 50 % shifts, variance ×2, error bursts); false alarms ${pct(rate(noChange[judge.name]!))} of ${noChange[judge.name]!.total} no-change scenarios`,
+    );
   }
 
   // Speed: the same 200 × 1,000 data for both judges and for SciPy.
@@ -113,11 +135,19 @@ function main(): void {
     timings[judge.name] = median(runs);
     console.log(`  ${judge.name}: ${timings[judge.name]!.toFixed(1)} ms per ${TIMING_METRICS} metrics (median of 5)`);
   }
-  console.log('  SciPy reference (mannwhitneyu, ttest_ind, levene, ks_2samp, Kayenta interval with rankdata + brentq) ...');
-  const request = JSON.stringify({ bench: { metrics: timingMetrics.map((m) => ({ baseline: m.baseline.values, canary: m.canary.values })) } });
+  console.log(
+    '  SciPy reference (mannwhitneyu, ttest_ind, levene, ks_2samp, Kayenta interval with rankdata + brentq) ...',
+  );
+  const request = JSON.stringify({
+    bench: { metrics: timingMetrics.map((m) => ({ baseline: m.baseline.values, canary: m.canary.values })) },
+  });
   const scipyRuns: number[] = [];
   for (let run = 0; run < 3; run++) {
-    const output = execFileSync('/usr/bin/python3', [path.join(repoRoot, 'sidecars/autopilot/scripts/scipy_reference.py')], { input: request, maxBuffer: 64 * 1024 * 1024, timeout: 300_000 });
+    const output = execFileSync(
+      '/usr/bin/python3',
+      [path.join(repoRoot, 'sidecars/autopilot/scripts/scipy_reference.py')],
+      { input: request, maxBuffer: 64 * 1024 * 1024, timeout: 300_000 },
+    );
     scipyRuns.push((JSON.parse(output.toString()) as { elapsedMs: number }).elapsedMs);
   }
   const scipyMs = median(scipyRuns);
@@ -140,8 +170,19 @@ function main(): void {
     summary,
   };
   writeFileSync(path.join(__dirname, 'results.json'), `${JSON.stringify(details, null, 2)}\n`);
-  writeFileSync(path.join(__dirname, 'detection.svg'), detectionChart(SCENARIO_KINDS.filter((k) => !k.includes('missing (info)')).map((kind) => ({ label: kind, values: judges.map((j) => rate(byKind.get(kind)![j.name]!)) })), judges.map((j) => j.name)));
-  console.log(`\nwrote bench/judge/results.json and bench/judge/detection.svg in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  writeFileSync(
+    path.join(__dirname, 'detection.svg'),
+    detectionChart(
+      SCENARIO_KINDS.filter((k) => !k.includes('missing (info)')).map((kind) => ({
+        label: kind,
+        values: judges.map((j) => rate(byKind.get(kind)![j.name]!)),
+      })),
+      judges.map((j) => j.name),
+    ),
+  );
+  console.log(
+    `\nwrote bench/judge/results.json and bench/judge/detection.svg in ${((Date.now() - started) / 1000).toFixed(1)} s`,
+  );
   console.log(JSON.stringify(summary));
 }
 

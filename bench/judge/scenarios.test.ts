@@ -21,7 +21,11 @@ describe('judge benchmark scenarios', () => {
       expect(Math.max(...s.metric.canary.values)).toBeGreaterThan(Math.max(...s.metric.baseline.values));
     }
     expect(scenarios.filter((s) => s.inTarget).every((s) => s.truth === 'regression')).toBe(true);
-    expect(scenarios.filter((s) => s.kind.startsWith('canary series missing')).every((s) => s.metric.canary.values.every(Number.isNaN))).toBe(true);
+    expect(
+      scenarios
+        .filter((s) => s.kind.startsWith('canary series missing'))
+        .every((s) => s.metric.canary.values.every(Number.isNaN)),
+    ).toBe(true);
   });
 
   it('builds the timing set at the requested size', () => {

@@ -31,7 +31,15 @@ function pick<T>(random: Random, values: readonly T[]): T {
 
 // Latency-like series: level × seasonal factor × log-normal noise with coefficient of variation `cv`.
 // Baseline and canary run at the same time, so they share the seasonal factor.
-function latencySeries(random: Random, n: number, level: number, cv: number, seasonal: number[] | undefined, shiftFactor = 1, varianceFactor = 1): number[] {
+function latencySeries(
+  random: Random,
+  n: number,
+  level: number,
+  cv: number,
+  seasonal: number[] | undefined,
+  shiftFactor = 1,
+  varianceFactor = 1,
+): number[] {
   const sigma = Math.sqrt(Math.log(1 + cv * cv)) * Math.sqrt(varianceFactor);
   return Array.from({ length: n }, (_, t) => {
     const noise = Math.exp(sigma * random.normal() - (sigma * sigma) / 2);
@@ -40,7 +48,14 @@ function latencySeries(random: Random, n: number, level: number, cv: number, sea
 }
 
 // Latency-like series whose log-noise is AR(1) with coefficient `phi`: real scrapes are autocorrelated.
-function autocorrelatedSeries(random: Random, n: number, level: number, cv: number, phi: number, shiftFactor = 1): number[] {
+function autocorrelatedSeries(
+  random: Random,
+  n: number,
+  level: number,
+  cv: number,
+  phi: number,
+  shiftFactor = 1,
+): number[] {
   const sigma = Math.sqrt(Math.log(1 + cv * cv));
   let state = random.normal();
   return Array.from({ length: n }, () => {
@@ -50,8 +65,18 @@ function autocorrelatedSeries(random: Random, n: number, level: number, cv: numb
 }
 
 // Additive Gaussian noise around a level, for the variance scenarios (variance exactly × factor).
-function gaussianSeries(random: Random, n: number, level: number, sd: number, seasonal: number[] | undefined, varianceFactor = 1): number[] {
-  return Array.from({ length: n }, (_, t) => level * (seasonal ? seasonal[t]! : 1) + sd * Math.sqrt(varianceFactor) * random.normal());
+function gaussianSeries(
+  random: Random,
+  n: number,
+  level: number,
+  sd: number,
+  seasonal: number[] | undefined,
+  varianceFactor = 1,
+): number[] {
+  return Array.from(
+    { length: n },
+    (_, t) => level * (seasonal ? seasonal[t]! : 1) + sd * Math.sqrt(varianceFactor) * random.normal(),
+  );
 }
 
 function seasonality(random: Random, n: number): number[] {
@@ -83,7 +108,15 @@ function counterSeries(random: Random, n: number, rate: number): number[] {
   return Array.from({ length: n }, () => (random.next() < rate ? random.integer(1, 3) : 0));
 }
 
-function make(kind: string, truth: ScenarioTruth, inTarget: boolean, magnitude: string, baseline: number[], canary: number[], direction = 'increase'): Scenario {
+function make(
+  kind: string,
+  truth: ScenarioTruth,
+  inTarget: boolean,
+  magnitude: string,
+  baseline: number[],
+  canary: number[],
+  direction = 'increase',
+): Scenario {
   return {
     kind,
     truth,
@@ -131,77 +164,192 @@ export function generateScenarios(seed: number, perKind: number): Scenario[] {
     {
       const size = n();
       const [l, c] = [level(), cv()];
-      scenarios.push(make('no-change noise', 'no-change', false, '0', latencySeries(random, size, l, c, undefined), latencySeries(random, size, l, c, undefined)));
+      scenarios.push(
+        make(
+          'no-change noise',
+          'no-change',
+          false,
+          '0',
+          latencySeries(random, size, l, c, undefined),
+          latencySeries(random, size, l, c, undefined),
+        ),
+      );
     }
     {
       const size = n();
       const [l, c, s] = [level(), cv(), seasonality(random, size)];
-      scenarios.push(make('no-change seasonal', 'no-change', false, '0', latencySeries(random, size, l, c, s), latencySeries(random, size, l, c, s)));
+      scenarios.push(
+        make(
+          'no-change seasonal',
+          'no-change',
+          false,
+          '0',
+          latencySeries(random, size, l, c, s),
+          latencySeries(random, size, l, c, s),
+        ),
+      );
     }
     {
       const size = n();
       const [l, c] = [level(), cv()];
-      scenarios.push(make('no-change missing data', 'no-change', false, '0', withGaps(random, latencySeries(random, size, l, c, undefined)), withGaps(random, latencySeries(random, size, l, c, undefined))));
+      scenarios.push(
+        make(
+          'no-change missing data',
+          'no-change',
+          false,
+          '0',
+          withGaps(random, latencySeries(random, size, l, c, undefined)),
+          withGaps(random, latencySeries(random, size, l, c, undefined)),
+        ),
+      );
     }
     {
       const size = n();
       const [l, c] = [level(), cv()];
       const offset = 1 + uniform(random, -0.03, 0.03);
-      scenarios.push(make('no-change instance offset ±3%', 'no-change', false, '0', latencySeries(random, size, l, c, undefined), latencySeries(random, size, l, c, undefined, offset)));
+      scenarios.push(
+        make(
+          'no-change instance offset ±3%',
+          'no-change',
+          false,
+          '0',
+          latencySeries(random, size, l, c, undefined),
+          latencySeries(random, size, l, c, undefined, offset),
+        ),
+      );
     }
     {
       const size = n();
       const rate = uniform(random, 0.005, 0.05);
-      scenarios.push(make('no-change error counter', 'no-change', false, '0', counterSeries(random, size, rate), counterSeries(random, size, rate)));
+      scenarios.push(
+        make(
+          'no-change error counter',
+          'no-change',
+          false,
+          '0',
+          counterSeries(random, size, rate),
+          counterSeries(random, size, rate),
+        ),
+      );
     }
     {
       const size = few();
       const [l, c] = [level(), cv()];
-      scenarios.push(make('no-change few samples', 'no-change', false, '0', latencySeries(random, size, l, c, undefined), latencySeries(random, size, l, c, undefined)));
+      scenarios.push(
+        make(
+          'no-change few samples',
+          'no-change',
+          false,
+          '0',
+          latencySeries(random, size, l, c, undefined),
+          latencySeries(random, size, l, c, undefined),
+        ),
+      );
     }
     {
       const size = n();
       const [l, c, phi] = [level(), cv(), uniform(random, 0.3, 0.9)];
-      scenarios.push(make('no-change autocorrelated noise', 'no-change', false, '0', autocorrelatedSeries(random, size, l, c, phi), autocorrelatedSeries(random, size, l, c, phi)));
+      scenarios.push(
+        make(
+          'no-change autocorrelated noise',
+          'no-change',
+          false,
+          '0',
+          autocorrelatedSeries(random, size, l, c, phi),
+          autocorrelatedSeries(random, size, l, c, phi),
+        ),
+      );
     }
     {
       const shift = pick(random, SHIFTS);
       const size = n();
       const [l, c] = [level(), cv()];
-      scenarios.push(make('mean shift', 'regression', shift >= 50, `${shift}%`, latencySeries(random, size, l, c, undefined), latencySeries(random, size, l, c, undefined, 1 + shift / 100)));
+      scenarios.push(
+        make(
+          'mean shift',
+          'regression',
+          shift >= 50,
+          `${shift}%`,
+          latencySeries(random, size, l, c, undefined),
+          latencySeries(random, size, l, c, undefined, 1 + shift / 100),
+        ),
+      );
     }
     {
       const shift = pick(random, SHIFTS);
       const size = n();
       const [l, c, s] = [level(), cv(), seasonality(random, size)];
-      scenarios.push(make('mean shift seasonal', 'regression', shift >= 50, `${shift}%`, latencySeries(random, size, l, c, s), latencySeries(random, size, l, c, s, 1 + shift / 100)));
+      scenarios.push(
+        make(
+          'mean shift seasonal',
+          'regression',
+          shift >= 50,
+          `${shift}%`,
+          latencySeries(random, size, l, c, s),
+          latencySeries(random, size, l, c, s, 1 + shift / 100),
+        ),
+      );
     }
     {
       const shift = pick(random, [50, 100, 200, 300]);
       const size = few();
       const [l, c] = [level(), cv()];
-      scenarios.push(make('mean shift few samples', 'regression', true, `${shift}%`, latencySeries(random, size, l, c, undefined), latencySeries(random, size, l, c, undefined, 1 + shift / 100)));
+      scenarios.push(
+        make(
+          'mean shift few samples',
+          'regression',
+          true,
+          `${shift}%`,
+          latencySeries(random, size, l, c, undefined),
+          latencySeries(random, size, l, c, undefined, 1 + shift / 100),
+        ),
+      );
     }
     {
       const shift = pick(random, [50, 100, 200, 300]);
       const size = n();
       const [l, c] = [level(), cv()];
       scenarios.push(
-        make('mean shift missing data', 'regression', true, `${shift}%`, withGaps(random, latencySeries(random, size, l, c, undefined)), withGaps(random, latencySeries(random, size, l, c, undefined, 1 + shift / 100))),
+        make(
+          'mean shift missing data',
+          'regression',
+          true,
+          `${shift}%`,
+          withGaps(random, latencySeries(random, size, l, c, undefined)),
+          withGaps(random, latencySeries(random, size, l, c, undefined, 1 + shift / 100)),
+        ),
       );
     }
     {
       const shift = pick(random, [50, 100, 200, 300]);
       const size = n();
       const [l, c, phi] = [level(), cv(), uniform(random, 0.3, 0.9)];
-      scenarios.push(make('mean shift autocorrelated noise', 'regression', true, `${shift}%`, autocorrelatedSeries(random, size, l, c, phi), autocorrelatedSeries(random, size, l, c, phi, 1 + shift / 100)));
+      scenarios.push(
+        make(
+          'mean shift autocorrelated noise',
+          'regression',
+          true,
+          `${shift}%`,
+          autocorrelatedSeries(random, size, l, c, phi),
+          autocorrelatedSeries(random, size, l, c, phi, 1 + shift / 100),
+        ),
+      );
     }
     {
       const size = n();
       const l = level();
       const sd = l * cv();
       const s = random.next() < 0.5 ? seasonality(random, size) : undefined;
-      scenarios.push(make('variance doubling', 'regression', true, 'variance ×2', gaussianSeries(random, size, l, sd, s), gaussianSeries(random, size, l, sd, s, 2)));
+      scenarios.push(
+        make(
+          'variance doubling',
+          'regression',
+          true,
+          'variance ×2',
+          gaussianSeries(random, size, l, sd, s),
+          gaussianSeries(random, size, l, sd, s, 2),
+        ),
+      );
     }
     {
       const size = n();
@@ -211,17 +359,44 @@ export function generateScenarios(seed: number, perKind: number): Scenario[] {
       const burst = Math.round(size * uniform(random, 0.05, 0.15));
       const start = random.integer(0, size - burst);
       for (let t = start; t < start + burst; t++) canary[t] = random.integer(2, 20);
-      scenarios.push(make('error burst from zero baseline', 'regression', true, `burst ${Math.round((100 * burst) / size)}%`, baseline, canary));
+      scenarios.push(
+        make(
+          'error burst from zero baseline',
+          'regression',
+          true,
+          `burst ${Math.round((100 * burst) / size)}%`,
+          baseline,
+          canary,
+        ),
+      );
     }
     {
       const l = level();
       const sd = l * cv();
-      scenarios.push(make('variance doubling, 60 points (info)', 'regression', false, 'variance ×2', gaussianSeries(random, 60, l, sd, undefined), gaussianSeries(random, 60, l, sd, undefined, 2)));
+      scenarios.push(
+        make(
+          'variance doubling, 60 points (info)',
+          'regression',
+          false,
+          'variance ×2',
+          gaussianSeries(random, 60, l, sd, undefined),
+          gaussianSeries(random, 60, l, sd, undefined, 2),
+        ),
+      );
     }
     {
       const size = n();
       const [l, c] = [level(), cv()];
-      scenarios.push(make('canary series missing (info)', 'missing-series', false, 'n/a', latencySeries(random, size, l, c, undefined), Array<number>(size).fill(Number.NaN)));
+      scenarios.push(
+        make(
+          'canary series missing (info)',
+          'missing-series',
+          false,
+          'n/a',
+          latencySeries(random, size, l, c, undefined),
+          Array<number>(size).fill(Number.NaN),
+        ),
+      );
     }
   }
   return scenarios;

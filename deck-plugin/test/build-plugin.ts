@@ -2,18 +2,7 @@
 // file so parallel jest workers never write build/ at the same time, and skipped when the inputs are
 // unchanged (a stamp of their content), so one worker never cleans files another is serving.
 import { execFileSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import {
-  closeSync,
-  existsSync,
-  mkdirSync,
-  openSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-} from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 
 /** The plugin workspace root. */

@@ -50,28 +50,59 @@ export const autopilotConfigSchema = baseConfigSchema({ name: 'autopilot', port:
   providers: z
     .record(z.string().regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, `_` or `-`'), providerConfigSchema)
     .default({})
-    .describe('Metrics provider accounts by name: {type (prometheus, datadog or newrelic), url, credentials}; secrets via env, e.g. AUTOPILOT_PROVIDERS__PROM__PASSWORD'),
+    .describe(
+      'Metrics provider accounts by name: {type (prometheus, datadog or newrelic), url, credentials}; secrets via env, e.g. AUTOPILOT_PROVIDERS__PROM__PASSWORD',
+    ),
   analysis: z
     .strictObject({
-      defaultJudge: z.enum(JUDGE_NAMES).default('isd').describe('Judge used when neither the request nor the template names one'),
-      defaultProvider: z.string().optional().describe('Provider account for metrics that name none; default: the only account'),
-      providerAttempts: z.number().int().min(1).max(10).default(3).describe('Tries per provider fetch before the verification ends in error'),
+      defaultJudge: z
+        .enum(JUDGE_NAMES)
+        .default('isd')
+        .describe('Judge used when neither the request nor the template names one'),
+      defaultProvider: z
+        .string()
+        .optional()
+        .describe('Provider account for metrics that name none; default: the only account'),
+      providerAttempts: z
+        .number()
+        .int()
+        .min(1)
+        .max(10)
+        .default(3)
+        .describe('Tries per provider fetch before the verification ends in error'),
       providerRetryDelayMs: z.number().int().min(0).default(2_000).describe('Pause between provider tries'),
-      checkQueriesOnCreate: z.boolean().default(true).describe('Ask the provider to parse each query when a template or verification is created'),
-      maxLifetimeMs: z.number().int().positive().default(24 * 3_600_000).describe('Longest verification accepted'),
+      checkQueriesOnCreate: z
+        .boolean()
+        .default(true)
+        .describe('Ask the provider to parse each query when a template or verification is created'),
+      maxLifetimeMs: z
+        .number()
+        .int()
+        .positive()
+        .default(24 * 3_600_000)
+        .describe('Longest verification accepted'),
       watchdogGraceMs: z
         .number()
         .int()
         .positive()
         .default(30 * 60_000)
-        .describe('A verification still running this long after its last window ends is ended in error (failed jobs never leave it running)'),
+        .describe(
+          'A verification still running this long after its last window ends is ended in error (failed jobs never leave it running)',
+        ),
       minIntervalMs: z.number().int().positive().default(1_000).describe('Shortest interval accepted'),
     })
     .prefault({}),
   templates: z
     .strictObject({
-      directory: z.string().min(1).optional().describe('Folder of *.yml / *.yaml templates loaded at start-up (a changed file becomes a new version)'),
-      editorRoles: z.array(z.string()).default([]).describe('Roles allowed to create templates through Gate; empty = any authenticated user'),
+      directory: z
+        .string()
+        .min(1)
+        .optional()
+        .describe('Folder of *.yml / *.yaml templates loaded at start-up (a changed file becomes a new version)'),
+      editorRoles: z
+        .array(z.string())
+        .default([])
+        .describe('Roles allowed to create templates through Gate; empty = any authenticated user'),
     })
     .prefault({}),
 });

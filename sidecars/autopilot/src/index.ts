@@ -2,7 +2,14 @@ export { autopilotConfigSchema, providerConfigSchema } from './config';
 export type { AutopilotConfig, ProviderConfig } from './config';
 export { autopilotService } from './service';
 export * from './domain';
-export { templateSchema, templateMetricSchema, parseTemplate, expandQuery, placeholderProblems, metricConfigOf } from './templates/template';
+export {
+  templateSchema,
+  templateMetricSchema,
+  parseTemplate,
+  expandQuery,
+  placeholderProblems,
+  metricConfigOf,
+} from './templates/template';
 export type { Template, TemplateMetric } from './templates/template';
 export { importKayentaConfig, importOpsmxTemplate } from './templates/import';
 export { parseTemplateYaml, readTemplateFiles } from './templates/yaml-files';

@@ -21,7 +21,9 @@ export const autopilotService: ServiceDefinition<AutopilotConfig> = {
     const verifications = new VerificationStore(database);
     const providers = new ProviderRegistry(config.providers, config.analysis.defaultProvider);
     if (config.analysis.defaultProvider && !providers.names().includes(config.analysis.defaultProvider)) {
-      throw new Error(`analysis.defaultProvider: no provider account ${config.analysis.defaultProvider} (configured: ${providers.names().join(', ') || 'none'})`);
+      throw new Error(
+        `analysis.defaultProvider: no provider account ${config.analysis.defaultProvider} (configured: ${providers.names().join(', ') || 'none'})`,
+      );
     }
     if (config.templates.directory) {
       // A bad file stops start-up with its name and field: a GitOps template must not be silently skipped.

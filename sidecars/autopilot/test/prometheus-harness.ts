@@ -34,7 +34,10 @@ function normalGenerator(seed: number): () => number {
  * Starts an app exposing `demo_request_latency_seconds` (a gauge re-sampled from N(mean, sd) on every
  * scrape) and `demo_requests_total` / `demo_errors_total` counters.
  */
-export async function startDemoApp(labels: Record<string, string>, options: { meanSeconds: number; sdSeconds: number; seed: number }): Promise<DemoApp> {
+export async function startDemoApp(
+  labels: Record<string, string>,
+  options: { meanSeconds: number; sdSeconds: number; seed: number },
+): Promise<DemoApp> {
   const registry = new Registry();
   const normal = normalGenerator(options.seed);
   let mean = options.meanSeconds;
@@ -101,19 +104,33 @@ function probe(url: string, ca?: Buffer, client?: { cert: Buffer; key: Buffer })
 /** Starts Prometheus scraping the apps every second; resolves once it reports ready. With `tls`, it serves HTTPS. */
 export async function startPrometheus(
   apps: DemoApp[],
-  options: { tls?: { certFile: string; keyFile: string; caFile?: string; clientCaFile?: string }; client?: { cert: Buffer; key: Buffer }; timeoutMs?: number } = {},
+  options: {
+    tls?: { certFile: string; keyFile: string; caFile?: string; clientCaFile?: string };
+    client?: { cert: Buffer; key: Buffer };
+    timeoutMs?: number;
+  } = {},
 ): Promise<PrometheusServer> {
   const timeoutMs = options.timeoutMs ?? 20_000;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'isd-prometheus-'));
   const port = await freePort();
   const webArgs: string[] = [];
   if (options.tls) {
-    const clientAuth = options.tls.clientCaFile ? `  client_auth_type: RequireAndVerifyClientCert\n  client_ca_file: ${options.tls.clientCaFile}\n` : '';
-    fs.writeFileSync(path.join(dir, 'web.yml'), `tls_server_config:\n  cert_file: ${options.tls.certFile}\n  key_file: ${options.tls.keyFile}\n${clientAuth}`);
+    const clientAuth = options.tls.clientCaFile
+      ? `  client_auth_type: RequireAndVerifyClientCert\n  client_ca_file: ${options.tls.clientCaFile}\n`
+      : '';
+    fs.writeFileSync(
+      path.join(dir, 'web.yml'),
+      `tls_server_config:\n  cert_file: ${options.tls.certFile}\n  key_file: ${options.tls.keyFile}\n${clientAuth}`,
+    );
     webArgs.push(`--web.config.file=${path.join(dir, 'web.yml')}`);
   }
   const targets = apps
-    .map((app) => `      - targets: ['127.0.0.1:${app.port}']\n        labels: {${Object.entries(app.labels).map(([k, v]) => `${k}: '${v}'`).join(', ')}}`)
+    .map(
+      (app) =>
+        `      - targets: ['127.0.0.1:${app.port}']\n        labels: {${Object.entries(app.labels)
+          .map(([k, v]) => `${k}: '${v}'`)
+          .join(', ')}}`,
+    )
     .join('\n');
   fs.writeFileSync(
     path.join(dir, 'prometheus.yml'),
@@ -121,7 +138,13 @@ export async function startPrometheus(
   );
   const child: ChildProcess = spawn(
     'prometheus',
-    [`--config.file=${path.join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${path.join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`, '--log.level=warn', ...webArgs],
+    [
+      `--config.file=${path.join(dir, 'prometheus.yml')}`,
+      `--storage.tsdb.path=${path.join(dir, 'data')}`,
+      `--web.listen-address=127.0.0.1:${port}`,
+      '--log.level=warn',
+      ...webArgs,
+    ],
     { stdio: ['ignore', 'ignore', 'pipe'] },
   );
   let stderr = '';
@@ -157,30 +180,111 @@ export function selfSignedCertificate(): { certFile: string; keyFile: string; di
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'isd-tls-'));
   const certFile = path.join(dir, 'cert.pem');
   const keyFile = path.join(dir, 'key.pem');
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', keyFile, '-out', certFile], { stdio: 'ignore' });
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-days',
+      '1',
+      '-subj',
+      '/CN=127.0.0.1',
+      '-addext',
+      'subjectAltName=IP:127.0.0.1',
+      '-keyout',
+      keyFile,
+      '-out',
+      certFile,
+    ],
+    { stdio: 'ignore' },
+  );
   return { certFile, keyFile, dir };
 }
 
 /** A CA with a server certificate for 127.0.0.1 and a client certificate it signed (openssl), in a temp dir. */
-export function certificateAuthority(): { dir: string; caFile: string; serverCert: string; serverKey: string; clientCert: string; clientKey: string } {
+export function certificateAuthority(): {
+  dir: string;
+  caFile: string;
+  serverCert: string;
+  serverKey: string;
+  clientCert: string;
+  clientKey: string;
+} {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'isd-ca-'));
   const file = (name: string) => path.join(dir, name);
   const run = (...args: string[]) => execFileSync('openssl', args, { stdio: 'ignore', cwd: dir });
-  run('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=isd-test-ca', '-keyout', file('ca.key'), '-out', file('ca.pem'));
+  run(
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-days',
+    '1',
+    '-subj',
+    '/CN=isd-test-ca',
+    '-keyout',
+    file('ca.key'),
+    '-out',
+    file('ca.pem'),
+  );
   fs.writeFileSync(file('server.ext'), 'subjectAltName=IP:127.0.0.1\n');
   fs.writeFileSync(file('client.ext'), 'extendedKeyUsage=clientAuth\n');
-  for (const [name, subject] of [['server', '/CN=127.0.0.1'], ['client', '/CN=autopilot']] as const) {
-    run('req', '-newkey', 'rsa:2048', '-nodes', '-subj', subject, '-keyout', file(`${name}.key`), '-out', file(`${name}.csr`));
-    run('x509', '-req', '-in', file(`${name}.csr`), '-CA', file('ca.pem'), '-CAkey', file('ca.key'), '-CAcreateserial', '-days', '1', '-extfile', file(`${name}.ext`), '-out', file(`${name}.pem`));
+  for (const [name, subject] of [
+    ['server', '/CN=127.0.0.1'],
+    ['client', '/CN=autopilot'],
+  ] as const) {
+    run(
+      'req',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-subj',
+      subject,
+      '-keyout',
+      file(`${name}.key`),
+      '-out',
+      file(`${name}.csr`),
+    );
+    run(
+      'x509',
+      '-req',
+      '-in',
+      file(`${name}.csr`),
+      '-CA',
+      file('ca.pem'),
+      '-CAkey',
+      file('ca.key'),
+      '-CAcreateserial',
+      '-days',
+      '1',
+      '-extfile',
+      file(`${name}.ext`),
+      '-out',
+      file(`${name}.pem`),
+    );
   }
-  return { dir, caFile: file('ca.pem'), serverCert: file('server.pem'), serverKey: file('server.key'), clientCert: file('client.pem'), clientKey: file('client.key') };
+  return {
+    dir,
+    caFile: file('ca.pem'),
+    serverCert: file('server.pem'),
+    serverKey: file('server.key'),
+    clientCert: file('client.pem'),
+    clientKey: file('client.key'),
+  };
 }
 
 /** Waits until Prometheus has at least `points` samples of the query for every app label set. */
 export async function waitForSamples(url: string, query: string, series: number, timeoutMs = 20_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const response = await fetch(`${url}/api/v1/query?query=${encodeURIComponent(query)}`).then((r) => r.json() as Promise<{ data?: { result?: unknown[] } }>, () => undefined);
+    const response = await fetch(`${url}/api/v1/query?query=${encodeURIComponent(query)}`).then(
+      (r) => r.json() as Promise<{ data?: { result?: unknown[] } }>,
+      () => undefined,
+    );
     if ((response?.data?.result?.length ?? 0) >= series) return;
     if (Date.now() > deadline) throw new Error(`prometheus has no samples of ${query} after ${timeoutMs} ms`);
     await new Promise((resolve) => setTimeout(resolve, 250));

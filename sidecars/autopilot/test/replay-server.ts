@@ -30,17 +30,27 @@ export interface ReplayServer {
 /** Starts a replay server on loopback. */
 export async function startReplayServer(): Promise<ReplayServer> {
   const requests: RecordedRequest[] = [];
-  let handler: (request: RecordedRequest) => ReplayResponse = () => ({ status: 500, body: { error: 'no response configured' } });
+  let handler: (request: RecordedRequest) => ReplayResponse = () => ({
+    status: 500,
+    body: { error: 'no response configured' },
+  });
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
-      const recorded = { method: req.method ?? 'GET', url: new URL(req.url ?? '/', 'http://replay'), headers: req.headers, body: Buffer.concat(chunks).toString() };
+      const recorded = {
+        method: req.method ?? 'GET',
+        url: new URL(req.url ?? '/', 'http://replay'),
+        headers: req.headers,
+        body: Buffer.concat(chunks).toString(),
+      };
       requests.push(recorded);
       const response = handler(recorded);
       const answer = () => {
         if (res.destroyed) return;
-        res.writeHead(response.status, { 'content-type': 'application/json' }).end(typeof response.body === 'string' ? response.body : JSON.stringify(response.body));
+        res
+          .writeHead(response.status, { 'content-type': 'application/json' })
+          .end(typeof response.body === 'string' ? response.body : JSON.stringify(response.body));
       };
       if (response.delayMs) setTimeout(answer, response.delayMs);
       else answer();

@@ -11,6 +11,10 @@ import { until } from '../../test/prometheus-harness';
 import type { AutopilotConfig } from '../config';
 import { autopilotService } from '../service';
 
+// Tests read response JSON several levels deep; a loose type keeps those reads short.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type LooseJson = Record<string, any>;
+
 jest.setTimeout(30_000);
 
 let prometheus: ReplayServer;
@@ -28,15 +32,24 @@ function prometheusAnswer(request: RecordedRequest) {
   const form = new URLSearchParams(request.body);
   const query = form.get('query') ?? '';
   if (request.url.pathname.endsWith('/api/v1/query')) {
-    if (query.includes('(((')) return { status: 400, body: { status: 'error', errorType: 'bad_data', error: '1:4: parse error: unexpected "("' } };
+    if (query.includes('((('))
+      return {
+        status: 400,
+        body: { status: 'error', errorType: 'bad_data', error: '1:4: parse error: unexpected "("' },
+      };
     return { status: 200, body: { status: 'success', data: { resultType: 'vector', result: [] } } };
   }
   if (failNextRangeQueries > 0) {
     failNextRangeQueries--;
     return { status: 503, body: 'Service Unavailable' };
   }
-  if (query.startsWith('hang')) return { status: 200, body: { status: 'success', data: { resultType: 'matrix', result: [] } }, delayMs: 2_500 };
-  if (query.startsWith('explode')) return { status: 422, body: { status: 'error', errorType: 'execution', error: 'many-to-many matching not allowed' } };
+  if (query.startsWith('hang'))
+    return { status: 200, body: { status: 'success', data: { resultType: 'matrix', result: [] } }, delayMs: 2_500 };
+  if (query.startsWith('explode'))
+    return {
+      status: 422,
+      body: { status: 'error', errorType: 'execution', error: 'many-to-many matching not allowed' },
+    };
   const canary = query.includes('web-v2');
   const degraded = canary && query.startsWith('latency');
   const start = Number(form.get('start'));
@@ -47,7 +60,16 @@ function prometheusAnswer(request: RecordedRequest) {
     const base = query.startsWith('errors') ? 5 : 100;
     values.push([t, String(base * (degraded ? 2 : 1) + noise(t, canary ? 2 : 1) * base * 0.05)]);
   }
-  return { status: 200, body: { status: 'success', data: { resultType: 'matrix', result: [{ metric: { job: 'app', deployment: canary ? 'web-v2' : 'web-v1' }, values }] } } };
+  return {
+    status: 200,
+    body: {
+      status: 'success',
+      data: {
+        resultType: 'matrix',
+        result: [{ metric: { job: 'app', deployment: canary ? 'web-v2' : 'web-v1' }, values }],
+      },
+    },
+  };
 }
 
 beforeAll(async () => {
@@ -57,7 +79,10 @@ beforeAll(async () => {
     autopilotService,
     testServiceConfig(autopilotService, {
       databaseUrl: await createTestDatabase('autopilot_runner'),
-      extra: { providers: { prom: { type: 'prometheus', url: prometheus.url, timeoutMs: 2_000 } }, analysis: { providerAttempts: 2, providerRetryDelayMs: 50 } },
+      extra: {
+        providers: { prom: { type: 'prometheus', url: prometheus.url, timeoutMs: 2_000 } },
+        analysis: { providerAttempts: 2, providerRetryDelayMs: 50 },
+      },
     }),
   );
 });
@@ -92,7 +117,9 @@ async function verify(template: Record<string, unknown>, overrides: Record<strin
   const location = response.headers.get('location')!;
   return until(
     async () => {
-      const body = (await (await fetch(`${service.url}${location}`, { headers: serviceHeaders() })).json()) as Record<string, any>;
+      const body = (await (
+        await fetch(`${service.url}${location}`, { headers: serviceHeaders() })
+      ).json()) as LooseJson;
       return body.status === 'running' ? undefined : body;
     },
     20_000,
@@ -109,7 +136,9 @@ describe('verification runner', () => {
     failNextRangeQueries = 1;
     const result = await verify({ metrics: [errors] });
     expect(result.status).toBe('pass');
-    const rangeCalls = prometheus.requests.slice(before).filter((request) => request.url.pathname.endsWith('query_range'));
+    const rangeCalls = prometheus.requests
+      .slice(before)
+      .filter((request) => request.url.pathname.endsWith('query_range'));
     expect(rangeCalls).toHaveLength(3); // one 503, then baseline and canary
   });
 
@@ -122,7 +151,10 @@ describe('verification runner', () => {
   });
 
   it('fails the run when a critical metric fails, whatever the other groups score', async () => {
-    const result = await verify({ metrics: [{ ...latency, critical: true }, errors], groupWeights: { latency: 10, errors: 90 } });
+    const result = await verify({
+      metrics: [{ ...latency, critical: true }, errors],
+      groupWeights: { latency: 10, errors: 90 },
+    });
     expect(result.status).toBe('fail');
     expect(result.score).toBe(0);
     expect(result.reason).toMatch(/critical metric\(s\) latency \(High\)/);
@@ -132,12 +164,28 @@ describe('verification runner', () => {
   it('judges sliding windows of lookbackMs and asks the provider for exactly those ranges', async () => {
     const before = prometheus.requests.length;
     const startMs = Math.floor((Date.now() - 40 * 60_000) / 60_000) * 60_000;
-    const result = await verify({ metrics: [errors] }, { startTime: new Date(startMs).toISOString(), lifetimeMs: 30 * 60_000, intervalMs: 10 * 60_000, lookbackMs: 5 * 60_000 });
+    const result = await verify(
+      { metrics: [errors] },
+      {
+        startTime: new Date(startMs).toISOString(),
+        lifetimeMs: 30 * 60_000,
+        intervalMs: 10 * 60_000,
+        lookbackMs: 5 * 60_000,
+      },
+    );
     expect(result.status).toBe('pass');
-    expect(result.intervals.map((interval: { status: string }) => interval.status)).toEqual(['judged', 'judged', 'judged']);
+    expect(result.intervals.map((interval: { status: string }) => interval.status)).toEqual([
+      'judged',
+      'judged',
+      'judged',
+    ]);
     const ranges = prometheus.requests
       .slice(before)
-      .filter((request) => request.url.pathname.endsWith('query_range') && new URLSearchParams(request.body).get('query')!.includes('web-v1'))
+      .filter(
+        (request) =>
+          request.url.pathname.endsWith('query_range') &&
+          new URLSearchParams(request.body).get('query')!.includes('web-v1'),
+      )
       .map((request) => {
         const form = new URLSearchParams(request.body);
         return (Number(form.get('end')) - Number(form.get('start'))) * 1000;
@@ -148,7 +196,9 @@ describe('verification runner', () => {
   it('ends in error when the provider refuses a query at run time', async () => {
     const result = await verify({ metrics: [{ name: 'explode', query: 'explode{${scope}}' }] });
     expect(result.status).toBe('error');
-    expect(result.error).toMatch(/metric explode: prom refused the query explode\{deployment="web-v1"\}: execution: many-to-many matching not allowed/);
+    expect(result.error).toMatch(
+      /metric explode: prom refused the query explode\{deployment="web-v1"\}: execution: many-to-many matching not allowed/,
+    );
   });
 });
 
@@ -181,7 +231,9 @@ describe('watchdog', () => {
       });
       const result = await until(
         async () => {
-          const body = (await (await fetch(`${impatient.url}${response.headers.get('location')}`, { headers: serviceHeaders() })).json()) as Record<string, any>;
+          const body = (await (
+            await fetch(`${impatient.url}${response.headers.get('location')}`, { headers: serviceHeaders() })
+          ).json()) as LooseJson;
           return body.status === 'running' ? undefined : body;
         },
         10_000,
@@ -192,7 +244,9 @@ describe('watchdog', () => {
       expect(result.reason).toBe('0 of 1 intervals judged');
       // The slow window finishing afterwards does not overwrite the verdict.
       await new Promise((resolve) => setTimeout(resolve, 3_000));
-      const later = (await (await fetch(`${impatient.url}${response.headers.get('location')}`, { headers: serviceHeaders() })).json()) as Record<string, any>;
+      const later = (await (
+        await fetch(`${impatient.url}${response.headers.get('location')}`, { headers: serviceHeaders() })
+      ).json()) as LooseJson;
       expect(later.status).toBe('error');
     } finally {
       await impatient.stop();
@@ -226,10 +280,20 @@ describe('on embedded PGlite (the default without database.url)', () => {
       }),
     );
     try {
-      const headers = { 'content-type': 'application/json', 'x-isd-gate-token': 'test-gate-token-0123456789abc', 'x-spinnaker-user': 'alice' };
-      const created = await fetch(`${embedded.url}/api/v1/templates`, { method: 'POST', headers, body: JSON.stringify({ name: 'errors', stepSeconds: 10, metrics: [errors] }) });
+      const headers = {
+        'content-type': 'application/json',
+        'x-isd-gate-token': 'test-gate-token-0123456789abc',
+        'x-spinnaker-user': 'alice',
+      };
+      const created = await fetch(`${embedded.url}/api/v1/templates`, {
+        method: 'POST',
+        headers,
+        body: JSON.stringify({ name: 'errors', stepSeconds: 10, metrics: [errors] }),
+      });
       expect(created.status).toBe(201);
-      const list = (await (await fetch(`${embedded.url}/api/v1/templates`, { headers })).json()) as { templates: Array<{ name: string; version: number }> };
+      const list = (await (await fetch(`${embedded.url}/api/v1/templates`, { headers })).json()) as {
+        templates: Array<{ name: string; version: number }>;
+      };
       expect(list.templates).toEqual([expect.objectContaining({ name: 'errors', version: 1 })]);
       const response = await fetch(`${embedded.url}/api/v1/verifications`, {
         method: 'POST',
@@ -248,7 +312,9 @@ describe('on embedded PGlite (the default without database.url)', () => {
       expect(response.status).toBe(202);
       const result = await until(
         async () => {
-          const body = (await (await fetch(`${embedded.url}${response.headers.get('location')}`, { headers: serviceHeaders() })).json()) as Record<string, any>;
+          const body = (await (
+            await fetch(`${embedded.url}${response.headers.get('location')}`, { headers: serviceHeaders() })
+          ).json()) as LooseJson;
           return body.status === 'running' ? undefined : body;
         },
         20_000,

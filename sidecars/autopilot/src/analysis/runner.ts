@@ -54,16 +54,24 @@ export class VerificationRunner {
     // try of a provider request timing out, plus a minute for judging and storing.
     const { providerAttempts, providerRetryDelayMs, providerTimeoutMs } = this.options;
     const expireInSeconds = Math.ceil((providerAttempts * (providerTimeoutMs + providerRetryDelayMs)) / 1000) + 60;
-    await this.options.jobs.define<IntervalJobData>(INTERVAL_JOB, (job) => this.runInterval(job.data.verificationId, job.data.index), {
-      retryLimit: 5,
-      retryDelaySeconds: 2,
-      expireInSeconds,
-    });
-    await this.options.jobs.define<{ verificationId: string }>(WATCHDOG_JOB, (job) => this.runWatchdog(job.data.verificationId), {
-      retryLimit: 10,
-      retryDelaySeconds: 30,
-      expireInSeconds: 60,
-    });
+    await this.options.jobs.define<IntervalJobData>(
+      INTERVAL_JOB,
+      (job) => this.runInterval(job.data.verificationId, job.data.index),
+      {
+        retryLimit: 5,
+        retryDelaySeconds: 2,
+        expireInSeconds,
+      },
+    );
+    await this.options.jobs.define<{ verificationId: string }>(
+      WATCHDOG_JOB,
+      (job) => this.runWatchdog(job.data.verificationId),
+      {
+        retryLimit: 10,
+        retryDelaySeconds: 30,
+        expireInSeconds: 60,
+      },
+    );
   }
 
   /**
@@ -84,7 +92,10 @@ export class VerificationRunner {
     const verification = await this.options.store.get(id);
     if (!verification || verification.status !== 'running') return;
     const judged = (await this.options.store.intervals(id, { withData: 'none' })).length;
-    this.log.warn({ verificationId: id, judged, windows: verification.windows.length }, 'verification did not finish in time: ended in error');
+    this.log.warn(
+      { verificationId: id, judged, windows: verification.windows.length },
+      'verification did not finish in time: ended in error',
+    );
     await this.finish(id, {
       status: 'error',
       score: verification.score,
@@ -114,15 +125,26 @@ export class VerificationRunner {
     const log = this.log.child({ verificationId: id, interval: index });
     let intervals = await store.intervals(id, { withData: 'none' });
     if (!intervals.some((interval) => interval.index === index)) {
-      const stepSeconds = Math.max(verification.template.stepSeconds, Math.ceil((window.endMs - window.startMs) / 1000 / MAX_POINTS_PER_SERIES));
+      const stepSeconds = Math.max(
+        verification.template.stepSeconds,
+        Math.ceil((window.endMs - window.startMs) / 1000 / MAX_POINTS_PER_SERIES),
+      );
       let data: MetricData[];
       const fetchStarted = performance.now();
       try {
         data = await this.fetchAll(verification, window.startMs, window.endMs, stepSeconds);
       } catch (error) {
-        const cause = error instanceof ProviderError ? error.message : `unexpected failure while fetching: ${(error as Error).message}`;
+        const cause =
+          error instanceof ProviderError
+            ? error.message
+            : `unexpected failure while fetching: ${(error as Error).message}`;
         log.warn({ err: error }, 'verification ended in error: provider failed');
-        await this.finish(id, { status: 'error', score: null, reason: `interval ${index + 1}: metrics could not be fetched`, error: cause });
+        await this.finish(id, {
+          status: 'error',
+          score: null,
+          reason: `interval ${index + 1}: metrics could not be fetched`,
+          error: cause,
+        });
         return;
       }
       const judgeStarted = performance.now();
@@ -130,18 +152,34 @@ export class VerificationRunner {
       try {
         result = createJudge(verification.judge).judge(judgeInput(verification, data, index));
       } catch (error) {
-        await this.finish(id, { status: 'error', score: null, reason: `interval ${index + 1}: the judge refused the input`, error: (error as Error).message });
+        await this.finish(id, {
+          status: 'error',
+          score: null,
+          reason: `interval ${index + 1}: the judge refused the input`,
+          error: (error as Error).message,
+        });
         return;
       }
       const storeStarted = performance.now();
-      await store.saveInterval(id, { index, startMs: window.startMs, endMs: window.endMs, score: result.score, classification: result.classification, result, data });
+      await store.saveInterval(id, {
+        index,
+        startMs: window.startMs,
+        endMs: window.endMs,
+        score: result.score,
+        classification: result.classification,
+        result,
+        data,
+      });
       intervals = await store.intervals(id, { withData: 'none' });
       const timings = {
         fetchMs: Math.round(judgeStarted - fetchStarted),
         judgeMs: Math.round(storeStarted - judgeStarted),
         storeMs: Math.round(performance.now() - storeStarted),
       };
-      log.info({ score: result.score, classification: result.classification, metrics: data.length, ...timings }, 'interval judged');
+      log.info(
+        { score: result.score, classification: result.classification, metrics: data.length, ...timings },
+        'interval judged',
+      );
       const { metrics } = this.options;
       metrics.windowsJudged.inc({ judge: verification.judge, classification: result.classification });
       metrics.windowPhaseSeconds.observe({ phase: 'fetch' }, timings.fetchMs / 1000);
@@ -156,7 +194,11 @@ export class VerificationRunner {
       await this.scheduleNext(verification, intervals.length);
       return;
     }
-    await this.finish(id, { status: decision.status, score: last?.score ?? null, reason: `${decision.reason}; ${last?.result.reason ?? ''}`.replace(/; $/, '') });
+    await this.finish(id, {
+      status: decision.status,
+      score: last?.score ?? null,
+      reason: `${decision.reason}; ${last?.result.reason ?? ''}`.replace(/; $/, ''),
+    });
   }
 
   /** Ends a running verification and counts the verdict (once: a verification already finished is left alone). */
@@ -165,7 +207,12 @@ export class VerificationRunner {
     if (finished) this.options.metrics.verificationsFinished.inc({ status: outcome.status });
   }
 
-  private async fetchAll(verification: VerificationRecord, startMs: number, endMs: number, stepSeconds: number): Promise<MetricData[]> {
+  private async fetchAll(
+    verification: VerificationRecord,
+    startMs: number,
+    endMs: number,
+    stepSeconds: number,
+  ): Promise<MetricData[]> {
     const metrics = verification.template.metrics;
     const results: MetricData[] = new Array(metrics.length);
     let next = 0;
@@ -186,7 +233,14 @@ export class VerificationRunner {
     return results;
   }
 
-  private async fetchMetric(verification: VerificationRecord, metric: TemplateMetric, at: number, startMs: number, endMs: number, stepSeconds: number): Promise<MetricData> {
+  private async fetchMetric(
+    verification: VerificationRecord,
+    metric: TemplateMetric,
+    at: number,
+    startMs: number,
+    endMs: number,
+    stepSeconds: number,
+  ): Promise<MetricData> {
     const provider = this.options.providers.resolve(metric.provider, `template.metrics.${at}.provider`);
     const side = async (scope: Record<string, string>): Promise<SideData> => {
       const query = expandQuery(metric.query, scope, (s) => provider.renderScope(s), stepSeconds);
@@ -198,7 +252,12 @@ export class VerificationRunner {
     return { name: metric.name, provider: provider.name, baseline, canary };
   }
 
-  private async fetchWithRetry(provider: MetricsProvider, query: string, window: { startMs: number; endMs: number; stepSeconds: number }, metric: string): Promise<FetchedSeries> {
+  private async fetchWithRetry(
+    provider: MetricsProvider,
+    query: string,
+    window: { startMs: number; endMs: number; stepSeconds: number },
+    metric: string,
+  ): Promise<FetchedSeries> {
     const attempts = this.options.providerAttempts;
     for (let attempt = 1; ; attempt++) {
       try {
@@ -206,11 +265,19 @@ export class VerificationRunner {
         this.options.metrics.providerRequests.inc({ provider: provider.name, outcome: 'ok' });
         return series;
       } catch (error) {
-        this.options.metrics.providerRequests.inc({ provider: provider.name, outcome: error instanceof ProviderError ? error.kind : 'unavailable' });
+        this.options.metrics.providerRequests.inc({
+          provider: provider.name,
+          outcome: error instanceof ProviderError ? error.kind : 'unavailable',
+        });
         const retriable = error instanceof ProviderError && error.kind === 'unavailable';
         if (!retriable || attempt >= attempts) {
           if (error instanceof ProviderError) {
-            throw new ProviderError(error.provider, error.kind, `metric ${metric}: ${error.message}${retriable && attempts > 1 ? ` (after ${attempts} tries)` : ''}`, { cause: error });
+            throw new ProviderError(
+              error.provider,
+              error.kind,
+              `metric ${metric}: ${error.message}${retriable && attempts > 1 ? ` (after ${attempts} tries)` : ''}`,
+              { cause: error },
+            );
           }
           throw error;
         }
@@ -238,7 +305,10 @@ function toSideData(series: FetchedSeries): SideData {
 function flagLabelMismatch(baseline: SideData, canary: SideData, verification: VerificationRecord): void {
   if (baseline.seriesCount !== 1 || canary.seriesCount !== 1) return;
   const scopeKeys = new Set([...Object.keys(verification.spec.baseline), ...Object.keys(verification.spec.canary)]);
-  const names = (labels: Record<string, string>) => Object.keys(labels).filter((key) => !scopeKeys.has(key)).sort();
+  const names = (labels: Record<string, string>) =>
+    Object.keys(labels)
+      .filter((key) => !scopeKeys.has(key))
+      .sort();
   const onlyBaseline = names(baseline.labels).filter((key) => !(key in canary.labels));
   const onlyCanary = names(canary.labels).filter((key) => !(key in baseline.labels));
   if (onlyBaseline.length === 0 && onlyCanary.length === 0) return;

@@ -2,10 +2,27 @@
 // healthy one passes, a restart during a window loses nothing, cancel is idempotent, bad templates and
 // queries are 400 naming the field, and an unreachable provider ends in `error` with the cause.
 import type { RunningService } from '@isd/kit';
-import { createTestDatabase, gateHeaders, serviceHeaders, startTestService, testServiceConfig } from '@isd/test-support';
+import {
+  createTestDatabase,
+  gateHeaders,
+  serviceHeaders,
+  startTestService,
+  testServiceConfig,
+} from '@isd/test-support';
 import { autopilotService } from '../service';
 import type { AutopilotConfig } from '../config';
-import { startDemoApp, startPrometheus, until, waitForSamples, type DemoApp, type PrometheusServer } from '../../test/prometheus-harness';
+import {
+  startDemoApp,
+  startPrometheus,
+  until,
+  waitForSamples,
+  type DemoApp,
+  type PrometheusServer,
+} from '../../test/prometheus-harness';
+
+// Tests read response JSON several levels deep; a loose type keeps those reads short.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type LooseJson = Record<string, any>;
 
 jest.setTimeout(60_000);
 
@@ -20,14 +37,26 @@ let databaseUrl: string;
 function config(url: string, extra: Record<string, unknown> = {}): AutopilotConfig {
   return testServiceConfig(autopilotService, {
     databaseUrl: url,
-    extra: { providers: { prom: { type: 'prometheus', url: prometheus.url, timeoutMs: 5_000 } }, analysis: { providerAttempts: 1, providerRetryDelayMs: 0 }, ...extra },
+    extra: {
+      providers: { prom: { type: 'prometheus', url: prometheus.url, timeoutMs: 5_000 } },
+      analysis: { providerAttempts: 1, providerRetryDelayMs: 0 },
+      ...extra,
+    },
   });
 }
 
 async function call(base: string, method: string, path: string, body?: unknown, headers = serviceHeaders()) {
-  const response = await fetch(`${base}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  const response = await fetch(`${base}${path}`, {
+    method,
+    headers,
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
   const text = await response.text();
-  return { status: response.status, headers: response.headers, body: text ? (JSON.parse(text) as Record<string, any>) : undefined };
+  return {
+    status: response.status,
+    headers: response.headers,
+    body: text ? (JSON.parse(text) as LooseJson) : undefined,
+  };
 }
 
 function verificationPayload(stageId: string, canary: string, overrides: Record<string, unknown> = {}) {
@@ -73,7 +102,12 @@ beforeAll(async () => {
     service.url,
     'POST',
     '/api/v1/templates',
-    { name: 'latency', description: 'request latency', stepSeconds: 1, metrics: [{ name: 'latency', query: LATENCY, direction: 'increase', groups: ['latency'] }] },
+    {
+      name: 'latency',
+      description: 'request latency',
+      stepSeconds: 1,
+      metrics: [{ name: 'latency', query: LATENCY, direction: 'increase', groups: ['latency'] }],
+    },
     gateHeaders('alice'),
   );
   expect(created.status).toBe(201);
@@ -89,21 +123,36 @@ afterAll(async () => {
 describe('verification against a real Prometheus', () => {
   it('fails the gate when the canary latency is degraded and passes it when the canary is healthy', async () => {
     const started = Date.now();
-    const slow = await call(service.url, 'POST', '/api/v1/verifications', verificationPayload('stage-slow', 'web-v2-slow'));
+    const slow = await call(
+      service.url,
+      'POST',
+      '/api/v1/verifications',
+      verificationPayload('stage-slow', 'web-v2-slow'),
+    );
     // Orca expects the 202 within a few hundred ms; this includes asking Prometheus to parse the query.
     const createMs = Date.now() - started;
     expect(createMs).toBeLessThan(500);
-    const healthy = await call(service.url, 'POST', '/api/v1/verifications', verificationPayload('stage-healthy', 'web-v2'));
+    const healthy = await call(
+      service.url,
+      'POST',
+      '/api/v1/verifications',
+      verificationPayload('stage-healthy', 'web-v2'),
+    );
     expect(slow.status).toBe(202);
     expect(slow.headers.get('location')).toBe(`/api/v1/verifications/${slow.body!.id}`);
     expect(slow.body!.status).toBe('running');
     expect(healthy.status).toBe(202);
 
-    const [slowResult, healthyResult] = await Promise.all([finished(service.url, slow.headers.get('location')!), finished(service.url, healthy.headers.get('location')!)]);
+    const [slowResult, healthyResult] = await Promise.all([
+      finished(service.url, slow.headers.get('location')!),
+      finished(service.url, healthy.headers.get('location')!),
+    ]);
     expect(slowResult.status).toBe('fail');
     expect(slowResult.score).toBeLessThan(60);
     expect(slowResult.metrics[0]).toMatchObject({ name: 'latency', kind: 'metric', classification: 'High' });
-    expect(slowResult.metrics[0].canary.query).toBe('demo_request_latency_seconds{namespace="prod",deployment="web-v2-slow"}');
+    expect(slowResult.metrics[0].canary.query).toBe(
+      'demo_request_latency_seconds{namespace="prod",deployment="web-v2-slow"}',
+    );
     expect(slowResult.metrics[0].reason).toEqual(expect.any(String));
     // The first interval already scored at or below marginal: Kayenta's rule stops the run there.
     expect(slowResult.intervals.map((interval: { status: string }) => interval.status)).toEqual(['judged', 'skipped']);
@@ -111,7 +160,10 @@ describe('verification against a real Prometheus', () => {
 
     expect(healthyResult.status).toBe('pass');
     expect(healthyResult.score).toBe(100);
-    expect(healthyResult.intervals.map((interval: { status: string }) => interval.status)).toEqual(['judged', 'judged']);
+    expect(healthyResult.intervals.map((interval: { status: string }) => interval.status)).toEqual([
+      'judged',
+      'judged',
+    ]);
     expect(healthyResult.metrics[0].classification).toBe('Pass');
     expect(healthyResult.metrics[0].baseline.count).toBeGreaterThanOrEqual(5);
 
@@ -124,7 +176,9 @@ describe('verification against a real Prometheus', () => {
     expect(page).toMatch(/<rect [^>]*data-side="canary"/);
     const json = await call(service.url, 'GET', `${slowResult.reportUrl}?format=json`);
     expect(json.body).toMatchObject({ status: 'fail', metrics: [{ name: 'latency', classification: 'High' }] });
-    expect(json.body!.metrics[0].canarySeries.values.filter((v: number | null) => v !== null).length).toBeGreaterThanOrEqual(5);
+    expect(
+      json.body!.metrics[0].canarySeries.values.filter((v: number | null) => v !== null).length,
+    ).toBeGreaterThanOrEqual(5);
     expect(json.body!.metrics[0].distribution.canaryQuantiles.p50).toBeGreaterThan(0.25);
     // The judge's evidence is in the report; the monitor body Orca stores on every poll stays small.
     expect(json.body!.metrics[0].findings.some((finding: { regression: boolean }) => finding.regression)).toBe(true);
@@ -133,12 +187,31 @@ describe('verification against a real Prometheus', () => {
   });
 
   it('answers a repeated create with the same verification (idempotent on executionId + stageId)', async () => {
-    const first = await call(service.url, 'POST', '/api/v1/verifications', verificationPayload('stage-idem', 'web-v2', { lifetimeMs: 60_000 }));
-    const second = await call(service.url, 'POST', '/api/v1/verifications', verificationPayload('stage-idem', 'web-v2', { lifetimeMs: 60_000 }));
+    const first = await call(
+      service.url,
+      'POST',
+      '/api/v1/verifications',
+      verificationPayload('stage-idem', 'web-v2', { lifetimeMs: 60_000 }),
+    );
+    const second = await call(
+      service.url,
+      'POST',
+      '/api/v1/verifications',
+      verificationPayload('stage-idem', 'web-v2', { lifetimeMs: 60_000 }),
+    );
     expect(second.status).toBe(202);
     expect(second.headers.get('location')).toBe(first.headers.get('location'));
     // Retries racing each other still make one verification.
-    const racing = await Promise.all(Array.from({ length: 5 }, () => call(service.url, 'POST', '/api/v1/verifications', verificationPayload('stage-race', 'web-v2', { lifetimeMs: 60_000 }))));
+    const racing = await Promise.all(
+      Array.from({ length: 5 }, () =>
+        call(
+          service.url,
+          'POST',
+          '/api/v1/verifications',
+          verificationPayload('stage-race', 'web-v2', { lifetimeMs: 60_000 }),
+        ),
+      ),
+    );
     expect(new Set(racing.map((response) => response.headers.get('location'))).size).toBe(1);
     expect(racing.every((response) => response.status === 202)).toBe(true);
     await call(service.url, 'POST', `${racing[0]!.headers.get('location')}/cancel`, {});
@@ -146,7 +219,12 @@ describe('verification against a real Prometheus', () => {
   });
 
   it('cancels a running verification, twice without harm, and never judges it afterwards', async () => {
-    const created = await call(service.url, 'POST', '/api/v1/verifications', verificationPayload('stage-cancel', 'web-v2-slow', { lifetimeMs: 2_000, intervalMs: 1_000 }));
+    const created = await call(
+      service.url,
+      'POST',
+      '/api/v1/verifications',
+      verificationPayload('stage-cancel', 'web-v2-slow', { lifetimeMs: 2_000, intervalMs: 1_000 }),
+    );
     const location = created.headers.get('location')!;
     const canceled = await call(service.url, 'POST', `${location}/cancel`, {});
     expect(canceled.status).toBe(200);
@@ -163,15 +241,28 @@ describe('verification against a real Prometheus', () => {
   it('finishes a verification whose service was restarted during a window', async () => {
     const url = await createTestDatabase('autopilot_restart');
     const first = await startTestService(autopilotService, config(url));
-    await call(first.url, 'POST', '/api/v1/templates', { name: 'latency', stepSeconds: 1, metrics: [{ name: 'latency', query: LATENCY, direction: 'increase' }] }, gateHeaders('alice'));
-    const created = await call(first.url, 'POST', '/api/v1/verifications', verificationPayload('stage-restart', 'web-v2-slow', { lifetimeMs: 6_000, intervalMs: 3_000 }));
+    await call(
+      first.url,
+      'POST',
+      '/api/v1/templates',
+      { name: 'latency', stepSeconds: 1, metrics: [{ name: 'latency', query: LATENCY, direction: 'increase' }] },
+      gateHeaders('alice'),
+    );
+    const created = await call(
+      first.url,
+      'POST',
+      '/api/v1/verifications',
+      verificationPayload('stage-restart', 'web-v2-slow', { lifetimeMs: 6_000, intervalMs: 3_000 }),
+    );
     expect(created.status).toBe(202);
     await first.stop();
     const second = await startTestService(autopilotService, config(url));
     try {
       const result = await finished(second.url, created.headers.get('location')!);
       expect(result.status).toBe('fail');
-      expect(result.intervals.filter((interval: { status: string }) => interval.status === 'judged').length).toBeGreaterThanOrEqual(1);
+      expect(
+        result.intervals.filter((interval: { status: string }) => interval.status === 'judged').length,
+      ).toBeGreaterThanOrEqual(1);
     } finally {
       await second.stop();
     }
@@ -206,15 +297,33 @@ describe('verification against a real Prometheus', () => {
   });
 
   it('refuses bad templates and bad queries with 400 naming the field', async () => {
-    const badDirection = await call(service.url, 'POST', '/api/v1/templates', { name: 'bad', metrics: [{ name: 'm', query: LATENCY, direction: 'up' }] }, gateHeaders('alice'));
+    const badDirection = await call(
+      service.url,
+      'POST',
+      '/api/v1/templates',
+      { name: 'bad', metrics: [{ name: 'm', query: LATENCY, direction: 'up' }] },
+      gateHeaders('alice'),
+    );
     expect(badDirection.status).toBe(400);
     expect(badDirection.body!.field).toBe('body.metrics.0.direction');
 
-    const badPlaceholder = await call(service.url, 'POST', '/api/v1/templates', { name: 'bad', metrics: [{ name: 'm', query: 'up{${scop}}' }] }, gateHeaders('alice'));
+    const badPlaceholder = await call(
+      service.url,
+      'POST',
+      '/api/v1/templates',
+      { name: 'bad', metrics: [{ name: 'm', query: 'up{${scop}}' }] },
+      gateHeaders('alice'),
+    );
     expect(badPlaceholder.status).toBe(400);
     expect(badPlaceholder.body!.field).toBe('body.metrics.0.query');
 
-    const badSyntax = await call(service.url, 'POST', '/api/v1/templates', { name: 'bad', metrics: [{ name: 'm', query: 'rate(demo_requests_total{${scope}}[1m]' }] }, gateHeaders('alice'));
+    const badSyntax = await call(
+      service.url,
+      'POST',
+      '/api/v1/templates',
+      { name: 'bad', metrics: [{ name: 'm', query: 'rate(demo_requests_total{${scope}}[1m]' }] },
+      gateHeaders('alice'),
+    );
     expect(badSyntax.status).toBe(400);
     expect(badSyntax.body!.field).toBe('body.metrics.0.query');
     expect(badSyntax.body!.detail).toMatch(/parse error/i);
@@ -223,20 +332,41 @@ describe('verification against a real Prometheus', () => {
       service.url,
       'POST',
       '/api/v1/verifications',
-      verificationPayload('stage-bad-inline', 'web-v2', { template: { stepSeconds: 1, metrics: [{ name: 'ok', query: LATENCY }, { name: 'broken', query: 'sum(demo_requests_total{${scope}} by' }] } }),
+      verificationPayload('stage-bad-inline', 'web-v2', {
+        template: {
+          stepSeconds: 1,
+          metrics: [
+            { name: 'ok', query: LATENCY },
+            { name: 'broken', query: 'sum(demo_requests_total{${scope}} by' },
+          ],
+        },
+      }),
     );
     expect(inline.status).toBe(400);
     expect(inline.body!.field).toBe('body.template.metrics.1.query');
 
-    const unknownTemplate = await call(service.url, 'POST', '/api/v1/verifications', verificationPayload('stage-unknown', 'web-v2', { template: { name: 'nope' } }));
+    const unknownTemplate = await call(
+      service.url,
+      'POST',
+      '/api/v1/verifications',
+      verificationPayload('stage-unknown', 'web-v2', { template: { name: 'nope' } }),
+    );
     expect(unknownTemplate.status).toBe(400);
     expect(unknownTemplate.body!.field).toBe('body.template.name');
 
-    const spel = await call(service.url, 'POST', '/api/v1/verifications', verificationPayload('stage-spel', '${trigger.tag}'));
+    const spel = await call(
+      service.url,
+      'POST',
+      '/api/v1/verifications',
+      verificationPayload('stage-spel', '${trigger.tag}'),
+    );
     expect(spel.status).toBe(400);
     expect(spel.body!.field).toBe('body.canary.deployment');
 
-    const missingScope = await call(service.url, 'POST', '/api/v1/verifications', { ...verificationPayload('stage-noscope', 'web-v2'), baseline: undefined });
+    const missingScope = await call(service.url, 'POST', '/api/v1/verifications', {
+      ...verificationPayload('stage-noscope', 'web-v2'),
+      baseline: undefined,
+    });
     expect(missingScope.status).toBe(400);
     expect(missingScope.body!.field).toBe('body.baseline');
   });
@@ -246,11 +376,23 @@ describe('verification against a real Prometheus', () => {
       autopilotService,
       testServiceConfig(autopilotService, {
         databaseUrl: await createTestDatabase('autopilot_down'),
-        extra: { providers: { prom: { type: 'prometheus', url: 'http://127.0.0.1:1', timeoutMs: 1_000 } }, analysis: { providerAttempts: 2, providerRetryDelayMs: 100 } },
+        extra: {
+          providers: { prom: { type: 'prometheus', url: 'http://127.0.0.1:1', timeoutMs: 1_000 } },
+          analysis: { providerAttempts: 2, providerRetryDelayMs: 100 },
+        },
       }),
     );
     try {
-      const created = await call(down.url, 'POST', '/api/v1/verifications', verificationPayload('stage-down', 'web-v2', { template: { stepSeconds: 1, metrics: [{ name: 'latency', query: LATENCY }] }, lifetimeMs: 1_000, intervalMs: null }));
+      const created = await call(
+        down.url,
+        'POST',
+        '/api/v1/verifications',
+        verificationPayload('stage-down', 'web-v2', {
+          template: { stepSeconds: 1, metrics: [{ name: 'latency', query: LATENCY }] },
+          lifetimeMs: 1_000,
+          intervalMs: null,
+        }),
+      );
       expect(created.status).toBe(202);
       const result = await finished(down.url, created.headers.get('location')!);
       expect(result.status).toBe('error');

@@ -1,7 +1,15 @@
 // The autopilot HTTP API: verifications (Orca's gate contract: create → 202 + Location, monitor, cancel),
 // their report, and metric templates (list, versions, create, import).
 import { randomUUID } from 'node:crypto';
-import { findUnresolvedExpression, InputError, NotAllowedError, NotFoundError, type Caller, type HttpApp, type Logger } from '@isd/kit';
+import {
+  findUnresolvedExpression,
+  InputError,
+  NotAllowedError,
+  NotFoundError,
+  type Caller,
+  type HttpApp,
+  type Logger,
+} from '@isd/kit';
 import { z } from 'zod';
 import type { AutopilotConfig } from '../config';
 import { analysisWindows, type JudgeName } from '../domain';
@@ -75,7 +83,10 @@ export function registerRoutes(http: HttpApp, deps: RouteDependencies): void {
       }
       const prepared = await prepareVerification(body, deps, log);
       const { verification } = await verifications.createOrGet(prepared);
-      await runner.scheduleNext(verification, (await verifications.intervals(verification.id, { withData: 'none' })).length);
+      await runner.scheduleNext(
+        verification,
+        (await verifications.intervals(verification.id, { withData: 'none' })).length,
+      );
       await runner.scheduleWatchdog(verification);
       return accepted(await view(verification.id));
     },
@@ -110,7 +121,11 @@ export function registerRoutes(http: HttpApp, deps: RouteDependencies): void {
       const verification = await verifications.get(params.id);
       if (!verification) throw new NotFoundError(`no verification ${params.id}`, { code: 'verification_not_found' });
       if (verification.status === 'running') {
-        await runner.finish(params.id, { status: 'canceled', score: verification.score, reason: `canceled by ${callerName(caller)}` });
+        await runner.finish(params.id, {
+          status: 'canceled',
+          score: verification.score,
+          reason: `canceled by ${callerName(caller)}`,
+        });
       }
       return { status: 200, body: await view(params.id) };
     },
@@ -120,7 +135,8 @@ export function registerRoutes(http: HttpApp, deps: RouteDependencies): void {
     {
       method: 'get',
       path: '/api/v1/verifications/:id/report',
-      summary: 'Report: verdict, score, and per metric the series, distributions, classification and reason (HTML, or JSON with ?format=json / Accept: application/json)',
+      summary:
+        'Report: verdict, score, and per metric the series, distributions, classification and reason (HTML, or JSON with ?format=json / Accept: application/json)',
       tags: ['verifications'],
       auth: 'service-or-user',
       params: verificationIdParams,
@@ -131,11 +147,16 @@ export function registerRoutes(http: HttpApp, deps: RouteDependencies): void {
       const verification = await verifications.get(params.id);
       if (!verification) throw new NotFoundError(`no verification ${params.id}`, { code: 'verification_not_found' });
       const report = buildReport(verification, await verifications.intervals(params.id), publicUrl);
-      const wantsJson = query.format === 'json' || (query.format === undefined && req.accepts(['text/html', 'application/json']) === 'application/json');
+      const wantsJson =
+        query.format === 'json' ||
+        (query.format === undefined && req.accepts(['text/html', 'application/json']) === 'application/json');
       if (wantsJson) return { status: 200, body: report };
       // The kit replies JSON only; the HTML page is written on the response directly.
       const res = req.res!;
-      res.status(200).type('html').setHeader('Content-Security-Policy', "default-src 'none'; style-src 'unsafe-inline'; img-src data:");
+      res
+        .status(200)
+        .type('html')
+        .setHeader('Content-Security-Policy', "default-src 'none'; style-src 'unsafe-inline'; img-src data:");
       res.send(renderReportHtml(report));
       return { status: 200 };
     },
@@ -193,7 +214,10 @@ export function registerRoutes(http: HttpApp, deps: RouteDependencies): void {
       params: templateParams,
       responses: { 200: { description: 'the template version' } },
     },
-    async ({ params }) => ({ status: 200, body: templateDetail(await mustGetTemplate(templates, params.name, params.version)) }),
+    async ({ params }) => ({
+      status: 200,
+      body: templateDetail(await mustGetTemplate(templates, params.name, params.version)),
+    }),
   );
 
   const saveTemplate = async (template: Template, source: string, caller: Caller, pathPrefix: string) => {
@@ -233,7 +257,11 @@ export function registerRoutes(http: HttpApp, deps: RouteDependencies): void {
       responses: { 201: { description: 'new version' }, 200: { description: 'unchanged: the latest version' } },
     },
     async ({ params, query, body, caller }) => {
-      const template = prefixIssues(() => (params.format === 'kayenta' ? importKayentaConfig(body, query.name) : importOpsmxTemplate(body, query.name)), 'body');
+      const template = prefixIssues(
+        () =>
+          params.format === 'kayenta' ? importKayentaConfig(body, query.name) : importOpsmxTemplate(body, query.name),
+        'body',
+      );
       return saveTemplate(template, `import:${params.format}`, caller, 'body');
     },
   );
@@ -251,7 +279,10 @@ function assertEditor(caller: Caller, editorRoles: string[]): void {
   if (caller.kind !== 'user' || editorRoles.length === 0) return;
   const allowed = new Set(editorRoles.map((role) => role.toLowerCase()));
   if (!caller.roles.some((role) => allowed.has(role))) {
-    throw new NotAllowedError(`${caller.user} may not edit templates: needs one of the roles ${editorRoles.join(', ')}`, { code: 'not_template_editor' });
+    throw new NotAllowedError(
+      `${caller.user} may not edit templates: needs one of the roles ${editorRoles.join(', ')}`,
+      { code: 'not_template_editor' },
+    );
   }
 }
 
@@ -261,16 +292,21 @@ function assertEditor(caller: Caller, editorRoles: string[]): void {
  * against the known placeholders instead).
  */
 function rejectFailedExpressions(body: CreateVerificationBody): void {
-  const copy = JSON.parse(JSON.stringify(body)) as CreateVerificationBody & { template: { metrics?: Array<Record<string, unknown>> } };
+  const copy = JSON.parse(JSON.stringify(body)) as CreateVerificationBody & {
+    template: { metrics?: Array<Record<string, unknown>> };
+  };
   if (Array.isArray(copy.template.metrics)) {
     for (const metric of copy.template.metrics) if (metric && typeof metric === 'object') delete metric.query;
   }
   const unresolved = findUnresolvedExpression(copy);
   if (unresolved) {
-    throw new InputError(`field body.${unresolved.path} holds the unevaluated expression ${unresolved.expression}: a SpEL expression failed in Orca`, {
-      code: 'unresolved_expression',
-      issues: [{ path: `body.${unresolved.path}`, message: 'unevaluated SpEL expression' }],
-    });
+    throw new InputError(
+      `field body.${unresolved.path} holds the unevaluated expression ${unresolved.expression}: a SpEL expression failed in Orca`,
+      {
+        code: 'unresolved_expression',
+        issues: [{ path: `body.${unresolved.path}`, message: 'unevaluated SpEL expression' }],
+      },
+    );
   }
 }
 
@@ -279,8 +315,14 @@ function prefixIssues<T>(work: () => T, prefix: string): T {
     return work();
   } catch (error) {
     if (error instanceof InputError) {
-      const issues = error.issues.map((issue) => ({ ...issue, path: issue.path === '(root)' ? prefix : `${prefix}.${issue.path}` }));
-      throw new InputError(`${issues[0]?.path ?? prefix}: ${issues[0]?.message ?? error.message}`, { code: error.code, issues });
+      const issues = error.issues.map((issue) => ({
+        ...issue,
+        path: issue.path === '(root)' ? prefix : `${prefix}.${issue.path}`,
+      }));
+      throw new InputError(`${issues[0]?.path ?? prefix}: ${issues[0]?.message ?? error.message}`, {
+        code: error.code,
+        issues,
+      });
     }
     throw error;
   }
@@ -288,7 +330,10 @@ function prefixIssues<T>(work: () => T, prefix: string): T {
 
 async function mustGetTemplate(templates: TemplateStore, name: string, version?: number): Promise<StoredTemplate> {
   const template = await templates.get(name, version);
-  if (!template) throw new NotFoundError(`no template ${name}${version ? ` version ${version}` : ''}`, { code: 'template_not_found' });
+  if (!template)
+    throw new NotFoundError(`no template ${name}${version ? ` version ${version}` : ''}`, {
+      code: 'template_not_found',
+    });
   return template;
 }
 
@@ -313,7 +358,12 @@ function templateDetail(template: StoredTemplate) {
  * Every metric must resolve to a provider account, and (when enabled) each provider must accept the
  * query's syntax. A provider that cannot be reached is not a template error: the check is skipped.
  */
-async function checkTemplateQueries(template: Template, deps: RouteDependencies, pathPrefix: string, scope?: Record<string, string>): Promise<void> {
+async function checkTemplateQueries(
+  template: Template,
+  deps: RouteDependencies,
+  pathPrefix: string,
+  scope?: Record<string, string>,
+): Promise<void> {
   const issues: { path: string; message: string }[] = [];
   const check = async (metric: Template['metrics'][number], index: number) => {
     const path = `${pathPrefix}.metrics.${index}`;
@@ -325,7 +375,8 @@ async function checkTemplateQueries(template: Template, deps: RouteDependencies,
       return;
     }
     if (!deps.config.analysis.checkQueriesOnCreate) return;
-    const sampleScope = scope ?? Object.fromEntries([...scopeKeysUsed(metric.query), 'isd_check'].map((key) => [key, 'isd-check']));
+    const sampleScope =
+      scope ?? Object.fromEntries([...scopeKeysUsed(metric.query), 'isd_check'].map((key) => [key, 'isd-check']));
     const query = expandQuery(metric.query, sampleScope, (s) => provider.renderScope(s), template.stepSeconds);
     try {
       const complaint = await provider.checkQuery(query);
@@ -362,7 +413,10 @@ async function prepareVerification(body: CreateVerificationBody, deps: RouteDepe
   } else {
     const ref = templateRefSchema.safeParse(body.template);
     if (!ref.success) {
-      const issues = ref.error.issues.map((issue) => ({ path: ['body', 'template', ...issue.path.map(String)].join('.'), message: issue.message }));
+      const issues = ref.error.issues.map((issue) => ({
+        path: ['body', 'template', ...issue.path.map(String)].join('.'),
+        message: issue.message,
+      }));
       throw new InputError(`${issues[0]!.path}: ${issues[0]!.message}`, { code: 'validation_failed', issues });
     }
     const stored = await templates.get(ref.data.name, ref.data.version ?? undefined);
@@ -370,7 +424,9 @@ async function prepareVerification(body: CreateVerificationBody, deps: RouteDepe
       const what = ref.data.version ? `${ref.data.name} version ${ref.data.version}` : ref.data.name;
       throw new InputError(`body.template: no template ${what}`, {
         code: 'template_not_found',
-        issues: [{ path: ref.data.version ? 'body.template.version' : 'body.template.name', message: `no template ${what}` }],
+        issues: [
+          { path: ref.data.version ? 'body.template.version' : 'body.template.name', message: `no template ${what}` },
+        ],
       });
     }
     template = stored.definition;
@@ -381,7 +437,11 @@ async function prepareVerification(body: CreateVerificationBody, deps: RouteDepe
   template.metrics.forEach((metric) => {
     for (const key of scopeKeysUsed(metric.query)) {
       for (const side of ['baseline', 'canary'] as const) {
-        if (body[side][key] === undefined) issues.push({ path: `body.${side}.${key}`, message: `metric ${metric.name} reads \${scope.${key}}: the ${side} scope needs label ${key}` });
+        if (body[side][key] === undefined)
+          issues.push({
+            path: `body.${side}.${key}`,
+            message: `metric ${metric.name} reads \${scope.${key}}: the ${side} scope needs label ${key}`,
+          });
       }
     }
   });
@@ -392,10 +452,13 @@ async function prepareVerification(body: CreateVerificationBody, deps: RouteDepe
   if (Math.abs(startMs - Date.now()) > config.analysis.maxLifetimeMs) {
     issues.push({ path: 'body.startTime', message: `must be within ${config.analysis.maxLifetimeMs} ms of now` });
   }
-  if (lifetimeMs > config.analysis.maxLifetimeMs) issues.push({ path: 'body.lifetimeMs', message: `must be at most ${config.analysis.maxLifetimeMs} ms` });
-  if (intervalMs < config.analysis.minIntervalMs) issues.push({ path: 'body.intervalMs', message: `must be at least ${config.analysis.minIntervalMs} ms` });
+  if (lifetimeMs > config.analysis.maxLifetimeMs)
+    issues.push({ path: 'body.lifetimeMs', message: `must be at most ${config.analysis.maxLifetimeMs} ms` });
+  if (intervalMs < config.analysis.minIntervalMs)
+    issues.push({ path: 'body.intervalMs', message: `must be at least ${config.analysis.minIntervalMs} ms` });
   if (intervalMs > lifetimeMs) issues.push({ path: 'body.intervalMs', message: 'must not exceed lifetimeMs' });
-  if (issues.length) throw new InputError(`${issues[0]!.path}: ${issues[0]!.message}`, { code: 'validation_failed', issues });
+  if (issues.length)
+    throw new InputError(`${issues[0]!.path}: ${issues[0]!.message}`, { code: 'validation_failed', issues });
   const windows = analysisWindows({
     startMs,
     lifetimeMs,
@@ -403,11 +466,17 @@ async function prepareVerification(body: CreateVerificationBody, deps: RouteDepe
     ...(body.lookbackMs ? { lookbackMs: body.lookbackMs } : {}),
     ...(body.beginAfterMs ? { beginAfterMs: body.beginAfterMs } : {}),
   });
-  if (windows.length === 0) throw new InputError('body.lifetimeMs: no analysis window fits', { issues: [{ path: 'body.lifetimeMs', message: 'no analysis window fits' }] });
+  if (windows.length === 0)
+    throw new InputError('body.lifetimeMs: no analysis window fits', {
+      issues: [{ path: 'body.lifetimeMs', message: 'no analysis window fits' }],
+    });
   // Check the queries as they will run (baseline scope), so a typo fails the stage now, not in an hour.
   await checkTemplateQueries(template, deps, templatePath, body.baseline);
   const judge: JudgeName = body.judge ?? template.judge ?? config.analysis.defaultJudge;
-  log.info({ executionId: body.executionId, stageId: body.stageId, template: template.name, windows: windows.length }, 'verification accepted');
+  log.info(
+    { executionId: body.executionId, stageId: body.stageId, template: template.name, windows: windows.length },
+    'verification accepted',
+  );
   return {
     id: randomUUID(),
     executionId: body.executionId,

@@ -14,14 +14,23 @@ export const scopeSchema = z
 export const templateRefSchema = z.strictObject({
   name: z.string().regex(TEMPLATE_NAME_PATTERN, 'not a template name'),
   version: z
-    .union([z.number().int().positive(), z.string().regex(/^[1-9][0-9]{0,8}$/, 'must be a positive integer').transform(Number)])
+    .union([
+      z.number().int().positive(),
+      z
+        .string()
+        .regex(/^[1-9][0-9]{0,8}$/, 'must be a positive integer')
+        .transform(Number),
+    ])
     .nullish()
     .describe('Version; absent or null = latest'),
 });
 
 const thresholdsSchema = z
   .strictObject({ pass: z.number().min(0).max(100), marginal: z.number().min(0).max(100) })
-  .refine((thresholds) => thresholds.marginal <= thresholds.pass, { message: 'marginal must not exceed pass', path: ['marginal'] });
+  .refine((thresholds) => thresholds.marginal <= thresholds.pass, {
+    message: 'marginal must not exceed pass',
+    path: ['marginal'],
+  });
 
 /**
  * `POST /api/v1/verifications`: the payload of the `isdVerificationGate` stage (orca-stages catalog).
@@ -39,7 +48,12 @@ export const createVerificationSchema = z.object({
   startTime: z.iso.datetime({ offset: true }).nullish().describe('Start of the analysis; absent = now'),
   lifetimeMs: z.number().int().positive().describe('Total length of the analysis'),
   intervalMs: z.number().int().positive().nullish().describe('Length of one scored interval; absent = one interval'),
-  lookbackMs: z.number().int().positive().nullish().describe('Sliding windows of this length; absent = growing windows'),
+  lookbackMs: z
+    .number()
+    .int()
+    .positive()
+    .nullish()
+    .describe('Sliding windows of this length; absent = growing windows'),
   beginAfterMs: z.number().int().min(0).nullish().describe('Warm-up skipped before the first window'),
   thresholds: thresholdsSchema.nullish().describe('Score thresholds; absent = {pass: 80, marginal: 60}'),
   judge: z.enum(JUDGE_NAMES).nullish().describe('Judge; absent = the template or service default'),
@@ -57,14 +71,20 @@ export const reportQuery = z.strictObject({ format: z.enum(['json', 'html']).opt
 /** `:name` (and `:version`) of a template. */
 export const templateParams = z.strictObject({
   name: z.string().regex(TEMPLATE_NAME_PATTERN, 'not a template name'),
-  version: z.string().regex(/^[1-9][0-9]{0,8}$/, 'must be a positive integer').transform(Number).optional(),
+  version: z
+    .string()
+    .regex(/^[1-9][0-9]{0,8}$/, 'must be a positive integer')
+    .transform(Number)
+    .optional(),
 });
 
 /** `:format` of a template import. */
 export const importParams = z.strictObject({ format: z.enum(['kayenta', 'opsmx']) });
 
 /** `?name=` overrides the imported template's name. */
-export const importQuery = z.strictObject({ name: z.string().regex(TEMPLATE_NAME_PATTERN, 'not a template name').optional() });
+export const importQuery = z.strictObject({
+  name: z.string().regex(TEMPLATE_NAME_PATTERN, 'not a template name').optional(),
+});
 
 /** Any JSON object (templates are validated by the handler so errors carry their field path). */
 export const jsonObjectSchema = z.record(z.string(), z.unknown());

@@ -4,24 +4,54 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { RunningService } from '@isd/kit';
-import { createTestDatabase, gateHeaders, serviceHeaders, startTestService, testServiceConfig } from '@isd/test-support';
+import {
+  createTestDatabase,
+  gateHeaders,
+  serviceHeaders,
+  startTestService,
+  testServiceConfig,
+} from '@isd/test-support';
 import type { AutopilotConfig } from '../config';
 import { autopilotService } from '../service';
+
+// Tests read response JSON several levels deep; a loose type keeps those reads short.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type LooseJson = Record<string, any>;
 
 let service: RunningService<AutopilotConfig>;
 let templatesDir: string;
 
-async function call(method: string, urlPath: string, body?: unknown, headers: Record<string, string> = gateHeaders('alice')) {
-  const response = await fetch(`${service.url}${urlPath}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+async function call(
+  method: string,
+  urlPath: string,
+  body?: unknown,
+  headers: Record<string, string> = gateHeaders('alice'),
+) {
+  const response = await fetch(`${service.url}${urlPath}`, {
+    method,
+    headers,
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
   const text = await response.text();
-  return { status: response.status, headers: response.headers, body: text ? (JSON.parse(text) as Record<string, any>) : undefined };
+  return {
+    status: response.status,
+    headers: response.headers,
+    body: text ? (JSON.parse(text) as LooseJson) : undefined,
+  };
 }
 
-const template = (query = 'avg(latency{${scope}})') => ({ name: 'golden', description: 'golden signals', metrics: [{ name: 'latency', query, direction: 'increase', groups: ['latency'] }] });
+const template = (query = 'avg(latency{${scope}})') => ({
+  name: 'golden',
+  description: 'golden signals',
+  metrics: [{ name: 'latency', query, direction: 'increase', groups: ['latency'] }],
+});
 
 beforeAll(async () => {
   templatesDir = fs.mkdtempSync(path.join(os.tmpdir(), 'isd-templates-'));
-  fs.writeFileSync(path.join(templatesDir, 'from-git.yml'), 'name: from-git\nmetrics:\n  - name: errors\n    query: sum(errors{${scope}})\n    direction: increase\n');
+  fs.writeFileSync(
+    path.join(templatesDir, 'from-git.yml'),
+    'name: from-git\nmetrics:\n  - name: errors\n    query: sum(errors{${scope}})\n    direction: increase\n',
+  );
   fs.writeFileSync(path.join(templatesDir, 'README.md'), 'not a template');
   service = await startTestService(
     autopilotService,
@@ -54,9 +84,19 @@ describe('template API', () => {
     expect(changed.status).toBe(201);
     expect(changed.body!.version).toBe(2);
 
-    expect((await call('GET', '/api/v1/templates/golden')).body).toMatchObject({ version: 2, definition: { metrics: [{ query: 'avg(latency_seconds{${scope}})' }] } });
-    expect((await call('GET', '/api/v1/templates/golden/versions/1')).body).toMatchObject({ version: 1, definition: { metrics: [{ query: 'avg(latency{${scope}})' }] } });
-    expect((await call('GET', '/api/v1/templates/golden/versions')).body!.versions.map((v: { version: number }) => v.version)).toEqual([2, 1]);
+    expect((await call('GET', '/api/v1/templates/golden')).body).toMatchObject({
+      version: 2,
+      definition: { metrics: [{ query: 'avg(latency_seconds{${scope}})' }] },
+    });
+    expect((await call('GET', '/api/v1/templates/golden/versions/1')).body).toMatchObject({
+      version: 1,
+      definition: { metrics: [{ query: 'avg(latency{${scope}})' }] },
+    });
+    expect(
+      (await call('GET', '/api/v1/templates/golden/versions')).body!.versions.map(
+        (v: { version: number }) => v.version,
+      ),
+    ).toEqual([2, 1]);
     expect((await call('GET', '/api/v1/templates/golden/versions/9')).status).toBe(404);
   });
 
@@ -77,15 +117,24 @@ describe('template API', () => {
         testServiceConfig(autopilotService, {
           databaseUrl: url,
           users: { alice: ['release-engineers'] },
-          extra: { providers: { prom: { type: 'prometheus', url: 'http://127.0.0.1:1', timeoutMs: 500 } }, templates: { directory: templatesDir, editorRoles: ['release-engineers'] } },
+          extra: {
+            providers: { prom: { type: 'prometheus', url: 'http://127.0.0.1:1', timeoutMs: 500 } },
+            templates: { directory: templatesDir, editorRoles: ['release-engineers'] },
+          },
         }),
       );
     };
     await restart();
     expect((await call('GET', '/api/v1/templates/from-git')).body!.version).toBe(1);
-    fs.writeFileSync(path.join(templatesDir, 'from-git.yml'), 'name: from-git\nmetrics:\n  - name: errors\n    query: sum(errors_total{${scope}})\n    direction: increase\n');
+    fs.writeFileSync(
+      path.join(templatesDir, 'from-git.yml'),
+      'name: from-git\nmetrics:\n  - name: errors\n    query: sum(errors_total{${scope}})\n    direction: increase\n',
+    );
     await restart();
-    expect((await call('GET', '/api/v1/templates/from-git')).body).toMatchObject({ version: 2, definition: { metrics: [{ query: 'sum(errors_total{${scope}})' }] } });
+    expect((await call('GET', '/api/v1/templates/from-git')).body).toMatchObject({
+      version: 2,
+      definition: { metrics: [{ query: 'sum(errors_total{${scope}})' }] },
+    });
   });
 
   it('lets only editors create templates, and only through Gate', async () => {
@@ -94,33 +143,64 @@ describe('template API', () => {
     expect(bob.body!.detail).toMatch(/release-engineers/);
     const orca = await call('POST', '/api/v1/templates', template(), serviceHeaders());
     expect([401, 403]).toContain(orca.status);
-    const forged = await call('POST', '/api/v1/templates', template(), { 'content-type': 'application/json', 'x-spinnaker-user': 'alice' });
+    const forged = await call('POST', '/api/v1/templates', template(), {
+      'content-type': 'application/json',
+      'x-spinnaker-user': 'alice',
+    });
     expect(forged.status).toBe(401);
   });
 
   it('imports a Kayenta canary config and an OpsMx template over the API', async () => {
     const kayenta = await call('POST', '/api/v1/templates/import/kayenta?name=imported-kayenta', {
       name: 'ignored because of ?name',
-      metrics: [{ name: 'cpu', query: { type: 'prometheus', metricName: 'cpu_seconds' }, groups: ['system'], analysisConfigurations: { canary: { direction: 'increase' } } }],
+      metrics: [
+        {
+          name: 'cpu',
+          query: { type: 'prometheus', metricName: 'cpu_seconds' },
+          groups: ['system'],
+          analysisConfigurations: { canary: { direction: 'increase' } },
+        },
+      ],
       classifier: { groupWeights: { system: 100 } },
     });
     expect(kayenta.status).toBe(201);
-    expect(kayenta.body).toMatchObject({ name: 'imported-kayenta', source: 'import:kayenta', definition: { judge: 'kayenta', metrics: [{ query: 'avg(cpu_seconds{${scope}})', provider: 'prometheus' }] } });
+    expect(kayenta.body).toMatchObject({
+      name: 'imported-kayenta',
+      source: 'import:kayenta',
+      definition: { judge: 'kayenta', metrics: [{ query: 'avg(cpu_seconds{${scope}})', provider: 'prometheus' }] },
+    });
     const opsmx = await call('POST', '/api/v1/templates/import/opsmx', {
       templateName: 'mem',
       metricProvider: 'PROMETHEUS',
-      data: { groups: [{ group: 'memory', metrics: [{ name: 'sum(mem{pod=~"${pod_key}"})', riskDirection: 'Higher', customThresholdHigher: 20 }] }] },
+      data: {
+        groups: [
+          {
+            group: 'memory',
+            metrics: [{ name: 'sum(mem{pod=~"${pod_key}"})', riskDirection: 'Higher', customThresholdHigher: 20 }],
+          },
+        ],
+      },
     });
     expect(opsmx.status).toBe(201);
-    expect(opsmx.body!.definition.metrics[0]).toMatchObject({ query: 'sum(mem{pod=~"${scope.pod_key}"})', direction: 'increase', effectSize: { allowedIncrease: 1.2 } });
-    const bad = await call('POST', '/api/v1/templates/import/opsmx', { templateName: 'mem', data: { groups: [{ group: 'g', metrics: [{ riskDirection: 'Higher' }] }] } });
+    expect(opsmx.body!.definition.metrics[0]).toMatchObject({
+      query: 'sum(mem{pod=~"${scope.pod_key}"})',
+      direction: 'increase',
+      effectSize: { allowedIncrease: 1.2 },
+    });
+    const bad = await call('POST', '/api/v1/templates/import/opsmx', {
+      templateName: 'mem',
+      data: { groups: [{ group: 'g', metrics: [{ riskDirection: 'Higher' }] }] },
+    });
     expect(bad.status).toBe(400);
     expect(bad.body!.field).toBe('body.data.groups.0.metrics.0.name');
     expect((await call('POST', '/api/v1/templates/import/atlas', {})).body!.field).toBe('path.format');
   });
 
   it('refuses a metric naming an unknown provider account, naming the field', async () => {
-    const response = await call('POST', '/api/v1/templates', { name: 'x', metrics: [{ name: 'm', query: 'up', provider: 'datadog-eu' }] });
+    const response = await call('POST', '/api/v1/templates', {
+      name: 'x',
+      metrics: [{ name: 'm', query: 'up', provider: 'datadog-eu' }],
+    });
     expect(response.status).toBe(400);
     expect(response.body!.field).toBe('body.metrics.0.provider');
   });
@@ -141,16 +221,41 @@ describe('template API', () => {
     };
     const response = await call('POST', '/api/v1/verifications', payload, serviceHeaders());
     expect(response.status).toBe(400);
-    expect(response.body!.errors.map((e: { path: string }) => e.path)).toEqual(['body.baseline.pod', 'body.intervalMs']);
-    const ancient = await call('POST', '/api/v1/verifications', { ...payload, baseline: { namespace: 'prod', pod: 'web-v1' }, intervalMs: null, startTime: '2001-01-01T00:00:00Z' }, serviceHeaders());
+    expect(response.body!.errors.map((e: { path: string }) => e.path)).toEqual([
+      'body.baseline.pod',
+      'body.intervalMs',
+    ]);
+    const ancient = await call(
+      'POST',
+      '/api/v1/verifications',
+      {
+        ...payload,
+        baseline: { namespace: 'prod', pod: 'web-v1' },
+        intervalMs: null,
+        startTime: '2001-01-01T00:00:00Z',
+      },
+      serviceHeaders(),
+    );
     expect(ancient.status).toBe(400);
     expect(ancient.body!.field).toBe('body.startTime');
-    const userCancel = await call('POST', '/api/v1/verifications/00000000-0000-4000-8000-000000000000/cancel', {}, gateHeaders('alice'));
+    const userCancel = await call(
+      'POST',
+      '/api/v1/verifications/00000000-0000-4000-8000-000000000000/cancel',
+      {},
+      gateHeaders('alice'),
+    );
     expect(userCancel.status).toBe(401);
-    const unauthenticated = await call('POST', '/api/v1/verifications', payload, { 'content-type': 'application/json' });
+    const unauthenticated = await call('POST', '/api/v1/verifications', payload, {
+      'content-type': 'application/json',
+    });
     expect(unauthenticated.status).toBe(401);
-    expect((await call('GET', '/api/v1/verifications/not-a-uuid', undefined, serviceHeaders())).body!.field).toBe('path.id');
-    expect((await call('GET', '/api/v1/verifications/00000000-0000-4000-8000-000000000000', undefined, serviceHeaders())).status).toBe(404);
+    expect((await call('GET', '/api/v1/verifications/not-a-uuid', undefined, serviceHeaders())).body!.field).toBe(
+      'path.id',
+    );
+    expect(
+      (await call('GET', '/api/v1/verifications/00000000-0000-4000-8000-000000000000', undefined, serviceHeaders()))
+        .status,
+    ).toBe(404);
   });
 
   it('publishes every route in the OpenAPI document', async () => {
@@ -158,7 +263,14 @@ describe('template API', () => {
     expect(response.status).toBe(200);
     const paths = Object.keys(response.body!.paths);
     expect(paths).toEqual(
-      expect.arrayContaining(['/api/v1/verifications', '/api/v1/verifications/{id}', '/api/v1/verifications/{id}/cancel', '/api/v1/verifications/{id}/report', '/api/v1/templates', '/api/v1/templates/import/{format}']),
+      expect.arrayContaining([
+        '/api/v1/verifications',
+        '/api/v1/verifications/{id}',
+        '/api/v1/verifications/{id}/cancel',
+        '/api/v1/verifications/{id}/report',
+        '/api/v1/templates',
+        '/api/v1/templates/import/{format}',
+      ]),
     );
   });
 });

@@ -36,7 +36,9 @@ export function reportUrlOf(id: string, publicUrl: string | undefined): string {
 }
 
 function finiteOrNull(numbers: Record<string, number>): Record<string, number | null> {
-  return Object.fromEntries(Object.entries(numbers).map(([key, value]) => [key, Number.isFinite(value) ? value : null]));
+  return Object.fromEntries(
+    Object.entries(numbers).map(([key, value]) => [key, Number.isFinite(value) ? value : null]),
+  );
 }
 
 function sideView(summary: MetricResult['baseline'] | undefined, side: SideData | undefined): Record<string, unknown> {
@@ -53,7 +55,12 @@ export function metricViews(interval: IntervalRecord | undefined, detailed = tru
   const judged = new Map(interval.result.metrics.map((metric) => [metric.name, metric]));
   return interval.data.map((data) => {
     const result = judged.get(data.name);
-    const problems = [...new Set([...data.baseline.problems.map((p) => `baseline: ${p}`), ...data.canary.problems.map((p) => `canary: ${p}`)])];
+    const problems = [
+      ...new Set([
+        ...data.baseline.problems.map((p) => `baseline: ${p}`),
+        ...data.canary.problems.map((p) => `canary: ${p}`),
+      ]),
+    ];
     if (!result) {
       // Muted metrics are fetched and shown but not judged.
       return {
@@ -72,7 +79,10 @@ export function metricViews(interval: IntervalRecord | undefined, detailed = tru
       };
     }
     // No data must never look like a quiet pass: the reason names the query and what came back.
-    const reason = problems.length && (result.classification === 'Nodata' || result.classification === 'NodataFailMetric') ? `${result.reason}: ${problems.join('; ')}` : result.reason;
+    const reason =
+      problems.length && (result.classification === 'Nodata' || result.classification === 'NodataFailMetric')
+        ? `${result.reason}: ${problems.join('; ')}`
+        : result.reason;
     const view: MetricView = {
       name: data.name,
       kind: 'metric' as const,
@@ -87,7 +97,11 @@ export function metricViews(interval: IntervalRecord | undefined, detailed = tru
       canary: sideView(result.canary, data.canary),
     };
     if (!detailed) return { ...view, baseline: compactSide(view.baseline), canary: compactSide(view.canary) };
-    return { ...view, numbers: finiteOrNull(result.numbers), findings: result.findings.map((finding) => ({ ...finding, numbers: finiteOrNull(finding.numbers) })) };
+    return {
+      ...view,
+      numbers: finiteOrNull(result.numbers),
+      findings: result.findings.map((finding) => ({ ...finding, numbers: finiteOrNull(finding.numbers) })),
+    };
   });
 }
 
@@ -95,7 +109,11 @@ export function metricViews(interval: IntervalRecord | undefined, detailed = tru
  * The API body of a verification (Orca's monitor body: it lands in the stage context on every poll, so
  * per-metric results carry classification, reason, problems and the queries; numbers and findings are in the report).
  */
-export function verificationView(verification: VerificationRecord, intervals: IntervalRecord[], publicUrl: string | undefined) {
+export function verificationView(
+  verification: VerificationRecord,
+  intervals: IntervalRecord[],
+  publicUrl: string | undefined,
+) {
   const judged = new Map(intervals.map((interval) => [interval.index, interval]));
   const last = intervals[intervals.length - 1];
   const windows = verification.windows;
@@ -112,14 +130,20 @@ export function verificationView(verification: VerificationRecord, intervals: In
     judge: verification.judge,
     thresholds: verification.thresholds,
     startTime: new Date(windows[0]?.startMs ?? verification.spec.startMs).toISOString(),
-    endTime: new Date(windows[windows.length - 1]?.endMs ?? verification.spec.startMs + verification.spec.lifetimeMs).toISOString(),
+    endTime: new Date(
+      windows[windows.length - 1]?.endMs ?? verification.spec.startMs + verification.spec.lifetimeMs,
+    ).toISOString(),
     intervals: windows.map((window) => {
       const interval = judged.get(window.index);
       return {
         index: window.index,
         startTime: new Date(window.startMs).toISOString(),
         endTime: new Date(window.endMs).toISOString(),
-        status: interval ? ('judged' as const) : verification.status === 'running' ? ('pending' as const) : ('skipped' as const),
+        status: interval
+          ? ('judged' as const)
+          : verification.status === 'running'
+            ? ('pending' as const)
+            : ('skipped' as const),
         ...(interval ? { score: interval.score, classification: interval.classification } : {}),
       };
     }),

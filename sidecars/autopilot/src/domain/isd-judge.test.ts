@@ -6,7 +6,11 @@ import { JudgeInputError, normalizeMetricConfig, type MetricConfigInput, type Me
 import { createRandom } from './random';
 
 function metric(canary: number[], baseline: number[], config: Partial<MetricConfigInput> = {}): MetricInput {
-  return { config: normalizeMetricConfig({ name: 'm', groups: ['g'], direction: 'increase', ...config }), canary: { values: canary }, baseline: { values: baseline } };
+  return {
+    config: normalizeMetricConfig({ name: 'm', groups: ['g'], direction: 'increase', ...config }),
+    canary: { values: canary },
+    baseline: { values: baseline },
+  };
 }
 
 const normalSample = (seed: number, n: number, center: number, sd: number): number[] => {
@@ -37,7 +41,9 @@ describe('isd judge fixes Kayenta blind spots', () => {
   it('fails a mostly-zero error counter followed by a burst, which Kayenta passes', () => {
     const random = createRandom(11);
     const baseline = Array.from({ length: 240 }, () => (random.next() < 0.02 ? 1 : 0));
-    const canary = Array.from({ length: 240 }, (_, i) => (i >= 100 && i < 112 ? random.integer(2, 15) : random.next() < 0.02 ? 1 : 0));
+    const canary = Array.from({ length: 240 }, (_, i) =>
+      i >= 100 && i < 112 ? random.integer(2, 15) : random.next() < 0.02 ? 1 : 0,
+    );
     const m = metric(canary, baseline);
     expect(classifyKayentaMetric(m).classification).toBe('Pass');
     const result = classifyIsdMetric(m);
@@ -58,7 +64,9 @@ describe('isd judge fixes Kayenta blind spots', () => {
   it('passes unchanged metrics: at most 1 alarm in 100 seeded no-change pairs', () => {
     let alarms = 0;
     for (let seed = 0; seed < 100; seed++) {
-      const result = classifyIsdMetric(metric(normalSample(1000 + seed, 120, 50, 5), normalSample(5000 + seed, 120, 50, 5), { direction: 'either' }));
+      const result = classifyIsdMetric(
+        metric(normalSample(1000 + seed, 120, 50, 5), normalSample(5000 + seed, 120, 50, 5), { direction: 'either' }),
+      );
       if (result.classification !== 'Pass') alarms++;
     }
     expect(alarms).toBeLessThanOrEqual(1);
@@ -71,7 +79,10 @@ describe('isd judge fixes Kayenta blind spots', () => {
       const random = createRandom(900 + seed);
       const series = () => {
         let state = 0;
-        return Array.from({ length: 300 }, () => (state = 0.85 * state + Math.sqrt(1 - 0.85 * 0.85) * random.normal()) * 5 + 100);
+        return Array.from(
+          { length: 300 },
+          () => (state = 0.85 * state + Math.sqrt(1 - 0.85 * 0.85) * random.normal()) * 5 + 100,
+        );
       };
       const result = classifyIsdMetric(metric(series(), series(), { direction: 'either' }));
       if (result.classification !== 'Pass') alarms++;
@@ -91,7 +102,10 @@ describe('isd judge fixes Kayenta blind spots', () => {
   });
 
   it('classifies a throughput drop as Low for direction decrease', () => {
-    expect(classifyIsdMetric(metric(normalSample(7, 100, 50, 5), normalSample(8, 100, 100, 10), { direction: 'decrease' })).classification).toBe('Low');
+    expect(
+      classifyIsdMetric(metric(normalSample(7, 100, 50, 5), normalSample(8, 100, 100, 10), { direction: 'decrease' }))
+        .classification,
+    ).toBe('Low');
   });
 });
 
@@ -106,7 +120,9 @@ describe('isd judge makes missing data explicit', () => {
     expect(result.classification).toBe('Nodata');
     expect(result.reason).toContain('no canary data for query "rate(x{app=\\"a\\"}[1m])"');
     expect(result.reason).toContain('0 real of 4 points (4 missing)');
-    expect(result.warnings.join(' ')).toMatch(/label keys differ.*only baseline has \[version\], only canary has \[pod\]/);
+    expect(result.warnings.join(' ')).toMatch(
+      /label keys differ.*only baseline has \[version\], only canary has \[pod\]/,
+    );
     // Kayenta turns the missing canary into zeros and reports a drop instead of missing data.
     expect(classifyKayentaMetric(m).classification).toBe('Low');
   });
@@ -114,7 +130,10 @@ describe('isd judge makes missing data explicit', () => {
   it('fails a must-have-data metric and a critical metric without data fails the run', () => {
     expect(classifyIsdMetric(metric([], [1, 2, 3], { mustHaveData: true })).classification).toBe('NodataFailMetric');
     const judged = createIsdJudge().judge({
-      metrics: [metric([], [1, 2, 3], { critical: true }), { ...metric([1, 2, 3], [1, 2, 3]), config: normalizeMetricConfig({ name: 'other' }) }],
+      metrics: [
+        metric([], [1, 2, 3], { critical: true }),
+        { ...metric([1, 2, 3], [1, 2, 3]), config: normalizeMetricConfig({ name: 'other' }) },
+      ],
       groupWeights: {},
       thresholds: { pass: 90, marginal: 50 },
     });
@@ -128,8 +147,14 @@ describe('isd judge run', () => {
     const judge = createJudge('isd');
     const result = judge.judge({
       metrics: [
-        { ...metric(normalSample(9, 100, 200, 20), normalSample(10, 100, 100, 10)), config: normalizeMetricConfig({ name: 'latency', groups: ['latency'], direction: 'increase' }) },
-        { ...metric(normalSample(11, 100, 10, 1), normalSample(12, 100, 10, 1)), config: normalizeMetricConfig({ name: 'cpu', groups: ['system'] }) },
+        {
+          ...metric(normalSample(9, 100, 200, 20), normalSample(10, 100, 100, 10)),
+          config: normalizeMetricConfig({ name: 'latency', groups: ['latency'], direction: 'increase' }),
+        },
+        {
+          ...metric(normalSample(11, 100, 10, 1), normalSample(12, 100, 10, 1)),
+          config: normalizeMetricConfig({ name: 'cpu', groups: ['system'] }),
+        },
       ],
       groupWeights: { latency: 60, system: 40 },
       thresholds: { pass: 90, marginal: 50 },
@@ -141,14 +166,20 @@ describe('isd judge run', () => {
 
   it('rejects bad input with the path of each bad field', () => {
     const judge = createJudge();
-    const run = () => judge.judge({ metrics: [metric([1], [1])], groupWeights: { g: 130 }, thresholds: { pass: 50, marginal: 70 } });
+    const run = () =>
+      judge.judge({ metrics: [metric([1], [1])], groupWeights: { g: 130 }, thresholds: { pass: 50, marginal: 70 } });
     expect(run).toThrow(JudgeInputError);
     try {
       run();
     } catch (error) {
-      expect((error as JudgeInputError).issues.map((issue) => issue.path)).toEqual(['thresholds.marginal', 'groupWeights']);
+      expect((error as JudgeInputError).issues.map((issue) => issue.path)).toEqual([
+        'thresholds.marginal',
+        'groupWeights',
+      ]);
     }
-    expect(() => normalizeMetricConfig({ name: 'x', direction: 'up', nanStrategy: 'zero' }, 'metrics.3')).toThrow(/metrics\.3\.direction.*metrics\.3\.nanStrategy/);
+    expect(() => normalizeMetricConfig({ name: 'x', direction: 'up', nanStrategy: 'zero' }, 'metrics.3')).toThrow(
+      /metrics\.3\.direction.*metrics\.3\.nanStrategy/,
+    );
     expect(() => createJudge('netflix')).toThrow(/judge: must be one of isd, kayenta/);
   });
 });

@@ -62,11 +62,25 @@ export function createIsdJudge(options: Partial<IsdJudgeOptions> = {}): Judge {
     name: 'isd',
     judge(input: JudgeInput): JudgeResult {
       validateJudgeInput(input);
-      const metrics = input.metrics.filter((metric) => !metric.config.muted).map((metric) => classifyIsdMetric(metric, settings));
+      const metrics = input.metrics
+        .filter((metric) => !metric.config.muted)
+        .map((metric) => classifyIsdMetric(metric, settings));
       const score = scoreMetrics(metrics, input.groupWeights, input.thresholds);
-      const regressions = metrics.filter((m) => m.classification === 'High' || m.classification === 'Low' || m.classification === 'NodataFailMetric');
-      const reason = regressions.length > 0 ? `${score.reason}. Regressions: ${regressions.map((m) => `${m.name} (${m.reason})`).join(' | ')}` : score.reason;
-      return { judge: 'isd', score: score.score, classification: score.classification, reason, groupScores: score.groupScores, metrics };
+      const regressions = metrics.filter(
+        (m) => m.classification === 'High' || m.classification === 'Low' || m.classification === 'NodataFailMetric',
+      );
+      const reason =
+        regressions.length > 0
+          ? `${score.reason}. Regressions: ${regressions.map((m) => `${m.name} (${m.reason})`).join(' | ')}`
+          : score.reason;
+      return {
+        judge: 'isd',
+        score: score.score,
+        classification: score.classification,
+        reason,
+        groupScores: score.groupScores,
+        metrics,
+      };
     },
   };
 }
@@ -77,13 +91,19 @@ const fmt = (value: number): string => {
   const abs = Math.abs(value);
   return abs >= 1e-3 && abs < 1e6 ? String(Number(value.toPrecision(4))) : value.toExponential(2);
 };
-const percent = (value: number): string => (Number.isFinite(value) ? `${value >= 0 ? '+' : ''}${fmt(value * 100)}%` : value > 0 ? '+∞%' : String(value));
+const percent = (value: number): string =>
+  Number.isFinite(value) ? `${value >= 0 ? '+' : ''}${fmt(value * 100)}%` : value > 0 ? '+∞%' : String(value);
 
 // Below this many points per side the asymptotic KS p-value is too optimistic to act on.
 const MIN_SHAPE_POINTS = 30;
 
 function sideSummary(side: PreprocessedSide): SideSummary {
-  return { ...summarize(side.values), receivedCount: side.receivedCount, missingCount: side.missingCount, outlierCount: side.outlierCount };
+  return {
+    ...summarize(side.values),
+    receivedCount: side.receivedCount,
+    missingCount: side.missingCount,
+    outlierCount: side.outlierCount,
+  };
 }
 
 function meanAbsoluteDeviation(values: readonly number[]): number {
@@ -93,7 +113,8 @@ function meanAbsoluteDeviation(values: readonly number[]): number {
 
 function describeSeries(label: string, series: MetricInput['baseline'], side: PreprocessedSide): string {
   const query = series.query ? ` for query ${JSON.stringify(series.query)}` : '';
-  const labels = series.labels && Object.keys(series.labels).length > 0 ? ` (labels ${JSON.stringify(series.labels)})` : '';
+  const labels =
+    series.labels && Object.keys(series.labels).length > 0 ? ` (labels ${JSON.stringify(series.labels)})` : '';
   const real = side.receivedCount - side.missingCount;
   return `no ${label} data${query}${labels}: ${real} real of ${side.receivedCount} points (${side.missingCount} missing)`;
 }
@@ -110,44 +131,71 @@ export function classifyIsdMetric(metric: MetricInput, options: IsdJudgeOptions 
     const onlyBaseline = Object.keys(baseLabels).filter((key) => !(key in canaryLabels));
     const onlyCanary = Object.keys(canaryLabels).filter((key) => !(key in baseLabels));
     if (onlyBaseline.length > 0 || onlyCanary.length > 0) {
-      warnings.push(`label keys differ between the series: only baseline has [${onlyBaseline.join(', ')}], only canary has [${onlyCanary.join(', ')}]`);
+      warnings.push(
+        `label keys differ between the series: only baseline has [${onlyBaseline.join(', ')}], only canary has [${onlyCanary.join(', ')}]`,
+      );
     }
   }
-  for (const [label, side] of [['baseline', baselineSide], ['canary', canarySide]] as const) {
+  for (const [label, side] of [
+    ['baseline', baselineSide],
+    ['canary', canarySide],
+  ] as const) {
     if (side.missingCount > 0) {
       const handling = config.nanStrategy === 'replace' ? 'replaced by 0' : 'removed';
       warnings.push(`${side.missingCount} of ${side.receivedCount} ${label} points were missing (${handling})`);
     }
-    if (side.outlierCount > 0) warnings.push(`${side.outlierCount} ${label} outliers removed (IQR factor ${config.outliers.factor})`);
+    if (side.outlierCount > 0)
+      warnings.push(`${side.outlierCount} ${label} outliers removed (IQR factor ${config.outliers.factor})`);
   }
-  const base = { name: config.name, groups: config.groups, baseline: sideSummary(baselineSide), canary: sideSummary(canarySide), warnings };
+  const base = {
+    name: config.name,
+    groups: config.groups,
+    baseline: sideSummary(baselineSide),
+    canary: sideSummary(canarySide),
+    warnings,
+  };
 
   // Missing data is a result of its own, never a silent pass: a side with no real points is "no data"
   // even when NaNs would be replaced by zeros.
   const realCanary = canarySide.receivedCount - canarySide.missingCount;
   const realBaseline = baselineSide.receivedCount - baselineSide.missingCount;
   const noData: string[] = [];
-  if (realBaseline === 0 || baselineSide.values.length < options.minimumSamples) noData.push(describeSeries('baseline', metric.baseline, baselineSide));
-  if (realCanary === 0 || canarySide.values.length < options.minimumSamples) noData.push(describeSeries('canary', metric.canary, canarySide));
+  if (realBaseline === 0 || baselineSide.values.length < options.minimumSamples)
+    noData.push(describeSeries('baseline', metric.baseline, baselineSide));
+  if (realCanary === 0 || canarySide.values.length < options.minimumSamples)
+    noData.push(describeSeries('canary', metric.canary, canarySide));
   if (noData.length > 0) {
     const classification = config.mustHaveData ? 'NodataFailMetric' : 'Nodata';
     const reason = `${noData.join('; ')}${config.mustHaveData ? ' — the metric must have data' : ''} (at least ${options.minimumSamples} points per side needed)`;
     const numbers = { baselineCount: baselineSide.values.length, canaryCount: canarySide.values.length };
-    return { ...base, classification, critical: config.critical, reason, numbers, findings: [{ test: 'data', regression: config.mustHaveData, message: reason, numbers }] };
+    return {
+      ...base,
+      classification,
+      critical: config.critical,
+      reason,
+      numbers,
+      findings: [{ test: 'data', regression: config.mustHaveData, message: reason, numbers }],
+    };
   }
 
   const canary = canarySide.values;
   const baseline = baselineSide.values;
   const nc = canary.length;
   const nb = baseline.length;
-  if (nb < 50 || nc < 50) warnings.push(`few points (baseline ${nb}, canary ${nc}; 50+ recommended): only large changes can be detected`);
+  if (nb < 50 || nc < 50)
+    warnings.push(`few points (baseline ${nb}, canary ${nc}; 50+ recommended): only large changes can be detected`);
   const harmUp = config.direction !== 'decrease';
   const harmDown = config.direction !== 'increase';
   const findings: Finding[] = [];
 
   const baselineMean = mean(baseline);
   const canaryMean = mean(canary);
-  const relativeChange = baselineMean === 0 ? (canaryMean === 0 ? 0 : Math.sign(canaryMean) * Infinity) : (canaryMean - baselineMean) / Math.abs(baselineMean);
+  const relativeChange =
+    baselineMean === 0
+      ? canaryMean === 0
+        ? 0
+        : Math.sign(canaryMean) * Infinity
+      : (canaryMean - baselineMean) / Math.abs(baselineMean);
   const numbers: Record<string, number> = { baselineMean, canaryMean, relativeChange };
   if (baselineMean !== 0 && canaryMean !== 0) numbers.meanRatio = canaryMean / baselineMean;
   numbers.cles = commonLanguageEffectSize(canary, baseline);
@@ -155,25 +203,37 @@ export function classifyIsdMetric(metric: MetricInput, options: IsdJudgeOptions 
   const everyValue = [...canary, ...baseline];
   if (everyValue.every((value) => value === everyValue[0])) {
     const reason = `Pass: every baseline and canary value equals ${fmt(everyValue[0]!)}`;
-    return { ...base, classification: 'Pass', critical: false, reason, numbers, findings: [{ test: 'identical', regression: false, message: reason, numbers }] };
+    return {
+      ...base,
+      classification: 'Pass',
+      critical: false,
+      reason,
+      numbers,
+      findings: [{ test: 'identical', regression: false, message: reason, numbers }],
+    };
   }
 
   // Time-aligned series: take out the pattern both sides share; the residuals also show how autocorrelated
   // the noise is. Rank and t tests assume independent points; with lag-1 autocorrelation ρ the variance of
   // a mean grows by (1 + ρ)/(1 − ρ), so the p-values below are computed with that inflation (raw ones are
   // reported beside them).
-  const residuals = config.outliers.strategy === 'remove' ? undefined : sharedPatternResiduals(metric.baseline.values, metric.canary.values, config.nanStrategy);
+  const residuals =
+    config.outliers.strategy === 'remove'
+      ? undefined
+      : sharedPatternResiduals(metric.baseline.values, metric.canary.values, config.nanStrategy);
   const rho = estimateAutocorrelation(residuals?.baseline ?? baseline, residuals?.canary ?? canary);
   const inflation = (1 + rho) / (1 - rho);
   numbers.autocorrelation = rho;
   numbers.varianceInflation = inflation;
-  const autocorrelationNote = rho > 0.05 ? `; noise autocorrelation ρ=${fmt(rho)}, p-values use ${fmt(inflation)}× variance` : '';
+  const autocorrelationNote =
+    rho > 0.05 ? `; noise autocorrelation ρ=${fmt(rho)}, p-values use ${fmt(inflation)}× variance` : '';
 
   // Location: rank test (robust) and Welch's t (sharper with few points), Bonferroni over the two.
   // Large changes need less evidence: noise rarely moves a mean by 50 % (×50 level) or 20 % (×5), and a
   // doubling seen in 7 points must not pass just because 7 points cannot reach p < 0.001.
   const mw = mannWhitneyU(canary, baseline);
-  const canVaryT = nb >= 2 && nc >= 2 && !(summarize(canary).standardDeviation === 0 && summarize(baseline).standardDeviation === 0);
+  const canVaryT =
+    nb >= 2 && nc >= 2 && !(summarize(canary).standardDeviation === 0 && summarize(baseline).standardDeviation === 0);
   const welch = canVaryT ? welchTTest(canary, baseline) : undefined;
   const magnitude = Math.abs(relativeChange);
   // …except for sparse counters, where a mean near zero makes any relative change look huge.
@@ -182,7 +242,9 @@ export function classifyIsdMetric(metric: MetricInput, options: IsdJudgeOptions 
   const tier = sparse ? 1 : magnitude >= 0.5 ? 50 : magnitude >= 0.2 ? 5 : 1;
   const locationAlpha = options.alpha * tier;
   const mannWhitneyP = mw.method === 'asymptotic' ? Math.min(1, 2 * normalSf(mw.z / Math.sqrt(inflation))) : mw.pValue;
-  const welchP = welch ? studentTTwoSidedP(welch.statistic / Math.sqrt(inflation), welch.degreesOfFreedom / inflation) : Number.NaN;
+  const welchP = welch
+    ? studentTTwoSidedP(welch.statistic / Math.sqrt(inflation), welch.degreesOfFreedom / inflation)
+    : Number.NaN;
   numbers.mannWhitneyP = mannWhitneyP;
   numbers.mannWhitneyRawP = mw.pValue;
   numbers.mannWhitneyU = mw.statistic;
@@ -211,7 +273,9 @@ export function classifyIsdMetric(metric: MetricInput, options: IsdJudgeOptions 
   const practicalUp = relativeChange >= Math.max(options.minimumRelativeChange, allowedIncrease - 1) && clesGateUp;
   const practicalDown = relativeChange <= -Math.max(options.minimumRelativeChange, 1 - allowedDecrease) && clesGateDown;
   const locationText = `mean ${fmt(baselineMean)} → ${fmt(canaryMean)} (${percent(relativeChange)}); Mann–Whitney p=${fmt(mannWhitneyP)}${welch ? `, Welch t p=${fmt(welchP)}` : ''} (level ${fmt(locationAlpha)} split over both tests${autocorrelationNote})${
-    numbers.shiftEstimate !== undefined ? `; shift estimate ${fmt(numbers.shiftEstimate)}, ${fmt(options.confidenceLevel * 100)}% interval [${fmt(numbers.shiftLower!)}, ${fmt(numbers.shiftUpper!)}]` : ''
+    numbers.shiftEstimate !== undefined
+      ? `; shift estimate ${fmt(numbers.shiftEstimate)}, ${fmt(options.confidenceLevel * 100)}% interval [${fmt(numbers.shiftLower!)}, ${fmt(numbers.shiftUpper!)}]`
+      : ''
   }`;
   const locationUp = harmUp && (mwUp || welchUp) && practicalUp;
   const locationDown = harmDown && (mwDown || welchDown) && practicalDown;
@@ -219,8 +283,22 @@ export function classifyIsdMetric(metric: MetricInput, options: IsdJudgeOptions 
   findings.push({
     test: 'location',
     regression: locationUp || locationDown,
-    message: locationUp ? `canary is higher: ${locationText}` : locationDown ? `canary is lower: ${locationText}` : `no harmful shift: ${locationText}`,
-    numbers: pick(numbers, ['baselineMean', 'canaryMean', 'relativeChange', 'mannWhitneyP', 'welchP', 'locationAlpha', 'shiftEstimate', 'shiftLower', 'shiftUpper']),
+    message: locationUp
+      ? `canary is higher: ${locationText}`
+      : locationDown
+        ? `canary is lower: ${locationText}`
+        : `no harmful shift: ${locationText}`,
+    numbers: pick(numbers, [
+      'baselineMean',
+      'canaryMean',
+      'relativeChange',
+      'mannWhitneyP',
+      'welchP',
+      'locationAlpha',
+      'shiftEstimate',
+      'shiftLower',
+      'shiftUpper',
+    ]),
   });
 
   // Spread: a variance increase hurts in either direction (slower tail, or lower dips). Baseline and
@@ -234,17 +312,28 @@ export function classifyIsdMetric(metric: MetricInput, options: IsdJudgeOptions 
     const canarySpread = meanAbsoluteDeviation(spreadCanary);
     const spreadRatio = baselineSpread === 0 ? (canarySpread === 0 ? 1 : Infinity) : canarySpread / baselineSpread;
     const bf = brownForsythe(spreadCanary, spreadBaseline);
-    const brownForsytheP = Number.isNaN(bf.pValue) ? bf.pValue : fisherFSf(bf.statistic / inflation, 1, bf.degreesOfFreedom / inflation);
+    const brownForsytheP = Number.isNaN(bf.pValue)
+      ? bf.pValue
+      : fisherFSf(bf.statistic / inflation, 1, bf.degreesOfFreedom / inflation);
     numbers.spreadRatio = spreadRatio;
     numbers.brownForsytheP = brownForsytheP;
     numbers.brownForsytheRawP = bf.pValue;
-    const significant = (brownForsytheP < options.alpha || (Number.isNaN(bf.pValue) && spreadRatio === Infinity)) && spreadRatio >= options.minimumSpreadRatio;
+    const significant =
+      (brownForsytheP < options.alpha || (Number.isNaN(bf.pValue) && spreadRatio === Infinity)) &&
+      spreadRatio >= options.minimumSpreadRatio;
     spreadUp = significant && !benignShift;
     findings.push({
       test: 'spread',
       regression: spreadUp,
       message: `${spreadUp ? 'canary varies more' : 'no harmful spread change'}: mean absolute deviation${residuals ? ` around the shared ${residuals.windowPoints}-point moving average` : ''} ${fmt(baselineSpread)} → ${fmt(canarySpread)} (×${fmt(spreadRatio)}); Brown–Forsythe p=${fmt(brownForsytheP)} (level ${fmt(options.alpha)}, ratio ≥ ${options.minimumSpreadRatio} needed${autocorrelationNote})`,
-      numbers: { baselineSpread, canarySpread, spreadRatio, brownForsytheP, brownForsytheRawP: bf.pValue, brownForsytheW: bf.statistic },
+      numbers: {
+        baselineSpread,
+        canarySpread,
+        spreadRatio,
+        brownForsytheP,
+        brownForsytheRawP: bf.pValue,
+        brownForsytheW: bf.statistic,
+      },
     });
   }
 
@@ -262,12 +351,20 @@ export function classifyIsdMetric(metric: MetricInput, options: IsdJudgeOptions 
   };
   const tailUp = Math.max(quantileChange(75), quantileChange(90), quantileChange(95));
   const tailDown = Math.min(quantileChange(25), quantileChange(10), quantileChange(5));
-  for (const [harm, alternative, label] of [[harmUp, 'greater', 'up'], [harmDown, 'less', 'down']] as const) {
+  for (const [harm, alternative, label] of [
+    [harmUp, 'greater', 'up'],
+    [harmDown, 'less', 'down'],
+  ] as const) {
     if (!harm || nb < MIN_SHAPE_POINTS || nc < MIN_SHAPE_POINTS) continue;
     const rawKs = kolmogorovSmirnov(baseline, canary, alternative);
-    const ks = { statistic: rawKs.statistic, pValue: kolmogorovSmirnovPValue(rawKs.statistic, nb / inflation, nc / inflation, alternative) };
-    const tailMoved = label === 'up' ? tailUp >= options.minimumRelativeChange : tailDown <= -options.minimumRelativeChange;
-    const regression = ks.pValue < options.alpha && ks.statistic >= options.minimumShapeDistance && tailMoved && !benignShift;
+    const ks = {
+      statistic: rawKs.statistic,
+      pValue: kolmogorovSmirnovPValue(rawKs.statistic, nb / inflation, nc / inflation, alternative),
+    };
+    const tailMoved =
+      label === 'up' ? tailUp >= options.minimumRelativeChange : tailDown <= -options.minimumRelativeChange;
+    const regression =
+      ks.pValue < options.alpha && ks.statistic >= options.minimumShapeDistance && tailMoved && !benignShift;
     if (label === 'up') shapeUp = regression;
     else shapeDown = regression;
     numbers[`ks${label === 'up' ? 'Up' : 'Down'}D`] = ks.statistic;
@@ -292,7 +389,8 @@ export function classifyIsdMetric(metric: MetricInput, options: IsdJudgeOptions 
     // points have probability at most C(nc, k) / C(nb + nc, k).
     const baselineMax = baseline.reduce((max, value) => (value > max ? value : max), -Infinity);
     const aboveBaselineMax = canary.filter((value) => value > baselineMax).length;
-    const exceedanceP = aboveBaselineMax === 0 ? 1 : Math.exp(logChoose(nc, aboveBaselineMax) - logChoose(nb + nc, aboveBaselineMax));
+    const exceedanceP =
+      aboveBaselineMax === 0 ? 1 : Math.exp(logChoose(nc, aboveBaselineMax) - logChoose(nb + nc, aboveBaselineMax));
     const newErrors = baselineNonZero === 0 && canaryNonZero >= Math.max(3, Math.ceil(0.1 * nc));
     zeroUp = fisherP < options.alpha || exceedanceP < options.alpha || newErrors;
     numbers.baselineNonZero = baselineNonZero;
@@ -314,10 +412,13 @@ export function classifyIsdMetric(metric: MetricInput, options: IsdJudgeOptions 
     const reason = `Pass: ${findings.map((finding) => finding.message).join('; ')}`;
     return { ...base, classification: 'Pass', critical: false, reason, numbers, findings };
   }
-  const up = locationUp || ((spreadUp || shapeUp || zeroUp) && harmUp && !locationDown && !shapeDown) || (spreadUp && !harmDown);
+  const up =
+    locationUp || ((spreadUp || shapeUp || zeroUp) && harmUp && !locationDown && !shapeDown) || (spreadUp && !harmDown);
   const classification = up ? 'High' : 'Low';
   const ratio = numbers.meanRatio ?? Number.NaN;
-  const beyondCritical = up ? Number.isNaN(ratio) || ratio >= config.effectSize.criticalIncrease : Number.isNaN(ratio) || ratio <= config.effectSize.criticalDecrease;
+  const beyondCritical = up
+    ? Number.isNaN(ratio) || ratio >= config.effectSize.criticalIncrease
+    : Number.isNaN(ratio) || ratio <= config.effectSize.criticalDecrease;
   const critical = config.critical && (beyondCritical || regressions.some((finding) => finding.test !== 'location'));
   const reason = `${classification}: ${regressions.map((finding) => finding.message).join('; ')}`;
   return { ...base, classification, critical, reason, numbers, findings };
@@ -334,7 +435,8 @@ function sharedPatternResiduals(
 ): { baseline: number[]; canary: number[]; windowPoints: number } | undefined {
   const n = baselineRaw.length;
   if (n !== canaryRaw.length || n < 30) return undefined;
-  const clean = (value: number | null): number => (value === null || !Number.isFinite(value) ? (nanStrategy === 'replace' ? 0 : Number.NaN) : value);
+  const clean = (value: number | null): number =>
+    value === null || !Number.isFinite(value) ? (nanStrategy === 'replace' ? 0 : Number.NaN) : value;
   const b = baselineRaw.map(clean);
   const c = canaryRaw.map(clean);
   const pointwise = b.map((value, t) => {
@@ -357,14 +459,19 @@ function sharedPatternResiduals(
     const count = counts[high]! - counts[low]!;
     return count === 0 ? Number.NaN : (sums[high]! - sums[low]!) / count;
   };
-  const residualsOf = (values: number[]) => values.flatMap((value, t) => (Number.isNaN(value) ? [] : [value - trend(t)])).filter((value) => !Number.isNaN(value));
+  const residualsOf = (values: number[]) =>
+    values
+      .flatMap((value, t) => (Number.isNaN(value) ? [] : [value - trend(t)]))
+      .filter((value) => !Number.isNaN(value));
   return { baseline: residualsOf(b), canary: residualsOf(c), windowPoints: 2 * half + 1 };
 }
 
 /** Pooled lag-1 autocorrelation of the two sides, clamped to [0, 0.9]; 0 below 20 points per side. */
 function estimateAutocorrelation(baseline: readonly number[], canary: readonly number[]): number {
   if (baseline.length < 20 || canary.length < 20) return 0;
-  const values = [lagOneAutocorrelation(baseline), lagOneAutocorrelation(canary)].filter((value) => !Number.isNaN(value));
+  const values = [lagOneAutocorrelation(baseline), lagOneAutocorrelation(canary)].filter(
+    (value) => !Number.isNaN(value),
+  );
   if (values.length === 0) return 0;
   return Math.min(0.9, Math.max(0, mean(values)));
 }

@@ -12,5 +12,7 @@ export type JudgeName = (typeof JUDGE_NAMES)[number];
 export function createJudge(name: string = 'isd'): Judge {
   if (name === 'isd') return createIsdJudge();
   if (name === 'kayenta') return createKayentaJudge();
-  throw new JudgeInputError([{ path: 'judge', message: `must be one of ${JUDGE_NAMES.join(', ')} (got ${JSON.stringify(name)})` }]);
+  throw new JudgeInputError([
+    { path: 'judge', message: `must be one of ${JUDGE_NAMES.join(', ')} (got ${JSON.stringify(name)})` },
+  ]);
 }

@@ -8,36 +8,44 @@ import { kayentaShiftInterval } from './statistics';
 
 // ClassifierSuite data sets (canary/baseline around 10 and 20).
 const NEAR_TEN_A = [
-  9.7767343120109462, 10.587071850477695, 7.8375506388901766, 9.3243326886113884, 8.3774505409784421, 8.9359264399606282, 8.2707663324728511,
-  9.7484308126716925, 11.623746715547156, 9.2753442679633942, 8.1538047749171518, 10.562020975754294, 13.498135575451835, 11.054419256110332,
-  6.9538903590055092, 12.521008342195479, 9.0216358603546443, 4.9234856699531662, 11.251360203607172, 11.598449508040337, 8.435232204668182,
-  11.110228516867279, 10.70063380164755, 8.9212773652115249, 10.086167067942661, 11.42107515483087, 9.3792347813644952, 7.7980320148552593,
-  10.62339807275746, 11.909642062063739,
+  9.7767343120109462, 10.587071850477695, 7.8375506388901766, 9.3243326886113884, 8.3774505409784421,
+  8.9359264399606282, 8.2707663324728511, 9.7484308126716925, 11.623746715547156, 9.2753442679633942,
+  8.1538047749171518, 10.562020975754294, 13.498135575451835, 11.054419256110332, 6.9538903590055092,
+  12.521008342195479, 9.0216358603546443, 4.9234856699531662, 11.251360203607172, 11.598449508040337, 8.435232204668182,
+  11.110228516867279, 10.70063380164755, 8.9212773652115249, 10.086167067942661, 11.42107515483087, 9.3792347813644952,
+  7.7980320148552593, 10.62339807275746, 11.909642062063739,
 ];
 const NEAR_TEN_B = [
-  11.1453586774086, 9.9618059885597017, 7.068574306369829, 7.3012661810483657, 9.7944630265656727, 9.6037918603687302, 6.1867793350339388,
-  12.345599159550174, 10.371891733859533, 8.6094300785016724, 9.913162673361084, 10.361375299003466, 14.206800387518818, 10.946153754753301,
-  10.215876627044048, 11.739760899484603, 10.907627468626439, 12.823353694464775, 8.1018609771732137, 8.4981616408804932, 12.113441374697231,
-  13.272210809932028, 10.114579381663297, 6.9463958767978067, 6.2105278541727778, 10.160401684903775, 8.3457712066455461, 8.383822063895833,
+  11.1453586774086, 9.9618059885597017, 7.068574306369829, 7.3012661810483657, 9.7944630265656727, 9.6037918603687302,
+  6.1867793350339388, 12.345599159550174, 10.371891733859533, 8.6094300785016724, 9.913162673361084, 10.361375299003466,
+  14.206800387518818, 10.946153754753301, 10.215876627044048, 11.739760899484603, 10.907627468626439,
+  12.823353694464775, 8.1018609771732137, 8.4981616408804932, 12.113441374697231, 13.272210809932028,
+  10.114579381663297, 6.9463958767978067, 6.2105278541727778, 10.160401684903775, 8.3457712066455461, 8.383822063895833,
   7.0020205070083765, 10.755757401808442,
 ];
 const NEAR_TWENTY_A = [
-  20.878412601720026, 21.78550581191622, 19.70828084717019, 15.859946903461562, 19.510058772176841, 19.392005525270303, 22.926528314912101,
-  17.156530276709894, 18.655117916226171, 23.422607911610392, 24.055817684156644, 22.62689958516501, 21.979472967817678, 21.659318607218694,
-  20.067707574072426, 22.119570836305414, 16.44037132663307, 21.559622826341268, 21.000181443489218, 17.779369411412663, 17.806006358943584,
-  18.537200618386109, 20.555550300210797, 19.552928184468378, 21.771118944087092, 21.809622806176627, 20.961762909905271, 20.977571577503021,
+  20.878412601720026, 21.78550581191622, 19.70828084717019, 15.859946903461562, 19.510058772176841, 19.392005525270303,
+  22.926528314912101, 17.156530276709894, 18.655117916226171, 23.422607911610392, 24.055817684156644, 22.62689958516501,
+  21.979472967817678, 21.659318607218694, 20.067707574072426, 22.119570836305414, 16.44037132663307, 21.559622826341268,
+  21.000181443489218, 17.779369411412663, 17.806006358943584, 18.537200618386109, 20.555550300210797,
+  19.552928184468378, 21.771118944087092, 21.809622806176627, 20.961762909905271, 20.977571577503021,
   19.106303205498794, 16.976918966987078,
 ];
 const NEAR_TWENTY_B = [
-  20.758113589510348, 22.802059629464559, 20.612340363492208, 20.973274654749986, 23.469237330498622, 21.53133988954805, 21.767353687439805,
-  18.308050730374301, 19.062145167827566, 25.879498436001779, 18.982629726336128, 19.387920182269266, 18.995398251246982, 24.228420230932805,
-  20.050985172694688, 18.2340451091756, 17.870515494460435, 23.058103863806618, 18.400259567501134, 16.971352091177167, 19.467529066052151,
-  17.90465423342031, 17.553948617825831, 16.104611843907193, 24.38171081433039, 15.919294339922635, 20.479409626304697, 19.08307201492406,
-  17.455788050722866, 18.853826823235142,
+  20.758113589510348, 22.802059629464559, 20.612340363492208, 20.973274654749986, 23.469237330498622, 21.53133988954805,
+  21.767353687439805, 18.308050730374301, 19.062145167827566, 25.879498436001779, 18.982629726336128,
+  19.387920182269266, 18.995398251246982, 24.228420230932805, 20.050985172694688, 18.2340451091756, 17.870515494460435,
+  23.058103863806618, 18.400259567501134, 16.971352091177167, 19.467529066052151, 17.90465423342031, 17.553948617825831,
+  16.104611843907193, 24.38171081433039, 15.919294339922635, 20.479409626304697, 19.08307201492406, 17.455788050722866,
+  18.853826823235142,
 ];
 
 function metric(canary: number[], baseline: number[], config: Partial<MetricConfigInput> = {}): MetricInput {
-  return { config: normalizeMetricConfig({ name: 'm', groups: ['g'], ...config }), canary: { values: canary }, baseline: { values: baseline } };
+  return {
+    config: normalizeMetricConfig({ name: 'm', groups: ['g'], ...config }),
+    canary: { values: canary },
+    baseline: { values: baseline },
+  };
 }
 
 // ClassifierSuite runs the classifier with fraction 0.10 and confidence 0.95.
@@ -79,7 +87,9 @@ describe("Kayenta's Mann–Whitney interval", () => {
     expect(Math.abs(interval.lower / 6.825022991538781e-5 - 1)).toBeLessThan(1e-11);
     expect(interval.upper).toBe(99.0);
     expect(interval.estimate).toBe(98.99992904170193);
-    const result = classifyKayentaMetric(metric(canary, baseline, { effectSize: { allowedIncrease: 1.0, allowedDecrease: 1.05 } }));
+    const result = classifyKayentaMetric(
+      metric(canary, baseline, { effectSize: { allowedIncrease: 1.0, allowedDecrease: 1.05 } }),
+    );
     expect(result.classification).toBe('Pass');
     expect(result.numbers.ratio).toBeCloseTo(70.3, 10);
     expect(result.numbers.upperBound).toBeCloseTo(24.749982260425483, 12);
@@ -91,7 +101,9 @@ describe("Kayenta's Mann–Whitney interval", () => {
   });
 
   it('passes the kayenta#426 sparse error counts (known false negative)', () => {
-    expect(classifyKayentaMetric(metric([0, 1, 2, 1, 0, 0], [0, 0, 0, 0, 0, 0], { direction: 'increase' })).classification).toBe('Pass');
+    expect(
+      classifyKayentaMetric(metric([0, 1, 2, 1, 0, 0], [0, 0, 0, 0, 0, 0], { direction: 'increase' })).classification,
+    ).toBe('Pass');
   });
 });
 
@@ -107,7 +119,9 @@ describe('kayenta judge pre-processing and no-data rules', () => {
 
   it('gives Nodata, NodataFailMetric for mustHaveData, a critical Nodata, and Pass for replace', () => {
     expect(classifyKayentaMetric(metric([NaN, NaN], [1, 2])).classification).toBe('Nodata');
-    expect(classifyKayentaMetric(metric([NaN, NaN], [1, 2], { mustHaveData: true })).classification).toBe('NodataFailMetric');
+    expect(classifyKayentaMetric(metric([NaN, NaN], [1, 2], { mustHaveData: true })).classification).toBe(
+      'NodataFailMetric',
+    );
     const critical = classifyKayentaMetric(metric([], [1, 2], { critical: true, mustHaveData: true }));
     expect([critical.classification, critical.critical]).toEqual(['Nodata', true]);
     expect(classifyKayentaMetric(metric([], [1, 2], { nanStrategy: 'replace' })).classification).toBe('Pass');
@@ -116,14 +130,18 @@ describe('kayenta judge pre-processing and no-data rules', () => {
   it('removes outliers with the IQR detector only when asked', () => {
     const baseline = [10, 11, 10, 12, 11, 10, 11, 12, 10, 11];
     const canary = [10, 11, 10, 12, 11, 10, 11, 12, 10, 5000];
-    expect(classifyKayentaMetric(metric(canary, baseline, { outliers: { strategy: 'remove' } })).canary.outlierCount).toBe(1);
+    expect(
+      classifyKayentaMetric(metric(canary, baseline, { outliers: { strategy: 'remove' } })).canary.outlierCount,
+    ).toBe(1);
     expect(classifyKayentaMetric(metric(canary, baseline)).canary.outlierCount).toBe(0);
   });
 
   it('gates High on the effect size and marks a critical failure beyond criticalIncrease', () => {
     const gated = classifyKayentaMetric(metric(NEAR_TWENTY_A, NEAR_TEN_B, { effectSize: { allowedIncrease: 2.5 } }));
     expect(gated.classification).toBe('Pass');
-    const notCritical = classifyKayentaMetric(metric(NEAR_TWENTY_A, NEAR_TEN_B, { critical: true, effectSize: { criticalIncrease: 3 } }));
+    const notCritical = classifyKayentaMetric(
+      metric(NEAR_TWENTY_A, NEAR_TEN_B, { critical: true, effectSize: { criticalIncrease: 3 } }),
+    );
     expect([notCritical.classification, notCritical.critical]).toEqual(['High', false]);
     const critical = classifyKayentaMetric(metric(NEAR_TWENTY_A, NEAR_TEN_B, { critical: true }));
     expect([critical.classification, critical.critical]).toEqual(['High', true]);
@@ -137,9 +155,35 @@ describe('kayenta judge pre-processing and no-data rules', () => {
   });
 });
 
-function labelled(name: string, classification: MetricResult['classification'], groups: string[], critical = false): MetricResult {
-  const side = { count: 0, mean: 0, standardDeviation: 0, min: 0, max: 0, median: 0, receivedCount: 0, missingCount: 0, outlierCount: 0 };
-  return { name, groups, classification, critical, reason: '', findings: [], numbers: {}, baseline: side, canary: side, warnings: [] };
+function labelled(
+  name: string,
+  classification: MetricResult['classification'],
+  groups: string[],
+  critical = false,
+): MetricResult {
+  const side = {
+    count: 0,
+    mean: 0,
+    standardDeviation: 0,
+    min: 0,
+    max: 0,
+    median: 0,
+    receivedCount: 0,
+    missingCount: 0,
+    outlierCount: 0,
+  };
+  return {
+    name,
+    groups,
+    classification,
+    critical,
+    reason: '',
+    findings: [],
+    numbers: {},
+    baseline: side,
+    canary: side,
+    warnings: [],
+  };
 }
 
 describe("scoring on Kayenta's ScorerSuite cases", () => {
@@ -148,9 +192,24 @@ describe("scoring on Kayenta's ScorerSuite cases", () => {
     ['single metric pass', [labelled('a', 'Pass', ['g'])], {}, 100],
     ['single metric fail', [labelled('a', 'High', ['g'])], {}, 0],
     ['one group, two metrics', [labelled('a', 'Pass', ['g']), labelled('b', 'High', ['g'])], {}, 50],
-    ['one group, three metrics', [labelled('a', 'Pass', ['g']), labelled('b', 'High', ['g']), labelled('c', 'Low', ['g'])], {}, 33.33],
-    ['two groups 75/25', [labelled('a', 'Pass', ['g1']), labelled('b', 'Pass', ['g1']), labelled('c', 'High', ['g2'])], { g1: 75, g2: 25 }, 75],
-    ['two groups 50/50', [labelled('a', 'Pass', ['g1']), labelled('b', 'High', ['g1']), labelled('c', 'High', ['g2'])], { g1: 50, g2: 50 }, 25],
+    [
+      'one group, three metrics',
+      [labelled('a', 'Pass', ['g']), labelled('b', 'High', ['g']), labelled('c', 'Low', ['g'])],
+      {},
+      33.33,
+    ],
+    [
+      'two groups 75/25',
+      [labelled('a', 'Pass', ['g1']), labelled('b', 'Pass', ['g1']), labelled('c', 'High', ['g2'])],
+      { g1: 75, g2: 25 },
+      75,
+    ],
+    [
+      'two groups 50/50',
+      [labelled('a', 'Pass', ['g1']), labelled('b', 'High', ['g1']), labelled('c', 'High', ['g2'])],
+      { g1: 50, g2: 50 },
+      25,
+    ],
     ['no data', [labelled('a', 'Nodata', ['g'])], {}, 0],
     ['critical failure', [labelled('a', 'Pass', ['g']), labelled('b', 'High', ['g'], true)], {}, 0],
     ['normal low beside a passing critical', [labelled('a', 'Low', ['g']), labelled('b', 'Pass', ['g'], true)], {}, 50],
@@ -159,7 +218,11 @@ describe("scoring on Kayenta's ScorerSuite cases", () => {
   });
 
   it('gives unweighted groups the rest of 100 and counts a metric in each of its groups', () => {
-    const score = scoreMetrics([labelled('a', 'Pass', ['g1', 'g2']), labelled('b', 'High', ['g2']), labelled('c', 'High', ['g3'])], { g1: 50 }, thresholds);
+    const score = scoreMetrics(
+      [labelled('a', 'Pass', ['g1', 'g2']), labelled('b', 'High', ['g2']), labelled('c', 'High', ['g3'])],
+      { g1: 50 },
+      thresholds,
+    );
     expect(score.groupScores.find((g) => g.name === 'g2')).toMatchObject({ weight: 25, score: 50 });
     expect(score.score).toBe(62.5);
     expect(score.classification).toBe('fail');
@@ -172,7 +235,10 @@ describe('kayenta judge end to end', () => {
     const input = {
       metrics: [
         { ...metric(NEAR_TEN_A, NEAR_TEN_B), config: normalizeMetricConfig({ name: 'latency', groups: ['latency'] }) },
-        { ...metric(NEAR_TWENTY_A, NEAR_TEN_B), config: normalizeMetricConfig({ name: 'errors', groups: ['errors'], critical: true }) },
+        {
+          ...metric(NEAR_TWENTY_A, NEAR_TEN_B),
+          config: normalizeMetricConfig({ name: 'errors', groups: ['errors'], critical: true }),
+        },
       ],
       groupWeights: { latency: 50, errors: 50 },
       thresholds: { pass: 95, marginal: 75 },

@@ -1,7 +1,16 @@
 // A faithful reimplementation of Kayenta's NetflixACAJudge-v1.0: same pre-processing, the same
 // Mann–Whitney interval classifier (98 % interval, 25 % tolerance of the estimate, effect-size gates),
 // the same scoring. It keeps Kayenta's blind spots on purpose; the `isd` judge fixes them.
-import type { Finding, Judge, JudgeInput, JudgeResult, MetricConfig, MetricInput, MetricResult, SideSummary } from './model';
+import type {
+  Finding,
+  Judge,
+  JudgeInput,
+  JudgeResult,
+  MetricConfig,
+  MetricInput,
+  MetricResult,
+  SideSummary,
+} from './model';
 import { validateJudgeInput } from './model';
 import { preprocessSide, type PreprocessedSide } from './preprocessing';
 import { createRandom, type Random } from './random';
@@ -24,15 +33,29 @@ export function createKayentaJudge(options: Partial<KayentaClassifierOptions> = 
     judge(input: JudgeInput): JudgeResult {
       validateJudgeInput(input);
       const random = createRandom(input.seed ?? 0);
-      const metrics = input.metrics.filter((metric) => !metric.config.muted).map((metric) => classifyKayentaMetric(metric, classifier, random));
+      const metrics = input.metrics
+        .filter((metric) => !metric.config.muted)
+        .map((metric) => classifyKayentaMetric(metric, classifier, random));
       const score = scoreMetrics(metrics, input.groupWeights, input.thresholds);
-      return { judge: 'kayenta', score: score.score, classification: score.classification, reason: score.reason, groupScores: score.groupScores, metrics };
+      return {
+        judge: 'kayenta',
+        score: score.score,
+        classification: score.classification,
+        reason: score.reason,
+        groupScores: score.groupScores,
+        metrics,
+      };
     },
   };
 }
 
 function sideSummary(side: PreprocessedSide): SideSummary {
-  return { ...summarize(side.values), receivedCount: side.receivedCount, missingCount: side.missingCount, outlierCount: side.outlierCount };
+  return {
+    ...summarize(side.values),
+    receivedCount: side.receivedCount,
+    missingCount: side.missingCount,
+    outlierCount: side.outlierCount,
+  };
 }
 
 function isConstant(values: readonly number[]): boolean {
@@ -40,7 +63,11 @@ function isConstant(values: readonly number[]): boolean {
 }
 
 /** Classifies one metric exactly as Kayenta's MannWhitneyClassifier does (experiment = canary, control = baseline). */
-export function classifyKayentaMetric(metric: MetricInput, options: KayentaClassifierOptions = KAYENTA_DEFAULTS, random: Random = createRandom(0)): MetricResult {
+export function classifyKayentaMetric(
+  metric: MetricInput,
+  options: KayentaClassifierOptions = KAYENTA_DEFAULTS,
+  random: Random = createRandom(0),
+): MetricResult {
   const config = metric.config;
   const canary = preprocessSide(metric.canary.values, config.nanStrategy, config.outliers);
   const baseline = preprocessSide(metric.baseline.values, config.nanStrategy, config.outliers);
@@ -49,9 +76,18 @@ export function classifyKayentaMetric(metric: MetricInput, options: KayentaClass
     groups: config.groups,
     baseline: sideSummary(baseline),
     canary: sideSummary(canary),
-    warnings: baseline.values.length > 0 && baseline.values.length < 50 ? [`baseline has ${baseline.values.length} points (< 50)`] : [],
+    warnings:
+      baseline.values.length > 0 && baseline.values.length < 50
+        ? [`baseline has ${baseline.values.length} points (< 50)`]
+        : [],
   };
-  const result = (classification: MetricResult['classification'], reason: string, critical: boolean, numbers: Record<string, number> = {}, findings: Finding[] = []): MetricResult => ({
+  const result = (
+    classification: MetricResult['classification'],
+    reason: string,
+    critical: boolean,
+    numbers: Record<string, number> = {},
+    findings: Finding[] = [],
+  ): MetricResult => ({
     ...base,
     classification,
     critical,
@@ -63,15 +99,20 @@ export function classifyKayentaMetric(metric: MetricInput, options: KayentaClass
   if (canary.values.length === 0 || baseline.values.length === 0) {
     const empty = canary.values.length === 0 ? 'canary' : 'baseline';
     if (config.nanStrategy === 'replace') return result('Pass', `no ${empty} data (nanStrategy replace)`, false);
-    if (config.mustHaveData && !config.critical) return result('NodataFailMetric', `no ${empty} data and the metric must have data`, false);
+    if (config.mustHaveData && !config.critical)
+      return result('NodataFailMetric', `no ${empty} data and the metric must have data`, false);
     return result('Nodata', `no ${empty} data`, config.critical);
   }
   const experimentSorted = sortAscending(canary.values);
   const controlSorted = sortAscending(baseline.values);
-  if (experimentSorted.length === controlSorted.length && experimentSorted.every((value, i) => value === controlSorted[i])) {
+  if (
+    experimentSorted.length === controlSorted.length &&
+    experimentSorted.every((value, i) => value === controlSorted[i])
+  ) {
     return result('Pass', 'The Canary and Baseline data are identical', false, { ratio: 1 });
   }
-  if (new Set([...experimentSorted, ...controlSorted]).size === 1) return result('Pass', 'all values are equal', false, { ratio: 1 });
+  if (new Set([...experimentSorted, ...controlSorted]).size === 1)
+    return result('Pass', 'all values are equal', false, { ratio: 1 });
 
   // When both sides are constant Kayenta jitters them by σ = value·1e-5 (kayenta PR #343) so the rank
   // interval is defined; a single constant side is left as it is (that is what spinnaker#6278 ran into).
@@ -98,19 +139,45 @@ export function classifyKayentaMetric(metric: MetricInput, options: KayentaClass
     upperBound: bound,
     confidenceLevel: options.confidenceLevel,
   };
-  const finding = (regression: boolean, message: string): Finding[] => [{ test: 'mann-whitney-interval', regression, message, numbers }];
+  const finding = (regression: boolean, message: string): Finding[] => [
+    { test: 'mann-whitney-interval', regression, message, numbers },
+  ];
   const { direction, effectSize } = config;
-  const isHigh = (direction === 'increase' || direction === 'either') && interval.lower > bound && (Number.isNaN(effect) || effect >= effectSize.allowedIncrease);
-  const isLow = (direction === 'decrease' || direction === 'either') && interval.upper < -bound && (Number.isNaN(effect) || effect <= effectSize.allowedDecrease);
+  const isHigh =
+    (direction === 'increase' || direction === 'either') &&
+    interval.lower > bound &&
+    (Number.isNaN(effect) || effect >= effectSize.allowedIncrease);
+  const isLow =
+    (direction === 'decrease' || direction === 'either') &&
+    interval.upper < -bound &&
+    (Number.isNaN(effect) || effect <= effectSize.allowedDecrease);
   if (isHigh) {
     const critical = config.critical && (Number.isNaN(effect) || effect >= effectSize.criticalIncrease);
-    return result('High', 'The metric was classified as High', critical, numbers, finding(true, describe('High', numbers, config)));
+    return result(
+      'High',
+      'The metric was classified as High',
+      critical,
+      numbers,
+      finding(true, describe('High', numbers, config)),
+    );
   }
   if (isLow) {
     const critical = config.critical && (Number.isNaN(effect) || effect <= effectSize.criticalDecrease);
-    return result('Low', 'The metric was classified as Low', critical, numbers, finding(true, describe('Low', numbers, config)));
+    return result(
+      'Low',
+      'The metric was classified as Low',
+      critical,
+      numbers,
+      finding(true, describe('Low', numbers, config)),
+    );
   }
-  return result('Pass', describe('Pass', numbers, config), false, numbers, finding(false, describe('Pass', numbers, config)));
+  return result(
+    'Pass',
+    describe('Pass', numbers, config),
+    false,
+    numbers,
+    finding(false, describe('Pass', numbers, config)),
+  );
 }
 
 function addNoise(values: readonly number[], random: Random): number[] {

@@ -185,10 +185,14 @@ export function normalizeMetricConfig(input: MetricConfigInput, path = 'config')
   const oneOf = <T extends string>(value: string | undefined, allowed: readonly T[], fallback: T, field: string): T => {
     if (value === undefined) return fallback;
     if ((allowed as readonly string[]).includes(value)) return value as T;
-    issues.push({ path: `${path}.${field}`, message: `must be one of ${allowed.join(', ')} (got ${JSON.stringify(value)})` });
+    issues.push({
+      path: `${path}.${field}`,
+      message: `must be one of ${allowed.join(', ')} (got ${JSON.stringify(value)})`,
+    });
     return fallback;
   };
-  if (typeof input.name !== 'string' || input.name.trim() === '') issues.push({ path: `${path}.name`, message: 'must be a non-empty string' });
+  if (typeof input.name !== 'string' || input.name.trim() === '')
+    issues.push({ path: `${path}.name`, message: 'must be a non-empty string' });
   const groups = input.groups ?? [];
   if (!Array.isArray(groups) || groups.some((group) => typeof group !== 'string' || group === '')) {
     issues.push({ path: `${path}.groups`, message: 'must be a list of non-empty group names' });
@@ -219,7 +223,8 @@ export function normalizeMetricConfig(input: MetricConfigInput, path = 'config')
     issues.push({ path: `${path}.outliers.factor`, message: 'must be a finite number > 0' });
   }
   for (const flag of ['critical', 'mustHaveData', 'muted'] as const) {
-    if (input[flag] !== undefined && typeof input[flag] !== 'boolean') issues.push({ path: `${path}.${flag}`, message: 'must be true or false' });
+    if (input[flag] !== undefined && typeof input[flag] !== 'boolean')
+      issues.push({ path: `${path}.${flag}`, message: 'must be true or false' });
   }
   if (issues.length > 0) throw new JudgeInputError(issues);
   return {
@@ -239,28 +244,41 @@ export function normalizeMetricConfig(input: MetricConfigInput, path = 'config')
 export function validateJudgeInput(input: JudgeInput): void {
   const issues: JudgeFieldIssue[] = [];
   const { pass, marginal } = input.thresholds ?? ({} as ScoreThresholds);
-  if (typeof pass !== 'number' || !(pass >= 0 && pass <= 100)) issues.push({ path: 'thresholds.pass', message: 'must be a number in [0, 100]' });
-  if (typeof marginal !== 'number' || !(marginal >= 0 && marginal <= 100)) issues.push({ path: 'thresholds.marginal', message: 'must be a number in [0, 100]' });
-  else if (typeof pass === 'number' && marginal > pass) issues.push({ path: 'thresholds.marginal', message: `must not exceed thresholds.pass (${pass})` });
+  if (typeof pass !== 'number' || !(pass >= 0 && pass <= 100))
+    issues.push({ path: 'thresholds.pass', message: 'must be a number in [0, 100]' });
+  if (typeof marginal !== 'number' || !(marginal >= 0 && marginal <= 100))
+    issues.push({ path: 'thresholds.marginal', message: 'must be a number in [0, 100]' });
+  else if (typeof pass === 'number' && marginal > pass)
+    issues.push({ path: 'thresholds.marginal', message: `must not exceed thresholds.pass (${pass})` });
   if (!Array.isArray(input.metrics)) issues.push({ path: 'metrics', message: 'must be a list' });
   let weightSum = 0;
   for (const [group, weight] of Object.entries(input.groupWeights ?? {})) {
-    if (typeof weight !== 'number' || !(weight >= 0)) issues.push({ path: `groupWeights.${group}`, message: 'must be a number ≥ 0' });
+    if (typeof weight !== 'number' || !(weight >= 0))
+      issues.push({ path: `groupWeights.${group}`, message: 'must be a number ≥ 0' });
     else weightSum += weight;
   }
-  if (weightSum > 100 + 1e-9) issues.push({ path: 'groupWeights', message: `weights total ${weightSum}, more than 100` });
+  if (weightSum > 100 + 1e-9)
+    issues.push({ path: 'groupWeights', message: `weights total ${weightSum}, more than 100` });
   const names = new Set<string>();
   (Array.isArray(input.metrics) ? input.metrics : []).forEach((metric, index) => {
     const base = `metrics.${index}`;
     if (!metric?.config || typeof metric.config.name !== 'string') {
-      issues.push({ path: `${base}.config`, message: 'must be a normalized metric config (see normalizeMetricConfig)' });
+      issues.push({
+        path: `${base}.config`,
+        message: 'must be a normalized metric config (see normalizeMetricConfig)',
+      });
       return;
     }
-    if (names.has(metric.config.name)) issues.push({ path: `${base}.config.name`, message: `duplicate metric name ${JSON.stringify(metric.config.name)}` });
+    if (names.has(metric.config.name))
+      issues.push({
+        path: `${base}.config.name`,
+        message: `duplicate metric name ${JSON.stringify(metric.config.name)}`,
+      });
     names.add(metric.config.name);
     for (const side of ['baseline', 'canary'] as const) {
       const values = metric[side]?.values;
-      if (!Array.isArray(values)) issues.push({ path: `${base}.${side}.values`, message: 'must be a list of numbers (NaN or null for gaps)' });
+      if (!Array.isArray(values))
+        issues.push({ path: `${base}.${side}.values`, message: 'must be a list of numbers (NaN or null for gaps)' });
       else if (values.some((value) => value !== null && typeof value !== 'number')) {
         issues.push({ path: `${base}.${side}.values`, message: 'must contain only numbers (NaN or null for gaps)' });
       }

@@ -27,7 +27,11 @@ type Result = Record<string, number>;
 
 function scipy(cases: Case[]): Result[] {
   // Debian's interpreter explicitly: the pyenv `python3` on PATH does not see Debian's scipy.
-  const output = execFileSync('/usr/bin/python3', [SCRIPT], { input: JSON.stringify({ cases }), maxBuffer: 64 * 1024 * 1024, timeout: 60_000 });
+  const output = execFileSync('/usr/bin/python3', [SCRIPT], {
+    input: JSON.stringify({ cases }),
+    maxBuffer: 64 * 1024 * 1024,
+    timeout: 60_000,
+  });
   return (JSON.parse(output.toString()) as { results: Result[] }).results;
 }
 
@@ -36,7 +40,10 @@ function scipy(cases: Case[]): Result[] {
 function expectClose(actual: number, expected: number, label: string, scale = 0): void {
   const magnitude = Math.max(Math.abs(actual), Math.abs(expected), scale);
   const ok = actual === expected || Math.abs(actual - expected) <= RELATIVE_TOLERANCE * magnitude;
-  if (!ok) throw new Error(`${label}: ours ${actual} vs SciPy ${expected} (relative ${Math.abs(actual - expected) / Math.abs(expected)})`);
+  if (!ok)
+    throw new Error(
+      `${label}: ours ${actual} vs SciPy ${expected} (relative ${Math.abs(actual - expected) / Math.abs(expected)})`,
+    );
 }
 
 interface Pair {
@@ -85,7 +92,11 @@ function generatePairs(): Pair[] {
       y: Array.from({ length: random.integer(2, 12) }, () => 5 + random.normal()),
     });
   }
-  pairs.push({ label: 'spinnaker#6278', x: [100, 100, 100, 100, 100, 100, 100, 1, 1, 1], y: Array(10).fill(1) as number[] });
+  pairs.push({
+    label: 'spinnaker#6278',
+    x: [100, 100, 100, 100, 100, 100, 100, 1, 1, 1],
+    y: Array(10).fill(1) as number[],
+  });
   return pairs;
 }
 
@@ -132,7 +143,11 @@ describe('statistics agree with SciPy within 1e-9 relative', () => {
     for (const { label, x, y } of pairs) {
       for (const alternative of ['two-sided', 'greater', 'less'] as const) {
         cases.push({ kind: 'ks', x, y, alternative });
-        ours.push({ label: `${label} ${alternative}`, ...kolmogorovSmirnov(x, y, alternative), twoSided: alternative === 'two-sided' });
+        ours.push({
+          label: `${label} ${alternative}`,
+          ...kolmogorovSmirnov(x, y, alternative),
+          twoSided: alternative === 'two-sided',
+        });
       }
     }
     const reference = scipy(cases);
@@ -191,11 +206,24 @@ describe('statistics agree with SciPy within 1e-9 relative', () => {
       cases.push({ kind: 'normSf', z });
       ours.push({ label: `sf(${z})`, value: normalSf(z) });
     }
-    for (const [t, df] of [[0.5, 3], [2.2, 7.5], [5, 12], [12, 200], [1.1, 1000.3], [40, 4]] as const) {
+    for (const [t, df] of [
+      [0.5, 3],
+      [2.2, 7.5],
+      [5, 12],
+      [12, 200],
+      [1.1, 1000.3],
+      [40, 4],
+    ] as const) {
       cases.push({ kind: 'tTwoSided', t, df });
       ours.push({ label: `t(${t}, ${df})`, value: studentTTwoSidedP(t, df) });
     }
-    for (const [f, d1, d2] of [[0.3, 1, 10], [4.2, 1, 58], [15, 1, 400], [60, 1, 1998], [2, 3, 7]] as const) {
+    for (const [f, d1, d2] of [
+      [0.3, 1, 10],
+      [4.2, 1, 58],
+      [15, 1, 400],
+      [60, 1, 1998],
+      [2, 3, 7],
+    ] as const) {
       cases.push({ kind: 'fSf', f, d1, d2 });
       ours.push({ label: `F(${f}; ${d1}, ${d2})`, value: fisherFSf(f, d1, d2) });
     }

@@ -4,12 +4,25 @@ import { analysisWindows, classifyScore, decideRun } from './scoring';
 describe('analysis windows', () => {
   it('grows from the start by default and slides with a look-back', () => {
     const minute = 60_000;
-    expect(analysisWindows({ startMs: 0, lifetimeMs: 60 * minute, intervalMs: 20 * minute }).map((w) => [w.startMs, w.endMs])).toEqual([
+    expect(
+      analysisWindows({ startMs: 0, lifetimeMs: 60 * minute, intervalMs: 20 * minute }).map((w) => [
+        w.startMs,
+        w.endMs,
+      ]),
+    ).toEqual([
       [0, 20 * minute],
       [0, 40 * minute],
       [0, 60 * minute],
     ]);
-    expect(analysisWindows({ startMs: 0, lifetimeMs: 60 * minute, intervalMs: 20 * minute, lookbackMs: 15 * minute, beginAfterMs: minute }).map((w) => [w.startMs, w.endMs])).toEqual([
+    expect(
+      analysisWindows({
+        startMs: 0,
+        lifetimeMs: 60 * minute,
+        intervalMs: 20 * minute,
+        lookbackMs: 15 * minute,
+        beginAfterMs: minute,
+      }).map((w) => [w.startMs, w.endMs]),
+    ).toEqual([
       [6 * minute, 21 * minute],
       [26 * minute, 41 * minute],
       [46 * minute, 61 * minute],

@@ -17,7 +17,11 @@ const COUNTED = new Set(['Pass', 'High', 'Low', 'NodataFailMetric']);
  * excluded; a group with nothing counted scores 100); unweighted groups share 100 − Σweights; the sum is
  * rounded to 2 decimals. A critical failure or ≥ 50 % Nodata metrics sets the score to 0.
  */
-export function scoreMetrics(results: readonly MetricResult[], groupWeights: Record<string, number>, thresholds: ScoreThresholds): IntervalScore {
+export function scoreMetrics(
+  results: readonly MetricResult[],
+  groupWeights: Record<string, number>,
+  thresholds: ScoreThresholds,
+): IntervalScore {
   const groups = new Map<string, { counted: number; passed: number }>();
   for (const result of results) {
     for (const group of result.groups.length > 0 ? result.groups : ['default']) {
@@ -53,7 +57,12 @@ export function scoreMetrics(results: readonly MetricResult[], groupWeights: Rec
     reason = 'no metrics to judge';
   }
   const classification = classifyScore(score, thresholds);
-  return { score, classification, reason: `${reason}; score ${score} is ${classification} (pass ≥ ${thresholds.pass}, marginal ≥ ${thresholds.marginal})`, groupScores };
+  return {
+    score,
+    classification,
+    reason: `${reason}; score ${score} is ${classification} (pass ≥ ${thresholds.pass}, marginal ≥ ${thresholds.marginal})`,
+    groupScores,
+  };
 }
 
 /** Kayenta's ThresholdScoreClassifier: ≥ pass → pass, ≥ marginal → marginal, else fail. */
@@ -91,7 +100,8 @@ export function analysisWindows(plan: WindowPlan): AnalysisWindow[] {
   const { startMs, lifetimeMs } = plan;
   if (!(lifetimeMs > 0)) throw new RangeError('lifetimeMs must be > 0');
   const begin = startMs + (plan.beginAfterMs ?? 0);
-  const interval = plan.intervalMs && plan.intervalMs > 0 && plan.intervalMs < lifetimeMs ? plan.intervalMs : lifetimeMs;
+  const interval =
+    plan.intervalMs && plan.intervalMs > 0 && plan.intervalMs < lifetimeMs ? plan.intervalMs : lifetimeMs;
   const count = Math.floor(lifetimeMs / interval);
   const windows: AnalysisWindow[] = [];
   for (let index = 0; index < count; index++) {
@@ -113,18 +123,34 @@ export interface RunDecision {
  * Kayenta's multi-interval rule: an interval scoring at or below `marginal` stops the run as failed;
  * otherwise the run continues until all planned intervals are judged, and the last score decides.
  */
-export function decideRun(intervalScores: readonly number[], plannedIntervals: number, thresholds: ScoreThresholds): RunDecision {
+export function decideRun(
+  intervalScores: readonly number[],
+  plannedIntervals: number,
+  thresholds: ScoreThresholds,
+): RunDecision {
   const lastIndex = intervalScores.length - 1;
   for (let index = 0; index < intervalScores.length; index++) {
     const score = intervalScores[index]!;
     if (score <= thresholds.marginal && index < plannedIntervals - 1) {
-      return { status: 'fail', stoppedEarly: true, reason: `interval ${index + 1} of ${plannedIntervals} scored ${score} ≤ marginal ${thresholds.marginal}: stopped early` };
+      return {
+        status: 'fail',
+        stoppedEarly: true,
+        reason: `interval ${index + 1} of ${plannedIntervals} scored ${score} ≤ marginal ${thresholds.marginal}: stopped early`,
+      };
     }
   }
   if (intervalScores.length < plannedIntervals) {
-    return { status: 'running', stoppedEarly: false, reason: `${intervalScores.length} of ${plannedIntervals} intervals judged` };
+    return {
+      status: 'running',
+      stoppedEarly: false,
+      reason: `${intervalScores.length} of ${plannedIntervals} intervals judged`,
+    };
   }
   const last = intervalScores[lastIndex]!;
   const status = classifyScore(last, thresholds);
-  return { status, stoppedEarly: false, reason: `final interval scored ${last}: ${status} (pass ≥ ${thresholds.pass}, marginal ≥ ${thresholds.marginal})` };
+  return {
+    status,
+    stoppedEarly: false,
+    reason: `final interval scored ${last}: ${status} (pass ≥ ${thresholds.pass}, marginal ≥ ${thresholds.marginal})`,
+  };
 }

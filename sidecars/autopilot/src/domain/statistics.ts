@@ -123,7 +123,11 @@ export type MannWhitneyMethod = 'auto' | 'exact' | 'asymptotic';
  * Two-sided Mann–Whitney U test of `first` against `second`, as SciPy's
  * `mannwhitneyu(first, second, alternative='two-sided', use_continuity=True, method=...)`.
  */
-export function mannWhitneyU(first: readonly number[], second: readonly number[], method: MannWhitneyMethod = 'auto'): MannWhitneyResult {
+export function mannWhitneyU(
+  first: readonly number[],
+  second: readonly number[],
+  method: MannWhitneyMethod = 'auto',
+): MannWhitneyResult {
   const n1 = first.length;
   const n2 = second.length;
   if (n1 === 0 || n2 === 0) throw new RangeError('mannWhitneyU needs at least one value in each sample');
@@ -150,7 +154,8 @@ const exactCountCache = new Map<string, Float64Array>();
 export function mannWhitneyExactSf(u: number, n1: number, n2: number): number {
   const m = Math.min(n1, n2);
   const n = Math.max(n1, n2);
-  if ((m + n) * m * m * n > 2e8) throw new RangeError(`exact Mann–Whitney distribution for ${n1}×${n2} is too large; use the asymptotic method`);
+  if ((m + n) * m * m * n > 2e8)
+    throw new RangeError(`exact Mann–Whitney distribution for ${n1}×${n2} is too large; use the asymptotic method`);
   const key = `${m}x${n}`;
   let counts = exactCountCache.get(key);
   if (!counts) {
@@ -266,7 +271,11 @@ export interface ShiftInterval {
  * ((Σ ranks(x − shift) − nx(nx+1)/2 − nx·ny/2) − sign·½) / σ with tie-corrected σ. Kayenta's `wilcoxonDiff`
  * (without the quantile); at shift 0 it is SciPy's continuity-corrected z with the sign of U_x − nx·ny/2.
  */
-export function wilcoxonShiftStatistic(experimentSorted: readonly number[], controlSorted: readonly number[], shift: number): number {
+export function wilcoxonShiftStatistic(
+  experimentSorted: readonly number[],
+  controlSorted: readonly number[],
+  shift: number,
+): number {
   const nx = experimentSorted.length;
   const ny = controlSorted.length;
   const { rankSumFirst, tieTerm } = mergedRanks(experimentSorted, controlSorted, shift);
@@ -288,7 +297,8 @@ export function kayentaShiftInterval(
   confidenceLevel: number,
   tolerance = 1e-4,
 ): ShiftInterval {
-  if (experiment.length === 0 || control.length === 0) throw new RangeError('kayentaShiftInterval needs data on both sides');
+  if (experiment.length === 0 || control.length === 0)
+    throw new RangeError('kayentaShiftInterval needs data on both sides');
   const x = sortAscending(experiment);
   const y = sortAscending(control);
   const muMin = x[0]! - y[y.length - 1]!;
@@ -310,7 +320,8 @@ export function kayentaShiftInterval(
   const fMax = f0(muMax);
   if (fMin === 0 || muMin === muMax) estimate = muMin;
   else if (fMax === 0) estimate = muMax;
-  else if (Math.sign(fMin) === Math.sign(fMax)) throw new RangeError('the shift estimate is not bracketed (all observations tied?)');
+  else if (Math.sign(fMin) === Math.sign(fMax))
+    throw new RangeError('the shift estimate is not bracketed (all observations tied?)');
   else estimate = brentRoot(f0, muMin, muMax, { xTolerance: tolerance, maxIterations: 1000 });
   return { lower, upper, estimate, confidenceLevel };
 }
@@ -345,7 +356,11 @@ export interface KolmogorovSmirnovResult {
  * max(F_first − F_second). p-values: two-sided from the limiting Kolmogorov distribution at √(mn/(m+n))·D
  * (SciPy's `kstwobign.sf`); one-sided from Hodges' approximation, as `ks_2samp(method='asymp')` does.
  */
-export function kolmogorovSmirnov(first: readonly number[], second: readonly number[], alternative: Alternative = 'two-sided'): KolmogorovSmirnovResult {
+export function kolmogorovSmirnov(
+  first: readonly number[],
+  second: readonly number[],
+  alternative: Alternative = 'two-sided',
+): KolmogorovSmirnovResult {
   const a = sortAscending(first);
   const b = sortAscending(second);
   const n1 = a.length;

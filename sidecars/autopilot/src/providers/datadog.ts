@@ -1,7 +1,14 @@
 // Datadog: the metrics query API (`GET /api/v1/query?from&to&query`, seconds), API and application
 // keys in headers; points are placed on the window's step grid.
 import { excerpt, providerRequest, type TlsOptions } from './http-client';
-import { ProviderError, alignToGrid, stepGrid, type FetchWindow, type FetchedSeries, type MetricsProvider } from './provider';
+import {
+  ProviderError,
+  alignToGrid,
+  stepGrid,
+  type FetchWindow,
+  type FetchedSeries,
+  type MetricsProvider,
+} from './provider';
 
 /** Settings of one Datadog account. */
 export interface DatadogSettings {
@@ -16,7 +23,13 @@ interface DatadogBody {
   status?: string;
   error?: string;
   errors?: string[];
-  series?: Array<{ pointlist?: Array<[number, number | null]>; scope?: string; tag_set?: string[]; expression?: string; metric?: string }>;
+  series?: Array<{
+    pointlist?: Array<[number, number | null]>;
+    scope?: string;
+    tag_set?: string[];
+    expression?: string;
+    metric?: string;
+  }>;
 }
 
 /** Creates a Datadog provider. */
@@ -37,12 +50,21 @@ export function createDatadogProvider(name: string, settings: DatadogSettings): 
     });
     const body = (response.json ?? {}) as DatadogBody;
     if (response.status === 400) {
-      throw new ProviderError(name, 'query', `${name} refused the query ${query}: ${(body.errors ?? []).join('; ') || excerpt(response.text)}`);
+      throw new ProviderError(
+        name,
+        'query',
+        `${name} refused the query ${query}: ${(body.errors ?? []).join('; ') || excerpt(response.text)}`,
+      );
     }
     if (response.status !== 200) {
-      throw new ProviderError(name, 'unavailable', `${name}: HTTP ${response.status} from ${base.host}: ${(body.errors ?? []).join('; ') || excerpt(response.text)}`);
+      throw new ProviderError(
+        name,
+        'unavailable',
+        `${name}: HTTP ${response.status} from ${base.host}: ${(body.errors ?? []).join('; ') || excerpt(response.text)}`,
+      );
     }
-    if (body.status === 'error') throw new ProviderError(name, 'query', `${name} refused the query ${query}: ${body.error ?? 'error'}`);
+    if (body.status === 'error')
+      throw new ProviderError(name, 'query', `${name} refused the query ${query}: ${body.error ?? 'error'}`);
     return body;
   }
 
@@ -60,20 +82,45 @@ export function createDatadogProvider(name: string, settings: DatadogSettings): 
       const series = body.series ?? [];
       const problems: string[] = [];
       if (series.length === 0) {
-        problems.push(`no series matched ${query} between ${new Date(window.startMs).toISOString()} and ${new Date(window.endMs).toISOString()}`);
+        problems.push(
+          `no series matched ${query} between ${new Date(window.startMs).toISOString()} and ${new Date(window.endMs).toISOString()}`,
+        );
         return { query, timestampsMs: grid, values: grid.map(() => Number.NaN), labels: {}, seriesCount: 0, problems };
       }
       if (series.length > 1) {
-        problems.push(`${query} returned ${series.length} series (${series.slice(0, 3).map((s) => s.scope ?? '?').join(', ')}); aggregate them to one (no "by {...}")`);
-        return { query, timestampsMs: grid, values: grid.map(() => Number.NaN), labels: {}, seriesCount: series.length, problems };
+        problems.push(
+          `${query} returned ${series.length} series (${series
+            .slice(0, 3)
+            .map((s) => s.scope ?? '?')
+            .join(', ')}); aggregate them to one (no "by {...}")`,
+        );
+        return {
+          query,
+          timestampsMs: grid,
+          values: grid.map(() => Number.NaN),
+          labels: {},
+          seriesCount: series.length,
+          problems,
+        };
       }
       const only = series[0]!;
-      const points = (only.pointlist ?? []).filter((point): point is [number, number] => typeof point[1] === 'number').map(([atMs, value]): [number, number] => [atMs, value]);
-      const labels = Object.fromEntries((only.tag_set ?? (only.scope ?? '').split(',')).filter(Boolean).map((tag) => {
-        const at = tag.indexOf(':');
-        return at < 0 ? [tag, ''] : [tag.slice(0, at), tag.slice(at + 1)];
-      }));
-      return { query, timestampsMs: grid, values: alignToGrid(grid, window.stepSeconds, points), labels, seriesCount: 1, problems };
+      const points = (only.pointlist ?? [])
+        .filter((point): point is [number, number] => typeof point[1] === 'number')
+        .map(([atMs, value]): [number, number] => [atMs, value]);
+      const labels = Object.fromEntries(
+        (only.tag_set ?? (only.scope ?? '').split(',')).filter(Boolean).map((tag) => {
+          const at = tag.indexOf(':');
+          return at < 0 ? [tag, ''] : [tag.slice(0, at), tag.slice(at + 1)];
+        }),
+      );
+      return {
+        query,
+        timestampsMs: grid,
+        values: alignToGrid(grid, window.stepSeconds, points),
+        labels,
+        seriesCount: 1,
+        problems,
+      };
     },
     async checkQuery(query: string): Promise<string | null> {
       const now = Math.floor(Date.now() / 1000);

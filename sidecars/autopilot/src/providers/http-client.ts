@@ -42,13 +42,19 @@ export function providerRequest(provider: string, request: ProviderRequest): Pro
     const fail = (message: string, cause?: unknown) => {
       if (settled) return;
       settled = true;
-      reject(new ProviderError(provider, 'unavailable', `${provider}: ${message} (${request.method} ${where})`, { cause }));
+      reject(
+        new ProviderError(provider, 'unavailable', `${provider}: ${message} (${request.method} ${where})`, { cause }),
+      );
     };
     let options: https.RequestOptions;
     try {
       options = {
         method: request.method,
-        headers: { accept: 'application/json', ...request.headers, ...(request.body !== undefined ? { 'content-length': String(Buffer.byteLength(request.body)) } : {}) },
+        headers: {
+          accept: 'application/json',
+          ...request.headers,
+          ...(request.body !== undefined ? { 'content-length': String(Buffer.byteLength(request.body)) } : {}),
+        },
         timeout: request.timeoutMs,
         ...(isHttps
           ? {
@@ -93,7 +99,9 @@ export function providerRequest(provider: string, request: ProviderRequest): Pro
       req.destroy();
       fail(`no answer within ${request.timeoutMs} ms`);
     });
-    req.on('error', (error: NodeJS.ErrnoException) => fail(error.code ? `${error.code}: ${error.message}` : error.message, error));
+    req.on('error', (error: NodeJS.ErrnoException) =>
+      fail(error.code ? `${error.code}: ${error.message}` : error.message, error),
+    );
     if (request.body !== undefined) req.write(request.body);
     req.end();
   });

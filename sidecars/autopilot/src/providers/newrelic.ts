@@ -1,7 +1,14 @@
 // New Relic: NRQL through NerdGraph (`POST /graphql`, `API-Key` header). The template's NRQL gets
 // `SINCE <ms> UNTIL <ms> TIMESERIES <step> seconds` appended; each bucket's single aggregate is the value.
 import { excerpt, providerRequest, type TlsOptions } from './http-client';
-import { ProviderError, alignToGrid, stepGrid, type FetchWindow, type FetchedSeries, type MetricsProvider } from './provider';
+import {
+  ProviderError,
+  alignToGrid,
+  stepGrid,
+  type FetchWindow,
+  type FetchedSeries,
+  type MetricsProvider,
+} from './provider';
 
 /** Settings of one New Relic account. */
 export interface NewRelicSettings {
@@ -17,7 +24,8 @@ interface NerdGraphBody {
   errors?: Array<{ message?: string; extensions?: { errorClass?: string } }>;
 }
 
-const NRQL_QUERY = 'query($accountId: Int!, $nrql: Nrql!) { actor { account(id: $accountId) { nrql(query: $nrql, timeout: 60) { results } } } }';
+const NRQL_QUERY =
+  'query($accountId: Int!, $nrql: Nrql!) { actor { account(id: $accountId) { nrql(query: $nrql, timeout: 60) { results } } } }';
 const AUTH_ERROR_CLASSES = new Set(['UNAUTHORIZED', 'FORBIDDEN', 'UNAUTHENTICATED', 'SERVER_ERROR', 'TIMEOUT']);
 const TIME_KEYS = new Set(['beginTimeSeconds', 'endTimeSeconds', 'facet']);
 /** NRQL allows at most 366 buckets in a TIMESERIES. */
@@ -38,15 +46,24 @@ export function createNewRelicProvider(name: string, settings: NewRelicSettings)
     });
     const body = (response.json ?? {}) as NerdGraphBody;
     if (response.status !== 200) {
-      throw new ProviderError(name, 'unavailable', `${name}: HTTP ${response.status} from ${url.host}: ${body.errors?.[0]?.message ?? excerpt(response.text)}`);
+      throw new ProviderError(
+        name,
+        'unavailable',
+        `${name}: HTTP ${response.status} from ${url.host}: ${body.errors?.[0]?.message ?? excerpt(response.text)}`,
+      );
     }
     if (body.errors?.length) {
       const messages = body.errors.map((error) => error.message ?? 'error').join('; ');
       const unavailable = body.errors.some((error) => AUTH_ERROR_CLASSES.has(error.extensions?.errorClass ?? ''));
-      throw new ProviderError(name, unavailable ? 'unavailable' : 'query', unavailable ? `${name}: ${messages}` : `${name} refused the query ${nrql}: ${messages}`);
+      throw new ProviderError(
+        name,
+        unavailable ? 'unavailable' : 'query',
+        unavailable ? `${name}: ${messages}` : `${name} refused the query ${nrql}: ${messages}`,
+      );
     }
     const results = body.data?.actor?.account?.nrql?.results;
-    if (!Array.isArray(results)) throw new ProviderError(name, 'unavailable', `${name}: answer without data.actor.account.nrql.results`);
+    if (!Array.isArray(results))
+      throw new ProviderError(name, 'unavailable', `${name}: answer without data.actor.account.nrql.results`);
     return results;
   }
 
@@ -67,13 +84,31 @@ export function createNewRelicProvider(name: string, settings: NewRelicSettings)
       const facets = new Set(rows.map((row) => JSON.stringify(row.facet ?? null)));
       if (facets.size > 1) {
         problems.push(`${nrql} returned ${facets.size} series (FACET); remove the FACET so it returns one`);
-        return { query: nrql, timestampsMs: grid, values: grid.map(() => Number.NaN), labels: {}, seriesCount: facets.size, problems };
+        return {
+          query: nrql,
+          timestampsMs: grid,
+          values: grid.map(() => Number.NaN),
+          labels: {},
+          seriesCount: facets.size,
+          problems,
+        };
       }
       const points: Array<[number, number]> = [];
       const extraKeys = rows.find((row) => Object.keys(row).filter((key) => !TIME_KEYS.has(key)).length > 1);
       if (extraKeys) {
-        problems.push(`${nrql} returns several values per bucket (${Object.keys(extraKeys).filter((key) => !TIME_KEYS.has(key)).join(', ')}); select exactly one aggregate`);
-        return { query: nrql, timestampsMs: grid, values: grid.map(() => Number.NaN), labels: {}, seriesCount: rows.length ? 1 : 0, problems };
+        problems.push(
+          `${nrql} returns several values per bucket (${Object.keys(extraKeys)
+            .filter((key) => !TIME_KEYS.has(key))
+            .join(', ')}); select exactly one aggregate`,
+        );
+        return {
+          query: nrql,
+          timestampsMs: grid,
+          values: grid.map(() => Number.NaN),
+          labels: {},
+          seriesCount: rows.length ? 1 : 0,
+          problems,
+        };
       }
       for (const row of rows) {
         const begin = row.beginTimeSeconds;

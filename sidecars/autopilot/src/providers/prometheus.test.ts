@@ -1,7 +1,15 @@
 // The Prometheus client against a real Prometheus (Debian package) serving HTTPS with a self-signed
 // certificate, scraping two prom-client apps; auth headers against a local replay server.
 import fs from 'node:fs';
-import { certificateAuthority, selfSignedCertificate, startDemoApp, startPrometheus, until, type DemoApp, type PrometheusServer } from '../../test/prometheus-harness';
+import {
+  certificateAuthority,
+  selfSignedCertificate,
+  startDemoApp,
+  startPrometheus,
+  until,
+  type DemoApp,
+  type PrometheusServer,
+} from '../../test/prometheus-harness';
 import { startReplayServer } from '../../test/replay-server';
 import { createPrometheusProvider } from './prometheus';
 import { ProviderError } from './provider';
@@ -27,7 +35,8 @@ afterAll(async () => {
   if (tls) fs.rmSync(tls.dir, { recursive: true, force: true });
 });
 
-const trusted = () => createPrometheusProvider('prom', { url: prometheus.url, tls: { caFile: tls.certFile }, timeoutMs: 3_000 });
+const trusted = () =>
+  createPrometheusProvider('prom', { url: prometheus.url, tls: { caFile: tls.certFile }, timeoutMs: 3_000 });
 
 describe('Prometheus client on a real Prometheus over TLS', () => {
   it('fetches a range query on the step grid, trusting the configured CA', async () => {
@@ -44,7 +53,12 @@ describe('Prometheus client on a real Prometheus over TLS', () => {
       'three scraped points',
     );
     expect(series.seriesCount).toBe(1);
-    expect(series.labels).toMatchObject({ __name__: 'demo_request_latency_seconds', namespace: 'prod', deployment: 'web-v1', job: 'demo' });
+    expect(series.labels).toMatchObject({
+      __name__: 'demo_request_latency_seconds',
+      namespace: 'prod',
+      deployment: 'web-v1',
+      job: 'demo',
+    });
     expect(series.timestampsMs.length).toBeGreaterThanOrEqual(10);
     expect(series.timestampsMs[1]! - series.timestampsMs[0]!).toBe(1_000);
     for (const value of series.values.filter(Number.isFinite)) expect(value).toBeGreaterThan(0);
@@ -53,7 +67,9 @@ describe('Prometheus client on a real Prometheus over TLS', () => {
 
   it('refuses a certificate it was not told to trust, as an unavailable provider', async () => {
     const untrusted = createPrometheusProvider('prom', { url: prometheus.url, timeoutMs: 3_000 });
-    const failure = await untrusted.fetch('up', { startMs: Date.now() - 5_000, endMs: Date.now(), stepSeconds: 1 }).catch((error: unknown) => error);
+    const failure = await untrusted
+      .fetch('up', { startMs: Date.now() - 5_000, endMs: Date.now(), stepSeconds: 1 })
+      .catch((error: unknown) => error);
     expect(failure).toBeInstanceOf(ProviderError);
     expect(failure).toMatchObject({ kind: 'unavailable', message: expect.stringMatching(/SELF_SIGNED|self.signed/i) });
   });
@@ -93,13 +109,28 @@ describe('Prometheus client with mutual TLS', () => {
     });
     try {
       const window = { startMs: Date.now() - 5_000, endMs: Date.now(), stepSeconds: 1 };
-      const withCertificate = createPrometheusProvider('prom', { url: strict.url, tls: { caFile: ca.caFile, certFile: ca.clientCert, keyFile: ca.clientKey }, timeoutMs: 3_000 });
+      const withCertificate = createPrometheusProvider('prom', {
+        url: strict.url,
+        tls: { caFile: ca.caFile, certFile: ca.clientCert, keyFile: ca.clientKey },
+        timeoutMs: 3_000,
+      });
       await expect(withCertificate.checkQuery('up')).resolves.toBeNull();
       await expect(withCertificate.fetch('up', window)).resolves.toMatchObject({ query: 'up' });
-      const without = createPrometheusProvider('prom', { url: strict.url, tls: { caFile: ca.caFile }, timeoutMs: 3_000 });
+      const without = createPrometheusProvider('prom', {
+        url: strict.url,
+        tls: { caFile: ca.caFile },
+        timeoutMs: 3_000,
+      });
       await expect(without.fetch('up', window)).rejects.toMatchObject({ kind: 'unavailable' });
-      const missingFile = createPrometheusProvider('prom', { url: strict.url, tls: { caFile: `${ca.dir}/nope.pem` }, timeoutMs: 3_000 });
-      await expect(missingFile.fetch('up', window)).rejects.toMatchObject({ kind: 'unavailable', message: expect.stringMatching(/cannot read TLS files/) });
+      const missingFile = createPrometheusProvider('prom', {
+        url: strict.url,
+        tls: { caFile: `${ca.dir}/nope.pem` },
+        timeoutMs: 3_000,
+      });
+      await expect(missingFile.fetch('up', window)).rejects.toMatchObject({
+        kind: 'unavailable',
+        message: expect.stringMatching(/cannot read TLS files/),
+      });
     } finally {
       await strict.stop();
       fs.rmSync(ca.dir, { recursive: true, force: true });
@@ -108,23 +139,41 @@ describe('Prometheus client with mutual TLS', () => {
 });
 
 describe('Prometheus client auth', () => {
-  const answer = { status: 'success', data: { resultType: 'matrix', result: [{ metric: { job: 'demo' }, values: [[1_700_000_000, '1.5']] }] } };
+  const answer = {
+    status: 'success',
+    data: { resultType: 'matrix', result: [{ metric: { job: 'demo' }, values: [[1_700_000_000, '1.5']] }] },
+  };
 
   it('sends basic auth, or a bearer token, with the range query as a form', async () => {
     const server = await startReplayServer();
     try {
       server.respond(() => ({ status: 200, body: answer }));
       const window = { startMs: 1_700_000_000_000, endMs: 1_700_000_002_000, stepSeconds: 1 };
-      const basic = await createPrometheusProvider('prom', { url: `${server.url}/prefix`, username: 'isd', password: 's3cret', timeoutMs: 2_000 }).fetch('up', window);
+      const basic = await createPrometheusProvider('prom', {
+        url: `${server.url}/prefix`,
+        username: 'isd',
+        password: 's3cret',
+        timeoutMs: 2_000,
+      }).fetch('up', window);
       expect(basic.values).toEqual([1.5, Number.NaN, Number.NaN]);
       const request = server.requests[0]!;
       expect(request.url.pathname).toBe('/prefix/api/v1/query_range');
       expect(request.headers.authorization).toBe(`Basic ${Buffer.from('isd:s3cret').toString('base64')}`);
-      expect(Object.fromEntries(new URLSearchParams(request.body))).toEqual({ query: 'up', start: '1700000000', end: '1700000002', step: '1s' });
-      await createPrometheusProvider('prom', { url: server.url, bearerToken: 'tok-123', timeoutMs: 2_000 }).fetch('up', window);
+      expect(Object.fromEntries(new URLSearchParams(request.body))).toEqual({
+        query: 'up',
+        start: '1700000000',
+        end: '1700000002',
+        step: '1s',
+      });
+      await createPrometheusProvider('prom', { url: server.url, bearerToken: 'tok-123', timeoutMs: 2_000 }).fetch(
+        'up',
+        window,
+      );
       expect(server.requests[1]!.headers.authorization).toBe('Bearer tok-123');
       server.respond(() => ({ status: 401, body: 'Unauthorized' }));
-      await expect(createPrometheusProvider('prom', { url: server.url, timeoutMs: 2_000 }).fetch('up', window)).rejects.toMatchObject({ kind: 'unavailable', message: expect.stringMatching(/HTTP 401/) });
+      await expect(
+        createPrometheusProvider('prom', { url: server.url, timeoutMs: 2_000 }).fetch('up', window),
+      ).rejects.toMatchObject({ kind: 'unavailable', message: expect.stringMatching(/HTTP 401/) });
     } finally {
       await server.close();
     }

@@ -67,7 +67,11 @@ export function stepGrid(window: FetchWindow): number[] {
  * Places (time, value) points on the window's grid: each point goes to the nearest step; several points
  * on one step (a provider with a finer resolution) are averaged; steps without a finite point are NaN.
  */
-export function alignToGrid(grid: readonly number[], stepSeconds: number, points: ReadonlyArray<[number, number]>): number[] {
+export function alignToGrid(
+  grid: readonly number[],
+  stepSeconds: number,
+  points: ReadonlyArray<[number, number]>,
+): number[] {
   const sums = grid.map(() => 0);
   const counts = grid.map(() => 0);
   if (grid.length === 0) return [];

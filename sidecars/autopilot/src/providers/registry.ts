@@ -32,24 +32,38 @@ export class ProviderRegistry {
       if (byName) return byName;
       const byType = [...this.providers.values()].filter((provider) => provider.type === ref);
       if (byType.length === 1) return byType[0]!;
-      if (byType.length > 1 && this.defaultProvider && this.providers.get(this.defaultProvider)?.type === ref) return this.providers.get(this.defaultProvider)!;
+      if (byType.length > 1 && this.defaultProvider && this.providers.get(this.defaultProvider)?.type === ref)
+        return this.providers.get(this.defaultProvider)!;
       if (byType.length > 1) {
-        throw new InputError(`${path}: several ${ref} accounts (${byType.map((provider) => provider.name).join(', ')}); name one`, {
-          code: 'ambiguous_provider',
-          issues: [{ path, message: `several ${ref} accounts: name one` }],
-        });
+        throw new InputError(
+          `${path}: several ${ref} accounts (${byType.map((provider) => provider.name).join(', ')}); name one`,
+          {
+            code: 'ambiguous_provider',
+            issues: [{ path, message: `several ${ref} accounts: name one` }],
+          },
+        );
       }
-      throw new InputError(`${path}: no provider account ${JSON.stringify(ref)} (configured: ${this.names().join(', ') || 'none'})`, {
-        code: 'unknown_provider',
-        issues: [{ path, message: `unknown provider ${JSON.stringify(ref)}` }],
-      });
+      throw new InputError(
+        `${path}: no provider account ${JSON.stringify(ref)} (configured: ${this.names().join(', ') || 'none'})`,
+        {
+          code: 'unknown_provider',
+          issues: [{ path, message: `unknown provider ${JSON.stringify(ref)}` }],
+        },
+      );
     }
-    const fallback = this.defaultProvider ? this.providers.get(this.defaultProvider) : this.providers.size === 1 ? [...this.providers.values()][0] : undefined;
+    const fallback = this.defaultProvider
+      ? this.providers.get(this.defaultProvider)
+      : this.providers.size === 1
+        ? [...this.providers.values()][0]
+        : undefined;
     if (fallback) return fallback;
-    throw new InputError(`${path}: the metric names no provider and there is no default (configured: ${this.names().join(', ') || 'none'})`, {
-      code: 'unknown_provider',
-      issues: [{ path, message: 'name a provider account' }],
-    });
+    throw new InputError(
+      `${path}: the metric names no provider and there is no default (configured: ${this.names().join(', ') || 'none'})`,
+      {
+        code: 'unknown_provider',
+        issues: [{ path, message: 'name a provider account' }],
+      },
+    );
   }
 }
 

@@ -43,10 +43,23 @@ function datadogAnswer(pointlist: Array<[number, number | null]>, series = 1) {
 }
 
 describe('Datadog client', () => {
-  const provider = () => createDatadogProvider('dd', { url: server.url, apiKey: 'api-key-1', applicationKey: 'app-key-1', timeoutMs: 2_000 });
+  const provider = () =>
+    createDatadogProvider('dd', {
+      url: server.url,
+      apiKey: 'api-key-1',
+      applicationKey: 'app-key-1',
+      timeoutMs: 2_000,
+    });
 
   it('sends the query with from/to in seconds and both keys, and places points on the step grid', async () => {
-    server.respond(() => ({ status: 200, body: datadogAnswer([[1_575_317_840_000, 0.5], [1_575_317_860_000, null], [1_575_317_880_000, 0.7]]) }));
+    server.respond(() => ({
+      status: 200,
+      body: datadogAnswer([
+        [1_575_317_840_000, 0.5],
+        [1_575_317_860_000, null],
+        [1_575_317_880_000, 0.7],
+      ]),
+    }));
     const dd = provider();
     const query = `avg:system.cpu.idle{${dd.renderScope({ host: 'foo', env: 'test' })}}`;
     const series = await dd.fetch(query, window);
@@ -74,11 +87,20 @@ describe('Datadog client', () => {
   });
 
   it('maps 400 to a query error and 403 to an unavailable provider', async () => {
-    server.respond(() => ({ status: 400, body: { errors: ["Error parsing query: unable to parse avg:system.cpu.idle{: Rule 'scope_expr' didn't match"] } }));
-    await expect(provider().fetch('avg:system.cpu.idle{', window)).rejects.toMatchObject({ kind: 'query', message: expect.stringMatching(/Error parsing query/) });
+    server.respond(() => ({
+      status: 400,
+      body: { errors: ["Error parsing query: unable to parse avg:system.cpu.idle{: Rule 'scope_expr' didn't match"] },
+    }));
+    await expect(provider().fetch('avg:system.cpu.idle{', window)).rejects.toMatchObject({
+      kind: 'query',
+      message: expect.stringMatching(/Error parsing query/),
+    });
     expect(await provider().checkQuery('avg:system.cpu.idle{')).toMatch(/Error parsing query/);
     server.respond(() => ({ status: 403, body: { errors: ['Forbidden'] } }));
-    await expect(provider().fetch('avg:system.cpu.idle{*}', window)).rejects.toMatchObject({ kind: 'unavailable', message: expect.stringMatching(/HTTP 403.*Forbidden/) });
+    await expect(provider().fetch('avg:system.cpu.idle{*}', window)).rejects.toMatchObject({
+      kind: 'unavailable',
+      message: expect.stringMatching(/HTTP 403.*Forbidden/),
+    });
   });
 });
 
@@ -88,7 +110,13 @@ function nerdGraphAnswer(results: Array<Record<string, unknown>>) {
 }
 
 describe('New Relic NRQL client', () => {
-  const provider = () => createNewRelicProvider('nr', { url: `${server.url}/graphql`, apiKey: 'NRAK-TEST', accountId: 1234567, timeoutMs: 2_000 });
+  const provider = () =>
+    createNewRelicProvider('nr', {
+      url: `${server.url}/graphql`,
+      apiKey: 'NRAK-TEST',
+      accountId: 1234567,
+      timeoutMs: 2_000,
+    });
 
   it('posts the NRQL with SINCE/UNTIL/TIMESERIES through NerdGraph and reads each bucket', async () => {
     server.respond(() => ({
@@ -109,12 +137,19 @@ describe('New Relic NRQL client', () => {
     const sent = JSON.parse(request.body) as { query: string; variables: { accountId: number; nrql: string } };
     expect(sent.query).toMatch(/nrql\(query: \$nrql/);
     expect(sent.variables.accountId).toBe(1234567);
-    expect(sent.variables.nrql).toBe(`SELECT average(duration) FROM Transaction WHERE ${where} SINCE 1575317840000 UNTIL 1575317900000 TIMESERIES 20 seconds`);
+    expect(sent.variables.nrql).toBe(
+      `SELECT average(duration) FROM Transaction WHERE ${where} SINCE 1575317840000 UNTIL 1575317900000 TIMESERIES 20 seconds`,
+    );
     expect(series.values).toEqual([0.21, Number.NaN, 0.25, Number.NaN]);
   });
 
   it('reads percentile buckets and flags FACET results as several series', async () => {
-    server.respond(() => ({ status: 200, body: nerdGraphAnswer([{ beginTimeSeconds: 1_575_317_840, endTimeSeconds: 1_575_317_860, 'percentile.duration': { '95': 0.9 } }]) }));
+    server.respond(() => ({
+      status: 200,
+      body: nerdGraphAnswer([
+        { beginTimeSeconds: 1_575_317_840, endTimeSeconds: 1_575_317_860, 'percentile.duration': { '95': 0.9 } },
+      ]),
+    }));
     expect((await provider().fetch('SELECT percentile(duration, 95) FROM Transaction', window)).values[0]).toBe(0.9);
     server.respond(() => ({
       status: 200,
@@ -125,7 +160,12 @@ describe('New Relic NRQL client', () => {
     }));
     const faceted = await provider().fetch('SELECT count(*) FROM Transaction FACET host', window);
     expect(faceted.problems[0]).toMatch(/returned 2 series \(FACET\)/);
-    server.respond(() => ({ status: 200, body: nerdGraphAnswer([{ beginTimeSeconds: 1_575_317_840, endTimeSeconds: 1_575_317_860, count: 3, 'average.duration': 0.2 }]) }));
+    server.respond(() => ({
+      status: 200,
+      body: nerdGraphAnswer([
+        { beginTimeSeconds: 1_575_317_840, endTimeSeconds: 1_575_317_860, count: 3, 'average.duration': 0.2 },
+      ]),
+    }));
     const twoValues = await provider().fetch('SELECT count(*), average(duration) FROM Transaction', window);
     expect(twoValues.values.every(Number.isNaN)).toBe(true);
     expect(twoValues.problems[0]).toMatch(/several values per bucket \(count, average.duration\)/);
@@ -134,11 +174,25 @@ describe('New Relic NRQL client', () => {
   it('maps NRQL syntax errors to query errors and auth errors to an unavailable provider', async () => {
     server.respond(() => ({
       status: 200,
-      body: { data: { actor: { account: { nrql: null } } }, errors: [{ message: "NRQL Syntax Error: Error at line 1 position 8, unexpected 'FROM'", path: ['actor', 'account', 'nrql'], extensions: { errorClass: 'INVALID_INPUT' } }] },
+      body: {
+        data: { actor: { account: { nrql: null } } },
+        errors: [
+          {
+            message: "NRQL Syntax Error: Error at line 1 position 8, unexpected 'FROM'",
+            path: ['actor', 'account', 'nrql'],
+            extensions: { errorClass: 'INVALID_INPUT' },
+          },
+        ],
+      },
     }));
     expect(await provider().checkQuery('SELECT FROM Transaction')).toMatch(/NRQL Syntax Error/);
-    server.respond(() => ({ status: 200, body: { data: null, errors: [{ message: 'Invalid API key', extensions: { errorClass: 'UNAUTHORIZED' } }] } }));
-    const failure = await provider().fetch('SELECT count(*) FROM Transaction', window).catch((error: unknown) => error);
+    server.respond(() => ({
+      status: 200,
+      body: { data: null, errors: [{ message: 'Invalid API key', extensions: { errorClass: 'UNAUTHORIZED' } }] },
+    }));
+    const failure = await provider()
+      .fetch('SELECT count(*) FROM Transaction', window)
+      .catch((error: unknown) => error);
     expect(failure).toBeInstanceOf(ProviderError);
     expect(failure).toMatchObject({ kind: 'unavailable', message: 'nr: Invalid API key' });
   });

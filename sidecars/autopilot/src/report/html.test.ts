@@ -7,7 +7,14 @@ import type { Report } from './report';
 const hostile = '<script>alert("x")</script>';
 
 function report(): Report {
-  const baseline = { query: `up{a="${hostile}"}`, labels: {}, seriesCount: 1, problems: [], timestampsMs: [0, 1000, 2000, 3000], values: [1, 2, null, 2] };
+  const baseline = {
+    query: `up{a="${hostile}"}`,
+    labels: {},
+    seriesCount: 1,
+    problems: [],
+    timestampsMs: [0, 1000, 2000, 3000],
+    values: [1, 2, null, 2],
+  };
   const canary = { ...baseline, values: [5, 6, 7, 6] };
   return {
     id: 'id',
@@ -69,7 +76,10 @@ describe('report page', () => {
   });
 
   it('bins both sides on shared edges so the histograms compare', () => {
-    const distribution = distributionOf(report().metrics[0]!.baselineSeries as never, report().metrics[0]!.canarySeries as never);
+    const distribution = distributionOf(
+      report().metrics[0]!.baselineSeries as never,
+      report().metrics[0]!.canarySeries as never,
+    );
     expect(distribution.binEdges[0]).toBe(1);
     expect(distribution.binEdges[distribution.binEdges.length - 1]).toBeCloseTo(7);
     expect(distribution.baselineCounts.reduce((a, b) => a + b, 0)).toBe(3);

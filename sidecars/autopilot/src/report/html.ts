@@ -4,11 +4,21 @@ import type { Distribution, Report, ReportMetric, SeriesPoints } from './report'
 
 const BASELINE_COLOR = '#1f77b4';
 const CANARY_COLOR = '#e6550d';
-const STATUS_COLORS: Record<string, string> = { pass: '#2ca02c', marginal: '#d6a100', fail: '#d62728', error: '#7f0000', canceled: '#777', running: '#1f77b4' };
+const STATUS_COLORS: Record<string, string> = {
+  pass: '#2ca02c',
+  marginal: '#d6a100',
+  fail: '#d62728',
+  error: '#7f0000',
+  canceled: '#777',
+  running: '#1f77b4',
+};
 
 /** HTML-escapes text for element content and attribute values. */
 export function escapeHtml(value: unknown): string {
-  return String(value ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+  return String(value ?? '').replace(
+    /[&<>"']/g,
+    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!,
+  );
 }
 
 function formatNumber(value: number | null | undefined): string {
@@ -61,7 +71,9 @@ export function seriesChart(fullBaseline: SeriesPoints, fullCanary: SeriesPoints
   const width = 520;
   const height = 180;
   const pad = { left: 56, right: 10, top: 10, bottom: 26 };
-  const points = [baseline, canary].flatMap((side) => side.timestampsMs.map((t, i) => [t, side.values[i]] as const)).filter((p): p is readonly [number, number] => p[1] !== null && p[1] !== undefined);
+  const points = [baseline, canary]
+    .flatMap((side) => side.timestampsMs.map((t, i) => [t, side.values[i]] as const))
+    .filter((p): p is readonly [number, number] => p[1] !== null && p[1] !== undefined);
   if (points.length === 0) return `<p class="empty">No data points to draw.</p>`;
   const times = points.map((p) => p[0]);
   const values = points.map((p) => p[1]);
@@ -159,7 +171,11 @@ function scopeText(scope: Record<string, string>): string {
 }
 
 function sideRow(name: string, side: Record<string, unknown>, quantiles: Record<string, number> | null): string {
-  const q = quantiles ? Object.entries(quantiles).map(([key, value]) => `${key} ${formatNumber(value)}`).join(' · ') : 'n/a';
+  const q = quantiles
+    ? Object.entries(quantiles)
+        .map(([key, value]) => `${key} ${formatNumber(value)}`)
+        .join(' · ')
+    : 'n/a';
   return `<tr><th>${name}</th><td>${escapeHtml(formatNumber(side.count as number))}</td><td>${escapeHtml(formatNumber(side.mean as number))}</td><td>${escapeHtml(formatNumber(side.std as number))}</td><td>${escapeHtml(q)}</td><td><code>${escapeHtml(side.query)}</code></td></tr>`;
 }
 
@@ -167,8 +183,15 @@ function metricSection(metric: ReportMetric): string {
   const numbers = Object.entries(metric.numbers)
     .map(([key, value]) => `<span class="number"><b>${escapeHtml(key)}</b> ${escapeHtml(formatNumber(value))}</span>`)
     .join(' ');
-  const findings = metric.findings.map((finding) => `<li class="${finding.regression ? 'regression' : ''}">${escapeHtml(finding.test)}: ${escapeHtml(finding.message)}</li>`).join('');
-  const problems = [...metric.problems, ...metric.warnings].map((problem) => `<li>${escapeHtml(problem)}</li>`).join('');
+  const findings = metric.findings
+    .map(
+      (finding) =>
+        `<li class="${finding.regression ? 'regression' : ''}">${escapeHtml(finding.test)}: ${escapeHtml(finding.message)}</li>`,
+    )
+    .join('');
+  const problems = [...metric.problems, ...metric.warnings]
+    .map((problem) => `<li>${escapeHtml(problem)}</li>`)
+    .join('');
   return `<section class="metric" data-metric="${escapeHtml(metric.name)}" data-classification="${escapeHtml(metric.classification)}">
 <h3>${escapeHtml(metric.name)} <span class="badge c-${escapeHtml(metric.classification)}">${escapeHtml(metric.classification)}</span>${metric.critical ? ' <span class="badge critical">critical</span>' : ''}</h3>
 <p class="reason">${escapeHtml(metric.reason)}</p>
@@ -186,7 +209,12 @@ ${findings ? `<ul class="findings">${findings}</ul>` : ''}
 /** The report as an HTML page. */
 export function renderReportHtml(report: Report): string {
   const color = STATUS_COLORS[report.status] ?? '#555';
-  const groups = report.groups.map((group) => `<tr><td>${escapeHtml(group.name)}</td><td>${escapeHtml(formatNumber(group.score))}</td><td>${escapeHtml(formatNumber(group.weight))}%</td><td>${group.passed}/${group.counted}</td></tr>`).join('');
+  const groups = report.groups
+    .map(
+      (group) =>
+        `<tr><td>${escapeHtml(group.name)}</td><td>${escapeHtml(formatNumber(group.score))}</td><td>${escapeHtml(formatNumber(group.weight))}%</td><td>${group.passed}/${group.counted}</td></tr>`,
+    )
+    .join('');
   return `<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>Verification ${escapeHtml(report.application)} — ${escapeHtml(report.status)}</title>
 <style>

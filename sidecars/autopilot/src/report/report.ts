@@ -83,7 +83,8 @@ export function distributionOf(baseline: SideData | undefined, canary: SideData 
   const b = finite(baseline?.values ?? []);
   const c = finite(canary?.values ?? []);
   const all = [...b, ...c];
-  if (all.length === 0) return { binEdges: [], baselineCounts: [], canaryCounts: [], baselineQuantiles: null, canaryQuantiles: null };
+  if (all.length === 0)
+    return { binEdges: [], baselineCounts: [], canaryCounts: [], baselineQuantiles: null, canaryQuantiles: null };
   let min = Math.min(...all);
   let max = Math.max(...all);
   if (min === max) {
@@ -97,11 +98,21 @@ export function distributionOf(baseline: SideData | undefined, canary: SideData 
     for (const value of values) counts[Math.min(BINS - 1, Math.floor((value - min) / width))]!++;
     return counts;
   };
-  return { binEdges, baselineCounts: count(b), canaryCounts: count(c), baselineQuantiles: quantiles(b), canaryQuantiles: quantiles(c) };
+  return {
+    binEdges,
+    baselineCounts: count(b),
+    canaryCounts: count(c),
+    baselineQuantiles: quantiles(b),
+    canaryQuantiles: quantiles(c),
+  };
 }
 
 /** Builds the report of a verification from its stored intervals. */
-export function buildReport(verification: VerificationRecord, intervals: IntervalRecord[], publicUrl: string | undefined): Report {
+export function buildReport(
+  verification: VerificationRecord,
+  intervals: IntervalRecord[],
+  publicUrl: string | undefined,
+): Report {
   const view = verificationView(verification, intervals, publicUrl);
   const last = intervals[intervals.length - 1];
   const dataByName = new Map((last?.data ?? []).map((data) => [data.name, data]));
@@ -132,7 +143,13 @@ export function buildReport(verification: VerificationRecord, intervals: Interva
     startTime: view.startTime,
     endTime: view.endTime,
     intervals: view.intervals,
-    dataWindow: last ? { index: last.index, startTime: new Date(last.startMs).toISOString(), endTime: new Date(last.endMs).toISOString() } : null,
+    dataWindow: last
+      ? {
+          index: last.index,
+          startTime: new Date(last.startMs).toISOString(),
+          endTime: new Date(last.endMs).toISOString(),
+        }
+      : null,
     groups: last?.result.groupScores ?? [],
     metrics,
     logs: [],

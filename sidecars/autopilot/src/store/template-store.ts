@@ -57,7 +57,11 @@ export class TemplateStore {
    * Saves a definition as the next version of its name; when it equals the latest version, that version
    * is returned instead (`created` false), so re-posting or re-loading a file is idempotent.
    */
-  async save(definition: Template, source: string, createdBy: string | null): Promise<{ template: StoredTemplate; created: boolean }> {
+  async save(
+    definition: Template,
+    source: string,
+    createdBy: string | null,
+  ): Promise<{ template: StoredTemplate; created: boolean }> {
     const digest = createHash('sha256').update(canonicalJson(definition)).digest('hex');
     return this.database.transaction(async (client) => {
       // Serialise writers of one name so two replicas cannot both take the same version number.
@@ -71,7 +75,15 @@ export class TemplateStore {
       const inserted = await client.query<TemplateRow>(
         `INSERT INTO templates (name, version, description, definition, digest, source, created_by)
          VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING *`,
-        [definition.name, (current?.version ?? 0) + 1, definition.description ?? null, JSON.stringify(definition), digest, source, createdBy],
+        [
+          definition.name,
+          (current?.version ?? 0) + 1,
+          definition.description ?? null,
+          JSON.stringify(definition),
+          digest,
+          source,
+          createdBy,
+        ],
       );
       return { template: fromRow(inserted.rows[0]!), created: true };
     });
@@ -81,20 +93,27 @@ export class TemplateStore {
   async get(name: string, version?: number, client: Queryable = this.database): Promise<StoredTemplate | undefined> {
     const result =
       version === undefined
-        ? await client.query<TemplateRow>('SELECT * FROM templates WHERE name = $1 ORDER BY version DESC LIMIT 1', [name])
+        ? await client.query<TemplateRow>('SELECT * FROM templates WHERE name = $1 ORDER BY version DESC LIMIT 1', [
+            name,
+          ])
         : await client.query<TemplateRow>('SELECT * FROM templates WHERE name = $1 AND version = $2', [name, version]);
     return result.rows[0] ? fromRow(result.rows[0]) : undefined;
   }
 
   /** The latest version of every template, by name. */
   async listLatest(): Promise<StoredTemplate[]> {
-    const result = await this.database.query<TemplateRow>('SELECT DISTINCT ON (name) * FROM templates ORDER BY name, version DESC');
+    const result = await this.database.query<TemplateRow>(
+      'SELECT DISTINCT ON (name) * FROM templates ORDER BY name, version DESC',
+    );
     return result.rows.map(fromRow);
   }
 
   /** Every version of one template, newest first. */
   async versions(name: string): Promise<StoredTemplate[]> {
-    const result = await this.database.query<TemplateRow>('SELECT * FROM templates WHERE name = $1 ORDER BY version DESC', [name]);
+    const result = await this.database.query<TemplateRow>(
+      'SELECT * FROM templates WHERE name = $1 ORDER BY version DESC',
+      [name],
+    );
     return result.rows.map(fromRow);
   }
 }

@@ -136,7 +136,10 @@ function fromRow(row: VerificationRow): VerificationRecord {
 }
 
 /** What a new verification is created with. */
-export type NewVerification = Omit<VerificationRecord, 'status' | 'score' | 'reason' | 'error' | 'createdAt' | 'updatedAt' | 'finishedAt'>;
+export type NewVerification = Omit<
+  VerificationRecord,
+  'status' | 'score' | 'reason' | 'error' | 'createdAt' | 'updatedAt' | 'finishedAt'
+>;
 
 /** Verifications and intervals in Postgres. */
 export class VerificationStore {
@@ -163,16 +166,19 @@ export class VerificationStore {
       ],
     );
     if (inserted.rows[0]) return { verification: fromRow(inserted.rows[0]), created: true };
-    const existing = await this.database.query<VerificationRow>('SELECT * FROM verifications WHERE execution_id = $1 AND stage_id = $2', [
-      verification.executionId,
-      verification.stageId,
-    ]);
+    const existing = await this.database.query<VerificationRow>(
+      'SELECT * FROM verifications WHERE execution_id = $1 AND stage_id = $2',
+      [verification.executionId, verification.stageId],
+    );
     return { verification: fromRow(existing.rows[0]!), created: false };
   }
 
   /** The verification of an Orca stage, or undefined. */
   async getByStage(executionId: string, stageId: string): Promise<VerificationRecord | undefined> {
-    const result = await this.database.query<VerificationRow>('SELECT * FROM verifications WHERE execution_id = $1 AND stage_id = $2', [executionId, stageId]);
+    const result = await this.database.query<VerificationRow>(
+      'SELECT * FROM verifications WHERE execution_id = $1 AND stage_id = $2',
+      [executionId, stageId],
+    );
     return result.rows[0] ? fromRow(result.rows[0]) : undefined;
   }
 
@@ -189,7 +195,10 @@ export class VerificationStore {
    */
   async intervals(id: string, options: { withData?: 'last' | 'summary' | 'none' } = {}): Promise<IntervalRecord[]> {
     const column = options.withData === 'summary' ? 'summary' : 'series';
-    const series = options.withData === 'none' ? `'[]'::jsonb` : `CASE WHEN index = max(index) OVER () THEN ${column} ELSE '[]'::jsonb END`;
+    const series =
+      options.withData === 'none'
+        ? `'[]'::jsonb`
+        : `CASE WHEN index = max(index) OVER () THEN ${column} ELSE '[]'::jsonb END`;
     const result = await this.database.query<IntervalRow>(
       `SELECT verification_id, index, start_ms, end_ms, score, classification, result, ${series} AS series, judged_at
        FROM verification_intervals WHERE verification_id = $1 ORDER BY index`,
@@ -227,12 +236,18 @@ export class VerificationStore {
     if ((result.rowCount ?? 0) === 0) return false;
     // The report draws the last interval only (which covers the whole run for growing windows): earlier
     // series are dropped so a long run does not store every point once per interval.
-    await this.database.query(`UPDATE verification_intervals SET series = '[]' WHERE verification_id = $1 AND index < $2 AND series <> '[]'`, [id, interval.index]);
+    await this.database.query(
+      `UPDATE verification_intervals SET series = '[]' WHERE verification_id = $1 AND index < $2 AND series <> '[]'`,
+      [id, interval.index],
+    );
     return true;
   }
 
   /** Ends a running verification; returns the updated record, or undefined when it was no longer running. */
-  async finish(id: string, outcome: { status: Exclude<VerificationStatus, 'running'>; score: number | null; reason: string; error?: string }): Promise<VerificationRecord | undefined> {
+  async finish(
+    id: string,
+    outcome: { status: Exclude<VerificationStatus, 'running'>; score: number | null; reason: string; error?: string },
+  ): Promise<VerificationRecord | undefined> {
     const result = await this.database.query<VerificationRow>(
       `UPDATE verifications SET status = $2, score = $3, reason = $4, error = $5, updated_at = now(), finished_at = now()
        WHERE id = $1 AND status = 'running' RETURNING *`,
@@ -243,6 +258,9 @@ export class VerificationStore {
 
   /** Records the latest interval score of a running verification. */
   async updateProgress(id: string, score: number, reason: string): Promise<void> {
-    await this.database.query(`UPDATE verifications SET score = $2, reason = $3, updated_at = now() WHERE id = $1 AND status = 'running'`, [id, score, reason]);
+    await this.database.query(
+      `UPDATE verifications SET score = $2, reason = $3, updated_at = now() WHERE id = $1 AND status = 'running'`,
+      [id, score, reason],
+    );
   }
 }

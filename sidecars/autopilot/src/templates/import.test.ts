@@ -15,19 +15,38 @@ const kayentaConfig = {
       query: { type: 'prometheus', metricName: 'container_cpu_usage_seconds_total', customFilterTemplate: 'by-pod' },
       groups: ['system'],
       analysisConfigurations: {
-        canary: { direction: 'increase', nanStrategy: 'replace', critical: true, effectSize: { allowedIncrease: 1.1, criticalIncrease: 2 }, outliers: { strategy: 'remove', outlierFactor: 2.5 } },
+        canary: {
+          direction: 'increase',
+          nanStrategy: 'replace',
+          critical: true,
+          effectSize: { allowedIncrease: 1.1, criticalIncrease: 2 },
+          outliers: { strategy: 'remove', outlierFactor: 2.5 },
+        },
       },
       scopeName: 'default',
     },
     {
       name: 'errors',
-      query: { type: 'prometheus', customInlineTemplate: 'PromQL:sum(rate(http_requests_total{status=~"5..",pod=~"${scope}.*"}[1m]))' },
+      query: {
+        type: 'prometheus',
+        customInlineTemplate: 'PromQL:sum(rate(http_requests_total{status=~"5..",pod=~"${scope}.*"}[1m]))',
+      },
       groups: ['errors'],
       analysisConfigurations: { canary: { direction: 'increase', mustHaveData: true } },
       scopeName: 'default',
     },
-    { name: 'dd-latency', query: { type: 'datadog', metricName: 'avg:trace.http.request.duration' }, groups: ['latency'], analysisConfigurations: { canary: {} } },
-    { name: 'nr-throughput', query: { type: 'newrelic', select: 'SELECT count(*) FROM Transaction', q: "appName = 'web'" }, groups: ['latency'], analysisConfigurations: { canary: { direction: 'decrease' } } },
+    {
+      name: 'dd-latency',
+      query: { type: 'datadog', metricName: 'avg:trace.http.request.duration' },
+      groups: ['latency'],
+      analysisConfigurations: { canary: {} },
+    },
+    {
+      name: 'nr-throughput',
+      query: { type: 'newrelic', select: 'SELECT count(*) FROM Transaction', q: "appName = 'web'" },
+      groups: ['latency'],
+      analysisConfigurations: { canary: { direction: 'decrease' } },
+    },
   ],
   templates: { 'by-pod': 'pod=~"${scope}.*",namespace="${location}"' },
   classifier: { groupWeights: { system: 30, errors: 50, latency: 20 } },
@@ -36,7 +55,12 @@ const kayentaConfig = {
 describe('Kayenta canary config import', () => {
   it('keeps metrics, groups, weights and analysis settings, and turns queries into ISD queries', () => {
     const template = importKayentaConfig(kayentaConfig);
-    expect(template).toMatchObject({ name: 'my-prometheus-canary', description: 'Latency and errors', judge: 'kayenta', groupWeights: { system: 30, errors: 50, latency: 20 } });
+    expect(template).toMatchObject({
+      name: 'my-prometheus-canary',
+      description: 'Latency and errors',
+      judge: 'kayenta',
+      groupWeights: { system: 30, errors: 50, latency: 20 },
+    });
     const [cpu, errors, latency, throughput] = template.metrics;
     expect(cpu).toMatchObject({
       name: 'cpu',
@@ -49,18 +73,43 @@ describe('Kayenta canary config import', () => {
       effectSize: { allowedIncrease: 1.1, criticalIncrease: 2 },
       outliers: { strategy: 'remove', factor: 2.5 },
     });
-    expect(errors).toMatchObject({ query: 'sum(rate(http_requests_total{status=~"5..",pod=~"${scope.scope}.*"}[1m]))', mustHaveData: true });
-    expect(latency).toMatchObject({ provider: 'datadog', query: 'avg:trace.http.request.duration{${scope}}', direction: 'either' });
-    expect(throughput).toMatchObject({ provider: 'newrelic', query: "SELECT count(*) FROM Transaction WHERE ${scope} AND (appName = 'web')", direction: 'decrease' });
+    expect(errors).toMatchObject({
+      query: 'sum(rate(http_requests_total{status=~"5..",pod=~"${scope.scope}.*"}[1m]))',
+      mustHaveData: true,
+    });
+    expect(latency).toMatchObject({
+      provider: 'datadog',
+      query: 'avg:trace.http.request.duration{${scope}}',
+      direction: 'either',
+    });
+    expect(throughput).toMatchObject({
+      provider: 'newrelic',
+      query: "SELECT count(*) FROM Transaction WHERE ${scope} AND (appName = 'web')",
+      direction: 'decrease',
+    });
   });
 
   it('names the field of what it cannot import', () => {
-    const atlas = { ...kayentaConfig, metrics: [{ name: 'x', query: { type: 'atlas', q: 'name,cpu,:eq' }, groups: [] }] };
-    expect(() => importKayentaConfig(atlas)).toThrow(expect.objectContaining({ issues: [{ path: 'metrics.0.query.type', message: expect.stringMatching(/"atlas" is not supported/) }] }));
+    const atlas = {
+      ...kayentaConfig,
+      metrics: [{ name: 'x', query: { type: 'atlas', q: 'name,cpu,:eq' }, groups: [] }],
+    };
+    expect(() => importKayentaConfig(atlas)).toThrow(
+      expect.objectContaining({
+        issues: [{ path: 'metrics.0.query.type', message: expect.stringMatching(/"atlas" is not supported/) }],
+      }),
+    );
     const missingFilter = { ...kayentaConfig, templates: {} };
-    expect(() => importKayentaConfig(missingFilter)).toThrow(expect.objectContaining({ issues: [expect.objectContaining({ path: 'metrics.0.query.customFilterTemplate' })] }));
-    const badDirection = { ...kayentaConfig, metrics: [{ ...kayentaConfig.metrics[0], analysisConfigurations: { canary: { nanStrategy: 'zero' } } }] };
-    expect(() => importKayentaConfig(badDirection)).toThrow(expect.objectContaining({ issues: [expect.objectContaining({ path: 'metrics.0.nanStrategy' })] }));
+    expect(() => importKayentaConfig(missingFilter)).toThrow(
+      expect.objectContaining({ issues: [expect.objectContaining({ path: 'metrics.0.query.customFilterTemplate' })] }),
+    );
+    const badDirection = {
+      ...kayentaConfig,
+      metrics: [{ ...kayentaConfig.metrics[0], analysisConfigurations: { canary: { nanStrategy: 'zero' } } }],
+    };
+    expect(() => importKayentaConfig(badDirection)).toThrow(
+      expect.objectContaining({ issues: [expect.objectContaining({ path: 'metrics.0.nanStrategy' })] }),
+    );
   });
 });
 
@@ -105,7 +154,9 @@ describe('OpsMx metric template import', () => {
   });
 
   it('names the field of a bad risk direction or threshold', () => {
-    const bad = JSON.parse(JSON.stringify(opsmxTemplate)) as typeof opsmxTemplate & { data: { groups: Array<{ metrics: Array<Record<string, unknown>> }> } };
+    const bad = JSON.parse(JSON.stringify(opsmxTemplate)) as typeof opsmxTemplate & {
+      data: { groups: Array<{ metrics: Array<Record<string, unknown>> }> };
+    };
     bad.data.groups[0]!.metrics[0]!.riskDirection = 'Sideways';
     bad.data.groups[0]!.metrics[0]!.customThresholdHigher = -5;
     expect(() => importOpsmxTemplate(bad)).toThrow(
@@ -139,17 +190,36 @@ metrics:
 `,
       'golden.yml',
     );
-    expect(template.metrics[1]).toMatchObject({ critical: true, nanStrategy: 'replace', mustHaveData: false, muted: false });
+    expect(template.metrics[1]).toMatchObject({
+      critical: true,
+      nanStrategy: 'replace',
+      mustHaveData: false,
+      muted: false,
+    });
     expect(template.metrics[0]!.direction).toBe('increase');
   });
 
   it('names the file and the field of a bad template', () => {
-    expect(() => parseTemplateYaml('name: x\nmetrics:\n  - name: a\n    query: up\n    effectSize: {allowedIncrease: -1}\n', 't.yml')).toThrow(
-      expect.objectContaining({ issues: [expect.objectContaining({ path: 't.yml:metrics.0.effectSize.allowedIncrease' })] }),
+    expect(() =>
+      parseTemplateYaml(
+        'name: x\nmetrics:\n  - name: a\n    query: up\n    effectSize: {allowedIncrease: -1}\n',
+        't.yml',
+      ),
+    ).toThrow(
+      expect.objectContaining({
+        issues: [expect.objectContaining({ path: 't.yml:metrics.0.effectSize.allowedIncrease' })],
+      }),
     );
     expect(() => parseTemplateYaml('name: x\nmetrics: [', 't.yml')).toThrow(/t.yml: not valid YAML/);
-    expect(() => parseTemplateYaml('name: x\ngroupWeights: {a: 80, b: 30}\nmetrics:\n  - {name: a, query: up, groups: [a]}\n  - {name: b, query: up, groups: [b]}\n', 't.yml')).toThrow(
-      expect.objectContaining({ issues: [{ path: 't.yml:groupWeights', message: 'weights total 110, more than 100' }] }),
+    expect(() =>
+      parseTemplateYaml(
+        'name: x\ngroupWeights: {a: 80, b: 30}\nmetrics:\n  - {name: a, query: up, groups: [a]}\n  - {name: b, query: up, groups: [b]}\n',
+        't.yml',
+      ),
+    ).toThrow(
+      expect.objectContaining({
+        issues: [{ path: 't.yml:groupWeights', message: 'weights total 110, more than 100' }],
+      }),
     );
   });
 });

@@ -15,7 +15,10 @@ function fail(issues: FieldIssue[]): never {
 }
 
 function sanitizeName(raw: string): string {
-  const cleaned = raw.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^[^A-Za-z0-9]+/, '').slice(0, 128);
+  const cleaned = raw
+    .replace(/[^A-Za-z0-9._-]+/g, '-')
+    .replace(/^[^A-Za-z0-9]+/, '')
+    .slice(0, 128);
   return cleaned || 'imported';
 }
 
@@ -49,7 +52,8 @@ export function importKayentaConfig(config: unknown, nameOverride?: string): Tem
   const issues: FieldIssue[] = [];
   const filterTemplates = isObject(config.templates) ? config.templates : {};
   const metricsIn = config.metrics;
-  if (!Array.isArray(metricsIn) || metricsIn.length === 0) fail([{ path: 'metrics', message: 'must be a non-empty list' }]);
+  if (!Array.isArray(metricsIn) || metricsIn.length === 0)
+    fail([{ path: 'metrics', message: 'must be a non-empty list' }]);
   const metrics = metricsIn.map((raw, index) => {
     const path = `metrics.${index}`;
     if (!isObject(raw)) {
@@ -61,32 +65,63 @@ export function importKayentaConfig(config: unknown, nameOverride?: string): Tem
     let text: string | undefined;
     let provider: string | undefined;
     const inline = typeof query.customInlineTemplate === 'string' ? query.customInlineTemplate : undefined;
-    const filter = kayentaFilter(filterTemplates, query.customFilterTemplate, `${path}.query.customFilterTemplate`, issues);
+    const filter = kayentaFilter(
+      filterTemplates,
+      query.customFilterTemplate,
+      `${path}.query.customFilterTemplate`,
+      issues,
+    );
     if (type === 'prometheus') {
       provider = 'prometheus';
       if (inline) text = variablesToScopeLabels(inline.replace(/^PromQL:/, ''));
       else if (typeof query.metricName === 'string') {
         const selector = filter ?? '${scope}';
-        const groupBy = Array.isArray(query.groupByFields) && query.groupByFields.length ? ` by (${query.groupByFields.join(',')})` : '';
+        const groupBy =
+          Array.isArray(query.groupByFields) && query.groupByFields.length
+            ? ` by (${query.groupByFields.join(',')})`
+            : '';
         text = `avg(${query.metricName}{${selector}})${groupBy}`;
-      } else issues.push({ path: `${path}.query.metricName`, message: 'a Prometheus query needs metricName or customInlineTemplate' });
+      } else
+        issues.push({
+          path: `${path}.query.metricName`,
+          message: 'a Prometheus query needs metricName or customInlineTemplate',
+        });
     } else if (type === 'datadog') {
       provider = 'datadog';
       if (inline) text = variablesToScopeLabels(inline);
       else if (typeof query.metricName === 'string') text = `${query.metricName}{${filter ?? '${scope}'}}`;
-      else issues.push({ path: `${path}.query.metricName`, message: 'a Datadog query needs metricName or customInlineTemplate' });
+      else
+        issues.push({
+          path: `${path}.query.metricName`,
+          message: 'a Datadog query needs metricName or customInlineTemplate',
+        });
     } else if (type === 'newrelic') {
       provider = 'newrelic';
       if (inline) text = variablesToScopeLabels(inline);
       else if (typeof query.select === 'string') {
-        const where = [filter ?? '${scope}', typeof query.q === 'string' && query.q ? `(${query.q})` : undefined].filter(Boolean).join(' AND ');
+        const where = [filter ?? '${scope}', typeof query.q === 'string' && query.q ? `(${query.q})` : undefined]
+          .filter(Boolean)
+          .join(' AND ');
         text = `${query.select} WHERE ${where}`;
-      } else issues.push({ path: `${path}.query.select`, message: 'a New Relic query needs select or customInlineTemplate' });
+      } else
+        issues.push({
+          path: `${path}.query.select`,
+          message: 'a New Relic query needs select or customInlineTemplate',
+        });
     } else {
-      issues.push({ path: `${path}.query.type`, message: `metric store ${JSON.stringify(query.type ?? null)} is not supported (prometheus, datadog, newrelic)` });
+      issues.push({
+        path: `${path}.query.type`,
+        message: `metric store ${JSON.stringify(query.type ?? null)} is not supported (prometheus, datadog, newrelic)`,
+      });
     }
-    const canary = isObject(raw.analysisConfigurations) && isObject(raw.analysisConfigurations.canary) ? raw.analysisConfigurations.canary : {};
-    const direction = typeof canary.direction === 'string' && ['increase', 'decrease', 'either'].includes(canary.direction) ? canary.direction : 'either';
+    const canary =
+      isObject(raw.analysisConfigurations) && isObject(raw.analysisConfigurations.canary)
+        ? raw.analysisConfigurations.canary
+        : {};
+    const direction =
+      typeof canary.direction === 'string' && ['increase', 'decrease', 'either'].includes(canary.direction)
+        ? canary.direction
+        : 'either';
     const effect = isObject(canary.effectSize) ? canary.effectSize : undefined;
     const outliers = isObject(canary.outliers) ? canary.outliers : undefined;
     return {
@@ -100,7 +135,11 @@ export function importKayentaConfig(config: unknown, nameOverride?: string): Tem
       ...(typeof canary.muted === 'boolean' ? { muted: canary.muted } : {}),
       ...(typeof canary.nanStrategy === 'string' ? { nanStrategy: canary.nanStrategy } : {}),
       ...(effect ? { effectSize: effect } : {}),
-      ...(outliers ? { outliers: { strategy: outliers.strategy ?? 'keep', factor: outliers.outlierFactor ?? outliers.factor ?? 3 } } : {}),
+      ...(outliers
+        ? {
+            outliers: { strategy: outliers.strategy ?? 'keep', factor: outliers.outlierFactor ?? outliers.factor ?? 3 },
+          }
+        : {}),
     };
   });
   if (issues.length) fail(issues);
@@ -115,8 +154,11 @@ export function importKayentaConfig(config: unknown, nameOverride?: string): Tem
   });
 }
 
-
-const OPSMX_DIRECTIONS: Record<string, 'increase' | 'decrease' | 'either'> = { higher: 'increase', lower: 'decrease', higherorlower: 'either' };
+const OPSMX_DIRECTIONS: Record<string, 'increase' | 'decrease' | 'either'> = {
+  higher: 'increase',
+  lower: 'decrease',
+  higherorlower: 'either',
+};
 
 /**
  * Converts an OpsMx metric template: groups of metrics whose `name` is the query; riskDirection
@@ -126,7 +168,8 @@ const OPSMX_DIRECTIONS: Record<string, 'increase' | 'decrease' | 'either'> = { h
 export function importOpsmxTemplate(template: unknown, nameOverride?: string): Template {
   if (!isObject(template)) fail([{ path: '(root)', message: 'an OpsMx metric template must be a JSON object' }]);
   const data = isObject(template.data) ? template.data : undefined;
-  if (!data || !Array.isArray(data.groups) || data.groups.length === 0) fail([{ path: 'data.groups', message: 'must be a non-empty list' }]);
+  if (!data || !Array.isArray(data.groups) || data.groups.length === 0)
+    fail([{ path: 'data.groups', message: 'must be a non-empty list' }]);
   const issues: FieldIssue[] = [];
   const provider = String(template.metricProvider ?? template.monitoringProvider ?? '').toLowerCase() || undefined;
   const metrics: Json[] = [];
@@ -160,7 +203,8 @@ export function importOpsmxTemplate(template: unknown, nameOverride?: string): T
       const higher = percent('customThresholdHigher');
       const lower = percent('customThresholdLower');
       const weight = metric.metricWeight === undefined ? 1 : Number(metric.metricWeight);
-      if (!Number.isFinite(weight) || weight < 0) issues.push({ path: `${path}.metricWeight`, message: 'must be a number ≥ 0' });
+      if (!Number.isFinite(weight) || weight < 0)
+        issues.push({ path: `${path}.metricWeight`, message: 'must be a number ≥ 0' });
       weightByGroup[groupName] = (weightByGroup[groupName] ?? 0) + (Number.isFinite(weight) ? weight : 0);
       const criticality = String(metric.criticality ?? '').toLowerCase();
       metrics.push({
@@ -181,13 +225,24 @@ export function importOpsmxTemplate(template: unknown, nameOverride?: string): T
   });
   if (issues.length) fail(issues);
   const totalWeight = Object.values(weightByGroup).reduce((sum, weight) => sum + weight, 0);
-  const groupWeights = totalWeight > 0 ? Object.fromEntries(Object.entries(weightByGroup).map(([group, weight]) => [group, (100 * weight) / totalWeight])) : {};
+  const groupWeights =
+    totalWeight > 0
+      ? Object.fromEntries(
+          Object.entries(weightByGroup).map(([group, weight]) => [group, (100 * weight) / totalWeight]),
+        )
+      : {};
   // Rounding can push the sum a hair over 100; trim the largest share.
   const sum = Object.values(groupWeights).reduce((a, b) => a + b, 0);
   if (sum > 100) {
     const largest = Object.entries(groupWeights).sort((a, b) => b[1] - a[1])[0];
     if (largest) groupWeights[largest[0]] = largest[1] - (sum - 100);
   }
-  const name = nameOverride ?? sanitizeName(typeof template.templateName === 'string' ? template.templateName : 'opsmx-template');
-  return parseTemplate({ name, description: `Imported from OpsMx metric template ${String(template.templateName ?? '')}`.trim(), groupWeights, metrics });
+  const name =
+    nameOverride ?? sanitizeName(typeof template.templateName === 'string' ? template.templateName : 'opsmx-template');
+  return parseTemplate({
+    name,
+    description: `Imported from OpsMx metric template ${String(template.templateName ?? '')}`.trim(),
+    groupWeights,
+    metrics,
+  });
 }

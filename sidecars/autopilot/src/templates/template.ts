@@ -15,24 +15,51 @@ const SCOPE_KEY = /^[A-Za-z_][A-Za-z0-9_.:-]{0,127}$/;
 const effectSizeSchema = z
   .strictObject({
     measure: z.enum(['meanRatio', 'cles']).optional().describe('meanRatio (canary mean / baseline mean) or cles'),
-    allowedIncrease: z.number().min(0).optional().describe('A significant increase only counts at or above this effect size'),
-    allowedDecrease: z.number().min(0).optional().describe('A significant decrease only counts at or below this effect size'),
-    criticalIncrease: z.number().min(0).optional().describe('A critical metric fails the run at or above this effect size'),
-    criticalDecrease: z.number().min(0).optional().describe('A critical metric fails the run at or below this effect size'),
+    allowedIncrease: z
+      .number()
+      .min(0)
+      .optional()
+      .describe('A significant increase only counts at or above this effect size'),
+    allowedDecrease: z
+      .number()
+      .min(0)
+      .optional()
+      .describe('A significant decrease only counts at or below this effect size'),
+    criticalIncrease: z
+      .number()
+      .min(0)
+      .optional()
+      .describe('A critical metric fails the run at or above this effect size'),
+    criticalDecrease: z
+      .number()
+      .min(0)
+      .optional()
+      .describe('A critical metric fails the run at or below this effect size'),
   })
   .describe('Effect-size bounds (Kayenta effectSize)');
 
 /** One metric of a template. */
 export const templateMetricSchema = z.strictObject({
   name: z.string().min(1).max(200).describe('Metric name, unique in the template'),
-  provider: z.string().min(1).optional().describe('Provider account (config `providers`) or type; absent = the default provider'),
-  query: z.string().min(1).max(10_000).describe('Provider query; `${scope}`, `${scope.<label>}` and `${stepSeconds}` are filled per side'),
+  provider: z
+    .string()
+    .min(1)
+    .optional()
+    .describe('Provider account (config `providers`) or type; absent = the default provider'),
+  query: z
+    .string()
+    .min(1)
+    .max(10_000)
+    .describe('Provider query; `${scope}`, `${scope.<label>}` and `${stepSeconds}` are filled per side'),
   groups: z.array(z.string().min(1)).default([]).describe('Groups the metric counts in'),
   direction: z.enum(['increase', 'decrease', 'either']).default('either').describe('Which change is a regression'),
   critical: z.boolean().default(false).describe('A failing critical metric fails the whole run'),
   mustHaveData: z.boolean().default(false).describe('No data counts as a failure instead of being left out'),
   muted: z.boolean().default(false).describe('Fetched and shown but not scored'),
-  nanStrategy: z.enum(['remove', 'replace']).default('remove').describe('Gaps are dropped (remove) or read as 0 (replace)'),
+  nanStrategy: z
+    .enum(['remove', 'replace'])
+    .default('remove')
+    .describe('Gaps are dropped (remove) or read as 0 (replace)'),
   effectSize: effectSizeSchema.optional(),
   outliers: z
     .strictObject({
@@ -46,11 +73,16 @@ export const templateMetricSchema = z.strictObject({
 /** A metric template as stored (defaults filled). */
 export const templateSchema = z
   .strictObject({
-    name: z.string().regex(TEMPLATE_NAME_PATTERN, 'must be 1–128 letters, digits, `.`, `_` or `-`, starting with a letter or digit'),
+    name: z
+      .string()
+      .regex(TEMPLATE_NAME_PATTERN, 'must be 1–128 letters, digits, `.`, `_` or `-`, starting with a letter or digit'),
     description: z.string().max(2000).optional(),
     judge: z.enum(JUDGE_NAMES).optional().describe('Judge used when the request names none'),
     stepSeconds: z.number().int().min(1).max(3600).default(60).describe('Resolution of the fetched series'),
-    groupWeights: z.record(z.string().min(1), z.number().min(0).max(100)).default({}).describe('Weight per group in percent'),
+    groupWeights: z
+      .record(z.string().min(1), z.number().min(0).max(100))
+      .default({})
+      .describe('Weight per group in percent'),
     metrics: z.array(templateMetricSchema).min(1, 'a template needs at least one metric').max(500),
     // Log analysis is a later issue: the slot exists so the model, API and report need no reshaping.
     logs: z.array(z.unknown()).max(0, 'log analysis is not available yet').optional(),
@@ -58,15 +90,27 @@ export const templateSchema = z
   .superRefine((template, context) => {
     const names = new Set<string>();
     template.metrics.forEach((metric, index) => {
-      if (names.has(metric.name)) context.addIssue({ code: 'custom', path: ['metrics', index, 'name'], message: `duplicate metric name ${JSON.stringify(metric.name)}` });
+      if (names.has(metric.name))
+        context.addIssue({
+          code: 'custom',
+          path: ['metrics', index, 'name'],
+          message: `duplicate metric name ${JSON.stringify(metric.name)}`,
+        });
       names.add(metric.name);
-      for (const problem of placeholderProblems(metric.query)) context.addIssue({ code: 'custom', path: ['metrics', index, 'query'], message: problem });
+      for (const problem of placeholderProblems(metric.query))
+        context.addIssue({ code: 'custom', path: ['metrics', index, 'query'], message: problem });
     });
     const total = Object.values(template.groupWeights).reduce((sum, weight) => sum + weight, 0);
-    if (total > 100 + 1e-9) context.addIssue({ code: 'custom', path: ['groupWeights'], message: `weights total ${total}, more than 100` });
+    if (total > 100 + 1e-9)
+      context.addIssue({ code: 'custom', path: ['groupWeights'], message: `weights total ${total}, more than 100` });
     const groups = new Set(template.metrics.flatMap((metric) => (metric.groups.length ? metric.groups : ['default'])));
     for (const group of Object.keys(template.groupWeights)) {
-      if (!groups.has(group)) context.addIssue({ code: 'custom', path: ['groupWeights', group], message: `no metric is in group ${JSON.stringify(group)}` });
+      if (!groups.has(group))
+        context.addIssue({
+          code: 'custom',
+          path: ['groupWeights', group],
+          message: `no metric is in group ${JSON.stringify(group)}`,
+        });
     }
   });
 
@@ -90,18 +134,29 @@ export function placeholderProblems(query: string): string[] {
 
 /** Scope labels a query reads one by one (`${scope.namespace}` → `namespace`). */
 export function scopeKeysUsed(query: string): string[] {
-  return [...query.matchAll(PLACEHOLDER)].map((match) => (match[1] ?? '').trim()).filter((name) => name.startsWith('scope.')).map((name) => name.slice(6));
+  return [...query.matchAll(PLACEHOLDER)]
+    .map((match) => (match[1] ?? '').trim())
+    .filter((name) => name.startsWith('scope.'))
+    .map((name) => name.slice(6));
 }
 
 /** Fills a query's placeholders; `renderScope` writes the whole scope in the provider's selector syntax. */
-export function expandQuery(query: string, scope: Record<string, string>, renderScope: (scope: Record<string, string>) => string, stepSeconds: number): string {
+export function expandQuery(
+  query: string,
+  scope: Record<string, string>,
+  renderScope: (scope: Record<string, string>) => string,
+  stepSeconds: number,
+): string {
   return query.replace(PLACEHOLDER, (_whole, raw: string) => {
     const name = raw.trim();
     if (name === 'scope') return renderScope(scope);
     if (name === 'stepSeconds') return String(stepSeconds);
     const key = name.slice('scope.'.length);
     const value = scope[key];
-    if (value === undefined) throw new InputError(`the query reads scope label ${key}, which the scope does not have`, { issues: [{ path: key, message: 'missing scope label' }] });
+    if (value === undefined)
+      throw new InputError(`the query reads scope label ${key}, which the scope does not have`, {
+        issues: [{ path: key, message: 'missing scope label' }],
+      });
     return value;
   });
 }
@@ -113,8 +168,14 @@ export function expandQuery(query: string, scope: Record<string, string>, render
 export function parseTemplate(input: unknown, pathPrefix = ''): Template {
   const result = templateSchema.safeParse(input);
   if (!result.success) {
-    const issues: FieldIssue[] = result.error.issues.map((issue) => ({ path: joinPath(pathPrefix, issue.path.map(String).join('.')), message: issue.message }));
-    throw new InputError(`invalid template: ${issues[0]?.path}: ${issues[0]?.message}`, { code: 'invalid_template', issues });
+    const issues: FieldIssue[] = result.error.issues.map((issue) => ({
+      path: joinPath(pathPrefix, issue.path.map(String).join('.')),
+      message: issue.message,
+    }));
+    throw new InputError(`invalid template: ${issues[0]?.path}: ${issues[0]?.message}`, {
+      code: 'invalid_template',
+      issues,
+    });
   }
   return result.data;
 }

@@ -18,13 +18,19 @@ export function parseTemplateYaml(text: string, file: string): Template {
   try {
     document = parse(text);
   } catch (error) {
-    throw new InputError(`${file}: not valid YAML: ${(error as Error).message}`, { code: 'invalid_yaml', issues: [{ path: file, message: (error as Error).message }] });
+    throw new InputError(`${file}: not valid YAML: ${(error as Error).message}`, {
+      code: 'invalid_yaml',
+      issues: [{ path: file, message: (error as Error).message }],
+    });
   }
   try {
     return parseTemplate(document);
   } catch (error) {
     if (error instanceof InputError) {
-      throw new InputError(`${file}: ${error.message}`, { code: error.code, issues: error.issues.map((issue) => ({ ...issue, path: `${file}:${issue.path}` })) });
+      throw new InputError(`${file}: ${error.message}`, {
+        code: error.code,
+        issues: error.issues.map((issue) => ({ ...issue, path: `${file}:${issue.path}` })),
+      });
     }
     throw error;
   }
