@@ -593,6 +593,15 @@ describe('controller defaults', () => {
       serverNames: string[];
     };
     expect(config.serverNames[0]).toBe('isd-controller.isd.svc');
+    // Agents dial the agent Service's port, and the agent chart's default dials exactly that.
+    const agentService = ofKind(chart, 'Service').find((service) => service.metadata.name === 'isd-controller-agent');
+    const agentPort = ((agentService?.spec as Json).ports as { port: number; name: string }[])[0];
+    expect(agentPort?.name).toBe('agent-grpc');
+    expect(config.agentAdvertiseAddress).toBe(`isd-controller-agent.isd.svc.cluster.local:${agentPort?.port}`);
+    const agentValues = readYamlMapping(path.join(chartsDir, 'isd-agent/values.yaml')) as {
+      config: { controllers: string[] };
+    };
+    expect(agentValues.config.controllers).toEqual([config.agentAdvertiseAddress]);
     expect(config.serverNames).toEqual(
       expect.arrayContaining(['isd-controller-agent', 'isd-controller-agent.isd.svc.cluster.local']),
     );
