@@ -37,6 +37,9 @@ function responseHeaders(rawHeaders: string[], keepUpgrade: boolean): WireHeader
   return headers;
 }
 
+/** Request bytes buffered for a slow target before the tunnel stream is paused. */
+const TARGET_BUFFER_BYTES = 1024 * 1024;
+
 function joinPath(prefix: string, target: string): string {
   if (prefix === '/' || prefix === '') return target;
   return `${prefix.replace(/\/$/, '')}${target.startsWith('/') ? target : `/${target}`}`;
@@ -217,7 +220,9 @@ export function serveExchange(
         if (!data || data.length === 0) return;
         metrics.bytes.inc({ direction: 'request' }, data.length);
         const sink: Duplex | http.ClientRequest = upgradedSocket ?? request;
-        if (!sink.write(data)) {
+        // As on the controller: pause the tunnel stream only once ~1 MiB waits for the target, so a
+        // 64 KiB frame does not stall the stream at the socket's 16 KiB mark; the buffer stays bounded.
+        if (!sink.write(data) && (upgradedSocket !== undefined || sink.writableLength >= TARGET_BUFFER_BYTES)) {
           stream.pause();
           sink.once('drain', () => stream.resume());
         }

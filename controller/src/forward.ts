@@ -25,6 +25,9 @@ export interface ForwardContext {
   inFlight: { count: number };
 }
 
+/** Response bytes buffered for a slow client before the tunnel stream is paused. */
+const CLIENT_BUFFER_BYTES = 1024 * 1024;
+
 /** Largest request-body frame built from several TLS records. */
 const COALESCE_BYTES = 64 * 1024;
 
@@ -236,7 +239,9 @@ export async function forwardRequest(
         const data = frame.body?.data;
         if (!data || data.length === 0) return;
         metrics.bytes.inc({ direction: 'response' }, data.length);
-        if (!res.write(data)) {
+        // Pause the tunnel stream only once ~1 MiB waits for the client: pausing at the socket's
+        // 16 KiB mark would stall the stream after every 64 KiB frame. The buffer stays bounded.
+        if (!res.write(data) && res.writableLength >= CLIENT_BUFFER_BYTES) {
           call.pause();
           res.once('drain', resumeCall);
         }
