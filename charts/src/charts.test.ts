@@ -591,6 +591,7 @@ describe('controller defaults', () => {
     const configMap = ofKind(chart, 'ConfigMap').find((candidate) => candidate.metadata.name === 'isd-controller');
     const config = YAML.parse((configMap?.data as Record<string, string>)['config.yaml'] as string) as {
       serverNames: string[];
+      agentAdvertiseAddress: string;
     };
     expect(config.serverNames[0]).toBe('isd-controller.isd.svc');
     // Agents dial the agent Service's port, and the agent chart's default dials exactly that.
