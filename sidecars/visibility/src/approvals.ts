@@ -108,13 +108,14 @@ export class ApprovalGate {
       }
     });
     const createdAt = this.now();
+    const attempt = request.attempt ?? (await this.attemptFor(request.executionId, request.stageId, createdAt));
     const { approval, created } = await this.store.createOrGet(
       {
         createdAt,
         id: randomUUID(),
         executionId: request.executionId,
         stageId: request.stageId,
-        attempt: request.attempt ?? 1,
+        attempt,
         application: request.application,
         pipelineName: request.pipelineName ?? null,
         pipelineId: request.pipelineId ?? null,
@@ -137,6 +138,19 @@ export class ApprovalGate {
       );
     }
     return { approval, created };
+  }
+
+  /**
+   * Which attempt a create without an explicit one addresses. Orca re-POSTs a create only within its
+   * create task's timeout (5 min), so a create for a stage whose latest gate is closed and older than
+   * `approvals.retryWindowMs` is a restarted stage: it gets a fresh gate, never the old outcome.
+   */
+  private async attemptFor(executionId: string, stageId: string, now: Date): Promise<number> {
+    const latest = await this.store.latestFor(executionId, stageId);
+    if (!latest) return 1;
+    const retry =
+      latest.status === 'activated' || now.getTime() - latest.createdAt.getTime() < this.config.approvals.retryWindowMs;
+    return retry ? latest.attempt : latest.attempt + 1;
   }
 
   /** Queues the timer, the evidence job and the activation notifications and reminders (idempotent per key). */

@@ -41,6 +41,14 @@ export const visibilityConfigSchema = baseConfigSchema({ name: 'visibility', por
         .describe(
           'Roles whose members may approve a gate they triggered (breakGlass: true, with a reason); empty = nobody',
         ),
+      retryWindowMs: z
+        .number()
+        .int()
+        .min(0)
+        .default(6 * 60 * 1000)
+        .describe(
+          "How long after a gate's creation an identical create is Orca's retry (same gate); later, a closed gate's stage was restarted (new gate)",
+        ),
       reconcileIntervalMs: z
         .number()
         .int()

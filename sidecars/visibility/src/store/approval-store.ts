@@ -74,6 +74,8 @@ export interface ApprovalStore {
   /** Inserts the gate, or returns the one already there for (executionId, stageId, attempt). */
   createOrGet(approval: NewApproval, actor: Actor): Promise<{ approval: Approval; created: boolean }>;
   get(id: string): Promise<Approval | null>;
+  /** The highest attempt's gate for an execution's stage, or null. */
+  latestFor(executionId: string, stageId: string): Promise<Approval | null>;
   list(filter: ApprovalFilter): Promise<Approval[]>;
   /** Runs `work` with the gate's row locked (null when there is no such gate); commits if it resolves. */
   withLock<T>(

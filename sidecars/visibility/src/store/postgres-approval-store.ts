@@ -162,6 +162,14 @@ export class PostgresApprovalStore implements ApprovalStore {
     return rows[0] ? toApproval(rows[0]) : null;
   }
 
+  async latestFor(executionId: string, stageId: string): Promise<Approval | null> {
+    const { rows } = await this.database.query<ApprovalRow>(
+      `${SELECT_APPROVAL} WHERE a.execution_id = $1 AND a.stage_id = $2 ORDER BY a.attempt DESC LIMIT 1`,
+      [executionId, stageId],
+    );
+    return rows[0] ? toApproval(rows[0]) : null;
+  }
+
   async list(filter: ApprovalFilter): Promise<Approval[]> {
     const where: string[] = [];
     const values: unknown[] = [];
