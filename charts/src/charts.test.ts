@@ -482,6 +482,12 @@ describe('isd chart values', () => {
     expect(containerEnvironment(sapor?.pod.containers[0] as Container).SAPOR_AUTH__GATE_TOKEN).toMatch(/:gate-token:/);
   });
 
+  it('refuses a Gate-only listener without the NetworkPolicy that makes it Gate-only', () => {
+    expect(() => renderChart(isdDir, [{ networkPolicy: { enabled: false } }])).toThrow(
+      /autopilot: config.server.gatePort trusts X-SPINNAKER-USER from whoever reaches it/,
+    );
+  });
+
   it('refuses a replicated controller without a shared CA and token keys', () => {
     expect(() => renderChart(isdDir, [{ controller: { replicas: 2 } }])).toThrow(
       /controller.replicas > 1 needs controller.ca.existingSecret and controller.tokenKeys.existingSecret/,

@@ -13,6 +13,9 @@ variables that receive the service token), callers (components allowed besides O
 {{- $port := $server.port | default .defaultPort -}}
 {{- $gatePort := $server.gatePort -}}
 {{- $prefix := upper .component -}}
+{{- if and $gatePort (not $root.Values.networkPolicy.enabled) -}}
+{{- fail (printf "%s: config.server.gatePort trusts X-SPINNAKER-USER from whoever reaches it, and only the NetworkPolicy keeps that to Gate: keep networkPolicy.enabled, or drop gatePort and set auth.gateTokenKey" .component) -}}
+{{- end -}}
 {{- if and (not $gatePort) (not $root.Values.auth.gateTokenKey) -}}
 {{- fail (printf "%s needs config.server.gatePort (a Gate-only listener) or auth.gateTokenKey (a Gate credential): without either no user request can be trusted" .component) -}}
 {{- end -}}
