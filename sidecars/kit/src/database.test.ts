@@ -68,7 +68,17 @@ describe('embedded PGlite default', () => {
     await first.transaction(async (client) => {
       await client.query("INSERT INTO things (id, n, note) VALUES ('kept', 7, 'survives')");
     });
-    await Promise.all([1, 2, 3, 4].map((n) => first.query('INSERT INTO things (id, n) VALUES ($1, $2)', [`p${n}`, n])));
+    // Concurrent parameterised queries and transactions: the extended protocol must not interleave.
+    await Promise.all([
+      ...[1, 2, 3, 4].map((n) => first.query('INSERT INTO things (id, n) VALUES ($1, $2)', [`p${n}`, n])),
+      ...[1, 2, 3].map((n) =>
+        first.transaction(async (client) => {
+          await client.query('SELECT n FROM things WHERE id = $1', [`p${n}`]);
+          await client.query('SELECT $1::int AS echo', [n]);
+        }),
+      ),
+      ...Array.from({ length: 20 }, (_, n) => first.query('SELECT $1::text AS echo', [`e${n}`])),
+    ]);
     await first.close();
 
     const second = await openDatabase({ embeddedDataDir: dataDir, schema: 'embedded' });

@@ -114,7 +114,10 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
   }
   const pool = new pg.Pool({
     connectionString: url,
-    max: options.poolSize ?? 10,
+    // pglite-socket interleaves the extended-protocol messages of concurrent connections ("unnamed
+    // prepared statement does not exist"), and PGlite runs one statement at a time anyway: one
+    // connection is as fast and safe. Code that nests a query inside a transaction gets a timeout error.
+    max: embedded ? 1 : (options.poolSize ?? 10),
     connectionTimeoutMillis: 10_000,
     // SQL in services names tables without a schema; PGlite, which ignores startup options, gets it at start.
     options: embedded ? undefined : `-c search_path=${options.schema},public`,

@@ -11,13 +11,13 @@ export interface EmbeddedPostgres {
   stop(): Promise<void>;
 }
 
-/** Concurrent `pg` connections the socket server multiplexes onto PGlite's single session. */
-const EMBEDDED_MAX_CONNECTIONS = 32;
+/** Connections the socket server accepts (the kit's pool uses one; psql or a second replica may add more). */
+const EMBEDDED_MAX_CONNECTIONS = 8;
 
 /**
  * Starts PGlite with its data in `dataDir` (created if missing; data survives restarts) behind
- * pglite-socket on 127.0.0.1. PGlite is single-session: the socket server queues statements from many
- * connections and keeps a transaction's statements together, so pools and transactions behave.
+ * pglite-socket on 127.0.0.1. PGlite is single-session: the socket server queues statements from several
+ * connections and keeps a transaction's statements together.
  * `searchPath` must be trusted SQL (the caller checks identifiers).
  */
 export async function startEmbeddedPostgres(options: {

@@ -3,7 +3,6 @@ import type { ServiceDefinition } from '@isd/kit';
 import { registerApprovalRoutes } from './api/routes';
 import { ApprovalGate } from './approvals';
 import { visibilityConfigSchema, type VisibilityConfig } from './config';
-import { serializeEmbeddedPool } from './store/embedded-serializer';
 import { PostgresApprovalStore } from './store/postgres-approval-store';
 
 /** The visibility service: approval gate: waits for approver groups to approve or reject, with evidence. */
@@ -14,7 +13,6 @@ export const visibilityService: ServiceDefinition<VisibilityConfig> = {
   configSchema: visibilityConfigSchema,
   migrationsDir: path.join(__dirname, '..', 'migrations'),
   async setup({ config, logger, database, jobs, http }) {
-    serializeEmbeddedPool(database);
     const gate = new ApprovalGate({ config, store: new PostgresApprovalStore(database), jobs, logger });
     await gate.defineJobs();
     registerApprovalRoutes(http, gate);
