@@ -8,7 +8,6 @@ import os from 'node:os';
 import path from 'node:path';
 import { CertificateAuthority, generateTokenKeys } from '@isd/controller';
 
-const loader = path.join(__dirname, 'ts-loader.js');
 const MB = 1024 * 1024;
 const quick = process.argv.includes('--quick');
 const CONNECTIONS = 16;
@@ -25,7 +24,7 @@ interface Child<Ready> {
 
 function spawnChild<Ready>(script: string, argument: unknown, execArgv: string[] = []): Promise<Child<Ready>> {
   const child = fork(path.join(__dirname, script), [JSON.stringify(argument)], {
-    execArgv: ['-r', loader, ...execArgv],
+    execArgv: ['--import', 'tsx', ...execArgv],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   const ask = <Reply>(message: Record<string, unknown>, replyType: string): Promise<Reply> =>

@@ -27,12 +27,7 @@ interface ControllerProcess {
 function spawnController(config: Record<string, unknown>): Promise<ControllerProcess> {
   const child = spawn(
     process.execPath,
-    [
-      '-r',
-      path.join(__dirname, 'tunnel-ts-loader.js'),
-      path.join(__dirname, 'tunnel-controller-process.ts'),
-      JSON.stringify(config),
-    ],
+    ['--import', 'tsx', path.join(__dirname, 'tunnel-controller-process.ts'), JSON.stringify(config)],
     { stdio: ['ignore', 'pipe', 'inherit'] },
   );
   return new Promise((resolve, reject) => {

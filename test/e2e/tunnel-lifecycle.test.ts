@@ -164,8 +164,8 @@ describe('tunnel lifecycle', () => {
     const child = spawn(
       process.execPath,
       [
-        '-r',
-        path.join(__dirname, 'tunnel-ts-loader.js'),
+        '--import',
+        'tsx',
         path.join(__dirname, 'tunnel-agent-process.ts'),
         JSON.stringify({
           controllers: [controller.agentUrl],

@@ -6,8 +6,6 @@ import { stringify } from 'yaml';
 import { CertificateAuthority } from '@isd/controller';
 import { call, startTestTarget, type TestTarget } from './tunnel-support';
 
-const loader = path.join(__dirname, 'tunnel-ts-loader.js');
-
 /** Runs a main.ts and resolves with the first JSON log line whose msg matches. */
 function runMain(
   script: string,
@@ -15,7 +13,7 @@ function runMain(
   env: Record<string, string>,
   message: string,
 ): Promise<{ child: ChildProcess; line: Record<string, unknown> }> {
-  const child = spawn(process.execPath, ['-r', loader, script, ...args], {
+  const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

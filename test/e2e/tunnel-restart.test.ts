@@ -10,12 +10,7 @@ function spawnController(
 ): Promise<{ child: ChildProcess; agentUrl: string; serviceUrl: string }> {
   const child = spawn(
     process.execPath,
-    [
-      '-r',
-      path.join(__dirname, 'tunnel-ts-loader.js'),
-      path.join(__dirname, 'tunnel-controller-process.ts'),
-      JSON.stringify(config),
-    ],
+    ['--import', 'tsx', path.join(__dirname, 'tunnel-controller-process.ts'), JSON.stringify(config)],
     { stdio: ['ignore', 'pipe', 'inherit'] },
   );
   return new Promise((resolve, reject) => {

@@ -1,7 +1,6 @@
 #!/usr/bin/env node
 // Measures evaluation time of a compiled, cached policy on a realistic pipeline input.
 'use strict';
-require('./register-ts.js');
 const path = require('node:path');
 const { compile } = require(path.join(__dirname, '..', 'src', 'index.ts'));
 

@@ -1,10 +1,9 @@
 #!/usr/bin/env node
 // Runs OPA's conformance cases: `npm run conformance -- [dir]` (default ../shared/data/opa-conformance).
-// TypeScript sources are compiled on the fly with swc (a root dev dependency), so no build step is needed.
+// Run with tsx (the root script does), which loads the TypeScript sources with no build step.
 'use strict';
 const fs = require('node:fs');
 const path = require('node:path');
-require('./register-ts.js');
 const srcDir = path.resolve(__dirname, '..', 'src');
 
 const repoRoot = path.resolve(__dirname, '..', '..', '..');
