@@ -16,7 +16,7 @@ type VisibilityBody = ApprovalInstance & Record<string, unknown>;
 const digest = `sha256:${'ab'.repeat(32)}`;
 
 function decision(user: string, action: 'approve' | 'reject', comment: string, at: string, groups: string[]) {
-  return { user, action, comment, at, groups, evidenceDigest: digest };
+  return { user, action, comment, at, groups, evidenceDigest: digest, breakGlass: false };
 }
 
 const base: VisibilityBody = {

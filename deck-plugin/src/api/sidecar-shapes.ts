@@ -23,6 +23,8 @@ export interface ApprovalDecision {
   at: string;
   /** Approver groups the decision counted for. */
   groups?: string[];
+  /** The triggering user approved through the audited break-glass path. */
+  breakGlass?: boolean;
 }
 
 /** Evidence one connector gathered for approvers. */

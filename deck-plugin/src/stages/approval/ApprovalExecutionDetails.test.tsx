@@ -40,6 +40,17 @@ describe('ApprovalExecutionDetails', () => {
     },
   );
 
+  it('marks a break-glass self-approval in the decisions', async () => {
+    const body: ApprovalInstance = {
+      ...approvals.approved,
+      decisions: approvals.approved.decisions.map((decision, index) => ({ ...decision, breakGlass: index === 0 })),
+    };
+    const gate = new FakeGate().on(approvalRoute, { body });
+    const { container, settled } = renderDetails(ApprovalExecutionDetails, stageWith(body), gate);
+    await settled();
+    expect(container.querySelectorAll('.isd-decision-break-glass')).toHaveLength(1);
+  });
+
   it('shows the deadline and group progress while waiting', async () => {
     const { container, settled } = renderDetails(ApprovalExecutionDetails, stageWith(approvals.activated));
     await settled();

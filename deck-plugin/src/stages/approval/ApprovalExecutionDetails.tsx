@@ -92,6 +92,7 @@ function ApprovalDetails(props: IExecutionDetailsSectionProps) {
             <li key={index}>
               <strong>{decision.user}</strong> {decision.action === 'approve' ? 'approved' : 'rejected'} at{' '}
               {formatTime(decision.at)}
+              {decision.breakGlass && <span className="isd-decision-break-glass"> (break-glass self-approval)</span>}
               {decision.comment && <span className="isd-decision-comment">: “{decision.comment}”</span>}
             </li>
           ))}
