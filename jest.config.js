@@ -3,6 +3,5 @@ const { workspaces } = require('./package.json');
 
 module.exports = {
   projects: workspaces.filter((dir) => dir !== 'test/support').map((dir) => `<rootDir>/${dir}`),
-  reporters: ['default', '<rootDir>/test/support/summary-reporter.js'],
   testTimeout: 60_000,
 };
