@@ -2,6 +2,7 @@
 // (exit 1) when a table is out of date. A README marks its table with <!-- config:begin --> / <!-- config:end -->.
 import fs from 'node:fs';
 import path from 'node:path';
+import prettier from 'prettier';
 import type { z } from 'zod';
 import { baseConfigSchema, configTableMarkdown, envPrefixFor } from '../sidecars/kit/src';
 import { autopilotConfigSchema } from '../sidecars/autopilot/src/config';
@@ -55,7 +56,9 @@ async function main(): Promise<void> {
       continue;
     }
     const table = configTableMarkdown(target.schema(), envPrefixFor(target.service));
-    const updated = text.replace(pattern, `$1${table}\n$2`);
+    // Formatted as prettier would, so `npm run lint` and this check agree on the same bytes.
+    const options = (await prettier.resolveConfig(file)) ?? {};
+    const updated = await prettier.format(text.replace(pattern, `$1${table}\n$2`), { ...options, filepath: file });
     if (updated === text) continue;
     if (check) {
       process.stderr.write(`${target.readme}: configuration table is out of date: run npm run docs:config\n`);
