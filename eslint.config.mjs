@@ -3,7 +3,7 @@ import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
   {
-    ignores: ['**/dist/**', '**/build/**', '**/node_modules/**', '**/*.js', '**/*.mjs', '**/*.cjs', 'charts/**'],
+    ignores: ['**/dist/**', '**/build/**', '**/node_modules/**', '**/*.js', '**/*.mjs', '**/*.cjs'],
   },
   ...tseslint.configs.recommended,
   {
@@ -18,7 +18,7 @@ export default tseslint.config(
   },
   {
     // Workspace builds leave tests out (they never ship); tsconfig.tests.json type-checks them.
-    files: ['**/src/**/*.test.ts', 'sidecars/autopilot/test/**/*.ts', 'scripts/**/*.ts'],
+    files: ['**/src/**/*.test.ts', 'sidecars/autopilot/test/**/*.ts', 'scripts/**/*.ts', 'charts/scripts/**/*.ts'],
     ignores: ['deck-plugin/**'],
     languageOptions: {
       parserOptions: {
