@@ -107,7 +107,7 @@ describe('generated files', () => {
   // A child process, because prettier (which formats them) loads its plugins with dynamic import().
   it('are up to date: schemas, Spinnaker profiles, README value tables (else run `npm run generate -w charts`)', () => {
     const tsx = path.join(chartsDir, '..', 'node_modules', '.bin', 'tsx');
-    const result = spawnSync(tsx, ['--tsconfig', 'tsconfig.scripts.json', 'scripts/generate.ts', '--check'], {
+    const result = spawnSync(tsx, ['--tsconfig', '../tsconfig.json', 'scripts/generate.ts', '--check'], {
       cwd: chartsDir,
       encoding: 'utf8',
       timeout: 60_000,
