@@ -5,11 +5,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { Pool } from 'undici';
+import { freePort } from '@isd/test-support';
 
 // Plain JS shared with jest's global setup: initdb + pg_ctl in a temp dir.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -34,17 +34,6 @@ const APPROVERS = Array.from({ length: 20 }, (_, index) => `approver${index}`);
 
 function log(message: string): void {
   process.stdout.write(`${new Date().toISOString().slice(11, 19)} ${message}\n`);
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 function percentile(sorted: number[], p: number): number {

@@ -9,7 +9,7 @@ import path from 'node:path';
 import pg from 'pg';
 import {
   createTestDatabase,
-  freePortForTest,
+  freePort,
   gateHeaders,
   serviceHeaders,
   TEST_GATE_TOKEN,
@@ -111,7 +111,7 @@ describe('visibility survives kill -9', () => {
 
   it('keeps open gates, decisions, timers and outcome notifications across a kill -9 and a restart', async () => {
     const databaseUrl = await createTestDatabase('visibility_restart');
-    const port = await freePortForTest();
+    const port = await freePort();
     const slack = await startSlack();
     try {
       child = await startChild(databaseUrl, port, slack.url);

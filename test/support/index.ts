@@ -7,5 +7,5 @@ export {
   TEST_GATE_TOKEN,
   TEST_SERVICE_TOKEN,
 } from './service';
-export { eventually, repoRoot, spawnTypeScript } from './processes';
+export { eventually, freePort, repoRoot, spawnTypeScript } from './processes';
 export type { ChildService } from './processes';

@@ -11,6 +11,7 @@ import {
   startTestService,
   testServiceConfig,
 } from '@isd/test-support';
+export { eventually } from '@isd/test-support';
 import { visibilityService, type VisibilityConfig } from '../src';
 
 /** Users and roles of the static map the tests use. */
@@ -121,19 +122,4 @@ export function raw(
   body?: unknown,
 ): Promise<JsonResponse> {
   return call(base, method, path, headers, body);
-}
-
-/** Polls until `check` returns a value (not undefined) or the time is up. */
-export async function eventually<T>(
-  check: () => Promise<T | undefined>,
-  timeoutMs = 10_000,
-  intervalMs = 100,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, intervalMs));
-  }
 }

@@ -5,9 +5,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { RunningService } from '@isd/kit';
-import { createTestDatabase, serviceHeaders, startTestService, testServiceConfig } from '@isd/test-support';
+import { createTestDatabase, eventually, serviceHeaders, startTestService, testServiceConfig } from '@isd/test-support';
 import { startReplayServer, type RecordedRequest, type ReplayServer } from '../../test/replay-server';
-import { until } from '../../test/prometheus-harness';
 import type { AutopilotConfig } from '../config';
 import { autopilotService } from '../service';
 
@@ -115,7 +114,7 @@ async function verify(template: Record<string, unknown>, overrides: Record<strin
   });
   expect(response.status).toBe(202);
   const location = response.headers.get('location')!;
-  return until(
+  return eventually(
     async () => {
       const body = (await (
         await fetch(`${service.url}${location}`, { headers: serviceHeaders() })
@@ -229,7 +228,7 @@ describe('watchdog', () => {
           lifetimeMs: 60_000,
         }),
       });
-      const result = await until(
+      const result = await eventually(
         async () => {
           const body = (await (
             await fetch(`${impatient.url}${response.headers.get('location')}`, { headers: serviceHeaders() })
@@ -310,7 +309,7 @@ describe('on embedded PGlite (the default without database.url)', () => {
         }),
       });
       expect(response.status).toBe(202);
-      const result = await until(
+      const result = await eventually(
         async () => {
           const body = (await (
             await fetch(`${embedded.url}${response.headers.get('location')}`, { headers: serviceHeaders() })

@@ -4,6 +4,7 @@
 import type { RunningService } from '@isd/kit';
 import {
   createTestDatabase,
+  eventually,
   gateHeaders,
   serviceHeaders,
   startTestService,
@@ -14,7 +15,6 @@ import type { AutopilotConfig } from '../config';
 import {
   startDemoApp,
   startPrometheus,
-  until,
   waitForSamples,
   type DemoApp,
   type PrometheusServer,
@@ -77,7 +77,7 @@ function verificationPayload(stageId: string, canary: string, overrides: Record<
 }
 
 async function finished(base: string, location: string, timeoutMs = 25_000) {
-  return until(
+  return eventually(
     async () => {
       const { body } = await call(base, 'GET', location);
       return body && body.status !== 'running' ? body : undefined;

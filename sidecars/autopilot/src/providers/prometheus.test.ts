@@ -1,12 +1,12 @@
 // The Prometheus client against a real Prometheus (Debian package) serving HTTPS with a self-signed
 // certificate, scraping two prom-client apps; auth headers against a local replay server.
+import { eventually } from '@isd/test-support';
 import fs from 'node:fs';
 import {
   certificateAuthority,
   selfSignedCertificate,
   startDemoApp,
   startPrometheus,
-  until,
   type DemoApp,
   type PrometheusServer,
 } from '../../test/prometheus-harness';
@@ -43,7 +43,7 @@ describe('Prometheus client on a real Prometheus over TLS', () => {
     const provider = trusted();
     const query = `demo_request_latency_seconds{${provider.renderScope({ namespace: 'prod', deployment: 'web-v1' })}}`;
     expect(query).toBe('demo_request_latency_seconds{namespace="prod",deployment="web-v1"}');
-    const series = await until(
+    const series = await eventually(
       async () => {
         const endMs = Date.now();
         const fetched = await provider.fetch(query, { startMs: endMs - 10_000, endMs, stepSeconds: 1 });
@@ -81,7 +81,7 @@ describe('Prometheus client on a real Prometheus over TLS', () => {
     expect(empty.seriesCount).toBe(0);
     expect(empty.values.every(Number.isNaN)).toBe(true);
     expect(empty.problems[0]).toMatch(/^no series matched demo_request_latency_seconds\{deployment="missing"\}/);
-    const several = await until(
+    const several = await eventually(
       async () => {
         const fetched = await provider.fetch('demo_request_latency_seconds', { ...window, endMs: Date.now() });
         return fetched.seriesCount === 2 ? fetched : undefined;
