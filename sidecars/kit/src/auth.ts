@@ -1,4 +1,4 @@
-import { timingSafeEqual, createHash } from 'node:crypto';
+import { hash, timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import { AuthenticationError, UnavailableError } from './errors';
 
@@ -156,7 +156,7 @@ function single(value: string | string[] | undefined): string | undefined {
 
 /** Hashing first makes both sides the same length, so the comparison time says nothing about the token. */
 function digest(value: string): Buffer {
-  return createHash('sha256').update(value).digest();
+  return hash('sha256', value, 'buffer');
 }
 
 function constantTimeEquals(a: Buffer, b: Buffer): boolean {

@@ -1,5 +1,6 @@
 import type http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import zlib from 'node:zlib';
 import { z } from 'zod';
 import { Authenticator, StaticRoleResolver } from './auth';
 import { ConflictError } from './errors';
@@ -73,6 +74,24 @@ beforeAll(async () => {
     contentType: 'text/html',
     body: '<p>hello</p>',
   }));
+  app.route(
+    {
+      method: 'get',
+      path: '/files/*rest',
+      summary: 'Wildcard',
+      auth: 'public',
+      params: z.object({ rest: z.array(z.string()) }),
+      responses: {},
+    },
+    async ({ params }) => ({ status: 200, body: params }),
+  );
+  app.route(
+    { method: 'get', path: '/negotiate', summary: 'Accept', auth: 'public', responses: {} },
+    async (context) => ({
+      status: 200,
+      body: { preferred: context.accepts(['text/html', 'application/json']) ?? null },
+    }),
+  );
   app.route({ method: 'get', path: '/boom', summary: 'Fails', auth: 'public', responses: {} }, async () => {
     throw new Error('secret internals');
   });
@@ -225,6 +244,66 @@ describe('HttpApp', () => {
     const response = await fetch(`${base}/page`);
     expect(response.headers.get('content-type')).toContain('text/html');
     expect(await response.text()).toBe('<p>hello</p>');
+  });
+
+  it('captures a wildcard as decoded segments and a :param percent-decoded', async () => {
+    expect(await (await fetch(`${base}/files/a/b%20c/`)).json()).toEqual({ rest: ['a', 'b c', ''] });
+    const thing = await fetch(`${base}/api/v1/things/x%2Fy`, { headers: orca });
+    expect(await thing.json()).toMatchObject({ id: 'x/y' });
+    const broken = await fetch(`${base}/api/v1/things/%E0%A4%A`, { headers: orca });
+    expect(broken.status).toBe(400);
+    expect(await broken.json()).toMatchObject({ field: 'path.id' });
+  });
+
+  it('answers HEAD like GET without a body, and OPTIONS with the allowed methods', async () => {
+    const head = await fetch(`${base}/healthz`, { method: 'HEAD' });
+    expect(head.status).toBe(200);
+    expect(await head.text()).toBe('');
+    const options = await fetch(`${base}/api/v1/things`, { method: 'OPTIONS' });
+    expect(options.status).toBe(204);
+    expect(options.headers.get('allow')).toBe('POST');
+  });
+
+  it('inflates a gzip body and refuses unknown encodings and charsets with 415', async () => {
+    const gzipped = zlib.gzipSync(JSON.stringify({ name: 'zipped', count: 2 }));
+    const response = await fetch(`${base}/api/v1/things`, {
+      method: 'POST',
+      headers: { ...orca, 'content-encoding': 'gzip' },
+      body: gzipped,
+    });
+    expect(response.status).toBe(202);
+    expect(await response.json()).toEqual({ id: 'thing-zipped' });
+    const brotli = await post('/api/v1/things', '{}', { ...orca, 'content-encoding': 'compress' });
+    expect(brotli.status).toBe(415);
+    const latin1 = await post('/api/v1/things', '{}', { ...orca, 'content-type': 'application/json; charset=latin1' });
+    expect(latin1.status).toBe(415);
+  });
+
+  it('refuses a body that inflates past the limit with 413', async () => {
+    const bomb = zlib.gzipSync(Buffer.alloc(4 * 1024 * 1024, 32));
+    const response = await fetch(`${base}/api/v1/things`, {
+      method: 'POST',
+      headers: { ...orca, 'content-encoding': 'gzip' },
+      body: bomb,
+    });
+    expect(response.status).toBe(413);
+  });
+
+  it('keeps a well-formed request id and negotiates from Accept', async () => {
+    const echoed = await fetch(`${base}/healthz`, { headers: { 'x-request-id': 'orca-123.4' } });
+    expect(echoed.headers.get('x-request-id')).toBe('orca-123.4');
+    const replaced = await fetch(`${base}/healthz`, { headers: { 'x-request-id': 'bad id with spaces' } });
+    expect(replaced.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+    const preferred = async (accept?: string) =>
+      (
+        (await (await fetch(`${base}/negotiate`, { headers: accept ? { accept } : {} })).json()) as {
+          preferred: unknown;
+        }
+      ).preferred;
+    expect(await preferred()).toBe('text/html');
+    expect(await preferred('application/json')).toBe('application/json');
+    expect(await preferred('text/html;q=0.5, application/json')).toBe('application/json');
+    expect(await preferred('image/png')).toBeNull();
   });
 
   it('hides internals of unexpected errors behind a 500', async () => {

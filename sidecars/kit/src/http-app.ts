@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import express from 'express';
-import type { NextFunction, Request, Response } from 'express';
+import querystring from 'node:querystring';
+import zlib from 'node:zlib';
 import type { z } from 'zod';
 import type { Authenticator, Caller, RouteAuth } from './auth';
 import { InputError, IsdError, isIsdError, type FieldIssue } from './errors';
@@ -17,7 +17,7 @@ export type HttpMethod = 'get' | 'post' | 'put' | 'patch' | 'delete';
 /** A route: its contract (validated and published as OpenAPI) and who may call it. */
 export interface RouteSpec<Params extends z.ZodType, Query extends z.ZodType, Body extends z.ZodType> {
   method: HttpMethod;
-  /** Express-style path, e.g. `/api/v1/approvals/:id`. */
+  /** Path with `:name` parameters, e.g. `/api/v1/approvals/:id`. */
   path: string;
   summary: string;
   tags?: string[];
@@ -41,8 +41,11 @@ export interface RouteContext<Params, Query, Body> {
   body: Body;
   caller: Caller;
   requestId: string;
-  log: Logger;
-  req: Request;
+  /** The request's logger (bound to its request id). */
+  readonly log: Logger;
+  req: http.IncomingMessage;
+  /** The first of `types` the request's Accept header prefers, or undefined if it accepts none of them. */
+  accepts(types: string[]): string | undefined;
 }
 
 /** What a handler returns: status, body (JSON unless `contentType` says otherwise), extra headers. */
@@ -74,63 +77,68 @@ export interface HttpAppOptions {
   readiness: () => Promise<Readiness>;
 }
 
+type AnySpec = RouteSpec<z.ZodType, z.ZodType, z.ZodType>;
+type AnyHandler = RouteHandler<unknown, unknown, unknown>;
+
 interface RegisteredRoute {
-  spec: RouteSpec<z.ZodType, z.ZodType, z.ZodType>;
+  spec: AnySpec;
+  handler: AnyHandler;
   pattern: RegExp;
+  paramNames: string[];
+  /** Part of the service's API (published in OpenAPI), not an operational endpoint. */
+  documented: boolean;
+}
+
+/** The per-request state the pipeline carries. */
+interface Exchange {
+  req: http.IncomingMessage;
+  res: http.ServerResponse;
+  requestId: string;
+  path: string;
+  startedMs: number;
+  route: string;
+  log: Logger | undefined;
 }
 
 const DEFAULT_BODY_LIMIT_BYTES = 1024 * 1024;
-/** Requests that arrived on the Gate-only listener (weak, so they are forgotten with the request). */
-const gateListenerRequests = new WeakSet<http.IncomingMessage>();
+const JSON_CONTENT_TYPE = 'application/json; charset=utf-8';
 const PROBLEM_CONTENT_TYPE = 'application/problem+json';
+const REQUEST_ID_PATTERN = /^[\w.:-]{1,128}$/;
 
 /**
  * The one way a service serves HTTP: request ids, a JSON body limit, content-type checks, zod
  * validation, problem+json errors, auth, metrics, `/healthz`, `/readyz`, `/metrics`, `/openapi.json`,
- * and 404/405 for everything else.
+ * and 404/405 for everything else. Built on `node:http` directly: Orca polls every running gate every
+ * few seconds, so the per-request path is kept to what those features need.
  */
 export class HttpApp {
-  readonly express: express.Express;
   private readonly routes: RegisteredRoute[] = [];
-  private finalized = false;
+  private readonly routesByMethod = new Map<string, RegisteredRoute[]>();
+  private readonly observers = new Map<string, { count(): void; observe(seconds: number): void }>();
+  private readonly bodyLimitBytes: number;
+  private listening = false;
 
   constructor(private readonly options: HttpAppOptions) {
-    const app = express();
-    app.disable('x-powered-by');
-    app.set('query parser', 'simple');
-    app.use(this.requestContext);
-    app.use(this.requireJsonContentType);
-    app.use(
-      express.json({
-        limit: options.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES,
-        type: ['application/json', 'application/*+json'],
-        strict: false,
-      }),
-    );
-    app.get('/healthz', (_req, res) => {
-      res.json({ status: 'up' });
+    this.bodyLimitBytes = options.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES;
+    const operational = (path: string, handler: () => Promise<Reply>) =>
+      this.addRoute({ method: 'get', path, summary: path, auth: 'public', responses: {} }, handler, false);
+    operational('/healthz', async () => ({ status: 200, body: { status: 'up' } }));
+    operational('/readyz', async () => {
+      const readiness = await options.readiness();
+      return { status: readiness.ready ? 200 : 503, body: readiness };
     });
-    app.get('/readyz', (_req, res, next) => {
-      options
-        .readiness()
-        .then((readiness) => res.status(readiness.ready ? 200 : 503).json(readiness))
-        .catch(next);
-    });
-    app.get('/metrics', (_req, res, next) => {
-      options.metrics.registry
-        .metrics()
-        .then((text) => res.type(options.metrics.registry.contentType).send(text))
-        .catch(next);
-    });
-    app.get('/openapi.json', (_req, res) => {
-      res.json(
-        buildOpenApiDocument(
-          options.info,
-          this.routes.map((route) => route.spec),
-        ),
-      );
-    });
-    this.express = app;
+    operational('/metrics', async () => ({
+      status: 200,
+      contentType: options.metrics.registry.contentType,
+      body: await options.metrics.registry.metrics(),
+    }));
+    operational('/openapi.json', async () => ({
+      status: 200,
+      body: buildOpenApiDocument(
+        options.info,
+        this.routes.filter((route) => route.documented).map((route) => route.spec),
+      ),
+    }));
   }
 
   /** Adds a route; inputs are validated against the spec before the handler runs. */
@@ -138,40 +146,9 @@ export class HttpApp {
     spec: RouteSpec<Params, Query, Body>,
     handler: RouteHandler<z.output<Params>, z.output<Query>, z.output<Body>>,
   ): this {
-    if (this.finalized) throw new Error('routes must be added before the app starts listening');
-    this.routes.push({ spec: spec as RouteSpec<z.ZodType, z.ZodType, z.ZodType>, pattern: pathPattern(spec.path) });
-    this.express[spec.method](spec.path, (req: Request, res: Response, next: NextFunction) => {
-      this.handle(spec, handler, req, res).catch(next);
-    });
+    if (this.listening) throw new Error('routes must be added before the app starts listening');
+    this.addRoute(spec as AnySpec, handler as AnyHandler);
     return this;
-  }
-
-  /** Adds 404/405 and the error handler; called by {@link listen}, or by tests that use `express` directly. */
-  finalize(): express.Express {
-    if (this.finalized) return this.express;
-    this.finalized = true;
-    this.express.use((req: Request, _res: Response, next: NextFunction) => {
-      const allowed = this.routes
-        .filter((route) => route.pattern.test(req.path))
-        .map((route) => route.spec.method.toUpperCase());
-      if (allowed.length) {
-        next(
-          Object.assign(
-            new IsdError(
-              'MethodNotAllowedError',
-              `${req.method} is not allowed on ${req.path}; use ${allowed.join(', ')}`,
-            ),
-            {
-              allow: allowed.join(', '),
-            },
-          ),
-        );
-        return;
-      }
-      next(new IsdError('NotFoundError', `no route for ${req.method} ${req.path}`, { code: 'route_not_found' }));
-    });
-    this.express.use(this.errorHandler);
-    return this.express;
   }
 
   /**
@@ -179,13 +156,11 @@ export class HttpApp {
    * the one only Gate can reach (the chart's NetworkPolicy), where Gate's X-SPINNAKER-USER is trusted.
    */
   async listen(port: number, host = '0.0.0.0', options: { gateListener?: boolean } = {}): Promise<http.Server> {
-    const app = this.finalize();
-    const server = options.gateListener
-      ? http.createServer((req, res) => {
-          gateListenerRequests.add(req);
-          app(req, res);
-        })
-      : http.createServer(app);
+    this.listening = true;
+    const origin = { gateListener: Boolean(options.gateListener) };
+    const server = http.createServer((req, res) => {
+      void this.serve(req, res, origin);
+    });
     server.keepAliveTimeout = 65_000;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -195,125 +170,215 @@ export class HttpApp {
       });
     });
     const address = server.address() as AddressInfo;
-    this.options.logger.info({ port: address.port, host, gateListener: Boolean(options.gateListener) }, 'listening');
+    this.options.logger.info({ port: address.port, host, gateListener: origin.gateListener }, 'listening');
     return server;
   }
 
-  private async handle<Params, Query, Body>(
-    spec: RouteSpec<z.ZodType, z.ZodType, z.ZodType>,
-    handler: RouteHandler<Params, Query, Body>,
-    req: Request,
-    res: Response,
-  ): Promise<void> {
-    const caller = await this.options.authenticator.authenticate(req.headers, spec.auth, {
-      gateListener: gateListenerRequests.has(req),
-    });
-    const issues: FieldIssue[] = [];
-    const params = validate(spec.params, req.params, 'path', issues);
-    const query = validate(spec.query, req.query ?? {}, 'query', issues);
-    if (spec.body && spec.rejectUnresolvedExpressions && issues.length === 0) {
-      const unresolved = findUnresolvedExpression(req.body);
-      if (unresolved) {
-        throw new InputError(
-          `field ${unresolved.path} holds the unevaluated expression ${unresolved.expression}: a SpEL expression failed in Orca`,
-          {
-            code: 'unresolved_expression',
-            issues: [{ path: unresolved.path, message: 'unevaluated SpEL expression' }],
-          },
-        );
-      }
-    }
-    const body = spec.body ? validate(spec.body, req.body, 'body', issues) : undefined;
-    if (issues.length) {
-      const first = issues[0] as FieldIssue;
-      throw new InputError(`${first.path}: ${first.message}`, { code: 'validation_failed', issues });
-    }
-    const reply = await handler({
-      params: params as Params,
-      query: query as Query,
-      body: body as Body,
-      caller,
-      requestId: res.locals.requestId as string,
-      log: res.locals.log as Logger,
-      req,
-    });
-    for (const [name, value] of Object.entries(reply.headers ?? {})) res.setHeader(name, value);
-    if (reply.body === undefined) res.status(reply.status).end();
-    else if (reply.contentType) res.status(reply.status).type(reply.contentType).send(reply.body);
-    else res.status(reply.status).json(reply.body);
+  private addRoute(spec: AnySpec, handler: AnyHandler, documented = true): void {
+    const { pattern, paramNames } = compilePath(spec.path);
+    const route = { spec, handler, pattern, paramNames, documented };
+    this.routes.push(route);
+    const method = spec.method.toUpperCase();
+    this.routesByMethod.set(method, [...(this.routesByMethod.get(method) ?? []), route]);
   }
 
-  private readonly requestContext = (req: Request, res: Response, next: NextFunction): void => {
-    const incoming = req.headers['x-request-id'];
-    const requestId = typeof incoming === 'string' && /^[\w.:-]{1,128}$/.test(incoming) ? incoming : randomUUID();
-    res.locals.requestId = requestId;
-    res.locals.log = this.options.logger.child({ requestId });
-    res.setHeader('X-Request-Id', requestId);
-    const started = process.hrtime.bigint();
-    res.on('finish', () => {
-      const route = req.route?.path ? `${req.baseUrl}${req.route.path as string}` : 'unmatched';
-      const labels = { method: req.method, route, status: String(res.statusCode) };
-      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-      this.options.metrics.httpRequests.inc(labels);
-      this.options.metrics.httpDurationSeconds.observe(labels, seconds);
-    });
-    next();
-  };
+  private async serve(
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    origin: { gateListener: boolean },
+  ): Promise<void> {
+    const incomingId = req.headers['x-request-id'];
+    const url = req.url ?? '/';
+    const queryStart = url.indexOf('?');
+    const exchange: Exchange = {
+      req,
+      res,
+      requestId: typeof incomingId === 'string' && REQUEST_ID_PATTERN.test(incomingId) ? incomingId : randomUUID(),
+      path: queryStart < 0 ? url : url.slice(0, queryStart),
+      startedMs: performance.now(),
+      route: 'unmatched',
+      log: undefined,
+    };
+    res.setHeader('X-Request-Id', exchange.requestId);
+    try {
+      const method = req.method === 'HEAD' ? 'GET' : (req.method ?? 'GET');
+      const match = this.match(method, exchange.path);
+      if (!match) {
+        this.refuseUnrouted(exchange);
+        return;
+      }
+      const { route, values } = match;
+      const { spec } = route;
+      exchange.route = spec.path;
+      const caller = await this.options.authenticator.authenticate(req.headers, spec.auth, origin);
+      const issues: FieldIssue[] = [];
+      const params = validate(spec.params, pathParams(route.paramNames, values), 'path', issues);
+      const query = spec.query
+        ? validate(spec.query, queryStart < 0 ? {} : querystring.parse(url.slice(queryStart + 1)), 'query', issues)
+        : {};
+      const rawBody = await this.readJsonBody(req);
+      if (spec.body && spec.rejectUnresolvedExpressions && issues.length === 0) rejectUnresolved(rawBody);
+      const body = spec.body ? validate(spec.body, rawBody, 'body', issues) : undefined;
+      if (issues.length) {
+        const first = issues[0] as FieldIssue;
+        throw new InputError(`${first.path}: ${first.message}`, { code: 'validation_failed', issues });
+      }
+      const logger = this.options.logger;
+      const reply = await route.handler({
+        params,
+        query,
+        body,
+        caller,
+        requestId: exchange.requestId,
+        get log() {
+          return logFor(exchange, logger);
+        },
+        req,
+        accepts: (types) => preferredType(req.headers.accept, types),
+      });
+      this.send(exchange, reply);
+    } catch (error) {
+      this.sendProblem(exchange, error);
+    }
+  }
 
-  /** A body must be JSON: anything else is 415, before the parser sees it. */
-  private readonly requireJsonContentType = (req: Request, _res: Response, next: NextFunction): void => {
-    const hasBody = req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
-    if (
-      hasBody &&
-      req.method !== 'GET' &&
-      req.method !== 'HEAD' &&
-      !req.is(['application/json', 'application/*+json'])
-    ) {
-      next(
-        new IsdError(
-          'UnsupportedMediaTypeError',
-          `request body must be application/json, not ${req.headers['content-type'] ?? 'untyped'}`,
-          {
-            code: 'unsupported_media_type',
-          },
-        ),
-      );
+  private match(method: string, path: string): { route: RegisteredRoute; values: RegExpExecArray } | undefined {
+    for (const route of this.routesByMethod.get(method) ?? []) {
+      const values = route.pattern.exec(path);
+      if (values) return { route, values };
+    }
+    return undefined;
+  }
+
+  /** 405 naming the allowed methods when the path exists, 204 with them for OPTIONS, else 404. */
+  private refuseUnrouted(exchange: Exchange): void {
+    const { req, path } = exchange;
+    const allowed = [
+      ...new Set(
+        this.routes.filter((route) => route.pattern.test(path)).map((route) => route.spec.method.toUpperCase()),
+      ),
+    ];
+    if (allowed.length && req.method === 'OPTIONS') {
+      this.send(exchange, { status: 204, headers: { Allow: allowed.join(', ') } });
       return;
     }
-    next();
-  };
+    if (allowed.length) {
+      throw Object.assign(
+        new IsdError('MethodNotAllowedError', `${req.method} is not allowed on ${path}; use ${allowed.join(', ')}`),
+        { allow: allowed.join(', ') },
+      );
+    }
+    throw new IsdError('NotFoundError', `no route for ${req.method} ${path}`, { code: 'route_not_found' });
+  }
 
-  private readonly errorHandler = (error: unknown, req: Request, res: Response, _next: NextFunction): void => {
+  /**
+   * The request body as parsed JSON, or undefined when there is none. A body must be JSON (else 415),
+   * at most `bodyLimitBytes` after decompression (else 413), and well-formed (else 400).
+   */
+  private async readJsonBody(req: http.IncomingMessage): Promise<unknown> {
+    const declaredLength = req.headers['content-length'];
+    const hasBody = req.headers['transfer-encoding'] !== undefined || Number(declaredLength ?? 0) > 0;
+    if (!hasBody || req.method === 'GET' || req.method === 'HEAD') return undefined;
+    const contentType = req.headers['content-type'];
+    if (!isJsonType(contentType)) {
+      throw new IsdError(
+        'UnsupportedMediaTypeError',
+        `request body must be application/json, not ${contentType ?? 'untyped'}`,
+        { code: 'unsupported_media_type' },
+      );
+    }
+    const charset = /;\s*charset\s*=\s*"?([^";\s]+)/i.exec(contentType ?? '')?.[1]?.toLowerCase();
+    if (charset !== undefined && charset !== 'utf-8' && charset !== 'utf8') {
+      throw new IsdError('UnsupportedMediaTypeError', `unsupported charset "${charset.toUpperCase()}"`, {
+        code: 'unsupported_encoding',
+      });
+    }
+    if (Number(declaredLength ?? 0) > this.bodyLimitBytes) throw tooLarge(this.bodyLimitBytes);
+    const text = await readLimited(decoded(req), this.bodyLimitBytes);
+    try {
+      return JSON.parse(text);
+    } catch (error) {
+      if (error instanceof SyntaxError) {
+        throw new InputError(`request body is not valid JSON: ${error.message}`, { code: 'malformed_json' });
+      }
+      throw error;
+    }
+  }
+
+  private send(exchange: Exchange, reply: Reply): void {
+    const { res } = exchange;
+    res.statusCode = reply.status;
+    for (const [name, value] of Object.entries(reply.headers ?? {})) res.setHeader(name, value);
+    if (reply.body === undefined) {
+      res.end();
+    } else if (reply.contentType) {
+      const body = reply.body as string | Buffer;
+      res.setHeader('Content-Type', withCharset(reply.contentType, body));
+      res.setHeader('Content-Length', Buffer.byteLength(body));
+      res.end(body);
+    } else {
+      const body = JSON.stringify(reply.body);
+      res.setHeader('Content-Type', JSON_CONTENT_TYPE);
+      res.setHeader('Content-Length', Buffer.byteLength(body));
+      res.end(body);
+    }
+    this.record(exchange);
+  }
+
+  private sendProblem(exchange: Exchange, error: unknown): void {
+    const { req, res } = exchange;
     const problem = toIsdError(error);
-    const log = (res.locals.log as Logger | undefined) ?? this.options.logger;
-    if (problem.status >= 500) log.error({ err: error, method: req.method, path: req.path }, 'request failed');
+    const log = logFor(exchange, this.options.logger);
+    if (problem.status >= 500) log.error({ err: error, method: req.method, path: exchange.path }, 'request failed');
     else log.debug({ code: problem.code, detail: problem.message }, 'request refused');
     if (res.headersSent) {
       res.destroy();
       return;
     }
     const allow = (error as { allow?: string }).allow;
-    if (allow) res.setHeader('Allow', allow);
-    res
-      .status(problem.status)
-      .type(PROBLEM_CONTENT_TYPE)
-      .send(
-        JSON.stringify({
-          type: `urn:isd:problem:${problem.code}`,
-          title: titleFor(problem),
-          status: problem.status,
-          detail: problem.message,
-          instance: req.originalUrl,
-          requestId: res.locals.requestId,
-          ...(problem.issues.length ? { field: problem.issues[0]?.path, errors: problem.issues } : {}),
-        }),
-      );
-  };
+    this.send(exchange, {
+      status: problem.status,
+      contentType: PROBLEM_CONTENT_TYPE,
+      headers: allow ? { Allow: allow } : {},
+      body: JSON.stringify({
+        type: `urn:isd:problem:${problem.code}`,
+        title: http.STATUS_CODES[problem.status] ?? problem.category,
+        status: problem.status,
+        detail: problem.message,
+        instance: req.url,
+        requestId: exchange.requestId,
+        ...(problem.issues.length ? { field: problem.issues[0]?.path, errors: problem.issues } : {}),
+      }),
+    });
+  }
+
+  /** Request count and latency by route template; the label children are cached per combination. */
+  private record(exchange: Exchange): void {
+    const method = exchange.req.method ?? 'GET';
+    const status = String(exchange.res.statusCode);
+    const key = `${method} ${exchange.route} ${status}`;
+    let observer = this.observers.get(key);
+    if (!observer) {
+      const labels = { method, route: exchange.route, status };
+      const counter = this.options.metrics.httpRequests.labels(labels);
+      const histogram = this.options.metrics.httpDurationSeconds.labels(labels);
+      observer = { count: () => counter.inc(), observe: (seconds) => histogram.observe(seconds) };
+      this.observers.set(key, observer);
+    }
+    observer.count();
+    observer.observe((performance.now() - exchange.startedMs) / 1000);
+  }
 }
 
 /** Creates the HTTP app of a service. */
 export function createHttpApp(options: HttpAppOptions): HttpApp {
   return new HttpApp(options);
+}
+
+function logFor(exchange: Exchange, logger: Logger): Logger {
+  // A child logger costs more than the rest of a status poll; most requests never log.
+  exchange.log ??= logger.child({ requestId: exchange.requestId });
+  return exchange.log;
 }
 
 function validate(schema: z.ZodType | undefined, value: unknown, location: string, issues: FieldIssue[]): unknown {
@@ -326,43 +391,138 @@ function validate(schema: z.ZodType | undefined, value: unknown, location: strin
   return undefined;
 }
 
-/** Maps body-parser's and everything else's errors onto the ISD categories; unknown errors are 500s. */
+function rejectUnresolved(body: unknown): void {
+  const unresolved = findUnresolvedExpression(body);
+  if (!unresolved) return;
+  throw new InputError(
+    `field ${unresolved.path} holds the unevaluated expression ${unresolved.expression}: a SpEL expression failed in Orca`,
+    { code: 'unresolved_expression', issues: [{ path: unresolved.path, message: 'unevaluated SpEL expression' }] },
+  );
+}
+
+/**
+ * `/api/v1/approvals/:id` → a RegExp capturing each parameter; `*name` (last segment) captures the
+ * rest of the path as an array of segments; a trailing slash is allowed.
+ */
+function compilePath(path: string): { pattern: RegExp; paramNames: string[] } {
+  const paramNames: string[] = [];
+  const source = path
+    .split('/')
+    .map((segment) => {
+      if (segment.startsWith(':') || segment.startsWith('*')) {
+        paramNames.push(segment);
+        return segment.startsWith('*') ? '(.+)' : '([^/]+)';
+      }
+      return segment.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    })
+    .join('/');
+  return { pattern: new RegExp(`^${source}/?$`), paramNames };
+}
+
+function pathParams(names: string[], values: RegExpExecArray): Record<string, string | string[]> {
+  const params: Record<string, string | string[]> = {};
+  names.forEach((marked, index) => {
+    const name = marked.slice(1);
+    const raw = values[index + 1] as string;
+    const decode = (text: string) => {
+      try {
+        return text.includes('%') ? decodeURIComponent(text) : text;
+      } catch {
+        throw new InputError(`path parameter ${name} is not valid percent-encoding: ${raw}`, {
+          code: 'bad_request',
+          issues: [{ path: `path.${name}`, message: 'invalid percent-encoding' }],
+        });
+      }
+    };
+    params[name] = marked.startsWith('*') ? raw.split('/').map(decode) : decode(raw);
+  });
+  return params;
+}
+
+function isJsonType(contentType: string | undefined): boolean {
+  const type = contentType?.split(';', 1)[0]?.trim().toLowerCase() ?? '';
+  return type === 'application/json' || /^application\/[\w.-]+\+json$/.test(type);
+}
+
+function withCharset(contentType: string, body: string | Buffer): string {
+  const textual = typeof body === 'string' && /^(text\/|application\/(problem\+)?json)/i.test(contentType);
+  return textual && !/charset=/i.test(contentType) ? `${contentType}; charset=utf-8` : contentType;
+}
+
+function tooLarge(limitBytes: number): IsdError {
+  return new IsdError('PayloadTooLargeError', `request body is larger than the ${limitBytes} bytes allowed`, {
+    code: 'body_too_large',
+  });
+}
+
+/** The request stream, inflated when the client compressed it. */
+function decoded(req: http.IncomingMessage): NodeJS.ReadableStream {
+  const encoding = (req.headers['content-encoding'] ?? 'identity').toLowerCase();
+  if (encoding === 'identity') return req;
+  if (encoding === 'gzip' || encoding === 'x-gzip') return req.pipe(zlib.createGunzip());
+  if (encoding === 'deflate') return req.pipe(zlib.createInflate());
+  throw new IsdError('UnsupportedMediaTypeError', `unsupported content encoding "${encoding}"`, {
+    code: 'unsupported_encoding',
+  });
+}
+
+/** Reads a stream as UTF-8 text, refusing it with 413 once it passes `limitBytes`. */
+function readLimited(stream: NodeJS.ReadableStream, limitBytes: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let ended = false;
+    // On refusal the rest is discarded: Node drains an unread request body after the response.
+    const fail = (error: IsdError) => {
+      stream.removeAllListeners('data');
+      if (stream instanceof zlib.Inflate || stream instanceof zlib.Gunzip) stream.destroy();
+      reject(error);
+    };
+    stream.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limitBytes) fail(tooLarge(limitBytes));
+      else chunks.push(chunk);
+    });
+    stream.on('end', () => {
+      ended = true;
+      resolve(Buffer.concat(chunks).toString('utf8'));
+    });
+    stream.on('error', (error: Error) =>
+      fail(new InputError(`request body could not be read: ${error.message}`, { code: 'bad_request' })),
+    );
+    stream.on('close', () => {
+      if (!ended) fail(new InputError('request body ended early: the client went away', { code: 'bad_request' }));
+    });
+  });
+}
+
+/** Which of `offered` the Accept header prefers (highest q, then the order offered); undefined if none. */
+function preferredType(accept: string | undefined, offered: string[]): string | undefined {
+  if (!accept) return offered[0];
+  const ranges = accept.split(',').map((part) => {
+    const [range = '', ...parameters] = part.split(';').map((piece) => piece.trim().toLowerCase());
+    const q = parameters.find((parameter) => parameter.startsWith('q='));
+    return { range, q: q === undefined ? 1 : Number(q.slice(2)) || 0 };
+  });
+  let best: { type: string; q: number } | undefined;
+  for (const type of offered) {
+    const [major] = type.split('/');
+    const q = Math.max(
+      0,
+      ...ranges
+        .filter(({ range }) => range === type || range === '*/*' || range === `${major}/*`)
+        .map((range) => range.q),
+    );
+    if (q > 0 && (!best || q > best.q)) best = { type, q };
+  }
+  return best?.type;
+}
+
+/** Maps everything that is not an ISD error onto the ISD categories; unknown errors are 500s. */
 function toIsdError(error: unknown): IsdError {
   if (isIsdError(error)) return error;
-  const type = (error as { type?: string }).type;
-  if (type === 'entity.too.large') {
-    return new IsdError(
-      'PayloadTooLargeError',
-      `request body is larger than the ${(error as { limit?: number }).limit ?? ''} bytes allowed`,
-      {
-        code: 'body_too_large',
-      },
-    );
-  }
-  if (type === 'entity.parse.failed') {
-    return new InputError(`request body is not valid JSON: ${(error as Error).message}`, { code: 'malformed_json' });
-  }
-  if (type === 'encoding.unsupported' || type === 'charset.unsupported') {
-    return new IsdError('UnsupportedMediaTypeError', (error as Error).message, { code: 'unsupported_encoding' });
-  }
-  if (type === 'request.aborted' || type === 'request.size.invalid' || type === 'stream.encoding.set') {
-    return new InputError((error as Error).message, { code: 'bad_request' });
-  }
   if (error instanceof RangeError && /call stack/i.test(error.message)) {
     return new InputError('request body is nested too deeply', { code: 'too_deep' });
   }
   return new IsdError('InternalError', 'internal error', { code: 'internal_error', cause: error });
-}
-
-function titleFor(error: IsdError): string {
-  return http.STATUS_CODES[error.status] ?? error.category;
-}
-
-/** `/api/v1/approvals/:id` → a RegExp matching concrete paths, for 405 detection. */
-function pathPattern(path: string): RegExp {
-  const source = path
-    .split('/')
-    .map((segment) => (segment.startsWith(':') ? '[^/]+' : segment.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')))
-    .join('/');
-  return new RegExp(`^${source}/?$`);
 }

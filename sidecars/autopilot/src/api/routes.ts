@@ -143,22 +143,20 @@ export function registerRoutes(http: HttpApp, deps: RouteDependencies): void {
       query: reportQuery,
       responses: { 200: { description: 'text/html report, or its JSON form' } },
     },
-    async ({ params, query, req }) => {
+    async ({ params, query, accepts }) => {
       const verification = await verifications.get(params.id);
       if (!verification) throw new NotFoundError(`no verification ${params.id}`, { code: 'verification_not_found' });
       const report = buildReport(verification, await verifications.intervals(params.id), publicUrl);
       const wantsJson =
         query.format === 'json' ||
-        (query.format === undefined && req.accepts(['text/html', 'application/json']) === 'application/json');
+        (query.format === undefined && accepts(['text/html', 'application/json']) === 'application/json');
       if (wantsJson) return { status: 200, body: report };
-      // The kit replies JSON only; the HTML page is written on the response directly.
-      const res = req.res!;
-      res
-        .status(200)
-        .type('html')
-        .setHeader('Content-Security-Policy', "default-src 'none'; style-src 'unsafe-inline'; img-src data:");
-      res.send(renderReportHtml(report));
-      return { status: 200 };
+      return {
+        status: 200,
+        contentType: 'text/html; charset=utf-8',
+        headers: { 'Content-Security-Policy': "default-src 'none'; style-src 'unsafe-inline'; img-src data:" },
+        body: renderReportHtml(report),
+      };
     },
   );
 
