@@ -216,7 +216,7 @@ export class HttpApp {
       const query = spec.query
         ? validate(spec.query, queryStart < 0 ? {} : querystring.parse(url.slice(queryStart + 1)), 'query', issues)
         : {};
-      const rawBody = await this.readJsonBody(req);
+      const rawBody = hasBody(req) ? await this.readJsonBody(req) : undefined;
       if (spec.body && spec.rejectUnresolvedExpressions && issues.length === 0) rejectUnresolved(rawBody);
       const body = spec.body ? validate(spec.body, rawBody, 'body', issues) : undefined;
       if (issues.length) {
@@ -272,13 +272,10 @@ export class HttpApp {
   }
 
   /**
-   * The request body as parsed JSON, or undefined when there is none. A body must be JSON (else 415),
-   * at most `bodyLimitBytes` after decompression (else 413), and well-formed (else 400).
+   * The request body as parsed JSON. A body must be JSON (else 415), at most `bodyLimitBytes` after
+   * decompression (else 413), and well-formed (else 400).
    */
   private async readJsonBody(req: http.IncomingMessage): Promise<unknown> {
-    const declaredLength = req.headers['content-length'];
-    const hasBody = req.headers['transfer-encoding'] !== undefined || Number(declaredLength ?? 0) > 0;
-    if (!hasBody || req.method === 'GET' || req.method === 'HEAD') return undefined;
     const contentType = req.headers['content-type'];
     if (!isJsonType(contentType)) {
       throw new IsdError(
@@ -293,7 +290,7 @@ export class HttpApp {
         code: 'unsupported_encoding',
       });
     }
-    if (Number(declaredLength ?? 0) > this.bodyLimitBytes) throw tooLarge(this.bodyLimitBytes);
+    if (Number(req.headers['content-length'] ?? 0) > this.bodyLimitBytes) throw tooLarge(this.bodyLimitBytes);
     const text = await readLimited(decoded(req), this.bodyLimitBytes);
     try {
       return JSON.parse(text);
@@ -398,6 +395,12 @@ function rejectUnresolved(body: unknown): void {
     `field ${unresolved.path} holds the unevaluated expression ${unresolved.expression}: a SpEL expression failed in Orca`,
     { code: 'unresolved_expression', issues: [{ path: unresolved.path, message: 'unevaluated SpEL expression' }] },
   );
+}
+
+/** Whether the request carries a body this app reads: GET and HEAD bodies are ignored, as HTTP allows. */
+function hasBody(req: http.IncomingMessage): boolean {
+  if (req.method === 'GET' || req.method === 'HEAD') return false;
+  return req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
 }
 
 /**
