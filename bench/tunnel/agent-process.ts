@@ -33,7 +33,12 @@ async function main(): Promise<void> {
       );
     } else if (message.type === 'cpu') {
       const usage = process.cpuUsage();
-      process.send?.({ type: 'cpu', cpuMs: (usage.user + usage.system) / 1000 });
+      process.send?.({
+        type: 'cpu',
+        cpuMs: (usage.user + usage.system) / 1000,
+        userMs: usage.user / 1000,
+        systemMs: usage.system / 1000,
+      });
     } else if (message.type === 'memory') {
       (globalThis as { gc?: () => void }).gc?.();
       process.send?.({

@@ -8,7 +8,12 @@ startController(config).then(
       if (message.type === 'exit') process.exit(0);
       if (message.type === 'cpu') {
         const usage = process.cpuUsage();
-        process.send?.({ type: 'cpu', cpuMs: (usage.user + usage.system) / 1000 });
+        process.send?.({
+          type: 'cpu',
+          cpuMs: (usage.user + usage.system) / 1000,
+          userMs: usage.user / 1000,
+          systemMs: usage.system / 1000,
+        });
       } else if (message.type === 'memory') {
         (globalThis as { gc?: () => void }).gc?.();
         const usage = process.memoryUsage();

@@ -1,0 +1,169 @@
+// Tunnel CPU profile: npx tsx bench/tunnel/profile.ts [--cpu-prof] [--perf] [--size=MB] [--runs=N] [--only=down|up].
+// The same separate processes as the benchmark, one direction at a time, reporting controller and agent
+// CPU (user/system) per GB. With --cpu-prof the controller and agent write V8 CPU profiles to
+// $TMPDIR/isd-tunnel-profiles/<process>/ on exit (summarize with summarize-profile.ts); with --perf they
+// write /tmp/perf-<pid>.map so Linux perf names JavaScript frames.
+import { fork, type ChildProcess } from 'node:child_process';
+import http from 'node:http';
+import https from 'node:https';
+import os from 'node:os';
+import path from 'node:path';
+import { CertificateAuthority, generateTokenKeys } from '@isd/controller';
+
+const MB = 1024 * 1024;
+const argument = (name: string, fallback: number): number => {
+  const found = process.argv.find((value) => value.startsWith(`--${name}=`));
+  return found ? Number(found.split('=')[1]) : fallback;
+};
+const sizeBytes = argument('size', 100) * MB;
+const runs = argument('runs', 3);
+const profiling = process.argv.includes('--cpu-prof');
+const directions = (['down', 'up'] as const).filter(
+  (direction) => !process.argv.includes(`--only=${direction === 'down' ? 'up' : 'down'}`),
+);
+const profileDir = path.join(os.tmpdir(), 'isd-tunnel-profiles');
+interface Usage {
+  userMs: number;
+  systemMs: number;
+}
+
+interface Child {
+  child: ChildProcess;
+  ready: Record<string, string>;
+  usage(): Promise<Usage>;
+}
+
+function spawn(script: string, config: unknown, name: string): Promise<Child> {
+  const execArgv = ['--import', 'tsx'];
+  // One directory per process: tsx's loader thread writes a (small) profile of its own beside the main one.
+  if (profiling) execArgv.push('--cpu-prof', `--cpu-prof-dir=${path.join(profileDir, name)}`);
+  // For Linux perf: JIT-compiled JavaScript gets names in /tmp/perf-<pid>.map.
+  if (process.argv.includes('--perf')) execArgv.push('--perf-basic-prof-only-functions');
+  const child = fork(path.join(__dirname, script), [JSON.stringify(config)], {
+    execArgv,
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const usage = (): Promise<Usage> =>
+    new Promise((resolve) => {
+      const onMessage = (reply: { type: string; userMs?: number; systemMs?: number }): void => {
+        if (reply.type !== 'cpu') return;
+        child.off('message', onMessage);
+        resolve({ userMs: reply.userMs ?? 0, systemMs: reply.systemMs ?? 0 });
+      };
+      child.on('message', onMessage);
+      child.send({ type: 'cpu' });
+    });
+  return new Promise((resolve, reject) => {
+    child.once('message', (ready: Record<string, string>) => resolve({ child, ready, usage }));
+    child.once('exit', (code) => reject(new Error(`${script} exited with ${code}`)));
+  });
+}
+
+function transfer(base: string, agent: http.Agent, tls: https.RequestOptions, direction: 'down' | 'up'): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const url = new URL(direction === 'down' ? `/bytes?n=${sizeBytes}` : '/upload', base);
+    const transport = url.protocol === 'https:' ? https : http;
+    const req = transport.request(url, {
+      method: direction === 'down' ? 'GET' : 'POST',
+      agent,
+      ...tls,
+      headers: direction === 'up' ? { 'content-length': sizeBytes } : {},
+    });
+    req.on('response', (res) => {
+      res.on('data', () => undefined);
+      res.on('end', () => (res.statusCode === 200 ? resolve() : reject(new Error(`status ${res.statusCode}`))));
+    });
+    req.on('error', reject);
+    if (direction === 'down') {
+      req.end();
+      return;
+    }
+    const piece = Buffer.alloc(64 * 1024, 121);
+    let sent = 0;
+    const pump = (): void => {
+      while (sent < sizeBytes) {
+        sent += piece.length;
+        if (!req.write(piece)) {
+          req.once('drain', pump);
+          return;
+        }
+      }
+      req.end();
+    };
+    pump();
+  });
+}
+
+async function main(): Promise<void> {
+  const ca = CertificateAuthority.generate('profile CA');
+  const caPem = ca.exportPem();
+  const target = await spawn('target.ts', {}, 'target');
+  const controller = await spawn(
+    'controller-process.ts',
+    {
+      host: '127.0.0.1',
+      agentPort: 0,
+      servicePort: 0,
+      controlPort: 0,
+      metricsPort: 0,
+      ca: caPem,
+      tokenKeys: generateTokenKeys(),
+      pingIntervalMs: 10_000,
+    },
+    'controller',
+  );
+  const agent = await spawn(
+    'agent-process.ts',
+    {
+      count: 1,
+      config: {
+        controllers: [controller.ready.agentUrl],
+        serverName: 'localhost',
+        credentials: ca.issue({ purpose: 'agent', agent: 'bench' }),
+        services: [{ name: 'target', type: 'generic', url: target.ready.url }],
+        healthPort: null,
+        poolSize: 4,
+      },
+    },
+    'agent',
+  );
+  await new Promise<void>((resolve) => {
+    agent.child.once('message', () => resolve());
+    agent.child.send({ type: 'wait-connected', timeoutMs: 10_000 });
+  });
+  const caller = ca.issue({ purpose: 'service', agent: 'bench', type: 'generic', name: 'target' });
+  const tls = { ca: caPem.certPem, cert: caller.certPem, key: caller.keyPem };
+  const tunnelAgent = new https.Agent({ keepAlive: true, maxSockets: 1, ...tls });
+  const serviceUrl = controller.ready.serviceUrl as string;
+  process.stderr.write(
+    `pids: controller ${controller.child.pid} agent ${agent.child.pid} target ${target.child.pid}\n`,
+  );
+  for (const direction of directions) {
+    await transfer(serviceUrl, tunnelAgent, tls, direction); // warm up
+    const before = await Promise.all([controller.usage(), agent.usage()]);
+    const started = performance.now();
+    for (let run = 0; run < runs; run += 1) await transfer(serviceUrl, tunnelAgent, tls, direction);
+    const elapsedMs = (performance.now() - started) / runs;
+    const after = await Promise.all([controller.usage(), agent.usage()]);
+    const perGB = (value: number): number => Math.round((value / runs / sizeBytes) * 1024 * MB);
+    const [controllerBefore, agentBefore] = before;
+    const [controllerAfter, agentAfter] = after;
+    process.stdout.write(
+      `${direction}: ${elapsedMs.toFixed(1)} ms per ${sizeBytes / MB} MB; CPU ms/GB controller user ${perGB(
+        controllerAfter.userMs - controllerBefore.userMs,
+      )} sys ${perGB(controllerAfter.systemMs - controllerBefore.systemMs)}, agent user ${perGB(
+        agentAfter.userMs - agentBefore.userMs,
+      )} sys ${perGB(agentAfter.systemMs - agentBefore.systemMs)}\n`,
+    );
+  }
+  tunnelAgent.destroy();
+  // A clean exit, so --cpu-prof writes the profiles.
+  for (const child of [controller.child, agent.child, target.child]) child.send({ type: 'exit' });
+  await new Promise((resolve) => setTimeout(resolve, 1_500));
+  process.exit(0);
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`profile failed: ${String((error as Error).stack ?? error)}\n`);
+  process.exit(1);
+});
