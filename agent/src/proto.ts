@@ -1,6 +1,13 @@
 import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
+import {
+  AGENT_FRAME_BODY_FIELD,
+  CONTROLLER_FRAME_BODY_FIELD,
+  bodyFastDeserializer,
+  bodyFastSerializer,
+  type BodyData,
+} from './frame-codec';
 
 /** The agent's copy of the tunnel contract; a test keeps it identical to the controller's. */
 export const TUNNEL_PROTO_PATH = path.join(__dirname, '..', 'proto', 'tunnel.proto');
@@ -73,7 +80,8 @@ export interface AgentFrame {
   attach?: { sessionId: string };
   informational?: { status: number; headers: WireHeader[] };
   responseHead?: { status: number; statusMessage: string; headers: WireHeader[] };
-  body?: { data: Buffer | Uint8Array };
+  /** Several chunks are sent as one body frame, in order. */
+  body?: { data: BodyData };
   bodyEnd?: Record<string, never>;
   end?: { ok?: Record<string, never>; error?: string; trailers: WireHeader[] };
 }
@@ -93,7 +101,7 @@ export type TunnelClientConstructor = new (
 
 let cached: TunnelClientConstructor | undefined;
 
-/** Loads the Tunnel client constructor from the .proto (once per process). */
+/** Loads the Tunnel client constructor from the .proto (once per process), with the Exchange body fast path. */
 export function loadTunnelClient(): TunnelClientConstructor {
   if (cached) return cached;
   const definition = protoLoader.loadSync(TUNNEL_PROTO_PATH, {
@@ -104,8 +112,20 @@ export function loadTunnelClient(): TunnelClientConstructor {
     oneofs: true,
   });
   const loaded = grpc.loadPackageDefinition(definition) as unknown as {
-    isd: { tunnel: { v1: { Tunnel: TunnelClientConstructor } } };
+    isd: { tunnel: { v1: { Tunnel: grpc.ServiceClientConstructor } } };
   };
-  cached = loaded.isd.tunnel.v1.Tunnel;
+  const service = loaded.isd.tunnel.v1.Tunnel.service;
+  const exchange = service.Exchange as grpc.MethodDefinition<unknown, unknown>;
+  cached = grpc.makeClientConstructor(
+    {
+      ...service,
+      Exchange: {
+        ...exchange,
+        requestSerialize: bodyFastSerializer(AGENT_FRAME_BODY_FIELD, exchange.requestSerialize),
+        responseDeserialize: bodyFastDeserializer(CONTROLLER_FRAME_BODY_FIELD, exchange.responseDeserialize),
+      },
+    },
+    'isd.tunnel.v1.Tunnel',
+  ) as unknown as TunnelClientConstructor;
   return cached;
 }

@@ -1,6 +1,13 @@
 import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
+import {
+  AGENT_FRAME_BODY_FIELD,
+  CONTROLLER_FRAME_BODY_FIELD,
+  bodyFastDeserializer,
+  bodyFastSerializer,
+  type BodyData,
+} from './frame-codec';
 
 /** Path of the tunnel contract; the agent ships a copy that a test keeps identical. */
 export const TUNNEL_PROTO_PATH = path.join(__dirname, '..', 'proto', 'tunnel.proto');
@@ -73,12 +80,13 @@ export interface ControllerFrame {
     upgrade: boolean;
     hasBody: boolean;
   };
-  body?: { data: Buffer | Uint8Array };
+  /** Several chunks are sent as one body frame, in order. */
+  body?: { data: BodyData };
   bodyEnd?: Record<string, never>;
   cancel?: { reason: string };
 }
 
-/** The grpc-js service definition loaded from the .proto. */
+/** The grpc-js service definition loaded from the .proto, with the Exchange body fast path (frame-codec.ts). */
 export function loadTunnelService(): grpc.ServiceDefinition {
   const definition = protoLoader.loadSync(TUNNEL_PROTO_PATH, {
     keepCase: false,
@@ -90,5 +98,14 @@ export function loadTunnelService(): grpc.ServiceDefinition {
   const loaded = grpc.loadPackageDefinition(definition) as unknown as {
     isd: { tunnel: { v1: { Tunnel: grpc.ServiceClientConstructor } } };
   };
-  return loaded.isd.tunnel.v1.Tunnel.service;
+  const service = loaded.isd.tunnel.v1.Tunnel.service;
+  const exchange = service.Exchange as grpc.MethodDefinition<unknown, unknown>;
+  return {
+    ...service,
+    Exchange: {
+      ...exchange,
+      requestDeserialize: bodyFastDeserializer(AGENT_FRAME_BODY_FIELD, exchange.requestDeserialize),
+      responseSerialize: bodyFastSerializer(CONTROLLER_FRAME_BODY_FIELD, exchange.responseSerialize),
+    },
+  };
 }
