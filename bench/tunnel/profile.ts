@@ -140,20 +140,39 @@ async function main(): Promise<void> {
   );
   for (const direction of directions) {
     await transfer(serviceUrl, tunnelAgent, tls, direction); // warm up
-    const before = await Promise.all([controller.usage(), agent.usage()]);
-    const started = performance.now();
-    for (let run = 0; run < runs; run += 1) await transfer(serviceUrl, tunnelAgent, tls, direction);
-    const elapsedMs = (performance.now() - started) / runs;
-    const after = await Promise.all([controller.usage(), agent.usage()]);
-    const perGB = (value: number): number => Math.round((value / runs / sizeBytes) * 1024 * MB);
-    const [controllerBefore, agentBefore] = before;
-    const [controllerAfter, agentAfter] = after;
+    // Each run measured on its own: the least CPU over the runs is the figure least disturbed by
+    // whatever else shares the machine; the median is reported beside it.
+    const perRun: Array<{ elapsedMs: number; controllerMs: number; agentMs: number }> = [];
+    const totals = { controllerUser: 0, controllerSystem: 0, agentUser: 0, agentSystem: 0 };
+    for (let run = 0; run < runs; run += 1) {
+      const [controllerBefore, agentBefore] = await Promise.all([controller.usage(), agent.usage()]);
+      const started = performance.now();
+      await transfer(serviceUrl, tunnelAgent, tls, direction);
+      const elapsedMs = performance.now() - started;
+      const [controllerAfter, agentAfter] = await Promise.all([controller.usage(), agent.usage()]);
+      totals.controllerUser += controllerAfter.userMs - controllerBefore.userMs;
+      totals.controllerSystem += controllerAfter.systemMs - controllerBefore.systemMs;
+      totals.agentUser += agentAfter.userMs - agentBefore.userMs;
+      totals.agentSystem += agentAfter.systemMs - agentBefore.systemMs;
+      perRun.push({
+        elapsedMs,
+        controllerMs:
+          controllerAfter.userMs + controllerAfter.systemMs - controllerBefore.userMs - controllerBefore.systemMs,
+        agentMs: agentAfter.userMs + agentAfter.systemMs - agentBefore.userMs - agentBefore.systemMs,
+      });
+    }
+    const perGB = (value: number, count = runs): number => Math.round((value / count / sizeBytes) * 1024 * MB);
+    const stats = (values: number[]): string => {
+      const sorted = [...values].sort((a, b) => a - b);
+      return `min ${perGB(sorted[0] ?? NaN, 1)} median ${perGB(sorted[Math.floor(sorted.length / 2)] ?? NaN, 1)}`;
+    };
+    const times = perRun.map((run) => run.elapsedMs).sort((a, b) => a - b);
     process.stdout.write(
-      `${direction}: ${elapsedMs.toFixed(1)} ms per ${sizeBytes / MB} MB; CPU ms/GB controller user ${perGB(
-        controllerAfter.userMs - controllerBefore.userMs,
-      )} sys ${perGB(controllerAfter.systemMs - controllerBefore.systemMs)}, agent user ${perGB(
-        agentAfter.userMs - agentBefore.userMs,
-      )} sys ${perGB(agentAfter.systemMs - agentBefore.systemMs)}\n`,
+      `${direction}: ${(times[Math.floor(times.length / 2)] ?? NaN).toFixed(1)} ms median (min ${(times[0] ?? NaN).toFixed(1)}) per ${sizeBytes / MB} MB; ` +
+        `CPU ms/GB controller user ${perGB(totals.controllerUser)} sys ${perGB(totals.controllerSystem)}, ` +
+        `agent user ${perGB(totals.agentUser)} sys ${perGB(totals.agentSystem)}; ` +
+        `per run: controller ${stats(perRun.map((run) => run.controllerMs))}, agent ${stats(perRun.map((run) => run.agentMs))}, ` +
+        `both ${stats(perRun.map((run) => run.controllerMs + run.agentMs))}\n`,
     );
   }
   tunnelAgent.destroy();

@@ -1,0 +1,149 @@
+// Throughput floor of the tunnel's topology (npx tsx bench/tunnel/floor.ts [--runs=N]): the benchmark's
+// 100 MB transfers, direct and through two bare TLS byte relays in separate processes (load generator
+// --TLS--> relay --TLS--> relay --plain--> target), i.e. the same four TLS operations and three socket
+// hops as the tunnel with no HTTP, HTTP/2, gRPC or framing work at all. No tunnel built on Node's TLS
+// on this machine can beat this ratio, so it tells how much of the gap the tunnel's own code still owns.
+import { fork, type ChildProcess } from 'node:child_process';
+import http from 'node:http';
+import https from 'node:https';
+import os from 'node:os';
+import path from 'node:path';
+import { CertificateAuthority } from '@isd/controller';
+
+const MB = 1024 * 1024;
+const sizeBytes = 100 * MB;
+const runsArgument = process.argv.find((value) => value.startsWith('--runs='));
+const runs = runsArgument ? Number(runsArgument.split('=')[1]) : 5;
+
+interface Child {
+  child: ChildProcess;
+  ready: { port?: number; url?: string };
+  cpuMs(): Promise<number>;
+}
+
+function start(script: string, config: unknown): Promise<Child> {
+  const child = fork(path.join(__dirname, script), [JSON.stringify(config)], {
+    execArgv: ['--import', 'tsx'],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const cpuMs = (): Promise<number> =>
+    new Promise((resolve) => {
+      const onMessage = (reply: { type: string; cpuMs?: number }): void => {
+        if (reply.type !== 'cpu') return;
+        child.off('message', onMessage);
+        resolve(reply.cpuMs ?? 0);
+      };
+      child.on('message', onMessage);
+      child.send({ type: 'cpu' });
+    });
+  return new Promise((resolve, reject) => {
+    child.once('message', (ready: Child['ready']) => resolve({ child, ready, cpuMs }));
+    child.once('exit', (code) => reject(new Error(`${script} exited with ${code}`)));
+  });
+}
+
+function transfer(url: string, agent: http.Agent, tls: https.RequestOptions, direction: 'down' | 'up'): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const target = new URL(direction === 'down' ? `/bytes?n=${sizeBytes}` : '/upload', url);
+    const transport = target.protocol === 'https:' ? https : http;
+    const req = transport.request(target, {
+      method: direction === 'down' ? 'GET' : 'POST',
+      agent,
+      ...tls,
+      headers: direction === 'up' ? { 'content-length': sizeBytes } : {},
+    });
+    req.on('response', (res) => {
+      let received = 0;
+      res.on('data', (data: Buffer) => (received += data.length));
+      res.on('end', () =>
+        res.statusCode === 200 && (direction === 'up' || received === sizeBytes)
+          ? resolve()
+          : reject(new Error(`${direction}: status ${res.statusCode}, ${received} bytes`)),
+      );
+    });
+    req.on('error', reject);
+    if (direction === 'down') {
+      req.end();
+      return;
+    }
+    const piece = Buffer.alloc(64 * 1024, 121);
+    let sent = 0;
+    const pump = (): void => {
+      while (sent < sizeBytes) {
+        sent += piece.length;
+        if (!req.write(piece)) {
+          req.once('drain', pump);
+          return;
+        }
+      }
+      req.end();
+    };
+    pump();
+  });
+}
+
+async function main(): Promise<void> {
+  const ca = CertificateAuthority.generate('floor CA');
+  const server = ca.issue({ purpose: 'server', name: 'relay' }, { dnsNames: ['localhost', '127.0.0.1'] });
+  const target = await start('target.ts', {});
+  const targetUrl = new URL(target.ready.url ?? '');
+  const agentSide = await start('floor-relay.ts', {
+    key: server.keyPem,
+    cert: server.certPem,
+    ca: server.caPem,
+    next: { host: targetUrl.hostname, port: Number(targetUrl.port), tls: false },
+  });
+  const controllerSide = await start('floor-relay.ts', {
+    key: server.keyPem,
+    cert: server.certPem,
+    ca: server.caPem,
+    next: { host: '127.0.0.1', port: agentSide.ready.port, tls: true },
+  });
+  const tls = { ca: server.caPem, servername: 'localhost' };
+  const direct = { url: targetUrl.href, agent: new http.Agent({ keepAlive: true, maxSockets: 1 }) };
+  const relayed = {
+    url: `https://127.0.0.1:${controllerSide.ready.port}/`,
+    agent: new https.Agent({ keepAlive: true, maxSockets: 1, ...tls }),
+  };
+  const results: Record<string, unknown> = {};
+  for (const direction of ['down', 'up'] as const) {
+    await transfer(direct.url, direct.agent, {}, direction);
+    await transfer(relayed.url, relayed.agent, tls, direction);
+    const directMs: number[] = [];
+    const relayMs: number[] = [];
+    const relayCpuMs: number[] = [];
+    for (let run = 0; run < runs; run += 1) {
+      let started = performance.now();
+      await transfer(direct.url, direct.agent, {}, direction);
+      directMs.push(performance.now() - started);
+      const before = (await controllerSide.cpuMs()) + (await agentSide.cpuMs());
+      started = performance.now();
+      await transfer(relayed.url, relayed.agent, tls, direction);
+      relayMs.push(performance.now() - started);
+      relayCpuMs.push((await controllerSide.cpuMs()) + (await agentSide.cpuMs()) - before);
+    }
+    const middle = (values: number[]): number =>
+      [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? NaN;
+    const ratio = middle(directMs) / middle(relayMs);
+    const cpuPerGB = (middle(relayCpuMs) / sizeBytes) * 1024 * MB;
+    results[direction] = {
+      directMs: Math.round(middle(directMs)),
+      relayMs: Math.round(middle(relayMs)),
+      ratio: Number(ratio.toFixed(3)),
+      relayCpuMsPerGB: Math.round(cpuPerGB),
+    };
+    process.stderr.write(
+      `[floor] ${direction}: direct ${middle(directMs).toFixed(1)} ms, two TLS relays ${middle(relayMs).toFixed(1)} ms, ratio ${ratio.toFixed(3)}; relays' CPU ${cpuPerGB.toFixed(0)} ms/GB\n`,
+    );
+  }
+  process.stdout.write(
+    `${JSON.stringify({ ...results, loadAverage: os.loadavg().map((value) => Number(value.toFixed(1))) })}\n`,
+  );
+  for (const child of [controllerSide.child, agentSide.child, target.child]) child.kill('SIGKILL');
+  process.exit(0);
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`floor failed: ${String((error as Error).stack ?? error)}\n`);
+  process.exit(1);
+});
