@@ -28,8 +28,8 @@ export interface ForwardContext {
 /** Response bytes buffered for a slow client before the tunnel stream is paused. */
 const CLIENT_BUFFER_BYTES = 1024 * 1024;
 
-/** Largest request-body frame built from several TLS records. */
-const COALESCE_BYTES = 64 * 1024;
+/** Largest request-body frame built from several TLS records (the tunnel's message cap is 8 MiB). */
+const MAX_BODY_FRAME_BYTES = 256 * 1024;
 
 // Credentials meant for the controller never travel to the target; the agent adds the target's own.
 const CALLER_CREDENTIAL_HEADERS = ['authorization', 'x-opsmx-token', 'host'];
@@ -157,15 +157,17 @@ export async function forwardRequest(
   call.write(requestHead(route, req, false, hasBody));
   if (hasBody) {
     let received = 0;
-    // TLS hands us the body in ≤16 KiB records; one tunnel frame per record would quadruple the
-    // per-frame work, so records arriving together are sent as one frame (up to 64 KiB, within a tick).
+    // TLS hands us the body in ≤16 KiB records; one tunnel frame per record would multiply the
+    // per-frame work, so records arriving in one event-loop turn leave as one frame (up to
+    // MAX_BODY_FRAME_BYTES; the codec copies the chunks straight into the frame, no concat).
     let pending: Buffer[] = [];
     let pendingBytes = 0;
     let flushScheduled = false;
     const flushBody = (): void => {
       flushScheduled = false;
       if (pendingBytes === 0 || done) return;
-      const data = pending.length === 1 ? (pending[0] as Buffer) : Buffer.concat(pending, pendingBytes);
+      const data = pending;
+      metrics.bytes.inc({ direction: 'request' }, pendingBytes);
       pending = [];
       pendingBytes = 0;
       if (!call.write({ body: { data } })) {
@@ -185,10 +187,9 @@ export async function forwardRequest(
         sendProblem(res, 413, `request body exceeds ${context.maxRequestBodyBytes} bytes`);
         return;
       }
-      metrics.bytes.inc({ direction: 'request' }, chunk.length);
       pending.push(chunk);
       pendingBytes += chunk.length;
-      if (pendingBytes >= COALESCE_BYTES) flushBody();
+      if (pendingBytes >= MAX_BODY_FRAME_BYTES) flushBody();
       else if (!flushScheduled) {
         flushScheduled = true;
         setImmediate(flushBody);

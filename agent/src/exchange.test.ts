@@ -1,0 +1,125 @@
+import { EventEmitter } from 'node:events';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type * as grpc from '@grpc/grpc-js';
+import { serveExchange } from './exchange';
+import { createAgentMetrics } from './metrics';
+import type { AgentFrame, ControllerFrame } from './proto';
+import { createTarget, type Target } from './targets';
+
+/** Stands in for the grpc-js Exchange stream: records what the agent writes, in order. */
+class RecordingStream extends EventEmitter {
+  readonly frames: Array<{ frame: AgentFrame; atMs: number }> = [];
+  write(frame: AgentFrame): boolean {
+    this.frames.push({ frame, atMs: performance.now() });
+    return true;
+  }
+  end(): void {}
+  pause(): void {}
+  resume(): void {}
+  cancel(): void {}
+  bodies(): Buffer[] {
+    return this.frames.flatMap(({ frame }) => {
+      const data = frame.body?.data;
+      if (data === undefined) return [];
+      return [Buffer.concat(data instanceof Uint8Array ? [data] : [...data])];
+    });
+  }
+}
+
+const head = (target: string): NonNullable<ControllerFrame['requestHead']> => ({
+  exchangeId: 'x',
+  serviceType: 'generic',
+  serviceName: 'target',
+  method: 'GET',
+  target,
+  headers: [],
+  upgrade: false,
+  hasBody: false,
+});
+
+function until(check: () => boolean, timeoutMs = 5_000): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  return new Promise((resolve, reject) => {
+    const poll = (): void => {
+      if (check()) resolve();
+      else if (performance.now() > deadline) reject(new Error('timed out'));
+      else setTimeout(poll, 2);
+    };
+    poll();
+  });
+}
+
+describe('serveExchange response bodies', () => {
+  let server: http.Server;
+  let target: Target;
+  let sendEvent: (() => void) | undefined;
+  const piece = Buffer.alloc(64 * 1024, 120);
+
+  beforeAll(async () => {
+    server = http.createServer((req, res) => {
+      if (req.url === '/burst') {
+        // 1.5 MiB written at once: the socket delivers it in a few reads that arrive back to back.
+        res.writeHead(200, { 'content-length': 24 * piece.length });
+        for (let index = 0; index < 24; index += 1) res.write(piece);
+        res.end();
+      } else if (req.url === '/watch') {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.write('{"type":"BOOKMARK"}\n');
+        sendEvent = () => res.write('{"type":"MODIFIED"}\n');
+      }
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    target = createTarget(
+      { name: 'target', type: 'generic', url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` },
+      0,
+    );
+  });
+
+  afterAll(async () => {
+    target.close();
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  });
+
+  it('sends reads of one burst as body frames of at most 256 KiB, in order, before End.ok', async () => {
+    const stream = new RecordingStream();
+    serveExchange(
+      stream as unknown as grpc.ClientDuplexStream<AgentFrame, ControllerFrame>,
+      head('/burst'),
+      target,
+      createAgentMetrics(),
+    );
+    await until(() => stream.frames.some(({ frame }) => frame.end !== undefined));
+    const bodies = stream.bodies();
+    expect(Buffer.concat(bodies).equals(Buffer.concat(Array.from({ length: 24 }, () => piece)))).toBe(true);
+    expect(Math.max(...bodies.map((body) => body.length))).toBeLessThanOrEqual(256 * 1024);
+    // Fewer frames than 64 KiB reads: reads that arrive together share a frame.
+    expect(bodies.length).toBeLessThan(24);
+    const kinds = stream.frames.map(({ frame }) => Object.keys(frame)[0]);
+    expect(kinds[0]).toBe('responseHead');
+    expect(kinds.at(-1)).toBe('end');
+    expect(stream.frames.at(-1)?.frame.end?.ok).toBeDefined();
+  });
+
+  it('never holds a lone watch event back waiting for more data', async () => {
+    const stream = new RecordingStream();
+    serveExchange(
+      stream as unknown as grpc.ClientDuplexStream<AgentFrame, ControllerFrame>,
+      head('/watch'),
+      target,
+      createAgentMetrics(),
+    );
+    await until(() => stream.bodies().length === 1 && sendEvent !== undefined);
+    const sentAt = performance.now();
+    sendEvent?.();
+    await until(() => stream.bodies().length === 2, 1_000);
+    const event = stream.frames.at(-1);
+    expect(event?.frame.body?.data).toBeDefined();
+    expect(stream.bodies()[1]?.toString()).toBe('{"type":"MODIFIED"}\n');
+    // The response is still open (no more data is coming), yet the event went out at once.
+    expect((event?.atMs ?? Infinity) - sentAt).toBeLessThan(50);
+    expect(stream.frames.some(({ frame }) => frame.end !== undefined)).toBe(false);
+    stream.emit('end'); // the controller hangs up: the agent aborts the target request
+  });
+});
