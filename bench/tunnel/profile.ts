@@ -1,4 +1,4 @@
-// Tunnel CPU profile: npx tsx bench/tunnel/profile.ts [--cpu-prof] [--perf] [--size=MB] [--runs=N] [--only=down|up].
+// Tunnel CPU profile: npx tsx bench/tunnel/profile.ts [--cpu-prof] [--perf] [--size=MB] [--runs=N] [--only=down|up] [--https-target].
 // The same separate processes as the benchmark, one direction at a time, reporting controller and agent
 // CPU (user/system) per GB. With --cpu-prof the controller and agent write V8 CPU profiles to
 // $TMPDIR/isd-tunnel-profiles/<process>/ on exit (summarize with summarize-profile.ts); with --perf they
@@ -97,7 +97,15 @@ function transfer(base: string, agent: http.Agent, tls: https.RequestOptions, di
 async function main(): Promise<void> {
   const ca = CertificateAuthority.generate('profile CA');
   const caPem = ca.exportPem();
-  const target = await spawn('target.ts', {}, 'target');
+  const httpsTarget = process.argv.includes('--https-target');
+  const targetCredentials = httpsTarget
+    ? ca.issue({ purpose: 'server', name: 'target' }, { dnsNames: ['127.0.0.1', 'localhost'] })
+    : undefined;
+  const target = await spawn(
+    'target.ts',
+    targetCredentials ? { tls: { keyPem: targetCredentials.keyPem, certPem: targetCredentials.certPem } } : {},
+    'target',
+  );
   const controller = await spawn(
     'controller-process.ts',
     {
@@ -120,7 +128,7 @@ async function main(): Promise<void> {
         controllers: [controller.ready.agentUrl],
         serverName: 'localhost',
         credentials: ca.issue({ purpose: 'agent', agent: 'bench' }),
-        services: [{ name: 'target', type: 'generic', url: target.ready.url }],
+        services: [{ name: 'target', type: 'generic', url: target.ready.url, caPem: targetCredentials?.caPem }],
         healthPort: null,
         poolSize: 4,
       },

@@ -1,6 +1,7 @@
 // Benchmark target process: bodies of any size, upload sink, 1 KB GETs, long-lived watches with
 // timestamped events, and a flood endpoint for the stalled reader. Talks to the parent over IPC.
 import http from 'node:http';
+import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 
 const chunk = Buffer.alloc(64 * 1024, 120);
@@ -27,7 +28,10 @@ function sendBytes(res: http.ServerResponse, size: number): void {
   pump();
 }
 
-const server = http.createServer((req, res) => {
+// Optional TLS (profile.ts --https-target), as a real kube-apiserver serves; the benchmark uses plain HTTP.
+const options = JSON.parse(process.argv[2] ?? '{}') as { tls?: { keyPem: string; certPem: string } };
+
+const handler = (req: http.IncomingMessage, res: http.ServerResponse): void => {
   const url = new URL(req.url ?? '/', 'http://target');
   switch (url.pathname) {
     case '/bytes':
@@ -64,7 +68,10 @@ const server = http.createServer((req, res) => {
       res.writeHead(404);
       res.end();
   }
-});
+};
+const server = options.tls
+  ? https.createServer({ key: options.tls.keyPem, cert: options.tls.certPem }, handler)
+  : http.createServer(handler);
 server.keepAliveTimeout = 60_000;
 
 let eventTimer: NodeJS.Timeout | undefined;
@@ -92,7 +99,8 @@ process.on('message', (message: { type: string; intervalMs?: number; count?: num
 });
 
 server.listen(0, '127.0.0.1', () => {
-  process.send?.({ type: 'ready', url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` });
+  const scheme = options.tls ? 'https' : 'http';
+  process.send?.({ type: 'ready', url: `${scheme}://127.0.0.1:${(server.address() as AddressInfo).port}` });
 });
 
 // The load generator went away (finished or killed): never outlive it.
