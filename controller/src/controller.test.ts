@@ -1,4 +1,5 @@
 import https from 'node:https';
+import tls from 'node:tls';
 import { parse, parseAllDocuments } from 'yaml';
 import { startController, type RunningController } from './controller';
 
@@ -188,5 +189,41 @@ describe('control (CNC) API', () => {
     expect(reply.status).toBe(200);
     expect(reply.body).toMatchObject({ version: '0.1.0', connectedAgents: [] });
     expect(typeof reply.body.serverTime).toBe('number');
+  });
+});
+
+describe('service endpoint TLS', () => {
+  it('negotiates TLS 1.3 with AES-128-GCM even when the client prefers AES-256 (Node’s default order)', async () => {
+    const controller = await startController({
+      host: '127.0.0.1',
+      agentPort: 0,
+      servicePort: 0,
+      controlPort: 0,
+      metricsPort: 0,
+    });
+    try {
+      const caller = controller.issueServiceCredentials('a', 'generic', 'b');
+      const url = new URL(controller.serviceUrl);
+      const negotiated = await new Promise<{ protocol: string | null; cipher: string }>((resolve, reject) => {
+        const socket = tls.connect(
+          {
+            host: url.hostname,
+            port: Number(url.port),
+            ca: controller.ca.certPem,
+            cert: caller.certPem,
+            key: caller.keyPem,
+            servername: 'localhost',
+          },
+          () => {
+            resolve({ protocol: socket.getProtocol(), cipher: socket.getCipher().name });
+            socket.destroy();
+          },
+        );
+        socket.on('error', reject);
+      });
+      expect(negotiated).toEqual({ protocol: 'TLSv1.3', cipher: 'TLS_AES_128_GCM_SHA256' });
+    } finally {
+      await controller.stop();
+    }
   });
 });
