@@ -124,7 +124,7 @@ describe('HttpApp', () => {
     });
     expect(response.status).toBe(202);
     expect(response.headers.get('location')).toBe('/api/v1/things/thing-a');
-    expect(response.headers.get('x-request-id')).toMatch(/[0-9a-f-]{36}/);
+    expect(response.headers.get('x-request-id')).toMatch(/^[0-9a-f]{12}-[0-9a-f]+$/);
   });
 
   it('returns 400 problem+json naming the field for a validation error', async () => {
@@ -293,7 +293,7 @@ describe('HttpApp', () => {
     const echoed = await fetch(`${base}/healthz`, { headers: { 'x-request-id': 'orca-123.4' } });
     expect(echoed.headers.get('x-request-id')).toBe('orca-123.4');
     const replaced = await fetch(`${base}/healthz`, { headers: { 'x-request-id': 'bad id with spaces' } });
-    expect(replaced.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+    expect(replaced.headers.get('x-request-id')).toMatch(/^[0-9a-f]{12}-[0-9a-f]+$/);
     const preferred = async (accept?: string) =>
       (
         (await (await fetch(`${base}/negotiate`, { headers: accept ? { accept } : {} })).json()) as {
@@ -322,6 +322,17 @@ describe('HttpApp', () => {
     expect(metrics).toMatch(
       /http_requests_total\{method="POST",route="\/api\/v1\/things",status="202",service="test"\} \d+/,
     );
+    const healthz = (suffix: string) =>
+      Number(
+        new RegExp(
+          `http_request_duration_seconds_${suffix}\\{method="GET",route="/healthz",status="200",${suffix === 'bucket' ? 'le="\\+Inf",' : ''}service="test"\\} (\\S+)`,
+        ).exec(metrics)?.[1],
+      );
+    expect(healthz('count')).toBeGreaterThanOrEqual(1);
+    expect(healthz('bucket')).toBe(healthz('count'));
+    expect(healthz('sum')).toBeGreaterThan(0);
+    expect(metrics).toContain('# TYPE http_request_duration_seconds histogram');
+    expect(metrics).toContain('# TYPE http_requests_total counter');
     const openapi = (await (await fetch(`${base}/openapi.json`)).json()) as {
       paths: Record<string, Record<string, { requestBody?: unknown }>>;
     };

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import querystring from 'node:querystring';
@@ -104,6 +104,14 @@ const DEFAULT_BODY_LIMIT_BYTES = 1024 * 1024;
 const JSON_CONTENT_TYPE = 'application/json; charset=utf-8';
 const PROBLEM_CONTENT_TYPE = 'application/problem+json';
 const REQUEST_ID_PATTERN = /^[\w.:-]{1,128}$/;
+/** Request ids are this process's random prefix and a counter: unique across replicas, cheaper than a UUID each. */
+const REQUEST_ID_PREFIX = randomBytes(6).toString('hex');
+let requestCounter = 0;
+
+function nextRequestId(): string {
+  requestCounter = (requestCounter + 1) % Number.MAX_SAFE_INTEGER;
+  return `${REQUEST_ID_PREFIX}-${requestCounter.toString(16)}`;
+}
 
 /**
  * The one way a service serves HTTP: request ids, a JSON body limit, content-type checks, zod
@@ -114,7 +122,6 @@ const REQUEST_ID_PATTERN = /^[\w.:-]{1,128}$/;
 export class HttpApp {
   private readonly routes: RegisteredRoute[] = [];
   private readonly routesByMethod = new Map<string, RegisteredRoute[]>();
-  private readonly observers = new Map<string, { count(): void; observe(seconds: number): void }>();
   private readonly bodyLimitBytes: number;
   private listening = false;
 
@@ -193,7 +200,7 @@ export class HttpApp {
     const exchange: Exchange = {
       req,
       res,
-      requestId: typeof incomingId === 'string' && REQUEST_ID_PATTERN.test(incomingId) ? incomingId : randomUUID(),
+      requestId: typeof incomingId === 'string' && REQUEST_ID_PATTERN.test(incomingId) ? incomingId : nextRequestId(),
       path: queryStart < 0 ? url : url.slice(0, queryStart),
       startedMs: performance.now(),
       route: 'unmatched',
@@ -305,7 +312,7 @@ export class HttpApp {
   private send(exchange: Exchange, reply: Reply): void {
     const { res } = exchange;
     res.statusCode = reply.status;
-    for (const [name, value] of Object.entries(reply.headers ?? {})) res.setHeader(name, value);
+    if (reply.headers) for (const name in reply.headers) res.setHeader(name, reply.headers[name] as string);
     if (reply.body === undefined) {
       res.end();
     } else if (reply.contentType) {
@@ -349,21 +356,13 @@ export class HttpApp {
     });
   }
 
-  /** Request count and latency by route template; the label children are cached per combination. */
   private record(exchange: Exchange): void {
-    const method = exchange.req.method ?? 'GET';
-    const status = String(exchange.res.statusCode);
-    const key = `${method} ${exchange.route} ${status}`;
-    let observer = this.observers.get(key);
-    if (!observer) {
-      const labels = { method, route: exchange.route, status };
-      const counter = this.options.metrics.httpRequests.labels(labels);
-      const histogram = this.options.metrics.httpDurationSeconds.labels(labels);
-      observer = { count: () => counter.inc(), observe: (seconds) => histogram.observe(seconds) };
-      this.observers.set(key, observer);
-    }
-    observer.count();
-    observer.observe((performance.now() - exchange.startedMs) / 1000);
+    this.options.metrics.http.record(
+      exchange.req.method ?? 'GET',
+      exchange.route,
+      exchange.res.statusCode,
+      (performance.now() - exchange.startedMs) / 1000,
+    );
   }
 }
 

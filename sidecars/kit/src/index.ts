@@ -40,7 +40,7 @@ export type { Job, JobKindOptions, SendOptions } from './job-queue';
 export { createLogger } from './logger';
 export type { Logger, LoggerOptions } from './logger';
 export { createServiceMetrics } from './metrics';
-export type { ServiceMetrics } from './metrics';
+export type { HttpRequestMetrics, ServiceMetrics } from './metrics';
 export { buildOpenApiDocument } from './openapi';
 export type { OpenApiInfo } from './openapi';
 export { baseConfigSchema, envPrefixFor, loadServiceConfig, runServiceMain, startService } from './service';
