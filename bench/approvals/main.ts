@@ -2,7 +2,7 @@
 // in its own process, and this process driving Orca-style status polls plus a trickle of creates and
 // decisions. Reports sustained throughput, latency at Orca's target rate, and the ratio of poll
 // throughput to a bare primary-key SELECT through a pool of the same size (the floor the API cannot beat).
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -45,7 +45,11 @@ const round = (value: number, digits = 2) => Math.round(value * 10 ** digits) / 
 
 async function startService(databaseUrl: string, port: number): Promise<ChildProcess> {
   const output: string[] = [];
-  const child = spawn(process.execPath, ['--import', 'tsx', 'sidecars/visibility/src/main.ts'], {
+  // BENCH_CPU_PROFILE=dir writes a V8 CPU profile of each replica there when it stops.
+  const profileArgs = process.env.BENCH_CPU_PROFILE
+    ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROFILE}`]
+    : [];
+  const child = spawn(process.execPath, [...profileArgs, path.join(root, 'sidecars/visibility/dist/main.js')], {
     cwd: root,
     env: {
       ...process.env,
@@ -296,6 +300,10 @@ function summarize(windows: Array<{ latencies: number[]; errors: number; elapsed
 }
 
 async function main(): Promise<void> {
+  // The service runs as it does in production: compiled JavaScript, not TypeScript through a loader.
+  log('building visibility (tsc -b)');
+  const build = spawnSync('npx', ['tsc', '-b', 'sidecars/visibility'], { cwd: root, stdio: 'inherit' });
+  if (build.status !== 0) throw new Error('tsc -b sidecars/visibility failed');
   log('starting a throwaway Postgres cluster');
   const cluster = await startPostgresCluster();
   const services: ChildProcess[] = [];
