@@ -45,6 +45,9 @@ function responseHeaders(rawHeaders: string[], keepUpgrade: boolean): WireHeader
  */
 const MAX_BODY_FRAME_BYTES = 256 * 1024;
 
+/** Response chunks smaller than this (events, log lines) are sent as soon as they arrive. */
+const EAGER_CHUNK_BYTES = 16 * 1024;
+
 /** Request bytes buffered for a slow target before the tunnel stream is paused. */
 const TARGET_BUFFER_BYTES = 1024 * 1024;
 
@@ -160,27 +163,35 @@ export function serveExchange(
         headers: responseHeaders(response.rawHeaders, false),
       },
     });
-    // Chunks the target sends in one burst (one event-loop turn) leave as one body frame of up to
-    // MAX_BODY_FRAME_BYTES: per-frame work (grpc-js, HTTP/2, the controller's write to its client) is
-    // paid per frame, not per 64 KiB read. The burst is flushed before the loop waits for I/O again,
-    // so a watch event is never held back for more data.
+    // A small chunk with nothing queued before it (a watch event, a log line) leaves at once. Larger
+    // reads (a bulk body arrives in 64 KiB or 16 KiB TLS pieces) are gathered until the event-loop
+    // turn ends and leave as frames of up to MAX_BODY_FRAME_BYTES, since per-frame work (grpc-js,
+    // HTTP/2, the controller's write to its client) is paid per frame, not per byte.
     let pending: Buffer[] = [];
     let pendingBytes = 0;
     let flushScheduled = false;
-    const flushBody = (): void => {
-      flushScheduled = false;
-      if (pendingBytes === 0 || done) return;
-      const data = pending;
-      metrics.bytes.inc({ direction: 'response' }, pendingBytes);
-      pending = [];
-      pendingBytes = 0;
+    const send = (data: Buffer | Buffer[], length: number): void => {
+      metrics.bytes.inc({ direction: 'response' }, length);
       if (!stream.write({ body: { data } })) {
         response.pause();
         stream.once('drain', () => response.resume());
       }
     };
+    const flushBody = (): void => {
+      flushScheduled = false;
+      if (pendingBytes === 0 || done) return;
+      const data = pending;
+      const length = pendingBytes;
+      pending = [];
+      pendingBytes = 0;
+      send(data, length);
+    };
     response.on('data', (chunk: Buffer) => {
       if (done) return;
+      if (pendingBytes === 0 && chunk.length < EAGER_CHUNK_BYTES) {
+        send(chunk, chunk.length);
+        return;
+      }
       pending.push(chunk);
       pendingBytes += chunk.length;
       if (pendingBytes >= MAX_BODY_FRAME_BYTES) flushBody();
