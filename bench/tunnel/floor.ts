@@ -3,44 +3,21 @@
 // --TLS--> relay --TLS--> relay --plain--> target), i.e. the same four TLS operations and three socket
 // hops as the tunnel with no HTTP, HTTP/2, gRPC or framing work at all. No tunnel built on Node's TLS
 // on this machine can beat this ratio, so it tells how much of the gap the tunnel's own code still owns.
-import { fork, type ChildProcess } from 'node:child_process';
 import http from 'node:http';
 import https from 'node:https';
 import os from 'node:os';
-import path from 'node:path';
 import { CertificateAuthority } from '@isd/controller';
+import { spawnChild, writeBody, type Child } from './children';
 
 const MB = 1024 * 1024;
 const sizeBytes = 100 * MB;
 const runsArgument = process.argv.find((value) => value.startsWith('--runs='));
 const runs = runsArgument ? Number(runsArgument.split('=')[1]) : 5;
 
-interface Child {
-  child: ChildProcess;
-  ready: { port?: number; url?: string };
-  cpuMs(): Promise<number>;
-}
+type Relay = Child<{ port: number; url?: string }>;
 
-function start(script: string, config: unknown): Promise<Child> {
-  const child = fork(path.join(__dirname, script), [JSON.stringify(config)], {
-    execArgv: ['--import', 'tsx'],
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
-  const cpuMs = (): Promise<number> =>
-    new Promise((resolve) => {
-      const onMessage = (reply: { type: string; cpuMs?: number }): void => {
-        if (reply.type !== 'cpu') return;
-        child.off('message', onMessage);
-        resolve(reply.cpuMs ?? 0);
-      };
-      child.on('message', onMessage);
-      child.send({ type: 'cpu' });
-    });
-  return new Promise((resolve, reject) => {
-    child.once('message', (ready: Child['ready']) => resolve({ child, ready, cpuMs }));
-    child.once('exit', (code) => reject(new Error(`${script} exited with ${code}`)));
-  });
-}
+const cpuMs = async (relay: Relay): Promise<number> =>
+  (await relay.ask<{ cpuMs: number }>({ type: 'cpu' }, 'cpu')).cpuMs;
 
 function transfer(url: string, agent: http.Agent, tls: https.RequestOptions, direction: 'down' | 'up'): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -66,34 +43,22 @@ function transfer(url: string, agent: http.Agent, tls: https.RequestOptions, dir
       req.end();
       return;
     }
-    const piece = Buffer.alloc(64 * 1024, 121);
-    let sent = 0;
-    const pump = (): void => {
-      while (sent < sizeBytes) {
-        sent += piece.length;
-        if (!req.write(piece)) {
-          req.once('drain', pump);
-          return;
-        }
-      }
-      req.end();
-    };
-    pump();
+    writeBody(req, sizeBytes);
   });
 }
 
 async function main(): Promise<void> {
   const ca = CertificateAuthority.generate('floor CA');
   const server = ca.issue({ purpose: 'server', name: 'relay' }, { dnsNames: ['localhost', '127.0.0.1'] });
-  const target = await start('target.ts', {});
+  const target = await spawnChild<Relay['ready']>('target.ts', {});
   const targetUrl = new URL(target.ready.url ?? '');
-  const agentSide = await start('floor-relay.ts', {
+  const agentSide = await spawnChild<Relay['ready']>('floor-relay.ts', {
     key: server.keyPem,
     cert: server.certPem,
     ca: server.caPem,
     next: { host: targetUrl.hostname, port: Number(targetUrl.port), tls: false },
   });
-  const controllerSide = await start('floor-relay.ts', {
+  const controllerSide = await spawnChild<Relay['ready']>('floor-relay.ts', {
     key: server.keyPem,
     cert: server.certPem,
     ca: server.caPem,
@@ -116,11 +81,11 @@ async function main(): Promise<void> {
       let started = performance.now();
       await transfer(direct.url, direct.agent, {}, direction);
       directMs.push(performance.now() - started);
-      const before = (await controllerSide.cpuMs()) + (await agentSide.cpuMs());
+      const before = (await cpuMs(controllerSide)) + (await cpuMs(agentSide));
       started = performance.now();
       await transfer(relayed.url, relayed.agent, tls, direction);
       relayMs.push(performance.now() - started);
-      relayCpuMs.push((await controllerSide.cpuMs()) + (await agentSide.cpuMs()) - before);
+      relayCpuMs.push((await cpuMs(controllerSide)) + (await cpuMs(agentSide)) - before);
     }
     const middle = (values: number[]): number =>
       [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? NaN;

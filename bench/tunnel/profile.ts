@@ -3,12 +3,12 @@
 // CPU (user/system) per GB. With --cpu-prof the controller and agent write V8 CPU profiles to
 // $TMPDIR/isd-tunnel-profiles/<process>/ on exit (summarize with summarize-profile.ts); with --perf they
 // write /tmp/perf-<pid>.map so Linux perf names JavaScript frames.
-import { fork, type ChildProcess } from 'node:child_process';
 import http from 'node:http';
 import https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
 import { CertificateAuthority, generateTokenKeys } from '@isd/controller';
+import { spawnChild, writeBody, type Child } from './children';
 
 const MB = 1024 * 1024;
 const argument = (name: string, fallback: number): number => {
@@ -27,37 +27,18 @@ interface Usage {
   systemMs: number;
 }
 
-interface Child {
-  child: ChildProcess;
-  ready: Record<string, string>;
-  usage(): Promise<Usage>;
-}
+type Process = Child<Record<string, string>>;
 
-function spawn(script: string, config: unknown, name: string): Promise<Child> {
-  const execArgv = ['--import', 'tsx'];
+function spawn(script: string, config: unknown, name: string): Promise<Process> {
+  const execArgv: string[] = [];
   // One directory per process: tsx's loader thread writes a (small) profile of its own beside the main one.
   if (profiling) execArgv.push('--cpu-prof', `--cpu-prof-dir=${path.join(profileDir, name)}`);
   // For Linux perf: JIT-compiled JavaScript gets names in /tmp/perf-<pid>.map.
   if (process.argv.includes('--perf')) execArgv.push('--perf-basic-prof-only-functions');
-  const child = fork(path.join(__dirname, script), [JSON.stringify(config)], {
-    execArgv,
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
-  const usage = (): Promise<Usage> =>
-    new Promise((resolve) => {
-      const onMessage = (reply: { type: string; userMs?: number; systemMs?: number }): void => {
-        if (reply.type !== 'cpu') return;
-        child.off('message', onMessage);
-        resolve({ userMs: reply.userMs ?? 0, systemMs: reply.systemMs ?? 0 });
-      };
-      child.on('message', onMessage);
-      child.send({ type: 'cpu' });
-    });
-  return new Promise((resolve, reject) => {
-    child.once('message', (ready: Record<string, string>) => resolve({ child, ready, usage }));
-    child.once('exit', (code) => reject(new Error(`${script} exited with ${code}`)));
-  });
+  return spawnChild(script, config, execArgv);
 }
+
+const usage = (child: Process): Promise<Usage> => child.ask<Usage>({ type: 'cpu' }, 'cpu');
 
 function transfer(base: string, agent: http.Agent, tls: https.RequestOptions, direction: 'down' | 'up'): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -78,19 +59,7 @@ function transfer(base: string, agent: http.Agent, tls: https.RequestOptions, di
       req.end();
       return;
     }
-    const piece = Buffer.alloc(64 * 1024, 121);
-    let sent = 0;
-    const pump = (): void => {
-      while (sent < sizeBytes) {
-        sent += piece.length;
-        if (!req.write(piece)) {
-          req.once('drain', pump);
-          return;
-        }
-      }
-      req.end();
-    };
-    pump();
+    writeBody(req, sizeBytes);
   });
 }
 
@@ -153,11 +122,11 @@ async function main(): Promise<void> {
     const perRun: Array<{ elapsedMs: number; controllerMs: number; agentMs: number }> = [];
     const totals = { controllerUser: 0, controllerSystem: 0, agentUser: 0, agentSystem: 0 };
     for (let run = 0; run < runs; run += 1) {
-      const [controllerBefore, agentBefore] = await Promise.all([controller.usage(), agent.usage()]);
+      const [controllerBefore, agentBefore] = await Promise.all([usage(controller), usage(agent)]);
       const started = performance.now();
       await transfer(serviceUrl, tunnelAgent, tls, direction);
       const elapsedMs = performance.now() - started;
-      const [controllerAfter, agentAfter] = await Promise.all([controller.usage(), agent.usage()]);
+      const [controllerAfter, agentAfter] = await Promise.all([usage(controller), usage(agent)]);
       totals.controllerUser += controllerAfter.userMs - controllerBefore.userMs;
       totals.controllerSystem += controllerAfter.systemMs - controllerBefore.systemMs;
       totals.agentUser += agentAfter.userMs - agentBefore.userMs;

@@ -1,12 +1,11 @@
 // Tunnel benchmark (npm run bench:tunnel). This process is the load generator; target, controller and
 // agent run as separate processes on loopback. Every tunnel number is set against a direct
 // (client → target) baseline measured in the same run. The last line printed is one JSON object.
-import { fork, type ChildProcess } from 'node:child_process';
 import http from 'node:http';
 import https from 'node:https';
 import os from 'node:os';
-import path from 'node:path';
 import { CertificateAuthority, generateTokenKeys } from '@isd/controller';
+import { spawnChild, writeBody } from './children';
 
 const MB = 1024 * 1024;
 const quick = process.argv.includes('--quick');
@@ -14,37 +13,6 @@ const CONNECTIONS = 16;
 
 function progress(message: string): void {
   process.stderr.write(`[bench:tunnel] ${message}\n`);
-}
-
-interface Child<Ready> {
-  child: ChildProcess;
-  ready: Ready;
-  ask<Reply>(message: Record<string, unknown>, replyType: string): Promise<Reply>;
-}
-
-function spawnChild<Ready>(script: string, argument: unknown, execArgv: string[] = []): Promise<Child<Ready>> {
-  const child = fork(path.join(__dirname, script), [JSON.stringify(argument)], {
-    execArgv: ['--import', 'tsx', ...execArgv],
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
-  const ask = <Reply>(message: Record<string, unknown>, replyType: string): Promise<Reply> =>
-    new Promise((resolve, reject) => {
-      const onMessage = (reply: { type: string; message?: string }): void => {
-        if (reply.type === replyType) {
-          child.off('message', onMessage);
-          resolve(reply as Reply);
-        } else if (reply.type === 'error') {
-          child.off('message', onMessage);
-          reject(new Error(reply.message));
-        }
-      };
-      child.on('message', onMessage);
-      child.send(message);
-    });
-  return new Promise((resolve, reject) => {
-    child.once('message', (message: Ready) => resolve({ child, ready: message, ask }));
-    child.once('exit', (code) => reject(new Error(`${script} exited with ${code}`)));
-  });
 }
 
 function percentile(sorted: number[], fraction: number): number {
@@ -86,20 +54,7 @@ function request(
       req.end();
       return;
     }
-    const piece = Buffer.alloc(64 * 1024, 121);
-    let sent = 0;
-    const pump = (): void => {
-      while (sent < body.size) {
-        const slice = body.size - sent >= piece.length ? piece : piece.subarray(0, body.size - sent);
-        sent += slice.length;
-        if (!req.write(slice)) {
-          req.once('drain', pump);
-          return;
-        }
-      }
-      req.end();
-    };
-    pump();
+    writeBody(req, body.size);
   });
 }
 

@@ -1,0 +1,56 @@
+// What the tunnel benchmark and its analysis tools (profile.ts, floor.ts) share: the processes they fork
+// and the request body they stream.
+import { fork, type ChildProcess } from 'node:child_process';
+import type http from 'node:http';
+import path from 'node:path';
+
+/** A forked bench process: what it reported when ready, and a way to ask it something over IPC. */
+export interface Child<Ready> {
+  child: ChildProcess;
+  ready: Ready;
+  ask<Reply>(message: Record<string, unknown>, replyType: string): Promise<Reply>;
+}
+
+/** Forks `script` (in this folder, through tsx) with one JSON argument; resolves on its first message. */
+export function spawnChild<Ready>(script: string, argument: unknown, execArgv: string[] = []): Promise<Child<Ready>> {
+  const child = fork(path.join(__dirname, script), [JSON.stringify(argument)], {
+    execArgv: ['--import', 'tsx', ...execArgv],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const ask = <Reply>(message: Record<string, unknown>, replyType: string): Promise<Reply> =>
+    new Promise((resolve, reject) => {
+      const onMessage = (reply: { type: string; message?: string }): void => {
+        if (reply.type === replyType) {
+          child.off('message', onMessage);
+          resolve(reply as Reply);
+        } else if (reply.type === 'error') {
+          child.off('message', onMessage);
+          reject(new Error(reply.message));
+        }
+      };
+      child.on('message', onMessage);
+      child.send(message);
+    });
+  return new Promise((resolve, reject) => {
+    child.once('message', (message: Ready) => resolve({ child, ready: message, ask }));
+    child.once('exit', (code) => reject(new Error(`${script} exited with ${code}`)));
+  });
+}
+
+/** Writes `sizeBytes` of filler to the request in 64 KiB pieces, honouring backpressure, then ends it. */
+export function writeBody(req: http.ClientRequest, sizeBytes: number): void {
+  const piece = Buffer.alloc(64 * 1024, 121);
+  let sent = 0;
+  const pump = (): void => {
+    while (sent < sizeBytes) {
+      const slice = sizeBytes - sent >= piece.length ? piece : piece.subarray(0, sizeBytes - sent);
+      sent += slice.length;
+      if (!req.write(slice)) {
+        req.once('drain', pump);
+        return;
+      }
+    }
+    req.end();
+  };
+  pump();
+}
