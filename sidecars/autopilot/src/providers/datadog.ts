@@ -5,6 +5,7 @@ import {
   ProviderError,
   alignToGrid,
   stepGrid,
+  unusableSeries,
   type FetchWindow,
   type FetchedSeries,
   type MetricsProvider,
@@ -85,7 +86,7 @@ export function createDatadogProvider(name: string, settings: DatadogSettings): 
         problems.push(
           `no series matched ${query} between ${new Date(window.startMs).toISOString()} and ${new Date(window.endMs).toISOString()}`,
         );
-        return { query, timestampsMs: grid, values: grid.map(() => Number.NaN), labels: {}, seriesCount: 0, problems };
+        return unusableSeries(query, grid, 0, problems);
       }
       if (series.length > 1) {
         problems.push(
@@ -94,14 +95,7 @@ export function createDatadogProvider(name: string, settings: DatadogSettings): 
             .map((s) => s.scope ?? '?')
             .join(', ')}); aggregate them to one (no "by {...}")`,
         );
-        return {
-          query,
-          timestampsMs: grid,
-          values: grid.map(() => Number.NaN),
-          labels: {},
-          seriesCount: series.length,
-          problems,
-        };
+        return unusableSeries(query, grid, series.length, problems);
       }
       const only = series[0]!;
       const points = (only.pointlist ?? [])

@@ -5,6 +5,7 @@ import {
   ProviderError,
   alignToGrid,
   stepGrid,
+  unusableSeries,
   type FetchWindow,
   type FetchedSeries,
   type MetricsProvider,
@@ -84,14 +85,7 @@ export function createNewRelicProvider(name: string, settings: NewRelicSettings)
       const facets = new Set(rows.map((row) => JSON.stringify(row.facet ?? null)));
       if (facets.size > 1) {
         problems.push(`${nrql} returned ${facets.size} series (FACET); remove the FACET so it returns one`);
-        return {
-          query: nrql,
-          timestampsMs: grid,
-          values: grid.map(() => Number.NaN),
-          labels: {},
-          seriesCount: facets.size,
-          problems,
-        };
+        return unusableSeries(nrql, grid, facets.size, problems);
       }
       const points: Array<[number, number]> = [];
       const extraKeys = rows.find((row) => Object.keys(row).filter((key) => !TIME_KEYS.has(key)).length > 1);
@@ -101,14 +95,7 @@ export function createNewRelicProvider(name: string, settings: NewRelicSettings)
             .filter((key) => !TIME_KEYS.has(key))
             .join(', ')}); select exactly one aggregate`,
         );
-        return {
-          query: nrql,
-          timestampsMs: grid,
-          values: grid.map(() => Number.NaN),
-          labels: {},
-          seriesCount: rows.length ? 1 : 0,
-          problems,
-        };
+        return unusableSeries(nrql, grid, rows.length ? 1 : 0, problems);
       }
       for (const row of rows) {
         const begin = row.beginTimeSeconds;

@@ -5,6 +5,7 @@ import {
   ProviderError,
   alignToGrid,
   stepGrid,
+  unusableSeries,
   type FetchWindow,
   type FetchedSeries,
   type MetricsProvider,
@@ -108,7 +109,7 @@ export function createPrometheusProvider(name: string, settings: PrometheusSetti
         problems.push(
           `no series matched ${query} between ${new Date(window.startMs).toISOString()} and ${new Date(window.endMs).toISOString()}`,
         );
-        return { query, timestampsMs: grid, values: grid.map(() => Number.NaN), labels: {}, seriesCount: 0, problems };
+        return unusableSeries(query, grid, 0, problems);
       }
       if (result.length > 1) {
         const sample = result
@@ -118,14 +119,7 @@ export function createPrometheusProvider(name: string, settings: PrometheusSetti
         problems.push(
           `${query} returned ${result.length} series (${sample}${result.length > 3 ? ', …' : ''}); aggregate them to one, e.g. sum(...) or avg(...)`,
         );
-        return {
-          query,
-          timestampsMs: grid,
-          values: grid.map(() => Number.NaN),
-          labels: {},
-          seriesCount: result.length,
-          problems,
-        };
+        return unusableSeries(query, grid, result.length, problems);
       }
       const series = result[0]!;
       const points = (series.values ?? []).map(([seconds, text]): [number, number] => [

@@ -54,6 +54,11 @@ export class ProviderError extends Error {
   }
 }
 
+/** A result with no usable series (none, or several where one is judged): all NaN, with the problems saying why. */
+export function unusableSeries(query: string, grid: number[], seriesCount: number, problems: string[]): FetchedSeries {
+  return { query, timestampsMs: grid, values: grid.map(() => Number.NaN), labels: {}, seriesCount, problems };
+}
+
 /** The step grid of a window: start, start+step, … up to end inclusive. */
 export function stepGrid(window: FetchWindow): number[] {
   const stepMs = window.stepSeconds * 1000;
