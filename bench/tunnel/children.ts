@@ -1,7 +1,8 @@
-// What the tunnel benchmark and its analysis tools (profile.ts, floor.ts) share: the processes they fork
-// and the request body they stream.
+// What the tunnel benchmark and its analysis tools (profile.ts, floor.ts) share: the processes they fork,
+// the request body they stream and the bulk transfer they time.
 import { fork, type ChildProcess } from 'node:child_process';
-import type http from 'node:http';
+import http from 'node:http';
+import https from 'node:https';
 import path from 'node:path';
 
 /** A forked bench process: what it reported when ready, and a way to ask it something over IPC. */
@@ -53,4 +54,39 @@ export function writeBody(req: http.ClientRequest, sizeBytes: number): void {
     req.end();
   };
   pump();
+}
+
+/**
+ * One bulk transfer against the benchmark target's API at `base`: GET `/bytes?n=` (down) or POST
+ * `/upload` (up) of `sizeBytes`; rejects unless it ends 200 with every byte received.
+ */
+export function transfer(
+  base: string,
+  agent: http.Agent,
+  tls: https.RequestOptions,
+  direction: 'down' | 'up',
+  sizeBytes: number,
+): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const url = new URL(direction === 'down' ? `/bytes?n=${sizeBytes}` : '/upload', base);
+    const transport = url.protocol === 'https:' ? https : http;
+    const req = transport.request(url, {
+      method: direction === 'down' ? 'GET' : 'POST',
+      agent,
+      ...tls,
+      headers: direction === 'up' ? { 'content-length': sizeBytes } : {},
+    });
+    req.on('response', (res) => {
+      let received = 0;
+      res.on('data', (data: Buffer) => (received += data.length));
+      res.on('end', () =>
+        res.statusCode === 200 && (direction === 'up' || received === sizeBytes)
+          ? resolve()
+          : reject(new Error(`${direction}: status ${res.statusCode}, ${received} bytes`)),
+      );
+    });
+    req.on('error', reject);
+    if (direction === 'down') req.end();
+    else writeBody(req, sizeBytes);
+  });
 }

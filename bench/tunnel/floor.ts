@@ -7,7 +7,7 @@ import http from 'node:http';
 import https from 'node:https';
 import os from 'node:os';
 import { CertificateAuthority } from '@isd/controller';
-import { spawnChild, writeBody, type Child } from './children';
+import { spawnChild, transfer, type Child } from './children';
 
 const MB = 1024 * 1024;
 const sizeBytes = 100 * MB;
@@ -18,34 +18,6 @@ type Relay = Child<{ port: number; url?: string }>;
 
 const cpuMs = async (relay: Relay): Promise<number> =>
   (await relay.ask<{ cpuMs: number }>({ type: 'cpu' }, 'cpu')).cpuMs;
-
-function transfer(url: string, agent: http.Agent, tls: https.RequestOptions, direction: 'down' | 'up'): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const target = new URL(direction === 'down' ? `/bytes?n=${sizeBytes}` : '/upload', url);
-    const transport = target.protocol === 'https:' ? https : http;
-    const req = transport.request(target, {
-      method: direction === 'down' ? 'GET' : 'POST',
-      agent,
-      ...tls,
-      headers: direction === 'up' ? { 'content-length': sizeBytes } : {},
-    });
-    req.on('response', (res) => {
-      let received = 0;
-      res.on('data', (data: Buffer) => (received += data.length));
-      res.on('end', () =>
-        res.statusCode === 200 && (direction === 'up' || received === sizeBytes)
-          ? resolve()
-          : reject(new Error(`${direction}: status ${res.statusCode}, ${received} bytes`)),
-      );
-    });
-    req.on('error', reject);
-    if (direction === 'down') {
-      req.end();
-      return;
-    }
-    writeBody(req, sizeBytes);
-  });
-}
 
 async function main(): Promise<void> {
   const ca = CertificateAuthority.generate('floor CA');
@@ -72,18 +44,18 @@ async function main(): Promise<void> {
   };
   const results: Record<string, unknown> = {};
   for (const direction of ['down', 'up'] as const) {
-    await transfer(direct.url, direct.agent, {}, direction);
-    await transfer(relayed.url, relayed.agent, tls, direction);
+    await transfer(direct.url, direct.agent, {}, direction, sizeBytes);
+    await transfer(relayed.url, relayed.agent, tls, direction, sizeBytes);
     const directMs: number[] = [];
     const relayMs: number[] = [];
     const relayCpuMs: number[] = [];
     for (let run = 0; run < runs; run += 1) {
       let started = performance.now();
-      await transfer(direct.url, direct.agent, {}, direction);
+      await transfer(direct.url, direct.agent, {}, direction, sizeBytes);
       directMs.push(performance.now() - started);
       const before = (await cpuMs(controllerSide)) + (await cpuMs(agentSide));
       started = performance.now();
-      await transfer(relayed.url, relayed.agent, tls, direction);
+      await transfer(relayed.url, relayed.agent, tls, direction, sizeBytes);
       relayMs.push(performance.now() - started);
       relayCpuMs.push((await cpuMs(controllerSide)) + (await cpuMs(agentSide)) - before);
     }

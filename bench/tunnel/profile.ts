@@ -3,12 +3,11 @@
 // CPU (user/system) per GB. With --cpu-prof the controller and agent write V8 CPU profiles to
 // $TMPDIR/isd-tunnel-profiles/<process>/ on exit (summarize with summarize-profile.ts); with --perf they
 // write /tmp/perf-<pid>.map so Linux perf names JavaScript frames.
-import http from 'node:http';
 import https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
 import { CertificateAuthority, generateTokenKeys } from '@isd/controller';
-import { spawnChild, writeBody, type Child } from './children';
+import { spawnChild, transfer, type Child } from './children';
 
 const MB = 1024 * 1024;
 const argument = (name: string, fallback: number): number => {
@@ -39,29 +38,6 @@ function spawn(script: string, config: unknown, name: string): Promise<Process> 
 }
 
 const usage = (child: Process): Promise<Usage> => child.ask<Usage>({ type: 'cpu' }, 'cpu');
-
-function transfer(base: string, agent: http.Agent, tls: https.RequestOptions, direction: 'down' | 'up'): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const url = new URL(direction === 'down' ? `/bytes?n=${sizeBytes}` : '/upload', base);
-    const transport = url.protocol === 'https:' ? https : http;
-    const req = transport.request(url, {
-      method: direction === 'down' ? 'GET' : 'POST',
-      agent,
-      ...tls,
-      headers: direction === 'up' ? { 'content-length': sizeBytes } : {},
-    });
-    req.on('response', (res) => {
-      res.on('data', () => undefined);
-      res.on('end', () => (res.statusCode === 200 ? resolve() : reject(new Error(`status ${res.statusCode}`))));
-    });
-    req.on('error', reject);
-    if (direction === 'down') {
-      req.end();
-      return;
-    }
-    writeBody(req, sizeBytes);
-  });
-}
 
 async function main(): Promise<void> {
   const ca = CertificateAuthority.generate('profile CA');
@@ -116,7 +92,7 @@ async function main(): Promise<void> {
     `pids: controller ${controller.child.pid} agent ${agent.child.pid} target ${target.child.pid}\n`,
   );
   for (const direction of directions) {
-    await transfer(serviceUrl, tunnelAgent, tls, direction); // warm up
+    await transfer(serviceUrl, tunnelAgent, tls, direction, sizeBytes); // warm up
     // Each run measured on its own: the least CPU over the runs is the figure least disturbed by
     // whatever else shares the machine; the median is reported beside it.
     const perRun: Array<{ elapsedMs: number; controllerMs: number; agentMs: number }> = [];
@@ -124,7 +100,7 @@ async function main(): Promise<void> {
     for (let run = 0; run < runs; run += 1) {
       const [controllerBefore, agentBefore] = await Promise.all([usage(controller), usage(agent)]);
       const started = performance.now();
-      await transfer(serviceUrl, tunnelAgent, tls, direction);
+      await transfer(serviceUrl, tunnelAgent, tls, direction, sizeBytes);
       const elapsedMs = performance.now() - started;
       const [controllerAfter, agentAfter] = await Promise.all([usage(controller), usage(agent)]);
       totals.controllerUser += controllerAfter.userMs - controllerBefore.userMs;
