@@ -5,13 +5,16 @@ import path from 'node:path';
 import prettier from 'prettier';
 import type { z } from 'zod';
 import { baseConfigSchema, configTableMarkdown, envPrefixFor } from '../sidecars/kit/src';
+import { agentConfigSchema } from '../agent/src/config';
+import { controllerConfigSchema } from '../controller/src/config';
 import { autopilotConfigSchema } from '../sidecars/autopilot/src/config';
 import { saporConfigSchema } from '../sidecars/sapor/src/config';
 import { visibilityConfigSchema } from '../sidecars/visibility/src/config';
 
 interface Target {
   readme: string;
-  service: string;
+  /** Prefix of the environment overrides, e.g. `VISIBILITY_`. */
+  envPrefix: string;
   schema: () => z.ZodType;
 }
 
@@ -19,23 +22,25 @@ const root = path.resolve(__dirname, '..');
 const sharedSchema = () => baseConfigSchema({ name: 'visibility', port: 8096 });
 
 const targets: Target[] = [
-  { readme: 'README.md', service: 'visibility', schema: sharedSchema },
-  { readme: 'sidecars/kit/README.md', service: 'visibility', schema: sharedSchema },
+  { readme: 'README.md', envPrefix: envPrefixFor('visibility'), schema: sharedSchema },
+  { readme: 'sidecars/kit/README.md', envPrefix: envPrefixFor('visibility'), schema: sharedSchema },
   {
     readme: 'sidecars/visibility/README.md',
-    service: 'visibility',
+    envPrefix: envPrefixFor('visibility'),
     schema: () => visibilityConfigSchema,
   },
   {
     readme: 'sidecars/autopilot/README.md',
-    service: 'autopilot',
+    envPrefix: envPrefixFor('autopilot'),
     schema: () => autopilotConfigSchema,
   },
   {
     readme: 'sidecars/sapor/README.md',
-    service: 'sapor',
+    envPrefix: envPrefixFor('sapor'),
     schema: () => saporConfigSchema,
   },
+  { readme: 'agent/README.md', envPrefix: 'ISD_AGENT_', schema: () => agentConfigSchema },
+  { readme: 'controller/README.md', envPrefix: 'ISD_CONTROLLER_', schema: () => controllerConfigSchema },
 ];
 
 async function main(): Promise<void> {
@@ -55,7 +60,7 @@ async function main(): Promise<void> {
       stale++;
       continue;
     }
-    const table = configTableMarkdown(target.schema(), envPrefixFor(target.service));
+    const table = configTableMarkdown(target.schema(), target.envPrefix);
     // Formatted as prettier would, so `npm run lint` and this check agree on the same bytes.
     const options = (await prettier.resolveConfig(file)) ?? {};
     const updated = await prettier.format(text.replace(pattern, `$1${table}\n$2`), { ...options, filepath: file });
