@@ -1,6 +1,7 @@
 // Benchmark agent process: runs `count` agents (1 for traffic, 1,000 for the memory test) and
 // reports when they are connected and how much memory they use.
 import { startAgent, type AgentConfig, type RunningAgent } from '@isd/agent';
+import { cpuReply } from './children';
 
 interface Start {
   count: number;
@@ -32,13 +33,7 @@ async function main(): Promise<void> {
         (error: unknown) => process.send?.({ type: 'error', message: String(error) }),
       );
     } else if (message.type === 'cpu') {
-      const usage = process.cpuUsage();
-      process.send?.({
-        type: 'cpu',
-        cpuMs: (usage.user + usage.system) / 1000,
-        userMs: usage.user / 1000,
-        systemMs: usage.system / 1000,
-      });
+      process.send?.(cpuReply());
     } else if (message.type === 'memory') {
       (globalThis as { gc?: () => void }).gc?.();
       process.send?.({

@@ -38,6 +38,17 @@ export function spawnChild<Ready>(script: string, argument: unknown, execArgv: s
   });
 }
 
+/** In a child: this process's CPU so far, as the answer to a `{ type: 'cpu' }` request. */
+export function cpuReply(): { type: 'cpu'; cpuMs: number; userMs: number; systemMs: number } {
+  const usage = process.cpuUsage();
+  return {
+    type: 'cpu',
+    cpuMs: (usage.user + usage.system) / 1000,
+    userMs: usage.user / 1000,
+    systemMs: usage.system / 1000,
+  };
+}
+
 /** Writes `sizeBytes` of filler to the request in 64 KiB pieces, honouring backpressure, then ends it. */
 export function writeBody(req: http.ClientRequest, sizeBytes: number): void {
   const piece = Buffer.alloc(64 * 1024, 121);

@@ -1,5 +1,6 @@
 // Benchmark controller process: started from a JSON config over IPC, reports addresses and memory.
 import { startController, type ControllerConfig } from '@isd/controller';
+import { cpuReply } from './children';
 
 const config = JSON.parse(process.argv[2] ?? '{}') as ControllerConfig;
 startController(config).then(
@@ -7,13 +8,7 @@ startController(config).then(
     process.on('message', (message: { type: string }) => {
       if (message.type === 'exit') process.exit(0);
       if (message.type === 'cpu') {
-        const usage = process.cpuUsage();
-        process.send?.({
-          type: 'cpu',
-          cpuMs: (usage.user + usage.system) / 1000,
-          userMs: usage.user / 1000,
-          systemMs: usage.system / 1000,
-        });
+        process.send?.(cpuReply());
       } else if (message.type === 'memory') {
         (globalThis as { gc?: () => void }).gc?.();
         const usage = process.memoryUsage();

@@ -3,6 +3,7 @@
 // the cost of the TLS operations and socket copies the real tunnel cannot avoid.
 import net from 'node:net';
 import tls from 'node:tls';
+import { cpuReply } from './children';
 
 interface RelayConfig {
   key: string;
@@ -33,8 +34,7 @@ server.listen(0, '127.0.0.1', () => {
 
 process.on('message', (message: { type: string }) => {
   if (message.type === 'cpu') {
-    const usage = process.cpuUsage();
-    process.send?.({ type: 'cpu', cpuMs: (usage.user + usage.system) / 1000 });
+    process.send?.(cpuReply());
   } else if (message.type === 'exit') process.exit(0);
 });
 process.on('disconnect', () => process.exit(0));
