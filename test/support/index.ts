@@ -9,3 +9,5 @@ export {
 } from './service';
 export { eventually, freePort, repoRoot, spawnTypeScript } from './processes';
 export type { ChildService } from './processes';
+export { requireTool } from './tools';
+export type { TestTool } from './tools';
