@@ -26,7 +26,7 @@ export function ApprovalExecutionDetails(props: IExecutionDetailsSectionProps) {
     </ExecutionDetailsSection>
   );
 }
-ApprovalExecutionDetails.title = 'isdApproval';
+ApprovalExecutionDetails.title = 'approval';
 
 function ApprovalDetails(props: IExecutionDetailsSectionProps) {
   const client = useSidecarClient();
