@@ -1,5 +1,6 @@
 // `npm run bench:judge`: judge quality (detection and false-alarm rates of the `isd` and `kayenta` judges
-// on seeded, labelled scenarios) and speed (200 metrics × 1,000 points per side, against SciPy computing
+// on seeded, labelled scenarios: the original set, kept as a regression check, and the production set of
+// bench/judge/production.ts) and speed (200 metrics × 1,000 points per side, against SciPy computing
 // the same statistics on the same data in the same run). The last line is one JSON object.
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
@@ -59,7 +60,11 @@ interface ProductionRates {
  * The production set: each scenario is a whole run (one metric), and a stop is a run that is not `pass`
  * (fail, or marginal, which fails the stage by default). Held-out families are tallied apart.
  */
-function runProductionSet(): { tuned: Record<string, ProductionRates>; heldOut: Record<string, ProductionRates>; byFamily: Record<string, Record<string, number>> } {
+function runProductionSet(): {
+  tuned: Record<string, ProductionRates>;
+  heldOut: Record<string, ProductionRates>;
+  byFamily: Record<string, Record<string, number>>;
+} {
   const scenarios = generateProductionScenarios(SEED, PER_FAMILY);
   console.log(
     `\nproduction set: ${scenarios.length} runs (${PER_FAMILY} per family, seed ${SEED}); a stop is fail or marginal`,
@@ -75,7 +80,12 @@ function runProductionSet(): { tuned: Record<string, ProductionRates>; heldOut: 
       let stops = 0;
       const runs = scenarios.filter((s) => s.family === family.name);
       for (const scenario of runs) {
-        const result = judge.judge({ metrics: [scenario.metric], groupWeights: {}, thresholds: THRESHOLDS, seed: SEED });
+        const result = judge.judge({
+          metrics: [scenario.metric],
+          groupWeights: {},
+          thresholds: THRESHOLDS,
+          seed: SEED,
+        });
         const stop = result.classification !== 'pass';
         if (stop) stops++;
         const key = tally(family.heldOut, family.truth, judge.name);
@@ -198,6 +208,8 @@ function main(): void {
     );
   }
 
+  const production = runProductionSet();
+
   // Speed: the same 200 × 1,000 data for both judges and for SciPy.
   console.log(`\ntiming: ${TIMING_METRICS} metrics × ${TIMING_POINTS} points per side`);
   const timingMetrics = generateTimingMetrics(SEED + 1, TIMING_METRICS, TIMING_POINTS);
@@ -237,6 +249,7 @@ function main(): void {
   const summary = {
     isd: { detection: round4(rate(target.isd!)), falseAlarm: round4(rate(noChange.isd!)) },
     kayenta: { detection: round4(rate(target.kayenta!)), falseAlarm: round4(rate(noChange.kayenta!)) },
+    production: { isd: production.tuned.isd, kayenta: production.tuned.kayenta, heldOut: production.heldOut },
     msPer200Metrics,
     ratioToScipy,
   };
@@ -245,6 +258,7 @@ function main(): void {
     perKind: PER_KIND,
     byKind: Object.fromEntries([...byKind.entries()]),
     byMagnitude: Object.fromEntries([...byMagnitude.entries()]),
+    production: { perFamily: PER_FAMILY, byFamily: production.byFamily },
     timingMs: { ...timings, scipy: scipyMs },
     summary,
   };

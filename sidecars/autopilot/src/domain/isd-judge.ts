@@ -37,6 +37,8 @@ export interface IsdJudgeOptions {
   minimumSpreadRatio: number;
   /** Smallest one-sided Kolmogorov–Smirnov distance that counts as a shape regression. */
   minimumShapeDistance: number;
+  /** Relative move of the upper (lower) quartile/deciles needed for a shape regression (0.1 = 10 %). */
+  minimumTailChange: number;
   /** Fewer valid points than this on a side means no data. */
   minimumSamples: number;
   /** Confidence level of the reported shift interval. */
@@ -48,9 +50,10 @@ export interface IsdJudgeOptions {
 /** Default `isd` judge options. */
 export const DEFAULT_ISD_OPTIONS: IsdJudgeOptions = {
   alpha: 0.001,
-  minimumRelativeChange: 0.1,
+  minimumRelativeChange: 0.06,
   minimumSpreadRatio: 1.2,
   minimumShapeDistance: 0.2,
+  minimumTailChange: 0.1,
   minimumSamples: 3,
   confidenceLevel: 0.98,
   zeroInflatedShare: 0.5,
@@ -325,7 +328,9 @@ export function classifyIsdMetric(metric: MetricInput, options: IsdJudgeOptions 
   const recentBaseline = valuesFrom(timedBaseline, recentFrom);
   const recentCanary = valuesFrom(timedCanary, recentFrom);
   if (gridLength >= 60 && recentBaseline.length >= MIN_RECENT_POINTS && recentCanary.length >= MIN_RECENT_POINTS) {
-    const recent = compareLocation(recentCanary, recentBaseline, inflation, sparse, options);
+    // No lower evidence bar for large changes here: a third of the window is short enough for a shared
+    // incident's noise to look like a large change.
+    const recent = compareLocation(recentCanary, recentBaseline, inflation, sparse, options, false);
     const b = mean(recentBaseline);
     const c = mean(recentCanary);
     const change = b === 0 ? (c === 0 ? 0 : Math.sign(c) * Infinity) : (c - b) / Math.abs(b);
@@ -453,8 +458,7 @@ export function classifyIsdMetric(metric: MetricInput, options: IsdJudgeOptions 
       statistic: rawKs.statistic,
       pValue: kolmogorovSmirnovPValue(rawKs.statistic, nb / inflation, nc / inflation, alternative),
     };
-    const tailMoved =
-      label === 'up' ? tailUp >= options.minimumRelativeChange : tailDown <= -options.minimumRelativeChange;
+    const tailMoved = label === 'up' ? tailUp >= options.minimumTailChange : tailDown <= -options.minimumTailChange;
     const regression =
       ks.pValue < options.alpha && ks.statistic >= options.minimumShapeDistance && tailMoved && !benignShift;
     if (label === 'up') shapeUp = regression;
@@ -652,6 +656,7 @@ function compareLocation(
   inflation: number,
   sparse: boolean,
   options: IsdJudgeOptions,
+  relaxForLargeChanges = true,
 ): LocationComparison {
   const nc = canary.length;
   const nb = baseline.length;
@@ -659,7 +664,7 @@ function compareLocation(
   const canaryMean = mean(canary);
   const magnitude =
     baselineMean === 0 ? (canaryMean === 0 ? 0 : Infinity) : Math.abs((canaryMean - baselineMean) / baselineMean);
-  const tier = sparse ? 1 : magnitude >= 0.5 ? 50 : magnitude >= 0.2 ? 5 : 1;
+  const tier = sparse || !relaxForLargeChanges ? 1 : magnitude >= 0.5 ? 50 : magnitude >= 0.2 ? 5 : 1;
   const alpha = options.alpha * tier;
   const mw = mannWhitneyU(canary, baseline);
   const mannWhitneyP = mw.method === 'asymptotic' ? Math.min(1, 2 * normalSf(mw.z / Math.sqrt(inflation))) : mw.pValue;
