@@ -318,6 +318,10 @@ export function classifyIsdMetric(metric: MetricInput, options: IsdJudgeOptions 
     ]),
   });
 
+  // The last-third and drift tests share one test level (half each), so adding them does not add false
+  // alarms beyond one more family.
+  const halfAlpha = { ...options, alpha: options.alpha / 2 };
+
   // Location over the last third of the window: a regression that builds up (a leak) or starts halfway
   // (a step change) is diluted in the whole-window mean but complete at the end of the window.
   let recentUp = false;
@@ -330,7 +334,7 @@ export function classifyIsdMetric(metric: MetricInput, options: IsdJudgeOptions 
   if (gridLength >= 60 && recentBaseline.length >= MIN_RECENT_POINTS && recentCanary.length >= MIN_RECENT_POINTS) {
     // No lower evidence bar for large changes here: a third of the window is short enough for a shared
     // incident's noise to look like a large change.
-    const recent = compareLocation(recentCanary, recentBaseline, inflation, sparse, options, false);
+    const recent = compareLocation(recentCanary, recentBaseline, inflation, sparse, halfAlpha, false);
     const b = mean(recentBaseline);
     const c = mean(recentCanary);
     const change = b === 0 ? (c === 0 ? 0 : Math.sign(c) * Infinity) : (c - b) / Math.abs(b);
@@ -379,7 +383,7 @@ export function classifyIsdMetric(metric: MetricInput, options: IsdJudgeOptions 
     const endChange = baselineMean === 0 ? Number.NaN : endDifference / Math.abs(baselineMean);
     driftRatio = baselineMean === 0 ? Number.NaN : (baselineMean + endDifference) / baselineMean;
     const tier = sparse ? 1 : Math.abs(endChange) >= 0.5 ? 50 : Math.abs(endChange) >= 0.2 ? 5 : 1;
-    const alpha = options.alpha * tier;
+    const alpha = halfAlpha.alpha * tier;
     driftUp = harmUp && p < alpha && fit.slope > 0 && endChange >= minimumUp && !locationDown;
     driftDown = harmDown && p < alpha && fit.slope < 0 && endChange <= -minimumDown && !locationUp;
     numbers.driftSlopePerStep = fit.slope;
