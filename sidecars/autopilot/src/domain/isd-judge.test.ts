@@ -181,6 +181,10 @@ describe('isd judge run', () => {
       /metrics\.3\.direction.*metrics\.3\.nanStrategy/,
     );
     expect(() => createJudge('netflix')).toThrow(/judge: must be one of isd, kayenta/);
+    const badCount = { ...metric([1, 2, 3], [1, 2, 3]), canary: { values: [1, 2, 3], seriesCount: -1 } };
+    expect(() =>
+      judge.judge({ metrics: [badCount], groupWeights: {}, thresholds: { pass: 50, marginal: 40 } }),
+    ).toThrow(/metrics\.0\.canary\.seriesCount: must be a whole number ≥ 0/);
   });
 });
 

@@ -292,6 +292,9 @@ export function validateJudgeInput(input: JudgeInput): void {
       else if (values.some((value) => value !== null && typeof value !== 'number')) {
         issues.push({ path: `${base}.${side}.values`, message: 'must contain only numbers (NaN or null for gaps)' });
       }
+      const seriesCount = metric[side]?.seriesCount;
+      if (seriesCount !== undefined && !(Number.isInteger(seriesCount) && seriesCount >= 0))
+        issues.push({ path: `${base}.${side}.seriesCount`, message: 'must be a whole number ≥ 0 when given' });
     }
   });
   if (issues.length > 0) throw new JudgeInputError(issues);
