@@ -12,6 +12,8 @@ describe('production scenarios', () => {
   it('generates the same runs from the same seed and other runs from another seed', () => {
     expect(generateProductionScenarios(7, 4)).toEqual(scenarios);
     expect(generateProductionScenarios(8, 4)[0]!.metric.canary.values).not.toEqual(scenarios[0]!.metric.canary.values);
+    const cpuOnly = generateProductionScenarios(7, 4, (family) => family === 'A/A CPU');
+    expect(cpuOnly).toEqual(scenarios.filter((s) => s.family === 'A/A CPU'));
     expect(new Set(scenarios.map((s) => s.family))).toEqual(new Set(PRODUCTION_FAMILIES.map((f) => f.name)));
   });
 
@@ -34,7 +36,8 @@ describe('production scenarios', () => {
   });
 
   it('makes regressions that move the canary up and absent counters that have no series', () => {
-    const many = generateProductionScenarios(11, 12);
+    const wanted = ['memory leak ramp', 'CPU +15 %', 'low traffic latency +50 %', 'A/A error counter absent'];
+    const many = generateProductionScenarios(11, 12, (family) => wanted.some((w) => family.startsWith(w)));
     for (const family of ['memory leak ramp', 'CPU +15 %', 'low traffic latency +50 %']) {
       const runs = many.filter((s) => s.family.startsWith(family));
       const higher = runs.filter(

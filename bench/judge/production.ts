@@ -553,9 +553,17 @@ export const PRODUCTION_FAMILIES: readonly Family[] = [
   },
 ];
 
-/** Generates `perFamily` scenarios of every family from `seed` (each family from its own stream). */
-export function generateProductionScenarios(seed: number, perFamily: number): ProductionScenario[] {
+/**
+ * Generates `perFamily` scenarios of every family (or of those `only` accepts) from `seed`; each family
+ * draws from its own stream, so leaving families out does not change the others.
+ */
+export function generateProductionScenarios(
+  seed: number,
+  perFamily: number,
+  only: (family: string) => boolean = () => true,
+): ProductionScenario[] {
   return PRODUCTION_FAMILIES.flatMap((family, index) => {
+    if (!only(family.name)) return [];
     const random = createRandom((seed ^ Math.imul(index + 1, 0x9e3779b1)) >>> 0);
     return Array.from({ length: perFamily }, () => ({
       family: family.name,
