@@ -50,7 +50,7 @@ export interface IsdJudgeOptions {
 /** Default `isd` judge options. */
 export const DEFAULT_ISD_OPTIONS: IsdJudgeOptions = {
   alpha: 0.001,
-  minimumRelativeChange: 0.06,
+  minimumRelativeChange: 0.065,
   minimumSpreadRatio: 1.2,
   minimumShapeDistance: 0.2,
   minimumTailChange: 0.1,
