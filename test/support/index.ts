@@ -13,3 +13,5 @@ export { requireTool } from './tools';
 export type { TestTool } from './tools';
 export { startKubeApiServer } from './kube-apiserver';
 export type { KubeApiServer, KubeApiServerOptions } from './kube-apiserver';
+export { createTestCa } from './certificates';
+export type { IssueOptions, TestCa, TestCertificate } from './certificates';

@@ -2,13 +2,13 @@
 // builds, on free loopback ports, with throwaway certificates. There is no kubelet: objects are stored
 // and validated by the API server, but pods never run.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { generateKeyPairSync } from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
-import forge from 'node-forge';
+import { createTestCa, type TestCertificate } from './certificates';
 import { freePort } from './processes';
 import { requireTool } from './tools';
 
@@ -26,83 +26,15 @@ export interface KubeApiServerOptions {
   startTimeoutMs?: number;
 }
 
-const ONE_DAY_MS = 24 * 60 * 60 * 1000;
-
-interface Pem {
-  certificatePem: string;
-  privateKeyPem: string;
-}
-
-// node:crypto makes the RSA key natively (forge's pure-JS keygen takes seconds); forge signs certificates.
-function newKeyPair(): { privateKey: forge.pki.rsa.PrivateKey; publicKey: forge.pki.rsa.PublicKey; pem: string } {
-  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-  const pem = privateKey.export({ type: 'pkcs1', format: 'pem' }).toString();
-  const forgePrivate = forge.pki.privateKeyFromPem(pem) as forge.pki.rsa.PrivateKey;
-  return { privateKey: forgePrivate, publicKey: forge.pki.setRsaPublicKey(forgePrivate.n, forgePrivate.e), pem };
-}
-
-function signCertificate(
-  subject: forge.pki.CertificateField[],
-  extensions: object[],
-  issuer: { subject: forge.pki.CertificateField[]; key: forge.pki.rsa.PrivateKey } | 'self',
-): Pem {
-  const keys = newKeyPair();
-  const certificate = forge.pki.createCertificate();
-  certificate.publicKey = keys.publicKey;
-  // A leading 0x01 keeps the serial positive, as RFC 5280 requires.
-  certificate.serialNumber = '01' + randomBytes(15).toString('hex');
-  certificate.validity.notBefore = new Date(Date.now() - 60_000);
-  certificate.validity.notAfter = new Date(Date.now() + ONE_DAY_MS);
-  certificate.setSubject(subject);
-  certificate.setIssuer(issuer === 'self' ? subject : issuer.subject);
-  certificate.setExtensions(extensions);
-  certificate.sign(issuer === 'self' ? keys.privateKey : issuer.key, forge.md.sha256.create());
-  return { certificatePem: forge.pki.certificateToPem(certificate), privateKeyPem: keys.pem };
-}
-
 /** A CA, the API server's serving certificate (127.0.0.1, localhost) and an admin client certificate. */
-function createCertificates(): { ca: Pem; serving: Pem; admin: Pem } {
-  const caSubject = [{ name: 'commonName', value: 'isd-test-kubernetes-ca' }];
-  const ca = signCertificate(
-    caSubject,
-    [
-      { name: 'basicConstraints', cA: true, critical: true },
-      { name: 'keyUsage', keyCertSign: true, cRLSign: true, digitalSignature: true, critical: true },
-      { name: 'subjectKeyIdentifier' },
-    ],
-    'self',
-  );
-  const issuer = { subject: caSubject, key: forge.pki.privateKeyFromPem(ca.privateKeyPem) as forge.pki.rsa.PrivateKey };
-  const serving = signCertificate(
-    [{ name: 'commonName', value: 'kube-apiserver' }],
-    [
-      { name: 'basicConstraints', cA: false },
-      { name: 'keyUsage', digitalSignature: true, keyEncipherment: true, critical: true },
-      { name: 'extKeyUsage', serverAuth: true },
-      {
-        name: 'subjectAltName',
-        altNames: [
-          { type: 7, ip: '127.0.0.1' },
-          { type: 2, value: 'localhost' },
-          { type: 2, value: 'kubernetes.default.svc' },
-        ],
-      },
-    ],
-    issuer,
-  );
+function createCertificates(): { ca: TestCertificate; serving: TestCertificate; admin: TestCertificate } {
+  const ca = createTestCa('isd-test-kubernetes-ca');
+  const serving = ca.issue({
+    commonName: 'kube-apiserver',
+    serverNames: ['127.0.0.1', 'localhost', 'kubernetes.default.svc'],
+  });
   // The API server maps a client certificate's CN to the user and each O to a group.
-  const admin = signCertificate(
-    [
-      { name: 'commonName', value: 'isd-test-admin' },
-      { name: 'organizationName', value: 'system:masters' },
-    ],
-    [
-      { name: 'basicConstraints', cA: false },
-      { name: 'keyUsage', digitalSignature: true, keyEncipherment: true, critical: true },
-      { name: 'extKeyUsage', clientAuth: true },
-    ],
-    issuer,
-  );
+  const admin = ca.issue({ commonName: 'isd-test-admin', organizations: ['system:masters'], client: true });
   return { ca, serving, admin };
 }
 
@@ -295,7 +227,7 @@ export async function startKubeApiServer(options: KubeApiServerOptions = {}): Pr
   }
 }
 
-function kubeconfig(url: string, ca: Pem, admin: Pem): string {
+function kubeconfig(url: string, ca: TestCertificate, admin: TestCertificate): string {
   const base64 = (text: string) => Buffer.from(text).toString('base64');
   // JSON is YAML, and needs no YAML library here.
   return JSON.stringify(
