@@ -435,6 +435,10 @@ function checkConfig(chart: RenderedChart, workload: Workload, container: Contai
           : loadServiceConfig({ name: component, configSchema: saporConfigSchema }, env, argv);
     expect(ports.http).toBe(config.server.port);
     expect(ports.gate).toBe(config.server.gatePort);
+    const gateTls = config.server.gateTls;
+    if (gateTls)
+      for (const file of [gateTls.certFile, gateTls.keyFile, gateTls.clientCaFile])
+        expect(isMountedFromSecret(workload, container, file)).toBe(true);
     expect(config.auth.serviceToken).toMatch(/^secret:.*:service-token:/);
     if (config.server.gatePort === undefined) expect(config.auth.gateToken).toMatch(/^secret:.*:gate-token:/);
     expect(config.database.url).toMatch(/^postgres:\/\//);
@@ -503,6 +507,38 @@ describe('isd chart values', () => {
   it('refuses a replicated controller without a shared CA and token keys', async () => {
     await expect(renderChart(isdDir, [{ controller: { replicas: 2 } }])).rejects.toThrow(
       /controller.replicas > 1 needs controller.ca.existingSecret and controller.tokenKeys.existingSecret/,
+    );
+  });
+
+  it("issues the Gate-only listeners' certificate and Gate's client certificate with cert-manager when told to", async () => {
+    const chart = await renderChart(isdDir, [
+      { gateTls: { enabled: true, certManager: { enabled: true }, gateNamespace: 'spinnaker' } },
+    ]);
+    const certificates = ofKind(chart, 'Certificate');
+    const server = certificates.find((certificate) => certificate.metadata.name === 'isd-gate-tls');
+    const client = certificates.find((certificate) => certificate.metadata.name === 'isd-gate-client');
+    // The listener certificate names every sidecar Service Gate's proxies call; each sidecar mounts its Secret.
+    const dnsNames = (server?.spec as { dnsNames: string[] }).dnsNames;
+    for (const component of ['visibility', 'autopilot', 'sapor']) {
+      expect(dnsNames).toContain(`isd-${component}.isd.svc.cluster.local`);
+      const sidecar = workloads(chart).find((workload) => workload.object.metadata.name === `isd-${component}`);
+      expect(sidecar?.pod.volumes).toContainEqual({ name: 'gate-tls', secret: { secretName: 'isd-gate-tls' } });
+    }
+    // Gate's certificate lives in Gate's namespace, as a PKCS#12 key store, named as the sidecars require.
+    expect(client?.metadata.namespace).toBe('spinnaker');
+    const spec = client?.spec as { commonName: string; usages: string[]; keystores: { pkcs12: { create: boolean } } };
+    expect(spec.usages).toEqual(['client auth']);
+    expect(spec.keystores.pkcs12.create).toBe(true);
+    const configMap = ofKind(chart, 'ConfigMap').find((object) => object.metadata.name === 'isd-sapor');
+    const config = YAML.parse((configMap?.data as Record<string, string>)['config.yaml'] as string) as {
+      server: { gateTls: { clientNames: string[] } };
+    };
+    expect(config.server.gateTls.clientNames).toContain(spec.commonName);
+  });
+
+  it('refuses gateTls without a Secret or cert-manager, naming the values', async () => {
+    await expect(renderChart(isdDir, [{ gateTls: { enabled: true } }])).rejects.toThrow(
+      /gateTls.enabled needs gateTls.existingSecret \(tls.crt, tls.key, ca.crt\) or gateTls.certManager.enabled/,
     );
   });
 

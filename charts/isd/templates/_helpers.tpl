@@ -127,3 +127,12 @@ affinity: {{- toYaml . | nindent 2 }}
 topologySpreadConstraints: {{- toYaml . | nindent 2 }}
 {{- end }}
 {{- end -}}
+
+{{/* Secret with the Gate-only listeners' tls.crt/tls.key and ca.crt (the CA of Gate's client certificate). */}}
+{{- define "isd.gateTlsSecret" -}}
+{{- if .Values.gateTls.certManager.enabled -}}
+{{- printf "%s-gate-tls" (include "isd.fullname" .) | trunc 63 | trimSuffix "-" -}}
+{{- else -}}
+{{- required "gateTls.enabled needs gateTls.existingSecret (tls.crt, tls.key, ca.crt) or gateTls.certManager.enabled" .Values.gateTls.existingSecret -}}
+{{- end -}}
+{{- end -}}
