@@ -18,12 +18,14 @@ afterAll(async () => {
   await server?.stop();
 });
 
-function statusWithoutCredentials(url: string, ca: string): Promise<number> {
+function getWithoutCredentials(url: string, ca: string): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     https
       .get(url, { ca }, (response) => {
-        response.resume();
-        resolve(response.statusCode ?? 0);
+        let body = '';
+        response.setEncoding('utf8');
+        response.on('data', (chunk: string) => (body += chunk));
+        response.on('end', () => resolve({ status: response.statusCode ?? 0, body }));
       })
       .on('error', reject);
   });
@@ -41,18 +43,20 @@ it('gives a kubeconfig with which kubectl creates, reads and deletes objects as 
   await kubectl('delete', 'namespace', 'helper-check', '--wait=false');
 });
 
-it('serves a certificate from the kubeconfig CA and refuses a caller without credentials', async () => {
+it('serves a certificate from the kubeconfig CA and, with RBAC, refuses an anonymous caller', async () => {
   const kubeconfig = JSON.parse(fs.readFileSync(server.kubeconfigPath, 'utf8')) as {
     clusters: { cluster: { 'certificate-authority-data': string } }[];
   };
   const ca = Buffer.from(kubeconfig.clusters[0]?.cluster['certificate-authority-data'] ?? '', 'base64').toString();
-  expect(await statusWithoutCredentials(`${server.url}/api/v1/namespaces`, ca)).toBe(401);
+  const response = await getWithoutCredentials(`${server.url}/api/v1/namespaces`, ca);
+  expect(response.status).toBe(403);
+  expect(response.body).toContain('system:anonymous');
 });
 
 it('stops both processes and removes its files (and a second stop is harmless)', async () => {
   const dir = path.dirname(server.kubeconfigPath);
   await server.stop();
   expect(fs.existsSync(dir)).toBe(false);
-  await expect(statusWithoutCredentials(`${server.url}/readyz`, '')).rejects.toThrow(/ECONNREFUSED/);
+  await expect(getWithoutCredentials(`${server.url}/readyz`, '')).rejects.toThrow(/ECONNREFUSED/);
   await server.stop();
 });
