@@ -90,7 +90,7 @@ describe.each(valuesSets.map((set) => [`${set.chart} with ${set.label}`, set] as
       ]),
     ) as { manifest: string };
     const objects = parseManifests(dryRun.manifest);
-    expect(objects.length).toBeGreaterThan(3);
+    expect(objects.length).toBeGreaterThan(0);
     const applied = await kubectl(
       ['apply', '--dry-run=server', '--validate=strict', '-n', namespace, '-o', 'name', '-f', '-'],
       dryRun.manifest,
@@ -176,6 +176,32 @@ describe('isd upgrade and rollback', () => {
 });
 
 describe('what only the API server catches', () => {
+  it('refuses, with strict field validation, a field Kubernetes does not know (a typo in extraVolumes)', async () => {
+    const values = valuesFileArgs([
+      { visibility: { extraVolumes: [{ name: 'cache', emptyDir: {}, sizeLimt: '1Gi' }] } },
+    ]);
+    try {
+      const rendered = JSON.parse(
+        await clusterHelm([
+          'install',
+          'isd',
+          path.join(chartsDir, 'isd'),
+          '-n',
+          'default',
+          '--dry-run=server',
+          '-o',
+          'json',
+          ...values.args,
+        ]),
+      ) as { manifest: string };
+      await expect(
+        kubectl(['apply', '--dry-run=server', '--validate=strict', '-n', 'default', '-f', '-'], rendered.manifest),
+      ).rejects.toThrow(/unknown field "spec.template.spec.volumes\[\d+\].sizeLimt"/);
+    } finally {
+      values.cleanup();
+    }
+  });
+
   it('refuses an object the values schema lets through but Kubernetes does not (a malformed CPU quantity)', async () => {
     // values.schema.json passes `resources` through as an object: only the server knows quantities.
     const values = valuesFileArgs([{ visibility: { resources: { requests: { cpu: 'lots' } } } }]);
