@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
-import { parseGateLocal, parseOrcaLocal } from '@isd/orca-stages';
+import { parseGateLocal, parseOrcaLocal, renderSpinnakerConfig, resolveValues } from '@isd/orca-stages';
 import { deckPluginPath } from '@isd/visibility/api/deck-plugin';
 import { readYamlMapping, renderChart, type RenderedChart } from './helm';
 
@@ -182,4 +182,87 @@ it('admits Orca and Gate by the pod labels the doc says Halyard and the operator
     for (const [key, value] of Object.entries(podLabels)) expect(doc).toContain(`${key}: ${value}`);
     expect(Object.values(podLabels).join()).toContain(service);
   }
+});
+
+describe("Gate's client certificate (mutual TLS), as the doc sets it up with cert-manager", () => {
+  let tlsChart: RenderedChart;
+  const tlsValues = readYamlMapping(path.join(chartsDir, 'isd', 'values.yaml')) as {
+    gateTls: { certManager: { keystorePasswordSecret: { name: string; key: string } } };
+  };
+
+  beforeAll(async () => {
+    tlsChart = await renderChart(
+      path.join(chartsDir, 'isd'),
+      [{ gateTls: { enabled: true, certManager: { enabled: true }, gateNamespace: 'spinnaker' } }],
+      { name: 'isd', namespace: 'isd' },
+    );
+  }, 120_000);
+
+  const certificate = (name: string) =>
+    tlsChart.objects.find(({ object }) => object.kind === 'Certificate' && object.metadata.name === name)?.object;
+
+  it("renders Gate's profiles with https proxies and repository on names the listeners' certificate holds", () => {
+    const rendered = renderSpinnakerConfig(
+      resolveValues({
+        file: path.join(chartsDir, 'isd', 'files', 'spinnaker', 'render-values.yml'),
+        overrides: blocks.get('my-render-values.yml (mutual TLS)'),
+      }),
+    );
+    const gate = parseGateLocal(rendered.files['gate-local.yml']);
+    const dnsNames = (certificate('isd-gate-tls')?.spec as { dnsNames: string[] }).dnsNames;
+    const urls = [
+      ...gate.proxies.map((proxy) => proxy.uri),
+      ...Object.values(gate.spinnaker.extensibility.repositories).map((repository) => repository.url),
+    ];
+    expect(urls).toHaveLength(4);
+    for (const url of urls) {
+      expect(url.startsWith('https://')).toBe(true);
+      expect(dnsNames).toContain(new URL(url).hostname);
+      expect(target(url)?.name).toBe('gate');
+    }
+  });
+
+  it("mounts the Secret cert-manager writes Gate's key store to, where gate-local.yml reads it, with its password", () => {
+    const client = certificate('isd-gate-client');
+    expect(client?.metadata.namespace).toBe('spinnaker');
+    const clientSpec = client?.spec as {
+      secretName: string;
+      keystores: { pkcs12: { passwordSecretRef: { name: string; key: string } } };
+    };
+    const okHttp = (
+      blocks.get('gate-local.yml (mutual TLS, appended)') as { 'ok-http-client': Record<string, string> }
+    )['ok-http-client'];
+    // cert-manager's PKCS#12 file names.
+    expect(path.basename(okHttp['key-store'] as string)).toBe('keystore.p12');
+    expect(path.basename(okHttp['trust-store'] as string)).toBe('truststore.p12');
+    const mountPath = path.dirname(okHttp['key-store'] as string);
+    const passwordEnv = /^\$\{([A-Z_]+)\}$/.exec(okHttp['key-store-password'] as string)?.[1];
+
+    const halyard = blocks.get('~/.hal/default/service-settings/gate.yml') as {
+      env: Record<string, string>;
+      kubernetes: { volumes: { id: string; type: string; mountPath: string }[] };
+    };
+    expect(halyard.kubernetes.volumes).toEqual([{ id: clientSpec.secretName, type: 'secret', mountPath }]);
+    expect(Object.keys(halyard.env)).toEqual([passwordEnv]);
+
+    const operator = blocks.get('isd-gate-client-patch.yml') as {
+      spec: { kustomize: { gate: { deployment: { patchesStrategicMerge: string[] } } } };
+    };
+    const pod = (
+      YAML.parse(operator.spec.kustomize.gate.deployment.patchesStrategicMerge[0] as string) as {
+        spec: {
+          template: { spec: { volumes: { name: string; secret: { secretName: string } }[]; containers: Container[] } };
+        };
+      }
+    ).spec.template.spec;
+    const gate = pod.containers.find((container) => container.name === 'gate');
+    const mount = gate?.volumeMounts?.find((volumeMount) => volumeMount.mountPath === mountPath);
+    expect(pod.volumes.find((volume) => volume.name === mount?.name)?.secret.secretName).toBe(clientSpec.secretName);
+    const passwordRef = gate?.env?.find((env) => env.name === passwordEnv)?.valueFrom?.secretKeyRef;
+    expect(passwordRef).toEqual(clientSpec.keystores.pkcs12.passwordSecretRef);
+    expect(passwordRef).toEqual(tlsValues.gateTls.certManager.keystorePasswordSecret);
+    expect(doc).toContain(
+      `kubectl -n spinnaker create secret generic ${passwordRef?.name} --from-literal=${passwordRef?.key}=`,
+    );
+  });
 });
