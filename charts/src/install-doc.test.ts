@@ -79,6 +79,30 @@ it('takes the profiles from the ConfigMap the chart renders, by the keys it hold
   for (const key of Object.keys(profiles)) expect(doc).toContain(`{.data.${key.replace('.', '\\.')}}`);
 });
 
+it('creates every Secret the chart reads with its default values, with the keys it reads', () => {
+  const wanted = new Map<string, Set<string>>();
+  const want = (name: string, key?: string) => {
+    const keys = wanted.get(name) ?? new Set<string>();
+    if (key) keys.add(key);
+    wanted.set(name, keys);
+  };
+  for (const deployment of ofKind('Deployment')) {
+    const pod = ((deployment.spec as Json).template as Json).spec as {
+      containers: Container[];
+      volumes?: { secret?: { secretName: string } }[];
+    };
+    for (const volume of pod.volumes ?? []) if (volume.secret) want(volume.secret.secretName);
+    for (const env of pod.containers.flatMap((container) => container.env ?? []))
+      if (env.valueFrom?.secretKeyRef) want(env.valueFrom.secretKeyRef.name, env.valueFrom.secretKeyRef.key);
+  }
+  expect(wanted.size).toBeGreaterThan(0);
+  for (const [name, keys] of wanted) {
+    const command = new RegExp(`kubectl -n isd create secret (generic|tls) ${name} (.*)`).exec(doc);
+    expect([name, command?.[0]]).toEqual([name, expect.any(String)]);
+    for (const key of keys) expect([name, command?.[2]]).toEqual([name, expect.stringContaining(`${key}=`)]);
+  }
+});
+
 it("points every Orca webhook at a sidecar's API port, and every sidecar's API port is a webhook", () => {
   const orca = parseOrcaLocal(profiles['orca-local.yml'] as string);
   const targets = orca.webhook.preconfigured.map((webhook) => target(webhook.url));
