@@ -3,6 +3,7 @@
 // policies, and proves each rendered config file loads with the service's real config loader.
 // (charts.cluster.test.ts installs the same values sets into a real kube-apiserver.)
 import { spawnSync } from 'node:child_process';
+import { X509Certificate } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -536,10 +537,34 @@ describe('isd chart values', () => {
     expect(config.server.gateTls.clientNames).toContain(spec.commonName);
   });
 
-  it('refuses gateTls without a Secret or cert-manager, naming the values', async () => {
-    await expect(renderChart(isdDir, [{ gateTls: { enabled: true } }])).rejects.toThrow(
-      /gateTls.enabled needs gateTls.existingSecret \(tls.crt, tls.key, ca.crt\) or gateTls.certManager.enabled/,
-    );
+  it("issues both certificates from the chart's own CA without a Secret or cert-manager", async () => {
+    const chart = await renderChart(isdDir, [{ gateTls: { enabled: true, gateNamespace: 'spinnaker' } }]);
+    const secret = (name: string) => {
+      const found = ofKind(chart, 'Secret').find((object) => object.metadata.name === name);
+      const data = (found?.data ?? {}) as Record<string, string>;
+      const pem = (key: string) => Buffer.from(data[key] ?? '', 'base64').toString();
+      return { object: found, pem };
+    };
+    const ca = new X509Certificate(secret('isd-gate-ca').pem('tls.crt'));
+    expect(ca.ca).toBe(true);
+    expect(secret('isd-gate-ca').object?.metadata).toMatchObject({
+      annotations: { 'helm.sh/resource-policy': 'keep' },
+    });
+    const listener = secret('isd-gate-tls');
+    const server = new X509Certificate(listener.pem('tls.crt'));
+    expect(server.verify(ca.publicKey)).toBe(true);
+    expect(listener.pem('ca.crt')).toBe(secret('isd-gate-ca').pem('tls.crt'));
+    for (const component of ['visibility', 'autopilot', 'sapor'])
+      expect(server.checkHost(`isd-${component}.isd.svc.cluster.local`)).toBeDefined();
+    const gate = secret('isd-gate-client');
+    expect(gate.object?.metadata.namespace).toBe('spinnaker');
+    const client = new X509Certificate(gate.pem('tls.crt'));
+    expect(client.verify(ca.publicKey)).toBe(true);
+    expect(client.subject).toContain('CN=spin-gate');
+    for (const component of ['visibility', 'autopilot', 'sapor']) {
+      const sidecar = workloads(chart).find((workload) => workload.object.metadata.name === `isd-${component}`);
+      expect(sidecar?.pod.volumes).toContainEqual({ name: 'gate-tls', secret: { secretName: 'isd-gate-tls' } });
+    }
   });
 
   it('builds DATABASE_URL for the bundled Postgres from its password Secret', async () => {

@@ -175,6 +175,44 @@ describe('isd upgrade and rollback', () => {
   });
 });
 
+describe("gateTls from the chart's own CA", () => {
+  it('issues the CA and both certificates once: an upgrade keeps them (lookup), uninstall keeps only the CA', async () => {
+    const namespace = 'isd-own-ca';
+    const gateNamespace = 'spinnaker-own-ca';
+    await kubectl(['create', 'namespace', namespace]);
+    await kubectl(['create', 'namespace', gateNamespace]);
+    const settings = ['--set', 'gateTls.enabled=true', '--set', `gateTls.gateNamespace=${gateNamespace}`];
+    const chartDir = path.join(chartsDir, 'isd');
+    const certificates = async () => ({
+      ca: await kubectl(['get', 'secret', 'isd-gate-ca', '-n', namespace, '-o', 'jsonpath={.data.tls\\.crt}']),
+      listener: await kubectl(['get', 'secret', 'isd-gate-tls', '-n', namespace, '-o', 'jsonpath={.data.tls\\.crt}']),
+      gate: await kubectl([
+        'get',
+        'secret',
+        'isd-gate-client',
+        '-n',
+        gateNamespace,
+        '-o',
+        'jsonpath={.data.tls\\.crt}',
+      ]),
+    });
+    await clusterHelm(['install', 'isd', chartDir, '-n', namespace, ...settings]);
+    const first = await certificates();
+    expect(first.ca).not.toBe('');
+    expect(first.gate).not.toBe('');
+
+    await clusterHelm(['upgrade', 'isd', chartDir, '-n', namespace, ...settings, '--set', 'visibility.replicas=3']);
+    expect(await certificates()).toEqual(first);
+
+    await clusterHelm(['uninstall', 'isd', '-n', namespace]);
+    await expect(kubectl(['get', 'secret', 'isd-gate-tls', '-n', namespace])).rejects.toThrow(/not found/i);
+    await expect(kubectl(['get', 'secret', 'isd-gate-client', '-n', gateNamespace])).rejects.toThrow(/not found/i);
+    expect(await kubectl(['get', 'secret', 'isd-gate-ca', '-n', namespace, '-o', 'jsonpath={.data.tls\\.crt}'])).toBe(
+      first.ca,
+    );
+  });
+});
+
 describe('what only the API server catches', () => {
   it('refuses, with strict field validation, a field Kubernetes does not know (a typo in extraVolumes)', async () => {
     const values = valuesFileArgs([
