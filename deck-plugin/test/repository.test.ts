@@ -57,9 +57,9 @@ it("gives Gate the plugin its deck-proxy asks for, at the chart's repository pat
   const listing = await fetch(repositoryUrl);
   expect(listing.status).toBe(200);
   const plugins = (await listing.json()) as { id: string; releases: Release[] }[];
-  const [[id, wanted]] = Object.entries(gateLocal.spinnaker.extensibility['deck-proxy'].plugins) as [
-    [string, { version: string }],
-  ];
+  const asked = Object.entries(gateLocal.spinnaker.extensibility['deck-proxy'].plugins);
+  expect(asked).toHaveLength(1);
+  const [id, wanted] = asked[0] as [string, { version?: string }];
   const release = plugins
     .find((plugin) => plugin.id === id)
     ?.releases.find((entry) => entry.version === wanted.version);
@@ -69,5 +69,5 @@ it("gives Gate the plugin its deck-proxy asks for, at the chart's repository pat
   expect(bundle.status).toBe(200);
   const bytes = Buffer.from(await bundle.arrayBuffer());
   expect(createHash('sha512').update(bytes).digest('hex')).toBe(release?.sha512sum);
-  expect(bytes.equals(readFileSync(path.join(repositoryDir, `${id}-${wanted.version}.zip`)))).toBe(true);
+  expect(bytes.equals(readFileSync(path.join(repositoryDir, `${id}-${String(wanted.version)}.zip`)))).toBe(true);
 });
