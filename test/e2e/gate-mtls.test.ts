@@ -8,7 +8,9 @@ import os from 'node:os';
 import path from 'node:path';
 import type { TLSSocket } from 'node:tls';
 import type { RunningService } from '@isd/kit';
+import { renderSpinnakerConfig, resolveValues } from '@isd/orca-stages';
 import { visibilityService, type VisibilityConfig } from '@isd/visibility';
+import { startGateProxy } from '../harness/gate';
 import {
   createTestCa,
   createTestDatabase,
@@ -130,6 +132,47 @@ it('picks up a renewed serving certificate without a restart', async () => {
     'the renewed certificate served',
   );
   expect(after).not.toBe(before);
+});
+
+describe("through Gate's proxy (the Gate harness with kork's ok-http-client key and trust stores)", () => {
+  const gateLocal = renderSpinnakerConfig(
+    resolveValues({ overrides: { gateProxy: { targets: { visibility: 'https://isd-visibility.isd.svc:8081' } } } }),
+  ).files['gate-local.yml'];
+
+  it("reaches the Gate-only listener with Gate's certificate, and the user Gate names is the caller", async () => {
+    const gate = await startGateProxy({
+      gateLocal,
+      targets: { visibility: visibility.gateUrl as string },
+      okHttpClient: {
+        certificatePem: gateClient.certificatePem,
+        privateKeyPem: gateClient.privateKeyPem,
+        trustedCaPem: serverCa.certificatePem,
+      },
+    });
+    try {
+      const response = await fetch(`${gate.baseUrl}/proxies/visibility/api/v1/approvals?mine=true`, {
+        headers: { cookie: gate.login('bob') },
+      });
+      expect(response.status).toBe(200);
+      expect(await response.json()).toHaveProperty('approvals', []);
+      expect(gate.forwarded.at(-1)?.headers['X-SPINNAKER-USER']).toBe('bob');
+    } finally {
+      await gate.close();
+    }
+  });
+
+  it('gets nothing through without a client certificate: Gate answers 502', async () => {
+    const gate = await startGateProxy({ gateLocal, targets: { visibility: visibility.gateUrl as string } });
+    try {
+      const response = await fetch(`${gate.baseUrl}/proxies/visibility/api/v1/approvals?mine=true`, {
+        headers: { cookie: gate.login('bob') },
+      });
+      expect(response.status).toBe(502);
+      expect(gate.forwarded.at(-1)?.statusCode).toBe(0);
+    } finally {
+      await gate.close();
+    }
+  });
 });
 
 describe('configuration errors', () => {
