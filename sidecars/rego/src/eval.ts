@@ -620,6 +620,11 @@ export class Evaluation {
       return false;
     }
     if (result === undefined) return false;
+    if (typeof result === 'number' && !Number.isFinite(result)) {
+      // No Infinity or NaN ever enters a Rego value (OPA's numbers are exact); the call is an error.
+      this.errors.push(new EvalError('eval_builtin_error', `${name}: result ${result} is not a valid number`, t.loc));
+      return false;
+    }
     if (result instanceof Many) {
       for (const v of result.values) if (k(v)) return true;
       return false;
