@@ -3,7 +3,7 @@
 // its heap is terminated and replaced; the job fails with a BudgetExceededError naming the limit.
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { UnavailableError, type Logger } from '@isd/kit';
+import { InputError, UnavailableError, type Logger } from '@isd/kit';
 import { BudgetExceededError, type BudgetLimit } from '@isd/rego';
 import { BUNDLE_MISSING, type JobError, type WorkerJob } from './jobs';
 
@@ -157,13 +157,25 @@ export class EvaluationPool {
 
   private readonly taskIds = new WeakMap<Task, number>();
 
+  /** Posts the task to the slot's worker; a job that cannot be copied to it (too deeply nested) fails alone. */
   private send(slot: Slot, task: Task): void {
     const id = this.nextId++;
     this.taskIds.set(task, id);
     let job = task.job;
     // A worker that compiled this policy set gets only its key.
     if (job.kind === 'evaluate' && slot.bundles.has(job.bundle.key)) job = { ...job, bundle: { key: job.bundle.key } };
-    slot.worker.postMessage({ id, job });
+    try {
+      slot.worker.postMessage({ id, job });
+    } catch (error) {
+      if (slot.timer) clearTimeout(slot.timer);
+      slot.task = undefined;
+      task.reject(
+        new InputError(`the evaluation input cannot be passed to a worker: ${(error as Error).message}`, {
+          code: 'input_not_transferable',
+        }),
+      );
+      queueMicrotask(() => this.dispatch());
+    }
   }
 
   private dispatch(): void {

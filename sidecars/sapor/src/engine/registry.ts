@@ -2,7 +2,7 @@
 // evaluating a document and validating a policy about to be saved (both in the worker pool).
 import { InputError } from '@isd/kit';
 import type { FieldIssue } from '@isd/kit';
-import type { ModuleSource, RegoVersion, TestResult } from '@isd/rego';
+import { BudgetExceededError, type ModuleSource, type RegoVersion, type TestResult } from '@isd/rego';
 import type { PolicyModule, PolicyStore, PolicyVersion } from '../store/policy-store';
 import { sourcesOf, type EngineBudget, type EvaluateOutcome, type ValidateOutcome } from './jobs';
 import type { EvaluationPool } from './pool';
@@ -143,15 +143,26 @@ export class PolicyRegistry {
     candidate: PolicyCandidate,
     others: PolicyVersion[],
   ): Promise<{ packages: string[]; tests: TestResult[] }> {
-    const outcome = await this.pool.run<ValidateOutcome>(
-      {
-        kind: 'validate',
-        candidate,
-        others: sourcesOf(others.filter((policy) => policy.name !== candidate.name)),
-        budget: this.budget(TEST_BUDGET_FACTOR),
-      },
-      this.limits.deadlineMs * TEST_BUDGET_FACTOR,
-    );
+    let outcome: ValidateOutcome;
+    try {
+      outcome = await this.pool.run<ValidateOutcome>(
+        {
+          kind: 'validate',
+          candidate,
+          others: sourcesOf(others.filter((policy) => policy.name !== candidate.name)),
+          budget: this.budget(TEST_BUDGET_FACTOR),
+        },
+        this.limits.deadlineMs * TEST_BUDGET_FACTOR,
+      );
+    } catch (error) {
+      // The worker was ended (deadline, heap): the candidate's own code did it, so it is the client's problem.
+      if (error instanceof BudgetExceededError)
+        throw new InputError(`policy ${candidate.name} was not checked: ${error.message}`, {
+          code: 'policy_budget_exceeded',
+          issues: [{ path: 'body.modules', message: error.message }],
+        });
+      throw error;
+    }
     if (outcome.ok) return { packages: outcome.packages, tests: outcome.tests };
     switch (outcome.reason) {
       case 'parse':
