@@ -324,7 +324,11 @@ register('object.get', 3, (args) => {
   const v = o.get(key);
   return v === undefined ? def : v;
 });
-register('object.keys', 1, (args) => new RegoSet(obj(args, 0).keys()));
+register('object.keys', 1, (args, ctx) => {
+  const o = obj(args, 0);
+  ctx.alloc(o.size * ELEMENT_BYTES);
+  return new RegoSet(o.keys());
+});
 function keySet(args: Value[], i: number): Value[] {
   const v = args[i] as Value;
   if (v instanceof RegoObject) return v.keys();
@@ -585,6 +589,9 @@ register('graph.reachable_paths', 2, (args, ctx) => {
       if (path.length > 0) paths.add(path);
       return;
     }
+    // Paths can be exponentially many: each copy is charged before it is made.
+    ctx.alloc((path.length + 1) * ELEMENT_BYTES);
+    ctx.step(path.length);
     const next = [...path, node];
     const outs = neighbours(graph, node).filter((x) => !next.some((p) => valuesEqual(p, x)));
     if (outs.length === 0) paths.add(next);

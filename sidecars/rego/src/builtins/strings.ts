@@ -18,6 +18,12 @@ import {
 
 const codePoints = (s: string): string[] => Array.from(s);
 
+/** Charges a builtin's pass over a string, before it is made: a step per KiB, and its code point array. */
+function scan(s: string, ctx: BuiltinContext): string {
+  ctx.step(Math.ceil(s.length / 1024));
+  return s;
+}
+
 register('concat', 2, (args, ctx) => {
   const delim = str(args, 0);
   const items = collection(args, 1, 'one of {array, set}');
@@ -123,8 +129,10 @@ register('indexof_n', 2, (args, ctx) => {
   }
   return out;
 });
-register('substring', 3, (args) => {
-  const s = codePoints(str(args, 0));
+register('substring', 3, (args, ctx) => {
+  const text = scan(str(args, 0), ctx);
+  ctx.alloc(text.length * ELEMENT_BYTES);
+  const s = codePoints(text);
   const start = Number(int(args, 1));
   const length = Number(int(args, 2));
   if (start < 0) throw new BuiltinError('negative offset');
@@ -148,9 +156,11 @@ function trimRight(s: string, cut: Set<string>): string {
   while (j > 0 && cut.has(cps[j - 1] as string)) j--;
   return cps.slice(0, j).join('');
 }
-register('trim', 2, (args) => trimRight(trimLeft(str(args, 0), cutset(str(args, 1))), cutset(str(args, 1))));
-register('trim_left', 2, (args) => trimLeft(str(args, 0), cutset(str(args, 1))));
-register('trim_right', 2, (args) => trimRight(str(args, 0), cutset(str(args, 1))));
+register('trim', 2, (args, ctx) =>
+  trimRight(trimLeft(scan(str(args, 0), ctx), cutset(str(args, 1))), cutset(str(args, 1))),
+);
+register('trim_left', 2, (args, ctx) => trimLeft(scan(str(args, 0), ctx), cutset(str(args, 1))));
+register('trim_right', 2, (args, ctx) => trimRight(scan(str(args, 0), ctx), cutset(str(args, 1))));
 register('trim_prefix', 2, (args) => {
   const s = str(args, 0);
   const p = str(args, 1);
