@@ -180,18 +180,21 @@ export class EvaluationPool {
 
   private dispatch(): void {
     for (const slot of this.slots) {
-      if (this.queue.length === 0) return;
+      if (this.queue.length === 0) break;
       if (!slot.ready || slot.retired || slot.task) continue;
       const task = this.queue.shift() as Task;
       slot.task = task;
-      slot.worker.ref();
       slot.timer = setTimeout(
         () => this.replace(slot, new BudgetExceededError('time', task.deadlineMs)),
         task.deadlineMs,
       );
       this.send(slot, task);
     }
-    for (const slot of this.slots) if (!slot.task) slot.worker.unref();
+    // Workers keep the process alive only while there is work (running or waiting for a starting worker).
+    for (const slot of this.slots) {
+      if (slot.task || this.queue.length > 0) slot.worker.ref();
+      else slot.worker.unref();
+    }
   }
 
   /** Ends a worker (overrun, out of memory, crashed), fails its job with `error`, and starts another. */
@@ -209,6 +212,7 @@ export class EvaluationPool {
     const start = (): void => {
       if (this.closed) return;
       this.slots[index] = this.spawn();
+      this.dispatch();
     };
     if (slot.ready) start();
     else setTimeout(start, RESTART_BACKOFF_MS).unref();
