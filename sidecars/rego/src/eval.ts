@@ -231,7 +231,9 @@ export class Evaluation {
       }
       return values.length > 0 ? values : ['<undefined>'];
     });
-    this.prints.push(parts.map((p) => p.join(' | ')).join(' '));
+    const line = parts.map((p) => p.join(' | ')).join(' ');
+    this.alloc(line.length * 2);
+    this.prints.push(line);
     return k();
   }
 

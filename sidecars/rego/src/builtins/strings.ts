@@ -354,7 +354,9 @@ export function sprintf(format: string, values: Value[], ctx?: BuiltinContext): 
 
 function goTypeName(v: Value): string {
   if (typeof v === 'string') return 'string';
-  if (typeof v === 'bigint' || (typeof v === 'number' && Number.isInteger(v))) return '*big.Int';
+  // OPA passes integers that fit as int64, larger ones as *big.Int.
+  if (typeof v === 'number' && Number.isInteger(v)) return 'int64';
+  if (typeof v === 'bigint') return v >= -(2n ** 63n) && v < 2n ** 63n ? 'int64' : '*big.Int';
   if (typeof v === 'number') return 'float64';
   return 'string';
 }
