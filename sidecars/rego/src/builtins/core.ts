@@ -429,7 +429,8 @@ register('to_number', 1, (args) => {
       if (/^[+-]?(inf|infinity|nan)$/i.test(v)) throw new BuiltinError(`invalid syntax`);
       throw new BuiltinError(`strconv.ParseFloat: parsing ${JSON.stringify(v)}: invalid syntax`);
     }
-    const n = parseNumberText(v);
+    // Go's strconv.ParseFloat (what OPA uses) refuses a float beyond float64; plain integers stay exact.
+    const n = /^[+-]?\d+$/.test(v) || Number.isFinite(Number(v)) ? parseNumberText(v) : undefined;
     if (n === undefined) throw new BuiltinError(`strconv.ParseFloat: parsing ${JSON.stringify(v)}: value out of range`);
     return n;
   }
