@@ -26,6 +26,8 @@ export interface Re2Match {
 
 const cache = new Map<string, Re2>();
 const MAX_CACHED = 500;
+/** Longer patterns are compiled per call, not kept: the cache outlives evaluations and their budgets. */
+const MAX_CACHED_PATTERN_LENGTH = 4096;
 /** Input code units times program instructions that count as one evaluation step (a rough NFA cost). */
 const UNITS_PER_STEP = 4096;
 
@@ -45,8 +47,10 @@ export function compileRe2(pattern: string, ctx?: BuiltinContext): Re2 {
   const groupNames: (string | undefined)[] = new Array<string | undefined>(compiled.groupCount()).fill(undefined);
   for (const [name, index] of Object.entries(compiled.namedGroups())) groupNames[index - 1] = name;
   const re: Re2 = { source: pattern, engine: compiled.re2() as Re2Engine, groupNames };
-  if (cache.size >= MAX_CACHED) cache.clear();
-  cache.set(pattern, re);
+  if (pattern.length <= MAX_CACHED_PATTERN_LENGTH) {
+    if (cache.size >= MAX_CACHED) cache.clear();
+    cache.set(pattern, re);
+  }
   return re;
 }
 

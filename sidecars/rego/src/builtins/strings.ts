@@ -643,8 +643,10 @@ function globToRe2(pattern: string, delimiters: string[], ctx: BuiltinContext): 
     return out;
   };
   const re = compileRe2('(?s)^' + parse(false) + '$', ctx);
-  if (globCache.size > 500) globCache.clear();
-  globCache.set(key, re);
+  if (key.length <= 4096) {
+    if (globCache.size > 500) globCache.clear();
+    globCache.set(key, re);
+  }
   return re;
 }
 
