@@ -215,6 +215,17 @@ export class EvaluationPool {
       this.dispatch();
     };
     if (slot.ready) start();
-    else setTimeout(start, RESTART_BACKOFF_MS).unref();
+    else {
+      // It died while starting (a broken install?): with no worker left, waiting jobs get a clear 503
+      // instead of waiting forever.
+      if (this.liveWorkers === 0)
+        for (const waiting of this.queue.splice(0))
+          waiting.reject(
+            new UnavailableError(`the evaluation worker could not start: ${error.message}`, {
+              code: 'evaluation_unavailable',
+            }),
+          );
+      setTimeout(start, RESTART_BACKOFF_MS).unref();
+    }
   }
 }
