@@ -158,6 +158,12 @@ beforeAll(async () => {
     40_000,
     'sapor ready',
   );
+  const keys = await fetch(`${url}/api/v1/policies/keys`, {
+    method: 'PUT',
+    headers: gateHeaders('admin@example.com'),
+    body: JSON.stringify({ source: 'package keys\n\nx := [k | some k, _ in input]\n' }),
+  });
+  expect(keys.status).toBe(201);
   // The admin saves every attack as a policy (saving evaluates nothing but its tests; these have none).
   for (const [index, attack] of attacks.entries()) {
     const saved = await fetch(`${url}/api/v1/policies/attack${index}`, {
@@ -226,6 +232,17 @@ describe('sapor under evaluation attacks', () => {
       }
     },
   );
+
+  it('keeps __proto__ and constructor keys of the input, and refuses a number beyond float64 naming it', async () => {
+    const post = (body: string) => fetch(`${url}/v1/data/keys/x`, { method: 'POST', headers: serviceHeaders(), body });
+    const keys = await post('{"input": {"__proto__": {"polluted": true}, "constructor": 1, "ok": 2}}');
+    expect(await keys.json()).toMatchObject({ result: ['__proto__', 'constructor', 'ok'] });
+    const huge = await post('{"input": {"a": [{"n": 1e309}]}}');
+    expect(huge.status).toBe(400);
+    expect(String(((await huge.json()) as { detail?: unknown }).detail)).toMatch(
+      /input\.a\[0\]\.n: Infinity is not a valid number/,
+    );
+  });
 
   it(`kept /healthz under ${HEALTH_BOUND_MS} ms and stayed alive throughout`, async () => {
     await stopProber();
