@@ -66,6 +66,16 @@ describe('EvaluationPool', () => {
     expect(error).toMatchObject({ limit: 'steps', used: 10_000 });
   });
 
+  it('sends a policy set again to a worker that evicted it (workers keep four)', async () => {
+    const sets = [1, 2, 3, 4, 5, 6].map((n) => `package p\nx := ${n}`);
+    // Every set on every worker, twice: the second round finds the first sets evicted.
+    for (let round = 0; round < 2; round++)
+      for (const source of sets) {
+        const answers = await Promise.all([1, 2].map(() => pool.run<EvaluateOutcome>(job(source, 'data.p.x'), 10_000)));
+        expect(answers.map((answer) => answer.result)).toEqual([Number(source.slice(-1)), Number(source.slice(-1))]);
+      }
+  });
+
   it('refuses jobs beyond its queue limit instead of queueing without bound', async () => {
     await eventually(async () => (pool.liveWorkers === 2 ? true : undefined), 30_000, 'both workers started');
     const running = [1, 2].map(() => pool.run(job(spin, 'data.p.n'), 1_000).catch(() => undefined));
