@@ -83,6 +83,12 @@ describe('memory budget: builtins charge what they would build, before building 
     ).toBe('memory');
   });
 
+  it('regex.globs_match counts the states of its product automaton', () => {
+    const input = { a: 'a*'.repeat(3000) + 'c', b: 'b*'.repeat(3000) + 'd' };
+    expect(budgetError('x := regex.globs_match(input.a, input.b)', { maxSteps: 100_000 }, input).limit).toBe('steps');
+    expect(policy('x := regex.globs_match("a.*", "[a-c]b+")').evaluate('data.b.x')).toBe(true);
+  });
+
   it('stays out of the way of ordinary policies (default budget)', () => {
     const p = policy('x := count([sprintf("%s-%d", [s, i]) | some i, s in input.names; regex.match("^[a-z]+$", s)])');
     expect(p.evaluate('data.b.x', { input: { names: Array.from({ length: 5000 }, () => 'abc') } })).toBe(5000);
