@@ -49,18 +49,18 @@ export class EvalError extends RegoError {
   }
 }
 
-/** Raised when evaluation exceeds its step or wall-time budget. */
+/** Which budget an evaluation ran out of. */
+export type BudgetLimit = 'steps' | 'time' | 'memory';
+
+const budgetUnits: Record<BudgetLimit, string> = { steps: 'steps', time: 'ms', memory: 'bytes' };
+
+/** Raised when evaluation exceeds its step, wall-time or memory budget; `limit` names which, `used` its size. */
 export class BudgetExceededError extends RegoError {
   constructor(
-    readonly limit: 'steps' | 'time',
+    readonly limit: BudgetLimit,
     readonly used: number,
   ) {
-    super(
-      'eval_budget_exceeded',
-      limit === 'steps'
-        ? `evaluation exceeded its step budget (${used} steps)`
-        : `evaluation exceeded its time budget (${used} ms)`,
-    );
+    super('eval_budget_exceeded', `evaluation exceeded its ${limit} budget (${used} ${budgetUnits[limit]})`);
     this.name = 'BudgetExceededError';
   }
 }

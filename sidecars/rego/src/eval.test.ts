@@ -169,11 +169,11 @@ describe('budgets', () => {
     expect(Date.now() - start).toBeLessThan(3000);
   });
 
-  it('stops a catastrophic regex instead of hanging', () => {
-    const p = policy('package t\nm if regex.match("(?i)(a+)+$", input.s)');
-    const start = Date.now();
-    expect(() => p.evaluate('data.t.m', { input: { s: 'a'.repeat(40) + '!' } })).toThrow(BudgetExceededError);
-    expect(Date.now() - start).toBeLessThan(3000);
+  it('answers a catastrophic pattern with case folding (linear-time RE2 matching, no timeout needed)', () => {
+    const p = policy('package t\nm if regex.match("(?i)(a+)+$", input.s)\nn if regex.match("(?i)(a+)+!$", input.s)');
+    const input = { s: 'a'.repeat(100_000) + '!' };
+    expect(p.evaluate('data.t.m', { input })).toBeUndefined();
+    expect(p.evaluate('data.t.n', { input })).toBe(true);
   });
 
   it('runs backtracking-prone patterns without case folding in linear time', () => {

@@ -1,6 +1,6 @@
 // Top-down evaluator: backtracking over bodies with continuations, virtual documents, functions and `with`.
 import type { Expr, Rule, Term } from './ast';
-import { BUILTINS, BuiltinError, Many, type BuiltinContext } from './builtins/registry';
+import { BUILTINS, BuiltinError, ELEMENT_BYTES, Many, type BuiltinContext } from './builtins/registry';
 import { ruleInfo, type CompiledModules, type RuleNode } from './compiler';
 import { BudgetExceededError, EvalError, RegoError } from './errors';
 import { refName } from './parser';
@@ -29,6 +29,8 @@ export interface Budget {
   maxSteps?: number;
   /** Maximum wall time in milliseconds. */
   timeoutMs?: number;
+  /** Maximum bytes of values built during the evaluation (strings at 2 bytes a code unit, collections per element). */
+  maxMemoryBytes?: number;
 }
 
 /** Options for one evaluation. */
@@ -45,6 +47,7 @@ export interface EvalOptions {
 const SEP = '\u0000';
 const DEFAULT_MAX_STEPS = 10_000_000;
 const DEFAULT_TIMEOUT_MS = 10_000;
+const DEFAULT_MAX_MEMORY_BYTES = 256 * 1024 * 1024;
 
 /** One evaluation over a compiled policy. */
 export class Evaluation {
@@ -52,7 +55,10 @@ export class Evaluation {
   readonly errors: RegoError[] = [];
   private steps = 0;
   private readonly maxSteps: number;
+  private readonly timeoutMs: number;
   private readonly deadline: number;
+  private memory = 0;
+  private readonly maxMemory: number;
   private readonly evaluating = new Set<RuleNode>();
   private readonly base: Value;
   private readonly bctx: BuiltinContext;
@@ -72,18 +78,37 @@ export class Evaluation {
     };
     this.base = options.data ?? new RegoObject();
     this.maxSteps = options.budget?.maxSteps ?? DEFAULT_MAX_STEPS;
-    this.deadline = Date.now() + (options.budget?.timeoutMs ?? DEFAULT_TIMEOUT_MS);
+    this.timeoutMs = options.budget?.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    this.deadline = Date.now() + this.timeoutMs;
+    this.maxMemory = options.budget?.maxMemoryBytes ?? DEFAULT_MAX_MEMORY_BYTES;
     const nowNs = options.nowNs ?? BigInt(Date.now()) * 1_000_000n;
-    this.bctx = { nowNs, step: (n = 1) => this.step(n), http: options.http, cache: new Map() };
+    this.bctx = {
+      nowNs,
+      step: (n = 1) => this.step(n),
+      alloc: (bytes) => this.alloc(bytes),
+      http: options.http,
+      cache: new Map(),
+    };
   }
 
-  /** Counts work and enforces the budget. */
+  /** Counts work and enforces the step and time budgets. */
   step(n = 1): void {
     this.steps += n;
     if (this.steps > this.maxSteps) throw new BudgetExceededError('steps', this.maxSteps);
     if ((this.steps & 1023) < n || n > 1023) {
-      if (Date.now() > this.deadline) throw new BudgetExceededError('time', this.deadline);
+      if (Date.now() > this.deadline) throw new BudgetExceededError('time', this.timeoutMs);
     }
+  }
+
+  /**
+   * Counts bytes about to be built against the memory budget (called before the allocation), and the
+   * work of filling them against the step budget (one step per KiB).
+   */
+  alloc(bytes: number): void {
+    if (!(bytes >= 0)) throw new BudgetExceededError('memory', this.maxMemory);
+    this.memory += bytes;
+    if (this.memory > this.maxMemory) throw new BudgetExceededError('memory', this.maxMemory);
+    if (bytes >= 1024) this.step(Math.floor(bytes / 1024));
   }
 
   /** Runs a compiled query body and returns every solution's bindings (generated vars excluded). */
@@ -206,7 +231,9 @@ export class Evaluation {
       }
       return values.length > 0 ? values : ['<undefined>'];
     });
-    this.prints.push(parts.map((p) => p.join(' | ')).join(' '));
+    const line = parts.map((p) => p.join(' | ')).join(' ');
+    this.alloc(line.length * 2);
+    this.prints.push(line);
     return k();
   }
 
@@ -469,13 +496,20 @@ export class Evaluation {
       case 'ref':
         return this.evalRef(t, env, k);
       case 'array':
-        return this.evalArgs(t.items, 0, t.items.length, [], env, (vals) => k([...vals]));
+        return this.evalArgs(t.items, 0, t.items.length, [], env, (vals) => {
+          this.alloc(vals.length * ELEMENT_BYTES);
+          return k([...vals]);
+        });
       case 'set':
-        return this.evalArgs(t.items, 0, t.items.length, [], env, (vals) => k(new RegoSet(vals)));
+        return this.evalArgs(t.items, 0, t.items.length, [], env, (vals) => {
+          this.alloc(vals.length * ELEMENT_BYTES);
+          return k(new RegoSet(vals));
+        });
       case 'object': {
         const flat: Term[] = [];
         for (const [a, b] of t.items) flat.push(a, b);
         return this.evalArgs(flat, 0, flat.length, [], env, (vals) => {
+          this.alloc(vals.length * ELEMENT_BYTES);
           const o = new RegoObject();
           for (let i = 0; i < vals.length; i += 2) o.set(vals[i] as Value, vals[i + 1] as Value);
           return k(o);
@@ -485,6 +519,7 @@ export class Evaluation {
         const out: Value[] = [];
         this.evalBody(t.body, 0, env, () =>
           this.evalTerm(t.head, env, (v) => {
+            this.alloc(ELEMENT_BYTES);
             out.push(v);
             return false;
           }),
@@ -495,6 +530,7 @@ export class Evaluation {
         const out = new RegoSet();
         this.evalBody(t.body, 0, env, () =>
           this.evalTerm(t.head, env, (v) => {
+            this.alloc(ELEMENT_BYTES);
             out.add(v);
             return false;
           }),
@@ -509,6 +545,7 @@ export class Evaluation {
               const prev = out.get(key);
               if (prev !== undefined && !valuesEqual(prev, value))
                 throw new EvalError('eval_conflict_error', 'object keys must be unique', t.loc);
+              this.alloc(2 * ELEMENT_BYTES);
               out.set(key, value);
               return false;
             }),
@@ -585,6 +622,11 @@ export class Evaluation {
       return false;
     }
     if (result === undefined) return false;
+    if (typeof result === 'number' && !Number.isFinite(result)) {
+      // No Infinity or NaN ever enters a Rego value (OPA's numbers are exact); the call is an error.
+      this.errors.push(new EvalError('eval_builtin_error', `${name}: result ${result} is not a valid number`, t.loc));
+      return false;
+    }
     if (result instanceof Many) {
       for (const v of result.values) if (k(v)) return true;
       return false;
@@ -954,6 +996,7 @@ export class Evaluation {
           const env: Env = new Map();
           this.evalRuleBody(rule, env, () =>
             this.evalTerm(rule.key as Term, env, (v) => {
+              this.alloc(ELEMENT_BYTES);
               out.add(v);
               return false;
             }),

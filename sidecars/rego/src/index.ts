@@ -3,6 +3,7 @@ export { compile, evaluatePath, CompiledPolicy, valueFromJSON, valueToJSON } fro
 export type { ModuleSource, CompileOptions, EvaluateOptions, QueryResult, TestResult } from './policy';
 export type { Budget } from './eval';
 export { RegoError, ParseError, CompileError, EvalError, BudgetExceededError } from './errors';
+export type { BudgetLimit } from './errors';
 export { RegoSet, RegoObject, compareValues, valuesEqual, formatValue, toJSONText } from './value';
 export type { Value } from './value';
 export { parseModule, parseQuery, parseTerm } from './parser';

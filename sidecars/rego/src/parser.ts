@@ -1,9 +1,9 @@
 // Recursive-descent parser for Rego v0 and v1 modules, queries and terms.
 import type { Expr, Import, Location, Module, Rule, Term, With } from './ast';
-import { ParseError } from './errors';
+import { CompileError, ParseError } from './errors';
 import { tokenize, type Token } from './lexer';
 import { parse as parseYaml } from 'yaml';
-import { RegoObject, RegoSet, fromJS, normalizeNumber, type Value } from './value';
+import { RegoObject, RegoSet, fromJS, normalizeNumber, parseNumberText, type Value } from './value';
 
 /** Which Rego syntax a module is written in. */
 export type RegoVersion = 'v0' | 'v1';
@@ -966,14 +966,11 @@ function describe(term: Term): string {
   }
 }
 
-/** Parses a number literal: integers beyond 2^53 become bigint. */
+/** Parses a number literal: integers beyond 2^53 (or beyond float64, like `1e309`) become bigint. */
 export function parseNumber(text: string): number | bigint {
-  if (/^[0-9]+$/.test(text)) {
-    const n = Number(text);
-    if (Number.isSafeInteger(n)) return n;
-    return normalizeNumber(BigInt(text));
-  }
-  return Number(text);
+  const n = parseNumberText(text);
+  if (n === undefined) throw new CompileError('rego_parse_error', `number ${text} is out of range`);
+  return n;
 }
 
 function negate(n: number | bigint): number | bigint {

@@ -5,7 +5,7 @@ import { compileModules, compileQuery, withArities, type CompiledModules, type R
 import { CompileError, EvalError, type RegoError } from './errors';
 import { Evaluation, type Budget } from './eval';
 import { parseModule, parseQuery, type RegoVersion } from './parser';
-import { RegoObject, fromJS, toJS, type Value } from './value';
+import { InvalidNumberError, RegoObject, fromJS, toJS, type Value } from './value';
 
 /** A module to compile: a file name, its Rego source, and its syntax version (default v1). */
 export interface ModuleSource {
@@ -88,8 +88,8 @@ export class CompiledPolicy {
     const body = this.prepare(query);
     try {
       const evaluation = new Evaluation(this.compiled, {
-        input: options.input === undefined ? undefined : fromJS(options.input),
-        data: options.data === undefined ? undefined : fromJS(options.data),
+        input: options.input === undefined ? undefined : documentValue(options.input, 'input'),
+        data: options.data === undefined ? undefined : documentValue(options.data, 'data'),
         strictBuiltinErrors: options.strictBuiltinErrors,
         budget: options.budget,
         http: options.http
@@ -185,6 +185,20 @@ export function evaluatePath(modules: ModuleSource[], path: string, options: Eva
 
 /** Converts JSON-like data to a Rego value. */
 export const valueFromJSON = fromJS;
+
+/** Converts the input or base data document, refusing numbers Rego cannot hold with where they are. */
+function documentValue(document: unknown, root: 'input' | 'data'): Value {
+  try {
+    return fromJS(document);
+  } catch (error) {
+    if (error instanceof InvalidNumberError)
+      throw new EvalError(
+        'eval_invalid_input',
+        `${error.where(root)}: ${error.number} is not a valid number (beyond float64's range; OPA would need it exact)`,
+      );
+    throw error;
+  }
+}
 /** Converts a Rego value to JSON-compatible data. */
 export const valueToJSON = toJS;
 /** An empty Rego object, handy for `data`. */

@@ -272,7 +272,34 @@ export function typeName(v: Value): string {
   return 'object';
 }
 
-/** Converts plain JSON-like JS data to a Rego value. */
+/** A number that Rego cannot hold (`Infinity`, `NaN`, e.g. JSON `1e309` parsed by JSON.parse); `path` says where. */
+export class InvalidNumberError extends Error {
+  readonly path: (string | number)[] = [];
+
+  constructor(readonly number: number) {
+    super('');
+    this.name = 'InvalidNumberError';
+  }
+
+  /** The location, like `input.a[0].b`, for messages. */
+  where(root: string): string {
+    return this.path.reduce<string>(
+      (at, key) =>
+        typeof key === 'number'
+          ? `${at}[${key}]`
+          : /^[A-Za-z_]\w*$/.test(key)
+            ? `${at}.${key}`
+            : `${at}[${JSON.stringify(key)}]`,
+      root,
+    );
+  }
+}
+
+/**
+ * Converts plain JSON-like JS data to a Rego value; every key is kept (`__proto__`, `constructor` included).
+ * Throws InvalidNumberError for a non-finite number: OPA keeps `1e309` as an exact big number, which a JS
+ * number (what JSON.parse made of it) can no longer say, so it is refused rather than turned into Infinity.
+ */
 export function fromJS(x: unknown): Value {
   if (x === null || x === undefined) return null;
   switch (typeof x) {
@@ -280,17 +307,62 @@ export function fromJS(x: unknown): Value {
     case 'string':
       return x;
     case 'number':
+      if (!Number.isFinite(x)) throw new InvalidNumberError(x);
       return x;
     case 'bigint':
       return normalizeNumber(x);
   }
-  if (Array.isArray(x)) return x.map(fromJS);
+  if (Array.isArray(x)) return x.map((item, i) => located(i, () => fromJS(item)));
   if (x instanceof RegoSet || x instanceof RegoObject) return x;
   if (x instanceof Set) return new RegoSet([...x].map(fromJS));
   if (x instanceof Map) return new RegoObject([...x].map(([k, v]) => [fromJS(k), fromJS(v)] as [Value, Value]));
   const obj = new RegoObject();
-  for (const [k, v] of Object.entries(x as Record<string, unknown>)) obj.set(k, fromJS(v));
+  for (const [k, v] of Object.entries(x as Record<string, unknown>))
+    obj.set(
+      k,
+      located(k, () => fromJS(v)),
+    );
   return obj;
+}
+
+/** Runs a conversion one level down, adding the key to the path of an InvalidNumberError. */
+function located<T>(key: string | number, convert: () => T): T {
+  try {
+    return convert();
+  } catch (error) {
+    if (error instanceof InvalidNumberError) error.path.unshift(key);
+    throw error;
+  }
+}
+
+/** Largest decimal exponent turned into an exact integer (10^1000 has 1,001 digits); beyond it a number is refused. */
+const MAX_EXACT_EXPONENT = 1000;
+
+/**
+ * Parses a JSON/Rego number literal: integers beyond 2^53 exactly as bigint, others as float64, and a
+ * literal beyond float64's range (`1e309`, `2.5e400`) exactly as bigint when it is an integer. Returns
+ * undefined for a fraction beyond float64 or an integer of more than ~1000 digits, which Rego here cannot hold.
+ */
+export function parseNumberText(text: string): number | bigint | undefined {
+  const m = /^([+-]?)(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d+))?$/.exec(text);
+  if (!m || (m[2] === '' && !m[3])) return undefined;
+  const [, sign, whole, fraction = '', exponentText] = m as unknown as [string, string, string, string?, string?];
+  if (fraction === '' && exponentText === undefined && !text.includes('.')) {
+    const n = Number(text);
+    return Number.isSafeInteger(n) ? n : normalizeNumber(BigInt(sign === '-' ? text : whole));
+  }
+  const n = Number(text);
+  if (Number.isFinite(n)) return n;
+  // Beyond float64: exact when the value is an integer.
+  const digits = (whole + fraction).replace(/^0+(?=\d)/, '');
+  const exponent = Number(exponentText ?? 0) - fraction.length;
+  const significant = digits.replace(/0+$/, '');
+  const trailingZeros = digits.length - significant.length;
+  if (exponent + trailingZeros < 0) return undefined;
+  if (digits.length + exponent > MAX_EXACT_EXPONENT) return undefined;
+  const value =
+    exponent >= 0 ? BigInt(digits) * 10n ** BigInt(exponent) : BigInt(digits.slice(0, digits.length + exponent));
+  return normalizeNumber(sign === '-' ? -value : value);
 }
 
 /** Converts a Rego value to JSON-compatible JS data: sets become sorted arrays, non-string keys are JSON-encoded. */
@@ -302,13 +374,23 @@ export function toJS(v: Value): unknown {
   if (Array.isArray(v)) return v.map(toJS);
   if (v instanceof RegoSet) return v.sorted().map(toJS);
   const out: Record<string, unknown> = {};
-  for (const [k, x] of v.sortedEntries()) out[typeof k === 'string' ? k : toJSONText(k)] = toJS(x);
+  for (const [k, x] of v.sortedEntries()) {
+    // defineProperty keeps a `__proto__` key as data (assignment would set the prototype and drop it).
+    Object.defineProperty(out, typeof k === 'string' ? k : toJSONText(k), {
+      value: toJS(x),
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
+  }
   return out;
 }
 
 /** Formats a number the way OPA prints it. */
 export function formatNumber(n: number | bigint): string {
   if (typeof n === 'bigint') return n.toString();
+  // Never reached through the engine (no non-finite number enters it); never print invalid JSON either.
+  if (!Number.isFinite(n)) throw new RangeError(`${n} is not a Rego number`);
   if (Number.isInteger(n) && Math.abs(n) < 1e21) return n.toFixed(0);
   return String(n);
 }

@@ -43,6 +43,46 @@ export const saporConfigSchema = baseConfigSchema({ name: 'sapor', port: 8085 })
         .positive()
         .default(1_000)
         .describe('Evaluation wall-time budget; a policy that exceeds it is an error (deny)'),
+      maxMemoryBytes: z
+        .number()
+        .int()
+        .positive()
+        .default(32 * 1024 * 1024)
+        .describe(
+          'Evaluation memory budget: bytes of values a policy may build (strings at 2 bytes a character); a policy that exceeds it is an error (deny)',
+        ),
+      workers: z
+        .strictObject({
+          size: z.number().int().min(1).max(64).default(2).describe('Worker threads that evaluate policies'),
+          maxOldGenerationMb: z
+            .number()
+            .int()
+            .min(16)
+            .default(256)
+            .describe('V8 old-generation heap of each worker (MiB); a worker that needs more is ended and replaced'),
+          maxYoungGenerationMb: z
+            .number()
+            .int()
+            .min(1)
+            .default(32)
+            .describe('V8 young-generation heap of each worker (MiB)'),
+          deadlineMs: z
+            .number()
+            .int()
+            .positive()
+            .default(5_000)
+            .describe(
+              'Wall-clock deadline of one evaluation in a worker, enforced from outside it (the worker is ended and replaced); tests at save get 10 times as long',
+            ),
+          queueLimit: z
+            .number()
+            .int()
+            .min(1)
+            .default(1_000)
+            .describe('Evaluations waiting for a worker beyond which new ones are refused (503)'),
+        })
+        .prefault({})
+        .describe('The worker pool policies are evaluated in'),
       httpAllowedHosts: z
         .array(z.string().min(1))
         .default([])

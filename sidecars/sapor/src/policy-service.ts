@@ -99,7 +99,7 @@ export class PolicyService {
       // Unchanged content (a reload, a retried PUT) is not validated again: it was when it was saved.
       const unchanged = active.policies.find((policy) => policy.name === request.name && policy.digest === digest);
       if (unchanged) return { version: unchanged, created: false, tests: 0 };
-      const { packages, tests } = this.options.registry.validate(
+      const { packages, tests } = await this.options.registry.validate(
         { name: request.name, regoVersion, modules: request.modules },
         active.policies,
       );
@@ -147,7 +147,7 @@ export class PolicyService {
       modules: request.modules,
     };
     try {
-      return this.options.registry.validate(candidate, active.policies);
+      return await this.options.registry.validate(candidate, active.policies);
     } catch (error) {
       if (error instanceof PolicyTestFailedError) return { packages: error.packages, tests: error.tests };
       throw error;

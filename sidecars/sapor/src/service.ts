@@ -3,6 +3,7 @@ import type { ServiceDefinition } from '@isd/kit';
 import { registerRoutes } from './api/routes';
 import { saporConfigSchema, type SaporConfig } from './config';
 import { BuiltinEvaluator, OpaEvaluator, type PolicyEvaluator } from './engine/evaluator';
+import { EvaluationPool } from './engine/pool';
 import { PolicyRegistry } from './engine/registry';
 import { GateClient } from './gate-client';
 import { loadPolicyFolder, type LoadReport } from './loaders/directory';
@@ -23,11 +24,19 @@ export const saporService: ServiceDefinition<SaporConfig> = {
   migrationsDir: path.join(__dirname, '..', 'migrations'),
   async setup({ config, http, database, jobs, logger }) {
     const store = new PostgresPolicyStore(database, logger);
-    const registry = new PolicyRegistry(store, {
-      maxSteps: config.policy.maxSteps,
-      timeoutMs: config.policy.timeoutMs,
-      httpAllowedHosts: config.policy.httpAllowedHosts,
-    });
+    // Policies run in worker threads, so a runaway one never blocks requests (healthz, status polls).
+    const pool = new EvaluationPool(config.policy.workers, logger);
+    const registry = new PolicyRegistry(
+      store,
+      {
+        maxSteps: config.policy.maxSteps,
+        timeoutMs: config.policy.timeoutMs,
+        maxMemoryBytes: config.policy.maxMemoryBytes,
+        deadlineMs: config.policy.workers.deadlineMs,
+        httpAllowedHosts: config.policy.httpAllowedHosts,
+      },
+      pool,
+    );
     let evaluator: PolicyEvaluator;
     if (config.policy.engine === 'opa') {
       if (!config.policy.opa) throw new Error('policy.engine is opa but policy.opa.url is not set');
@@ -115,6 +124,7 @@ export const saporService: ServiceDefinition<SaporConfig> = {
         if (timer) clearInterval(timer);
         await reloading?.catch(() => undefined);
         await store.flushDecisions().catch(() => undefined);
+        await pool.close();
       },
     };
   },

@@ -1,7 +1,17 @@
 // Operators, aggregates, arrays, sets, objects, types, numbers and bits.
-import { RegoObject, RegoSet, compareValues, isNumber, typeName, valuesEqual, type Value } from '../value';
+import {
+  RegoObject,
+  RegoSet,
+  compareValues,
+  isNumber,
+  parseNumberText,
+  typeName,
+  valuesEqual,
+  type Value,
+} from '../value';
 import {
   BuiltinError,
+  ELEMENT_BYTES,
   Many,
   arr,
   collection,
@@ -13,6 +23,7 @@ import {
   register,
   set,
   str,
+  type BuiltinContext,
 } from './registry';
 
 // ---- comparison ------------------------------------------------------------------------------
@@ -53,9 +64,16 @@ function arith(
 
 /** OPA computes with big floats and prints with limited precision; round away binary noise like 0.1+0.2. */
 function roundFloat(x: number): number {
-  if (!Number.isFinite(x)) return x;
+  // OPA's big floats do not overflow; a float64 result that does is refused rather than becoming Infinity.
+  if (!Number.isFinite(x)) throw new BuiltinError('arithmetic result is out of range (beyond float64)');
   const r = Number(x.toPrecision(15));
   return r;
+}
+
+/** An exact product has as many digits as both factors together; repeated squaring doubles them each time. */
+function chargeProduct(a: number | bigint, b: number | bigint, ctx: BuiltinContext): void {
+  const bytes = (n: number | bigint): number => (typeof n === 'bigint' ? n.toString(16).length / 2 : 8);
+  if (typeof a === 'bigint' || typeof b === 'bigint') ctx.alloc(bytes(a) + bytes(b));
 }
 
 function twoNumbers(args: Value[]): [number | bigint, number | bigint] {
@@ -88,8 +106,9 @@ register('minus', 2, (args) => {
     (x, y) => x - y,
   );
 });
-register('mul', 2, (args) => {
+register('mul', 2, (args, ctx) => {
   const [a, b] = twoNumbers(args);
+  chargeProduct(a, b, ctx);
   return arith(
     a,
     b,
@@ -161,17 +180,16 @@ register('sum', 1, (args) =>
     0,
   ),
 );
-register('product', 1, (args) =>
-  numbers(args, 0).reduce<number | bigint>(
-    (acc, x) =>
-      arith(
-        acc,
-        x,
-        (a, b) => a * b,
-        (a, b) => a * b,
-      ),
-    1,
-  ),
+register('product', 1, (args, ctx) =>
+  numbers(args, 0).reduce<number | bigint>((acc, x) => {
+    chargeProduct(acc, x, ctx);
+    return arith(
+      acc,
+      x,
+      (a, b) => a * b,
+      (a, b) => a * b,
+    );
+  }, 1),
 );
 register('max', 1, (args) => {
   const items = collection(args, 0);
@@ -183,7 +201,12 @@ register('min', 1, (args) => {
   if (items.length === 0) return undefined;
   return items.reduce((a, b) => (compareValues(a, b) <= 0 ? a : b));
 });
-register('sort', 1, (args) => [...collection(args, 0)].sort(compareValues));
+register('sort', 1, (args, ctx) => {
+  const items = collection(args, 0);
+  ctx.step(items.length * Math.max(1, Math.ceil(Math.log2(items.length + 1))));
+  ctx.alloc(items.length * ELEMENT_BYTES);
+  return [...items].sort(compareValues);
+});
 register('all', 1, (args) => collection(args, 0).every((x) => x === true));
 register('any', 1, (args) => collection(args, 0).some((x) => x === true));
 
@@ -216,9 +239,10 @@ register('and', 2, (args) => {
   const b = set(args, 1);
   return new RegoSet(a.sorted().filter((x) => b.has(x)));
 });
-register('or', 2, (args) => {
+register('or', 2, (args, ctx) => {
   const a = set(args, 0);
   const b = set(args, 1);
+  ctx.alloc((a.size + b.size) * ELEMENT_BYTES);
   return new RegoSet([...a.sorted(), ...b.sorted()]);
 });
 register('intersection', 1, (args) => {
@@ -228,10 +252,11 @@ register('intersection', 1, (args) => {
   const [first, ...rest] = sets as RegoSet[];
   return new RegoSet((first as RegoSet).sorted().filter((x) => rest.every((s) => s.has(x))));
 });
-register('union', 1, (args) => {
+register('union', 1, (args, ctx) => {
   const out = new RegoSet();
   for (const s of set(args, 0).sorted()) {
     if (!(s instanceof RegoSet)) throw operandError(1, 'set of sets', args[0] as Value);
+    ctx.alloc(s.size * ELEMENT_BYTES);
     for (const x of s.sorted()) out.add(x);
   }
   return out;
@@ -244,7 +269,12 @@ register('set_diff', 2, (args) => {
 
 // ---- arrays ----------------------------------------------------------------------------------
 
-register('array.concat', 2, (args) => [...arr(args, 0), ...arr(args, 1)]);
+register('array.concat', 2, (args, ctx) => {
+  const a = arr(args, 0);
+  const b = arr(args, 1);
+  ctx.alloc((a.length + b.length) * ELEMENT_BYTES);
+  return [...a, ...b];
+});
 register('array.slice', 3, (args) => {
   const a = arr(args, 0);
   let start = Number(int(args, 1));
@@ -254,10 +284,15 @@ register('array.slice', 3, (args) => {
   if (start >= stop) return [];
   return a.slice(start, stop);
 });
-register('array.reverse', 1, (args) => [...arr(args, 0)].reverse());
-register('array.flatten', 1, (args) => {
+register('array.reverse', 1, (args, ctx) => {
+  const a = arr(args, 0);
+  ctx.alloc(a.length * ELEMENT_BYTES);
+  return [...a].reverse();
+});
+register('array.flatten', 1, (args, ctx) => {
   const out: Value[] = [];
   const walk = (a: Value[]): void => {
+    ctx.alloc(a.length * ELEMENT_BYTES);
     for (const x of a) {
       if (Array.isArray(x)) walk(x);
       else out.push(x);
@@ -289,7 +324,11 @@ register('object.get', 3, (args) => {
   const v = o.get(key);
   return v === undefined ? def : v;
 });
-register('object.keys', 1, (args) => new RegoSet(obj(args, 0).keys()));
+register('object.keys', 1, (args, ctx) => {
+  const o = obj(args, 0);
+  ctx.alloc(o.size * ELEMENT_BYTES);
+  return new RegoSet(o.keys());
+});
 function keySet(args: Value[], i: number): Value[] {
   const v = args[i] as Value;
   if (v instanceof RegoObject) return v.keys();
@@ -297,9 +336,10 @@ function keySet(args: Value[], i: number): Value[] {
   if (Array.isArray(v)) return v;
   throw operandError(i + 1, 'one of {object, set, array}', v);
 }
-register('object.remove', 2, (args) => {
+register('object.remove', 2, (args, ctx) => {
   const o = obj(args, 0);
   const keys = keySet(args, 1);
+  ctx.alloc(o.size * 2 * ELEMENT_BYTES);
   const out = o.clone();
   for (const k of keys) out.delete(k);
   return out;
@@ -315,22 +355,23 @@ register('object.filter', 2, (args) => {
   return out;
 });
 /** Deep-merges b into a: b wins, nested objects merge. */
-export function mergeObjects(a: RegoObject, b: RegoObject): RegoObject {
+export function mergeObjects(a: RegoObject, b: RegoObject, ctx?: BuiltinContext): RegoObject {
+  ctx?.alloc((a.size + b.size) * 2 * ELEMENT_BYTES);
   const out = a.clone();
   for (const [k, v] of b.sortedEntries()) {
     const prev = out.get(k);
-    if (prev instanceof RegoObject && v instanceof RegoObject) out.set(k, mergeObjects(prev, v));
+    if (prev instanceof RegoObject && v instanceof RegoObject) out.set(k, mergeObjects(prev, v, ctx));
     else out.set(k, v);
   }
   return out;
 }
-register('object.union', 2, (args) => mergeObjects(obj(args, 0), obj(args, 1)));
-register('object.union_n', 1, (args) => {
+register('object.union', 2, (args, ctx) => mergeObjects(obj(args, 0), obj(args, 1), ctx));
+register('object.union_n', 1, (args, ctx) => {
   const items = arr(args, 0);
   let out = new RegoObject();
   for (const x of items) {
     if (!(x instanceof RegoObject)) throw operandError(1, 'array of objects', args[0] as Value);
-    out = mergeObjects(out, x);
+    out = mergeObjects(out, x, ctx);
   }
   return out;
 });
@@ -388,8 +429,10 @@ register('to_number', 1, (args) => {
       if (/^[+-]?(inf|infinity|nan)$/i.test(v)) throw new BuiltinError(`invalid syntax`);
       throw new BuiltinError(`strconv.ParseFloat: parsing ${JSON.stringify(v)}: invalid syntax`);
     }
-    if (/^[+-]?\d+$/.test(v)) return numberResult(BigInt(v));
-    return Number(v);
+    // Go's strconv.ParseFloat (what OPA uses) refuses a float beyond float64; plain integers stay exact.
+    const n = /^[+-]?\d+$/.test(v) || Number.isFinite(Number(v)) ? parseNumberText(v) : undefined;
+    if (n === undefined) throw new BuiltinError(`strconv.ParseFloat: parsing ${JSON.stringify(v)}: value out of range`);
+    return n;
   }
   throw operandError(1, 'one of {null, boolean, number, string}', v);
 });
@@ -399,8 +442,9 @@ register('to_number', 1, (args) => {
 register('numbers.range', 2, (args, ctx) => {
   const a = int(args, 0);
   const b = int(args, 1);
-  const n = Number(a > b ? a - b : b - a);
+  const n = Number(a > b ? a - b : b - a) + 1;
   ctx.step(n);
+  ctx.alloc(n * ELEMENT_BYTES);
   const out: Value[] = [];
   if (a <= b) for (let x = a; x <= b; x++) out.push(numberResult(x));
   else for (let x = a; x >= b; x--) out.push(numberResult(x));
@@ -411,7 +455,9 @@ register('numbers.range_step', 3, (args, ctx) => {
   const b = int(args, 1);
   const s = int(args, 2);
   if (s <= 0n) throw new BuiltinError('numbers.range_step: step must be a positive number above zero');
-  ctx.step(Number((a > b ? a - b : b - a) / s));
+  const n = Number((a > b ? a - b : b - a) / s) + 1;
+  ctx.step(n);
+  ctx.alloc(n * ELEMENT_BYTES);
   const out: Value[] = [];
   if (a <= b) for (let x = a; x <= b; x += s) out.push(numberResult(x));
   else for (let x = a; x >= b; x -= s) out.push(numberResult(x));
@@ -424,9 +470,11 @@ register('bits.or', 2, (args) => numberResult(int(args, 0) | int(args, 1)));
 register('bits.and', 2, (args) => numberResult(int(args, 0) & int(args, 1)));
 register('bits.xor', 2, (args) => numberResult(int(args, 0) ^ int(args, 1)));
 register('bits.negate', 1, (args) => numberResult(~int(args, 0)));
-register('bits.lsh', 2, (args) => {
+register('bits.lsh', 2, (args, ctx) => {
   const a = int(args, 0);
   const b = int(args, 1);
+  // The result has about bitLength(a) + b bits; charge them before shifting.
+  if (b > 0n) ctx.alloc(Number(b) / 8 + a.toString(16).length / 2);
   if (b < 0n)
     throw new BuiltinError(
       'operand 2 must be an unsigned integer number but got a negative integer',
@@ -458,6 +506,8 @@ register('walk', 1, (args, ctx) => {
   const out: Value[] = [];
   const visit = (path: Value[], v: Value): void => {
     ctx.step();
+    // Each result is a [path, value] pair with its own copy of the path.
+    ctx.alloc((path.length + 3) * ELEMENT_BYTES);
     out.push([path, v]);
     if (Array.isArray(v)) v.forEach((x, i) => visit([...path, i], x));
     else if (v instanceof RegoObject) for (const [k, x] of v.sortedEntries()) visit([...path, k], x);
@@ -540,6 +590,9 @@ register('graph.reachable_paths', 2, (args, ctx) => {
       if (path.length > 0) paths.add(path);
       return;
     }
+    // Paths can be exponentially many: each copy is charged before it is made.
+    ctx.alloc((path.length + 1) * ELEMENT_BYTES);
+    ctx.step(path.length);
     const next = [...path, node];
     const outs = neighbours(graph, node).filter((x) => !next.some((p) => valuesEqual(p, x)));
     if (outs.length === 0) paths.add(next);

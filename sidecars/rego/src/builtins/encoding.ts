@@ -1,17 +1,28 @@
 // Encoding builtins: json (exact numbers), yaml, base64/base64url, hex, urlquery, json.filter/remove/patch.
 import { parseDocument, stringify as yamlStringify } from 'yaml';
 import {
+  InvalidNumberError,
   RegoObject,
   RegoSet,
   fromJS,
   isNumber,
-  normalizeNumber,
+  parseNumberText,
   toJS,
   toJSONText,
   valuesEqual,
   type Value,
 } from '../value';
-import { BuiltinError, arr, obj, operandError, register, str } from './registry';
+import {
+  BuiltinError,
+  ELEMENT_BYTES,
+  arr,
+  obj,
+  operandError,
+  register,
+  str,
+  stringBytes,
+  type BuiltinContext,
+} from './registry';
 
 /** Parses JSON text into a Rego value, keeping big integers exact. Throws BuiltinError on bad input. */
 export function parseJSON(text: string): Value {
@@ -93,9 +104,10 @@ export function parseJSON(text: string): Value {
       return fail(
         i >= text.length ? 'unexpected end of JSON input' : `invalid character '${c}' looking for beginning of value`,
       );
+    const n = parseNumberText(m[0]);
+    if (n === undefined) fail(`number ${m[0]} is out of range`);
     i += m[0].length;
-    if (!m[2] && !m[3]) return normalizeNumber(BigInt(m[0]));
-    return Number(m[0]);
+    return n as number | bigint;
   };
   const string = (): string => {
     const start = i;
@@ -118,8 +130,20 @@ export function parseJSON(text: string): Value {
   return v;
 }
 
-register('json.marshal', 1, (args) => toJSONText(args[0] as Value));
-register('json.unmarshal', 1, (args) => parseJSON(str(args, 0)));
+/** Charges the text a marshaller built (bounded by the value's size, which already exists). */
+function chargedText(text: string, ctx: BuiltinContext): string {
+  ctx.alloc(stringBytes(text.length));
+  return text;
+}
+
+/** Charges parsing or decoding a string before it is done: work and result proportional to its size. */
+function chargedInput(s: string, ctx: BuiltinContext): string {
+  ctx.alloc(stringBytes(s.length) * 2);
+  return s;
+}
+
+register('json.marshal', 1, (args, ctx) => chargedText(toJSONText(args[0] as Value), ctx));
+register('json.unmarshal', 1, (args, ctx) => parseJSON(chargedInput(str(args, 0), ctx)));
 register('json.is_valid', 1, (args) => {
   const s = args[0] as Value;
   if (typeof s !== 'string') return false;
@@ -130,26 +154,34 @@ register('json.is_valid', 1, (args) => {
     return false;
   }
 });
-register('json.marshal_with_options', 2, (args) => {
+register('json.marshal_with_options', 2, (args, ctx) => {
   const o = obj(args, 1);
   const indent = o.get('indent');
   const prefix = o.get('prefix');
   const pretty = o.get('pretty');
-  const text = toJSONText(args[0] as Value);
+  const text = chargedText(toJSONText(args[0] as Value), ctx);
   if (pretty === false || (pretty === undefined && indent === undefined && prefix === undefined)) return text;
   const ind = typeof indent === 'string' ? indent : '\t';
   const pre = typeof prefix === 'string' ? prefix : '';
-  return JSON.stringify(JSON.parse(text), null, ind)
-    .split('\n')
-    .map((l, idx) => (idx === 0 ? l : pre + l))
-    .join('\n');
+  const lines = chargedText(JSON.stringify(JSON.parse(text), null, ind), ctx).split('\n');
+  // The prefix repeats on every line: charge that before building it.
+  ctx.alloc(stringBytes(lines.length * pre.length) + lines.length * ELEMENT_BYTES);
+  return lines.map((l, idx) => (idx === 0 ? l : pre + l)).join('\n');
 });
 
-register('yaml.marshal', 1, (args) => yamlStringify(toJS(args[0] as Value)));
-register('yaml.unmarshal', 1, (args) => {
-  const doc = parseDocument(str(args, 0), { intAsBigInt: true });
+register('yaml.marshal', 1, (args, ctx) => chargedText(yamlStringify(toJS(args[0] as Value)), ctx));
+register('yaml.unmarshal', 1, (args, ctx) => {
+  const doc = parseDocument(chargedInput(str(args, 0), ctx), { intAsBigInt: true });
   if (doc.errors.length > 0) throw new BuiltinError(`yaml: ${doc.errors[0]?.message ?? 'invalid'}`);
-  return fromJS(doc.toJS());
+  // Aliases could expand a small document into a huge value: the yaml package refuses more than 100.
+  const data: unknown = doc.toJS({ maxAliasCount: 100 });
+  try {
+    return fromJS(data);
+  } catch (error) {
+    if (error instanceof InvalidNumberError)
+      throw new BuiltinError(`yaml: ${error.where('value')}: ${error.number} is not a valid number`);
+    throw error;
+  }
 });
 register('yaml.is_valid', 1, (args) => {
   const s = args[0] as Value;
@@ -174,8 +206,8 @@ function firstBadByte(s: string, re: RegExp): number {
   for (let i = 0; i < s.length; i++) if (!re.test(s.slice(0, i + 1).replace(/=+$/, ''))) return i;
   return s.length - (s.length % 4);
 }
-register('base64.encode', 1, (args) => Buffer.from(str(args, 0), 'utf8').toString('base64'));
-register('base64.decode', 1, (args) => decodeStrict(str(args, 0), false));
+register('base64.encode', 1, (args, ctx) => Buffer.from(chargedInput(str(args, 0), ctx), 'utf8').toString('base64'));
+register('base64.decode', 1, (args, ctx) => decodeStrict(chargedInput(str(args, 0), ctx), false));
 register('base64.is_valid', 1, (args) => {
   const s = str(args, 0);
   return B64.test(s) && s.length % 4 === 0;
@@ -186,10 +218,10 @@ register('base64url.encode', 1, (args) =>
     .padEnd(Math.ceil(Buffer.byteLength(str(args, 0)) / 3) * 4, '='),
 );
 register('base64url.encode_no_pad', 1, (args) => Buffer.from(str(args, 0), 'utf8').toString('base64url'));
-register('base64url.decode', 1, (args) => decodeStrict(str(args, 0), true));
-register('hex.encode', 1, (args) => Buffer.from(str(args, 0), 'utf8').toString('hex'));
-register('hex.decode', 1, (args) => {
-  const s = str(args, 0);
+register('base64url.decode', 1, (args, ctx) => decodeStrict(chargedInput(str(args, 0), ctx), true));
+register('hex.encode', 1, (args, ctx) => Buffer.from(chargedInput(str(args, 0), ctx), 'utf8').toString('hex'));
+register('hex.decode', 1, (args, ctx) => {
+  const s = chargedInput(str(args, 0), ctx);
   if (!/^([0-9a-fA-F]{2})*$/.test(s)) throw new BuiltinError(`encoding/hex: invalid byte: ${JSON.stringify(s)}`);
   return Buffer.from(s, 'hex').toString('utf8');
 });

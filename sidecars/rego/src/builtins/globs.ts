@@ -1,5 +1,5 @@
 // regex.globs_match: whether two glob-like patterns (literals, `.`, classes, `*`, `+`, `?`) share a match.
-import { BuiltinError, register, str } from './registry';
+import { BuiltinError, register, str, type BuiltinContext } from './registry';
 
 type Ranges = [number, number][];
 interface Token {
@@ -105,13 +105,16 @@ function tokenize(p: string): Token[] {
 }
 
 /** Product-automaton search: is there a string both token sequences accept? */
-function nonEmptyIntersection(a: Token[], b: Token[]): boolean {
+function nonEmptyIntersection(a: Token[], b: Token[], ctx: BuiltinContext): boolean {
   const seen = new Set<string>();
   const stack: [number, number][] = [[0, 0]];
   while (stack.length > 0) {
     const [i, j] = stack.pop() as [number, number];
     const key = `${i},${j}`;
     if (seen.has(key)) continue;
+    // Up to |a| x |b| states: each visited one counts against the budgets.
+    ctx.step();
+    ctx.alloc(64);
     seen.add(key);
     if (i === a.length && j === b.length) return true;
     const ta = a[i];
@@ -127,4 +130,6 @@ function nonEmptyIntersection(a: Token[], b: Token[]): boolean {
   return false;
 }
 
-register('regex.globs_match', 2, (args) => nonEmptyIntersection(tokenize(str(args, 0)), tokenize(str(args, 1))));
+register('regex.globs_match', 2, (args, ctx) =>
+  nonEmptyIntersection(tokenize(str(args, 0)), tokenize(str(args, 1)), ctx),
+);

@@ -138,6 +138,8 @@ register('net.cidr_expand', 1, (args, ctx) => {
   const count = 1n << BigInt(bits(n) - n.prefix);
   if (count > 65536n) throw new BuiltinError('CIDR too large to expand');
   ctx.step(Number(count));
+  // Each address is a short string in a set (about 64 bytes with its entry).
+  ctx.alloc(Number(count) * 64);
   const out = new RegoSet();
   for (let i = 0n; i < count; i++) out.add(formatIP(n.addr + i, n.v6));
   return out;

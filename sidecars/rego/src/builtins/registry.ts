@@ -8,6 +8,8 @@ export interface BuiltinContext {
   nowNs: bigint;
   /** Counts work against the evaluation budget; throws BudgetExceededError when exhausted. */
   step(count?: number): void;
+  /** Counts bytes about to be built against the memory budget (before building them); throws BudgetExceededError. */
+  alloc(bytes: number): void;
   /** Options for http.send; undefined means disabled. */
   http?: { allowedHosts: string[]; timeoutMs: number };
   /** Cache for non-deterministic builtins within one evaluation (e.g. uuid.rfc4122 per seed). */
@@ -15,6 +17,14 @@ export interface BuiltinContext {
   /** Parses a module (for rego.parse_module). */
   parseModule?: (file: string, source: string) => Value;
 }
+
+/** Bytes a string of `codeUnits` UTF-16 code units counts against the memory budget. */
+export function stringBytes(codeUnits: number): number {
+  return codeUnits * 2;
+}
+
+/** Bytes one element of an array, set or object counts against the memory budget. */
+export const ELEMENT_BYTES = 16;
 
 /** Several results of a relation builtin (like `walk`), each a separate solution. */
 export class Many {

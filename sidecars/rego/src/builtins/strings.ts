@@ -1,42 +1,97 @@
 // String builtins (counted in code points), sprintf with Go verbs, regex.* and glob.match.
-import { RegoObject, RegoSet, formatNumber, formatValue, isNumber, typeName, type Value } from '../value';
-import { compileRe2, execAt, findAll, re2Test } from './regex';
-import { BuiltinError, Many, arr, collection, int, num, obj, operandError, register, str } from './registry';
+import { RegoSet, formatNumber, formatValue, isNumber, typeName, type Value } from '../value';
+import { compileRe2, findAll, matchRe2, re2Test, type Re2, type Re2Match } from './regex';
+import {
+  BuiltinError,
+  ELEMENT_BYTES,
+  arr,
+  collection,
+  int,
+  num,
+  obj,
+  operandError,
+  register,
+  str,
+  stringBytes,
+  type BuiltinContext,
+} from './registry';
 
 const codePoints = (s: string): string[] => Array.from(s);
 
-register('concat', 2, (args) => {
+/** Charges a builtin's pass over a string, before it is made: a step per KiB, and its code point array. */
+function scan(s: string, ctx: BuiltinContext): string {
+  ctx.step(Math.ceil(s.length / 1024));
+  return s;
+}
+
+register('concat', 2, (args, ctx) => {
   const delim = str(args, 0);
   const items = collection(args, 1, 'one of {array, set}');
-  return items
-    .map((x) => {
-      if (typeof x !== 'string') throw operandError(2, 'one of {array, set} of strings', args[1] as Value);
-      return x;
-    })
-    .join(delim);
+  let size = Math.max(0, items.length - 1) * delim.length;
+  for (const x of items) {
+    if (typeof x !== 'string') throw operandError(2, 'one of {array, set} of strings', args[1] as Value);
+    size += x.length;
+  }
+  ctx.alloc(stringBytes(size));
+  return (items as string[]).join(delim);
 });
 register('contains', 2, (args) => str(args, 0).includes(str(args, 1)));
 register('startswith', 2, (args) => str(args, 0).startsWith(str(args, 1)));
 register('endswith', 2, (args) => str(args, 0).endsWith(str(args, 1)));
-register('lower', 1, (args) => str(args, 0).toLowerCase());
-register('upper', 1, (args) => str(args, 0).toUpperCase());
-register('strings.reverse', 1, (args) => codePoints(str(args, 0)).reverse().join(''));
-register('replace', 3, (args) => {
+/** Charges a result about as long as the input (case mapping may grow a few characters; x3 covers it). */
+function sameSize(s: string, ctx: BuiltinContext): string {
+  ctx.alloc(stringBytes(s.length * 3));
+  return s;
+}
+register('lower', 1, (args, ctx) => sameSize(str(args, 0), ctx).toLowerCase());
+register('upper', 1, (args, ctx) => sameSize(str(args, 0), ctx).toUpperCase());
+register('strings.reverse', 1, (args, ctx) => {
+  const s = str(args, 0);
+  ctx.alloc(stringBytes(s.length) + s.length * ELEMENT_BYTES);
+  return codePoints(s).reverse().join('');
+});
+register('replace', 3, (args, ctx) => {
   const s = str(args, 0);
   const old = str(args, 1);
   const rep = str(args, 2);
-  if (old === '') return goSplit(s, '').join(rep).replace(/^/, rep) + (s.length > 0 ? rep : '');
+  // Go's strings.Replace: an empty old string matches before every code point and at the end.
+  const count = old === '' ? codePointCount(s) + 1 : occurrences(s, old, ctx);
+  ctx.alloc(stringBytes(s.length + count * (rep.length - old.length)));
+  if (old === '') return rep + codePoints(s).join(rep) + (s.length > 0 ? rep : '');
   return s.split(old).join(rep);
 });
+
+/** Non-overlapping occurrences of a non-empty needle, counted without building anything. */
+function occurrences(s: string, needle: string, ctx: BuiltinContext): number {
+  ctx.step(Math.ceil(s.length / 1024));
+  let count = 0;
+  for (let i = s.indexOf(needle); i >= 0; i = s.indexOf(needle, i + needle.length)) count++;
+  return count;
+}
+
+function codePointCount(s: string): number {
+  let n = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0xd800 || c > 0xdbff || i + 1 >= s.length) n++;
+  }
+  return n;
+}
 
 /** Go's strings.Split: an empty separator splits into code points. */
 function goSplit(s: string, sep: string): string[] {
   if (sep === '') return codePoints(s);
   return s.split(sep);
 }
-register('split', 2, (args) => goSplit(str(args, 0), str(args, 1)));
-register('strings.split_n', 3, (args) => {
-  const parts = goSplit(str(args, 0), str(args, 1));
+/** Charges the parts a split makes before making them. */
+function chargedSplit(s: string, sep: string, ctx: BuiltinContext): string[] {
+  const parts = sep === '' ? codePointCount(s) : occurrences(s, sep, ctx) + 1;
+  ctx.alloc(stringBytes(s.length) + parts * ELEMENT_BYTES);
+  return goSplit(s, sep);
+}
+register('split', 2, (args, ctx) => chargedSplit(str(args, 0), str(args, 1), ctx));
+register('strings.split_n', 3, (args, ctx) => {
+  const parts = chargedSplit(str(args, 0), str(args, 1), ctx);
   const n = Number(int(args, 2));
   if (n >= 0) return parts.slice(0, n);
   return parts.slice(Math.max(0, parts.length + n));
@@ -57,20 +112,27 @@ register('indexof', 2, (args) => {
   const i = s.indexOf(sub);
   return i < 0 ? -1 : cpIndex(s, i);
 });
-register('indexof_n', 2, (args) => {
+register('indexof_n', 2, (args, ctx) => {
   const s = str(args, 0);
   const sub = str(args, 1);
   const out: Value[] = [];
   if (sub === '') return out;
-  let i = s.indexOf(sub);
-  while (i >= 0) {
-    out.push(cpIndex(s, i));
-    i = s.indexOf(sub, i + 1);
+  // Code point index kept incrementally: one pass over s, however many matches.
+  let cp = 0;
+  let at = 0;
+  ctx.step(Math.ceil(s.length / 1024));
+  for (let i = s.indexOf(sub); i >= 0; i = s.indexOf(sub, i + 1)) {
+    cp += codePointCount(s.slice(at, i));
+    at = i;
+    ctx.alloc(ELEMENT_BYTES);
+    out.push(cp);
   }
   return out;
 });
-register('substring', 3, (args) => {
-  const s = codePoints(str(args, 0));
+register('substring', 3, (args, ctx) => {
+  const text = scan(str(args, 0), ctx);
+  ctx.alloc(text.length * ELEMENT_BYTES);
+  const s = codePoints(text);
   const start = Number(int(args, 1));
   const length = Number(int(args, 2));
   if (start < 0) throw new BuiltinError('negative offset');
@@ -94,9 +156,11 @@ function trimRight(s: string, cut: Set<string>): string {
   while (j > 0 && cut.has(cps[j - 1] as string)) j--;
   return cps.slice(0, j).join('');
 }
-register('trim', 2, (args) => trimRight(trimLeft(str(args, 0), cutset(str(args, 1))), cutset(str(args, 1))));
-register('trim_left', 2, (args) => trimLeft(str(args, 0), cutset(str(args, 1))));
-register('trim_right', 2, (args) => trimRight(str(args, 0), cutset(str(args, 1))));
+register('trim', 2, (args, ctx) =>
+  trimRight(trimLeft(scan(str(args, 0), ctx), cutset(str(args, 1))), cutset(str(args, 1))),
+);
+register('trim_left', 2, (args, ctx) => trimLeft(scan(str(args, 0), ctx), cutset(str(args, 1))));
+register('trim_right', 2, (args, ctx) => trimRight(scan(str(args, 0), ctx), cutset(str(args, 1))));
 register('trim_prefix', 2, (args) => {
   const s = str(args, 0);
   const p = str(args, 1);
@@ -135,7 +199,7 @@ register('strings.any_suffix_match', 2, (args) => {
   const base = stringList(args, 1);
   return search.some((s) => base.some((b) => s.endsWith(b)));
 });
-register('strings.replace_n', 2, (args) => {
+register('strings.replace_n', 2, (args, ctx) => {
   const patterns = obj(args, 0);
   const s = str(args, 1);
   const pairs: [string, string][] = [];
@@ -147,24 +211,30 @@ register('strings.replace_n', 2, (args) => {
     pairs.push([k, v]);
   }
   // Go's strings.NewReplacer: scan left to right, first matching old string (in argument order) wins.
-  let out = '';
-  let i = 0;
-  while (i <= s.length) {
-    let matched = false;
-    for (const [old, rep] of pairs) {
-      if (old !== '' && s.startsWith(old, i)) {
-        out += rep;
-        i += old.length;
-        matched = true;
-        break;
-      }
-    }
-    if (!matched) {
-      if (i < s.length) out += s[i];
+  // A first pass finds the replacements and so the output size, charged before the output is built.
+  ctx.step(Math.ceil(((s.length + 1) * Math.max(1, pairs.length)) / 64));
+  const hits: [number, number][] = [];
+  let size = s.length;
+  for (let i = 0; i < s.length;) {
+    const p = pairs.findIndex(([old]) => old !== '' && s.startsWith(old, i));
+    if (p < 0) {
       i++;
+      continue;
     }
+    const [old, rep] = pairs[p] as [string, string];
+    hits.push([i, p]);
+    size += rep.length - old.length;
+    i += old.length;
   }
-  return out;
+  ctx.alloc(stringBytes(size) + hits.length * ELEMENT_BYTES);
+  let out = '';
+  let last = 0;
+  for (const [at, p] of hits) {
+    const [old, rep] = pairs[p] as [string, string];
+    out += s.slice(last, at) + rep;
+    last = at + old.length;
+  }
+  return out + s.slice(last);
 });
 
 register('format_int', 2, (args) => {
@@ -210,8 +280,24 @@ function pad(s: string, width: number, left: boolean, zero: boolean): string {
   return ' '.repeat(width - s.length) + s;
 }
 
+/** Largest width or precision Go's fmt accepts (its `tooLarge`); a longer number ends the directive. */
+const MAX_FMT_NUMBER = 1_000_000;
+
+/** Go's fmt.parsenum: digits from i; on overflow the rest of the format is consumed (then `%!(NOVERB)`). */
+function parseFmtNumber(format: string, i: number): { value: number; present: boolean; next: number } {
+  let value = 0;
+  let present = false;
+  let j = i;
+  for (; j < format.length && format[j]! >= '0' && format[j]! <= '9'; j++) {
+    if (value > MAX_FMT_NUMBER) return { value: 0, present: false, next: format.length };
+    value = value * 10 + (format.charCodeAt(j) - 48);
+    present = true;
+  }
+  return { value, present, next: j };
+}
+
 /** Formats like Go's fmt.Sprintf given OPA's argument conversion (ints, floats, strings, other terms as text). */
-export function sprintf(format: string, values: Value[]): string {
+export function sprintf(format: string, values: Value[], ctx?: BuiltinContext): string {
   let out = '';
   let argi = 0;
   const cps = format;
@@ -224,16 +310,14 @@ export function sprintf(format: string, values: Value[]): string {
     let j = i + 1;
     let flags = '';
     while (j < cps.length && '+-# 0'.includes(cps[j] as string)) flags += cps[j++];
-    let width = -1;
-    let ws = '';
-    while (j < cps.length && /[0-9]/.test(cps[j] as string)) ws += cps[j++];
-    if (ws) width = Number(ws);
+    const w = parseFmtNumber(cps, j);
+    const width = w.present ? w.value : -1;
+    j = w.next;
     let prec = -1;
     if (cps[j] === '.') {
-      j++;
-      let ps = '';
-      while (j < cps.length && /[0-9]/.test(cps[j] as string)) ps += cps[j++];
-      prec = ps ? Number(ps) : 0;
+      const p = parseFmtNumber(cps, j + 1);
+      prec = p.present ? p.value : 0;
+      j = p.next;
     }
     const verb = cps[j];
     i = j;
@@ -250,12 +334,11 @@ export function sprintf(format: string, values: Value[]): string {
       continue;
     }
     const v = values[argi++] as Value;
-    out += pad(
-      formatVerb(verb, v, flags, prec),
-      width,
-      flags.includes('-'),
-      flags.includes('0') && !flags.includes('-'),
-    );
+    // Padding and precision zeros are the only output not bounded by the arguments' size.
+    ctx?.alloc(stringBytes(Math.max(width, 0) + Math.max(prec, 0)));
+    const text = formatVerb(verb, v, flags, prec);
+    ctx?.alloc(stringBytes(text.length));
+    out += pad(text, width, flags.includes('-'), flags.includes('0') && !flags.includes('-'));
   }
   if (argi < values.length) {
     out +=
@@ -271,7 +354,9 @@ export function sprintf(format: string, values: Value[]): string {
 
 function goTypeName(v: Value): string {
   if (typeof v === 'string') return 'string';
-  if (typeof v === 'bigint' || (typeof v === 'number' && Number.isInteger(v))) return '*big.Int';
+  // OPA passes integers that fit as int64, larger ones as *big.Int.
+  if (typeof v === 'number' && Number.isInteger(v)) return 'int64';
+  if (typeof v === 'bigint') return v >= -(2n ** 63n) && v < 2n ** 63n ? 'int64' : '*big.Int';
   if (typeof v === 'number') return 'float64';
   return 'string';
 }
@@ -347,69 +432,89 @@ function formatVerb(verb: string, v: Value, flags: string, prec: number): string
   }
 }
 
-register('sprintf', 2, (args) => sprintf(str(args, 0), arr(args, 1)));
+register('sprintf', 2, (args, ctx) => {
+  const format = str(args, 0);
+  const values = arr(args, 1);
+  ctx.alloc(stringBytes(format.length) + values.length * ELEMENT_BYTES);
+  return sprintf(format, values, ctx);
+});
 
 // ---- regex -----------------------------------------------------------------------------------
 
-register('regex.match', 2, (args) => re2Test(str(args, 0), str(args, 1)));
-register('re_match', 2, (args) => re2Test(str(args, 0), str(args, 1)));
-register('regex.is_valid', 1, (args) => {
+register('regex.match', 2, (args, ctx) => re2Test(str(args, 0), str(args, 1), ctx));
+register('re_match', 2, (args, ctx) => re2Test(str(args, 0), str(args, 1), ctx));
+register('regex.is_valid', 1, (args, ctx) => {
   const p = args[0] as Value;
   if (typeof p !== 'string') return false;
   try {
-    compileRe2(p);
+    compileRe2(p, ctx);
     return true;
-  } catch {
-    return false;
+  } catch (error) {
+    if (error instanceof BuiltinError) return false;
+    throw error;
   }
 });
-register('regex.split', 2, (args) => {
-  const re = compileRe2(str(args, 0));
+register('regex.split', 2, (args, ctx) => {
+  const re = compileRe2(str(args, 0), ctx);
   const s = str(args, 1);
-  const matches = findAll(re, s, -1);
+  const matches = findAll(re, s, -1, ctx);
+  ctx.alloc(stringBytes(s.length) + matches.length * ELEMENT_BYTES);
   const out: Value[] = [];
   let last = 0;
   for (const m of matches) {
-    if (m[0].length === 0 && (m.index === 0 || m.index === s.length)) continue;
+    const text = m.groups[0] as string;
+    if (text.length === 0 && (m.index === 0 || m.index === s.length)) continue;
     out.push(s.slice(last, m.index));
-    last = m.index + m[0].length;
+    last = m.index + text.length;
   }
   out.push(s.slice(last));
   return out;
 });
-register('regex.find_n', 3, (args) => {
-  const re = compileRe2(str(args, 0));
-  return findAll(re, str(args, 1), Number(int(args, 2))).map((m) => m[0]);
+register('regex.find_n', 3, (args, ctx) => {
+  const re = compileRe2(str(args, 0), ctx);
+  return findAll(re, str(args, 1), Number(int(args, 2)), ctx).map((m) => m.groups[0] as string);
 });
-register('regex.find_all_string_submatch_n', 3, (args) => {
-  const re = compileRe2(str(args, 0));
-  return findAll(re, str(args, 1), Number(int(args, 2))).map((m) => Array.from(m, (g) => g ?? ''));
+register('regex.find_all_string_submatch_n', 3, (args, ctx) => {
+  const re = compileRe2(str(args, 0), ctx);
+  return findAll(re, str(args, 1), Number(int(args, 2)), ctx).map((m) => m.groups.map((g) => g ?? ''));
 });
-register('regex.replace', 3, (args) => {
+register('regex.replace', 3, (args, ctx) => {
   const s = str(args, 0);
-  const re = compileRe2(str(args, 1));
-  const template = str(args, 2);
-  const matches = findAll(re, s, -1);
+  const re = compileRe2(str(args, 1), ctx);
+  const template = parseTemplate(str(args, 2), re.groupNames);
+  const matches = findAll(re, s, -1, ctx);
+  const pieceLength = (piece: TemplatePiece, m: Re2Match): number =>
+    typeof piece === 'string' ? piece.length : (m.groups[piece] ?? '').length;
+  // The output size is known before it is built: the input plus each match's expansion.
+  let size = s.length;
+  for (const m of matches) for (const piece of template) size += pieceLength(piece, m);
+  ctx.alloc(stringBytes(size));
   let out = '';
   let last = 0;
   for (const m of matches) {
-    out += s.slice(last, m.index) + expandTemplate(template, m, re.groupNames);
-    last = m.index + m[0].length;
+    out += s.slice(last, m.index);
+    for (const piece of template) out += typeof piece === 'string' ? piece : (m.groups[piece] ?? '');
+    last = m.index + (m.groups[0] as string).length;
   }
   return out + s.slice(last);
 });
 
-/** Go's Regexp.Expand: `$1`, `${1}`, `$name`, `${name}`, `$$`; names take the longest [A-Za-z0-9_] run. */
-function expandTemplate(template: string, m: RegExpExecArray, names: (string | undefined)[]): string {
-  let out = '';
+/** A literal, or the index of a group (unknown names are group -1, which expands to nothing). */
+type TemplatePiece = string | number;
+
+/** Go's Regexp.Expand template: `$1`, `${1}`, `$name`, `${name}`, `$$`; names take the longest [A-Za-z0-9_] run. */
+function parseTemplate(template: string, names: (string | undefined)[]): TemplatePiece[] {
+  const pieces: TemplatePiece[] = [];
+  const nameAt = /[A-Za-z0-9_]+/y;
+  let literal = '';
   for (let i = 0; i < template.length; i++) {
-    const c = template[i];
+    const c = template[i] as string;
     if (c !== '$') {
-      out += c;
+      literal += c;
       continue;
     }
     if (template[i + 1] === '$') {
-      out += '$';
+      literal += '$';
       i++;
       continue;
     }
@@ -417,30 +522,34 @@ function expandTemplate(template: string, m: RegExpExecArray, names: (string | u
     if (template[i + 1] === '{') {
       const end = template.indexOf('}', i + 2);
       if (end < 0) {
-        out += c;
+        literal += c;
         continue;
       }
       name = template.slice(i + 2, end);
       i = end;
     } else {
-      const mm = /^[A-Za-z0-9_]+/.exec(template.slice(i + 1));
+      nameAt.lastIndex = i + 1;
+      const mm = nameAt.exec(template);
       if (!mm) {
-        out += c;
+        literal += c;
         continue;
       }
       name = mm[0];
       i += name.length;
     }
-    if (/^\d+$/.test(name)) out += m[Number(name)] ?? '';
+    if (literal) pieces.push(literal);
+    literal = '';
+    if (/^\d+$/.test(name)) pieces.push(Number(name));
     else {
       const idx = names.indexOf(name);
-      out += idx >= 0 ? (m[idx + 1] ?? '') : '';
+      pieces.push(idx >= 0 ? idx + 1 : -1);
     }
   }
-  return out;
+  if (literal) pieces.push(literal);
+  return pieces;
 }
 
-register('regex.template_match', 4, (args) => {
+register('regex.template_match', 4, (args, ctx) => {
   const template = str(args, 0);
   const s = str(args, 1);
   const open = str(args, 2);
@@ -459,15 +568,18 @@ register('regex.template_match', 4, (args) => {
       template.slice(i, a).replace(/[\\^$.*+?()[\]{}|]/g, '\\$&') + '(?:' + template.slice(a + open.length, b) + ')';
     i = b + close.length;
   }
-  return re2Test(pattern + '$', s);
+  return re2Test(pattern + '$', s, ctx);
 });
 
 // ---- glob ------------------------------------------------------------------------------------
 
-const globCache = new Map<string, RegExp>();
+const globCache = new Map<string, Re2>();
 
-/** Translates a gobwas/glob pattern into an anchored RegExp. */
-function globToRegex(pattern: string, delimiters: string[]): RegExp {
+/**
+ * Translates a gobwas/glob pattern into an anchored RE2 pattern, matched in linear time (a backtracking
+ * matcher takes exponential time on `*a*a*a…b`).
+ */
+function globToRe2(pattern: string, delimiters: string[], ctx: BuiltinContext): Re2 {
   const key = pattern + '\u0000' + delimiters.join('\u0000');
   const hit = globCache.get(key);
   if (hit) return hit;
@@ -530,13 +642,15 @@ function globToRegex(pattern: string, delimiters: string[]): RegExp {
     }
     return out;
   };
-  const re = new RegExp('^' + parse(false) + '$', 'su');
-  if (globCache.size > 500) globCache.clear();
-  globCache.set(key, re);
+  const re = compileRe2('(?s)^' + parse(false) + '$', ctx);
+  if (key.length <= 4096) {
+    if (globCache.size > 500) globCache.clear();
+    globCache.set(key, re);
+  }
   return re;
 }
 
-register('glob.match', 3, (args) => {
+register('glob.match', 3, (args, ctx) => {
   const pattern = str(args, 0);
   const d = args[1] as Value;
   let delimiters: string[];
@@ -549,10 +663,8 @@ register('glob.match', 3, (args) => {
     });
     if (delimiters.length === 0) delimiters = ['.'];
   }
-  return globToRegex(pattern, delimiters).test(str(args, 2));
+  const re = globToRe2(pattern, delimiters, ctx);
+  const s = str(args, 2);
+  return matchRe2(re, s, ctx);
 });
 register('glob.quote_meta', 1, (args) => str(args, 0).replace(/[*?\\[\]{}]/g, '\\$&'));
-
-void Many;
-void RegoObject;
-void execAt;

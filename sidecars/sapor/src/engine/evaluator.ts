@@ -1,6 +1,5 @@
 // Evaluates a document either with the built-in Rego engine or by asking an external OPA.
 import { IsdError } from '@isd/kit';
-import { valueToJSON } from '@isd/rego';
 import { documentRef, dottedPath } from '../domain/paths';
 import type { PolicyRegistry } from './registry';
 import { policiesFor, regoErrorMessage } from './registry';
@@ -31,11 +30,18 @@ export class PolicyEvaluationError extends IsdError {
     cause?: unknown,
   ) {
     super(engineCode === 'opa_unavailable' ? 'UnavailableError' : 'InputError', message, {
-      code: 'policy_evaluation_failed',
+      code: engineCode === 'eval_budget_exceeded' ? 'policy_budget_exceeded' : 'policy_evaluation_failed',
       cause,
     });
   }
 }
+
+/** The configuration key that sets each engine budget, named in budget errors. */
+const budgetKeys: Record<string, string> = {
+  steps: 'policy.maxSteps',
+  time: 'policy.timeoutMs / policy.workers.deadlineMs',
+  memory: 'policy.maxMemoryBytes / policy.workers.maxOldGenerationMb',
+};
 
 /** Per-call options: OPA's `strict-builtin-errors` makes a failing builtin call an error, not undefined. */
 export interface EvaluateCallOptions {
@@ -69,26 +75,23 @@ export class BuiltinEvaluator implements PolicyEvaluator {
       name: policy.name,
       version: policy.version,
     }));
-    if (!bundle.compiled)
+    if (bundle.policies.length === 0)
       return { result: undefined, engine: 'builtin', policies, revision: bundle.revision, warnings: [] };
     try {
-      const { results, errors } = bundle.compiled.query(
-        `__result__ = ${documentRef(segments)}`,
-        this.registry.evaluationOptions(input),
+      const { result, warnings } = await this.registry.evaluate(
+        bundle,
+        documentRef(segments),
+        input,
+        options.strictBuiltinErrors,
       );
-      if (options.strictBuiltinErrors && errors.length > 0) throw errors[0];
-      const value = results[0]?.get('__result__');
-      return {
-        result: value === undefined ? undefined : valueToJSON(value),
-        engine: 'builtin',
-        policies,
-        revision: bundle.revision,
-        warnings: errors.slice(0, 10).map(regoErrorMessage),
-      };
+      return { result, engine: 'builtin', policies, revision: bundle.revision, warnings };
     } catch (error) {
-      const code = (error as { code?: string }).code ?? 'eval_error';
+      if (error instanceof IsdError) throw error;
+      const fields = error as { code?: string; limit?: string };
+      const code = fields.code === 'bundle_compile_error' ? 'opa_unavailable' : (fields.code ?? 'eval_error');
+      const limit = fields.limit && budgetKeys[fields.limit] ? ` (limit: ${budgetKeys[fields.limit]})` : '';
       throw new PolicyEvaluationError(
-        `evaluating ${dottedPath(segments)} failed: ${regoErrorMessage(error)}`,
+        `evaluating ${dottedPath(segments)} failed: ${regoErrorMessage(error)}${limit}`,
         code,
         error,
       );

@@ -1,4 +1,5 @@
 import type { ActivePolicies, PolicyStore, PolicyVersion } from '../store/policy-store';
+import { EvaluationPool } from './pool';
 import { PolicyRegistry, policiesFor } from './registry';
 
 function version(name: string, version: number, source: string, packages: string[]): PolicyVersion {
@@ -33,49 +34,55 @@ function storeWith(state: ActivePolicies) {
   return { store, calls };
 }
 
-const limits = { maxSteps: 10_000, timeoutMs: 1_000, httpAllowedHosts: [] };
+const limits = { maxSteps: 10_000, timeoutMs: 1_000, maxMemoryBytes: 1 << 24, deadlineMs: 5_000, httpAllowedHosts: [] };
+let pool: EvaluationPool;
+
+beforeAll(() => {
+  pool = new EvaluationPool({ size: 1, maxOldGenerationMb: 128, maxYoungGenerationMb: 16, queueLimit: 10 });
+});
+afterAll(() => pool.close());
 
 describe('PolicyRegistry', () => {
-  it('compiles once per revision and reuses the compiled set', async () => {
+  it('reads the store once per revision and evaluates the set of that revision', async () => {
     const state: ActivePolicies = { revision: 1, policies: [version('a', 1, 'package a\n\nx := 1\n', ['a'])] };
     const { store, calls } = storeWith(state);
-    const registry = new PolicyRegistry(store, limits);
+    const registry = new PolicyRegistry(store, limits, pool);
     const first = await registry.bundle();
     const again = await registry.bundle();
-    expect(again.compiled).toBe(first.compiled);
+    expect(again).toBe(first);
     expect(calls).toEqual({ revision: 2, active: 1 });
+    expect((await registry.evaluate(first, 'data.a.x', {})).result).toBe(1);
     state.revision = 2;
     state.policies = [version('a', 2, 'package a\n\nx := 2\n', ['a'])];
     const next = await registry.bundle();
-    expect(next.compiled).not.toBe(first.compiled);
-    expect(next.compiled?.evaluate('data.a.x')).toBe(2);
+    expect(next.key).not.toBe(first.key);
+    expect((await registry.evaluate(next, 'data.a.x', {})).result).toBe(2);
+    // The worker still has the first set compiled under its key.
+    expect((await registry.evaluate(first, 'data.a.x', {})).result).toBe(1);
   });
 
-  it('reuses a compiled set when the revision moves back to the same versions', async () => {
-    const state: ActivePolicies = { revision: 1, policies: [version('a', 1, 'package a\n\nx := 1\n', ['a'])] };
-    const { store } = storeWith(state);
-    const registry = new PolicyRegistry(store, limits);
-    const first = await registry.bundle();
-    state.revision = 2;
-    expect((await registry.bundle()).compiled).toBe(first.compiled);
-  });
-
-  it('validate names the failing test of the candidate only', () => {
+  it('validate names the failing test of the candidate only', async () => {
     const { store } = storeWith({ revision: 0, policies: [] });
-    const registry = new PolicyRegistry(store, limits);
+    const registry = new PolicyRegistry(store, limits, pool);
     const others = [version('other', 1, 'package other\n\ntest_broken if false\n', ['other'])];
-    expect(() =>
+    await expect(
       registry.validate(
         { name: 'a', regoVersion: 'v1', modules: [{ name: 'a.rego', source: 'package a\n\ntest_ok if true\n' }] },
         others,
       ),
-    ).not.toThrow();
-    expect(() =>
+    ).resolves.toEqual({ packages: ['a'], tests: [{ name: 'data.a.test_ok', passed: true }] });
+    await expect(
       registry.validate(
         { name: 'a', regoVersion: 'v1', modules: [{ name: 'a.rego', source: 'package a\n\ntest_bad if 1 == 2\n' }] },
         others,
       ),
-    ).toThrow(/data\.a\.test_bad/);
+    ).rejects.toThrow(/data\.a\.test_bad/);
+    await expect(
+      registry.validate(
+        { name: 'a', regoVersion: 'v1', modules: [{ name: 'a.rego', source: 'package a\nx := (' }] },
+        [],
+      ),
+    ).rejects.toMatchObject({ code: 'policy_parse_error', issues: [{ path: 'body.modules.0.source' }] });
   });
 });
 

@@ -1,14 +1,18 @@
-// The compiled policy set: compiled once per set of (policy, version) and shared by every request.
+// The live policy set as of one store revision, and the two things done with it off the event loop:
+// evaluating a document and validating a policy about to be saved (both in the worker pool).
 import { InputError } from '@isd/kit';
-import { compile, parseModule, type CompiledPolicy, type RegoVersion, type TestResult } from '@isd/rego';
 import type { FieldIssue } from '@isd/kit';
+import { BudgetExceededError, type ModuleSource, type RegoVersion, type TestResult } from '@isd/rego';
 import type { PolicyModule, PolicyStore, PolicyVersion } from '../store/policy-store';
+import { sourcesOf, type EngineBudget, type EvaluateOutcome, type ValidateOutcome } from './jobs';
+import type { EvaluationPool } from './pool';
 
-/** The live policies compiled together, as of one store revision. */
+/** The live policies, as of one store revision. */
 export interface PolicyBundle {
   revision: number;
-  /** Undefined when no policy is live. */
-  compiled: CompiledPolicy | undefined;
+  /** Identifies the set of (policy, version): workers cache the compiled set under it. */
+  key: string;
+  sources: ModuleSource[];
   policies: PolicyVersion[];
 }
 
@@ -19,12 +23,18 @@ export interface PolicyCandidate {
   modules: PolicyModule[];
 }
 
-/** Budget applied to every evaluation and test run. */
+/** Budget applied to every evaluation (test runs get TEST_BUDGET_FACTOR times as much). */
 export interface EvaluationLimits {
   maxSteps: number;
   timeoutMs: number;
+  maxMemoryBytes: number;
+  /** Wall-clock deadline of one job in a worker, enforced from outside it (the worker is replaced). */
+  deadlineMs: number;
   httpAllowedHosts: string[];
 }
+
+/** A policy's own tests run with this many times an evaluation's budget and deadline. */
+export const TEST_BUDGET_FACTOR = 10;
 
 /** A test that failed when a policy was saved. */
 export class PolicyTestFailedError extends InputError {
@@ -51,20 +61,8 @@ export class PolicyTestFailedError extends InputError {
   }
 }
 
-const MAX_CACHED_BUNDLES = 4;
-
 function bundleKey(policies: PolicyVersion[]): string {
   return policies.map((policy) => `${policy.name}@${policy.version}`).join(',');
-}
-
-function sourcesOf(policies: Array<Pick<PolicyVersion, 'name' | 'regoVersion' | 'modules'>>) {
-  return policies.flatMap((policy) =>
-    policy.modules.map((module) => ({
-      name: `${policy.name}/${module.name}`,
-      source: module.source,
-      regoVersion: policy.regoVersion,
-    })),
-  );
 }
 
 /** The message of a rego error with where it happened. */
@@ -72,15 +70,15 @@ export function regoErrorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-/** Compiles the live policies, caches the result per set of versions, and validates new ones. */
+/** Tracks the live policy set and runs evaluations and validations on it in the worker pool. */
 export class PolicyRegistry {
-  private readonly cache = new Map<string, CompiledPolicy>();
   private latest: PolicyBundle | undefined;
   private loading: Promise<PolicyBundle> | undefined;
 
   constructor(
     private readonly store: PolicyStore,
     private readonly limits: EvaluationLimits,
+    private readonly pool: EvaluationPool,
   ) {}
 
   /** The bundle for the store's current revision (one cheap query when nothing changed). */
@@ -95,80 +93,98 @@ export class PolicyRegistry {
 
   private async load(): Promise<PolicyBundle> {
     const active = await this.store.active();
-    const key = bundleKey(active.policies);
-    let compiled = this.cache.get(key);
-    if (!compiled && active.policies.length > 0) {
-      compiled = compile(sourcesOf(active.policies));
-      if (this.cache.size >= MAX_CACHED_BUNDLES) this.cache.delete(this.cache.keys().next().value as string);
-      this.cache.set(key, compiled);
-    }
-    const bundle = { revision: active.revision, compiled, policies: active.policies };
+    const bundle: PolicyBundle = {
+      revision: active.revision,
+      key: bundleKey(active.policies),
+      sources: sourcesOf(active.policies),
+      policies: active.policies,
+    };
     if (!this.latest || this.latest.revision <= active.revision) this.latest = bundle;
     return bundle;
   }
 
-  /** Evaluation options for one call: the configured budget, input and http.send allowlist. */
-  evaluationOptions(input: unknown) {
+  private budget(factor = 1): EngineBudget {
     return {
-      input,
-      budget: { maxSteps: this.limits.maxSteps, timeoutMs: this.limits.timeoutMs },
-      http: this.limits.httpAllowedHosts.length
-        ? { allowedHosts: this.limits.httpAllowedHosts, timeoutMs: this.limits.timeoutMs }
-        : undefined,
+      maxSteps: this.limits.maxSteps * factor,
+      timeoutMs: this.limits.timeoutMs * factor,
+      // Memory is not scaled: the worker's heap is the same for tests.
+      maxMemoryBytes: this.limits.maxMemoryBytes,
     };
   }
 
+  /** Evaluates a Rego reference (`data.a.b`) on the bundle in a worker. */
+  evaluate(
+    bundle: PolicyBundle,
+    document: string,
+    input: unknown,
+    strictBuiltinErrors = false,
+  ): Promise<EvaluateOutcome> {
+    return this.pool.run<EvaluateOutcome>(
+      {
+        kind: 'evaluate',
+        bundle: { key: bundle.key, sources: bundle.sources },
+        document,
+        input,
+        budget: this.budget(),
+        http: this.limits.httpAllowedHosts.length
+          ? { allowedHosts: this.limits.httpAllowedHosts, timeoutMs: this.limits.timeoutMs }
+          : undefined,
+        strictBuiltinErrors,
+      },
+      this.limits.deadlineMs,
+    );
+  }
+
   /**
-   * Checks a policy before it is saved: every module parses, the whole live set compiles with it (no
-   * conflicts), and its own `test_*` rules pass. Returns the packages it declares.
+   * Checks a policy before it is saved, in a worker: every module parses, the whole live set compiles
+   * with it (no conflicts), and its own `test_*` rules pass. Returns the packages it declares.
    */
-  validate(candidate: PolicyCandidate, others: PolicyVersion[]): { packages: string[]; tests: TestResult[] } {
-    const packages = new Set<string>();
-    candidate.modules.forEach((module, index) => {
-      try {
-        packages.add(
-          parseModule(module.source, module.name, { regoVersion: candidate.regoVersion }).packagePath.join('.'),
-        );
-      } catch (error) {
-        throw new InputError(`modules[${index}] (${module.name}): ${regoErrorMessage(error)}`, {
+  async validate(
+    candidate: PolicyCandidate,
+    others: PolicyVersion[],
+  ): Promise<{ packages: string[]; tests: TestResult[] }> {
+    let outcome: ValidateOutcome;
+    try {
+      outcome = await this.pool.run<ValidateOutcome>(
+        {
+          kind: 'validate',
+          candidate,
+          others: sourcesOf(others.filter((policy) => policy.name !== candidate.name)),
+          budget: this.budget(TEST_BUDGET_FACTOR),
+        },
+        this.limits.deadlineMs * TEST_BUDGET_FACTOR,
+      );
+    } catch (error) {
+      // The worker was ended (deadline, heap): the candidate's own code did it, so it is the client's problem.
+      if (error instanceof BudgetExceededError)
+        throw new InputError(`policy ${candidate.name} was not checked: ${error.message}`, {
+          code: 'policy_budget_exceeded',
+          issues: [{ path: 'body.modules', message: error.message }],
+        });
+      throw error;
+    }
+    if (outcome.ok) return { packages: outcome.packages, tests: outcome.tests };
+    switch (outcome.reason) {
+      case 'parse':
+        throw new InputError(`modules[${outcome.index}] (${outcome.module}): ${outcome.message}`, {
           code: 'policy_parse_error',
-          issues: [{ path: `body.modules.${index}.source`, message: regoErrorMessage(error) }],
+          issues: [{ path: `body.modules.${outcome.index}.source`, message: outcome.message }],
+        });
+      case 'compile': {
+        const issue: FieldIssue = { path: 'body.modules', message: outcome.message };
+        throw new InputError(`policy ${candidate.name} does not compile: ${outcome.message}`, {
+          code: 'policy_compile_error',
+          issues: [issue],
         });
       }
-    });
-    let compiled: CompiledPolicy;
-    try {
-      compiled = compile(sourcesOf([...others.filter((policy) => policy.name !== candidate.name), candidate]));
-    } catch (error) {
-      const issue: FieldIssue = { path: 'body.modules', message: regoErrorMessage(error) };
-      throw new InputError(`policy ${candidate.name} does not compile: ${regoErrorMessage(error)}`, {
-        code: 'policy_compile_error',
-        issues: [issue],
-      });
+      case 'tests':
+        throw new PolicyTestFailedError(
+          candidate.name,
+          outcome.tests.filter((test) => !test.passed),
+          outcome.tests,
+          outcome.packages,
+        );
     }
-    const own = [...packages].map((name) => `data.${name}.`);
-    const names = compiled
-      .testNames()
-      .filter((name) => own.some((prefix) => name.startsWith(prefix) && !name.slice(prefix.length).includes('.')));
-    const tests = names.map((name) =>
-      runTest(compiled, name, { maxSteps: this.limits.maxSteps * 10, timeoutMs: this.limits.timeoutMs * 10 }),
-    );
-    const failures = tests.filter((test) => !test.passed);
-    if (failures.length) throw new PolicyTestFailedError(candidate.name, failures, tests, [...packages].sort());
-    return { packages: [...packages].sort(), tests };
-  }
-}
-
-/** Runs one `test_*` rule: it passes when it evaluates to true. */
-function runTest(compiled: CompiledPolicy, name: string, budget: { maxSteps: number; timeoutMs: number }): TestResult {
-  try {
-    const { results, errors } = compiled.query(`__test__ = ${name}`, { budget });
-    const value = results[0]?.get('__test__');
-    if (value === true) return { name, passed: true };
-    if (value === undefined && errors.length > 0) return { name, passed: false, error: regoErrorMessage(errors[0]) };
-    return { name, passed: false, error: value === undefined ? 'undefined' : 'not true' };
-  } catch (error) {
-    return { name, passed: false, error: regoErrorMessage(error) };
   }
 }
 

@@ -1,0 +1,93 @@
+import { BudgetExceededError } from '@isd/rego';
+import { eventually } from '@isd/test-support';
+import type { EngineBudget, EvaluateJob, EvaluateOutcome } from './jobs';
+import { EvaluationPool } from './pool';
+
+const unlimited: EngineBudget = { maxSteps: 1e15, timeoutMs: 1e9, maxMemoryBytes: 1e15 };
+
+function job(source: string, document: string, budget: EngineBudget = unlimited): EvaluateJob {
+  return {
+    kind: 'evaluate',
+    bundle: { key: source, sources: [{ name: 'p.rego', source }] },
+    document,
+    input: {},
+    budget,
+  };
+}
+
+const spin = 'package p\nn := count([1 | some a in numbers.range(1, 100000); some b in numbers.range(1, 100000)])';
+const hog = 'package p\nn := count(numbers.range(1, 100000000))';
+const quick = 'package p\nx := 40 + 2';
+
+let pool: EvaluationPool;
+
+beforeAll(() => {
+  pool = new EvaluationPool({ size: 2, maxOldGenerationMb: 48, maxYoungGenerationMb: 8, queueLimit: 4 });
+});
+afterAll(() => pool.close());
+
+describe('EvaluationPool', () => {
+  it('ends a job past its deadline from outside, replaces the worker, and keeps answering meanwhile', async () => {
+    const spinning = pool.run(job(spin, 'data.p.n'), 1_500);
+    // The other worker answers while the first spins.
+    await expect(pool.run<EvaluateOutcome>(job(quick, 'data.p.x'), 5_000)).resolves.toEqual({
+      result: 42,
+      warnings: [],
+    });
+    const error = await spinning.then(
+      () => undefined,
+      (caught: unknown) => caught,
+    );
+    expect(error).toBeInstanceOf(BudgetExceededError);
+    expect(error).toMatchObject({ limit: 'time', used: 1_500 });
+    // The replacement (and the other worker) evaluate again.
+    const answers = await Promise.all([1, 2, 3].map(() => pool.run<EvaluateOutcome>(job(quick, 'data.p.x'), 10_000)));
+    expect(answers.map((answer) => answer.result)).toEqual([42, 42, 42]);
+  });
+
+  it('ends a worker that outgrows its heap with a memory budget error', async () => {
+    const error = await pool.run(job(hog, 'data.p.n'), 60_000).then(
+      () => undefined,
+      (caught: unknown) => caught,
+    );
+    expect(error).toBeInstanceOf(BudgetExceededError);
+    expect(error).toMatchObject({ limit: 'memory', used: 48 * 1024 * 1024 });
+    await expect(pool.run<EvaluateOutcome>(job(quick, 'data.p.x'), 10_000)).resolves.toMatchObject({ result: 42 });
+  });
+
+  it('reports the engine budget errors raised inside a worker as BudgetExceededError', async () => {
+    const error = await pool
+      .run(job(spin, 'data.p.n', { maxSteps: 10_000, timeoutMs: 10_000, maxMemoryBytes: 1e9 }), 10_000)
+      .then(
+        () => undefined,
+        (caught: unknown) => caught,
+      );
+    expect(error).toBeInstanceOf(BudgetExceededError);
+    expect(error).toMatchObject({ limit: 'steps', used: 10_000 });
+  });
+
+  it('sends a policy set again to a worker that evicted it (workers keep four)', async () => {
+    const sets = [1, 2, 3, 4, 5, 6].map((n) => `package p\nx := ${n}`);
+    // Every set on every worker, twice: the second round finds the first sets evicted.
+    for (let round = 0; round < 2; round++)
+      for (const source of sets) {
+        const answers = await Promise.all([1, 2].map(() => pool.run<EvaluateOutcome>(job(source, 'data.p.x'), 10_000)));
+        expect(answers.map((answer) => answer.result)).toEqual([Number(source.slice(-1)), Number(source.slice(-1))]);
+      }
+  });
+
+  it('refuses jobs beyond its queue limit instead of queueing without bound', async () => {
+    await eventually(async () => (pool.liveWorkers === 2 ? true : undefined), 30_000, 'both workers started');
+    const running = [1, 2].map(() => pool.run(job(spin, 'data.p.n'), 1_000).catch(() => undefined));
+    const queued = [1, 2, 3, 4].map(() => pool.run(job(quick, 'data.p.x'), 10_000));
+    await expect(pool.run(job(quick, 'data.p.x'), 10_000)).rejects.toMatchObject({ code: 'evaluation_queue_full' });
+    await Promise.all(running);
+    const settled = await Promise.allSettled(queued);
+    expect(settled.map((outcome) => (outcome.status === 'rejected' ? String(outcome.reason) : 'ok'))).toEqual([
+      'ok',
+      'ok',
+      'ok',
+      'ok',
+    ]);
+  });
+});
