@@ -16,7 +16,7 @@ import {
 } from './pki';
 import { generateTokenKeys, signToken, TokenError, verifyToken, type TokenKeys } from './jwt';
 import { createControllerMetrics, type ControllerMetrics } from './metrics';
-import { loadTunnelService } from './proto';
+import { loadTunnelDefinition } from '@isd/tunnel-proto';
 import { SessionRegistry, type AgentSessionSummary } from './sessions';
 import { createTunnelHandlers } from './tunnel-service';
 import { forwardRequest, forwardUpgrade, type ForwardContext, type Route } from './forward';
@@ -259,7 +259,7 @@ export async function startController(config: ControllerConfig = {}): Promise<Ru
     'grpc.max_receive_message_length': 8 * 1024 * 1024,
   });
   grpcServer.addService(
-    loadTunnelService(),
+    loadTunnelDefinition(),
     createTunnelHandlers({
       ca,
       registry,

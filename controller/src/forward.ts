@@ -3,7 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { performance } from 'node:perf_hooks';
 import type { ControllerMetrics } from './metrics';
-import type { AgentFrame, ControllerFrame, WireHeader } from './proto';
+import type { AgentFrame, ControllerFrameOut as ControllerFrame, WireHeader } from '@isd/tunnel-proto';
 import { endToEndHeaders, flatHeaders, rawResponseHead } from './http-headers';
 import type { ExchangeCall, SessionRegistry, AgentSession } from './sessions';
 

@@ -1,5 +1,9 @@
 import type * as grpc from '@grpc/grpc-js';
-import type { AgentFrame, ControllerControl, ControllerFrame } from './proto';
+import type {
+  AgentFrame,
+  ControllerControlOut as ControllerControl,
+  ControllerFrameOut as ControllerFrame,
+} from '@isd/tunnel-proto';
 
 /** A server-side Exchange stream: reads agent frames, writes controller frames. */
 export type ExchangeCall = grpc.ServerDuplexStream<AgentFrame, ControllerFrame>;
