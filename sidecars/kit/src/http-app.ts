@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
+import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import querystring from 'node:querystring';
 import zlib from 'node:zlib';
@@ -161,13 +162,20 @@ export class HttpApp {
   /**
    * Starts listening; resolves with the server once the port is bound. With `gateListener` the port is
    * the one only Gate can reach (the chart's NetworkPolicy), where Gate's X-SPINNAKER-USER is trusted.
+   * With `tls` it serves HTTPS with those options.
    */
-  async listen(port: number, host = '0.0.0.0', options: { gateListener?: boolean } = {}): Promise<http.Server> {
+  async listen(
+    port: number,
+    host = '0.0.0.0',
+    options: { gateListener?: boolean; tls?: https.ServerOptions } = {},
+  ): Promise<http.Server> {
     this.listening = true;
     const origin = { gateListener: Boolean(options.gateListener) };
-    const server = http.createServer((req, res) => {
+    const handler = (req: http.IncomingMessage, res: http.ServerResponse): void => {
       void this.serve(req, res, origin);
-    });
+    };
+    // With `tls` the same app serves HTTPS (e.g. the tunnel controller's mutual-TLS control API).
+    const server: http.Server = options.tls ? https.createServer(options.tls, handler) : http.createServer(handler);
     server.keepAliveTimeout = 65_000;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
