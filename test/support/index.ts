@@ -11,3 +11,5 @@ export { eventually, freePort, repoRoot, spawnTypeScript } from './processes';
 export type { ChildService } from './processes';
 export { requireTool } from './tools';
 export type { TestTool } from './tools';
+export { startKubeApiServer } from './kube-apiserver';
+export type { StartedKubeApiServer } from './kube-apiserver';
