@@ -64,11 +64,11 @@ function percentile(sorted: number[], fraction: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(fraction * sorted.length))] ?? NaN;
 }
 
-function get(path: Path, target: string): Promise<number> {
+function get(path: Path, target: string, agent: http.Agent): Promise<number> {
   return new Promise((resolve, reject) => {
     const url = new URL(target, path.base);
     const req = (url.protocol === 'https:' ? https : http).request(url, {
-      agent: path.agent,
+      agent,
       ...path.tls,
       headers: path.headers,
     });
@@ -81,8 +81,16 @@ function get(path: Path, target: string): Promise<number> {
   });
 }
 
+/** Kept-alive connections for the latency runs, as run.ts's pool: one connection would queue requests behind each other. */
+const LATENCY_CONNECTIONS = 16;
+
 /** Open loop: requests start on schedule whether or not earlier ones finished. */
-async function latency(path: Path, ratePerSecond: number, durationMs: number): Promise<{ p50: number; p99: number }> {
+async function latency(
+  path: Path,
+  agent: http.Agent,
+  ratePerSecond: number,
+  durationMs: number,
+): Promise<{ p50: number; p99: number }> {
   const total = Math.floor((ratePerSecond * durationMs) / 1000);
   const started = performance.now();
   const samples: number[] = [];
@@ -92,7 +100,7 @@ async function latency(path: Path, ratePerSecond: number, durationMs: number): P
     const wait = scheduledAt - performance.now();
     if (wait > 1) await new Promise((resolve) => setTimeout(resolve, wait));
     pending.push(
-      get(path, '/small').then((status) => {
+      get(path, '/small', agent).then((status) => {
         if (status !== 200) throw new Error(`${path.name}: GET /small answered ${status}`);
         samples.push(performance.now() - scheduledAt);
       }),
@@ -229,12 +237,15 @@ export async function comparePeers(options: {
     // Latency first: a peer that falls over on a big transfer must not take the small requests with it.
     const latencyMs: PeerComparison['latencyMs'] = { ours: null, floor: null, birger: null };
     for (const path of paths) {
+      const agent = new https.Agent({ keepAlive: true, maxSockets: LATENCY_CONNECTIONS, ...path.tls });
       try {
-        await latency(path, 100, 500); // warm-up
-        latencyMs[path.name] = await latency(path, 100, 3_000);
+        await latency(path, agent, 100, 500); // warm-up, which also opens the connections
+        latencyMs[path.name] = await latency(path, agent, 100, 3_000);
       } catch (error) {
         if (path.name !== 'birger') throw error;
         errors.latency = (error as Error).message;
+      } finally {
+        agent.destroy();
       }
     }
     options.progress(
