@@ -4,12 +4,15 @@
 // formats, delete and get -w. exec, attach, port-forward and logs need a kubelet and stay on the harness
 // (test/e2e/kubectl-through-tunnel.test.ts).
 import fs from 'node:fs';
+import https from 'node:https';
 import { startAgent, type RunningAgent } from '@isd/agent';
 import { startController, type RunningController } from '@isd/controller';
 import { startKubeApiServer, type StartedKubeApiServer } from '@isd/test-support';
 import { createKubectlSession, type KubectlResult, type KubectlSession } from '../harness/kube-apiserver/kubectl';
 
 const AGENT_NAME = 'cluster-real';
+// oes-birger cut watches after 8–10 s; this one stays idle longer than that, then expects more.
+const LONG_IDLE_MS = 16_000;
 const NAMESPACE = 'tunnel-e2e';
 
 // Starting etcd and kube-apiserver and running a dozen kubectl processes takes a while on a shared machine.
@@ -37,6 +40,23 @@ const getJson = async (session: KubectlSession, name: string) =>
     data?: Record<string, string>;
     metadata: { resourceVersion: string; managedFields?: Array<{ manager: string; operation: string }> };
   };
+
+/** A merge patch straight to the apiserver (no kubectl process), for bursts of changes. */
+function patchDirectly(name: string, patch: unknown): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const req = https.request(new URL(`/api/v1/namespaces/${NAMESPACE}/configmaps/${name}`, apiServer.url), {
+      method: 'PATCH',
+      ca: apiServer.caPem,
+      headers: { authorization: `Bearer ${apiServer.token}`, 'content-type': 'application/merge-patch+json' },
+    });
+    req.on('response', (res) => {
+      res.resume();
+      res.on('end', () => (res.statusCode === 200 ? resolve() : reject(new Error(`PATCH ${name}: ${res.statusCode}`))));
+    });
+    req.on('error', reject);
+    req.end(JSON.stringify(patch));
+  });
+}
 
 beforeAll(async () => {
   apiServer = await startKubeApiServer();
@@ -191,5 +211,101 @@ describe('kubectl through the tunnel against a real kube-apiserver', () => {
     } finally {
       await watch.stop();
     }
+  });
+  it(`a watch outlives ${LONG_IDLE_MS / 1000} s of silence, then delivers a burst of 300 events in order`, async () => {
+    ok(await direct.run(['create', 'configmap', 'burst', '-n', NAMESPACE, '--from-literal=n=0']));
+    const watch = throughTunnel.spawn([
+      'get',
+      'configmap',
+      'burst',
+      '-n',
+      NAMESPACE,
+      '--watch',
+      '-o',
+      'custom-columns=N:.data.n',
+      '--no-headers',
+    ]);
+    try {
+      await watch.waitFor(/^0$/m, 60_000);
+      await new Promise((resolve) => setTimeout(resolve, LONG_IDLE_MS));
+      // One request per event so the apiserver cannot coalesce them; the last resourceVersion wins.
+      const steps = Array.from({ length: 300 }, (_, index) => index + 1);
+      for (const n of steps) await patchDirectly('burst', { data: { n: String(n) } });
+      await watch.waitFor(/^300$/m, 60_000);
+      const seen = watch.output().trim().split('\n').map(Number);
+      expect(seen).toEqual([0, ...steps]);
+    } finally {
+      await watch.stop();
+    }
+  });
+
+  it('label selectors, strict field validation and a manifest lifecycle (create, replace, multi-kind get, delete -f)', async () => {
+    const labelled = (name: string, tier: string) =>
+      JSON.stringify({
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        metadata: { name, namespace: NAMESPACE, labels: { app: 'shop', tier } },
+        data: { tier },
+      });
+    ok(await throughTunnel.run(['create', '-f', '-'], { stdin: labelled('front', 'web') }));
+    ok(await throughTunnel.run(['create', '-f', '-'], { stdin: labelled('back', 'db') }));
+    expect(
+      ok(await throughTunnel.run(['get', 'cm', '-n', NAMESPACE, '-l', 'app=shop,tier in (web)', '-o', 'name'])),
+    ).toBe('configmap/front\n');
+    expect(ok(await throughTunnel.run(['get', 'cm', '-n', NAMESPACE, '-l', 'app=shop,tier!=web', '-o', 'name']))).toBe(
+      'configmap/back\n',
+    );
+    // The real apiserver's strict decoding error, naming the field, comes back through the tunnel.
+    const strict = await throughTunnel.run(['apply', '--validate=strict', '-f', '-'], {
+      stdin: JSON.stringify({
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        metadata: { name: 'strict', namespace: NAMESPACE },
+        bogusField: 1,
+      }),
+    });
+    expect(strict.code).not.toBe(0);
+    expect(strict.stderr).toContain('bogusField');
+
+    const manifest = [
+      labelled('front', 'web-2'),
+      JSON.stringify({
+        apiVersion: 'v1',
+        kind: 'Secret',
+        metadata: { name: 'shop-secret', namespace: NAMESPACE, labels: { app: 'shop' } },
+        stringData: { key: 'value' },
+      }),
+    ].join('\n');
+    const replaced = await throughTunnel.run(['replace', '-f', '-'], { stdin: manifest });
+    // The Secret does not exist yet: replace fails for it, and has replaced the ConfigMap.
+    expect(replaced.stderr).toContain('secrets "shop-secret" not found');
+    ok(await throughTunnel.run(['create', '-f', '-'], { stdin: manifest.split('\n')[1] }));
+    expect((await getJson(direct, 'front')).data).toEqual({ tier: 'web-2' });
+    expect(
+      ok(await throughTunnel.run(['get', 'cm,secret', '-n', NAMESPACE, '-l', 'app=shop', '-o', 'name'])).split('\n'),
+    ).toEqual(expect.arrayContaining(['configmap/front', 'configmap/back', 'secret/shop-secret']));
+    ok(await throughTunnel.run(['delete', '-f', '-'], { stdin: manifest }));
+    expect(ok(await direct.run(['get', 'cm,secret', '-n', NAMESPACE, '-l', 'app=shop', '-o', 'name']))).toBe(
+      'configmap/back\n',
+    );
+  });
+
+  it('a large list (about 6 MB of ConfigMaps) arrives whole', async () => {
+    const filler = 'x'.repeat(60_000);
+    const items = Array.from({ length: 100 }, (_, index) => ({
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: `big-${index}`, namespace: NAMESPACE, labels: { big: 'yes' } },
+      data: { filler, index: String(index) },
+    }));
+    ok(await direct.run(['create', '-f', '-'], { stdin: JSON.stringify({ apiVersion: 'v1', kind: 'List', items }) }));
+    const listed = JSON.parse(
+      ok(await throughTunnel.run(['get', 'cm', '-n', NAMESPACE, '-l', 'big=yes', '-o', 'json'])),
+    ) as {
+      items: Array<{ data: { filler: string; index: string } }>;
+    };
+    expect(listed.items).toHaveLength(100);
+    expect(listed.items.every((item) => item.data.filler === filler)).toBe(true);
+    expect(new Set(listed.items.map((item) => item.data.index)).size).toBe(100);
   });
 });
