@@ -191,6 +191,7 @@ async function main(): Promise<void> {
     birgerVsFloor: peers.birgerVsFloor,
     cpuSecondsPerGB: peers.cpuSecondsPerGB,
     latencyAt100Ms: peers.latencyMs,
+    earlyLatencyAt100Ms: peers.earlyLatencyMs,
     upAt3MB: peers.upAt3MB,
     birger: peers.birger,
   };
