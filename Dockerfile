@@ -41,5 +41,5 @@ SCRIPT
 ENV NODE_ENV=production HOME=/tmp
 # Numeric, so Kubernetes can verify runAsNonRoot; the charts use the same id.
 USER 10001:10001
-EXPOSE 8085 8090 8096 9001 9002 9003 9102
+EXPOSE 8085 8090 8096 9001 9002 9003 9102 9103
 ENTRYPOINT ["/usr/local/bin/isd"]

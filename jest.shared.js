@@ -10,6 +10,7 @@ const workspaceSources = {
   '@isd/autopilot': 'sidecars/autopilot/src',
   '@isd/sapor': 'sidecars/sapor/src',
   '@isd/orca-stages': 'orca-stages/src',
+  '@isd/tunnel-proto': 'tunnel-proto/src',
   '@isd/controller': 'controller/src',
   '@isd/agent': 'agent/src',
   '@isd/test-support': 'test/support',

@@ -56,7 +56,8 @@ const services = [
     port: 9003,
     portVar: 'ISD_CONTROLLER_CONTROL_LISTEN_PORT',
     what: 'tunnel controller: control API (agents 9001, services 9002, metrics 9102)',
-    env: () => ({}),
+    // The CA and token keys are kept here across restarts; the first start prints a bootstrap control token.
+    env: () => ({ ISD_CONTROLLER_DATA_DIR: path.join(stateDir, 'controller') }),
     readyUrl: () => `http://127.0.0.1:${process.env.ISD_CONTROLLER_PROMETHEUS_LISTEN_PORT ?? 9102}/readyz`,
   },
 ];

@@ -144,7 +144,7 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
     const host = config.healthHost ?? '127.0.0.1';
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
-      server.listen(config.healthPort ?? 9102, host, () => resolve());
+      server.listen(config.healthPort ?? 9103, host, () => resolve());
     });
     healthUrl = `http://${host}:${(server.address() as AddressInfo).port}`;
   }

@@ -39,7 +39,7 @@ describe('agent configuration', () => {
       url: 'https://jenkins.example:8443/ci',
       credentials: { type: 'basic', username: 'spin' },
     });
-    expect(config.healthPort).toBe(9102);
+    expect(config.healthPort).toBe(9103);
   });
 
   it('names the key of invalid values', () => {

@@ -59,7 +59,13 @@ export const agentConfigSchema = z.strictObject({
     .optional()
     .describe('Writable directory where renewed certificates are kept across restarts'),
   poolSize: z.number().int().min(1).max(64).default(2).describe('Idle tunnel streams per controller'),
-  healthPort: z.number().int().min(0).max(65535).default(9102).describe('Port of /healthz, /readyz, /metrics'),
+  healthPort: z
+    .number()
+    .int()
+    .min(0)
+    .max(65535)
+    .default(9103)
+    .describe("Port of /healthz, /readyz, /metrics (9103: the controller's metrics port is 9102)"),
   healthHost: z.string().min(1).default('0.0.0.0').describe('Address of the health listener'),
   maxBackoffMs: z.number().int().min(50).default(700).describe('Reconnect backoff ceiling'),
   annotations: z.record(z.string(), z.string()).default({}).describe('Agent annotations shown in getAgentStatistics'),

@@ -3,15 +3,15 @@ import os from 'node:os';
 import * as grpc from '@grpc/grpc-js';
 import forge from 'node-forge';
 import {
-  AGENT_CAPABILITIES,
+  CAPABILITIES as AGENT_CAPABILITIES,
   PROTOCOL_VERSION,
   loadTunnelClient,
-  type AgentControl,
-  type AgentFrame,
+  type AgentControlOut as AgentControl,
+  type AgentFrameOut as AgentFrame,
   type ControllerControl,
   type ControllerFrame,
   type TunnelClient,
-} from './proto';
+} from '@isd/tunnel-proto';
 import { serveExchange } from './exchange';
 import type { Target } from './targets';
 import type { AgentMetrics } from './metrics';

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import type * as grpc from '@grpc/grpc-js';
 import { serveExchange } from './exchange';
 import { createAgentMetrics } from './metrics';
-import type { AgentFrame, ControllerFrame } from './proto';
+import type { AgentFrameOut as AgentFrame, ControllerFrame } from '@isd/tunnel-proto';
 import { createTarget, type Target } from './targets';
 
 /** Stands in for the grpc-js Exchange stream: records what the agent writes, in order. */

@@ -2,7 +2,7 @@ import http from 'node:http';
 import https from 'node:https';
 import type { Duplex } from 'node:stream';
 import type * as grpc from '@grpc/grpc-js';
-import type { AgentFrame, ControllerFrame, WireHeader } from './proto';
+import type { AgentFrameOut as AgentFrame, ControllerFrame, WireHeader } from '@isd/tunnel-proto';
 import type { Target } from './targets';
 import type { AgentMetrics } from './metrics';
 

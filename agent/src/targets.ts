@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import { parse } from 'yaml';
-import type { WireHeader } from './proto';
+import type { WireHeader } from '@isd/tunnel-proto';
 
 /** Credentials the agent adds for a generic HTTP target. */
 export type TargetCredentials =

@@ -1,6 +1,7 @@
 // What the tunnel benchmark and its analysis tools (profile.ts, floor.ts) share: the processes they fork,
 // the request body they stream and the bulk transfer they time.
 import { fork, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import path from 'node:path';
@@ -68,6 +69,22 @@ export function writeBody(req: http.ClientRequest, sizeBytes: number): void {
 }
 
 /**
+ * CPU time (user + system) of processes so far, from /proc: the same measure for Node and Go processes
+ * (the tunnel, the floor's relays, oes-birger).
+ */
+export function processCpuMs(pids: number[]): number {
+  const ticksPerSecond = 100; // USER_HZ, 100 on Linux
+  let ticks = 0;
+  for (const pid of pids) {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name (which may contain spaces) start at ") "; utime and stime are 14 and 15.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    ticks += Number(fields[11]) + Number(fields[12]);
+  }
+  return (ticks / ticksPerSecond) * 1000;
+}
+
+/**
  * One bulk transfer against the benchmark target's API at `base`: GET `/bytes?n=` (down) or POST
  * `/upload` (up) of `sizeBytes`; rejects unless it ends 200 with every byte received.
  */
@@ -77,6 +94,7 @@ export function transfer(
   tls: https.RequestOptions,
   direction: 'down' | 'up',
   sizeBytes: number,
+  headers: Record<string, string> = {},
 ): Promise<void> {
   return new Promise((resolve, reject) => {
     const url = new URL(direction === 'down' ? `/bytes?n=${sizeBytes}` : '/upload', base);
@@ -85,16 +103,23 @@ export function transfer(
       method: direction === 'down' ? 'GET' : 'POST',
       agent,
       ...tls,
-      headers: direction === 'up' ? { 'content-length': sizeBytes } : {},
+      headers: { ...headers, ...(direction === 'up' ? { 'content-length': sizeBytes } : {}) },
     });
+    // A peer that stops answering must fail the measurement, not hang the bench.
+    req.setTimeout(120_000, () => req.destroy(new Error(`${direction}: no progress for 120 s`)));
     req.on('response', (res) => {
       let received = 0;
-      res.on('data', (data: Buffer) => (received += data.length));
-      res.on('end', () =>
-        res.statusCode === 200 && (direction === 'up' || received === sizeBytes)
-          ? resolve()
-          : reject(new Error(`${direction}: status ${res.statusCode}, ${received} bytes`)),
-      );
+      let text = '';
+      res.on('data', (data: Buffer) => {
+        received += data.length;
+        if (direction === 'up') text += data.toString();
+      });
+      res.on('end', () => {
+        // Down: every byte arrived. Up: the target answers how many bytes it received.
+        const complete = direction === 'down' ? received === sizeBytes : text === String(sizeBytes);
+        if (res.statusCode === 200 && complete) resolve();
+        else reject(new Error(`${direction}: status ${res.statusCode}, ${received} bytes: ${text.slice(0, 200)}`));
+      });
     });
     req.on('error', reject);
     if (direction === 'down') req.end();

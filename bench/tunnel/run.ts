@@ -1,14 +1,28 @@
 // Tunnel benchmark (npm run bench:tunnel). This process is the load generator; target, controller and
 // agent run as separate processes on loopback. Every tunnel number is set against a direct
-// (client → target) baseline measured in the same run. The last line printed is one JSON object.
+// (client → target) baseline measured in the same run, and set beside the TLS-relay floor and oes-birger
+// (peers.ts). The last line printed is one JSON object; its `vsFloor`, `vsBirger` and `birgerVsFloor` are
+// throughput ratios per direction.
+//   --quick            shorter runs
+//   --birger-dir DIR   oes-birger's controller and agent binaries (built outside the repository)
+//   --peers-only       only the comparison with the floor and oes-birger
 import http from 'node:http';
 import https from 'node:https';
 import os from 'node:os';
+import { parseArgs } from 'node:util';
 import { CertificateAuthority, generateTokenKeys } from '@isd/controller';
 import { spawnChild, writeBody } from './children';
+import { comparePeers } from './peers';
 
 const MB = 1024 * 1024;
-const quick = process.argv.includes('--quick');
+const { values: args } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    'birger-dir': { type: 'string' },
+    'peers-only': { type: 'boolean', default: false },
+  },
+});
+const quick = args.quick ?? false;
 const CONNECTIONS = 16;
 
 function progress(message: string): void {
@@ -156,6 +170,38 @@ async function main(): Promise<void> {
   };
   await Promise.all(Array.from({ length: CONNECTIONS }, () => request(tunnel, 'GET', '/small')));
   await Promise.all(Array.from({ length: CONNECTIONS }, () => request(direct, 'GET', '/small')));
+
+  // Beside the floor and the peer, in this run and topology.
+  const peers = await comparePeers({
+    ca,
+    targetUrl: target.ready.url,
+    ours: {
+      base: controller.ready.serviceUrl,
+      tls: tunnelTls,
+      headers: {},
+      pids: [controller.child.pid as number, agent.child.pid as number],
+    },
+    birgerDir: args['birger-dir'],
+    runs: quick ? 1 : 3,
+    progress,
+  });
+  const peerSummary = {
+    vsFloor: peers.vsFloor,
+    vsBirger: peers.vsBirger,
+    birgerVsFloor: peers.birgerVsFloor,
+    cpuSecondsPerGB: peers.cpuSecondsPerGB,
+    latencyAt100Ms: peers.latencyMs,
+    earlyLatencyAt100Ms: peers.earlyLatencyMs,
+    upAt3MB: peers.upAt3MB,
+    birger: peers.birger,
+  };
+  if (args['peers-only']) {
+    for (const child of [agent.child, controller.child, target.child]) child.kill('SIGKILL');
+    direct.agent.destroy();
+    tunnel.agent.destroy();
+    process.stdout.write(`${JSON.stringify({ peers, loadAverage: os.loadavg(), ...peerSummary })}\n`);
+    process.exit(0);
+  }
 
   // Throughput.
   const throughput: Record<string, { directMs: number; tunnelMs: number; ratio: number; tunnelCpuMsPerGB: number }> =
@@ -349,6 +395,9 @@ async function main(): Promise<void> {
     watch,
     watches: watchCount,
     simulatedAgents: agentCount,
+    peers,
+    // Last, so the line ends with the ratios: per direction, ours ÷ floor, ours ÷ birger, birger ÷ floor.
+    ...peerSummary,
   };
   process.stdout.write(`${JSON.stringify(summary)}\n`);
   process.exit(0);

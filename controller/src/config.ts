@@ -39,7 +39,9 @@ export const controllerConfigSchema = z.strictObject({
     .string()
     .min(1)
     .optional()
-    .describe('PEM CA certificate (with caKeyFile: a provided CA, e.g. from a Secret; absent = generated)'),
+    .describe(
+      'PEM CA certificate (with caKeyFile: a provided CA, e.g. from a Secret; absent = generated once and kept in dataDir)',
+    ),
   caKeyFile: z.string().min(1).optional().describe('PEM CA private key'),
   tokenKeys: z
     .strictObject({
@@ -49,7 +51,16 @@ export const controllerConfigSchema = z.strictObject({
         .describe('Key id → HS256 secret; every listed key verifies (rotation)'),
     })
     .optional()
-    .describe('Token signing keys; absent = random keys that die with the process'),
+    .describe(
+      'Token signing keys (optional): give them (e.g. from a Secret) to share them between replicas; absent = generated once and kept in dataDir',
+    ),
+  dataDir: z
+    .string()
+    .min(1)
+    .optional()
+    .describe(
+      'Writable directory keeping the generated CA, token keys and revocation list across restarts (absent: in memory only, a restart needs new agent credentials)',
+    ),
   credentialShape: z
     .enum(['cert', 'token'])
     .default('cert')
@@ -132,6 +143,7 @@ export function toControllerConfig(
         ? { certPem: readFile(config.caCertFile), keyPem: readFile(config.caKeyFile) }
         : undefined,
     tokenKeys: config.tokenKeys,
+    dataDir: config.dataDir,
     credentialShape: config.credentialShape,
     agentCertLifetimeMs: config.agentCertLifetimeMs,
     serviceCertLifetimeMs: config.serviceCertLifetimeMs,

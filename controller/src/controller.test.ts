@@ -5,6 +5,7 @@ import { startController, type RunningController } from './controller';
 
 interface Reply {
   status: number;
+  contentType: string;
   body: Record<string, unknown>;
 }
 
@@ -12,7 +13,14 @@ function request(
   controller: RunningController,
   method: string,
   path: string,
-  options: { body?: unknown; token?: string; credentials?: { certPem: string; keyPem: string }; rawBody?: string } = {},
+  options: {
+    body?: unknown;
+    token?: string;
+    credentials?: { certPem: string; keyPem: string };
+    rawBody?: string;
+    /** Send the body in two chunks without a content-length. */
+    chunked?: boolean;
+  } = {},
 ): Promise<Reply> {
   return new Promise((resolve, reject) => {
     const req = https.request(new URL(path, controller.controlUrl), {
@@ -29,10 +37,20 @@ function request(
     req.on('response', (res) => {
       let text = '';
       res.on('data', (chunk: Buffer) => (text += chunk.toString()));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) as Record<string, unknown> }));
+      res.on('end', () =>
+        resolve({
+          status: res.statusCode ?? 0,
+          contentType: String(res.headers['content-type']).split(';')[0] ?? '',
+          body: JSON.parse(text) as Record<string, unknown>,
+        }),
+      );
     });
     req.on('error', reject);
-    req.end(options.rawBody ?? (options.body === undefined ? undefined : JSON.stringify(options.body)));
+    const body = options.rawBody ?? (options.body === undefined ? undefined : JSON.stringify(options.body));
+    if (options.chunked && body !== undefined) {
+      req.write(body.slice(0, body.length / 2));
+      req.end(body.slice(body.length / 2));
+    } else req.end(body);
   });
 }
 
@@ -107,30 +125,50 @@ describe('control (CNC) API', () => {
     expect(kubeconfig.users[0]?.user.token).toBe(reply.body.token);
   });
 
-  it('answers 400 naming the missing or invalid field', async () => {
+  it('answers 400 problem+json naming the missing or invalid field', async () => {
     const missing = await request(certShape, 'POST', '/api/v1/generateKubectlComponents', {
       credentials: control,
       body: { agentName: 'cluster-a' },
     });
     expect(missing).toEqual({
       status: 400,
-      body: expect.objectContaining({ field: 'name', error: expect.stringContaining('name is required') }),
+      contentType: 'application/problem+json',
+      body: expect.objectContaining({ status: 400, field: 'body.name', detail: expect.stringContaining('body.name') }),
     });
     const invalid = await request(certShape, 'POST', '/api/v1/generateServiceCredentials', {
       credentials: control,
       body: { agentName: 'a b', type: 'jenkins', name: 'ci' },
     });
     expect(invalid.status).toBe(400);
-    expect(invalid.body.field).toBe('agentName');
+    expect(invalid.body.field).toBe('body.agentName');
     const malformed = await request(certShape, 'POST', '/api/v1/generateControlCredentials', {
       credentials: control,
       rawBody: '{not json',
     });
-    expect(malformed).toEqual({ status: 400, body: expect.objectContaining({ field: 'body' }) });
+    expect(malformed).toMatchObject({ status: 400, body: { detail: expect.stringContaining('not valid JSON') } });
     expect(
       (await request(certShape, 'GET', '/api/v1/generateControlCredentials', { credentials: control })).status,
     ).toBe(405);
     expect((await request(certShape, 'GET', '/api/v1/nothing', { credentials: control })).status).toBe(404);
+  });
+
+  it('answers 413 problem+json to a body over 64 KiB instead of resetting the connection', async () => {
+    const reply = await request(certShape, 'POST', '/api/v1/generateKubectlComponents', {
+      credentials: control,
+      rawBody: JSON.stringify({ agentName: 'cluster-a', name: 'kube', padding: 'x'.repeat(256 * 1024) }),
+    });
+    expect(reply).toMatchObject({
+      status: 413,
+      contentType: 'application/problem+json',
+      body: { status: 413, detail: expect.stringContaining('65536 bytes') },
+    });
+    // Without a content-length (chunked), the limit holds while reading.
+    const chunked = await request(certShape, 'POST', '/api/v1/generateKubectlComponents', {
+      credentials: control,
+      rawBody: JSON.stringify({ agentName: 'cluster-a', name: 'kube', padding: 'x'.repeat(256 * 1024) }),
+      chunked: true,
+    });
+    expect(chunked).toMatchObject({ status: 413, body: { status: 413 } });
   });
 
   it('generateServiceCredentials returns basic credentials whose password is a service token (legacy Type/Name accepted)', async () => {

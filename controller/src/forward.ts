@@ -3,9 +3,10 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { performance } from 'node:perf_hooks';
 import type { ControllerMetrics } from './metrics';
-import type { AgentFrame, ControllerFrame, WireHeader } from './proto';
+import type { AgentFrame, ControllerFrameOut as ControllerFrame, WireHeader } from '@isd/tunnel-proto';
 import { endToEndHeaders, flatHeaders, rawResponseHead } from './http-headers';
 import type { ExchangeCall, SessionRegistry, AgentSession } from './sessions';
+import { PROBLEM_CONTENT_TYPE, problemJson } from './problem';
 
 /** Which agent service a caller may reach (from its certificate or token). */
 export interface Route {
@@ -39,8 +40,8 @@ function sendProblem(res: ServerResponse, status: number, message: string): void
     res.destroy();
     return;
   }
-  const body = JSON.stringify({ error: message, status });
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+  const body = problemJson(status, message);
+  res.writeHead(status, { 'content-type': PROBLEM_CONTENT_TYPE, 'content-length': Buffer.byteLength(body) });
   res.end(body);
 }
 
@@ -298,11 +299,11 @@ export async function forwardUpgrade(
   const claimed = await claimStream(context, route);
   if ('status' in claimed) {
     metrics.refusedStreams.inc({ reason: claimed.status === 502 ? 'agent-not-connected' : 'no-stream' });
-    const body = JSON.stringify({ error: claimed.message, status: claimed.status });
+    const body = problemJson(claimed.status, claimed.message);
     // Answer fast: kubectl falls back from WebSocket to SPDY only when the upgrade fails quickly.
     socket.end(
       rawResponseHead(claimed.status, 'Tunnel Error', [
-        { name: 'Content-Type', value: 'application/json' },
+        { name: 'Content-Type', value: PROBLEM_CONTENT_TYPE },
         { name: 'Content-Length', value: String(Buffer.byteLength(body)) },
         { name: 'Connection', value: 'close' },
       ]) + body,

@@ -1,4 +1,4 @@
-import type { WireHeader } from './proto';
+import type { WireHeader } from '@isd/tunnel-proto';
 
 // RFC 9110 §7.6.1 connection-specific fields, plus Expect (the controller answers 100-continue itself)
 // and Proxy-Connection (legacy clients).

@@ -55,7 +55,7 @@ export function renderAgentManifest(input: AgentManifestInput): string {
       keyFile: '/etc/isd-agent/tls/tls.key',
       caFile: '/etc/isd-agent/tls/ca.crt',
     },
-    healthPort: 9102,
+    healthPort: 9103,
     services: [{ name: 'kubernetes', type: 'kubernetes', inCluster: true }],
   });
   const documents = [
@@ -106,7 +106,7 @@ export function renderAgentManifest(input: AgentManifestInput): string {
                 name: 'agent',
                 image: input.image,
                 args: ['--config', '/etc/isd-agent/agent.yaml'],
-                ports: [{ name: 'metrics', containerPort: 9102 }],
+                ports: [{ name: 'metrics', containerPort: 9103 }],
                 readinessProbe: { httpGet: { path: '/readyz', port: 'metrics' } },
                 livenessProbe: { httpGet: { path: '/healthz', port: 'metrics' } },
                 resources: { requests: { cpu: '50m', memory: '64Mi' }, limits: { memory: '256Mi' } },

@@ -26,7 +26,7 @@ export interface IssueOptions {
 
 const DEFAULT_LIFETIME_MS = 24 * 60 * 60 * 1000;
 const CLOCK_SKEW_MS = 5 * 60 * 1000;
-const NAME_PATTERN = /^[a-zA-Z0-9][a-zA-Z0-9._-]{0,62}$/;
+export const NAME_PATTERN = /^[a-zA-Z0-9][a-zA-Z0-9._-]{0,62}$/;
 
 /** Thrown for a name that cannot be put into a certificate or token (status 400 on the CNC API). */
 export class InvalidNameError extends Error {

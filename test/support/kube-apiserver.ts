@@ -2,7 +2,7 @@
 // builds, on free loopback ports, with throwaway certificates. There is no kubelet: objects are stored
 // and validated by the API server, but pods never run.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { generateKeyPairSync } from 'node:crypto';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
@@ -18,6 +18,10 @@ export interface KubeApiServer {
   kubeconfigPath: string;
   /** https://127.0.0.1:<port> */
   url: string;
+  /** The CA (PEM) the API server's serving certificate chains to. */
+  caPem: string;
+  /** A static bearer token of another cluster admin (group system:masters), for clients that use tokens. */
+  token: string;
   stop(): Promise<void>;
 }
 
@@ -144,7 +148,10 @@ export async function startKubeApiServer(options: KubeApiServerOptions = {}): Pr
     servingCert: file('apiserver.crt', serving.certificatePem),
     servingKey: file('apiserver.key', serving.privateKeyPem),
     serviceAccountKey: file('service-account.key', serviceAccountKey),
+    tokens: file('tokens.csv', ''),
   };
+  const token = randomBytes(24).toString('hex');
+  fs.writeFileSync(files.tokens, `${token},isd-test-token-admin,isd-test-token-admin,"system:masters"\n`);
 
   let etcd: Started | undefined;
   let apiServer: Started | undefined;
@@ -200,6 +207,7 @@ export async function startKubeApiServer(options: KubeApiServerOptions = {}): Pr
         `--tls-cert-file=${files.servingCert}`,
         `--tls-private-key-file=${files.servingKey}`,
         `--client-ca-file=${files.ca}`,
+        `--token-auth-file=${files.tokens}`,
         `--service-account-key-file=${files.serviceAccountKey}`,
         `--service-account-signing-key-file=${files.serviceAccountKey}`,
         '--service-account-issuer=https://kubernetes.default.svc.cluster.local',
@@ -227,7 +235,7 @@ export async function startKubeApiServer(options: KubeApiServerOptions = {}): Pr
       }
 
       const kubeconfigPath = file('kubeconfig', kubeconfig(url, ca, admin));
-      return { kubeconfigPath, url, stop };
+      return { kubeconfigPath, url, caPem: ca.certificatePem, token, stop };
     }
   } catch (error) {
     await stop();

@@ -26,16 +26,20 @@ interface JsonSchemaNode {
 export function describeConfig(schema: z.ZodType, envPrefix: string): ConfigKey[] {
   const root = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as JsonSchemaNode;
   const keys: ConfigKey[] = [];
-  const walk = (node: JsonSchemaNode, path: string[], required: boolean) => {
+  // `optionalParent`: the nearest enclosing object that may be left out; keys it requires are required
+  // only when it is given, and the table says so instead of calling them required outright.
+  const walk = (node: JsonSchemaNode, path: string[], required: boolean, optionalParent?: string) => {
     if (node.type === 'object' && node.properties) {
+      const parent = required ? optionalParent : path.join('.');
       for (const [name, child] of Object.entries(node.properties))
-        walk(child, [...path, name], (node.required ?? []).includes(name));
+        walk(child, [...path, name], (node.required ?? []).includes(name), parent);
       return;
     }
+    const requiredText = optionalParent ? `**required** with \`${optionalParent}\`` : '**required**';
     keys.push({
       key: path.join('.'),
       type: typeName(node),
-      defaultValue: node.default !== undefined ? JSON.stringify(node.default) : required ? '**required**' : '—',
+      defaultValue: node.default !== undefined ? JSON.stringify(node.default) : required ? requiredText : '—',
       env: envNameForPath(envPrefix, path),
       description: node.description ?? '',
     });

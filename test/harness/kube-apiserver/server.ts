@@ -7,8 +7,6 @@ import { parse as parseYaml } from 'yaml';
 import { WebSocketServer } from 'ws';
 import { createServingCertificates } from './certificates';
 import { badRequest, StatusError } from './errors';
-import { dropUnknownFields, openApiV3Document, openApiV3Index, unknownFields } from './openapi';
-import { applyJsonPatch, applyMergePatch, applyStrategicMergePatch } from './patch';
 import type { KubeObject, ResourceType } from './resources';
 import {
   AGGREGATED_DISCOVERY_MEDIA_TYPE,
@@ -18,7 +16,6 @@ import {
   groupVersion,
   RESOURCE_TYPES,
 } from './resources';
-import { parseFieldSelector, parseLabelSelector } from './selectors';
 import { ObjectStore } from './store';
 import type { PodPortResolver, RemoteCommandRequest } from './streaming';
 import { servePortForwardSession, serveSpdyCommand, serveWebSocketCommand } from './streaming';
@@ -206,22 +203,11 @@ function asObject(value: unknown, what: string): KubeObject {
   return object;
 }
 
-function checkKind(type: ResourceType, object: KubeObject, url?: URL, response?: ServerResponse): void {
-  const unknown = unknownFields(type.kind, object);
-  if (url && unknown.length > 0) {
-    const directive = url.searchParams.get('fieldValidation') ?? 'Warn';
-    if (directive === 'Strict')
-      throw badRequest(
-        `${type.kind} in version "${type.version}" cannot be handled as a ${type.kind}: strict decoding error: ${unknown.join(', ')}`,
-      );
-    // Warn (the apiserver's default) and Ignore both drop the fields; Warn says so in Warning headers.
-    dropUnknownFields(type.kind, object);
-    if (directive === 'Warn' && response)
-      response.setHeader(
-        'Warning',
-        unknown.map((message) => `299 - ${JSON.stringify(message)}`),
-      );
-  }
+/** Where API behaviour is tested instead: this harness serves only what needs a kubelet. */
+const API_ELSEWHERE =
+  'It serves only what needs a kubelet (exec, attach, logs, port-forward); test API behaviour against the real kube-apiserver (test/support/kube-apiserver.ts).';
+
+function checkKind(type: ResourceType, object: KubeObject): void {
   if (object.kind && object.kind !== type.kind) {
     throw badRequest(
       `the body kind "${String(object.kind)}" does not match the resource ${type.resource} (kind ${type.kind})`,
@@ -337,7 +323,6 @@ export async function startKubeApiServer(options: KubeApiServerOptions = {}): Pr
       );
       return sendJson(response, 200, { kind: 'APIGroupList', apiVersion: 'v1', groups });
     }
-    if (method === 'GET' && url.pathname === '/openapi/v3') return sendJson(response, 200, openApiV3Index());
     if (method === 'GET' && url.pathname === '/openapi/v2') {
       // No definitions: kubectl then skips client-side schema validation and builds strategic merge
       // patches from its compiled-in types. kubectl asks for protobuf; zero bytes are an empty Document.
@@ -352,9 +337,6 @@ export async function startKubeApiServer(options: KubeApiServerOptions = {}): Pr
         definitions: {},
       });
     }
-    const openApi = /^\/openapi\/v3\/(?:api\/(v1)|apis\/([^/]+)\/([^/]+))$/.exec(url.pathname);
-    const openApiDocument = openApi ? openApiV3Document(openApi[2] ?? '', openApi[1] ?? openApi[3] ?? '') : undefined;
-    if (method === 'GET' && openApiDocument) return sendJson(response, 200, openApiDocument);
     const discovery = /^\/(?:api\/(v1)|apis\/([^/]+)\/([^/]+))\/?$/.exec(url.pathname);
     if (method === 'GET' && discovery) {
       const list = apiResourceList(discovery[2] ?? '', discovery[1] ?? discovery[3] ?? '');
@@ -367,9 +349,6 @@ export async function startKubeApiServer(options: KubeApiServerOptions = {}): Pr
     if (route.subresource === 'log') return serveLog(route, url, response, request);
     if (route.subresource === 'exec' || route.subresource === 'attach' || route.subresource === 'portforward') {
       throw badRequest(`Upgrade request required: ${route.subresource} needs a WebSocket or SPDY upgrade`);
-    }
-    if (route.subresource === 'scale' && route.type.kind === 'Deployment' && route.name && route.namespace) {
-      return serveScale(route.type, route.namespace, route.name, method, url, request, response);
     }
     if (route.subresource && route.subresource !== 'status') {
       throw new StatusError(
@@ -410,7 +389,7 @@ export async function startKubeApiServer(options: KubeApiServerOptions = {}): Pr
           parseBody(await readBody(request, maxBodyBytes), request.headers['content-type'] ?? ''),
           'the object',
         );
-        checkKind(type, object, url, response);
+        checkKind(type, object);
         if (url.searchParams.get('dryRun') === 'All')
           return sendJson(response, 201, { ...object, apiVersion: groupVersion(type), kind: type.kind });
         return sendJson(response, 201, store.create(type, namespace, object));
@@ -421,17 +400,15 @@ export async function startKubeApiServer(options: KubeApiServerOptions = {}): Pr
           parseBody(await readBody(request, maxBodyBytes), request.headers['content-type'] ?? ''),
           'the object',
         );
-        checkKind(type, object, url, response);
+        checkKind(type, object);
         return sendJson(response, 200, store.update(type, namespace, name, object));
       }
-      case 'PATCH': {
-        if (!name) throw new StatusError(405, 'MethodNotAllowed', 'PATCH needs an object name');
-        return servePatch(type, namespace, name, url, request, response);
-      }
+      case 'PATCH':
+        throw new StatusError(405, 'MethodNotAllowed', `PATCH is not served by this harness. ${API_ELSEWHERE}`);
       case 'DELETE': {
         if (!name) {
           const deleted = store
-            .list(type, { namespace, matches: selectorOf(url, type.kind) })
+            .list(type, { namespace, matches: selectorOf(url) })
             .map((object) => store.delete(type, namespace, object.metadata.name ?? ''));
           return sendJson(response, 200, {
             kind: type.listKind,
@@ -448,16 +425,15 @@ export async function startKubeApiServer(options: KubeApiServerOptions = {}): Pr
     }
   }
 
-  function selectorOf(url: URL, kind: string): (object: KubeObject) => boolean {
-    const labelSelector = url.searchParams.get('labelSelector');
-    const fieldSelector = url.searchParams.get('fieldSelector');
-    const labels = labelSelector ? parseLabelSelector(labelSelector) : undefined;
-    const fields = fieldSelector ? parseFieldSelector(fieldSelector, kind) : undefined;
-    return (object) => (!labels || labels(object.metadata.labels ?? {})) && (!fields || fields(object));
+  /** Selectors are refused, never ignored: an unfiltered answer would pass for a filtered one. */
+  function selectorOf(url: URL): (object: KubeObject) => boolean {
+    if (url.searchParams.has('labelSelector') || url.searchParams.has('fieldSelector'))
+      throw badRequest(`label and field selectors are not served by this harness. ${API_ELSEWHERE}`);
+    return () => true;
   }
 
   function serveList(route: Route, url: URL, accept: string, response: ServerResponse): void {
-    const items = store.list(route.type, { namespace: route.namespace, matches: selectorOf(url, route.type.kind) });
+    const items = store.list(route.type, { namespace: route.namespace, matches: selectorOf(url) });
     const resourceVersion = String(store.resourceVersion);
     if (wantsAs(accept, 'Table'))
       return sendJson(
@@ -488,7 +464,7 @@ export async function startKubeApiServer(options: KubeApiServerOptions = {}): Pr
     request: IncomingMessage,
     response: ServerResponse,
   ): void {
-    const matches = selectorOf(url, route.type.kind);
+    const matches = selectorOf(url);
     const requested = url.searchParams.get('resourceVersion') ?? '';
     if (requested !== '' && !/^\d+$/.test(requested))
       throw badRequest(`resourceVersion "${requested}" is not a valid resource version`);
@@ -563,123 +539,6 @@ export async function startKubeApiServer(options: KubeApiServerOptions = {}): Pr
     };
     request.on('close', cleanup);
     response.on('close', cleanup);
-  }
-
-  // `deployments/{name}/scale` is an autoscaling/v1 Scale view of spec.replicas (kubectl scale patches it).
-  async function serveScale(
-    type: ResourceType,
-    namespace: string,
-    name: string,
-    method: string,
-    url: URL,
-    request: IncomingMessage,
-    response: ServerResponse,
-  ): Promise<void> {
-    const toScale = (deployment: KubeObject) => {
-      const spec = (deployment.spec ?? {}) as {
-        replicas?: number;
-        selector?: { matchLabels?: Record<string, string> };
-      };
-      const status = (deployment.status ?? {}) as { replicas?: number };
-      const selector = Object.entries(spec.selector?.matchLabels ?? {})
-        .map(([key, value]) => `${key}=${value}`)
-        .join(',');
-      return {
-        kind: 'Scale',
-        apiVersion: 'autoscaling/v1',
-        metadata: {
-          name,
-          namespace,
-          uid: deployment.metadata.uid,
-          resourceVersion: deployment.metadata.resourceVersion,
-          creationTimestamp: deployment.metadata.creationTimestamp,
-        },
-        spec: { replicas: spec.replicas ?? 1 },
-        status: { replicas: status.replicas ?? 0, selector },
-      };
-    };
-    const deployment = store.get(type, namespace, name);
-    if (method === 'GET') return sendJson(response, 200, toScale(deployment));
-    if (method !== 'PATCH' && method !== 'PUT')
-      throw new StatusError(405, 'MethodNotAllowed', `method ${method} is not allowed on scale`);
-    const contentType = (request.headers['content-type'] ?? '').split(';')[0]?.trim() ?? '';
-    const body = parseBody(await readBody(request, maxBodyBytes), contentType);
-    const current = toScale(deployment);
-    let scale: unknown;
-    if (method === 'PUT') scale = body;
-    else if (contentType === 'application/json-patch+json') scale = applyJsonPatch(current, body);
-    else if (contentType === 'application/merge-patch+json' || contentType === 'application/strategic-merge-patch+json')
-      scale = applyMergePatch(current, body);
-    else throw new StatusError(415, 'UnsupportedMediaType', `unsupported patch type ${contentType} for scale`);
-    const replicas = (scale as { spec?: { replicas?: unknown } } | null)?.spec?.replicas;
-    if (typeof replicas !== 'number' || !Number.isInteger(replicas) || replicas < 0) {
-      throw new StatusError(
-        422,
-        'Invalid',
-        'Scale.autoscaling "' + name + '" is invalid: spec.replicas: Invalid value: must be a non-negative integer',
-        {
-          causes: [{ reason: 'FieldValueInvalid', message: 'must be a non-negative integer', field: 'spec.replicas' }],
-        },
-      );
-    }
-    const updated = store.update(type, namespace, name, {
-      ...deployment,
-      spec: { ...(deployment.spec as object), replicas },
-    });
-    return sendJson(response, 200, toScale(updated));
-  }
-
-  async function servePatch(
-    type: ResourceType,
-    namespace: string | undefined,
-    name: string,
-    url: URL,
-    request: IncomingMessage,
-    response: ServerResponse,
-  ): Promise<void> {
-    const contentType = (request.headers['content-type'] ?? '').split(';')[0]?.trim() ?? '';
-    const patch = parseBody(await readBody(request, maxBodyBytes), contentType);
-    if (contentType === 'application/apply-patch+yaml') {
-      // Server-side apply: create when absent, otherwise merge the applied configuration into the live object.
-      const applied = asObject(patch, 'the applied configuration');
-      checkKind(type, applied, url, response);
-      if (applied.metadata.name && applied.metadata.name !== name)
-        throw badRequest(`metadata.name "${applied.metadata.name}" does not match the URL name "${name}"`);
-      if (!url.searchParams.get('fieldManager')) throw badRequest('fieldManager is required for apply requests');
-      const existing = store.find(type.kind, namespace, name);
-      if (!existing)
-        return sendJson(
-          response,
-          201,
-          store.create(type, namespace, { ...applied, metadata: { ...applied.metadata, name } }),
-        );
-      const merged = asObject(applyStrategicMergePatch(existing, applied), 'the patched object');
-      return sendJson(response, 200, store.update(type, namespace, name, merged));
-    }
-    const existing = store.get(type, namespace, name);
-    let patched: unknown;
-    if (contentType === 'application/merge-patch+json') patched = applyMergePatch(existing, patch);
-    else if (contentType === 'application/strategic-merge-patch+json')
-      patched = applyStrategicMergePatch(existing, patch);
-    else if (contentType === 'application/json-patch+json') patched = applyJsonPatch(existing, patch);
-    else
-      throw new StatusError(
-        415,
-        'UnsupportedMediaType',
-        `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml, application/strategic-merge-patch+json`,
-      );
-    const object = asObject(patched, 'the patched object');
-    checkKind(type, object, url, response);
-    // A patch that does not name a resourceVersion is not subject to optimistic concurrency.
-    if (!(
-      patch &&
-      typeof patch === 'object' &&
-      !Array.isArray(patch) &&
-      (patch as KubeObject).metadata?.resourceVersion
-    )) {
-      object.metadata.resourceVersion = existing.metadata.resourceVersion;
-    }
-    return sendJson(response, 200, store.update(type, namespace, name, object));
   }
 
   function serveLog(route: Route, url: URL, response: ServerResponse, request: IncomingMessage): void {

@@ -8,16 +8,12 @@ import {
   bodyFastSerializer,
   decodeBodyFrame,
 } from './frame-codec';
-import { TUNNEL_PROTO_PATH, loadTunnelService } from './proto';
+import { LOAD_OPTIONS, TUNNEL_PROTO_PATH, loadTunnelClient, loadTunnelDefinition } from './service';
 
 // The protobufjs codecs proto-loader builds from the .proto: the reference the fast path must match.
-const reference = protoLoader.loadSync(TUNNEL_PROTO_PATH, {
-  keepCase: false,
-  longs: Number,
-  enums: Number,
-  defaults: true,
-  oneofs: true,
-})['isd.tunnel.v1.Tunnel'] as unknown as { Exchange: grpc.MethodDefinition<unknown, unknown> };
+const reference = protoLoader.loadSync(TUNNEL_PROTO_PATH, LOAD_OPTIONS)['isd.tunnel.v1.Tunnel'] as unknown as {
+  Exchange: grpc.MethodDefinition<unknown, unknown>;
+};
 const protobuf = reference.Exchange;
 
 const header = { name: 'Set-Cookie', value: 'a=1' };
@@ -123,9 +119,10 @@ describe.each([
   });
 });
 
-describe('loadTunnelService', () => {
-  it('uses the fast path for Exchange frames the controller receives and sends', () => {
-    const exchange = loadTunnelService().Exchange as grpc.MethodDefinition<unknown, unknown>;
+describe('loadTunnelDefinition', () => {
+  const exchange = loadTunnelDefinition().Exchange as unknown as grpc.MethodDefinition<unknown, unknown>;
+
+  it('uses the fast path for the Exchange frames the controller receives and sends', () => {
     const agentBody = protobuf.requestSerialize({ body: { data: pattern(5) } });
     expect(exchange.requestDeserialize(agentBody)).toEqual({ frame: 'body', body: { data: pattern(5) } });
     const head = protobuf.requestSerialize({ attach: { sessionId: 's' } });
@@ -136,5 +133,23 @@ describe('loadTunnelService', () => {
         .responseSerialize({ body: { data: chunks } })
         .equals(protobuf.responseSerialize({ body: { data: Buffer.concat(chunks) } })),
     ).toBe(true);
+  });
+
+  it('uses the fast path for the Exchange frames the agent sends and receives', () => {
+    const chunks = [Buffer.from('ab'), Buffer.from('cde')];
+    const sent = exchange.requestSerialize({ body: { data: chunks } });
+    expect(sent.equals(protobuf.requestSerialize({ body: { data: Buffer.concat(chunks) } }))).toBe(true);
+    const end = { end: { ok: {}, trailers: [{ name: 'x', value: 'y' }] } };
+    expect(exchange.requestSerialize(end).equals(protobuf.requestSerialize(end))).toBe(true);
+    for (const frame of [{ body: { data: Buffer.from('xyz') } }, { requestHead: { method: 'GET', target: '/' } }]) {
+      const bytes = protobuf.responseSerialize(frame);
+      expect(exchange.responseDeserialize(bytes)).toEqual(protobuf.responseDeserialize(bytes));
+    }
+  });
+
+  it('builds a client with the Control and Exchange streams', () => {
+    const Client = loadTunnelClient();
+    expect(typeof Client.prototype.Control).toBe('function');
+    expect(typeof Client.prototype.Exchange).toBe('function');
   });
 });

@@ -1,5 +1,4 @@
-// Exchange frame codec, shared byte for byte by controller/src/frame-codec.ts and agent/src/frame-codec.ts
-// (a test keeps the two identical, as it does for the .proto).
+// Exchange frame codec, used by both ends of the tunnel (controller and agent).
 //
 // Body frames carry almost every byte through the tunnel. A Body frame is one length-delimited field
 // (the frame's `body` member) holding one length-delimited `bytes` field, so it is written here by
@@ -92,11 +91,11 @@ export const CONTROLLER_FRAME_BODY_FIELD = 2;
  * A grpc-js serializer for one frame message: body-only frames by hand, everything else by `fallback`
  * (the protobufjs serializer from proto-loader). Callers may pass body data as several chunks.
  */
-export function bodyFastSerializer(
+export function bodyFastSerializer<Frame>(
   bodyFieldNumber: number,
-  fallback: (value: unknown) => Buffer,
-): (value: unknown) => Buffer {
-  return (value: unknown): Buffer => {
+  fallback: (value: Frame) => Buffer,
+): (value: Frame) => Buffer {
+  return (value: Frame): Buffer => {
     const frame = value as { body?: { data?: BodyData } } & Record<string, unknown>;
     const data = frame.body?.data;
     // Only a frame whose single member is `body` takes the fast path.
@@ -111,13 +110,13 @@ export function bodyFastSerializer(
  * with `data` a slice of the message buffer (as proto-loader's own output, oneof name included); anything
  * else goes to `fallback` (the protobufjs deserializer from proto-loader).
  */
-export function bodyFastDeserializer(
+export function bodyFastDeserializer<Frame>(
   bodyFieldNumber: number,
-  fallback: (bytes: Buffer) => unknown,
-): (bytes: Buffer) => unknown {
-  return (bytes: Buffer): unknown => {
+  fallback: (bytes: Buffer) => Frame,
+): (bytes: Buffer) => Frame {
+  return (bytes: Buffer): Frame => {
     const data = decodeBodyFrame(bodyFieldNumber, bytes);
-    if (data !== undefined) return { frame: 'body', body: { data } };
+    if (data !== undefined) return { frame: 'body', body: { data } } as Frame;
     return fallback(bytes);
   };
 }

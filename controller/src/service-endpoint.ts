@@ -1,0 +1,152 @@
+import http from 'node:http';
+import https from 'node:https';
+import type { AddressInfo } from 'node:net';
+import type { TLSSocket } from 'node:tls';
+import { identityFromSubject, type CertificateAuthority } from './pki';
+import { TokenError, verifyToken, type TokenKeys } from './jwt';
+import { SERVICE_TOKEN_AUDIENCE } from './issuer';
+import { PROBLEM_CONTENT_TYPE, problemJson } from './problem';
+import { forwardRequest, forwardUpgrade, type ForwardContext, type Route } from './forward';
+
+/** Why a caller was refused. */
+interface Refusal {
+  status: number;
+  message: string;
+}
+
+/** What a caller's client certificate says, decoded once per TLS connection. */
+interface CertificateRoute {
+  route?: Route;
+  serial: string;
+  refusal?: Refusal;
+}
+
+/** Extracts a bearer / X-Opsmx-Token / basic-auth-password token (oes-birger v5 accepts all three). */
+export function tokenFrom(req: http.IncomingMessage): string | undefined {
+  const header = req.headers.authorization;
+  if (header?.startsWith('Bearer ')) return header.slice(7).trim();
+  if (header?.startsWith('Basic ')) {
+    const decoded = Buffer.from(header.slice(6), 'base64').toString('utf8');
+    const colon = decoded.indexOf(':');
+    return colon >= 0 ? decoded.slice(colon + 1) : undefined;
+  }
+  const opsmx = req.headers['x-opsmx-token'];
+  return typeof opsmx === 'string' ? opsmx : undefined;
+}
+
+/** Authenticates callers by service certificate or service token and routes them to their agent service. */
+export class ServiceAuthenticator {
+  // getPeerCertificate costs ~0.3 ms; a keep-alive connection keeps its certificate, so decode it once.
+  private readonly certificateRoutes = new WeakMap<TLSSocket, CertificateRoute | null>();
+
+  constructor(
+    private readonly ca: CertificateAuthority,
+    private readonly tokenKeys: TokenKeys,
+  ) {}
+
+  /** The caller's route, from its client certificate, else from its token. */
+  authenticate(req: http.IncomingMessage): Route | Refusal {
+    const fromCertificate = this.certificateRoute(req.socket as TLSSocket);
+    if (fromCertificate) {
+      if (fromCertificate.refusal) return fromCertificate.refusal;
+      // Revocation is checked on every request, so revoking cuts keep-alive connections off too.
+      if (this.ca.isRevoked(fromCertificate.serial)) return { status: 401, message: 'client certificate is revoked' };
+      if (fromCertificate.route) return fromCertificate.route;
+    }
+    const token = tokenFrom(req);
+    if (!token)
+      return {
+        status: 401,
+        message: 'a client certificate or a token (Authorization: Bearer, X-Opsmx-Token) is required',
+      };
+    try {
+      const claims = verifyToken(this.tokenKeys, token, SERVICE_TOKEN_AUDIENCE);
+      if (typeof claims.a !== 'string' || typeof claims.t !== 'string' || typeof claims.n !== 'string')
+        return { status: 401, message: 'token must carry a, t and n claims' };
+      return { agent: claims.a, type: claims.t, name: claims.n };
+    } catch (error) {
+      return { status: 401, message: error instanceof TokenError ? error.message : 'token refused' };
+    }
+  }
+
+  private certificateRoute(socket: TLSSocket): CertificateRoute | null {
+    let cached = this.certificateRoutes.get(socket);
+    if (cached !== undefined) return cached;
+    const peer = socket.getPeerCertificate();
+    if (!peer || Object.keys(peer).length === 0) cached = null;
+    else if (!socket.authorized)
+      cached = {
+        serial: peer.serialNumber,
+        refusal: { status: 401, message: `client certificate refused: ${String(socket.authorizationError)}` },
+      };
+    else {
+      const identity = identityFromSubject(peer.subject);
+      cached =
+        identity?.purpose === 'service'
+          ? { serial: peer.serialNumber, route: { agent: identity.agent, type: identity.type, name: identity.name } }
+          : {
+              serial: peer.serialNumber,
+              refusal: { status: 403, message: 'client certificate is not a service certificate' },
+            };
+    }
+    this.certificateRoutes.set(socket, cached);
+    return cached;
+  }
+}
+
+/**
+ * The service endpoint: HTTPS for Spinnaker-side callers, every request and upgrade forwarded through
+ * the tunnel. This is a proxy, not an API (any method, path and body goes to the target), so it does not
+ * use the kit's HTTP app; only its refusals are problem+json like the kit's.
+ */
+export async function startServiceEndpoint(options: {
+  host: string;
+  port: number;
+  tls: https.ServerOptions;
+  authenticator: ServiceAuthenticator;
+  forward: ForwardContext;
+}): Promise<{ port: number; server: https.Server }> {
+  const { authenticator, forward } = options;
+  // No request, header or keep-alive timeouts: watches and logs -f last as long as the client wants.
+  const server = https.createServer({
+    ...options.tls,
+    requestTimeout: 0,
+    headersTimeout: 60_000,
+    keepAliveTimeout: 60_000,
+  });
+  server.timeout = 0;
+  server.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => {
+    const route = authenticator.authenticate(req);
+    if ('status' in route) {
+      forward.metrics.refusedStreams.inc({ reason: 'caller-auth' });
+      const body = problemJson(route.status, route.message, req.url);
+      res.writeHead(route.status, {
+        'content-type': PROBLEM_CONTENT_TYPE,
+        'content-length': Buffer.byteLength(body),
+      });
+      res.end(body);
+      return;
+    }
+    void forwardRequest(forward, route, req, res);
+  });
+  server.on('upgrade', (req: http.IncomingMessage, socket, head: Buffer) => {
+    const route = authenticator.authenticate(req);
+    if ('status' in route) {
+      forward.metrics.refusedStreams.inc({ reason: 'caller-auth' });
+      const body = problemJson(route.status, route.message, req.url);
+      socket.end(
+        `HTTP/1.1 ${route.status} ${http.STATUS_CODES[route.status]}\r\nContent-Type: ${PROBLEM_CONTENT_TYPE}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+      );
+      return;
+    }
+    void forwardUpgrade(forward, route, req, socket, head);
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  return { port: (server.address() as AddressInfo).port, server };
+}

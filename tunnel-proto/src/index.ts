@@ -1,0 +1,23 @@
+export {
+  CAPABILITIES,
+  LOAD_OPTIONS,
+  PROTOCOL_VERSION,
+  TUNNEL_PROTO_PATH,
+  loadTunnelClient,
+  loadTunnelDefinition,
+} from './service';
+export type { TunnelClient, TunnelClientConstructor } from './service';
+export type {
+  AgentControl,
+  AgentControlOut,
+  AgentFrame,
+  AgentFrameOut,
+  ControllerControl,
+  ControllerControlOut,
+  ControllerFrame,
+  ControllerFrameOut,
+  WireHeader,
+} from './messages';
+export type { TunnelDefinition } from './generated/isd/tunnel/v1/Tunnel';
+export { AGENT_FRAME_BODY_FIELD, CONTROLLER_FRAME_BODY_FIELD, decodeBodyFrame, encodeBodyFrame } from './frame-codec';
+export type { BodyData } from './frame-codec';
