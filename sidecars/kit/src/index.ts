@@ -49,3 +49,14 @@ export { findUnresolvedExpression } from './spel';
 export type { UnresolvedExpression } from './spel';
 export { configTableMarkdown, describeConfig } from './config-docs';
 export type { ConfigKey } from './config-docs';
+export {
+  OutboundError,
+  assertWithinBase,
+  canonicalHost,
+  describeUrl,
+  jsonOf,
+  outboundRequest,
+  parseBase,
+  resolveWithinBase,
+} from './outbound';
+export type { OutboundErrorCode, OutboundRequest, OutboundResponse, OutboundTls } from './outbound';
