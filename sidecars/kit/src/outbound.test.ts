@@ -99,6 +99,13 @@ describe('outboundRequest', () => {
     expect(server.received).toEqual([]);
   });
 
+  it('keeps an encoded slash inside a segment (GitLab project ids, branch names) without decoding it', async () => {
+    await request('projects/group%2Fproject/compare/feature%2Fx...main');
+    expect(server.received.map((entry) => entry.url)).toEqual([
+      '/api/projects/group%2Fproject/compare/feature%2Fx...main',
+    ]);
+  });
+
   it('keeps user info and other hosts out: `@` becomes part of a path segment', async () => {
     await request('@evil.example/x');
     expect(server.received.map((entry) => entry.url)).toEqual(['/api/%40evil.example/x']);

@@ -71,7 +71,6 @@ export interface OutboundResponse {
 }
 
 const MAX_DECODE_ROUNDS = 3;
-// eslint-disable-next-line no-control-regex
 const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f]/;
 
 /** `origin + pathname` of a URL, for messages: never user info or query (which may hold tokens). */
@@ -103,23 +102,29 @@ export function parseBase(base: string): URL {
   return url;
 }
 
-/** Decodes a path segment until it is stable, so `%252e` cannot hide a dot from a server that decodes twice. */
-function decodeSegment(segment: string, whole: string): string {
+/** A segment decoded until stable, so `%252e` cannot hide a dot from a server that decodes twice. */
+function fullyDecoded(segment: string, whole: string): string {
   let current = segment;
   for (let round = 0; round < MAX_DECODE_ROUNDS; round++) {
     if (!current.includes('%')) return current;
     try {
       current = decodeURIComponent(current);
     } catch {
-      throw new OutboundError('invalid_url', `path ${JSON.stringify(whole)} has a malformed percent-escape`);
+      // A `%` that is not an escape is a literal percent once the first round is done.
+      if (round === 0)
+        throw new OutboundError('invalid_url', `path ${JSON.stringify(whole)} has a malformed percent-escape`);
+      return current;
     }
   }
-  if (current.includes('%'))
+  if (/%[0-9a-f]{2}/i.test(current))
     throw new OutboundError('invalid_url', `path ${JSON.stringify(whole)} is percent-encoded too many times`);
   return current;
 }
 
-/** Every segment decoded; refuses dot segments, slashes or backslashes hidden in a segment, control characters. */
+/**
+ * Every segment decoded once (what a server sees). Refuses a segment that, decoded as often as a lax
+ * server might, is or contains a dot segment (`..`, `..%2f`, `%252e%252e`) or a control character.
+ */
 function safeSegments(path: string, whole: string): string[] {
   if (path.includes('\\'))
     throw new OutboundError('outside_base', `path ${JSON.stringify(whole)} contains a backslash`);
@@ -127,18 +132,18 @@ function safeSegments(path: string, whole: string): string[] {
     .split('/')
     .filter((segment) => segment !== '')
     .map((segment) => {
-      const decoded = decodeSegment(segment, whole);
-      if (decoded === '.' || decoded === '..')
+      const decoded = fullyDecoded(segment, whole);
+      if (decoded.split(/[/\\]/).some((part) => part === '.' || part === '..'))
         throw new OutboundError(
           'outside_base',
           `path ${JSON.stringify(whole)} has a dot segment (${JSON.stringify(segment)}) that would leave the allowed base`,
         );
-      if (/[/\\]/.test(decoded) || CONTROL_CHARACTERS.test(decoded))
+      if (CONTROL_CHARACTERS.test(decoded))
         throw new OutboundError(
-          'outside_base',
-          `path ${JSON.stringify(whole)} hides a slash, backslash or control character in ${JSON.stringify(segment)}`,
+          'invalid_url',
+          `path ${JSON.stringify(whole)} hides a control character in ${JSON.stringify(segment)}`,
         );
-      return decoded;
+      return decodeURIComponent(segment);
     });
 }
 

@@ -1,7 +1,7 @@
 // Generic JSON over HTTP: GET a configured endpoint (credentials in config) and show chosen fields.
 import type { EvidenceRequest } from '../api/schemas';
 import { type Connector } from './connector';
-import { ConnectorError, fetchJson, joinUrl } from './http-json';
+import { ConnectorError, fetchJson } from './http-json';
 
 type HttpRequest = Extract<EvidenceRequest, { connector: 'http' }>;
 
@@ -31,8 +31,7 @@ function shown(value: unknown): unknown {
 export const genericHttpConnector: Connector<HttpRequest> = async (request, context) => {
   const endpoint = context.config.http[request.endpoint];
   if (!endpoint) throw new ConnectorError(`no http endpoint named ${request.endpoint} is configured (connectors.http)`);
-  const url = request.path ? joinUrl(endpoint.url, request.path) : endpoint.url;
-  const body = await fetchJson(url, {
+  const body = await fetchJson(endpoint.url, request.path ?? '', {
     headers: endpoint.headers,
     signal: context.signal,
     maxResponseBytes: context.config.maxResponseBytes,
