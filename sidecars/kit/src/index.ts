@@ -1,12 +1,31 @@
 export {
   Authenticator,
-  FiatRoleResolver,
-  StaticRoleResolver,
+  FiatPermissionResolver,
+  StaticPermissionResolver,
   GATE_TOKEN_HEADER,
   SERVICE_TOKEN_HEADER,
   SPINNAKER_USER_HEADER,
+  applicationScope,
+  canAccessApplication,
+  inApplicationScope,
+  isAdmin,
+  noPermissions,
+  permissionsFromFiatView,
+  permissionsFromStatic,
+  requireApplicationRead,
+  requireApplicationWrite,
 } from './auth';
-export type { Caller, RequestOrigin, RoleResolver, RouteAuth } from './auth';
+export type {
+  ApplicationAccess,
+  ApplicationPermission,
+  ApplicationScope,
+  Caller,
+  PermissionResolver,
+  RequestOrigin,
+  RouteAuth,
+  StaticUserEntry,
+  UserPermissions,
+} from './auth';
 export { ConfigError, envNameForPath, loadConfig } from './config';
 export type { ConfigSources } from './config';
 export {
