@@ -199,6 +199,13 @@ export class ApprovalGate {
   }
 
   /** The gate, or 404. */
+  /** The gate, for the service itself (no caller to check). */
+  private async load(id: string): Promise<Approval> {
+    const approval = await this.store.get(id);
+    if (!approval) throw new NotFoundError(`no approval ${id}`, { code: 'approval_not_found' });
+    return approval;
+  }
+
   /** The gate, when the caller may see it; otherwise the same 404 as a gate that does not exist. */
   async get(id: string, caller: Caller): Promise<Approval> {
     const approval = await this.store.get(id);
@@ -318,7 +325,7 @@ export class ApprovalGate {
       throw new ConflictError('the gate expired before this decision; decisions are closed', { code: 'gate_expired' });
     }
     if (outcome.closed) await this.queueOutcome(id);
-    return this.get(id);
+    return this.load(id);
   }
 
   /** Orca's cancel: closes an open gate; a second call, or one after the gate finished, changes nothing. */
@@ -329,7 +336,7 @@ export class ApprovalGate {
       return transaction.transition(approval.version, 'canceled', { event: 'canceled', actor: ORCA_ACTOR });
     });
     if (moved) await this.queueOutcome(id);
-    return this.get(id);
+    return this.load(id);
   }
 
   /** The timeout job: expires the gate if it is still open at its deadline. */
@@ -378,7 +385,7 @@ export class ApprovalGate {
   }
 
   private async decideByPolicy(id: string, cards: NonNullable<Approval['evidence']>, digest: string): Promise<void> {
-    const approval = await this.get(id);
+    const approval = await this.load(id);
     const auto = approval.autoDecision;
     const sapor = this.config.sapor;
     if (!auto || !sapor || approval.status !== 'activated') return;

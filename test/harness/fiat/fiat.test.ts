@@ -11,7 +11,7 @@ describe('FiatPermissionResolver against the Fiat harness', () => {
       users: {
         alice: { roles: ['Shop-Devs'], applications: { Shop: ['READ', 'WRITE', 'EXECUTE'], billing: ['READ'] } },
         root: { roles: ['admins'], admin: true },
-        constructor: { applications: { shop: ['READ'] } },
+        constructor: { applications: { shop: ['READ' as const] } },
       },
     });
   });
