@@ -10,7 +10,7 @@ jest.setTimeout(120_000);
 /** The answer for a record that does not exist, to compare a hidden one against. */
 async function missing(base: string, path: string, user: string) {
   const answer = await call(base, 'GET', path, asUser(user));
-  return { status: answer.status, code: answer.body?.code };
+  return { status: answer.status, type: answer.body?.type, title: answer.body?.title };
 }
 
 describe('visibility: approval gates of another application', () => {
@@ -53,9 +53,9 @@ describe('visibility: approval gates of another application', () => {
     const decide = (user: string, id: string) =>
       call(visibility.url, 'POST', `/api/v1/approvals/${id}/decisions`, asUser(user), { action: 'approve' });
     const refused = await decide('bob', shopId);
-    expect({ status: refused.status, code: refused.body.code }).toEqual({
+    expect({ status: refused.status, type: refused.body.type }).toEqual({
       status: 404,
-      code: (await decide('bob', randomUUID())).body.code,
+      type: (await decide('bob', randomUUID())).body.type,
     });
     expect((await call(visibility.url, 'GET', `/api/v1/approvals/${shopId}`, asOrca)).body.status).toBe('activated');
   });
