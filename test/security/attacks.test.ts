@@ -67,11 +67,12 @@ const listPaths = { visibility: '/api/v1/approvals', autopilot: '/api/v1/templat
 describe('identity', () => {
   it('ignores a forged X-SPINNAKER-USER on the main port (no or a wrong Gate credential) → 401', async () => {
     const id = (await call(visibility.url, 'POST', '/api/v1/approvals', asOrca, approvalPayload('shop'))).body.id;
-    for (const headers of [
+    const forged: Record<string, string>[] = [
       { 'x-spinnaker-user': 'root' },
       { 'x-spinnaker-user': 'root', 'x-isd-gate-token': `${TEST_GATE_TOKEN.slice(0, -1)}x` },
       { 'x-spinnaker-user': 'root', authorization: `Bearer ${TEST_GATE_TOKEN}` },
-    ]) {
+    ];
+    for (const headers of forged) {
       const answer = await call(
         visibility.url,
         'POST',
