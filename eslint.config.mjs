@@ -3,7 +3,7 @@ import tseslint from 'typescript-eslint';
 
 /** Identifiers that hold names users choose: user, role, group and application names. */
 const USER_KEY =
-  '/^(user|users|userName|username|userId|login|principal|role|roleName|group|groupName|approver|actor|application|app|appName|account|accountName)$/';
+  '/^(user|users|userName|username|userId|login|principal|role|roleName|group|groupName|approver|actor|application|app|appName|account|accountName|endpoint|provider|providerName|template|templateName|policy|policyName|label|labelName|scopeKey)$/';
 
 export default tseslint.config(
   {

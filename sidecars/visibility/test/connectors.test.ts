@@ -210,6 +210,18 @@ describe('evidence connectors', () => {
     }
   });
 
+  it('treats endpoint names like constructor or __proto__ as unknown endpoints, not Object members', async () => {
+    const cards = await gatherEvidence(
+      ['constructor', '__proto__', 'toString'].map((endpoint) => ({ connector: 'http' as const, endpoint })),
+      connectorsConfig({ http: {} }),
+    );
+    expect(cards.map((card) => card.error)).toEqual([
+      'no http endpoint named constructor is configured (connectors.http)',
+      'no http endpoint named __proto__ is configured (connectors.http)',
+      'no http endpoint named toString is configured (connectors.http)',
+    ]);
+  });
+
   it('shows a failing or unconfigured connector as an error card, and times out a slow one without holding the others', async () => {
     const peer = await startPeer({
       'GET /job/slow/1/api/json': { body: fixture('jenkins-build.json'), delayMs: 5_000 },

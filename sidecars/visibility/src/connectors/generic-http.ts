@@ -29,7 +29,9 @@ function shown(value: unknown): unknown {
 
 /** Generic JSON evidence. */
 export const genericHttpConnector: Connector<HttpRequest> = async (request, context) => {
-  const endpoint = context.config.http[request.endpoint];
+  // The endpoint name comes from the gate request: look it up among the configured names only, so
+  // `constructor` is an unknown endpoint rather than Object's.
+  const endpoint = new Map(Object.entries(context.config.http)).get(request.endpoint);
   if (!endpoint) throw new ConnectorError(`no http endpoint named ${request.endpoint} is configured (connectors.http)`);
   const body = await fetchJson(endpoint.url, request.path ?? '', {
     headers: endpoint.headers,
@@ -37,18 +39,17 @@ export const genericHttpConnector: Connector<HttpRequest> = async (request, cont
     maxResponseBytes: context.config.maxResponseBytes,
   });
   const fields = Object.entries(request.fields ?? {});
-  const data: Record<string, unknown> = fields.length
-    ? Object.fromEntries(fields.map(([label, path]) => [label, shown(readPath(body, path))]))
-    : { body: shown(body) };
+  const values = new Map(fields.map(([label, path]) => [label, shown(readPath(body, path))]));
+  const data: Record<string, unknown> = fields.length ? Object.fromEntries(values) : { body: shown(body) };
   return {
     status: 'info',
     ...(request.label ? { label: request.label } : {}),
     summary: fields.length
       ? fields
-          .map(
-            ([label]) =>
-              `${label}: ${typeof data[label] === 'object' ? JSON.stringify(data[label]) : String(data[label])}`,
-          )
+          .map(([label]) => {
+            const value = values.get(label);
+            return `${label}: ${typeof value === 'object' ? JSON.stringify(value) : String(value)}`;
+          })
           .join(', ')
           .slice(0, 500)
       : `${request.endpoint}${request.path ?? ''} answered`,
