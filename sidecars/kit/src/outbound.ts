@@ -303,7 +303,7 @@ function sendOnce(
       else if (signal.aborted) fail(new OutboundError('timeout', `${where} was cancelled`, { cause: error }));
       else
         fail(
-          new OutboundError('unreachable', `${where} failed: ${error.code ? `${error.code} ` : ''}${error.message}`, {
+          new OutboundError('unreachable', `${error.code ? `${error.code}: ` : ''}${error.message} (${where})`, {
             cause: error,
           }),
         );
