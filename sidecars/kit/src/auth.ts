@@ -1,6 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { AuthenticationError, NotAllowedError, NotFoundError, UnavailableError } from './errors';
-import { jsonOf, outboundRequest, type OutboundResponse } from './outbound';
+import { OutboundError, jsonOf, outboundRequest, type OutboundResponse } from './outbound';
 
 /** An application permission as Fiat names it. */
 export type ApplicationPermission = 'READ' | 'WRITE' | 'EXECUTE';
@@ -153,6 +153,11 @@ export class FiatPermissionResolver implements PermissionResolver {
         maxResponseBytes: this.maxResponseBytes,
       });
     } catch (error) {
+      // A name that is or hides a dot segment cannot be a Fiat user id: refuse it, never ask elsewhere.
+      if (error instanceof OutboundError && (error.code === 'outside_base' || error.code === 'invalid_url'))
+        throw new AuthenticationError(`user name ${JSON.stringify(user)} cannot be a Spinnaker user`, {
+          code: 'user_invalid',
+        });
       throw new UnavailableError(`Fiat did not answer for the permissions of ${user}: ${(error as Error).message}`, {
         cause: error,
         code: 'fiat_unavailable',

@@ -45,6 +45,16 @@ describe('FiatPermissionResolver against the Fiat harness', () => {
     expect(canAccessApplication(constructorUser, 'toString', 'READ')).toBe(false);
   });
 
+  it('refuses a user name that would climb out of /authorize (401), without asking Fiat anything else', async () => {
+    const resolver = new FiatPermissionResolver(fiat.url);
+    for (const user of ['..', '%2e%2e', '.'])
+      await expect(resolver.permissionsFor(user)).rejects.toMatchObject({
+        category: 'AuthenticationError',
+        code: 'user_invalid',
+      });
+    expect(fiat.requests).toEqual([]);
+  });
+
   it('caches within the TTL, then asks again and sees a change', async () => {
     const resolver = new FiatPermissionResolver(fiat.url, 1_000, 2_000, () => now);
     await resolver.permissionsFor('alice');
