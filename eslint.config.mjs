@@ -1,6 +1,10 @@
 // One lint setup for the monorepo: typed rules that catch unawaited promises and value/type import mixups.
 import tseslint from 'typescript-eslint';
 
+/** Identifiers that hold names users choose: user, role, group and application names. */
+const USER_KEY =
+  '/^(user|users|userName|username|userId|login|principal|role|roleName|group|groupName|approver|actor|application|app|appName|account|accountName|endpoint|provider|providerName|template|templateName|policy|policyName|label|labelName|scopeKey)$/';
+
 export default tseslint.config(
   {
     ignores: ['**/dist/**', '**/build/**', '**/node_modules/**', '**/*.js', '**/*.mjs', '**/*.cjs'],
@@ -14,6 +18,26 @@ export default tseslint.config(
       '@typescript-eslint/consistent-type-imports': 'error',
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       'no-restricted-syntax': ['error', { selector: 'ExportDefaultDeclaration', message: 'Use named exports.' }],
+    },
+  },
+  {
+    // Prototype-safe data (issue 19): a key a user controls (user, role, group, application names) never
+    // indexes a plain object, where `constructor` or `__proto__` would find Object.prototype's members.
+    // Keep such data in a Map (or a null-prototype object read with Object.hasOwn).
+    files: ['sidecars/*/src/**/*.ts', 'controller/src/**/*.ts', 'agent/src/**/*.ts'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        { selector: 'ExportDefaultDeclaration', message: 'Use named exports.' },
+        {
+          selector: `MemberExpression[computed=true][property.type='Identifier'][property.name=${USER_KEY}]`,
+          message: 'A user-controlled name indexes an object: use a Map (prototype-safe data, issue 19).',
+        },
+        {
+          selector: `MemberExpression[computed=true][property.type='MemberExpression'][property.property.name=${USER_KEY}]`,
+          message: 'A user-controlled name indexes an object: use a Map (prototype-safe data, issue 19).',
+        },
+      ],
     },
   },
   {

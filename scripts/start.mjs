@@ -66,19 +66,33 @@ function log(message) {
   process.stdout.write(`[isd] ${message}\n`);
 }
 
+/**
+ * Demo users with per-application permissions (as Fiat would give them): admin sees everything, the
+ * release managers may act on every application, carol may only look.
+ */
+const demoUsers = {
+  admin: { roles: ['admins', 'release-managers'], admin: true },
+  alice: { roles: ['release-managers'], applications: { '*': ['READ', 'WRITE', 'EXECUTE'] } },
+  bob: { roles: ['release-managers'], applications: { '*': ['READ', 'WRITE', 'EXECUTE'] } },
+  carol: { roles: ['developers'], applications: { '*': ['READ'] } },
+};
+
 /** Dev credentials, made once and kept in .isd/ so a second run (and your curl) uses the same ones. */
 function devCredentials() {
   const file = path.join(stateDir, 'dev-credentials.json');
-  if (fs.existsSync(file)) return JSON.parse(fs.readFileSync(file, 'utf8'));
+  if (fs.existsSync(file)) {
+    const kept = JSON.parse(fs.readFileSync(file, 'utf8'));
+    // Files from before per-application permissions hold role lists only: give those users the demo permissions.
+    if (Object.values(kept.users ?? {}).every(Array.isArray)) {
+      kept.users = demoUsers;
+      fs.writeFileSync(file, JSON.stringify(kept, null, 2), { mode: 0o600 });
+    }
+    return kept;
+  }
   const credentials = {
     serviceToken: randomBytes(24).toString('hex'),
     gateToken: randomBytes(24).toString('hex'),
-    users: {
-      admin: ['admins', 'release-managers'],
-      alice: ['release-managers'],
-      bob: ['release-managers'],
-      carol: ['developers'],
-    },
+    users: demoUsers,
   };
   fs.mkdirSync(stateDir, { recursive: true });
   fs.writeFileSync(file, JSON.stringify(credentials, null, 2), { mode: 0o600 });

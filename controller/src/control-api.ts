@@ -8,7 +8,7 @@ import { z } from 'zod';
 import {
   AuthenticationError,
   Authenticator,
-  StaticRoleResolver,
+  StaticPermissionResolver,
   createHttpApp,
   createServiceMetrics,
   type HttpApp,
@@ -116,7 +116,7 @@ export function createControllerApp(deps: AppDependencies, title: string, bodyLi
     // controlCaller); this token matches nothing.
     authenticator: new Authenticator({
       serviceToken: randomBytes(32).toString('hex'),
-      roles: new StaticRoleResolver({}),
+      permissions: new StaticPermissionResolver({}),
     }),
     bodyLimitBytes,
     readiness: deps.readiness,

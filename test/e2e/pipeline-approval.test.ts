@@ -24,7 +24,8 @@ jest.setTimeout(60_000);
 
 // 1 Orca second = 20 real ms: polls every 20 ms for the first minute, the create backoff is 200 ms.
 const timeFactor = 0.02;
-const users = { bob: ['qa'], carol: ['qa'], dave: ['ops'] };
+// alice (who triggers the runs) may see the application but is in no approver group.
+const users = { alice: ['developers'], bob: ['qa'], carol: ['qa'], dave: ['ops'] };
 
 let databaseUrl: string;
 let replicas: RunningService<VisibilityConfig>[] = [];

@@ -87,6 +87,8 @@ let deploys: string[] = [];
 async function startAutopilot(port = 0): Promise<RunningService<AutopilotConfig>> {
   const config = testServiceConfig(autopilotService, {
     databaseUrl: autopilotDatabaseUrl,
+    // alice owns the web application's template (WRITE on web, as Fiat would say).
+    users: { alice: { roles: [], applications: { web: ['READ', 'WRITE'] } } },
     extra: {
       providers: { prom: { type: 'prometheus', url: prometheus.url, timeoutMs: 5_000 } },
       analysis: { providerAttempts: 1, providerRetryDelayMs: 0 },
@@ -142,6 +144,7 @@ beforeAll(async () => {
     body: JSON.stringify({
       name: 'latency',
       description: 'request latency',
+      application: 'web',
       stepSeconds: 1,
       metrics: [
         {

@@ -1,4 +1,4 @@
-import type { BaseConfig, RunningService, ServiceDefinition } from '@isd/kit';
+import type { BaseConfig, RunningService, ServiceDefinition, StaticUserEntry } from '@isd/kit';
 import { createLogger, startService } from '@isd/kit';
 
 /** The Orca service token every test service is configured with. */
@@ -18,14 +18,16 @@ export function gateHeaders(user: string): Record<string, string> {
 
 /**
  * A config for tests: ephemeral port, the given database, test tokens, fast job polling; `extra`
- * holds the service's own sections (merged over these).
+ * holds the service's own sections (merged over these). A user given as a role list may READ, WRITE
+ * and EXECUTE every application (tests about roles); give `{roles, admin, applications}` to test
+ * per-application authorization.
  */
 export function testServiceConfig<Config extends BaseConfig>(
   definition: Pick<ServiceDefinition<Config>, 'configSchema'>,
   options: {
     databaseUrl?: string;
     embeddedDataDir?: string;
-    users?: Record<string, string[]>;
+    users?: Record<string, StaticUserEntry>;
     extra?: Record<string, unknown>;
   },
 ): Config {
@@ -36,7 +38,7 @@ export function testServiceConfig<Config extends BaseConfig>(
       ...(options.embeddedDataDir ? { embeddedDataDir: options.embeddedDataDir } : {}),
       poolSize: 10,
     },
-    auth: { serviceToken: TEST_SERVICE_TOKEN, gateToken: TEST_GATE_TOKEN, users: options.users ?? {} },
+    auth: { serviceToken: TEST_SERVICE_TOKEN, gateToken: TEST_GATE_TOKEN, users: testUsers(options.users ?? {}) },
     jobs: { pollingIntervalSeconds: 0.5, maintenanceIntervalSeconds: 1 },
     log: { level: 'silent' },
     ...options.extra,
@@ -50,4 +52,14 @@ export async function startTestService<Config extends BaseConfig>(
 ): Promise<RunningService<Config>> {
   const level = process.env.ISD_TEST_LOG_LEVEL ?? 'silent';
   return startService(definition, config, { logger: createLogger({ name: definition.name, level, pretty: false }) });
+}
+
+/** Role-list users get every application; explicit entries are kept as they are. */
+function testUsers(users: Record<string, StaticUserEntry>): Record<string, StaticUserEntry> {
+  return Object.fromEntries(
+    Object.entries(users).map(([user, entry]) => [
+      user,
+      Array.isArray(entry) ? { roles: entry, applications: { '*': ['READ', 'WRITE', 'EXECUTE'] } } : entry,
+    ]),
+  );
 }

@@ -102,7 +102,9 @@ export const autopilotConfigSchema = baseConfigSchema({ name: 'autopilot', port:
       editorRoles: z
         .array(z.string())
         .default([])
-        .describe('Roles allowed to create templates through Gate; empty = any authenticated user'),
+        .describe(
+          'Roles that may change shared templates (no application) besides Fiat admins; application templates need WRITE on it',
+        ),
     })
     .prefault({}),
 });

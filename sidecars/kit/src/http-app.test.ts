@@ -2,7 +2,7 @@ import type http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import zlib from 'node:zlib';
 import { z } from 'zod';
-import { Authenticator, StaticRoleResolver } from './auth';
+import { Authenticator, StaticPermissionResolver } from './auth';
 import { ConflictError } from './errors';
 import { createHttpApp } from './http-app';
 import { createLogger } from './logger';
@@ -26,7 +26,7 @@ beforeAll(async () => {
     authenticator: new Authenticator({
       serviceToken,
       gateToken,
-      roles: new StaticRoleResolver({ alice: ['Release-Managers'] }),
+      permissions: new StaticPermissionResolver({ alice: ['Release-Managers'] }),
     }),
     readiness: async () => ({ ready, checks: { database: ready } }),
   });

@@ -1,12 +1,31 @@
 export {
   Authenticator,
-  FiatRoleResolver,
-  StaticRoleResolver,
+  FiatPermissionResolver,
+  StaticPermissionResolver,
   GATE_TOKEN_HEADER,
   SERVICE_TOKEN_HEADER,
   SPINNAKER_USER_HEADER,
+  applicationScope,
+  canAccessApplication,
+  inApplicationScope,
+  isAdmin,
+  noPermissions,
+  permissionsFromFiatView,
+  permissionsFromStatic,
+  requireApplicationRead,
+  requireApplicationWrite,
 } from './auth';
-export type { Caller, RequestOrigin, RoleResolver, RouteAuth } from './auth';
+export type {
+  ApplicationAccess,
+  ApplicationPermission,
+  ApplicationScope,
+  Caller,
+  PermissionResolver,
+  RequestOrigin,
+  RouteAuth,
+  StaticUserEntry,
+  UserPermissions,
+} from './auth';
 export { ConfigError, envNameForPath, loadConfig } from './config';
 export type { ConfigSources } from './config';
 export {
@@ -49,3 +68,14 @@ export { findUnresolvedExpression } from './spel';
 export type { UnresolvedExpression } from './spel';
 export { configTableMarkdown, describeConfig } from './config-docs';
 export type { ConfigKey } from './config-docs';
+export {
+  OutboundError,
+  assertWithinBase,
+  canonicalHost,
+  describeUrl,
+  jsonOf,
+  outboundRequest,
+  parseBase,
+  resolveWithinBase,
+} from './outbound';
+export type { OutboundErrorCode, OutboundRequest, OutboundResponse, OutboundTls } from './outbound';

@@ -3,7 +3,7 @@ import type http from 'node:http';
 import type https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { z } from 'zod';
-import { Authenticator, FiatRoleResolver, StaticRoleResolver, type RoleResolver } from './auth';
+import { Authenticator, FiatPermissionResolver, StaticPermissionResolver, type PermissionResolver } from './auth';
 import { ConfigError, loadConfig } from './config';
 import type { Database } from './database';
 import { migrate, migrationsApplied, openDatabase, readMigrations } from './database';
@@ -84,12 +84,30 @@ export function baseConfigSchema(defaults: { name: string; port: number }) {
         .describe(
           'Credential proving a request came through Gate (X-ISD-Gate-Token); needed unless server.gatePort is set',
         ),
-      fiatUrl: z.string().url().optional().describe("Fiat's base URL for user roles; absent = the static `users` map"),
-      fiatCacheTtlMs: z.number().int().min(0).default(30_000).describe('How long Fiat roles are cached'),
+      fiatUrl: z
+        .string()
+        .url()
+        .optional()
+        .describe(
+          "Fiat's base URL: user roles and application permissions from GET /authorize/{user}; absent = the static `users` map",
+        ),
+      fiatCacheTtlMs: z.number().int().min(0).default(30_000).describe('How long Fiat permissions are cached'),
       users: z
-        .record(z.string(), z.array(z.string()))
+        .record(
+          z.string(),
+          z.union([
+            z.array(z.string()),
+            z.strictObject({
+              roles: z.array(z.string()).default([]),
+              admin: z.boolean().default(false),
+              applications: z.record(z.string(), z.array(z.enum(['READ', 'WRITE', 'EXECUTE']))).default({}),
+            }),
+          ]),
+        )
         .default({})
-        .describe('Static user → roles map, used when fiatUrl is absent'),
+        .describe(
+          'Static users when fiatUrl is absent: user → roles list, or {roles, admin, applications: {app or "*": [READ, WRITE, EXECUTE]}}',
+        ),
     }),
     log: z
       .strictObject({
@@ -122,7 +140,7 @@ export interface ServiceDependencies<Config extends BaseConfig> {
   jobs: JobQueue;
   http: HttpApp;
   metrics: ServiceMetrics;
-  roles: RoleResolver;
+  permissions: PermissionResolver;
 }
 
 /** A service: its name, config schema, migrations and wiring. */
@@ -190,13 +208,13 @@ export async function startService<Config extends BaseConfig>(
     });
     cleanups.unshift(() => jobs.stop());
     const metrics = createServiceMetrics(definition.name);
-    const roles: RoleResolver = config.auth.fiatUrl
-      ? new FiatRoleResolver(config.auth.fiatUrl, config.auth.fiatCacheTtlMs)
-      : new StaticRoleResolver(config.auth.users);
+    const permissions: PermissionResolver = config.auth.fiatUrl
+      ? new FiatPermissionResolver(config.auth.fiatUrl, config.auth.fiatCacheTtlMs)
+      : new StaticPermissionResolver(new Map(Object.entries(config.auth.users)));
     const authenticator = new Authenticator({
       serviceToken: config.auth.serviceToken,
       gateToken: config.auth.gateToken,
-      roles,
+      permissions,
     });
     const http = createHttpApp({
       info: { title: `ISD ${definition.name}`, version: definition.version, description: definition.description },
@@ -210,7 +228,7 @@ export async function startService<Config extends BaseConfig>(
         return { ready: databaseUp && migrated, checks: { database: databaseUp, migrations: migrated } };
       },
     });
-    const own = await definition.setup({ config, logger, database, jobs, http, metrics, roles });
+    const own = await definition.setup({ config, logger, database, jobs, http, metrics, permissions });
     if (own?.stop) cleanups.unshift(own.stop);
     const server = await http.listen(config.server.port, config.server.host);
     const port = (server.address() as AddressInfo).port;

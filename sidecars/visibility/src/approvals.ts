@@ -2,7 +2,14 @@
 // compare-and-set transaction), cancel, expire, evidence, automatic decision and notifications.
 import { randomUUID } from 'node:crypto';
 import type { Caller, JobQueue, Logger } from '@isd/kit';
-import { ConflictError, InputError, NotAllowedError, NotFoundError } from '@isd/kit';
+import {
+  ConflictError,
+  InputError,
+  NotAllowedError,
+  NotFoundError,
+  applicationScope,
+  canAccessApplication,
+} from '@isd/kit';
 import type { CreateApprovalRequest, DecisionRequest } from './api/schemas';
 import type { VisibilityConfig } from './config';
 import { gatherEvidence } from './connectors/gather';
@@ -192,18 +199,33 @@ export class ApprovalGate {
   }
 
   /** The gate, or 404. */
-  async get(id: string): Promise<Approval> {
+  /** The gate, for the service itself (no caller to check). */
+  private async load(id: string): Promise<Approval> {
     const approval = await this.store.get(id);
     if (!approval) throw new NotFoundError(`no approval ${id}`, { code: 'approval_not_found' });
+    return approval;
+  }
+
+  /** The gate, when the caller may see it; otherwise the same 404 as a gate that does not exist. */
+  async get(id: string, caller: Caller): Promise<Approval> {
+    const approval = await this.store.get(id);
+    if (!approval || !mayView(approval, caller))
+      throw new NotFoundError(`no approval ${id}`, { code: 'approval_not_found' });
     return approval;
   }
 
   /** Lists gates; `mine` narrows to what this user may still decide. */
   async list(
     caller: Caller,
-    filter: Omit<ApprovalFilter, 'groupsAnyOf' | 'undecidedBy' | 'deadlineAfter'> & { mine: boolean },
+    filter: Omit<ApprovalFilter, 'groupsAnyOf' | 'undecidedBy' | 'deadlineAfter' | 'visibleTo'> & { mine: boolean },
   ): Promise<Approval[]> {
-    if (!filter.mine) return this.store.list(filter);
+    if (!filter.mine) {
+      const scope = applicationScope(caller);
+      return this.store.list({
+        ...filter,
+        ...(scope.all ? {} : { visibleTo: { scope, groups: caller.kind === 'user' ? caller.roles : [] } }),
+      });
+    }
     if (caller.kind !== 'user')
       throw new InputError('mine=true needs a user (a request through Gate)', {
         issues: [{ path: 'query.mine', message: 'only for users' }],
@@ -231,7 +253,8 @@ export class ApprovalGate {
       });
     const actor: Actor = { name: caller.user, authMethod: 'gate-user', channel: 'api' };
     const outcome = await this.store.withLock(id, async (approval, transaction) => {
-      if (!approval) throw new NotFoundError(`no approval ${id}`, { code: 'approval_not_found' });
+      if (!approval || !mayView(approval, caller))
+        throw new NotFoundError(`no approval ${id}`, { code: 'approval_not_found' });
       if (approval.status !== 'activated') return { kind: 'closed' as const, status: approval.status };
       const now = this.now();
       if (now.getTime() >= approval.deadline.getTime()) {
@@ -304,7 +327,7 @@ export class ApprovalGate {
       throw new ConflictError('the gate expired before this decision; decisions are closed', { code: 'gate_expired' });
     }
     if (outcome.closed) await this.queueOutcome(id);
-    return this.get(id);
+    return this.load(id);
   }
 
   /** Orca's cancel: closes an open gate; a second call, or one after the gate finished, changes nothing. */
@@ -315,7 +338,7 @@ export class ApprovalGate {
       return transaction.transition(approval.version, 'canceled', { event: 'canceled', actor: ORCA_ACTOR });
     });
     if (moved) await this.queueOutcome(id);
-    return this.get(id);
+    return this.load(id);
   }
 
   /** The timeout job: expires the gate if it is still open at its deadline. */
@@ -364,7 +387,7 @@ export class ApprovalGate {
   }
 
   private async decideByPolicy(id: string, cards: NonNullable<Approval['evidence']>, digest: string): Promise<void> {
-    const approval = await this.get(id);
+    const approval = await this.load(id);
     const auto = approval.autoDecision;
     const sapor = this.config.sapor;
     if (!auto || !sapor || approval.status !== 'activated') return;
@@ -474,4 +497,13 @@ export class ApprovalGate {
   auditTrail(id: string) {
     return this.store.auditTrail(id);
   }
+}
+
+/**
+ * Who may see a gate: Orca, whoever may READ its application (Fiat), and the members of its approver
+ * groups (they are asked to decide it, so they see it even without READ on the application).
+ */
+export function mayView(approval: Approval, caller: Caller): boolean {
+  if (canAccessApplication(caller, approval.application, 'READ')) return true;
+  return caller.kind === 'user' && approverGroupsOf(approval.rules, caller.roles).length > 0;
 }

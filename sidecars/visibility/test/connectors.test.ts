@@ -185,6 +185,43 @@ describe('evidence connectors', () => {
     }
   });
 
+  it('refuses a generic path that climbs out of the endpoint (encoded dots), never sending its credentials', async () => {
+    const peer = await startPeer({
+      'GET /admin/secret': { body: { secret: 'the admin secret' } },
+      'GET /calendar/status': { body: { ok: true } },
+    });
+    try {
+      const cards = await gatherEvidence(
+        ['/%2e%2e/%2e%2e/admin/secret', '/..%2f..%2fadmin/secret', '/%252e%252e/admin/secret'].map((path) => ({
+          connector: 'http' as const,
+          endpoint: 'release-calendar',
+          path,
+        })),
+        connectorsConfig({
+          http: { 'release-calendar': { url: `${peer.url}/calendar`, headers: { authorization: 'Bearer cal' } } },
+        }),
+      );
+      expect(cards.map((card) => card.status)).toEqual(['error', 'error', 'error']);
+      for (const card of cards) expect(card.error).toMatch(/dot segment .* would leave the allowed base/);
+      expect(JSON.stringify(cards)).not.toContain('the admin secret');
+      expect(peer.requests).toEqual([]);
+    } finally {
+      await peer.close();
+    }
+  });
+
+  it('treats endpoint names like constructor or __proto__ as unknown endpoints, not Object members', async () => {
+    const cards = await gatherEvidence(
+      ['constructor', '__proto__', 'toString'].map((endpoint) => ({ connector: 'http' as const, endpoint })),
+      connectorsConfig({ http: {} }),
+    );
+    expect(cards.map((card) => card.error)).toEqual([
+      'no http endpoint named constructor is configured (connectors.http)',
+      'no http endpoint named __proto__ is configured (connectors.http)',
+      'no http endpoint named toString is configured (connectors.http)',
+    ]);
+  });
+
   it('shows a failing or unconfigured connector as an error card, and times out a slow one without holding the others', async () => {
     const peer = await startPeer({
       'GET /job/slow/1/api/json': { body: fixture('jenkins-build.json'), delayMs: 5_000 },

@@ -37,6 +37,8 @@ let databaseUrl: string;
 function config(url: string, extra: Record<string, unknown> = {}): AutopilotConfig {
   return testServiceConfig(autopilotService, {
     databaseUrl: url,
+    // alice owns the web application's template (WRITE on web, as Fiat would say).
+    users: { alice: { roles: [], applications: { web: ['READ', 'WRITE'] } } },
     extra: {
       providers: { prom: { type: 'prometheus', url: prometheus.url, timeoutMs: 5_000 } },
       analysis: { providerAttempts: 1, providerRetryDelayMs: 0 },
@@ -105,6 +107,7 @@ beforeAll(async () => {
     {
       name: 'latency',
       description: 'request latency',
+      application: 'web',
       stepSeconds: 1,
       metrics: [{ name: 'latency', query: LATENCY, direction: 'increase', groups: ['latency'] }],
     },
@@ -245,7 +248,12 @@ describe('verification against a real Prometheus', () => {
       first.url,
       'POST',
       '/api/v1/templates',
-      { name: 'latency', stepSeconds: 1, metrics: [{ name: 'latency', query: LATENCY, direction: 'increase' }] },
+      {
+        name: 'latency',
+        application: 'web',
+        stepSeconds: 1,
+        metrics: [{ name: 'latency', query: LATENCY, direction: 'increase' }],
+      },
       gateHeaders('alice'),
     );
     const created = await call(
@@ -301,7 +309,7 @@ describe('verification against a real Prometheus', () => {
       service.url,
       'POST',
       '/api/v1/templates',
-      { name: 'bad', metrics: [{ name: 'm', query: LATENCY, direction: 'up' }] },
+      { name: 'bad', application: 'web', metrics: [{ name: 'm', query: LATENCY, direction: 'up' }] },
       gateHeaders('alice'),
     );
     expect(badDirection.status).toBe(400);
@@ -311,7 +319,7 @@ describe('verification against a real Prometheus', () => {
       service.url,
       'POST',
       '/api/v1/templates',
-      { name: 'bad', metrics: [{ name: 'm', query: 'up{${scop}}' }] },
+      { name: 'bad', application: 'web', metrics: [{ name: 'm', query: 'up{${scop}}' }] },
       gateHeaders('alice'),
     );
     expect(badPlaceholder.status).toBe(400);
@@ -321,7 +329,7 @@ describe('verification against a real Prometheus', () => {
       service.url,
       'POST',
       '/api/v1/templates',
-      { name: 'bad', metrics: [{ name: 'm', query: 'rate(demo_requests_total{${scope}}[1m]' }] },
+      { name: 'bad', application: 'web', metrics: [{ name: 'm', query: 'rate(demo_requests_total{${scope}}[1m]' }] },
       gateHeaders('alice'),
     );
     expect(badSyntax.status).toBe(400);

@@ -2,8 +2,11 @@
 // their report, and metric templates (list, versions, create, import).
 import { randomUUID } from 'node:crypto';
 import {
+  canAccessApplication,
   findUnresolvedExpression,
   InputError,
+  isAdmin,
+  requireApplicationRead,
   NotAllowedError,
   NotFoundError,
   type Caller,
@@ -55,6 +58,14 @@ export function registerRoutes(http: HttpApp, deps: RouteDependencies): void {
   const { config, templates, verifications, runner } = deps;
   const publicUrl = config.server.publicUrl;
 
+  /** A verification the caller may see; otherwise the same 404 as one that does not exist. */
+  const visibleVerification = async (id: string, caller: Caller) => {
+    const verification = await verifications.get(id);
+    if (!verification || !canAccessApplication(caller, verification.application, 'READ'))
+      throw new NotFoundError(`no verification ${id}`, { code: 'verification_not_found' });
+    return verification;
+  };
+
   const view = async (id: string) => {
     const verification = await verifications.get(id);
     if (!verification) throw new NotFoundError(`no verification ${id}`, { code: 'verification_not_found' });
@@ -102,7 +113,10 @@ export function registerRoutes(http: HttpApp, deps: RouteDependencies): void {
       params: verificationIdParams,
       responses: { 200: { description: 'the verification', schema: verificationViewSchema } },
     },
-    async ({ params }) => ({ status: 200, body: await view(params.id) }),
+    async ({ params, caller }) => {
+      await visibleVerification(params.id, caller);
+      return { status: 200, body: await view(params.id) };
+    },
   );
 
   http.route(
@@ -143,9 +157,8 @@ export function registerRoutes(http: HttpApp, deps: RouteDependencies): void {
       query: reportQuery,
       responses: { 200: { description: 'text/html report, or its JSON form' } },
     },
-    async ({ params, query, accepts }) => {
-      const verification = await verifications.get(params.id);
-      if (!verification) throw new NotFoundError(`no verification ${params.id}`, { code: 'verification_not_found' });
+    async ({ params, query, accepts, caller }) => {
+      const verification = await visibleVerification(params.id, caller);
       const report = buildReport(verification, await verifications.intervals(params.id), publicUrl);
       const wantsJson =
         query.format === 'json' ||
@@ -169,7 +182,14 @@ export function registerRoutes(http: HttpApp, deps: RouteDependencies): void {
       auth: 'service-or-user',
       responses: { 200: { description: 'templates', schema: z.object({ templates: z.array(templateSummarySchema) }) } },
     },
-    async () => ({ status: 200, body: { templates: (await templates.listLatest()).map(templateSummary) } }),
+    async ({ caller }) => ({
+      status: 200,
+      body: {
+        templates: (await templates.listLatest())
+          .filter((stored) => mayReadTemplate(caller, stored))
+          .map(templateSummary),
+      },
+    }),
   );
 
   http.route(
@@ -182,7 +202,10 @@ export function registerRoutes(http: HttpApp, deps: RouteDependencies): void {
       params: templateParams,
       responses: { 200: { description: 'the template' } },
     },
-    async ({ params }) => ({ status: 200, body: templateDetail(await mustGetTemplate(templates, params.name)) }),
+    async ({ params, caller }) => ({
+      status: 200,
+      body: templateDetail(await mustGetTemplate(templates, params.name, undefined, caller)),
+    }),
   );
 
   http.route(
@@ -195,9 +218,11 @@ export function registerRoutes(http: HttpApp, deps: RouteDependencies): void {
       params: templateParams,
       responses: { 200: { description: 'versions' } },
     },
-    async ({ params }) => {
+    async ({ params, caller }) => {
       const versions = await templates.versions(params.name);
-      if (versions.length === 0) throw new NotFoundError(`no template ${params.name}`, { code: 'template_not_found' });
+      // Ownership is the latest version's: an owner that moved hides the older versions too.
+      if (versions.length === 0 || !mayReadTemplate(caller, versions[0]!))
+        throw new NotFoundError(`no template ${params.name}`, { code: 'template_not_found' });
       return { status: 200, body: { versions: versions.map(templateSummary) } };
     },
   );
@@ -212,14 +237,24 @@ export function registerRoutes(http: HttpApp, deps: RouteDependencies): void {
       params: templateParams,
       responses: { 200: { description: 'the template version' } },
     },
-    async ({ params }) => ({
-      status: 200,
-      body: templateDetail(await mustGetTemplate(templates, params.name, params.version)),
-    }),
+    async ({ params, caller }) => {
+      await mustGetTemplate(templates, params.name, undefined, caller);
+      return {
+        status: 200,
+        body: templateDetail(await mustGetTemplate(templates, params.name, params.version, caller)),
+      };
+    },
   );
 
   const saveTemplate = async (template: Template, source: string, caller: Caller, pathPrefix: string) => {
-    assertEditor(caller, config.templates.editorRoles);
+    const latest = await templates.get(template.name);
+    // The caller must own the template as it is now (if it exists) and as it will be.
+    if (latest) {
+      if (!mayReadTemplate(caller, latest))
+        throw new NotAllowedError(`template name ${template.name} is taken`, { code: 'template_name_taken' });
+      assertTemplateOwner(caller, latest.definition.application, config.templates.editorRoles, template.name);
+    }
+    assertTemplateOwner(caller, template.application, config.templates.editorRoles, template.name);
     await checkTemplateQueries(template, deps, pathPrefix);
     const { template: stored, created } = await templates.save(template, source, callerName(caller));
     return {
@@ -273,15 +308,37 @@ function callerName(caller: Caller): string {
   return caller.kind === 'user' ? caller.user : caller.kind === 'service' ? caller.name : 'anonymous';
 }
 
-function assertEditor(caller: Caller, editorRoles: string[]): void {
-  if (caller.kind !== 'user' || editorRoles.length === 0) return;
-  const allowed = new Set(editorRoles.map((role) => role.toLowerCase()));
-  if (!caller.roles.some((role) => allowed.has(role))) {
+/** Shared templates (no application) are seen by everyone; an application's only with READ on it. */
+function mayReadTemplate(caller: Caller, template: StoredTemplate): boolean {
+  const owner = template.definition.application;
+  return owner === undefined || canAccessApplication(caller, owner, 'READ');
+}
+
+/**
+ * Who may change a template: WRITE on its application; for a shared one, a Fiat admin or a holder of
+ * one of `editorRoles`. A user who may not even see the application gets the same answer as for a
+ * missing one (404 wording), so the check reveals nothing.
+ */
+function assertTemplateOwner(caller: Caller, owner: string | undefined, editorRoles: string[], name: string): void {
+  if (owner !== undefined) {
+    requireApplicationRead(caller, owner, `application ${owner}`);
+    if (canAccessApplication(caller, owner, 'WRITE')) return;
     throw new NotAllowedError(
-      `${caller.user} may not edit templates: needs one of the roles ${editorRoles.join(', ')}`,
-      { code: 'not_template_editor' },
+      `${callerName(caller)} may not change template ${name}: needs WRITE on application ${owner}`,
+      {
+        code: 'not_template_editor',
+      },
     );
   }
+  if (isAdmin(caller)) return;
+  const allowed = new Set(editorRoles.map((role) => role.toLowerCase()));
+  if (caller.kind === 'user' && caller.roles.some((role) => allowed.has(role))) return;
+  throw new NotAllowedError(
+    `${callerName(caller)} may not change the shared template ${name}: needs to be an admin${
+      editorRoles.length ? ` or hold one of the roles ${editorRoles.join(', ')}` : ''
+    }, or the template needs an application the user may WRITE`,
+    { code: 'not_template_editor' },
+  );
 }
 
 /**
@@ -326,9 +383,14 @@ function prefixIssues<T>(work: () => T, prefix: string): T {
   }
 }
 
-async function mustGetTemplate(templates: TemplateStore, name: string, version?: number): Promise<StoredTemplate> {
+async function mustGetTemplate(
+  templates: TemplateStore,
+  name: string,
+  version: number | undefined,
+  caller: Caller,
+): Promise<StoredTemplate> {
   const template = await templates.get(name, version);
-  if (!template)
+  if (!template || !mayReadTemplate(caller, template))
     throw new NotFoundError(`no template ${name}${version ? ` version ${version}` : ''}`, {
       code: 'template_not_found',
     });
@@ -427,6 +489,14 @@ async function prepareVerification(body: CreateVerificationBody, deps: RouteDepe
         ],
       });
     }
+    if (
+      stored.definition.application !== undefined &&
+      stored.definition.application.toLowerCase() !== body.application.toLowerCase()
+    )
+      throw new InputError(`body.template: template ${stored.name} belongs to another application`, {
+        code: 'template_of_other_application',
+        issues: [{ path: 'body.template.name', message: `belongs to application ${stored.definition.application}` }],
+      });
     template = stored.definition;
     templateVersion = stored.version;
     templatePath = `template(${stored.name}@${stored.version})`;

@@ -32,14 +32,16 @@ export function scoreMetrics(
       groups.set(group, entry);
     }
   }
-  const weighted = [...groups.keys()].filter((group) => groupWeights[group] !== undefined);
-  const unweighted = [...groups.keys()].filter((group) => groupWeights[group] === undefined);
-  const weightSum = weighted.reduce((sum, group) => sum + groupWeights[group]!, 0);
+  // Group names are the template author's: read weights through a Map so `constructor` is not Object's.
+  const weights = new Map(Object.entries(groupWeights));
+  const weighted = [...groups.keys()].filter((group) => weights.has(group));
+  const unweighted = [...groups.keys()].filter((group) => !weights.has(group));
+  const weightSum = weighted.reduce((sum, group) => sum + weights.get(group)!, 0);
   const sharedWeight = unweighted.length > 0 ? (100 - weightSum) / unweighted.length : 0;
   const groupScores: GroupScore[] = [...groups.entries()].map(([name, { counted, passed }]) => ({
     name,
     score: counted === 0 ? 100 : (100 * passed) / counted,
-    weight: groupWeights[name] ?? sharedWeight,
+    weight: weights.get(name) ?? sharedWeight,
     counted,
     passed,
   }));

@@ -38,13 +38,11 @@ export function createDatadogProvider(name: string, settings: DatadogSettings): 
   const base = new URL(settings.url.endsWith('/') ? settings.url : `${settings.url}/`);
 
   async function call(query: string, fromSeconds: number, toSeconds: number): Promise<DatadogBody> {
-    const url = new URL('api/v1/query', base);
-    url.searchParams.set('from', String(fromSeconds));
-    url.searchParams.set('to', String(toSeconds));
-    url.searchParams.set('query', query);
     const response = await providerRequest(name, {
       method: 'GET',
-      url,
+      base: base.href,
+      path: 'api/v1/query',
+      query: { from: String(fromSeconds), to: String(toSeconds), query },
       headers: { 'DD-API-KEY': settings.apiKey, 'DD-APPLICATION-KEY': settings.applicationKey },
       timeoutMs: settings.timeoutMs,
       tls: settings.tls,

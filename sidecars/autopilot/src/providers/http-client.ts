@@ -1,22 +1,18 @@
-// A small HTTP(S) client for provider calls: timeouts, TLS options (CA, client certificate, skip
-// verification), and errors that name the provider and URL without leaking credentials.
-import fs from 'node:fs';
-import http from 'node:http';
-import https from 'node:https';
+// Provider calls go through the kit's outbound client (the configured URL is the allowed base, so a
+// redirect elsewhere is not followed and the provider's credentials stay with it); this adapter keeps
+// the providers' error vocabulary: every failure names the provider and URL without credentials.
+import { OutboundError, jsonOf, outboundRequest, type OutboundTls } from '@isd/kit';
 import { ProviderError } from './provider';
 
 /** TLS settings of a provider connection. */
-export interface TlsOptions {
-  caFile?: string;
-  certFile?: string;
-  keyFile?: string;
-  insecureSkipVerify?: boolean;
-}
+export type TlsOptions = OutboundTls;
 
-/** One request to a provider. */
+/** One request to a provider: a path under its configured base URL. */
 export interface ProviderRequest {
   method: 'GET' | 'POST';
-  url: URL;
+  base: string;
+  path?: string;
+  query?: Record<string, string>;
   headers?: Record<string, string>;
   body?: string;
   timeoutMs: number;
@@ -32,79 +28,27 @@ export interface ProviderResponse {
 
 const MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
 
-/** Sends a request; network failures and timeouts become `ProviderError('unavailable')`. */
-export function providerRequest(provider: string, request: ProviderRequest): Promise<ProviderResponse> {
-  const where = `${request.url.protocol}//${request.url.host}${request.url.pathname}`;
-  const isHttps = request.url.protocol === 'https:';
-  const tls = request.tls ?? {};
-  return new Promise((resolve, reject) => {
-    let settled = false;
-    const fail = (message: string, cause?: unknown) => {
-      if (settled) return;
-      settled = true;
-      reject(
-        new ProviderError(provider, 'unavailable', `${provider}: ${message} (${request.method} ${where})`, { cause }),
-      );
-    };
-    let options: https.RequestOptions;
-    try {
-      options = {
-        method: request.method,
-        headers: {
-          accept: 'application/json',
-          ...request.headers,
-          ...(request.body !== undefined ? { 'content-length': String(Buffer.byteLength(request.body)) } : {}),
-        },
-        timeout: request.timeoutMs,
-        ...(isHttps
-          ? {
-              ca: tls.caFile ? fs.readFileSync(tls.caFile) : undefined,
-              cert: tls.certFile ? fs.readFileSync(tls.certFile) : undefined,
-              key: tls.keyFile ? fs.readFileSync(tls.keyFile) : undefined,
-              rejectUnauthorized: !tls.insecureSkipVerify,
-            }
-          : {}),
-      };
-    } catch (error) {
-      fail(`cannot read TLS files: ${(error as Error).message}`, error);
-      return;
-    }
-    const req = (isHttps ? https : http).request(request.url, options, (res) => {
-      const chunks: Buffer[] = [];
-      let size = 0;
-      res.on('data', (chunk: Buffer) => {
-        size += chunk.length;
-        if (size > MAX_RESPONSE_BYTES) {
-          req.destroy();
-          fail(`response larger than ${MAX_RESPONSE_BYTES} bytes`);
-          return;
-        }
-        chunks.push(chunk);
-      });
-      res.on('end', () => {
-        if (settled) return;
-        settled = true;
-        const text = Buffer.concat(chunks).toString('utf8');
-        let json: unknown;
-        try {
-          json = text ? JSON.parse(text) : undefined;
-        } catch {
-          json = undefined;
-        }
-        resolve({ status: res.statusCode ?? 0, json, text });
-      });
-      res.on('error', (error) => fail(error.message, error));
+/** Sends a request; network failures, timeouts and refused URLs become `ProviderError('unavailable')`. */
+export async function providerRequest(provider: string, request: ProviderRequest): Promise<ProviderResponse> {
+  try {
+    const response = await outboundRequest({
+      base: request.base,
+      path: request.path,
+      query: request.query,
+      method: request.method,
+      headers: request.headers,
+      body: request.body,
+      timeoutMs: request.timeoutMs,
+      maxResponseBytes: MAX_RESPONSE_BYTES,
+      tls: request.tls,
     });
-    req.on('timeout', () => {
-      req.destroy();
-      fail(`no answer within ${request.timeoutMs} ms`);
-    });
-    req.on('error', (error: NodeJS.ErrnoException) =>
-      fail(error.code ? `${error.code}: ${error.message}` : error.message, error),
-    );
-    if (request.body !== undefined) req.write(request.body);
-    req.end();
-  });
+    return { status: response.status, json: jsonOf(response), text: response.text };
+  } catch (error) {
+    if (!(error instanceof OutboundError)) throw error;
+    const message =
+      error.code === 'timeout' ? `no answer within ${request.timeoutMs} ms (${error.message})` : error.message;
+    throw new ProviderError(provider, 'unavailable', `${provider}: ${message}`, { cause: error });
+  }
 }
 
 /** A short excerpt of a response body for error messages. */

@@ -39,7 +39,7 @@ export function createNewRelicProvider(name: string, settings: NewRelicSettings)
   async function run(nrql: string): Promise<Array<Record<string, unknown>>> {
     const response = await providerRequest(name, {
       method: 'POST',
-      url,
+      base: url.href,
       headers: { 'content-type': 'application/json', 'API-Key': settings.apiKey },
       body: JSON.stringify({ query: NRQL_QUERY, variables: { accountId: settings.accountId, nrql } }),
       timeoutMs: settings.timeoutMs,

@@ -45,7 +45,8 @@ export function createPrometheusProvider(name: string, settings: PrometheusSetti
   async function call(path: string, form: Record<string, string>, query: string): Promise<PrometheusBody> {
     const response = await providerRequest(name, {
       method: 'POST',
-      url: new URL(path, base),
+      base: base.href,
+      path,
       headers,
       body: new URLSearchParams(form).toString(),
       timeoutMs: settings.timeoutMs,

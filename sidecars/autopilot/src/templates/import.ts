@@ -335,7 +335,8 @@ export function importOpsmxTemplate(template: unknown, nameOverride?: string): T
   const issues: FieldIssue[] = [];
   const provider = String(template.metricProvider ?? template.monitoringProvider ?? '').toLowerCase() || undefined;
   const metrics: Json[] = [];
-  const weightByGroup: Record<string, number> = {};
+  // Group names come from the imported document: a Map, so `constructor` is just another group.
+  const weightByGroup = new Map<string, number>();
   data.groups.forEach((group, groupIndex) => {
     const groupPath = `data.groups.${groupIndex}`;
     if (!isObject(group) || typeof group.group !== 'string' || !Array.isArray(group.metrics)) {
@@ -367,7 +368,7 @@ export function importOpsmxTemplate(template: unknown, nameOverride?: string): T
       const weight = metric.metricWeight === undefined ? 1 : Number(metric.metricWeight);
       if (!Number.isFinite(weight) || weight < 0)
         issues.push({ path: `${path}.metricWeight`, message: 'must be a number ≥ 0' });
-      weightByGroup[groupName] = (weightByGroup[groupName] ?? 0) + (Number.isFinite(weight) ? weight : 0);
+      weightByGroup.set(groupName, (weightByGroup.get(groupName) ?? 0) + (Number.isFinite(weight) ? weight : 0));
       const criticality = String(metric.criticality ?? '').toLowerCase();
       metrics.push({
         name: `${groupName}: ${metric.name}`.slice(0, 200),
@@ -386,12 +387,10 @@ export function importOpsmxTemplate(template: unknown, nameOverride?: string): T
     });
   });
   if (issues.length) fail(issues);
-  const totalWeight = Object.values(weightByGroup).reduce((sum, weight) => sum + weight, 0);
+  const totalWeight = [...weightByGroup.values()].reduce((sum, weight) => sum + weight, 0);
   const groupWeights =
     totalWeight > 0
-      ? Object.fromEntries(
-          Object.entries(weightByGroup).map(([group, weight]) => [group, (100 * weight) / totalWeight]),
-        )
+      ? Object.fromEntries([...weightByGroup.entries()].map(([group, weight]) => [group, (100 * weight) / totalWeight]))
       : {};
   // Rounding can push the sum a hair over 100; trim the largest share.
   const sum = Object.values(groupWeights).reduce((a, b) => a + b, 0);

@@ -77,6 +77,14 @@ export const templateSchema = z
       .string()
       .regex(TEMPLATE_NAME_PATTERN, 'must be 1–128 letters, digits, `.`, `_` or `-`, starting with a letter or digit'),
     description: z.string().max(2000).optional(),
+    application: z
+      .string()
+      .min(1)
+      .max(256)
+      .optional()
+      .describe(
+        'Owning application: users need WRITE on it to change the template and READ to see it; absent = shared, changed by admins',
+      ),
     judge: z.enum(JUDGE_NAMES).optional().describe('Judge used when the request names none'),
     stepSeconds: z.number().int().min(1).max(3600).default(60).describe('Resolution of the fetched series'),
     groupWeights: z

@@ -1,5 +1,15 @@
 // HTTP routes: policy management, the OPA-compatible Data API, the pipeline check and the policy gate.
-import { InputError, NotAllowedError, NotFoundError, type Caller, type HttpApp } from '@isd/kit';
+import {
+  InputError,
+  NotAllowedError,
+  NotFoundError,
+  applicationScope,
+  canAccessApplication,
+  isAdmin,
+  requireApplicationRead,
+  type Caller,
+  type HttpApp,
+} from '@isd/kit';
 import { z } from 'zod';
 import { checkSegments } from '../domain/paths';
 import type { PolicyService } from '../policy-service';
@@ -33,11 +43,39 @@ export interface RouteDependencies {
 
 const nameParams = z.object({ name: policyNameSchema });
 
+/** Policy admins: Fiat admins and holders of one of `adminRoles` (Orca counts as one for reads). */
+function isPolicyAdmin(caller: Caller, adminRoles: string[]): boolean {
+  if (isAdmin(caller)) return true;
+  if (caller.kind !== 'user') return false;
+  const roles = new Set(caller.roles.map((role) => role.toLowerCase()));
+  return adminRoles.some((role) => roles.has(role.toLowerCase()));
+}
+
+/**
+ * Policies are owned by the policy admins and gate every application: their sources, versions and
+ * ad-hoc checks are for admins, Orca and users who may READ some application (whose deploys they gate).
+ * A user with no application gets the same 404 as for a policy that does not exist.
+ */
+function requirePolicyReader(caller: Caller, adminRoles: string[], what: string): void {
+  if (isPolicyAdmin(caller, adminRoles)) return;
+  const scope = applicationScope(caller);
+  if (scope.all || scope.readable.length > 0 || scope.othersReadable) return;
+  throw new NotFoundError(`${what} does not exist`, { code: 'policy_not_found' });
+}
+
+/** The Data API evaluates any document on any input: Orca and policy admins only. */
+function requireDataApiCaller(caller: Caller, adminRoles: string[]): void {
+  if (!isPolicyAdmin(caller, adminRoles))
+    throw new NotAllowedError(
+      `${caller.kind === 'user' ? caller.user : 'the caller'} may not use the Data API: it is for Orca and policy admins`,
+      { code: 'not_policy_admin' },
+    );
+}
+
 function requireAdmin(caller: Caller, adminRoles: string[]): string {
   if (caller.kind !== 'user')
     throw new NotAllowedError('only users (through Gate) may change policies', { code: 'not_policy_admin' });
-  const roles = new Set(caller.roles.map((role) => role.toLowerCase()));
-  if (!adminRoles.some((role) => roles.has(role.toLowerCase()))) {
+  if (!isPolicyAdmin(caller, adminRoles)) {
     throw new NotAllowedError(
       `${caller.user} may not change policies: needs one of the roles ${adminRoles.join(', ')}`,
       { code: 'not_policy_admin' },
@@ -94,7 +132,8 @@ export function registerRoutes({ http, service, store, adminRoles, reload }: Rou
         404: { description: 'no such live policy' },
       },
     },
-    async ({ params }) => {
+    async ({ params, caller }) => {
+      requirePolicyReader(caller, adminRoles, `policy ${params.name}`);
       const policy = await store.current(params.name);
       if (!policy) throw new NotFoundError(`policy ${params.name} does not exist`, { code: 'policy_not_found' });
       return { status: 200, body: presentPolicy(policy, true) };
@@ -114,7 +153,8 @@ export function registerRoutes({ http, service, store, adminRoles, reload }: Rou
         404: { description: 'never saved' },
       },
     },
-    async ({ params }) => {
+    async ({ params, caller }) => {
+      requirePolicyReader(caller, adminRoles, `policy ${params.name}`);
       const versions = await store.versions(params.name);
       if (!versions.length)
         throw new NotFoundError(`policy ${params.name} was never saved`, { code: 'policy_not_found' });
@@ -135,7 +175,8 @@ export function registerRoutes({ http, service, store, adminRoles, reload }: Rou
         404: { description: 'no such version' },
       },
     },
-    async ({ params }) => {
+    async ({ params, caller }) => {
+      requirePolicyReader(caller, adminRoles, `policy ${params.name}`);
       const version = await store.version(params.name, params.version);
       if (!version)
         throw new NotFoundError(`policy ${params.name} has no version ${params.version}`, {
@@ -194,7 +235,8 @@ export function registerRoutes({ http, service, store, adminRoles, reload }: Rou
         400: { description: 'parse or compile error (file, line, column, expected)' },
       },
     },
-    async ({ params, body }) => {
+    async ({ params, body, caller }) => {
+      requirePolicyReader(caller, adminRoles, `policy ${params.name}`);
       const modules = body.modules ?? [{ name: 'policy.rego', source: body.source ?? '' }];
       const result = await service.check({ name: params.name, regoVersion: body.regoVersion, modules });
       return {
@@ -257,7 +299,19 @@ export function registerRoutes({ http, service, store, adminRoles, reload }: Rou
       body: pipelineCheckSchema,
       responses: { 200: { description: 'allow, or deny with the messages', schema: pipelineCheckResultSchema } },
     },
-    async ({ body }) => ({ status: 200, body: await service.pipelineCheck(body.new, body.current ?? undefined) }),
+    async ({ body, caller }) => {
+      // A user checks a pipeline of an application they may see; Orca and admins any.
+      if (!isPolicyAdmin(caller, adminRoles)) {
+        const application = body.new.application;
+        if (typeof application !== 'string' || application === '')
+          throw new InputError('body.new.application: a pipeline config names its application', {
+            code: 'validation_failed',
+            issues: [{ path: 'body.new.application', message: 'required' }],
+          });
+        requireApplicationRead(caller, application, `application ${application}`);
+      }
+      return { status: 200, body: await service.pipelineCheck(body.new, body.current ?? undefined) };
+    },
   );
 
   http.route(
@@ -322,9 +376,10 @@ export function registerRoutes({ http, service, store, adminRoles, reload }: Rou
         404: { description: 'no such gate' },
       },
     },
-    async ({ params }) => {
+    async ({ params, caller }) => {
       const gate = await store.gate(params.id);
-      if (!gate) throw new NotFoundError(`policy gate ${params.id} does not exist`, { code: 'policy_gate_not_found' });
+      if (!gate || !canAccessApplication(caller, gate.application, 'READ'))
+        throw new NotFoundError(`policy gate ${params.id} does not exist`, { code: 'policy_gate_not_found' });
       return { status: 200, body: presentGate(gate) };
     },
   );
@@ -339,7 +394,13 @@ export function registerRoutes({ http, service, store, adminRoles, reload }: Rou
       params: z.object({ id: z.uuid() }),
       responses: { 200: { description: 'the decision' }, 404: { description: 'no such decision' } },
     },
-    async ({ params }) => {
+    async ({ params, caller }) => {
+      // Decisions of a gate are seen with READ on its application; others (Data API, checks) by admins.
+      if (!isPolicyAdmin(caller, adminRoles)) {
+        const application = await store.applicationOfDecision(params.id);
+        if (application === undefined || !canAccessApplication(caller, application, 'READ'))
+          throw new NotFoundError(`decision ${params.id} does not exist`, { code: 'decision_not_found' });
+      }
       const decision = await store.decision(params.id);
       if (!decision) throw new NotFoundError(`decision ${params.id} does not exist`, { code: 'decision_not_found' });
       return { status: 200, body: decision };
@@ -347,7 +408,8 @@ export function registerRoutes({ http, service, store, adminRoles, reload }: Rou
   );
 
   // ---- OPA Data API --------------------------------------------------------------------------------
-  const evaluateData = async (segments: string[], input: unknown, query: Record<string, unknown>) => {
+  const evaluateData = async (caller: Caller, segments: string[], input: unknown, query: Record<string, unknown>) => {
+    requireDataApiCaller(caller, adminRoles);
     const started = process.hrtime.bigint();
     const evaluation = await service.evaluate('data-api', checkSegments(segments, 'path'), input, {
       strictBuiltinErrors: query['strict-builtin-errors'] === 'true',
@@ -386,7 +448,7 @@ export function registerRoutes({ http, service, store, adminRoles, reload }: Rou
       body: dataRequestSchema.optional(),
       responses: dataResponses,
     },
-    async ({ body, query }) => evaluateData([], body?.input, query),
+    async ({ body, query, caller }) => evaluateData(caller, [], body?.input, query),
   );
   http.route(
     {
@@ -398,7 +460,7 @@ export function registerRoutes({ http, service, store, adminRoles, reload }: Rou
       query: dataQuerySchema,
       responses: dataResponses,
     },
-    async ({ query }) => evaluateData([], parseInputParameter(query.input), query),
+    async ({ query, caller }) => evaluateData(caller, [], parseInputParameter(query.input), query),
   );
   http.route(
     {
@@ -412,7 +474,7 @@ export function registerRoutes({ http, service, store, adminRoles, reload }: Rou
       body: dataRequestSchema.optional(),
       responses: dataResponses,
     },
-    async ({ params, body, query }) => evaluateData(segmentsOf(params.path), body?.input, query),
+    async ({ params, body, query, caller }) => evaluateData(caller, segmentsOf(params.path), body?.input, query),
   );
   http.route(
     {
@@ -425,11 +487,13 @@ export function registerRoutes({ http, service, store, adminRoles, reload }: Rou
       query: dataQuerySchema,
       responses: dataResponses,
     },
-    async ({ params, query }) => evaluateData(segmentsOf(params.path), parseInputParameter(query.input), query),
+    async ({ params, query, caller }) =>
+      evaluateData(caller, segmentsOf(params.path), parseInputParameter(query.input), query),
   );
 
   // OPA's webhook forms: the whole body is the input and the answer is the bare value (404 when undefined).
-  const evaluateRaw = async (segments: string[], input: unknown) => {
+  const evaluateRaw = async (caller: Caller, segments: string[], input: unknown) => {
+    requireDataApiCaller(caller, adminRoles);
     const evaluation = await service.evaluate('data-api', checkSegments(segments, 'path'), input);
     if (evaluation.result === undefined) {
       return {
@@ -453,7 +517,7 @@ export function registerRoutes({ http, service, store, adminRoles, reload }: Rou
       body: z.unknown(),
       responses: { 200: { description: 'the document' }, 404: { description: 'undefined document' } },
     },
-    async ({ params, body }) => evaluateRaw(segmentsOf(params.path), body),
+    async ({ params, body, caller }) => evaluateRaw(caller, segmentsOf(params.path), body),
   );
   http.route(
     {
@@ -465,6 +529,6 @@ export function registerRoutes({ http, service, store, adminRoles, reload }: Rou
       body: z.unknown(),
       responses: { 200: { description: 'the document' }, 404: { description: 'undefined document' } },
     },
-    async ({ body }) => evaluateRaw(['system', 'main'], body),
+    async ({ body, caller }) => evaluateRaw(caller, ['system', 'main'], body),
   );
 }

@@ -1,5 +1,5 @@
 // Evaluates a document either with the built-in Rego engine or by asking an external OPA.
-import { IsdError } from '@isd/kit';
+import { IsdError, OutboundError, outboundRequest, type OutboundResponse } from '@isd/kit';
 import { documentRef, dottedPath } from '../domain/paths';
 import type { PolicyRegistry } from './registry';
 import { policiesFor, regoErrorMessage } from './registry';
@@ -114,12 +114,14 @@ export class OpaEvaluator implements PolicyEvaluator {
   constructor(private readonly options: OpaBackendOptions) {}
 
   async evaluate(segments: string[], input: unknown, options: EvaluateCallOptions = {}): Promise<Evaluation> {
-    const url = `${this.options.url.replace(/\/+$/, '')}/v1/data${segments.map((segment) => `/${encodeURIComponent(segment)}`).join('')}${
-      options.strictBuiltinErrors ? '?strict-builtin-errors=true' : ''
-    }`;
-    let response: Response;
+    const maxResponseBytes = this.options.maxResponseBytes ?? 8 * 1024 * 1024;
+    let response: OutboundResponse;
     try {
-      response = await fetch(url, {
+      response = await outboundRequest({
+        base: this.options.url,
+        path: `v1/data/${segments.map((segment) => encodeURIComponent(segment)).join('/')}${
+          options.strictBuiltinErrors ? '?strict-builtin-errors=true' : ''
+        }`,
         method: 'POST',
         headers: {
           'content-type': 'application/json',
@@ -127,22 +129,19 @@ export class OpaEvaluator implements PolicyEvaluator {
           ...(this.options.token ? { authorization: `Bearer ${this.options.token}` } : {}),
         },
         body: JSON.stringify(input === undefined ? {} : { input }),
-        signal: AbortSignal.timeout(this.options.timeoutMs),
+        timeoutMs: this.options.timeoutMs,
+        maxResponseBytes,
       });
     } catch (error) {
+      if (error instanceof OutboundError && error.code === 'too_large')
+        throw new PolicyEvaluationError(`external OPA answered more than ${maxResponseBytes} bytes`, 'opa_unavailable');
       throw new PolicyEvaluationError(
         `external OPA at ${this.options.url} is unreachable: ${regoErrorMessage(error)}`,
         'opa_unavailable',
         error,
       );
     }
-    const text = await response.text();
-    if (text.length > (this.options.maxResponseBytes ?? 8 * 1024 * 1024)) {
-      throw new PolicyEvaluationError(
-        `external OPA answered more than ${this.options.maxResponseBytes ?? 8 * 1024 * 1024} bytes`,
-        'opa_unavailable',
-      );
-    }
+    const text = response.text;
     let body: unknown;
     try {
       body = JSON.parse(text);
@@ -153,7 +152,7 @@ export class OpaEvaluator implements PolicyEvaluator {
         error,
       );
     }
-    if (!response.ok) {
+    if (response.status < 200 || response.status > 299) {
       const message = (body as { message?: unknown }).message;
       const code = (body as { code?: unknown }).code;
       throw new PolicyEvaluationError(

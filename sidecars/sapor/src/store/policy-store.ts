@@ -103,6 +103,8 @@ export interface PolicyStore {
   /** Inserts a gate unless one exists for (executionId, stageId); returns the stored one either way. */
   insertGate(gate: Omit<PolicyGateRecord, 'createdAt'>): Promise<{ gate: PolicyGateRecord; created: boolean }>;
   gate(id: string): Promise<PolicyGateRecord | undefined>;
+  /** The application of the gate a decision was made for; undefined for a decision of no gate. */
+  applicationOfDecision(decisionId: string): Promise<string | undefined>;
   gateFor(executionId: string, stageId: string): Promise<PolicyGateRecord | undefined>;
 }
 
@@ -368,6 +370,15 @@ export class PostgresPolicyStore implements PolicyStore {
     const existing = await this.gateFor(gate.executionId, gate.stageId);
     if (!existing) throw new Error('policy gate vanished between insert and read');
     return { gate: existing, created: false };
+  }
+
+  /** The application of the gate a decision was made for; undefined for a decision of no gate. */
+  async applicationOfDecision(decisionId: string): Promise<string | undefined> {
+    const { rows } = await this.database.query<{ application: string }>(
+      'SELECT application FROM policy_gates WHERE decision_id = $1 LIMIT 1',
+      [decisionId],
+    );
+    return rows[0]?.application;
   }
 
   async gate(id: string): Promise<PolicyGateRecord | undefined> {

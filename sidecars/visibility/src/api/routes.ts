@@ -91,7 +91,7 @@ export function registerApprovalRoutes(http: HttpApp, gate: ApprovalGate, now: (
       responses: { 200: { description: 'the gate', schema: approvalInstanceSchema }, 404: problem('no such gate') },
     },
     async ({ params, caller }) => {
-      const approval = await gate.get(params.id.toLowerCase());
+      const approval = await gate.get(params.id.toLowerCase(), caller);
       return { status: 200, body: presentApproval(approval, caller, gate.links(approval), now()) };
     },
   );
@@ -167,8 +167,8 @@ export function registerApprovalRoutes(http: HttpApp, gate: ApprovalGate, now: (
         404: problem('no such gate'),
       },
     },
-    async ({ params }) => {
-      const approval = await gate.get(params.id.toLowerCase());
+    async ({ params, caller }) => {
+      const approval = await gate.get(params.id.toLowerCase(), caller);
       const events = await gate.auditTrail(approval.id);
       return {
         status: 200,

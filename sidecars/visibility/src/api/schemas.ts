@@ -1,5 +1,6 @@
 // The HTTP contract of the approval gate, in one place: what Orca posts (the stage catalog's payload),
 // what users post, and the instance body Orca's monitor and Deck read. OpenAPI is generated from these.
+import { resolveWithinBase } from '@isd/kit';
 import { z } from 'zod';
 
 const MAX_ID_CHARS = 200;
@@ -11,6 +12,16 @@ const optional = <T extends z.ZodType>(schema: T) => schema.nullish().transform(
 
 /** True when no `/`-separated part is `.` or `..`, which would walk out of the intended URL path. */
 const noDotSegments = (value: string) => value.split('/').every((part) => part.trim() !== '.' && part.trim() !== '..');
+
+/** True when the kit's outbound client would send this path below an endpoint (what it refuses, this refuses). */
+const staysBelowBase = (value: string) => {
+  try {
+    resolveWithinBase('http://endpoint.invalid/base', value);
+    return true;
+  } catch {
+    return false;
+  }
+};
 
 const gitRef = z
   .string()
@@ -78,6 +89,7 @@ export const evidenceRequestSchema = z.discriminatedUnion('connector', [
       .max(1_000)
       .regex(/^(\/[\w.~%@:=,+-]*)*(\?[\w.~%@:=,+&/-]*)?$/, 'a path (and query) below the endpoint URL, without ..')
       .refine((value) => !value.split(/[/?]/).includes('..'), 'must not contain ..')
+      .refine(staysBelowBase, 'must stay below the endpoint URL (no dot segments, encoded or not)')
       .optional(),
     label: z.string().min(1).max(100).optional(),
     fields: z

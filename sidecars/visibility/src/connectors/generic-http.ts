@@ -1,7 +1,7 @@
 // Generic JSON over HTTP: GET a configured endpoint (credentials in config) and show chosen fields.
 import type { EvidenceRequest } from '../api/schemas';
 import { type Connector } from './connector';
-import { ConnectorError, fetchJson, joinUrl } from './http-json';
+import { ConnectorError, fetchJson } from './http-json';
 
 type HttpRequest = Extract<EvidenceRequest, { connector: 'http' }>;
 
@@ -29,27 +29,27 @@ function shown(value: unknown): unknown {
 
 /** Generic JSON evidence. */
 export const genericHttpConnector: Connector<HttpRequest> = async (request, context) => {
-  const endpoint = context.config.http[request.endpoint];
+  // The endpoint name comes from the gate request: look it up among the configured names only, so
+  // `constructor` is an unknown endpoint rather than Object's.
+  const endpoint = new Map(Object.entries(context.config.http)).get(request.endpoint);
   if (!endpoint) throw new ConnectorError(`no http endpoint named ${request.endpoint} is configured (connectors.http)`);
-  const url = request.path ? joinUrl(endpoint.url, request.path) : endpoint.url;
-  const body = await fetchJson(url, {
+  const body = await fetchJson(endpoint.url, request.path ?? '', {
     headers: endpoint.headers,
     signal: context.signal,
     maxResponseBytes: context.config.maxResponseBytes,
   });
   const fields = Object.entries(request.fields ?? {});
-  const data: Record<string, unknown> = fields.length
-    ? Object.fromEntries(fields.map(([label, path]) => [label, shown(readPath(body, path))]))
-    : { body: shown(body) };
+  const values = new Map(fields.map(([label, path]) => [label, shown(readPath(body, path))]));
+  const data: Record<string, unknown> = fields.length ? Object.fromEntries(values) : { body: shown(body) };
   return {
     status: 'info',
     ...(request.label ? { label: request.label } : {}),
     summary: fields.length
       ? fields
-          .map(
-            ([label]) =>
-              `${label}: ${typeof data[label] === 'object' ? JSON.stringify(data[label]) : String(data[label])}`,
-          )
+          .map(([label]) => {
+            const value = values.get(label);
+            return `${label}: ${typeof value === 'object' ? JSON.stringify(value) : String(value)}`;
+          })
           .join(', ')
           .slice(0, 500)
       : `${request.endpoint}${request.path ?? ''} answered`,

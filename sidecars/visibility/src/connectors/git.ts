@@ -34,12 +34,9 @@ export function gitlabMergeRequests(message: string): Array<{ project: string; i
 async function github(request: GitRequest, context: Parameters<Connector>[1]) {
   const config = context.config.github;
   if (!config) throw notConfigured('GitHub', 'github');
-  const url = joinUrl(
-    config.apiUrl,
-    `repos/${request.repository}/compare/${encodeURIComponent(request.base)}...${encodeURIComponent(request.head)}`,
-  );
+  const path = `repos/${request.repository}/compare/${encodeURIComponent(request.base)}...${encodeURIComponent(request.head)}`;
   const body = asRecord(
-    await fetchJson(url, {
+    await fetchJson(config.apiUrl, path, {
       headers: {
         accept: 'application/vnd.github+json',
         'x-github-api-version': '2022-11-28',
@@ -76,9 +73,9 @@ async function gitlab(request: GitRequest, context: Parameters<Connector>[1]) {
   const config = context.config.gitlab;
   if (!config) throw notConfigured('GitLab', 'gitlab');
   const query = new URLSearchParams({ from: request.base, to: request.head, straight: 'false' });
-  const url = `${joinUrl(config.url, `api/v4/projects/${encodeURIComponent(request.repository)}/repository/compare`)}?${query}`;
+  const path = `api/v4/projects/${encodeURIComponent(request.repository)}/repository/compare?${query}`;
   const body = asRecord(
-    await fetchJson(url, {
+    await fetchJson(config.url, path, {
       headers: config.token ? { 'private-token': config.token } : {},
       signal: context.signal,
       maxResponseBytes: context.config.maxResponseBytes,

@@ -1,4 +1,5 @@
-// The one way connectors call out: a timeout, a response size cap, JSON only, errors that say what failed.
+// The one way connectors call out: the kit's outbound client, JSON only, errors that say what failed.
+import { OutboundError, describeUrl, outboundRequest, type OutboundResponse } from '@isd/kit';
 
 /** A connector call that failed; the message is shown on the evidence card. */
 export class ConnectorError extends Error {
@@ -20,11 +21,19 @@ export interface FetchJsonOptions {
   maxResponseBytes: number;
 }
 
-/** Fetches a URL and parses JSON; non-2xx, oversize, non-JSON and timeouts throw ConnectorError. */
-export async function fetchJson(url: string, options: FetchJsonOptions): Promise<unknown> {
-  let response: Response;
+/** Connector calls get this long at most; the card's own deadline (`signal`) usually ends them first. */
+const CONNECTOR_TIMEOUT_MS = 60_000;
+
+/**
+ * Fetches `path` under the configured `base` through the kit's outbound client (a path that leaves the
+ * base is refused, redirects off it are not followed) and parses JSON; every failure is a ConnectorError.
+ */
+export async function fetchJson(base: string, path: string, options: FetchJsonOptions): Promise<unknown> {
+  let response: OutboundResponse;
   try {
-    response = await fetch(url, {
+    response = await outboundRequest({
+      base,
+      path,
       method: options.method ?? 'GET',
       headers: {
         accept: 'application/json',
@@ -33,52 +42,31 @@ export async function fetchJson(url: string, options: FetchJsonOptions): Promise
       },
       body: options.body !== undefined ? JSON.stringify(options.body) : undefined,
       signal: options.signal,
-      redirect: 'error',
+      timeoutMs: CONNECTOR_TIMEOUT_MS,
+      maxResponseBytes: options.maxResponseBytes,
     });
   } catch (error) {
-    throw new ConnectorError(describeFetchError(error, options.signal, url));
+    if (error instanceof OutboundError) {
+      throw new ConnectorError(
+        error.code === 'timeout' && options.signal.aborted
+          ? `${redactUrl(base)} did not answer in time`
+          : error.message,
+      );
+    }
+    throw error;
   }
-  const text = await readCapped(response, options.maxResponseBytes, options.signal, url);
-  if (!response.ok) {
+  const where = describeUrl(response.url);
+  if (response.status < 200 || response.status > 299) {
     throw new ConnectorError(
-      `${redactUrl(url)} answered ${response.status}${text ? `: ${text.slice(0, 200)}` : ''}`,
+      `${where} answered ${response.status}${response.text ? `: ${response.text.slice(0, 200)}` : ''}`,
       response.status,
     );
   }
   try {
-    return JSON.parse(text) as unknown;
+    return JSON.parse(response.text) as unknown;
   } catch {
-    throw new ConnectorError(`${redactUrl(url)} did not answer JSON`);
+    throw new ConnectorError(`${where} did not answer JSON`);
   }
-}
-
-async function readCapped(response: Response, maxBytes: number, signal: AbortSignal, url: string): Promise<string> {
-  if (!response.body) return '';
-  const reader = response.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      total += value.byteLength;
-      if (total > maxBytes) {
-        await reader.cancel();
-        throw new ConnectorError(`${redactUrl(url)} answered more than ${maxBytes} bytes`);
-      }
-      chunks.push(value);
-    }
-  } catch (error) {
-    if (error instanceof ConnectorError) throw error;
-    throw new ConnectorError(describeFetchError(error, signal, url));
-  }
-  return Buffer.concat(chunks).toString('utf8');
-}
-
-function describeFetchError(error: unknown, signal: AbortSignal, url: string): string {
-  if (signal.aborted) return `${redactUrl(url)} did not answer in time`;
-  const cause = (error as { cause?: { code?: string; message?: string } }).cause;
-  return `${redactUrl(url)} could not be reached: ${cause?.code ?? cause?.message ?? (error as Error).message}`;
 }
 
 /** A URL without user info or query, for messages. */

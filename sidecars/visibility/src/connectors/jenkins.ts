@@ -1,7 +1,7 @@
 // Jenkins: build result, number, URL and test counts from `/job/{name}/{n}/api/json`.
 import type { EvidenceRequest } from '../api/schemas';
 import { notConfigured, type Connector } from './connector';
-import { asArray, asNumber, asRecord, asString, basicAuth, fetchJson, joinUrl } from './http-json';
+import { asArray, asNumber, asRecord, asString, basicAuth, fetchJson } from './http-json';
 
 type JenkinsRequest = Extract<EvidenceRequest, { connector: 'jenkins' }>;
 
@@ -20,9 +20,9 @@ export function jenkinsJobPath(job: string): string {
 export const jenkinsConnector: Connector<JenkinsRequest> = async (request, context) => {
   const jenkins = context.config.jenkins;
   if (!jenkins) throw notConfigured('Jenkins', 'jenkins');
-  const url = `${joinUrl(jenkins.url, `${jenkinsJobPath(request.job)}/${request.build}/api/json`)}?tree=${encodeURIComponent(TREE)}`;
+  const path = `${jenkinsJobPath(request.job)}/${request.build}/api/json?tree=${encodeURIComponent(TREE)}`;
   const build = asRecord(
-    await fetchJson(url, {
+    await fetchJson(jenkins.url, path, {
       headers: basicAuth(jenkins.user, jenkins.apiToken),
       signal: context.signal,
       maxResponseBytes: context.config.maxResponseBytes,

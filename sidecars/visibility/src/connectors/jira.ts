@@ -15,7 +15,7 @@ export const jiraConnector: Connector<JiraRequest> = async (request, context) =>
   if (!jql) throw new ConnectorError('the jira connector needs `issues` or `jql`');
   const query = new URLSearchParams({ jql, fields: 'summary,status,priority', maxResults: String(MAX_ISSUES) });
   const body = asRecord(
-    await fetchJson(`${joinUrl(jira.url, 'rest/api/2/search')}?${query}`, {
+    await fetchJson(jira.url, `rest/api/2/search?${query}`, {
       headers: basicAuth(jira.user, jira.apiToken),
       signal: context.signal,
       maxResponseBytes: context.config.maxResponseBytes,

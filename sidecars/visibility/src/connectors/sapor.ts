@@ -1,7 +1,7 @@
 // Automatic decisions: sapor's OPA-compatible `POST /v1/data/{path}` over the gathered evidence.
 import type { VisibilityConfig } from '../config';
 import type { AutoDecisionResult } from '../domain/model';
-import { asArray, asRecord, asString, fetchJson, joinUrl } from './http-json';
+import { asArray, asRecord, asString, fetchJson } from './http-json';
 
 /** What the policy sees: the gate (from the service's own records) and the evidence keyed by connector. */
 export interface PolicyInput {
@@ -51,7 +51,7 @@ export async function evaluatePolicy(
   now: () => Date = () => new Date(),
 ): Promise<AutoDecisionResult> {
   try {
-    const body = await fetchJson(joinUrl(sapor.url, `v1/data/${policyPath}`), {
+    const body = await fetchJson(sapor.url, `v1/data/${policyPath}`, {
       method: 'POST',
       body: { input },
       headers: sapor.token ? { 'x-isd-service-token': sapor.token } : {},

@@ -13,7 +13,7 @@ export const sonarqubeConnector: Connector<SonarRequest> = async (request, conte
   if (request.branch) query.set('branch', request.branch);
   if (request.pullRequest) query.set('pullRequest', request.pullRequest);
   const body = asRecord(
-    await fetchJson(`${joinUrl(sonar.url, 'api/qualitygates/project_status')}?${query}`, {
+    await fetchJson(sonar.url, `api/qualitygates/project_status?${query}`, {
       // SonarQube takes a user token as the basic-auth user with an empty password.
       headers: sonar.token ? { authorization: `Basic ${Buffer.from(`${sonar.token}:`).toString('base64')}` } : {},
       signal: context.signal,

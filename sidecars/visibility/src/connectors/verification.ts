@@ -1,7 +1,7 @@
 // Verification: the autopilot score of a verification (`GET /api/v1/verifications/{id}`).
 import type { EvidenceRequest } from '../api/schemas';
 import { notConfigured, type Connector } from './connector';
-import { asNumber, asRecord, asString, fetchJson, joinUrl } from './http-json';
+import { asNumber, asRecord, asString, fetchJson } from './http-json';
 
 type VerificationRequest = Extract<EvidenceRequest, { connector: 'verification' }>;
 
@@ -10,7 +10,7 @@ export const verificationConnector: Connector<VerificationRequest> = async (requ
   const autopilot = context.config.autopilot;
   if (!autopilot) throw notConfigured('verification', 'autopilot');
   const body = asRecord(
-    await fetchJson(joinUrl(autopilot.url, `api/v1/verifications/${encodeURIComponent(request.verificationId)}`), {
+    await fetchJson(autopilot.url, `api/v1/verifications/${encodeURIComponent(request.verificationId)}`, {
       headers: autopilot.token ? { 'x-isd-service-token': autopilot.token } : {},
       signal: context.signal,
       maxResponseBytes: context.config.maxResponseBytes,

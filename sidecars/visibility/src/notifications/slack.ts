@@ -1,5 +1,6 @@
 // Slack: an incoming-webhook message, or with a bot token a chat.postMessage that is updated in place
 // (chat.update) when the gate is decided.
+import { outboundRequest } from '@isd/kit';
 import type { VisibilityConfig } from '../config';
 import type { NotificationMessage } from './messages';
 
@@ -23,19 +24,32 @@ function blocks(message: NotificationMessage) {
   };
 }
 
-async function post(url: string, body: unknown, headers: Record<string, string>, timeoutMs: number): Promise<unknown> {
-  const response = await fetch(url, {
+const MAX_SLACK_RESPONSE_BYTES = 256 * 1024;
+
+/** POSTs JSON to `path` under `base` through the kit's outbound client (the bot token never leaves Slack's base). */
+async function post(
+  base: string,
+  path: string,
+  body: unknown,
+  headers: Record<string, string>,
+  timeoutMs: number,
+): Promise<unknown> {
+  const response = await outboundRequest({
+    base,
+    path,
     method: 'POST',
     headers: { 'content-type': 'application/json; charset=utf-8', ...headers },
     body: JSON.stringify(body),
-    signal: AbortSignal.timeout(timeoutMs),
+    timeoutMs,
+    maxResponseBytes: MAX_SLACK_RESPONSE_BYTES,
+    maxRedirects: 0,
   });
-  const text = await response.text();
-  if (!response.ok) throw new Error(`Slack answered ${response.status}: ${text.slice(0, 200)}`);
+  if (response.status < 200 || response.status > 299)
+    throw new Error(`Slack answered ${response.status}: ${response.text.slice(0, 200)}`);
   try {
-    return JSON.parse(text) as unknown;
+    return JSON.parse(response.text) as unknown;
   } catch {
-    return text;
+    return response.text;
   }
 }
 
@@ -54,7 +68,8 @@ export async function sendSlack(
       ...blocks(message),
     };
     const answer = (await post(
-      `${config.apiUrl.replace(/\/$/, '')}/${method}`,
+      config.apiUrl,
+      method,
       body,
       { authorization: `Bearer ${config.botToken}` },
       timeoutMs,
@@ -69,6 +84,6 @@ export async function sendSlack(
     return { channel: answer.channel ?? body.channel, ts: answer.ts ?? previous?.ts ?? '' };
   }
   if (!config.webhookUrl) throw new Error('Slack needs webhookUrl, or botToken and channel');
-  await post(config.webhookUrl, blocks(message), {}, timeoutMs);
+  await post(config.webhookUrl, '', blocks(message), {}, timeoutMs);
   return null;
 }

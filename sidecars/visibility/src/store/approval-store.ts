@@ -1,4 +1,5 @@
 // What the gate logic needs from storage; the Postgres implementation is the only one.
+import type { ApplicationScope } from '@isd/kit';
 import type { EvidenceRequest } from '../api/schemas';
 import type {
   Actor,
@@ -39,6 +40,8 @@ export interface ApprovalFilter {
   undecidedBy?: string;
   /** Only gates whose deadline is after this time. */
   deadlineAfter?: Date;
+  /** Only gates of applications in `scope`, or that one of `groups` may decide (see `mayView`). */
+  visibleTo?: { scope: Exclude<ApplicationScope, { all: true }>; groups: string[] };
   limit: number;
   offset: number;
 }

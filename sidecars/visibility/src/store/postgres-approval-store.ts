@@ -210,6 +210,15 @@ export class PostgresApprovalStore implements ApprovalStore {
     if (filter.executionId) add((p) => `a.execution_id = ${p}`, filter.executionId);
     if (filter.groupsAnyOf) add((p) => `a.approver_groups && ${p}::text[]`, filter.groupsAnyOf);
     if (filter.deadlineAfter) add((p) => `a.deadline > ${p}`, filter.deadlineAfter);
+    if (filter.visibleTo) {
+      const { scope, groups } = filter.visibleTo;
+      values.push(scope.readable, groups, scope.othersReadable, scope.unreadable);
+      const [readable, held, others, unreadable] = [4, 3, 2, 1].map((back) => `$${values.length - back + 1}`);
+      where.push(
+        `(lower(a.application) = ANY(${readable}::text[]) OR a.approver_groups && ${held}::text[]
+          OR (${others}::boolean AND NOT lower(a.application) = ANY(${unreadable}::text[])))`,
+      );
+    }
     if (filter.undecidedBy) {
       add(
         (p) => `NOT EXISTS (SELECT 1 FROM decisions d WHERE d.approval_id = a.id AND lower(d.user_name) = lower(${p}))`,
