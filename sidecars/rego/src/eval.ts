@@ -671,7 +671,7 @@ export class Evaluation {
                   if (outputs.length > 1)
                     throw new EvalError(
                       'eval_conflict_error',
-                      'functions must not produce multiple outputs for same inputs',
+                      `function ${dataRefText(path)} produced conflicting values for the same inputs`,
                       r!.loc,
                     );
                   return false;
@@ -977,7 +977,7 @@ export class Evaluation {
                   if (values.length > 1)
                     throw new EvalError(
                       'eval_conflict_error',
-                      'complete rules must not produce multiple outputs',
+                      `rule ${dataRefText(node.path)} produced conflicting values`,
                       alt.loc,
                     );
                   return false;
@@ -1068,4 +1068,9 @@ function setPath(doc: Value | undefined, path: Value[], value: Value): Value {
   const obj = doc instanceof RegoObject ? doc.clone() : new RegoObject();
   obj.set(head, setPath(obj.get(head), rest, value));
   return obj;
+}
+
+/** `data.a.b["c-d"]` as OPA prints a ground data reference. */
+function dataRefText(path: readonly string[]): string {
+  return 'data' + path.map((p) => (/^[A-Za-z_][A-Za-z0-9_]*$/.test(p) ? `.${p}` : `[${JSON.stringify(p)}]`)).join('');
 }
