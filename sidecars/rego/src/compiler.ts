@@ -835,33 +835,35 @@ function orderBody(body: Expr[], safe: Set<string>, outerVisible: Set<string>, c
 
 /** Orders the bodies nested in an expression (comprehensions, every, not-bodies), given the vars safe there. */
 function compileNested(e: Expr, safe: Set<string>, visible: Set<string>, ctx: ModuleContext): Expr {
-  const term = (t: Term): Term => {
+  // safeHere: vars bound where the term is; a comprehension's head also sees its body's outputs.
+  const term = (t: Term, safeHere: Set<string> = safe): Term => {
+    const inner = (x: Term): Term => term(x, safeHere);
     switch (t.type) {
       case 'ref':
-        return { ...t, head: term(t.head), path: t.path.map(term) };
+        return { ...t, head: inner(t.head), path: t.path.map(inner) };
       case 'array':
       case 'set':
-        return fold({ ...t, items: t.items.map(term) });
+        return fold({ ...t, items: t.items.map(inner) });
       case 'object':
-        return fold({ ...t, items: t.items.map(([k, v]) => [term(k), term(v)] as [Term, Term]) });
+        return fold({ ...t, items: t.items.map(([k, v]) => [inner(k), inner(v)] as [Term, Term]) });
       case 'call':
-        return { ...t, args: t.args.map(term) };
+        return { ...t, args: t.args.map(inner) };
       case 'arraycompr':
       case 'setcompr': {
-        const s = new Set(safe);
+        const s = new Set(safeHere);
         const body = orderBody(t.body, s, visible, ctx);
         const after = new Set(s);
         body.forEach((x) => collectOutputs(x, after));
         checkHead([t.head], after, t.loc);
-        return { ...t, head: term(t.head), body };
+        return { ...t, head: term(t.head, after), body };
       }
       case 'objectcompr': {
-        const s = new Set(safe);
+        const s = new Set(safeHere);
         const body = orderBody(t.body, s, visible, ctx);
         const after = new Set(s);
         body.forEach((x) => collectOutputs(x, after));
         checkHead([t.key, t.value], after, t.loc);
-        return { ...t, key: term(t.key), value: term(t.value), body };
+        return { ...t, key: term(t.key, after), value: term(t.value, after), body };
       }
       default:
         return t;

@@ -641,6 +641,58 @@ class Parser {
     return left;
   }
 
+  /**
+   * `$"a {expr} b"` becomes `internal.template_string(["a ", {x | x = expr}, " b"])`, as OPA's compiler
+   * rewrites it: an undefined expression prints `<undefined>`, several values are a conflict.
+   */
+  private parseTemplateString(): Term {
+    const start = this.peek();
+    const loc = this.loc(start);
+    const parts: Term[] = [];
+    for (;;) {
+      const part = this.next();
+      if (part.kind !== 'template') this.fail('"}" to end the template-string expression', part);
+      if (part.value) parts.push({ type: 'scalar', value: part.value, loc: this.loc(part) });
+      if (part.end) break;
+      this.skipNewlines();
+      const exprTok = this.peek();
+      const expr = this.parseSimpleLiteral();
+      this.skipNewlines();
+      const exprLoc = this.loc(exprTok);
+      const bad =
+        expr.kind === 'not'
+          ? 'negation ("not")'
+          : expr.kind === 'some' || expr.kind === 'somein'
+            ? '"some"'
+            : expr.kind === 'every'
+              ? '"every"'
+              : expr.kind === 'term' && expr.term.type === 'call' && expr.term.name === 'eq'
+                ? 'unification ("=")'
+                : expr.kind === 'term' && expr.term.type === 'call' && expr.term.name === 'assign'
+                  ? 'assignment (":=")'
+                  : expr.kind !== 'term'
+                    ? 'expression'
+                    : undefined;
+      if (bad !== undefined || expr.kind !== 'term')
+        throw new ParseError(
+          this.file,
+          exprLoc.line,
+          exprLoc.column,
+          'a term or call in the template-string expression',
+          bad ?? 'expression',
+        );
+      const head: Term = { type: 'var', name: `$${this.wildcardCount++}`, loc: exprLoc };
+      const capture: Expr = {
+        kind: 'term',
+        term: call('eq', [head, expr.term], exprLoc),
+        with: expr.with,
+        loc: exprLoc,
+      };
+      parts.push({ type: 'setcompr', head, body: [capture], loc: exprLoc });
+    }
+    return call('internal.template_string', [{ type: 'array', items: parts, loc }], loc);
+  }
+
   private parseSome(loc: Location): Expr {
     const first = this.parseTermRelation(true);
     const items: Term[] = [first];
@@ -748,6 +800,8 @@ class Parser {
       case 'string':
         this.next();
         return this.parseRefSuffix({ type: 'scalar', value: t.value as string, loc });
+      case 'template':
+        return this.parseRefSuffix(this.parseTemplateString());
       case 'ident': {
         const refHead = this.keywordStartsRef(0);
         if ((t.text === 'true' || t.text === 'false') && !refHead) {

@@ -9,3 +9,4 @@ import './misc';
 import './http';
 import './globs';
 import './x509';
+import './template';
