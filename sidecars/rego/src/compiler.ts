@@ -43,6 +43,8 @@ interface ModuleContext {
   globals: Map<string, Term>;
   functions: Set<string>;
   counter: { n: number };
+  /** Compiling a query rather than a module (OPA turns `==` into `=` only in modules). */
+  inQuery?: boolean;
 }
 
 /** Result of compiling modules: the rule tree root and function arities. */
@@ -216,7 +218,7 @@ function compileRuleBody(rule: Rule, ctx: ModuleContext, dyn: Term[]): void {
 export function compileQuery(body: Expr[], compiled: CompiledModules, module: Module): Expr[] {
   const functions = new Set(compiled.functionArity.keys());
   const globals = new Map<string, Term>();
-  const ctx: ModuleContext = { module, globals, functions, counter: { n: 0 } };
+  const ctx: ModuleContext = { module, globals, functions, counter: { n: 0 }, inQuery: true };
   const scope: Scope = { renames: new Map() };
   const resolved = resolveBody(body, scope, ctx, false);
   return orderBody(resolved, new Set(), new Set(), ctx);
@@ -781,7 +783,8 @@ function canUnify(a: Term, b: Term, known: Set<string>): boolean {
   return false;
 }
 
-function collectOutputs(e: Expr, safe: Set<string>): void {
+/** Adds the variables an expression binds to `safe`. */
+export function collectOutputs(e: Expr, safe: Set<string>): void {
   if (e.kind === 'term' || e.kind === 'somein') {
     const s = new Set<string>();
     if (e.kind === 'somein') {
@@ -800,6 +803,7 @@ function collectOutputs(e: Expr, safe: Set<string>): void {
 
 /** Orders a body so every expression runs after the expressions binding its inputs; raises unsafe-var errors. */
 function orderBody(body: Expr[], safe: Set<string>, outerVisible: Set<string>, ctx: ModuleContext): Expr[] {
+  body = hoistFromNegations(body, ctx);
   const visible = new Set(outerVisible);
   for (const e of body) shallowVars(e, visible);
   for (const v of safe) visible.add(v);
@@ -1077,4 +1081,71 @@ function checkRecursion(root: RuleNode): void {
     state.set(n, 2);
   };
   for (const n of nodes) if (!state.has(n)) visit(n);
+}
+
+/**
+ * Like OPA's compiler (rewriteExprTerms, rewriteEquals, rewriteDynamicTerms), moves the nested calls of a
+ * negated expression, and the references and comprehensions passed to its call, into expressions before
+ * it: `not startswith(input.x, "a")` becomes `$h = input.x; not startswith($h, "a")`, so an undefined
+ * `input.x` makes the body fail instead of the negation succeed.
+ */
+function hoistFromNegations(body: Expr[], ctx: ModuleContext): Expr[] {
+  const out: Expr[] = [];
+  for (const e of body) {
+    if (e.kind !== 'not' || e.expr.kind !== 'term') {
+      out.push(e);
+      continue;
+    }
+    const support: Expr[] = [];
+    const hoist = (t: Term): Term => {
+      const v: Term = { type: 'var', name: `$h${ctx.counter.n++}`, loc: t.loc };
+      const eq: Term = {
+        type: 'call',
+        name: 'eq',
+        fn: { type: 'var', name: 'eq', loc: t.loc },
+        args: [v, t],
+        loc: t.loc,
+        target: { kind: 'builtin', name: 'eq' },
+      };
+      support.push({ kind: 'term', term: eq, with: [...e.with], loc: t.loc });
+      return v;
+    };
+    const items = (t: Term, f: (x: Term) => Term): Term => {
+      if (t.type === 'array' || t.type === 'set') return { ...t, items: t.items.map(f) };
+      if (t.type === 'object') return { ...t, items: t.items.map(([k, v]) => [f(k), f(v)] as [Term, Term]) };
+      return t;
+    };
+    // Nested calls become their own expressions (also inside reference segments and collections).
+    const expand = (t: Term): Term => {
+      if (t.type === 'call') return hoist({ ...t, args: t.args.map(expand) });
+      if (t.type === 'ref') {
+        // A composite or comprehension subject (`[1, x][i]`) is bound to a variable first.
+        let head = expand(t.head);
+        if (head.type !== 'var' && head.type !== 'scalar' && head.type !== 'ref') head = hoist(head);
+        return { ...t, head, path: t.path.map(expand) };
+      }
+      return items(t, expand);
+    };
+    // References and comprehensions passed to a call are evaluated first.
+    const dynamic = (t: Term): Term => {
+      if (t.type === 'ref') return hoist({ ...t, path: t.path.map(dynamic) });
+      if (t.type === 'arraycompr' || t.type === 'setcompr' || t.type === 'objectcompr') return hoist(t);
+      return items(t, dynamic);
+    };
+    // Operands of a unification keep their references; only the references' dynamic segments move.
+    const dynamicInside = (t: Term): Term => {
+      if (t.type === 'ref') return { ...t, path: t.path.map(dynamic) };
+      if (t.type === 'arraycompr' || t.type === 'setcompr' || t.type === 'objectcompr') return t;
+      return dynamic(t);
+    };
+    let term = e.expr.term;
+    if (term.type === 'call') {
+      const unify = term.name === 'eq' || (term.name === 'equal' && !ctx.inQuery && term.args.length === 2);
+      const args = term.args.map(expand);
+      term = { ...term, args: args.map(unify ? dynamicInside : dynamic) };
+    } else term = dynamicInside(expand(term));
+    if (support.length === 0) out.push(e);
+    else out.push(...support, { ...e, expr: { ...e.expr, term } });
+  }
+  return out;
 }

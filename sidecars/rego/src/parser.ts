@@ -338,6 +338,8 @@ class Parser {
       this.next();
       args = this.parseTermList(')');
     }
+    // `f() := x` declares no function: like OPA, it is the complete rule `f` (used as `f`, not `f()`).
+    if (args?.length === 0) args = undefined;
     let kind: Rule['kind'] = args ? 'function' : 'single';
     let key: Term | undefined;
     let value: Term | undefined;
@@ -582,7 +584,12 @@ class Parser {
         this.pos = save;
       }
       const inner = this.parseExprTerm();
-      const expr: Expr = { kind: 'not', expr: { kind: 'term', term: inner, with: [], loc }, with: [], loc };
+      const negated: Expr = { kind: 'term', term: inner, with: [], loc };
+      // With not-bodies on (future.keywords.not, rego.v2), OPA parses `not x` as the body `not { x }`: the
+      // compiler then leaves undefined operands inside the negation.
+      const expr: Expr = this.keywords.has('notbody')
+        ? { kind: 'notbody', body: [negated], with: [], loc }
+        : { kind: 'not', expr: negated, with: [], loc };
       return this.withModifiers(expr);
     }
     const term = this.parseExprTerm();
@@ -597,6 +604,8 @@ class Parser {
       if (!(look.kind === 'ident' && look.text === 'with') || this.keywordStartsRef(ahead)) break;
       this.pos += ahead;
       const t = this.next();
+      // `with` may end a line; its target follows on the next.
+      this.skipNewlines();
       const target = this.parseTermRelation(false);
       if (!this.isIdent('as')) this.fail('"as" after with target');
       this.next();

@@ -1,11 +1,20 @@
 // Public API: compile modules once, evaluate queries and paths many times, run `test_*` rules.
 import './builtins';
-import type { Expr, Module } from './ast';
-import { compileModules, compileQuery, withArities, type CompiledModules, type RuleNode } from './compiler';
+import type { Expr, Module, Term } from './ast';
+import {
+  allVars,
+  collectOutputs,
+  compileModules,
+  compileQuery,
+  ruleInfo,
+  withArities,
+  type CompiledModules,
+  type RuleNode,
+} from './compiler';
 import { CompileError, EvalError, type RegoError } from './errors';
 import { Evaluation, type Budget } from './eval';
 import { parseModule, parseQuery, type RegoVersion } from './parser';
-import { RegoObject, fromJS, toJS, type Value } from './value';
+import { RegoObject, fromJS, toJS, toJSONText, type Value } from './value';
 
 /** A module to compile: a file name, its Rego source, and its syntax version (default v1). */
 export interface ModuleSource {
@@ -51,6 +60,8 @@ export interface TestResult {
   name: string;
   passed: boolean;
   error?: string;
+  /** For a parameterised test (`test_x[name] if { … }`): each case by its key, as JSON text. */
+  cases?: { name: string; passed: boolean }[];
 }
 
 /** A compiled set of modules; immutable and safe to cache and evaluate concurrently. */
@@ -85,7 +96,11 @@ export class CompiledPolicy {
 
   /** Runs a query; builtin errors are returned in `errors` (halting errors such as conflicts throw). */
   query(query: string, options: EvaluateOptions = {}): QueryResult {
-    const body = this.prepare(query);
+    return this.run(this.prepare(query), options);
+  }
+
+  /** Evaluates a compiled body. */
+  private run(body: Expr[], options: EvaluateOptions): QueryResult {
     try {
       const evaluation = new Evaluation(this.compiled, {
         input: options.input === undefined ? undefined : fromJS(options.input),
@@ -144,12 +159,79 @@ export class CompiledPolicy {
     return out.sort();
   }
 
-  /** Runs every `test_*` rule; a test passes when it evaluates to true. */
+  private testNode(name: string): RuleNode | undefined {
+    let node: RuleNode | undefined = this.compiled.root;
+    for (const p of name.split('.').slice(1)) node = node?.children.get(p);
+    return node;
+  }
+
+  /**
+   * A parameterised test `test_x[name] if { … }` passes when every case is true. Like OPA's test runner
+   * (which records each case once its key is bound), a case whose key is bound but whose body then
+   * fails is a failure, not a missing entry.
+   */
+  private parameterisedResult(
+    name: string,
+    node: RuleNode,
+    value: Value | undefined,
+    options: EvaluateOptions,
+  ): TestResult {
+    const outcome = new Map<string, boolean>();
+    for (const rule of node.rules) {
+      const dyn = ruleInfo.get(rule)?.dyn ?? [];
+      if (dyn.length === 0) continue;
+      const needed = new Set<string>();
+      for (const t of dyn) allVars(t, needed);
+      // The shortest prefix of the (ordered) body that binds the key.
+      const bound = new Set<string>();
+      let end = 0;
+      while (end < rule.body.length && [...needed].some((v) => !bound.has(v)))
+        collectOutputs(rule.body[end++] as Expr, bound);
+      const loc = rule.loc;
+      const key: Term = dyn.length === 1 ? (dyn[0] as Term) : { type: 'array', items: dyn, loc };
+      const capture: Expr = {
+        kind: 'term',
+        term: {
+          type: 'call',
+          name: 'eq',
+          fn: { type: 'var', name: 'eq', loc },
+          args: [{ type: 'var', name: '__case__', loc }, key],
+          loc,
+          target: { kind: 'builtin', name: 'eq' },
+        },
+        with: [],
+        loc,
+      };
+      for (const solution of this.run([...rule.body.slice(0, end), capture], options).results) {
+        const k = solution.get('__case__');
+        if (k !== undefined) outcome.set(caseName(k), false);
+      }
+    }
+    const leaves = new Map<string, boolean>();
+    if (value !== undefined) caseLeaves(value, [], leaves);
+    for (const [k, passed] of leaves) outcome.set(k, passed);
+    const cases = [...outcome].map(([caseName, passed]) => ({ name: caseName, passed }));
+    const failed = cases.filter((c) => !c.passed);
+    if (cases.length === 0) return { name, passed: false, error: 'undefined', cases };
+    return failed.length === 0
+      ? { name, passed: true, cases }
+      : {
+          name,
+          passed: false,
+          error: `${failed.length} of ${cases.length} cases failed: ${failed.map((c) => c.name).join(', ')}`,
+          cases,
+        };
+  }
+
+  /** Runs every `test_*` rule; a test passes when it evaluates to true (every case, when parameterised). */
   runTests(options: EvaluateOptions = {}): TestResult[] {
     return this.testNames().map((name) => {
       try {
         const { results, errors } = this.query(`__test__ = ${name}`, { ...options });
         const value = results[0]?.get('__test__');
+        const node = this.testNode(name);
+        if (node && node.rules.some((r) => (ruleInfo.get(r)?.dyn.length ?? 0) > 0))
+          return this.parameterisedResult(name, node, value, options);
         if (errors.length > 0 && value === undefined) return { name, passed: false, error: errors[0]?.message };
         return value === true
           ? { name, passed: true }
@@ -159,6 +241,17 @@ export class CompiledPolicy {
       }
     });
   }
+}
+
+/** A case's name as OPA prints it: a string key bare, anything else as JSON. */
+function caseName(key: Value): string {
+  return typeof key === 'string' ? key : toJSONText(key);
+}
+
+/** Every leaf of a parameterised test's result with its key path; a case passes when its leaf is true. */
+function caseLeaves(v: Value, keys: Value[], out: Map<string, boolean>): void {
+  if (v instanceof RegoObject) for (const [k, x] of v.sortedEntries()) caseLeaves(x, [...keys, k], out);
+  else out.set(caseName(keys.length === 1 ? (keys[0] as Value) : keys), v === true);
 }
 
 /** Parses and compiles modules. Throws ParseError or CompileError with file, line and what was expected. */

@@ -407,7 +407,8 @@ function addAt(doc: Value, path: Value[], value: Value, replace: boolean): Value
 }
 
 function removeAt(doc: Value, path: Value[]): Value | undefined {
-  if (getAt(doc, path) === undefined) return undefined;
+  // Removing (or moving away) the whole document is undefined, as in OPA.
+  if (path.length === 0 || getAt(doc, path) === undefined) return undefined;
   return removePath(doc, path);
 }
 
