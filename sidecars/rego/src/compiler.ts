@@ -1,6 +1,6 @@
 // Compiler: resolves names to data refs, renames scoped locals, orders bodies for safety and builds the rule tree.
 import type { Expr, Location, Module, Rule, Term } from './ast';
-import { BUILTINS } from './builtins/registry';
+import { lookupBuiltin } from './builtins/registry';
 import { CompileError } from './errors';
 import { refName, termToValue } from './parser';
 
@@ -379,7 +379,7 @@ function resolveFunctionName(
     if (ctx.functions.has(full)) return { kind: 'function', path: full.split('.').slice(1) };
   }
   if (head === 'data' && ctx.functions.has(name)) return { kind: 'function', path: parts.slice(1) };
-  if (BUILTINS.has(name)) return { kind: 'builtin', name };
+  if (lookupBuiltin(name) !== undefined) return { kind: 'builtin', name };
   return undefined;
 }
 
@@ -426,7 +426,7 @@ function resolveTerm(t: Term, ctx: ModuleContext, scope: Scope): Term {
       const target = resolveFunctionName(t.name, ctx);
       if (!target) throw new CompileError('rego_type_error', `undefined function ${t.name}`, t.loc);
       if (target.kind === 'builtin') {
-        const def = BUILTINS.get(target.name);
+        const def = lookupBuiltin(target.name);
         if (def && args.length !== def.arity && args.length !== def.arity + 1 && def.arity >= 0)
           throw new CompileError(
             'rego_type_error',
@@ -655,7 +655,7 @@ function outputArgIndex(t: Term & { type: 'call' }, ctx: ModuleContext): number 
   const target = t.target;
   if (!target || t.name === 'eq' || t.name === 'assign') return -1;
   let arity: number | undefined;
-  if (target.kind === 'builtin') arity = BUILTINS.get(target.name)?.arity;
+  if (target.kind === 'builtin') arity = lookupBuiltin(target.name)?.arity;
   else if (target.kind === 'function')
     arity = ctx.functions.has(['data', ...target.path].join('.')) ? functionArityOf(target.path, ctx) : undefined;
   if (arity !== undefined && t.args.length === arity + 1) return arity;
@@ -758,7 +758,7 @@ function analyzeExpr(e: Expr, safe: Set<string>, visible: Set<string>, ctx: Modu
     if (
       w.target.type === 'call' &&
       (w.value.type === 'var' || w.value.type === 'ref') &&
-      BUILTINS.has(refName(w.value))
+      lookupBuiltin(refName(w.value)) !== undefined
     )
       continue;
     termInputs(w.value, inputs, visible);

@@ -1,6 +1,6 @@
 // Top-down evaluator: backtracking over bodies with continuations, virtual documents, functions and `with`.
 import type { Expr, Rule, Term } from './ast';
-import { BUILTINS, BuiltinError, Many, type BuiltinContext } from './builtins/registry';
+import { BuiltinError, Many, lookupBuiltin, type BuiltinContext } from './builtins/registry';
 import { ruleInfo, type CompiledModules, type RuleNode } from './compiler';
 import { BudgetExceededError, EvalError, RegoError } from './errors';
 import { refName } from './parser';
@@ -217,7 +217,7 @@ export class Evaluation {
     const target = t.target;
     if (!target) return -1;
     let arity: number | undefined;
-    if (target.kind === 'builtin') arity = BUILTINS.get(target.name)?.arity;
+    if (target.kind === 'builtin') arity = lookupBuiltin(target.name)?.arity;
     else if (target.kind === 'function') arity = this.compiled.functionArity.get(['data', ...target.path].join('.'));
     return arity !== undefined && t.args.length === arity + 1 ? arity : -1;
   }
@@ -311,13 +311,18 @@ export class Evaluation {
   }
 
   private mockFor(value: Term, env: Env): Mock | undefined {
-    if (value.type === 'var' && !env.has(value.name) && BUILTINS.has(value.name))
+    if (value.type === 'var' && !env.has(value.name) && lookupBuiltin(value.name) !== undefined)
       return { kind: 'builtin', name: value.name };
     if (value.type === 'ref' && value.head.type === 'var') {
       const name = refName(value);
       if (value.head.name === 'data' && this.compiled.functionArity.has(name))
         return { kind: 'function', path: name.split('.').slice(1) };
-      if (value.head.name !== 'data' && value.head.name !== 'input' && !env.has(value.head.name) && BUILTINS.has(name))
+      if (
+        value.head.name !== 'data' &&
+        value.head.name !== 'input' &&
+        !env.has(value.head.name) &&
+        lookupBuiltin(name) !== undefined
+      )
         return { kind: 'builtin', name };
     }
     return undefined;
@@ -567,7 +572,7 @@ export class Evaluation {
 
   private callBuiltin(name: string, args: Value[], t: Term, k: VK): boolean {
     if (name === 'rego.metadata.chain' || name === 'rego.metadata.rule') return k(this.metadata(name));
-    const def = BUILTINS.get(name);
+    const def = lookupBuiltin(name);
     if (!def) throw new EvalError('rego_type_error', `undefined function ${name}`, t.loc);
     let result: Value | Many | undefined;
     try {

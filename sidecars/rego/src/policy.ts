@@ -11,6 +11,8 @@ import {
   type CompiledModules,
   type RuleNode,
 } from './compiler';
+import { customBuiltinDefs, type CustomBuiltin } from './builtins/custom';
+import { withPolicyBuiltins, type BuiltinDef } from './builtins/registry';
 import { CompileError, EvalError, type RegoError } from './errors';
 import { Evaluation, type Budget } from './eval';
 import { parseModule, parseQuery, type RegoVersion } from './parser';
@@ -29,6 +31,8 @@ export interface CompileOptions {
   regoVersion?: RegoVersion;
   /** Enables OPA's experimental `and` / `or` / `not { }` keywords. */
   experimentalKeywords?: boolean;
+  /** Custom builtins this policy may call (name, declared types, implementation), like OPA's rego.Function. */
+  builtins?: CustomBuiltin[];
 }
 
 /** Options for one evaluation. */
@@ -72,6 +76,7 @@ export class CompiledPolicy {
   constructor(
     /** @internal */ readonly compiled: CompiledModules,
     private readonly options: CompileOptions,
+    private readonly customBuiltins?: ReadonlyMap<string, BuiltinDef>,
   ) {
     this.queryModule = {
       file: 'query',
@@ -87,7 +92,9 @@ export class CompiledPolicy {
     let body = this.queries.get(query);
     if (!body) {
       const parsed = parseQuery(query, { regoVersion: 'v1', experimentalKeywords: this.options.experimentalKeywords });
-      body = withArities(this.compiled.functionArity, () => compileQuery(parsed, this.compiled, this.queryModule));
+      body = withPolicyBuiltins(this.customBuiltins, () =>
+        withArities(this.compiled.functionArity, () => compileQuery(parsed, this.compiled, this.queryModule)),
+      );
       if (this.queries.size > 1000) this.queries.clear();
       this.queries.set(query, body);
     }
@@ -112,7 +119,7 @@ export class CompiledPolicy {
           : undefined,
         nowNs: options.nowNs,
       });
-      const results = evaluation.query(body);
+      const results = withPolicyBuiltins(this.customBuiltins, () => evaluation.query(body));
       return { results, errors: evaluation.errors, prints: evaluation.prints };
     } catch (err) {
       // Pathologically deep input or nesting exhausts the JS stack; report it as an evaluation error.
@@ -263,8 +270,9 @@ export function compile(modules: ModuleSource[], options: CompileOptions = {}): 
         experimentalKeywords: options.experimentalKeywords,
       }),
     );
-    const compiled = withArities(new Map(), () => compileModules(parsed));
-    return new CompiledPolicy(compiled, options);
+    const custom = options.builtins?.length ? customBuiltinDefs(options.builtins) : undefined;
+    const compiled = withPolicyBuiltins(custom, () => withArities(new Map(), () => compileModules(parsed)));
+    return new CompiledPolicy(compiled, options, custom);
   } catch (err) {
     if (err instanceof RangeError) throw new CompileError('rego_parse_error', 'policy too deeply nested to compile');
     throw err;

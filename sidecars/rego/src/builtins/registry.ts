@@ -131,3 +131,22 @@ export function numberResult(n: number | bigint): number | bigint {
   }
   return n;
 }
+
+// Builtins registered for one policy (CompileOptions.builtins), visible while it compiles or evaluates.
+let policyBuiltins: ReadonlyMap<string, BuiltinDef> | undefined;
+
+/** The builtin called `name`: the policy's own first, then the standard ones. */
+export function lookupBuiltin(name: string): BuiltinDef | undefined {
+  return policyBuiltins?.get(name) ?? BUILTINS.get(name);
+}
+
+/** Runs fn (synchronously) with a policy's custom builtins visible to lookupBuiltin. */
+export function withPolicyBuiltins<T>(builtins: ReadonlyMap<string, BuiltinDef> | undefined, fn: () => T): T {
+  const prev = policyBuiltins;
+  policyBuiltins = builtins;
+  try {
+    return fn();
+  } finally {
+    policyBuiltins = prev;
+  }
+}
