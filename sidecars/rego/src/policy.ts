@@ -66,6 +66,10 @@ export interface TestResult {
   error?: string;
   /** For a parameterised test (`test_x[name] if { … }`): each case by its key, as JSON text. */
   cases?: { name: string; passed: boolean }[];
+  /** Where the test rule is written. */
+  location?: { file: string; line: number };
+  /** Wall time of the test in nanoseconds. */
+  durationNs?: number;
 }
 
 /** A compiled set of modules; immutable and safe to cache and evaluate concurrently. */
@@ -104,6 +108,63 @@ export class CompiledPolicy {
   /** Runs a query; builtin errors are returned in `errors` (halting errors such as conflicts throw). */
   query(query: string, options: EvaluateOptions = {}): QueryResult {
     return this.run(this.prepare(query), options);
+  }
+
+  /**
+   * Runs a query like `opa eval`: each solution with the value of every expression (a term's value, or
+   * true for unifications, assignments and keywords) and the bindings of the query's variables.
+   */
+  evalQuery(
+    query: string,
+    options: EvaluateOptions = {},
+  ): QueryResult & { expressions: Value[][]; texts: { text: string; row: number; col: number }[] } {
+    const parsed = parseQuery(query, { regoVersion: 'v1', experimentalKeywords: this.options.experimentalKeywords });
+    // Each expression's source text: from its start to the next one's, without separators.
+    const lineStarts = [0];
+    for (let i = 0; i < query.length; i++) if (query[i] === '\n') lineStarts.push(i + 1);
+    const offsets = parsed.map((e) => (lineStarts[e.loc.line - 1] ?? 0) + e.loc.column - 1);
+    const texts = parsed.map((e, i) => ({
+      text: query
+        .slice(offsets[i], offsets[i + 1] ?? query.length)
+        .trim()
+        .replace(/;$/, '')
+        .trim(),
+      row: e.loc.line,
+      col: e.loc.column,
+    }));
+    const valued: boolean[] = [];
+    const body: Expr[] = [];
+    parsed.forEach((e, i) => {
+      const isValue =
+        e.kind === 'term' && !(e.term.type === 'call' && (e.term.name === 'eq' || e.term.name === 'assign'));
+      valued.push(isValue);
+      if (!isValue || e.kind !== 'term') {
+        body.push(e);
+        return;
+      }
+      // `__exprN__ = term` keeps the value; a false value still fails the expression, as in OPA.
+      const loc = e.loc;
+      const v: Term = { type: 'var', name: `__expr${i}__`, loc };
+      const call = (name: string, args: Term[]): Term => ({
+        type: 'call',
+        name,
+        fn: { type: 'var', name, loc },
+        args,
+        loc,
+      });
+      body.push({ ...e, term: call('eq', [v, e.term]) });
+      body.push({ kind: 'term', term: call('neq', [v, { type: 'scalar', value: false, loc }]), with: e.with, loc });
+    });
+    const compiled = withPolicyBuiltins(this.customBuiltins, () =>
+      withArities(this.compiled.functionArity, () => compileQuery(body, this.compiled, this.queryModule)),
+    );
+    const out = this.run(compiled, options);
+    const expressions = out.results.map((solution) =>
+      valued.map((isValue, i) => (isValue ? (solution.get(`__expr${i}__`) as Value) : true)),
+    );
+    for (const solution of out.results)
+      for (const k of [...solution.keys()]) if (/^__expr\d+__$/.test(k)) solution.delete(k);
+    return { ...out, expressions, texts };
   }
 
   /** Evaluates a compiled body. */
@@ -154,11 +215,11 @@ export class CompiledPolicy {
   }
 
   /** Paths of the `test_*` rules, e.g. `data.pkg.test_allow`. */
-  testNames(): string[] {
+  testNames(prefix = 'test_'): string[] {
     const out: string[] = [];
     const walk = (node: RuleNode): void => {
       const last = node.path[node.path.length - 1];
-      if (last?.startsWith('test_') && node.kind === 'single' && node.rules.length > 0)
+      if (last?.startsWith(prefix) && node.kind === 'single' && node.rules.length > 0)
         out.push(['data', ...node.path].join('.'));
       for (const c of node.children.values()) walk(c);
     };
@@ -233,20 +294,37 @@ export class CompiledPolicy {
   /** Runs every `test_*` rule; a test passes when it evaluates to true (every case, when parameterised). */
   runTests(options: EvaluateOptions = {}): TestResult[] {
     return this.testNames().map((name) => {
-      try {
-        const { results, errors } = this.query(`__test__ = ${name}`, { ...options });
-        const value = results[0]?.get('__test__');
-        const node = this.testNode(name);
-        if (node && node.rules.some((r) => (ruleInfo.get(r)?.dyn.length ?? 0) > 0))
-          return this.parameterisedResult(name, node, value, options);
-        if (errors.length > 0 && value === undefined) return { name, passed: false, error: errors[0]?.message };
-        return value === true
-          ? { name, passed: true }
-          : { name, passed: false, error: value === undefined ? 'undefined' : 'not true' };
-      } catch (err) {
-        return { name, passed: false, error: err instanceof Error ? err.message : String(err) };
-      }
+      const started = process.hrtime.bigint();
+      const loc = this.testNode(name)?.rules[0]?.loc;
+      const result = this.runTest(name, options);
+      return {
+        ...result,
+        ...(loc ? { location: { file: loc.file, line: loc.line } } : {}),
+        durationNs: Number(process.hrtime.bigint() - started),
+      };
     });
+  }
+
+  /** Where a rule such as a skipped `todo_test_*` is written. */
+  ruleLocation(name: string): { file: string; line: number } | undefined {
+    const loc = this.testNode(name)?.rules[0]?.loc;
+    return loc ? { file: loc.file, line: loc.line } : undefined;
+  }
+
+  private runTest(name: string, options: EvaluateOptions): TestResult {
+    try {
+      const { results, errors } = this.query(`__test__ = ${name}`, { ...options });
+      const value = results[0]?.get('__test__');
+      const node = this.testNode(name);
+      if (node && node.rules.some((r) => (ruleInfo.get(r)?.dyn.length ?? 0) > 0))
+        return this.parameterisedResult(name, node, value, options);
+      if (errors.length > 0 && value === undefined) return { name, passed: false, error: errors[0]?.message };
+      return value === true
+        ? { name, passed: true }
+        : { name, passed: false, error: value === undefined ? 'undefined' : 'not true' };
+    } catch (err) {
+      return { name, passed: false, error: err instanceof Error ? err.message : String(err) };
+    }
   }
 }
 
