@@ -1,6 +1,7 @@
 // The isd-rego command line: `test`, `eval` and `check` on a folder of policies, like opa's commands.
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { parse as parseYaml } from 'yaml';
 import { RegoError } from './errors';
 import { compile, type CompiledPolicy } from './policy';
 import { formatTestReport, loadPolicyFiles, type PolicyFiles } from './repository';
@@ -110,7 +111,7 @@ function evalCommand(argv: string[], io: Io): number {
   if (values.input !== undefined) {
     const text = readFileSync(values.input, 'utf8');
     try {
-      input = values.input.endsWith('.yaml') || values.input.endsWith('.yml') ? parseYamlText(text) : JSON.parse(text);
+      input = values.input.endsWith('.yaml') || values.input.endsWith('.yml') ? parseYaml(text) : JSON.parse(text);
     } catch (err) {
       throw new Error(`eval: --input ${values.input}: ${(err as Error).message}`);
     }
@@ -147,9 +148,4 @@ function checkCommand(argv: string[], io: Io): number {
 
 function json(v: Value): unknown {
   return toJS(v);
-}
-
-function parseYamlText(text: string): unknown {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports -- yaml is loaded only for YAML input
-  return (require('yaml') as typeof import('yaml')).parse(text);
 }
