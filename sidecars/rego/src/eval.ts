@@ -670,8 +670,9 @@ export class Evaluation {
           const bindArgs = (i: number): boolean => {
             if (i === params.length)
               return this.evalBody(r!.body, 0, env, () => {
-                found = true;
+                // Like OPA, a body whose value is undefined falls through to `else`.
                 return this.evalTerm(r!.value, env, (v) => {
+                  found = true;
                   if (!outputs.some((o) => valuesEqual(o, v))) outputs.push(v);
                   if (outputs.length > 1)
                     throw new EvalError(
@@ -976,8 +977,9 @@ export class Evaluation {
               let found = false;
               const alt = r;
               this.evalRuleBody(alt, env, () => {
-                found = true;
+                // Like OPA, a body whose value is undefined falls through to `else`.
                 return this.evalTerm(alt.value, env, (v) => {
+                  found = true;
                   if (!values.some((x) => valuesEqual(x, v))) values.push(v);
                   if (values.length > 1)
                     throw new EvalError(

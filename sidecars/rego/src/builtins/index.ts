@@ -10,3 +10,4 @@ import './http';
 import './globs';
 import './x509';
 import './template';
+import './units';
