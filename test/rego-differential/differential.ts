@@ -11,7 +11,8 @@ export type Outcome =
   | { kind: 'value'; json: string }
   | { kind: 'undefined' }
   | { kind: 'error'; code: string; message: string }
-  | { kind: 'invalid' };
+  /** OPA's compiler refused the module. */
+  | { kind: 'rejected'; code: string; message: string };
 
 /** A real OPA server on a loopback port. */
 export class OpaServer {
@@ -41,9 +42,7 @@ export class OpaServer {
     const put = await fetch(`${this.url}/v1/policies/${id}`, { method: 'PUT', body: moduleText(p) });
     if (!put.ok) {
       const outcome = errorOutcome(await put.json());
-      // Our engine has no static type checker (sidecars/rego/README.md): a module OPA's checker
-      // rejects is not a valid program for this comparison.
-      return outcome.kind === 'error' && outcome.code === 'rego_type_error' ? { kind: 'invalid' } : outcome;
+      return outcome.kind === 'error' ? { kind: 'rejected', code: outcome.code, message: outcome.message } : outcome;
     }
     try {
       const res = await fetch(`${this.url}/v1/data/${p.pkg.split('.').join('/')}`, {
@@ -120,8 +119,14 @@ async function differs(
   p: Program,
 ): Promise<{ ours: Outcome; theirs: Outcome } | 'invalid' | undefined> {
   const theirs = await opa.evaluate(p);
-  if (theirs.kind === 'invalid') return 'invalid';
   const ours = ourOutcome(p);
+  if (theirs.kind === 'rejected') {
+    // Our compiler is less strict than OPA's (no static type checker, fewer safety quirks; see
+    // sidecars/rego/README.md): a module only OPA refuses is not a valid program to compare. When both
+    // refuse it, the error class must match.
+    if (ours.kind !== 'error' || !/^rego_/.test(ours.code)) return 'invalid';
+    return ours.code === theirs.code ? undefined : { ours, theirs };
+  }
   return sameOutcome(ours, theirs) ? undefined : { ours, theirs };
 }
 
@@ -181,6 +186,6 @@ export async function runDifferential(
 /** A difference as text a developer can paste into `opa eval`. */
 export function describeDifference(d: Difference): string {
   const show = (o: Outcome): string =>
-    o.kind === 'value' ? o.json : o.kind === 'error' ? `${o.code}: ${o.message}` : o.kind;
+    o.kind === 'value' ? o.json : o.kind === 'undefined' ? 'undefined' : `${o.code}: ${o.message}`;
   return `program #${d.index}\n--- module\n${d.reproducer}--- input\n${d.input}\n--- ours: ${show(d.ours)}\n--- opa:  ${show(d.opa)}\n`;
 }

@@ -1,4 +1,5 @@
 // Operators, aggregates, arrays, sets, objects, types, numbers and bits.
+import { decimalArith } from './decimal';
 import { RegoObject, RegoSet, compareValues, isNumber, typeName, valuesEqual, type Value } from '../value';
 import {
   BuiltinError,
@@ -40,6 +41,7 @@ function arith(
   b: number | bigint,
   f: (x: number, y: number) => number,
   g: (x: bigint, y: bigint) => bigint,
+  op?: '+' | '-' | '*',
 ): number | bigint {
   if (isInt(a) && isInt(b)) {
     if (typeof a === 'number' && typeof b === 'number') {
@@ -48,14 +50,8 @@ function arith(
     }
     return numberResult(g(toBig(a), toBig(b)));
   }
-  return roundFloat(f(Number(a), Number(b)));
-}
-
-/** OPA computes with big floats and prints with limited precision; round away binary noise like 0.1+0.2. */
-function roundFloat(x: number): number {
-  if (!Number.isFinite(x)) return x;
-  const r = Number(x.toPrecision(15));
-  return r;
+  const r = f(Number(a), Number(b));
+  return Number.isFinite(r) && op ? decimalArith(op, a, b) : r;
 }
 
 function twoNumbers(args: Value[]): [number | bigint, number | bigint] {
@@ -69,6 +65,7 @@ register('plus', 2, (args) => {
     b,
     (x, y) => x + y,
     (x, y) => x + y,
+    '+',
   );
 });
 register('minus', 2, (args) => {
@@ -86,6 +83,7 @@ register('minus', 2, (args) => {
     b,
     (x, y) => x - y,
     (x, y) => x - y,
+    '-',
   );
 });
 register('mul', 2, (args) => {
@@ -95,6 +93,7 @@ register('mul', 2, (args) => {
     b,
     (x, y) => x * y,
     (x, y) => x * y,
+    '*',
   );
 });
 register('div', 2, (args) => {
@@ -105,7 +104,8 @@ register('div', 2, (args) => {
     const y = toBig(b);
     if (x % y === 0n) return numberResult(x / y);
   }
-  return roundFloat(Number(a) / Number(b));
+  const r = Number(a) / Number(b);
+  return Number.isFinite(r) ? decimalArith('/', a, b) : r;
 });
 register('rem', 2, (args) => {
   const [a, b] = twoNumbers(args);

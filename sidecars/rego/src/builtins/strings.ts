@@ -54,6 +54,7 @@ function cpIndex(s: string, unitIndex: number): number {
 register('indexof', 2, (args) => {
   const s = str(args, 0);
   const sub = str(args, 1);
+  if (sub === '') throw new BuiltinError('empty search character');
   const i = s.indexOf(sub);
   return i < 0 ? -1 : cpIndex(s, i);
 });
@@ -61,7 +62,7 @@ register('indexof_n', 2, (args) => {
   const s = str(args, 0);
   const sub = str(args, 1);
   const out: Value[] = [];
-  if (sub === '') return out;
+  if (sub === '') throw new BuiltinError('empty search character');
   let i = s.indexOf(sub);
   while (i >= 0) {
     out.push(cpIndex(s, i));
