@@ -1,6 +1,7 @@
 // Compiler: resolves names to data refs, renames scoped locals, orders bodies for safety and builds the rule tree.
 import type { Expr, Location, Module, Rule, Term } from './ast';
 import { lookupBuiltin } from './builtins/registry';
+import { DECISION as UNSUPPORTED_DECISION, UNSUPPORTED_BUILTINS } from './builtins/unsupported';
 import { CompileError } from './errors';
 import { refName, termToValue } from './parser';
 
@@ -424,7 +425,16 @@ function resolveTerm(t: Term, ctx: ModuleContext, scope: Scope): Term {
       const args = t.args.map((a) => resolveTerm(a, ctx, scope));
       if (t.name === 'eq' || t.name === 'assign') return { ...t, args, target: { kind: 'builtin', name: t.name } };
       const target = resolveFunctionName(t.name, ctx);
-      if (!target) throw new CompileError('rego_type_error', `undefined function ${t.name}`, t.loc);
+      if (!target) {
+        const refused = UNSUPPORTED_BUILTINS.get(t.name);
+        if (refused)
+          throw new CompileError(
+            'rego_type_error',
+            `${t.name} is not supported: ${refused} (${UNSUPPORTED_DECISION})`,
+            t.loc,
+          );
+        throw new CompileError('rego_type_error', `undefined function ${t.name}`, t.loc);
+      }
       if (target.kind === 'builtin') {
         const def = lookupBuiltin(target.name);
         if (def && args.length !== def.arity && args.length !== def.arity + 1 && def.arity >= 0)
