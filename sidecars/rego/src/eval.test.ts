@@ -122,9 +122,16 @@ u := upper(substring("naïve😀x", 4, 2))
           'package t\ntest_allows if allow with input as {"ok": true}\ntest_denies if allow with input as {"ok": false}',
       },
     ]);
-    expect(p.runTests()).toEqual([
-      { name: 'data.t.test_allows', passed: true },
-      { name: 'data.t.test_denies', passed: false, error: 'undefined' },
+    // Each result also says where the test is and how long it took.
+    expect(p.runTests().map(({ durationNs, ...r }) => ({ ...r, timed: typeof durationNs === 'number' }))).toEqual([
+      { name: 'data.t.test_allows', passed: true, location: { file: 'a_test.rego', line: 2 }, timed: true },
+      {
+        name: 'data.t.test_denies',
+        passed: false,
+        error: 'undefined',
+        location: { file: 'a_test.rego', line: 3 },
+        timed: true,
+      },
     ]);
   });
 

@@ -5,6 +5,7 @@ import {
   BuiltinError,
   Many,
   arr,
+  bigInt,
   collection,
   int,
   num,
@@ -397,8 +398,8 @@ register('to_number', 1, (args) => {
 // ---- numbers ---------------------------------------------------------------------------------
 
 register('numbers.range', 2, (args, ctx) => {
-  const a = int(args, 0);
-  const b = int(args, 1);
+  const a = bigInt(args, 0);
+  const b = bigInt(args, 1);
   const n = Number(a > b ? a - b : b - a);
   ctx.step(n);
   const out: Value[] = [];
@@ -407,10 +408,10 @@ register('numbers.range', 2, (args, ctx) => {
   return out;
 });
 register('numbers.range_step', 3, (args, ctx) => {
-  const a = int(args, 0);
-  const b = int(args, 1);
-  const s = int(args, 2);
-  if (s <= 0n) throw new BuiltinError('numbers.range_step: step must be a positive number above zero');
+  const a = bigInt(args, 0);
+  const b = bigInt(args, 1);
+  const s = bigInt(args, 2);
+  if (s <= 0n) throw new BuiltinError('step must be a positive integer');
   ctx.step(Number((a > b ? a - b : b - a) / s));
   const out: Value[] = [];
   if (a <= b) for (let x = a; x <= b; x += s) out.push(numberResult(x));
@@ -420,13 +421,13 @@ register('numbers.range_step', 3, (args, ctx) => {
 
 // ---- bits ------------------------------------------------------------------------------------
 
-register('bits.or', 2, (args) => numberResult(int(args, 0) | int(args, 1)));
-register('bits.and', 2, (args) => numberResult(int(args, 0) & int(args, 1)));
-register('bits.xor', 2, (args) => numberResult(int(args, 0) ^ int(args, 1)));
-register('bits.negate', 1, (args) => numberResult(~int(args, 0)));
+register('bits.or', 2, (args) => numberResult(bigInt(args, 0) | bigInt(args, 1)));
+register('bits.and', 2, (args) => numberResult(bigInt(args, 0) & bigInt(args, 1)));
+register('bits.xor', 2, (args) => numberResult(bigInt(args, 0) ^ bigInt(args, 1)));
+register('bits.negate', 1, (args) => numberResult(~bigInt(args, 0)));
 register('bits.lsh', 2, (args) => {
-  const a = int(args, 0);
-  const b = int(args, 1);
+  const a = bigInt(args, 0);
+  const b = bigInt(args, 1);
   if (b < 0n)
     throw new BuiltinError(
       'operand 2 must be an unsigned integer number but got a negative integer',
@@ -435,8 +436,8 @@ register('bits.lsh', 2, (args) => {
   return numberResult(a << b);
 });
 register('bits.rsh', 2, (args) => {
-  const a = int(args, 0);
-  const b = int(args, 1);
+  const a = bigInt(args, 0);
+  const b = bigInt(args, 1);
   if (b < 0n)
     throw new BuiltinError(
       'operand 2 must be an unsigned integer number but got a negative integer',

@@ -75,17 +75,24 @@ export function jsNum(args: Value[], i: number): number {
 
 /** Returns the argument as an integer (bigint) or throws "must be integer number". */
 export function int(args: Value[], i: number): bigint {
-  const v = num(args, i);
-  if (typeof v === 'number') {
-    if (!Number.isInteger(v))
-      throw new BuiltinError(
-        `operand ${i + 1} must be integer number but got floating-point number`,
-        'eval_type_error',
-      );
-    return BigInt(v);
-  }
-  return v;
+  const n = bigInt(args, i);
+  // OPA reads most integer operands as int64: a larger one counts as "floating-point" there.
+  if (n < INT64_MIN || n > INT64_MAX)
+    throw new BuiltinError(`operand ${i + 1} must be integer number but got floating-point number`, 'eval_type_error');
+  return n;
 }
+
+/** Returns the argument as an integer of any size (OPA's BigIntOperand: numbers.range*, bits.*). */
+export function bigInt(args: Value[], i: number): bigint {
+  const v = num(args, i);
+  if (typeof v === 'bigint') return v;
+  if (!Number.isInteger(v))
+    throw new BuiltinError(`operand ${i + 1} must be integer number but got floating-point number`, 'eval_type_error');
+  return BigInt(v);
+}
+
+const INT64_MIN = -(2n ** 63n);
+const INT64_MAX = 2n ** 63n - 1n;
 
 /** Returns the argument as an array or throws. */
 export function arr(args: Value[], i: number): Value[] {
