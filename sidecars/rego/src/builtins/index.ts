@@ -11,3 +11,4 @@ import './globs';
 import './x509';
 import './template';
 import './units';
+import './providers';

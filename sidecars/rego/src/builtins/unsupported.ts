@@ -27,7 +27,6 @@ export const UNSUPPORTED_BUILTINS = new Map<string, string>([
   ['json.match_schema', "JSON Schema validation with OPA's error format is not yet implemented"],
   ['json.verify_schema', "JSON Schema validation with OPA's error format is not yet implemented"],
   ['net.lookup_ip_addr', 'DNS lookups from policies are not allowed (evaluation must not reach the network)'],
-  ['providers.aws.sign_req', 'AWS SigV4 request signing is not yet implemented'],
   ['strings.render_template', "Go's text/template language is not implemented"],
   ['internal.print', 'internal to OPA: `print` is called directly'],
   ['internal.test_case', "internal to OPA's test runner"],
