@@ -148,22 +148,21 @@ register('strings.replace_n', 2, (args) => {
     pairs.push([k, v]);
   }
   // Go's strings.NewReplacer: scan left to right, first matching old string (in argument order) wins.
+  // An empty old string matches at every position, but not twice in a row at the same one.
   let out = '';
   let i = 0;
+  let prevEmpty = false;
   while (i <= s.length) {
-    let matched = false;
-    for (const [old, rep] of pairs) {
-      if (old !== '' && s.startsWith(old, i)) {
-        out += rep;
-        i += old.length;
-        matched = true;
-        break;
-      }
+    const hit = pairs.find(([old]) => (old === '' ? !prevEmpty : s.startsWith(old, i)));
+    prevEmpty = hit !== undefined && hit[0] === '';
+    if (hit) {
+      out += hit[1];
+      i += hit[0].length;
+      continue;
     }
-    if (!matched) {
-      if (i < s.length) out += s[i];
-      i++;
-    }
+    const ch = String.fromCodePoint(s.codePointAt(i) ?? 0);
+    if (i < s.length) out += ch;
+    i += i < s.length ? ch.length : 1;
   }
   return out;
 });
