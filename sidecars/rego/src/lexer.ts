@@ -122,7 +122,11 @@ export function tokenize(source: string, file: string, comments?: { line: number
       spaced = false;
       continue;
     }
-    if (c >= '0' && c <= '9') {
+    // Like OPA's scanner, `.5` is a number.
+    if (
+      (c >= '0' && c <= '9') ||
+      (c === '.' && isDigit(source[i + 1]) && !isRefEnd(tokens[tokens.length - 1], spaced))
+    ) {
       const start = i;
       while (i < n && isDigit(source[i])) i++;
       if (source[i] === '.' && isDigit(source[i + 1])) {
@@ -239,6 +243,12 @@ function decodeEscape(source: string, i: number, inTemplate: boolean): { text: s
     default:
       return inTemplate ? 'a valid escape sequence (or \\{)' : 'a valid escape sequence';
   }
+}
+
+/** Whether `.` directly after this token continues a reference (`x.y`, `f(x).y`, `a[0].b`). */
+function isRefEnd(prev: Token | undefined, spaced: boolean): boolean {
+  if (!prev || spaced) return false;
+  return prev.kind === 'ident' || prev.kind === 'string' || (prev.kind === 'op' && [']', ')', '}'].includes(prev.text));
 }
 
 function isDigit(c: string | undefined): boolean {

@@ -386,7 +386,8 @@ register('to_number', 1, (args) => {
   if (typeof v === 'string') {
     const t = v.trim();
     if (t !== v || !/^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/.test(v)) {
-      if (/^[+-]?(inf|infinity|nan)$/i.test(v)) throw new BuiltinError(`invalid syntax`);
+      if (/^[+-]?(inf|infinity|nan)$/i.test(v))
+        throw new BuiltinError('operand 1 must be valid number string but got string', 'eval_type_error');
       throw new BuiltinError(`strconv.ParseFloat: parsing ${JSON.stringify(v)}: invalid syntax`);
     }
     if (/^[+-]?\d+$/.test(v)) return numberResult(BigInt(v));
