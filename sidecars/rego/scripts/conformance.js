@@ -1,16 +1,22 @@
 #!/usr/bin/env node
-// Runs OPA's conformance cases: `npm run conformance -- [dir]` (default ../shared/data/opa-conformance).
+// Runs OPA's conformance cases: `npm run conformance -- [dir]` (default: the pinned OPA Go module's
+// v1/test/cases/testdata/v1, downloaded by scripts/install-test-tools.sh).
 // Run with tsx (the root script does), which loads the TypeScript sources with no build step.
 'use strict';
 const fs = require('node:fs');
 const path = require('node:path');
 const srcDir = path.resolve(__dirname, '..', 'src');
 
-const repoRoot = path.resolve(__dirname, '..', '..', '..');
 const args = process.argv.slice(2);
 const verbose = args.includes('--verbose');
 const dirArg = args.find((a) => !a.startsWith('--'));
-const dir = path.resolve(process.cwd(), dirArg ?? path.join(repoRoot, '..', 'shared', 'data', 'opa-conformance'));
+let dir;
+try {
+  dir = dirArg ? path.resolve(process.cwd(), dirArg) : require(path.join(srcDir, 'opa-module.ts')).opaConformanceDir();
+} catch (err) {
+  console.error(`conformance: ${err.message}`);
+  process.exit(2);
+}
 if (!fs.existsSync(dir)) {
   console.error(`conformance: directory not found: ${dir}`);
   process.exit(2);

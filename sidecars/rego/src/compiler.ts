@@ -1,6 +1,7 @@
 // Compiler: resolves names to data refs, renames scoped locals, orders bodies for safety and builds the rule tree.
 import type { Expr, Location, Module, Rule, Term } from './ast';
-import { BUILTINS } from './builtins/registry';
+import { lookupBuiltin } from './builtins/registry';
+import { DECISION as UNSUPPORTED_DECISION, UNSUPPORTED_BUILTINS } from './builtins/unsupported';
 import { CompileError } from './errors';
 import { refName, termToValue } from './parser';
 
@@ -43,6 +44,8 @@ interface ModuleContext {
   globals: Map<string, Term>;
   functions: Set<string>;
   counter: { n: number };
+  /** Compiling a query rather than a module (OPA turns `==` into `=` only in modules). */
+  inQuery?: boolean;
 }
 
 /** Result of compiling modules: the rule tree root and function arities. */
@@ -216,7 +219,7 @@ function compileRuleBody(rule: Rule, ctx: ModuleContext, dyn: Term[]): void {
 export function compileQuery(body: Expr[], compiled: CompiledModules, module: Module): Expr[] {
   const functions = new Set(compiled.functionArity.keys());
   const globals = new Map<string, Term>();
-  const ctx: ModuleContext = { module, globals, functions, counter: { n: 0 } };
+  const ctx: ModuleContext = { module, globals, functions, counter: { n: 0 }, inQuery: true };
   const scope: Scope = { renames: new Map() };
   const resolved = resolveBody(body, scope, ctx, false);
   return orderBody(resolved, new Set(), new Set(), ctx);
@@ -377,7 +380,7 @@ function resolveFunctionName(
     if (ctx.functions.has(full)) return { kind: 'function', path: full.split('.').slice(1) };
   }
   if (head === 'data' && ctx.functions.has(name)) return { kind: 'function', path: parts.slice(1) };
-  if (BUILTINS.has(name)) return { kind: 'builtin', name };
+  if (lookupBuiltin(name) !== undefined) return { kind: 'builtin', name };
   return undefined;
 }
 
@@ -422,9 +425,18 @@ function resolveTerm(t: Term, ctx: ModuleContext, scope: Scope): Term {
       const args = t.args.map((a) => resolveTerm(a, ctx, scope));
       if (t.name === 'eq' || t.name === 'assign') return { ...t, args, target: { kind: 'builtin', name: t.name } };
       const target = resolveFunctionName(t.name, ctx);
-      if (!target) throw new CompileError('rego_type_error', `undefined function ${t.name}`, t.loc);
+      if (!target) {
+        const refused = UNSUPPORTED_BUILTINS.get(t.name);
+        if (refused)
+          throw new CompileError(
+            'rego_type_error',
+            `${t.name} is not supported: ${refused} (${UNSUPPORTED_DECISION})`,
+            t.loc,
+          );
+        throw new CompileError('rego_type_error', `undefined function ${t.name}`, t.loc);
+      }
       if (target.kind === 'builtin') {
-        const def = BUILTINS.get(target.name);
+        const def = lookupBuiltin(target.name);
         if (def && args.length !== def.arity && args.length !== def.arity + 1 && def.arity >= 0)
           throw new CompileError(
             'rego_type_error',
@@ -653,7 +665,7 @@ function outputArgIndex(t: Term & { type: 'call' }, ctx: ModuleContext): number 
   const target = t.target;
   if (!target || t.name === 'eq' || t.name === 'assign') return -1;
   let arity: number | undefined;
-  if (target.kind === 'builtin') arity = BUILTINS.get(target.name)?.arity;
+  if (target.kind === 'builtin') arity = lookupBuiltin(target.name)?.arity;
   else if (target.kind === 'function')
     arity = ctx.functions.has(['data', ...target.path].join('.')) ? functionArityOf(target.path, ctx) : undefined;
   if (arity !== undefined && t.args.length === arity + 1) return arity;
@@ -756,7 +768,7 @@ function analyzeExpr(e: Expr, safe: Set<string>, visible: Set<string>, ctx: Modu
     if (
       w.target.type === 'call' &&
       (w.value.type === 'var' || w.value.type === 'ref') &&
-      BUILTINS.has(refName(w.value))
+      lookupBuiltin(refName(w.value)) !== undefined
     )
       continue;
     termInputs(w.value, inputs, visible);
@@ -781,7 +793,8 @@ function canUnify(a: Term, b: Term, known: Set<string>): boolean {
   return false;
 }
 
-function collectOutputs(e: Expr, safe: Set<string>): void {
+/** Adds the variables an expression binds to `safe`. */
+export function collectOutputs(e: Expr, safe: Set<string>): void {
   if (e.kind === 'term' || e.kind === 'somein') {
     const s = new Set<string>();
     if (e.kind === 'somein') {
@@ -800,6 +813,7 @@ function collectOutputs(e: Expr, safe: Set<string>): void {
 
 /** Orders a body so every expression runs after the expressions binding its inputs; raises unsafe-var errors. */
 function orderBody(body: Expr[], safe: Set<string>, outerVisible: Set<string>, ctx: ModuleContext): Expr[] {
+  body = hoistFromNegations(body, ctx);
   const visible = new Set(outerVisible);
   for (const e of body) shallowVars(e, visible);
   for (const v of safe) visible.add(v);
@@ -835,33 +849,35 @@ function orderBody(body: Expr[], safe: Set<string>, outerVisible: Set<string>, c
 
 /** Orders the bodies nested in an expression (comprehensions, every, not-bodies), given the vars safe there. */
 function compileNested(e: Expr, safe: Set<string>, visible: Set<string>, ctx: ModuleContext): Expr {
-  const term = (t: Term): Term => {
+  // safeHere: vars bound where the term is; a comprehension's head also sees its body's outputs.
+  const term = (t: Term, safeHere: Set<string> = safe): Term => {
+    const inner = (x: Term): Term => term(x, safeHere);
     switch (t.type) {
       case 'ref':
-        return { ...t, head: term(t.head), path: t.path.map(term) };
+        return { ...t, head: inner(t.head), path: t.path.map(inner) };
       case 'array':
       case 'set':
-        return fold({ ...t, items: t.items.map(term) });
+        return fold({ ...t, items: t.items.map(inner) });
       case 'object':
-        return fold({ ...t, items: t.items.map(([k, v]) => [term(k), term(v)] as [Term, Term]) });
+        return fold({ ...t, items: t.items.map(([k, v]) => [inner(k), inner(v)] as [Term, Term]) });
       case 'call':
-        return { ...t, args: t.args.map(term) };
+        return { ...t, args: t.args.map(inner) };
       case 'arraycompr':
       case 'setcompr': {
-        const s = new Set(safe);
+        const s = new Set(safeHere);
         const body = orderBody(t.body, s, visible, ctx);
         const after = new Set(s);
         body.forEach((x) => collectOutputs(x, after));
         checkHead([t.head], after, t.loc);
-        return { ...t, head: term(t.head), body };
+        return { ...t, head: term(t.head, after), body };
       }
       case 'objectcompr': {
-        const s = new Set(safe);
+        const s = new Set(safeHere);
         const body = orderBody(t.body, s, visible, ctx);
         const after = new Set(s);
         body.forEach((x) => collectOutputs(x, after));
         checkHead([t.key, t.value], after, t.loc);
-        return { ...t, key: term(t.key), value: term(t.value), body };
+        return { ...t, key: term(t.key, after), value: term(t.value, after), body };
       }
       default:
         return t;
@@ -1075,4 +1091,71 @@ function checkRecursion(root: RuleNode): void {
     state.set(n, 2);
   };
   for (const n of nodes) if (!state.has(n)) visit(n);
+}
+
+/**
+ * Like OPA's compiler (rewriteExprTerms, rewriteEquals, rewriteDynamicTerms), moves the nested calls of a
+ * negated expression, and the references and comprehensions passed to its call, into expressions before
+ * it: `not startswith(input.x, "a")` becomes `$h = input.x; not startswith($h, "a")`, so an undefined
+ * `input.x` makes the body fail instead of the negation succeed.
+ */
+function hoistFromNegations(body: Expr[], ctx: ModuleContext): Expr[] {
+  const out: Expr[] = [];
+  for (const e of body) {
+    if (e.kind !== 'not' || e.expr.kind !== 'term') {
+      out.push(e);
+      continue;
+    }
+    const support: Expr[] = [];
+    const hoist = (t: Term): Term => {
+      const v: Term = { type: 'var', name: `$h${ctx.counter.n++}`, loc: t.loc };
+      const eq: Term = {
+        type: 'call',
+        name: 'eq',
+        fn: { type: 'var', name: 'eq', loc: t.loc },
+        args: [v, t],
+        loc: t.loc,
+        target: { kind: 'builtin', name: 'eq' },
+      };
+      support.push({ kind: 'term', term: eq, with: [...e.with], loc: t.loc });
+      return v;
+    };
+    const items = (t: Term, f: (x: Term) => Term): Term => {
+      if (t.type === 'array' || t.type === 'set') return { ...t, items: t.items.map(f) };
+      if (t.type === 'object') return { ...t, items: t.items.map(([k, v]) => [f(k), f(v)] as [Term, Term]) };
+      return t;
+    };
+    // Nested calls become their own expressions (also inside reference segments and collections).
+    const expand = (t: Term): Term => {
+      if (t.type === 'call') return hoist({ ...t, args: t.args.map(expand) });
+      if (t.type === 'ref') {
+        // A composite or comprehension subject (`[1, x][i]`) is bound to a variable first.
+        let head = expand(t.head);
+        if (head.type !== 'var' && head.type !== 'scalar' && head.type !== 'ref') head = hoist(head);
+        return { ...t, head, path: t.path.map(expand) };
+      }
+      return items(t, expand);
+    };
+    // References and comprehensions passed to a call are evaluated first.
+    const dynamic = (t: Term): Term => {
+      if (t.type === 'ref') return hoist({ ...t, path: t.path.map(dynamic) });
+      if (t.type === 'arraycompr' || t.type === 'setcompr' || t.type === 'objectcompr') return hoist(t);
+      return items(t, dynamic);
+    };
+    // Operands of a unification keep their references; only the references' dynamic segments move.
+    const dynamicInside = (t: Term): Term => {
+      if (t.type === 'ref') return { ...t, path: t.path.map(dynamic) };
+      if (t.type === 'arraycompr' || t.type === 'setcompr' || t.type === 'objectcompr') return t;
+      return dynamic(t);
+    };
+    let term = e.expr.term;
+    if (term.type === 'call') {
+      const unify = term.name === 'eq' || (term.name === 'equal' && !ctx.inQuery && term.args.length === 2);
+      const args = term.args.map(expand);
+      term = { ...term, args: args.map(unify ? dynamicInside : dynamic) };
+    } else term = dynamicInside(expand(term));
+    if (support.length === 0) out.push(e);
+    else out.push(...support, { ...e, expr: { ...e.expr, term } });
+  }
+  return out;
 }

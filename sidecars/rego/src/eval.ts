@@ -1,6 +1,6 @@
 // Top-down evaluator: backtracking over bodies with continuations, virtual documents, functions and `with`.
 import type { Expr, Rule, Term } from './ast';
-import { BUILTINS, BuiltinError, ELEMENT_BYTES, Many, type BuiltinContext } from './builtins/registry';
+import { BuiltinError, ELEMENT_BYTES, Many, lookupBuiltin, type BuiltinContext } from './builtins/registry';
 import { ruleInfo, type CompiledModules, type RuleNode } from './compiler';
 import { BudgetExceededError, EvalError, RegoError } from './errors';
 import { refName } from './parser';
@@ -244,7 +244,7 @@ export class Evaluation {
     const target = t.target;
     if (!target) return -1;
     let arity: number | undefined;
-    if (target.kind === 'builtin') arity = BUILTINS.get(target.name)?.arity;
+    if (target.kind === 'builtin') arity = lookupBuiltin(target.name)?.arity;
     else if (target.kind === 'function') arity = this.compiled.functionArity.get(['data', ...target.path].join('.'));
     return arity !== undefined && t.args.length === arity + 1 ? arity : -1;
   }
@@ -338,13 +338,18 @@ export class Evaluation {
   }
 
   private mockFor(value: Term, env: Env): Mock | undefined {
-    if (value.type === 'var' && !env.has(value.name) && BUILTINS.has(value.name))
+    if (value.type === 'var' && !env.has(value.name) && lookupBuiltin(value.name) !== undefined)
       return { kind: 'builtin', name: value.name };
     if (value.type === 'ref' && value.head.type === 'var') {
       const name = refName(value);
       if (value.head.name === 'data' && this.compiled.functionArity.has(name))
         return { kind: 'function', path: name.split('.').slice(1) };
-      if (value.head.name !== 'data' && value.head.name !== 'input' && !env.has(value.head.name) && BUILTINS.has(name))
+      if (
+        value.head.name !== 'data' &&
+        value.head.name !== 'input' &&
+        !env.has(value.head.name) &&
+        lookupBuiltin(name) !== undefined
+      )
         return { kind: 'builtin', name };
     }
     return undefined;
@@ -604,7 +609,7 @@ export class Evaluation {
 
   private callBuiltin(name: string, args: Value[], t: Term, k: VK): boolean {
     if (name === 'rego.metadata.chain' || name === 'rego.metadata.rule') return k(this.metadata(name));
-    const def = BUILTINS.get(name);
+    const def = lookupBuiltin(name);
     if (!def) throw new EvalError('rego_type_error', `undefined function ${name}`, t.loc);
     let result: Value | Many | undefined;
     try {
@@ -707,13 +712,14 @@ export class Evaluation {
           const bindArgs = (i: number): boolean => {
             if (i === params.length)
               return this.evalBody(r!.body, 0, env, () => {
-                found = true;
+                // Like OPA, a body whose value is undefined falls through to `else`.
                 return this.evalTerm(r!.value, env, (v) => {
+                  found = true;
                   if (!outputs.some((o) => valuesEqual(o, v))) outputs.push(v);
                   if (outputs.length > 1)
                     throw new EvalError(
                       'eval_conflict_error',
-                      'functions must not produce multiple outputs for same inputs',
+                      `function ${dataRefText(path)} produced conflicting values for the same inputs`,
                       r!.loc,
                     );
                   return false;
@@ -1014,13 +1020,14 @@ export class Evaluation {
               let found = false;
               const alt = r;
               this.evalRuleBody(alt, env, () => {
-                found = true;
+                // Like OPA, a body whose value is undefined falls through to `else`.
                 return this.evalTerm(alt.value, env, (v) => {
+                  found = true;
                   if (!values.some((x) => valuesEqual(x, v))) values.push(v);
                   if (values.length > 1)
                     throw new EvalError(
                       'eval_conflict_error',
-                      'complete rules must not produce multiple outputs',
+                      `rule ${dataRefText(node.path)} produced conflicting values`,
                       alt.loc,
                     );
                   return false;
@@ -1111,4 +1118,9 @@ function setPath(doc: Value | undefined, path: Value[], value: Value): Value {
   const obj = doc instanceof RegoObject ? doc.clone() : new RegoObject();
   obj.set(head, setPath(obj.get(head), rest, value));
   return obj;
+}
+
+/** `data.a.b["c-d"]` as OPA prints a ground data reference. */
+function dataRefText(path: readonly string[]): string {
+  return 'data' + path.map((p) => (/^[A-Za-z_][A-Za-z0-9_]*$/.test(p) ? `.${p}` : `[${JSON.stringify(p)}]`)).join('');
 }

@@ -10,3 +10,4 @@ export { parseModule, parseQuery, parseTerm } from './parser';
 export type { RegoVersion } from './parser';
 export { runConformance } from './conformance';
 export type { ConformanceSummary, ConformanceOptions } from './conformance';
+export type { CustomBuiltin, RegoType } from './builtins/custom';

@@ -30,6 +30,9 @@ const RESERVED = new Set([
   'null',
 ]);
 
+/** Keywords that may be followed directly by a term such as an array (`x in[1]`, `with input as[1]`). */
+const INFIX_KEYWORDS = new Set(['in', 'contains', 'as', 'if', 'else', 'not', 'with']);
+
 const INFIX_CALLS: Record<string, string> = {
   '==': 'equal',
   '!=': 'neq',
@@ -87,12 +90,29 @@ class Parser {
 
   private isKeyword(word: string, offset = 0): boolean {
     const t = this.peek(offset);
-    return t.kind === 'ident' && t.text === word && (this.keywords.has(word) || RESERVED.has(word));
+    return (
+      t.kind === 'ident' &&
+      t.text === word &&
+      (this.keywords.has(word) || RESERVED.has(word)) &&
+      !this.keywordStartsRef(offset)
+    );
   }
 
   private isIdent(word: string): boolean {
     const t = this.peek();
-    return t.kind === 'ident' && t.text === word;
+    return t.kind === 'ident' && t.text === word && !this.keywordStartsRef(0);
+  }
+
+  /**
+   * Like OPA, a keyword directly followed by `.` or `[` is the head of a reference (`if.x := 1`,
+   * `not.foo == 1`), except where the keyword is an infix operator that may precede a term (`x in[1]`).
+   */
+  private keywordStartsRef(offset: number): boolean {
+    const t = this.peek(offset);
+    const next = this.peek(offset + 1);
+    if (t.kind !== 'ident' || next.kind !== 'op' || next.spaced) return false;
+    if (next.text === '.') return true;
+    return next.text === '[' && !INFIX_KEYWORDS.has(t.text);
   }
 
   private fail(expected: string, token: Token = this.peek()): never {
@@ -248,14 +268,16 @@ class Parser {
     if (head.text === 'future') {
       if (names[0] !== 'keywords') this.fail('"future.keywords"', start);
       const kw = names[1];
-      if (kw === undefined) for (const k of V1_KEYWORDS) this.keywords.add(k);
+      if (kw === undefined) for (const k of [...V1_KEYWORDS, 'and', 'or', 'notbody']) this.keywords.add(k);
       else if (kw === 'and' || kw === 'or') this.keywords.add(kw);
       else if (kw === 'not') this.keywords.add('notbody');
       else if (V1_KEYWORDS.includes(kw)) this.keywords.add(kw);
       else throw new ParseError(this.file, start.line, start.column, 'a known future keyword', `"${kw}"`);
     } else if (head.text === 'rego') {
-      if (names.length !== 1 || names[0] !== 'v1') this.fail('"rego.v1"', start);
+      if (names.length !== 1 || (names[0] !== 'v1' && names[0] !== 'v2')) this.fail('"rego.v1" or "rego.v2"', start);
       for (const k of V1_KEYWORDS) this.keywords.add(k);
+      // rego.v2 also turns on the logical keywords and not-bodies, per module.
+      if (names[0] === 'v2') for (const k of ['and', 'or', 'notbody']) this.keywords.add(k);
     } else if (head.text !== 'data' && head.text !== 'input') {
       throw new ParseError(
         this.file,
@@ -287,9 +309,11 @@ class Parser {
     const isDefault = this.isIdent('default');
     if (isDefault) this.next();
     const nameTok = this.peek();
-    if (nameTok.kind !== 'ident' || (RESERVED.has(nameTok.text) && nameTok.text !== 'else'))
+    const refHead = this.keywordStartsRef(0);
+    if (nameTok.kind !== 'ident' || (RESERVED.has(nameTok.text) && nameTok.text !== 'else' && !refHead))
       this.fail(isDefault ? 'a rule name after default' : 'a rule, import or end of file');
-    if (this.keywords.has(nameTok.text) && V1_KEYWORDS.includes(nameTok.text)) this.fail('a rule name', nameTok);
+    if (this.keywords.has(nameTok.text) && V1_KEYWORDS.includes(nameTok.text) && !refHead)
+      this.fail('a rule name', nameTok);
     this.next();
     const ref: Term[] = [{ type: 'var', name: nameTok.text, loc: this.loc(nameTok) }];
     let lastWasBracket = false;
@@ -314,6 +338,8 @@ class Parser {
       this.next();
       args = this.parseTermList(')');
     }
+    // `f() := x` declares no function: like OPA, it is the complete rule `f` (used as `f`, not `f()`).
+    if (args?.length === 0) args = undefined;
     let kind: Rule['kind'] = args ? 'function' : 'single';
     let key: Term | undefined;
     let value: Term | undefined;
@@ -558,7 +584,12 @@ class Parser {
         this.pos = save;
       }
       const inner = this.parseExprTerm();
-      const expr: Expr = { kind: 'not', expr: { kind: 'term', term: inner, with: [], loc }, with: [], loc };
+      const negated: Expr = { kind: 'term', term: inner, with: [], loc };
+      // With not-bodies on (future.keywords.not, rego.v2), OPA parses `not x` as the body `not { x }`: the
+      // compiler then leaves undefined operands inside the negation.
+      const expr: Expr = this.keywords.has('notbody')
+        ? { kind: 'notbody', body: [negated], with: [], loc }
+        : { kind: 'not', expr: negated, with: [], loc };
       return this.withModifiers(expr);
     }
     const term = this.parseExprTerm();
@@ -570,9 +601,11 @@ class Parser {
       let ahead = 0;
       while (this.peek(ahead).kind === 'newline') ahead++;
       const look = this.peek(ahead);
-      if (!(look.kind === 'ident' && look.text === 'with')) break;
+      if (!(look.kind === 'ident' && look.text === 'with') || this.keywordStartsRef(ahead)) break;
       this.pos += ahead;
       const t = this.next();
+      // `with` may end a line; its target follows on the next.
+      this.skipNewlines();
       const target = this.parseTermRelation(false);
       if (!this.isIdent('as')) this.fail('"as" after with target');
       this.next();
@@ -615,6 +648,58 @@ class Parser {
       return call(op.text === '=' ? 'eq' : 'assign', [left, right], loc);
     }
     return left;
+  }
+
+  /**
+   * `$"a {expr} b"` becomes `internal.template_string(["a ", {x | x = expr}, " b"])`, as OPA's compiler
+   * rewrites it: an undefined expression prints `<undefined>`, several values are a conflict.
+   */
+  private parseTemplateString(): Term {
+    const start = this.peek();
+    const loc = this.loc(start);
+    const parts: Term[] = [];
+    for (;;) {
+      const part = this.next();
+      if (part.kind !== 'template') this.fail('"}" to end the template-string expression', part);
+      if (part.value) parts.push({ type: 'scalar', value: part.value, loc: this.loc(part) });
+      if (part.end) break;
+      this.skipNewlines();
+      const exprTok = this.peek();
+      const expr = this.parseSimpleLiteral();
+      this.skipNewlines();
+      const exprLoc = this.loc(exprTok);
+      const bad =
+        expr.kind === 'not'
+          ? 'negation ("not")'
+          : expr.kind === 'some' || expr.kind === 'somein'
+            ? '"some"'
+            : expr.kind === 'every'
+              ? '"every"'
+              : expr.kind === 'term' && expr.term.type === 'call' && expr.term.name === 'eq'
+                ? 'unification ("=")'
+                : expr.kind === 'term' && expr.term.type === 'call' && expr.term.name === 'assign'
+                  ? 'assignment (":=")'
+                  : expr.kind !== 'term'
+                    ? 'expression'
+                    : undefined;
+      if (bad !== undefined || expr.kind !== 'term')
+        throw new ParseError(
+          this.file,
+          exprLoc.line,
+          exprLoc.column,
+          'a term or call in the template-string expression',
+          bad ?? 'expression',
+        );
+      const head: Term = { type: 'var', name: `$${this.wildcardCount++}`, loc: exprLoc };
+      const capture: Expr = {
+        kind: 'term',
+        term: call('eq', [head, expr.term], exprLoc),
+        with: expr.with,
+        loc: exprLoc,
+      };
+      parts.push({ type: 'setcompr', head, body: [capture], loc: exprLoc });
+    }
+    return call('internal.template_string', [{ type: 'array', items: parts, loc }], loc);
   }
 
   private parseSome(loc: Location): Expr {
@@ -724,12 +809,15 @@ class Parser {
       case 'string':
         this.next();
         return this.parseRefSuffix({ type: 'scalar', value: t.value as string, loc });
+      case 'template':
+        return this.parseRefSuffix(this.parseTemplateString());
       case 'ident': {
-        if (t.text === 'true' || t.text === 'false') {
+        const refHead = this.keywordStartsRef(0);
+        if ((t.text === 'true' || t.text === 'false') && !refHead) {
           this.next();
           return { type: 'scalar', value: t.text === 'true', loc };
         }
-        if (t.text === 'null') {
+        if (t.text === 'null' && !refHead) {
           this.next();
           return { type: 'scalar', value: null, loc };
         }
@@ -741,8 +829,8 @@ class Parser {
         }
         const isCall = this.isOp('(', 1) && !this.peek(1).spaced;
         if (
-          RESERVED.has(t.text) ||
-          (this.keywords.has(t.text) && !isCall && !['and', 'or', 'notbody'].includes(t.text))
+          !refHead &&
+          (RESERVED.has(t.text) || (this.keywords.has(t.text) && !isCall && !['and', 'or', 'notbody'].includes(t.text)))
         )
           this.fail('a term');
         if (this.keywords.has(t.text) && (t.text === 'and' || t.text === 'or')) this.fail('a term');

@@ -1,11 +1,22 @@
 // Public API: compile modules once, evaluate queries and paths many times, run `test_*` rules.
 import './builtins';
-import type { Expr, Module } from './ast';
-import { compileModules, compileQuery, withArities, type CompiledModules, type RuleNode } from './compiler';
+import type { Expr, Module, Term } from './ast';
+import {
+  allVars,
+  collectOutputs,
+  compileModules,
+  compileQuery,
+  ruleInfo,
+  withArities,
+  type CompiledModules,
+  type RuleNode,
+} from './compiler';
+import { customBuiltinDefs, type CustomBuiltin } from './builtins/custom';
+import { withPolicyBuiltins, type BuiltinDef } from './builtins/registry';
 import { CompileError, EvalError, type RegoError } from './errors';
 import { Evaluation, type Budget } from './eval';
 import { parseModule, parseQuery, type RegoVersion } from './parser';
-import { InvalidNumberError, RegoObject, fromJS, toJS, type Value } from './value';
+import { InvalidNumberError, RegoObject, fromJS, toJS, toJSONText, type Value } from './value';
 
 /** A module to compile: a file name, its Rego source, and its syntax version (default v1). */
 export interface ModuleSource {
@@ -20,6 +31,8 @@ export interface CompileOptions {
   regoVersion?: RegoVersion;
   /** Enables OPA's experimental `and` / `or` / `not { }` keywords. */
   experimentalKeywords?: boolean;
+  /** Custom builtins this policy may call (name, declared types, implementation), like OPA's rego.Function. */
+  builtins?: CustomBuiltin[];
 }
 
 /** Options for one evaluation. */
@@ -51,6 +64,12 @@ export interface TestResult {
   name: string;
   passed: boolean;
   error?: string;
+  /** For a parameterised test (`test_x[name] if { … }`): each case by its key, as JSON text. */
+  cases?: { name: string; passed: boolean }[];
+  /** Where the test rule is written. */
+  location?: { file: string; line: number };
+  /** Wall time of the test in nanoseconds. */
+  durationNs?: number;
 }
 
 /** A compiled set of modules; immutable and safe to cache and evaluate concurrently. */
@@ -61,6 +80,7 @@ export class CompiledPolicy {
   constructor(
     /** @internal */ readonly compiled: CompiledModules,
     private readonly options: CompileOptions,
+    private readonly customBuiltins?: ReadonlyMap<string, BuiltinDef>,
   ) {
     this.queryModule = {
       file: 'query',
@@ -76,7 +96,9 @@ export class CompiledPolicy {
     let body = this.queries.get(query);
     if (!body) {
       const parsed = parseQuery(query, { regoVersion: 'v1', experimentalKeywords: this.options.experimentalKeywords });
-      body = withArities(this.compiled.functionArity, () => compileQuery(parsed, this.compiled, this.queryModule));
+      body = withPolicyBuiltins(this.customBuiltins, () =>
+        withArities(this.compiled.functionArity, () => compileQuery(parsed, this.compiled, this.queryModule)),
+      );
       if (this.queries.size > 1000) this.queries.clear();
       this.queries.set(query, body);
     }
@@ -85,7 +107,68 @@ export class CompiledPolicy {
 
   /** Runs a query; builtin errors are returned in `errors` (halting errors such as conflicts throw). */
   query(query: string, options: EvaluateOptions = {}): QueryResult {
-    const body = this.prepare(query);
+    return this.run(this.prepare(query), options);
+  }
+
+  /**
+   * Runs a query like `opa eval`: each solution with the value of every expression (a term's value, or
+   * true for unifications, assignments and keywords) and the bindings of the query's variables.
+   */
+  evalQuery(
+    query: string,
+    options: EvaluateOptions = {},
+  ): QueryResult & { expressions: Value[][]; texts: { text: string; row: number; col: number }[] } {
+    const parsed = parseQuery(query, { regoVersion: 'v1', experimentalKeywords: this.options.experimentalKeywords });
+    // Each expression's source text: from its start to the next one's, without separators.
+    const lineStarts = [0];
+    for (let i = 0; i < query.length; i++) if (query[i] === '\n') lineStarts.push(i + 1);
+    const offsets = parsed.map((e) => (lineStarts[e.loc.line - 1] ?? 0) + e.loc.column - 1);
+    const texts = parsed.map((e, i) => ({
+      text: query
+        .slice(offsets[i], offsets[i + 1] ?? query.length)
+        .trim()
+        .replace(/;$/, '')
+        .trim(),
+      row: e.loc.line,
+      col: e.loc.column,
+    }));
+    const valued: boolean[] = [];
+    const body: Expr[] = [];
+    parsed.forEach((e, i) => {
+      const isValue =
+        e.kind === 'term' && !(e.term.type === 'call' && (e.term.name === 'eq' || e.term.name === 'assign'));
+      valued.push(isValue);
+      if (!isValue || e.kind !== 'term') {
+        body.push(e);
+        return;
+      }
+      // `__exprN__ = term` keeps the value; a false value still fails the expression, as in OPA.
+      const loc = e.loc;
+      const v: Term = { type: 'var', name: `__expr${i}__`, loc };
+      const call = (name: string, args: Term[]): Term => ({
+        type: 'call',
+        name,
+        fn: { type: 'var', name, loc },
+        args,
+        loc,
+      });
+      body.push({ ...e, term: call('eq', [v, e.term]) });
+      body.push({ kind: 'term', term: call('neq', [v, { type: 'scalar', value: false, loc }]), with: e.with, loc });
+    });
+    const compiled = withPolicyBuiltins(this.customBuiltins, () =>
+      withArities(this.compiled.functionArity, () => compileQuery(body, this.compiled, this.queryModule)),
+    );
+    const out = this.run(compiled, options);
+    const expressions = out.results.map((solution) =>
+      valued.map((isValue, i) => (isValue ? (solution.get(`__expr${i}__`) as Value) : true)),
+    );
+    for (const solution of out.results)
+      for (const k of [...solution.keys()]) if (/^__expr\d+__$/.test(k)) solution.delete(k);
+    return { ...out, expressions, texts };
+  }
+
+  /** Evaluates a compiled body. */
+  private run(body: Expr[], options: EvaluateOptions): QueryResult {
     try {
       const evaluation = new Evaluation(this.compiled, {
         input: options.input === undefined ? undefined : documentValue(options.input, 'input'),
@@ -97,7 +180,7 @@ export class CompiledPolicy {
           : undefined,
         nowNs: options.nowNs,
       });
-      const results = evaluation.query(body);
+      const results = withPolicyBuiltins(this.customBuiltins, () => evaluation.query(body));
       return { results, errors: evaluation.errors, prints: evaluation.prints };
     } catch (err) {
       // Pathologically deep input or nesting exhausts the JS stack; report it as an evaluation error.
@@ -132,11 +215,11 @@ export class CompiledPolicy {
   }
 
   /** Paths of the `test_*` rules, e.g. `data.pkg.test_allow`. */
-  testNames(): string[] {
+  testNames(prefix = 'test_'): string[] {
     const out: string[] = [];
     const walk = (node: RuleNode): void => {
       const last = node.path[node.path.length - 1];
-      if (last?.startsWith('test_') && node.kind === 'single' && node.rules.length > 0)
+      if (last?.startsWith(prefix) && node.kind === 'single' && node.rules.length > 0)
         out.push(['data', ...node.path].join('.'));
       for (const c of node.children.values()) walk(c);
     };
@@ -144,21 +227,116 @@ export class CompiledPolicy {
     return out.sort();
   }
 
-  /** Runs every `test_*` rule; a test passes when it evaluates to true. */
+  private testNode(name: string): RuleNode | undefined {
+    let node: RuleNode | undefined = this.compiled.root;
+    for (const p of name.split('.').slice(1)) node = node?.children.get(p);
+    return node;
+  }
+
+  /**
+   * A parameterised test `test_x[name] if { … }` passes when every case is true. Like OPA's test runner
+   * (which records each case once its key is bound), a case whose key is bound but whose body then
+   * fails is a failure, not a missing entry.
+   */
+  private parameterisedResult(
+    name: string,
+    node: RuleNode,
+    value: Value | undefined,
+    options: EvaluateOptions,
+  ): TestResult {
+    const outcome = new Map<string, boolean>();
+    for (const rule of node.rules) {
+      const dyn = ruleInfo.get(rule)?.dyn ?? [];
+      if (dyn.length === 0) continue;
+      const needed = new Set<string>();
+      for (const t of dyn) allVars(t, needed);
+      // The shortest prefix of the (ordered) body that binds the key.
+      const bound = new Set<string>();
+      let end = 0;
+      while (end < rule.body.length && [...needed].some((v) => !bound.has(v)))
+        collectOutputs(rule.body[end++] as Expr, bound);
+      const loc = rule.loc;
+      const key: Term = dyn.length === 1 ? (dyn[0] as Term) : { type: 'array', items: dyn, loc };
+      const capture: Expr = {
+        kind: 'term',
+        term: {
+          type: 'call',
+          name: 'eq',
+          fn: { type: 'var', name: 'eq', loc },
+          args: [{ type: 'var', name: '__case__', loc }, key],
+          loc,
+          target: { kind: 'builtin', name: 'eq' },
+        },
+        with: [],
+        loc,
+      };
+      for (const solution of this.run([...rule.body.slice(0, end), capture], options).results) {
+        const k = solution.get('__case__');
+        if (k !== undefined) outcome.set(caseName(k), false);
+      }
+    }
+    const leaves = new Map<string, boolean>();
+    if (value !== undefined) caseLeaves(value, [], leaves);
+    for (const [k, passed] of leaves) outcome.set(k, passed);
+    const cases = [...outcome].map(([caseName, passed]) => ({ name: caseName, passed }));
+    const failed = cases.filter((c) => !c.passed);
+    if (cases.length === 0) return { name, passed: false, error: 'undefined', cases };
+    return failed.length === 0
+      ? { name, passed: true, cases }
+      : {
+          name,
+          passed: false,
+          error: `${failed.length} of ${cases.length} cases failed: ${failed.map((c) => c.name).join(', ')}`,
+          cases,
+        };
+  }
+
+  /** Runs every `test_*` rule; a test passes when it evaluates to true (every case, when parameterised). */
   runTests(options: EvaluateOptions = {}): TestResult[] {
     return this.testNames().map((name) => {
-      try {
-        const { results, errors } = this.query(`__test__ = ${name}`, { ...options });
-        const value = results[0]?.get('__test__');
-        if (errors.length > 0 && value === undefined) return { name, passed: false, error: errors[0]?.message };
-        return value === true
-          ? { name, passed: true }
-          : { name, passed: false, error: value === undefined ? 'undefined' : 'not true' };
-      } catch (err) {
-        return { name, passed: false, error: err instanceof Error ? err.message : String(err) };
-      }
+      const started = process.hrtime.bigint();
+      const loc = this.testNode(name)?.rules[0]?.loc;
+      const result = this.runTest(name, options);
+      return {
+        ...result,
+        ...(loc ? { location: { file: loc.file, line: loc.line } } : {}),
+        durationNs: Number(process.hrtime.bigint() - started),
+      };
     });
   }
+
+  /** Where a rule such as a skipped `todo_test_*` is written. */
+  ruleLocation(name: string): { file: string; line: number } | undefined {
+    const loc = this.testNode(name)?.rules[0]?.loc;
+    return loc ? { file: loc.file, line: loc.line } : undefined;
+  }
+
+  private runTest(name: string, options: EvaluateOptions): TestResult {
+    try {
+      const { results, errors } = this.query(`__test__ = ${name}`, { ...options });
+      const value = results[0]?.get('__test__');
+      const node = this.testNode(name);
+      if (node && node.rules.some((r) => (ruleInfo.get(r)?.dyn.length ?? 0) > 0))
+        return this.parameterisedResult(name, node, value, options);
+      if (errors.length > 0 && value === undefined) return { name, passed: false, error: errors[0]?.message };
+      return value === true
+        ? { name, passed: true }
+        : { name, passed: false, error: value === undefined ? 'undefined' : 'not true' };
+    } catch (err) {
+      return { name, passed: false, error: err instanceof Error ? err.message : String(err) };
+    }
+  }
+}
+
+/** A case's name as OPA prints it: a string key bare, anything else as JSON. */
+function caseName(key: Value): string {
+  return typeof key === 'string' ? key : toJSONText(key);
+}
+
+/** Every leaf of a parameterised test's result with its key path; a case passes when its leaf is true. */
+function caseLeaves(v: Value, keys: Value[], out: Map<string, boolean>): void {
+  if (v instanceof RegoObject) for (const [k, x] of v.sortedEntries()) caseLeaves(x, [...keys, k], out);
+  else out.set(caseName(keys.length === 1 ? (keys[0] as Value) : keys), v === true);
 }
 
 /** Parses and compiles modules. Throws ParseError or CompileError with file, line and what was expected. */
@@ -170,8 +348,9 @@ export function compile(modules: ModuleSource[], options: CompileOptions = {}): 
         experimentalKeywords: options.experimentalKeywords,
       }),
     );
-    const compiled = withArities(new Map(), () => compileModules(parsed));
-    return new CompiledPolicy(compiled, options);
+    const custom = options.builtins?.length ? customBuiltinDefs(options.builtins) : undefined;
+    const compiled = withPolicyBuiltins(custom, () => withArities(new Map(), () => compileModules(parsed)));
+    return new CompiledPolicy(compiled, options, custom);
   } catch (err) {
     if (err instanceof RangeError) throw new CompileError('rego_parse_error', 'policy too deeply nested to compile');
     throw err;

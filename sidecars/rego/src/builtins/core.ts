@@ -1,4 +1,5 @@
 // Operators, aggregates, arrays, sets, objects, types, numbers and bits.
+import { decimalArith } from './decimal';
 import {
   RegoObject,
   RegoSet,
@@ -14,6 +15,7 @@ import {
   ELEMENT_BYTES,
   Many,
   arr,
+  bigInt,
   collection,
   int,
   num,
@@ -51,6 +53,7 @@ function arith(
   b: number | bigint,
   f: (x: number, y: number) => number,
   g: (x: bigint, y: bigint) => bigint,
+  op?: '+' | '-' | '*',
 ): number | bigint {
   if (isInt(a) && isInt(b)) {
     if (typeof a === 'number' && typeof b === 'number') {
@@ -59,15 +62,10 @@ function arith(
     }
     return numberResult(g(toBig(a), toBig(b)));
   }
-  return roundFloat(f(Number(a), Number(b)));
-}
-
-/** OPA computes with big floats and prints with limited precision; round away binary noise like 0.1+0.2. */
-function roundFloat(x: number): number {
+  const r = f(Number(a), Number(b));
   // OPA's big floats do not overflow; a float64 result that does is refused rather than becoming Infinity.
-  if (!Number.isFinite(x)) throw new BuiltinError('arithmetic result is out of range (beyond float64)');
-  const r = Number(x.toPrecision(15));
-  return r;
+  if (!Number.isFinite(r)) throw new BuiltinError('arithmetic result is out of range (beyond float64)');
+  return op ? decimalArith(op, a, b) : r;
 }
 
 /** An exact product has as many digits as both factors together; repeated squaring doubles them each time. */
@@ -87,6 +85,7 @@ register('plus', 2, (args) => {
     b,
     (x, y) => x + y,
     (x, y) => x + y,
+    '+',
   );
 });
 register('minus', 2, (args) => {
@@ -104,6 +103,7 @@ register('minus', 2, (args) => {
     b,
     (x, y) => x - y,
     (x, y) => x - y,
+    '-',
   );
 });
 register('mul', 2, (args, ctx) => {
@@ -114,6 +114,7 @@ register('mul', 2, (args, ctx) => {
     b,
     (x, y) => x * y,
     (x, y) => x * y,
+    '*',
   );
 });
 register('div', 2, (args) => {
@@ -124,7 +125,8 @@ register('div', 2, (args) => {
     const y = toBig(b);
     if (x % y === 0n) return numberResult(x / y);
   }
-  return roundFloat(Number(a) / Number(b));
+  const r = Number(a) / Number(b);
+  return Number.isFinite(r) ? decimalArith('/', a, b) : r;
 });
 register('rem', 2, (args) => {
   const [a, b] = twoNumbers(args);
@@ -426,7 +428,8 @@ register('to_number', 1, (args) => {
   if (typeof v === 'string') {
     const t = v.trim();
     if (t !== v || !/^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/.test(v)) {
-      if (/^[+-]?(inf|infinity|nan)$/i.test(v)) throw new BuiltinError(`invalid syntax`);
+      if (/^[+-]?(inf|infinity|nan)$/i.test(v))
+        throw new BuiltinError('operand 1 must be valid number string but got string', 'eval_type_error');
       throw new BuiltinError(`strconv.ParseFloat: parsing ${JSON.stringify(v)}: invalid syntax`);
     }
     // Go's strconv.ParseFloat (what OPA uses) refuses a float beyond float64; plain integers stay exact.
@@ -440,8 +443,8 @@ register('to_number', 1, (args) => {
 // ---- numbers ---------------------------------------------------------------------------------
 
 register('numbers.range', 2, (args, ctx) => {
-  const a = int(args, 0);
-  const b = int(args, 1);
+  const a = bigInt(args, 0);
+  const b = bigInt(args, 1);
   const n = Number(a > b ? a - b : b - a) + 1;
   ctx.step(n);
   ctx.alloc(n * ELEMENT_BYTES);
@@ -451,10 +454,10 @@ register('numbers.range', 2, (args, ctx) => {
   return out;
 });
 register('numbers.range_step', 3, (args, ctx) => {
-  const a = int(args, 0);
-  const b = int(args, 1);
-  const s = int(args, 2);
-  if (s <= 0n) throw new BuiltinError('numbers.range_step: step must be a positive number above zero');
+  const a = bigInt(args, 0);
+  const b = bigInt(args, 1);
+  const s = bigInt(args, 2);
+  if (s <= 0n) throw new BuiltinError('step must be a positive integer');
   const n = Number((a > b ? a - b : b - a) / s) + 1;
   ctx.step(n);
   ctx.alloc(n * ELEMENT_BYTES);
@@ -466,13 +469,13 @@ register('numbers.range_step', 3, (args, ctx) => {
 
 // ---- bits ------------------------------------------------------------------------------------
 
-register('bits.or', 2, (args) => numberResult(int(args, 0) | int(args, 1)));
-register('bits.and', 2, (args) => numberResult(int(args, 0) & int(args, 1)));
-register('bits.xor', 2, (args) => numberResult(int(args, 0) ^ int(args, 1)));
-register('bits.negate', 1, (args) => numberResult(~int(args, 0)));
+register('bits.or', 2, (args) => numberResult(bigInt(args, 0) | bigInt(args, 1)));
+register('bits.and', 2, (args) => numberResult(bigInt(args, 0) & bigInt(args, 1)));
+register('bits.xor', 2, (args) => numberResult(bigInt(args, 0) ^ bigInt(args, 1)));
+register('bits.negate', 1, (args) => numberResult(~bigInt(args, 0)));
 register('bits.lsh', 2, (args, ctx) => {
-  const a = int(args, 0);
-  const b = int(args, 1);
+  const a = bigInt(args, 0);
+  const b = bigInt(args, 1);
   // The result has about bitLength(a) + b bits; charge them before shifting.
   if (b > 0n) ctx.alloc(Number(b) / 8 + a.toString(16).length / 2);
   if (b < 0n)
@@ -483,8 +486,8 @@ register('bits.lsh', 2, (args, ctx) => {
   return numberResult(a << b);
 });
 register('bits.rsh', 2, (args) => {
-  const a = int(args, 0);
-  const b = int(args, 1);
+  const a = bigInt(args, 0);
+  const b = bigInt(args, 1);
   if (b < 0n)
     throw new BuiltinError(
       'operand 2 must be an unsigned integer number but got a negative integer',

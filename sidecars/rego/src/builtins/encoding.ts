@@ -273,7 +273,7 @@ register('urlquery.decode_object', 1, (args) => {
 function parsePaths(args: Value[], i: number): Value[][] {
   const v = args[i] as Value;
   const items = Array.isArray(v) ? v : v instanceof RegoSet ? v.sorted() : null;
-  if (!items) throw operandError(i + 1, 'one of {array, set}', v);
+  if (!items) throw operandError(i + 1, 'one of {set, array}', v);
   return items.map((p) => {
     if (typeof p === 'string')
       return p
@@ -282,7 +282,7 @@ function parsePaths(args: Value[], i: number): Value[][] {
         .filter((x, idx, all) => !(x === '' && all.length === 1))
         .map((x) => x.replace(/~1/g, '/').replace(/~0/g, '~'));
     if (Array.isArray(p)) return p;
-    throw operandError(i + 1, 'set or array of strings or arrays', v);
+    throw operandError(i + 1, 'one of {set, array} containing string paths or array of path segments', p);
   });
 }
 
@@ -439,7 +439,8 @@ function addAt(doc: Value, path: Value[], value: Value, replace: boolean): Value
 }
 
 function removeAt(doc: Value, path: Value[]): Value | undefined {
-  if (getAt(doc, path) === undefined) return undefined;
+  // Removing (or moving away) the whole document is undefined, as in OPA.
+  if (path.length === 0 || getAt(doc, path) === undefined) return undefined;
   return removePath(doc, path);
 }
 

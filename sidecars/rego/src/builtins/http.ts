@@ -37,7 +37,8 @@ function getWorker(): Worker {
   return worker;
 }
 
-const ALLOWED_KEYS = new Set([
+/** Keys an http.send request object may have (also checked by providers.aws.sign_req). */
+export const ALLOWED_KEYS = new Set([
   'method',
   'url',
   'body',

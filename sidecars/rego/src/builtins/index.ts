@@ -9,3 +9,6 @@ import './misc';
 import './http';
 import './globs';
 import './x509';
+import './template';
+import './units';
+import './providers';

@@ -85,17 +85,24 @@ export function jsNum(args: Value[], i: number): number {
 
 /** Returns the argument as an integer (bigint) or throws "must be integer number". */
 export function int(args: Value[], i: number): bigint {
-  const v = num(args, i);
-  if (typeof v === 'number') {
-    if (!Number.isInteger(v))
-      throw new BuiltinError(
-        `operand ${i + 1} must be integer number but got floating-point number`,
-        'eval_type_error',
-      );
-    return BigInt(v);
-  }
-  return v;
+  const n = bigInt(args, i);
+  // OPA reads most integer operands as int64: a larger one counts as "floating-point" there.
+  if (n < INT64_MIN || n > INT64_MAX)
+    throw new BuiltinError(`operand ${i + 1} must be integer number but got floating-point number`, 'eval_type_error');
+  return n;
 }
+
+/** Returns the argument as an integer of any size (OPA's BigIntOperand: numbers.range*, bits.*). */
+export function bigInt(args: Value[], i: number): bigint {
+  const v = num(args, i);
+  if (typeof v === 'bigint') return v;
+  if (!Number.isInteger(v))
+    throw new BuiltinError(`operand ${i + 1} must be integer number but got floating-point number`, 'eval_type_error');
+  return BigInt(v);
+}
+
+const INT64_MIN = -(2n ** 63n);
+const INT64_MAX = 2n ** 63n - 1n;
 
 /** Returns the argument as an array or throws. */
 export function arr(args: Value[], i: number): Value[] {
@@ -140,4 +147,23 @@ export function numberResult(n: number | bigint): number | bigint {
     return n;
   }
   return n;
+}
+
+// Builtins registered for one policy (CompileOptions.builtins), visible while it compiles or evaluates.
+let policyBuiltins: ReadonlyMap<string, BuiltinDef> | undefined;
+
+/** The builtin called `name`: the policy's own first, then the standard ones. */
+export function lookupBuiltin(name: string): BuiltinDef | undefined {
+  return policyBuiltins?.get(name) ?? BUILTINS.get(name);
+}
+
+/** Runs fn (synchronously) with a policy's custom builtins visible to lookupBuiltin. */
+export function withPolicyBuiltins<T>(builtins: ReadonlyMap<string, BuiltinDef> | undefined, fn: () => T): T {
+  const prev = policyBuiltins;
+  policyBuiltins = builtins;
+  try {
+    return fn();
+  } finally {
+    policyBuiltins = prev;
+  }
 }

@@ -109,6 +109,7 @@ function cpIndex(s: string, unitIndex: number): number {
 register('indexof', 2, (args) => {
   const s = str(args, 0);
   const sub = str(args, 1);
+  if (sub === '') throw new BuiltinError('empty search character');
   const i = s.indexOf(sub);
   return i < 0 ? -1 : cpIndex(s, i);
 });
@@ -116,7 +117,7 @@ register('indexof_n', 2, (args, ctx) => {
   const s = str(args, 0);
   const sub = str(args, 1);
   const out: Value[] = [];
-  if (sub === '') return out;
+  if (sub === '') throw new BuiltinError('empty search character');
   // Code point index kept incrementally: one pass over s, however many matches.
   let cp = 0;
   let at = 0;
@@ -212,13 +213,16 @@ register('strings.replace_n', 2, (args, ctx) => {
   }
   // Go's strings.NewReplacer: scan left to right, first matching old string (in argument order) wins.
   // A first pass finds the replacements and so the output size, charged before the output is built.
+  // An empty old string matches at every position, but not twice in a row at the same one.
   ctx.step(Math.ceil(((s.length + 1) * Math.max(1, pairs.length)) / 64));
   const hits: [number, number][] = [];
   let size = s.length;
-  for (let i = 0; i < s.length;) {
-    const p = pairs.findIndex(([old]) => old !== '' && s.startsWith(old, i));
+  let previousEmpty = false;
+  for (let i = 0; i <= s.length;) {
+    const p = pairs.findIndex(([old]) => (old === '' ? !previousEmpty : s.startsWith(old, i)));
+    previousEmpty = p >= 0 && pairs[p]?.[0] === '';
     if (p < 0) {
-      i++;
+      i += i < s.length ? String.fromCodePoint(s.codePointAt(i) ?? 0).length : 1;
       continue;
     }
     const [old, rep] = pairs[p] as [string, string];

@@ -1,0 +1,33 @@
+// Builtins of OPA v1.22.4's capabilities.json this engine refuses at compile time, each with the reason
+// (docs/decisions/015-unsupported-builtins.md). A policy calling one fails to compile with that reason
+// instead of the generic "undefined function".
+
+export const DECISION = 'docs/decisions/015-unsupported-builtins.md';
+
+export const UNSUPPORTED_BUILTINS = new Map<string, string>([
+  ...[
+    'graphql.is_valid',
+    'graphql.parse',
+    'graphql.parse_and_verify',
+    'graphql.parse_query',
+    'graphql.parse_schema',
+    'graphql.schema_is_valid',
+  ].map((name): [string, string] => [
+    name,
+    "results are gqlparser's Go AST and error texts, which no JavaScript GraphQL library reproduces; not yet ported",
+  ]),
+  [
+    'crypto.x509.parse_and_verify_certificates',
+    'chain verification with Go crypto/x509 semantics is not yet implemented',
+  ],
+  [
+    'crypto.x509.parse_and_verify_certificates_with_options',
+    'chain verification with Go crypto/x509 semantics is not yet implemented',
+  ],
+  ['json.match_schema', "JSON Schema validation with OPA's error format is not yet implemented"],
+  ['json.verify_schema', "JSON Schema validation with OPA's error format is not yet implemented"],
+  ['net.lookup_ip_addr', 'DNS lookups from policies are not allowed (evaluation must not reach the network)'],
+  ['strings.render_template', "Go's text/template language is not implemented"],
+  ['internal.print', 'internal to OPA: `print` is called directly'],
+  ['internal.test_case', "internal to OPA's test runner"],
+]);

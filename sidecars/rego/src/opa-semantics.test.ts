@@ -1,0 +1,151 @@
+// Behaviour OPA's conformance suite does not cover, checked against `opa eval` v1.22.4 by hand.
+import { CompileError, compile, type CustomBuiltin } from './index';
+import { valueToJSON } from './policy';
+
+function evalModule(source: string, path: string, input: unknown = {}): unknown {
+  return compile([{ name: 'm.rego', source }]).evaluate(path, { input });
+}
+
+describe('negation evaluates its operands first, as OPA compiles it', () => {
+  const source = `package t
+p1 if { not input.missing == 1 }
+p2 if { not startswith(input.missing, "a") }
+p3 if { not count(input.missing) > 0 }
+p4 if { not input.missing }
+p6 if { not [input.missing][0] == 1 }
+p9 if { not input.missing.y == 1 }
+f(x) := x
+e if { not f(input.missing) }
+d if { not lower(input.s) == "ab" }
+`;
+  it('an undefined reference passed to a call makes the body undefined; a plain comparison stays negated', () => {
+    expect(evalModule(source, 'data.t', { s: 'AB' })).toEqual({ p1: true, p4: true, p9: true });
+  });
+  it('with not-bodies on, the operands stay inside the negation', () => {
+    const v2 = `package t
+import rego.v2
+p if { not startswith(input.missing, "a") }`;
+    expect(evalModule(v2, 'data.t.p')).toBe(true);
+  });
+  it('in a query `==` is a call, so its reference operands are evaluated first too', () => {
+    const policy = compile([{ name: 'm.rego', source: 'package t\nq := 1' }]);
+    expect(policy.query('not input.missing == 1', { input: {} }).results).toEqual([]);
+    expect(policy.query('not input.x == 1', { input: { x: 2 } }).results).toHaveLength(1);
+  });
+});
+
+describe('OPA corner cases', () => {
+  it('a zero-argument function head is a complete rule used as a value', () => {
+    const source = 'package z\nf() := x if { x := "a" }\np if { f == "a" }';
+    expect(evalModule(source, 'data.z')).toEqual({ f: 'a', p: true });
+  });
+  it('json.patch cannot remove or move the root document', () => {
+    const source = `package j
+t := json.patch([1, 2], [{"op": "remove", "path": ""}])
+u := json.patch({"a": 1}, [{"op": "move", "from": "", "path": "/b"}])
+w := json.patch({"a": 1}, [{"op": "move", "from": "/a", "path": ""}])
+y := json.patch({"a": 1}, [{"op": "replace", "path": "", "value": 5}])`;
+    expect(evalModule(source, 'data.j')).toEqual({ w: 1, y: 5 });
+  });
+  it('a line may end with `with`, its target on the next line', () => {
+    const source = 'package w\nx if {\n  input.a == 1 with\n    input as {"a": 1}\n}';
+    expect(evalModule(source, 'data.w.x')).toBe(true);
+  });
+  it('keywords may head a reference', () => {
+    const source = 'package k\nif.foo := 1\nfoo.not := 2\np if { if.foo == 1; foo.not == 2 }';
+    expect(evalModule(source, 'data.k.p')).toBe(true);
+  });
+  it('template strings print values as Rego does and undefined as <undefined>', () => {
+    const source = 'package s\np := $"{input.n} {[1, "a"]} {input.missing} \\{x}"';
+    expect(evalModule(source, 'data.s.p', { n: 4 })).toBe('4 [1, "a"] <undefined> {x}');
+  });
+});
+
+describe('parameterised tests', () => {
+  const source = `package pt
+cases := [{"note": "one", "in": "a", "want": "A"}, {"note": "two", "in": "b", "want": "X"}]
+test_upper[tc.note] if {
+  some tc in cases
+  upper(tc.in) == tc.want
+}
+test_lower[tc.note] if {
+  some tc in cases
+  lower(tc.want) == lower(tc.want)
+}`;
+  it('passes only when every case is true and names the failing cases, also those whose body failed', () => {
+    const results = compile([{ name: 'pt.rego', source }])
+      .runTests()
+      .map(({ name, passed, error, cases }) => ({ name, passed, ...(error ? { error } : {}), cases }));
+    expect(results).toEqual([
+      {
+        name: 'data.pt.test_lower',
+        passed: true,
+        cases: [
+          { name: 'one', passed: true },
+          { name: 'two', passed: true },
+        ],
+      },
+      {
+        name: 'data.pt.test_upper',
+        passed: false,
+        error: '1 of 2 cases failed: two',
+        cases: [
+          { name: 'one', passed: true },
+          { name: 'two', passed: false },
+        ],
+      },
+    ]);
+  });
+});
+
+describe('custom builtins', () => {
+  const lookup: CustomBuiltin = {
+    name: 'trivy.severity',
+    args: ['string', 'number'],
+    result: 'string',
+    fn: ([id, bump]) => {
+      if (id === 'boom') throw new Error('database unavailable');
+      if (id === 'none') return undefined;
+      return `${String(id)}:${String(bump)}`;
+    },
+  };
+  const source = `package c
+p := trivy.severity("CVE-1", 2)
+q := trivy.severity(input.id, 1)
+r := trivy.severity(1, 1)`;
+  const policy = compile([{ name: 'c.rego', source }], { builtins: [lookup] });
+
+  it('are called with their arguments and their result is used', () => {
+    expect(policy.evaluate('data.c.p')).toBe('CVE-1:2');
+  });
+  it('undefined results and thrown errors make the call undefined; strict mode returns the error', () => {
+    expect(policy.evaluate('data.c.q', { input: { id: 'none' } })).toBeUndefined();
+    expect(policy.evaluate('data.c.q', { input: { id: 'boom' } })).toBeUndefined();
+    expect(() => policy.evaluate('data.c.q', { input: { id: 'boom' }, strictBuiltinErrors: true })).toThrow(
+      /eval_builtin_error: trivy.severity: database unavailable/,
+    );
+  });
+  it('check the declared argument types', () => {
+    expect(() => policy.evaluate('data.c.r', { strictBuiltinErrors: true })).toThrow(
+      /eval_type_error: trivy.severity: operand 1 must be string but got number/,
+    );
+  });
+  it('are checked for arity at compile time and exist only in the policy that registered them', () => {
+    expect(() =>
+      compile([{ name: 'c.rego', source: 'package c\np := trivy.severity("x")' }], { builtins: [lookup] }),
+    ).toThrow(/arity mismatch/);
+    expect(() => compile([{ name: 'c.rego', source: 'package c\np := trivy.severity("x", 1)' }])).toThrow(
+      /undefined function trivy.severity/,
+    );
+  });
+  it('cannot replace a standard builtin or declare unknown types', () => {
+    expect(() => compile([], { builtins: [{ ...lookup, name: 'count' }] })).toThrow(CompileError);
+    expect(() => compile([], { builtins: [{ ...lookup, args: ['str' as 'string'] }] })).toThrow(/builtins\[0\]\.args/);
+  });
+  it('receive Rego values (sets stay sets)', () => {
+    const seen: unknown[] = [];
+    const spy: CustomBuiltin = { name: 'spy', args: ['set'], fn: ([s]) => (seen.push(valueToJSON(s!)), true) };
+    compile([{ name: 's.rego', source: 'package s\np := spy({3, 1})' }], { builtins: [spy] }).evaluate('data.s.p');
+    expect(seen).toEqual([[1, 3]]);
+  });
+});
