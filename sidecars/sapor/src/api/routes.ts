@@ -35,7 +35,10 @@ const nameParams = z.object({ name: policyNameSchema });
 
 function requireAdmin(caller: Caller, adminRoles: string[]): string {
   if (caller.kind !== 'user')
-    throw new NotAllowedError('only users (through Gate) may change policies', { code: 'not_policy_admin' });
+    throw new NotAllowedError(
+      'the service token cannot change policies: a user with a policy admin role must, through Gate',
+      { code: 'not_policy_admin' },
+    );
   const roles = new Set(caller.roles.map((role) => role.toLowerCase()));
   if (!adminRoles.some((role) => roles.has(role.toLowerCase()))) {
     throw new NotAllowedError(
@@ -151,7 +154,8 @@ export function registerRoutes({ http, service, store, adminRoles, reload }: Rou
       path: '/api/v1/policies/:name',
       summary: 'Saves a new version of a policy after parsing, compiling and running its test_* rules (admin role)',
       tags: ['policies'],
-      auth: 'user',
+      // The service token is authenticated so it hears why it may not (403), not a Gate error.
+      auth: 'service-or-user',
       params: nameParams,
       body: savePolicySchema,
       responses: {
@@ -210,7 +214,7 @@ export function registerRoutes({ http, service, store, adminRoles, reload }: Rou
       path: '/api/v1/policies/:name',
       summary: 'Deletes a policy; its versions stay readable (admin role)',
       tags: ['policies'],
-      auth: 'user',
+      auth: 'service-or-user',
       params: nameParams,
       responses: {
         204: { description: 'deleted' },
