@@ -1,8 +1,9 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { Worker } from 'node:worker_threads';
 import { PGlite } from '@electric-sql/pglite';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 
@@ -50,9 +51,7 @@ export async function startEmbeddedPostgres(options: {
 }): Promise<EmbeddedPostgres> {
   const dataDir = path.resolve(options.dataDir);
   fs.mkdirSync(dataDir, { recursive: true });
-  // initdb runs in its own WebAssembly instance whose memory (about 450 MB) would stay in this process's
-  // RSS for good; a worker thread takes it away with it when it ends.
-  if (!fs.existsSync(path.join(dataDir, 'PG_VERSION'))) await initialiseInWorker(dataDir);
+  if (!fs.existsSync(path.join(dataDir, 'PG_VERSION'))) await initialiseInChildProcess(dataDir);
   const db = await PGlite.create({
     dataDir,
     startParams: [...PGlite.defaultStartParams, ...SMALL_SERVER_SETTINGS.flatMap((setting) => ['-c', setting])],
@@ -100,25 +99,23 @@ function privateSocketDir(dataDir: string): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), 'isd-pg-'));
 }
 
-/** Creates the database cluster in `dataDir` from a worker thread, so its memory leaves with the worker. */
-async function initialiseInWorker(dataDir: string): Promise<void> {
-  const worker = new Worker(
-    `const { workerData, parentPort } = require('node:worker_threads');
-     import(workerData.pglite)
-       .then(({ PGlite }) => PGlite.create({ dataDir: workerData.dataDir }))
-       .then((db) => db.close())
-       .then(() => parentPort.postMessage('done'), (error) => parentPort.postMessage(String(error?.stack ?? error)));`,
-    // The worker resolves nothing itself: it gets PGlite's module location from here.
-    { eval: true, workerData: { dataDir, pglite: pathToFileURL(require.resolve('@electric-sql/pglite')).href } },
-  );
-  try {
-    const outcome = await new Promise<unknown>((resolve, reject) => {
-      worker.once('message', resolve);
-      worker.once('error', reject);
-      worker.once('exit', (code) => reject(new Error(`database initialisation ended early (exit ${code})`)));
-    });
-    if (outcome !== 'done') throw new Error(`could not initialise the embedded database in ${dataDir}: ${outcome}`);
-  } finally {
-    await worker.terminate();
-  }
+/**
+ * Creates the database cluster in `dataDir` in a short-lived child process: initdb's WebAssembly memory
+ * (about 450 MB) would otherwise stay in this process's RSS for good (a worker thread keeps ~130 MB of it).
+ */
+async function initialiseInChildProcess(dataDir: string): Promise<void> {
+  const pglite = pathToFileURL(require.resolve('@electric-sql/pglite')).href;
+  const script = `const { PGlite } = await import(process.argv[1]);
+    const db = await PGlite.create({ dataDir: process.argv[2] });
+    await db.close();`;
+  const child = spawn(process.execPath, ['--input-type=module', '-e', script, pglite, dataDir], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+    // The parent's NODE_OPTIONS (a debugger, jest's flags) are not for this helper.
+    env: { ...process.env, NODE_OPTIONS: '' },
+  });
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const [code] = (await once(child, 'exit')) as [number | null];
+  if (code !== 0)
+    throw new Error(`could not initialise the embedded database in ${dataDir} (exit ${code}): ${stderr.trim()}`);
 }
