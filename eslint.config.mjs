@@ -1,5 +1,7 @@
-// One lint setup for the monorepo: typed rules that catch unawaited promises and value/type import mixups.
+// One lint setup for the monorepo: typed rules that catch unawaited promises and value/type import mixups,
+// and the package boundaries (scripts/eslint-rules/package-boundaries.mjs).
 import tseslint from 'typescript-eslint';
+import { isdPlugin } from './scripts/eslint-rules/package-boundaries.mjs';
 
 export default tseslint.config(
   {
@@ -9,7 +11,9 @@ export default tseslint.config(
   {
     files: ['**/*.ts', '**/*.tsx'],
     languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    plugins: { isd: isdPlugin },
     rules: {
+      'isd/package-boundaries': 'error',
       '@typescript-eslint/no-floating-promises': 'error',
       '@typescript-eslint/consistent-type-imports': 'error',
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
