@@ -22,7 +22,14 @@ export default tseslint.config(
   },
   {
     // Workspace builds leave tests out (they never ship); tsconfig.tests.json type-checks them.
-    files: ['**/src/**/*.test.ts', 'sidecars/autopilot/test/**/*.ts', 'scripts/**/*.ts', 'charts/scripts/**/*.ts'],
+    files: [
+      '**/src/**/*.test.ts',
+      'sidecars/autopilot/test/**/*.ts',
+      'sidecars/visibility/test/**/*.ts',
+      'sidecars/sapor/test/**/*.ts',
+      'scripts/**/*.ts',
+      'charts/scripts/**/*.ts',
+    ],
     ignores: ['deck-plugin/**'],
     languageOptions: {
       parserOptions: {
