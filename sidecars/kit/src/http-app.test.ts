@@ -304,6 +304,11 @@ describe('HttpApp', () => {
     expect(await preferred('application/json')).toBe('application/json');
     expect(await preferred('text/html;q=0.5, application/json')).toBe('application/json');
     expect(await preferred('image/png')).toBeNull();
+    // The most specific range decides: HTML refused outright, everything else welcome.
+    expect(await preferred('text/html;q=0, */*')).toBe('application/json');
+    expect(await preferred('text/*;q=0.2, application/json;q=0.1')).toBe('text/html');
+    expect(await preferred('*/*')).toBe('text/html');
+    expect(await preferred('TEXT/HTML;Q=0, application/*')).toBe('application/json');
   });
 
   it('hides internals of unexpected errors behind a 500', async () => {
