@@ -88,7 +88,7 @@ const services = [
     dir: 'controller',
     port: 9003,
     portVar: 'ISD_CONTROLLER_CONTROL_LISTEN_PORT',
-    what: 'tunnel controller: control API (agents 9001, services 9002, metrics 9102)',
+    what: `tunnel controller: control API (agents ${process.env.ISD_CONTROLLER_AGENT_LISTEN_PORT ?? 9001}, services ${process.env.ISD_CONTROLLER_SERVICE_LISTEN_PORT ?? 9002}, metrics ${process.env.ISD_CONTROLLER_PROMETHEUS_LISTEN_PORT ?? 9102})`,
     env: () => ({}),
     readyUrl: () => `http://127.0.0.1:${process.env.ISD_CONTROLLER_PROMETHEUS_LISTEN_PORT ?? 9102}/readyz`,
   },
