@@ -193,6 +193,21 @@ describe('HttpApp', () => {
     expect(await response.json()).toMatchObject({ caller: { kind: 'service' } });
   });
 
+  it('tells the service token on a people-only route that it is not accepted there (403), not that Gate is missing', async () => {
+    for (const headers of [{ 'x-isd-service-token': serviceToken }, { authorization: `Bearer ${serviceToken}` }]) {
+      const response = await post('/api/v1/things/t1/close', '{}', { ...headers, 'content-type': 'application/json' });
+      expect(response.status).toBe(403);
+      expect(response.body.type).toBe('urn:isd:problem:service_token_not_accepted');
+      expect(response.body.detail).toMatch(/service token is not accepted here.*through Gate/);
+    }
+    // A wrong token there is still just unauthenticated.
+    const wrong = await post('/api/v1/things/t1/close', '{}', {
+      'x-isd-service-token': 'wrong',
+      'content-type': 'application/json',
+    });
+    expect(wrong.status).toBe(401);
+  });
+
   it('ignores X-SPINNAKER-USER without the Gate credential', async () => {
     const response = await fetch(`${base}/api/v1/things/t1`, { headers: { 'x-spinnaker-user': 'alice' } });
     expect(response.status).toBe(401);
