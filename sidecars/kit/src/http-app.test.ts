@@ -194,7 +194,11 @@ describe('HttpApp', () => {
   });
 
   it('tells the service token on a people-only route that it is not accepted there (403), not that Gate is missing', async () => {
-    for (const headers of [{ 'x-isd-service-token': serviceToken }, { authorization: `Bearer ${serviceToken}` }]) {
+    const tokenHeaders: Record<string, string>[] = [
+      { 'x-isd-service-token': serviceToken },
+      { authorization: `Bearer ${serviceToken}` },
+    ];
+    for (const headers of tokenHeaders) {
       const response = await post('/api/v1/things/t1/close', '{}', { ...headers, 'content-type': 'application/json' });
       expect(response.status).toBe(403);
       expect(response.body.type).toBe('urn:isd:problem:service_token_not_accepted');
