@@ -1,5 +1,7 @@
-// One lint setup for the monorepo: typed rules that catch unawaited promises and value/type import mixups.
+// One lint setup for the monorepo: typed rules that catch unawaited promises and value/type import mixups,
+// and the package boundaries (scripts/eslint-rules/package-boundaries.mjs).
 import tseslint from 'typescript-eslint';
+import { isdPlugin } from './scripts/eslint-rules/package-boundaries.mjs';
 
 /** Identifiers that hold names users choose: user, role, group and application names. */
 const USER_KEY =
@@ -13,7 +15,9 @@ export default tseslint.config(
   {
     files: ['**/*.ts', '**/*.tsx'],
     languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    plugins: { isd: isdPlugin },
     rules: {
+      'isd/package-boundaries': 'error',
       '@typescript-eslint/no-floating-promises': 'error',
       '@typescript-eslint/consistent-type-imports': 'error',
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
@@ -42,7 +46,14 @@ export default tseslint.config(
   },
   {
     // Workspace builds leave tests out (they never ship); tsconfig.tests.json type-checks them.
-    files: ['**/src/**/*.test.ts', 'sidecars/autopilot/test/**/*.ts', 'scripts/**/*.ts', 'charts/scripts/**/*.ts'],
+    files: [
+      '**/src/**/*.test.ts',
+      'sidecars/autopilot/test/**/*.ts',
+      'sidecars/visibility/test/**/*.ts',
+      'sidecars/sapor/test/**/*.ts',
+      'scripts/**/*.ts',
+      'charts/scripts/**/*.ts',
+    ],
     ignores: ['deck-plugin/**'],
     languageOptions: {
       parserOptions: {

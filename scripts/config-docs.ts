@@ -4,12 +4,12 @@ import fs from 'node:fs';
 import path from 'node:path';
 import prettier from 'prettier';
 import type { z } from 'zod';
-import { baseConfigSchema, configTableMarkdown, envPrefixFor } from '../sidecars/kit/src';
-import { agentConfigSchema } from '../agent/src/config';
-import { controllerConfigSchema } from '../controller/src/config';
-import { autopilotConfigSchema } from '../sidecars/autopilot/src/config';
-import { saporConfigSchema } from '../sidecars/sapor/src/config';
-import { visibilityConfigSchema } from '../sidecars/visibility/src/config';
+import { baseConfigSchema, configTableMarkdown, envPrefixFor } from '@isd/kit';
+import { agentConfigSchema } from '@isd/agent/config';
+import { controllerConfigSchema } from '@isd/controller/config';
+import { autopilotConfigSchema } from '@isd/autopilot/config';
+import { saporConfigSchema } from '@isd/sapor/config';
+import { visibilityConfigSchema } from '@isd/visibility/config';
 
 interface Target {
   readme: string;

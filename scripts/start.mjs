@@ -1,7 +1,8 @@
 #!/usr/bin/env node
-// `npm start`: builds the services, then runs all of them on the embedded default (PGlite under .isd/),
-// prints each URL once it is ready, and stops them all cleanly on Ctrl-C. Ports: <SERVICE>_SERVER__PORT;
-// ISD_STATE_DIR moves .isd/; ISD_START_SKIP_BUILD=1 uses the dist/ already built.
+// `npm start`: builds the services, then runs all of them on the embedded default (PGlite under .isd/)
+// with a demo metrics source as autopilot's default provider, prints each URL once it is ready, and stops
+// them all cleanly on Ctrl-C. Ports: <SERVICE>_SERVER__PORT, ISD_DEMO_METRICS_PORT; ISD_STATE_DIR moves
+// .isd/; ISD_START_SKIP_BUILD=1 uses the dist/ already built. docs/quickstart.md walks through the demo.
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
@@ -10,6 +11,20 @@ import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const stateDir = path.resolve(root, process.env.ISD_STATE_DIR ?? '.isd');
+
+/** The demo users (not secrets, so always these): `admin` may save policies (sapor's default admin role). */
+/**
+ * Demo users with per-application permissions (as Fiat would give them): admin sees everything and holds
+ * sapor's policy-admin role, the release managers may act on every application, carol may only look.
+ */
+const demoUsers = {
+  admin: { roles: ['admin', 'release-managers'], admin: true },
+  alice: { roles: ['release-managers'], applications: { '*': ['READ', 'WRITE', 'EXECUTE'] } },
+  bob: { roles: ['release-managers'], applications: { '*': ['READ', 'WRITE', 'EXECUTE'] } },
+  carol: { roles: ['developers'], applications: { '*': ['READ'] } },
+};
+
+const demoMetricsPort = Number(process.env.ISD_DEMO_METRICS_PORT ?? 9091);
 
 /** Environment a kit-based sidecar needs on the embedded default (what the user set wins). */
 function sidecarEnv(name, port, credentials) {
@@ -24,8 +39,30 @@ function sidecarEnv(name, port, credentials) {
   };
 }
 
+/** Autopilot also gets the demo metrics source as its one provider account, and the demo template. */
+function autopilotEnv(name, port, credentials) {
+  return {
+    ...sidecarEnv(name, port, credentials),
+    AUTOPILOT_PROVIDERS__DEMO__TYPE: 'prometheus',
+    AUTOPILOT_PROVIDERS__DEMO__URL: `http://127.0.0.1:${demoMetricsPort}`,
+    AUTOPILOT_ANALYSIS__DEFAULT_PROVIDER: 'demo',
+    AUTOPILOT_TEMPLATES__DIRECTORY: path.join(root, 'sidecars', 'autopilot', 'demo', 'templates'),
+  };
+}
+
 /** The services `npm start` runs: default port, the variable that overrides it, and where readiness shows. */
 const services = [
+  {
+    name: 'demo-metrics',
+    dir: 'sidecars/autopilot',
+    main: 'dist/demo/main.js',
+    args: () => ['--port', String(demoMetricsPort)],
+    port: demoMetricsPort,
+    portVar: 'ISD_DEMO_METRICS_PORT',
+    what: "demo metrics source (Prometheus query API; autopilot's provider `demo`)",
+    env: () => ({}),
+    readyUrl: () => `http://127.0.0.1:${demoMetricsPort}/-/ready`,
+  },
   {
     name: 'visibility',
     dir: 'sidecars/visibility',
@@ -40,7 +77,7 @@ const services = [
     port: 8090,
     portVar: 'AUTOPILOT_SERVER__PORT',
     what: 'verification gate',
-    env: sidecarEnv,
+    env: autopilotEnv,
   },
   {
     name: 'sapor',
@@ -55,7 +92,7 @@ const services = [
     dir: 'controller',
     port: 9003,
     portVar: 'ISD_CONTROLLER_CONTROL_LISTEN_PORT',
-    what: 'tunnel controller: control API (agents 9001, services 9002, metrics 9102)',
+    what: `tunnel controller: control API (agents ${process.env.ISD_CONTROLLER_AGENT_LISTEN_PORT ?? 9001}, services ${process.env.ISD_CONTROLLER_SERVICE_LISTEN_PORT ?? 9002}, metrics ${process.env.ISD_CONTROLLER_PROMETHEUS_LISTEN_PORT ?? 9102})`,
     // The CA and token keys are kept here across restarts; the first start prints a bootstrap control token.
     env: () => ({ ISD_CONTROLLER_DATA_DIR: path.join(stateDir, 'controller') }),
     readyUrl: () => `http://127.0.0.1:${process.env.ISD_CONTROLLER_PROMETHEUS_LISTEN_PORT ?? 9102}/readyz`,
@@ -67,34 +104,18 @@ function log(message) {
 }
 
 /**
- * Demo users with per-application permissions (as Fiat would give them): admin sees everything, the
- * release managers may act on every application, carol may only look.
+ * Dev credentials: tokens made once and kept in .isd/ so a second run (and your curl) uses the same ones;
+ * the demo users are rewritten on every start (a file from an older run may name other roles).
  */
-const demoUsers = {
-  admin: { roles: ['admins', 'release-managers'], admin: true },
-  alice: { roles: ['release-managers'], applications: { '*': ['READ', 'WRITE', 'EXECUTE'] } },
-  bob: { roles: ['release-managers'], applications: { '*': ['READ', 'WRITE', 'EXECUTE'] } },
-  carol: { roles: ['developers'], applications: { '*': ['READ'] } },
-};
-
-/** Dev credentials, made once and kept in .isd/ so a second run (and your curl) uses the same ones. */
 function devCredentials() {
   const file = path.join(stateDir, 'dev-credentials.json');
-  if (fs.existsSync(file)) {
-    const kept = JSON.parse(fs.readFileSync(file, 'utf8'));
-    // Files from before per-application permissions hold role lists only: give those users the demo permissions.
-    if (Object.values(kept.users ?? {}).every(Array.isArray)) {
-      kept.users = demoUsers;
-      fs.writeFileSync(file, JSON.stringify(kept, null, 2), { mode: 0o600 });
-    }
-    return kept;
-  }
+  const kept = fs.existsSync(file) ? JSON.parse(fs.readFileSync(file, 'utf8')) : {};
   const credentials = {
-    serviceToken: randomBytes(24).toString('hex'),
-    gateToken: randomBytes(24).toString('hex'),
+    serviceToken: kept.serviceToken ?? randomBytes(24).toString('hex'),
+    gateToken: kept.gateToken ?? randomBytes(24).toString('hex'),
     users: demoUsers,
   };
-  fs.mkdirSync(stateDir, { recursive: true });
+  fs.mkdirSync(stateDir, { recursive: true, mode: 0o700 });
   fs.writeFileSync(file, JSON.stringify(credentials, null, 2), { mode: 0o600 });
   return credentials;
 }
@@ -102,7 +123,7 @@ function devCredentials() {
 function build() {
   if (process.env.ISD_START_SKIP_BUILD === '1') return;
   log('building services (tsc -b)…');
-  const targets = services.map((service) => service.dir);
+  const targets = [...new Set(services.map((service) => service.dir))];
   const result = spawnSync('npx', ['tsc', '-b', ...targets], { cwd: root, stdio: 'inherit' });
   if (result.status !== 0) {
     log('build failed');
@@ -123,6 +144,18 @@ async function waitReady(url, child, timeoutMs = 180_000) {
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
   return false;
+}
+
+/** Sum of the processes' resident memory in MB, where /proc tells it (Linux); undefined elsewhere. */
+function residentMegabytes(pids) {
+  try {
+    const kilobytes = pids.map((pid) =>
+      Number(/VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0),
+    );
+    return Math.round(kilobytes.reduce((sum, value) => sum + value, 0) / 1024);
+  } catch {
+    return undefined;
+  }
 }
 
 async function main() {
@@ -153,7 +186,7 @@ async function main() {
   process.on('SIGTERM', () => stopAll(0));
 
   for (const service of services) {
-    const mainFile = path.join(root, service.dir, 'dist', 'main.js');
+    const mainFile = path.join(root, service.dir, service.main ?? 'dist/main.js');
     if (!fs.existsSync(mainFile)) {
       log(`${service.name}: ${path.relative(root, mainFile)} missing after build; skipped`);
       continue;
@@ -162,7 +195,8 @@ async function main() {
     // What the user set in the environment wins over these defaults.
     const env = { ...service.env(service.name, port, credentials), ...process.env };
     const logFile = fs.openSync(path.join(stateDir, `${service.name}.log`), 'a');
-    const child = spawn(process.execPath, [mainFile], { cwd: root, env, stdio: ['ignore', logFile, 'pipe'] });
+    const args = service.args?.() ?? [];
+    const child = spawn(process.execPath, [mainFile, ...args], { cwd: root, env, stdio: ['ignore', logFile, 'pipe'] });
     child.stderr.on('data', (chunk) => process.stderr.write(`[${service.name}] ${chunk}`));
     child.on('exit', (code, signal) => {
       if (!stopping) {
@@ -187,12 +221,17 @@ async function main() {
   log('');
   children.forEach(({ service, port }, index) => {
     log(
-      `${results[index] ? 'ready ' : 'NOT READY'}  ${service.name.padEnd(11)} http://localhost:${port}   ${service.what}`,
+      `${results[index] ? 'ready ' : 'NOT READY'}  ${service.name.padEnd(12)} http://localhost:${port}   ${service.what}`,
     );
   });
   log('');
   log(`data: ${path.relative(root, stateDir)}/<service>, logs: ${path.relative(root, stateDir)}/<service>.log`);
-  log(`Orca service token and Gate credential: ${path.relative(root, path.join(stateDir, 'dev-credentials.json'))}`);
+  log(
+    `Orca service token, Gate credential and demo users: ${path.relative(root, path.join(stateDir, 'dev-credentials.json'))}`,
+  );
+  const memory = residentMegabytes(children.map(({ child }) => child.pid));
+  if (memory !== undefined) log(`memory: ${memory} MB resident in total`);
+  log('walk through the demo: docs/quickstart.md');
   log('Ctrl-C stops everything.');
   if (results.some((ready) => !ready)) stopAll(1);
 }

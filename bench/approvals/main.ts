@@ -13,7 +13,7 @@ import { freePort } from '@isd/test-support';
 
 // Plain JS shared with jest's global setup: initdb + pg_ctl in a temp dir.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const { startPostgresCluster } = require('../../test/support/postgres-cluster.js') as {
+const { startPostgresCluster } = require('@isd/test-support/postgres-cluster.js') as {
   startPostgresCluster(): Promise<{ url: string; stop(): void }>;
 };
 

@@ -427,7 +427,8 @@ function checkConfig(chart: RenderedChart, workload: Workload, container: Contai
   const env = containerEnvironment(container);
   const ports = Object.fromEntries((container.ports ?? []).map((port) => [port.name, port.containerPort]));
   if (component === 'visibility' || component === 'autopilot' || component === 'sapor') {
-    const argv = [component, '--config', file];
+    // The image's entrypoint (Dockerfile) takes the component name off the container args.
+    const argv = ['--config', file];
     const config =
       component === 'visibility'
         ? loadServiceConfig({ name: component, configSchema: visibilityConfigSchema }, env, argv)

@@ -5,7 +5,10 @@
 //   build/distributions/plugin-info.json          {id, description, provider, releases:[{version, date, requires, sha512sum, ...}]}
 //   build/distributions/plugins.json              repository file: [plugin-info + release url]
 // Zips are byte-for-byte reproducible (fixed timestamps, sorted entries) so sha512sum is stable.
+// plugin-info.json and plugins.json are reproducible too: the release date is --date, else
+// SOURCE_DATE_EPOCH (the reproducible-builds convention), else the time of the last commit of deck-plugin/.
 // Usage: node scripts/package.mjs [--base-url https://host/path/] [--date 2026-01-01T00:00:00Z] [--out dir]
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
@@ -39,6 +42,37 @@ function zip(entries) {
   });
 }
 
+/** The release date: the same for the same sources, never the time of packaging. */
+function releaseDate() {
+  const given = argument('date');
+  if (given !== undefined) {
+    const date = new Date(given);
+    if (Number.isNaN(date.getTime())) fail(`--date ${JSON.stringify(given)} is not an ISO-8601 date`);
+    return date.toISOString();
+  }
+  const epoch = process.env.SOURCE_DATE_EPOCH;
+  if (epoch !== undefined && epoch !== '') {
+    if (!/^\d+$/.test(epoch)) fail(`SOURCE_DATE_EPOCH ${JSON.stringify(epoch)} is not a number of seconds`);
+    return new Date(Number(epoch) * 1000).toISOString();
+  }
+  try {
+    const committed = execFileSync('git', ['log', '-1', '--format=%cI', '--', '.'], {
+      cwd: root,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    }).trim();
+    if (committed) return new Date(committed).toISOString();
+  } catch {
+    // not a git checkout: fall through
+  }
+  fail('no release date: pass --date or SOURCE_DATE_EPOCH (this is not a git checkout with deck-plugin history)');
+}
+
+function fail(message) {
+  console.error(`deck-plugin: ${message}`);
+  process.exit(1);
+}
+
 const outDir = path.resolve(argument('out') ?? path.join(root, 'build/distributions'));
 const pkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8'));
 const { id, provider, requires } = pkg.spinnakerPlugin;
@@ -65,7 +99,7 @@ const sha512sum = createHash('sha512').update(bundleZip).digest('hex');
 
 const release = {
   version,
-  date: argument('date') ?? new Date().toISOString(),
+  date: releaseDate(),
   requires,
   sha512sum,
   preferred: false,

@@ -128,4 +128,38 @@ describe('the packaged plugin', () => {
       rmSync(again, { recursive: true, force: true });
     }
   });
+
+  it('writes the same plugins.json on every run without --date (release date from the sources, not the clock)', () => {
+    const runs = [1, 2].map(() => {
+      const dir = mkdtempSync(path.join(os.tmpdir(), 'isd-deck-package-'));
+      try {
+        execFileSync(process.execPath, [path.join(pluginRoot, 'scripts/package.mjs'), '--out', dir], {
+          cwd: pluginRoot,
+          stdio: 'pipe',
+          env: { ...process.env, SOURCE_DATE_EPOCH: '' },
+        });
+        return readFileSync(path.join(dir, 'plugins.json'), 'utf8');
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+    expect(runs[1]).toBe(runs[0]);
+    const committed = execFileSync('git', ['log', '-1', '--format=%cI', '--', '.'], {
+      cwd: pluginRoot,
+      encoding: 'utf8',
+    });
+    expect(JSON.parse(runs[0] as string)[0].releases[0].date).toBe(new Date(committed.trim()).toISOString());
+    const fromEpoch = mkdtempSync(path.join(os.tmpdir(), 'isd-deck-package-'));
+    try {
+      execFileSync(process.execPath, [path.join(pluginRoot, 'scripts/package.mjs'), '--out', fromEpoch], {
+        cwd: pluginRoot,
+        stdio: 'pipe',
+        env: { ...process.env, SOURCE_DATE_EPOCH: '1767225600' },
+      });
+      const repository = JSON.parse(readFileSync(path.join(fromEpoch, 'plugins.json'), 'utf8'));
+      expect(repository[0].releases[0].date).toBe('2026-01-01T00:00:00.000Z');
+    } finally {
+      rmSync(fromEpoch, { recursive: true, force: true });
+    }
+  });
 });

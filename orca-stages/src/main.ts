@@ -1,6 +1,7 @@
 // CLI: `npm run render -w orca-stages -- [--values file.yml] --out dir` writes orca-local.yml and
 // gate-local.yml. The only file of the package that reads process.env/argv.
 import path from 'node:path';
+import { parseArgs } from 'node:util';
 import { renderSpinnakerConfig, writeRenderedConfig } from './render';
 import { ConfigSchemaError } from './spinnaker-schemas';
 import { resolveValues } from './values';
@@ -9,21 +10,27 @@ const usage = 'usage: npm run render -w orca-stages -- [--values file.yml] --out
 
 /** Parses `--values` and `--out`; relative paths are taken from where npm was invoked. */
 export function parseRenderArguments(argv: string[], baseDir: string): { valuesFile?: string; outDir: string } {
-  let valuesFile: string | undefined;
-  let outDir: string | undefined;
-  for (let index = 0; index < argv.length; index += 1) {
-    const argument = argv[index];
-    const next = argv[index + 1];
-    if ((argument === '--values' || argument === '--out') && (next === undefined || next.startsWith('--'))) {
-      throw new Error(`${argument} needs a path\n${usage}`);
-    }
-    if (argument === '--values') valuesFile = path.resolve(baseDir, next as string);
-    else if (argument === '--out') outDir = path.resolve(baseDir, next as string);
-    else throw new Error(`unknown argument ${argument}\n${usage}`);
-    index += 1;
+  let values: { values?: string; out?: string };
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: { values: { type: 'string' }, out: { type: 'string' } },
+      allowPositionals: false,
+      strict: true,
+    }));
+  } catch (error) {
+    // parseArgs says e.g. "Unknown option '--force'" or "Option '--out <value>' argument missing".
+    throw new Error(`${(error as Error).message}\n${usage}`);
   }
-  if (!outDir) throw new Error(`--out is required\n${usage}`);
-  return { valuesFile, outDir };
+  for (const name of ['values', 'out'] as const) {
+    const given = values[name];
+    if (given === '') throw new Error(`--${name} needs a path\n${usage}`);
+  }
+  if (!values.out) throw new Error(`--out is required\n${usage}`);
+  return {
+    valuesFile: values.values === undefined ? undefined : path.resolve(baseDir, values.values),
+    outDir: path.resolve(baseDir, values.out),
+  };
 }
 
 function run(): number {

@@ -5,6 +5,7 @@ import YAML from 'yaml';
 import { parseRenderArguments } from './main';
 import {
   ConfigSchemaError,
+  gateStageByKey,
   parseGateLocal,
   parseOrcaLocal,
   renderSpinnakerConfig,
@@ -61,7 +62,11 @@ describe('renderSpinnakerConfig', () => {
     for (const webhook of orcaLocal.webhook.preconfigured) {
       expect(webhook.statusUrlResolution).toBe('locationHeader');
       expect(webhook.statusJsonPath).toBe('$.status');
-      expect(webhook.customHeaders?.[serviceTokenHeader]).toEqual(['${ISD_SERVICE_TOKEN}']);
+      // Orca copies customHeaders into the stage context (PreconfiguredWebhookStage); sensitiveHeaders
+      // it sends without copying, so by default the token never appears in an execution.
+      expect(webhook.customHeaders?.[serviceTokenHeader]).toBeUndefined();
+      expect(webhook.sensitiveHeaders?.[serviceTokenHeader]).toEqual(['${ISD_SERVICE_TOKEN}']);
+      expect(JSON.stringify(webhook.customHeaders)).not.toContain('ISD_SERVICE_TOKEN');
     }
   });
 
@@ -110,15 +115,15 @@ describe('renderSpinnakerConfig', () => {
     expect(verification?.terminalStatuses).toBe('fail,error');
   });
 
-  it('moves the token to sensitiveHeaders when asked, keeping it out of customHeaders', () => {
-    const values = resolveValues({ overrides: { serviceToken: { placement: 'sensitiveHeaders' } } });
+  it('puts the token into customHeaders only when asked (Orca without sensitiveHeaders)', () => {
+    const values = resolveValues({ overrides: { serviceToken: { placement: 'customHeaders' } } });
     for (const webhook of renderSpinnakerConfig(values).orcaLocal.webhook.preconfigured) {
-      expect(webhook.customHeaders?.[serviceTokenHeader]).toBeUndefined();
-      expect(webhook.sensitiveHeaders?.[serviceTokenHeader]).toEqual(['${ISD_SERVICE_TOKEN}']);
+      expect(webhook.customHeaders?.[serviceTokenHeader]).toEqual(['${ISD_SERVICE_TOKEN}']);
+      expect(webhook.sensitiveHeaders).toBeUndefined();
     }
   });
 
-  it('puts the install default approver groups into the approval parameters', () => {
+  it('names the install default approver groups in the parameter help, not as a JSON-text default', () => {
     const values = resolveValues({
       overrides: { approval: { defaultApproverGroups: [{ name: 'release-managers', required: 2 }] } },
     });
@@ -126,7 +131,27 @@ describe('renderSpinnakerConfig', () => {
       (webhook) => webhook.type === 'isdApprovalGate',
     );
     const groups = approval?.parameters?.find((parameter) => parameter.name === 'approverGroups');
-    expect(JSON.parse(groups?.defaultValue ?? 'null')).toEqual([{ name: 'release-managers', required: 2 }]);
+    expect(groups?.defaultValue).toBeUndefined();
+    expect(groups?.description).toContain('[{"name":"release-managers","required":2}]');
+  });
+
+  it('gives only string parameters a default, so a stage made without the plugin sends typed values or null', () => {
+    // Deck's generic form copies each defaultValue into parameterValues as a string, and the payload's
+    // #toJson then sends it as a JSON string: a typed parameter must have none (null = the service default).
+    for (const webhook of renderSpinnakerConfig(resolveValues()).orcaLocal.webhook.preconfigured) {
+      const stage = gateStageByKey(webhook.type ?? '');
+      for (const parameter of webhook.parameters ?? []) {
+        const declared = stage?.parameters.find((candidate) => candidate.name === parameter.name);
+        expect(declared).toBeDefined();
+        if (declared?.type !== 'string')
+          expect([webhook.type, parameter.name, parameter.defaultValue]).toEqual([
+            webhook.type,
+            parameter.name,
+            undefined,
+          ]);
+      }
+      expect(JSON.stringify(webhook.parameters)).not.toMatch(/"defaultValue":"(\[|\{|\d|true|false)/);
+    }
   });
 
   it('points the Gate proxies at Gate-only targets when given', () => {
@@ -238,7 +263,9 @@ describe('render command line', () => {
 
   it('requires --out and rejects unknown arguments', () => {
     expect(() => parseRenderArguments([], '/repo')).toThrow('--out is required');
-    expect(() => parseRenderArguments(['--out'], '/repo')).toThrow('--out needs a path');
-    expect(() => parseRenderArguments(['--out', 'x', '--force'], '/repo')).toThrow('unknown argument --force');
+    expect(() => parseRenderArguments(['--out'], '/repo')).toThrow(/--out <value>' argument missing/);
+    expect(() => parseRenderArguments(['--out', '--values', 'v.yml'], '/repo')).toThrow(/--out' argument is ambiguous/);
+    expect(() => parseRenderArguments(['--out', 'x', '--force'], '/repo')).toThrow(/Unknown option '--force'/);
+    expect(() => parseRenderArguments(['--out', 'x', 'stray'], '/repo')).toThrow(/Unexpected argument 'stray'/);
   });
 });

@@ -28,7 +28,14 @@ function quoteHostForRegex(host: string): string {
   return host.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
-/** Parameters Deck's generic preconfigured-webhook form would show; Orca only knows string values. */
+/**
+ * Parameters Deck's generic preconfigured-webhook form would show. Orca's parameters are strings only
+ * (`PreconfiguredStageParameter`), and the form writes a default into every stage made without the
+ * plugin, where the payload's `#toJson` sends it as a JSON string: `'[]'` or `'86400000'` would reach
+ * the sidecar as text where it expects an array or a number, a 400. So only string parameters carry a
+ * default here; a typed parameter left empty is JSON `null`, which every sidecar reads as "use the
+ * default", and its description names that default. The plugin writes typed values itself.
+ */
 function renderParameters(stage: GateStage, values: RenderValues): NonNullable<PreconfiguredWebhook['parameters']> {
   const installDefaults: Record<string, unknown> =
     stage.kind === 'approval'
@@ -40,16 +47,17 @@ function renderParameters(stage: GateStage, values: RenderValues): NonNullable<P
       : {};
   return stage.parameters.map((parameter, index) => {
     const defaultValue = parameter.name in installDefaults ? installDefaults[parameter.name] : parameter.defaultValue;
+    const typed = parameter.type !== 'string';
+    const typedNote = typed
+      ? ` (${parameter.type}, set in the ISD stage editor${defaultValue === undefined ? '' : `, which starts new stages with ${JSON.stringify(defaultValue)}`}; left empty here it is null, the service's default)`
+      : '';
     return {
       name: parameter.name,
       label: parameter.label,
-      description: parameter.help,
+      description: `${parameter.help}${typedNote}`,
       type: 'string' as const,
       order: index,
-      // Non-string defaults travel as JSON text; the Deck plugin parses them back.
-      ...(defaultValue === undefined
-        ? {}
-        : { defaultValue: typeof defaultValue === 'string' ? defaultValue : JSON.stringify(defaultValue) }),
+      ...(typed || defaultValue === undefined ? {} : { defaultValue: String(defaultValue) }),
     };
   });
 }

@@ -6,7 +6,7 @@ import type { RunningService } from '@isd/kit';
 import { renderSpinnakerConfig, resolveValues } from '@isd/orca-stages';
 import { visibilityService, type VisibilityConfig } from '@isd/visibility';
 import { startGateProxy, type GateProxy } from '../harness/gate';
-import { createTestDatabase, serviceHeaders, startTestService, testServiceConfig } from '../support';
+import { createTestDatabase, serviceHeaders, startTestService, testServiceConfig } from '@isd/test-support';
 
 let visibility: RunningService<VisibilityConfig>;
 let gate: GateProxy;

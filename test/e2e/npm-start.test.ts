@@ -1,53 +1,20 @@
 // The README's first command: `npm start` runs every service on the embedded default, prints where
 // they are, stops them all on Ctrl-C, and a second run reuses the same data. Uses the dist/ that
 // `npm test`'s type-check step has just built (ISD_START_SKIP_BUILD=1).
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { eventually, repoRoot } from '@isd/test-support';
+import { startPorts, startProduct } from './npm-start-support';
 
-const basePort = 21_000 + (process.pid % 10_000);
-const ports = {
-  visibility: basePort,
-  autopilot: basePort + 1,
-  sapor: basePort + 2,
-  control: basePort + 3,
-  metrics: basePort + 4,
-  agent: basePort + 5,
-  service: basePort + 6,
-};
-
-function startProduct(stateDir: string) {
-  const child = spawn(process.execPath, ['scripts/start.mjs'], {
-    cwd: repoRoot,
-    env: {
-      ...process.env,
-      NODE_OPTIONS: '',
-      ISD_START_SKIP_BUILD: '1',
-      ISD_STATE_DIR: stateDir,
-      VISIBILITY_SERVER__PORT: String(ports.visibility),
-      AUTOPILOT_SERVER__PORT: String(ports.autopilot),
-      SAPOR_SERVER__PORT: String(ports.sapor),
-      ISD_CONTROLLER_CONTROL_LISTEN_PORT: String(ports.control),
-      ISD_CONTROLLER_PROMETHEUS_LISTEN_PORT: String(ports.metrics),
-      ISD_CONTROLLER_AGENT_LISTEN_PORT: String(ports.agent),
-      ISD_CONTROLLER_SERVICE_LISTEN_PORT: String(ports.service),
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  return { child, exited, output: () => output };
-}
+const ports = startPorts();
 
 const readyUrls = () => [
   `http://127.0.0.1:${ports.visibility}/readyz`,
   `http://127.0.0.1:${ports.autopilot}/readyz`,
   `http://127.0.0.1:${ports.sapor}/readyz`,
   `http://127.0.0.1:${ports.metrics}/readyz`,
+  `http://127.0.0.1:${ports.demoMetrics}/-/ready`,
 ];
 
 it('starts all services on embedded Postgres, stops them on Ctrl-C, and restarts on the same data', async () => {
@@ -58,7 +25,7 @@ it('starts all services on embedded Postgres, stops them on Ctrl-C, and restarts
   const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'isd-start-'));
 
   for (const run of [1, 2]) {
-    const product = startProduct(stateDir);
+    const product = startProduct(ports, stateDir);
     try {
       await eventually(
         async () => (product.output().includes('Ctrl-C stops everything') ? true : undefined),
@@ -67,6 +34,7 @@ it('starts all services on embedded Postgres, stops them on Ctrl-C, and restarts
       );
       expect(product.output()).not.toContain('NOT READY');
       expect(product.output()).toContain(`http://localhost:${ports.visibility}`);
+      expect(product.output()).toContain(`http://localhost:${ports.demoMetrics}`);
       for (const url of readyUrls()) expect((await fetch(url)).status).toBe(200);
       product.child.kill('SIGINT');
       expect(await product.exited).toBe(0);

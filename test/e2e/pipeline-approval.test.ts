@@ -12,7 +12,7 @@ import {
   testServiceConfig,
   TEST_GATE_TOKEN,
   TEST_SERVICE_TOKEN,
-} from '../support';
+} from '@isd/test-support';
 import { startGateProxy } from '../harness/gate';
 import type { GateProxy } from '../harness/gate';
 import { renderTestOrcaLocal, startPipeline } from '../harness/orca';

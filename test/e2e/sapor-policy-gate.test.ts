@@ -10,7 +10,13 @@ import { gateStages } from '@isd/orca-stages';
 import type { RunningService } from '@isd/kit';
 import { saporService } from '@isd/sapor';
 import type { SaporConfig } from '@isd/sapor';
-import { createTestDatabase, gateHeaders, startTestService, testServiceConfig, TEST_SERVICE_TOKEN } from '../support';
+import {
+  createTestDatabase,
+  gateHeaders,
+  startTestService,
+  testServiceConfig,
+  TEST_SERVICE_TOKEN,
+} from '@isd/test-support';
 import { renderTestOrcaLocal, startPipeline, toOrcaExecutionJson } from '../harness/orca';
 import type { HarnessExecution, PipelineInput, PipelineRun } from '../harness/orca';
 

@@ -6,4 +6,4 @@ export {
   serviceHeaders,
   TEST_GATE_TOKEN,
   TEST_SERVICE_TOKEN,
-} from '../support';
+} from '@isd/test-support';

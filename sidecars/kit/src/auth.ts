@@ -295,6 +295,14 @@ export class Authenticator {
     const gateCredentialValid =
       expectedGateToken !== undefined && gateToken !== undefined && tokenEquals(gateToken, expectedGateToken);
     if (!origin.gateListener && !gateCredentialValid) {
+      // Orca's valid token on a people-only route: say so, rather than that the request missed Gate.
+      const token = serviceTokenFrom(headers);
+      if (accepts === 'user' && token !== undefined && tokenEquals(token, this.options.serviceToken)) {
+        throw new NotAllowedError(
+          'the service token is not accepted here: this is done by a person, through Gate (X-SPINNAKER-USER)',
+          { code: 'service_token_not_accepted' },
+        );
+      }
       throw new AuthenticationError('request did not come through Gate: the Gate credential is missing or wrong', {
         code: 'gate_credential_invalid',
       });

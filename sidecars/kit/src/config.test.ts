@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ConfigError, envNameForPath, loadConfig } from './config';
-import { baseConfigSchema } from './service';
+import { baseConfigSchema, loadServiceConfig } from './service';
 
 const schema = baseConfigSchema({ name: 'visibility', port: 8096 });
 const tokens = { ISD_AUTH__SERVICE_TOKEN: 'a-service-token-123456', ISD_AUTH__GATE_TOKEN: 'a-gate-token-123456789' };
@@ -80,5 +80,24 @@ describe('loadConfig', () => {
 
   it('maps key paths to environment names', () => {
     expect(envNameForPath('ISD_', ['database', 'poolSize'])).toBe('ISD_DATABASE__POOL_SIZE');
+  });
+
+  it('reads --config FILE (or --config=FILE) from the command line and refuses anything else, naming it', () => {
+    const definition = { name: 'visibility', configSchema: schema };
+    const env = {
+      VISIBILITY_AUTH__SERVICE_TOKEN: tokens.ISD_AUTH__SERVICE_TOKEN,
+      VISIBILITY_AUTH__GATE_TOKEN: tokens.ISD_AUTH__GATE_TOKEN,
+    };
+    const file = writeYaml('server: { port: 9123 }\n');
+    expect(loadServiceConfig(definition, env, ['--config', file]).server.port).toBe(9123);
+    expect(loadServiceConfig(definition, env, [`--config=${file}`]).server.port).toBe(9123);
+    expect(loadServiceConfig(definition, { ...env, VISIBILITY_CONFIG_FILE: file }, []).server.port).toBe(9123);
+    expect(errorOf(() => loadServiceConfig(definition, env, ['--port', '1']))).toMatch(
+      /command line: Unknown option '--port'/,
+    );
+    expect(errorOf(() => loadServiceConfig(definition, env, ['--config']))).toMatch(
+      /command line: .*--config <value>' argument missing/,
+    );
+    expect(errorOf(() => loadServiceConfig(definition, env, [file]))).toMatch(/command line: Unexpected argument/);
   });
 });

@@ -1,7 +1,9 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { spawnSync } from 'node:child_process';
 import { createTestDatabase } from '@isd/test-support';
+import pg from 'pg';
 import { migrate, migrationsApplied, openDatabase, readMigrations, type Migration } from './database';
 
 const migrations: Migration[] = [
@@ -95,6 +97,53 @@ describe('embedded PGlite default', () => {
     } finally {
       await second.close();
     }
+  });
+});
+
+describe('embedded PGlite access', () => {
+  let dataDir: string;
+  let database: Awaited<ReturnType<typeof openDatabase>>;
+  beforeAll(async () => {
+    dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'isd-pglite-access-'));
+    database = await openDatabase({ embeddedDataDir: path.join(dataDir, 'db'), schema: 'access' });
+  });
+  afterAll(() => database.close());
+
+  it('listens on a Unix socket in a directory only its own OS user can enter, with no TCP port', async () => {
+    const url = new URL(database.url);
+    const socketDir = url.searchParams.get('host') ?? '';
+    expect(socketDir).toBe(`${path.join(dataDir, 'db')}.sock`);
+    expect(fs.statSync(socketDir).mode & 0o777).toBe(0o700);
+    const socket = path.join(socketDir, '.s.PGSQL.5432');
+    expect(fs.statSync(socket).isSocket()).toBe(true);
+    // The same URL works for a second client of this user (psql, a migration tool).
+    const client = new pg.Client({ connectionString: database.url });
+    await client.connect();
+    try {
+      expect((await client.query('SELECT 41 + 1 AS n')).rows).toEqual([{ n: 42 }]);
+    } finally {
+      await client.end();
+    }
+  });
+
+  // Another local user is the attacker of issue 19 (psql on loopback with no password). Only root can
+  // start a process as another user, so this runs where the tests run as root (CI and the dev container).
+  const asRoot = process.getuid?.() === 0;
+  (asRoot ? it : it.skip)('refuses a passwordless connection from another OS user', () => {
+    const socket = path.join(`${path.join(dataDir, 'db')}.sock`, '.s.PGSQL.5432');
+    const attempt = spawnSync(
+      process.execPath,
+      [
+        '-e',
+        `require('node:net').connect(process.argv[1])
+           .on('connect', () => { console.log('connected'); process.exit(0); })
+           .on('error', (error) => { console.log(error.code); process.exit(1); });`,
+        socket,
+      ],
+      { uid: 65534, gid: 65534, encoding: 'utf8', timeout: 20_000, env: { PATH: process.env.PATH ?? '' } },
+    );
+    expect(attempt.stdout.trim()).toBe('EACCES');
+    expect(attempt.status).toBe(1);
   });
 });
 

@@ -193,6 +193,25 @@ describe('HttpApp', () => {
     expect(await response.json()).toMatchObject({ caller: { kind: 'service' } });
   });
 
+  it('tells the service token on a people-only route that it is not accepted there (403), not that Gate is missing', async () => {
+    const tokenHeaders: Record<string, string>[] = [
+      { 'x-isd-service-token': serviceToken },
+      { authorization: `Bearer ${serviceToken}` },
+    ];
+    for (const headers of tokenHeaders) {
+      const response = await post('/api/v1/things/t1/close', '{}', { ...headers, 'content-type': 'application/json' });
+      expect(response.status).toBe(403);
+      expect(response.body.type).toBe('urn:isd:problem:service_token_not_accepted');
+      expect(response.body.detail).toMatch(/service token is not accepted here.*through Gate/);
+    }
+    // A wrong token there is still just unauthenticated.
+    const wrong = await post('/api/v1/things/t1/close', '{}', {
+      'x-isd-service-token': 'wrong',
+      'content-type': 'application/json',
+    });
+    expect(wrong.status).toBe(401);
+  });
+
   it('ignores X-SPINNAKER-USER without the Gate credential', async () => {
     const response = await fetch(`${base}/api/v1/things/t1`, { headers: { 'x-spinnaker-user': 'alice' } });
     expect(response.status).toBe(401);
@@ -304,6 +323,11 @@ describe('HttpApp', () => {
     expect(await preferred('application/json')).toBe('application/json');
     expect(await preferred('text/html;q=0.5, application/json')).toBe('application/json');
     expect(await preferred('image/png')).toBeNull();
+    // The most specific range decides: HTML refused outright, everything else welcome.
+    expect(await preferred('text/html;q=0, */*')).toBe('application/json');
+    expect(await preferred('text/*;q=0.2, application/json;q=0.1')).toBe('text/html');
+    expect(await preferred('*/*')).toBe('text/html');
+    expect(await preferred('TEXT/HTML;Q=0, application/*')).toBe('application/json');
   });
 
   it('hides internals of unexpected errors behind a 500', async () => {

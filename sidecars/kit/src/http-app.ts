@@ -4,6 +4,7 @@ import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import querystring from 'node:querystring';
 import zlib from 'node:zlib';
+import Negotiator from 'negotiator';
 import type { z } from 'zod';
 import type { Authenticator, Caller, RouteAuth } from './auth';
 import { InputError, IsdError, isIsdError, type FieldIssue } from './errors';
@@ -508,26 +509,14 @@ function readLimited(stream: NodeJS.ReadableStream, limitBytes: number): Promise
   });
 }
 
-/** Which of `offered` the Accept header prefers (highest q, then the order offered); undefined if none. */
+/**
+ * Which of `offered` the Accept header prefers, by RFC 9110 rules (negotiator): the most specific range
+ * decides a type's q, so `text/html;q=0` beside a catch-all range still refuses HTML; ties go to the
+ * order offered. Undefined if the header accepts none of them.
+ */
 function preferredType(accept: string | undefined, offered: string[]): string | undefined {
   if (!accept) return offered[0];
-  const ranges = accept.split(',').map((part) => {
-    const [range = '', ...parameters] = part.split(';').map((piece) => piece.trim().toLowerCase());
-    const q = parameters.find((parameter) => parameter.startsWith('q='));
-    return { range, q: q === undefined ? 1 : Number(q.slice(2)) || 0 };
-  });
-  let best: { type: string; q: number } | undefined;
-  for (const type of offered) {
-    const [major] = type.split('/');
-    const q = Math.max(
-      0,
-      ...ranges
-        .filter(({ range }) => range === type || range === '*/*' || range === `${major}/*`)
-        .map((range) => range.q),
-    );
-    if (q > 0 && (!best || q > best.q)) best = { type, q };
-  }
-  return best?.type;
+  return new Negotiator({ headers: { accept } }).mediaType(offered);
 }
 
 /** Maps everything that is not an ISD error onto the ISD categories; unknown errors are 500s. */

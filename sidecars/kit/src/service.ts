@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { parseArgs } from 'node:util';
 import type http from 'node:http';
 import type https from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -297,8 +298,14 @@ export function loadServiceConfig<Config extends BaseConfig>(
   argv: string[],
 ): Config {
   const prefix = envPrefixFor(definition.name);
-  const flag = argv.indexOf('--config');
-  const file = flag >= 0 ? argv[flag + 1] : env[`${prefix}CONFIG_FILE`];
+  let flags: { config?: string };
+  try {
+    ({ values: flags } = parseArgs({ args: argv, options: { config: { type: 'string' } }, strict: true }));
+  } catch (error) {
+    // "Unknown option '--port'", "Option '--config <value>' argument missing", …
+    throw new ConfigError(`command line: ${(error as Error).message} (usage: main.js [--config FILE])`);
+  }
+  const file = flags.config ?? env[`${prefix}CONFIG_FILE`];
   const overrides = { ...env };
   delete overrides[`${prefix}CONFIG_FILE`];
   if (env.DATABASE_URL && !env[`${prefix}DATABASE__URL`]) overrides[`${prefix}DATABASE__URL`] = env.DATABASE_URL;

@@ -116,7 +116,7 @@ describe('saving policies', () => {
     expect(response.body.type).toBe('urn:isd:problem:policy_compile_error');
   });
 
-  it('refuses users without an admin role (403) and requests without Gate proof (401)', async () => {
+  it('refuses users without an admin role (403), the service token (403, saying why) and requests without Gate proof (401)', async () => {
     const developer = await api.asUser(users.developer, 'PUT', '/api/v1/policies/mine', {
       source: 'package mine\n\nallow := true\n',
     });
@@ -130,7 +130,12 @@ describe('saving policies', () => {
     );
     expect(forged.status).toBe(401);
     const orca = await api.asService('PUT', '/api/v1/policies/mine', { source: 'package mine\n\nallow := true\n' });
-    expect(orca.status).toBe(401);
+    expect(orca.status).toBe(403);
+    expect(orca.body.detail).toMatch(/service token cannot change policies.*through Gate/);
+    expect(orca.body.detail).not.toContain('did not come through Gate');
+    const orcaDelete = await api.asService('DELETE', '/api/v1/policies/mine');
+    expect(orcaDelete.status).toBe(403);
+    expect(orcaDelete.body.detail).toMatch(/service token cannot change policies/);
   });
 
   it('names the field for malformed bodies and names', async () => {

@@ -152,7 +152,8 @@ describe.each(backends)('approval lifecycle on %s', (backend) => {
     );
     expect(wrongGate.status).toBe(401);
     const orcaDecides = await asOrca(base, 'POST', path, { action: 'approve' });
-    expect(orcaDecides.status).toBe(401);
+    expect(orcaDecides.status).toBe(403);
+    expect(orcaDecides.body.type).toBe('urn:isd:problem:service_token_not_accepted');
     const outsider = await asUser(base, 'outsider', 'POST', path, { action: 'approve' });
     expect(outsider.status).toBe(403);
     expect(outsider.body.detail).toMatch(/not in any approver group/);

@@ -177,7 +177,7 @@ describe('Orca harness: a pipeline of ISD gates', () => {
     }
   });
 
-  it('shows the token in the stage context with customHeaders, and keeps it out with sensitiveHeaders', async () => {
+  it('keeps the token out of the stage context by default (sensitiveHeaders), and shows it with customHeaders', async () => {
     const fakes = await sidecars();
     const urls = {
       visibility: fakes.visibility.baseUrl,
@@ -189,9 +189,9 @@ describe('Orca harness: a pipeline of ISD gates', () => {
         { orcaLocal, springEnvironment: { ISD_SERVICE_TOKEN: token }, timeFactor },
         pipelineOf([gateStage('policy', '1', policyInputs)]),
       );
-    const exposed = await run(renderTestOrcaLocal(urls));
+    const exposed = await run(renderTestOrcaLocal(urls, { serviceToken: { placement: 'customHeaders' } }));
     expect(JSON.stringify(exposed.stages[0]!.context)).toContain(token);
-    const hidden = await run(renderTestOrcaLocal(urls, { serviceToken: { placement: 'sensitiveHeaders' } }));
+    const hidden = await run(renderTestOrcaLocal(urls));
     expect(hidden.status).toBe('SUCCEEDED');
     expect(JSON.stringify(hidden.stages[0]!.context)).not.toContain(token);
     expect(hidden.requests.every((request) => request.headers['X-ISD-Service-Token'] === token)).toBe(true);

@@ -74,7 +74,10 @@ function requireDataApiCaller(caller: Caller, adminRoles: string[]): void {
 
 function requireAdmin(caller: Caller, adminRoles: string[]): string {
   if (caller.kind !== 'user')
-    throw new NotAllowedError('only users (through Gate) may change policies', { code: 'not_policy_admin' });
+    throw new NotAllowedError(
+      'the service token cannot change policies: a user with a policy admin role must, through Gate',
+      { code: 'not_policy_admin' },
+    );
   if (!isPolicyAdmin(caller, adminRoles)) {
     throw new NotAllowedError(
       `${caller.user} may not change policies: needs one of the roles ${adminRoles.join(', ')}`,
@@ -192,7 +195,8 @@ export function registerRoutes({ http, service, store, adminRoles, reload }: Rou
       path: '/api/v1/policies/:name',
       summary: 'Saves a new version of a policy after parsing, compiling and running its test_* rules (admin role)',
       tags: ['policies'],
-      auth: 'user',
+      // The service token is authenticated so it hears why it may not (403), not a Gate error.
+      auth: 'service-or-user',
       params: nameParams,
       body: savePolicySchema,
       responses: {
@@ -252,7 +256,7 @@ export function registerRoutes({ http, service, store, adminRoles, reload }: Rou
       path: '/api/v1/policies/:name',
       summary: 'Deletes a policy; its versions stay readable (admin role)',
       tags: ['policies'],
-      auth: 'user',
+      auth: 'service-or-user',
       params: nameParams,
       responses: {
         204: { description: 'deleted' },
