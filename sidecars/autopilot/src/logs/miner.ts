@@ -32,7 +32,13 @@ export interface Template {
 export interface MinerState {
   version: 1;
   options: Required<MinerOptions>;
-  templates: { id: number; tokens: string[]; count: number }[];
+  templates: {
+    id: number;
+    tokens: string[];
+    count: number;
+    /** Value counts at generalised positions: [position, [[value, count]…] or null when many]. */
+    values?: [number, [string, number][] | null][];
+  }[];
   nextId: number;
 }
 
@@ -108,6 +114,11 @@ export class TemplateMiner {
       if (generalise(cluster, tokens)) cluster = this.mergeOverSplit(cluster);
     } else {
       cluster = this.newCluster(this.nextId++, [...tokens], 0, leaf);
+      const routedApart = this.routedApart(cluster);
+      if (routedApart) {
+        generalise(routedApart, cluster.tokens);
+        cluster = this.fold(routedApart, cluster);
+      }
       cluster = this.mergeOverSplit(cluster);
     }
     count(cluster, tokens);
@@ -160,7 +171,14 @@ export class TemplateMiner {
     return {
       version: 1,
       options: { ...this.options, masks: [...this.options.masks] },
-      templates: this.templates().map((t) => ({ id: t.id, tokens: [...t.tokens], count: t.count })),
+      templates: [...this.byId.values()]
+        .filter((c) => !c.mergedInto)
+        .map((c) => ({
+          id: c.id,
+          tokens: [...c.tokens],
+          count: c.count,
+          values: [...c.values].map(([position, values]) => [position, values && [...values]]),
+        })),
       nextId: this.nextId,
     };
   }
@@ -171,12 +189,9 @@ export class TemplateMiner {
     for (const saved of state.templates) {
       if (!Array.isArray(saved.tokens) || !Number.isInteger(saved.id))
         throw new Error(`miner state: template ${JSON.stringify(saved.id)} has no id or tokens`);
-      const cluster: Cluster = { id: saved.id, tokens: [...saved.tokens], count: saved.count };
-      miner.leafFor(cluster.tokens, true)!.clusters.push(cluster);
-      miner.byId.set(cluster.id, cluster);
-      const sameLength = miner.byLength.get(cluster.tokens.length) ?? [];
-      sameLength.push(cluster);
-      miner.byLength.set(cluster.tokens.length, sameLength);
+      const tokens = saved.tokens.map(String);
+      const cluster = miner.newCluster(saved.id, tokens, Number(saved.count) || 0, miner.leafFor(tokens, true)!);
+      for (const [position, values] of saved.values ?? []) cluster.values.set(position, values && new Map(values));
     }
     miner.nextId = Math.max(state.nextId, ...state.templates.map((t) => t.id + 1), 1);
     return miner;
@@ -235,17 +250,45 @@ export class TemplateMiner {
     for (const other of sameLength) {
       if (other === changed || other.mergedInto) continue;
       if (!compatible(other.tokens, changed.tokens)) continue;
-      const [keep, drop] = other.id < changed.id ? [other, changed] : [changed, other];
-      absorb(keep, drop);
-      drop.mergedInto = keep;
-      drop.leaf.clusters = drop.leaf.clusters.filter((c) => c !== drop);
-      this.byLength.set(
-        keep.tokens.length,
-        sameLength.filter((c) => c !== drop),
-      );
-      return this.mergeOverSplit(keep);
+      return this.mergeOverSplit(this.fold(other, changed));
     }
     return changed;
+  }
+
+  /** Merges two clusters into the older one, which it returns. */
+  private fold(a: Cluster, b: Cluster): Cluster {
+    const [keep, drop] = a.id < b.id ? [a, b] : [b, a];
+    absorb(keep, drop);
+    drop.mergedInto = keep;
+    drop.leaf.clusters = drop.leaf.clusters.filter((c) => c !== drop);
+    const sameLength = this.byLength.get(keep.tokens.length)!;
+    this.byLength.set(
+      keep.tokens.length,
+      sameLength.filter((c) => c !== drop),
+    );
+    return keep;
+  }
+
+  // Drain routes by leading tokens, so `alice logged in` and `bob logged in` land in different leaves.
+  // A new cluster that equals another everywhere past the routing prefix, and is similar enough overall,
+  // is the same event split by a variable in the prefix.
+  private routedApart(fresh: Cluster): Cluster | undefined {
+    const prefix = Math.min(this.options.depth - 2, fresh.tokens.length);
+    let best: Cluster | undefined;
+    let bestScore = -1;
+    for (const other of this.byLength.get(fresh.tokens.length)!) {
+      if (other === fresh || other.mergedInto || other.leaf === fresh.leaf) continue;
+      let sameTail = true;
+      for (let i = prefix; i < fresh.tokens.length && sameTail; i++)
+        sameTail = other.tokens[i] === WILDCARD || tokenMatches(other.tokens[i]!, fresh.tokens[i]!);
+      if (!sameTail) continue;
+      const { score } = similarity(other.tokens, fresh.tokens);
+      if (score > bestScore) {
+        best = other;
+        bestScore = score;
+      }
+    }
+    return best && bestScore >= this.options.similarity ? best : undefined;
   }
 }
 

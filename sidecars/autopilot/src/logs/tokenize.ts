@@ -44,7 +44,7 @@ const isWordChar = (code: number) =>
 
 /** Masks the variable parts of one whitespace-free token; returns the token itself when it has none. */
 export function maskToken(token: string): string {
-  if (!hasDigitOrWildcard(token)) return token;
+  if (!mayHoldVariable(token)) return token;
   let out = '';
   let i = 0;
   while (i < token.length) {
@@ -57,7 +57,7 @@ export function maskToken(token: string): string {
     // A sign before a number belongs to it (`-1`, `timeout:-1`), not a hyphen inside a word (`r-o`).
     if (
       (code === 45 || code === 43) &&
-      isDigit(token.charCodeAt(i + 1)) &&
+      (isDigit(token.charCodeAt(i + 1)) || token.startsWith(WILDCARD, i + 1)) &&
       (i === 0 || !isWordChar(token.charCodeAt(i - 1)))
     ) {
       i++;
@@ -83,7 +83,8 @@ export function maskToken(token: string): string {
       if (isDigit(c)) digits++;
       j++;
     }
-    out += glued || isNumberLike(token, i, j, digits) ? WILDCARD : token.slice(i, j);
+    const run = token.slice(i, j);
+    out += glued || isNumberLike(run, digits) || BOOLEANS.has(run) ? WILDCARD : run;
     i = j;
   }
   return collapseWildcards(out);
@@ -92,26 +93,35 @@ export function maskToken(token: string): string {
 // A number, a hex value or an identifier made mostly of digits (ids, hashes, attempt_1445_0020_m_0) is a
 // variable; a word with a digit or two in it (ssh2, log4j, jk2_init, Http11) is left for the miner to
 // judge by whether it varies.
-function isNumberLike(token: string, start: number, end: number, digits: number): boolean {
+function isNumberLike(run: string, digits: number): boolean {
   if (digits === 0) return false;
-  const length = end - start;
+  const length = run.length;
   if (digits === length || digits * 10 >= length * 3) return true;
-  const run = token.slice(start, end);
   return /^0[xX][0-9a-fA-F]+$/.test(run) || (length >= 8 && /^[0-9a-fA-F]+$/.test(run));
 }
 
-function hasDigitOrWildcard(token: string): boolean {
+// Values of a flag are variables too (Khan et al.'s BL rule): `ws=null`, `expand=true`.
+const BOOLEANS = new Set(['true', 'false', 'null', 'TRUE', 'FALSE', 'NULL', 'True', 'False', 'Null']);
+
+function mayHoldVariable(token: string): boolean {
   for (let i = 0; i < token.length; i++) {
     const code = token.charCodeAt(i);
     if (isDigit(code) || (code === 60 && token.startsWith(WILDCARD, i))) return true;
   }
-  return false;
+  return /true|false|null/i.test(token);
 }
 
 // `<*>.<*>`, `<*>:<*>`, `<*>/<*>`, `<*>@<*>`, `<*>#<*>` and `<*><*>` are one variable (an address, a
 // host:port, a path, a version).
 const JOINED_WILDCARDS = /<\*>(?:[.:/@#]?<\*>)+/g;
 
+// A path or URL with a variable in it is one variable (`/10.0.0.1:50010`, `hdfs://host-41/tmp/job_12/x`),
+// cut at brackets, quotes, commas and `=` so `[hdfs://host-41]` keeps its brackets.
+const PATH_WITH_VARIABLE = /[^[\](){},;"'=\s]*\/[^[\](){},;"'=\s]*/g;
+
 function collapseWildcards(token: string): string {
-  return token.replace(JOINED_WILDCARDS, WILDCARD);
+  let masked = token;
+  if (masked.includes('/'))
+    masked = masked.replace(PATH_WITH_VARIABLE, (path) => (path.includes(WILDCARD) ? WILDCARD : path));
+  return masked.replace(JOINED_WILDCARDS, WILDCARD);
 }
