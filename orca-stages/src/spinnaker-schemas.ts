@@ -2,7 +2,7 @@
 // unknown key and coerces loosely, so a typo would silently turn a gate off in production; these
 // schemas are strict so the renderer fails instead, naming the field.
 //
-// Sources (spinnaker/orca, spinnaker/gate, spinnaker/kork; versions in shared/reference):
+// Sources (spinnaker/orca, spinnaker/gate, spinnaker/kork as of Spinnaker 1.3x):
 // - WebhookProperties.java (`webhook.*`) and its PreconfiguredWebhook inner class;
 // - orca-api PreconfiguredStageParameter (`parameters[]`);
 // - UserConfiguredUrlRestrictions.Builder (`user-configured-url-restrictions.*`);

@@ -16,7 +16,7 @@ function findPostgresBin() {
   for (const dir of candidates) {
     if (dir && fs.existsSync(path.join(dir, 'initdb')) && fs.existsSync(path.join(dir, 'pg_ctl'))) return dir;
   }
-  throw new Error('PostgreSQL server binaries (initdb, pg_ctl) not found: run scripts/install-system-deps.sh');
+  throw new Error('PostgreSQL server binaries (initdb, pg_ctl) not found: run scripts/install-test-tools.sh');
 }
 
 function freePort() {

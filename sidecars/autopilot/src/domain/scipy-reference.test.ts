@@ -1,4 +1,4 @@
-// Cross-checks the statistics against SciPy (Debian python3-scipy, see scripts/install-system-deps.sh):
+// Cross-checks the statistics against SciPy (Debian python3-scipy, see scripts/install-test-tools.sh):
 // data is generated with a fixed seed, SciPy computes reference values in a subprocess, and every
 // number must agree within 1e-9 relative.
 import { execFileSync } from 'node:child_process';

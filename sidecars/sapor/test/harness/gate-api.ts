@@ -1,7 +1,7 @@
 // Gate API contract harness: the one Gate endpoint sapor reads, `GET /pipelines/{executionId}`
 // (spinnaker/gate PipelineController.groovy → Orca's execution JSON; an unknown id is 404 from Orca's
 // ExecutionNotFoundException). Basic auth is checked when configured, as an internal Gate with
-// `security.basicform.enabled` would (see shared/reference/sapor-charts.md §3).
+// `security.basicform.enabled` would (spinnaker/gate's FormLoginConfig).
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 
