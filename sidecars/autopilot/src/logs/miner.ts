@@ -7,7 +7,7 @@
 //   both are constant are one event, whichever prefix-tree leaf each landed in;
 // - a cache of exact masked lines answers repeated lines without a tree walk;
 // - the state (templates and counts) serialises to JSON, so a baseline's templates are reused later.
-import { tokenize, WILDCARD, compileMasks, type Masks } from './tokenize';
+import { maskLine, tokenize, WILDCARD, compileMasks, type Masks } from './tokenize';
 
 export interface MinerOptions {
   /** Prefix-tree depth counting the root and the leaf layer, as in Drain (4 = two token layers). */
@@ -20,6 +20,7 @@ export interface MinerOptions {
   masks?: readonly string[];
 }
 
+/** A learned template. The miner reuses the object for its cluster: read it, do not keep it across adds. */
 export interface Template {
   id: number;
   /** Tokens with variables as `<*>`. */
@@ -52,6 +53,8 @@ interface Cluster {
    */
   values: Map<number, Map<string, number> | null>;
   leaf: TreeNode;
+  /** The template as last returned, kept until the tokens change. */
+  view?: Template;
   /** Set when this cluster was merged into another; lookups follow it. */
   mergedInto?: Cluster;
 }
@@ -97,17 +100,20 @@ export class TemplateMiner {
 
   /** Learns from one message and returns the template it now belongs to. */
   add(content: string): Template {
-    return this.addTokens(this.tokenize(content));
-  }
-
-  addTokens(tokens: string[]): Template {
-    const key = tokens.join(' ');
+    // The masked line is the cache key; tokens are only split out when the cache misses or the cluster
+    // tracks values.
+    const key = maskLine(content, this.masks);
     const cached = this.exact.get(key);
     if (cached) {
       const cluster = resolve(cached);
-      count(cluster, tokens);
+      if (cluster.values.size === 0) cluster.count++;
+      else count(cluster, key.split(' '));
       return view(cluster);
     }
+    return this.addTokens(key === '' ? [] : key.split(' '), key);
+  }
+
+  addTokens(tokens: string[], key = tokens.join(' ')): Template {
     const leaf = this.leafFor(tokens, true)!;
     let cluster = this.bestMatch(leaf.clusters, tokens);
     if (cluster) {
@@ -200,7 +206,7 @@ export class TemplateMiner {
   // Drain's tree: first layer the token count, then the leading tokens; a variable token routes to the
   // wildcard child, and so does any token once a node has maxChildren children.
   private leafFor(tokens: readonly string[], create: boolean): TreeNode | undefined {
-    let node = this.root.get(tokens.length);
+    let node: TreeNode | undefined = this.root.get(tokens.length);
     if (!node) {
       if (!create) return undefined;
       node = newNode();
@@ -209,7 +215,7 @@ export class TemplateMiner {
     const layers = Math.min(this.options.depth - 2, tokens.length);
     for (let i = 0; i < layers; i++) {
       const token = tokens[i]!;
-      let next = node.children.get(token);
+      let next: TreeNode | undefined = node.children.get(token);
       if (!next) {
         const wildcard = node.children.get(WILDCARD);
         if (!create) {
@@ -299,7 +305,10 @@ function resolve(cluster: Cluster): Cluster {
 }
 
 function view(cluster: Cluster): Template {
-  return { id: cluster.id, tokens: cluster.tokens, template: cluster.tokens.join(' '), count: cluster.count };
+  if (!cluster.view)
+    cluster.view = { id: cluster.id, tokens: [...cluster.tokens], template: cluster.tokens.join(' '), count: 0 };
+  cluster.view.count = cluster.count;
+  return cluster.view;
 }
 
 function eventView(cluster: Cluster, tokens: readonly string[]): Template {
@@ -343,6 +352,7 @@ function generalise(cluster: Cluster, tokens: readonly string[]): boolean {
       changed = true;
     }
   }
+  if (changed) cluster.view = undefined;
   return changed;
 }
 

@@ -1,4 +1,4 @@
-import { compileMasks, maskToken, tokenize } from './tokenize';
+import { compileMasks, maskLine, maskToken, tokenize } from './tokenize';
 
 describe('tokenize', () => {
   it('masks numbers and digit-heavy identifiers but keeps keys and words with a digit', () => {
@@ -49,5 +49,43 @@ describe('tokenize', () => {
   it('splits on any whitespace and ignores runs of it', () => {
     expect(tokenize('  a\tb   c \r\n')).toEqual(['a', 'b', 'c']);
     expect(tokenize('')).toEqual([]);
+  });
+
+  it('masks a whole line in one pass exactly as token by token (seeded random lines)', () => {
+    let state = 7;
+    const next = () => (state = (state * 1103515245 + 12345) % 2147483648) / 2147483648;
+    const pieces = [
+      'a',
+      'Z9',
+      '12',
+      '-',
+      '+',
+      '.',
+      ':',
+      '/',
+      '@',
+      '#',
+      '=',
+      'true',
+      'null',
+      '<*>',
+      'x_1',
+      '0x1f',
+      ' ',
+      '  ',
+      '\t',
+      '(',
+      ')',
+      'ab12cd',
+      'http://h',
+      'v1.2.3',
+    ];
+    for (let n = 0; n < 2000; n++) {
+      let line = '';
+      const count = 1 + Math.floor(next() * 14);
+      for (let k = 0; k < count; k++) line += pieces[Math.floor(next() * pieces.length)];
+      const byToken = line.trim().split(/\s+/).filter(Boolean).map(maskToken).join(' ');
+      expect(maskLine(line)).toBe(byToken);
+    }
   });
 });
