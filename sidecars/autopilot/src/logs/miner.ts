@@ -311,10 +311,21 @@ function view(cluster: Cluster): Template {
   return cluster.view;
 }
 
+// A position that held a path or a host name (dotted, with a number in it: `MSRA-SA-<*>.fareast.corp`,
+// `/ws/*`) is a variable with few values in this window, not an event-type word such as a state or an
+// action name (`android.intent.action.SCREEN_ON`).
+const PATH = /\//;
+const HOST = /^(?=.*[\d*]).*\w\.\w/;
+
+function allWords(values: ReadonlyMap<string, number>): boolean {
+  for (const value of values.keys()) if (PATH.test(value) || HOST.test(value)) return false;
+  return true;
+}
+
 function eventView(cluster: Cluster, tokens: readonly string[]): Template {
   let eventTokens: string[] | undefined;
   for (const [position, values] of cluster.values) {
-    if (!values || values.size < 2 || values.size > EVENT_WORD_VALUES) continue;
+    if (!values || values.size < 2 || values.size > EVENT_WORD_VALUES || !allWords(values)) continue;
     const token = tokens[position]!;
     if (!values.has(token)) continue;
     eventTokens ??= [...cluster.tokens];
