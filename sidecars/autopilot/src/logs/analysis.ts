@@ -2,7 +2,7 @@
 // mined into templates, grouped into clusters per template, classified by topic, compared by rate and
 // scored. The formulas are in docs/log-scoring.md.
 import { TemplateMiner, type MinerOptions } from './miner';
-import { eventText, groupEvents } from './multiline';
+import { EventAssembler, eventText } from './multiline';
 import { severity, topicClassifier, type Topic, type TopicOptions } from './topics';
 
 export const ALGORITHMS = ['canary', 'definite', 'comprehensive', 'autonomous'] as const;
@@ -73,43 +73,87 @@ interface Side {
   examples: string[];
 }
 
+/** Compares two sides whatever their size, line by line: memory grows with the distinct events, not lines. */
+export class LogComparison {
+  private readonly miner: TemplateMiner;
+  private readonly examplesPerSide: number;
+  // Events kept by their masked text until finish() maps each distinct one to its final template.
+  private readonly texts = new Map<string, { baseline: Side; canary: Side; example: string }>();
+  private readonly totals = { baseline: 0, canary: 0 };
+  private readonly assemblers = { baseline: new EventAssembler(), canary: new EventAssembler() };
+
+  constructor(private readonly options: LogAnalysisOptions = {}) {
+    this.miner = new TemplateMiner(options.miner);
+    this.examplesPerSide = options.examplesPerSide ?? 3;
+    topicClassifier(options.topics); // fail early on a bad tag pattern
+  }
+
+  add(side: 'baseline' | 'canary', line: string): void {
+    if (side === 'baseline' && this.options.algorithm === 'autonomous') return;
+    const event = this.assemblers[side].push(line);
+    if (event) this.addEvent(side, event);
+  }
+
+  private addEvent(side: 'baseline' | 'canary', event: string[]): void {
+    // Kept by masked text: lines that differ only in their variables share one entry.
+    const text = this.miner.mask(eventText(event));
+    this.miner.addMasked(text);
+    this.totals[side]++;
+    let entry = this.texts.get(text);
+    if (!entry) {
+      entry = { baseline: { count: 0, examples: [] }, canary: { count: 0, examples: [] }, example: event.join('\n') };
+      this.texts.set(text, entry);
+    }
+    const s = entry[side];
+    s.count++;
+    if (s.examples.length < this.examplesPerSide) s.examples.push(event.join('\n'));
+  }
+
+  finish(): LogAnalysis {
+    for (const side of ['baseline', 'canary'] as const) {
+      const last = this.assemblers[side].flush();
+      if (last) this.addEvent(side, last);
+    }
+    return score(this.miner, this.texts, this.totals, this.options);
+  }
+}
+
 export function analyzeLogs(
   baselineLines: Iterable<string>,
   canaryLines: Iterable<string>,
   options: LogAnalysisOptions = {},
 ): LogAnalysis {
+  const comparison = new LogComparison(options);
+  for (const line of baselineLines) comparison.add('baseline', line);
+  for (const line of canaryLines) comparison.add('canary', line);
+  return comparison.finish();
+}
+
+/** The same over streams (a log provider's pages): the baseline is read first, then the canary. */
+export async function analyzeLogStreams(
+  baselineLines: AsyncIterable<string>,
+  canaryLines: AsyncIterable<string>,
+  options: LogAnalysisOptions = {},
+): Promise<LogAnalysis> {
+  const comparison = new LogComparison(options);
+  if (options.algorithm !== 'autonomous') for await (const line of baselineLines) comparison.add('baseline', line);
+  for await (const line of canaryLines) comparison.add('canary', line);
+  return comparison.finish();
+}
+
+function score(
+  miner: TemplateMiner,
+  texts: ReadonlyMap<string, { baseline: Side; canary: Side; example: string }>,
+  sides: { baseline: number; canary: number },
+  options: LogAnalysisOptions,
+): LogAnalysis {
   const algorithm = options.algorithm ?? 'canary';
   const sensitivity = options.sensitivity ?? 'high';
   const examplesPerSide = options.examplesPerSide ?? 3;
   const classifier = topicClassifier(options.topics);
-  const miner = new TemplateMiner(options.miner);
-  const noBaseline = algorithm === 'autonomous';
-
-  // Pass 1 learns templates from both sides; events are kept by their mined text only until pass 2
-  // maps each distinct text to its final event template.
-  const texts = new Map<string, { baseline: Side; canary: Side; example: string }>();
-  const sides = { baseline: 0, canary: 0 };
-  const collect = (lines: Iterable<string>, side: 'baseline' | 'canary') => {
-    for (const event of groupEvents(lines)) {
-      const text = eventText(event);
-      miner.add(text);
-      sides[side]++;
-      let entry = texts.get(text);
-      if (!entry) {
-        entry = { baseline: { count: 0, examples: [] }, canary: { count: 0, examples: [] }, example: event.join('\n') };
-        texts.set(text, entry);
-      }
-      const s = entry[side];
-      s.count++;
-      if (s.examples.length < examplesPerSide) s.examples.push(event.join('\n'));
-    }
-  };
-  if (!noBaseline) collect(baselineLines, 'baseline');
-  collect(canaryLines, 'canary');
-
   const byTemplate = new Map<string, { baseline: Side; canary: Side; texts: string[] }>();
   for (const [text, entry] of texts) {
-    const template = miner.match(text)?.template ?? text;
+    const template = miner.matchMasked(text)?.template ?? text;
     let cluster = byTemplate.get(template);
     if (!cluster) {
       cluster = { baseline: { count: 0, examples: [] }, canary: { count: 0, examples: [] }, texts: [] };

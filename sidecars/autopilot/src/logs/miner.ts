@@ -100,9 +100,18 @@ export class TemplateMiner {
 
   /** Learns from one message and returns the template it now belongs to. */
   add(content: string): Template {
+    return this.addMasked(this.mask(content));
+  }
+
+  /** A message as the miner compares it: variables masked, tokens joined by one space. */
+  mask(content: string): string {
+    return maskLine(content, this.masks);
+  }
+
+  /** add() for a message already masked by mask(). */
+  addMasked(key: string): Template {
     // The masked line is the cache key; tokens are only split out when the cache misses or the cluster
     // tracks values.
-    const key = maskLine(content, this.masks);
     const cached = this.exact.get(key);
     if (cached) {
       const cluster = resolve(cached);
@@ -149,7 +158,12 @@ export class TemplateMiner {
    * event's `template` text is its identity.
    */
   match(content: string): Template | undefined {
-    const tokens = this.tokenize(content);
+    return this.matchMasked(this.mask(content));
+  }
+
+  /** match() for a message already masked by mask(). */
+  matchMasked(key: string): Template | undefined {
+    const tokens = key === '' ? [] : key.split(' ');
     const cluster = this.clusterOf(tokens);
     return cluster && eventView(cluster, tokens);
   }

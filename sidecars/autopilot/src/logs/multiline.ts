@@ -13,19 +13,40 @@ export function isContinuation(line: string): boolean {
 const CONTINUATION =
   /^(?:at [\w$.<>]+\(|Caused by: |Suppressed: |\.\.\. \d+ (?:more|common frames omitted)|(?:[A-Za-z_$][\w$]*\.)+[\w$]*(?:Exception|Error|Throwable)(?::|$))/;
 
+/** Groups lines into events as they stream in: push returns an event once the next one starts. */
+export class EventAssembler {
+  private event: string[] | undefined;
+
+  constructor(private readonly maxLines = 500) {}
+
+  push(line: string): string[] | undefined {
+    if (this.event && this.event.length < this.maxLines && isContinuation(line)) {
+      this.event.push(line);
+      return undefined;
+    }
+    const done = this.event;
+    // A continuation with nothing above it (the window started mid-trace) is an event of its own.
+    this.event = [line];
+    return done;
+  }
+
+  /** The last event, at the end of the stream. */
+  flush(): string[] | undefined {
+    const done = this.event;
+    this.event = undefined;
+    return done;
+  }
+}
+
 /** Groups lines into events: each event is its first line and the continuation lines under it. */
 export function* groupEvents(lines: Iterable<string>, maxLines = 500): Generator<string[]> {
-  let event: string[] | undefined;
+  const assembler = new EventAssembler(maxLines);
   for (const line of lines) {
-    if (event && event.length < maxLines && isContinuation(line)) {
-      event.push(line);
-      continue;
-    }
+    const event = assembler.push(line);
     if (event) yield event;
-    // A continuation with nothing above it (the window started mid-trace) is an event of its own.
-    event = [line];
   }
-  if (event) yield event;
+  const last = assembler.flush();
+  if (last) yield last;
 }
 
 /**
