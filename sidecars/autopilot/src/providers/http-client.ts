@@ -15,7 +15,7 @@ export interface TlsOptions {
 
 /** One request to a provider. */
 export interface ProviderRequest {
-  method: 'GET' | 'POST';
+  method: 'GET' | 'POST' | 'DELETE';
   url: URL;
   headers?: Record<string, string>;
   body?: string;
