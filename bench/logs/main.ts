@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import v8 from 'node:v8';
 import vm from 'node:vm';
-import { TemplateMiner } from '@isd/autopilot/logs/miner';
+import { TemplateMiner } from '@isd/autopilot';
 import { evaluate, type Accuracy } from './evaluate';
 import { readSystems, type LoghubSystem } from './loghub';
 

@@ -1,5 +1,4 @@
-import { LokiLogProvider } from '@isd/autopilot/logs/providers/loki';
-import { analyzeLogStreams } from '@isd/autopilot/logs/analysis';
+import { LokiLogProvider, analyzeLogStreams } from '@isd/autopilot';
 import { startLokiHarness, type LokiHarness } from './index';
 
 let loki: LokiHarness;

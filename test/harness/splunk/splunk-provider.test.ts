@@ -1,4 +1,4 @@
-import { SplunkLogProvider } from '@isd/autopilot/logs/providers/splunk';
+import { SplunkLogProvider } from '@isd/autopilot';
 import { startSplunkHarness, type SplunkHarness } from './index';
 
 let splunk: SplunkHarness;
