@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import v8 from 'node:v8';
 import vm from 'node:vm';
-import { TemplateMiner } from '@isd/autopilot';
+import { LogComparison, TemplateMiner } from '@isd/autopilot';
 import { evaluate, type Accuracy } from './evaluate';
 import { readSystems, type LoghubSystem } from './loghub';
 
@@ -19,6 +19,7 @@ const venv = path.join(repoRoot, '.venv', 'bench-logs');
 const python = path.join(venv, 'bin', 'python');
 const requirements = path.join(__dirname, 'requirements.txt');
 const SPEED_LINES = Number(process.env.BENCH_LOGS_LINES ?? 1_000_000);
+const STREAM_LINES = Number(process.env.BENCH_LOGS_STREAM_LINES ?? 2_000_000);
 const METRICS = ['ga', 'pa', 'fga', 'fta'] as const;
 type Scores = Record<(typeof METRICS)[number], number>;
 
@@ -58,6 +59,10 @@ function average(all: Scores[]): Scores {
   return { ga: mean('ga'), pa: mean('pa'), fga: mean('fga'), fta: mean('fta') };
 }
 
+// A real collection before and after a measurement, so a difference is what is held.
+v8.setFlagsFromString('--expose-gc');
+const gc = vm.runInNewContext('gc') as () => void;
+
 function speed(systems: LoghubSystem[], scratch: string): { ours: number; drain3: number; bytesPerMillion: number } {
   const lines = systems.flatMap((s) => s.contents);
   const repeat = Math.ceil(SPEED_LINES / lines.length);
@@ -65,9 +70,6 @@ function speed(systems: LoghubSystem[], scratch: string): { ours: number; drain3
   const linesFile = path.join(scratch, 'lines.txt');
   writeFileSync(linesFile, lines.join('\n'));
 
-  // A real collection before and after, so the difference is what the miner holds.
-  v8.setFlagsFromString('--expose-gc');
-  const gc = vm.runInNewContext('gc') as () => void;
   gc();
   const heapBefore = process.memoryUsage().heapUsed;
   const miner = new TemplateMiner();
@@ -105,6 +107,36 @@ function speed(systems: LoghubSystem[], scratch: string): { ours: number; drain3
       `${Math.round(drain3).toLocaleString()} lines per CPU second, ${peer.templates} templates`,
   );
   return { ours, drain3, bytesPerMillion: (bytes / total) * 1e6 };
+}
+
+/**
+ * Memory of a streamed comparison: the canary side of a LogComparison fed STREAM_LINES generated lines
+ * (every raw line distinct: ids, durations, hosts), heap measured after a tenth and after all of them.
+ */
+function streamMemory(gc: () => void): { afterTenthMB: number; afterAllMB: number } {
+  const verbs = ['served', 'rejected', 'retried', 'cached', 'queued'];
+  const line = (i: number) =>
+    i % 97 === 0
+      ? `ERROR order ${i} failed on host-${i % 13}: java.lang.IllegalStateException: stock ${i % 1000} is negative`
+      : `INFO request ${i} ${verbs[i % 5]} for user u${i % 7919}x in ${i % 1000} ms from 10.0.${i % 256}.${(i >> 8) % 256}`;
+  const comparison = new LogComparison();
+  for (let i = 0; i < 20_000; i++) comparison.add('baseline', line(i * 3));
+  const heap = () => {
+    gc();
+    return Math.round(process.memoryUsage().heapUsed / 1e5) / 10;
+  };
+  let afterTenth = 0;
+  for (let i = 0; i < STREAM_LINES; i++) {
+    comparison.add('canary', line(i));
+    if (i + 1 === Math.floor(STREAM_LINES / 10)) afterTenth = heap();
+  }
+  const afterAll = heap();
+  const analysis = comparison.finish();
+  console.log(
+    `stream: ${STREAM_LINES.toLocaleString()} canary lines, ${analysis.clusters.length} clusters, heap ` +
+      `${afterTenth} MB after a tenth, ${afterAll} MB after all`,
+  );
+  return { afterTenthMB: afterTenth, afterAllMB: afterAll };
 }
 
 function main(): void {
@@ -146,6 +178,7 @@ function main(): void {
 
     const timing = speed(systems, scratch);
     const ratio = timing.ours / timing.drain3;
+    const stream = streamMemory(gc);
     console.log(`speed ratio ours ÷ drain3: ${ratio.toFixed(1)} (target ≥ 10)`);
     console.log(
       JSON.stringify({
@@ -157,6 +190,7 @@ function main(): void {
         linesPerSec: Math.round(timing.ours),
         drain3LinesPerSec: Math.round(timing.drain3),
         memoryPerMillionLinesMB: Math.round(timing.bytesPerMillion / 1e5) / 10,
+        streamHeapMB: { lines: STREAM_LINES, afterTenth: stream.afterTenthMB, afterAll: stream.afterAllMB },
       }),
     );
   } finally {
