@@ -122,7 +122,7 @@ export class TemplateMiner {
     return this.addTokens(key === '' ? [] : key.split(' '), key);
   }
 
-  addTokens(tokens: string[], key = tokens.join(' ')): Template {
+  private addTokens(tokens: string[], key: string): Template {
     const leaf = this.leafFor(tokens, true)!;
     let cluster = this.bestMatch(leaf.clusters, tokens);
     if (cluster) {
