@@ -95,3 +95,9 @@ if [ ! -d "$opa_cases/v1/test/cases/testdata/v1" ]; then
   exit 1
 fi
 echo "opa conformance cases: $opa_cases/v1/test/cases/testdata/v1"
+
+# ---------------------------------------------------------------------------------------------------------
+# OpenSearch
+# A single-node OpenSearch (2.19.x, the newest Java 17 runs) assembled from Maven Central jars for the
+# autopilot log-provider tests (sidecars/autopilot/src/logs/providers/opensearch.test.ts); needs mvn and java.
+"$root/scripts/opensearch/install.sh" "$tools_dir"

@@ -9,7 +9,7 @@ export type TlsOptions = OutboundTls;
 
 /** One request to a provider: a path under its configured base URL. */
 export interface ProviderRequest {
-  method: 'GET' | 'POST';
+  method: 'GET' | 'POST' | 'DELETE';
   base: string;
   path?: string;
   query?: Record<string, string>;

@@ -1,0 +1,201 @@
+import { ALGORITHMS, analyzeLogs, SENSITIVITIES, type Algorithm, type LogAnalysisOptions } from './analysis';
+
+// A seeded generator, so every property is checked on the same many cases each run.
+function random(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const INFO = (i: number) => `INFO request ${i} served in ${i % 97} ms for user u${i % 13}x`;
+const WARN = (i: number) => `WARN cache miss ratio ${i % 50} above limit`;
+const ERROR = (i: number) => `ERROR payment ${i} declined by gateway code ${i % 7}`;
+const NEW_ERROR = (i: number) => `ERROR IllegalArgumentException: order ${i} has no items`;
+const CRITICAL = (i: number) => `ERROR worker ${i} died: java.lang.OutOfMemoryError: Java heap space`;
+
+function logs(counts: {
+  info?: number;
+  warn?: number;
+  error?: number;
+  newError?: number;
+  critical?: number;
+}): string[] {
+  const lines: string[] = [];
+  const add = (n: number | undefined, make: (i: number) => string) => {
+    for (let i = 0; i < (n ?? 0); i++) lines.push(make(i * 31 + lines.length));
+  };
+  add(counts.info, INFO);
+  add(counts.warn, WARN);
+  add(counts.error, ERROR);
+  add(counts.newError, NEW_ERROR);
+  add(counts.critical, CRITICAL);
+  return lines;
+}
+
+function shuffle<T>(items: readonly T[], next: () => number): T[] {
+  const out = [...items];
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = Math.floor(next() * (i + 1));
+    [out[i], out[j]] = [out[j]!, out[i]!];
+  }
+  return out;
+}
+
+const score = (baseline: string[], canary: string[], options: LogAnalysisOptions = {}) =>
+  analyzeLogs(baseline, canary, options).score;
+
+describe('log analysis', () => {
+  it('finds the new exception in the canary, with counts and examples', () => {
+    const analysis = analyzeLogs(logs({ info: 200, error: 4 }), logs({ info: 200, error: 4, newError: 6 }));
+    const fresh = analysis.clusters.find((c) => c.kind === 'canary-only')!;
+    expect(fresh.template).toBe('ERROR IllegalArgumentException: order <*> has no items');
+    expect(fresh).toMatchObject({ topic: 'ERROR', baselineCount: 0, canaryCount: 6, unexpected: true });
+    expect(fresh.examples.canary).toHaveLength(3);
+    expect(analysis.score).toBeLessThan(100);
+    expect(analysis.clusters.find((c) => c.template.startsWith('ERROR payment'))?.kind).toBe('both');
+  });
+
+  it('passes equal error rates with 100, and classifies clusters only in the baseline', () => {
+    const analysis = analyzeLogs(logs({ info: 300, error: 9, warn: 3 }), logs({ info: 300, error: 9 }));
+    expect(analysis.score).toBe(100);
+    expect(analysis.failed).toBe(false);
+    expect(analysis.clusters.find((c) => c.topic === 'WARN')?.kind).toBe('baseline-only');
+  });
+
+  it('counts a cluster in both versions only when its rate at least doubled (cardinality)', () => {
+    const grown = analyzeLogs(logs({ info: 200, error: 5 }), logs({ info: 200, error: 12 }));
+    expect(grown.clusters.find((c) => c.topic === 'ERROR')).toMatchObject({ kind: 'increased', unexpected: true });
+    const noise = analyzeLogs(logs({ info: 200, error: 5 }), logs({ info: 200, error: 8 }));
+    expect(noise.clusters.find((c) => c.topic === 'ERROR')).toMatchObject({ kind: 'both', unexpected: false });
+    expect(noise.score).toBe(100);
+  });
+
+  it('fails the run on a critical cluster, whatever the algorithm', () => {
+    for (const algorithm of ALGORITHMS) {
+      const analysis = analyzeLogs(logs({ info: 100 }), logs({ info: 100, critical: 1 }), { algorithm });
+      expect(analysis).toMatchObject({ failed: true, score: 0 });
+      expect(analysis.reasons[0]).toMatch(/critical topic: .*OutOfMemoryError/);
+    }
+  });
+
+  it('applies feedback marks: expected and ignorable clusters cost nothing, critical ones fail', () => {
+    const baseline = logs({ info: 100 });
+    const canary = logs({ info: 100, newError: 5 });
+    const template = 'ERROR IllegalArgumentException: order <*> has no items';
+    expect(score(baseline, canary, { marks: new Map([[template, 'expected']]) })).toBe(100);
+    expect(score(baseline, canary, { marks: new Map([[template, 'ignorable']]) })).toBe(100);
+    const marked = analyzeLogs(baseline, canary, { marks: new Map([[template, 'critical']]) });
+    expect(marked).toMatchObject({ failed: true, score: 0 });
+    expect(marked.clusters[0]).toMatchObject({ template, mark: 'critical', critical: true });
+  });
+
+  it('labels events with user tags and user topics', () => {
+    const analysis = analyzeLogs(logs({ info: 50 }), [...logs({ info: 50 }), 'payment gateway timeout after 30s'], {
+      topics: {
+        rules: [{ string: 'timeout', topic: 'ERROR' }],
+        tags: [{ pattern: 'payment|checkout', tag: 'payments' }],
+      },
+    });
+    const tagged = analysis.clusters.find((c) => c.tags.includes('payments'))!;
+    expect(tagged).toMatchObject({ topic: 'ERROR', kind: 'canary-only', unexpected: true });
+    expect(() => analyzeLogs([], [], { topics: { tags: [{ pattern: '(', tag: 'x' }] } })).toThrow(/tags\[0\]/);
+  });
+
+  it('autonomous needs no baseline: every error kind of the canary counts', () => {
+    const analysis = analyzeLogs(logs({ error: 50 }), logs({ info: 100, error: 3 }), { algorithm: 'autonomous' });
+    expect(analysis.baselineEvents).toBe(0);
+    expect(analysis.clusters.find((c) => c.topic === 'ERROR')?.kind).toBe('canary-only');
+    expect(analysis.score).toBeLessThan(100);
+  });
+
+  it('keeps a stack trace as one event of the cluster', () => {
+    const trace = (i: number) => [
+      `ERROR request ${i} failed`,
+      'java.lang.IllegalStateException: closed',
+      '\tat a.B.c(B.java:1)',
+      '\tat a.B.d(B.java:2)',
+    ];
+    const canary = [...logs({ info: 50 }), ...trace(1), ...trace(2)];
+    const analysis = analyzeLogs(logs({ info: 50 }), canary);
+    const cluster = analysis.clusters.find((c) => c.kind === 'canary-only')!;
+    expect(cluster.canaryCount).toBe(2);
+    expect(cluster.examples.canary[0]).toContain('\tat a.B.c(B.java:1)');
+  });
+
+  describe('properties (seeded, 40 cases each)', () => {
+    const cases = (seed: number) => {
+      const next = random(seed);
+      const int = (max: number) => Math.floor(next() * (max + 1));
+      return Array.from({ length: 40 }, () => ({
+        base: { info: 50 + int(150), warn: int(10), error: int(10) },
+        canary: { info: 50 + int(150), warn: int(10), error: int(20), newError: int(8) },
+        algorithm: ALGORITHMS[int(ALGORITHMS.length - 1)] as Algorithm,
+        sensitivity: SENSITIVITIES[int(2)]!,
+        next,
+      }));
+    };
+
+    // Scores are over rates, so "more" means more of an error among the same number of canary events.
+    it('is monotone in count: more of an error in the canary never raises the score', () => {
+      for (const c of cases(1)) {
+        const options = { algorithm: c.algorithm, sensitivity: c.sensitivity };
+        const before = score(logs(c.base), logs(c.canary), options);
+        const fewerInfo = (n: number) => ({ ...c.canary, info: c.canary.info - n });
+        const more = score(logs(c.base), logs({ ...fewerInfo(5), newError: c.canary.newError + 5 }), options);
+        const moreOld = score(logs(c.base), logs({ ...fewerInfo(10), error: c.canary.error + 10 }), options);
+        expect(more).toBeLessThanOrEqual(before);
+        expect(moreOld).toBeLessThanOrEqual(before);
+      }
+    });
+
+    it('is monotone in severity: the same events as a more severe topic, or at a higher sensitivity, never score higher', () => {
+      for (const c of cases(2)) {
+        const options = { algorithm: c.algorithm, sensitivity: c.sensitivity };
+        const base = logs(c.base);
+        const canary = logs(c.canary);
+        const asWarn = score(base, canary, {
+          ...options,
+          topics: { disableDefaults: true, rules: [{ string: 'IllegalArgumentException', topic: 'WARN' }] },
+        });
+        const asError = score(base, canary, {
+          ...options,
+          topics: { disableDefaults: true, rules: [{ string: 'IllegalArgumentException', topic: 'ERROR' }] },
+        });
+        expect(asError).toBeLessThanOrEqual(asWarn);
+        const levels = SENSITIVITIES.map((sensitivity) => score(base, canary, { ...options, sensitivity }));
+        expect(levels[1]).toBeLessThanOrEqual(levels[0]!);
+        expect(levels[2]).toBeLessThanOrEqual(levels[1]!);
+      }
+    });
+
+    it('is independent of log volume when the rates are equal', () => {
+      for (const c of cases(3)) {
+        const options = { algorithm: c.algorithm, sensitivity: c.sensitivity };
+        const base = logs(c.base);
+        const canary = logs(c.canary);
+        const once = score(base, canary, options);
+        const triple = score([...base, ...base, ...base], [...canary, ...canary], options);
+        expect(triple).toBeCloseTo(once, 6);
+      }
+    });
+
+    it('is stable under line reordering', () => {
+      for (const c of cases(4)) {
+        const options = { algorithm: c.algorithm, sensitivity: c.sensitivity };
+        const base = logs(c.base);
+        const canary = logs(c.canary);
+        const ordered = analyzeLogs(base, canary, options);
+        const shuffled = analyzeLogs(shuffle(base, c.next), shuffle(canary, c.next), options);
+        expect(shuffled.score).toBe(ordered.score);
+        const summary = (a: typeof ordered) =>
+          a.clusters.map((k) => [k.template, k.baselineCount, k.canaryCount]).sort();
+        expect(summary(shuffled)).toEqual(summary(ordered));
+      }
+    });
+  });
+});

@@ -1,0 +1,270 @@
+// Log analysis of a canary against a baseline: events (lines, or a stack trace with its opening line) are
+// mined into templates, grouped into clusters per template, classified by topic, compared by rate and
+// scored. The formulas are in docs/log-scoring.md.
+import { TemplateMiner, type MinerOptions } from './miner';
+import { EventAssembler, eventText } from './multiline';
+import { severity, topicClassifier, type Topic, type TopicOptions } from './topics';
+
+export const ALGORITHMS = ['canary', 'definite', 'comprehensive', 'autonomous'] as const;
+export type Algorithm = (typeof ALGORITHMS)[number];
+export const SENSITIVITIES = ['low', 'medium', 'high'] as const;
+export type Sensitivity = (typeof SENSITIVITIES)[number];
+export type Mark = 'expected' | 'ignorable' | 'critical';
+
+export type ClusterKind = 'canary-only' | 'increased' | 'both' | 'baseline-only';
+
+export interface LogCluster {
+  /** The template text: the cluster's identity, also across runs (feedback marks refer to it). */
+  template: string;
+  topic: Topic;
+  tags: string[];
+  kind: ClusterKind;
+  baselineCount: number;
+  canaryCount: number;
+  /** Canary rate ÷ baseline rate (Infinity when the baseline never logged it). */
+  rateRatio: number;
+  examples: { baseline: string[]; canary: string[] };
+  mark?: Mark;
+  /** True when the cluster reduces the score (or fails the run). */
+  unexpected: boolean;
+  /** Points this cluster takes off 100 (before the algorithm's normalisation). */
+  penalty: number;
+  critical: boolean;
+}
+
+export interface LogAnalysisOptions {
+  algorithm?: Algorithm;
+  sensitivity?: Sensitivity;
+  topics?: TopicOptions;
+  miner?: MinerOptions;
+  /** Marks from feedback, by cluster template. */
+  marks?: ReadonlyMap<string, Mark>;
+  /** Score INFO clusters too (OpsMx `infoScoring`); off by default. */
+  infoScoring?: boolean;
+  examplesPerSide?: number;
+}
+
+export interface LogAnalysis {
+  score: number;
+  /** A critical cluster appeared: the run fails whatever the score. */
+  failed: boolean;
+  reasons: string[];
+  algorithm: Algorithm;
+  sensitivity: Sensitivity;
+  baselineEvents: number;
+  canaryEvents: number;
+  clusters: LogCluster[];
+}
+
+/** Topic weights per sensitivity: the points one unexpected cluster of that topic costs at the least. */
+export const TOPIC_WEIGHTS: Record<Sensitivity, Record<Exclude<Topic, 'CRITICAL'>, number>> = {
+  low: { ERROR: 10, WARN: 3, INFO: 0.5 },
+  medium: { ERROR: 20, WARN: 6, INFO: 1 },
+  high: { ERROR: 30, WARN: 10, INFO: 2 },
+};
+
+/** OpsMx cardinality: a cluster in both versions counts when its rate grew this many times (2× ERROR/WARN). */
+const INCREASE_RATIO = 2;
+/** Rate ratio at which an increased cluster costs as much as a new one. */
+const FULL_RATIO = 8;
+
+interface Side {
+  count: number;
+  examples: string[];
+}
+
+/** Compares two sides whatever their size, line by line: memory grows with the distinct events, not lines. */
+export class LogComparison {
+  private readonly miner: TemplateMiner;
+  private readonly examplesPerSide: number;
+  // Events kept by their masked text until finish() maps each distinct one to its final template.
+  private readonly texts = new Map<string, { baseline: Side; canary: Side; example: string }>();
+  private readonly totals = { baseline: 0, canary: 0 };
+  private readonly assemblers = { baseline: new EventAssembler(), canary: new EventAssembler() };
+
+  constructor(private readonly options: LogAnalysisOptions = {}) {
+    this.miner = new TemplateMiner(options.miner);
+    this.examplesPerSide = options.examplesPerSide ?? 3;
+    topicClassifier(options.topics); // fail early on a bad tag pattern
+  }
+
+  add(side: 'baseline' | 'canary', line: string): void {
+    if (side === 'baseline' && this.options.algorithm === 'autonomous') return;
+    const event = this.assemblers[side].push(line);
+    if (event) this.addEvent(side, event);
+  }
+
+  private addEvent(side: 'baseline' | 'canary', event: string[]): void {
+    // Kept by masked text: lines that differ only in their variables share one entry.
+    const text = this.miner.mask(eventText(event));
+    this.miner.addMasked(text);
+    this.totals[side]++;
+    let entry = this.texts.get(text);
+    if (!entry) {
+      entry = { baseline: { count: 0, examples: [] }, canary: { count: 0, examples: [] }, example: event.join('\n') };
+      this.texts.set(text, entry);
+    }
+    const s = entry[side];
+    s.count++;
+    if (s.examples.length < this.examplesPerSide) s.examples.push(event.join('\n'));
+  }
+
+  finish(): LogAnalysis {
+    for (const side of ['baseline', 'canary'] as const) {
+      const last = this.assemblers[side].flush();
+      if (last) this.addEvent(side, last);
+    }
+    return score(this.miner, this.texts, this.totals, this.options);
+  }
+}
+
+export function analyzeLogs(
+  baselineLines: Iterable<string>,
+  canaryLines: Iterable<string>,
+  options: LogAnalysisOptions = {},
+): LogAnalysis {
+  const comparison = new LogComparison(options);
+  for (const line of baselineLines) comparison.add('baseline', line);
+  for (const line of canaryLines) comparison.add('canary', line);
+  return comparison.finish();
+}
+
+/** The same over streams (a log provider's pages): the baseline is read first, then the canary. */
+export async function analyzeLogStreams(
+  baselineLines: AsyncIterable<string>,
+  canaryLines: AsyncIterable<string>,
+  options: LogAnalysisOptions = {},
+): Promise<LogAnalysis> {
+  const comparison = new LogComparison(options);
+  if (options.algorithm !== 'autonomous') for await (const line of baselineLines) comparison.add('baseline', line);
+  for await (const line of canaryLines) comparison.add('canary', line);
+  return comparison.finish();
+}
+
+function score(
+  miner: TemplateMiner,
+  texts: ReadonlyMap<string, { baseline: Side; canary: Side; example: string }>,
+  sides: { baseline: number; canary: number },
+  options: LogAnalysisOptions,
+): LogAnalysis {
+  const algorithm = options.algorithm ?? 'canary';
+  const sensitivity = options.sensitivity ?? 'high';
+  const examplesPerSide = options.examplesPerSide ?? 3;
+  const classifier = topicClassifier(options.topics);
+  const byTemplate = new Map<string, { baseline: Side; canary: Side; texts: string[] }>();
+  for (const [text, entry] of texts) {
+    const template = miner.matchMasked(text)?.template ?? text;
+    let cluster = byTemplate.get(template);
+    if (!cluster) {
+      cluster = { baseline: { count: 0, examples: [] }, canary: { count: 0, examples: [] }, texts: [] };
+      byTemplate.set(template, cluster);
+    }
+    for (const side of ['baseline', 'canary'] as const) {
+      cluster[side].count += entry[side].count;
+      for (const example of entry[side].examples)
+        if (cluster[side].examples.length < examplesPerSide) cluster[side].examples.push(example);
+    }
+    cluster.texts.push(entry.example);
+  }
+
+  const weights = TOPIC_WEIGHTS[sensitivity];
+  const clusters: LogCluster[] = [];
+  for (const [template, c] of byTemplate) {
+    // The most severe topic of any example: a template can hide the word that made one line an error.
+    let topic: Topic = classifier.classify(template).topic;
+    const tags = new Set<string>();
+    for (const text of [template, ...c.texts]) {
+      const found = classifier.classify(text);
+      if (severity(found.topic) > severity(topic)) topic = found.topic;
+      for (const tag of found.tags) tags.add(tag);
+    }
+    const baselineRate = sides.baseline === 0 ? 0 : c.baseline.count / sides.baseline;
+    const canaryRate = sides.canary === 0 ? 0 : c.canary.count / sides.canary;
+    const rateRatio = baselineRate === 0 ? (canaryRate === 0 ? 0 : Infinity) : canaryRate / baselineRate;
+    const kind: ClusterKind =
+      c.canary.count === 0
+        ? 'baseline-only'
+        : c.baseline.count === 0
+          ? 'canary-only'
+          : rateRatio >= INCREASE_RATIO
+            ? 'increased'
+            : 'both';
+    const mark = options.marks?.get(template);
+    const scored = topic !== 'INFO' || options.infoScoring === true || mark === 'critical';
+    const unexpected =
+      (kind === 'canary-only' || kind === 'increased') && scored && mark !== 'expected' && mark !== 'ignorable';
+    const critical = unexpected && (topic === 'CRITICAL' || mark === 'critical');
+    let penalty = 0;
+    if (unexpected && !critical) {
+      const weight = weights[topic as Exclude<Topic, 'CRITICAL'>];
+      // A new cluster costs its full weight; a grown one a share rising with log(ratio) from 2× to 8×.
+      const growth = kind === 'canary-only' ? 1 : Math.min(1, Math.log2(rateRatio) / Math.log2(FULL_RATIO));
+      // Frequent clusters cost more: ×1 at a trace, ×2 at 1 % of the canary's events, ×3 at 10 %.
+      const frequency = 1 + Math.log10(1 + 1000 * Math.max(0, canaryRate - baselineRate));
+      penalty = weight * growth * Math.min(frequency, 3);
+    }
+    clusters.push({
+      template,
+      topic,
+      tags: [...tags].sort(),
+      kind,
+      baselineCount: c.baseline.count,
+      canaryCount: c.canary.count,
+      rateRatio,
+      examples: { baseline: c.baseline.examples, canary: c.canary.examples },
+      ...(mark ? { mark } : {}),
+      unexpected,
+      penalty,
+      critical,
+    });
+  }
+  clusters.sort(
+    (a, b) =>
+      Number(b.critical) - Number(a.critical) ||
+      b.penalty - a.penalty ||
+      b.canaryCount - a.canaryCount ||
+      a.template.localeCompare(b.template),
+  );
+
+  const { score, reasons } = normalise(algorithm, clusters);
+  const criticalClusters = clusters.filter((c) => c.critical);
+  for (const c of criticalClusters)
+    reasons.unshift(`critical ${c.mark === 'critical' ? 'by feedback' : 'topic'}: ${c.template}`);
+  return {
+    score: criticalClusters.length > 0 ? 0 : score,
+    failed: criticalClusters.length > 0,
+    reasons,
+    algorithm,
+    sensitivity,
+    baselineEvents: sides.baseline,
+    canaryEvents: sides.canary,
+    clusters,
+  };
+}
+
+function normalise(algorithm: Algorithm, clusters: readonly LogCluster[]): { score: number; reasons: string[] } {
+  const penalties = clusters.filter((c) => c.unexpected && !c.critical).map((c) => c.penalty);
+  const total = penalties.reduce((sum, p) => sum + p, 0);
+  const unexpected = penalties.length;
+  const reasons = unexpected > 0 ? [`${unexpected} unexpected cluster(s) cost ${total.toFixed(1)} points`] : [];
+  let cost: number;
+  switch (algorithm) {
+    case 'definite':
+      cost = total;
+      break;
+    case 'canary': {
+      // A baseline that already logs many error/warning kinds makes each new kind weigh less.
+      const baselineErrorKinds = clusters.filter((c) => c.baselineCount > 0 && c.topic !== 'INFO').length;
+      cost = total / (1 + Math.log2(1 + baselineErrorKinds) / 4);
+      break;
+    }
+    case 'comprehensive':
+    case 'autonomous':
+      // Normalised by the number of unexpected clusters: the k-th worst counts 1/k, so many small ones do
+      // not add up to a failure the way one large one does (and one more cluster never raises the score).
+      cost = [...penalties].sort((a, b) => b - a).reduce((sum, p, i) => sum + p / (i + 1), 0);
+      break;
+  }
+  const score = Math.max(0, Math.min(100, 100 - cost));
+  return { score: Math.round(score * 100) / 100, reasons };
+}

@@ -1,0 +1,33 @@
+// Log verification: template mining, comparison and scoring, log providers, log templates.
+export { TemplateMiner } from './miner';
+export type { MinerOptions, MinerState, Template as MinedTemplate } from './miner';
+export { tokenize, maskLine, maskToken, compileMasks, WILDCARD } from './tokenize';
+export { EventAssembler, eventText, groupEvents, isContinuation } from './multiline';
+export { ALGORITHMS, SENSITIVITIES, TOPIC_WEIGHTS, LogComparison, analyzeLogs, analyzeLogStreams } from './analysis';
+export type {
+  Algorithm,
+  ClusterKind,
+  LogAnalysis,
+  LogAnalysisOptions,
+  LogCluster,
+  Mark,
+  Sensitivity,
+} from './analysis';
+export { DEFAULT_TOPIC_RULES, TOPICS, topicClassifier } from './topics';
+export type { TagRule, Topic, TopicOptions, TopicRule } from './topics';
+export {
+  analysisOptions,
+  combinedScore,
+  importOpsmxLogTemplate,
+  logTemplateSchema,
+  parseLogTemplate,
+  sideQuery,
+} from './log-template';
+export type { ClusterMark, LogTemplate } from './log-template';
+export { renderLogClusters } from './report-html';
+export { OpenSearchLogProvider } from './providers/opensearch';
+export type { OpenSearchAccount } from './providers/opensearch';
+export { LokiLogProvider } from './providers/loki';
+export { SplunkLogProvider } from './providers/splunk';
+export type { SplunkAccount } from './providers/splunk';
+export type { LogProvider, LogProviderAccount, LogWindow } from './providers/provider';

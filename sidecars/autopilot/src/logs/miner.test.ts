@@ -1,0 +1,97 @@
+import { TemplateMiner } from './miner';
+
+const templatesOf = (miner: TemplateMiner, lines: readonly string[]) => lines.map((l) => miner.match(l)?.template);
+
+describe('TemplateMiner', () => {
+  it('learns one template per event from a stream, with variables masked', () => {
+    const miner = new TemplateMiner();
+    const lines = [
+      'Accepted password for alice from 10.0.0.1 port 2201 ssh2',
+      'Accepted password for bob from 10.0.0.7 port 40022 ssh2',
+      'Connection closed by 10.0.0.9 [preauth]',
+      'Accepted password for carol from 10.1.0.1 port 5 ssh2',
+      'Connection closed by 172.16.0.2 [preauth]',
+    ];
+    for (const line of lines) miner.add(line);
+    const templates = miner.templates().map((t) => [t.template, t.count]);
+    expect(templates).toEqual([
+      ['Accepted password for <*> from <*> port <*> ssh2', 3],
+      ['Connection closed by <*> [preauth]', 2],
+    ]);
+  });
+
+  it('merges templates over-split by a variable leading token, whichever came first', () => {
+    const miner = new TemplateMiner();
+    miner.add('alice logged in from web');
+    miner.add('bob logged in from web');
+    miner.add('carol logged in from web');
+    miner.add('dave logged in from web');
+    expect(miner.templates().map((t) => t.template)).toEqual(['<*> logged in from web']);
+    expect(miner.templates()[0]!.count).toBe(4);
+  });
+
+  it('tells events apart by a word with few values (a state) but not by a word with many (a user)', () => {
+    const miner = new TemplateMiner();
+    const states = ['NEW to RUNNING', 'RUNNING to DONE'];
+    const lines: string[] = [];
+    for (let i = 0; i < 20; i++) lines.push(`task ${i} moved from ${states[i % 2]}`);
+    for (let i = 0; i < 20; i++) lines.push(`login failed for user${String.fromCharCode(97 + i)}x`);
+    for (const line of lines) miner.add(line);
+    const events = new Set(templatesOf(miner, lines));
+    expect(events).toEqual(
+      new Set(['task <*> moved from NEW to RUNNING', 'task <*> moved from RUNNING to DONE', 'login failed for <*>']),
+    );
+  });
+
+  it('generalises key=value tokens to keep the key', () => {
+    const miner = new TemplateMiner();
+    miner.add('session opened user=root tty=ssh');
+    miner.add('session opened user=admin tty=ssh');
+    miner.add('session opened user=guest tty=ssh');
+    miner.add('session opened user=ops tty=ssh');
+    expect(miner.templates().map((t) => t.template)).toEqual(['session opened user=<*> tty=ssh']);
+  });
+
+  it('keeps apart messages below the similarity threshold', () => {
+    const miner = new TemplateMiner({ similarity: 0.5 });
+    miner.add('disk full on volume data');
+    miner.add('cache miss for key data');
+    expect(miner.templates()).toHaveLength(2);
+  });
+
+  it('match does not learn, and answers undefined for an unseen kind of message', () => {
+    const miner = new TemplateMiner();
+    miner.add('worker 1 started');
+    expect(miner.match('worker 7 started')?.template).toBe('worker <*> started');
+    expect(miner.match('completely different words here')).toBeUndefined();
+    expect(miner.templates()[0]!.count).toBe(1);
+  });
+
+  it('round-trips its state through JSON and keeps learning from it', () => {
+    const miner = new TemplateMiner({ masks: ['blk_-?\\d+'], similarity: 0.6 });
+    for (let i = 0; i < 5; i++) miner.add(`Deleting block blk_${i * 7} file /data/${i}`);
+    miner.add('Verification succeeded for blk_99');
+    const restored = TemplateMiner.fromJSON(JSON.parse(JSON.stringify(miner)));
+    expect(restored.options).toEqual(miner.options);
+    expect(restored.templates()).toEqual(miner.templates());
+    expect(restored.match('Deleting block blk_12 file /data/4')?.template).toBe('Deleting block <*> file <*>');
+    const next = restored.add('Verification succeeded for blk_5');
+    expect(next.count).toBe(2);
+    const fresh = restored.add('brand new message');
+    expect(miner.templates().some((t) => t.id === fresh.id)).toBe(false);
+  });
+
+  it('rejects bad options and bad state with the field named', () => {
+    expect(() => new TemplateMiner({ similarity: 0 })).toThrow(/similarity/);
+    expect(() => new TemplateMiner({ depth: 2 })).toThrow(/depth/);
+    expect(() => new TemplateMiner({ maxChildren: 1 })).toThrow(/maxChildren/);
+    expect(() => TemplateMiner.fromJSON({} as never)).toThrow(/version/);
+  });
+
+  it('routes at most maxChildren distinct leading tokens and still finds every template', () => {
+    const miner = new TemplateMiner({ maxChildren: 3 });
+    const words = ['alpha', 'bravo', 'charlie', 'delta', 'echo', 'foxtrot'];
+    for (const w of words) miner.add(`${w} service ready`);
+    for (const w of words) expect(miner.match(`${w} service ready`)).toBeDefined();
+  });
+});

@@ -1,0 +1,140 @@
+// Against a real single-node OpenSearch (scripts/install-test-tools.sh assembles it from Maven Central).
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { eventually, freePort, requireTool } from '@isd/test-support';
+import { analyzeLogStreams } from '../analysis';
+import { OpenSearchLogProvider } from './opensearch';
+
+let node: ChildProcess;
+let runDir: string;
+let baseUrl: string;
+let output = '';
+
+async function request(method: string, url: string, body?: string, contentType = 'application/json') {
+  const response = await fetch(new URL(url, baseUrl), {
+    method,
+    headers: { 'content-type': contentType },
+    ...(body === undefined ? {} : { body }),
+  });
+  const text = await response.text();
+  if (!response.ok) throw new Error(`${method} ${url}: ${response.status} ${text}`);
+  return JSON.parse(text) as Record<string, unknown>;
+}
+
+/** Seeds an index with documents `{ "@timestamp", message, pod }` in one bulk request. */
+async function seed(index: string, docs: { at: number; message: string; pod: string }[]) {
+  await request(
+    'PUT',
+    `/${index}`,
+    JSON.stringify({
+      settings: { number_of_shards: 2, number_of_replicas: 0 },
+      mappings: { properties: { '@timestamp': { type: 'date' }, pod: { type: 'keyword' }, message: { type: 'text' } } },
+    }),
+  );
+  const lines = docs.flatMap((d) => [
+    JSON.stringify({ index: {} }),
+    JSON.stringify({ '@timestamp': d.at, message: d.message, pod: d.pod }),
+  ]);
+  const result = await request('POST', `/${index}/_bulk?refresh=true`, lines.join('\n') + '\n', 'application/x-ndjson');
+  expect(result.errors).toBe(false);
+}
+
+beforeAll(async () => {
+  const launcher = requireTool('opensearch');
+  runDir = fs.mkdtempSync(path.join(os.tmpdir(), 'opensearch-'));
+  const [httpPort, transportPort] = [await freePort(), await freePort()];
+  baseUrl = `http://127.0.0.1:${httpPort}`;
+  node = spawn(launcher, [runDir, String(httpPort), String(transportPort)], { stdio: ['ignore', 'pipe', 'pipe'] });
+  node.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  node.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  await eventually(
+    async () => {
+      if (node.exitCode !== null) throw new Error(`OpenSearch exited: ${output.slice(-2000)}`);
+      const health = await request('GET', '/_cluster/health?wait_for_status=yellow&timeout=5s');
+      return health.status === 'yellow' || health.status === 'green' ? true : undefined;
+    },
+    240_000,
+    'OpenSearch answering with a yellow or green cluster',
+  );
+}, 300_000);
+
+afterAll(async () => {
+  if (node && node.exitCode === null) {
+    const exited = new Promise((resolve) => node.once('exit', resolve));
+    node.kill('SIGTERM');
+    await exited;
+  }
+  fs.rmSync(runDir, { recursive: true, force: true });
+}, 60_000);
+
+describe('OpenSearch log provider (real node)', () => {
+  const t0 = Date.UTC(2026, 0, 1);
+
+  it('reads every message of the window in time order across pages, and nothing outside it', async () => {
+    const docs = Array.from({ length: 2500 }, (_, i) => ({
+      at: t0 + i * 1000,
+      message: `request ${i} served`,
+      pod: i % 2 === 0 ? 'web-baseline' : 'web-canary',
+    }));
+    await seed('paging', docs);
+    const provider = new OpenSearchLogProvider({ name: 'os', baseUrl, index: 'paging', pageSize: 300 });
+    const window = { startMs: t0 + 100_000, endMs: t0 + 2_100_000 };
+    const got: string[] = [];
+    for await (const line of provider.lines('pod:"web-canary"', window)) got.push(line);
+    const expected = docs
+      .filter((d) => d.pod === 'web-canary' && d.at >= window.startMs && d.at < window.endMs)
+      .map((d) => d.message);
+    expect(got).toEqual(expected);
+  }, 120_000);
+
+  it('names a query OpenSearch refuses as a query error', async () => {
+    const provider = new OpenSearchLogProvider({ name: 'os', baseUrl, index: 'paging' });
+    const read = async () => {
+      for await (const line of provider.lines('pod:(unclosed', { startMs: t0, endMs: t0 + 1 })) void line;
+    };
+    await expect(read()).rejects.toMatchObject({
+      kind: 'query',
+      message: expect.stringMatching(/^os: .*(400|shards failed)/),
+    });
+  }, 60_000);
+
+  it('a missing index is the provider being unusable, named', async () => {
+    const provider = new OpenSearchLogProvider({ name: 'os', baseUrl, index: 'no-such-index' });
+    const read = async () => {
+      for await (const line of provider.lines('', { startMs: t0, endMs: t0 + 1 })) void line;
+    };
+    await expect(read()).rejects.toMatchObject({ message: expect.stringMatching(/404.*no-such-index/) });
+  }, 60_000);
+
+  it('seeded baseline and canary: a new exception in the canary fails, equal error rates pass', async () => {
+    const docs: { at: number; message: string; pod: string }[] = [];
+    for (let i = 0; i < 600; i++) {
+      for (const pod of ['baseline', 'canary', 'steady']) {
+        docs.push({ at: t0 + i * 500, message: `GET /orders/${i} 200 in ${i % 40} ms`, pod });
+        if (i % 50 === 0) docs.push({ at: t0 + i * 500 + 1, message: `ERROR payment ${i} declined by gateway`, pod });
+      }
+      if (i % 30 === 0)
+        docs.push({
+          at: t0 + i * 500 + 2,
+          message: `ERROR order ${i} failed: java.lang.IllegalStateException: stock for sku-${i} is negative`,
+          pod: 'canary',
+        });
+    }
+    await seed('verification', docs);
+    const provider = new OpenSearchLogProvider({ name: 'os', baseUrl, index: 'verification', pageSize: 500 });
+    const window = { startMs: t0, endMs: t0 + 600 * 500 };
+    const side = (pod: string) => provider.lines(`pod:"${pod}"`, window);
+
+    const failing = await analyzeLogStreams(side('baseline'), side('canary'));
+    const fresh = failing.clusters.find((c) => c.kind === 'canary-only')!;
+    expect(fresh.template).toContain('IllegalStateException');
+    expect(fresh).toMatchObject({ topic: 'ERROR', canaryCount: 20, baselineCount: 0 });
+    expect(failing.score).toBeLessThan(75);
+
+    const passing = await analyzeLogStreams(side('baseline'), side('steady'));
+    expect(passing.score).toBe(100);
+    expect(passing.clusters.find((c) => c.topic === 'ERROR')).toMatchObject({ kind: 'both', unexpected: false });
+  }, 120_000);
+});

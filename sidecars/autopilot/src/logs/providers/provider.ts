@@ -1,0 +1,30 @@
+// What every log provider does: stream the messages of one side's query in a time window, oldest first,
+// a page at a time (memory stays flat however large the window), with errors naming the provider.
+import type { TlsOptions } from '../../providers/http-client';
+
+export interface LogWindow {
+  startMs: number;
+  endMs: number;
+}
+
+export interface LogProviderAccount {
+  name: string;
+  /** Base URL of the provider's API. */
+  baseUrl: string;
+  /** Sent as `Authorization` (e.g. `Bearer …`, `Basic …`, `Splunk …`). */
+  authorization?: string;
+  tls?: TlsOptions;
+  timeoutMs?: number;
+  /** Messages per request (OpenSearch `size`, Loki `limit`, Splunk `count`). */
+  pageSize?: number;
+}
+
+export interface LogProvider {
+  readonly name: string;
+  readonly type: 'opensearch' | 'loki' | 'splunk';
+  /** The messages matching `query` in the window, oldest first. Throws ProviderError on failure. */
+  lines(query: string, window: LogWindow): AsyncIterable<string>;
+}
+
+export const DEFAULT_PAGE_SIZE = 1000;
+export const DEFAULT_TIMEOUT_MS = 30_000;

@@ -1,0 +1,91 @@
+import { compileMasks, maskLine, maskToken, tokenize } from './tokenize';
+
+describe('tokenize', () => {
+  it('masks numbers and digit-heavy identifiers but keeps keys and words with a digit', () => {
+    expect(tokenize('PacketResponder 1 for block 42 terminating')).toEqual([
+      'PacketResponder',
+      '<*>',
+      'for',
+      'block',
+      '<*>',
+      'terminating',
+    ]);
+    expect(maskToken('PendingReds:0')).toBe('PendingReds:<*>');
+    expect(maskToken('attempt_1445144423722_0020_m_000000_0')).toBe('<*>');
+    expect(maskToken('ssh2')).toBe('ssh2');
+    expect(maskToken('jk2_init()')).toBe('jk2_init()');
+    expect(maskToken('0x1F')).toBe('<*>');
+    expect(maskToken('deadbeef01')).toBe('<*>');
+  });
+
+  it('joins the parts of one address, version or path into one variable', () => {
+    expect(maskToken('10.251.73.220')).toBe('<*>');
+    expect(maskToken('(uid=1000)')).toBe('(uid=<*>)');
+    expect(maskToken('/10.251.73.220:50010')).toBe('<*>');
+    expect(maskToken('[hdfs://msra-sa-41:9000]')).toBe('[<*>]');
+    expect(maskToken('/var/lib/zookeeper/version-2/snapshot.1')).toBe('<*>');
+    expect(maskToken('/mapreduce/*')).toBe('/mapreduce/*');
+  });
+
+  it('keeps a sign with its number but not a hyphen inside a word', () => {
+    expect(maskToken('timeout:-1')).toBe('timeout:<*>');
+    expect(maskToken('-40')).toBe('<*>');
+    expect(maskToken('r-o')).toBe('r-o');
+    expect(maskToken('x-1')).toBe('x-<*>');
+  });
+
+  it('treats flag values as variables', () => {
+    expect(maskToken('ws=null')).toBe('ws=<*>');
+    expect(maskToken('true')).toBe('<*>');
+    expect(maskToken('nullable')).toBe('nullable');
+  });
+
+  it('applies masks before splitting and names a broken mask', () => {
+    const masks = compileMasks(['blk_-?\\d+']);
+    expect(tokenize('deleting blk_-123 now', masks)).toEqual(['deleting', '<*>', 'now']);
+    expect(() => compileMasks(['ok', '(unclosed'])).toThrow(/masks\[1\]/);
+  });
+
+  it('splits on any whitespace and ignores runs of it', () => {
+    expect(tokenize('  a\tb   c \r\n')).toEqual(['a', 'b', 'c']);
+    expect(tokenize('')).toEqual([]);
+  });
+
+  it('masks a whole line in one pass exactly as token by token (seeded random lines)', () => {
+    let state = 7;
+    const next = () => (state = (state * 1103515245 + 12345) % 2147483648) / 2147483648;
+    const pieces = [
+      'a',
+      'Z9',
+      '12',
+      '-',
+      '+',
+      '.',
+      ':',
+      '/',
+      '@',
+      '#',
+      '=',
+      'true',
+      'null',
+      '<*>',
+      'x_1',
+      '0x1f',
+      ' ',
+      '  ',
+      '\t',
+      '(',
+      ')',
+      'ab12cd',
+      'http://h',
+      'v1.2.3',
+    ];
+    for (let n = 0; n < 2000; n++) {
+      let line = '';
+      const count = 1 + Math.floor(next() * 14);
+      for (let k = 0; k < count; k++) line += pieces[Math.floor(next() * pieces.length)];
+      const byToken = line.trim().split(/\s+/).filter(Boolean).map(maskToken).join(' ');
+      expect(maskLine(line)).toBe(byToken);
+    }
+  });
+});

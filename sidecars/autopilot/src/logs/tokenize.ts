@@ -1,0 +1,231 @@
+// Turns one log message into the tokens the template miner compares. Variables are masked as `<*>` in
+// the way the corrected Loghub ground truth writes them (Khan et al., ICSE'22): a run of word characters
+// that is a number or mostly digits is a variable, and variables joined by `.`, `:`, `/`, `@`, `#` or
+// nothing collapse into one. Constant text around a variable is kept (`PendingReds:<*>`, `MININT-<*>`), so keys stay visible.
+
+export const WILDCARD = '<*>';
+
+/** Regular expressions whose matches are variables (e.g. a log format's masks); applied before tokenizing. */
+export type Masks = readonly RegExp[];
+
+/** Compiles mask sources (strings such as those of a template or `formats.json`) into global regexes. */
+export function compileMasks(sources: readonly string[]): RegExp[] {
+  return sources.map((source, index) => {
+    try {
+      return new RegExp(source, 'g');
+    } catch (error) {
+      throw new Error(`masks[${index}] is not a valid regular expression: ${(error as Error).message}`);
+    }
+  });
+}
+
+export function tokenize(content: string, masks: Masks = []): string[] {
+  const line = maskLine(content, masks);
+  return line === '' ? [] : line.split(' ');
+}
+
+const isSpace = (code: number) => code === 32 || (code >= 9 && code <= 13);
+
+/**
+ * The masked tokens joined by single spaces, in one pass over the line: literal text is copied in slices
+ * between the variables found, so a line costs about one scan. This is the miner's hot path; it gives the
+ * same result as masking each whitespace-separated token with maskToken.
+ */
+export function maskLine(content: string, masks: Masks = []): string {
+  let text = content;
+  for (const mask of masks) text = text.replace(mask, WILDCARD);
+  text = text.trim();
+  const length = text.length;
+  let out = '';
+  let copyFrom = 0; // start of literal text not yet copied to out
+  let lastVariableEnd = -1;
+  let tokenStart = 0; // where the current token starts in text
+  let tokenOut = 0; // where it starts in out, valid once copyFrom passed tokenStart
+  let tokenHasVariable = false;
+  let tokenHasSlash = false;
+  let i = 0;
+  const endToken = (end: number) => {
+    // A path with a variable in it is one variable: re-mask the finished token (rare).
+    if (tokenHasVariable && tokenHasSlash) {
+      if (copyFrom <= tokenStart) {
+        tokenOut = out.length + (tokenStart - copyFrom);
+      }
+      out += text.slice(copyFrom, end);
+      copyFrom = end;
+      out = out.slice(0, tokenOut) + collapsePath(out.slice(tokenOut));
+    }
+  };
+  while (i < length) {
+    const code = text.charCodeAt(i);
+    if (code === 32 || (code >= 9 && code <= 13)) {
+      endToken(i);
+      let j = i + 1;
+      while (j < length && isSpace(text.charCodeAt(j))) j++;
+      if (j - i > 1 || code !== 32) {
+        out += text.slice(copyFrom, i) + ' ';
+        copyFrom = j;
+      }
+      i = j;
+      tokenStart = j;
+      tokenOut = out.length + (j - copyFrom);
+      tokenHasVariable = false;
+      tokenHasSlash = false;
+      continue;
+    }
+    const atWildcard = code === 60 && text.startsWith(WILDCARD, i);
+    if (!atWildcard && !isWordChar(code)) {
+      if (code === 47) tokenHasSlash = true;
+      // A sign before a number belongs to it (`-1`, `timeout:-1`), not a hyphen inside a word (`r-o`).
+      else if (
+        (code === 45 || code === 43) &&
+        (isDigit(text.charCodeAt(i + 1)) || text.startsWith(WILDCARD, i + 1)) &&
+        (i === tokenStart || !isWordChar(text.charCodeAt(i - 1)))
+      ) {
+        out += text.slice(copyFrom, i);
+        copyFrom = i + 1;
+      }
+      i++;
+      continue;
+    }
+    // A run of word characters, extended over a wildcard glued to it (`blk_<*>` is one variable).
+    let j = i;
+    let glued = false;
+    let digits = 0;
+    while (j < length) {
+      const c = text.charCodeAt(j);
+      if (c === 60 && text.startsWith(WILDCARD, j)) {
+        glued = true;
+        j += WILDCARD.length;
+      } else if (isWordChar(c)) {
+        if (c >= 48 && c <= 57) digits++;
+        j++;
+      } else break;
+    }
+    if (glued || (digits > 0 && isNumberLike(text, i, j, digits)) || (digits === 0 && isBoolean(text, i, j))) {
+      // Variables joined by nothing or one of . : / @ # are one variable (an address, host:port, version).
+      const joined =
+        copyFrom === lastVariableEnd &&
+        lastVariableEnd > tokenStart &&
+        i - copyFrom <= 1 &&
+        (i === copyFrom || JOINERS.includes(text[copyFrom]!));
+      if (!joined) out += text.slice(copyFrom, i) + WILDCARD;
+      copyFrom = j;
+      lastVariableEnd = j;
+      tokenHasVariable = true;
+    }
+    i = j;
+  }
+  endToken(length);
+  return copyFrom === 0 ? text : out + text.slice(copyFrom);
+}
+
+const isDigit = (code: number) => code >= 48 && code <= 57;
+const isWordChar = (code: number) =>
+  isDigit(code) || (code >= 65 && code <= 90) || (code >= 97 && code <= 122) || code === 95 || code > 127;
+
+/** Masks the variable parts of one whitespace-free token; returns the token itself when it has none. */
+export function maskToken(token: string): string {
+  if (!mayHoldVariable(token)) return token;
+  const length = token.length;
+  let out = '';
+  let copyFrom = 0; // start of literal text not yet copied to out
+  let wildcards = 0;
+  let lastVariableEnd = -1;
+  let i = 0;
+  while (i < length) {
+    const code = token.charCodeAt(i);
+    const atWildcard = code === 60 && token.startsWith(WILDCARD, i);
+    if (!atWildcard && !isWordChar(code)) {
+      // A sign before a number belongs to it (`-1`, `timeout:-1`), not a hyphen inside a word (`r-o`).
+      if (
+        (code === 45 || code === 43) &&
+        (isDigit(token.charCodeAt(i + 1)) || token.startsWith(WILDCARD, i + 1)) &&
+        (i === 0 || !isWordChar(token.charCodeAt(i - 1)))
+      ) {
+        out += token.slice(copyFrom, i);
+        copyFrom = i + 1;
+      }
+      i++;
+      continue;
+    }
+    // A run of word characters, extended over a wildcard glued to it (`blk_<*>` is one variable).
+    let j = i;
+    let glued = false;
+    let digits = 0;
+    while (j < length) {
+      const c = token.charCodeAt(j);
+      if (c === 60 && token.startsWith(WILDCARD, j)) {
+        glued = true;
+        j += WILDCARD.length;
+      } else if (isWordChar(c)) {
+        if (c >= 48 && c <= 57) digits++;
+        j++;
+      } else break;
+    }
+    if (glued || (digits > 0 && isNumberLike(token, i, j, digits)) || (digits === 0 && isBoolean(token, i, j))) {
+      // Variables joined by nothing or one of . : / @ # are one variable (an address, host:port, version).
+      const joined =
+        wildcards > 0 && copyFrom === lastVariableEnd && i - copyFrom <= 1 && JOINERS.includes(token[copyFrom] ?? '');
+      if (!joined) {
+        out += token.slice(copyFrom, i) + WILDCARD;
+        wildcards++;
+      }
+      copyFrom = j;
+      lastVariableEnd = j;
+    }
+    i = j;
+  }
+  if (copyFrom === 0) return token;
+  out += token.slice(copyFrom);
+  return out.includes('/') ? collapsePath(out) : out;
+}
+
+function isBoolean(token: string, start: number, end: number): boolean {
+  const length = end - start;
+  if (length !== 4 && length !== 5) return false;
+  const first = token.charCodeAt(start) | 32; // lower case
+  const last = token.charCodeAt(end - 1) | 32;
+  return (
+    (first === 116 || first === 102 || first === 110) &&
+    (last === 101 || last === 108) &&
+    BOOLEANS.has(token.slice(start, end))
+  );
+}
+
+// A number, a hex value or an identifier made mostly of digits (ids, hashes, attempt_1445_0020_m_0) is a
+// variable; a word with a digit or two in it (ssh2, log4j, jk2_init, Http11) is left for the miner to
+// judge by whether it varies.
+function isNumberLike(text: string, start: number, end: number, digits: number): boolean {
+  if (digits === 0) return false;
+  const length = end - start;
+  if (digits === length || digits * 10 >= length * 3) return true;
+  const run = text.slice(start, end);
+  return /^0[xX][0-9a-fA-F]+$/.test(run) || (length >= 8 && /^[0-9a-fA-F]+$/.test(run));
+}
+
+// Values of a flag are variables too (Khan et al.'s BL rule): `ws=null`, `expand=true`.
+const BOOLEANS = new Set(['true', 'false', 'null', 'TRUE', 'FALSE', 'NULL', 'True', 'False', 'Null']);
+
+function mayHoldVariable(token: string): boolean {
+  for (let i = 0; i < token.length; i++) {
+    const code = token.charCodeAt(i);
+    if (isDigit(code) || (code === 60 && token.startsWith(WILDCARD, i))) return true;
+  }
+  return /true|false|null/i.test(token);
+}
+
+// `<*>.<*>`, `<*>:<*>`, `<*>/<*>`, `<*>@<*>`, `<*>#<*>` and `<*><*>` are one variable (an address, a
+// host:port, a path, a version).
+const JOINED_WILDCARDS = /<\*>(?:[.:/@#]?<\*>)+/g;
+
+// A path or URL with a variable in it is one variable (`/10.0.0.1:50010`, `hdfs://host-41/tmp/job_12/x`),
+// cut at brackets, quotes, commas and `=` so `[hdfs://host-41]` keeps its brackets.
+const PATH_WITH_VARIABLE = /[^[\](){},;"'=\s]*\/[^[\](){},;"'=\s]*/g;
+
+const JOINERS = '.:/@#';
+
+function collapsePath(token: string): string {
+  return token
+    .replace(PATH_WITH_VARIABLE, (path) => (path.includes(WILDCARD) ? WILDCARD : path))
+    .replace(JOINED_WILDCARDS, WILDCARD);
+}

@@ -1,0 +1,85 @@
+import { SplunkLogProvider } from '@isd/autopilot';
+import { startSplunkHarness, type SplunkHarness } from './index';
+
+let splunk: SplunkHarness;
+const t0 = Date.UTC(2026, 0, 1);
+const noWait = () => Promise.resolve();
+
+beforeAll(async () => {
+  splunk = await startSplunkHarness();
+  splunk.add(
+    Array.from({ length: 950 }, (_, i) => ({
+      fields: { host: i % 2 ? 'canary-1' : 'baseline-1', sourcetype: 'app' },
+      raw: `host ${i % 2 ? 'canary' : 'baseline'} served request ${i}`,
+      // Added out of order: the job must return them in time order.
+      timeMs: t0 + ((i * 7919) % 950) * 1000,
+    })),
+  );
+});
+afterAll(() => splunk.close());
+
+describe('Splunk log provider (contract harness)', () => {
+  it('runs a search job, waits for it, reads all results in time order by offset, and deletes the job', async () => {
+    const provider = new SplunkLogProvider({
+      name: 'splunk',
+      baseUrl: splunk.url,
+      authorization: `Bearer ${splunk.token}`,
+      pageSize: 100,
+      pollDelay: noWait,
+    });
+    const got: string[] = [];
+    for await (const line of provider.lines('host=canary-1', { startMs: t0, endMs: t0 + 950_000 })) got.push(line);
+    expect(got).toHaveLength(475);
+    const numbers = got.map((l) => Number(/request (\d+)/.exec(l)![1]));
+    const times = numbers.map((i) => ((i * 7919) % 950) * 1000);
+    expect([...times].sort((a, b) => a - b)).toEqual(times);
+    const [job] = [...splunk.jobs.values()];
+    expect(job).toMatchObject({ deleted: true });
+    expect(job!.polls).toBeGreaterThan(splunk.pollsUntilDone);
+  });
+
+  it('says whose fault it is: a bad search is a query error, a bad token is the provider being unusable', async () => {
+    const good = new SplunkLogProvider({
+      name: 'splunk',
+      baseUrl: splunk.url,
+      authorization: `Bearer ${splunk.token}`,
+      pollDelay: noWait,
+    });
+    const read = async (provider: SplunkLogProvider, query: string) => {
+      for await (const line of provider.lines(query, { startMs: t0, endMs: t0 + 1000 })) void line;
+    };
+    await expect(read(good, 'host=x | frobnicate')).rejects.toMatchObject({
+      kind: 'query',
+      message: expect.stringMatching(/400.*Unknown search command 'frobnicate'/),
+    });
+    const stranger = new SplunkLogProvider({
+      name: 'splunk',
+      baseUrl: splunk.url,
+      authorization: 'Bearer wrong',
+      pollDelay: noWait,
+    });
+    await expect(read(stranger, 'host=x')).rejects.toMatchObject({
+      kind: 'unavailable',
+      message: expect.stringMatching(/401/),
+    });
+  });
+
+  it('gives up on a job that never finishes', async () => {
+    splunk.pollsUntilDone = 1_000_000;
+    try {
+      const provider = new SplunkLogProvider({
+        name: 'splunk',
+        baseUrl: splunk.url,
+        authorization: `Splunk ${splunk.token}`,
+        pollDelay: noWait,
+        jobTimeoutMs: 50,
+      });
+      const read = async () => {
+        for await (const line of provider.lines('host=canary-1', { startMs: t0, endMs: t0 + 1000 })) void line;
+      };
+      await expect(read()).rejects.toMatchObject({ message: expect.stringMatching(/not done in time/) });
+    } finally {
+      splunk.pollsUntilDone = 2;
+    }
+  });
+});
