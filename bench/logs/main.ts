@@ -30,7 +30,16 @@ function dataDir(): string {
     if (!dir) throw new Error('--data needs a folder');
     return path.resolve(dir);
   }
-  return path.resolve(repoRoot, '..', 'shared', 'data', 'loghub-2k');
+  // A checkout beside the project's shared data folder finds the corpus there; elsewhere it must be named.
+  const beside = path.resolve(repoRoot, '..', 'shared', 'data', 'loghub-2k');
+  if (!existsSync(beside)) {
+    throw new Error(
+      `no Loghub-2k corpus at ${beside}: get the 2k sample of each system with the corrected ground truth ` +
+        '(logpai/loghub-2.0 on GitHub: <System>/<System>_2k.log, <System>_2k.log_structured.csv, and a formats.json ' +
+        'with each log format and its masks) and run npm run bench:logs -- --data DIR',
+    );
+  }
+  return beside;
 }
 
 // The virtualenv is made once and re-made when the pinned requirements change.
