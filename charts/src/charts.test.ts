@@ -252,9 +252,13 @@ describe.each(cases.map((renderCase) => [`${renderCase.chart} with ${renderCase.
       }
     });
 
-    it('renders no Secret and reads secrets only from the configured existingSecret names', () => {
-      expect(ofKind(chart, 'Secret')).toEqual([]);
-      const configured = new Set<string>();
+    it('renders only the keys it makes itself, and reads other secrets only from configured existingSecret names', () => {
+      // The chart's own CA and token key: generated once, read back on upgrade, kept on uninstall.
+      const generated = ofKind(chart, 'Secret') as Array<{
+        metadata: { name: string; annotations?: Record<string, string> };
+      }>;
+      for (const secret of generated) expect(secret.metadata.annotations?.['helm.sh/resource-policy']).toBe('keep');
+      const configured = new Set<string>(generated.map((secret) => secret.metadata.name));
       const collect = (node: unknown, key = ''): void => {
         if (typeof node === 'string' && key === 'existingSecret' && node) configured.add(node);
         else if (Array.isArray(node)) node.forEach((item) => collect(item));
@@ -506,10 +510,19 @@ describe('isd chart values', () => {
     );
   });
 
-  it('refuses a replicated controller without a shared CA and token keys', async () => {
-    await expect(renderChart(isdDir, [{ controller: { replicas: 2 } }])).rejects.toThrow(
-      /controller.replicas > 1 needs controller.ca.existingSecret and controller.tokenKeys.existingSecret/,
+  it('gives a replicated controller one CA and one token key, its own when none is configured', async () => {
+    const chart = await renderChart(isdDir, [{ controller: { replicas: 2, ca: { existingSecret: '' } } }]);
+    const deployment = ofKind(chart, 'Deployment').find((object) => object.metadata.name === 'isd-controller');
+    const pod = (deployment?.spec as { template: { spec: PodSpec } }).template.spec;
+    expect(pod.volumes?.find((volume) => volume.name === 'ca')?.secret?.secretName).toBe('isd-controller-ca');
+    const keyRefs = pod.containers.flatMap((container) =>
+      (container.env ?? []).flatMap((env) => (env.valueFrom?.secretKeyRef ? [env.valueFrom.secretKeyRef] : [])),
     );
+    expect(keyRefs).toEqual([{ name: 'isd-controller-token-keys', key: 'chart' }]);
+    expect(ofKind(chart, 'Secret').map((secret) => secret.metadata.name)).toEqual([
+      'isd-controller-ca',
+      'isd-controller-token-keys',
+    ]);
   });
 
   it("issues the Gate-only listeners' certificate and Gate's client certificate with cert-manager when told to", async () => {

@@ -60,14 +60,33 @@ const namespaceFor = (set: ValuesSet) =>
 const releaseName = (set: ValuesSet) => (set.chart === 'isd' ? 'isd' : 'isd-agent');
 const fileArgs = (set: ValuesSet) => (set.file ? ['-f', set.file] : []);
 
-/** Names of the objects of a release, as "Kind/name", from the API server by the instance label. */
+interface ObjectMeta {
+  name: string;
+  annotations?: Record<string, string>;
+}
+
+/** Objects Helm leaves in place on uninstall and upgrade (the chart's CAs and keys); tested on their own. */
+const kept = (metadata: ObjectMeta) => metadata.annotations?.['helm.sh/resource-policy'] === 'keep';
+
+/** Names of the objects of a release but the kept ones, as "Kind/name", from the API server by the instance label. */
 async function releaseObjects(namespace: string, release: string): Promise<string[]> {
   const kinds =
-    'deployments,statefulsets,services,configmaps,serviceaccounts,poddisruptionbudgets,networkpolicies,roles,rolebindings';
+    'deployments,statefulsets,services,configmaps,secrets,serviceaccounts,poddisruptionbudgets,networkpolicies,roles,rolebindings';
   const list = JSON.parse(
     await kubectl(['get', kinds, '-n', namespace, '-l', `app.kubernetes.io/instance=${release}`, '-o', 'json']),
-  ) as { items: { kind: string; metadata: { name: string } }[] };
-  return list.items.map((item) => `${item.kind}/${item.metadata.name}`).sort();
+  ) as { items: { kind: string; metadata: ObjectMeta }[] };
+  return list.items
+    .filter((item) => !kept(item.metadata))
+    .map((item) => `${item.kind}/${item.metadata.name}`)
+    .sort();
+}
+
+/** The rendered objects of a manifest but the kept ones, as "Kind/name". */
+function renderedObjects(manifest: string): string[] {
+  return parseManifests(manifest)
+    .filter(({ object }) => !kept(object.metadata as ObjectMeta))
+    .map(({ object }) => `${object.kind}/${object.metadata.name}`)
+    .sort();
 }
 
 describe.each(valuesSets.map((set) => [`${set.chart} with ${set.label}`, set] as const))('%s', (_label, set) => {
@@ -106,11 +125,8 @@ describe.each(valuesSets.map((set) => [`${set.chart} with ${set.label}`, set] as
     ) as { manifest: string; info: { status: string }; version: number };
     expect(installed.info.status).toBe('deployed');
     expect(installed.version).toBe(1);
-    const rendered = parseManifests(installed.manifest)
-      .map(({ object }) => `${object.kind}/${object.metadata.name}`)
-      .sort();
     // ClusterRoles/ClusterRoleBindings are cluster-scoped and not in the namespaced list.
-    const namespaced = rendered.filter((name) => !name.startsWith('Cluster'));
+    const namespaced = renderedObjects(installed.manifest).filter((name) => !name.startsWith('Cluster'));
     expect(await releaseObjects(namespace, release)).toEqual(namespaced);
 
     await clusterHelm(['uninstall', release, '-n', namespace]);
@@ -150,11 +166,7 @@ describe('isd upgrade and rollback', () => {
     ) as { version: number; manifest: string };
     expect(upgraded.version).toBe(2);
     const second = await releaseObjects(namespace, 'isd');
-    expect(second).toEqual(
-      parseManifests(upgraded.manifest)
-        .map(({ object }) => `${object.kind}/${object.metadata.name}`)
-        .sort(),
-    );
+    expect(second).toEqual(renderedObjects(upgraded.manifest));
     expect(second).not.toEqual(first);
     expect(await replicas('isd-visibility')).toBe(3);
 
@@ -210,6 +222,38 @@ describe("gateTls from the chart's own CA", () => {
     expect(await kubectl(['get', 'secret', 'isd-gate-ca', '-n', namespace, '-o', 'jsonpath={.data.tls\\.crt}'])).toBe(
       first.ca,
     );
+  });
+});
+
+describe("the controller's own CA and token key", () => {
+  it('are made once: an upgrade and a reinstall keep them, so agents and issued tokens stay valid', async () => {
+    const namespace = 'isd-controller-keys';
+    await kubectl(['create', 'namespace', namespace]);
+    const chartDir = path.join(chartsDir, 'isd');
+    const settings = ['--set', 'controller.ca.existingSecret='];
+    const keys = async () => ({
+      ca: await kubectl(['get', 'secret', 'isd-controller-ca', '-n', namespace, '-o', 'jsonpath={.data.tls\\.crt}']),
+      token: await kubectl([
+        'get',
+        'secret',
+        'isd-controller-token-keys',
+        '-n',
+        namespace,
+        '-o',
+        'jsonpath={.data.chart}',
+      ]),
+    });
+    await clusterHelm(['install', 'isd', chartDir, '-n', namespace, ...settings]);
+    const first = await keys();
+    expect(first.ca).not.toBe('');
+    expect(Buffer.from(first.token, 'base64').toString()).toMatch(/^[A-Za-z0-9]{48}$/);
+
+    await clusterHelm(['upgrade', 'isd', chartDir, '-n', namespace, ...settings, '--set', 'visibility.replicas=3']);
+    expect(await keys()).toEqual(first);
+    await clusterHelm(['uninstall', 'isd', '-n', namespace]);
+    await clusterHelm(['install', 'isd', chartDir, '-n', namespace, ...settings]);
+    expect(await keys()).toEqual(first);
+    await clusterHelm(['uninstall', 'isd', '-n', namespace]);
   });
 });
 
