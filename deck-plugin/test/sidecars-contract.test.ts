@@ -53,6 +53,8 @@ beforeAll(async () => {
     saporService,
     testServiceConfig(saporService, {
       databaseUrl: await createTestDatabase('deck_plugin_sapor'),
+      // alice may read and write every application (a role list in tests), as an author in Deck would.
+      users: { alice: ['developers'] },
       extra: { policy: { directory: policyDirectory, defaultRegoVersion: 'v0' } },
     }),
   );
@@ -60,6 +62,7 @@ beforeAll(async () => {
     autopilotService,
     testServiceConfig(autopilotService, {
       databaseUrl: await createTestDatabase('deck_plugin_autopilot'),
+      users: { alice: ['developers'] },
       // Never queried here: listing templates needs no metrics.
       extra: { providers: { prom: { type: 'prometheus', url: 'http://localhost:9', timeoutMs: 1_000 } } },
     }),
@@ -69,6 +72,8 @@ beforeAll(async () => {
     headers: gateHeaders('alice'),
     body: JSON.stringify({
       name: 'latency',
+      // Owned by the application: alice may write there (a shared template is for admins).
+      application: 'checkout',
       description: 'request latency',
       stepSeconds: 1,
       metrics: [

@@ -142,7 +142,8 @@ beforeAll(async () => {
     SAPOR_SERVER__HOST: '127.0.0.1',
     SAPOR_AUTH__SERVICE_TOKEN: TEST_SERVICE_TOKEN,
     SAPOR_AUTH__GATE_TOKEN: TEST_GATE_TOKEN,
-    SAPOR_AUTH__USERS: '{admin@example.com: [admin], mallory@example.com: []}',
+    // mallory is any Gate user who may read one application: enough to run a policy check.
+    SAPOR_AUTH__USERS: '{admin@example.com: [admin], mallory@example.com: {roles: [], applications: {shop: [READ]}}}',
     // The engine's step and time budgets are lifted so that the worker's own limits are what stops a
     // spinning policy (its deadline, enforced from outside; a check's tests get 10 times as long).
     SAPOR_POLICY__MAX_STEPS: '1000000000000',

@@ -292,7 +292,8 @@ describe('on embedded PGlite (the default without database.url)', () => {
       autopilotService,
       testServiceConfig(autopilotService, {
         embeddedDataDir: dataDir,
-        users: { alice: [] },
+        // A shared template (no owning application) is changed by admins only.
+        users: { alice: { roles: [], admin: true } },
         extra: { providers: { prom: { type: 'prometheus', url: prometheus.url, timeoutMs: 2_000 } } },
       }),
     );
