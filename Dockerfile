@@ -10,6 +10,8 @@ COPY . .
 # Install scripts are not needed by any component (npm 11 blocks them by default anyway).
 RUN npm ci --ignore-scripts --no-audit --no-fund
 RUN npx tsc -b sidecars/visibility sidecars/autopilot sidecars/sapor controller agent
+# The Deck plugin repository (plugins.json + bundle) visibility serves to Gate (deckPlugin.dir in the isd chart).
+RUN npm run package -w deck-plugin
 RUN npm prune --omit=dev --ignore-scripts --no-audit --no-fund
 
 FROM node:20-slim

@@ -1,5 +1,6 @@
 // `npm run bench:judge`: judge quality (detection and false-alarm rates of the `isd` and `kayenta` judges
-// on seeded, labelled scenarios) and speed (200 metrics × 1,000 points per side, against SciPy computing
+// on seeded, labelled scenarios: the original set, kept as a regression check, and the production set of
+// bench/judge/production.ts) and speed (200 metrics × 1,000 points per side, against SciPy computing
 // the same statistics on the same data in the same run). The last line is one JSON object.
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
@@ -12,10 +13,14 @@ import {
   type MetricClassification,
 } from '@isd/autopilot';
 import { detectionChart } from './chart';
+import { generateProductionScenarios, PRODUCTION_FAMILIES } from './production';
 import { generateScenarios, generateTimingMetrics, SCENARIO_KINDS, type Scenario } from './scenarios';
 
 const SEED = Number(process.env.BENCH_SEED ?? 20261122);
 const PER_KIND = Number(process.env.BENCH_PER_KIND ?? 200);
+const PER_FAMILY = Number(process.env.BENCH_PER_FAMILY ?? 200);
+// BENCH_ONLY=production runs only the production set (for quick looks; the README records full runs).
+const ONLY = process.env.BENCH_ONLY;
 const TIMING_METRICS = 200;
 const TIMING_POINTS = 1000;
 const THRESHOLDS = { pass: 95, marginal: 75 };
@@ -44,7 +49,91 @@ function median(values: number[]): number {
   return sorted[Math.floor(sorted.length / 2)]!;
 }
 
+interface ProductionRates {
+  detection: number;
+  falseAlarm: number;
+  regressions: number;
+  noChange: number;
+}
+
+/**
+ * The production set: each scenario is a whole run (one metric), and a stop is a run that is not `pass`
+ * (fail, or marginal, which fails the stage by default). Held-out families are tallied apart.
+ */
+function runProductionSet(): {
+  tuned: Record<string, ProductionRates>;
+  heldOut: Record<string, ProductionRates>;
+  byFamily: Record<string, Record<string, number>>;
+} {
+  const scenarios = generateProductionScenarios(SEED, PER_FAMILY);
+  console.log(
+    `\nproduction set: ${scenarios.length} runs (${PER_FAMILY} per family, seed ${SEED}); a stop is fail or marginal`,
+  );
+  const empty = () => ({ stops: 0, total: 0 });
+  const tally = (held: boolean, truth: string, judge: string) => `${held ? 'held' : 'tuned'}:${truth}:${judge}`;
+  const totals = new Map<string, { stops: number; total: number }>();
+  const byFamily: Record<string, Record<string, number>> = {};
+  PRODUCTION_FAMILIES.forEach((family, index) => {
+    const familyStarted = Date.now();
+    const rates: Record<string, number> = {};
+    for (const judge of judges) {
+      let stops = 0;
+      const runs = scenarios.filter((s) => s.family === family.name);
+      for (const scenario of runs) {
+        const result = judge.judge({
+          metrics: [scenario.metric],
+          groupWeights: {},
+          thresholds: THRESHOLDS,
+          seed: SEED,
+        });
+        const stop = result.classification !== 'pass';
+        if (stop) stops++;
+        const key = tally(family.heldOut, family.truth, judge.name);
+        const t = totals.get(key) ?? empty();
+        t.total++;
+        if (stop) t.stops++;
+        totals.set(key, t);
+      }
+      rates[judge.name] = round4(stops / runs.length);
+    }
+    byFamily[family.name] = rates;
+    const what = family.truth === 'regression' ? 'detected' : 'false alarms';
+    console.log(
+      `[${index + 1}/${PRODUCTION_FAMILIES.length}] ${family.name}: ${what} ${judges.map((j) => `${j.name} ${pct(rates[j.name]!)}`).join(', ')} — ${((Date.now() - familyStarted) / 1000).toFixed(1)} s`,
+    );
+  });
+  const rates = (held: boolean): Record<string, ProductionRates> =>
+    Object.fromEntries(
+      judges.map((judge) => {
+        const r = totals.get(tally(held, 'regression', judge.name)) ?? empty();
+        const n = totals.get(tally(held, 'no-change', judge.name)) ?? empty();
+        return [
+          judge.name,
+          {
+            detection: round4(r.total ? r.stops / r.total : 0),
+            falseAlarm: round4(n.total ? n.stops / n.total : 0),
+            regressions: r.total,
+            noChange: n.total,
+          },
+        ];
+      }),
+    );
+  const tuned = rates(false);
+  const heldOut = rates(true);
+  for (const judge of judges) {
+    console.log(
+      `${judge.name} (production set): detection ${pct(tuned[judge.name]!.detection)} of ${tuned[judge.name]!.regressions} regressions, false alarms ${pct(tuned[judge.name]!.falseAlarm)} of ${tuned[judge.name]!.noChange}; held out: detection ${pct(heldOut[judge.name]!.detection)}, false alarms ${pct(heldOut[judge.name]!.falseAlarm)}`,
+    );
+  }
+  return { tuned, heldOut, byFamily };
+}
+
 function main(): void {
+  if (ONLY === 'production') {
+    const production = runProductionSet();
+    console.log(JSON.stringify({ production: { ...production.tuned, heldOut: production.heldOut } }));
+    return;
+  }
   const started = Date.now();
   const scenarios = generateScenarios(SEED, PER_KIND);
   console.log(
@@ -119,6 +208,8 @@ function main(): void {
     );
   }
 
+  const production = runProductionSet();
+
   // Speed: the same 200 × 1,000 data for both judges and for SciPy.
   console.log(`\ntiming: ${TIMING_METRICS} metrics × ${TIMING_POINTS} points per side`);
   const timingMetrics = generateTimingMetrics(SEED + 1, TIMING_METRICS, TIMING_POINTS);
@@ -158,6 +249,7 @@ function main(): void {
   const summary = {
     isd: { detection: round4(rate(target.isd!)), falseAlarm: round4(rate(noChange.isd!)) },
     kayenta: { detection: round4(rate(target.kayenta!)), falseAlarm: round4(rate(noChange.kayenta!)) },
+    production: { isd: production.tuned.isd, kayenta: production.tuned.kayenta, heldOut: production.heldOut },
     msPer200Metrics,
     ratioToScipy,
   };
@@ -166,6 +258,7 @@ function main(): void {
     perKind: PER_KIND,
     byKind: Object.fromEntries([...byKind.entries()]),
     byMagnitude: Object.fromEntries([...byMagnitude.entries()]),
+    production: { perFamily: PER_FAMILY, byFamily: production.byFamily },
     timingMs: { ...timings, scipy: scipyMs },
     summary,
   };

@@ -166,6 +166,23 @@ export function buildIsdValuesSchema(): JsonSchema {
         spinnakerNamespaceSelector: labels("Labels of Spinnaker's namespace"),
         extraIngress: kubernetesList('NetworkPolicyIngressRule entries'),
       }),
+      gateTls: strict({
+        enabled: boolean(),
+        clientNames: { type: 'array', items: string({ minLength: 1 }), minItems: 1 },
+        existingSecret: secretName('Secret with tls.crt, tls.key and ca.crt for the Gate-only listeners'),
+        gateNamespace: string({ pattern: '^([a-z0-9]([-a-z0-9]*[a-z0-9])?)?$', maxLength: 63 }),
+        certManager: strict({
+          enabled: boolean(),
+          issuerRef: strict(
+            { name: string({ minLength: 1 }), kind: string({ enum: ['Issuer', 'ClusterIssuer'] }), group: string() },
+            ['name'],
+          ),
+          keystorePasswordSecret: strict({
+            name: secretName("Secret with the password of Gate's key store"),
+            key: secretKey('Key of the password'),
+          }),
+        }),
+      }),
       spinnakerConfig: strict({ enabled: boolean(), orcaLocal: string(), gateLocal: string() }),
       visibility: sidecarValues(visibilityConfigSchema, 'visibility'),
       autopilot: sidecarValues(autopilotConfigSchema, 'autopilot'),

@@ -1,7 +1,9 @@
-// Renders both charts with their default values and every ci/*-values.yaml (as `helm template` would),
-// validates each object offline against the Kubernetes OpenAPI schemas (kubernetes-models), asserts
-// the chart policies, and proves each rendered config file loads with the service's real config loader.
+// Renders both charts with the real helm, with their default values and every ci/*-values.yaml, validates
+// each object offline against the Kubernetes OpenAPI schemas (kubernetes-models), asserts the chart
+// policies, and proves each rendered config file loads with the service's real config loader.
+// (charts.cluster.test.ts installs the same values sets into a real kube-apiserver.)
 import { spawnSync } from 'node:child_process';
+import { X509Certificate } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -12,7 +14,7 @@ import { saporConfigSchema } from '@isd/sapor/config';
 import { visibilityConfigSchema } from '@isd/visibility/config';
 import { loadControllerConfig } from '@isd/controller/config';
 import { loadAgentConfig } from '@isd/agent/config';
-import { readYamlMapping, renderChart, type RenderedChart, type RenderedObject } from './chart-renderer';
+import { readYamlMapping, renderChart, type RenderedChart, type RenderedObject } from './helm';
 
 const chartsDir = path.resolve(__dirname, '..');
 const repoRoot = path.resolve(chartsDir, '..');
@@ -42,12 +44,20 @@ const cases: RenderCase[] = [
   ...casesFor('isd', { name: 'isd', namespace: 'isd' }),
   ...casesFor('isd-agent', { name: 'isd-agent', namespace: 'isd-agent' }),
 ];
-const rendered = new Map<RenderCase, RenderedChart>(
-  cases.map((renderCase) => [
-    renderCase,
-    renderChart(path.join(chartsDir, renderCase.chart), [renderCase.values], renderCase.release),
-  ]),
-);
+const rendered = new Map<RenderCase, RenderedChart>();
+beforeAll(async () => {
+  // One helm at a time: the machine's cores are shared.
+  for (const renderCase of cases)
+    rendered.set(
+      renderCase,
+      await renderChart(path.join(chartsDir, renderCase.chart), [renderCase.values], renderCase.release),
+    );
+}, 300_000);
+const renderedFor = (renderCase: RenderCase): RenderedChart => {
+  const chart = rendered.get(renderCase);
+  if (!chart) throw new Error(`${renderCase.chart} with ${renderCase.label} was not rendered`);
+  return chart;
+};
 const effectiveValues = (renderCase: RenderCase): Record<string, unknown> =>
   mergeDeep(readYamlMapping(path.join(chartsDir, renderCase.chart, 'values.yaml')), renderCase.values);
 
@@ -125,9 +135,7 @@ const matches = (selector: Record<string, string>, labels: Record<string, string
 
 describe('offline Kubernetes schema validation (kubernetes-models)', () => {
   it('accepts every object rendered from every values set', () => {
-    const all = cases.flatMap((renderCase) =>
-      (rendered.get(renderCase) as RenderedChart).objects.map((item) => ({ renderCase, item })),
-    );
+    const all = cases.flatMap((renderCase) => renderedFor(renderCase).objects.map((item) => ({ renderCase, item })));
     const result = spawnSync(process.execPath, [path.join(chartsDir, 'scripts', 'validate-kubernetes-objects.mjs')], {
       input: JSON.stringify(all.map(({ item }) => item.object)),
       encoding: 'utf8',
@@ -168,7 +176,10 @@ describe('offline Kubernetes schema validation (kubernetes-models)', () => {
 describe.each(cases.map((renderCase) => [`${renderCase.chart} with ${renderCase.label}`, renderCase] as const))(
   '%s',
   (_label, renderCase) => {
-    const chart = rendered.get(renderCase) as RenderedChart;
+    let chart: RenderedChart;
+    beforeAll(() => {
+      chart = renderedFor(renderCase);
+    });
     const values = effectiveValues(renderCase);
 
     it('gives every object the recommended labels and a release-scoped name', () => {
@@ -425,6 +436,10 @@ function checkConfig(chart: RenderedChart, workload: Workload, container: Contai
           : loadServiceConfig({ name: component, configSchema: saporConfigSchema }, env, argv);
     expect(ports.http).toBe(config.server.port);
     expect(ports.gate).toBe(config.server.gatePort);
+    const gateTls = config.server.gateTls;
+    if (gateTls)
+      for (const file of [gateTls.certFile, gateTls.keyFile, gateTls.clientCaFile])
+        expect(isMountedFromSecret(workload, container, file)).toBe(true);
     expect(config.auth.serviceToken).toMatch(/^secret:.*:service-token:/);
     if (config.server.gatePort === undefined) expect(config.auth.gateToken).toMatch(/^secret:.*:gate-token:/);
     expect(config.database.url).toMatch(/^postgres:\/\//);
@@ -467,35 +482,93 @@ function checkConfig(chart: RenderedChart, workload: Workload, container: Contai
 describe('isd chart values', () => {
   const isdDir = path.join(chartsDir, 'isd');
 
-  it('refuses to render without the auth Secret name, naming the value', () => {
-    expect(() => renderChart(isdDir, [{ auth: { existingSecret: '' } }])).toThrow(/auth.existingSecret is required/);
+  it('refuses to render without the auth Secret name, naming the value', async () => {
+    await expect(renderChart(isdDir, [{ auth: { existingSecret: '' } }])).rejects.toThrow(
+      /auth.existingSecret is required/,
+    );
   });
 
-  it('refuses a sidecar with neither a Gate-only listener nor a Gate credential', () => {
-    expect(() => renderChart(isdDir, [{ sapor: { config: { server: { gatePort: null } } } }])).toThrow(
+  it('refuses a sidecar with neither a Gate-only listener nor a Gate credential', async () => {
+    await expect(renderChart(isdDir, [{ sapor: { config: { server: { gatePort: null } } } }])).rejects.toThrow(
       /sapor needs config.server.gatePort \(a Gate-only listener\) or auth.gateTokenKey/,
     );
-    const withToken = renderChart(isdDir, [
+    const withToken = await renderChart(isdDir, [
       { auth: { gateTokenKey: 'gate-token' }, sapor: { config: { server: { gatePort: null } } } },
     ]);
     const sapor = workloads(withToken).find((workload) => workload.object.metadata.name === 'isd-sapor');
     expect(containerEnvironment(sapor?.pod.containers[0] as Container).SAPOR_AUTH__GATE_TOKEN).toMatch(/:gate-token:/);
   });
 
-  it('refuses a Gate-only listener without the NetworkPolicy that makes it Gate-only', () => {
-    expect(() => renderChart(isdDir, [{ networkPolicy: { enabled: false } }])).toThrow(
-      /autopilot: config.server.gatePort trusts X-SPINNAKER-USER from whoever reaches it/,
+  it('refuses a Gate-only listener without the NetworkPolicy that makes it Gate-only', async () => {
+    await expect(renderChart(isdDir, [{ networkPolicy: { enabled: false } }])).rejects.toThrow(
+      /(visibility|autopilot|sapor): config.server.gatePort trusts X-SPINNAKER-USER from whoever reaches it/,
     );
   });
 
-  it('refuses a replicated controller without a shared CA and token keys', () => {
-    expect(() => renderChart(isdDir, [{ controller: { replicas: 2 } }])).toThrow(
+  it('refuses a replicated controller without a shared CA and token keys', async () => {
+    await expect(renderChart(isdDir, [{ controller: { replicas: 2 } }])).rejects.toThrow(
       /controller.replicas > 1 needs controller.ca.existingSecret and controller.tokenKeys.existingSecret/,
     );
   });
 
-  it('builds DATABASE_URL for the bundled Postgres from its password Secret', () => {
-    const chart = renderChart(isdDir, [{ postgresql: { enabled: true } }]);
+  it("issues the Gate-only listeners' certificate and Gate's client certificate with cert-manager when told to", async () => {
+    const chart = await renderChart(isdDir, [
+      { gateTls: { enabled: true, certManager: { enabled: true }, gateNamespace: 'spinnaker' } },
+    ]);
+    const certificates = ofKind(chart, 'Certificate');
+    const server = certificates.find((certificate) => certificate.metadata.name === 'isd-gate-tls');
+    const client = certificates.find((certificate) => certificate.metadata.name === 'isd-gate-client');
+    // The listener certificate names every sidecar Service Gate's proxies call; each sidecar mounts its Secret.
+    const dnsNames = (server?.spec as { dnsNames: string[] }).dnsNames;
+    for (const component of ['visibility', 'autopilot', 'sapor']) {
+      expect(dnsNames).toContain(`isd-${component}.isd.svc.cluster.local`);
+      const sidecar = workloads(chart).find((workload) => workload.object.metadata.name === `isd-${component}`);
+      expect(sidecar?.pod.volumes).toContainEqual({ name: 'gate-tls', secret: { secretName: 'isd-gate-tls' } });
+    }
+    // Gate's certificate lives in Gate's namespace, as a PKCS#12 key store, named as the sidecars require.
+    expect(client?.metadata.namespace).toBe('spinnaker');
+    const spec = client?.spec as { commonName: string; usages: string[]; keystores: { pkcs12: { create: boolean } } };
+    expect(spec.usages).toEqual(['client auth']);
+    expect(spec.keystores.pkcs12.create).toBe(true);
+    const configMap = ofKind(chart, 'ConfigMap').find((object) => object.metadata.name === 'isd-sapor');
+    const config = YAML.parse((configMap?.data as Record<string, string>)['config.yaml'] as string) as {
+      server: { gateTls: { clientNames: string[] } };
+    };
+    expect(config.server.gateTls.clientNames).toContain(spec.commonName);
+  });
+
+  it("issues both certificates from the chart's own CA without a Secret or cert-manager", async () => {
+    const chart = await renderChart(isdDir, [{ gateTls: { enabled: true, gateNamespace: 'spinnaker' } }]);
+    const secret = (name: string) => {
+      const found = ofKind(chart, 'Secret').find((object) => object.metadata.name === name);
+      const data = (found?.data ?? {}) as Record<string, string>;
+      const pem = (key: string) => Buffer.from(data[key] ?? '', 'base64').toString();
+      return { object: found, pem };
+    };
+    const ca = new X509Certificate(secret('isd-gate-ca').pem('tls.crt'));
+    expect(ca.ca).toBe(true);
+    expect(secret('isd-gate-ca').object?.metadata).toMatchObject({
+      annotations: { 'helm.sh/resource-policy': 'keep' },
+    });
+    const listener = secret('isd-gate-tls');
+    const server = new X509Certificate(listener.pem('tls.crt'));
+    expect(server.verify(ca.publicKey)).toBe(true);
+    expect(listener.pem('ca.crt')).toBe(secret('isd-gate-ca').pem('tls.crt'));
+    for (const component of ['visibility', 'autopilot', 'sapor'])
+      expect(server.checkHost(`isd-${component}.isd.svc.cluster.local`)).toBeDefined();
+    const gate = secret('isd-gate-client');
+    expect(gate.object?.metadata.namespace).toBe('spinnaker');
+    const client = new X509Certificate(gate.pem('tls.crt'));
+    expect(client.verify(ca.publicKey)).toBe(true);
+    expect(client.subject).toContain('CN=spin-gate');
+    for (const component of ['visibility', 'autopilot', 'sapor']) {
+      const sidecar = workloads(chart).find((workload) => workload.object.metadata.name === `isd-${component}`);
+      expect(sidecar?.pod.volumes).toContainEqual({ name: 'gate-tls', secret: { secretName: 'isd-gate-tls' } });
+    }
+  });
+
+  it('builds DATABASE_URL for the bundled Postgres from its password Secret', async () => {
+    const chart = await renderChart(isdDir, [{ postgresql: { enabled: true } }]);
     const visibility = workloads(chart).find((workload) => workload.object.metadata.name === 'isd-visibility');
     const env = containerEnvironment(visibility?.pod.containers[0] as Container);
     expect(env.DATABASE_URL).toBe(
@@ -504,8 +577,8 @@ describe('isd chart values', () => {
     expect(ofKind(chart, 'StatefulSet').map((set) => set.metadata.name)).toEqual(['isd-postgresql']);
   });
 
-  it('uses the release name in every object name', () => {
-    const chart = renderChart(isdDir, [], { name: 'prod', namespace: 'spinnaker' });
+  it('uses the release name in every object name', async () => {
+    const chart = await renderChart(isdDir, [], { name: 'prod', namespace: 'spinnaker' });
     expect(
       ofKind(chart, 'Deployment')
         .map((deployment) => deployment.metadata.name)
@@ -514,22 +587,26 @@ describe('isd chart values', () => {
     expect(chart.notes).toMatch(/bundled profiles point at release "isd" in namespace "isd"/);
   });
 
-  it('changes the pod checksum when the config changes, so a config change rolls the pods', () => {
+  it('changes the pod checksum when the config changes, so a config change rolls the pods', async () => {
     const checksum = (chart: RenderedChart) =>
       (
         (workloads(chart).find((workload) => workload.object.metadata.name === 'isd-sapor')?.object.spec as Json)
           .template as { metadata: { annotations: Json } }
       ).metadata.annotations['checksum/config'];
-    expect(checksum(renderChart(isdDir))).not.toBe(
-      checksum(renderChart(isdDir, [{ sapor: { config: { log: { level: 'debug' } } } }])),
+    expect(checksum(await renderChart(isdDir))).not.toBe(
+      checksum(await renderChart(isdDir, [{ sapor: { config: { log: { level: 'debug' } } } }])),
     );
   });
 });
 
 describe('the bundled Spinnaker profiles', () => {
-  const chart = rendered.get(cases[0] as RenderCase) as RenderedChart;
-  const profiles = ofKind(chart, 'ConfigMap').find((configMap) => configMap.metadata.name === 'isd-spinnaker-config')
-    ?.data as Record<string, string>;
+  let chart: RenderedChart;
+  let profiles: Record<string, string>;
+  beforeAll(() => {
+    chart = renderedFor(cases[0] as RenderCase);
+    profiles = ofKind(chart, 'ConfigMap').find((configMap) => configMap.metadata.name === 'isd-spinnaker-config')
+      ?.data as Record<string, string>;
+  });
 
   it('ship the orca-stages render byte for byte', () => {
     expect(profiles['orca-local.yml']).toBe(
@@ -556,8 +633,10 @@ describe('the bundled Spinnaker profiles', () => {
     expect(gatePorts).toEqual(['gate', 'gate', 'gate']);
   });
 
-  it('can be replaced with --set-file', () => {
-    const custom = renderChart(path.join(chartsDir, 'isd'), [{ spinnakerConfig: { orcaLocal: 'webhook: {}\n' } }]);
+  it('can be replaced with --set-file', async () => {
+    const custom = await renderChart(path.join(chartsDir, 'isd'), [
+      { spinnakerConfig: { orcaLocal: 'webhook: {}\n' } },
+    ]);
     const data = ofKind(custom, 'ConfigMap').find((configMap) => configMap.metadata.name === 'isd-spinnaker-config')
       ?.data as Record<string, string>;
     expect(data['orca-local.yml']).toBe('webhook: {}\n');
@@ -570,7 +649,7 @@ describe('the image', () => {
   it('starts every component the charts run, from a main.ts that exists', () => {
     const components = new Set(
       cases.flatMap((renderCase) =>
-        workloads(rendered.get(renderCase) as RenderedChart).flatMap((workload) =>
+        workloads(renderedFor(renderCase)).flatMap((workload) =>
           workload.object.kind === 'Deployment' ? [workload.pod.containers[0]?.args?.[0] as string] : [],
         ),
       ),
@@ -593,7 +672,7 @@ describe('the image', () => {
 
 describe('controller defaults', () => {
   it('advertises a Service name that resolves from other namespaces, and lists the agent Service names', () => {
-    const chart = rendered.get(cases[0] as RenderCase) as RenderedChart;
+    const chart = renderedFor(cases[0] as RenderCase);
     const configMap = ofKind(chart, 'ConfigMap').find((candidate) => candidate.metadata.name === 'isd-controller');
     const config = YAML.parse((configMap?.data as Record<string, string>)['config.yaml'] as string) as {
       serverNames: string[];

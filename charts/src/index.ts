@@ -1,7 +1,5 @@
-// Public surface of @isd/charts: the Helm template-subset renderer and the chart helpers the tests use.
-export { TemplateError, TemplateSet, formatValue, isTruthy, supportedFunctions, toYaml } from './helm-template-subset';
-export type { RenderContext } from './helm-template-subset';
-export { ValuesSchemaError, compileValuesSchema, mergeValues, readYamlMapping, renderChart } from './chart-renderer';
-export type { ReleaseOptions, RenderedChart, RenderedObject } from './chart-renderer';
+// Public surface of @isd/charts: running the real helm on the charts, and the value-docs helpers.
+export { HelmError, helm, parseManifests, readYamlMapping, renderChart, valuesFileArgs } from './helm';
+export type { HelmOptions, ReleaseOptions, RenderedChart, RenderedObject } from './helm';
 export { readValueParams, replaceValuesTable, undocumentedValues, valueParamsTable } from './values-docs';
 export type { ValueParam } from './values-docs';

@@ -1,4 +1,4 @@
-import { PipelineRegistry, Registry, registerPluginExtensions } from '@spinnaker/core';
+import { PipelineRegistry, Registry, SETTINGS, registerPluginExtensions } from '@spinnaker/core';
 import type { IStageTypeConfig } from '@spinnaker/core';
 
 import { suppressDuplicateStages } from './duplicate-suppression';
@@ -19,6 +19,10 @@ function genericWebhookStage(key: string): IStageTypeConfig {
 }
 
 const keys = gateStageTypes.map((stage) => stage.key);
+
+beforeEach(() => {
+  SETTINGS.hiddenStages = ['someHiddenStage'];
+});
 
 describe('suppressDuplicateStages with the real PipelineRegistry', () => {
   it('removes generic registrations made before the plugin and keeps ours', () => {
@@ -44,6 +48,8 @@ describe('suppressDuplicateStages with the real PipelineRegistry', () => {
     const registry = new PipelineRegistry();
     gateStageTypes.forEach((stage) => registry.registerStage(stage));
     suppressDuplicateStages(registry, gateStageTypes);
+    // Through Deck's public setting, keeping what the operator hid already.
+    expect(SETTINGS.hiddenStages).toEqual(['someHiddenStage', ...keys]);
     keys.forEach((key) => registry.registerStage(genericWebhookStage(key)));
     registry.registerStage(genericWebhookStage('someOtherWebhook'));
 

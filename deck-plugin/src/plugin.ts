@@ -8,6 +8,8 @@ import type { GateKind } from './catalog';
 import { helpKey } from './common/components';
 import { suppressDuplicateStages } from './duplicate-suppression';
 import { gateStageTypes } from './stages';
+import { registerApplicationViews } from './views/register';
+import type { InjectorLike } from './views/register';
 
 /** Help texts for every gate parameter, keyed `isd.<kind>.<parameter>` for Deck's HelpField. */
 export const helpContents: Record<string, string> = Object.fromEntries(
@@ -25,6 +27,11 @@ export const plugin: IDeckPlugin = {
     if (!report.stageListFound) {
       // Later registrations are still dropped; only ones made before us could not be removed.
       console.warn('ISD plugin: Deck registry internals changed; duplicate gate stages may show in the picker');
+    }
+    // Deck exposes its angular injector on window.spinnaker once the app module runs (before plugins load).
+    const deck = (window as { spinnaker?: { $injector?: InjectorLike } }).spinnaker;
+    if (!registerApplicationViews(deck?.$injector)) {
+      console.warn('ISD plugin: Deck’s injector is not available; the ISD application views are not added');
     }
   },
 };

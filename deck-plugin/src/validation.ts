@@ -4,6 +4,7 @@ import type { ICustomValidator, IPipeline, IStage } from '@spinnaker/core';
 
 import { gateStages } from './catalog';
 import type { GateKind } from './catalog';
+import { isRecord, isSpel, normalizeParameterValues } from './stage-values';
 
 /** Errors keyed like the stage: `parameterValues.<name>` and `stageTimeoutMs`, as Formik expects. */
 export type StageErrors = {
@@ -33,14 +34,15 @@ type Values = Record<string, unknown>;
 
 /** Validates a gate stage of the given kind; an empty object means valid. */
 export function validateGateStage(kind: GateKind, stage: Partial<IStage>): StageErrors {
-  const values = (isRecord(stage.parameterValues) ? stage.parameterValues : {}) as Values;
-  const parameterErrors: Record<string, string> = {};
+  // Legacy strings from Deck's generic webhook form are read as their types; what cannot be read is an error.
+  const { values, problems } = normalizeParameterValues(kind, stage.parameterValues);
+  const parameterErrors: Record<string, string> = { ...problems };
   const errors: StageErrors = {};
   const label = (name: string) => gateStages[kind].parameters.find((p) => p.name === name)?.label ?? name;
 
   for (const parameter of gateStages[kind].parameters) {
     if (parameter.required && isMissing(values[parameter.name])) {
-      parameterErrors[parameter.name] = `${parameter.label} is required.`;
+      parameterErrors[parameter.name] ??= `${parameter.label} is required.`;
     }
   }
   const set = (name: string, message: string) => {
@@ -236,13 +238,4 @@ function rangeProblem(value: unknown, min: number, max: number, format: (n: numb
 
 function isMissing(value: unknown): boolean {
   return value === undefined || value === null || (typeof value === 'string' && value.trim() === '');
-}
-
-/** A `${...}` value is evaluated by Orca at run time, so it cannot be checked here. */
-function isSpel(value: unknown): boolean {
-  return typeof value === 'string' && value.includes('${');
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

@@ -170,6 +170,22 @@ describe('approval gate in the browser, through the Gate proxy, against real vis
     expect(body.decisions.map((d) => d.user)).toEqual(['bob']);
   });
 
+  it('lists the gate in the application’s Approvals view, where an approver approves it in place', async () => {
+    const run = startApproval();
+    await activatedContext(run);
+    await loginInBrowser('bob');
+    await session.renderApplicationView('isdApprovals', 'checkout');
+    await session.page.waitForSelector('.isd-approval-row');
+    expect(await session.page.textContent('.isd-approval-row')).toContain('deploy-prod');
+    await session.page.click('text=Details');
+    await session.page.waitForSelector('.isd-approve');
+    await session.screenshot('real-visibility-approvals-view');
+    await session.page.click('.isd-approve');
+    await session.page.waitForSelector('text=Nothing is waiting for your approval.');
+    const execution = await run.done;
+    expect(execution.status).toBe('SUCCEEDED');
+  });
+
   it('raised no errors in the page', () => {
     expect(session.pageErrors).toEqual([]);
   });

@@ -6,6 +6,8 @@ import type { FetchFunction } from '../src/api/sidecar-client';
 export interface RecordedRequest {
   method: string;
   path: string;
+  /** Query parameters of the URL. */
+  query: Record<string, string>;
   body: unknown;
   headers: Record<string, string>;
 }
@@ -37,6 +39,7 @@ export class FakeGate {
     const request: RecordedRequest = {
       method,
       path: parsed.pathname,
+      query: Object.fromEntries(parsed.searchParams),
       body: typeof init.body === 'string' ? JSON.parse(init.body) : undefined,
       headers,
     };

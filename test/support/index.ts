@@ -11,3 +11,7 @@ export { eventually, freePort, repoRoot, spawnTypeScript } from './processes';
 export type { ChildService } from './processes';
 export { requireTool } from './tools';
 export type { TestTool } from './tools';
+export { startKubeApiServer } from './kube-apiserver';
+export type { KubeApiServer, KubeApiServerOptions } from './kube-apiserver';
+export { createTestCa } from './certificates';
+export type { IssueOptions, TestCa, TestCertificate } from './certificates';

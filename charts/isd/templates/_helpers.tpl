@@ -127,3 +127,29 @@ affinity: {{- toYaml . | nindent 2 }}
 topologySpreadConstraints: {{- toYaml . | nindent 2 }}
 {{- end }}
 {{- end -}}
+
+{{/* Secret with the Gate-only listeners' tls.crt/tls.key and ca.crt (the CA of Gate's client certificate). */}}
+{{- define "isd.gateTlsSecret" -}}
+{{- if .Values.gateTls.existingSecret -}}
+{{- .Values.gateTls.existingSecret -}}
+{{- else -}}
+{{- printf "%s-gate-tls" (include "isd.fullname" .) | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+{{- end -}}
+
+{{/* Whether the chart issues the gateTls certificates from its own CA (neither a Secret nor cert-manager given). */}}
+{{- define "isd.gateTlsOwnCa" -}}
+{{- if and .Values.gateTls.enabled (not .Values.gateTls.certManager.enabled) (not .Values.gateTls.existingSecret) -}}true{{- end -}}
+{{- end -}}
+
+{{/* DNS names of the sidecars' Gate-only listeners (every enabled sidecar's Service). */}}
+{{- define "isd.gateTlsDnsNames" -}}
+{{- $names := list -}}
+{{- range $component := list "visibility" "autopilot" "sapor" -}}
+{{- if (index $.Values $component).enabled -}}
+{{- $service := include "isd.componentName" (dict "root" $ "component" $component) -}}
+{{- $names = concat $names (list $service (printf "%s.%s.svc" $service $.Release.Namespace) (printf "%s.%s.svc.cluster.local" $service $.Release.Namespace)) -}}
+{{- end -}}
+{{- end -}}
+{{- toJson $names -}}
+{{- end -}}

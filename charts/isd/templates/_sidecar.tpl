@@ -13,8 +13,14 @@ variables that receive the service token), callers (components allowed besides O
 {{- $port := $server.port | default .defaultPort -}}
 {{- $gatePort := $server.gatePort -}}
 {{- $prefix := upper .component -}}
-{{- if and $gatePort (not $root.Values.networkPolicy.enabled) -}}
-{{- fail (printf "%s: config.server.gatePort trusts X-SPINNAKER-USER from whoever reaches it, and only the NetworkPolicy keeps that to Gate: keep networkPolicy.enabled, or drop gatePort and set auth.gateTokenKey" .component) -}}
+{{- $gateTls := $root.Values.gateTls -}}
+{{- if and $gatePort (not $root.Values.networkPolicy.enabled) (not $gateTls.enabled) -}}
+{{- fail (printf "%s: config.server.gatePort trusts X-SPINNAKER-USER from whoever reaches it, and only the NetworkPolicy keeps that to Gate: keep networkPolicy.enabled, enable gateTls (Gate's client certificate), or drop gatePort and set auth.gateTokenKey" .component) -}}
+{{- end -}}
+{{- if and $gatePort $gateTls.enabled -}}
+{{- /* Mutual TLS on the Gate-only listener, from the Secret mounted at /etc/isd/gate-tls. */ -}}
+{{- $tls := dict "certFile" "/etc/isd/gate-tls/tls.crt" "keyFile" "/etc/isd/gate-tls/tls.key" "clientCaFile" "/etc/isd/gate-tls/ca.crt" "clientNames" $gateTls.clientNames -}}
+{{- $config = mustMergeOverwrite (deepCopy $config) (dict "server" (dict "gateTls" $tls)) -}}
 {{- end -}}
 {{- if and (not $gatePort) (not $root.Values.auth.gateTokenKey) -}}
 {{- fail (printf "%s needs config.server.gatePort (a Gate-only listener) or auth.gateTokenKey (a Gate credential): without either no user request can be trusted" .component) -}}
@@ -102,6 +108,11 @@ spec:
             # Working state (e.g. sapor's policy git clone) under the image's working directory.
             - name: state
               mountPath: /app/.isd
+            {{- if and $gatePort $gateTls.enabled }}
+            - name: gate-tls
+              mountPath: /etc/isd/gate-tls
+              readOnly: true
+            {{- end }}
             {{- with $values.extraVolumeMounts }}
             {{- toYaml . | nindent 12 }}
             {{- end }}
@@ -113,6 +124,11 @@ spec:
           emptyDir: {}
         - name: state
           emptyDir: {}
+        {{- if and $gatePort $gateTls.enabled }}
+        - name: gate-tls
+          secret:
+            secretName: {{ include "isd.gateTlsSecret" $root }}
+        {{- end }}
         {{- with $values.extraVolumes }}
         {{- toYaml . | nindent 8 }}
         {{- end }}

@@ -3,6 +3,7 @@
 import type {
   ApprovalDecisionRequest,
   ApprovalInstance,
+  ApprovalListFilter,
   PipelineCheckAnswer,
   PipelineCheckResult,
   PolicySummary,
@@ -29,6 +30,7 @@ export class SidecarError extends Error {
 /** Everything the plugin asks of the sidecars. */
 export interface SidecarClient {
   getApproval(id: string): Promise<ApprovalInstance>;
+  listApprovals(filter: ApprovalListFilter): Promise<ApprovalInstance[]>;
   decideApproval(id: string, decision: ApprovalDecisionRequest): Promise<ApprovalInstance>;
   getVerification(id: string): Promise<VerificationResult>;
   listVerificationTemplates(): Promise<VerificationTemplateSummary[]>;
@@ -86,6 +88,13 @@ export function createGateProxyClient(options: GateProxyClientOptions): SidecarC
 
   return {
     getApproval: (id) => call('visibility', 'GET', `/api/v1/approvals/${encodeURIComponent(id)}`),
+    listApprovals: async (filter) => {
+      const query = new URLSearchParams({ limit: String(filter.limit), offset: String(filter.offset) });
+      if (filter.application) query.set('application', filter.application);
+      if (filter.status) query.set('status', filter.status);
+      if (filter.mine) query.set('mine', 'true');
+      return listOf(await call('visibility', 'GET', `/api/v1/approvals?${query.toString()}`), 'approvals');
+    },
     decideApproval: (id, decision) =>
       call('visibility', 'POST', `/api/v1/approvals/${encodeURIComponent(id)}/decisions`, decision),
     getVerification: (id) => call('autopilot', 'GET', `/api/v1/verifications/${encodeURIComponent(id)}`),

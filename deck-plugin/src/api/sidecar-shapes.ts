@@ -43,6 +43,13 @@ export interface EvidenceCard {
 export interface ApprovalInstance {
   id: string;
   status: ApprovalStatus;
+  application?: string;
+  pipelineName?: string;
+  executionId?: string;
+  /** The user who triggered the pipeline. */
+  triggeredBy?: string;
+  /** ISO-8601 time the gate was created. */
+  createdAt?: string;
   approverGroups: ApproverGroupProgress[];
   decisions: ApprovalDecision[];
   evidence: EvidenceCard[];
@@ -154,4 +161,13 @@ export interface PipelineCheckAnswer {
 export interface PipelineCheckResult {
   deny: string[];
   decisionId?: string;
+}
+
+/** `GET /api/v1/approvals` filters; `mine` lists only the gates the calling user may still decide. */
+export interface ApprovalListFilter {
+  application?: string;
+  status?: ApprovalStatus;
+  mine?: boolean;
+  limit: number;
+  offset: number;
 }

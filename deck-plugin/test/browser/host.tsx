@@ -22,9 +22,19 @@ import type {
 
 const React = react;
 
+/** An application state a plugin adds through Deck's `applicationState` provider. */
+interface ApplicationState {
+  name: string;
+  views: { insight: { component: React.ComponentType<{ app: { name: string } }> } };
+}
+
 interface HostWindow extends Window {
-  spinnaker: { plugins: { sharedLibraries: Record<string, unknown> } };
+  spinnaker: {
+    plugins: { sharedLibraries: Record<string, unknown> };
+    $injector: { get(name: string): { addChildState(state: ApplicationState): void } };
+  };
   isdHost: {
+    renderApplicationView: (state: string, application: string) => Promise<void>;
     load: (url: string) => Promise<string[]>;
     renderEditor: (key: string, parameterValues: Record<string, unknown>) => Promise<void>;
     renderExecution: (key: string, context: Record<string, unknown>) => Promise<void>;
@@ -48,7 +58,16 @@ function exposeSharedLibraries(): void {
     rxjs,
     'rxjs/Observable': { Observable: rxjs.Observable },
   };
-  host.spinnaker = { plugins: { sharedLibraries: {} } };
+  // Deck's angular injector, as far as plugins use it: the `applicationState` provider's addChildState.
+  host.spinnaker = {
+    plugins: { sharedLibraries: {} },
+    $injector: {
+      get(name) {
+        if (name !== 'applicationState') throw new Error(`the host has no injectable ${name}`);
+        return { addChildState: (state) => applicationStates.push(state) };
+      },
+    },
+  };
   for (const [name, library] of Object.entries(libraries)) {
     host.spinnaker.plugins.sharedLibraries[name.replace(/[^\w]/g, '_')] = library;
   }
@@ -69,6 +88,7 @@ function registerGenericWebhookStage(key: string): void {
 }
 
 const root = document.getElementById('root') as HTMLElement;
+const applicationStates: ApplicationState[] = [];
 const pipeline = { id: 'pipeline-1', name: 'deploy-to-prod', application: 'checkout', stages: [] as IStage[] };
 
 function stageConfig(key: string): IStageTypeConfig {
@@ -132,6 +152,16 @@ host.isdHost = {
         <h3>{config.label}</h3>
         <p className="text-muted">{config.description}</p>
         <Editor {...props} />
+      </div>,
+    );
+  },
+  async renderApplicationView(name, application) {
+    const state = applicationStates.find((candidate) => candidate.name === name);
+    if (!state) throw new Error(`no application state ${name} (registered: ${applicationStates.map((s) => s.name)})`);
+    const View = state.views.insight.component;
+    await render(
+      <div className="isd-host" data-view={name}>
+        <View app={{ name: application }} />
       </div>,
     );
   },

@@ -39,6 +39,8 @@ export interface BrowserSession {
   loadPlugin(): Promise<string[]>;
   renderEditor(key: string, parameterValues: Record<string, unknown>): Promise<void>;
   renderExecution(key: string, context: Record<string, unknown>): Promise<void>;
+  /** Renders an application state the plugin added (Deck's `.../applications/{application}/...` route). */
+  renderApplicationView(state: string, application: string): Promise<void>;
   screenshot(name: string): Promise<void>;
   close(): Promise<void>;
 }
@@ -48,6 +50,7 @@ interface HostApi {
     load(url: string): Promise<string[]>;
     renderEditor(key: string, values: unknown): Promise<void>;
     renderExecution(key: string, context: unknown): Promise<void>;
+    renderApplicationView(state: string, application: string): Promise<void>;
   };
 }
 
@@ -91,6 +94,11 @@ export async function startBrowserSession(proxy: ProxyHandler): Promise<BrowserS
         page.evaluate(([k, c]) => (window as unknown as HostApi).isdHost.renderExecution(k, c), [
           key,
           context,
+        ] as const),
+      renderApplicationView: (state, application) =>
+        page.evaluate(([s, a]) => (window as unknown as HostApi).isdHost.renderApplicationView(s, a), [
+          state,
+          application,
         ] as const),
       screenshot: async (name) => {
         await page.screenshot({ path: path.join(artefacts, `${name}.png`), fullPage: true });

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
+import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import querystring from 'node:querystring';
 import zlib from 'node:zlib';
@@ -162,12 +163,18 @@ export class HttpApp {
    * Starts listening; resolves with the server once the port is bound. With `gateListener` the port is
    * the one only Gate can reach (the chart's NetworkPolicy), where Gate's X-SPINNAKER-USER is trusted.
    */
-  async listen(port: number, host = '0.0.0.0', options: { gateListener?: boolean } = {}): Promise<http.Server> {
+  async listen<Tls extends https.ServerOptions | undefined = undefined>(
+    port: number,
+    host = '0.0.0.0',
+    options: { gateListener?: boolean; tls?: Tls } = {},
+  ): Promise<Tls extends undefined ? http.Server : https.Server> {
     this.listening = true;
     const origin = { gateListener: Boolean(options.gateListener) };
-    const server = http.createServer((req, res) => {
+    const handler = (req: http.IncomingMessage, res: http.ServerResponse) => {
       void this.serve(req, res, origin);
-    });
+    };
+    // With TLS options (the Gate-only listener's mutual TLS) the same routes are served over HTTPS.
+    const server = options.tls ? https.createServer(options.tls, handler) : http.createServer(handler);
     server.keepAliveTimeout = 65_000;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -177,8 +184,11 @@ export class HttpApp {
       });
     });
     const address = server.address() as AddressInfo;
-    this.options.logger.info({ port: address.port, host, gateListener: origin.gateListener }, 'listening');
-    return server;
+    this.options.logger.info(
+      { port: address.port, host, gateListener: origin.gateListener, tls: Boolean(options.tls) },
+      'listening',
+    );
+    return server as Tls extends undefined ? http.Server : https.Server;
   }
 
   private addRoute(spec: AnySpec, handler: AnyHandler, documented = true): void {

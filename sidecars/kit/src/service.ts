@@ -1,11 +1,13 @@
 import path from 'node:path';
 import type http from 'node:http';
+import type https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { z } from 'zod';
 import { Authenticator, FiatPermissionResolver, StaticPermissionResolver, type PermissionResolver } from './auth';
 import { ConfigError, loadConfig } from './config';
 import type { Database } from './database';
 import { migrate, migrationsApplied, openDatabase, readMigrations } from './database';
+import { enforceGateTls, gateTlsSchema, gateTlsServerOptions } from './gate-tls';
 import { createHttpApp, type HttpApp } from './http-app';
 import type { JobQueue } from './job-queue';
 import { createJobQueue } from './job-queue';
@@ -43,8 +45,11 @@ export function baseConfigSchema(defaults: { name: string; port: number }) {
           .max(65535)
           .optional()
           .describe(
-            "Port only Gate can reach (the chart's NetworkPolicy); X-SPINNAKER-USER is trusted there without the Gate credential",
+            "Port only Gate can reach (mutual TLS with gateTls, and the chart's NetworkPolicy); X-SPINNAKER-USER is trusted there without the Gate credential",
           ),
+        gateTls: gateTlsSchema
+          .optional()
+          .describe("Mutual TLS on gatePort: only a client with Gate's certificate can connect"),
         publicUrl: z
           .string()
           .url()
@@ -177,6 +182,11 @@ export async function startService<Config extends BaseConfig>(
   if (config.auth.gateToken === undefined && config.server.gatePort === undefined) {
     throw new ConfigError('config: auth.gateToken is required unless server.gatePort is set');
   }
+  if (config.server.gateTls && config.server.gatePort === undefined) {
+    throw new ConfigError('config: server.gateTls needs server.gatePort (the listener it protects)');
+  }
+  // Read before anything starts, so an unreadable file is a start-up error naming the key.
+  const gateTlsOptions = config.server.gateTls && gateTlsServerOptions(config.server.gateTls);
   const schema = definition.name.replace(/-/g, '_');
   const migrations = readMigrations(definition.migrationsDir);
   const database = await openDatabase({
@@ -222,17 +232,25 @@ export async function startService<Config extends BaseConfig>(
     if (own?.stop) cleanups.unshift(own.stop);
     const server = await http.listen(config.server.port, config.server.host);
     const port = (server.address() as AddressInfo).port;
-    const gateServer =
-      config.server.gatePort === undefined
-        ? undefined
-        : await http.listen(config.server.gatePort, config.server.host, { gateListener: true });
+    let gateServer: http.Server | https.Server | undefined;
+    if (config.server.gatePort !== undefined && gateTlsOptions && config.server.gateTls) {
+      const secure = await http.listen(config.server.gatePort, config.server.host, {
+        gateListener: true,
+        tls: gateTlsOptions,
+      });
+      const stopEnforcing = enforceGateTls(secure, config.server.gateTls, logger);
+      cleanups.unshift(async () => stopEnforcing());
+      gateServer = secure;
+    } else if (config.server.gatePort !== undefined) {
+      gateServer = await http.listen(config.server.gatePort, config.server.host, { gateListener: true });
+    }
     const gatePort = gateServer ? (gateServer.address() as AddressInfo).port : undefined;
     let stopping: Promise<void> | undefined;
     return {
       config,
       port,
       url: `http://127.0.0.1:${port}`,
-      gateUrl: gatePort === undefined ? undefined : `http://127.0.0.1:${gatePort}`,
+      gateUrl: gatePort === undefined ? undefined : `${gateTlsOptions ? 'https' : 'http'}://127.0.0.1:${gatePort}`,
       database,
       jobs,
       logger,
@@ -256,7 +274,7 @@ export async function startService<Config extends BaseConfig>(
 }
 
 /** Stops accepting connections, lets in-flight requests finish, then cuts what is left. */
-async function closeServer(server: http.Server, timeoutMs: number): Promise<void> {
+async function closeServer(server: http.Server | https.Server, timeoutMs: number): Promise<void> {
   const closed = new Promise<void>((resolve) => server.close(() => resolve()));
   server.closeIdleConnections();
   const timer = setTimeout(() => server.closeAllConnections(), timeoutMs);

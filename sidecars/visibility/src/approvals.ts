@@ -230,10 +230,12 @@ export class ApprovalGate {
       throw new InputError('mine=true needs a user (a request through Gate)', {
         issues: [{ path: 'query.mine', message: 'only for users' }],
       });
-    if (caller.roles.length === 0) return [];
+    // Only open gates can still be decided: a closed status filter leaves the inbox empty.
+    if (caller.roles.length === 0 || (filter.status && filter.status !== 'activated')) return [];
     // The inbox leaves out gates past their deadline: they can no longer be decided, even before the timer runs.
     return this.store.list({
       ...filter,
+      status: 'activated',
       groupsAnyOf: caller.roles,
       undecidedBy: caller.user,
       deadlineAfter: this.now(),

@@ -120,6 +120,17 @@ export const visibilityConfigSchema = baseConfigSchema({ name: 'visibility', por
         .describe('Named JSON-over-HTTP endpoints the generic connector may call'),
     })
     .prefault({}),
+  deckPlugin: z
+    .strictObject({
+      dir: z
+        .string()
+        .min(1)
+        .optional()
+        .describe(
+          'Directory of the packaged Deck plugin (plugins.json and the bundle zip), served to Gate at /plugins/isd/; unset = not served',
+        ),
+    })
+    .prefault({}),
   sapor: z
     .strictObject({
       url: url().describe("Sapor's base URL (policy API)"),

@@ -8,6 +8,7 @@ export {
   decisionRequestSchema,
   evidenceCardSchema,
   evidenceRequestSchema,
+  listQuerySchema,
 } from './api/schemas';
 export type { ApprovalInstanceBody, CreateApprovalRequest, DecisionRequest, EvidenceRequest } from './api/schemas';
 export type { ApprovalStatus } from './domain/model';

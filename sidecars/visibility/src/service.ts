@@ -1,5 +1,6 @@
 import path from 'node:path';
 import type { ServiceDefinition } from '@isd/kit';
+import { registerDeckPluginRoutes } from './api/deck-plugin';
 import { registerApprovalRoutes } from './api/routes';
 import { ApprovalGate } from './approvals';
 import { visibilityConfigSchema, type VisibilityConfig } from './config';
@@ -16,6 +17,7 @@ export const visibilityService: ServiceDefinition<VisibilityConfig> = {
     const gate = new ApprovalGate({ config, store: new PostgresApprovalStore(database), jobs, logger });
     await gate.defineJobs();
     registerApprovalRoutes(http, gate);
+    if (config.deckPlugin.dir) registerDeckPluginRoutes(http, config.deckPlugin.dir);
     // Gates whose jobs were not queued before a crash are finished here, at start and then periodically.
     const sweep = () =>
       gate.reconcile().then(

@@ -292,6 +292,12 @@ describe.each(backends)('approval lifecycle on %s', (backend) => {
     );
     expect(outsider.body.approvals).toEqual([]);
     expect((await asOrca(base, 'GET', '/api/v1/approvals?mine=true')).status).toBe(400);
+    // Without a status filter the inbox still holds only open gates: a canceled one is nothing to decide.
+    await asOrca(base, 'POST', `/api/v1/approvals/${forRm.body.id as string}/cancel`, {});
+    const afterCancel = await asUser(base, 'rm1', 'GET', `/api/v1/approvals?mine=true&application=${application}`);
+    expect(afterCancel.body.approvals).toEqual([]);
+    const closedFilter = await asUser(base, 'rm1', 'GET', `/api/v1/approvals?mine=true&status=approved`);
+    expect(closedFilter.body.approvals).toEqual([]);
   });
 
   it('refuses a literal ${...} naming the field, and autoDecision when sapor is not configured', async () => {

@@ -16,9 +16,12 @@
 // for services that read executions through Gate (sapor's Spinnaker connector).
 // One addition real Gate cannot make: when `gateToken` is set the harness adds `X-ISD-Gate-Token`,
 // standing in for the network-level proof (Gate-only listener / TLS) described in orca-stages/README.md.
+// With `okHttpClient` it calls https targets presenting a client certificate and trusting only the given
+// CA, as kork's OkHttp client does with `ok-http-client.key-store` / `trust-store`.
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { Agent, fetch as fetchWithAgent } from 'undici';
 import YAML from 'yaml';
 import { gateLocalSchema, gateTokenHeader, parseWithSchema } from '@isd/orca-stages';
 import type { GateLocalConfig } from '@isd/orca-stages';
@@ -40,6 +43,8 @@ export interface GateProxyOptions {
   executions?: (id: string) => unknown;
   /** Service accounts allowed to call Gate with HTTP basic auth (user → password), like sapor's connector. */
   basicAuthUsers?: Record<string, string>;
+  /** Gate's `ok-http-client` key store (client certificate and key, PEM) and trust store (CA, PEM). */
+  okHttpClient?: { certificatePem: string; privateKeyPem: string; trustedCaPem: string };
 }
 
 /** One request the harness forwarded upstream. */
@@ -76,6 +81,10 @@ const SESSION_COOKIE = 'SESSION';
 
 /** Starts the Gate proxy harness on a local port. */
 export async function startGateProxy(options: GateProxyOptions): Promise<GateProxy> {
+  const tls = options.okHttpClient;
+  const dispatcher = new Agent(
+    tls ? { connect: { cert: tls.certificatePem, key: tls.privateKeyPem, ca: tls.trustedCaPem } } : {},
+  );
   const config =
     typeof options.gateLocal === 'string'
       ? parseWithSchema(gateLocalSchema, YAML.parse(options.gateLocal), 'gate-local.yml')
@@ -171,7 +180,8 @@ export async function startGateProxy(options: GateProxyOptions): Promise<GatePro
       responseBody = `java.lang.IllegalArgumentException: method ${method} must have a request body.`;
     } else {
       try {
-        const upstream = await fetch(target, {
+        const upstream = await fetchWithAgent(target, {
+          dispatcher,
           method,
           headers,
           body,
@@ -283,10 +293,12 @@ export async function startGateProxy(options: GateProxyOptions): Promise<GatePro
       sessions.delete(cookie.replace(`${SESSION_COOKIE}=`, ''));
     },
     forwarded,
-    close: () =>
-      new Promise<void>((resolve) => {
+    close: async () => {
+      await new Promise<void>((resolve) => {
         server.closeAllConnections();
         server.close(() => resolve());
-      }),
+      });
+      await dispatcher.close();
+    },
   };
 }

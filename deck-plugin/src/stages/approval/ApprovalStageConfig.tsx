@@ -17,6 +17,8 @@ import type { FormikProps } from 'formik';
 import { MinutesField, ParameterHelp, parameterOf } from '../../common/components';
 import { FieldRow, fieldError, stringMap } from '../../common/FieldRow';
 import { PipelineCheckPanel } from '../../common/PipelineCheckPanel';
+import { useNormalizedStage } from '../../common/useNormalizedStage';
+import { isRecord } from '../../stage-values';
 import { autoDecisionModes, evidenceConnectors, validateGateStage } from '../../validation';
 
 interface ApproverGroup {
@@ -28,11 +30,12 @@ type EvidenceItem = { connector: string } & Record<string, unknown>;
 
 /** Deck config editor for the ISD approval gate stage. */
 export function ApprovalStageConfig(props: IStageConfigProps) {
+  const stage = useNormalizedStage('approval', props);
   return (
     <FormikStageConfig
       application={props.application}
       pipeline={props.pipeline}
-      stage={props.stage}
+      stage={stage}
       onChange={props.updateStage}
       validate={(values) => validateGateStage('approval', values as IStage)}
       render={(injected: IFormikStageConfigInjectedProps) => <ApprovalFields {...injected} />}
@@ -45,7 +48,7 @@ function ApprovalFields(props: IFormikStageConfigInjectedProps) {
   const values = (formik.values.parameterValues ?? {}) as Record<string, unknown>;
   return (
     <div className="isd-approval-config">
-      <ApproverGroupsField formik={formik} groups={(values['approverGroups'] as ApproverGroup[]) ?? []} />
+      <ApproverGroupsField formik={formik} groups={listOf<ApproverGroup>(values['approverGroups'])} />
       <MinutesField kind="approval" name="timeoutMs" label="Approval timeout" />
       <FormikFormField
         name="parameterValues.allowSelfApproval"
@@ -59,8 +62,11 @@ function ApprovalFields(props: IFormikStageConfigInjectedProps) {
         help={<ParameterHelp kind="approval" name="instructions" />}
         input={(inputProps) => <TextAreaInput {...inputProps} rows={4} />}
       />
-      <EvidenceField formik={formik} items={(values['evidence'] as EvidenceItem[]) ?? []} />
-      <AutoDecisionField formik={formik} value={values['autoDecision'] as Record<string, unknown> | undefined} />
+      <EvidenceField formik={formik} items={listOf<EvidenceItem>(values['evidence'])} />
+      <AutoDecisionField
+        formik={formik}
+        value={isRecord(values['autoDecision']) ? values['autoDecision'] : undefined}
+      />
       <PipelineCheckPanel pipeline={props.pipeline} />
     </div>
   );
@@ -235,6 +241,11 @@ function AutoDecisionField(props: AutoDecisionFieldProps) {
       )}
     </FieldRow>
   );
+}
+
+/** The rows of a list parameter; anything else (shown as a field error) edits as an empty list. */
+function listOf<T>(value: unknown): T[] {
+  return Array.isArray(value) ? (value.filter(isRecord) as T[]) : [];
 }
 
 function toNumber(raw: string): number {

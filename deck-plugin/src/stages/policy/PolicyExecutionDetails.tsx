@@ -15,7 +15,7 @@ export function PolicyExecutionDetails(props: IExecutionDetailsSectionProps) {
     </ExecutionDetailsSection>
   );
 }
-PolicyExecutionDetails.title = 'isdPolicy';
+PolicyExecutionDetails.title = 'policy';
 
 function PolicyDetails(props: IExecutionDetailsSectionProps) {
   // The decision is taken on create and never changes, so Orca's copy is authoritative.

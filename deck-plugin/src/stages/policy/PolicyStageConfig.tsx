@@ -8,15 +8,17 @@ import { useSidecarClient } from '../../api/client-context';
 import { ErrorNotice, useLoadable } from '../../common/components';
 import { FieldRow, fieldError } from '../../common/FieldRow';
 import { PipelineCheckPanel } from '../../common/PipelineCheckPanel';
+import { useNormalizedStage } from '../../common/useNormalizedStage';
 import { validateGateStage } from '../../validation';
 
 /** Deck config editor for the ISD policy gate stage. */
 export function PolicyStageConfig(props: IStageConfigProps) {
+  const stage = useNormalizedStage('policy', props);
   return (
     <FormikStageConfig
       application={props.application}
       pipeline={props.pipeline}
-      stage={props.stage}
+      stage={stage}
       onChange={props.updateStage}
       validate={(values) => validateGateStage('policy', values as IStage)}
       render={(injected: IFormikStageConfigInjectedProps) => (
@@ -100,7 +102,10 @@ function PolicyField(props: FormikFieldProps) {
 
 function ParamsField(props: FormikFieldProps) {
   const stored = (props.formik.values.parameterValues as Record<string, unknown> | undefined)?.['params'];
-  const [text, setText] = React.useState(() => JSON.stringify(stored ?? {}, null, 2));
+  // A value that is not an object (a broken legacy string) is shown as it is, with the field error.
+  const [text, setText] = React.useState(() =>
+    typeof stored === 'string' ? stored : JSON.stringify(stored ?? {}, null, 2),
+  );
   const [parseError, setParseError] = React.useState<string | undefined>();
   const onChange = (next: string) => {
     setText(next);

@@ -27,7 +27,7 @@ export function VerificationExecutionDetails(props: IExecutionDetailsSectionProp
     </ExecutionDetailsSection>
   );
 }
-VerificationExecutionDetails.title = 'isdVerification';
+VerificationExecutionDetails.title = 'verification';
 
 function VerificationDetails(props: IExecutionDetailsSectionProps) {
   const client = useSidecarClient();

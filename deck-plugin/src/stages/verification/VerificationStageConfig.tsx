@@ -9,15 +9,18 @@ import { useSidecarClient } from '../../api/client-context';
 import { ErrorNotice, MinutesField, ParameterHelp, parameterOf, useLoadable } from '../../common/components';
 import { FieldRow, fieldError, stringMap } from '../../common/FieldRow';
 import { PipelineCheckPanel } from '../../common/PipelineCheckPanel';
+import { useNormalizedStage } from '../../common/useNormalizedStage';
+import { isRecord } from '../../stage-values';
 import { validateGateStage } from '../../validation';
 
 /** Deck config editor for the ISD verification gate stage. */
 export function VerificationStageConfig(props: IStageConfigProps) {
+  const stage = useNormalizedStage('verification', props);
   return (
     <FormikStageConfig
       application={props.application}
       pipeline={props.pipeline}
-      stage={props.stage}
+      stage={stage}
       onChange={props.updateStage}
       validate={(values) => validateGateStage('verification', values as IStage)}
       render={(injected: IFormikStageConfigInjectedProps) => <VerificationFields {...injected} />}
@@ -28,12 +31,12 @@ export function VerificationStageConfig(props: IStageConfigProps) {
 function VerificationFields(props: IFormikStageConfigInjectedProps) {
   const { formik } = props;
   const values = (formik.values.parameterValues ?? {}) as Record<string, unknown>;
-  const thresholds = (values['thresholds'] ?? {}) as Record<string, unknown>;
+  const thresholds = isRecord(values['thresholds']) ? values['thresholds'] : {};
   const setThreshold = (key: 'pass' | 'marginal', raw: string) =>
     formik.setFieldValue('parameterValues.thresholds', { ...thresholds, [key]: raw === '' ? undefined : Number(raw) });
   return (
     <div className="isd-verification-config">
-      <TemplateField formik={formik} value={values['template'] as Record<string, unknown> | undefined} />
+      <TemplateField formik={formik} value={isRecord(values['template']) ? values['template'] : undefined} />
       {(['baseline', 'canary'] as const).map((scope) => (
         <FieldRow key={scope} kind="verification" name={scope} error={fieldError(formik, scope)}>
           <MapEditor

@@ -42,6 +42,9 @@ function prometheusAnswer(request: RecordedRequest) {
     failNextRangeQueries--;
     return { status: 503, body: 'Service Unavailable' };
   }
+  // A counter that has not counted anything yet: Prometheus has no series for it.
+  if (query.startsWith('absent'))
+    return { status: 200, body: { status: 'success', data: { resultType: 'matrix', result: [] } } };
   if (query.startsWith('hang'))
     return { status: 200, body: { status: 'success', data: { resultType: 'matrix', result: [] } }, delayMs: 2_500 };
   if (query.startsWith('explode'))
@@ -190,6 +193,21 @@ describe('verification runner', () => {
         return (Number(form.get('end')) - Number(form.get('start'))) * 1000;
       });
     expect(ranges).toEqual([5 * 60_000, 5 * 60_000, 5 * 60_000]);
+  });
+
+  it('passes a healthy canary whose critical error counter does not exist yet on either side (isd judge)', async () => {
+    const result = await verify(
+      {
+        metrics: [
+          errors,
+          { name: 'new errors', query: 'absent_errors_total{${scope}}', direction: 'increase', critical: true },
+        ],
+      },
+      { judge: 'isd' },
+    );
+    expect(result.status).toBe('pass');
+    expect(result.metrics[1].classification).toBe('Pass');
+    expect(result.metrics[1].reason).toMatch(/zero events on both sides — neither query matched a series/);
   });
 
   it('ends in error when the provider refuses a query at run time', async () => {

@@ -320,11 +320,16 @@ function flagLabelMismatch(baseline: SideData, canary: SideData, verification: V
 function judgeInput(verification: VerificationRecord, data: MetricData[], index: number): JudgeInput {
   const metrics: MetricInput[] = verification.template.metrics.map((metric, at) => {
     const fetched = data[at]!;
-    const values = (side: SideData) => side.values.map((value) => (value === null ? Number.NaN : value));
+    const side = (data: SideData) => ({
+      values: data.values.map((value) => (value === null ? Number.NaN : value)),
+      query: data.query,
+      labels: data.labels,
+      seriesCount: data.seriesCount,
+    });
     return {
       config: metricConfigOf(metric),
-      baseline: { values: values(fetched.baseline), query: fetched.baseline.query, labels: fetched.baseline.labels },
-      canary: { values: values(fetched.canary), query: fetched.canary.query, labels: fetched.canary.labels },
+      baseline: side(fetched.baseline),
+      canary: side(fetched.canary),
     };
   });
   // The seed fixes Kayenta's tie-breaking noise per window, so a re-judged window gives the same numbers.

@@ -156,19 +156,34 @@ describe('template API', () => {
       metrics: [
         {
           name: 'cpu',
-          query: { type: 'prometheus', metricName: 'cpu_seconds' },
+          query: {
+            type: 'prometheus',
+            metricName: 'cpu_seconds',
+            customFilterTemplate: 'by-app',
+            labelBindings: ['mode="user"'],
+          },
           groups: ['system'],
           analysisConfigurations: { canary: { direction: 'increase' } },
         },
       ],
+      templates: { 'by-app': 'app="${scope}"' },
       classifier: { groupWeights: { system: 100 } },
     });
     expect(kayenta.status).toBe(201);
     expect(kayenta.body).toMatchObject({
       name: 'imported-kayenta',
       source: 'import:kayenta',
-      definition: { judge: 'kayenta', metrics: [{ query: 'avg(cpu_seconds{${scope}})', provider: 'prometheus' }] },
+      definition: {
+        judge: 'kayenta',
+        metrics: [{ query: 'avg(cpu_seconds{app="${scope.scope}",mode="user"})', provider: 'prometheus' }],
+      },
     });
+    // Kayenta cannot scope a bare metricName either: refused, naming the field.
+    const unscoped = await call('POST', '/api/v1/templates/import/kayenta', {
+      metrics: [{ name: 'cpu', query: { type: 'prometheus', metricName: 'cpu_seconds' } }],
+    });
+    expect(unscoped.status).toBe(400);
+    expect(unscoped.body!.field).toBe('body.metrics.0.query.resourceType');
     const opsmx = await call('POST', '/api/v1/templates/import/opsmx', {
       templateName: 'mem',
       metricProvider: 'PROMETHEUS',

@@ -161,7 +161,7 @@ describe('isd judge run', () => {
     });
     expect(result.score).toBe(40);
     expect(result.classification).toBe('fail');
-    expect(result.reason).toMatch(/Regressions: latency \(High: canary is higher: mean/);
+    expect(result.reason).toMatch(/Regressions: latency \(High: mean .*; decided by the whole-window location test/);
   });
 
   it('rejects bad input with the path of each bad field', () => {
@@ -181,5 +181,117 @@ describe('isd judge run', () => {
       /metrics\.3\.direction.*metrics\.3\.nanStrategy/,
     );
     expect(() => createJudge('netflix')).toThrow(/judge: must be one of isd, kayenta/);
+    const badCount = { ...metric([1, 2, 3], [1, 2, 3]), canary: { values: [1, 2, 3], seriesCount: -1 } };
+    expect(() =>
+      judge.judge({ metrics: [badCount], groupWeights: {}, thresholds: { pass: 50, marginal: 40 } }),
+    ).toThrow(/metrics\.0\.canary\.seriesCount: must be a whole number ≥ 0/);
+  });
+});
+
+describe('isd judge under production conditions', () => {
+  const n = 240;
+  // AR(1) noise around a level, the way scraped latency and memory move.
+  const arSeries = (seed: number, level: number, cv: number, phi: number, scaleAt: (t: number) => number = () => 1) => {
+    const random = createRandom(seed);
+    let state = random.normal();
+    return Array.from({ length: n }, (_, t) => {
+      state = phi * state + Math.sqrt(1 - phi * phi) * random.normal();
+      return level * scaleAt(t) * (1 + cv * state);
+    });
+  };
+
+  it('catches a 30 % step halfway through the window without the step inflating the autocorrelation', () => {
+    const baseline = arSeries(21, 100, 0.05, 0.3);
+    const canary = arSeries(22, 100, 0.05, 0.3, (t) => (t >= n / 2 ? 1.3 : 1));
+    const result = classifyIsdMetric(metric(canary, baseline));
+    expect(result.classification).toBe('High');
+    expect(result.numbers.autocorrelation).toBeLessThan(0.5);
+    expect(result.numbers.recentRelativeChange).toBeGreaterThan(0.25);
+    expect(result.findings.find((f) => f.test === 'location-recent')?.regression).toBe(true);
+  });
+
+  it('catches a memory leak that grows 20 % over the window', () => {
+    const baseline = arSeries(23, 1000, 0.01, 0.6);
+    const canary = arSeries(24, 1000, 0.01, 0.6, (t) => 1 + (0.2 * t) / (n - 1));
+    const result = classifyIsdMetric(metric(canary, baseline));
+    expect(result.classification).toBe('High');
+    expect(result.findings.find((f) => f.test === 'drift')?.regression).toBe(true);
+    expect(result.numbers.driftEndChange).toBeGreaterThan(0.15);
+  });
+
+  it('passes the same ramp on both sides (shared traffic growth) and a 2 % node offset', () => {
+    const ramp = (t: number) => 1 + (0.3 * t) / (n - 1);
+    const baseline = arSeries(25, 100, 0.03, 0.5, ramp);
+    const canary = arSeries(26, 102, 0.03, 0.5, ramp);
+    expect(classifyIsdMetric(metric(canary, baseline)).classification).toBe('Pass');
+  });
+
+  it('catches a 10 % latency increase and passes a 4 % one', () => {
+    const baseline = arSeries(27, 200, 0.05, 0.3);
+    expect(classifyIsdMetric(metric(arSeries(28, 220, 0.05, 0.3), baseline)).classification).toBe('High');
+    expect(classifyIsdMetric(metric(arSeries(29, 208, 0.05, 0.3), baseline)).classification).toBe('Pass');
+  });
+
+  it('says in one sentence why: the effect with its interval, the deciding test and the data used', () => {
+    const baseline = arSeries(27, 200, 0.05, 0.3);
+    const canary = arSeries(28, 220, 0.05, 0.3);
+    canary[3] = Number.NaN;
+    const result = classifyIsdMetric(metric(canary, baseline));
+    expect(result.reason).toMatch(
+      /^High: mean [\d.]+ → [\d.]+ \(\+[\d.]+%; 98% interval of the shift canary − baseline \[[\d.]+, [\d.]+\]\); decided by the whole-window location test \(canary is higher: .*\)(, also the last-third location test)?; on 240 baseline and 239 canary points \(1 of 240 canary points missing \(left out\)\)\.$/,
+    );
+    expect(result.reason).not.toMatch(/\n/);
+    const pass = classifyIsdMetric(metric(arSeries(30, 200, 0.05, 0.3), baseline));
+    expect(pass.reason).toMatch(
+      /^Pass: mean .*; no harmful change found by the whole-window location test, .* on 240 baseline and 240 canary points, nothing missing\.$/,
+    );
+  });
+});
+
+describe('isd judge on absent series and no data', () => {
+  const absent = (size: number) => ({ values: Array<number>(size).fill(Number.NaN), seriesCount: 0 });
+  const judgeOne = (m: MetricInput) =>
+    createIsdJudge().judge({ metrics: [m], groupWeights: {}, thresholds: { pass: 95, marginal: 75 } });
+
+  it('reads an error counter absent on both sides as zero events: a critical metric passes', () => {
+    const m: MetricInput = {
+      config: normalizeMetricConfig({ name: 'errors', critical: true, direction: 'increase' }),
+      baseline: absent(60),
+      canary: absent(60),
+    };
+    const result = judgeOne(m);
+    expect(result.classification).toBe('pass');
+    expect(result.metrics[0]!.classification).toBe('Pass');
+    expect(result.metrics[0]!.reason).toMatch(/zero events on both sides — neither query matched a series/);
+  });
+
+  it('reports "no data on either side" for series without points, without failing the run', () => {
+    const nothing = { values: Array<number>(60).fill(Number.NaN) };
+    const m: MetricInput = {
+      config: normalizeMetricConfig({ name: 'latency', critical: true }),
+      baseline: nothing,
+      canary: nothing,
+    };
+    const result = judgeOne(m);
+    expect(result.metrics[0]!.classification).toBe('Nodata');
+    expect(result.metrics[0]!.critical).toBe(false);
+    expect(result.metrics[0]!.noDataOnEitherSide).toBe(true);
+    expect(result.metrics[0]!.reason).toMatch(/^Nodata: no data on either side .*not scored/);
+    expect(result.classification).toBe('pass');
+    // mustHaveData makes it a failure.
+    const strict = judgeOne({ ...m, config: normalizeMetricConfig({ name: 'latency', mustHaveData: true }) });
+    expect(strict.metrics[0]!.classification).toBe('NodataFailMetric');
+    expect(strict.classification).toBe('fail');
+  });
+
+  it('with nanStrategy replace, reads a baseline counter that does not exist yet as zeros and flags new canary errors', () => {
+    const m: MetricInput = {
+      config: normalizeMetricConfig({ name: 'errors', nanStrategy: 'replace', direction: 'increase' }),
+      baseline: absent(60),
+      canary: { values: Array.from({ length: 60 }, (_, t) => (t % 4 === 0 ? 2 : 0)), seriesCount: 1 },
+    };
+    const result = classifyIsdMetric(m);
+    expect(result.classification).toBe('High');
+    expect(result.warnings.join(' ')).toMatch(/no baseline data.*read as 60 zeros \(nanStrategy replace\)/);
   });
 });

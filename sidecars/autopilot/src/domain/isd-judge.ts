@@ -9,6 +9,7 @@ import { validateJudgeInput } from './model';
 import { preprocessSide, type PreprocessedSide } from './preprocessing';
 import { scoreMetrics } from './scoring';
 import { fisherFSf, logGamma, normalSf, studentTTwoSidedP } from './special';
+import { linearFit, shiftAndTrendResiduals, type TimedPoints } from './trend';
 import {
   brownForsythe,
   commonLanguageEffectSize,
@@ -36,6 +37,8 @@ export interface IsdJudgeOptions {
   minimumSpreadRatio: number;
   /** Smallest one-sided Kolmogorov–Smirnov distance that counts as a shape regression. */
   minimumShapeDistance: number;
+  /** Relative move of the upper (lower) quartile/deciles needed for a shape regression (0.1 = 10 %). */
+  minimumTailChange: number;
   /** Fewer valid points than this on a side means no data. */
   minimumSamples: number;
   /** Confidence level of the reported shift interval. */
@@ -47,9 +50,10 @@ export interface IsdJudgeOptions {
 /** Default `isd` judge options. */
 export const DEFAULT_ISD_OPTIONS: IsdJudgeOptions = {
   alpha: 0.001,
-  minimumRelativeChange: 0.1,
+  minimumRelativeChange: 0.065,
   minimumSpreadRatio: 1.2,
   minimumShapeDistance: 0.2,
+  minimumTailChange: 0.1,
   minimumSamples: 3,
   confidenceLevel: 0.98,
   zeroInflatedShare: 0.5,
@@ -96,6 +100,10 @@ const percent = (value: number): string =>
 
 // Below this many points per side the asymptotic KS p-value is too optimistic to act on.
 const MIN_SHAPE_POINTS = 30;
+// Points per side in the last third of the window below which it is not compared on its own.
+const MIN_RECENT_POINTS = 20;
+// Aligned steps below which no drift (trend difference) is fitted.
+const MIN_DRIFT_POINTS = 30;
 
 function sideSummary(side: PreprocessedSide): SideSummary {
   return {
@@ -155,18 +163,33 @@ export function classifyIsdMetric(metric: MetricInput, options: IsdJudgeOptions 
     warnings,
   };
 
-  // Missing data is a result of its own, never a silent pass: a side with no real points is "no data"
-  // even when NaNs would be replaced by zeros.
+  // Missing data is a result of its own, never a silent pass.
   const realCanary = canarySide.receivedCount - canarySide.missingCount;
   const realBaseline = baselineSide.receivedCount - baselineSide.missingCount;
+  if (realBaseline === 0 && realCanary === 0) return noDataOnEitherSide(metric, base, baselineSide, canarySide);
   const noData: string[] = [];
-  if (realBaseline === 0 || baselineSide.values.length < options.minimumSamples)
-    noData.push(describeSeries('baseline', metric.baseline, baselineSide));
-  if (realCanary === 0 || canarySide.values.length < options.minimumSamples)
-    noData.push(describeSeries('canary', metric.canary, canarySide));
+  const replaced = (series: MetricInput['baseline'], side: PreprocessedSide, real: number) =>
+    config.nanStrategy === 'replace' &&
+    real === 0 &&
+    series.seriesCount === 0 &&
+    side.values.length >= options.minimumSamples;
+  for (const [label, series, side, real] of [
+    ['baseline', metric.baseline, baselineSide, realBaseline],
+    ['canary', metric.canary, canarySide, realCanary],
+  ] as const) {
+    // With `replace`, a side whose query matched no series at all reads as zeros (a counter Prometheus
+    // has not created yet has counted nothing); the warning keeps a canary that is not scraped visible.
+    // A series that exists but has no point is a scrape problem: no data.
+    if (replaced(series, side, real))
+      warnings.push(
+        `${describeSeries(label, series, side)}; read as ${side.values.length} zeros (nanStrategy replace)`,
+      );
+    else if (real === 0 || side.values.length < options.minimumSamples)
+      noData.push(describeSeries(label, series, side));
+  }
   if (noData.length > 0) {
     const classification = config.mustHaveData ? 'NodataFailMetric' : 'Nodata';
-    const reason = `${noData.join('; ')}${config.mustHaveData ? ' — the metric must have data' : ''} (at least ${options.minimumSamples} points per side needed)`;
+    const reason = `${classification}: ${noData.join('; ')}${config.mustHaveData ? ' — the metric must have data' : ''} (at least ${options.minimumSamples} points per side needed).`;
     const numbers = { baselineCount: baselineSide.values.length, canaryCount: canarySide.values.length };
     return {
       ...base,
@@ -213,47 +236,49 @@ export function classifyIsdMetric(metric: MetricInput, options: IsdJudgeOptions 
     };
   }
 
-  // Time-aligned series: take out the pattern both sides share; the residuals also show how autocorrelated
-  // the noise is. Rank and t tests assume independent points; with lag-1 autocorrelation ρ the variance of
-  // a mean grows by (1 + ρ)/(1 − ρ), so the p-values below are computed with that inflation (raw ones are
-  // reported beside them).
+  // Time-aligned series: take out the pattern both sides share. Rank and t tests assume independent
+  // points; with lag-1 autocorrelation ρ the variance of a mean grows by (1 + ρ)/(1 − ρ), so the p-values
+  // below use that inflation (raw ones are reported beside them). ρ is measured per side after removing a
+  // level shift and a linear trend: a genuine step or leak is not noise, and counting it as correlated
+  // noise would inflate every variance and hide the very change that caused it.
+  const fences = config.outliers.strategy === 'remove' ? { canary: canarySide, baseline: baselineSide } : undefined;
+  const timedBaseline = timedPoints(metric.baseline.values, config.nanStrategy, fences?.baseline.values);
+  const timedCanary = timedPoints(metric.canary.values, config.nanStrategy, fences?.canary.values);
   const residuals =
     config.outliers.strategy === 'remove'
       ? undefined
       : sharedPatternResiduals(metric.baseline.values, metric.canary.values, config.nanStrategy);
-  const rho = estimateAutocorrelation(residuals?.baseline ?? baseline, residuals?.canary ?? canary);
+  // Short series (< 20 points per side) keep ρ = 0, as before: too few points to estimate it.
+  const rho =
+    nb < 20 || nc < 20
+      ? 0
+      : estimateAutocorrelation(
+          shiftAndTrendResiduals(residuals?.timedBaseline ?? timedBaseline),
+          shiftAndTrendResiduals(residuals?.timedCanary ?? timedCanary),
+        );
   const inflation = (1 + rho) / (1 - rho);
   numbers.autocorrelation = rho;
   numbers.varianceInflation = inflation;
   const autocorrelationNote =
     rho > 0.05 ? `; noise autocorrelation ρ=${fmt(rho)}, p-values use ${fmt(inflation)}× variance` : '';
 
-  // Location: rank test (robust) and Welch's t (sharper with few points), Bonferroni over the two.
-  // Large changes need less evidence: noise rarely moves a mean by 50 % (×50 level) or 20 % (×5), and a
-  // doubling seen in 7 points must not pass just because 7 points cannot reach p < 0.001.
-  const mw = mannWhitneyU(canary, baseline);
-  const canVaryT =
-    nb >= 2 && nc >= 2 && !(summarize(canary).standardDeviation === 0 && summarize(baseline).standardDeviation === 0);
-  const welch = canVaryT ? welchTTest(canary, baseline) : undefined;
-  const magnitude = Math.abs(relativeChange);
-  // …except for sparse counters, where a mean near zero makes any relative change look huge.
-  const baselineZeroShare = baseline.filter((value) => value === 0).length / nb;
-  const sparse = baselineZeroShare >= options.zeroInflatedShare;
-  const tier = sparse ? 1 : magnitude >= 0.5 ? 50 : magnitude >= 0.2 ? 5 : 1;
-  const locationAlpha = options.alpha * tier;
-  const mannWhitneyP = mw.method === 'asymptotic' ? Math.min(1, 2 * normalSf(mw.z / Math.sqrt(inflation))) : mw.pValue;
-  const welchP = welch
-    ? studentTTwoSidedP(welch.statistic / Math.sqrt(inflation), welch.degreesOfFreedom / inflation)
-    : Number.NaN;
-  numbers.mannWhitneyP = mannWhitneyP;
-  numbers.mannWhitneyRawP = mw.pValue;
-  numbers.mannWhitneyU = mw.statistic;
-  if (welch) {
-    numbers.welchP = welchP;
-    numbers.welchRawP = welch.pValue;
-    numbers.welchT = welch.statistic;
+  const allowedIncrease = config.effectSize.measure === 'meanRatio' ? config.effectSize.allowedIncrease : 1;
+  const allowedDecrease = config.effectSize.measure === 'meanRatio' ? config.effectSize.allowedDecrease : 1;
+  const minimumUp = Math.max(options.minimumRelativeChange, allowedIncrease - 1);
+  const minimumDown = Math.max(options.minimumRelativeChange, 1 - allowedDecrease);
+  const sparse = baseline.filter((value) => value === 0).length / nb >= options.zeroInflatedShare;
+
+  // Location over the whole window: rank test (robust) and Welch's t (sharper with few points).
+  const whole = compareLocation(canary, baseline, inflation, sparse, options);
+  numbers.mannWhitneyP = whole.mannWhitneyP;
+  numbers.mannWhitneyRawP = whole.mannWhitneyRawP;
+  numbers.mannWhitneyU = whole.mannWhitneyU;
+  if (whole.welchP !== undefined) {
+    numbers.welchP = whole.welchP;
+    numbers.welchRawP = whole.welchRawP!;
+    numbers.welchT = whole.welchT!;
   }
-  numbers.locationAlpha = locationAlpha;
+  numbers.locationAlpha = whole.alpha;
   try {
     const interval = kayentaShiftInterval(canary, baseline, options.confidenceLevel);
     numbers.shiftEstimate = interval.estimate;
@@ -262,24 +287,16 @@ export function classifyIsdMetric(metric: MetricInput, options: IsdJudgeOptions 
   } catch {
     // All observations tied after the shift: no interval, the tests above still decide.
   }
-  const mwUp = 2 * mannWhitneyP < locationAlpha && mw.statistic > (nc * nb) / 2;
-  const mwDown = 2 * mannWhitneyP < locationAlpha && mw.statistic < (nc * nb) / 2;
-  const welchUp = welch !== undefined && 2 * welchP < locationAlpha && welch.statistic > 0;
-  const welchDown = welch !== undefined && 2 * welchP < locationAlpha && welch.statistic < 0;
-  const allowedIncrease = config.effectSize.measure === 'meanRatio' ? config.effectSize.allowedIncrease : 1;
-  const allowedDecrease = config.effectSize.measure === 'meanRatio' ? config.effectSize.allowedDecrease : 1;
-  const clesGateUp = config.effectSize.measure !== 'cles' || numbers.cles >= config.effectSize.allowedIncrease;
-  const clesGateDown = config.effectSize.measure !== 'cles' || numbers.cles <= config.effectSize.allowedDecrease;
-  const practicalUp = relativeChange >= Math.max(options.minimumRelativeChange, allowedIncrease - 1) && clesGateUp;
-  const practicalDown = relativeChange <= -Math.max(options.minimumRelativeChange, 1 - allowedDecrease) && clesGateDown;
-  const locationText = `mean ${fmt(baselineMean)} → ${fmt(canaryMean)} (${percent(relativeChange)}); Mann–Whitney p=${fmt(mannWhitneyP)}${welch ? `, Welch t p=${fmt(welchP)}` : ''} (level ${fmt(locationAlpha)} split over both tests${autocorrelationNote})${
+  const clesGateUp = config.effectSize.measure !== 'cles' || numbers.cles! >= config.effectSize.allowedIncrease;
+  const clesGateDown = config.effectSize.measure !== 'cles' || numbers.cles! <= config.effectSize.allowedDecrease;
+  const locationUp = harmUp && whole.up && relativeChange >= minimumUp && clesGateUp;
+  const locationDown = harmDown && whole.down && relativeChange <= -minimumDown && clesGateDown;
+  const benignShift = (!harmUp && whole.up) || (!harmDown && whole.down);
+  const locationText = `mean ${fmt(baselineMean)} → ${fmt(canaryMean)} (${percent(relativeChange)}); ${whole.text}${autocorrelationNote}${
     numbers.shiftEstimate !== undefined
       ? `; shift estimate ${fmt(numbers.shiftEstimate)}, ${fmt(options.confidenceLevel * 100)}% interval [${fmt(numbers.shiftLower!)}, ${fmt(numbers.shiftUpper!)}]`
       : ''
   }`;
-  const locationUp = harmUp && (mwUp || welchUp) && practicalUp;
-  const locationDown = harmDown && (mwDown || welchDown) && practicalDown;
-  const benignShift = (!harmUp && (mwUp || welchUp)) || (!harmDown && (mwDown || welchDown));
   findings.push({
     test: 'location',
     regression: locationUp || locationDown,
@@ -300,6 +317,90 @@ export function classifyIsdMetric(metric: MetricInput, options: IsdJudgeOptions 
       'shiftUpper',
     ]),
   });
+
+  // The last-third and drift tests share one test level (half each), so adding them does not add false
+  // alarms beyond one more family.
+  const halfAlpha = { ...options, alpha: options.alpha / 2 };
+
+  // Location over the last third of the window: a regression that builds up (a leak) or starts halfway
+  // (a step change) is diluted in the whole-window mean but complete at the end of the window.
+  let recentUp = false;
+  let recentDown = false;
+  let recentRatio = Number.NaN;
+  const gridLength = Math.max(metric.baseline.values.length, metric.canary.values.length);
+  const recentFrom = Math.floor((2 * gridLength) / 3);
+  const recentBaseline = valuesFrom(timedBaseline, recentFrom);
+  const recentCanary = valuesFrom(timedCanary, recentFrom);
+  if (gridLength >= 60 && recentBaseline.length >= MIN_RECENT_POINTS && recentCanary.length >= MIN_RECENT_POINTS) {
+    // No lower evidence bar for large changes here: a third of the window is short enough for a shared
+    // incident's noise to look like a large change.
+    const recent = compareLocation(recentCanary, recentBaseline, inflation, sparse, halfAlpha, false);
+    const b = mean(recentBaseline);
+    const c = mean(recentCanary);
+    const change = b === 0 ? (c === 0 ? 0 : Math.sign(c) * Infinity) : (c - b) / Math.abs(b);
+    recentRatio = b !== 0 ? c / b : Number.NaN;
+    recentUp = harmUp && recent.up && change >= minimumUp && clesGateUp && !locationDown;
+    recentDown = harmDown && recent.down && change <= -minimumDown && clesGateDown && !locationUp;
+    numbers.recentRelativeChange = change;
+    numbers.recentMannWhitneyP = recent.mannWhitneyP;
+    if (recent.welchP !== undefined) numbers.recentWelchP = recent.welchP;
+    const text = `last third of the window (${recentBaseline.length} baseline, ${recentCanary.length} canary points): mean ${fmt(b)} → ${fmt(c)} (${percent(change)}); ${recent.text}`;
+    findings.push({
+      test: 'location-recent',
+      regression: recentUp || recentDown,
+      message: recentUp
+        ? `canary is higher at the end: ${text}`
+        : recentDown
+          ? `canary is lower at the end: ${text}`
+          : `no harmful shift at the end: ${text}`,
+      numbers: {
+        baselineMean: b,
+        canaryMean: c,
+        relativeChange: change,
+        mannWhitneyP: recent.mannWhitneyP,
+        ...(recent.welchP !== undefined ? { welchP: recent.welchP } : {}),
+        alpha: recent.alpha,
+      },
+    });
+  }
+
+  // Drift: the canary − baseline difference per time step, fitted by a line. A slope that carries the
+  // difference past the practical margin by the end of the window is a regression building up; the
+  // shared pattern (traffic, daily cycle) cancels in the difference.
+  let driftUp = false;
+  let driftDown = false;
+  let driftRatio = Number.NaN;
+  const difference = pointwiseDifference(metric.baseline.values, metric.canary.values, config.nanStrategy);
+  if (difference && difference.x.length >= MIN_DRIFT_POINTS && !sparse) {
+    const fit = linearFit(difference);
+    const driftRho = estimateAutocorrelation(shiftAndTrendResiduals(difference));
+    const driftInflation = (1 + driftRho) / (1 - driftRho);
+    const n = difference.x.length;
+    const t = fit.slopeStandardError > 0 ? fit.slope / (fit.slopeStandardError * Math.sqrt(driftInflation)) : 0;
+    const p = fit.slopeStandardError > 0 ? studentTTwoSidedP(t, Math.max(1, (n - 2) / driftInflation)) : 1;
+    const lastX = difference.x[n - 1]!;
+    const endDifference = fit.intercept + fit.slope * lastX;
+    const endChange = baselineMean === 0 ? Number.NaN : endDifference / Math.abs(baselineMean);
+    driftRatio = baselineMean === 0 ? Number.NaN : (baselineMean + endDifference) / baselineMean;
+    const tier = sparse ? 1 : Math.abs(endChange) >= 0.5 ? 50 : Math.abs(endChange) >= 0.2 ? 5 : 1;
+    const alpha = halfAlpha.alpha * tier;
+    driftUp = harmUp && p < alpha && fit.slope > 0 && endChange >= minimumUp && !locationDown;
+    driftDown = harmDown && p < alpha && fit.slope < 0 && endChange <= -minimumDown && !locationUp;
+    numbers.driftSlopePerStep = fit.slope;
+    numbers.driftP = p;
+    numbers.driftEndChange = endChange;
+    const text = `canary − baseline changes by ${fmt(fit.slope)} per step over ${n} aligned steps, reaching ${percent(endChange)} of the baseline mean at the end; trend t-test p=${fmt(p)} (level ${fmt(alpha)}${driftRho > 0.05 ? `, residual autocorrelation ρ=${fmt(driftRho)}` : ''})`;
+    findings.push({
+      test: 'drift',
+      regression: driftUp || driftDown,
+      message: driftUp
+        ? `canary drifts up: ${text}`
+        : driftDown
+          ? `canary drifts down: ${text}`
+          : `no harmful drift: ${text}`,
+      numbers: { slopePerStep: fit.slope, driftP: p, endChange, alpha },
+    });
+  }
 
   // Spread: a variance increase hurts in either direction (slower tail, or lower dips). Baseline and
   // canary run at the same time, so a shared daily/traffic pattern is removed first when the series are
@@ -361,8 +462,7 @@ export function classifyIsdMetric(metric: MetricInput, options: IsdJudgeOptions 
       statistic: rawKs.statistic,
       pValue: kolmogorovSmirnovPValue(rawKs.statistic, nb / inflation, nc / inflation, alternative),
     };
-    const tailMoved =
-      label === 'up' ? tailUp >= options.minimumRelativeChange : tailDown <= -options.minimumRelativeChange;
+    const tailMoved = label === 'up' ? tailUp >= options.minimumTailChange : tailDown <= -options.minimumTailChange;
     const regression =
       ks.pValue < options.alpha && ks.statistic >= options.minimumShapeDistance && tailMoved && !benignShift;
     if (label === 'up') shapeUp = regression;
@@ -408,20 +508,235 @@ export function classifyIsdMetric(metric: MetricInput, options: IsdJudgeOptions 
   }
 
   const regressions = findings.filter((finding) => finding.regression);
+  const effect = `mean ${fmt(baselineMean)} → ${fmt(canaryMean)} (${percent(relativeChange)}${
+    numbers.shiftLower !== undefined
+      ? `; ${fmt(options.confidenceLevel * 100)}% interval of the shift canary − baseline [${fmt(numbers.shiftLower)}, ${fmt(numbers.shiftUpper!)}]`
+      : ''
+  })`;
+  const data = describeData(baselineSide, canarySide, config.nanStrategy);
   if (regressions.length === 0) {
-    const reason = `Pass: ${findings.map((finding) => finding.message).join('; ')}`;
+    const checked = findings.map((finding) => TEST_NAMES[finding.test] ?? finding.test).join(', ');
+    const reason = `Pass: ${effect}; no harmful change found by ${checked} on ${data}.`;
     return { ...base, classification: 'Pass', critical: false, reason, numbers, findings };
   }
   const up =
-    locationUp || ((spreadUp || shapeUp || zeroUp) && harmUp && !locationDown && !shapeDown) || (spreadUp && !harmDown);
+    locationUp ||
+    ((recentUp || driftUp) && !locationDown) ||
+    ((spreadUp || shapeUp || zeroUp) && harmUp && !locationDown && !shapeDown && !recentDown && !driftDown) ||
+    (spreadUp && !harmDown);
   const classification = up ? 'High' : 'Low';
-  const ratio = numbers.meanRatio ?? Number.NaN;
-  const beyondCritical = up
-    ? Number.isNaN(ratio) || ratio >= config.effectSize.criticalIncrease
-    : Number.isNaN(ratio) || ratio <= config.effectSize.criticalDecrease;
-  const critical = config.critical && (beyondCritical || regressions.some((finding) => finding.test !== 'location'));
-  const reason = `${classification}: ${regressions.map((finding) => finding.message).join('; ')}`;
+  const beyond = (ratio: number) =>
+    up
+      ? Number.isNaN(ratio) || ratio >= config.effectSize.criticalIncrease
+      : Number.isNaN(ratio) || ratio <= config.effectSize.criticalDecrease;
+  // A location-type finding is critical beyond the critical ratio of the part of the window it measured;
+  // the distribution and count findings have no ratio bound and are critical as they are.
+  const critical =
+    config.critical &&
+    regressions.some((finding) =>
+      finding.test === 'location'
+        ? beyond(numbers.meanRatio ?? Number.NaN)
+        : finding.test === 'location-recent'
+          ? beyond(recentRatio)
+          : finding.test === 'drift'
+            ? beyond(driftRatio)
+            : true,
+    );
+  const deciding = regressions[0]!;
+  const others = regressions.slice(1).map((finding) => TEST_NAMES[finding.test] ?? finding.test);
+  const reason = `${classification}: ${effect}; decided by ${TEST_NAMES[deciding.test] ?? deciding.test} (${deciding.message})${
+    others.length > 0 ? `, also ${others.join(', ')}` : ''
+  }; on ${data}.`;
   return { ...base, classification, critical, reason, numbers, findings };
+}
+
+/**
+ * Neither side has a single point. When neither query matched any series, nothing was counted on either
+ * side (Prometheus creates a labelled counter only at its first increment): zero events, a Pass. With
+ * `nanStrategy: replace` all-missing sides are zeros too. Otherwise the metric is Nodata "on either side":
+ * shown with the reason but not scored (not critical, not in the ≥ 50 % Nodata rule), so a healthy service
+ * whose error counter does not exist yet is not failed. `mustHaveData` turns all of these into a failure.
+ */
+function noDataOnEitherSide(
+  metric: MetricInput,
+  base: Omit<MetricResult, 'classification' | 'critical' | 'reason' | 'numbers' | 'findings'>,
+  baselineSide: PreprocessedSide,
+  canarySide: PreprocessedSide,
+): MetricResult {
+  const config = metric.config;
+  const absent = metric.baseline.seriesCount === 0 && metric.canary.seriesCount === 0;
+  const what = `${describeSeries('baseline', metric.baseline, baselineSide)}; ${describeSeries('canary', metric.canary, canarySide)}`;
+  const numbers = { baselineCount: 0, canaryCount: 0 };
+  const result = (
+    classification: MetricResult['classification'],
+    reason: string,
+    regression: boolean,
+    extra: Partial<MetricResult> = {},
+  ): MetricResult => ({
+    ...base,
+    classification,
+    critical: false,
+    reason,
+    numbers,
+    findings: [{ test: 'data', regression, message: reason, numbers }],
+    ...extra,
+  });
+  if (config.mustHaveData)
+    return result(
+      'NodataFailMetric',
+      `NodataFailMetric: no data on either side (${what}) and the metric must have data.`,
+      true,
+      { critical: config.critical },
+    );
+  if (absent)
+    return result(
+      'Pass',
+      `Pass: zero events on both sides — neither query matched a series (${what}), which is how a counter looks before its first increment.`,
+      false,
+    );
+  if (config.nanStrategy === 'replace')
+    return result(
+      'Pass',
+      `Pass: every point is missing on both sides and reads as 0 (nanStrategy replace): ${what}.`,
+      false,
+    );
+  return result(
+    'Nodata',
+    `Nodata: no data on either side (${what}); not scored, since nothing shows a difference (mustHaveData: true fails instead, nanStrategy: replace reads it as zero events).`,
+    false,
+    { noDataOnEitherSide: true },
+  );
+}
+
+const TEST_NAMES: Record<string, string> = {
+  location: 'the whole-window location test',
+  'location-recent': 'the last-third location test',
+  drift: 'the drift (trend difference) test',
+  spread: 'the spread test',
+  'shape-up': 'the upper-shape test',
+  'shape-down': 'the lower-shape test',
+  'zero-baseline-counts': 'the event-count test',
+};
+
+/** What data a decision used: points per side, and what was missing or removed. */
+function describeData(baseline: PreprocessedSide, canary: PreprocessedSide, nanStrategy: 'remove' | 'replace'): string {
+  const missing = (label: string, side: PreprocessedSide) =>
+    side.missingCount > 0
+      ? `${side.missingCount} of ${side.receivedCount} ${label} points missing (${nanStrategy === 'replace' ? 'read as 0' : 'left out'})`
+      : '';
+  const outliers = (label: string, side: PreprocessedSide) =>
+    side.outlierCount > 0 ? `${side.outlierCount} ${label} outliers removed` : '';
+  const notes = [
+    missing('baseline', baseline),
+    missing('canary', canary),
+    outliers('baseline', baseline),
+    outliers('canary', canary),
+  ].filter(Boolean);
+  return `${baseline.values.length} baseline and ${canary.values.length} canary points${notes.length > 0 ? ` (${notes.join(', ')})` : ', nothing missing'}`;
+}
+
+interface LocationComparison {
+  up: boolean;
+  down: boolean;
+  alpha: number;
+  mannWhitneyP: number;
+  mannWhitneyRawP: number;
+  mannWhitneyU: number;
+  welchP?: number;
+  welchRawP?: number;
+  welchT?: number;
+  text: string;
+}
+
+/**
+ * Mann–Whitney and Welch's t on canary vs baseline with variance inflation, Bonferroni over the two.
+ * Large changes need less evidence: noise rarely moves a mean by 50 % (×50 level) or 20 % (×5), and a
+ * doubling seen in 7 points must not pass just because 7 points cannot reach p < 0.001 — except for
+ * sparse counters, where a mean near zero makes any relative change look huge.
+ */
+function compareLocation(
+  canary: readonly number[],
+  baseline: readonly number[],
+  inflation: number,
+  sparse: boolean,
+  options: IsdJudgeOptions,
+  relaxForLargeChanges = true,
+): LocationComparison {
+  const nc = canary.length;
+  const nb = baseline.length;
+  const baselineMean = mean(baseline);
+  const canaryMean = mean(canary);
+  const magnitude =
+    baselineMean === 0 ? (canaryMean === 0 ? 0 : Infinity) : Math.abs((canaryMean - baselineMean) / baselineMean);
+  const tier = sparse || !relaxForLargeChanges ? 1 : magnitude >= 0.5 ? 50 : magnitude >= 0.2 ? 5 : 1;
+  const alpha = options.alpha * tier;
+  const mw = mannWhitneyU(canary, baseline);
+  const mannWhitneyP = mw.method === 'asymptotic' ? Math.min(1, 2 * normalSf(mw.z / Math.sqrt(inflation))) : mw.pValue;
+  const canVaryT =
+    nb >= 2 && nc >= 2 && !(summarize(canary).standardDeviation === 0 && summarize(baseline).standardDeviation === 0);
+  const welch = canVaryT ? welchTTest(canary, baseline) : undefined;
+  const welchP = welch
+    ? studentTTwoSidedP(welch.statistic / Math.sqrt(inflation), welch.degreesOfFreedom / inflation)
+    : undefined;
+  const mwSignificant = 2 * mannWhitneyP < alpha;
+  const welchSignificant = welchP !== undefined && 2 * welchP < alpha;
+  const up = (mwSignificant && mw.statistic > (nc * nb) / 2) || (welchSignificant && welch!.statistic > 0);
+  const down = (mwSignificant && mw.statistic < (nc * nb) / 2) || (welchSignificant && welch!.statistic < 0);
+  return {
+    up,
+    down,
+    alpha,
+    mannWhitneyP,
+    mannWhitneyRawP: mw.pValue,
+    mannWhitneyU: mw.statistic,
+    ...(welch ? { welchP, welchRawP: welch.pValue, welchT: welch.statistic } : {}),
+    text: `Mann–Whitney p=${fmt(mannWhitneyP)}${welchP !== undefined ? `, Welch t p=${fmt(welchP)}` : ''} (level ${fmt(alpha)} split over both tests)`,
+  };
+}
+
+/** The finite points of a raw series with their grid index (NaN as 0 with `replace`, or kept values only). */
+function timedPoints(
+  raw: ReadonlyArray<number | null>,
+  nanStrategy: 'remove' | 'replace',
+  kept?: readonly number[],
+): TimedPoints {
+  const allowed = kept ? new Set(kept) : undefined;
+  const x: number[] = [];
+  const y: number[] = [];
+  raw.forEach((value, t) => {
+    const finite = value !== null && Number.isFinite(value);
+    if (!finite && nanStrategy === 'remove') return;
+    const v = finite ? value : 0;
+    if (allowed && !allowed.has(v)) return;
+    x.push(t);
+    y.push(v);
+  });
+  return { x, y };
+}
+
+function valuesFrom(points: TimedPoints, fromIndex: number): number[] {
+  return points.y.filter((_, i) => points.x[i]! >= fromIndex);
+}
+
+/** canary − baseline at every grid step where both have a value; undefined when the grids differ. */
+function pointwiseDifference(
+  baselineRaw: ReadonlyArray<number | null>,
+  canaryRaw: ReadonlyArray<number | null>,
+  nanStrategy: 'remove' | 'replace',
+): TimedPoints | undefined {
+  if (baselineRaw.length !== canaryRaw.length) return undefined;
+  const value = (v: number | null) =>
+    v !== null && Number.isFinite(v) ? v : nanStrategy === 'replace' ? 0 : Number.NaN;
+  const x: number[] = [];
+  const y: number[] = [];
+  for (let t = 0; t < baselineRaw.length; t++) {
+    const b = value(baselineRaw[t]!);
+    const c = value(canaryRaw[t]!);
+    if (Number.isNaN(b) || Number.isNaN(c)) continue;
+    x.push(t);
+    y.push(c - b);
+  }
+  return { x, y };
 }
 
 /**
@@ -432,7 +747,7 @@ function sharedPatternResiduals(
   baselineRaw: ReadonlyArray<number | null>,
   canaryRaw: ReadonlyArray<number | null>,
   nanStrategy: 'remove' | 'replace',
-): { baseline: number[]; canary: number[]; windowPoints: number } | undefined {
+): SharedResiduals | undefined {
   const n = baselineRaw.length;
   if (n !== canaryRaw.length || n < 30) return undefined;
   const clean = (value: number | null): number =>
@@ -459,19 +774,45 @@ function sharedPatternResiduals(
     const count = counts[high]! - counts[low]!;
     return count === 0 ? Number.NaN : (sums[high]! - sums[low]!) / count;
   };
-  const residualsOf = (values: number[]) =>
-    values
-      .flatMap((value, t) => (Number.isNaN(value) ? [] : [value - trend(t)]))
-      .filter((value) => !Number.isNaN(value));
-  return { baseline: residualsOf(b), canary: residualsOf(c), windowPoints: 2 * half + 1 };
+  const residualsOf = (values: number[]): TimedPoints => {
+    const x: number[] = [];
+    const y: number[] = [];
+    values.forEach((value, t) => {
+      const residual = value - trend(t);
+      if (Number.isNaN(residual)) return;
+      x.push(t);
+      y.push(residual);
+    });
+    return { x, y };
+  };
+  const timedBaseline = residualsOf(b);
+  const timedCanary = residualsOf(c);
+  return {
+    baseline: timedBaseline.y,
+    canary: timedCanary.y,
+    timedBaseline,
+    timedCanary,
+    windowPoints: 2 * half + 1,
+  };
 }
 
-/** Pooled lag-1 autocorrelation of the two sides, clamped to [0, 0.9]; 0 below 20 points per side. */
-function estimateAutocorrelation(baseline: readonly number[], canary: readonly number[]): number {
-  if (baseline.length < 20 || canary.length < 20) return 0;
-  const values = [lagOneAutocorrelation(baseline), lagOneAutocorrelation(canary)].filter(
-    (value) => !Number.isNaN(value),
-  );
+interface SharedResiduals {
+  baseline: number[];
+  canary: number[];
+  timedBaseline: TimedPoints;
+  timedCanary: TimedPoints;
+  windowPoints: number;
+}
+
+/**
+ * Pooled lag-1 autocorrelation of the given series (each side's residuals), clamped to [0, 0.9]; series
+ * below 20 points are left out, and with none left it is 0.
+ */
+function estimateAutocorrelation(...series: ReadonlyArray<readonly number[]>): number {
+  const values = series
+    .filter((values) => values.length >= 20)
+    .map((values) => lagOneAutocorrelation(values))
+    .filter((value) => !Number.isNaN(value));
   if (values.length === 0) return 0;
   return Math.min(0.9, Math.max(0, mean(values)));
 }

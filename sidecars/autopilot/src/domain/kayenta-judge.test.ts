@@ -97,7 +97,17 @@ describe("Kayenta's Mann–Whitney interval", () => {
 
   it('flips 6278 to High once an 8th canary point is 100, as reported in the issue', () => {
     const canary = [100, 100, 100, 100, 100, 100, 100, 100, 1, 1];
-    expect(classifyKayentaMetric(metric(canary, Array<number>(10).fill(1))).classification).toBe('High');
+    const result = classifyKayentaMetric(metric(canary, Array<number>(10).fill(1)));
+    expect(result.classification).toBe('High');
+    // The High is explained in words: the interval against the tolerance, the estimate and the mean ratio.
+    expect(result.reason).toMatch(
+      /^High: the canary is higher — the 98% interval of the shift canary − baseline \[[\d.e-]+, 99\] lies entirely above the tolerance ±[\d.]+ \(25 % of the estimate [\d.]+\) and the canary mean is 80\.2× the baseline mean \(\+7920%\), at least allowedIncrease 1 \(mean ratio 80\.2\); Mann–Whitney shift interval on 10 baseline and 10 canary points\.$/,
+    );
+    expect(
+      classifyKayentaMetric(metric([100, 100, 100, 100, 100, 100, 100, 1, 1, 1], Array<number>(10).fill(1))).reason,
+    ).toMatch(
+      /^Pass: the 98% interval of the shift canary − baseline \[6\.825e-5, 99\] does not clear the tolerance ±24\.75 \(25 % of the estimate 99\)/,
+    );
   });
 
   it('passes the kayenta#426 sparse error counts (known false negative)', () => {

@@ -153,38 +153,58 @@ export function classifyKayentaMetric(
     (Number.isNaN(effect) || effect <= effectSize.allowedDecrease);
   if (isHigh) {
     const critical = config.critical && (Number.isNaN(effect) || effect >= effectSize.criticalIncrease);
-    return result(
-      'High',
-      'The metric was classified as High',
-      critical,
-      numbers,
-      finding(true, describe('High', numbers, config)),
-    );
+    const reason = explain('High', numbers, config, canary.values.length, baseline.values.length);
+    return result('High', reason, critical, numbers, finding(true, reason));
   }
   if (isLow) {
     const critical = config.critical && (Number.isNaN(effect) || effect <= effectSize.criticalDecrease);
-    return result(
-      'Low',
-      'The metric was classified as Low',
-      critical,
-      numbers,
-      finding(true, describe('Low', numbers, config)),
-    );
+    const reason = explain('Low', numbers, config, canary.values.length, baseline.values.length);
+    return result('Low', reason, critical, numbers, finding(true, reason));
   }
-  return result(
-    'Pass',
-    describe('Pass', numbers, config),
-    false,
-    numbers,
-    finding(false, describe('Pass', numbers, config)),
-  );
+  const reason = explain('Pass', numbers, config, canary.values.length, baseline.values.length);
+  return result('Pass', reason, false, numbers, finding(false, reason));
 }
 
 function addNoise(values: readonly number[], random: Random): number[] {
   return values.map((value) => value + random.normal() * value * 1e-5);
 }
 
-function describe(label: string, numbers: Record<string, number>, config: MetricConfig): string {
-  const f = (value: number | undefined) => (value === undefined ? 'n/a' : Number(value.toPrecision(6)));
-  return `${label}: ${f((numbers.confidenceLevel ?? 0) * 100)}% interval of the shift canary − baseline [${f(numbers.confidenceLower)}, ${f(numbers.confidenceUpper)}], estimate ${f(numbers.estimate)}, tolerance ±${f(numbers.upperBound)}; ${config.effectSize.measure} ${f(numbers.effectSize)}`;
+/**
+ * Kayenta's decision in one sentence of words and numbers: where the interval of the shift lies against
+ * the tolerance band, the estimate, the mean ratio as a percentage, the effect-size gate and the data.
+ */
+function explain(
+  label: 'High' | 'Low' | 'Pass',
+  numbers: Record<string, number>,
+  config: MetricConfig,
+  canaryCount: number,
+  baselineCount: number,
+): string {
+  const f = (value: number | undefined): string => {
+    if (value === undefined || !Number.isFinite(value)) return String(value);
+    const abs = Math.abs(value);
+    return abs === 0 || (abs >= 1e-3 && abs < 1e6) ? String(Number(value.toPrecision(4))) : value.toExponential(3);
+  };
+  const level = `${f((numbers.confidenceLevel ?? 0) * 100)}%`;
+  const interval = `[${f(numbers.confidenceLower)}, ${f(numbers.confidenceUpper)}]`;
+  const tolerance = `±${f(numbers.upperBound)} (25 % of the estimate ${f(numbers.estimate)})`;
+  const ratio = numbers.ratio ?? Number.NaN;
+  const ratioWords = Number.isFinite(ratio)
+    ? `the canary mean is ${f(ratio)}× the baseline mean (${ratio >= 1 ? '+' : ''}${f((ratio - 1) * 100)}%)`
+    : 'the mean ratio is undefined (a mean of 0)';
+  const measure = config.effectSize.measure;
+  const effect = measure === 'cles' ? `CLES ${f(numbers.effectSize)}` : `mean ratio ${f(numbers.effectSize)}`;
+  const data = `Mann–Whitney shift interval on ${baselineCount} baseline and ${canaryCount} canary points`;
+  if (label === 'High')
+    return `High: the canary is higher — the ${level} interval of the shift canary − baseline ${interval} lies entirely above the tolerance ${tolerance} and ${ratioWords}, at least allowedIncrease ${config.effectSize.allowedIncrease} (${effect}); ${data}.`;
+  if (label === 'Low')
+    return `Low: the canary is lower — the ${level} interval of the shift canary − baseline ${interval} lies entirely below the tolerance ${tolerance.replace('±', '−')} and ${ratioWords}, at most allowedDecrease ${config.effectSize.allowedDecrease} (${effect}); ${data}.`;
+  const lower = numbers.confidenceLower ?? 0;
+  const upper = numbers.confidenceUpper ?? 0;
+  const bound = numbers.upperBound ?? 0;
+  const why =
+    lower > bound || upper < -bound
+      ? `the interval ${interval} clears the tolerance ${tolerance} but the ${effect} is within allowedIncrease ${config.effectSize.allowedIncrease} / allowedDecrease ${config.effectSize.allowedDecrease}, or the direction is not harmful (${config.direction})`
+      : `the ${level} interval of the shift canary − baseline ${interval} does not clear the tolerance ${tolerance}`;
+  return `Pass: ${why}; ${ratioWords}; ${data}.`;
 }

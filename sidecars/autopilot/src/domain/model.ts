@@ -41,6 +41,11 @@ export interface MetricSeries {
   query?: string;
   /** The series labels/tags, compared between sides to explain label mismatches. */
   labels?: Record<string, string>;
+  /**
+   * How many series the query matched (0: absent, e.g. a Prometheus counter that has not counted its
+   * first event yet). Unknown when not given.
+   */
+  seriesCount?: number;
 }
 
 /** One metric to judge: its configuration and the baseline and canary series. */
@@ -105,6 +110,11 @@ export interface MetricResult {
   baseline: SideSummary;
   canary: SideSummary;
   warnings: string[];
+  /**
+   * Set when neither side had a single data point: reported as Nodata but never scored against the
+   * canary (not critical, not counted in the "≥ 50 % Nodata" rule), since nothing shows a difference.
+   */
+  noDataOnEitherSide?: boolean;
 }
 
 /** A group's score: 100 × passing / counted metrics. */
@@ -282,6 +292,9 @@ export function validateJudgeInput(input: JudgeInput): void {
       else if (values.some((value) => value !== null && typeof value !== 'number')) {
         issues.push({ path: `${base}.${side}.values`, message: 'must contain only numbers (NaN or null for gaps)' });
       }
+      const seriesCount = metric[side]?.seriesCount;
+      if (seriesCount !== undefined && !(Number.isInteger(seriesCount) && seriesCount >= 0))
+        issues.push({ path: `${base}.${side}.seriesCount`, message: 'must be a whole number ≥ 0 when given' });
     }
   });
   if (issues.length > 0) throw new JudgeInputError(issues);

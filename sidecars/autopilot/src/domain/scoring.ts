@@ -15,7 +15,8 @@ const COUNTED = new Set(['Pass', 'High', 'Low', 'NodataFailMetric']);
 /**
  * Scores classified metrics: group score = 100·Pass/(Pass+High+Low+NodataFailMetric) (Nodata and Error
  * excluded; a group with nothing counted scores 100); unweighted groups share 100 − Σweights; the sum is
- * rounded to 2 decimals. A critical failure or ≥ 50 % Nodata metrics sets the score to 0.
+ * rounded to 2 decimals. A critical failure or ≥ 50 % Nodata metrics sets the score to 0 (metrics
+ * flagged `noDataOnEitherSide` do not count towards the 50 %).
  */
 export function scoreMetrics(
   results: readonly MetricResult[],
@@ -47,7 +48,8 @@ export function scoreMetrics(
   let score = Math.round(groupScores.reduce((sum, group) => sum + (group.score * group.weight) / 100, 0) * 100) / 100;
   let reason = `weighted sum of ${groupScores.length} group score(s): ${groupScores.map((g) => `${g.name} ${round(g.score)} × ${round(g.weight)}%`).join(', ')}`;
   const criticalFailures = results.filter((result) => result.critical && result.classification !== 'Pass');
-  const nodata = results.filter((result) => result.classification === 'Nodata');
+  // A metric without data on either side (isd judge) says nothing about the canary: it is shown, not scored.
+  const nodata = results.filter((result) => result.classification === 'Nodata' && !result.noDataOnEitherSide);
   if (criticalFailures.length > 0) {
     score = 0;
     reason = `Canary Failed: critical metric(s) ${criticalFailures.map((r) => `${r.name} (${r.classification})`).join(', ')}`;

@@ -79,12 +79,12 @@ describe('Kayenta canary config import', () => {
     });
     expect(latency).toMatchObject({
       provider: 'datadog',
-      query: 'avg:trace.http.request.duration{${scope}}',
+      query: 'avg:trace.http.request.duration{${scope.scope}}',
       direction: 'either',
     });
     expect(throughput).toMatchObject({
       provider: 'newrelic',
-      query: "SELECT count(*) FROM Transaction WHERE ${scope} AND (appName = 'web')",
+      query: "SELECT count(*) FROM Transaction WHERE appName = 'web' AND ${scope}",
       direction: 'decrease',
     });
   });
@@ -101,7 +101,9 @@ describe('Kayenta canary config import', () => {
     );
     const missingFilter = { ...kayentaConfig, templates: {} };
     expect(() => importKayentaConfig(missingFilter)).toThrow(
-      expect.objectContaining({ issues: [expect.objectContaining({ path: 'metrics.0.query.customFilterTemplate' })] }),
+      expect.objectContaining({
+        issues: expect.arrayContaining([expect.objectContaining({ path: 'metrics.0.query.customFilterTemplate' })]),
+      }),
     );
     const badDirection = {
       ...kayentaConfig,

@@ -31,105 +31,257 @@ function variablesToScopeLabels(text: string): string {
   return text.replace(/\$\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}/g, (_whole, name: string) => `\${scope.${name}}`);
 }
 
-/** The text of a Kayenta filter template (`customFilterTemplate` names an entry of `templates{}`), variables mapped to scope labels. */
-function kayentaFilter(templates: Json, name: unknown, path: string, issues: FieldIssue[]): string | undefined {
-  if (name === undefined || name === null) return undefined;
+/** The text of a Kayenta filter template (`customFilterTemplate` names an entry of `templates{}`). */
+function kayentaFilterTemplate(templates: Json, name: unknown, path: string, issues: FieldIssue[]): string | undefined {
+  if (name === undefined || name === null || name === '') return undefined;
   const text = typeof name === 'string' ? templates[name] : undefined;
   if (typeof text !== 'string') {
     issues.push({ path, message: `names a filter template that is not in templates{}` });
     return undefined;
   }
-  return variablesToScopeLabels(text);
+  return text;
+}
+
+/** Kayenta stores `${` escaped as `$\{` in saved templates (QueryConfigUtils.escapeTemplates); undo it. */
+const unescapeKayenta = (text: string) => text.replace(/\$\\\{/g, '${');
+
+/** Fields of each Kayenta query config class (`serviceType` is the getter Jackson writes back out). */
+const KAYENTA_QUERY_FIELDS: Record<string, readonly string[]> = {
+  prometheus: [
+    'type',
+    'serviceType',
+    'resourceType',
+    'metricName',
+    'labelBindings',
+    'groupByFields',
+    'customFilter',
+    'customInlineTemplate',
+    'customFilterTemplate',
+  ],
+  datadog: ['type', 'serviceType', 'metricName', 'customInlineTemplate', 'customFilterTemplate'],
+  newrelic: ['type', 'serviceType', 'select', 'q', 'customInlineTemplate', 'customFilterTemplate'],
+};
+const KAYENTA_CONFIG_FIELDS = [
+  'name',
+  'id',
+  'description',
+  'configVersion',
+  'applications',
+  'judge',
+  'metrics',
+  'templates',
+  'classifier',
+  'createdTimestamp',
+  'updatedTimestamp',
+  'createdTimestampIso',
+  'updatedTimestampIso',
+];
+const KAYENTA_METRIC_FIELDS = ['name', 'query', 'groups', 'analysisConfigurations', 'scopeName'];
+const KAYENTA_CANARY_FIELDS = [
+  'direction',
+  'nanStrategy',
+  'critical',
+  'mustHaveData',
+  'muted',
+  'effectSize',
+  'outliers',
+];
+const KAYENTA_EFFECT_FIELDS = ['measure', 'allowedIncrease', 'allowedDecrease', 'criticalIncrease', 'criticalDecrease'];
+const KAYENTA_OUTLIER_FIELDS = ['strategy', 'outlierFactor'];
+/** Kayenta's Prometheus `scopeLabel` default (PrometheusConfigurationProperties), used for gce_instance. */
+const KAYENTA_PROMETHEUS_SCOPE_LABEL = 'instance';
+
+/** Refuses every field of `object` that is not in `known`: nothing of a Kayenta config is dropped silently. */
+function refuseUnknown(object: Json, known: readonly string[], path: string, what: string, issues: FieldIssue[]) {
+  for (const key of Object.keys(object)) {
+    if (!known.includes(key))
+      issues.push({
+        path: path ? `${path}.${key}` : key,
+        message: `is not a field of ${what} (Kayenta ignores it; remove it to import)`,
+      });
+  }
+}
+
+function stringList(value: unknown, path: string, issues: FieldIssue[]): string[] {
+  if (value === undefined || value === null) return [];
+  if (!Array.isArray(value) || value.some((item) => typeof item !== 'string')) {
+    issues.push({ path, message: 'must be a list of strings' });
+    return [];
+  }
+  return value as string[];
 }
 
 /**
- * Converts a Kayenta canary config. Queries: Prometheus (`customInlineTemplate` "PromQL:…", or metricName
- * with `customFilterTemplate` / labelBindings, averaged like Kayenta does), Datadog (`metricName{${scope}}`),
- * New Relic (`select` + `q`). Other metric stores are refused naming the metric.
+ * The query Kayenta's PrometheusMetricsService.buildQuery sends, as an ISD query: a custom template
+ * starting with `PromQL:` is the whole query; otherwise `avg(metricName{filters})` with the custom
+ * filter's comma-separated tokens first and the labelBindings after them, or, without a custom filter, the
+ * labelBindings then the resourceType's scope filters (gce_instance, aws_ec2_instance), then ` by (…)`.
+ */
+function kayentaPrometheusQuery(query: Json, custom: string | undefined, path: string, issues: FieldIssue[]) {
+  const labelBindings = stringList(query.labelBindings, `${path}.labelBindings`, issues);
+  const groupByFields = stringList(query.groupByFields, `${path}.groupByFields`, issues);
+  if (custom !== undefined && custom.startsWith('PromQL:')) return custom.slice('PromQL:'.length);
+  const metricName = typeof query.metricName === 'string' ? query.metricName : '';
+  if (!metricName) {
+    issues.push({
+      path: `${path}.metricName`,
+      message: 'a Prometheus query needs metricName, or a customInlineTemplate starting with "PromQL:"',
+    });
+    return undefined;
+  }
+  let filters: string[];
+  if (custom !== undefined && custom !== '') filters = [...custom.split(','), ...labelBindings];
+  else {
+    const resourceType = typeof query.resourceType === 'string' ? query.resourceType : '';
+    if (resourceType === 'gce_instance')
+      filters = [
+        ...labelBindings,
+        `${KAYENTA_PROMETHEUS_SCOPE_LABEL}=~"\${scope.scope}-.{4}"`,
+        'zone=~".+/projects/${scope.project}/zones/${scope.location}-.{1}"',
+      ];
+    else if (resourceType === 'aws_ec2_instance')
+      filters = [...labelBindings, 'asg_groupName="${scope.scope}"', 'zone=~"${scope.location}.{1}"'];
+    else {
+      issues.push({
+        path: `${path}.resourceType`,
+        message: resourceType
+          ? `Kayenta has no Prometheus support for resourceType ${JSON.stringify(resourceType)} (gce_instance, aws_ec2_instance); use labelBindings with a customFilterTemplate`
+          : 'Kayenta needs a resourceType (gce_instance, aws_ec2_instance) or a customFilterTemplate / customInlineTemplate to scope this query (a resourceType in the run’s extendedScopeParams cannot be known at import)',
+      });
+      return undefined;
+    }
+  }
+  const selector = filters.length > 0 ? `${metricName}{${filters.join(',')}}` : metricName;
+  return `avg(${selector})${groupByFields.length > 0 ? ` by (${groupByFields.join(',')})` : ''}`;
+}
+
+/**
+ * Converts a Kayenta canary config into an ISD template whose queries are the ones Kayenta's own query
+ * builders send (Prometheus, Datadog; New Relic with the scope rendered the ISD way), with Kayenta's
+ * variables (`${scope}`, `${location}`, `${project}`, extendedScopeParams) read from scope labels of the
+ * same name (`${scope.scope}`, …). Every field is either honoured or the import is refused naming it.
  */
 export function importKayentaConfig(config: unknown, nameOverride?: string): Template {
   if (!isObject(config)) fail([{ path: '(root)', message: 'a Kayenta canary config must be a JSON object' }]);
   const issues: FieldIssue[] = [];
+  refuseUnknown(config, KAYENTA_CONFIG_FIELDS, '', 'a Kayenta canary config', issues);
   const filterTemplates = isObject(config.templates) ? config.templates : {};
+  if (config.judge !== undefined && config.judge !== null) {
+    const judge = isObject(config.judge) ? config.judge : {};
+    refuseUnknown(judge, ['name', 'judgeConfigurations'], 'judge', 'the judge config', issues);
+    if (judge.name !== undefined && judge.name !== 'NetflixACAJudge-v1.0')
+      issues.push({
+        path: 'judge.name',
+        message: `only NetflixACAJudge-v1.0 is reimplemented (the kayenta judge), not ${JSON.stringify(judge.name)}`,
+      });
+    if (isObject(judge.judgeConfigurations) && Object.keys(judge.judgeConfigurations).length > 0)
+      issues.push({
+        path: 'judge.judgeConfigurations',
+        message: 'NetflixACAJudge-v1.0 takes no judge configurations; remove them to import',
+      });
+  }
+  const classifier = isObject(config.classifier) ? config.classifier : {};
+  refuseUnknown(classifier, ['groupWeights', 'scoreThresholds'], 'classifier', 'the classifier config', issues);
   const metricsIn = config.metrics;
   if (!Array.isArray(metricsIn) || metricsIn.length === 0)
     fail([{ path: 'metrics', message: 'must be a non-empty list' }]);
+  const scopeNames = new Set<string>();
   const metrics = metricsIn.map((raw, index) => {
     const path = `metrics.${index}`;
     if (!isObject(raw)) {
       issues.push({ path, message: 'must be an object' });
       return undefined;
     }
+    refuseUnknown(raw, KAYENTA_METRIC_FIELDS, path, 'a Kayenta metric', issues);
+    const scopeName = typeof raw.scopeName === 'string' && raw.scopeName ? raw.scopeName : 'default';
+    if (scopeNames.size > 0 && !scopeNames.has(scopeName))
+      issues.push({
+        path: `${path}.scopeName`,
+        message: `a verification has one baseline/canary scope pair; this metric uses scope ${JSON.stringify(scopeName)}, others ${JSON.stringify([...scopeNames][0])}`,
+      });
+    scopeNames.add(scopeName);
     const query = isObject(raw.query) ? raw.query : {};
     const type = typeof query.type === 'string' ? query.type.toLowerCase() : '';
+    const queryPath = `${path}.query`;
+    const fields = KAYENTA_QUERY_FIELDS[type];
     let text: string | undefined;
-    let provider: string | undefined;
-    const inline = typeof query.customInlineTemplate === 'string' ? query.customInlineTemplate : undefined;
-    const filter = kayentaFilter(
-      filterTemplates,
-      query.customFilterTemplate,
-      `${path}.query.customFilterTemplate`,
-      issues,
-    );
-    if (type === 'prometheus') {
-      provider = 'prometheus';
-      if (inline) text = variablesToScopeLabels(inline.replace(/^PromQL:/, ''));
-      else if (typeof query.metricName === 'string') {
-        const selector = filter ?? '${scope}';
-        const groupBy =
-          Array.isArray(query.groupByFields) && query.groupByFields.length
-            ? ` by (${query.groupByFields.join(',')})`
-            : '';
-        text = `avg(${query.metricName}{${selector}})${groupBy}`;
-      } else
-        issues.push({
-          path: `${path}.query.metricName`,
-          message: 'a Prometheus query needs metricName or customInlineTemplate',
-        });
-    } else if (type === 'datadog') {
-      provider = 'datadog';
-      if (inline) text = variablesToScopeLabels(inline);
-      else if (typeof query.metricName === 'string') text = `${query.metricName}{${filter ?? '${scope}'}}`;
-      else
-        issues.push({
-          path: `${path}.query.metricName`,
-          message: 'a Datadog query needs metricName or customInlineTemplate',
-        });
-    } else if (type === 'newrelic') {
-      provider = 'newrelic';
-      if (inline) text = variablesToScopeLabels(inline);
-      else if (typeof query.select === 'string') {
-        const where = [filter ?? '${scope}', typeof query.q === 'string' && query.q ? `(${query.q})` : undefined]
-          .filter(Boolean)
-          .join(' AND ');
-        text = `${query.select} WHERE ${where}`;
-      } else
-        issues.push({
-          path: `${path}.query.select`,
-          message: 'a New Relic query needs select or customInlineTemplate',
-        });
-    } else {
+    if (!fields) {
       issues.push({
-        path: `${path}.query.type`,
+        path: `${queryPath}.type`,
         message: `metric store ${JSON.stringify(query.type ?? null)} is not supported (prometheus, datadog, newrelic)`,
       });
+    } else {
+      refuseUnknown(query, fields, queryPath, `Kayenta's ${type} query config`, issues);
+      if (typeof query.customFilter === 'string' && query.customFilter)
+        issues.push({
+          path: `${queryPath}.customFilter`,
+          message: 'Kayenta refuses the deprecated customFilter; use customInlineTemplate',
+        });
+      // Kayenta expands customInlineTemplate if set, else the named customFilterTemplate.
+      const inline = typeof query.customInlineTemplate === 'string' ? query.customInlineTemplate : '';
+      const template = inline
+        ? inline
+        : kayentaFilterTemplate(
+            filterTemplates,
+            query.customFilterTemplate,
+            `${queryPath}.customFilterTemplate`,
+            issues,
+          );
+      const custom = template ? variablesToScopeLabels(unescapeKayenta(template)) : undefined;
+      if (type === 'prometheus') text = kayentaPrometheusQuery(query, custom, queryPath, issues);
+      else if (type === 'datadog') {
+        // DatadogMetricsService: the expanded custom template is the whole query; else metricName{scope}.
+        if (custom) text = custom;
+        else if (typeof query.metricName === 'string' && query.metricName)
+          text = `${query.metricName}{\${scope.scope}}`;
+        else
+          issues.push({
+            path: `${queryPath}.metricName`,
+            message: 'a Datadog query needs metricName or a custom template',
+          });
+      } else {
+        // NewRelicQueryBuilderService: the custom template is the whole NRQL; else SELECT … WHERE q AND
+        // scope. Kayenta adds TIMESERIES/SINCE/UNTIL itself, as the ISD New Relic provider does.
+        if (custom) text = custom;
+        else if (typeof query.select === 'string' && query.select.trim()) {
+          const select = query.select.startsWith('SELECT') ? query.select : `SELECT ${query.select.trim()}`;
+          const q = typeof query.q === 'string' && query.q ? `${query.q} AND ` : '';
+          text = `${select} WHERE ${q}\${scope}`;
+        } else
+          issues.push({
+            path: `${queryPath}.select`,
+            message: 'a New Relic query needs select or customInlineTemplate',
+          });
+      }
     }
-    const canary =
-      isObject(raw.analysisConfigurations) && isObject(raw.analysisConfigurations.canary)
-        ? raw.analysisConfigurations.canary
-        : {};
-    const direction =
-      typeof canary.direction === 'string' && ['increase', 'decrease', 'either'].includes(canary.direction)
-        ? canary.direction
-        : 'either';
+    const analysis = isObject(raw.analysisConfigurations) ? raw.analysisConfigurations : {};
+    refuseUnknown(
+      analysis,
+      ['canary'],
+      `${path}.analysisConfigurations`,
+      'the analysis configurations NetflixACAJudge reads',
+      issues,
+    );
+    const canary = isObject(analysis.canary) ? analysis.canary : {};
+    const canaryPath = `${path}.analysisConfigurations.canary`;
+    refuseUnknown(canary, KAYENTA_CANARY_FIELDS, canaryPath, "Kayenta's canary analysis config", issues);
+    if (canary.direction !== undefined && !['increase', 'decrease', 'either'].includes(String(canary.direction)))
+      issues.push({
+        path: `${canaryPath}.direction`,
+        message: `must be increase, decrease or either (Kayenta would read ${JSON.stringify(canary.direction)} as either)`,
+      });
     const effect = isObject(canary.effectSize) ? canary.effectSize : undefined;
+    if (effect)
+      refuseUnknown(effect, KAYENTA_EFFECT_FIELDS, `${canaryPath}.effectSize`, "Kayenta's effect size", issues);
     const outliers = isObject(canary.outliers) ? canary.outliers : undefined;
+    if (outliers)
+      refuseUnknown(outliers, KAYENTA_OUTLIER_FIELDS, `${canaryPath}.outliers`, "Kayenta's outliers config", issues);
     return {
       name: typeof raw.name === 'string' ? raw.name : `metric-${index + 1}`,
-      ...(provider ? { provider } : {}),
+      ...(fields ? { provider: type } : {}),
       query: text ?? '',
       groups: Array.isArray(raw.groups) ? raw.groups : [],
-      direction,
+      direction: typeof canary.direction === 'string' ? canary.direction : 'either',
       ...(typeof canary.critical === 'boolean' ? { critical: canary.critical } : {}),
       ...(typeof canary.mustHaveData === 'boolean' ? { mustHaveData: canary.mustHaveData } : {}),
       ...(typeof canary.muted === 'boolean' ? { muted: canary.muted } : {}),
@@ -137,17 +289,27 @@ export function importKayentaConfig(config: unknown, nameOverride?: string): Tem
       ...(effect ? { effectSize: effect } : {}),
       ...(outliers
         ? {
-            outliers: { strategy: outliers.strategy ?? 'keep', factor: outliers.outlierFactor ?? outliers.factor ?? 3 },
+            outliers: { strategy: outliers.strategy ?? 'keep', factor: outliers.outlierFactor ?? 3 },
           }
         : {}),
     };
   });
   if (issues.length) fail(issues);
-  const classifier = isObject(config.classifier) ? config.classifier : {};
   const name = nameOverride ?? sanitizeName(typeof config.name === 'string' ? config.name : 'kayenta-config');
+  // Kayenta takes thresholds from each execution request, not from the config (scoreThresholds is hidden
+  // and unused); ISD verifications do the same, so the config's values are kept in the description.
+  const thresholds = isObject(classifier.scoreThresholds) ? classifier.scoreThresholds : undefined;
+  const description = [
+    typeof config.description === 'string' ? config.description : '',
+    thresholds
+      ? `(Kayenta config scoreThresholds pass ${String(thresholds.pass)}, marginal ${String(thresholds.marginal)}: pass them as the verification's thresholds)`
+      : '',
+  ]
+    .filter(Boolean)
+    .join(' ');
   return parseTemplate({
     name,
-    ...(typeof config.description === 'string' && config.description ? { description: config.description } : {}),
+    ...(description ? { description } : {}),
     judge: 'kayenta',
     groupWeights: isObject(classifier.groupWeights) ? classifier.groupWeights : {},
     metrics,

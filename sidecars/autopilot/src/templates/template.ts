@@ -59,7 +59,7 @@ export const templateMetricSchema = z.strictObject({
   nanStrategy: z
     .enum(['remove', 'replace'])
     .default('remove')
-    .describe('Gaps are dropped (remove) or read as 0 (replace)'),
+    .describe('Gaps are dropped (remove) or read as 0 (replace; also a series the query does not find)'),
   effectSize: effectSizeSchema.optional(),
   outliers: z
     .strictObject({

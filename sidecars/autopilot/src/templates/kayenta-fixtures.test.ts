@@ -1,0 +1,180 @@
+// Every canary config published in Kayenta's repository (fixtures/kayenta, see its README) either imports
+// with the query Kayenta's own query builder would send for the same scope, or is refused naming the field.
+// The expected queries are written from Kayenta's source: PrometheusMetricsService.buildQuery/addScopeFilter
+// (labelBindings, custom filter tokens first, gce_instance / aws_ec2_instance scope filters, avg(), by (…)),
+// DatadogMetricsService.buildQuery, NewRelicQueryBuilderService.buildQueryFromSelectAndQ, and
+// QueryConfigUtils.expandCustomFilter (templates, `$\{` unescaping, extendedScopeParams as variables).
+import fs from 'node:fs';
+import path from 'node:path';
+import { createDatadogProvider } from '../providers/datadog';
+import { createNewRelicProvider } from '../providers/newrelic';
+import { createPrometheusProvider } from '../providers/prometheus';
+import { importKayentaConfig } from './import';
+import { expandQuery, type Template } from './template';
+
+type Json = Record<string, unknown>;
+const FIXTURES = path.join(__dirname, 'fixtures', 'kayenta');
+const fixture = (name: string): Json => JSON.parse(fs.readFileSync(path.join(FIXTURES, name), 'utf8')) as Json;
+
+const providers = {
+  prometheus: createPrometheusProvider('prometheus', { url: 'http://127.0.0.1:9', timeoutMs: 1000 }),
+  datadog: createDatadogProvider('datadog', {
+    url: 'http://127.0.0.1:9',
+    apiKey: 'k',
+    applicationKey: 'a',
+    timeoutMs: 1000,
+  }),
+  newrelic: createNewRelicProvider('newrelic', {
+    url: 'http://127.0.0.1:9',
+    apiKey: 'k',
+    accountId: 1,
+    timeoutMs: 1000,
+  }),
+};
+
+/** The query a verification sends for metric `index` with these scope labels (Kayenta's scope variables). */
+function sent(template: Template, index: number, scope: Record<string, string>): string {
+  const metric = template.metrics[index]!;
+  const provider = providers[metric.provider as keyof typeof providers];
+  return expandQuery(metric.query, scope, (s) => provider.renderScope(s), 60);
+}
+
+function refusalIssues(config: unknown): Array<{ path: string; message: string }> {
+  try {
+    importKayentaConfig(config);
+  } catch (error) {
+    return (error as { issues: Array<{ path: string; message: string }> }).issues;
+  }
+  throw new Error('the import was not refused');
+}
+const refusal = (config: unknown) => refusalIssues(config).map((issue) => issue.path);
+
+describe('every published Kayenta canary config', () => {
+  it('covers every fixture file', () => {
+    expect(fs.readdirSync(FIXTURES).filter((f) => f.endsWith('.json')).length).toBe(14);
+  });
+
+  it('integration-test-cpu: custom filter template with an extendedScopeParams variable', () => {
+    const template = importKayentaConfig(fixture('integration-tests-prometheus-cpu.json'));
+    expect(sent(template, 0, { scope: 'myapp-canary', namespace: 'prod' })).toBe(
+      "avg(integration_test_cpu{namespace='prod', scope='myapp-canary'})",
+    );
+    expect(template.metrics[0]).toMatchObject({ critical: true, direction: 'increase', groups: ['pod-group'] });
+    expect(template.description).toMatch(/scoreThresholds pass 75, marginal 50/);
+  });
+
+  it('muted-metric: both metrics, the muted flag kept', () => {
+    const template = importKayentaConfig(fixture('integration-tests-prometheus-muted-metric.json'));
+    const scope = { scope: 'myapp-baseline', namespace: 'ns' };
+    expect(sent(template, 0, scope)).toBe("avg(integration_failing_metric{namespace='ns', scope='myapp-baseline'})");
+    expect(sent(template, 1, scope)).toBe("avg(integration_successful_metric{namespace='ns', scope='myapp-baseline'})");
+    expect(template.metrics.map((m) => m.muted)).toEqual([true, false]);
+  });
+
+  it('scratch prometheus config: refused naming the fields Kayenta would ignore or fail on', () => {
+    expect(refusal(fixture('scratch-prometheus.json')).sort()).toEqual(
+      [
+        'judge.name',
+        'metrics.0.query.aggregationPeriod',
+        'metrics.0.query.resourceType',
+        'metrics.0.query.sumByFields',
+      ].sort(),
+    );
+  });
+
+  it('scratch prometheus config, once importable: labelBindings and the gce_instance / aws_ec2_instance scope filters', () => {
+    const raw = fixture('scratch-prometheus.json');
+    const metric = (raw.metrics as Json[])[0]!;
+    const { aggregationPeriod: _a, sumByFields: _s, ...query } = metric.query as Json;
+    const fixed = (extra: Json) => ({
+      ...raw,
+      judge: { name: 'NetflixACAJudge-v1.0', judgeConfigurations: {} },
+      metrics: [{ ...metric, query: { ...query, ...extra } }],
+    });
+    const gce = importKayentaConfig(fixed({ resourceType: 'gce_instance' }));
+    expect(sent(gce, 0, { scope: 'myapp-v010', location: 'us-central1', project: 'my-project' })).toBe(
+      'avg(node_cpu{mode=~"user|system",job="node",instance=~"myapp-v010-.{4}",zone=~".+/projects/my-project/zones/us-central1-.{1}"})',
+    );
+    const aws = importKayentaConfig(fixed({ resourceType: 'aws_ec2_instance', groupByFields: ['mode', 'job'] }));
+    expect(sent(aws, 0, { scope: 'myapp-v010', location: 'us-east-1' })).toBe(
+      'avg(node_cpu{mode=~"user|system",job="node",asg_groupName="myapp-v010",zone=~"us-east-1.{1}"}) by (mode,job)',
+    );
+    expect(refusal(fixed({ resourceType: 'k8s_container' }))).toEqual(['metrics.0.query.resourceType']);
+  });
+
+  it('custom inline templates: PromQL as the whole query, otherwise filter tokens before labelBindings', () => {
+    const base = fixture('integration-tests-prometheus-cpu.json');
+    const withQuery = (query: Json) => ({
+      ...base,
+      metrics: [{ ...(base.metrics as Json[])[0]!, query: { type: 'prometheus', ...query } }],
+    });
+    const promql = importKayentaConfig(
+      withQuery({ customInlineTemplate: 'PromQL:sum(rate(http_requests_total{app="$\\{scope}"}[1m]))' }),
+    );
+    expect(sent(promql, 0, { scope: 'web' })).toBe('sum(rate(http_requests_total{app="web"}[1m]))');
+    const filter = importKayentaConfig(
+      withQuery({
+        metricName: 'http_requests_total',
+        customInlineTemplate: 'app="${scope}",region="${location}"',
+        labelBindings: ['code=~"5.."'],
+        groupByFields: ['code'],
+      }),
+    );
+    expect(sent(filter, 0, { scope: 'web', location: 'eu-west-1' })).toBe(
+      'avg(http_requests_total{app="web",region="eu-west-1",code=~"5.."}) by (code)',
+    );
+    expect(refusal(withQuery({ metricName: 'x', customFilter: 'app="a"' }))).toEqual([
+      'metrics.0.query.customFilter',
+      'metrics.0.query.resourceType',
+    ]);
+  });
+
+  it('scratch newrelic config: SELECT … WHERE scope, as NewRelicQueryBuilderService builds it', () => {
+    const template = importKayentaConfig(fixture('scratch-newrelic.json'));
+    const scope = { build_version: 'v2' };
+    expect(template.metrics.map((_, i) => sent(template, i, scope))).toEqual([
+      "SELECT apdex(duration, 0.2) FROM Transaction WHERE `build_version` = 'v2'",
+      "SELECT average(totalTime*1000) WHERE `build_version` = 'v2'",
+      "SELECT percentage(count(*), WHERE error IS true) FROM Transaction WHERE `build_version` = 'v2'",
+      "SELECT average(databaseDuration*1000) FROM Transaction WHERE `build_version` = 'v2'",
+    ]);
+    expect(template.metrics.map((m) => m.nanStrategy)).toEqual(['remove', 'remove', 'replace', 'remove']);
+  });
+
+  it('scratch newrelic ad-hoc canary: q before the scope, extendedScopeParams as scope labels', () => {
+    const adhoc = fixture('scratch-newrelic-adhoc.json');
+    const template = importKayentaConfig(adhoc.canaryConfig);
+    // Kayenta: … WHERE httpResponseCode >= '500' AND appName LIKE 'PROD - MyComponent' AND build_version LIKE ''
+    expect(sent(template, 0, { appName: 'PROD - MyComponent', build_version: 'v1' })).toBe(
+      "SELECT count(*)/uniqueCount(host) FROM Transaction WHERE httpResponseCode >= '500' AND `appName` = 'PROD - MyComponent' AND `build_version` = 'v1'",
+    );
+    expect(template.groupWeights).toEqual({ err: 70, app: 30 });
+  });
+
+  it.each([
+    ['atlas-sample-config.json', 'atlas'],
+    ['scratch-atlas.json', 'atlas'],
+    ['judge-test-config.json', 'atlas'],
+    ['graphite-sample-config.json', 'graphite'],
+    ['graphite-integration-test.json', 'graphite'],
+    ['integration-tests-graphite-cpu.json', 'graphite'],
+    ['signalfx-integration-test.json', 'signalfx'],
+    ['scratch-stackdriver.json', 'stackdriver'],
+  ])('%s: refused naming the unsupported %s store of every metric', (file, store) => {
+    const config = fixture(file);
+    const issues = refusalIssues(config);
+    (config.metrics as Json[]).forEach((_, index) =>
+      expect(issues).toContainEqual({
+        path: `metrics.${index}.query.type`,
+        message: expect.stringContaining(`"${store}" is not supported`),
+      }),
+    );
+  });
+
+  it('duplicated-metric-name: refused, its metrics have no query', () => {
+    expect(refusal(fixture('web-duplicated-metric-name.json'))).toEqual([
+      'metrics.0.query.type',
+      'metrics.1.query.type',
+    ]);
+  });
+});
