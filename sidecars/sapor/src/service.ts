@@ -4,7 +4,7 @@ import { registerRoutes } from './api/routes';
 import { saporConfigSchema, type SaporConfig } from './config';
 import { BuiltinEvaluator, OpaEvaluator, type PolicyEvaluator } from './engine/evaluator';
 import { PolicyRegistry } from './engine/registry';
-import { GateClient } from './gate-client';
+import { GateClient, type GateAuth } from './gate-client';
 import { loadPolicyFolder, type LoadReport } from './loaders/directory';
 import { syncGitRepository } from './loaders/git';
 import { PolicyService } from './policy-service';
@@ -33,7 +33,9 @@ export const saporService: ServiceDefinition<SaporConfig> = {
       if (!config.policy.opa) throw new Error('policy.engine is opa but policy.opa.url is not set');
       evaluator = new OpaEvaluator(config.policy.opa);
     } else evaluator = new BuiltinEvaluator(registry);
-    const gate = config.gate.url ? new GateClient({ ...config.gate, url: config.gate.url }) : undefined;
+    const gate = config.gate.url
+      ? new GateClient({ ...config.gate, url: config.gate.url, auth: gateAuth(config) })
+      : undefined;
     const service = new PolicyService({
       store,
       registry,
@@ -119,3 +121,11 @@ export const saporService: ServiceDefinition<SaporConfig> = {
     };
   },
 };
+
+/** x509 first, basic auth (an internal Gate) second; never a forged X-SPINNAKER-USER. */
+function gateAuth(config: SaporConfig): GateAuth {
+  const { x509, username, password } = config.gate;
+  if (x509) return { kind: 'x509', ...x509 };
+  if (username && password) return { kind: 'basic', username, password };
+  return { kind: 'none' };
+}
