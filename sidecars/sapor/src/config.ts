@@ -151,6 +151,16 @@ export const saporConfigSchema = baseConfigSchema({ name: 'sapor', port: 8085 })
         });
     })
     .prefault({}),
+  audit: z
+    .strictObject({
+      retentionDays: z
+        .number()
+        .int()
+        .min(1)
+        .default(400)
+        .describe('Audit records older than this are deleted (daily); the only way a record is removed'),
+    })
+    .prefault({}),
 });
 
 /** Validated configuration of the sapor service. */

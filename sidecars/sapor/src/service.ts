@@ -1,6 +1,8 @@
 import path from 'node:path';
 import type { ServiceDefinition } from '@isd/kit';
 import { registerRoutes } from './api/routes';
+import { AuditStore } from './audit/audit-store';
+import { registerAuditRoutes } from './audit/routes';
 import { saporConfigSchema, type SaporConfig } from './config';
 import { BuiltinEvaluator, OpaEvaluator, type PolicyEvaluator } from './engine/evaluator';
 import { PolicyRegistry } from './engine/registry';
@@ -11,6 +13,7 @@ import { PolicyService } from './policy-service';
 import { PostgresPolicyStore } from './store/policy-store';
 
 const PRUNE_JOB = 'decision-log-prune';
+const AUDIT_RETENTION_JOB = 'audit-retention';
 const DAY_MS = 24 * 60 * 60 * 1000;
 
 /** The sapor service: policy gate (Rego policies, OPA-compatible API, save-time checks, runtime gates). */
@@ -36,7 +39,9 @@ export const saporService: ServiceDefinition<SaporConfig> = {
     const gate = config.gate.url
       ? new GateClient({ ...config.gate, url: config.gate.url, auth: gateAuth(config) })
       : undefined;
+    const audit = new AuditStore(database);
     const service = new PolicyService({
+      audit,
       store,
       registry,
       evaluator,
@@ -111,7 +116,22 @@ export const saporService: ServiceDefinition<SaporConfig> = {
     );
     await jobs.send(PRUNE_JOB, { day: dayKey(new Date()) }, { key: dayKey(new Date()) });
 
+    // Daily audit retention, the only way an audit record is ever removed.
+    await jobs.define<{ day: string }>(
+      AUDIT_RETENTION_JOB,
+      async () => {
+        const cutoff = new Date(Date.now() - config.audit.retentionDays * DAY_MS);
+        const deleted = await audit.prune(cutoff);
+        logger.info({ deleted, cutoff }, 'audit records past retention deleted');
+        const next = new Date(Date.now() + DAY_MS);
+        await jobs.send(AUDIT_RETENTION_JOB, { day: dayKey(next) }, { startAfter: next, key: dayKey(next) });
+      },
+      { retryLimit: 3 },
+    );
+    await jobs.send(AUDIT_RETENTION_JOB, { day: dayKey(new Date()) }, { key: dayKey(new Date()) });
+
     registerRoutes({ http, service, store, adminRoles: config.policy.adminRoles, reload });
+    registerAuditRoutes(http, audit);
     return {
       async stop() {
         if (timer) clearInterval(timer);

@@ -125,6 +125,25 @@ describe('policy gate', () => {
     );
   });
 
+  it('appends each gate decision once to the audit trail with the policy version and input digest', async () => {
+    const payload = newExecution('isd/runtime/separation_of_duty');
+    const decision = await decide(payload);
+    await api.asService('POST', '/api/v1/policy-gates', payload); // Orca retrying the create
+    const audit = await api.asService('GET', `/api/v1/audit?application=${payload.application}&type=policy&limit=1000`);
+    const records = audit.body.records.filter(
+      (record: { subject: { executionId: string } }) => record.subject.executionId === payload.executionId,
+    );
+    expect(records).toHaveLength(1);
+    expect(records[0]).toMatchObject({
+      source: 'sapor',
+      type: 'policy',
+      outcome: 'allow',
+      actor: 'sapor',
+      subject: { gateId: decision.id, stageId: payload.stageId },
+      details: { policyName: 'runtime.separation_of_duty', policyVersion: 1, inputDigest: decision.inputDigest },
+    });
+  });
+
   it('denies with the messages when the trigger user also judged (execution read from Gate)', async () => {
     const payload = newExecution('isd/runtime/separation_of_duty', {
       change: (copy) => {
