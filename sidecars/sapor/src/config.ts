@@ -151,6 +151,44 @@ export const saporConfigSchema = baseConfigSchema({ name: 'sapor', port: 8085 })
         });
     })
     .prefault({}),
+  insights: z
+    .strictObject({
+      syncIntervalMs: z
+        .number()
+        .int()
+        .min(0)
+        .default(60_000)
+        .describe('How often executions are synced from Gate (job queue timer); 0 = only POST /api/v1/insights/sync'),
+      backfillDays: z.number().int().min(1).default(90).describe('How far back the first sync reads executions'),
+      overlapMs: z
+        .number()
+        .int()
+        .min(0)
+        .default(60_000)
+        .describe('Each sync re-reads this much before its watermark (clock skew between Orca replicas)'),
+      pageSize: z.number().int().min(1).max(1000).default(100).describe('Executions per page of Gate search'),
+      staleAfterMs: z
+        .number()
+        .int()
+        .positive()
+        .default(15 * 60_000)
+        .describe('Insights are marked stale when the last successful sync is older than this'),
+      deployStageTypes: z
+        .array(z.string().min(1))
+        .default(['deployManifest', 'deploy', 'createServerGroup', 'cloneServerGroup', 'deployCloudFormation'])
+        .describe('Stage types that make an execution a deployment (docs/insights.md)'),
+      environments: z
+        .record(z.string().min(1), z.string().min(1))
+        .default({})
+        .describe('Account → environment name; an account not listed is its own environment'),
+      metricsWindowDays: z
+        .number()
+        .int()
+        .min(1)
+        .default(30)
+        .describe('Trailing window of the isd_insights_* Prometheus gauges'),
+    })
+    .prefault({}),
   audit: z
     .strictObject({
       retentionDays: z

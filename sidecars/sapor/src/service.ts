@@ -3,6 +3,9 @@ import type { ServiceDefinition } from '@isd/kit';
 import { registerRoutes } from './api/routes';
 import { AuditStore } from './audit/audit-store';
 import { registerAuditRoutes } from './audit/routes';
+import { registerInsightsMetrics } from './insights/metrics';
+import { registerInsightsRoutes } from './insights/routes';
+import { InsightsSync } from './insights/sync';
 import { saporConfigSchema, type SaporConfig } from './config';
 import { BuiltinEvaluator, OpaEvaluator, type PolicyEvaluator } from './engine/evaluator';
 import { PolicyRegistry } from './engine/registry';
@@ -14,6 +17,7 @@ import { PostgresPolicyStore } from './store/policy-store';
 
 const PRUNE_JOB = 'decision-log-prune';
 const AUDIT_RETENTION_JOB = 'audit-retention';
+const INSIGHTS_SYNC_JOB = 'insights-sync';
 const DAY_MS = 24 * 60 * 60 * 1000;
 
 /** The sapor service: policy gate (Rego policies, OPA-compatible API, save-time checks, runtime gates). */
@@ -24,7 +28,7 @@ export const saporService: ServiceDefinition<SaporConfig> = {
     'Policy gate: evaluates pipelines and executions against versioned Rego policies; OPA-compatible Data API',
   configSchema: saporConfigSchema,
   migrationsDir: path.join(__dirname, '..', 'migrations'),
-  async setup({ config, http, database, jobs, logger }) {
+  async setup({ config, http, database, jobs, logger, metrics }) {
     const store = new PostgresPolicyStore(database, logger);
     const registry = new PolicyRegistry(store, {
       maxSteps: config.policy.maxSteps,
@@ -130,7 +134,31 @@ export const saporService: ServiceDefinition<SaporConfig> = {
     );
     await jobs.send(AUDIT_RETENTION_JOB, { day: dayKey(new Date()) }, { key: dayKey(new Date()) });
 
+    // Insights: a timer job per interval slot (its key), so replicas sync once per slot; the next slot is
+    // scheduled before the work, so a failed sync (retried by the queue) never stops the timer.
+    const insights = new InsightsSync(database, gate, config.insights, logger);
+    const interval = config.insights.syncIntervalMs;
+    if (gate && interval > 0) {
+      const slotOf = (at: number) => String(Math.floor(at / interval));
+      await jobs.define<{ slot: string }>(
+        INSIGHTS_SYNC_JOB,
+        async () => {
+          const next = (Math.floor(Date.now() / interval) + 1) * interval;
+          await jobs.send(INSIGHTS_SYNC_JOB, { slot: slotOf(next) }, { startAfter: new Date(next), key: slotOf(next) });
+          await insights.sync();
+        },
+        {
+          retryLimit: 5,
+          retryDelaySeconds: Math.min(30, Math.max(1, Math.round(interval / 4000))),
+          retryBackoff: true,
+        },
+      );
+      await jobs.send(INSIGHTS_SYNC_JOB, { slot: slotOf(Date.now()) }, { key: slotOf(Date.now()) });
+    }
+    registerInsightsMetrics(metrics.registry, insights, config.insights.metricsWindowDays);
+
     registerRoutes({ http, service, store, adminRoles: config.policy.adminRoles, reload });
+    registerInsightsRoutes(http, insights, database);
     registerAuditRoutes(http, audit);
     return {
       async stop() {
