@@ -1,0 +1,103 @@
+// One audit trail across services: visibility appends a closed approval to sapor's audit log through
+// sapor's HTTP API (a retried job), sapor appends its own policy decisions, and both are read back in one
+// query through sapor, filtered by what the user may READ.
+import type { RunningService, StaticUserEntry } from '@isd/kit';
+import { saporService } from '@isd/sapor';
+import type { SaporConfig } from '@isd/sapor';
+import { visibilityService } from '@isd/visibility';
+import type { VisibilityConfig } from '@isd/visibility';
+import {
+  createTestDatabase,
+  eventually,
+  gateHeaders,
+  serviceHeaders,
+  startTestService,
+  testServiceConfig,
+  TEST_SERVICE_TOKEN,
+} from '../support';
+
+const users: Record<string, StaticUserEntry> = {
+  rm1: { roles: ['release-managers'], applications: { shop: ['READ', 'WRITE'] } },
+  viewer: { roles: ['dev'], applications: { other: ['READ'] } },
+};
+
+let sapor: RunningService<SaporConfig>;
+let visibility: RunningService<VisibilityConfig>;
+
+beforeAll(async () => {
+  sapor = await startTestService(
+    saporService,
+    testServiceConfig(saporService, { databaseUrl: await createTestDatabase('sapor'), users }),
+  );
+  visibility = await startTestService(
+    visibilityService,
+    testServiceConfig(visibilityService, {
+      databaseUrl: await createTestDatabase('visibility'),
+      users,
+      extra: { sapor: { url: sapor.url, token: TEST_SERVICE_TOKEN } },
+    }),
+  );
+});
+afterAll(async () => {
+  await visibility?.stop();
+  await sapor?.stop();
+});
+
+async function call(base: string, method: string, path: string, headers: Record<string, string>, body?: unknown) {
+  const response = await fetch(`${base}${path}`, {
+    method,
+    headers,
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await response.text();
+  return { status: response.status, body: text ? (JSON.parse(text) as Record<string, unknown>) : undefined };
+}
+
+it('an approval decided in visibility is appended to the audit trail in sapor and read back there', async () => {
+  const executionId = `exec-${Date.now()}`;
+  const created = await call(visibility.url, 'POST', '/api/v1/approvals', serviceHeaders(), {
+    application: 'shop',
+    pipelineName: 'deploy',
+    pipelineId: 'pipeline-1',
+    executionId,
+    stageId: 'stage-1',
+    triggeredBy: 'alice',
+    approverGroups: [{ name: 'release-managers', required: 1 }],
+    allowSelfApproval: false,
+    timeoutMs: 86_400_000,
+    instructions: 'ship it?',
+    evidence: [],
+    autoDecision: null,
+  });
+  expect(created.status).toBe(202);
+  const id = created.body!.id as string;
+  const decided = await call(visibility.url, 'POST', `/api/v1/approvals/${id}/decisions`, gateHeaders('rm1'), {
+    action: 'approve',
+    comment: 'dashboards green',
+  });
+  expect(decided.status).toBe(200);
+  expect(decided.body!.status).toBe('approved');
+
+  const record = await eventually(async () => {
+    const audit = await call(sapor.url, 'GET', '/api/v1/audit?application=shop&type=approval', gateHeaders('rm1'));
+    const records = (audit.body?.records ?? []) as Array<Record<string, any>>; // eslint-disable-line @typescript-eslint/no-explicit-any
+    return records.find((candidate) => candidate.subject.approvalId === id);
+  }, 20_000);
+  expect(record).toMatchObject({
+    source: 'visibility',
+    type: 'approval',
+    outcome: 'approved',
+    application: 'shop',
+    actor: 'rm1',
+    subject: { executionId, stageId: 'stage-1', pipelineName: 'deploy', triggeredBy: 'alice' },
+    details: { decisions: [{ user: 'rm1', action: 'approve', comment: 'dashboards green' }] },
+  });
+  expect(typeof record.details.waitMs).toBe('number');
+
+  // A user without READ on shop sees none of it.
+  const other = await call(sapor.url, 'GET', '/api/v1/audit?type=approval', gateHeaders('viewer'));
+  expect(other.body!.records).toEqual([]);
+  // The gates summary counts it.
+  const gates = await call(sapor.url, 'GET', '/api/v1/insights/gates?application=shop', gateHeaders('rm1'));
+  expect(gates.body!.applications).toMatchObject([{ application: 'shop', decisions: { approval: { approved: 1 } } }]);
+});
