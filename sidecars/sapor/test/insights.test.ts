@@ -151,6 +151,24 @@ describe('insights from synced executions', () => {
     expect(after.body.freshness.lastError).toBeNull();
   });
 
+  it('documents the insights and audit endpoints in /openapi.json', async () => {
+    const openapi = (await api.raw('GET', '/openapi.json', undefined, {})).body as {
+      paths: Record<string, Record<string, { parameters?: Array<{ name: string }> }>>;
+    };
+    expect(Object.keys(openapi.paths)).toEqual(
+      expect.arrayContaining([
+        '/api/v1/insights/dora',
+        '/api/v1/insights/gates',
+        '/api/v1/insights/sync',
+        '/api/v1/audit',
+      ]),
+    );
+    const parameters = (openapi.paths['/api/v1/insights/dora']!.get!.parameters ?? []).map((p) => p.name);
+    expect(parameters).toEqual(
+      expect.arrayContaining(['application', 'pipeline', 'environment', 'from', 'to', 'groupBy']),
+    );
+  });
+
   it('refuses a bad range and unknown parameters naming them', async () => {
     const response = await api.asService('GET', '/api/v1/insights/dora?from=yesterday&groupBy=team&color=red');
     expect(response.status).toBe(400);
