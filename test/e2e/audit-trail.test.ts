@@ -1,9 +1,11 @@
-// One audit trail across services: visibility appends a closed approval to sapor's audit log through
-// sapor's HTTP API (a retried job), sapor appends its own policy decisions, and both are read back in one
-// query through sapor, filtered by what the user may READ.
+// One audit trail across services: visibility appends a closed approval and autopilot a finished
+// verification to sapor's audit log through sapor's HTTP API (each from a retried job), and both are read
+// back through sapor, filtered by what the user may READ.
 import type { RunningService, StaticUserEntry } from '@isd/kit';
 import { saporService } from '@isd/sapor';
 import type { SaporConfig } from '@isd/sapor';
+import { autopilotService } from '@isd/autopilot';
+import type { AutopilotConfig } from '@isd/autopilot';
 import { visibilityService } from '@isd/visibility';
 import type { VisibilityConfig } from '@isd/visibility';
 import {
@@ -15,6 +17,7 @@ import {
   testServiceConfig,
   TEST_SERVICE_TOKEN,
 } from '../support';
+import { startReplayServer, type ReplayServer } from '../../sidecars/autopilot/test/replay-server';
 
 const users: Record<string, StaticUserEntry> = {
   rm1: { roles: ['release-managers'], applications: { shop: ['READ', 'WRITE'] } },
@@ -23,6 +26,8 @@ const users: Record<string, StaticUserEntry> = {
 
 let sapor: RunningService<SaporConfig>;
 let visibility: RunningService<VisibilityConfig>;
+let autopilot: RunningService<AutopilotConfig>;
+let prometheus: ReplayServer;
 
 beforeAll(async () => {
   sapor = await startTestService(
@@ -37,8 +42,34 @@ beforeAll(async () => {
       extra: { sapor: { url: sapor.url, token: TEST_SERVICE_TOKEN } },
     }),
   );
+  // Prometheus's range API as a replay server: the same steady series for baseline and canary.
+  prometheus = await startReplayServer();
+  prometheus.respond((request) => {
+    const form = new URLSearchParams(request.body);
+    const start = Number(form.get('start'));
+    const end = Number(form.get('end'));
+    const values: Array<[number, string]> = [];
+    for (let t = Math.ceil(start / 10) * 10; t <= end; t += 10) values.push([t, String(100 + (t % 7))]);
+    return {
+      status: 200,
+      body: { status: 'success', data: { resultType: 'matrix', result: [{ metric: { job: 'app' }, values }] } },
+    };
+  });
+  autopilot = await startTestService(
+    autopilotService,
+    testServiceConfig(autopilotService, {
+      databaseUrl: await createTestDatabase('autopilot'),
+      users,
+      extra: {
+        providers: { prom: { type: 'prometheus', url: prometheus.url, timeoutMs: 2_000 } },
+        audit: { url: sapor.url, token: TEST_SERVICE_TOKEN },
+      },
+    }),
+  );
 });
 afterAll(async () => {
+  await autopilot?.stop();
+  await prometheus?.close();
   await visibility?.stop();
   await sapor?.stop();
 });
@@ -100,4 +131,39 @@ it('an approval decided in visibility is appended to the audit trail in sapor an
   // The gates summary counts it.
   const gates = await call(sapor.url, 'GET', '/api/v1/insights/gates?application=shop', gateHeaders('rm1'));
   expect(gates.body!.applications).toMatchObject([{ application: 'shop', decisions: { approval: { approved: 1 } } }]);
+});
+
+it('a finished verification in autopilot is appended to the audit trail with its score', async () => {
+  const stageId = `stage-${Date.now()}`;
+  const created = await call(autopilot.url, 'POST', '/api/v1/verifications', serviceHeaders(), {
+    application: 'shop',
+    executionId: 'exec-verify',
+    stageId,
+    template: {
+      stepSeconds: 10,
+      metrics: [{ name: 'latency', query: 'latency{${scope}}', direction: 'increase', groups: ['latency'] }],
+    },
+    baseline: { deployment: 'web-v1' },
+    canary: { deployment: 'web-v2' },
+    startTime: new Date(Date.now() - 30 * 60_000).toISOString(),
+    lifetimeMs: 20 * 60_000,
+    intervalMs: null,
+    thresholds: { pass: 80, marginal: 40 },
+    judge: 'kayenta',
+  });
+  expect(created.status).toBe(202);
+  const record = await eventually(async () => {
+    const audit = await call(sapor.url, 'GET', '/api/v1/audit?application=shop&type=verification', gateHeaders('rm1'));
+    const records = (audit.body?.records ?? []) as Array<Record<string, any>>; // eslint-disable-line @typescript-eslint/no-explicit-any
+    return records.find((candidate) => candidate.subject.stageId === stageId);
+  }, 30_000);
+  expect(record).toMatchObject({
+    source: 'autopilot',
+    type: 'verification',
+    outcome: 'pass',
+    actor: 'autopilot',
+    subject: { executionId: 'exec-verify', stageId },
+    details: { judge: 'kayenta', thresholds: { pass: 80, marginal: 40 } },
+  });
+  expect(typeof record.details.score).toBe('number');
 });

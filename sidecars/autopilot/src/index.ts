@@ -24,3 +24,4 @@ export type { CreateVerificationBody } from './api/schemas';
 export type { VerificationView, MetricView } from './api/views';
 export type { Report, ReportMetric } from './report/report';
 export type { VerificationStatus } from './store/verification-store';
+export { appendVerificationAudit, verificationAuditRecord } from './audit/append';
