@@ -1,6 +1,8 @@
 // One audit trail across services: visibility appends a closed approval and autopilot a finished
 // verification to sapor's audit log through sapor's HTTP API (each from a retried job), and both are read
 // back through sapor, filtered by what the user may READ.
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import type { RunningService, StaticUserEntry } from '@isd/kit';
 import { saporService } from '@isd/sapor';
 import type { SaporConfig } from '@isd/sapor';
@@ -17,7 +19,6 @@ import {
   testServiceConfig,
   TEST_SERVICE_TOKEN,
 } from '../support';
-import { startReplayServer, type ReplayServer } from '../../sidecars/autopilot/test/replay-server';
 
 const users: Record<string, StaticUserEntry> = {
   rm1: { roles: ['release-managers'], applications: { shop: ['READ', 'WRITE'] } },
@@ -27,7 +28,7 @@ const users: Record<string, StaticUserEntry> = {
 let sapor: RunningService<SaporConfig>;
 let visibility: RunningService<VisibilityConfig>;
 let autopilot: RunningService<AutopilotConfig>;
-let prometheus: ReplayServer;
+let prometheus: http.Server;
 
 beforeAll(async () => {
   sapor = await startTestService(
@@ -42,26 +43,34 @@ beforeAll(async () => {
       extra: { sapor: { url: sapor.url, token: TEST_SERVICE_TOKEN } },
     }),
   );
-  // Prometheus's range API as a replay server: the same steady series for baseline and canary.
-  prometheus = await startReplayServer();
-  prometheus.respond((request) => {
-    const form = new URLSearchParams(request.body);
-    const start = Number(form.get('start'));
-    const end = Number(form.get('end'));
-    const values: Array<[number, string]> = [];
-    for (let t = Math.ceil(start / 10) * 10; t <= end; t += 10) values.push([t, String(100 + (t % 7))]);
-    return {
-      status: 200,
-      body: { status: 'success', data: { resultType: 'matrix', result: [{ metric: { job: 'app' }, values }] } },
-    };
+  // Prometheus's range API (POST form, `matrix` result): the same steady series for baseline and canary.
+  prometheus = http.createServer((request, response) => {
+    let text = '';
+    request.on('data', (chunk: Buffer) => (text += chunk.toString('utf8')));
+    request.on('end', () => {
+      const form = new URLSearchParams(text);
+      const start = Number(form.get('start'));
+      const end = Number(form.get('end'));
+      const values: Array<[number, string]> = [];
+      for (let t = Math.ceil(start / 10) * 10; t <= end; t += 10) values.push([t, String(100 + (t % 7))]);
+      // An instant query (the query check at creation) gets an empty vector, a range query the series.
+      const range = request.url?.includes('query_range') === true;
+      const data = range
+        ? { resultType: 'matrix', result: [{ metric: { job: 'app' }, values }] }
+        : { resultType: 'vector', result: [] };
+      response.writeHead(200, { 'content-type': 'application/json' });
+      response.end(JSON.stringify({ status: 'success', data }));
+    });
   });
+  await new Promise<void>((resolve) => prometheus.listen(0, '127.0.0.1', resolve));
+  const prometheusUrl = `http://127.0.0.1:${(prometheus.address() as AddressInfo).port}`;
   autopilot = await startTestService(
     autopilotService,
     testServiceConfig(autopilotService, {
       databaseUrl: await createTestDatabase('autopilot'),
       users,
       extra: {
-        providers: { prom: { type: 'prometheus', url: prometheus.url, timeoutMs: 2_000 } },
+        providers: { prom: { type: 'prometheus', url: prometheusUrl, timeoutMs: 2_000 } },
         audit: { url: sapor.url, token: TEST_SERVICE_TOKEN },
       },
     }),
@@ -69,7 +78,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await autopilot?.stop();
-  await prometheus?.close();
+  await new Promise((resolve) => prometheus?.close(resolve));
   await visibility?.stop();
   await sapor?.stop();
 });
