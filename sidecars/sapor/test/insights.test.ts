@@ -179,6 +179,9 @@ describe('insights from synced executions', () => {
       '/api/v1/insights/dora?from=2026-02-01T00:00:00Z&to=2026-01-01T00:00:00Z',
     );
     expect(reversed.status).toBe(400);
+    const long = await api.asService('GET', '/api/v1/insights/dora?from=2020-01-01T00:00:00Z&to=2026-01-01T00:00:00Z');
+    expect(long.status).toBe(400);
+    expect(long.body.detail).toMatch(/at most 400 days/);
   });
 
   it('summarises the gates from the audit trail: decisions, approval waits, verification scores', async () => {

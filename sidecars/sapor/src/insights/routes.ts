@@ -14,6 +14,10 @@ import { measure, percentile, type DeploymentRow } from './dora';
 import type { InsightsSync } from './sync';
 
 const DAY_MS = 86_400_000;
+/** Longest range one request may ask for (rows are measured in memory). */
+const MAX_RANGE_DAYS = 400;
+/** How far after the range a restoring success is looked for. */
+const RESTORE_LOOKAHEAD_DAYS = 90;
 const name = z.string().min(1).max(200);
 const instant = z.iso.datetime({ offset: true }).transform((text) => new Date(text));
 
@@ -43,6 +47,11 @@ function range(query: { from?: Date; to?: Date }): { from: Date; to: Date } {
     throw new InputError('query.from: must be before query.to', {
       code: 'invalid_range',
       issues: [{ path: 'query.from', message: 'must be before query.to' }],
+    });
+  if (to.getTime() - from.getTime() > MAX_RANGE_DAYS * DAY_MS)
+    throw new InputError(`query.from: the range may span at most ${MAX_RANGE_DAYS} days`, {
+      code: 'range_too_long',
+      issues: [{ path: 'query.from', message: `at most ${MAX_RANGE_DAYS} days before query.to` }],
     });
   return { from, to };
 }
@@ -86,7 +95,10 @@ export function registerInsightsRoutes(http: HttpApp, sync: InsightsSync, databa
       const scope = applicationScope(caller);
       const filter = { application: query.application, pipeline: query.pipeline, environment: query.environment };
       const rows = await sync.deployments({ ...filter, finishedFrom: from, finishedTo: to }, scope);
-      const later = await sync.deployments({ ...filter, finishedFrom: to }, scope);
+      const later = await sync.deployments(
+        { ...filter, finishedFrom: to, finishedTo: new Date(to.getTime() + RESTORE_LOOKAHEAD_DAYS * DAY_MS) },
+        scope,
+      );
       const groups = new Map<string, { rows: DeploymentRow[]; after: DeploymentRow[] }>();
       for (const row of rows) {
         const key = groupKey(row, query.groupBy);
