@@ -130,6 +130,16 @@ describe('Gate client with basic auth (internal Gate)', () => {
     expect(time.waits).toEqual([100, 200, 100]);
   });
 
+  it('retries a Gate that does not answer within the timeout, and gives up naming the timeout', async () => {
+    gate.applications.push({ name: 'web' });
+    const time = fakeTime();
+    const client = basicClient(gate, { sleep: time.sleep, timeoutMs: 300, retries: 1 });
+    gate.hangNext(1);
+    expect(await client.applications()).toEqual([{ name: 'web' }]);
+    gate.hangNext(2);
+    await expect(client.applications()).rejects.toThrow(/did not answer within 300 ms.*after 2 attempts/);
+  });
+
   it('does not retry a client error, and does not retry saving a pipeline without an id', async () => {
     const time = fakeTime();
     const client = basicClient(gate, { sleep: time.sleep });

@@ -16,7 +16,8 @@
 // basic auth of the one static user (gate-basic BasicAuthConfig). Without either the answer is 401 — even
 // with an X-SPINNAKER-USER header, which Gate only honours when authentication is off (kork's
 // AuthenticatedRequestFilter). Faults for failure-path tests: `failNext` answers a status,
-// `dropNext` cuts the connection, `down` refuses everything by closing connections.
+// `dropNext` cuts the connection, `hangNext` never answers, `down` refuses everything by closing
+// connections.
 import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -52,6 +53,8 @@ export interface GateApiHarness {
   failNext(count: number, status?: number): void;
   /** The next `count` requests have their connection destroyed without an answer. */
   dropNext(count: number): void;
+  /** The next `count` requests are never answered (the connection stays open until the client gives up). */
+  hangNext(count: number): void;
   /** While true, every connection is destroyed (Gate down). */
   down: boolean;
   close(): Promise<void>;
@@ -78,6 +81,7 @@ function numberParam(query: Record<string, string>, name: string, fallback: numb
 export async function startGateApi(options: GateApiOptions = {}): Promise<GateApiHarness> {
   let failures: { count: number; status: number } = { count: 0, status: 503 };
   let drops = 0;
+  let hangs = 0;
   const harness = {
     applications: [] as Array<Record<string, unknown>>,
     pipelineConfigs: [] as Array<Record<string, unknown>>,
@@ -90,6 +94,9 @@ export async function startGateApi(options: GateApiOptions = {}): Promise<GateAp
     },
     dropNext(count: number) {
       drops = count;
+    },
+    hangNext(count: number) {
+      hangs = count;
     },
   };
 
@@ -114,6 +121,10 @@ export async function startGateApi(options: GateApiOptions = {}): Promise<GateAp
     if (harness.down || drops > 0) {
       if (drops > 0) drops -= 1;
       request.socket.destroy();
+      return;
+    }
+    if (hangs > 0) {
+      hangs -= 1;
       return;
     }
     const url = new URL(request.url ?? '/', 'http://gate');
