@@ -107,6 +107,14 @@ export const autopilotConfigSchema = baseConfigSchema({ name: 'autopilot', port:
         ),
     })
     .prefault({}),
+  audit: z
+    .strictObject({
+      url: z.string().url().describe("Sapor's base URL: finished verifications are appended to its audit trail"),
+      token: z.string().min(1).optional().describe('Service token for sapor (secret)'),
+      timeoutMs: z.number().int().positive().default(5_000).describe('How long one append may take'),
+    })
+    .optional()
+    .describe('The one audit trail (sapor); absent = verifications are not appended'),
 });
 
 /** Validated configuration of the autopilot service. */

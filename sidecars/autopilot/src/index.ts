@@ -25,3 +25,4 @@ export type { VerificationView, MetricView } from './api/views';
 export type { Report, ReportMetric } from './report/report';
 export type { VerificationStatus } from './store/verification-store';
 export * from './logs';
+export { appendVerificationAudit, verificationAuditRecord } from './audit/append';

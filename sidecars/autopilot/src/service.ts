@@ -42,6 +42,7 @@ export const autopilotService: ServiceDefinition<AutopilotConfig> = {
       providerTimeoutMs: Math.max(0, ...Object.values(config.providers).map((provider) => provider.timeoutMs)),
       metrics: createAutopilotMetrics(metrics.registry),
       watchdogGraceMs: config.analysis.watchdogGraceMs,
+      audit: config.audit,
     });
     await runner.start();
     registerRoutes(http, { config, logger, templates, verifications, providers, runner });

@@ -134,22 +134,109 @@ export const saporConfigSchema = baseConfigSchema({ name: 'sapor', port: 8085 })
         .url()
         .optional()
         .describe(
-          "Gate's base URL, to fetch the execution a policy gate is evaluated for; absent = no execution in the input",
+          "Gate's base URL (executions for policy gates, insights sync, pipelines); absent = sapor does not call Gate",
         ),
-      username: z.string().min(1).optional().describe('Basic-auth user for an internal Gate'),
+      x509: z
+        .strictObject({
+          certFile: z.string().min(1).describe("Client certificate (PEM) Gate's x509 API port accepts"),
+          keyFile: z.string().min(1).describe('Private key of the client certificate (PEM, secret)'),
+          caFile: z.string().min(1).optional().describe("CA (PEM) that signed Gate's server certificate"),
+        })
+        .optional()
+        .describe('x509 client certificate for Gate (preferred over basic auth; needs an https url)'),
+      username: z.string().min(1).optional().describe('Basic-auth user for a dedicated internal Gate'),
       password: z.string().min(1).optional().describe('Basic-auth password for an internal Gate (secret)'),
-      timeoutMs: z
-        .number()
-        .int()
-        .positive()
-        .default(5_000)
-        .describe('How long fetching an execution from Gate may take'),
+      caFile: z.string().min(1).optional().describe('CA (PEM) of an https Gate reached with basic auth'),
+      timeoutMs: z.number().int().positive().default(5_000).describe('How long one call to Gate may take'),
       maxResponseBytes: z
         .number()
         .int()
         .positive()
         .default(8 * 1024 * 1024)
-        .describe('Largest execution JSON read from Gate'),
+        .describe('Largest answer read from Gate (one execution, one page of a search)'),
+      retries: z
+        .number()
+        .int()
+        .min(0)
+        .max(10)
+        .default(3)
+        .describe('Extra attempts after a 5xx, a timeout or an unreachable Gate'),
+      backoffMs: z
+        .number()
+        .int()
+        .positive()
+        .default(200)
+        .describe('First wait between attempts; doubled each attempt (with jitter) up to 5 s'),
+      breakerThreshold: z
+        .number()
+        .int()
+        .positive()
+        .default(5)
+        .describe('Consecutive failed calls after which sapor stops calling Gate for breakerResetMs'),
+      breakerResetMs: z
+        .number()
+        .int()
+        .positive()
+        .default(30_000)
+        .describe('How long the open circuit refuses calls before one trial call'),
+    })
+    .superRefine((gate, context) => {
+      if (gate.x509 && gate.url && !gate.url.startsWith('https:'))
+        context.addIssue({ code: 'custom', path: ['url'], message: 'x509 needs an https Gate url' });
+      if ((gate.username === undefined) !== (gate.password === undefined))
+        context.addIssue({
+          code: 'custom',
+          path: [gate.username === undefined ? 'username' : 'password'],
+          message: 'basic auth needs both username and password',
+        });
+    })
+    .prefault({}),
+  insights: z
+    .strictObject({
+      syncIntervalMs: z
+        .number()
+        .int()
+        .min(0)
+        .default(60_000)
+        .describe('How often executions are synced from Gate (job queue timer); 0 = only POST /api/v1/insights/sync'),
+      backfillDays: z.number().int().min(1).default(90).describe('How far back the first sync reads executions'),
+      overlapMs: z
+        .number()
+        .int()
+        .min(0)
+        .default(60_000)
+        .describe('Each sync re-reads this much before its watermark (clock skew between Orca replicas)'),
+      pageSize: z.number().int().min(1).max(1000).default(100).describe('Executions per page of Gate search'),
+      staleAfterMs: z
+        .number()
+        .int()
+        .positive()
+        .default(15 * 60_000)
+        .describe('Insights are marked stale when the last successful sync is older than this'),
+      deployStageTypes: z
+        .array(z.string().min(1))
+        .default(['deployManifest', 'deploy', 'createServerGroup', 'cloneServerGroup', 'deployCloudFormation'])
+        .describe('Stage types that make an execution a deployment (docs/insights.md)'),
+      environments: z
+        .record(z.string().min(1), z.string().min(1))
+        .default({})
+        .describe('Account → environment name; an account not listed is its own environment'),
+      metricsWindowDays: z
+        .number()
+        .int()
+        .min(1)
+        .default(30)
+        .describe('Trailing window of the isd_insights_* Prometheus gauges'),
+    })
+    .prefault({}),
+  audit: z
+    .strictObject({
+      retentionDays: z
+        .number()
+        .int()
+        .min(1)
+        .default(400)
+        .describe('Audit records older than this are deleted (daily); the only way a record is removed'),
     })
     .prefault({}),
 });

@@ -13,6 +13,7 @@ import {
   type PolicyEvaluator,
 } from './engine/evaluator';
 import { PolicyTestFailedError, type PolicyRegistry } from './engine/registry';
+import type { AuditStore } from './audit/audit-store';
 import type { GateClient } from './gate-client';
 import type {
   DecisionRecord,
@@ -64,6 +65,8 @@ export interface PolicyServiceOptions {
   defaultRegoVersion: RegoVersion;
   staticPackages: string[];
   logger: Logger;
+  /** Where gate decisions are appended to the audit trail. */
+  audit?: AuditStore;
 }
 
 const SAVE_ATTEMPTS = 10;
@@ -262,7 +265,48 @@ export class PolicyService {
    */
   async decideGate(request: PolicyGateRequest): Promise<{ gate: PolicyGateRecord; created: boolean }> {
     const existing = await this.options.store.gateFor(request.executionId, request.stageId);
-    if (existing) return { gate: existing, created: false };
+    // A repeated call also repairs an audit append that failed after the decision was stored.
+    if (existing) {
+      await this.auditGate(existing);
+      return { gate: existing, created: false };
+    }
+    const decided = await this.decideNewGate(request);
+    await this.auditGate(decided.gate);
+    return decided;
+  }
+
+  /** Appends a gate decision (idempotent on the gate id) with the policy version and input digest. */
+  private async auditGate(gate: PolicyGateRecord): Promise<void> {
+    if (!this.options.audit) return;
+    await this.options.audit.append({
+      source: 'sapor',
+      key: `policy-gate:${gate.id}`,
+      type: 'policy',
+      outcome: gate.status,
+      application: gate.application,
+      actor: 'sapor',
+      occurredAt: new Date(gate.createdAt),
+      subject: {
+        kind: 'policy-gate',
+        gateId: gate.id,
+        executionId: gate.executionId,
+        stageId: gate.stageId,
+        pipelineName: gate.pipelineName,
+        pipelineId: gate.pipelineId,
+        triggeredBy: gate.triggeredBy,
+      },
+      details: {
+        policyPath: gate.policyPath,
+        policyName: gate.policyName,
+        policyVersion: gate.policyVersion,
+        inputDigest: gate.inputDigest,
+        decisionId: gate.decisionId,
+        messages: gate.messages,
+      },
+    });
+  }
+
+  private async decideNewGate(request: PolicyGateRequest): Promise<{ gate: PolicyGateRecord; created: boolean }> {
     const segments = parseDocumentPath(request.policy, 'body.policy');
     const name = dottedPath(segments);
     let status: 'allow' | 'deny' = 'deny';

@@ -1,17 +1,24 @@
 import path from 'node:path';
 import type { ServiceDefinition } from '@isd/kit';
 import { registerRoutes } from './api/routes';
+import { AuditStore } from './audit/audit-store';
+import { registerAuditRoutes } from './audit/routes';
+import { registerInsightsMetrics } from './insights/metrics';
+import { registerInsightsRoutes } from './insights/routes';
+import { InsightsSync } from './insights/sync';
 import { saporConfigSchema, type SaporConfig } from './config';
 import { BuiltinEvaluator, OpaEvaluator, type PolicyEvaluator } from './engine/evaluator';
 import { EvaluationPool } from './engine/pool';
 import { PolicyRegistry } from './engine/registry';
-import { GateClient } from './gate-client';
+import { GateClient, type GateAuth } from './gate-client';
 import { loadPolicyFolder, type LoadReport } from './loaders/directory';
 import { syncGitRepository } from './loaders/git';
 import { PolicyService } from './policy-service';
 import { PostgresPolicyStore } from './store/policy-store';
 
 const PRUNE_JOB = 'decision-log-prune';
+const AUDIT_RETENTION_JOB = 'audit-retention';
+const INSIGHTS_SYNC_JOB = 'insights-sync';
 const DAY_MS = 24 * 60 * 60 * 1000;
 
 /** The sapor service: policy gate (Rego policies, OPA-compatible API, save-time checks, runtime gates). */
@@ -22,7 +29,7 @@ export const saporService: ServiceDefinition<SaporConfig> = {
     'Policy gate: evaluates pipelines and executions against versioned Rego policies; OPA-compatible Data API',
   configSchema: saporConfigSchema,
   migrationsDir: path.join(__dirname, '..', 'migrations'),
-  async setup({ config, http, database, jobs, logger }) {
+  async setup({ config, http, database, jobs, logger, metrics }) {
     const store = new PostgresPolicyStore(database, logger);
     // Policies run in worker threads, so a runaway one never blocks requests (healthz, status polls).
     const pool = new EvaluationPool(config.policy.workers, logger);
@@ -42,8 +49,12 @@ export const saporService: ServiceDefinition<SaporConfig> = {
       if (!config.policy.opa) throw new Error('policy.engine is opa but policy.opa.url is not set');
       evaluator = new OpaEvaluator(config.policy.opa);
     } else evaluator = new BuiltinEvaluator(registry);
-    const gate = config.gate.url ? new GateClient({ ...config.gate, url: config.gate.url }) : undefined;
+    const gate = config.gate.url
+      ? new GateClient({ ...config.gate, url: config.gate.url, auth: gateAuth(config) })
+      : undefined;
+    const audit = new AuditStore(database);
     const service = new PolicyService({
+      audit,
       store,
       registry,
       evaluator,
@@ -118,7 +129,46 @@ export const saporService: ServiceDefinition<SaporConfig> = {
     );
     await jobs.send(PRUNE_JOB, { day: dayKey(new Date()) }, { key: dayKey(new Date()) });
 
+    // Daily audit retention, the only way an audit record is ever removed.
+    await jobs.define<{ day: string }>(
+      AUDIT_RETENTION_JOB,
+      async () => {
+        const cutoff = new Date(Date.now() - config.audit.retentionDays * DAY_MS);
+        const deleted = await audit.prune(cutoff);
+        logger.info({ deleted, cutoff }, 'audit records past retention deleted');
+        const next = new Date(Date.now() + DAY_MS);
+        await jobs.send(AUDIT_RETENTION_JOB, { day: dayKey(next) }, { startAfter: next, key: dayKey(next) });
+      },
+      { retryLimit: 3 },
+    );
+    await jobs.send(AUDIT_RETENTION_JOB, { day: dayKey(new Date()) }, { key: dayKey(new Date()) });
+
+    // Insights: a timer job per interval slot (its key), so replicas sync once per slot; the next slot is
+    // scheduled before the work, so a failed sync (retried by the queue) never stops the timer.
+    const insights = new InsightsSync(database, gate, config.insights, logger);
+    const interval = config.insights.syncIntervalMs;
+    if (gate && interval > 0) {
+      const slotOf = (at: number) => String(Math.floor(at / interval));
+      await jobs.define<{ slot: string }>(
+        INSIGHTS_SYNC_JOB,
+        async () => {
+          const next = (Math.floor(Date.now() / interval) + 1) * interval;
+          await jobs.send(INSIGHTS_SYNC_JOB, { slot: slotOf(next) }, { startAfter: new Date(next), key: slotOf(next) });
+          await insights.sync();
+        },
+        {
+          retryLimit: 5,
+          retryDelaySeconds: Math.min(30, Math.max(1, Math.round(interval / 4000))),
+          retryBackoff: true,
+        },
+      );
+      await jobs.send(INSIGHTS_SYNC_JOB, { slot: slotOf(Date.now()) }, { key: slotOf(Date.now()) });
+    }
+    registerInsightsMetrics(metrics.registry, insights, config.insights.metricsWindowDays);
+
     registerRoutes({ http, service, store, adminRoles: config.policy.adminRoles, reload });
+    registerInsightsRoutes(http, insights, database);
+    registerAuditRoutes(http, audit);
     return {
       async stop() {
         if (timer) clearInterval(timer);
@@ -129,3 +179,11 @@ export const saporService: ServiceDefinition<SaporConfig> = {
     };
   },
 };
+
+/** x509 first, basic auth (an internal Gate) second; never a forged X-SPINNAKER-USER. */
+function gateAuth(config: SaporConfig): GateAuth {
+  const { x509, username, password } = config.gate;
+  if (x509) return { kind: 'x509', ...x509 };
+  if (username && password) return { kind: 'basic', username, password };
+  return { kind: 'none' };
+}

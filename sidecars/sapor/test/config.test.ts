@@ -20,3 +20,20 @@ it('refuses engine opa without an OPA URL, naming the key', () => {
     loadConfig(saporConfigSchema, { env: { ...tokens, SAPOR_POLICY__ENGINE: 'opa' }, envPrefix: 'SAPOR_' }),
   ).toThrow(/policy\.opa/);
 });
+
+it('refuses an x509 Gate login over http and basic auth without a password, naming the keys', () => {
+  const load = (extra: Record<string, string>) =>
+    loadConfig(saporConfigSchema, { env: { ...tokens, ...extra }, envPrefix: 'SAPOR_' });
+  expect(() =>
+    load({
+      SAPOR_GATE__URL: 'http://gate:8084',
+      SAPOR_GATE__X509__CERT_FILE: '/etc/sapor/tls.crt',
+      SAPOR_GATE__X509__KEY_FILE: '/etc/sapor/tls.key',
+    }),
+  ).toThrow(/gate\.url.*https/);
+  expect(() => load({ SAPOR_GATE__URL: 'https://gate:8085', SAPOR_GATE__USERNAME: 'sapor' })).toThrow(/gate\.password/);
+  const config = load({ SAPOR_GATE__URL: 'https://gate:8085' });
+  expect(config.gate).toMatchObject({ retries: 3, backoffMs: 200, breakerThreshold: 5, breakerResetMs: 30_000 });
+  expect(config.insights).toMatchObject({ syncIntervalMs: 60_000, staleAfterMs: 900_000 });
+  expect(config.audit.retentionDays).toBe(400);
+});

@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import type { RunningService } from '@isd/kit';
 import { gateStages } from '@isd/orca-stages';
 import type { SaporConfig } from '../src';
-import { startGateApiHarness, type GateApiHarness } from './harness/gate-api';
+import { startGateApi, type GateApiHarness } from '../../../test/harness/gate';
 import { client, examplesDir, fixture, savePolicy, startSapor } from './helpers';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- fixtures are edited freely
@@ -17,7 +17,7 @@ const execution = fixture('execution-prod-deploy.json') as Record<string, any>; 
 const gateStageId = '01JDQ6ZP3N9J8K7L6M5N4P3Q2R';
 
 beforeAll(async () => {
-  gate = await startGateApiHarness({ username: 'sapor', password: 'gate-basic-password' });
+  gate = await startGateApi({ basicAuthUsers: { sapor: 'gate-basic-password' } });
   sapor = await startSapor({
     policy: { directory: examplesDir, maxSteps: 200_000, timeoutMs: 2_000 },
     gate: { url: gate.url, username: 'sapor', password: 'gate-basic-password', timeoutMs: 2_000 },
@@ -68,7 +68,7 @@ function newExecution(
   const copy = JSON.parse(JSON.stringify(execution)) as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
   copy.id = randomUUID();
   options.change?.(copy);
-  gate.executions.set(copy.id, copy);
+  gate.executions.push(copy);
   return {
     application: copy.application,
     pipelineName: copy.name,
@@ -120,9 +120,28 @@ describe('policy gate', () => {
     });
     const log = await api.asService('GET', `/api/v1/decisions/${decision.decisionId}`);
     expect(log.body).toMatchObject({ source: 'policy-gate', outcome: 'defined', inputDigest: decision.inputDigest });
-    expect(gate.requests.at(-1)?.authorization).toBe(
+    expect(gate.requests.at(-1)?.headers.authorization).toBe(
       `Basic ${Buffer.from('sapor:gate-basic-password').toString('base64')}`,
     );
+  });
+
+  it('appends each gate decision once to the audit trail with the policy version and input digest', async () => {
+    const payload = newExecution('isd/runtime/separation_of_duty');
+    const decision = await decide(payload);
+    await api.asService('POST', '/api/v1/policy-gates', payload); // Orca retrying the create
+    const audit = await api.asService('GET', `/api/v1/audit?application=${payload.application}&type=policy&limit=1000`);
+    const records = audit.body.records.filter(
+      (record: { subject: { executionId: string } }) => record.subject.executionId === payload.executionId,
+    );
+    expect(records).toHaveLength(1);
+    expect(records[0]).toMatchObject({
+      source: 'sapor',
+      type: 'policy',
+      outcome: 'allow',
+      actor: 'sapor',
+      subject: { gateId: decision.id, stageId: payload.stageId },
+      details: { policyName: 'runtime.separation_of_duty', policyVersion: 1, inputDigest: decision.inputDigest },
+    });
   });
 
   it('denies with the messages when the trigger user also judged (execution read from Gate)', async () => {
@@ -237,7 +256,10 @@ describe('policy gate', () => {
 
   it('denies when Gate cannot produce the execution', async () => {
     const payload = newExecution('isd/runtime/separation_of_duty');
-    gate.executions.delete(payload.executionId);
+    gate.executions.splice(
+      gate.executions.findIndex((candidate) => candidate.id === payload.executionId),
+      1,
+    );
     const decision = await decide(payload);
     expect(decision.status).toBe('deny');
     expect(decision.messages[0]).toContain('Gate answered 404');

@@ -13,7 +13,7 @@ import {
 import type { CreateApprovalRequest, DecisionRequest } from './api/schemas';
 import type { VisibilityConfig } from './config';
 import { gatherEvidence } from './connectors/gather';
-import { evaluatePolicy, type PolicyInput } from './connectors/sapor';
+import { appendApprovalAudit, evaluatePolicy, type PolicyInput } from './connectors/sapor';
 import { digestOf } from './domain/digest';
 import type { Actor, Approval, ApprovalStatus } from './domain/model';
 import { approverGroupsOf, checkDecision, evaluateQuorum } from './domain/quorum';
@@ -27,6 +27,7 @@ export const jobNames = {
   timeout: 'approval-timeout',
   evidence: 'approval-evidence',
   notify: 'approval-notify',
+  audit: 'approval-audit',
 } as const;
 
 /** Data of a notification job. */
@@ -86,6 +87,18 @@ export class ApprovalGate {
       retryBackoff: true,
       expireInSeconds: Math.ceil(notifications.timeoutMs / 1000) + 60,
     });
+    const sapor = this.config.sapor;
+    if (sapor)
+      await this.jobs.define<{ approvalId: string }>(
+        jobNames.audit,
+        async (job) => appendApprovalAudit(sapor, await this.load(job.data.approvalId)),
+        {
+          retryLimit: 50,
+          retryDelaySeconds: 5,
+          retryBackoff: true,
+          expireInSeconds: Math.ceil(sapor.timeoutMs / 1000) + 60,
+        },
+      );
   }
 
   /** Creates the gate for (executionId, stageId, attempt), or returns the one Orca already created. */
@@ -441,6 +454,8 @@ export class ApprovalGate {
   /** Queues the outcome notifications (keyed: once per gate and channel); a failure is left to the sweep. */
   private async queueOutcome(id: string): Promise<void> {
     try {
+      // The closed gate goes to the one audit trail in sapor (retried by the queue while sapor is down).
+      if (this.config.sapor) await this.jobs.send(jobNames.audit, { approvalId: id }, { key: `${id}:audit` });
       for (const channel of this.notificationChannels()) {
         await this.jobs.send<NotifyJob>(
           jobNames.notify,

@@ -3,6 +3,7 @@
 // in Postgres, so a restarted or another replica continues; every step is idempotent per (id, index).
 import { createHash } from 'node:crypto';
 import type { JobQueue, Logger } from '@isd/kit';
+import { appendVerificationAudit, type AuditTarget } from '../audit/append';
 import type { AutopilotMetrics } from './metrics';
 import { createJudge, decideRun, type JudgeInput, type MetricInput } from '../domain';
 import { ProviderError, type FetchedSeries, type MetricsProvider } from '../providers/provider';
@@ -14,6 +15,7 @@ import { expandQuery, metricConfigOf, type TemplateMetric } from '../templates/t
 export const INTERVAL_JOB = 'verification-interval';
 /** Job kind of the deadline that ends a verification whose window jobs kept failing. */
 export const WATCHDOG_JOB = 'verification-watchdog';
+export const AUDIT_JOB = 'verification-audit';
 
 /** Data of an interval job. */
 export interface IntervalJobData {
@@ -38,6 +40,8 @@ export interface RunnerOptions {
   metrics: AutopilotMetrics;
   /** How long after the last window's end a still-running verification is ended in error. */
   watchdogGraceMs: number;
+  /** Sapor's audit trail; each finished verification is appended from a retried job. */
+  audit?: AuditTarget;
 }
 
 /** Judges verification windows from the job queue. */
@@ -72,6 +76,21 @@ export class VerificationRunner {
         expireInSeconds: 60,
       },
     );
+    const audit = this.options.audit;
+    if (audit)
+      await this.options.jobs.define<{ verificationId: string }>(
+        AUDIT_JOB,
+        async (job) => {
+          const record = await this.options.store.get(job.data.verificationId);
+          if (record) await appendVerificationAudit(audit, record);
+        },
+        {
+          retryLimit: 50,
+          retryDelaySeconds: 5,
+          retryBackoff: true,
+          expireInSeconds: Math.ceil(audit.timeoutMs / 1000) + 60,
+        },
+      );
   }
 
   /**
@@ -205,6 +224,12 @@ export class VerificationRunner {
   async finish(id: string, outcome: Parameters<VerificationStore['finish']>[1]): Promise<void> {
     const finished = await this.options.store.finish(id, outcome);
     if (finished) this.options.metrics.verificationsFinished.inc({ status: outcome.status });
+    if (finished && this.options.audit)
+      await this.options.jobs
+        .send(AUDIT_JOB, { verificationId: id }, { key: `${id}:audit` })
+        .catch((error: unknown) =>
+          this.log.error({ err: error, verificationId: id }, 'queueing the audit append failed'),
+        );
   }
 
   private async fetchAll(

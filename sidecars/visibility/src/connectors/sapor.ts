@@ -1,6 +1,6 @@
 // Automatic decisions: sapor's OPA-compatible `POST /v1/data/{path}` over the gathered evidence.
 import type { VisibilityConfig } from '../config';
-import type { AutoDecisionResult } from '../domain/model';
+import type { Approval, AutoDecisionResult } from '../domain/model';
 import { asArray, asRecord, asString, fetchJson } from './http-json';
 
 /** What the policy sees: the gate (from the service's own records) and the evidence keyed by connector. */
@@ -67,4 +67,52 @@ export async function evaluatePolicy(
       evaluatedAt: now().toISOString(),
     };
   }
+}
+
+/**
+ * Appends a closed gate's outcome to the audit trail in sapor (`POST /api/v1/audit/records`, idempotent
+ * on the key `approval:{id}`, so a retried job is one record). Throws when sapor refuses or is down: the
+ * job queue retries.
+ */
+export async function appendApprovalAudit(
+  sapor: NonNullable<VisibilityConfig['sapor']>,
+  approval: Approval,
+): Promise<void> {
+  if (!approval.closedAt || approval.status === 'activated') return;
+  const last = approval.decisions.at(-1);
+  const decidedByPeople = approval.status === 'approved' || approval.status === 'rejected';
+  await fetchJson(sapor.url, 'api/v1/audit/records', {
+    method: 'POST',
+    body: {
+      source: 'visibility',
+      key: `approval:${approval.id}`,
+      type: 'approval',
+      outcome: approval.status,
+      application: approval.application,
+      actor: decidedByPeople && last ? last.user : approval.status === 'canceled' ? 'orca' : 'visibility',
+      occurredAt: approval.closedAt.toISOString(),
+      subject: {
+        approvalId: approval.id,
+        executionId: approval.executionId,
+        stageId: approval.stageId,
+        pipelineName: approval.pipelineName,
+        triggeredBy: approval.triggeredBy,
+      },
+      details: {
+        waitMs: approval.closedAt.getTime() - approval.createdAt.getTime(),
+        evidenceDigest: approval.evidenceDigest,
+        decisions: approval.decisions.map((decision) => ({
+          user: decision.user,
+          action: decision.action,
+          comment: decision.comment,
+          decidedAt: decision.decidedAt.toISOString(),
+          breakGlass: decision.breakGlass,
+        })),
+        ...(approval.autoResult ? { policy: approval.autoResult } : {}),
+      },
+    },
+    headers: sapor.token ? { 'x-isd-service-token': sapor.token } : {},
+    signal: AbortSignal.timeout(sapor.timeoutMs),
+    maxResponseBytes: 1024 * 1024,
+  });
 }
