@@ -2,8 +2,8 @@
 // programs for N seconds (default 60) and prints each difference as a minimal reproducer. Exit 1 when
 // one is found (known OPA bugs are listed apart), 2 on bad arguments.
 import { parseArgs } from 'node:util';
-import { describeDifference, OpaServer, runDifferential } from '../test/rego-differential/differential';
-import { KNOWN_OPA_BUGS } from '../test/rego-differential/known-opa-bugs';
+import { describeDifference, OpaServer, runDifferential } from '@isd/test/rego-differential/differential';
+import { KNOWN_OPA_BUGS } from '@isd/test/rego-differential/known-opa-bugs';
 
 async function main(): Promise<number> {
   let values;

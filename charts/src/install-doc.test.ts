@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
 import { parseGateLocal, parseOrcaLocal, renderSpinnakerConfig, resolveValues } from '@isd/orca-stages';
-import { deckPluginPath } from '@isd/visibility/api/deck-plugin';
+import { deckPluginPath } from '@isd/visibility';
 import { readYamlMapping, renderChart, type RenderedChart } from './helm';
 
 const chartsDir = path.resolve(__dirname, '..');

@@ -12,3 +12,4 @@ export {
 } from './api/schemas';
 export type { ApprovalInstanceBody, CreateApprovalRequest, DecisionRequest, EvidenceRequest } from './api/schemas';
 export type { ApprovalStatus } from './domain/model';
+export { deckPluginPath } from './api/deck-plugin';

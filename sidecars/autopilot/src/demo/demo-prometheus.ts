@@ -115,7 +115,8 @@ function anchoredRegex(source: string): RegExp {
 }
 
 function matches(labels: Record<string, string>, matcher: Matcher): boolean {
-  const value = labels[matcher.label] ?? '';
+  // The label name comes from the query, so it is looked up in a Map (a `constructor` label is just absent).
+  const value = new Map(Object.entries(labels)).get(matcher.label) ?? '';
   switch (matcher.op) {
     case '=':
       return value === matcher.value;
