@@ -246,12 +246,21 @@ export class ApprovalGate {
    * Records a user's decision. One transaction holds the gate's row lock: deadline, authorization
    * against the snapshot, replay, evidence digest, then the decision and at most one terminal transition.
    */
-  async decide(id: string, caller: Caller, request: DecisionRequest): Promise<Approval> {
+  async decide(
+    id: string,
+    caller: Caller,
+    request: DecisionRequest,
+    channel: 'api' | 'email' = 'api',
+  ): Promise<Approval> {
     if (caller.kind !== 'user')
       throw new NotAllowedError('only people decide on approvals; the service token cannot', {
         code: 'service_cannot_decide',
       });
-    const actor: Actor = { name: caller.user, authMethod: 'gate-user', channel: 'api' };
+    // The same rules for every channel; only the audit says how the person was proven and where they acted.
+    const actor: Actor =
+      caller.via === 'slack'
+        ? { name: caller.user, authMethod: 'slack-signature', channel: 'slack' }
+        : { name: caller.user, authMethod: 'gate-user', channel };
     const outcome = await this.store.withLock(id, async (approval, transaction) => {
       if (!approval || !mayView(approval, caller))
         throw new NotFoundError(`no approval ${id}`, { code: 'approval_not_found' });
@@ -479,6 +488,30 @@ export class ApprovalGate {
     } else if (job.channel === 'email' && email) {
       await sendEmail(email, message, timeoutMs);
     }
+  }
+
+  /**
+   * After a decision that left the gate open (N-of-M), the Slack message shows the new progress; a
+   * closed gate's message is updated by its outcome job. A failure here only leaves the old progress.
+   */
+  async refreshSlack(id: string): Promise<void> {
+    const slack = this.config.notifications.slack;
+    const approval = await this.store.get(id);
+    if (!slack || !approval || approval.status !== 'activated') return;
+    const previous = await this.store.slackMessage(id);
+    if (!previous) return;
+    const link = this.links(approval).deck ?? this.links(approval).self ?? null;
+    await sendSlack(
+      slack,
+      notificationMessage(approval, 'activated', link),
+      previous,
+      this.config.notifications.timeoutMs,
+    ).catch((error: unknown) => this.logger.warn({ err: error, approvalId: id }, 'updating the Slack message failed'));
+  }
+
+  /** The gate as stored, with no caller check: for texts shown where the gate is already announced. */
+  peek(id: string): Promise<Approval | null> {
+    return this.store.get(id);
   }
 
   /** Links shown with the gate. */

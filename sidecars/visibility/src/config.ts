@@ -151,6 +151,35 @@ export const visibilityConfigSchema = baseConfigSchema({ name: 'visibility', por
             .describe('Slack bot token; with `channel`, messages are updated when decided'),
           channel: z.string().min(1).optional().describe('Slack channel id for the bot token'),
           apiUrl: url().default('https://slack.com/api').describe('Slack Web API base URL'),
+          signingSecret: z
+            .string()
+            .min(1)
+            .optional()
+            .describe(
+              "Slack app's signing secret (secret); with botToken and channel, messages carry Approve/Reject buttons",
+            ),
+          teamId: z
+            .string()
+            .min(1)
+            .optional()
+            .describe('Slack workspace (team) id whose button presses are accepted; unset = any the app is in'),
+          users: z
+            .record(z.string().regex(/^[UW][A-Z0-9]+$/, 'Slack user ids look like U012ABC'), z.string().min(1))
+            .default({})
+            .describe('Slack user id → Spinnaker user name; checked before the e-mail mapping'),
+          identityFromEmail: z
+            .enum(['email', 'local-part', 'off'])
+            .default('email')
+            .describe(
+              'Spinnaker user of a Slack user not in `users`: their Slack profile e-mail (users.info), its part before @, or nobody',
+            ),
+          signatureMaxAgeSeconds: z
+            .number()
+            .int()
+            .min(1)
+            .max(300)
+            .default(300)
+            .describe("Oldest Slack request timestamp accepted (Slack's recommendation: 5 minutes)"),
         })
         .optional()
         .describe('Slack notifications'),

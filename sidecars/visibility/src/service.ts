@@ -2,8 +2,10 @@ import path from 'node:path';
 import type { ServiceDefinition } from '@isd/kit';
 import { registerDeckPluginRoutes } from './api/deck-plugin';
 import { registerApprovalRoutes } from './api/routes';
+import { registerSlackRoutes } from './api/slack-routes';
 import { ApprovalGate } from './approvals';
 import { visibilityConfigSchema, type VisibilityConfig } from './config';
+import { SlackInteractions } from './notifications/slack-interactions';
 import { PostgresApprovalStore } from './store/postgres-approval-store';
 
 /** The visibility service: approval gate: waits for approver groups to approve or reject, with evidence. */
@@ -13,10 +15,22 @@ export const visibilityService: ServiceDefinition<VisibilityConfig> = {
   description: 'Approval gate: waits for approver groups to approve or reject, with evidence',
   configSchema: visibilityConfigSchema,
   migrationsDir: path.join(__dirname, '..', 'migrations'),
-  async setup({ config, logger, database, jobs, http }) {
+  async setup({ config, logger, database, jobs, http, permissions }) {
     const gate = new ApprovalGate({ config, store: new PostgresApprovalStore(database), jobs, logger });
     await gate.defineJobs();
     registerApprovalRoutes(http, gate);
+    const slack = config.notifications.slack;
+    if (slack?.signingSecret) {
+      const interactions = new SlackInteractions({
+        config: slack,
+        timeoutMs: config.notifications.timeoutMs,
+        gate,
+        permissions,
+        database,
+        logger,
+      });
+      registerSlackRoutes(http, interactions);
+    }
     if (config.deckPlugin.dir) registerDeckPluginRoutes(http, config.deckPlugin.dir);
     // Gates whose jobs were not queued before a crash are finished here, at start and then periodically.
     const sweep = () =>
