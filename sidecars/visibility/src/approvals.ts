@@ -49,6 +49,8 @@ export interface ApprovalGateOptions {
   jobs: JobQueue;
   logger: Logger;
   now?: () => Date;
+  /** Issues a single-use e-mail decision link token (notifications.email.decisionLinkBase). */
+  issueEmailLink?: (approvalId: string, recipient: string) => Promise<string>;
 }
 
 /** The approval gate's use cases; routes and job handlers call these. */
@@ -58,8 +60,10 @@ export class ApprovalGate {
   private readonly jobs: JobQueue;
   private readonly logger: Logger;
   private readonly now: () => Date;
+  private readonly issueEmailLink: ApprovalGateOptions['issueEmailLink'];
 
   constructor(options: ApprovalGateOptions) {
+    this.issueEmailLink = options.issueEmailLink;
     this.config = options.config;
     this.store = options.store;
     this.jobs = options.jobs;
@@ -486,7 +490,19 @@ export class ApprovalGate {
       if (posted && job.event === 'activated')
         await this.store.saveSlackMessage(approval.id, posted.channel, posted.ts);
     } else if (job.channel === 'email' && email) {
-      await sendEmail(email, message, timeoutMs);
+      const linkBase = email.decisionLinkBase?.replace(/\/$/, '');
+      if (linkBase && this.issueEmailLink && job.event !== 'outcome') {
+        // One mail per recipient: each link is single use, so a shared one would serve only the first reader.
+        for (const to of email.to) {
+          const token = await this.issueEmailLink(approval.id, to);
+          await sendEmail(email, message, timeoutMs, {
+            to,
+            decisionLink: `${linkBase}/api/v1/email-decisions/${token}`,
+          });
+        }
+      } else {
+        await sendEmail(email, message, timeoutMs);
+      }
     }
   }
 

@@ -192,6 +192,11 @@ export const visibilityConfigSchema = baseConfigSchema({ name: 'visibility', por
           password: z.string().min(1).optional().describe('SMTP password (secret)'),
           from: z.string().min(3).describe('From address'),
           to: z.array(z.string().min(3)).min(1).describe('Recipients of gate notifications'),
+          decisionLinkBase: url()
+            .optional()
+            .describe(
+              "Where users reach this service through Gate (e.g. https://gate.example.com/proxies/visibility); set = each recipient's mail carries a single-use link to decide",
+            ),
         })
         .optional()
         .describe('Email notifications'),

@@ -1,10 +1,12 @@
 import path from 'node:path';
 import type { ServiceDefinition } from '@isd/kit';
 import { registerDeckPluginRoutes } from './api/deck-plugin';
+import { registerEmailRoutes } from './api/email-routes';
 import { registerApprovalRoutes } from './api/routes';
 import { registerSlackRoutes } from './api/slack-routes';
 import { ApprovalGate } from './approvals';
 import { visibilityConfigSchema, type VisibilityConfig } from './config';
+import { EmailLinks, issueEmailLink } from './notifications/email-links';
 import { SlackInteractions } from './notifications/slack-interactions';
 import { PostgresApprovalStore } from './store/postgres-approval-store';
 
@@ -16,9 +18,16 @@ export const visibilityService: ServiceDefinition<VisibilityConfig> = {
   configSchema: visibilityConfigSchema,
   migrationsDir: path.join(__dirname, '..', 'migrations'),
   async setup({ config, logger, database, jobs, http, permissions }) {
-    const gate = new ApprovalGate({ config, store: new PostgresApprovalStore(database), jobs, logger });
+    const gate = new ApprovalGate({
+      config,
+      store: new PostgresApprovalStore(database),
+      jobs,
+      logger,
+      issueEmailLink: (approvalId, recipient) => issueEmailLink(database, approvalId, recipient),
+    });
     await gate.defineJobs();
     registerApprovalRoutes(http, gate);
+    if (config.notifications.email?.decisionLinkBase) registerEmailRoutes(http, new EmailLinks(database, gate));
     const slack = config.notifications.slack;
     if (slack?.signingSecret) {
       const interactions = new SlackInteractions({

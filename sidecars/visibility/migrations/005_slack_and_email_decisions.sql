@@ -6,11 +6,11 @@ CREATE TABLE slack_request_signatures (
 );
 CREATE INDEX slack_request_signatures_seen_at ON slack_request_signatures (seen_at);
 
--- E-mail decision links: single use (used_at set once), bound to one gate and one recipient address.
+-- E-mail decision links: the SHA-256 of a random token (a leaked table reveals no link), one gate, the
+-- address it was mailed to; single use (used_at is set by the decision it led to).
 CREATE TABLE email_links (
   token_hash       text PRIMARY KEY,
   approval_id      uuid NOT NULL REFERENCES approvals (id),
-  action           text NOT NULL CHECK (action IN ('approve', 'reject')),
   recipient        text NOT NULL,
   created_at       timestamptz NOT NULL,
   used_at          timestamptz,
