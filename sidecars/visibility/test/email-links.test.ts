@@ -1,9 +1,8 @@
 // Deciding from e-mail: each recipient's mail (real SMTP) carries a single-use link; the link opens a
 // page for a user through Gate and never decides by itself; the form decides once, under the same
 // rules as any decision, and the link dies with the gate.
-import { TEST_GATE_TOKEN } from '@isd/test-support';
+import { TEST_GATE_TOKEN, startSmtp, type Mail } from '@isd/test-support';
 import { asOrca, createPayload, eventually, startVisibility } from './helpers';
-import { startSmtp, type Mail } from './smtp';
 
 jest.setTimeout(60_000);
 

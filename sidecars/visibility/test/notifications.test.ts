@@ -2,7 +2,7 @@
 // outcome; a failing receiver is retried and never changes the gate.
 import { asOrca, asUser, createPayload, eventually, startVisibility } from './helpers';
 import { startPeer, type RecordedRequest } from './fake-peer';
-import { startSmtp } from './smtp';
+import { startSmtp } from '@isd/test-support';
 
 jest.setTimeout(60_000);
 

@@ -9,8 +9,15 @@ export interface Mail {
   raw: string;
 }
 
+/** A running SMTP server and the mails it received. */
+export interface SmtpServer {
+  port: number;
+  mails: Mail[];
+  close(): Promise<void>;
+}
+
 /** Starts the server on 127.0.0.1. */
-export async function startSmtp(): Promise<{ port: number; mails: Mail[]; close(): Promise<void> }> {
+export async function startSmtp(): Promise<SmtpServer> {
   const mails: Mail[] = [];
   const server = new SMTPServer({
     authOptional: true,
