@@ -181,6 +181,16 @@ export const visibilityConfigSchema = baseConfigSchema({ name: 'visibility', por
             .default(300)
             .describe("Oldest Slack request timestamp accepted (Slack's recommendation: 5 minutes)"),
         })
+        .superRefine((slack, context) => {
+          // Buttons need the bot to post and update the message, and to open the confirmation modal.
+          for (const key of ['botToken', 'channel'] as const)
+            if (slack.signingSecret && !slack[key])
+              context.addIssue({
+                code: 'custom',
+                path: [key],
+                message: `signingSecret (Slack decisions) needs ${key}`,
+              });
+        })
         .optional()
         .describe('Slack notifications'),
       email: z
