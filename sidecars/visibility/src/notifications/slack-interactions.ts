@@ -65,29 +65,14 @@ export class SlackInteractions {
    * and a signature not seen before (a replay inside the window is refused).
    */
   async verify(headers: IncomingHttpHeaders, rawBody: string): Promise<void> {
-    const secret = this.options.config.signingSecret;
-    if (!secret) throw new AuthenticationError('Slack interactivity is not configured (signingSecret)');
-    const timestamp = single(headers['x-slack-request-timestamp']);
-    const signature = single(headers['x-slack-signature']);
-    if (!timestamp || !/^\d{1,12}$/.test(timestamp))
-      throw new AuthenticationError('X-Slack-Request-Timestamp is missing or not a number', {
-        code: 'slack_timestamp_invalid',
-      });
-    if (!signature || !/^v0=[0-9a-f]{64}$/.test(signature))
-      throw new AuthenticationError('X-Slack-Signature is missing or not a v0 signature', {
-        code: 'slack_signature_invalid',
-      });
-    const ageSeconds = Math.abs(this.now().getTime() / 1000 - Number(timestamp));
-    if (ageSeconds > this.options.config.signatureMaxAgeSeconds)
-      throw new AuthenticationError(
-        `the Slack request timestamp is ${Math.round(ageSeconds)} s away from now (at most ${this.options.config.signatureMaxAgeSeconds})`,
-        { code: 'slack_request_stale' },
-      );
-    const expected = createHmac('sha256', secret).update(`v0:${timestamp}:${rawBody}`).digest();
-    if (!timingSafeEqual(expected, Buffer.from(signature.slice(3), 'hex')))
-      throw new AuthenticationError('the Slack signature does not match the request', {
-        code: 'slack_signature_invalid',
-      });
+    checkSlackSignature(
+      this.options.config.signingSecret,
+      headers,
+      rawBody,
+      this.now(),
+      this.options.config.signatureMaxAgeSeconds,
+    );
+    const signature = single(headers['x-slack-signature']) as string;
     const { database } = this.options;
     const now = this.now();
     await database.query('DELETE FROM slack_request_signatures WHERE seen_at < $1', [
@@ -208,6 +193,42 @@ export class SlackInteractions {
     if (answer.user?.deleted || answer.user?.is_bot || typeof email !== 'string' || !email.includes('@')) return null;
     return config.identityFromEmail === 'local-part' ? (email.split('@')[0] ?? null) : email.toLowerCase();
   }
+}
+
+/**
+ * Slack's v0 signature check (api.slack.com "Verifying requests from Slack"): the timestamp within
+ * `maxAgeSeconds` of `now` either way, and `X-Slack-Signature` the HMAC-SHA256 of `v0:{ts}:{body}` keyed
+ * by the signing secret, compared in constant time. Throws AuthenticationError naming what failed.
+ */
+export function checkSlackSignature(
+  secret: string | undefined,
+  headers: IncomingHttpHeaders,
+  rawBody: string,
+  now: Date,
+  maxAgeSeconds: number,
+): void {
+  if (!secret) throw new AuthenticationError('Slack interactivity is not configured (signingSecret)');
+  const timestamp = single(headers['x-slack-request-timestamp']);
+  const signature = single(headers['x-slack-signature']);
+  if (!timestamp || !/^\d{1,12}$/.test(timestamp))
+    throw new AuthenticationError('X-Slack-Request-Timestamp is missing or not a number', {
+      code: 'slack_timestamp_invalid',
+    });
+  if (!signature || !/^v0=[0-9a-f]{64}$/.test(signature))
+    throw new AuthenticationError('X-Slack-Signature is missing or not a v0 signature', {
+      code: 'slack_signature_invalid',
+    });
+  const ageSeconds = Math.abs(now.getTime() / 1000 - Number(timestamp));
+  if (ageSeconds > maxAgeSeconds)
+    throw new AuthenticationError(
+      `the Slack request timestamp is ${Math.round(ageSeconds)} s away from now (at most ${maxAgeSeconds})`,
+      { code: 'slack_request_stale' },
+    );
+  const expected = createHmac('sha256', secret).update(`v0:${timestamp}:${rawBody}`).digest();
+  if (!timingSafeEqual(expected, Buffer.from(signature.slice(3), 'hex')))
+    throw new AuthenticationError('the Slack signature does not match the request', {
+      code: 'slack_signature_invalid',
+    });
 }
 
 /** The parts of Slack's interaction payload this handler reads. */
