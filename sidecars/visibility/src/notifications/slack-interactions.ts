@@ -179,7 +179,8 @@ export class SlackInteractions {
   /** The Spinnaker user of a Slack user: the explicit mapping, else their profile e-mail (users.info). */
   private async spinnakerUser(slackUser: string): Promise<string | null> {
     const { config, timeoutMs } = this.options;
-    const mapped = config.users[slackUser];
+    // The id was checked against Slack's id pattern, and only own keys count: never Object.prototype's.
+    const mapped = Object.hasOwn(config.users, slackUser) ? config.users[slackUser] : undefined;
     if (mapped) return mapped;
     if (config.identityFromEmail === 'off') return null;
     let answer: { user?: { deleted?: boolean; is_bot?: boolean; profile?: { email?: unknown } } };
