@@ -62,7 +62,8 @@ beforeAll(async () => {
           signingSecret: SIGNING_SECRET,
           users: { U0RM2: 'rm2' },
         },
-        reminderBeforeDeadlineMs: [],
+        // Gates of 1 h get their reminder 2 s after activation.
+        reminderBeforeDeadlineMs: [3_598_000],
         retryDelaySeconds: 1,
       },
     },
@@ -286,6 +287,24 @@ describe('Slack approvals', () => {
         .filter((entry) => entry.method === 'users.info')
         .every((entry) => entry.error !== 'invalid_arguments'),
     ).toBe(true);
+  });
+
+  it('reminds in the thread of the gate message, without a second set of buttons, and updates it on expiry', async () => {
+    const id = await createGate();
+    const message = await messageOf(id);
+    const reminder = await eventually(
+      async () => slack.messages.find((candidate) => candidate.threadTs === message.ts),
+      20_000,
+      'the reminder',
+    );
+    expect(reminder.text).toBe('Reminder: approval needed for shop / deploy');
+    expect(buttonsOf(reminder)).toHaveLength(0);
+    expect(slack.calls.find((entry) => entry.args.thread_ts === message.ts)?.args.reply_broadcast).toBe(true);
+
+    const expiring = await createGate({ timeoutMs: 2_000 });
+    const expiringMessage = await messageOf(expiring);
+    await eventually(async () => (expiringMessage.text.startsWith('[EXPIRED]') ? true : undefined), 20_000);
+    expect(buttonsOf(expiringMessage)).toHaveLength(0);
   });
 
   it('updates the message when the gate is rejected through Gate, or canceled', async () => {

@@ -485,8 +485,13 @@ export class ApprovalGate {
     );
     const { slack, email, timeoutMs } = this.config.notifications;
     if (job.channel === 'slack' && slack) {
-      const previous = job.event === 'outcome' ? await this.store.slackMessage(approval.id) : null;
-      const posted = await sendSlack(slack, message, previous, timeoutMs);
+      const saved = job.event === 'activated' ? null : await this.store.slackMessage(approval.id);
+      // A reminder replies in the gate message's thread without buttons: the buttons stay on the one
+      // message that is updated when the gate closes, so no stale copy offers a decision.
+      const posted =
+        job.event === 'reminder' && saved
+          ? await sendSlack(slack, { ...message, decide: undefined }, null, timeoutMs, saved)
+          : await sendSlack(slack, message, job.event === 'outcome' ? saved : null, timeoutMs);
       if (posted && job.event === 'activated')
         await this.store.saveSlackMessage(approval.id, posted.channel, posted.ts);
     } else if (job.channel === 'email' && email) {

@@ -33,6 +33,8 @@ export interface SlackMessage {
   text: string;
   blocks: unknown[];
   updates: number;
+  /** The parent message's ts when posted as a thread reply. */
+  threadTs?: string;
 }
 
 /** A recorded Web API call. */
@@ -118,12 +120,14 @@ export async function startSlackHarness(options: SlackHarnessOptions): Promise<S
       const blocksError = checkBlocks(args.blocks);
       if (blocksError) return { ok: false, error: 'invalid_blocks', errors: [blocksError] };
       const ts = `${clock()}.${String(++sequence).padStart(6, '0')}`;
-      const message = {
+      const threadTs = typeof args.thread_ts === 'string' ? args.thread_ts : undefined;
+      const message: SlackMessage = {
         channel,
         ts,
         text: String(args.text ?? ''),
         blocks: (args.blocks as unknown[]) ?? [],
         updates: 0,
+        ...(threadTs ? { threadTs } : {}),
       };
       messages.push(message);
       return { ok: true, channel, ts, message: { text: message.text, blocks: message.blocks, ts } };

@@ -109,20 +109,29 @@ export async function callSlackApi<Answer extends object>(
   return answer as Answer & { ok: true };
 }
 
-/** Sends (or, when `previous` is given and a bot token is configured, updates) a Slack message. */
+/**
+ * Sends (or, when `previous` is given and a bot token is configured, updates) a Slack message; with
+ * `thread`, the message is a reply in that message's thread, also shown in the channel.
+ */
 export async function sendSlack(
   config: SlackConfig,
   message: NotificationMessage,
   previous: { channel: string; ts: string } | null,
   timeoutMs: number,
+  thread?: { channel: string; ts: string },
 ): Promise<{ channel: string; ts: string } | null> {
   if (config.botToken && config.channel) {
     const method = previous ? 'chat.update' : 'chat.postMessage';
-    const channel = previous?.channel ?? config.channel;
+    const channel = previous?.channel ?? thread?.channel ?? config.channel;
     const answer = await callSlackApi<{ channel?: string; ts?: string }>(
       config,
       method,
-      { channel, ...(previous ? { ts: previous.ts } : {}), ...blocks(message, slackInteractive(config)) },
+      {
+        channel,
+        ...(previous ? { ts: previous.ts } : {}),
+        ...(thread ? { thread_ts: thread.ts, reply_broadcast: true } : {}),
+        ...blocks(message, slackInteractive(config)),
+      },
       timeoutMs,
     );
     return { channel: answer.channel ?? channel, ts: answer.ts ?? previous?.ts ?? '' };
