@@ -101,6 +101,14 @@ export const visibilityConfigSchema = baseConfigSchema({ name: 'visibility', por
         })
         .optional()
         .describe('SonarQube connector'),
+      servicenow: z
+        .strictObject({
+          url: url().describe('ServiceNow instance URL (https://<instance>.service-now.com)'),
+          user: z.string().min(1).optional().describe('ServiceNow user for basic auth (needs read on change_request)'),
+          password: z.string().min(1).optional().describe('ServiceNow password (secret)'),
+        })
+        .optional()
+        .describe('ServiceNow change request connector'),
       autopilot: z
         .strictObject({
           url: url().describe("Autopilot's base URL (verification scores)"),

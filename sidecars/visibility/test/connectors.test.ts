@@ -14,6 +14,57 @@ function connectorsConfig(connectors: Record<string, unknown>) {
 }
 
 describe('evidence connectors', () => {
+  it('reads a ServiceNow change request: state, approval and window, with basic auth from config', async () => {
+    const record = (fixture('servicenow-change-request.json') as { result: Array<Record<string, string>> }).result[0];
+    let answer: unknown = { result: [record] };
+    const peer = await startPeer({
+      'GET /api/now/table/change_request': { handle: () => ({ status: 200, body: answer }) },
+    });
+    const config = connectorsConfig({ servicenow: { url: peer.url, user: 'isd', password: 'sn-secret' } });
+    const request = [{ connector: 'servicenow' as const, changeRequest: 'CHG0030001' }];
+    const at = (iso: string) => () => new Date(iso);
+    try {
+      const [inside] = await gatherEvidence(request, config, at('2026-12-06T12:00:00Z'));
+      expect(inside).toMatchObject({
+        connector: 'servicenow',
+        status: 'pass',
+        summary: 'CHG0030001 Implement, approval approved, window 2026-12-06T08:00:00.000Z – 2026-12-06T20:00:00.000Z',
+        data: {
+          state: 'Implement',
+          approval: 'approved',
+          inWindow: true,
+          url: `${peer.url}/nav_to.do?uri=change_request.do%3Fsys_id%3Dc83c5e5347c12200e0ef563dbb9a7190`,
+        },
+      });
+      const sent = new URL(peer.requests[0]?.url ?? '', peer.url);
+      expect(sent.searchParams.get('sysparm_query')).toBe('number=CHG0030001');
+      expect(sent.searchParams.get('sysparm_limit')).toBe('1');
+      expect(peer.requests[0]?.headers.authorization).toBe(`Basic ${Buffer.from('isd:sn-secret').toString('base64')}`);
+
+      const [after] = await gatherEvidence(request, config, at('2026-12-06T21:00:00Z'));
+      expect([after?.status, after?.summary]).toEqual(['warn', expect.stringContaining('(outside its window)')]);
+
+      answer = { result: [{ ...record, state: '-3', approval: 'requested' }] };
+      const [waiting] = await gatherEvidence(request, config, at('2026-12-06T12:00:00Z'));
+      expect([waiting?.status, waiting?.data.state]).toEqual(['warn', 'Authorize']);
+
+      answer = { result: [{ ...record, approval: 'rejected' }] };
+      expect((await gatherEvidence(request, config, at('2026-12-06T12:00:00Z')))[0]?.status).toBe('fail');
+
+      answer = { result: [] };
+      const [missing] = await gatherEvidence(request, config, at('2026-12-06T12:00:00Z'));
+      expect([missing?.status, missing?.summary]).toEqual(['fail', 'change request CHG0030001 not found']);
+
+      const [unconfigured] = await gatherEvidence(request, connectorsConfig({}));
+      expect([unconfigured?.status, unconfigured?.error]).toEqual([
+        'error',
+        'the ServiceNow connector is not configured (connectors.servicenow)',
+      ]);
+    } finally {
+      await peer.close();
+    }
+  });
+
   it('reads a Jenkins build: result, number, URL and test counts, with basic auth from config', async () => {
     const peer = await startPeer({
       'GET /job/shop/job/build-shop/57/api/json': { body: fixture('jenkins-build.json') },

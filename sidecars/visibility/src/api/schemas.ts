@@ -73,6 +73,10 @@ export const evidenceRequestSchema = z.discriminatedUnion('connector', [
     pullRequest: z.string().min(1).max(50).optional(),
   }),
   z.strictObject({
+    connector: z.literal('servicenow'),
+    changeRequest: z.string().regex(/^[A-Z]{2,8}\d{4,12}$/, 'a change request number like CHG0030001'),
+  }),
+  z.strictObject({
     connector: z.literal('verification'),
     verificationId: z
       .string()

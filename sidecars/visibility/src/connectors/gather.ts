@@ -8,6 +8,7 @@ import { gitConnector } from './git';
 import { genericHttpConnector } from './generic-http';
 import { jenkinsConnector } from './jenkins';
 import { jiraConnector } from './jira';
+import { servicenowConnector } from './servicenow';
 import { sonarqubeConnector } from './sonarqube';
 import { verificationConnector } from './verification';
 
@@ -17,6 +18,7 @@ const connectors: { [Kind in EvidenceRequest['connector']]: Connector<Extract<Ev
     git: gitConnector,
     jira: jiraConnector,
     sonarqube: sonarqubeConnector,
+    servicenow: servicenowConnector,
     verification: verificationConnector,
     http: genericHttpConnector,
   };
@@ -38,7 +40,7 @@ async function runConnector(
   const started = performance.now();
   const fetchedAt = now().toISOString();
   const controller = new AbortController();
-  const context: ConnectorContext = { config, signal: controller.signal };
+  const context: ConnectorContext = { config, signal: controller.signal, now };
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_resolve, reject) => {
     timer = setTimeout(() => {
