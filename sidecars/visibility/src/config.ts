@@ -101,6 +101,15 @@ export const visibilityConfigSchema = baseConfigSchema({ name: 'visibility', por
         })
         .optional()
         .describe('SonarQube connector'),
+      bamboo: z
+        .strictObject({
+          url: url().describe('Bamboo base URL'),
+          token: z.string().min(1).optional().describe('Bamboo personal access token (secret), sent as a bearer token'),
+          user: z.string().min(1).optional().describe('Bamboo user for basic auth (when no token)'),
+          password: z.string().min(1).optional().describe('Bamboo password (secret) for basic auth'),
+        })
+        .optional()
+        .describe('Bamboo connector'),
       servicenow: z
         .strictObject({
           url: url().describe('ServiceNow instance URL (https://<instance>.service-now.com)'),

@@ -14,6 +14,37 @@ function connectorsConfig(connectors: Record<string, unknown>) {
 }
 
 describe('evidence connectors', () => {
+  it('reads a Bamboo build result: state, life cycle and tests, with the token from config', async () => {
+    const result = fixture('bamboo-result.json') as Record<string, unknown>;
+    let answer: unknown = result;
+    const peer = await startPeer({
+      'GET /rest/api/latest/result/SHOP-BUILD-57': { handle: () => ({ status: 200, body: answer }) },
+    });
+    const request = [{ connector: 'bamboo' as const, plan: 'SHOP-BUILD', build: 57 }];
+    try {
+      const [failed] = await gatherEvidence(request, connectorsConfig({ bamboo: { url: peer.url, token: 'bmb-pat' } }));
+      expect(failed).toMatchObject({
+        connector: 'bamboo',
+        status: 'fail',
+        summary: 'SHOP-BUILD-57: Failed, tests 405 passed, 2 failed, 5 skipped',
+        data: { buildNumber: 57, buildState: 'Failed', url: `${peer.url}/browse/SHOP-BUILD-57` },
+      });
+      expect(peer.requests[0]?.headers.authorization).toBe('Bearer bmb-pat');
+      expect(peer.requests[0]?.headers.accept).toBe('application/json');
+
+      answer = { ...result, buildState: 'Successful', failedTestCount: 0 };
+      const basic = connectorsConfig({ bamboo: { url: peer.url, user: 'ci', password: 'pw' } });
+      expect((await gatherEvidence(request, basic))[0]?.status).toBe('pass');
+      expect(peer.requests[1]?.headers.authorization).toBe(`Basic ${Buffer.from('ci:pw').toString('base64')}`);
+
+      answer = { ...result, lifeCycleState: 'InProgress', buildState: 'Unknown' };
+      const [running] = await gatherEvidence(request, basic);
+      expect([running?.status, running?.summary]).toEqual(['warn', expect.stringContaining('InProgress')]);
+    } finally {
+      await peer.close();
+    }
+  });
+
   it('reads a ServiceNow change request: state, approval and window, with basic auth from config', async () => {
     const record = (fixture('servicenow-change-request.json') as { result: Array<Record<string, string>> }).result[0];
     let answer: unknown = { result: [record] };

@@ -73,6 +73,11 @@ export const evidenceRequestSchema = z.discriminatedUnion('connector', [
     pullRequest: z.string().min(1).max(50).optional(),
   }),
   z.strictObject({
+    connector: z.literal('bamboo'),
+    plan: z.string().regex(/^[A-Z][A-Z0-9]{0,49}-[A-Z][A-Z0-9]{0,49}$/, 'a plan key like PROJ-PLAN'),
+    build: z.number().int().positive(),
+  }),
+  z.strictObject({
     connector: z.literal('servicenow'),
     changeRequest: z.string().regex(/^[A-Z]{2,8}\d{4,12}$/, 'a change request number like CHG0030001'),
   }),

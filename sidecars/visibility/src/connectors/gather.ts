@@ -4,6 +4,7 @@ import type { EvidenceRequest } from '../api/schemas';
 import type { VisibilityConfig } from '../config';
 import type { EvidenceCard } from '../domain/model';
 import type { Connector, ConnectorContext } from './connector';
+import { bambooConnector } from './bamboo';
 import { gitConnector } from './git';
 import { genericHttpConnector } from './generic-http';
 import { jenkinsConnector } from './jenkins';
@@ -15,6 +16,7 @@ import { verificationConnector } from './verification';
 const connectors: { [Kind in EvidenceRequest['connector']]: Connector<Extract<EvidenceRequest, { connector: Kind }>> } =
   {
     jenkins: jenkinsConnector,
+    bamboo: bambooConnector,
     git: gitConnector,
     jira: jiraConnector,
     sonarqube: sonarqubeConnector,
