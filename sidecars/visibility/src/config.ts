@@ -110,6 +110,13 @@ export const visibilityConfigSchema = baseConfigSchema({ name: 'visibility', por
         })
         .optional()
         .describe('Bamboo connector'),
+      artifactory: z
+        .strictObject({
+          url: url().describe('Artifactory base URL (https://<host>/artifactory)'),
+          token: z.string().min(1).optional().describe('Artifactory access token (secret), sent as a bearer token'),
+        })
+        .optional()
+        .describe('Artifactory connector'),
       servicenow: z
         .strictObject({
           url: url().describe('ServiceNow instance URL (https://<instance>.service-now.com)'),

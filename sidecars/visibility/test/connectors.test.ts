@@ -14,6 +14,46 @@ function connectorsConfig(connectors: Record<string, unknown>) {
 }
 
 describe('evidence connectors', () => {
+  it('reads an Artifactory artifact: deployer, checksum match, and a missing artifact as a failed check', async () => {
+    const peer = await startPeer({
+      'GET /artifactory/api/storage/libs-release-local/shop/1.5.0/shop-1.5.0.jar': {
+        body: fixture('artifactory-file-info.json'),
+      },
+      'GET /artifactory/api/storage/libs-release-local/shop/9.9.9/shop-9.9.9.jar': {
+        status: 404,
+        body: { errors: [{ status: 404, message: 'Unable to find item' }] },
+      },
+    });
+    const config = connectorsConfig({ artifactory: { url: `${peer.url}/artifactory`, token: 'art-token' } });
+    const sha = 'a3f5c1d2e4b6a8c0d2e4f6a8b0c2d4e6f8a0b2c4d6e8f0a2b4c6d8e0f2a4b6c8';
+    const path = 'shop/1.5.0/shop-1.5.0.jar';
+    try {
+      const [matching, other, plain, missing] = await gatherEvidence(
+        [
+          { connector: 'artifactory', repository: 'libs-release-local', path, sha256: sha.toUpperCase() },
+          { connector: 'artifactory', repository: 'libs-release-local', path, sha256: '0'.repeat(64) },
+          { connector: 'artifactory', repository: 'libs-release-local', path },
+          { connector: 'artifactory', repository: 'libs-release-local', path: 'shop/9.9.9/shop-9.9.9.jar' },
+        ],
+        config,
+      );
+      expect(matching).toMatchObject({
+        status: 'pass',
+        summary: `libs-release-local/${path} deployed by ci-bot at 2026-12-06T09:04:40.000Z, sha256 matches`,
+        data: { size: 1048576, sha256: sha, url: expect.stringContaining('/libs-release-local/shop/1.5.0/') },
+      });
+      expect([other?.status, other?.summary]).toEqual(['fail', expect.stringContaining('is not the expected')]);
+      expect(plain?.status).toBe('info');
+      expect([missing?.status, missing?.summary]).toEqual([
+        'fail',
+        'libs-release-local/shop/9.9.9/shop-9.9.9.jar not found',
+      ]);
+      expect(peer.requests.every((request) => request.headers.authorization === 'Bearer art-token')).toBe(true);
+    } finally {
+      await peer.close();
+    }
+  });
+
   it('reads a Bamboo build result: state, life cycle and tests, with the token from config', async () => {
     const result = fixture('bamboo-result.json') as Record<string, unknown>;
     let answer: unknown = result;

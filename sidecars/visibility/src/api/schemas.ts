@@ -78,6 +78,22 @@ export const evidenceRequestSchema = z.discriminatedUnion('connector', [
     build: z.number().int().positive(),
   }),
   z.strictObject({
+    connector: z.literal('artifactory'),
+    repository: z.string().regex(/^[A-Za-z0-9][\w.-]{0,63}$/, 'an Artifactory repository key'),
+    path: z
+      .string()
+      .min(1)
+      .max(1_000)
+      .regex(/^[^/\\?#]+(\/[^/\\?#]+)*$/, 'a path inside the repository, like libs/shop/1.5.0/shop-1.5.0.jar')
+      .refine((path) => !path.split('/').some((segment) => segment === '.' || segment === '..'), {
+        message: 'no . or .. segments',
+      }),
+    sha256: z
+      .string()
+      .regex(/^[0-9a-fA-F]{64}$/, '64 hex digits')
+      .optional(),
+  }),
+  z.strictObject({
     connector: z.literal('servicenow'),
     changeRequest: z.string().regex(/^[A-Z]{2,8}\d{4,12}$/, 'a change request number like CHG0030001'),
   }),

@@ -4,6 +4,7 @@ import type { EvidenceRequest } from '../api/schemas';
 import type { VisibilityConfig } from '../config';
 import type { EvidenceCard } from '../domain/model';
 import type { Connector, ConnectorContext } from './connector';
+import { artifactoryConnector } from './artifactory';
 import { bambooConnector } from './bamboo';
 import { gitConnector } from './git';
 import { genericHttpConnector } from './generic-http';
@@ -17,6 +18,7 @@ const connectors: { [Kind in EvidenceRequest['connector']]: Connector<Extract<Ev
   {
     jenkins: jenkinsConnector,
     bamboo: bambooConnector,
+    artifactory: artifactoryConnector,
     git: gitConnector,
     jira: jiraConnector,
     sonarqube: sonarqubeConnector,
