@@ -90,6 +90,25 @@ export const visibilityConfigSchema = baseConfigSchema({ name: 'visibility', por
         })
         .optional()
         .describe('GitLab connector'),
+      bitbucket: z
+        .strictObject({
+          apiUrl: url().default('https://api.bitbucket.org').describe('Bitbucket Cloud API base URL'),
+          webUrl: url().default('https://bitbucket.org').describe('Bitbucket Cloud web base URL, for PR links'),
+          token: z.string().min(1).optional().describe('Bitbucket Cloud access token (secret), sent as a bearer token'),
+          user: z.string().min(1).optional().describe('Bitbucket Cloud user for an app password'),
+          appPassword: z.string().min(1).optional().describe('Bitbucket Cloud app password (secret)'),
+        })
+        .optional()
+        .describe('Bitbucket Cloud (git connector, provider bitbucket)'),
+      bitbucketServer: z
+        .strictObject({
+          url: url().describe('Bitbucket Server / Data Center base URL'),
+          token: z.string().min(1).optional().describe('HTTP access token (secret), sent as a bearer token'),
+          user: z.string().min(1).optional().describe('User for basic auth (when no token)'),
+          password: z.string().min(1).optional().describe('Password (secret) for basic auth'),
+        })
+        .optional()
+        .describe('Bitbucket Server (git connector, provider bitbucket-server)'),
       jira: z
         .strictObject({ url: url().describe('JIRA base URL'), ...basicCredentials })
         .optional()

@@ -14,6 +14,59 @@ function connectorsConfig(connectors: Record<string, unknown>) {
 }
 
 describe('evidence connectors', () => {
+  it('lists Bitbucket Cloud commits between two refs with authors and PR links, token from config', async () => {
+    const peer = await startPeer({
+      'GET /2.0/repositories/acme/shop/commits': { body: fixture('bitbucket-cloud-commits.json') },
+    });
+    try {
+      const [card] = await gatherEvidence(
+        [{ connector: 'git', provider: 'bitbucket', repository: 'acme/shop', base: 'v1.4.0', head: 'v1.5.0' }],
+        connectorsConfig({ bitbucket: { apiUrl: peer.url, token: 'bb-token' } }),
+      );
+      expect(card?.summary).toBe('acme/shop v1.4.0…v1.5.0: 2+ commits by 2 authors, 1 PR');
+      expect(card?.data).toMatchObject({
+        authors: ['Sam Ortiz', 'dana <dana@example.com>'],
+        pullRequests: [{ number: 42, url: 'https://bitbucket.org/acme/shop/pull-requests/42' }],
+      });
+      const sent = new URL(peer.requests[0]?.url ?? '', peer.url);
+      expect([sent.searchParams.get('include'), sent.searchParams.get('exclude')]).toEqual(['v1.5.0', 'v1.4.0']);
+      expect(peer.requests[0]?.headers.authorization).toBe('Bearer bb-token');
+    } finally {
+      await peer.close();
+    }
+  });
+
+  it('lists Bitbucket Server commits since..until with authors, PR and compare links, basic auth from config', async () => {
+    const peer = await startPeer({
+      'GET /rest/api/1.0/projects/SHOP/repos/web/commits': { body: fixture('bitbucket-server-commits.json') },
+    });
+    try {
+      const [card] = await gatherEvidence(
+        [
+          {
+            connector: 'git',
+            provider: 'bitbucket-server',
+            repository: 'SHOP/web',
+            base: 'release/1.4',
+            head: 'master',
+          },
+        ],
+        connectorsConfig({ bitbucketServer: { url: peer.url, user: 'isd', password: 'bbs-secret' } }),
+      );
+      expect(card?.summary).toBe('SHOP/web release/1.4…master: 2 commits by 2 authors, 1 PR');
+      expect(card?.data).toMatchObject({
+        authors: ['Sam Ortiz', 'dlee'],
+        pullRequests: [{ number: 7, url: `${peer.url}/projects/SHOP/repos/web/pull-requests/7` }],
+        url: `${peer.url}/projects/SHOP/repos/web/compare/commits?sourceBranch=master&targetBranch=release%2F1.4`,
+      });
+      const sent = new URL(peer.requests[0]?.url ?? '', peer.url);
+      expect([sent.searchParams.get('since'), sent.searchParams.get('until')]).toEqual(['release/1.4', 'master']);
+      expect(peer.requests[0]?.headers.authorization).toBe(`Basic ${Buffer.from('isd:bbs-secret').toString('base64')}`);
+    } finally {
+      await peer.close();
+    }
+  });
+
   it('reads an Artifactory artifact: deployer, checksum match, and a missing artifact as a failed check', async () => {
     const peer = await startPeer({
       'GET /artifactory/api/storage/libs-release-local/shop/1.5.0/shop-1.5.0.jar': {

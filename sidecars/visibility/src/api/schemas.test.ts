@@ -21,5 +21,9 @@ describe('evidence requests of the new connectors', () => {
     expect(issuesOf({ connector: 'bamboo', plan: 'shop-build', build: 1 })[0]).toMatch(/^plan: /);
     expect(issuesOf({ connector: 'bamboo', plan: 'SHOP-BUILD', build: 0 })[0]).toMatch(/^build: /);
     expect(issuesOf({ connector: 'servicenow', changeRequest: 'CHG001; DROP' })[0]).toMatch(/^changeRequest: /);
+    const git = { connector: 'git', base: 'v1', head: 'v2' };
+    expect(issuesOf({ ...git, provider: 'bitbucket', repository: 'acme/group/shop' })[0]).toMatch(/^repository: /);
+    expect(issuesOf({ ...git, provider: 'bitbucket-server', repository: 'SHOP/web' })).toEqual([]);
+    expect(issuesOf({ ...git, provider: 'gitlab', repository: 'acme/group/shop' })).toEqual([]);
   });
 });

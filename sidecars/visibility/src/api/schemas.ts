@@ -41,18 +41,23 @@ export const evidenceRequestSchema = z.discriminatedUnion('connector', [
       .refine(noDotSegments, 'must not contain . or .. segments'),
     build: z.union([z.number().int().positive(), z.enum(['lastBuild', 'lastCompletedBuild', 'lastSuccessfulBuild'])]),
   }),
-  z.strictObject({
-    connector: z.literal('git'),
-    provider: z.enum(['github', 'gitlab']).default('github'),
-    repository: z
-      .string()
-      .min(3)
-      .max(300)
-      .regex(/^[\w.-]+(\/[\w.-]+)+$/, 'owner/name (GitLab: group/subgroup/name)')
-      .refine(noDotSegments, 'must not contain . or .. segments'),
-    base: gitRef,
-    head: gitRef,
-  }),
+  z
+    .strictObject({
+      connector: z.literal('git'),
+      provider: z.enum(['github', 'gitlab', 'bitbucket', 'bitbucket-server']).default('github'),
+      repository: z
+        .string()
+        .min(3)
+        .max(300)
+        .regex(/^[\w.-]+(\/[\w.-]+)+$/, 'owner/name (GitLab: group/subgroup/name)')
+        .refine(noDotSegments, 'must not contain . or .. segments'),
+      base: gitRef,
+      head: gitRef,
+    })
+    .refine((request) => !request.provider.startsWith('bitbucket') || request.repository.split('/').length === 2, {
+      message: 'Bitbucket repositories are workspace/slug (Server: PROJECT/slug)',
+      path: ['repository'],
+    }),
   z.strictObject({
     connector: z.literal('jira'),
     issues: z
