@@ -136,6 +136,18 @@ export const visibilityConfigSchema = baseConfigSchema({ name: 'visibility', por
         })
         .optional()
         .describe('Artifactory connector'),
+      xray: z
+        .strictObject({
+          url: url().describe('JFrog platform base URL; Xray is under /xray (https://<name>.jfrog.io)'),
+          token: z.string().min(1).optional().describe('JFrog access token (secret), sent as a bearer token'),
+          artifactoryId: z
+            .string()
+            .min(1)
+            .default('default')
+            .describe('Artifactory instance id that prefixes Xray artifact paths'),
+        })
+        .optional()
+        .describe('JFrog Xray connector'),
       servicenow: z
         .strictObject({
           url: url().describe('ServiceNow instance URL (https://<instance>.service-now.com)'),

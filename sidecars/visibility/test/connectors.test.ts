@@ -14,6 +14,54 @@ function connectorsConfig(connectors: Record<string, unknown>) {
 }
 
 describe('evidence connectors', () => {
+  it('reads JFrog Xray issues of an artifact by severity; an unscanned artifact fails', async () => {
+    const summary = fixture('xray-artifact-summary.json') as { artifacts: Array<{ issues: unknown[] }> };
+    let answer: unknown = summary;
+    const peer = await startPeer({
+      'POST /xray/api/v1/summary/artifact': { handle: () => ({ status: 200, body: answer }) },
+    });
+    const config = connectorsConfig({ xray: { url: peer.url, token: 'jf-token' } });
+    const request = [
+      { connector: 'xray' as const, repository: 'libs-release-local', path: 'shop/1.5.0/shop-1.5.0.jar' },
+    ];
+    try {
+      const [card] = await gatherEvidence(request, config);
+      expect(card).toMatchObject({
+        status: 'fail',
+        summary: 'libs-release-local/shop/1.5.0/shop-1.5.0.jar: 2 issues (1 High, 1 Medium)',
+        data: {
+          issues: { critical: 0, high: 1, medium: 1, low: 0, unknown: 0 },
+          top: [{ id: 'XRAY-529193', severity: 'High', cves: ['CVE-2020-36518'] }],
+          url: `${peer.url}/ui/repos/tree/General/libs-release-local/shop/1.5.0/shop-1.5.0.jar`,
+        },
+      });
+      expect(JSON.parse(peer.requests[0]?.body ?? '{}')).toEqual({
+        paths: ['default/libs-release-local/shop/1.5.0/shop-1.5.0.jar'],
+      });
+      expect(peer.requests[0]?.headers.authorization).toBe('Bearer jf-token');
+
+      answer = { artifacts: [{ ...summary.artifacts[0], issues: [] }], errors: [] };
+      expect((await gatherEvidence(request, config))[0]?.status).toBe('pass');
+
+      answer = {
+        artifacts: [],
+        errors: [
+          {
+            identifier: 'default/libs-release-local/shop/1.5.0/shop-1.5.0.jar',
+            error: "Artifact doesn't exist or not indexed/cached in Xray",
+          },
+        ],
+      };
+      const [unscanned] = await gatherEvidence(request, config);
+      expect([unscanned?.status, unscanned?.summary]).toEqual([
+        'fail',
+        "libs-release-local/shop/1.5.0/shop-1.5.0.jar not scanned by Xray: Artifact doesn't exist or not indexed/cached in Xray",
+      ]);
+    } finally {
+      await peer.close();
+    }
+  });
+
   it('lists Bitbucket Cloud commits between two refs with authors and PR links, token from config', async () => {
     const peer = await startPeer({
       'GET /2.0/repositories/acme/shop/commits': { body: fixture('bitbucket-cloud-commits.json') },

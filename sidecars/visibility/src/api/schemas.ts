@@ -30,6 +30,17 @@ const gitRef = z
   .regex(/^[\w./@^~+-]+$/, 'a git ref: letters, digits and . / @ ^ ~ + - _');
 
 /** Evidence a gate gathers, one entry per connector; credentials come from config, never from here. */
+/** An Artifactory repository key, and a path inside it that cannot climb out. */
+const artifactRepository = z.string().regex(/^[A-Za-z0-9][\w.-]{0,63}$/, 'an Artifactory repository key');
+const artifactPath = z
+  .string()
+  .min(1)
+  .max(1_000)
+  .regex(/^[^/\\?#]+(\/[^/\\?#]+)*$/, 'a path inside the repository, like libs/shop/1.5.0/shop-1.5.0.jar')
+  .refine((path) => !path.split('/').some((segment) => segment === '.' || segment === '..'), {
+    message: 'no . or .. segments',
+  });
+
 export const evidenceRequestSchema = z.discriminatedUnion('connector', [
   z.strictObject({
     connector: z.literal('jenkins'),
@@ -84,19 +95,17 @@ export const evidenceRequestSchema = z.discriminatedUnion('connector', [
   }),
   z.strictObject({
     connector: z.literal('artifactory'),
-    repository: z.string().regex(/^[A-Za-z0-9][\w.-]{0,63}$/, 'an Artifactory repository key'),
-    path: z
-      .string()
-      .min(1)
-      .max(1_000)
-      .regex(/^[^/\\?#]+(\/[^/\\?#]+)*$/, 'a path inside the repository, like libs/shop/1.5.0/shop-1.5.0.jar')
-      .refine((path) => !path.split('/').some((segment) => segment === '.' || segment === '..'), {
-        message: 'no . or .. segments',
-      }),
+    repository: artifactRepository,
+    path: artifactPath,
     sha256: z
       .string()
       .regex(/^[0-9a-fA-F]{64}$/, '64 hex digits')
       .optional(),
+  }),
+  z.strictObject({
+    connector: z.literal('xray'),
+    repository: artifactRepository,
+    path: artifactPath,
   }),
   z.strictObject({
     connector: z.literal('servicenow'),

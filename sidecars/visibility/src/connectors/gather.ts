@@ -13,12 +13,14 @@ import { jiraConnector } from './jira';
 import { servicenowConnector } from './servicenow';
 import { sonarqubeConnector } from './sonarqube';
 import { verificationConnector } from './verification';
+import { xrayConnector } from './xray';
 
 const connectors: { [Kind in EvidenceRequest['connector']]: Connector<Extract<EvidenceRequest, { connector: Kind }>> } =
   {
     jenkins: jenkinsConnector,
     bamboo: bambooConnector,
     artifactory: artifactoryConnector,
+    xray: xrayConnector,
     git: gitConnector,
     jira: jiraConnector,
     sonarqube: sonarqubeConnector,
