@@ -148,6 +148,19 @@ export const visibilityConfigSchema = baseConfigSchema({ name: 'visibility', por
         })
         .optional()
         .describe('JFrog Xray connector'),
+      prismacloud: z
+        .strictObject({
+          url: url().describe('Prisma Cloud Compute console URL (the API is under /api/v1)'),
+          token: z
+            .string()
+            .min(1)
+            .optional()
+            .describe('Prisma Cloud Compute API token (secret), sent as a bearer token'),
+          user: z.string().min(1).optional().describe('Access key or user for basic auth (when no token)'),
+          password: z.string().min(1).optional().describe('Secret key or password (secret) for basic auth'),
+        })
+        .optional()
+        .describe('Prisma Cloud Compute connector'),
       servicenow: z
         .strictObject({
           url: url().describe('ServiceNow instance URL (https://<instance>.service-now.com)'),

@@ -14,6 +14,36 @@ function connectorsConfig(connectors: Record<string, unknown>) {
 }
 
 describe('evidence connectors', () => {
+  it('reads the Prisma Cloud Compute scan of an image by id; no scan fails', async () => {
+    const scans = fixture('prisma-images.json') as Array<Record<string, unknown>>;
+    let answer: unknown = scans;
+    const peer = await startPeer({ 'GET /api/v1/images': { handle: () => ({ status: 200, body: answer }) } });
+    const imageId = 'sha256:4a5e3f2b1c0d9e8f7a6b5c4d3e2f1a0b9c8d7e6f5a4b3c2d1e0f9a8b7c6d5e4f';
+    const config = connectorsConfig({ prismacloud: { url: peer.url, user: 'access-key', password: 'secret-key' } });
+    const request = [{ connector: 'prismacloud' as const, imageId }];
+    try {
+      const [card] = await gatherEvidence(request, config);
+      expect(card).toMatchObject({
+        status: 'fail',
+        summary:
+          'registry.example.com/acme/shop:1.5.0: vulnerabilities 0 critical, 2 high, 9 medium, 20 low; compliance issues 1 critical/high',
+        data: { scanned: true, vulnerabilities: { critical: 0, high: 2, medium: 9, low: 20 } },
+      });
+      const sent = new URL(peer.requests[0]?.url ?? '', peer.url);
+      expect([sent.searchParams.get('id'), sent.searchParams.get('compact')]).toEqual([imageId, 'true']);
+      expect(peer.requests[0]?.headers.authorization).toBe(
+        `Basic ${Buffer.from('access-key:secret-key').toString('base64')}`,
+      );
+      answer = [{ ...scans[0], vulnerabilityDistribution: { critical: 0, high: 0, medium: 0, low: 3, total: 3 } }];
+      expect((await gatherEvidence(request, config))[0]?.status).toBe('pass');
+      answer = [];
+      const [none] = await gatherEvidence(request, config);
+      expect([none?.status, none?.summary]).toEqual(['fail', `image ${imageId} has no scan in Prisma Cloud`]);
+    } finally {
+      await peer.close();
+    }
+  });
+
   it('reads JFrog Xray issues of an artifact by severity; an unscanned artifact fails', async () => {
     const summary = fixture('xray-artifact-summary.json') as { artifacts: Array<{ issues: unknown[] }> };
     let answer: unknown = summary;

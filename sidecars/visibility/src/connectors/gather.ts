@@ -10,6 +10,7 @@ import { gitConnector } from './git';
 import { genericHttpConnector } from './generic-http';
 import { jenkinsConnector } from './jenkins';
 import { jiraConnector } from './jira';
+import { prismaConnector } from './prisma';
 import { servicenowConnector } from './servicenow';
 import { sonarqubeConnector } from './sonarqube';
 import { verificationConnector } from './verification';
@@ -21,6 +22,7 @@ const connectors: { [Kind in EvidenceRequest['connector']]: Connector<Extract<Ev
     bamboo: bambooConnector,
     artifactory: artifactoryConnector,
     xray: xrayConnector,
+    prismacloud: prismaConnector,
     git: gitConnector,
     jira: jiraConnector,
     sonarqube: sonarqubeConnector,
