@@ -161,6 +161,14 @@ export const visibilityConfigSchema = baseConfigSchema({ name: 'visibility', por
         })
         .optional()
         .describe('Prisma Cloud Compute connector'),
+      appscan: z
+        .strictObject({
+          url: url().default('https://cloud.appscan.com').describe('HCL AppScan on Cloud base URL'),
+          keyId: z.string().min(1).describe('AppScan API key id'),
+          keySecret: z.string().min(1).describe('AppScan API key secret (secret)'),
+        })
+        .optional()
+        .describe('HCL AppScan connector'),
       servicenow: z
         .strictObject({
           url: url().describe('ServiceNow instance URL (https://<instance>.service-now.com)'),

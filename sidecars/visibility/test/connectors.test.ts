@@ -14,6 +14,46 @@ function connectorsConfig(connectors: Record<string, unknown>) {
 }
 
 describe('evidence connectors', () => {
+  it('reads an HCL AppScan scan after logging in with the API key from config', async () => {
+    const scanId = '5f1c2a3b-4d5e-6f70-8192-a3b4c5d6e7f8';
+    const scan = fixture('appscan-scan.json') as { LatestExecution: Record<string, unknown> };
+    let answer: unknown = scan;
+    const peer = await startPeer({
+      'POST /api/v2/Account/ApiKeyLogin': {
+        handle: (request) =>
+          JSON.parse(request.body).KeySecret === 'key-secret'
+            ? { status: 200, body: { Token: 'asoc-session', Expire: '2026-12-06T13:00:00Z' } }
+            : { status: 401, body: { Message: 'Invalid key' } },
+      },
+      [`GET /api/v2/Scans/${scanId}`]: { handle: () => ({ status: 200, body: answer }) },
+    });
+    const config = connectorsConfig({ appscan: { url: peer.url, keyId: 'key-id', keySecret: 'key-secret' } });
+    const request = [{ connector: 'appscan' as const, scanId }];
+    try {
+      const [card] = await gatherEvidence(request, config);
+      expect(card).toMatchObject({
+        status: 'fail',
+        summary: 'shop nightly SAST: 0 critical, 1 high, 4 medium, 7 low issues',
+        data: {
+          issues: { critical: 0, high: 1, medium: 4, low: 7 },
+          url: `${peer.url}/main/myapps/0c9d8e7f-6a5b-4c3d-2e1f-0a9b8c7d6e5f/scans/${scanId}/scanOverview`,
+        },
+      });
+      expect(JSON.parse(peer.requests[0]?.body ?? '{}')).toEqual({ KeyId: 'key-id', KeySecret: 'key-secret' });
+      expect(peer.requests[1]?.headers.authorization).toBe('Bearer asoc-session');
+
+      answer = { ...scan, LatestExecution: { ...scan.LatestExecution, ExecutionProgress: 'Running' } };
+      const [running] = await gatherEvidence(request, config);
+      expect([running?.status, running?.summary]).toEqual(['warn', 'shop nightly SAST: scan Running']);
+
+      const wrongKey = connectorsConfig({ appscan: { url: peer.url, keyId: 'key-id', keySecret: 'nope' } });
+      const [refused] = await gatherEvidence(request, wrongKey);
+      expect([refused?.status, refused?.error]).toEqual(['error', expect.stringContaining('401')]);
+    } finally {
+      await peer.close();
+    }
+  });
+
   it('reads the Prisma Cloud Compute scan of an image by id; no scan fails', async () => {
     const scans = fixture('prisma-images.json') as Array<Record<string, unknown>>;
     let answer: unknown = scans;

@@ -112,6 +112,10 @@ export const evidenceRequestSchema = z.discriminatedUnion('connector', [
     imageId: z.string().regex(/^sha256:[0-9a-f]{64}$/, 'an image id like sha256:<64 hex digits>'),
   }),
   z.strictObject({
+    connector: z.literal('appscan'),
+    scanId: z.string().regex(/^[0-9a-fA-F-]{36}$/, 'an AppScan scan id (GUID)'),
+  }),
+  z.strictObject({
     connector: z.literal('servicenow'),
     changeRequest: z.string().regex(/^[A-Z]{2,8}\d{4,12}$/, 'a change request number like CHG0030001'),
   }),

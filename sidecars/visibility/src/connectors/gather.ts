@@ -4,6 +4,7 @@ import type { EvidenceRequest } from '../api/schemas';
 import type { VisibilityConfig } from '../config';
 import type { EvidenceCard } from '../domain/model';
 import type { Connector, ConnectorContext } from './connector';
+import { appscanConnector } from './appscan';
 import { artifactoryConnector } from './artifactory';
 import { bambooConnector } from './bamboo';
 import { gitConnector } from './git';
@@ -23,6 +24,7 @@ const connectors: { [Kind in EvidenceRequest['connector']]: Connector<Extract<Ev
     artifactory: artifactoryConnector,
     xray: xrayConnector,
     prismacloud: prismaConnector,
+    appscan: appscanConnector,
     git: gitConnector,
     jira: jiraConnector,
     sonarqube: sonarqubeConnector,
