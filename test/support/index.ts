@@ -15,3 +15,5 @@ export { startKubeApiServer } from './kube-apiserver';
 export type { KubeApiServer, KubeApiServerOptions } from './kube-apiserver';
 export { createTestCa } from './certificates';
 export type { IssueOptions, TestCa, TestCertificate } from './certificates';
+export { startSmtp } from './smtp';
+export type { Mail, SmtpServer } from './smtp';

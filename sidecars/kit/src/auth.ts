@@ -18,10 +18,10 @@ export interface UserPermissions {
   allowAccessToUnknownApplications: boolean;
 }
 
-/** Who made a request, as established by {@link Authenticator}. */
+/** Who made a request, as established by {@link Authenticator} (or, `via: 'slack'`, by a verified Slack request mapped to a user). */
 export type Caller =
   | { kind: 'service'; name: 'orca' }
-  | { kind: 'user'; user: string; roles: string[]; permissions: UserPermissions; via: 'gate' }
+  | { kind: 'user'; user: string; roles: string[]; permissions: UserPermissions; via: 'gate' | 'slack' }
   | { kind: 'anonymous' };
 
 /** Which callers a route accepts. */

@@ -48,6 +48,17 @@ beforeAll(async () => {
   );
   app.route(
     {
+      method: 'post',
+      path: '/api/v1/signed',
+      summary: 'Echo the exact body (a peer that signs its bytes)',
+      auth: 'public',
+      rawBody: true,
+      responses: { 200: { description: 'the body as received' } },
+    },
+    async ({ rawBody }) => ({ status: 200, contentType: 'text/plain', body: JSON.stringify(rawBody) }),
+  );
+  app.route(
+    {
       method: 'get',
       path: '/api/v1/things/:id',
       summary: 'Read',
@@ -263,6 +274,24 @@ describe('HttpApp', () => {
     const response = await fetch(`${base}/page`);
     expect(response.headers.get('content-type')).toContain('text/html');
     expect(await response.text()).toBe('<p>hello</p>');
+  });
+
+  it('hands a rawBody route the exact text of any content type, still within the size limit', async () => {
+    const form = 'payload=%7B%22a%22%3A1%7D&x=%20y';
+    const echoed = await fetch(`${base}/api/v1/signed`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: form,
+    });
+    expect([echoed.status, JSON.parse(await echoed.text())]).toEqual([200, form]);
+    const empty = await fetch(`${base}/api/v1/signed`, { method: 'POST' });
+    expect(JSON.parse(await empty.text())).toBe('');
+    const big = await fetch(`${base}/api/v1/signed`, {
+      method: 'POST',
+      headers: { 'content-type': 'text/plain' },
+      body: 'x'.repeat(2 * 1024 * 1024),
+    });
+    expect(big.status).toBe(413);
   });
 
   it('captures a wildcard as decoded segments and a :param percent-decoded', async () => {

@@ -32,6 +32,11 @@ export interface RouteSpec<Params extends z.ZodType, Query extends z.ZodType, Bo
    * expression failed in Orca, and is refused with 400 naming the field.
    */
   rejectUnresolvedExpressions?: boolean;
+  /**
+   * The handler gets the body as the exact text sent (`rawBody`), of any content type, unparsed: for
+   * peers that sign the bytes (Slack) or send forms. The size limit still applies; `body` is unset.
+   */
+  rawBody?: boolean;
   /** Documented responses by status; `schema` describes the JSON body. */
   responses: Record<number, { description: string; schema?: z.ZodType }>;
 }
@@ -42,6 +47,8 @@ export interface RouteContext<Params, Query, Body> {
   query: Query;
   body: Body;
   caller: Caller;
+  /** The body as sent, for routes with `rawBody: true`. */
+  rawBody?: string;
   requestId: string;
   /** The request's logger (bound to its request id). */
   readonly log: Logger;
@@ -234,9 +241,10 @@ export class HttpApp {
       const query = spec.query
         ? validate(spec.query, queryStart < 0 ? {} : querystring.parse(url.slice(queryStart + 1)), 'query', issues)
         : {};
-      const rawBody = hasBody(req) ? await this.readJsonBody(req) : undefined;
+      const text = spec.rawBody ? await this.readTextBody(req) : undefined;
+      const rawBody = !spec.rawBody && hasBody(req) ? await this.readJsonBody(req) : undefined;
       if (spec.body && spec.rejectUnresolvedExpressions && issues.length === 0) rejectUnresolved(rawBody);
-      const body = spec.body ? validate(spec.body, rawBody, 'body', issues) : undefined;
+      const body = spec.body && !spec.rawBody ? validate(spec.body, rawBody, 'body', issues) : undefined;
       if (issues.length) {
         const first = issues[0] as FieldIssue;
         throw new InputError(`${first.path}: ${first.message}`, { code: 'validation_failed', issues });
@@ -247,6 +255,7 @@ export class HttpApp {
         query,
         body,
         caller,
+        ...(text !== undefined ? { rawBody: text } : {}),
         requestId: exchange.requestId,
         get log() {
           return logFor(exchange, logger);
@@ -318,6 +327,13 @@ export class HttpApp {
       }
       throw error;
     }
+  }
+
+  /** The request body as text (empty without one), at most `bodyLimitBytes` after decompression (else 413). */
+  private async readTextBody(req: http.IncomingMessage): Promise<string> {
+    if (!hasBody(req)) return '';
+    if (Number(req.headers['content-length'] ?? 0) > this.bodyLimitBytes) throw tooLarge(this.bodyLimitBytes);
+    return readLimited(decoded(req), this.bodyLimitBytes);
   }
 
   private send(exchange: Exchange, reply: Reply): void {

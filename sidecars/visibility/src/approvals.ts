@@ -50,6 +50,8 @@ export interface ApprovalGateOptions {
   jobs: JobQueue;
   logger: Logger;
   now?: () => Date;
+  /** Issues a single-use e-mail decision link token (notifications.email.decisionLinkBase). */
+  issueEmailLink?: (approvalId: string, recipient: string) => Promise<string>;
 }
 
 /** The approval gate's use cases; routes and job handlers call these. */
@@ -59,8 +61,10 @@ export class ApprovalGate {
   private readonly jobs: JobQueue;
   private readonly logger: Logger;
   private readonly now: () => Date;
+  private readonly issueEmailLink: ApprovalGateOptions['issueEmailLink'];
 
   constructor(options: ApprovalGateOptions) {
+    this.issueEmailLink = options.issueEmailLink;
     this.config = options.config;
     this.store = options.store;
     this.jobs = options.jobs;
@@ -259,12 +263,21 @@ export class ApprovalGate {
    * Records a user's decision. One transaction holds the gate's row lock: deadline, authorization
    * against the snapshot, replay, evidence digest, then the decision and at most one terminal transition.
    */
-  async decide(id: string, caller: Caller, request: DecisionRequest): Promise<Approval> {
+  async decide(
+    id: string,
+    caller: Caller,
+    request: DecisionRequest,
+    channel: 'api' | 'email' = 'api',
+  ): Promise<Approval> {
     if (caller.kind !== 'user')
       throw new NotAllowedError('only people decide on approvals; the service token cannot', {
         code: 'service_cannot_decide',
       });
-    const actor: Actor = { name: caller.user, authMethod: 'gate-user', channel: 'api' };
+    // The same rules for every channel; only the audit says how the person was proven and where they acted.
+    const actor: Actor =
+      caller.via === 'slack'
+        ? { name: caller.user, authMethod: 'slack-signature', channel: 'slack' }
+        : { name: caller.user, authMethod: 'gate-user', channel };
     const outcome = await this.store.withLock(id, async (approval, transaction) => {
       if (!approval || !mayView(approval, caller))
         throw new NotFoundError(`no approval ${id}`, { code: 'approval_not_found' });
@@ -487,13 +500,54 @@ export class ApprovalGate {
     );
     const { slack, email, timeoutMs } = this.config.notifications;
     if (job.channel === 'slack' && slack) {
-      const previous = job.event === 'outcome' ? await this.store.slackMessage(approval.id) : null;
-      const posted = await sendSlack(slack, message, previous, timeoutMs);
+      const saved = job.event === 'activated' ? null : await this.store.slackMessage(approval.id);
+      // A reminder replies in the gate message's thread without buttons: the buttons stay on the one
+      // message that is updated when the gate closes, so no stale copy offers a decision.
+      const posted =
+        job.event === 'reminder' && saved
+          ? await sendSlack(slack, { ...message, decide: undefined }, null, timeoutMs, saved)
+          : await sendSlack(slack, message, job.event === 'outcome' ? saved : null, timeoutMs);
       if (posted && job.event === 'activated')
         await this.store.saveSlackMessage(approval.id, posted.channel, posted.ts);
     } else if (job.channel === 'email' && email) {
-      await sendEmail(email, message, timeoutMs);
+      const linkBase = email.decisionLinkBase?.replace(/\/$/, '');
+      if (linkBase && this.issueEmailLink && job.event !== 'outcome') {
+        // One mail per recipient: each link is single use, so a shared one would serve only the first reader.
+        for (const to of email.to) {
+          const token = await this.issueEmailLink(approval.id, to);
+          await sendEmail(email, message, timeoutMs, {
+            to,
+            decisionLink: `${linkBase}/api/v1/email-decisions/${token}`,
+          });
+        }
+      } else {
+        await sendEmail(email, message, timeoutMs);
+      }
     }
+  }
+
+  /**
+   * After a decision that left the gate open (N-of-M), the Slack message shows the new progress; a
+   * closed gate's message is updated by its outcome job. A failure here only leaves the old progress.
+   */
+  async refreshSlack(id: string): Promise<void> {
+    const slack = this.config.notifications.slack;
+    const approval = await this.store.get(id);
+    if (!slack || !approval || approval.status !== 'activated') return;
+    const previous = await this.store.slackMessage(id);
+    if (!previous) return;
+    const link = this.links(approval).deck ?? this.links(approval).self ?? null;
+    await sendSlack(
+      slack,
+      notificationMessage(approval, 'activated', link),
+      previous,
+      this.config.notifications.timeoutMs,
+    ).catch((error: unknown) => this.logger.warn({ err: error, approvalId: id }, 'updating the Slack message failed'));
+  }
+
+  /** The gate as stored, with no caller check: for texts shown where the gate is already announced. */
+  peek(id: string): Promise<Approval | null> {
+    return this.store.get(id);
   }
 
   /** Links shown with the gate. */

@@ -90,6 +90,25 @@ export const visibilityConfigSchema = baseConfigSchema({ name: 'visibility', por
         })
         .optional()
         .describe('GitLab connector'),
+      bitbucket: z
+        .strictObject({
+          apiUrl: url().default('https://api.bitbucket.org').describe('Bitbucket Cloud API base URL'),
+          webUrl: url().default('https://bitbucket.org').describe('Bitbucket Cloud web base URL, for PR links'),
+          token: z.string().min(1).optional().describe('Bitbucket Cloud access token (secret), sent as a bearer token'),
+          user: z.string().min(1).optional().describe('Bitbucket Cloud user for an app password'),
+          appPassword: z.string().min(1).optional().describe('Bitbucket Cloud app password (secret)'),
+        })
+        .optional()
+        .describe('Bitbucket Cloud (git connector, provider bitbucket)'),
+      bitbucketServer: z
+        .strictObject({
+          url: url().describe('Bitbucket Server / Data Center base URL'),
+          token: z.string().min(1).optional().describe('HTTP access token (secret), sent as a bearer token'),
+          user: z.string().min(1).optional().describe('User for basic auth (when no token)'),
+          password: z.string().min(1).optional().describe('Password (secret) for basic auth'),
+        })
+        .optional()
+        .describe('Bitbucket Server (git connector, provider bitbucket-server)'),
       jira: z
         .strictObject({ url: url().describe('JIRA base URL'), ...basicCredentials })
         .optional()
@@ -101,6 +120,63 @@ export const visibilityConfigSchema = baseConfigSchema({ name: 'visibility', por
         })
         .optional()
         .describe('SonarQube connector'),
+      bamboo: z
+        .strictObject({
+          url: url().describe('Bamboo base URL'),
+          token: z.string().min(1).optional().describe('Bamboo personal access token (secret), sent as a bearer token'),
+          user: z.string().min(1).optional().describe('Bamboo user for basic auth (when no token)'),
+          password: z.string().min(1).optional().describe('Bamboo password (secret) for basic auth'),
+        })
+        .optional()
+        .describe('Bamboo connector'),
+      artifactory: z
+        .strictObject({
+          url: url().describe('Artifactory base URL (https://<host>/artifactory)'),
+          token: z.string().min(1).optional().describe('Artifactory access token (secret), sent as a bearer token'),
+        })
+        .optional()
+        .describe('Artifactory connector'),
+      xray: z
+        .strictObject({
+          url: url().describe('JFrog platform base URL; Xray is under /xray (https://<name>.jfrog.io)'),
+          token: z.string().min(1).optional().describe('JFrog access token (secret), sent as a bearer token'),
+          artifactoryId: z
+            .string()
+            .min(1)
+            .default('default')
+            .describe('Artifactory instance id that prefixes Xray artifact paths'),
+        })
+        .optional()
+        .describe('JFrog Xray connector'),
+      prismacloud: z
+        .strictObject({
+          url: url().describe('Prisma Cloud Compute console URL (the API is under /api/v1)'),
+          token: z
+            .string()
+            .min(1)
+            .optional()
+            .describe('Prisma Cloud Compute API token (secret), sent as a bearer token'),
+          user: z.string().min(1).optional().describe('Access key or user for basic auth (when no token)'),
+          password: z.string().min(1).optional().describe('Secret key or password (secret) for basic auth'),
+        })
+        .optional()
+        .describe('Prisma Cloud Compute connector'),
+      appscan: z
+        .strictObject({
+          url: url().default('https://cloud.appscan.com').describe('HCL AppScan on Cloud base URL'),
+          keyId: z.string().min(1).describe('AppScan API key id'),
+          keySecret: z.string().min(1).describe('AppScan API key secret (secret)'),
+        })
+        .optional()
+        .describe('HCL AppScan connector'),
+      servicenow: z
+        .strictObject({
+          url: url().describe('ServiceNow instance URL (https://<instance>.service-now.com)'),
+          user: z.string().min(1).optional().describe('ServiceNow user for basic auth (needs read on change_request)'),
+          password: z.string().min(1).optional().describe('ServiceNow password (secret)'),
+        })
+        .optional()
+        .describe('ServiceNow change request connector'),
       autopilot: z
         .strictObject({
           url: url().describe("Autopilot's base URL (verification scores)"),
@@ -151,6 +227,45 @@ export const visibilityConfigSchema = baseConfigSchema({ name: 'visibility', por
             .describe('Slack bot token; with `channel`, messages are updated when decided'),
           channel: z.string().min(1).optional().describe('Slack channel id for the bot token'),
           apiUrl: url().default('https://slack.com/api').describe('Slack Web API base URL'),
+          signingSecret: z
+            .string()
+            .min(1)
+            .optional()
+            .describe(
+              "Slack app's signing secret (secret); with botToken and channel, messages carry Approve/Reject buttons",
+            ),
+          teamId: z
+            .string()
+            .min(1)
+            .optional()
+            .describe('Slack workspace (team) id whose button presses are accepted; unset = any the app is in'),
+          users: z
+            .record(z.string().regex(/^[UW][A-Z0-9]+$/, 'Slack user ids look like U012ABC'), z.string().min(1))
+            .default({})
+            .describe('Slack user id → Spinnaker user name; checked before the e-mail mapping'),
+          identityFromEmail: z
+            .enum(['email', 'local-part', 'off'])
+            .default('email')
+            .describe(
+              'Spinnaker user of a Slack user not in `users`: their Slack profile e-mail (users.info), its part before @, or nobody',
+            ),
+          signatureMaxAgeSeconds: z
+            .number()
+            .int()
+            .min(1)
+            .max(300)
+            .default(300)
+            .describe("Oldest Slack request timestamp accepted (Slack's recommendation: 5 minutes)"),
+        })
+        .superRefine((slack, context) => {
+          // Buttons need the bot to post and update the message, and to open the confirmation modal.
+          for (const key of ['botToken', 'channel'] as const)
+            if (slack.signingSecret && !slack[key])
+              context.addIssue({
+                code: 'custom',
+                path: [key],
+                message: `signingSecret (Slack decisions) needs ${key}`,
+              });
         })
         .optional()
         .describe('Slack notifications'),
@@ -163,6 +278,11 @@ export const visibilityConfigSchema = baseConfigSchema({ name: 'visibility', por
           password: z.string().min(1).optional().describe('SMTP password (secret)'),
           from: z.string().min(3).describe('From address'),
           to: z.array(z.string().min(3)).min(1).describe('Recipients of gate notifications'),
+          decisionLinkBase: url()
+            .optional()
+            .describe(
+              "Where users reach this service through Gate (e.g. https://gate.example.com/proxies/visibility); set = each recipient's mail carries a single-use link to decide",
+            ),
         })
         .optional()
         .describe('Email notifications'),

@@ -1,9 +1,13 @@
 import path from 'node:path';
 import type { ServiceDefinition } from '@isd/kit';
 import { registerDeckPluginRoutes } from './api/deck-plugin';
+import { registerEmailRoutes } from './api/email-routes';
 import { registerApprovalRoutes } from './api/routes';
+import { registerSlackRoutes } from './api/slack-routes';
 import { ApprovalGate } from './approvals';
 import { visibilityConfigSchema, type VisibilityConfig } from './config';
+import { EmailLinks, issueEmailLink } from './notifications/email-links';
+import { SlackInteractions } from './notifications/slack-interactions';
 import { PostgresApprovalStore } from './store/postgres-approval-store';
 
 /** The visibility service: approval gate: waits for approver groups to approve or reject, with evidence. */
@@ -13,10 +17,29 @@ export const visibilityService: ServiceDefinition<VisibilityConfig> = {
   description: 'Approval gate: waits for approver groups to approve or reject, with evidence',
   configSchema: visibilityConfigSchema,
   migrationsDir: path.join(__dirname, '..', 'migrations'),
-  async setup({ config, logger, database, jobs, http }) {
-    const gate = new ApprovalGate({ config, store: new PostgresApprovalStore(database), jobs, logger });
+  async setup({ config, logger, database, jobs, http, permissions }) {
+    const gate = new ApprovalGate({
+      config,
+      store: new PostgresApprovalStore(database),
+      jobs,
+      logger,
+      issueEmailLink: (approvalId, recipient) => issueEmailLink(database, approvalId, recipient),
+    });
     await gate.defineJobs();
     registerApprovalRoutes(http, gate);
+    if (config.notifications.email?.decisionLinkBase) registerEmailRoutes(http, new EmailLinks(database, gate));
+    const slack = config.notifications.slack;
+    if (slack?.signingSecret) {
+      const interactions = new SlackInteractions({
+        config: slack,
+        timeoutMs: config.notifications.timeoutMs,
+        gate,
+        permissions,
+        database,
+        logger,
+      });
+      registerSlackRoutes(http, interactions);
+    }
     if (config.deckPlugin.dir) registerDeckPluginRoutes(http, config.deckPlugin.dir);
     // Gates whose jobs were not queued before a crash are finished here, at start and then periodically.
     const sweep = () =>

@@ -14,6 +14,299 @@ function connectorsConfig(connectors: Record<string, unknown>) {
 }
 
 describe('evidence connectors', () => {
+  it('reads an HCL AppScan scan after logging in with the API key from config', async () => {
+    const scanId = '5f1c2a3b-4d5e-6f70-8192-a3b4c5d6e7f8';
+    const scan = fixture('appscan-scan.json') as { LatestExecution: Record<string, unknown> };
+    let answer: unknown = scan;
+    const peer = await startPeer({
+      'POST /api/v2/Account/ApiKeyLogin': {
+        handle: (request) =>
+          JSON.parse(request.body).KeySecret === 'key-secret'
+            ? { status: 200, body: { Token: 'asoc-session', Expire: '2026-12-06T13:00:00Z' } }
+            : { status: 401, body: { Message: 'Invalid key' } },
+      },
+      [`GET /api/v2/Scans/${scanId}`]: { handle: () => ({ status: 200, body: answer }) },
+    });
+    const config = connectorsConfig({ appscan: { url: peer.url, keyId: 'key-id', keySecret: 'key-secret' } });
+    const request = [{ connector: 'appscan' as const, scanId }];
+    try {
+      const [card] = await gatherEvidence(request, config);
+      expect(card).toMatchObject({
+        status: 'fail',
+        summary: 'shop nightly SAST: 0 critical, 1 high, 4 medium, 7 low issues',
+        data: {
+          issues: { critical: 0, high: 1, medium: 4, low: 7 },
+          url: `${peer.url}/main/myapps/0c9d8e7f-6a5b-4c3d-2e1f-0a9b8c7d6e5f/scans/${scanId}/scanOverview`,
+        },
+      });
+      expect(JSON.parse(peer.requests[0]?.body ?? '{}')).toEqual({ KeyId: 'key-id', KeySecret: 'key-secret' });
+      expect(peer.requests[1]?.headers.authorization).toBe('Bearer asoc-session');
+
+      answer = { ...scan, LatestExecution: { ...scan.LatestExecution, ExecutionProgress: 'Running' } };
+      const [running] = await gatherEvidence(request, config);
+      expect([running?.status, running?.summary]).toEqual(['warn', 'shop nightly SAST: scan Running']);
+
+      const wrongKey = connectorsConfig({ appscan: { url: peer.url, keyId: 'key-id', keySecret: 'nope' } });
+      const [refused] = await gatherEvidence(request, wrongKey);
+      expect([refused?.status, refused?.error]).toEqual(['error', expect.stringContaining('401')]);
+    } finally {
+      await peer.close();
+    }
+  });
+
+  it('reads the Prisma Cloud Compute scan of an image by id; no scan fails', async () => {
+    const scans = fixture('prisma-images.json') as Array<Record<string, unknown>>;
+    let answer: unknown = scans;
+    const peer = await startPeer({ 'GET /api/v1/images': { handle: () => ({ status: 200, body: answer }) } });
+    const imageId = 'sha256:4a5e3f2b1c0d9e8f7a6b5c4d3e2f1a0b9c8d7e6f5a4b3c2d1e0f9a8b7c6d5e4f';
+    const config = connectorsConfig({ prismacloud: { url: peer.url, user: 'access-key', password: 'secret-key' } });
+    const request = [{ connector: 'prismacloud' as const, imageId }];
+    try {
+      const [card] = await gatherEvidence(request, config);
+      expect(card).toMatchObject({
+        status: 'fail',
+        summary:
+          'registry.example.com/acme/shop:1.5.0: vulnerabilities 0 critical, 2 high, 9 medium, 20 low; compliance issues 1 critical/high',
+        data: { scanned: true, vulnerabilities: { critical: 0, high: 2, medium: 9, low: 20 } },
+      });
+      const sent = new URL(peer.requests[0]?.url ?? '', peer.url);
+      expect([sent.searchParams.get('id'), sent.searchParams.get('compact')]).toEqual([imageId, 'true']);
+      expect(peer.requests[0]?.headers.authorization).toBe(
+        `Basic ${Buffer.from('access-key:secret-key').toString('base64')}`,
+      );
+      answer = [{ ...scans[0], vulnerabilityDistribution: { critical: 0, high: 0, medium: 0, low: 3, total: 3 } }];
+      expect((await gatherEvidence(request, config))[0]?.status).toBe('pass');
+      answer = [];
+      const [none] = await gatherEvidence(request, config);
+      expect([none?.status, none?.summary]).toEqual(['fail', `image ${imageId} has no scan in Prisma Cloud`]);
+    } finally {
+      await peer.close();
+    }
+  });
+
+  it('reads JFrog Xray issues of an artifact by severity; an unscanned artifact fails', async () => {
+    const summary = fixture('xray-artifact-summary.json') as { artifacts: Array<{ issues: unknown[] }> };
+    let answer: unknown = summary;
+    const peer = await startPeer({
+      'POST /xray/api/v1/summary/artifact': { handle: () => ({ status: 200, body: answer }) },
+    });
+    const config = connectorsConfig({ xray: { url: peer.url, token: 'jf-token' } });
+    const request = [
+      { connector: 'xray' as const, repository: 'libs-release-local', path: 'shop/1.5.0/shop-1.5.0.jar' },
+    ];
+    try {
+      const [card] = await gatherEvidence(request, config);
+      expect(card).toMatchObject({
+        status: 'fail',
+        summary: 'libs-release-local/shop/1.5.0/shop-1.5.0.jar: 2 issues (1 High, 1 Medium)',
+        data: {
+          issues: { critical: 0, high: 1, medium: 1, low: 0, unknown: 0 },
+          top: [{ id: 'XRAY-529193', severity: 'High', cves: ['CVE-2020-36518'] }],
+          url: `${peer.url}/ui/repos/tree/General/libs-release-local/shop/1.5.0/shop-1.5.0.jar`,
+        },
+      });
+      expect(JSON.parse(peer.requests[0]?.body ?? '{}')).toEqual({
+        paths: ['default/libs-release-local/shop/1.5.0/shop-1.5.0.jar'],
+      });
+      expect(peer.requests[0]?.headers.authorization).toBe('Bearer jf-token');
+
+      answer = { artifacts: [{ ...summary.artifacts[0], issues: [] }], errors: [] };
+      expect((await gatherEvidence(request, config))[0]?.status).toBe('pass');
+
+      answer = {
+        artifacts: [],
+        errors: [
+          {
+            identifier: 'default/libs-release-local/shop/1.5.0/shop-1.5.0.jar',
+            error: "Artifact doesn't exist or not indexed/cached in Xray",
+          },
+        ],
+      };
+      const [unscanned] = await gatherEvidence(request, config);
+      expect([unscanned?.status, unscanned?.summary]).toEqual([
+        'fail',
+        "libs-release-local/shop/1.5.0/shop-1.5.0.jar not scanned by Xray: Artifact doesn't exist or not indexed/cached in Xray",
+      ]);
+    } finally {
+      await peer.close();
+    }
+  });
+
+  it('lists Bitbucket Cloud commits between two refs with authors and PR links, token from config', async () => {
+    const peer = await startPeer({
+      'GET /2.0/repositories/acme/shop/commits': { body: fixture('bitbucket-cloud-commits.json') },
+    });
+    try {
+      const [card] = await gatherEvidence(
+        [{ connector: 'git', provider: 'bitbucket', repository: 'acme/shop', base: 'v1.4.0', head: 'v1.5.0' }],
+        connectorsConfig({ bitbucket: { apiUrl: peer.url, token: 'bb-token' } }),
+      );
+      expect(card?.summary).toBe('acme/shop v1.4.0…v1.5.0: 2+ commits by 2 authors, 1 PR');
+      expect(card?.data).toMatchObject({
+        authors: ['Sam Ortiz', 'dana <dana@example.com>'],
+        pullRequests: [{ number: 42, url: 'https://bitbucket.org/acme/shop/pull-requests/42' }],
+      });
+      const sent = new URL(peer.requests[0]?.url ?? '', peer.url);
+      expect([sent.searchParams.get('include'), sent.searchParams.get('exclude')]).toEqual(['v1.5.0', 'v1.4.0']);
+      expect(peer.requests[0]?.headers.authorization).toBe('Bearer bb-token');
+    } finally {
+      await peer.close();
+    }
+  });
+
+  it('lists Bitbucket Server commits since..until with authors, PR and compare links, basic auth from config', async () => {
+    const peer = await startPeer({
+      'GET /rest/api/1.0/projects/SHOP/repos/web/commits': { body: fixture('bitbucket-server-commits.json') },
+    });
+    try {
+      const [card] = await gatherEvidence(
+        [
+          {
+            connector: 'git',
+            provider: 'bitbucket-server',
+            repository: 'SHOP/web',
+            base: 'release/1.4',
+            head: 'master',
+          },
+        ],
+        connectorsConfig({ bitbucketServer: { url: peer.url, user: 'isd', password: 'bbs-secret' } }),
+      );
+      expect(card?.summary).toBe('SHOP/web release/1.4…master: 2 commits by 2 authors, 1 PR');
+      expect(card?.data).toMatchObject({
+        authors: ['Sam Ortiz', 'dlee'],
+        pullRequests: [{ number: 7, url: `${peer.url}/projects/SHOP/repos/web/pull-requests/7` }],
+        url: `${peer.url}/projects/SHOP/repos/web/compare/commits?sourceBranch=master&targetBranch=release%2F1.4`,
+      });
+      const sent = new URL(peer.requests[0]?.url ?? '', peer.url);
+      expect([sent.searchParams.get('since'), sent.searchParams.get('until')]).toEqual(['release/1.4', 'master']);
+      expect(peer.requests[0]?.headers.authorization).toBe(`Basic ${Buffer.from('isd:bbs-secret').toString('base64')}`);
+    } finally {
+      await peer.close();
+    }
+  });
+
+  it('reads an Artifactory artifact: deployer, checksum match, and a missing artifact as a failed check', async () => {
+    const peer = await startPeer({
+      'GET /artifactory/api/storage/libs-release-local/shop/1.5.0/shop-1.5.0.jar': {
+        body: fixture('artifactory-file-info.json'),
+      },
+      'GET /artifactory/api/storage/libs-release-local/shop/9.9.9/shop-9.9.9.jar': {
+        status: 404,
+        body: { errors: [{ status: 404, message: 'Unable to find item' }] },
+      },
+    });
+    const config = connectorsConfig({ artifactory: { url: `${peer.url}/artifactory`, token: 'art-token' } });
+    const sha = 'a3f5c1d2e4b6a8c0d2e4f6a8b0c2d4e6f8a0b2c4d6e8f0a2b4c6d8e0f2a4b6c8';
+    const path = 'shop/1.5.0/shop-1.5.0.jar';
+    try {
+      const [matching, other, plain, missing] = await gatherEvidence(
+        [
+          { connector: 'artifactory', repository: 'libs-release-local', path, sha256: sha.toUpperCase() },
+          { connector: 'artifactory', repository: 'libs-release-local', path, sha256: '0'.repeat(64) },
+          { connector: 'artifactory', repository: 'libs-release-local', path },
+          { connector: 'artifactory', repository: 'libs-release-local', path: 'shop/9.9.9/shop-9.9.9.jar' },
+        ],
+        config,
+      );
+      expect(matching).toMatchObject({
+        status: 'pass',
+        summary: `libs-release-local/${path} deployed by ci-bot at 2026-12-06T09:04:40.000Z, sha256 matches`,
+        data: { size: 1048576, sha256: sha, url: expect.stringContaining('/libs-release-local/shop/1.5.0/') },
+      });
+      expect([other?.status, other?.summary]).toEqual(['fail', expect.stringContaining('is not the expected')]);
+      expect(plain?.status).toBe('info');
+      expect([missing?.status, missing?.summary]).toEqual([
+        'fail',
+        'libs-release-local/shop/9.9.9/shop-9.9.9.jar not found',
+      ]);
+      expect(peer.requests.every((request) => request.headers.authorization === 'Bearer art-token')).toBe(true);
+    } finally {
+      await peer.close();
+    }
+  });
+
+  it('reads a Bamboo build result: state, life cycle and tests, with the token from config', async () => {
+    const result = fixture('bamboo-result.json') as Record<string, unknown>;
+    let answer: unknown = result;
+    const peer = await startPeer({
+      'GET /rest/api/latest/result/SHOP-BUILD-57': { handle: () => ({ status: 200, body: answer }) },
+    });
+    const request = [{ connector: 'bamboo' as const, plan: 'SHOP-BUILD', build: 57 }];
+    try {
+      const [failed] = await gatherEvidence(request, connectorsConfig({ bamboo: { url: peer.url, token: 'bmb-pat' } }));
+      expect(failed).toMatchObject({
+        connector: 'bamboo',
+        status: 'fail',
+        summary: 'SHOP-BUILD-57: Failed, tests 405 passed, 2 failed, 5 skipped',
+        data: { buildNumber: 57, buildState: 'Failed', url: `${peer.url}/browse/SHOP-BUILD-57` },
+      });
+      expect(peer.requests[0]?.headers.authorization).toBe('Bearer bmb-pat');
+      expect(peer.requests[0]?.headers.accept).toBe('application/json');
+
+      answer = { ...result, buildState: 'Successful', failedTestCount: 0 };
+      const basic = connectorsConfig({ bamboo: { url: peer.url, user: 'ci', password: 'pw' } });
+      expect((await gatherEvidence(request, basic))[0]?.status).toBe('pass');
+      expect(peer.requests[1]?.headers.authorization).toBe(`Basic ${Buffer.from('ci:pw').toString('base64')}`);
+
+      answer = { ...result, lifeCycleState: 'InProgress', buildState: 'Unknown' };
+      const [running] = await gatherEvidence(request, basic);
+      expect([running?.status, running?.summary]).toEqual(['warn', expect.stringContaining('InProgress')]);
+    } finally {
+      await peer.close();
+    }
+  });
+
+  it('reads a ServiceNow change request: state, approval and window, with basic auth from config', async () => {
+    const record = (fixture('servicenow-change-request.json') as { result: Array<Record<string, string>> }).result[0];
+    let answer: unknown = { result: [record] };
+    const peer = await startPeer({
+      'GET /api/now/table/change_request': { handle: () => ({ status: 200, body: answer }) },
+    });
+    const config = connectorsConfig({ servicenow: { url: peer.url, user: 'isd', password: 'sn-secret' } });
+    const request = [{ connector: 'servicenow' as const, changeRequest: 'CHG0030001' }];
+    const at = (iso: string) => () => new Date(iso);
+    try {
+      const [inside] = await gatherEvidence(request, config, at('2026-12-06T12:00:00Z'));
+      expect(inside).toMatchObject({
+        connector: 'servicenow',
+        status: 'pass',
+        summary: 'CHG0030001 Implement, approval approved, window 2026-12-06T08:00:00.000Z – 2026-12-06T20:00:00.000Z',
+        data: {
+          state: 'Implement',
+          approval: 'approved',
+          inWindow: true,
+          url: `${peer.url}/nav_to.do?uri=change_request.do%3Fsys_id%3Dc83c5e5347c12200e0ef563dbb9a7190`,
+        },
+      });
+      const sent = new URL(peer.requests[0]?.url ?? '', peer.url);
+      expect(sent.searchParams.get('sysparm_query')).toBe('number=CHG0030001');
+      expect(sent.searchParams.get('sysparm_limit')).toBe('1');
+      expect(peer.requests[0]?.headers.authorization).toBe(`Basic ${Buffer.from('isd:sn-secret').toString('base64')}`);
+
+      const [after] = await gatherEvidence(request, config, at('2026-12-06T21:00:00Z'));
+      expect([after?.status, after?.summary]).toEqual(['warn', expect.stringContaining('(outside its window)')]);
+
+      answer = { result: [{ ...record, state: '-3', approval: 'requested' }] };
+      const [waiting] = await gatherEvidence(request, config, at('2026-12-06T12:00:00Z'));
+      expect([waiting?.status, waiting?.data.state]).toEqual(['warn', 'Authorize']);
+
+      answer = { result: [{ ...record, approval: 'rejected' }] };
+      expect((await gatherEvidence(request, config, at('2026-12-06T12:00:00Z')))[0]?.status).toBe('fail');
+
+      answer = { result: [] };
+      const [missing] = await gatherEvidence(request, config, at('2026-12-06T12:00:00Z'));
+      expect([missing?.status, missing?.summary]).toEqual(['fail', 'change request CHG0030001 not found']);
+
+      const [unconfigured] = await gatherEvidence(request, connectorsConfig({}));
+      expect([unconfigured?.status, unconfigured?.error]).toEqual([
+        'error',
+        'the ServiceNow connector is not configured (connectors.servicenow)',
+      ]);
+    } finally {
+      await peer.close();
+    }
+  });
+
   it('reads a Jenkins build: result, number, URL and test counts, with basic auth from config', async () => {
     const peer = await startPeer({
       'GET /job/shop/job/build-shop/57/api/json': { body: fixture('jenkins-build.json') },

@@ -1,40 +1,10 @@
 // Notifications through a local SMTP server and a local Slack receiver: activation, reminder and
 // outcome; a failing receiver is retried and never changes the gate.
-import type { AddressInfo } from 'node:net';
-import { SMTPServer } from 'smtp-server';
 import { asOrca, asUser, createPayload, eventually, startVisibility } from './helpers';
 import { startPeer, type RecordedRequest } from './fake-peer';
+import { startSmtp } from '@isd/test-support';
 
 jest.setTimeout(60_000);
-
-interface Mail {
-  from: string;
-  to: string[];
-  raw: string;
-}
-
-async function startSmtp(): Promise<{ port: number; mails: Mail[]; close(): Promise<void> }> {
-  const mails: Mail[] = [];
-  const server = new SMTPServer({
-    authOptional: true,
-    disabledCommands: ['STARTTLS'],
-    onData(stream, session, callback) {
-      const chunks: Buffer[] = [];
-      stream.on('data', (chunk: Buffer) => chunks.push(chunk));
-      stream.on('end', () => {
-        mails.push({
-          from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
-          to: session.envelope.rcptTo.map((rcpt) => rcpt.address),
-          raw: Buffer.concat(chunks).toString('utf8'),
-        });
-        callback();
-      });
-    },
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.server.address() as AddressInfo).port;
-  return { port, mails, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
-}
 
 describe('notifications', () => {
   it('emails and posts to a Slack webhook on activation, reminder and outcome, retrying a failing Slack', async () => {

@@ -30,6 +30,17 @@ const gitRef = z
   .regex(/^[\w./@^~+-]+$/, 'a git ref: letters, digits and . / @ ^ ~ + - _');
 
 /** Evidence a gate gathers, one entry per connector; credentials come from config, never from here. */
+/** An Artifactory repository key, and a path inside it that cannot climb out. */
+const artifactRepository = z.string().regex(/^[A-Za-z0-9][\w.-]{0,63}$/, 'an Artifactory repository key');
+const artifactPath = z
+  .string()
+  .min(1)
+  .max(1_000)
+  .regex(/^[^/\\?#]+(\/[^/\\?#]+)*$/, 'a path inside the repository, like libs/shop/1.5.0/shop-1.5.0.jar')
+  .refine((path) => !path.split('/').some((segment) => segment === '.' || segment === '..'), {
+    message: 'no . or .. segments',
+  });
+
 export const evidenceRequestSchema = z.discriminatedUnion('connector', [
   z.strictObject({
     connector: z.literal('jenkins'),
@@ -41,18 +52,23 @@ export const evidenceRequestSchema = z.discriminatedUnion('connector', [
       .refine(noDotSegments, 'must not contain . or .. segments'),
     build: z.union([z.number().int().positive(), z.enum(['lastBuild', 'lastCompletedBuild', 'lastSuccessfulBuild'])]),
   }),
-  z.strictObject({
-    connector: z.literal('git'),
-    provider: z.enum(['github', 'gitlab']).default('github'),
-    repository: z
-      .string()
-      .min(3)
-      .max(300)
-      .regex(/^[\w.-]+(\/[\w.-]+)+$/, 'owner/name (GitLab: group/subgroup/name)')
-      .refine(noDotSegments, 'must not contain . or .. segments'),
-    base: gitRef,
-    head: gitRef,
-  }),
+  z
+    .strictObject({
+      connector: z.literal('git'),
+      provider: z.enum(['github', 'gitlab', 'bitbucket', 'bitbucket-server']).default('github'),
+      repository: z
+        .string()
+        .min(3)
+        .max(300)
+        .regex(/^[\w.-]+(\/[\w.-]+)+$/, 'owner/name (GitLab: group/subgroup/name)')
+        .refine(noDotSegments, 'must not contain . or .. segments'),
+      base: gitRef,
+      head: gitRef,
+    })
+    .refine((request) => !request.provider.startsWith('bitbucket') || request.repository.split('/').length === 2, {
+      message: 'Bitbucket repositories are workspace/slug (Server: PROJECT/slug)',
+      path: ['repository'],
+    }),
   z.strictObject({
     connector: z.literal('jira'),
     issues: z
@@ -71,6 +87,37 @@ export const evidenceRequestSchema = z.discriminatedUnion('connector', [
       .regex(/^[\w.:-]+$/, 'a SonarQube project key'),
     branch: z.string().min(1).max(250).optional(),
     pullRequest: z.string().min(1).max(50).optional(),
+  }),
+  z.strictObject({
+    connector: z.literal('bamboo'),
+    plan: z.string().regex(/^[A-Z][A-Z0-9]{0,49}-[A-Z][A-Z0-9]{0,49}$/, 'a plan key like PROJ-PLAN'),
+    build: z.number().int().positive(),
+  }),
+  z.strictObject({
+    connector: z.literal('artifactory'),
+    repository: artifactRepository,
+    path: artifactPath,
+    sha256: z
+      .string()
+      .regex(/^[0-9a-fA-F]{64}$/, '64 hex digits')
+      .optional(),
+  }),
+  z.strictObject({
+    connector: z.literal('xray'),
+    repository: artifactRepository,
+    path: artifactPath,
+  }),
+  z.strictObject({
+    connector: z.literal('prismacloud'),
+    imageId: z.string().regex(/^sha256:[0-9a-f]{64}$/, 'an image id like sha256:<64 hex digits>'),
+  }),
+  z.strictObject({
+    connector: z.literal('appscan'),
+    scanId: z.string().regex(/^[0-9a-fA-F-]{36}$/, 'an AppScan scan id (GUID)'),
+  }),
+  z.strictObject({
+    connector: z.literal('servicenow'),
+    changeRequest: z.string().regex(/^[A-Z]{2,8}\d{4,12}$/, 'a change request number like CHG0030001'),
   }),
   z.strictObject({
     connector: z.literal('verification'),

@@ -11,6 +11,8 @@ export type ConnectorFinding = Pick<EvidenceCard, 'status' | 'summary' | 'data'>
 export interface ConnectorContext {
   config: VisibilityConfig['connectors'];
   signal: AbortSignal;
+  /** The gate's clock, for evidence that depends on time (a change window). */
+  now: () => Date;
 }
 
 /** Gathers one kind of evidence. */

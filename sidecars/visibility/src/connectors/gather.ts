@@ -4,19 +4,31 @@ import type { EvidenceRequest } from '../api/schemas';
 import type { VisibilityConfig } from '../config';
 import type { EvidenceCard } from '../domain/model';
 import type { Connector, ConnectorContext } from './connector';
+import { appscanConnector } from './appscan';
+import { artifactoryConnector } from './artifactory';
+import { bambooConnector } from './bamboo';
 import { gitConnector } from './git';
 import { genericHttpConnector } from './generic-http';
 import { jenkinsConnector } from './jenkins';
 import { jiraConnector } from './jira';
+import { prismaConnector } from './prisma';
+import { servicenowConnector } from './servicenow';
 import { sonarqubeConnector } from './sonarqube';
 import { verificationConnector } from './verification';
+import { xrayConnector } from './xray';
 
 const connectors: { [Kind in EvidenceRequest['connector']]: Connector<Extract<EvidenceRequest, { connector: Kind }>> } =
   {
     jenkins: jenkinsConnector,
+    bamboo: bambooConnector,
+    artifactory: artifactoryConnector,
+    xray: xrayConnector,
+    prismacloud: prismaConnector,
+    appscan: appscanConnector,
     git: gitConnector,
     jira: jiraConnector,
     sonarqube: sonarqubeConnector,
+    servicenow: servicenowConnector,
     verification: verificationConnector,
     http: genericHttpConnector,
   };
@@ -38,7 +50,7 @@ async function runConnector(
   const started = performance.now();
   const fetchedAt = now().toISOString();
   const controller = new AbortController();
-  const context: ConnectorContext = { config, signal: controller.signal };
+  const context: ConnectorContext = { config, signal: controller.signal, now };
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_resolve, reject) => {
     timer = setTimeout(() => {

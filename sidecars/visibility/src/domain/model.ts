@@ -87,10 +87,10 @@ export interface Approval {
 }
 
 /** How the actor of a transition proved who they are. */
-export type AuthMethod = 'gate-user' | 'service-token' | 'system' | 'policy';
+export type AuthMethod = 'gate-user' | 'slack-signature' | 'service-token' | 'system' | 'policy';
 
 /** Through what the actor acted. */
-export type Channel = 'api' | 'orca' | 'timer' | 'policy';
+export type Channel = 'api' | 'slack' | 'email' | 'orca' | 'timer' | 'policy';
 
 /** The actor of a transition, for the audit trail. */
 export interface Actor {

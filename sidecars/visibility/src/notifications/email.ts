@@ -10,7 +10,12 @@ function escapeHtml(text: string): string {
 }
 
 /** Sends one notification email to the configured recipients. */
-export async function sendEmail(config: EmailConfig, message: NotificationMessage, timeoutMs: number): Promise<void> {
+export async function sendEmail(
+  config: EmailConfig,
+  message: NotificationMessage,
+  timeoutMs: number,
+  personal?: { to: string; decisionLink: string },
+): Promise<void> {
   const transport = nodemailer.createTransport({
     host: config.host,
     port: config.port,
@@ -21,9 +26,22 @@ export async function sendEmail(config: EmailConfig, message: NotificationMessag
     socketTimeout: timeoutMs,
   });
   try {
-    const text = [...message.lines, ...(message.link ? ['', message.link] : [])].join('\n');
-    const html = `<p>${message.lines.map(escapeHtml).join('<br>')}</p>${message.link ? `<p><a href="${escapeHtml(message.link)}">Open the approval</a></p>` : ''}`;
-    await transport.sendMail({ from: config.from, to: config.to, subject: message.subject, text, html });
+    const decide = personal
+      ? [
+          '',
+          'Approve or reject (sign in to Spinnaker; the link works once, until the gate closes):',
+          personal.decisionLink,
+        ]
+      : [];
+    const text = [...message.lines, ...(message.link ? ['', message.link] : []), ...decide].join('\n');
+    const html = `<p>${message.lines.map(escapeHtml).join('<br>')}</p>${message.link ? `<p><a href="${escapeHtml(message.link)}">Open the approval</a></p>` : ''}${personal ? `<p><a href="${escapeHtml(personal.decisionLink)}">Approve or reject</a> (sign in to Spinnaker; the link works once, until the gate closes)</p>` : ''}`;
+    await transport.sendMail({
+      from: config.from,
+      to: personal?.to ?? config.to,
+      subject: message.subject,
+      text,
+      html,
+    });
   } finally {
     transport.close();
   }

@@ -10,6 +10,8 @@ export interface NotificationMessage {
   subject: string;
   lines: string[];
   link: string | null;
+  /** Set while the gate is open: channels that can take a decision (Slack buttons) offer it for this gate. */
+  decide?: { approvalId: string };
 }
 
 /** Builds the message for one event of one gate. */
@@ -49,5 +51,6 @@ export function notificationMessage(
       ...evidence,
     ],
     link,
+    decide: { approvalId: approval.id },
   };
 }

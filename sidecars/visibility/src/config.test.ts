@@ -1,0 +1,47 @@
+import { visibilityConfigSchema } from './config';
+
+const base = { auth: { serviceToken: 'service-token-0123456789' } };
+
+describe('visibility config: Slack and e-mail decisions', () => {
+  it('refuses a signing secret without the bot token and channel, naming the keys', () => {
+    const result = visibilityConfigSchema.safeParse({
+      ...base,
+      notifications: { slack: { webhookUrl: 'https://hooks.slack.com/services/T/B/x', signingSecret: 's3cret' } },
+    });
+    expect(result.success).toBe(false);
+    expect(result.error?.issues.map((issue) => issue.path.join('.'))).toEqual([
+      'notifications.slack.botToken',
+      'notifications.slack.channel',
+    ]);
+  });
+
+  it('refuses a malformed Slack user id in the explicit mapping and an unknown identity mode', () => {
+    const result = visibilityConfigSchema.safeParse({
+      ...base,
+      notifications: {
+        slack: { botToken: 'xoxb-1', channel: 'C1', users: { alice: 'alice' }, identityFromEmail: 'name' },
+      },
+    });
+    expect(result.error?.issues.map((issue) => issue.path.join('.')).sort()).toEqual([
+      'notifications.slack.identityFromEmail',
+      'notifications.slack.users.alice',
+    ]);
+  });
+
+  it('accepts interactive Slack and e-mail links with their defaults', () => {
+    const config = visibilityConfigSchema.parse({
+      ...base,
+      notifications: {
+        slack: { botToken: 'xoxb-1', channel: 'C1', signingSecret: 's3cret', users: { U012AB: 'alice' } },
+        email: {
+          host: 'smtp',
+          from: 'isd@x.io',
+          to: ['rm@x.io'],
+          decisionLinkBase: 'https://gate.x.io/proxies/visibility',
+        },
+      },
+    });
+    expect(config.notifications.slack).toMatchObject({ identityFromEmail: 'email', signatureMaxAgeSeconds: 300 });
+    expect(config.notifications.email?.decisionLinkBase).toBe('https://gate.x.io/proxies/visibility');
+  });
+});
