@@ -2,7 +2,7 @@
 // Deck's pipeline validator runs before save. Error messages name the field as the editor labels it.
 import type { ICustomValidator, IPipeline, IStage } from '@spinnaker/core';
 
-import { gateStages } from './catalog';
+import { evidenceConnectors, gateStages } from './catalog';
 import type { GateKind } from './catalog';
 import { isRecord, isSpel, normalizeParameterValues } from './stage-values';
 
@@ -23,9 +23,6 @@ export const limits = {
   intervalMs: { min: MINUTE_MS },
   score: { min: 0, max: 100 },
 } as const;
-
-/** Evidence connectors visibility knows. */
-export const evidenceConnectors = ['jenkins', 'git', 'jira', 'sonarqube', 'verification', 'http'] as const;
 
 /** Automatic decision modes. */
 export const autoDecisionModes = ['recommend', 'approve', 'reject'] as const;

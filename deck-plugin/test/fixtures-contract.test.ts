@@ -1,6 +1,14 @@
 // The approval fixtures the views are tested with must be bodies visibility can really send: they are
 // parsed with visibility's own response schema, and what the view sends back with its request schema.
-import { approvalInstanceSchema, approvalListSchema, decisionRequestSchema, listQuerySchema } from '@isd/visibility';
+import {
+  approvalInstanceSchema,
+  approvalListSchema,
+  decisionRequestSchema,
+  evidenceRequestSchema,
+  listQuerySchema,
+} from '@isd/visibility';
+
+import { evidenceConnectors } from '../src/catalog';
 
 import { createGateProxyClient } from '../src/api/sidecar-client';
 import { listFilter } from '../src/views/ApprovalsView';
@@ -34,4 +42,9 @@ describe('approval fixtures against visibility’s schemas', () => {
       expect(listQuerySchema.safeParse(gate.requests[0]?.query).success).toBe(true);
     },
   );
+
+  it('offers in the editor exactly the evidence connectors visibility accepts', () => {
+    const accepted = evidenceRequestSchema.options.map((option) => option.shape.connector.value);
+    expect([...evidenceConnectors].sort()).toEqual([...accepted].sort());
+  });
 });

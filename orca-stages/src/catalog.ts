@@ -139,6 +139,22 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 const HOUR_MS = 60 * 60 * 1000;
 const MINUTE_MS = 60 * 1000;
 
+/** Evidence connectors visibility gathers from (its `evidenceRequestSchema`; a contract test keeps them equal). */
+export const evidenceConnectors = [
+  'jenkins',
+  'git',
+  'jira',
+  'sonarqube',
+  'bamboo',
+  'artifactory',
+  'xray',
+  'prismacloud',
+  'appscan',
+  'servicenow',
+  'verification',
+  'http',
+] as const;
+
 const approvalParameters: StageParameter[] = [
   {
     name: 'approverGroups',
@@ -178,7 +194,7 @@ const approvalParameters: StageParameter[] = [
     type: 'array',
     required: false,
     defaultValue: [],
-    help: "List of {connector: 'jenkins'|'git'|'jira'|'sonarqube'|'verification'|'http', ...params} the gate gathers for approvers.",
+    help: `List of {connector: ${evidenceConnectors.map((name) => `'${name}'`).join('|')}, ...params} the gate gathers for approvers.`,
   },
   {
     name: 'autoDecision',

@@ -1,6 +1,7 @@
 // Public surface of @isd/orca-stages: the gate stage catalog and the Spinnaker config rendered from it.
 export {
   defaultParameterValues,
+  evidenceConnectors,
   gateKinds,
   gateStageByKey,
   gateStages,

@@ -19,7 +19,8 @@ import { FieldRow, fieldError, stringMap } from '../../common/FieldRow';
 import { PipelineCheckPanel } from '../../common/PipelineCheckPanel';
 import { useNormalizedStage } from '../../common/useNormalizedStage';
 import { isRecord } from '../../stage-values';
-import { autoDecisionModes, evidenceConnectors, validateGateStage } from '../../validation';
+import { evidenceConnectors } from '../../catalog';
+import { autoDecisionModes, validateGateStage } from '../../validation';
 
 interface ApproverGroup {
   name: string;
