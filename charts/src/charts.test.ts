@@ -312,7 +312,7 @@ describe.each(cases.map((renderCase) => [`${renderCase.chart} with ${renderCase.
       }
     });
 
-    it('lets only Orca (and visibility, for autopilot and sapor) reach the API port, and only Gate the Gate-only port', () => {
+    it('lets only Orca (and visibility, for autopilot and sapor; autopilot, for sapor) reach the API port, and only Gate the Gate-only port', () => {
       const networkPolicy = values.networkPolicy as {
         orcaPodLabels: Json;
         gatePodLabels: Json;
@@ -327,13 +327,14 @@ describe.each(cases.map((renderCase) => [`${renderCase.chart} with ${renderCase.
         const [api, ...rest] = rules;
         const apiSources: Json[] = [networkPolicy.orcaPodLabels];
         if (!gatePort) apiSources.push(networkPolicy.gatePodLabels);
-        if (component !== 'visibility') {
-          apiSources.push({
-            'app.kubernetes.io/name': 'isd',
-            'app.kubernetes.io/instance': 'isd',
-            'app.kubernetes.io/component': 'visibility',
-          });
-        }
+        const peer = (caller: string) => ({
+          'app.kubernetes.io/name': 'isd',
+          'app.kubernetes.io/instance': 'isd',
+          'app.kubernetes.io/component': caller,
+        });
+        if (component !== 'visibility') apiSources.push(peer('visibility'));
+        // Autopilot appends finished verifications to sapor's audit trail.
+        if (component === 'sapor') apiSources.push(peer('autopilot'));
         expect(api?.from.map((peer) => peer.podSelector.matchLabels)).toEqual(apiSources);
         expect(api?.ports).toEqual([{ port: 'http', protocol: 'TCP' }]);
         if (gatePort) {
@@ -508,6 +509,19 @@ describe('isd chart values', () => {
     await expect(renderChart(isdDir, [{ networkPolicy: { enabled: false } }])).rejects.toThrow(
       /(visibility|autopilot|sapor): config.server.gatePort trusts X-SPINNAKER-USER from whoever reaches it/,
     );
+  });
+
+  it("sends autopilot's finished verifications to sapor's audit trail, with the service token", async () => {
+    const chart = await renderChart(isdDir, []);
+    const configMap = ofKind(chart, 'ConfigMap').find((object) => object.metadata.name === 'isd-autopilot');
+    const config = YAML.parse((configMap?.data as { 'config.yaml': string })['config.yaml']) as {
+      audit?: { url: string };
+    };
+    expect(config.audit?.url).toBe('http://isd-sapor:8080');
+    const deployment = ofKind(chart, 'Deployment').find((object) => object.metadata.name === 'isd-autopilot');
+    const pod = (deployment?.spec as { template: { spec: PodSpec } }).template.spec;
+    const tokenEnv = pod.containers[0]?.env?.find((env) => env.name === 'AUTOPILOT_AUDIT__TOKEN');
+    expect(tokenEnv?.valueFrom?.secretKeyRef?.name).toBeDefined();
   });
 
   it('gives a replicated controller one CA and one token key, its own when none is configured', async () => {
