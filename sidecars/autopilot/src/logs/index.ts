@@ -1,7 +1,7 @@
 // Log verification: template mining, comparison and scoring, log providers, log templates.
 export { TemplateMiner } from './miner';
 export type { MinerOptions, MinerState, Template as MinedTemplate } from './miner';
-export { tokenize, maskLine, maskToken, compileMasks, WILDCARD } from './tokenize';
+export { tokenize, maskLine, compileMasks, WILDCARD } from './tokenize';
 export { EventAssembler, eventText, groupEvents, isContinuation } from './multiline';
 export { ALGORITHMS, SENSITIVITIES, TOPIC_WEIGHTS, LogComparison, analyzeLogs, analyzeLogStreams } from './analysis';
 export type {

@@ -28,8 +28,8 @@ const isSpace = (code: number) => code === 32 || (code >= 9 && code <= 13);
 
 /**
  * The masked tokens joined by single spaces, in one pass over the line: literal text is copied in slices
- * between the variables found, so a line costs about one scan. This is the miner's hot path; it gives the
- * same result as masking each whitespace-separated token with maskToken.
+ * between the variables found, so a line costs about one scan. This is the miner's hot path. Masking is
+ * local to a token: a line gives the same result as its whitespace-separated tokens masked one by one.
  */
 export function maskLine(content: string, masks: Masks = []): string {
   let text = content;
@@ -123,63 +123,6 @@ const isDigit = (code: number) => code >= 48 && code <= 57;
 const isWordChar = (code: number) =>
   isDigit(code) || (code >= 65 && code <= 90) || (code >= 97 && code <= 122) || code === 95 || code > 127;
 
-/** Masks the variable parts of one whitespace-free token; returns the token itself when it has none. */
-export function maskToken(token: string): string {
-  if (!mayHoldVariable(token)) return token;
-  const length = token.length;
-  let out = '';
-  let copyFrom = 0; // start of literal text not yet copied to out
-  let wildcards = 0;
-  let lastVariableEnd = -1;
-  let i = 0;
-  while (i < length) {
-    const code = token.charCodeAt(i);
-    const atWildcard = code === 60 && token.startsWith(WILDCARD, i);
-    if (!atWildcard && !isWordChar(code)) {
-      // A sign before a number belongs to it (`-1`, `timeout:-1`), not a hyphen inside a word (`r-o`).
-      if (
-        (code === 45 || code === 43) &&
-        (isDigit(token.charCodeAt(i + 1)) || token.startsWith(WILDCARD, i + 1)) &&
-        (i === 0 || !isWordChar(token.charCodeAt(i - 1)))
-      ) {
-        out += token.slice(copyFrom, i);
-        copyFrom = i + 1;
-      }
-      i++;
-      continue;
-    }
-    // A run of word characters, extended over a wildcard glued to it (`blk_<*>` is one variable).
-    let j = i;
-    let glued = false;
-    let digits = 0;
-    while (j < length) {
-      const c = token.charCodeAt(j);
-      if (c === 60 && token.startsWith(WILDCARD, j)) {
-        glued = true;
-        j += WILDCARD.length;
-      } else if (isWordChar(c)) {
-        if (c >= 48 && c <= 57) digits++;
-        j++;
-      } else break;
-    }
-    if (glued || (digits > 0 && isNumberLike(token, i, j, digits)) || (digits === 0 && isBoolean(token, i, j))) {
-      // Variables joined by nothing or one of . : / @ # are one variable (an address, host:port, version).
-      const joined =
-        wildcards > 0 && copyFrom === lastVariableEnd && i - copyFrom <= 1 && JOINERS.includes(token[copyFrom] ?? '');
-      if (!joined) {
-        out += token.slice(copyFrom, i) + WILDCARD;
-        wildcards++;
-      }
-      copyFrom = j;
-      lastVariableEnd = j;
-    }
-    i = j;
-  }
-  if (copyFrom === 0) return token;
-  out += token.slice(copyFrom);
-  return out.includes('/') ? collapsePath(out) : out;
-}
-
 function isBoolean(token: string, start: number, end: number): boolean {
   const length = end - start;
   if (length !== 4 && length !== 5) return false;
@@ -205,14 +148,6 @@ function isNumberLike(text: string, start: number, end: number, digits: number):
 
 // Values of a flag are variables too (Khan et al.'s BL rule): `ws=null`, `expand=true`.
 const BOOLEANS = new Set(['true', 'false', 'null', 'TRUE', 'FALSE', 'NULL', 'True', 'False', 'Null']);
-
-function mayHoldVariable(token: string): boolean {
-  for (let i = 0; i < token.length; i++) {
-    const code = token.charCodeAt(i);
-    if (isDigit(code) || (code === 60 && token.startsWith(WILDCARD, i))) return true;
-  }
-  return /true|false|null/i.test(token);
-}
 
 // `<*>.<*>`, `<*>:<*>`, `<*>/<*>`, `<*>@<*>`, `<*>#<*>` and `<*><*>` are one variable (an address, a
 // host:port, a path, a version).
