@@ -73,6 +73,9 @@ mkdir -p "$run/config" "$run/data" "$run/logs"
 cp "$home/config/"* "$run/config/"
 as=()
 if [ "$(id -u)" = 0 ]; then
+  # nobody may not be able to reach the checkout (a home directory is often 0700): run from a copy in RUN_DIR.
+  cp -r "$home" "$run/home"
+  home="$run/home"
   chmod 755 "$run"
   chown -R 65534:65534 "$run"
   as=(setpriv --reuid=65534 --regid=65534 --clear-groups)
