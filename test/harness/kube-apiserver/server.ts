@@ -5,7 +5,7 @@ import type net from 'node:net';
 import { gzipSync } from 'node:zlib';
 import { parse as parseYaml } from 'yaml';
 import { WebSocketServer } from 'ws';
-import { createServingCertificates } from './certificates';
+import { createTestCa } from '@isd/test-support';
 import { badRequest, StatusError } from './errors';
 import type { KubeObject, ResourceType } from './resources';
 import {
@@ -223,7 +223,15 @@ const MAX_WATCH_SECONDS = 3600;
 /** Starts the Kubernetes API server contract harness on 127.0.0.1 (random port), HTTPS with its own CA. */
 export async function startKubeApiServer(options: KubeApiServerOptions = {}): Promise<KubeApiServer> {
   const token = options.token ?? `harness-${randomBytes(16).toString('hex')}`;
-  const certificates = createServingCertificates(options.hostNames);
+  // A throwaway CA and a serving certificate for loopback, localhost and any extra host names.
+  const ca = createTestCa('isd-test-kube-apiserver-ca');
+  const certificates = {
+    ca,
+    serving: ca.issue({
+      commonName: 'kube-apiserver',
+      serverNames: ['127.0.0.1', '::1', 'localhost', 'kubernetes.default.svc', ...(options.hostNames ?? [])],
+    }),
+  };
   const store = new ObjectStore();
   const requests: RecordedRequest[] = [];
   const sockets = new Set<net.Socket>();
