@@ -1,15 +1,10 @@
+import { createRandom } from '../domain/random';
 import { ALGORITHMS, analyzeLogs, SENSITIVITIES, type Algorithm, type LogAnalysisOptions } from './analysis';
 
 // A seeded generator, so every property is checked on the same many cases each run.
 function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const generator = createRandom(seed);
+  return () => generator.next();
 }
 
 const INFO = (i: number) => `INFO request ${i} served in ${i % 97} ms for user u${i % 13}x`;
