@@ -96,6 +96,8 @@ export class VerificationRunner {
   /**
    * Queues the deadline of a verification (idempotent): if its window jobs exhausted their retries (a
    * database outage, a crash loop), the verification must still end, in `error`, never stay running.
+   * The grace counts from the last window's end or from now, whichever is later: a verification of a
+   * window already in the past gets the same grace as a live one.
    */
   async scheduleWatchdog(verification: VerificationRecord): Promise<void> {
     const last = verification.windows[verification.windows.length - 1];
@@ -103,7 +105,7 @@ export class VerificationRunner {
     await this.options.jobs.send<{ verificationId: string }>(
       WATCHDOG_JOB,
       { verificationId: verification.id },
-      { startAfter: new Date(last.endMs + this.options.watchdogGraceMs), key: verification.id },
+      { startAfter: new Date(Math.max(last.endMs, Date.now()) + this.options.watchdogGraceMs), key: verification.id },
     );
   }
 
@@ -119,7 +121,7 @@ export class VerificationRunner {
       status: 'error',
       score: verification.score,
       reason: `${judged} of ${verification.windows.length} intervals judged`,
-      error: `the analysis did not finish within ${this.options.watchdogGraceMs} ms after its last window ended (window jobs failed repeatedly; see the service logs)`,
+      error: `the analysis did not finish within ${this.options.watchdogGraceMs} ms after its last window ended or it was started (window jobs failed repeatedly; see the service logs)`,
     });
   }
 
