@@ -7,7 +7,8 @@ import { repoRoot } from '@isd/test-support';
 /** Ports one test process's `npm start` uses, away from the defaults and from other test processes. */
 export function startPorts(offset = 0) {
   // Eight ports per (process, offset), so two product runs of one test process never share one.
-  const basePort = 21_000 + (((process.pid % 1_000) * 2 + offset) % 2_000) * 8;
+  // Below 32768, where Linux's ephemeral ports (every client socket and port-0 server) begin.
+  const basePort = 21_000 + (((process.pid % 700) * 2 + offset) % 1_400) * 8;
   return {
     visibility: basePort,
     autopilot: basePort + 1,

@@ -13,6 +13,12 @@ export function shellBlocks(markdown: string): string[] {
   return [...markdown.matchAll(/^```sh\n([\s\S]*?)^```$/gm)].map((match) => match[1] as string);
 }
 
+/** The last lines of a service's log in the state directory, to explain a failed step. */
+function logTail(stateDir: string, service: string): string {
+  const file = path.join(stateDir, `${service}.log`);
+  return fs.existsSync(file) ? fs.readFileSync(file, 'utf8').split('\n').slice(-40).join('\n') : '(no log)';
+}
+
 function runBash(script: string, env: Record<string, string>): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve) => {
     const child = spawn('bash', ['-c', script], {
@@ -50,7 +56,9 @@ it('runs every command of docs/quickstart.md against npm start: approval, policy
     const script = ['set -euo pipefail', ...blocks].join('\n');
     const { code, output } = await runBash(script, startEnv(ports, stateDir));
     if (code !== 0)
-      throw new Error(`quickstart failed (exit ${code}):\n${output}\n--- npm start:\n${product.output()}`);
+      throw new Error(
+        `quickstart failed (exit ${code}):\n${output}\n--- npm start:\n${product.output()}\n--- autopilot.log:\n${logTail(stateDir, 'autopilot')}`,
+      );
     expect(output).toMatch(/approval \S+ approved/);
     expect(output).toContain('policy saved by admin');
     expect(output).toMatch(/^pass \d+/m);
