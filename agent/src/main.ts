@@ -1,15 +1,22 @@
 // Process entry: the only file that reads process.env, argv and writes renewed credentials.
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { parseArgs } from 'node:util';
 import { createLogger } from '@isd/kit';
 import { startAgent } from './agent';
 import { loadAgentConfig, toAgentConfig } from './config';
 
 async function main(): Promise<void> {
-  const flag = process.argv.indexOf('--config');
+  let args;
+  try {
+    args = parseArgs({ options: { config: { type: 'string' } }, allowPositionals: false }).values;
+  } catch (error) {
+    process.stderr.write(`${(error as Error).message}\nusage: main.js [--config FILE]\n`);
+    process.exit(2);
+  }
   // The config-file variable shares the override prefix but is not a config key.
   const { ISD_AGENT_CONFIG_FILE: fileFromEnv, ...env } = process.env;
-  const file = flag >= 0 ? process.argv[flag + 1] : fileFromEnv;
+  const file = args.config ?? fileFromEnv;
   let fileConfig;
   let agentConfig;
   try {

@@ -123,4 +123,18 @@ describe('controller and agent main entry points', () => {
       ),
     ).rejects.toThrow(/exited with 2: config: agentListenPort/);
   }, 30_000);
+
+  it.each(['controller', 'agent'])(
+    '%s refuses an unknown option or a --config without a file, with its usage',
+    async (name) => {
+      const script = path.join(__dirname, '..', '..', name, 'src', 'main.ts');
+      await expect(runMain(script, ['--confg', 'x.yaml'], {}, 'started')).rejects.toThrow(
+        /exited with 2: Unknown option '--confg'[\s\S]*usage: main.js \[--config FILE\]/,
+      );
+      await expect(runMain(script, ['--config'], {}, 'started')).rejects.toThrow(
+        /exited with 2: Option '--config <value>' argument missing/,
+      );
+    },
+    60_000,
+  );
 });
