@@ -1,6 +1,6 @@
 export { visibilityConfigSchema } from './config';
 export type { VisibilityConfig } from './config';
-export { visibilityService } from './service';
+export { createVisibilityService, visibilityService, type VisibilityServiceOptions } from './service';
 export {
   approvalInstanceSchema,
   approvalListSchema,

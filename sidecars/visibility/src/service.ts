@@ -10,50 +10,61 @@ import { EmailLinks, issueEmailLink } from './notifications/email-links';
 import { SlackInteractions } from './notifications/slack-interactions';
 import { PostgresApprovalStore } from './store/postgres-approval-store';
 
+/** What the visibility service is built from besides its config; tests inject a clock to pass deadlines. */
+export interface VisibilityServiceOptions {
+  now?: () => Date;
+}
+
 /** The visibility service: approval gate: waits for approver groups to approve or reject, with evidence. */
-export const visibilityService: ServiceDefinition<VisibilityConfig> = {
-  name: 'visibility',
-  version: '0.1.0',
-  description: 'Approval gate: waits for approver groups to approve or reject, with evidence',
-  configSchema: visibilityConfigSchema,
-  migrationsDir: path.join(__dirname, '..', 'migrations'),
-  async setup({ config, logger, database, jobs, http, permissions }) {
-    const gate = new ApprovalGate({
-      config,
-      store: new PostgresApprovalStore(database),
-      jobs,
-      logger,
-      issueEmailLink: (approvalId, recipient) => issueEmailLink(database, approvalId, recipient),
-    });
-    await gate.defineJobs();
-    registerApprovalRoutes(http, gate);
-    if (config.notifications.email?.decisionLinkBase) registerEmailRoutes(http, new EmailLinks(database, gate));
-    const slack = config.notifications.slack;
-    if (slack?.signingSecret) {
-      const interactions = new SlackInteractions({
-        config: slack,
-        timeoutMs: config.notifications.timeoutMs,
-        gate,
-        permissions,
-        database,
+export function createVisibilityService(options: VisibilityServiceOptions = {}): ServiceDefinition<VisibilityConfig> {
+  const now = options.now ?? (() => new Date());
+  return {
+    name: 'visibility',
+    version: '0.1.0',
+    description: 'Approval gate: waits for approver groups to approve or reject, with evidence',
+    configSchema: visibilityConfigSchema,
+    migrationsDir: path.join(__dirname, '..', 'migrations'),
+    async setup({ config, logger, database, jobs, http, permissions }) {
+      const gate = new ApprovalGate({
+        config,
+        store: new PostgresApprovalStore(database),
+        jobs,
         logger,
+        now,
+        issueEmailLink: (approvalId, recipient) => issueEmailLink(database, approvalId, recipient),
       });
-      registerSlackRoutes(http, interactions);
-    }
-    if (config.deckPlugin.dir) registerDeckPluginRoutes(http, config.deckPlugin.dir);
-    // Gates whose jobs were not queued before a crash are finished here, at start and then periodically.
-    const sweep = () =>
-      gate.reconcile().then(
-        (count) => count && logger.info({ count }, 'queued jobs of gates a crash left behind'),
-        (error: unknown) => logger.warn({ err: error }, 'reconcile sweep failed'),
-      );
-    await sweep();
-    const timer = setInterval(() => void sweep(), config.approvals.reconcileIntervalMs);
-    timer.unref();
-    return {
-      async stop() {
-        clearInterval(timer);
-      },
-    };
-  },
-};
+      await gate.defineJobs();
+      registerApprovalRoutes(http, gate, now);
+      if (config.notifications.email?.decisionLinkBase) registerEmailRoutes(http, new EmailLinks(database, gate));
+      const slack = config.notifications.slack;
+      if (slack?.signingSecret) {
+        const interactions = new SlackInteractions({
+          config: slack,
+          timeoutMs: config.notifications.timeoutMs,
+          gate,
+          permissions,
+          database,
+          logger,
+        });
+        registerSlackRoutes(http, interactions);
+      }
+      if (config.deckPlugin.dir) registerDeckPluginRoutes(http, config.deckPlugin.dir);
+      // Gates whose jobs were not queued before a crash are finished here, at start and then periodically.
+      const sweep = () =>
+        gate.reconcile().then(
+          (count) => count && logger.info({ count }, 'queued jobs of gates a crash left behind'),
+          (error: unknown) => logger.warn({ err: error }, 'reconcile sweep failed'),
+        );
+      await sweep();
+      const timer = setInterval(() => void sweep(), config.approvals.reconcileIntervalMs);
+      timer.unref();
+      return {
+        async stop() {
+          clearInterval(timer);
+        },
+      };
+    },
+  };
+}
+
+export const visibilityService = createVisibilityService();

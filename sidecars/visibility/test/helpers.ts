@@ -12,7 +12,7 @@ import {
   testServiceConfig,
 } from '@isd/test-support';
 export { eventually } from '@isd/test-support';
-import { visibilityService, type VisibilityConfig } from '../src';
+import { createVisibilityService, type VisibilityConfig, type VisibilityServiceOptions } from '../src';
 
 /** Users and roles of the static map the tests use. */
 export const testUsers: Record<string, string[]> = {
@@ -34,7 +34,9 @@ export async function startVisibility(
   backend: Backend,
   extra: Record<string, unknown> = {},
   users: Record<string, string[]> = testUsers,
+  options: VisibilityServiceOptions = {},
 ): Promise<RunningService<VisibilityConfig> & { cleanup(): Promise<void> }> {
+  const visibilityService = createVisibilityService(options);
   const embeddedDataDir =
     backend === 'embedded' ? fs.mkdtempSync(path.join(os.tmpdir(), 'isd-visibility-')) : undefined;
   const databaseUrl = backend === 'postgres' ? await createTestDatabase('visibility') : undefined;
@@ -46,6 +48,17 @@ export async function startVisibility(
       if (embeddedDataDir) fs.rmSync(embeddedDataDir, { recursive: true, force: true });
     },
   });
+}
+
+/** A clock the test moves forward, so passing a deadline never means sleeping through it. */
+export function testClock(startMs = Date.now()) {
+  let nowMs = startMs;
+  return {
+    now: () => new Date(nowMs),
+    advance(ms: number) {
+      nowMs += ms;
+    },
+  };
 }
 
 /** A create payload as Orca's template renders it. */

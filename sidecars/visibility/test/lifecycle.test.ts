@@ -1,6 +1,6 @@
 // The gate lifecycle on real Postgres and on the embedded PGlite default: create (idempotent), monitor,
 // decide (N-of-M, rejects, self-approval, replays), cancel, expiry, and the audit trail.
-import { asOrca, asUser, backends, createPayload, eventually, raw, startVisibility } from './helpers';
+import { asOrca, asUser, backends, createPayload, eventually, raw, startVisibility, testClock } from './helpers';
 
 jest.setTimeout(60_000);
 
@@ -249,13 +249,20 @@ describe.each(backends)('approval lifecycle on %s', (backend) => {
   });
 
   it('refuses a decision after the deadline even before the timer ran', async () => {
-    const created = await asOrca(base, 'POST', '/api/v1/approvals', createPayload({ timeoutMs: 1_000 }));
-    await new Promise((resolve) => setTimeout(resolve, 1_100));
-    const late = await asUser(base, 'rm1', 'POST', `/api/v1/approvals/${created.body.id as string}/decisions`, {
-      action: 'approve',
-    });
-    expect(late.status).toBe(409);
-    expect((await asOrca(base, 'GET', `/api/v1/approvals/${created.body.id as string}`)).body.status).toBe('expired');
+    // The gate's clock passes the deadline; the expiry timer is due a minute from now in real time.
+    const clock = testClock();
+    const ahead = await startVisibility(backend, {}, undefined, clock);
+    try {
+      const created = await asOrca(ahead.url, 'POST', '/api/v1/approvals', createPayload({ timeoutMs: 60_000 }));
+      clock.advance(60_001);
+      const id = created.body.id as string;
+      const late = await asUser(ahead.url, 'rm1', 'POST', `/api/v1/approvals/${id}/decisions`, { action: 'approve' });
+      expect(late.status).toBe(409);
+      expect(late.body.type).toBe('urn:isd:problem:gate_expired');
+      expect((await asOrca(ahead.url, 'GET', `/api/v1/approvals/${id}`)).body.status).toBe('expired');
+    } finally {
+      await ahead.cleanup();
+    }
   });
 
   it('lists the inbox of what a user may still decide (mine=true)', async () => {

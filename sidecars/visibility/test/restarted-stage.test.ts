@@ -1,11 +1,12 @@
 // A restarted approval stage (same execution and stage id, after the gate closed and Orca's create
 // retry window passed) gets a fresh gate instead of the old outcome; a retry inside the window does not.
-import { asOrca, asUser, createPayload, startVisibility } from './helpers';
+import { asOrca, asUser, createPayload, startVisibility, testClock } from './helpers';
 
 jest.setTimeout(30_000);
 
 it('gives a restarted stage a fresh gate after the retry window, and a retry inside it the same gate', async () => {
-  const service = await startVisibility('postgres', { approvals: { retryWindowMs: 1_000 } });
+  const clock = testClock();
+  const service = await startVisibility('postgres', { approvals: { retryWindowMs: 60_000 } }, undefined, clock);
   try {
     const payload = createPayload();
     const first = await asOrca(service.url, 'POST', '/api/v1/approvals', payload);
@@ -22,7 +23,7 @@ it('gives a restarted stage a fresh gate after the retry window, and a retry ins
     const retried = await asOrca(service.url, 'POST', '/api/v1/approvals', payload);
     expect(retried.body).toMatchObject({ id: first.body.id, status: 'approved', attempt: 1 });
 
-    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    clock.advance(60_001);
     const restarted = await Promise.all(
       Array.from({ length: 5 }, () => asOrca(service.url, 'POST', '/api/v1/approvals', payload)),
     );
