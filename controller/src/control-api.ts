@@ -73,7 +73,11 @@ const revokeBody = z
  * The kit's Authenticator knows Spinnaker's callers (Orca's token, Gate's users); control callers prove
  * themselves with tunnel credentials, so the routes are open to the kit and checked here first.
  */
-function controlCaller(req: http.IncomingMessage, ca: CertificateAuthority, tokenKeys: TokenKeys): string {
+async function controlCaller(
+  req: http.IncomingMessage,
+  ca: CertificateAuthority,
+  tokenKeys: TokenKeys,
+): Promise<string> {
   const socket = req.socket as TLSSocket;
   const peer = socket.getPeerCertificate();
   if (peer && Object.keys(peer).length > 0) {
@@ -86,7 +90,7 @@ function controlCaller(req: http.IncomingMessage, ca: CertificateAuthority, toke
   const token = tokenFrom(req);
   if (token) {
     try {
-      const claims = verifyToken(tokenKeys, token, CONTROL_TOKEN_AUDIENCE);
+      const claims = await verifyToken(tokenKeys, token, CONTROL_TOKEN_AUDIENCE);
       if (typeof claims.n === 'string') return claims.n;
     } catch {
       // refused below
@@ -133,8 +137,8 @@ export function createControlApi(deps: ControlApiDependencies): HttpApp {
     handler: (body: z.output<Body>) => unknown,
   ): void => {
     app.route({ ...spec, auth: 'public', tags: ['control'], responses: ok }, async (context) => {
-      controlCaller(context.req, ca, tokenKeys);
-      return { status: 200, body: handler(context.body as z.output<Body>) };
+      await controlCaller(context.req, ca, tokenKeys);
+      return { status: 200, body: await handler(context.body as z.output<Body>) };
     });
   };
 
@@ -177,14 +181,14 @@ export function createControlApi(deps: ControlApiDependencies): HttpApp {
       summary: 'basic credentials (password = service token) for a caller of one agent service',
       body: serviceBody,
     },
-    (body) => ({
+    async (body) => ({
       agentName: body.agentName,
       name: body.name,
       type: body.type,
       credentialType: 'basic',
       credential: {
         username: `${body.name}.${body.agentName}`,
-        password: issuer.serviceToken(body.agentName, body.type, body.name),
+        password: await issuer.serviceToken(body.agentName, body.type, body.name),
       },
       url: issuer.serviceUrl,
       ...(shape === 'cert' ? { caCert: base64(ca.certPem) } : {}),
@@ -197,8 +201,8 @@ export function createControlApi(deps: ControlApiDependencies): HttpApp {
       summary: 'credentials for the control API',
       body: controlBody,
     },
-    (body) => {
-      const issued = issuer.controlCredentials(body.name);
+    async (body) => {
+      const issued = await issuer.controlCredentials(body.name);
       const url = deps.controlUrl();
       return shape === 'token'
         ? { name: body.name, url, token: issued.token }

@@ -77,7 +77,7 @@ describe('control (CNC) API', () => {
       metricsPort: 0,
       credentialShape: 'token',
     });
-    control = certShape.issueControlCredentials('sapor');
+    control = await certShape.issueControlCredentials('sapor');
   });
   afterAll(async () => {
     await certShape.stop();
@@ -86,7 +86,7 @@ describe('control (CNC) API', () => {
 
   it('refuses callers without a control certificate or control token', async () => {
     expect((await request(certShape, 'GET', '/api/v1/getAgentStatistics')).status).toBe(401);
-    const serviceToken = certShape.issueServiceToken('a', 'kubernetes', 'k');
+    const serviceToken = await certShape.issueServiceToken('a', 'kubernetes', 'k');
     expect((await request(certShape, 'GET', '/api/v1/getAgentStatistics', { token: serviceToken })).status).toBe(401);
     const serviceCert = certShape.issueServiceCredentials('a', 'kubernetes', 'k');
     expect((await request(certShape, 'GET', '/api/v1/getAgentStatistics', { credentials: serviceCert })).status).toBe(
@@ -113,7 +113,7 @@ describe('control (CNC) API', () => {
   });
 
   it('generateKubectlComponents returns the v5 token shape when configured, accepting a control token', async () => {
-    const token = tokenShape.issueControlCredentials('sapor').token;
+    const token = (await tokenShape.issueControlCredentials('sapor')).token;
     const reply = await request(tokenShape, 'POST', '/api/v1/generateKubectlComponents', {
       token,
       body: { agentName: 'cluster-a', name: 'kube' },

@@ -88,13 +88,13 @@ export interface RunningController {
     serviceType: string,
     serviceName: string,
     options?: { lifetimeMs?: number },
-  ): string;
-  issueControlCredentials(name: string): Credentials & { token: string };
+  ): Promise<string>;
+  issueControlCredentials(name: string): Promise<Credentials & { token: string }>;
   generateKubectlComponents(
     agentName: string,
     serviceName: string,
     options?: { shape?: 'cert' | 'token'; serviceType?: string },
-  ): KubectlComponents;
+  ): Promise<KubectlComponents>;
   generateAgentManifest(agentName: string, options?: { namespace?: string }): { manifest: string } & Credentials;
   revoke(certPemOrSerial: string): string;
   agents(): AgentSessionSummary[];
@@ -261,7 +261,7 @@ export async function startController(config: ControllerConfig = {}): Promise<Ru
     metricsUrl: `http://${loopbackHost}:${(metricsServer.address() as { port: number }).port}`,
     ca: { certPem: ca.certPem },
     metrics,
-    bootstrapControlToken: secrets.createdTokenKeys ? issuer.controlToken('bootstrap') : undefined,
+    bootstrapControlToken: secrets.createdTokenKeys ? await issuer.controlToken('bootstrap') : undefined,
     issueAgentCredentials: (agentName, options) => issuer.agentCredentials(agentName, options),
     issueServiceCredentials: (agentName, type, name, options) =>
       issuer.serviceCredentials(agentName, type, name, options),

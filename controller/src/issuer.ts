@@ -72,7 +72,7 @@ export class CredentialIssuer {
   }
 
   /** A JWT routing to one agent service only. */
-  serviceToken(agentName: string, type: string, name: string, options: { lifetimeMs?: number } = {}): string {
+  serviceToken(agentName: string, type: string, name: string, options: { lifetimeMs?: number } = {}): Promise<string> {
     return signToken(
       this.settings.tokenKeys,
       {
@@ -85,7 +85,7 @@ export class CredentialIssuer {
     );
   }
 
-  controlToken(name: string): string {
+  controlToken(name: string): Promise<string> {
     return signToken(
       this.settings.tokenKeys,
       { aud: CONTROL_TOKEN_AUDIENCE, n: checkName('name', name) },
@@ -93,26 +93,26 @@ export class CredentialIssuer {
     );
   }
 
-  controlCredentials(name: string): Credentials & { token: string } {
+  async controlCredentials(name: string): Promise<Credentials & { token: string }> {
     return {
       ...this.settings.ca.issue(
         { purpose: 'control', name: checkName('name', name) },
         { lifetimeMs: this.settings.serviceCertLifetimeMs },
       ),
-      token: this.controlToken(name),
+      token: await this.controlToken(name),
     };
   }
 
-  kubectlComponents(
+  async kubectlComponents(
     agentName: string,
     serviceName: string,
     options: { shape?: 'cert' | 'token'; serviceType?: string } = {},
-  ): KubectlComponents {
+  ): Promise<KubectlComponents> {
     const { ca, serviceUrl } = this.settings;
     const type = options.serviceType ?? 'kubernetes';
     const common = { agentName, name: serviceName, serverUrl: serviceUrl, caCert: base64(ca.certPem) };
     if ((options.shape ?? this.settings.shape) === 'token') {
-      const token = this.serviceToken(agentName, type, serviceName);
+      const token = await this.serviceToken(agentName, type, serviceName);
       const user = { token };
       return {
         ...common,

@@ -1,4 +1,6 @@
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+// The controller's HS256 tokens (service and control), signed and verified with `jose`; keys rotate by `kid`.
+import { randomBytes } from 'node:crypto';
+import { errors, jwtVerify, SignJWT, type JWTPayload } from 'jose';
 
 /** HS256 signing keys by key id; `currentKeyId` signs, every listed key verifies (rotation). */
 export interface TokenKeys {
@@ -13,19 +15,17 @@ export class TokenError extends Error {
 }
 
 /** Claims of tokens we issue; `t`/`n`/`a` keep oes-birger v5's service-token names. */
-export interface TokenClaims {
-  aud: string;
+export interface TokenClaims extends JWTPayload {
+  aud: string | string[];
   exp: number;
-  iat: number;
+  iat?: number;
   t?: string;
   n?: string;
   a?: string;
-  [claim: string]: unknown;
 }
 
-function base64Url(input: Buffer | string): string {
-  return Buffer.from(input).toString('base64url');
-}
+/** The HMAC key: the configured text's UTF-8 bytes, as tokens issued before `jose` were signed. */
+const secretKey = (secret: string): Uint8Array => new TextEncoder().encode(secret);
 
 /** Generates a random key set, for controllers started without configured keys. */
 export function generateTokenKeys(): TokenKeys {
@@ -34,44 +34,51 @@ export function generateTokenKeys(): TokenKeys {
 }
 
 /** Signs an HS256 JWT with the current key; `lifetimeMs` sets `exp`. */
-export function signToken(
+export async function signToken(
   keys: TokenKeys,
   claims: Record<string, unknown> & { aud: string },
   lifetimeMs: number,
   nowMs = Date.now(),
-): string {
+): Promise<string> {
   const secret = keys.keys[keys.currentKeyId];
   if (!secret) throw new TokenError(`token key ${keys.currentKeyId} is not configured`);
-  const header = base64Url(JSON.stringify({ alg: 'HS256', typ: 'JWT', kid: keys.currentKeyId }));
-  const iat = Math.floor(nowMs / 1000);
-  const payload = base64Url(JSON.stringify({ ...claims, iat, exp: Math.floor((nowMs + lifetimeMs) / 1000) }));
-  const signature = createHmac('sha256', secret).update(`${header}.${payload}`).digest('base64url');
-  return `${header}.${payload}.${signature}`;
+  return new SignJWT(claims)
+    .setProtectedHeader({ alg: 'HS256', typ: 'JWT', kid: keys.currentKeyId })
+    .setIssuedAt(Math.floor(nowMs / 1000))
+    .setExpirationTime(Math.floor((nowMs + lifetimeMs) / 1000))
+    .sign(secretKey(secret));
 }
 
 /** Verifies signature (by `kid`), `exp` and `aud`; returns the claims or throws TokenError. */
-export function verifyToken(keys: TokenKeys, token: string, audience: string, nowMs = Date.now()): TokenClaims {
-  const parts = token.split('.');
-  if (parts.length !== 3) throw new TokenError('token is not a JWT');
-  const [headerPart, payloadPart, signaturePart] = parts as [string, string, string];
-  let header: { alg?: unknown; kid?: unknown };
-  let claims: TokenClaims;
+export async function verifyToken(
+  keys: TokenKeys,
+  token: string,
+  audience: string,
+  nowMs = Date.now(),
+): Promise<TokenClaims> {
   try {
-    header = JSON.parse(Buffer.from(headerPart, 'base64url').toString('utf8')) as typeof header;
-    claims = JSON.parse(Buffer.from(payloadPart, 'base64url').toString('utf8')) as TokenClaims;
-  } catch {
-    throw new TokenError('token is not valid JSON');
+    const { payload } = await jwtVerify(
+      token,
+      (header) => {
+        const secret = typeof header.kid === 'string' ? keys.keys[header.kid] : undefined;
+        if (!secret) throw new TokenError('token kid is unknown');
+        return secretKey(secret);
+      },
+      { algorithms: ['HS256'], audience, requiredClaims: ['exp'], currentDate: new Date(nowMs), clockTolerance: 0 },
+    );
+    return payload as TokenClaims;
+  } catch (error) {
+    throw error instanceof TokenError ? error : new TokenError(refusal(error, audience));
   }
-  if (header.alg !== 'HS256') throw new TokenError('token alg must be HS256');
-  const secret = typeof header.kid === 'string' ? keys.keys[header.kid] : undefined;
-  if (!secret) throw new TokenError('token kid is unknown');
-  const expected = createHmac('sha256', secret).update(`${headerPart}.${payloadPart}`).digest();
-  const actual = Buffer.from(signaturePart, 'base64url');
-  if (actual.length !== expected.length || !timingSafeEqual(actual, expected))
-    throw new TokenError('token signature is invalid');
-  if (typeof claims.exp !== 'number') throw new TokenError('token has no exp');
-  if (claims.exp * 1000 <= nowMs) throw new TokenError('token expired');
-  const audiences = Array.isArray(claims.aud) ? claims.aud : [claims.aud];
-  if (!audiences.includes(audience)) throw new TokenError(`token audience must be ${audience}`);
-  return claims;
+}
+
+/** jose's reason in the words the controller has always answered with. */
+function refusal(error: unknown, audience: string): string {
+  if (error instanceof errors.JWTExpired) return 'token expired';
+  if (error instanceof errors.JWTClaimValidationFailed)
+    return error.claim === 'aud' ? `token audience must be ${audience}` : `token claim ${error.claim} is invalid`;
+  if (error instanceof errors.JOSEAlgNotAllowed) return 'token alg must be HS256';
+  if (error instanceof errors.JWSSignatureVerificationFailed) return 'token signature is invalid';
+  if (error instanceof errors.JWTInvalid || error instanceof errors.JWSInvalid) return 'token is not a valid JWT';
+  return 'token refused';
 }

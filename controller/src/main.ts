@@ -38,7 +38,7 @@ async function main(): Promise<void> {
         controllerConfig.tokenKeys ?? (controllerConfig.dataDir ? keptTokenKeys(controllerConfig.dataDir) : undefined);
       if (!tokenKeys)
         throw new Error('config: no token keys yet: set tokenKeys, or the dataDir of a controller that has started');
-      const token = signToken(
+      const token = await signToken(
         tokenKeys,
         { aud: CONTROL_TOKEN_AUDIENCE, n: checkName('issue-control-token', args['issue-control-token']) },
         fileConfig.tokenLifetimeMs,

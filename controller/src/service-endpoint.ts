@@ -45,7 +45,7 @@ export class ServiceAuthenticator {
   ) {}
 
   /** The caller's route, from its client certificate, else from its token. */
-  authenticate(req: http.IncomingMessage): Route | Refusal {
+  async authenticate(req: http.IncomingMessage): Promise<Route | Refusal> {
     const fromCertificate = this.certificateRoute(req.socket as TLSSocket);
     if (fromCertificate) {
       if (fromCertificate.refusal) return fromCertificate.refusal;
@@ -60,7 +60,7 @@ export class ServiceAuthenticator {
         message: 'a client certificate or a token (Authorization: Bearer, X-Opsmx-Token) is required',
       };
     try {
-      const claims = verifyToken(this.tokenKeys, token, SERVICE_TOKEN_AUDIENCE);
+      const claims = await verifyToken(this.tokenKeys, token, SERVICE_TOKEN_AUDIENCE);
       if (typeof claims.a !== 'string' || typeof claims.t !== 'string' || typeof claims.n !== 'string')
         return { status: 401, message: 'token must carry a, t and n claims' };
       return { agent: claims.a, type: claims.t, name: claims.n };
@@ -115,8 +115,9 @@ export async function startServiceEndpoint(options: {
     keepAliveTimeout: 60_000,
   });
   server.timeout = 0;
-  server.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => {
-    const route = authenticator.authenticate(req);
+  // Until authenticated, the request body and an upgraded socket's data stay buffered (nothing reads them).
+  server.on('request', async (req: http.IncomingMessage, res: http.ServerResponse) => {
+    const route = await authenticator.authenticate(req);
     if ('status' in route) {
       forward.metrics.refusedStreams.inc({ reason: 'caller-auth' });
       const body = problemJson(route.status, route.message, req.url);
@@ -129,8 +130,8 @@ export async function startServiceEndpoint(options: {
     }
     void forwardRequest(forward, route, req, res);
   });
-  server.on('upgrade', (req: http.IncomingMessage, socket, head: Buffer) => {
-    const route = authenticator.authenticate(req);
+  server.on('upgrade', async (req: http.IncomingMessage, socket, head: Buffer) => {
+    const route = await authenticator.authenticate(req);
     if ('status' in route) {
       forward.metrics.refusedStreams.inc({ reason: 'caller-auth' });
       const body = problemJson(route.status, route.message, req.url);

@@ -75,7 +75,7 @@ beforeAll(async () => {
     healthPort: null,
   });
   await agent.waitUntilConnected(20_000);
-  throughTunnel = createKubectlSession(controller.generateKubectlComponents(AGENT_NAME, 'kube').kubeconfig);
+  throughTunnel = createKubectlSession((await controller.generateKubectlComponents(AGENT_NAME, 'kube')).kubeconfig);
   direct = createKubectlSession(fs.readFileSync(apiServer.kubeconfigPath, 'utf8'));
   ok(await direct.run(['create', 'namespace', NAMESPACE]));
 });

@@ -74,7 +74,7 @@ afterAll(async () => {
 describe('kubectl across controller replicas', () => {
   it('a token and a certificate kubeconfig from replica A work against replica B: get, exec, port-forward', async () => {
     for (const shape of ['token', 'cert'] as const) {
-      const fromA = replicaA?.generateKubectlComponents(AGENT_NAME, 'kube', { shape }).kubeconfig ?? '';
+      const fromA = (await replicaA?.generateKubectlComponents(AGENT_NAME, 'kube', { shape }))?.kubeconfig ?? '';
       const kubectl = createKubectlSession(pointAt(fromA, replicaB.serviceUrl));
       try {
         const context = { kubectl, server: harness, namespace: `replica-${shape}` };
@@ -89,7 +89,7 @@ describe('kubectl across controller replicas', () => {
   });
 
   it('replica B keeps serving kubectl, including a watch opened before, after replica A stops', async () => {
-    const kubectl = createKubectlSession(replicaB.generateKubectlComponents(AGENT_NAME, 'kube').kubeconfig);
+    const kubectl = createKubectlSession((await replicaB.generateKubectlComponents(AGENT_NAME, 'kube')).kubeconfig);
     const context = { kubectl, server: harness, namespace: 'replica-survivor' };
     scenarios.seedNamespace(context);
     const watch = kubectl.spawn(['get', 'configmaps', '-n', context.namespace, '-w', '--request-timeout=0']);

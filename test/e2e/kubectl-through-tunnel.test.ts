@@ -71,8 +71,8 @@ beforeAll(async () => {
     healthPort: null,
   });
   await agent.waitUntilConnected(10_000);
-  kubectl = createKubectlSession(controller.generateKubectlComponents(AGENT_NAME, 'kube').kubeconfig);
-  spdyKubectl = createKubectlSession(controller.generateKubectlComponents(AGENT_NAME, 'kube-spdy').kubeconfig);
+  kubectl = createKubectlSession((await controller.generateKubectlComponents(AGENT_NAME, 'kube')).kubeconfig);
+  spdyKubectl = createKubectlSession((await controller.generateKubectlComponents(AGENT_NAME, 'kube-spdy')).kubeconfig);
 }, 30_000);
 
 afterAll(async () => {
@@ -143,7 +143,7 @@ describe('kubectl through the controller/agent tunnel (client-certificate kubeco
 
 describe('kubectl through the tunnel with a token kubeconfig (oes-birger v5 shape)', () => {
   it('gets and execs with `token:` instead of a client certificate', async () => {
-    const components = controller.generateKubectlComponents(AGENT_NAME, 'kube', { shape: 'token' });
+    const components = await controller.generateKubectlComponents(AGENT_NAME, 'kube', { shape: 'token' });
     expect(components.token).toBeTruthy();
     const tokenKubectl = createKubectlSession(components.kubeconfig);
     try {
@@ -156,7 +156,7 @@ describe('kubectl through the tunnel with a token kubeconfig (oes-birger v5 shap
   });
 
   it('a kubeconfig for another agent cannot reach this one', async () => {
-    const foreign = createKubectlSession(controller.generateKubectlComponents('cluster-b', 'kube').kubeconfig);
+    const foreign = createKubectlSession((await controller.generateKubectlComponents('cluster-b', 'kube')).kubeconfig);
     try {
       const before = harness.requests.length;
       const result = await foreign.run(['get', 'pods', '--request-timeout=5s']);

@@ -176,7 +176,7 @@ describe('tunnel authentication and authorization', () => {
   });
 
   it('accepts a bearer token, an X-Opsmx-Token and a basic-auth password token', async () => {
-    const token = tunnel.controller.issueServiceToken('agent-a', 'jenkins', 'ci');
+    const token = await tunnel.controller.issueServiceToken('agent-a', 'jenkins', 'ci');
     expect((await send(undefined, { authorization: `Bearer ${token}` })).status).toBe(200);
     expect((await send(undefined, { 'x-opsmx-token': token })).status).toBe(200);
     const basic = Buffer.from(`ci.agent-a:${token}`).toString('base64');
@@ -189,16 +189,16 @@ describe('tunnel authentication and authorization', () => {
   });
 
   it('refuses expired, tampered and foreign tokens', async () => {
-    const expired = tunnel.controller.issueServiceToken('agent-a', 'jenkins', 'ci', { lifetimeMs: -1_000 });
+    const expired = await tunnel.controller.issueServiceToken('agent-a', 'jenkins', 'ci', { lifetimeMs: -1_000 });
     expect((await send(undefined, { authorization: `Bearer ${expired}` })).body.toString()).toContain('token expired');
-    const token = tunnel.controller.issueServiceToken('agent-a', 'jenkins', 'ci');
+    const token = await tunnel.controller.issueServiceToken('agent-a', 'jenkins', 'ci');
     const [header, payload, signature] = token.split('.') as [string, string, string];
     const claims = JSON.parse(Buffer.from(payload, 'base64url').toString()) as Record<string, unknown>;
     const forged = `${header}.${Buffer.from(JSON.stringify({ ...claims, a: 'agent-b' })).toString('base64url')}.${signature}`;
     const result = await send(undefined, { authorization: `Bearer ${forged}` });
     expect(result.status).toBe(401);
     expect(result.body.toString()).toContain('signature');
-    const control = tunnel.controller.issueControlCredentials('ops').token;
+    const control = (await tunnel.controller.issueControlCredentials('ops')).token;
     expect((await send(undefined, { authorization: `Bearer ${control}` })).body.toString()).toContain('audience');
   });
 });

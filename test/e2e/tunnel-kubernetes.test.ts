@@ -92,7 +92,7 @@ describe('kubernetes service through the tunnel', () => {
     'real kubectl works with the controller-generated kubeconfig (%s user)',
     async (shape) => {
       const file = path.join(directory, `kubeconfig-${shape}`);
-      writeFileSync(file, controller.generateKubectlComponents('cluster-k8s', 'prod', { shape }).kubeconfig);
+      writeFileSync(file, (await controller.generateKubectlComponents('cluster-k8s', 'prod', { shape })).kubeconfig);
       const { stdout } = await run('kubectl', ['--kubeconfig', file, 'get', '--raw', '/version?x=%2F'], {
         timeout: 20_000,
       });
@@ -104,7 +104,7 @@ describe('kubernetes service through the tunnel', () => {
 
   it('verifies the apiserver CA: a target with an untrusted certificate is a 502, not a silent insecure call', async () => {
     const before = seen.length;
-    const token = controller.issueServiceToken('cluster-k8s', 'kubernetes', 'pinned');
+    const token = await controller.issueServiceToken('cluster-k8s', 'kubernetes', 'pinned');
     const result = await call(controller.serviceUrl, '/version', {
       caPem: controller.ca.certPem,
       headers: { authorization: `Bearer ${token}` },

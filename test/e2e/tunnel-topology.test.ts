@@ -124,7 +124,7 @@ describe('tunnel topology: agent loss, shared agent names, controller replicas, 
     await agent.waitUntilConnected(5_000, 2);
     expect(agent.connectedControllers).toBe(2);
     // A token minted by replica A is honoured by replica B: no state lives only in one replica.
-    const token = replicaA.issueServiceToken('cluster-h', 'jenkins', 'ci');
+    const token = await replicaA.issueServiceToken('cluster-h', 'jenkins', 'ci');
     for (const replica of [replicaA, replicaB]) {
       const result = await call(replica.serviceUrl, '/status?code=200', {
         caPem: ca.certPem,
