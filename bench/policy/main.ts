@@ -1,14 +1,20 @@
 // `npm run bench:policy`: evaluation time of the ten example policies of sidecars/sapor on realistic
-// inputs (compiled once, as the service caches them), and throughput of sapor's OPA-compatible
-// `POST /v1/data/{path}` over HTTP (decision log written per request). The last line is one JSON object.
+// inputs (compiled once, as the service caches them), the same evaluations by the real `opa bench` in the
+// same run (ratioToOpa: our median ÷ OPA's, per case and overall), memory per compiled policy, and
+// throughput of sapor's OPA-compatible `POST /v1/data/{path}` over HTTP (decision log written per request).
+// The last line is one JSON object.
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import v8 from 'node:v8';
+import vm from 'node:vm';
 import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { createLogger, startService } from '@isd/kit';
 import { compile } from '@isd/rego';
+import { requireTool } from '@isd/test-support';
 import { saporConfigSchema, saporService } from '@isd/sapor';
-import { examplesRoot, exampleModules, policyCases } from './cases';
+import { examplesRoot, exampleModules, policyCases, type PolicyCase } from './cases';
 
 const ITERATIONS = Number(process.env.BENCH_ITERATIONS ?? 2_000);
 const WARMUP = 300;
@@ -22,8 +28,12 @@ function quantile(sorted: number[], q: number): number {
 }
 
 const round = (value: number, digits = 4) => Number(value.toFixed(digits));
+type Json = any; // eslint-disable-line @typescript-eslint/no-explicit-any -- opa's JSON output, read a few fields deep
 
-function benchEvaluation(): { medianMs: number; p99Ms: number } {
+/** Our median evaluation time per case, by case name. */
+type CaseMedians = Map<string, number>;
+
+function benchEvaluation(): { medianMs: number; p99Ms: number; perCase: CaseMedians } {
   const compileStarted = process.hrtime.bigint();
   const compiled = compile(exampleModules());
   const compileMs = Number(process.hrtime.bigint() - compileStarted) / 1e6;
@@ -31,6 +41,7 @@ function benchEvaluation(): { medianMs: number; p99Ms: number } {
     `compiled the ten examples in ${compileMs.toFixed(1)} ms (once per policy version in the service)\n`,
   );
   const all: number[] = [];
+  const perCase: CaseMedians = new Map();
   process.stdout.write(`${'case'.padEnd(44)} ${'median ms'.padStart(10)} ${'p99 ms'.padStart(10)}  result\n`);
   for (const example of policyCases()) {
     const options = { input: example.input, nowNs: example.nowNs, budget: { maxSteps: 1_000_000, timeoutMs: 1_000 } };
@@ -46,13 +57,101 @@ function benchEvaluation(): { medianMs: number; p99Ms: number } {
     }
     all.push(...times);
     times.sort((a, b) => a - b);
+    perCase.set(example.name, quantile(times, 0.5));
     const summary = JSON.stringify(result);
     process.stdout.write(
       `${example.name.padEnd(44)} ${quantile(times, 0.5).toFixed(4).padStart(10)} ${quantile(times, 0.99).toFixed(4).padStart(10)}  ${summary.length > 60 ? `${summary.slice(0, 57)}...` : summary}\n`,
     );
   }
   all.sort((a, b) => a - b);
-  return { medianMs: quantile(all, 0.5), p99Ms: quantile(all, 0.99) };
+  return { medianMs: quantile(all, 0.5), p99Ms: quantile(all, 0.99), perCase };
+}
+
+/** Cases OPA cannot time like ours: with http.send allowed, `opa` makes the request to GitHub. */
+const OPA_SKIPPED = new Set(['branch protection (denied, http.send off)']);
+
+/**
+ * The same cases through the real `opa bench` (its own prepared query, one evaluation per op), and each
+ * case's result from `opa eval` checked against ours so the two engines time the same answer.
+ */
+function benchOpa(
+  ours: CaseMedians,
+): { ratioToOpa: number; perCase: Record<string, number>; opaVersion: string } | { skipped: string } {
+  let opa: string;
+  try {
+    opa = requireTool('opa');
+  } catch (error) {
+    return { skipped: (error as Error).message };
+  }
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'opa-bench-'));
+  try {
+    for (const module of exampleModules()) {
+      const file = path.join(dir, 'policies', module.name);
+      fs.mkdirSync(path.dirname(file), { recursive: true });
+      fs.writeFileSync(file, module.source);
+    }
+    const run = (args: string[]) => {
+      const result = spawnSync(opa, args, { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+      if (result.status !== 0) throw new Error(`opa ${args.join(' ')} failed: ${result.stderr || result.stdout}`);
+      return result.stdout;
+    };
+    const opaVersion = /Version: (\S+)/.exec(run(['version']))?.[1] ?? 'unknown';
+    const compiled = compile(exampleModules());
+    process.stdout.write(`\nopa ${opaVersion} on the same cases (opa bench: median of its timed evaluations)\n`);
+    process.stdout.write(
+      `${'case'.padEnd(44)} ${'opa ms'.padStart(10)} ${'ours ms'.padStart(10)} ${'ratio'.padStart(7)}\n`,
+    );
+    const perCase: Record<string, number> = {};
+    policyCases().forEach((example: PolicyCase, index) => {
+      if (OPA_SKIPPED.has(example.name)) {
+        process.stdout.write(`${example.name.padEnd(44)} skipped: opa would send the request\n`);
+        return;
+      }
+      const input = path.join(dir, `input-${index}.json`);
+      fs.writeFileSync(input, JSON.stringify(example.input));
+      const common = ['--v0-compatible', '-d', path.join(dir, 'policies'), '-i', input];
+      const opaResult = (JSON.parse(run(['eval', ...common, '--format', 'json', example.document])) as Json).result?.[0]
+        ?.expressions?.[0]?.value;
+      const ourResult = compiled.evaluate(example.document, { input: example.input, nowNs: example.nowNs });
+      // The blackout window depends on the clock: OPA reads the real one, we the case's fixed one.
+      if (!example.name.startsWith('blackout') && JSON.stringify(opaResult) !== JSON.stringify(ourResult))
+        throw new Error(`${example.name}: opa answers ${JSON.stringify(opaResult)}, we ${JSON.stringify(ourResult)}`);
+      const bench = JSON.parse(run(['bench', ...common, '--format', 'json', '--count', '1', example.document])) as {
+        Extra: Record<string, number>;
+      };
+      const opaMs = (bench.Extra['histogram_timer_rego_query_eval_ns_median'] ?? NaN) / 1e6;
+      const ourMs = ours.get(example.name) ?? NaN;
+      perCase[example.name] = round(ourMs / opaMs, 3);
+      process.stdout.write(
+        `${example.name.padEnd(44)} ${opaMs.toFixed(4).padStart(10)} ${ourMs.toFixed(4).padStart(10)} ${(ourMs / opaMs).toFixed(2).padStart(7)}\n`,
+      );
+    });
+    const ratios = Object.values(perCase);
+    // Overall: the geometric mean of the per-case ratios, so no single slow case dominates.
+    const ratioToOpa = Math.exp(ratios.reduce((sum, ratio) => sum + Math.log(ratio), 0) / ratios.length);
+    process.stdout.write(
+      `ratio to opa (geometric mean of ${ratios.length} cases; < 1 is faster): ${ratioToOpa.toFixed(2)}\n`,
+    );
+    return { ratioToOpa: round(ratioToOpa, 3), perCase, opaVersion };
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Heap retained per compiled example policy: the ten compiled many times over, measured after a full GC. */
+function compiledPolicyBytes(): number {
+  v8.setFlagsFromString('--expose-gc');
+  const gc = vm.runInNewContext('gc') as () => void;
+  const copies = 50;
+  gc();
+  const before = process.memoryUsage().heapUsed;
+  const kept = Array.from({ length: copies }, () => compile(exampleModules()));
+  gc();
+  const bytes = (process.memoryUsage().heapUsed - before) / copies / exampleModules().length;
+  process.stdout.write(
+    `memory: ${(bytes / 1024).toFixed(1)} KiB of heap per compiled example policy (${kept.length} × ${exampleModules().length} compiled)\n`,
+  );
+  return Math.round(bytes);
 }
 
 /** Runs HTTP_CONCURRENCY clients against one URL for HTTP_SECONDS; every answer must be 200. */
@@ -164,9 +263,12 @@ async function main(): Promise<void> {
     `all cases: median ${evaluation.medianMs.toFixed(4)} ms, p99 ${evaluation.p99Ms.toFixed(4)} ms per evaluation; target median < ${TARGET_MEDIAN_MS} ms ` +
       `(${(evaluation.medianMs / TARGET_MEDIAN_MS).toFixed(2)}× the target)\n`,
   );
+  const opa = benchOpa(evaluation.perCase);
+  if ('skipped' in opa) process.stdout.write(`opa comparison skipped: ${opa.skipped}\n`);
+  const bytesPerCompiledPolicy = compiledPolicyBytes();
   const http = await benchHttp();
   process.stdout.write(
-    `${JSON.stringify({ medianMs: round(evaluation.medianMs), p99Ms: round(evaluation.p99Ms), httpRps: Math.round(http.httpRps), httpMedianMs: round(http.httpMedianMs, 2), httpP99Ms: round(http.httpP99Ms, 2), database: http.database })}\n`,
+    `${JSON.stringify({ medianMs: round(evaluation.medianMs), p99Ms: round(evaluation.p99Ms), ratioToOpa: 'skipped' in opa ? null : opa.ratioToOpa, ratioToOpaPerCase: 'skipped' in opa ? null : opa.perCase, opaVersion: 'skipped' in opa ? null : opa.opaVersion, bytesPerCompiledPolicy, httpRps: Math.round(http.httpRps), httpMedianMs: round(http.httpMedianMs, 2), httpP99Ms: round(http.httpP99Ms, 2), database: http.database })}\n`,
   );
 }
 

@@ -65,12 +65,15 @@ interface Civil {
   zoneName: string;
 }
 
-/** UTC offset in seconds of a zone at an instant. */
-function zoneOffset(zone: string, ns: bigint): number {
-  if (zone === 'UTC' || zone === '') return 0;
-  const ms = Number(floorDiv(ns, 1_000_000n));
-  const clamped = Math.max(-8.64e15, Math.min(8.64e15, ms));
-  let fmt: Intl.DateTimeFormat;
+/**
+ * One formatter per zone: building an Intl.DateTimeFormat costs far more than using one. Only zones
+ * Intl accepts are kept, so the cache is bounded by the time-zone database.
+ */
+const zoneFormatters = new Map<string, Intl.DateTimeFormat>();
+
+function zoneFormatter(zone: string): Intl.DateTimeFormat {
+  let fmt = zoneFormatters.get(zone);
+  if (fmt) return fmt;
   try {
     fmt = new Intl.DateTimeFormat('en-US', {
       timeZone: zone === 'Local' ? undefined : zone,
@@ -86,6 +89,16 @@ function zoneOffset(zone: string, ns: bigint): number {
   } catch {
     throw new BuiltinError(`unknown time zone ${zone}`);
   }
+  zoneFormatters.set(zone, fmt);
+  return fmt;
+}
+
+/** UTC offset in seconds of a zone at an instant. */
+function zoneOffset(zone: string, ns: bigint): number {
+  if (zone === 'UTC' || zone === '') return 0;
+  const ms = Number(floorDiv(ns, 1_000_000n));
+  const clamped = Math.max(-8.64e15, Math.min(8.64e15, ms));
+  const fmt = zoneFormatter(zone);
   const parts = Object.fromEntries(fmt.formatToParts(new Date(clamped)).map((p) => [p.type, p.value]));
   let year = Number(parts.year);
   if (parts.era === 'BC' || parts.era === 'B') year = 1 - year;
