@@ -43,13 +43,21 @@ function percentile(sorted: number[], p: number): number {
 
 const round = (value: number, digits = 2) => Math.round(value * 10 ** digits) / 10 ** digits;
 
-async function startService(databaseUrl: string, port: number): Promise<ChildProcess> {
+async function startService(
+  databaseUrl: string,
+  port: number,
+  layers?: { fastifyPort: number },
+): Promise<ChildProcess> {
   const output: string[] = [];
   // BENCH_CPU_PROFILE=dir writes a V8 CPU profile of each replica there when it stops.
   const profileArgs = process.env.BENCH_CPU_PROFILE
     ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROFILE}`]
     : [];
-  const child = spawn(process.execPath, [...profileArgs, path.join(root, 'sidecars/visibility/dist/main.js')], {
+  // The HTTP-layer comparison serves the same routes through the kit and through fastify from one process.
+  const entry = layers
+    ? ['--import', 'tsx', path.join(__dirname, 'http-layers.ts')]
+    : [path.join(root, 'sidecars/visibility/dist/main.js')];
+  const child = spawn(process.execPath, [...profileArgs, ...entry], {
     cwd: root,
     env: {
       ...process.env,
@@ -64,6 +72,12 @@ async function startService(databaseUrl: string, port: number): Promise<ChildPro
       VISIBILITY_AUTH__USERS: `{${APPROVERS.map((user) => `${user}: [release-managers]`).join(', ')}}`,
       VISIBILITY_LOG__LEVEL: 'warn',
       VISIBILITY_LOG__PRETTY: 'false',
+      ...(layers
+        ? {
+            HTTP_LAYERS_FASTIFY_PORT: String(layers.fastifyPort),
+            TSX_TSCONFIG_PATH: path.join(root, 'tsconfig.tests.json'),
+          }
+        : {}),
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -299,6 +313,62 @@ function summarize(windows: Array<{ latencies: number[]; errors: number; elapsed
   };
 }
 
+/**
+ * Kit router vs fastify (decision 001): one extra process serves visibility's routes through both layers
+ * with the same handlers; closed-loop status polls alternate between them in short windows, and the
+ * process's CPU time per poll is read for each window.
+ */
+async function compareHttpLayers(databaseUrl: string, ids: string[], services: ChildProcess[], undici: Pool[]) {
+  const kitPort = await freePort();
+  const fastifyPort = await freePort();
+  log(
+    `HTTP layers: one process serving the same routes through the kit (port ${kitPort}) and fastify (${fastifyPort})`,
+  );
+  const child = await startService(databaseUrl, kitPort, { fastifyPort });
+  services.push(child);
+  const layers = { kit: kitPort, fastify: fastifyPort };
+  const results: Record<keyof typeof layers, Awaited<ReturnType<typeof closedLoop>>[]> = { kit: [], fastify: [] };
+  const cpu = { kit: 0, fastify: 0 };
+  const clients = Object.fromEntries(
+    Object.entries(layers).map(([name, port]) => {
+      const pool = new Pool(`http://127.0.0.1:${port}`, { connections: MAX_CONCURRENCY, pipelining: 1 });
+      undici.push(pool);
+      return [name, client(pool)];
+    }),
+  ) as Record<keyof typeof layers, Client>;
+  const poll = (layer: keyof typeof layers) => async () => {
+    const id = ids[Math.floor(Math.random() * ids.length)] as string;
+    const answer = await clients[layer].request('GET', `/api/v1/approvals/${id}`, orca);
+    return answer.status === 200 && answer.body.includes('"status":"');
+  };
+  for (const layer of ['kit', 'fastify'] as const) await closedLoop(poll(layer), MAX_CONCURRENCY, 3);
+  for (let round_ = 1; round_ <= ROUNDS; round_++) {
+    const line: string[] = [];
+    for (const layer of ['kit', 'fastify'] as const) {
+      const before = cpuMs(child.pid);
+      const window = await closedLoop(poll(layer), MAX_CONCURRENCY, WINDOW_SECONDS);
+      cpu[layer] += cpuMs(child.pid) - before;
+      results[layer].push(window);
+      line.push(`${layer} ${round(window.latencies.length / window.elapsedSeconds, 0)} polls/s`);
+    }
+    log(`  round ${round_}: ${line.join(', ')}`);
+  }
+  const kit = summarize(results.kit);
+  const fastify = summarize(results.fastify);
+  const summary = {
+    kitPollsPerSec: round(kit.perSec, 0),
+    fastifyPollsPerSec: round(fastify.perSec, 0),
+    kitCpuMsPerPoll: round(cpu.kit / Math.max(1, kit.completed), 3),
+    fastifyCpuMsPerPoll: round(cpu.fastify / Math.max(1, fastify.completed), 3),
+    errors: kit.errors + fastify.errors,
+  };
+  log(
+    `  kit: ${summary.kitPollsPerSec} polls/s, ${summary.kitCpuMsPerPoll} CPU ms/poll; fastify: ${summary.fastifyPollsPerSec} polls/s, ` +
+      `${summary.fastifyCpuMsPerPoll} CPU ms/poll (fastify ÷ kit throughput ${round(fastify.perSec / kit.perSec, 3)})`,
+  );
+  return { ...summary, fastifyToKitThroughput: round(fastify.perSec / kit.perSec, 3) };
+}
+
 async function main(): Promise<void> {
   // The service runs as it does in production: compiled JavaScript, not TypeScript through a loader.
   log('building visibility (tsc -b)');
@@ -401,6 +471,8 @@ async function main(): Promise<void> {
     await stopTrickle();
     log(`  trickle: ${trickle.creates} creates, ${trickle.decisions} decisions, ${trickle.errors} errors`);
 
+    const httpLayers = await compareHttpLayers(databaseUrl, ids, services, pools.undici);
+
     const result = {
       pollsPerSec: round(max.perSec, 0),
       p50Ms: round(fixed.p50),
@@ -417,6 +489,7 @@ async function main(): Promise<void> {
       replicas: REPLICAS,
       seedCreatesPerSec: round(ids.length / seedSeconds, 0),
       trickle,
+      httpLayers,
       errors: fixed.errors + max.errors,
       // Other work on the machine skews every number; the 1-minute load average says how much there was.
       loadAverage1m: round(os.loadavg()[0] ?? 0, 1),
