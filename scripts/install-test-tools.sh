@@ -15,6 +15,7 @@ packages=(
   postgresql        # real Postgres for store and integration tests (initdb in a temp dir)
   python3-scipy     # SciPy reference values for the autopilot statistics tests (sidecars/autopilot/src/domain/scipy-reference.test.ts) and bench:judge
   prometheus        # real Prometheus scraping two prom-client apps in the autopilot provider and e2e tests (sidecars/autopilot/src/providers/prometheus.test.ts, src/api/e2e.test.ts)
+  libcairo2         # graphite-web's renderer library, loaded when its render API starts (sidecars/autopilot/src/providers/graphite.test.ts)
   chromium          # headless browser for the deck-plugin browser test (deck-plugin/test/browser.test.ts, playwright-core)
 )
 # Packages needed only when a command is missing, as "command:package" (the command may come from
@@ -101,3 +102,9 @@ echo "opa conformance cases: $opa_cases/v1/test/cases/testdata/v1"
 # A single-node OpenSearch (2.19.x, the newest Java 17 runs) assembled from Maven Central jars for the
 # autopilot log-provider tests (sidecars/autopilot/src/logs/providers/opensearch.test.ts); needs mvn and java.
 "$root/scripts/opensearch/install.sh" "$tools_dir"
+
+# ---------------------------------------------------------------------------------------------------------
+# Self-hosted metric stores
+# Graphite (graphite-web + carbon from PyPI, in a virtualenv) and InfluxDB 1.x (from its Go module) for the
+# autopilot provider tests (sidecars/autopilot/src/providers/{graphite,influxdb}.test.ts); needs python3 and Go.
+"$root/scripts/metric-stores/install.sh" "$tools_dir"
