@@ -3,7 +3,9 @@
 #   1. Debian packages (apt-get), only the missing ones;
 #   2. the real peers the tests run, built from their Go modules at pinned versions into
 #      .tools/<name>-<version>/<name> (ignored by git; ISD_TOOLS_DIR moves it): helm, opa, etcd, kube-apiserver;
-#   3. OPA's conformance cases, from the OPA Go module at the same pinned version (Go's module cache).
+#   3. OPA's conformance cases, from the OPA Go module at the same pinned version (Go's module cache);
+#   4. OpenSearch from Maven Central jars, and the self-hosted metric stores (Graphite from PyPI, influxd
+#      from its Go module; scripts/metric-stores/install.sh, which also runs alone).
 # Tests find the tools with requireTool() in @isd/test-support and fail, naming this script, when one is missing.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"

@@ -2,7 +2,7 @@
 // seeded with baseline and canary points of known values; the request shape against a local replay server.
 import { startInfluxdb, type InfluxdbServer } from '../../test/metric-stores-harness';
 import { startReplayServer } from '../../test/replay-server';
-import { createInfluxdbProvider, influxIdentifier, influxString } from './influxdb';
+import { createInfluxdbProvider, influxIdentifier, influxString, notOneReadingSelect } from './influxdb';
 import { ProviderError } from './provider';
 
 jest.setTimeout(120_000);
@@ -117,6 +117,12 @@ describe('InfluxDB client on a real influxd with authentication', () => {
       /undefined function nosuchfunction/,
     );
     expect(await client.checkQuery('DROP DATABASE metrics')).toMatch(/is not a SELECT statement/);
+    expect(await client.checkQuery('SELECT * INTO copy FROM latency')).toMatch(/writes \(SELECT … INTO\)/);
+    expect(notOneReadingSelect(`SELECT "into" FROM m WHERE t = 'into; x' AND u = '--'`)).toBeNull();
+    // A quote inside a comment must not hide the statement after it.
+    expect(await client.checkQuery("SELECT value FROM latency -- '\n; DROP DATABASE metrics -- '")).toMatch(
+      /holds a comment/,
+    );
     expect(await client.checkQuery('SELECT value FROM latency WHERE time >= $start; DROP DATABASE metrics')).toMatch(
       /holds several statements; a metric is one SELECT/,
     );
@@ -125,7 +131,19 @@ describe('InfluxDB client on a real influxd with authentication', () => {
       await client.checkQuery(`SELECT "value" FROM latency WHERE deployment = 'a;b' AND time >= $start`),
     ).toBeNull();
     expect(await client.checkQuery(MEAN.replace('${scope}', "deployment = 'web-v1'"))).toBeNull();
-    // The database is still there.
+    // Not even an admin account drops the database through the provider (InfluxDB itself would run it).
+    const asAdmin = createInfluxdbProvider('influx', {
+      url: influx.url,
+      database: 'metrics',
+      ...admin,
+      timeoutMs: 10_000,
+    });
+    for (const query of [
+      'SELECT value FROM latency; DROP DATABASE metrics',
+      "SELECT value FROM latency -- '\n; DROP DATABASE metrics -- '",
+      'SELECT * INTO metrics.autogen.copy FROM latency',
+    ])
+      await expect(asAdmin.fetch(query, window)).rejects.toMatchObject({ kind: 'query' });
     expect((await client.fetch(MEAN.replace('${scope}', "deployment = 'web-v1'"), window)).seriesCount).toBe(1);
   });
 

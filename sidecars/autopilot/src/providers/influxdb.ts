@@ -1,6 +1,7 @@
 // InfluxDB 1.x: InfluxQL through `GET /query` (`db`, `epoch=ms`), the window passed as the bound
 // parameters `$start` and `$end` (RFC 3339), so a query reads `WHERE time >= $start AND time < $end`.
-// GET is used on purpose: InfluxDB then runs only read statements, so a template cannot write or drop data.
+// Only one reading SELECT is sent (InfluxDB 1.x runs a DROP or SELECT … INTO even with GET), so a template
+// cannot write or drop data; give autopilot a user with READ on the database all the same.
 // `${scope}` is written as tag conditions: `"namespace" = 'prod' AND "deployment" = 'web-v2'`.
 import { excerpt, providerRequest, type TlsOptions } from './http-client';
 import {
@@ -57,18 +58,31 @@ export function influxString(value: string): string {
   return `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'").replace(/\n/g, '\\n')}'`;
 }
 
-/** Whether InfluxQL text holds a `;` outside quotes with more text after it: a second statement. */
-function holdsSeveralStatements(query: string): boolean {
+/**
+ * Why an InfluxQL text is not one reading SELECT, or null: InfluxDB 1.x still runs writes sent with GET
+ * (it only warns), so the provider refuses a second statement (`;` outside quotes, with text after it),
+ * `SELECT … INTO`, which writes, and comments, which could hide either from this scan.
+ */
+export function notOneReadingSelect(query: string): string | null {
+  if (!/^\s*select\b/i.test(query)) return 'is not a SELECT statement';
   let quote: string | undefined;
+  let outside = '';
   for (let at = 0; at < query.length; at++) {
     const char = query[at]!;
     if (quote) {
       if (char === '\\') at++;
       else if (char === quote) quote = undefined;
-    } else if (char === "'" || char === '"') quote = char;
-    else if (char === ';' && query.slice(at + 1).trim() !== '') return true;
+      outside += ' ';
+    } else if (char === "'" || char === '"') {
+      quote = char;
+      outside += ' ';
+    } else if (char === ';' && query.slice(at + 1).trim() !== '') return 'holds several statements';
+    // A comment could hide a quote from this scan (and a statement behind it): none are accepted.
+    else if (query.startsWith('--', at) || query.startsWith('/*', at)) return 'holds a comment';
+    else outside += char;
   }
-  return false;
+  if (/\binto\b/i.test(outside)) return 'writes (SELECT … INTO)';
+  return null;
 }
 
 /** Creates an InfluxDB 1.x provider. */
@@ -79,10 +93,8 @@ export function createInfluxdbProvider(name: string, settings: InfluxdbSettings)
     headers.authorization = `Basic ${Buffer.from(`${settings.username}:${settings.password ?? ''}`).toString('base64')}`;
 
   async function select(query: string, startMs: number, endMs: number): Promise<InfluxSeries[]> {
-    if (!/^\s*select\b/i.test(query))
-      throw new ProviderError(name, 'query', `${name}: ${query} is not a SELECT statement`);
-    if (holdsSeveralStatements(query))
-      throw new ProviderError(name, 'query', `${name}: ${query} holds several statements; a metric is one SELECT`);
+    const refusal = notOneReadingSelect(query);
+    if (refusal) throw new ProviderError(name, 'query', `${name}: ${query} ${refusal}; a metric is one SELECT`);
     const response = await providerRequest(name, {
       method: 'GET',
       base: base.href,
