@@ -169,6 +169,23 @@ describe('verification against a real Graphite and a real InfluxDB', () => {
     expect(degraded.metrics[1].canary.mean).toBeGreaterThan(140);
   });
 
+  it('answers 400, not 500, for a scope value a Graphite tag expression cannot hold', async () => {
+    const refused = await call('POST', '/api/v1/verifications', {
+      application: 'web',
+      executionId: 'exec-stores',
+      stageId: 'bad-scope',
+      template: { name: 'latency-stores', version: null },
+      baseline: { namespace: 'prod', deployment: 'web;v1' },
+      canary: { namespace: 'prod', deployment: 'web-v2' },
+      lifetimeMs: 60_000,
+    });
+    expect(refused.status).toBe(400);
+    expect(refused.body!.errors).toContainEqual({
+      path: expect.stringMatching(/metrics\.0\.query$/),
+      message: expect.stringMatching(/scope label "deployment": the value "web;v1" .*cannot hold/),
+    });
+  });
+
   it('refuses a template whose queries the stores refuse, naming the metric', async () => {
     const refused = await call(
       'POST',

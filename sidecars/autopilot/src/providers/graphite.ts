@@ -27,22 +27,26 @@ interface RenderedSeries {
   datapoints?: Array<[number | null, number]>;
 }
 
-/** Graphite tag names and values may not hold these (graphite-web's tag validation), nor a quote of the wrapping kind. */
-const FORBIDDEN_TAG_TEXT = /[;!^=~\s]/;
-
-/** One `name=value` tag expression quoted as a Graphite string. */
+/**
+ * One `name=value` tag expression quoted as a Graphite string. Graphite's tag rules: a name is not empty
+ * and holds no `;!^=`; a value is not empty, holds no `;` and does not start with `~` (which would read
+ * as `=~`, a regex match). A quote of each kind cannot be written inside one Graphite string.
+ */
 function tagExpression(provider: string, name: string, value: string): string {
-  for (const [what, text] of [
-    ['name', name],
-    ['value', value],
-  ] as const) {
-    if (text === '' || FORBIDDEN_TAG_TEXT.test(text) || (text.includes("'") && text.includes('"')))
-      throw new ProviderError(
-        provider,
-        'query',
-        `scope label ${JSON.stringify(name)}: the tag ${what} ${JSON.stringify(text)} cannot be written in a Graphite tag expression (no empty text, ; ! ^ = ~ or spaces)`,
-      );
-  }
+  const problem =
+    name === '' || /[;!^=]/.test(name)
+      ? `the tag name ${JSON.stringify(name)} is empty or holds one of ; ! ^ =`
+      : value === '' || value.includes(';') || value.startsWith('~')
+        ? `the value ${JSON.stringify(value)} is empty, holds ; or starts with ~`
+        : value.includes("'") && value.includes('"')
+          ? `the value ${JSON.stringify(value)} holds both kinds of quote`
+          : undefined;
+  if (problem)
+    throw new ProviderError(
+      provider,
+      'query',
+      `${provider}: scope label ${JSON.stringify(name)}: ${problem}, which a Graphite tag expression cannot hold`,
+    );
   const expression = `${name}=${value}`;
   return expression.includes("'") ? `"${expression}"` : `'${expression}'`;
 }
