@@ -78,7 +78,14 @@ describe('Graphite client on a real graphite-web and carbon-cache', () => {
     expect(series.labels).toEqual({ name: 'latency', namespace: 'prod', deployment: 'web-v2' });
     expect(series.values.every((value) => value === 9)).toBe(true);
     expect(client.renderScope({ team: "o'neil" })).toBe(`"team=o'neil"`);
-    for (const bad of [{ team: 'a;b' }, { team: '~x' }, { team: '' }, { 'te=am': 'x' }, { team: `a'b"c` }])
+    const unwritable: Array<Record<string, string>> = [
+      { team: 'a;b' },
+      { team: '~x' },
+      { team: '' },
+      { 'te=am': 'x' },
+      { team: `a'b"c` },
+    ];
+    for (const bad of unwritable)
       expect(() => client.renderScope(bad)).toThrow(/which a Graphite tag expression cannot hold/);
     // Spaces are allowed in tag values: the expression still selects the series.
     expect(client.renderScope({ team: 'web ops' })).toBe("'team=web ops'");
