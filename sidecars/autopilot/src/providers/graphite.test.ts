@@ -87,7 +87,7 @@ describe('Graphite client on a real graphite-web and carbon-cache', () => {
     ];
     for (const bad of unwritable)
       expect(() => client.renderScope(bad)).toThrow(/which a Graphite tag expression cannot hold/);
-    // Spaces are allowed in tag values: the expression still selects the series.
+    // Graphite allows spaces in tag values.
     expect(client.renderScope({ team: 'web ops' })).toBe("'team=web ops'");
   });
 
