@@ -18,6 +18,10 @@ if [ -x "$dir/graphite" ]; then
 else
   echo "graphite $graphite_version: installing graphite-web, carbon and whisper from PyPI into $dir/venv..."
   started=$SECONDS
+  python3 -c 'import venv, ensurepip' 2>/dev/null || {
+    echo "install-test-tools: python3 with venv and ensurepip is needed for Graphite (Debian: python3-venv)" >&2
+    exit 1
+  }
   rm -rf "$dir"
   mkdir -p "$dir"
   python3 -m venv "$dir/venv"
