@@ -3,7 +3,9 @@
 #   1. Debian packages (apt-get), only the missing ones;
 #   2. the real peers the tests run, built from their Go modules at pinned versions into
 #      .tools/<name>-<version>/<name> (ignored by git; ISD_TOOLS_DIR moves it): helm, opa, etcd, kube-apiserver;
-#   3. OPA's conformance cases, from the OPA Go module at the same pinned version (Go's module cache).
+#   3. OPA's conformance cases, from the OPA Go module at the same pinned version (Go's module cache);
+#   4. OpenSearch from Maven Central jars, and the self-hosted metric stores (Graphite from PyPI, influxd
+#      from its Go module; scripts/metric-stores/install.sh, which also runs alone).
 # Tests find the tools with requireTool() in @isd/test-support and fail, naming this script, when one is missing.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -15,6 +17,7 @@ packages=(
   postgresql        # real Postgres for store and integration tests (initdb in a temp dir)
   python3-scipy     # SciPy reference values for the autopilot statistics tests (sidecars/autopilot/src/domain/scipy-reference.test.ts) and bench:judge
   prometheus        # real Prometheus scraping two prom-client apps in the autopilot provider and e2e tests (sidecars/autopilot/src/providers/prometheus.test.ts, src/api/e2e.test.ts)
+  libcairo2         # graphite-web's renderer library, loaded when its render API starts (sidecars/autopilot/src/providers/graphite.test.ts)
   chromium          # headless browser for the deck-plugin browser test (deck-plugin/test/browser.test.ts, playwright-core)
 )
 # Packages needed only when a command is missing, as "command:package" (the command may come from
@@ -101,3 +104,9 @@ echo "opa conformance cases: $opa_cases/v1/test/cases/testdata/v1"
 # A single-node OpenSearch (2.19.x, the newest Java 17 runs) assembled from Maven Central jars for the
 # autopilot log-provider tests (sidecars/autopilot/src/logs/providers/opensearch.test.ts); needs mvn and java.
 "$root/scripts/opensearch/install.sh" "$tools_dir"
+
+# ---------------------------------------------------------------------------------------------------------
+# Self-hosted metric stores
+# Graphite (graphite-web + carbon from PyPI, in a virtualenv) and InfluxDB 1.x (from its Go module) for the
+# autopilot provider tests (sidecars/autopilot/src/providers/{graphite,influxdb}.test.ts); needs python3 and Go.
+"$root/scripts/metric-stores/install.sh" "$tools_dir"

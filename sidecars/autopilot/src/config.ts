@@ -40,6 +40,23 @@ export const providerConfigSchema = z.discriminatedUnion('type', [
     tls: tlsSchema,
     timeoutMs,
   }),
+  z.strictObject({
+    type: z.literal('graphite'),
+    url: z.string().url().describe('Graphite base URL (graphite-web or Graphite-API, the one serving /render)'),
+    username: z.string().optional().describe('Basic auth user'),
+    password: z.string().optional().describe('Basic auth password'),
+    tls: tlsSchema,
+    timeoutMs,
+  }),
+  z.strictObject({
+    type: z.literal('influxdb'),
+    url: z.string().url().describe('InfluxDB 1.x base URL (the one serving /query)'),
+    database: z.string().min(1).describe('Database the InfluxQL runs in (`db`)'),
+    username: z.string().optional().describe('InfluxDB user (basic auth)'),
+    password: z.string().optional().describe('InfluxDB password'),
+    tls: tlsSchema,
+    timeoutMs,
+  }),
 ]);
 
 /** Settings of one provider account. */
@@ -51,7 +68,7 @@ export const autopilotConfigSchema = baseConfigSchema({ name: 'autopilot', port:
     .record(z.string().regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, `_` or `-`'), providerConfigSchema)
     .default({})
     .describe(
-      'Metrics provider accounts by name: {type (prometheus, datadog or newrelic), url, credentials}; secrets via env, e.g. AUTOPILOT_PROVIDERS__PROM__PASSWORD',
+      'Metrics provider accounts by name: {type (prometheus, datadog, newrelic, graphite or influxdb), url, credentials}; secrets via env, e.g. AUTOPILOT_PROVIDERS__PROM__PASSWORD',
     ),
   analysis: z
     .strictObject({

@@ -16,6 +16,8 @@ export { parseTemplateYaml, readTemplateFiles } from './templates/yaml-files';
 export { createPrometheusProvider } from './providers/prometheus';
 export { createDatadogProvider } from './providers/datadog';
 export { createNewRelicProvider } from './providers/newrelic';
+export { createGraphiteProvider } from './providers/graphite';
+export { createInfluxdbProvider } from './providers/influxdb';
 export { ProviderRegistry, createProvider } from './providers/registry';
 export { ProviderError } from './providers/provider';
 export type { MetricsProvider, FetchWindow, FetchedSeries, ProviderType } from './providers/provider';

@@ -437,7 +437,15 @@ async function checkTemplateQueries(
     if (!deps.config.analysis.checkQueriesOnCreate) return;
     const sampleScope =
       scope ?? Object.fromEntries([...scopeKeysUsed(metric.query), 'isd_check'].map((key) => [key, 'isd-check']));
-    const query = expandQuery(metric.query, sampleScope, (s) => provider.renderScope(s), template.stepSeconds);
+    let query: string;
+    try {
+      query = expandQuery(metric.query, sampleScope, (s) => provider.renderScope(s), template.stepSeconds);
+    } catch (error) {
+      // A scope value the provider's selector syntax cannot hold (e.g. a Graphite tag value with `;`).
+      if (!(error instanceof ProviderError && error.kind === 'query')) throw error;
+      issues.push({ path: `${path}.query`, message: error.message });
+      return;
+    }
     try {
       const complaint = await provider.checkQuery(query);
       if (complaint) issues.push({ path: `${path}.query`, message: complaint });

@@ -2,6 +2,8 @@
 import { InputError } from '@isd/kit';
 import type { ProviderConfig } from '../config';
 import { createDatadogProvider } from './datadog';
+import { createGraphiteProvider } from './graphite';
+import { createInfluxdbProvider } from './influxdb';
 import { createNewRelicProvider } from './newrelic';
 import { createPrometheusProvider } from './prometheus';
 import type { MetricsProvider } from './provider';
@@ -76,5 +78,9 @@ export function createProvider(name: string, config: ProviderConfig): MetricsPro
       return createDatadogProvider(name, config);
     case 'newrelic':
       return createNewRelicProvider(name, config);
+    case 'graphite':
+      return createGraphiteProvider(name, config);
+    case 'influxdb':
+      return createInfluxdbProvider(name, config);
   }
 }

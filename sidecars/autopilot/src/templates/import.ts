@@ -60,6 +60,8 @@ const KAYENTA_QUERY_FIELDS: Record<string, readonly string[]> = {
   ],
   datadog: ['type', 'serviceType', 'metricName', 'customInlineTemplate', 'customFilterTemplate'],
   newrelic: ['type', 'serviceType', 'select', 'q', 'customInlineTemplate', 'customFilterTemplate'],
+  graphite: ['type', 'serviceType', 'metricName'],
+  influxdb: ['type', 'serviceType', 'metricName', 'fields', 'customInlineTemplate'],
 };
 const KAYENTA_CONFIG_FIELDS = [
   'name',
@@ -156,8 +158,111 @@ function kayentaPrometheusQuery(query: Json, custom: string | undefined, path: s
 }
 
 /**
+ * The target Kayenta's GraphiteMetricsService.buildQuery sends: metricName with every `$scope` and then
+ * every `$location` replaced by the scope's values (plain text replacement, as Java's String.replace).
+ */
+function kayentaGraphiteQuery(query: Json, path: string, issues: FieldIssue[]): string | undefined {
+  const metricName = typeof query.metricName === 'string' ? query.metricName : '';
+  if (!metricName) {
+    issues.push({ path: `${path}.metricName`, message: 'a Graphite query needs metricName (the target)' });
+    return undefined;
+  }
+  if (metricName.includes('${')) {
+    issues.push({
+      path: `${path}.metricName`,
+      message: 'holds "${", which Kayenta sends as it is but an ISD query reads as a placeholder',
+    });
+    return undefined;
+  }
+  return metricName.split('$scope').join('${scope.scope}').split('$location').join('${scope.location}');
+}
+
+/** What Kayenta's InfluxDbQueryBuilder.validateQuery refuses anywhere in a query. */
+const KAYENTA_INFLUX_BLOCKED = [
+  'SHOW CONTINUOUS QUERIES',
+  'SHOW DATABASES',
+  'SHOW DIAGNOSTICS',
+  'SHOW FIELD',
+  'SHOW TAG',
+  'SHOW USERS',
+  'SHOW GRANTS',
+  'SHOW MEASUREMENT',
+  'SHOW QUERIES',
+  'SHOW RETENTION POLICIES',
+  'SHOW SERIES',
+  'SHOW SHARD',
+  'SHOW STATS',
+  'SHOW SUBSCRIPTIONS',
+  ';',
+  '--',
+];
+/** Kayenta's `${timeFilter}` as the ISD InfluxDB provider's bound parameters (the same instants). */
+const INFLUX_TIME_FILTER = 'time >= $start AND time < $end';
+
+/**
+ * The InfluxQL Kayenta's InfluxDbQueryBuilder.build sends: a customInlineTemplate with `${timeFilter}` and
+ * `${scope}` (both required) and optionally `${step}`; otherwise `SELECT fields FROM metricName WHERE
+ * timeFilter AND scope`, fields defaulting to `*::field`. Kayenta's scope `name:value` is one tag condition
+ * `name = 'value'`, which is what the provider writes for a one-label `${scope}`.
+ */
+function kayentaInfluxQuery(query: Json, path: string, issues: FieldIssue[]): string | undefined {
+  const inline = typeof query.customInlineTemplate === 'string' ? unescapeKayenta(query.customInlineTemplate) : '';
+  const blocked = (text: string, field: string) => {
+    const found = KAYENTA_INFLUX_BLOCKED.find((statement) => text.includes(statement));
+    if (found)
+      issues.push({ path: `${path}.${field}`, message: `Kayenta refuses a query holding ${JSON.stringify(found)}` });
+    return found !== undefined;
+  };
+  if (inline) {
+    const missing = ['timeFilter', 'scope'].filter((name) => !inline.includes(`\${${name}}`));
+    if (missing.length > 0) {
+      issues.push({
+        path: `${path}.customInlineTemplate`,
+        message: `Kayenta requires ${missing.map((name) => `\${${name}}`).join(' and ')} in the query`,
+      });
+      return undefined;
+    }
+    if (blocked(inline, 'customInlineTemplate')) return undefined;
+    const unknown = [...inline.matchAll(/\$\{([^}]*)\}/g)]
+      .map((match) => match[1]!)
+      .filter((name) => !['timeFilter', 'scope', 'step'].includes(name));
+    if (unknown.length > 0) {
+      issues.push({
+        path: `${path}.customInlineTemplate`,
+        message: `Kayenta fills only \${timeFilter}, \${scope} and \${step}, not \${${unknown[0]}}`,
+      });
+      return undefined;
+    }
+    return inline.split('${timeFilter}').join(INFLUX_TIME_FILTER).split('${step}').join('${stepSeconds}s');
+  }
+  const metricName = typeof query.metricName === 'string' ? query.metricName : '';
+  if (!metricName) {
+    issues.push({
+      path: `${path}.metricName`,
+      message: 'an InfluxDB query needs metricName (the measurement) or customInlineTemplate',
+    });
+    return undefined;
+  }
+  const fields = stringList(query.fields, `${path}.fields`, issues);
+  for (const [field, text] of [
+    ['metricName', metricName],
+    ['fields', fields.join(', ')],
+  ] as const) {
+    if (blocked(text, field)) return undefined;
+    if (text.includes('${')) {
+      issues.push({
+        path: `${path}.${field}`,
+        message: 'holds "${", which Kayenta sends as it is but an ISD query reads as a placeholder',
+      });
+      return undefined;
+    }
+  }
+  return `SELECT ${(fields.length > 0 ? fields : ['*::field']).join(', ')} FROM ${metricName} WHERE ${INFLUX_TIME_FILTER} AND \${scope}`;
+}
+
+/**
  * Converts a Kayenta canary config into an ISD template whose queries are the ones Kayenta's own query
- * builders send (Prometheus, Datadog; New Relic with the scope rendered the ISD way), with Kayenta's
+ * builders send (Prometheus, Datadog, Graphite, InfluxDB; New Relic with the scope rendered the ISD way), with Kayenta's
  * variables (`${scope}`, `${location}`, `${project}`, extendedScopeParams) read from scope labels of the
  * same name (`${scope.scope}`, …). Every field is either honoured or the import is refused naming it.
  */
@@ -208,8 +313,14 @@ export function importKayentaConfig(config: unknown, nameOverride?: string): Tem
     if (!fields) {
       issues.push({
         path: `${queryPath}.type`,
-        message: `metric store ${JSON.stringify(query.type ?? null)} is not supported (prometheus, datadog, newrelic)`,
+        message: `metric store ${JSON.stringify(query.type ?? null)} is not supported (${Object.keys(KAYENTA_QUERY_FIELDS).join(', ')})`,
       });
+    } else if (type === 'graphite' || type === 'influxdb') {
+      refuseUnknown(query, fields, queryPath, `Kayenta's ${type} query config`, issues);
+      text =
+        type === 'graphite'
+          ? kayentaGraphiteQuery(query, queryPath, issues)
+          : kayentaInfluxQuery(query, queryPath, issues);
     } else {
       refuseUnknown(query, fields, queryPath, `Kayenta's ${type} query config`, issues);
       if (typeof query.customFilter === 'string' && query.customFilter)

@@ -2,11 +2,14 @@
 // with the query Kayenta's own query builder would send for the same scope, or is refused naming the field.
 // The expected queries are written from Kayenta's source: PrometheusMetricsService.buildQuery/addScopeFilter
 // (labelBindings, custom filter tokens first, gce_instance / aws_ec2_instance scope filters, avg(), by (…)),
-// DatadogMetricsService.buildQuery, NewRelicQueryBuilderService.buildQueryFromSelectAndQ, and
+// DatadogMetricsService.buildQuery, NewRelicQueryBuilderService.buildQueryFromSelectAndQ,
+// GraphiteMetricsService.buildQuery, InfluxDbQueryBuilder.build (its unit test's cases), and
 // QueryConfigUtils.expandCustomFilter (templates, `$\{` unescaping, extendedScopeParams as variables).
 import fs from 'node:fs';
 import path from 'node:path';
 import { createDatadogProvider } from '../providers/datadog';
+import { createGraphiteProvider } from '../providers/graphite';
+import { createInfluxdbProvider } from '../providers/influxdb';
 import { createNewRelicProvider } from '../providers/newrelic';
 import { createPrometheusProvider } from '../providers/prometheus';
 import { importKayentaConfig } from './import';
@@ -30,6 +33,8 @@ const providers = {
     accountId: 1,
     timeoutMs: 1000,
   }),
+  graphite: createGraphiteProvider('graphite', { url: 'http://127.0.0.1:9', timeoutMs: 1000 }),
+  influxdb: createInfluxdbProvider('influxdb', { url: 'http://127.0.0.1:9', database: 'db', timeoutMs: 1000 }),
 };
 
 /** The query a verification sends for metric `index` with these scope labels (Kayenta's scope variables). */
@@ -151,13 +156,120 @@ describe('every published Kayenta canary config', () => {
     expect(template.groupWeights).toEqual({ err: 70, app: 30 });
   });
 
+  it('graphite integration tests: metricName with $scope replaced by the scope, as GraphiteMetricsService does', () => {
+    const integration = importKayentaConfig(fixture('graphite-integration-test.json'));
+    expect(integration.metrics[0]).toMatchObject({ provider: 'graphite', direction: 'increase' });
+    expect(sent(integration, 0, { scope: 'myapp-canary' })).toBe('test.server.request.400.myapp-canary');
+    const cpu = importKayentaConfig(fixture('integration-tests-graphite-cpu.json'));
+    expect(sent(cpu, 0, { scope: 'myapp-baseline' })).toBe('integrationTestCpu.namespace.*.scope.myapp-baseline');
+    expect(cpu.groupWeights).toEqual({ 'Integration Test Group': 100 });
+  });
+
+  it('graphite sample config: refused for its services block and weightless group, once fixed the target is metricName', () => {
+    const raw = fixture('graphite-sample-config.json');
+    expect(refusal(raw)).toEqual(['services']);
+    const { services: _services, ...withoutServices } = raw;
+    // Its classifier weighs a group "requests" that no metric is in.
+    expect(refusal(withoutServices)).toEqual(['groupWeights.requests']);
+    const rest: Json = { ...withoutServices, classifier: { groupWeights: { system: 100 } } };
+    const template = importKayentaConfig(rest);
+    expect(sent(template, 0, { scope: 'web-v2' })).toBe('system.cpu.user');
+    // Every occurrence of $scope, then of $location, is replaced (Java's String.replace).
+    const located = importKayentaConfig({
+      ...rest,
+      metrics: [
+        { ...(rest.metrics as Json[])[0]!, query: { type: 'graphite', metricName: 'a.$location.$scope.$scope' } },
+      ],
+    });
+    expect(sent(located, 0, { scope: 'web-v2', location: 'us-east-1' })).toBe('a.us-east-1.web-v2.web-v2');
+    const withQuery = (query: Json) => ({ ...rest, metrics: [{ ...(rest.metrics as Json[])[0]!, query }] });
+    expect(refusal(withQuery({ type: 'graphite' }))).toEqual(['metrics.0.query.metricName']);
+    expect(refusal(withQuery({ type: 'graphite', metricName: 'a.${b}' }))).toEqual(['metrics.0.query.metricName']);
+    expect(refusal(withQuery({ type: 'graphite', metricName: 'a.b', customInlineTemplate: 'x' }))).toEqual([
+      'metrics.0.query.customInlineTemplate',
+    ]);
+  });
+
+  describe('influxdb: the cases of Kayenta’s InfluxdbQueryBuilderTest', () => {
+    // Kayenta writes the window as literal instants; ISD binds the same instants as $start and $end.
+    const kayentaWindow = (query: string) =>
+      query.replace('$start', "'2010-01-01T12:00:00Z'").replace('$end', "'2010-01-01T12:01:40Z'");
+    const config = (query: Json) => ({
+      name: 'influx',
+      judge: { name: 'NetflixACAJudge-v1.0', judgeConfigurations: {} },
+      metrics: [{ name: 'temperature', query: { type: 'influxdb', ...query }, groups: ['g'], scopeName: 'default' }],
+      classifier: { groupWeights: { g: 100 } },
+    });
+    const scope = { server: 'myapp-prod-v002' }; // Kayenta's scope "server:myapp-prod-v002"
+    const influxSent = (query: Json) => kayentaWindow(sent(importKayentaConfig(config(query)), 0, scope));
+
+    it('fields, or *::field without them, FROM the measurement WHERE time filter AND scope', () => {
+      expect(influxSent({ metricName: 'temperature', fields: ['external', 'internal'] })).toBe(
+        "SELECT external, internal FROM temperature WHERE time >= '2010-01-01T12:00:00Z' AND time < '2010-01-01T12:01:40Z' AND server = 'myapp-prod-v002'",
+      );
+      expect(influxSent({ metricName: 'temperature' })).toBe(
+        "SELECT *::field FROM temperature WHERE time >= '2010-01-01T12:00:00Z' AND time < '2010-01-01T12:01:40Z' AND server = 'myapp-prod-v002'",
+      );
+    });
+
+    it('customInlineTemplate, stored escaped or not, with ${timeFilter}, ${scope} and ${step} filled', () => {
+      expect(
+        influxSent({
+          customInlineTemplate:
+            "SELECT count FROM measurement WHERE label1 = 'value1' AND $\\{timeFilter} AND $\\{scope}",
+        }),
+      ).toBe(
+        "SELECT count FROM measurement WHERE label1 = 'value1' AND time >= '2010-01-01T12:00:00Z' AND time < '2010-01-01T12:01:40Z' AND server = 'myapp-prod-v002'",
+      );
+      expect(
+        influxSent({
+          customInlineTemplate: 'SELECT sum(count) FROM cpu WHERE ${scope} AND ${timeFilter} GROUP BY time(${step})',
+        }),
+      ).toBe(
+        "SELECT sum(count) FROM cpu WHERE server = 'myapp-prod-v002' AND time >= '2010-01-01T12:00:00Z' AND time < '2010-01-01T12:01:40Z' GROUP BY time(60s)",
+      );
+    });
+
+    it('refuses what Kayenta refuses, naming the field', () => {
+      const refused = (query: Json) => refusalIssues(config(query));
+      expect(refused({ customInlineTemplate: 'SELECT count FROM measurement' })).toEqual([
+        {
+          path: 'metrics.0.query.customInlineTemplate',
+          message: 'Kayenta requires ${timeFilter} and ${scope} in the query',
+        },
+      ]);
+      expect(
+        refused({
+          customInlineTemplate:
+            'SELECT sum(count) FROM web_requests WHERE $\\{scope} AND $\\{timeFilter} GROUP BY time(1m); DROP DATABASE metrics',
+        }),
+      ).toEqual([{ path: 'metrics.0.query.customInlineTemplate', message: 'Kayenta refuses a query holding ";"' }]);
+      expect(
+        refused({ customInlineTemplate: "'SELECT count FROM web_requests WHERE ${scope} AND ${timeFilter}' or 1=1--" }),
+      ).toEqual([{ path: 'metrics.0.query.customInlineTemplate', message: 'Kayenta refuses a query holding "--"' }]);
+      expect(refused({ metricName: 'm', fields: ['a', 'SHOW SERIES'] })).toEqual([
+        { path: 'metrics.0.query.fields', message: 'Kayenta refuses a query holding "SHOW SERIES"' },
+      ]);
+      expect(refused({ fields: ['a'] }).map((issue) => issue.path)).toEqual(['metrics.0.query.metricName']);
+      expect(refused({ metricName: 'm', fields: 'a' }).map((issue) => issue.path)).toEqual(['metrics.0.query.fields']);
+      expect(
+        refused({ customInlineTemplate: 'SELECT a FROM m WHERE ${scope} AND ${timeFilter} AND x = ${other}' }),
+      ).toEqual([
+        {
+          path: 'metrics.0.query.customInlineTemplate',
+          message: 'Kayenta fills only ${timeFilter}, ${scope} and ${step}, not ${other}',
+        },
+      ]);
+      expect(refused({ metricName: 'm', labelBindings: ['a'] }).map((issue) => issue.path)).toEqual([
+        'metrics.0.query.labelBindings',
+      ]);
+    });
+  });
+
   it.each([
     ['atlas-sample-config.json', 'atlas'],
     ['scratch-atlas.json', 'atlas'],
     ['judge-test-config.json', 'atlas'],
-    ['graphite-sample-config.json', 'graphite'],
-    ['graphite-integration-test.json', 'graphite'],
-    ['integration-tests-graphite-cpu.json', 'graphite'],
     ['signalfx-integration-test.json', 'signalfx'],
     ['scratch-stackdriver.json', 'stackdriver'],
   ])('%s: refused naming the unsupported %s store of every metric', (file, store) => {
