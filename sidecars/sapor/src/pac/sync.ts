@@ -60,8 +60,10 @@ export interface PipelinesAsCodeOptions {
   repository: DefinitionRepository | undefined;
   config: PipelinesAsCodeConfig;
   logger: Logger;
-  /** Called after the tree of a sync is fetched (tests use it to push while a sync runs). */
+  /** Called after a sync fetched its tree (tests push while a sync runs). */
   afterFetch?: (tree: DefinitionTree) => Promise<void>;
+  /** Called after a sync's diff, before its saves (tests edit a pipeline in Spinnaker meanwhile). */
+  afterPlan?: () => Promise<void>;
 }
 
 interface SyncRow {
@@ -328,7 +330,9 @@ export class PipelinesAsCode {
       await this.options.afterFetch?.(tree);
       const rendered = this.render(tree);
       errors = rendered.errors;
-      items = await this.apply(id, commit, await this.plan(rendered.pipelines, false));
+      const planned = await this.plan(rendered.pipelines, false);
+      await this.options.afterPlan?.();
+      items = await this.apply(id, commit, planned);
       const counts = countOf(items, errors);
       const problems = errors.length + items.filter((item) => !['saved', 'unchanged'].includes(item.outcome)).length;
       await this.finish(id, problems ? 'partial' : 'succeeded', commit, items, errors, counts, null);
