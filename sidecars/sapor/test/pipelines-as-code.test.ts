@@ -429,6 +429,34 @@ describe('pipelines as code', () => {
       expect(webPipeline('Deploy')!.stages).toEqual([{ type: 'wait', waitTime: 1 }]);
       await racing.stop();
     });
+    it('Gate failing between the diff and the saves: the failed save is reported, the rest not attempted', async () => {
+      repo.push({
+        'web/deploy.yml': pipelineFile('Deploy', 'staging-7'),
+        'web/extra.yml': pipelineFile('Extra', 'staging'),
+      });
+      const before = JSON.stringify(gate.pipelineConfigs);
+      const failing = replica('d', {
+        afterPlan: async () => {
+          gate.down = true;
+        },
+      });
+      try {
+        await failing.trigger('timer');
+      } finally {
+        gate.down = false;
+      }
+      const [sync] = await syncs();
+      const items = Object.fromEntries(sync.items.map((item: { name: string }) => [item.name, item]));
+      expect(sync.status).toBe('partial');
+      expect(items.Deploy).toMatchObject({ outcome: 'failed', error: expect.stringMatching(/Gate is unreachable/) });
+      expect(items.Extra).toMatchObject({
+        action: 'create',
+        outcome: 'skipped',
+        error: expect.stringMatching(/^not attempted/),
+      });
+      expect(JSON.stringify(gate.pipelineConfigs)).toBe(before);
+      await failing.stop();
+    });
   });
 
   describe('promotion', () => {
