@@ -83,7 +83,11 @@ function createRepository(root: string) {
       for (const [file, content] of Object.entries(files)) {
         const target = path.join(work, file);
         if (content === null) fs.rmSync(target, { force: true });
-        else {
+        else if (content.startsWith('symlink:')) {
+          fs.mkdirSync(path.dirname(target), { recursive: true });
+          fs.rmSync(target, { force: true });
+          fs.symlinkSync(content.slice('symlink:'.length), target);
+        } else {
           fs.mkdirSync(path.dirname(target), { recursive: true });
           fs.writeFileSync(target, content);
         }
@@ -309,6 +313,18 @@ describe('pipelines as code', () => {
     });
     expect(saves()).toHaveLength(before);
 
+    const evil = repo.push(
+      { 'web/evil.yml': 'symlink:/etc/passwd', 'modules/evil.json': 'symlink:../web/deploy.yml' },
+      'evil',
+    );
+    const linked = await api.asService('POST', '/api/v1/pipelines-as-code/dry-run', { ref: evil });
+    expect(linked.body.errors).toEqual(
+      expect.arrayContaining([
+        { file: 'web/evil.yml', message: expect.stringMatching(/symbolic link/) },
+        { file: 'modules/evil.json', message: expect.stringMatching(/symbolic link/) },
+      ]),
+    );
+
     const notReadable = await api.asUser(people.webOnly, 'POST', '/api/v1/pipelines-as-code/dry-run', {
       files: { 'api/x.yml': 'name: X' },
     });
@@ -355,10 +371,14 @@ describe('pipelines as code', () => {
         return (await response.json()) as PipelineCheckResult;
       },
     };
-    const replica = (name: string, hooks: Pick<PipelinesAsCodeOptions, 'afterFetch' | 'afterPlan'> = {}) => {
+    const replica = (
+      name: string,
+      hooks: Pick<PipelinesAsCodeOptions, 'afterFetch' | 'afterPlan'> = {},
+      syncIntervalMs = 0,
+    ) => {
       const config = pipelinesAsCodeConfigSchema.parse({
         git: { url: repo.url, ref: 'main', checkoutDir: path.join(root, `mirror-${name}`) },
-        syncIntervalMs: 0,
+        syncIntervalMs,
       });
       return new PipelinesAsCode({
         database: sapor.database,
@@ -429,6 +449,27 @@ describe('pipelines as code', () => {
       expect(webPipeline('Deploy')!.stages).toEqual([{ type: 'wait', waitTime: 1 }]);
       await racing.stop();
     });
+    it('syncs at start and on its timer', async () => {
+      const before = (await syncs()).length;
+      const timed = replica('e', {}, 300);
+      timed.start();
+      try {
+        const list = await eventually(
+          async () => {
+            const all = await syncs();
+            return all.length >= before + 2 && all[0].status !== 'running' ? all : undefined;
+          },
+          30_000,
+          'a start and a timer sync',
+        );
+        expect(list.slice(0, list.length - before).map((sync: { trigger: string }) => sync.trigger)).toEqual(
+          expect.arrayContaining(['start', 'timer']),
+        );
+      } finally {
+        await timed.stop();
+      }
+    });
+
     it('Gate failing between the diff and the saves: the failed save is reported, the rest not attempted', async () => {
       repo.push({
         'web/deploy.yml': pipelineFile('Deploy', 'staging-7'),
