@@ -126,6 +126,7 @@ export class PipelinesAsCode {
   private running: Promise<void> = Promise.resolve();
   private queued: Promise<void> | undefined;
   private timer: NodeJS.Timeout | undefined;
+  private stopped = false;
   private readonly allowed: Set<string> | undefined;
 
   constructor(private readonly options: PipelinesAsCodeOptions) {
@@ -144,7 +145,9 @@ export class PipelinesAsCode {
     } else void this.kick().catch(() => undefined);
   }
 
+  /** Stops the timer and waits for this replica's sync; later kicks do nothing (another replica runs them). */
   async stop(): Promise<void> {
+    this.stopped = true;
     if (this.timer) clearInterval(this.timer);
     await this.running;
   }
@@ -158,8 +161,11 @@ export class PipelinesAsCode {
     return { pipelines: rendered.pipelines, errors: [...(tree.errors ?? []), ...rendered.errors] };
   }
 
-  /** Policy results and diffs for rendered pipelines against Gate's current configs; saves nothing. */
-  async plan(pipelines: RenderedPipeline[], includePipelines: boolean): Promise<Array<PacItem & { desired: Json }>> {
+  /**
+   * Policy results and diffs for rendered pipelines against Gate's current configs; saves nothing. A dry run
+   * checks every pipeline and returns it; a sync checks only the changed ones (nothing else is saved).
+   */
+  async plan(pipelines: RenderedPipeline[], dryRun: boolean): Promise<Array<PacItem & { desired: Json }>> {
     const gate = this.requireGate();
     const byApplication = new Map<string, RenderedPipeline[]>();
     for (const pipeline of pipelines)
@@ -188,17 +194,18 @@ export class PipelinesAsCode {
         const desired = desiredPipeline(pipeline.pipeline, current);
         const diff = compare(current ?? {}, desired);
         const action = !current ? 'create' : diff.length ? 'update' : 'unchanged';
-        const check = await this.options.policy.pipelineCheck(desired, current);
-        const policy = { status: check.status, messages: check.messages, decisionId: check.decisionId };
+        const check =
+          action === 'unchanged' && !dryRun ? undefined : await this.options.policy.pipelineCheck(desired, current);
+        const policy = check ? { status: check.status, messages: check.messages, decisionId: check.decisionId } : null;
         items.push({
           application,
           name: pipeline.name,
           file: pipeline.file,
           action,
-          outcome: check.status === 'deny' ? 'denied' : action === 'unchanged' ? 'unchanged' : 'would-save',
+          outcome: check?.status === 'deny' ? 'denied' : action === 'unchanged' ? 'unchanged' : 'would-save',
           policy,
           diff,
-          ...(includePipelines ? { pipeline: desired } : {}),
+          ...(dryRun ? { pipeline: desired } : {}),
           desired,
         });
       }
@@ -243,6 +250,7 @@ export class PipelinesAsCode {
 
   /** Runs pending syncs after the one running in this process; concurrent kicks share one queued drain. */
   kick(): Promise<void> {
+    if (this.stopped) return Promise.resolve();
     if (this.queued) return this.queued;
     const next = this.running.then(() => {
       this.queued = undefined;
@@ -414,7 +422,11 @@ export class PipelinesAsCode {
   private async audit(syncId: string, commit: string, item: PacItem, outcome: 'saved' | 'denied'): Promise<void> {
     await this.options.audit.append({
       source: 'sapor',
-      key: `pipelines-as-code:${syncId}:${item.application}:${item.name}`,
+      // A definition denied again by the next syncs of the same commit is one record, not one per sync.
+      key:
+        outcome === 'saved'
+          ? `pipelines-as-code:${syncId}:${item.application}:${item.name}`
+          : `pipelines-as-code:denied:${commit}:${item.application}:${item.name}`,
       type: 'pipeline',
       outcome,
       application: item.application,
