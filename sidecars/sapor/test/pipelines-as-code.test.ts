@@ -238,6 +238,7 @@ describe('pipelines as code', () => {
       action: 'unchanged',
       outcome: 'unchanged',
       diff: [],
+      policy: null, // nothing to save, so not evaluated (no decision log entry per pipeline per sync)
     });
     expect(saves()).toHaveLength(before);
     // Prod is denied again, from the same commit: one audit record, not one per sync.
