@@ -230,6 +230,16 @@ describe('pipelines as code', () => {
     ]);
   });
 
+  it('lists syncs newest first, a page at a time', async () => {
+    const [newest] = (await api.asService('GET', '/api/v1/pipelines-as-code/syncs?limit=1')).body.syncs;
+    const next = await api.asService('GET', `/api/v1/pipelines-as-code/syncs?limit=1&before=${newest.id}`);
+    expect(next.body.syncs).toEqual([]);
+    expect((await api.asService('GET', `/api/v1/pipelines-as-code/syncs/${newest.id}`)).body.id).toBe(newest.id);
+    const dev = await api.asUser(people.dev, 'GET', '/api/v1/pipelines-as-code/syncs');
+    expect(dev).toMatchObject({ status: 403, body: { type: 'urn:isd:problem:not_pipelines_admin' } });
+    expect((await api.asService('GET', '/api/v1/pipelines-as-code/syncs?limit=0')).status).toBe(400);
+  });
+
   it('a sync with nothing changed saves nothing', async () => {
     const before = saves().length;
     expect((await api.asUser(people.admin, 'POST', '/api/v1/pipelines-as-code/syncs')).status).toBe(202);
@@ -241,6 +251,10 @@ describe('pipelines as code', () => {
       policy: null, // nothing to save, so not evaluated (no decision log entry per pipeline per sync)
     });
     expect(saves()).toHaveLength(before);
+    const [, first] = (await api.asService('GET', '/api/v1/pipelines-as-code/syncs?limit=1')).body.syncs.concat(
+      (await api.asService('GET', `/api/v1/pipelines-as-code/syncs?limit=1&before=${sync.id}`)).body.syncs,
+    );
+    expect(first.trigger).toBe('webhook:github');
     // Prod is denied again, from the same commit: one audit record, not one per sync.
     const audit = await api.asService('GET', '/api/v1/audit?type=pipeline');
     expect(audit.body.records.filter((record: { outcome: string }) => record.outcome === 'denied')).toHaveLength(1);
@@ -379,10 +393,12 @@ describe('pipelines as code', () => {
       name: string,
       hooks: Pick<PipelinesAsCodeOptions, 'afterFetch' | 'afterPlan'> = {},
       syncIntervalMs = 0,
+      applications: string[] = [],
     ) => {
       const config = pipelinesAsCodeConfigSchema.parse({
         git: { url: repo.url, ref: 'main', checkoutDir: path.join(root, `mirror-${name}`) },
         syncIntervalMs,
+        applications,
       });
       return new PipelinesAsCode({
         database: sapor.database,
@@ -453,6 +469,26 @@ describe('pipelines as code', () => {
       expect(webPipeline('Deploy')!.stages).toEqual([{ type: 'wait', waitTime: 1 }]);
       await racing.stop();
     });
+    it('leaves applications outside pipelinesAsCode.applications alone, without asking Gate about them', async () => {
+      const limited = replica('f', {}, 0, ['WEB']);
+      const requests = gate.requests.length;
+      const plan = await limited.dryRun({
+        commit: null,
+        files: new Map([
+          ['web/a.yml', 'name: A'],
+          ['billing/b.yml', 'name: B'],
+        ]),
+        errors: [],
+      });
+      expect(plan.items.map((item) => [item.application, item.outcome])).toEqual([
+        ['billing', 'not-allowed'],
+        ['web', 'would-save'],
+      ]);
+      expect(gate.requests.slice(requests).map((request) => request.path)).toEqual([
+        '/applications/web/pipelineConfigs',
+      ]);
+    });
+
     it('syncs at start and on its timer', async () => {
       const known = new Set((await syncs()).map((sync: { id: string }) => sync.id));
       const timed = replica('e', {}, 1_500);
@@ -543,6 +579,24 @@ describe('pipelines as code', () => {
         application: 'api',
         subject: { from: { application: 'web', pipeline: 'Release' }, to: { application: 'api', pipeline: 'Release' } },
       });
+    });
+
+    it('with dryRun answers what would be saved, and saves and audits nothing', async () => {
+      const before = saves().length;
+      const audited = (await api.asService('GET', '/api/v1/audit?type=promotion')).body.records.length;
+      const response = await api.asUser(people.dev, 'POST', '/api/v1/pipelines/promote', {
+        from: { application: 'web', pipeline: 'Release' },
+        to: { application: 'api' },
+        substitutions: { staging: 'prod-west' },
+        dryRun: true,
+      });
+      expect(response.body).toMatchObject({
+        status: 'would-promote',
+        action: 'update',
+        diff: expect.arrayContaining([{ op: 'replace', path: '/stages/1/account', value: 'prod-west' }]),
+      });
+      expect(saves()).toHaveLength(before);
+      expect((await api.asService('GET', '/api/v1/audit?type=promotion')).body.records).toHaveLength(audited);
     });
 
     it('refuses a promotion the policies deny, with the reasons, audited; saves nothing', async () => {
