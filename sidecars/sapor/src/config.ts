@@ -1,5 +1,6 @@
 import { baseConfigSchema } from '@isd/kit';
 import { z } from 'zod';
+import { pipelinesAsCodeConfigSchema } from './pac/config';
 
 const regoVersion = z.enum(['v0', 'v1']);
 
@@ -229,6 +230,11 @@ export const saporConfigSchema = baseConfigSchema({ name: 'sapor', port: 8085 })
         .describe('Trailing window of the isd_insights_* Prometheus gauges'),
     })
     .prefault({}),
+  pipelinesAsCode: pipelinesAsCodeConfigSchema
+    .optional()
+    .describe(
+      'Pipelines as code (docs/pipelines-as-code.md): a git repository of pipeline definitions synced to Spinnaker',
+    ),
   audit: z
     .strictObject({
       retentionDays: z

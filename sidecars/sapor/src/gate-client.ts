@@ -132,14 +132,16 @@ export class GateClient {
   /**
    * Saves a pipeline config (`POST /pipelines`; Gate runs Orca's savePipeline task and fails unless it
    * succeeds). Front50 upserts by `id`, so a config with an id is retried like a read; one without an
-   * id is sent once, since a retry after a lost answer could save it twice.
+   * id is sent once, since a retry after a lost answer could save it twice. `staleCheck` makes Front50
+   * refuse the save when the stored `updateTs` differs from the one sent (someone saved in between).
    */
-  async savePipeline(pipeline: Json): Promise<void> {
+  async savePipeline(pipeline: Json, options: { staleCheck?: boolean } = {}): Promise<void> {
     const hasId = typeof pipeline.id === 'string' && pipeline.id !== '';
     await this.call('POST', 'pipelines', {
       what: `saving pipeline ${String(pipeline.name)}`,
       body: JSON.stringify(pipeline),
       retry: hasId,
+      ...(options.staleCheck ? { query: { staleCheck: 'true' } } : {}),
     });
   }
 

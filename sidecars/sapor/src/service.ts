@@ -14,6 +14,9 @@ import { GateClient, type GateAuth } from './gate-client';
 import { loadPolicyFolder, type LoadReport } from './loaders/directory';
 import { syncGitRepository } from './loaders/git';
 import { PolicyService } from './policy-service';
+import { DefinitionRepository } from './pac/repository';
+import { registerPipelinesAsCodeRoutes, registerPromotionRoute } from './pac/routes';
+import { PipelinesAsCode } from './pac/sync';
 import { PostgresPolicyStore } from './store/policy-store';
 
 const PRUNE_JOB = 'decision-log-prune';
@@ -169,8 +172,32 @@ export const saporService: ServiceDefinition<SaporConfig> = {
     registerRoutes({ http, service, store, adminRoles: config.policy.adminRoles, reload });
     registerInsightsRoutes(http, insights, database);
     registerAuditRoutes(http, audit);
+
+    // Pipelines as code and promotion (docs/pipelines-as-code.md).
+    registerPromotionRoute(http, { gate, policy: service, audit });
+    const pacConfig = config.pipelinesAsCode;
+    const pipelinesAsCode = pacConfig
+      ? new PipelinesAsCode({
+          database,
+          gate,
+          policy: service,
+          audit,
+          repository: new DefinitionRepository(pacConfig.git, pacConfig.limits),
+          config: pacConfig,
+          logger: logger.child({ module: 'pipelines-as-code' }),
+        })
+      : undefined;
+    if (pacConfig && pipelinesAsCode) {
+      registerPipelinesAsCodeRoutes(http, pipelinesAsCode, {
+        webhookSecret: pacConfig.webhookSecret,
+        ref: pacConfig.git.ref,
+        adminRoles: config.policy.adminRoles,
+      });
+      pipelinesAsCode.start();
+    }
     return {
       async stop() {
+        await pipelinesAsCode?.stop();
         if (timer) clearInterval(timer);
         await reloading?.catch(() => undefined);
         await store.flushDecisions().catch(() => undefined);

@@ -37,3 +37,37 @@ it('refuses an x509 Gate login over http and basic auth without a password, nami
   expect(config.insights).toMatchObject({ syncIntervalMs: 60_000, staleAfterMs: 900_000 });
   expect(config.audit.retentionDays).toBe(400);
 });
+
+it('validates pipelinesAsCode by key: credentials out of the URL, both halves of a login, a long webhook secret', () => {
+  const load = (extra: Record<string, string>) =>
+    loadConfig(saporConfigSchema, { env: { ...tokens, ...extra }, envPrefix: 'SAPOR_' });
+  expect(() =>
+    load({ SAPOR_PIPELINES_AS_CODE__GIT__URL: 'https://bot:token@git.example.com/org/pipelines.git' }),
+  ).toThrow(/pipelinesAsCode\.git\.url.*username\/password/);
+  expect(() =>
+    load({
+      SAPOR_PIPELINES_AS_CODE__GIT__URL: 'https://git.example.com/p.git',
+      SAPOR_PIPELINES_AS_CODE__GIT__USERNAME: 'bot',
+    }),
+  ).toThrow(/pipelinesAsCode\.git\.password/);
+  expect(() =>
+    load({
+      SAPOR_PIPELINES_AS_CODE__GIT__URL: 'https://git.example.com/p.git',
+      SAPOR_PIPELINES_AS_CODE__WEBHOOK_SECRET: 'short',
+    }),
+  ).toThrow(/pipelinesAsCode\.webhookSecret/);
+  expect(() =>
+    load({
+      SAPOR_PIPELINES_AS_CODE__GIT__URL: 'https://git.example.com/p.git',
+      SAPOR_PIPELINES_AS_CODE__GIT__REF: '--upload-pack=x',
+    }),
+  ).toThrow(/pipelinesAsCode\.git\.ref/);
+  const config = load({ SAPOR_PIPELINES_AS_CODE__GIT__URL: 'https://git.example.com/p.git' });
+  expect(config.pipelinesAsCode).toMatchObject({
+    git: { ref: 'main' },
+    syncIntervalMs: 300_000,
+    applications: [],
+    limits: { maxDepth: 10, maxNodes: 100_000 },
+  });
+  expect(load({}).pipelinesAsCode).toBeUndefined();
+});

@@ -114,8 +114,32 @@ describe('Gate client with basic auth (internal Gate)', () => {
   it('saves a pipeline and reports the reason Gate gives for a refused one', async () => {
     const client = basicClient(gate);
     await client.savePipeline({ id: 'p9', application: 'web', name: 'promote', stages: [] });
-    expect(gate.pipelineConfigs).toEqual([{ id: 'p9', application: 'web', name: 'promote', stages: [] }]);
+    expect(gate.pipelineConfigs).toEqual([
+      {
+        id: 'p9',
+        application: 'web',
+        name: 'promote',
+        stages: [],
+        updateTs: expect.any(String),
+        lastModifiedBy: 'sapor',
+      },
+    ]);
     await expect(client.savePipeline({ application: 'web' })).rejects.toThrow(/requires name and application/);
+  });
+
+  it("sends Front50's stale check: a save based on an older updateTs is refused, naming both", async () => {
+    const client = basicClient(gate);
+    await client.savePipeline({ id: 'p1', application: 'web', name: 'deploy', stages: [] });
+    const seen = String(gate.pipelineConfigs[0]!.updateTs);
+    await client.savePipeline({ id: 'p1', application: 'web', name: 'deploy', stages: [{}], updateTs: seen });
+    await expect(
+      client.savePipeline(
+        { id: 'p1', application: 'web', name: 'deploy', stages: [], updateTs: seen },
+        { staleCheck: true },
+      ),
+    ).rejects.toThrow(/stale.*submitted updateTs/);
+    expect(gate.pipelineConfigs[0]!.stages).toEqual([{}]);
+    expect(gate.requests.at(-1)!.query).toEqual({ staleCheck: 'true' });
   });
 
   it('retries 5xx answers and dropped connections with growing backoff, then succeeds', async () => {

@@ -9,7 +9,10 @@
 // - `GET /pipelines/{id}` (PipelineController.getPipeline) → the execution, 404 when Orca has none;
 // - `POST /pipelines` (PipelineController.savePipeline): runs Orca's savePipeline task and throws
 //   (400 with `{error, message, status}`) unless it succeeded; the harness refuses a config without a
-//   `name` or `application`, as Front50's validators do; saved configs are upserted by `id`;
+//   `name` or `application`, as Front50's validators do; saved configs are upserted by `id`, stamped with
+//   `updateTs` and `lastModifiedBy`; Front50's PipelineController refuses a second pipeline of an application
+//   with the same name (case-insensitive, another id) and, with `?staleCheck=true`, a config whose `updateTs`
+//   differs from the stored one ("The submitted pipeline is stale. …");
 // - `GET /credentials` (CredentialsController.getAccounts) → the accounts.
 // Authentication as Gate does it for a service: an x509 client certificate on the TLS listener
 // (gate-x509 X509Config; principal from the subject CN, Spring's default subject-principal-regex) or HTTP
@@ -82,6 +85,7 @@ export async function startGateApi(options: GateApiOptions = {}): Promise<GateAp
   let failures: { count: number; status: number } = { count: 0, status: 503 };
   let drops = 0;
   let hangs = 0;
+  let lastUpdateTs = 0;
   const harness = {
     applications: [] as Array<Record<string, unknown>>,
     pipelineConfigs: [] as Array<Record<string, unknown>>,
@@ -212,7 +216,26 @@ export async function startGateApi(options: GateApiOptions = {}): Promise<GateAp
         if (typeof pipeline.name !== 'string' || typeof pipeline.application !== 'string')
           return error(400, 'Pipeline save operation failed: A pipeline requires name and application fields');
         const id = typeof pipeline.id === 'string' ? pipeline.id : `${pipeline.application}-${pipeline.name}`;
-        const saved = { ...pipeline, id };
+        const name = pipeline.name;
+        const application = pipeline.application.toLowerCase();
+        const duplicate = harness.pipelineConfigs.some(
+          (config) =>
+            String(config.application).toLowerCase() === application &&
+            String(config.name).toLowerCase() === name.trim().toLowerCase() &&
+            config.id !== id,
+        );
+        if (duplicate)
+          return error(400, `A pipeline with name ${name} already exists in application ${pipeline.application}`);
+        const stored = harness.pipelineConfigs.find((config) => config.id === id);
+        if (query.staleCheck === 'true' && stored && pipeline.updateTs !== undefined) {
+          if (String(stored.updateTs) !== String(pipeline.updateTs))
+            return error(
+              400,
+              `The submitted pipeline is stale.  submitted updateTs ${String(pipeline.updateTs)} does not match stored updateTs ${String(stored.updateTs)}`,
+            );
+        }
+        lastUpdateTs = Math.max(Date.now(), lastUpdateTs + 1);
+        const saved = { ...pipeline, id, updateTs: String(lastUpdateTs), lastModifiedBy: principal };
         const at = harness.pipelineConfigs.findIndex((config) => config.id === id);
         if (at >= 0) harness.pipelineConfigs[at] = saved;
         else harness.pipelineConfigs.push(saved);

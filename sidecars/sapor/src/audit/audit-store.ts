@@ -3,7 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import type { ApplicationScope, Database } from '@isd/kit';
 
-export const AUDIT_TYPES = ['approval', 'policy', 'verification', 'account', 'promotion'] as const;
+export const AUDIT_TYPES = ['approval', 'policy', 'verification', 'account', 'promotion', 'pipeline'] as const;
 export type AuditType = (typeof AUDIT_TYPES)[number];
 
 /** What a service appends. */
