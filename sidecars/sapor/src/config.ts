@@ -1,5 +1,6 @@
 import { baseConfigSchema } from '@isd/kit';
 import { z } from 'zod';
+import { accountsConfigSchema } from './accounts/config';
 
 const regoVersion = z.enum(['v0', 'v1']);
 
@@ -229,6 +230,7 @@ export const saporConfigSchema = baseConfigSchema({ name: 'sapor', port: 8085 })
         .describe('Trailing window of the isd_insights_* Prometheus gauges'),
     })
     .prefault({}),
+  accounts: accountsConfigSchema,
   audit: z
     .strictObject({
       retentionDays: z

@@ -1,5 +1,7 @@
 import path from 'node:path';
 import type { ServiceDefinition } from '@isd/kit';
+import { createAccountService } from './accounts/setup';
+import { registerAccountRoutes } from './accounts/routes';
 import { registerRoutes } from './api/routes';
 import { AuditStore } from './audit/audit-store';
 import { registerAuditRoutes } from './audit/routes';
@@ -169,6 +171,11 @@ export const saporService: ServiceDefinition<SaporConfig> = {
     registerRoutes({ http, service, store, adminRoles: config.policy.adminRoles, reload });
     registerInsightsRoutes(http, insights, database);
     registerAuditRoutes(http, audit);
+    registerAccountRoutes(
+      http,
+      createAccountService(config, { database, gate, audit, logger }),
+      config.accounts.adminRoles,
+    );
     return {
       async stop() {
         if (timer) clearInterval(timer);

@@ -1,0 +1,26 @@
+-- Accounts sapor manages (no credential is stored here: kubeconfigs live in Clouddriver or git), and every
+-- version of each, deletions included. `credentials` holds what must be revoked when the account goes:
+-- the serials of certificates the tunnel controller issued for it.
+CREATE TABLE accounts (
+  name text PRIMARY KEY,
+  version integer NOT NULL,
+  backend text NOT NULL CHECK (backend IN ('clouddriver', 'git')),
+  definition jsonb NOT NULL,
+  credentials jsonb NOT NULL DEFAULT '{}',
+  revision text,
+  created_at timestamptz NOT NULL DEFAULT now(),
+  created_by text NOT NULL,
+  updated_at timestamptz NOT NULL DEFAULT now(),
+  updated_by text NOT NULL
+);
+
+CREATE TABLE account_history (
+  name text NOT NULL,
+  version integer NOT NULL,
+  action text NOT NULL CHECK (action IN ('created', 'updated', 'deleted')),
+  actor text NOT NULL,
+  occurred_at timestamptz NOT NULL DEFAULT now(),
+  definition jsonb,
+  revision text,
+  PRIMARY KEY (name, version)
+);
