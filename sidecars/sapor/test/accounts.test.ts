@@ -342,3 +342,18 @@ describe('Clouddriver account API back end (through Gate)', () => {
     expect(response.body.errors[0].path).toBe('agent');
   });
 });
+
+describe('/openapi.json', () => {
+  it('documents the accounts endpoints with their request body and answers', async () => {
+    const openapi = (await api.raw('GET', '/openapi.json', undefined, {})).body as {
+      paths: Record<string, Record<string, { requestBody?: unknown; responses: Record<string, unknown> }>>;
+    };
+    expect(Object.keys(openapi.paths['/api/v1/accounts'] ?? {}).sort()).toEqual(['get', 'post']);
+    expect(Object.keys(openapi.paths['/api/v1/accounts/{name}'] ?? {}).sort()).toEqual(['delete', 'get', 'put']);
+    expect(Object.keys(openapi.paths['/api/v1/accounts/{name}/history'] ?? {})).toEqual(['get']);
+    const post = openapi.paths['/api/v1/accounts']!.post!;
+    expect(JSON.stringify(post.requestBody)).toContain('kubeconfig');
+    expect(JSON.stringify(post.requestBody)).toContain('agent');
+    expect(Object.keys(post.responses)).toEqual(expect.arrayContaining(['201', '400', '403', '409', '503']));
+  });
+});
