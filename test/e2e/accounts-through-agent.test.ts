@@ -38,6 +38,7 @@ let gate: GateApiHarness;
 let sapor: RunningService<SaporConfig>;
 let agent: RunningAgent | undefined;
 let work: string;
+let controllerStopped = false;
 const sessions: KubectlSession[] = [];
 
 async function call(method: string, url: string, body?: unknown) {
@@ -113,7 +114,7 @@ afterAll(async () => {
   await sapor?.stop();
   await gate?.close();
   await clouddriver?.close();
-  await controller?.stop();
+  if (!controllerStopped) await controller?.stop();
   await apiServer?.stop();
   if (work) fs.rmSync(work, { recursive: true, force: true });
 });
@@ -191,4 +192,32 @@ it('creates an account through an agent in one call; kubectl with the registered
   const history = await call('GET', '/api/v1/accounts/remote-prod/history');
   expect(history.body.history.map((entry: { action: string }) => entry.action)).toEqual(['deleted', 'created']);
   expect(JSON.stringify(history.body)).not.toContain('PRIVATE KEY');
+});
+
+it('with the controller down, deleting and creating through an agent change nothing', async () => {
+  const permissions = { WRITE: ['admins'] };
+  const created = await call('POST', '/api/v1/accounts', {
+    name: 'remote-stays',
+    agent: { name: 'cluster-other' },
+    permissions,
+  });
+  expect(created.status).toBe(201);
+
+  await controller.stop();
+  controllerStopped = true;
+  // Revoking comes first: with the controller down nothing is deleted, so no live credentials are orphaned.
+  const deleted = await call('DELETE', '/api/v1/accounts/remote-stays');
+  expect(deleted.status).toBe(503);
+  expect(deleted.body.detail).toContain('controller');
+  expect((await call('GET', '/api/v1/accounts/remote-stays')).status).toBe(200);
+  expect(clouddriver.accounts.has('remote-stays')).toBe(true);
+
+  const refused = await call('POST', '/api/v1/accounts', {
+    name: 'remote-late',
+    agent: { name: 'cluster-late' },
+    permissions,
+  });
+  expect(refused.status).toBe(503);
+  expect(clouddriver.accounts.has('remote-late')).toBe(false);
+  expect((await call('GET', '/api/v1/accounts/remote-late')).status).toBe(404);
 });
