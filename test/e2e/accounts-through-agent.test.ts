@@ -178,6 +178,19 @@ it('creates an account through an agent in one call; kubectl with the registered
   expect(refused.code).not.toBe(0);
   expect((await secondKubectl.run(['get', 'namespaces', '-o', 'name'])).code).toBe(0);
 
+  // Replacing an account through the same agent: a new kubeconfig, the old one revoked, the agent kept.
+  const replaced = await call('PUT', '/api/v1/accounts/remote-ops', {
+    agent: { name: AGENT },
+    namespaces: ['default'],
+    permissions,
+  });
+  expect(replaced.status).toBe(200);
+  expect(replaced.body.agentManifest).toBeUndefined();
+  expect(replaced.body.account).toMatchObject({ version: 2, namespaces: ['default'] });
+  const replacedKubectl = kubectlWith(clouddriver.accounts.get('remote-ops')?.kubeconfigContents as string);
+  expect((await replacedKubectl.run(['get', 'namespace', 'default', '-o', 'name'])).code).toBe(0);
+  expect((await secondKubectl.run(['get', 'namespaces', '-o', 'name'])).code).not.toBe(0);
+
   // Deleting the last account on the agent revokes the agent's certificate too: it is cut off.
   const last = await call('DELETE', '/api/v1/accounts/remote-ops');
   expect(last.status).toBe(200);
@@ -187,7 +200,7 @@ it('creates an account through an agent in one call; kubectl with the registered
     20_000,
     'the agent cut off',
   );
-  expect((await secondKubectl.run(['get', 'namespaces', '-o', 'name'])).code).not.toBe(0);
+  expect((await replacedKubectl.run(['get', 'namespaces', '-o', 'name'])).code).not.toBe(0);
 
   const history = await call('GET', '/api/v1/accounts/remote-prod/history');
   expect(history.body.history.map((entry: { action: string }) => entry.action)).toEqual(['deleted', 'created']);

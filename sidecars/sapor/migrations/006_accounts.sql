@@ -18,6 +18,7 @@ CREATE TABLE account_history (
   name text NOT NULL,
   version integer NOT NULL,
   action text NOT NULL CHECK (action IN ('created', 'updated', 'deleted')),
+  backend text NOT NULL CHECK (backend IN ('clouddriver', 'git')),
   actor text NOT NULL,
   occurred_at timestamptz NOT NULL DEFAULT now(),
   definition jsonb,

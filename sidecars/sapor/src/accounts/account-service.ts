@@ -82,10 +82,11 @@ export class AccountService {
       throw new NotFoundError(`account ${name} has no history: it was never created here`, {
         code: 'account_not_found',
       });
-    const backend = this.options.backend.kind;
     return entries.map(({ definition, ...entry }) => ({
       ...entry,
-      account: definition ? { ...definition, version: entry.version, backend, revision: entry.revision } : null,
+      account: definition
+        ? { ...definition, version: entry.version, backend: entry.backend, revision: entry.revision }
+        : null,
     }));
   }
 

@@ -109,6 +109,7 @@ export type AccountView = z.infer<typeof accountViewSchema>;
 export const accountHistoryEntrySchema = z.object({
   version: z.number().int(),
   action: z.enum(['created', 'updated', 'deleted']),
+  backend: z.enum(['clouddriver', 'git']),
   actor: z.string(),
   occurredAt: z.string(),
   revision: z.string().nullable(),

@@ -38,6 +38,7 @@ export interface StoredAccount {
 export interface HistoryEntry {
   version: number;
   action: 'created' | 'updated' | 'deleted';
+  backend: 'clouddriver' | 'git';
   actor: string;
   occurredAt: string;
   revision: string | null;
@@ -108,6 +109,7 @@ export class AccountStore {
     const { rows } = await this.database.query<{
       version: number;
       action: HistoryEntry['action'];
+      backend: HistoryEntry['backend'];
       actor: string;
       occurred_at: Date;
       revision: string | null;
@@ -116,6 +118,7 @@ export class AccountStore {
     return rows.map((row) => ({
       version: row.version,
       action: row.action,
+      backend: row.backend,
       actor: row.actor,
       occurredAt: row.occurred_at.toISOString(),
       revision: row.revision,
@@ -172,11 +175,13 @@ export class AccountStore {
         if (!rowCount) return undefined;
       }
       await client.query(
-        `INSERT INTO account_history (name, version, action, actor, definition, revision) VALUES ($1, $2, $3, $4, $5, $6)`,
+        `INSERT INTO account_history (name, version, action, backend, actor, definition, revision)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)`,
         [
           change.name,
           version,
           change.action,
+          change.backend,
           change.actor,
           change.definition ? JSON.stringify(change.definition) : null,
           change.revision,
