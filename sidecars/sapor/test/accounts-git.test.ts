@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { RunningService } from '@isd/kit';
-import { startKubeApiServer, type KubeApiServer } from '@isd/test-support';
+import { freePort, startKubeApiServer, type KubeApiServer } from '@isd/test-support';
 import { parse } from 'yaml';
 import type { SaporConfig } from '../src';
 import { client, startSapor, users } from './helpers';
@@ -254,11 +254,15 @@ describe('git back end', () => {
     }
   });
 
-  it('an unreachable repository is a 503 naming it, and nothing is recorded', async () => {
+  it('an unreachable repository is a 503 without the token of its URL, and nothing is recorded', async () => {
+    const port = await freePort();
     const other = await startSapor({
       accounts: {
         backend: 'git',
-        git: { url: path.join(work, 'no-such-repo.git'), checkoutDir: path.join(work, 'missing-checkout') },
+        git: {
+          url: `https://deployer:s3cret-token@127.0.0.1:${port}/accounts.git`,
+          checkoutDir: path.join(work, 'missing-checkout'),
+        },
       },
     });
     try {
@@ -269,6 +273,7 @@ describe('git back end', () => {
       });
       expect(response.status).toBe(503);
       expect(response.body.detail).toContain('accounts repository');
+      expect(JSON.stringify(response.body)).not.toContain('s3cret-token');
       expect((await client(other.url).asUser(users.admin, 'GET', '/api/v1/accounts/nowhere')).status).toBe(404);
     } finally {
       await other.stop();

@@ -102,8 +102,12 @@ async function git(args: string[], cwd: string): Promise<string> {
     });
     return stdout.trim();
   } catch (error) {
-    const stderr = String((error as { stderr?: unknown }).stderr ?? '').trim();
-    throw new GitError(`git ${args[0]} failed: ${stderr || (error as Error).message}`, stderr);
+    // A repository URL may carry a token (https://user:token@host/…): never in a message.
+    const stderr = String((error as { stderr?: unknown }).stderr ?? '')
+      .trim()
+      .replace(/\/\/[^/@\s]+@/g, '//***@');
+    const message = (error as Error).message.replace(/\/\/[^/@\s]+@/g, '//***@');
+    throw new GitError(`git ${args[0]} failed: ${stderr || message}`, stderr);
   }
 }
 
