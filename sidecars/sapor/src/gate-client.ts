@@ -348,13 +348,14 @@ export class GateClient {
     }
     if (response.status >= 500)
       throw new RetryableGateError(`Gate answered ${response.status} for ${options.what}${detail(response)}`);
+    // An account write's 4xx other than 401 is Clouddriver's answer about the account (Gate passes it on).
+    if (options.refused && [400, 403, 404, 409, 422].includes(response.status))
+      throw options.refused(response.status, detail(response).replace(/^: /, ''));
     if (response.status === 401 || response.status === 403)
       throw new UnavailableError(
         `Gate refused sapor's credentials (${response.status}) for ${options.what}; check gate.x509 or gate.username/password`,
         { code: 'gate_auth_refused' },
       );
-    if (options.refused && [400, 404, 409, 422].includes(response.status))
-      throw options.refused(response.status, detail(response).replace(/^: /, ''));
     if (response.status === 404)
       throw new UnavailableError(`Gate answered 404: there is no ${options.what}`, { code: 'gate_not_found' });
     if (response.status < 200 || response.status > 299)
@@ -376,6 +377,12 @@ export class GateClient {
 function accountRefused(name: string): (status: number, message: string) => Error {
   return (status, message) => {
     const text = message || `status ${status}`;
+    if (status === 403)
+      // Sapor's own Gate identity lacks a permission: a setup problem, not the caller's mistake.
+      return new UnavailableError(
+        `Spinnaker denied sapor's Gate identity (403) for account ${name}: it must be an account manager in Clouddriver, and a Fiat admin or hold WRITE on the account (${text})`,
+        { code: 'account_write_forbidden' },
+      );
     if (/duplicate/i.test(text))
       return new ConflictError(`Clouddriver already has an account ${name}: ${text}`, { code: 'account_exists' });
     if (/does not exist/i.test(text))

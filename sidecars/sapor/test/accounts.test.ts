@@ -21,15 +21,15 @@ let api: ReturnType<typeof client>;
 let adminKubeconfig: string;
 
 const SAPOR_GATE_USER = 'sapor-svc';
+/** Fiat as Clouddriver sees it; tests change sapor's entry to produce refusals. */
+const clouddriverUsers = { [SAPOR_GATE_USER]: { roles: ['spinnaker-admins'], accountManager: true } };
 
 beforeAll(async () => {
   apiServer = await startKubeApiServer();
   adminKubeconfig = fs.readFileSync(apiServer.kubeconfigPath, 'utf8');
   // Sapor's Gate identity is an account manager but not a Fiat admin: it may only write accounts whose
   // WRITE permission names its role, which is how a refusal by Clouddriver is produced below.
-  clouddriver = await startClouddriverAccountApi({
-    users: { [SAPOR_GATE_USER]: { roles: ['spinnaker-admins'], accountManager: true } },
-  });
+  clouddriver = await startClouddriverAccountApi({ users: clouddriverUsers });
   gate = await startGateApi({ basicAuthUsers: { [SAPOR_GATE_USER]: 'secret' }, clouddriverUrl: clouddriver.url });
   sapor = await startSapor({
     gate: {
@@ -278,6 +278,19 @@ describe('Clouddriver account API back end (through Gate)', () => {
     expect(response.body.detail).toContain('Cannot create account without specifying WRITE permissions');
     expect((await api.asUser(users.admin, 'GET', '/api/v1/accounts/refused')).status).toBe(404);
     expect((await api.asUser(users.admin, 'GET', '/api/v1/accounts/refused/history')).status).toBe(404);
+  });
+
+  it('sapor’s Gate identity not being an account manager is a 503 saying what it needs', async () => {
+    clouddriverUsers[SAPOR_GATE_USER].accountManager = false;
+    try {
+      const response = await api.asUser(users.admin, 'POST', '/api/v1/accounts', account('not-manager'));
+      expect(response.status).toBe(503);
+      expect(response.body.type).toBe('urn:isd:problem:account_write_forbidden');
+      expect(response.body.detail).toContain('account manager');
+    } finally {
+      clouddriverUsers[SAPOR_GATE_USER].accountManager = true;
+    }
+    expect((await api.asUser(users.admin, 'GET', '/api/v1/accounts/not-manager')).status).toBe(404);
   });
 
   it('an account Clouddriver already has is a 409', async () => {
