@@ -25,3 +25,11 @@ CREATE TABLE account_history (
   revision text,
   PRIMARY KEY (name, version)
 );
+
+-- A short lease per account while one request changes it, so replicas never write one account at once
+-- (the back end call is outside any transaction); an expired lease (a replica that died) is taken over.
+CREATE TABLE account_locks (
+  name text PRIMARY KEY,
+  holder text NOT NULL,
+  expires_at timestamptz NOT NULL
+);

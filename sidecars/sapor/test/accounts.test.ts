@@ -9,6 +9,7 @@ import { startClouddriverAccountApi, type ClouddriverAccountApi } from '../../..
 import { startGateApi, type GateApiHarness } from '../../../test/harness/gate';
 import { renderKubeconfig } from '../../../test/harness/kube-apiserver/kubeconfig';
 import type { SaporConfig } from '../src';
+import { AccountStore } from '../src/accounts/store';
 import { client, startSapor, users } from './helpers';
 
 jest.setTimeout(120_000);
@@ -343,6 +344,23 @@ describe('Clouddriver account API back end (through Gate)', () => {
       await otherGate.close();
       await noStorage.close();
     }
+  });
+
+  it('a change while another replica holds the account’s lease is a 409; an expired lease is taken over', async () => {
+    const store = new AccountStore(sapor.database);
+    expect(await store.acquire('leased', 'other-replica', 60_000)).toBe(true);
+    const busy = await api.asUser(users.admin, 'POST', '/api/v1/accounts', account('leased'));
+    expect(busy.status).toBe(409);
+    expect(busy.body.type).toBe('urn:isd:problem:account_busy');
+    expect(clouddriver.accounts.has('leased')).toBe(false);
+    await store.release('leased', 'other-replica');
+    // A replica that died holding it: its lease has run out.
+    expect(await store.acquire('leased', 'dead-replica', -1_000)).toBe(true);
+    const created = await api.asUser(users.admin, 'POST', '/api/v1/accounts', account('leased'));
+    expect(created.status).toBe(201);
+    // Released after the change.
+    expect(await store.acquire('leased', 'next', 60_000)).toBe(true);
+    await store.release('leased', 'next');
   });
 
   it('an account through an agent is refused when no controller is configured', async () => {

@@ -1,6 +1,7 @@
 // Accounts without restarts: checks a kubeconfig against its cluster (or gets one from the tunnel
 // controller for an account through an agent), writes the account to the configured back end, records
 // the version and appends the change to the audit trail. Deleting revokes what the controller issued.
+import { randomUUID } from 'node:crypto';
 import { ConflictError, InputError, NotFoundError, UnavailableError, type Logger } from '@isd/kit';
 import type { AuditStore } from '../audit/audit-store';
 import type { AccountBackend } from './backends';
@@ -37,6 +38,8 @@ export interface AccountServiceOptions {
 }
 
 const DEFAULT_AGENT_NAMESPACE = 'isd-agent';
+/** Longer than any one change takes (cluster check, controller calls, git attempts); a dead replica's lease expires. */
+const LEASE_MS = 10 * 60_000;
 
 /** What a change will write, and the credentials it issued (revoked again if the write fails). */
 interface Prepared {
@@ -158,7 +161,7 @@ export class AccountService {
     return this.serialized(name, async () => {
       const existing = await this.options.store.get(name);
       if (!existing) throw new NotFoundError(`account ${name} does not exist`, { code: 'account_not_found' });
-      // Revoked first: if revoking fails nothing is deleted, so an account never outlives its credentials.
+      // Revoked first: if revoking fails nothing is deleted, so no credential outlives its account.
       const revoked = await this.revokeUnused(existing, {});
       const write = await this.options.backend.delete(name, actor);
       const recorded = await this.options.store.record({
@@ -180,9 +183,30 @@ export class AccountService {
     });
   }
 
+  /**
+   * Runs one change of `name` at a time: queued behind this replica's earlier changes, and refused (409) while
+   * another replica holds the account's lease.
+   */
   private async serialized<T>(name: string, work: () => Promise<T>): Promise<T> {
     const previous = this.locks.get(name) ?? Promise.resolve();
-    const next = previous.catch(() => undefined).then(work);
+    const next = previous
+      .catch(() => undefined)
+      .then(async () => {
+        const holder = randomUUID();
+        if (!(await this.options.store.acquire(name, holder, LEASE_MS)))
+          throw new ConflictError(`account ${name} is being changed by another request; try again`, {
+            code: 'account_busy',
+          });
+        try {
+          return await work();
+        } finally {
+          await this.options.store
+            .release(name, holder)
+            .catch((error: unknown) =>
+              this.options.logger.warn({ err: error, account: name }, 'releasing the account lease failed'),
+            );
+        }
+      });
     const tail = next.catch(() => undefined);
     this.locks.set(name, tail);
     try {

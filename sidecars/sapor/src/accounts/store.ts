@@ -86,6 +86,21 @@ export interface AccountChange {
 export class AccountStore {
   constructor(private readonly database: Database) {}
 
+  /** Takes the account's lease for `holder` unless another holder's lease is still running. */
+  async acquire(name: string, holder: string, leaseMs: number): Promise<boolean> {
+    const { rows } = await this.database.query(
+      `INSERT INTO account_locks (name, holder, expires_at) VALUES ($1, $2, now() + $3 * interval '1 millisecond')
+       ON CONFLICT (name) DO UPDATE SET holder = EXCLUDED.holder, expires_at = EXCLUDED.expires_at
+       WHERE account_locks.expires_at < now() RETURNING holder`,
+      [name, holder, leaseMs],
+    );
+    return rows.length > 0;
+  }
+
+  async release(name: string, holder: string): Promise<void> {
+    await this.database.query('DELETE FROM account_locks WHERE name = $1 AND holder = $2', [name, holder]);
+  }
+
   async get(name: string): Promise<StoredAccount | undefined> {
     const { rows } = await this.database.query<AccountRow>('SELECT * FROM accounts WHERE name = $1', [name]);
     return rows[0] ? toAccount(rows[0]) : undefined;
