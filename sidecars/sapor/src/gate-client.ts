@@ -383,6 +383,11 @@ function accountRefused(name: string): (status: number, message: string) => Erro
         `Spinnaker denied sapor's Gate identity (403) for account ${name}: it must be an account manager in Clouddriver, and a Fiat admin or hold WRITE on the account (${text})`,
         { code: 'account_write_forbidden' },
       );
+    if (status === 404 && !/does not exist/i.test(text))
+      return new UnavailableError(
+        `Gate has no account API for account ${name} (404: ${text}); it needs Spinnaker 1.28 or later`,
+        { code: 'account_api_missing' },
+      );
     if (/duplicate/i.test(text))
       return new ConflictError(`Clouddriver already has an account ${name}: ${text}`, { code: 'account_exists' });
     if (/does not exist/i.test(text))

@@ -261,6 +261,19 @@ describe('Clouddriver account API back end (through Gate)', () => {
     expect(trail[2].details).toMatchObject({ version: 1, backend: 'clouddriver', server: apiServer.url });
   });
 
+  it('a PUT of an account removed from Clouddriver by hand writes it again', async () => {
+    expect((await api.asUser(users.admin, 'POST', '/api/v1/accounts', account('removed-by-hand'))).status).toBe(201);
+    clouddriver.accounts.delete('removed-by-hand');
+    const replaced = await api.asUser(
+      users.admin,
+      'PUT',
+      '/api/v1/accounts/removed-by-hand',
+      account('removed-by-hand'),
+    );
+    expect(replaced.status).toBe(200);
+    expect(clouddriver.accounts.get('removed-by-hand')?.kubeconfigContents).toBe(adminKubeconfig);
+  });
+
   it('a PUT naming another account in the body is refused', async () => {
     const response = await api.asUser(users.admin, 'PUT', '/api/v1/accounts/some-account', account('other-name'));
     expect(response.status).toBe(400);

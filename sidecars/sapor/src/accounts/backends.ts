@@ -8,7 +8,7 @@ import { execFile } from 'node:child_process';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { ConflictError, UnavailableError } from '@isd/kit';
+import { ConflictError, UnavailableError, isIsdError } from '@isd/kit';
 import { isMap, isSeq, parseDocument } from 'yaml';
 import type { GateClient } from '../gate-client';
 import type { AccountDefinition } from './store';
@@ -63,7 +63,13 @@ export class ClouddriverBackend implements AccountBackend {
   }
 
   async update(account: BackendAccount): Promise<BackendWrite> {
-    await this.gate.updateAccount(this.body(account));
+    try {
+      await this.gate.updateAccount(this.body(account));
+    } catch (error) {
+      // Removed in Clouddriver by hand meanwhile: created again, since sapor still manages it.
+      if (!(isIsdError(error) && error.code === 'account_missing_in_clouddriver')) throw error;
+      await this.gate.createAccount(this.body(account));
+    }
     return { revision: null };
   }
 
