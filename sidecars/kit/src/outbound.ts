@@ -32,11 +32,17 @@ export class OutboundError extends Error {
   }
 }
 
-/** TLS settings of a connection (files are read per request, so a rotated certificate is picked up). */
+/**
+ * TLS settings of a connection (files are read per request, so a rotated certificate is picked up).
+ * PEM text may be given instead of a file (a kubeconfig's inline `*-data`); a file wins when both are set.
+ */
 export interface OutboundTls {
   caFile?: string;
   certFile?: string;
   keyFile?: string;
+  caPem?: string;
+  certPem?: string;
+  keyPem?: string;
   insecureSkipVerify?: boolean;
 }
 
@@ -260,9 +266,9 @@ function tlsOptions(tls: OutboundTls | undefined): https.RequestOptions {
   if (!tls) return {};
   try {
     return {
-      ca: tls.caFile ? fs.readFileSync(tls.caFile) : undefined,
-      cert: tls.certFile ? fs.readFileSync(tls.certFile) : undefined,
-      key: tls.keyFile ? fs.readFileSync(tls.keyFile) : undefined,
+      ca: tls.caFile ? fs.readFileSync(tls.caFile) : tls.caPem,
+      cert: tls.certFile ? fs.readFileSync(tls.certFile) : tls.certPem,
+      key: tls.keyFile ? fs.readFileSync(tls.keyFile) : tls.keyPem,
       rejectUnauthorized: !tls.insecureSkipVerify,
     };
   } catch (error) {

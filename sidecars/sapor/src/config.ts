@@ -1,6 +1,7 @@
 import { baseConfigSchema } from '@isd/kit';
 import { z } from 'zod';
 import { pipelinesAsCodeConfigSchema } from './pac/config';
+import { accountsConfigSchema } from './accounts/config';
 
 const regoVersion = z.enum(['v0', 'v1']);
 
@@ -235,6 +236,7 @@ export const saporConfigSchema = baseConfigSchema({ name: 'sapor', port: 8085 })
     .describe(
       'Pipelines as code (docs/pipelines-as-code.md): a git repository of pipeline definitions synced to Spinnaker',
     ),
+  accounts: accountsConfigSchema,
   audit: z
     .strictObject({
       retentionDays: z

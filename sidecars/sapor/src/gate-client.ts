@@ -6,6 +6,7 @@
 // Every call goes through the kit's outbound client; 5xx answers, timeouts and unreachable Gate are
 // retried with exponential backoff, and a circuit breaker stops calling a Gate that keeps failing.
 import {
+  ConflictError,
   InputError,
   OutboundError,
   UnavailableError,
@@ -130,6 +131,47 @@ export class GateClient {
   }
 
   /**
+   * Creates an account (`POST /credentials`, Gate → Clouddriver's account API). Sent once: a retry after
+   * a lost answer would be refused as a duplicate. Clouddriver's refusal (4xx) becomes `refused`.
+   */
+  async createAccount(definition: Json): Promise<void> {
+    const name = String(definition.name);
+    await this.call('POST', 'credentials', {
+      what: `creating account ${name}`,
+      body: JSON.stringify(definition),
+      retry: false,
+      refused: accountRefused(name),
+    });
+  }
+
+  /** Replaces an account (`PUT /credentials`); idempotent, so retried like a read. */
+  async updateAccount(definition: Json): Promise<void> {
+    const name = String(definition.name);
+    await this.call('PUT', 'credentials', {
+      what: `updating account ${name}`,
+      body: JSON.stringify(definition),
+      refused: accountRefused(name),
+    });
+  }
+
+  /**
+   * Deletes an account (`DELETE /credentials/{name}`). Sent once; Clouddriver's "does not exist" counts
+   * as done, so an account removed there by hand can still be deleted here.
+   */
+  async deleteAccount(name: string): Promise<void> {
+    try {
+      await this.call('DELETE', `credentials/${encodeURIComponent(name)}`, {
+        what: `deleting account ${name}`,
+        retry: false,
+        refused: accountRefused(name),
+      });
+    } catch (error) {
+      if (error instanceof InputError && error.code === 'account_missing_in_clouddriver') return;
+      throw error;
+    }
+  }
+
+  /**
    * Saves a pipeline config (`POST /pipelines`; Gate runs Orca's savePipeline task and fails unless it
    * succeeds). Front50 upserts by `id`, so a config with an id is retried like a read; one without an
    * id is sent once, since a retry after a lost answer could save it twice. `staleCheck` makes Front50
@@ -223,7 +265,7 @@ export class GateClient {
   }
 
   private async call(
-    method: 'GET' | 'POST',
+    method: 'GET' | 'POST' | 'PUT' | 'DELETE',
     path: string,
     options: {
       what: string;
@@ -231,6 +273,7 @@ export class GateClient {
       body?: string;
       retry?: boolean;
       badPath?: (message: string) => Error;
+      refused?: (status: number, message: string) => Error;
     },
   ): Promise<unknown> {
     const trial = this.enterBreaker(options.what);
@@ -260,9 +303,15 @@ export class GateClient {
   }
 
   private async attempt(
-    method: 'GET' | 'POST',
+    method: 'GET' | 'POST' | 'PUT' | 'DELETE',
     path: string,
-    options: { what: string; query?: Record<string, string>; body?: string; badPath?: (message: string) => Error },
+    options: {
+      what: string;
+      query?: Record<string, string>;
+      body?: string;
+      badPath?: (message: string) => Error;
+      refused?: (status: number, message: string) => Error;
+    },
   ): Promise<unknown> {
     let response: OutboundResponse;
     try {
@@ -301,6 +350,9 @@ export class GateClient {
     }
     if (response.status >= 500)
       throw new RetryableGateError(`Gate answered ${response.status} for ${options.what}${detail(response)}`);
+    // An account write's 4xx other than 401 is Clouddriver's answer about the account (Gate passes it on).
+    if (options.refused && [400, 403, 404, 409, 422].includes(response.status))
+      throw options.refused(response.status, detail(response).replace(/^: /, ''));
     if (response.status === 401 || response.status === 403)
       throw new UnavailableError(
         `Gate refused sapor's credentials (${response.status}) for ${options.what}; check gate.x509 or gate.username/password`,
@@ -321,6 +373,32 @@ export class GateClient {
       });
     }
   }
+}
+
+/** Clouddriver's refusal of an account write (kork's InvalidRequestException → 400, passed on by Gate). */
+function accountRefused(name: string): (status: number, message: string) => Error {
+  return (status, message) => {
+    const text = message || `status ${status}`;
+    if (status === 403)
+      // Sapor's own Gate identity lacks a permission: a setup problem, not the caller's mistake.
+      return new UnavailableError(
+        `Spinnaker denied sapor's Gate identity (403) for account ${name}: it must be an account manager in Clouddriver, and a Fiat admin or hold WRITE on the account (${text})`,
+        { code: 'account_write_forbidden' },
+      );
+    if (status === 404 && !/does not exist/i.test(text))
+      return new UnavailableError(
+        `Gate has no account API for account ${name} (404: ${text}); it needs Spinnaker 1.28 or later`,
+        { code: 'account_api_missing' },
+      );
+    if (/duplicate/i.test(text))
+      return new ConflictError(`Clouddriver already has an account ${name}: ${text}`, { code: 'account_exists' });
+    if (/does not exist/i.test(text))
+      return new InputError(`Clouddriver has no account ${name}: ${text}`, { code: 'account_missing_in_clouddriver' });
+    return new InputError(`Clouddriver refused account ${name} (${status}): ${text}`, {
+      code: 'account_refused_by_clouddriver',
+      issues: [{ path: 'account', message: text }],
+    });
+  };
 }
 
 /** Gate's Spring error body (`{error, message, status}`), shortened, for messages. */

@@ -1,5 +1,7 @@
 import path from 'node:path';
 import type { ServiceDefinition } from '@isd/kit';
+import { createAccountService } from './accounts/setup';
+import { registerAccountRoutes } from './accounts/routes';
 import { registerRoutes } from './api/routes';
 import { AuditStore } from './audit/audit-store';
 import { registerAuditRoutes } from './audit/routes';
@@ -195,6 +197,13 @@ export const saporService: ServiceDefinition<SaporConfig> = {
       });
       pipelinesAsCode.start();
     }
+
+    // Accounts without restarts (Kubernetes; Clouddriver's account API through Gate, or a git repository).
+    registerAccountRoutes(
+      http,
+      createAccountService(config, { database, gate, audit, logger }),
+      config.accounts.adminRoles,
+    );
     return {
       async stop() {
         await pipelinesAsCode?.stop();

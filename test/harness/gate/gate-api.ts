@@ -13,7 +13,8 @@
 //   `updateTs` and `lastModifiedBy`; Front50's PipelineController refuses a second pipeline of an application
 //   with the same name (case-insensitive, another id) and, with `?staleCheck=true`, a config whose `updateTs`
 //   differs from the stored one ("The submitted pipeline is stale. …");
-// - `GET /credentials` (CredentialsController.getAccounts) → the accounts.
+// - `GET /credentials` (CredentialsController.getAccounts) → the accounts; with `clouddriverUrl`, every
+//   `/credentials` call (POST/PUT/DELETE of the account API too) goes to Clouddriver as Gate's does.
 // Authentication as Gate does it for a service: an x509 client certificate on the TLS listener
 // (gate-x509 X509Config; principal from the subject CN, Spring's default subject-principal-regex) or HTTP
 // basic auth of the one static user (gate-basic BasicAuthConfig). Without either the answer is 401 — even
@@ -30,6 +31,11 @@ import type { TLSSocket } from 'node:tls';
 export interface GateApiOptions {
   /** Basic-auth service users (user → password). */
   basicAuthUsers?: Record<string, string>;
+  /**
+   * Clouddriver behind Gate: every `/credentials` call is forwarded there (Gate's CredentialsController →
+   * ClouddriverService) with the principal as X-SPINNAKER-USER; its status and body come back unchanged.
+   */
+  clouddriverUrl?: string;
   /** Serve https and accept client certificates signed by `clientCaPem` (x509 login). */
   tls?: { certificatePem: string; privateKeyPem: string; clientCaPem: string };
 }
@@ -158,6 +164,20 @@ export async function startGateApi(options: GateApiOptions = {}): Promise<GateAp
     request.on('end', () => {
       const segments = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
       const method = request.method ?? 'GET';
+      if (options.clouddriverUrl && segments[0] === 'credentials') {
+        const body = Buffer.concat(chunks);
+        fetch(`${options.clouddriverUrl}${url.pathname}${url.search}`, {
+          method,
+          headers: { 'content-type': 'application/json', 'x-spinnaker-user': principal },
+          body: method === 'GET' || method === 'DELETE' ? undefined : body,
+        })
+          .then(async (upstream) => {
+            response.writeHead(upstream.status, { 'content-type': 'application/json' });
+            response.end(await upstream.text());
+          })
+          .catch((cause: Error) => error(502, `Clouddriver is unreachable: ${cause.message}`));
+        return;
+      }
       if (method === 'GET' && segments.length === 1 && segments[0] === 'applications')
         return send(200, harness.applications);
       if (method === 'GET' && segments.length === 1 && segments[0] === 'credentials')
