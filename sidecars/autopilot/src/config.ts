@@ -40,6 +40,19 @@ export const providerConfigSchema = z.discriminatedUnion('type', [
     tls: tlsSchema,
     timeoutMs,
   }),
+  z.strictObject({
+    type: z.literal('cloudwatch'),
+    region: z
+      .string()
+      .regex(/^[a-z]{2}(-[a-z]+)+-\d+$/, 'an AWS region such as us-east-1')
+      .describe('AWS region the metrics are in (signs the requests)'),
+    url: z.string().url().optional().describe('Endpoint; default https://monitoring.<region>.amazonaws.com'),
+    accessKeyId: z.string().min(1).describe('AWS access key id'),
+    secretAccessKey: z.string().min(1).describe('AWS secret access key'),
+    sessionToken: z.string().min(1).optional().describe('Session token of temporary credentials'),
+    tls: tlsSchema,
+    timeoutMs,
+  }),
 ]);
 
 /** Settings of one provider account. */
@@ -51,7 +64,7 @@ export const autopilotConfigSchema = baseConfigSchema({ name: 'autopilot', port:
     .record(z.string().regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, `_` or `-`'), providerConfigSchema)
     .default({})
     .describe(
-      'Metrics provider accounts by name: {type (prometheus, datadog or newrelic), url, credentials}; secrets via env, e.g. AUTOPILOT_PROVIDERS__PROM__PASSWORD',
+      'Metrics provider accounts by name: {type (prometheus, datadog, newrelic, cloudwatch), url, credentials}; secrets via env, e.g. AUTOPILOT_PROVIDERS__PROM__PASSWORD',
     ),
   analysis: z
     .strictObject({

@@ -1,6 +1,7 @@
 // Provider accounts by name, built from the config; a metric names an account, a type, or nothing.
 import { InputError } from '@isd/kit';
 import type { ProviderConfig } from '../config';
+import { createCloudWatchProvider } from './cloudwatch';
 import { createDatadogProvider } from './datadog';
 import { createNewRelicProvider } from './newrelic';
 import { createPrometheusProvider } from './prometheus';
@@ -76,5 +77,7 @@ export function createProvider(name: string, config: ProviderConfig): MetricsPro
       return createDatadogProvider(name, config);
     case 'newrelic':
       return createNewRelicProvider(name, config);
+    case 'cloudwatch':
+      return createCloudWatchProvider(name, config);
   }
 }
