@@ -53,6 +53,24 @@ export const providerConfigSchema = z.discriminatedUnion('type', [
     tls: tlsSchema,
     timeoutMs,
   }),
+  z.strictObject({
+    type: z.literal('stackdriver'),
+    url: z.string().url().default('https://monitoring.googleapis.com').describe('Cloud Monitoring API endpoint'),
+    projectId: z.string().min(1).describe('Project (or metrics scope) whose time series are listed'),
+    clientEmail: z.string().email().describe("Service account's client_email (from its JSON key)"),
+    privateKey: z
+      .string()
+      .includes('PRIVATE KEY', { message: 'must be the PEM private_key of the service account JSON key' })
+      .describe("Service account's PEM private_key (secret)"),
+    privateKeyId: z.string().min(1).optional().describe("Service account's private_key_id (the JWT kid)"),
+    tokenUrl: z
+      .string()
+      .url()
+      .default('https://oauth2.googleapis.com/token')
+      .describe('OAuth2 token endpoint (the JSON key’s token_uri)'),
+    tls: tlsSchema,
+    timeoutMs,
+  }),
 ]);
 
 /** Settings of one provider account. */
@@ -64,7 +82,7 @@ export const autopilotConfigSchema = baseConfigSchema({ name: 'autopilot', port:
     .record(z.string().regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, `_` or `-`'), providerConfigSchema)
     .default({})
     .describe(
-      'Metrics provider accounts by name: {type (prometheus, datadog, newrelic, cloudwatch), url, credentials}; secrets via env, e.g. AUTOPILOT_PROVIDERS__PROM__PASSWORD',
+      'Metrics provider accounts by name: {type (prometheus, datadog, newrelic, cloudwatch, stackdriver), url, credentials}; secrets via env, e.g. AUTOPILOT_PROVIDERS__PROM__PASSWORD',
     ),
   analysis: z
     .strictObject({

@@ -10,13 +10,20 @@ export interface QueryWithOptions {
 
 /**
  * Splits `text | a=1 | b=2` into the text and {a, b}. Only the store's `known` option names start a clause,
- * so a `|` inside the store's own syntax (a regular expression, a pipe operator) is left in the text.
+ * and a clause never starts inside a quoted string, so a `|` in the store's own syntax (a regular expression,
+ * a pipe operator) or in a scope value is left in the text.
  * Returns an error naming an option given twice or an empty value.
  */
 export function splitQueryOptions(query: string, known: readonly string[]): QueryWithOptions | { error: string } {
   const names = known.map((name) => name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|');
   const clause = new RegExp(`\\s*\\|\\s*(${names})\\s*=`, 'g');
-  const starts = [...query.matchAll(clause)];
+  const quoted = [...query.matchAll(/"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'/g)].map((match): [number, number] => [
+    match.index,
+    match.index + match[0].length,
+  ]);
+  const starts = [...query.matchAll(clause)].filter(
+    (match) => !quoted.some(([from, to]) => match.index >= from && match.index < to),
+  );
   if (starts.length === 0) return { text: query.trim(), options: {} };
   const options: Record<string, string> = {};
   for (const [index, match] of starts.entries()) {

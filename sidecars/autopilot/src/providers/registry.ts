@@ -5,6 +5,7 @@ import { createCloudWatchProvider } from './cloudwatch';
 import { createDatadogProvider } from './datadog';
 import { createNewRelicProvider } from './newrelic';
 import { createPrometheusProvider } from './prometheus';
+import { createStackdriverProvider } from './stackdriver';
 import type { MetricsProvider } from './provider';
 
 /** The configured provider accounts. */
@@ -79,5 +80,7 @@ export function createProvider(name: string, config: ProviderConfig): MetricsPro
       return createNewRelicProvider(name, config);
     case 'cloudwatch':
       return createCloudWatchProvider(name, config);
+    case 'stackdriver':
+      return createStackdriverProvider(name, config);
   }
 }
