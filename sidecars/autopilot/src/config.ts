@@ -71,6 +71,13 @@ export const providerConfigSchema = z.discriminatedUnion('type', [
     tls: tlsSchema,
     timeoutMs,
   }),
+  z.strictObject({
+    type: z.literal('dynatrace'),
+    url: z.string().url().describe('Environment URL, e.g. https://abc12345.live.dynatrace.com'),
+    apiToken: z.string().min(1).describe('API token with the metrics.read scope (secret)'),
+    tls: tlsSchema,
+    timeoutMs,
+  }),
 ]);
 
 /** Settings of one provider account. */
@@ -82,7 +89,7 @@ export const autopilotConfigSchema = baseConfigSchema({ name: 'autopilot', port:
     .record(z.string().regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, `_` or `-`'), providerConfigSchema)
     .default({})
     .describe(
-      'Metrics provider accounts by name: {type (prometheus, datadog, newrelic, cloudwatch, stackdriver), url, credentials}; secrets via env, e.g. AUTOPILOT_PROVIDERS__PROM__PASSWORD',
+      'Metrics provider accounts by name: {type (prometheus, datadog, newrelic, cloudwatch, stackdriver, dynatrace), url, credentials}; secrets via env, e.g. AUTOPILOT_PROVIDERS__PROM__PASSWORD',
     ),
   analysis: z
     .strictObject({

@@ -36,7 +36,7 @@ export interface MetricsProvider {
 }
 
 /** Provider types autopilot can query. */
-export type ProviderType = 'prometheus' | 'datadog' | 'newrelic' | 'cloudwatch' | 'stackdriver';
+export type ProviderType = 'prometheus' | 'datadog' | 'newrelic' | 'cloudwatch' | 'stackdriver' | 'dynatrace';
 
 /**
  * A provider call failed. `kind` says whose fault it is: `unavailable` (network, 5xx, auth, timeout: the

@@ -3,6 +3,7 @@ import { InputError } from '@isd/kit';
 import type { ProviderConfig } from '../config';
 import { createCloudWatchProvider } from './cloudwatch';
 import { createDatadogProvider } from './datadog';
+import { createDynatraceProvider } from './dynatrace';
 import { createNewRelicProvider } from './newrelic';
 import { createPrometheusProvider } from './prometheus';
 import { createStackdriverProvider } from './stackdriver';
@@ -82,5 +83,7 @@ export function createProvider(name: string, config: ProviderConfig): MetricsPro
       return createCloudWatchProvider(name, config);
     case 'stackdriver':
       return createStackdriverProvider(name, config);
+    case 'dynatrace':
+      return createDynatraceProvider(name, config);
   }
 }
