@@ -78,6 +78,13 @@ export const providerConfigSchema = z.discriminatedUnion('type', [
     tls: tlsSchema,
     timeoutMs,
   }),
+  z.strictObject({
+    type: z.literal('signalfx'),
+    url: z.string().url().default('https://stream.us1.signalfx.com').describe("Realm's stream API (SignalFlow)"),
+    accessToken: z.string().min(1).describe('Access token with API scope (X-SF-TOKEN, secret)'),
+    tls: tlsSchema,
+    timeoutMs,
+  }),
 ]);
 
 /** Settings of one provider account. */
@@ -89,7 +96,7 @@ export const autopilotConfigSchema = baseConfigSchema({ name: 'autopilot', port:
     .record(z.string().regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, `_` or `-`'), providerConfigSchema)
     .default({})
     .describe(
-      'Metrics provider accounts by name: {type (prometheus, datadog, newrelic, cloudwatch, stackdriver, dynatrace), url, credentials}; secrets via env, e.g. AUTOPILOT_PROVIDERS__PROM__PASSWORD',
+      'Metrics provider accounts by name: {type (prometheus, datadog, newrelic, cloudwatch, stackdriver, dynatrace, signalfx), url, credentials}; secrets via env, e.g. AUTOPILOT_PROVIDERS__PROM__PASSWORD',
     ),
   analysis: z
     .strictObject({

@@ -36,7 +36,8 @@ export interface MetricsProvider {
 }
 
 /** Provider types autopilot can query. */
-export type ProviderType = 'prometheus' | 'datadog' | 'newrelic' | 'cloudwatch' | 'stackdriver' | 'dynatrace';
+export type ProviderType =
+  'prometheus' | 'datadog' | 'newrelic' | 'cloudwatch' | 'stackdriver' | 'dynatrace' | 'signalfx';
 
 /**
  * A provider call failed. `kind` says whose fault it is: `unavailable` (network, 5xx, auth, timeout: the

@@ -6,6 +6,7 @@ import { createDatadogProvider } from './datadog';
 import { createDynatraceProvider } from './dynatrace';
 import { createNewRelicProvider } from './newrelic';
 import { createPrometheusProvider } from './prometheus';
+import { createSignalFxProvider } from './signalfx';
 import { createStackdriverProvider } from './stackdriver';
 import type { MetricsProvider } from './provider';
 
@@ -85,5 +86,7 @@ export function createProvider(name: string, config: ProviderConfig): MetricsPro
       return createStackdriverProvider(name, config);
     case 'dynatrace':
       return createDynatraceProvider(name, config);
+    case 'signalfx':
+      return createSignalFxProvider(name, config);
   }
 }
