@@ -85,6 +85,13 @@ export const providerConfigSchema = z.discriminatedUnion('type', [
     tls: tlsSchema,
     timeoutMs,
   }),
+  z.strictObject({
+    type: z.literal('wavefront'),
+    url: z.string().url().describe('Cluster URL, e.g. https://example.wavefront.com'),
+    apiToken: z.string().min(1).describe('API token (Bearer, secret)'),
+    tls: tlsSchema,
+    timeoutMs,
+  }),
 ]);
 
 /** Settings of one provider account. */
@@ -96,7 +103,7 @@ export const autopilotConfigSchema = baseConfigSchema({ name: 'autopilot', port:
     .record(z.string().regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, `_` or `-`'), providerConfigSchema)
     .default({})
     .describe(
-      'Metrics provider accounts by name: {type (prometheus, datadog, newrelic, cloudwatch, stackdriver, dynatrace, signalfx), url, credentials}; secrets via env, e.g. AUTOPILOT_PROVIDERS__PROM__PASSWORD',
+      'Metrics provider accounts by name: {type (prometheus, datadog, newrelic, cloudwatch, stackdriver, dynatrace, signalfx, wavefront), url, credentials}; secrets via env, e.g. AUTOPILOT_PROVIDERS__PROM__PASSWORD',
     ),
   analysis: z
     .strictObject({

@@ -9,6 +9,7 @@ import { createPrometheusProvider } from './prometheus';
 import { createSignalFxProvider } from './signalfx';
 import { createStackdriverProvider } from './stackdriver';
 import type { MetricsProvider } from './provider';
+import { createWavefrontProvider } from './wavefront';
 
 /** The configured provider accounts. */
 export class ProviderRegistry {
@@ -88,5 +89,7 @@ export function createProvider(name: string, config: ProviderConfig): MetricsPro
       return createDynatraceProvider(name, config);
     case 'signalfx':
       return createSignalFxProvider(name, config);
+    case 'wavefront':
+      return createWavefrontProvider(name, config);
   }
 }
