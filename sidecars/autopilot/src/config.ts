@@ -92,6 +92,16 @@ export const providerConfigSchema = z.discriminatedUnion('type', [
     tls: tlsSchema,
     timeoutMs,
   }),
+  z.strictObject({
+    type: z.literal('appdynamics'),
+    url: z.string().url().describe('Controller URL, e.g. https://example.saas.appdynamics.com'),
+    accountName: z.string().min(1).describe('Controller account name (client_id is <clientName>@<accountName>)'),
+    clientName: z.string().min(1).describe('API client name'),
+    clientSecret: z.string().min(1).describe('API client secret (secret)'),
+    application: z.string().min(1).optional().describe('Business application of queries without `| application=`'),
+    tls: tlsSchema,
+    timeoutMs,
+  }),
 ]);
 
 /** Settings of one provider account. */
@@ -103,7 +113,7 @@ export const autopilotConfigSchema = baseConfigSchema({ name: 'autopilot', port:
     .record(z.string().regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, `_` or `-`'), providerConfigSchema)
     .default({})
     .describe(
-      'Metrics provider accounts by name: {type (prometheus, datadog, newrelic, cloudwatch, stackdriver, dynatrace, signalfx, wavefront), url, credentials}; secrets via env, e.g. AUTOPILOT_PROVIDERS__PROM__PASSWORD',
+      'Metrics provider accounts by name: {type (prometheus, datadog, newrelic, cloudwatch, stackdriver, dynatrace, signalfx, wavefront, appdynamics), url, credentials}; secrets via env, e.g. AUTOPILOT_PROVIDERS__PROM__PASSWORD',
     ),
   analysis: z
     .strictObject({

@@ -37,7 +37,15 @@ export interface MetricsProvider {
 
 /** Provider types autopilot can query. */
 export type ProviderType =
-  'prometheus' | 'datadog' | 'newrelic' | 'cloudwatch' | 'stackdriver' | 'dynatrace' | 'signalfx' | 'wavefront';
+  | 'prometheus'
+  | 'datadog'
+  | 'newrelic'
+  | 'cloudwatch'
+  | 'stackdriver'
+  | 'dynatrace'
+  | 'signalfx'
+  | 'wavefront'
+  | 'appdynamics';
 
 /**
  * A provider call failed. `kind` says whose fault it is: `unavailable` (network, 5xx, auth, timeout: the

@@ -1,6 +1,7 @@
 // Provider accounts by name, built from the config; a metric names an account, a type, or nothing.
 import { InputError } from '@isd/kit';
 import type { ProviderConfig } from '../config';
+import { createAppDynamicsProvider } from './appdynamics';
 import { createCloudWatchProvider } from './cloudwatch';
 import { createDatadogProvider } from './datadog';
 import { createDynatraceProvider } from './dynatrace';
@@ -91,5 +92,7 @@ export function createProvider(name: string, config: ProviderConfig): MetricsPro
       return createSignalFxProvider(name, config);
     case 'wavefront':
       return createWavefrontProvider(name, config);
+    case 'appdynamics':
+      return createAppDynamicsProvider(name, config);
   }
 }
