@@ -57,8 +57,8 @@ describe('AppDynamics metric-data client', () => {
     ]);
     const appd = provider();
     expect(appd.renderScope({ tier: 'web', node: 'web-1' })).toBe('web|web-1');
-    const series = await appd.fetch(path, window);
-    await appd.fetch(`${path} | value=max`, window);
+    const [series, max] = await Promise.all([appd.fetch(path, window), appd.fetch(`${path} | value=max`, window)]);
+    expect(max.values[0]).toBe(120);
     expect(state.tokensIssued).toBe(1);
     expect(calls[0]).toEqual({
       application: 'checkout',

@@ -44,7 +44,17 @@ export function createAppDynamicsProvider(name: string, settings: AppDynamicsSet
   const base = new URL(settings.url.endsWith('/') ? settings.url : `${settings.url}/`);
   let token: { value: string; expiresAtMs: number } | undefined;
 
-  async function accessToken(): Promise<string> {
+  let pendingToken: Promise<string> | undefined;
+
+  /** The cached token, or one exchange shared by every request that needs it meanwhile (baseline and canary run at once). */
+  function accessToken(): Promise<string> {
+    pendingToken ??= exchangeToken().finally(() => {
+      pendingToken = undefined;
+    });
+    return pendingToken;
+  }
+
+  async function exchangeToken(): Promise<string> {
     const nowMs = Date.now();
     if (token && token.expiresAtMs - 30_000 > nowMs) return token.value;
     const response = await providerRequest(name, {

@@ -69,7 +69,8 @@ describe('Cloud Monitoring timeSeries.list client', () => {
     const scope = gcp.renderScope({ namespace_name: 'prod', 'metadata.user_labels."app"': 'w"eb' });
     expect(scope).toBe('resource.labels.namespace_name="prod" AND metadata.user_labels."app"="w\\"eb"');
     const query = `metric.type="kubernetes.io/container/cpu/core_usage_time" AND ${scope} | perSeriesAligner=ALIGN_RATE | crossSeriesReducer=REDUCE_SUM`;
-    const first = await gcp.fetch(query, window);
+    // Baseline and canary are fetched at once: one token exchange serves both.
+    const [first] = await Promise.all([gcp.fetch(query, window), gcp.fetch(query, window)]);
     await gcp.fetch(query, window);
     expect(state.tokensIssued).toBe(1);
     expect(calls[0]).toEqual({

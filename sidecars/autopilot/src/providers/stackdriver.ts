@@ -81,7 +81,17 @@ export function createStackdriverProvider(name: string, settings: StackdriverSet
   let privateKey: KeyObject | undefined;
   let token: { value: string; expiresAtMs: number } | undefined;
 
-  async function accessToken(): Promise<string> {
+  let pendingToken: Promise<string> | undefined;
+
+  /** The cached token, or one exchange shared by every request that needs it meanwhile (baseline and canary run at once). */
+  function accessToken(): Promise<string> {
+    pendingToken ??= exchangeToken().finally(() => {
+      pendingToken = undefined;
+    });
+    return pendingToken;
+  }
+
+  async function exchangeToken(): Promise<string> {
     const nowMs = Date.now();
     if (token && token.expiresAtMs - 60_000 > nowMs) return token.value;
     try {
