@@ -74,6 +74,19 @@ describe('CloudWatch GetMetricData client', () => {
     expect(series.values).toEqual([0, 1, 2, 3, 4, Number.NaN]);
   });
 
+  it('shows the service’s messages about a result as problems', async () => {
+    serve(() => [
+      {
+        label: 'm',
+        points: [[minute(0), 1]],
+        messages: [{ code: 'ArithmeticError', value: 'Division by zero at 12:01' }],
+      },
+    ]);
+    const series = await provider().fetch('m1 / m2', window);
+    expect(series.values[0]).toBe(1);
+    expect(series.problems).toEqual(['cw: ArithmeticError: Division by zero at 12:01']);
+  });
+
   it('rounds steps to periods CloudWatch accepts', () => {
     expect([1, 3, 7, 20, 45, 60, 61, 300].map(cloudWatchPeriod)).toEqual([1, 5, 10, 30, 60, 60, 120, 300]);
   });

@@ -126,7 +126,13 @@ export function createCloudWatchProvider(name: string, settings: CloudWatchSetti
     return result;
   }
 
-  async function run(expression: string, startMs: number, endMs: number, period: number): Promise<ResultEntry[]> {
+  /** The series of an expression, and the service's messages about the query (e.g. a Metrics Insights limit hit). */
+  async function run(
+    expression: string,
+    startMs: number,
+    endMs: number,
+    period: number,
+  ): Promise<{ entries: ResultEntry[]; notices: string[] }> {
     const params: Array<[string, string]> = [
       ['Action', 'GetMetricData'],
       ['Version', API_VERSION],
@@ -139,6 +145,7 @@ export function createCloudWatchProvider(name: string, settings: CloudWatchSetti
       ['MetricDataQueries.member.1.ReturnData', 'true'],
     ];
     const byKey = new Map<string, ResultEntry>();
+    const notices = new Set<string>();
     let nextToken = '';
     for (let pages = 0; ; pages++) {
       if (pages >= MAX_PAGES)
@@ -158,6 +165,8 @@ export function createCloudWatchProvider(name: string, settings: CloudWatchSetti
           known.messages.push(`${text(node(message).Code)}: ${text(node(message).Value)}`);
         byKey.set(key, known);
       }
+      for (const message of members(result.Messages))
+        notices.add(`${text(node(message).Code)}: ${text(node(message).Value)}`);
       nextToken = text(result.NextToken);
       if (!nextToken) break;
     }
@@ -170,7 +179,8 @@ export function createCloudWatchProvider(name: string, settings: CloudWatchSetti
         `${name}: ${expression} answered ${failed.statusCode}${failed.messages.length ? ` (${failed.messages.join('; ')})` : ''}`,
       );
     }
-    return entries;
+    for (const entry of entries) for (const message of entry.messages) notices.add(message);
+    return { entries, notices: [...notices].map((notice) => `${name}: ${notice}`) };
   }
 
   return {
@@ -185,7 +195,7 @@ export function createCloudWatchProvider(name: string, settings: CloudWatchSetti
     async fetch(query: string, window: FetchWindow): Promise<FetchedSeries> {
       const period = cloudWatchPeriod(window.stepSeconds);
       const grid = stepGrid({ ...window, stepSeconds: period });
-      const entries = await run(query, window.startMs, window.endMs, period);
+      const { entries, notices } = await run(query, window.startMs, window.endMs, period);
       const withData = entries.filter((entry) => entry.points.length > 0);
       const range = `between ${new Date(window.startMs).toISOString()} and ${new Date(window.endMs).toISOString()}`;
       if (withData.length === 0) return unusableSeries(query, grid, 0, [`no data for ${query} ${range}`]);
@@ -193,6 +203,7 @@ export function createCloudWatchProvider(name: string, settings: CloudWatchSetti
         const labels = withData.slice(0, 3).map((entry) => entry.label || entry.id);
         return unusableSeries(query, grid, withData.length, [
           `${query} returned ${withData.length} series (${labels.join(', ')}); aggregate them to one (no GROUP BY)`,
+          ...notices,
         ]);
       }
       const only = withData[0]!;
@@ -202,7 +213,7 @@ export function createCloudWatchProvider(name: string, settings: CloudWatchSetti
         values: alignToGrid(grid, period, only.points),
         labels: only.label ? { label: only.label } : {},
         seriesCount: 1,
-        problems: [],
+        problems: notices,
       };
     },
     async checkQuery(query: string): Promise<string | null> {

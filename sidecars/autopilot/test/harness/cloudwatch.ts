@@ -10,6 +10,8 @@ import { signV4 } from '../../src/providers/sigv4';
 export interface CloudWatchSeries {
   label: string;
   points: Array<[number, number]>;
+  /** MessageData of the result (e.g. why data is partial). */
+  messages?: Array<{ code: string; value: string }>;
 }
 
 /** What the harness answers for an expression, or a documented error to return. */
@@ -44,7 +46,7 @@ function errorXml(status: number, code: string, message: string): ReplayResponse
 /** Creates the handler; `requests` counts the GetMetricData calls answered. */
 export function cloudWatchHarness(options: CloudWatchHarnessOptions) {
   const pageSize = options.pageSize ?? 100_800;
-  const pending = new Map<string, Array<{ label: string; points: Array<[number, number]> }>>();
+  const pending = new Map<string, CloudWatchSeries[]>();
   let tokenCounter = 0;
 
   function checkSignature(request: RecordedRequest): ReplayResponse | undefined {
@@ -141,7 +143,7 @@ export function cloudWatchHarness(options: CloudWatchHarnessOptions) {
     if (params.get('ScanBy') && !['TimestampAscending', 'TimestampDescending'].includes(params.get('ScanBy')!))
       return errorXml(400, 'ValidationError', 'ScanBy must be TimestampAscending or TimestampDescending');
 
-    let series: Array<{ label: string; points: Array<[number, number]> }>;
+    let series: CloudWatchSeries[];
     const token = params.get('NextToken');
     if (token) {
       const rest = pending.get(token);
@@ -157,7 +159,7 @@ export function cloudWatchHarness(options: CloudWatchHarnessOptions) {
       const answer = options.data(expression, startMs, endMs, period);
       if (!Array.isArray(answer)) return errorXml(answer.status, answer.code, answer.message);
       series = answer.map((entry) => ({
-        label: entry.label,
+        ...entry,
         points: entry.points.filter(([at]) => at >= startMs && at < endMs).sort((a, b) => a[0] - b[0]),
       }));
     }
@@ -168,7 +170,7 @@ export function cloudWatchHarness(options: CloudWatchHarnessOptions) {
     for (const entry of series) {
       const take = entry.points.slice(0, Math.max(0, budget));
       budget -= take.length;
-      now.push({ label: entry.label, points: take });
+      now.push({ ...entry, points: take });
       if (take.length < entry.points.length)
         later.push({ label: entry.label, points: entry.points.slice(take.length) });
     }
@@ -184,9 +186,11 @@ export function cloudWatchHarness(options: CloudWatchHarnessOptions) {
             .map(([at]) => `<member>${new Date(at).toISOString().replace('.000Z', 'Z')}</member>`)
             .join('')}</Timestamps><Values>${entry.points
             .map(([, value]) => `<member>${value}</member>`)
-            .join(
-              '',
-            )}</Values><StatusCode>${later.some((rest) => rest.label === entry.label) ? 'PartialData' : 'Complete'}</StatusCode></member>`,
+            .join('')}</Values>${
+            entry.messages?.length
+              ? `<Messages>${entry.messages.map((m) => `<member><Code>${escapeXml(m.code)}</Code><Value>${escapeXml(m.value)}</Value></member>`).join('')}</Messages>`
+              : ''
+          }<StatusCode>${later.some((rest) => rest.label === entry.label) ? 'PartialData' : 'Complete'}</StatusCode></member>`,
       )
       .join('');
     return {
