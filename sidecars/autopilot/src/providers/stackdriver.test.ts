@@ -26,6 +26,11 @@ const series = (points: Array<[number, number]>, pod = 'web-1'): StackdriverSeri
   points,
 });
 
+let storeClockOffsetMs = 0;
+beforeEach(() => {
+  storeClockOffsetMs = 0;
+});
+
 function serve(
   data: (call: StackdriverListCall) => ReturnType<Parameters<typeof stackdriverHarness>[0]['data']>,
   pageSize?: number,
@@ -36,6 +41,7 @@ function serve(
     publicKey,
     project: 'demo-project',
     tokenUrl: () => `${server.url}/token`,
+    now: () => Date.now() + storeClockOffsetMs,
     ...(pageSize ? { pageSize } : {}),
     data: (call) => {
       calls.push(call);
@@ -112,6 +118,21 @@ describe('Cloud Monitoring timeSeries.list client', () => {
     serve(() => []);
     const empty = await provider().fetch('metric.type="nothing"', window);
     expect(empty.problems[0]).toMatch(/no series matched metric.type="nothing" between/);
+  });
+
+  it('drops a token the API no longer accepts, so the retry exchanges a new one', async () => {
+    const { state } = serve(() => [series([[minute(1), 1]])]);
+    const gcp = provider();
+    await gcp.fetch('metric.type="x"', window);
+    // The store expired the token early (its clock is past the expiry it announced).
+    storeClockOffsetMs = 2 * 3600_000;
+    await expect(gcp.fetch('metric.type="x"', window)).rejects.toMatchObject({
+      kind: 'unavailable',
+      message: expect.stringMatching(/HTTP 401 .*UNAUTHENTICATED/),
+    });
+    storeClockOffsetMs = 0;
+    expect((await gcp.fetch('metric.type="x"', window)).values[1]).toBe(1);
+    expect(state.tokensIssued).toBe(2);
   });
 
   it('refuses a key the token endpoint does not accept as an unavailable provider', async () => {
