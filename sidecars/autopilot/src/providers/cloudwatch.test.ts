@@ -2,7 +2,7 @@
 // received, documented XML answers and errors, NextToken paging).
 import { cloudWatchHarness, type CloudWatchAnswer } from '../../test/harness/cloudwatch';
 import { startReplayServer, type ReplayServer } from '../../test/replay-server';
-import { cloudWatchPeriod, createCloudWatchProvider } from './cloudwatch';
+import { cloudWatchMinimumPeriod, cloudWatchPeriod, createCloudWatchProvider } from './cloudwatch';
 import { ProviderError } from './provider';
 
 let server: ReplayServer;
@@ -21,10 +21,17 @@ const account = {
 const window = { startMs: Date.UTC(2026, 0, 1, 12, 0), endMs: Date.UTC(2026, 0, 1, 12, 5), stepSeconds: 60 };
 const minute = (n: number) => window.startMs + n * 60_000;
 
+/** The clock of both sides: a minute after the window (recent data: every period is available). */
+let clock = () => window.endMs + 60_000;
+beforeEach(() => {
+  clock = () => window.endMs + 60_000;
+});
+
 function serve(data: (expression: string, periodSeconds: number) => CloudWatchAnswer, pageSize?: number) {
   const asked: string[] = [];
   const harness = cloudWatchHarness({
     ...account,
+    now: () => clock(),
     ...(pageSize ? { pageSize } : {}),
     data: (expression, _start, _end, period) => {
       asked.push(expression);
@@ -36,7 +43,7 @@ function serve(data: (expression: string, periodSeconds: number) => CloudWatchAn
 }
 
 const provider = (overrides: Partial<typeof account> & { sessionToken?: string } = {}) =>
-  createCloudWatchProvider('cw', { ...account, ...overrides, url: server.url, timeoutMs: 2_000 });
+  createCloudWatchProvider('cw', { ...account, ...overrides, url: server.url, timeoutMs: 2_000, now: () => clock() });
 
 describe('CloudWatch GetMetricData client', () => {
   it('sends a signed GetMetricData with the expression at the step and places the points on the grid', async () => {
@@ -87,8 +94,34 @@ describe('CloudWatch GetMetricData client', () => {
     expect(series.problems).toEqual(['cw: ArithmeticError: Division by zero at 12:01']);
   });
 
+  it('asks for a period older data still has (a finer one would come back empty)', async () => {
+    clock = () => window.endMs + 20 * 24 * 3_600_000;
+    serve(() => [
+      {
+        label: 'm',
+        points: [
+          [minute(0), 1],
+          [minute(5), 2],
+        ],
+      },
+    ]);
+    const series = await provider().fetch('SELECT AVG(x) FROM y', { ...window, stepSeconds: 60 });
+    expect(new URLSearchParams(server.requests[0]!.body).get('MetricDataQueries.member.1.Period')).toBe('300');
+    expect(series.timestampsMs).toEqual([minute(0), minute(5)]);
+    // EndTime is exclusive: the period starting at the window's end is not in it.
+    expect(series.values).toEqual([1, Number.NaN]);
+  });
+
   it('rounds steps to periods CloudWatch accepts', () => {
-    expect([1, 3, 7, 20, 45, 60, 61, 300].map(cloudWatchPeriod)).toEqual([1, 5, 10, 30, 60, 60, 120, 300]);
+    expect([1, 3, 7, 20, 45, 60, 61, 300].map((step) => cloudWatchPeriod(step))).toEqual([
+      1, 5, 10, 30, 60, 60, 120, 300,
+    ]);
+    // Older data only exists at coarser periods.
+    expect([10, 90].map((step) => cloudWatchPeriod(step, 60))).toEqual([60, 120]);
+    expect([60, 400].map((step) => cloudWatchPeriod(step, 300))).toEqual([300, 600]);
+    expect([60, 4000].map((step) => cloudWatchPeriod(step, 3600))).toEqual([3600, 7200]);
+    const hour = 3_600_000;
+    expect([hour, 4 * hour, 16 * 24 * hour, 64 * 24 * hour].map(cloudWatchMinimumPeriod)).toEqual([1, 60, 300, 3600]);
   });
 
   it('reports an empty answer and several series as problems naming the query', async () => {
@@ -109,6 +142,7 @@ describe('CloudWatch GetMetricData client', () => {
     const token = cloudWatchHarness({
       ...account,
       sessionToken: 'tok',
+      now: () => clock(),
       data: () => [{ label: 'm', points: [[minute(1), 1]] }],
     });
     server.respond(token.handler);

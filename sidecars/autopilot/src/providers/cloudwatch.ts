@@ -21,6 +21,8 @@ export interface CloudWatchSettings extends AwsCredentials {
   url?: string;
   tls?: TlsOptions;
   timeoutMs: number;
+  /** The clock (signing time, age of the data asked for); tests inject one. */
+  now?: () => number;
 }
 
 interface ResultEntry {
@@ -60,10 +62,27 @@ const xml = new XMLParser({
   isArray: (name) => name === 'member',
 });
 
-/** CloudWatch periods: 1, 5, 10, 30 (high resolution) or a multiple of 60 seconds. */
-export function cloudWatchPeriod(stepSeconds: number): number {
-  const step = Math.max(1, Math.ceil(stepSeconds));
-  if (step >= 60) return Math.ceil(step / 60) * 60;
+const HOUR_MS = 3_600_000;
+const DAY_MS = 24 * HOUR_MS;
+
+/**
+ * The shortest period CloudWatch answers for data starting `ageMs` ago (GetMetricData: older data is kept
+ * only at coarser resolution, and a finer period returns no points): 1 s within 3 hours, 60 s within 15
+ * days, 300 s within 63 days, 3600 s beyond.
+ */
+export function cloudWatchMinimumPeriod(ageMs: number): number {
+  if (ageMs <= 3 * HOUR_MS) return 1;
+  if (ageMs <= 15 * DAY_MS) return 60;
+  if (ageMs <= 63 * DAY_MS) return 300;
+  return 3600;
+}
+
+/** CloudWatch periods: 1, 5, 10, 30 (high resolution) or a multiple of 60 seconds, at least `minimum`. */
+export function cloudWatchPeriod(stepSeconds: number, minimum = 1): number {
+  const step = Math.max(1, Math.ceil(stepSeconds), minimum);
+  // Every minimum above 1 (60, 300, 3600) is a multiple of 60, so its multiples are valid periods.
+  const unit = Math.max(60, minimum);
+  if (step >= 60) return Math.ceil(step / unit) * unit;
   return [1, 5, 10, 30, 60].find((period) => period >= step)!;
 }
 
@@ -78,6 +97,7 @@ const text = (value: unknown): string => (typeof value === 'string' ? value : ''
 /** Creates a CloudWatch provider. */
 export function createCloudWatchProvider(name: string, settings: CloudWatchSettings): MetricsProvider {
   const base = new URL(settings.url ?? `https://monitoring.${settings.region}.amazonaws.com`);
+  const now = settings.now ?? Date.now;
   const credentials: AwsCredentials = {
     accessKeyId: settings.accessKeyId,
     secretAccessKey: settings.secretAccessKey,
@@ -92,7 +112,7 @@ export function createCloudWatchProvider(name: string, settings: CloudWatchSetti
       credentials,
       settings.region,
       'monitoring',
-      new Date(),
+      new Date(now()),
     );
     const response = await providerRequest(name, {
       method: 'POST',
@@ -193,7 +213,7 @@ export function createCloudWatchProvider(name: string, settings: CloudWatchSetti
         .join(' AND ');
     },
     async fetch(query: string, window: FetchWindow): Promise<FetchedSeries> {
-      const period = cloudWatchPeriod(window.stepSeconds);
+      const period = cloudWatchPeriod(window.stepSeconds, cloudWatchMinimumPeriod(now() - window.startMs));
       const grid = stepGrid({ ...window, stepSeconds: period });
       const { entries, notices } = await run(query, window.startMs, window.endMs, period);
       const withData = entries.filter((entry) => entry.points.length > 0);
@@ -217,9 +237,9 @@ export function createCloudWatchProvider(name: string, settings: CloudWatchSetti
       };
     },
     async checkQuery(query: string): Promise<string | null> {
-      const now = Date.now();
+      const endMs = now();
       try {
-        await run(query, now - 600_000, now, 60);
+        await run(query, endMs - 600_000, endMs, 60);
         return null;
       } catch (error) {
         if (error instanceof ProviderError && error.kind === 'query') return error.message;

@@ -158,9 +158,13 @@ export function cloudWatchHarness(options: CloudWatchHarnessOptions) {
     } else {
       const answer = options.data(expression, startMs, endMs, period);
       if (!Array.isArray(answer)) return errorXml(answer.status, answer.code, answer.message);
+      // Documented: older data is kept only at coarser periods; a finer period returns no data points.
+      const ageMs = (options.now ?? Date.now)() - startMs;
+      const minimum = ageMs > 63 * 86_400_000 ? 3600 : ageMs > 15 * 86_400_000 ? 300 : ageMs > 3 * 3_600_000 ? 60 : 1;
+      const tooFine = period % minimum !== 0;
       series = answer.map((entry) => ({
         ...entry,
-        points: entry.points.filter(([at]) => at >= startMs && at < endMs).sort((a, b) => a[0] - b[0]),
+        points: tooFine ? [] : entry.points.filter(([at]) => at >= startMs && at < endMs).sort((a, b) => a[0] - b[0]),
       }));
     }
     // Page: the first `pageSize` points across the series; the rest waits behind a NextToken.
