@@ -99,7 +99,7 @@ beforeAll(async () => {
         backend: 'clouddriver',
         controller: {
           url: controller.controlUrl,
-          token: controller.issueControlCredentials('sapor').token,
+          token: (await controller.issueControlCredentials('sapor')).token,
           caFile,
         },
       },

@@ -49,11 +49,73 @@ export const providerConfigSchema = z.discriminatedUnion('type', [
     timeoutMs,
   }),
   z.strictObject({
+    type: z.literal('cloudwatch'),
+    region: z
+      .string()
+      .regex(/^[a-z]{2}(-[a-z]+)+-\d+$/, 'an AWS region such as us-east-1')
+      .describe('AWS region the metrics are in (signs the requests)'),
+    url: z.string().url().optional().describe('Endpoint; default https://monitoring.<region>.amazonaws.com'),
+    accessKeyId: z.string().min(1).describe('AWS access key id'),
+    secretAccessKey: z.string().min(1).describe('AWS secret access key'),
+    sessionToken: z.string().min(1).optional().describe('Session token of temporary credentials'),
+    tls: tlsSchema,
+    timeoutMs,
+  }),
+  z.strictObject({
     type: z.literal('influxdb'),
     url: z.string().url().describe('InfluxDB 1.x base URL (the one serving /query)'),
     database: z.string().min(1).describe('Database the InfluxQL runs in (`db`)'),
     username: z.string().optional().describe('InfluxDB user (basic auth)'),
     password: z.string().optional().describe('InfluxDB password'),
+    tls: tlsSchema,
+    timeoutMs,
+  }),
+  z.strictObject({
+    type: z.literal('stackdriver'),
+    url: z.string().url().default('https://monitoring.googleapis.com').describe('Cloud Monitoring API endpoint'),
+    projectId: z.string().min(1).describe('Project (or metrics scope) whose time series are listed'),
+    clientEmail: z.string().email().describe("Service account's client_email (from its JSON key)"),
+    privateKey: z
+      .string()
+      .includes('PRIVATE KEY', { message: 'must be the PEM private_key of the service account JSON key' })
+      .describe("Service account's PEM private_key (secret)"),
+    privateKeyId: z.string().min(1).optional().describe("Service account's private_key_id (the JWT kid)"),
+    tokenUrl: z
+      .string()
+      .url()
+      .default('https://oauth2.googleapis.com/token')
+      .describe('OAuth2 token endpoint (the JSON key’s token_uri)'),
+    tls: tlsSchema,
+    timeoutMs,
+  }),
+  z.strictObject({
+    type: z.literal('dynatrace'),
+    url: z.string().url().describe('Environment URL, e.g. https://abc12345.live.dynatrace.com'),
+    apiToken: z.string().min(1).describe('API token with the metrics.read scope (secret)'),
+    tls: tlsSchema,
+    timeoutMs,
+  }),
+  z.strictObject({
+    type: z.literal('signalfx'),
+    url: z.string().url().default('https://stream.us1.signalfx.com').describe("Realm's stream API (SignalFlow)"),
+    accessToken: z.string().min(1).describe('Access token with API scope (X-SF-TOKEN, secret)'),
+    tls: tlsSchema,
+    timeoutMs,
+  }),
+  z.strictObject({
+    type: z.literal('wavefront'),
+    url: z.string().url().describe('Cluster URL, e.g. https://example.wavefront.com'),
+    apiToken: z.string().min(1).describe('API token (Bearer, secret)'),
+    tls: tlsSchema,
+    timeoutMs,
+  }),
+  z.strictObject({
+    type: z.literal('appdynamics'),
+    url: z.string().url().describe('Controller URL, e.g. https://example.saas.appdynamics.com'),
+    accountName: z.string().min(1).describe('Controller account name (client_id is <clientName>@<accountName>)'),
+    clientName: z.string().min(1).describe('API client name'),
+    clientSecret: z.string().min(1).describe('API client secret (secret)'),
+    application: z.string().min(1).optional().describe('Business application of queries without `| application=`'),
     tls: tlsSchema,
     timeoutMs,
   }),
@@ -68,7 +130,7 @@ export const autopilotConfigSchema = baseConfigSchema({ name: 'autopilot', port:
     .record(z.string().regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, `_` or `-`'), providerConfigSchema)
     .default({})
     .describe(
-      'Metrics provider accounts by name: {type (prometheus, datadog, newrelic, graphite or influxdb), url, credentials}; secrets via env, e.g. AUTOPILOT_PROVIDERS__PROM__PASSWORD',
+      'Metrics provider accounts by name: {type (prometheus, datadog, newrelic, graphite, influxdb, cloudwatch, stackdriver, dynatrace, signalfx, wavefront or appdynamics), url, credentials}; secrets via env, e.g. AUTOPILOT_PROVIDERS__PROM__PASSWORD',
     ),
   analysis: z
     .strictObject({

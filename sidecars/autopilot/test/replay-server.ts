@@ -15,6 +15,8 @@ export interface RecordedRequest {
 export interface ReplayResponse {
   status: number;
   body: unknown;
+  /** Response headers (default: JSON content type). */
+  headers?: Record<string, string>;
   /** Answer only after this long (a slow or hanging provider). */
   delayMs?: number;
 }
@@ -49,7 +51,7 @@ export async function startReplayServer(): Promise<ReplayServer> {
       const answer = () => {
         if (res.destroyed) return;
         res
-          .writeHead(response.status, { 'content-type': 'application/json' })
+          .writeHead(response.status, { 'content-type': 'application/json', ...response.headers })
           .end(typeof response.body === 'string' ? response.body : JSON.stringify(response.body));
       };
       if (response.delayMs) setTimeout(answer, response.delayMs);

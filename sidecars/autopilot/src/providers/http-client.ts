@@ -12,7 +12,7 @@ export interface ProviderRequest {
   method: 'GET' | 'POST' | 'DELETE';
   base: string;
   path?: string;
-  query?: Record<string, string>;
+  query?: Record<string, string> | URLSearchParams;
   headers?: Record<string, string>;
   body?: string;
   timeoutMs: number;

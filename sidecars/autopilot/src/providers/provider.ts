@@ -36,7 +36,18 @@ export interface MetricsProvider {
 }
 
 /** Provider types autopilot can query. */
-export type ProviderType = 'prometheus' | 'datadog' | 'newrelic' | 'graphite' | 'influxdb';
+export type ProviderType =
+  | 'prometheus'
+  | 'datadog'
+  | 'newrelic'
+  | 'graphite'
+  | 'influxdb'
+  | 'cloudwatch'
+  | 'stackdriver'
+  | 'dynatrace'
+  | 'signalfx'
+  | 'wavefront'
+  | 'appdynamics';
 
 /**
  * A provider call failed. `kind` says whose fault it is: `unavailable` (network, 5xx, auth, timeout: the

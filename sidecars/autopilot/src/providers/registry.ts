@@ -1,12 +1,18 @@
 // Provider accounts by name, built from the config; a metric names an account, a type, or nothing.
 import { InputError } from '@isd/kit';
 import type { ProviderConfig } from '../config';
+import { createAppDynamicsProvider } from './appdynamics';
+import { createCloudWatchProvider } from './cloudwatch';
 import { createDatadogProvider } from './datadog';
 import { createGraphiteProvider } from './graphite';
 import { createInfluxdbProvider } from './influxdb';
+import { createDynatraceProvider } from './dynatrace';
 import { createNewRelicProvider } from './newrelic';
 import { createPrometheusProvider } from './prometheus';
+import { createSignalFxProvider } from './signalfx';
+import { createStackdriverProvider } from './stackdriver';
 import type { MetricsProvider } from './provider';
+import { createWavefrontProvider } from './wavefront';
 
 /** The configured provider accounts. */
 export class ProviderRegistry {
@@ -82,5 +88,17 @@ export function createProvider(name: string, config: ProviderConfig): MetricsPro
       return createGraphiteProvider(name, config);
     case 'influxdb':
       return createInfluxdbProvider(name, config);
+    case 'cloudwatch':
+      return createCloudWatchProvider(name, config);
+    case 'stackdriver':
+      return createStackdriverProvider(name, config);
+    case 'dynatrace':
+      return createDynatraceProvider(name, config);
+    case 'signalfx':
+      return createSignalFxProvider(name, config);
+    case 'wavefront':
+      return createWavefrontProvider(name, config);
+    case 'appdynamics':
+      return createAppDynamicsProvider(name, config);
   }
 }

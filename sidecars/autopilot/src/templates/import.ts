@@ -2,6 +2,7 @@
 // stored by Kayenta's config API) and OpsMx Autopilot metric templates (as the Argo plugin posts them).
 // Every problem is an InputError naming the field in the foreign document.
 import { InputError, type FieldIssue } from '@isd/kit';
+import { WAVEFRONT_SUMMARIZATIONS } from '../providers/wavefront';
 import { parseTemplate, type Template } from './template';
 
 type Json = Record<string, unknown>;
@@ -62,6 +63,28 @@ const KAYENTA_QUERY_FIELDS: Record<string, readonly string[]> = {
   newrelic: ['type', 'serviceType', 'select', 'q', 'customInlineTemplate', 'customFilterTemplate'],
   graphite: ['type', 'serviceType', 'metricName'],
   influxdb: ['type', 'serviceType', 'metricName', 'fields', 'customInlineTemplate'],
+  stackdriver: [
+    'type',
+    'serviceType',
+    'resourceType',
+    'metricType',
+    'crossSeriesReducer',
+    'perSeriesAligner',
+    'groupByFields',
+    'customFilter',
+    'customInlineTemplate',
+    'customFilterTemplate',
+  ],
+  signalfx: [
+    'type',
+    'serviceType',
+    'metricName',
+    'queryPairs',
+    'aggregationMethod',
+    'customInlineTemplate',
+    'customFilterTemplate',
+  ],
+  wavefront: ['type', 'serviceType', 'metricName', 'summarization', 'aggregate'],
 };
 const KAYENTA_CONFIG_FIELDS = [
   'name',
@@ -261,6 +284,122 @@ function kayentaInfluxQuery(query: Json, path: string, issues: FieldIssue[]): st
 }
 
 /**
+ * The filter Kayenta's StackdriverMetricsService.buildQuery sends, with its aggregation as query clauses
+ * (docs/decisions/074): `metric.type="…" AND resource.type=…`, then ` AND <custom filter>`, or the
+ * resourceType's scope filters (gce_instance, aws_ec2_instance; global adds none). Resource types whose
+ * filters depend on which extendedScopeParams a run passes (gae_app, k8s_*, gke_container) need a custom
+ * filter, as does a query without a resourceType (Kayenta would take it from the run's scope).
+ */
+function kayentaStackdriverQuery(query: Json, custom: string | undefined, path: string, issues: FieldIssue[]) {
+  const groupByFields = stringList(query.groupByFields, `${path}.groupByFields`, issues);
+  const metricType = typeof query.metricType === 'string' ? query.metricType : '';
+  const resourceType = typeof query.resourceType === 'string' ? query.resourceType : '';
+  if (!metricType) issues.push({ path: `${path}.metricType`, message: 'a Stackdriver query needs metricType' });
+  if (!resourceType)
+    issues.push({
+      path: `${path}.resourceType`,
+      message:
+        'Kayenta takes a missing resourceType from the run’s scope, which cannot be known at import; set it (e.g. gce_instance, k8s_container)',
+    });
+  if (!metricType || !resourceType) return undefined;
+  let filter = `metric.type="${metricType}" AND resource.type=${resourceType}`;
+  if (custom) filter += ` AND ${custom}`;
+  else if (resourceType === 'gce_instance')
+    filter +=
+      ' AND project=${scope.project} AND metadata.user_labels."spinnaker-region"=${scope.location} AND metadata.user_labels."spinnaker-server-group"=${scope.scope}';
+  else if (resourceType === 'aws_ec2_instance')
+    filter +=
+      ' AND resource.labels.region="aws:${scope.location}" AND metadata.user_labels."aws:autoscaling:groupname"=${scope.scope}';
+  else if (resourceType !== 'global') {
+    issues.push({
+      path: `${path}.resourceType`,
+      message: `Kayenta's filter for ${JSON.stringify(resourceType)} depends on the extendedScopeParams of each run (or is not supported); give a customInlineTemplate or customFilterTemplate with the filter to import`,
+    });
+    return undefined;
+  }
+  const clauses: string[] = [];
+  for (const key of ['perSeriesAligner', 'crossSeriesReducer'] as const) {
+    const value = query[key];
+    if (value === undefined || value === null || value === '') continue;
+    if (typeof value !== 'string' || !/^[A-Z0-9_]+$/.test(value))
+      issues.push({ path: `${path}.${key}`, message: 'must be an aligner / reducer name such as ALIGN_MEAN' });
+    else clauses.push(` | ${key}=${value}`);
+  }
+  if (groupByFields.length > 0) clauses.push(` | groupByFields=${groupByFields.join(',')}`);
+  return filter + clauses.join('');
+}
+
+/** Kayenta's SimpleSignalFlowProgramBuilder.formatQueryPair: `!key` negates, `a,b` matches any value. */
+function signalFxQueryPair(pair: unknown, path: string, issues: FieldIssue[]): string | undefined {
+  if (!isObject(pair) || typeof pair.key !== 'string' || !pair.key || typeof pair.value !== 'string') {
+    issues.push({ path, message: 'must be {key, value} strings' });
+    return undefined;
+  }
+  refuseUnknown(pair, ['key', 'value'], path, 'a Kayenta SignalFx query pair', issues);
+  const negated = pair.key.startsWith('!');
+  const key = negated ? pair.key.slice(1) : pair.key;
+  const values = pair.value.includes(',')
+    ? pair.value.split(',').map((value) => `'${value.trim()}'`)
+    : [`'${pair.value}'`];
+  const filter = `filter('${key}', ${values.join(',')})`;
+  return negated ? `(not ${filter})` : filter;
+}
+
+/**
+ * The program Kayenta's SignalFxQueryBuilderService sends: the expanded custom template as the whole
+ * program, else `data('<metricName>', filter=<queryPairs> and <scope filters>).<aggregation>(by=[…]).publish()`.
+ * Kayenta's scope filters are `filter('<scope key>', '<value>')` for the scope, the location and each
+ * extendedScopeParam; here they are `${scope}`, which the SignalFx provider renders the same way from the
+ * scope labels (name the labels by the SignalFx dimensions, e.g. {"canary-scope": "web-v2"}). Kayenta
+ * groups by those same keys, each pinned to one value by the filter, so the grouping is left out.
+ */
+function kayentaSignalFxQuery(query: Json, custom: string | undefined, path: string, issues: FieldIssue[]) {
+  if (custom) return custom;
+  const metricName = typeof query.metricName === 'string' ? query.metricName : '';
+  if (!metricName) {
+    issues.push({ path: `${path}.metricName`, message: 'a SignalFx query needs metricName or a custom template' });
+    return undefined;
+  }
+  const aggregation = query.aggregationMethod ?? 'mean';
+  if (typeof aggregation !== 'string' || !/^[a-z_]+$/.test(aggregation)) {
+    issues.push({ path: `${path}.aggregationMethod`, message: 'must be a SignalFlow aggregation such as mean or sum' });
+    return undefined;
+  }
+  const pairsIn = query.queryPairs ?? [];
+  if (!Array.isArray(pairsIn)) {
+    issues.push({ path: `${path}.queryPairs`, message: 'must be a list of {key, value}' });
+    return undefined;
+  }
+  const pairs = pairsIn.map((pair, index) => signalFxQueryPair(pair, `${path}.queryPairs.${index}`, issues));
+  const filters = [...pairs.filter((pair): pair is string => pair !== undefined), '${scope}'];
+  return `data('${metricName}', filter=${filters.join(' and ')}).${aggregation}().publish()`;
+}
+
+/**
+ * The query Kayenta's WavefrontMetricsService.buildQuery sends: `ts(<metricName>, <scope>)` wrapped in
+ * `<aggregate>(…)`, the scope being the run's raw scope text (`${scope.scope}`); summarization as a clause.
+ */
+function kayentaWavefrontQuery(query: Json, path: string, issues: FieldIssue[]) {
+  const metricName = typeof query.metricName === 'string' ? query.metricName : '';
+  if (!metricName) {
+    issues.push({ path: `${path}.metricName`, message: 'a Wavefront query needs metricName' });
+    return undefined;
+  }
+  let text = `ts(${metricName}, \${scope.scope})`;
+  if (typeof query.aggregate === 'string' && query.aggregate) text = `${query.aggregate}(${text})`;
+  const summarization = query.summarization;
+  if (summarization === undefined || summarization === null || summarization === '') return text;
+  if (typeof summarization !== 'string' || !WAVEFRONT_SUMMARIZATIONS.includes(summarization.toUpperCase())) {
+    issues.push({
+      path: `${path}.summarization`,
+      message: `must be one of ${WAVEFRONT_SUMMARIZATIONS.join(', ')}`,
+    });
+    return undefined;
+  }
+  return `${text} | summarization=${summarization.toUpperCase()}`;
+}
+
+/**
  * Converts a Kayenta canary config into an ISD template whose queries are the ones Kayenta's own query
  * builders send (Prometheus, Datadog, Graphite, InfluxDB; New Relic with the scope rendered the ISD way), with Kayenta's
  * variables (`${scope}`, `${location}`, `${project}`, extendedScopeParams) read from scope labels of the
@@ -340,6 +479,9 @@ export function importKayentaConfig(config: unknown, nameOverride?: string): Tem
           );
       const custom = template ? variablesToScopeLabels(unescapeKayenta(template)) : undefined;
       if (type === 'prometheus') text = kayentaPrometheusQuery(query, custom, queryPath, issues);
+      else if (type === 'stackdriver') text = kayentaStackdriverQuery(query, custom, queryPath, issues);
+      else if (type === 'signalfx') text = kayentaSignalFxQuery(query, custom, queryPath, issues);
+      else if (type === 'wavefront') text = kayentaWavefrontQuery(query, queryPath, issues);
       else if (type === 'datadog') {
         // DatadogMetricsService: the expanded custom template is the whole query; else metricName{scope}.
         if (custom) text = custom;

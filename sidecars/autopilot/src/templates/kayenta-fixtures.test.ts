@@ -12,6 +12,9 @@ import { createGraphiteProvider } from '../providers/graphite';
 import { createInfluxdbProvider } from '../providers/influxdb';
 import { createNewRelicProvider } from '../providers/newrelic';
 import { createPrometheusProvider } from '../providers/prometheus';
+import { createSignalFxProvider } from '../providers/signalfx';
+import { createStackdriverProvider } from '../providers/stackdriver';
+import { createWavefrontProvider } from '../providers/wavefront';
 import { importKayentaConfig } from './import';
 import { expandQuery, type Template } from './template';
 
@@ -35,6 +38,16 @@ const providers = {
   }),
   graphite: createGraphiteProvider('graphite', { url: 'http://127.0.0.1:9', timeoutMs: 1000 }),
   influxdb: createInfluxdbProvider('influxdb', { url: 'http://127.0.0.1:9', database: 'db', timeoutMs: 1000 }),
+  stackdriver: createStackdriverProvider('stackdriver', {
+    url: 'http://127.0.0.1:9',
+    tokenUrl: 'http://127.0.0.1:9/token',
+    projectId: 'p',
+    clientEmail: 'a@p.iam.gserviceaccount.com',
+    privateKey: 'unused',
+    timeoutMs: 1000,
+  }),
+  signalfx: createSignalFxProvider('signalfx', { url: 'http://127.0.0.1:9', accessToken: 't', timeoutMs: 1000 }),
+  wavefront: createWavefrontProvider('wavefront', { url: 'http://127.0.0.1:9', apiToken: 't', timeoutMs: 1000 }),
 };
 
 /** The query a verification sends for metric `index` with these scope labels (Kayenta's scope variables). */
@@ -270,8 +283,6 @@ describe('every published Kayenta canary config', () => {
     ['atlas-sample-config.json', 'atlas'],
     ['scratch-atlas.json', 'atlas'],
     ['judge-test-config.json', 'atlas'],
-    ['signalfx-integration-test.json', 'signalfx'],
-    ['scratch-stackdriver.json', 'stackdriver'],
   ])('%s: refused naming the unsupported %s store of every metric', (file, store) => {
     const config = fixture(file);
     const issues = refusalIssues(config);
@@ -281,6 +292,112 @@ describe('every published Kayenta canary config', () => {
         message: expect.stringContaining(`"${store}" is not supported`),
       }),
     );
+  });
+
+  it('signalfx integration test: custom programs as Kayenta expands them, simple programs as SimpleSignalFlowProgramBuilder builds them', () => {
+    const template = importKayentaConfig(fixture('signalfx-integration-test.json'));
+    const custom = { scope: 'web-v2', location: 'us-west-2' };
+    expect(sent(template, 0, custom)).toBe(
+      "data('kayenta.integration-test.cpu.avg', filter=filter('canary-scope', 'web-v2') and filter('location', 'us-west-2')).mean(by=['location', 'canary-scope']).publish()",
+    );
+    expect(sent(template, 1, custom)).toBe(
+      "data('kayenta.integration-test.request.count', filter=filter('uri', '/v1/some-endpoint') and filter('status_code', '4*') and filter('canary-scope', 'web-v2') and filter('location', 'us-west-2')).mean(by=['location', 'canary-scope']).publish()",
+    );
+    // Kayenta: filter(scopeKey, scope) and filter(locationKey, location); here the scope labels are those keys.
+    const simple = { 'canary-scope': 'web-v2', location: 'us-west-2' };
+    expect(sent(template, 2, simple)).toBe(
+      "data('kayenta.integration-test.errors.count', filter=filter('canary-scope', 'web-v2') and filter('location', 'us-west-2')).sum().publish()",
+    );
+    expect(template.metrics.map((m) => [m.provider, m.critical, m.nanStrategy])).toEqual([
+      ['signalfx', false, 'remove'],
+      ['signalfx', true, 'remove'],
+      ['signalfx', true, 'replace'],
+      ['signalfx', false, 'remove'],
+    ]);
+  });
+
+  it('signalfx query pairs: negated and multi-valued filters before the scope, aggregation method kept', () => {
+    const base = fixture('signalfx-integration-test.json');
+    const metric = (base.metrics as Json[])[2]!;
+    const withQuery = (query: Json) => ({ ...base, metrics: [{ ...metric, query: { type: 'signalfx', ...query } }] });
+    const template = importKayentaConfig(
+      withQuery({
+        metricName: 'requests',
+        aggregationMethod: 'max',
+        queryPairs: [
+          { key: 'status', value: '500,503' },
+          { key: '!uri', value: '/health' },
+        ],
+      }),
+    );
+    expect(sent(template, 0, { app: 'web' })).toBe(
+      "data('requests', filter=filter('status', '500','503') and (not filter('uri', '/health')) and filter('app', 'web')).max().publish()",
+    );
+    expect(refusal(withQuery({ queryPairs: [{ key: 'a', value: 'b' }] }))).toEqual(['metrics.0.query.metricName']);
+    expect(refusal(withQuery({ metricName: 'm', queryPairs: [{ key: 'a' }], filter: 'x' }))).toEqual([
+      'metrics.0.query.filter',
+      'metrics.0.query.queryPairs.0',
+    ]);
+  });
+
+  it('scratch stackdriver config: refused naming the judge and the resourceType the run would have to give', () => {
+    expect(refusal(fixture('scratch-stackdriver.json'))).toEqual(['judge.name', 'metrics.0.query.resourceType']);
+  });
+
+  it('stackdriver, once importable: the filter StackdriverMetricsService.buildQuery sends, aggregation as clauses', () => {
+    const raw = fixture('scratch-stackdriver.json');
+    const metric = (raw.metrics as Json[])[0]!;
+    const fixed = (extra: Json) => ({
+      ...raw,
+      judge: { name: 'NetflixACAJudge-v1.0' },
+      metrics: [{ ...metric, query: { ...(metric.query as Json), ...extra } }],
+    });
+    const gce = importKayentaConfig(fixed({ resourceType: 'gce_instance' }));
+    expect(sent(gce, 0, { scope: 'myapp-v010', location: 'us-central1', project: 'my-project' })).toBe(
+      'metric.type="compute.googleapis.com/instance/cpu/utilization" AND resource.type=gce_instance AND project=my-project AND metadata.user_labels."spinnaker-region"=us-central1 AND metadata.user_labels."spinnaker-server-group"=myapp-v010',
+    );
+    const aws = importKayentaConfig(
+      fixed({
+        resourceType: 'aws_ec2_instance',
+        perSeriesAligner: 'ALIGN_RATE',
+        crossSeriesReducer: 'REDUCE_SUM',
+        groupByFields: ['resource.labels.zone'],
+      }),
+    );
+    expect(sent(aws, 0, { scope: 'myapp-v010', location: 'us-east-1' })).toBe(
+      'metric.type="compute.googleapis.com/instance/cpu/utilization" AND resource.type=aws_ec2_instance AND resource.labels.region="aws:us-east-1" AND metadata.user_labels."aws:autoscaling:groupname"=myapp-v010 | perSeriesAligner=ALIGN_RATE | crossSeriesReducer=REDUCE_SUM | groupByFields=resource.labels.zone',
+    );
+    const k8s = importKayentaConfig(
+      fixed({ resourceType: 'k8s_container', customInlineTemplate: 'resource.labels.namespace_name="${namespace}"' }),
+    );
+    expect(sent(k8s, 0, { namespace: 'prod' })).toBe(
+      'metric.type="compute.googleapis.com/instance/cpu/utilization" AND resource.type=k8s_container AND resource.labels.namespace_name="prod"',
+    );
+    const global = importKayentaConfig(fixed({ resourceType: 'global' }));
+    expect(global.metrics[0]!.query).toBe(
+      'metric.type="compute.googleapis.com/instance/cpu/utilization" AND resource.type=global',
+    );
+    expect(refusal(fixed({ resourceType: 'k8s_container' }))).toEqual(['metrics.0.query.resourceType']);
+    expect(refusal(fixed({ resourceType: 'global', perSeriesAligner: 'align mean' }))).toEqual([
+      'metrics.0.query.perSeriesAligner',
+    ]);
+  });
+
+  it('wavefront: ts(metricName, scope) in the aggregate, as WavefrontMetricsService.buildQuery sends it', () => {
+    const base = fixture('signalfx-integration-test.json');
+    const metric = (base.metrics as Json[])[3]!;
+    const withQuery = (query: Json) => ({ ...base, metrics: [{ ...metric, query: { type: 'wavefront', ...query } }] });
+    const template = importKayentaConfig(
+      withQuery({ metricName: 'request.latency', aggregate: 'avg', summarization: 'MEAN' }),
+    );
+    expect(sent(template, 0, { scope: 'env="prod" and app="web-v2"' })).toBe(
+      'avg(ts(request.latency, env="prod" and app="web-v2")) | summarization=MEAN',
+    );
+    expect(importKayentaConfig(withQuery({ metricName: 'cpu' })).metrics[0]!.query).toBe('ts(cpu, ${scope.scope})');
+    expect(refusal(withQuery({ metricName: 'cpu', summarization: 'AVERAGE', customInlineTemplate: 'x' }))).toEqual([
+      'metrics.0.query.customInlineTemplate',
+      'metrics.0.query.summarization',
+    ]);
   });
 
   it('duplicated-metric-name: refused, its metrics have no query', () => {
