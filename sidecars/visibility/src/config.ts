@@ -161,6 +161,15 @@ export const visibilityConfigSchema = baseConfigSchema({ name: 'visibility', por
         })
         .optional()
         .describe('Prisma Cloud Compute connector'),
+      aqua: z
+        .strictObject({
+          url: url().describe('Aqua console (server) URL; the scanner API is under /api/v1'),
+          token: z.string().min(1).optional().describe('Aqua API token (secret), sent as a bearer token'),
+          user: z.string().min(1).optional().describe('Aqua user for basic auth (when no token)'),
+          password: z.string().min(1).optional().describe('Password of that user (secret)'),
+        })
+        .optional()
+        .describe('Aqua Security image scan connector'),
       appscan: z
         .strictObject({
           url: url().default('https://cloud.appscan.com').describe('HCL AppScan on Cloud base URL'),

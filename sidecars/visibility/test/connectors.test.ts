@@ -54,6 +54,74 @@ describe('evidence connectors', () => {
     }
   });
 
+  it('reads the Aqua scan result of an image in a registry; disallowed or unscanned images fail', async () => {
+    let answer: { status: number; body: unknown } = { status: 200, body: fixture('aqua-scan-result.json') };
+    // The kit's outbound client percent-encodes each path segment (":" as %3A), which servers decode.
+    const sent = '/api/v1/scanner/registry/Harbor%20Prod/image/acme/shop%3A1.5.0/scan_result';
+    const peer = await startPeer({ [`GET ${sent}`]: { handle: () => answer } });
+    const config = connectorsConfig({ aqua: { url: peer.url, token: 'aqua-api-token' } });
+    const request = [{ connector: 'aqua' as const, registry: 'Harbor Prod', image: 'acme/shop:1.5.0' }];
+    try {
+      const [card] = await gatherEvidence(request, config);
+      expect(card).toMatchObject({
+        status: 'fail',
+        summary:
+          'Harbor Prod/acme/shop:1.5.0: vulnerabilities 1 critical, 3 high, 11 medium, 17 low; disallowed by image assurance (Production images)',
+        data: {
+          scanned: true,
+          disallowed: true,
+          scanTime: '2026-12-06T09:12:44.000Z',
+          vulnerabilities: { critical: 1, high: 3, medium: 11, low: 17, negligible: 2 },
+          source: `${peer.url}/api/v1/scanner/registry/Harbor%20Prod/image/acme/shop:1.5.0/scan_result`,
+          url: peer.url,
+        },
+      });
+      expect(peer.requests[0]?.headers.authorization).toBe('Bearer aqua-api-token');
+
+      // An older server's shape (cves_counts, top-level disallowed): medium findings only warn.
+      answer = { status: 200, body: fixture('aqua-scan-result-v1.json') };
+      const [older] = await gatherEvidence(request, config);
+      expect([older?.status, older?.summary]).toEqual([
+        'warn',
+        'Harbor Prod/acme/shop:1.5.0: vulnerabilities 0 critical, 0 high, 5 medium, 5 low',
+      ]);
+
+      answer = { status: 404, body: { message: 'image not found' } };
+      const [unscanned] = await gatherEvidence(request, config);
+      expect([unscanned?.status, unscanned?.summary]).toEqual([
+        'fail',
+        'Harbor Prod/acme/shop:1.5.0 has no scan in Aqua',
+      ]);
+
+      // Wrong credentials are an outage of the evidence (error card naming the answer), never a pass.
+      answer = { status: 401, body: { message: 'Unauthorized' } };
+      const [denied] = await gatherEvidence(request, config);
+      expect(denied?.status).toBe('error');
+      expect(denied?.error).toContain('401');
+    } finally {
+      await peer.close();
+    }
+  });
+
+  it('sends Aqua basic auth from config when no token is configured', async () => {
+    const peer = await startPeer({
+      'GET /api/v1/scanner/registry/Docker%20Hub/image/library/nginx%3A1.27/scan_result': {
+        body: fixture('aqua-scan-result-v1.json'),
+      },
+    });
+    const config = connectorsConfig({ aqua: { url: peer.url, user: 'scanner', password: 's3cret' } });
+    try {
+      const [card] = await gatherEvidence(
+        [{ connector: 'aqua', registry: 'Docker Hub', image: 'library/nginx:1.27' }],
+        config,
+      );
+      expect(card?.status).toBe('warn');
+      expect(peer.requests[0]?.headers.authorization).toBe(`Basic ${Buffer.from('scanner:s3cret').toString('base64')}`);
+    } finally {
+      await peer.close();
+    }
+  });
+
   it('reads the Prisma Cloud Compute scan of an image by id; no scan fails', async () => {
     const scans = fixture('prisma-images.json') as Array<Record<string, unknown>>;
     let answer: unknown = scans;
