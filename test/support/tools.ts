@@ -3,7 +3,7 @@ import path from 'node:path';
 import { repoRoot } from './processes';
 
 /** The test tools `scripts/install-test-tools.sh` builds, each into `.tools/<name>-<version>/<name>`. */
-export type TestTool = 'helm' | 'opa' | 'kube-apiserver' | 'etcd' | 'opensearch';
+export type TestTool = 'helm' | 'opa' | 'kube-apiserver' | 'etcd' | 'opensearch' | 'argo-rollouts';
 
 /**
  * Absolute path of a test tool built by `scripts/install-test-tools.sh`. A missing tool throws, so the
