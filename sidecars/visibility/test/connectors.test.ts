@@ -1,5 +1,6 @@
 // Connector contract tests: each connector against a local server answering with the real API's
 // response shape (fixtures), checking the request it makes (path, query, credentials from config).
+import { createHmac } from 'node:crypto';
 import { visibilityConfigSchema } from '../src/config';
 import { gatherEvidence } from '../src/connectors/gather';
 import { fixture, startPeer } from './fake-peer';
@@ -119,6 +120,63 @@ describe('evidence connectors', () => {
       expect(peer.requests[0]?.headers.authorization).toBe(`Basic ${Buffer.from('scanner:s3cret').toString('base64')}`);
     } finally {
       await peer.close();
+    }
+  });
+
+  it('gets an Aqua SaaS token with the HMAC-signed API key request, then reads the scan with it', async () => {
+    const apiSecret = 'aqua-api-secret';
+    const auth = await startPeer({
+      'POST /v2/tokens': {
+        handle: (request) => {
+          // Aqua's scheme: HMAC-SHA256(secret, timestamp + method + path + body), hex.
+          const timestamp = String(request.headers['x-timestamp']);
+          const expected = createHmac('sha256', apiSecret)
+            .update(`${timestamp}POST/v2/tokens${request.body}`)
+            .digest('hex');
+          const fresh = Math.abs(Date.now() / 1000 - Number(timestamp)) < 60;
+          return request.headers['x-api-key'] === 'aqua-key' && request.headers['x-signature'] === expected && fresh
+            ? { status: 200, body: { status: 200, code: 0, data: 'saas-token' } }
+            : { status: 401, body: { status: 401, message: 'invalid signature' } };
+        },
+      },
+    });
+    const api = await startPeer({
+      'GET /api/v1/scanner/registry/Docker%20Hub/image/library/nginx%3A1.27/scan_result': {
+        handle: (request) =>
+          request.headers.authorization === 'Bearer saas-token'
+            ? { status: 200, body: fixture('aqua-scan-result-v1.json') }
+            : { status: 401, body: { message: 'Unauthorized' } },
+      },
+    });
+    const request = [{ connector: 'aqua' as const, registry: 'Docker Hub', image: 'library/nginx:1.27' }];
+    try {
+      const config = connectorsConfig({ aqua: { url: api.url, authUrl: auth.url, apiKey: 'aqua-key', apiSecret } });
+      const [card] = await gatherEvidence(request, config);
+      expect([card?.status, card?.error]).toEqual(['warn', undefined]);
+      expect(JSON.parse(auth.requests[0]!.body)).toEqual({ validity: 5, allowed_endpoints: ['GET'] });
+      // A wrong secret is refused by the token service: an error card, never a pass.
+      const wrong = connectorsConfig({
+        aqua: { url: api.url, authUrl: auth.url, apiKey: 'aqua-key', apiSecret: 'not-the-secret' },
+      });
+      const [refused] = await gatherEvidence(request, wrong);
+      expect(refused?.status).toBe('error');
+      expect(refused?.error).toContain('401');
+    } finally {
+      await Promise.all([auth.close(), api.close()]);
+    }
+  });
+
+  it('refuses Aqua credentials given by halves, naming the missing key', () => {
+    for (const [aqua, key] of [
+      [{ url: 'https://aqua.example.com', user: 'scanner' }, 'password'],
+      [{ url: 'https://aqua.example.com', apiSecret: 's' }, 'apiKey'],
+      [{ url: 'https://aqua.example.com' }, 'token'],
+    ] as const) {
+      const parsed = visibilityConfigSchema.safeParse({
+        auth: { serviceToken: 'service-token-0123456789', gateToken: 'gate-token-0123456789' },
+        connectors: { aqua },
+      });
+      expect(parsed.error?.issues.map((issue) => issue.path.join('.'))).toEqual([`connectors.aqua.${key}`]);
     }
   });
 

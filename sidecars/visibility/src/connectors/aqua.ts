@@ -1,8 +1,9 @@
 // Aqua Security: the latest scan result of one image in one registry known to Aqua
 // (`GET /api/v1/scanner/registry/{registry}/image/{repository}:{tag}/scan_result`): vulnerabilities by
 // severity and whether Aqua's image assurance policy disallows the image.
+import { createHmac } from 'node:crypto';
 import type { EvidenceRequest } from '../api/schemas';
-import { notConfigured, type Connector } from './connector';
+import { notConfigured, type Connector, type ConnectorContext } from './connector';
 import { asNumber, asRecord, asString, basicAuth, ConnectorError, fetchJson, joinUrl } from './http-json';
 
 type AquaRequest = Extract<EvidenceRequest, { connector: 'aqua' }>;
@@ -48,6 +49,41 @@ function splitImage(image: string): [string, string] {
   return [image.slice(0, colon), image.slice(colon + 1)];
 }
 
+/** What Aqua's token service is asked for: a short-lived token that may only read. */
+const TOKEN_REQUEST = { validity: 5, allowed_endpoints: ['GET'] };
+
+/**
+ * The Authorization header from config: an API token, Aqua SaaS's API key (a token from `POST /v2/tokens`
+ * on the regional token service, the request signed with HMAC-SHA256 over timestamp + method + path + body),
+ * or a user and password.
+ */
+async function authorization(
+  aqua: NonNullable<ConnectorContext['config']['aqua']>,
+  context: ConnectorContext,
+): Promise<Record<string, string>> {
+  if (aqua.token) return { authorization: `Bearer ${aqua.token}` };
+  if (aqua.apiKey && aqua.apiSecret) {
+    const timestamp = String(Math.floor(context.now().getTime() / 1000));
+    const signature = createHmac('sha256', aqua.apiSecret)
+      .update(`${timestamp}POST/v2/tokens${JSON.stringify(TOKEN_REQUEST)}`)
+      .digest('hex');
+    const answer = asRecord(
+      await fetchJson(aqua.authUrl, 'v2/tokens', {
+        method: 'POST',
+        body: TOKEN_REQUEST,
+        headers: { 'x-api-key': aqua.apiKey, 'x-timestamp': timestamp, 'x-signature': signature },
+        signal: context.signal,
+        maxResponseBytes: context.config.maxResponseBytes,
+      }),
+    );
+    const token = asString(answer.data);
+    if (!token)
+      throw new ConnectorError(`the Aqua token service answered no token (${asString(answer.message) ?? 'no data'})`);
+    return { authorization: `Bearer ${token}` };
+  }
+  return basicAuth(aqua.user, aqua.password);
+}
+
 /**
  * Aqua image evidence: fail when the image assurance policy disallows the image, on critical or high
  * vulnerabilities, or when Aqua has no scan of it; warn on medium ones.
@@ -57,11 +93,12 @@ export const aquaConnector: Connector<AquaRequest> = async (request, context) =>
   if (!aqua) throw notConfigured('Aqua', 'aqua');
   const path = scanResultPath(request);
   const name = `${request.registry}/${request.image}`;
+  const headers = await authorization(aqua, context);
   let scan: Record<string, unknown>;
   try {
     scan = asRecord(
       await fetchJson(aqua.url, path, {
-        headers: aqua.token ? { authorization: `Bearer ${aqua.token}` } : basicAuth(aqua.user, aqua.password),
+        headers,
         signal: context.signal,
         maxResponseBytes: context.config.maxResponseBytes,
       }),
