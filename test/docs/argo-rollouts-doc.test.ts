@@ -2,8 +2,14 @@
 // request (after Argo's argument substitution, with the doc's Rollout arguments) is one the route
 // accepts, its conditions test only words the route answers, and its limits let a running verification
 // be polled to its end. test/e2e/argo-rollouts.test.ts runs the same template in the real controller.
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { ARGO_STATUSES, argoVerificationSchema } from '@isd/autopilot';
-import { docManifest, resolveArgs } from '../e2e/argo-rollouts-support';
+import { repoRoot, requireTool } from '@isd/test-support';
+import { parseAllDocuments } from 'yaml';
+import { ARGO_DOC, docManifest, resolveArgs } from '../e2e/argo-rollouts-support';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- manifests are free-form YAML
 type Loose = Record<string, any>;
@@ -43,7 +49,7 @@ describe('docs/argo-rollouts.md', () => {
     const resolved = resolveArgs(metric, args) as Loose;
     const web = resolved.provider.web as Loose;
     expect(web.method).toBe('POST');
-    expect(web.url).toBe('http://isd-autopilot.isd.svc:8090/api/v1/argo/verifications');
+    expect(web.url).toBe('http://isd-autopilot.isd.svc:8080/api/v1/argo/verifications');
     expect(web.jsonPath).toBe('{$}');
     const parsed = argoVerificationSchema.safeParse(web.jsonBody);
     expect(parsed.error?.issues ?? []).toEqual([]);
@@ -74,5 +80,41 @@ describe('docs/argo-rollouts.md', () => {
     expect(seconds * 1000 * metric.count).toBeGreaterThan(lifetimeMs);
     expect(metric.inconclusiveLimit).toBeGreaterThanOrEqual(metric.count);
     expect([metric.consecutiveSuccessLimit, metric.failureLimit]).toEqual([1, 0]);
+  });
+
+  it("lets the Argo controller through the isd chart's NetworkPolicy with the values it shows (real helm)", () => {
+    const values = /```yaml\n(networkPolicy:[\s\S]*?)```/.exec(fs.readFileSync(ARGO_DOC, 'utf8'))?.[1];
+    expect(values).toBeDefined();
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'argo-doc-'));
+    try {
+      fs.writeFileSync(path.join(dir, 'values.yaml'), values!);
+      const rendered = execFileSync(
+        requireTool('helm'),
+        ['template', 'isd', path.join(repoRoot, 'charts/isd'), '-n', 'isd', '-f', path.join(dir, 'values.yaml')],
+        { encoding: 'utf8' },
+      );
+      const policy = parseAllDocuments(rendered)
+        .map((document) => document.toJS() as Loose)
+        .find((object) => object?.kind === 'NetworkPolicy' && object.metadata.name === 'isd-autopilot')!;
+      expect(policy.spec.ingress).toContainEqual({
+        from: [
+          {
+            namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'argo-rollouts' } },
+            podSelector: { matchLabels: { 'app.kubernetes.io/name': 'argo-rollouts' } },
+          },
+        ],
+        ports: [{ port: 'http', protocol: 'TCP' }],
+      });
+      // The doc's default autopilot-url names that Service and port.
+      const service = parseAllDocuments(rendered)
+        .map((document) => document.toJS() as Loose)
+        .find((object) => object?.kind === 'Service' && object.metadata.name === 'isd-autopilot')!;
+      const url = (template.spec.args as Loose[]).find((arg) => arg.name === 'autopilot-url')!.value as string;
+      expect(url).toBe(
+        `http://${service.metadata.name}.isd.svc:${service.spec.ports.find((p: Loose) => p.name === 'http').port}`,
+      );
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
