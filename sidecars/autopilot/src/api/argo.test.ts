@@ -144,6 +144,14 @@ describe('POST /api/v1/argo/verifications', () => {
     expect(other.body.detail).toMatch(/already verified for application demo/);
   });
 
+  it('is described in /openapi.json with its request fields', async () => {
+    const response = await fetch(`${service.url}/openapi.json`, { headers: serviceHeaders() });
+    const spec = (await response.json()) as Answer['body'];
+    const operation = spec.paths['/api/v1/argo/verifications'].post;
+    const schema = operation.requestBody.content['application/json'].schema;
+    expect(Object.keys(schema.properties)).toEqual(expect.arrayContaining(['rollout', 'lifetimeMs', 'startTime']));
+  });
+
   it('answers fail, never pass, for a verification that ended in error or was canceled', () => {
     expect(argoStatus({ status: 'error' })).toBe('fail');
     expect(argoStatus({ status: 'canceled' })).toBe('fail');
