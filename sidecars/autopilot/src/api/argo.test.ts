@@ -27,7 +27,11 @@ beforeAll(async () => {
     testServiceConfig(autopilotService, {
       databaseUrl: await createTestDatabase('autopilot_argo'),
       extra: {
-        providers: { demo: { type: 'prometheus', url: demo.url } },
+        // `down` is a Prometheus that does not answer (nothing listens on port 1).
+        providers: {
+          demo: { type: 'prometheus', url: demo.url },
+          down: { type: 'prometheus', url: 'http://127.0.0.1:1', timeoutMs: 1_000 },
+        },
         analysis: { defaultProvider: 'demo', providerAttempts: 1, providerRetryDelayMs: 0 },
         templates: { directory: path.join(__dirname, '../../demo/templates') },
       },
@@ -105,6 +109,18 @@ describe('POST /api/v1/argo/verifications', () => {
     const step = await measure({ ...healthy, analysis: 'step-50' });
     expect(step.body.id).not.toBe(first.body.id);
     expect((await measure(healthy)).body).toMatchObject({ id: first.body.id, status: 'pass' });
+  });
+
+  it('answers fail with the cause when the verification ends in error (a metrics provider down)', async () => {
+    const body = request('demo-canary-healthy', '11', {
+      template: {
+        name: 'down',
+        metrics: [{ name: 'latency', provider: 'down', query: 'avg(demo_request_latency_seconds{${scope}})' }],
+      },
+    });
+    const ended = await verdict(body);
+    expect(ended).toMatchObject({ status: 'fail', verificationStatus: 'error', score: null });
+    expect(ended.reason).toMatch(/^verification ended in error: .*down/);
   });
 
   it('answers 400 naming the field for what Argo could send wrong', async () => {
