@@ -87,6 +87,20 @@ describe('evidence connectors', () => {
         'Harbor Prod/acme/shop:1.5.0: vulnerabilities 0 critical, 0 high, 5 medium, 5 low',
       ]);
 
+      // Malware alone fails an image whose CVEs would pass; sensitive data (keys in the image) warns.
+      const clean = { ...(fixture('aqua-scan-result.json') as Record<string, unknown>), image_assurance_results: {} };
+      const summary = { total: 2, critical: 0, high: 0, medium: 0, low: 2, negligible: 0 };
+      answer = { status: 200, body: { ...clean, vulnerability_summary: { ...summary, malware: 1 } } };
+      const [infected] = await gatherEvidence(request, config);
+      expect([infected?.status, infected?.summary]).toEqual([
+        'fail',
+        'Harbor Prod/acme/shop:1.5.0: vulnerabilities 0 critical, 0 high, 0 medium, 2 low; 1 malware',
+      ]);
+      answer = { status: 200, body: { ...clean, vulnerability_summary: { ...summary, sensitive: 2 } } };
+      expect((await gatherEvidence(request, config))[0]?.status).toBe('warn');
+      answer = { status: 200, body: { ...clean, vulnerability_summary: summary } };
+      expect((await gatherEvidence(request, config))[0]?.status).toBe('pass');
+
       answer = { status: 404, body: { message: 'image not found' } };
       const [unscanned] = await gatherEvidence(request, config);
       expect([unscanned?.status, unscanned?.summary]).toEqual([

@@ -86,7 +86,7 @@ async function authorization(
 
 /**
  * Aqua image evidence: fail when the image assurance policy disallows the image, on critical or high
- * vulnerabilities, or when Aqua has no scan of it; warn on medium ones.
+ * vulnerabilities or malware, or when Aqua has no scan of it; warn on medium ones or sensitive data.
  */
 export const aquaConnector: Connector<AquaRequest> = async (request, context) => {
   const aqua = context.config.aqua;
@@ -118,6 +118,13 @@ export const aquaConnector: Connector<AquaRequest> = async (request, context) =>
   const disallowed = assurance.disallowed === true || scan.disallowed === true;
   const policies = policyFailures(scan);
   const severe = vulnerabilities.critical + vulnerabilities.high;
+  // Aqua counts malware and sensitive data (keys, passwords) found in the image beside the CVEs.
+  const summary = asRecord(scan.vulnerability_summary);
+  const malware = asNumber(summary.malware) ?? 0;
+  const sensitive = asNumber(summary.sensitive) ?? 0;
+  const findings = [malware ? `${malware} malware` : '', sensitive ? `${sensitive} sensitive data` : '']
+    .filter(Boolean)
+    .join(', ');
   const counts = SEVERITIES.slice(0, 4)
     .map((severity) => `${vulnerabilities[severity]} ${severity}`)
     .join(', ');
@@ -125,8 +132,9 @@ export const aquaConnector: Connector<AquaRequest> = async (request, context) =>
     ? `; disallowed by image assurance${policies.length > 0 ? ` (${policies.join(', ')})` : ''}`
     : '';
   return {
-    status: disallowed || severe > 0 ? 'fail' : vulnerabilities.medium > 0 ? 'warn' : 'pass',
-    summary: `${name}: vulnerabilities ${counts}${verdict}`,
+    status:
+      disallowed || severe > 0 || malware > 0 ? 'fail' : vulnerabilities.medium > 0 || sensitive > 0 ? 'warn' : 'pass',
+    summary: `${name}: vulnerabilities ${counts}${findings ? `; ${findings}` : ''}${verdict}`,
     data: {
       registry: request.registry,
       image: request.image,
@@ -136,6 +144,8 @@ export const aquaConnector: Connector<AquaRequest> = async (request, context) =>
       disallowed,
       policyFailures: policies,
       vulnerabilities,
+      malware,
+      sensitive,
       // The result this card was read from, and the console that shows it.
       source: joinUrl(aqua.url, path),
       url: aqua.url,
