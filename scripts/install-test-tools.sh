@@ -2,7 +2,8 @@
 # Installs everything the test suite needs, skipping what is already there (a second run takes seconds):
 #   1. Debian packages (apt-get), only the missing ones;
 #   2. the real peers the tests run, built from their Go modules at pinned versions into
-#      .tools/<name>-<version>/<name> (ignored by git; ISD_TOOLS_DIR moves it): helm, opa, etcd, kube-apiserver;
+#      .tools/<name>-<version>/<name> (ignored by git; ISD_TOOLS_DIR moves it): helm, opa, etcd, kube-apiserver,
+#      and the Argo Rollouts controller (with its CRDs);
 #   3. OPA's conformance cases, from the OPA Go module at the same pinned version (Go's module cache);
 #   4. OpenSearch from Maven Central jars, and the self-hosted metric stores (Graphite from PyPI, influxd
 #      from its Go module; scripts/metric-stores/install.sh, which also runs alone).
@@ -84,6 +85,20 @@ go_tool etcd v3.7.4 module go.etcd.io/etcd/server/v3
 kube_version=k8s.io/component-base/version
 go_tool kube-apiserver v1.37.2 module k8s.io/kubernetes/cmd/kube-apiserver \
   "-X $kube_version.gitVersion=v1.37.2 -X $kube_version.gitMajor=1 -X $kube_version.gitMinor=37 -X $kube_version.gitTreeState=clean"
+
+# The Argo Rollouts controller and its CRDs, for test/e2e/argo-rollouts.test.ts (docs/argo-rollouts.md). Its
+# module pins k8s.io/* with replace directives, which `go install` refuses, hence scripts/test-tools/argo-rollouts.
+go_tool argo-rollouts v1.10.1 module github.com/argoproj/argo-rollouts/cmd/rollouts-controller
+argo_crds="$tools_dir/argo-rollouts-v1.10.1/crds"
+if [ -d "$argo_crds" ]; then
+  echo "argo-rollouts CRDs: present"
+else
+  argo_module="$(cd "$root/scripts/test-tools/argo-rollouts" && go mod download -json github.com/argoproj/argo-rollouts | sed -n 's/^\t"Dir": "\(.*\)",$/\1/p')"
+  mkdir -p "$argo_crds.tmp"
+  cp "$argo_module"/manifests/crds/*-crd.yaml "$argo_crds.tmp/"
+  mv "$argo_crds.tmp" "$argo_crds"
+  echo "argo-rollouts CRDs: copied from $argo_module/manifests/crds"
+fi
 
 # oes-birger (the tunnel benchmark's peer) is not served by the Go module proxy (403 for every version of
 # github.com/OpsMx/oes-birger), so no script of the project can install it; bench:tunnel says so and

@@ -150,6 +150,7 @@ export const evidenceConnectors = [
   'xray',
   'prismacloud',
   'appscan',
+  'aqua',
   'servicenow',
   'verification',
   'http',

@@ -3,7 +3,8 @@ import path from 'node:path';
 import { repoRoot } from './processes';
 
 /** The test tools `scripts/install-test-tools.sh` builds, each into `.tools/<name>-<version>/<name>`. */
-export type TestTool = 'helm' | 'opa' | 'kube-apiserver' | 'etcd' | 'opensearch' | 'graphite' | 'influxd';
+export type TestTool =
+  'helm' | 'opa' | 'kube-apiserver' | 'etcd' | 'opensearch' | 'graphite' | 'influxd' | 'argo-rollouts';
 
 /**
  * Absolute path of a test tool built by `scripts/install-test-tools.sh`. A missing tool throws, so the

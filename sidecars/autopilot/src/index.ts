@@ -35,3 +35,5 @@ export type { Report, ReportMetric } from './report/report';
 export type { VerificationStatus } from './store/verification-store';
 export * from './logs';
 export { appendVerificationAudit, verificationAuditRecord } from './audit/append';
+export { startDemoPrometheus } from './demo/demo-prometheus';
+export { argoVerificationSchema, argoAnswerSchema, ARGO_STATUSES } from './api/argo';

@@ -161,6 +161,42 @@ export const visibilityConfigSchema = baseConfigSchema({ name: 'visibility', por
         })
         .optional()
         .describe('Prisma Cloud Compute connector'),
+      aqua: z
+        .strictObject({
+          url: url().describe('Aqua console (server) URL; the scanner API is under /api/v1'),
+          token: z.string().min(1).optional().describe('Aqua API token (secret), sent as a bearer token'),
+          user: z.string().min(1).optional().describe('Aqua user for basic auth (when no token)'),
+          password: z.string().min(1).optional().describe('Password of that user (secret)'),
+          apiKey: z
+            .string()
+            .min(1)
+            .optional()
+            .describe('Aqua SaaS API key: a token is requested from authUrl with an HMAC-signed request'),
+          apiSecret: z.string().min(1).optional().describe('Secret of that API key (secret), signs the token request'),
+          authUrl: url()
+            .default('https://api.cloudsploit.com')
+            .describe("Aqua SaaS token service of the account's region (with apiKey)"),
+        })
+        .superRefine((aqua, context) => {
+          const pairs = [
+            ['user', 'password'],
+            ['apiKey', 'apiSecret'],
+          ] as const;
+          for (const [first, second] of pairs) {
+            if (aqua[first] && !aqua[second])
+              context.addIssue({ code: 'custom', path: [second], message: `${first} needs ${second}` });
+            if (aqua[second] && !aqua[first])
+              context.addIssue({ code: 'custom', path: [first], message: `${second} needs ${first}` });
+          }
+          if (!aqua.token && !aqua.user && !aqua.password && !aqua.apiKey && !aqua.apiSecret)
+            context.addIssue({
+              code: 'custom',
+              path: ['token'],
+              message: 'Aqua needs credentials: token, user and password, or apiKey and apiSecret',
+            });
+        })
+        .optional()
+        .describe('Aqua Security image scan connector'),
       appscan: z
         .strictObject({
           url: url().default('https://cloud.appscan.com').describe('HCL AppScan on Cloud base URL'),

@@ -1,5 +1,6 @@
 // Connector contract tests: each connector against a local server answering with the real API's
 // response shape (fixtures), checking the request it makes (path, query, credentials from config).
+import { createHmac } from 'node:crypto';
 import { visibilityConfigSchema } from '../src/config';
 import { gatherEvidence } from '../src/connectors/gather';
 import { fixture, startPeer } from './fake-peer';
@@ -51,6 +52,145 @@ describe('evidence connectors', () => {
       expect([refused?.status, refused?.error]).toEqual(['error', expect.stringContaining('401')]);
     } finally {
       await peer.close();
+    }
+  });
+
+  it('reads the Aqua scan result of an image in a registry; disallowed or unscanned images fail', async () => {
+    let answer: { status: number; body: unknown } = { status: 200, body: fixture('aqua-scan-result.json') };
+    // The kit's outbound client percent-encodes each path segment (":" as %3A), which servers decode.
+    const sent = '/api/v1/scanner/registry/Harbor%20Prod/image/acme/shop%3A1.5.0/scan_result';
+    const peer = await startPeer({ [`GET ${sent}`]: { handle: () => answer } });
+    const config = connectorsConfig({ aqua: { url: peer.url, token: 'aqua-api-token' } });
+    const request = [{ connector: 'aqua' as const, registry: 'Harbor Prod', image: 'acme/shop:1.5.0' }];
+    try {
+      const [card] = await gatherEvidence(request, config);
+      expect(card).toMatchObject({
+        status: 'fail',
+        summary:
+          'Harbor Prod/acme/shop:1.5.0: vulnerabilities 1 critical, 3 high, 11 medium, 17 low; disallowed by image assurance (Production images)',
+        data: {
+          scanned: true,
+          disallowed: true,
+          scanTime: '2026-12-06T09:12:44.000Z',
+          vulnerabilities: { critical: 1, high: 3, medium: 11, low: 17, negligible: 2 },
+          source: `${peer.url}/api/v1/scanner/registry/Harbor%20Prod/image/acme/shop:1.5.0/scan_result`,
+          url: peer.url,
+        },
+      });
+      expect(peer.requests[0]?.headers.authorization).toBe('Bearer aqua-api-token');
+
+      // An older server's shape (cves_counts, top-level disallowed): medium findings only warn.
+      answer = { status: 200, body: fixture('aqua-scan-result-v1.json') };
+      const [older] = await gatherEvidence(request, config);
+      expect([older?.status, older?.summary]).toEqual([
+        'warn',
+        'Harbor Prod/acme/shop:1.5.0: vulnerabilities 0 critical, 0 high, 5 medium, 5 low',
+      ]);
+
+      // Malware alone fails an image whose CVEs would pass; sensitive data (keys in the image) warns.
+      const clean = { ...(fixture('aqua-scan-result.json') as Record<string, unknown>), image_assurance_results: {} };
+      const summary = { total: 2, critical: 0, high: 0, medium: 0, low: 2, negligible: 0 };
+      answer = { status: 200, body: { ...clean, vulnerability_summary: { ...summary, malware: 1 } } };
+      const [infected] = await gatherEvidence(request, config);
+      expect([infected?.status, infected?.summary]).toEqual([
+        'fail',
+        'Harbor Prod/acme/shop:1.5.0: vulnerabilities 0 critical, 0 high, 0 medium, 2 low; 1 malware',
+      ]);
+      answer = { status: 200, body: { ...clean, vulnerability_summary: { ...summary, sensitive: 2 } } };
+      expect((await gatherEvidence(request, config))[0]?.status).toBe('warn');
+      answer = { status: 200, body: { ...clean, vulnerability_summary: summary } };
+      expect((await gatherEvidence(request, config))[0]?.status).toBe('pass');
+
+      answer = { status: 404, body: { message: 'image not found' } };
+      const [unscanned] = await gatherEvidence(request, config);
+      expect([unscanned?.status, unscanned?.summary]).toEqual([
+        'fail',
+        'Harbor Prod/acme/shop:1.5.0 has no scan in Aqua',
+      ]);
+
+      // Wrong credentials are an outage of the evidence (error card naming the answer), never a pass.
+      answer = { status: 401, body: { message: 'Unauthorized' } };
+      const [denied] = await gatherEvidence(request, config);
+      expect(denied?.status).toBe('error');
+      expect(denied?.error).toContain('401');
+    } finally {
+      await peer.close();
+    }
+  });
+
+  it('sends Aqua basic auth from config when no token is configured', async () => {
+    const peer = await startPeer({
+      'GET /api/v1/scanner/registry/Docker%20Hub/image/library/nginx%3A1.27/scan_result': {
+        body: fixture('aqua-scan-result-v1.json'),
+      },
+    });
+    const config = connectorsConfig({ aqua: { url: peer.url, user: 'scanner', password: 's3cret' } });
+    try {
+      const [card] = await gatherEvidence(
+        [{ connector: 'aqua', registry: 'Docker Hub', image: 'library/nginx:1.27' }],
+        config,
+      );
+      expect(card?.status).toBe('warn');
+      expect(peer.requests[0]?.headers.authorization).toBe(`Basic ${Buffer.from('scanner:s3cret').toString('base64')}`);
+    } finally {
+      await peer.close();
+    }
+  });
+
+  it('gets an Aqua SaaS token with the HMAC-signed API key request, then reads the scan with it', async () => {
+    const apiSecret = 'aqua-api-secret';
+    const auth = await startPeer({
+      'POST /v2/tokens': {
+        handle: (request) => {
+          // Aqua's scheme: HMAC-SHA256(secret, timestamp + method + path + body), hex.
+          const timestamp = String(request.headers['x-timestamp']);
+          const expected = createHmac('sha256', apiSecret)
+            .update(`${timestamp}POST/v2/tokens${request.body}`)
+            .digest('hex');
+          const fresh = Math.abs(Date.now() / 1000 - Number(timestamp)) < 60;
+          return request.headers['x-api-key'] === 'aqua-key' && request.headers['x-signature'] === expected && fresh
+            ? { status: 200, body: { status: 200, code: 0, data: 'saas-token' } }
+            : { status: 401, body: { status: 401, message: 'invalid signature' } };
+        },
+      },
+    });
+    const api = await startPeer({
+      'GET /api/v1/scanner/registry/Docker%20Hub/image/library/nginx%3A1.27/scan_result': {
+        handle: (request) =>
+          request.headers.authorization === 'Bearer saas-token'
+            ? { status: 200, body: fixture('aqua-scan-result-v1.json') }
+            : { status: 401, body: { message: 'Unauthorized' } },
+      },
+    });
+    const request = [{ connector: 'aqua' as const, registry: 'Docker Hub', image: 'library/nginx:1.27' }];
+    try {
+      const config = connectorsConfig({ aqua: { url: api.url, authUrl: auth.url, apiKey: 'aqua-key', apiSecret } });
+      const [card] = await gatherEvidence(request, config);
+      expect([card?.status, card?.error]).toEqual(['warn', undefined]);
+      expect(JSON.parse(auth.requests[0]!.body)).toEqual({ validity: 5, allowed_endpoints: ['GET'] });
+      // A wrong secret is refused by the token service: an error card, never a pass.
+      const wrong = connectorsConfig({
+        aqua: { url: api.url, authUrl: auth.url, apiKey: 'aqua-key', apiSecret: 'not-the-secret' },
+      });
+      const [refused] = await gatherEvidence(request, wrong);
+      expect(refused?.status).toBe('error');
+      expect(refused?.error).toContain('401');
+    } finally {
+      await Promise.all([auth.close(), api.close()]);
+    }
+  });
+
+  it('refuses Aqua credentials given by halves, naming the missing key', () => {
+    for (const [aqua, key] of [
+      [{ url: 'https://aqua.example.com', user: 'scanner' }, 'password'],
+      [{ url: 'https://aqua.example.com', apiSecret: 's' }, 'apiKey'],
+      [{ url: 'https://aqua.example.com' }, 'token'],
+    ] as const) {
+      const parsed = visibilityConfigSchema.safeParse({
+        auth: { serviceToken: 'service-token-0123456789', gateToken: 'gate-token-0123456789' },
+        connectors: { aqua },
+      });
+      expect(parsed.error?.issues.map((issue) => issue.path.join('.'))).toEqual([`connectors.aqua.${key}`]);
     }
   });
 

@@ -22,7 +22,8 @@ import type { VerificationRunner } from '../analysis/runner';
 import { renderReportHtml } from '../report/html';
 import { buildReport } from '../report/report';
 import type { StoredTemplate, TemplateStore } from '../store/template-store';
-import type { VerificationStore } from '../store/verification-store';
+import type { VerificationRecord, VerificationStore } from '../store/verification-store';
+import { registerArgoRoutes } from './argo';
 import { importKayentaConfig, importOpsmxTemplate } from '../templates/import';
 import { expandQuery, parseTemplate, scopeKeysUsed, type Template } from '../templates/template';
 import {
@@ -84,24 +85,11 @@ export function registerRoutes(http: HttpApp, deps: RouteDependencies): void {
     },
     async ({ body, log }) => {
       rejectFailedExpressions(body);
-      const existing = await verifications.getByStage(body.executionId, body.stageId);
-      if (existing) {
-        // Orca re-POSTs after a 5xx: answer the same Location, and re-queue the next window in case the
-        // first attempt died between storing the verification and queueing its job.
-        await runner.scheduleNext(existing, (await verifications.intervals(existing.id, { withData: 'none' })).length);
-        await runner.scheduleWatchdog(existing);
-        return accepted(await view(existing.id));
-      }
-      const prepared = await prepareVerification(body, deps, log);
-      const { verification } = await verifications.createOrGet(prepared);
-      await runner.scheduleNext(
-        verification,
-        (await verifications.intervals(verification.id, { withData: 'none' })).length,
-      );
-      await runner.scheduleWatchdog(verification);
-      return accepted(await view(verification.id));
+      return accepted(await view((await startOrResumeVerification(body, deps, log)).id));
     },
   );
+
+  registerArgoRoutes(http, deps, (body, log) => startOrResumeVerification(body, deps, log));
 
   http.route(
     {
@@ -298,6 +286,27 @@ export function registerRoutes(http: HttpApp, deps: RouteDependencies): void {
       return saveTemplate(template, `import:${params.format}`, caller, 'body');
     },
   );
+}
+
+/**
+ * Create-or-get on `(executionId, stageId)`: a repeated request answers the stored verification and
+ * re-queues its next window, in case the first attempt died between storing it and queueing its job.
+ */
+export async function startOrResumeVerification(
+  body: CreateVerificationBody,
+  deps: RouteDependencies,
+  log: Logger,
+): Promise<VerificationRecord> {
+  const { verifications, runner } = deps;
+  const existing = await verifications.getByStage(body.executionId, body.stageId);
+  const verification =
+    existing ?? (await verifications.createOrGet(await prepareVerification(body, deps, log))).verification;
+  await runner.scheduleNext(
+    verification,
+    (await verifications.intervals(verification.id, { withData: 'none' })).length,
+  );
+  await runner.scheduleWatchdog(verification);
+  return verification;
 }
 
 function accepted(body: { id: string }) {

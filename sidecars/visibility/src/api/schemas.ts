@@ -112,6 +112,21 @@ export const evidenceRequestSchema = z.discriminatedUnion('connector', [
     imageId: z.string().regex(/^sha256:[0-9a-f]{64}$/, 'an image id like sha256:<64 hex digits>'),
   }),
   z.strictObject({
+    connector: z.literal('aqua'),
+    registry: z
+      .string()
+      .min(1)
+      .max(255)
+      .regex(/^[^/\u0000-\u001f]+$/, 'the name of a registry in Aqua (e.g. Docker Hub), without /'),
+    image: z
+      .string()
+      .max(512)
+      .regex(
+        /^[a-z0-9]+(?:[._-][a-z0-9]+)*(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)*:\w[\w.-]{0,127}$/,
+        'an image as repository:tag (e.g. acme/shop:1.5.0)',
+      ),
+  }),
+  z.strictObject({
     connector: z.literal('appscan'),
     scanId: z.string().regex(/^[0-9a-fA-F-]{36}$/, 'an AppScan scan id (GUID)'),
   }),

@@ -5,6 +5,7 @@ import type { VisibilityConfig } from '../config';
 import type { EvidenceCard } from '../domain/model';
 import type { Connector, ConnectorContext } from './connector';
 import { appscanConnector } from './appscan';
+import { aquaConnector } from './aqua';
 import { artifactoryConnector } from './artifactory';
 import { bambooConnector } from './bamboo';
 import { gitConnector } from './git';
@@ -25,6 +26,7 @@ const connectors: { [Kind in EvidenceRequest['connector']]: Connector<Extract<Ev
     xray: xrayConnector,
     prismacloud: prismaConnector,
     appscan: appscanConnector,
+    aqua: aquaConnector,
     git: gitConnector,
     jira: jiraConnector,
     sonarqube: sonarqubeConnector,
