@@ -3,11 +3,16 @@
 // in Postgres, so a restarted or another replica continues; every step is idempotent per (id, index).
 import { createHash } from 'node:crypto';
 import type { JobQueue, Logger } from '@isd/kit';
-import { appendVerificationAudit, type AuditTarget } from '../audit/append';
+import { appendAuditRecord, appendVerificationAudit, type AuditTarget } from '../audit/append';
 import type { AutopilotMetrics } from './metrics';
-import { createJudge, decideRun, type JudgeInput, type MetricInput } from '../domain';
+import { classifyScore, createJudge, decideRun, type JudgeInput, type JudgeResult, type MetricInput } from '../domain';
+import { analysisOptions, combinedScore, LogComparison, sideQuery, type LogAnalysis } from '../logs';
+import { storedLogAnalysis, type StoredLogAnalysis } from '../logs/log-view';
+import type { LogProviderRegistry } from '../logs/providers/registry';
+import type { LogProvider } from '../logs/providers/provider';
 import { ProviderError, type FetchedSeries, type MetricsProvider } from '../providers/provider';
 import type { ProviderRegistry } from '../providers/registry';
+import type { LogMarkStore } from '../store/log-mark-store';
 import type { MetricData, SideData, VerificationRecord, VerificationStore } from '../store/verification-store';
 import { expandQuery, metricConfigOf, type TemplateMetric } from '../templates/template';
 
@@ -16,6 +21,8 @@ export const INTERVAL_JOB = 'verification-interval';
 /** Job kind of the deadline that ends a verification whose window jobs kept failing. */
 export const WATCHDOG_JOB = 'verification-watchdog';
 export const AUDIT_JOB = 'verification-audit';
+/** Job kind that appends a feedback mark (or its removal) to the audit trail. */
+export const MARK_AUDIT_JOB = 'log-mark-audit';
 
 /** Data of an interval job. */
 export interface IntervalJobData {
@@ -31,6 +38,9 @@ const FETCH_CONCURRENCY = 8;
 export interface RunnerOptions {
   store: VerificationStore;
   providers: ProviderRegistry;
+  logProviders: LogProviderRegistry;
+  /** Feedback on log clusters, read per application when a window's logs are analysed. */
+  marks: LogMarkStore;
   jobs: JobQueue;
   logger: Logger;
   providerAttempts: number;
@@ -91,6 +101,23 @@ export class VerificationRunner {
           expireInSeconds: Math.ceil(audit.timeoutMs / 1000) + 60,
         },
       );
+    if (audit)
+      await this.options.jobs.define<{ record: Record<string, unknown> }>(
+        MARK_AUDIT_JOB,
+        (job) => appendAuditRecord(audit, job.data.record),
+        {
+          retryLimit: 50,
+          retryDelaySeconds: 5,
+          retryBackoff: true,
+          expireInSeconds: Math.ceil(audit.timeoutMs / 1000) + 60,
+        },
+      );
+  }
+
+  /** Queues the audit append of a feedback mark (no-op without `audit`); idempotent on the record's key. */
+  async auditMark(record: Record<string, unknown>): Promise<void> {
+    if (!this.options.audit) return;
+    await this.options.jobs.send(MARK_AUDIT_JOB, { record }, { key: String(record.key) });
   }
 
   /**
@@ -150,10 +177,17 @@ export class VerificationRunner {
         verification.template.stepSeconds,
         Math.ceil((window.endMs - window.startMs) / 1000 / MAX_POINTS_PER_SERIES),
       );
-      let data: MetricData[];
+      let data: MetricData[] = [];
+      let logs: StoredLogAnalysis | null = null;
       const fetchStarted = performance.now();
       try {
-        data = await this.fetchAll(verification, window.startMs, window.endMs, stepSeconds);
+        // Metrics and logs are read side by side; either failing ends the verification in error.
+        [data, logs] = await Promise.all([
+          verification.template.metrics.length > 0
+            ? this.fetchAll(verification, window.startMs, window.endMs, stepSeconds)
+            : Promise.resolve([]),
+          this.analyseLogs(verification, window),
+        ]);
       } catch (error) {
         const cause =
           error instanceof ProviderError
@@ -163,15 +197,16 @@ export class VerificationRunner {
         await this.finish(id, {
           status: 'error',
           score: null,
-          reason: `interval ${index + 1}: metrics could not be fetched`,
+          reason: `interval ${index + 1}: ${error instanceof ProviderError && error.message.startsWith('logs:') ? 'logs' : 'metrics'} could not be fetched`,
           error: cause,
         });
         return;
       }
       const judgeStarted = performance.now();
-      let result;
+      let metricResult: JudgeResult | undefined;
       try {
-        result = createJudge(verification.judge).judge(judgeInput(verification, data, index));
+        if (data.length > 0)
+          metricResult = createJudge(verification.judge).judge(judgeInput(verification, data, index));
       } catch (error) {
         await this.finish(id, {
           status: 'error',
@@ -181,6 +216,7 @@ export class VerificationRunner {
         });
         return;
       }
+      const result = combineResults(verification, metricResult, logs);
       const storeStarted = performance.now();
       await store.saveInterval(id, {
         index,
@@ -190,6 +226,8 @@ export class VerificationRunner {
         classification: result.classification,
         result,
         data,
+        metricScore: metricResult?.score ?? null,
+        logs,
       });
       intervals = await store.intervals(id, { withData: 'none' });
       const timings = {
@@ -198,7 +236,13 @@ export class VerificationRunner {
         storeMs: Math.round(performance.now() - storeStarted),
       };
       log.info(
-        { score: result.score, classification: result.classification, metrics: data.length, ...timings },
+        {
+          score: result.score,
+          classification: result.classification,
+          metrics: data.length,
+          logScore: logs?.score,
+          ...timings,
+        },
         'interval judged',
       );
       const { metrics } = this.options;
@@ -208,8 +252,10 @@ export class VerificationRunner {
       metrics.windowPhaseSeconds.observe({ phase: 'store' }, timings.storeMs / 1000);
     }
     const scores = intervals.map((interval) => interval.score);
-    const decision = decideRun(scores, verification.windows.length, verification.thresholds);
     const last = intervals[intervals.length - 1];
+    // A critical log cluster fails the run whatever the thresholds (its interval's result says which).
+    if (last?.logsFailed) return this.finish(id, { status: 'fail', score: last.score, reason: last.result.reason });
+    const decision = decideRun(scores, verification.windows.length, verification.thresholds);
     if (decision.status === 'running') {
       if (last) await store.updateProgress(id, last.score, `${decision.reason}; ${last.result.reason}`);
       await this.scheduleNext(verification, intervals.length);
@@ -232,6 +278,75 @@ export class VerificationRunner {
         .catch((error: unknown) =>
           this.log.error({ err: error, verificationId: id }, 'queueing the audit append failed'),
         );
+  }
+
+  /**
+   * Reads both sides' logs of one window page by page into one comparison (memory grows with the distinct
+   * events, not the lines), with the application's current marks applied. A provider that cannot be
+   * reached is retried like a metrics provider, each try reading the window afresh.
+   */
+  private async analyseLogs(
+    verification: VerificationRecord,
+    window: { startMs: number; endMs: number },
+  ): Promise<StoredLogAnalysis | null> {
+    const template = verification.logTemplate;
+    if (!template) return null;
+    const provider = this.options.logProviders.forTemplate(template);
+    const marks = await this.options.marks.list(verification.application);
+    const options = analysisOptions(
+      template,
+      marks.map((m) => ({
+        clusterKey: m.clusterKey,
+        mark: m.mark,
+        user: m.markedBy,
+        atMs: Date.parse(m.markedAt),
+      })),
+    );
+    const queries = {
+      baseline: sideQuery(template, verification.spec.baseline, provider.type),
+      canary: sideQuery(template, verification.spec.canary, provider.type),
+    };
+    const analysis = await this.withRetry(provider.name, 'logs', async () => {
+      const comparison = new LogComparison(options);
+      if (template.scoringAlgorithm !== 'autonomous')
+        await readInto(comparison, 'baseline', provider, queries.baseline, window);
+      await readInto(comparison, 'canary', provider, queries.canary, window);
+      return comparison.finish();
+    });
+    return storedLogAnalysis(analysis, {
+      template: { name: template.name, version: verification.logTemplateVersion },
+      provider: provider.name,
+      queries,
+    });
+  }
+
+  /** Runs `work` up to providerAttempts times while it fails with an unavailable provider. */
+  private async withRetry<T>(providerName: string, what: string, work: () => Promise<T>): Promise<T> {
+    const attempts = this.options.providerAttempts;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const value = await work();
+        this.options.metrics.providerRequests.inc({ provider: providerName, outcome: 'ok' });
+        return value;
+      } catch (error) {
+        this.options.metrics.providerRequests.inc({
+          provider: providerName,
+          outcome: error instanceof ProviderError ? error.kind : 'unavailable',
+        });
+        const retriable = error instanceof ProviderError && error.kind === 'unavailable';
+        if (!retriable || attempt >= attempts) {
+          if (error instanceof ProviderError)
+            throw new ProviderError(
+              error.provider,
+              error.kind,
+              `${what}: ${error.message}${retriable && attempts > 1 ? ` (after ${attempts} tries)` : ''}`,
+              { cause: error },
+            );
+          throw error;
+        }
+        await new Promise((resolve) => setTimeout(resolve, this.options.providerRetryDelayMs));
+      }
+    }
   }
 
   private async fetchAll(
@@ -312,6 +427,56 @@ export class VerificationRunner {
       }
     }
   }
+}
+
+async function readInto(
+  comparison: LogComparison,
+  side: 'baseline' | 'canary',
+  provider: LogProvider,
+  query: string,
+  window: { startMs: number; endMs: number },
+): Promise<void> {
+  for await (const line of provider.lines(query, window)) comparison.add(side, line);
+}
+
+/**
+ * The interval's result: the metric judge's, the log analysis's, or both combined by the verification's
+ * weights. A critical log cluster scores 0 and says so first in the reason.
+ */
+function combineResults(
+  verification: VerificationRecord,
+  metric: JudgeResult | undefined,
+  logs: StoredLogAnalysis | null,
+): JudgeResult {
+  if (!logs) {
+    if (!metric) throw new Error('a verification without metrics and logs');
+    return metric;
+  }
+  const combined = combinedScore(
+    { ...(metric ? { metric: metric.score } : {}), log: { score: logs.score, failed: logs.failed } },
+    verification.weights,
+  );
+  const classification = logs.failed ? 'fail' : classifyScore(combined.score, verification.thresholds);
+  const logReason = logSummary(logs);
+  const parts = metric
+    ? `metrics ${metric.score} × ${verification.weights.metric} + logs ${logs.score} × ${verification.weights.log}`
+    : `logs ${logs.score}`;
+  const reason = logs.failed
+    ? `critical log cluster: ${logs.reasons[0] ?? ''}`
+    : `${parts} = ${combined.score}: ${classification}; ${logReason}${metric ? `; metrics: ${metric.reason}` : ''}`;
+  return {
+    judge: `${metric?.judge ?? 'none'}+logs`,
+    score: combined.score,
+    classification,
+    reason,
+    groupScores: metric?.groupScores ?? [],
+    metrics: metric?.metrics ?? [],
+  };
+}
+
+function logSummary(logs: Pick<LogAnalysis, 'reasons' | 'baselineEvents' | 'canaryEvents'>): string {
+  const counted = `logs: ${logs.baselineEvents} baseline / ${logs.canaryEvents} canary events`;
+  return logs.reasons.length ? `${counted}, ${logs.reasons.join('; ')}` : `${counted}, no unexpected cluster`;
 }
 
 function toSideData(series: FetchedSeries): SideData {
