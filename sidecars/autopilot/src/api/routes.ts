@@ -456,7 +456,7 @@ function registerLogTemplateRoutes(http: HttpApp, deps: RouteDependencies): void
     },
     async ({ params, query, body, caller }) =>
       save(
-        prefixIssues(() => importOpsmxLogTemplate(body, query.provider, query.name), 'body'),
+        prefixIssues(() => importOpsmxLogTemplate(body, query), 'body'),
         `import:${params.format}`,
         caller,
       ),

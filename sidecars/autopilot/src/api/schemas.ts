@@ -98,10 +98,11 @@ export const importParams = z.strictObject({ format: z.enum(['kayenta', 'opsmx']
 /** `:format` of a log template import (OpsMx's log template JSON). */
 export const logImportParams = z.strictObject({ format: z.enum(['opsmx']) });
 
-/** `?name=` and `?provider=` override the imported log template's name and provider account. */
+/** `?name=`, `?provider=` and `?application=` set the imported log template's name, account and owner. */
 export const logImportQuery = z.strictObject({
   name: z.string().regex(TEMPLATE_NAME_PATTERN, 'not a template name').optional(),
   provider: z.string().min(1).max(256).optional(),
+  application: z.string().min(1).max(256).optional(),
 });
 
 /** Spinnaker application names (Front50: letters, digits, `.`, `_`, `-`). */

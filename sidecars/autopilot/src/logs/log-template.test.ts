@@ -158,7 +158,7 @@ describe('log templates', () => {
       ],
     });
     expect(template.errorTopics).toEqual([{ string: 'WARN', topic: 'ERROR' }]);
-    expect(importOpsmxLogTemplate(base, 'logs-prod', 'renamed')).toMatchObject({
+    expect(importOpsmxLogTemplate(base, { provider: 'logs-prod', name: 'renamed', application: 'web' })).toMatchObject({
       name: 'renamed',
       provider: 'logs-prod',
     });

@@ -209,7 +209,11 @@ const OPSMX_FIELDS = new Set([
  * here (autoBaseline, contextual clustering, regExFilter, streamId) unless they are off. Default-type error
  * topics equal to OpsMx's defaults are ours already; a changed default is kept as a rule.
  */
-export function importOpsmxLogTemplate(input: unknown, provider?: string, name?: string): LogTemplate {
+export function importOpsmxLogTemplate(
+  input: unknown,
+  overrides: { provider?: string | undefined; name?: string | undefined; application?: string | undefined } = {},
+): LogTemplate {
+  const { provider, name, application } = overrides;
   if (!isObject(input)) throw refuse('(root)', 'an OpsMx log template must be an object');
   for (const key of Object.keys(input)) {
     if (!OPSMX_FIELDS.has(key)) throw refuse(key, 'not a field of an OpsMx log template');
@@ -237,6 +241,7 @@ export function importOpsmxLogTemplate(input: unknown, provider?: string, name?:
       name ??
       ((str('templateName') ?? 'imported').replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^[^A-Za-z0-9]+/, '') ||
         'imported'),
+    ...(application ? { application } : {}),
     provider: provider ?? str('accountName') ?? (monitoring ? OPSMX_PROVIDERS[monitoring] : undefined),
     ...(str('index') ? { index: str('index') } : {}),
     ...(str('filterKey') ? { filterKey: str('filterKey') } : {}),
