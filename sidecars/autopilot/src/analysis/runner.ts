@@ -5,8 +5,9 @@ import { createHash } from 'node:crypto';
 import type { JobQueue, Logger } from '@isd/kit';
 import { appendAuditRecord, appendVerificationAudit, type AuditTarget } from '../audit/append';
 import type { AutopilotMetrics } from './metrics';
-import { classifyScore, createJudge, decideRun, type JudgeInput, type JudgeResult, type MetricInput } from '../domain';
-import { analysisOptions, combinedScore, LogComparison, sideQuery, type LogAnalysis } from '../logs';
+import { createJudge, decideRun, type JudgeInput, type JudgeResult, type MetricInput } from '../domain';
+import { combineResults } from './combine';
+import { analysisOptions, LogComparison, sideQuery } from '../logs';
 import { storedLogAnalysis, type StoredLogAnalysis } from '../logs/log-view';
 import type { LogProviderRegistry } from '../logs/providers/registry';
 import type { LogProvider } from '../logs/providers/provider';
@@ -216,7 +217,7 @@ export class VerificationRunner {
         });
         return;
       }
-      const result = combineResults(verification, metricResult, logs);
+      const result = combineResults(metricResult, logs, verification.weights, verification.thresholds);
       const storeStarted = performance.now();
       await store.saveInterval(id, {
         index,
@@ -437,46 +438,6 @@ async function readInto(
   window: { startMs: number; endMs: number },
 ): Promise<void> {
   for await (const line of provider.lines(query, window)) comparison.add(side, line);
-}
-
-/**
- * The interval's result: the metric judge's, the log analysis's, or both combined by the verification's
- * weights. A critical log cluster scores 0 and says so first in the reason.
- */
-function combineResults(
-  verification: VerificationRecord,
-  metric: JudgeResult | undefined,
-  logs: StoredLogAnalysis | null,
-): JudgeResult {
-  if (!logs) {
-    if (!metric) throw new Error('a verification without metrics and logs');
-    return metric;
-  }
-  const combined = combinedScore(
-    { ...(metric ? { metric: metric.score } : {}), log: { score: logs.score, failed: logs.failed } },
-    verification.weights,
-  );
-  const classification = logs.failed ? 'fail' : classifyScore(combined.score, verification.thresholds);
-  const logReason = logSummary(logs);
-  const parts = metric
-    ? `metrics ${metric.score} × ${verification.weights.metric} + logs ${logs.score} × ${verification.weights.log}`
-    : `logs ${logs.score}`;
-  const reason = logs.failed
-    ? `critical log cluster: ${logs.reasons[0] ?? ''}`
-    : `${parts} = ${combined.score}: ${classification}; ${logReason}${metric ? `; metrics: ${metric.reason}` : ''}`;
-  return {
-    judge: `${metric?.judge ?? 'none'}+logs`,
-    score: combined.score,
-    classification,
-    reason,
-    groupScores: metric?.groupScores ?? [],
-    metrics: metric?.metrics ?? [],
-  };
-}
-
-function logSummary(logs: Pick<LogAnalysis, 'reasons' | 'baselineEvents' | 'canaryEvents'>): string {
-  const counted = `logs: ${logs.baselineEvents} baseline / ${logs.canaryEvents} canary events`;
-  return logs.reasons.length ? `${counted}, ${logs.reasons.join('; ')}` : `${counted}, no unexpected cluster`;
 }
 
 function toSideData(series: FetchedSeries): SideData {

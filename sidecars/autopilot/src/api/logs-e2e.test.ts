@@ -2,6 +2,9 @@
 // report: a new exception in the canary fails the gate, the same error rates on both sides pass; a user's
 // mark (through Gate, with their identity) changes later runs and shows in the report; an unreachable
 // log provider ends in `error` with the cause; bad log templates are 400 naming the field.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import type { RunningService } from '@isd/kit';
 import {
   createTestDatabase,
@@ -29,6 +32,7 @@ const LIFETIME_MS = 5 * 60_000;
 
 let opensearch: OpenSearchNode;
 let service: RunningService<AutopilotConfig>;
+let logTemplateDir: string;
 
 async function call(path: string, method = 'GET', body?: unknown, headers = serviceHeaders()) {
   const response = await fetch(`${service.url}${path}`, {
@@ -111,6 +115,11 @@ beforeAll(async () => {
     ),
   ]);
   const unusedPort = await freePort();
+  logTemplateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'autopilot-log-templates-'));
+  fs.writeFileSync(
+    path.join(logTemplateDir, 'gitops-logs.yml'),
+    `name: gitops-logs\nprovider: logs\nindex: ${INDEX}\nfilterKey: pod\nscoringAlgorithm: definite\nerrorTopics:\n  - { string: declined, topic: WARN }\n`,
+  );
   service = await startTestService(
     autopilotService,
     testServiceConfig(autopilotService, {
@@ -125,6 +134,7 @@ beforeAll(async () => {
           down: { type: 'opensearch', url: `http://127.0.0.1:${unusedPort}`, index: 'logs-*', timeoutMs: 2_000 },
         },
         analysis: { providerAttempts: 2, providerRetryDelayMs: 0 },
+        templates: { logDirectory: logTemplateDir },
       },
     }),
   );
@@ -150,6 +160,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await service?.stop();
   await opensearch?.stop();
+  fs.rmSync(logTemplateDir, { recursive: true, force: true });
 }, 60_000);
 
 describe('log analysis in the verification gate, on a real OpenSearch', () => {
@@ -205,7 +216,7 @@ describe('log analysis in the verification gate, on a real OpenSearch', () => {
     expect(clusters.filter((c) => c.unexpected)).toEqual([]);
   });
 
-  it('combines with the metric score by the weights the request gives', async () => {
+  it('takes an inline log template and the weights the request gives', async () => {
     // An inline log template and no metrics: the combined score is the log score whatever the weights.
     const result = await runToEnd(
       verification('stage-inline', 'web-v2-bad', {
@@ -364,8 +375,12 @@ describe('log analysis in the verification gate, on a real OpenSearch', () => {
     });
     const list = await call('/api/v1/log-templates', 'GET', undefined, bob());
     expect(list.body.templates.map((t: LooseJson) => t.name)).toEqual(
-      expect.arrayContaining(['web-logs', 'web-opsmx']),
+      expect.arrayContaining(['web-logs', 'web-opsmx', 'gitops-logs']),
     );
+    // Loaded from the YAML folder at start-up.
+    const gitops = await call('/api/v1/log-templates/gitops-logs');
+    expect(gitops.body).toMatchObject({ version: 1, source: 'file:gitops-logs.yml', scoringAlgorithm: 'definite' });
+    expect(gitops.body.definition.errorTopics).toEqual([{ string: 'declined', topic: 'WARN' }]);
     const changed = await call(
       '/api/v1/log-templates',
       'POST',
