@@ -131,6 +131,14 @@ export const autopilotConfigSchema = baseConfigSchema({ name: 'autopilot', port:
           'A verification still running this long after its last window ends is ended in error (failed jobs never leave it running)',
         ),
       minIntervalMs: z.number().int().positive().default(1_000).describe('Shortest interval accepted'),
+      maxLogReadMs: z
+        .number()
+        .int()
+        .positive()
+        .default(10 * 60_000)
+        .describe(
+          "Longest one window's log reading may take (both sides, one try); beyond it the verification ends in error",
+        ),
       metricWeight: z
         .number()
         .min(0)

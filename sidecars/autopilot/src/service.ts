@@ -62,6 +62,7 @@ export const autopilotService: ServiceDefinition<AutopilotConfig> = {
       ),
       metrics: createAutopilotMetrics(metrics.registry),
       watchdogGraceMs: config.analysis.watchdogGraceMs,
+      maxLogReadMs: config.analysis.maxLogReadMs,
       audit: config.audit,
     });
     await runner.start();

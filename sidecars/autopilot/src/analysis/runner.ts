@@ -48,6 +48,10 @@ export interface RunnerOptions {
   providerRetryDelayMs: number;
   /** The longest request timeout of any provider account, to size how long a window job may run. */
   providerTimeoutMs: number;
+  /** Longest one try at reading a window's logs may take. */
+  maxLogReadMs: number;
+  /** The clock the log reading deadline is measured on (tests inject one). */
+  now?: () => number;
   metrics: AutopilotMetrics;
   /** How long after the last window's end a still-running verification is ended in error. */
   watchdogGraceMs: number;
@@ -68,7 +72,10 @@ export class VerificationRunner {
     // A job counts as lost (its replica died) once it runs longer than the slowest legitimate window: every
     // try of a provider request timing out, plus a minute for judging and storing.
     const { providerAttempts, providerRetryDelayMs, providerTimeoutMs } = this.options;
-    const expireInSeconds = Math.ceil((providerAttempts * (providerTimeoutMs + providerRetryDelayMs)) / 1000) + 60;
+    // Log reading is bounded by maxLogReadMs per try, and runs beside the metric fetches.
+    const expireInSeconds =
+      Math.ceil((providerAttempts * (providerTimeoutMs + providerRetryDelayMs + this.options.maxLogReadMs)) / 1000) +
+      60;
     await this.options.jobs.define<IntervalJobData>(
       INTERVAL_JOB,
       (job) => this.runInterval(job.data.verificationId, job.data.index),
@@ -307,11 +314,13 @@ export class VerificationRunner {
       baseline: sideQuery(template, verification.spec.baseline, provider.type),
       canary: sideQuery(template, verification.spec.canary, provider.type),
     };
+    const now = this.options.now ?? Date.now;
     const analysis = await this.withRetry(provider.name, 'logs', async () => {
       const comparison = new LogComparison(options);
+      const limit = { deadline: now() + this.options.maxLogReadMs, limitMs: this.options.maxLogReadMs, now };
       if (template.scoringAlgorithm !== 'autonomous')
-        await readInto(comparison, 'baseline', provider, queries.baseline, window);
-      await readInto(comparison, 'canary', provider, queries.canary, window);
+        await readLogsInto(comparison, 'baseline', provider, queries.baseline, window, limit);
+      await readLogsInto(comparison, 'canary', provider, queries.canary, window, limit);
       return comparison.finish();
     });
     return storedLogAnalysis(analysis, {
@@ -430,14 +439,31 @@ export class VerificationRunner {
   }
 }
 
-async function readInto(
-  comparison: LogComparison,
+/**
+ * Streams one side's logs into the comparison. Past the deadline it stops with a query error (not
+ * retried: the same query would take as long again) naming how far it got, so a window whose query
+ * matches far more than expected ends in `error` instead of running until the job expires.
+ */
+export async function readLogsInto(
+  comparison: Pick<LogComparison, 'add'>,
   side: 'baseline' | 'canary',
-  provider: LogProvider,
+  provider: Pick<LogProvider, 'name' | 'lines'>,
   query: string,
   window: { startMs: number; endMs: number },
-): Promise<void> {
-  for await (const line of provider.lines(query, window)) comparison.add(side, line);
+  limit: { deadline: number; limitMs: number; now: () => number },
+): Promise<number> {
+  let lines = 0;
+  for await (const line of provider.lines(query, window)) {
+    comparison.add(side, line);
+    lines++;
+    if (limit.now() > limit.deadline)
+      throw new ProviderError(
+        provider.name,
+        'query',
+        `${provider.name}: reading the ${side} logs took longer than analysis.maxLogReadMs (${limit.limitMs} ms) after ${lines} lines of ${JSON.stringify(query)}: narrow the log template's query or shorten the interval`,
+      );
+  }
+  return lines;
 }
 
 function toSideData(series: FetchedSeries): SideData {
