@@ -45,13 +45,13 @@ export function logMarkAuditRecord(mark: StoredLogMark, action: 'marked' | 'unma
   return {
     source: 'autopilot',
     key: `log-mark:${mark.application}:${mark.clusterKey}:${mark.markedAt}`,
-    type: 'log-cluster-mark',
+    type: 'verification',
     outcome: action === 'marked' ? mark.mark : 'unmarked',
     application: mark.application,
     actor: mark.markedBy,
     occurredAt: mark.markedAt,
     subject: { clusterKey: mark.clusterKey },
-    details: { template: mark.template, comment: mark.comment },
+    details: { kind: 'log-cluster-mark', template: mark.template, comment: mark.comment },
   };
 }
 
