@@ -327,6 +327,11 @@ describe('log analysis in the verification gate, on a real OpenSearch', () => {
       'body.masks.0',
     );
     await expectField(post({ name: 'x', application: 'web', provider: 'logs', index: INDEX, colour: 'red' }), 'body');
+    // OpenSearch itself is asked whether it can parse the query.
+    await expectField(
+      post({ name: 'x', application: 'web', provider: 'logs', index: INDEX, query: 'level:(ERROR' }),
+      'body.query',
+    );
     const importOpsmx = (body: unknown) =>
       call('/api/v1/log-templates/import/opsmx?provider=logs&application=web', 'POST', body, alice());
     await expectField(importOpsmx({ templateName: 'o', index: INDEX, autoBaseline: true }), 'body.autoBaseline');
@@ -341,6 +346,10 @@ describe('log analysis in the verification gate, on a real OpenSearch', () => {
     await expectField(verify({ logTemplate: { name: 'no-such-logs' } }), 'body.logTemplate.name');
     await expectField(verify({ baseline: { app: 'web', zone: 'a' } }), 'body.baseline.pod');
     await expectField(verify({ weights: { metric: 0, log: 0 } }), 'body.weights.log');
+    await expectField(
+      verify({ logTemplate: { provider: 'logs', index: INDEX, query: 'message:"unclosed' } }),
+      'body.logTemplate.query',
+    );
     await expectField(
       verify({ logTemplate: { provider: 'logs', index: INDEX, sensitivity: 'x' } }),
       'body.logTemplate.sensitivity',

@@ -416,6 +416,7 @@ function registerLogTemplateRoutes(http: HttpApp, deps: RouteDependencies): void
     }
     assertTemplateOwner(caller, template.application, config.templates.editorRoles, template.name);
     logProviders.check(template, 'body.');
+    if (config.analysis.checkQueriesOnCreate) await logProviders.checkQuery(template, 'body.');
     const { template: stored, created } = await logTemplates.save(template, source, callerName(caller));
     return {
       status: created ? 201 : 200,
@@ -917,5 +918,7 @@ async function resolveLogTemplate(
   }
   if (issues.length)
     throw new InputError(`${issues[0]!.path}: ${issues[0]!.message}`, { code: 'validation_failed', issues });
+  // The query as the baseline will run it, so a bad one fails the stage now, not when the window ends.
+  if (deps.config.analysis.checkQueriesOnCreate) await deps.logProviders.checkQuery(template, prefix, body.baseline);
   return { template, version };
 }

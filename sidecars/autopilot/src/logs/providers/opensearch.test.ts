@@ -47,6 +47,13 @@ describe('OpenSearch log provider (real node)', () => {
     });
   }, 60_000);
 
+  it('asks OpenSearch to parse a query and names its complaint', async () => {
+    const provider = new OpenSearchLogProvider({ name: 'os', baseUrl, index: 'paging' });
+    expect(await provider.checkQuery('pod:"web-canary" AND message:served')).toBeNull();
+    expect(await provider.checkQuery('')).toBeNull();
+    expect(await provider.checkQuery('pod:(unclosed')).toMatch(/^OpenSearch refuses the query "pod:\(unclosed": .+/);
+  }, 60_000);
+
   it('a missing index is the provider being unusable, named', async () => {
     const provider = new OpenSearchLogProvider({ name: 'os', baseUrl, index: 'no-such-index' });
     const read = async () => {

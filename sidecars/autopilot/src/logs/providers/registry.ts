@@ -2,7 +2,8 @@
 // fields, so the provider a verification reads with is made per template.
 import { InputError } from '@isd/kit';
 import type { LogProviderConfig } from '../../config';
-import type { LogTemplate } from '../log-template';
+import { sideQuery, type LogTemplate } from '../log-template';
+import { ProviderError } from '../../providers/provider';
 import { LokiLogProvider } from './loki';
 import { OpenSearchLogProvider } from './opensearch';
 import type { LogProvider, LogProviderAccount } from './provider';
@@ -57,6 +58,29 @@ export class LogProviderRegistry {
       throw new InputError(`${prefix}index: ${config.type} account ${name} has no indexes; leave index out`, {
         code: 'invalid_template',
         issues: [{ path: `${prefix}index`, message: `${config.type} account ${name} has no indexes; leave index out` }],
+      });
+  }
+
+  /**
+   * Asks the template's provider to parse the query one side would run (`scope`, or a sample scope);
+   * a refusal is an InputError on `${prefix}query`. An unreachable provider skips the check (the windows
+   * then end in error), as for metric queries.
+   */
+  async checkQuery(template: LogTemplate, prefix: string, scope?: Record<string, string>): Promise<void> {
+    const provider = this.forTemplate(template, prefix);
+    if (!provider.checkQuery) return;
+    const sample = scope ?? { [template.filterKey ?? 'isd_check']: 'isd-check' };
+    let complaint: string | null;
+    try {
+      complaint = await provider.checkQuery(sideQuery(template, sample, provider.type));
+    } catch (error) {
+      if (error instanceof ProviderError) return;
+      throw error;
+    }
+    if (complaint)
+      throw new InputError(`${prefix}query: ${complaint}`, {
+        code: 'invalid_template',
+        issues: [{ path: `${prefix}query`, message: complaint }],
       });
   }
 
