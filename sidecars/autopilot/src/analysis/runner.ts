@@ -299,7 +299,18 @@ export class VerificationRunner {
   ): Promise<StoredLogAnalysis | null> {
     const template = verification.logTemplate;
     if (!template) return null;
-    const provider = this.options.logProviders.forTemplate(template);
+    let provider: LogProvider;
+    let queries: { baseline: string; canary: string };
+    try {
+      provider = this.options.logProviders.forTemplate(template);
+      queries = {
+        baseline: sideQuery(template, verification.spec.baseline, provider.type),
+        canary: sideQuery(template, verification.spec.canary, provider.type),
+      };
+    } catch (error) {
+      // Checked at create; only a config change since (an account removed) gets here.
+      throw new ProviderError(template.provider, 'query', `logs: ${(error as Error).message}`, { cause: error });
+    }
     const marks = await this.options.marks.list(verification.application);
     const options = analysisOptions(
       template,
@@ -310,10 +321,6 @@ export class VerificationRunner {
         atMs: Date.parse(m.markedAt),
       })),
     );
-    const queries = {
-      baseline: sideQuery(template, verification.spec.baseline, provider.type),
-      canary: sideQuery(template, verification.spec.canary, provider.type),
-    };
     const now = this.options.now ?? Date.now;
     const analysis = await this.withRetry(provider.name, 'logs', async () => {
       const comparison = new LogComparison(options);
