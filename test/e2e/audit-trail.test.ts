@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import type { RunningService, StaticUserEntry } from '@isd/kit';
 import { saporService } from '@isd/sapor';
 import type { SaporConfig } from '@isd/sapor';
-import { autopilotService } from '@isd/autopilot';
+import { autopilotService, clusterKey } from '@isd/autopilot';
 import type { AutopilotConfig } from '@isd/autopilot';
 import { visibilityService } from '@isd/visibility';
 import type { VisibilityConfig } from '@isd/visibility';
@@ -175,4 +175,26 @@ it('a finished verification in autopilot is appended to the audit trail with its
     details: { judge: 'kayenta', thresholds: { pass: 80, marginal: 40 } },
   });
   expect(typeof record.details.score).toBe('number');
+});
+
+it("a user's mark on a log cluster in autopilot is appended to the audit trail with the user as actor", async () => {
+  const template = 'ERROR order <*> failed: java.lang.IllegalStateException: stock for <*> is negative';
+  const key = clusterKey(template);
+  const marked = await call(autopilot.url, 'PUT', `/api/v1/applications/shop/log-marks/${key}`, gateHeaders('rm1'), {
+    mark: 'ignorable',
+    template,
+    comment: 'known race, fixed in 2.1',
+  });
+  expect(marked.status).toBe(200);
+  const record = await eventually(async () => {
+    const audit = await call(sapor.url, 'GET', '/api/v1/audit?application=shop&type=verification', gateHeaders('rm1'));
+    const records = (audit.body?.records ?? []) as Array<Record<string, any>>; // eslint-disable-line @typescript-eslint/no-explicit-any
+    return records.find((candidate) => candidate.subject.clusterKey === key);
+  }, 30_000);
+  expect(record).toMatchObject({
+    source: 'autopilot',
+    outcome: 'ignorable',
+    actor: 'rm1',
+    details: { kind: 'log-cluster-mark', template, comment: 'known race, fixed in 2.1' },
+  });
 });

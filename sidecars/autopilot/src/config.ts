@@ -124,6 +124,41 @@ export const providerConfigSchema = z.discriminatedUnion('type', [
 /** Settings of one provider account. */
 export type ProviderConfig = z.infer<typeof providerConfigSchema>;
 
+const logAuth = {
+  username: z.string().optional().describe('Basic auth user'),
+  password: z.string().optional().describe('Basic auth password'),
+  bearerToken: z.string().optional().describe('Bearer token (instead of basic auth)'),
+  tls: tlsSchema,
+  timeoutMs,
+  pageSize: z.number().int().min(1).max(10_000).default(1000).describe('Messages read per request'),
+};
+
+/** One log provider account, by type. */
+export const logProviderConfigSchema = z.discriminatedUnion('type', [
+  z.strictObject({
+    type: z.literal('opensearch'),
+    url: z.string().url().describe('OpenSearch or Elasticsearch base URL'),
+    index: z.string().min(1).optional().describe('Index or pattern for log templates that name none'),
+    timeField: z.string().min(1).default('@timestamp').describe('Time field of the log documents'),
+    ...logAuth,
+  }),
+  z.strictObject({
+    type: z.literal('loki'),
+    url: z.string().url().describe('Loki base URL (the one serving /loki/api/v1/query_range)'),
+    orgId: z.string().min(1).optional().describe('X-Scope-OrgID of a multi-tenant Loki'),
+    ...logAuth,
+  }),
+  z.strictObject({
+    type: z.literal('splunk'),
+    url: z.string().url().describe('Splunk management API base URL (port 8089)'),
+    token: z.string().optional().describe('Splunk authentication token (instead of basic auth)'),
+    ...logAuth,
+  }),
+]);
+
+/** Settings of one log provider account. */
+export type LogProviderConfig = z.infer<typeof logProviderConfigSchema>;
+
 /** Autopilot's configuration: the kit's shared sections plus its own. */
 export const autopilotConfigSchema = baseConfigSchema({ name: 'autopilot', port: 8090 }).extend({
   providers: z
@@ -131,6 +166,12 @@ export const autopilotConfigSchema = baseConfigSchema({ name: 'autopilot', port:
     .default({})
     .describe(
       'Metrics provider accounts by name: {type (prometheus, datadog, newrelic, graphite, influxdb, cloudwatch, stackdriver, dynatrace, signalfx, wavefront or appdynamics), url, credentials}; secrets via env, e.g. AUTOPILOT_PROVIDERS__PROM__PASSWORD',
+    ),
+  logProviders: z
+    .record(z.string().regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, `_` or `-`'), logProviderConfigSchema)
+    .default({})
+    .describe(
+      'Log provider accounts by name: {type (opensearch, loki or splunk), url, credentials}; secrets via env, e.g. AUTOPILOT_LOG_PROVIDERS__LOGS__PASSWORD',
     ),
   analysis: z
     .strictObject({
@@ -169,6 +210,24 @@ export const autopilotConfigSchema = baseConfigSchema({ name: 'autopilot', port:
           'A verification still running this long after its last window ends is ended in error (failed jobs never leave it running)',
         ),
       minIntervalMs: z.number().int().positive().default(1_000).describe('Shortest interval accepted'),
+      maxLogReadMs: z
+        .number()
+        .int()
+        .positive()
+        .default(10 * 60_000)
+        .describe(
+          "Longest one window's log reading may take (both sides, one try); beyond it the verification ends in error",
+        ),
+      metricWeight: z
+        .number()
+        .min(0)
+        .default(0.5)
+        .describe('Weight of the metric score in the combined score when a verification names none'),
+      logWeight: z
+        .number()
+        .min(0)
+        .default(0.5)
+        .describe('Weight of the log score in the combined score when a verification names none'),
     })
     .prefault({}),
   templates: z
@@ -178,6 +237,11 @@ export const autopilotConfigSchema = baseConfigSchema({ name: 'autopilot', port:
         .min(1)
         .optional()
         .describe('Folder of *.yml / *.yaml templates loaded at start-up (a changed file becomes a new version)'),
+      logDirectory: z
+        .string()
+        .min(1)
+        .optional()
+        .describe('Folder of *.yml / *.yaml log templates loaded at start-up (a changed file becomes a new version)'),
       editorRoles: z
         .array(z.string())
         .default([])

@@ -1,5 +1,5 @@
-export { autopilotConfigSchema, providerConfigSchema } from './config';
-export type { AutopilotConfig, ProviderConfig } from './config';
+export { autopilotConfigSchema, logProviderConfigSchema, providerConfigSchema } from './config';
+export type { AutopilotConfig, LogProviderConfig, ProviderConfig } from './config';
 export { autopilotService } from './service';
 export * from './domain';
 export {
@@ -34,6 +34,6 @@ export type { VerificationView, MetricView } from './api/views';
 export type { Report, ReportMetric } from './report/report';
 export type { VerificationStatus } from './store/verification-store';
 export * from './logs';
-export { appendVerificationAudit, verificationAuditRecord } from './audit/append';
+export { appendVerificationAudit, logMarkAuditRecord, verificationAuditRecord } from './audit/append';
 export { startDemoPrometheus } from './demo/demo-prometheus';
 export { argoVerificationSchema, argoAnswerSchema, ARGO_STATUSES } from './api/argo';

@@ -4,7 +4,11 @@ import { createAutopilotMetrics } from './analysis/metrics';
 import { VerificationRunner } from './analysis/runner';
 import { registerRoutes } from './api/routes';
 import { autopilotConfigSchema, type AutopilotConfig } from './config';
+import type { LogTemplate } from './logs';
+import { LogProviderRegistry } from './logs/providers/registry';
+import { readLogTemplateFiles } from './logs/yaml-files';
 import { ProviderRegistry } from './providers/registry';
+import { LogMarkStore } from './store/log-mark-store';
 import { TemplateStore } from './store/template-store';
 import { VerificationStore } from './store/verification-store';
 import { readTemplateFiles } from './templates/yaml-files';
@@ -19,7 +23,10 @@ export const autopilotService: ServiceDefinition<AutopilotConfig> = {
   async setup({ config, logger, database, jobs, http, metrics }) {
     const templates = new TemplateStore(database);
     const verifications = new VerificationStore(database);
+    const logTemplates = new TemplateStore<LogTemplate>(database, 'log_templates');
+    const marks = new LogMarkStore(database);
     const providers = new ProviderRegistry(config.providers, config.analysis.defaultProvider);
+    const logProviders = new LogProviderRegistry(config.logProviders);
     if (config.analysis.defaultProvider && !providers.names().includes(config.analysis.defaultProvider)) {
       throw new Error(
         `analysis.defaultProvider: no provider account ${config.analysis.defaultProvider} (configured: ${providers.names().join(', ') || 'none'})`,
@@ -32,19 +39,43 @@ export const autopilotService: ServiceDefinition<AutopilotConfig> = {
         if (created) logger.info({ template: stored.name, version: stored.version, file }, 'template loaded from file');
       }
     }
+    if (config.templates.logDirectory) {
+      for (const { file, template } of readLogTemplateFiles(config.templates.logDirectory)) {
+        logProviders.check(template, `${file}:`);
+        const { template: stored, created } = await logTemplates.save(template, `file:${path.basename(file)}`, null);
+        if (created)
+          logger.info({ logTemplate: stored.name, version: stored.version, file }, 'log template loaded from file');
+      }
+    }
     const runner = new VerificationRunner({
       store: verifications,
       providers,
+      logProviders,
+      marks,
       jobs,
       logger,
       providerAttempts: config.analysis.providerAttempts,
       providerRetryDelayMs: config.analysis.providerRetryDelayMs,
-      providerTimeoutMs: Math.max(0, ...Object.values(config.providers).map((provider) => provider.timeoutMs)),
+      providerTimeoutMs: Math.max(
+        0,
+        ...[...Object.values(config.providers), ...Object.values(config.logProviders)].map((p) => p.timeoutMs),
+      ),
       metrics: createAutopilotMetrics(metrics.registry),
       watchdogGraceMs: config.analysis.watchdogGraceMs,
+      maxLogReadMs: config.analysis.maxLogReadMs,
       audit: config.audit,
     });
     await runner.start();
-    registerRoutes(http, { config, logger, templates, verifications, providers, runner });
+    registerRoutes(http, {
+      config,
+      logger,
+      templates,
+      logTemplates,
+      marks,
+      verifications,
+      providers,
+      logProviders,
+      runner,
+    });
   },
 };

@@ -3,11 +3,17 @@
 // in Postgres, so a restarted or another replica continues; every step is idempotent per (id, index).
 import { createHash } from 'node:crypto';
 import type { JobQueue, Logger } from '@isd/kit';
-import { appendVerificationAudit, type AuditTarget } from '../audit/append';
+import { appendAuditRecord, appendVerificationAudit, type AuditTarget } from '../audit/append';
 import type { AutopilotMetrics } from './metrics';
-import { createJudge, decideRun, type JudgeInput, type MetricInput } from '../domain';
+import { createJudge, decideRun, type JudgeInput, type JudgeResult, type MetricInput } from '../domain';
+import { combineResults } from './combine';
+import { analysisOptions, LogComparison, sideQuery } from '../logs';
+import { storedLogAnalysis, type StoredLogAnalysis } from '../logs/log-view';
+import type { LogProviderRegistry } from '../logs/providers/registry';
+import type { LogProvider } from '../logs/providers/provider';
 import { ProviderError, type FetchedSeries, type MetricsProvider } from '../providers/provider';
 import type { ProviderRegistry } from '../providers/registry';
+import type { LogMarkStore } from '../store/log-mark-store';
 import type { MetricData, SideData, VerificationRecord, VerificationStore } from '../store/verification-store';
 import { expandQuery, metricConfigOf, type TemplateMetric } from '../templates/template';
 
@@ -16,6 +22,8 @@ export const INTERVAL_JOB = 'verification-interval';
 /** Job kind of the deadline that ends a verification whose window jobs kept failing. */
 export const WATCHDOG_JOB = 'verification-watchdog';
 export const AUDIT_JOB = 'verification-audit';
+/** Job kind that appends a feedback mark (or its removal) to the audit trail. */
+export const MARK_AUDIT_JOB = 'log-mark-audit';
 
 /** Data of an interval job. */
 export interface IntervalJobData {
@@ -31,12 +39,19 @@ const FETCH_CONCURRENCY = 8;
 export interface RunnerOptions {
   store: VerificationStore;
   providers: ProviderRegistry;
+  logProviders: LogProviderRegistry;
+  /** Feedback on log clusters, read per application when a window's logs are analysed. */
+  marks: LogMarkStore;
   jobs: JobQueue;
   logger: Logger;
   providerAttempts: number;
   providerRetryDelayMs: number;
   /** The longest request timeout of any provider account, to size how long a window job may run. */
   providerTimeoutMs: number;
+  /** Longest one try at reading a window's logs may take. */
+  maxLogReadMs: number;
+  /** The clock the log reading deadline is measured on (tests inject one). */
+  now?: () => number;
   metrics: AutopilotMetrics;
   /** How long after the last window's end a still-running verification is ended in error. */
   watchdogGraceMs: number;
@@ -57,7 +72,10 @@ export class VerificationRunner {
     // A job counts as lost (its replica died) once it runs longer than the slowest legitimate window: every
     // try of a provider request timing out, plus a minute for judging and storing.
     const { providerAttempts, providerRetryDelayMs, providerTimeoutMs } = this.options;
-    const expireInSeconds = Math.ceil((providerAttempts * (providerTimeoutMs + providerRetryDelayMs)) / 1000) + 60;
+    // Log reading is bounded by maxLogReadMs per try, and runs beside the metric fetches.
+    const expireInSeconds =
+      Math.ceil((providerAttempts * (providerTimeoutMs + providerRetryDelayMs + this.options.maxLogReadMs)) / 1000) +
+      60;
     await this.options.jobs.define<IntervalJobData>(
       INTERVAL_JOB,
       (job) => this.runInterval(job.data.verificationId, job.data.index),
@@ -91,6 +109,23 @@ export class VerificationRunner {
           expireInSeconds: Math.ceil(audit.timeoutMs / 1000) + 60,
         },
       );
+    if (audit)
+      await this.options.jobs.define<{ record: Record<string, unknown> }>(
+        MARK_AUDIT_JOB,
+        (job) => appendAuditRecord(audit, job.data.record),
+        {
+          retryLimit: 50,
+          retryDelaySeconds: 5,
+          retryBackoff: true,
+          expireInSeconds: Math.ceil(audit.timeoutMs / 1000) + 60,
+        },
+      );
+  }
+
+  /** Queues the audit append of a feedback mark (no-op without `audit`); idempotent on the record's key. */
+  async auditMark(record: Record<string, unknown>): Promise<void> {
+    if (!this.options.audit) return;
+    await this.options.jobs.send(MARK_AUDIT_JOB, { record }, { key: String(record.key) });
   }
 
   /**
@@ -150,10 +185,17 @@ export class VerificationRunner {
         verification.template.stepSeconds,
         Math.ceil((window.endMs - window.startMs) / 1000 / MAX_POINTS_PER_SERIES),
       );
-      let data: MetricData[];
+      let data: MetricData[] = [];
+      let logs: StoredLogAnalysis | null = null;
       const fetchStarted = performance.now();
       try {
-        data = await this.fetchAll(verification, window.startMs, window.endMs, stepSeconds);
+        // Metrics and logs are read side by side; either failing ends the verification in error.
+        [data, logs] = await Promise.all([
+          verification.template.metrics.length > 0
+            ? this.fetchAll(verification, window.startMs, window.endMs, stepSeconds)
+            : Promise.resolve([]),
+          this.analyseLogs(verification, window),
+        ]);
       } catch (error) {
         const cause =
           error instanceof ProviderError
@@ -163,15 +205,16 @@ export class VerificationRunner {
         await this.finish(id, {
           status: 'error',
           score: null,
-          reason: `interval ${index + 1}: metrics could not be fetched`,
+          reason: `interval ${index + 1}: ${error instanceof ProviderError && error.message.startsWith('logs:') ? 'logs' : 'metrics'} could not be fetched`,
           error: cause,
         });
         return;
       }
       const judgeStarted = performance.now();
-      let result;
+      let metricResult: JudgeResult | undefined;
       try {
-        result = createJudge(verification.judge).judge(judgeInput(verification, data, index));
+        if (data.length > 0)
+          metricResult = createJudge(verification.judge).judge(judgeInput(verification, data, index));
       } catch (error) {
         await this.finish(id, {
           status: 'error',
@@ -181,6 +224,7 @@ export class VerificationRunner {
         });
         return;
       }
+      const result = combineResults(metricResult, logs, verification.weights, verification.thresholds);
       const storeStarted = performance.now();
       await store.saveInterval(id, {
         index,
@@ -190,6 +234,8 @@ export class VerificationRunner {
         classification: result.classification,
         result,
         data,
+        metricScore: metricResult?.score ?? null,
+        logs,
       });
       intervals = await store.intervals(id, { withData: 'none' });
       const timings = {
@@ -198,7 +244,13 @@ export class VerificationRunner {
         storeMs: Math.round(performance.now() - storeStarted),
       };
       log.info(
-        { score: result.score, classification: result.classification, metrics: data.length, ...timings },
+        {
+          score: result.score,
+          classification: result.classification,
+          metrics: data.length,
+          logScore: logs?.score,
+          ...timings,
+        },
         'interval judged',
       );
       const { metrics } = this.options;
@@ -208,8 +260,10 @@ export class VerificationRunner {
       metrics.windowPhaseSeconds.observe({ phase: 'store' }, timings.storeMs / 1000);
     }
     const scores = intervals.map((interval) => interval.score);
-    const decision = decideRun(scores, verification.windows.length, verification.thresholds);
     const last = intervals[intervals.length - 1];
+    // A critical log cluster fails the run whatever the thresholds (its interval's result says which).
+    if (last?.logsFailed) return this.finish(id, { status: 'fail', score: last.score, reason: last.result.reason });
+    const decision = decideRun(scores, verification.windows.length, verification.thresholds);
     if (decision.status === 'running') {
       if (last) await store.updateProgress(id, last.score, `${decision.reason}; ${last.result.reason}`);
       await this.scheduleNext(verification, intervals.length);
@@ -232,6 +286,84 @@ export class VerificationRunner {
         .catch((error: unknown) =>
           this.log.error({ err: error, verificationId: id }, 'queueing the audit append failed'),
         );
+  }
+
+  /**
+   * Reads both sides' logs of one window page by page into one comparison (memory grows with the distinct
+   * events, not the lines), with the application's current marks applied. A provider that cannot be
+   * reached is retried like a metrics provider, each try reading the window afresh.
+   */
+  private async analyseLogs(
+    verification: VerificationRecord,
+    window: { startMs: number; endMs: number },
+  ): Promise<StoredLogAnalysis | null> {
+    const template = verification.logTemplate;
+    if (!template) return null;
+    let provider: LogProvider;
+    let queries: { baseline: string; canary: string };
+    try {
+      provider = this.options.logProviders.forTemplate(template);
+      queries = {
+        baseline: sideQuery(template, verification.spec.baseline, provider.type),
+        canary: sideQuery(template, verification.spec.canary, provider.type),
+      };
+    } catch (error) {
+      // Checked at create; only a config change since (an account removed) gets here.
+      throw new ProviderError(template.provider, 'query', `logs: ${(error as Error).message}`, { cause: error });
+    }
+    const marks = await this.options.marks.list(verification.application);
+    const options = analysisOptions(
+      template,
+      marks.map((m) => ({
+        clusterKey: m.clusterKey,
+        mark: m.mark,
+        user: m.markedBy,
+        atMs: Date.parse(m.markedAt),
+      })),
+    );
+    const now = this.options.now ?? Date.now;
+    const analysis = await this.withRetry(provider.name, 'logs', async () => {
+      const comparison = new LogComparison(options);
+      const limit = { deadline: now() + this.options.maxLogReadMs, limitMs: this.options.maxLogReadMs, now };
+      if (template.scoringAlgorithm !== 'autonomous')
+        await readLogsInto(comparison, 'baseline', provider, queries.baseline, window, limit);
+      await readLogsInto(comparison, 'canary', provider, queries.canary, window, limit);
+      return comparison.finish();
+    });
+    return storedLogAnalysis(analysis, {
+      template: { name: template.name, version: verification.logTemplateVersion },
+      provider: provider.name,
+      queries,
+    });
+  }
+
+  /** Runs `work` up to providerAttempts times while it fails with an unavailable provider. */
+  private async withRetry<T>(providerName: string, what: string, work: () => Promise<T>): Promise<T> {
+    const attempts = this.options.providerAttempts;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const value = await work();
+        this.options.metrics.providerRequests.inc({ provider: providerName, outcome: 'ok' });
+        return value;
+      } catch (error) {
+        this.options.metrics.providerRequests.inc({
+          provider: providerName,
+          outcome: error instanceof ProviderError ? error.kind : 'unavailable',
+        });
+        const retriable = error instanceof ProviderError && error.kind === 'unavailable';
+        if (!retriable || attempt >= attempts) {
+          if (error instanceof ProviderError)
+            throw new ProviderError(
+              error.provider,
+              error.kind,
+              `${what}: ${error.message}${retriable && attempts > 1 ? ` (after ${attempts} tries)` : ''}`,
+              { cause: error },
+            );
+          throw error;
+        }
+        await new Promise((resolve) => setTimeout(resolve, this.options.providerRetryDelayMs));
+      }
+    }
   }
 
   private async fetchAll(
@@ -312,6 +444,33 @@ export class VerificationRunner {
       }
     }
   }
+}
+
+/**
+ * Streams one side's logs into the comparison. Past the deadline it stops with a query error (not
+ * retried: the same query would take as long again) naming how far it got, so a window whose query
+ * matches far more than expected ends in `error` instead of running until the job expires.
+ */
+export async function readLogsInto(
+  comparison: Pick<LogComparison, 'add'>,
+  side: 'baseline' | 'canary',
+  provider: Pick<LogProvider, 'name' | 'lines'>,
+  query: string,
+  window: { startMs: number; endMs: number },
+  limit: { deadline: number; limitMs: number; now: () => number },
+): Promise<number> {
+  let lines = 0;
+  for await (const line of provider.lines(query, window)) {
+    comparison.add(side, line);
+    lines++;
+    if (limit.now() > limit.deadline)
+      throw new ProviderError(
+        provider.name,
+        'query',
+        `${provider.name}: reading the ${side} logs took longer than analysis.maxLogReadMs (${limit.limitMs} ms) after ${lines} lines of ${JSON.stringify(query)}: narrow the log template's query or shorten the interval`,
+      );
+  }
+  return lines;
 }
 
 function toSideData(series: FetchedSeries): SideData {

@@ -1,5 +1,6 @@
 // The autopilot HTTP API: verifications (Orca's gate contract: create → 202 + Location, monitor, cancel),
-// their report, and metric templates (list, versions, create, import).
+// their report, metric and log templates (list, versions, create, import), and feedback marks on log
+// clusters per application.
 import { randomUUID } from 'node:crypto';
 import {
   canAccessApplication,
@@ -19,6 +20,11 @@ import { analysisWindows, type JudgeName } from '../domain';
 import { ProviderError } from '../providers/provider';
 import type { ProviderRegistry } from '../providers/registry';
 import type { VerificationRunner } from '../analysis/runner';
+import { logMarkAuditRecord } from '../audit/append';
+import { clusterKey, importOpsmxLogTemplate, parseLogTemplate, scopeFilter, type LogTemplate } from '../logs';
+import type { LogMarkView } from '../logs/log-view';
+import type { LogProviderRegistry } from '../logs/providers/registry';
+import type { LogMarkStore, StoredLogMark } from '../store/log-mark-store';
 import { renderReportHtml } from '../report/html';
 import { buildReport } from '../report/report';
 import type { StoredTemplate, TemplateStore } from '../store/template-store';
@@ -27,7 +33,15 @@ import { registerArgoRoutes } from './argo';
 import { importKayentaConfig, importOpsmxTemplate } from '../templates/import';
 import { expandQuery, parseTemplate, scopeKeysUsed, type Template } from '../templates/template';
 import {
+  applicationParams,
   createVerificationSchema,
+  logImportParams,
+  logImportQuery,
+  logMarkBody,
+  logMarkListSchema,
+  logMarkParams,
+  logMarkViewSchema,
+  logTemplateSummarySchema,
   importParams,
   importQuery,
   jsonObjectSchema,
@@ -46,8 +60,11 @@ export interface RouteDependencies {
   config: AutopilotConfig;
   logger: Logger;
   templates: TemplateStore;
+  logTemplates: TemplateStore<LogTemplate>;
+  marks: LogMarkStore;
   verifications: VerificationStore;
   providers: ProviderRegistry;
+  logProviders: LogProviderRegistry;
   runner: VerificationRunner;
 }
 
@@ -56,7 +73,7 @@ const QUERY_CHECK_CONCURRENCY = 8;
 
 /** Registers every autopilot route on the service's HTTP app. */
 export function registerRoutes(http: HttpApp, deps: RouteDependencies): void {
-  const { config, templates, verifications, runner } = deps;
+  const { config, templates, marks, verifications, runner } = deps;
   const publicUrl = config.server.publicUrl;
 
   /** A verification the caller may see; otherwise the same 404 as one that does not exist. */
@@ -147,7 +164,10 @@ export function registerRoutes(http: HttpApp, deps: RouteDependencies): void {
     },
     async ({ params, query, accepts, caller }) => {
       const verification = await visibleVerification(params.id, caller);
-      const report = buildReport(verification, await verifications.intervals(params.id), publicUrl);
+      const currentMarks = verification.logTemplate
+        ? new Map((await marks.list(verification.application)).map((m) => [m.clusterKey, markView(m)]))
+        : new Map<string, LogMarkView>();
+      const report = buildReport(verification, await verifications.intervals(params.id), publicUrl, currentMarks);
       const wantsJson =
         query.format === 'json' ||
         (query.format === undefined && accepts(['text/html', 'application/json']) === 'application/json');
@@ -286,6 +306,260 @@ export function registerRoutes(http: HttpApp, deps: RouteDependencies): void {
       return saveTemplate(template, `import:${params.format}`, caller, 'body');
     },
   );
+
+  registerLogTemplateRoutes(http, deps);
+  registerLogMarkRoutes(http, deps);
+}
+
+/** Log templates: the same list / versions / create / import routes as metric templates, under /log-templates. */
+function registerLogTemplateRoutes(http: HttpApp, deps: RouteDependencies): void {
+  const { config, logTemplates, logProviders } = deps;
+  const mustGet = async (name: string, version: number | undefined, caller: Caller) => {
+    const stored = await logTemplates.get(name, version);
+    if (!stored || !mayReadTemplate(caller, stored))
+      throw new NotFoundError(`no log template ${name}${version ? ` version ${version}` : ''}`, {
+        code: 'template_not_found',
+      });
+    return stored;
+  };
+  const detail = (stored: StoredTemplate<LogTemplate>) => ({
+    ...logTemplateSummary(stored),
+    definition: stored.definition,
+  });
+
+  http.route(
+    {
+      method: 'get',
+      path: '/api/v1/log-templates',
+      summary: 'Log templates (latest version of each)',
+      tags: ['log templates'],
+      auth: 'service-or-user',
+      responses: {
+        200: { description: 'log templates', schema: z.object({ templates: z.array(logTemplateSummarySchema) }) },
+      },
+    },
+    async ({ caller }) => ({
+      status: 200,
+      body: {
+        templates: (await logTemplates.listLatest())
+          .filter((stored) => mayReadTemplate(caller, stored))
+          .map(logTemplateSummary),
+      },
+    }),
+  );
+
+  http.route(
+    {
+      method: 'get',
+      path: '/api/v1/log-templates/:name',
+      summary: 'The latest version of a log template',
+      tags: ['log templates'],
+      auth: 'service-or-user',
+      params: templateParams,
+      responses: { 200: { description: 'the log template' } },
+    },
+    async ({ params, caller }) => ({ status: 200, body: detail(await mustGet(params.name, undefined, caller)) }),
+  );
+
+  http.route(
+    {
+      method: 'get',
+      path: '/api/v1/log-templates/:name/versions',
+      summary: 'Every version of a log template, newest first',
+      tags: ['log templates'],
+      auth: 'service-or-user',
+      params: templateParams,
+      responses: { 200: { description: 'versions' } },
+    },
+    async ({ params, caller }) => {
+      const versions = await logTemplates.versions(params.name);
+      if (versions.length === 0 || !mayReadTemplate(caller, versions[0]!))
+        throw new NotFoundError(`no log template ${params.name}`, { code: 'template_not_found' });
+      return { status: 200, body: { versions: versions.map(logTemplateSummary) } };
+    },
+  );
+
+  http.route(
+    {
+      method: 'get',
+      path: '/api/v1/log-templates/:name/versions/:version',
+      summary: 'One version of a log template',
+      tags: ['log templates'],
+      auth: 'service-or-user',
+      params: templateParams,
+      responses: { 200: { description: 'the log template version' } },
+    },
+    async ({ params, caller }) => {
+      await mustGet(params.name, undefined, caller);
+      return { status: 200, body: detail(await mustGet(params.name, params.version, caller)) };
+    },
+  );
+
+  const save = async (template: LogTemplate, source: string, caller: Caller) => {
+    const latest = await logTemplates.get(template.name);
+    if (latest) {
+      if (!mayReadTemplate(caller, latest))
+        throw new NotAllowedError(`log template name ${template.name} is taken`, { code: 'template_name_taken' });
+      assertTemplateOwner(caller, latest.definition.application, config.templates.editorRoles, template.name);
+    }
+    assertTemplateOwner(caller, template.application, config.templates.editorRoles, template.name);
+    logProviders.check(template, 'body.');
+    if (config.analysis.checkQueriesOnCreate) await logProviders.checkQuery(template, 'body.');
+    const { template: stored, created } = await logTemplates.save(template, source, callerName(caller));
+    return {
+      status: created ? 201 : 200,
+      body: detail(stored),
+      headers: { Location: `/api/v1/log-templates/${encodeURIComponent(stored.name)}/versions/${stored.version}` },
+    };
+  };
+
+  http.route(
+    {
+      method: 'post',
+      path: '/api/v1/log-templates',
+      summary: 'Create a log template version (the same definition as the latest version is a no-op)',
+      tags: ['log templates'],
+      auth: 'user',
+      body: jsonObjectSchema,
+      responses: { 201: { description: 'new version' }, 200: { description: 'unchanged: the latest version' } },
+    },
+    async ({ body, caller }) =>
+      save(
+        prefixIssues(() => parseLogTemplate(body), 'body'),
+        'api',
+        caller,
+      ),
+  );
+
+  http.route(
+    {
+      method: 'post',
+      path: '/api/v1/log-templates/import/:format',
+      summary: 'Import an OpsMx log template (its JSON) as a log template version; `?provider=` names the account',
+      tags: ['log templates'],
+      auth: 'user',
+      params: logImportParams,
+      query: logImportQuery,
+      body: jsonObjectSchema,
+      responses: { 201: { description: 'new version' }, 200: { description: 'unchanged: the latest version' } },
+    },
+    async ({ params, query, body, caller }) =>
+      save(
+        prefixIssues(() => importOpsmxLogTemplate(body, query), 'body'),
+        `import:${params.format}`,
+        caller,
+      ),
+  );
+}
+
+function logTemplateSummary(stored: StoredTemplate<LogTemplate>) {
+  return {
+    name: stored.name,
+    version: stored.version,
+    description: stored.description,
+    provider: stored.definition.provider,
+    application: stored.definition.application ?? null,
+    scoringAlgorithm: stored.definition.scoringAlgorithm,
+    sensitivity: stored.definition.sensitivity,
+    source: stored.source,
+    createdBy: stored.createdBy,
+    createdAt: stored.createdAt,
+  };
+}
+
+function markView(mark: StoredLogMark): LogMarkView {
+  return { mark: mark.mark, comment: mark.comment, markedBy: mark.markedBy, markedAt: mark.markedAt };
+}
+
+/**
+ * Feedback on log clusters: a person (through Gate, X-SPINNAKER-USER) with WRITE on the application marks
+ * a cluster expected, ignorable or critical; later runs of that application apply it. A service token is
+ * refused (the kit's `user` auth), so no caller can set a mark in someone else's name.
+ */
+function registerLogMarkRoutes(http: HttpApp, deps: RouteDependencies): void {
+  const { marks, runner } = deps;
+  const requireWrite = (caller: Caller, application: string) => {
+    requireApplicationRead(caller, application, `application ${application}`);
+    if (!canAccessApplication(caller, application, 'WRITE'))
+      throw new NotAllowedError(
+        `${callerName(caller)} may not mark log clusters of ${application}: needs WRITE on the application`,
+        { code: 'not_application_writer' },
+      );
+  };
+
+  http.route(
+    {
+      method: 'get',
+      path: '/api/v1/applications/:application/log-marks',
+      summary: "An application's marks on log clusters, newest first, with who set them and when",
+      tags: ['log marks'],
+      auth: 'service-or-user',
+      params: applicationParams,
+      responses: { 200: { description: 'marks', schema: logMarkListSchema } },
+    },
+    async ({ params, caller }) => {
+      requireApplicationRead(caller, params.application, `application ${params.application}`);
+      return { status: 200, body: { marks: await marks.list(params.application) } };
+    },
+  );
+
+  http.route(
+    {
+      method: 'put',
+      path: '/api/v1/applications/:application/log-marks/:clusterKey',
+      summary: 'Mark a log cluster expected, ignorable or critical for later runs of the application',
+      tags: ['log marks'],
+      auth: 'user',
+      params: logMarkParams,
+      body: logMarkBody,
+      responses: { 200: { description: 'the mark as stored', schema: logMarkViewSchema } },
+    },
+    async ({ params, body, caller }) => {
+      requireWrite(caller, params.application);
+      if (body.template !== undefined && clusterKey(body.template) !== params.clusterKey)
+        throw new InputError(`body.template: its key is ${clusterKey(body.template)}, not ${params.clusterKey}`, {
+          code: 'cluster_key_mismatch',
+          issues: [{ path: 'body.template', message: `not the template of cluster ${params.clusterKey}` }],
+        });
+      const stored = await marks.put({
+        application: params.application,
+        clusterKey: params.clusterKey,
+        template: body.template ?? null,
+        mark: body.mark,
+        comment: body.comment ?? null,
+        markedBy: callerName(caller),
+      });
+      await runner.auditMark(logMarkAuditRecord(stored, 'marked'));
+      return { status: 200, body: stored };
+    },
+  );
+
+  http.route(
+    {
+      method: 'delete',
+      path: '/api/v1/applications/:application/log-marks/:clusterKey',
+      summary: 'Remove the mark of a log cluster (later runs score it as found)',
+      tags: ['log marks'],
+      auth: 'user',
+      params: logMarkParams,
+      responses: { 204: { description: 'removed' } },
+    },
+    async ({ params, caller }) => {
+      requireWrite(caller, params.application);
+      const existing = (await marks.list(params.application)).find((m) => m.clusterKey === params.clusterKey);
+      if (!existing || !(await marks.remove(params.application, params.clusterKey)))
+        throw new NotFoundError(`no mark on cluster ${params.clusterKey} of ${params.application}`, {
+          code: 'mark_not_found',
+        });
+      await runner.auditMark(
+        logMarkAuditRecord(
+          { ...existing, markedBy: callerName(caller), markedAt: new Date().toISOString() },
+          'unmarked',
+        ),
+      );
+      return { status: 204 };
+    },
+  );
 }
 
 /**
@@ -318,7 +592,7 @@ function callerName(caller: Caller): string {
 }
 
 /** Shared templates (no application) are seen by everyone; an application's only with READ on it. */
-function mayReadTemplate(caller: Caller, template: StoredTemplate): boolean {
+function mayReadTemplate(caller: Caller, template: { definition: { application?: string | undefined } }): boolean {
   const owner = template.definition.application;
   return owner === undefined || canAccessApplication(caller, owner, 'READ');
 }
@@ -357,11 +631,14 @@ function assertTemplateOwner(caller: Caller, owner: string | undefined, editorRo
  */
 function rejectFailedExpressions(body: CreateVerificationBody): void {
   const copy = JSON.parse(JSON.stringify(body)) as CreateVerificationBody & {
-    template: { metrics?: Array<Record<string, unknown>> };
+    template?: { metrics?: Array<Record<string, unknown>> } | null;
+    logTemplate?: { query?: unknown } | null;
   };
-  if (Array.isArray(copy.template.metrics)) {
+  if (copy.template && Array.isArray(copy.template.metrics)) {
     for (const metric of copy.template.metrics) if (metric && typeof metric === 'object') delete metric.query;
   }
+  // An inline log template's query holds `${scope}` on purpose.
+  if (copy.logTemplate && typeof copy.logTemplate === 'object') delete copy.logTemplate.query;
   const unresolved = findUnresolvedExpression(copy);
   if (unresolved) {
     throw new InputError(
@@ -481,10 +758,20 @@ async function checkTemplateQueries(
 /** Resolves the template, checks scopes, windows and queries, and builds the record to store. */
 async function prepareVerification(body: CreateVerificationBody, deps: RouteDependencies, log: Logger) {
   const { config, templates } = deps;
+  if (!body.template && !body.logTemplate)
+    throw new InputError('body.template: name a metric template, a log template (body.logTemplate) or both', {
+      code: 'validation_failed',
+      issues: [{ path: 'body.template', message: 'a verification needs a metric template, a log template or both' }],
+    });
+  const logs = body.logTemplate ? await resolveLogTemplate(body, deps) : null;
   let template: Template;
   let templateVersion: number | null = null;
   let templatePath: string;
-  if ('metrics' in body.template) {
+  if (!body.template) {
+    // Logs only: an empty metric template, so the window jobs read no metrics.
+    template = { name: '', stepSeconds: 60, groupWeights: {}, metrics: [] };
+    templatePath = 'body.template';
+  } else if ('metrics' in body.template) {
     template = parseTemplate({ name: 'inline', ...body.template }, 'body.template');
     templatePath = 'body.template';
   } else {
@@ -556,7 +843,7 @@ async function prepareVerification(body: CreateVerificationBody, deps: RouteDepe
       issues: [{ path: 'body.lifetimeMs', message: 'no analysis window fits' }],
     });
   // Check the queries as they will run (baseline scope), so a typo fails the stage now, not in an hour.
-  await checkTemplateQueries(template, deps, templatePath, body.baseline);
+  if (template.metrics.length > 0) await checkTemplateQueries(template, deps, templatePath, body.baseline);
   const judge: JudgeName = body.judge ?? template.judge ?? config.analysis.defaultJudge;
   log.info(
     { executionId: body.executionId, stageId: body.stageId, template: template.name, windows: windows.length },
@@ -582,8 +869,73 @@ async function prepareVerification(body: CreateVerificationBody, deps: RouteDepe
     template,
     templateName: template.name,
     templateVersion,
+    logTemplate: logs?.template ?? null,
+    logTemplateVersion: logs?.version ?? null,
+    weights: body.weights ?? { metric: config.analysis.metricWeight, log: config.analysis.logWeight },
     judge,
     thresholds: body.thresholds ?? DEFAULT_THRESHOLDS,
     windows,
   };
+}
+
+/**
+ * The log template a verification names (stored by {name, version?}, or inline), checked against its
+ * provider account and both scopes: a filterKey the scope cannot fill is a 400 naming the scope label.
+ */
+async function resolveLogTemplate(
+  body: CreateVerificationBody,
+  deps: RouteDependencies,
+): Promise<{ template: LogTemplate; version: number | null }> {
+  const input = body.logTemplate!;
+  let template: LogTemplate;
+  let version: number | null = null;
+  let prefix: string;
+  if ('provider' in input) {
+    template = prefixIssues(() => parseLogTemplate({ name: 'inline', ...input }), 'body.logTemplate');
+    prefix = 'body.logTemplate.';
+  } else {
+    const ref = templateRefSchema.safeParse(input);
+    if (!ref.success) {
+      const issues = ref.error.issues.map((issue) => ({
+        path: ['body', 'logTemplate', ...issue.path.map(String)].join('.'),
+        message: issue.message,
+      }));
+      throw new InputError(`${issues[0]!.path}: ${issues[0]!.message}`, { code: 'validation_failed', issues });
+    }
+    const stored = await deps.logTemplates.get(ref.data.name, ref.data.version ?? undefined);
+    const what = ref.data.version ? `${ref.data.name} version ${ref.data.version}` : ref.data.name;
+    if (!stored)
+      throw new InputError(`body.logTemplate: no log template ${what}`, {
+        code: 'template_not_found',
+        issues: [
+          { path: `body.logTemplate.${ref.data.version ? 'version' : 'name'}`, message: `no log template ${what}` },
+        ],
+      });
+    if (
+      stored.definition.application !== undefined &&
+      stored.definition.application.toLowerCase() !== body.application.toLowerCase()
+    )
+      throw new InputError(`body.logTemplate: log template ${stored.name} belongs to another application`, {
+        code: 'template_of_other_application',
+        issues: [{ path: 'body.logTemplate.name', message: `belongs to application ${stored.definition.application}` }],
+      });
+    template = stored.definition;
+    version = stored.version;
+    prefix = `logTemplate(${stored.name}@${stored.version}).`;
+  }
+  deps.logProviders.check(template, prefix);
+  const issues: { path: string; message: string }[] = [];
+  for (const side of ['baseline', 'canary'] as const) {
+    const found = scopeFilter(template, body[side]);
+    if ('missing' in found)
+      issues.push({
+        path: `body.${side}.${found.missing}`,
+        message: `log template ${template.name} filters on ${found.missing}: the ${side} scope needs that label (or exactly one label)`,
+      });
+  }
+  if (issues.length)
+    throw new InputError(`${issues[0]!.path}: ${issues[0]!.message}`, { code: 'validation_failed', issues });
+  // The query as the baseline will run it, so a bad one fails the stage now, not when the window ends.
+  if (deps.config.analysis.checkQueriesOnCreate) await deps.logProviders.checkQuery(template, prefix, body.baseline);
+  return { template, version };
 }

@@ -42,7 +42,21 @@ export const createVerificationSchema = z.object({
   stageId: z.string().min(1).max(256),
   template: z
     .record(z.string(), z.unknown())
-    .describe('{name, version?} of a stored template, or an inline template ({name?, metrics, groupWeights, ...})'),
+    .nullish()
+    .describe(
+      '{name, version?} of a stored metric template, or an inline template ({name?, metrics, groupWeights, ...}); absent = logs only',
+    ),
+  logTemplate: z
+    .record(z.string(), z.unknown())
+    .nullish()
+    .describe(
+      '{name, version?} of a stored log template, or an inline one ({provider, index, query, ...}); absent = metrics only',
+    ),
+  weights: z
+    .strictObject({ metric: z.number().min(0).max(1000), log: z.number().min(0).max(1000) })
+    .refine((w) => w.metric + w.log > 0, { message: 'metric and log must not both be 0', path: ['log'] })
+    .nullish()
+    .describe('Weights of the metric and log scores in the combined score; absent = analysis.metricWeight/logWeight'),
   baseline: scopeSchema,
   canary: scopeSchema,
   startTime: z.iso.datetime({ offset: true }).nullish().describe('Start of the analysis; absent = now'),
@@ -80,6 +94,63 @@ export const templateParams = z.strictObject({
 
 /** `:format` of a template import. */
 export const importParams = z.strictObject({ format: z.enum(['kayenta', 'opsmx']) });
+
+/** `:format` of a log template import (OpsMx's log template JSON). */
+export const logImportParams = z.strictObject({ format: z.enum(['opsmx']) });
+
+/** `?name=`, `?provider=` and `?application=` set the imported log template's name, account and owner. */
+export const logImportQuery = z.strictObject({
+  name: z.string().regex(TEMPLATE_NAME_PATTERN, 'not a template name').optional(),
+  provider: z.string().min(1).max(256).optional(),
+  application: z.string().min(1).max(256).optional(),
+});
+
+/** Spinnaker application names (Front50: letters, digits, `.`, `_`, `-`). */
+const APPLICATION_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,255}$/;
+
+/** `:application` of the log marks. */
+export const applicationParams = z.strictObject({
+  application: z.string().regex(APPLICATION_NAME, 'not an application name'),
+});
+
+/** `:application/:clusterKey` of one log mark. */
+export const logMarkParams = applicationParams.extend({
+  clusterKey: z.string().regex(/^[0-9a-f]{24}$/, "must be a cluster's key (24 hex digits, as the report shows it)"),
+});
+
+/** `PUT …/log-marks/{clusterKey}`. */
+export const logMarkBody = z.strictObject({
+  mark: z.enum(['expected', 'ignorable', 'critical']),
+  template: z.string().min(1).max(20_000).optional().describe("The cluster's template text (checked against the key)"),
+  comment: z.string().max(2000).optional(),
+});
+
+const logMarkView = z.object({
+  application: z.string(),
+  clusterKey: z.string(),
+  template: z.string().nullable(),
+  mark: z.enum(['expected', 'ignorable', 'critical']),
+  comment: z.string().nullable(),
+  markedBy: z.string(),
+  markedAt: z.string(),
+});
+
+export const logMarkViewSchema = logMarkView;
+export const logMarkListSchema = z.object({ marks: z.array(logMarkView) });
+
+/** An entry of the log template list. */
+export const logTemplateSummarySchema = z.object({
+  name: z.string(),
+  version: z.number(),
+  description: z.string().nullable(),
+  provider: z.string(),
+  application: z.string().nullable(),
+  scoringAlgorithm: z.string(),
+  sensitivity: z.string(),
+  source: z.string(),
+  createdBy: z.string().nullable(),
+  createdAt: z.string(),
+});
 
 /** `?name=` overrides the imported template's name. */
 export const importQuery = z.strictObject({
@@ -124,14 +195,34 @@ export const verificationViewSchema = z.object({
   application: z.string(),
   executionId: z.string(),
   stageId: z.string(),
-  template: z.object({ name: z.string(), version: z.number().nullable() }),
+  template: z.object({ name: z.string(), version: z.number().nullable() }).nullable(),
+  logTemplate: z.object({ name: z.string(), version: z.number().nullable() }).nullable(),
+  weights: z.object({ metric: z.number(), log: z.number() }),
   judge: z.string(),
   thresholds: z.object({ pass: z.number(), marginal: z.number() }),
   startTime: z.string(),
   endTime: z.string(),
   intervals: z.array(intervalView),
   metrics: z.array(metricView),
-  logs: z.array(z.unknown()).describe('Log analysis results (a later issue); always empty for now'),
+  logs: z
+    .array(
+      z.object({
+        kind: z.literal('log'),
+        name: z.string(),
+        version: z.number().nullable(),
+        provider: z.string(),
+        score: z.number(),
+        failed: z.boolean(),
+        weight: z.number(),
+        reasons: z.array(z.string()),
+        baselineEvents: z.number(),
+        canaryEvents: z.number(),
+        clusterCount: z.number(),
+        unexpectedClusters: z.number(),
+        criticalClusters: z.array(z.string()),
+      }),
+    )
+    .describe("The last judged window's log analysis (empty without a log template); clusters are in the report"),
   reportUrl: z.string(),
   createdAt: z.string(),
   updatedAt: z.string(),

@@ -285,6 +285,11 @@ describe('template API', () => {
         '/api/v1/verifications/{id}/report',
         '/api/v1/templates',
         '/api/v1/templates/import/{format}',
+        '/api/v1/log-templates',
+        '/api/v1/log-templates/{name}/versions/{version}',
+        '/api/v1/log-templates/import/{format}',
+        '/api/v1/applications/{application}/log-marks',
+        '/api/v1/applications/{application}/log-marks/{clusterKey}',
       ]),
     );
   });

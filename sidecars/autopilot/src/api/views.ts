@@ -1,5 +1,6 @@
 // The verification as the API shows it: one body for Orca's monitor, Deck and the JSON report.
 import type { MetricResult } from '../domain';
+import type { StoredLogAnalysis } from '../logs/log-view';
 import type { IntervalRecord, SideData, VerificationRecord } from '../store/verification-store';
 
 /** Per-metric view: classification, reason, numbers, and each side's query, summary and problems. */
@@ -105,6 +106,35 @@ export function metricViews(interval: IntervalRecord | undefined, detailed = tru
   });
 }
 
+/** The small per-window log summary of the monitor body (clusters with examples are in the report). */
+export function logSummaries(logs: StoredLogAnalysis | null | undefined, weight: number) {
+  if (!logs) return [];
+  return [
+    {
+      kind: 'log' as const,
+      name: logs.template.name,
+      version: logs.template.version,
+      provider: logs.provider,
+      score: logs.score,
+      failed: logs.failed,
+      weight,
+      reasons: logs.reasons,
+      baselineEvents: logs.baselineEvents,
+      canaryEvents: logs.canaryEvents,
+      clusterCount: logs.clusterCount,
+      unexpectedClusters: logs.clusters.filter((c) => c.unexpected).length,
+      criticalClusters: logs.clusters.filter((c) => c.critical).map((c) => c.clusterKey),
+    },
+  ];
+}
+
+/** The metric template a verification names; null when it reads logs only. */
+export function metricTemplateRef(verification: VerificationRecord) {
+  return verification.template.metrics.length > 0
+    ? { name: verification.templateName, version: verification.templateVersion }
+    : null;
+}
+
 /**
  * The API body of a verification (Orca's monitor body: it lands in the stage context on every poll, so
  * per-metric results carry classification, reason, problems and the queries; numbers and findings are in the report).
@@ -126,7 +156,11 @@ export function verificationView(
     application: verification.application,
     executionId: verification.executionId,
     stageId: verification.stageId,
-    template: { name: verification.templateName, version: verification.templateVersion },
+    template: metricTemplateRef(verification),
+    logTemplate: verification.logTemplate
+      ? { name: verification.logTemplate.name, version: verification.logTemplateVersion }
+      : null,
+    weights: verification.weights,
     judge: verification.judge,
     thresholds: verification.thresholds,
     startTime: new Date(windows[0]?.startMs ?? verification.spec.startMs).toISOString(),
@@ -148,7 +182,7 @@ export function verificationView(
       };
     }),
     metrics: metricViews(last, false),
-    logs: [] as unknown[],
+    logs: logSummaries(last?.logs, verification.weights.log),
     reportUrl: reportUrlOf(verification.id, publicUrl),
     createdAt: verification.createdAt,
     updatedAt: verification.updatedAt,

@@ -3,6 +3,7 @@
 // retried job that calls it never records twice; a refusal or an unreachable sapor throws (retry).
 import { UnavailableError, outboundRequest } from '@isd/kit';
 import type { AutopilotConfig } from '../config';
+import type { StoredLogMark } from '../store/log-mark-store';
 import type { VerificationRecord } from '../store/verification-store';
 
 export type AuditTarget = NonNullable<AutopilotConfig['audit']>;
@@ -26,6 +27,9 @@ export function verificationAuditRecord(record: VerificationRecord): Record<stri
       judge: record.judge,
       template: record.templateName,
       templateVersion: record.templateVersion,
+      logTemplate: record.logTemplate?.name ?? null,
+      logTemplateVersion: record.logTemplateVersion,
+      weights: record.logTemplate ? record.weights : null,
       thresholds: record.thresholds,
     },
   };
@@ -33,7 +37,26 @@ export function verificationAuditRecord(record: VerificationRecord): Record<stri
 
 export async function appendVerificationAudit(target: AuditTarget, record: VerificationRecord): Promise<void> {
   const body = verificationAuditRecord(record);
-  if (!body) return;
+  if (body) await appendAuditRecord(target, body);
+}
+
+/** The audit record of a feedback mark on a log cluster (idempotent on the cluster and the time of the mark). */
+export function logMarkAuditRecord(mark: StoredLogMark, action: 'marked' | 'unmarked'): Record<string, unknown> {
+  return {
+    source: 'autopilot',
+    key: `log-mark:${mark.application}:${mark.clusterKey}:${mark.markedAt}`,
+    type: 'verification',
+    outcome: action === 'marked' ? mark.mark : 'unmarked',
+    application: mark.application,
+    actor: mark.markedBy,
+    occurredAt: mark.markedAt,
+    subject: { clusterKey: mark.clusterKey },
+    details: { kind: 'log-cluster-mark', template: mark.template, comment: mark.comment },
+  };
+}
+
+/** POSTs one record to sapor's audit trail; a refusal or an unreachable sapor throws (the job retries). */
+export async function appendAuditRecord(target: AuditTarget, body: Record<string, unknown>): Promise<void> {
   const response = await outboundRequest({
     base: target.url,
     path: 'api/v1/audit/records',
@@ -48,7 +71,7 @@ export async function appendVerificationAudit(target: AuditTarget, record: Verif
   });
   if (response.status !== 200 && response.status !== 201)
     throw new UnavailableError(
-      `sapor answered ${response.status} to the audit append of verification ${record.id}: ${response.text.slice(0, 300)}`,
+      `sapor answered ${response.status} to the audit append of ${String(body.key)}: ${response.text.slice(0, 300)}`,
       { code: 'audit_append_failed' },
     );
 }

@@ -38,7 +38,7 @@ export interface LogAnalysisOptions {
   topics?: TopicOptions;
   miner?: MinerOptions;
   /** Marks from feedback, by cluster template. */
-  marks?: ReadonlyMap<string, Mark>;
+  marks?: { get(template: string): Mark | undefined };
   /** Score INFO clusters too (OpsMx `infoScoring`); off by default. */
   infoScoring?: boolean;
   examplesPerSide?: number;

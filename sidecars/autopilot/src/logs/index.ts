@@ -17,12 +17,25 @@ export { DEFAULT_TOPIC_RULES, TOPICS, topicClassifier } from './topics';
 export type { TagRule, Topic, TopicOptions, TopicRule } from './topics';
 export {
   analysisOptions,
+  clusterKey,
   combinedScore,
   importOpsmxLogTemplate,
   logTemplateSchema,
   parseLogTemplate,
+  scopeFilter,
   sideQuery,
 } from './log-template';
+export { classificationOf, logsView, storedLogAnalysis } from './log-view';
+export type {
+  ClusterClassification,
+  LogClusterView,
+  LogMarkView,
+  LogsView,
+  StoredLogAnalysis,
+  StoredLogCluster,
+} from './log-view';
+export { LogProviderRegistry } from './providers/registry';
+export { parseLogTemplateYaml, readLogTemplateFiles } from './yaml-files';
 export type { ClusterMark, LogTemplate } from './log-template';
 export { renderLogClusters } from './report-html';
 export { OpenSearchLogProvider } from './providers/opensearch';

@@ -2,12 +2,15 @@ import { InputError } from '@isd/kit';
 import { analyzeLogs } from './analysis';
 import {
   analysisOptions,
+  clusterKey,
   combinedScore,
   importOpsmxLogTemplate,
   parseLogTemplate,
+  scopeFilter,
   sideQuery,
   type ClusterMark,
 } from './log-template';
+import { logsView, storedLogAnalysis } from './log-view';
 import { renderLogClusters } from './report-html';
 
 describe('log templates', () => {
@@ -83,22 +86,81 @@ describe('log templates', () => {
 
   it('renders clusters with examples, counts, classification, impact and who marked them, escaped', () => {
     const template = parseLogTemplate({ name: 't', provider: 'p' });
+    const slow = 'WARN slow <script> took <*> ms';
     const marks: ClusterMark[] = [
-      {
-        template: 'WARN slow <script> took <*> ms',
-        mark: 'expected',
-        user: 'alice@example.com',
-        atMs: Date.UTC(2026, 0, 2),
-      },
+      { clusterKey: clusterKey(slow), mark: 'expected', user: 'alice@example.com', atMs: Date.UTC(2026, 0, 2) },
     ];
     const baseline = Array.from({ length: 50 }, (_, i) => `INFO ok ${i}`);
     const canary = [...baseline, 'ERROR IllegalArgumentException: bad <b>input</b> 7', 'WARN slow <script> took 5 ms'];
     const analysis = analyzeLogs(baseline, canary, analysisOptions(template, marks));
-    const html = renderLogClusters(analysis, marks);
+    expect(analysis.clusters.find((c) => c.template === slow)).toMatchObject({ mark: 'expected', unexpected: false });
+    const stored = storedLogAnalysis(analysis, {
+      template: { name: 't', version: 1 },
+      provider: 'p',
+      queries: { baseline: 'pod:"a"', canary: 'pod:"b"' },
+    });
+    const current = new Map([
+      [
+        clusterKey(slow),
+        {
+          mark: 'expected' as const,
+          comment: 'known',
+          markedBy: 'alice@example.com',
+          markedAt: '2026-01-02T00:00:00.000Z',
+        },
+      ],
+    ]);
+    const view = logsView(stored, 0.5, current);
+    expect(view.clusters.find((c) => c.template === slow)).toMatchObject({
+      classification: 'expected',
+      scoreImpact: 0,
+    });
+    const html = renderLogClusters(view, 'web');
     expect(html).toContain('IllegalArgumentException: bad &lt;b&gt;input&lt;/b&gt;');
     expect(html).not.toContain('<script>');
     expect(html).toContain('only in canary');
-    expect(html).toContain('expected by alice@example.com at 2026-01-02T00:00:00.000Z');
+    expect(html).toContain('expected by alice@example.com at 2026-01-02T00:00:00.000Z: known');
+    expect(html).toContain('applied in this run: expected');
     expect(html).toMatch(/−\d+\.\d/);
+  });
+
+  it('writes the scope filter in each provider syntax and names a label the scope lacks', () => {
+    const template = parseLogTemplate({ name: 't', provider: 'p', query: 'level:ERROR' });
+    const scope = { namespace: 'prod', 'kubernetes.pod_name': 'web-1' };
+    expect(sideQuery(template, scope, 'opensearch')).toBe(
+      '(level:ERROR) AND kubernetes.pod_name:"web-1" AND namespace:"prod"',
+    );
+    const loki = parseLogTemplate({ name: 't', provider: 'p', query: '{${scope}} |= "ERROR"' });
+    expect(sideQuery(loki, { app: 'web', pod: 'a"b' }, 'loki')).toBe('{app="web", pod="a\\"b"} |= "ERROR"');
+    const splunk = parseLogTemplate({ name: 't', provider: 'p', query: 'index=main' });
+    expect(sideQuery(splunk, { host: 'h1' }, 'splunk')).toBe('host="h1" index=main');
+    const keyed = parseLogTemplate({ name: 't', provider: 'p', filterKey: 'pod' });
+    expect(sideQuery(keyed, { deployment: 'web-v2' })).toBe('pod:"web-v2"'); // one label: its value
+    expect(scopeFilter(keyed, { a: '1', b: '2' })).toEqual({ missing: 'pod' });
+    expect(() => sideQuery(keyed, { a: '1', b: '2' })).toThrow(/no label pod/);
+  });
+
+  it('refuses OpsMx fields it cannot honour, naming them', () => {
+    const base = { templateName: 'x', accountName: 'a', monitoringProvider: 'ELASTICSEARCH' };
+    expect(() => importOpsmxLogTemplate({ ...base, autoBaseline: true })).toThrow(/autoBaseline: automatic/);
+    expect(() => importOpsmxLogTemplate({ ...base, contextualCluster: true })).toThrow(/contextualCluster/);
+    expect(() => importOpsmxLogTemplate({ ...base, streamId: 'abc' })).toThrow(/streamId/);
+    expect(() => importOpsmxLogTemplate({ ...base, colour: 'red' })).toThrow(/colour: not a field/);
+    expect(() => importOpsmxLogTemplate({ ...base, monitoringProvider: 'GRAYLOG' })).toThrow(/monitoringProvider/);
+    // Off values are accepted; a changed default topic is kept as a rule.
+    const template = importOpsmxLogTemplate({
+      ...base,
+      autoBaseline: false,
+      contextualCluster: false,
+      errorTopics: [
+        { string: 'FATAL', topic: 'critical', type: 'default' },
+        { string: 'WARN', topic: 'error', type: 'default' },
+      ],
+    });
+    expect(template.errorTopics).toEqual([{ string: 'WARN', topic: 'ERROR' }]);
+    expect(importOpsmxLogTemplate(base, { provider: 'logs-prod', name: 'renamed', application: 'web' })).toMatchObject({
+      name: 'renamed',
+      provider: 'logs-prod',
+    });
   });
 });

@@ -25,6 +25,8 @@ function report(): Report {
     error: null,
     application: hostile,
     template: { name: 't', version: 1 },
+    logTemplate: null,
+    weights: { metric: 0.5, log: 0.5 },
     judge: 'isd',
     thresholds: { pass: 80, marginal: 60 },
     baselineScope: { app: hostile },

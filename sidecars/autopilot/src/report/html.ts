@@ -1,6 +1,7 @@
 // Renders a report as one self-contained HTML page: inline CSS and hand-drawn SVG charts (no script,
 // no external request), every value HTML-escaped.
 import type { Distribution, Report, ReportMetric, SeriesPoints } from './report';
+import { renderLogClusters } from '../logs/report-html';
 
 const BASELINE_COLOR = '#1f77b4';
 const CANARY_COLOR = '#e6550d';
@@ -228,6 +229,8 @@ body{font-family:system-ui,sans-serif;margin:24px;color:#222;max-width:1120px}
 .badge{font-size:.7em;padding:2px 6px;border-radius:3px;background:#ddd;vertical-align:middle}
 .c-Pass{background:#cfe9cf}.c-High,.c-Low,.c-NodataFailMetric{background:#f4c7c7}.c-Nodata,.c-Error{background:#f3e2b3}.critical{background:#d62728;color:#fff}
 table{border-collapse:collapse}td,th{padding:2px 8px;text-align:left;vertical-align:top}code{font-size:.85em;word-break:break-all}
+.cluster.critical td{background:#f4c7c7}.cluster.unexpected td{background:#fbe9d0}.tag{font-size:.75em;background:#e4e4f4;padding:1px 4px;border-radius:3px}
+pre{margin:2px 0;white-space:pre-wrap;font-size:.8em}pre.canary{border-left:3px solid ${CANARY_COLOR};padding-left:4px}pre.baseline{border-left:3px solid ${BASELINE_COLOR};padding-left:4px}
 .problems li{color:#a00}.findings li.regression{color:#a00}.number{margin-right:12px;white-space:nowrap}.empty{color:#777}
 </style></head><body>
 <h1>Verification of ${escapeHtml(report.application)}</h1>
@@ -235,14 +238,18 @@ table{border-collapse:collapse}td,th{padding:2px 8px;text-align:left;vertical-al
 <p>${escapeHtml(report.verdict)}</p>
 ${report.reason ? `<p class="reason">${escapeHtml(report.reason)}</p>` : ''}
 ${report.error ? `<p class="error"><b>Error:</b> ${escapeHtml(report.error)}</p>` : ''}</div>
-<p>Template <b>${escapeHtml(report.template.name)}</b>${report.template.version ? ` v${report.template.version}` : ' (inline)'} · judge <b>${escapeHtml(report.judge)}</b> · thresholds pass ≥ ${report.thresholds.pass}, marginal ≥ ${report.thresholds.marginal}<br>
+<p>${report.template ? `Template <b>${escapeHtml(report.template.name)}</b>${report.template.version ? ` v${report.template.version}` : ' (inline)'}` : 'No metric template'}${report.logTemplate ? ` · log template <b>${escapeHtml(report.logTemplate.name)}</b>${report.logTemplate.version ? ` v${report.logTemplate.version}` : ' (inline)'} · weights metrics ${report.weights.metric}, logs ${report.weights.log}` : ''} · judge <b>${escapeHtml(report.judge)}</b> · thresholds pass ≥ ${report.thresholds.pass}, marginal ≥ ${report.thresholds.marginal}<br>
 Baseline <code>${escapeHtml(scopeText(report.baselineScope))}</code> · canary <code>${escapeHtml(scopeText(report.canaryScope))}</code><br>
 ${escapeHtml(report.startTime)} → ${escapeHtml(report.endTime)}${report.dataWindow ? ` · metric data from interval ${report.dataWindow.index + 1} (${escapeHtml(report.dataWindow.startTime)} → ${escapeHtml(report.dataWindow.endTime)})` : ''}</p>
 <h2>Score per interval</h2>${intervalChart(report)}
 ${groups ? `<h2>Groups</h2><table><tr><th>group</th><th>score</th><th>weight</th><th>passed</th></tr>${groups}</table>` : ''}
 <h2>Metrics</h2><p class="legend"><span><i style="background:${BASELINE_COLOR}"></i>baseline</span><span><i style="background:${CANARY_COLOR}"></i>canary</span></p>
-${report.metrics.length ? report.metrics.map(metricSection).join('\n') : '<p class="empty">No metric has been judged yet.</p>'}
-<h2>Logs</h2><p class="empty">Log analysis is not part of this verification.</p>
+${report.metrics.length ? report.metrics.map(metricSection).join('\n') : report.template ? '<p class="empty">No metric has been judged yet.</p>' : '<p class="empty">This verification reads logs only.</p>'}
+${
+  report.logs.length
+    ? report.logs.map((logs) => renderLogClusters(logs, report.application)).join('\n')
+    : `<h2>Logs</h2><p class="empty">${report.logTemplate ? 'No window has been analysed yet.' : 'Log analysis is not part of this verification.'}</p>`
+}
 <footer><small>Generated ${escapeHtml(report.generatedAt)} · <a href="?format=json">JSON</a></small></footer>
 </body></html>`;
 }

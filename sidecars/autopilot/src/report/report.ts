@@ -3,6 +3,7 @@
 // classification and its reason. The HTML page renders exactly this object; `?format=json` returns it.
 import { percentileSorted, sortAscending } from '../domain';
 import { metricViews, reportUrlOf, verificationView, type MetricView } from '../api/views';
+import { logsView, type LogMarkView, type LogsView } from '../logs/log-view';
 import type { IntervalRecord, SideData, VerificationRecord } from '../store/verification-store';
 
 /** A shared-bin histogram of both sides. */
@@ -38,7 +39,10 @@ export interface Report {
   reason: string | null;
   error: string | null;
   application: string;
-  template: { name: string; version: number | null };
+  /** The metric template; null when the verification reads logs only. */
+  template: { name: string; version: number | null } | null;
+  logTemplate: { name: string; version: number | null } | null;
+  weights: { metric: number; log: number };
   judge: string;
   thresholds: { pass: number; marginal: number };
   baselineScope: Record<string, string>;
@@ -50,8 +54,8 @@ export interface Report {
   dataWindow: { index: number; startTime: string; endTime: string } | null;
   groups: Array<{ name: string; score: number; weight: number; counted: number; passed: number }>;
   metrics: ReportMetric[];
-  /** Log analysis results will be listed here beside the metrics. */
-  logs: unknown[];
+  /** The last judged window's log analysis (one entry per log template; empty without one). */
+  logs: Array<LogsView & { kind: 'log' }>;
   reportUrl: string;
   generatedAt: string;
 }
@@ -112,6 +116,8 @@ export function buildReport(
   verification: VerificationRecord,
   intervals: IntervalRecord[],
   publicUrl: string | undefined,
+  /** The application's current log marks by cluster key (who marked what, and when). */
+  currentMarks: ReadonlyMap<string, LogMarkView> = new Map(),
 ): Report {
   const view = verificationView(verification, intervals, publicUrl);
   const last = intervals[intervals.length - 1];
@@ -136,6 +142,8 @@ export function buildReport(
     error: verification.error,
     application: verification.application,
     template: view.template,
+    logTemplate: view.logTemplate,
+    weights: verification.weights,
     judge: verification.judge,
     thresholds: verification.thresholds,
     baselineScope: verification.spec.baseline,
@@ -152,7 +160,7 @@ export function buildReport(
       : null,
     groups: last?.result.groupScores ?? [],
     metrics,
-    logs: [],
+    logs: last?.logs ? [{ kind: 'log' as const, ...logsView(last.logs, verification.weights.log, currentMarks) }] : [],
     reportUrl: reportUrlOf(verification.id, publicUrl),
     generatedAt: new Date().toISOString(),
   };

@@ -1,30 +1,37 @@
-// Templates in Postgres: append-only versions; the same definition again is not a new version.
+// Templates in Postgres: append-only versions; the same definition again is not a new version. Metric
+// templates live in `templates`, log templates in `log_templates`, with the same shape and rules.
 import { createHash } from 'node:crypto';
 import type { Database, Queryable } from '@isd/kit';
 import type { Template } from '../templates/template';
 
+/** What every stored definition has. */
+interface Definition {
+  name: string;
+  description?: string | undefined;
+}
+
 /** A stored template version. */
-export interface StoredTemplate {
+export interface StoredTemplate<D extends Definition = Template> {
   name: string;
   version: number;
   description: string | null;
-  definition: Template;
+  definition: D;
   source: string;
   createdBy: string | null;
   createdAt: string;
 }
 
-interface TemplateRow {
+interface TemplateRow<D> {
   name: string;
   version: number;
   description: string | null;
-  definition: Template;
+  definition: D;
   source: string;
   created_by: string | null;
   created_at: Date;
 }
 
-function fromRow(row: TemplateRow): StoredTemplate {
+function fromRow<D extends Definition>(row: TemplateRow<D>): StoredTemplate<D> {
   return {
     name: row.name,
     version: row.version,
@@ -49,31 +56,34 @@ function canonicalJson(value: unknown): string {
   return JSON.stringify(value);
 }
 
-/** Versioned metric templates in Postgres. */
-export class TemplateStore {
-  constructor(private readonly database: Database) {}
+/** Versioned templates in Postgres (metric templates by default). */
+export class TemplateStore<D extends Definition = Template> {
+  constructor(
+    private readonly database: Database,
+    private readonly table: 'templates' | 'log_templates' = 'templates',
+  ) {}
 
   /**
    * Saves a definition as the next version of its name; when it equals the latest version, that version
    * is returned instead (`created` false), so re-posting or re-loading a file is idempotent.
    */
   async save(
-    definition: Template,
+    definition: D,
     source: string,
     createdBy: string | null,
-  ): Promise<{ template: StoredTemplate; created: boolean }> {
+  ): Promise<{ template: StoredTemplate<D>; created: boolean }> {
     const digest = createHash('sha256').update(canonicalJson(definition)).digest('hex');
     return this.database.transaction(async (client) => {
       // Serialise writers of one name so two replicas cannot both take the same version number.
-      await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`autopilot-template:${definition.name}`]);
-      const latest = await client.query<TemplateRow & { digest: string }>(
-        'SELECT *, digest FROM templates WHERE name = $1 ORDER BY version DESC LIMIT 1',
+      await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`autopilot-${this.table}:${definition.name}`]);
+      const latest = await client.query<TemplateRow<D> & { digest: string }>(
+        `SELECT *, digest FROM ${this.table} WHERE name = $1 ORDER BY version DESC LIMIT 1`,
         [definition.name],
       );
       const current = latest.rows[0];
       if (current && current.digest === digest) return { template: fromRow(current), created: false };
-      const inserted = await client.query<TemplateRow>(
-        `INSERT INTO templates (name, version, description, definition, digest, source, created_by)
+      const inserted = await client.query<TemplateRow<D>>(
+        `INSERT INTO ${this.table} (name, version, description, definition, digest, source, created_by)
          VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING *`,
         [
           definition.name,
@@ -90,30 +100,34 @@ export class TemplateStore {
   }
 
   /** One version, or the latest when `version` is absent; undefined when unknown. */
-  async get(name: string, version?: number, client: Queryable = this.database): Promise<StoredTemplate | undefined> {
+  async get(name: string, version?: number, client: Queryable = this.database): Promise<StoredTemplate<D> | undefined> {
     const result =
       version === undefined
-        ? await client.query<TemplateRow>('SELECT * FROM templates WHERE name = $1 ORDER BY version DESC LIMIT 1', [
+        ? await client.query<TemplateRow<D>>(
+            `SELECT * FROM ${this.table} WHERE name = $1 ORDER BY version DESC LIMIT 1`,
+            [name],
+          )
+        : await client.query<TemplateRow<D>>(`SELECT * FROM ${this.table} WHERE name = $1 AND version = $2`, [
             name,
-          ])
-        : await client.query<TemplateRow>('SELECT * FROM templates WHERE name = $1 AND version = $2', [name, version]);
+            version,
+          ]);
     return result.rows[0] ? fromRow(result.rows[0]) : undefined;
   }
 
   /** The latest version of every template, by name. */
-  async listLatest(): Promise<StoredTemplate[]> {
-    const result = await this.database.query<TemplateRow>(
-      'SELECT DISTINCT ON (name) * FROM templates ORDER BY name, version DESC',
+  async listLatest(): Promise<StoredTemplate<D>[]> {
+    const result = await this.database.query<TemplateRow<D>>(
+      `SELECT DISTINCT ON (name) * FROM ${this.table} ORDER BY name, version DESC`,
     );
-    return result.rows.map(fromRow);
+    return result.rows.map((row) => fromRow(row));
   }
 
   /** Every version of one template, newest first. */
-  async versions(name: string): Promise<StoredTemplate[]> {
-    const result = await this.database.query<TemplateRow>(
-      'SELECT * FROM templates WHERE name = $1 ORDER BY version DESC',
+  async versions(name: string): Promise<StoredTemplate<D>[]> {
+    const result = await this.database.query<TemplateRow<D>>(
+      `SELECT * FROM ${this.table} WHERE name = $1 ORDER BY version DESC`,
       [name],
     );
-    return result.rows.map(fromRow);
+    return result.rows.map((row) => fromRow(row));
   }
 }

@@ -2,7 +2,15 @@
 // (guarded in SQL), so a late interval job, a cancel and a second replica cannot overwrite a verdict.
 import type { Database } from '@isd/kit';
 import type { AnalysisWindow, JudgeResult, ScoreThresholds } from '../domain';
+import type { LogTemplate } from '../logs';
+import type { StoredLogAnalysis } from '../logs/log-view';
 import type { Template } from '../templates/template';
+
+/** Weights of the metric and the log score in the combined score. */
+export interface ScoreWeights {
+  metric: number;
+  log: number;
+}
 
 /** Where a verification is. */
 export type VerificationStatus = 'running' | 'pass' | 'marginal' | 'fail' | 'error' | 'canceled';
@@ -31,6 +39,10 @@ export interface VerificationRecord {
   template: Template;
   templateName: string;
   templateVersion: number | null;
+  /** The log template snapshot; null when the verification reads metrics only. */
+  logTemplate: LogTemplate | null;
+  logTemplateVersion: number | null;
+  weights: ScoreWeights;
   judge: string;
   thresholds: ScoreThresholds;
   windows: AnalysisWindow[];
@@ -71,6 +83,12 @@ export interface IntervalRecord {
   classification: string;
   result: JudgeResult;
   data: MetricData[];
+  /** The metric judge's score before logs were combined in (null: no metrics). */
+  metricScore: number | null;
+  /** The window's log analysis (null: no log template). */
+  logs: StoredLogAnalysis | null;
+  /** A critical log cluster failed this window (read even when `logs` is not loaded). */
+  logsFailed: boolean;
   judgedAt: string;
 }
 
@@ -83,6 +101,9 @@ interface VerificationRow {
   template: Template;
   template_name: string;
   template_version: number | null;
+  log_template: LogTemplate | null;
+  log_template_version: number | null;
+  weights: ScoreWeights;
   judge: string;
   thresholds: ScoreThresholds;
   windows: AnalysisWindow[];
@@ -103,6 +124,9 @@ interface IntervalRow {
   classification: string;
   result: JudgeResult;
   series: MetricData[];
+  metric_score: number | null;
+  logs: StoredLogAnalysis | null;
+  logs_failed: boolean | null;
   judged_at: Date;
 }
 
@@ -122,6 +146,9 @@ function fromRow(row: VerificationRow): VerificationRecord {
     template: row.template,
     templateName: row.template_name,
     templateVersion: row.template_version,
+    logTemplate: row.log_template,
+    logTemplateVersion: row.log_template_version,
+    weights: row.weights,
     judge: row.judge,
     thresholds: row.thresholds,
     windows: row.windows,
@@ -148,8 +175,8 @@ export class VerificationStore {
   /** Inserts the verification, or returns the one already created for (executionId, stageId). */
   async createOrGet(verification: NewVerification): Promise<{ verification: VerificationRecord; created: boolean }> {
     const inserted = await this.database.query<VerificationRow>(
-      `INSERT INTO verifications (id, execution_id, stage_id, application, request, template, template_name, template_version, judge, thresholds, windows, status)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'running')
+      `INSERT INTO verifications (id, execution_id, stage_id, application, request, template, template_name, template_version, judge, thresholds, windows, log_template, log_template_version, weights, status)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, 'running')
        ON CONFLICT (execution_id, stage_id) DO NOTHING RETURNING *`,
       [
         verification.id,
@@ -163,6 +190,9 @@ export class VerificationStore {
         verification.judge,
         JSON.stringify(verification.thresholds),
         JSON.stringify(verification.windows),
+        verification.logTemplate === null ? null : JSON.stringify(verification.logTemplate),
+        verification.logTemplateVersion,
+        JSON.stringify(verification.weights),
       ],
     );
     if (inserted.rows[0]) return { verification: fromRow(inserted.rows[0]), created: true };
@@ -199,8 +229,10 @@ export class VerificationStore {
       options.withData === 'none'
         ? `'[]'::jsonb`
         : `CASE WHEN index = max(index) OVER () THEN ${column} ELSE '[]'::jsonb END`;
+    // Clusters with their examples are shown for the last window only, like the series.
+    const logs = options.withData === 'none' ? 'NULL::jsonb' : `CASE WHEN index = max(index) OVER () THEN logs END`;
     const result = await this.database.query<IntervalRow>(
-      `SELECT verification_id, index, start_ms, end_ms, score, classification, result, ${series} AS series, judged_at
+      `SELECT verification_id, index, start_ms, end_ms, score, classification, result, ${series} AS series, metric_score, ${logs} AS logs, (logs->>'failed')::boolean AS logs_failed, judged_at
        FROM verification_intervals WHERE verification_id = $1 ORDER BY index`,
       [id],
     );
@@ -212,15 +244,18 @@ export class VerificationStore {
       classification: row.classification,
       result: row.result,
       data: row.series,
+      metricScore: row.metric_score,
+      logs: row.logs,
+      logsFailed: row.logs_failed === true,
       judgedAt: row.judged_at.toISOString(),
     }));
   }
 
   /** Stores a judged interval; false when that interval was already stored (a retried job). */
-  async saveInterval(id: string, interval: Omit<IntervalRecord, 'judgedAt'>): Promise<boolean> {
+  async saveInterval(id: string, interval: Omit<IntervalRecord, 'judgedAt' | 'logsFailed'>): Promise<boolean> {
     const result = await this.database.query(
-      `INSERT INTO verification_intervals (verification_id, index, start_ms, end_ms, score, classification, result, series, summary)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (verification_id, index) DO NOTHING`,
+      `INSERT INTO verification_intervals (verification_id, index, start_ms, end_ms, score, classification, result, series, summary, metric_score, logs)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (verification_id, index) DO NOTHING`,
       [
         id,
         interval.index,
@@ -231,6 +266,8 @@ export class VerificationStore {
         JSON.stringify(interval.result),
         JSON.stringify(interval.data),
         JSON.stringify(interval.data.map(withoutPoints)),
+        interval.metricScore,
+        interval.logs === null ? null : JSON.stringify(interval.logs),
       ],
     );
     if ((result.rowCount ?? 0) === 0) return false;

@@ -1,72 +1,19 @@
 // Against a real single-node OpenSearch (scripts/install-test-tools.sh assembles it from Maven Central).
-import { spawn, type ChildProcess } from 'node:child_process';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { eventually, freePort, requireTool } from '@isd/test-support';
+import { startOpenSearch, type LogDocument, type OpenSearchNode } from '../../../test/opensearch-harness';
 import { analyzeLogStreams } from '../analysis';
 import { OpenSearchLogProvider } from './opensearch';
 
-let node: ChildProcess;
-let runDir: string;
+let node: OpenSearchNode;
 let baseUrl: string;
-let output = '';
-
-async function request(method: string, url: string, body?: string, contentType = 'application/json') {
-  const response = await fetch(new URL(url, baseUrl), {
-    method,
-    headers: { 'content-type': contentType },
-    ...(body === undefined ? {} : { body }),
-  });
-  const text = await response.text();
-  if (!response.ok) throw new Error(`${method} ${url}: ${response.status} ${text}`);
-  return JSON.parse(text) as Record<string, unknown>;
-}
-
-/** Seeds an index with documents `{ "@timestamp", message, pod }` in one bulk request. */
-async function seed(index: string, docs: { at: number; message: string; pod: string }[]) {
-  await request(
-    'PUT',
-    `/${index}`,
-    JSON.stringify({
-      settings: { number_of_shards: 2, number_of_replicas: 0 },
-      mappings: { properties: { '@timestamp': { type: 'date' }, pod: { type: 'keyword' }, message: { type: 'text' } } },
-    }),
-  );
-  const lines = docs.flatMap((d) => [
-    JSON.stringify({ index: {} }),
-    JSON.stringify({ '@timestamp': d.at, message: d.message, pod: d.pod }),
-  ]);
-  const result = await request('POST', `/${index}/_bulk?refresh=true`, lines.join('\n') + '\n', 'application/x-ndjson');
-  expect(result.errors).toBe(false);
-}
+const seed = (index: string, docs: LogDocument[]) => node.seed(index, docs);
 
 beforeAll(async () => {
-  const launcher = requireTool('opensearch');
-  runDir = fs.mkdtempSync(path.join(os.tmpdir(), 'opensearch-'));
-  const [httpPort, transportPort] = [await freePort(), await freePort()];
-  baseUrl = `http://127.0.0.1:${httpPort}`;
-  node = spawn(launcher, [runDir, String(httpPort), String(transportPort)], { stdio: ['ignore', 'pipe', 'pipe'] });
-  node.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  node.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  await eventually(
-    async () => {
-      if (node.exitCode !== null) throw new Error(`OpenSearch exited: ${output.slice(-2000)}`);
-      const health = await request('GET', '/_cluster/health?wait_for_status=yellow&timeout=5s');
-      return health.status === 'yellow' || health.status === 'green' ? true : undefined;
-    },
-    240_000,
-    'OpenSearch answering with a yellow or green cluster',
-  );
+  node = await startOpenSearch();
+  baseUrl = node.url;
 }, 300_000);
 
 afterAll(async () => {
-  if (node && node.exitCode === null) {
-    const exited = new Promise((resolve) => node.once('exit', resolve));
-    node.kill('SIGTERM');
-    await exited;
-  }
-  fs.rmSync(runDir, { recursive: true, force: true });
+  await node?.stop();
 }, 60_000);
 
 describe('OpenSearch log provider (real node)', () => {
@@ -100,6 +47,13 @@ describe('OpenSearch log provider (real node)', () => {
     });
   }, 60_000);
 
+  it('asks OpenSearch to parse a query and names its complaint', async () => {
+    const provider = new OpenSearchLogProvider({ name: 'os', baseUrl, index: 'paging' });
+    expect(await provider.checkQuery('pod:"web-canary" AND message:served')).toBeNull();
+    expect(await provider.checkQuery('')).toBeNull();
+    expect(await provider.checkQuery('pod:(unclosed')).toMatch(/^OpenSearch refuses the query "pod:\(unclosed": .+/);
+  }, 60_000);
+
   it('a missing index is the provider being unusable, named', async () => {
     const provider = new OpenSearchLogProvider({ name: 'os', baseUrl, index: 'no-such-index' });
     const read = async () => {
@@ -109,7 +63,7 @@ describe('OpenSearch log provider (real node)', () => {
   }, 60_000);
 
   it('seeded baseline and canary: a new exception in the canary fails, equal error rates pass', async () => {
-    const docs: { at: number; message: string; pod: string }[] = [];
+    const docs: LogDocument[] = [];
     for (let i = 0; i < 600; i++) {
       for (const pod of ['baseline', 'canary', 'steady']) {
         docs.push({ at: t0 + i * 500, message: `GET /orders/${i} 200 in ${i % 40} ms`, pod });

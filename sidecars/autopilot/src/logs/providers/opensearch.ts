@@ -89,6 +89,24 @@ export class OpenSearchLogProvider implements LogProvider {
     }
   }
 
+  /** OpenSearch's `_validate/query` on the index: a query string it cannot parse is named with its reason. */
+  async checkQuery(query: string): Promise<string | null> {
+    if (query.trim() === '') return null;
+    const response = await this.call(
+      'POST',
+      `/${encodeURIComponent(this.account.index)}/_validate/query?explain=true&ignore_unavailable=true&allow_no_indices=true`,
+      { query: { query_string: { query } } },
+    );
+    const body = response.json as {
+      valid?: boolean;
+      error?: string;
+      explanations?: { valid?: boolean; error?: string }[];
+    };
+    if (body.valid !== false) return null;
+    const reason = body.explanations?.find((e) => e.valid === false)?.error ?? body.error ?? 'not a valid query';
+    return `OpenSearch refuses the query ${JSON.stringify(query)}: ${reason.slice(0, 500)}`;
+  }
+
   // A search over a point in time answers 200 even when every shard refused the query: the failures are in
   // _shards. Reading on would silently see no logs.
   private checkShards(page: ProviderResponse): void {

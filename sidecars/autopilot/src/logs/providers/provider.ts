@@ -24,6 +24,11 @@ export interface LogProvider {
   readonly type: 'opensearch' | 'loki' | 'splunk';
   /** The messages matching `query` in the window, oldest first. Throws ProviderError on failure. */
   lines(query: string, window: LogWindow): AsyncIterable<string>;
+  /**
+   * Asks the provider whether it can parse `query`: the complaint in words, or null when it can. Absent
+   * when the provider has no way to ask. Throws ProviderError when the provider cannot be reached.
+   */
+  checkQuery?(query: string): Promise<string | null>;
 }
 
 export const DEFAULT_PAGE_SIZE = 1000;
