@@ -314,6 +314,7 @@ export class PolicyService {
     let decisionId: string = randomUUID();
     let inputDigest = digestOf(null);
     let owner: { name: string; version: number } | undefined;
+    let input: unknown;
     try {
       let execution: Record<string, unknown> | null = null;
       if (this.options.gate) {
@@ -324,7 +325,7 @@ export class PolicyService {
           );
         }
       }
-      const input = buildRuntimeInput(request, execution, request.params);
+      input = buildRuntimeInput(request, execution, request.params);
       inputDigest = digestOf(input);
       const evaluation = await this.evaluate('policy-gate', segments, input);
       decisionId = evaluation.decisionId;
@@ -341,21 +342,24 @@ export class PolicyService {
       if (error instanceof PolicyEvaluationError && error.decisionId) decisionId = error.decisionId;
       else this.options.logger.warn({ err: error, executionId: request.executionId }, 'policy gate input failed');
     }
-    return this.options.store.insertGate({
-      id: randomUUID(),
-      executionId: request.executionId,
-      stageId: request.stageId,
-      application: request.application,
-      pipelineName: request.pipelineName,
-      pipelineId: request.pipelineId,
-      triggeredBy: request.triggeredBy,
-      policyPath: name,
-      status,
-      messages,
-      policyName: owner?.name ?? null,
-      policyVersion: owner?.version ?? null,
-      decisionId,
-      inputDigest,
-    });
+    return this.options.store.insertGate(
+      {
+        id: randomUUID(),
+        executionId: request.executionId,
+        stageId: request.stageId,
+        application: request.application,
+        pipelineName: request.pipelineName,
+        pipelineId: request.pipelineId,
+        triggeredBy: request.triggeredBy,
+        policyPath: name,
+        status,
+        messages,
+        policyName: owner?.name ?? null,
+        policyVersion: owner?.version ?? null,
+        decisionId,
+        inputDigest,
+      },
+      input,
+    );
   }
 }

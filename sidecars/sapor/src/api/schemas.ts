@@ -135,3 +135,49 @@ export const dataQuerySchema = z
     'strict-builtin-errors': z.string().optional(),
   })
   .loose();
+
+/** Largest page of the policy gate list. */
+export const MAX_GATE_PAGE = 200;
+
+const GATE_CURSOR = /^([0-9]{1,19})\.([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/;
+
+/** The opaque `next` cursor of a gate list page. */
+export function encodeGateCursor(cursor: { createdMicros: string; id: string }): string {
+  return Buffer.from(`${cursor.createdMicros}.${cursor.id}`).toString('base64url');
+}
+
+const listInstant = z.iso
+  .datetime({ offset: true, message: 'must be an ISO-8601 time with an offset' })
+  .transform((text) => new Date(text));
+
+/** `GET /api/v1/policy-gates` filters and page. */
+export const policyGateListQuery = z.strictObject({
+  application: z.string().min(1).max(256).describe('The application whose gate decisions are listed (required)'),
+  status: z.enum(['allow', 'deny']).optional(),
+  policy: z.string().min(1).max(512).optional().describe('The decided document path (`data.isd.deploy`)'),
+  pipeline: z.string().min(1).max(256).optional().describe('Only this pipeline (by name)'),
+  from: listInstant.optional().describe('Decided at or after (ISO 8601)'),
+  to: listInstant.optional().describe('Decided before (ISO 8601)'),
+  limit: z.coerce.number().int().min(1).max(MAX_GATE_PAGE).default(50),
+  cursor: z
+    .string()
+    .max(200)
+    .transform((text, context) => {
+      const match = GATE_CURSOR.exec(Buffer.from(text, 'base64url').toString());
+      if (!match) {
+        context.addIssue({ code: 'custom', message: 'expected the `next` cursor of a previous page' });
+        return z.NEVER;
+      }
+      return { createdMicros: match[1]!, id: match[2]! };
+    })
+    .optional()
+    .describe('`next` of the previous page'),
+});
+
+/** `GET /api/v1/policy-gates/{id}/input`. */
+export const policyGateInputSchema = z.object({
+  id: z.string(),
+  input: z.unknown().describe('The input the gate was decided on (secrets removed); null when not kept'),
+  inputBytes: z.number().nullable().describe('Size of the input as JSON'),
+  omitted: z.string().nullable().describe('Why the input is not shown, when it is not'),
+});
