@@ -12,6 +12,7 @@ import {
   type Evaluation,
   type PolicyEvaluator,
 } from './engine/evaluator';
+import type { CandidateEvaluation } from './engine/jobs';
 import { PolicyTestFailedError, type PolicyRegistry } from './engine/registry';
 import type { AuditStore } from './audit/audit-store';
 import type { GateClient } from './gate-client';
@@ -142,7 +143,8 @@ export class PolicyService {
    */
   async check(
     request: Pick<SavePolicyRequest, 'name' | 'regoVersion' | 'modules'>,
-  ): Promise<{ packages: string[]; tests: TestResult[] }> {
+    evaluate?: { document?: string; input: unknown },
+  ): Promise<{ packages: string[]; tests: TestResult[]; evaluation?: CandidateEvaluation }> {
     const active = await this.options.store.active();
     const candidate = {
       name: request.name,
@@ -150,9 +152,14 @@ export class PolicyService {
       modules: request.modules,
     };
     try {
-      return await this.options.registry.validate(candidate, active.policies);
+      return await this.options.registry.validate(candidate, active.policies, evaluate);
     } catch (error) {
-      if (error instanceof PolicyTestFailedError) return { packages: error.packages, tests: error.tests };
+      if (error instanceof PolicyTestFailedError)
+        return {
+          packages: error.packages,
+          tests: error.tests,
+          ...(error.evaluation ? { evaluation: error.evaluation } : {}),
+        };
       throw error;
     }
   }

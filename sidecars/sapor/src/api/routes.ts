@@ -11,12 +11,13 @@ import {
   type HttpApp,
 } from '@isd/kit';
 import { z } from 'zod';
-import { checkSegments } from '../domain/paths';
+import { checkSegments, documentRef, parseDocumentPath } from '../domain/paths';
 import type { PolicyService } from '../policy-service';
 import type { LoadReport } from '../loaders/directory';
 import { MAX_KEPT_INPUT_BYTES, type PolicyStore } from '../store/policy-store';
 import { presentGate, presentPolicy } from './present';
 import {
+  checkPolicySchema,
   createPolicyGateSchema,
   dataQuerySchema,
   dataRequestSchema,
@@ -236,19 +237,29 @@ export function registerRoutes({ http, service, store, adminRoles, reload }: Rou
       tags: ['policies'],
       auth: 'service-or-user',
       params: nameParams,
-      body: savePolicySchema,
+      body: checkPolicySchema,
       responses: {
-        200: { description: '`passed` and every test with its outcome', schema: policyCheckResultSchema },
+        200: {
+          description: '`passed`, every test with its outcome, and with `input` the evaluated document',
+          schema: policyCheckResultSchema,
+        },
         400: { description: 'parse or compile error (file, line, column, expected)' },
       },
     },
     async ({ params, body, caller }) => {
       requirePolicyReader(caller, adminRoles, `policy ${params.name}`);
       const modules = body.modules ?? [{ name: 'policy.rego', source: body.source ?? '' }];
-      const result = await service.check({ name: params.name, regoVersion: body.regoVersion, modules });
+      const document = body.query === undefined ? undefined : documentRef(parseDocumentPath(body.query, 'body.query'));
+      const evaluate = body.input === undefined ? undefined : { input: body.input, ...(document ? { document } : {}) };
+      const result = await service.check({ name: params.name, regoVersion: body.regoVersion, modules }, evaluate);
       return {
         status: 200,
-        body: { passed: result.tests.every((test) => test.passed), packages: result.packages, tests: result.tests },
+        body: {
+          passed: result.tests.every((test) => test.passed),
+          packages: result.packages,
+          tests: result.tests,
+          ...(result.evaluation ? { evaluation: result.evaluation } : {}),
+        },
       };
     },
   );
