@@ -7,6 +7,7 @@ import type { ApplicationStateProvider } from '@spinnaker/core';
 import type React from 'react';
 
 import { ApprovalsView } from './ApprovalsView';
+import { VerificationsView } from './VerificationsView';
 
 /** Navigation category of the ISD views. */
 export const ISD_CATEGORY = 'isd';
@@ -28,6 +29,13 @@ export const applicationViews: ApplicationView[] = [
     description: 'ISD approval gates waiting for you, and this application’s gate history',
     url: '/isd/approvals',
     component: ApprovalsView,
+  },
+  {
+    key: 'isdVerifications',
+    label: 'Verifications',
+    description: 'ISD verifications of this application: scores over time per pipeline and each run’s report',
+    url: '/isd/verifications',
+    component: VerificationsView,
   },
 ];
 
