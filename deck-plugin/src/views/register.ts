@@ -7,6 +7,7 @@ import type { ApplicationStateProvider } from '@spinnaker/core';
 import type React from 'react';
 
 import { ApprovalsView } from './ApprovalsView';
+import { PoliciesView } from './PoliciesView';
 import { VerificationsView } from './VerificationsView';
 
 /** Navigation category of the ISD views. */
@@ -36,6 +37,13 @@ export const applicationViews: ApplicationView[] = [
     description: 'ISD verifications of this application: scores over time per pipeline and each run’s report',
     url: '/isd/verifications',
     component: VerificationsView,
+  },
+  {
+    key: 'isdPolicies',
+    label: 'Policies',
+    description: 'ISD policies in force, this application’s policy decisions with their inputs, and a playground',
+    url: '/isd/policies',
+    component: PoliciesView,
   },
 ];
 
