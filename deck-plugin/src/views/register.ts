@@ -7,6 +7,7 @@ import type { ApplicationStateProvider } from '@spinnaker/core';
 import type React from 'react';
 
 import { ApprovalsView } from './ApprovalsView';
+import { InsightsView } from './InsightsView';
 import { PoliciesView } from './PoliciesView';
 import { VerificationsView } from './VerificationsView';
 
@@ -44,6 +45,13 @@ export const applicationViews: ApplicationView[] = [
     description: 'ISD policies in force, this application’s policy decisions with their inputs, and a playground',
     url: '/isd/policies',
     component: PoliciesView,
+  },
+  {
+    key: 'isdInsights',
+    label: 'Insights',
+    description: 'DORA measures and gate numbers of this application over time',
+    url: '/isd/insights',
+    component: InsightsView,
   },
 ];
 
