@@ -27,8 +27,12 @@ export interface LineChartProps {
   yLabel: string;
   /** Unit of the y values, shown on the axis label and in point titles. */
   unit?: string;
-  /** Fixed y range (scores 0–100); otherwise from the data, including 0 when `yFromZero`. */
+  /** Fixed y range (scores 0–100); otherwise from the data (rounded out to ticks), including 0 when `yFromZero`. */
   yDomain?: [number, number];
+  /** Fixed x range (a period the points fall in); otherwise from the data. */
+  xDomain?: [number, number];
+  /** Counts: only whole-number y ticks. */
+  yInteger?: boolean;
   yFromZero?: boolean;
   rules?: ChartRule[];
   width?: number;
@@ -109,6 +113,14 @@ export function formatValue(value: number): string {
   return String(Number(value.toPrecision(3)));
 }
 
+/** Widens [min, max] to the nearest ticks outside it, so the highest point is under a labelled line. */
+function roundOut(min: number, max: number, integer = false): [number, number] {
+  const ticks = niceTicks(min, max);
+  const step = ticks.length > 1 ? ticks[1]! - ticks[0]! : 1;
+  const unit = integer ? Math.max(1, Math.ceil(step)) : step;
+  return [Math.floor(min / unit) * unit, Math.ceil(max / unit) * unit];
+}
+
 /** A line chart with labelled axes, a legend and optional threshold rules; empty data says so. */
 export function LineChart(props: LineChartProps) {
   const width = props.width ?? 640;
@@ -128,14 +140,15 @@ export function LineChart(props: LineChartProps) {
     );
   }
   const xs = defined.map((point) => point.x);
-  let [xMin, xMax] = [Math.min(...xs), Math.max(...xs)];
-  if (xMin === xMax) [xMin, xMax] = [xMin - 1, xMax + 1];
+  let [xMin, xMax] = props.xDomain ?? [Math.min(...xs), Math.max(...xs)];
+  // One instant: a day around it (time) or one unit either side, so the point sits between labelled ticks.
+  if (xMin === xMax) [xMin, xMax] = props.xKind === 'time' ? [xMin - DAY / 2, xMax + DAY / 2] : [xMin - 1, xMax + 1];
   const ys = [...defined.map((point) => point.y), ...(props.rules ?? []).map((rule) => rule.value)];
   let [yMin, yMax] = props.yDomain ?? [Math.min(...ys), Math.max(...ys)];
   if (!props.yDomain && props.yFromZero) [yMin, yMax] = [Math.min(0, yMin), Math.max(0, yMax)];
   if (yMin === yMax) [yMin, yMax] = [yMin - 1, yMax + 1];
-  const yTicks = niceTicks(yMin, yMax);
-  if (!props.yDomain) [yMin, yMax] = [Math.min(yMin, yTicks[0] ?? yMin), Math.max(yMax, yTicks.at(-1) ?? yMax)];
+  if (!props.yDomain) [yMin, yMax] = roundOut(yMin, yMax, props.yInteger);
+  const yTicks = niceTicks(yMin, yMax).filter((tick) => !props.yInteger || Number.isInteger(tick));
   const x = (value: number) => margin.left + ((value - xMin) / (xMax - xMin)) * plotWidth;
   const y = (value: number) => margin.top + plotHeight - ((value - yMin) / (yMax - yMin)) * plotHeight;
   const xTime = props.xKind === 'time' ? timeTicks(xMin, xMax) : undefined;

@@ -149,7 +149,15 @@ function InsightCharts(props: { buckets: InsightsBucket[]; freshness: InsightsFr
     color,
     points: buckets.map((bucket) => ({ x: bucket.to, y: value(bucket) ?? null })),
   });
-  const chart = (title: string, yLabel: string, series: ChartSeries[], unit?: string, yDomain?: [number, number]) => (
+  const xDomain: [number, number] = [buckets[0]?.to ?? 0, buckets.at(-1)?.to ?? 0];
+  const chart = (
+    title: string,
+    yLabel: string,
+    series: ChartSeries[],
+    unit?: string,
+    yDomain?: [number, number],
+    yInteger = false,
+  ) => (
     <div className="col-md-6">
       <LineChart
         title={title}
@@ -160,6 +168,8 @@ function InsightCharts(props: { buckets: InsightsBucket[]; freshness: InsightsFr
         unit={unit}
         yFromZero
         yDomain={yDomain}
+        xDomain={xDomain}
+        yInteger={yInteger}
         width={520}
         height={200}
       />
@@ -179,10 +189,17 @@ function InsightCharts(props: { buckets: InsightsBucket[]; freshness: InsightsFr
       {!anything && <p className="isd-empty">No deployments or gate decisions in this period.</p>}
       <h4>Delivery (DORA)</h4>
       <div className="row">
-        {chart('Deployments', 'Deployments', [
-          line('successful', green, (bucket) => bucket.dora?.deployments.successful ?? 0),
-          line('failed', red, (bucket) => bucket.dora?.deployments.failed ?? 0),
-        ])}
+        {chart(
+          'Deployments',
+          'Deployments',
+          [
+            line('successful', green, (bucket) => bucket.dora?.deployments.successful ?? 0),
+            line('failed', red, (bucket) => bucket.dora?.deployments.failed ?? 0),
+          ],
+          undefined,
+          undefined,
+          true,
+        )}
         {chart(
           'Lead time for changes',
           'Lead time',
@@ -212,12 +229,19 @@ function InsightCharts(props: { buckets: InsightsBucket[]; freshness: InsightsFr
       </div>
       <h4>Gates</h4>
       <div className="row">
-        {chart('Gate decisions', 'Decisions', [
-          line('approvals approved', green, (bucket) => bucket.gates?.decisions['approval']?.['approved'] ?? 0),
-          line('approvals rejected', red, (bucket) => bucket.gates?.decisions['approval']?.['rejected'] ?? 0),
-          line('policy denials', pink, (bucket) => bucket.gates?.policyDenials ?? 0),
-          line('verifications failed', orange, (bucket) => bucket.gates?.decisions['verification']?.['fail'] ?? 0),
-        ])}
+        {chart(
+          'Gate decisions',
+          'Decisions',
+          [
+            line('approvals approved', green, (bucket) => bucket.gates?.decisions['approval']?.['approved'] ?? 0),
+            line('approvals rejected', red, (bucket) => bucket.gates?.decisions['approval']?.['rejected'] ?? 0),
+            line('policy denials', pink, (bucket) => bucket.gates?.policyDenials ?? 0),
+            line('verifications failed', orange, (bucket) => bucket.gates?.decisions['verification']?.['fail'] ?? 0),
+          ],
+          undefined,
+          undefined,
+          true,
+        )}
         {chart(
           'Approval wait',
           'Wait',

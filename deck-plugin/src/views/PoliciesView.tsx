@@ -423,7 +423,7 @@ function Playground(props: { seed: PlaygroundSeed }) {
         </div>
       </div>
       <p>
-        <button type="submit" className="btn btn-primary btn-sm" disabled={running}>
+        <button type="submit" className="btn btn-primary btn-sm isd-evaluate" disabled={running}>
           {running ? 'Evaluating…' : 'Evaluate'}
         </button>
       </p>

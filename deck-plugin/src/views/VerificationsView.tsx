@@ -260,6 +260,8 @@ function IntervalScores(props: { intervals: VerificationInterval[]; thresholds?:
       xLabel="Interval"
       yLabel="Score"
       yDomain={[0, 100]}
+      // Every interval has a place on the axis, also those not judged (yet).
+      xDomain={[1, Math.max(points.length, 2)]}
       rules={thresholdRules(props.thresholds)}
       height={180}
     />

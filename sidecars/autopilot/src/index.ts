@@ -26,3 +26,5 @@ export type { Report, ReportMetric } from './report/report';
 export type { VerificationStatus } from './store/verification-store';
 export * from './logs';
 export { appendVerificationAudit, verificationAuditRecord } from './audit/append';
+export { startDemoPrometheus } from './demo/demo-prometheus';
+export type { DemoPrometheus } from './demo/demo-prometheus';
