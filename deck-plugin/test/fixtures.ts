@@ -4,9 +4,12 @@ import type {
   ApprovalInstance,
   ApprovalStatus,
   PolicyGateDecision,
+  PolicyGateRecord,
   PolicySummary,
+  VerificationReport,
   VerificationResult,
   VerificationStatus,
+  VerificationSummary,
   VerificationTemplateSummary,
 } from '../src/api/sidecar-shapes';
 
@@ -221,4 +224,81 @@ export function executionStage(type: string, body: unknown, extraContext: Record
     outputs: {},
     tasks: [],
   };
+}
+
+/** A page of autopilot's verification list. */
+export function verificationSummaries(count: number, start = 0): VerificationSummary[] {
+  return Array.from({ length: count }, (_, offset) => {
+    const index = start + offset;
+    return {
+      id: `0000000${index}`.slice(-8) + '-aaaa-4aaa-8aaa-aaaaaaaaaaaa',
+      status: index % 4 === 3 ? 'fail' : 'pass',
+      score: index % 4 === 3 ? 41 : 90 + (index % 10),
+      reason: null,
+      application: 'checkout',
+      pipelineName: index % 2 === 0 ? 'deploy-prod' : 'deploy-staging',
+      pipelineId: null,
+      executionId: `exec-${index}`,
+      stageId: 'stage-1',
+      template: { name: 'golden-signals', version: 3 },
+      thresholds: { pass: 80, marginal: 60 },
+      createdAt: new Date(Date.parse('2026-11-22T12:00:00Z') - index * 3_600_000).toISOString(),
+      finishedAt: new Date(Date.parse('2026-11-22T12:30:00Z') - index * 3_600_000).toISOString(),
+    };
+  });
+}
+
+/** autopilot's JSON report of a failed verification (the parts the view draws). */
+export const verificationReport: VerificationReport = {
+  id: '00000003-aaaa-4aaa-8aaa-aaaaaaaaaaaa',
+  status: 'fail',
+  verdict: 'Fail: the canary is worse than the baseline',
+  score: 41,
+  reason: 'interval 2 of 3 scored 41 ≤ marginal 60: stopped early',
+  thresholds: { pass: 80, marginal: 60 },
+  intervals: [
+    { index: 0, status: 'judged', score: 85, startTime: '2026-11-22T09:00:00Z', endTime: '2026-11-22T09:10:00Z' },
+    { index: 1, status: 'judged', score: 41, startTime: '2026-11-22T09:10:00Z', endTime: '2026-11-22T09:20:00Z' },
+    { index: 2, status: 'skipped', startTime: '2026-11-22T09:20:00Z', endTime: '2026-11-22T09:30:00Z' },
+  ],
+  metrics: [
+    {
+      name: 'p99 latency',
+      classification: 'High',
+      reason: 'canary median 0.42 s vs baseline 0.21 s (+100%)',
+      critical: true,
+      unit: 's',
+      problems: [],
+      baselineSeries: {
+        timestampsMs: [0, 1, 2, 3].map((step) => Date.parse('2026-11-22T09:00:00Z') + step * 60_000),
+        values: [0.2, 0.21, null, 0.22],
+      },
+      canarySeries: {
+        timestampsMs: [0, 1, 2, 3].map((step) => Date.parse('2026-11-22T09:00:00Z') + step * 60_000),
+        values: [0.4, 0.42, 0.45, 0.41],
+      },
+    },
+  ],
+};
+
+/** sapor's gate decisions of the checkout application, newest first. */
+export function policyGateRecords(count: number, start = 0): PolicyGateRecord[] {
+  return Array.from({ length: count }, (_, offset) => {
+    const index = start + offset;
+    const deny = index % 3 === 0;
+    return {
+      id: `${`0000000${index}`.slice(-8)}-bbbb-4bbb-8bbb-bbbbbbbbbbbb`,
+      status: deny ? 'deny' : 'allow',
+      messages: deny ? ['deploys to prod need a change ticket'] : [],
+      policy: { path: 'data.isd.deploy', name: 'deploy-rules', version: 3 },
+      decisionId: `dec-${index}`,
+      application: 'checkout',
+      pipelineName: 'deploy-prod',
+      executionId: `exec-${index}`,
+      stageId: 'stage-2',
+      triggeredBy: 'alice',
+      inputDigest: `sha256:${'cd'.repeat(32)}`,
+      createdAt: new Date(Date.parse('2026-11-22T12:00:00Z') - index * 600_000).toISOString(),
+    };
+  });
 }

@@ -352,6 +352,8 @@ const verificationGate: GateStage = {
   method: 'POST',
   payloadTemplate: jsonTemplate([
     ['application', spel.application],
+    ['pipelineName', spel.pipelineName],
+    ['pipelineId', spel.pipelineId],
     ['executionId', spel.executionId],
     ['stageId', spel.stageId],
     ...verificationParameters.map((parameter): [string, string] => [parameter.name, spel.parameter(parameter.name)]),

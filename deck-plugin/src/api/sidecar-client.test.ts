@@ -105,4 +105,35 @@ describe('createGateProxyClient', () => {
     gate.on('GET /proxies/autopilot/api/v1/verifications/v', { text: '<html>login</html>' });
     await expect(client.getVerification('v')).rejects.toThrow('body that is not JSON');
   });
+
+  it('pages lists with the sidecar’s cursor, sending only the filters that are set', async () => {
+    const { gate, client } = setup();
+    gate.on('GET /proxies/autopilot/api/v1/verifications', (request) => ({
+      body: {
+        verifications: [{ id: request.query['cursor'] ?? 'first' }],
+        next: request.query['cursor'] ? null : 'c1',
+      },
+    }));
+    const first = await client.listVerifications({ application: 'checkout', pipeline: undefined, limit: 50 });
+    expect(first).toEqual({ items: [{ id: 'first' }], next: 'c1' });
+    expect(gate.requests[0]?.query).toEqual({ application: 'checkout', limit: '50' });
+    const second = await client.listVerifications({ application: 'checkout', status: 'fail', limit: 50, cursor: 'c1' });
+    expect(second).toEqual({ items: [{ id: 'c1' }], next: null });
+    expect(gate.requests[1]?.query).toEqual({ application: 'checkout', status: 'fail', limit: '50', cursor: 'c1' });
+    gate.on('GET /proxies/sapor/api/v1/policy-gates', { body: { gates: [], next: '' } });
+    await expect(client.listPolicyGates({ application: 'a b', limit: 25 })).resolves.toEqual({ items: [], next: null });
+    expect(gate.requests[2]?.query).toEqual({ application: 'a b', limit: '25' });
+  });
+
+  it('asks for the JSON report and posts a playground check with the draft and input', async () => {
+    const { gate, client } = setup();
+    gate.on('GET /proxies/autopilot/api/v1/verifications/v%2F1/report', { body: { id: 'v/1', metrics: [] } });
+    await client.getVerificationReport('v/1');
+    expect(gate.requests[0]?.query).toEqual({ format: 'json' });
+    gate.on('POST /proxies/sapor/api/v1/policies/my%20policy/check', {
+      body: { passed: true, packages: [], tests: [] },
+    });
+    await client.checkPolicy('my policy', { modules: [{ name: 'p.rego', source: 'package x' }], input: { a: 1 } });
+    expect(gate.requests[1]?.body).toEqual({ modules: [{ name: 'p.rego', source: 'package x' }], input: { a: 1 } });
+  });
 });

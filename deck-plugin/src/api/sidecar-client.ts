@@ -4,10 +4,22 @@ import type {
   ApprovalDecisionRequest,
   ApprovalInstance,
   ApprovalListFilter,
+  DoraAnswer,
+  GatesAnswer,
+  Page,
   PipelineCheckAnswer,
   PipelineCheckResult,
+  PolicyCheckAnswer,
+  PolicyCheckRequest,
+  PolicyDetail,
+  PolicyGateInput,
+  PolicyGateListFilter,
+  PolicyGateRecord,
   PolicySummary,
+  VerificationListFilter,
+  VerificationReport,
   VerificationResult,
+  VerificationSummary,
   VerificationTemplateSummary,
 } from './sidecar-shapes';
 
@@ -36,8 +48,23 @@ export interface SidecarClient {
   listVerificationTemplates(): Promise<VerificationTemplateSummary[]>;
   listPolicies(): Promise<PolicySummary[]>;
   checkPipeline(pipeline: unknown, current?: unknown): Promise<PipelineCheckResult>;
+  listVerifications(filter: VerificationListFilter): Promise<Page<VerificationSummary>>;
+  getVerificationReport(id: string): Promise<VerificationReport>;
+  listPolicyGates(filter: PolicyGateListFilter): Promise<Page<PolicyGateRecord>>;
+  getPolicyGateInput(id: string): Promise<PolicyGateInput>;
+  getPolicy(name: string): Promise<PolicyDetail>;
+  checkPolicy(name: string, request: PolicyCheckRequest): Promise<PolicyCheckAnswer>;
+  doraInsights(query: InsightsQuery): Promise<DoraAnswer>;
+  gateInsights(query: InsightsQuery): Promise<GatesAnswer>;
   /** The browser URL of a sidecar path through Gate's proxy (for links such as autopilot's report). */
   proxyUrl(service: SidecarService, path: string): string;
+}
+
+/** An insights range for one application (ISO-8601 bounds, `to` exclusive). */
+export interface InsightsQuery {
+  application: string;
+  from: string;
+  to: string;
 }
 
 /** The subset of `fetch` the client needs, so tests and hosts can pass their own. */
@@ -109,6 +136,21 @@ export function createGateProxyClient(options: GateProxyClientOptions): SidecarC
           current === undefined ? { new: pipeline } : { new: pipeline, current },
         ),
       ),
+    listVerifications: async (filter) =>
+      pageOf<VerificationSummary>(
+        await call('autopilot', 'GET', `/api/v1/verifications?${queryOf(filter)}`),
+        'verifications',
+      ),
+    getVerificationReport: (id) =>
+      call('autopilot', 'GET', `/api/v1/verifications/${encodeURIComponent(id)}/report?format=json`),
+    listPolicyGates: async (filter) =>
+      pageOf<PolicyGateRecord>(await call('sapor', 'GET', `/api/v1/policy-gates?${queryOf(filter)}`), 'gates'),
+    getPolicyGateInput: (id) => call('sapor', 'GET', `/api/v1/policy-gates/${encodeURIComponent(id)}/input`),
+    getPolicy: (name) => call('sapor', 'GET', `/api/v1/policies/${encodeURIComponent(name)}`),
+    checkPolicy: (name, request) =>
+      call('sapor', 'POST', `/api/v1/policies/${encodeURIComponent(name)}/check`, request),
+    doraInsights: (query) => call('sapor', 'GET', `/api/v1/insights/dora?${queryOf(query)}`),
+    gateInsights: (query) => call('sapor', 'GET', `/api/v1/insights/gates?${queryOf(query)}`),
     proxyUrl: (service, path) => `${base}/proxies/${service}${path.startsWith('/') ? path : `/${path}`}`,
   };
 }
@@ -123,6 +165,21 @@ function pipelineCheckResult(answer: PipelineCheckAnswer): PipelineCheckResult {
       ? answer.messages
       : (answer.denies ?? []).map((deny) => deny.message);
   return { deny: messages.length > 0 ? messages.map(String) : ['denied by policy (no message given)'], ...decisionId };
+}
+
+/** A query string of the defined fields (undefined and empty ones are left out). */
+function queryOf(fields: object): string {
+  const query = new URLSearchParams();
+  for (const [key, value] of Object.entries(fields)) {
+    if (value !== undefined && value !== '') query.set(key, String(value));
+  }
+  return query.toString();
+}
+
+/** A keyset page `{<name>: [...], next}`. */
+function pageOf<T>(body: unknown, key: string): Page<T> {
+  const next = body && typeof body === 'object' ? (body as Record<string, unknown>)['next'] : undefined;
+  return { items: listOf<T>(body, key), next: typeof next === 'string' && next !== '' ? next : null };
 }
 
 /** Lists come either bare or wrapped as `{items: [...]}` / `{<name>: [...]}`; both are accepted. */

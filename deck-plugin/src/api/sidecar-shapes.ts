@@ -171,3 +171,174 @@ export interface ApprovalListFilter {
   limit: number;
   offset: number;
 }
+
+/** `GET /api/v1/verifications` filters (autopilot); `cursor` is the previous page's `next`. */
+export interface VerificationListFilter {
+  application: string;
+  pipeline?: string;
+  status?: VerificationStatus;
+  /** ISO-8601 bounds on the creation time. */
+  from?: string;
+  to?: string;
+  limit: number;
+  cursor?: string;
+}
+
+/** An entry of autopilot's verification list. */
+export interface VerificationSummary {
+  id: string;
+  status: VerificationStatus;
+  score: number | null;
+  reason: string | null;
+  application: string;
+  pipelineName: string | null;
+  pipelineId?: string | null;
+  executionId: string;
+  stageId: string;
+  template: { name: string; version: number | null };
+  thresholds: { pass: number; marginal: number };
+  createdAt: string;
+  finishedAt: string | null;
+}
+
+/** One page of a keyset-paged list: `next` is the cursor of the following page, null on the last. */
+export interface Page<T> {
+  items: T[];
+  next: string | null;
+}
+
+/** A side's points over time in the report (null = gap). */
+export interface SeriesPoints {
+  timestampsMs: number[];
+  values: Array<number | null>;
+}
+
+/** A metric in autopilot's JSON report. */
+export interface ReportMetric {
+  name: string;
+  classification: string;
+  reason?: string;
+  critical?: boolean;
+  groups?: string[];
+  /** The template's unit of the values (ms, %, req/s). */
+  unit?: string;
+  problems?: string[];
+  baselineSeries: SeriesPoints;
+  canarySeries: SeriesPoints;
+}
+
+/** `GET /api/v1/verifications/{id}/report?format=json` (the metric part; log results are listed separately). */
+export interface VerificationReport {
+  id: string;
+  status: VerificationStatus;
+  verdict?: string;
+  score: number | null;
+  reason?: string | null;
+  error?: string | null;
+  template?: { name: string; version: number | null };
+  thresholds?: { pass: number; marginal: number };
+  baselineScope?: Record<string, string>;
+  canaryScope?: Record<string, string>;
+  intervals: VerificationInterval[];
+  groups?: Array<{ name: string; score: number; weight: number }>;
+  metrics: ReportMetric[];
+  reportUrl?: string;
+}
+
+/** A runtime policy gate decision in sapor's list (`GET /api/v1/policy-gates`). */
+export interface PolicyGateRecord {
+  id: string;
+  status: PolicyStatus;
+  messages: string[];
+  policy: { path: string; name: string | null; version: number | null };
+  decisionId: string;
+  application: string;
+  pipelineName: string | null;
+  executionId: string;
+  stageId: string;
+  triggeredBy: string | null;
+  inputDigest: string;
+  createdAt: string;
+}
+
+/** `GET /api/v1/policy-gates` filters. */
+export interface PolicyGateListFilter {
+  application: string;
+  status?: PolicyStatus;
+  limit: number;
+  cursor?: string;
+}
+
+/** `GET /api/v1/policy-gates/{id}/input`. */
+export interface PolicyGateInput {
+  id: string;
+  input: unknown;
+  inputBytes: number | null;
+  omitted: string | null;
+}
+
+/** `GET /api/v1/policies/{name}`: a policy with its Rego modules. */
+export interface PolicyDetail extends PolicySummary {
+  regoVersion?: 'v0' | 'v1';
+  modules: Array<{ name: string; source: string }>;
+}
+
+/** `POST /api/v1/policies/{name}/check` body: a draft, and an input to evaluate it on. */
+export interface PolicyCheckRequest {
+  modules: Array<{ name: string; source: string }>;
+  regoVersion?: 'v0' | 'v1';
+  input?: unknown;
+  /** Document to evaluate (`isd/deploy/deny`); absent = the draft's first package. */
+  query?: string;
+}
+
+/** What sapor answers to a policy check. */
+export interface PolicyCheckAnswer {
+  passed: boolean;
+  packages: string[];
+  tests: Array<{ name: string; passed: boolean; error?: string }>;
+  evaluation?: { document: string; result?: unknown; warnings: string[]; error?: string };
+}
+
+/** The DORA measures of one group (sapor `GET /api/v1/insights/dora`). */
+export interface DoraGroup {
+  application: string;
+  pipeline?: string;
+  environment?: string;
+  deployments: { successful: number; failed: number; perDay: number };
+  leadTimeMs: { median: number | null; p90: number | null; count: number };
+  changeFailureRate: number | null;
+  timeToRestoreMs: { median: number | null; count: number; unrestored: number };
+}
+
+/** Freshness of sapor's execution sync. */
+export interface InsightsFreshness {
+  lastSuccessAt: string | null;
+  lastAttemptAt: string | null;
+  lastError: string | null;
+  stale: boolean;
+}
+
+/** `GET /api/v1/insights/dora`. */
+export interface DoraAnswer {
+  from: string;
+  to: string;
+  groups: DoraGroup[];
+  freshness: InsightsFreshness;
+}
+
+/** One application in `GET /api/v1/insights/gates`. */
+export interface GateInsights {
+  application: string;
+  decisions: Record<string, Record<string, number>>;
+  policyDenials: number;
+  approvalWaitMs: { median: number | null; p90: number | null; count: number };
+  verificationScore: { mean: number | null; count: number };
+}
+
+/** `GET /api/v1/insights/gates`. */
+export interface GatesAnswer {
+  from: string;
+  to: string;
+  applications: GateInsights[];
+}

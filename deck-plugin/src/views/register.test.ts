@@ -1,7 +1,7 @@
 import { ApplicationDataSourceRegistry, navigationCategoryRegistry } from '@spinnaker/core';
 
 import { ApprovalsView } from './ApprovalsView';
-import { ISD_CATEGORY, registerApplicationViews } from './register';
+import { applicationViews, ISD_CATEGORY, registerApplicationViews } from './register';
 import type { InjectorLike } from './register';
 
 describe('registerApplicationViews with Deck’s real registries', () => {
@@ -14,12 +14,23 @@ describe('registerApplicationViews with Deck’s real registries', () => {
 
     expect(navigationCategoryRegistry.get(ISD_CATEGORY)).toMatchObject({ label: 'ISD', primary: true });
     const entries = ApplicationDataSourceRegistry.getDataSources().filter((source) => source.category === ISD_CATEGORY);
-    expect(entries).toEqual([
+    expect(entries.map((entry) => entry.label)).toEqual(applicationViews.map((view) => view.label));
+    expect(entries[0]).toEqual(
       expect.objectContaining({ key: 'isdApprovals', label: 'Approvals', sref: '.isdApprovals' }),
-    ]);
-    expect(states).toEqual([
-      { name: 'isdApprovals', url: '/isd/approvals', views: { insight: { component: ApprovalsView, $type: 'react' } } },
-    ]);
+    );
+    expect(states[0]).toEqual({
+      name: 'isdApprovals',
+      url: '/isd/approvals',
+      views: { insight: { component: ApprovalsView, $type: 'react' } },
+    });
+    expect(states).toEqual(
+      applicationViews.map((view) => ({
+        name: view.key,
+        url: view.url,
+        views: { insight: { component: view.component, $type: 'react' } },
+      })),
+    );
+    expect(entries.map((entry) => entry.sref)).toEqual(applicationViews.map((view) => `.${view.key}`));
   });
 
   it('reports that nothing was added when Deck’s injector is missing', () => {

@@ -7,6 +7,9 @@ import type { ApplicationStateProvider } from '@spinnaker/core';
 import type React from 'react';
 
 import { ApprovalsView } from './ApprovalsView';
+import { InsightsView } from './InsightsView';
+import { PoliciesView } from './PoliciesView';
+import { VerificationsView } from './VerificationsView';
 
 /** Navigation category of the ISD views. */
 export const ISD_CATEGORY = 'isd';
@@ -28,6 +31,27 @@ export const applicationViews: ApplicationView[] = [
     description: 'ISD approval gates waiting for you, and this application’s gate history',
     url: '/isd/approvals',
     component: ApprovalsView,
+  },
+  {
+    key: 'isdVerifications',
+    label: 'Verifications',
+    description: 'ISD verifications of this application: scores over time per pipeline and each run’s report',
+    url: '/isd/verifications',
+    component: VerificationsView,
+  },
+  {
+    key: 'isdPolicies',
+    label: 'Policies',
+    description: 'ISD policies in force, this application’s policy decisions with their inputs, and a playground',
+    url: '/isd/policies',
+    component: PoliciesView,
+  },
+  {
+    key: 'isdInsights',
+    label: 'Insights',
+    description: 'DORA measures and gate numbers of this application over time',
+    url: '/isd/insights',
+    component: InsightsView,
   },
 ];
 

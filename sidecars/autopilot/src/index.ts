@@ -37,3 +37,4 @@ export * from './logs';
 export { appendVerificationAudit, logMarkAuditRecord, verificationAuditRecord } from './audit/append';
 export { startDemoPrometheus } from './demo/demo-prometheus';
 export { argoVerificationSchema, argoAnswerSchema, ARGO_STATUSES } from './api/argo';
+export type { DemoPrometheus } from './demo/demo-prometheus';

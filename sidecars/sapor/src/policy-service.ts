@@ -12,6 +12,7 @@ import {
   type Evaluation,
   type PolicyEvaluator,
 } from './engine/evaluator';
+import type { CandidateEvaluation } from './engine/jobs';
 import { PolicyTestFailedError, type PolicyRegistry } from './engine/registry';
 import type { AuditStore } from './audit/audit-store';
 import type { GateClient } from './gate-client';
@@ -142,7 +143,8 @@ export class PolicyService {
    */
   async check(
     request: Pick<SavePolicyRequest, 'name' | 'regoVersion' | 'modules'>,
-  ): Promise<{ packages: string[]; tests: TestResult[] }> {
+    evaluate?: { document?: string; input: unknown },
+  ): Promise<{ packages: string[]; tests: TestResult[]; evaluation?: CandidateEvaluation }> {
     const active = await this.options.store.active();
     const candidate = {
       name: request.name,
@@ -150,9 +152,14 @@ export class PolicyService {
       modules: request.modules,
     };
     try {
-      return await this.options.registry.validate(candidate, active.policies);
+      return await this.options.registry.validate(candidate, active.policies, evaluate);
     } catch (error) {
-      if (error instanceof PolicyTestFailedError) return { packages: error.packages, tests: error.tests };
+      if (error instanceof PolicyTestFailedError)
+        return {
+          packages: error.packages,
+          tests: error.tests,
+          ...(error.evaluation ? { evaluation: error.evaluation } : {}),
+        };
       throw error;
     }
   }
@@ -314,6 +321,7 @@ export class PolicyService {
     let decisionId: string = randomUUID();
     let inputDigest = digestOf(null);
     let owner: { name: string; version: number } | undefined;
+    let input: unknown;
     try {
       let execution: Record<string, unknown> | null = null;
       if (this.options.gate) {
@@ -324,7 +332,7 @@ export class PolicyService {
           );
         }
       }
-      const input = buildRuntimeInput(request, execution, request.params);
+      input = buildRuntimeInput(request, execution, request.params);
       inputDigest = digestOf(input);
       const evaluation = await this.evaluate('policy-gate', segments, input);
       decisionId = evaluation.decisionId;
@@ -341,21 +349,24 @@ export class PolicyService {
       if (error instanceof PolicyEvaluationError && error.decisionId) decisionId = error.decisionId;
       else this.options.logger.warn({ err: error, executionId: request.executionId }, 'policy gate input failed');
     }
-    return this.options.store.insertGate({
-      id: randomUUID(),
-      executionId: request.executionId,
-      stageId: request.stageId,
-      application: request.application,
-      pipelineName: request.pipelineName,
-      pipelineId: request.pipelineId,
-      triggeredBy: request.triggeredBy,
-      policyPath: name,
-      status,
-      messages,
-      policyName: owner?.name ?? null,
-      policyVersion: owner?.version ?? null,
-      decisionId,
-      inputDigest,
-    });
+    return this.options.store.insertGate(
+      {
+        id: randomUUID(),
+        executionId: request.executionId,
+        stageId: request.stageId,
+        application: request.application,
+        pipelineName: request.pipelineName,
+        pipelineId: request.pipelineId,
+        triggeredBy: request.triggeredBy,
+        policyPath: name,
+        status,
+        messages,
+        policyName: owner?.name ?? null,
+        policyVersion: owner?.version ?? null,
+        decisionId,
+        inputDigest,
+      },
+      input,
+    );
   }
 }

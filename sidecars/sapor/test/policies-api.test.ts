@@ -88,6 +88,42 @@ describe('saving policies', () => {
     expect((await api.asService('POST', '/api/v1/policies/deploy/check', { source: 'package' })).status).toBe(400);
   });
 
+  it('evaluates a draft on an input for the playground, with its tests, without saving it', async () => {
+    const draft = allowV1.replace('input.user == "alice"', 'input.user in {"alice", "carol"}');
+    const liveBefore = await api.asService('GET', '/api/v1/policies/deploy');
+    const carol = await api.asUser(users.developer, 'POST', '/api/v1/policies/deploy/check', {
+      source: draft,
+      input: { user: 'carol' },
+    });
+    expect(carol.status).toBe(200);
+    expect(carol.body).toMatchObject({
+      passed: true,
+      tests: [{ passed: true }, { passed: true }],
+      evaluation: { document: 'data.isd.deploy', result: { allow: true }, warnings: [] },
+    });
+    const rule = await api.asUser(users.developer, 'POST', '/api/v1/policies/deploy/check', {
+      source: draft,
+      input: { user: 'dave' },
+      query: 'isd/deploy/allow',
+    });
+    expect(rule.body.evaluation).toEqual({ document: 'data.isd.deploy.allow', result: false, warnings: [] });
+    // An undefined document has no result; the live version is unchanged.
+    const missing = await api.asUser(users.developer, 'POST', '/api/v1/policies/deploy/check', {
+      source: draft,
+      input: {},
+      query: 'isd.deploy.nothing',
+    });
+    expect(missing.body.evaluation).toEqual({ document: 'data.isd.deploy.nothing', warnings: [] });
+    expect((await api.asService('GET', '/api/v1/policies/deploy')).body).toEqual(liveBefore.body);
+    const badQuery = await api.asUser(users.developer, 'POST', '/api/v1/policies/deploy/check', {
+      source: draft,
+      input: {},
+      query: 'isd/"x',
+    });
+    expect(badQuery.status).toBe(400);
+    expect(JSON.stringify(badQuery.body)).toContain('body.query');
+  });
+
   it('refuses a syntax error with the file, line, column and what was expected', async () => {
     const response = await api.asUser(users.admin, 'PUT', '/api/v1/policies/bad', {
       modules: [{ name: 'bad.rego', source: 'package x\n\nallow if {\n  input.a ==\n}\n' }],

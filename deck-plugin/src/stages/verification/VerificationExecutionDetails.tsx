@@ -10,7 +10,8 @@ import { ErrorNotice } from '../../common/components';
 import { webhookError } from '../../common/stage-context';
 import { useGateInstance } from '../../common/useGateInstance';
 
-const verdicts: Record<string, { text: string; className: string }> = {
+/** Label text and Bootstrap class of each verification status. */
+export const verdicts: Record<string, { text: string; className: string }> = {
   running: { text: 'Analysis running', className: 'label-info' },
   pass: { text: 'Pass', className: 'label-success' },
   marginal: { text: 'Marginal', className: 'label-warning' },

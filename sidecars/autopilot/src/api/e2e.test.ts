@@ -109,7 +109,7 @@ beforeAll(async () => {
       description: 'request latency',
       application: 'web',
       stepSeconds: 1,
-      metrics: [{ name: 'latency', query: LATENCY, direction: 'increase', groups: ['latency'] }],
+      metrics: [{ name: 'latency', query: LATENCY, unit: 's', direction: 'increase', groups: ['latency'] }],
     },
     gateHeaders('alice'),
   );
@@ -130,7 +130,7 @@ describe('verification against a real Prometheus', () => {
       service.url,
       'POST',
       '/api/v1/verifications',
-      verificationPayload('stage-slow', 'web-v2-slow'),
+      verificationPayload('stage-slow', 'web-v2-slow', { pipelineName: 'deploy-web', pipelineId: 'pipe-web' }),
     );
     // Orca expects the 202 within a few hundred ms; this includes asking Prometheus to parse the query.
     const createMs = Date.now() - started;
@@ -187,6 +187,18 @@ describe('verification against a real Prometheus', () => {
     expect(json.body!.metrics[0].findings.some((finding: { regression: boolean }) => finding.regression)).toBe(true);
     expect(Object.keys(json.body!.metrics[0].numbers).length).toBeGreaterThan(0);
     expect(slowResult.metrics[0].findings).toBeUndefined();
+    expect(json.body!.metrics[0].unit).toBe('s');
+
+    // The application's list files the run under the pipeline Orca named.
+    const listed = await call(service.url, 'GET', '/api/v1/verifications?application=web&pipeline=deploy-web');
+    expect(listed.body!.verifications).toEqual([
+      expect.objectContaining({
+        id: slow.body!.id,
+        pipelineName: 'deploy-web',
+        pipelineId: 'pipe-web',
+        status: 'fail',
+      }),
+    ]);
   });
 
   it('answers a repeated create with the same verification (idempotent on executionId + stageId)', async () => {

@@ -34,6 +34,9 @@ import { importKayentaConfig, importOpsmxTemplate } from '../templates/import';
 import { expandQuery, parseTemplate, scopeKeysUsed, type Template } from '../templates/template';
 import {
   applicationParams,
+  encodeVerificationCursor,
+  verificationListQuery,
+  verificationListSchema,
   createVerificationSchema,
   logImportParams,
   logImportQuery,
@@ -107,6 +110,48 @@ export function registerRoutes(http: HttpApp, deps: RouteDependencies): void {
   );
 
   registerArgoRoutes(http, deps, (body, log) => startOrResumeVerification(body, deps, log));
+
+  http.route(
+    {
+      method: 'get',
+      path: '/api/v1/verifications',
+      summary: "An application's verifications, newest first, filtered and keyset-paged (`next` cursor)",
+      tags: ['verifications'],
+      auth: 'service-or-user',
+      query: verificationListQuery,
+      responses: {
+        200: { description: 'a page of verifications, without intervals', schema: verificationListSchema },
+        400: { description: 'a filter is malformed (the message names it)' },
+        404: { description: 'the caller may not READ the application' },
+      },
+    },
+    async ({ query, caller }) => {
+      if (query.from && query.to && query.from >= query.to)
+        throw new InputError('query.from: must be before query.to', {
+          code: 'invalid_range',
+          issues: [{ path: 'query.from', message: 'must be before query.to' }],
+        });
+      requireApplicationRead(caller, query.application, `application ${query.application}`);
+      const rows = await verifications.list({
+        application: query.application,
+        pipeline: query.pipeline,
+        stageId: query.stageId,
+        status: query.status,
+        from: query.from,
+        to: query.to,
+        after: query.cursor,
+        limit: query.limit,
+      });
+      const last = rows[rows.length - 1];
+      return {
+        status: 200,
+        body: {
+          verifications: rows.map(verificationSummary),
+          next: rows.length === query.limit && last ? encodeVerificationCursor(last.cursor) : null,
+        },
+      };
+    },
+  );
 
   http.route(
     {
@@ -583,6 +628,24 @@ export async function startOrResumeVerification(
   return verification;
 }
 
+function verificationSummary(verification: VerificationRecord) {
+  return {
+    id: verification.id,
+    status: verification.status,
+    score: verification.score,
+    reason: verification.reason,
+    application: verification.application,
+    pipelineName: verification.pipelineName,
+    pipelineId: verification.pipelineId,
+    executionId: verification.executionId,
+    stageId: verification.stageId,
+    template: { name: verification.templateName, version: verification.templateVersion },
+    thresholds: verification.thresholds,
+    createdAt: verification.createdAt,
+    finishedAt: verification.finishedAt,
+  };
+}
+
 function accepted(body: { id: string }) {
   return { status: 202, body, headers: { Location: `/api/v1/verifications/${body.id}` } };
 }
@@ -854,6 +917,8 @@ async function prepareVerification(body: CreateVerificationBody, deps: RouteDepe
     executionId: body.executionId,
     stageId: body.stageId,
     application: body.application,
+    pipelineName: body.pipelineName ?? null,
+    pipelineId: body.pipelineId ?? null,
     spec: {
       application: body.application,
       executionId: body.executionId,

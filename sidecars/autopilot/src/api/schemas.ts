@@ -38,6 +38,13 @@ const thresholdsSchema = z
  */
 export const createVerificationSchema = z.object({
   application: z.string().min(1).max(256),
+  pipelineName: z
+    .string()
+    .min(1)
+    .max(256)
+    .nullish()
+    .describe('The pipeline the stage runs in (lists the verification under it)'),
+  pipelineId: z.string().min(1).max(256).nullish().describe("The pipeline's config id"),
   executionId: z.string().min(1).max(256),
   stageId: z.string().min(1).max(256),
   template: z
@@ -239,4 +246,65 @@ export const templateSummarySchema = z.object({
   source: z.string(),
   createdBy: z.string().nullable(),
   createdAt: z.string(),
+});
+
+/** Largest page of the verification list. */
+export const MAX_VERIFICATION_PAGE = 200;
+
+const CURSOR_PATTERN = /^([0-9]{1,19})\.([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/;
+
+/** The opaque `next` cursor of a list page (the last row's creation microseconds and id). */
+export function encodeVerificationCursor(cursor: { createdMicros: string; id: string }): string {
+  return Buffer.from(`${cursor.createdMicros}.${cursor.id}`).toString('base64url');
+}
+
+const instant = z.iso
+  .datetime({ offset: true, message: 'must be an ISO-8601 time with an offset' })
+  .transform((text) => new Date(text));
+
+/** `GET /api/v1/verifications` filters and page. */
+export const verificationListQuery = z.strictObject({
+  application: z.string().min(1).max(256).describe('The application whose verifications are listed (required)'),
+  pipeline: z.string().min(1).max(256).optional().describe('Only this pipeline (by name)'),
+  stageId: z.string().min(1).max(256).optional().describe('Only this stage id'),
+  status: z.enum(['running', 'pass', 'marginal', 'fail', 'error', 'canceled']).optional(),
+  from: instant.optional().describe('Created at or after (ISO 8601)'),
+  to: instant.optional().describe('Created before (ISO 8601)'),
+  limit: z.coerce.number().int().min(1).max(MAX_VERIFICATION_PAGE).default(50),
+  cursor: z
+    .string()
+    .max(200)
+    .transform((text, context) => {
+      const match = CURSOR_PATTERN.exec(Buffer.from(text, 'base64url').toString());
+      if (!match) {
+        context.addIssue({ code: 'custom', message: 'expected the `next` cursor of a previous page' });
+        return z.NEVER;
+      }
+      return { createdMicros: match[1]!, id: match[2]! };
+    })
+    .optional()
+    .describe('`next` of the previous page'),
+});
+
+/** One entry of the verification list (no intervals or metrics: open the verification for those). */
+export const verificationSummarySchema = z.object({
+  id: z.string(),
+  status: z.enum(['running', 'pass', 'marginal', 'fail', 'error', 'canceled']),
+  score: z.number().nullable(),
+  reason: z.string().nullable(),
+  application: z.string(),
+  pipelineName: z.string().nullable(),
+  pipelineId: z.string().nullable(),
+  executionId: z.string(),
+  stageId: z.string(),
+  template: z.object({ name: z.string(), version: z.number().nullable() }),
+  thresholds: z.object({ pass: z.number(), marginal: z.number() }),
+  createdAt: z.string(),
+  finishedAt: z.string().nullable(),
+});
+
+/** `GET /api/v1/verifications` answer. */
+export const verificationListSchema = z.object({
+  verifications: z.array(verificationSummarySchema),
+  next: z.string().nullable().describe('cursor of the following page, or null on the last page'),
 });

@@ -23,6 +23,8 @@ export interface SeriesPoints {
 
 /** One metric in the report. */
 export interface ReportMetric extends MetricView {
+  /** The template's unit of the values, when it names one. */
+  unit?: string;
   numbers: Record<string, number | null>;
   findings: Array<Record<string, unknown>>;
   baselineSeries: SeriesPoints;
@@ -122,10 +124,13 @@ export function buildReport(
   const view = verificationView(verification, intervals, publicUrl);
   const last = intervals[intervals.length - 1];
   const dataByName = new Map((last?.data ?? []).map((data) => [data.name, data]));
+  const unitByName = new Map(verification.template.metrics.map((metric) => [metric.name, metric.unit]));
   const metrics = metricViews(last, true).map((metric): ReportMetric => {
     const data = dataByName.get(metric.name);
+    const unit = unitByName.get(metric.name);
     return {
       ...metric,
+      ...(unit ? { unit } : {}),
       numbers: metric.numbers ?? {},
       findings: metric.findings ?? [],
       baselineSeries: { timestampsMs: data?.baseline.timestampsMs ?? [], values: data?.baseline.values ?? [] },

@@ -35,6 +35,9 @@ export interface VerificationRecord {
   executionId: string;
   stageId: string;
   application: string;
+  /** The pipeline's name and config id as Orca sent them (null for older stages). */
+  pipelineName: string | null;
+  pipelineId: string | null;
   spec: VerificationSpec;
   template: Template;
   templateName: string;
@@ -97,6 +100,8 @@ interface VerificationRow {
   execution_id: string;
   stage_id: string;
   application: string;
+  pipeline_name: string | null;
+  pipeline_id: string | null;
   request: VerificationSpec;
   template: Template;
   template_name: string;
@@ -142,6 +147,8 @@ function fromRow(row: VerificationRow): VerificationRecord {
     executionId: row.execution_id,
     stageId: row.stage_id,
     application: row.application,
+    pipelineName: row.pipeline_name,
+    pipelineId: row.pipeline_id,
     spec: row.request,
     template: row.template,
     templateName: row.template_name,
@@ -162,6 +169,25 @@ function fromRow(row: VerificationRow): VerificationRecord {
   };
 }
 
+/** Where a list page ends: the exact creation instant (microseconds since the epoch) and id of its last row. */
+export interface VerificationCursor {
+  createdMicros: string;
+  id: string;
+}
+
+/** Filters of a verification list page. */
+export interface VerificationListFilter {
+  application: string;
+  pipeline?: string;
+  stageId?: string;
+  status?: VerificationStatus;
+  from?: Date;
+  to?: Date;
+  /** The last row of the previous page. */
+  after?: VerificationCursor;
+  limit: number;
+}
+
 /** What a new verification is created with. */
 export type NewVerification = Omit<
   VerificationRecord,
@@ -175,8 +201,8 @@ export class VerificationStore {
   /** Inserts the verification, or returns the one already created for (executionId, stageId). */
   async createOrGet(verification: NewVerification): Promise<{ verification: VerificationRecord; created: boolean }> {
     const inserted = await this.database.query<VerificationRow>(
-      `INSERT INTO verifications (id, execution_id, stage_id, application, request, template, template_name, template_version, judge, thresholds, windows, log_template, log_template_version, weights, status)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, 'running')
+      `INSERT INTO verifications (id, execution_id, stage_id, application, request, template, template_name, template_version, judge, thresholds, windows, log_template, log_template_version, weights, pipeline_name, pipeline_id, status)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, 'running')
        ON CONFLICT (execution_id, stage_id) DO NOTHING RETURNING *`,
       [
         verification.id,
@@ -193,6 +219,8 @@ export class VerificationStore {
         verification.logTemplate === null ? null : JSON.stringify(verification.logTemplate),
         verification.logTemplateVersion,
         JSON.stringify(verification.weights),
+        verification.pipelineName,
+        verification.pipelineId,
       ],
     );
     if (inserted.rows[0]) return { verification: fromRow(inserted.rows[0]), created: true };
@@ -201,6 +229,39 @@ export class VerificationStore {
       [verification.executionId, verification.stageId],
     );
     return { verification: fromRow(existing.rows[0]!), created: false };
+  }
+
+  /**
+   * One page of an application's verifications, newest first in a stable order (created_at, then id),
+   * without their intervals. `after` is the last row of the previous page (keyset paging: a page costs the
+   * same however deep it is, and rows created meanwhile do not shift later pages).
+   */
+  async list(filter: VerificationListFilter): Promise<Array<VerificationRecord & { cursor: VerificationCursor }>> {
+    const values: unknown[] = [filter.application];
+    const where = ['lower(application) = lower($1)'];
+    const add = (clause: (n: string) => string, value: unknown) => {
+      values.push(value);
+      where.push(clause(`$${values.length}`));
+    };
+    if (filter.pipeline !== undefined) add((n) => `pipeline_name = ${n}`, filter.pipeline);
+    if (filter.stageId !== undefined) add((n) => `stage_id = ${n}`, filter.stageId);
+    if (filter.status !== undefined) add((n) => `status = ${n}`, filter.status);
+    if (filter.from !== undefined) add((n) => `created_at >= ${n}`, filter.from);
+    if (filter.to !== undefined) add((n) => `created_at < ${n}`, filter.to);
+    if (filter.after !== undefined) {
+      values.push(filter.after.createdMicros, filter.after.id);
+      where.push(
+        `(created_at, id) < ('epoch'::timestamptz + $${values.length - 1}::bigint * interval '1 microsecond', $${values.length}::uuid)`,
+      );
+    }
+    values.push(filter.limit);
+    // Postgres keeps microseconds, a Date only milliseconds: the cursor carries the exact instant.
+    const result = await this.database.query<VerificationRow & { created_micros: string }>(
+      `SELECT *, (extract(epoch FROM created_at) * 1000000)::bigint::text AS created_micros FROM verifications
+       WHERE ${where.join(' AND ')} ORDER BY created_at DESC, id DESC LIMIT $${values.length}`,
+      values,
+    );
+    return result.rows.map((row) => ({ ...fromRow(row), cursor: { createdMicros: row.created_micros, id: row.id } }));
   }
 
   /** The verification of an Orca stage, or undefined. */

@@ -51,6 +51,7 @@ export const templateMetricSchema = z.strictObject({
     .min(1)
     .max(10_000)
     .describe('Provider query; `${scope}`, `${scope.<label>}` and `${stepSeconds}` are filled per side'),
+  unit: z.string().min(1).max(32).optional().describe('Unit of the values (ms, %, req/s), shown on chart axes'),
   groups: z.array(z.string().min(1)).default([]).describe('Groups the metric counts in'),
   direction: z.enum(['increase', 'decrease', 'either']).default('either').describe('Which change is a regression'),
   critical: z.boolean().default(false).describe('A failing critical metric fails the whole run'),

@@ -11,16 +11,20 @@ import {
   type HttpApp,
 } from '@isd/kit';
 import { z } from 'zod';
-import { checkSegments } from '../domain/paths';
+import { checkSegments, documentRef, parseDocumentPath } from '../domain/paths';
 import type { PolicyService } from '../policy-service';
 import type { LoadReport } from '../loaders/directory';
-import type { PolicyStore } from '../store/policy-store';
+import { MAX_KEPT_INPUT_BYTES, type PolicyStore } from '../store/policy-store';
 import { presentGate, presentPolicy } from './present';
 import {
+  checkPolicySchema,
   createPolicyGateSchema,
   dataQuerySchema,
   dataRequestSchema,
   dataResponseSchema,
+  encodeGateCursor,
+  policyGateInputSchema,
+  policyGateListQuery,
   opsmxStaticSchema,
   pipelineCheckResultSchema,
   pipelineCheckSchema,
@@ -233,19 +237,29 @@ export function registerRoutes({ http, service, store, adminRoles, reload }: Rou
       tags: ['policies'],
       auth: 'service-or-user',
       params: nameParams,
-      body: savePolicySchema,
+      body: checkPolicySchema,
       responses: {
-        200: { description: '`passed` and every test with its outcome', schema: policyCheckResultSchema },
+        200: {
+          description: '`passed`, every test with its outcome, and with `input` the evaluated document',
+          schema: policyCheckResultSchema,
+        },
         400: { description: 'parse or compile error (file, line, column, expected)' },
       },
     },
     async ({ params, body, caller }) => {
       requirePolicyReader(caller, adminRoles, `policy ${params.name}`);
       const modules = body.modules ?? [{ name: 'policy.rego', source: body.source ?? '' }];
-      const result = await service.check({ name: params.name, regoVersion: body.regoVersion, modules });
+      const document = body.query === undefined ? undefined : documentRef(parseDocumentPath(body.query, 'body.query'));
+      const evaluate = body.input === undefined ? undefined : { input: body.input, ...(document ? { document } : {}) };
+      const result = await service.check({ name: params.name, regoVersion: body.regoVersion, modules }, evaluate);
       return {
         status: 200,
-        body: { passed: result.tests.every((test) => test.passed), packages: result.packages, tests: result.tests },
+        body: {
+          passed: result.tests.every((test) => test.passed),
+          packages: result.packages,
+          tests: result.tests,
+          ...(result.evaluation ? { evaluation: result.evaluation } : {}),
+        },
       };
     },
   );
@@ -364,6 +378,78 @@ export function registerRoutes({ http, service, store, adminRoles, reload }: Rou
         params: body.params ?? null,
       });
       return { status: 202, body: presentGate(gate), headers: { Location: `/api/v1/policy-gates/${gate.id}` } };
+    },
+  );
+
+  http.route(
+    {
+      method: 'get',
+      path: '/api/v1/policy-gates',
+      summary: "An application's runtime gate decisions, newest first, filtered and keyset-paged (`next` cursor)",
+      tags: ['gates'],
+      auth: 'service-or-user',
+      query: policyGateListQuery,
+      responses: {
+        200: {
+          description: '`{gates, next}`; inputs are read one at a time from `/api/v1/policy-gates/{id}/input`',
+          schema: z.object({ gates: z.array(policyGateSchema), next: z.string().nullable() }),
+        },
+        400: { description: 'a filter is malformed (the message names it)' },
+        404: { description: 'the caller may not READ the application' },
+      },
+    },
+    async ({ query, caller }) => {
+      if (query.from && query.to && query.from >= query.to)
+        throw new InputError('query.from: must be before query.to', {
+          code: 'invalid_range',
+          issues: [{ path: 'query.from', message: 'must be before query.to' }],
+        });
+      requireApplicationRead(caller, query.application, `application ${query.application}`);
+      const rows = await store.listGates({
+        application: query.application,
+        status: query.status,
+        policy: query.policy,
+        pipeline: query.pipeline,
+        from: query.from,
+        to: query.to,
+        after: query.cursor,
+        limit: query.limit,
+      });
+      const last = rows[rows.length - 1];
+      return {
+        status: 200,
+        body: {
+          gates: rows.map(presentGate),
+          next: rows.length === query.limit && last ? encodeGateCursor(last.cursor) : null,
+        },
+      };
+    },
+  );
+
+  http.route(
+    {
+      method: 'get',
+      path: '/api/v1/policy-gates/:id/input',
+      summary: 'The input a runtime gate was decided on (secrets removed), for READ on its application',
+      tags: ['gates'],
+      auth: 'service-or-user',
+      params: z.object({ id: z.uuid() }),
+      responses: {
+        200: { description: 'the input, or null with the reason it is not kept', schema: policyGateInputSchema },
+        404: { description: 'no such gate' },
+      },
+    },
+    async ({ params, caller }) => {
+      const gate = await store.gate(params.id);
+      const kept = gate && canAccessApplication(caller, gate.application, 'READ') && (await store.gateInput(params.id));
+      if (!kept) throw new NotFoundError(`policy gate ${params.id} does not exist`, { code: 'policy_gate_not_found' });
+      const omitted =
+        kept.input !== null
+          ? null
+          : kept.inputBytes === null
+            ? 'the gate was decided before sapor kept inputs, or its input could not be built'
+            : `the input was ${kept.inputBytes} bytes, more than the ${MAX_KEPT_INPUT_BYTES} sapor keeps; its digest is ${gate.inputDigest}`;
+      return { status: 200, body: { id: params.id, input: kept.input, inputBytes: kept.inputBytes, omitted } };
     },
   );
 

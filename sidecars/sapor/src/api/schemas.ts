@@ -15,24 +15,47 @@ const moduleSchema = z.strictObject({
 });
 
 /** Body of `PUT /api/v1/policies/{name}`: Rego modules (or one `source`), syntax version and a description. */
-export const savePolicySchema = z
+const policySourceFields = {
+  regoVersion: z
+    .enum(['v0', 'v1'])
+    .optional()
+    .describe('Rego syntax: v1 (OPA 1.x) or v0 (pre-1.0); default from config'),
+  description: z.string().max(2_000).optional(),
+  source: z
+    .string()
+    .max(512 * 1024)
+    .optional()
+    .describe('A single module; shorthand for modules: [{name: "policy.rego", source}]'),
+  modules: z.array(moduleSchema).min(1).max(50).optional(),
+};
+
+/** Exactly one of `source` and `modules`. */
+function hasOneSource(body: { source?: string; modules?: unknown[] }): boolean {
+  return (body.source === undefined) !== (body.modules === undefined);
+}
+const oneSourceError = { message: 'give exactly one of source or modules', path: ['modules'] };
+
+/** Body of `PUT /api/v1/policies/{name}`. */
+export const savePolicySchema = z.strictObject(policySourceFields).refine(hasOneSource, oneSourceError);
+
+/**
+ * Body of `POST /api/v1/policies/{name}/check`: a draft as for a save, and optionally an input to
+ * evaluate one of its documents on (the policy playground).
+ */
+export const checkPolicySchema = z
   .strictObject({
-    regoVersion: z
-      .enum(['v0', 'v1'])
-      .optional()
-      .describe('Rego syntax: v1 (OPA 1.x) or v0 (pre-1.0); default from config'),
-    description: z.string().max(2_000).optional(),
-    source: z
+    ...policySourceFields,
+    input: z.unknown().optional().describe('Evaluate `query` of the draft with the live set on this input'),
+    query: z
       .string()
-      .max(512 * 1024)
+      .min(1)
+      .max(1_000)
       .optional()
-      .describe('A single module; shorthand for modules: [{name: "policy.rego", source}]'),
-    modules: z.array(moduleSchema).min(1).max(50).optional(),
+      .describe(
+        "Document to evaluate (`isd/deploy/deny` or `data.isd.deploy.deny`); default: the draft's first package",
+      ),
   })
-  .refine((body) => (body.source === undefined) !== (body.modules === undefined), {
-    message: 'give exactly one of source or modules',
-    path: ['modules'],
-  });
+  .refine(hasOneSource, oneSourceError);
 
 /** A policy version as returned by the API. */
 export const policyVersionSchema = z.object({
@@ -54,6 +77,15 @@ export const policyCheckResultSchema = z.object({
   passed: z.boolean(),
   packages: z.array(z.string()),
   tests: z.array(z.object({ name: z.string(), passed: z.boolean(), error: z.string().optional() })),
+  evaluation: z
+    .object({
+      document: z.string(),
+      result: z.unknown().optional().describe('absent when the document is undefined for the input'),
+      warnings: z.array(z.string()),
+      error: z.string().optional(),
+    })
+    .optional()
+    .describe('With `input`: the draft document evaluated on it'),
 });
 
 /** Body of the save-time pipeline check: the pipeline config being saved and, for diffs, the saved one. */
@@ -135,3 +167,49 @@ export const dataQuerySchema = z
     'strict-builtin-errors': z.string().optional(),
   })
   .loose();
+
+/** Largest page of the policy gate list. */
+export const MAX_GATE_PAGE = 200;
+
+const GATE_CURSOR = /^([0-9]{1,19})\.([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/;
+
+/** The opaque `next` cursor of a gate list page. */
+export function encodeGateCursor(cursor: { createdMicros: string; id: string }): string {
+  return Buffer.from(`${cursor.createdMicros}.${cursor.id}`).toString('base64url');
+}
+
+const listInstant = z.iso
+  .datetime({ offset: true, message: 'must be an ISO-8601 time with an offset' })
+  .transform((text) => new Date(text));
+
+/** `GET /api/v1/policy-gates` filters and page. */
+export const policyGateListQuery = z.strictObject({
+  application: z.string().min(1).max(256).describe('The application whose gate decisions are listed (required)'),
+  status: z.enum(['allow', 'deny']).optional(),
+  policy: z.string().min(1).max(512).optional().describe('The decided document path (`data.isd.deploy`)'),
+  pipeline: z.string().min(1).max(256).optional().describe('Only this pipeline (by name)'),
+  from: listInstant.optional().describe('Decided at or after (ISO 8601)'),
+  to: listInstant.optional().describe('Decided before (ISO 8601)'),
+  limit: z.coerce.number().int().min(1).max(MAX_GATE_PAGE).default(50),
+  cursor: z
+    .string()
+    .max(200)
+    .transform((text, context) => {
+      const match = GATE_CURSOR.exec(Buffer.from(text, 'base64url').toString());
+      if (!match) {
+        context.addIssue({ code: 'custom', message: 'expected the `next` cursor of a previous page' });
+        return z.NEVER;
+      }
+      return { createdMicros: match[1]!, id: match[2]! };
+    })
+    .optional()
+    .describe('`next` of the previous page'),
+});
+
+/** `GET /api/v1/policy-gates/{id}/input`. */
+export const policyGateInputSchema = z.object({
+  id: z.string(),
+  input: z.unknown().describe('The input the gate was decided on (secrets removed); null when not kept'),
+  inputBytes: z.number().nullable().describe('Size of the input as JSON'),
+  omitted: z.string().nullable().describe('Why the input is not shown, when it is not'),
+});

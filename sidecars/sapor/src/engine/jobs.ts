@@ -42,6 +42,19 @@ export interface ValidateJob {
   /** Sources of the live policies other than the candidate. */
   others: ModuleSource[];
   budget: EngineBudget;
+  /**
+   * Also evaluate a document (a Rego reference; absent = the candidate's first package) of the candidate
+   * set on an input (the policy playground).
+   */
+  evaluate?: { document?: string; input: unknown };
+}
+
+/** A document evaluated on the candidate set: its value (undefined when undefined), or why it failed. */
+export interface CandidateEvaluation {
+  document: string;
+  result?: unknown;
+  warnings: string[];
+  error?: string;
 }
 
 export type WorkerJob = EvaluateJob | ValidateJob;
@@ -54,10 +67,10 @@ export interface EvaluateOutcome {
 }
 
 export type ValidateOutcome =
-  | { ok: true; packages: string[]; tests: TestResult[] }
+  | { ok: true; packages: string[]; tests: TestResult[]; evaluation?: CandidateEvaluation }
   | { ok: false; reason: 'parse'; index: number; module: string; message: string }
   | { ok: false; reason: 'compile'; message: string }
-  | { ok: false; reason: 'tests'; packages: string[]; tests: TestResult[] };
+  | { ok: false; reason: 'tests'; packages: string[]; tests: TestResult[]; evaluation?: CandidateEvaluation };
 
 /** An error as it crosses the thread boundary (class instances do not survive structured clone). */
 export interface JobError {
@@ -160,8 +173,36 @@ export class JobRunner {
       .filter((name) => own.some((prefix) => name.startsWith(prefix) && !name.slice(prefix.length).includes('.')));
     const tests = names.map((name) => runTest(policy, name, job.budget));
     const sorted = [...packages].sort();
-    if (tests.some((test) => !test.passed)) return { ok: false, reason: 'tests', packages: sorted, tests };
-    return { ok: true, packages: sorted, tests };
+    // Evaluated on the set just compiled, never cached: a draft must not evict the live set from the cache.
+    const evaluation = job.evaluate
+      ? evaluateDocument(
+          policy,
+          { document: job.evaluate.document ?? `data.${sorted[0] ?? ''}`, input: job.evaluate.input },
+          job.budget,
+        )
+      : undefined;
+    const extra = evaluation ? { evaluation } : {};
+    if (tests.some((test) => !test.passed)) return { ok: false, reason: 'tests', packages: sorted, tests, ...extra };
+    return { ok: true, packages: sorted, tests, ...extra };
+  }
+}
+
+/** Evaluates one document for the playground; an engine error is the answer, not a failure of the check. */
+function evaluateDocument(
+  policy: CompiledPolicy,
+  request: { document: string; input: unknown },
+  budget: EngineBudget,
+): CandidateEvaluation {
+  try {
+    const { results, errors } = policy.query(`__result__ = ${request.document}`, { input: request.input, budget });
+    const value = results[0]?.get('__result__');
+    return {
+      document: request.document,
+      ...(value === undefined ? {} : { result: valueToJSON(value) }),
+      warnings: errors.slice(0, 10).map(message),
+    };
+  } catch (error) {
+    return { document: request.document, warnings: [], error: message(error) };
   }
 }
 

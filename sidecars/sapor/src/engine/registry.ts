@@ -4,7 +4,13 @@ import { InputError } from '@isd/kit';
 import type { FieldIssue } from '@isd/kit';
 import { BudgetExceededError, type ModuleSource, type RegoVersion, type TestResult } from '@isd/rego';
 import type { PolicyModule, PolicyStore, PolicyVersion } from '../store/policy-store';
-import { sourcesOf, type EngineBudget, type EvaluateOutcome, type ValidateOutcome } from './jobs';
+import {
+  sourcesOf,
+  type CandidateEvaluation,
+  type EngineBudget,
+  type EvaluateOutcome,
+  type ValidateOutcome,
+} from './jobs';
 import type { EvaluationPool } from './pool';
 
 /** The live policies, as of one store revision. */
@@ -45,6 +51,8 @@ export class PolicyTestFailedError extends InputError {
     readonly tests: TestResult[] = failures,
     /** Packages the policy declares. */
     readonly packages: string[] = [],
+    /** The playground's evaluation, when one was asked for. */
+    readonly evaluation?: CandidateEvaluation,
   ) {
     super(
       `policy ${policyName} was not saved: ${failures.length} test(s) failed: ${failures
@@ -142,7 +150,8 @@ export class PolicyRegistry {
   async validate(
     candidate: PolicyCandidate,
     others: PolicyVersion[],
-  ): Promise<{ packages: string[]; tests: TestResult[] }> {
+    evaluate?: { document?: string; input: unknown },
+  ): Promise<{ packages: string[]; tests: TestResult[]; evaluation?: CandidateEvaluation }> {
     let outcome: ValidateOutcome;
     try {
       outcome = await this.pool.run<ValidateOutcome>(
@@ -151,6 +160,7 @@ export class PolicyRegistry {
           candidate,
           others: sourcesOf(others.filter((policy) => policy.name !== candidate.name)),
           budget: this.budget(TEST_BUDGET_FACTOR),
+          ...(evaluate ? { evaluate } : {}),
         },
         this.limits.deadlineMs * TEST_BUDGET_FACTOR,
       );
@@ -163,7 +173,12 @@ export class PolicyRegistry {
         });
       throw error;
     }
-    if (outcome.ok) return { packages: outcome.packages, tests: outcome.tests };
+    if (outcome.ok)
+      return {
+        packages: outcome.packages,
+        tests: outcome.tests,
+        ...(outcome.evaluation ? { evaluation: outcome.evaluation } : {}),
+      };
     switch (outcome.reason) {
       case 'parse':
         throw new InputError(`modules[${outcome.index}] (${outcome.module}): ${outcome.message}`, {
@@ -183,6 +198,7 @@ export class PolicyRegistry {
           outcome.tests.filter((test) => !test.passed),
           outcome.tests,
           outcome.packages,
+          outcome.evaluation,
         );
     }
   }

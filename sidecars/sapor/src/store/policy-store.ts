@@ -71,6 +71,28 @@ export interface PolicyGateRecord {
   createdAt: string;
 }
 
+/** Largest gate input kept for display (bytes of JSON); larger ones keep only their digest and size. */
+export const MAX_KEPT_INPUT_BYTES = 256 * 1024;
+
+/** Where a gate list page ends: the exact creation instant (microseconds since the epoch) and id of its last row. */
+export interface GateCursor {
+  createdMicros: string;
+  id: string;
+}
+
+/** Filters of a gate list page. */
+export interface GateListFilter {
+  application: string;
+  status?: 'allow' | 'deny';
+  /** The decided document path (`data.isd.deploy`). */
+  policy?: string;
+  pipeline?: string;
+  from?: Date;
+  to?: Date;
+  after?: GateCursor;
+  limit: number;
+}
+
 /** Result of saving: the version now current and whether it was newly written. */
 export interface SaveResult {
   version: PolicyVersion;
@@ -101,8 +123,15 @@ export interface PolicyStore {
   pruneDecisions(before: Date): Promise<number>;
   decision(decisionId: string): Promise<DecisionRecord | undefined>;
   /** Inserts a gate unless one exists for (executionId, stageId); returns the stored one either way. */
-  insertGate(gate: Omit<PolicyGateRecord, 'createdAt'>): Promise<{ gate: PolicyGateRecord; created: boolean }>;
+  insertGate(
+    gate: Omit<PolicyGateRecord, 'createdAt'>,
+    input?: unknown,
+  ): Promise<{ gate: PolicyGateRecord; created: boolean }>;
   gate(id: string): Promise<PolicyGateRecord | undefined>;
+  /** One page of an application's gates, newest first (created_at, then id). */
+  listGates(filter: GateListFilter): Promise<Array<PolicyGateRecord & { cursor: GateCursor }>>;
+  /** The input a gate was decided on; `input` null when it was too large to keep (or predates keeping inputs). */
+  gateInput(id: string): Promise<{ input: unknown; inputBytes: number | null } | undefined>;
   /** The application of the gate a decision was made for; undefined for a decision of no gate. */
   applicationOfDecision(decisionId: string): Promise<string | undefined>;
   gateFor(executionId: string, stageId: string): Promise<PolicyGateRecord | undefined>;
@@ -343,11 +372,17 @@ export class PostgresPolicyStore implements PolicyStore {
     };
   }
 
-  async insertGate(gate: Omit<PolicyGateRecord, 'createdAt'>): Promise<{ gate: PolicyGateRecord; created: boolean }> {
+  async insertGate(
+    gate: Omit<PolicyGateRecord, 'createdAt'>,
+    input?: unknown,
+  ): Promise<{ gate: PolicyGateRecord; created: boolean }> {
+    const inputJson = input === undefined ? undefined : JSON.stringify(input);
+    const inputBytes = inputJson === undefined ? null : Buffer.byteLength(inputJson);
+    const keptInput = inputBytes !== null && inputBytes <= MAX_KEPT_INPUT_BYTES ? inputJson : null;
     const { rows } = await this.database.query<GateRow>(
       `INSERT INTO policy_gates (id, execution_id, stage_id, application, pipeline_name, pipeline_id, triggered_by, policy_path, status, messages,
-                                 policy_name, policy_version, decision_id, input_digest)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+                                 policy_name, policy_version, decision_id, input_digest, input, input_bytes)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
        ON CONFLICT (execution_id, stage_id) DO NOTHING RETURNING *`,
       [
         gate.id,
@@ -364,6 +399,8 @@ export class PostgresPolicyStore implements PolicyStore {
         gate.policyVersion,
         gate.decisionId,
         gate.inputDigest,
+        keptInput,
+        inputBytes,
       ],
     );
     if (rows[0]) return { gate: toGate(rows[0]), created: true };
@@ -379,6 +416,45 @@ export class PostgresPolicyStore implements PolicyStore {
       [decisionId],
     );
     return rows[0]?.application;
+  }
+
+  async listGates(filter: GateListFilter): Promise<Array<PolicyGateRecord & { cursor: GateCursor }>> {
+    const values: unknown[] = [filter.application];
+    const where = ['lower(application) = lower($1)'];
+    const add = (clause: (n: string) => string, value: unknown) => {
+      values.push(value);
+      where.push(clause(`$${values.length}`));
+    };
+    if (filter.status !== undefined) add((n) => `status = ${n}`, filter.status);
+    if (filter.policy !== undefined) add((n) => `policy_path = ${n}`, filter.policy);
+    if (filter.pipeline !== undefined) add((n) => `pipeline_name = ${n}`, filter.pipeline);
+    if (filter.from !== undefined) add((n) => `created_at >= ${n}`, filter.from);
+    if (filter.to !== undefined) add((n) => `created_at < ${n}`, filter.to);
+    if (filter.after !== undefined) {
+      values.push(filter.after.createdMicros, filter.after.id);
+      where.push(
+        `(created_at, id) < ('epoch'::timestamptz + $${values.length - 1}::bigint * interval '1 microsecond', $${values.length}::uuid)`,
+      );
+    }
+    values.push(filter.limit);
+    // The inputs stay out of the list (they can be large); the cursor keeps Postgres's microseconds.
+    const { rows } = await this.database.query<GateRow & { created_micros: string }>(
+      `SELECT id, execution_id, stage_id, application, pipeline_name, pipeline_id, triggered_by, policy_path, status,
+              messages, policy_name, policy_version, decision_id, input_digest, created_at,
+              (extract(epoch FROM created_at) * 1000000)::bigint::text AS created_micros
+       FROM policy_gates WHERE ${where.join(' AND ')} ORDER BY created_at DESC, id DESC LIMIT $${values.length}`,
+      values,
+    );
+    return rows.map((row) => ({ ...toGate(row), cursor: { createdMicros: row.created_micros, id: row.id } }));
+  }
+
+  async gateInput(id: string): Promise<{ input: unknown; inputBytes: number | null } | undefined> {
+    const { rows } = await this.database.query<{ input: unknown; input_bytes: number | null }>(
+      'SELECT input, input_bytes FROM policy_gates WHERE id = $1',
+      [id],
+    );
+    const row = rows[0];
+    return row ? { input: row.input ?? null, inputBytes: row.input_bytes } : undefined;
   }
 
   async gate(id: string): Promise<PolicyGateRecord | undefined> {

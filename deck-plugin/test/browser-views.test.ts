@@ -1,0 +1,327 @@
+/**
+ * @jest-environment node
+ */
+// The Verifications, Policies and Insights views in a browser against real sidecars through the Gate
+// proxy harness: autopilot judging real verifications on the demo metrics source (Prometheus's query
+// API) beside 10,000 stored ones, sapor deciding real policy gates beside 10,000 stored decisions and
+// evaluating the playground's draft, and sapor's insights over deployments and the audit trail that
+// autopilot appended to. The page's origin forwards `/proxies/**` to the Gate harness with the
+// browser's session cookie, as an ingress in front of Gate would.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { renderSpinnakerConfig, resolveValues } from '@isd/orca-stages';
+import type { RunningService } from '@isd/kit';
+import { autopilotService, startDemoPrometheus } from '@isd/autopilot';
+import type { AutopilotConfig, DemoPrometheus } from '@isd/autopilot';
+import { saporService } from '@isd/sapor';
+import type { SaporConfig } from '@isd/sapor';
+
+import { startGateProxy } from '../../test/harness/gate';
+import type { GateProxy } from '../../test/harness/gate';
+import {
+  createTestDatabase,
+  gateHeaders,
+  serviceHeaders,
+  startTestService,
+  testServiceConfig,
+  TEST_GATE_TOKEN,
+  TEST_SERVICE_TOKEN,
+} from '../../test/support';
+import { startBrowserSession } from './browser/session';
+import type { BrowserSession } from './browser/session';
+
+const forwardedHeaders = ['cookie', 'content-type', 'accept', 'x-ratelimit-app'];
+const MINUTE = 60_000;
+const SEEDED = 10_000;
+const users = { bob: ['dev'], 'policy-admin': { roles: ['admin'], admin: true } };
+
+let metrics: DemoPrometheus;
+let autopilot: RunningService<AutopilotConfig>;
+let sapor: RunningService<SaporConfig>;
+let gate: GateProxy;
+let session: BrowserSession;
+
+function toGate(request: IncomingMessage, body: string, response: ServerResponse): Promise<void> {
+  const headers: Record<string, string> = {};
+  for (const name of forwardedHeaders) {
+    const value = request.headers[name];
+    if (typeof value === 'string') headers[name] = value;
+  }
+  return fetch(`${gate.baseUrl}${request.url ?? '/'}`, {
+    method: request.method,
+    headers,
+    body: request.method === 'GET' || request.method === 'HEAD' ? undefined : body,
+  }).then(async (upstream) => {
+    response.writeHead(upstream.status, { 'Content-Type': upstream.headers.get('content-type') ?? 'application/json' });
+    response.end(Buffer.from(await upstream.arrayBuffer()));
+  });
+}
+
+async function loginInBrowser(user: string): Promise<void> {
+  const [name, value] = gate.login(user).split('=') as [string, string];
+  await session.context.clearCookies();
+  await session.context.addCookies([{ name, value, url: session.origin }]);
+}
+
+async function call(base: string, method: string, path: string, body: unknown, headers: Record<string, string>) {
+  const response = await fetch(`${base}${path}`, { method, headers, body: JSON.stringify(body) });
+  const text = await response.text();
+  if (!response.ok) throw new Error(`${method} ${path} answered ${response.status}: ${text}`);
+  return JSON.parse(text) as Record<string, unknown>;
+}
+
+/** Starts a verification of windows already past (judged at once) and waits for its verdict. */
+async function verify(pipelineName: string, executionId: string, canary: string, startedMinutesAgo: number) {
+  const created = await call(
+    autopilot.url,
+    'POST',
+    '/api/v1/verifications',
+    {
+      application: 'checkout',
+      pipelineName,
+      executionId,
+      stageId: 'verify',
+      template: { name: 'golden' },
+      baseline: { deployment: 'demo-baseline' },
+      canary: { deployment: canary },
+      startTime: new Date(Date.now() - startedMinutesAgo * MINUTE).toISOString(),
+      lifetimeMs: 15 * MINUTE,
+      intervalMs: 5 * MINUTE,
+    },
+    serviceHeaders(),
+  );
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const view = await call(
+      autopilot.url,
+      'GET',
+      `/api/v1/verifications/${String(created.id)}`,
+      undefined,
+      serviceHeaders(),
+    );
+    if (view.status !== 'running') return view;
+    if (Date.now() > deadline) throw new Error(`verification ${String(created.id)} is still running`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+async function decideGate(executionId: string, params: Record<string, unknown>) {
+  return call(
+    sapor.url,
+    'POST',
+    '/api/v1/policy-gates',
+    {
+      application: 'checkout',
+      pipelineName: 'deploy-prod',
+      pipelineId: 'pipeline-checkout',
+      executionId,
+      stageId: 'policy',
+      triggeredBy: 'alice',
+      policy: 'isd/deploy',
+      params,
+    },
+    serviceHeaders(),
+  );
+}
+
+beforeAll(async () => {
+  metrics = await startDemoPrometheus({ port: 0 });
+  sapor = await startTestService(
+    saporService,
+    testServiceConfig(saporService, { databaseUrl: await createTestDatabase('deck_views_sapor'), users }),
+  );
+  autopilot = await startTestService(
+    autopilotService,
+    testServiceConfig(autopilotService, {
+      databaseUrl: await createTestDatabase('deck_views_autopilot'),
+      users,
+      extra: {
+        providers: { demo: { type: 'prometheus', url: metrics.url, timeoutMs: 5_000 } },
+        audit: { url: sapor.url, token: TEST_SERVICE_TOKEN },
+      },
+    }),
+  );
+  await call(
+    autopilot.url,
+    'POST',
+    '/api/v1/templates',
+    {
+      name: 'golden',
+      application: 'checkout',
+      stepSeconds: 30,
+      metrics: [
+        { name: 'latency', query: 'avg(demo_request_latency_seconds{${scope}})', unit: 's', direction: 'increase' },
+        { name: 'errors', query: 'avg(demo_error_ratio{${scope}})', unit: 'ratio', direction: 'increase' },
+      ],
+    },
+    gateHeaders('bob'),
+  );
+  // 10,000 older verifications: the view pages through them instead of loading them all.
+  await autopilot.database.query(
+    `INSERT INTO verifications (id, execution_id, stage_id, application, pipeline_name, request, template, template_name,
+                                template_version, judge, thresholds, windows, status, score, created_at)
+     SELECT gen_random_uuid(), 'old-' || n, 'verify', 'checkout', 'deploy-prod', '{}', '{"metrics":[]}', 'golden', 1,
+            'isd', '{"pass":80,"marginal":60}', '[]', 'pass', 80 + n % 20, now() - interval '2 days' - n * interval '1 hour'
+     FROM generate_series(1, $1) AS n`,
+    [SEEDED],
+  );
+  await verify('deploy-prod', 'exec-healthy', 'demo-canary-healthy', 40);
+  await verify('deploy-prod', 'exec-degraded', 'demo-canary-degraded', 30);
+  await verify('deploy-staging', 'exec-staging', 'demo-canary-healthy', 20);
+
+  await call(
+    sapor.url,
+    'PUT',
+    '/api/v1/policies/deploy-rules',
+    {
+      description: 'Production deploys need a change ticket',
+      source:
+        'package isd.deploy\n\ndeny contains "deploys to prod need a change ticket" if not input.params.ticket\n\ntest_ticket_needed if { count(deny) == 1 with input as {"params": {}} }\n',
+    },
+    gateHeaders('policy-admin'),
+  );
+  await sapor.database.query(
+    `INSERT INTO policy_gates (id, execution_id, stage_id, application, pipeline_name, policy_path, status, messages,
+                               decision_id, input_digest, created_at)
+     SELECT gen_random_uuid(), 'old-' || n, 'policy', 'checkout', 'deploy-prod', 'data.isd.deploy', 'allow', '[]',
+            gen_random_uuid(), 'sha256:seeded', now() - interval '2 days' - n * interval '1 hour'
+     FROM generate_series(1, $1) AS n`,
+    [SEEDED],
+  );
+  await decideGate('exec-ticket', { ticket: 'CHG-1042' });
+  await decideGate('exec-no-ticket', {});
+
+  // Deployments as sapor's sync stores them, over the last 12 weeks: daily successes, a failure every
+  // ninth day restored by the next day's success.
+  await sapor.database.query(
+    `INSERT INTO insights_deployments (execution_id, environment, application, pipeline_name, outcome, triggered_at, finished_at)
+     SELECT 'deploy-' || n, 'production', 'checkout', 'deploy-prod', CASE WHEN n % 9 = 0 THEN 'failure' ELSE 'success' END,
+            now() - n * interval '1 day' - interval '3 hours', now() - n * interval '1 day'
+     FROM generate_series(1, 84) AS n`,
+  );
+  for (let week = 0; week < 12; week++) {
+    await call(
+      sapor.url,
+      'POST',
+      '/api/v1/audit/records',
+      {
+        source: 'visibility',
+        key: `approval-${week}`,
+        type: 'approval',
+        outcome: week % 4 === 0 ? 'rejected' : 'approved',
+        application: 'checkout',
+        actor: 'bob',
+        occurredAt: new Date(Date.now() - (week * 7 + 2) * 24 * 60 * MINUTE).toISOString(),
+        details: { waitMs: (10 + week * 5) * MINUTE },
+      },
+      serviceHeaders(),
+    );
+  }
+
+  // autopilot appends each verdict to sapor's audit trail in a job: wait until all three are there.
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const audit = await fetch(`${sapor.url}/api/v1/audit?application=checkout&type=verification`, {
+      headers: serviceHeaders(),
+    });
+    const { records } = (await audit.json()) as { records: unknown[] };
+    if (records.length >= 3) break;
+    if (Date.now() > deadline) throw new Error(`autopilot appended ${records.length} of 3 verdicts to the audit trail`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+
+  gate = await startGateProxy({
+    gateLocal: renderSpinnakerConfig(resolveValues()).files['gate-local.yml'],
+    gateToken: TEST_GATE_TOKEN,
+    targets: { autopilot: autopilot.url, sapor: sapor.url },
+  });
+  session = await startBrowserSession(toGate);
+  expect(await session.loadPlugin()).toContain('isdVerificationGate');
+  await loginInBrowser('bob');
+}, 300_000);
+
+afterAll(async () => {
+  await session?.close();
+  await gate?.close();
+  await autopilot?.stop();
+  await sapor?.stop();
+  await metrics?.close();
+});
+
+describe('the application views in the browser, through the Gate proxy, against real sidecars', () => {
+  it('Verifications: the newest page of 10,000, scores per pipeline, and a report with baseline vs canary', async () => {
+    await session.renderApplicationView('isdVerifications', 'checkout');
+    await session.page.waitForSelector('.isd-verification-row');
+    expect(await session.page.locator('.isd-verification-row').count()).toBe(50);
+    const first = await session.page.locator('.isd-verification-row').first().textContent();
+    expect(first).toContain('deploy-staging');
+    expect(await session.page.locator('svg[aria-label^="Score over time"] [data-series]').count()).toBe(2);
+
+    await session.page.locator('.isd-verification-row', { hasText: 'Fail' }).getByRole('button').click();
+    await session.page.waitForSelector('.isd-metric-report');
+    expect(await session.page.textContent('.isd-verification-report')).toContain('Fail');
+    const latency = session.page.locator('svg[aria-label^="latency: baseline vs canary"]');
+    expect(await latency.locator('.isd-chart-y-label').textContent()).toBe('latency (s)');
+    expect(await latency.locator('[data-series="canary"] path').getAttribute('d')).toMatch(/^M[\d.]+,[\d.]+L/);
+    await session.screenshot('real-sidecars-verifications-view');
+
+    await session.page.click('text=Next');
+    await session.page.waitForSelector('text=Page 2');
+    await session.page.waitForFunction(
+      () =>
+        document.querySelectorAll('.isd-verification-row').length === 50 &&
+        !document.querySelector('.isd-verification-row')?.textContent?.includes('deploy-staging'),
+    );
+    const forwarded = gate.forwarded.filter((request) => request.url.includes('/api/v1/verifications?'));
+    expect(forwarded.at(-1)?.url).toMatch(/cursor=/);
+    expect(forwarded.at(-1)?.headers['X-SPINNAKER-USER']).toBe('bob');
+  });
+
+  it('Policies: the policy in force, decisions with reasons and input, and the playground', async () => {
+    await session.renderApplicationView('isdPolicies', 'checkout');
+    await session.page.waitForSelector('.isd-policy-row');
+    expect(await session.page.textContent('.isd-policy-row')).toContain('deploy-rules');
+    await session.page.waitForSelector('.isd-decision-row');
+    const newest = session.page.locator('.isd-decision-row').first();
+    expect(await newest.textContent()).toContain('deploys to prod need a change ticket');
+    await newest.getByRole('button').click();
+    await session.page.waitForSelector('.isd-decision-input');
+    expect(await session.page.textContent('.isd-decision-input')).toContain('"kind": "runtime"');
+
+    await session.page.click('text=Use in the playground');
+    await session.page.waitForFunction(() =>
+      (document.querySelector('#isd-playground-source') as HTMLTextAreaElement | null)?.value.includes('ticket'),
+    );
+    const source = await session.page.inputValue('#isd-playground-source');
+    await session.page.fill(
+      '#isd-playground-source',
+      source.replace('not input.params.ticket', 'not startswith(object.get(input.params, "ticket", ""), "CHG-")'),
+    );
+    await session.page.fill('#isd-playground-input', '{"params": {"ticket": "JIRA-7"}}');
+    await session.page.click('.isd-evaluate');
+    await session.page.waitForSelector('.isd-playground-result, .isd-playground-form .isd-error');
+    expect(await session.page.locator('.isd-playground-form .isd-error').allTextContents()).toEqual([]);
+    expect(await session.page.textContent('.isd-evaluation-result')).toContain('deploys to prod need a change ticket');
+    expect(await session.page.textContent('.isd-test-results')).toContain('test_ticket_needed');
+    await session.screenshot('real-sidecars-policies-view');
+    // The draft was only evaluated: the live policy is unchanged.
+    const live = await call(sapor.url, 'GET', '/api/v1/policies/deploy-rules', undefined, serviceHeaders());
+    expect(live.version).toBe(1);
+  });
+
+  it('Insights: DORA measures and gate numbers per week as charts', async () => {
+    await session.renderApplicationView('isdInsights', 'checkout');
+    await session.page.waitForSelector('svg[aria-label^="Deployments"]');
+    const successful = session.page.locator('svg[aria-label^="Deployments"] [data-series="successful"] circle');
+    expect(await successful.count()).toBe(12);
+    expect(await session.page.locator('svg[aria-label^="Approval wait"] [data-series="median"] circle').count()).toBe(
+      12,
+    );
+    // autopilot appended its three verdicts to sapor's audit trail: the newest week has their mean score.
+    expect(await session.page.locator('svg[aria-label^="Verification score"] circle').count()).toBe(1);
+    await session.screenshot('real-sidecars-insights-view');
+  });
+
+  it('raised no errors in the page', () => {
+    expect(session.pageErrors).toEqual([]);
+  });
+});
