@@ -12,3 +12,4 @@ import './x509';
 import './template';
 import './units';
 import './providers';
+import './jsonschema';

@@ -24,8 +24,6 @@ export const UNSUPPORTED_BUILTINS = new Map<string, string>([
     'crypto.x509.parse_and_verify_certificates_with_options',
     'chain verification with Go crypto/x509 semantics is not yet implemented',
   ],
-  ['json.match_schema', "JSON Schema validation with OPA's error format is not yet implemented"],
-  ['json.verify_schema', "JSON Schema validation with OPA's error format is not yet implemented"],
   ['net.lookup_ip_addr', 'DNS lookups from policies are not allowed (evaluation must not reach the network)'],
   ['strings.render_template', "Go's text/template language is not implemented"],
   ['internal.print', 'internal to OPA: `print` is called directly'],
