@@ -107,7 +107,11 @@ describe('json schema builtins', () => {
       BudgetExceededError,
     );
     expect(() =>
-      value('json.match_schema(input.doc, {})', { maxMemoryBytes: 1024 * 1024 }, { doc: 'x'.repeat(1024 * 1024) }),
+      value(
+        'json.match_schema(input.doc, {})',
+        { maxMemoryBytes: 1024 * 1024 },
+        { doc: JSON.stringify('x'.repeat(1024 * 1024)) },
+      ),
     ).toThrow(BudgetExceededError);
     // Within budget the same document validates.
     expect(value(`json.match_schema(input.items, ${schema})`, undefined, { items })).toEqual([true, []]);
