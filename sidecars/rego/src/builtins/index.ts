@@ -13,3 +13,4 @@ import './template';
 import './units';
 import './providers';
 import './jsonschema';
+import './graphql';
