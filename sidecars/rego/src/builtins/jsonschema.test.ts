@@ -34,6 +34,13 @@ const expressions = [
   'json.verify_schema({"type": ["string", "bogus"]})',
   'json.verify_schema(`{"type": `)',
   'json.verify_schema({"properties": {"a": {"pattern": "^[a-z]+$"}}})',
+  // Drafts by $schema: draft-04's boolean exclusiveMinimum, others read with draft-07 keywords.
+  'json.match_schema({"n": 3}, {"$schema": "http://json-schema.org/draft-04/schema#", "properties": {"n": {"minimum": 3, "exclusiveMinimum": true}}})',
+  'json.verify_schema({"$schema": "http://json-schema.org/draft-06/schema#", "type": "object"})',
+  'json.verify_schema({"$schema": "https://json-schema.org/draft/2020-12/schema", "type": "object"})',
+  // Two schemas with one $id in one evaluation do not collide.
+  'json.match_schema({"n": "x"}, {"$id": "http://example.com/s", "properties": {"n": {"type": "string"}}})',
+  'json.match_schema({"n": "x"}, {"$id": "http://example.com/s", "properties": {"n": {"$ref": "#/definitions/d"}}, "definitions": {"d": {"type": "integer"}}})',
 ];
 
 function module(): string {

@@ -1,6 +1,7 @@
-// json.verify_schema and json.match_schema: JSON Schema (drafts 6/7) validated by ajv, with results and
+// json.verify_schema and json.match_schema: JSON Schema (drafts 4/6/7) validated by ajv, with results and
 // error objects in the shape OPA returns from its gojsonschema fork (decision 094).
-import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
+import Ajv, { type ErrorObject, type Options, type ValidateFunction } from 'ajv';
+import AjvDraft04 from 'ajv-draft-04';
 import addFormats from 'ajv-formats';
 import { RE2JS } from 're2js';
 import { RegoObject, toJS, type Value } from '../value';
@@ -17,15 +18,31 @@ function re2Engine(pattern: string): { test: (s: string) => boolean } {
 }
 re2Engine.code = 're2js';
 
-const ajv = new Ajv({
+const AJV_OPTIONS: Options = {
   allErrors: true,
   // Unknown keywords and formats are ignored, as gojsonschema ignores them.
   strict: false,
   // Remote references are never fetched: evaluation must not reach the network.
   loadSchema: undefined,
   code: { regExp: re2Engine },
-});
-addFormats(ajv);
+};
+/** Draft-06/07 and schemas naming no (or another) draft, which gojsonschema reads with draft-7 keywords. */
+const ajv = addFormats(new Ajv(AJV_OPTIONS));
+/** Draft-04 schemas (boolean exclusiveMinimum/Maximum, `id`). */
+const ajvDraft04 = addFormats(new AjvDraft04(AJV_OPTIONS));
+
+/** The validator for a schema's `$schema`, and the schema as that validator should read it. */
+function engineFor(schema: unknown): { engine: Ajv; schema: unknown } {
+  if (schema === null || typeof schema !== 'object' || Array.isArray(schema)) return { engine: ajv, schema };
+  const declared = (schema as Record<string, unknown>).$schema;
+  if (declared === undefined) return { engine: ajv, schema };
+  if (typeof declared === 'string' && /draft-04\/schema/.test(declared)) return { engine: ajvDraft04, schema };
+  // Other drafts are read as draft-07 (gojsonschema's hybrid reading); ajv would refuse an unknown meta-schema.
+  const rest: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(schema))
+    if (k !== '$schema') Object.defineProperty(rest, k, { value: v, enumerable: true });
+  return { engine: ajv, schema: rest };
+}
 
 /** Compiled validators by schema text; schemas are usually constants of a policy. */
 const compiled = new Map<string, ValidateFunction>();
@@ -80,15 +97,20 @@ function compileSchema(schema: { data: unknown; text: string }, ctx: BuiltinCont
   ctx.step(countNodes(schema.data));
   if (typeof schema.data !== 'object' && typeof schema.data !== 'boolean')
     throw new InvalidSchemaError('schema is invalid: a schema must be an object or a boolean');
-  const metaValid = ajv.validateSchema(schema.data as object);
-  if (!metaValid) throw new InvalidSchemaError(schemaErrorText(ajv.errors ?? [], schema.data));
+  const { engine, schema: data } = engineFor(schema.data);
+  const metaValid = engine.validateSchema(data as object);
+  if (!metaValid) throw new InvalidSchemaError(schemaErrorText(engine.errors ?? [], schema.data));
   const contradiction = contradictoryBounds(schema.data);
   if (contradiction) throw new InvalidSchemaError(contradiction);
   let validate: ValidateFunction;
   try {
-    validate = ajv.compile(schema.data as object);
+    validate = engine.compile(data as object);
   } catch (error) {
     throw new InvalidSchemaError((error as Error).message);
+  } finally {
+    // Each call stands alone, as in OPA: another schema with the same $id must not collide with this one,
+    // and no schema of one evaluation may be referenced from another. Compiled functions keep working.
+    engine.removeSchema();
   }
   if (schema.text.length <= MAX_CACHED_SCHEMA_LENGTH) {
     if (compiled.size >= MAX_CACHED) compiled.delete(compiled.keys().next().value as string);
