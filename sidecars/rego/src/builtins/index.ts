@@ -12,3 +12,5 @@ import './x509';
 import './template';
 import './units';
 import './providers';
+import './jsonschema';
+import './graphql';
