@@ -28,7 +28,11 @@ export const accountsConfigSchema = z
         branch: gitRef.default('main').describe('Branch written to (one commit per change)'),
         directory: z
           .string()
-          .regex(/^(?!\/)(?!.*(^|\/)\.\.(\/|$))[A-Za-z0-9._/-]*$/, 'expected a relative folder without ..')
+          .regex(
+            // No lookahead: helm checks the chart schema's patterns with Go's RE2. Segments never start with a dot.
+            /^(?:[A-Za-z0-9_-][A-Za-z0-9._-]*(?:\/[A-Za-z0-9_-][A-Za-z0-9._-]*)*\/?)?$/,
+            'expected a relative folder whose segments do not start with a dot (no .., no leading /)',
+          )
           .default('')
           .describe("Folder in the repository holding clouddriver-local.yml (the config server's searchPaths)"),
         checkoutDir: z.string().min(1).default('.isd/sapor/accounts-git').describe('Local clone sapor commits in'),

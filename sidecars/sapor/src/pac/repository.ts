@@ -32,8 +32,11 @@ export interface DefinitionTree {
   errors: DefinitionError[];
 }
 
-/** A ref a caller may name: a branch, a tag or a commit; never an option. */
-export const GIT_REF = /^(?!-)(?!.*\.\.)[A-Za-z0-9_][A-Za-z0-9._/-]{0,199}$/;
+/**
+ * A ref a caller may name: a branch, a tag or a commit; never an option (no leading `-`) and never `..`.
+ * Written without lookahead so the chart's schema (helm checks patterns with Go's RE2) accepts it too.
+ */
+export const GIT_REF = /^[A-Za-z0-9_](?:\.?[A-Za-z0-9_/-]){0,199}\.?$/;
 
 function quoteForShell(value: string): string {
   return `'${value.replace(/'/g, `'\\''`)}'`;
