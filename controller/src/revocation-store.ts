@@ -16,6 +16,17 @@ export const REVOCATIONS_SCHEMA = 'controller';
 export const REVOCATIONS_CHANNEL = 'isd_controller_revocations';
 
 const MIGRATIONS_DIR = path.join(__dirname, '..', 'migrations');
+/**
+ * A database that stops answering (a network partition drops packets, nothing resets) must neither hang
+ * a revoke request nor stall the re-read loop: each query gives up after this long.
+ */
+const QUERY_TIMEOUT_MS = 5_000;
+
+/** A query with pg's read timeout (honoured by pg's Client.query, missing from @types/pg). */
+function timed(text: string, values?: unknown[]): pg.QueryConfig {
+  const config: pg.QueryConfig & { query_timeout: number } = { text, values, query_timeout: QUERY_TIMEOUT_MS };
+  return config;
+}
 
 /** Options for {@link openRevocationStore}. */
 export interface RevocationStoreOptions {
@@ -143,9 +154,9 @@ export async function openRevocationStore(options: RevocationStoreOptions): Prom
     initial,
     async add(serial) {
       try {
-        await database.query('INSERT INTO revoked_certificates (serial) VALUES ($1) ON CONFLICT (serial) DO NOTHING', [
-          serial,
-        ]);
+        await database.pool.query(
+          timed('INSERT INTO revoked_certificates (serial) VALUES ($1) ON CONFLICT (serial) DO NOTHING', [serial]),
+        );
       } catch (error) {
         throw new UnavailableError(
           `the revocation of ${serial} could not be stored in the shared database (${(error as Error).message}); this replica refuses it already, retry so every replica does`,
@@ -169,6 +180,6 @@ export async function openRevocationStore(options: RevocationStoreOptions): Prom
 }
 
 async function readAll(database: Database): Promise<string[]> {
-  const { rows } = await database.query<{ serial: string }>('SELECT serial FROM revoked_certificates');
+  const { rows } = await database.pool.query<{ serial: string }>(timed('SELECT serial FROM revoked_certificates'));
   return rows.map((row) => row.serial);
 }

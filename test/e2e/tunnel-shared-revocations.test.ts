@@ -17,10 +17,14 @@ import { startAgent, type RunningAgent } from '@isd/agent';
 import { createTestDatabase } from '@isd/test-support';
 import { startTestTarget, type TestTarget } from './tunnel-support';
 
-/** A TCP relay to Postgres that can be cut (all connections reset, new ones refused) and restored. */
+/**
+ * A TCP relay to Postgres that can be cut (all connections reset, new ones refused), frozen (bytes
+ * dropped both ways and new connections held, as in a network partition) and restored.
+ */
 interface Relay {
   url: string;
   cut(): Promise<void>;
+  freeze(): void;
   restore(): Promise<void>;
   close(): Promise<void>;
 }
@@ -28,16 +32,24 @@ interface Relay {
 async function startRelay(databaseUrl: string): Promise<Relay> {
   const upstream = new URL(databaseUrl);
   const sockets = new Set<net.Socket>();
+  const pairs = new Set<[net.Socket, net.Socket]>();
   let server: net.Server | undefined;
   let port = 0;
+  let frozen = false;
   const listen = async (): Promise<void> => {
+    frozen = false;
     const next = net.createServer((client) => {
+      sockets.add(client);
+      client.on('close', () => sockets.delete(client));
+      client.on('error', () => undefined);
+      if (frozen) return;
       const database = net.connect(Number(upstream.port || 5432), upstream.hostname);
-      for (const socket of [client, database]) {
-        sockets.add(socket);
-        socket.on('close', () => sockets.delete(socket));
-        socket.on('error', () => undefined);
-      }
+      sockets.add(database);
+      database.on('close', () => sockets.delete(database));
+      database.on('error', () => undefined);
+      const pair: [net.Socket, net.Socket] = [client, database];
+      pairs.add(pair);
+      client.on('close', () => pairs.delete(pair));
       client.pipe(database).pipe(client);
       client.on('close', () => database.destroy());
       database.on('close', () => client.destroy());
@@ -56,7 +68,17 @@ async function startRelay(databaseUrl: string): Promise<Relay> {
   const url = new URL(databaseUrl);
   url.hostname = '127.0.0.1';
   url.port = String(port);
-  return { url: url.toString(), cut, restore: listen, close: cut };
+  const freeze = (): void => {
+    frozen = true;
+    for (const [client, database] of pairs) {
+      client.unpipe(database);
+      database.unpipe(client);
+      // Read and drop: nothing flows, nothing is reset.
+      client.on('data', () => undefined);
+      database.on('data', () => undefined);
+    }
+  };
+  return { url: url.toString(), cut, freeze, restore: listen, close: cut };
 }
 
 async function waitFor(condition: () => Promise<boolean> | boolean, timeoutMs: number, what: string): Promise<void> {
@@ -311,6 +333,24 @@ describe('revocations shared by controller replicas through Postgres', () => {
       'replica B refuses the retried revoke',
     );
   });
+
+  it('a database that stops answering (a partition, nothing reset) hangs neither a revoke nor the re-read loop', async () => {
+    const [a, b] = await startReplicas(300);
+    const caller = a.issueServiceCredentials('cluster-a', 'jenkins', 'ci');
+    relay.freeze();
+    const during = await revokeThrough(a, serialOf(caller.certPem));
+    expect(during.status).toBe(503);
+    expect((await request(`${a.serviceUrl}/whoami`, { caPem: ca.certPem, credentials: caller })).status).toBe(401);
+    // The partition heals (connections reset, then accepted again): the retried revoke is stored and reaches B.
+    await relay.cut();
+    await relay.restore();
+    expect((await revokeThrough(a, serialOf(caller.certPem))).status).toBe(200);
+    await waitFor(
+      async () => (await request(`${b.serviceUrl}/whoami`, { caPem: ca.certPem, credentials: caller })).status === 401,
+      30_000,
+      'replica B refuses the retried revoke',
+    );
+  }, 60_000);
 
   it('does not start without the shared list: an unreachable database is an error naming database.url', async () => {
     await stopAll();
