@@ -146,18 +146,19 @@ export async function startController(config: ControllerConfig = {}): Promise<Ru
   const secrets = loadOrCreateSecrets({ dataDir: config.dataDir, ca: config.ca, tokenKeys: config.tokenKeys });
   const { ca, tokenKeys } = secrets;
   for (const serial of config.revokedSerials ?? []) ca.revoke(serial);
+  const agentCertLifetimeMs = config.agentCertLifetimeMs ?? 7 * 24 * HOUR_MS;
+  const metrics = createControllerMetrics(config.processMetrics ?? false);
   // The shared list is read whole before any listener opens: no replica serves a revoked certificate.
   const revocations: RevocationStore | undefined = config.database
     ? await openRevocationStore({
         url: config.database.url,
         refreshIntervalMs: config.database.refreshIntervalMs ?? 10_000,
         logger,
+        onSynced: () => metrics.revocationsSynced.setToCurrentTime(),
       })
     : undefined;
   for (const serial of revocations?.initial ?? []) ca.revoke(serial);
   if (revocations?.initial.length) secrets.saveRevocations();
-  const agentCertLifetimeMs = config.agentCertLifetimeMs ?? 7 * 24 * HOUR_MS;
-  const metrics = createControllerMetrics(config.processMetrics ?? false);
   const registry = new SessionRegistry();
   const serverCertificate = ca.issue(
     { purpose: 'server', name: serverNames[0] ?? 'localhost' },

@@ -34,6 +34,8 @@ export interface RevocationStoreOptions {
   /** How often the whole list is re-read (and a lost listening connection re-made). */
   refreshIntervalMs: number;
   logger: Logger;
+  /** Called after each successful read of the whole list (the sync-time metric). */
+  onSynced?: () => void;
 }
 
 /**
@@ -78,6 +80,7 @@ export async function openRevocationStore(options: RevocationStoreOptions): Prom
   try {
     await migrate(database, readMigrations(MIGRATIONS_DIR));
     initial = await readAll(database);
+    options.onSynced?.();
   } catch (error) {
     await database.close();
     throw new UnavailableError(
@@ -137,6 +140,7 @@ export async function openRevocationStore(options: RevocationStoreOptions): Prom
       if (!listener) await (connectingListener ??= listen().finally(() => (connectingListener = undefined)));
       const serials = await readAll(database);
       for (const serial of serials) onRevoked?.(serial);
+      options.onSynced?.();
       if (failing) logger.info({ revoked: serials.length }, 'revocation list: database reachable again');
       failing = false;
     } catch (error) {

@@ -187,6 +187,14 @@ describe('revocations shared by controller replicas through Postgres', () => {
   }
   const serialOf = (certPem: string): string => normalizeSerial(new X509Certificate(certPem).serialNumber);
 
+  /** The replica's isd_tunnel_revocations_synced_timestamp_seconds. */
+  async function lastSynced(replica: RunningController): Promise<number> {
+    const text = await (await fetch(`${replica.metricsUrl}/metrics`)).text();
+    const match = /^isd_tunnel_revocations_synced_timestamp_seconds (\S+)$/m.exec(text);
+    if (!match) throw new Error('no isd_tunnel_revocations_synced_timestamp_seconds in /metrics');
+    return Number(match[1]);
+  }
+
   beforeAll(async () => {
     databaseUrl = await createTestDatabase('ctlrevoke');
     relay = await startRelay(databaseUrl);
@@ -291,6 +299,8 @@ describe('revocations shared by controller replicas through Postgres', () => {
     await relay.cut();
     // Several failed re-reads later, both replicas still refuse it and still serve the rest.
     await new Promise((resolve) => setTimeout(resolve, 3 * refreshIntervalMs));
+    const syncedDuringOutage = await lastSynced(b);
+    expect(syncedDuringOutage).toBeGreaterThan(0);
     const other = a.issueServiceCredentials('cluster-a', 'jenkins', 'ci');
     for (const replica of [a, b]) {
       expect((await request(`${replica.serviceUrl}/whoami`, { caPem: ca.certPem, credentials: before })).status).toBe(
@@ -319,12 +329,15 @@ describe('revocations shared by controller replicas through Postgres', () => {
     } finally {
       await direct.end();
     }
+    // No successful read while the database was away.
+    expect(await lastSynced(b)).toBe(syncedDuringOutage);
     await relay.restore();
     await waitFor(
       async () => (await request(`${b.serviceUrl}/whoami`, { caPem: ca.certPem, credentials: missed })).status === 401,
       30_000,
       'replica B learns the revocation it missed',
     );
+    expect(await lastSynced(b)).toBeGreaterThan(syncedDuringOutage);
     // The retried revoke is stored and reaches B.
     expect((await revokeThrough(a, serialOf(other.certPem))).status).toBe(200);
     await waitFor(
