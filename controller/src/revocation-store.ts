@@ -127,17 +127,34 @@ export async function openRevocationStore(options: RevocationStoreOptions): Prom
     });
     listener = client;
     try {
-      await client.query(`LISTEN ${REVOCATIONS_CHANNEL}`);
+      await client.query(timed(`LISTEN ${REVOCATIONS_CHANNEL}`));
     } catch (error) {
       dropListener(client, error as Error);
       throw error;
     }
   }
 
+  /**
+   * Makes sure a listening connection is alive: a connection cut off by a partition can stay open with no
+   * error while notifications no longer arrive, so the held one is probed and replaced when it fails.
+   */
+  async function ensureListening(): Promise<void> {
+    const current = listener;
+    if (current) {
+      try {
+        await current.query(timed('SELECT 1'));
+        return;
+      } catch (error) {
+        dropListener(current, error as Error);
+      }
+    }
+    await (connectingListener ??= listen().finally(() => (connectingListener = undefined)));
+  }
+
   async function refresh(): Promise<void> {
     try {
       // Listen first, then read: a serial committed in between arrives both ways, none is missed.
-      if (!listener) await (connectingListener ??= listen().finally(() => (connectingListener = undefined)));
+      await ensureListening();
       const serials = await readAll(database);
       for (const serial of serials) onRevoked?.(serial);
       options.onSynced?.();

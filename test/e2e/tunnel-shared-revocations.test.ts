@@ -10,10 +10,12 @@ import {
   CertificateAuthority,
   generateTokenKeys,
   normalizeSerial,
+  openRevocationStore,
   startController,
   type RunningController,
 } from '@isd/controller';
 import { startAgent, type RunningAgent } from '@isd/agent';
+import { createLogger } from '@isd/kit';
 import { createTestDatabase } from '@isd/test-support';
 import { startTestTarget, type TestTarget } from './tunnel-support';
 
@@ -25,6 +27,8 @@ interface Relay {
   url: string;
   cut(): Promise<void>;
   freeze(): void;
+  /** Forwards new connections again; connections frozen before stay dead without any error. */
+  thaw(): void;
   restore(): Promise<void>;
   close(): Promise<void>;
 }
@@ -78,7 +82,10 @@ async function startRelay(databaseUrl: string): Promise<Relay> {
       database.on('data', () => undefined);
     }
   };
-  return { url: url.toString(), cut, freeze, restore: listen, close: cut };
+  const thaw = (): void => {
+    frozen = false;
+  };
+  return { url: url.toString(), cut, freeze, thaw, restore: listen, close: cut };
 }
 
 async function waitFor(condition: () => Promise<boolean> | boolean, timeoutMs: number, what: string): Promise<void> {
@@ -364,6 +371,42 @@ describe('revocations shared by controller replicas through Postgres', () => {
       'replica B refuses the retried revoke',
     );
   }, 60_000);
+
+  it('replaces a listening connection a partition left open but dead, so notifications flow again once it heals', async () => {
+    await stopAll();
+    // No periodic re-read during the test: only refresh() calls and notifications deliver serials.
+    const store = await openRevocationStore({
+      url: relay.url,
+      refreshIntervalMs: 600_000,
+      logger: createLogger({ name: 'test', level: 'silent' }),
+    });
+    const seen = new Set<string>();
+    store.follow((serial) => seen.add(serial));
+    const insert = async (serial: string): Promise<void> => {
+      const direct = new pg.Client({ connectionString: databaseUrl });
+      await direct.connect();
+      try {
+        await direct.query('INSERT INTO controller.revoked_certificates (serial) VALUES ($1)', [serial]);
+      } finally {
+        await direct.end();
+      }
+    };
+    try {
+      await store.refresh();
+      await insert('AA01');
+      await waitFor(() => seen.has('AA01'), 30_000, 'the notification arrives');
+      relay.freeze();
+      relay.thaw();
+      await insert('AA02');
+      // Each refresh probes the held connections; dead ones time out and are replaced.
+      for (let attempt = 0; attempt < 4 && !seen.has('AA02'); attempt++) await store.refresh();
+      expect(seen.has('AA02')).toBe(true);
+      await insert('AA03');
+      await waitFor(() => seen.has('AA03'), 30_000, 'a notification arrives on the replaced listening connection');
+    } finally {
+      await store.close();
+    }
+  }, 90_000);
 
   it('does not start without the shared list: an unreachable database is an error naming database.url', async () => {
     await stopAll();
