@@ -204,6 +204,7 @@ export function buildIsdValuesSchema(): JsonSchema {
           loadBalancerSourceRanges: { type: 'array', items: string() },
         }),
         ...podSettings,
+        sharedRevocations: boolean(),
         config: configJsonSchema(controllerConfigSchema, 'The controller config file', [
           ['caCertFile'],
           ['caKeyFile'],

@@ -532,7 +532,11 @@ describe('isd chart values', () => {
     const keyRefs = pod.containers.flatMap((container) =>
       (container.env ?? []).flatMap((env) => (env.valueFrom?.secretKeyRef ? [env.valueFrom.secretKeyRef] : [])),
     );
-    expect(keyRefs).toEqual([{ name: 'isd-controller-token-keys', key: 'chart' }]);
+    // The one token key, and the database URL of the shared revocation list.
+    expect(keyRefs).toEqual([
+      { name: 'isd-controller-token-keys', key: 'chart' },
+      { name: 'isd-database', key: 'url' },
+    ]);
     expect(ofKind(chart, 'Secret').map((secret) => secret.metadata.name)).toEqual([
       'isd-controller-ca',
       'isd-controller-token-keys',
@@ -593,6 +597,41 @@ describe('isd chart values', () => {
       const sidecar = workloads(chart).find((workload) => workload.object.metadata.name === `isd-${component}`);
       expect(sidecar?.pod.volumes).toContainEqual({ name: 'gate-tls', secret: { secretName: 'isd-gate-tls' } });
     }
+  });
+
+  it("gives the controller the sidecars' database for its shared revocation list, unless sharedRevocations is off", async () => {
+    const controllerOf = (chart: RenderedChart) => {
+      const workload = workloads(chart).find((candidate) => candidate.object.metadata.name === 'isd-controller');
+      const container = workload?.pod.containers[0] as Container;
+      const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'isd-chart-controller-'));
+      try {
+        const file = path.join(tmp, 'config.yaml');
+        fs.writeFileSync(file, mountedConfigFile(chart, workload as Workload, container, '/etc/isd/config.yaml'));
+        const env = containerEnvironment(container);
+        return { env, config: loadControllerConfig(env, file) };
+      } finally {
+        fs.rmSync(tmp, { recursive: true, force: true });
+      }
+    };
+    const external = controllerOf(await renderChart(isdDir, [{ controller: { replicas: 3 } }]));
+    expect(external.env.DATABASE_URL).toBe('postgres://isd:pw@db.example:5432/isd-database');
+    expect(external.config.database.url).toBe(external.env.DATABASE_URL);
+
+    const bundledChart = await renderChart(isdDir, [{ postgresql: { enabled: true } }]);
+    const bundled = controllerOf(bundledChart);
+    expect(bundled.config.database.url).toBe(
+      'postgres://isd:secret:isd-postgresql:password:0123456789abcdef@isd-postgresql:5432/isd',
+    );
+    // The bundled database's NetworkPolicy lets the controller in.
+    const policy = ofKind(bundledChart, 'NetworkPolicy').find((object) => object.metadata.name === 'isd-postgresql');
+    const allowed = (
+      policy?.spec as { ingress: { from: { podSelector: { matchLabels: Record<string, string> } }[] }[] }
+    ).ingress.flatMap((rule) => rule.from.map((peer) => peer.podSelector.matchLabels['app.kubernetes.io/component']));
+    expect(allowed).toContain('controller');
+
+    const off = controllerOf(await renderChart(isdDir, [{ controller: { sharedRevocations: false } }]));
+    expect(off.env.DATABASE_URL).toBeUndefined();
+    expect(off.config.database.url).toBeUndefined();
   });
 
   it('builds DATABASE_URL for the bundled Postgres from its password Secret', async () => {

@@ -48,4 +48,25 @@ describe('controller configuration', () => {
       keyPem: 'pem of /ca.key',
     });
   });
+
+  it('keeps revocations in Postgres only with database.url, validated by key', () => {
+    expect(toControllerConfig(loadControllerConfig({})).database).toBeUndefined();
+    const config = loadControllerConfig({
+      ISD_CONTROLLER_DATABASE__URL: 'postgres://isd:secret@db:5432/isd',
+      ISD_CONTROLLER_DATABASE__REFRESH_INTERVAL_MS: '2000',
+    });
+    expect(toControllerConfig(config).database).toEqual({
+      url: 'postgres://isd:secret@db:5432/isd',
+      refreshIntervalMs: 2000,
+    });
+    expect(() => loadControllerConfig({ ISD_CONTROLLER_DATABASE__URL: 'mysql://db/isd' })).toThrow(
+      /database\.url.*postgres:\/\//,
+    );
+    expect(() =>
+      loadControllerConfig({
+        ISD_CONTROLLER_DATABASE__URL: 'postgres://db/isd',
+        ISD_CONTROLLER_DATABASE__REFRESH_INTERVAL_MS: '10',
+      }),
+    ).toThrow(/database\.refreshIntervalMs/);
+  });
 });

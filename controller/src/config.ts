@@ -106,6 +106,26 @@ export const controllerConfigSchema = z.strictObject({
     .array(z.string().regex(/^[0-9a-fA-F:]+$/, 'expected a hex serial'))
     .default([])
     .describe('Revoked certificate serials (hex)'),
+  database: z
+    .strictObject({
+      url: z
+        .string()
+        .regex(/^postgres(ql)?:\/\//, 'expected a postgres:// URL')
+        .optional()
+        .describe(
+          'Postgres URL keeping the revocation list shared by every replica (schema controller); absent = dataDir file or memory only',
+        ),
+      refreshIntervalMs: z
+        .number()
+        .int()
+        .min(100)
+        .default(10_000)
+        .describe(
+          'How often the whole revocation list is re-read (new revocations arrive at once by LISTEN/NOTIFY; this catches any missed)',
+        ),
+    })
+    .prefault({})
+    .describe('Shared revocation list (needed with more than one replica)'),
   agentImage: z.string().min(1).default('isd/agent:latest').describe('Image written into generated agent manifests'),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info').describe('Log level'),
 });
@@ -153,6 +173,9 @@ export function toControllerConfig(
     pingIntervalMs: config.pingIntervalMs,
     drainTimeoutMs: config.drainTimeoutMs,
     revokedSerials: config.revokedSerials,
+    database: config.database.url
+      ? { url: config.database.url, refreshIntervalMs: config.database.refreshIntervalMs }
+      : undefined,
     agentImage: config.agentImage,
     processMetrics: true,
   };

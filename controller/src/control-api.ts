@@ -39,7 +39,7 @@ export interface ControlApiDependencies {
   readiness: () => Promise<Readiness>;
   controlUrl: () => string;
   agents: () => AgentSessionSummary[];
-  revoke: (certificateOrSerial: string) => string;
+  revoke: (certificateOrSerial: string) => Promise<string>;
 }
 
 const name = z.string().regex(NAME_PATTERN, `must match ${NAME_PATTERN.source}`);
@@ -239,7 +239,7 @@ export function createControlApi(deps: ControlApiDependencies): HttpApp {
   }));
   route(
     { method: 'post', path: '/api/v1/revokeCertificate', summary: 'revoke a certificate', body: revokeBody },
-    (body) => ({ revoked: deps.revoke(body.certificate ?? (body.serial as string)) }),
+    async (body) => ({ revoked: await deps.revoke(body.certificate ?? (body.serial as string)) }),
   );
   return app;
 }

@@ -9,6 +9,7 @@ import { SessionRegistry, type AgentSessionSummary } from './sessions';
 import type { ForwardContext } from './forward';
 import { CredentialIssuer, type KubectlComponents } from './issuer';
 import { loadOrCreateSecrets } from './persistent-state';
+import { openRevocationStore, type RevocationStore } from './revocation-store';
 import { startAgentEndpoint } from './agent-endpoint';
 import { ServiceAuthenticator, startServiceEndpoint } from './service-endpoint';
 import { createControlApi, createControllerApp } from './control-api';
@@ -53,6 +54,11 @@ export interface ControllerConfig {
   agentImage?: string;
   /** Serials (hex) revoked from the start, e.g. from configuration shared by replicas. */
   revokedSerials?: string[];
+  /**
+   * Postgres keeping the revocation list every replica shares (revocation-store.ts). Start-up fails
+   * when it cannot be read; later outages keep the last known list.
+   */
+  database?: { url: string; refreshIntervalMs?: number };
   version?: string;
   /** Adds Node process metrics to the registry (once per process). */
   processMetrics?: boolean;
@@ -96,7 +102,8 @@ export interface RunningController {
     options?: { shape?: 'cert' | 'token'; serviceType?: string },
   ): Promise<KubectlComponents>;
   generateAgentManifest(agentName: string, options?: { namespace?: string }): { manifest: string } & Credentials;
-  revoke(certPemOrSerial: string): string;
+  /** Revokes at once on this replica; resolves once stored for every replica (rejects if it cannot be). */
+  revoke(certPemOrSerial: string): Promise<string>;
   agents(): AgentSessionSummary[];
   stop(): Promise<void>;
 }
@@ -141,6 +148,17 @@ export async function startController(config: ControllerConfig = {}): Promise<Ru
   for (const serial of config.revokedSerials ?? []) ca.revoke(serial);
   const agentCertLifetimeMs = config.agentCertLifetimeMs ?? 7 * 24 * HOUR_MS;
   const metrics = createControllerMetrics(config.processMetrics ?? false);
+  // The shared list is read whole before any listener opens: no replica serves a revoked certificate.
+  const revocations: RevocationStore | undefined = config.database
+    ? await openRevocationStore({
+        url: config.database.url,
+        refreshIntervalMs: config.database.refreshIntervalMs ?? 10_000,
+        logger,
+        onSynced: () => metrics.revocationsSynced.setToCurrentTime(),
+      })
+    : undefined;
+  for (const serial of revocations?.initial ?? []) ca.revoke(serial);
+  if (revocations?.initial.length) secrets.saveRevocations();
   const registry = new SessionRegistry();
   const serverCertificate = ca.issue(
     { purpose: 'server', name: serverNames[0] ?? 'localhost' },
@@ -206,15 +224,31 @@ export async function startController(config: ControllerConfig = {}): Promise<Ru
   });
 
   const agents = (): AgentSessionSummary[] => registry.all().map((session) => session.summary());
-  /** Revokes a certificate (kept in `dataDir`) and ends any agent session that authenticated with it. */
-  function revoke(certPemOrSerial: string): string {
-    const serial = ca.revoke(certPemOrSerial);
-    secrets.saveRevocations();
+  /** Ends every agent session that authenticated with the serial. */
+  function terminateSessions(serial: string): void {
     for (const session of registry.all()) {
       if (normalizeSerial(session.certificateSerial) === serial) session.terminate('certificate revoked');
     }
+  }
+  /**
+   * Revokes a certificate here at once (kept in `dataDir`), ends its sessions, then stores it for every
+   * replica. If storing fails this replica still refuses it, and the caller gets an error to retry.
+   */
+  async function revoke(certPemOrSerial: string): Promise<string> {
+    const serial = ca.revoke(certPemOrSerial);
+    secrets.saveRevocations();
+    terminateSessions(serial);
+    await revocations?.add(serial);
     return serial;
   }
+  /** A serial another replica (or this one) stored: refused from now on, exactly like a local revoke. */
+  revocations?.follow((serial) => {
+    if (ca.isRevoked(serial)) return;
+    ca.revoke(serial);
+    secrets.saveRevocations();
+    terminateSessions(normalizeSerial(serial));
+    logger.info({ serial }, 'certificate revoked by another replica');
+  });
   const readiness = async () => ({
     ready: !draining,
     checks: { serving: !draining, agentsConnected: registry.all().length > 0 },
@@ -252,6 +286,7 @@ export async function startController(config: ControllerConfig = {}): Promise<Ru
     }
     agentEndpoint.forceShutdown();
     await Promise.all([close(serviceEndpoint.server), close(controlServer), close(metricsServer)]);
+    await revocations?.close();
   }
 
   return {

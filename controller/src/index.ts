@@ -8,3 +8,5 @@ export { TUNNEL_PROTO_PATH, PROTOCOL_VERSION } from '@isd/tunnel-proto';
 export type { AgentSessionSummary } from './sessions';
 export { controllerConfigSchema, loadControllerConfig, toControllerConfig } from './config';
 export type { ControllerFileConfig } from './config';
+export { openRevocationStore, REVOCATIONS_CHANNEL, REVOCATIONS_SCHEMA } from './revocation-store';
+export type { RevocationStore, RevocationStoreOptions } from './revocation-store';

@@ -51,7 +51,14 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   const logger = createLogger({ name: 'isd-controller', level: logLevel });
-  const controller = await startController({ ...controllerConfig, logger });
+  let controller: Awaited<ReturnType<typeof startController>>;
+  try {
+    controller = await startController({ ...controllerConfig, logger });
+  } catch (error) {
+    // An unreachable database (or a port in use) is one line, not a stack trace.
+    process.stderr.write(`${(error as Error).message}\n`);
+    process.exit(1);
+  }
   if (controller.bootstrapControlToken) {
     // Printed once, before the start line (scripts read it from there): this start made the token keys,
     // so no other way into the control API exists yet. The token is also kept beside the keys (as secret

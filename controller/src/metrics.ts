@@ -11,6 +11,7 @@ export interface ControllerMetrics {
   activeStreams: Gauge;
   refusedStreams: Counter<'reason'>;
   pingRoundTrip: Histogram;
+  revocationsSynced: Gauge;
 }
 
 /** Creates the controller's metric set; `defaultMetrics` adds process metrics (only once per process). */
@@ -62,6 +63,12 @@ export function createControllerMetrics(defaultMetrics = false): ControllerMetri
       name: 'isd_tunnel_ping_rtt_seconds',
       help: 'Control-stream ping round trip',
       buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05, 0.1, 0.5, 1],
+      registers,
+    }),
+    // Alert on time() minus this: a replica that cannot read the shared list may miss new revocations.
+    revocationsSynced: new Gauge({
+      name: 'isd_tunnel_revocations_synced_timestamp_seconds',
+      help: 'When the shared revocation list was last read whole from the database (0 without database.url)',
       registers,
     }),
   };

@@ -57,7 +57,7 @@ describe('tunnel authentication and authorization', () => {
 
   it('refuses a revoked agent certificate', async () => {
     const credentials = tunnel.controller.issueAgentCredentials('agent-r');
-    tunnel.controller.revoke(credentials.certPem);
+    await tunnel.controller.revoke(credentials.certPem);
     expect(await agentConnects(credentials)).toBe(false);
   });
 
@@ -72,7 +72,7 @@ describe('tunnel authentication and authorization', () => {
     });
     try {
       await agent.waitUntilConnected(5_000);
-      tunnel.controller.revoke(credentials.certPem);
+      await tunnel.controller.revoke(credentials.certPem);
       const deadline = Date.now() + 2_000;
       while (tunnel.controller.agents().some((session) => session.agentName === 'agent-v') && Date.now() < deadline)
         await new Promise((resolve) => setTimeout(resolve, 10));
@@ -165,7 +165,7 @@ describe('tunnel authentication and authorization', () => {
 
   it('refuses a revoked caller certificate', async () => {
     const credentials = tunnel.controller.issueServiceCredentials('agent-a', 'jenkins', 'ci');
-    tunnel.controller.revoke(credentials.certPem);
+    await tunnel.controller.revoke(credentials.certPem);
     expect((await send(credentials)).status).toBe(401);
   });
 

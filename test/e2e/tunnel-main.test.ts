@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { stringify } from 'yaml';
@@ -122,6 +123,33 @@ describe('controller and agent main entry points', () => {
         'controller started',
       ),
     ).rejects.toThrow(/exited with 2: config: agentListenPort/);
+  }, 30_000);
+
+  it('does not start when the database of the shared revocation list is unreachable, naming database.url and hiding the password', async () => {
+    // A port nothing listens on: connections are refused at once.
+    const closed = net.createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const port = (closed.address() as net.AddressInfo).port;
+    await new Promise((resolve) => closed.close(resolve));
+    const failure = runMain(
+      path.join(__dirname, '..', '..', 'controller', 'src', 'main.ts'),
+      [],
+      {
+        ISD_CONTROLLER_LISTEN_HOST: '127.0.0.1',
+        ISD_CONTROLLER_AGENT_LISTEN_PORT: '0',
+        ISD_CONTROLLER_SERVICE_LISTEN_PORT: '0',
+        ISD_CONTROLLER_CONTROL_LISTEN_PORT: '0',
+        ISD_CONTROLLER_PROMETHEUS_LISTEN_PORT: '0',
+        ISD_CONTROLLER_DATABASE__URL: `postgres://isd:hunter2secret@127.0.0.1:${port}/isd`,
+      },
+      'controller started',
+    );
+    await expect(failure).rejects.toThrow(
+      new RegExp(
+        `exited with 1: config: database\\.url: database at postgres://isd:\\*\\*\\*@127\\.0\\.0\\.1:${port}/isd is not reachable`,
+      ),
+    );
+    await expect(failure).rejects.not.toThrow(/hunter2secret/);
   }, 30_000);
 
   it.each(['controller', 'agent'])(
