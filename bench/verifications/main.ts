@@ -4,15 +4,17 @@
 // timers on the same job queue: 10,000 gates whose deadlines fall in the same minute, and how late each
 // expires. The services run as in production (compiled, own processes) on a throwaway Postgres cluster.
 //
-// npm run bench:verifications [-- --verifications N --windows W --window-seconds S --gates G --quick]
+// npm run bench:verifications [-- --verifications N --windows W --window-seconds S --gates G
+//   --expiry-spread-seconds S --replicas 1,2 --skip-expiry --quick]
+// The replicas inherit the environment, so AUTOPILOT_JOBS__CONCURRENCY=… and the like try other settings.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { freePort } from '@isd/test-support';
 import { startFakePrometheus, type FakePrometheus } from './fake-prometheus';
+import { parseOptions, type Options } from './options';
 
 // Plain JS shared with jest's global setup: initdb + pg_ctl in a temp dir.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -25,45 +27,6 @@ const SERVICE_TOKEN = 'bench-service-token-0123456789';
 const GATE_TOKEN = 'bench-gate-token-0123456789ab';
 const METRICS = ['latency_p50', 'latency_p99', 'error_rate', 'cpu_seconds'];
 const CREATE_CONCURRENCY = 16;
-
-interface Options {
-  verifications: number;
-  windows: number;
-  windowSeconds: number;
-  gates: number;
-  expirySpreadSeconds: number;
-  replicaCounts: number[];
-}
-
-function parseOptions(argv: string[]): Options {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      quick: { type: 'boolean', default: false },
-      verifications: { type: 'string' },
-      windows: { type: 'string' },
-      'window-seconds': { type: 'string' },
-      gates: { type: 'string' },
-      'expiry-spread-seconds': { type: 'string' },
-    },
-    strict: true,
-  });
-  const quick = values.quick === true;
-  const integer = (name: string, raw: string | undefined, fallback: number, min: number) => {
-    if (raw === undefined) return fallback;
-    const value = Number(raw);
-    if (!Number.isInteger(value) || value < min) throw new Error(`--${name} must be an integer ≥ ${min}, got ${raw}`);
-    return value;
-  };
-  return {
-    verifications: integer('verifications', values.verifications, quick ? 30 : 2_000, 1),
-    windows: integer('windows', values.windows, quick ? 1 : 2, 1),
-    windowSeconds: integer('window-seconds', values['window-seconds'], quick ? 5 : 60, 1),
-    gates: integer('gates', values.gates, quick ? 100 : 10_000, 1),
-    expirySpreadSeconds: integer('expiry-spread-seconds', values['expiry-spread-seconds'], quick ? 5 : 60, 1),
-    replicaCounts: [1, 2],
-  };
-}
 
 function log(message: string): void {
   process.stdout.write(`${new Date().toISOString().slice(11, 19)} ${message}\n`);
@@ -278,10 +241,13 @@ async function verificationPhase(
       );
       const running = Number(rows[0]!.running);
       judged = Number(rows[0]!.judged);
-      const dueSoFar = Math.min(
-        count * windows,
-        Math.max(0, Math.floor(((Date.now() - firstStartMs) / windowMs) * count)),
-      );
+      // Window k of verification i is due at start(i) + k windows.
+      let dueSoFar = 0;
+      for (let k = 1; k <= windows; k++)
+        dueSoFar += Math.min(
+          count,
+          Math.max(0, Math.floor(((Date.now() - firstStartMs - k * windowMs) / windowMs) * count)),
+        );
       log(
         `  windows judged ${judged}/${count * windows} (about ${dueSoFar} due so far), ${running} running, ` +
           `latest so far ${rows[0]!.late === null ? '-' : `${round(rows[0]!.late / 1000, 2)} s`}`,
@@ -379,7 +345,7 @@ async function expiryPhase(options: Options, clusterUrl: string): Promise<Expiry
     });
     const msPerCreate = (performance.now() - probeStarted) / probe;
     const spreadMs = options.expirySpreadSeconds * 1000;
-    const firstDeadlineMs = Date.now() + Math.ceil(count * msPerCreate * 2) + 5_000;
+    const firstDeadlineMs = Date.now() + Math.ceil(count * msPerCreate * 1.5) + 5_000;
     const deadlineOf = (index: number) => firstDeadlineMs + Math.floor((index / count) * spreadMs);
     log(
       `creating ${count} gates whose deadlines fall within ${options.expirySpreadSeconds} s from ` +
@@ -462,7 +428,7 @@ async function main(): Promise<void> {
     const phases: Record<string, VerificationPhase> = {};
     for (const replicas of options.replicaCounts)
       phases[String(replicas)] = await verificationPhase(options, cluster.url, prometheus, replicas);
-    const expiry = await expiryPhase(options, cluster.url);
+    const expiry = options.expiry ? await expiryPhase(options, cluster.url) : null;
     const single = phases['1']!;
     const result = {
       p99LatenessMs: single.p99LatenessMs,

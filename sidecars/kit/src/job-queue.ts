@@ -190,14 +190,20 @@ interface KindWorkerOptions {
 
 /**
  * Keeps up to `concurrency` jobs of one kind running. The loop fetches only into free slots, then sleeps
- * until a slot frees (when the last fetch filled every slot, more work is likely waiting), the next queued
+ * until slots free (when the last fetch filled every slot, more work is likely waiting), the next queued
  * job falls due, a job is sent from this replica, or the polling interval ends — never a busy loop.
+ * Database round trips per job are what limits a loaded replica, so a full worker fetches again only
+ * once a quarter of its slots are free, and jobs finishing together are completed in one statement.
  */
 class KindWorker {
   private readonly running = new Map<string, Promise<void>>();
   private stopping = false;
   private loop: Promise<void> | undefined;
   private wake: (() => void) | undefined;
+  /** Sleeping until enough slots free (every slot was taken), rather than until the clock. */
+  private waitingForSlots = false;
+  /** Completions not yet written; they go out together on the next turn of the event loop. */
+  private completing: { ids: string[]; written: Promise<void> } | undefined;
   private sleepUntil = -Infinity;
   /** Consecutive sleeps for a job due now that the fetch did not get (locked by another replica): backs off. */
   private dueNowStreak = 0;
@@ -253,9 +259,11 @@ class KindWorker {
       }
       if (this.stopping) break;
       if (filled || free <= 0) {
-        // Every slot is taken: the next fetch waits for one to free, not for the clock.
+        // Every slot is taken: the next fetch waits for slots to free, not for the clock.
         this.dueNowStreak = 0;
+        this.waitingForSlots = true;
         await this.sleep(Infinity);
+        this.waitingForSlots = false;
         continue;
       }
       let waitMs = pollingIntervalMs;
@@ -267,6 +275,7 @@ class KindWorker {
           waitMs = Math.min(pollingIntervalMs, MIN_SLEEP_MS * 2 ** this.dueNowStreak++);
         } else {
           this.dueNowStreak = 0;
+          // Jobs falling due close together are fetched together rather than one round trip each.
           if (dueInMs !== null) waitMs = Math.min(waitMs, Math.max(dueInMs, MIN_SLEEP_MS));
         }
       } catch (error) {
@@ -292,7 +301,7 @@ class KindWorker {
   }
 
   private begin(id: string, job: Job<object>): void {
-    const { boss, name, handler, timeoutMs, logger } = this.options;
+    const { boss, name, handler, timeoutMs, concurrency, logger } = this.options;
     const run = (async () => {
       let timer: NodeJS.Timeout | undefined;
       try {
@@ -302,14 +311,15 @@ class KindWorker {
             timer = setTimeout(() => reject(new Error(`job ran longer than its expiry (${timeoutMs} ms)`)), timeoutMs);
           }),
         ]);
-        clearTimeout(timer);
-        await boss.complete(name, id);
       } catch (error) {
-        clearTimeout(timer);
         logger.warn({ err: error, job: name, jobId: id }, 'job failed; it will be retried if retries remain');
         // Only this job fails; pg-boss retries it per the kind's options.
         await boss.fail(name, id, { message: (error as Error).message ?? String(error) });
+        return;
+      } finally {
+        clearTimeout(timer);
       }
+      await this.complete(id);
     })()
       .catch((error: unknown) =>
         logger.warn(
@@ -319,14 +329,31 @@ class KindWorker {
       )
       .finally(() => {
         this.running.delete(id);
-        this.wake?.();
+        if (this.waitingForSlots && concurrency - this.running.size >= Math.ceil(concurrency / 4)) this.wake?.();
       });
     this.running.set(id, run);
   }
+
+  /** Marks a job completed, in one statement with the others finishing in the same turn. */
+  private complete(id: string): Promise<void> {
+    if (!this.completing) {
+      const batch = { ids: [] as string[], written: Promise.resolve() };
+      batch.written = new Promise<void>((resolve) => setImmediate(resolve)).then(async () => {
+        this.completing = undefined;
+        await this.options.boss.complete(this.options.name, batch.ids);
+      });
+      this.completing = batch;
+    }
+    this.completing.ids.push(id);
+    return this.completing.written;
+  }
 }
 
-/** The shortest sleep of an idle worker, so a job due "now" that it cannot fetch never spins it. */
-const MIN_SLEEP_MS = 20;
+/**
+ * The shortest sleep of an idle worker: jobs falling due within it are fetched together, and a job due
+ * "now" that it cannot fetch never spins it. It adds at most this much to a job's lateness.
+ */
+const MIN_SLEEP_MS = 100;
 
 function quoteIdentifier(name: string): string {
   return `"${name.replace(/"/g, '""')}"`;
