@@ -129,6 +129,23 @@ async function windowsJudgedBy(service: Service): Promise<number> {
     .reduce((total, line) => total + Number(line.split(' ').pop()), 0);
 }
 
+/** Mean seconds per window phase (fetch, judge, store) over the replicas, from their own histogram. */
+async function phaseMeansMs(services: Service[]): Promise<Record<string, number>> {
+  const sums: Record<string, { sum: number; count: number }> = {};
+  for (const service of services) {
+    const text = await (await fetch(`${service.url}/metrics`)).text();
+    for (const match of text.matchAll(
+      /^autopilot_window_phase_seconds_(sum|count)\{[^}]*phase="(\w+)"[^}]*\} (\S+)$/gm,
+    )) {
+      const entry = (sums[match[2]!] ??= { sum: 0, count: 0 });
+      entry[match[1] as 'sum' | 'count'] += Number(match[3]);
+    }
+  }
+  return Object.fromEntries(
+    Object.entries(sums).map(([phase, { sum, count }]) => [phase, round((sum / Math.max(1, count)) * 1000)]),
+  );
+}
+
 async function createDatabase(clusterUrl: string, name: string): Promise<string> {
   const admin = new pg.Client({ connectionString: clusterUrl });
   await admin.connect();
@@ -148,6 +165,8 @@ interface VerificationPhase {
   cpuMsPerWindow: number;
   judgedTwice: number;
   perReplica: number[];
+  /** Wall time of a window's fetch, judge and store phases inside the service (mean, ms). */
+  windowPhaseMeanMs: Record<string, number>;
   verdicts: Record<string, number>;
   createdLate: number;
   createsPerSec: number;
@@ -270,6 +289,7 @@ async function verificationPhase(
       'SELECT status, count(*) AS n FROM autopilot.verifications GROUP BY status',
     );
     const perReplica = await Promise.all(services.map(windowsJudgedBy));
+    const windowPhaseMeanMs = await phaseMeansMs(services);
     const counted = perReplica.reduce((total, n) => total + n, 0);
     const phase: VerificationPhase = {
       replicas,
@@ -282,6 +302,7 @@ async function verificationPhase(
       cpuMsPerWindow: round(cpuSpent / Math.max(1, judgedWhileMeasured), 2),
       judgedTwice: counted - lateness.length,
       perReplica,
+      windowPhaseMeanMs,
       verdicts: Object.fromEntries(verdictRows.map((row) => [row.status, Number(row.n)])),
       createdLate,
       createsPerSec: round(count / createSeconds),
@@ -289,7 +310,10 @@ async function verificationPhase(
     log(
       `${replicas} replica(s): ${phase.windowsJudged}/${phase.windowsExpected} windows judged, lateness p50 ` +
         `${phase.p50LatenessMs} ms, p99 ${phase.p99LatenessMs} ms, max ${phase.maxLatenessMs} ms; ` +
-        `${phase.cpuMsPerWindow} ms CPU per window; per replica ${perReplica.join(' + ')}; judged twice: ${phase.judgedTwice}`,
+        `${phase.cpuMsPerWindow} ms CPU per window; per replica ${perReplica.join(' + ')}; judged twice: ${phase.judgedTwice}; ` +
+        `inside the service per window: ${Object.entries(windowPhaseMeanMs)
+          .map(([name, ms]) => `${name} ${ms} ms`)
+          .join(', ')}`,
     );
     return phase;
   } finally {

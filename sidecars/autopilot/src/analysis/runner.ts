@@ -182,7 +182,7 @@ export class VerificationRunner {
         return;
       }
       const storeStarted = performance.now();
-      await store.saveInterval(id, {
+      const interval = {
         index,
         startMs: window.startMs,
         endMs: window.endMs,
@@ -190,8 +190,14 @@ export class VerificationRunner {
         classification: result.classification,
         result,
         data,
-      });
-      intervals = await store.intervals(id, { withData: 'none' });
+      };
+      // Saved: the list read above plus this one (a round trip less per window); not saved: another run
+      // stored it first, so read what is there.
+      intervals = (await store.saveInterval(id, interval))
+        ? [...intervals, { ...interval, data: [], judgedAt: new Date().toISOString() }].sort(
+            (a, b) => a.index - b.index,
+          )
+        : await store.intervals(id, { withData: 'none' });
       const timings = {
         fetchMs: Math.round(judgeStarted - fetchStarted),
         judgeMs: Math.round(storeStarted - judgeStarted),
