@@ -53,7 +53,8 @@ describe('options', () => {
   it('names the option it refuses', () => {
     expect(() => parseOptions(['--verifications', 'many'])).toThrow('--verifications must be an integer ≥ 1, got many');
     expect(() => parseOptions(['--window-seconds', '0'])).toThrow('--window-seconds must be an integer ≥ 1, got 0');
-    expect(() => parseOptions(['--replicas', '3'])).toThrow("Unknown option '--replicas'");
+    expect(() => parseOptions(['--replicas', '2,3'])).toThrow('--replicas must be a comma-separated list');
+    expect(() => parseOptions(['--workers', '3'])).toThrow("Unknown option '--workers'");
   });
 });
 
