@@ -27,6 +27,11 @@ const SERVICE_TOKEN = 'bench-service-token-0123456789';
 const GATE_TOKEN = 'bench-gate-token-0123456789ab';
 const METRICS = ['latency_p50', 'latency_p99', 'error_rate', 'cpu_seconds'];
 const CREATE_CONCURRENCY = 16;
+const WARMUP_VERIFICATIONS = 50;
+const WARMUP_GATES = 50;
+/** The intervals of the measured verifications (not the warm-up's). */
+const MEASURED_INTERVALS = `autopilot.verification_intervals i JOIN autopilot.verifications v
+  ON v.id = i.verification_id AND v.execution_id LIKE 'bench-%'`;
 
 function log(message: string): void {
   process.stdout.write(`${new Date().toISOString().slice(11, 19)} ${message}\n`);
@@ -146,6 +151,43 @@ async function phaseMeansMs(services: Service[]): Promise<Record<string, number>
   );
 }
 
+/** A create request: the issue's shape of verification, `windows` windows of `windowSeconds` each. */
+function verificationBody(executionId: string, startMs: number, options: Options) {
+  const windowMs = options.windowSeconds * 1000;
+  return {
+    application: 'bench',
+    executionId,
+    stageId: 'verify',
+    template: {
+      stepSeconds: Math.max(1, Math.round(options.windowSeconds / 12)),
+      metrics: METRICS.map((name) => ({
+        name,
+        provider: 'prom',
+        query: `${name}{\${scope}}`,
+        direction: 'increase',
+        groups: [name.split('_')[0]],
+      })),
+    },
+    baseline: { deployment: 'web-v1', pod: `baseline-${executionId}` },
+    canary: { deployment: 'web-v2', pod: `canary-${executionId}` },
+    startTime: new Date(startMs).toISOString(),
+    lifetimeMs: options.windows * windowMs,
+    intervalMs: windowMs,
+    lookbackMs: windowMs,
+    thresholds: null,
+    judge: null,
+  };
+}
+
+/** Polls `check` every 500 ms until it answers true, or fails naming `what` after `timeoutMs`. */
+async function waitFor(what: string, timeoutMs: number, check: () => Promise<boolean>): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`${what} did not happen within ${timeoutMs} ms`);
+    await sleep(500);
+  }
+}
+
 async function createDatabase(clusterUrl: string, name: string): Promise<string> {
   const admin = new pg.Client({ connectionString: clusterUrl });
   await admin.connect();
@@ -194,6 +236,24 @@ async function verificationPhase(
     }
     const { verifications: count, windows, windowSeconds } = options;
     const windowMs = windowSeconds * 1000;
+    // A fresh process judges its first windows slowly (JIT, connections), as a running replica would
+    // not: verifications whose windows are already past warm the replicas up and are not measured.
+    const warmups = Math.min(WARMUP_VERIFICATIONS, count);
+    log(`warming up: ${warmups} verifications whose windows are already past`);
+    await forEachConcurrently(warmups, async (index) => {
+      const answer = await post(
+        `${services[index % services.length]!.url}/api/v1/verifications`,
+        verificationBody(`warmup-${replicas}-${index}`, Date.now() - windows * windowMs - 1_000, options),
+      );
+      if (answer.status !== 202) throw new Error(`create answered ${answer.status}: ${answer.text}`);
+    });
+    await waitFor('the warm-up verifications finishing', 300_000, async () => {
+      const { rows } = await database.query<{ running: string }>(
+        `SELECT count(*) AS running FROM autopilot.verifications WHERE status = 'running'`,
+      );
+      return Number(rows[0]!.running) === 0;
+    });
+    const judgedInWarmup = await Promise.all(services.map(windowsJudgedBy));
     // Starts are spread evenly over one window, as a steady stream of deployments would have them, so
     // windows fall due at count / windowSeconds per second. The first is due one window after the start
     // of the creates plus a head start of 5 s.
@@ -210,29 +270,10 @@ async function verificationPhase(
     await forEachConcurrently(count, async (index) => {
       const service = services[index % services.length]!;
       const startMs = startOf(index);
-      const answer = await post(`${service.url}/api/v1/verifications`, {
-        application: 'bench',
-        executionId: `bench-${replicas}-${index}`,
-        stageId: 'verify',
-        template: {
-          stepSeconds: Math.max(1, Math.round(windowSeconds / 12)),
-          metrics: METRICS.map((name) => ({
-            name,
-            provider: 'prom',
-            query: `${name}{\${scope}}`,
-            direction: 'increase',
-            groups: [name.split('_')[0]],
-          })),
-        },
-        baseline: { deployment: 'web-v1', pod: `baseline-${index}` },
-        canary: { deployment: 'web-v2', pod: `canary-${index}` },
-        startTime: new Date(startMs).toISOString(),
-        lifetimeMs: windows * windowMs,
-        intervalMs: windowMs,
-        lookbackMs: windowMs,
-        thresholds: null,
-        judge: null,
-      });
+      const answer = await post(
+        `${service.url}/api/v1/verifications`,
+        verificationBody(`bench-${replicas}-${index}`, startMs, options),
+      );
       if (answer.status !== 202) throw new Error(`create answered ${answer.status}: ${answer.text}`);
       if (Date.now() > startMs + windowMs) createdLate++;
       created++;
@@ -255,8 +296,8 @@ async function verificationPhase(
         if (service.child.exitCode !== null) throw new Error(`autopilot exited: ${service.tail.join('')}`);
       const { rows } = await database.query<{ running: string; judged: string; late: number | null }>(
         `SELECT (SELECT count(*) FROM autopilot.verifications WHERE status = 'running') AS running,
-                (SELECT count(*) FROM autopilot.verification_intervals) AS judged,
-                (SELECT max(EXTRACT(EPOCH FROM judged_at) * 1000 - end_ms)::float8 FROM autopilot.verification_intervals) AS late`,
+                (SELECT count(*) FROM ${MEASURED_INTERVALS}) AS judged,
+                (SELECT max(EXTRACT(EPOCH FROM i.judged_at) * 1000 - i.end_ms)::float8 FROM ${MEASURED_INTERVALS}) AS late`,
       );
       const running = Number(rows[0]!.running);
       judged = Number(rows[0]!.judged);
@@ -280,17 +321,22 @@ async function verificationPhase(
     }
     const cpuSpent = services.reduce((total, service) => total + cpuMs(service.child.pid), 0) - cpuBefore;
     const { rows: intervals } = await database.query<{ lateness: number; judged_at: Date }>(
-      `SELECT (EXTRACT(EPOCH FROM judged_at) * 1000 - end_ms)::float8 AS lateness, judged_at
-         FROM autopilot.verification_intervals`,
+      `SELECT (EXTRACT(EPOCH FROM i.judged_at) * 1000 - i.end_ms)::float8 AS lateness, i.judged_at
+         FROM ${MEASURED_INTERVALS}`,
     );
     const lateness = intervals.map((row) => Number(row.lateness)).sort((a, b) => a - b);
     const judgedWhileMeasured = intervals.filter((row) => row.judged_at.getTime() >= judgingFromMs).length;
     const { rows: verdictRows } = await database.query<{ status: string; n: string }>(
-      'SELECT status, count(*) AS n FROM autopilot.verifications GROUP BY status',
+      `SELECT status, count(*) AS n FROM autopilot.verifications WHERE execution_id LIKE 'bench-%' GROUP BY status`,
     );
-    const perReplica = await Promise.all(services.map(windowsJudgedBy));
+    // The replicas' counters include the warm-up's windows, so they are compared with every stored window.
+    const judgedByReplica = await Promise.all(services.map(windowsJudgedBy));
+    const perReplica = judgedByReplica.map((n, index) => n - judgedInWarmup[index]!);
+    const { rows: stored } = await database.query<{ n: string }>(
+      'SELECT count(*) AS n FROM autopilot.verification_intervals',
+    );
     const windowPhaseMeanMs = await phaseMeansMs(services);
-    const counted = perReplica.reduce((total, n) => total + n, 0);
+    const counted = judgedByReplica.reduce((total, n) => total + n, 0);
     const phase: VerificationPhase = {
       replicas,
       verifications: count,
@@ -300,7 +346,7 @@ async function verificationPhase(
       p99LatenessMs: round(percentile(lateness, 99)),
       maxLatenessMs: round(lateness[lateness.length - 1] ?? NaN),
       cpuMsPerWindow: round(cpuSpent / Math.max(1, judgedWhileMeasured), 2),
-      judgedTwice: counted - lateness.length,
+      judgedTwice: counted - Number(stored[0]!.n),
       perReplica,
       windowPhaseMeanMs,
       verdicts: Object.fromEntries(verdictRows.map((row) => [row.status, Number(row.n)])),
@@ -368,6 +414,18 @@ async function expiryPhase(options: Options, clusterUrl: string): Promise<Expiry
       if (answer.status !== 202) throw new Error(`create answered ${answer.status}: ${answer.text}`);
     });
     const msPerCreate = (performance.now() - probeStarted) / probe;
+    // The expiry path warmed up too: gates with the shortest timeout, expired before the measured ones.
+    log(`warming up: ${WARMUP_GATES} gates expiring in a second`);
+    await forEachConcurrently(WARMUP_GATES, async (index) => {
+      const answer = await post(`${service.url}/api/v1/approvals`, gateBody(`warmup-${index}`, 1_000));
+      if (answer.status !== 202) throw new Error(`create answered ${answer.status}: ${answer.text}`);
+    });
+    await waitFor('the warm-up gates expiring', 120_000, async () => {
+      const { rows } = await database.query<{ n: string }>(
+        `SELECT count(*) AS n FROM visibility.approvals WHERE status = 'expired'`,
+      );
+      return Number(rows[0]!.n) >= WARMUP_GATES;
+    });
     const spreadMs = options.expirySpreadSeconds * 1000;
     const firstDeadlineMs = Date.now() + Math.ceil(count * msPerCreate * 1.5) + 5_000;
     const deadlineOf = (index: number) => firstDeadlineMs + Math.floor((index / count) * spreadMs);
@@ -400,7 +458,7 @@ async function expiryPhase(options: Options, clusterUrl: string): Promise<Expiry
     for (;;) {
       if (service.child.exitCode !== null) throw new Error(`visibility exited: ${service.tail.join('')}`);
       const { rows } = await database.query<{ expired: string }>(
-        `SELECT count(*) AS expired FROM visibility.approvals WHERE status = 'expired'`,
+        `SELECT count(*) AS expired FROM visibility.approvals WHERE status = 'expired' AND execution_id LIKE 'expiring-%'`,
       );
       expired = Number(rows[0]!.expired);
       log(`  ${expired}/${created} gates expired`);
@@ -414,7 +472,7 @@ async function expiryPhase(options: Options, clusterUrl: string): Promise<Expiry
     const cpuSpent = cpuMs(service.child.pid) - cpuBefore;
     const { rows } = await database.query<{ lateness: number }>(
       `SELECT (EXTRACT(EPOCH FROM (closed_at - deadline)) * 1000)::float8 AS lateness
-         FROM visibility.approvals WHERE status = 'expired'`,
+         FROM visibility.approvals WHERE status = 'expired' AND execution_id LIKE 'expiring-%'`,
     );
     const lateness = rows.map((row) => Number(row.lateness)).sort((a, b) => a - b);
     const phase: ExpiryPhase = {
