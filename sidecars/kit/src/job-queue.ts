@@ -247,12 +247,14 @@ class KindWorker {
     while (!this.stopping) {
       const free = concurrency - this.running.size;
       let filled = false;
+      let fetched = 0;
       if (free > 0) {
         try {
           const jobs = await boss.fetch<object>(name, { batchSize: free, includeMetadata: true });
           for (const job of jobs)
             this.begin(job.id, { id: job.id, name: job.name, data: job.data, attempt: job.retryCount + 1 });
-          filled = jobs.length === free;
+          fetched = jobs.length;
+          filled = fetched === free;
         } catch (error) {
           logger.warn({ err: error, job: name }, 'fetching jobs failed; trying again after the polling interval');
         }
@@ -270,8 +272,10 @@ class KindWorker {
       try {
         const dueInMs = await this.options.nextDueInMs();
         if (dueInMs !== null && dueInMs <= 0) {
-          // Due but not fetched: another replica holds it, or it fell due just now. Retry soon, backing
-          // off so a job that can never be fetched costs no busy loop.
+          // Due but not fetched. Usually it fell due after the fetch (jobs were fetched): fetch again
+          // soon. Nothing fetched at all means another replica holds it (or fetching fails): back off,
+          // so a job that cannot be fetched costs no busy loop.
+          if (fetched > 0) this.dueNowStreak = 0;
           waitMs = Math.min(pollingIntervalMs, MIN_SLEEP_MS * 2 ** this.dueNowStreak++);
         } else {
           this.dueNowStreak = 0;
