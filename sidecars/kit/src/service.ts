@@ -118,7 +118,23 @@ export function baseConfigSchema(defaults: { name: string; port: number }) {
       .prefault({}),
     jobs: z
       .strictObject({
-        pollingIntervalSeconds: z.number().min(0.5).default(1).describe('How often idle job workers poll'),
+        pollingIntervalSeconds: z
+          .number()
+          .min(0.5)
+          .max(60)
+          .default(1)
+          .describe(
+            'Longest wait of an idle job worker before it looks for new jobs (it also wakes when the next queued job falls due)',
+          ),
+        concurrency: z
+          .number()
+          .int()
+          .min(1)
+          .max(500)
+          .default(16)
+          .describe(
+            'Jobs of one kind a replica runs at once (e.g. verification windows being judged); keep it near database.poolSize',
+          ),
         maintenanceIntervalSeconds: z
           .number()
           .int()
@@ -205,6 +221,7 @@ export async function startService<Config extends BaseConfig>(
       database,
       logger,
       pollingIntervalSeconds: config.jobs.pollingIntervalSeconds,
+      concurrency: config.jobs.concurrency,
       maintenanceIntervalSeconds: config.jobs.maintenanceIntervalSeconds,
     });
     cleanups.unshift(() => jobs.stop());

@@ -226,7 +226,7 @@ export class VerificationRunner {
       }
       const result = combineResults(metricResult, logs, verification.weights, verification.thresholds);
       const storeStarted = performance.now();
-      await store.saveInterval(id, {
+      const interval = {
         index,
         startMs: window.startMs,
         endMs: window.endMs,
@@ -236,8 +236,21 @@ export class VerificationRunner {
         data,
         metricScore: metricResult?.score ?? null,
         logs,
-      });
-      intervals = await store.intervals(id, { withData: 'none' });
+      };
+      // Saved: the list read above plus this one (a round trip less per window), shaped as a read without
+      // data returns it; not saved: another run stored it first, so read what is there.
+      intervals = (await store.saveInterval(id, interval))
+        ? [
+            ...intervals,
+            {
+              ...interval,
+              data: [],
+              logs: null,
+              logsFailed: logs?.failed === true,
+              judgedAt: new Date().toISOString(),
+            },
+          ].sort((a, b) => a.index - b.index)
+        : await store.intervals(id, { withData: 'none' });
       const timings = {
         fetchMs: Math.round(judgeStarted - fetchStarted),
         judgeMs: Math.round(storeStarted - judgeStarted),
