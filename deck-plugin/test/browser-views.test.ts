@@ -392,6 +392,7 @@ describe('the application views in the browser, through the Gate proxy, against 
       webhook: { statusCode: 'ACCEPTED', monitor: { body: view } },
     });
     const cluster = session.page.locator('.isd-log-cluster', { hasText: 'stock is negative' });
+    await session.page.waitForSelector('text=This verification reads logs only.');
     await cluster.waitFor();
     expect(await cluster.locator('.isd-baseline-count').textContent()).toBe('0');
     expect(await cluster.locator('.isd-canary-count').textContent()).toBe('6');

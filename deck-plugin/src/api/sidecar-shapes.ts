@@ -114,6 +114,8 @@ export interface VerificationResult {
   reason?: string | null;
   error?: string;
   thresholds?: { pass?: number; marginal?: number };
+  /** The metric template; null when the verification reads logs only. */
+  template?: { name: string; version: number | null } | null;
   /** The log template the verification reads, or null/absent for metrics only. */
   logTemplate?: { name: string; version: number | null } | null;
   weights?: { metric: number; log: number };

@@ -65,6 +65,7 @@ describe('VerificationExecutionDetails logs', () => {
     expect(fresh.querySelector('pre')?.textContent).toContain('stock for sku-7 is negative');
 
     const known = await clusterItem('a1b2c3d4e5f60718293a4b5c');
+    expect(known.querySelector('.isd-score-impact')?.textContent).toBe(' · Score impact none');
     expect(known.querySelector('.isd-current-mark')?.textContent).toBe(
       'Marked expected by dana at 2026-11-21T08:00:00Z',
     );

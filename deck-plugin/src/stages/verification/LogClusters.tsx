@@ -158,7 +158,12 @@ function ClusterItem(props: ClusterItemProps) {
 
   const titleId = `isd-cluster-${cluster.clusterKey}`;
   return (
-    <li className="isd-log-cluster" data-cluster-key={cluster.clusterKey} data-classification={cluster.classification}>
+    <li
+      className="isd-log-cluster"
+      style={{ marginBottom: 12 }}
+      data-cluster-key={cluster.clusterKey}
+      data-classification={cluster.classification}
+    >
       <div>
         <span className={`label ${classificationClass[cluster.classification] ?? 'label-default'} isd-classification`}>
           {cluster.classification}
@@ -222,7 +227,8 @@ function Examples(props: { title: string; lines: string[] }) {
 }
 
 function impactText(impact: number | string): string {
-  return typeof impact === 'number' ? `−${formatNumber(impact)} points` : impact;
+  if (typeof impact !== 'number') return impact;
+  return impact === 0 ? 'none' : `−${formatNumber(impact)} points`;
 }
 
 function formatNumber(value: number): string {

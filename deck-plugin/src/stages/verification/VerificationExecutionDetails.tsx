@@ -85,7 +85,9 @@ function VerificationDetails(props: IExecutionDetailsSectionProps) {
 
       <h5>Metrics</h5>
       {(result.metrics ?? []).length === 0 ? (
-        <p className="isd-no-metrics">No metric results yet.</p>
+        <p className="isd-no-metrics">
+          {result.template === null ? 'This verification reads logs only.' : 'No metric results yet.'}
+        </p>
       ) : (
         <table className="table table-condensed isd-metrics">
           <thead>
