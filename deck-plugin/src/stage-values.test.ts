@@ -51,6 +51,23 @@ describe('normalizeParameterValues', () => {
     expect(result.values['baseline']).toEqual({ app: 'web' });
   });
 
+  it('reads a log template and weights written as JSON text, numbers in the weights too', () => {
+    const result = normalizeParameterValues('verification', {
+      logTemplate: '{"name":"web-logs","version":2}',
+      weights: '{"metric":"0.7","log":1}',
+    });
+    expect(result.values['logTemplate']).toEqual({ name: 'web-logs', version: 2 });
+    expect(result.values['weights']).toEqual({ metric: 0.7, log: 1 });
+    const spel = { metric: ' 2 ', log: '${parameters.logWeight}' };
+    expect(normalizeParameterValues('verification', { weights: spel }).values['weights']).toEqual({
+      metric: 2,
+      log: '${parameters.logWeight}',
+    });
+    expect(normalizeParameterValues('verification', { weights: '{"metric":' }).problems['weights']).toMatch(
+      /^Score weights must be an object in JSON; this text is not valid JSON/,
+    );
+  });
+
   it('refuses a list where an object belongs, and an object where a list belongs', () => {
     expect(normalizeParameterValues('policy', { params: '[1]' }).problems['params']).toBe(
       'Parameters must be an object (found [1]).',

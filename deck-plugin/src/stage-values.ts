@@ -116,15 +116,22 @@ function fixNested(kind: GateKind, name: string, value: unknown): unknown {
     });
     return changed ? groups : value;
   }
-  if (kind === 'verification' && name === 'thresholds' && isRecord(value)) {
-    const pass = readNumber(value['pass']);
-    const marginal = readNumber(value['marginal']);
-    if (typeof value['pass'] === 'string' && pass.ok) value = { ...value, pass: pass.value };
-    if (isRecord(value) && typeof value['marginal'] === 'string' && marginal.ok) {
-      value = { ...value, marginal: marginal.value };
-    }
-  }
+  if (kind === 'verification' && name === 'thresholds') return numbersAt(value, ['pass', 'marginal']);
+  if (kind === 'verification' && name === 'weights') return numbersAt(value, ['metric', 'log']);
   return value;
+}
+
+/** The object with each of `keys` that holds a numeric string read as a number (SpEL stays as written). */
+function numbersAt(value: unknown, keys: string[]): unknown {
+  if (!isRecord(value)) return value;
+  let result = value;
+  for (const key of keys) {
+    const raw = result[key];
+    if (typeof raw !== 'string' || isSpel(raw)) continue;
+    const read = readNumber(raw);
+    if (read.ok) result = { ...result, [key]: read.value };
+  }
+  return result;
 }
 
 function describe(value: unknown): string {

@@ -35,11 +35,37 @@ describe('validateGateStage', () => {
   it('names every missing required parameter by its label', () => {
     const errors = validateGateStage('verification', stage('verification', {}));
     expect(errors.parameterValues).toMatchObject({
-      template: 'Verification template is required.',
+      template: 'Metric template or Log template is required: choose at least one.',
       baseline: 'Baseline scope is required.',
       canary: 'Canary scope is required.',
     });
     expect(validateGateStage('policy', stage('policy', {})).parameterValues?.['policy']).toBe('Policy is required.');
+  });
+
+  it('accepts a log template alone, a metric template alone or both, and checks their shape and the weights', () => {
+    const { template: _metric, ...logsOnly } = validVerification;
+    const check = (values: Record<string, unknown>) =>
+      validateGateStage('verification', stage('verification', values)).parameterValues ?? {};
+    expect(check({ ...logsOnly, logTemplate: { name: 'web-logs' } })).toEqual({});
+    expect(
+      check({ ...validVerification, logTemplate: { name: 'web-logs', version: 2 }, weights: { metric: 3, log: 1 } }),
+    ).toEqual({});
+    expect(check({ ...logsOnly, logTemplate: { version: 2 } })).toEqual({
+      logTemplate: 'Log template: choose a template.',
+    });
+    expect(check({ ...validVerification, weights: { metric: 0, log: 0 } })).toEqual({
+      weights: 'Score weights: metric and log must not both be 0.',
+    });
+    expect(check({ ...validVerification, weights: { metric: -1, log: 1 } })).toEqual({
+      weights: 'Metric weight must be at least 0.',
+    });
+    expect(check({ ...validVerification, weights: { metric: 1, log: 'x' } })).toEqual({
+      weights: 'Log weight must be a number.',
+    });
+    expect(check({ ...validVerification, weights: [1, 1] }).weights).toBe(
+      'Score weights must be an object (found a list).',
+    );
+    expect(check({ ...validVerification, weights: { metric: '${parameters.w}', log: 1 } })).toEqual({});
   });
 
   it('requires at least one approver group with a name and a whole number of approvals', () => {

@@ -22,6 +22,8 @@ export const limits = {
   lifetimeMs: { min: MINUTE_MS, max: 7 * DAY_MS },
   intervalMs: { min: MINUTE_MS },
   score: { min: 0, max: 100 },
+  /** Autopilot's bounds of `weights.metric` and `weights.log`. */
+  weight: { min: 0, max: 1000 },
 } as const;
 
 /** Automatic decision modes. */
@@ -126,12 +128,33 @@ function validateApproval(values: Values, stageTimeoutMs: unknown, set: Setter, 
 }
 
 function validateVerification(values: Values, stageTimeoutMs: unknown, set: Setter, label: Labeler): void {
-  const template = values['template'];
-  if (
-    template !== undefined &&
-    (!isRecord(template) || typeof template['name'] !== 'string' || template['name'] === '')
-  ) {
-    set('template', `${label('template')}: choose a template.`);
+  // Autopilot needs a metric template, a log template or both, and answers 400 on `body.template` otherwise.
+  if (isMissing(values['template']) && isMissing(values['logTemplate'])) {
+    set('template', `${label('template')} or ${label('logTemplate')} is required: choose at least one.`);
+  }
+  for (const name of ['template', 'logTemplate']) {
+    const template = values[name];
+    if (
+      !isMissing(template) &&
+      !isSpel(template) &&
+      (!isRecord(template) || typeof template['name'] !== 'string' || template['name'] === '')
+    ) {
+      set(name, `${label(name)}: choose a template.`);
+    }
+  }
+  const weights = values['weights'];
+  if (!isMissing(weights) && !isSpel(weights)) {
+    if (!isRecord(weights)) set('weights', `${label('weights')} must be an object with metric and log.`);
+    else {
+      const { min, max } = limits.weight;
+      const metricProblem = isSpel(weights['metric']) ? undefined : rangeProblem(weights['metric'], min, max, String);
+      const logProblem = isSpel(weights['log']) ? undefined : rangeProblem(weights['log'], min, max, String);
+      if (metricProblem) set('weights', `Metric weight ${metricProblem}`);
+      else if (logProblem) set('weights', `Log weight ${logProblem}`);
+      else if (weights['metric'] === 0 && weights['log'] === 0) {
+        set('weights', `${label('weights')}: metric and log must not both be 0.`);
+      }
+    }
   }
   for (const scope of ['baseline', 'canary']) {
     const value = values[scope];

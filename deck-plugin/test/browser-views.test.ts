@@ -6,7 +6,8 @@
 // API) beside 10,000 stored ones, sapor deciding real policy gates beside 10,000 stored decisions and
 // evaluating the playground's draft, and sapor's insights over deployments and the audit trail that
 // autopilot appended to. The page's origin forwards `/proxies/**` to the Gate harness with the
-// browser's session cookie, as an ingress in front of Gate would.
+// browser's session cookie, as an ingress in front of Gate would. A verification with a log template
+// reads logs from the Loki contract harness, and its execution view shows and marks the clusters.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { renderSpinnakerConfig, resolveValues } from '@isd/orca-stages';
 import type { RunningService } from '@isd/kit';
@@ -17,6 +18,8 @@ import type { SaporConfig } from '@isd/sapor';
 
 import { startGateProxy } from '../../test/harness/gate';
 import type { GateProxy } from '../../test/harness/gate';
+import { startLokiHarness } from '../../test/harness/loki';
+import type { LokiHarness } from '../../test/harness/loki';
 import {
   createTestDatabase,
   gateHeaders,
@@ -35,6 +38,7 @@ const SEEDED = 10_000;
 const users = { bob: ['dev'], 'policy-admin': { roles: ['admin'], admin: true } };
 
 let metrics: DemoPrometheus;
+let loki: LokiHarness;
 let autopilot: RunningService<AutopilotConfig>;
 let sapor: RunningService<SaporConfig>;
 let gate: GateProxy;
@@ -123,8 +127,28 @@ async function decideGate(executionId: string, params: Record<string, unknown>) 
   );
 }
 
+/** Logs of 20 minutes ago: both pods log the same requests, only the canary a new exception. */
+function pushCheckoutLogs(startMs: number) {
+  const ns = (ms: number) => BigInt(ms) * 1_000_000n;
+  for (const pod of ['checkout-v1', 'checkout-v2']) {
+    const labels = { app: 'checkout', pod };
+    const entries = Array.from({ length: 300 }, (_, i) => ({
+      labels,
+      ts: ns(startMs + i * 500),
+      line: `INFO GET /cart/${i * 7} 200`,
+    }));
+    if (pod === 'checkout-v2') {
+      for (let i = 0; i < 6; i++) {
+        entries.push({ labels, ts: ns(startMs + i * 20_000) + 1n, line: `ERROR order ${i} failed: stock is negative` });
+      }
+    }
+    loki.push(entries);
+  }
+}
+
 beforeAll(async () => {
   metrics = await startDemoPrometheus({ port: 0 });
+  loki = await startLokiHarness();
   sapor = await startTestService(
     saporService,
     testServiceConfig(saporService, { databaseUrl: await createTestDatabase('deck_views_sapor'), users }),
@@ -136,6 +160,7 @@ beforeAll(async () => {
       users,
       extra: {
         providers: { demo: { type: 'prometheus', url: metrics.url, timeoutMs: 5_000 } },
+        logProviders: { loki: { type: 'loki', url: loki.url } },
         audit: { url: sapor.url, token: TEST_SERVICE_TOKEN },
       },
     }),
@@ -245,6 +270,7 @@ afterAll(async () => {
   await autopilot?.stop();
   await sapor?.stop();
   await metrics?.close();
+  await loki?.close();
 });
 
 describe('the application views in the browser, through the Gate proxy, against real sidecars', () => {
@@ -319,6 +345,76 @@ describe('the application views in the browser, through the Gate proxy, against 
     // autopilot appended its three verdicts to sapor's audit trail: the newest week has their mean score.
     expect(await session.page.locator('svg[aria-label^="Verification score"] circle').count()).toBe(1);
     await session.screenshot('real-sidecars-insights-view');
+  });
+
+  // Last, so its verdict does not change what the views above count.
+  it('Logs: a verification with a log template shows its clusters, and bob marks one in its execution view', async () => {
+    const startMs = Math.floor((Date.now() - 20 * MINUTE) / MINUTE) * MINUTE;
+    pushCheckoutLogs(startMs);
+    await call(
+      autopilot.url,
+      'POST',
+      '/api/v1/log-templates',
+      { name: 'checkout-logs', application: 'checkout', provider: 'loki', query: '{${scope}}' },
+      gateHeaders('bob'),
+    );
+    const created = await call(
+      autopilot.url,
+      'POST',
+      '/api/v1/verifications',
+      {
+        application: 'checkout',
+        pipelineName: 'deploy-prod',
+        executionId: 'exec-logs',
+        stageId: 'verify',
+        template: null,
+        logTemplate: { name: 'checkout-logs' },
+        weights: null,
+        baseline: { app: 'checkout', pod: 'checkout-v1' },
+        canary: { app: 'checkout', pod: 'checkout-v2' },
+        startTime: new Date(startMs).toISOString(),
+        lifetimeMs: 3 * MINUTE,
+      },
+      serviceHeaders(),
+    );
+    const id = String(created.id);
+    const deadline = Date.now() + 60_000;
+    let view = created;
+    while (view.status === 'running') {
+      if (Date.now() > deadline) throw new Error(`verification ${id} is still running`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      view = await call(autopilot.url, 'GET', `/api/v1/verifications/${id}`, undefined, serviceHeaders());
+    }
+
+    await session.renderExecution('isdVerificationGate', {
+      statusEndpoint: `http://autopilot.isd.svc/api/v1/verifications/${id}`,
+      parameterValues: { logTemplate: { name: 'checkout-logs' } },
+      webhook: { statusCode: 'ACCEPTED', monitor: { body: view } },
+    });
+    const cluster = session.page.locator('.isd-log-cluster', { hasText: 'stock is negative' });
+    await session.page.waitForSelector('text=This verification reads logs only.');
+    await cluster.waitFor();
+    expect(await cluster.locator('.isd-baseline-count').textContent()).toBe('0');
+    expect(await cluster.locator('.isd-canary-count').textContent()).toBe('6');
+    expect(await cluster.locator('.isd-current-mark').count()).toBe(0);
+
+    // From the keyboard: focus the button and press Enter.
+    await cluster.getByRole('button', { name: 'Mark ignorable' }).focus();
+    await session.page.keyboard.press('Enter');
+    await cluster.locator('.isd-current-mark').waitFor();
+    expect(await cluster.locator('.isd-current-mark').textContent()).toMatch(/^Marked ignorable by bob at /);
+    await session.screenshot('real-sidecars-verification-logs');
+
+    const put = gate.forwarded.find((request) => request.method === 'PUT' && request.url.includes('/log-marks/'));
+    expect(put?.headers['X-SPINNAKER-USER']).toBe('bob');
+    const marks = await call(
+      autopilot.url,
+      'GET',
+      '/api/v1/applications/checkout/log-marks',
+      undefined,
+      serviceHeaders(),
+    );
+    expect(marks.marks).toEqual([expect.objectContaining({ mark: 'ignorable', markedBy: 'bob' })]);
   });
 
   it('raised no errors in the page', () => {

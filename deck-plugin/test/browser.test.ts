@@ -16,6 +16,7 @@ import type { BrowserSession } from './browser/session';
 import {
   approvals,
   executionStage,
+  logTemplates,
   pipelineCheckDeny,
   policies,
   policyDecisions,
@@ -58,6 +59,8 @@ function fixtureProxy(calls: ProxyCall[]) {
       }
       case 'GET /proxies/autopilot/api/v1/templates':
         return send(response, 200, { templates });
+      case 'GET /proxies/autopilot/api/v1/log-templates':
+        return send(response, 200, { templates: logTemplates });
       case 'GET /proxies/autopilot/api/v1/verifications/ver-19a2':
         return send(response, 200, verifications.marginal);
       case 'GET /proxies/sapor/api/v1/policies':
@@ -119,6 +122,7 @@ describe('the built plugin in Chromium', () => {
       'isdVerificationGate',
       {
         template: { name: 'http-golden-signals', version: 2 },
+        logTemplate: { name: 'web-logs', version: 3 },
         baseline: { deployment: 'checkout-baseline' },
         canary: { deployment: 'checkout-canary' },
       },

@@ -2,6 +2,7 @@
 // change of shape breaks the type-check here first. Shapes follow the sidecar contract in issue 7.
 import type {
   ApprovalInstance,
+  LogTemplateSummary,
   ApprovalStatus,
   PolicyGateDecision,
   PolicyGateRecord,
@@ -184,6 +185,12 @@ export const templates: VerificationTemplateSummary[] = [
   { name: 'jvm-basics', version: 1, description: null, metricCount: 2 },
 ];
 
+/** autopilot's log template list (`GET /api/v1/log-templates`). */
+export const logTemplates: LogTemplateSummary[] = [
+  { name: 'web-logs', version: 3, description: 'Errors and warnings of the web pods', provider: 'logs' },
+  { name: 'batch-logs', version: 1, description: null, provider: 'loki' },
+];
+
 /** sapor's policy list (`GET /api/v1/policies` answers `{revision, policies}`). */
 export const policies: PolicySummary[] = [
   { name: 'deploy-rules', version: 3, packages: ['isd.deploy'], description: 'Deployment windows and trusted images' },
@@ -302,3 +309,53 @@ export function policyGateRecords(count: number, start = 0): PolicyGateRecord[] 
     };
   });
 }
+
+/** A logs-and-metrics report of the failed verification: one new exception in the canary, one known warning. */
+export const verificationReportWithLogs: VerificationReport = {
+  ...verificationReport,
+  logs: [
+    {
+      kind: 'log',
+      template: { name: 'web-logs', version: 3 },
+      provider: 'logs',
+      weight: 0.5,
+      score: 62.5,
+      failed: false,
+      reasons: ['1 unexpected cluster(s) cost 37.5 points'],
+      baselineEvents: 690,
+      canaryEvents: 710,
+      clusterCount: 2,
+      clusters: [
+        {
+          clusterKey: '3f1c0a9e5b7d2c4e6f8a0b1c',
+          template: 'ERROR order <*> failed: java.lang.IllegalStateException: stock for <*> is negative',
+          examples: {
+            baseline: [],
+            canary: ['ERROR order 30 failed: java.lang.IllegalStateException: stock for sku-7 is negative'],
+          },
+          baselineCount: 0,
+          canaryCount: 20,
+          kind: 'canary-only',
+          topic: 'ERROR',
+          classification: 'unexpected',
+          scoreImpact: 37.5,
+          mark: null,
+          currentMark: null,
+        },
+        {
+          clusterKey: 'a1b2c3d4e5f60718293a4b5c',
+          template: 'WARN cache <*> miss ratio high',
+          examples: { baseline: ['WARN cache products miss ratio high'], canary: ['WARN cache carts miss ratio high'] },
+          baselineCount: 12,
+          canaryCount: 14,
+          kind: 'both',
+          topic: 'WARN',
+          classification: 'expected',
+          scoreImpact: 0,
+          mark: 'expected',
+          currentMark: { mark: 'expected', comment: null, markedBy: 'dana', markedAt: '2026-11-21T08:00:00Z' },
+        },
+      ],
+    },
+  ],
+};

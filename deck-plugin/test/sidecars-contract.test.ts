@@ -64,7 +64,11 @@ beforeAll(async () => {
       databaseUrl: await createTestDatabase('deck_plugin_autopilot'),
       users: { alice: ['developers'] },
       // Never queried here: listing templates needs no metrics.
-      extra: { providers: { prom: { type: 'prometheus', url: 'http://localhost:9', timeoutMs: 1_000 } } },
+      extra: {
+        providers: { prom: { type: 'prometheus', url: 'http://localhost:9', timeoutMs: 1_000 } },
+        // Never queried either: listing log templates and marking clusters read no logs.
+        logProviders: { logs: { type: 'opensearch', url: 'http://localhost:9', index: 'logs-*', timeoutMs: 1_000 } },
+      },
     }),
   );
   const created = await fetch(`${autopilot.url}/api/v1/templates`, {
@@ -87,6 +91,12 @@ beforeAll(async () => {
     }),
   });
   expect(created.status).toBe(201);
+  const createdLogs = await fetch(`${autopilot.url}/api/v1/log-templates`, {
+    method: 'POST',
+    headers: gateHeaders('alice'),
+    body: JSON.stringify({ name: 'checkout-logs', application: 'checkout', provider: 'logs', filterKey: 'pod' }),
+  });
+  expect(createdLogs.status).toBe(201);
   gate = await startGateProxy({
     gateLocal: renderSpinnakerConfig(resolveValues()).files['gate-local.yml'],
     gateToken: TEST_GATE_TOKEN,
@@ -127,6 +137,22 @@ describe('the plugin’s client against real sapor and autopilot through the Gat
     expect(listed).toEqual([
       expect.objectContaining({ name: 'latency', version: expect.any(Number), description: 'request latency' }),
     ]);
+  });
+
+  it('lists autopilot’s log templates (the log template picker’s choices)', async () => {
+    const listed = await client.listLogTemplates();
+    expect(listed).toEqual([expect.objectContaining({ name: 'checkout-logs', version: 1, provider: 'logs' })]);
+  });
+
+  it('marks a log cluster as the logged-in user, and shows autopilot’s 400 for a template of another key', async () => {
+    const key = 'abcdef0123456789abcdef01';
+    const stored = await client.markLogCluster('checkout', key, 'ignorable');
+    expect(stored).toMatchObject({ application: 'checkout', clusterKey: key, mark: 'ignorable', markedBy: 'alice' });
+    const forwarded = gate.forwarded.filter((request) => request.url.includes('/log-marks/'));
+    expect(forwarded.map((request) => request.headers['X-SPINNAKER-USER'])).toEqual(['alice']);
+    await expect(client.markLogCluster('checkout', key, 'critical', 'ERROR <*> failed')).rejects.toThrow(
+      /^autopilot 400: body\.template: its key is [0-9a-f]{24}, not abcdef0123456789abcdef01$/,
+    );
   });
 
   it('blocks saving a pipeline sapor denies, with sapor’s message, and allows a compliant one', async () => {

@@ -62,6 +62,19 @@ describe('gate stage catalog', () => {
     expect(gateStages.policy.cancelEndpointTemplate).toBeUndefined();
   });
 
+  it('lets a verification name a metric template, a log template or both, with optional weights', () => {
+    const parameters = new Map(gateStages.verification.parameters.map((parameter) => [parameter.name, parameter]));
+    expect(parameters.get('template')?.required).toBe(false);
+    expect(parameters.get('logTemplate')).toMatchObject({ type: 'object', required: false });
+    expect(parameters.get('weights')).toMatchObject({ type: 'object', required: false });
+    // An unset parameter evaluates to null, which autopilot reads as absent.
+    expect(gateStages.verification.payloadTemplate).toContain(
+      `"logTemplate": \${#toJson(parameterValues['logTemplate'])}`,
+    );
+    expect(gateStages.verification.payloadTemplate).toContain(`"weights": \${#toJson(parameterValues['weights'])}`);
+    expect(defaultParameterValues(gateStages.verification)).not.toHaveProperty('logTemplate');
+  });
+
   it('returns fresh default parameter values each time', () => {
     const first = defaultParameterValues(gateStages.verification);
     expect(first).toEqual({ lifetimeMs: 1_800_000, intervalMs: 300_000, thresholds: { pass: 80, marginal: 60 } });

@@ -207,12 +207,28 @@ const approvalParameters: StageParameter[] = [
 ];
 
 const verificationParameters: StageParameter[] = [
+  // Autopilot needs a metric template, a log template or both (400 `body.template` otherwise), so
+  // neither is required on its own; the Deck validator checks the pair.
   {
     name: 'template',
-    label: 'Verification template',
+    label: 'Metric template',
     type: 'object',
-    required: true,
-    help: 'The {name, version?} of the metric/log template that defines what is compared.',
+    required: false,
+    help: 'The {name, version?} of the metric template that defines what is compared; absent means logs only (then a log template is required).',
+  },
+  {
+    name: 'logTemplate',
+    label: 'Log template',
+    type: 'object',
+    required: false,
+    help: 'The {name, version?} of the log template whose clusters are compared; absent means metrics only.',
+  },
+  {
+    name: 'weights',
+    label: 'Score weights',
+    type: 'object',
+    required: false,
+    help: "{metric, log}: how much the metric and log scores count in the combined score; absent means autopilot's default (0.5 / 0.5).",
   },
   {
     name: 'baseline',

@@ -1,5 +1,12 @@
 import { FakeGate } from '../../test/fake-gate';
-import { approvals, pipelineCheckAllow, pipelineCheckDeny, policies, templates } from '../../test/fixtures';
+import {
+  approvals,
+  logTemplates,
+  pipelineCheckAllow,
+  pipelineCheckDeny,
+  policies,
+  templates,
+} from '../../test/fixtures';
 import { createGateProxyClient, SidecarError } from './sidecar-client';
 
 function setup() {
@@ -36,6 +43,21 @@ describe('createGateProxyClient', () => {
     gate.on('GET /proxies/sapor/api/v1/policies', { body: { revision: 7, policies } });
     await expect(client.listVerificationTemplates()).resolves.toEqual(templates);
     await expect(client.listPolicies()).resolves.toEqual(policies);
+  });
+
+  it('lists log templates and marks a log cluster with PUT as JSON, escaping application and key', async () => {
+    const { gate, client } = setup();
+    gate.on('GET /proxies/autopilot/api/v1/log-templates', { body: { templates: logTemplates } });
+    await expect(client.listLogTemplates()).resolves.toEqual(logTemplates);
+    const stored = { mark: 'critical', markedBy: 'ana', markedAt: '2026-12-01T00:00:00Z' };
+    gate.on('PUT /proxies/autopilot/api/v1/applications/web/log-marks/3f1c0a9e5b7d2c4e6f8a0b1c', { body: stored });
+    await expect(client.markLogCluster('web', '3f1c0a9e5b7d2c4e6f8a0b1c', 'critical', 'ERROR <*>')).resolves.toEqual(
+      stored,
+    );
+    expect(gate.requests[1]).toMatchObject({ method: 'PUT', body: { mark: 'critical', template: 'ERROR <*>' } });
+    expect(gate.requests[1]?.headers['Content-Type']).toBe('application/json');
+    await expect(client.markLogCluster('a/b', '../x', 'expected')).rejects.toThrow(SidecarError);
+    expect(gate.requests[2]?.path).toBe('/proxies/autopilot/api/v1/applications/a%2Fb/log-marks/..%2Fx');
   });
 
   it('sends the pipeline to sapor as {new} for the save-time check', async () => {

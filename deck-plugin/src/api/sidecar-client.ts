@@ -6,6 +6,9 @@ import type {
   ApprovalListFilter,
   DoraAnswer,
   GatesAnswer,
+  LogMark,
+  LogMarkKind,
+  LogTemplateSummary,
   Page,
   PipelineCheckAnswer,
   PipelineCheckResult,
@@ -46,6 +49,9 @@ export interface SidecarClient {
   decideApproval(id: string, decision: ApprovalDecisionRequest): Promise<ApprovalInstance>;
   getVerification(id: string): Promise<VerificationResult>;
   listVerificationTemplates(): Promise<VerificationTemplateSummary[]>;
+  listLogTemplates(): Promise<LogTemplateSummary[]>;
+  /** Marks a log cluster of the application for later runs, as the logged-in user (Gate adds who). */
+  markLogCluster(application: string, clusterKey: string, mark: LogMarkKind, template?: string): Promise<LogMark>;
   listPolicies(): Promise<PolicySummary[]>;
   checkPipeline(pipeline: unknown, current?: unknown): Promise<PipelineCheckResult>;
   listVerifications(filter: VerificationListFilter): Promise<Page<VerificationSummary>>;
@@ -81,17 +87,23 @@ export interface GateProxyClientOptions {
 export function createGateProxyClient(options: GateProxyClientOptions): SidecarClient {
   const base = options.gateUrl.replace(/\/+$/, '');
 
-  async function call<T>(service: SidecarService, method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
+  async function call<T>(
+    service: SidecarService,
+    method: 'GET' | 'POST' | 'PUT',
+    path: string,
+    body?: unknown,
+  ): Promise<T> {
     const headers: Record<string, string> = { Accept: 'application/json', 'X-RateLimit-App': 'deck' };
-    // Gate forwards a body only with a Content-Type and answers 502 to a bodyless POST, so POSTs always carry JSON.
-    if (method === 'POST') headers['Content-Type'] = 'application/json';
+    const sendsBody = method !== 'GET';
+    // Gate forwards a body only with a Content-Type and answers 502 to a bodyless POST, so writes always carry JSON.
+    if (sendsBody) headers['Content-Type'] = 'application/json';
     let response: Response;
     try {
       response = await options.fetch(`${base}/proxies/${service}${path}`, {
         method,
         headers,
         credentials: 'include',
-        body: method === 'POST' ? JSON.stringify(body ?? {}) : undefined,
+        body: sendsBody ? JSON.stringify(body ?? {}) : undefined,
       });
     } catch (error) {
       throw new SidecarError(service, 0, `${service} is unreachable through Gate: ${describe(error)}`, {
@@ -126,6 +138,14 @@ export function createGateProxyClient(options: GateProxyClientOptions): SidecarC
       call('visibility', 'POST', `/api/v1/approvals/${encodeURIComponent(id)}/decisions`, decision),
     getVerification: (id) => call('autopilot', 'GET', `/api/v1/verifications/${encodeURIComponent(id)}`),
     listVerificationTemplates: async () => listOf(await call('autopilot', 'GET', '/api/v1/templates'), 'templates'),
+    listLogTemplates: async () => listOf(await call('autopilot', 'GET', '/api/v1/log-templates'), 'templates'),
+    markLogCluster: (application, clusterKey, mark, template) =>
+      call(
+        'autopilot',
+        'PUT',
+        `/api/v1/applications/${encodeURIComponent(application)}/log-marks/${encodeURIComponent(clusterKey)}`,
+        template === undefined ? { mark } : { mark, template },
+      ),
     listPolicies: async () => listOf(await call('sapor', 'GET', '/api/v1/policies'), 'policies'),
     checkPipeline: async (pipeline, current) =>
       pipelineCheckResult(

@@ -114,6 +114,63 @@ export interface VerificationResult {
   reason?: string | null;
   error?: string;
   thresholds?: { pass?: number; marginal?: number };
+  /** The metric template; null when the verification reads logs only. */
+  template?: { name: string; version: number | null } | null;
+  /** The log template the verification reads, or null/absent for metrics only. */
+  logTemplate?: { name: string; version: number | null } | null;
+  weights?: { metric: number; log: number };
+}
+
+/** An entry of `GET /api/v1/log-templates` (autopilot answers `{templates: [...]}`). */
+export interface LogTemplateSummary {
+  name: string;
+  version?: number | string;
+  description?: string | null;
+  provider?: string;
+}
+
+/** The marks a person can put on a log cluster (`PUT …/log-marks/{clusterKey}`). */
+export type LogMarkKind = 'expected' | 'ignorable' | 'critical';
+
+/** An application's mark on a cluster, as autopilot stores it. */
+export interface LogMark {
+  mark: LogMarkKind;
+  comment?: string | null;
+  markedBy: string;
+  markedAt: string;
+}
+
+/** One log cluster of the report (`LogClusterView` in autopilot). */
+export interface ReportLogCluster {
+  clusterKey: string;
+  template: string;
+  examples?: { baseline?: string[]; canary?: string[] };
+  baselineCount: number;
+  canaryCount: number;
+  kind?: string;
+  topic?: string;
+  classification: string;
+  /** Points off the log score, or `fails the run` for a critical cluster. */
+  scoreImpact?: number | string;
+  /** The mark applied when the window was analysed. */
+  mark?: LogMarkKind | null;
+  /** The application's mark now. */
+  currentMark?: LogMark | null;
+}
+
+/** One log template's analysis in the report (`LogsView` in autopilot). */
+export interface ReportLogs {
+  kind?: 'log';
+  template: { name: string; version: number | null };
+  provider?: string;
+  weight?: number;
+  score: number | null;
+  failed?: boolean;
+  reasons?: string[];
+  baselineEvents?: number;
+  canaryEvents?: number;
+  clusterCount?: number;
+  clusters: ReportLogCluster[];
 }
 
 /** An entry of `GET /api/v1/templates` (autopilot answers `{templates: [...]}`). */
@@ -242,6 +299,8 @@ export interface VerificationReport {
   intervals: VerificationInterval[];
   groups?: Array<{ name: string; score: number; weight: number }>;
   metrics: ReportMetric[];
+  /** Log analysis of the last judged window, one entry per log template (empty without one). */
+  logs?: ReportLogs[];
   reportUrl?: string;
 }
 

@@ -5,7 +5,7 @@ import { screen, waitFor } from '@testing-library/react';
 import type { IStage } from '@spinnaker/core';
 
 import { FakeGate } from '../../test/fake-gate';
-import { policies, templates } from '../../test/fixtures';
+import { logTemplates, policies, templates } from '../../test/fixtures';
 import { renderEditor } from '../../test/render-helpers';
 import { gateStages } from '../catalog';
 import type { GateKind } from '../catalog';
@@ -28,6 +28,7 @@ function genericFormStage(kind: GateKind, parameterValues: Record<string, string
 function sidecars(): FakeGate {
   return new FakeGate()
     .on('GET /proxies/autopilot/api/v1/templates', { body: templates })
+    .on('GET /proxies/autopilot/api/v1/log-templates', { body: { templates: logTemplates } })
     .on('GET /proxies/sapor/api/v1/policies', { body: { revision: 1, policies } });
 }
 
@@ -88,6 +89,42 @@ describe('editors on a stage saved by Deck’s generic webhook form', () => {
     expect((screen.getByLabelText('Pass threshold') as HTMLInputElement).value).toBe('85');
     await waitFor(() => expect(lastUpdate()?.parameterValues?.thresholds).toEqual({ pass: 85, marginal: 70 }));
     expect(container.querySelector('.isd-field-error')).toBeNull();
+  });
+
+  it('verification: shows a log template and weights saved as text, and names weights it cannot read', async () => {
+    const { container, lastUpdate } = renderEditor(
+      VerificationStageConfig,
+      genericFormStage('verification', {
+        logTemplate: '{"name":"web-logs","version":3}',
+        weights: '{"metric":"1","log":"3"}',
+        baseline: '{"pod":"web-v1"}',
+        canary: '{"pod":"web-v2"}',
+        lifetimeMs: '1800000',
+        intervalMs: '300000',
+        thresholds: '{"pass":80,"marginal":60}',
+      }),
+      sidecars(),
+    );
+    await waitFor(() =>
+      expect((screen.getByLabelText('Log template name') as HTMLSelectElement).value).toBe('web-logs'),
+    );
+    expect((screen.getByLabelText('Log weight') as HTMLInputElement).value).toBe('3');
+    await waitFor(() =>
+      expect(lastUpdate()?.parameterValues).toMatchObject({
+        logTemplate: { name: 'web-logs', version: 3 },
+        weights: { metric: 1, log: 3 },
+      }),
+    );
+    expect(container.querySelector('.isd-field-error')).toBeNull();
+
+    renderEditor(
+      VerificationStageConfig,
+      genericFormStage('verification', { template: '{"name":"jvm-basics"}', weights: 'half and half' }),
+      sidecars(),
+    );
+    expect(
+      await screen.findByText('Score weights must be an object in JSON; this text is not valid JSON: half and half'),
+    ).toBeTruthy();
   });
 
   it('policy: shows the policy path and its parameters', async () => {

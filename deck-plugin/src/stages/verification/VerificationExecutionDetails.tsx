@@ -1,5 +1,5 @@
-// Execution view of the verification gate: score over intervals, verdict, per-metric table and a
-// link to autopilot's full report.
+// Execution view of the verification gate: score over intervals, verdict, per-metric table, the log
+// clusters with their marks (when the stage reads logs) and a link to autopilot's full report.
 import React from 'react';
 import { ExecutionDetailsSection } from '@spinnaker/core';
 import type { IExecutionDetailsSectionProps } from '@spinnaker/core';
@@ -7,8 +7,10 @@ import type { IExecutionDetailsSectionProps } from '@spinnaker/core';
 import { useSidecarClient } from '../../api/client-context';
 import type { VerificationInterval, VerificationResult } from '../../api/sidecar-shapes';
 import { ErrorNotice } from '../../common/components';
-import { webhookError } from '../../common/stage-context';
+import { gateId, webhookError } from '../../common/stage-context';
 import { useGateInstance } from '../../common/useGateInstance';
+import { isRecord } from '../../stage-values';
+import { LogClusters } from './LogClusters';
 
 /** Label text and Bootstrap class of each verification status. */
 export const verdicts: Record<string, { text: string; className: string }> = {
@@ -57,6 +59,7 @@ function VerificationDetails(props: IExecutionDetailsSectionProps) {
     props.stage.context?.['parameterValues'] as { thresholds?: { pass?: number; marginal?: number } } | undefined
   )?.thresholds;
   const thresholds = result.thresholds ?? configured;
+  const logsId = result.id || gateId(props.stage);
   const reportUrl = reportLink(result.reportUrl, client.proxyUrl('autopilot', result.reportUrl ?? ''));
   return (
     <div className="isd-verification-details" data-refreshing={gate.refreshing}>
@@ -82,7 +85,9 @@ function VerificationDetails(props: IExecutionDetailsSectionProps) {
 
       <h5>Metrics</h5>
       {(result.metrics ?? []).length === 0 ? (
-        <p className="isd-no-metrics">No metric results yet.</p>
+        <p className="isd-no-metrics">
+          {result.template === null ? 'This verification reads logs only.' : 'No metric results yet.'}
+        </p>
       ) : (
         <table className="table table-condensed isd-metrics">
           <thead>
@@ -103,8 +108,25 @@ function VerificationDetails(props: IExecutionDetailsSectionProps) {
           </tbody>
         </table>
       )}
+
+      {readsLogs(result, props.stage.context) && logsId && (
+        <LogClusters verificationId={logsId} application={applicationOf(props)} status={result.status} />
+      )}
     </div>
   );
+}
+
+/** Whether the verification reads logs: autopilot says so in its body, else the stage asked for a log template. */
+function readsLogs(result: VerificationResult, context: Record<string, unknown> | undefined): boolean {
+  if (result.logTemplate) return true;
+  const parameters = context?.['parameterValues'];
+  return isRecord(parameters) && Boolean(parameters['logTemplate']);
+}
+
+/** The application of the execution (marks are per application). */
+function applicationOf(props: IExecutionDetailsSectionProps): string {
+  const fromExecution = (props.execution as { application?: unknown } | undefined)?.application;
+  return typeof fromExecution === 'string' && fromExecution !== '' ? fromExecution : props.application.name;
 }
 
 /** Props of ScoreChart. */

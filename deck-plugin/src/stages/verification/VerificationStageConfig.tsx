@@ -1,5 +1,5 @@
-// Config editor of the verification gate: template (from autopilot's list), baseline and canary
-// scopes, start time, lifetime, interval, score thresholds and judge.
+// Config editor of the verification gate: metric and log templates (from autopilot's lists), score
+// weights, baseline and canary scopes, start time, lifetime, interval, score thresholds and judge.
 import React from 'react';
 import { FormikFormField, FormikStageConfig, MapEditor, NumberInput, SelectInput, TextInput } from '@spinnaker/core';
 import type { IFormikStageConfigInjectedProps, IStage, IStageConfigProps } from '@spinnaker/core';
@@ -36,7 +36,17 @@ function VerificationFields(props: IFormikStageConfigInjectedProps) {
     formik.setFieldValue('parameterValues.thresholds', { ...thresholds, [key]: raw === '' ? undefined : Number(raw) });
   return (
     <div className="isd-verification-config">
-      <TemplateField formik={formik} value={isRecord(values['template']) ? values['template'] : undefined} />
+      <TemplateField
+        formik={formik}
+        parameter="template"
+        value={isRecord(values['template']) ? values['template'] : undefined}
+      />
+      <TemplateField
+        formik={formik}
+        parameter="logTemplate"
+        value={isRecord(values['logTemplate']) ? values['logTemplate'] : undefined}
+      />
+      <WeightsField formik={formik} value={values['weights']} />
       {(['baseline', 'canary'] as const).map((scope) => (
         <FieldRow key={scope} kind="verification" name={scope} error={fieldError(formik, scope)}>
           <MapEditor
@@ -93,26 +103,39 @@ function VerificationFields(props: IFormikStageConfigInjectedProps) {
   );
 }
 
+/** What differs between the metric and the log template pickers. */
+const templatePickers = {
+  template: { noun: 'verification templates', inputLabel: 'Template name' },
+  logTemplate: { noun: 'log templates', inputLabel: 'Log template name' },
+} as const;
+
 interface TemplateFieldProps {
   formik: FormikProps<IStage>;
+  parameter: keyof typeof templatePickers;
   value: Record<string, unknown> | undefined;
 }
 
 function TemplateField(props: TemplateFieldProps) {
   const client = useSidecarClient();
-  const [templates, retry] = useLoadable(() => client.listVerificationTemplates(), 'templates');
+  const { noun, inputLabel } = templatePickers[props.parameter];
+  const [templates, retry] = useLoadable<Array<{ name: string; version?: number | string }>>(
+    () => (props.parameter === 'template' ? client.listVerificationTemplates() : client.listLogTemplates()),
+    props.parameter,
+  );
   const name = typeof props.value?.['name'] === 'string' ? (props.value['name'] as string) : '';
   const version = props.value?.['version'];
-  const set = (next: Record<string, unknown>) => props.formik.setFieldValue('parameterValues.template', next);
+  // An empty pick removes the parameter: a verification may read metrics only or logs only.
+  const set = (next: Record<string, unknown> | undefined) =>
+    props.formik.setFieldValue(`parameterValues.${props.parameter}`, next);
   const names = templates.state === 'loaded' ? templates.value.map((t) => t.name) : [];
   // Keep a saved template selectable even if autopilot no longer lists it, so the editor never hides it.
   const options = ['', ...names, ...(name && !names.includes(name) ? [name] : [])];
   return (
-    <FieldRow kind="verification" name="template" error={fieldError(props.formik, 'template')}>
-      {templates.state === 'loading' && <span className="isd-loading">Loading templates from autopilot…</span>}
+    <FieldRow kind="verification" name={props.parameter} error={fieldError(props.formik, props.parameter)}>
+      {templates.state === 'loading' && <span className="isd-loading">Loading {noun} from autopilot…</span>}
       {templates.state === 'failed' && (
         <div>
-          <ErrorNotice title="Could not load verification templates:" message={templates.error} />
+          <ErrorNotice title={`Could not load ${noun}:`} message={templates.error} />
           <button type="button" className="btn btn-sm btn-default" onClick={retry}>
             Retry
           </button>
@@ -120,29 +143,76 @@ function TemplateField(props: TemplateFieldProps) {
       )}
       {templates.state === 'failed' ? (
         <TextInput
-          name="template.name"
-          aria-label="Template name"
+          name={`${props.parameter}.name`}
+          aria-label={inputLabel}
           value={name}
-          onChange={(event: React.ChangeEvent<HTMLInputElement>) => set({ ...props.value, name: event.target.value })}
+          onChange={(event: React.ChangeEvent<HTMLInputElement>) =>
+            set(event.target.value === '' ? undefined : { ...props.value, name: event.target.value })
+          }
         />
       ) : (
         <SelectInput
-          name="template.name"
-          aria-label="Template name"
+          name={`${props.parameter}.name`}
+          aria-label={inputLabel}
           options={options}
           value={name}
           onChange={(event: React.ChangeEvent<HTMLSelectElement>) => {
             const picked =
               templates.state === 'loaded' ? templates.value.find((t) => t.name === event.target.value) : undefined;
-            set(
-              picked?.version !== undefined
-                ? { name: event.target.value, version: picked.version }
-                : { name: event.target.value },
-            );
+            if (event.target.value === '') set(undefined);
+            else if (picked?.version !== undefined) set({ name: event.target.value, version: picked.version });
+            else set({ name: event.target.value });
           }}
         />
       )}
       {name && version !== undefined && <span className="isd-template-version"> version {String(version)}</span>}
+    </FieldRow>
+  );
+}
+
+interface WeightsFieldProps {
+  formik: FormikProps<IStage>;
+  value: unknown;
+}
+
+/** The metric and log weights; both empty removes the parameter (autopilot's default applies). */
+function WeightsField(props: WeightsFieldProps) {
+  const weights = isRecord(props.value) ? props.value : {};
+  const setWeight = (key: 'metric' | 'log', raw: string) => {
+    const next = { ...weights, [key]: raw === '' ? undefined : Number(raw) };
+    const empty = next['metric'] === undefined && next['log'] === undefined;
+    props.formik.setFieldValue('parameterValues.weights', empty ? undefined : next);
+  };
+  const shown = (key: 'metric' | 'log') => {
+    const value = weights[key];
+    return typeof value === 'number' || typeof value === 'string' ? value : '';
+  };
+  return (
+    <FieldRow kind="verification" name="weights" error={fieldError(props.formik, 'weights')}>
+      <label>
+        Metric weight{' '}
+        <NumberInput
+          name="weights.metric"
+          aria-label="Metric weight"
+          min={0}
+          max={1000}
+          placeholder="0.5"
+          value={shown('metric')}
+          onChange={(event: React.ChangeEvent<HTMLInputElement>) => setWeight('metric', event.target.value)}
+        />
+      </label>{' '}
+      <label>
+        Log weight{' '}
+        <NumberInput
+          name="weights.log"
+          aria-label="Log weight"
+          min={0}
+          max={1000}
+          placeholder="0.5"
+          value={shown('log')}
+          onChange={(event: React.ChangeEvent<HTMLInputElement>) => setWeight('log', event.target.value)}
+        />
+      </label>
     </FieldRow>
   );
 }
