@@ -4,6 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import {
   canAccessApplication,
+  encodePageCursor,
   findUnresolvedExpression,
   InputError,
   isAdmin,
@@ -34,7 +35,6 @@ import { importKayentaConfig, importOpsmxTemplate } from '../templates/import';
 import { expandQuery, parseTemplate, scopeKeysUsed, type Template } from '../templates/template';
 import {
   applicationParams,
-  encodeVerificationCursor,
   verificationListQuery,
   verificationListSchema,
   createVerificationSchema,
@@ -147,7 +147,7 @@ export function registerRoutes(http: HttpApp, deps: RouteDependencies): void {
         status: 200,
         body: {
           verifications: rows.map(verificationSummary),
-          next: rows.length === query.limit && last ? encodeVerificationCursor(last.cursor) : null,
+          next: rows.length === query.limit && last ? encodePageCursor(last.cursor) : null,
         },
       };
     },

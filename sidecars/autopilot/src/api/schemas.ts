@@ -1,4 +1,5 @@
 // Request and response schemas of the autopilot API (validated by the kit, published as OpenAPI).
+import { pageCursorParam } from '@isd/kit';
 import { z } from 'zod';
 import { JUDGE_NAMES } from '../domain';
 import { TEMPLATE_NAME_PATTERN } from '../templates/template';
@@ -251,13 +252,6 @@ export const templateSummarySchema = z.object({
 /** Largest page of the verification list. */
 export const MAX_VERIFICATION_PAGE = 200;
 
-const CURSOR_PATTERN = /^([0-9]{1,19})\.([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/;
-
-/** The opaque `next` cursor of a list page (the last row's creation microseconds and id). */
-export function encodeVerificationCursor(cursor: { createdMicros: string; id: string }): string {
-  return Buffer.from(`${cursor.createdMicros}.${cursor.id}`).toString('base64url');
-}
-
 const instant = z.iso
   .datetime({ offset: true, message: 'must be an ISO-8601 time with an offset' })
   .transform((text) => new Date(text));
@@ -271,19 +265,7 @@ export const verificationListQuery = z.strictObject({
   from: instant.optional().describe('Created at or after (ISO 8601)'),
   to: instant.optional().describe('Created before (ISO 8601)'),
   limit: z.coerce.number().int().min(1).max(MAX_VERIFICATION_PAGE).default(50),
-  cursor: z
-    .string()
-    .max(200)
-    .transform((text, context) => {
-      const match = CURSOR_PATTERN.exec(Buffer.from(text, 'base64url').toString());
-      if (!match) {
-        context.addIssue({ code: 'custom', message: 'expected the `next` cursor of a previous page' });
-        return z.NEVER;
-      }
-      return { createdMicros: match[1]!, id: match[2]! };
-    })
-    .optional()
-    .describe('`next` of the previous page'),
+  cursor: pageCursorParam.optional(),
 });
 
 /** One entry of the verification list (no intervals or metrics: open the verification for those). */

@@ -5,6 +5,7 @@ import {
   NotFoundError,
   applicationScope,
   canAccessApplication,
+  encodePageCursor,
   isAdmin,
   requireApplicationRead,
   type Caller,
@@ -22,7 +23,6 @@ import {
   dataQuerySchema,
   dataRequestSchema,
   dataResponseSchema,
-  encodeGateCursor,
   policyGateInputSchema,
   policyGateListQuery,
   opsmxStaticSchema,
@@ -420,7 +420,7 @@ export function registerRoutes({ http, service, store, adminRoles, reload }: Rou
         status: 200,
         body: {
           gates: rows.map(presentGate),
-          next: rows.length === query.limit && last ? encodeGateCursor(last.cursor) : null,
+          next: rows.length === query.limit && last ? encodePageCursor(last.cursor) : null,
         },
       };
     },

@@ -1,4 +1,5 @@
 // Request and response schemas of sapor's API; the OpenAPI document is generated from these.
+import { pageCursorParam } from '@isd/kit';
 import { z } from 'zod';
 
 /** A policy name: letters, digits, `.`, `_`, `-`. */
@@ -171,13 +172,6 @@ export const dataQuerySchema = z
 /** Largest page of the policy gate list. */
 export const MAX_GATE_PAGE = 200;
 
-const GATE_CURSOR = /^([0-9]{1,19})\.([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/;
-
-/** The opaque `next` cursor of a gate list page. */
-export function encodeGateCursor(cursor: { createdMicros: string; id: string }): string {
-  return Buffer.from(`${cursor.createdMicros}.${cursor.id}`).toString('base64url');
-}
-
 const listInstant = z.iso
   .datetime({ offset: true, message: 'must be an ISO-8601 time with an offset' })
   .transform((text) => new Date(text));
@@ -191,19 +185,7 @@ export const policyGateListQuery = z.strictObject({
   from: listInstant.optional().describe('Decided at or after (ISO 8601)'),
   to: listInstant.optional().describe('Decided before (ISO 8601)'),
   limit: z.coerce.number().int().min(1).max(MAX_GATE_PAGE).default(50),
-  cursor: z
-    .string()
-    .max(200)
-    .transform((text, context) => {
-      const match = GATE_CURSOR.exec(Buffer.from(text, 'base64url').toString());
-      if (!match) {
-        context.addIssue({ code: 'custom', message: 'expected the `next` cursor of a previous page' });
-        return z.NEVER;
-      }
-      return { createdMicros: match[1]!, id: match[2]! };
-    })
-    .optional()
-    .describe('`next` of the previous page'),
+  cursor: pageCursorParam.optional(),
 });
 
 /** `GET /api/v1/policy-gates/{id}/input`. */
