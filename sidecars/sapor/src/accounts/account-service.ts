@@ -69,8 +69,8 @@ export class AccountService {
 
   constructor(private readonly options: AccountServiceOptions) {}
 
-  async list(): Promise<AccountView[]> {
-    return (await this.options.store.list()).map(presentAccount);
+  async list(page: { after?: string; limit: number }): Promise<AccountView[]> {
+    return (await this.options.store.list(page)).map(presentAccount);
   }
 
   async get(name: string): Promise<AccountView> {

@@ -14,6 +14,30 @@ import {
 
 const nameParams = z.object({ name: accountNameSchema });
 
+const MAX_ACCOUNT_PAGE = 500;
+
+/** The list's cursor is the last name of the previous page (names are unique and order the list), opaque. */
+export function encodeAccountCursor(name: string): string {
+  return Buffer.from(name).toString('base64url');
+}
+
+export const accountListQuery = z.strictObject({
+  limit: z.coerce.number().int().min(1).max(MAX_ACCOUNT_PAGE).default(100),
+  cursor: z
+    .string()
+    .max(200)
+    .transform((text, context) => {
+      const name = Buffer.from(text, 'base64url').toString();
+      if (!accountNameSchema.safeParse(name).success) {
+        context.addIssue({ code: 'custom', message: 'expected the `next` cursor of a previous page' });
+        return z.NEVER;
+      }
+      return name;
+    })
+    .optional()
+    .describe('`next` of the previous page'),
+});
+
 /** The acting admin's name; anyone else (the service token included) is refused with the roles needed. */
 export function requireAccountAdmin(caller: Caller, adminRoles: string[]): string {
   if (caller.kind !== 'user')
@@ -35,17 +59,27 @@ export function registerAccountRoutes(http: HttpApp, accounts: AccountService, a
     {
       method: 'get',
       path: '/api/v1/accounts',
-      summary: 'Accounts sapor manages (no credentials)',
+      summary: 'Accounts sapor manages (no credentials), by name, keyset-paged (`next` cursor)',
       tags: ['accounts'],
       auth: 'service-or-user',
+      query: accountListQuery,
       responses: {
-        200: { description: 'the accounts', schema: z.object({ accounts: z.array(accountViewSchema) }) },
+        200: {
+          description: 'one page of accounts; `next` is the cursor of the following page, or null',
+          schema: z.object({ accounts: z.array(accountViewSchema), next: z.string().nullable() }),
+        },
+        400: { description: 'limit or cursor is malformed (the message names it)' },
         ...adminOnly,
       },
     },
-    async ({ caller }) => {
+    async ({ caller, query }) => {
       requireAccountAdmin(caller, adminRoles);
-      return { status: 200, body: { accounts: await accounts.list() } };
+      const page = await accounts.list({ after: query.cursor, limit: query.limit });
+      const last = page[page.length - 1];
+      return {
+        status: 200,
+        body: { accounts: page, next: page.length === query.limit && last ? encodeAccountCursor(last.name) : null },
+      };
     },
   );
 

@@ -106,8 +106,12 @@ export class AccountStore {
     return rows[0] ? toAccount(rows[0]) : undefined;
   }
 
-  async list(): Promise<StoredAccount[]> {
-    const { rows } = await this.database.query<AccountRow>('SELECT * FROM accounts ORDER BY name');
+  /** Accounts by name, `limit` of them after the name `after` (keyset paging: the primary key orders them). */
+  async list(page: { after?: string; limit: number }): Promise<StoredAccount[]> {
+    const { rows } = await this.database.query<AccountRow>(
+      'SELECT * FROM accounts WHERE ($1::text IS NULL OR name > $1) ORDER BY name LIMIT $2',
+      [page.after ?? null, page.limit],
+    );
     return rows.map(toAccount);
   }
 
