@@ -1,6 +1,11 @@
 // Calls the sidecars through Gate's proxies (`{gateUrl}/proxies/{service}/...`). Gate adds the
 // logged-in user (X-SPINNAKER-USER) from the session, so the browser sends cookies and never an identity.
 import type {
+  AccountDeleteResult,
+  AccountHistoryEntry,
+  AccountRequest,
+  AccountSummary,
+  AccountWriteResult,
   ApprovalDecisionRequest,
   ApprovalInstance,
   ApprovalListFilter,
@@ -36,10 +41,14 @@ export class SidecarError extends Error {
     readonly service: SidecarService,
     readonly status: number,
     message: string,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; field?: string },
   ) {
     super(message, options);
+    this.field = options?.field;
   }
+
+  /** The request field the sidecar's problem names (`field` of problem+json, without `body.`), if any. */
+  readonly field: string | undefined;
 }
 
 /** Everything the plugin asks of the sidecars. */
@@ -62,6 +71,11 @@ export interface SidecarClient {
   checkPolicy(name: string, request: PolicyCheckRequest): Promise<PolicyCheckAnswer>;
   doraInsights(query: InsightsQuery): Promise<DoraAnswer>;
   gateInsights(query: InsightsQuery): Promise<GatesAnswer>;
+  /** A page of the Kubernetes accounts sapor manages, by name (account admins only). */
+  listAccounts(page: { limit: number; cursor?: string }): Promise<Page<AccountSummary>>;
+  createAccount(request: AccountRequest): Promise<AccountWriteResult>;
+  deleteAccount(name: string): Promise<AccountDeleteResult>;
+  accountHistory(name: string): Promise<AccountHistoryEntry[]>;
   /** The browser URL of a sidecar path through Gate's proxy (for links such as autopilot's report). */
   proxyUrl(service: SidecarService, path: string): string;
 }
@@ -89,12 +103,12 @@ export function createGateProxyClient(options: GateProxyClientOptions): SidecarC
 
   async function call<T>(
     service: SidecarService,
-    method: 'GET' | 'POST' | 'PUT',
+    method: 'GET' | 'POST' | 'PUT' | 'DELETE',
     path: string,
     body?: unknown,
   ): Promise<T> {
     const headers: Record<string, string> = { Accept: 'application/json', 'X-RateLimit-App': 'deck' };
-    const sendsBody = method !== 'GET';
+    const sendsBody = method === 'POST' || method === 'PUT';
     // Gate forwards a body only with a Content-Type and answers 502 to a bodyless POST, so writes always carry JSON.
     if (sendsBody) headers['Content-Type'] = 'application/json';
     let response: Response;
@@ -113,7 +127,9 @@ export function createGateProxyClient(options: GateProxyClientOptions): SidecarC
     const text = await response.text();
     const parsed = parseJson(text);
     if (!response.ok) {
-      throw new SidecarError(service, response.status, errorMessage(service, response.status, parsed, text));
+      throw new SidecarError(service, response.status, errorMessage(service, response.status, parsed, text), {
+        field: problemField(parsed),
+      });
     }
     if (parsed === undefined) {
       throw new SidecarError(
@@ -171,6 +187,12 @@ export function createGateProxyClient(options: GateProxyClientOptions): SidecarC
       call('sapor', 'POST', `/api/v1/policies/${encodeURIComponent(name)}/check`, request),
     doraInsights: (query) => call('sapor', 'GET', `/api/v1/insights/dora?${queryOf(query)}`),
     gateInsights: (query) => call('sapor', 'GET', `/api/v1/insights/gates?${queryOf(query)}`),
+    listAccounts: async (page) =>
+      pageOf<AccountSummary>(await call('sapor', 'GET', `/api/v1/accounts?${queryOf(page)}`), 'accounts'),
+    createAccount: (request) => call('sapor', 'POST', '/api/v1/accounts', request),
+    deleteAccount: (name) => call('sapor', 'DELETE', `/api/v1/accounts/${encodeURIComponent(name)}`),
+    accountHistory: async (name) =>
+      listOf(await call('sapor', 'GET', `/api/v1/accounts/${encodeURIComponent(name)}/history`), 'history'),
     proxyUrl: (service, path) => `${base}/proxies/${service}${path.startsWith('/') ? path : `/${path}`}`,
   };
 }
@@ -234,6 +256,13 @@ function errorMessage(service: SidecarService, status: number, parsed: unknown, 
   const snippet = text.trim().slice(0, 200);
   if (status === 502) return `${service} is unavailable (Gate answered 502${snippet ? `: ${snippet}` : ''})`;
   return `${service} ${status}${snippet ? `: ${snippet}` : ''}`;
+}
+
+/** The field a problem+json body names (`body.kubeconfig` → `kubeconfig`). */
+function problemField(parsed: unknown): string | undefined {
+  if (!parsed || typeof parsed !== 'object') return undefined;
+  const field = (parsed as Record<string, unknown>)['field'];
+  return typeof field === 'string' && field !== '' ? field.replace(/^body\./, '') : undefined;
 }
 
 function describe(error: unknown): string {

@@ -401,3 +401,73 @@ export interface GatesAnswer {
   to: string;
   applications: GateInsights[];
 }
+
+/** Where an account's kubeconfig points (sapor never answers a credential). */
+export interface KubeconfigSummary {
+  server: string;
+  context: string;
+  auth: 'token' | 'client-certificate';
+  sha256: string;
+}
+
+/** Fiat permissions of an account: role lists per authorization. */
+export interface AccountPermissions {
+  READ?: string[];
+  WRITE?: string[];
+  EXECUTE?: string[];
+}
+
+/** A Kubernetes account sapor manages (`GET /api/v1/accounts`). */
+export interface AccountSummary {
+  name: string;
+  type: 'kubernetes';
+  kubeconfig: KubeconfigSummary;
+  agent: { name: string; namespace: string } | null;
+  namespaces: string[];
+  omitNamespaces: string[];
+  environment: string;
+  permissions: AccountPermissions;
+  version: number;
+  backend: 'clouddriver' | 'git';
+  revision: string | null;
+  createdAt: string;
+  createdBy: string;
+  updatedAt: string;
+  updatedBy: string;
+}
+
+/** What an admin sends to create an account: a pasted kubeconfig, or an agent that will reach the cluster. */
+export interface AccountRequest {
+  name: string;
+  kubeconfig?: string;
+  agent?: { name: string; namespace?: string };
+  context?: string;
+  namespaces?: string[];
+  environment?: string;
+  permissions: AccountPermissions;
+}
+
+/** sapor's answer to a create; through a new agent it holds the manifest to apply (shown only once). */
+export interface AccountWriteResult {
+  account: AccountSummary;
+  agentManifest?: string;
+}
+
+/** One version of an account, newest first; `account` is null for a deletion. */
+export interface AccountHistoryEntry {
+  version: number;
+  action: 'created' | 'updated' | 'deleted';
+  backend: 'clouddriver' | 'git';
+  actor: string;
+  occurredAt: string;
+  revision: string | null;
+  account: Omit<AccountSummary, 'createdAt' | 'createdBy' | 'updatedAt' | 'updatedBy'> | null;
+}
+
+/** sapor's answer to a delete. */
+export interface AccountDeleteResult {
+  name: string;
+  version: number;
+  revision: string | null;
+  revoked: number;
+}

@@ -6,6 +6,7 @@ import { ApplicationDataSourceRegistry, navigationCategoryRegistry } from '@spin
 import type { ApplicationStateProvider } from '@spinnaker/core';
 import type React from 'react';
 
+import { AccountsView } from './AccountsView';
 import { ApprovalsView } from './ApprovalsView';
 import { InsightsView } from './InsightsView';
 import { PoliciesView } from './PoliciesView';
@@ -52,6 +53,13 @@ export const applicationViews: ApplicationView[] = [
     description: 'DORA measures and gate numbers of this application over time',
     url: '/isd/insights',
     component: InsightsView,
+  },
+  {
+    key: 'isdAccounts',
+    label: 'Accounts',
+    description: 'Kubernetes accounts added through sapor without a restart (account admins change them)',
+    url: '/isd/accounts',
+    component: AccountsView,
   },
 ];
 
