@@ -30,7 +30,9 @@ export function AccountsView(_props: AccountsViewProps) {
   const [openHistory, setOpenHistory] = React.useState<string | undefined>();
   const pages = useCursorPages(async (cursor) => {
     try {
-      return await client.listAccounts({ limit: ACCOUNTS_PAGE_SIZE, cursor });
+      const page = await client.listAccounts({ limit: ACCOUNTS_PAGE_SIZE, cursor });
+      setForbidden(false);
+      return page;
     } catch (error) {
       setForbidden(error instanceof SidecarError && error.status === 403);
       throw error;
