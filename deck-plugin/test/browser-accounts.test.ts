@@ -22,8 +22,8 @@ import {
   startTestService,
   testServiceConfig,
   TEST_GATE_TOKEN,
-} from '../../test/support';
-import type { KubeApiServer } from '../../test/support';
+} from '@isd/test-support';
+import type { KubeApiServer } from '@isd/test-support';
 import { startBrowserSession } from './browser/session';
 import type { BrowserSession } from './browser/session';
 

@@ -22,7 +22,7 @@ import {
   testServiceConfig,
   TEST_GATE_TOKEN,
   TEST_SERVICE_TOKEN,
-} from '../../test/support';
+} from '@isd/test-support';
 import { startBrowserSession } from './browser/session';
 import type { BrowserSession } from './browser/session';
 

@@ -22,7 +22,7 @@ import {
   startTestService,
   testServiceConfig,
   TEST_GATE_TOKEN,
-} from '../../test/support';
+} from '@isd/test-support';
 import { createGateProxyClient } from '../src/api/sidecar-client';
 import type { SidecarClient } from '../src/api/sidecar-client';
 import { PipelineChecker } from '../src/policy-check';

@@ -1,9 +1,14 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 
-/** Repository root. */
-export const repoRoot = path.resolve(__dirname, '..', '..');
+/** Repository root: the nearest folder above holding `.ci/` (the same from the sources and from `dist/`). */
+export const repoRoot = (() => {
+  for (let dir = __dirname; dir !== path.dirname(dir); dir = path.dirname(dir))
+    if (fs.existsSync(path.join(dir, '.ci', 'run'))) return dir;
+  throw new Error(`no repository root (a folder with .ci/run) above ${__dirname}`);
+})();
 
 /** A child process with its output kept for failure messages. */
 export interface ChildService {
