@@ -44,21 +44,13 @@ export function maskLine(content: string, masks: Masks = []): string {
   let tokenHasVariable = false;
   let tokenHasSlash = false;
   let i = 0;
-  const endToken = (end: number) => {
-    // A path with a variable in it is one variable: re-mask the finished token (rare).
-    if (tokenHasVariable && tokenHasSlash) {
-      if (copyFrom <= tokenStart) {
-        tokenOut = out.length + (tokenStart - copyFrom);
-      }
-      out += text.slice(copyFrom, end);
-      copyFrom = end;
-      out = out.slice(0, tokenOut) + collapsePath(out.slice(tokenOut));
-    }
-  };
   while (i < length) {
     const code = text.charCodeAt(i);
     if (code === 32 || (code >= 9 && code <= 13)) {
-      endToken(i);
+      if (tokenHasVariable && tokenHasSlash) {
+        out = collapseToken(out, text, copyFrom, tokenStart, tokenOut, i);
+        copyFrom = i;
+      }
       let j = i + 1;
       while (j < length && isSpace(text.charCodeAt(j))) j++;
       if (j - i > 1 || code !== 32) {
@@ -115,8 +107,29 @@ export function maskLine(content: string, masks: Masks = []): string {
     }
     i = j;
   }
-  endToken(length);
+  if (tokenHasVariable && tokenHasSlash) {
+    out = collapseToken(out, text, copyFrom, tokenStart, tokenOut, length);
+    copyFrom = length;
+  }
   return copyFrom === 0 ? text : out + text.slice(copyFrom);
+}
+
+/**
+ * A path with a variable in it is one variable: the finished token (text up to `end`) re-masked (rare).
+ * Returns out with the token's literal rest copied and the token collapsed. A plain function, not a
+ * closure made per line: this runs inside the hot loop's caller.
+ */
+function collapseToken(
+  out: string,
+  text: string,
+  copyFrom: number,
+  tokenStart: number,
+  tokenOut: number,
+  end: number,
+): string {
+  const start = copyFrom <= tokenStart ? out.length + (tokenStart - copyFrom) : tokenOut;
+  const whole = out + text.slice(copyFrom, end);
+  return whole.slice(0, start) + collapsePath(whole.slice(start));
 }
 
 const isDigit = (code: number) => code >= 48 && code <= 57;
