@@ -155,8 +155,20 @@ function isNumberLike(text: string, start: number, end: number, digits: number):
   if (digits === 0) return false;
   const length = end - start;
   if (digits === length || digits * 10 >= length * 3) return true;
-  const run = text.slice(start, end);
-  return /^0[xX][0-9a-fA-F]+$/.test(run) || (length >= 8 && /^[0-9a-fA-F]+$/.test(run));
+  // `0x1f` (a prefix and at least one hex digit) or a hex run of 8 or more (a hash); scanned in place
+  // rather than sliced out and matched by a regex, as this runs for every word with a digit in it.
+  if (length > 2 && text.charCodeAt(start) === 48 && (text.charCodeAt(start + 1) | 32) === 120)
+    return isHexRun(text, start + 2, end);
+  return length >= 8 && isHexRun(text, start, end);
+}
+
+function isHexRun(text: string, start: number, end: number): boolean {
+  for (let i = start; i < end; i++) {
+    const code = text.charCodeAt(i);
+    const lower = code | 32;
+    if (!((code >= 48 && code <= 57) || (lower >= 97 && lower <= 102))) return false;
+  }
+  return true;
 }
 
 // Values of a flag are variables too (Khan et al.'s BL rule): `ws=null`, `expand=true`.
