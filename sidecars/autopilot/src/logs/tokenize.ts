@@ -64,8 +64,7 @@ export function maskLine(content: string, masks: Masks = []): string {
       tokenHasSlash = false;
       continue;
     }
-    const atWildcard = code === 60 && text.startsWith(WILDCARD, i);
-    if (!atWildcard && !isWordChar(code)) {
+    if (CHAR_KIND[code] === OTHER && !(code === 60 && text.startsWith(WILDCARD, i))) {
       if (code === 47) tokenHasSlash = true;
       // A sign before a number belongs to it (`-1`, `timeout:-1`), not a hyphen inside a word (`r-o`).
       else if (
@@ -85,12 +84,14 @@ export function maskLine(content: string, masks: Masks = []): string {
     let digits = 0;
     while (j < length) {
       const c = text.charCodeAt(j);
-      if (c === 60 && text.startsWith(WILDCARD, j)) {
+      const kind = CHAR_KIND[c]!;
+      if (kind === LETTER) j++;
+      else if (kind === DIGIT) {
+        digits++;
+        j++;
+      } else if (c === 60 && text.startsWith(WILDCARD, j)) {
         glued = true;
         j += WILDCARD.length;
-      } else if (isWordChar(c)) {
-        if (c >= 48 && c <= 57) digits++;
-        j++;
       } else break;
     }
     if (glued || (digits > 0 && isNumberLike(text, i, j, digits)) || (digits === 0 && isBoolean(text, i, j))) {
@@ -131,6 +132,21 @@ function collapseToken(
   const whole = out + text.slice(copyFrom, end);
   return whole.slice(0, start) + collapsePath(whole.slice(start));
 }
+
+// The kind of every UTF-16 code unit, looked up once per character in the hot loop instead of a chain of
+// range tests: word characters are ASCII letters, digits, `_` and everything beyond ASCII.
+const OTHER = 0;
+const LETTER = 1;
+const DIGIT = 2;
+const CHAR_KIND = (() => {
+  const kinds = new Uint8Array(0x10000).fill(LETTER);
+  kinds.fill(OTHER, 0, 128);
+  kinds.fill(DIGIT, 48, 58);
+  kinds.fill(LETTER, 65, 91);
+  kinds.fill(LETTER, 97, 123);
+  kinds[95] = LETTER;
+  return kinds;
+})();
 
 const isDigit = (code: number) => code >= 48 && code <= 57;
 const isWordChar = (code: number) =>
