@@ -43,6 +43,24 @@ describe('TemplateMiner', () => {
     );
   });
 
+  it('counts the values of a repeated line (answered from the exact-line cache) like those of a new one', () => {
+    const miner = new TemplateMiner();
+    for (const user of ['alice', 'bob', 'bob', 'carol', 'bob', 'alice']) miner.add(`session for user ${user} opened`);
+    const [template] = miner.toJSON().templates;
+    expect(template!.tokens).toEqual(['session', 'for', 'user', '<*>', 'opened']);
+    expect(template!.count).toBe(6);
+    expect(template!.values).toEqual([
+      [
+        3,
+        [
+          ['alice', 2],
+          ['bob', 3],
+          ['carol', 1],
+        ],
+      ],
+    ]);
+  });
+
   it('generalises key=value tokens to keep the key', () => {
     const miner = new TemplateMiner();
     miner.add('session opened user=root tty=ssh');

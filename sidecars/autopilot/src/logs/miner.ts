@@ -116,7 +116,7 @@ export class TemplateMiner {
     if (cached) {
       const cluster = resolve(cached);
       if (cluster.values.size === 0) cluster.count++;
-      else count(cluster, key.split(' '));
+      else countKey(cluster, key);
       return view(cluster);
     }
     return this.addTokens(key === '' ? [] : key.split(' '), key);
@@ -390,6 +390,25 @@ function count(cluster: Cluster, tokens: readonly string[]): void {
     values.set(token, (values.get(token) ?? 0) + 1);
     if (values.size > TRACKED_VALUES) cluster.values.set(position, null);
   }
+}
+
+/** count() for a line given as its masked text: only the tokens at positions still tracked are cut out. */
+function countKey(cluster: Cluster, key: string): void {
+  cluster.count++;
+  for (const [position, values] of cluster.values) {
+    if (!values) continue;
+    const token = tokenAt(key, position);
+    values.set(token, (values.get(token) ?? 0) + 1);
+    if (values.size > TRACKED_VALUES) cluster.values.set(position, null);
+  }
+}
+
+/** key.split(' ')[position] without splitting the rest. */
+function tokenAt(key: string, position: number): string {
+  let start = 0;
+  for (let p = 0; p < position; p++) start = key.indexOf(' ', start) + 1;
+  const end = key.indexOf(' ', start);
+  return key.slice(start, end < 0 ? key.length : end);
 }
 
 /** Folds cluster `drop` into `keep`: the template generalises over both, counts and values add up. */

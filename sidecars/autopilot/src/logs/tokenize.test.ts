@@ -16,6 +16,14 @@ describe('tokenize', () => {
     expect(maskLine('jk2_init()')).toBe('jk2_init()');
     expect(maskLine('0x1F')).toBe('<*>');
     expect(maskLine('deadbeef01')).toBe('<*>');
+    expect(maskLine('ABCDEF12')).toBe('<*>');
+    expect(maskLine('0xZZ')).toBe('0xZZ');
+    expect(maskLine('deadbeefg1')).toBe('deadbeefg1');
+  });
+
+  it('counts letters beyond ASCII as word characters', () => {
+    expect(maskLine('Größe über12 straße')).toBe('Größe <*> straße');
+    expect(maskLine('ключ=42 значение')).toBe('ключ=<*> значение');
   });
 
   it('joins the parts of one address, version or path into one variable', () => {

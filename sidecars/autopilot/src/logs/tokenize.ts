@@ -44,21 +44,13 @@ export function maskLine(content: string, masks: Masks = []): string {
   let tokenHasVariable = false;
   let tokenHasSlash = false;
   let i = 0;
-  const endToken = (end: number) => {
-    // A path with a variable in it is one variable: re-mask the finished token (rare).
-    if (tokenHasVariable && tokenHasSlash) {
-      if (copyFrom <= tokenStart) {
-        tokenOut = out.length + (tokenStart - copyFrom);
-      }
-      out += text.slice(copyFrom, end);
-      copyFrom = end;
-      out = out.slice(0, tokenOut) + collapsePath(out.slice(tokenOut));
-    }
-  };
   while (i < length) {
     const code = text.charCodeAt(i);
     if (code === 32 || (code >= 9 && code <= 13)) {
-      endToken(i);
+      if (tokenHasVariable && tokenHasSlash) {
+        out = collapseToken(out, text, copyFrom, tokenStart, tokenOut, i);
+        copyFrom = i;
+      }
       let j = i + 1;
       while (j < length && isSpace(text.charCodeAt(j))) j++;
       if (j - i > 1 || code !== 32) {
@@ -72,8 +64,7 @@ export function maskLine(content: string, masks: Masks = []): string {
       tokenHasSlash = false;
       continue;
     }
-    const atWildcard = code === 60 && text.startsWith(WILDCARD, i);
-    if (!atWildcard && !isWordChar(code)) {
+    if (CHAR_KIND[code] === OTHER && !(code === 60 && text.startsWith(WILDCARD, i))) {
       if (code === 47) tokenHasSlash = true;
       // A sign before a number belongs to it (`-1`, `timeout:-1`), not a hyphen inside a word (`r-o`).
       else if (
@@ -93,12 +84,14 @@ export function maskLine(content: string, masks: Masks = []): string {
     let digits = 0;
     while (j < length) {
       const c = text.charCodeAt(j);
-      if (c === 60 && text.startsWith(WILDCARD, j)) {
+      const kind = CHAR_KIND[c]!;
+      if (kind === LETTER) j++;
+      else if (kind === DIGIT) {
+        digits++;
+        j++;
+      } else if (c === 60 && text.startsWith(WILDCARD, j)) {
         glued = true;
         j += WILDCARD.length;
-      } else if (isWordChar(c)) {
-        if (c >= 48 && c <= 57) digits++;
-        j++;
       } else break;
     }
     if (glued || (digits > 0 && isNumberLike(text, i, j, digits)) || (digits === 0 && isBoolean(text, i, j))) {
@@ -115,9 +108,45 @@ export function maskLine(content: string, masks: Masks = []): string {
     }
     i = j;
   }
-  endToken(length);
+  if (tokenHasVariable && tokenHasSlash) {
+    out = collapseToken(out, text, copyFrom, tokenStart, tokenOut, length);
+    copyFrom = length;
+  }
   return copyFrom === 0 ? text : out + text.slice(copyFrom);
 }
+
+/**
+ * A path with a variable in it is one variable: the finished token (text up to `end`) re-masked (rare).
+ * Returns out with the token's literal rest copied and the token collapsed. A plain function, not a
+ * closure made per line: this runs inside the hot loop's caller.
+ */
+function collapseToken(
+  out: string,
+  text: string,
+  copyFrom: number,
+  tokenStart: number,
+  tokenOut: number,
+  end: number,
+): string {
+  const start = copyFrom <= tokenStart ? out.length + (tokenStart - copyFrom) : tokenOut;
+  const whole = out + text.slice(copyFrom, end);
+  return whole.slice(0, start) + collapsePath(whole.slice(start));
+}
+
+// The kind of every UTF-16 code unit, looked up once per character in the hot loop instead of a chain of
+// range tests: word characters are ASCII letters, digits, `_` and everything beyond ASCII.
+const OTHER = 0;
+const LETTER = 1;
+const DIGIT = 2;
+const CHAR_KIND = (() => {
+  const kinds = new Uint8Array(0x10000).fill(LETTER);
+  kinds.fill(OTHER, 0, 128);
+  kinds.fill(DIGIT, 48, 58);
+  kinds.fill(LETTER, 65, 91);
+  kinds.fill(LETTER, 97, 123);
+  kinds[95] = LETTER;
+  return kinds;
+})();
 
 const isDigit = (code: number) => code >= 48 && code <= 57;
 const isWordChar = (code: number) =>
@@ -142,8 +171,20 @@ function isNumberLike(text: string, start: number, end: number, digits: number):
   if (digits === 0) return false;
   const length = end - start;
   if (digits === length || digits * 10 >= length * 3) return true;
-  const run = text.slice(start, end);
-  return /^0[xX][0-9a-fA-F]+$/.test(run) || (length >= 8 && /^[0-9a-fA-F]+$/.test(run));
+  // `0x1f` (a prefix and at least one hex digit) or a hex run of 8 or more (a hash); scanned in place
+  // rather than sliced out and matched by a regex, as this runs for every word with a digit in it.
+  if (length > 2 && text.charCodeAt(start) === 48 && (text.charCodeAt(start + 1) | 32) === 120)
+    return isHexRun(text, start + 2, end);
+  return length >= 8 && isHexRun(text, start, end);
+}
+
+function isHexRun(text: string, start: number, end: number): boolean {
+  for (let i = start; i < end; i++) {
+    const code = text.charCodeAt(i);
+    const lower = code | 32;
+    if (!((code >= 48 && code <= 57) || (lower >= 97 && lower <= 102))) return false;
+  }
+  return true;
 }
 
 // Values of a flag are variables too (Khan et al.'s BL rule): `ws=null`, `expand=true`.
