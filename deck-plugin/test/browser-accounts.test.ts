@@ -6,7 +6,6 @@
 // behind the Gate API harness, beside 10,000 stored accounts the view pages through. An admin adds and deletes
 // an account from the keyboard; a developer is told only admins may change accounts.
 import fs from 'node:fs';
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import { renderSpinnakerConfig, resolveValues } from '@isd/orca-stages';
 import type { RunningService } from '@isd/kit';
 import { saporService } from '@isd/sapor';
@@ -24,12 +23,12 @@ import {
   TEST_GATE_TOKEN,
 } from '@isd/test-support';
 import type { KubeApiServer } from '@isd/test-support';
+import { forwardToGate, loginInBrowser } from './browser/gate-forwarding';
 import { startBrowserSession } from './browser/session';
 import type { BrowserSession } from './browser/session';
 
 jest.setTimeout(180_000);
 
-const forwardedHeaders = ['cookie', 'content-type', 'accept', 'x-ratelimit-app'];
 const SEEDED = 10_000;
 const SAPOR_GATE_USER = 'sapor-svc';
 const users = { bob: ['dev'], 'account-admin': { roles: ['admin'], admin: true } };
@@ -40,28 +39,6 @@ let spinnakerGate: GateApiHarness;
 let sapor: RunningService<SaporConfig>;
 let gate: GateProxy;
 let session: BrowserSession;
-
-function toGate(request: IncomingMessage, body: string, response: ServerResponse): Promise<void> {
-  const headers: Record<string, string> = {};
-  for (const name of forwardedHeaders) {
-    const value = request.headers[name];
-    if (typeof value === 'string') headers[name] = value;
-  }
-  return fetch(`${gate.baseUrl}${request.url ?? '/'}`, {
-    method: request.method,
-    headers,
-    body: request.method === 'GET' || request.method === 'HEAD' ? undefined : body,
-  }).then(async (upstream) => {
-    response.writeHead(upstream.status, { 'Content-Type': upstream.headers.get('content-type') ?? 'application/json' });
-    response.end(Buffer.from(await upstream.arrayBuffer()));
-  });
-}
-
-async function loginInBrowser(user: string): Promise<void> {
-  const [name, value] = gate.login(user).split('=') as [string, string];
-  await session.context.clearCookies();
-  await session.context.addCookies([{ name, value, url: session.origin }]);
-}
 
 beforeAll(async () => {
   apiServer = await startKubeApiServer();
@@ -101,7 +78,7 @@ beforeAll(async () => {
     gateToken: TEST_GATE_TOKEN,
     targets: { sapor: sapor.url },
   });
-  session = await startBrowserSession(toGate);
+  session = await startBrowserSession(forwardToGate(gate));
   expect(await session.loadPlugin()).toContain('isdVerificationGate');
 }, 300_000);
 
@@ -116,7 +93,7 @@ afterAll(async () => {
 
 describe('the Accounts view in the browser, through the Gate proxy, against real sapor', () => {
   it('an admin pages through 10,000 accounts, adds one with a pasted kubeconfig and deletes it by keyboard', async () => {
-    await loginInBrowser('account-admin');
+    await loginInBrowser(session, gate, 'account-admin');
     await session.renderApplicationView('isdAccounts', 'checkout');
     await session.page.waitForSelector('.isd-account-row');
     expect(await session.page.locator('.isd-account-row').count()).toBe(50);
@@ -176,7 +153,7 @@ describe('the Accounts view in the browser, through the Gate proxy, against real
   });
 
   it('a developer is told that only account admins may see and change accounts', async () => {
-    await loginInBrowser('bob');
+    await loginInBrowser(session, gate, 'bob');
     await session.renderApplicationView('isdAccounts', 'checkout');
     await session.page.waitForSelector('.isd-forbidden');
     expect(await session.page.textContent('.isd-forbidden')).toContain('Only account admins');

@@ -6,7 +6,6 @@
 // gate-local.yml, and the built plugin in Chromium. The page's origin plays Deck and Gate behind one
 // ingress: `/proxies/**` goes to the Gate harness with the browser's session cookie, so the user Gate
 // forwards is the one logged in to the browser, never a header the page sets.
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import { gateStages, renderSpinnakerConfig, resolveValues } from '@isd/orca-stages';
 import type { RunningService } from '@isd/kit';
 import { visibilityService } from '@isd/visibility';
@@ -23,40 +22,17 @@ import {
   TEST_GATE_TOKEN,
   TEST_SERVICE_TOKEN,
 } from '@isd/test-support';
+import { forwardToGate, loginInBrowser } from './browser/gate-forwarding';
 import { startBrowserSession } from './browser/session';
 import type { BrowserSession } from './browser/session';
 
 // 1 Orca second = 20 real ms (the Orca harness scales its polling and backoff).
 const timeFactor = 0.02;
 const users = { bob: ['qa'], dave: ['ops'] };
-const forwardedHeaders = ['cookie', 'content-type', 'accept', 'x-ratelimit-app'];
 
 let visibility: RunningService<VisibilityConfig>;
 let gate: GateProxy;
 let session: BrowserSession;
-
-/** Forwards `/proxies/**` from the page's origin to the Gate harness, as an ingress in front of Gate would. */
-function toGate(request: IncomingMessage, body: string, response: ServerResponse): Promise<void> {
-  const headers: Record<string, string> = {};
-  for (const name of forwardedHeaders) {
-    const value = request.headers[name];
-    if (typeof value === 'string') headers[name] = value;
-  }
-  return fetch(`${gate.baseUrl}${request.url ?? '/'}`, {
-    method: request.method,
-    headers,
-    body: request.method === 'GET' || request.method === 'HEAD' ? undefined : body,
-  }).then(async (upstream) => {
-    response.writeHead(upstream.status, { 'Content-Type': upstream.headers.get('content-type') ?? 'application/json' });
-    response.end(Buffer.from(await upstream.arrayBuffer()));
-  });
-}
-
-async function loginInBrowser(user: string): Promise<void> {
-  const [name, value] = gate.login(user).split('=') as [string, string];
-  await session.context.clearCookies();
-  await session.context.addCookies([{ name, value, url: session.origin }]);
-}
 
 function startApproval(): PipelineRun {
   const approval = gateStages.approval;
@@ -119,7 +95,7 @@ beforeAll(async () => {
     gateToken: TEST_GATE_TOKEN,
     targets: { visibility: visibility.url },
   });
-  session = await startBrowserSession(toGate);
+  session = await startBrowserSession(forwardToGate(gate));
   expect(await session.loadPlugin()).toContain('isdApprovalGate');
 }, 180_000);
 
@@ -133,7 +109,7 @@ describe('approval gate in the browser, through the Gate proxy, against real vis
   it('shows a user outside the approver groups no buttons', async () => {
     const run = startApproval();
     const context = await activatedContext(run);
-    await loginInBrowser('dave');
+    await loginInBrowser(session, gate, 'dave');
     await session.renderExecution('isdApprovalGate', context);
     await session.page.waitForSelector('.isd-cannot-decide');
     expect(await session.page.locator('.isd-approve').count()).toBe(0);
@@ -144,7 +120,7 @@ describe('approval gate in the browser, through the Gate proxy, against real vis
   it('lets an approver click Approve; the view and the pipeline both move on', async () => {
     const run = startApproval();
     const context = await activatedContext(run);
-    await loginInBrowser('bob');
+    await loginInBrowser(session, gate, 'bob');
     await session.renderExecution('isdApprovalGate', context);
     await session.page.waitForSelector('.isd-approve');
     expect(await session.page.textContent('.isd-status')).toBe('Waiting for approval');
@@ -173,7 +149,7 @@ describe('approval gate in the browser, through the Gate proxy, against real vis
   it('lists the gate in the application’s Approvals view, where an approver approves it in place', async () => {
     const run = startApproval();
     await activatedContext(run);
-    await loginInBrowser('bob');
+    await loginInBrowser(session, gate, 'bob');
     await session.renderApplicationView('isdApprovals', 'checkout');
     await session.page.waitForSelector('.isd-approval-row');
     expect(await session.page.textContent('.isd-approval-row')).toContain('deploy-prod');

@@ -8,7 +8,6 @@
 // autopilot appended to. The page's origin forwards `/proxies/**` to the Gate harness with the
 // browser's session cookie, as an ingress in front of Gate would. A verification with a log template
 // reads logs from the Loki contract harness, and its execution view shows and marks the clusters.
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import { renderSpinnakerConfig, resolveValues } from '@isd/orca-stages';
 import type { RunningService } from '@isd/kit';
 import { autopilotService, startDemoPrometheus } from '@isd/autopilot';
@@ -29,10 +28,10 @@ import {
   TEST_GATE_TOKEN,
   TEST_SERVICE_TOKEN,
 } from '@isd/test-support';
+import { forwardToGate, loginInBrowser } from './browser/gate-forwarding';
 import { startBrowserSession } from './browser/session';
 import type { BrowserSession } from './browser/session';
 
-const forwardedHeaders = ['cookie', 'content-type', 'accept', 'x-ratelimit-app'];
 const MINUTE = 60_000;
 const SEEDED = 10_000;
 const users = { bob: ['dev'], 'policy-admin': { roles: ['admin'], admin: true } };
@@ -43,28 +42,6 @@ let autopilot: RunningService<AutopilotConfig>;
 let sapor: RunningService<SaporConfig>;
 let gate: GateProxy;
 let session: BrowserSession;
-
-function toGate(request: IncomingMessage, body: string, response: ServerResponse): Promise<void> {
-  const headers: Record<string, string> = {};
-  for (const name of forwardedHeaders) {
-    const value = request.headers[name];
-    if (typeof value === 'string') headers[name] = value;
-  }
-  return fetch(`${gate.baseUrl}${request.url ?? '/'}`, {
-    method: request.method,
-    headers,
-    body: request.method === 'GET' || request.method === 'HEAD' ? undefined : body,
-  }).then(async (upstream) => {
-    response.writeHead(upstream.status, { 'Content-Type': upstream.headers.get('content-type') ?? 'application/json' });
-    response.end(Buffer.from(await upstream.arrayBuffer()));
-  });
-}
-
-async function loginInBrowser(user: string): Promise<void> {
-  const [name, value] = gate.login(user).split('=') as [string, string];
-  await session.context.clearCookies();
-  await session.context.addCookies([{ name, value, url: session.origin }]);
-}
 
 async function call(base: string, method: string, path: string, body: unknown, headers: Record<string, string>) {
   const response = await fetch(`${base}${path}`, { method, headers, body: JSON.stringify(body) });
@@ -259,9 +236,9 @@ beforeAll(async () => {
     gateToken: TEST_GATE_TOKEN,
     targets: { autopilot: autopilot.url, sapor: sapor.url },
   });
-  session = await startBrowserSession(toGate);
+  session = await startBrowserSession(forwardToGate(gate));
   expect(await session.loadPlugin()).toContain('isdVerificationGate');
-  await loginInBrowser('bob');
+  await loginInBrowser(session, gate, 'bob');
 }, 300_000);
 
 afterAll(async () => {
