@@ -57,7 +57,7 @@ export type { HttpMethod, Readiness, Reply, RouteContext, RouteHandler, RouteSpe
 export { JobQueue, createJobQueue } from './job-queue';
 export type { Job, JobKindOptions, SendOptions } from './job-queue';
 export { createLogger } from './logger';
-export { encodePageCursor, pageCursorParam } from './page-cursor';
+export { encodePageCursor, nextPageCursor, pageCursorParam } from './page-cursor';
 export type { PageCursor } from './page-cursor';
 export type { Logger, LoggerOptions } from './logger';
 export { createServiceMetrics } from './metrics';

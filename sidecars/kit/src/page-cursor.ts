@@ -15,6 +15,12 @@ export function encodePageCursor(cursor: PageCursor): string {
   return Buffer.from(`${cursor.createdMicros}.${cursor.id}`).toString('base64url');
 }
 
+/** The `next` of a page of `limit` rows (each with its cursor): null when the page is the last one. */
+export function nextPageCursor(rows: Array<{ cursor: PageCursor }>, limit: number): string | null {
+  const last = rows[rows.length - 1];
+  return rows.length === limit && last ? encodePageCursor(last.cursor) : null;
+}
+
 /** The `cursor` query parameter: a `next` of a previous page, decoded; anything else is a 400 naming it. */
 export const pageCursorParam = z
   .string()

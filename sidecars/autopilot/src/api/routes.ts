@@ -4,7 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import {
   canAccessApplication,
-  encodePageCursor,
+  nextPageCursor,
   findUnresolvedExpression,
   InputError,
   isAdmin,
@@ -142,12 +142,11 @@ export function registerRoutes(http: HttpApp, deps: RouteDependencies): void {
         after: query.cursor,
         limit: query.limit,
       });
-      const last = rows[rows.length - 1];
       return {
         status: 200,
         body: {
           verifications: rows.map(verificationSummary),
-          next: rows.length === query.limit && last ? encodePageCursor(last.cursor) : null,
+          next: nextPageCursor(rows, query.limit),
         },
       };
     },

@@ -5,7 +5,7 @@ import {
   NotFoundError,
   applicationScope,
   canAccessApplication,
-  encodePageCursor,
+  nextPageCursor,
   isAdmin,
   requireApplicationRead,
   type Caller,
@@ -415,12 +415,11 @@ export function registerRoutes({ http, service, store, adminRoles, reload }: Rou
         after: query.cursor,
         limit: query.limit,
       });
-      const last = rows[rows.length - 1];
       return {
         status: 200,
         body: {
           gates: rows.map(presentGate),
-          next: rows.length === query.limit && last ? encodePageCursor(last.cursor) : null,
+          next: nextPageCursor(rows, query.limit),
         },
       };
     },
