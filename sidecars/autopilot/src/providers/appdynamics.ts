@@ -13,6 +13,7 @@ import {
   type FetchWindow,
   type FetchedSeries,
   type MetricsProvider,
+  queryRefusal,
 } from './provider';
 import { splitQueryOptions } from './query-options';
 
@@ -175,13 +176,7 @@ export function createAppDynamicsProvider(name: string, settings: AppDynamicsSet
     },
     async checkQuery(query: string): Promise<string | null> {
       const now = Date.now();
-      try {
-        await metricData(query, now - 900_000, now);
-        return null;
-      } catch (error) {
-        if (error instanceof ProviderError && error.kind === 'query') return error.message;
-        throw error;
-      }
+      return queryRefusal(() => metricData(query, now - 900_000, now));
     },
   };
 }

@@ -11,6 +11,7 @@ import {
   type FetchWindow,
   type FetchedSeries,
   type MetricsProvider,
+  queryRefusal,
 } from './provider';
 import { signV4, type AwsCredentials } from './sigv4';
 
@@ -238,13 +239,7 @@ export function createCloudWatchProvider(name: string, settings: CloudWatchSetti
     },
     async checkQuery(query: string): Promise<string | null> {
       const endMs = now();
-      try {
-        await run(query, endMs - 600_000, endMs, 60);
-        return null;
-      } catch (error) {
-        if (error instanceof ProviderError && error.kind === 'query') return error.message;
-        throw error;
-      }
+      return queryRefusal(() => run(query, endMs - 600_000, endMs, 60));
     },
   };
 }

@@ -9,6 +9,7 @@ import {
   type FetchWindow,
   type FetchedSeries,
   type MetricsProvider,
+  queryRefusal,
 } from './provider';
 
 /** Settings of one Datadog account. */
@@ -116,13 +117,7 @@ export function createDatadogProvider(name: string, settings: DatadogSettings): 
     },
     async checkQuery(query: string): Promise<string | null> {
       const now = Math.floor(Date.now() / 1000);
-      try {
-        await call(query, now - 300, now);
-        return null;
-      } catch (error) {
-        if (error instanceof ProviderError && error.kind === 'query') return error.message;
-        throw error;
-      }
+      return queryRefusal(() => call(query, now - 300, now));
     },
   };
 }

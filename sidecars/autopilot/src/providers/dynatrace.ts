@@ -10,6 +10,7 @@ import {
   type FetchWindow,
   type FetchedSeries,
   type MetricsProvider,
+  queryRefusal,
 } from './provider';
 import { splitQueryOptions } from './query-options';
 
@@ -133,13 +134,7 @@ export function createDynatraceProvider(name: string, settings: DynatraceSetting
     },
     async checkQuery(text: string): Promise<string | null> {
       const now = Date.now();
-      try {
-        await query(text, now - 600_000, now, 1);
-        return null;
-      } catch (error) {
-        if (error instanceof ProviderError && error.kind === 'query') return error.message;
-        throw error;
-      }
+      return queryRefusal(() => query(text, now - 600_000, now, 1));
     },
   };
 }

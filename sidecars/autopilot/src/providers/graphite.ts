@@ -10,6 +10,7 @@ import {
   type FetchWindow,
   type FetchedSeries,
   type MetricsProvider,
+  queryRefusal,
 } from './provider';
 
 /** Settings of one Graphite account. */
@@ -137,13 +138,7 @@ export function createGraphiteProvider(name: string, settings: GraphiteSettings)
     },
     async checkQuery(query: string): Promise<string | null> {
       const now = Math.floor(Date.now() / 1000);
-      try {
-        await render(query, now - 300, now);
-        return null;
-      } catch (error) {
-        if (error instanceof ProviderError && error.kind === 'query') return error.message;
-        throw error;
-      }
+      return queryRefusal(() => render(query, now - 300, now));
     },
   };
 }

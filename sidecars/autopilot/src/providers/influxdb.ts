@@ -12,6 +12,7 @@ import {
   type FetchWindow,
   type FetchedSeries,
   type MetricsProvider,
+  queryRefusal,
 } from './provider';
 
 /** Settings of one InfluxDB account. */
@@ -197,13 +198,7 @@ export function createInfluxdbProvider(name: string, settings: InfluxdbSettings)
     },
     async checkQuery(query: string): Promise<string | null> {
       const now = Date.now();
-      try {
-        await select(query, now - 300_000, now);
-        return null;
-      } catch (error) {
-        if (error instanceof ProviderError && error.kind === 'query') return error.message;
-        throw error;
-      }
+      return queryRefusal(() => select(query, now - 300_000, now));
     },
   };
 }

@@ -9,6 +9,7 @@ import {
   type FetchWindow,
   type FetchedSeries,
   type MetricsProvider,
+  queryRefusal,
 } from './provider';
 
 /** Settings of one New Relic account. */
@@ -109,13 +110,7 @@ export function createNewRelicProvider(name: string, settings: NewRelicSettings)
       return { query: nrql, timestampsMs: grid, values, labels: {}, seriesCount: rows.length ? 1 : 0, problems };
     },
     async checkQuery(query: string): Promise<string | null> {
-      try {
-        await run(`${query} SINCE 5 minutes ago`);
-        return null;
-      } catch (error) {
-        if (error instanceof ProviderError && error.kind === 'query') return error.message;
-        throw error;
-      }
+      return queryRefusal(() => run(`${query} SINCE 5 minutes ago`));
     },
   };
 }

@@ -9,6 +9,7 @@ import {
   type FetchWindow,
   type FetchedSeries,
   type MetricsProvider,
+  queryRefusal,
 } from './provider';
 
 /** Settings of one Prometheus account. */
@@ -137,13 +138,7 @@ export function createPrometheusProvider(name: string, settings: PrometheusSetti
       };
     },
     async checkQuery(query: string): Promise<string | null> {
-      try {
-        await call('api/v1/query', { query }, query);
-        return null;
-      } catch (error) {
-        if (error instanceof ProviderError && error.kind === 'query') return error.message;
-        throw error;
-      }
+      return queryRefusal(() => call('api/v1/query', { query }, query));
     },
   };
 }

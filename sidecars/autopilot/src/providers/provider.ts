@@ -65,6 +65,20 @@ export class ProviderError extends Error {
   }
 }
 
+/**
+ * `checkQuery`'s answer from a trial run of the query: the provider's message when it refuses the query,
+ * null when it runs; an unavailable provider stays an error (the check cannot tell).
+ */
+export async function queryRefusal(trial: () => Promise<unknown>): Promise<string | null> {
+  try {
+    await trial();
+    return null;
+  } catch (error) {
+    if (error instanceof ProviderError && error.kind === 'query') return error.message;
+    throw error;
+  }
+}
+
 /** A result with no usable series (none, or several where one is judged): all NaN, with the problems saying why. */
 export function unusableSeries(query: string, grid: number[], seriesCount: number, problems: string[]): FetchedSeries {
   return { query, timestampsMs: grid, values: grid.map(() => Number.NaN), labels: {}, seriesCount, problems };

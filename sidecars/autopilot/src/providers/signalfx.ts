@@ -12,6 +12,7 @@ import {
   type FetchWindow,
   type FetchedSeries,
   type MetricsProvider,
+  queryRefusal,
 } from './provider';
 import { parseEventStream } from './sse';
 
@@ -131,13 +132,7 @@ export function createSignalFxProvider(name: string, settings: SignalFxSettings)
     },
     async checkQuery(program: string): Promise<string | null> {
       const now = Date.now();
-      try {
-        await execute(program, now - 300_000, now, 60_000);
-        return null;
-      } catch (error) {
-        if (error instanceof ProviderError && error.kind === 'query') return error.message;
-        throw error;
-      }
+      return queryRefusal(() => execute(program, now - 300_000, now, 60_000));
     },
   };
 }

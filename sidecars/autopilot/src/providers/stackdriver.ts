@@ -12,6 +12,7 @@ import {
   type FetchWindow,
   type FetchedSeries,
   type MetricsProvider,
+  queryRefusal,
 } from './provider';
 import { splitQueryOptions } from './query-options';
 
@@ -224,13 +225,7 @@ export function createStackdriverProvider(name: string, settings: StackdriverSet
     },
     async checkQuery(query: string): Promise<string | null> {
       const now = Date.now();
-      try {
-        await list(query, now - 300_000, now, 60);
-        return null;
-      } catch (error) {
-        if (error instanceof ProviderError && error.kind === 'query') return error.message;
-        throw error;
-      }
+      return queryRefusal(() => list(query, now - 300_000, now, 60));
     },
   };
 }

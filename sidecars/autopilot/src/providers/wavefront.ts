@@ -10,6 +10,7 @@ import {
   type FetchWindow,
   type FetchedSeries,
   type MetricsProvider,
+  queryRefusal,
 } from './provider';
 import { splitQueryOptions } from './query-options';
 
@@ -130,13 +131,7 @@ export function createWavefrontProvider(name: string, settings: WavefrontSetting
     },
     async checkQuery(query: string): Promise<string | null> {
       const now = Date.now();
-      try {
-        await chart(query, now - 300_000, now, 60);
-        return null;
-      } catch (error) {
-        if (error instanceof ProviderError && error.kind === 'query') return error.message;
-        throw error;
-      }
+      return queryRefusal(() => chart(query, now - 300_000, now, 60));
     },
   };
 }
