@@ -50,7 +50,11 @@ it(
     const ports = [nextPort++, nextPort++];
     children.push(...ports.map((port) => spawnTypeScript(entry, fixtureEnv(databaseUrl, port))));
     for (const [index, port] of ports.entries()) {
-      await eventually(() => readyz(port), 90_000, `replica ${index} ready (output: ${children[index]?.output()})`);
+      await eventually(() => readyz(port), 90_000, `replica ${index} ready`).catch((error: Error) => {
+        throw new Error(
+          `${error.message}\n${children.map((child, i) => `replica ${i} output:\n${child.output()}`).join('\n')}`,
+        );
+      });
     }
     const client = new pg.Client({ connectionString: databaseUrl });
     await client.connect();

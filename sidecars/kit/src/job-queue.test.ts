@@ -190,6 +190,20 @@ describe.each([
     }
   });
 
+  it('lets two replicas declare the same new kinds at the same moment', async () => {
+    const replicaDatabase = await openReplica();
+    const replica = await createJobQueue({ database: replicaDatabase, logger, pollingIntervalSeconds: 0.5 });
+    try {
+      // Racing create_queue calls can deadlock in Postgres; each replica must still end up declared.
+      const kinds = Array.from({ length: 20 }, (_, n) => `racing-${n}`);
+      await Promise.all(kinds.flatMap((kind) => [queue.declare(kind), replica.declare(kind)]));
+      for (const kind of kinds) expect(await queue.send(kind, { kind })).toEqual(expect.any(String));
+    } finally {
+      await replica.stop();
+      if (replicaDatabase !== database) await replicaDatabase.close();
+    }
+  });
+
   it('refuses a second handler for one kind and a concurrency that is not a positive integer', async () => {
     await queue.define('once', async () => {});
     await expect(queue.define('once', async () => {})).rejects.toThrow('job kind once is already defined');

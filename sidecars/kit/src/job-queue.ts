@@ -1,6 +1,7 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { createHash } from 'node:crypto';
 import PgBoss from 'pg-boss';
-import { ensureSchema, type Database } from './database';
+import { ensureSchema, type Database, type Queryable } from './database';
 import type { Logger } from './logger';
 
 /** What a job handler receives. */
@@ -70,6 +71,8 @@ export class JobQueue {
   private readonly concurrency: number;
   private readonly workers = new Map<string, KindWorker>();
   private started = false;
+  /** The connection holding the declaration lock, for pg-boss's statements made while declaring. */
+  private readonly declaringOn = new AsyncLocalStorage<Queryable>();
 
   constructor(options: JobQueueOptions) {
     this.logger = options.logger.child({ module: 'job-queue' });
@@ -79,7 +82,9 @@ export class JobQueue {
     this.schema = `${options.database.schema}_jobs`;
     const pool = options.database.pool;
     this.boss = new PgBoss({
-      db: { executeSql: (text: string, values: unknown[]) => pool.query(text, values) },
+      db: {
+        executeSql: (text: string, values: unknown[]) => (this.declaringOn.getStore() ?? pool).query(text, values),
+      },
       schema: this.schema,
       maintenanceIntervalSeconds: options.maintenanceIntervalSeconds ?? 30,
     });
@@ -125,12 +130,19 @@ export class JobQueue {
 
   /** Declares a job kind (idempotent) so jobs can be sent to it; `define` does this too. */
   async declare(name: string, options: JobKindOptions = {}): Promise<void> {
-    await this.boss.createQueue(name, {
+    const queueOptions = {
       name,
       retryLimit: options.retryLimit ?? 5,
       retryDelay: options.retryDelaySeconds ?? 5,
       retryBackoff: options.retryBackoff ?? true,
       expireInSeconds: options.expireInSeconds ?? DEFAULT_EXPIRE_SECONDS,
+    };
+    // Racing create_queue calls deadlock in Postgres (a queue row insert against another replica's
+    // partition attach with its foreign key to that table), so declarations are serialised per
+    // database under an advisory lock; pg-boss's statements run on the lock holder's connection.
+    await this.database.transaction(async (client) => {
+      await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`isd-job-kinds:${this.schema}`]);
+      await this.declaringOn.run(client, () => this.boss.createQueue(name, queueOptions));
     });
   }
 
