@@ -161,6 +161,7 @@ function compileRule(rule: Rule, ctx: ModuleContext, root: RuleNode): void {
 function compileRuleBody(rule: Rule, ctx: ModuleContext, dyn: Term[]): void {
   const scope: Scope = { renames: new Map() };
   const safe = new Set<string>();
+  if (rule.args) moveCallsOutOfArgs(rule, ctx);
   // Function arguments are local and bound on call.
   for (const a of rule.args ?? [])
     for (const v of allVars(a)) {
@@ -213,6 +214,42 @@ function compileRuleBody(rule: Rule, ctx: ModuleContext, dyn: Term[]): void {
   const info = ruleInfo.get(rule);
   if (info) info.dyn = newDyn;
   if (rule.args) rule.args = rule.args.map((a) => fold(resolveTerm(a, ctx, scope)));
+}
+
+/**
+ * Like OPA's rewriteExprTermsInHead: a template string in a function's argument (`f($"{x}") if { x = "a" }`)
+ * cannot be unified with the value passed, so it becomes a fresh argument variable and the body gains
+ * `$aN = call`, evaluated (after ordering) once the call's inputs are bound.
+ */
+function moveCallsOutOfArgs(rule: Rule, ctx: ModuleContext): void {
+  const support: Expr[] = [];
+  const expand = (t: Term): Term => {
+    switch (t.type) {
+      case 'call': {
+        if (t.name !== 'internal.template_string')
+          throw new CompileError('rego_compile_error', 'rule arguments cannot contain calls', t.loc);
+        const v: Term = { type: 'var', name: `$a${ctx.counter.n++}`, loc: t.loc };
+        const eq: Term = {
+          type: 'call',
+          name: 'eq',
+          fn: { type: 'var', name: 'eq', loc: t.loc },
+          args: [v, t],
+          loc: t.loc,
+        };
+        support.push({ kind: 'term', term: eq, with: [], loc: t.loc });
+        return v;
+      }
+      case 'array':
+      case 'set':
+        return { ...t, items: t.items.map(expand) };
+      case 'object':
+        return { ...t, items: t.items.map(([k, v]) => [expand(k), expand(v)] as [Term, Term]) };
+      default:
+        return t;
+    }
+  };
+  rule.args = (rule.args ?? []).map(expand);
+  if (support.length > 0) rule.body = [...rule.body, ...support];
 }
 
 /** Compiles a query body; returns the ordered, resolved body. */
