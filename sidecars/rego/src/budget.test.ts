@@ -71,6 +71,16 @@ describe('memory budget: builtins charge what they would build, before building 
     expect(policy('x := regex.replace("a1b22", "(?P<d>[0-9]+)", "<${d}>")').evaluate('data.b.x')).toBe('a<1>b<22>');
   });
 
+  it('JWT builtins count the token and key text before decoding them', () => {
+    const input = { t: `eyJhbGciOiJIUzI1NiJ9.${'e'.repeat(4_000_000)}.x` };
+    for (const call of [
+      'io.jwt.decode(input.t)',
+      'io.jwt.verify_hs256(input.t, "k")',
+      'io.jwt.decode_verify(input.t, {"secret": "k"})',
+    ])
+      expect(budgetError(`x := ${call}`, { maxMemoryBytes: 8 * MiB }, input).limit).toBe('memory');
+  });
+
   it('json and yaml parsing and marshalling count their text', () => {
     const input = { s: JSON.stringify(Array.from({ length: 100_000 }, (_, i) => i)) };
     expect(

@@ -1,6 +1,7 @@
 // Policies beyond OPA's conformance cases evaluated by this engine and by the real `opa` (.tools): template
 // strings in function arguments, JWT headers, JSON/YAML builtins, X.509 chains, arrays and objects.
 import { execFileSync } from 'node:child_process';
+import { generateKeyPairSync } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -46,13 +47,20 @@ function ourOutcome(source: string, input: unknown): Outcome {
   }
 }
 
-/** Both engines give the same value, or both fail and our message contains OPA's. */
-function expectSameAsOpa(source: string, input: unknown = {}): Outcome {
+/**
+ * Both engines give the same value, or both fail and our message contains OPA's (or, where OPA's ends in a
+ * library's nested wording, both contain `commonError`).
+ */
+function expectSameAsOpa(source: string, input: unknown = {}, commonError?: string): Outcome {
   const opa = opaOutcome(source, input);
   const ours = ourOutcome(source, input);
   if (opa.error !== undefined) {
     expect(ours.error).toBeDefined();
-    expect(ours.error).toContain(opa.error);
+    if (commonError === undefined) expect(ours.error).toContain(opa.error);
+    else {
+      expect(opa.error).toContain(commonError);
+      expect(ours.error).toContain(commonError);
+    }
   } else expect(ours).toEqual(opa);
   return opa;
 }
@@ -84,4 +92,98 @@ g([$"a-{z}", 3]) := z if z := 1
   it('an argument whose variables no body binds is unsafe', () => {
     expectSameAsOpa('package t\nh($"{w}") := w\n');
   });
+});
+
+describe('JWT', () => {
+  const jwk = (type: 'rsa' | 'ec' | 'ed25519', kid: string, alg?: string): { priv: object; pub: object } => {
+    const { privateKey, publicKey } =
+      type === 'rsa'
+        ? generateKeyPairSync('rsa', { modulusLength: 1024 })
+        : type === 'ec'
+          ? generateKeyPairSync('ec', { namedCurve: 'P-256' })
+          : generateKeyPairSync('ed25519');
+    const extra = { kid, ...(alg ? { alg } : {}) };
+    return {
+      priv: { ...privateKey.export({ format: 'jwk' }), ...extra },
+      pub: { ...publicKey.export({ format: 'jwk' }), ...extra },
+    };
+  };
+  const rsa = jwk('rsa', 'r1', 'RS256');
+  const rsa2 = jwk('rsa', 'r2');
+  const ec = jwk('ec', 'e1');
+  const ed = jwk('ed25519', 'd1', 'EdDSA');
+  const input = {
+    rsa: rsa.priv,
+    rsa2: rsa2.priv,
+    ec: ec.priv,
+    ed: ed.priv,
+    set: { keys: [rsa.pub, rsa2.pub, ec.pub, ed.pub, { kty: 'oct', k: 'c2VjcmV0', kid: 'o1', alg: 'HS256' }] },
+  };
+
+  it("signs and verifies with JWK sets: kid selects the key, a key's alg must match, crit and nesting", () => {
+    expectSameAsOpa(
+      `package t
+set := json.marshal(input.set)
+rs := io.jwt.encode_sign({"alg": "RS256", "kid": "r1"}, {"iss": "me", "aud": ["a", "b"]}, input.rsa)
+rs_nokid := io.jwt.encode_sign({"alg": "RS384"}, {"sub": "x"}, input.rsa2)
+rs_wrongkid := io.jwt.encode_sign({"alg": "RS256", "kid": "r2"}, {"sub": "x"}, input.rsa)
+es := io.jwt.encode_sign({"alg": "ES256"}, {"sub": "e"}, input.ec)
+ed := io.jwt.encode_sign({"alg": "EdDSA", "typ": "JWT"}, {"sub": "d"}, input.ed)
+crit_known := io.jwt.encode_sign({"alg": "RS256", "crit": ["kid"], "kid": "r1"}, {}, input.rsa)
+crit_unknown := io.jwt.encode_sign({"alg": "RS256", "crit": ["x"], "x": 1, "kid": "r1"}, {}, input.rsa)
+nested := io.jwt.encode_sign_raw(\`{"alg": "RS256", "cty": "JWT", "kid": "r1"}\`, rs_nokid, json.marshal(input.rsa))
+plain := io.jwt.encode_sign_raw(\`{"alg":"HS256","typ":"text/plain"}\`, "not json", \`{"kty":"oct","k":"c2VjcmV0"}\`)
+hs := io.jwt.encode_sign({"alg": "HS256", "kid": "o1"}, {"n": 1}, {"kty": "oct", "k": "c2VjcmV0"})
+r := {
+  "rs": [io.jwt.verify_rs256(rs, set), io.jwt.decode_verify(rs, {"cert": set, "aud": "b", "iss": "me"})],
+  "rs_aud_missing": io.jwt.decode_verify(rs, {"cert": set}),
+  "rs_nokid": [io.jwt.verify_rs384(rs_nokid, set), io.jwt.decode_verify(rs_nokid, {"cert": set})],
+  "rs_wrongkid": [io.jwt.verify_rs256(rs_wrongkid, set), io.jwt.decode_verify(rs_wrongkid, {"cert": set})],
+  "es": [io.jwt.verify_es256(es, set), io.jwt.decode_verify(es, {"cert": set, "alg": "ES256"})],
+  "es_alg": io.jwt.decode_verify(es, {"cert": set, "alg": "RS256"}),
+  "ed": [ed, io.jwt.verify_eddsa(ed, set), io.jwt.decode_verify(ed, {"cert": set})],
+  "crit": [io.jwt.decode_verify(crit_known, {"cert": set}), io.jwt.decode_verify(crit_unknown, {"cert": set})],
+  "crit_plain_verify": io.jwt.verify_rs256(crit_unknown, set),
+  "nested": [io.jwt.decode(nested), io.jwt.decode_verify(nested, {"cert": set})],
+  "plain": [plain, io.jwt.verify_hs256(plain, "secret")],
+  "hs": [hs, io.jwt.decode_verify(hs, {"secret": "secret"}), io.jwt.decode_verify(hs, {"cert": set})],
+  "hs_as_rs": io.jwt.verify_rs256(hs, set),
+}
+`,
+      input,
+    );
+  });
+
+  // An expression, or an expression and the text both errors share (where jwx nests its own wording).
+  const errors: Array<string | [string, string]> = [
+    'io.jwt.decode("a.b")',
+    'io.jwt.decode("a.b.c.d.e")',
+    'io.jwt.decode("eyJhbGciOiJIUzI1NiJ9.e30.!")',
+    'io.jwt.decode("eyJhbGciOiJIUzI1NiJ9.W10.")',
+    'io.jwt.decode("WzFd.e30.")',
+    'io.jwt.decode("eyJhbGciOiJIUzI1NiIsImVuYyI6IngifQ.e30.")',
+    'io.jwt.decode_verify("eyJhbGciOjF9.e30.", {"secret": "s"})',
+    'io.jwt.decode_verify("eyJhbGciOiJIUzI1NiIsImNyaXQiOltdfQ.e30.", {"secret": "s"})',
+    [
+      'io.jwt.decode_verify("eyJhbGciOiJIUzI1NiJ9.e30.", {"secret": "s", "cert": "x"})',
+      'failed to parse a JWK key (set): ',
+    ],
+    'io.jwt.decode_verify("eyJhbGciOiJIUzI1NiJ9.e30.", {"secret": ""})',
+    'io.jwt.decode_verify("eyJhbGciOiJIUzI1NiJ9.e30.", {"secret": "s", "time": -1})',
+    'io.jwt.decode_verify("eyJhbGciOiJIUzI1NiJ9.e30.", {"secret": "s", "iss": 1})',
+    'io.jwt.decode_verify("eyJhbGciOiJIUzI1NiJ9.e30.", {"secret": "s", "nope": 1})',
+    'io.jwt.verify_rs256("eyJhbGciOiJIUzI1NiJ9.e30.", "-----BEGIN RSA PUBLIC KEY-----\\nAA==\\n-----END RSA PUBLIC KEY-----\\n")',
+    ['io.jwt.verify_rs256("eyJhbGciOiJIUzI1NiJ9.e30.", "{")', 'failed to parse a JWK key (set): '],
+    'io.jwt.encode_sign_raw(`{"alg":"HS256"}`, "x", `{"keys":[]}`)',
+    'io.jwt.encode_sign_raw(`{"alg":5}`, "{}", `{"kty":"oct","k":"c2VjcmV0"}`)',
+    'io.jwt.encode_sign_raw(`[1]`, "{}", `{"kty":"oct","k":"c2VjcmV0"}`)',
+    'io.jwt.encode_sign_raw(`{"alg":"HS256","typ":"JWT"}`, "{", `{"kty":"oct","k":"c2VjcmV0"}`)',
+  ];
+  it.each(errors.map((e) => (typeof e === 'string' ? [e, undefined] : e)))(
+    '%s fails as in OPA',
+    (expression, common) => {
+      const outcome = expectSameAsOpa(`package t\nx := ${expression}\n`, {}, common);
+      expect(outcome.error).toBeDefined();
+    },
+  );
 });

@@ -4,6 +4,7 @@ import './strings';
 import './encoding';
 import './net';
 import './crypto';
+import './jwt';
 import './time';
 import './misc';
 import './http';
