@@ -187,3 +187,58 @@ r := {
     },
   );
 });
+
+describe('JSON and YAML', () => {
+  it('json.marshal_with_options indents like Go, the prefix on every line', () => {
+    expectSameAsOpa(`package t
+v := {"a": [1, [], {}, {"b": "x,y:{z}[]\\"q\\""}], "c": {"d": null, "<e>": 12345678901234567890}, "f": set()}
+r := [
+  json.marshal_with_options(v, {"prefix": "> ", "indent": "  "}),
+  json.marshal_with_options(v, {"prefix": "> "}),
+  json.marshal_with_options(v, {"indent": ""}),
+  json.marshal_with_options(v, {"indent": "  ", "pretty": false}),
+  json.marshal_with_options(v, {"pretty": true}),
+  json.marshal_with_options(v, {}),
+  json.marshal_with_options([], {"prefix": "--"}),
+  json.marshal_with_options("s", {"prefix": "--"}),
+]
+`);
+  });
+
+  // Options from input: OPA's type checker refuses wrong literal options at compile time.
+  it.each([{ indent: 1 }, { prefix: 'x', pretty: 'yes' }, { zzz: 1, indent: ' ' }, { indent: ' ', prefix: [] }])(
+    'json.marshal_with_options refuses %j as OPA does',
+    (options) => {
+      const source = 'package t\nx := json.marshal_with_options([1], input.o)\n';
+      expect(expectSameAsOpa(source, { o: options }).error).toBeDefined();
+    },
+  );
+
+  const documents = [
+    '[1,2,3',
+    '{a: 1',
+    'a: 1\n---\nb: 2\n',
+    'a: 1\n---\n\tb: 2\n',
+    '  test:\ntest1: hello\n',
+    'a:\n\tb: 1',
+    'a: b: c',
+    '- a\nb: 1',
+    'a: 1\na: 2',
+    "key: 'unterminated",
+    'a: [1, 2\nb: 3',
+    '"abc',
+    'a: &x 1\nb: *y',
+    '? a\n: b',
+    'a:\n  - 1\n - 2',
+    '@foo',
+    'a: 1\n  b: 2',
+    'x:\n  y: [1,\n   2',
+    'x:\n  y: {a: 1,\n   b',
+    '',
+    '---\n---\n',
+    'a: {b: 1, c: [x, y]}\nd: |\n  text\n',
+  ];
+  it.each(documents)('yaml.unmarshal(%j) and yaml.is_valid give what OPA gives', (document) => {
+    expectSameAsOpa('package t\nx := yaml.unmarshal(input.d)\nv := yaml.is_valid(input.d)\n', { d: document });
+  });
+});

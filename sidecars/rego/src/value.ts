@@ -419,6 +419,14 @@ export function toJSONText(v: Value): string {
   );
 }
 
+/**
+ * JSON text as Go's encoding/json writes it (json.marshal, JWT headers): toJSONText with `<`, `>`, `&`,
+ * U+2028 and U+2029 escaped. They can only occur inside strings, so replacing them is safe.
+ */
+export function toGoJSONText(v: Value): string {
+  return toJSONText(v).replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
 /** Rego source text of a value, as OPA prints terms (`{"a": 1}`, `set()`). */
 export function formatValue(v: Value): string {
   if (v === null) return 'null';

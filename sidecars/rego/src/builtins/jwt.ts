@@ -10,7 +10,7 @@ import {
   verify as cryptoVerify,
   type KeyObject,
 } from 'node:crypto';
-import { RegoObject, isNumber, toJSONText, type Value } from '../value';
+import { RegoObject, isNumber, toGoJSONText, toJSONText, type Value } from '../value';
 import { parseJSON } from './encoding';
 import { BuiltinError, obj, operandError, register, str, stringBytes, type BuiltinContext } from './registry';
 
@@ -491,7 +491,7 @@ function encodeSign(headerText: string, payloadText: string, jwkText: string, ct
 }
 
 register('io.jwt.encode_sign', 3, (args, ctx) =>
-  encodeSign(toJSONText(obj(args, 0)), toJSONText(obj(args, 1)), toJSONText(obj(args, 2)), ctx),
+  encodeSign(toGoJSONText(obj(args, 0)), toGoJSONText(obj(args, 1)), toGoJSONText(obj(args, 2)), ctx),
 );
 register('io.jwt.encode_sign_raw', 3, (args, ctx) => {
   const jwkText = str(args, 2);
