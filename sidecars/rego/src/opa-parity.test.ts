@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { requireTool } from '@isd/test-support';
+import forge from 'node-forge';
 import { compile } from './policy';
 
 interface Outcome {
@@ -240,5 +241,165 @@ r := [
   ];
   it.each(documents)('yaml.unmarshal(%j) and yaml.is_valid give what OPA gives', (document) => {
     expectSameAsOpa('package t\nx := yaml.unmarshal(input.d)\nv := yaml.is_valid(input.d)\n', { d: document });
+  });
+});
+
+describe('X.509 chains', () => {
+  type Extension = Record<string, unknown>;
+  interface Spec {
+    cn: string;
+    issuer?: { cert: forge.pki.Certificate; key: forge.pki.rsa.PrivateKey };
+    extensions: Extension[];
+    notBefore?: Date;
+    notAfter?: Date;
+    md?: 'sha256' | 'sha1';
+  }
+  let serial = 1;
+  const make = (spec: Spec): { cert: forge.pki.Certificate; key: forge.pki.rsa.PrivateKey; pem: string } => {
+    const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 1024 });
+    const key = forge.pki.privateKeyFromPem(
+      privateKey.export({ type: 'pkcs1', format: 'pem' }).toString(),
+    ) as forge.pki.rsa.PrivateKey;
+    const cert = forge.pki.createCertificate();
+    cert.publicKey = forge.pki.setRsaPublicKey(key.n, key.e);
+    cert.serialNumber = (0x10 + serial++).toString(16);
+    cert.validity.notBefore = spec.notBefore ?? new Date('2020-01-01T00:00:00Z');
+    cert.validity.notAfter = spec.notAfter ?? new Date('2090-01-01T00:00:00Z');
+    cert.setSubject([{ name: 'commonName', value: spec.cn }]);
+    cert.setIssuer(spec.issuer ? spec.issuer.cert.subject.attributes : [{ name: 'commonName', value: spec.cn }]);
+    cert.setExtensions(spec.extensions);
+    const md = spec.md === 'sha1' ? forge.md.sha1.create() : forge.md.sha256.create();
+    cert.sign(spec.issuer?.key ?? key, md);
+    return { cert, key, pem: forge.pki.certificateToPem(cert) };
+  };
+  const ca = (critical = true): Extension[] => [
+    { name: 'basicConstraints', cA: true, critical },
+    { name: 'keyUsage', keyCertSign: true, critical: true },
+  ];
+  const root = make({ cn: 'Root', extensions: ca() });
+  const inter = make({ cn: 'Inter', issuer: root, extensions: ca() });
+  const interPathZero = make({
+    cn: 'InterZero',
+    issuer: root,
+    extensions: [{ name: 'basicConstraints', cA: true, pathLenConstraint: 0, critical: true }],
+  });
+  const interOfZero = make({ cn: 'InterOfZero', issuer: interPathZero, extensions: ca() });
+  const notCa = make({ cn: 'NotCA', issuer: root, extensions: [{ name: 'basicConstraints', cA: false }] });
+  const clientOnlyInter = make({
+    cn: 'ClientInter',
+    issuer: root,
+    extensions: [...ca(), { name: 'extKeyUsage', clientAuth: true }],
+  });
+  const leaf = (cn: string, issuer: typeof root, more: Extension[] = [], extra: Partial<Spec> = {}) =>
+    make({
+      cn,
+      issuer,
+      extensions: [
+        {
+          name: 'subjectAltName',
+          altNames: [
+            { type: 2, value: `${cn.toLowerCase()}.example.com` },
+            { type: 2, value: '*.wild.example.com' },
+            { type: 6, value: 'spiffe://example.com/opa' },
+            { type: 6, value: 'https://user@Host.example:8443/a%20b/c?x=1&y#frag%21' },
+            { type: 6, value: 'urn:isbn:0451450523?' },
+            { type: 7, ip: '10.1.2.3' },
+          ],
+        },
+        ...more,
+      ],
+      ...extra,
+    });
+  const server = leaf('Server', inter, [{ name: 'extKeyUsage', serverAuth: true }]);
+  const client = leaf('Client', inter, [{ name: 'extKeyUsage', clientAuth: true }]);
+  const plain = leaf('Plain', inter);
+  const expired = leaf('Expired', inter, [], { notAfter: new Date('2021-01-01T00:00:00Z') });
+  const sha1 = leaf('Sha1', inter, [], { md: 'sha1' });
+  const critical = leaf('Critical', inter, [
+    {
+      id: '1.2.3.4.5',
+      critical: true,
+      value: forge.asn1
+        .toDer(forge.asn1.create(forge.asn1.Class.UNIVERSAL, forge.asn1.Type.NULL, false, ''))
+        .getBytes(),
+    },
+  ]);
+  const underZero = leaf('UnderZero', interOfZero);
+  const underNotCa = leaf('UnderNotCa', notCa);
+  const underClientInter = leaf('UnderClientInter', clientOnlyInter);
+  const strangerRoot = make({ cn: 'Root', extensions: ca() });
+
+  const chains: Record<string, string> = {
+    server: root.pem + inter.pem + server.pem,
+    client: root.pem + inter.pem + client.pem,
+    plain: root.pem + inter.pem + plain.pem,
+    expired: root.pem + inter.pem + expired.pem,
+    sha1: root.pem + inter.pem + sha1.pem,
+    critical: root.pem + inter.pem + critical.pem,
+    pathLen: root.pem + interPathZero.pem + interOfZero.pem + underZero.pem,
+    notCa: root.pem + notCa.pem + underNotCa.pem,
+    clientInter: root.pem + clientOnlyInter.pem + underClientInter.pem,
+    wrongRoot: strangerRoot.pem + inter.pem + server.pem,
+    missingIntermediate: root.pem + server.pem,
+    rootOnly: root.pem,
+    der: Buffer.concat(
+      [root, inter, server].map((c) =>
+        Buffer.from(forge.asn1.toDer(forge.pki.certificateToAsn1(c.cert)).getBytes(), 'binary'),
+      ),
+    ).toString('base64'),
+    notBase64: 'not base64!',
+  };
+
+  it('verify like Go: CA constraints, path length, key usages, validity, SHA-1, critical extensions', () => {
+    expectSameAsOpa(
+      `package t
+summary(r) := [r[0], [c.Subject.CommonName | some c in r[1]], [c.URIStrings | some c in r[1]]]
+plain[name] := summary(crypto.x509.parse_and_verify_certificates(pem)) if some name, pem in input.chains
+opts := [
+  {},
+  {"KeyUsages": ["KeyUsageClientAuth"]},
+  {"KeyUsages": {"KeyUsageAny"}},
+  {"KeyUsages": ["KeyUsageServerAuth", "KeyUsageClientAuth"]},
+  {"DNSName": "server.example.com"},
+  {"DNSName": "a.wild.example.com"},
+  {"DNSName": "a.b.wild.example.com"},
+  {"DNSName": "Server"},
+  {"DNSName": "10.1.2.3"},
+  {"CurrentTime": 1609372800000000000},
+  {"CurrentTime": 4102444800000000000},
+  {"CurrentTime": 3187296000000000000},
+  {"MaxConstraintComparisons": 5},
+]
+with_options[name] := [r[0] |
+  some o in opts
+  r := crypto.x509.parse_and_verify_certificates_with_options(input.chains[name], o)
+] if some name, _ in input.chains
+fields := [[c.Subject.CommonName, c.DNSNames, c.URIs, c.IPAddresses, c.IsCA, c.Version] |
+  some c in crypto.x509.parse_and_verify_certificates(input.chains.server)[1]
+]
+parsed := [[c.Subject.CommonName, c.URIStrings, c.EmailAddresses] | some c in crypto.x509.parse_certificates(input.chains.der)]
+`,
+      { chains },
+    );
+  });
+
+  it.each([
+    '{"KeyUsages": ["KeyUsageNope"]}',
+    '{"KeyUsages": "KeyUsageAny"}',
+    '{"DNSName": 1}',
+    '{"CurrentTime": "now"}',
+    '{"CurrentTime": 1.5}',
+    '{"Other": 1}',
+  ])('options %s are refused as OPA refuses them', (options) => {
+    const source = `package t\nx := crypto.x509.parse_and_verify_certificates_with_options(input.pem, input.o)\n`;
+    expect(expectSameAsOpa(source, { pem: chains.server, o: JSON.parse(options) as unknown }).error).toBeDefined();
+  });
+
+  it('parse_certificates and parse_rsa_private_key read base64 like Go', () => {
+    expectSameAsOpa('package t\nx := crypto.x509.parse_certificates("foobar")\n');
+    expectSameAsOpa('package t\nx := crypto.x509.parse_rsa_private_key("inval\\nid==")\n');
+    expectSameAsOpa(
+      'package t\nx := crypto.x509.parse_certificates("-----BEGIN FOO-----\\nAAAA\\n-----END FOO-----\\n")\n',
+    );
   });
 });

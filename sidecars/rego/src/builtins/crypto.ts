@@ -3,6 +3,7 @@ import { createHash, createHmac, createPrivateKey, timingSafeEqual, type KeyObje
 import { type Value } from '../value';
 import { parseJSON } from './encoding';
 import { BuiltinError, register, str } from './registry';
+import { goBase64Decode } from './x509';
 
 for (const alg of ['md5', 'sha1', 'sha256', 'sha512']) {
   register(`crypto.${alg}`, 1, (args) => createHash(alg).update(str(args, 0), 'utf8').digest('hex'));
@@ -49,9 +50,14 @@ register('crypto.parse_private_keys', 1, (args) => {
   });
 });
 register('crypto.x509.parse_rsa_private_key', 1, (args) => {
-  const text = pemOrBase64(str(args, 0));
+  const input = str(args, 0);
+  if (input === '') throw new BuiltinError('input PEM data was empty');
+  // Like OPA: PEM, or else it must be base64 (of PEM).
+  const text = input.startsWith('-----BEGIN') ? input : goBase64Decode(input).toString('utf8');
+  const block = /-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?-----END [A-Z ]*PRIVATE KEY-----/.exec(text);
+  if (!block) return null;
   try {
-    return keyToJWK(createPrivateKey(text));
+    return keyToJWK(createPrivateKey(block[0]));
   } catch {
     throw new BuiltinError('failed to parse private key');
   }
