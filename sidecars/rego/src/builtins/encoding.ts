@@ -279,9 +279,28 @@ register('base64url.decode', 1, (args, ctx) => decodeStrict(chargedInput(str(arg
 register('hex.encode', 1, (args, ctx) => Buffer.from(chargedInput(str(args, 0), ctx), 'utf8').toString('hex'));
 register('hex.decode', 1, (args, ctx) => {
   const s = chargedInput(str(args, 0), ctx);
-  if (!/^([0-9a-fA-F]{2})*$/.test(s)) throw new BuiltinError(`encoding/hex: invalid byte: ${JSON.stringify(s)}`);
+  const bytes = Buffer.from(s, 'utf8');
+  // Go's hex.DecodeString: the first invalid byte (an odd length only after the last one is checked).
+  const hexValue = (b: number): boolean => (b >= 48 && b <= 57) || (b >= 65 && b <= 70) || (b >= 97 && b <= 102);
+  const invalid = (b: number): BuiltinError => new BuiltinError(`encoding/hex: invalid byte: ${goCharU(b)}`);
+  let j = 1;
+  for (; j < bytes.length; j += 2) {
+    if (!hexValue(bytes[j - 1] as number)) throw invalid(bytes[j - 1] as number);
+    if (!hexValue(bytes[j] as number)) throw invalid(bytes[j] as number);
+  }
+  if (bytes.length % 2 === 1) {
+    if (!hexValue(bytes[j - 1] as number)) throw invalid(bytes[j - 1] as number);
+    throw new BuiltinError('encoding/hex: odd length hex string');
+  }
   return Buffer.from(s, 'hex').toString('utf8');
 });
+
+/** Go's %#U of a byte taken as a rune: `U+0067 'g'`, without the character when it is not printable. */
+function goCharU(b: number): string {
+  const code = `U+${b.toString(16).toUpperCase().padStart(4, '0')}`;
+  const printable = (b >= 0x20 && b < 0x7f) || b >= 0xa1;
+  return printable && b !== 0xad ? `${code} '${String.fromCharCode(b)}'` : code;
+}
 
 /** Go's url.QueryEscape. */
 export function queryEscape(s: string): string {
