@@ -456,6 +456,13 @@ s := [
     expectSameAsOpa('package t\nx := object.subset(input.a, input.b)\n', { a: 'x', b: 'x' });
   });
 
+  it('integral literals beyond 2^53 stay exact in arithmetic', () => {
+    expectSameAsOpa(`package t
+r := [sprintf("%v", [1e30 + 1]), sprintf("%v", [12345678901234567890.0 * 10 + 1]), 1e20 == 100000000000000000000]
+s := [sprintf("%v", [9007199254740993 - 1]), sprintf("%d", [2e20 - 1]), 1e16 + 1 > 1e16]
+`);
+  });
+
   it.each(['fghijkl', 'abc', 'ab\u0000', 'aé', '0g', 'a', 'zz0', 'a\u00a0b', '00ff'])(
     'hex.decode(%j) as Go decodes it',
     (text) => {
