@@ -71,6 +71,18 @@ describe('memory budget: builtins charge what they would build, before building 
     expect(policy('x := regex.replace("a1b22", "(?P<d>[0-9]+)", "<${d}>")').evaluate('data.b.x')).toBe('a<1>b<22>');
   });
 
+  it('strings.render_template counts its output and its loops', () => {
+    const input = { a: Array.from({ length: 1000 }, (_, i) => i) };
+    const t = '{{range $.a}}{{range $.a}}{{range $.a}}xxxxxxxx{{end}}{{end}}{{end}}';
+    expect(budgetError(`x := strings.render_template("${t}", input)`, { maxMemoryBytes: 8 * MiB }, input).limit).toBe(
+      'memory',
+    );
+    const quiet = '{{range $.a}}{{range $.a}}{{range $.a}}{{end}}{{end}}{{end}}';
+    expect(budgetError(`x := strings.render_template("${quiet}", input)`, { maxSteps: 1e6 }, input).limit).toBe(
+      'steps',
+    );
+  });
+
   it('JWT builtins count the token and key text before decoding them', () => {
     const input = { t: `eyJhbGciOiJIUzI1NiJ9.${'e'.repeat(4_000_000)}.x` };
     for (const call of [

@@ -470,3 +470,51 @@ s := [sprintf("%v", [9007199254740993 - 1]), sprintf("%d", [2e20 - 1]), 1e16 + 1
     },
   );
 });
+
+describe('strings.render_template', () => {
+  const vars = {
+    a: 'hello',
+    n: 2023,
+    f: 1.5,
+    b: true,
+    z: 0,
+    arr: ['x', 'y', 'z'],
+    m: { k: 'v', j: 1 },
+    nested: { list: [1, { q: [] }], obj: { k: null } },
+    s: ['b', 'a'],
+  };
+  const templates = [
+    '{{.a}} {{.n}} {{.f}} {{.b}} {{.z}} {{.arr}} {{.m}} {{.missing}}',
+    '{{if .b}}yes{{else}}no{{end}}|{{if .z}}y{{else if .n}}n{{end}}|{{with .m}}{{.k}}{{end}}|{{with .missing}}x{{else}}none{{end}}',
+    '{{range .arr}}[{{.}}]{{else}}empty{{end}}|{{range $k, $v := .m}}{{$k}}={{$v}};{{end}}|{{range .none}}x{{else}}E{{end}}',
+    '{{- .a -}}  \n  {{- .a }} {{/* comment */}} x {{- /* c2 */ -}} y',
+    '{{len .arr}} {{len .a}} {{index .arr 1}} {{index .m "k"}} {{index .m "zz"}} {{not .b}} {{and .b .a}} {{or .z .a}}',
+    '{{eq .a "hello"}} {{eq .n .n}} {{ne 1 2}} {{lt 1 2}} {{lt .a "z"}} {{print .a 1 2 .n}} {{println 1 "x"}}',
+    '{{html "<a href=\'x\'>&"}} {{urlquery "a b&c"}} {{$x := 5}}{{$x}} {{$x = 6}}{{$x}} {{.a | len}} {{(index .arr 0)}}',
+    '{{range $i, $e := .arr}}{{if eq $i 1}}{{continue}}{{end}}{{if eq $i 2}}{{break}}{{end}}{{$e}}{{end}}',
+    '{{.missing.deeper}}',
+    '{{.a.deeper}}',
+    '{{eq .n 2023}}',
+    '{{printf "%d" 3}}',
+    '{{template "x"}}',
+    '{{.a',
+    '{{if .a}}x',
+    '{{range .a}}x{{end}}',
+    '{{index .arr 10}}',
+    '{{nosuch 1}}',
+    '{{3 | len}}',
+    '{{.nested.list}} {{.nested.obj.k}} {{.s}}',
+    '{{range 3}}{{.}}{{end}}',
+    '{{ .a }}{{ $ }}',
+    '{{printf "%s-%v-%d" .a .n 7}} {{printf "%v" .arr}} {{printf "%5.2f|" 3.14159}}',
+    '{{range .nested.list}}<{{.}}>{{end}} {{index .nested.obj "k"}} {{range .m}}{{.}}{{end}}',
+    '{{if and .a (not .z) (eq (len .arr) 3)}}all{{end}} {{with $v := .m.k}}{{$v}}{{end}} {{.m.k | printf "%q"}}',
+  ];
+  it.each(templates)('%j renders as OPA renders it', (template) => {
+    // The error texts name positions differently; both must fail or give the same text.
+    const opa = opaOutcome('package t\nx := strings.render_template(input.t, input.v)\n', { t: template, v: vars });
+    const ours = ourOutcome('package t\nx := strings.render_template(input.t, input.v)\n', { t: template, v: vars });
+    if (opa.error !== undefined) expect(ours.error).toContain('strings.render_template: template: ');
+    else expect(ours).toEqual(opa);
+  });
+});

@@ -11,6 +11,7 @@ import './http';
 import './globs';
 import './x509';
 import './template';
+import './go-template';
 import './units';
 import './providers';
 import './jsonschema';

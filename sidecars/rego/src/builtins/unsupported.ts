@@ -12,7 +12,6 @@ export const UNSUPPORTED_BUILTINS = new Map<string, string>([
     ],
   ),
   ['net.lookup_ip_addr', 'DNS lookups from policies are not allowed (evaluation must not reach the network)'],
-  ['strings.render_template', "Go's text/template language is not implemented"],
   ['internal.print', 'internal to OPA: `print` is called directly'],
   ['internal.test_case', "internal to OPA's test runner"],
 ]);
