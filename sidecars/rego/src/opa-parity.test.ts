@@ -1,7 +1,7 @@
 // Policies beyond OPA's conformance cases evaluated by this engine and by the real `opa` (.tools): template
 // strings in function arguments, JWT headers, JSON/YAML builtins, X.509 chains, arrays and objects.
 import { execFileSync } from 'node:child_process';
-import { generateKeyPairSync } from 'node:crypto';
+import { createPrivateKey, createPublicKey, generateKeyPairSync } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -397,6 +397,26 @@ parsed := [[c.Subject.CommonName, c.URIStrings, c.EmailAddresses] | some c in cr
   ])('options %s are refused as OPA refuses them', (options) => {
     const source = `package t\nx := crypto.x509.parse_and_verify_certificates_with_options(input.pem, input.o)\n`;
     expect(expectSameAsOpa(source, { pem: chains.server, o: JSON.parse(options) as unknown }).error).toBeDefined();
+  });
+
+  it('a certificate or PEM public key verifies JWTs as in OPA', () => {
+    const jwk = createPrivateKey(forge.pki.privateKeyToPem(server.key)).export({ format: 'jwk' });
+    const publicPem = createPublicKey(forge.pki.privateKeyToPem(server.key)).export({ type: 'spki', format: 'pem' });
+    expectSameAsOpa(
+      `package t
+token := io.jwt.encode_sign({"alg": "RS256"}, {"sub": "s"}, input.jwk)
+r := [
+  io.jwt.verify_rs256(token, input.cert),
+  io.jwt.verify_rs256(token, input.pub),
+  io.jwt.verify_ps256(token, input.cert),
+  io.jwt.verify_rs256(token, input.other),
+  io.jwt.decode_verify(token, {"cert": input.cert}),
+]
+`,
+      { jwk, cert: server.pem, pub: publicPem, other: root.pem },
+    );
+    for (const cert of [`${server.pem}\n`, `${server.pem}${root.pem}`, `junk\n${server.pem}`])
+      expectSameAsOpa('package t\nx := io.jwt.verify_rs256("eyJhbGciOiJSUzI1NiJ9.e30.AA", input.cert)\n', { cert });
   });
 
   it('parse_certificates and parse_rsa_private_key read base64 like Go', () => {
