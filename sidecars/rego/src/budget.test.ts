@@ -83,6 +83,19 @@ describe('memory budget: builtins charge what they would build, before building 
     );
   });
 
+  it('certificate and key parsers count their input before parsing it', () => {
+    const input = { s: 'A'.repeat(4_000_000) };
+    for (const call of [
+      'crypto.x509.parse_certificates(input.s)',
+      'crypto.x509.parse_and_verify_certificates(input.s)',
+      'crypto.x509.parse_certificate_request(input.s)',
+      'crypto.x509.parse_keypair(input.s, input.s)',
+      'crypto.x509.parse_rsa_private_key(input.s)',
+      'crypto.parse_private_keys(input.s)',
+    ])
+      expect(budgetError(`x := ${call}`, { maxMemoryBytes: 8 * MiB }, input).limit).toBe('memory');
+  });
+
   it('JWT builtins count the token and key text before decoding them', () => {
     const input = { t: `eyJhbGciOiJIUzI1NiJ9.${'e'.repeat(4_000_000)}.x` };
     for (const call of [

@@ -2,7 +2,7 @@
 import { createHash, createHmac, createPrivateKey, timingSafeEqual, type KeyObject } from 'node:crypto';
 import { type Value } from '../value';
 import { parseJSON } from './encoding';
-import { BuiltinError, register, str } from './registry';
+import { BuiltinError, register, str, stringBytes } from './registry';
 import { goBase64Decode } from './x509';
 
 for (const alg of ['md5', 'sha1', 'sha256', 'sha512']) {
@@ -36,7 +36,8 @@ function keyToJWK(key: KeyObject): Value {
   return parseJSON(JSON.stringify(key.export({ format: 'jwk' })));
 }
 
-register('crypto.parse_private_keys', 1, (args) => {
+register('crypto.parse_private_keys', 1, (args, ctx) => {
+  ctx.alloc(stringBytes(str(args, 0).length) * 2);
   const text = pemOrBase64(str(args, 0));
   // Like OPA: empty input gives null, input without private key blocks gives an empty array.
   if (text === '') return null;
@@ -49,8 +50,9 @@ register('crypto.parse_private_keys', 1, (args) => {
     }
   });
 });
-register('crypto.x509.parse_rsa_private_key', 1, (args) => {
+register('crypto.x509.parse_rsa_private_key', 1, (args, ctx) => {
   const input = str(args, 0);
+  ctx.alloc(stringBytes(input.length) * 2);
   if (input === '') throw new BuiltinError('input PEM data was empty');
   // Like OPA: PEM, or else it must be base64 (of PEM).
   const text = input.startsWith('-----BEGIN') ? input : goBase64Decode(input).toString('utf8');

@@ -199,7 +199,8 @@ function certificateRequestFrom(input: string): Buffer {
   return Buffer.from((m[2] as string).replace(/\s+/g, ''), 'base64');
 }
 
-register('crypto.x509.parse_certificate_request', 1, (args) => {
+register('crypto.x509.parse_certificate_request', 1, (args, ctx) => {
+  ctx.alloc(stringBytes(str(args, 0).length) * 2);
   const der = certificateRequestFrom(str(args, 0));
   const top = readDer(der, 0);
   if (top.tag !== 0x30) throw new BuiltinError("asn1: structure error: tags don't match");
@@ -381,7 +382,8 @@ register('crypto.x509.parse_certificates', 1, (args, ctx) => {
   return certificatesFrom(input).map((der) => certificateValue(parseCertificate(der), true));
 });
 
-register('crypto.x509.parse_keypair', 2, (args) => {
+register('crypto.x509.parse_keypair', 2, (args, ctx) => {
+  ctx.alloc(stringBytes(str(args, 0).length + str(args, 1).length) * 2);
   const certs = certificatesFrom(str(args, 0));
   const keyText = str(args, 1);
   const pem = keyText.includes('-----BEGIN') ? keyText : Buffer.from(keyText, 'base64').toString('utf8');
