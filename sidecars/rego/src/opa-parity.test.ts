@@ -159,6 +159,38 @@ r := {
     );
   });
 
+  it('decode_verify checks exp, nbf, iss and aud as OPA does', () => {
+    expectSameAsOpa(`package t
+key := {"kty": "oct", "k": "c2VjcmV0"}
+tok(claims) := io.jwt.encode_sign({"alg": "HS256"}, claims, key)
+c := {"secret": "secret", "time": 5000000000}
+r := {name: io.jwt.decode_verify(tok(claims), object.union(c, extra)) |
+  some name, [claims, extra] in {
+    "exp after": [{"exp": 5.5}, {}],
+    "exp at": [{"exp": 5}, {}],
+    "nbf after": [{"nbf": 5.000001}, {}],
+    "nbf at": [{"nbf": 5}, {}],
+    "iss": [{"iss": "a"}, {"iss": "a"}],
+    "iss wrong": [{"iss": "a"}, {"iss": "b"}],
+    "iss missing": [{}, {"iss": "b"}],
+    "aud list": [{"aud": ["x", "y"]}, {"aud": "y"}],
+    "aud unasked": [{"aud": "x"}, {}],
+    "aud empty": [{"aud": ""}, {}],
+    "aud number": [{"aud": 1}, {"aud": "1"}],
+    "aud missing": [{}, {"aud": "x"}],
+    "alg": [{}, {"alg": "HS256"}],
+    "alg wrong": [{}, {"alg": "HS384"}],
+  }
+}
+`);
+    expectSameAsOpa(
+      'package t\nx := io.jwt.decode_verify("eyJhbGciOiJIUzI1NiJ9.e30.", {"secret": "s", "aud": ["x"]})\n',
+    );
+    expectSameAsOpa('package t\nx := io.jwt.decode_verify(input.t, {"secret": "secret"})\n', {
+      t: 'eyJhbGciOiJIUzI1NiJ9.eyJleHAiOiJzb29uIn0.tJvfqUvjUHUS-Mv_1HAwcf7lGJuWy9PL3wu-ALMlzbE',
+    });
+  });
+
   // An expression, or an expression and the text both errors share (where jwx nests its own wording).
   const errors: Array<string | [string, string]> = [
     'io.jwt.decode("a.b")',
