@@ -89,6 +89,16 @@ g([$"a-{z}", 3]) := z if z := 1
     expect(value.value).toEqual({ p: 42, q: 1, s: ['a!', 'b!'], o: { k1: 1, k2: 2 } });
   });
 
+  it('in heads of functions, ref heads, else and defaults', () => {
+    expectSameAsOpa(`package t
+f(x) := $"{x}!"
+g(x) := $"big {x}" if x > 10 else := $"small {x}"
+p[$"k{i}"] contains v if some i, v in ["a", "b"]
+r := [f(1), f("s"), g(5), g(50)]
+`);
+    expectSameAsOpa('package t\ndefault p := $"x"\n');
+  });
+
   it('a function argument with any other call is refused', () => {
     expectSameAsOpa('package t\nf(1 + 1) := 7\n');
     expectSameAsOpa('package t\nf(count([1])) := 7\n');
