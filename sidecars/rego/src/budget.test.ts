@@ -71,6 +71,41 @@ describe('memory budget: builtins charge what they would build, before building 
     expect(policy('x := regex.replace("a1b22", "(?P<d>[0-9]+)", "<${d}>")').evaluate('data.b.x')).toBe('a<1>b<22>');
   });
 
+  it('strings.render_template counts its output and its loops', () => {
+    const input = { a: Array.from({ length: 1000 }, (_, i) => i) };
+    const t = '{{range $.a}}{{range $.a}}{{range $.a}}xxxxxxxx{{end}}{{end}}{{end}}';
+    expect(budgetError(`x := strings.render_template("${t}", input)`, { maxMemoryBytes: 8 * MiB }, input).limit).toBe(
+      'memory',
+    );
+    const quiet = '{{range $.a}}{{range $.a}}{{range $.a}}{{end}}{{end}}{{end}}';
+    expect(budgetError(`x := strings.render_template("${quiet}", input)`, { maxSteps: 1e6 }, input).limit).toBe(
+      'steps',
+    );
+  });
+
+  it('certificate and key parsers count their input before parsing it', () => {
+    const input = { s: 'A'.repeat(4_000_000) };
+    for (const call of [
+      'crypto.x509.parse_certificates(input.s)',
+      'crypto.x509.parse_and_verify_certificates(input.s)',
+      'crypto.x509.parse_certificate_request(input.s)',
+      'crypto.x509.parse_keypair(input.s, input.s)',
+      'crypto.x509.parse_rsa_private_key(input.s)',
+      'crypto.parse_private_keys(input.s)',
+    ])
+      expect(budgetError(`x := ${call}`, { maxMemoryBytes: 8 * MiB }, input).limit).toBe('memory');
+  });
+
+  it('JWT builtins count the token and key text before decoding them', () => {
+    const input = { t: `eyJhbGciOiJIUzI1NiJ9.${'e'.repeat(4_000_000)}.x` };
+    for (const call of [
+      'io.jwt.decode(input.t)',
+      'io.jwt.verify_hs256(input.t, "k")',
+      'io.jwt.decode_verify(input.t, {"secret": "k"})',
+    ])
+      expect(budgetError(`x := ${call}`, { maxMemoryBytes: 8 * MiB }, input).limit).toBe('memory');
+  });
+
   it('json and yaml parsing and marshalling count their text', () => {
     const input = { s: JSON.stringify(Array.from({ length: 100_000 }, (_, i) => i)) };
     expect(

@@ -161,6 +161,7 @@ function compileRule(rule: Rule, ctx: ModuleContext, root: RuleNode): void {
 function compileRuleBody(rule: Rule, ctx: ModuleContext, dyn: Term[]): void {
   const scope: Scope = { renames: new Map() };
   const safe = new Set<string>();
+  if (rule.args) moveCallsOutOfArgs(rule, ctx);
   // Function arguments are local and bound on call.
   for (const a of rule.args ?? [])
     for (const v of allVars(a)) {
@@ -213,6 +214,42 @@ function compileRuleBody(rule: Rule, ctx: ModuleContext, dyn: Term[]): void {
   const info = ruleInfo.get(rule);
   if (info) info.dyn = newDyn;
   if (rule.args) rule.args = rule.args.map((a) => fold(resolveTerm(a, ctx, scope)));
+}
+
+/**
+ * Like OPA's rewriteExprTermsInHead: a template string in a function's argument (`f($"{x}") if { x = "a" }`)
+ * cannot be unified with the value passed, so it becomes a fresh argument variable and the body gains
+ * `$aN = call`, evaluated (after ordering) once the call's inputs are bound.
+ */
+function moveCallsOutOfArgs(rule: Rule, ctx: ModuleContext): void {
+  const support: Expr[] = [];
+  const expand = (t: Term): Term => {
+    switch (t.type) {
+      case 'call': {
+        if (t.name !== 'internal.template_string')
+          throw new CompileError('rego_compile_error', 'rule arguments cannot contain calls', t.loc);
+        const v: Term = { type: 'var', name: `$a${ctx.counter.n++}`, loc: t.loc };
+        const eq: Term = {
+          type: 'call',
+          name: 'eq',
+          fn: { type: 'var', name: 'eq', loc: t.loc },
+          args: [v, t],
+          loc: t.loc,
+        };
+        support.push({ kind: 'term', term: eq, with: [], loc: t.loc });
+        return v;
+      }
+      case 'array':
+      case 'set':
+        return { ...t, items: t.items.map(expand) };
+      case 'object':
+        return { ...t, items: t.items.map(([k, v]) => [expand(k), expand(v)] as [Term, Term]) };
+      default:
+        return t;
+    }
+  };
+  rule.args = (rule.args ?? []).map(expand);
+  if (support.length > 0) rule.body = [...rule.body, ...support];
 }
 
 /** Compiles a query body; returns the ordered, resolved body. */
@@ -813,7 +850,7 @@ export function collectOutputs(e: Expr, safe: Set<string>): void {
 
 /** Orders a body so every expression runs after the expressions binding its inputs; raises unsafe-var errors. */
 function orderBody(body: Expr[], safe: Set<string>, outerVisible: Set<string>, ctx: ModuleContext): Expr[] {
-  body = hoistFromNegations(body, ctx);
+  body = hoistSelfBindingRefs(hoistFromNegations(body, ctx), ctx);
   const visible = new Set(outerVisible);
   for (const e of body) shallowVars(e, visible);
   for (const v of safe) visible.add(v);
@@ -954,16 +991,14 @@ export function withArities<T>(arities: Map<string, number>, fn: () => T): T {
   }
 }
 
-/** Rule nodes a body may read: data refs (their ground prefix, with ancestors and descendants) and called functions. */
+/**
+ * Rule nodes a body may read: data refs and called functions. A data ref is matched against the rule tree
+ * as a pattern (a variable segment matches any key, later ground segments still narrow it, as OPA's
+ * dependency graph does): rules on the way are read whole, and everything under the end is read.
+ */
 function dependencies(rule: Rule, root: RuleNode): Set<RuleNode> {
   const out = new Set<RuleNode>();
-  const addPrefix = (path: string[]): void => {
-    let node: RuleNode | undefined = root;
-    for (const p of path) {
-      if (node.rules.length > 0 || node.defaultRule) out.add(node);
-      node = node.children.get(p);
-      if (!node) return;
-    }
+  const addSubtree = (node: RuleNode): void => {
     const stack = [node];
     while (stack.length > 0) {
       const n = stack.pop() as RuleNode;
@@ -971,21 +1006,33 @@ function dependencies(rule: Rule, root: RuleNode): Set<RuleNode> {
       stack.push(...n.children.values());
     }
   };
+  // A segment is a key, null for any key, or undefined for a key no rule can have (only rules on the way count).
+  const addPattern = (node: RuleNode, pattern: Array<string | null | undefined>, i: number): void => {
+    if (i === pattern.length) return addSubtree(node);
+    if (node.rules.length > 0 || node.defaultRule) out.add(node);
+    const segment = pattern[i];
+    if (segment === undefined) return;
+    if (segment === null) for (const child of node.children.values()) addPattern(child, pattern, i + 1);
+    else {
+      const child = node.children.get(segment as string);
+      if (child) addPattern(child, pattern, i + 1);
+    }
+  };
+  const addPrefix = (path: string[]): void => addPattern(root, path, 0);
   const term = (t: Term): void => {
     switch (t.type) {
       case 'ref':
         if (t.head.type === 'var' && t.head.name === 'data') {
-          const prefix: string[] = [];
-          let reachable = true;
+          const pattern: Array<string | null | undefined> = [];
           for (const p of t.path) {
-            if (p.type === 'scalar' && typeof p.value === 'string') prefix.push(p.value);
-            else {
-              // Rules only live under string keys, so a constant non-string key reaches base data only.
-              if (p.type === 'scalar') reachable = false;
+            if (p.type === 'scalar' && typeof p.value === 'string') pattern.push(p.value);
+            else if (p.type === 'scalar') {
+              // Rules only live under string keys: a constant non-string key reaches into a rule's value only.
+              pattern.push(undefined);
               break;
-            }
+            } else pattern.push(null);
           }
-          if (reachable) addPrefix(prefix);
+          addPattern(root, pattern, 0);
         } else term(t.head);
         t.path.forEach(term);
         break;
@@ -1091,6 +1138,53 @@ function checkRecursion(root: RuleNode): void {
     state.set(n, 2);
   };
   for (const n of nodes) if (!state.has(n)) visit(n);
+}
+
+/**
+ * A call whose reference argument binds a variable that another argument uses (`some i; i == input.a[i]`)
+ * can only run after that reference: like OPA's rewriteDynamics, such references become expressions of
+ * their own before the call (`$h = input.a[i]; i == $h`), so ordering finds the call safe.
+ */
+function hoistSelfBindingRefs(body: Expr[], ctx: ModuleContext): Expr[] {
+  const out: Expr[] = [];
+  for (const e of body) {
+    if (e.kind !== 'term' || e.term.type !== 'call' || e.term.name === 'eq' || e.term.name === 'assign') {
+      out.push(e);
+      continue;
+    }
+    const t = e.term;
+    const bound = new Set<string>();
+    refOutputs(t, bound);
+    const used = new Set<string>();
+    t.args.forEach((a) => termInputs(a, used, new Set()));
+    const shared = new Set([...bound].filter((v) => used.has(v)));
+    if (shared.size === 0) {
+      out.push(e);
+      continue;
+    }
+    const support: Expr[] = [];
+    const hoist = (a: Term): Term => {
+      if (a.type === 'call') return { ...a, args: a.args.map(hoist) };
+      if (a.type !== 'ref') return a;
+      const outputs = new Set<string>();
+      refOutputs(a, outputs);
+      if (![...outputs].some((v) => shared.has(v))) return a;
+      const v: Term = { type: 'var', name: `$h${ctx.counter.n++}`, loc: a.loc };
+      const eq: Term = {
+        type: 'call',
+        name: 'eq',
+        fn: { type: 'var', name: 'eq', loc: a.loc },
+        args: [v, a],
+        loc: a.loc,
+        target: { kind: 'builtin', name: 'eq' },
+      };
+      support.push({ kind: 'term', term: eq, with: [...e.with], loc: a.loc });
+      return v;
+    };
+    const term = { ...t, args: t.args.map(hoist) };
+    out.push(...support, { ...e, term });
+  }
+  return out;
 }
 
 /**

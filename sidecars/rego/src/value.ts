@@ -352,14 +352,14 @@ export function parseNumberText(text: string): number | bigint | undefined {
     return Number.isSafeInteger(n) ? n : normalizeNumber(BigInt(sign === '-' ? text : whole));
   }
   const n = Number(text);
-  if (Number.isFinite(n)) return n;
-  // Beyond float64: exact when the value is an integer.
+  if (Number.isFinite(n) && (!Number.isInteger(n) || Number.isSafeInteger(n))) return n;
+  // Beyond 2^53 (`1e30`) or float64 (`1e309`): exact when the text denotes an integer, as OPA's decimals are.
   const digits = (whole + fraction).replace(/^0+(?=\d)/, '');
   const exponent = Number(exponentText ?? 0) - fraction.length;
   const significant = digits.replace(/0+$/, '');
   const trailingZeros = digits.length - significant.length;
-  if (exponent + trailingZeros < 0) return undefined;
-  if (digits.length + exponent > MAX_EXACT_EXPONENT) return undefined;
+  if (exponent + trailingZeros < 0) return Number.isFinite(n) ? n : undefined;
+  if (digits.length + exponent > MAX_EXACT_EXPONENT) return Number.isFinite(n) ? n : undefined;
   const value =
     exponent >= 0 ? BigInt(digits) * 10n ** BigInt(exponent) : BigInt(digits.slice(0, digits.length + exponent));
   return normalizeNumber(sign === '-' ? -value : value);
@@ -417,6 +417,14 @@ export function toJSONText(v: Value): string {
       .join(',') +
     '}'
   );
+}
+
+/**
+ * JSON text as Go's encoding/json writes it (json.marshal, JWT headers): toJSONText with `<`, `>`, `&`,
+ * U+2028 and U+2029 escaped. They can only occur inside strings, so replacing them is safe.
+ */
+export function toGoJSONText(v: Value): string {
+  return toJSONText(v).replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 /** Rego source text of a value, as OPA prints terms (`{"a": 1}`, `set()`). */

@@ -291,16 +291,17 @@ register('array.reverse', 1, (args, ctx) => {
   ctx.alloc(a.length * ELEMENT_BYTES);
   return [...a].reverse();
 });
+// One level, as OPA's array.flatten: nested arrays' elements are spliced in, deeper arrays stay.
 register('array.flatten', 1, (args, ctx) => {
+  const a = arr(args, 0);
+  let size = 0;
+  for (const x of a) size += Array.isArray(x) ? x.length : 1;
+  ctx.alloc(size * ELEMENT_BYTES);
   const out: Value[] = [];
-  const walk = (a: Value[]): void => {
-    ctx.alloc(a.length * ELEMENT_BYTES);
-    for (const x of a) {
-      if (Array.isArray(x)) walk(x);
-      else out.push(x);
-    }
-  };
-  walk(arr(args, 0));
+  for (const x of a) {
+    if (Array.isArray(x)) for (const y of x) out.push(y);
+    else out.push(x);
+  }
   return out;
 });
 
@@ -377,34 +378,55 @@ register('object.union_n', 1, (args, ctx) => {
   }
   return out;
 });
-register('object.subset', 2, (args) => {
+// object.subset as OPA's topdown/subset.go: objects recurse into object, set and array values; arrays are
+// contiguous sub-sequences; an array holds a set when it meets all the set's elements (counted per element
+// of the array, as OPA counts them).
+register('object.subset', 2, (args, ctx) => {
   const sup = args[0] as Value;
   const sub = args[1] as Value;
-  return isSubset(sup, sub);
+  if (sup instanceof RegoObject && sub instanceof RegoObject) return objectSubset(sup, sub, ctx);
+  if (sup instanceof RegoSet && sub instanceof RegoSet) return setSubset(sup, sub, ctx);
+  if (Array.isArray(sup) && Array.isArray(sub)) return arraySubset(sup, sub, ctx);
+  if (Array.isArray(sup) && sub instanceof RegoSet) return arraySetSubset(sup, sub, ctx);
+  throw new BuiltinError('both arguments object.subset must be of the same type or array and set', 'eval_type_error');
 });
-function isSubset(sup: Value, sub: Value): boolean {
-  if (sup instanceof RegoObject && sub instanceof RegoObject) {
-    return sub.sortedEntries().every(([k, v]) => {
-      const s = sup.get(k);
-      return (
-        s !== undefined &&
-        (s instanceof RegoObject && v instanceof RegoObject
-          ? isSubset(s, v)
-          : valuesEqual(s, v) || (s instanceof RegoSet && v instanceof RegoSet && isSubset(s, v)))
-      );
-    });
-  }
-  if (sup instanceof RegoSet && sub instanceof RegoSet) return sub.sorted().every((x) => sup.has(x));
-  if (Array.isArray(sup) && Array.isArray(sub)) {
-    if (sub.length === 0) return true;
-    for (let i = 0; i + sub.length <= sup.length; i++)
-      if (sub.every((x, j) => valuesEqual(x, sup[i + j] as Value))) return true;
+function objectSubset(sup: RegoObject, sub: RegoObject, ctx: BuiltinContext): boolean {
+  return sub.sortedEntries().every(([k, v]) => {
+    ctx.step();
+    const s = sup.get(k);
+    if (s === undefined) return false;
+    if (valuesEqual(s, v)) return true;
+    if (s instanceof RegoObject && v instanceof RegoObject) return objectSubset(s, v, ctx);
+    if (s instanceof RegoSet && v instanceof RegoSet) return setSubset(s, v, ctx);
+    if (Array.isArray(s) && Array.isArray(v)) return arraySubset(s, v, ctx);
     return false;
+  });
+}
+function setSubset(sup: RegoSet, sub: RegoSet, ctx: BuiltinContext): boolean {
+  ctx.step(sub.size);
+  return sub.sorted().every((x) => sup.has(x));
+}
+function arraySubset(sup: Value[], sub: Value[], ctx: BuiltinContext): boolean {
+  if (sub.length > sup.length) return false;
+  // A naive search: each comparison is a step, so a quadratic search is bounded by the budget.
+  for (let start = 0; start + sub.length <= sup.length; start++) {
+    let j = 0;
+    for (; j < sub.length; j++) {
+      ctx.step();
+      if (!valuesEqual(sup[start + j] as Value, sub[j] as Value)) break;
+    }
+    if (j === sub.length) return true;
   }
-  if (sup instanceof RegoSet && Array.isArray(sub)) return sub.every((x) => sup.has(x));
-  if (Array.isArray(sup) && sub instanceof RegoSet)
-    return sub.sorted().every((x) => sup.some((y) => valuesEqual(x, y)));
-  throw operandError(1, 'one of {object, set, array}', sup);
+  return false;
+}
+function arraySetSubset(sup: Value[], sub: RegoSet, ctx: BuiltinContext): boolean {
+  let unmatched = sub.size;
+  for (const x of sup) {
+    ctx.step();
+    if (sub.has(x)) unmatched--;
+    if (unmatched <= 0) return true;
+  }
+  return false;
 }
 
 // ---- types -----------------------------------------------------------------------------------

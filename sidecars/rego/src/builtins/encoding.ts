@@ -1,28 +1,18 @@
 // Encoding builtins: json (exact numbers), yaml, base64/base64url, hex, urlquery, json.filter/remove/patch.
-import { parseDocument, stringify as yamlStringify } from 'yaml';
+import { stringify as yamlStringify } from 'yaml';
 import {
-  InvalidNumberError,
   RegoObject,
   RegoSet,
-  fromJS,
   isNumber,
   parseNumberText,
   toJS,
+  toGoJSONText,
   toJSONText,
   valuesEqual,
   type Value,
 } from '../value';
-import {
-  BuiltinError,
-  ELEMENT_BYTES,
-  arr,
-  obj,
-  operandError,
-  register,
-  str,
-  stringBytes,
-  type BuiltinContext,
-} from './registry';
+import { BuiltinError, arr, obj, operandError, register, str, stringBytes, type BuiltinContext } from './registry';
+import { parseYAML } from './yaml';
 
 /** Parses JSON text into a Rego value, keeping big integers exact. Throws BuiltinError on bad input. */
 export function parseJSON(text: string): Value {
@@ -142,7 +132,7 @@ function chargedInput(s: string, ctx: BuiltinContext): string {
   return s;
 }
 
-register('json.marshal', 1, (args, ctx) => chargedText(toJSONText(args[0] as Value), ctx));
+register('json.marshal', 1, (args, ctx) => chargedText(toGoJSONText(args[0] as Value), ctx));
 register('json.unmarshal', 1, (args, ctx) => parseJSON(chargedInput(str(args, 0), ctx)));
 register('json.is_valid', 1, (args) => {
   const s = args[0] as Value;
@@ -154,39 +144,106 @@ register('json.is_valid', 1, (args) => {
     return false;
   }
 });
+/** A builtin error's text without its code. */
+function reason(err: BuiltinError): string {
+  return err.message.slice(err.code.length + 2);
+}
+
+/**
+ * Go's json.Indent over compact JSON text: empty collections stay `[]`/`{}`, lines after the first start
+ * with `prefix`. With `build` false it only counts the output's length (to charge it before building).
+ */
+function indentJSON(compact: string, prefix: string, indent: string, build: boolean): { text: string; length: number } {
+  const parts: string[] = [];
+  let length = 0;
+  let depth = 0;
+  const put = (s: string): void => {
+    length += s.length;
+    if (build) parts.push(s);
+  };
+  const newline = (): void => {
+    length += 1 + prefix.length + indent.length * depth;
+    if (build) parts.push('\n' + prefix + indent.repeat(depth));
+  };
+  for (let i = 0; i < compact.length; i++) {
+    const c = compact[i] as string;
+    if (c === '"') {
+      // Copy the string through its closing quote.
+      let j = i + 1;
+      while (j < compact.length && compact[j] !== '"') j += compact[j] === '\\' ? 2 : 1;
+      put(compact.slice(i, j + 1));
+      i = j;
+    } else if (c === '{' || c === '[') {
+      const close = c === '{' ? '}' : ']';
+      if (compact[i + 1] === close) {
+        put(c + close);
+        i++;
+      } else {
+        depth++;
+        put(c);
+        newline();
+      }
+    } else if (c === '}' || c === ']') {
+      depth--;
+      newline();
+      put(c);
+    } else if (c === ',') {
+      put(',');
+      newline();
+    } else if (c === ':') put(': ');
+    else put(c);
+  }
+  return { text: parts.join(''), length };
+}
+
 register('json.marshal_with_options', 2, (args, ctx) => {
-  const o = obj(args, 1);
-  const indent = o.get('indent');
-  const prefix = o.get('prefix');
-  const pretty = o.get('pretty');
-  const text = chargedText(toJSONText(args[0] as Value), ctx);
-  if (pretty === false || (pretty === undefined && indent === undefined && prefix === undefined)) return text;
-  const ind = typeof indent === 'string' ? indent : '\t';
-  const pre = typeof prefix === 'string' ? prefix : '';
-  const lines = chargedText(JSON.stringify(JSON.parse(text), null, ind), ctx).split('\n');
-  // The prefix repeats on every line: charge that before building it.
-  ctx.alloc(stringBytes(lines.length * pre.length) + lines.length * ELEMENT_BYTES);
-  return lines.map((l, idx) => (idx === 0 ? l : pre + l)).join('\n');
+  const opts = obj(args, 1);
+  let indent = '\t';
+  let prefix = '';
+  let implicitPretty = false;
+  let explicitPretty: boolean | undefined;
+  for (const [idx, [k, v]] of opts.sortedEntries().entries()) {
+    if (typeof k !== 'string')
+      throw new BuiltinError(
+        `operand 2 failed to stringify key ${toJSONText(k)} at index ${idx}: ${reason(operandError(idx, 'string', k))}`,
+        'eval_type_error',
+      );
+    if (k === 'prefix' || k === 'indent') {
+      if (typeof v !== 'string')
+        throw new BuiltinError(
+          `operand 2 key ${JSON.stringify(k)} failed cast to string: ${reason(operandError(idx, 'string', v))}`,
+          'eval_type_error',
+        );
+      if (k === 'prefix') prefix = v;
+      else indent = v;
+      implicitPretty = true;
+    } else if (k === 'pretty') {
+      if (typeof v !== 'boolean')
+        throw new BuiltinError(`operand 2 key ${JSON.stringify(k)} failed cast to bool`, 'eval_type_error');
+      explicitPretty = v;
+    } else throw new BuiltinError(`operand 2 object contained unknown key ${JSON.stringify(k)}`, 'eval_type_error');
+  }
+  const text = chargedText(toGoJSONText(args[0] as Value), ctx);
+  if (!(explicitPretty ?? implicitPretty)) return text;
+  // Prefix and indentation repeat on every line: measure the output and charge it before building it.
+  ctx.step(text.length);
+  ctx.alloc(stringBytes(prefix.length + indentJSON(text, prefix, indent, false).length));
+  // MarshalIndent leaves the first line without the prefix; OPA adds it.
+  return prefix + indentJSON(text, prefix, indent, true).text;
 });
 
 register('yaml.marshal', 1, (args, ctx) => chargedText(yamlStringify(toJS(args[0] as Value)), ctx));
-register('yaml.unmarshal', 1, (args, ctx) => {
-  const doc = parseDocument(chargedInput(str(args, 0), ctx), { intAsBigInt: true });
-  if (doc.errors.length > 0) throw new BuiltinError(`yaml: ${doc.errors[0]?.message ?? 'invalid'}`);
-  // Aliases could expand a small document into a huge value: the yaml package refuses more than 100.
-  const data: unknown = doc.toJS({ maxAliasCount: 100 });
-  try {
-    return fromJS(data);
-  } catch (error) {
-    if (error instanceof InvalidNumberError)
-      throw new BuiltinError(`yaml: ${error.where('value')}: ${error.number} is not a valid number`);
-    throw error;
-  }
-});
-register('yaml.is_valid', 1, (args) => {
+register('yaml.unmarshal', 1, (args, ctx) => parseYAML(chargedInput(str(args, 0), ctx)));
+register('yaml.is_valid', 1, (args, ctx) => {
   const s = args[0] as Value;
   if (typeof s !== 'string') return false;
-  return parseDocument(s).errors.length === 0;
+  try {
+    parseYAML(chargedInput(s, ctx));
+    return true;
+  } catch (err) {
+    if (err instanceof BuiltinError) return false;
+    throw err;
+  }
 });
 
 const B64 = /^[A-Za-z0-9+/]*={0,2}$/;
@@ -222,9 +279,28 @@ register('base64url.decode', 1, (args, ctx) => decodeStrict(chargedInput(str(arg
 register('hex.encode', 1, (args, ctx) => Buffer.from(chargedInput(str(args, 0), ctx), 'utf8').toString('hex'));
 register('hex.decode', 1, (args, ctx) => {
   const s = chargedInput(str(args, 0), ctx);
-  if (!/^([0-9a-fA-F]{2})*$/.test(s)) throw new BuiltinError(`encoding/hex: invalid byte: ${JSON.stringify(s)}`);
+  const bytes = Buffer.from(s, 'utf8');
+  // Go's hex.DecodeString: the first invalid byte (an odd length only after the last one is checked).
+  const hexValue = (b: number): boolean => (b >= 48 && b <= 57) || (b >= 65 && b <= 70) || (b >= 97 && b <= 102);
+  const invalid = (b: number): BuiltinError => new BuiltinError(`encoding/hex: invalid byte: ${goCharU(b)}`);
+  let j = 1;
+  for (; j < bytes.length; j += 2) {
+    if (!hexValue(bytes[j - 1] as number)) throw invalid(bytes[j - 1] as number);
+    if (!hexValue(bytes[j] as number)) throw invalid(bytes[j] as number);
+  }
+  if (bytes.length % 2 === 1) {
+    if (!hexValue(bytes[j - 1] as number)) throw invalid(bytes[j - 1] as number);
+    throw new BuiltinError('encoding/hex: odd length hex string');
+  }
   return Buffer.from(s, 'hex').toString('utf8');
 });
+
+/** Go's %#U of a byte taken as a rune: `U+0067 'g'`, without the character when it is not printable. */
+function goCharU(b: number): string {
+  const code = `U+${b.toString(16).toUpperCase().padStart(4, '0')}`;
+  const printable = (b >= 0x20 && b < 0x7f) || b >= 0xa1;
+  return printable && b !== 0xad ? `${code} '${String.fromCharCode(b)}'` : code;
+}
 
 /** Go's url.QueryEscape. */
 export function queryEscape(s: string): string {

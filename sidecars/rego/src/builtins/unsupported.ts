@@ -11,16 +11,7 @@ export const UNSUPPORTED_BUILTINS = new Map<string, string>([
       "validation against a schema (gqlparser's validator rules and error texts) is not yet ported; graphql.parse_query and graphql.parse_schema are supported",
     ],
   ),
-  [
-    'crypto.x509.parse_and_verify_certificates',
-    'chain verification with Go crypto/x509 semantics is not yet implemented',
-  ],
-  [
-    'crypto.x509.parse_and_verify_certificates_with_options',
-    'chain verification with Go crypto/x509 semantics is not yet implemented',
-  ],
   ['net.lookup_ip_addr', 'DNS lookups from policies are not allowed (evaluation must not reach the network)'],
-  ['strings.render_template', "Go's text/template language is not implemented"],
   ['internal.print', 'internal to OPA: `print` is called directly'],
   ['internal.test_case', "internal to OPA's test runner"],
 ]);
