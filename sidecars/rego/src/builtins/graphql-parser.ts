@@ -413,6 +413,12 @@ function blockStringValue(raw: string): string {
 
 /** A JSON node of the document (gqlparser's struct as encoding/json writes it, before OPA prunes it). */
 export type Node = { [key: string]: unknown };
+
+/** A node's place in the source (kept under `Position`, which OPA's pruning drops). */
+export interface Position {
+  Line: number;
+  Column: number;
+}
 type Comments = Node | null;
 
 interface Description {
@@ -498,6 +504,12 @@ class Parser {
       } else this.peeked = read;
     }
     return this.peeked.token;
+  }
+
+  /** Where the next token starts (gqlparser's peekPos): validation errors point here. */
+  private pos(): Position {
+    const t = this.peek();
+    return { Line: t.line, Column: t.column };
   }
 
   next(): Token {
@@ -588,7 +600,9 @@ class Parser {
       if (description.present) this.unexpected(this.prev);
       // gqlparser reads its comment after parsing the selection set, by when it is always nil.
       const comment = null;
+      const position = this.pos();
       return {
+        Position: position,
         Description: '',
         Operation: 'query',
         Name: '',
@@ -599,9 +613,11 @@ class Parser {
       };
     }
     const comment = joinComments(description.comment, this.comment);
+    const position = this.pos();
     const operation = this.operationType();
     const name = this.peek().kind === Tok.Name ? this.next().value : '';
     return {
+      Position: position,
       Description: description.text,
       Operation: operation,
       Name: name,
@@ -628,11 +644,13 @@ class Parser {
     const description = this.description();
     this.peek();
     const comment = joinComments(description.comment, this.comment);
+    const position = this.pos();
     const variable = this.variable();
     this.expect(Tok.Colon);
     const type = this.typeReference();
     const defaultValue = this.skip(Tok.Equals) ? this.valueLiteral(true) : null;
     return {
+      Position: position,
       Description: description.text,
       Variable: variable,
       Type: type,
@@ -670,12 +688,14 @@ class Parser {
   private field(): Node {
     this.peek();
     const comment = this.comment;
+    const position = this.pos();
     const alias = this.name();
     const name = this.skip(Tok.Colon) ? this.name() : alias;
     const args = this.arguments(false);
     const directives = this.directives(false);
     const selectionSet = this.peek().kind === Tok.BraceL ? this.optionalSelectionSet() : null;
     return {
+      Position: position,
       Alias: alias,
       Name: name,
       Arguments: args,
@@ -692,9 +712,10 @@ class Parser {
     this.some(Tok.ParenL, Tok.ParenR, () => {
       this.peek();
       const comment = this.comment;
+      const position = this.pos();
       const name = this.name();
       this.expect(Tok.Colon);
-      args.push({ Name: name, Value: this.valueLiteral(isConst), Comment: comment });
+      args.push({ Position: position, Name: name, Value: this.valueLiteral(isConst), Comment: comment });
     });
     return args;
   }
@@ -702,8 +723,10 @@ class Parser {
   private fragment(): Node {
     const { comment } = this.expect(Tok.Spread);
     const t = this.peek();
+    const position = this.pos();
     if (t.kind === Tok.Name && t.value !== 'on')
       return {
+        Position: position,
         Name: this.fragmentName(),
         Directives: this.directives(false),
         ObjectDefinition: null,
@@ -716,6 +739,7 @@ class Parser {
       typeCondition = this.name();
     }
     return {
+      Position: position,
       TypeCondition: typeCondition,
       Directives: this.directives(false),
       SelectionSet: this.requiredSelectionSet(),
@@ -727,12 +751,14 @@ class Parser {
   private fragmentDefinition(description: Description): Node {
     this.peek();
     const comment = joinComments(description.comment, this.comment);
+    const position = this.pos();
     this.expectKeyword('fragment');
     const name = this.fragmentName();
     const variables = this.variableDefinitions();
     this.expectKeyword('on');
     const typeCondition = this.name();
     return {
+      Position: position,
       Description: description.text,
       Name: name,
       VariableDefinition: variables,
@@ -749,8 +775,15 @@ class Parser {
     return this.name();
   }
 
-  private value(raw: string, kind: number, comment: Comments, children: Node[] | null = null): Node {
+  private value(
+    position: Position,
+    raw: string,
+    kind: number,
+    comment: Comments,
+    children: Node[] | null = null,
+  ): Node {
     return {
+      Position: position,
       Raw: raw,
       Children: children,
       Kind: kind,
@@ -765,6 +798,7 @@ class Parser {
   private valueLiteral(isConst: boolean): Node {
     const t = this.peek();
     const comment = this.comment;
+    const position = this.pos();
     let kind: number;
     switch (t.kind) {
       case Tok.BracketL:
@@ -779,17 +813,23 @@ class Parser {
           }
           this.peek();
           const fieldComment = this.comment;
+          const fieldPosition = this.pos();
           const name = this.name();
           this.expect(Tok.Colon);
-          children.push({ Name: name, Value: this.valueLiteral(isConst), Comment: fieldComment });
+          children.push({
+            Position: fieldPosition,
+            Name: name,
+            Value: this.valueLiteral(isConst),
+            Comment: fieldComment,
+          });
         });
         this.depth--;
-        return this.value('', list ? VALUE_KIND.List : VALUE_KIND.Object, comment, children);
+        return this.value(position, '', list ? VALUE_KIND.List : VALUE_KIND.Object, comment, children);
       }
       case Tok.Dollar:
         if (isConst) this.unexpected();
         // As in gqlparser, the comment is read after the variable is consumed: always none.
-        return this.value(this.variable(), VALUE_KIND.Variable, null);
+        return this.value(position, this.variable(), VALUE_KIND.Variable, null);
       case Tok.Int:
         kind = VALUE_KIND.Int;
         break;
@@ -814,7 +854,7 @@ class Parser {
         return this.unexpected();
     }
     this.next();
-    return this.value(t.value, kind, null);
+    return this.value(position, t.value, kind, null);
   }
 
   private directives(isConst: boolean): Node[] {
@@ -822,6 +862,7 @@ class Parser {
     while (this.peek().kind === Tok.At) {
       this.expect(Tok.At);
       directives.push({
+        Position: this.pos(),
         Name: this.name(),
         Arguments: this.arguments(isConst),
         ParentDefinition: null,
@@ -836,10 +877,14 @@ class Parser {
     let type: Node;
     if (this.skip(Tok.BracketL)) {
       this.enterNested();
-      type = { NamedType: '', Elem: this.typeReference(), NonNull: false };
+      const position = this.pos();
+      type = { Position: position, NamedType: '', Elem: this.typeReference(), NonNull: false };
       this.expect(Tok.BracketR);
       this.depth--;
-    } else type = { NamedType: this.name(), Elem: null, NonNull: false };
+    } else {
+      const position = this.pos();
+      type = { Position: position, NamedType: this.name(), Elem: null, NonNull: false };
+    }
     if (this.skip(Tok.Bang)) type.NonNull = true;
     return type;
   }
@@ -895,17 +940,20 @@ class Parser {
 
   private schemaDefinition(description: Description, extension: boolean): Node {
     const comment = this.expectKeyword('schema');
+    const position = this.pos();
     const directives = this.directives(true);
     const operationTypes: Node[] = [];
     const end = this.some(Tok.BraceL, Tok.BraceR, () => {
       this.peek();
       const opComment = this.comment;
+      const opPosition = this.pos();
       const operation = this.operationType();
       this.expect(Tok.Colon);
-      operationTypes.push({ Operation: operation, Type: this.name(), Comment: opComment });
+      operationTypes.push({ Position: opPosition, Operation: operation, Type: this.name(), Comment: opComment });
     });
     if (extension && directives.length === 0 && operationTypes.length === 0) this.unexpected();
     return {
+      Position: position,
       Description: description.text,
       Directives: directives,
       OperationTypes: operationTypes,
@@ -925,7 +973,9 @@ class Parser {
       enum: 'ENUM',
       input: 'INPUT_OBJECT',
     };
+    const position = this.pos();
     const def: Node = {
+      Position: position,
       Kind: kinds[keyword],
       Description: description.text,
       Name: this.name(),
@@ -957,12 +1007,17 @@ class Parser {
     } else if (keyword === 'union') {
       const directives = this.directives(true);
       const types: string[] = [];
+      const positions: Position[] = [];
       if (this.skip(Tok.Equals)) {
         this.skip(Tok.Pipe);
+        positions.push(this.pos());
         types.push(this.name());
-        while (this.skip(Tok.Pipe)) types.push(this.name());
+        while (this.skip(Tok.Pipe)) {
+          positions.push(this.pos());
+          types.push(this.name());
+        }
       }
-      Object.assign(def, { Directives: directives, Types: types });
+      Object.assign(def, { Directives: directives, Types: types, TypePositions: positions });
       empty = directives.length === 0 && types.length === 0;
     } else if (keyword === 'enum') {
       const directives = this.directives(true);
@@ -972,6 +1027,7 @@ class Parser {
         this.peek();
         const after = this.comment;
         values.push({
+          Position: this.pos(),
           Description: desc.text,
           Name: this.name(),
           Directives: this.directives(true),
@@ -1010,12 +1066,14 @@ class Parser {
     const desc = this.description();
     this.peek();
     const after = this.comment;
+    const position = this.pos();
     const name = this.name();
     const args = withArguments ? this.argumentDefinitions() : null;
     this.expect(Tok.Colon);
     const type = this.typeReference();
     const defaultValue = !withArguments && this.skip(Tok.Equals) ? this.valueLiteral(true) : null;
     return {
+      Position: position,
       Description: desc.text,
       Name: name,
       Arguments: args,
@@ -1033,11 +1091,13 @@ class Parser {
       const desc = this.description();
       this.peek();
       const after = this.comment;
+      const position = this.pos();
       const name = this.name();
       this.expect(Tok.Colon);
       const type = this.typeReference();
       const defaultValue = this.skip(Tok.Equals) ? this.valueLiteral(true) : null;
       args.push({
+        Position: position,
         Description: desc.text,
         Name: name,
         DefaultValue: defaultValue,
@@ -1075,10 +1135,12 @@ class Parser {
       case 'directive': {
         this.expectKeyword('directive');
         this.expect(Tok.At);
+        const position = this.pos();
         const name = this.name();
         const directives = this.directives(true);
         if (directives.length === 0) this.unexpected();
         (doc.DirectiveExtensions as Node[]).push({
+          Position: position,
           Description: '',
           Name: name,
           Arguments: null,
@@ -1098,6 +1160,7 @@ class Parser {
   private directiveDefinition(description: Description): Node {
     const comment = this.expectKeyword('directive');
     this.expect(Tok.At);
+    const position = this.pos();
     const name = this.name();
     const args = this.argumentDefinitions();
     const directives = this.directives(true);
@@ -1112,6 +1175,7 @@ class Parser {
     const locations = [this.directiveLocation()];
     while (this.skip(Tok.Pipe)) locations.push(this.directiveLocation());
     return {
+      Position: position,
       Description: description.text,
       Name: name,
       Arguments: args,
@@ -1141,7 +1205,7 @@ export function parseSchemaDocument(input: string, onToken: () => void = () => {
 }
 
 /**
- * OPA's pruning of the JSON document: no `Position`, no nulls, no empty arrays or objects (recursively:
+ * OPA's pruning of the JSON document: no `Position` (nor `TypePositions`, not in gqlparser's JSON), no nulls, no empty arrays or objects (recursively:
  * an object left empty by pruning goes too).
  */
 export function prune(x: unknown): unknown {
@@ -1158,7 +1222,7 @@ export function prune(x: unknown): unknown {
   if (x !== null && typeof x === 'object') {
     const out: Node = {};
     for (const [k, v] of Object.entries(x as Node)) {
-      if (k === 'Position' || v === null || v === undefined) continue;
+      if (k === 'Position' || k === 'TypePositions' || v === null || v === undefined) continue;
       const p = prune(v);
       if (isEmptyContainer(p)) continue;
       out[k] = p;
