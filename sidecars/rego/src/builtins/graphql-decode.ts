@@ -1,0 +1,305 @@
+// ASTs given to graphql.parse / parse_and_verify / is_valid / schema_is_valid as objects: OPA turns them
+// into gqlparser's Go structs with encoding/json, so each object becomes that struct (known fields kept,
+// missing ones at their zero value, others dropped; a wrong type is an error), and every selection is
+// decoded as a Field first, as gqlparser's UnmarshalSelectionSet does (decision 119). Positions are not
+// read from objects: errors about such a document carry none, as in OPA for pruned ASTs.
+import { RegoObject, RegoSet, isNumber, type Value } from '../value';
+import type { Node } from './graphql-parser';
+import type { Work } from './graphql-schema';
+
+/** A JSON value that does not fit the Go type (encoding/json's UnmarshalTypeError). */
+export class DecodeError extends Error {
+  constructor(jsonType: string, where: string, goType: string) {
+    super(`json: cannot unmarshal ${jsonType} into Go struct field ${where} of type ${goType}`);
+    this.name = 'DecodeError';
+  }
+}
+
+type Spec =
+  | { t: 'string' }
+  | { t: 'bool' }
+  | { t: 'int'; go: string }
+  | { t: 'list'; of: Spec }
+  | { t: 'struct'; name: string; fields: () => Record<string, Spec> }
+  | { t: 'selections' }
+  /** A field gqlparser's decoder never reads: always its zero value. */
+  | { t: 'unread'; zero: null | string };
+
+const STRING: Spec = { t: 'string' };
+const BOOL: Spec = { t: 'bool' };
+const STRINGS: Spec = { t: 'list', of: STRING };
+const IGNORE: Spec = { t: 'unread', zero: null };
+const IGNORE_STRING: Spec = { t: 'unread', zero: '' };
+const list = (of: Spec): Spec => ({ t: 'list', of });
+const struct = (name: string, fields: () => Record<string, Spec>): Spec => ({ t: 'struct', name, fields });
+
+const COMMENT: Spec = struct('CommentGroup', () => ({ List: list(struct('Comment', () => ({ Value: STRING }))) }));
+const TYPE: Spec = struct('Type', () => ({ NamedType: STRING, Elem: TYPE, NonNull: BOOL }));
+const VALUE: Spec = struct('Value', () => ({
+  Raw: STRING,
+  Children: list(struct('ChildValue', () => ({ Name: STRING, Value: VALUE, Comment: COMMENT }))),
+  Kind: { t: 'int', go: 'ast.ValueKind' },
+  Comment: COMMENT,
+  // Annotations the validator sets: taken as absent (their zero value) from objects.
+  Definition: IGNORE,
+  VariableDefinition: IGNORE,
+  ExpectedType: IGNORE,
+  ExpectedTypeHasDefault: BOOL,
+}));
+const ARGUMENT: Spec = struct('Argument', () => ({ Name: STRING, Value: VALUE, Comment: COMMENT }));
+const DIRECTIVE: Spec = struct('Directive', () => ({
+  Name: STRING,
+  Arguments: list(ARGUMENT),
+  ParentDefinition: IGNORE,
+  Definition: IGNORE,
+  Location: STRING,
+}));
+const VARIABLE: Spec = struct('VariableDefinition', () => ({
+  Description: STRING,
+  Variable: STRING,
+  Type: TYPE,
+  DefaultValue: VALUE,
+  Directives: list(DIRECTIVE),
+  Comment: COMMENT,
+  Definition: IGNORE,
+  Used: BOOL,
+}));
+const SELECTIONS: Spec = { t: 'selections' };
+// gqlparser's own decoders for these read only the keys listed (no Description, no Comment).
+const FIELD: Spec = struct('Field', () => ({
+  Alias: STRING,
+  Name: STRING,
+  Arguments: list(ARGUMENT),
+  Directives: list(DIRECTIVE),
+  SelectionSet: SELECTIONS,
+  Definition: IGNORE,
+  ObjectDefinition: IGNORE,
+}));
+const SPREAD: Spec = struct('FragmentSpread', () => ({
+  Name: STRING,
+  Directives: list(DIRECTIVE),
+  ObjectDefinition: IGNORE,
+  Definition: IGNORE,
+  Comment: COMMENT,
+}));
+const INLINE: Spec = struct('InlineFragment', () => ({
+  TypeCondition: STRING,
+  Directives: list(DIRECTIVE),
+  SelectionSet: SELECTIONS,
+  ObjectDefinition: IGNORE,
+}));
+const OPERATION: Spec = struct('OperationDefinition', () => ({
+  Description: IGNORE_STRING,
+  Operation: STRING,
+  Name: STRING,
+  VariableDefinitions: list(VARIABLE),
+  Directives: list(DIRECTIVE),
+  SelectionSet: SELECTIONS,
+  Comment: IGNORE,
+}));
+const FRAGMENT: Spec = struct('FragmentDefinition', () => ({
+  Description: IGNORE_STRING,
+  Name: STRING,
+  VariableDefinition: list(VARIABLE),
+  TypeCondition: STRING,
+  Directives: list(DIRECTIVE),
+  SelectionSet: SELECTIONS,
+  Definition: IGNORE,
+  Comment: IGNORE,
+}));
+const QUERY: Spec = struct('QueryDocument', () => ({
+  Operations: list(OPERATION),
+  Fragments: list(FRAGMENT),
+  Comment: COMMENT,
+}));
+
+const ARGUMENT_DEFINITION: Spec = struct('ArgumentDefinition', () => ({
+  Description: STRING,
+  Name: STRING,
+  DefaultValue: VALUE,
+  Type: TYPE,
+  Directives: list(DIRECTIVE),
+  BeforeDescriptionComment: COMMENT,
+  AfterDescriptionComment: COMMENT,
+}));
+const FIELD_DEFINITION: Spec = struct('FieldDefinition', () => ({
+  Description: STRING,
+  Name: STRING,
+  Arguments: list(ARGUMENT_DEFINITION),
+  DefaultValue: VALUE,
+  Type: TYPE,
+  Directives: list(DIRECTIVE),
+  BeforeDescriptionComment: COMMENT,
+  AfterDescriptionComment: COMMENT,
+}));
+const DEFINITION: Spec = struct('Definition', () => ({
+  Kind: STRING,
+  Description: STRING,
+  Name: STRING,
+  Directives: list(DIRECTIVE),
+  Interfaces: STRINGS,
+  Fields: list(FIELD_DEFINITION),
+  Types: STRINGS,
+  EnumValues: list(
+    struct('EnumValueDefinition', () => ({
+      Description: STRING,
+      Name: STRING,
+      Directives: list(DIRECTIVE),
+      BeforeDescriptionComment: COMMENT,
+      AfterDescriptionComment: COMMENT,
+    })),
+  ),
+  BuiltIn: BOOL,
+  BeforeDescriptionComment: COMMENT,
+  AfterDescriptionComment: COMMENT,
+  EndOfDefinitionComment: COMMENT,
+}));
+const DIRECTIVE_DEFINITION: Spec = struct('DirectiveDefinition', () => ({
+  Description: STRING,
+  Name: STRING,
+  Arguments: list(ARGUMENT_DEFINITION),
+  Directives: list(DIRECTIVE),
+  Locations: STRINGS,
+  IsRepeatable: BOOL,
+  BeforeDescriptionComment: COMMENT,
+  AfterDescriptionComment: COMMENT,
+}));
+const SCHEMA_DEFINITION: Spec = struct('SchemaDefinition', () => ({
+  Description: STRING,
+  Directives: list(DIRECTIVE),
+  OperationTypes: list(
+    struct('OperationTypeDefinition', () => ({ Operation: STRING, Type: STRING, Comment: COMMENT })),
+  ),
+  BeforeDescriptionComment: COMMENT,
+  AfterDescriptionComment: COMMENT,
+  EndOfDefinitionComment: COMMENT,
+}));
+const SCHEMA: Spec = struct('SchemaDocument', () => ({
+  Schema: list(SCHEMA_DEFINITION),
+  SchemaExtension: list(SCHEMA_DEFINITION),
+  Directives: list(DIRECTIVE_DEFINITION),
+  DirectiveExtensions: list(DIRECTIVE_DEFINITION),
+  Definitions: list(DEFINITION),
+  Extensions: list(DEFINITION),
+  Comment: COMMENT,
+}));
+
+function jsonType(v: Value): string {
+  if (v === null) return 'null';
+  if (typeof v === 'boolean') return 'bool';
+  if (isNumber(v)) return 'number';
+  if (typeof v === 'string') return 'string';
+  if (Array.isArray(v) || v instanceof RegoSet) return 'array';
+  return 'object';
+}
+
+/** Go's name for the type a spec decodes into (for error texts). */
+function goType(spec: Spec): string {
+  switch (spec.t) {
+    case 'string':
+      return 'string';
+    case 'bool':
+      return 'bool';
+    case 'int':
+      return spec.go;
+    case 'list':
+      return `[]${spec.of.t === 'struct' ? '*ast.' + spec.of.name : goType(spec.of)}`;
+    case 'selections':
+      return 'ast.SelectionSet';
+    case 'struct':
+      return `ast.${spec.name}`;
+    default:
+      return '';
+  }
+}
+
+function elements(v: Value): Value[] | undefined {
+  if (Array.isArray(v)) return v;
+  if (v instanceof RegoSet) return v.sorted();
+  return undefined;
+}
+
+class Decoder {
+  constructor(private readonly work: Work) {}
+
+  decode(spec: Spec, v: Value, where: string): unknown {
+    this.work.step(1);
+    switch (spec.t) {
+      case 'unread':
+        return spec.zero;
+      case 'string':
+        if (v === null) return '';
+        if (typeof v !== 'string') throw new DecodeError(jsonType(v), where, 'string');
+        return v;
+      case 'bool':
+        if (v === null) return false;
+        if (typeof v !== 'boolean') throw new DecodeError(jsonType(v), where, 'bool');
+        return v;
+      case 'int': {
+        if (v === null) return 0;
+        const n = typeof v === 'bigint' ? Number(v) : v;
+        if (typeof n !== 'number' || !Number.isSafeInteger(n)) {
+          const text = typeof n === 'number' ? ` ${String(n)}` : '';
+          throw new DecodeError(jsonType(v) + text, where, spec.go);
+        }
+        return n;
+      }
+      case 'list': {
+        if (v === null) return null;
+        const xs = elements(v);
+        if (!xs) throw new DecodeError(jsonType(v), where, goType(spec));
+        this.work.enter();
+        const out = xs.map((x) => this.decode(spec.of, x, where));
+        this.work.leave();
+        return out;
+      }
+      case 'selections':
+        return this.selections(v, where);
+      case 'struct': {
+        if (v === null) return null;
+        if (!(v instanceof RegoObject)) throw new DecodeError(jsonType(v), where, `ast.${spec.name}`);
+        const fields = spec.fields();
+        const out: Node = {};
+        this.work.enter();
+        for (const [key, fieldSpec] of Object.entries(fields)) {
+          const x = v.get(key);
+          out[key] =
+            x === undefined ? this.decode(fieldSpec, null, '') : this.decode(fieldSpec, x, `${spec.name}.${key}`);
+        }
+        this.work.leave();
+        return out;
+      }
+    }
+  }
+
+  /** gqlparser's UnmarshalSelectionSet: each item as a Field, else a FragmentSpread, else an InlineFragment, else dropped. */
+  private selections(v: Value, where: string): Node[] | null {
+    if (v === null) return [];
+    const xs = elements(v);
+    if (!xs) throw new DecodeError(jsonType(v), where, 'ast.SelectionSet');
+    const out: Node[] = [];
+    for (const item of xs) {
+      // A null item decodes as an empty Field (gqlparser's decoder reads no keys from it).
+      const x = item === null ? new RegoObject() : item;
+      for (const spec of [FIELD, SPREAD, INLINE]) {
+        try {
+          out.push(this.decode(spec, x, where) as Node);
+          break;
+        } catch (error) {
+          if (!(error instanceof DecodeError)) throw error;
+        }
+      }
+    }
+    return out;
+  }
+}
+
+/** A query document given as an object, as gqlparser's structs decode it. */
+export function decodeQueryDocument(v: Value, work: Work): Node {
+  return new Decoder(work).decode(QUERY, v, 'QueryDocument') as Node;
+}
+
+/** A schema document given as an object, as gqlparser's structs decode it. */
+export function decodeSchemaDocument(v: Value, work: Work): Node {
+  return new Decoder(work).decode(SCHEMA, v, 'SchemaDocument') as Node;
+}
