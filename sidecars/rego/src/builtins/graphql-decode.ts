@@ -19,7 +19,7 @@ type Spec =
   | { t: 'string' }
   | { t: 'bool' }
   | { t: 'int'; go: string }
-  | { t: 'list'; of: Spec }
+  | { t: 'list'; of: Spec; go: string }
   | { t: 'struct'; name: string; fields: () => Record<string, Spec> }
   | { t: 'selections' }
   /** A field gqlparser's decoder never reads: always its zero value. */
@@ -27,17 +27,26 @@ type Spec =
 
 const STRING: Spec = { t: 'string' };
 const BOOL: Spec = { t: 'bool' };
-const STRINGS: Spec = { t: 'list', of: STRING };
+const STRINGS: Spec = { t: 'list', of: STRING, go: '[]string' };
 const IGNORE: Spec = { t: 'unread', zero: null };
 const IGNORE_STRING: Spec = { t: 'unread', zero: '' };
-const list = (of: Spec): Spec => ({ t: 'list', of });
+/** A slice; `go` is its Go type's name (for error texts). */
+const list = (of: Spec, go: string): Spec => ({ t: 'list', of, go: go.startsWith('[') ? go : `ast.${go}` });
 const struct = (name: string, fields: () => Record<string, Spec>): Spec => ({ t: 'struct', name, fields });
 
-const COMMENT: Spec = struct('CommentGroup', () => ({ List: list(struct('Comment', () => ({ Value: STRING }))) }));
+const COMMENT: Spec = struct('CommentGroup', () => ({
+  List: list(
+    struct('Comment', () => ({ Value: STRING })),
+    '[]*ast.Comment',
+  ),
+}));
 const TYPE: Spec = struct('Type', () => ({ NamedType: STRING, Elem: TYPE, NonNull: BOOL }));
 const VALUE: Spec = struct('Value', () => ({
   Raw: STRING,
-  Children: list(struct('ChildValue', () => ({ Name: STRING, Value: VALUE, Comment: COMMENT }))),
+  Children: list(
+    struct('ChildValue', () => ({ Name: STRING, Value: VALUE, Comment: COMMENT })),
+    'ChildValueList',
+  ),
   Kind: { t: 'int', go: 'ast.ValueKind' },
   Comment: COMMENT,
   // Annotations the validator sets: taken as absent (their zero value) from objects.
@@ -49,7 +58,7 @@ const VALUE: Spec = struct('Value', () => ({
 const ARGUMENT: Spec = struct('Argument', () => ({ Name: STRING, Value: VALUE, Comment: COMMENT }));
 const DIRECTIVE: Spec = struct('Directive', () => ({
   Name: STRING,
-  Arguments: list(ARGUMENT),
+  Arguments: list(ARGUMENT, 'ArgumentList'),
   ParentDefinition: IGNORE,
   Definition: IGNORE,
   Location: STRING,
@@ -59,7 +68,7 @@ const VARIABLE: Spec = struct('VariableDefinition', () => ({
   Variable: STRING,
   Type: TYPE,
   DefaultValue: VALUE,
-  Directives: list(DIRECTIVE),
+  Directives: list(DIRECTIVE, 'DirectiveList'),
   Comment: COMMENT,
   Definition: IGNORE,
   Used: BOOL,
@@ -69,22 +78,22 @@ const SELECTIONS: Spec = { t: 'selections' };
 const FIELD: Spec = struct('Field', () => ({
   Alias: STRING,
   Name: STRING,
-  Arguments: list(ARGUMENT),
-  Directives: list(DIRECTIVE),
+  Arguments: list(ARGUMENT, 'ArgumentList'),
+  Directives: list(DIRECTIVE, 'DirectiveList'),
   SelectionSet: SELECTIONS,
   Definition: IGNORE,
   ObjectDefinition: IGNORE,
 }));
 const SPREAD: Spec = struct('FragmentSpread', () => ({
   Name: STRING,
-  Directives: list(DIRECTIVE),
+  Directives: list(DIRECTIVE, 'DirectiveList'),
   ObjectDefinition: IGNORE,
   Definition: IGNORE,
   Comment: COMMENT,
 }));
 const INLINE: Spec = struct('InlineFragment', () => ({
   TypeCondition: STRING,
-  Directives: list(DIRECTIVE),
+  Directives: list(DIRECTIVE, 'DirectiveList'),
   SelectionSet: SELECTIONS,
   ObjectDefinition: IGNORE,
 }));
@@ -92,24 +101,24 @@ const OPERATION: Spec = struct('OperationDefinition', () => ({
   Description: IGNORE_STRING,
   Operation: STRING,
   Name: STRING,
-  VariableDefinitions: list(VARIABLE),
-  Directives: list(DIRECTIVE),
+  VariableDefinitions: list(VARIABLE, 'VariableDefinitionList'),
+  Directives: list(DIRECTIVE, 'DirectiveList'),
   SelectionSet: SELECTIONS,
   Comment: IGNORE,
 }));
 const FRAGMENT: Spec = struct('FragmentDefinition', () => ({
   Description: IGNORE_STRING,
   Name: STRING,
-  VariableDefinition: list(VARIABLE),
+  VariableDefinition: list(VARIABLE, 'VariableDefinitionList'),
   TypeCondition: STRING,
-  Directives: list(DIRECTIVE),
+  Directives: list(DIRECTIVE, 'DirectiveList'),
   SelectionSet: SELECTIONS,
   Definition: IGNORE,
   Comment: IGNORE,
 }));
 const QUERY: Spec = struct('QueryDocument', () => ({
-  Operations: list(OPERATION),
-  Fragments: list(FRAGMENT),
+  Operations: list(OPERATION, 'OperationList'),
+  Fragments: list(FRAGMENT, 'FragmentDefinitionList'),
   Comment: COMMENT,
 }));
 
@@ -118,17 +127,17 @@ const ARGUMENT_DEFINITION: Spec = struct('ArgumentDefinition', () => ({
   Name: STRING,
   DefaultValue: VALUE,
   Type: TYPE,
-  Directives: list(DIRECTIVE),
+  Directives: list(DIRECTIVE, 'DirectiveList'),
   BeforeDescriptionComment: COMMENT,
   AfterDescriptionComment: COMMENT,
 }));
 const FIELD_DEFINITION: Spec = struct('FieldDefinition', () => ({
   Description: STRING,
   Name: STRING,
-  Arguments: list(ARGUMENT_DEFINITION),
+  Arguments: list(ARGUMENT_DEFINITION, 'ArgumentDefinitionList'),
   DefaultValue: VALUE,
   Type: TYPE,
-  Directives: list(DIRECTIVE),
+  Directives: list(DIRECTIVE, 'DirectiveList'),
   BeforeDescriptionComment: COMMENT,
   AfterDescriptionComment: COMMENT,
 }));
@@ -136,18 +145,19 @@ const DEFINITION: Spec = struct('Definition', () => ({
   Kind: STRING,
   Description: STRING,
   Name: STRING,
-  Directives: list(DIRECTIVE),
+  Directives: list(DIRECTIVE, 'DirectiveList'),
   Interfaces: STRINGS,
-  Fields: list(FIELD_DEFINITION),
+  Fields: list(FIELD_DEFINITION, 'FieldList'),
   Types: STRINGS,
   EnumValues: list(
     struct('EnumValueDefinition', () => ({
       Description: STRING,
       Name: STRING,
-      Directives: list(DIRECTIVE),
+      Directives: list(DIRECTIVE, 'DirectiveList'),
       BeforeDescriptionComment: COMMENT,
       AfterDescriptionComment: COMMENT,
     })),
+    'EnumValueList',
   ),
   BuiltIn: BOOL,
   BeforeDescriptionComment: COMMENT,
@@ -157,30 +167,31 @@ const DEFINITION: Spec = struct('Definition', () => ({
 const DIRECTIVE_DEFINITION: Spec = struct('DirectiveDefinition', () => ({
   Description: STRING,
   Name: STRING,
-  Arguments: list(ARGUMENT_DEFINITION),
-  Directives: list(DIRECTIVE),
-  Locations: STRINGS,
+  Arguments: list(ARGUMENT_DEFINITION, 'ArgumentDefinitionList'),
+  Directives: list(DIRECTIVE, 'DirectiveList'),
+  Locations: { t: 'list', of: STRING, go: '[]ast.DirectiveLocation' },
   IsRepeatable: BOOL,
   BeforeDescriptionComment: COMMENT,
   AfterDescriptionComment: COMMENT,
 }));
 const SCHEMA_DEFINITION: Spec = struct('SchemaDefinition', () => ({
   Description: STRING,
-  Directives: list(DIRECTIVE),
+  Directives: list(DIRECTIVE, 'DirectiveList'),
   OperationTypes: list(
     struct('OperationTypeDefinition', () => ({ Operation: STRING, Type: STRING, Comment: COMMENT })),
+    'OperationTypeDefinitionList',
   ),
   BeforeDescriptionComment: COMMENT,
   AfterDescriptionComment: COMMENT,
   EndOfDefinitionComment: COMMENT,
 }));
 const SCHEMA: Spec = struct('SchemaDocument', () => ({
-  Schema: list(SCHEMA_DEFINITION),
-  SchemaExtension: list(SCHEMA_DEFINITION),
-  Directives: list(DIRECTIVE_DEFINITION),
-  DirectiveExtensions: list(DIRECTIVE_DEFINITION),
-  Definitions: list(DEFINITION),
-  Extensions: list(DEFINITION),
+  Schema: list(SCHEMA_DEFINITION, 'SchemaDefinitionList'),
+  SchemaExtension: list(SCHEMA_DEFINITION, 'SchemaDefinitionList'),
+  Directives: list(DIRECTIVE_DEFINITION, 'DirectiveDefinitionList'),
+  DirectiveExtensions: list(DIRECTIVE_DEFINITION, 'DirectiveDefinitionList'),
+  Definitions: list(DEFINITION, 'DefinitionList'),
+  Extensions: list(DEFINITION, 'DefinitionList'),
   Comment: COMMENT,
 }));
 
@@ -203,7 +214,7 @@ function goType(spec: Spec): string {
     case 'int':
       return spec.go;
     case 'list':
-      return `[]${spec.of.t === 'struct' ? '*ast.' + spec.of.name : goType(spec.of)}`;
+      return spec.go;
     case 'selections':
       return 'ast.SelectionSet';
     case 'struct':

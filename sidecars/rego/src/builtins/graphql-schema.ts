@@ -196,8 +196,29 @@ export function isCompatible(t: GType, other: GType | null): boolean {
   return true;
 }
 
-export const forName = <T extends { Name: string }>(xs: T[] | null | undefined, name: string): T | undefined =>
-  xs?.find((x) => x.Name === name);
+/** The first item with the name (gqlparser's ForName), charging each item scanned. */
+export function forName<T extends { Name: string }>(
+  xs: T[] | null | undefined,
+  name: string,
+  work: Work,
+): T | undefined {
+  const i = xs ? xs.findIndex((x) => x.Name === name) : -1;
+  work.step(i < 0 ? (xs?.length ?? 0) : i + 1);
+  return i < 0 ? undefined : xs?.[i];
+}
+
+/** The items' names, charging each. */
+export function namesOf(xs: { Name: string }[] | null | undefined, work: Work): string[] {
+  work.step(xs?.length ?? 0);
+  return list(xs).map((x) => x.Name);
+}
+
+/** Whether the list holds the value, charging each item scanned. */
+export function contains<T>(xs: T[] | null | undefined, x: T, work: Work): boolean {
+  const i = xs ? xs.indexOf(x) : -1;
+  work.step(i < 0 ? (xs?.length ?? 0) : i + 1);
+  return i >= 0;
+}
 
 export const isLeafType = (d: GDefinition): boolean => d.Kind === 'ENUM' || d.Kind === 'SCALAR';
 export const isCompositeType = (d: GDefinition): boolean =>
@@ -504,7 +525,8 @@ function validateDefinition(schema: Schema, def: GDefinition, work: Work): void 
   const interfaces = list(def.Interfaces);
   interfaces.forEach((intf, i) => {
     work.step(1);
-    if (interfaces.slice(0, i).includes(intf)) fail(def.Position, `Type ${def.Name} can only implement ${intf} once.`);
+    if (contains(interfaces.slice(0, i), intf, work))
+      fail(def.Position, `Type ${def.Name} can only implement ${intf} once.`);
     validateImplements(schema, def, intf, work);
   });
   const empty = (what: string): never =>
@@ -626,13 +648,13 @@ function validateDirectives(
         fail(dir.Position, `The directive ${dir.Name} can only be used once at this location.`);
       seen.add(dir.Name);
     }
-    if (!list(def.Locations).includes(location))
+    if (!contains(def.Locations, location, work))
       fail(dir.Position, `Directive ${dir.Name} is not applicable on ${location}.`);
     const args = list(dir.Arguments);
     const argNames = new Set<string>();
     for (const arg of args) {
       work.step(1);
-      if (!forName(def.Arguments, arg.Name))
+      if (!forName(def.Arguments, arg.Name, work))
         fail(arg.Position, `Undefined argument ${arg.Name} for directive ${dir.Name}.`);
       if (argNames.has(arg.Name)) fail(arg.Position, `There can be only one argument named ${arg.Name}.`);
       argNames.add(arg.Name);
@@ -640,7 +662,7 @@ function validateDirectives(
     for (const schemaArg of list(def.Arguments)) {
       work.step(1);
       if (schemaArg.Type.NonNull && !schemaArg.DefaultValue) {
-        const arg = forName(args, schemaArg.Name);
+        const arg = forName(args, schemaArg.Name, work);
         if (!arg || arg.Value.Kind === VALUE_NULL)
           fail(dir.Position, `Argument ${schemaArg.Name} for directive ${dir.Name} cannot be null.`);
       }
@@ -676,7 +698,7 @@ function validateImplements(schema: Schema, def: GDefinition, intfName: string, 
     fail(def.Position, `Type ${def.Name} cannot implement itself because it would create a circular reference.`);
   for (const required of list(intf.Fields)) {
     work.step(1);
-    const found = forName(def.Fields, required.Name);
+    const found = forName(def.Fields, required.Name, work);
     if (!found)
       fail(def.Position, `For ${def.Name} to implement ${intf.Name} it must have a field called ${required.Name}.`);
     if (!isCovariant(schema, required.Type, found.Type, work))
@@ -686,7 +708,7 @@ function validateImplements(schema: Schema, def: GDefinition, intfName: string, 
       );
     for (const requiredArg of list(required.Arguments)) {
       work.step(1);
-      const foundArg = forName(found.Arguments, requiredArg.Name);
+      const foundArg = forName(found.Arguments, requiredArg.Name, work);
       if (!foundArg)
         fail(
           found.Position,
@@ -700,7 +722,7 @@ function validateImplements(schema: Schema, def: GDefinition, intfName: string, 
     }
     for (const foundArg of list(found.Arguments)) {
       work.step(1);
-      if (!forName(required.Arguments, foundArg.Name) && foundArg.Type.NonNull && !foundArg.DefaultValue)
+      if (!forName(required.Arguments, foundArg.Name, work) && foundArg.Type.NonNull && !foundArg.DefaultValue)
         fail(
           foundArg.Position,
           `For ${def.Name} to implement ${intf.Name} any additional arguments on ${found.Name} must be optional or have a default value but ${foundArg.Name} is required.`,
@@ -709,7 +731,7 @@ function validateImplements(schema: Schema, def: GDefinition, intfName: string, 
   }
   for (const transitive of list(intf.Interfaces)) {
     work.step(1);
-    if (list(def.Interfaces).includes(transitive)) continue;
+    if (contains(def.Interfaces, transitive, work)) continue;
     if (transitive === def.Name)
       fail(def.Position, `Type ${def.Name} cannot implement ${intfName} because it would create a circular reference.`);
     fail(def.Position, `Type ${def.Name} must implement ${transitive} because it is implemented by ${intfName}.`);
@@ -721,7 +743,9 @@ function isCovariant(schema: Schema, required: GType, actual: GType | null, work
   if (required.NonNull && !actual.NonNull) return false;
   if (required.NamedType !== '') {
     if (required.NamedType === actual.NamedType) return true;
-    return (schema.possibleTypes.get(required.NamedType) ?? []).some((t) => t?.Name === actual.NamedType);
+    const possible = schema.possibleTypes.get(required.NamedType) ?? [];
+    work.step(possible.length);
+    return possible.some((t) => t?.Name === actual.NamedType);
   }
   if (required.Elem && !actual.Elem) return false;
   if (!required.Elem) return false;

@@ -5,7 +5,9 @@
 import type { Position } from './graphql-parser';
 import {
   GqlError,
+  contains,
   forName,
+  namesOf,
   isCompatible,
   isCompositeType,
   isInputType,
@@ -164,7 +166,7 @@ class Walker {
       dir.Definition = def;
       dir.Location = location;
       for (const arg of list(dir.Arguments))
-        this.walkArgument(def ? (forName(def.Arguments, arg.Name) ?? null) : null, arg);
+        this.walkArgument(def ? (forName(def.Arguments, arg.Name, this.work) ?? null) : null, arg);
       for (const f of this.events.directive) f(this, dir);
     }
     for (const f of this.events.directiveList) f(this, list(directives));
@@ -174,15 +176,14 @@ class Walker {
     this.work.step(1);
     this.work.enter();
     if (value.Kind === KIND.Variable && this.currentOperation) {
-      value.VariableDefinition =
-        list(this.currentOperation.VariableDefinitions).find((v) => v.Variable === value.Raw) ?? null;
+      value.VariableDefinition = findVariable(this.currentOperation.VariableDefinitions, value.Raw, this.work);
       if (value.VariableDefinition) value.VariableDefinition.Used = true;
     }
     if (value.Kind === KIND.Object)
       for (const child of list(value.Children)) {
         if (!child.Value) continue;
         if (value.Definition) {
-          const fieldDef = forName(value.Definition.Fields, child.Name);
+          const fieldDef = forName(value.Definition.Fields, child.Name, this.work);
           if (fieldDef) {
             child.Value.ExpectedType = fieldDef.Type;
             child.Value.ExpectedTypeHasDefault = !!fieldDef.DefaultValue && fieldDef.DefaultValue.Kind !== KIND.Null;
@@ -231,12 +232,12 @@ class Walker {
           Type: { NamedType: 'String', Elem: null, NonNull: false },
           Directives: null,
         };
-      else if (parent) def = forName(parent.Fields, it.Name) ?? null;
+      else if (parent) def = forName(parent.Fields, it.Name, this.work) ?? null;
       it.Definition = def;
       it.ObjectDefinition = parent;
       const next = def ? this.type(typeName(def.Type)) : null;
       for (const arg of list(it.Arguments))
-        this.walkArgument(def ? (forName(def.Arguments, arg.Name) ?? null) : null, arg);
+        this.walkArgument(def ? (forName(def.Arguments, arg.Name, this.work) ?? null) : null, arg);
       this.walkDirectives(it.Directives, 'FIELD');
       this.walkSelectionSet(next, it.SelectionSet);
       for (const f of this.events.field) f(this, it);
@@ -261,6 +262,12 @@ class Walker {
     }
     this.work.leave();
   }
+}
+
+function findVariable(defs: GVariableDefinition[] | null, name: string, work: Work): GVariableDefinition | null {
+  const i = list(defs).findIndex((v) => v.Variable === name);
+  work.step(i < 0 ? list(defs).length : i + 1);
+  return i < 0 ? null : (list(defs)[i] as GVariableDefinition);
 }
 
 // ---- message helpers (gqlparser's core) ----
@@ -411,11 +418,7 @@ const RULES: Record<string, Rule> = {
       const types = suggestedTypeNames(w, parent, field.Name);
       if (types) message += ` Did you mean to use an inline fragment on ${quotedOrList(types)}?`;
       else if (parent.Kind === 'OBJECT' || parent.Kind === 'INTERFACE') {
-        const names = suggestionList(
-          field.Name,
-          list(parent.Fields).map((f) => f.Name),
-          w.work,
-        );
+        const names = suggestionList(field.Name, namesOf(parent.Fields, w.work), w.work);
         if (names.length > 0) message += ` Did you mean ${quotedOrList(names)}?`;
       }
       addError(message, field.Position);
@@ -442,8 +445,8 @@ const RULES: Record<string, Rule> = {
       if (!field.Definition || !field.ObjectDefinition) return;
       for (const arg of list(field.Arguments)) {
         w.work.step(1);
-        if (forName(field.Definition.Arguments, arg.Name)) continue;
-        const names = list(field.Definition.Arguments).map((a) => a.Name);
+        if (forName(field.Definition.Arguments, arg.Name, w.work)) continue;
+        const names = namesOf(field.Definition.Arguments, w.work);
         addError(
           `Unknown argument "${arg.Name}" on field "${field.ObjectDefinition.Name}.${field.Name}".` +
             suggestQuoted('Did you mean', arg.Name, names, w.work),
@@ -455,8 +458,8 @@ const RULES: Record<string, Rule> = {
       if (!dir.Definition) return;
       for (const arg of list(dir.Arguments)) {
         w.work.step(1);
-        if (forName(dir.Definition.Arguments, arg.Name)) continue;
-        const names = list(dir.Definition.Arguments).map((a) => a.Name);
+        if (forName(dir.Definition.Arguments, arg.Name, w.work)) continue;
+        const names = namesOf(dir.Definition.Arguments, w.work);
         addError(
           `Unknown argument "${arg.Name}" on directive "@${dir.Name}".` +
             suggestQuoted('Did you mean', arg.Name, names, w.work),
@@ -468,12 +471,12 @@ const RULES: Record<string, Rule> = {
 
   KnownDirectives(events, addError) {
     const seen = new Set<string>();
-    events.directive.push((_w, dir) => {
+    events.directive.push((w, dir) => {
       if (!dir.Definition) {
         addError(`Unknown directive "@${dir.Name}".`, dir.Position);
         return;
       }
-      if (list(dir.Definition.Locations).includes(dir.Location ?? '')) return;
+      if (contains(dir.Definition.Locations, dir.Location ?? '', w.work)) return;
       const key = JSON.stringify([dir.Name, dir.Position?.Line ?? 0, dir.Position?.Column ?? 0]);
       if (seen.has(key)) return;
       seen.add(key);
@@ -550,7 +553,7 @@ const RULES: Record<string, Rule> = {
           const cycleIndex = indexByName.get(spread.Name);
           path.push(spread);
           if (cycleIndex === undefined) {
-            const next = forName(w.document.Fragments, spread.Name);
+            const next = forName(w.document.Fragments, spread.Name, w.work);
             if (next) recurse(next);
           } else {
             const names = path.slice(cycleIndex, path.length - 1).map((s) => `"${s.Name}"`);
@@ -627,6 +630,7 @@ const RULES: Record<string, Rule> = {
       else return true;
       const fragmentType = w.type(name);
       if (!fragmentType || !isCompositeType(fragmentType)) return true;
+      w.work.step(parents.length);
       const names = new Set(parents.map((p) => p?.Name));
       for (const t of w.schema.possibleTypes.get(fragmentType.Name) ?? []) {
         w.work.step(1);
@@ -656,7 +660,7 @@ const RULES: Record<string, Rule> = {
       for (const argDef of list(field.Definition.Arguments)) {
         w.work.step(1);
         if (!argDef.Type.NonNull || argDef.DefaultValue) continue;
-        if (list(field.Arguments).some((a) => a.Name === argDef.Name)) continue;
+        if (forName(field.Arguments, argDef.Name, w.work)) continue;
         addError(
           `Field "${field.Name}" argument "${argDef.Name}" of type "${typeString(argDef.Type)}" is required, but it was not provided.`,
           field.Position,
@@ -668,7 +672,7 @@ const RULES: Record<string, Rule> = {
       for (const argDef of list(dir.Definition.Arguments)) {
         w.work.step(1);
         if (!argDef.Type.NonNull || argDef.DefaultValue) continue;
-        if (list(dir.Arguments).some((a) => a.Name === argDef.Name)) continue;
+        if (forName(dir.Arguments, argDef.Name, w.work)) continue;
         addError(
           `Directive "@${dir.Definition.Name}" argument "${argDef.Name}" of type "${typeString(argDef.Type)}" is required, but it was not provided.`,
           dir.Position,
@@ -804,7 +808,7 @@ const RULES: Record<string, Rule> = {
     });
     events.value.push((w, value) => {
       if (value.Kind !== KIND.Object || !value.Definition) return;
-      if (!forName(value.Definition.Directives, 'oneOf')) return;
+      if (!forName(value.Definition.Directives, 'oneOf', w.work)) return;
       for (const child of list(value.Children)) {
         w.work.step(1);
         const v = child.Value;
@@ -826,11 +830,11 @@ function suggestedTypeNames(w: Walker, parent: GDefinition, name: string): strin
   const usage = new Map<string, number>();
   for (const possible of w.schema.possibleTypes.get(parent.Name) ?? []) {
     w.work.step(1);
-    if (!possible || !forName(possible.Fields, name)) continue;
+    if (!possible || !forName(possible.Fields, name, w.work)) continue;
     objects.push(possible.Name);
     for (const intf of list(possible.Interfaces)) {
       const def = w.type(intf);
-      if (def && forName(def.Fields, name)) {
+      if (def && forName(def.Fields, name, w.work)) {
         if (!usage.get(intf)) interfaces.push(intf);
         usage.set(intf, (usage.get(intf) ?? 0) + 1);
       }
@@ -881,7 +885,7 @@ function valuesOfCorrectType(w: Walker, value: GValue, addError: AddError): void
     addError(`Expected value of type "${typeString(expected)}", found ${valueString(value)}.`, value.Position);
   const builtinScalar = ['Int', 'Float', 'String', 'Boolean', 'ID'].includes(def.Name);
   if (def.Kind === 'SCALAR' && !builtinScalar) return;
-  const enums = def.Kind === 'ENUM' ? list(def.EnumValues).map((e) => e.Name) : [];
+  const enums = (): string[] => (def.Kind === 'ENUM' ? namesOf(def.EnumValues, w.work) : []);
   const unexpected = (): void => addError(unexpectedTypeMessage(value), value.Position);
   if (valueFails(value, w.work)) unexpected();
   const oneOf = (...names: string[]): boolean => names.includes(def.Name);
@@ -903,7 +907,7 @@ function valuesOfCorrectType(w: Walker, value: GValue, addError: AddError): void
       if (def.Kind === 'ENUM')
         addError(
           `Enum "${typeString(expected)}" cannot represent non-enum value: ${valueString(value)}.` +
-            suggestQuoted('Did you mean the enum value', value.Raw, enums, w.work),
+            suggestQuoted('Did you mean the enum value', value.Raw, enums(), w.work),
           value.Position,
         );
       else if (!oneOf('String', 'ID')) unexpected();
@@ -911,13 +915,13 @@ function valuesOfCorrectType(w: Walker, value: GValue, addError: AddError): void
     case KIND.Enum:
       if (def.Kind !== 'ENUM')
         addError(
-          unexpectedTypeMessage(value) + suggestUnquoted('Did you mean the enum value', value.Raw, enums, w.work),
+          unexpectedTypeMessage(value) + suggestUnquoted('Did you mean the enum value', value.Raw, enums(), w.work),
           value.Position,
         );
-      else if (!forName(def.EnumValues, value.Raw))
+      else if (!forName(def.EnumValues, value.Raw, w.work))
         addError(
           `Value "${valueString(value)}" does not exist in "${typeString(expected)}" enum.` +
-            suggestQuoted('Did you mean the enum value', value.Raw, enums, w.work),
+            suggestQuoted('Did you mean the enum value', value.Raw, enums(), w.work),
           value.Position,
         );
       return;
@@ -928,7 +932,7 @@ function valuesOfCorrectType(w: Walker, value: GValue, addError: AddError): void
       const children = list(value.Children);
       for (const field of list(def.Fields)) {
         w.work.step(1);
-        if (field.Type.NonNull && !forName(children, field.Name) && !field.DefaultValue)
+        if (field.Type.NonNull && !forName(children, field.Name, w.work) && !field.DefaultValue)
           addError(
             `Field "${def.Name}.${field.Name}" of required type "${typeString(field.Type)}" was not provided.`,
             value.Position,
@@ -944,13 +948,13 @@ function valuesOfCorrectType(w: Walker, value: GValue, addError: AddError): void
         if (!only || only.Kind === KIND.Null)
           addError(`Field "${def.Name}.${list(def.Fields)[0]?.Name ?? ''}" must be non-null.`, only?.Position);
       }
-      const names = list(def.Fields).map((f) => f.Name);
+      const names = (): string[] => namesOf(def.Fields, w.work);
       for (const child of children) {
         w.work.step(1);
-        if (forName(def.Fields, child.Name)) continue;
+        if (forName(def.Fields, child.Name, w.work)) continue;
         addError(
           `Field "${child.Name}" is not defined by type "${def.Name}".` +
-            suggestQuoted('Did you mean', child.Name, names, w.work),
+            suggestQuoted('Did you mean', child.Name, names(), w.work),
           child.Position,
         );
       }

@@ -51,9 +51,182 @@ const schemas = [
   '\u0001',
 ];
 
+/** A schema using every kind of definition, for the query rules. */
+const schema = `
+schema { query: Query mutation: Mutation subscription: Subscription }
+interface Node { id: ID! }
+interface Named implements Node { id: ID! name: String }
+type User implements Node & Named { id: ID! name: String friends(first: Int = 10, after: String): [User!]! role: Role pet: Pet }
+type Dog implements Node & Named { id: ID! name: String barks: Boolean nick: String }
+type Cat implements Node { id: ID! name: Int meows: Boolean }
+union Pet = Dog | Cat
+enum Role { ADMIN USER GUEST }
+input Filter { role: Role name: String = "x" ids: [ID!] nested: Filter limit: Int! }
+input One @oneOf { a: Int b: String }
+scalar Date
+type Query { user(id: ID!): User users(filter: Filter, date: Date): [User] node(id: ID!): Node pets: [Pet] search(one: One): String version(s: String): String! }
+type Mutation { setRole(id: ID!, role: Role!): User }
+type Subscription { userChanged(id: ID): User tick: Int }
+directive @auth(role: Role = ADMIN) repeatable on FIELD_DEFINITION | FIELD
+directive @tag(name: String!) on FIELD | QUERY
+`;
+
+/** Queries against `schema`: valid ones and ones breaking each of gqlparser's rules (often several at once). */
+const checkedQueries = [
+  '{ user(id: 1) { id name friends { name } } }',
+  '{ user { id } }',
+  '{ user(id: "1") { nam } }',
+  '{ node(id: "1") { name } }',
+  '{ pets { name } }',
+  '{ user(id: "1") { id } user(id: "2") { id } }',
+  '{ a: version b: version a: users { id } }',
+  '{ pets { ... on Dog { name } ... on Cat { name } } }',
+  'query Q($id: ID, $unused: Int) { user(id: $id) { id } }',
+  '{ users(filter: {limit: 1, role: ADMN, nested: {limit: "x"}, extra: 1}) { id } }',
+  '{ search(one: {a: 1, b: "x"}) s2: search(one: {a: null}) }',
+  'query Q($v: Int) { search(one: {a: $v}) }',
+  'subscription { userChanged { id } tick __typename }',
+  'subscription S { ...Sub } fragment Sub on Subscription { tick userChanged { id } }',
+  'fragment F on User { ...G } fragment G on User { ...F } { user(id: 1) { ...F } }',
+  'fragment A on User { ...A } { user(id: 1) { ...A } }',
+  '{ user(id: 1) { ...Missing } }',
+  'fragment U on Usr { id } { version }',
+  '{ version @skip(if: true) @skip(if: false) @auth @auth @unknown @tag }',
+  'query @skip(if: true) { version }',
+  'query A { version } query A { version } { version }',
+  '{ version { x } user(id: 1) }',
+  '{ __schema { types { fields { type { fields { type { fields { name } } } } } } } }',
+  '{ __type(name: "User") { name fields { name } } }',
+  '{ users(filter: {limit: 99999999999}, date: "2020") { id } }',
+  '{ users(filter: {limit: 1.5, name: 2, role: "ADMIN", ids: 3}) { id } }',
+  'mutation { setRole(id: 1, role: "ADMIN") { id } }',
+  'mutation { setRole(id: 1.5, role: GUST) { id } }',
+  'query ($r: Role = GUEST) { user(id: "1") { friends(first: $r) { id } } }',
+  'query ($u: User, $d: Dat) { version }',
+  '{ ... on Role { x } }',
+  'fragment R on Role { x } { ...R }',
+  '{ pets { ... on User { id } } }',
+  'fragment D on Dog { id } { user(id: 1) { ...D } }',
+  '{ version(a: 1, s: "x", s: "y") }',
+  'query ($a: Int, $a: Int) { users(filter: {limit: $a}) { id } }',
+  '{ users(filter: {limit: 1, limit: 2}) { id } }',
+  'query { users(filter: null) { id } user(id: null) { id } }',
+  '{ user(id: "1") { pet { ... on Dog { barks } ... on Cat { meows } } } }',
+  '{ __typename user(id: 1) { __typename } }',
+  '{ user(id: 1) { friends { id } friends(first: 2) { id } } }',
+  '{ user(id: 1) { x: name x: id } }',
+  '{ version(s: "a\\"b\\n\\u0001") v: version(s: 1) }',
+  'query ($x: [Int], $y: [ID!]!) { users(filter: {ids: $x, limit: 1}) { id } u2: users(filter: {ids: $y, limit: 1}) { id } }',
+  '{ user(id: [1]) { id } }',
+  '{ users(filter: {limit: 1, ids: [1, "a", true, null]}) { id } }',
+  'query ($l: Int = 5) { users(filter: {limit: $l}) { id } }',
+  'query ($l: Int!) { users(filter: {limit: $l}) { friends(first: $l) { id } } }',
+  '{ users { friends(first: 1) { id } } users { friends(first: 2) { id } } }',
+  '{ pets { ... on Dog { nick: name } ... on Cat { nick: meows } } }',
+  '{ user(id: 1) { ...on Named { name } ... { id } ... @include(if: false) { role } } }',
+  '{ node(id: 1) { id ... on User { role } ... on Dog { barks } } }',
+  '{ user(id: 1) { role { x } pet } }',
+  '{ users(filter: {limit: 1, role: [ADMIN]}) { id } }',
+  '{ user(id: 1) { friends(first: 1, first: 2, last: 3) { id } } }',
+  'query Q { user(id: $nope) { id } }',
+  'fragment V on Query { user(id: $v) { id } } query ($v: ID!) { ...V }',
+  'query { version @tag }',
+  'query @tag(name: "a") @tag(name: "b") { version }',
+  '{ version @auth(role: ADMIN, role: USER, level: 1) }',
+];
+
+/** Schemas breaking gqlparser's schema checks (and some valid ones). */
+const checkedSchemas = [
+  'type Query { a: Undefined }',
+  'type Query { a: Int } type Query { b: Int }',
+  'extend type Missing { a: Int }',
+  'type Query { a: Int } extend interface Query { b: Int }',
+  'interface I { a: Int } type Query implements I { b: Int }',
+  'interface I { a(x: Int): Int } type Query implements I { a: Int }',
+  'interface I { a(x: Int): Int } type Query implements I { a(x: String): Int }',
+  'interface I { a: Int } type Query implements I { a(y: Int!): Int }',
+  'interface I { a: Int! } type Query implements I { a: Int }',
+  'interface I { a: [I] } type Query implements I { a: [Query] }',
+  'type Query implements Query { a: Int }',
+  'interface I implements J { a: Int } interface J { a: Int } type Query implements I { a: Int }',
+  'interface I implements I { a: Int } type Query { a: Int }',
+  'type Query implements I & I { a: Int } interface I { a: Int }',
+  'union U = A | B type A { a: Int } type Query { u: U }',
+  'union U = Query | Query type Query { a: Int }',
+  'union U = Query | E enum E { A } type Query { a: Int }',
+  'union U type Query { a: Int }',
+  'enum E { A B A } type Query { e: E }',
+  'enum E { true } type Query { e: E }',
+  'enum E type Query { e: E }',
+  'type Query { __a: Int }',
+  'type __Q { a: Int }',
+  'type Query { a(x: Query): Int }',
+  'type Query { a(__x: Int): Int }',
+  'input I { a: Query } type Query { a(i: I): Int }',
+  'input I type Query { a: Int }',
+  'type Query { a: I } input I { b: Int }',
+  'type Query { a: Int @deprecated @deprecated }',
+  'type Query { a: Int @unknown }',
+  'type Query @deprecated { a: Int }',
+  'type Query { a: Int @deprecated(foo: 1) }',
+  'type Query { a: Int @deprecated(reason: "x", reason: "y") }',
+  'directive @d(a: Int, a: Int) on FIELD type Query { a: Int }',
+  'directive @d(x: Int @d) on ARGUMENT_DEFINITION type Query { a: Int }',
+  'directive @skip on FIELD type Query { a: Int }',
+  'directive @d on FIELD directive @d on FIELD type Query { a: Int }',
+  'directive @__d on FIELD type Query { a: Int }',
+  'schema { query: Q } schema { query: Q } type Q { a: Int }',
+  'schema { query: Missing }',
+  'schema { query: Q query: Q } type Q { a: Int }',
+  'schema { query: I } interface I { a: Int }',
+  'schema { mutation: M } type M { a: Int } scalar Query',
+  'type Mutation { a: Int } union Query = Mutation',
+  'input A { b: B! } input B { a: A! } type Query { a: Int }',
+  'input A { a: A } input B { b: [B!]! } type Query { a: Int }',
+  'type Query { a: Int } extend schema { mutation: Query }',
+  'type Query { a: Int } extend schema { query: Query }',
+  'extend schema @deprecated',
+  'extend directive @skip @deprecated type Query { a: Int }',
+  'extend directive @nope @deprecated type Query { a: Int }',
+  'type Query { a(x: In = {b: 1, b: 2}): Int } input In { b: Int }',
+  'type Query { a: Int } extend type Query { a: Int }',
+  'type Query { a: Int } type Query2 implements Query { a: Int }',
+  'scalar S @specifiedBy type Query { a: S }',
+  'scalar S @specifiedBy(url: null) type Query { a: S }',
+  'extend scalar Int @deprecated type Query { a: Int }',
+  'extend type __Type { extra: Int } type Query { a: Int }',
+  'type Query { a: Int } extend union Query = Query',
+  '',
+];
+
+const quoted = (x: string): string => JSON.stringify(x);
+
 const expressions = [
-  ...queries.map((q) => `graphql.parse_query(${JSON.stringify(q)})`),
-  ...schemas.map((s) => `graphql.parse_schema(${JSON.stringify(s)})`),
+  ...queries.map((q) => `graphql.parse_query(${quoted(q)})`),
+  ...schemas.map((s) => `graphql.parse_schema(${quoted(s)})`),
+  ...checkedQueries.map((q) => `graphql.parse(${quoted(q)}, ${quoted(schema)})`),
+  ...checkedQueries.slice(0, 12).map((q) => `graphql.parse_and_verify(${quoted(q)}, ${quoted(schema)})[0]`),
+  ...checkedSchemas.map((s) => `graphql.parse(${quoted('{ a }')}, ${quoted(s)})`),
+  ...checkedSchemas.map((s) => `graphql.schema_is_valid(${quoted(s)})`),
+  // ASTs given as objects: as parsed, and as a policy might build or break them.
+  `graphql.parse(graphql.parse_query(${quoted(checkedQueries[0] as string)}), graphql.parse_schema(${quoted(schema)}))`,
+  `graphql.parse(graphql.parse_query(${quoted('fragment F on User { id } { user(id: 1) { ...F ... on User { name } } }')}), ${quoted(schema)})`,
+  `graphql.parse({"Operations": [{"Operation": "query", "SelectionSet": [{"Name": "version"}, null]}]}, ${quoted(schema)})`,
+  `graphql.parse({"Operations": [{"Operation": "query", "SelectionSet": [{"Name": "nope"}]}]}, ${quoted(schema)})`,
+  `graphql.parse({"Operations": [{"Operation": "query", "SelectionSet": [{"Name": 5}]}]}, ${quoted(schema)})`,
+  `graphql.parse({"Operations": 5}, ${quoted(schema)})`,
+  `graphql.parse({"Operations": [{"Operation": "query", "SelectionSet": [{"Name": "user", "Arguments": [{"Name": "id", "Value": {"Kind": 1.5, "Raw": "1"}}]}]}]}, ${quoted(schema)})`,
+  `graphql.is_valid({"Operations": [{"Operation": "query", "SelectionSet": [{"Name": "version"}]}]}, graphql.parse_schema(${quoted(schema)}))`,
+  `graphql.parse(${quoted('{ a }')}, {"Definitions": [{"Kind": "OBJECT", "Name": "Query", "Fields": [{"Name": "b", "Type": {"NamedType": "Int"}}]}]})`,
+  `graphql.parse(${quoted('{ a }')}, {"Definitions": [{"Kind": "OBJECT", "Name": "Query", "Fields": [{"Name": "a", "Type": {"NamedType": "Nope"}}]}]})`,
+  `graphql.schema_is_valid({"Definitions": [{"Kind": "OBJECT", "Name": "Query", "Fields": [{"Name": "a", "Type": {"NamedType": "Int"}}]}]})`,
+  `graphql.schema_is_valid({"Definitions": [{"Kind": "OBJECT", "Name": "Query", "Fields": 3}]})`,
+  // Operands of other types (json.unmarshal hides their type from OPA's type checker).
+  `graphql.is_valid(${quoted('{ version }')}, json.unmarshal("5"))`,
+  `graphql.parse_and_verify(json.unmarshal("[1]"), ${quoted(schema)})`,
+  `graphql.schema_is_valid(json.unmarshal("true"))`,
+  `graphql.parse(json.unmarshal("5"), ${quoted(schema)})`,
+  `graphql.parse(${quoted('{ a }')}, json.unmarshal("null"))`,
 ];
 
 /** Each rule's value, or its error message: `r<n> := <expression>` evaluated one by one. */
@@ -83,7 +256,7 @@ function ours(expression: string): unknown {
       strictBuiltinErrors: true,
     });
   } catch (error) {
-    return { error: (error as Error).message.replace(/^.*?eval_builtin_error: /, '') };
+    return { error: (error as Error).message.replace(/^.*?eval_(builtin|type)_error: /, '') };
   }
 }
 
@@ -124,5 +297,52 @@ describe('graphql parse builtins', () => {
       BudgetExceededError,
     );
     expect(value('count(graphql.parse_query(input.q).Operations[0].SelectionSet)', {}, { q: big })).toBe(20000);
+  });
+});
+
+describe('graphql validation builtins', () => {
+  const small = 'type Query { version: String q: Query }';
+
+  it('charge every pair OverlappingFieldsCanBeMerged compares', () => {
+    // 3,000 fields with one response name: 4.5 million comparisons, refused by the step budget.
+    const same = `{ ${'a: version '.repeat(3000)}}`;
+    expect(() => value('graphql.is_valid(input.q, input.s)', { maxSteps: 200_000 }, { q: same, s: small })).toThrow(
+      BudgetExceededError,
+    );
+    expect(value('graphql.is_valid(input.q, input.s)', {}, { q: `{ ${'a: version '.repeat(30)}}`, s: small })).toBe(
+      true,
+    );
+  });
+
+  it('charge the schema checks, not only the parse', () => {
+    // 20 types implementing an interface of 300 fields: each field looked up among 300 (gqlparser's ForName).
+    const fields = Array.from({ length: 300 }, (_, i) => `f${i}: Int`).join(' ');
+    const types = Array.from({ length: 20 }, (_, i) => `type T${i} implements I { ${fields} }`).join('\n');
+    const s = `interface I { ${fields} }\n${types}\n${small}`;
+    const budget = { maxSteps: 200_000 };
+    expect(value('count(graphql.parse_schema(input.s).Definitions)', budget, { s })).toBe(22);
+    expect(() => value('graphql.schema_is_valid(input.s)', budget, { s })).toThrow(BudgetExceededError);
+    expect(value('graphql.schema_is_valid(input.s)', {}, { s })).toBe(true);
+  });
+
+  it('charge the decoding of AST objects', () => {
+    const query = {
+      Operations: [{ Operation: 'query', SelectionSet: Array.from({ length: 20000 }, () => ({ Name: 'version' })) }],
+    };
+    const budget = { maxMemoryBytes: 8 * 1024 * 1024 };
+    expect(value('count(input.q.Operations[0].SelectionSet)', budget, { q: query })).toBe(20000);
+    expect(() => value('graphql.is_valid(input.q, input.s)', budget, { q: query, s: small })).toThrow(
+      BudgetExceededError,
+    );
+  });
+
+  it('refuses fragment chains deeper than it recurses, with a reason rather than a verdict', () => {
+    const chain = (n: number): string =>
+      `{ ...F0 }\n${Array.from({ length: n }, (_, i) => `fragment F${i} on Query { q { ...F${i + 1} } }`).join('\n')}\nfragment F${n} on Query { version }`;
+    expect(value('graphql.is_valid(input.q, input.s)', {}, { q: chain(50), s: small })).toBe(true);
+    for (const builtin of ['graphql.is_valid', 'graphql.parse_and_verify', 'graphql.parse'])
+      expect(() => value(`${builtin}(input.q, input.s)`, {}, { q: chain(1100), s: small })).toThrow(
+        /GraphQL document nests deeper than 2000 levels/,
+      );
   });
 });

@@ -106,8 +106,11 @@ function validate(schema: Schema, query: Node, ctx: BuiltinContext): void {
 /** This engine's limit, not a verdict on the documents: it propagates from every builtin. */
 class GraphQLRefusal extends BuiltinError {}
 
+/** Depth beyond MAX_RECURSION, or the JS stack running out first (the evaluator already uses some of it). */
 function refusal(error: unknown): unknown {
   if (error instanceof GraphQLDepthError) return new GraphQLRefusal(error.message);
+  if (error instanceof RangeError && /call stack/i.test(error.message))
+    return new GraphQLRefusal(new GraphQLDepthError().message);
   return error;
 }
 
