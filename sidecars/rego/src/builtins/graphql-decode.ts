@@ -7,7 +7,12 @@ import { RegoObject, RegoSet, isNumber, type Value } from '../value';
 import type { Node } from './graphql-parser';
 import type { Work } from './graphql-schema';
 
-/** A JSON value that does not fit the Go type (encoding/json's UnmarshalTypeError). */
+/**
+ * A JSON value that does not fit the Go type (encoding/json's UnmarshalTypeError). Go names the struct
+ * holding the field and the path of field names walked; inside gqlparser's own decoders (Field,
+ * InlineFragment, OperationDefinition, FragmentDefinition) their keys add nothing and the struct named
+ * stays the one around the first of them.
+ */
 export class DecodeError extends Error {
   constructor(jsonType: string, where: string, goType: string) {
     super(`json: cannot unmarshal ${jsonType} into Go struct field ${where} of type ${goType}`);
@@ -16,16 +21,18 @@ export class DecodeError extends Error {
 }
 
 type Spec =
-  | { t: 'string' }
+  | { t: 'string'; go: string }
   | { t: 'bool' }
   | { t: 'int'; go: string }
   | { t: 'list'; of: Spec; go: string }
-  | { t: 'struct'; name: string; fields: () => Record<string, Spec> }
+  /** `custom`: decoded by gqlparser's own UnmarshalJSON (a map of raw keys first). */
+  | { t: 'struct'; name: string; fields: () => Record<string, Spec>; custom?: boolean }
   | { t: 'selections' }
   /** A field gqlparser's decoder never reads: always its zero value. */
   | { t: 'unread'; zero: null | string };
 
-const STRING: Spec = { t: 'string' };
+const STRING: Spec = { t: 'string', go: 'string' };
+const OPERATION_TYPE: Spec = { t: 'string', go: 'ast.Operation' };
 const BOOL: Spec = { t: 'bool' };
 const STRINGS: Spec = { t: 'list', of: STRING, go: '[]string' };
 const IGNORE: Spec = { t: 'unread', zero: null };
@@ -33,6 +40,12 @@ const IGNORE_STRING: Spec = { t: 'unread', zero: '' };
 /** A slice; `go` is its Go type's name (for error texts). */
 const list = (of: Spec, go: string): Spec => ({ t: 'list', of, go: go.startsWith('[') ? go : `ast.${go}` });
 const struct = (name: string, fields: () => Record<string, Spec>): Spec => ({ t: 'struct', name, fields });
+const custom = (name: string, fields: () => Record<string, Spec>): Spec => ({
+  t: 'struct',
+  name,
+  fields,
+  custom: true,
+});
 
 const COMMENT: Spec = struct('CommentGroup', () => ({
   List: list(
@@ -61,7 +74,7 @@ const DIRECTIVE: Spec = struct('Directive', () => ({
   Arguments: list(ARGUMENT, 'ArgumentList'),
   ParentDefinition: IGNORE,
   Definition: IGNORE,
-  Location: STRING,
+  Location: { t: 'string', go: 'ast.DirectiveLocation' },
 }));
 const VARIABLE: Spec = struct('VariableDefinition', () => ({
   Description: STRING,
@@ -75,7 +88,7 @@ const VARIABLE: Spec = struct('VariableDefinition', () => ({
 }));
 const SELECTIONS: Spec = { t: 'selections' };
 // gqlparser's own decoders for these read only the keys listed (no Description, no Comment).
-const FIELD: Spec = struct('Field', () => ({
+const FIELD: Spec = custom('Field', () => ({
   Alias: STRING,
   Name: STRING,
   Arguments: list(ARGUMENT, 'ArgumentList'),
@@ -91,22 +104,22 @@ const SPREAD: Spec = struct('FragmentSpread', () => ({
   Definition: IGNORE,
   Comment: COMMENT,
 }));
-const INLINE: Spec = struct('InlineFragment', () => ({
+const INLINE: Spec = custom('InlineFragment', () => ({
   TypeCondition: STRING,
   Directives: list(DIRECTIVE, 'DirectiveList'),
   SelectionSet: SELECTIONS,
   ObjectDefinition: IGNORE,
 }));
-const OPERATION: Spec = struct('OperationDefinition', () => ({
+const OPERATION: Spec = custom('OperationDefinition', () => ({
   Description: IGNORE_STRING,
-  Operation: STRING,
+  Operation: OPERATION_TYPE,
   Name: STRING,
   VariableDefinitions: list(VARIABLE, 'VariableDefinitionList'),
   Directives: list(DIRECTIVE, 'DirectiveList'),
   SelectionSet: SELECTIONS,
   Comment: IGNORE,
 }));
-const FRAGMENT: Spec = struct('FragmentDefinition', () => ({
+const FRAGMENT: Spec = custom('FragmentDefinition', () => ({
   Description: IGNORE_STRING,
   Name: STRING,
   VariableDefinition: list(VARIABLE, 'VariableDefinitionList'),
@@ -142,7 +155,7 @@ const FIELD_DEFINITION: Spec = struct('FieldDefinition', () => ({
   AfterDescriptionComment: COMMENT,
 }));
 const DEFINITION: Spec = struct('Definition', () => ({
-  Kind: STRING,
+  Kind: { t: 'string', go: 'ast.DefinitionKind' },
   Description: STRING,
   Name: STRING,
   Directives: list(DIRECTIVE, 'DirectiveList'),
@@ -169,7 +182,7 @@ const DIRECTIVE_DEFINITION: Spec = struct('DirectiveDefinition', () => ({
   Name: STRING,
   Arguments: list(ARGUMENT_DEFINITION, 'ArgumentDefinitionList'),
   Directives: list(DIRECTIVE, 'DirectiveList'),
-  Locations: { t: 'list', of: STRING, go: '[]ast.DirectiveLocation' },
+  Locations: { t: 'list', of: { t: 'string', go: 'ast.DirectiveLocation' }, go: '[]ast.DirectiveLocation' },
   IsRepeatable: BOOL,
   BeforeDescriptionComment: COMMENT,
   AfterDescriptionComment: COMMENT,
@@ -178,7 +191,7 @@ const SCHEMA_DEFINITION: Spec = struct('SchemaDefinition', () => ({
   Description: STRING,
   Directives: list(DIRECTIVE, 'DirectiveList'),
   OperationTypes: list(
-    struct('OperationTypeDefinition', () => ({ Operation: STRING, Type: STRING, Comment: COMMENT })),
+    struct('OperationTypeDefinition', () => ({ Operation: OPERATION_TYPE, Type: STRING, Comment: COMMENT })),
     'OperationTypeDefinitionList',
   ),
   BeforeDescriptionComment: COMMENT,
@@ -204,78 +217,75 @@ function jsonType(v: Value): string {
   return 'object';
 }
 
-/** Go's name for the type a spec decodes into (for error texts). */
-function goType(spec: Spec): string {
-  switch (spec.t) {
-    case 'string':
-      return 'string';
-    case 'bool':
-      return 'bool';
-    case 'int':
-      return spec.go;
-    case 'list':
-      return spec.go;
-    case 'selections':
-      return 'ast.SelectionSet';
-    case 'struct':
-      return `ast.${spec.name}`;
-    default:
-      return '';
-  }
-}
-
 function elements(v: Value): Value[] | undefined {
   if (Array.isArray(v)) return v;
   if (v instanceof RegoSet) return v.sorted();
   return undefined;
 }
 
+/** Where a value sits, for Go's error texts. */
+interface Place {
+  /** The struct Go names: the innermost one, or the one around the first custom decoder. */
+  owner: string;
+  path: string[];
+  inCustom: boolean;
+}
+
 class Decoder {
   constructor(private readonly work: Work) {}
 
-  decode(spec: Spec, v: Value, where: string): unknown {
+  private error(v: Value, path: Place, goType: string, detail = ''): DecodeError {
+    return new DecodeError(jsonType(v) + detail, [path.owner, ...path.path].join('.'), goType);
+  }
+
+  decode(spec: Spec, v: Value, path: Place): unknown {
     this.work.step(1);
     switch (spec.t) {
       case 'unread':
         return spec.zero;
       case 'string':
         if (v === null) return '';
-        if (typeof v !== 'string') throw new DecodeError(jsonType(v), where, 'string');
+        if (typeof v !== 'string') throw this.error(v, path, spec.go);
         return v;
       case 'bool':
         if (v === null) return false;
-        if (typeof v !== 'boolean') throw new DecodeError(jsonType(v), where, 'bool');
+        if (typeof v !== 'boolean') throw this.error(v, path, 'bool');
         return v;
       case 'int': {
         if (v === null) return 0;
         const n = typeof v === 'bigint' ? Number(v) : v;
-        if (typeof n !== 'number' || !Number.isSafeInteger(n)) {
-          const text = typeof n === 'number' ? ` ${String(n)}` : '';
-          throw new DecodeError(jsonType(v) + text, where, spec.go);
-        }
+        if (typeof n !== 'number' || !Number.isSafeInteger(n))
+          throw this.error(v, path, spec.go, typeof n === 'number' ? ` ${String(n)}` : '');
         return n;
       }
       case 'list': {
         if (v === null) return null;
         const xs = elements(v);
-        if (!xs) throw new DecodeError(jsonType(v), where, goType(spec));
+        if (!xs) throw this.error(v, path, spec.go);
         this.work.enter();
-        const out = xs.map((x) => this.decode(spec.of, x, where));
+        // A null element is a nil pointer, which the JSON OPA returns leaves out.
+        const out = xs.map((x) => this.decode(spec.of, x, path)).filter((x) => x !== null);
         this.work.leave();
         return out;
       }
       case 'selections':
-        return this.selections(v, where);
+        return this.selections(v, path);
       case 'struct': {
         if (v === null) return null;
-        if (!(v instanceof RegoObject)) throw new DecodeError(jsonType(v), where, `ast.${spec.name}`);
+        if (!(v instanceof RegoObject))
+          throw this.error(v, path, spec.custom ? 'map[string]json.RawMessage' : `ast.${spec.name}`);
         const fields = spec.fields();
         const out: Node = {};
         this.work.enter();
-        for (const [key, fieldSpec] of Object.entries(fields)) {
+        // Keys in the order OPA's JSON has them (sorted), so the first type error is Go's first.
+        for (const key of Object.keys(fields).sort()) {
+          const fieldSpec = fields[key] as Spec;
           const x = v.get(key);
-          out[key] =
-            x === undefined ? this.decode(fieldSpec, null, '') : this.decode(fieldSpec, x, `${spec.name}.${key}`);
+          const place: Place =
+            spec.custom || path.inCustom
+              ? { owner: path.owner, path: spec.custom ? path.path : [...path.path, key], inCustom: true }
+              : { owner: spec.name, path: [...path.path, key], inCustom: false };
+          out[key] = this.decode(fieldSpec, x === undefined ? null : x, place);
         }
         this.work.leave();
         return out;
@@ -284,17 +294,17 @@ class Decoder {
   }
 
   /** gqlparser's UnmarshalSelectionSet: each item as a Field, else a FragmentSpread, else an InlineFragment, else dropped. */
-  private selections(v: Value, where: string): Node[] | null {
+  private selections(v: Value, path: Place): Node[] | null {
     if (v === null) return [];
     const xs = elements(v);
-    if (!xs) throw new DecodeError(jsonType(v), where, 'ast.SelectionSet');
+    if (!xs) throw this.error(v, path, '[]json.RawMessage');
     const out: Node[] = [];
     for (const item of xs) {
       // A null item decodes as an empty Field (gqlparser's decoder reads no keys from it).
       const x = item === null ? new RegoObject() : item;
       for (const spec of [FIELD, SPREAD, INLINE]) {
         try {
-          out.push(this.decode(spec, x, where) as Node);
+          out.push(this.decode(spec, x, path) as Node);
           break;
         } catch (error) {
           if (!(error instanceof DecodeError)) throw error;
@@ -307,10 +317,10 @@ class Decoder {
 
 /** A query document given as an object, as gqlparser's structs decode it. */
 export function decodeQueryDocument(v: Value, work: Work): Node {
-  return new Decoder(work).decode(QUERY, v, 'QueryDocument') as Node;
+  return new Decoder(work).decode(QUERY, v, { owner: 'QueryDocument', path: [], inCustom: false }) as Node;
 }
 
 /** A schema document given as an object, as gqlparser's structs decode it. */
 export function decodeSchemaDocument(v: Value, work: Work): Node {
-  return new Decoder(work).decode(SCHEMA, v, 'SchemaDocument') as Node;
+  return new Decoder(work).decode(SCHEMA, v, { owner: 'SchemaDocument', path: [], inCustom: false }) as Node;
 }
