@@ -1,6 +1,7 @@
 // A GraphQL lexer and parser that builds the documents OPA's graphql.parse_query / graphql.parse_schema
 // return: vektah/gqlparser's Go AST as JSON (field names, `Kind` numbers, comment groups) and its error
 // texts and positions (decision 095). Written from the GraphQL spec and gqlparser's documented behaviour.
+import { RegoObject, type Value } from '../value';
 
 /** gqlparser's token kinds, in its order. */
 enum Tok {
@@ -1204,35 +1205,47 @@ export function parseSchemaDocument(input: string, onToken: () => void = () => {
   return new Parser(input, onToken).schemaDocument();
 }
 
-/**
- * OPA's pruning of the JSON document: no `Position` (nor `TypePositions`, not in gqlparser's JSON), no nulls, no empty arrays or objects (recursively:
- * an object left empty by pruning goes too).
- */
-export function prune(x: unknown): unknown {
-  if (Array.isArray(x)) {
-    const out: unknown[] = [];
-    for (const item of x) {
-      if (item === null || item === undefined) continue;
-      const p = prune(item);
-      if (isEmptyContainer(p)) continue;
-      out.push(p);
-    }
-    return out;
-  }
-  if (x !== null && typeof x === 'object') {
-    const out: Node = {};
-    for (const [k, v] of Object.entries(x as Node)) {
-      if (k === 'Position' || k === 'TypePositions' || v === null || v === undefined) continue;
-      const p = prune(v);
-      if (isEmptyContainer(p)) continue;
-      out[k] = p;
-    }
-    return out;
-  }
-  return x;
+/** Keys gqlparser's JSON has no place for, or that OPA's pruning drops. */
+const DROPPED_KEYS = new Set(['Position', 'TypePositions']);
+
+/** A container being converted: its items so far, and where it goes in its parent. */
+interface Frame {
+  items: [string | number, unknown][];
+  next: number;
+  isArray: boolean;
+  out: [string | number, Value][];
+  key: string | number;
 }
 
-function isEmptyContainer(x: unknown): boolean {
-  if (Array.isArray(x)) return x.length === 0;
-  return x !== null && typeof x === 'object' && Object.keys(x).length === 0;
+/**
+ * The document as OPA returns it, pruned: no `Position`, no nulls, no empty arrays or objects
+ * (recursively: an object left empty by pruning goes too). Iterative, so the 1,000 levels of nesting the
+ * parser allows (several JS objects each) cannot exhaust the stack.
+ */
+export function prunedValue(document: Node): Value {
+  const frame = (x: object, key: string | number): Frame => ({
+    items: Array.isArray(x) ? x.map((v, i): [number, unknown] => [i, v]) : Object.entries(x),
+    next: 0,
+    isArray: Array.isArray(x),
+    out: [],
+    key,
+  });
+  const stack: Frame[] = [frame(document, '')];
+  for (;;) {
+    const top = stack[stack.length - 1] as Frame;
+    if (top.next < top.items.length) {
+      const [key, v] = top.items[top.next++] as [string | number, unknown];
+      if (v === null || v === undefined || (typeof key === 'string' && DROPPED_KEYS.has(key))) continue;
+      if (typeof v === 'object') stack.push(frame(v, key));
+      else top.out.push([key, v as Value]);
+      continue;
+    }
+    stack.pop();
+    const value: Value = top.isArray
+      ? top.out.map(([, x]) => x)
+      : new RegoObject(top.out.map(([k, x]): [Value, Value] => [k, x]));
+    const parent = stack[stack.length - 1];
+    if (!parent) return value;
+    if (top.out.length > 0) parent.out.push([top.key, value]);
+  }
 }

@@ -45,7 +45,11 @@ export const MAX_RECURSION = 2000;
 /** Counts recursion depth and work; every loop over the attacker's documents charges `step`. */
 export class Work {
   private depth = 0;
-  constructor(readonly step: (count: number) => void) {}
+  constructor(
+    readonly step: (count: number) => void,
+    /** Bytes about to be kept (error texts, which quote the attacker's values). */
+    readonly alloc: (bytes: number) => void = () => {},
+  ) {}
 
   enter(): void {
     if (++this.depth > MAX_RECURSION) throw new GraphQLDepthError();

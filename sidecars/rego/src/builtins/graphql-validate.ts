@@ -1304,9 +1304,10 @@ export function validateQuery(schema: Schema, document: GQueryDocument, work: Wo
   };
   for (const name of Object.keys(RULES).sort()) {
     const rule = RULES[name] as Rule;
-    rule(events, (message, position) =>
-      errors.push(new GqlError(message, position ? { line: position.Line, column: position.Column } : undefined)),
-    );
+    rule(events, (message, position) => {
+      work.alloc(2 * message.length);
+      errors.push(new GqlError(message, position ? { line: position.Line, column: position.Column } : undefined));
+    });
   }
   new Walker(schema, document, events, work).walk();
   return errors;

@@ -380,6 +380,16 @@ describe('graphql validation builtins', () => {
     expect(value('graphql.schema_is_valid(input.s)', {}, { s })).toBe(true);
   });
 
+  it('charge the error texts, which quote the attacker’s values', () => {
+    // Each of 900 nested input objects fails (a float beyond float64 at the bottom) and is quoted whole.
+    const s = 'input F { limit: Float n: F t: String } type Query { q(f: F): Int }';
+    const text = 'x'.repeat(100);
+    const q = `{ q(f: ${`{ t: "${text}", n: `.repeat(900)}{ limit: 1e400 }${' }'.repeat(900)}) }`;
+    const budget = { maxMemoryBytes: 8 * 1024 * 1024 };
+    expect(value('count(graphql.parse_query(input.q).Operations)', budget, { q })).toBe(1);
+    expect(() => value('graphql.is_valid(input.q, input.s)', budget, { q, s })).toThrow(BudgetExceededError);
+  });
+
   it('charge the decoding of AST objects', () => {
     const query = {
       Operations: [{ Operation: 'query', SelectionSet: Array.from({ length: 20000 }, () => ({ Name: 'version' })) }],

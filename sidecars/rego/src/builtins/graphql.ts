@@ -1,8 +1,8 @@
 // The graphql builtins: documents in the shape OPA returns (gqlparser's AST as JSON, pruned), errors in
 // OPA's wording (decision 095), and validation against a schema as gqlparser does it (decision 119).
-import { RegoObject, fromJS, typeName, type Value } from '../value';
+import { RegoObject, typeName, type Value } from '../value';
 import { DecodeError, decodeQueryDocument, decodeSchemaDocument } from './graphql-decode';
-import { GraphQLSyntaxError, parseQueryDocument, parseSchemaDocument, prune, type Node } from './graphql-parser';
+import { GraphQLSyntaxError, parseQueryDocument, parseSchemaDocument, prunedValue, type Node } from './graphql-parser';
 import { GraphQLDepthError, SchemaError, Work, buildSchema, type GSchemaDocument, type Schema } from './graphql-schema';
 import { validateQuery, type GQueryDocument } from './graphql-validate';
 import { BuiltinError, ELEMENT_BYTES, register, str, stringBytes, type BuiltinContext } from './registry';
@@ -25,24 +25,32 @@ function parseText(text: string, ctx: BuiltinContext, parser: (s: string, onToke
   }
 }
 
-/** Work of validation: steps for every loop, memory for every node decoded from an object. */
+/** Work of validation: a step for every loop turn, memory for the error texts it keeps. */
 function work(ctx: BuiltinContext): Work {
+  return new Work(
+    (count) => ctx.step(count),
+    (bytes) => ctx.alloc(bytes),
+  );
+}
+
+/** Work of decoding an AST object: each step also builds a node (a handful of fields). */
+function decodeWork(ctx: BuiltinContext): Work {
   return new Work((count) => {
     ctx.step(count);
-    ctx.alloc(count * ELEMENT_BYTES);
+    ctx.alloc(count * 4 * ELEMENT_BYTES);
   });
 }
 
 /** A query given as text or as an AST object (OPA's parseQuery / objectToQueryDocument). */
 function queryDocument(arg: Value, ctx: BuiltinContext, position: number): Node {
   if (typeof arg === 'string') return parseText(arg, ctx, parseQueryDocument);
-  if (arg instanceof RegoObject) return decodeQueryDocument(arg, work(ctx));
+  if (arg instanceof RegoObject) return decodeQueryDocument(arg, decodeWork(ctx));
   throw operandTypeError(position, arg);
 }
 
 function schemaDocument(arg: Value, ctx: BuiltinContext, position: number): Node {
   if (typeof arg === 'string') return parseText(arg, ctx, parseSchemaDocument);
-  if (arg instanceof RegoObject) return decodeSchemaDocument(arg, work(ctx));
+  if (arg instanceof RegoObject) return decodeSchemaDocument(arg, decodeWork(ctx));
   throw operandTypeError(position, arg);
 }
 
@@ -129,9 +137,9 @@ function parseAndValidate(args: Value[], ctx: BuiltinContext): { query: Value; s
   const queryDoc = queryDocument(args[0] as Value, ctx, 0);
   const schemaDoc = schemaDocument(args[1] as Value, ctx, 1);
   // Both ASTs are returned as they were before validation annotates them.
-  const schemaValue = fromJS(prune(schemaDoc));
+  const schemaValue = prunedValue(schemaDoc);
   const schema = schemaOf(schemaDoc, ctx);
-  const queryValue = fromJS(prune(queryDoc));
+  const queryValue = prunedValue(queryDoc);
   validate(schema, queryDoc, ctx);
   return { query: queryValue, schema: schemaValue };
 }
@@ -145,8 +153,8 @@ function verdict<T>(run: () => T, otherwise: T): T {
   }
 }
 
-register('graphql.parse_query', 1, (args, ctx) => fromJS(prune(parseText(str(args, 0), ctx, parseQueryDocument))));
-register('graphql.parse_schema', 1, (args, ctx) => fromJS(prune(parseText(str(args, 0), ctx, parseSchemaDocument))));
+register('graphql.parse_query', 1, (args, ctx) => prunedValue(parseText(str(args, 0), ctx, parseQueryDocument)));
+register('graphql.parse_schema', 1, (args, ctx) => prunedValue(parseText(str(args, 0), ctx, parseSchemaDocument)));
 
 register('graphql.parse', 2, (args, ctx) => {
   try {
