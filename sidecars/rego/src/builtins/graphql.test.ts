@@ -276,6 +276,11 @@ const expressions = [
     '{"Definitions": [{"Kind": "OBJECT", "Name": "Query", "Fields": [{"Name": "a", "Type": {"NamedType": "Int"}, "Arguments": [{"Name": "x", "Type": {"NamedType": "Int"}, "DefaultValue": {"Kind": 1.5}}]}]}]}',
     '{"Definitions": [{"Kind": "OBJECT", "Name": "Query", "Fields": [{"Name": "a", "Type": {"NamedType": "Int"}}], "Directives": [{"Name": "deprecated"}]}]}',
   ].map((s) => `graphql.parse("{ a }", ${s})`),
+  // Nesting as deep as the parser allows, in selections, values and types.
+  `graphql.is_valid(${quoted(`{ ${'q { '.repeat(990)}version${' }'.repeat(990)} }`)}, "type Query { q: Query version: Int }")`,
+  `graphql.parse(${quoted(`{ q(l: ${'['.repeat(990)}1${']'.repeat(990)}) }`)}, ${quoted(`type Query { q(l: ${'['.repeat(990)}Int${']'.repeat(990)}): Int }`)})`,
+  `graphql.parse(${quoted(`{ q(l: ${'['.repeat(990)}"s"${']'.repeat(990)}) }`)}, ${quoted(`type Query { q(l: ${'['.repeat(990)}Int${']'.repeat(990)}): Int }`)})`,
+  `graphql.schema_is_valid(${quoted(`interface I { a: ${'['.repeat(990)}I${']'.repeat(990)} } type Query implements I { a: ${'['.repeat(990)}Query${']'.repeat(990)} }`)})`,
   // Operands of other types (json.unmarshal hides their type from OPA's type checker).
   `graphql.is_valid(${quoted('{ version }')}, json.unmarshal("5"))`,
   `graphql.parse_and_verify(json.unmarshal("[1]"), ${quoted(schema)})`,
@@ -294,6 +299,7 @@ function opaResults(opa: string, dir: string): unknown[] {
         execFileSync(opa, ['eval', '--strict-builtin-errors', '--format', 'json', '--data', file, 'data.t.r'], {
           encoding: 'utf8',
           stdio: ['ignore', 'pipe', 'pipe'],
+          maxBuffer: 1 << 28,
         }),
       ) as { result: Array<{ expressions: Array<{ value: unknown }> }> };
       return out.result[0]?.expressions[0]?.value;
