@@ -1,8 +1,8 @@
 // gqlparser's schema checks (ValidateSchemaDocument): the prelude merged in front of the caller's schema,
 // extensions applied, then types, input-object cycles, directives and root operation types checked, with
-// gqlparser's error texts and positions (decision 119). Written from gqlparser v2.5.64's documented
-// behaviour; the document is the JSON-shaped AST of graphql-parser.ts.
-import { parseSchemaDocument, type Node, type Position } from './graphql-parser';
+// gqlparser's error texts and positions (decision 119). Behaviour and texts follow gqlparser v2.5.64
+// (read, not copied); the document is the JSON-shaped AST of graphql-parser.ts.
+import { parseSchemaDocument, type Position } from './graphql-parser';
 
 /** A gqlparser error: message and where (`undefined` location = none; a missing position is -1:-1). */
 export class GqlError {
@@ -19,7 +19,7 @@ export class GqlError {
 }
 
 /** gqlerror.ErrorPosf: a missing position (an AST given as an object) becomes -1:-1. */
-export function errorAt(position: Position | undefined, message: string): GqlError {
+function errorAt(position: Position | undefined, message: string): GqlError {
   return new GqlError(message, position ? { line: position.Line, column: position.Column } : { line: -1, column: -1 });
 }
 
@@ -496,7 +496,7 @@ function validateInputObjectCircularRefs(schema: Schema, work: Work): void {
 }
 
 /** Go's strconv.Quote for names (ASCII letters, digits, underscores: plain double quotes). */
-export function goQuote(s: string): string {
+function goQuote(s: string): string {
   return JSON.stringify(s);
 }
 
@@ -760,9 +760,4 @@ function isCovariant(schema: Schema, required: GType, actual: GType | null, work
 function validateName(position: Position | undefined, name: string): void {
   if (name.startsWith('__'))
     fail(position, `Name "${name}" must not begin with "__", which is reserved by GraphQL introspection.`);
-}
-
-/** Narrowing for callers that hold the parser's untyped nodes. */
-export function asSchemaDocument(doc: Node): GSchemaDocument {
-  return doc as unknown as GSchemaDocument;
 }

@@ -1,7 +1,7 @@
 // gqlparser's query validation (ValidateWithRules with its default rule set): one walk over the query
 // document that annotates each node with its schema definition, the 27 rules listening to the walk's
-// events in rule-name order, and their error texts (decision 119). Written from gqlparser v2.5.64's
-// documented behaviour; the document is the JSON-shaped AST of graphql-parser.ts.
+// events in rule-name order, and their error texts (decision 119). Behaviour and texts follow gqlparser
+// v2.5.64 (read, not copied); the document is the JSON-shaped AST of graphql-parser.ts.
 import type { Position } from './graphql-parser';
 import {
   GqlError,
@@ -342,7 +342,7 @@ function quoteString(s: string): string {
 }
 
 /** ast.Value.String(). */
-export function valueString(v: GValue | null | undefined): string {
+function valueString(v: GValue | null | undefined): string {
   if (!v) return '<nil>';
   switch (v.Kind) {
     case KIND.Variable:
