@@ -20,13 +20,31 @@ export class DecodeError extends Error {
   }
 }
 
+/**
+ * An AST object gqlparser decodes but then crashes on (a nil Type, Value or unknown operation type makes
+ * OPA itself panic): refused with the place and the problem instead.
+ */
+export class MalformedAstError extends Error {
+  constructor(message: string) {
+    super(`invalid GraphQL AST: ${message}`);
+    this.name = 'MalformedAstError';
+  }
+}
+
 type Spec =
   | { t: 'string'; go: string }
   | { t: 'bool' }
   | { t: 'int'; go: string }
   | { t: 'list'; of: Spec; go: string }
   /** `custom`: decoded by gqlparser's own UnmarshalJSON (a map of raw keys first). */
-  | { t: 'struct'; name: string; fields: () => Record<string, Spec>; custom?: boolean }
+  | {
+      t: 'struct';
+      name: string;
+      fields: () => Record<string, Spec>;
+      custom?: boolean;
+      /** What gqlparser's validator would crash on, if anything. */
+      check?: (node: Node) => string | undefined;
+    }
   | { t: 'selections' }
   /** A field gqlparser's decoder never reads: always its zero value. */
   | { t: 'unread'; zero: null | string };
@@ -39,13 +57,17 @@ const IGNORE: Spec = { t: 'unread', zero: null };
 const IGNORE_STRING: Spec = { t: 'unread', zero: '' };
 /** A slice; `go` is its Go type's name (for error texts). */
 const list = (of: Spec, go: string): Spec => ({ t: 'list', of, go: go.startsWith('[') ? go : `ast.${go}` });
-const struct = (name: string, fields: () => Record<string, Spec>): Spec => ({ t: 'struct', name, fields });
-const custom = (name: string, fields: () => Record<string, Spec>): Spec => ({
-  t: 'struct',
-  name,
-  fields,
-  custom: true,
-});
+const struct = (
+  name: string,
+  fields: () => Record<string, Spec>,
+  check?: (node: Node) => string | undefined,
+): Spec => ({ t: 'struct', name, fields, check });
+const needs = (key: string) => (node: Node) => (node[key] === null ? `has no ${key}` : undefined);
+const custom = (
+  name: string,
+  fields: () => Record<string, Spec>,
+  check?: (node: Node) => string | undefined,
+): Spec => ({ t: 'struct', name, fields, custom: true, check });
 
 const COMMENT: Spec = struct('CommentGroup', () => ({
   List: list(
@@ -53,22 +75,33 @@ const COMMENT: Spec = struct('CommentGroup', () => ({
     '[]*ast.Comment',
   ),
 }));
-const TYPE: Spec = struct('Type', () => ({ NamedType: STRING, Elem: TYPE, NonNull: BOOL }));
-const VALUE: Spec = struct('Value', () => ({
-  Raw: STRING,
-  Children: list(
-    struct('ChildValue', () => ({ Name: STRING, Value: VALUE, Comment: COMMENT })),
-    'ChildValueList',
-  ),
-  Kind: { t: 'int', go: 'ast.ValueKind' },
-  Comment: COMMENT,
-  // Annotations the validator sets: taken as absent (their zero value) from objects.
-  Definition: IGNORE,
-  VariableDefinition: IGNORE,
-  ExpectedType: IGNORE,
-  ExpectedTypeHasDefault: BOOL,
-}));
-const ARGUMENT: Spec = struct('Argument', () => ({ Name: STRING, Value: VALUE, Comment: COMMENT }));
+const TYPE: Spec = struct(
+  'Type',
+  () => ({ NamedType: STRING, Elem: TYPE, NonNull: BOOL }),
+  (t) => (t.NamedType === '' && t.Elem === null ? 'names no type (neither NamedType nor Elem)' : undefined),
+);
+const VALUE: Spec = struct(
+  'Value',
+  () => ({
+    Raw: STRING,
+    Children: list(
+      struct('ChildValue', () => ({ Name: STRING, Value: VALUE, Comment: COMMENT }), needs('Value')),
+      'ChildValueList',
+    ),
+    Kind: { t: 'int', go: 'ast.ValueKind' },
+    Comment: COMMENT,
+    // Annotations the validator sets: taken as absent (their zero value) from objects.
+    Definition: IGNORE,
+    VariableDefinition: IGNORE,
+    ExpectedType: IGNORE,
+    ExpectedTypeHasDefault: BOOL,
+  }),
+  (v) =>
+    typeof v.Kind === 'number' && v.Kind >= 0 && v.Kind <= 9
+      ? undefined
+      : `Kind ${String(v.Kind)} is no value kind (0 to 9)`,
+);
+const ARGUMENT: Spec = struct('Argument', () => ({ Name: STRING, Value: VALUE, Comment: COMMENT }), needs('Value'));
 const DIRECTIVE: Spec = struct('Directive', () => ({
   Name: STRING,
   Arguments: list(ARGUMENT, 'ArgumentList'),
@@ -76,16 +109,20 @@ const DIRECTIVE: Spec = struct('Directive', () => ({
   Definition: IGNORE,
   Location: { t: 'string', go: 'ast.DirectiveLocation' },
 }));
-const VARIABLE: Spec = struct('VariableDefinition', () => ({
-  Description: STRING,
-  Variable: STRING,
-  Type: TYPE,
-  DefaultValue: VALUE,
-  Directives: list(DIRECTIVE, 'DirectiveList'),
-  Comment: COMMENT,
-  Definition: IGNORE,
-  Used: BOOL,
-}));
+const VARIABLE: Spec = struct(
+  'VariableDefinition',
+  () => ({
+    Description: STRING,
+    Variable: STRING,
+    Type: TYPE,
+    DefaultValue: VALUE,
+    Directives: list(DIRECTIVE, 'DirectiveList'),
+    Comment: COMMENT,
+    Definition: IGNORE,
+    Used: BOOL,
+  }),
+  needs('Type'),
+);
 const SELECTIONS: Spec = { t: 'selections' };
 // gqlparser's own decoders for these read only the keys listed (no Description, no Comment).
 const FIELD: Spec = custom('Field', () => ({
@@ -110,15 +147,22 @@ const INLINE: Spec = custom('InlineFragment', () => ({
   SelectionSet: SELECTIONS,
   ObjectDefinition: IGNORE,
 }));
-const OPERATION: Spec = custom('OperationDefinition', () => ({
-  Description: IGNORE_STRING,
-  Operation: OPERATION_TYPE,
-  Name: STRING,
-  VariableDefinitions: list(VARIABLE, 'VariableDefinitionList'),
-  Directives: list(DIRECTIVE, 'DirectiveList'),
-  SelectionSet: SELECTIONS,
-  Comment: IGNORE,
-}));
+const OPERATION: Spec = custom(
+  'OperationDefinition',
+  () => ({
+    Description: IGNORE_STRING,
+    Operation: OPERATION_TYPE,
+    Name: STRING,
+    VariableDefinitions: list(VARIABLE, 'VariableDefinitionList'),
+    Directives: list(DIRECTIVE, 'DirectiveList'),
+    SelectionSet: SELECTIONS,
+    Comment: IGNORE,
+  }),
+  (op) =>
+    ['', 'query', 'mutation', 'subscription'].includes(op.Operation as string)
+      ? undefined
+      : `Operation ${JSON.stringify(op.Operation)} is not query, mutation or subscription`,
+);
 const FRAGMENT: Spec = custom('FragmentDefinition', () => ({
   Description: IGNORE_STRING,
   Name: STRING,
@@ -135,25 +179,33 @@ const QUERY: Spec = struct('QueryDocument', () => ({
   Comment: COMMENT,
 }));
 
-const ARGUMENT_DEFINITION: Spec = struct('ArgumentDefinition', () => ({
-  Description: STRING,
-  Name: STRING,
-  DefaultValue: VALUE,
-  Type: TYPE,
-  Directives: list(DIRECTIVE, 'DirectiveList'),
-  BeforeDescriptionComment: COMMENT,
-  AfterDescriptionComment: COMMENT,
-}));
-const FIELD_DEFINITION: Spec = struct('FieldDefinition', () => ({
-  Description: STRING,
-  Name: STRING,
-  Arguments: list(ARGUMENT_DEFINITION, 'ArgumentDefinitionList'),
-  DefaultValue: VALUE,
-  Type: TYPE,
-  Directives: list(DIRECTIVE, 'DirectiveList'),
-  BeforeDescriptionComment: COMMENT,
-  AfterDescriptionComment: COMMENT,
-}));
+const ARGUMENT_DEFINITION: Spec = struct(
+  'ArgumentDefinition',
+  () => ({
+    Description: STRING,
+    Name: STRING,
+    DefaultValue: VALUE,
+    Type: TYPE,
+    Directives: list(DIRECTIVE, 'DirectiveList'),
+    BeforeDescriptionComment: COMMENT,
+    AfterDescriptionComment: COMMENT,
+  }),
+  needs('Type'),
+);
+const FIELD_DEFINITION: Spec = struct(
+  'FieldDefinition',
+  () => ({
+    Description: STRING,
+    Name: STRING,
+    Arguments: list(ARGUMENT_DEFINITION, 'ArgumentDefinitionList'),
+    DefaultValue: VALUE,
+    Type: TYPE,
+    Directives: list(DIRECTIVE, 'DirectiveList'),
+    BeforeDescriptionComment: COMMENT,
+    AfterDescriptionComment: COMMENT,
+  }),
+  needs('Type'),
+);
 const DEFINITION: Spec = struct('Definition', () => ({
   Kind: { t: 'string', go: 'ast.DefinitionKind' },
   Description: STRING,
@@ -229,9 +281,14 @@ interface Place {
   owner: string;
   path: string[];
   inCustom: boolean;
+  /** The whole way there (keys and indexes), for MalformedAstError. */
+  full: string;
 }
 
 class Decoder {
+  /** Shapes gqlparser would crash on, in document order (reported once decoding is done). */
+  readonly problems: string[] = [];
+
   constructor(private readonly work: Work) {}
 
   private error(v: Value, path: Place, goType: string, detail = ''): DecodeError {
@@ -264,7 +321,9 @@ class Decoder {
         if (!xs) throw this.error(v, path, spec.go);
         this.work.enter();
         // A null element is a nil pointer, which the JSON OPA returns leaves out.
-        const out = xs.map((x) => this.decode(spec.of, x, path)).filter((x) => x !== null);
+        const out = xs
+          .map((x, i) => this.decode(spec.of, x, { ...path, full: `${path.full}[${i}]` }))
+          .filter((x) => x !== null);
         this.work.leave();
         return out;
       }
@@ -281,13 +340,16 @@ class Decoder {
         for (const key of Object.keys(fields).sort()) {
           const fieldSpec = fields[key] as Spec;
           const x = v.get(key);
+          const full = `${path.full}.${key}`;
           const place: Place =
             spec.custom || path.inCustom
-              ? { owner: path.owner, path: spec.custom ? path.path : [...path.path, key], inCustom: true }
-              : { owner: spec.name, path: [...path.path, key], inCustom: false };
+              ? { owner: path.owner, path: spec.custom ? path.path : [...path.path, key], inCustom: true, full }
+              : { owner: spec.name, path: [...path.path, key], inCustom: false, full };
           out[key] = this.decode(fieldSpec, x === undefined ? null : x, place);
         }
         this.work.leave();
+        const problem = spec.check?.(out);
+        if (problem) this.problems.push(`${path.full} ${problem}`);
         return out;
       }
     }
@@ -299,28 +361,37 @@ class Decoder {
     const xs = elements(v);
     if (!xs) throw this.error(v, path, '[]json.RawMessage');
     const out: Node[] = [];
-    for (const item of xs) {
+    xs.forEach((item, i) => {
       // A null item decodes as an empty Field (gqlparser's decoder reads no keys from it).
       const x = item === null ? new RegoObject() : item;
       for (const spec of [FIELD, SPREAD, INLINE]) {
+        const problems = this.problems.length;
         try {
-          out.push(this.decode(spec, x, path) as Node);
+          out.push(this.decode(spec, x, { ...path, full: `${path.full}[${i}]` }) as Node);
           break;
         } catch (error) {
           if (!(error instanceof DecodeError)) throw error;
+          this.problems.length = problems; // that reading of the item was abandoned
         }
       }
-    }
+    });
     return out;
   }
 }
 
+function decodeDocument(spec: Spec, root: string, v: Value, work: Work): Node {
+  const decoder = new Decoder(work);
+  const doc = decoder.decode(spec, v, { owner: root, path: [], inCustom: false, full: root }) as Node;
+  if (decoder.problems.length > 0) throw new MalformedAstError(decoder.problems[0] as string);
+  return doc;
+}
+
 /** A query document given as an object, as gqlparser's structs decode it. */
 export function decodeQueryDocument(v: Value, work: Work): Node {
-  return new Decoder(work).decode(QUERY, v, { owner: 'QueryDocument', path: [], inCustom: false }) as Node;
+  return decodeDocument(QUERY, 'QueryDocument', v, work);
 }
 
 /** A schema document given as an object, as gqlparser's structs decode it. */
 export function decodeSchemaDocument(v: Value, work: Work): Node {
-  return new Decoder(work).decode(SCHEMA, v, { owner: 'SchemaDocument', path: [], inCustom: false }) as Node;
+  return decodeDocument(SCHEMA, 'SchemaDocument', v, work);
 }

@@ -407,6 +407,43 @@ describe('graphql validation builtins', () => {
     );
   });
 
+  it('refuses AST objects gqlparser would crash on (the real opa panics), naming the place', () => {
+    const s = 'type Query { version(s: String): String }';
+    const cases: [unknown, unknown, RegExp][] = [
+      [
+        { Operations: [{ VariableDefinitions: [{ Variable: 'v' }], SelectionSet: [{ Name: 'version' }] }] },
+        s,
+        /QueryDocument\.Operations\[0\]\.VariableDefinitions\[0\] has no Type/,
+      ],
+      [
+        { Operations: [{ SelectionSet: [{ Name: 'version', Arguments: [{ Name: 's' }] }] }] },
+        s,
+        /QueryDocument\.Operations\[0\]\.SelectionSet\[0\]\.Arguments\[0\] has no Value/,
+      ],
+      [
+        { Operations: [{ SelectionSet: [{ Name: 'version', Arguments: [{ Name: 's', Value: { Kind: 42 } }] }] }] },
+        s,
+        /Arguments\[0\]\.Value Kind 42 is no value kind/,
+      ],
+      [{ Operations: [{ Operation: 'weird' }] }, s, /Operation "weird" is not query, mutation or subscription/],
+      [
+        '{ a }',
+        { Definitions: [{ Kind: 'OBJECT', Name: 'Query', Fields: [{ Name: 'a' }] }] },
+        /Fields\[0\] has no Type/,
+      ],
+      [
+        '{ a }',
+        { Definitions: [{ Kind: 'OBJECT', Name: 'Query', Fields: [{ Name: 'a', Type: {} }] }] },
+        /Fields\[0\]\.Type names no type/,
+      ],
+    ];
+    for (const [q, schema, message] of cases) {
+      expect(() => value('graphql.parse(input.q, input.s)', {}, { q, s: schema })).toThrow(message);
+      expect(value('graphql.is_valid(input.q, input.s)', {}, { q, s: schema })).toBe(false);
+      expect(value('graphql.parse_and_verify(input.q, input.s)[0]', {}, { q, s: schema })).toBe(false);
+    }
+  });
+
   it('refuses fragment chains deeper than it recurses, with a reason rather than a verdict', () => {
     const chain = (n: number): string =>
       `{ ...F0 }\n${Array.from({ length: n }, (_, i) => `fragment F${i} on Query { q { ...F${i + 1} } }`).join('\n')}\nfragment F${n} on Query { version }`;

@@ -1,7 +1,7 @@
 // The graphql builtins: documents in the shape OPA returns (gqlparser's AST as JSON, pruned), errors in
 // OPA's wording (decision 095), and validation against a schema as gqlparser does it (decision 119).
 import { RegoObject, typeName, type Value } from '../value';
-import { DecodeError, decodeQueryDocument, decodeSchemaDocument } from './graphql-decode';
+import { DecodeError, MalformedAstError, decodeQueryDocument, decodeSchemaDocument } from './graphql-decode';
 import { GraphQLSyntaxError, parseQueryDocument, parseSchemaDocument, prunedValue, type Node } from './graphql-parser';
 import { GraphQLDepthError, SchemaError, Work, buildSchema, type GSchemaDocument, type Schema } from './graphql-schema';
 import { validateQuery, type GQueryDocument } from './graphql-validate';
@@ -124,11 +124,15 @@ function refusal(error: unknown): unknown {
 
 /** Whether an error is OPA's verdict on the documents (parse_and_verify / is_valid turn it into false). */
 function isVerdict(error: unknown): boolean {
-  return error instanceof DecodeError || (error instanceof BuiltinError && !(error instanceof GraphQLRefusal));
+  return (
+    error instanceof DecodeError ||
+    error instanceof MalformedAstError ||
+    (error instanceof BuiltinError && !(error instanceof GraphQLRefusal))
+  );
 }
 
 function decodeOrVerdict(error: unknown): never {
-  if (error instanceof DecodeError) throw new BuiltinError(error.message);
+  if (error instanceof DecodeError || error instanceof MalformedAstError) throw new BuiltinError(error.message);
   throw error;
 }
 
