@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { requireTool } from '@isd/test-support';
-import { BudgetExceededError } from '../errors';
+import { BudgetExceededError, RegoError } from '../errors';
 import { compile } from '../policy';
 
 const queries = [
@@ -442,6 +442,63 @@ describe('graphql validation builtins', () => {
       expect(value('graphql.is_valid(input.q, input.s)', {}, { q, s: schema })).toBe(false);
       expect(value('graphql.parse_and_verify(input.q, input.s)[0]', {}, { q, s: schema })).toBe(false);
     }
+  });
+
+  it('give only values or Rego errors for 1,000 mutated AST objects', () => {
+    // A seeded generator: keys dropped, values swapped for junk, list items added and removed.
+    let seed = 11;
+    const random = (n: number): number => {
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      return seed % n;
+    };
+    const junk = (): unknown => [null, 5, 1.5, 'x', true, [], {}, [null], { Name: 'q' }, { NamedType: '' }][random(10)];
+    const mutate = (x: unknown): unknown => {
+      if (random(12) === 0) return junk();
+      if (Array.isArray(x)) {
+        const out = x.map(mutate);
+        if (random(6) === 0) out.push(junk());
+        if (random(6) === 0) out.shift();
+        return out;
+      }
+      if (x === null || typeof x !== 'object') return x;
+      const out: Record<string, unknown> = {};
+      for (const [k, v] of Object.entries(x)) if (random(10) !== 0) out[k] = mutate(v);
+      if (random(10) === 0)
+        out[['Name', 'Type', 'Value', 'Kind', 'Elem', 'SelectionSet', 'Operation'][random(7)] as string] = junk();
+      return out;
+    };
+    const asts = compile([
+      {
+        name: 'a.rego',
+        source: `package a
+q := graphql.parse_query(\`query Q($v: [Int!] = [1]) @d { a(x: {b: [1, "s", $v]}) { ...F ... on T @skip(if: true) { c } } } fragment F on T { d(e: ENUM) }\`)
+s := graphql.parse_schema(\`schema { query: Query } interface I { a: Int } type Query implements I @d { a(x: [In!] = {b: 1}): Int } input In { b: Int } union U = Query enum E { A } directive @d(x: Int) repeatable on OBJECT | QUERY | FIELD extend type Query { z: E } scalar S\`)`,
+      },
+    ]);
+    const q = asts.evaluate('data.a.q');
+    const s = asts.evaluate('data.a.s');
+    const policy = compile([
+      {
+        name: 'b.rego',
+        source:
+          'package b\nr := graphql.parse(input.q, input.s)\nv := graphql.is_valid(input.q, input.s)\nw := graphql.schema_is_valid(input.s)',
+      },
+    ]);
+    const unexpected: string[] = [];
+    for (let i = 0; i < 1000; i++) {
+      const input = { q: mutate(q), s: mutate(s) };
+      for (const rule of ['r', 'v', 'w'])
+        try {
+          policy.evaluate(`data.b.${rule}`, { input, strictBuiltinErrors: true });
+        } catch (error) {
+          if (
+            !(error instanceof RegoError) ||
+            /Cannot read|is not a function|is not iterable|undefined/.test(error.message)
+          )
+            unexpected.push(`${String(error)} for ${JSON.stringify(input)}`);
+        }
+    }
+    expect(unexpected).toEqual([]);
   });
 
   it('refuses fragment chains deeper than it recurses, with a reason rather than a verdict', () => {
