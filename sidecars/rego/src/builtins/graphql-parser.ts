@@ -1,6 +1,7 @@
 // A GraphQL lexer and parser that builds the documents OPA's graphql.parse_query / graphql.parse_schema
 // return: vektah/gqlparser's Go AST as JSON (field names, `Kind` numbers, comment groups) and its error
 // texts and positions (decision 095). Written from the GraphQL spec and gqlparser's documented behaviour.
+import { RegoObject, type Value } from '../value';
 
 /** gqlparser's token kinds, in its order. */
 enum Tok {
@@ -413,6 +414,12 @@ function blockStringValue(raw: string): string {
 
 /** A JSON node of the document (gqlparser's struct as encoding/json writes it, before OPA prunes it). */
 export type Node = { [key: string]: unknown };
+
+/** A node's place in the source (kept under `Position`, which OPA's pruning drops). */
+export interface Position {
+  Line: number;
+  Column: number;
+}
 type Comments = Node | null;
 
 interface Description {
@@ -498,6 +505,12 @@ class Parser {
       } else this.peeked = read;
     }
     return this.peeked.token;
+  }
+
+  /** Where the next token starts (gqlparser's peekPos): validation errors point here. */
+  private pos(): Position {
+    const t = this.peek();
+    return { Line: t.line, Column: t.column };
   }
 
   next(): Token {
@@ -588,7 +601,9 @@ class Parser {
       if (description.present) this.unexpected(this.prev);
       // gqlparser reads its comment after parsing the selection set, by when it is always nil.
       const comment = null;
+      const position = this.pos();
       return {
+        Position: position,
         Description: '',
         Operation: 'query',
         Name: '',
@@ -599,9 +614,11 @@ class Parser {
       };
     }
     const comment = joinComments(description.comment, this.comment);
+    const position = this.pos();
     const operation = this.operationType();
     const name = this.peek().kind === Tok.Name ? this.next().value : '';
     return {
+      Position: position,
       Description: description.text,
       Operation: operation,
       Name: name,
@@ -628,11 +645,13 @@ class Parser {
     const description = this.description();
     this.peek();
     const comment = joinComments(description.comment, this.comment);
+    const position = this.pos();
     const variable = this.variable();
     this.expect(Tok.Colon);
     const type = this.typeReference();
     const defaultValue = this.skip(Tok.Equals) ? this.valueLiteral(true) : null;
     return {
+      Position: position,
       Description: description.text,
       Variable: variable,
       Type: type,
@@ -670,12 +689,14 @@ class Parser {
   private field(): Node {
     this.peek();
     const comment = this.comment;
+    const position = this.pos();
     const alias = this.name();
     const name = this.skip(Tok.Colon) ? this.name() : alias;
     const args = this.arguments(false);
     const directives = this.directives(false);
     const selectionSet = this.peek().kind === Tok.BraceL ? this.optionalSelectionSet() : null;
     return {
+      Position: position,
       Alias: alias,
       Name: name,
       Arguments: args,
@@ -692,9 +713,10 @@ class Parser {
     this.some(Tok.ParenL, Tok.ParenR, () => {
       this.peek();
       const comment = this.comment;
+      const position = this.pos();
       const name = this.name();
       this.expect(Tok.Colon);
-      args.push({ Name: name, Value: this.valueLiteral(isConst), Comment: comment });
+      args.push({ Position: position, Name: name, Value: this.valueLiteral(isConst), Comment: comment });
     });
     return args;
   }
@@ -702,8 +724,10 @@ class Parser {
   private fragment(): Node {
     const { comment } = this.expect(Tok.Spread);
     const t = this.peek();
+    const position = this.pos();
     if (t.kind === Tok.Name && t.value !== 'on')
       return {
+        Position: position,
         Name: this.fragmentName(),
         Directives: this.directives(false),
         ObjectDefinition: null,
@@ -716,6 +740,7 @@ class Parser {
       typeCondition = this.name();
     }
     return {
+      Position: position,
       TypeCondition: typeCondition,
       Directives: this.directives(false),
       SelectionSet: this.requiredSelectionSet(),
@@ -727,12 +752,14 @@ class Parser {
   private fragmentDefinition(description: Description): Node {
     this.peek();
     const comment = joinComments(description.comment, this.comment);
+    const position = this.pos();
     this.expectKeyword('fragment');
     const name = this.fragmentName();
     const variables = this.variableDefinitions();
     this.expectKeyword('on');
     const typeCondition = this.name();
     return {
+      Position: position,
       Description: description.text,
       Name: name,
       VariableDefinition: variables,
@@ -749,8 +776,15 @@ class Parser {
     return this.name();
   }
 
-  private value(raw: string, kind: number, comment: Comments, children: Node[] | null = null): Node {
+  private value(
+    position: Position,
+    raw: string,
+    kind: number,
+    comment: Comments,
+    children: Node[] | null = null,
+  ): Node {
     return {
+      Position: position,
       Raw: raw,
       Children: children,
       Kind: kind,
@@ -765,6 +799,7 @@ class Parser {
   private valueLiteral(isConst: boolean): Node {
     const t = this.peek();
     const comment = this.comment;
+    const position = this.pos();
     let kind: number;
     switch (t.kind) {
       case Tok.BracketL:
@@ -779,17 +814,23 @@ class Parser {
           }
           this.peek();
           const fieldComment = this.comment;
+          const fieldPosition = this.pos();
           const name = this.name();
           this.expect(Tok.Colon);
-          children.push({ Name: name, Value: this.valueLiteral(isConst), Comment: fieldComment });
+          children.push({
+            Position: fieldPosition,
+            Name: name,
+            Value: this.valueLiteral(isConst),
+            Comment: fieldComment,
+          });
         });
         this.depth--;
-        return this.value('', list ? VALUE_KIND.List : VALUE_KIND.Object, comment, children);
+        return this.value(position, '', list ? VALUE_KIND.List : VALUE_KIND.Object, comment, children);
       }
       case Tok.Dollar:
         if (isConst) this.unexpected();
         // As in gqlparser, the comment is read after the variable is consumed: always none.
-        return this.value(this.variable(), VALUE_KIND.Variable, null);
+        return this.value(position, this.variable(), VALUE_KIND.Variable, null);
       case Tok.Int:
         kind = VALUE_KIND.Int;
         break;
@@ -814,7 +855,7 @@ class Parser {
         return this.unexpected();
     }
     this.next();
-    return this.value(t.value, kind, null);
+    return this.value(position, t.value, kind, null);
   }
 
   private directives(isConst: boolean): Node[] {
@@ -822,6 +863,7 @@ class Parser {
     while (this.peek().kind === Tok.At) {
       this.expect(Tok.At);
       directives.push({
+        Position: this.pos(),
         Name: this.name(),
         Arguments: this.arguments(isConst),
         ParentDefinition: null,
@@ -836,10 +878,14 @@ class Parser {
     let type: Node;
     if (this.skip(Tok.BracketL)) {
       this.enterNested();
-      type = { NamedType: '', Elem: this.typeReference(), NonNull: false };
+      const position = this.pos();
+      type = { Position: position, NamedType: '', Elem: this.typeReference(), NonNull: false };
       this.expect(Tok.BracketR);
       this.depth--;
-    } else type = { NamedType: this.name(), Elem: null, NonNull: false };
+    } else {
+      const position = this.pos();
+      type = { Position: position, NamedType: this.name(), Elem: null, NonNull: false };
+    }
     if (this.skip(Tok.Bang)) type.NonNull = true;
     return type;
   }
@@ -895,17 +941,20 @@ class Parser {
 
   private schemaDefinition(description: Description, extension: boolean): Node {
     const comment = this.expectKeyword('schema');
+    const position = this.pos();
     const directives = this.directives(true);
     const operationTypes: Node[] = [];
     const end = this.some(Tok.BraceL, Tok.BraceR, () => {
       this.peek();
       const opComment = this.comment;
+      const opPosition = this.pos();
       const operation = this.operationType();
       this.expect(Tok.Colon);
-      operationTypes.push({ Operation: operation, Type: this.name(), Comment: opComment });
+      operationTypes.push({ Position: opPosition, Operation: operation, Type: this.name(), Comment: opComment });
     });
     if (extension && directives.length === 0 && operationTypes.length === 0) this.unexpected();
     return {
+      Position: position,
       Description: description.text,
       Directives: directives,
       OperationTypes: operationTypes,
@@ -925,7 +974,9 @@ class Parser {
       enum: 'ENUM',
       input: 'INPUT_OBJECT',
     };
+    const position = this.pos();
     const def: Node = {
+      Position: position,
       Kind: kinds[keyword],
       Description: description.text,
       Name: this.name(),
@@ -957,12 +1008,17 @@ class Parser {
     } else if (keyword === 'union') {
       const directives = this.directives(true);
       const types: string[] = [];
+      const positions: Position[] = [];
       if (this.skip(Tok.Equals)) {
         this.skip(Tok.Pipe);
+        positions.push(this.pos());
         types.push(this.name());
-        while (this.skip(Tok.Pipe)) types.push(this.name());
+        while (this.skip(Tok.Pipe)) {
+          positions.push(this.pos());
+          types.push(this.name());
+        }
       }
-      Object.assign(def, { Directives: directives, Types: types });
+      Object.assign(def, { Directives: directives, Types: types, TypePositions: positions });
       empty = directives.length === 0 && types.length === 0;
     } else if (keyword === 'enum') {
       const directives = this.directives(true);
@@ -972,6 +1028,7 @@ class Parser {
         this.peek();
         const after = this.comment;
         values.push({
+          Position: this.pos(),
           Description: desc.text,
           Name: this.name(),
           Directives: this.directives(true),
@@ -1010,12 +1067,14 @@ class Parser {
     const desc = this.description();
     this.peek();
     const after = this.comment;
+    const position = this.pos();
     const name = this.name();
     const args = withArguments ? this.argumentDefinitions() : null;
     this.expect(Tok.Colon);
     const type = this.typeReference();
     const defaultValue = !withArguments && this.skip(Tok.Equals) ? this.valueLiteral(true) : null;
     return {
+      Position: position,
       Description: desc.text,
       Name: name,
       Arguments: args,
@@ -1033,11 +1092,13 @@ class Parser {
       const desc = this.description();
       this.peek();
       const after = this.comment;
+      const position = this.pos();
       const name = this.name();
       this.expect(Tok.Colon);
       const type = this.typeReference();
       const defaultValue = this.skip(Tok.Equals) ? this.valueLiteral(true) : null;
       args.push({
+        Position: position,
         Description: desc.text,
         Name: name,
         DefaultValue: defaultValue,
@@ -1075,10 +1136,12 @@ class Parser {
       case 'directive': {
         this.expectKeyword('directive');
         this.expect(Tok.At);
+        const position = this.pos();
         const name = this.name();
         const directives = this.directives(true);
         if (directives.length === 0) this.unexpected();
         (doc.DirectiveExtensions as Node[]).push({
+          Position: position,
           Description: '',
           Name: name,
           Arguments: null,
@@ -1098,6 +1161,7 @@ class Parser {
   private directiveDefinition(description: Description): Node {
     const comment = this.expectKeyword('directive');
     this.expect(Tok.At);
+    const position = this.pos();
     const name = this.name();
     const args = this.argumentDefinitions();
     const directives = this.directives(true);
@@ -1112,6 +1176,7 @@ class Parser {
     const locations = [this.directiveLocation()];
     while (this.skip(Tok.Pipe)) locations.push(this.directiveLocation());
     return {
+      Position: position,
       Description: description.text,
       Name: name,
       Arguments: args,
@@ -1140,35 +1205,47 @@ export function parseSchemaDocument(input: string, onToken: () => void = () => {
   return new Parser(input, onToken).schemaDocument();
 }
 
-/**
- * OPA's pruning of the JSON document: no `Position`, no nulls, no empty arrays or objects (recursively:
- * an object left empty by pruning goes too).
- */
-export function prune(x: unknown): unknown {
-  if (Array.isArray(x)) {
-    const out: unknown[] = [];
-    for (const item of x) {
-      if (item === null || item === undefined) continue;
-      const p = prune(item);
-      if (isEmptyContainer(p)) continue;
-      out.push(p);
-    }
-    return out;
-  }
-  if (x !== null && typeof x === 'object') {
-    const out: Node = {};
-    for (const [k, v] of Object.entries(x as Node)) {
-      if (k === 'Position' || v === null || v === undefined) continue;
-      const p = prune(v);
-      if (isEmptyContainer(p)) continue;
-      out[k] = p;
-    }
-    return out;
-  }
-  return x;
+/** Keys gqlparser's JSON has no place for, or that OPA's pruning drops. */
+const DROPPED_KEYS = new Set(['Position', 'TypePositions']);
+
+/** A container being converted: its items so far, and where it goes in its parent. */
+interface Frame {
+  items: [string | number, unknown][];
+  next: number;
+  isArray: boolean;
+  out: [string | number, Value][];
+  key: string | number;
 }
 
-function isEmptyContainer(x: unknown): boolean {
-  if (Array.isArray(x)) return x.length === 0;
-  return x !== null && typeof x === 'object' && Object.keys(x).length === 0;
+/**
+ * The document as OPA returns it, pruned: no `Position`, no nulls, no empty arrays or objects
+ * (recursively: an object left empty by pruning goes too). Iterative, so the 1,000 levels of nesting the
+ * parser allows (several JS objects each) cannot exhaust the stack.
+ */
+export function prunedValue(document: Node): Value {
+  const frame = (x: object, key: string | number): Frame => ({
+    items: Array.isArray(x) ? x.map((v, i): [number, unknown] => [i, v]) : Object.entries(x),
+    next: 0,
+    isArray: Array.isArray(x),
+    out: [],
+    key,
+  });
+  const stack: Frame[] = [frame(document, '')];
+  for (;;) {
+    const top = stack[stack.length - 1] as Frame;
+    if (top.next < top.items.length) {
+      const [key, v] = top.items[top.next++] as [string | number, unknown];
+      if (v === null || v === undefined || (typeof key === 'string' && DROPPED_KEYS.has(key))) continue;
+      if (typeof v === 'object') stack.push(frame(v, key));
+      else top.out.push([key, v as Value]);
+      continue;
+    }
+    stack.pop();
+    const value: Value = top.isArray
+      ? top.out.map(([, x]) => x)
+      : new RegoObject(top.out.map(([k, x]): [Value, Value] => [k, x]));
+    const parent = stack[stack.length - 1];
+    if (!parent) return value;
+    if (top.out.length > 0) parent.out.push([top.key, value]);
+  }
 }

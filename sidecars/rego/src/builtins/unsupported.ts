@@ -5,12 +5,6 @@
 export const DECISION = 'docs/decisions/015-unsupported-builtins.md';
 
 export const UNSUPPORTED_BUILTINS = new Map<string, string>([
-  ...['graphql.is_valid', 'graphql.parse', 'graphql.parse_and_verify', 'graphql.schema_is_valid'].map(
-    (name): [string, string] => [
-      name,
-      "validation against a schema (gqlparser's validator rules and error texts) is not yet ported; graphql.parse_query and graphql.parse_schema are supported",
-    ],
-  ),
   ['net.lookup_ip_addr', 'DNS lookups from policies are not allowed (evaluation must not reach the network)'],
   ['internal.print', 'internal to OPA: `print` is called directly'],
   ['internal.test_case', "internal to OPA's test runner"],
