@@ -54,9 +54,7 @@ async function startService(
     ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROFILE}`]
     : [];
   // The HTTP-layer comparison serves the same routes through the kit and through fastify from one process.
-  const entry = layers
-    ? ['--import', 'tsx', path.join(__dirname, 'http-layers.ts')]
-    : [path.join(root, 'sidecars/visibility/dist/main.js')];
+  const entry = [path.join(root, layers ? 'bench/dist/approvals/http-layers.js' : 'sidecars/visibility/dist/main.js')];
   const child = spawn(process.execPath, [...profileArgs, ...entry], {
     cwd: root,
     env: {
@@ -72,12 +70,7 @@ async function startService(
       VISIBILITY_AUTH__USERS: `{${APPROVERS.map((user) => `${user}: [release-managers]`).join(', ')}}`,
       VISIBILITY_LOG__LEVEL: 'warn',
       VISIBILITY_LOG__PRETTY: 'false',
-      ...(layers
-        ? {
-            HTTP_LAYERS_FASTIFY_PORT: String(layers.fastifyPort),
-            TSX_TSCONFIG_PATH: path.join(root, 'tsconfig.tests.json'),
-          }
-        : {}),
+      ...(layers ? { HTTP_LAYERS_FASTIFY_PORT: String(layers.fastifyPort) } : {}),
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -342,17 +335,28 @@ async function compareHttpLayers(databaseUrl: string, ids: string[], services: C
     return answer.status === 200 && answer.body.includes('"status":"');
   };
   for (const layer of ['kit', 'fastify'] as const) await closedLoop(poll(layer), MAX_CONCURRENCY, 3);
+  // kit CPU per poll ÷ fastify's, per round: windows seconds apart, so load from elsewhere mostly cancels.
+  const roundRatios: number[] = [];
   for (let round_ = 1; round_ <= ROUNDS; round_++) {
     const line: string[] = [];
-    for (const layer of ['kit', 'fastify'] as const) {
+    const perPoll = { kit: 0, fastify: 0 };
+    // The first layer alternates, so neither always runs right after the other.
+    const order = round_ % 2 ? (['kit', 'fastify'] as const) : (['fastify', 'kit'] as const);
+    for (const layer of order) {
       const before = cpuMs(child.pid);
       const window = await closedLoop(poll(layer), MAX_CONCURRENCY, WINDOW_SECONDS);
-      cpu[layer] += cpuMs(child.pid) - before;
+      const used = cpuMs(child.pid) - before;
+      cpu[layer] += used;
+      perPoll[layer] = used / Math.max(1, window.latencies.length);
       results[layer].push(window);
-      line.push(`${layer} ${round(window.latencies.length / window.elapsedSeconds, 0)} polls/s`);
+      line.push(
+        `${layer} ${round(window.latencies.length / window.elapsedSeconds, 0)} polls/s, ${round(perPoll[layer], 3)} CPU ms/poll`,
+      );
     }
-    log(`  round ${round_}: ${line.join(', ')}`);
+    roundRatios.push(perPoll.kit / perPoll.fastify);
+    log(`  round ${round_}: ${line.join('; ')}`);
   }
+  roundRatios.sort((a, b) => a - b);
   const kit = summarize(results.kit);
   const fastify = summarize(results.fastify);
   const summary = {
@@ -361,19 +365,21 @@ async function compareHttpLayers(databaseUrl: string, ids: string[], services: C
     kitCpuMsPerPoll: round(cpu.kit / Math.max(1, kit.completed), 3),
     fastifyCpuMsPerPoll: round(cpu.fastify / Math.max(1, fastify.completed), 3),
     errors: kit.errors + fastify.errors,
+    kitToFastifyCpuMedian: round(percentile(roundRatios, 50), 3),
   };
   log(
     `  kit: ${summary.kitPollsPerSec} polls/s, ${summary.kitCpuMsPerPoll} CPU ms/poll; fastify: ${summary.fastifyPollsPerSec} polls/s, ` +
-      `${summary.fastifyCpuMsPerPoll} CPU ms/poll (fastify ÷ kit throughput ${round(fastify.perSec / kit.perSec, 3)})`,
+      `${summary.fastifyCpuMsPerPoll} CPU ms/poll (fastify ÷ kit throughput ${round(fastify.perSec / kit.perSec, 3)}; ` +
+      `kit ÷ fastify CPU per poll, median of the rounds, ${summary.kitToFastifyCpuMedian})`,
   );
   return { ...summary, fastifyToKitThroughput: round(fastify.perSec / kit.perSec, 3) };
 }
 
 async function main(): Promise<void> {
   // The service runs as it does in production: compiled JavaScript, not TypeScript through a loader.
-  log('building visibility (tsc -b)');
-  const build = spawnSync('npx', ['tsc', '-b', 'sidecars/visibility'], { cwd: root, stdio: 'inherit' });
-  if (build.status !== 0) throw new Error('tsc -b sidecars/visibility failed');
+  log('building visibility and the HTTP-layer comparison (tsc -b)');
+  const build = spawnSync('npx', ['tsc', '-b', 'sidecars/visibility', 'bench'], { cwd: root, stdio: 'inherit' });
+  if (build.status !== 0) throw new Error('tsc -b sidecars/visibility bench failed');
   log('starting a throwaway Postgres cluster');
   const cluster = await startPostgresCluster();
   const services: ChildProcess[] = [];

@@ -1,33 +1,24 @@
 // For bench:http (issue 17, decision 001): one process serves the same route table three ways, with handlers
 // that answer a constant, so only the HTTP layer is measured (no database):
 // - `kit`: the kit's HttpApp, as every service uses it;
-// - `fastify`: fastify 5 doing the same per-request work the kit does (request id from the caller or
-//   generated, X-Request-Id, authentication, zod validation of params/query/body collecting every issue,
-//   a lazily made child logger, Accept negotiation on demand, problem+json errors, the request histogram);
+// - `fastify`: fastify 5 doing the same per-request work the kit does (fastify-layer.ts);
 // - `bare`: plain node:http with the same authentication, validation and histogram but no routing
 //   table, error mapping or per-request context: the floor a layer cannot go below.
 // Run compiled (bench/dist/http/server.js), as the services run in production.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { PerformanceObserver } from 'node:perf_hooks';
-import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
-import Negotiator from 'negotiator';
 import { z } from 'zod';
 import {
   Authenticator,
   InputError,
-  IsdError,
   StaticPermissionResolver,
   createHttpApp,
   createLogger,
   createServiceMetrics,
-  isIsdError,
-  type Caller,
   type FieldIssue,
-  type Logger,
-  type RouteContext,
-  type RouteSpec,
 } from '@isd/kit';
+import { Context, fastifyLayer, problemBody, requestIdOf, validate, type KitRoute } from './fastify-layer';
 
 const SERVICE_TOKEN = process.env.BENCH_SERVICE_TOKEN ?? 'bench-service-token-0123456789';
 const idParams = z.object({ id: z.string().uuid() });
@@ -54,13 +45,10 @@ const ANSWER = {
   instructions: 'Check the dashboards first.',
 };
 
-type Spec = RouteSpec<z.ZodType, z.ZodType, z.ZodType>;
-type Handler = (context: RouteContext<unknown, unknown, unknown>) => Promise<{ status: number; body?: unknown }>;
-
-const answer: Handler = async () => ({ status: 200, body: ANSWER });
+const answer: KitRoute['handler'] = async () => ({ status: 200, body: ANSWER });
 const responses = { 200: { description: 'ok' } };
 /** Visibility's table plus a wildcard: what the router searches on every request. */
-const ROUTES: Array<{ spec: Spec; handler: Handler }> = [
+const ROUTES: KitRoute[] = [
   {
     spec: { method: 'post', path: '/api/v1/approvals', summary: 'create', auth: 'service', responses },
     handler: answer,
@@ -125,69 +113,6 @@ const ROUTES: Array<{ spec: Spec; handler: Handler }> = [
   },
 ];
 
-const REQUEST_ID_PATTERN = /^[\w.:-]{1,128}$/;
-let counter = 0;
-function requestIdOf(req: http.IncomingMessage): string {
-  const incoming = req.headers['x-request-id'];
-  if (typeof incoming === 'string' && REQUEST_ID_PATTERN.test(incoming)) return incoming;
-  counter = (counter + 1) % Number.MAX_SAFE_INTEGER;
-  return `bench-${counter.toString(16)}`;
-}
-
-function validate(schema: z.ZodType | undefined, value: unknown, location: string, issues: FieldIssue[]): unknown {
-  if (!schema) return value;
-  const result = schema.safeParse(value);
-  if (result.success) return result.data;
-  for (const issue of result.error.issues)
-    issues.push({ path: [location, ...issue.path.map(String)].join('.'), message: issue.message });
-  return undefined;
-}
-
-function problemBody(error: unknown, instance: string | undefined, requestId: string) {
-  const problem = isIsdError(error)
-    ? error
-    : new IsdError('InternalError', 'internal error', { code: 'internal_error' });
-  return {
-    status: problem.status,
-    body: {
-      type: `urn:isd:problem:${problem.code}`,
-      title: http.STATUS_CODES[problem.status] ?? problem.category,
-      status: problem.status,
-      detail: problem.message,
-      instance,
-      requestId,
-      ...(problem.issues.length ? { field: problem.issues[0]?.path, errors: problem.issues } : {}),
-    },
-  };
-}
-
-/**
- * The handler's context for fastify and the bare server, made as the kit makes its own (a class: a literal
- * with a getter costs V8 several times more to create), so neither side pays for the other's habits.
- */
-class Context implements RouteContext<unknown, unknown, unknown> {
-  readonly accepts: (types: string[]) => string | undefined;
-  private child: Logger | undefined;
-
-  constructor(
-    readonly req: http.IncomingMessage,
-    readonly requestId: string,
-    private readonly logger: Logger,
-    readonly params: unknown,
-    readonly query: unknown,
-    readonly body: unknown,
-    readonly caller: Caller,
-  ) {
-    this.accepts = (types) =>
-      req.headers.accept ? new Negotiator({ headers: req.headers }).mediaType(types) : types[0];
-  }
-
-  get log(): Logger {
-    this.child ??= this.logger.child({ requestId: this.requestId });
-    return this.child;
-  }
-}
-
 async function listen(server: http.Server, port: number): Promise<number> {
   await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
   return (server.address() as AddressInfo).port;
@@ -211,39 +136,11 @@ async function main(): Promise<void> {
   for (const { spec, handler } of ROUTES) kit.route(spec, handler);
   ports.kit = (await kit.listen(0, '127.0.0.1').then((server) => server.address() as AddressInfo)).port;
 
-  const fastifyMetrics = createServiceMetrics('bench_fastify', { processMetrics: false });
-  const fastify = Fastify({ logger: false, genReqId: requestIdOf });
-  fastify.addHook('onRequest', async (request, reply) => {
-    void reply.header('X-Request-Id', request.id);
+  const fastify = fastifyLayer(ROUTES, {
+    authenticator,
+    logger,
+    metrics: createServiceMetrics('bench_fastify', { processMetrics: false }),
   });
-  fastify.addHook('onResponse', async (request, reply) => {
-    fastifyMetrics.http.record(
-      request.method,
-      request.routeOptions.url ?? 'unmatched',
-      reply.statusCode,
-      reply.elapsedTime / 1000,
-    );
-  });
-  fastify.setErrorHandler(async (error, request, reply) => {
-    const problem = problemBody(error, request.url, request.id);
-    return reply.code(problem.status).type('application/problem+json').send(problem.body);
-  });
-  for (const { spec, handler } of ROUTES) {
-    fastify.route({
-      method: spec.method.toUpperCase() as 'GET',
-      url: spec.path.replace(/\*\w+$/, '*'),
-      handler: async (request: FastifyRequest, reply: FastifyReply) => {
-        const caller = await authenticator.authenticate(request.raw.headers, spec.auth);
-        const issues: FieldIssue[] = [];
-        const params = validate(spec.params, request.params, 'path', issues);
-        const query = spec.query ? validate(spec.query, request.query, 'query', issues) : {};
-        const body = spec.body ? validate(spec.body, request.body, 'body', issues) : undefined;
-        if (issues.length) throw new InputError(`${issues[0]?.path}: ${issues[0]?.message}`, { issues });
-        const result = await handler(new Context(request.raw, request.id, logger, params, query, body, caller));
-        return reply.code(result.status).send(result.body);
-      },
-    });
-  }
   await fastify.listen({ port: 0, host: '127.0.0.1' });
   ports.fastify = (fastify.server.address() as AddressInfo).port;
 
