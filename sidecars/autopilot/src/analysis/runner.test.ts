@@ -7,6 +7,7 @@ import path from 'node:path';
 import type { RunningService } from '@isd/kit';
 import { createTestDatabase, eventually, serviceHeaders, startTestService, testServiceConfig } from '@isd/test-support';
 import { startReplayServer, type RecordedRequest, type ReplayServer } from '../../test/replay-server';
+import { windowJobsSettled } from '../../test/window-jobs';
 import type { AutopilotConfig } from '../config';
 import { autopilotService } from '../service';
 
@@ -267,8 +268,8 @@ describe('watchdog', () => {
       expect(result.status).toBe('error');
       expect(result.error).toMatch(/did not finish within 500 ms after its last window ended or it was started/);
       expect(result.reason).toBe('0 of 1 intervals judged');
-      // The slow window finishing afterwards does not overwrite the verdict.
-      await new Promise((resolve) => setTimeout(resolve, 3_000));
+      // The slow window finishing afterwards does not overwrite the verdict: wait until its job has ended.
+      await windowJobsSettled(impatient, result.id as string);
       const later = (await (
         await fetch(`${impatient.url}${response.headers.get('location')}`, { headers: serviceHeaders() })
       ).json()) as LooseJson;
