@@ -72,7 +72,8 @@ async function startService(
       VISIBILITY_LOG__PRETTY: 'false',
       ...(layers ? { HTTP_LAYERS_FASTIFY_PORT: String(layers.fastifyPort) } : {}),
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    // The HTTP-layer process answers messages with its exact CPU time (/proc's ticks are 10 ms).
+    stdio: ['ignore', 'pipe', 'pipe', ...(layers ? (['ipc'] as const) : [])],
   });
   child.stdout?.on('data', (chunk: Buffer) => output.push(chunk.toString()));
   child.stderr?.on('data', (chunk: Buffer) => output.push(chunk.toString()));
@@ -257,6 +258,14 @@ function cpuMs(pid: number | undefined): number {
   }
 }
 
+/** The CPU time (user + system) the HTTP-layer process has used so far, in ms, as it reports it. */
+function reportedCpuMs(child: ChildProcess): Promise<number> {
+  return new Promise((resolve) => {
+    child.once('message', (message) => resolve((message as { cpuUs: number }).cpuUs / 1000));
+    child.send('cpu');
+  });
+}
+
 /** Sum and count of the service's own request-duration histogram for the status-poll route. */
 async function serviceSideSeconds(port: number): Promise<{ sum: number; count: number }> {
   const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
@@ -343,9 +352,9 @@ async function compareHttpLayers(databaseUrl: string, ids: string[], services: C
     // The first layer alternates, so neither always runs right after the other.
     const order = round_ % 2 ? (['kit', 'fastify'] as const) : (['fastify', 'kit'] as const);
     for (const layer of order) {
-      const before = cpuMs(child.pid);
+      const before = await reportedCpuMs(child);
       const window = await closedLoop(poll(layer), MAX_CONCURRENCY, WINDOW_SECONDS);
-      const used = cpuMs(child.pid) - before;
+      const used = (await reportedCpuMs(child)) - before;
       cpu[layer] += used;
       perPoll[layer] = used / Math.max(1, window.latencies.length);
       results[layer].push(window);
