@@ -20,6 +20,8 @@ jest.setTimeout(30_000);
 let prometheus: ReplayServer;
 let service: RunningService<AutopilotConfig>;
 let failNextRangeQueries = 0;
+/** Range queries for `hang{…}` are answered only when this settles (the watchdog test lets them go). */
+let hangUntil: Promise<void> = Promise.resolve();
 
 /** Deterministic noise in [-1, 1] from a time stamp. */
 function noise(seconds: number, salt: number): number {
@@ -47,7 +49,7 @@ function prometheusAnswer(request: RecordedRequest) {
   if (query.startsWith('absent'))
     return { status: 200, body: { status: 'success', data: { resultType: 'matrix', result: [] } } };
   if (query.startsWith('hang'))
-    return { status: 200, body: { status: 'success', data: { resultType: 'matrix', result: [] } }, delayMs: 2_500 };
+    return { status: 200, body: { status: 'success', data: { resultType: 'matrix', result: [] } }, until: hangUntil };
   if (query.startsWith('explode'))
     return {
       status: 422,
@@ -240,6 +242,9 @@ describe('watchdog', () => {
         },
       }),
     );
+    // The window's query hangs until the watchdog has ended the verification, whatever the machine's speed.
+    let release = () => {};
+    hangUntil = new Promise<void>((resolve) => (release = resolve));
     try {
       const response = await fetch(`${impatient.url}/api/v1/verifications`, {
         method: 'POST',
@@ -268,13 +273,16 @@ describe('watchdog', () => {
       expect(result.status).toBe('error');
       expect(result.error).toMatch(/did not finish within 500 ms after its last window ended or it was started/);
       expect(result.reason).toBe('0 of 1 intervals judged');
-      // The slow window finishing afterwards does not overwrite the verdict: wait until its job has ended.
+      // The slow window finishing afterwards does not overwrite the verdict: let it answer, wait until its
+      // job has ended.
+      release();
       await windowJobsSettled(impatient, result.id as string);
       const later = (await (
         await fetch(`${impatient.url}${response.headers.get('location')}`, { headers: serviceHeaders() })
       ).json()) as LooseJson;
       expect(later.status).toBe('error');
     } finally {
+      release();
       await impatient.stop();
     }
   });
