@@ -2,24 +2,19 @@
 // routes twice, through the kit's own router (the product, on VISIBILITY_SERVER__PORT) and through fastify
 // (on HTTP_LAYERS_FASTIFY_PORT), with the same handlers, the same zod validation and the same
 // authentication, on the same database pool. Only the HTTP layer differs, so the bench can load one and
-// then the other and compare polls per second and CPU per poll.
-import Fastify from 'fastify';
-import type { ZodType } from 'zod';
+// then the other and compare polls per second and CPU per poll. It runs compiled (bench/dist), as the
+// service does in production: through a TypeScript loader the kit's per-request closures got wrapped.
 import {
   Authenticator,
   StaticPermissionResolver,
   createLogger,
   createServiceMetrics,
-  isIsdError,
   loadServiceConfig,
   startService,
-  type RouteHandler,
-  type RouteSpec,
   type ServiceDefinition,
 } from '@isd/kit';
 import { visibilityService, type VisibilityConfig } from '@isd/visibility';
-
-type AnyRoute = { spec: RouteSpec<ZodType, ZodType, ZodType>; handler: RouteHandler<unknown, unknown, unknown> };
+import { fastifyLayer, type KitRoute } from '../http/fastify-layer';
 
 async function main(): Promise<void> {
   const config = loadServiceConfig(visibilityService, process.env, []);
@@ -29,14 +24,14 @@ async function main(): Promise<void> {
   const logger = createLogger({ name: 'visibility', level: config.log.level, pretty: false });
 
   // Visibility registers its routes on the kit's app as usual; each registration is also recorded.
-  const routes: AnyRoute[] = [];
+  const routes: KitRoute[] = [];
   const recording: ServiceDefinition<VisibilityConfig> = {
     ...visibilityService,
     setup(deps) {
       const http = new Proxy(deps.http, {
         get(target, property, receiver) {
           if (property !== 'route') return Reflect.get(target, property, receiver) as unknown;
-          return (spec: AnyRoute['spec'], handler: AnyRoute['handler']) => {
+          return (spec: KitRoute['spec'], handler: KitRoute['handler']) => {
             routes.push({ spec, handler });
             return target.route(spec, handler);
           };
@@ -52,51 +47,20 @@ async function main(): Promise<void> {
     gateToken: config.auth.gateToken,
     permissions: new StaticPermissionResolver(new Map(Object.entries(config.auth.users))),
   });
-  // The kit's per-request work besides routing (request id header, request-duration histogram) is done here
-  // too, so the comparison is of the layers, not of what one of them leaves out.
-  const metrics = createServiceMetrics('visibility_fastify');
-  const app = Fastify({ logger: false, bodyLimit: config.server.bodyLimitBytes });
-  app.addHook('onRequest', async (request, reply) => {
-    void reply.header('X-Request-Id', String(request.id));
+  // The same per-request work as the kit (request id, validation collecting issues, problem+json, the
+  // request histogram, a child logger and Accept negotiation only when asked): see fastify-layer.ts.
+  const app = fastifyLayer(routes, {
+    authenticator,
+    logger,
+    metrics: createServiceMetrics('visibility_fastify'),
+    bodyLimitBytes: config.server.bodyLimitBytes,
   });
-  app.addHook('onResponse', async (request, reply) => {
-    metrics.http.record(
-      request.method,
-      request.routeOptions.url ?? 'unmatched',
-      reply.statusCode,
-      reply.elapsedTime / 1000,
-    );
-  });
-  for (const { spec, handler } of routes) {
-    app.route({
-      method: spec.method.toUpperCase() as 'GET',
-      url: spec.path.replace(/\*\w+$/, '*'),
-      handler: async (request, reply) => {
-        try {
-          const caller = await authenticator.authenticate(request.raw.headers, spec.auth, { gateListener: false });
-          const answer = await handler({
-            params: spec.params ? spec.params.parse(request.params) : request.params,
-            query: spec.query ? spec.query.parse(request.query) : {},
-            body: spec.body ? spec.body.parse(request.body) : undefined,
-            caller,
-            requestId: String(request.id),
-            log: logger,
-            req: request.raw,
-            accepts: (types) => types[0],
-          });
-          void reply.code(answer.status);
-          if (answer.headers) void reply.headers(answer.headers);
-          if (answer.contentType) void reply.type(answer.contentType);
-          return answer.body;
-        } catch (error) {
-          const status = isIsdError(error) ? error.status : 500;
-          void reply.code(status).type('application/problem+json');
-          return { status, detail: (error as Error).message };
-        }
-      },
-    });
-  }
   await app.listen({ port: fastifyPort, host: config.server.host });
+  // The bench reads this process's CPU time before and after each window.
+  process.on('message', () => {
+    const cpu = process.cpuUsage();
+    process.send?.({ cpuUs: cpu.user + cpu.system });
+  });
   logger.warn({ kitPort: config.server.port, fastifyPort, routes: routes.length }, 'serving through both layers');
 }
 

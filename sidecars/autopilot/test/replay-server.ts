@@ -17,8 +17,10 @@ export interface ReplayResponse {
   body: unknown;
   /** Response headers (default: JSON content type). */
   headers?: Record<string, string>;
-  /** Answer only after this long (a slow or hanging provider). */
+  /** Answer only after this long (a slow provider). */
   delayMs?: number;
+  /** Answer only once this settles (a hanging provider the test lets go when it has seen what it waits for). */
+  until?: Promise<void>;
 }
 
 /** A running replay server. */
@@ -54,7 +56,8 @@ export async function startReplayServer(): Promise<ReplayServer> {
           .writeHead(response.status, { 'content-type': 'application/json', ...response.headers })
           .end(typeof response.body === 'string' ? response.body : JSON.stringify(response.body));
       };
-      if (response.delayMs) setTimeout(answer, response.delayMs);
+      if (response.until) void response.until.finally(answer);
+      else if (response.delayMs) setTimeout(answer, response.delayMs);
       else answer();
     });
   });

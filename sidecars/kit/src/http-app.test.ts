@@ -1,4 +1,5 @@
 import type http from 'node:http';
+import { get as httpGet } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import zlib from 'node:zlib';
 import { z } from 'zod';
@@ -103,6 +104,16 @@ beforeAll(async () => {
       body: { preferred: context.accepts(['text/html', 'application/json']) ?? null },
     }),
   );
+  app.route({ method: 'get', path: '/own-headers', summary: 'Headers', auth: 'public', responses: {} }, async () => ({
+    status: 200,
+    body: { ok: true },
+    headers: { 'X-REQUEST-ID': 'chosen-by-handler', 'Content-Type': 'text/plain', 'Cache-Control': 'no-store' },
+  }));
+  app.route({ method: 'get', path: '/bad-header', summary: 'Bad header', auth: 'public', responses: {} }, async () => ({
+    status: 200,
+    body: { ok: true },
+    headers: { Location: '/a\r\nSet-Cookie: x=1' },
+  }));
   app.route({ method: 'get', path: '/boom', summary: 'Fails', auth: 'public', responses: {} }, async () => {
     throw new Error('secret internals');
   });
@@ -135,6 +146,29 @@ describe('HttpApp', () => {
     });
     expect(response.status).toBe(202);
     expect(response.headers.get('location')).toBe('/api/v1/things/thing-a');
+    expect(response.headers.get('x-request-id')).toMatch(/^[0-9a-f]{12}-[0-9a-f]+$/);
+  });
+
+  it("lets a handler's header replace the kit's own whatever its case, each sent once", async () => {
+    const raw = await new Promise<string[]>((resolve, reject) => {
+      httpGet(`${base}/own-headers`, (response) => {
+        response.resume();
+        resolve(response.rawHeaders);
+      }).on('error', reject);
+    });
+    const values = (name: string) =>
+      raw.flatMap((value, index) => (index % 2 === 0 && value.toLowerCase() === name ? [raw[index + 1]] : []));
+    expect(values('x-request-id')).toEqual(['chosen-by-handler']);
+    expect(values('cache-control')).toEqual(['no-store']);
+    // A JSON body is always sent as JSON: the kit's type wins over one the handler named.
+    expect(values('content-type')).toEqual(['application/json; charset=utf-8']);
+  });
+
+  it('answers 500 problem+json, not a crash or a split header, when a handler returns a header with a line break', async () => {
+    const response = await fetch(`${base}/bad-header`);
+    expect(response.status).toBe(500);
+    expect(response.headers.get('content-type')).toContain('application/problem+json');
+    expect(response.headers.get('set-cookie')).toBeNull();
     expect(response.headers.get('x-request-id')).toMatch(/^[0-9a-f]{12}-[0-9a-f]+$/);
   });
 

@@ -64,20 +64,30 @@ describe('Splunk log provider (contract harness)', () => {
     });
   });
 
-  it('gives up on a job that never finishes', async () => {
+  it('gives up on a job that never finishes, once the job timeout has passed on its clock', async () => {
     splunk.pollsUntilDone = 1_000_000;
     try {
+      // Each pause between polls moves the provider's clock by 500 ms: the 2-s timeout passes after a few
+      // polls without the test waiting for it.
+      let nowMs = t0;
       const provider = new SplunkLogProvider({
         name: 'splunk',
         baseUrl: splunk.url,
         authorization: `Splunk ${splunk.token}`,
-        pollDelay: noWait,
-        jobTimeoutMs: 50,
+        pollDelay: async () => {
+          nowMs += 500;
+        },
+        now: () => nowMs,
+        jobTimeoutMs: 2_000,
       });
       const read = async () => {
         for await (const line of provider.lines('host=canary-1', { startMs: t0, endMs: t0 + 1000 })) void line;
       };
       await expect(read()).rejects.toMatchObject({ message: expect.stringMatching(/not done in time/) });
+      // Polled until the clock passed the deadline (t0 + 2 s): five pauses, six polls; not one more.
+      expect(nowMs).toBe(t0 + 2_500);
+      const job = [...splunk.jobs.values()].at(-1);
+      expect(job?.polls).toBe(6);
     } finally {
       splunk.pollsUntilDone = 2;
     }

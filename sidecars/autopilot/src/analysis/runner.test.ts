@@ -7,6 +7,7 @@ import path from 'node:path';
 import type { RunningService } from '@isd/kit';
 import { createTestDatabase, eventually, serviceHeaders, startTestService, testServiceConfig } from '@isd/test-support';
 import { startReplayServer, type RecordedRequest, type ReplayServer } from '../../test/replay-server';
+import { windowJobsSettled } from '../../test/window-jobs';
 import type { AutopilotConfig } from '../config';
 import { autopilotService } from '../service';
 
@@ -19,6 +20,8 @@ jest.setTimeout(30_000);
 let prometheus: ReplayServer;
 let service: RunningService<AutopilotConfig>;
 let failNextRangeQueries = 0;
+/** Range queries for `hang{…}` are answered only when this settles (the watchdog test lets them go). */
+let hangUntil: Promise<void> = Promise.resolve();
 
 /** Deterministic noise in [-1, 1] from a time stamp. */
 function noise(seconds: number, salt: number): number {
@@ -46,7 +49,7 @@ function prometheusAnswer(request: RecordedRequest) {
   if (query.startsWith('absent'))
     return { status: 200, body: { status: 'success', data: { resultType: 'matrix', result: [] } } };
   if (query.startsWith('hang'))
-    return { status: 200, body: { status: 'success', data: { resultType: 'matrix', result: [] } }, delayMs: 2_500 };
+    return { status: 200, body: { status: 'success', data: { resultType: 'matrix', result: [] } }, until: hangUntil };
   if (query.startsWith('explode'))
     return {
       status: 422,
@@ -239,6 +242,9 @@ describe('watchdog', () => {
         },
       }),
     );
+    // The window's query hangs until the watchdog has ended the verification, whatever the machine's speed.
+    let release = () => {};
+    hangUntil = new Promise<void>((resolve) => (release = resolve));
     try {
       const response = await fetch(`${impatient.url}/api/v1/verifications`, {
         method: 'POST',
@@ -267,13 +273,16 @@ describe('watchdog', () => {
       expect(result.status).toBe('error');
       expect(result.error).toMatch(/did not finish within 500 ms after its last window ended or it was started/);
       expect(result.reason).toBe('0 of 1 intervals judged');
-      // The slow window finishing afterwards does not overwrite the verdict.
-      await new Promise((resolve) => setTimeout(resolve, 3_000));
+      // The slow window finishing afterwards does not overwrite the verdict: let it answer, wait until its
+      // job has ended.
+      release();
+      await windowJobsSettled(impatient, result.id as string);
       const later = (await (
         await fetch(`${impatient.url}${response.headers.get('location')}`, { headers: serviceHeaders() })
       ).json()) as LooseJson;
       expect(later.status).toBe('error');
     } finally {
+      release();
       await impatient.stop();
     }
   });

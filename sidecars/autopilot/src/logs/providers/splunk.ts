@@ -15,6 +15,8 @@ export interface SplunkAccount extends LogProviderAccount {
   jobTimeoutMs?: number;
   /** Waits between job polls (injectable so tests need not sleep). */
   pollDelay?: () => Promise<void>;
+  /** The clock the job deadline is read on (injectable so tests pass it without waiting). */
+  now?: () => number;
 }
 
 interface JobContent {
@@ -64,7 +66,8 @@ export class SplunkLogProvider implements LogProvider {
   }
 
   private async waitForJob(job: string, query: string): Promise<void> {
-    const deadline = Date.now() + (this.account.jobTimeoutMs ?? 300_000);
+    const now = this.account.now ?? Date.now;
+    const deadline = now() + (this.account.jobTimeoutMs ?? 300_000);
     const pause = this.account.pollDelay ?? (() => new Promise<void>((resolve) => setTimeout(resolve, 500)));
     for (;;) {
       const status = await this.call('GET', job, { output_mode: 'json' });
@@ -74,7 +77,7 @@ export class SplunkLogProvider implements LogProvider {
         throw new ProviderError(this.name, 'query', `${this.name}: search ${JSON.stringify(query)}: ${text}`);
       }
       if (content.isDone || content.dispatchState === 'DONE') return;
-      if (Date.now() > deadline)
+      if (now() > deadline)
         throw new ProviderError(
           this.name,
           'unavailable',
