@@ -303,6 +303,7 @@ describe('service metrics', () => {
 });
 
 describe('on embedded PGlite (the default without database.url)', () => {
+  // PGlite's start and its one statement at a time take tens of seconds on two busy cores.
   it('stores templates and runs a verification on the same SQL', async () => {
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'isd-autopilot-pglite-'));
     const embedded = await startTestService(
@@ -352,7 +353,7 @@ describe('on embedded PGlite (the default without database.url)', () => {
           ).json()) as LooseJson;
           return body.status === 'running' ? undefined : body;
         },
-        20_000,
+        60_000,
         'the verification to finish on PGlite',
       );
       expect(result).toMatchObject({ status: 'pass', template: { name: 'errors', version: 1 }, judge: 'isd' });
@@ -360,5 +361,5 @@ describe('on embedded PGlite (the default without database.url)', () => {
       await embedded.stop();
       fs.rmSync(dataDir, { recursive: true, force: true });
     }
-  });
+  }, 90_000);
 });
