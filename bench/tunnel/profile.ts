@@ -128,7 +128,10 @@ async function main(): Promise<void> {
         `CPU ms/GB controller user ${perGB(totals.controllerUser)} sys ${perGB(totals.controllerSystem)}, ` +
         `agent user ${perGB(totals.agentUser)} sys ${perGB(totals.agentSystem)}; ` +
         `per run: controller ${stats(perRun.map((run) => run.controllerMs))}, agent ${stats(perRun.map((run) => run.agentMs))}, ` +
-        `both ${stats(perRun.map((run) => run.controllerMs + run.agentMs))}\n`,
+        `both ${stats(perRun.map((run) => run.controllerMs + run.agentMs))}; ` +
+        `each run (ms, controller/agent CPU ms per GB): ${perRun
+          .map((run) => `${run.elapsedMs.toFixed(0)} ${perGB(run.controllerMs, 1)}/${perGB(run.agentMs, 1)}`)
+          .join(', ')}\n`,
     );
   }
   tunnelAgent.destroy();
