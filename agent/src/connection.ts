@@ -124,6 +124,7 @@ export class ControllerConnection {
           this.sessionId = welcome.sessionId;
           this.idleStreams = 0;
           this.reuse = welcome.capabilities.includes('reuse');
+          this.inline = welcome.capabilities.includes('inline');
           this.connected = true;
           this.attempt = 0;
           this.context.metrics.connected.set({ controller: this.address }, 1);
@@ -195,6 +196,8 @@ export class ControllerConnection {
   private idleStreams = 0;
   /** Both sides announced stream reuse in hello/welcome. */
   private reuse = false;
+  /** Both sides announced capability "inline" (a small response in one frame). */
+  private inline = false;
 
   /** Renewal over the tunnel: a fresh key stays here, only a CSR travels. */
   private maybeRenew(): void {
@@ -269,6 +272,7 @@ export class ControllerConnection {
         this.context.targets.get(`${head.serviceType}/${head.serviceName}`),
         this.context.metrics,
         reuse,
+        this.inline,
       );
       // Top the pool up right after the request is on its way, keeping stream setup off its critical path.
       setImmediate(() => {

@@ -63,6 +63,9 @@ describe('serveExchange response bodies', () => {
         res.writeHead(200, { 'content-length': 24 * piece.length });
         for (let index = 0; index < 24; index += 1) res.write(piece);
         res.end();
+      } else if (req.url === '/small') {
+        res.writeHead(200, { 'content-type': 'text/plain', 'content-length': 1024 });
+        res.end(Buffer.alloc(1024, 115));
       } else if (req.url === '/watch') {
         res.writeHead(200, { 'content-type': 'application/json' });
         res.write('{"type":"BOOKMARK"}\n');
@@ -102,24 +105,75 @@ describe('serveExchange response bodies', () => {
     expect(stream.frames.at(-1)?.frame.end?.ok).toBeDefined();
   });
 
-  it('never holds a lone watch event back waiting for more data', async () => {
+  it.each([false, true])('never holds a lone watch event back waiting for more data (inline %s)', async (inline) => {
     const stream = new RecordingStream();
     serveExchange(
       stream as unknown as grpc.ClientDuplexStream<AgentFrame, ControllerFrame>,
       head('/watch'),
       target,
       createAgentMetrics(),
+      undefined,
+      inline,
     );
-    await until(() => stream.bodies().length === 1 && sendEvent !== undefined);
+    // The head leaves on its own although the response goes on (inline: it carries the first event).
+    await until(() => stream.frames.length > 0);
+    expect(stream.frames[0]?.frame.responseHead?.status).toBe(200);
+    expect(stream.frames[0]?.frame.responseHead?.end).toBeUndefined();
+    const bodies = (): string[] => [
+      ...(stream.frames[0]?.frame.responseHead?.body ? [String(stream.frames[0].frame.responseHead.body)] : []),
+      ...stream.bodies().map(String),
+    ];
+    await until(() => bodies().length === 1 && sendEvent !== undefined);
+    expect(bodies()).toEqual(['{"type":"BOOKMARK"}\n']);
     const sentAt = performance.now();
     sendEvent?.();
-    await until(() => stream.bodies().length === 2, 1_000);
+    await until(() => bodies().length === 2, 1_000);
     const event = stream.frames.at(-1);
     expect(event?.frame.body?.data).toBeDefined();
-    expect(stream.bodies()[1]?.toString()).toBe('{"type":"MODIFIED"}\n');
+    expect(bodies()[1]).toBe('{"type":"MODIFIED"}\n');
     // The response is still open (no more data is coming), yet the event went out at once.
     expect((event?.atMs ?? Infinity) - sentAt).toBeLessThan(50);
     expect(stream.frames.some(({ frame }) => frame.end !== undefined)).toBe(false);
     stream.emit('end'); // the controller hangs up: the agent aborts the target request
+  });
+
+  it('with capability inline sends a small response as one head frame carrying its body and End.ok', async () => {
+    const stream = new RecordingStream();
+    let idle = 0;
+    serveExchange(
+      stream as unknown as grpc.ClientDuplexStream<AgentFrame, ControllerFrame>,
+      head('/small'),
+      target,
+      createAgentMetrics(),
+      () => (idle += 1),
+      true,
+    );
+    await until(() => idle === 1);
+    expect(stream.frames).toHaveLength(1);
+    const responseHead = stream.frames[0]?.frame.responseHead;
+    expect(responseHead?.status).toBe(200);
+    expect(responseHead?.headers).toContainEqual({ name: 'content-length', value: '1024' });
+    expect(Buffer.from(responseHead?.body as Buffer).equals(Buffer.alloc(1024, 115))).toBe(true);
+    expect(responseHead?.end?.ok).toBeDefined();
+  });
+
+  it('with capability inline lets a large body follow in body frames, in order, before End.ok', async () => {
+    const stream = new RecordingStream();
+    serveExchange(
+      stream as unknown as grpc.ClientDuplexStream<AgentFrame, ControllerFrame>,
+      head('/burst'),
+      target,
+      createAgentMetrics(),
+      undefined,
+      true,
+    );
+    await until(() => stream.frames.some(({ frame }) => frame.end !== undefined));
+    const responseHead = stream.frames[0]?.frame.responseHead;
+    expect(responseHead?.end).toBeUndefined();
+    const inlined = responseHead?.body ? Buffer.from(responseHead.body as Buffer) : Buffer.alloc(0);
+    expect(inlined.length).toBeLessThanOrEqual(16 * 1024);
+    const received = Buffer.concat([inlined, ...stream.bodies()]);
+    expect(received.equals(Buffer.concat(Array.from({ length: 24 }, () => piece)))).toBe(true);
+    expect(stream.frames.at(-1)?.frame.end?.ok).toBeDefined();
   });
 });

@@ -7,6 +7,7 @@ import type { Target } from './targets';
 import type { AgentMetrics } from './metrics';
 
 type ExchangeStream = grpc.ClientDuplexStream<AgentFrame, ControllerFrame>;
+type ResponseHead = NonNullable<AgentFrame['responseHead']>;
 
 // Connection-specific response fields (RFC 9110 §7.6.1); on a 101, Upgrade is kept because the client needs it.
 const HOP_BY_HOP = new Set([
@@ -48,6 +49,12 @@ const MAX_BODY_FRAME_BYTES = 256 * 1024;
 /** Response chunks smaller than this (events, log lines) are sent as soon as they arrive. */
 const EAGER_CHUNK_BYTES = 16 * 1024;
 
+/**
+ * Capability "inline": body bytes the head may carry. A small response (its body read together with its
+ * head) then crosses the tunnel as one frame: one write and one wake-up on each end instead of three.
+ */
+const INLINE_BODY_BYTES = 16 * 1024;
+
 /** Request bytes buffered for a slow target before the tunnel stream is paused. */
 const TARGET_BUFFER_BYTES = 1024 * 1024;
 
@@ -68,6 +75,8 @@ export function serveExchange(
   metrics: AgentMetrics,
   /** Set when both sides agreed on stream reuse: called once the stream may carry the next request. */
   onIdle?: () => void,
+  /** Both sides agreed on capability "inline": a small response's body and end may ride in its head's frame. */
+  inline = false,
 ): void {
   const service = `${head.serviceType}/${head.serviceName}`;
   let done = false;
@@ -78,6 +87,21 @@ export function serveExchange(
   const upstream: { request?: http.ClientRequest } = {};
   let upgradedSocket: Duplex | undefined;
   let status = 0;
+  // Inline: the response head, held until the end of the event-loop turn in which it arrived, with the
+  // body read in that turn; released on its own (watches need the head now) or with the end.
+  let held: { head: ResponseHead; chunks: Buffer[]; bytes: number } | undefined;
+  const takeHeld = (): ResponseHead | undefined => {
+    if (!held) return undefined;
+    const { head: responseHead, chunks, bytes } = held;
+    held = undefined;
+    return bytes === 0
+      ? responseHead
+      : { ...responseHead, body: chunks.length === 1 ? chunks[0] : Buffer.concat(chunks) };
+  };
+  const releaseHead = (): void => {
+    const responseHead = takeHeld();
+    if (responseHead) stream.write({ responseHead });
+  };
   metrics.activeStreams.inc();
 
   const finish = (end: NonNullable<AgentFrame['end']>): void => {
@@ -85,7 +109,12 @@ export function serveExchange(
     done = true;
     metrics.activeStreams.dec();
     metrics.requests.inc({ service, status: end.error !== undefined ? 'error' : String(status) });
-    stream.write({ end });
+    const responseHead = end.ok !== undefined ? takeHeld() : undefined;
+    if (responseHead) stream.write({ responseHead: { ...responseHead, end } });
+    else {
+      releaseHead();
+      stream.write({ end });
+    }
     finishedOk = end.ok !== undefined;
     if (finishedOk && onIdle && !head.upgrade) {
       // The controller reuses the stream once it has End.ok and its request side is complete; we
@@ -111,6 +140,7 @@ export function serveExchange(
     done = true;
     metrics.activeStreams.dec();
     metrics.requests.inc({ service, status: 'cancelled' });
+    held = undefined;
     upstream.request?.destroy();
     upgradedSocket?.destroy();
     stream.end();
@@ -156,13 +186,15 @@ export function serveExchange(
       return;
     }
     status = response.statusCode ?? 502;
-    stream.write({
-      responseHead: {
-        status,
-        statusMessage: response.statusMessage ?? '',
-        headers: responseHeaders(response.rawHeaders, false),
-      },
-    });
+    const responseHead: ResponseHead = {
+      status,
+      statusMessage: response.statusMessage ?? '',
+      headers: responseHeaders(response.rawHeaders, false),
+    };
+    if (inline && !head.upgrade) {
+      held = { head: responseHead, chunks: [], bytes: 0 };
+      setImmediate(releaseHead);
+    } else stream.write({ responseHead });
     // A small chunk with nothing queued before it (a watch event, a log line) leaves at once. Larger
     // reads (a bulk body arrives in 64 KiB or 16 KiB TLS pieces) are gathered until the event-loop
     // turn ends and leave as frames of up to MAX_BODY_FRAME_BYTES, since per-frame work (grpc-js,
@@ -188,6 +220,15 @@ export function serveExchange(
     };
     response.on('data', (chunk: Buffer) => {
       if (done) return;
+      if (held) {
+        if (held.bytes + chunk.length <= INLINE_BODY_BYTES) {
+          metrics.bytes.inc({ direction: 'response' }, chunk.length);
+          held.chunks.push(chunk);
+          held.bytes += chunk.length;
+          return;
+        }
+        releaseHead();
+      }
       if (pendingBytes === 0 && chunk.length < EAGER_CHUNK_BYTES) {
         send(chunk, chunk.length);
         return;

@@ -1,6 +1,7 @@
-// Tunnel CPU profile: npx tsx bench/tunnel/profile.ts [--cpu-prof] [--perf] [--size=MB] [--runs=N] [--only=down|up] [--https-target].
-// The same separate processes as the benchmark, one direction at a time, reporting controller and agent
-// CPU (user/system) per GB. With --cpu-prof the controller and agent write V8 CPU profiles to
+// Tunnel CPU profile: npx tsx bench/tunnel/profile.ts [--cpu-prof] [--perf] [--size=MB] [--runs=N] [--only=down|up]
+// [--https-target] [--small=N]. The same separate processes as the benchmark, one direction at a time, reporting
+// controller and agent CPU (user/system) per GB; --small=N instead sends N sequential 1 KB GETs and reports
+// their CPU per request (the cost that decides latency on a busy machine). With --cpu-prof the controller and agent write V8 CPU profiles to
 // $TMPDIR/isd-tunnel-profiles/<process>/ on exit (summarize with summarize-profile.ts); with --perf they
 // write /tmp/perf-<pid>.map so Linux perf names JavaScript frames.
 import https from 'node:https';
@@ -91,7 +92,9 @@ async function main(): Promise<void> {
   process.stderr.write(
     `pids: controller ${controller.child.pid} agent ${agent.child.pid} target ${target.child.pid}\n`,
   );
-  for (const direction of directions) {
+  const smallCount = argument('small', 0);
+  if (smallCount > 0) await profileSmallRequests(smallCount, serviceUrl, tunnelAgent, { controller, agent });
+  for (const direction of smallCount > 0 ? [] : directions) {
     await transfer(serviceUrl, tunnelAgent, tls, direction, sizeBytes); // warm up
     // Each run measured on its own: the least CPU over the runs is the figure least disturbed by
     // whatever else shares the machine; the median is reported beside it.
@@ -125,7 +128,10 @@ async function main(): Promise<void> {
         `CPU ms/GB controller user ${perGB(totals.controllerUser)} sys ${perGB(totals.controllerSystem)}, ` +
         `agent user ${perGB(totals.agentUser)} sys ${perGB(totals.agentSystem)}; ` +
         `per run: controller ${stats(perRun.map((run) => run.controllerMs))}, agent ${stats(perRun.map((run) => run.agentMs))}, ` +
-        `both ${stats(perRun.map((run) => run.controllerMs + run.agentMs))}\n`,
+        `both ${stats(perRun.map((run) => run.controllerMs + run.agentMs))}; ` +
+        `each run (ms, controller/agent CPU ms per GB): ${perRun
+          .map((run) => `${run.elapsedMs.toFixed(0)} ${perGB(run.controllerMs, 1)}/${perGB(run.agentMs, 1)}`)
+          .join(', ')}\n`,
     );
   }
   tunnelAgent.destroy();
@@ -133,6 +139,41 @@ async function main(): Promise<void> {
   for (const child of [controller.child, agent.child, target.child]) child.send({ type: 'exit' });
   await new Promise((resolve) => setTimeout(resolve, 1_500));
   process.exit(0);
+}
+
+/** N sequential 1 KB GETs (after 200 to warm up): CPU µs per request in the controller and the agent, and p50/p99. */
+async function profileSmallRequests(
+  count: number,
+  serviceUrl: string,
+  tunnelAgent: https.Agent,
+  processes: { controller: Process; agent: Process },
+): Promise<void> {
+  const get = (): Promise<void> =>
+    new Promise((resolve, reject) => {
+      const req = https.request(new URL('/small', serviceUrl), { agent: tunnelAgent }, (res) => {
+        res.resume();
+        res.on('end', () => (res.statusCode === 200 ? resolve() : reject(new Error(`status ${res.statusCode}`))));
+      });
+      req.on('error', reject);
+      req.end();
+    });
+  for (let index = 0; index < 200; index += 1) await get();
+  const [controllerBefore, agentBefore] = await Promise.all([usage(processes.controller), usage(processes.agent)]);
+  const durations: number[] = [];
+  for (let index = 0; index < count; index += 1) {
+    const started = performance.now();
+    await get();
+    durations.push(performance.now() - started);
+  }
+  const [controllerAfter, agentAfter] = await Promise.all([usage(processes.controller), usage(processes.agent)]);
+  const perRequest = (after: Usage, before: Usage): string =>
+    `user ${Math.round(((after.userMs - before.userMs) * 1000) / count)} sys ${Math.round(((after.systemMs - before.systemMs) * 1000) / count)}`;
+  durations.sort((a, b) => a - b);
+  const at = (fraction: number): string => (durations[Math.floor(fraction * (count - 1))] ?? NaN).toFixed(2);
+  process.stdout.write(
+    `small: ${count} sequential 1 KB GETs, p50 ${at(0.5)} ms p99 ${at(0.99)} ms; CPU µs per request ` +
+      `controller ${perRequest(controllerAfter, controllerBefore)}, agent ${perRequest(agentAfter, agentBefore)}\n`,
+  );
 }
 
 main().catch((error: unknown) => {

@@ -233,42 +233,51 @@ export async function forwardRequest(
         status = head.status;
         metrics.requestDuration.observe(labels(), (performance.now() - startedAt) / 1000);
         res.writeHead(head.status, head.statusMessage || undefined, flatHeaders(head.headers));
+        // Capability "inline": a small response's body and end ride in the head's frame.
+        const inline = head.body.length > 0 || head.end !== null;
         // Watches and logs -f need the head now, not with the first body byte.
-        res.flushHeaders();
+        if (!inline) res.flushHeaders();
+        if (head.body.length > 0) onBody(head.body);
+        if (head.end) onEnd(head.end);
         return;
       }
       case 'body': {
         const data = frame.body?.data;
-        if (!data || data.length === 0) return;
-        metrics.bytes.inc({ direction: 'response' }, data.length);
-        // Pause the tunnel stream only once ~1 MiB waits for the client: pausing at the socket's
-        // 16 KiB mark would stall the stream after every 64 KiB frame. The buffer stays bounded.
-        if (!res.write(data) && res.writableLength >= CLIENT_BUFFER_BYTES) {
-          call.pause();
-          res.once('drain', resumeCall);
-        }
+        if (data) onBody(data);
         return;
       }
-      case 'end': {
-        const end = frame.end;
-        if (end?.result !== 'ok') {
-          broken(end?.error || 'upstream failed');
-          return;
-        }
-        if (!res.headersSent) {
-          broken('agent ended the exchange without a response');
-          return;
-        }
-        if (end.trailers.length > 0)
-          res.addTrailers(end.trailers.map((trailer: WireHeader) => [trailer.name, trailer.value] as [string, string]));
-        res.off('drain', resumeCall);
-        finish(true);
-        res.end();
+      case 'end':
+        onEnd(frame.end);
         return;
-      }
       default:
         return;
     }
+  }
+  function onBody(data: Buffer): void {
+    if (done || data.length === 0) return;
+    metrics.bytes.inc({ direction: 'response' }, data.length);
+    // Pause the tunnel stream only once ~1 MiB waits for the client: pausing at the socket's
+    // 16 KiB mark would stall the stream after every 64 KiB frame. The buffer stays bounded.
+    if (!res.write(data) && res.writableLength >= CLIENT_BUFFER_BYTES) {
+      call.pause();
+      res.once('drain', resumeCall);
+    }
+  }
+  function onEnd(end: AgentFrame['end']): void {
+    if (done) return;
+    if (end?.result !== 'ok') {
+      broken(end?.error || 'upstream failed');
+      return;
+    }
+    if (!res.headersSent) {
+      broken('agent ended the exchange without a response');
+      return;
+    }
+    if (end.trailers.length > 0)
+      res.addTrailers(end.trailers.map((trailer: WireHeader) => [trailer.name, trailer.value] as [string, string]));
+    res.off('drain', resumeCall);
+    finish(true);
+    res.end();
   }
   call.on('data', onFrame);
   call.on('end', onCallEnd);
