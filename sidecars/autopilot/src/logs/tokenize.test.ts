@@ -68,6 +68,10 @@ describe('tokenize', () => {
   it('splits on any whitespace and ignores runs of it', () => {
     expect(tokenize('  a\tb   c \r\n')).toEqual(['a', 'b', 'c']);
     expect(tokenize('')).toEqual([]);
+    // The ends are trimmed of all that String.prototype.trim strips, not only ASCII whitespace.
+    expect(maskLine('\u00a0a 1\ufeff')).toBe('a <*>');
+    expect(maskLine('\u3000')).toBe('');
+    expect(maskLine('a\u00a0b')).toBe('a\u00a0b');
   });
 
   it('masks a whole line in one pass exactly as token by token (seeded random lines)', () => {

@@ -33,8 +33,10 @@ const isSpace = (code: number) => code === 32 || (code >= 9 && code <= 13);
  */
 export function maskLine(content: string, masks: Masks = []): string {
   let text = content;
-  for (const mask of masks) text = text.replace(mask, WILDCARD);
-  text = text.trim();
+  if (masks.length > 0) for (const mask of masks) text = text.replace(mask, WILDCARD);
+  // trim() strips exactly what a regular expression's \s matches; most lines have nothing to strip.
+  if (text.length > 0 && (isRegExpSpace(text.charCodeAt(0)) || isRegExpSpace(text.charCodeAt(text.length - 1))))
+    text = text.trim();
   const length = text.length;
   let out = '';
   let copyFrom = 0; // start of literal text not yet copied to out
@@ -44,15 +46,24 @@ export function maskLine(content: string, masks: Masks = []): string {
   let tokenHasVariable = false;
   let tokenHasSlash = false;
   let i = 0;
+  let next = -1; // the code unit at i when a branch below already read it
   while (i < length) {
-    const code = text.charCodeAt(i);
+    const code = next >= 0 ? next : text.charCodeAt(i);
+    next = -1;
     if (code === 32 || (code >= 9 && code <= 13)) {
       if (tokenHasVariable && tokenHasSlash) {
         out = collapseToken(out, text, copyFrom, tokenStart, tokenOut, i);
         copyFrom = i;
       }
       let j = i + 1;
-      while (j < length && isSpace(text.charCodeAt(j))) j++;
+      while (j < length) {
+        const c = text.charCodeAt(j);
+        if (!isSpace(c)) {
+          next = c;
+          break;
+        }
+        j++;
+      }
       if (j - i > 1 || code !== 32) {
         out += text.slice(copyFrom, i) + ' ';
         copyFrom = j;
@@ -82,8 +93,8 @@ export function maskLine(content: string, masks: Masks = []): string {
     let j = i;
     let glued = false;
     let digits = 0;
-    while (j < length) {
-      const c = text.charCodeAt(j);
+    let c = code;
+    for (;;) {
       const kind = CHAR_KIND[c]!;
       if (kind === LETTER) j++;
       else if (kind === DIGIT) {
@@ -92,7 +103,12 @@ export function maskLine(content: string, masks: Masks = []): string {
       } else if (c === 60 && text.startsWith(WILDCARD, j)) {
         glued = true;
         j += WILDCARD.length;
-      } else break;
+      } else {
+        next = c;
+        break;
+      }
+      if (j >= length) break;
+      c = text.charCodeAt(j);
     }
     if (glued || (digits > 0 && isNumberLike(text, i, j, digits)) || (digits === 0 && isBoolean(text, i, j))) {
       // Variables joined by nothing or one of . : / @ # are one variable (an address, host:port, version).
