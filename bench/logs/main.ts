@@ -1,8 +1,9 @@
-// `npm run bench:logs -- --data DIR`: accuracy of autopilot's log template miner on a Loghub-2k style folder
-// (logpai's GA, PA, FGA, FTA per system and on average), side by side with Drain and Brain from logpai's
-// logparser3 on the same data with the same evaluator, and mining speed against drain3 on the same ≥ 1 M
-// lines in the same run. Speed is lines per CPU second of the mining loop on each side (on a shared machine
-// wall time mostly measures the neighbours). The Python peers run in a virtualenv made under .venv/ from pinned versions.
+// `npm run bench:logs -- --data DIR [--only accuracy|speed|memory]`: accuracy of autopilot's log template
+// miner on a Loghub-2k style folder (logpai's GA, PA, FGA, FTA per system and on average), side by side with
+// Drain and Brain from logpai's logparser3 on the same data with the same evaluator, and mining speed against
+// drain3 on the same ≥ 1 M lines in the same run. Speed is lines per CPU second of the mining loop on each
+// side (on a shared machine wall time mostly measures the neighbours), both sides warmed up, in alternating
+// rounds, the median round. The Python peers run in a virtualenv made under .venv/ from pinned versions.
 // The last line is one JSON object.
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -18,8 +19,23 @@ const repoRoot = path.resolve(__dirname, '..', '..');
 const venv = path.join(repoRoot, '.venv', 'bench-logs');
 const python = path.join(venv, 'bin', 'python');
 const requirements = path.join(__dirname, 'requirements.txt');
-const SPEED_LINES = Number(process.env.BENCH_LOGS_LINES ?? 1_000_000);
-const STREAM_LINES = Number(process.env.BENCH_LOGS_STREAM_LINES ?? 2_000_000);
+
+/** A count from the environment, or its default; anything but a positive integer is refused by name. */
+function countFromEnv(name: string, fallback: number): number {
+  const text = process.env[name];
+  if (text === undefined || text === '') return fallback;
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < 1) throw new Error(`${name} must be a positive integer, got ${text}`);
+  return value;
+}
+
+const SPEED_LINES = countFromEnv('BENCH_LOGS_LINES', 1_000_000);
+const SPEED_ROUNDS = countFromEnv('BENCH_LOGS_ROUNDS', 5);
+// Our side of a round is this many passes, each a fresh miner over the same lines, so its CPU time is
+// summed over a window about as long as drain3's one pass (~10 × slower): a short window is moved more by a
+// burst of the neighbours' load.
+const OUR_PASSES = countFromEnv('BENCH_LOGS_OUR_PASSES', 8);
+const STREAM_LINES = countFromEnv('BENCH_LOGS_STREAM_LINES', 2_000_000);
 const METRICS = ['ga', 'pa', 'fga', 'fta'] as const;
 type Scores = Record<(typeof METRICS)[number], number>;
 
@@ -72,52 +88,112 @@ function average(all: Scores[]): Scores {
 v8.setFlagsFromString('--expose-gc');
 const gc = vm.runInNewContext('gc') as () => void;
 
-function speed(systems: LoghubSystem[], scratch: string): { ours: number; drain3: number; bytesPerMillion: number } {
+interface SpeedRound {
+  ours: number;
+  drain3: number;
+  ratio: number;
+}
+
+/** One timed round of ours: a fresh miner over the lines `repeat` times, CPU seconds of the loop only. */
+function mineOurs(lines: readonly string[], repeat: number): { cpuSeconds: number; miner: TemplateMiner } {
+  const miner = new TemplateMiner();
+  gc(); // start from a clean heap, as drain3's side does; collections during the round are counted
+  const cpuStarted = process.cpuUsage();
+  for (let r = 0; r < repeat; r++) for (const line of lines) miner.add(line);
+  const cpu = process.cpuUsage(cpuStarted);
+  return { cpuSeconds: (cpu.user + cpu.system) / 1e6, miner };
+}
+
+/** One timed round of drain3 in its own process (warm-up and collection there, outside its timing). */
+function mineDrain3(linesFile: string, repeat: number): { lines: number; cpuSeconds: number; templates: number } {
+  const out = execFileSync(python, [path.join(__dirname, 'peers.py'), 'speed', linesFile, String(repeat)], {
+    encoding: 'utf8',
+    maxBuffer: 1 << 20,
+  });
+  return JSON.parse(out.trim().split('\n').pop()!) as { lines: number; cpuSeconds: number; templates: number };
+}
+
+const median = (values: readonly number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+};
+
+/**
+ * Speed in SPEED_ROUNDS rounds, fresh miners on each side over the same ≥ 1 M lines, the two sides one
+ * after the other (which goes first alternates, so a change in the neighbours' load hits both alike). The
+ * ratio of each round compares two measurements taken close together; the result is the median round.
+ */
+function speed(
+  systems: LoghubSystem[],
+  scratch: string,
+): { rounds: SpeedRound[]; ratio: number; ours: number; drain3: number; bytesPerMillion: number } {
   const lines = systems.flatMap((s) => s.contents);
   const repeat = Math.ceil(SPEED_LINES / lines.length);
   const total = lines.length * repeat;
   const linesFile = path.join(scratch, 'lines.txt');
   writeFileSync(linesFile, lines.join('\n'));
 
-  let miner: TemplateMiner | undefined = new TemplateMiner();
-  const started = process.hrtime.bigint();
-  const cpuStarted = process.cpuUsage();
-  for (let r = 0; r < repeat; r++) for (const line of lines) miner!.add(line);
-  const cpu = process.cpuUsage(cpuStarted);
-  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-  const cpuSeconds = (cpu.user + cpu.system) / 1e6;
+  // Warm-up, untimed: the JIT compiles the miner's hot path (drain3's side warms up in its own process).
+  mineOurs(lines, 2);
+  const rounds: SpeedRound[] = [];
+  let last: TemplateMiner | undefined;
+  for (let round = 0; round < SPEED_ROUNDS; round++) {
+    let ours = 0;
+    let drain3 = 0;
+    const runOurs = () => {
+      let cpuSeconds = 0;
+      for (let pass = 0; pass < OUR_PASSES; pass++) {
+        const mined = mineOurs(lines, repeat);
+        cpuSeconds += mined.cpuSeconds;
+        last = mined.miner;
+      }
+      ours = (OUR_PASSES * total) / cpuSeconds;
+    };
+    const runDrain3 = () => {
+      const peer = mineDrain3(linesFile, repeat);
+      if (peer.lines !== total) throw new Error(`drain3 mined ${peer.lines} lines, ours ${total}`);
+      drain3 = peer.lines / peer.cpuSeconds;
+    };
+    if (round % 2 === 0) {
+      runOurs();
+      runDrain3();
+    } else {
+      runDrain3();
+      runOurs();
+    }
+    rounds.push({ ours, drain3, ratio: ours / drain3 });
+    console.log(
+      `speed round ${round + 1}/${SPEED_ROUNDS}: ours ${Math.round(ours).toLocaleString()} (${OUR_PASSES} passes), drain3 ` +
+        `${Math.round(drain3).toLocaleString()} lines per CPU second of mining ${total.toLocaleString()} lines: ` +
+        `${(ours / drain3).toFixed(2)} ×`,
+    );
+  }
+
   // What the miner keeps after the lines (templates, tree, the bounded cache of exact lines): the heap
   // with it minus the heap once it is dropped, each after a full collection.
-  const templates = miner.templates().length;
+  const templates = last!.templates().length;
   if (templates === 0) throw new Error('the miner learned nothing');
   gc();
   const heapWithMiner = process.memoryUsage().heapUsed;
-  miner = undefined;
+  last = undefined;
   gc();
   const bytes = heapWithMiner - process.memoryUsage().heapUsed;
-  const ours = total / cpuSeconds;
+  const ratios = rounds.map((r) => r.ratio);
+  const result = {
+    rounds,
+    ratio: median(ratios),
+    ours: median(rounds.map((r) => r.ours)),
+    drain3: median(rounds.map((r) => r.drain3)),
+    bytesPerMillion: (bytes / total) * 1e6,
+  };
   console.log(
-    `ours:   ${total.toLocaleString()} lines in ${cpuSeconds.toFixed(2)} s CPU (${seconds.toFixed(2)} s wall) = ` +
-      `${Math.round(ours).toLocaleString()} lines per CPU second, ${templates} templates, ` +
+    `speed, median of ${SPEED_ROUNDS} rounds: ours ${Math.round(result.ours).toLocaleString()}, drain3 ` +
+      `${Math.round(result.drain3).toLocaleString()} lines per CPU second; ratio ${result.ratio.toFixed(2)} × ` +
+      `(rounds ${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)}); ${templates} templates, ` +
       `the miner holds ${(bytes / 1e6).toFixed(2)} MB`,
   );
-
-  const out = execFileSync(python, [path.join(__dirname, 'peers.py'), 'speed', linesFile, String(repeat)], {
-    encoding: 'utf8',
-    maxBuffer: 1 << 20,
-  });
-  const peer = JSON.parse(out.trim().split('\n').pop()!) as {
-    lines: number;
-    seconds: number;
-    cpuSeconds: number;
-    templates: number;
-  };
-  const drain3 = peer.lines / peer.cpuSeconds;
-  console.log(
-    `drain3: ${peer.lines.toLocaleString()} lines in ${peer.cpuSeconds.toFixed(2)} s CPU (${peer.seconds.toFixed(2)} s wall) = ` +
-      `${Math.round(drain3).toLocaleString()} lines per CPU second, ${peer.templates} templates`,
-  );
-  return { ours, drain3, bytesPerMillion: (bytes / total) * 1e6 };
+  return result;
 }
 
 /**
@@ -150,7 +226,58 @@ function streamMemory(gc: () => void): { afterTenthMB: number; afterAllMB: numbe
   return { afterTenthMB: afterTenth, afterAllMB: afterAll };
 }
 
+/** Accuracy of ours, Drain and Brain on every system, printed as a table; the JSON fields of the result. */
+function accuracy(dir: string, systems: LoghubSystem[], scratch: string): Record<string, unknown> {
+  const peersFile = path.join(scratch, 'peers.json');
+  execFileSync(python, [path.join(__dirname, 'peers.py'), 'accuracy', dir, peersFile], { stdio: 'inherit' });
+  const peers = JSON.parse(readFileSync(peersFile, 'utf8')) as Record<'drain' | 'brain', Record<string, string[]>>;
+
+  const ours: Record<string, Scores> = {};
+  const drain: Record<string, Scores> = {};
+  const brain: Record<string, Scores> = {};
+  console.log('system       ours ga/pa/fga/fta          drain ga/pa/fga/fta         brain ga/pa/fga/fta');
+  for (const system of systems) {
+    ours[system.name] = pick(evaluate(system.templates, parseWithMiner(system)));
+    drain[system.name] = pick(evaluate(system.templates, peers.drain[system.name]!));
+    brain[system.name] = pick(evaluate(system.templates, peers.brain[system.name]!));
+    const row = (s: Scores) => METRICS.map((m) => s[m].toFixed(3)).join(' ');
+    console.log(
+      `${system.name.padEnd(12)} ${row(ours[system.name]!)}   ${row(drain[system.name]!)}   ${row(brain[system.name]!)}`,
+    );
+  }
+  const oursAverage = average(Object.values(ours));
+  const drainAverage = average(Object.values(drain));
+  const brainAverage = average(Object.values(brain));
+  const belowDrain = systems.filter((s) => ours[s.name]!.ga < drain[s.name]!.ga).map((s) => s.name);
+  console.log(
+    `average      ${METRICS.map((m) => oursAverage[m].toFixed(3)).join(' ')}   ${METRICS.map((m) => drainAverage[m].toFixed(3)).join(' ')}   ${METRICS.map((m) => brainAverage[m].toFixed(3)).join(' ')}`,
+  );
+  console.log(
+    `targets: GA ≥ 0.97 and ≥ Brain's: ${oursAverage.ga >= 0.97 && oursAverage.ga >= brainAverage.ga}; ` +
+      `PA ≥ 0.70: ${oursAverage.pa >= 0.7}; systems below Drain's GA: ${belowDrain.join(', ') || 'none'}`,
+  );
+  return {
+    systems: ours,
+    average: oursAverage,
+    drain: { systems: drain, average: drainAverage },
+    brain: { systems: brain, average: brainAverage },
+  };
+}
+
+const PARTS = ['accuracy', 'speed', 'memory'] as const;
+
+/** `--only PART` runs one part of the bench (accuracy, speed or memory); all of them without it. */
+function parts(): readonly (typeof PARTS)[number][] {
+  const at = process.argv.indexOf('--only');
+  if (at < 0) return PARTS;
+  const part = process.argv[at + 1];
+  if (!PARTS.includes(part as (typeof PARTS)[number]))
+    throw new Error(`--only needs one of ${PARTS.join(', ')}, got ${part ?? 'nothing'}`);
+  return [part as (typeof PARTS)[number]];
+}
+
 function main(): void {
+  const run = parts();
   const dir = dataDir();
   const systems = readSystems(dir);
   if (systems.length === 0) throw new Error(`${dir}: no <System>/<System>_2k.log named in formats.json`);
@@ -158,52 +285,24 @@ function main(): void {
   ensureVenv();
   const scratch = mkdtempSync(path.join(os.tmpdir(), 'bench-logs-'));
   try {
-    const peersFile = path.join(scratch, 'peers.json');
-    execFileSync(python, [path.join(__dirname, 'peers.py'), 'accuracy', dir, peersFile], { stdio: 'inherit' });
-    const peers = JSON.parse(readFileSync(peersFile, 'utf8')) as Record<'drain' | 'brain', Record<string, string[]>>;
-
-    const ours: Record<string, Scores> = {};
-    const drain: Record<string, Scores> = {};
-    const brain: Record<string, Scores> = {};
-    console.log('system       ours ga/pa/fga/fta          drain ga/pa/fga/fta         brain ga/pa/fga/fta');
-    for (const system of systems) {
-      ours[system.name] = pick(evaluate(system.templates, parseWithMiner(system)));
-      drain[system.name] = pick(evaluate(system.templates, peers.drain[system.name]!));
-      brain[system.name] = pick(evaluate(system.templates, peers.brain[system.name]!));
-      const row = (s: Scores) => METRICS.map((m) => s[m].toFixed(3)).join(' ');
-      console.log(
-        `${system.name.padEnd(12)} ${row(ours[system.name]!)}   ${row(drain[system.name]!)}   ${row(brain[system.name]!)}`,
-      );
-    }
-    const oursAverage = average(Object.values(ours));
-    const drainAverage = average(Object.values(drain));
-    const brainAverage = average(Object.values(brain));
-    const belowDrain = systems.filter((s) => ours[s.name]!.ga < drain[s.name]!.ga).map((s) => s.name);
-    console.log(
-      `average      ${METRICS.map((m) => oursAverage[m].toFixed(3)).join(' ')}   ${METRICS.map((m) => drainAverage[m].toFixed(3)).join(' ')}   ${METRICS.map((m) => brainAverage[m].toFixed(3)).join(' ')}`,
-    );
-    console.log(
-      `targets: GA ≥ 0.97 and ≥ Brain's: ${oursAverage.ga >= 0.97 && oursAverage.ga >= brainAverage.ga}; ` +
-        `PA ≥ 0.70: ${oursAverage.pa >= 0.7}; systems below Drain's GA: ${belowDrain.join(', ') || 'none'}`,
-    );
-
-    const timing = speed(systems, scratch);
-    const ratio = timing.ours / timing.drain3;
-    const stream = streamMemory(gc);
-    console.log(`speed ratio ours ÷ drain3: ${ratio.toFixed(1)} (target ≥ 10)`);
-    console.log(
-      JSON.stringify({
-        systems: ours,
-        average: oursAverage,
-        drain: { systems: drain, average: drainAverage },
-        brain: { systems: brain, average: brainAverage },
-        ratioToDrain3: Math.round(ratio * 10) / 10,
+    let result: Record<string, unknown> = run.includes('accuracy') ? accuracy(dir, systems, scratch) : {};
+    if (run.includes('speed')) {
+      const timing = speed(systems, scratch);
+      console.log(`speed ratio ours ÷ drain3, median round: ${timing.ratio.toFixed(1)} (target ≥ 10)`);
+      result = {
+        ...result,
+        ratioToDrain3: Math.round(timing.ratio * 10) / 10,
+        ratioRounds: timing.rounds.map((r) => Math.round(r.ratio * 100) / 100),
         linesPerSec: Math.round(timing.ours),
         drain3LinesPerSec: Math.round(timing.drain3),
         memoryPerMillionLinesMB: Math.round(timing.bytesPerMillion / 1e5) / 10,
-        streamHeapMB: { lines: STREAM_LINES, afterTenth: stream.afterTenthMB, afterAll: stream.afterAllMB },
-      }),
-    );
+      };
+    }
+    if (run.includes('memory')) {
+      const stream = streamMemory(gc);
+      result.streamHeapMB = { lines: STREAM_LINES, afterTenth: stream.afterTenthMB, afterAll: stream.afterAllMB };
+    }
+    console.log(JSON.stringify(result));
   } finally {
     rmSync(scratch, { recursive: true, force: true });
   }

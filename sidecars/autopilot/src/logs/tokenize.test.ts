@@ -35,6 +35,17 @@ describe('tokenize', () => {
     expect(maskLine('/mapreduce/*')).toBe('/mapreduce/*');
   });
 
+  it('collapses only the piece of a token that is a path with a variable, between brackets, quotes and =', () => {
+    expect(maskLine('url="http://h:8080/a",next=/b/c')).toBe('url="<*>",next=/b/c');
+    expect(maskLine('{/x/1;/y/z}')).toBe('{<*>;/y/z}');
+    expect(maskLine("at('/tmp/job_12/x')")).toBe("at('<*>')");
+    // A no-break space is a word character to the masker but ends a path piece, as a regular expression's \s.
+    expect(maskLine('/a/1.\u00a0/b')).toBe('<*>\u00a0/b');
+    expect(maskLine('/a/1.\u00a0/b/2')).toBe('<*>\u00a0<*>');
+    expect(maskLine('src/1.2@3#4')).toBe('<*>');
+    expect(maskLine('v1/7::7')).toBe('<*>::<*>');
+  });
+
   it('keeps a sign with its number but not a hyphen inside a word', () => {
     expect(maskLine('timeout:-1')).toBe('timeout:<*>');
     expect(maskLine('-40')).toBe('<*>');
@@ -57,6 +68,10 @@ describe('tokenize', () => {
   it('splits on any whitespace and ignores runs of it', () => {
     expect(tokenize('  a\tb   c \r\n')).toEqual(['a', 'b', 'c']);
     expect(tokenize('')).toEqual([]);
+    // The ends are trimmed of all that String.prototype.trim strips, not only ASCII whitespace.
+    expect(maskLine('\u00a0a 1\ufeff')).toBe('a <*>');
+    expect(maskLine('\u3000')).toBe('');
+    expect(maskLine('a\u00a0b')).toBe('a\u00a0b');
   });
 
   it('masks a whole line in one pass exactly as token by token (seeded random lines)', () => {

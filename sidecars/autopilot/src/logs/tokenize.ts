@@ -33,8 +33,10 @@ const isSpace = (code: number) => code === 32 || (code >= 9 && code <= 13);
  */
 export function maskLine(content: string, masks: Masks = []): string {
   let text = content;
-  for (const mask of masks) text = text.replace(mask, WILDCARD);
-  text = text.trim();
+  if (masks.length > 0) for (const mask of masks) text = text.replace(mask, WILDCARD);
+  // trim() strips exactly what a regular expression's \s matches; most lines have nothing to strip.
+  if (text.length > 0 && (isRegExpSpace(text.charCodeAt(0)) || isRegExpSpace(text.charCodeAt(text.length - 1))))
+    text = text.trim();
   const length = text.length;
   let out = '';
   let copyFrom = 0; // start of literal text not yet copied to out
@@ -44,15 +46,24 @@ export function maskLine(content: string, masks: Masks = []): string {
   let tokenHasVariable = false;
   let tokenHasSlash = false;
   let i = 0;
+  let next = -1; // the code unit at i when a branch below already read it
   while (i < length) {
-    const code = text.charCodeAt(i);
+    const code = next >= 0 ? next : text.charCodeAt(i);
+    next = -1;
     if (code === 32 || (code >= 9 && code <= 13)) {
       if (tokenHasVariable && tokenHasSlash) {
         out = collapseToken(out, text, copyFrom, tokenStart, tokenOut, i);
         copyFrom = i;
       }
       let j = i + 1;
-      while (j < length && isSpace(text.charCodeAt(j))) j++;
+      while (j < length) {
+        const c = text.charCodeAt(j);
+        if (!isSpace(c)) {
+          next = c;
+          break;
+        }
+        j++;
+      }
       if (j - i > 1 || code !== 32) {
         out += text.slice(copyFrom, i) + ' ';
         copyFrom = j;
@@ -82,8 +93,8 @@ export function maskLine(content: string, masks: Masks = []): string {
     let j = i;
     let glued = false;
     let digits = 0;
-    while (j < length) {
-      const c = text.charCodeAt(j);
+    let c = code;
+    for (;;) {
       const kind = CHAR_KIND[c]!;
       if (kind === LETTER) j++;
       else if (kind === DIGIT) {
@@ -92,7 +103,12 @@ export function maskLine(content: string, masks: Masks = []): string {
       } else if (c === 60 && text.startsWith(WILDCARD, j)) {
         glued = true;
         j += WILDCARD.length;
-      } else break;
+      } else {
+        next = c;
+        break;
+      }
+      if (j >= length) break;
+      c = text.charCodeAt(j);
     }
     if (glued || (digits > 0 && isNumberLike(text, i, j, digits)) || (digits === 0 && isBoolean(text, i, j))) {
       // Variables joined by nothing or one of . : / @ # are one variable (an address, host:port, version).
@@ -100,7 +116,7 @@ export function maskLine(content: string, masks: Masks = []): string {
         copyFrom === lastVariableEnd &&
         lastVariableEnd > tokenStart &&
         i - copyFrom <= 1 &&
-        (i === copyFrom || JOINERS.includes(text[copyFrom]!));
+        (i === copyFrom || isJoiner(text.charCodeAt(copyFrom)));
       if (!joined) out += text.slice(copyFrom, i) + WILDCARD;
       copyFrom = j;
       lastVariableEnd = j;
@@ -190,18 +206,89 @@ function isHexRun(text: string, start: number, end: number): boolean {
 // Values of a flag are variables too (Khan et al.'s BL rule): `ws=null`, `expand=true`.
 const BOOLEANS = new Set(['true', 'false', 'null', 'TRUE', 'FALSE', 'NULL', 'True', 'False', 'Null']);
 
+const isJoiner = (code: number) => code === 46 || code === 58 || code === 47 || code === 64 || code === 35;
+
+/**
+ * A path or URL with a variable in it is one variable (`/10.0.0.1:50010`, `hdfs://host-41/tmp/job_12/x`):
+ * a piece of the token between brackets, quotes, commas, `;` and `=` (so `[hdfs://host-41]` keeps its
+ * brackets) that holds a `/` and a variable becomes one variable; then variables joined as in maskLine are one.
+ * Scanned by hand: the regex replace with a callback it replaces cost a call per piece on the hot path.
+ */
+function collapsePath(token: string): string {
+  let out = '';
+  let copyFrom = 0;
+  let pieceStart = 0;
+  let hasSlash = false;
+  let hasVariable = false;
+  for (let i = 0; i <= token.length; i++) {
+    const code = i < token.length ? token.charCodeAt(i) : -1;
+    if (code === -1 || isPathDelimiter(code)) {
+      if (hasSlash && hasVariable) {
+        out += token.slice(copyFrom, pieceStart) + WILDCARD;
+        copyFrom = i;
+      }
+      pieceStart = i + 1;
+      hasSlash = false;
+      hasVariable = false;
+    } else if (code === 47) hasSlash = true;
+    else if (code === 60 && token.startsWith(WILDCARD, i)) hasVariable = true;
+  }
+  return joinVariables(copyFrom === 0 ? token : out + token.slice(copyFrom));
+}
+
+// What ends a path piece: `[](){},;"'=` and whitespace as a regular expression's \s knows it.
+function isPathDelimiter(code: number): boolean {
+  switch (code) {
+    case 91: // [
+    case 93: // ]
+    case 40: // (
+    case 41: // )
+    case 123: // {
+    case 125: // }
+    case 44: // ,
+    case 59: // ;
+    case 34: // "
+    case 39: // '
+    case 61: // =
+      return true;
+    default:
+      return isRegExpSpace(code);
+  }
+}
+
+function isRegExpSpace(code: number): boolean {
+  if (code < 128) return code === 32 || (code >= 9 && code <= 13);
+  return (
+    code === 0xa0 ||
+    code === 0x1680 ||
+    (code >= 0x2000 && code <= 0x200a) ||
+    code === 0x2028 ||
+    code === 0x2029 ||
+    code === 0x202f ||
+    code === 0x205f ||
+    code === 0x3000 ||
+    code === 0xfeff
+  );
+}
+
 // `<*>.<*>`, `<*>:<*>`, `<*>/<*>`, `<*>@<*>`, `<*>#<*>` and `<*><*>` are one variable (an address, a
 // host:port, a path, a version).
-const JOINED_WILDCARDS = /<\*>(?:[.:/@#]?<\*>)+/g;
-
-// A path or URL with a variable in it is one variable (`/10.0.0.1:50010`, `hdfs://host-41/tmp/job_12/x`),
-// cut at brackets, quotes, commas and `=` so `[hdfs://host-41]` keeps its brackets.
-const PATH_WITH_VARIABLE = /[^[\](){},;"'=\s]*\/[^[\](){},;"'=\s]*/g;
-
-const JOINERS = '.:/@#';
-
-function collapsePath(token: string): string {
-  return token
-    .replace(PATH_WITH_VARIABLE, (path) => (path.includes(WILDCARD) ? WILDCARD : path))
-    .replace(JOINED_WILDCARDS, WILDCARD);
+function joinVariables(text: string): string {
+  let at = text.indexOf(WILDCARD);
+  let out = '';
+  let copyFrom = 0;
+  while (at >= 0) {
+    let end = at + WILDCARD.length;
+    for (;;) {
+      if (text.startsWith(WILDCARD, end)) end += WILDCARD.length;
+      else if (isJoiner(text.charCodeAt(end)) && text.startsWith(WILDCARD, end + 1)) end += 1 + WILDCARD.length;
+      else break;
+    }
+    if (end > at + WILDCARD.length) {
+      out += text.slice(copyFrom, at) + WILDCARD;
+      copyFrom = end;
+    }
+    at = text.indexOf(WILDCARD, end);
+  }
+  return copyFrom === 0 ? text : out + text.slice(copyFrom);
 }
