@@ -3,7 +3,12 @@ import type { TestCase, TestOutcome } from './results';
 
 const thresholds = { pass: 80, marginal: 60 };
 
-function test(name: string, outcome: TestOutcome = 'passed', durationMs: number | null = 10, failedAttempts = 0): TestCase {
+function test(
+  name: string,
+  outcome: TestOutcome = 'passed',
+  durationMs: number | null = 10,
+  failedAttempts = 0,
+): TestCase {
   return {
     id: `com.acme.T.${name}`,
     suite: 'com.acme.T',
@@ -71,7 +76,8 @@ describe('compareTestRuns', () => {
   });
 
   it('ignores a slowdown whose runs overlap the baseline runs (noise), and counts one that does not', () => {
-    const side = (label: string, times: number[]) => times.map((ms, i) => run(`${label}${i}`, test('io', 'passed', ms)));
+    const side = (label: string, times: number[]) =>
+      times.map((ms, i) => run(`${label}${i}`, test('io', 'passed', ms)));
     const noisy = compareTestRuns(side('b', [300, 1400, 320]), side('c', [900, 1000, 1100]), thresholds);
     expect(noisy.slower).toEqual([]);
     const real = compareTestRuns(side('b', [300, 350, 320]), side('c', [900, 1000, 1100]), thresholds);

@@ -309,9 +309,7 @@ function suiteTotals(baselineRuns: TestRun[], canaryRuns: TestRun[], common: Set
   const baselineMs = median(totals(baselineRuns)) ?? 0;
   const canaryMs = median(totals(canaryRuns)) ?? 0;
   const slower =
-    common.size > 0 &&
-    canaryMs - baselineMs >= rule.suiteMinIncreaseMs &&
-    canaryMs >= baselineMs * rule.suiteRatio;
+    common.size > 0 && canaryMs - baselineMs >= rule.suiteMinIncreaseMs && canaryMs >= baselineMs * rule.suiteRatio;
   return {
     baselineMs,
     canaryMs,

@@ -214,8 +214,14 @@ describe('parseJenkinsTestReport', () => {
     const cases = parseJenkinsTestReport({
       _class: 'hudson.tasks.test.MatrixTestResult',
       childReports: [
-        { child: { number: 7 }, result: { suites: [{ name: 's', cases: [{ className: 'A', name: 'x', status: 'PASSED' }] }] } },
-        { child: { number: 7 }, result: { suites: [{ name: 's', cases: [{ className: 'A', name: 'x', status: 'FAILED' }] }] } },
+        {
+          child: { number: 7 },
+          result: { suites: [{ name: 's', cases: [{ className: 'A', name: 'x', status: 'PASSED' }] }] },
+        },
+        {
+          child: { number: 7 },
+          result: { suites: [{ name: 's', cases: [{ className: 'A', name: 'x', status: 'FAILED' }] }] },
+        },
       ],
     });
     expect(cases.map((c) => c.outcome)).toEqual(['passed', 'failed']);

@@ -242,7 +242,9 @@ function asNode(value: unknown): XmlNode {
 function asNodes(value: unknown): XmlNode[] {
   if (value === undefined || value === null) return [];
   // An empty element (`<skipped/>`) parses as '' and still counts.
-  return (Array.isArray(value) ? value : [value]).map((item) => (typeof item === 'string' ? { '#text': item } : asNode(item)));
+  return (Array.isArray(value) ? value : [value]).map((item) =>
+    typeof item === 'string' ? { '#text': item } : asNode(item),
+  );
 }
 
 function attribute(node: XmlNode, name: string): string {
