@@ -146,14 +146,18 @@ function RunRow(props: RunRowProps) {
           : { ...base, xml: '' },
     );
   };
+  // A visible caption per input: once filled, the placeholder no longer says what the value is.
   const input = (key: string, label: string, placeholder: string) => (
-    <TextInput
-      name={`${name}.${key}`}
-      aria-label={`${name} ${label}`}
-      placeholder={placeholder}
-      value={text(key)}
-      onChange={(event: React.ChangeEvent<HTMLInputElement>) => set(key, event.target.value)}
-    />
+    <div className="isd-test-run-input">
+      <small className="isd-test-run-caption">{label[0]!.toUpperCase() + label.slice(1)}</small>
+      <TextInput
+        name={`${name}.${key}`}
+        aria-label={`${name} ${label}`}
+        placeholder={placeholder}
+        value={text(key)}
+        onChange={(event: React.ChangeEvent<HTMLInputElement>) => set(key, event.target.value)}
+      />
+    </div>
   );
   return (
     <div className="isd-test-run-fields" data-kind={kind}>
