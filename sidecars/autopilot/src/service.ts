@@ -90,6 +90,7 @@ export const autopilotService: ServiceDefinition<AutopilotConfig> = {
       attempts: config.analysis.providerAttempts,
       retryDelayMs: config.analysis.providerRetryDelayMs,
       watchdogGraceMs: config.analysis.watchdogGraceMs,
+      audit: config.audit,
     });
     await testRunner.start();
     registerTestVerificationRoutes(http, { config, store: testVerifications, runner: testRunner });

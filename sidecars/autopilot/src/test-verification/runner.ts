@@ -4,6 +4,7 @@
 // `error` at once, naming the run. A watchdog ends a verification whose job never finished (a replica
 // crash loop), so Orca never polls `running` until its stage timeout.
 import type { JobQueue, Logger } from '@isd/kit';
+import { appendAuditRecord, testVerificationAuditRecord, type AuditTarget } from '../audit/append';
 import type { TestVerificationOutcome, TestVerificationStore } from '../store/test-verification-store';
 import { compareTestRuns, type TestRun } from './compare';
 import type { ResultLimits } from './results';
@@ -11,6 +12,7 @@ import { readTestRun, TestFetchError, type TestRunSpec, type TestSourceConfig } 
 
 export const TEST_VERIFICATION_JOB = 'test-verification';
 export const TEST_WATCHDOG_JOB = 'test-verification-watchdog';
+export const TEST_AUDIT_JOB = 'test-verification-audit';
 
 const READ_CONCURRENCY = 4;
 
@@ -23,8 +25,8 @@ export interface TestRunnerOptions {
   attempts: number;
   retryDelayMs: number;
   watchdogGraceMs: number;
-  /** Counts finished verifications by status. */
-  onFinished?: (status: TestVerificationOutcome['status']) => void;
+  /** Sapor's audit trail; each finished test verification is appended from a retried job. */
+  audit?: AuditTarget;
 }
 
 export class TestVerificationRunner {
@@ -47,6 +49,22 @@ export class TestVerificationRunner {
       retryDelaySeconds: 30,
       expireInSeconds: 60,
     });
+    const audit = this.options.audit;
+    if (audit)
+      await this.options.jobs.define<{ id: string }>(
+        TEST_AUDIT_JOB,
+        async (job) => {
+          const record = await this.options.store.get(job.data.id);
+          const body = record && testVerificationAuditRecord(record);
+          if (body) await appendAuditRecord(audit, body);
+        },
+        {
+          retryLimit: 50,
+          retryDelaySeconds: 5,
+          retryBackoff: true,
+          expireInSeconds: Math.ceil(audit.timeoutMs / 1000) + 60,
+        },
+      );
   }
 
   /** Queues the comparison and its deadline (both idempotent per verification). */
@@ -61,7 +79,8 @@ export class TestVerificationRunner {
 
   async finish(id: string, outcome: TestVerificationOutcome): Promise<void> {
     const finished = await this.options.store.finish(id, outcome);
-    if (finished) this.options.onFinished?.(outcome.status);
+    // Keyed per verification: a second finish (there is none, the SQL guards it) would not append twice.
+    if (finished && this.options.audit) await this.options.jobs.send(TEST_AUDIT_JOB, { id }, { key: id });
   }
 
   /** Reads, compares and stores; throws only to have the job retried after a transient failure. */
