@@ -236,7 +236,10 @@ function validateTestVerification(values: Values, set: Setter, label: Labeler): 
     if (runs.length === 0) set(side, `${label(side)}: add at least one run.`);
     runs.forEach((run: unknown, index) => {
       const row = `${label(side)} run ${index + 1}`;
-      if (isSpel(run)) return;
+      // Orca evaluates the payload against the unevaluated parameters, so `${…}` in a run would reach
+      // autopilot as text and fail the stage (orca-stages README, "Parameter values must be literal").
+      if (JSON.stringify(run ?? null).includes('${'))
+        return set(side, `${row}: SpEL (\${…}) cannot be used here; use a build number or a Jenkins permalink.`);
       if (!isRecord(run)) return set(side, `${row} must be an object such as {"job": "web", "build": 42}.`);
       const kind = testRunKind(run);
       if (!kind) return set(side, `${row}: give exactly one of a Jenkins job, a URL or XML.`);
@@ -244,7 +247,6 @@ function validateTestVerification(values: Values, set: Setter, label: Labeler): 
         const build = run['build'];
         if (isMissing(build)) set(side, `${row}: the build is required.`);
         else if (
-          !isSpel(build) &&
           !(typeof build === 'number' && Number.isInteger(build) && build > 0) &&
           !(
             typeof build === 'string' &&
@@ -259,7 +261,7 @@ function validateTestVerification(values: Values, set: Setter, label: Labeler): 
         )
           set(side, `${row}: the artifact must be a relative path inside the build.`);
       }
-      if (kind === 'url' && !isSpel(run['url']) && !/^https?:\/\/[^\s]+$/i.test(String(run['url']))) {
+      if (kind === 'url' && !/^https?:\/\/[^\s]+$/i.test(String(run['url']))) {
         set(side, `${row}: the URL must start with http:// or https://.`);
       }
     });

@@ -35,6 +35,12 @@ describe('TestVerificationStageConfig', () => {
         { job: 'shop/web-build', build: 'lastSuccessfulBuild', artifact: 'dotnet/TestResults.xml' },
       ]),
     );
+    fireEvent.change(screen.getByLabelText('Canary run 1 build'), { target: { value: '${trigger.buildInfo.number}' } });
+    expect(
+      await screen.findByText(
+        'Canary runs run 1: SpEL (${…}) cannot be used here; use a build number or a Jenkins permalink.',
+      ),
+    ).toBeTruthy();
     fireEvent.change(screen.getByLabelText('Canary run 1 build'), { target: { value: 'nextBuild' } });
     expect(
       await screen.findByText(

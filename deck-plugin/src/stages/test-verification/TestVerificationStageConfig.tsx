@@ -131,7 +131,7 @@ function RunRow(props: RunRowProps) {
   const set = (key: string, value: string) => {
     const next: Record<string, unknown> = { ...run };
     if (value === '' && key !== 'job' && key !== 'url' && key !== 'xml') delete next[key];
-    // A build number is sent as a number; a permalink or SpEL as text.
+    // A build number is sent as a number; a permalink as text.
     else next[key] = key === 'build' && /^[1-9][0-9]{0,9}$/.test(value) ? Number(value) : value;
     props.onChange(next);
   };
@@ -171,7 +171,7 @@ function RunRow(props: RunRowProps) {
       {kind === 'jenkins' && (
         <>
           {input('job', 'job', 'folder/job')}
-          {input('build', 'build', '42 or lastSuccessfulBuild or ${trigger.buildInfo.number}')}
+          {input('build', 'build', '42 or lastSuccessfulBuild')}
           {input('source', 'source', 'test source (when several)')}
           {input('artifact', 'artifact', 'archived file (empty: the test report)')}
         </>
