@@ -118,6 +118,9 @@ function fixNested(kind: GateKind, name: string, value: unknown): unknown {
   }
   if (kind === 'verification' && name === 'thresholds') return numbersAt(value, ['pass', 'marginal']);
   if (kind === 'verification' && name === 'weights') return numbersAt(value, ['metric', 'log']);
+  if (kind === 'testVerification' && name === 'thresholds') return numbersAt(value, ['pass', 'marginal']);
+  if (kind === 'testVerification' && name === 'durations')
+    return numbersAt(value, ['ratio', 'minIncreaseMs', 'suiteRatio', 'suiteMinIncreaseMs']);
   return value;
 }
 

@@ -1,4 +1,4 @@
-// Pure validation of the three gate stages: what the editors show inline (Formik `validate`) and what
+// Pure validation of the gate stages: what the editors show inline (Formik `validate`) and what
 // Deck's pipeline validator runs before save. Error messages name the field as the editor labels it.
 import type { ICustomValidator, IPipeline, IStage } from '@spinnaker/core';
 
@@ -57,6 +57,7 @@ export function validateGateStage(kind: GateKind, stage: Partial<IStage>): Stage
   if (kind === 'approval') validateApproval(values, stageTimeoutMs, set, label);
   if (kind === 'verification') validateVerification(values, stageTimeoutMs, set, label);
   if (kind === 'policy') validatePolicy(values, set, label);
+  if (kind === 'testVerification') validateTestVerification(values, set, label);
 
   if (Object.keys(parameterErrors).length > 0) errors.parameterValues = parameterErrors;
   return errors;
@@ -201,6 +202,98 @@ function validateVerification(values: Values, stageTimeoutMs: unknown, set: Sett
           'thresholds',
           `Thresholds out of order: marginal (${String(marginal)}) must not be above pass (${String(pass)}).`,
         );
+      }
+    }
+  }
+}
+
+/** Jenkins permalinks autopilot accepts in place of a build number. */
+export const jenkinsPermalinks = [
+  'lastBuild',
+  'lastCompletedBuild',
+  'lastSuccessfulBuild',
+  'lastStableBuild',
+  'lastUnstableBuild',
+  'lastFailedBuild',
+] as const;
+
+/** The kind of a test run entry: which of job, url and xml it names (none or several: undefined). */
+export function testRunKind(run: unknown): 'jenkins' | 'url' | 'xml' | undefined {
+  if (!isRecord(run)) return undefined;
+  const named = (['job', 'url', 'xml'] as const).filter((key) => !isMissing(run[key]));
+  if (named.length !== 1) return undefined;
+  return named[0] === 'job' ? 'jenkins' : named[0];
+}
+
+function validateTestVerification(values: Values, set: Setter, label: Labeler): void {
+  for (const side of ['baseline', 'canary']) {
+    const runs = values[side];
+    if (runs === undefined || isSpel(runs)) continue;
+    if (!Array.isArray(runs)) {
+      set(side, `${label(side)} must be a list of runs.`);
+      continue;
+    }
+    if (runs.length === 0) set(side, `${label(side)}: add at least one run.`);
+    runs.forEach((run: unknown, index) => {
+      const row = `${label(side)} run ${index + 1}`;
+      // Orca evaluates the payload against the unevaluated parameters, so `${…}` in a run would reach
+      // autopilot as text and fail the stage (orca-stages README, "Parameter values must be literal").
+      if (JSON.stringify(run ?? null).includes('${'))
+        return set(side, `${row}: SpEL (\${…}) cannot be used here; use a build number or a Jenkins permalink.`);
+      if (!isRecord(run)) return set(side, `${row} must be an object such as {"job": "web", "build": 42}.`);
+      const kind = testRunKind(run);
+      if (!kind) return set(side, `${row}: give exactly one of a Jenkins job, a URL or XML.`);
+      if (kind === 'jenkins') {
+        const build = run['build'];
+        if (isMissing(build)) set(side, `${row}: the build is required.`);
+        else if (
+          !(typeof build === 'number' && Number.isInteger(build) && build > 0) &&
+          !(
+            typeof build === 'string' &&
+            (/^[1-9][0-9]*$/.test(build) || (jenkinsPermalinks as readonly string[]).includes(build))
+          )
+        )
+          set(side, `${row}: the build must be a number or one of ${jenkinsPermalinks.join(', ')}.`);
+        const artifact = run['artifact'];
+        if (
+          typeof artifact === 'string' &&
+          artifact.split('/').some((part) => part === '' || part === '.' || part === '..')
+        )
+          set(side, `${row}: the artifact must be a relative path inside the build.`);
+      }
+      if (kind === 'url' && !/^https?:\/\/[^\s]+$/i.test(String(run['url']))) {
+        set(side, `${row}: the URL must start with http:// or https://.`);
+      }
+    });
+  }
+  const thresholds = values['thresholds'];
+  if (thresholds !== undefined) {
+    if (!isRecord(thresholds)) set('thresholds', `${label('thresholds')} must be an object with pass and marginal.`);
+    else {
+      const { min, max } = limits.score;
+      const passProblem = rangeProblem(thresholds['pass'], min, max, String);
+      const marginalProblem = rangeProblem(thresholds['marginal'], min, max, String);
+      if (passProblem) set('thresholds', `Pass threshold ${passProblem}`);
+      else if (marginalProblem) set('thresholds', `Marginal threshold ${marginalProblem}`);
+      else if ((thresholds['marginal'] as number) > (thresholds['pass'] as number))
+        set('thresholds', 'Thresholds out of order: marginal must not be above pass.');
+    }
+  }
+  const durations = values['durations'];
+  if (!isMissing(durations) && !isSpel(durations)) {
+    if (!isRecord(durations)) set('durations', `${label('durations')} must be an object.`);
+    else {
+      const bounds: Record<string, [number, string]> = {
+        ratio: [1, 'Slower ratio'],
+        suiteRatio: [1, 'Suite ratio'],
+        minIncreaseMs: [0, 'Minimum increase'],
+        suiteMinIncreaseMs: [0, 'Suite minimum increase'],
+      };
+      for (const [key, [min, name]] of Object.entries(bounds)) {
+        const value = durations[key];
+        if (value === undefined || value === null || isSpel(value)) continue;
+        const problem = rangeProblem(value, min, key.endsWith('Ms') ? Number.MAX_SAFE_INTEGER : 1000, String);
+        if (problem) set('durations', `${name} ${problem}`);
       }
     }
   }

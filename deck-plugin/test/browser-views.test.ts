@@ -394,6 +394,92 @@ describe('the application views in the browser, through the Gate proxy, against 
     expect(marks.marks).toEqual([expect.objectContaining({ mark: 'ignorable', markedBy: 'bob' })]);
   });
 
+  it('Tests: a test verification judged by autopilot, with its tables and chart in the execution view', async () => {
+    const junit = (cases: string[]) =>
+      `<?xml version="1.0"?><testsuite name="com.acme.CartTest">${cases.join('')}</testsuite>`;
+    const pass = (name: string, seconds: number) =>
+      `<testcase classname="com.acme.CartTest" name="${name}" time="${seconds}"/>`;
+    const fail = (name: string, seconds: number, message: string) =>
+      `<testcase classname="com.acme.CartTest" name="${name}" time="${seconds}"><failure message="${message}"/></testcase>`;
+    const baseline = (shipping: number) =>
+      junit([
+        pass('adds', 0.02),
+        pass('pays', 0.1),
+        pass('refunds', 0.05),
+        pass('ships', shipping),
+        pass('taxes', 0.03),
+      ]);
+    const created = await call(
+      autopilot.url,
+      'POST',
+      '/api/v1/test-verifications',
+      {
+        application: 'checkout',
+        pipelineName: 'deploy-prod',
+        executionId: 'exec-tests',
+        stageId: 'tests',
+        baseline: [
+          { xml: baseline(0.3), label: 'checkout-build #40' },
+          { xml: baseline(0.32), label: 'checkout-build #41' },
+        ],
+        canary: [
+          {
+            label: 'checkout-build #42',
+            xml: junit([
+              pass('adds', 0.02),
+              fail('pays', 0.1, 'timeout talking to payments'),
+              fail('refunds', 0.05, 'expected REFUNDED but was OPEN'),
+              pass('ships', 1.2),
+              pass('taxes', 0.03),
+            ]),
+          },
+          {
+            label: 'checkout-build #43',
+            xml: junit([
+              pass('adds', 0.02),
+              pass('pays', 0.1),
+              fail('refunds', 0.05, 'expected REFUNDED but was OPEN'),
+              pass('ships', 1.3),
+              pass('taxes', 0.03),
+            ]),
+          },
+        ],
+      },
+      serviceHeaders(),
+    );
+    const id = String(created.id);
+    const deadline = Date.now() + 60_000;
+    let view = created;
+    while (view.status === 'running') {
+      if (Date.now() > deadline) throw new Error(`test verification ${id} is still running`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      view = await call(autopilot.url, 'GET', `/api/v1/test-verifications/${id}`, undefined, serviceHeaders());
+    }
+    expect(view).toMatchObject({ status: 'fail', score: 25 });
+
+    await session.renderExecution('isdTestVerificationGate', {
+      statusEndpoint: `http://autopilot.isd.svc/api/v1/test-verifications/${id}`,
+      webhook: { statusCode: 'ACCEPTED', monitor: { body: view } },
+    });
+    const root = session.page.locator('[data-view="isdTestVerificationGate-execution"]');
+    await root.locator('.isd-new-failures').waitFor();
+    expect(await root.locator('.isd-status').textContent()).toBe('Fail');
+    expect(await root.locator('.isd-new-failures tbody tr').first().textContent()).toBe(
+      'refundsexpected REFUNDED but was OPEN2 passed2 failed',
+    );
+    expect(await root.locator('.isd-flaky tbody tr').first().textContent()).toBe(
+      'pays1 passed, 1 failed2 passednewly flaky',
+    );
+    expect(await root.locator('.isd-slower tbody tr').first().textContent()).toMatch(/^ships310 ms1\.3 s4\.03×$/);
+    expect(await root.locator('.isd-suite-chart svg circle').count()).toBeGreaterThan(0);
+    // The view refreshed from autopilot through the Gate proxy, and its report link goes the same way.
+    expect(gate.forwarded.some((request) => request.url.includes(`/api/v1/test-verifications/${id}`))).toBe(true);
+    const report = await root.locator('.isd-report-link').getAttribute('href');
+    const answer = await session.page.evaluate(async (url) => (await fetch(url!)).status, report);
+    expect(answer).toBe(200);
+    await session.screenshot('real-sidecars-test-verification');
+  });
+
   it('raised no errors in the page', () => {
     expect(session.pageErrors).toEqual([]);
   });

@@ -21,6 +21,7 @@ import {
   policies,
   policyDecisions,
   templates,
+  testVerificationFail,
   verifications,
 } from './fixtures';
 
@@ -96,14 +97,14 @@ describe('the built plugin in Chromium', () => {
 
   it('loads through import() and registers exactly one config per gate key, ours', async () => {
     const keys = await session.loadPlugin();
-    expect(keys.sort()).toEqual(['isdApprovalGate', 'isdPolicyGate', 'isdVerificationGate']);
+    expect(keys.sort()).toEqual(['isdApprovalGate', 'isdPolicyGate', 'isdTestVerificationGate', 'isdVerificationGate']);
     const registered = await session.page.evaluate(() =>
       (window as never as { isdHost: { registered(): unknown } }).isdHost.registered(),
     );
     expect(registered).toEqual(
       expect.arrayContaining(keys.map((key) => ({ key, label: expect.stringContaining('ISD'), hasComponent: true }))),
     );
-    expect(registered).toHaveLength(3);
+    expect(registered).toHaveLength(keys.length);
   });
 
   it.each([
@@ -128,6 +129,16 @@ describe('the built plugin in Chromium', () => {
       },
     ],
     ['isdPolicyGate', { policy: 'isd/deploy/allowed', params: { environment: 'prod' } }],
+    [
+      'isdTestVerificationGate',
+      {
+        baseline: [{ job: 'checkout-build', build: 41 }],
+        canary: [
+          { job: 'checkout-build', build: 42, artifact: 'dotnet/TestResults.xml' },
+          { url: 'https://nexus.example.com/repository/test-results/checkout/42/TEST-cart.xml' },
+        ],
+      },
+    ],
   ])('renders the %s editor with its fields and sidecar lists', async (key, parameterValues) => {
     const { page } = session;
     await session.renderEditor(key, parameterValues);
@@ -150,6 +161,7 @@ describe('the built plugin in Chromium', () => {
       'Marginal',
     ],
     ['isdPolicyGate', executionStage('isdPolicyGate', policyDecisions.deny), 'Denied'],
+    ['isdTestVerificationGate', executionStage('isdTestVerificationGate', testVerificationFail), 'Fail'],
   ])('renders the %s execution view', async (key, stage, statusText) => {
     const { page } = session;
     await session.renderExecution(key, stage.context);

@@ -7,6 +7,8 @@ import type {
   PolicyGateDecision,
   PolicyGateRecord,
   PolicySummary,
+  TestFinding,
+  TestVerificationResult,
   VerificationReport,
   VerificationResult,
   VerificationStatus,
@@ -358,4 +360,106 @@ export const verificationReportWithLogs: VerificationReport = {
       ],
     },
   ],
+};
+
+const tallyOf = (
+  status: TestFinding['baseline']['status'],
+  passed: number,
+  failed: number,
+  medianMs: number | null = 20,
+) => ({
+  status,
+  passed,
+  failed,
+  skipped: 0,
+  medianMs,
+});
+
+/** A failed test verification as autopilot's monitor body holds it: two runs a side. */
+export const testVerificationFail: TestVerificationResult = {
+  id: '3f0c6a52-8a9e-4b43-9d0e-0c1d2e3f4a5b',
+  kind: 'test',
+  status: 'fail',
+  score: 25,
+  reason: '1 new failure, 1 newly flaky, 1 slower test; score 25 is fail (pass ≥ 80, marginal ≥ 60)',
+  thresholds: { pass: 80, marginal: 60 },
+  reportUrl: '/api/v1/test-verifications/3f0c6a52-8a9e-4b43-9d0e-0c1d2e3f4a5b/report',
+  baselineRuns: [
+    { kind: 'jenkins', label: 'shop/web-build #40' },
+    { kind: 'jenkins', label: 'shop/web-build #41' },
+  ],
+  canaryRuns: [
+    { kind: 'jenkins', label: 'shop/web-build #42' },
+    { kind: 'jenkins', label: 'shop/web-build #43' },
+  ],
+  counts: {
+    newFailures: 1,
+    stillFailing: 0,
+    fixed: 0,
+    flaky: 1,
+    newlyFlaky: 1,
+    slower: 1,
+    missing: 0,
+    newTests: 0,
+    newlySkipped: 0,
+  },
+  suite: { baselineMs: 382.5, canaryMs: 1330, ratio: 3.48, slower: false, tests: 5 },
+  baseline: {
+    tests: 5,
+    runs: [
+      { label: 'shop/web-build #40', tests: 5, passed: 5, failed: 0, skipped: 0, durationMs: 380 },
+      { label: 'shop/web-build #41', tests: 5, passed: 5, failed: 0, skipped: 0, durationMs: 385 },
+    ],
+  },
+  canary: {
+    tests: 5,
+    runs: [
+      { label: 'shop/web-build #42', tests: 5, passed: 3, failed: 2, skipped: 0, durationMs: 1280 },
+      { label: 'shop/web-build #43', tests: 5, passed: 4, failed: 1, skipped: 0, durationMs: 1380 },
+    ],
+  },
+  penalties: [
+    { rule: 'new failure', count: 1, points: 50 },
+    { rule: 'newly flaky', count: 1, points: 20 },
+    { rule: 'slower test', count: 1, points: 5 },
+  ],
+  newFailures: [
+    {
+      id: 'com.acme.CartTest.refunds',
+      suite: 'com.acme.CartTest',
+      name: 'refunds',
+      message: 'expected REFUNDED but was OPEN',
+      baseline: tallyOf('passed', 2, 0),
+      canary: tallyOf('failed', 0, 2),
+    },
+  ],
+  flaky: [
+    {
+      id: 'com.acme.CartTest.pays',
+      suite: 'com.acme.CartTest',
+      name: 'pays',
+      message: 'timeout talking to payments',
+      baseline: tallyOf('passed', 2, 0),
+      canary: tallyOf('flaky', 1, 1),
+      newlyFlaky: true,
+    },
+  ],
+  slower: [{ id: 'com.acme.CartTest.ships', baselineMs: 300, canaryMs: 1250, ratio: 4.17 }],
+  missing: [],
+};
+
+/** The same gate while autopilot reads the reports. */
+export const testVerificationRunning: TestVerificationResult = {
+  ...testVerificationFail,
+  status: 'running',
+  score: null,
+  reason: null,
+  counts: null,
+  suite: null,
+  baseline: null,
+  canary: null,
+  penalties: [],
+  newFailures: [],
+  flaky: [],
+  slower: [],
 };

@@ -18,13 +18,17 @@ import { startGateProxy } from '../../test/harness/gate';
 import type { GateProxy } from '../../test/harness/gate';
 import {
   createTestDatabase,
+  eventually,
   gateHeaders,
+  serviceHeaders,
   startTestService,
   testServiceConfig,
   TEST_GATE_TOKEN,
 } from '@isd/test-support';
 import { createGateProxyClient } from '../src/api/sidecar-client';
 import type { SidecarClient } from '../src/api/sidecar-client';
+import type { TestVerificationResult } from '../src/api/sidecar-shapes';
+import { testVerificationFail } from './fixtures';
 import { PipelineChecker } from '../src/policy-check';
 
 // Collected by the save-time check: sapor's `staticPackages` include `isd.static` and its sub-packages.
@@ -164,5 +168,53 @@ describe('the plugin’s client against real sapor and autopilot through the Gat
     await expect(run(pipeline(['isdApprovalGate', 'deploy']))).resolves.toBe('');
     const forwarded = gate.forwarded.filter((request) => request.url.endsWith('/pipeline-check'));
     expect(forwarded.map((request) => request.headers['X-SPINNAKER-USER'])).toEqual(['alice', 'alice']);
+  });
+  it('reads a test verification as the execution view expects it (the fixture’s shape)', async () => {
+    const junit = (pays: string, shipsSeconds: number) =>
+      `<testsuite name="com.acme.CartTest"><testcase classname="com.acme.CartTest" name="adds" time="0.02"/>${pays}<testcase classname="com.acme.CartTest" name="ships" time="${shipsSeconds}"/></testsuite>`;
+    const created = await fetch(`${autopilot.url}/api/v1/test-verifications`, {
+      method: 'POST',
+      headers: serviceHeaders(),
+      body: JSON.stringify({
+        application: 'checkout',
+        executionId: 'exec-contract',
+        stageId: 'tests',
+        baseline: [{ xml: junit('<testcase classname="com.acme.CartTest" name="pays" time="0.1"/>', 0.3) }],
+        canary: [
+          {
+            xml: junit(
+              '<testcase classname="com.acme.CartTest" name="pays" time="0.1"><failure message="boom"/></testcase>',
+              1.2,
+            ),
+          },
+          { xml: junit('<testcase classname="com.acme.CartTest" name="pays" time="0.1"/>', 1.3) },
+        ],
+      }),
+    });
+    expect(created.status).toBe(202);
+    const { id } = (await created.json()) as { id: string };
+    const read = await eventually(async () => {
+      const body = await client.getTestVerification(id);
+      return body.status === 'running' ? undefined : body;
+    });
+    // Every key the view reads is there, of the fixture's kind (the fixture is what the jsdom tests render).
+    const shapeOf = (value: unknown): unknown =>
+      Array.isArray(value)
+        ? value.slice(0, 1).map(shapeOf)
+        : value && typeof value === 'object'
+          ? Object.fromEntries(
+              Object.keys(value)
+                .sort()
+                .map((key) => [key, shapeOf((value as Record<string, unknown>)[key])]),
+            )
+          : value === null
+            ? 'null'
+            : typeof value;
+    const keysOf = (value: TestVerificationResult) => Object.keys(value).sort();
+    expect(keysOf(read)).toEqual(expect.arrayContaining(keysOf(testVerificationFail).filter((key) => key !== 'error')));
+    expect(shapeOf(read.flaky)).toEqual(shapeOf(testVerificationFail.flaky));
+    expect(shapeOf(read.slower)).toEqual(shapeOf(testVerificationFail.slower));
+    expect(shapeOf(read.canary)).toEqual(shapeOf(testVerificationFail.canary));
+    expect(read).toMatchObject({ status: 'marginal', score: 75, counts: { newlyFlaky: 1, slower: 1 } });
   });
 });

@@ -1,7 +1,7 @@
 import { defaultParameterValues, gateKinds, gateStageByKey, gateStages } from './index';
 import type { GateKind } from './index';
 
-const allKinds: GateKind[] = ['approval', 'verification', 'policy'];
+const allKinds: GateKind[] = ['approval', 'verification', 'testVerification', 'policy'];
 
 /** Replaces every `${…}` expression with JSON null, as if each evaluated to null. */
 function withExpressionsAsNull(template: string): string {
@@ -18,6 +18,7 @@ describe('gate stage catalog', () => {
     expect(gateStages.approval.key).toBe('isdApprovalGate');
     expect(gateStages.verification.key).toBe('isdVerificationGate');
     expect(gateStages.policy.key).toBe('isdPolicyGate');
+    expect(gateStages.testVerification.key).toBe('isdTestVerificationGate');
     expect(gateStageByKey('isdPolicyGate')).toBe(gateStages.policy);
     expect(gateStageByKey('webhook')).toBeUndefined();
   });
@@ -73,6 +74,19 @@ describe('gate stage catalog', () => {
     );
     expect(gateStages.verification.payloadTemplate).toContain(`"weights": \${#toJson(parameterValues['weights'])}`);
     expect(defaultParameterValues(gateStages.verification)).not.toHaveProperty('logTemplate');
+  });
+
+  it('serves the test verification gate from autopilot in the verification gate contract', () => {
+    const stage = gateStages.testVerification;
+    expect(stage).toMatchObject({
+      service: 'autopilot',
+      createPath: '/api/v1/test-verifications',
+      cancelEndpointTemplate: '${statusEndpoint}/cancel',
+      statuses: gateStages.verification.statuses,
+    });
+    expect(stage.parameters.filter((p) => p.required).map((p) => p.name)).toEqual(['baseline', 'canary', 'thresholds']);
+    expect(stage.payloadTemplate).toContain(`"canary": \${#toJson(parameterValues['canary'])}`);
+    expect(defaultParameterValues(stage)).toEqual({ baseline: [], canary: [], thresholds: { pass: 80, marginal: 60 } });
   });
 
   it('returns fresh default parameter values each time', () => {

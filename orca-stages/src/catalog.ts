@@ -1,6 +1,6 @@
 // The stage catalog: one typed definition per ISD gate. Everything Spinnaker needs to run a gate as a
 // preconfigured webhook stage (Orca's `webhook.preconfigured`, Deck's stage keys and defaults, Gate's
-// proxies) is derived from these three objects, so they are the single source of truth.
+// proxies) is derived from these objects, so they are the single source of truth.
 //
 // Orca facts this file relies on (spinnaker/orca orca-webhook, see ../README.md for the full list):
 // - the preconfigured YAML overwrites url/method/headers/payload in the stage context
@@ -11,11 +11,11 @@
 //   `${…}` text (ContextParameterProcessor), so every inserted value goes through `#toJson(...)` and
 //   the sidecars reject literal `${` with 400.
 
-/** The three kinds of gate ISD adds to Spinnaker. */
-export type GateKind = 'approval' | 'verification' | 'policy';
+/** The kinds of gate ISD adds to Spinnaker. */
+export type GateKind = 'approval' | 'verification' | 'testVerification' | 'policy';
 
 /** Stage type keys: Orca's `webhook.preconfigured[].type` and Deck's `IStageTypeConfig.key`. */
-export type GateStageKey = 'isdApprovalGate' | 'isdVerificationGate' | 'isdPolicyGate';
+export type GateStageKey = 'isdApprovalGate' | 'isdVerificationGate' | 'isdTestVerificationGate' | 'isdPolicyGate';
 
 /** The sidecar service that answers a gate; also the Gate proxy id (`/proxies/{service}/**`). */
 export type SidecarService = 'visibility' | 'autopilot' | 'sapor';
@@ -284,6 +284,40 @@ const verificationParameters: StageParameter[] = [
   },
 ];
 
+const testVerificationParameters: StageParameter[] = [
+  {
+    name: 'baseline',
+    label: 'Baseline runs',
+    type: 'array',
+    required: true,
+    defaultValue: [],
+    help: "The baseline build's test results, one entry per run: {source?, job, build, artifact?} (a Jenkins build's test report, or an archived JUnit/xUnit file of it), {url} (a JUnit/xUnit file under a configured test source) or {xml}.",
+  },
+  {
+    name: 'canary',
+    label: 'Canary runs',
+    type: 'array',
+    required: true,
+    defaultValue: [],
+    help: "The canary build's test results, in the same form; several runs of one build reveal flaky tests.",
+  },
+  {
+    name: 'thresholds',
+    label: 'Score thresholds',
+    type: 'object',
+    required: true,
+    defaultValue: { pass: 80, marginal: 60 },
+    help: 'Score >= pass is `pass`, >= marginal is `marginal`, below is `fail` (a new failure costs 50 points).',
+  },
+  {
+    name: 'durations',
+    label: 'Slower-test rule',
+    type: 'object',
+    required: false,
+    help: "{ratio, minIncreaseMs, suiteRatio, suiteMinIncreaseMs}: when a test or the suite counts as slower; absent means autopilot's defaults (1.5x and 250 ms; 1.2x and 2 s).",
+  },
+];
+
 const policyParameters: StageParameter[] = [
   {
     name: 'policy',
@@ -381,6 +415,47 @@ const verificationGate: GateStage = {
   cancelPayloadTemplate: '{}',
 };
 
+/** The test verification gate: the canary build's test results against the baseline's, served by autopilot. */
+const testVerificationGate: GateStage = {
+  kind: 'testVerification',
+  key: 'isdTestVerificationGate',
+  label: 'ISD Test Verification Gate',
+  description: "Compares the canary build's test results with the baseline's: new failures, flaky and slower tests.",
+  service: 'autopilot',
+  parameters: testVerificationParameters,
+  stageDefaults: {
+    // Reading a few reports takes seconds; the margin covers retries of an unreachable Jenkins.
+    stageTimeoutMs: HOUR_MS,
+    retryStatusCodes: [],
+    waitForCompletion: true,
+    failPipeline: true,
+  },
+  statuses: {
+    running: ['running'],
+    success: ['pass'],
+    terminal: ['fail', 'marginal', 'error'],
+    canceled: ['canceled'],
+  },
+  createPath: '/api/v1/test-verifications',
+  method: 'POST',
+  payloadTemplate: jsonTemplate([
+    ['application', spel.application],
+    ['pipelineName', spel.pipelineName],
+    ['pipelineId', spel.pipelineId],
+    ['executionId', spel.executionId],
+    ['stageId', spel.stageId],
+    ...testVerificationParameters.map((parameter): [string, string] => [
+      parameter.name,
+      spel.parameter(parameter.name),
+    ]),
+  ]),
+  statusUrlResolution: 'locationHeader',
+  statusJsonPath: '$.status',
+  cancelEndpointTemplate: '${statusEndpoint}/cancel',
+  cancelMethod: 'POST',
+  cancelPayloadTemplate: '{}',
+};
+
 /** The policy gate: a Rego decision taken on create, served by sapor. */
 const policyGate: GateStage = {
   kind: 'policy',
@@ -416,11 +491,12 @@ const policyGate: GateStage = {
 export const gateStages: Record<GateKind, GateStage> = {
   approval: approvalGate,
   verification: verificationGate,
+  testVerification: testVerificationGate,
   policy: policyGate,
 };
 
 /** Every gate kind, in pipeline-editor order. */
-export const gateKinds: readonly GateKind[] = ['policy', 'verification', 'approval'];
+export const gateKinds: readonly GateKind[] = ['policy', 'verification', 'testVerification', 'approval'];
 
 /** Finds a gate by its stage key, or undefined when the key is not an ISD gate. */
 export function gateStageByKey(key: string): GateStage | undefined {

@@ -58,7 +58,7 @@ describe('renderSpinnakerConfig', () => {
   it('renders one preconfigured webhook per gate that polls the Location with the token header', () => {
     const { orcaLocal } = renderSpinnakerConfig(resolveValues());
     const types = orcaLocal.webhook.preconfigured.map((webhook) => webhook.type).sort();
-    expect(types).toEqual(['isdApprovalGate', 'isdPolicyGate', 'isdVerificationGate']);
+    expect(types).toEqual(['isdApprovalGate', 'isdPolicyGate', 'isdTestVerificationGate', 'isdVerificationGate']);
     for (const webhook of orcaLocal.webhook.preconfigured) {
       expect(webhook.statusUrlResolution).toBe('locationHeader');
       expect(webhook.statusJsonPath).toBe('$.status');
@@ -108,11 +108,13 @@ describe('renderSpinnakerConfig', () => {
 
   it('moves marginal to the success list when values say marginal passes', () => {
     const values = resolveValues({ overrides: { verification: { marginalOutcome: 'success' } } });
-    const verification = renderSpinnakerConfig(values).orcaLocal.webhook.preconfigured.find(
-      (webhook) => webhook.type === 'isdVerificationGate',
-    );
-    expect(verification?.successStatuses).toBe('pass,marginal');
-    expect(verification?.terminalStatuses).toBe('fail,error');
+    for (const type of ['isdVerificationGate', 'isdTestVerificationGate']) {
+      const verification = renderSpinnakerConfig(values).orcaLocal.webhook.preconfigured.find(
+        (webhook) => webhook.type === type,
+      );
+      expect(verification?.successStatuses).toBe('pass,marginal');
+      expect(verification?.terminalStatuses).toBe('fail,error');
+    }
   });
 
   it('puts the token into customHeaders only when asked (Orca without sensitiveHeaders)', () => {

@@ -66,7 +66,10 @@ function renderWebhook(stage: GateStage, values: RenderValues): PreconfiguredWeb
   const headers: Record<string, string[]> = { 'Content-Type': ['application/json'], Accept: ['application/json'] };
   const token = { [serviceTokenHeader]: [values.serviceToken.reference] };
   const statuses = { ...stage.statuses };
-  if (stage.kind === 'verification' && values.verification.marginalOutcome === 'success') {
+  if (
+    (stage.kind === 'verification' || stage.kind === 'testVerification') &&
+    values.verification.marginalOutcome === 'success'
+  ) {
     statuses.terminal = statuses.terminal.filter((word) => word !== 'marginal');
     statuses.success = [...statuses.success, 'marginal'];
   }

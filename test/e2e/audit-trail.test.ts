@@ -177,6 +177,39 @@ it('a finished verification in autopilot is appended to the audit trail with its
   expect(typeof record.details.score).toBe('number');
 });
 
+it('a finished test verification in autopilot is appended to the audit trail with its counts', async () => {
+  const stageId = `tests-${Date.now()}`;
+  const report = (outcome: string) =>
+    `<testsuite name="shop.CartTest"><testcase classname="shop.CartTest" name="pays" time="0.1">${outcome}</testcase></testsuite>`;
+  const created = await call(autopilot.url, 'POST', '/api/v1/test-verifications', serviceHeaders(), {
+    application: 'shop',
+    executionId: 'exec-tests',
+    stageId,
+    baseline: [{ xml: report(''), label: 'shop #1' }],
+    canary: [{ xml: report('<failure message="boom"/>'), label: 'shop #2' }],
+  });
+  expect(created.status).toBe(202);
+  const record = await eventually(async () => {
+    const audit = await call(sapor.url, 'GET', '/api/v1/audit?application=shop&type=verification', gateHeaders('rm1'));
+    const records = (audit.body?.records ?? []) as Array<Record<string, any>>; // eslint-disable-line @typescript-eslint/no-explicit-any
+    return records.find((candidate) => candidate.subject.stageId === stageId);
+  }, 30_000);
+  expect(record).toMatchObject({
+    source: 'autopilot',
+    type: 'verification',
+    outcome: 'fail',
+    actor: 'autopilot',
+    subject: { executionId: 'exec-tests', stageId },
+    details: {
+      kind: 'test-verification',
+      score: 50,
+      counts: { newFailures: 1 },
+      baselineRuns: ['shop #1'],
+      canaryRuns: ['shop #2'],
+    },
+  });
+});
+
 it("a user's mark on a log cluster in autopilot is appended to the audit trail with the user as actor", async () => {
   const template = 'ERROR order <*> failed: java.lang.IllegalStateException: stock for <*> is negative';
   const key = clusterKey(template);

@@ -26,6 +26,7 @@ import type {
   PolicySummary,
   VerificationListFilter,
   VerificationReport,
+  TestVerificationResult,
   VerificationResult,
   VerificationSummary,
   VerificationTemplateSummary,
@@ -57,6 +58,7 @@ export interface SidecarClient {
   listApprovals(filter: ApprovalListFilter): Promise<ApprovalInstance[]>;
   decideApproval(id: string, decision: ApprovalDecisionRequest): Promise<ApprovalInstance>;
   getVerification(id: string): Promise<VerificationResult>;
+  getTestVerification(id: string): Promise<TestVerificationResult>;
   listVerificationTemplates(): Promise<VerificationTemplateSummary[]>;
   listLogTemplates(): Promise<LogTemplateSummary[]>;
   /** Marks a log cluster of the application for later runs, as the logged-in user (Gate adds who). */
@@ -153,6 +155,7 @@ export function createGateProxyClient(options: GateProxyClientOptions): SidecarC
     decideApproval: (id, decision) =>
       call('visibility', 'POST', `/api/v1/approvals/${encodeURIComponent(id)}/decisions`, decision),
     getVerification: (id) => call('autopilot', 'GET', `/api/v1/verifications/${encodeURIComponent(id)}`),
+    getTestVerification: (id) => call('autopilot', 'GET', `/api/v1/test-verifications/${encodeURIComponent(id)}`),
     listVerificationTemplates: async () => listOf(await call('autopilot', 'GET', '/api/v1/templates'), 'templates'),
     listLogTemplates: async () => listOf(await call('autopilot', 'GET', '/api/v1/log-templates'), 'templates'),
     markLogCluster: (application, clusterKey, mark, template) =>

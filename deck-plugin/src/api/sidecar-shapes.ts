@@ -121,6 +121,70 @@ export interface VerificationResult {
   weights?: { metric: number; log: number };
 }
 
+/** One side's outcome of a test over all its runs (autopilot's test verification). */
+export interface TestSideTally {
+  status: 'absent' | 'skipped' | 'passed' | 'failed' | 'flaky';
+  passed: number;
+  failed: number;
+  skipped: number;
+  medianMs: number | null;
+}
+
+/** A test the comparison lists (new failure, flaky, missing…). */
+export interface TestFinding {
+  id: string;
+  suite: string;
+  name: string;
+  message: string | null;
+  baseline: TestSideTally;
+  canary: TestSideTally;
+  /** Flaky list only: flaky in the canary but not in the baseline. */
+  newlyFlaky?: boolean;
+}
+
+/** One run's totals. */
+export interface TestRunSummary {
+  label: string;
+  tests: number;
+  passed: number;
+  failed: number;
+  skipped: number;
+  durationMs: number;
+}
+
+/** `GET /api/v1/test-verifications/{id}` (and Orca's monitor body for the test verification gate). */
+export interface TestVerificationResult {
+  id: string;
+  kind?: 'test';
+  status: VerificationStatus;
+  score: number | null;
+  reason: string | null;
+  error?: string;
+  thresholds?: { pass?: number; marginal?: number };
+  reportUrl?: string;
+  baselineRuns?: Array<{ kind: string; label: string }>;
+  canaryRuns?: Array<{ kind: string; label: string }>;
+  counts: {
+    newFailures: number;
+    stillFailing: number;
+    fixed: number;
+    flaky: number;
+    newlyFlaky: number;
+    slower: number;
+    missing: number;
+    newTests: number;
+    newlySkipped: number;
+  } | null;
+  suite: { baselineMs: number; canaryMs: number; ratio: number | null; slower: boolean; tests: number } | null;
+  baseline: { runs: TestRunSummary[]; tests: number } | null;
+  canary: { runs: TestRunSummary[]; tests: number } | null;
+  penalties?: Array<{ rule: string; count: number; points: number }>;
+  newFailures: TestFinding[];
+  flaky: TestFinding[];
+  slower: Array<{ id: string; baselineMs: number; canaryMs: number; ratio: number | null }>;
+  missing: TestFinding[];
+}
+
 /** An entry of `GET /api/v1/log-templates` (autopilot answers `{templates: [...]}`). */
 export interface LogTemplateSummary {
   name: string;

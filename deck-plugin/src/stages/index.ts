@@ -1,4 +1,4 @@
-// The three gate stage configs the plugin registers with Deck.
+// The gate stage configs the plugin registers with Deck.
 import type { IStageTypeConfig } from '@spinnaker/core';
 
 import { ApprovalExecutionDetails } from './approval/ApprovalExecutionDetails';
@@ -6,6 +6,8 @@ import { ApprovalStageConfig } from './approval/ApprovalStageConfig';
 import { PolicyExecutionDetails } from './policy/PolicyExecutionDetails';
 import { PolicyStageConfig } from './policy/PolicyStageConfig';
 import { gateStageType } from './stage-type';
+import { TestVerificationExecutionDetails } from './test-verification/TestVerificationExecutionDetails';
+import { TestVerificationStageConfig } from './test-verification/TestVerificationStageConfig';
 import { VerificationExecutionDetails } from './verification/VerificationExecutionDetails';
 import { VerificationStageConfig } from './verification/VerificationStageConfig';
 
@@ -19,8 +21,20 @@ export const verificationStage: IStageTypeConfig = gateStageType(
   VerificationExecutionDetails,
 );
 
+/** Deck stage config of the test verification gate. */
+export const testVerificationStage: IStageTypeConfig = gateStageType(
+  'testVerification',
+  TestVerificationStageConfig,
+  TestVerificationExecutionDetails,
+);
+
 /** Deck stage config of the policy gate. */
 export const policyStage: IStageTypeConfig = gateStageType('policy', PolicyStageConfig, PolicyExecutionDetails);
 
 /** All gate stage configs, in the order the stage picker lists them. */
-export const gateStageTypes: IStageTypeConfig[] = [policyStage, verificationStage, approvalStage];
+export const gateStageTypes: IStageTypeConfig[] = [
+  policyStage,
+  verificationStage,
+  testVerificationStage,
+  approvalStage,
+];

@@ -1,6 +1,7 @@
 import { baseConfigSchema } from '@isd/kit';
 import { z } from 'zod';
 import { JUDGE_NAMES } from './domain';
+import { testSourceConfigSchema } from './test-verification/sources';
 
 const tlsSchema = z
   .strictObject({
@@ -173,6 +174,24 @@ export const autopilotConfigSchema = baseConfigSchema({ name: 'autopilot', port:
     .describe(
       'Log provider accounts by name: {type (opensearch, loki or splunk), url, credentials}; secrets via env, e.g. AUTOPILOT_LOG_PROVIDERS__LOGS__PASSWORD',
     ),
+  testSources: z
+    .record(z.string().regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, `_` or `-`'), testSourceConfigSchema)
+    .default({})
+    .describe(
+      'Servers test verifications read test results from, by name: {type (jenkins or http), url, credentials (jenkins: user, apiToken; http: bearerToken or username, password)}; a stage URL must lie under one of these URLs',
+    ),
+  testVerification: z
+    .strictObject({
+      maxReportBytes: z
+        .number()
+        .int()
+        .positive()
+        .default(32 * 1024 * 1024)
+        .describe('Largest test report read (fetched or inline); a larger one ends the verification in error'),
+      maxTestCases: z.number().int().positive().default(200_000).describe('Most test cases one report may hold'),
+      maxRuns: z.number().int().min(1).max(100).default(10).describe('Most runs per side (baseline, canary)'),
+    })
+    .prefault({}),
   analysis: z
     .strictObject({
       defaultJudge: z

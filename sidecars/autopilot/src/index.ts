@@ -38,3 +38,9 @@ export { appendVerificationAudit, logMarkAuditRecord, verificationAuditRecord } 
 export { startDemoPrometheus } from './demo/demo-prometheus';
 export { argoVerificationSchema, argoAnswerSchema, ARGO_STATUSES } from './api/argo';
 export type { DemoPrometheus } from './demo/demo-prometheus';
+export { compareTestRuns, DEFAULT_DURATION_RULE, PENALTIES } from './test-verification/compare';
+export type { TestComparison, TestRun, DurationRule } from './test-verification/compare';
+export { parseJenkinsTestReport, parseTestResultsXml, TestReportError } from './test-verification/results';
+export type { TestCase } from './test-verification/results';
+export { createTestVerificationSchema, testVerificationView } from './api/test-verification-routes';
+export type { TestVerificationRecord } from './store/test-verification-store';

@@ -3,6 +3,7 @@ import type { ServiceDefinition } from '@isd/kit';
 import { createAutopilotMetrics } from './analysis/metrics';
 import { VerificationRunner } from './analysis/runner';
 import { registerRoutes } from './api/routes';
+import { registerTestVerificationRoutes, testResultLimits } from './api/test-verification-routes';
 import { autopilotConfigSchema, type AutopilotConfig } from './config';
 import type { LogTemplate } from './logs';
 import { LogProviderRegistry } from './logs/providers/registry';
@@ -10,14 +11,16 @@ import { readLogTemplateFiles } from './logs/yaml-files';
 import { ProviderRegistry } from './providers/registry';
 import { LogMarkStore } from './store/log-mark-store';
 import { TemplateStore } from './store/template-store';
+import { TestVerificationStore } from './store/test-verification-store';
 import { VerificationStore } from './store/verification-store';
+import { TestVerificationRunner } from './test-verification/runner';
 import { readTemplateFiles } from './templates/yaml-files';
 
 /** The autopilot service: verification gate: compares a canary against a baseline from metrics and logs. */
 export const autopilotService: ServiceDefinition<AutopilotConfig> = {
   name: 'autopilot',
   version: '0.1.0',
-  description: 'Verification gate: compares a canary against a baseline from metrics and logs',
+  description: 'Verification gate: compares a canary against a baseline from metrics, logs and test results',
   configSchema: autopilotConfigSchema,
   migrationsDir: path.join(__dirname, '..', 'migrations'),
   async setup({ config, logger, database, jobs, http, metrics }) {
@@ -77,5 +80,19 @@ export const autopilotService: ServiceDefinition<AutopilotConfig> = {
       logProviders,
       runner,
     });
+    const testVerifications = new TestVerificationStore(database);
+    const testRunner = new TestVerificationRunner({
+      store: testVerifications,
+      jobs,
+      logger,
+      sources: config.testSources,
+      limits: testResultLimits(config),
+      attempts: config.analysis.providerAttempts,
+      retryDelayMs: config.analysis.providerRetryDelayMs,
+      watchdogGraceMs: config.analysis.watchdogGraceMs,
+      audit: config.audit,
+    });
+    await testRunner.start();
+    registerTestVerificationRoutes(http, { config, store: testVerifications, runner: testRunner });
   },
 };

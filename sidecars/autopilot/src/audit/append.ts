@@ -4,6 +4,7 @@
 import { UnavailableError, outboundRequest } from '@isd/kit';
 import type { AutopilotConfig } from '../config';
 import type { StoredLogMark } from '../store/log-mark-store';
+import type { TestVerificationRecord } from '../store/test-verification-store';
 import type { VerificationRecord } from '../store/verification-store';
 
 export type AuditTarget = NonNullable<AutopilotConfig['audit']>;
@@ -38,6 +39,31 @@ export function verificationAuditRecord(record: VerificationRecord): Record<stri
 export async function appendVerificationAudit(target: AuditTarget, record: VerificationRecord): Promise<void> {
   const body = verificationAuditRecord(record);
   if (body) await appendAuditRecord(target, body);
+}
+
+/** The audit record of a finished test verification (`details.kind: test-verification`); undefined while running. */
+export function testVerificationAuditRecord(record: TestVerificationRecord): Record<string, unknown> | undefined {
+  if (record.status === 'running' || !record.finishedAt) return undefined;
+  return {
+    source: 'autopilot',
+    key: `test-verification:${record.id}`,
+    type: 'verification',
+    outcome: record.status,
+    application: record.application,
+    actor: 'autopilot',
+    occurredAt: new Date(record.finishedAt).toISOString(),
+    subject: { testVerificationId: record.id, executionId: record.executionId, stageId: record.stageId },
+    details: {
+      kind: 'test-verification',
+      score: record.score,
+      reason: record.reason,
+      error: record.error,
+      thresholds: record.thresholds,
+      counts: record.report?.counts ?? null,
+      baselineRuns: record.spec.baseline.map((run) => run.label),
+      canaryRuns: record.spec.canary.map((run) => run.label),
+    },
+  };
 }
 
 /** The audit record of a feedback mark on a log cluster (idempotent on the cluster and the time of the mark). */
