@@ -326,7 +326,7 @@ export async function startTerraformCloudHarness(
     if (method === 'GET' && (match = /^\/api\/v2\/runs\/([^/]+)$/.exec(path))) {
       const run = findRun(match[1]!);
       const include = (query.get('include') ?? '').split(',').filter(Boolean);
-      const included = include.flatMap((name) => {
+      const included = include.flatMap((name): unknown[] => {
         if (name === 'plan') return [planJson(run)];
         if (name === 'workspace') return [workspaceJson(workspaces.get(run.workspaceId)!)];
         if (name === 'apply') return [];
