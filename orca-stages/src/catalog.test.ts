@@ -1,7 +1,7 @@
 import { defaultParameterValues, gateKinds, gateStageByKey, gateStages } from './index';
 import type { GateKind } from './index';
 
-const allKinds: GateKind[] = ['approval', 'verification', 'policy'];
+const allKinds: GateKind[] = ['approval', 'verification', 'policy', 'terraform'];
 
 /** Replaces every `${…}` expression with JSON null, as if each evaluated to null. */
 function withExpressionsAsNull(template: string): string {
@@ -73,6 +73,20 @@ describe('gate stage catalog', () => {
     );
     expect(gateStages.verification.payloadTemplate).toContain(`"weights": \${#toJson(parameterValues['weights'])}`);
     expect(defaultParameterValues(gateStages.verification)).not.toHaveProperty('logTemplate');
+  });
+
+  it('gives the Terraform stage time to plan, wait for its approval and apply', () => {
+    const terraform = gateStages.terraform;
+    expect(terraform).toMatchObject({
+      key: 'isdTerraform',
+      service: 'visibility',
+      createPath: '/api/v1/terraform-runs',
+    });
+    const timeout = terraform.parameters.find((parameter) => parameter.name === 'timeoutMs')?.defaultValue as number;
+    expect(terraform.stageDefaults.stageTimeoutMs).toBeGreaterThan(timeout);
+    expect(terraform.statuses.success).toEqual(['applied', 'no_changes']);
+    expect(terraform.cancelEndpointTemplate).toBe('${statusEndpoint}/cancel');
+    expect(terraform.parameters.find((parameter) => parameter.name === 'workspace')?.required).toBe(true);
   });
 
   it('returns fresh default parameter values each time', () => {
