@@ -1,4 +1,4 @@
-// The three gate stage configs the plugin registers with Deck.
+// The gate stage configs the plugin registers with Deck.
 import type { IStageTypeConfig } from '@spinnaker/core';
 
 import { ApprovalExecutionDetails } from './approval/ApprovalExecutionDetails';
@@ -6,6 +6,8 @@ import { ApprovalStageConfig } from './approval/ApprovalStageConfig';
 import { PolicyExecutionDetails } from './policy/PolicyExecutionDetails';
 import { PolicyStageConfig } from './policy/PolicyStageConfig';
 import { gateStageType } from './stage-type';
+import { TerraformExecutionDetails } from './terraform/TerraformExecutionDetails';
+import { TerraformStageConfig } from './terraform/TerraformStageConfig';
 import { VerificationExecutionDetails } from './verification/VerificationExecutionDetails';
 import { VerificationStageConfig } from './verification/VerificationStageConfig';
 
@@ -22,5 +24,12 @@ export const verificationStage: IStageTypeConfig = gateStageType(
 /** Deck stage config of the policy gate. */
 export const policyStage: IStageTypeConfig = gateStageType('policy', PolicyStageConfig, PolicyExecutionDetails);
 
+/** Deck stage config of the Terraform stage (plan, approval on the plan, apply). */
+export const terraformStage: IStageTypeConfig = gateStageType(
+  'terraform',
+  TerraformStageConfig,
+  TerraformExecutionDetails,
+);
+
 /** All gate stage configs, in the order the stage picker lists them. */
-export const gateStageTypes: IStageTypeConfig[] = [policyStage, verificationStage, approvalStage];
+export const gateStageTypes: IStageTypeConfig[] = [policyStage, verificationStage, approvalStage, terraformStage];
