@@ -35,6 +35,12 @@ const actionLabels: Record<TerraformResourceChange['action'], { text: string; cl
   'no-op': { text: 'no change', className: 'label-default' },
 };
 
+/** Statuses after which the run changes no more. */
+const FINISHED = new Set(['applied', 'no_changes', 'rejected', 'expired', 'discarded', 'errored', 'canceled']);
+
+/** How often an open run is read again, so a decision shows the apply without waiting for Orca's next poll. */
+const REFRESH_MS = 2_000;
+
 /** Deck execution details section for the ISD Terraform stage. */
 export function TerraformExecutionDetails(props: IExecutionDetailsSectionProps) {
   return (
@@ -50,6 +56,12 @@ function TerraformDetails(props: IExecutionDetailsSectionProps) {
   const gate = useGateInstance<TerraformRun>(props.stage, (id) => client.getTerraformRun(id));
   const run = gate.instance;
   const orcaError = webhookError(props.stage);
+  const open = run !== undefined && !FINISHED.has(run.status);
+  React.useEffect(() => {
+    if (!open || gate.refreshing) return undefined;
+    const timer = setTimeout(gate.refresh, REFRESH_MS);
+    return () => clearTimeout(timer);
+  }, [open, gate.refreshing, run]);
 
   if (!run) {
     return (
