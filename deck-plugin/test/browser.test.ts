@@ -96,14 +96,14 @@ describe('the built plugin in Chromium', () => {
 
   it('loads through import() and registers exactly one config per gate key, ours', async () => {
     const keys = await session.loadPlugin();
-    expect(keys.sort()).toEqual(['isdApprovalGate', 'isdPolicyGate', 'isdVerificationGate']);
+    expect(keys.sort()).toEqual(['isdApprovalGate', 'isdPolicyGate', 'isdTerraform', 'isdVerificationGate']);
     const registered = await session.page.evaluate(() =>
       (window as never as { isdHost: { registered(): unknown } }).isdHost.registered(),
     );
     expect(registered).toEqual(
       expect.arrayContaining(keys.map((key) => ({ key, label: expect.stringContaining('ISD'), hasComponent: true }))),
     );
-    expect(registered).toHaveLength(3);
+    expect(registered).toHaveLength(keys.length);
   });
 
   it.each([
@@ -128,6 +128,14 @@ describe('the built plugin in Chromium', () => {
       },
     ],
     ['isdPolicyGate', { policy: 'isd/deploy/allowed', params: { environment: 'prod' } }],
+    [
+      'isdTerraform',
+      {
+        workspace: 'network-prod',
+        variables: { region: 'eu-west-1', replicas: 3 },
+        approverGroups: [{ name: 'ops', required: 1 }],
+      },
+    ],
   ])('renders the %s editor with its fields and sidecar lists', async (key, parameterValues) => {
     const { page } = session;
     await session.renderEditor(key, parameterValues);
