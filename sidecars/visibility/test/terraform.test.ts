@@ -260,6 +260,41 @@ describe.each(backends)('Terraform stage on %s', (backend) => {
   });
 });
 
+describe('a Terraform run whose create answer was lost', () => {
+  it('is found by its marker and used, not queued a second time', async () => {
+    const tfc = await startTerraformCloudHarness({
+      token: TOKEN,
+      phases: { queue: 20, plan: 50 },
+      organizations: { acme: [{ name: 'network', changes: [] }] },
+    });
+    const service = await startVisibility('postgres', {
+      terraform: { url: tfc.url, token: TOKEN, organization: 'acme', pollIntervalMs: 100, failureLimit: 10_000 },
+    });
+    try {
+      // Terraform Cloud is unavailable while the stage starts, so visibility cannot record a run id yet.
+      tfc.failNext(1_000_000, 503);
+      const created = await asOrca(service.url, 'POST', '/api/v1/terraform-runs', payload());
+      await eventually(async () => {
+        const answer = await asOrca(service.url, 'GET', `/api/v1/terraform-runs/${created.body.id}`);
+        return answer.body.error?.includes('503') ? true : undefined;
+      }, 30_000);
+      // A create sent before the outage had reached Terraform Cloud: the run exists with the marker.
+      const existing = tfc.addRun('acme', 'network', `Spinnaker shop [isd ${created.body.id}]`);
+      tfc.failNext(0, 503);
+      await eventually(async () => {
+        const answer = await asOrca(service.url, 'GET', `/api/v1/terraform-runs/${created.body.id}`);
+        return answer.body.status === 'no_changes' ? answer : undefined;
+      }, 30_000);
+      const answer = await asOrca(service.url, 'GET', `/api/v1/terraform-runs/${created.body.id}`);
+      expect(answer.body.terraform.runId).toBe(existing);
+      expect(tfc.runs).toHaveLength(1);
+    } finally {
+      await service.cleanup();
+      await tfc.close();
+    }
+  });
+});
+
 describe('Terraform stage without Terraform Cloud config', () => {
   it('refuses the create with 400 naming the config', async () => {
     const service = await startVisibility('postgres');

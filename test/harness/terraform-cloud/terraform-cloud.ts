@@ -99,6 +99,8 @@ export interface TerraformCloudHarness {
   statusOf(runId: string): string;
   /** The next `count` API requests answer `status` (429 or 5xx) before anything else is done. */
   failNext(count: number, status: number): void;
+  /** Queues a run as if a client had created it (e.g. a create whose answer was lost); returns its id. */
+  addRun(organization: string, workspace: string, message: string): string;
   /** Replaces what the next plans of a workspace propose. */
   setChanges(organization: string, workspace: string, changes: PlannedChange[]): void;
   close(): Promise<void>;
@@ -530,6 +532,18 @@ export async function startTerraformCloudHarness(
     statusOf: (runId) => statusOf(findRun(runId)),
     failNext(count, status) {
       failures = { count, status };
+    },
+    addRun(organization, name, message) {
+      const workspace = [...workspaces.values()].find((ws) => ws.organization === organization && ws.name === name);
+      if (!workspace) throw new Error(`no workspace ${organization}/${name}`);
+      const [, answer] = createRun({
+        data: {
+          type: 'runs',
+          attributes: { message, 'auto-apply': false },
+          relationships: { workspace: { data: { type: 'workspaces', id: workspace.id } } },
+        },
+      });
+      return (answer as { data: { id: string } }).data.id;
     },
     setChanges(organization, name, changes) {
       const workspace = [...workspaces.values()].find((ws) => ws.organization === organization && ws.name === name);
