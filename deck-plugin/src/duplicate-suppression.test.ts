@@ -29,7 +29,9 @@ describe('suppressDuplicateStages with the real PipelineRegistry', () => {
     const registry = new PipelineRegistry();
     keys.forEach((key) => registry.registerStage(genericWebhookStage(key)));
     gateStageTypes.forEach((stage) => registry.registerStage(stage));
-    expect(registry.getStageTypes().filter((stage) => keys.includes(stage.key))).toHaveLength(2 * gateStageTypes.length);
+    expect(registry.getStageTypes().filter((stage) => keys.includes(stage.key))).toHaveLength(
+      2 * gateStageTypes.length,
+    );
 
     const report = suppressDuplicateStages(registry, gateStageTypes);
 
