@@ -208,8 +208,13 @@ export class TerraformRuns {
     try {
       change = await this.step(run, this.client, tf);
       if (run.failures) change.failures = 0;
-    } catch (error) {
-      if (!(error instanceof TerraformCloudError)) throw error;
+    } catch (caught) {
+      // Anything else that failed in the step (opening the approval, a database hiccup) is tried again like
+      // a network error, so the poll chain goes on instead of ending in a job that exhausted its retries.
+      const error =
+        caught instanceof TerraformCloudError
+          ? caught
+          : new TerraformCloudError(caught instanceof Error ? caught.message : String(caught), true);
       const failures = run.failures + 1;
       if (error.transient && failures < tf.failureLimit) {
         this.logger.warn({ runId: run.id, failures, err: error }, 'Terraform Cloud call failed; trying again');
