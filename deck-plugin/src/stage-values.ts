@@ -101,7 +101,7 @@ function readJson(value: unknown, what: string, fits: (v: unknown) => boolean): 
 
 /** Numbers inside the composite parameters that the generic form or hand edits leave as strings. */
 function fixNested(kind: GateKind, name: string, value: unknown): unknown {
-  if (kind === 'approval' && name === 'approverGroups' && Array.isArray(value)) {
+  if ((kind === 'approval' || kind === 'terraform') && name === 'approverGroups' && Array.isArray(value)) {
     let changed = false;
     const groups = value.map((group: unknown) => {
       if (typeof group === 'string') {

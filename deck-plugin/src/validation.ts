@@ -58,6 +58,11 @@ export function validateGateStage(kind: GateKind, stage: Partial<IStage>): Stage
   if (kind === 'verification') validateVerification(values, stageTimeoutMs, set, label);
   if (kind === 'policy') validatePolicy(values, set, label);
   if (kind === 'testVerification') validateTestVerification(values, set, label);
+  if (kind === 'terraform') {
+    // The plan's approval takes the approval gate's groups and timeout rules.
+    validateApproval(values, stageTimeoutMs, set, label);
+    validateTerraform(values, set, label);
+  }
 
   if (Object.keys(parameterErrors).length > 0) errors.parameterValues = parameterErrors;
   return errors;
@@ -65,6 +70,36 @@ export function validateGateStage(kind: GateKind, stage: Partial<IStage>): Stage
 
 type Setter = (name: string, message: string) => void;
 type Labeler = (name: string) => string;
+
+/** Terraform Cloud organization and workspace names (letters, digits, - and _), as visibility checks them. */
+const terraformName = /^[A-Za-z0-9_-]{1,90}$/;
+const terraformVariableName = /^[A-Za-z_][A-Za-z0-9_-]{0,127}$/;
+
+function validateTerraform(values: Values, set: Setter, label: Labeler): void {
+  for (const name of ['workspace', 'organization'] as const) {
+    const value = values[name];
+    if (value === undefined || value === null || value === '' || isSpel(value)) continue;
+    if (typeof value !== 'string' || !terraformName.test(value))
+      set(name, `${label(name)} may hold only letters, digits, - and _ (at most 90).`);
+  }
+  const variables = values['variables'];
+  if (variables === undefined || variables === null) return;
+  if (!isRecord(variables)) {
+    set('variables', `${label('variables')} must be a map of names to values.`);
+    return;
+  }
+  const entries = Object.entries(variables);
+  if (entries.length > 100) set('variables', `${label('variables')}: at most 100 variables.`);
+  for (const [name, value] of entries) {
+    if (!terraformVariableName.test(name))
+      set(
+        'variables',
+        `${label('variables')}: "${name}" is not a variable name (a letter or _, then letters, digits, _ or -).`,
+      );
+    else if (!['string', 'number', 'boolean'].includes(typeof value))
+      set('variables', `${label('variables')}: "${name}" must be a string, number or true/false.`);
+  }
+}
 
 function validateApproval(values: Values, stageTimeoutMs: unknown, set: Setter, label: Labeler): void {
   const groups = values['approverGroups'];

@@ -97,7 +97,13 @@ describe('the built plugin in Chromium', () => {
 
   it('loads through import() and registers exactly one config per gate key, ours', async () => {
     const keys = await session.loadPlugin();
-    expect(keys.sort()).toEqual(['isdApprovalGate', 'isdPolicyGate', 'isdTestVerificationGate', 'isdVerificationGate']);
+    expect(keys.sort()).toEqual([
+      'isdApprovalGate',
+      'isdPolicyGate',
+      'isdTerraform',
+      'isdTestVerificationGate',
+      'isdVerificationGate',
+    ]);
     const registered = await session.page.evaluate(() =>
       (window as never as { isdHost: { registered(): unknown } }).isdHost.registered(),
     );
@@ -137,6 +143,14 @@ describe('the built plugin in Chromium', () => {
           { job: 'checkout-build', build: 42, artifact: 'dotnet/TestResults.xml' },
           { url: 'https://nexus.example.com/repository/test-results/checkout/42/TEST-cart.xml' },
         ],
+      },
+    ],
+    [
+      'isdTerraform',
+      {
+        workspace: 'network-prod',
+        variables: { region: 'eu-west-1', replicas: 3 },
+        approverGroups: [{ name: 'ops', required: 1 }],
       },
     ],
   ])('renders the %s editor with its fields and sidecar lists', async (key, parameterValues) => {

@@ -1,7 +1,7 @@
 import { defaultParameterValues, gateKinds, gateStageByKey, gateStages } from './index';
 import type { GateKind } from './index';
 
-const allKinds: GateKind[] = ['approval', 'verification', 'testVerification', 'policy'];
+const allKinds: GateKind[] = ['approval', 'verification', 'testVerification', 'policy', 'terraform'];
 
 /** Replaces every `${…}` expression with JSON null, as if each evaluated to null. */
 function withExpressionsAsNull(template: string): string {
@@ -87,6 +87,20 @@ describe('gate stage catalog', () => {
     expect(stage.parameters.filter((p) => p.required).map((p) => p.name)).toEqual(['baseline', 'canary', 'thresholds']);
     expect(stage.payloadTemplate).toContain(`"canary": \${#toJson(parameterValues['canary'])}`);
     expect(defaultParameterValues(stage)).toEqual({ baseline: [], canary: [], thresholds: { pass: 80, marginal: 60 } });
+  });
+
+  it('gives the Terraform stage time to plan, wait for its approval and apply', () => {
+    const terraform = gateStages.terraform;
+    expect(terraform).toMatchObject({
+      key: 'isdTerraform',
+      service: 'visibility',
+      createPath: '/api/v1/terraform-runs',
+    });
+    const timeout = terraform.parameters.find((parameter) => parameter.name === 'timeoutMs')?.defaultValue as number;
+    expect(terraform.stageDefaults.stageTimeoutMs).toBeGreaterThan(timeout);
+    expect(terraform.statuses.success).toEqual(['applied', 'no_changes']);
+    expect(terraform.cancelEndpointTemplate).toBe('${statusEndpoint}/cancel');
+    expect(terraform.parameters.find((parameter) => parameter.name === 'workspace')?.required).toBe(true);
   });
 
   it('returns fresh default parameter values each time', () => {

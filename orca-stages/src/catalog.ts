@@ -11,11 +11,12 @@
 //   `${…}` text (ContextParameterProcessor), so every inserted value goes through `#toJson(...)` and
 //   the sidecars reject literal `${` with 400.
 
-/** The kinds of gate ISD adds to Spinnaker. */
-export type GateKind = 'approval' | 'verification' | 'testVerification' | 'policy';
+/** The kinds of gate stage ISD adds to Spinnaker. */
+export type GateKind = 'approval' | 'verification' | 'testVerification' | 'policy' | 'terraform';
 
 /** Stage type keys: Orca's `webhook.preconfigured[].type` and Deck's `IStageTypeConfig.key`. */
-export type GateStageKey = 'isdApprovalGate' | 'isdVerificationGate' | 'isdTestVerificationGate' | 'isdPolicyGate';
+export type GateStageKey =
+  'isdApprovalGate' | 'isdVerificationGate' | 'isdTestVerificationGate' | 'isdPolicyGate' | 'isdTerraform';
 
 /** The sidecar service that answers a gate; also the Gate proxy id (`/proxies/{service}/**`). */
 export type SidecarService = 'visibility' | 'autopilot' | 'sapor';
@@ -336,6 +337,70 @@ const policyParameters: StageParameter[] = [
   },
 ];
 
+const terraformParameters: StageParameter[] = [
+  {
+    name: 'workspace',
+    label: 'Workspace',
+    type: 'string',
+    required: true,
+    help: 'Terraform Cloud / Enterprise workspace to plan and apply (its current configuration is used).',
+  },
+  {
+    name: 'organization',
+    label: 'Organization',
+    type: 'string',
+    required: false,
+    help: "Terraform Cloud organization of the workspace; empty means visibility's `terraform.organization`.",
+  },
+  {
+    name: 'message',
+    label: 'Run message',
+    type: 'string',
+    required: false,
+    help: 'Message of the Terraform run; empty means one naming the application, pipeline and user.',
+  },
+  {
+    name: 'variables',
+    label: 'Run variables',
+    type: 'object',
+    required: false,
+    defaultValue: {},
+    help: 'Run variables {name: value} (strings, numbers, booleans) for this run only; sent to Terraform as HCL literals.',
+  },
+  {
+    name: 'approverGroups',
+    label: 'Approver groups',
+    type: 'array',
+    required: true,
+    defaultValue: [],
+    help: 'List of {name, required}: who approves the plan before it is applied (Fiat roles, N-of-M per group).',
+  },
+  {
+    name: 'allowSelfApproval',
+    label: 'Allow self-approval',
+    type: 'boolean',
+    required: false,
+    defaultValue: false,
+    help: 'Whether the user who triggered the pipeline may approve their own plan.',
+  },
+  {
+    name: 'timeoutMs',
+    label: 'Approval timeout (ms)',
+    type: 'number',
+    required: true,
+    defaultValue: DAY_MS,
+    help: 'After this long without a decision the approval expires and the plan is discarded.',
+  },
+  {
+    name: 'instructions',
+    label: 'Instructions',
+    type: 'string',
+    required: false,
+    defaultValue: '',
+    help: 'Markdown shown to approvers next to the plan.',
+  },
+];
+
 /** The approval gate: N-of-M approvals from groups, with evidence, served by visibility. */
 const approvalGate: GateStage = {
   kind: 'approval',
@@ -487,16 +552,56 @@ const policyGate: GateStage = {
   statusJsonPath: '$.status',
 };
 
+/** Terraform: a Terraform Cloud run planned, approved on its plan, then applied; served by visibility. */
+const terraformStage: GateStage = {
+  kind: 'terraform',
+  key: 'isdTerraform',
+  label: 'ISD Terraform',
+  description: 'Plans in Terraform Cloud, shows the plan to approver groups, and applies it once approved.',
+  service: 'visibility',
+  parameters: terraformParameters,
+  stageDefaults: {
+    // The approval's own expiry (24 h by default) plus time to plan and apply must fit.
+    stageTimeoutMs: DAY_MS + 2 * HOUR_MS,
+    retryStatusCodes: [],
+    waitForCompletion: true,
+    failPipeline: true,
+  },
+  statuses: {
+    running: ['planning', 'awaiting_approval', 'applying'],
+    success: ['applied', 'no_changes'],
+    terminal: ['rejected', 'expired', 'discarded', 'errored'],
+    canceled: ['canceled'],
+  },
+  createPath: '/api/v1/terraform-runs',
+  method: 'POST',
+  payloadTemplate: jsonTemplate([
+    ['application', spel.application],
+    ['pipelineName', spel.pipelineName],
+    ['pipelineId', spel.pipelineId],
+    ['executionId', spel.executionId],
+    ['stageId', spel.stageId],
+    ['triggeredBy', spel.triggeredBy],
+    ...terraformParameters.map((parameter): [string, string] => [parameter.name, spel.parameter(parameter.name)]),
+  ]),
+  statusUrlResolution: 'locationHeader',
+  statusJsonPath: '$.status',
+  cancelEndpointTemplate: '${statusEndpoint}/cancel',
+  cancelMethod: 'POST',
+  cancelPayloadTemplate: '{}',
+};
+
 /** Every gate stage by kind: the single source of truth for Orca YAML, Gate proxies and Deck keys. */
 export const gateStages: Record<GateKind, GateStage> = {
   approval: approvalGate,
   verification: verificationGate,
   testVerification: testVerificationGate,
   policy: policyGate,
+  terraform: terraformStage,
 };
 
 /** Every gate kind, in pipeline-editor order. */
-export const gateKinds: readonly GateKind[] = ['policy', 'verification', 'testVerification', 'approval'];
+export const gateKinds: readonly GateKind[] = ['policy', 'verification', 'testVerification', 'approval', 'terraform'];
 
 /** Finds a gate by its stage key, or undefined when the key is not an ISD gate. */
 export function gateStageByKey(key: string): GateStage | undefined {

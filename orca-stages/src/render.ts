@@ -38,7 +38,8 @@ function quoteHostForRegex(host: string): string {
  */
 function renderParameters(stage: GateStage, values: RenderValues): NonNullable<PreconfiguredWebhook['parameters']> {
   const installDefaults: Record<string, unknown> =
-    stage.kind === 'approval'
+    // The Terraform stage's approval starts from the same install defaults as the approval gate.
+    stage.kind === 'approval' || stage.kind === 'terraform'
       ? {
           approverGroups: values.approval.defaultApproverGroups,
           timeoutMs: values.approval.defaultTimeoutMs,

@@ -99,7 +99,7 @@ async function run(canaryBuild: string | number): Promise<HarnessExecution> {
             },
           },
         },
-        { refId: '2', name: 'Deploy', type: 'deploy', requisiteStageRefIds: ['1'] },
+        { refId: '2', name: 'Deploy', type: 'deploy' },
       ],
     },
   );

@@ -24,6 +24,7 @@ import type {
   PolicyGateListFilter,
   PolicyGateRecord,
   PolicySummary,
+  TerraformRun,
   VerificationListFilter,
   VerificationReport,
   TestVerificationResult,
@@ -57,6 +58,8 @@ export interface SidecarClient {
   getApproval(id: string): Promise<ApprovalInstance>;
   listApprovals(filter: ApprovalListFilter): Promise<ApprovalInstance[]>;
   decideApproval(id: string, decision: ApprovalDecisionRequest): Promise<ApprovalInstance>;
+  /** The Terraform stage's run: plan, approval and Terraform Cloud status. */
+  getTerraformRun(id: string): Promise<TerraformRun>;
   getVerification(id: string): Promise<VerificationResult>;
   getTestVerification(id: string): Promise<TestVerificationResult>;
   listVerificationTemplates(): Promise<VerificationTemplateSummary[]>;
@@ -154,6 +157,7 @@ export function createGateProxyClient(options: GateProxyClientOptions): SidecarC
     },
     decideApproval: (id, decision) =>
       call('visibility', 'POST', `/api/v1/approvals/${encodeURIComponent(id)}/decisions`, decision),
+    getTerraformRun: (id) => call('visibility', 'GET', `/api/v1/terraform-runs/${encodeURIComponent(id)}`),
     getVerification: (id) => call('autopilot', 'GET', `/api/v1/verifications/${encodeURIComponent(id)}`),
     getTestVerification: (id) => call('autopilot', 'GET', `/api/v1/test-verifications/${encodeURIComponent(id)}`),
     listVerificationTemplates: async () => listOf(await call('autopilot', 'GET', '/api/v1/templates'), 'templates'),

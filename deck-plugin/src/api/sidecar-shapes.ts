@@ -535,3 +535,52 @@ export interface AccountDeleteResult {
   revision: string | null;
   revoked: number;
 }
+
+/** Terraform stage states (visibility): running, then success, terminal or canceled. */
+export type TerraformRunStatus =
+  | 'planning'
+  | 'awaiting_approval'
+  | 'applying'
+  | 'applied'
+  | 'no_changes'
+  | 'rejected'
+  | 'expired'
+  | 'discarded'
+  | 'errored'
+  | 'canceled';
+
+/** One resource change of a Terraform plan, its action folded into one word. */
+export interface TerraformResourceChange {
+  address: string;
+  action: 'create' | 'update' | 'delete' | 'replace' | 'read' | 'no-op';
+  actions?: string[];
+  reason?: string;
+}
+
+/** `GET /api/v1/terraform-runs/{id}` (and Orca's monitor body for the Terraform stage). */
+export interface TerraformRun {
+  id: string;
+  status: TerraformRunStatus;
+  /** One line saying where the run is. */
+  message?: string;
+  application?: string;
+  organization?: string;
+  workspace?: string;
+  /** Names of the run variables sent (values are not shown back). */
+  variables?: string[];
+  terraform?: { runId: string | null; status: string | null; url: string | null };
+  plan?: {
+    additions: number;
+    changes: number;
+    destructions: number;
+    replacements: number;
+    resourceChanges: TerraformResourceChange[];
+    omitted: number;
+  } | null;
+  /** The approval opened on the plan, as visibility shows it to the calling user. */
+  approval?: ApprovalInstance | null;
+  error?: string | null;
+  history?: Array<{ at: string; status: string; terraformStatus: string | null; note: string }>;
+  createdAt?: string;
+  finishedAt?: string | null;
+}

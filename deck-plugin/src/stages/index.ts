@@ -8,6 +8,8 @@ import { PolicyStageConfig } from './policy/PolicyStageConfig';
 import { gateStageType } from './stage-type';
 import { TestVerificationExecutionDetails } from './test-verification/TestVerificationExecutionDetails';
 import { TestVerificationStageConfig } from './test-verification/TestVerificationStageConfig';
+import { TerraformExecutionDetails } from './terraform/TerraformExecutionDetails';
+import { TerraformStageConfig } from './terraform/TerraformStageConfig';
 import { VerificationExecutionDetails } from './verification/VerificationExecutionDetails';
 import { VerificationStageConfig } from './verification/VerificationStageConfig';
 
@@ -31,10 +33,18 @@ export const testVerificationStage: IStageTypeConfig = gateStageType(
 /** Deck stage config of the policy gate. */
 export const policyStage: IStageTypeConfig = gateStageType('policy', PolicyStageConfig, PolicyExecutionDetails);
 
+/** Deck stage config of the Terraform stage (plan, approval on the plan, apply). */
+export const terraformStage: IStageTypeConfig = gateStageType(
+  'terraform',
+  TerraformStageConfig,
+  TerraformExecutionDetails,
+);
+
 /** All gate stage configs, in the order the stage picker lists them. */
 export const gateStageTypes: IStageTypeConfig[] = [
   policyStage,
   verificationStage,
   testVerificationStage,
   approvalStage,
+  terraformStage,
 ];

@@ -1,5 +1,6 @@
 import { baseConfigSchema } from '@isd/kit';
 import { z } from 'zod';
+import { terraformConfigSchema } from './terraform/config';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 const HOUR_MS = 60 * 60 * 1000;
@@ -251,6 +252,7 @@ export const visibilityConfigSchema = baseConfigSchema({ name: 'visibility', por
     })
     .optional()
     .describe('Policy engine for automatic decisions; absent = autoDecision is refused'),
+  terraform: terraformConfigSchema,
   notifications: z
     .strictObject({
       slack: z

@@ -9,6 +9,7 @@ import { visibilityConfigSchema, type VisibilityConfig } from './config';
 import { EmailLinks, issueEmailLink } from './notifications/email-links';
 import { SlackInteractions } from './notifications/slack-interactions';
 import { PostgresApprovalStore } from './store/postgres-approval-store';
+import { setupTerraformStage } from './terraform/setup';
 
 /** What the visibility service is built from besides its config; tests inject a clock to pass deadlines. */
 export interface VisibilityServiceOptions {
@@ -25,9 +26,10 @@ export function createVisibilityService(options: VisibilityServiceOptions = {}):
     configSchema: visibilityConfigSchema,
     migrationsDir: path.join(__dirname, '..', 'migrations'),
     async setup({ config, logger, database, jobs, http, permissions }) {
+      const approvalStore = new PostgresApprovalStore(database);
       const gate = new ApprovalGate({
         config,
-        store: new PostgresApprovalStore(database),
+        store: approvalStore,
         jobs,
         logger,
         now,
@@ -35,6 +37,16 @@ export function createVisibilityService(options: VisibilityServiceOptions = {}):
       });
       await gate.defineJobs();
       registerApprovalRoutes(http, gate, now);
+      const terraform = await setupTerraformStage({
+        config,
+        database,
+        approvals: approvalStore,
+        gate,
+        jobs,
+        logger,
+        http,
+        now,
+      });
       if (config.notifications.email?.decisionLinkBase) registerEmailRoutes(http, new EmailLinks(database, gate));
       const slack = config.notifications.slack;
       if (slack?.signingSecret) {
@@ -55,8 +67,14 @@ export function createVisibilityService(options: VisibilityServiceOptions = {}):
           (count) => count && logger.info({ count }, 'queued jobs of gates a crash left behind'),
           (error: unknown) => logger.warn({ err: error }, 'reconcile sweep failed'),
         );
+      const sweepTerraform = () =>
+        terraform.reconcile().then(
+          (count) => count && logger.info({ count }, 're-queued Terraform runs a crash left without a poll'),
+          (error: unknown) => logger.warn({ err: error }, 'Terraform reconcile sweep failed'),
+        );
       await sweep();
-      const timer = setInterval(() => void sweep(), config.approvals.reconcileIntervalMs);
+      await sweepTerraform();
+      const timer = setInterval(() => void sweep().then(sweepTerraform), config.approvals.reconcileIntervalMs);
       timer.unref();
       return {
         async stop() {

@@ -20,9 +20,10 @@ import { PipelineCheckPanel } from '../../common/PipelineCheckPanel';
 import { useNormalizedStage } from '../../common/useNormalizedStage';
 import { isRecord } from '../../stage-values';
 import { evidenceConnectors } from '../../catalog';
+import type { GateKind } from '../../catalog';
 import { autoDecisionModes, validateGateStage } from '../../validation';
 
-interface ApproverGroup {
+export interface ApproverGroup {
   name: string;
   required: number;
 }
@@ -76,14 +77,17 @@ function ApprovalFields(props: IFormikStageConfigInjectedProps) {
 interface GroupsFieldProps {
   formik: FormikProps<IStage>;
   groups: ApproverGroup[];
+  /** The stage whose catalog labels the field (the Terraform stage's plan approval uses it too). */
+  kind?: GateKind;
 }
 
-function ApproverGroupsField(props: GroupsFieldProps) {
+/** Approver groups as rows of (group, approvals required). */
+export function ApproverGroupsField(props: GroupsFieldProps) {
   const { formik, groups } = props;
   const update = (next: ApproverGroup[]) => formik.setFieldValue('parameterValues.approverGroups', next);
   const error = fieldError(formik, 'approverGroups');
   return (
-    <FieldRow kind="approval" name="approverGroups" error={error}>
+    <FieldRow kind={props.kind ?? 'approval'} name="approverGroups" error={error}>
       <table className="table table-condensed isd-approver-groups">
         <thead>
           <tr>
@@ -245,7 +249,7 @@ function AutoDecisionField(props: AutoDecisionFieldProps) {
 }
 
 /** The rows of a list parameter; anything else (shown as a field error) edits as an empty list. */
-function listOf<T>(value: unknown): T[] {
+export function listOf<T>(value: unknown): T[] {
   return Array.isArray(value) ? (value.filter(isRecord) as T[]) : [];
 }
 
