@@ -11,11 +11,11 @@
 //   `${…}` text (ContextParameterProcessor), so every inserted value goes through `#toJson(...)` and
 //   the sidecars reject literal `${` with 400.
 
-/** The three kinds of gate ISD adds to Spinnaker. */
-export type GateKind = 'approval' | 'verification' | 'policy';
+/** The kinds of stage ISD adds to Spinnaker: three gates and the stages that act on external systems. */
+export type GateKind = 'approval' | 'verification' | 'policy' | 'jira';
 
 /** Stage type keys: Orca's `webhook.preconfigured[].type` and Deck's `IStageTypeConfig.key`. */
-export type GateStageKey = 'isdApprovalGate' | 'isdVerificationGate' | 'isdPolicyGate';
+export type GateStageKey = 'isdApprovalGate' | 'isdVerificationGate' | 'isdPolicyGate' | 'isdJiraIssue';
 
 /** The sidecar service that answers a gate; also the Gate proxy id (`/proxies/{service}/**`). */
 export type SidecarService = 'visibility' | 'autopilot' | 'sapor';
@@ -412,15 +412,135 @@ const policyGate: GateStage = {
   statusJsonPath: '$.status',
 };
 
-/** Every gate stage by kind: the single source of truth for Orca YAML, Gate proxies and Deck keys. */
+// External-system stages: visibility performs the action with the credentials it holds (never Orca or
+// the stage context), records it keyed by (executionId, stageId) so a retried create does not act twice,
+// and answers Orca's monitor poll. See docs/decisions/113-external-system-stages.md.
+
+/** Status words every external-system stage answers with; `message` says what happened in words. */
+const externalStageStatuses: GateStatuses = {
+  running: ['creating', 'waiting'],
+  success: ['done'],
+  terminal: ['rejected', 'failed', 'timeout'],
+  canceled: ['canceled'],
+};
+
+const jiraParameters: StageParameter[] = [
+  {
+    name: 'project',
+    label: 'Project key',
+    type: 'string',
+    required: true,
+    help: 'Key of the JIRA project the issue is created in, e.g. `OPS`.',
+  },
+  {
+    name: 'issueType',
+    label: 'Issue type',
+    type: 'string',
+    required: true,
+    defaultValue: 'Task',
+    help: 'Name of the issue type, e.g. `Task`, `Change` or `Bug`; it must exist in the project.',
+  },
+  {
+    name: 'summary',
+    label: 'Summary',
+    type: 'string',
+    required: true,
+    help: 'One-line summary of the issue (at most 255 characters). Pipeline expressions are evaluated by Orca.',
+  },
+  {
+    name: 'description',
+    label: 'Description',
+    type: 'string',
+    required: false,
+    defaultValue: '',
+    help: "Body of the issue in JIRA's wiki markup; a link to the execution is added below it.",
+  },
+  {
+    name: 'labels',
+    label: 'Labels',
+    type: 'string[]',
+    required: false,
+    defaultValue: [],
+    help: 'Labels put on the issue (no spaces); ISD adds one more that identifies the stage.',
+  },
+  {
+    name: 'transition',
+    label: 'Transition after creating',
+    type: 'string',
+    required: false,
+    defaultValue: '',
+    help: 'Name of a workflow transition (or of the status it leads to) performed right after creating, e.g. `Submit for approval`; empty = none.',
+  },
+  {
+    name: 'waitForStatuses',
+    label: 'Wait for statuses',
+    type: 'string[]',
+    required: false,
+    defaultValue: ['Done'],
+    help: 'The stage succeeds once the issue reaches one of these statuses; empty = as soon as it is created.',
+  },
+  {
+    name: 'rejectStatuses',
+    label: 'Rejecting statuses',
+    type: 'string[]',
+    required: false,
+    defaultValue: [],
+    help: "The stage fails (TERMINAL) when the issue reaches one of these statuses, e.g. `Rejected`, `Won't Do`.",
+  },
+  {
+    name: 'timeoutMs',
+    label: 'Wait timeout (ms)',
+    type: 'number',
+    required: true,
+    defaultValue: DAY_MS,
+    help: 'After this long without reaching a status above the stage reports `timeout`; keep it below the stage timeout.',
+  },
+];
+
+/** JIRA: create an issue, optionally transition it, and wait for a status; performed by visibility. */
+const jiraStage: GateStage = {
+  kind: 'jira',
+  key: 'isdJiraIssue',
+  label: 'ISD JIRA Issue',
+  description: 'Creates a JIRA issue, optionally moves it along its workflow, and waits until it reaches a status.',
+  service: 'visibility',
+  parameters: jiraParameters,
+  stageDefaults: {
+    stageTimeoutMs: DAY_MS + 10 * MINUTE_MS,
+    retryStatusCodes: [],
+    waitForCompletion: true,
+    failPipeline: true,
+  },
+  statuses: externalStageStatuses,
+  createPath: '/api/v1/jira-issues',
+  method: 'POST',
+  payloadTemplate: jsonTemplate([
+    ['application', spel.application],
+    ['pipelineName', spel.pipelineName],
+    ['pipelineId', spel.pipelineId],
+    ['executionId', spel.executionId],
+    ['stageId', spel.stageId],
+    ['triggeredBy', spel.triggeredBy],
+    ...jiraParameters.map((parameter): [string, string] => [parameter.name, spel.parameter(parameter.name)]),
+  ]),
+  statusUrlResolution: 'locationHeader',
+  statusJsonPath: '$.status',
+  progressJsonPath: '$.message',
+  cancelEndpointTemplate: '${statusEndpoint}/cancel',
+  cancelMethod: 'POST',
+  cancelPayloadTemplate: '{}',
+};
+
+/** Every stage by kind: the single source of truth for Orca YAML, Gate proxies and Deck keys. */
 export const gateStages: Record<GateKind, GateStage> = {
   approval: approvalGate,
   verification: verificationGate,
   policy: policyGate,
+  jira: jiraStage,
 };
 
-/** Every gate kind, in pipeline-editor order. */
-export const gateKinds: readonly GateKind[] = ['policy', 'verification', 'approval'];
+/** Every stage kind, in pipeline-editor order. */
+export const gateKinds: readonly GateKind[] = ['policy', 'verification', 'approval', 'jira'];
 
 /** Finds a gate by its stage key, or undefined when the key is not an ISD gate. */
 export function gateStageByKey(key: string): GateStage | undefined {

@@ -232,6 +232,39 @@ export const visibilityConfigSchema = baseConfigSchema({ name: 'visibility', por
         .describe('Named JSON-over-HTTP endpoints the generic connector may call'),
     })
     .prefault({}),
+  externalStages: z
+    .strictObject({
+      pollIntervalMs: z
+        .number()
+        .int()
+        .positive()
+        .default(10_000)
+        .describe("Orca's monitor polls closer together than this reuse the last reading of the external system"),
+      callTimeoutMs: z.number().int().positive().default(15_000).describe('Timeout of one call to the external system'),
+      createLeaseMs: z
+        .number()
+        .int()
+        .positive()
+        .default(60_000)
+        .describe(
+          'How long one request holds a create, and how long a create that failed to get an answer waits before trying again',
+        ),
+      defaultTimeoutMs: z
+        .number()
+        .int()
+        .positive()
+        .default(DAY_MS)
+        .describe('How long a stage whose payload gives no timeoutMs waits for the external system'),
+      minTimeoutMs: z.number().int().positive().default(1_000).describe('Shortest timeoutMs a payload may ask for'),
+      maxTimeoutMs: z
+        .number()
+        .int()
+        .positive()
+        .default(30 * DAY_MS)
+        .describe('Longest timeoutMs a payload may ask for'),
+    })
+    .prefault({})
+    .describe('Stages that act on JIRA for Orca (credentials: `connectors.jira`)'),
   deckPlugin: z
     .strictObject({
       dir: z
