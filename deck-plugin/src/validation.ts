@@ -57,6 +57,7 @@ export function validateGateStage(kind: GateKind, stage: Partial<IStage>): Stage
   if (kind === 'approval') validateApproval(values, stageTimeoutMs, set, label);
   if (kind === 'verification') validateVerification(values, stageTimeoutMs, set, label);
   if (kind === 'policy') validatePolicy(values, set, label);
+  if (kind === 'jira') validateJira(values, stageTimeoutMs, set, label);
 
   if (Object.keys(parameterErrors).length > 0) errors.parameterValues = parameterErrors;
   return errors;
@@ -213,6 +214,48 @@ function validatePolicy(values: Values, set: Setter, label: Labeler): void {
   }
   const params = values['params'];
   if (params !== undefined && !isRecord(params)) set('params', `${label('params')} must be a JSON object.`);
+}
+
+/** The checks visibility makes on a JIRA stage's create, so the author sees them before the pipeline runs. */
+function validateJira(values: Values, stageTimeoutMs: unknown, set: Setter, label: Labeler): void {
+  const project = values['project'];
+  if (typeof project === 'string' && !isSpel(project) && project.trim() !== '') {
+    if (!/^[A-Za-z][A-Za-z0-9_]{0,49}$/.test(project.trim()))
+      set('project', `${label('project')} must be a JIRA project key: a letter, then letters, digits or _ (e.g. OPS).`);
+  }
+  for (const name of ['project', 'issueType', 'summary']) {
+    const value = values[name];
+    if (value !== undefined && (typeof value !== 'string' || value.trim() === ''))
+      set(name, `${label(name)} is required.`);
+  }
+  const summary = values['summary'];
+  if (typeof summary === 'string' && !isSpel(summary)) {
+    if (summary.length > 255) set('summary', `${label('summary')} must be at most 255 characters (JIRA's limit).`);
+    else if (/[\r\n]/.test(summary)) set('summary', `${label('summary')} must be one line.`);
+  }
+  const labels = values['labels'];
+  if (Array.isArray(labels)) {
+    const spaced = labels.find((item) => typeof item === 'string' && !isSpel(item) && /\s/.test(item));
+    if (spaced !== undefined) set('labels', `${label('labels')}: "${String(spaced)}" has a space; JIRA labels cannot.`);
+  }
+  const waitFor = Array.isArray(values['waitForStatuses']) ? (values['waitForStatuses'] as unknown[]) : [];
+  const rejecting = Array.isArray(values['rejectStatuses']) ? (values['rejectStatuses'] as unknown[]) : [];
+  const both = rejecting.find(
+    (status) =>
+      typeof status === 'string' && waitFor.some((wanted) => String(wanted).toLowerCase() === status.toLowerCase()),
+  );
+  if (both !== undefined)
+    set('rejectStatuses', `${label('rejectStatuses')}: "${String(both)}" is also a status to wait for.`);
+  const timeoutMs = values['timeoutMs'];
+  if (timeoutMs !== undefined && !isSpel(timeoutMs)) {
+    const problem = rangeProblem(timeoutMs, limits.approvalTimeoutMs.min, limits.approvalTimeoutMs.max, formatDuration);
+    if (problem) set('timeoutMs', `${label('timeoutMs')} ${problem}`);
+    else if (typeof stageTimeoutMs === 'number' && (timeoutMs as number) >= stageTimeoutMs)
+      set(
+        'timeoutMs',
+        `${label('timeoutMs')} must be shorter than the stage timeout (${formatDuration(stageTimeoutMs)}), so the stage can report "timeout".`,
+      );
+  }
 }
 
 /** Flattens StageErrors into the messages Deck's pipeline validator lists. */

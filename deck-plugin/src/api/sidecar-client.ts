@@ -8,6 +8,7 @@ import type {
   AccountWriteResult,
   ApprovalDecisionRequest,
   ApprovalInstance,
+  ExternalStageRun,
   ApprovalListFilter,
   DoraAnswer,
   GatesAnswer,
@@ -54,6 +55,8 @@ export class SidecarError extends Error {
 /** Everything the plugin asks of the sidecars. */
 export interface SidecarClient {
   getApproval(id: string): Promise<ApprovalInstance>;
+  /** A JIRA stage run, read (and moved on) by visibility. */
+  getJiraIssue(id: string): Promise<ExternalStageRun>;
   listApprovals(filter: ApprovalListFilter): Promise<ApprovalInstance[]>;
   decideApproval(id: string, decision: ApprovalDecisionRequest): Promise<ApprovalInstance>;
   getVerification(id: string): Promise<VerificationResult>;
@@ -143,6 +146,7 @@ export function createGateProxyClient(options: GateProxyClientOptions): SidecarC
 
   return {
     getApproval: (id) => call('visibility', 'GET', `/api/v1/approvals/${encodeURIComponent(id)}`),
+    getJiraIssue: (id) => call('visibility', 'GET', `/api/v1/jira-issues/${encodeURIComponent(id)}`),
     listApprovals: async (filter) => {
       const query = new URLSearchParams({ limit: String(filter.limit), offset: String(filter.offset) });
       if (filter.application) query.set('application', filter.application);

@@ -5,6 +5,8 @@ import { ApprovalExecutionDetails } from './approval/ApprovalExecutionDetails';
 import { ApprovalStageConfig } from './approval/ApprovalStageConfig';
 import { PolicyExecutionDetails } from './policy/PolicyExecutionDetails';
 import { PolicyStageConfig } from './policy/PolicyStageConfig';
+import { JiraExecutionDetails } from './jira/JiraExecutionDetails';
+import { JiraStageConfig } from './jira/JiraStageConfig';
 import { gateStageType } from './stage-type';
 import { VerificationExecutionDetails } from './verification/VerificationExecutionDetails';
 import { VerificationStageConfig } from './verification/VerificationStageConfig';
@@ -22,5 +24,8 @@ export const verificationStage: IStageTypeConfig = gateStageType(
 /** Deck stage config of the policy gate. */
 export const policyStage: IStageTypeConfig = gateStageType('policy', PolicyStageConfig, PolicyExecutionDetails);
 
-/** All gate stage configs, in the order the stage picker lists them. */
-export const gateStageTypes: IStageTypeConfig[] = [policyStage, verificationStage, approvalStage];
+/** Deck stage config of the JIRA stage. */
+export const jiraStage: IStageTypeConfig = gateStageType('jira', JiraStageConfig, JiraExecutionDetails);
+
+/** All stage configs, in the order the stage picker lists them. */
+export const gateStageTypes: IStageTypeConfig[] = [policyStage, verificationStage, approvalStage, jiraStage];
