@@ -96,14 +96,14 @@ describe('the built plugin in Chromium', () => {
 
   it('loads through import() and registers exactly one config per gate key, ours', async () => {
     const keys = await session.loadPlugin();
-    expect(keys.sort()).toEqual(['isdApprovalGate', 'isdPolicyGate', 'isdVerificationGate']);
+    expect(keys.sort()).toEqual(['isdApprovalGate', 'isdJiraIssue', 'isdPolicyGate', 'isdVerificationGate']);
     const registered = await session.page.evaluate(() =>
       (window as never as { isdHost: { registered(): unknown } }).isdHost.registered(),
     );
     expect(registered).toEqual(
       expect.arrayContaining(keys.map((key) => ({ key, label: expect.stringContaining('ISD'), hasComponent: true }))),
     );
-    expect(registered).toHaveLength(3);
+    expect(registered).toHaveLength(keys.length);
   });
 
   it.each([

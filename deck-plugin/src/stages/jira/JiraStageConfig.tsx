@@ -51,7 +51,7 @@ function JiraFields(props: { formik: FormikProps<IStage> }) {
       {text('transition', 'Submit for Review')}
       <NameListField formik={props.formik} name="waitForStatuses" placeholder="Done, Approved" />
       <NameListField formik={props.formik} name="rejectStatuses" placeholder="Rejected, Won't Do" />
-      <MinutesField kind="jira" name="timeoutMs" label={parameterOf('jira', 'timeoutMs').label} />
+      <MinutesField kind="jira" name="timeoutMs" label="Wait timeout" />
     </div>
   );
 }
