@@ -12,10 +12,11 @@
 //   the sidecars reject literal `${` with 400.
 
 /** The kinds of stage ISD adds to Spinnaker: three gates and the stages that act on external systems. */
-export type GateKind = 'approval' | 'verification' | 'policy' | 'jira';
+export type GateKind = 'approval' | 'verification' | 'policy' | 'jira' | 'servicenow';
 
 /** Stage type keys: Orca's `webhook.preconfigured[].type` and Deck's `IStageTypeConfig.key`. */
-export type GateStageKey = 'isdApprovalGate' | 'isdVerificationGate' | 'isdPolicyGate' | 'isdJiraIssue';
+export type GateStageKey =
+  'isdApprovalGate' | 'isdVerificationGate' | 'isdPolicyGate' | 'isdJiraIssue' | 'isdServiceNowChange';
 
 /** The sidecar service that answers a gate; also the Gate proxy id (`/proxies/{service}/**`). */
 export type SidecarService = 'visibility' | 'autopilot' | 'sapor';
@@ -531,16 +532,101 @@ const jiraStage: GateStage = {
   cancelPayloadTemplate: '{}',
 };
 
+const serviceNowParameters: StageParameter[] = [
+  {
+    name: 'shortDescription',
+    label: 'Short description',
+    type: 'string',
+    required: true,
+    help: 'One-line title of the change request (at most 160 characters). Pipeline expressions are evaluated by Orca.',
+  },
+  {
+    name: 'description',
+    label: 'Description',
+    type: 'string',
+    required: false,
+    defaultValue: '',
+    help: 'Body of the change request; the application, pipeline and execution are added below it.',
+  },
+  {
+    name: 'changeType',
+    label: 'Change type',
+    type: 'string',
+    required: false,
+    defaultValue: 'normal',
+    help: '`normal`, `standard` or `emergency`: which change model ServiceNow applies.',
+  },
+  {
+    name: 'assignmentGroup',
+    label: 'Assignment group',
+    type: 'string',
+    required: false,
+    defaultValue: '',
+    help: 'Name or sys_id of the group the change request is assigned to; empty = ServiceNow decides.',
+  },
+  {
+    name: 'category',
+    label: 'Category',
+    type: 'string',
+    required: false,
+    defaultValue: '',
+    help: 'Category of the change request (e.g. `Software`); empty = ServiceNow’s default.',
+  },
+  {
+    name: 'timeoutMs',
+    label: 'Wait timeout (ms)',
+    type: 'number',
+    required: true,
+    defaultValue: DAY_MS,
+    help: 'After this long without an approval the stage reports `timeout`; keep it below the stage timeout.',
+  },
+];
+
+/** ServiceNow: create a change request and wait for its approval; performed by visibility. */
+const serviceNowStage: GateStage = {
+  kind: 'servicenow',
+  key: 'isdServiceNowChange',
+  label: 'ISD ServiceNow Change',
+  description: 'Creates a ServiceNow change request and waits until it is approved (rejected fails the stage).',
+  service: 'visibility',
+  parameters: serviceNowParameters,
+  stageDefaults: {
+    stageTimeoutMs: DAY_MS + 10 * MINUTE_MS,
+    retryStatusCodes: [],
+    waitForCompletion: true,
+    failPipeline: true,
+  },
+  statuses: externalStageStatuses,
+  createPath: '/api/v1/servicenow-changes',
+  method: 'POST',
+  payloadTemplate: jsonTemplate([
+    ['application', spel.application],
+    ['pipelineName', spel.pipelineName],
+    ['pipelineId', spel.pipelineId],
+    ['executionId', spel.executionId],
+    ['stageId', spel.stageId],
+    ['triggeredBy', spel.triggeredBy],
+    ...serviceNowParameters.map((parameter): [string, string] => [parameter.name, spel.parameter(parameter.name)]),
+  ]),
+  statusUrlResolution: 'locationHeader',
+  statusJsonPath: '$.status',
+  progressJsonPath: '$.message',
+  cancelEndpointTemplate: '${statusEndpoint}/cancel',
+  cancelMethod: 'POST',
+  cancelPayloadTemplate: '{}',
+};
+
 /** Every stage by kind: the single source of truth for Orca YAML, Gate proxies and Deck keys. */
 export const gateStages: Record<GateKind, GateStage> = {
   approval: approvalGate,
   verification: verificationGate,
   policy: policyGate,
   jira: jiraStage,
+  servicenow: serviceNowStage,
 };
 
 /** Every stage kind, in pipeline-editor order. */
-export const gateKinds: readonly GateKind[] = ['policy', 'verification', 'approval', 'jira'];
+export const gateKinds: readonly GateKind[] = ['policy', 'verification', 'approval', 'jira', 'servicenow'];
 
 /** Finds a gate by its stage key, or undefined when the key is not an ISD gate. */
 export function gateStageByKey(key: string): GateStage | undefined {

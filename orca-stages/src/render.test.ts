@@ -58,7 +58,13 @@ describe('renderSpinnakerConfig', () => {
   it('renders one preconfigured webhook per gate that polls the Location with the token header', () => {
     const { orcaLocal } = renderSpinnakerConfig(resolveValues());
     const types = orcaLocal.webhook.preconfigured.map((webhook) => webhook.type).sort();
-    expect(types).toEqual(['isdApprovalGate', 'isdJiraIssue', 'isdPolicyGate', 'isdVerificationGate']);
+    expect(types).toEqual([
+      'isdApprovalGate',
+      'isdJiraIssue',
+      'isdPolicyGate',
+      'isdServiceNowChange',
+      'isdVerificationGate',
+    ]);
     for (const webhook of orcaLocal.webhook.preconfigured) {
       expect(webhook.statusUrlResolution).toBe('locationHeader');
       expect(webhook.statusJsonPath).toBe('$.status');

@@ -208,7 +208,13 @@ export const visibilityConfigSchema = baseConfigSchema({ name: 'visibility', por
       servicenow: z
         .strictObject({
           url: url().describe('ServiceNow instance URL (https://<instance>.service-now.com)'),
-          user: z.string().min(1).optional().describe('ServiceNow user for basic auth (needs read on change_request)'),
+          user: z
+            .string()
+            .min(1)
+            .optional()
+            .describe(
+              'ServiceNow user for basic auth (needs read on change_request; create too for the ServiceNow stage)',
+            ),
           password: z.string().min(1).optional().describe('ServiceNow password (secret)'),
         })
         .optional()
@@ -264,7 +270,9 @@ export const visibilityConfigSchema = baseConfigSchema({ name: 'visibility', por
         .describe('Longest timeoutMs a payload may ask for'),
     })
     .prefault({})
-    .describe('Stages that act on JIRA for Orca (credentials: `connectors.jira`)'),
+    .describe(
+      'Stages that act on JIRA and ServiceNow for Orca (credentials: `connectors.jira`, `connectors.servicenow`)',
+    ),
   deckPlugin: z
     .strictObject({
       dir: z

@@ -5,6 +5,7 @@ import { jiraDriver } from './jira';
 import type { ExternalStageRun } from './model';
 import { registerExternalStageRoutes } from './routes';
 import { ExternalStages } from './runner';
+import { serviceNowDriver } from './servicenow';
 import { ExternalStageStore } from './store';
 
 /** Builds the stages from config and registers their routes. */
@@ -30,6 +31,8 @@ export function setupExternalStages(options: {
       ? `${deck}/#/applications/${encodeURIComponent(run.application)}/executions/details/${encodeURIComponent(run.executionId)}`
       : undefined;
   if (config.connectors.jira) stages.register(jiraDriver(config.connectors.jira, limits, executionLink));
+  if (config.connectors.servicenow)
+    stages.register(serviceNowDriver(config.connectors.servicenow, limits, executionLink));
   registerExternalStageRoutes(options.http, stages);
   return stages;
 }

@@ -3,7 +3,13 @@ import type { Caller, HttpApp } from '@isd/kit';
 import { InputError } from '@isd/kit';
 import type { ExternalStageKind, ExternalStageRun } from './model';
 import type { ExternalStages } from './runner';
-import { cancelRunSchema, createJiraIssueSchema, runBodySchema, runIdParamsSchema } from './schemas';
+import {
+  cancelRunSchema,
+  createJiraIssueSchema,
+  createServiceNowChangeSchema,
+  runBodySchema,
+  runIdParamsSchema,
+} from './schemas';
 
 const problem = (description: string) => ({ description });
 
@@ -111,6 +117,20 @@ export function registerExternalStageRoutes(http: HttpApp, stages: ExternalStage
         {
           code: 'jira_not_configured',
           issues: [{ path: 'body.project', message: 'JIRA is not configured' }],
+        },
+      ),
+  });
+  registerKind(http, stages, {
+    kind: 'servicenow',
+    basePath: '/api/v1/servicenow-changes',
+    what: 'ServiceNow change request',
+    body: createServiceNowChangeSchema,
+    notConfigured: () =>
+      new InputError(
+        'the ServiceNow stage needs ServiceNow, and it is not configured for this visibility service (config `connectors.servicenow.url`)',
+        {
+          code: 'servicenow_not_configured',
+          issues: [{ path: 'body.shortDescription', message: 'ServiceNow is not configured' }],
         },
       ),
   });

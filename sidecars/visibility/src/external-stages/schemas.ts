@@ -66,6 +66,23 @@ export const createJiraIssueSchema = z
 /** A validated JIRA create. */
 export type CreateJiraIssueRequest = z.infer<typeof createJiraIssueSchema>;
 
+/** The ServiceNow stage's create body. */
+export const createServiceNowChangeSchema = z.strictObject({
+  ...stageFields,
+  shortDescription: z
+    .string()
+    .trim()
+    .min(1, 'short description must not be empty')
+    .max(160, "ServiceNow's short description holds at most 160 characters"),
+  description: optional(z.string().max(32_000)),
+  changeType: optional(z.enum(['normal', 'standard', 'emergency'])),
+  assignmentGroup: optional(z.string().trim().max(255)),
+  category: optional(z.string().trim().max(255)),
+});
+
+/** A validated ServiceNow create. */
+export type CreateServiceNowChangeRequest = z.infer<typeof createServiceNowChangeSchema>;
+
 export const runIdParamsSchema = z.strictObject({
   id: z.string().regex(/^[0-9a-fA-F-]{36}$/, 'a run id (uuid)'),
 });
