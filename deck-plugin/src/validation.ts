@@ -26,6 +26,9 @@ export const limits = {
   weight: { min: 0, max: 1000 },
 } as const;
 
+/** ServiceNow change models the ServiceNow stage may create. */
+export const serviceNowChangeTypes = ['normal', 'standard', 'emergency'] as const;
+
 /** Automatic decision modes. */
 export const autoDecisionModes = ['recommend', 'approve', 'reject'] as const;
 
@@ -58,6 +61,7 @@ export function validateGateStage(kind: GateKind, stage: Partial<IStage>): Stage
   if (kind === 'verification') validateVerification(values, stageTimeoutMs, set, label);
   if (kind === 'policy') validatePolicy(values, set, label);
   if (kind === 'jira') validateJira(values, stageTimeoutMs, set, label);
+  if (kind === 'servicenow') validateServiceNow(values, stageTimeoutMs, set, label);
 
   if (Object.keys(parameterErrors).length > 0) errors.parameterValues = parameterErrors;
   return errors;
@@ -246,16 +250,33 @@ function validateJira(values: Values, stageTimeoutMs: unknown, set: Setter, labe
   );
   if (both !== undefined)
     set('rejectStatuses', `${label('rejectStatuses')}: "${String(both)}" is also a status to wait for.`);
+  waitTimeout(values, stageTimeoutMs, set, label);
+}
+
+/** The checks visibility makes on a ServiceNow stage's create. */
+function validateServiceNow(values: Values, stageTimeoutMs: unknown, set: Setter, label: Labeler): void {
+  const short = values['shortDescription'];
+  if (short !== undefined && (typeof short !== 'string' || short.trim() === ''))
+    set('shortDescription', `${label('shortDescription')} is required.`);
+  else if (typeof short === 'string' && !isSpel(short) && short.length > 160)
+    set('shortDescription', `${label('shortDescription')} must be at most 160 characters (ServiceNow's limit).`);
+  const type = values['changeType'];
+  if (!isMissing(type) && !isSpel(type) && !(serviceNowChangeTypes as readonly unknown[]).includes(type))
+    set('changeType', `${label('changeType')} must be one of ${serviceNowChangeTypes.join(', ')}.`);
+  waitTimeout(values, stageTimeoutMs, set, label);
+}
+
+/** The wait of an external-system stage: in range, and shorter than Orca's stage timeout. */
+function waitTimeout(values: Values, stageTimeoutMs: unknown, set: Setter, label: Labeler): void {
   const timeoutMs = values['timeoutMs'];
-  if (timeoutMs !== undefined && !isSpel(timeoutMs)) {
-    const problem = rangeProblem(timeoutMs, limits.approvalTimeoutMs.min, limits.approvalTimeoutMs.max, formatDuration);
-    if (problem) set('timeoutMs', `${label('timeoutMs')} ${problem}`);
-    else if (typeof stageTimeoutMs === 'number' && (timeoutMs as number) >= stageTimeoutMs)
-      set(
-        'timeoutMs',
-        `${label('timeoutMs')} must be shorter than the stage timeout (${formatDuration(stageTimeoutMs)}), so the stage can report "timeout".`,
-      );
-  }
+  if (timeoutMs === undefined || isSpel(timeoutMs)) return;
+  const problem = rangeProblem(timeoutMs, limits.approvalTimeoutMs.min, limits.approvalTimeoutMs.max, formatDuration);
+  if (problem) set('timeoutMs', `${label('timeoutMs')} ${problem}`);
+  else if (typeof stageTimeoutMs === 'number' && (timeoutMs as number) >= stageTimeoutMs)
+    set(
+      'timeoutMs',
+      `${label('timeoutMs')} must be shorter than the stage timeout (${formatDuration(stageTimeoutMs)}), so the stage can report "timeout".`,
+    );
 }
 
 /** Flattens StageErrors into the messages Deck's pipeline validator lists. */

@@ -96,7 +96,13 @@ describe('the built plugin in Chromium', () => {
 
   it('loads through import() and registers exactly one config per gate key, ours', async () => {
     const keys = await session.loadPlugin();
-    expect(keys.sort()).toEqual(['isdApprovalGate', 'isdJiraIssue', 'isdPolicyGate', 'isdVerificationGate']);
+    expect(keys.sort()).toEqual([
+      'isdApprovalGate',
+      'isdJiraIssue',
+      'isdPolicyGate',
+      'isdServiceNowChange',
+      'isdVerificationGate',
+    ]);
     const registered = await session.page.evaluate(() =>
       (window as never as { isdHost: { registered(): unknown } }).isdHost.registered(),
     );

@@ -57,6 +57,8 @@ export interface SidecarClient {
   getApproval(id: string): Promise<ApprovalInstance>;
   /** A JIRA stage run, read (and moved on) by visibility. */
   getJiraIssue(id: string): Promise<ExternalStageRun>;
+  /** A ServiceNow stage run, read (and moved on) by visibility. */
+  getServiceNowChange(id: string): Promise<ExternalStageRun>;
   listApprovals(filter: ApprovalListFilter): Promise<ApprovalInstance[]>;
   decideApproval(id: string, decision: ApprovalDecisionRequest): Promise<ApprovalInstance>;
   getVerification(id: string): Promise<VerificationResult>;
@@ -147,6 +149,7 @@ export function createGateProxyClient(options: GateProxyClientOptions): SidecarC
   return {
     getApproval: (id) => call('visibility', 'GET', `/api/v1/approvals/${encodeURIComponent(id)}`),
     getJiraIssue: (id) => call('visibility', 'GET', `/api/v1/jira-issues/${encodeURIComponent(id)}`),
+    getServiceNowChange: (id) => call('visibility', 'GET', `/api/v1/servicenow-changes/${encodeURIComponent(id)}`),
     listApprovals: async (filter) => {
       const query = new URLSearchParams({ limit: String(filter.limit), offset: String(filter.offset) });
       if (filter.application) query.set('application', filter.application);

@@ -7,6 +7,8 @@ import { PolicyExecutionDetails } from './policy/PolicyExecutionDetails';
 import { PolicyStageConfig } from './policy/PolicyStageConfig';
 import { JiraExecutionDetails } from './jira/JiraExecutionDetails';
 import { JiraStageConfig } from './jira/JiraStageConfig';
+import { ServiceNowExecutionDetails } from './servicenow/ServiceNowExecutionDetails';
+import { ServiceNowStageConfig } from './servicenow/ServiceNowStageConfig';
 import { gateStageType } from './stage-type';
 import { VerificationExecutionDetails } from './verification/VerificationExecutionDetails';
 import { VerificationStageConfig } from './verification/VerificationStageConfig';
@@ -27,5 +29,18 @@ export const policyStage: IStageTypeConfig = gateStageType('policy', PolicyStage
 /** Deck stage config of the JIRA stage. */
 export const jiraStage: IStageTypeConfig = gateStageType('jira', JiraStageConfig, JiraExecutionDetails);
 
+/** Deck stage config of the ServiceNow stage. */
+export const serviceNowStage: IStageTypeConfig = gateStageType(
+  'servicenow',
+  ServiceNowStageConfig,
+  ServiceNowExecutionDetails,
+);
+
 /** All stage configs, in the order the stage picker lists them. */
-export const gateStageTypes: IStageTypeConfig[] = [policyStage, verificationStage, approvalStage, jiraStage];
+export const gateStageTypes: IStageTypeConfig[] = [
+  policyStage,
+  verificationStage,
+  approvalStage,
+  jiraStage,
+  serviceNowStage,
+];

@@ -1,10 +1,11 @@
 /**
  * @jest-environment node
  */
-// The JIRA stage end to end in a browser: a real visibility sidecar on Postgres acting on the JIRA
-// contract harness, the Orca harness running the pipeline from the rendered orca-local.yml, the Gate
-// proxy harness from the rendered gate-local.yml, and the built plugin in Chromium showing the editor
-// and the execution view (refreshed through Gate) while a person moves the issue in JIRA.
+// The JIRA and ServiceNow stages end to end in a browser: a real visibility sidecar on Postgres acting on
+// the JIRA and ServiceNow contract harnesses, the Orca harness running the pipeline from the rendered
+// orca-local.yml, the Gate proxy harness from the rendered gate-local.yml, and the built plugin in
+// Chromium showing each editor and execution view (refreshed through Gate) while a person acts in the
+// external system.
 import { gateStages, renderSpinnakerConfig, resolveValues } from '@isd/orca-stages';
 import type { RunningService } from '@isd/kit';
 import { createVisibilityService } from '@isd/visibility';
@@ -14,6 +15,8 @@ import { startGateProxy } from '../../test/harness/gate';
 import type { GateProxy } from '../../test/harness/gate';
 import { startJiraHarness } from '../../test/harness/jira';
 import type { JiraHarness } from '../../test/harness/jira';
+import { startServiceNowHarness } from '../../test/harness/servicenow';
+import type { ServiceNowHarness } from '../../test/harness/servicenow';
 import { renderTestOrcaLocal, startPipeline } from '../../test/harness/orca';
 import type { PipelineRun } from '../../test/harness/orca';
 import {
@@ -41,13 +44,23 @@ const parameterValues = {
   timeoutMs: 3_600_000,
 };
 
+const serviceNowValues = {
+  shortDescription: 'Deploy checkout 2.4.0 to production',
+  description: 'Canary passed; rollback is the previous ReplicaSet.',
+  changeType: 'normal',
+  assignmentGroup: 'CAB Approval',
+  category: 'Software',
+  timeoutMs: 3_600_000,
+};
+
 let jira: JiraHarness;
+let servicenow: ServiceNowHarness;
 let visibility: RunningService<VisibilityConfig>;
 let gate: GateProxy;
 let session: BrowserSession;
 
-function startJiraStage(): PipelineRun {
-  const stage = gateStages.jira;
+function startStage(kind: 'jira' | 'servicenow', values: Record<string, unknown>): PipelineRun {
+  const stage = gateStages[kind];
   return startPipeline(
     {
       orcaLocal: renderTestOrcaLocal({
@@ -66,9 +79,9 @@ function startJiraStage(): PipelineRun {
       stages: [
         {
           refId: '1',
-          name: 'Change ticket',
+          name: stage.label,
           type: stage.key,
-          context: { alias: 'preconfiguredWebhook', ...stage.stageDefaults, parameterValues },
+          context: { alias: 'preconfiguredWebhook', ...stage.stageDefaults, parameterValues: values },
         },
       ],
     },
@@ -82,13 +95,14 @@ async function waitingContext(run: PipelineRun): Promise<Record<string, unknown>
     const stage = run.execution.stages[0];
     const body = (stage?.context.webhook as { monitor?: { body?: { status?: string } } } | undefined)?.monitor?.body;
     if (stage?.status === 'RUNNING' && body?.status === 'waiting') return JSON.parse(JSON.stringify(stage.context));
-    if (Date.now() > deadline) throw new Error(`the JIRA stage did not start waiting: ${JSON.stringify(stage)}`);
+    if (Date.now() > deadline) throw new Error(`the stage did not start waiting: ${JSON.stringify(stage)}`);
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }
 
 beforeAll(async () => {
   jira = await startJiraHarness({ user: 'isd-bot', apiToken: 'jira-token', projects: { OPS: ['Task', 'Change'] } });
+  servicenow = await startServiceNowHarness({ user: 'isd.integration', password: 'sn-password' });
   const databaseUrl = await createTestDatabase('deck_plugin_jira');
   const service = createVisibilityService();
   visibility = await startTestService(
@@ -97,7 +111,10 @@ beforeAll(async () => {
       databaseUrl,
       users,
       extra: {
-        connectors: { jira: { url: jira.url, user: 'isd-bot', apiToken: 'jira-token' } },
+        connectors: {
+          jira: { url: jira.url, user: 'isd-bot', apiToken: 'jira-token' },
+          servicenow: { url: servicenow.url, user: 'isd.integration', password: 'sn-password' },
+        },
         externalStages: { pollIntervalMs: 1 },
       },
     }),
@@ -108,7 +125,7 @@ beforeAll(async () => {
     targets: { visibility: visibility.url },
   });
   session = await startBrowserSession(forwardToGate(gate));
-  expect(await session.loadPlugin()).toContain('isdJiraIssue');
+  expect(await session.loadPlugin()).toEqual(expect.arrayContaining(['isdJiraIssue', 'isdServiceNowChange']));
 }, 180_000);
 
 afterAll(async () => {
@@ -116,9 +133,10 @@ afterAll(async () => {
   await gate?.close();
   await visibility?.stop();
   await jira?.close();
+  await servicenow?.close();
 });
 
-describe('JIRA stage in the browser, through the Gate proxy, against real visibility and the JIRA harness', () => {
+describe('JIRA and ServiceNow stages in the browser, through the Gate proxy, against real visibility', () => {
   it('renders the editor with the typed values', async () => {
     const { page } = session;
     await session.renderEditor('isdJiraIssue', parameterValues);
@@ -131,7 +149,7 @@ describe('JIRA stage in the browser, through the Gate proxy, against real visibi
   });
 
   it('shows the linked issue waiting in review, then Done once a person resolves it in JIRA', async () => {
-    const run = startJiraStage();
+    const run = startStage('jira', parameterValues);
     const context = await waitingContext(run);
     await loginInBrowser(session, gate, 'bob');
     await session.renderExecution('isdJiraIssue', context);
@@ -153,6 +171,38 @@ describe('JIRA stage in the browser, through the Gate proxy, against real visibi
     const read = gate.forwarded.find((request) => request.method === 'GET' && request.url.includes('/jira-issues/'));
     expect(read?.headers['X-SPINNAKER-USER']).toBe('bob');
     await session.screenshot('real-visibility-jira-done');
+  });
+
+  it('renders the ServiceNow editor with the typed values', async () => {
+    const { page } = session;
+    await session.renderEditor('isdServiceNowChange', serviceNowValues);
+    await page.waitForSelector('[data-view="isdServiceNowChange-editor"] .isd-servicenow-config');
+    expect(await page.inputValue('[name="parameterValues.assignmentGroup"]')).toBe('CAB Approval');
+    expect(await page.inputValue('[name="parameterValues.changeType"]')).toBe('normal');
+    await session.screenshot('isdServiceNowChange-editor');
+  });
+
+  it('shows the change request waiting for approval, then Approved once the CAB approves it', async () => {
+    const run = startStage('servicenow', serviceNowValues);
+    const context = await waitingContext(run);
+    await loginInBrowser(session, gate, 'bob');
+    await session.renderExecution('isdServiceNowChange', context);
+    const { page } = session;
+    await page.waitForSelector('.isd-servicenow-number a');
+    const number = (await page.textContent('.isd-servicenow-number a')) ?? '';
+    expect(number).toMatch(/^CHG\d{7}$/);
+    servicenow.decide(number, 'requested');
+    await page.click('text=Refresh');
+    await page.waitForFunction(() => document.querySelector('.isd-servicenow-approval')?.textContent === 'requested');
+    expect(await page.textContent('.isd-servicenow-state')).toBe('Authorize');
+    expect(await page.textContent('.isd-status')).toBe('Waiting for approval');
+    await session.screenshot('real-visibility-servicenow-waiting');
+
+    servicenow.decide(number, 'approved');
+    const execution = await run.done;
+    expect(execution.status).toBe('SUCCEEDED');
+    await page.click('text=Refresh');
+    await page.waitForFunction(() => document.querySelector('.isd-status')?.textContent === 'Approved');
   });
 
   it('raised no errors in the page', () => {
