@@ -1,7 +1,7 @@
 import { defaultParameterValues, gateKinds, gateStageByKey, gateStages } from './index';
 import type { GateKind } from './index';
 
-const allKinds: GateKind[] = ['approval', 'verification', 'policy', 'jira', 'servicenow'];
+const allKinds: GateKind[] = ['approval', 'verification', 'policy', 'jira', 'servicenow', 'awx'];
 
 /** Replaces every `${…}` expression with JSON null, as if each evaluated to null. */
 function withExpressionsAsNull(template: string): string {

@@ -12,11 +12,16 @@
 //   the sidecars reject literal `${` with 400.
 
 /** The kinds of stage ISD adds to Spinnaker: three gates and the stages that act on external systems. */
-export type GateKind = 'approval' | 'verification' | 'policy' | 'jira' | 'servicenow';
+export type GateKind = 'approval' | 'verification' | 'policy' | 'jira' | 'servicenow' | 'awx';
 
 /** Stage type keys: Orca's `webhook.preconfigured[].type` and Deck's `IStageTypeConfig.key`. */
 export type GateStageKey =
-  'isdApprovalGate' | 'isdVerificationGate' | 'isdPolicyGate' | 'isdJiraIssue' | 'isdServiceNowChange';
+  | 'isdApprovalGate'
+  | 'isdVerificationGate'
+  | 'isdPolicyGate'
+  | 'isdJiraIssue'
+  | 'isdServiceNowChange'
+  | 'isdAnsibleJob';
 
 /** The sidecar service that answers a gate; also the Gate proxy id (`/proxies/{service}/**`). */
 export type SidecarService = 'visibility' | 'autopilot' | 'sapor';
@@ -616,6 +621,73 @@ const serviceNowStage: GateStage = {
   cancelPayloadTemplate: '{}',
 };
 
+const awxParameters: StageParameter[] = [
+  {
+    name: 'jobTemplate',
+    label: 'Job template',
+    type: 'string',
+    required: true,
+    help: 'Name or numeric id of the AWX / Tower job template to launch.',
+  },
+  {
+    name: 'extraVars',
+    label: 'Extra variables',
+    type: 'object',
+    required: false,
+    help: 'Variables passed to the playbook as `extra_vars` (the template must prompt for variables on launch).',
+  },
+  {
+    name: 'limit',
+    label: 'Limit',
+    type: 'string',
+    required: false,
+    defaultValue: '',
+    help: 'Host pattern the playbook is limited to, e.g. `web*:&prod`; empty = the template’s (it must prompt for the limit on launch).',
+  },
+  {
+    name: 'timeoutMs',
+    label: 'Wait timeout (ms)',
+    type: 'number',
+    required: true,
+    defaultValue: 2 * HOUR_MS,
+    help: 'After this long without the job finishing the stage reports `timeout` (the job itself is left running).',
+  },
+];
+
+/** Ansible: launch an AWX / Tower job template and wait for the job; performed by visibility. */
+const awxStage: GateStage = {
+  kind: 'awx',
+  key: 'isdAnsibleJob',
+  label: 'ISD Ansible Job',
+  description: 'Launches an AWX / Ansible Tower job template and waits for the job to finish, showing its output.',
+  service: 'visibility',
+  parameters: awxParameters,
+  stageDefaults: {
+    stageTimeoutMs: 2 * HOUR_MS + 10 * MINUTE_MS,
+    retryStatusCodes: [],
+    waitForCompletion: true,
+    failPipeline: true,
+  },
+  statuses: externalStageStatuses,
+  createPath: '/api/v1/awx-jobs',
+  method: 'POST',
+  payloadTemplate: jsonTemplate([
+    ['application', spel.application],
+    ['pipelineName', spel.pipelineName],
+    ['pipelineId', spel.pipelineId],
+    ['executionId', spel.executionId],
+    ['stageId', spel.stageId],
+    ['triggeredBy', spel.triggeredBy],
+    ...awxParameters.map((parameter): [string, string] => [parameter.name, spel.parameter(parameter.name)]),
+  ]),
+  statusUrlResolution: 'locationHeader',
+  statusJsonPath: '$.status',
+  progressJsonPath: '$.message',
+  cancelEndpointTemplate: '${statusEndpoint}/cancel',
+  cancelMethod: 'POST',
+  cancelPayloadTemplate: '{}',
+};
+
 /** Every stage by kind: the single source of truth for Orca YAML, Gate proxies and Deck keys. */
 export const gateStages: Record<GateKind, GateStage> = {
   approval: approvalGate,
@@ -623,10 +695,11 @@ export const gateStages: Record<GateKind, GateStage> = {
   policy: policyGate,
   jira: jiraStage,
   servicenow: serviceNowStage,
+  awx: awxStage,
 };
 
 /** Every stage kind, in pipeline-editor order. */
-export const gateKinds: readonly GateKind[] = ['policy', 'verification', 'approval', 'jira', 'servicenow'];
+export const gateKinds: readonly GateKind[] = ['policy', 'verification', 'approval', 'jira', 'servicenow', 'awx'];
 
 /** Finds a gate by its stage key, or undefined when the key is not an ISD gate. */
 export function gateStageByKey(key: string): GateStage | undefined {

@@ -59,6 +59,7 @@ describe('renderSpinnakerConfig', () => {
     const { orcaLocal } = renderSpinnakerConfig(resolveValues());
     const types = orcaLocal.webhook.preconfigured.map((webhook) => webhook.type).sort();
     expect(types).toEqual([
+      'isdAnsibleJob',
       'isdApprovalGate',
       'isdJiraIssue',
       'isdPolicyGate',

@@ -219,6 +219,30 @@ export const visibilityConfigSchema = baseConfigSchema({ name: 'visibility', por
         })
         .optional()
         .describe('ServiceNow change request connector'),
+      awx: z
+        .strictObject({
+          url: url().describe('AWX / Ansible Tower base URL (the API is under /api/v2)'),
+          token: z
+            .string()
+            .min(1)
+            .optional()
+            .describe('AWX OAuth2 / personal access token (secret), sent as a bearer token'),
+          user: z.string().min(1).optional().describe('AWX user for basic auth (when no token)'),
+          password: z.string().min(1).optional().describe('Password of that user (secret)'),
+          stdoutTailChars: z
+            .number()
+            .int()
+            .positive()
+            .max(100_000)
+            .default(4_000)
+            .describe("Most characters of a job's output kept for the execution view (the end of it)"),
+        })
+        .superRefine((awx, context) => {
+          if (!awx.token && !(awx.user && awx.password))
+            context.addIssue({ code: 'custom', path: ['token'], message: 'AWX needs a token, or user and password' });
+        })
+        .optional()
+        .describe('AWX / Ansible Tower, for the Ansible stage (needs execute on the job templates it launches)'),
       autopilot: z
         .strictObject({
           url: url().describe("Autopilot's base URL (verification scores)"),
@@ -271,7 +295,7 @@ export const visibilityConfigSchema = baseConfigSchema({ name: 'visibility', por
     })
     .prefault({})
     .describe(
-      'Stages that act on JIRA and ServiceNow for Orca (credentials: `connectors.jira`, `connectors.servicenow`)',
+      'Stages that act on JIRA, ServiceNow and AWX for Orca (credentials: `connectors.jira`, `connectors.servicenow`, `connectors.awx`)',
     ),
   deckPlugin: z
     .strictObject({

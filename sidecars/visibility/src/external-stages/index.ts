@@ -1,6 +1,7 @@
 // External-system stages (JIRA, ...): visibility acts on the system for Orca and reports back.
 import type { Database, HttpApp, Logger } from '@isd/kit';
 import type { VisibilityConfig } from '../config';
+import { awxDriver } from './awx';
 import { jiraDriver } from './jira';
 import type { ExternalStageRun } from './model';
 import { registerExternalStageRoutes } from './routes';
@@ -33,6 +34,7 @@ export function setupExternalStages(options: {
   if (config.connectors.jira) stages.register(jiraDriver(config.connectors.jira, limits, executionLink));
   if (config.connectors.servicenow)
     stages.register(serviceNowDriver(config.connectors.servicenow, limits, executionLink));
+  if (config.connectors.awx) stages.register(awxDriver(config.connectors.awx, limits));
   registerExternalStageRoutes(options.http, stages);
   return stages;
 }

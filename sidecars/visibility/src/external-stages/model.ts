@@ -1,7 +1,7 @@
 // Records of stages that act on an external system on Orca's behalf (no I/O here).
 
 /** The external systems a stage can act on. */
-export type ExternalStageKind = 'jira' | 'servicenow';
+export type ExternalStageKind = 'jira' | 'servicenow' | 'awx';
 
 /** Where a run is; `creating` and `waiting` are running, the rest are final. */
 export type ExternalStageStatus = 'creating' | 'waiting' | 'done' | 'rejected' | 'failed' | 'timeout' | 'canceled';

@@ -5,6 +5,7 @@ import type { ExternalStageKind, ExternalStageRun } from './model';
 import type { ExternalStages } from './runner';
 import {
   cancelRunSchema,
+  createAwxJobSchema,
   createJiraIssueSchema,
   createServiceNowChangeSchema,
   runBodySchema,
@@ -132,6 +133,17 @@ export function registerExternalStageRoutes(http: HttpApp, stages: ExternalStage
           code: 'servicenow_not_configured',
           issues: [{ path: 'body.shortDescription', message: 'ServiceNow is not configured' }],
         },
+      ),
+  });
+  registerKind(http, stages, {
+    kind: 'awx',
+    basePath: '/api/v1/awx-jobs',
+    what: 'Ansible (AWX) job',
+    body: createAwxJobSchema,
+    notConfigured: () =>
+      new InputError(
+        'the Ansible stage needs AWX, and it is not configured for this visibility service (config `connectors.awx.url`)',
+        { code: 'awx_not_configured', issues: [{ path: 'body.jobTemplate', message: 'AWX is not configured' }] },
       ),
   });
 }

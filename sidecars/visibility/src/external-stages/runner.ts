@@ -11,7 +11,8 @@ import { ExternalSystemError } from './vendor-http';
 
 /** What a driver learnt from the external system. */
 export interface Observation {
-  outcome: 'waiting' | 'done' | 'rejected';
+  /** `failed`: the external thing itself failed (a job that ended in error), not the call. */
+  outcome: 'waiting' | 'done' | 'rejected' | 'failed';
   /** The external thing as read (status, summary, ...), shown by Deck. */
   observed: Record<string, unknown>;
   message: string;

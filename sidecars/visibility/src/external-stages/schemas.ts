@@ -83,6 +83,22 @@ export const createServiceNowChangeSchema = z.strictObject({
 /** A validated ServiceNow create. */
 export type CreateServiceNowChangeRequest = z.infer<typeof createServiceNowChangeSchema>;
 
+/** The Ansible (AWX / Tower) stage's create body. */
+export const createAwxJobSchema = z.strictObject({
+  ...stageFields,
+  jobTemplate: z
+    .union([
+      z.number().int().positive().transform(String),
+      z.string().trim().min(1, 'job template must not be empty').max(512),
+    ])
+    .describe('id or name of the job template'),
+  extraVars: optional(z.record(z.string(), z.unknown())),
+  limit: optional(z.string().trim().max(1_024)),
+});
+
+/** A validated AWX create. */
+export type CreateAwxJobRequest = z.infer<typeof createAwxJobSchema>;
+
 export const runIdParamsSchema = z.strictObject({
   id: z.string().regex(/^[0-9a-fA-F-]{36}$/, 'a run id (uuid)'),
 });
