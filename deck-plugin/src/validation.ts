@@ -62,6 +62,7 @@ export function validateGateStage(kind: GateKind, stage: Partial<IStage>): Stage
   if (kind === 'policy') validatePolicy(values, set, label);
   if (kind === 'jira') validateJira(values, stageTimeoutMs, set, label);
   if (kind === 'servicenow') validateServiceNow(values, stageTimeoutMs, set, label);
+  if (kind === 'awx') validateAnsible(values, stageTimeoutMs, set, label);
 
   if (Object.keys(parameterErrors).length > 0) errors.parameterValues = parameterErrors;
   return errors;
@@ -263,6 +264,15 @@ function validateServiceNow(values: Values, stageTimeoutMs: unknown, set: Setter
   const type = values['changeType'];
   if (!isMissing(type) && !isSpel(type) && !(serviceNowChangeTypes as readonly unknown[]).includes(type))
     set('changeType', `${label('changeType')} must be one of ${serviceNowChangeTypes.join(', ')}.`);
+  waitTimeout(values, stageTimeoutMs, set, label);
+}
+
+/** The checks visibility makes on an Ansible stage's create. */
+function validateAnsible(values: Values, stageTimeoutMs: unknown, set: Setter, label: Labeler): void {
+  const template = values['jobTemplate'];
+  if (template !== undefined && (typeof template !== 'string' || template.trim() === ''))
+    set('jobTemplate', `${label('jobTemplate')} is required: its name or id.`);
+  // extraVars that is not an object is already named by normalizeParameterValues.
   waitTimeout(values, stageTimeoutMs, set, label);
 }
 

@@ -15,6 +15,8 @@ import { startGateProxy } from '../../test/harness/gate';
 import type { GateProxy } from '../../test/harness/gate';
 import { startJiraHarness } from '../../test/harness/jira';
 import type { JiraHarness } from '../../test/harness/jira';
+import { startAwxHarness } from '../../test/harness/awx';
+import type { AwxHarness } from '../../test/harness/awx';
 import { startServiceNowHarness } from '../../test/harness/servicenow';
 import type { ServiceNowHarness } from '../../test/harness/servicenow';
 import { renderTestOrcaLocal, startPipeline } from '../../test/harness/orca';
@@ -55,11 +57,12 @@ const serviceNowValues = {
 
 let jira: JiraHarness;
 let servicenow: ServiceNowHarness;
+let awx: AwxHarness;
 let visibility: RunningService<VisibilityConfig>;
 let gate: GateProxy;
 let session: BrowserSession;
 
-function startStage(kind: 'jira' | 'servicenow', values: Record<string, unknown>): PipelineRun {
+function startStage(kind: 'jira' | 'servicenow' | 'awx', values: Record<string, unknown>): PipelineRun {
   const stage = gateStages[kind];
   return startPipeline(
     {
@@ -88,6 +91,17 @@ function startStage(kind: 'jira' | 'servicenow', values: Record<string, unknown>
   );
 }
 
+/** Waits for the job a launch made. */
+async function waitForJob(): Promise<number> {
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    const job = [...awx.jobs.values()].pop();
+    if (job) return job.id;
+    if (Date.now() > deadline) throw new Error('no AWX job was launched');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
 /** Waits until Orca has polled the stage while it waits, and returns the context Deck would get from Orca. */
 async function waitingContext(run: PipelineRun): Promise<Record<string, unknown>> {
   const deadline = Date.now() + 15_000;
@@ -103,6 +117,10 @@ async function waitingContext(run: PipelineRun): Promise<Record<string, unknown>
 beforeAll(async () => {
   jira = await startJiraHarness({ user: 'isd-bot', apiToken: 'jira-token', projects: { OPS: ['Task', 'Change'] } });
   servicenow = await startServiceNowHarness({ user: 'isd.integration', password: 'sn-password' });
+  awx = await startAwxHarness({
+    token: 'awx-token',
+    templates: [{ id: 7, name: 'deploy-checkout', askVariablesOnLaunch: true, askLimitOnLaunch: true }],
+  });
   const databaseUrl = await createTestDatabase('deck_plugin_jira');
   const service = createVisibilityService();
   visibility = await startTestService(
@@ -114,6 +132,7 @@ beforeAll(async () => {
         connectors: {
           jira: { url: jira.url, user: 'isd-bot', apiToken: 'jira-token' },
           servicenow: { url: servicenow.url, user: 'isd.integration', password: 'sn-password' },
+          awx: { url: awx.url, token: 'awx-token' },
         },
         externalStages: { pollIntervalMs: 1 },
       },
@@ -134,6 +153,7 @@ afterAll(async () => {
   await visibility?.stop();
   await jira?.close();
   await servicenow?.close();
+  await awx?.close();
 });
 
 describe('JIRA and ServiceNow stages in the browser, through the Gate proxy, against real visibility', () => {
@@ -203,6 +223,36 @@ describe('JIRA and ServiceNow stages in the browser, through the Gate proxy, aga
     expect(execution.status).toBe('SUCCEEDED');
     await page.click('text=Refresh');
     await page.waitForFunction(() => document.querySelector('.isd-status')?.textContent === 'Approved');
+  });
+
+  it('shows the Ansible job running with the end of its output, then Succeeded', async () => {
+    const run = startStage('awx', {
+      jobTemplate: 'deploy-checkout',
+      extraVars: { version: '2.4.0' },
+      limit: 'web*',
+      timeoutMs: 3_600_000,
+    });
+    const job = await waitForJob();
+    awx.progress(
+      job,
+      'running',
+      'PLAY [deploy checkout] *****\nTASK [pull image] ok: [web1]\nTASK [rolling restart] changed: [web1]\n',
+    );
+    const context = await waitingContext(run);
+    await loginInBrowser(session, gate, 'bob');
+    await session.renderExecution('isdAnsibleJob', context);
+    const { page } = session;
+    await page.click('text=Refresh');
+    await page.waitForFunction(() =>
+      document.querySelector('.isd-ansible-output')?.textContent?.includes('rolling restart'),
+    );
+    expect(await page.textContent('.isd-ansible-job a')).toBe(String(job));
+    expect(await page.textContent('.isd-ansible-status')).toBe('running');
+    await session.screenshot('real-visibility-ansible-running');
+    awx.progress(job, 'successful', 'PLAY RECAP web1 : ok=3 changed=1 failed=0\n');
+    expect((await run.done).status).toBe('SUCCEEDED');
+    await page.click('text=Refresh');
+    await page.waitForFunction(() => document.querySelector('.isd-status')?.textContent === 'Succeeded');
   });
 
   it('raised no errors in the page', () => {

@@ -59,6 +59,8 @@ export interface SidecarClient {
   getJiraIssue(id: string): Promise<ExternalStageRun>;
   /** A ServiceNow stage run, read (and moved on) by visibility. */
   getServiceNowChange(id: string): Promise<ExternalStageRun>;
+  /** An Ansible (AWX) stage run, read (and moved on) by visibility. */
+  getAwxJob(id: string): Promise<ExternalStageRun>;
   listApprovals(filter: ApprovalListFilter): Promise<ApprovalInstance[]>;
   decideApproval(id: string, decision: ApprovalDecisionRequest): Promise<ApprovalInstance>;
   getVerification(id: string): Promise<VerificationResult>;
@@ -150,6 +152,7 @@ export function createGateProxyClient(options: GateProxyClientOptions): SidecarC
     getApproval: (id) => call('visibility', 'GET', `/api/v1/approvals/${encodeURIComponent(id)}`),
     getJiraIssue: (id) => call('visibility', 'GET', `/api/v1/jira-issues/${encodeURIComponent(id)}`),
     getServiceNowChange: (id) => call('visibility', 'GET', `/api/v1/servicenow-changes/${encodeURIComponent(id)}`),
+    getAwxJob: (id) => call('visibility', 'GET', `/api/v1/awx-jobs/${encodeURIComponent(id)}`),
     listApprovals: async (filter) => {
       const query = new URLSearchParams({ limit: String(filter.limit), offset: String(filter.offset) });
       if (filter.application) query.set('application', filter.application);

@@ -1,6 +1,8 @@
 // The three gate stage configs the plugin registers with Deck.
 import type { IStageTypeConfig } from '@spinnaker/core';
 
+import { AnsibleExecutionDetails } from './ansible/AnsibleExecutionDetails';
+import { AnsibleStageConfig } from './ansible/AnsibleStageConfig';
 import { ApprovalExecutionDetails } from './approval/ApprovalExecutionDetails';
 import { ApprovalStageConfig } from './approval/ApprovalStageConfig';
 import { PolicyExecutionDetails } from './policy/PolicyExecutionDetails';
@@ -36,6 +38,9 @@ export const serviceNowStage: IStageTypeConfig = gateStageType(
   ServiceNowExecutionDetails,
 );
 
+/** Deck stage config of the Ansible (AWX / Tower) stage. */
+export const ansibleStage: IStageTypeConfig = gateStageType('awx', AnsibleStageConfig, AnsibleExecutionDetails);
+
 /** All stage configs, in the order the stage picker lists them. */
 export const gateStageTypes: IStageTypeConfig[] = [
   policyStage,
@@ -43,4 +48,5 @@ export const gateStageTypes: IStageTypeConfig[] = [
   approvalStage,
   jiraStage,
   serviceNowStage,
+  ansibleStage,
 ];
