@@ -164,6 +164,31 @@ describe('JIRA stage through visibility', () => {
     expect(reads()).toBe(readsAfter);
   });
 
+  it('makes one issue when Orca’s create and its retry arrive together', async () => {
+    const body = payload();
+    const before = jira.issues.size;
+    const [first, second] = await Promise.all([create(body), create(body)]);
+    expect(first.body.id).toBe(second.body.id);
+    expect(jira.issues.size).toBe(before + 1);
+    // Whichever answered while the other still created, the next poll sees the issue.
+    clock.advance(5_000);
+    expect((await poll(first.location as string)).body).toMatchObject({
+      status: 'waiting',
+      ref: { id: expect.any(String) },
+    });
+  });
+
+  it('creates a new issue for a restarted stage, after the retry window of the finished one', async () => {
+    const body = payload({ waitForStatuses: [] });
+    const first = await create(body);
+    expect(first.body.status).toBe('done');
+    clock.advance(7 * MINUTE);
+    const restarted = await create(body);
+    expect(restarted.body).toMatchObject({ status: 'done', attempt: 2 });
+    expect(restarted.body.id).not.toBe(first.body.id);
+    expect(restarted.body.ref.id).not.toBe(first.body.ref.id);
+  });
+
   it('ends rejected when the issue reaches a rejecting status', async () => {
     const created = await create(payload());
     jira.setStatus(created.body.ref.id, 'Rejected');
