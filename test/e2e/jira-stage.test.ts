@@ -1,6 +1,9 @@
 // The JIRA stage end to end: the real visibility service on real Postgres acting on the JIRA contract
 // harness, called as Orca calls it (directly, with a test clock) and through the Orca harness running
 // the rendered preconfigured webhook.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { createVisibilityService } from '@isd/visibility';
 import type { VisibilityConfig } from '@isd/visibility';
 import type { RunningService } from '@isd/kit';
@@ -431,5 +434,35 @@ describe('JIRA stage in a pipeline (Orca harness, rendered orca-local.yml)', () 
     expect(execution.status).toBe('TERMINAL');
     const webhook = execution.stages[0]?.context.webhook as { monitor?: { progressMessage?: string } };
     expect(webhook.monitor?.progressMessage).toMatch(/project: valid project is required$/);
+  });
+});
+
+describe('JIRA stage on embedded PGlite (the default without DATABASE_URL)', () => {
+  it('creates, polls and finishes the same way', async () => {
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'isd-visibility-jira-'));
+    const service = createVisibilityService({ now: clock.now });
+    const embedded = await startTestService(
+      service,
+      testServiceConfig(service, {
+        embeddedDataDir: dataDir,
+        users,
+        extra: {
+          connectors: { jira: { url: jira.url, user: JIRA_USER, apiToken: JIRA_TOKEN } },
+          externalStages: { pollIntervalMs: 5_000 },
+        },
+      }),
+    );
+    try {
+      const body = payload();
+      const created = await create(body, embedded.url);
+      expect(created.body.status).toBe('waiting');
+      expect((await create(body, embedded.url)).body.id).toBe(created.body.id);
+      jira.setStatus(created.body.ref.id, 'Done');
+      clock.advance(5_000);
+      expect((await poll(created.location as string, embedded.url)).body.status).toBe('done');
+    } finally {
+      await embedded.stop();
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 });
