@@ -178,6 +178,26 @@ describe('Ansible stage through visibility', () => {
     expect(awx.jobs.size).toBe(jobs);
   });
 
+  it('stops the job when the pipeline is canceled, and says so when AWX cannot', async () => {
+    const created = await create(payload());
+    const jobId = Number(created.body.ref.id);
+    awx.progress(jobId, 'running');
+    const canceled = await call('POST', `${created.location as string}/cancel`, {});
+    expect(canceled.body).toMatchObject({
+      status: 'canceled',
+      message: `canceled; AWX job ${jobId} was asked to stop`,
+    });
+    expect(awx.jobs.get(jobId)?.status).toBe('canceled');
+
+    const finished = await create(payload());
+    awx.progress(Number(finished.body.ref.id), 'running');
+    // The job ends in AWX before visibility sees it; canceling then is refused by AWX.
+    awx.progress(Number(finished.body.ref.id), 'successful');
+    const late = await call('POST', `${finished.location as string}/cancel`, {});
+    expect(late.body.status).toBe('canceled');
+    expect(late.body.message).toMatch(/could not be stopped: AWX answered 405 .*: Method "POST" not allowed\.$/);
+  });
+
   it('times out a job that runs too long, leaving it running', async () => {
     const created = await create(payload({ timeoutMs: 600_000 }));
     clock.advance(600_000);

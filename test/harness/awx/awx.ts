@@ -14,7 +14,8 @@
 //   `extra_vars` that is not a mapping → 400;
 // - GET /api/v2/jobs/{id}/ → `{id, name, status, failed, started, finished, elapsed, limit, extra_vars,
 //   result_traceback}` with status new → pending → waiting → running → successful | failed | error |
-//   canceled; GET /api/v2/jobs/{id}/stdout/?format=txt → the output as text/plain.
+//   canceled; GET /api/v2/jobs/{id}/stdout/?format=txt → the output as text/plain;
+// - POST /api/v2/jobs/{id}/cancel/ → 202 while the job can be canceled, 405 once it finished.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -128,6 +129,17 @@ export async function startAwxHarness(options: AwxHarnessOptions): Promise<AwxHa
       };
       jobs.set(job.id, job);
       return { status: 201, body: { job: job.id, ignored_fields: {}, ...jobJson(job) } };
+    }
+    const cancel = /^\/api\/v2\/jobs\/(\d+)\/cancel\/$/.exec(path);
+    if (cancel && method === 'POST') {
+      const job = jobs.get(Number(cancel[1]));
+      if (!job) return notFound;
+      // AWX answers 405 when the job can no longer be canceled (can_cancel false).
+      if (!['new', 'pending', 'waiting', 'running'].includes(job.status))
+        return { status: 405, body: { detail: 'Method "POST" not allowed.' } };
+      job.status = 'canceled';
+      job.finished = new Date().toISOString();
+      return { status: 202 };
     }
     const jobPath = /^\/api\/v2\/jobs\/(\d+)\/(stdout\/)?$/.exec(path);
     if (jobPath && method === 'GET') {

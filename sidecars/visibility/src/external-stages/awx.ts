@@ -3,7 +3,8 @@
 // (GET /api/v2/jobs/{id}/) until it finishes, keeping the tail of its output
 // (GET /api/v2/jobs/{id}/stdout/?format=txt) for the execution view. A launch is never repeated: AWX has
 // no way to find the job an unanswered launch may have started, and a playbook run twice is not safe, so
-// a launch that got no answer ends the stage with a message saying to check AWX.
+// a launch that got no answer ends the stage with a message saying to check AWX. Canceling the pipeline
+// cancels the job.
 import { asArray, asNumber, asRecord, asString, basicAuth, joinUrl } from '../connectors/http-json';
 import type { CallLimits } from './jira';
 import type { ExternalStageRun } from './model';
@@ -127,6 +128,11 @@ export function awxDriver(settings: AwxSettings, limits: CallLimits): StageDrive
     },
     async observe(run: ExternalStageRun) {
       return observeJob(Number(run.ref?.id));
+    },
+    async cancel(run: ExternalStageRun) {
+      // The pipeline was canceled: a deploy playbook must not go on (POST /api/v2/jobs/{id}/cancel/ → 202).
+      await call(`api/v2/jobs/${Number(run.ref?.id)}/cancel/`, { method: 'POST', body: {} });
+      return `AWX job ${run.ref?.id ?? ''} was asked to stop`;
     },
   };
 }

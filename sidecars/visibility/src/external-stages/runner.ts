@@ -30,6 +30,8 @@ export interface StageDriver {
   start(run: ExternalStageRun, resumed: boolean): Promise<Observation & { ref: ExternalRef }>;
   /** Reads the thing the run made. */
   observe(run: ExternalStageRun): Promise<Observation>;
+  /** Stops the thing the run made when the pipeline is canceled (only where stopping is safe); returns what it did. */
+  cancel?(run: ExternalStageRun): Promise<string>;
 }
 
 /** Timing of runs (config `externalStages`). */
@@ -127,15 +129,26 @@ export class ExternalStages {
     return this.advance(await this.load(kind, id, caller));
   }
 
-  /** Cancels the run (Orca, when the execution is canceled); the external thing is left as it is. */
+  /** Cancels the run (Orca, when the execution is canceled); the driver stops what it made where it can. */
   async cancel(kind: ExternalStageKind, id: string, caller: Caller): Promise<ExternalStageRun> {
     let run = await this.load(kind, id, caller);
+    const driver = this.drivers.get(kind);
+    let outcome = run.ref ? `${run.ref.id} is left as it is` : '';
+    if (!isFinal(run.status) && run.ref && driver?.cancel) {
+      // Best effort: the run is canceled for Orca whatever the system answers, and the message says which.
+      outcome = await driver.cancel(run).catch((error: unknown) => {
+        const reason = error instanceof Error ? error.message : String(error);
+        this.options.logger.warn({ runId: run.id, reason }, `${driver.system} did not stop ${run.ref?.id ?? ''}`);
+        return `${run.ref?.id ?? ''} could not be stopped: ${reason}`;
+      });
+    }
     while (!isFinal(run.status)) {
       const now = this.options.now();
+      const message = `canceled${outcome ? `; ${outcome}` : ''}`;
       const result = await this.options.store.update(
         run.id,
         run.status,
-        { status: 'canceled', message: `canceled${run.ref ? `; ${run.ref.id} is left as it is` : ''}`, closedAt: now },
+        { status: 'canceled', message, closedAt: now },
         now,
       );
       run = result.run;
