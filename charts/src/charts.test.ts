@@ -696,6 +696,7 @@ describe('the bundled Spinnaker profiles', () => {
     const gate = YAML.parse(profiles['gate-local.yml'] as string) as { proxies: { uri: string }[] };
     const orcaPorts = orca.webhook.preconfigured.map((webhook) => servicePorts.get(new URL(webhook.url).host));
     const gatePorts = gate.proxies.map((proxy) => servicePorts.get(new URL(proxy.uri).host));
+    // One preconfigured webhook per stage, each on a sidecar's API port.
     expect(orcaPorts).toEqual(orca.webhook.preconfigured.map(() => 'http'));
     expect(orcaPorts.length).toBeGreaterThanOrEqual(3);
     expect(gatePorts).toEqual(['gate', 'gate', 'gate']);

@@ -71,7 +71,7 @@ describe('suppressDuplicateStages with the real PipelineRegistry', () => {
 });
 
 describe('plugin through Deck’s registerPluginExtensions', () => {
-  it('registers every gate stage and their help, and initialize() leaves one config per key', async () => {
+  it('registers every stage and their help, and initialize() leaves one config per key', async () => {
     keys.forEach((key) => Registry.pipeline.registerStage(genericWebhookStage(key)));
     await registerPluginExtensions(plugin);
     keys.forEach((key) => Registry.pipeline.registerStage(genericWebhookStage(key)));

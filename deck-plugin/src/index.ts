@@ -1,6 +1,14 @@
 // Public surface of the Deck plugin module: Deck imports `plugin`; hosts may swap the sidecar client.
 export { plugin, helpContents } from './plugin';
-export { approvalStage, gateStageTypes, policyStage, verificationStage } from './stages';
+export {
+  ansibleStage,
+  approvalStage,
+  gateStageTypes,
+  jiraStage,
+  policyStage,
+  serviceNowStage,
+  verificationStage,
+} from './stages';
 export { createGateProxyClient, SidecarError } from './api/sidecar-client';
 export type { FetchFunction, GateProxyClientOptions, SidecarClient, SidecarService } from './api/sidecar-client';
 export { setDefaultSidecarClient, SidecarClientProvider } from './api/client-context';

@@ -65,11 +65,34 @@ function readValue(type: ParameterType, value: unknown): ReadResult {
       if (value === '') return { ok: true, value: undefined };
       return { ok: false, value, problem: `must be true or false (found ${describe(value)}).` };
     case 'array':
-    case 'string[]':
       return readJson(value, 'a list', (parsed) => Array.isArray(parsed));
+    case 'string[]':
+      return readNameList(value);
     case 'object':
       return readJson(value, 'an object', isRecord);
   }
+}
+
+/**
+ * A list of names: a JSON list of strings, or the comma-separated text a person types into Deck's generic
+ * form (`Done, Closed`).
+ */
+function readNameList(value: unknown): ReadResult {
+  const isNames = (parsed: unknown) =>
+    Array.isArray(parsed) && parsed.every((item) => typeof item === 'string' || isSpel(item));
+  if (typeof value === 'string' && !value.trim().startsWith('[')) {
+    return { ok: true, value: splitNames(value) };
+  }
+  const read = readJson(value, 'a list of names', isNames);
+  return read;
+}
+
+/** `a, b ,, c` → `['a', 'b', 'c']`. */
+export function splitNames(text: string): string[] {
+  return text
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item !== '');
 }
 
 function readNumber(value: unknown): ReadResult {

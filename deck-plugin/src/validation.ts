@@ -26,6 +26,9 @@ export const limits = {
   weight: { min: 0, max: 1000 },
 } as const;
 
+/** ServiceNow change models the ServiceNow stage may create. */
+export const serviceNowChangeTypes = ['normal', 'standard', 'emergency'] as const;
+
 /** Automatic decision modes. */
 export const autoDecisionModes = ['recommend', 'approve', 'reject'] as const;
 
@@ -63,6 +66,9 @@ export function validateGateStage(kind: GateKind, stage: Partial<IStage>): Stage
     validateApproval(values, stageTimeoutMs, set, label);
     validateTerraform(values, set, label);
   }
+  if (kind === 'jira') validateJira(values, stageTimeoutMs, set, label);
+  if (kind === 'servicenow') validateServiceNow(values, stageTimeoutMs, set, label);
+  if (kind === 'awx') validateAnsible(values, stageTimeoutMs, set, label);
 
   if (Object.keys(parameterErrors).length > 0) errors.parameterValues = parameterErrors;
   return errors;
@@ -341,6 +347,74 @@ function validatePolicy(values: Values, set: Setter, label: Labeler): void {
   }
   const params = values['params'];
   if (params !== undefined && !isRecord(params)) set('params', `${label('params')} must be a JSON object.`);
+}
+
+/** The checks visibility makes on a JIRA stage's create, so the author sees them before the pipeline runs. */
+function validateJira(values: Values, stageTimeoutMs: unknown, set: Setter, label: Labeler): void {
+  const project = values['project'];
+  if (typeof project === 'string' && !isSpel(project) && project.trim() !== '') {
+    if (!/^[A-Za-z][A-Za-z0-9_]{0,49}$/.test(project.trim()))
+      set('project', `${label('project')} must be a JIRA project key: a letter, then letters, digits or _ (e.g. OPS).`);
+  }
+  for (const name of ['project', 'issueType', 'summary']) {
+    const value = values[name];
+    if (value !== undefined && (typeof value !== 'string' || value.trim() === ''))
+      set(name, `${label(name)} is required.`);
+  }
+  const summary = values['summary'];
+  if (typeof summary === 'string' && !isSpel(summary)) {
+    if (summary.length > 255) set('summary', `${label('summary')} must be at most 255 characters (JIRA's limit).`);
+    else if (/[\r\n]/.test(summary)) set('summary', `${label('summary')} must be one line.`);
+  }
+  const labels = values['labels'];
+  if (Array.isArray(labels)) {
+    const spaced = labels.find((item) => typeof item === 'string' && !isSpel(item) && /\s/.test(item));
+    if (spaced !== undefined) set('labels', `${label('labels')}: "${String(spaced)}" has a space; JIRA labels cannot.`);
+  }
+  const waitFor = Array.isArray(values['waitForStatuses']) ? (values['waitForStatuses'] as unknown[]) : [];
+  const rejecting = Array.isArray(values['rejectStatuses']) ? (values['rejectStatuses'] as unknown[]) : [];
+  const both = rejecting.find(
+    (status) =>
+      typeof status === 'string' && waitFor.some((wanted) => String(wanted).toLowerCase() === status.toLowerCase()),
+  );
+  if (both !== undefined)
+    set('rejectStatuses', `${label('rejectStatuses')}: "${String(both)}" is also a status to wait for.`);
+  waitTimeout(values, stageTimeoutMs, set, label);
+}
+
+/** The checks visibility makes on a ServiceNow stage's create. */
+function validateServiceNow(values: Values, stageTimeoutMs: unknown, set: Setter, label: Labeler): void {
+  const short = values['shortDescription'];
+  if (short !== undefined && (typeof short !== 'string' || short.trim() === ''))
+    set('shortDescription', `${label('shortDescription')} is required.`);
+  else if (typeof short === 'string' && !isSpel(short) && short.length > 160)
+    set('shortDescription', `${label('shortDescription')} must be at most 160 characters (ServiceNow's limit).`);
+  const type = values['changeType'];
+  if (!isMissing(type) && !isSpel(type) && !(serviceNowChangeTypes as readonly unknown[]).includes(type))
+    set('changeType', `${label('changeType')} must be one of ${serviceNowChangeTypes.join(', ')}.`);
+  waitTimeout(values, stageTimeoutMs, set, label);
+}
+
+/** The checks visibility makes on an Ansible stage's create. */
+function validateAnsible(values: Values, stageTimeoutMs: unknown, set: Setter, label: Labeler): void {
+  const template = values['jobTemplate'];
+  if (template !== undefined && (typeof template !== 'string' || template.trim() === ''))
+    set('jobTemplate', `${label('jobTemplate')} is required: its name or id.`);
+  // extraVars that is not an object is already named by normalizeParameterValues.
+  waitTimeout(values, stageTimeoutMs, set, label);
+}
+
+/** The wait of an external-system stage: in range, and shorter than Orca's stage timeout. */
+function waitTimeout(values: Values, stageTimeoutMs: unknown, set: Setter, label: Labeler): void {
+  const timeoutMs = values['timeoutMs'];
+  if (timeoutMs === undefined || isSpel(timeoutMs)) return;
+  const problem = rangeProblem(timeoutMs, limits.approvalTimeoutMs.min, limits.approvalTimeoutMs.max, formatDuration);
+  if (problem) set('timeoutMs', `${label('timeoutMs')} ${problem}`);
+  else if (typeof stageTimeoutMs === 'number' && (timeoutMs as number) >= stageTimeoutMs)
+    set(
+      'timeoutMs',
+      `${label('timeoutMs')} must be shorter than the stage timeout (${formatDuration(stageTimeoutMs)}), so the stage can report "timeout".`,
+    );
 }
 
 /** Flattens StageErrors into the messages Deck's pipeline validator lists. */

@@ -98,8 +98,11 @@ describe('the built plugin in Chromium', () => {
   it('loads through import() and registers exactly one config per gate key, ours', async () => {
     const keys = await session.loadPlugin();
     expect(keys.sort()).toEqual([
+      'isdAnsibleJob',
       'isdApprovalGate',
+      'isdJiraIssue',
       'isdPolicyGate',
+      'isdServiceNowChange',
       'isdTerraform',
       'isdTestVerificationGate',
       'isdVerificationGate',

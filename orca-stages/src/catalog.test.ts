@@ -1,7 +1,16 @@
 import { defaultParameterValues, gateKinds, gateStageByKey, gateStages } from './index';
 import type { GateKind } from './index';
 
-const allKinds: GateKind[] = ['approval', 'verification', 'testVerification', 'policy', 'terraform'];
+const allKinds: GateKind[] = [
+  'approval',
+  'verification',
+  'testVerification',
+  'policy',
+  'terraform',
+  'jira',
+  'servicenow',
+  'awx',
+];
 
 /** Replaces every `${…}` expression with JSON null, as if each evaluated to null. */
 function withExpressionsAsNull(template: string): string {
@@ -108,5 +117,25 @@ describe('gate stage catalog', () => {
     expect(first).toEqual({ lifetimeMs: 1_800_000, intervalMs: 300_000, thresholds: { pass: 80, marginal: 60 } });
     (first.thresholds as { pass: number }).pass = 1;
     expect(defaultParameterValues(gateStages.verification).thresholds).toEqual({ pass: 80, marginal: 60 });
+  });
+});
+
+describe('JIRA stage', () => {
+  it('is served by visibility, reports its progress message and can be canceled', () => {
+    const jira = gateStages.jira;
+    expect(jira).toMatchObject({ key: 'isdJiraIssue', service: 'visibility', createPath: '/api/v1/jira-issues' });
+    expect(jira.progressJsonPath).toBe('$.message');
+    expect(jira.cancelEndpointTemplate).toBe('${statusEndpoint}/cancel');
+    expect(jira.statuses).toEqual({
+      running: ['creating', 'waiting'],
+      success: ['done'],
+      terminal: ['rejected', 'failed', 'timeout'],
+      canceled: ['canceled'],
+    });
+  });
+
+  it('stops waiting before Orca times the stage out', () => {
+    const timeout = gateStages.jira.parameters.find((parameter) => parameter.name === 'timeoutMs');
+    expect(gateStages.jira.stageDefaults.stageTimeoutMs).toBeGreaterThan(timeout?.defaultValue as number);
   });
 });

@@ -11,12 +11,20 @@
 //   `${…}` text (ContextParameterProcessor), so every inserted value goes through `#toJson(...)` and
 //   the sidecars reject literal `${` with 400.
 
-/** The kinds of gate stage ISD adds to Spinnaker. */
-export type GateKind = 'approval' | 'verification' | 'testVerification' | 'policy' | 'terraform';
+/** The kinds of stage ISD adds to Spinnaker: the gates and the stages that act on external systems. */
+export type GateKind =
+  'approval' | 'verification' | 'testVerification' | 'policy' | 'terraform' | 'jira' | 'servicenow' | 'awx';
 
 /** Stage type keys: Orca's `webhook.preconfigured[].type` and Deck's `IStageTypeConfig.key`. */
 export type GateStageKey =
-  'isdApprovalGate' | 'isdVerificationGate' | 'isdTestVerificationGate' | 'isdPolicyGate' | 'isdTerraform';
+  | 'isdApprovalGate'
+  | 'isdVerificationGate'
+  | 'isdTestVerificationGate'
+  | 'isdPolicyGate'
+  | 'isdTerraform'
+  | 'isdJiraIssue'
+  | 'isdServiceNowChange'
+  | 'isdAnsibleJob';
 
 /** The sidecar service that answers a gate; also the Gate proxy id (`/proxies/{service}/**`). */
 export type SidecarService = 'visibility' | 'autopilot' | 'sapor';
@@ -592,16 +600,299 @@ const terraformStage: GateStage = {
 };
 
 /** Every gate stage by kind: the single source of truth for Orca YAML, Gate proxies and Deck keys. */
+// External-system stages: visibility performs the action with the credentials it holds (never Orca or
+// the stage context), records it keyed by (executionId, stageId) so a retried create does not act twice,
+// and answers Orca's monitor poll. See docs/decisions/113-external-system-stages.md.
+
+/** Status words every external-system stage answers with; `message` says what happened in words. */
+const externalStageStatuses: GateStatuses = {
+  running: ['creating', 'waiting'],
+  success: ['done'],
+  terminal: ['rejected', 'failed', 'timeout'],
+  canceled: ['canceled'],
+};
+
+const jiraParameters: StageParameter[] = [
+  {
+    name: 'project',
+    label: 'Project key',
+    type: 'string',
+    required: true,
+    help: 'Key of the JIRA project the issue is created in, e.g. `OPS`.',
+  },
+  {
+    name: 'issueType',
+    label: 'Issue type',
+    type: 'string',
+    required: true,
+    defaultValue: 'Task',
+    help: 'Name of the issue type, e.g. `Task`, `Change` or `Bug`; it must exist in the project.',
+  },
+  {
+    name: 'summary',
+    label: 'Summary',
+    type: 'string',
+    required: true,
+    help: 'One-line summary of the issue (at most 255 characters). Pipeline expressions are evaluated by Orca.',
+  },
+  {
+    name: 'description',
+    label: 'Description',
+    type: 'string',
+    required: false,
+    defaultValue: '',
+    help: "Body of the issue in JIRA's wiki markup; a link to the execution is added below it.",
+  },
+  {
+    name: 'labels',
+    label: 'Labels',
+    type: 'string[]',
+    required: false,
+    defaultValue: [],
+    help: 'Labels put on the issue (no spaces); ISD adds one more that identifies the stage.',
+  },
+  {
+    name: 'transition',
+    label: 'Transition after creating',
+    type: 'string',
+    required: false,
+    defaultValue: '',
+    help: 'Name of a workflow transition (or of the status it leads to) performed right after creating, e.g. `Submit for approval`; empty = none.',
+  },
+  {
+    name: 'waitForStatuses',
+    label: 'Wait for statuses',
+    type: 'string[]',
+    required: false,
+    defaultValue: ['Done'],
+    help: 'The stage succeeds once the issue reaches one of these statuses; empty = as soon as it is created.',
+  },
+  {
+    name: 'rejectStatuses',
+    label: 'Rejecting statuses',
+    type: 'string[]',
+    required: false,
+    defaultValue: [],
+    help: "The stage fails (TERMINAL) when the issue reaches one of these statuses, e.g. `Rejected`, `Won't Do`.",
+  },
+  {
+    name: 'timeoutMs',
+    label: 'Wait timeout (ms)',
+    type: 'number',
+    required: true,
+    defaultValue: DAY_MS,
+    help: 'After this long without reaching a status above the stage reports `timeout`; keep it below the stage timeout.',
+  },
+];
+
+/** JIRA: create an issue, optionally transition it, and wait for a status; performed by visibility. */
+const jiraStage: GateStage = {
+  kind: 'jira',
+  key: 'isdJiraIssue',
+  label: 'ISD JIRA Issue',
+  description: 'Creates a JIRA issue, optionally moves it along its workflow, and waits until it reaches a status.',
+  service: 'visibility',
+  parameters: jiraParameters,
+  stageDefaults: {
+    stageTimeoutMs: DAY_MS + 10 * MINUTE_MS,
+    retryStatusCodes: [],
+    waitForCompletion: true,
+    failPipeline: true,
+  },
+  statuses: externalStageStatuses,
+  createPath: '/api/v1/jira-issues',
+  method: 'POST',
+  payloadTemplate: jsonTemplate([
+    ['application', spel.application],
+    ['pipelineName', spel.pipelineName],
+    ['pipelineId', spel.pipelineId],
+    ['executionId', spel.executionId],
+    ['stageId', spel.stageId],
+    ['triggeredBy', spel.triggeredBy],
+    ...jiraParameters.map((parameter): [string, string] => [parameter.name, spel.parameter(parameter.name)]),
+  ]),
+  statusUrlResolution: 'locationHeader',
+  statusJsonPath: '$.status',
+  progressJsonPath: '$.message',
+  cancelEndpointTemplate: '${statusEndpoint}/cancel',
+  cancelMethod: 'POST',
+  cancelPayloadTemplate: '{}',
+};
+
+const serviceNowParameters: StageParameter[] = [
+  {
+    name: 'shortDescription',
+    label: 'Short description',
+    type: 'string',
+    required: true,
+    help: 'One-line title of the change request (at most 160 characters). Pipeline expressions are evaluated by Orca.',
+  },
+  {
+    name: 'description',
+    label: 'Description',
+    type: 'string',
+    required: false,
+    defaultValue: '',
+    help: 'Body of the change request; the application, pipeline and execution are added below it.',
+  },
+  {
+    name: 'changeType',
+    label: 'Change type',
+    type: 'string',
+    required: false,
+    defaultValue: 'normal',
+    help: '`normal`, `standard` or `emergency`: which change model ServiceNow applies.',
+  },
+  {
+    name: 'assignmentGroup',
+    label: 'Assignment group',
+    type: 'string',
+    required: false,
+    defaultValue: '',
+    help: 'Name or sys_id of the group the change request is assigned to; empty = ServiceNow decides.',
+  },
+  {
+    name: 'category',
+    label: 'Category',
+    type: 'string',
+    required: false,
+    defaultValue: '',
+    help: 'Category of the change request (e.g. `Software`); empty = ServiceNow’s default.',
+  },
+  {
+    name: 'timeoutMs',
+    label: 'Wait timeout (ms)',
+    type: 'number',
+    required: true,
+    defaultValue: DAY_MS,
+    help: 'After this long without an approval the stage reports `timeout`; keep it below the stage timeout.',
+  },
+];
+
+/** ServiceNow: create a change request and wait for its approval; performed by visibility. */
+const serviceNowStage: GateStage = {
+  kind: 'servicenow',
+  key: 'isdServiceNowChange',
+  label: 'ISD ServiceNow Change',
+  description: 'Creates a ServiceNow change request and waits until it is approved (rejected fails the stage).',
+  service: 'visibility',
+  parameters: serviceNowParameters,
+  stageDefaults: {
+    stageTimeoutMs: DAY_MS + 10 * MINUTE_MS,
+    retryStatusCodes: [],
+    waitForCompletion: true,
+    failPipeline: true,
+  },
+  statuses: externalStageStatuses,
+  createPath: '/api/v1/servicenow-changes',
+  method: 'POST',
+  payloadTemplate: jsonTemplate([
+    ['application', spel.application],
+    ['pipelineName', spel.pipelineName],
+    ['pipelineId', spel.pipelineId],
+    ['executionId', spel.executionId],
+    ['stageId', spel.stageId],
+    ['triggeredBy', spel.triggeredBy],
+    ...serviceNowParameters.map((parameter): [string, string] => [parameter.name, spel.parameter(parameter.name)]),
+  ]),
+  statusUrlResolution: 'locationHeader',
+  statusJsonPath: '$.status',
+  progressJsonPath: '$.message',
+  cancelEndpointTemplate: '${statusEndpoint}/cancel',
+  cancelMethod: 'POST',
+  cancelPayloadTemplate: '{}',
+};
+
+const awxParameters: StageParameter[] = [
+  {
+    name: 'jobTemplate',
+    label: 'Job template',
+    type: 'string',
+    required: true,
+    help: 'Name or numeric id of the AWX / Tower job template to launch.',
+  },
+  {
+    name: 'extraVars',
+    label: 'Extra variables',
+    type: 'object',
+    required: false,
+    help: 'Variables passed to the playbook as `extra_vars` (the template must prompt for variables on launch).',
+  },
+  {
+    name: 'limit',
+    label: 'Limit',
+    type: 'string',
+    required: false,
+    defaultValue: '',
+    help: 'Host pattern the playbook is limited to, e.g. `web*:&prod`; empty = the template’s (it must prompt for the limit on launch).',
+  },
+  {
+    name: 'timeoutMs',
+    label: 'Wait timeout (ms)',
+    type: 'number',
+    required: true,
+    defaultValue: 2 * HOUR_MS,
+    help: 'After this long without the job finishing the stage reports `timeout` (the job itself is left running).',
+  },
+];
+
+/** Ansible: launch an AWX / Tower job template and wait for the job; performed by visibility. */
+const awxStage: GateStage = {
+  kind: 'awx',
+  key: 'isdAnsibleJob',
+  label: 'ISD Ansible Job',
+  description: 'Launches an AWX / Ansible Tower job template and waits for the job to finish, showing its output.',
+  service: 'visibility',
+  parameters: awxParameters,
+  stageDefaults: {
+    stageTimeoutMs: 2 * HOUR_MS + 10 * MINUTE_MS,
+    retryStatusCodes: [],
+    waitForCompletion: true,
+    failPipeline: true,
+  },
+  statuses: externalStageStatuses,
+  createPath: '/api/v1/awx-jobs',
+  method: 'POST',
+  payloadTemplate: jsonTemplate([
+    ['application', spel.application],
+    ['pipelineName', spel.pipelineName],
+    ['pipelineId', spel.pipelineId],
+    ['executionId', spel.executionId],
+    ['stageId', spel.stageId],
+    ['triggeredBy', spel.triggeredBy],
+    ...awxParameters.map((parameter): [string, string] => [parameter.name, spel.parameter(parameter.name)]),
+  ]),
+  statusUrlResolution: 'locationHeader',
+  statusJsonPath: '$.status',
+  progressJsonPath: '$.message',
+  cancelEndpointTemplate: '${statusEndpoint}/cancel',
+  cancelMethod: 'POST',
+  cancelPayloadTemplate: '{}',
+};
+
+/** Every stage by kind: the single source of truth for Orca YAML, Gate proxies and Deck keys. */
 export const gateStages: Record<GateKind, GateStage> = {
   approval: approvalGate,
   verification: verificationGate,
   testVerification: testVerificationGate,
   policy: policyGate,
   terraform: terraformStage,
+  jira: jiraStage,
+  servicenow: serviceNowStage,
+  awx: awxStage,
 };
 
 /** Every gate kind, in pipeline-editor order. */
-export const gateKinds: readonly GateKind[] = ['policy', 'verification', 'testVerification', 'approval', 'terraform'];
+export const gateKinds: readonly GateKind[] = [
+  'policy',
+  'verification',
+  'testVerification',
+  'approval',
+  'terraform',
+  'jira',
+  'servicenow',
+  'awx',
+];
 
 /** Finds a gate by its stage key, or undefined when the key is not an ISD gate. */
 export function gateStageByKey(key: string): GateStage | undefined {

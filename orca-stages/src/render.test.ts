@@ -59,8 +59,11 @@ describe('renderSpinnakerConfig', () => {
     const { orcaLocal } = renderSpinnakerConfig(resolveValues());
     const types = orcaLocal.webhook.preconfigured.map((webhook) => webhook.type).sort();
     expect(types).toEqual([
+      'isdAnsibleJob',
       'isdApprovalGate',
+      'isdJiraIssue',
       'isdPolicyGate',
+      'isdServiceNowChange',
       'isdTerraform',
       'isdTestVerificationGate',
       'isdVerificationGate',

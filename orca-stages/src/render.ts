@@ -88,6 +88,7 @@ function renderWebhook(stage: GateStage, values: RenderValues): PreconfiguredWeb
     waitForCompletion: stage.stageDefaults.waitForCompletion,
     statusUrlResolution: stage.statusUrlResolution,
     statusJsonPath: stage.statusJsonPath,
+    ...(stage.progressJsonPath ? { progressJsonPath: stage.progressJsonPath } : {}),
     successStatuses: statuses.success.join(','),
     ...(statuses.terminal.length > 0 ? { terminalStatuses: statuses.terminal.join(',') } : {}),
     ...(statuses.canceled.length > 0 ? { canceledStatuses: statuses.canceled.join(',') } : {}),

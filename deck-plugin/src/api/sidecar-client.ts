@@ -8,6 +8,7 @@ import type {
   AccountWriteResult,
   ApprovalDecisionRequest,
   ApprovalInstance,
+  ExternalStageRun,
   ApprovalListFilter,
   DoraAnswer,
   GatesAnswer,
@@ -56,6 +57,12 @@ export class SidecarError extends Error {
 /** Everything the plugin asks of the sidecars. */
 export interface SidecarClient {
   getApproval(id: string): Promise<ApprovalInstance>;
+  /** A JIRA stage run, read (and moved on) by visibility. */
+  getJiraIssue(id: string): Promise<ExternalStageRun>;
+  /** A ServiceNow stage run, read (and moved on) by visibility. */
+  getServiceNowChange(id: string): Promise<ExternalStageRun>;
+  /** An Ansible (AWX) stage run, read (and moved on) by visibility. */
+  getAwxJob(id: string): Promise<ExternalStageRun>;
   listApprovals(filter: ApprovalListFilter): Promise<ApprovalInstance[]>;
   decideApproval(id: string, decision: ApprovalDecisionRequest): Promise<ApprovalInstance>;
   /** The Terraform stage's run: plan, approval and Terraform Cloud status. */
@@ -148,6 +155,9 @@ export function createGateProxyClient(options: GateProxyClientOptions): SidecarC
 
   return {
     getApproval: (id) => call('visibility', 'GET', `/api/v1/approvals/${encodeURIComponent(id)}`),
+    getJiraIssue: (id) => call('visibility', 'GET', `/api/v1/jira-issues/${encodeURIComponent(id)}`),
+    getServiceNowChange: (id) => call('visibility', 'GET', `/api/v1/servicenow-changes/${encodeURIComponent(id)}`),
+    getAwxJob: (id) => call('visibility', 'GET', `/api/v1/awx-jobs/${encodeURIComponent(id)}`),
     listApprovals: async (filter) => {
       const query = new URLSearchParams({ limit: String(filter.limit), offset: String(filter.offset) });
       if (filter.application) query.set('application', filter.application);

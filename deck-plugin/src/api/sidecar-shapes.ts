@@ -584,3 +584,25 @@ export interface TerraformRun {
   createdAt?: string;
   finishedAt?: string | null;
 }
+
+/** A stage visibility performs on an external system (JIRA, ...): Orca's monitor body and the view's data. */
+export interface ExternalStageRun {
+  id: string;
+  kind: string;
+  status: 'creating' | 'waiting' | 'done' | 'rejected' | 'failed' | 'timeout' | 'canceled';
+  /** What happened, in words (Orca's progress message). */
+  message: string;
+  application: string;
+  executionId: string;
+  stageId: string;
+  /** The thing created (issue key, change number, job id) and its link; null before it exists. */
+  ref: { id: string; url: string } | null;
+  /** The thing as last read: for JIRA `{status, statusCategory, summary}`. */
+  observed: Record<string, unknown> | null;
+  /** The stage inputs as visibility validated them. */
+  request: Record<string, unknown>;
+  createdAt: string;
+  observedAt: string | null;
+  deadline: string;
+  closedAt: string | null;
+}

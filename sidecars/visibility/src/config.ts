@@ -209,11 +209,41 @@ export const visibilityConfigSchema = baseConfigSchema({ name: 'visibility', por
       servicenow: z
         .strictObject({
           url: url().describe('ServiceNow instance URL (https://<instance>.service-now.com)'),
-          user: z.string().min(1).optional().describe('ServiceNow user for basic auth (needs read on change_request)'),
+          user: z
+            .string()
+            .min(1)
+            .optional()
+            .describe(
+              'ServiceNow user for basic auth (needs read on change_request; create too for the ServiceNow stage)',
+            ),
           password: z.string().min(1).optional().describe('ServiceNow password (secret)'),
         })
         .optional()
         .describe('ServiceNow change request connector'),
+      awx: z
+        .strictObject({
+          url: url().describe('AWX / Ansible Tower base URL (the API is under /api/v2)'),
+          token: z
+            .string()
+            .min(1)
+            .optional()
+            .describe('AWX OAuth2 / personal access token (secret), sent as a bearer token'),
+          user: z.string().min(1).optional().describe('AWX user for basic auth (when no token)'),
+          password: z.string().min(1).optional().describe('Password of that user (secret)'),
+          stdoutTailChars: z
+            .number()
+            .int()
+            .positive()
+            .max(100_000)
+            .default(4_000)
+            .describe("Most characters of a job's output kept for the execution view (the end of it)"),
+        })
+        .superRefine((awx, context) => {
+          if (!awx.token && !(awx.user && awx.password))
+            context.addIssue({ code: 'custom', path: ['token'], message: 'AWX needs a token, or user and password' });
+        })
+        .optional()
+        .describe('AWX / Ansible Tower, for the Ansible stage (needs execute on the job templates it launches)'),
       autopilot: z
         .strictObject({
           url: url().describe("Autopilot's base URL (verification scores)"),
@@ -233,6 +263,41 @@ export const visibilityConfigSchema = baseConfigSchema({ name: 'visibility', por
         .describe('Named JSON-over-HTTP endpoints the generic connector may call'),
     })
     .prefault({}),
+  externalStages: z
+    .strictObject({
+      pollIntervalMs: z
+        .number()
+        .int()
+        .positive()
+        .default(10_000)
+        .describe("Orca's monitor polls closer together than this reuse the last reading of the external system"),
+      callTimeoutMs: z.number().int().positive().default(15_000).describe('Timeout of one call to the external system'),
+      createLeaseMs: z
+        .number()
+        .int()
+        .positive()
+        .default(60_000)
+        .describe(
+          'How long one request holds a create, and how long a create that failed to get an answer waits before trying again',
+        ),
+      defaultTimeoutMs: z
+        .number()
+        .int()
+        .positive()
+        .default(DAY_MS)
+        .describe('How long a stage whose payload gives no timeoutMs waits for the external system'),
+      minTimeoutMs: z.number().int().positive().default(1_000).describe('Shortest timeoutMs a payload may ask for'),
+      maxTimeoutMs: z
+        .number()
+        .int()
+        .positive()
+        .default(30 * DAY_MS)
+        .describe('Longest timeoutMs a payload may ask for'),
+    })
+    .prefault({})
+    .describe(
+      'Stages that act on JIRA, ServiceNow and AWX for Orca (credentials: `connectors.jira`, `connectors.servicenow`, `connectors.awx`)',
+    ),
   deckPlugin: z
     .strictObject({
       dir: z

@@ -6,6 +6,7 @@ import { registerApprovalRoutes } from './api/routes';
 import { registerSlackRoutes } from './api/slack-routes';
 import { ApprovalGate } from './approvals';
 import { visibilityConfigSchema, type VisibilityConfig } from './config';
+import { setupExternalStages } from './external-stages';
 import { EmailLinks, issueEmailLink } from './notifications/email-links';
 import { SlackInteractions } from './notifications/slack-interactions';
 import { PostgresApprovalStore } from './store/postgres-approval-store';
@@ -47,6 +48,7 @@ export function createVisibilityService(options: VisibilityServiceOptions = {}):
         http,
         now,
       });
+      setupExternalStages({ config, database, http, logger, now });
       if (config.notifications.email?.decisionLinkBase) registerEmailRoutes(http, new EmailLinks(database, gate));
       const slack = config.notifications.slack;
       if (slack?.signingSecret) {
