@@ -123,6 +123,50 @@ describe('HTTP upgrades through the tunnel', () => {
     socket.destroy();
   });
 
+  it('stops while an upgraded connection is still open (its caller never closes it)', async () => {
+    const own = await startController({
+      host: '127.0.0.1',
+      agentPort: 0,
+      servicePort: 0,
+      controlPort: 0,
+      metricsPort: 0,
+      drainTimeoutMs: 200,
+    });
+    const ownAgent = await startAgent({
+      controllers: [own.agentUrl],
+      serverName: 'localhost',
+      credentials: own.issueAgentCredentials('cluster-s'),
+      services: [
+        { name: 'kube', type: 'kubernetes', url: `http://127.0.0.1:${(target.address() as AddressInfo).port}` },
+      ],
+      healthPort: null,
+    });
+    await ownAgent.waitUntilConnected(5_000);
+    const ownCaller = own.issueServiceCredentials('cluster-s', 'kubernetes', 'kube');
+    const socket = tls.connect({
+      host: '127.0.0.1',
+      port: Number(new URL(own.serviceUrl).port),
+      ca: own.ca.certPem,
+      cert: ownCaller.certPem,
+      key: ownCaller.keyPem,
+      servername: 'localhost',
+    });
+    socket.on('error', () => undefined);
+    await new Promise((resolve) => socket.once('secureConnect', resolve));
+    socket.write(
+      'POST /api/v1/namespaces/default/pods/p/portforward HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: SPDY/3.1\r\n\r\n',
+    );
+    await new Promise((resolve) => socket.once('data', resolve));
+    // The caller keeps its socket open throughout; the agent is still connected while the controller stops.
+    await own.stop();
+    await ownAgent.stop();
+    const closed = await new Promise<boolean>((resolve) => {
+      if (socket.destroyed || socket.readableEnded) resolve(true);
+      socket.once('close', () => resolve(true));
+    });
+    expect(closed).toBe(true);
+  });
+
   it('answers a refused upgrade quickly so kubectl can fall back', async () => {
     const stranger = controller.issueServiceCredentials('nobody', 'kubernetes', 'kube');
     const started = Date.now();
