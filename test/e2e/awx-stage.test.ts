@@ -198,13 +198,16 @@ describe('Ansible stage through visibility', () => {
     expect(late.body.message).toMatch(/could not be stopped: AWX answered 405 .*: Method "POST" not allowed\.$/);
   });
 
-  it('times out a job that runs too long, leaving it running', async () => {
+  it('times out a job that runs too long and stops it in AWX', async () => {
     const created = await create(payload({ timeoutMs: 600_000 }));
+    const jobId = Number(created.body.ref.id);
+    awx.progress(jobId, 'running');
     clock.advance(600_000);
     expect((await call('GET', created.location as string)).body).toMatchObject({
       status: 'timeout',
-      message: `timed out after 10m; ${created.body.ref.id as string} was last pending`,
+      message: `timed out after 10m; ${jobId} was last pending; AWX job ${jobId} was asked to stop`,
     });
+    expect(awx.jobs.get(jobId)?.status).toBe('canceled');
   });
 });
 

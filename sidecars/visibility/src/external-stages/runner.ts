@@ -134,14 +134,7 @@ export class ExternalStages {
     let run = await this.load(kind, id, caller);
     const driver = this.drivers.get(kind);
     let outcome = run.ref ? `${run.ref.id} is left as it is` : '';
-    if (!isFinal(run.status) && run.ref && driver?.cancel) {
-      // Best effort: the run is canceled for Orca whatever the system answers, and the message says which.
-      outcome = await driver.cancel(run).catch((error: unknown) => {
-        const reason = error instanceof Error ? error.message : String(error);
-        this.options.logger.warn({ runId: run.id, reason }, `${driver.system} did not stop ${run.ref?.id ?? ''}`);
-        return `${run.ref?.id ?? ''} could not be stopped: ${reason}`;
-      });
-    }
+    if (!isFinal(run.status) && driver) outcome = (await this.stopWhatItMade(run, driver)) ?? outcome;
     while (!isFinal(run.status)) {
       const now = this.options.now();
       const message = `canceled${outcome ? `; ${outcome}` : ''}`;
@@ -154,6 +147,19 @@ export class ExternalStages {
       run = result.run;
     }
     return run;
+  }
+
+  /**
+   * Asks the system to stop what the run made, where the driver can (AWX jobs); undefined when it cannot.
+   * Best effort: the run ends for Orca whatever the system answers, and the text says which.
+   */
+  private async stopWhatItMade(run: ExternalStageRun, driver: StageDriver): Promise<string | undefined> {
+    if (!run.ref || !driver.cancel) return undefined;
+    return driver.cancel(run).catch((error: unknown) => {
+      const reason = error instanceof Error ? error.message : String(error);
+      this.options.logger.warn({ runId: run.id, reason }, `${driver.system} did not stop ${run.ref?.id ?? ''}`);
+      return `${run.ref?.id ?? ''} could not be stopped: ${reason}`;
+    });
   }
 
   private async load(kind: ExternalStageKind, id: string, caller: Caller): Promise<ExternalStageRun> {
@@ -170,11 +176,13 @@ export class ExternalStages {
     const now = this.options.now();
     if (now.getTime() >= run.deadline.getTime()) {
       const last = run.observed?.['status'];
+      // The stage fails here, so what it started must not go on unseen (an AWX playbook still deploying).
+      const stopped = driver && (await this.stopWhatItMade(run, driver));
       return this.record(run, {
         status: 'timeout',
         message: `timed out after ${formatDuration(run.deadline.getTime() - run.createdAt.getTime())}${
           run.ref ? `; ${run.ref.id} was last ${typeof last === 'string' ? last : 'unread'}` : ''
-        }`,
+        }${stopped ? `; ${stopped}` : ''}`,
         closedAt: now,
       });
     }
