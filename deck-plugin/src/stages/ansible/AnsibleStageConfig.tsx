@@ -1,25 +1,20 @@
 // Config editor of the Ansible stage: the AWX / Tower job template, its extra variables as JSON, the
 // host limit, and how long to wait for the job. Credentials are visibility's.
 import React from 'react';
-import { FormikFormField, FormikStageConfig, TextAreaInput, TextInput } from '@spinnaker/core';
+import { FormikFormField, TextAreaInput, TextInput } from '@spinnaker/core';
 import type { IFormikStageConfigInjectedProps, IStage, IStageConfigProps } from '@spinnaker/core';
 import type { FormikProps } from 'formik';
 
 import { MinutesField, ParameterHelp, parameterOf } from '../../common/components';
 import { FieldRow, fieldError } from '../../common/FieldRow';
-import { useNormalizedStage } from '../../common/useNormalizedStage';
-import { validateGateStage } from '../../validation';
+import { GateStageForm } from '../../common/GateStageForm';
 
 /** Deck config editor for the ISD Ansible stage. */
 export function AnsibleStageConfig(props: IStageConfigProps) {
-  const stage = useNormalizedStage('awx', props);
   return (
-    <FormikStageConfig
-      application={props.application}
-      pipeline={props.pipeline}
-      stage={stage}
-      onChange={props.updateStage}
-      validate={(values) => validateGateStage('awx', values as IStage)}
+    <GateStageForm
+      kind="awx"
+      config={props}
       render={(injected: IFormikStageConfigInjectedProps) => <AnsibleFields formik={injected.formik} />}
     />
   );

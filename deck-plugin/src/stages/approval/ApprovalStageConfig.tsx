@@ -4,7 +4,6 @@ import React from 'react';
 import {
   CheckboxInput,
   FormikFormField,
-  FormikStageConfig,
   MapEditor,
   NumberInput,
   SelectInput,
@@ -17,11 +16,11 @@ import type { FormikProps } from 'formik';
 import { MinutesField, ParameterHelp, parameterOf } from '../../common/components';
 import { FieldRow, fieldError, stringMap } from '../../common/FieldRow';
 import { PipelineCheckPanel } from '../../common/PipelineCheckPanel';
-import { useNormalizedStage } from '../../common/useNormalizedStage';
+import { GateStageForm } from '../../common/GateStageForm';
 import { isRecord } from '../../stage-values';
 import { evidenceConnectors } from '../../catalog';
 import type { GateKind } from '../../catalog';
-import { autoDecisionModes, validateGateStage } from '../../validation';
+import { autoDecisionModes } from '../../validation';
 
 export interface ApproverGroup {
   name: string;
@@ -32,14 +31,10 @@ type EvidenceItem = { connector: string } & Record<string, unknown>;
 
 /** Deck config editor for the ISD approval gate stage. */
 export function ApprovalStageConfig(props: IStageConfigProps) {
-  const stage = useNormalizedStage('approval', props);
   return (
-    <FormikStageConfig
-      application={props.application}
-      pipeline={props.pipeline}
-      stage={stage}
-      onChange={props.updateStage}
-      validate={(values) => validateGateStage('approval', values as IStage)}
+    <GateStageForm
+      kind="approval"
+      config={props}
       render={(injected: IFormikStageConfigInjectedProps) => <ApprovalFields {...injected} />}
     />
   );

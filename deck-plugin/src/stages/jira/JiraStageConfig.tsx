@@ -2,26 +2,21 @@
 // description, labels), an optional transition, the statuses that pass or fail the stage, and how long
 // to wait. Credentials are visibility's; nothing here reaches JIRA except through it.
 import React from 'react';
-import { FormikFormField, FormikStageConfig, TextAreaInput, TextInput } from '@spinnaker/core';
+import { FormikFormField, TextAreaInput, TextInput } from '@spinnaker/core';
 import type { IFormikStageConfigInjectedProps, IStage, IStageConfigProps } from '@spinnaker/core';
 import type { FormikProps } from 'formik';
 
 import { MinutesField, ParameterHelp, parameterOf } from '../../common/components';
 import { FieldRow, fieldError } from '../../common/FieldRow';
-import { useNormalizedStage } from '../../common/useNormalizedStage';
+import { GateStageForm } from '../../common/GateStageForm';
 import { splitNames } from '../../stage-values';
-import { validateGateStage } from '../../validation';
 
 /** Deck config editor for the ISD JIRA stage. */
 export function JiraStageConfig(props: IStageConfigProps) {
-  const stage = useNormalizedStage('jira', props);
   return (
-    <FormikStageConfig
-      application={props.application}
-      pipeline={props.pipeline}
-      stage={stage}
-      onChange={props.updateStage}
-      validate={(values) => validateGateStage('jira', values as IStage)}
+    <GateStageForm
+      kind="jira"
+      config={props}
       render={(injected: IFormikStageConfigInjectedProps) => <JiraFields formik={injected.formik} />}
     />
   );

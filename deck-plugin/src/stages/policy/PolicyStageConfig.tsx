@@ -1,6 +1,6 @@
 // Config editor of the policy gate: the policy (from sapor's list) and its parameters as JSON.
 import React from 'react';
-import { FormikStageConfig, TextAreaInput, TextInput } from '@spinnaker/core';
+import { TextAreaInput, TextInput } from '@spinnaker/core';
 import type { IFormikStageConfigInjectedProps, IStage, IStageConfigProps } from '@spinnaker/core';
 import type { FormikProps } from 'formik';
 
@@ -8,19 +8,14 @@ import { useSidecarClient } from '../../api/client-context';
 import { ErrorNotice, useLoadable } from '../../common/components';
 import { FieldRow, fieldError } from '../../common/FieldRow';
 import { PipelineCheckPanel } from '../../common/PipelineCheckPanel';
-import { useNormalizedStage } from '../../common/useNormalizedStage';
-import { validateGateStage } from '../../validation';
+import { GateStageForm } from '../../common/GateStageForm';
 
 /** Deck config editor for the ISD policy gate stage. */
 export function PolicyStageConfig(props: IStageConfigProps) {
-  const stage = useNormalizedStage('policy', props);
   return (
-    <FormikStageConfig
-      application={props.application}
-      pipeline={props.pipeline}
-      stage={stage}
-      onChange={props.updateStage}
-      validate={(values) => validateGateStage('policy', values as IStage)}
+    <GateStageForm
+      kind="policy"
+      config={props}
       render={(injected: IFormikStageConfigInjectedProps) => (
         <div className="isd-policy-config">
           <PolicyField formik={injected.formik} />

@@ -1,23 +1,19 @@
 // Config editor of the ServiceNow stage: what the change request says, its change model, who it is
 // assigned to, and how long to wait for its approval. Credentials are visibility's.
 import React from 'react';
-import { FormikFormField, FormikStageConfig, SelectInput, TextAreaInput, TextInput } from '@spinnaker/core';
-import type { IFormikStageConfigInjectedProps, IStage, IStageConfigProps } from '@spinnaker/core';
+import { FormikFormField, SelectInput, TextAreaInput, TextInput } from '@spinnaker/core';
+import type { IFormikStageConfigInjectedProps, IStageConfigProps } from '@spinnaker/core';
 
 import { MinutesField, ParameterHelp, parameterOf } from '../../common/components';
-import { useNormalizedStage } from '../../common/useNormalizedStage';
-import { serviceNowChangeTypes, validateGateStage } from '../../validation';
+import { GateStageForm } from '../../common/GateStageForm';
+import { serviceNowChangeTypes } from '../../validation';
 
 /** Deck config editor for the ISD ServiceNow stage. */
 export function ServiceNowStageConfig(props: IStageConfigProps) {
-  const stage = useNormalizedStage('servicenow', props);
   return (
-    <FormikStageConfig
-      application={props.application}
-      pipeline={props.pipeline}
-      stage={stage}
-      onChange={props.updateStage}
-      validate={(values) => validateGateStage('servicenow', values as IStage)}
+    <GateStageForm
+      kind="servicenow"
+      config={props}
       render={(_injected: IFormikStageConfigInjectedProps) => <ServiceNowFields />}
     />
   );

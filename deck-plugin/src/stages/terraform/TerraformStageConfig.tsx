@@ -1,29 +1,24 @@
 // Config editor of the Terraform stage: workspace (and organization), run message, run variables, and
 // the approval the plan waits for (approver groups, timeout, self-approval, instructions).
 import React from 'react';
-import { CheckboxInput, FormikFormField, FormikStageConfig, TextAreaInput, TextInput } from '@spinnaker/core';
+import { CheckboxInput, FormikFormField, TextAreaInput, TextInput } from '@spinnaker/core';
 import type { IFormikStageConfigInjectedProps, IStage, IStageConfigProps } from '@spinnaker/core';
 import type { FormikProps } from 'formik';
 
 import { MinutesField, ParameterHelp, parameterOf } from '../../common/components';
 import { FieldRow, fieldError } from '../../common/FieldRow';
 import { PipelineCheckPanel } from '../../common/PipelineCheckPanel';
-import { useNormalizedStage } from '../../common/useNormalizedStage';
+import { GateStageForm } from '../../common/GateStageForm';
 import { isRecord } from '../../stage-values';
-import { validateGateStage } from '../../validation';
 import { ApproverGroupsField, listOf } from '../approval/ApprovalStageConfig';
 import type { ApproverGroup } from '../approval/ApprovalStageConfig';
 
 /** Deck config editor for the ISD Terraform stage. */
 export function TerraformStageConfig(props: IStageConfigProps) {
-  const stage = useNormalizedStage('terraform', props);
   return (
-    <FormikStageConfig
-      application={props.application}
-      pipeline={props.pipeline}
-      stage={stage}
-      onChange={props.updateStage}
-      validate={(values) => validateGateStage('terraform', values as IStage)}
+    <GateStageForm
+      kind="terraform"
+      config={props}
       render={(injected: IFormikStageConfigInjectedProps) => <TerraformFields {...injected} />}
     />
   );

@@ -2,15 +2,15 @@
 // report or an archived file of it, a JUnit/xUnit file URL, or pasted XML), score thresholds and the
 // slower-test rule. A run the editor cannot read (hand-edited JSON) is shown as it is, with its error.
 import React from 'react';
-import { FormikStageConfig, NumberInput, SelectInput, TextAreaInput, TextInput } from '@spinnaker/core';
+import { NumberInput, SelectInput, TextAreaInput, TextInput } from '@spinnaker/core';
 import type { IFormikStageConfigInjectedProps, IStage, IStageConfigProps } from '@spinnaker/core';
 import type { FormikProps } from 'formik';
 
 import { FieldRow, fieldError } from '../../common/FieldRow';
 import { PipelineCheckPanel } from '../../common/PipelineCheckPanel';
-import { useNormalizedStage } from '../../common/useNormalizedStage';
+import { GateStageForm } from '../../common/GateStageForm';
 import { isRecord } from '../../stage-values';
-import { testRunKind, validateGateStage } from '../../validation';
+import { testRunKind } from '../../validation';
 
 type RunKind = 'jenkins' | 'url' | 'xml';
 
@@ -22,14 +22,10 @@ const runKinds: Array<{ value: RunKind; label: string }> = [
 
 /** Deck config editor for the ISD test verification gate stage. */
 export function TestVerificationStageConfig(props: IStageConfigProps) {
-  const stage = useNormalizedStage('testVerification', props);
   return (
-    <FormikStageConfig
-      application={props.application}
-      pipeline={props.pipeline}
-      stage={stage}
-      onChange={props.updateStage}
-      validate={(values) => validateGateStage('testVerification', values as IStage)}
+    <GateStageForm
+      kind="testVerification"
+      config={props}
       render={(injected: IFormikStageConfigInjectedProps) => <TestVerificationFields {...injected} />}
     />
   );

@@ -1,7 +1,7 @@
 // Config editor of the verification gate: metric and log templates (from autopilot's lists), score
 // weights, baseline and canary scopes, start time, lifetime, interval, score thresholds and judge.
 import React from 'react';
-import { FormikFormField, FormikStageConfig, MapEditor, NumberInput, SelectInput, TextInput } from '@spinnaker/core';
+import { FormikFormField, MapEditor, NumberInput, SelectInput, TextInput } from '@spinnaker/core';
 import type { IFormikStageConfigInjectedProps, IStage, IStageConfigProps } from '@spinnaker/core';
 import type { FormikProps } from 'formik';
 
@@ -9,20 +9,15 @@ import { useSidecarClient } from '../../api/client-context';
 import { ErrorNotice, MinutesField, ParameterHelp, parameterOf, useLoadable } from '../../common/components';
 import { FieldRow, fieldError, stringMap } from '../../common/FieldRow';
 import { PipelineCheckPanel } from '../../common/PipelineCheckPanel';
-import { useNormalizedStage } from '../../common/useNormalizedStage';
+import { GateStageForm } from '../../common/GateStageForm';
 import { isRecord } from '../../stage-values';
-import { validateGateStage } from '../../validation';
 
 /** Deck config editor for the ISD verification gate stage. */
 export function VerificationStageConfig(props: IStageConfigProps) {
-  const stage = useNormalizedStage('verification', props);
   return (
-    <FormikStageConfig
-      application={props.application}
-      pipeline={props.pipeline}
-      stage={stage}
-      onChange={props.updateStage}
-      validate={(values) => validateGateStage('verification', values as IStage)}
+    <GateStageForm
+      kind="verification"
+      config={props}
       render={(injected: IFormikStageConfigInjectedProps) => <VerificationFields {...injected} />}
     />
   );
