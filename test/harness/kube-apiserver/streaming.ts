@@ -103,6 +103,8 @@ const STDERR = 2;
 const ERROR = 3;
 const CLOSE_SIGNAL = 255;
 const STREAM_CREATION_TIMEOUT_MS = 30_000;
+/** Stands for the container runtime starting the exec'd process (see serveWebSocketCommand). */
+const PROCESS_START_MS = 25;
 
 /** Runs exec/attach over a WebSocket speaking `v5.channel.k8s.io` or `v4.channel.k8s.io`. */
 export function serveWebSocketCommand(
@@ -127,19 +129,26 @@ export function serveWebSocketCommand(
     stdin.end();
     abort.abort();
   });
-  void runCommand(
-    request,
-    {
-      stdin,
-      stdout: (data) => send(STDOUT, data),
-      stderr: (data) => send(STDERR, data),
-      finish: (status) => {
-        send(ERROR, Buffer.from(JSON.stringify(status)));
-        if (socket.readyState === socket.OPEN) socket.close(1000);
+  // client-go's WebSocket executor starts reading before it registers its streams and drops a message for
+  // a stream not yet registered ("Unknown stream id 2, discarding message"). A real kubelet answers only
+  // after the container runtime has started the process, which is later than that; the harness starts
+  // the command on a later timer turn so that a client on the other side of the tunnel is ready too.
+  const started = new Promise<void>((resolve) => setTimeout(resolve, PROCESS_START_MS));
+  void started.then(() =>
+    runCommand(
+      request,
+      {
+        stdin,
+        stdout: (data) => send(STDOUT, data),
+        stderr: (data) => send(STDERR, data),
+        finish: (status) => {
+          send(ERROR, Buffer.from(JSON.stringify(status)));
+          if (socket.readyState === socket.OPEN) socket.close(1000);
+        },
+        signal: abort.signal,
       },
-      signal: abort.signal,
-    },
-    attachLines,
+      attachLines,
+    ),
   );
 }
 
