@@ -612,6 +612,50 @@ const externalStageStatuses: GateStatuses = {
   canceled: ['canceled'],
 };
 
+/** An external-system stage: visibility's create/monitor/cancel contract, with the stage's own inputs. */
+function externalStage(stage: {
+  kind: GateKind;
+  key: GateStageKey;
+  label: string;
+  description: string;
+  parameters: StageParameter[];
+  stageTimeoutMs: number;
+  createPath: string;
+}): GateStage {
+  return {
+    kind: stage.kind,
+    key: stage.key,
+    label: stage.label,
+    description: stage.description,
+    service: 'visibility',
+    parameters: stage.parameters,
+    stageDefaults: {
+      stageTimeoutMs: stage.stageTimeoutMs,
+      retryStatusCodes: [],
+      waitForCompletion: true,
+      failPipeline: true,
+    },
+    statuses: externalStageStatuses,
+    createPath: stage.createPath,
+    method: 'POST',
+    payloadTemplate: jsonTemplate([
+      ['application', spel.application],
+      ['pipelineName', spel.pipelineName],
+      ['pipelineId', spel.pipelineId],
+      ['executionId', spel.executionId],
+      ['stageId', spel.stageId],
+      ['triggeredBy', spel.triggeredBy],
+      ...stage.parameters.map((parameter): [string, string] => [parameter.name, spel.parameter(parameter.name)]),
+    ]),
+    statusUrlResolution: 'locationHeader',
+    statusJsonPath: '$.status',
+    progressJsonPath: '$.message',
+    cancelEndpointTemplate: '${statusEndpoint}/cancel',
+    cancelMethod: 'POST',
+    cancelPayloadTemplate: '{}',
+  };
+}
+
 const jiraParameters: StageParameter[] = [
   {
     name: 'project',
@@ -686,38 +730,15 @@ const jiraParameters: StageParameter[] = [
 ];
 
 /** JIRA: create an issue, optionally transition it, and wait for a status; performed by visibility. */
-const jiraStage: GateStage = {
+const jiraStage = externalStage({
   kind: 'jira',
   key: 'isdJiraIssue',
   label: 'ISD JIRA Issue',
   description: 'Creates a JIRA issue, optionally moves it along its workflow, and waits until it reaches a status.',
-  service: 'visibility',
   parameters: jiraParameters,
-  stageDefaults: {
-    stageTimeoutMs: DAY_MS + 10 * MINUTE_MS,
-    retryStatusCodes: [],
-    waitForCompletion: true,
-    failPipeline: true,
-  },
-  statuses: externalStageStatuses,
+  stageTimeoutMs: DAY_MS + 10 * MINUTE_MS,
   createPath: '/api/v1/jira-issues',
-  method: 'POST',
-  payloadTemplate: jsonTemplate([
-    ['application', spel.application],
-    ['pipelineName', spel.pipelineName],
-    ['pipelineId', spel.pipelineId],
-    ['executionId', spel.executionId],
-    ['stageId', spel.stageId],
-    ['triggeredBy', spel.triggeredBy],
-    ...jiraParameters.map((parameter): [string, string] => [parameter.name, spel.parameter(parameter.name)]),
-  ]),
-  statusUrlResolution: 'locationHeader',
-  statusJsonPath: '$.status',
-  progressJsonPath: '$.message',
-  cancelEndpointTemplate: '${statusEndpoint}/cancel',
-  cancelMethod: 'POST',
-  cancelPayloadTemplate: '{}',
-};
+});
 
 const serviceNowParameters: StageParameter[] = [
   {
@@ -770,38 +791,15 @@ const serviceNowParameters: StageParameter[] = [
 ];
 
 /** ServiceNow: create a change request and wait for its approval; performed by visibility. */
-const serviceNowStage: GateStage = {
+const serviceNowStage = externalStage({
   kind: 'servicenow',
   key: 'isdServiceNowChange',
   label: 'ISD ServiceNow Change',
   description: 'Creates a ServiceNow change request and waits until it is approved (rejected fails the stage).',
-  service: 'visibility',
   parameters: serviceNowParameters,
-  stageDefaults: {
-    stageTimeoutMs: DAY_MS + 10 * MINUTE_MS,
-    retryStatusCodes: [],
-    waitForCompletion: true,
-    failPipeline: true,
-  },
-  statuses: externalStageStatuses,
+  stageTimeoutMs: DAY_MS + 10 * MINUTE_MS,
   createPath: '/api/v1/servicenow-changes',
-  method: 'POST',
-  payloadTemplate: jsonTemplate([
-    ['application', spel.application],
-    ['pipelineName', spel.pipelineName],
-    ['pipelineId', spel.pipelineId],
-    ['executionId', spel.executionId],
-    ['stageId', spel.stageId],
-    ['triggeredBy', spel.triggeredBy],
-    ...serviceNowParameters.map((parameter): [string, string] => [parameter.name, spel.parameter(parameter.name)]),
-  ]),
-  statusUrlResolution: 'locationHeader',
-  statusJsonPath: '$.status',
-  progressJsonPath: '$.message',
-  cancelEndpointTemplate: '${statusEndpoint}/cancel',
-  cancelMethod: 'POST',
-  cancelPayloadTemplate: '{}',
-};
+});
 
 const awxParameters: StageParameter[] = [
   {
@@ -837,38 +835,15 @@ const awxParameters: StageParameter[] = [
 ];
 
 /** Ansible: launch an AWX / Tower job template and wait for the job; performed by visibility. */
-const awxStage: GateStage = {
+const awxStage = externalStage({
   kind: 'awx',
   key: 'isdAnsibleJob',
   label: 'ISD Ansible Job',
   description: 'Launches an AWX / Ansible Tower job template and waits for the job to finish, showing its output.',
-  service: 'visibility',
   parameters: awxParameters,
-  stageDefaults: {
-    stageTimeoutMs: 2 * HOUR_MS + 10 * MINUTE_MS,
-    retryStatusCodes: [],
-    waitForCompletion: true,
-    failPipeline: true,
-  },
-  statuses: externalStageStatuses,
+  stageTimeoutMs: 2 * HOUR_MS + 10 * MINUTE_MS,
   createPath: '/api/v1/awx-jobs',
-  method: 'POST',
-  payloadTemplate: jsonTemplate([
-    ['application', spel.application],
-    ['pipelineName', spel.pipelineName],
-    ['pipelineId', spel.pipelineId],
-    ['executionId', spel.executionId],
-    ['stageId', spel.stageId],
-    ['triggeredBy', spel.triggeredBy],
-    ...awxParameters.map((parameter): [string, string] => [parameter.name, spel.parameter(parameter.name)]),
-  ]),
-  statusUrlResolution: 'locationHeader',
-  statusJsonPath: '$.status',
-  progressJsonPath: '$.message',
-  cancelEndpointTemplate: '${statusEndpoint}/cancel',
-  cancelMethod: 'POST',
-  cancelPayloadTemplate: '{}',
-};
+});
 
 /** Every stage by kind: the single source of truth for Orca YAML, Gate proxies and Deck keys. */
 export const gateStages: Record<GateKind, GateStage> = {
