@@ -28,14 +28,16 @@ component=agent
 case "$1" in
   visibility|autopilot|sapor|controller|agent) component="$1"; shift ;;
 esac
+# node_flags: TUNNEL_NODE_FLAGS (tunnel-proto/src/node-flags.ts says why).
+node_flags=
 case "$component" in
   visibility) main=sidecars/visibility/dist/main.js ;;
   autopilot) main=sidecars/autopilot/dist/main.js ;;
   sapor) main=sidecars/sapor/dist/main.js ;;
-  controller) main=controller/dist/main.js ;;
-  agent) main=agent/dist/main.js ;;
+  controller) main=controller/dist/main.js; node_flags=--min-semi-space-size=8 ;;
+  agent) main=agent/dist/main.js; node_flags=--min-semi-space-size=8 ;;
 esac
-exec node "/app/$main" "$@"
+exec node $node_flags "/app/$main" "$@"
 SCRIPT
 # HOME: the non-root user has no home directory; git and npm tooling want a writable one (an emptyDir in the charts).
 ENV NODE_ENV=production HOME=/tmp

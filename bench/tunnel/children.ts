@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import path from 'node:path';
+import { TUNNEL_NODE_FLAGS } from '@isd/controller';
 
 /** A forked bench process: what it reported when ready, and a way to ask it something over IPC. */
 export interface Child<Ready> {
@@ -13,10 +14,23 @@ export interface Child<Ready> {
   ask<Reply>(message: Record<string, unknown>, replyType: string): Promise<Reply>;
 }
 
-/** Forks `script` (in this folder, through tsx) with one JSON argument; resolves on its first message. */
-export function spawnChild<Ready>(script: string, argument: unknown, execArgv: string[] = []): Promise<Child<Ready>> {
+/** The processes that stand for the tunnel's two ends (ours, and the floor's relays). */
+const TUNNEL_PROCESSES = new Set(['controller-process.ts', 'agent-process.ts', 'floor-relay.ts']);
+
+/**
+ * Forks `script` (in this folder, through tsx) with one JSON argument; resolves on its first message.
+ * The tunnel's ends get the Node flags the image runs the controller and agent with, unless `nodeFlags`
+ * is false (to measure what they change).
+ */
+export function spawnChild<Ready>(
+  script: string,
+  argument: unknown,
+  execArgv: string[] = [],
+  nodeFlags = true,
+): Promise<Child<Ready>> {
+  const flags = nodeFlags && TUNNEL_PROCESSES.has(script) ? TUNNEL_NODE_FLAGS : [];
   const child = fork(path.join(__dirname, script), [JSON.stringify(argument)], {
-    execArgv: ['--import', 'tsx', ...execArgv],
+    execArgv: ['--import', 'tsx', ...flags, ...execArgv],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   const ask = <Reply>(message: Record<string, unknown>, replyType: string): Promise<Reply> =>

@@ -1,9 +1,11 @@
-// Tunnel CPU profile: npx tsx bench/tunnel/profile.ts [--cpu-prof] [--perf] [--size=MB] [--runs=N] [--only=down|up]
-// [--https-target] [--small=N]. The same separate processes as the benchmark, one direction at a time, reporting
-// controller and agent CPU (user/system) per GB; --small=N instead sends N sequential 1 KB GETs and reports
-// their CPU per request (the cost that decides latency on a busy machine). With --cpu-prof the controller and agent write V8 CPU profiles to
-// $TMPDIR/isd-tunnel-profiles/<process>/ on exit (summarize with summarize-profile.ts); with --perf they
-// write /tmp/perf-<pid>.map so Linux perf names JavaScript frames.
+// Tunnel CPU profile: npx tsx bench/tunnel/profile.ts [--cpu-prof] [--perf] [--size=MB] [--runs=N]
+// [--only=down|up] [--https-target] [--small=N] [--light-traffic] [--without-node-flags]. The same separate
+// processes as the benchmark, one direction at a time, reporting controller and agent CPU (user/system) per
+// GB; --small=N instead sends N sequential 1 KB GETs and reports their CPU per request (the cost that decides
+// latency on a busy machine). --light-traffic runs 5 s of small requests before the transfers;
+// --without-node-flags starts controller and agent without TUNNEL_NODE_FLAGS. With --cpu-prof the controller
+// and agent write V8 CPU profiles to $TMPDIR/isd-tunnel-profiles/<process>/ on exit (summarize with
+// summarize-profile.ts); with --perf they write /tmp/perf-<pid>.map so Linux perf names JavaScript frames.
 import https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
@@ -17,6 +19,7 @@ const argument = (name: string, fallback: number): number => {
 };
 const sizeBytes = argument('size', 100) * MB;
 const runs = argument('runs', 3);
+const pauseMs = argument('pause', 0);
 const profiling = process.argv.includes('--cpu-prof');
 const directions = (['down', 'up'] as const).filter(
   (direction) => !process.argv.includes(`--only=${direction === 'down' ? 'up' : 'down'}`),
@@ -35,7 +38,7 @@ function spawn(script: string, config: unknown, name: string): Promise<Process> 
   if (profiling) execArgv.push('--cpu-prof', `--cpu-prof-dir=${path.join(profileDir, name)}`);
   // For Linux perf: JIT-compiled JavaScript gets names in /tmp/perf-<pid>.map.
   if (process.argv.includes('--perf')) execArgv.push('--perf-basic-prof-only-functions');
-  return spawnChild(script, config, execArgv);
+  return spawnChild(script, config, execArgv, !process.argv.includes('--without-node-flags'));
 }
 
 const usage = (child: Process): Promise<Usage> => child.ask<Usage>({ type: 'cpu' }, 'cpu');
@@ -94,6 +97,18 @@ async function main(): Promise<void> {
   );
   const smallCount = argument('small', 0);
   if (smallCount > 0) await profileSmallRequests(smallCount, serviceUrl, tunnelAgent, { controller, agent });
+  if (process.argv.includes('--light-traffic')) {
+    // Five seconds of 1 KB GETs at 100/s over 16 connections first, as the peers bench's latency round:
+    // after such a spell V8 had shrunk the young generation, and bulk transfers cost twice the CPU.
+    const light = new https.Agent({ keepAlive: true, maxSockets: 16, ...tls });
+    const pending: Array<Promise<void>> = [];
+    for (let index = 0; index < 500; index += 1) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      pending.push(transfer(serviceUrl, light, tls, 'down', 1024));
+    }
+    await Promise.all(pending);
+    light.destroy();
+  }
   for (const direction of smallCount > 0 ? [] : directions) {
     await transfer(serviceUrl, tunnelAgent, tls, direction, sizeBytes); // warm up
     // Each run measured on its own: the least CPU over the runs is the figure least disturbed by
@@ -101,6 +116,8 @@ async function main(): Promise<void> {
     const perRun: Array<{ elapsedMs: number; controllerMs: number; agentMs: number }> = [];
     const totals = { controllerUser: 0, controllerSystem: 0, agentUser: 0, agentSystem: 0 };
     for (let run = 0; run < runs; run += 1) {
+      // With --pause=MS the tunnel idles between transfers, as it does between a caller's bursts.
+      if (pauseMs > 0) await new Promise((resolve) => setTimeout(resolve, pauseMs));
       const [controllerBefore, agentBefore] = await Promise.all([usage(controller), usage(agent)]);
       const started = performance.now();
       await transfer(serviceUrl, tunnelAgent, tls, direction, sizeBytes);

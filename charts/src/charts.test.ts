@@ -13,6 +13,7 @@ import { autopilotConfigSchema } from '@isd/autopilot/config';
 import { saporConfigSchema } from '@isd/sapor/config';
 import { visibilityConfigSchema } from '@isd/visibility/config';
 import { loadControllerConfig } from '@isd/controller/config';
+import { TUNNEL_NODE_FLAGS } from '@isd/controller';
 import { loadAgentConfig } from '@isd/agent/config';
 import { readYamlMapping, renderChart, type RenderedChart, type RenderedObject } from './helm';
 
@@ -725,10 +726,20 @@ describe('the image', () => {
     );
     expect([...components].sort()).toEqual(['agent', 'autopilot', 'controller', 'sapor', 'visibility']);
     for (const component of components) {
-      const match = new RegExp(`^\\s*${component}\\)\\s*main=(\\S+?)/dist/main\\.js\\s*;;`, 'm').exec(dockerfile);
+      const match = new RegExp(
+        `^\\s*${component}\\)\\s*main=(\\S+?)/dist/main\\.js(?:;\\s*node_flags=(\\S+))?\\s*;;`,
+        'm',
+      ).exec(dockerfile);
       expect(match).not.toBeNull();
       expect(fs.existsSync(path.join(repoRoot, match?.[1] as string, 'src', 'main.ts'))).toBe(true);
+      // The tunnel's processes run with the flags its throughput was measured with.
+      const tunnel = component === 'controller' || component === 'agent';
+      expect(match?.[2] ? [match[2]] : []).toEqual(tunnel ? [...TUNNEL_NODE_FLAGS] : []);
     }
+    expect(dockerfile).toMatch(/^exec node \$node_flags "\/app\/\$main" "\$@"$/m);
+    const agentStart = (JSON.parse(fs.readFileSync(path.join(repoRoot, 'agent/package.json'), 'utf8')) as Json)
+      .scripts as Record<string, string>;
+    expect(agentStart.start).toContain(`node ${TUNNEL_NODE_FLAGS.join(' ')} dist/main.js`);
   });
 
   it('runs as the non-root user the charts expect', () => {

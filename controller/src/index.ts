@@ -4,7 +4,7 @@ export { CertificateAuthority, identityFromSubject, normalizeSerial } from './pk
 export type { CertificateIdentity, Credentials, IssueOptions } from './pki';
 export { signToken, verifyToken, generateTokenKeys, TokenError } from './jwt';
 export type { TokenKeys, TokenClaims } from './jwt';
-export { TUNNEL_PROTO_PATH, PROTOCOL_VERSION } from '@isd/tunnel-proto';
+export { TUNNEL_PROTO_PATH, PROTOCOL_VERSION, TUNNEL_NODE_FLAGS } from '@isd/tunnel-proto';
 export type { AgentSessionSummary } from './sessions';
 export { controllerConfigSchema, loadControllerConfig, toControllerConfig } from './config';
 export type { ControllerFileConfig } from './config';
