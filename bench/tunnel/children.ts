@@ -14,11 +14,18 @@ export interface Child<Ready> {
   ask<Reply>(message: Record<string, unknown>, replyType: string): Promise<Reply>;
 }
 
+/**
+ * Built (`npm run bench:tunnel` compiles the bench, whose imports then resolve to the packages' dist/), the
+ * children run compiled code as production does; run from source, they go through tsx, whose transformed
+ * closures cost measurably more per request (bench/README.md).
+ */
+const compiled = path.extname(__filename) === '.js';
+
 /** The processes that stand for the tunnel's two ends (ours, and the floor's relays). */
 const TUNNEL_PROCESSES = new Set(['controller-process.ts', 'agent-process.ts', 'floor-relay.ts']);
 
 /**
- * Forks `script` (in this folder, through tsx) with one JSON argument; resolves on its first message.
+ * Forks `script` (in this folder) with one JSON argument; resolves on its first message.
  * The tunnel's ends get the Node flags the image runs the controller and agent with, unless `nodeFlags`
  * is false (to measure what they change).
  */
@@ -29,8 +36,9 @@ export function spawnChild<Ready>(
   nodeFlags = true,
 ): Promise<Child<Ready>> {
   const flags = nodeFlags && TUNNEL_PROCESSES.has(script) ? TUNNEL_NODE_FLAGS : [];
-  const child = fork(path.join(__dirname, script), [JSON.stringify(argument)], {
-    execArgv: ['--import', 'tsx', ...flags, ...execArgv],
+  const file = compiled ? script.replace(/\.ts$/, '.js') : script;
+  const child = fork(path.join(__dirname, file), [JSON.stringify(argument)], {
+    execArgv: [...(compiled ? [] : ['--import', 'tsx']), ...flags, ...execArgv],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   const ask = <Reply>(message: Record<string, unknown>, replyType: string): Promise<Reply> =>
