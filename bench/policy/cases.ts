@@ -12,7 +12,11 @@ export interface PolicyCase {
   nowNs: bigint;
 }
 
-const repoRoot = path.resolve(__dirname, '..', '..');
+/** The repository, from bench/policy/ (run through tsx) or bench/dist/policy/ (compiled). */
+export const repoRoot = path.resolve(
+  __dirname,
+  ...(path.basename(path.dirname(__dirname)) === 'dist' ? ['..', '..', '..'] : ['..', '..']),
+);
 /** Folder of the example policies. */
 export const examplesRoot = path.join(repoRoot, 'sidecars', 'sapor', 'policies', 'examples');
 const fixturesRoot = path.join(repoRoot, 'sidecars', 'sapor', 'test', 'fixtures');
