@@ -34,8 +34,8 @@ case "$component" in
   visibility) main=sidecars/visibility/dist/main.js ;;
   autopilot) main=sidecars/autopilot/dist/main.js ;;
   sapor) main=sidecars/sapor/dist/main.js ;;
-  controller) main=controller/dist/main.js; node_flags=--min-semi-space-size=8 ;;
-  agent) main=agent/dist/main.js; node_flags=--min-semi-space-size=8 ;;
+  controller) main=controller/dist/main.js; node_flags="--min-semi-space-size=8 --no-incremental-marking" ;;
+  agent) main=agent/dist/main.js; node_flags="--min-semi-space-size=8 --no-incremental-marking" ;;
 esac
 exec node $node_flags "/app/$main" "$@"
 SCRIPT

@@ -110,6 +110,7 @@ async function main(): Promise<void> {
     light.destroy();
   }
   for (const direction of smallCount > 0 ? [] : directions) {
+    if (pauseMs > 0) await new Promise((resolve) => setTimeout(resolve, pauseMs));
     await transfer(serviceUrl, tunnelAgent, tls, direction, sizeBytes); // warm up
     // Each run measured on its own: the least CPU over the runs is the figure least disturbed by
     // whatever else shares the machine; the median is reported beside it.
