@@ -21,13 +21,15 @@ export function buildOpenApiDocument(info: OpenApiInfo, routes: AnyRoute[]): Rec
       security: securityFor(route.auth),
       parameters: [...parametersOf(route.params, 'path'), ...parametersOf(route.query, 'query')],
       responses: Object.fromEntries(
-        Object.entries(route.responses).map(([status, response]) => [
+        Object.entries({ ...kitResponses(route), ...route.responses }).map(([status, response]) => [
           status,
           {
             description: response.description,
             ...(response.schema
               ? { content: { 'application/json': { schema: jsonSchema(response.schema, 'output') } } }
-              : {}),
+              : Number(status) >= 400
+                ? { content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } } }
+                : {}),
           },
         ]),
       ),
@@ -45,6 +47,7 @@ export function buildOpenApiDocument(info: OpenApiInfo, routes: AnyRoute[]): Rec
     info,
     paths,
     components: {
+      schemas: { Problem: PROBLEM_SCHEMA },
       securitySchemes: {
         serviceToken: { type: 'apiKey', in: 'header', name: 'X-ISD-Service-Token', description: 'Orca service token' },
         gateUser: {
@@ -56,6 +59,50 @@ export function buildOpenApiDocument(info: OpenApiInfo, routes: AnyRoute[]): Rec
       },
     },
   };
+}
+
+/** The problem+json body every error answer has (HttpApp's sendProblem). */
+const PROBLEM_SCHEMA = {
+  type: 'object',
+  required: ['type', 'title', 'status', 'detail'],
+  properties: {
+    type: { type: 'string', description: 'urn:isd:problem:<code>' },
+    title: { type: 'string' },
+    status: { type: 'integer' },
+    detail: { type: 'string' },
+    instance: { type: 'string' },
+    requestId: { type: 'string' },
+    field: { type: 'string', description: 'the first invalid field, e.g. body.approverGroups.0.name' },
+    errors: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['path', 'message'],
+        properties: { path: { type: 'string' }, message: { type: 'string' } },
+      },
+    },
+  },
+};
+
+/**
+ * The refusals HttpApp itself answers before a handler runs, so every operation documents them: 400 for an
+ * invalid input, 401/403 for missing or insufficient credentials, 413/415 for an oversized or non-JSON body.
+ * A route's own entry for the same status replaces these.
+ */
+function kitResponses(route: AnyRoute): Record<number, { description: string; schema?: z.ZodType }> {
+  const responses: Record<number, { description: string }> = {};
+  if (route.params || route.query || route.body) {
+    responses[400] = { description: 'an input is invalid; `field` and `errors` name it' };
+  }
+  if (route.auth !== 'public') {
+    responses[401] = { description: 'no or wrong credentials' };
+    responses[403] = { description: 'the caller may not do this' };
+  }
+  if (route.body || route.rawBody) {
+    responses[413] = { description: 'the body is larger than the limit' };
+    if (!route.rawBody) responses[415] = { description: 'the body is not JSON' };
+  }
+  return responses;
 }
 
 function securityFor(auth: AnyRoute['auth']): Record<string, string[]>[] | undefined {
