@@ -98,11 +98,34 @@ beforeAll(async () => {
     async ({ params }) => ({ status: 200, body: params }),
   );
   app.route(
-    { method: 'get', path: '/negotiate', summary: 'Accept', auth: 'public', responses: {} },
+    {
+      method: 'get',
+      path: '/negotiate',
+      summary: 'Accept',
+      auth: 'public',
+      responses: {
+        200: {
+          description: 'the preferred type',
+          schema: z.object({ preferred: z.string().nullable() }),
+          otherContentTypes: ['text/html'],
+        },
+      },
+    },
     async (context) => ({
       status: 200,
       body: { preferred: context.accepts(['text/html', 'application/json']) ?? null },
     }),
+  );
+  app.route(
+    {
+      method: 'post',
+      path: '/optional-body',
+      summary: 'A body that may be left out',
+      auth: 'public',
+      body: z.object({ note: z.string() }).optional(),
+      responses: {},
+    },
+    async ({ body }) => ({ status: 200, body: { note: body?.note ?? null } }),
   );
   app.route({ method: 'get', path: '/own-headers', summary: 'Headers', auth: 'public', responses: {} }, async () => ({
     status: 200,
@@ -445,6 +468,21 @@ describe('HttpApp', () => {
     expect(close.responses['409']?.description).toBe('closed');
     const signed = openapi.paths['/api/v1/signed']?.post as Operation;
     expect(Object.keys(signed.responses).sort()).toEqual(['200', '413']);
+  });
+
+  // Found by fuzzing: the document must describe what the routes really take and answer.
+  it('documents wildcard parameters, optional bodies and other content types as served', async () => {
+    const openapi = (await (await fetch(`${base}/openapi.json`)).json()) as {
+      paths: Record<string, Record<string, Record<string, unknown>>>;
+    };
+    expect(openapi.paths['/files/{rest}']?.get).toBeDefined();
+    expect(openapi.paths['/files/*rest']).toBeUndefined();
+    expect(openapi.paths['/optional-body']?.post?.requestBody).toMatchObject({ required: false });
+    expect(openapi.paths['/api/v1/things']?.post?.requestBody).toMatchObject({ required: true });
+    const optional = await fetch(`${base}/optional-body`, { method: 'POST' });
+    expect(await optional.json()).toEqual({ note: null });
+    const negotiate = openapi.paths['/negotiate']?.get?.responses as Record<string, { content: object }>;
+    expect(Object.keys(negotiate['200']?.content ?? {})).toEqual(['application/json', 'text/html']);
   });
 
   // Found by fuzzing: Postgres refuses U+0000 in text and jsonb, which surfaced as a 500.

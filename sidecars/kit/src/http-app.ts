@@ -37,8 +37,11 @@ export interface RouteSpec<Params extends z.ZodType, Query extends z.ZodType, Bo
    * peers that sign the bytes (Slack) or send forms. The size limit still applies; `body` is unset.
    */
   rawBody?: boolean;
-  /** Documented responses by status; `schema` describes the JSON body. */
-  responses: Record<number, { description: string; schema?: z.ZodType }>;
+  /**
+   * Documented responses by status; `schema` describes the JSON body, `otherContentTypes` the other media
+   * types the same answer may be sent as (e.g. text/csv, chosen by Accept or a query parameter).
+   */
+  responses: Record<number, { description: string; schema?: z.ZodType; otherContentTypes?: string[] }>;
 }
 
 /** What a handler gets: validated inputs and the authenticated caller. */

@@ -14,7 +14,7 @@ type AnyRoute = RouteSpec<z.ZodType, z.ZodType, z.ZodType>;
 export function buildOpenApiDocument(info: OpenApiInfo, routes: AnyRoute[]): Record<string, unknown> {
   const paths: Record<string, Record<string, unknown>> = {};
   for (const route of routes) {
-    const path = route.path.replace(/:(\w+)/g, '{$1}');
+    const path = route.path.replace(/[:*](\w+)/g, '{$1}');
     const operation: Record<string, unknown> = {
       summary: route.summary,
       tags: route.tags,
@@ -23,20 +23,14 @@ export function buildOpenApiDocument(info: OpenApiInfo, routes: AnyRoute[]): Rec
       responses: Object.fromEntries(
         Object.entries({ ...kitResponses(route), ...route.responses }).map(([status, response]) => [
           status,
-          {
-            description: response.description,
-            ...(response.schema
-              ? { content: { 'application/json': { schema: jsonSchema(response.schema, 'output') } } }
-              : Number(status) >= 400
-                ? { content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } } }
-                : {}),
-          },
+          { description: response.description, ...contentOf(Number(status), response) },
         ]),
       ),
     };
     if (route.body) {
       operation.requestBody = {
-        required: true,
+        // A body schema that accepts nothing (`.optional()`, `z.unknown()`) makes the body optional.
+        required: !route.body.safeParse(undefined).success,
         content: { 'application/json': { schema: jsonSchema(route.body, 'input') } },
       };
     }
@@ -89,7 +83,7 @@ const PROBLEM_SCHEMA = {
  * invalid input, 401/403 for missing or insufficient credentials, 413/415 for an oversized or non-JSON body.
  * A route's own entry for the same status replaces these.
  */
-function kitResponses(route: AnyRoute): Record<number, { description: string; schema?: z.ZodType }> {
+function kitResponses(route: AnyRoute): AnyRoute['responses'] {
   const responses: Record<number, { description: string }> = {};
   if (route.params || route.query || route.body) {
     responses[400] = { description: 'an input is invalid; `field` and `errors` name it' };
@@ -103,6 +97,20 @@ function kitResponses(route: AnyRoute): Record<number, { description: string; sc
     if (!route.rawBody) responses[415] = { description: 'the body is not JSON' };
   }
   return responses;
+}
+
+/** A response's media types: its JSON schema, the other types it may be sent as, or problem+json for an error. */
+function contentOf(
+  status: number,
+  response: AnyRoute['responses'][number],
+): { content?: Record<string, { schema: Record<string, unknown> }> } {
+  const content: Record<string, { schema: Record<string, unknown> }> = {};
+  if (response.schema) content['application/json'] = { schema: jsonSchema(response.schema, 'output') };
+  for (const type of response.otherContentTypes ?? []) content[type] = { schema: { type: 'string' } };
+  if (Object.keys(content).length === 0 && status >= 400) {
+    content['application/problem+json'] = { schema: { $ref: '#/components/schemas/Problem' } };
+  }
+  return Object.keys(content).length ? { content } : {};
 }
 
 function securityFor(auth: AnyRoute['auth']): Record<string, string[]>[] | undefined {
