@@ -6,7 +6,8 @@
 #      and the Argo Rollouts controller (with its CRDs);
 #   3. OPA's conformance cases, from the OPA Go module at the same pinned version (Go's module cache);
 #   4. OpenSearch from Maven Central jars, and the self-hosted metric stores (Graphite from PyPI, influxd
-#      from its Go module; scripts/metric-stores/install.sh, which also runs alone).
+#      from its Go module; scripts/metric-stores/install.sh, which also runs alone);
+#   5. Schemathesis from PyPI, in a virtualenv (scripts/schemathesis/install.sh, which also runs alone).
 # Tests find the tools with requireTool() in @isd/test-support and fail, naming this script, when one is missing.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -125,3 +126,9 @@ echo "opa conformance cases: $opa_cases/v1/test/cases/testdata/v1"
 # Graphite (graphite-web + carbon from PyPI, in a virtualenv) and InfluxDB 1.x (from its Go module) for the
 # autopilot provider tests (sidecars/autopilot/src/providers/{graphite,influxdb}.test.ts); needs python3 and Go.
 "$root/scripts/metric-stores/install.sh" "$tools_dir"
+
+# ---------------------------------------------------------------------------------------------------------
+# Schemathesis
+# The OpenAPI fuzzer (from PyPI, in a virtualenv) that test/security/api-fuzz.test.ts runs against every
+# service's /openapi.json; needs python3.
+"$root/scripts/schemathesis/install.sh" "$tools_dir"

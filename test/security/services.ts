@@ -1,7 +1,10 @@
 // The three gate services started as real processes (tsx on their main.ts, as `npm start` runs them),
 // each on its own throwaway database, with users whose per-application permissions the attacks probe.
+import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
 import {
   TEST_GATE_TOKEN,
   TEST_SERVICE_TOKEN,
@@ -37,16 +40,25 @@ export interface ServiceProcess {
   stop(): Promise<void>;
 }
 
-/** Starts `service` (visibility, autopilot or sapor) as a process; `env` adds its own settings. */
+/**
+ * Starts `service` (visibility, autopilot or sapor) as a process; `env` adds its own settings. `database`
+ * 'embedded' runs it on its embedded PGlite default (in a temporary directory) instead of the test cluster.
+ */
 export async function startServiceProcess(
   service: 'visibility' | 'autopilot' | 'sapor',
   env: Record<string, string> = {},
+  { database = 'postgres' }: { database?: 'postgres' | 'embedded' } = {},
 ): Promise<ServiceProcess> {
   const prefix = `${service.toUpperCase()}_`;
   const port = await freePort();
-  const databaseUrl = await createTestDatabase(service);
+  // The embedded database keeps its socket directory beside its data directory: both go in one temporary one.
+  const tempDir = database === 'embedded' ? fs.mkdtempSync(path.join(os.tmpdir(), `isd-${service}-`)) : undefined;
+  const databaseEnv: Record<string, string> = tempDir
+    ? // DATABASE_URL (the conventional name) would win over the embedded default, so it is blanked.
+      { [`${prefix}DATABASE__EMBEDDED_DATA_DIR`]: path.join(tempDir, 'data'), DATABASE_URL: '' }
+    : { [`${prefix}DATABASE__URL`]: await createTestDatabase(service) };
   const child = spawnTypeScript(`sidecars/${service}/src/main.ts`, {
-    [`${prefix}DATABASE__URL`]: databaseUrl,
+    ...databaseEnv,
     [`${prefix}SERVER__PORT`]: String(port),
     [`${prefix}SERVER__HOST`]: '127.0.0.1',
     [`${prefix}AUTH__SERVICE_TOKEN`]: TEST_SERVICE_TOKEN,
@@ -74,6 +86,7 @@ export async function startServiceProcess(
     child,
     async stop() {
       await child.stop('SIGTERM');
+      if (tempDir) fs.rmSync(tempDir, { recursive: true, force: true });
     },
   };
 }

@@ -4,7 +4,7 @@ import { repoRoot } from './processes';
 
 /** The test tools `scripts/install-test-tools.sh` builds, each into `.tools/<name>-<version>/<name>`. */
 export type TestTool =
-  'helm' | 'opa' | 'kube-apiserver' | 'etcd' | 'opensearch' | 'graphite' | 'influxd' | 'argo-rollouts';
+  'helm' | 'opa' | 'kube-apiserver' | 'etcd' | 'opensearch' | 'graphite' | 'influxd' | 'argo-rollouts' | 'schemathesis';
 
 /**
  * Absolute path of a test tool built by `scripts/install-test-tools.sh`. A missing tool throws, so the

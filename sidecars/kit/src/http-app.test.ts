@@ -98,11 +98,34 @@ beforeAll(async () => {
     async ({ params }) => ({ status: 200, body: params }),
   );
   app.route(
-    { method: 'get', path: '/negotiate', summary: 'Accept', auth: 'public', responses: {} },
+    {
+      method: 'get',
+      path: '/negotiate',
+      summary: 'Accept',
+      auth: 'public',
+      responses: {
+        200: {
+          description: 'the preferred type',
+          schema: z.object({ preferred: z.string().nullable() }),
+          otherContentTypes: ['text/html'],
+        },
+      },
+    },
     async (context) => ({
       status: 200,
       body: { preferred: context.accepts(['text/html', 'application/json']) ?? null },
     }),
+  );
+  app.route(
+    {
+      method: 'post',
+      path: '/optional-body',
+      summary: 'A body that may be left out',
+      auth: 'public',
+      body: z.object({ note: z.string() }).optional(),
+      responses: {},
+    },
+    async ({ body }) => ({ status: 200, body: { note: body?.note ?? null } }),
   );
   app.route({ method: 'get', path: '/own-headers', summary: 'Headers', auth: 'public', responses: {} }, async () => ({
     status: 200,
@@ -425,5 +448,52 @@ describe('HttpApp', () => {
     };
     expect(openapi.paths['/api/v1/things']?.post?.requestBody).toBeDefined();
     expect(openapi.paths['/api/v1/things/{id}']?.get).toBeDefined();
+  });
+
+  // Found by fuzzing: every refusal the app answers itself must be in the document, as problem+json.
+  it("documents the app's own refusals as problem+json, keeping a route's own description", async () => {
+    type Operation = { responses: Record<string, { description: string; content?: Record<string, unknown> }> };
+    const openapi = (await (await fetch(`${base}/openapi.json`)).json()) as {
+      paths: Record<string, Record<string, Operation>>;
+      components: { schemas: Record<string, unknown> };
+    };
+    const create = openapi.paths['/api/v1/things']?.post as Operation;
+    expect(Object.keys(create.responses).sort()).toEqual(['202', '400', '401', '403', '413', '415']);
+    expect(create.responses['400']?.content).toEqual({
+      'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } },
+    });
+    expect(openapi.components.schemas.Problem).toMatchObject({ required: ['type', 'title', 'status', 'detail'] });
+    const close = openapi.paths['/api/v1/things/{id}/close']?.post as Operation;
+    expect(Object.keys(close.responses).sort()).toEqual(['401', '403', '409']);
+    expect(close.responses['409']?.description).toBe('closed');
+    const signed = openapi.paths['/api/v1/signed']?.post as Operation;
+    expect(Object.keys(signed.responses).sort()).toEqual(['200', '413']);
+  });
+
+  // Found by fuzzing: the document must describe what the routes really take and answer.
+  it('documents wildcard parameters, optional bodies and other content types as served', async () => {
+    const openapi = (await (await fetch(`${base}/openapi.json`)).json()) as {
+      paths: Record<string, Record<string, Record<string, unknown>>>;
+    };
+    expect(openapi.paths['/files/{rest}']?.get).toBeDefined();
+    expect(openapi.paths['/files/*rest']).toBeUndefined();
+    expect(openapi.paths['/optional-body']?.post?.requestBody).toMatchObject({ required: false });
+    expect(openapi.paths['/api/v1/things']?.post?.requestBody).toMatchObject({ required: true });
+    const optional = await fetch(`${base}/optional-body`, { method: 'POST' });
+    expect(await optional.json()).toEqual({ note: null });
+    const negotiate = openapi.paths['/negotiate']?.get?.responses as Record<string, { content: object }>;
+    expect(Object.keys(negotiate['200']?.content ?? {})).toEqual(['application/json', 'text/html']);
+  });
+
+  // Found by fuzzing: Postgres refuses U+0000 in text and jsonb, which surfaced as a 500.
+  it.each([
+    ['a body string', '/api/v1/things', { name: 'a\u0000b', count: 1 }, 'body.name'],
+    ['a body key', '/api/v1/things', { name: 'a', count: 1, ['x\u0000']: 1 }, 'body.x\u0000'],
+    ['a nested string', '/api/v1/things', { name: 'a', count: 1, tags: ['ok', '\u0000'] }, 'body.tags.1'],
+    ['a query value', '/api/v1/things?name=%00', { name: 'a', count: 1 }, 'query.name'],
+  ])('refuses the NUL character in %s with 400 naming the field', async (_what, path, body, field) => {
+    const response = await fetch(`${base}${path}`, { method: 'POST', headers: orca, body: JSON.stringify(body) });
+    expect(response.status).toBe(400);
+    expect(await response.json()).toMatchObject({ field, detail: expect.stringContaining('NUL character') });
   });
 });

@@ -37,8 +37,11 @@ export interface RouteSpec<Params extends z.ZodType, Query extends z.ZodType, Bo
    * peers that sign the bytes (Slack) or send forms. The size limit still applies; `body` is unset.
    */
   rawBody?: boolean;
-  /** Documented responses by status; `schema` describes the JSON body. */
-  responses: Record<number, { description: string; schema?: z.ZodType }>;
+  /**
+   * Documented responses by status; `schema` describes the JSON body, `otherContentTypes` the other media
+   * types the same answer may be sent as (e.g. text/csv, chosen by Accept or a query parameter).
+   */
+  responses: Record<number, { description: string; schema?: z.ZodType; otherContentTypes?: string[] }>;
 }
 
 /** What a handler gets: validated inputs and the authenticated caller. */
@@ -236,12 +239,13 @@ export class HttpApp {
       exchange.route = spec.path;
       const caller = await this.options.authenticator.authenticate(req.headers, spec.auth, origin);
       const issues: FieldIssue[] = [];
-      const params = validate(spec.params, pathParams(route.paramNames, values), 'path', issues);
-      const query = spec.query
-        ? validate(spec.query, queryStart < 0 ? {} : querystring.parse(url.slice(queryStart + 1)), 'query', issues)
-        : {};
+      const rawParams = pathParams(route.paramNames, values);
+      const rawQuery = queryStart < 0 ? {} : querystring.parse(url.slice(queryStart + 1));
       const text = spec.rawBody ? await this.readTextBody(req) : undefined;
       const rawBody = !spec.rawBody && hasBody(req) ? await this.readJsonBody(req) : undefined;
+      rejectNulCharacters({ path: rawParams, query: rawQuery, body: rawBody });
+      const params = validate(spec.params, rawParams, 'path', issues);
+      const query = spec.query ? validate(spec.query, rawQuery, 'query', issues) : {};
       if (spec.body && spec.rejectUnresolvedExpressions && issues.length === 0) rejectUnresolved(rawBody);
       const body = spec.body && !spec.rawBody ? validate(spec.body, rawBody, 'body', issues) : undefined;
       if (issues.length) {
@@ -431,6 +435,37 @@ function validate(schema: z.ZodType | undefined, value: unknown, location: strin
     issues.push({ path: [location, ...issue.path.map(String)].join('.'), message: issue.message });
   }
   return undefined;
+}
+
+/**
+ * Postgres cannot store U+0000 in text or jsonb (and refuses it as an error), and no field of ours has a
+ * use for it, so any input string or key holding it is refused up front with the field named.
+ */
+function rejectNulCharacters(inputs: Record<string, unknown>): void {
+  const find = (value: unknown, path: string): string | undefined => {
+    if (typeof value === 'string') return value.includes('\u0000') ? path : undefined;
+    if (Array.isArray(value)) {
+      for (let index = 0; index < value.length; index++) {
+        const found = find(value[index], `${path}.${index}`);
+        if (found) return found;
+      }
+      return undefined;
+    }
+    if (value !== null && typeof value === 'object') {
+      for (const [key, item] of Object.entries(value)) {
+        const found = key.includes('\u0000') ? `${path}.${key}` : find(item, `${path}.${key}`);
+        if (found) return found;
+      }
+    }
+    return undefined;
+  };
+  for (const [location, value] of Object.entries(inputs)) {
+    const path = find(value, location);
+    if (path) {
+      const message = 'must not contain the NUL character (U+0000)';
+      throw new InputError(`${path}: ${message}`, { code: 'validation_failed', issues: [{ path, message }] });
+    }
+  }
 }
 
 function rejectUnresolved(body: unknown): void {

@@ -160,7 +160,10 @@ export function registerRoutes(http: HttpApp, deps: RouteDependencies): void {
       tags: ['verifications'],
       auth: 'service-or-user',
       params: verificationIdParams,
-      responses: { 200: { description: 'the verification', schema: verificationViewSchema } },
+      responses: {
+        200: { description: 'the verification', schema: verificationViewSchema },
+        404: { description: 'no such verification, or not visible to the caller' },
+      },
     },
     async ({ params, caller }) => {
       await visibleVerification(params.id, caller);
@@ -178,7 +181,10 @@ export function registerRoutes(http: HttpApp, deps: RouteDependencies): void {
       auth: 'service',
       params: verificationIdParams,
       body: z.unknown().optional(),
-      responses: { 200: { description: 'the verification after the cancel', schema: verificationViewSchema } },
+      responses: {
+        200: { description: 'the verification after the cancel', schema: verificationViewSchema },
+        404: { description: 'no such verification' },
+      },
     },
     async ({ params, caller }) => {
       const verification = await verifications.get(params.id);
@@ -204,7 +210,14 @@ export function registerRoutes(http: HttpApp, deps: RouteDependencies): void {
       auth: 'service-or-user',
       params: verificationIdParams,
       query: reportQuery,
-      responses: { 200: { description: 'text/html report, or its JSON form' } },
+      responses: {
+        200: {
+          description: 'text/html report, or its JSON form',
+          schema: z.record(z.string(), z.unknown()),
+          otherContentTypes: ['text/html'],
+        },
+        404: { description: 'no such verification, or not visible to the caller' },
+      },
     },
     async ({ params, query, accepts, caller }) => {
       const verification = await visibleVerification(params.id, caller);
@@ -252,7 +265,10 @@ export function registerRoutes(http: HttpApp, deps: RouteDependencies): void {
       tags: ['templates'],
       auth: 'service-or-user',
       params: templateParams,
-      responses: { 200: { description: 'the template' } },
+      responses: {
+        200: { description: 'the template' },
+        404: { description: 'no such template, or not visible to the caller' },
+      },
     },
     async ({ params, caller }) => ({
       status: 200,
@@ -268,7 +284,10 @@ export function registerRoutes(http: HttpApp, deps: RouteDependencies): void {
       tags: ['templates'],
       auth: 'service-or-user',
       params: templateParams,
-      responses: { 200: { description: 'versions' } },
+      responses: {
+        200: { description: 'versions' },
+        404: { description: 'no such template, or not visible to the caller' },
+      },
     },
     async ({ params, caller }) => {
       const versions = await templates.versions(params.name);
@@ -287,7 +306,10 @@ export function registerRoutes(http: HttpApp, deps: RouteDependencies): void {
       tags: ['templates'],
       auth: 'service-or-user',
       params: templateParams,
-      responses: { 200: { description: 'the template version' } },
+      responses: {
+        200: { description: 'the template version' },
+        404: { description: 'no such template, or not visible to the caller' },
+      },
     },
     async ({ params, caller }) => {
       await mustGetTemplate(templates, params.name, undefined, caller);
@@ -400,7 +422,10 @@ function registerLogTemplateRoutes(http: HttpApp, deps: RouteDependencies): void
       tags: ['log templates'],
       auth: 'service-or-user',
       params: templateParams,
-      responses: { 200: { description: 'the log template' } },
+      responses: {
+        200: { description: 'the log template' },
+        404: { description: 'no such log template, or not visible to the caller' },
+      },
     },
     async ({ params, caller }) => ({ status: 200, body: detail(await mustGet(params.name, undefined, caller)) }),
   );
@@ -413,7 +438,10 @@ function registerLogTemplateRoutes(http: HttpApp, deps: RouteDependencies): void
       tags: ['log templates'],
       auth: 'service-or-user',
       params: templateParams,
-      responses: { 200: { description: 'versions' } },
+      responses: {
+        200: { description: 'versions' },
+        404: { description: 'no such log template, or not visible to the caller' },
+      },
     },
     async ({ params, caller }) => {
       const versions = await logTemplates.versions(params.name);
@@ -431,7 +459,10 @@ function registerLogTemplateRoutes(http: HttpApp, deps: RouteDependencies): void
       tags: ['log templates'],
       auth: 'service-or-user',
       params: templateParams,
-      responses: { 200: { description: 'the log template version' } },
+      responses: {
+        200: { description: 'the log template version' },
+        404: { description: 'no such log template, or not visible to the caller' },
+      },
     },
     async ({ params, caller }) => {
       await mustGet(params.name, undefined, caller);
@@ -586,7 +617,7 @@ function registerLogMarkRoutes(http: HttpApp, deps: RouteDependencies): void {
       tags: ['log marks'],
       auth: 'user',
       params: logMarkParams,
-      responses: { 204: { description: 'removed' } },
+      responses: { 204: { description: 'removed' }, 404: { description: 'no mark on this cluster' } },
     },
     async ({ params, caller }) => {
       requireWrite(caller, params.application);

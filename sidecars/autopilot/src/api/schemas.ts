@@ -16,7 +16,8 @@ export const templateRefSchema = z.strictObject({
   name: z.string().regex(TEMPLATE_NAME_PATTERN, 'not a template name'),
   version: z
     .union([
-      z.number().int().positive(),
+      // Versions are Postgres integers (as the string form's nine digits keep them).
+      z.number().int().positive().max(2_147_483_647),
       z
         .string()
         .regex(/^[1-9][0-9]{0,8}$/, 'must be a positive integer')

@@ -123,7 +123,10 @@ export function registerTestVerificationRoutes(http: HttpApp, deps: TestVerifica
       tags: ['test verifications'],
       auth: 'service-or-user',
       params: verificationIdParams,
-      responses: { 200: { description: 'the test verification' } },
+      responses: {
+        200: { description: 'the test verification' },
+        404: { description: 'no such test verification, or not visible to the caller' },
+      },
     },
     async ({ params, caller }) => ({
       status: 200,
@@ -140,7 +143,10 @@ export function registerTestVerificationRoutes(http: HttpApp, deps: TestVerifica
       auth: 'service',
       params: verificationIdParams,
       body: z.unknown().optional(),
-      responses: { 200: { description: 'the test verification after the cancel' } },
+      responses: {
+        200: { description: 'the test verification after the cancel' },
+        404: { description: 'no such test verification' },
+      },
     },
     async ({ params, caller }) => {
       const verification = await store.get(params.id);
@@ -165,7 +171,10 @@ export function registerTestVerificationRoutes(http: HttpApp, deps: TestVerifica
       auth: 'service-or-user',
       params: verificationIdParams,
       query: reportQuery,
-      responses: { 200: { description: 'the report' } },
+      responses: {
+        200: { description: 'the report' },
+        404: { description: 'no such test verification, or not visible to the caller' },
+      },
     },
     async ({ params, caller }) => {
       const verification = await visible(params.id, caller);

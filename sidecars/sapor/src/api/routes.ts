@@ -114,7 +114,10 @@ export function registerRoutes({ http, service, store, adminRoles, reload }: Rou
       tags: ['policies'],
       auth: 'service-or-user',
       responses: {
-        200: { description: 'live policies', schema: z.object({ policies: z.array(policyVersionSchema) }) },
+        200: {
+          description: 'live policies and the revision of the bundle they form',
+          schema: z.object({ revision: z.number().int(), policies: z.array(policyVersionSchema) }),
+        },
       },
     },
     async () => {
@@ -176,7 +179,8 @@ export function registerRoutes({ http, service, store, adminRoles, reload }: Rou
       summary: 'One saved version of a policy, with its sources',
       tags: ['policies'],
       auth: 'service-or-user',
-      params: z.object({ name: policyNameSchema, version: z.coerce.number().int().positive() }),
+      // Versions are Postgres integers: a larger number is no version, not a database error.
+      params: z.object({ name: policyNameSchema, version: z.coerce.number().int().positive().max(2_147_483_647) }),
       responses: {
         200: { description: 'the version', schema: policyVersionSchema },
         404: { description: 'no such version' },
@@ -581,6 +585,10 @@ export function registerRoutes({ http, service, store, adminRoles, reload }: Rou
   );
 
   // OPA's webhook forms: the whole body is the input and the answer is the bare value (404 when undefined).
+  const undefinedDocument = {
+    description: "undefined document (OPA's own body, not problem+json)",
+    schema: z.object({ code: z.literal('undefined_document'), message: z.string() }),
+  };
   const evaluateRaw = async (caller: Caller, segments: string[], input: unknown) => {
     requireDataApiCaller(caller, adminRoles);
     const evaluation = await service.evaluate('data-api', checkSegments(segments, 'path'), input);
@@ -604,7 +612,7 @@ export function registerRoutes({ http, service, store, adminRoles, reload }: Rou
       auth: 'service-or-user',
       params: pathParams,
       body: z.unknown(),
-      responses: { 200: { description: 'the document' }, 404: { description: 'undefined document' } },
+      responses: { 200: { description: 'the document' }, 404: undefinedDocument },
     },
     async ({ params, body, caller }) => evaluateRaw(caller, segmentsOf(params.path), body),
   );
@@ -616,7 +624,7 @@ export function registerRoutes({ http, service, store, adminRoles, reload }: Rou
       tags: ['opa'],
       auth: 'service-or-user',
       body: z.unknown(),
-      responses: { 200: { description: 'the document' }, 404: { description: 'undefined document' } },
+      responses: { 200: { description: 'the document' }, 404: undefinedDocument },
     },
     async ({ body, caller }) => evaluateRaw(caller, ['system', 'main'], body),
   );

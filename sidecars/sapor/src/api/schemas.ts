@@ -154,7 +154,12 @@ export const policyGateSchema = z.object({
 export const dataRequestSchema = z.object({ input: z.unknown().optional() }).loose();
 
 /** OPA's Data API response: `result` absent when the document is undefined. */
-export const dataResponseSchema = z.object({ result: z.unknown().optional(), decision_id: z.string().optional() });
+export const dataResponseSchema = z.object({
+  result: z.unknown().optional(),
+  decision_id: z.string().optional(),
+  metrics: z.record(z.string(), z.number()).optional().describe('with ?metrics=true: OPA timer names'),
+  provenance: z.object({ version: z.string(), revision: z.string() }).optional().describe('with ?provenance=true'),
+});
 
 /** Query flags OPA accepts on the Data API; sapor accepts and ignores the presentation ones. */
 export const dataQuerySchema = z

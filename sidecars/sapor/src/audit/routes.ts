@@ -116,6 +116,7 @@ export function registerAuditRoutes(http: HttpApp, store: AuditStore): void {
         200: {
           description: '`{records, next}` (next = cursor of the following page, or null), or CSV with a Link header',
           schema: z.object({ records: z.array(auditRecordSchema), next: z.string().nullable() }),
+          otherContentTypes: ['text/csv'],
         },
         404: { description: 'the caller may not READ the application' },
       },

@@ -85,7 +85,13 @@ export function registerInsightsRoutes(http: HttpApp, sync: InsightsSync, databa
       responses: {
         200: {
           description: '`{from, to, groupBy, groups[], freshness}`; freshness.stale when the last sync is too old',
-          schema: z.object({ groups: z.array(z.record(z.string(), z.unknown())), freshness: freshnessSchema }),
+          schema: z.object({
+            from: z.string(),
+            to: z.string(),
+            groupBy: doraQuerySchema.shape.groupBy.unwrap(),
+            groups: z.array(z.record(z.string(), z.unknown())),
+            freshness: freshnessSchema,
+          }),
         },
       },
     },

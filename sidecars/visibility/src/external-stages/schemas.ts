@@ -100,7 +100,8 @@ export const createAwxJobSchema = z.strictObject({
 export type CreateAwxJobRequest = z.infer<typeof createAwxJobSchema>;
 
 export const runIdParamsSchema = z.strictObject({
-  id: z.string().regex(/^[0-9a-fA-F-]{36}$/, 'a run id (uuid)'),
+  // Every hex group in place, as Postgres's uuid type parses it (36 hex digits and dashes anywhere is not one).
+  id: z.string().regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i, 'a run id (uuid)'),
 });
 
 export const cancelRunSchema = z.object({}).passthrough();
