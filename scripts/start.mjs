@@ -6,6 +6,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -95,6 +96,8 @@ const services = [
     what: `tunnel controller: control API (agents ${process.env.ISD_CONTROLLER_AGENT_LISTEN_PORT ?? 9001}, services ${process.env.ISD_CONTROLLER_SERVICE_LISTEN_PORT ?? 9002}, metrics ${process.env.ISD_CONTROLLER_PROMETHEUS_LISTEN_PORT ?? 9102})`,
     // The CA and token keys are kept here across restarts; the first start prints a bootstrap control token.
     env: () => ({ ISD_CONTROLLER_DATA_DIR: path.join(stateDir, 'controller') }),
+    // As the image runs it (TUNNEL_NODE_FLAGS, built with the controller; tunnel-proto/src/node-flags.ts says why).
+    nodeFlags: () => createRequire(import.meta.url)(path.join(root, 'tunnel-proto/dist/index.js')).TUNNEL_NODE_FLAGS,
     readyUrl: () => `http://127.0.0.1:${process.env.ISD_CONTROLLER_PROMETHEUS_LISTEN_PORT ?? 9102}/readyz`,
   },
 ];
@@ -196,7 +199,12 @@ async function main() {
     const env = { ...service.env(service.name, port, credentials), ...process.env };
     const logFile = fs.openSync(path.join(stateDir, `${service.name}.log`), 'a');
     const args = service.args?.() ?? [];
-    const child = spawn(process.execPath, [mainFile, ...args], { cwd: root, env, stdio: ['ignore', logFile, 'pipe'] });
+    const nodeFlags = service.nodeFlags?.() ?? [];
+    const child = spawn(process.execPath, [...nodeFlags, mainFile, ...args], {
+      cwd: root,
+      env,
+      stdio: ['ignore', logFile, 'pipe'],
+    });
     child.stderr.on('data', (chunk) => process.stderr.write(`[${service.name}] ${chunk}`));
     child.on('exit', (code, signal) => {
       if (!stopping) {
