@@ -371,14 +371,40 @@ function plain(v: Value): string {
   return formatValue(v);
 }
 
+/** The character of a code point as Go's %c writes it: U+FFFD for surrogates and non-characters. */
+function goRune(n: number): string {
+  return n < 0 || n > 0x10ffff || (n >= 0xd800 && n <= 0xdfff) ? '\uFFFD' : String.fromCodePoint(n);
+}
+
+/** Go's strconv.QuoteRune for the printable ASCII cases and its escapes (%q of an integer). */
+function goQuoteRune(n: number): string {
+  const escapes: Record<number, string> = { 7: '\\a', 8: '\\b', 9: '\\t', 10: '\\n', 11: '\\v', 12: '\\f', 13: '\\r' };
+  if (n === 0x27) return "'\\''";
+  if (n === 0x5c) return "'\\\\'";
+  const escape = escapes[n];
+  if (escape) return `'${escape}'`;
+  if ((n >= 0 && n < 0x20) || n === 0x7f) return `'\\x${n.toString(16).padStart(2, '0')}'`;
+  return `'${goRune(n)}'`;
+}
+
+/** Go's text for a verb its argument's type does not take; a *big.Int formats that itself, as `big.Int`. */
+function badVerb(verb: string, v: Value): string {
+  const type = goTypeName(v);
+  return `%!${verb}(${type === '*big.Int' ? 'big.Int' : type}=${plain(v)})`;
+}
+
 function formatVerb(verb: string, v: Value, flags: string, prec: number): string {
   const plus = flags.includes('+');
   const isInt = typeof v === 'bigint' || (typeof v === 'number' && Number.isInteger(v));
   const sign = (s: string): string => (plus && !s.startsWith('-') ? '+' + s : s);
+  // OPA hands Go integral numbers as int64 or *big.Int, which have no floating-point verbs.
+  if (isInt && 'fFeEgG'.includes(verb)) return badVerb(verb, v);
   switch (verb) {
     case 'v':
     case 's':
       if (isNumber(v) && verb === 's' && !isInt) return `%!s(float64=${goFloatG(v as number, -1)})`;
+      // Go's %s has no int64 form (a *big.Int formats itself in decimal).
+      if (isNumber(v) && verb === 's' && goTypeName(v) === 'int64') return `%!s(int64=${formatNumber(v)})`;
       if (isNumber(v) && !isInt) return sign(goFloatG(v as number, -1));
       if (isNumber(v)) return sign(formatNumber(v));
       if (typeof v === 'string') return prec >= 0 ? Array.from(v).slice(0, prec).join('') : v;
@@ -425,9 +451,19 @@ function formatVerb(verb: string, v: Value, flags: string, prec: number): string
     case 't':
       return `%!t(${goTypeName(v)}=${plain(v)})`;
     case 'q':
+      if (isInt) return goTypeName(v) === 'int64' ? goQuoteRune(Number(v)) : badVerb(verb, v);
       return JSON.stringify(plain(v));
+    case 'U':
+      // Go formats the int64 as a uint64: -1 is U+FFFFFFFFFFFFFFFF.
+      if (isInt && goTypeName(v) === 'int64')
+        return `U+${BigInt.asUintN(64, BigInt(v as number | bigint))
+          .toString(16)
+          .toUpperCase()
+          .padStart(4, '0')}`;
+      return badVerb(verb, v);
     case 'c':
-      if (isInt) return String.fromCodePoint(Number(v));
+      if (isInt && goTypeName(v) !== 'int64') return badVerb(verb, v);
+      if (isInt) return goRune(Number(v));
       return `%!c(${goTypeName(v)}=${plain(v)})`;
     case 'T':
       return goTypeName(v);
