@@ -31,8 +31,10 @@ function loadCorpus(): UserPolicy[] {
       const dir = path.join(CORPUS, name);
       const files = fs.readdirSync(dir).filter((f) => f.endsWith('.rego'));
       const modules = files.map((f) => ({ name: `${name}/${f}`, source: fs.readFileSync(path.join(dir, f), 'utf8') }));
-      const pkg = /^package\s+([\w.]+)/m.exec(modules[0]?.source ?? '')?.[1];
-      if (!pkg) throw new Error(`${name}: no package in ${files[0] ?? 'any .rego file'}`);
+      // The package read is policy.rego's; other files are libraries it imports.
+      const main = modules.find((m) => m.name.endsWith('/policy.rego')) ?? modules[0];
+      const pkg = /^package\s+([\w.]+)/m.exec(main?.source ?? '')?.[1];
+      if (!pkg) throw new Error(`${name}: no package in ${main?.name ?? 'any .rego file'}`);
       const cases = JSON.parse(fs.readFileSync(path.join(dir, 'cases.json'), 'utf8')) as Cases;
       return { name, pkg: pkg.split('.'), modules, cases };
     });
