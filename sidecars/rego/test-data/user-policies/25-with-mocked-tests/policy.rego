@@ -30,8 +30,9 @@ test_data_override if {
 		with data.isd.config.approvers as {"qa": ["qa"]}
 }
 
+# With count mocked to 1 the role check never matches, and the test's own count reads 1 too.
 test_count_mocked if {
-	not deny with count as fake_count with input as {"pipeline": {"stages": [{"type": "manualJudgment", "name": "MJ"}]}}
+	count(deny) == 1 with count as fake_count with input as {"pipeline": {"stages": []}}
 }
 
 fake_count(_) := 1
