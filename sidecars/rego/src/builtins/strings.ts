@@ -43,8 +43,22 @@ function sameSize(s: string, ctx: BuiltinContext): string {
   ctx.alloc(stringBytes(s.length * 3));
   return s;
 }
-register('lower', 1, (args, ctx) => sameSize(str(args, 0), ctx).toLowerCase());
-register('upper', 1, (args, ctx) => sameSize(str(args, 0), ctx).toUpperCase());
+/**
+ * Go's strings.ToLower/ToUpper: each code point by its simple (one-to-one) case mapping, with no special
+ * casing (`ß` stays, final `Σ` is `σ`, `İ` lowers to `i`). JavaScript's full mappings can grow a character.
+ */
+function goCaseMap(s: string, upper: boolean): string {
+  let out = '';
+  for (const ch of s) {
+    const mapped = upper ? ch.toUpperCase() : ch.toLowerCase();
+    if (mapped.length === ch.length || Array.from(mapped).length === 1) out += mapped;
+    else if (!upper && ch === '\u0130') out += 'i';
+    else out += ch;
+  }
+  return out;
+}
+register('lower', 1, (args, ctx) => goCaseMap(sameSize(str(args, 0), ctx), false));
+register('upper', 1, (args, ctx) => goCaseMap(sameSize(str(args, 0), ctx), true));
 register('strings.reverse', 1, (args, ctx) => {
   const s = str(args, 0);
   ctx.alloc(stringBytes(s.length) + s.length * ELEMENT_BYTES);
