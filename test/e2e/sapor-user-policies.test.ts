@@ -122,6 +122,21 @@ describe('user policies through sapor', () => {
     },
   );
 
+  it.each(['47-rejected-policies', '48-rejected-conflicting-heads'].map((name) => [name, load(name)] as const))(
+    '%s: a policy opa refuses is refused on save, naming the error',
+    async (_name, policy) => {
+      const [opaOutcome] = await opaOutcomes(policy, policy.pkg, [{}]);
+      expect(opaOutcome?.kind).toBe('rejected');
+      const response = await fetch(`${sapor.url}/api/v1/policies/${policy.name}`, {
+        method: 'PUT',
+        headers: gateHeaders(admin),
+        body: JSON.stringify({ regoVersion: policy.regoVersion, modules: policy.modules }),
+      });
+      expect(response.status).toBe(400);
+      expect(await response.text()).toContain(opaOutcome?.kind === 'rejected' ? opaOutcome.code : '?');
+    },
+  );
+
   it('the save-time pipeline check denies with the messages opa gives for every static policy', async () => {
     const pipelines = staticPolicies.flatMap((policy) =>
       Object.entries(policy.inputs)

@@ -11,6 +11,8 @@ const CORPUS = path.join(__dirname, '..', '..', 'sidecars', 'rego', 'test-data',
 
 interface Cases {
   regoVersion?: 'v0' | 'v1';
+  /** The error code both engines must refuse the policy with, for policies that do not compile. */
+  rejected?: string;
   /** Rules of the package read on their own besides the whole package. */
   rules: string[];
   inputs: Record<string, unknown>;
@@ -91,7 +93,14 @@ describe('user policies: our engine vs opa', () => {
       );
       const server = servers[policy.cases.regoVersion ?? 'v1'] as OpaServer;
       const theirs = await server.evaluateModules(policy.modules, reads);
-      expect(theirs[0]?.kind === 'rejected' ? show(theirs[0]) : 'accepted by opa').toBe('accepted by opa');
+      // A policy OPA refuses is in the corpus only to check that we refuse it too, with the same error class.
+      const expected = policy.cases.rejected ? `rejected ${policy.cases.rejected}` : 'accepted';
+      const outcomeClass = (o: Outcome | undefined) => (o?.kind === 'rejected' ? `rejected ${o.code}` : 'accepted');
+      expect(outcomeClass(theirs[0])).toBe(expected);
+      if (policy.cases.rejected) {
+        expect(outcomeClass(ourOutcome(policy, policy.pkg, {}, false))).toBe(expected);
+        return;
+      }
       const differences: string[] = [];
       reads.forEach((read, i) => {
         const ours = ourOutcome(policy, read.path, read.input, read.strictBuiltinErrors);
