@@ -401,6 +401,16 @@ function goQuoteRune(n: number): string {
   return `'${goRune(n)}'`;
 }
 
+/** An integer in decimal with at least `prec` digits (Go's integer precision; `%.0d` of 0 is empty). */
+function integerDigits(v: number | bigint, prec: number): string {
+  const text = formatNumber(v);
+  if (prec < 0) return text;
+  if (prec === 0 && text === '0') return '';
+  const negative = text.startsWith('-');
+  const digits = negative ? text.slice(1) : text;
+  return (negative ? '-' : '') + digits.padStart(prec, '0');
+}
+
 /** Go's text for a verb its argument's type does not take; a *big.Int formats that itself, as `big.Int`. */
 function badVerb(verb: string, v: Value): string {
   const type = goTypeName(v);
@@ -419,12 +429,14 @@ function formatVerb(verb: string, v: Value, flags: string, prec: number): string
       if (isNumber(v) && verb === 's' && !isInt) return `%!s(float64=${goFloatG(v as number, -1)})`;
       // Go's %s has no int64 form (a *big.Int formats itself in decimal).
       if (isNumber(v) && verb === 's' && goTypeName(v) === 'int64') return `%!s(int64=${formatNumber(v)})`;
-      if (isNumber(v) && !isInt) return sign(goFloatG(v as number, -1));
-      if (isNumber(v)) return sign(formatNumber(v));
+      // %.3v is %g with that precision for a float, at least that many digits for an integer.
+      // Go reads %+v's flag as "field names", never as a sign.
+      if (isNumber(v) && !isInt) return goFloatG(v as number, prec);
+      if (isNumber(v)) return integerDigits(v, prec);
       if (typeof v === 'string') return prec >= 0 ? Array.from(v).slice(0, prec).join('') : v;
       return formatValue(v);
     case 'd':
-      if (isInt) return sign(formatNumber(v as number | bigint));
+      if (isInt) return sign(integerDigits(v as number | bigint, prec));
       if (typeof v === 'number') return `%!d(float64=${goFloatG(v, -1)})`;
       return `%!d(string=${plain(v)})`;
     case 'f':
