@@ -86,56 +86,70 @@ afterAll(async () => {
 });
 
 /** OPA's outcome for `data.<docPath>` of the policy on each input. */
-function opaOutcomes(policy: UserPolicy, docPath: string[], inputs: unknown[]): Promise<Outcome[]> {
+function opaOutcomes(
+  policy: UserPolicy,
+  docPath: string[],
+  inputs: unknown[],
+  strictBuiltinErrors = false,
+): Promise<Outcome[]> {
   const server = opa[policy.regoVersion] as OpaServer;
   return server.evaluateModules(
     policy.modules.map((m) => ({ name: `${policy.name}/${m.name}`, source: m.source })),
-    inputs.map((input) => ({ path: docPath, input })),
+    inputs.map((input) => ({ path: docPath, input, strictBuiltinErrors })),
   );
 }
 
 describe('user policies through sapor', () => {
   it.each(dataPolicies.map((p) => [p.name, p] as const))(
-    '%s: the Data API answers what opa answers',
+    '%s: the Data API answers what opa answers, with and without strict builtin errors',
     async (_name, policy) => {
       const entries = Object.entries(policy.inputs);
-      const expected = await opaOutcomes(
-        policy,
-        policy.pkg,
-        entries.map(([, input]) => input),
-      );
       const differences: string[] = [];
-      for (const [i, [inputName, input]] of entries.entries()) {
-        const response = await fetch(`${sapor.url}/v1/data/${policy.pkg.join('/')}`, {
-          method: 'POST',
-          headers: serviceHeaders(),
-          body: JSON.stringify({ input }),
-        });
-        const body = (await response.json()) as { result?: unknown };
-        const theirs = expected[i] as Outcome;
-        const ours =
-          response.status !== 200 ? 'error' : body.result === undefined ? 'undefined' : canonical(body.result);
-        const want = theirs.kind === 'value' ? theirs.json : theirs.kind === 'undefined' ? 'undefined' : 'error';
-        if (ours !== want) differences.push(`${inputName}\n  sapor: ${ours}\n  opa:   ${want}`);
+      for (const strict of [false, true]) {
+        const expected = await opaOutcomes(
+          policy,
+          policy.pkg,
+          entries.map(([, input]) => input),
+          strict,
+        );
+        for (const [i, [inputName, input]] of entries.entries()) {
+          const query = strict ? '?strict-builtin-errors=true' : '';
+          const response = await fetch(`${sapor.url}/v1/data/${policy.pkg.join('/')}${query}`, {
+            method: 'POST',
+            headers: serviceHeaders(),
+            body: JSON.stringify({ input }),
+          });
+          const body = (await response.json()) as { result?: unknown };
+          const theirs = expected[i] as Outcome;
+          const ours =
+            response.status !== 200 ? 'error' : body.result === undefined ? 'undefined' : canonical(body.result);
+          const want = theirs.kind === 'value' ? theirs.json : theirs.kind === 'undefined' ? 'undefined' : 'error';
+          if (ours !== want)
+            differences.push(`${inputName}${strict ? ' (strict)' : ''}\n  sapor: ${ours}\n  opa:   ${want}`);
+        }
       }
       expect(differences).toEqual([]);
     },
   );
 
-  it.each(['47-rejected-policies', '48-rejected-conflicting-heads'].map((name) => [name, load(name)] as const))(
-    '%s: a policy opa refuses is refused on save, naming the error',
-    async (_name, policy) => {
-      const [opaOutcome] = await opaOutcomes(policy, policy.pkg, [{}]);
-      expect(opaOutcome?.kind).toBe('rejected');
-      const response = await fetch(`${sapor.url}/api/v1/policies/${policy.name}`, {
-        method: 'PUT',
-        headers: gateHeaders(admin),
-        body: JSON.stringify({ regoVersion: policy.regoVersion, modules: policy.modules }),
-      });
-      expect(response.status).toBe(400);
-      expect(await response.text()).toContain(opaOutcome?.kind === 'rejected' ? opaOutcome.code : '?');
-    },
-  );
+  it.each(
+    [
+      '47-rejected-policies',
+      '48-rejected-conflicting-heads',
+      '49-rejected-deprecated-in-v1',
+      '50-rejected-redeclared',
+    ].map((name) => [name, load(name)] as const),
+  )('%s: a policy opa refuses is refused on save, naming the error', async (_name, policy) => {
+    const [opaOutcome] = await opaOutcomes(policy, policy.pkg, [{}]);
+    expect(opaOutcome?.kind).toBe('rejected');
+    const response = await fetch(`${sapor.url}/api/v1/policies/${policy.name}`, {
+      method: 'PUT',
+      headers: gateHeaders(admin),
+      body: JSON.stringify({ regoVersion: policy.regoVersion, modules: policy.modules }),
+    });
+    expect(response.status).toBe(400);
+    expect(await response.text()).toContain(opaOutcome?.kind === 'rejected' ? opaOutcome.code : '?');
+  });
 
   it('the save-time pipeline check denies with the messages opa gives for every static policy', async () => {
     const pipelines = staticPolicies.flatMap((policy) =>
