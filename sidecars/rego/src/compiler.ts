@@ -276,10 +276,14 @@ export function compileQuery(body: Expr[], compiled: CompiledModules, module: Mo
 function resolveBody(body: Expr[], scope: Scope, ctx: ModuleContext, rename: boolean): Expr[] {
   // A body declares a name once: `:=` or `some` after either is an error naming the first.
   const declared = new Map<string, 'assigned' | 'declared'>();
-  const declare = (name: string, loc: Location, assign: boolean): void => {
+  // Names used so far outside comprehensions: declaring one of them afterwards is an error in OPA.
+  const referenced = new Set<string>();
+  const declare = (name: string, loc: Location, assign: boolean, alsoReferenced?: Set<string>): void => {
     if (name.startsWith('$')) return;
     const earlier = declared.get(name);
     if (earlier) throw new CompileError('rego_compile_error', `var ${name} ${earlier} above`, loc);
+    if (referenced.has(name) || alsoReferenced?.has(name))
+      throw new CompileError('rego_compile_error', `var ${name} referenced above`, loc);
     declared.set(name, assign ? 'assigned' : 'declared');
     scope.renames.set(name, rename ? `${name}$${ctx.counter.n++}` : name);
   };
@@ -291,7 +295,10 @@ function resolveBody(body: Expr[], scope: Scope, ctx: ModuleContext, rename: boo
     if (e.kind === 'term' && e.term.type === 'call' && e.term.name === 'assign') {
       const [lhs, rhs] = e.term.args as [Term, Term];
       const resolvedRhs = resolveTerm(rhs, ctx, scope);
-      for (const v of allVars(lhs)) declare(v, e.loc, true);
+      const rhsVars = new Set<string>();
+      shallowVars({ kind: 'term', term: rhs, with: [], loc: e.loc }, rhsVars);
+      for (const v of allVars(lhs)) declare(v, e.loc, true, rhsVars);
+      shallowVars(e, referenced);
       const resolvedLhs = resolveTerm(lhs, ctx, scope);
       const withs = e.with.map((w) => ({
         ...w,
@@ -306,6 +313,7 @@ function resolveBody(body: Expr[], scope: Scope, ctx: ModuleContext, rename: boo
       continue;
     }
     out.push(resolveExpr(e, ctx, scope));
+    shallowVars(e, referenced);
   }
   return out;
 }

@@ -188,4 +188,17 @@ describe("Rego v1's compile-time checks on modules users save", () => {
     expect(refused('package t\np if { some x, _ in [1]; some _, y in [2]; y == x }\n')).toBe('compiled');
     expect(refused('package t\np := [1 | some x in [1]; [x | x := 2]]\n')).toBe('compiled');
   });
+
+  it('a variable used before its declaration (or in its own := ) is "referenced above"; comprehensions are apart', () => {
+    for (const body of [
+      'x := x + 1',
+      'input.a == x; x := 1',
+      'input.a == x; some x in [1]',
+      'not x; x := 1',
+      '[x, y] := [1, x]',
+    ])
+      expect(refused(`package t\np if { ${body} }\n`)).toBe('rego_compile_error: var x referenced above');
+    expect(refused('package t\np if { input.a == [x | x := 1]; x := 2 }\n')).toBe('compiled');
+    expect(refused('package t\np if { x := count([1 | x > 0]) }\n')).toBe('rego_unsafe_var_error: var x is unsafe');
+  });
 });
