@@ -21,12 +21,13 @@ export class OpaServer {
     readonly url: string,
   ) {}
 
-  static async start(): Promise<OpaServer> {
+  /** `v0Compatible` parses every module as pre-1.0 Rego (`opa run --v0-compatible`). */
+  static async start(options: { v0Compatible?: boolean } = {}): Promise<OpaServer> {
     const opa = requireTool('opa');
     const port = await freePort();
-    const child = spawn(opa, ['run', '--server', '--addr', `127.0.0.1:${port}`, '--log-level', 'error'], {
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
+    const args = ['run', '--server', '--addr', `127.0.0.1:${port}`, '--log-level', 'error'];
+    if (options.v0Compatible) args.push('--v0-compatible');
+    const child = spawn(opa, args, { stdio: ['ignore', 'ignore', 'pipe'] });
     const server = new OpaServer(child, `http://127.0.0.1:${port}`);
     await eventually(
       async () => ((await fetch(`${server.url}/health`).catch(() => undefined))?.ok ? true : undefined),
@@ -38,25 +39,51 @@ export class OpaServer {
 
   /** Loads the module, reads its package with the input, and removes the module again. */
   async evaluate(p: Program): Promise<Outcome> {
-    const id = encodeURIComponent(p.pkg);
-    const put = await fetch(`${this.url}/v1/policies/${id}`, { method: 'PUT', body: moduleText(p) });
-    if (!put.ok) {
-      const outcome = errorOutcome(await put.json());
-      return outcome.kind === 'error' ? { kind: 'rejected', code: outcome.code, message: outcome.message } : outcome;
-    }
+    const [outcome] = await this.evaluateModules(
+      [{ name: p.pkg, source: moduleText(p) }],
+      [{ path: p.pkg.split('.'), input: p.input }],
+    );
+    return outcome as Outcome;
+  }
+
+  /**
+   * Loads the modules, reads each document (`path` segments under `data`) with its input, and removes the
+   * modules again. When OPA refuses a module, every outcome is that `rejected`.
+   */
+  async evaluateModules(
+    modules: Array<{ name: string; source: string }>,
+    reads: Array<{ path: string[]; input: unknown; strictBuiltinErrors?: boolean }>,
+  ): Promise<Outcome[]> {
+    const loaded: string[] = [];
     try {
-      const res = await fetch(`${this.url}/v1/data/${p.pkg.split('.').join('/')}`, {
-        method: 'POST',
-        signal: AbortSignal.timeout(30_000),
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ input: p.input }),
-      });
-      const body = (await res.json()) as { result?: unknown };
-      if (!res.ok) return errorOutcome(body);
-      if (body.result === undefined) return { kind: 'undefined' };
-      return { kind: 'value', json: canonical(body.result) };
+      for (const module of modules) {
+        const id = encodeURIComponent(module.name);
+        const put = await fetch(`${this.url}/v1/policies/${id}`, { method: 'PUT', body: module.source });
+        if (!put.ok) {
+          const outcome = errorOutcome(await put.json());
+          const rejected: Outcome =
+            outcome.kind === 'error' ? { kind: 'rejected', code: outcome.code, message: outcome.message } : outcome;
+          return reads.map(() => rejected);
+        }
+        loaded.push(id);
+      }
+      const outcomes: Outcome[] = [];
+      for (const read of reads) {
+        const query = read.strictBuiltinErrors ? '?strict-builtin-errors=true' : '';
+        const res = await fetch(`${this.url}/v1/data/${read.path.map(encodeURIComponent).join('/')}${query}`, {
+          method: 'POST',
+          signal: AbortSignal.timeout(30_000),
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ input: read.input }),
+        });
+        const body = (await res.json()) as { result?: unknown };
+        if (!res.ok) outcomes.push(errorOutcome(body));
+        else if (body.result === undefined) outcomes.push({ kind: 'undefined' });
+        else outcomes.push({ kind: 'value', json: canonical(body.result) });
+      }
+      return outcomes;
     } finally {
-      await fetch(`${this.url}/v1/policies/${id}`, { method: 'DELETE' });
+      for (const id of loaded) await fetch(`${this.url}/v1/policies/${id}`, { method: 'DELETE' });
     }
   }
 
@@ -75,7 +102,7 @@ function errorOutcome(body: unknown): Outcome {
 }
 
 /** JSON text with object keys sorted, numbers as doubles: the same value prints the same. */
-function canonical(v: unknown): string {
+export function canonical(v: unknown): string {
   if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
   if (v !== null && typeof v === 'object')
     return `{${Object.keys(v)
@@ -98,7 +125,7 @@ export function ourOutcome(p: Program): Outcome {
   }
 }
 
-function sameOutcome(a: Outcome, b: Outcome): boolean {
+export function sameOutcome(a: Outcome, b: Outcome): boolean {
   if (a.kind !== b.kind) return false;
   if (a.kind === 'value' && b.kind === 'value') return a.json === b.json;
   if (a.kind === 'error' && b.kind === 'error') return a.code === b.code;

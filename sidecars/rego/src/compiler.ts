@@ -83,12 +83,17 @@ export function compileModules(modules: Module[]): CompiledModules {
     const loc: Location = { file: m.file, line: 1, column: 1 };
     for (const name of packageRules.get(m.packagePath.join('.')) ?? [])
       globals.set(name, dataRef([...m.packagePath, name], loc));
+    const importedAs = new Map<string, Term>();
     for (const imp of m.imports) {
       if (imp.path.type !== 'ref' || imp.path.head.type !== 'var') continue;
       const head = imp.path.head.name;
       if (head !== 'data' && head !== 'input') continue;
       const last = imp.path.path[imp.path.path.length - 1];
       const alias = imp.alias ?? (last && last.type === 'scalar' ? String(last.value) : head);
+      const earlier = importedAs.get(alias);
+      if (earlier && isStrictModule(m))
+        throw new CompileError('rego_compile_error', `import must not shadow import ${refName(earlier)}`, imp.loc);
+      importedAs.set(alias, imp.path);
       if (globals.has(alias) && packageRules.get(m.packagePath.join('.'))?.has(alias))
         throw new CompileError('rego_compile_error', `import ${alias} conflicts with rule`, imp.loc);
       globals.set(alias, imp.path);
@@ -269,11 +274,17 @@ export function compileQuery(body: Expr[], compiled: CompiledModules, module: Mo
  * comprehensions do not see later declarations), and renamed to fresh names when `rename` is set.
  */
 function resolveBody(body: Expr[], scope: Scope, ctx: ModuleContext, rename: boolean): Expr[] {
-  const assigned = new Set<string>();
-  const declare = (name: string, loc: Location, assign: boolean): void => {
+  // A body declares a name once: `:=` or `some` after either is an error naming the first.
+  const declared = new Map<string, 'assigned' | 'declared'>();
+  // Names used so far outside comprehensions: declaring one of them afterwards is an error in OPA.
+  const referenced = new Set<string>();
+  const declare = (name: string, loc: Location, assign: boolean, alsoReferenced?: Set<string>): void => {
     if (name.startsWith('$')) return;
-    if (assign && assigned.has(name)) throw new CompileError('rego_compile_error', `var ${name} assigned above`, loc);
-    if (assign) assigned.add(name);
+    const earlier = declared.get(name);
+    if (earlier) throw new CompileError('rego_compile_error', `var ${name} ${earlier} above`, loc);
+    if (referenced.has(name) || alsoReferenced?.has(name))
+      throw new CompileError('rego_compile_error', `var ${name} referenced above`, loc);
+    declared.set(name, assign ? 'assigned' : 'declared');
     scope.renames.set(name, rename ? `${name}$${ctx.counter.n++}` : name);
   };
   const out: Expr[] = [];
@@ -284,7 +295,10 @@ function resolveBody(body: Expr[], scope: Scope, ctx: ModuleContext, rename: boo
     if (e.kind === 'term' && e.term.type === 'call' && e.term.name === 'assign') {
       const [lhs, rhs] = e.term.args as [Term, Term];
       const resolvedRhs = resolveTerm(rhs, ctx, scope);
-      for (const v of allVars(lhs)) declare(v, e.loc, true);
+      const rhsVars = new Set<string>();
+      shallowVars({ kind: 'term', term: rhs, with: [], loc: e.loc }, rhsVars);
+      for (const v of allVars(lhs)) declare(v, e.loc, true, rhsVars);
+      shallowVars(e, referenced);
       const resolvedLhs = resolveTerm(lhs, ctx, scope);
       const withs = e.with.map((w) => ({
         ...w,
@@ -299,6 +313,7 @@ function resolveBody(body: Expr[], scope: Scope, ctx: ModuleContext, rename: boo
       continue;
     }
     out.push(resolveExpr(e, ctx, scope));
+    shallowVars(e, referenced);
   }
   return out;
 }
@@ -405,6 +420,29 @@ function resolveWithTarget(t: Term, ctx: ModuleContext, scope: Scope): Term {
   return r;
 }
 
+/** Builtins OPA refuses in Rego v1 modules (and in v0 modules importing rego.v1). */
+const DEPRECATED_BUILTINS = new Set([
+  'any',
+  'all',
+  're_match',
+  'set_diff',
+  'net.cidr_overlap',
+  'cast_array',
+  'cast_set',
+  'cast_string',
+  'cast_boolean',
+  'cast_null',
+  'cast_object',
+]);
+
+/** A module with Rego v1's checks: written in v1, or a v0 module importing rego.v1. */
+function isStrictModule(m: Module): boolean {
+  return (
+    m.regoVersion === 'v1' ||
+    m.imports.some((imp) => imp.path.type === 'ref' && imp.path.head.type === 'var' && imp.path.head.name === 'rego')
+  );
+}
+
 function resolveFunctionName(
   name: string,
   ctx: ModuleContext,
@@ -472,6 +510,17 @@ function resolveTerm(t: Term, ctx: ModuleContext, scope: Scope): Term {
           );
         throw new CompileError('rego_type_error', `undefined function ${t.name}`, t.loc);
       }
+      if (
+        target.kind === 'builtin' &&
+        !ctx.inQuery &&
+        DEPRECATED_BUILTINS.has(target.name) &&
+        isStrictModule(ctx.module)
+      )
+        throw new CompileError(
+          'rego_type_error',
+          `deprecated built-in function calls in expression: ${target.name}`,
+          t.loc,
+        );
       if (target.kind === 'builtin') {
         const def = lookupBuiltin(target.name);
         if (def && args.length !== def.arity && args.length !== def.arity + 1 && def.arity >= 0)

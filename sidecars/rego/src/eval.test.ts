@@ -7,6 +7,32 @@ function policy(source: string): ReturnType<typeof compile> {
 }
 
 describe('evaluation semantics', () => {
+  it('looks up one key of a partial rule whose key is computed from the body (a ref or a call)', () => {
+    const p = policy(`package t
+obj[s.id] := s.v if some s in input.xs
+set contains lower(s.id) if some s in input.xs
+pairs[[s.id, 1]] := s.v if some s in input.xs
+ids[x] := true if some x in ["a", "b"]
+q := [obj.a, obj["b"]]
+r := set["a"]
+u := pairs[["b", 1]]
+missing := obj.c
+v := ids.a
+`);
+    const input = {
+      xs: [
+        { id: 'a', v: 1 },
+        { id: 'B', v: 2 },
+        { id: 'b', v: 3 },
+      ],
+    };
+    expect(p.evaluate('data.t.q', { input })).toEqual([1, 3]);
+    expect(p.evaluate('data.t.r', { input })).toBe('a');
+    expect(p.evaluate('data.t.u', { input })).toBe(3);
+    expect(p.evaluate('data.t.missing', { input })).toBeUndefined();
+    expect(p.evaluate('data.t.v', { input })).toBe(true);
+  });
+
   it('evaluates complete, partial set and partial object rules with defaults and else', () => {
     const p = policy(`package t
 default allow := false

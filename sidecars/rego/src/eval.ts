@@ -885,7 +885,11 @@ export class Evaluation {
     void at;
   }
 
-  /** Evaluates one key of a partial set/object rule without computing the whole document. */
+  /**
+   * Evaluates one key of a partial set/object rule without computing the whole document. A key made of
+   * variables and constants is bound to the key before the body runs; any other key (`s.id`, a call) can
+   * only be computed from the body's bindings, so it is compared after.
+   */
   private lookupRuleKey(node: RuleNode, key: Value): Value | undefined {
     let cache = this.ctx.keyCache.get(node);
     if (!cache) this.ctx.keyCache.set(node, (cache = new Map()));
@@ -898,9 +902,12 @@ export class Evaluation {
         let found = false;
         for (const rule of node.rules) {
           const env: Env = new Map();
+          const keyTerm = rule.key as Term;
           if (
             this.inRule(rule, () =>
-              this.unifyValue(rule.key as Term, key, env, () => this.evalBody(rule.body, 0, env, () => true)),
+              isPattern(keyTerm)
+                ? this.unifyValue(keyTerm, key, env, () => this.evalBody(rule.body, 0, env, () => true))
+                : this.evalBody(rule.body, 0, env, () => this.unifyValue(keyTerm, key, env, () => true)),
             )
           ) {
             found = true;
@@ -913,10 +920,12 @@ export class Evaluation {
         for (const rule of node.rules) {
           const dyn = ruleInfo.get(rule)?.dyn ?? [];
           const env: Env = new Map();
+          const keyTerm = dyn[0] as Term;
+          const insert = (): boolean => this.insertPartial(obj, rule, dyn, env, true);
           this.inRule(rule, () =>
-            this.unifyValue(dyn[0] as Term, key, env, () =>
-              this.evalBody(rule.body, 0, env, () => this.insertPartial(obj, rule, dyn, env, true)),
-            ),
+            isPattern(keyTerm)
+              ? this.unifyValue(keyTerm, key, env, () => this.evalBody(rule.body, 0, env, insert))
+              : this.evalBody(rule.body, 0, env, () => this.unifyValue(keyTerm, key, env, insert)),
           );
         }
         result = obj.get(key);
@@ -1123,4 +1132,19 @@ function setPath(doc: Value | undefined, path: Value[], value: Value): Value {
 /** `data.a.b["c-d"]` as OPA prints a ground data reference. */
 function dataRefText(path: readonly string[]): string {
   return 'data' + path.map((p) => (/^[A-Za-z_][A-Za-z0-9_]*$/.test(p) ? `.${p}` : `[${JSON.stringify(p)}]`)).join('');
+}
+
+/** A term unification can bind without evaluating anything: variables and constants, nested. */
+function isPattern(t: Term): boolean {
+  switch (t.type) {
+    case 'var':
+    case 'scalar':
+      return true;
+    case 'array':
+      return t.items.every(isPattern);
+    case 'object':
+      return t.items.every(([k, v]) => k.type === 'scalar' && isPattern(v));
+    default:
+      return false;
+  }
 }

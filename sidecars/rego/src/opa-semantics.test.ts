@@ -149,3 +149,56 @@ r := trivy.severity(1, 1)`;
     expect(seen).toEqual([[1, 3]]);
   });
 });
+
+describe("Rego v1's compile-time checks on modules users save", () => {
+  const refused = (source: string, regoVersion: 'v0' | 'v1' = 'v1'): string => {
+    try {
+      compile([{ name: 'm.rego', source, regoVersion }]);
+      return 'compiled';
+    } catch (err) {
+      return err instanceof CompileError ? err.message.replace(/^m\.rego:\d+: /, '') : String(err);
+    }
+  };
+
+  it('deprecated builtins are refused in v1 and in v0 modules importing rego.v1, allowed in plain v0', () => {
+    for (const call of [
+      're_match("a", "a")',
+      'any([true])',
+      'all([true])',
+      'net.cidr_overlap("10.0.0.0/8", "10.0.0.1")',
+    ])
+      expect(refused(`package t\np if ${call}\n`)).toMatch(/^rego_type_error: deprecated built-in function calls/);
+    expect(refused('package t\nimport rego.v1\np if re_match("a", "a")\n', 'v0')).toBe(
+      'rego_type_error: deprecated built-in function calls in expression: re_match',
+    );
+    expect(refused('package t\np { re_match("a", "a") }\n', 'v0')).toBe('compiled');
+  });
+
+  it('an import may not repeat the name of another in v1; v0 allows it', () => {
+    expect(refused('package t\nimport data.x\nimport data.y.x\np := 1\n')).toBe(
+      'rego_compile_error: import must not shadow import data.x',
+    );
+    expect(refused('package t\nimport data.x\nimport data.x\np := 1\n', 'v0')).toBe('compiled');
+  });
+
+  it('a body declares a variable once, with some or :=, naming the first declaration', () => {
+    expect(refused('package t\np if { some x in [1]; x := 2 }\n')).toBe('rego_compile_error: var x declared above');
+    expect(refused('package t\np if { x := 1; some x in [1] }\n')).toBe('rego_compile_error: var x assigned above');
+    expect(refused('package t\np if { some x; some x }\n')).toBe('rego_compile_error: var x declared above');
+    expect(refused('package t\np if { some x, _ in [1]; some _, y in [2]; y == x }\n')).toBe('compiled');
+    expect(refused('package t\np := [1 | some x in [1]; [x | x := 2]]\n')).toBe('compiled');
+  });
+
+  it('a variable used before its declaration (or in its own := ) is "referenced above"; comprehensions are apart', () => {
+    for (const body of [
+      'x := x + 1',
+      'input.a == x; x := 1',
+      'input.a == x; some x in [1]',
+      'not x; x := 1',
+      '[x, y] := [1, x]',
+    ])
+      expect(refused(`package t\np if { ${body} }\n`)).toBe('rego_compile_error: var x referenced above');
+    expect(refused('package t\np if { input.a == [x | x := 1]; x := 2 }\n')).toBe('compiled');
+    expect(refused('package t\np if { x := count([1 | x > 0]) }\n')).toBe('rego_unsafe_var_error: var x is unsafe');
+  });
+});

@@ -101,3 +101,34 @@ obj[k] = v { v := input.kv[k] }
     expect(policy.evaluate('data.v1.p')).toEqual(['a', 'b']);
   });
 });
+
+describe('expressions continued on the next line', () => {
+  it('an infix operator starting a line continues the expression above, as in OPA', () => {
+    const p = compile([
+      {
+        name: 'm.rego',
+        source: `package t
+a := x if {
+  x := 5
+  - 2 == 3
+}
+b := total if {
+  total := count([1, 2])
+    + count([3])
+}
+c if {
+  y := 5
+  == 5
+  y
+}
+d := x if {
+  x := 1
+  y := -1
+  x > y
+}
+`,
+      },
+    ]);
+    expect(p.evaluate('data.t')).toEqual({ a: true, b: 3, c: true, d: 1 });
+  });
+});

@@ -714,6 +714,12 @@ class Parser {
       this.next();
       if (items.length > 2) this.fail('one or two terms before "in"');
       const collection = this.parseTermRelation(true);
+      if (this.isKeyword('in') && items.length === 1) {
+        // `some x in xs in ys` (also `some x in xs` / `-1 in ys`, the minus continuing the line) declares
+        // nothing OPA can bind: it reads the membership of the membership, whose x is then unsafe.
+        const membership = call('internal.member_2', [first, collection], loc);
+        return { kind: 'term', term: this.continueIn(membership), with: [], loc };
+      }
       if (items.length === 2)
         return { kind: 'somein', key: items[0], value: items[1] as Term, collection, with: [], loc };
       return { kind: 'somein', value: first, collection, with: [], loc };
@@ -758,8 +764,10 @@ class Parser {
   private parseTermRelation(allowOr: boolean): Term {
     let left = this.parseBinary(allowOr ? 0 : 1);
     for (;;) {
-      const t = this.peek();
+      const ahead = this.newlinesBefore();
+      const t = this.peek(ahead);
       if (t.kind === 'op' && ['==', '!=', '<', '<=', '>', '>='].includes(t.text)) {
+        this.pos += ahead;
         this.next();
         this.skipNewlines();
         const right = this.parseBinary(allowOr ? 0 : 1);
@@ -770,13 +778,25 @@ class Parser {
 
   private static readonly LEVELS = [['|'], ['&'], ['+', '-'], ['*', '/', '%']];
 
+  /**
+   * Newlines before the next token. OPA continues an expression when the next line starts with an infix
+   * operator (`x := a` / `  + b`, and `-1` after a term is `- 1`), so operators are looked for past them.
+   */
+  private newlinesBefore(): number {
+    let ahead = 0;
+    while (this.peek(ahead).kind === 'newline') ahead++;
+    return ahead;
+  }
+
   private parseBinary(level: number): Term {
     if (level >= Parser.LEVELS.length) return this.parseUnary();
     const ops = Parser.LEVELS[level] as string[];
     let left = this.parseBinary(level + 1);
     for (;;) {
-      const t = this.peek();
+      const ahead = this.newlinesBefore();
+      const t = this.peek(ahead);
       if (t.kind === 'op' && ops.includes(t.text)) {
+        this.pos += ahead;
         this.next();
         this.skipNewlines();
         const right = this.parseBinary(level + 1);

@@ -1,11 +1,9 @@
 // Encoding builtins: json (exact numbers), yaml, base64/base64url, hex, urlquery, json.filter/remove/patch.
-import { stringify as yamlStringify } from 'yaml';
 import {
   RegoObject,
   RegoSet,
   isNumber,
   parseNumberText,
-  toJS,
   toGoJSONText,
   toJSONText,
   valuesEqual,
@@ -13,6 +11,7 @@ import {
 } from '../value';
 import { BuiltinError, arr, obj, operandError, register, str, stringBytes, type BuiltinContext } from './registry';
 import { parseYAML } from './yaml';
+import { marshalYAML } from './yaml-marshal';
 
 /** Parses JSON text into a Rego value, keeping big integers exact. Throws BuiltinError on bad input. */
 export function parseJSON(text: string): Value {
@@ -232,7 +231,7 @@ register('json.marshal_with_options', 2, (args, ctx) => {
   return prefix + indentJSON(text, prefix, indent, true).text;
 });
 
-register('yaml.marshal', 1, (args, ctx) => chargedText(yamlStringify(toJS(args[0] as Value)), ctx));
+register('yaml.marshal', 1, (args, ctx) => chargedText(marshalYAML(args[0] as Value), ctx));
 register('yaml.unmarshal', 1, (args, ctx) => parseYAML(chargedInput(str(args, 0), ctx)));
 register('yaml.is_valid', 1, (args, ctx) => {
   const s = args[0] as Value;

@@ -194,15 +194,14 @@ const SEMVER =
 
 register('semver.is_valid', 1, (args) => {
   const v = args[0] as Value;
-  return typeof v === 'string' && SEMVER.test(v) && !v.startsWith('v');
+  // OPA 1.x accepts one leading `v` (v1.2.3), in is_valid and compare alike.
+  return typeof v === 'string' && SEMVER.test(v);
 });
 register('semver.compare', 2, (args) => {
   const a = SEMVER.exec(str(args, 0));
   const b = SEMVER.exec(str(args, 1));
-  if (!a || str(args, 0).startsWith('v'))
-    throw new BuiltinError(`operand 1: string ${JSON.stringify(args[0])} is not a valid SemVer`);
-  if (!b || str(args, 1).startsWith('v'))
-    throw new BuiltinError(`operand 2: string ${JSON.stringify(args[1])} is not a valid SemVer`);
+  if (!a) throw new BuiltinError(`operand 1: string ${JSON.stringify(args[0])} is not a valid SemVer`);
+  if (!b) throw new BuiltinError(`operand 2: string ${JSON.stringify(args[1])} is not a valid SemVer`);
   for (let i = 1; i <= 3; i++) {
     const c = compareNumbers(BigInt(a[i] as string), BigInt(b[i] as string));
     if (c !== 0) return c;

@@ -43,8 +43,22 @@ function sameSize(s: string, ctx: BuiltinContext): string {
   ctx.alloc(stringBytes(s.length * 3));
   return s;
 }
-register('lower', 1, (args, ctx) => sameSize(str(args, 0), ctx).toLowerCase());
-register('upper', 1, (args, ctx) => sameSize(str(args, 0), ctx).toUpperCase());
+/**
+ * Go's strings.ToLower/ToUpper: each code point by its simple (one-to-one) case mapping, with no special
+ * casing (`ß` stays, final `Σ` is `σ`, `İ` lowers to `i`). JavaScript's full mappings can grow a character.
+ */
+function goCaseMap(s: string, upper: boolean): string {
+  let out = '';
+  for (const ch of s) {
+    const mapped = upper ? ch.toUpperCase() : ch.toLowerCase();
+    if (mapped.length === ch.length || Array.from(mapped).length === 1) out += mapped;
+    else if (!upper && ch === '\u0130') out += 'i';
+    else out += ch;
+  }
+  return out;
+}
+register('lower', 1, (args, ctx) => goCaseMap(sameSize(str(args, 0), ctx), false));
+register('upper', 1, (args, ctx) => goCaseMap(sameSize(str(args, 0), ctx), true));
 register('strings.reverse', 1, (args, ctx) => {
   const s = str(args, 0);
   ctx.alloc(stringBytes(s.length) + s.length * ELEMENT_BYTES);
@@ -304,25 +318,83 @@ function parseFmtNumber(format: string, i: number): { value: number; present: bo
 export function sprintf(format: string, values: Value[], ctx?: BuiltinContext): string {
   let out = '';
   let argi = 0;
+  // Go's explicit argument indexes (`%[2]d`) turn off the EXTRA report; a bad one prints BADINDEX.
+  let reordered = false;
+  let goodArgNum = true;
   const cps = format;
+  /** Go's argNumber: `[n]` at j selects argument n-1. */
+  const argNumber = (j: number): { next: number; found: boolean } => {
+    if (cps[j] !== '[') return { next: j, found: false };
+    reordered = true;
+    const close = cps.indexOf(']', j + 1);
+    if (cps.length - j < 3 || close < 0) {
+      goodArgNum = false;
+      return { next: j + 1, found: false };
+    }
+    const digits = cps.slice(j + 1, close);
+    const index = /^[0-9]+$/.test(digits) ? Number(digits) - 1 : -1;
+    if (index >= 0 && index < values.length) {
+      argi = index;
+      return { next: close + 1, found: true };
+    }
+    goodArgNum = false;
+    return { next: close + 1, found: /^[0-9]+$/.test(digits) };
+  };
+  /** Go's intFromArg: `*` takes an int64 argument as a width or precision. */
+  const intFromArg = (): number | undefined => {
+    if (argi >= values.length) return undefined;
+    const v = values[argi++] as Value;
+    if (goTypeName(v) !== 'int64' || !isNumber(v)) return undefined;
+    const n = Number(v);
+    return Math.abs(n) > MAX_FMT_NUMBER ? undefined : n;
+  };
   for (let i = 0; i < cps.length; i++) {
     const c = cps[i] as string;
     if (c !== '%') {
       out += c;
       continue;
     }
+    goodArgNum = true;
     let j = i + 1;
     let flags = '';
     while (j < cps.length && '+-# 0'.includes(cps[j] as string)) flags += cps[j++];
-    const w = parseFmtNumber(cps, j);
-    const width = w.present ? w.value : -1;
-    j = w.next;
-    let prec = -1;
-    if (cps[j] === '.') {
-      const p = parseFmtNumber(cps, j + 1);
-      prec = p.present ? p.value : 0;
-      j = p.next;
+    let index = argNumber(j);
+    j = index.next;
+    let width = -1;
+    if (cps[j] === '*') {
+      j++;
+      const n = intFromArg();
+      if (n === undefined) out += '%!(BADWIDTH)';
+      else if (n < 0) {
+        width = -n;
+        flags = flags.replace(/0/g, '') + '-';
+      } else width = n;
+      index = { next: j, found: false };
+    } else {
+      const w = parseFmtNumber(cps, j);
+      if (w.present) width = w.value;
+      if (index.found && w.present) goodArgNum = false;
+      j = w.next;
     }
+    let prec = -1;
+    if (cps[j] === '.' && j + 1 < cps.length) {
+      j++;
+      if (index.found) goodArgNum = false;
+      index = argNumber(j);
+      j = index.next;
+      if (cps[j] === '*') {
+        j++;
+        const n = intFromArg();
+        if (n === undefined || n < 0) out += '%!(BADPREC)';
+        else prec = n;
+        index = { next: j, found: false };
+      } else {
+        const p = parseFmtNumber(cps, j);
+        prec = p.present ? p.value : 0;
+        j = p.next;
+      }
+    }
+    if (!index.found) j = argNumber(j).next;
     const verb = cps[j];
     i = j;
     if (verb === undefined) {
@@ -333,6 +405,10 @@ export function sprintf(format: string, values: Value[], ctx?: BuiltinContext): 
       out += '%';
       continue;
     }
+    if (!goodArgNum) {
+      out += `%!${verb}(BADINDEX)`;
+      continue;
+    }
     if (argi >= values.length) {
       out += `%!${verb}(MISSING)`;
       continue;
@@ -340,11 +416,16 @@ export function sprintf(format: string, values: Value[], ctx?: BuiltinContext): 
     const v = values[argi++] as Value;
     // Padding and precision zeros are the only output not bounded by the arguments' size.
     ctx?.alloc(stringBytes(Math.max(width, 0) + Math.max(prec, 0)));
-    const text = formatVerb(verb, v, flags, prec);
+    const text = formatVerb(verb, v, flags, prec, width);
+    if (text instanceof BadVerb) {
+      ctx?.alloc(stringBytes(text.text.length));
+      out += text.text;
+      continue;
+    }
     ctx?.alloc(stringBytes(text.length));
     out += pad(text, width, flags.includes('-'), flags.includes('0') && !flags.includes('-'));
   }
-  if (argi < values.length) {
+  if (!reordered && argi < values.length) {
     out +=
       '%!(EXTRA ' +
       values
@@ -371,22 +452,117 @@ function plain(v: Value): string {
   return formatValue(v);
 }
 
-function formatVerb(verb: string, v: Value, flags: string, prec: number): string {
+/** The character of a code point as Go's %c writes it: U+FFFD for surrogates and non-characters. */
+function goRune(n: number): string {
+  return n < 0 || n > 0x10ffff || (n >= 0xd800 && n <= 0xdfff) ? '\uFFFD' : String.fromCodePoint(n);
+}
+
+/** Go's strconv.QuoteRune for the printable ASCII cases and its escapes (%q of an integer). */
+function goQuoteRune(n: number): string {
+  const escapes: Record<number, string> = { 7: '\\a', 8: '\\b', 9: '\\t', 10: '\\n', 11: '\\v', 12: '\\f', 13: '\\r' };
+  if (n === 0x27) return "'\\''";
+  if (n === 0x5c) return "'\\\\'";
+  const escape = escapes[n];
+  if (escape) return `'${escape}'`;
+  if ((n >= 0 && n < 0x20) || n === 0x7f) return `'\\x${n.toString(16).padStart(2, '0')}'`;
+  return `'${goRune(n)}'`;
+}
+
+/** An integer in decimal with at least `prec` digits (Go's integer precision; `%.0d` of 0 is empty). */
+function integerDigits(v: number | bigint, prec: number): string {
+  const text = formatNumber(v);
+  if (prec < 0) return text;
+  if (prec === 0 && text === '0') return '';
+  const negative = text.startsWith('-');
+  const digits = negative ? text.slice(1) : text;
+  return (negative ? '-' : '') + digits.padStart(prec, '0');
+}
+
+/** Go's %x of a float64: `0x1.8p+00`, shortest hex digits or `prec` of them rounded half to even. */
+function goHexFloat(x: number, prec: number, upper: boolean): string {
+  const negative = x < 0 || Object.is(x, -0);
+  let text: string;
+  if (x === 0) text = `0x0${prec > 0 ? '.' + '0'.repeat(prec) : ''}p+00`;
+  else {
+    const view = new DataView(new ArrayBuffer(8));
+    view.setFloat64(0, Math.abs(x));
+    const raw = view.getBigUint64(0);
+    let exp = Number(raw >> 52n) - 1023;
+    let frac = raw & ((1n << 52n) - 1n);
+    if (exp === -1023) {
+      // A subnormal: shift until the leading 1 is the implicit bit.
+      exp = -1022;
+      while (!(frac & (1n << 52n))) {
+        frac <<= 1n;
+        exp--;
+      }
+      frac &= (1n << 52n) - 1n;
+    }
+    let digits = frac.toString(16).padStart(13, '0');
+    if (prec < 0) digits = digits.replace(/0+$/, '');
+    else if (prec < 13) {
+      const dropped = 4n * BigInt(13 - prec);
+      let kept = frac >> dropped;
+      const rest = frac & ((1n << dropped) - 1n);
+      const half = 1n << (dropped - 1n);
+      // Ties go to even, counting the leading 1 (with no digits kept, 1.5 rounds to 2).
+      const odd = (((1n << 52n) | frac) >> dropped) & 1n;
+      if (rest > half || (rest === half && odd === 1n)) kept++;
+      if (kept === 1n << (4n * BigInt(prec))) {
+        kept = 0n;
+        exp++;
+      }
+      digits = prec === 0 ? '' : kept.toString(16).padStart(prec, '0');
+    } else digits = digits.padEnd(prec, '0');
+    text = `0x1${digits ? '.' + digits : ''}p${exp < 0 ? '-' : '+'}${String(Math.abs(exp)).padStart(2, '0')}`;
+  }
+  text = (negative ? '-' : '') + text;
+  return upper ? text.toUpperCase() : text;
+}
+
+/** Text Go writes itself, unpadded by the directive's width (which it already applied inside). */
+class BadVerb {
+  constructor(readonly text: string) {}
+}
+
+/**
+ * Go's text for a verb its argument's type does not take: `%!f(int64=25)`. Go prints the value as %v with
+ * the directive's flags, width and precision (`%.3f` of 5 is `%!f(int64=005)`); a *big.Int names itself
+ * `big.Int`.
+ */
+function badVerb(verb: string, v: Value, flags = '', width = -1, prec = -1): BadVerb {
+  const type = goTypeName(v);
+  let inner: string;
+  if (isNumber(v)) {
+    inner = type === 'float64' ? goFloatG(v as number, prec) : integerDigits(v, prec);
+    if (flags.includes('+') && !inner.startsWith('-')) inner = `+${inner}`;
+  } else inner = prec >= 0 ? Array.from(plain(v)).slice(0, prec).join('') : plain(v);
+  inner = pad(inner, width, flags.includes('-'), flags.includes('0') && !flags.includes('-'));
+  return new BadVerb(`%!${verb}(${type === '*big.Int' ? 'big.Int' : type}=${inner})`);
+}
+
+function formatVerb(verb: string, v: Value, flags: string, prec: number, width = -1): string | BadVerb {
+  const bad = (): BadVerb => badVerb(verb, v, flags, width, prec);
   const plus = flags.includes('+');
   const isInt = typeof v === 'bigint' || (typeof v === 'number' && Number.isInteger(v));
   const sign = (s: string): string => (plus && !s.startsWith('-') ? '+' + s : s);
+  // OPA hands Go integral numbers as int64 or *big.Int, which have no floating-point verbs.
+  if (isInt && 'fFeEgG'.includes(verb)) return bad();
   switch (verb) {
     case 'v':
     case 's':
-      if (isNumber(v) && verb === 's' && !isInt) return `%!s(float64=${goFloatG(v as number, -1)})`;
-      if (isNumber(v) && !isInt) return sign(goFloatG(v as number, -1));
-      if (isNumber(v)) return sign(formatNumber(v));
+      if (isNumber(v) && verb === 's' && !isInt) return bad();
+      // Go's %s has no int64 form (a *big.Int formats itself in decimal).
+      if (isNumber(v) && verb === 's' && goTypeName(v) === 'int64') return bad();
+      // %.3v is %g with that precision for a float, at least that many digits for an integer.
+      // Go reads %+v's flag as "field names", never as a sign.
+      if (isNumber(v) && !isInt) return goFloatG(v as number, prec);
+      if (isNumber(v)) return integerDigits(v, prec);
       if (typeof v === 'string') return prec >= 0 ? Array.from(v).slice(0, prec).join('') : v;
       return formatValue(v);
     case 'd':
-      if (isInt) return sign(formatNumber(v as number | bigint));
-      if (typeof v === 'number') return `%!d(float64=${goFloatG(v, -1)})`;
-      return `%!d(string=${plain(v)})`;
+      if (isInt) return sign(integerDigits(v as number | bigint, prec));
+      return bad();
     case 'f':
     case 'F':
       if (isNumber(v)) {
@@ -394,45 +570,55 @@ function formatVerb(verb: string, v: Value, flags: string, prec: number): string
           return sign(v.toString() + (prec === 0 ? '' : '.' + '0'.repeat(prec < 0 ? 6 : prec)));
         return sign(v.toFixed(prec < 0 ? 6 : prec));
       }
-      return `%!${verb}(string=${plain(v)})`;
+      return bad();
     case 'e':
     case 'E':
       if (isNumber(v)) {
         const s = goExp(Number(v), prec < 0 ? 6 : prec);
         return sign(verb === 'E' ? s.toUpperCase() : s);
       }
-      return `%!${verb}(string=${plain(v)})`;
+      return bad();
     case 'g':
     case 'G':
       if (isNumber(v)) return sign(isInt && prec < 0 ? formatNumber(v) : goFloatG(Number(v), prec, verb === 'G'));
-      return `%!${verb}(string=${plain(v)})`;
+      return bad();
     case 'x':
     case 'X': {
       let s: string;
       if (isInt) s = BigInt(v as number | bigint).toString(16);
       else if (typeof v === 'string') s = Buffer.from(v, 'utf8').toString('hex');
-      else if (typeof v === 'number') return `%!${verb}(float64=${goFloatG(v, -1)})`;
+      else if (typeof v === 'number') return sign(goHexFloat(v, prec, verb === 'X'));
       else s = Buffer.from(formatValue(v), 'utf8').toString('hex');
       if (flags.includes('#')) s = '0x' + s;
       return verb === 'X' ? s.toUpperCase() : s;
     }
     case 'o':
       if (isInt) return BigInt(v as number | bigint).toString(8);
-      return `%!o(${goTypeName(v)}=${plain(v)})`;
+      return bad();
     case 'b':
       if (isInt) return BigInt(v as number | bigint).toString(2);
-      return `%!b(${goTypeName(v)}=${plain(v)})`;
+      return bad();
     case 't':
-      return `%!t(${goTypeName(v)}=${plain(v)})`;
+      return bad();
     case 'q':
+      if (isInt) return goTypeName(v) === 'int64' ? goQuoteRune(Number(v)) : bad();
       return JSON.stringify(plain(v));
+    case 'U':
+      // Go formats the int64 as a uint64: -1 is U+FFFFFFFFFFFFFFFF.
+      if (isInt && goTypeName(v) === 'int64')
+        return `U+${BigInt.asUintN(64, BigInt(v as number | bigint))
+          .toString(16)
+          .toUpperCase()
+          .padStart(4, '0')}`;
+      return bad();
     case 'c':
-      if (isInt) return String.fromCodePoint(Number(v));
-      return `%!c(${goTypeName(v)}=${plain(v)})`;
+      if (isInt && goTypeName(v) !== 'int64') return bad();
+      if (isInt) return goRune(Number(v));
+      return bad();
     case 'T':
       return goTypeName(v);
     default:
-      return `%!${verb}(${goTypeName(v)}=${plain(v)})`;
+      return bad();
   }
 }
 

@@ -236,7 +236,20 @@ register('time.diff', 2, (args) => {
 
 // ---- durations -------------------------------------------------------------------------------
 
-const UNIT_NS: Record<string, number> = { ns: 1, us: 1e3, µs: 1e3, μs: 1e3, ms: 1e6, s: 1e9, m: 60e9, h: 3600e9 };
+// Go's units, plus the days, weeks and (365-day) years OPA 1.x also accepts.
+const UNIT_NS: Record<string, number> = {
+  ns: 1,
+  us: 1e3,
+  µs: 1e3,
+  μs: 1e3,
+  ms: 1e6,
+  s: 1e9,
+  m: 60e9,
+  h: 3600e9,
+  d: 86400e9,
+  w: 7 * 86400e9,
+  y: 365 * 86400e9,
+};
 
 register('time.parse_duration_ns', 1, (args) => {
   const s = str(args, 0);
@@ -250,11 +263,13 @@ register('time.parse_duration_ns', 1, (args) => {
   if (rest === '') throw new BuiltinError(`time: invalid duration "${s}"`);
   let total = 0;
   while (rest.length > 0) {
-    const m = /^(\d*\.?\d*)(ns|us|µs|μs|ms|s|m|h)/.exec(rest);
+    const m = /^(\d*\.?\d*)(ns|us|µs|μs|ms|s|m|h|d|w|y)/.exec(rest);
     if (!m || m[1] === '' || m[1] === '.') throw new BuiltinError(`time: invalid duration "${s}"`);
     total += Number(m[1]) * (UNIT_NS[m[2] as string] as number);
     rest = rest.slice(m[0].length);
   }
+  // Beyond an int64 of nanoseconds Go reports the duration invalid.
+  if (total > 9223372036854775807) throw new BuiltinError(`time: invalid duration "${s}"`);
   return Math.round(neg ? -total : total);
 });
 

@@ -87,9 +87,40 @@ function isBlockSequenceEnd(src: string, offset: number): boolean {
   return false;
 }
 
+/**
+ * Integers as go-yaml reads plain scalars (Go's ParseInt with base 0 after dropping `_`): `0b101`, `0o17`,
+ * `0x1F`, a leading-zero octal `010` (8), `1_000`. YAML 1.2's core schema reads `010` as 10 and the rest
+ * as strings. A leading zero with a non-octal digit (`08`) is not an integer; it falls to the float tag.
+ */
+const goIntTag = {
+  identify: () => false,
+  default: true,
+  tag: 'tag:yaml.org,2002:int',
+  test: /^[-+]?(?:0b[01_]+|0o[0-7_]+|0x[0-9a-fA-F_]+|0[0-7_]+|[1-9][0-9_]*|0)$/,
+  resolve(text: string): bigint {
+    const negative = text.startsWith('-');
+    const digits = text.replace(/^[-+]/, '').replace(/_/g, '');
+    const n = /^0[0-7]/.test(digits) ? BigInt(`0o${digits.slice(1)}`) : BigInt(digits);
+    return negative ? -n : n;
+  },
+};
+
+/** Floats with `_` between digits (`0.1_0`), which go-yaml drops before ParseFloat; `08` too. */
+const goFloatTag = {
+  identify: () => false,
+  default: true,
+  tag: 'tag:yaml.org,2002:float',
+  test: /^[-+]?(?:[0-9][0-9_]*(?:\.[0-9_]*)?|\.[0-9][0-9_]*)(?:[eE][-+]?[0-9]+)?$/,
+  resolve: (text: string): number => Number(text.replace(/_/g, '')),
+};
+
 /** Parses a YAML stream the way OPA does; throws BuiltinError with go-yaml's wording. */
 export function parseYAML(src: string): Value {
-  const docs = parseAllDocuments(src, { intAsBigInt: true, uniqueKeys: false });
+  const docs = parseAllDocuments(src, {
+    intAsBigInt: true,
+    uniqueKeys: false,
+    customTags: (tags) => [goIntTag, goFloatTag, ...tags],
+  });
   if (!Array.isArray(docs)) return null; // an empty stream
   for (const doc of docs) {
     const err = doc.errors[0];
