@@ -301,6 +301,17 @@ export class InvalidNumberError extends Error {
  * number (what JSON.parse made of it) can no longer say, so it is refused rather than turned into Infinity.
  */
 export function fromJS(x: unknown): Value {
+  try {
+    return convertJS(x, false);
+  } catch (error) {
+    // Valid input (all but always) takes the fast path; a refused number is converted again, this time
+    // noting where it sits, so the error names its place without a closure per key on every conversion.
+    if (error instanceof InvalidNumberError && error.path.length === 0) return convertJS(x, true);
+    throw error;
+  }
+}
+
+function convertJS(x: unknown, locate: boolean): Value {
   if (x === null || x === undefined) return null;
   switch (typeof x) {
     case 'boolean':
@@ -312,16 +323,21 @@ export function fromJS(x: unknown): Value {
     case 'bigint':
       return normalizeNumber(x);
   }
-  if (Array.isArray(x)) return x.map((item, i) => located(i, () => fromJS(item)));
+  if (Array.isArray(x)) {
+    const items: Value[] = new Array(x.length);
+    for (let index = 0; index < x.length; index++)
+      items[index] = locate ? located(index, () => convertJS(x[index], true)) : convertJS(x[index], false);
+    return items;
+  }
   if (x instanceof RegoSet || x instanceof RegoObject) return x;
-  if (x instanceof Set) return new RegoSet([...x].map(fromJS));
-  if (x instanceof Map) return new RegoObject([...x].map(([k, v]) => [fromJS(k), fromJS(v)] as [Value, Value]));
+  if (x instanceof Set) return new RegoSet([...x].map((item) => convertJS(item, locate)));
+  if (x instanceof Map)
+    return new RegoObject([...x].map(([k, v]) => [convertJS(k, locate), convertJS(v, locate)] as [Value, Value]));
   const obj = new RegoObject();
-  for (const [k, v] of Object.entries(x as Record<string, unknown>))
-    obj.set(
-      k,
-      located(k, () => fromJS(v)),
-    );
+  for (const k of Object.keys(x)) {
+    const v = (x as Record<string, unknown>)[k];
+    obj.set(k, locate ? located(k, () => convertJS(v, true)) : convertJS(v, false));
+  }
   return obj;
 }
 
