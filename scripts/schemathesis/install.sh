@@ -8,6 +8,9 @@ set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 tools_dir="${1:?usage: install.sh TOOLS_DIR}"
 mkdir -p "$tools_dir"
+# The physical path: a virtualenv records its own location, so one built through a symlink (a worktree's
+# .tools) must not remember the link.
+tools_dir="$(cd "$tools_dir" && pwd -P)"
 
 version=4.32.5
 dir="$tools_dir/schemathesis-v$version"
