@@ -10,6 +10,8 @@ set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 tools_dir="${1:?usage: install.sh TOOLS_DIR}"
 mkdir -p "$tools_dir"
+# The physical path: a virtualenv records its own location (see scripts/schemathesis/install.sh).
+tools_dir="$(cd "$tools_dir" && pwd -P)"
 
 graphite_version=1.1.10
 dir="$tools_dir/graphite-v$graphite_version"
