@@ -14,6 +14,7 @@ import {
 } from '@isd/kit';
 import { z } from 'zod';
 import type { AutopilotConfig } from '../config';
+import { renderTestReportHtml } from '../report/test-html';
 import type { TestVerificationRecord, TestVerificationStore } from '../store/test-verification-store';
 import { DEFAULT_DURATION_RULE, type TestComparison } from '../test-verification/compare';
 import { parseTestResultsXml, TestReportError } from '../test-verification/results';
@@ -166,21 +167,33 @@ export function registerTestVerificationRoutes(http: HttpApp, deps: TestVerifica
     {
       method: 'get',
       path: '/api/v1/test-verifications/:id/report',
-      summary: 'The whole comparison: every new failure, flaky, slower, missing, new and newly skipped test (JSON)',
+      summary:
+        'The whole comparison: every new failure, flaky, slower, missing, new and newly skipped test (HTML, or JSON with ?format=json / Accept: application/json)',
       tags: ['test verifications'],
       auth: 'service-or-user',
       params: verificationIdParams,
       query: reportQuery,
       responses: {
-        200: { description: 'the report' },
+        200: {
+          description: 'text/html report, or its JSON form',
+          schema: z.record(z.string(), z.unknown()),
+          otherContentTypes: ['text/html'],
+        },
         404: { description: 'no such test verification, or not visible to the caller' },
       },
     },
-    async ({ params, caller }) => {
+    async ({ params, query, accepts, caller }) => {
       const verification = await visible(params.id, caller);
+      const report = { ...testVerificationSummary(verification, publicUrl), report: verification.report };
+      const wantsJson =
+        query.format === 'json' ||
+        (query.format === undefined && accepts(['text/html', 'application/json']) === 'application/json');
+      if (wantsJson) return { status: 200, body: report };
       return {
         status: 200,
-        body: { ...testVerificationSummary(verification, publicUrl), report: verification.report },
+        contentType: 'text/html; charset=utf-8',
+        headers: { 'Content-Security-Policy': "default-src 'none'; style-src 'unsafe-inline'; img-src data:" },
+        body: renderTestReportHtml(report),
       };
     },
   );

@@ -231,14 +231,35 @@ describe('the gate contract', () => {
       newFailures: [{ id: 'web.CartTest.pays', message: 'pays failed', baseline: { status: 'passed' } }],
     });
     expect(done.reason).toMatch(/1 new failure; score 50 is fail/);
-    const report = await call(
-      `/api/v1/test-verifications/${first.body.id}/report`,
-      'GET',
-      undefined,
-      gateHeaders('alice'),
-    );
+    const report = await call(`/api/v1/test-verifications/${first.body.id}/report`, 'GET', undefined, {
+      ...gateHeaders('alice'),
+      accept: 'application/json',
+    });
     expect(report.status).toBe(200);
     expect(report.body.report).toMatchObject({ verdict: 'fail', penalties: [{ rule: 'new failure', points: 50 }] });
+    // A browser gets the HTML page (?format=html or its Accept header), locked down by CSP.
+    for (const [query, accept] of [
+      ['', 'text/html,application/xhtml+xml,*/*;q=0.8'],
+      ['?format=html', 'application/json'],
+    ] as const) {
+      const page = await fetch(`${service.url}/api/v1/test-verifications/${first.body.id}/report${query}`, {
+        headers: { ...gateHeaders('alice'), accept },
+      });
+      expect(page.status).toBe(200);
+      expect(page.headers.get('content-type')).toMatch(/^text\/html/);
+      expect(page.headers.get('content-security-policy')).toContain("default-src 'none'");
+      const html = await page.text();
+      expect(html).toContain('data-status="fail"');
+      expect(html).toContain('<code>pays</code>');
+      expect(html).toContain('pays failed');
+    }
+    const json = await fetch(`${service.url}/api/v1/test-verifications/${first.body.id}/report?format=json`, {
+      headers: { ...gateHeaders('alice'), accept: 'text/html' },
+    });
+    expect(json.headers.get('content-type')).toMatch(/^application\/json/);
+    expect(((await json.json()) as Json).report.counts.newFailures).toBe(1);
+    const badFormat = await call(`/api/v1/test-verifications/${first.body.id}/report?format=pdf`);
+    expect(badFormat.status).toBe(400);
     // Another application's user sees nothing.
     const hidden = await call(`/api/v1/test-verifications/${first.body.id}`, 'GET', undefined, gateHeaders('mallory'));
     expect(hidden.status).toBe(404);
