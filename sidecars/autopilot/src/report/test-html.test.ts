@@ -98,9 +98,9 @@ describe('test report page', () => {
       Number(m[1]),
     ]);
     expect(widths.map((w) => w[0])).toEqual(['baseline', 'canary', 'baseline', 'canary']);
-    const [aBase, aCanary, , bCanary] = widths.map((w) => w[1] as number);
-    expect(aCanary / aBase!).toBeCloseTo(4, 1);
-    expect(aCanary / bCanary!).toBeCloseTo(2, 1);
+    const [aBase, aCanary, , bCanary] = widths.map((w) => w[1] as number) as [number, number, number, number];
+    expect(aCanary / aBase).toBeCloseTo(4, 1);
+    expect(aCanary / bCanary).toBeCloseTo(2, 1);
     expect(svg).toContain('from 0 ms');
     const many = Array.from({ length: 50 }, (_, i) => ({ id: `t${i}`, baselineMs: 1, canaryMs: 2, ratio: 2 }));
     expect(durationChart(many).match(/<g /g)).toHaveLength(20);
