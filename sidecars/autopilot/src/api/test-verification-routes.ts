@@ -7,7 +7,9 @@ import {
   canAccessApplication,
   findUnresolvedExpression,
   InputError,
+  nextPageCursor,
   NotFoundError,
+  requireApplicationRead,
   type Caller,
   type FieldIssue,
   type HttpApp,
@@ -20,7 +22,7 @@ import { DEFAULT_DURATION_RULE, type TestComparison } from '../test-verification
 import { parseTestResultsXml, TestReportError } from '../test-verification/results';
 import type { TestVerificationRunner } from '../test-verification/runner';
 import { JENKINS_PERMALINKS, sourceForUrl, type TestRunSpec } from '../test-verification/sources';
-import { reportQuery, verificationIdParams } from './schemas';
+import { reportQuery, testVerificationListSchema, verificationIdParams, verificationListQuery } from './schemas';
 
 const SOURCE_NAME = /^[A-Za-z0-9_-]+$/;
 const BUILD = new RegExp(`^(?:[1-9][0-9]{0,9}|${JENKINS_PERMALINKS.join('|')})$`);
@@ -112,6 +114,47 @@ export function registerTestVerificationRoutes(http: HttpApp, deps: TestVerifica
         status: 202,
         body: testVerificationView(verification, publicUrl),
         headers: { Location: `/api/v1/test-verifications/${verification.id}` },
+      };
+    },
+  );
+
+  http.route(
+    {
+      method: 'get',
+      path: '/api/v1/test-verifications',
+      summary: "An application's test verifications, newest first, filtered and keyset-paged (`next` cursor)",
+      tags: ['test verifications'],
+      auth: 'service-or-user',
+      query: verificationListQuery,
+      responses: {
+        200: { description: 'a page of test verifications, without findings', schema: testVerificationListSchema },
+        400: { description: 'a filter is malformed (the message names it)' },
+        404: { description: 'the caller may not READ the application' },
+      },
+    },
+    async ({ query, caller }) => {
+      if (query.from && query.to && query.from >= query.to)
+        throw new InputError('query.from: must be before query.to', {
+          code: 'invalid_range',
+          issues: [{ path: 'query.from', message: 'must be before query.to' }],
+        });
+      requireApplicationRead(caller, query.application, `application ${query.application}`);
+      const rows = await store.list({
+        application: query.application,
+        pipeline: query.pipeline,
+        stageId: query.stageId,
+        status: query.status,
+        from: query.from,
+        to: query.to,
+        after: query.cursor,
+        limit: query.limit,
+      });
+      return {
+        status: 200,
+        body: {
+          testVerifications: rows.map((row) => testVerificationSummary(row, publicUrl)),
+          next: nextPageCursor(rows, query.limit),
+        },
       };
     },
   );
@@ -341,7 +384,7 @@ function reportUrl(id: string, publicUrl: string | undefined): string {
   return publicUrl ? `${publicUrl.replace(/\/$/, '')}${path}` : path;
 }
 
-function testVerificationSummary(verification: TestVerificationRecord, publicUrl: string | undefined) {
+function testVerificationSummary(verification: Omit<TestVerificationRecord, 'report'>, publicUrl: string | undefined) {
   const runs = (specs: TestRunSpec[]) => specs.map((spec) => ({ kind: spec.kind, label: spec.label }));
   return {
     id: verification.id,
