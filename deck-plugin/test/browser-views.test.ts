@@ -478,6 +478,26 @@ describe('the application views in the browser, through the Gate proxy, against 
     const answer = await session.page.evaluate(async (url) => (await fetch(url!)).status, report);
     expect(answer).toBe(200);
     await session.screenshot('real-sidecars-test-verification');
+
+    // The Verifications view lists it (the newest run of checkout) beside the metric runs, and its Report
+    // link is autopilot's HTML page through the Gate proxy.
+    await session.renderApplicationView('isdVerifications', 'checkout');
+    const row = session.page.locator(`.isd-verification-row[data-id="${id}"]`);
+    await row.waitFor();
+    expect(await session.page.locator('.isd-verification-row').first().getAttribute('data-id')).toBe(id);
+    expect(await row.getAttribute('data-kind')).toBe('test');
+    expect(await row.textContent()).toMatch(/Fail25testsdeploy-prodcheckout-build #42, checkout-build #43/);
+    expect(await session.page.locator('.isd-verification-row[data-kind="metric"]').count()).toBeGreaterThan(40);
+    const href = await row.locator('.isd-report-link').getAttribute('href');
+    const page = await session.page.evaluate(async (url) => {
+      const response = await fetch(url!);
+      return { type: response.headers.get('content-type'), text: await response.text() };
+    }, href);
+    expect(page.type).toMatch(/^text\/html/);
+    expect(page.text).toContain('timeout talking to payments');
+    expect(page.text).toContain('data-count="newFailures"><b>1</b>');
+    expect(page.text).toContain('data-count="flaky"><b>1</b>');
+    await session.screenshot('real-sidecars-verifications-with-tests');
   });
 
   it('raised no errors in the page', () => {

@@ -13,6 +13,7 @@ import type {
   VerificationResult,
   VerificationStatus,
   VerificationSummary,
+  TestVerificationSummary,
   VerificationTemplateSummary,
 } from '../src/api/sidecar-shapes';
 
@@ -253,6 +254,31 @@ export function verificationSummaries(count: number, start = 0): VerificationSum
       thresholds: { pass: 80, marginal: 60 },
       createdAt: new Date(Date.parse('2026-11-22T12:00:00Z') - index * 3_600_000).toISOString(),
       finishedAt: new Date(Date.parse('2026-11-22T12:30:00Z') - index * 3_600_000).toISOString(),
+    };
+  });
+}
+
+/** autopilot's test verification list entries: one every 2 hours, from half an hour after the first metric one. */
+export function testVerificationSummaries(count: number, start = 0): TestVerificationSummary[] {
+  return Array.from({ length: count }, (_, offset) => {
+    const index = start + offset;
+    const id = `0000000${index}`.slice(-8) + '-bbbb-4bbb-8bbb-bbbbbbbbbbbb';
+    return {
+      id,
+      kind: 'test',
+      status: index % 3 === 0 ? 'fail' : 'pass',
+      score: index % 3 === 0 ? 50 : 100,
+      reason: index % 3 === 0 ? '1 new failure; score 50 is fail (pass ≥ 80, marginal ≥ 60)' : null,
+      application: 'checkout',
+      pipelineName: 'deploy-prod',
+      executionId: `exec-t${index}`,
+      stageId: 'stage-2',
+      thresholds: { pass: 80, marginal: 60 },
+      baselineRuns: [{ kind: 'jenkins', label: `checkout-ci #${100 + index}` }],
+      canaryRuns: [{ kind: 'jenkins', label: `checkout-ci #${101 + index}` }],
+      reportUrl: `/api/v1/test-verifications/${id}/report`,
+      createdAt: new Date(Date.parse('2026-11-22T12:30:00Z') - index * 7_200_000).toISOString(),
+      finishedAt: new Date(Date.parse('2026-11-22T12:35:00Z') - index * 7_200_000).toISOString(),
     };
   });
 }

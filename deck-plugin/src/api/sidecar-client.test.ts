@@ -145,6 +145,16 @@ describe('createGateProxyClient', () => {
     gate.on('GET /proxies/sapor/api/v1/policy-gates', { body: { gates: [], next: '' } });
     await expect(client.listPolicyGates({ application: 'a b', limit: 25 })).resolves.toEqual({ items: [], next: null });
     expect(gate.requests[2]?.query).toEqual({ application: 'a b', limit: '25' });
+    gate.on('GET /proxies/autopilot/api/v1/test-verifications', {
+      body: { testVerifications: [{ id: 't' }], next: 'c2' },
+    });
+    await expect(client.listTestVerifications({ application: 'checkout', status: 'fail', limit: 10 })).resolves.toEqual(
+      {
+        items: [{ id: 't' }],
+        next: 'c2',
+      },
+    );
+    expect(gate.requests[3]?.query).toEqual({ application: 'checkout', status: 'fail', limit: '10' });
   });
 
   it('asks for the JSON report and posts a playground check with the draft and input', async () => {

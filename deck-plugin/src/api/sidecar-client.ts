@@ -31,6 +31,7 @@ import type {
   TestVerificationResult,
   VerificationResult,
   VerificationSummary,
+  TestVerificationSummary,
   VerificationTemplateSummary,
 } from './sidecar-shapes';
 
@@ -76,6 +77,8 @@ export interface SidecarClient {
   listPolicies(): Promise<PolicySummary[]>;
   checkPipeline(pipeline: unknown, current?: unknown): Promise<PipelineCheckResult>;
   listVerifications(filter: VerificationListFilter): Promise<Page<VerificationSummary>>;
+  /** The test verifications (JUnit/xUnit comparisons), with the same filters and paging. */
+  listTestVerifications(filter: VerificationListFilter): Promise<Page<TestVerificationSummary>>;
   getVerificationReport(id: string): Promise<VerificationReport>;
   listPolicyGates(filter: PolicyGateListFilter): Promise<Page<PolicyGateRecord>>;
   getPolicyGateInput(id: string): Promise<PolicyGateInput>;
@@ -193,6 +196,11 @@ export function createGateProxyClient(options: GateProxyClientOptions): SidecarC
       pageOf<VerificationSummary>(
         await call('autopilot', 'GET', `/api/v1/verifications?${queryOf(filter)}`),
         'verifications',
+      ),
+    listTestVerifications: async (filter) =>
+      pageOf<TestVerificationSummary>(
+        await call('autopilot', 'GET', `/api/v1/test-verifications?${queryOf(filter)}`),
+        'testVerifications',
       ),
     getVerificationReport: (id) =>
       call('autopilot', 'GET', `/api/v1/verifications/${encodeURIComponent(id)}/report?format=json`),

@@ -322,6 +322,27 @@ export interface VerificationSummary {
   finishedAt: string | null;
 }
 
+/** An entry of autopilot's test verification list (`GET /api/v1/test-verifications`, same filters). */
+export interface TestVerificationSummary {
+  id: string;
+  kind: 'test';
+  status: VerificationStatus;
+  score: number | null;
+  reason: string | null;
+  error?: string;
+  application: string;
+  pipelineName: string | null;
+  executionId: string;
+  stageId: string;
+  thresholds: { pass: number; marginal: number };
+  baselineRuns: Array<{ kind: string; label: string }>;
+  canaryRuns: Array<{ kind: string; label: string }>;
+  /** autopilot's path of the HTML report. */
+  reportUrl: string;
+  createdAt: string;
+  finishedAt: string | null;
+}
+
 /** One page of a keyset-paged list: `next` is the cursor of the following page, null on the last. */
 export interface Page<T> {
   items: T[];

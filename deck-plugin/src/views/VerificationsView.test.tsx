@@ -2,7 +2,7 @@ import { fireEvent, render, screen, waitFor, within } from '@testing-library/rea
 import React from 'react';
 
 import { FakeGate } from '../../test/fake-gate';
-import { verificationReport, verificationSummaries } from '../../test/fixtures';
+import { testVerificationSummaries, verificationReport, verificationSummaries } from '../../test/fixtures';
 import { SidecarClientProvider } from '../api/client-context';
 import { createGateProxyClient } from '../api/sidecar-client';
 import { VERIFICATIONS_PAGE_SIZE, VerificationsView } from './VerificationsView';
@@ -17,6 +17,7 @@ function chart(title: string): SVGElement {
 }
 
 const listRoute = 'GET /proxies/autopilot/api/v1/verifications';
+const testListRoute = 'GET /proxies/autopilot/api/v1/test-verifications';
 const TOTAL = 10_000;
 
 function renderView(gate: FakeGate) {
@@ -28,8 +29,18 @@ function renderView(gate: FakeGate) {
   );
 }
 
-/** autopilot's list over 10,000 stored verifications: a cursor is the offset it reached, as text. */
-function pagedList(gate: FakeGate) {
+/** autopilot's lists over 10,000 stored verifications and `tests` test verifications: a cursor is the offset it reached, as text. */
+function pagedList(gate: FakeGate, tests = 0) {
+  gate.on(testListRoute, (request) => {
+    const start = request.query['cursor'] ? Number(request.query['cursor']) : 0;
+    const count = Math.max(0, Math.min(Number(request.query['limit']), tests - start));
+    return {
+      body: {
+        testVerifications: testVerificationSummaries(count, start),
+        next: start + count < tests ? String(start + count) : null,
+      },
+    };
+  });
   return gate.on(listRoute, (request) => {
     const start = request.query['cursor'] ? Number(request.query['cursor']) : 0;
     const limit = Number(request.query['limit']);
@@ -116,11 +127,80 @@ describe('VerificationsView', () => {
   });
 
   it('says when there is nothing, and shows autopilot’s error instead of an empty table', async () => {
-    const empty = new FakeGate().on(listRoute, { body: { verifications: [], next: null } });
+    const empty = new FakeGate()
+      .on(listRoute, { body: { verifications: [], next: null } })
+      .on(testListRoute, { body: { testVerifications: [], next: null } });
     renderView(empty);
     expect(await screen.findByText('No verifications have run in this application yet.')).toBeTruthy();
-    const failing = new FakeGate().on(listRoute, { status: 400, body: { detail: 'query.limit: too big' } });
+    const failing = new FakeGate()
+      .on(listRoute, { status: 400, body: { detail: 'query.limit: too big' } })
+      .on(testListRoute, { body: { testVerifications: [], next: null } });
     renderView(failing);
     expect(await screen.findByText('autopilot 400: query.limit: too big')).toBeTruthy();
+  });
+
+  it('lists test verifications among the metric ones, newest first, with kind, verdict, score and report link', async () => {
+    const gate = pagedList(new FakeGate(), 100);
+    const { container } = renderView(gate);
+    await waitFor(() =>
+      expect(container.querySelectorAll('.isd-verification-row')).toHaveLength(VERIFICATIONS_PAGE_SIZE),
+    );
+    const rowsShown = [...container.querySelectorAll('.isd-verification-row')];
+    // Metric runs every hour from 12:00, test runs every 2 hours from 12:30: 12:30 test, 12:00 metric, 11:00 metric, 10:30 test…
+    expect(rowsShown.slice(0, 4).map((row) => row.getAttribute('data-kind'))).toEqual([
+      'test',
+      'metric',
+      'metric',
+      'test',
+    ]);
+    expect(rowsShown.filter((row) => row.getAttribute('data-kind') === 'test')).toHaveLength(17);
+    const test = rowsShown[0]!;
+    const cells = [...test.querySelectorAll('td')].map((cell) => cell.textContent);
+    expect(cells.slice(1, 5)).toEqual(['50', 'tests', 'deploy-prod', 'checkout-ci #101']);
+    expect(test.querySelector('[data-status]')?.getAttribute('data-status')).toBe('fail');
+    const link = within(test as HTMLElement).getByText('Report');
+    expect(link.getAttribute('href')).toBe(
+      `${gate.gateUrl}/proxies/autopilot/api/v1/test-verifications/${testVerificationSummaries(1)[0]!.id}/report`,
+    );
+    expect(link.getAttribute('target')).toBe('_blank');
+    expect(rowsShown[1]!.querySelectorAll('td')[2]!.textContent).toBe('metrics');
+    // Both lists were asked with the same filters; the chart draws the test scores as their own line.
+    const testRequests = gate.requests.filter((request) => `${request.method} ${request.path}` === testListRoute);
+    expect(testRequests[0]?.query).toEqual({ application: 'checkout', limit: String(VERIFICATIONS_PAGE_SIZE) });
+    expect(chart('Score over time').querySelectorAll('[data-series]')).toHaveLength(3);
+
+    // The next page goes on where each list stopped: no row twice, none left out.
+    const firstIds = rowsShown.map((row) => row.getAttribute('data-id'));
+    fireEvent.click(screen.getByText('Next'));
+    await waitFor(() => expect(screen.getByText('Page 2')).toBeTruthy());
+    await waitFor(() =>
+      expect(container.querySelector('.isd-verification-row')?.getAttribute('data-id')).not.toBe(firstIds[0]),
+    );
+    const secondIds = [...container.querySelectorAll('.isd-verification-row')].map((row) =>
+      row.getAttribute('data-id'),
+    );
+    expect(secondIds.filter((id) => firstIds.includes(id))).toEqual([]);
+    expect(secondIds[0]).toBe('00000033-aaaa-4aaa-8aaa-aaaaaaaaaaaa');
+  });
+
+  it('shows one kind when asked, asking only its list', async () => {
+    const gate = pagedList(new FakeGate(), 5);
+    const { container } = renderView(gate);
+    await screen.findAllByText('deploy-staging');
+    fireEvent.change(screen.getByLabelText('Kind'), { target: { value: 'test' } });
+    await waitFor(() => expect(container.querySelectorAll('.isd-verification-row')).toHaveLength(5));
+    expect(
+      [...container.querySelectorAll('.isd-verification-row')].map((row) => row.getAttribute('data-kind')),
+    ).toEqual(Array(5).fill('test'));
+    const metricCalls = listRequests(gate).length;
+    fireEvent.change(screen.getByLabelText('Status'), { target: { value: 'fail' } });
+    await waitFor(() =>
+      expect(gate.requests.at(-1)).toMatchObject({
+        path: '/proxies/autopilot/api/v1/test-verifications',
+        query: { status: 'fail' },
+      }),
+    );
+    expect(listRequests(gate)).toHaveLength(metricCalls);
+    expect(screen.queryByText('Next')).toBeNull();
   });
 });

@@ -1,12 +1,14 @@
-// The application's Verifications view: autopilot's verifications newest first, a page at a time, with
-// their scores over time per pipeline, and each run's report (interval scores, and per metric baseline
-// vs canary over time) opened in place. The report's metric part is one component so log results can
+// The application's Verifications view: autopilot's metric and test verifications newest first in one
+// list, a page at a time, with their scores over time per pipeline, and each metric run's report
+// (interval scores, and per metric baseline vs canary over time) opened in place; a test run's HTML
+// report opens in a new tab. The report's metric part is one component so log results can
 // sit beside it later without changing it.
 import React from 'react';
 
 import { useSidecarClient } from '../api/client-context';
 import type {
   ReportMetric,
+  TestVerificationSummary,
   VerificationInterval,
   VerificationReport,
   VerificationStatus,
@@ -18,11 +20,18 @@ import { ErrorNotice, useLoadable } from '../common/components';
 import { PageNav, useCursorPages } from '../common/paging';
 import { formatTime } from '../stages/approval/ApprovalParts';
 import { verdicts } from '../stages/verification/VerificationExecutionDetails';
+import { loadMergedPage, type PageLoader } from './merged-pages';
 
 /** Rows per page. */
 export const VERIFICATIONS_PAGE_SIZE = 50;
 
 const statuses: Array<VerificationStatus | ''> = ['', 'running', 'pass', 'marginal', 'fail', 'error', 'canceled'];
+
+/** A row of the list: a metric verification (metrics and logs) or a test verification (JUnit/xUnit). */
+export type VerificationListRow = (VerificationSummary & { kind: 'metric' }) | TestVerificationSummary;
+
+type Kind = VerificationListRow['kind'];
+const kindNames: Record<Kind, string> = { metric: 'metrics', test: 'tests' };
 
 /** Props of VerificationsView; Deck passes the application of its application states. */
 export interface VerificationsViewProps {
@@ -36,11 +45,20 @@ export function VerificationsView(props: VerificationsViewProps) {
   const [pipelineDraft, setPipelineDraft] = React.useState('');
   const [pipeline, setPipeline] = React.useState('');
   const [status, setStatus] = React.useState<VerificationStatus | ''>('');
+  const [kind, setKind] = React.useState<Kind | ''>('');
   const [openId, setOpenId] = React.useState<string | undefined>();
   const filter = { application: props.app.name, pipeline: pipeline || undefined, status: status || undefined };
+  const loaders: Record<Kind, PageLoader<VerificationListRow>> = {
+    metric: async (cursor, limit) => {
+      const page = await client.listVerifications({ ...filter, limit, cursor });
+      return { ...page, items: page.items.map((row) => ({ ...row, kind: 'metric' as const })) };
+    },
+    test: (cursor, limit) => client.listTestVerifications({ ...filter, limit, cursor }),
+  };
   const pages = useCursorPages(
-    (cursor) => client.listVerifications({ ...filter, limit: VERIFICATIONS_PAGE_SIZE, cursor }),
-    JSON.stringify(filter),
+    (cursor) =>
+      loadMergedPage(kind ? [loaders[kind]] : [loaders.metric, loaders.test], VERIFICATIONS_PAGE_SIZE, cursor),
+    JSON.stringify({ ...filter, kind }),
   );
   const rows = pages.page.state === 'loaded' ? pages.page.value.items : [];
   // Names offered in the pipeline filter: those seen so far (autopilot has no list of pipelines).
@@ -93,6 +111,19 @@ export function VerificationsView(props: VerificationsViewProps) {
             ))}
           </select>
         </label>{' '}
+        <label>
+          Kind{' '}
+          <select
+            className="form-control input-sm"
+            aria-label="Kind"
+            value={kind}
+            onChange={(event) => setKind(event.target.value as Kind | '')}
+          >
+            <option value="">any</option>
+            <option value="metric">{kindNames.metric}</option>
+            <option value="test">{kindNames.test}</option>
+          </select>
+        </label>{' '}
         <button type="submit" className="btn btn-sm btn-default">
           Refresh
         </button>
@@ -104,7 +135,7 @@ export function VerificationsView(props: VerificationsViewProps) {
       )}
       {pages.page.state === 'loaded' && rows.length === 0 && (
         <p className="isd-empty">
-          No verifications{pipeline || status ? ' match' : ' have run in this application yet'}.
+          No verifications{pipeline || status || kind ? ' match' : ' have run in this application yet'}.
         </p>
       )}
       {rows.length > 0 && (
@@ -115,8 +146,9 @@ export function VerificationsView(props: VerificationsViewProps) {
               <tr>
                 <th>Status</th>
                 <th>Score</th>
+                <th>Kind</th>
                 <th>Pipeline</th>
-                <th>Template</th>
+                <th>Compared</th>
                 <th>Started</th>
                 <th>Finished</th>
                 <th />
@@ -141,10 +173,11 @@ export function VerificationsView(props: VerificationsViewProps) {
 }
 
 /** The page's scores over time, one line per pipeline, with the pass and marginal thresholds. */
-function ScoreHistory(props: { rows: VerificationSummary[] }) {
-  const byPipeline = new Map<string, VerificationSummary[]>();
+function ScoreHistory(props: { rows: VerificationListRow[] }) {
+  // Metric and test scores of one pipeline are different gates: one line each.
+  const byPipeline = new Map<string, VerificationListRow[]>();
   for (const row of props.rows) {
-    const name = row.pipelineName ?? '(pipeline not recorded)';
+    const name = `${row.pipelineName ?? '(pipeline not recorded)'}${row.kind === 'test' ? ' (tests)' : ''}`;
     byPipeline.set(name, [...(byPipeline.get(name) ?? []), row]);
   }
   const series: ChartSeries[] = [...byPipeline.entries()].map(([name, rows], index) => ({
@@ -187,37 +220,57 @@ function StatusLabel(props: { status: string }) {
   );
 }
 
-function VerificationRow(props: { row: VerificationSummary; open: boolean; toggle: () => void }) {
+/** What a run compared: the metric template, or the canary's test runs. */
+function compared(row: VerificationListRow): string {
+  if (row.kind === 'metric')
+    return `${row.template.name}${row.template.version !== null ? ` v${row.template.version}` : ''}`;
+  return row.canaryRuns.map((run) => run.label).join(', ');
+}
+
+function VerificationRow(props: { row: VerificationListRow; open: boolean; toggle: () => void }) {
   const { row } = props;
+  const client = useSidecarClient();
+  const name = `${row.pipelineName ?? 'verification'} started ${formatTime(row.createdAt)}`;
   return (
     <>
-      <tr className="isd-verification-row" data-id={row.id}>
+      <tr className="isd-verification-row" data-id={row.id} data-kind={row.kind}>
         <td>
           <StatusLabel status={row.status} />
         </td>
         <td>{formatScore(row.score)}</td>
+        <td>{kindNames[row.kind]}</td>
         <td>{row.pipelineName ?? ''}</td>
-        <td>
-          {row.template.name}
-          {row.template.version !== null ? ` v${row.template.version}` : ''}
-        </td>
+        <td>{compared(row)}</td>
         <td>{formatTime(row.createdAt)}</td>
         <td>{row.finishedAt ? formatTime(row.finishedAt) : ''}</td>
         <td>
-          <button
-            type="button"
-            className="btn btn-xs btn-default"
-            aria-expanded={props.open}
-            aria-label={`${props.open ? 'Hide' : 'Show'} report of ${row.pipelineName ?? 'verification'} started ${formatTime(row.createdAt)}`}
-            onClick={props.toggle}
-          >
-            {props.open ? 'Hide' : 'Report'}
-          </button>
+          {row.kind === 'test' ? (
+            // autopilot's own HTML page (through Gate's proxy): the whole comparison, every finding.
+            <a
+              className="btn btn-xs btn-default isd-report-link"
+              href={client.proxyUrl('autopilot', `/api/v1/test-verifications/${encodeURIComponent(row.id)}/report`)}
+              target="_blank"
+              rel="noopener noreferrer"
+              aria-label={`Open the test report of ${name}`}
+            >
+              Report
+            </a>
+          ) : (
+            <button
+              type="button"
+              className="btn btn-xs btn-default"
+              aria-expanded={props.open}
+              aria-label={`${props.open ? 'Hide' : 'Show'} report of ${name}`}
+              onClick={props.toggle}
+            >
+              {props.open ? 'Hide' : 'Report'}
+            </button>
+          )}
         </td>
       </tr>
-      {props.open && (
+      {props.open && row.kind === 'metric' && (
         <tr className="isd-verification-report-row">
-          <td colSpan={7}>
+          <td colSpan={8}>
             <VerificationReportPanel id={row.id} />
           </td>
         </tr>

@@ -57,7 +57,7 @@ function TestVerificationDetails(props: IExecutionDetailsSectionProps) {
         {typeof result.score === 'number' && <span className="isd-score"> Score {result.score}</span>}{' '}
         {reportUrl && !running && (
           <a className="isd-report-link" href={reportUrl} target="_blank" rel="noopener noreferrer">
-            Full report (JSON)
+            Full report
           </a>
         )}
       </div>

@@ -291,3 +291,30 @@ export const verificationListSchema = z.object({
   verifications: z.array(verificationSummarySchema),
   next: z.string().nullable().describe('cursor of the following page, or null on the last page'),
 });
+
+/** One entry of the test verification list (open its report for the findings). */
+export const testVerificationSummarySchema = z.object({
+  id: z.string(),
+  kind: z.literal('test'),
+  status: z.enum(['running', 'pass', 'marginal', 'fail', 'error', 'canceled']),
+  score: z.number().nullable(),
+  reason: z.string().nullable(),
+  error: z.string().optional(),
+  application: z.string(),
+  executionId: z.string(),
+  stageId: z.string(),
+  pipelineName: z.string().nullable(),
+  thresholds: z.object({ pass: z.number(), marginal: z.number() }),
+  durations: z.record(z.string(), z.number()),
+  baselineRuns: z.array(z.object({ kind: z.string(), label: z.string() })),
+  canaryRuns: z.array(z.object({ kind: z.string(), label: z.string() })),
+  reportUrl: z.string(),
+  createdAt: z.string(),
+  finishedAt: z.string().nullable(),
+});
+
+/** `GET /api/v1/test-verifications`: a page and the cursor of the next. */
+export const testVerificationListSchema = z.object({
+  testVerifications: z.array(testVerificationSummarySchema),
+  next: z.string().nullable().describe('cursor of the following page, or null on the last page'),
+});

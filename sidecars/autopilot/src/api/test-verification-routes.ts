@@ -7,19 +7,22 @@ import {
   canAccessApplication,
   findUnresolvedExpression,
   InputError,
+  nextPageCursor,
   NotFoundError,
+  requireApplicationRead,
   type Caller,
   type FieldIssue,
   type HttpApp,
 } from '@isd/kit';
 import { z } from 'zod';
 import type { AutopilotConfig } from '../config';
+import { renderTestReportHtml } from '../report/test-html';
 import type { TestVerificationRecord, TestVerificationStore } from '../store/test-verification-store';
 import { DEFAULT_DURATION_RULE, type TestComparison } from '../test-verification/compare';
 import { parseTestResultsXml, TestReportError } from '../test-verification/results';
 import type { TestVerificationRunner } from '../test-verification/runner';
 import { JENKINS_PERMALINKS, sourceForUrl, type TestRunSpec } from '../test-verification/sources';
-import { reportQuery, verificationIdParams } from './schemas';
+import { reportQuery, testVerificationListSchema, verificationIdParams, verificationListQuery } from './schemas';
 
 const SOURCE_NAME = /^[A-Za-z0-9_-]+$/;
 const BUILD = new RegExp(`^(?:[1-9][0-9]{0,9}|${JENKINS_PERMALINKS.join('|')})$`);
@@ -118,6 +121,47 @@ export function registerTestVerificationRoutes(http: HttpApp, deps: TestVerifica
   http.route(
     {
       method: 'get',
+      path: '/api/v1/test-verifications',
+      summary: "An application's test verifications, newest first, filtered and keyset-paged (`next` cursor)",
+      tags: ['test verifications'],
+      auth: 'service-or-user',
+      query: verificationListQuery,
+      responses: {
+        200: { description: 'a page of test verifications, without findings', schema: testVerificationListSchema },
+        400: { description: 'a filter is malformed (the message names it)' },
+        404: { description: 'the caller may not READ the application' },
+      },
+    },
+    async ({ query, caller }) => {
+      if (query.from && query.to && query.from >= query.to)
+        throw new InputError('query.from: must be before query.to', {
+          code: 'invalid_range',
+          issues: [{ path: 'query.from', message: 'must be before query.to' }],
+        });
+      requireApplicationRead(caller, query.application, `application ${query.application}`);
+      const rows = await store.list({
+        application: query.application,
+        pipeline: query.pipeline,
+        stageId: query.stageId,
+        status: query.status,
+        from: query.from,
+        to: query.to,
+        after: query.cursor,
+        limit: query.limit,
+      });
+      return {
+        status: 200,
+        body: {
+          testVerifications: rows.map((row) => testVerificationSummary(row, publicUrl)),
+          next: nextPageCursor(rows, query.limit),
+        },
+      };
+    },
+  );
+
+  http.route(
+    {
+      method: 'get',
       path: '/api/v1/test-verifications/:id',
       summary: 'Status, score and the main findings of a test verification',
       tags: ['test verifications'],
@@ -166,21 +210,33 @@ export function registerTestVerificationRoutes(http: HttpApp, deps: TestVerifica
     {
       method: 'get',
       path: '/api/v1/test-verifications/:id/report',
-      summary: 'The whole comparison: every new failure, flaky, slower, missing, new and newly skipped test (JSON)',
+      summary:
+        'The whole comparison: every new failure, flaky, slower, missing, new and newly skipped test (HTML, or JSON with ?format=json / Accept: application/json)',
       tags: ['test verifications'],
       auth: 'service-or-user',
       params: verificationIdParams,
       query: reportQuery,
       responses: {
-        200: { description: 'the report' },
+        200: {
+          description: 'text/html report, or its JSON form',
+          schema: z.record(z.string(), z.unknown()),
+          otherContentTypes: ['text/html'],
+        },
         404: { description: 'no such test verification, or not visible to the caller' },
       },
     },
-    async ({ params, caller }) => {
+    async ({ params, query, accepts, caller }) => {
       const verification = await visible(params.id, caller);
+      const report = { ...testVerificationSummary(verification, publicUrl), report: verification.report };
+      const wantsJson =
+        query.format === 'json' ||
+        (query.format === undefined && accepts(['text/html', 'application/json']) === 'application/json');
+      if (wantsJson) return { status: 200, body: report };
       return {
         status: 200,
-        body: { ...testVerificationSummary(verification, publicUrl), report: verification.report },
+        contentType: 'text/html; charset=utf-8',
+        headers: { 'Content-Security-Policy': "default-src 'none'; style-src 'unsafe-inline'; img-src data:" },
+        body: renderTestReportHtml(report),
       };
     },
   );
@@ -328,7 +384,7 @@ function reportUrl(id: string, publicUrl: string | undefined): string {
   return publicUrl ? `${publicUrl.replace(/\/$/, '')}${path}` : path;
 }
 
-function testVerificationSummary(verification: TestVerificationRecord, publicUrl: string | undefined) {
+function testVerificationSummary(verification: Omit<TestVerificationRecord, 'report'>, publicUrl: string | undefined) {
   const runs = (specs: TestRunSpec[]) => specs.map((spec) => ({ kind: spec.kind, label: spec.label }));
   return {
     id: verification.id,

@@ -97,7 +97,10 @@ beforeAll(async () => {
     autopilotService,
     testServiceConfig(autopilotService, {
       databaseUrl: await createTestDatabase('autopilot_tests_gate'),
-      users: { alice: { roles: [], applications: { web: ['READ'] } }, mallory: { roles: [], applications: {} } },
+      users: {
+        alice: { roles: [], applications: { web: ['READ'], shop: ['READ'] } },
+        mallory: { roles: [], applications: {} },
+      },
       extra: {
         testSources: {
           ci: { type: 'jenkins', url: 'http://127.0.0.1:1/jenkins' },
@@ -231,14 +234,35 @@ describe('the gate contract', () => {
       newFailures: [{ id: 'web.CartTest.pays', message: 'pays failed', baseline: { status: 'passed' } }],
     });
     expect(done.reason).toMatch(/1 new failure; score 50 is fail/);
-    const report = await call(
-      `/api/v1/test-verifications/${first.body.id}/report`,
-      'GET',
-      undefined,
-      gateHeaders('alice'),
-    );
+    const report = await call(`/api/v1/test-verifications/${first.body.id}/report`, 'GET', undefined, {
+      ...gateHeaders('alice'),
+      accept: 'application/json',
+    });
     expect(report.status).toBe(200);
     expect(report.body.report).toMatchObject({ verdict: 'fail', penalties: [{ rule: 'new failure', points: 50 }] });
+    // A browser gets the HTML page (?format=html or its Accept header), locked down by CSP.
+    for (const [query, accept] of [
+      ['', 'text/html,application/xhtml+xml,*/*;q=0.8'],
+      ['?format=html', 'application/json'],
+    ] as const) {
+      const page = await fetch(`${service.url}/api/v1/test-verifications/${first.body.id}/report${query}`, {
+        headers: { ...gateHeaders('alice'), accept },
+      });
+      expect(page.status).toBe(200);
+      expect(page.headers.get('content-type')).toMatch(/^text\/html/);
+      expect(page.headers.get('content-security-policy')).toContain("default-src 'none'");
+      const html = await page.text();
+      expect(html).toContain('data-status="fail"');
+      expect(html).toContain('<code>pays</code>');
+      expect(html).toContain('pays failed');
+    }
+    const json = await fetch(`${service.url}/api/v1/test-verifications/${first.body.id}/report?format=json`, {
+      headers: { ...gateHeaders('alice'), accept: 'text/html' },
+    });
+    expect(json.headers.get('content-type')).toMatch(/^application\/json/);
+    expect(((await json.json()) as Json).report.counts.newFailures).toBe(1);
+    const badFormat = await call(`/api/v1/test-verifications/${first.body.id}/report?format=pdf`);
+    expect(badFormat.status).toBe(400);
     // Another application's user sees nothing.
     const hidden = await call(`/api/v1/test-verifications/${first.body.id}`, 'GET', undefined, gateHeaders('mallory'));
     expect(hidden.status).toBe(404);
@@ -291,5 +315,71 @@ describe('the gate contract', () => {
     expect(['canceled', 'fail']).toContain(cancel.body.status);
     const later = await finished(answer.body.id);
     expect(later.status).toBe(cancel.body.status);
+  });
+});
+
+describe('GET /api/v1/test-verifications', () => {
+  const list = (query: string, user = 'alice') =>
+    call(`/api/v1/test-verifications?${query}`, 'GET', undefined, gateHeaders(user));
+
+  it('pages through every test verification of the application once, newest first, filtered, without findings', async () => {
+    const created: string[] = [];
+    for (const pipelineName of ['deploy', 'deploy', 'nightly']) {
+      const answer = await create({
+        application: 'shop',
+        pipelineName,
+        baseline: [{ xml: baselineXml }],
+        canary: [{ xml: pipelineName === 'nightly' ? baselineXml : canaryXml }],
+      });
+      created.push(answer.body.id);
+      await finished(answer.body.id);
+    }
+    const seen: Json[] = [];
+    let cursor: string | null = null;
+    do {
+      const page = await list(`application=SHOP&limit=2${cursor ? `&cursor=${cursor}` : ''}`);
+      expect(page.status).toBe(200);
+      seen.push(...page.body.testVerifications);
+      cursor = page.body.next;
+    } while (cursor);
+    expect(seen.map((v) => v.id)).toEqual([...created].reverse());
+    expect(seen[0]).toMatchObject({
+      kind: 'test',
+      application: 'shop',
+      status: 'pass',
+      score: 100,
+      pipelineName: 'nightly',
+      reportUrl: `/api/v1/test-verifications/${created[2]}/report`,
+    });
+    expect(seen[0]).not.toHaveProperty('report');
+    expect(seen[0]).not.toHaveProperty('newFailures');
+
+    const deploys = await list('application=shop&pipeline=deploy');
+    expect(deploys.body.testVerifications.map((v: Json) => v.id)).toEqual([created[1], created[0]]);
+    const failed = await list('application=shop&status=fail&limit=1');
+    expect(failed.body.testVerifications).toHaveLength(1);
+    expect(failed.body.testVerifications[0].status).toBe('fail');
+    expect(failed.body.next).not.toBeNull();
+    const future = await list(
+      `application=shop&from=${encodeURIComponent(new Date(Date.now() + 60_000).toISOString())}`,
+    );
+    expect(future.body).toEqual({ testVerifications: [], next: null });
+  });
+
+  it.each([
+    ['application=shop&cursor=nonsense', 'query.cursor'],
+    ['application=shop&status=great', 'query.status'],
+    ['application=shop&limit=0', 'query.limit'],
+    ['pipeline=deploy', 'query.application'],
+    ['application=shop&from=2026-01-02T00:00:00Z&to=2026-01-01T00:00:00Z', 'query.from'],
+  ])('refuses %s naming %s', async (query, field) => {
+    const answer = await list(query);
+    expect(answer.status).toBe(400);
+    expect(JSON.stringify(answer.body)).toContain(field);
+  });
+
+  it('answers a user without READ on the application as if it had none to show', async () => {
+    expect((await list('application=shop', 'mallory')).status).toBe(404);
+    expect((await list('application=web', 'mallory')).status).toBe(404);
   });
 });

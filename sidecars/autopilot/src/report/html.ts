@@ -3,9 +3,9 @@
 import type { Distribution, Report, ReportMetric, SeriesPoints } from './report';
 import { renderLogClusters } from '../logs/report-html';
 
-const BASELINE_COLOR = '#1f77b4';
-const CANARY_COLOR = '#e6550d';
-const STATUS_COLORS: Record<string, string> = {
+export const BASELINE_COLOR = '#1f77b4';
+export const CANARY_COLOR = '#e6550d';
+export const STATUS_COLORS: Record<string, string> = {
   pass: '#2ca02c',
   marginal: '#d6a100',
   fail: '#d62728',
@@ -22,14 +22,19 @@ export function escapeHtml(value: unknown): string {
   );
 }
 
-function formatNumber(value: number | null | undefined): string {
+export function formatNumber(value: number | null | undefined): string {
   if (value === null || value === undefined || !Number.isFinite(value)) return 'n/a';
   const abs = Math.abs(value);
   if (abs !== 0 && (abs < 1e-3 || abs >= 1e6)) return value.toExponential(3);
   return String(Number(value.toPrecision(4)));
 }
 
-function scale(domainMin: number, domainMax: number, rangeMin: number, rangeMax: number): (value: number) => number {
+export function scale(
+  domainMin: number,
+  domainMax: number,
+  rangeMin: number,
+  rangeMax: number,
+): (value: number) => number {
   const span = domainMax - domainMin || 1;
   return (value) => rangeMin + ((value - domainMin) / span) * (rangeMax - rangeMin);
 }

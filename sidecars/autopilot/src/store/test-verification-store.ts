@@ -4,7 +4,12 @@ import type { Database } from '@isd/kit';
 import type { ScoreThresholds } from '../domain';
 import type { DurationRule, TestComparison } from '../test-verification/compare';
 import type { TestRunSpec } from '../test-verification/sources';
-import type { VerificationStatus } from './verification-store';
+import {
+  listQuery,
+  type VerificationCursor,
+  type VerificationListFilter,
+  type VerificationStatus,
+} from './verification-store';
 
 /** What the create request fixed. */
 export interface TestVerificationSpec {
@@ -55,6 +60,10 @@ interface Row {
   updated_at: Date;
   finished_at: Date | null;
 }
+
+/** Every column but the report. */
+const LIST_COLUMNS =
+  'id, execution_id, stage_id, application, pipeline_name, pipeline_id, request, thresholds, status, score, reason, error, created_at, updated_at, finished_at';
 
 function fromRow(row: Row): TestVerificationRecord {
   return {
@@ -117,6 +126,18 @@ export class TestVerificationStore {
       [executionId, stageId],
     );
     return result.rows[0] ? fromRow(result.rows[0]) : undefined;
+  }
+
+  /** A page of an application's test verifications, newest first, without their reports (large). */
+  async list(
+    filter: VerificationListFilter,
+  ): Promise<Array<Omit<TestVerificationRecord, 'report'> & { cursor: VerificationCursor }>> {
+    const { text, values } = listQuery('test_verifications', `${LIST_COLUMNS}, NULL::jsonb AS report`, filter);
+    const result = await this.database.query<Row & { created_micros: string }>(text, values);
+    return result.rows.map((row) => {
+      const { report: _report, ...record } = fromRow(row);
+      return { ...record, cursor: { createdMicros: row.created_micros, id: row.id } };
+    });
   }
 
   async get(id: string): Promise<TestVerificationRecord | undefined> {

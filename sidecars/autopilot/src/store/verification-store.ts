@@ -188,6 +188,41 @@ export interface VerificationListFilter {
   limit: number;
 }
 
+/**
+ * The SQL of one list page of an application's verifications (metric or test ones, which share the
+ * columns filtered on), newest first, keyset-paged on (created_at, id).
+ */
+export function listQuery(
+  table: 'verifications' | 'test_verifications',
+  columns: string,
+  filter: VerificationListFilter,
+): { text: string; values: unknown[] } {
+  const values: unknown[] = [filter.application];
+  const where = ['lower(application) = lower($1)'];
+  const add = (clause: (n: string) => string, value: unknown) => {
+    values.push(value);
+    where.push(clause(`$${values.length}`));
+  };
+  if (filter.pipeline !== undefined) add((n) => `pipeline_name = ${n}`, filter.pipeline);
+  if (filter.stageId !== undefined) add((n) => `stage_id = ${n}`, filter.stageId);
+  if (filter.status !== undefined) add((n) => `status = ${n}`, filter.status);
+  if (filter.from !== undefined) add((n) => `created_at >= ${n}`, filter.from);
+  if (filter.to !== undefined) add((n) => `created_at < ${n}`, filter.to);
+  if (filter.after !== undefined) {
+    values.push(filter.after.createdMicros, filter.after.id);
+    where.push(
+      `(created_at, id) < ('epoch'::timestamptz + $${values.length - 1}::bigint * interval '1 microsecond', $${values.length}::uuid)`,
+    );
+  }
+  values.push(filter.limit);
+  // Postgres keeps microseconds, a Date only milliseconds: the cursor carries the exact instant.
+  return {
+    text: `SELECT ${columns}, (extract(epoch FROM created_at) * 1000000)::bigint::text AS created_micros FROM ${table}
+       WHERE ${where.join(' AND ')} ORDER BY created_at DESC, id DESC LIMIT $${values.length}`,
+    values,
+  };
+}
+
 /** What a new verification is created with. */
 export type NewVerification = Omit<
   VerificationRecord,
@@ -237,30 +272,8 @@ export class VerificationStore {
    * same however deep it is, and rows created meanwhile do not shift later pages).
    */
   async list(filter: VerificationListFilter): Promise<Array<VerificationRecord & { cursor: VerificationCursor }>> {
-    const values: unknown[] = [filter.application];
-    const where = ['lower(application) = lower($1)'];
-    const add = (clause: (n: string) => string, value: unknown) => {
-      values.push(value);
-      where.push(clause(`$${values.length}`));
-    };
-    if (filter.pipeline !== undefined) add((n) => `pipeline_name = ${n}`, filter.pipeline);
-    if (filter.stageId !== undefined) add((n) => `stage_id = ${n}`, filter.stageId);
-    if (filter.status !== undefined) add((n) => `status = ${n}`, filter.status);
-    if (filter.from !== undefined) add((n) => `created_at >= ${n}`, filter.from);
-    if (filter.to !== undefined) add((n) => `created_at < ${n}`, filter.to);
-    if (filter.after !== undefined) {
-      values.push(filter.after.createdMicros, filter.after.id);
-      where.push(
-        `(created_at, id) < ('epoch'::timestamptz + $${values.length - 1}::bigint * interval '1 microsecond', $${values.length}::uuid)`,
-      );
-    }
-    values.push(filter.limit);
-    // Postgres keeps microseconds, a Date only milliseconds: the cursor carries the exact instant.
-    const result = await this.database.query<VerificationRow & { created_micros: string }>(
-      `SELECT *, (extract(epoch FROM created_at) * 1000000)::bigint::text AS created_micros FROM verifications
-       WHERE ${where.join(' AND ')} ORDER BY created_at DESC, id DESC LIMIT $${values.length}`,
-      values,
-    );
+    const { text, values } = listQuery('verifications', '*', filter);
+    const result = await this.database.query<VerificationRow & { created_micros: string }>(text, values);
     return result.rows.map((row) => ({ ...fromRow(row), cursor: { createdMicros: row.created_micros, id: row.id } }));
   }
 
