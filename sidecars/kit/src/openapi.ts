@@ -156,7 +156,7 @@ function withoutNul(schema: Record<string, unknown>): Record<string, unknown> {
       result.allOf = [...((result.allOf as unknown[]) ?? []), { pattern: NO_NUL_PATTERN }];
     }
   }
-  if (types.includes('object') && schema.propertyNames === undefined) {
+  if (types.includes('object') && schema.propertyNames === undefined && !keysExcludeNul(schema)) {
     result.propertyNames = { pattern: NO_NUL_PATTERN };
   }
   return result;
@@ -171,7 +171,17 @@ function excludesNul(pattern: string): boolean {
   if (!pattern.startsWith('^') || !pattern.endsWith('$')) return false;
   // An escaped backslash, then an escaped dot, are plain characters: dropped before looking for the others.
   const rest = pattern.replace(/\\\\/g, '').replace(/\\\./g, '');
-  return !/\.|\[\^|\\[DSWPux0cs]|\|/.test(rest);
+  if (/\[\^|\\[DSWPux0cs]|\|/.test(rest)) return false;
+  // A dot inside a (positive) character class is a plain dot; outside one it is any character.
+  return !rest.replace(/\[[^\]]*\]/g, '').includes('.');
+}
+
+/** Whether an object schema's keys are only its named properties and patterns that cannot hold U+0000. */
+function keysExcludeNul(schema: Record<string, unknown>): boolean {
+  if (schema.additionalProperties !== false) return false;
+  const names = Object.keys(isSchema(schema.properties) ? schema.properties : {});
+  const patterns = Object.keys(isSchema(schema.patternProperties) ? schema.patternProperties : {});
+  return names.every((name) => !name.includes('\u0000')) && patterns.every(excludesNul);
 }
 
 const SUBSCHEMA_KEYS = new Set(['items', 'additionalProperties', 'not', 'propertyNames', 'contains']);

@@ -10,7 +10,13 @@ const SCOPE_KEY = /^[A-Za-z_][A-Za-z0-9_.:-]{0,127}$/;
 export const scopeSchema = z
   .record(z.string().regex(SCOPE_KEY, 'label names are letters, digits, `_`, `.`, `:` or `-`'), z.string().max(1024))
   .refine((scope) => Object.keys(scope).length > 0, 'needs at least one label')
-  .meta({ minProperties: 1 });
+  // Said with patternProperties, not propertyNames: generators draw keys from the pattern instead of filtering.
+  .meta({
+    minProperties: 1,
+    propertyNames: undefined,
+    patternProperties: { [SCOPE_KEY.source]: { type: 'string', maxLength: 1024 } },
+    additionalProperties: false,
+  });
 
 /** A stored template by name and optional version (latest when absent). */
 export const templateRefSchema = z.strictObject({
