@@ -40,7 +40,7 @@ describe('rules the OpenAPI document says', () => {
       }
     }
     expect(wrong).toEqual([]);
-    const documented = z.toJSONSchema(listQuerySchema, { io: 'input' }) as {
+    const documented = z.toJSONSchema(listQuerySchema, { io: 'input' }) as unknown as {
       properties: { limit: { pattern: string } };
     };
     expect(new RegExp(documented.properties.limit.pattern).test('0')).toBe(false);
@@ -52,7 +52,7 @@ describe('rules the OpenAPI document says', () => {
     expect(refused({ action: 'reject', comment: ' \n' })).toBe('a reject needs a comment');
     expect(refused({ action: 'approve', breakGlass: true })).toBe('break-glass needs a reason in the comment');
     expect(refused({ action: 'approve', comment: '\ufeff' })).toBeUndefined();
-    const documented = z.toJSONSchema(decisionRequestSchema, { io: 'input' }) as {
+    const documented = z.toJSONSchema(decisionRequestSchema, { io: 'input' }) as unknown as {
       allOf: { anyOf: { properties: { comment?: { pattern: string } } }[] }[];
     };
     const nonBlank = new RegExp(documented.allOf[0]!.anyOf[1]!.properties.comment!.pattern);
