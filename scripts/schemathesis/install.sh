@@ -14,7 +14,7 @@ tools_dir="$(cd "$tools_dir" && pwd -P)"
 
 version=4.32.5
 dir="$tools_dir/schemathesis-v$version"
-if [ -x "$dir/schemathesis" ]; then
+if [ -x "$dir/schemathesis" ] && "$dir/schemathesis" --version >/dev/null 2>&1; then
   echo "schemathesis $version: present"
   exit 0
 fi
@@ -32,8 +32,10 @@ python3 -m venv "$dir/venv"
   echo "install-test-tools: the installed Schemathesis is not $version" >&2
   exit 1
 }
-# The launcher is written last: its presence means the install finished.
-printf '#!/bin/sh\nexec "%s/venv/bin/schemathesis" "$@"\n' "$dir" > "$dir/schemathesis.tmp"
+# The launcher is written last: its presence means the install finished. It finds the venv beside itself and
+# runs the CLI script with the venv's python, not through the script's shebang: that names the absolute path
+# the venv was built at, which is gone when the tools folder was installed from a worktree since removed.
+printf '#!/bin/sh\nhere="$(dirname "$0")"\nexec "$here/venv/bin/python3" "$here/venv/bin/schemathesis" "$@"\n' > "$dir/schemathesis.tmp"
 chmod +x "$dir/schemathesis.tmp"
 mv "$dir/schemathesis.tmp" "$dir/schemathesis"
 echo "schemathesis $version: installed in $((SECONDS - started)) s"

@@ -41,7 +41,7 @@ export function buildOpenApiDocument(info: OpenApiInfo, routes: AnyRoute[]): Rec
     info,
     paths,
     components: {
-      schemas: { Problem: PROBLEM_SCHEMA },
+      schemas: { Problem: PROBLEM_SCHEMA, JsonWithoutNul: JSON_WITHOUT_NUL_SCHEMA },
       securitySchemes: {
         serviceToken: { type: 'apiKey', in: 'header', name: 'X-ISD-Service-Token', description: 'Orca service token' },
         gateUser: {
@@ -125,8 +125,86 @@ function jsonSchema(schema: z.ZodType, io: 'input' | 'output'): Record<string, u
     string,
     unknown
   >;
-  return rest;
+  return io === 'input' ? withoutNul(rest) : rest;
 }
+
+/** A string without U+0000 (HttpApp refuses any input string or key holding it: Postgres cannot store it). */
+const NO_NUL_PATTERN = '^[^\\u0000]*$';
+
+/**
+ * Says HttpApp's NUL rule in an input schema: every string gets the NUL-free pattern (beside its own, if any),
+ * every object's keys too, and a schema that accepts any value (`{}`, from z.unknown) becomes any JSON value
+ * without NUL, a recursive definition in components.
+ */
+function withoutNul(schema: Record<string, unknown>): Record<string, unknown> {
+  if (Object.keys(schema).length === 0) return { $ref: '#/components/schemas/JsonWithoutNul' };
+  const result: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(schema)) {
+    if (SUBSCHEMA_KEYS.has(key) && isSchema(value)) result[key] = withoutNul(value);
+    else if (SUBSCHEMA_LIST_KEYS.has(key) && Array.isArray(value)) {
+      result[key] = value.map((item) => (isSchema(item) ? withoutNul(item) : item));
+    } else if (SUBSCHEMA_MAP_KEYS.has(key) && isSchema(value)) {
+      result[key] = Object.fromEntries(
+        Object.entries(value).map(([name, item]) => [name, isSchema(item) ? withoutNul(item) : item]),
+      );
+    } else result[key] = value;
+  }
+  const types = Array.isArray(schema.type) ? (schema.type as unknown[]) : [schema.type];
+  if (types.includes('string') && schema.enum === undefined && schema.const === undefined) {
+    if (schema.pattern === undefined) result.pattern = NO_NUL_PATTERN;
+    else if (!excludesNul(String(schema.pattern))) {
+      result.allOf = [...((result.allOf as unknown[]) ?? []), { pattern: NO_NUL_PATTERN }];
+    }
+  }
+  if (types.includes('object') && schema.propertyNames === undefined && !keysExcludeNul(schema)) {
+    result.propertyNames = { pattern: NO_NUL_PATTERN };
+  }
+  return result;
+}
+
+/**
+ * Whether a pattern cannot match a string holding U+0000: anchored at both ends, with no alternation, wildcard,
+ * negated class or escape that could match it. (Adding the NUL pattern beside such a pattern only makes generators
+ * filter more; a conservative answer, false when unsure.)
+ */
+function excludesNul(pattern: string): boolean {
+  if (!pattern.startsWith('^') || !pattern.endsWith('$')) return false;
+  // An escaped backslash, then an escaped dot, are plain characters: dropped before looking for the others.
+  const rest = pattern.replace(/\\\\/g, '').replace(/\\\./g, '');
+  if (/\[\^|\\[DSWPux0cs]|\|/.test(rest)) return false;
+  // A dot inside a (positive) character class is a plain dot; outside one it is any character.
+  return !rest.replace(/\[[^\]]*\]/g, '').includes('.');
+}
+
+/** Whether an object schema's keys are only its named properties and patterns that cannot hold U+0000. */
+function keysExcludeNul(schema: Record<string, unknown>): boolean {
+  if (schema.additionalProperties !== false) return false;
+  const names = Object.keys(isSchema(schema.properties) ? schema.properties : {});
+  const patterns = Object.keys(isSchema(schema.patternProperties) ? schema.patternProperties : {});
+  return names.every((name) => !name.includes('\u0000')) && patterns.every(excludesNul);
+}
+
+const SUBSCHEMA_KEYS = new Set(['items', 'additionalProperties', 'not', 'propertyNames', 'contains']);
+const SUBSCHEMA_LIST_KEYS = new Set(['anyOf', 'oneOf', 'allOf', 'prefixItems']);
+const SUBSCHEMA_MAP_KEYS = new Set(['properties', 'patternProperties', '$defs', 'definitions']);
+
+function isSchema(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+/** Any JSON value with no U+0000 in a string or key: what a z.unknown() input accepts past HttpApp. */
+const JSON_WITHOUT_NUL_SCHEMA = {
+  anyOf: [
+    { type: ['null', 'boolean', 'number'] },
+    { type: 'string', pattern: NO_NUL_PATTERN },
+    { type: 'array', items: { $ref: '#/components/schemas/JsonWithoutNul' } },
+    {
+      type: 'object',
+      propertyNames: { pattern: NO_NUL_PATTERN },
+      additionalProperties: { $ref: '#/components/schemas/JsonWithoutNul' },
+    },
+  ],
+};
 
 function parametersOf(schema: z.ZodType | undefined, location: 'path' | 'query'): Record<string, unknown>[] {
   if (!schema) return [];

@@ -9,7 +9,14 @@ const SCOPE_KEY = /^[A-Za-z_][A-Za-z0-9_.:-]{0,127}$/;
 /** Scope labels selecting one side's series (`{namespace: 'prod', deployment: 'web-v2'}`). */
 export const scopeSchema = z
   .record(z.string().regex(SCOPE_KEY, 'label names are letters, digits, `_`, `.`, `:` or `-`'), z.string().max(1024))
-  .refine((scope) => Object.keys(scope).length > 0, 'needs at least one label');
+  .refine((scope) => Object.keys(scope).length > 0, 'needs at least one label')
+  // Said with patternProperties, not propertyNames: generators draw keys from the pattern instead of filtering.
+  .meta({
+    minProperties: 1,
+    propertyNames: undefined,
+    patternProperties: { [SCOPE_KEY.source]: { type: 'string', maxLength: 1024 } },
+    additionalProperties: false,
+  });
 
 /** A stored template by name and optional version (latest when absent). */
 export const templateRefSchema = z.strictObject({
@@ -64,6 +71,9 @@ export const createVerificationSchema = z.object({
   weights: z
     .strictObject({ metric: z.number().min(0).max(1000), log: z.number().min(0).max(1000) })
     .refine((w) => w.metric + w.log > 0, { message: 'metric and log must not both be 0', path: ['log'] })
+    .meta({
+      anyOf: [{ properties: { metric: { exclusiveMinimum: 0 } } }, { properties: { log: { exclusiveMinimum: 0 } } }],
+    })
     .nullish()
     .describe('Weights of the metric and log scores in the combined score; absent = analysis.metricWeight/logWeight'),
   baseline: scopeSchema,

@@ -68,13 +68,30 @@ function checkAccount(
     });
 }
 
+/** checkAccount in JSON Schema, for the document (a property schema `false` means the property is absent). */
+const ACCOUNT_RULES_JSON_SCHEMA = {
+  allOf: [
+    {
+      anyOf: [
+        { required: ['kubeconfig'], properties: { agent: false } },
+        { required: ['agent'], properties: { kubeconfig: false } },
+      ],
+    },
+    { anyOf: [{ properties: { agent: false } }, { properties: { context: false } }] },
+    {
+      anyOf: [{ properties: { namespaces: { maxItems: 0 } } }, { properties: { omitNamespaces: { maxItems: 0 } } }],
+    },
+  ],
+};
+
 /** What a user sends to create an account. */
-export const accountRequestSchema = accountFields.superRefine(checkAccount);
+export const accountRequestSchema = accountFields.superRefine(checkAccount).meta(ACCOUNT_RULES_JSON_SCHEMA);
 
 /** PUT body: the same, replacing the whole account; `name`, when given, must equal the path's. */
 export const accountUpdateSchema = accountFields
   .extend({ name: accountNameSchema.optional() })
-  .superRefine(checkAccount);
+  .superRefine(checkAccount)
+  .meta(ACCOUNT_RULES_JSON_SCHEMA);
 
 export type AccountRequest = z.output<typeof accountRequestSchema>;
 

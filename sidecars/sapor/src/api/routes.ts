@@ -527,7 +527,11 @@ export function registerRoutes({ http, service, store, adminRoles, reload }: Rou
     },
     400: { description: 'malformed request, or the policy failed on this input (budget, type or conflict error)' },
   };
-  const pathParams = z.object({ path: z.array(z.string()) });
+  // Documented as the one segment a generated client sends (checkSegments refuses an empty one, a quote, a
+  // backslash or a control character); the route also takes several, split at `/`.
+  const pathParams = z.object({
+    path: z.array(z.string()).meta({ type: 'string', items: undefined, pattern: '^[^"\\\\\\u0000-\\u001f/]+$' }),
+  });
   const segmentsOf = (path: string[]) => path.filter((segment, index) => segment !== '' || index < path.length - 1);
 
   http.route(

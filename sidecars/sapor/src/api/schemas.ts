@@ -35,9 +35,19 @@ function hasOneSource(body: { source?: string; modules?: unknown[] }): boolean {
   return (body.source === undefined) !== (body.modules === undefined);
 }
 const oneSourceError = { message: 'give exactly one of source or modules', path: ['modules'] };
+/** hasOneSource in JSON Schema, for the document (a property schema `false` means the property is absent). */
+const ONE_SOURCE_JSON_SCHEMA = {
+  anyOf: [
+    { required: ['source'], properties: { modules: false } },
+    { required: ['modules'], properties: { source: false } },
+  ],
+};
 
 /** Body of `PUT /api/v1/policies/{name}`. */
-export const savePolicySchema = z.strictObject(policySourceFields).refine(hasOneSource, oneSourceError);
+export const savePolicySchema = z
+  .strictObject(policySourceFields)
+  .refine(hasOneSource, oneSourceError)
+  .meta(ONE_SOURCE_JSON_SCHEMA);
 
 /**
  * Body of `POST /api/v1/policies/{name}/check`: a draft as for a save, and optionally an input to
@@ -56,7 +66,8 @@ export const checkPolicySchema = z
         "Document to evaluate (`isd/deploy/deny` or `data.isd.deploy.deny`); default: the draft's first package",
       ),
   })
-  .refine(hasOneSource, oneSourceError);
+  .refine(hasOneSource, oneSourceError)
+  .meta(ONE_SOURCE_JSON_SCHEMA);
 
 /** A policy version as returned by the API. */
 export const policyVersionSchema = z.object({

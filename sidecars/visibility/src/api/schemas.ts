@@ -219,6 +219,13 @@ export const createApprovalSchema = z.strictObject({
 /** A parsed create payload. */
 export type CreateApprovalRequest = z.infer<typeof createApprovalSchema>;
 
+/** A comment with something besides whitespace (what `comment.trim().length > 0` accepts), in JSON Schema. */
+const NON_BLANK_COMMENT = {
+  required: ['comment'],
+  // \ufeff: JavaScript's \s (what trim() removes) has it, Python's (Schemathesis's generator) has not.
+  properties: { comment: { type: 'string', pattern: '[^\\s\\ufeff]' } },
+};
+
 /** `POST /api/v1/approvals/{id}/decisions`. */
 export const decisionRequestSchema = z
   .strictObject({
@@ -243,6 +250,18 @@ export const decisionRequestSchema = z
   .refine((value) => !value.breakGlass || value.action === 'approve', {
     message: 'break-glass only applies to approve',
     path: ['breakGlass'],
+  })
+  // The refinements above, said in JSON Schema for the document (the refinements keep their clearer messages).
+  .meta({
+    allOf: [
+      { anyOf: [{ properties: { action: { const: 'approve' } } }, NON_BLANK_COMMENT] },
+      {
+        anyOf: [
+          { properties: { breakGlass: { const: false } } },
+          { ...NON_BLANK_COMMENT, properties: { ...NON_BLANK_COMMENT.properties, action: { const: 'approve' } } },
+        ],
+      },
+    ],
   });
 
 /** A parsed decision request. */
@@ -266,9 +285,9 @@ export const listQuerySchema = z.strictObject({
   executionId: z.string().min(1).max(MAX_ID_CHARS).optional(),
   limit: z
     .string()
-    .regex(/^\d{1,4}$/, 'a whole number')
+    // 1 to 500 in at most 4 digits (leading zeros allowed), said as a pattern so the document carries the range.
+    .regex(/^(?:0{0,3}[1-9]|0{0,2}[1-9][0-9]|0?[1-4][0-9][0-9]|0?500)$/, 'a whole number from 1 to 500')
     .transform(Number)
-    .pipe(z.number().int().min(1).max(500))
     .optional(),
   offset: z
     .string()
