@@ -15,7 +15,10 @@ function job(source: string, document: string, budget: EngineBudget = unlimited)
   };
 }
 
-const spin = 'package p\nn := count([1 | some a in numbers.range(1, 100000); some b in numbers.range(1, 100000)])';
+// CPU only: no pair passes the filter, so the comprehension never grows and only the deadline can end it
+// (a growing one raced the 48 MiB heap limit against the deadline on a loaded machine).
+const spin =
+  'package p\nn := count([1 | some a in numbers.range(1, 100000); some b in numbers.range(1, 100000); a + b < 0])';
 const hog = 'package p\nn := count(numbers.range(1, 100000000))';
 const quick = 'package p\nx := 40 + 2';
 
