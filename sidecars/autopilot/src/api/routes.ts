@@ -35,6 +35,7 @@ import { importKayentaConfig, importOpsmxTemplate } from '../templates/import';
 import { expandQuery, parseTemplate, scopeKeysUsed, type Template } from '../templates/template';
 import {
   applicationParams,
+  verificationListFilter,
   verificationListQuery,
   verificationListSchema,
   createVerificationSchema,
@@ -126,22 +127,7 @@ export function registerRoutes(http: HttpApp, deps: RouteDependencies): void {
       },
     },
     async ({ query, caller }) => {
-      if (query.from && query.to && query.from >= query.to)
-        throw new InputError('query.from: must be before query.to', {
-          code: 'invalid_range',
-          issues: [{ path: 'query.from', message: 'must be before query.to' }],
-        });
-      requireApplicationRead(caller, query.application, `application ${query.application}`);
-      const rows = await verifications.list({
-        application: query.application,
-        pipeline: query.pipeline,
-        stageId: query.stageId,
-        status: query.status,
-        from: query.from,
-        to: query.to,
-        after: query.cursor,
-        limit: query.limit,
-      });
+      const rows = await verifications.list(verificationListFilter(query, caller));
       return {
         status: 200,
         body: {

@@ -1,7 +1,8 @@
 // Request and response schemas of the autopilot API (validated by the kit, published as OpenAPI).
-import { pageCursorParam } from '@isd/kit';
+import { InputError, pageCursorParam, requireApplicationRead, type Caller } from '@isd/kit';
 import { z } from 'zod';
 import { JUDGE_NAMES } from '../domain';
+import type { VerificationListFilter } from '../store/verification-store';
 import { TEMPLATE_NAME_PATTERN } from '../templates/template';
 
 const SCOPE_KEY = /^[A-Za-z_][A-Za-z0-9_.:-]{0,127}$/;
@@ -278,6 +279,24 @@ export const verificationListQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(MAX_VERIFICATION_PAGE).default(50),
   cursor: pageCursorParam.optional(),
 });
+
+/**
+ * The store filter of a list request (metric or test verifications): the range checked and the caller's
+ * READ on the application required, as both list routes must.
+ */
+export function verificationListFilter(
+  query: z.infer<typeof verificationListQuery>,
+  caller: Caller,
+): VerificationListFilter {
+  if (query.from && query.to && query.from >= query.to)
+    throw new InputError('query.from: must be before query.to', {
+      code: 'invalid_range',
+      issues: [{ path: 'query.from', message: 'must be before query.to' }],
+    });
+  requireApplicationRead(caller, query.application, `application ${query.application}`);
+  const { cursor, ...filter } = query;
+  return { ...filter, after: cursor };
+}
 
 /** One entry of the verification list (no intervals or metrics: open the verification for those). */
 export const verificationSummarySchema = z.object({

@@ -9,7 +9,6 @@ import {
   InputError,
   nextPageCursor,
   NotFoundError,
-  requireApplicationRead,
   type Caller,
   type FieldIssue,
   type HttpApp,
@@ -22,7 +21,13 @@ import { DEFAULT_DURATION_RULE, type TestComparison } from '../test-verification
 import { parseTestResultsXml, TestReportError } from '../test-verification/results';
 import type { TestVerificationRunner } from '../test-verification/runner';
 import { JENKINS_PERMALINKS, sourceForUrl, type TestRunSpec } from '../test-verification/sources';
-import { reportQuery, testVerificationListSchema, verificationIdParams, verificationListQuery } from './schemas';
+import {
+  reportQuery,
+  testVerificationListSchema,
+  verificationIdParams,
+  verificationListFilter,
+  verificationListQuery,
+} from './schemas';
 
 const SOURCE_NAME = /^[A-Za-z0-9_-]+$/;
 const BUILD = new RegExp(`^(?:[1-9][0-9]{0,9}|${JENKINS_PERMALINKS.join('|')})$`);
@@ -133,22 +138,7 @@ export function registerTestVerificationRoutes(http: HttpApp, deps: TestVerifica
       },
     },
     async ({ query, caller }) => {
-      if (query.from && query.to && query.from >= query.to)
-        throw new InputError('query.from: must be before query.to', {
-          code: 'invalid_range',
-          issues: [{ path: 'query.from', message: 'must be before query.to' }],
-        });
-      requireApplicationRead(caller, query.application, `application ${query.application}`);
-      const rows = await store.list({
-        application: query.application,
-        pipeline: query.pipeline,
-        stageId: query.stageId,
-        status: query.status,
-        from: query.from,
-        to: query.to,
-        after: query.cursor,
-        limit: query.limit,
-      });
+      const rows = await store.list(verificationListFilter(query, caller));
       return {
         status: 200,
         body: {
