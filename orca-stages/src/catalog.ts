@@ -144,6 +144,22 @@ function jsonTemplate(fields: Array<[string, string]>): string {
   return ['{', ...lines, '}'].join('\n');
 }
 
+/**
+ * A gate's create payload: where the stage runs, who started it (for the services that record it), then the
+ * stage's own parameters, each read from the stage's values.
+ */
+function gatePayload(parameters: readonly StageParameter[], options: { triggeredBy: boolean }): string {
+  return jsonTemplate([
+    ['application', spel.application],
+    ['pipelineName', spel.pipelineName],
+    ['pipelineId', spel.pipelineId],
+    ['executionId', spel.executionId],
+    ['stageId', spel.stageId],
+    ...(options.triggeredBy ? [['triggeredBy', spel.triggeredBy] as [string, string]] : []),
+    ...parameters.map((parameter): [string, string] => [parameter.name, spel.parameter(parameter.name)]),
+  ]);
+}
+
 const DAY_MS = 24 * 60 * 60 * 1000;
 const HOUR_MS = 60 * 60 * 1000;
 const MINUTE_MS = 60 * 1000;
@@ -433,15 +449,7 @@ const approvalGate: GateStage = {
   },
   createPath: '/api/v1/approvals',
   method: 'POST',
-  payloadTemplate: jsonTemplate([
-    ['application', spel.application],
-    ['pipelineName', spel.pipelineName],
-    ['pipelineId', spel.pipelineId],
-    ['executionId', spel.executionId],
-    ['stageId', spel.stageId],
-    ['triggeredBy', spel.triggeredBy],
-    ...approvalParameters.map((parameter): [string, string] => [parameter.name, spel.parameter(parameter.name)]),
-  ]),
+  payloadTemplate: gatePayload(approvalParameters, { triggeredBy: true }),
   statusUrlResolution: 'locationHeader',
   statusJsonPath: '$.status',
   // CreateWebhookTask stores the resolved Location as `statusEndpoint` in the stage context.
@@ -473,14 +481,7 @@ const verificationGate: GateStage = {
   },
   createPath: '/api/v1/verifications',
   method: 'POST',
-  payloadTemplate: jsonTemplate([
-    ['application', spel.application],
-    ['pipelineName', spel.pipelineName],
-    ['pipelineId', spel.pipelineId],
-    ['executionId', spel.executionId],
-    ['stageId', spel.stageId],
-    ...verificationParameters.map((parameter): [string, string] => [parameter.name, spel.parameter(parameter.name)]),
-  ]),
+  payloadTemplate: gatePayload(verificationParameters, { triggeredBy: false }),
   statusUrlResolution: 'locationHeader',
   statusJsonPath: '$.status',
   cancelEndpointTemplate: '${statusEndpoint}/cancel',
@@ -511,17 +512,7 @@ const testVerificationGate: GateStage = {
   },
   createPath: '/api/v1/test-verifications',
   method: 'POST',
-  payloadTemplate: jsonTemplate([
-    ['application', spel.application],
-    ['pipelineName', spel.pipelineName],
-    ['pipelineId', spel.pipelineId],
-    ['executionId', spel.executionId],
-    ['stageId', spel.stageId],
-    ...testVerificationParameters.map((parameter): [string, string] => [
-      parameter.name,
-      spel.parameter(parameter.name),
-    ]),
-  ]),
+  payloadTemplate: gatePayload(testVerificationParameters, { triggeredBy: false }),
   statusUrlResolution: 'locationHeader',
   statusJsonPath: '$.status',
   cancelEndpointTemplate: '${statusEndpoint}/cancel',
@@ -547,15 +538,7 @@ const policyGate: GateStage = {
   statuses: { running: [], success: ['allow'], terminal: ['deny'], canceled: [] },
   createPath: '/api/v1/policy-gates',
   method: 'POST',
-  payloadTemplate: jsonTemplate([
-    ['application', spel.application],
-    ['pipelineName', spel.pipelineName],
-    ['pipelineId', spel.pipelineId],
-    ['executionId', spel.executionId],
-    ['stageId', spel.stageId],
-    ['triggeredBy', spel.triggeredBy],
-    ...policyParameters.map((parameter): [string, string] => [parameter.name, spel.parameter(parameter.name)]),
-  ]),
+  payloadTemplate: gatePayload(policyParameters, { triggeredBy: true }),
   statusUrlResolution: 'locationHeader',
   statusJsonPath: '$.status',
 };
@@ -583,15 +566,7 @@ const terraformStage: GateStage = {
   },
   createPath: '/api/v1/terraform-runs',
   method: 'POST',
-  payloadTemplate: jsonTemplate([
-    ['application', spel.application],
-    ['pipelineName', spel.pipelineName],
-    ['pipelineId', spel.pipelineId],
-    ['executionId', spel.executionId],
-    ['stageId', spel.stageId],
-    ['triggeredBy', spel.triggeredBy],
-    ...terraformParameters.map((parameter): [string, string] => [parameter.name, spel.parameter(parameter.name)]),
-  ]),
+  payloadTemplate: gatePayload(terraformParameters, { triggeredBy: true }),
   statusUrlResolution: 'locationHeader',
   statusJsonPath: '$.status',
   cancelEndpointTemplate: '${statusEndpoint}/cancel',
@@ -638,15 +613,7 @@ function externalStage(stage: {
     statuses: externalStageStatuses,
     createPath: stage.createPath,
     method: 'POST',
-    payloadTemplate: jsonTemplate([
-      ['application', spel.application],
-      ['pipelineName', spel.pipelineName],
-      ['pipelineId', spel.pipelineId],
-      ['executionId', spel.executionId],
-      ['stageId', spel.stageId],
-      ['triggeredBy', spel.triggeredBy],
-      ...stage.parameters.map((parameter): [string, string] => [parameter.name, spel.parameter(parameter.name)]),
-    ]),
+    payloadTemplate: gatePayload(stage.parameters, { triggeredBy: true }),
     statusUrlResolution: 'locationHeader',
     statusJsonPath: '$.status',
     progressJsonPath: '$.message',
