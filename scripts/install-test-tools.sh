@@ -21,6 +21,7 @@ packages=(
   prometheus        # real Prometheus scraping two prom-client apps in the autopilot provider and e2e tests (sidecars/autopilot/src/providers/prometheus.test.ts, src/api/e2e.test.ts)
   libcairo2         # graphite-web's renderer library, loaded when its render API starts (sidecars/autopilot/src/providers/graphite.test.ts)
   chromium          # headless browser for the deck-plugin browser test (deck-plugin/test/browser.test.ts, playwright-core)
+  python3-venv      # virtualenvs for Graphite (scripts/metric-stores) and Schemathesis (scripts/schemathesis)
 )
 # Packages needed only when a command is missing, as "command:package" (the command may come from
 # elsewhere on the image, e.g. kubectl from the Cloud SDK, which a Debian package would clash with).
