@@ -18,6 +18,8 @@ export interface AgentConfig {
   services: ServiceConfig[];
   /** Idle streams kept open per controller (requests never wait for a round trip while any are idle). */
   poolSize?: number;
+  /** Capability "lane": bodies of 1 MiB or more (known length) cross separate mutual-TLS lanes (default true). */
+  lanes?: boolean;
   /** Port of /healthz, /readyz and /metrics; 0 = ephemeral, null = no listener. */
   healthPort?: number | null;
   healthHost?: string;
@@ -95,6 +97,7 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
       new ControllerConnection(address, {
         agentVersion: config.version ?? '0.1.0',
         poolSize: config.poolSize ?? 2,
+        lanes: config.lanes ?? true,
         serverName: config.serverName,
         initialBackoffMs: config.initialBackoffMs ?? 50,
         // Capped low so an agent is back well under a second after a controller restart.

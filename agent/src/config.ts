@@ -59,6 +59,12 @@ export const agentConfigSchema = z.strictObject({
     .optional()
     .describe('Writable directory where renewed certificates are kept across restarts'),
   poolSize: z.number().int().min(1).max(64).default(2).describe('Idle tunnel streams per controller'),
+  lanes: z
+    .boolean()
+    .default(true)
+    .describe(
+      'Carry bodies of 1 MiB or more (known length) over lanes: extra mutual-TLS connections to the same controller address (ALPN isd-tunnel-lane/1); false keeps all traffic on the gRPC connection',
+    ),
   healthPort: z
     .number()
     .int()
@@ -137,6 +143,7 @@ export function toAgentConfig(
       caPem: readFile(config.credentials.caFile),
     },
     poolSize: config.poolSize,
+    lanes: config.lanes,
     healthPort: config.healthPort,
     healthHost: config.healthHost,
     maxBackoffMs: config.maxBackoffMs,

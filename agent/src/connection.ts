@@ -13,6 +13,7 @@ import {
   type TunnelClient,
 } from '@isd/tunnel-proto';
 import { serveExchange } from './exchange';
+import { AgentLanes } from './lanes';
 import type { Target } from './targets';
 import type { AgentMetrics } from './metrics';
 
@@ -27,6 +28,8 @@ export interface AgentCredentials {
 export interface ConnectionContext {
   agentVersion: string;
   poolSize: number;
+  /** Announce capability "lane". */
+  lanes: boolean;
   serverName?: string;
   initialBackoffMs: number;
   maxBackoffMs: number;
@@ -125,6 +128,8 @@ export class ControllerConnection {
           this.idleStreams = 0;
           this.reuse = welcome.capabilities.includes('reuse');
           this.inline = welcome.capabilities.includes('inline');
+          this.lanes?.close('new session');
+          this.lanes = welcome.capabilities.includes('lane') ? this.startLanes(welcome.sessionId) : undefined;
           this.connected = true;
           this.attempt = 0;
           this.context.metrics.connected.set({ controller: this.address }, 1);
@@ -178,7 +183,9 @@ export class ControllerConnection {
       hello: {
         protocolVersion: PROTOCOL_VERSION,
         agentVersion: this.context.agentVersion,
-        capabilities: AGENT_CAPABILITIES,
+        capabilities: this.context.lanes
+          ? AGENT_CAPABILITIES
+          : AGENT_CAPABILITIES.filter((capability) => capability !== 'lane'),
         endpoints: [...this.context.targets.values()].map((target) => ({
           type: target.type,
           name: target.name,
@@ -198,6 +205,18 @@ export class ControllerConnection {
   private reuse = false;
   /** Both sides announced capability "inline" (a small response in one frame). */
   private inline = false;
+  /** Both sides announced capability "lane": this session's lanes. */
+  private lanes: AgentLanes | undefined;
+
+  private startLanes(sessionId: string): AgentLanes {
+    const lanes = new AgentLanes(
+      sessionId,
+      () => ({ address: this.address, serverName: this.context.serverName, ...this.context.getCredentials() }),
+      (message, fields) => this.context.log('warn', message, { controller: this.address, ...fields }),
+    );
+    lanes.start();
+    return lanes;
+  }
 
   /** Renewal over the tunnel: a fresh key stays here, only a CSR travels. */
   private maybeRenew(): void {
@@ -271,8 +290,11 @@ export class ControllerConnection {
         head,
         this.context.targets.get(`${head.serviceType}/${head.serviceName}`),
         this.context.metrics,
-        reuse,
-        this.inline,
+        {
+          onIdle: reuse,
+          inline: this.inline,
+          lanes: this.lanes,
+        },
       );
       // Top the pool up right after the request is on its way, keeping stream setup off its critical path.
       setImmediate(() => {
@@ -305,12 +327,13 @@ export class ControllerConnection {
     const client = this.client;
     this.control = undefined;
     this.client = undefined;
+    this.lanes?.close(reason);
+    this.lanes = undefined;
     control?.removeAllListeners('data');
     control?.removeAllListeners('end');
     control?.on('error', () => undefined);
     control?.cancel();
     client?.close();
-    void reason;
   }
 
   private scheduleReconnect(): void {

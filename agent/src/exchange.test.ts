@@ -36,6 +36,7 @@ const head = (target: string): NonNullable<ControllerFrame['requestHead']> => ({
   headers: [],
   upgrade: false,
   hasBody: false,
+  lane: false,
 });
 
 function until(check: () => boolean, timeoutMs = 5_000): Promise<void> {
@@ -112,8 +113,7 @@ describe('serveExchange response bodies', () => {
       head('/watch'),
       target,
       createAgentMetrics(),
-      undefined,
-      inline,
+      { inline },
     );
     // The head leaves on its own although the response goes on (inline: it carries the first event).
     await until(() => stream.frames.length > 0);
@@ -145,8 +145,7 @@ describe('serveExchange response bodies', () => {
       head('/small'),
       target,
       createAgentMetrics(),
-      () => (idle += 1),
-      true,
+      { onIdle: () => (idle += 1), inline: true },
     );
     await until(() => idle === 1);
     expect(stream.frames).toHaveLength(1);
@@ -164,8 +163,7 @@ describe('serveExchange response bodies', () => {
       head('/burst'),
       target,
       createAgentMetrics(),
-      undefined,
-      true,
+      { inline: true },
     );
     await until(() => stream.frames.some(({ frame }) => frame.end !== undefined));
     const responseHead = stream.frames[0]?.frame.responseHead;

@@ -1,8 +1,18 @@
 import http from 'node:http';
 import https from 'node:https';
 import type { Duplex } from 'node:stream';
+import type { TLSSocket } from 'node:tls';
 import type * as grpc from '@grpc/grpc-js';
-import type { AgentFrameOut as AgentFrame, ControllerFrame, WireHeader } from '@isd/tunnel-proto';
+import {
+  LANE_MIN_BYTES,
+  declaredLength,
+  encodeLaneHeader,
+  type AgentFrameOut as AgentFrame,
+  type ControllerFrame,
+  type LaneReader,
+  type WireHeader,
+} from '@isd/tunnel-proto';
+import type { AgentLanes } from './lanes';
 import type { Target } from './targets';
 import type { AgentMetrics } from './metrics';
 
@@ -58,6 +68,23 @@ const INLINE_BODY_BYTES = 16 * 1024;
 /** Request bytes buffered for a slow target before the tunnel stream is paused. */
 const TARGET_BUFFER_BYTES = 1024 * 1024;
 
+/** How long an exchange whose request body is on a lane waits for that lane's header. */
+const LANE_WAIT_MS = 10_000;
+
+function headerValue(headers: WireHeader[], name: string): string | undefined {
+  return headers.find((header) => header.name.toLowerCase() === name)?.value;
+}
+
+/** What both sides agreed on for this connection's exchanges. */
+export interface ExchangeOptions {
+  /** Capability "reuse": called once the stream may carry the next request. */
+  onIdle?: () => void;
+  /** Capability "inline": a small response's body and end may ride in its head's frame. */
+  inline?: boolean;
+  /** Capability "lane": large bodies of known length cross the session's lanes. */
+  lanes?: AgentLanes;
+}
+
 function joinPath(prefix: string, target: string): string {
   if (prefix === '/' || prefix === '') return target;
   return `${prefix.replace(/\/$/, '')}${target.startsWith('/') ? target : `/${target}`}`;
@@ -73,10 +100,7 @@ export function serveExchange(
   head: NonNullable<ControllerFrame['requestHead']>,
   target: Target | undefined,
   metrics: AgentMetrics,
-  /** Set when both sides agreed on stream reuse: called once the stream may carry the next request. */
-  onIdle?: () => void,
-  /** Both sides agreed on capability "inline": a small response's body and end may ride in its head's frame. */
-  inline = false,
+  { onIdle, inline = false, lanes }: ExchangeOptions = {},
 ): void {
   const service = `${head.serviceType}/${head.serviceName}`;
   let done = false;
@@ -86,6 +110,10 @@ export function serveExchange(
   // Filled in once the request exists; the abort path may run before that.
   const upstream: { request?: http.ClientRequest } = {};
   let upgradedSocket: Duplex | undefined;
+  // A lane this exchange is reading (request body) or writing (response body) on; destroyed if the
+  // exchange ends before its body is complete, since the lane cannot be resynchronised.
+  let requestLane: LaneReader | undefined;
+  let responseLane: TLSSocket | undefined;
   let status = 0;
   // Inline: the response head, held until the end of the event-loop turn in which it arrived, with the
   // body read in that turn; released on its own (watches need the head now) or with the end.
@@ -109,6 +137,9 @@ export function serveExchange(
     done = true;
     metrics.activeStreams.dec();
     metrics.requests.inc({ service, status: end.error !== undefined ? 'error' : String(status) });
+    // A request lane keeps being read (and its bytes dropped) so it stays usable; a response lane that
+    // did not get its whole body cannot be.
+    responseLane?.destroy();
     const responseHead = end.ok !== undefined ? takeHeld() : undefined;
     if (responseHead) stream.write({ responseHead: { ...responseHead, end } });
     else {
@@ -143,6 +174,8 @@ export function serveExchange(
     held = undefined;
     upstream.request?.destroy();
     upgradedSocket?.destroy();
+    requestLane?.socket.destroy();
+    responseLane?.destroy();
     stream.end();
   };
 
@@ -191,6 +224,13 @@ export function serveExchange(
       statusMessage: response.statusMessage ?? '',
       headers: responseHeaders(response.rawHeaders, false),
     };
+    const length = bodyLength(response);
+    const lane = lanes && length !== undefined && length >= LANE_MIN_BYTES ? lanes.takeResponseLane() : undefined;
+    if (lane && length !== undefined && lanes) {
+      stream.write({ responseHead: { ...responseHead, lane: true } });
+      sendOverLane(response, lane, length, lanes);
+      return;
+    }
     if (inline && !head.upgrade) {
       held = { head: responseHead, chunks: [], bytes: 0 };
       setImmediate(releaseHead);
@@ -251,6 +291,50 @@ export function serveExchange(
       if (!response.complete) finish({ error: 'target connection closed mid-response', trailers: [] });
     });
   });
+
+  /** Response bodies (Content-Length) that may take a lane: not for HEAD, 1xx, 204 or 304, which have none. */
+  function bodyLength(response: http.IncomingMessage): number | undefined {
+    if (head.upgrade || head.method === 'HEAD' || status < 200 || status === 204 || status === 304) return undefined;
+    return declaredLength(response.headers['content-length']);
+  }
+
+  /** Writes the response body on a lane: its header, then exactly `length` bytes, then End over the stream. */
+  function sendOverLane(response: http.IncomingMessage, lane: TLSSocket, length: number, laneSet: AgentLanes): void {
+    responseLane = lane;
+    let sent = 0;
+    const laneClosed = (): void => {
+      response.destroy();
+      finish({ error: 'response lane closed', trailers: [] });
+    };
+    lane.once('close', laneClosed);
+    lane.write(encodeLaneHeader({ direction: 'response', exchangeId: head.exchangeId }));
+    response.on('data', (chunk: Buffer) => {
+      if (done) return;
+      sent += chunk.length;
+      metrics.bytes.inc({ direction: 'response' }, chunk.length);
+      if (!lane.write(chunk)) {
+        response.pause();
+        lane.once('drain', () => response.resume());
+      }
+    });
+    const ended = (error?: string): void => {
+      if (done) return;
+      lane.off('close', laneClosed);
+      if (error !== undefined || sent !== length) {
+        finish({ error: error ?? 'target closed the response early', trailers: [] });
+        return;
+      }
+      // Complete: the lane may carry the next body right after these bytes.
+      responseLane = undefined;
+      laneSet.releaseResponseLane(lane);
+      finish({ ok: {}, trailers: responseHeaders(response.rawTrailers, false) });
+    };
+    response.on('end', () => ended(response.complete ? undefined : 'target closed the response early'));
+    response.on('error', (error) => ended(`target response failed: ${error.message}`));
+    response.on('close', () => {
+      if (!response.complete) ended('target connection closed mid-response');
+    });
+  }
 
   request.on('upgrade', (response: http.IncomingMessage, socket: Duplex, upgradeHead: Buffer) => {
     if (done) {
@@ -314,7 +398,8 @@ export function serveExchange(
         if (upgradedSocket) upgradedSocket.end();
         else {
           requestComplete = true;
-          request.end();
+          // A lane body ends the target request when its last byte is in, not here.
+          if (!head.lane) request.end();
         }
         return;
       case 'cancel':
@@ -324,10 +409,55 @@ export function serveExchange(
         return;
     }
   }
+  /** Capability "lane": the request body (Content-Length bytes) arrives on a lane the controller writes. */
+  function receiveOverLane(laneSet: AgentLanes, length: number): void {
+    laneSet.requestLaneTaken();
+    laneSet.requests.expect(head.exchangeId, LANE_WAIT_MS).then(
+      (reader) => {
+        if (done) {
+          reader.socket.destroy();
+          return;
+        }
+        requestLane = reader;
+        reader.readBody(
+          length,
+          (chunk) => {
+            if (done) return true;
+            metrics.bytes.inc({ direction: 'request' }, chunk.length);
+            if (request.write(chunk) || request.writableLength < TARGET_BUFFER_BYTES) return true;
+            request.once('drain', () => reader.resume());
+            return false;
+          },
+          (error) => {
+            requestLane = undefined;
+            if (done) return;
+            if (error) {
+              upstream.request?.destroy();
+              finish({ error: `request body lane failed: ${error.message}`, trailers: [] });
+              return;
+            }
+            request.end();
+          },
+        );
+      },
+      (error: Error) => {
+        upstream.request?.destroy();
+        finish({ error: `request body lane: ${error.message}`, trailers: [] });
+      },
+    );
+  }
+
   stream.on('data', onFrame);
   // The controller ending the stream early (client gone, controller killed) aborts the target request.
   stream.on('end', abortUpstream);
   stream.on('error', abortUpstream);
   if (!head.hasBody && !head.upgrade) request.end();
   if (head.upgrade) request.end();
+  if (head.lane) {
+    const length = declaredLength(headerValue(head.headers, 'content-length'));
+    if (!lanes || length === undefined) {
+      request.destroy();
+      finish({ error: 'request body announced on a lane without one', trailers: [] });
+    } else receiveOverLane(lanes, length);
+  }
 }

@@ -1,5 +1,6 @@
 // Tunnel CPU profile: npx tsx bench/tunnel/profile.ts [--cpu-prof] [--perf] [--size=MB] [--runs=N]
-// [--only=down|up] [--https-target] [--small=N] [--light-traffic] [--pause=MS] [--without-node-flags]. The same separate
+// [--only=down|up] [--https-target] [--small=N] [--light-traffic] [--pause=MS] [--without-node-flags]
+// [--without-lanes]. The same separate
 // processes as the benchmark, one direction at a time, reporting controller and agent CPU (user/system) per
 // GB; --small=N instead sends N sequential 1 KB GETs and reports their CPU per request (the cost that decides
 // latency on a busy machine). --light-traffic runs 5 s of small requests before the transfers;
@@ -80,6 +81,7 @@ async function main(): Promise<void> {
         services: [{ name: 'target', type: 'generic', url: target.ready.url, caPem: targetCredentials?.caPem }],
         healthPort: null,
         poolSize: 4,
+        lanes: !process.argv.includes('--without-lanes'),
       },
     },
     'agent',

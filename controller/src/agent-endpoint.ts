@@ -1,8 +1,9 @@
 import type http2 from 'node:http2';
-import type { Socket } from 'node:net';
+import tls from 'node:tls';
 import * as grpc from '@grpc/grpc-js';
-import { loadTunnelDefinition } from '@isd/tunnel-proto';
+import { LANE_ALPN, loadTunnelDefinition } from '@isd/tunnel-proto';
 import type { CertificateAuthority, Credentials } from './pki';
+import { acceptLane } from './lanes';
 import { createTunnelHandlers, type TunnelServiceOptions } from './tunnel-service';
 
 /** Per-stream HTTP/2 receive window: 64 KiB (the default) caps one stream at a few tens of MB/s. */
@@ -12,7 +13,7 @@ const CONNECTION_WINDOW_BYTES = 16 * 1024 * 1024;
 
 interface GrpcServerInternals {
   commonServerOptions?: { settings?: http2.Settings };
-  http2Servers?: Map<http2.Http2SecureServer, unknown>;
+  http2Servers?: Map<http2.Http2Server, unknown>;
 }
 
 /**
@@ -29,13 +30,19 @@ function raiseFlowControlWindows(server: grpc.Server): void {
   };
 }
 
-/** The agent endpoint: the Tunnel gRPC service behind mutual TLS (client certificates of our CA only). */
+/** The agent endpoint: the Tunnel gRPC service and lanes behind mutual TLS (client certificates of our CA only). */
 export interface AgentEndpoint {
   port: number;
   /** Ends every agent connection at once (after the sessions were drained). */
   forceShutdown(): void;
 }
 
+/**
+ * One TLS listener carries both kinds of agent connection, told apart by ALPN: "h2" is the gRPC service
+ * (handed to grpc-js over its connection injector, so grpc-js sees the TLS socket and its peer
+ * certificate as usual), "isd-tunnel-lane/1" a lane. Mutual TLS is enforced in the handshake (our CA
+ * only, not expired) for both.
+ */
 export async function startAgentEndpoint(options: {
   host: string;
   port: number;
@@ -52,28 +59,46 @@ export async function startAgentEndpoint(options: {
   });
   server.addService(loadTunnelDefinition(), createTunnelHandlers(options.tunnel));
   raiseFlowControlWindows(server);
-  // Mutual TLS is enforced in the handshake (our CA only, not expired).
-  const credentials = grpc.ServerCredentials.createSsl(
-    Buffer.from(options.ca.certPem),
-    [
-      {
-        cert_chain: Buffer.from(options.serverCertificate.certPem),
-        private_key: Buffer.from(options.serverCertificate.keyPem),
-      },
-    ],
-    true,
-  );
-  const host = options.host.includes(':') ? `[${options.host}]` : options.host;
-  const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync(`${host}:${options.port}`, credentials, (error, bound) =>
-      error ? reject(error) : resolve(bound),
-    ),
-  );
+  // TLS is ours; grpc-js speaks HTTP/2 over the already secured socket.
+  const injector = server.createConnectionInjector(grpc.ServerCredentials.createInsecure());
   for (const http2Server of (server as unknown as GrpcServerInternals).http2Servers?.keys() ?? []) {
     http2Server.on('session', (session) => session.setLocalWindowSize(CONNECTION_WINDOW_BYTES));
-    // Small frames (request heads, WINDOW_UPDATEs, watch events) must not wait for Nagle's algorithm;
-    // the grpc-js client sets this on its side, the server does not.
-    http2Server.on('connection', (socket: Socket) => socket.setNoDelay(true));
   }
-  return { port, forceShutdown: () => server.forceShutdown() };
+  const listener = tls.createServer({
+    key: options.serverCertificate.keyPem,
+    cert: options.serverCertificate.certPem,
+    ca: [options.ca.certPem],
+    requestCert: true,
+    rejectUnauthorized: true,
+    ALPNProtocols: ['h2', LANE_ALPN],
+  });
+  const sockets = new Set<tls.TLSSocket>();
+  listener.on('secureConnection', (socket: tls.TLSSocket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+    // Small frames (request heads, WINDOW_UPDATEs, watch events) must not wait for Nagle's algorithm.
+    socket.setNoDelay(true);
+    if (socket.alpnProtocol === LANE_ALPN) acceptLane(socket, options.ca, options.tunnel.registry);
+    else if (socket.alpnProtocol === 'h2') injector.injectConnection(socket);
+    else socket.destroy();
+  });
+  // Failed handshakes (wrong CA, no certificate) only concern that connection.
+  listener.on('tlsClientError', () => undefined);
+  const host = options.host.includes(':') ? options.host.replace(/^\[|\]$/g, '') : options.host;
+  await new Promise<void>((resolve, reject) => {
+    listener.once('error', reject);
+    listener.listen(options.port, host, () => {
+      listener.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (listener.address() as { port: number }).port;
+  return {
+    port,
+    forceShutdown: () => {
+      listener.close();
+      server.forceShutdown();
+      for (const socket of sockets) socket.destroy();
+    },
+  };
 }

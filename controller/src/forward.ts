@@ -3,7 +3,16 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { performance } from 'node:perf_hooks';
 import type { ControllerMetrics } from './metrics';
-import type { AgentFrame, ControllerFrameOut as ControllerFrame, WireHeader } from '@isd/tunnel-proto';
+import type { TLSSocket } from 'node:tls';
+import {
+  LANE_MIN_BYTES,
+  declaredLength,
+  encodeLaneHeader,
+  type AgentFrame,
+  type ControllerFrameOut as ControllerFrame,
+  type LaneReader,
+  type WireHeader,
+} from '@isd/tunnel-proto';
 import { endToEndHeaders, flatHeaders, rawResponseHead } from './http-headers';
 import type { ExchangeCall, SessionRegistry, AgentSession } from './sessions';
 import { PROBLEM_CONTENT_TYPE, problemJson } from './problem';
@@ -70,14 +79,16 @@ async function claimStream(
 }
 
 function requestHead(
+  exchangeId: string,
   route: Route,
   req: IncomingMessage,
   upgrade: boolean,
   hasBody: boolean,
+  lane = false,
 ): { requestHead: NonNullable<ControllerFrame['requestHead']> } {
   return {
     requestHead: {
-      exchangeId: randomUUID(),
+      exchangeId,
       serviceType: route.type,
       serviceName: route.name,
       method: req.method ?? 'GET',
@@ -85,6 +96,7 @@ function requestHead(
       headers: endToEndHeaders(req.rawHeaders, { drop: CALLER_CREDENTIAL_HEADERS, keep: upgrade ? ['upgrade'] : [] }),
       upgrade,
       hasBody,
+      lane,
     },
   };
 }
@@ -125,9 +137,15 @@ export async function forwardRequest(
     req.resume();
   };
   let requestComplete = false;
+  // Lanes this exchange reads (response body) or writes (request body); a lane whose body is not
+  // complete when the exchange ends cannot be resynchronised, so it is destroyed.
+  let responseLane: LaneReader | undefined;
+  let requestLane: TLSSocket | undefined;
   const finish = (reusable = false): void => {
     if (done) return;
     done = true;
+    responseLane?.socket.destroy();
+    requestLane?.destroy();
     session.outstanding -= 1;
     context.inFlight.count -= 1;
     metrics.activeStreams.dec();
@@ -155,8 +173,15 @@ export async function forwardRequest(
 
   const hasBody = requestHasBody(req);
   requestComplete = !hasBody;
-  call.write(requestHead(route, req, false, hasBody));
-  if (hasBody) {
+  const exchangeId = randomUUID();
+  const length = declaredLength(req.headers['content-length']);
+  const requestLaneSocket =
+    hasBody && length !== undefined && length >= LANE_MIN_BYTES && length <= context.maxRequestBodyBytes
+      ? session.lanes.takeRequestLane()
+      : undefined;
+  call.write(requestHead(exchangeId, route, req, false, hasBody, requestLaneSocket !== undefined));
+  if (requestLaneSocket) sendBodyOverLane(requestLaneSocket);
+  else if (hasBody) {
     let received = 0;
     // TLS hands us the body in ≤16 KiB records; one tunnel frame per record would multiply the
     // per-frame work, so records arriving in one event-loop turn leave as one frame (up to
@@ -204,6 +229,35 @@ export async function forwardRequest(
     });
   }
 
+  /**
+   * Capability "lane": the request body (Content-Length bytes, which Node's parser holds the client to)
+   * goes on an idle request lane as raw bytes after the lane header; the agent counts them out.
+   */
+  function sendBodyOverLane(lane: TLSSocket): void {
+    requestLane = lane;
+    lane.write(encodeLaneHeader({ direction: 'request', exchangeId }));
+    const laneClosed = (): void => broken('request lane closed');
+    lane.once('close', laneClosed);
+    req.on('data', (chunk: Buffer) => {
+      if (done) return;
+      metrics.bytes.inc({ direction: 'request' }, chunk.length);
+      if (!lane.write(chunk)) {
+        req.pause();
+        lane.once('drain', resumeRequest);
+      }
+    });
+    req.on('end', () => {
+      if (done) return;
+      lane.off('close', laneClosed);
+      requestLane = undefined;
+      session.lanes.releaseRequestLane(lane);
+      metrics.laneBodies.inc({ direction: 'request' });
+      // As after Body frames: the agent applies the same reuse rule once it sees BodyEnd.
+      call.write({ bodyEnd: {} });
+      requestComplete = true;
+    });
+  }
+
   const resumeCall = (): void => {
     call.resume();
   };
@@ -233,6 +287,11 @@ export async function forwardRequest(
         status = head.status;
         metrics.requestDuration.observe(labels(), (performance.now() - startedAt) / 1000);
         res.writeHead(head.status, head.statusMessage || undefined, flatHeaders(head.headers));
+        if (head.lane) {
+          const contentLength = head.headers.find((header) => header.name.toLowerCase() === 'content-length');
+          receiveBodyOverLane(declaredLength(contentLength?.value));
+          return;
+        }
         // Capability "inline": a small response's body and end ride in the head's frame.
         const inline = head.body.length > 0 || head.end !== null;
         // Watches and logs -f need the head now, not with the first body byte.
@@ -263,10 +322,59 @@ export async function forwardRequest(
       res.once('drain', resumeCall);
     }
   }
+  /**
+   * Capability "lane": the response body (the head's Content-Length) arrives on a response lane the agent
+   * writes; End still comes on the stream, and the response completes when both are in.
+   */
+  function receiveBodyOverLane(length: number | undefined): void {
+    if (length === undefined) {
+      broken('agent sent a lane body without a Content-Length');
+      return;
+    }
+    laneBody = 'pending';
+    res.flushHeaders();
+    session.lanes.responses.expect(exchangeId, context.streamWaitMs).then(
+      (reader) => {
+        if (done) {
+          reader.socket.destroy();
+          return;
+        }
+        responseLane = reader;
+        const resumeLane = (): void => reader.resume();
+        reader.readBody(
+          length,
+          (chunk) => {
+            metrics.bytes.inc({ direction: 'response' }, chunk.length);
+            if (res.write(chunk) || res.writableLength < CLIENT_BUFFER_BYTES) return true;
+            res.once('drain', resumeLane);
+            return false;
+          },
+          (error) => {
+            responseLane = undefined;
+            if (error) {
+              broken(`response lane: ${error.message}`);
+              return;
+            }
+            laneBody = 'complete';
+            metrics.laneBodies.inc({ direction: 'response' });
+            if (laneEnd) onEnd(laneEnd);
+          },
+        );
+      },
+      (error: Error) => broken(`response lane: ${error.message}`),
+    );
+  }
+  // The stream's End of a lane body, kept until the lane has delivered every byte.
+  let laneBody: 'none' | 'pending' | 'complete' = 'none';
+  let laneEnd: AgentFrame['end'] | undefined;
   function onEnd(end: AgentFrame['end']): void {
     if (done) return;
     if (end?.result !== 'ok') {
       broken(end?.error || 'upstream failed');
+      return;
+    }
+    if (laneBody === 'pending') {
+      laneEnd = end;
       return;
     }
     if (!res.headersSent) {
@@ -354,7 +462,7 @@ export async function forwardUpgrade(
     socket.resume();
   };
 
-  call.write(requestHead(route, req, true, false));
+  call.write(requestHead(randomUUID(), route, req, true, false));
   call.on('data', (frame: AgentFrame) => {
     if (done) return;
     switch (frame.frame) {

@@ -8,6 +8,7 @@ export interface ControllerMetrics {
   requests: Counter<'agent' | 'service' | 'status'>;
   requestDuration: Histogram<'agent' | 'service' | 'status'>;
   bytes: Counter<'direction'>;
+  laneBodies: Counter<'direction'>;
   activeStreams: Gauge;
   refusedStreams: Counter<'reason'>;
   pingRoundTrip: Histogram;
@@ -49,6 +50,12 @@ export function createControllerMetrics(defaultMetrics = false): ControllerMetri
     bytes: new Counter({
       name: 'isd_tunnel_bytes_total',
       help: 'Body bytes forwarded, by direction',
+      labelNames: ['direction'],
+      registers,
+    }),
+    laneBodies: new Counter({
+      name: 'isd_tunnel_lane_bodies_total',
+      help: 'Bodies carried whole on lanes (capability lane), by direction',
       labelNames: ['direction'],
       registers,
     }),

@@ -4,6 +4,7 @@ import type {
   ControllerControlOut as ControllerControl,
   ControllerFrameOut as ControllerFrame,
 } from '@isd/tunnel-proto';
+import { SessionLanes } from './lanes';
 
 /** A server-side Exchange stream: reads agent frames, writes controller frames. */
 export type ExchangeCall = grpc.ServerDuplexStream<AgentFrame, ControllerFrame>;
@@ -55,6 +56,8 @@ export class AgentSession {
   private requested = 0;
   private closed = false;
   private readonly idleListeners = new Map<ExchangeCall, () => void>();
+  /** Capability "lane": the session's lane connections. */
+  readonly lanes = new SessionLanes();
 
   constructor(
     readonly id: string,
@@ -166,6 +169,7 @@ export class AgentSession {
       this.detach(call);
       call.end();
     }
+    this.lanes.close(`agent ${this.agentName} disconnected: ${reason}`);
   }
 
   /** Snapshot for statistics. */

@@ -91,8 +91,12 @@ export async function startTestTarget(): Promise<TestTarget> {
         return;
       }
       case '/bytes': {
+        // n bytes of 7; with ?chunked the length is not declared.
         const size = Number(url.searchParams.get('n') ?? '0');
-        res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': size });
+        res.writeHead(200, {
+          'content-type': 'application/octet-stream',
+          ...(url.searchParams.has('chunked') ? {} : { 'content-length': size }),
+        });
         const chunk = Buffer.alloc(64 * 1024, 7);
         let sent = 0;
         const writeSome = (): void => {
@@ -107,6 +111,13 @@ export async function startTestTarget(): Promise<TestTarget> {
           res.end();
         };
         writeSome();
+        return;
+      }
+      case '/short': {
+        // Declares n bytes, sends half of them, then kills the socket: a truncated body of known length.
+        const size = Number(url.searchParams.get('n') ?? '0');
+        res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': size });
+        res.write(Buffer.alloc(Math.floor(size / 2), 5), () => setTimeout(() => req.socket.destroy(), 20));
         return;
       }
       case '/slow': {
@@ -190,7 +201,7 @@ export interface TunnelFixture {
 
 export async function startTunnel(
   agentName = 'cluster-a',
-  options: { poolSize?: number } = {},
+  options: { poolSize?: number; lanes?: boolean } = {},
 ): Promise<TunnelFixture> {
   const target = await startTestTarget();
   const controller = await startController({
@@ -214,6 +225,7 @@ export async function startTunnel(
     ],
     healthPort: 0,
     poolSize: options.poolSize,
+    lanes: options.lanes,
   });
   await agent.waitUntilConnected(5_000);
   const caller = controller.issueServiceCredentials(agentName, 'jenkins', 'ci');

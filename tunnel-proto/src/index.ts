@@ -22,3 +22,16 @@ export type { TunnelDefinition } from './generated/isd/tunnel/v1/Tunnel';
 export { AGENT_FRAME_BODY_FIELD, CONTROLLER_FRAME_BODY_FIELD, decodeBodyFrame, encodeBodyFrame } from './frame-codec';
 export type { BodyData } from './frame-codec';
 export { TUNNEL_NODE_FLAGS } from './node-flags';
+export {
+  LANE_ACCEPTED,
+  LANE_ALPN,
+  LANE_MIN_BYTES,
+  LaneReader,
+  LaneRendezvous,
+  declaredLength,
+  decodeLaneMessage,
+  encodeLaneHeader,
+  encodeLaneHello,
+  guardWritingEnd,
+} from './lane';
+export type { LaneDirection, LaneHeader, LaneHello } from './lane';

@@ -18,7 +18,7 @@ export const TUNNEL_PROTO_PATH = path.join(__dirname, '..', 'proto', 'tunnel.pro
 export const PROTOCOL_VERSION = 1;
 
 /** Capabilities this build implements, on both ends; a session uses the intersection of the two lists. */
-export const CAPABILITIES = ['upgrade', 'trailers', 'informational', 'renewal', 'drain', 'reuse', 'inline'];
+export const CAPABILITIES = ['upgrade', 'trailers', 'informational', 'renewal', 'drain', 'reuse', 'inline', 'lane'];
 
 /**
  * Options the .proto is loaded with. scripts/generate-tunnel-proto.ts generates the types with the same

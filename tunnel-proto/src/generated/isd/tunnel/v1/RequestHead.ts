@@ -15,6 +15,7 @@ export interface RequestHead {
   headers?: _isd_tunnel_v1_Header[];
   upgrade?: boolean;
   hasBody?: boolean;
+  lane?: boolean;
 }
 
 export interface RequestHead__Output {
@@ -26,4 +27,5 @@ export interface RequestHead__Output {
   headers: _isd_tunnel_v1_Header__Output[];
   upgrade: boolean;
   hasBody: boolean;
+  lane: boolean;
 }

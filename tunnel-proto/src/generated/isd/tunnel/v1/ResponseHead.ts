@@ -13,6 +13,7 @@ export interface ResponseHead {
   headers?: _isd_tunnel_v1_Header[];
   body?: Buffer | Uint8Array | string;
   end?: _isd_tunnel_v1_End | null;
+  lane?: boolean;
 }
 
 export interface ResponseHead__Output {
@@ -21,4 +22,5 @@ export interface ResponseHead__Output {
   headers: _isd_tunnel_v1_Header__Output[];
   body: Buffer;
   end: _isd_tunnel_v1_End__Output | null;
+  lane: boolean;
 }
