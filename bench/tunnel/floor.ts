@@ -6,7 +6,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import os from 'node:os';
-import { CertificateAuthority } from '@isd/controller';
+import { CertificateAuthority, PREFERRED_CIPHERS } from '@isd/controller';
 import { spawnChild, transfer, type Child } from './children';
 
 const MB = 1024 * 1024;
@@ -28,12 +28,14 @@ async function main(): Promise<void> {
     key: server.keyPem,
     cert: server.certPem,
     ca: server.caPem,
+    ciphers: PREFERRED_CIPHERS,
     next: { host: targetUrl.hostname, port: Number(targetUrl.port), tls: false },
   });
   const controllerSide = await spawnChild<Relay['ready']>('floor-relay.ts', {
     key: server.keyPem,
     cert: server.certPem,
     ca: server.caPem,
+    ciphers: PREFERRED_CIPHERS,
     next: { host: '127.0.0.1', port: agentSide.ready.port, tls: true },
   });
   const tls = { ca: server.caPem, servername: 'localhost' };

@@ -10,7 +10,7 @@
 import fs from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
-import type { CertificateAuthority } from '@isd/controller';
+import { PREFERRED_CIPHERS, type CertificateAuthority } from '@isd/controller';
 import { processCpuMs, spawnChild, transfer, type Child } from './children';
 import { startBirger, type Birger } from './birger';
 
@@ -119,7 +119,7 @@ async function startFloor(
 ): Promise<{ path: Path; children: Array<Child<{ port: number }>> }> {
   const server = ca.issue({ purpose: 'server', name: 'relay' }, { dnsNames: ['localhost', '127.0.0.1'] });
   const target = new URL(targetUrl);
-  const relay = { key: server.keyPem, cert: server.certPem, ca: server.caPem };
+  const relay = { key: server.keyPem, cert: server.certPem, ca: server.caPem, ciphers: PREFERRED_CIPHERS };
   const agentSide = await spawnChild<{ port: number }>('floor-relay.ts', {
     ...relay,
     next: { host: target.hostname, port: Number(target.port), tls: false },

@@ -48,6 +48,8 @@ export async function startAgentEndpoint(options: {
   port: number;
   ca: CertificateAuthority;
   serverCertificate: Credentials;
+  /** TLS cipher preference (the server's order decides). */
+  ciphers: string;
   tunnel: TunnelServiceOptions;
 }): Promise<AgentEndpoint> {
   const server = new grpc.Server({
@@ -70,6 +72,8 @@ export async function startAgentEndpoint(options: {
     ca: [options.ca.certPem],
     requestCert: true,
     rejectUnauthorized: true,
+    ciphers: options.ciphers,
+    honorCipherOrder: true,
     ALPNProtocols: ['h2', LANE_ALPN],
   });
   const sockets = new Set<tls.TLSSocket>();

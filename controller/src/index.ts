@@ -1,4 +1,4 @@
-export { startController, SERVICE_TOKEN_AUDIENCE, CONTROL_TOKEN_AUDIENCE } from './controller';
+export { startController, SERVICE_TOKEN_AUDIENCE, CONTROL_TOKEN_AUDIENCE, PREFERRED_CIPHERS } from './controller';
 export type { ControllerConfig, RunningController, KubectlComponents } from './controller';
 export { CertificateAuthority, identityFromSubject, normalizeSerial } from './pki';
 export type { CertificateIdentity, Credentials, IssueOptions } from './pki';
