@@ -1,6 +1,7 @@
 // Log analysis of a canary against a baseline: events (lines, or a stack trace with its opening line) are
 // mined into templates, grouped into clusters per template, classified by topic, compared by rate and
 // scored. The formulas are in docs/log-scoring.md.
+import { incompleteBeta } from '../domain/special';
 import { TemplateMiner, type MinerOptions } from './miner';
 import { EventAssembler, eventText } from './multiline';
 import { severity, topicClassifier, type Topic, type TopicOptions } from './topics';
@@ -67,6 +68,18 @@ export const TOPIC_WEIGHTS: Record<Sensitivity, Record<Exclude<Topic, 'CRITICAL'
 const INCREASE_RATIO = 2;
 /** Rate ratio at which an increased cluster costs as much as a new one. */
 const FULL_RATIO = 8;
+/**
+ * An increase must also be more than chance (decision 160): a cluster of 1 line in the baseline and 4 in
+ * the canary has doubled, but a healthy canary shows that often. It counts when, were each of the cluster's
+ * events as likely on either side as any event (by the sides' sizes), the canary getting this many or more
+ * is rarer than this.
+ */
+const INCREASE_SIGNIFICANCE = 0.01;
+
+/** P(X ≥ canary) for X ~ Binomial(baseline + canary, canary side's share of all events): I_p(k, n − k + 1). */
+function increaseByChance(baseline: number, canary: number, sides: { baseline: number; canary: number }): number {
+  return incompleteBeta(sides.canary / (sides.baseline + sides.canary), canary, baseline + 1);
+}
 
 interface Side {
   count: number;
@@ -186,7 +199,8 @@ function score(
         ? 'baseline-only'
         : c.baseline.count === 0
           ? 'canary-only'
-          : rateRatio >= INCREASE_RATIO
+          : rateRatio >= INCREASE_RATIO &&
+              increaseByChance(c.baseline.count, c.canary.count, sides) < INCREASE_SIGNIFICANCE
             ? 'increased'
             : 'both';
     const mark = options.marks?.get(template);
