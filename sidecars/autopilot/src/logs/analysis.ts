@@ -2,7 +2,7 @@
 // mined into templates, grouped into clusters per template, classified by topic, compared by rate and
 // scored. The formulas are in docs/log-scoring.md.
 import { incompleteBeta } from '../domain/special';
-import { TemplateMiner, type MinerOptions } from './miner';
+import { TemplateMiner, type MinerOptions, type Template } from './miner';
 import { EventAssembler, eventText } from './multiline';
 import { severity, topicClassifier, type Topic, type TopicOptions } from './topics';
 
@@ -164,9 +164,10 @@ function score(
   const sensitivity = options.sensitivity ?? 'high';
   const examplesPerSide = options.examplesPerSide ?? 3;
   const classifier = topicClassifier(options.topics);
+  const templates = eventTemplates(miner, texts);
   const byTemplate = new Map<string, { baseline: Side; canary: Side; texts: string[] }>();
   for (const [text, entry] of texts) {
-    const template = miner.matchMasked(text)?.template ?? text;
+    const template = templates.get(text)!;
     let cluster = byTemplate.get(template);
     if (!cluster) {
       cluster = { baseline: { count: 0, examples: [] }, canary: { count: 0, examples: [] }, texts: [] };
@@ -254,6 +255,55 @@ function score(
     canaryEvents: sides.canary,
     clusters,
   };
+}
+
+/**
+ * The template of each distinct event text. The miner tells events apart by words with few values (a state,
+ * an outcome); a word that no line of one side shares with the other, such as the host or version name
+ * in each line, tells the sides apart instead, so there it stays a variable: otherwise every event of a
+ * canary on another host would be new.
+ */
+function eventTemplates(
+  miner: TemplateMiner,
+  texts: ReadonlyMap<string, { baseline: Side; canary: Side }>,
+): Map<string, string> {
+  const matched = new Map<string, Template | undefined>();
+  // Per template id and event-word position: the values seen on each side.
+  const words = new Map<string, { baseline: Set<string>; canary: Set<string> }>();
+  for (const [text, entry] of texts) {
+    const event = miner.matchMasked(text);
+    matched.set(text, event);
+    const generic = event && miner.template(event.id);
+    if (!event || !generic || generic.template === event.template) continue;
+    for (let i = 0; i < event.tokens.length; i++) {
+      if (event.tokens[i] === generic.tokens[i]) continue;
+      const key = `${event.id}:${i}`;
+      let values = words.get(key);
+      if (!values) words.set(key, (values = { baseline: new Set(), canary: new Set() }));
+      for (const side of ['baseline', 'canary'] as const) if (entry[side].count > 0) values[side].add(event.tokens[i]!);
+    }
+  }
+  const sideNames = new Set<string>();
+  for (const [key, values] of words) {
+    const shared = [...values.baseline].some((value) => values.canary.has(value));
+    if (!shared && values.baseline.size > 0 && values.canary.size > 0) sideNames.add(key);
+  }
+  const templates = new Map<string, string>();
+  for (const [text, event] of matched) {
+    if (!event) {
+      templates.set(text, text);
+      continue;
+    }
+    const generic = miner.template(event.id)!;
+    let tokens: string[] | undefined;
+    for (let i = 0; i < event.tokens.length; i++) {
+      if (event.tokens[i] === generic.tokens[i] || !sideNames.has(`${event.id}:${i}`)) continue;
+      tokens ??= [...event.tokens];
+      tokens[i] = generic.tokens[i]!;
+    }
+    templates.set(text, tokens ? tokens.join(' ') : event.template);
+  }
+  return templates;
 }
 
 function normalise(algorithm: Algorithm, clusters: readonly LogCluster[]): { score: number; reasons: string[] } {
