@@ -63,11 +63,21 @@ describe('log analysis', () => {
   });
 
   it('counts a cluster in both versions only when its rate at least doubled (cardinality)', () => {
-    const grown = analyzeLogs(logs({ info: 200, error: 5 }), logs({ info: 200, error: 12 }));
+    const grown = analyzeLogs(logs({ info: 200, error: 5 }), logs({ info: 200, error: 20 }));
     expect(grown.clusters.find((c) => c.topic === 'ERROR')).toMatchObject({ kind: 'increased', unexpected: true });
     const noise = analyzeLogs(logs({ info: 200, error: 5 }), logs({ info: 200, error: 8 }));
     expect(noise.clusters.find((c) => c.topic === 'ERROR')).toMatchObject({ kind: 'both', unexpected: false });
     expect(noise.score).toBe(100);
+  });
+
+  it('does not count a doubling that chance explains: 1 → 4 lines of a critical cluster is a healthy canary', () => {
+    const chance = analyzeLogs(logs({ info: 500, critical: 1 }), logs({ info: 500, critical: 4 }));
+    expect(chance.clusters.find((c) => c.topic === 'CRITICAL')).toMatchObject({ kind: 'both', unexpected: false });
+    expect(chance).toMatchObject({ failed: false, score: 100 });
+    // The same rates with ten times the events are no longer chance.
+    const sure = analyzeLogs(logs({ info: 5000, critical: 10 }), logs({ info: 5000, critical: 40 }));
+    expect(sure.clusters.find((c) => c.topic === 'CRITICAL')).toMatchObject({ kind: 'increased', critical: true });
+    expect(sure.failed).toBe(true);
   });
 
   it('fails the run on a critical cluster, whatever the algorithm', () => {
@@ -168,14 +178,20 @@ describe('log analysis', () => {
       }
     });
 
-    it('is independent of log volume when the rates are equal', () => {
+    // Penalties depend on rates only; volume only makes an increase surer (decision 160).
+    it('at equal rates, more log volume never raises the score, and is the same once every increase is sure', () => {
       for (const c of cases(3)) {
         const options = { algorithm: c.algorithm, sensitivity: c.sensitivity };
         const base = logs(c.base);
         const canary = logs(c.canary);
+        const repeat = (lines: string[], n: number) => Array.from({ length: n }, () => lines).flat();
         const once = score(base, canary, options);
-        const triple = score([...base, ...base, ...base], [...canary, ...canary], options);
-        expect(triple).toBeCloseTo(once, 6);
+        const more = score(repeat(base, 3), repeat(canary, 2), options);
+        const much = score(repeat(base, 15), repeat(canary, 10), options);
+        const muchMore = score(repeat(base, 30), repeat(canary, 20), options);
+        expect(more).toBeLessThanOrEqual(once);
+        expect(much).toBeLessThanOrEqual(more);
+        expect(muchMore).toBeCloseTo(much, 6);
       }
     });
 

@@ -1,7 +1,8 @@
 // Log analysis of a canary against a baseline: events (lines, or a stack trace with its opening line) are
 // mined into templates, grouped into clusters per template, classified by topic, compared by rate and
 // scored. The formulas are in docs/log-scoring.md.
-import { TemplateMiner, type MinerOptions } from './miner';
+import { incompleteBeta } from '../domain/special';
+import { TemplateMiner, type MinerOptions, type Template } from './miner';
 import { EventAssembler, eventText } from './multiline';
 import { severity, topicClassifier, type Topic, type TopicOptions } from './topics';
 
@@ -67,6 +68,18 @@ export const TOPIC_WEIGHTS: Record<Sensitivity, Record<Exclude<Topic, 'CRITICAL'
 const INCREASE_RATIO = 2;
 /** Rate ratio at which an increased cluster costs as much as a new one. */
 const FULL_RATIO = 8;
+/**
+ * An increase must also be more than chance (decision 160): a cluster of 1 line in the baseline and 4 in
+ * the canary has doubled, but a healthy canary shows that often. It counts when, were each of the cluster's
+ * events as likely on either side as any event (by the sides' sizes), the canary getting this many or more
+ * is rarer than this.
+ */
+const INCREASE_SIGNIFICANCE = 0.01;
+
+/** P(X ≥ canary) for X ~ Binomial(baseline + canary, canary side's share of all events): I_p(k, n − k + 1). */
+function increaseByChance(baseline: number, canary: number, sides: { baseline: number; canary: number }): number {
+  return incompleteBeta(sides.canary / (sides.baseline + sides.canary), canary, baseline + 1);
+}
 
 interface Side {
   count: number;
@@ -151,9 +164,10 @@ function score(
   const sensitivity = options.sensitivity ?? 'high';
   const examplesPerSide = options.examplesPerSide ?? 3;
   const classifier = topicClassifier(options.topics);
+  const templates = eventTemplates(miner, texts);
   const byTemplate = new Map<string, { baseline: Side; canary: Side; texts: string[] }>();
   for (const [text, entry] of texts) {
-    const template = miner.matchMasked(text)?.template ?? text;
+    const template = templates.get(text)!;
     let cluster = byTemplate.get(template);
     if (!cluster) {
       cluster = { baseline: { count: 0, examples: [] }, canary: { count: 0, examples: [] }, texts: [] };
@@ -186,7 +200,8 @@ function score(
         ? 'baseline-only'
         : c.baseline.count === 0
           ? 'canary-only'
-          : rateRatio >= INCREASE_RATIO
+          : rateRatio >= INCREASE_RATIO &&
+              increaseByChance(c.baseline.count, c.canary.count, sides) < INCREASE_SIGNIFICANCE
             ? 'increased'
             : 'both';
     const mark = options.marks?.get(template);
@@ -240,6 +255,55 @@ function score(
     canaryEvents: sides.canary,
     clusters,
   };
+}
+
+/**
+ * The template of each distinct event text. The miner tells events apart by words with few values (a state,
+ * an outcome); a word that no line of one side shares with the other, such as the host or version name
+ * in each line, tells the sides apart instead, so there it stays a variable: otherwise every event of a
+ * canary on another host would be new.
+ */
+function eventTemplates(
+  miner: TemplateMiner,
+  texts: ReadonlyMap<string, { baseline: Side; canary: Side }>,
+): Map<string, string> {
+  const matched = new Map<string, Template | undefined>();
+  // Per template id and event-word position: the values seen on each side.
+  const words = new Map<string, { baseline: Set<string>; canary: Set<string> }>();
+  for (const [text, entry] of texts) {
+    const event = miner.matchMasked(text);
+    matched.set(text, event);
+    const generic = event && miner.template(event.id);
+    if (!event || !generic || generic.template === event.template) continue;
+    for (let i = 0; i < event.tokens.length; i++) {
+      if (event.tokens[i] === generic.tokens[i]) continue;
+      const key = `${event.id}:${i}`;
+      let values = words.get(key);
+      if (!values) words.set(key, (values = { baseline: new Set(), canary: new Set() }));
+      for (const side of ['baseline', 'canary'] as const) if (entry[side].count > 0) values[side].add(event.tokens[i]!);
+    }
+  }
+  const sideNames = new Set<string>();
+  for (const [key, values] of words) {
+    const shared = [...values.baseline].some((value) => values.canary.has(value));
+    if (!shared && values.baseline.size > 0 && values.canary.size > 0) sideNames.add(key);
+  }
+  const templates = new Map<string, string>();
+  for (const [text, event] of matched) {
+    if (!event) {
+      templates.set(text, text);
+      continue;
+    }
+    const generic = miner.template(event.id)!;
+    let tokens: string[] | undefined;
+    for (let i = 0; i < event.tokens.length; i++) {
+      if (event.tokens[i] === generic.tokens[i] || !sideNames.has(`${event.id}:${i}`)) continue;
+      tokens ??= [...event.tokens];
+      tokens[i] = generic.tokens[i]!;
+    }
+    templates.set(text, tokens ? tokens.join(' ') : event.template);
+  }
+  return templates;
 }
 
 function normalise(algorithm: Algorithm, clusters: readonly LogCluster[]): { score: number; reasons: string[] } {

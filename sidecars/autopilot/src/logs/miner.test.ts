@@ -113,3 +113,51 @@ describe('TemplateMiner', () => {
     for (const w of words) expect(miner.match(`${w} service ready`)).toBeDefined();
   });
 });
+
+describe('TemplateMiner on logs it was not tuned on', () => {
+  it('does not count a variable with only punctuation around it (`<*>:`) as an equal constant', () => {
+    const miner = new TemplateMiner();
+    miner.add('17 42 temp: high fan ok');
+    miner.add('18 43 volt: high fan ok'); // → `<*> <*> <*>: high fan ok`
+    // Shares only `ok` and the colon of a key with it: another event.
+    miner.add('19 44 mode: low disk ok');
+    expect(miner.templates().map((t) => t.template)).toEqual(['<*> <*> <*>: high fan ok', '<*> <*> mode: low disk ok']);
+  });
+
+  it('keeps brackets and parentheses around a generalised value, also when it is generalised again', () => {
+    const miner = new TemplateMiner();
+    for (const host of ['ab-host.example.org', 'xy-relay.example.net', 'pq.local', 'gateway']) {
+      miner.add(`connection from 10.1.2.3 (${host}) accepted`);
+    }
+    for (const id of ['c0ffee12-aaaa-bbbb-cccc-0123456789ab]', 'deadbeef-1111-2222-3333-444455556666]', 'pending]']) {
+      miner.add(`[instance: ${id} VM started`);
+    }
+    expect(miner.templates().map((t) => t.template)).toEqual([
+      'connection from <*> (<*>) accepted',
+      '[instance: <*>] VM started',
+    ]);
+  });
+
+  it('treats month and weekday names as part of a date, not as words that tell events apart', () => {
+    const miner = new TemplateMiner();
+    const lines: string[] = [];
+    for (let i = 0; i < 12; i++) lines.push(`login at ${['Sun', 'Mon'][i % 2]} ${['Jun', 'Jul'][i % 2]} ${i + 3} ok`);
+    for (const line of lines) miner.add(line);
+    expect(new Set(templatesOf(miner, lines))).toEqual(new Set(['login at <*> <*> <*> ok']));
+  });
+
+  it('treats the value of key=value as a parameter, unless the values are upper-case constants', () => {
+    const miner = new TemplateMiner();
+    const lines: string[] = [];
+    for (let i = 0; i < 12; i++) lines.push(`auth failure uid=${i} user=${['root', 'guest', 'test'][i % 3]}`);
+    for (let i = 0; i < 12; i++) lines.push(`touch event x=${i} action=${['ACTION_DOWN', 'ACTION_UP'][i % 2]}`);
+    for (const line of lines) miner.add(line);
+    expect(new Set(templatesOf(miner, lines))).toEqual(
+      new Set([
+        'auth failure uid=<*> user=<*>',
+        'touch event x=<*> action=ACTION_DOWN',
+        'touch event x=<*> action=ACTION_UP',
+      ]),
+    );
+  });
+});

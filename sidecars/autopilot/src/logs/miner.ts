@@ -331,15 +331,29 @@ function view(cluster: Cluster): Template {
 const PATH = /\//;
 const HOST = /^(?=.*[\d*]).*\w\.\w/;
 
+// Month and weekday names are part of a date (`at Sun Jul 3 …`), a variable whatever few values it took.
+const DATE_WORD = /^(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec|mon|tue|wed|thu|fri|sat|sun)\W*$/i;
+
 function allWords(values: ReadonlyMap<string, number>): boolean {
-  for (const value of values.keys()) if (PATH.test(value) || HOST.test(value)) return false;
+  for (const value of values.keys()) if (PATH.test(value) || HOST.test(value) || DATE_WORD.test(value)) return false;
   return true;
+}
+
+// A value after `key=` is a parameter (`user=root`), not a word that names the event, unless the values are
+// constants written as such (`action=ACTION_DOWN`, `state=RUNNING`: an enumeration's upper-case names).
+const ENUM_CONSTANT = /=[A-Z][A-Z0-9_]+\W*$/;
+
+function parameterValues(templateToken: string, values: ReadonlyMap<string, number>): boolean {
+  if (!templateToken.includes('=' + WILDCARD)) return false;
+  for (const value of values.keys()) if (!ENUM_CONSTANT.test(value)) return true;
+  return false;
 }
 
 function eventView(cluster: Cluster, tokens: readonly string[]): Template {
   let eventTokens: string[] | undefined;
   for (const [position, values] of cluster.values) {
     if (!values || values.size < 2 || values.size > EVENT_WORD_VALUES || !allWords(values)) continue;
+    if (parameterValues(cluster.tokens[position]!, values)) continue;
     const token = tokens[position]!;
     if (!values.has(token)) continue;
     eventTokens ??= [...cluster.tokens];
@@ -355,11 +369,25 @@ function similarity(template: readonly string[], tokens: readonly string[]): { s
   let wildcards = 0;
   for (let i = 0; i < template.length; i++) {
     const t = template[i]!;
-    if (t === WILDCARD) wildcards++;
+    if (t === WILDCARD || isBareVariable(t)) wildcards++;
     else if (tokenMatches(t, tokens[i]!)) equal++;
   }
   const constants = template.length - wildcards;
   return { score: constants === 0 ? 1 : equal / constants, wildcards };
+}
+
+/**
+ * A variable with only punctuation around it (`<*>:`, `(<*>)`, `<*>,`) says nothing about the event: almost
+ * any token matches it, so it counts as a variable, not as an equal constant, when lines are compared.
+ */
+function isBareVariable(token: string): boolean {
+  const at = token.indexOf(WILDCARD);
+  if (at < 0) return false;
+  for (let i = 0; i < token.length; i++) {
+    if (i === at) i += WILDCARD.length - 1;
+    else if (isWordCode(token.charCodeAt(i)) || token.charCodeAt(i) > 127) return false;
+  }
+  return true;
 }
 
 /**
@@ -427,16 +455,24 @@ function absorb(keep: Cluster, drop: Cluster): void {
   keep.count += drop.count;
 }
 
-// `user=root` and `user=admin` generalise to `user=<*>`: a shared head up to `=` or `:` is kept, and so is
-// a shared tail of punctuation (`<*>,`, `(<*>)`).
+// `user=root` and `user=admin` generalise to `user=<*>`: a shared head up to `=` or `:` is kept, and so are
+// a shared head and tail of punctuation (`<*>,`, `(<*>)`, `[<*>]`), also around a token already generalised.
 function generaliseToken(a: string, b: string): string {
-  if (a.startsWith(WILDCARD) && b.length > 0) return WILDCARD;
+  const shortest = Math.min(a.length, b.length);
+  const firstVariable = a.indexOf(WILDCARD);
+  const headLimit = firstVariable < 0 ? shortest : Math.min(shortest, firstVariable);
   let head = 0;
-  for (let i = 0; i < Math.min(a.length, b.length) && a[i] === b[i]; i++)
-    if (a[i] === '=' || a[i] === ':') head = i + 1;
+  let leadingPunctuation = true;
+  for (let i = 0; i < headLimit && a[i] === b[i]; i++) {
+    const word = isWordCode(a.charCodeAt(i));
+    if (a[i] === '=' || a[i] === ':' || (leadingPunctuation && !word)) head = i + 1;
+    if (word) leadingPunctuation = false;
+  }
+  const lastVariable = a.lastIndexOf(WILDCARD);
+  const tailLimit = Math.min(shortest - head, lastVariable < 0 ? a.length : a.length - lastVariable - WILDCARD.length);
   let tail = 0;
   while (
-    tail < Math.min(a.length, b.length) - head &&
+    tail < tailLimit &&
     a[a.length - 1 - tail] === b[b.length - 1 - tail] &&
     !isWordCode(a.charCodeAt(a.length - 1 - tail))
   )

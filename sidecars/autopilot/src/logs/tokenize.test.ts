@@ -116,4 +116,17 @@ describe('tokenize', () => {
       expect(maskLine(line)).toBe(byToken);
     }
   });
+
+  it('keeps the whitespace a mask matched at its ends, so the variable stays its own token', () => {
+    const masks = compileMasks(['0x.*?\\s', '/.+?\\s']);
+    expect(maskLine('result 0x80004005 - E_FAIL', masks)).toBe('result <*> - E_FAIL');
+    expect(maskLine('GET /v2/servers/detail HTTP/1.1" status: 200', masks)).toBe('GET <*> <*> status: <*>');
+    // A match without whitespace at its ends is one variable as before.
+    expect(maskLine('core.2275 written', compileMasks(['core\\.\\d+']))).toBe('<*> written');
+  });
+
+  it('treats a Windows path with a variable in it as one variable, like a / path', () => {
+    expect(maskLine('Core: C:\\Windows\\winsxs\\amd64_6.1.7601_none\\cbscore.dll loaded')).toBe('Core: <*> loaded');
+    expect(maskLine('at C:\\Windows\\servicing\\sqm')).toBe('at C:\\Windows\\servicing\\sqm');
+  });
 });

@@ -33,7 +33,7 @@ const isSpace = (code: number) => code === 32 || (code >= 9 && code <= 13);
  */
 export function maskLine(content: string, masks: Masks = []): string {
   let text = content;
-  if (masks.length > 0) for (const mask of masks) text = text.replace(mask, WILDCARD);
+  if (masks.length > 0) for (const mask of masks) text = text.replace(mask, maskMatch);
   // trim() strips exactly what a regular expression's \s matches; most lines have nothing to strip.
   if (text.length > 0 && (isRegExpSpace(text.charCodeAt(0)) || isRegExpSpace(text.charCodeAt(text.length - 1))))
     text = text.trim();
@@ -76,7 +76,8 @@ export function maskLine(content: string, masks: Masks = []): string {
       continue;
     }
     if (CHAR_KIND[code] === OTHER && !(code === 60 && text.startsWith(WILDCARD, i))) {
-      if (code === 47) tokenHasSlash = true;
+      if (code === 47 || code === 92)
+        tokenHasSlash = true; // `/` or a Windows `\`
       // A sign before a number belongs to it (`-1`, `timeout:-1`), not a hyphen inside a word (`r-o`).
       else if (
         (code === 45 || code === 43) &&
@@ -129,6 +130,19 @@ export function maskLine(content: string, masks: Masks = []): string {
     copyFrom = length;
   }
   return copyFrom === 0 ? text : out + text.slice(copyFrom);
+}
+
+/**
+ * A mask's match becomes one variable, but the whitespace at its ends stays: a mask such as `/.+?\s` or
+ * `0x.*?\s` must not glue the variable to the next token (`<*>- E_FAIL` instead of `<*> - E_FAIL`).
+ */
+function maskMatch(match: string): string {
+  let start = 0;
+  let end = match.length;
+  while (start < end && isRegExpSpace(match.charCodeAt(start))) start++;
+  while (end > start && isRegExpSpace(match.charCodeAt(end - 1))) end--;
+  if (start === 0 && end === match.length) return WILDCARD;
+  return match.slice(0, start) + (start < end ? WILDCARD : '') + match.slice(end);
 }
 
 /**
@@ -230,7 +244,7 @@ function collapsePath(token: string): string {
       pieceStart = i + 1;
       hasSlash = false;
       hasVariable = false;
-    } else if (code === 47) hasSlash = true;
+    } else if (code === 47 || code === 92) hasSlash = true;
     else if (code === 60 && token.startsWith(WILDCARD, i)) hasVariable = true;
   }
   return joinVariables(copyFrom === 0 ? token : out + token.slice(copyFrom));

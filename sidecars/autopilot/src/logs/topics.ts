@@ -47,6 +47,16 @@ export const DEFAULT_TOPIC_RULES: readonly TopicRule[] = [
   { string: 'WARN', topic: 'WARN' },
 ];
 
+/**
+ * Levels as most logs other than Java's write them (`error:`, `Warning:`, `[warn]`, `<Error>`): whole words in
+ * any case. OpsMx's rules above are case-sensitive substrings (`ERROR`, `WARN`), so a syslog-style `error:`
+ * or a Windows `Warning` was INFO and never scored. Part of the defaults (`disableDefaults` drops them).
+ */
+export const DEFAULT_LEVEL_WORDS: readonly { pattern: RegExp; topic: 'ERROR' | 'WARN' }[] = [
+  { pattern: /\berror\b/i, topic: 'ERROR' },
+  { pattern: /\bwarn(?:ing)?\b/i, topic: 'WARN' },
+];
+
 export interface TopicOptions {
   /** Extra rules, checked with the defaults; the most severe matching rule wins. */
   rules?: readonly TopicRule[];
@@ -63,6 +73,7 @@ export interface Classifier {
 
 export function topicClassifier(options: TopicOptions = {}): Classifier {
   const rules = [...(options.disableDefaults ? [] : DEFAULT_TOPIC_RULES), ...(options.rules ?? [])];
+  const levelWords = options.disableDefaults ? [] : DEFAULT_LEVEL_WORDS;
   const tags = (options.tags ?? []).map((t, index) => {
     try {
       return { tag: t.tag, regex: new RegExp(t.pattern) };
@@ -75,6 +86,8 @@ export function topicClassifier(options: TopicOptions = {}): Classifier {
       let topic: Topic = 'INFO';
       for (const rule of rules)
         if (severity(rule.topic) > severity(topic) && text.includes(rule.string)) topic = rule.topic;
+      for (const word of levelWords)
+        if (severity(word.topic) > severity(topic) && word.pattern.test(text)) topic = word.topic;
       return { topic, tags: tags.filter((t) => t.regex.test(text)).map((t) => t.tag) };
     },
   };

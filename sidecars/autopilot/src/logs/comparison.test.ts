@@ -1,0 +1,103 @@
+// Log comparison on logs unlike the Java/OpsMx-style lines analysis.test.ts uses: syslog-style lines with a
+// host and a lower-case `error:`, Windows-style `Warning`, a FATAL level that healthy systems also log. The
+// fixtures are generated here (no lines copied from any corpus); what they check was found by splitting
+// Loghub's BGL, HPC, Linux, Mac, OpenStack, Proxifier, Thunderbird and Windows logs into a baseline and a
+// canary (bench/README.md, "Log comparison on other logs").
+import { createRandom } from '../domain/random';
+import { analyzeLogs } from './analysis';
+import { topicClassifier } from './topics';
+
+/**
+ * Syslog-style lines of one July day, `Jul DD HH:MM:SS host daemon[pid]: message`, seeded so each run is the
+ * same; `extra(i)` replaces line i's daemon and message.
+ */
+function syslog(host: string, seed: number, count: number, extra: (i: number) => string | undefined = () => undefined) {
+  const random = createRandom(seed);
+  const int = (n: number) => Math.floor(random.next() * n);
+  const lines: string[] = [];
+  for (let i = 0; i < count; i++) {
+    const stamp = `Jul ${1 + int(28)} ${String(int(24)).padStart(2, '0')}:${String(int(60)).padStart(2, '0')}:${String(int(60)).padStart(2, '0')}`;
+    const pid = 100 + int(30000);
+    const roll = int(100);
+    const event =
+      extra(i) ??
+      (roll < 40
+        ? `sshd[${pid}]: session opened for user u${int(50)}x by (uid=${int(1000)})`
+        : roll < 70
+          ? `sshd[${pid}]: connection from 10.${int(255)}.${int(255)}.${int(255)} port ${1024 + int(60000)}`
+          : roll < 90
+            ? `crond[${pid}]: job ${int(9000)} finished in ${int(5000)} ms`
+            : roll < 97
+              ? `xinetd[${pid}]: warning: can't get client address: connection reset by peer`
+              : `kernel: error: lost carrier on eth${int(2)}`);
+    lines.push(`${stamp} ${host} ${event}`);
+  }
+  return lines;
+}
+
+const unexpected = (analysis: ReturnType<typeof analyzeLogs>) =>
+  analysis.clusters.filter((c) => c.unexpected).map((c) => `${c.kind} ${c.topic}: ${c.template}`);
+
+describe('log comparison on logs of other shapes', () => {
+  it('scores lower-case and capitalised levels (`error:`, `Warning`) as ERROR and WARN', () => {
+    const classifier = topicClassifier();
+    expect(classifier.classify('sshd[12]: error: lost carrier').topic).toBe('ERROR');
+    expect(classifier.classify('2016-09-28 04:30:31, Warning CBS failed to upload').topic).toBe('WARN');
+    expect(classifier.classify('[warn] mod_jk child in error state 6').topic).toBe('ERROR');
+    // Whole words only, and `disableDefaults` drops them with the other defaults.
+    expect(classifier.classify('errors=0 warnings=0 terror of the skies').topic).toBe('INFO');
+    expect(topicClassifier({ disableDefaults: true }).classify('error: lost carrier').topic).toBe('INFO');
+  });
+
+  it('passes a healthy canary on another host: host names tell the sides apart, not the events', () => {
+    const analysis = analyzeLogs(syslog('apollo', 1, 600), syslog('zeus', 2, 600));
+    expect(unexpected(analysis)).toEqual([]);
+    expect(analysis).toMatchObject({ score: 100, failed: false });
+    const error = analysis.clusters.find((c) => c.template.includes('lost carrier'))!;
+    expect(error).toMatchObject({ topic: 'ERROR', kind: 'both' });
+    expect(error.baselineCount).toBeGreaterThan(0);
+  });
+
+  it('still tells events apart by a word both sides share (a state), on different hosts', () => {
+    const state = (i: number) =>
+      i % 10 === 0 ? `libvirtd[7]: vm ${i} state ${['started', 'stopped'][(i / 10) % 2]}` : undefined;
+    const canaryState = (i: number) =>
+      i % 10 === 0 ? `libvirtd[7]: vm ${i} state ${['started', 'stopped', 'crashed'][(i / 10) % 3]}` : undefined;
+    const analysis = analyzeLogs(syslog('apollo', 3, 600, state), syslog('zeus', 4, 600, canaryState), {
+      topics: { rules: [{ string: 'crashed', topic: 'ERROR' }] },
+    });
+    expect(unexpected(analysis)).toEqual([expect.stringMatching(/^canary-only ERROR: .* vm <\*> state crashed$/)]);
+  });
+
+  it('finds a new lower-case error in the canary, and a burst of an existing warning', () => {
+    const baseline = syslog('web', 5, 800);
+    const newError = syslog('web', 6, 800, (i) =>
+      i % 100 === 7 ? `httpd[${i}]: error: cannot allocate ${4096 * i} bytes for queue ${i % 3}` : undefined,
+    );
+    const fresh = analyzeLogs(baseline, newError);
+    expect(unexpected(fresh)).toEqual([
+      expect.stringMatching(/^canary-only ERROR: .*error: cannot allocate <\*> bytes for queue <\*>$/),
+    ]);
+    expect(fresh.score).toBeLessThan(80);
+
+    const burst = syslog('web', 6, 800, (i) =>
+      i % 8 === 0 ? `xinetd[${i}]: warning: can't get client address: connection reset by peer` : undefined,
+    );
+    const grown = analyzeLogs(baseline, burst);
+    expect(unexpected(grown)).toEqual([expect.stringMatching(/^increased WARN: .*warning: can't get client address/)]);
+    expect(grown.score).toBeLessThan(100);
+  });
+
+  it('does not fail a healthy canary whose FATAL template doubled by chance (1 and 3 lines)', () => {
+    const fatal = (at: readonly number[]) => (i: number) =>
+      at.includes(i) ? `kernel: FATAL machine check interrupt on node ${i % 4}` : undefined;
+    const analysis = analyzeLogs(syslog('bg', 7, 800, fatal([400])), syslog('bg', 8, 800, fatal([100, 300, 500])));
+    expect(analysis.clusters.find((c) => c.topic === 'CRITICAL')).toMatchObject({
+      baselineCount: 1,
+      canaryCount: 3,
+      kind: 'both',
+      critical: false,
+    });
+    expect(analysis.failed).toBe(false);
+  });
+});
