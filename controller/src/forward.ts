@@ -141,6 +141,9 @@ export async function forwardRequest(
   // complete when the exchange ends cannot be resynchronised, so it is destroyed.
   let responseLane: LaneReader | undefined;
   let requestLane: TLSSocket | undefined;
+  // A response body on a lane, and the stream's End.ok kept until the lane has delivered every byte.
+  let laneBody: 'none' | 'pending' | 'complete' = 'none';
+  let laneEnd: AgentFrame['end'] | undefined;
   const finish = (reusable = false): void => {
     if (done) return;
     done = true;
@@ -364,9 +367,6 @@ export async function forwardRequest(
       (error: Error) => broken(`response lane: ${error.message}`),
     );
   }
-  // The stream's End of a lane body, kept until the lane has delivered every byte.
-  let laneBody: 'none' | 'pending' | 'complete' = 'none';
-  let laneEnd: AgentFrame['end'] | undefined;
   function onEnd(end: AgentFrame['end']): void {
     if (done) return;
     if (end?.result !== 'ok') {
