@@ -1,0 +1,40 @@
+// The regular expressions of a log template (masks and tag patterns) come from users through the template
+// API and are matched against every log line an application writes. They are matched by RE2 (re2js), whose
+// time is linear in the line: V8's backtracking RegExp takes minutes on `(a+)+b` against forty `a`s, and the
+// matching runs on the service's one thread, so one such template would stall every verification.
+import { RE2JS, RE2JSException } from 're2js';
+
+/** A compiled RE2 pattern as the log analysis uses it. */
+export interface LinePattern {
+  readonly source: string;
+  /** True when the pattern matches anywhere in `text`. */
+  test(text: string): boolean;
+  /** `text` with every non-overlapping match replaced by `replacement` (taken literally). */
+  replaceAll(text: string, replacement: string): string;
+}
+
+/** Compiles an RE2 pattern (Go's syntax: no lookaround, no backreferences); throws with RE2's message. */
+export function compileLinePattern(source: string): LinePattern {
+  let compiled: RE2JS;
+  try {
+    compiled = RE2JS.compile(source);
+  } catch (error) {
+    if (error instanceof RE2JSException) throw new Error(error.message);
+    throw error;
+  }
+  return {
+    source,
+    test: (text) => compiled.test(text),
+    replaceAll: (text, replacement) => compiled.matcher(text).replaceAll(RE2JS.quoteReplacement(replacement)),
+  };
+}
+
+/** Why `source` is not an RE2 pattern, or undefined when it is one. */
+export function linePatternProblem(source: string): string | undefined {
+  try {
+    compileLinePattern(source);
+    return undefined;
+  } catch (error) {
+    return (error as Error).message;
+  }
+}
