@@ -12,7 +12,9 @@
 // - interactivity requests carry `X-Slack-Request-Timestamp` and `X-Slack-Signature: v0=<hex HMAC-SHA256
 //   of "v0:{timestamp}:{body}" keyed by the signing secret>`; the body is `payload=<url-encoded JSON>`;
 // - a modal's `private_metadata` and `callback_id` come back in view_submission as the app set them,
-//   with the person's input under `view.state.values[block_id][action_id].value`.
+//   with the person's input under `view.state.values[block_id][action_id].value`;
+// - in a Slack Connect channel a user of another organisation presses buttons too: `team` is the workspace
+//   the interaction came from, `user.team_id` (and users.info's `team_id`) the user's own.
 import { createHmac, randomBytes } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -24,6 +26,8 @@ export interface SlackUser {
   email?: string;
   deleted?: boolean;
   isBot?: boolean;
+  /** Their home workspace when it is not the harness's (a Slack Connect user of another organisation). */
+  teamId?: string;
 }
 
 /** One message in a channel, as last posted or updated. */
@@ -105,7 +109,7 @@ export async function startSlackHarness(options: SlackHarnessOptions): Promise<S
   const userById = (id: string) => options.users.find((user) => user.id === id);
   const userJson = (user: SlackUser) => ({
     id: user.id,
-    team_id: teamId,
+    team_id: user.teamId ?? teamId,
     name: user.name,
     deleted: user.deleted ?? false,
     is_bot: user.isBot ?? false,
@@ -244,7 +248,7 @@ export async function startSlackHarness(options: SlackHarnessOptions): Promise<S
   const userRef = (id: string) => {
     const user = userById(id);
     if (!user) throw new Error(`the harness has no Slack user ${id}`);
-    return { id: user.id, username: user.name, name: user.name, team_id: teamId };
+    return { id: user.id, username: user.name, name: user.name, team_id: user.teamId ?? teamId };
   };
 
   return {
