@@ -374,3 +374,27 @@ function checkModal(view: Record<string, unknown> | undefined): string | null {
     return 'a modal with input blocks needs submit';
   return null;
 }
+
+/**
+ * The control sequences Slack acts on in mrkdwn text ("Formatting text for app surfaces"): `<!channel>`,
+ * `<!here>`, `<!everyone>`, `<!subteam^…>`, `<@U…>`, `<#C…>` and links `<url|label>`. Text escaped as the
+ * docs say (`&lt;`, `&gt;`, `&amp;`) holds none.
+ */
+export function mrkdwnControls(text: string): string[] {
+  return [...text.matchAll(/<([^<>]+)>/g)].map((match) => match[1]!);
+}
+
+/** Every mrkdwn text of a message's blocks and its top-level text (which Slack formats as mrkdwn too). */
+export function mrkdwnTexts(message: Pick<SlackMessage, 'text' | 'blocks'>): string[] {
+  const texts = [message.text];
+  const visit = (value: unknown): void => {
+    if (Array.isArray(value)) value.forEach(visit);
+    else if (value && typeof value === 'object') {
+      const object = value as Record<string, unknown>;
+      if (object.type === 'mrkdwn' && typeof object.text === 'string') texts.push(object.text);
+      Object.values(object).forEach(visit);
+    }
+  };
+  visit(message.blocks);
+  return texts;
+}

@@ -8,7 +8,7 @@ import type { Caller, Logger, PermissionResolver, Queryable, Reply } from '@isd/
 import { AuthenticationError, InputError, isIsdError } from '@isd/kit';
 import { decisionRequestSchema } from '../api/schemas';
 import type { ApprovalGate } from '../approvals';
-import { callSlackApi, SLACK_ACTIONS, type SlackConfig } from './slack';
+import { callSlackApi, SLACK_ACTIONS, slackText, type SlackConfig } from './slack';
 
 /** The callback id of the confirmation modal. */
 export const DECISION_VIEW = 'isd_decision';
@@ -124,7 +124,7 @@ export class SlackInteractions {
               type: 'section',
               text: {
                 type: 'mrkdwn',
-                text: `${kind === 'approve' ? 'Approve' : 'Reject'} the deployment of ${where}?`,
+                text: `${kind === 'approve' ? 'Approve' : 'Reject'} the deployment of ${slackText(where)}?`,
               },
             },
             {

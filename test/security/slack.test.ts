@@ -1,11 +1,29 @@
-// Who a Slack user is. With identityFromEmail local-part a Slack user is the part of their profile e-mail
-// before @; a guest or a Slack Connect user of another organisation (alice@partner.example) pressing Approve
-// in the shared channel was therefore the Spinnaker user alice, with alice's approver roles. The mapping now
-// holds only within notifications.slack.emailDomains, which local-part requires.
+// Slack, as an attacker sees it.
+// - Identity: with identityFromEmail local-part a Slack user is the part of their profile e-mail before @; a
+//   guest or a Slack Connect user of another organisation (alice@partner.example) pressing Approve in the
+//   shared channel was therefore the Spinnaker user alice, with alice's approver roles. The mapping now holds
+//   only within notifications.slack.emailDomains, which local-part requires.
+// - Text: what pipelines, approvers and evidence peers write reaches the bot's messages as mrkdwn, where
+//   `<!channel>` pings everyone and `<https://x|Spinnaker>` is a link showing other text; it is escaped as
+//   Slack's docs say.
 import type { RunningService } from '@isd/kit';
 import { visibilityService, visibilityConfigSchema, type VisibilityConfig } from '@isd/visibility';
-import { createTestDatabase, eventually, serviceHeaders, startTestService, testServiceConfig } from '@isd/test-support';
-import { buttonsOf, startSlackHarness, type SlackHarness, type SlackMessage } from '../harness/slack';
+import {
+  createTestDatabase,
+  eventually,
+  gateHeaders,
+  serviceHeaders,
+  startTestService,
+  testServiceConfig,
+} from '@isd/test-support';
+import {
+  buttonsOf,
+  mrkdwnControls,
+  mrkdwnTexts,
+  startSlackHarness,
+  type SlackHarness,
+  type SlackMessage,
+} from '../harness/slack';
 
 jest.setTimeout(60_000);
 
@@ -60,7 +78,7 @@ afterAll(async () => {
   await slack?.close();
 });
 
-async function createGate(): Promise<string> {
+async function createGate(overrides: Record<string, unknown> = {}): Promise<string> {
   const response = await fetch(`${visibility.url}/api/v1/approvals`, {
     method: 'POST',
     headers: serviceHeaders(),
@@ -72,6 +90,7 @@ async function createGate(): Promise<string> {
       triggeredBy: 'carol',
       approverGroups: [{ name: 'release-managers', required: 1 }],
       timeoutMs: 3_600_000,
+      ...overrides,
     }),
   });
   expect(response.status).toBe(202);
@@ -124,5 +143,40 @@ describe('Slack identity from e-mail', () => {
       notifications: { slack: { botToken: 'xoxb-1', channel: 'C1', identityFromEmail: 'local-part' } },
     });
     expect(result.error?.issues.map((issue) => issue.path.join('.'))).toEqual(['notifications.slack.emailDomains']);
+  });
+});
+
+describe('Slack message text', () => {
+  it('shows pipeline names, instructions and comments as written: no broadcast, mention or disguised link', async () => {
+    const hostile = '<!channel> sign in again at <https://evil.example/login|Spinnaker> & ask <@U0ALICE>';
+    const id = await createGate({ pipelineName: 'deploy <!here>', instructions: hostile });
+    const message = await messageOf(id);
+    const shown = mrkdwnTexts(message);
+    expect(shown.flatMap(mrkdwnControls)).toEqual([]);
+    expect(shown.join('\n')).toContain(
+      '&lt;!channel&gt; sign in again at &lt;https://evil.example/login|Spinnaker&gt; &amp; ask &lt;@U0ALICE&gt;',
+    );
+
+    // The confirmation modal names the pipeline too.
+    const before = new Set(slack.views.keys());
+    await slack.press(requestUrl, { user: 'U0ALICE', message, actionId: 'isd_reject' });
+    const viewId = [...slack.views.keys()].find((key) => !before.has(key))!;
+    const modal = slack.views.get(viewId)!.view;
+    expect(mrkdwnTexts({ text: '', blocks: modal.blocks as unknown[] }).flatMap(mrkdwnControls)).toEqual([]);
+
+    // An approver's comment is quoted in the outcome, which updates the message.
+    const decided = await fetch(`${visibility.url}/api/v1/approvals/${id}/decisions`, {
+      method: 'POST',
+      headers: gateHeaders('alice'),
+      body: JSON.stringify({ action: 'reject', comment: '<!everyone> <https://evil.example|approved>' }),
+    });
+    expect(decided.status).toBe(200);
+    const updated = await eventually(
+      async () => slack.messages.find((m) => m.ts === message.ts && m.updates > 0),
+      20_000,
+      'the outcome update',
+    );
+    expect(mrkdwnTexts(updated).join('\n')).toContain('&lt;!everyone&gt;');
+    expect(mrkdwnTexts(updated).flatMap(mrkdwnControls)).toEqual([]);
   });
 });
