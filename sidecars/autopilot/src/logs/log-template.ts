@@ -42,9 +42,14 @@ export const logTemplateSchema = z.strictObject({
   errorTopics: z
     .array(z.strictObject({ string: z.string().min(1), topic: z.enum(['CRITICAL', 'ERROR', 'WARN']) }))
     .default([]),
-  tags: z.array(z.strictObject({ pattern: z.string().min(1), tag: z.string().min(1) })).default([]),
+  // Every line is matched against every mask and tag: their number and size are bounded (see pattern.ts).
+  tags: z
+    .array(z.strictObject({ pattern: z.string().min(1).max(1000), tag: z.string().min(1).max(200) }))
+    .max(50)
+    .default([]),
   masks: z
-    .array(z.string().min(1))
+    .array(z.string().min(1).max(1000))
+    .max(50)
     .default([])
     .describe('Regular expressions (RE2 syntax) whose matches are variables'),
 });
@@ -68,7 +73,7 @@ export function parseLogTemplate(input: unknown): LogTemplate {
   // Masks and tags run on RE2 (linear time whatever the line): its syntax, no lookaround or backreferences.
   const patternIssue = (source: string, path: string): FieldIssue[] => {
     const problem = linePatternProblem(source);
-    return problem === undefined ? [] : [{ path, message: `not an RE2 regular expression: ${problem}` }];
+    return problem === undefined ? [] : [{ path, message: `not a usable RE2 regular expression: ${problem}` }];
   };
   const issues: FieldIssue[] = [
     ...template.masks.flatMap((m, i) => patternIssue(m, `masks.${i}`)),

@@ -4,6 +4,13 @@
 // matching runs on the service's one thread, so one such template would stall every verification.
 import { RE2JS, RE2JSException } from 're2js';
 
+/**
+ * Largest RE2 program a pattern may compile to. Matching costs about the line's length times the program's
+ * size, so a pattern of many long alternatives (`[a-h]{999}z|[a-i]{998}z|…`) would cost a tenth of a second
+ * per line; masks people write compile to 10–50 instructions.
+ */
+export const MAX_PATTERN_INSTRUCTIONS = 1000;
+
 /** A compiled RE2 pattern as the log analysis uses it. */
 export interface LinePattern {
   readonly source: string;
@@ -13,7 +20,7 @@ export interface LinePattern {
   replaceAll(text: string, replacement: string): string;
 }
 
-/** Compiles an RE2 pattern (Go's syntax: no lookaround, no backreferences); throws with RE2's message. */
+/** Compiles an RE2 pattern (Go's syntax: no lookaround, no backreferences); throws with RE2's message or the size. */
 export function compileLinePattern(source: string): LinePattern {
   let compiled: RE2JS;
   try {
@@ -22,6 +29,9 @@ export function compileLinePattern(source: string): LinePattern {
     if (error instanceof RE2JSException) throw new Error(error.message);
     throw error;
   }
+  const size = (compiled.re2() as { numberOfInstructions(): number }).numberOfInstructions();
+  if (size > MAX_PATTERN_INSTRUCTIONS)
+    throw new Error(`compiles to ${size} RE2 instructions, more than ${MAX_PATTERN_INSTRUCTIONS}`);
   return {
     source,
     test: (text) => compiled.test(text),
