@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type http from 'node:http';
 import { DEFAULT_CIPHERS } from 'node:tls';
 import { createLogger, type Logger } from '@isd/kit';
-import { normalizeSerial, type Credentials, type IssueOptions } from './pki';
+import { identityOfCertificate, normalizeSerial, type Credentials, type IssueOptions } from './pki';
 import type { TokenKeys } from './jwt';
 import { createControllerMetrics, type ControllerMetrics } from './metrics';
 import { SessionRegistry, type AgentSessionSummary } from './sessions';
@@ -224,11 +224,20 @@ export async function startController(config: ControllerConfig = {}): Promise<Ru
   });
 
   const agents = (): AgentSessionSummary[] => registry.all().map((session) => session.summary());
-  /** Ends every agent session that authenticated with the serial. */
+  /** Ends every agent session that authenticated with the serial, or with a certificate of that line. */
   function terminateSessions(serial: string): void {
     for (const session of registry.all()) {
-      if (normalizeSerial(session.certificateSerial) === serial) session.terminate('certificate revoked');
+      if (normalizeSerial(session.certificateSerial) === serial || session.certificateLineage === serial)
+        session.terminate('certificate revoked');
     }
+  }
+  /** The line of renewals a revoked certificate belongs to: from its PEM, or from a session it opened here. */
+  function lineageOf(certPemOrSerial: string, serial: string): string | undefined {
+    if (certPemOrSerial.includes('BEGIN CERTIFICATE')) {
+      const identity = identityOfCertificate(certPemOrSerial);
+      return identity?.purpose === 'agent' ? identity.lineage : undefined;
+    }
+    return registry.all().find((session) => normalizeSerial(session.certificateSerial) === serial)?.certificateLineage;
   }
   /**
    * Revokes a certificate here at once (kept in `dataDir`), ends its sessions, then stores it for every
@@ -236,9 +245,14 @@ export async function startController(config: ControllerConfig = {}): Promise<Ru
    */
   async function revoke(certPemOrSerial: string): Promise<string> {
     const serial = ca.revoke(certPemOrSerial);
+    const lineage = lineageOf(certPemOrSerial, serial);
+    // Revoking one certificate of an agent revokes its whole line: earlier and later renewals alike.
+    if (lineage !== undefined && lineage !== serial) ca.revoke(lineage);
     secrets.saveRevocations();
     terminateSessions(serial);
+    if (lineage !== undefined) terminateSessions(lineage);
     await revocations?.add(serial);
+    if (lineage !== undefined && lineage !== serial) await revocations?.add(lineage);
     return serial;
   }
   /** A serial another replica (or this one) stored: refused from now on, exactly like a local revoke. */

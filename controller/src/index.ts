@@ -1,6 +1,6 @@
 export { startController, SERVICE_TOKEN_AUDIENCE, CONTROL_TOKEN_AUDIENCE, PREFERRED_CIPHERS } from './controller';
 export type { ControllerConfig, RunningController, KubectlComponents } from './controller';
-export { CertificateAuthority, identityFromSubject, normalizeSerial } from './pki';
+export { CertificateAuthority, identityFromSubject, identityOfCertificate, normalizeSerial } from './pki';
 export type { CertificateIdentity, Credentials, IssueOptions } from './pki';
 export { signToken, verifyToken, generateTokenKeys, TokenError } from './jwt';
 export type { TokenKeys, TokenClaims } from './jwt';

@@ -75,7 +75,7 @@ export function acceptLane(socket: TLSSocket, ca: CertificateAuthority, registry
   socket.on('error', () => undefined);
   const peer = socket.getPeerCertificate();
   const identity = identityFromSubject(peer?.subject);
-  if (!identity || identity.purpose !== 'agent' || ca.isRevoked(peer.serialNumber)) {
+  if (!identity || identity.purpose !== 'agent' || ca.isRevokedCertificate(peer.serialNumber, identity)) {
     socket.destroy();
     return;
   }

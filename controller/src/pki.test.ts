@@ -12,7 +12,12 @@ describe('CertificateAuthority', () => {
     expect(certificate.subject).toContain('CN=cluster-a');
     expect(issued.caPem).toBe(ca.certPem);
     const ou = /OU=(.*)/.exec(certificate.subject)?.[1] ?? '';
-    expect(JSON.parse(ou.replace(/\\"/g, '"').replace(/\\,/g, ','))).toEqual({ purpose: 'agent', agent: 'cluster-a' });
+    // Extra keys are ignored by oes-birger's JSON decoding; `lineage` is the first certificate of the line (itself).
+    expect(JSON.parse(ou.replace(/\\"/g, '"').replace(/\\,/g, ','))).toEqual({
+      purpose: 'agent',
+      agent: 'cluster-a',
+      lineage: normalizeSerial(certificate.serialNumber),
+    });
   });
 
   it('gives server certificates the requested DNS names and IPs', () => {

@@ -4,7 +4,12 @@ import forge from 'node-forge';
 
 /** Who a certificate speaks for; encoded as oes-birger compatible JSON in the subject OU. */
 export type CertificateIdentity =
-  | { purpose: 'agent'; agent: string }
+  /**
+   * `lineage`: the serial of the agent's first certificate, carried into every renewal, so revoking that
+   * certificate (the one its manifest holds) or any later one ends the whole line: a renewed certificate is
+   * never a way around a revocation.
+   */
+  | { purpose: 'agent'; agent: string; lineage?: string }
   | { purpose: 'service'; agent: string; type: string; name: string }
   | { purpose: 'control'; name: string }
   | { purpose: 'server'; name: string };
@@ -92,7 +97,10 @@ export function identityFromSubject(subject: { OU?: string | string[] } | undefi
     const parsed = JSON.parse(text) as Record<string, unknown>;
     switch (parsed.purpose) {
       case 'agent':
-        return typeof parsed.agent === 'string' ? { purpose: 'agent', agent: parsed.agent } : undefined;
+        if (typeof parsed.agent !== 'string') return undefined;
+        return typeof parsed.lineage === 'string'
+          ? { purpose: 'agent', agent: parsed.agent, lineage: parsed.lineage }
+          : { purpose: 'agent', agent: parsed.agent };
       case 'service':
         return typeof parsed.agent === 'string' && typeof parsed.type === 'string' && typeof parsed.name === 'string'
           ? { purpose: 'service', agent: parsed.agent, type: parsed.type, name: parsed.name }
@@ -105,6 +113,12 @@ export function identityFromSubject(subject: { OU?: string | string[] } | undefi
   } catch {
     return undefined;
   }
+}
+
+/** The identity in a certificate's subject (PEM), or undefined when it carries none. */
+export function identityOfCertificate(certPem: string): CertificateIdentity | undefined {
+  const ou = forge.pki.certificateFromPem(certPem).subject.getField('OU') as { value?: unknown } | null;
+  return typeof ou?.value === 'string' ? identityFromSubject({ OU: ou.value }) : undefined;
 }
 
 /** The controller's certificate authority: issues, renews and revokes every tunnel certificate. */
@@ -176,6 +190,9 @@ export class CertificateAuthority {
     const notBefore = options.notBefore ?? new Date(Date.now() - CLOCK_SKEW_MS);
     cert.publicKey = publicKey;
     cert.serialNumber = randomSerial();
+    // An agent's first certificate starts its line; a renewal passes the line on (see CertificateIdentity).
+    if (identity.purpose === 'agent' && identity.lineage === undefined)
+      identity = { ...identity, lineage: normalizeSerial(cert.serialNumber) };
     cert.validity.notBefore = notBefore;
     cert.validity.notAfter = new Date(
       notBefore.getTime() + CLOCK_SKEW_MS + (options.lifetimeMs ?? DEFAULT_LIFETIME_MS),
@@ -208,6 +225,12 @@ export class CertificateAuthority {
   /** True when the serial (hex, any spelling) was revoked. */
   isRevoked(serialHex: string): boolean {
     return this.revoked.has(normalizeSerial(serialHex));
+  }
+
+  /** True when the certificate's serial, or for an agent the first certificate of its line, was revoked. */
+  isRevokedCertificate(serialHex: string, identity: CertificateIdentity): boolean {
+    if (this.isRevoked(serialHex)) return true;
+    return identity.purpose === 'agent' && identity.lineage !== undefined && this.isRevoked(identity.lineage);
   }
 
   /** Revoked serials, for the CNC API and replicas sharing a list. */

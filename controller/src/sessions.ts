@@ -1,4 +1,5 @@
 import type * as grpc from '@grpc/grpc-js';
+import { normalizeSerial } from './pki';
 import type {
   AgentFrame,
   ControllerControlOut as ControllerControl,
@@ -75,6 +76,8 @@ export class AgentSession {
     readonly certificateSerial: string,
     /** Ends the control stream with an error status. */
     readonly terminate: (reason: string) => void,
+    /** The line of renewals the certificate belongs to (its first certificate's serial, normalized). */
+    readonly certificateLineage: string = normalizeSerial(certificateSerial),
   ) {}
 
   /** True when the agent announced the (type, name) service. */

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
 import type { CertificateAuthority, CertificateIdentity } from './pki';
-import { identityFromSubject } from './pki';
+import { identityFromSubject, normalizeSerial } from './pki';
 import { AgentSession, type ExchangeCall, type SessionRegistry } from './sessions';
 import type { ControllerMetrics } from './metrics';
 import {
@@ -46,13 +46,18 @@ function fail(call: grpc.ServerDuplexStream<unknown, unknown>, code: grpc.status
 function agentIdentity(
   call: grpc.ServerDuplexStream<unknown, unknown>,
   ca: CertificateAuthority,
-): { agent: string; serial: string } | { refused: string } {
+): { agent: string; serial: string; lineage: string } | { refused: string } {
   const peer = call.getAuthContext().sslPeerCertificate;
   if (!peer || !peer.subject) return { refused: 'no client certificate' };
   const identity: CertificateIdentity | undefined = identityFromSubject(peer.subject);
   if (!identity || identity.purpose !== 'agent') return { refused: 'certificate is not an agent certificate' };
-  if (ca.isRevoked(peer.serialNumber)) return { refused: 'certificate is revoked' };
-  return { agent: identity.agent, serial: peer.serialNumber };
+  if (ca.isRevokedCertificate(peer.serialNumber, identity)) return { refused: 'certificate is revoked' };
+  // Certificates from before lines were recorded start their line here.
+  return {
+    agent: identity.agent,
+    serial: peer.serialNumber,
+    lineage: identity.lineage ?? normalizeSerial(peer.serialNumber),
+  };
 }
 
 /** gRPC handlers for the Tunnel service: control sessions and idle Exchange streams. */
@@ -142,6 +147,7 @@ export function createTunnelHandlers(options: TunnelServiceOptions): grpc.Untype
             call.getPeer(),
             who.serial,
             (reason) => fail(call, grpc.status.UNAUTHENTICATED, reason),
+            who.lineage,
           );
           registry.add(session);
           metrics.agentsConnected.inc({ agent: who.agent });
@@ -170,9 +176,12 @@ export function createTunnelHandlers(options: TunnelServiceOptions): grpc.Untype
           return;
         case 'renewRequest': {
           try {
+            // Checked again here: a session can outlive a revocation by the time another replica learns it.
+            if (ca.isRevoked(who.serial) || ca.isRevoked(who.lineage))
+              throw new Error('the certificate is revoked: it cannot be renewed');
             const certPem = ca.signCsr(
               message.renewRequest?.csrPem ?? '',
-              { purpose: 'agent', agent: who.agent },
+              { purpose: 'agent', agent: who.agent, lineage: who.lineage },
               { lifetimeMs: options.agentCertLifetimeMs },
             );
             call.write({ renewResponse: { certPem, caPem: ca.certPem, error: '' } });

@@ -352,6 +352,18 @@ export const visibilityConfigSchema = baseConfigSchema({ name: 'visibility', por
             .describe(
               'Spinnaker user of a Slack user not in `users`: their Slack profile e-mail (users.info), its part before @, or nobody',
             ),
+          emailDomains: z
+            .array(
+              z
+                .string()
+                .regex(/^[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$/, 'a domain name such as example.com')
+                .transform((domain) => domain.toLowerCase()),
+            )
+            .min(1)
+            .optional()
+            .describe(
+              'E-mail domains whose Slack users map to Spinnaker users (others: nobody); required with local-part',
+            ),
           signatureMaxAgeSeconds: z
             .number()
             .int()
@@ -361,6 +373,14 @@ export const visibilityConfigSchema = baseConfigSchema({ name: 'visibility', por
             .describe("Oldest Slack request timestamp accepted (Slack's recommendation: 5 minutes)"),
         })
         .superRefine((slack, context) => {
+          // The part before @ names a person only within the domains the organisation owns.
+          if (slack.identityFromEmail === 'local-part' && !slack.emailDomains)
+            context.addIssue({
+              code: 'custom',
+              path: ['emailDomains'],
+              message:
+                'identityFromEmail local-part needs emailDomains: the domains whose addresses name Spinnaker users',
+            });
           // Buttons need the bot to post and update the message, and to open the confirmation modal.
           for (const key of ['botToken', 'channel'] as const)
             if (slack.signingSecret && !slack[key])

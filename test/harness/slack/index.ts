@@ -1,5 +1,5 @@
 // Slack contract harness: Web API methods visibility calls and signed interactivity requests, from Slack's docs.
-export { buttonsOf, startSlackHarness } from './slack';
+export { buttonsOf, mrkdwnControls, mrkdwnTexts, startSlackHarness } from './slack';
 export type {
   InteractionResponse,
   SlackCall,

@@ -12,7 +12,9 @@
 // - interactivity requests carry `X-Slack-Request-Timestamp` and `X-Slack-Signature: v0=<hex HMAC-SHA256
 //   of "v0:{timestamp}:{body}" keyed by the signing secret>`; the body is `payload=<url-encoded JSON>`;
 // - a modal's `private_metadata` and `callback_id` come back in view_submission as the app set them,
-//   with the person's input under `view.state.values[block_id][action_id].value`.
+//   with the person's input under `view.state.values[block_id][action_id].value`;
+// - in a Slack Connect channel a user of another organisation presses buttons too: `team` is the workspace
+//   the interaction came from, `user.team_id` (and users.info's `team_id`) the user's own.
 import { createHmac, randomBytes } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -24,6 +26,8 @@ export interface SlackUser {
   email?: string;
   deleted?: boolean;
   isBot?: boolean;
+  /** Their home workspace when it is not the harness's (a Slack Connect user of another organisation). */
+  teamId?: string;
 }
 
 /** One message in a channel, as last posted or updated. */
@@ -105,7 +109,7 @@ export async function startSlackHarness(options: SlackHarnessOptions): Promise<S
   const userById = (id: string) => options.users.find((user) => user.id === id);
   const userJson = (user: SlackUser) => ({
     id: user.id,
-    team_id: teamId,
+    team_id: user.teamId ?? teamId,
     name: user.name,
     deleted: user.deleted ?? false,
     is_bot: user.isBot ?? false,
@@ -244,7 +248,7 @@ export async function startSlackHarness(options: SlackHarnessOptions): Promise<S
   const userRef = (id: string) => {
     const user = userById(id);
     if (!user) throw new Error(`the harness has no Slack user ${id}`);
-    return { id: user.id, username: user.name, name: user.name, team_id: teamId };
+    return { id: user.id, username: user.name, name: user.name, team_id: user.teamId ?? teamId };
   };
 
   return {
@@ -369,4 +373,28 @@ function checkModal(view: Record<string, unknown> | undefined): string | null {
   if (blocks.some((block) => block.type === 'input') && view.submit === undefined)
     return 'a modal with input blocks needs submit';
   return null;
+}
+
+/**
+ * The control sequences Slack acts on in mrkdwn text ("Formatting text for app surfaces"): `<!channel>`,
+ * `<!here>`, `<!everyone>`, `<!subteam^…>`, `<@U…>`, `<#C…>` and links `<url|label>`. Text escaped as the
+ * docs say (`&lt;`, `&gt;`, `&amp;`) holds none.
+ */
+export function mrkdwnControls(text: string): string[] {
+  return [...text.matchAll(/<([^<>]+)>/g)].map((match) => match[1]!);
+}
+
+/** Every mrkdwn text of a message's blocks and its top-level text (which Slack formats as mrkdwn too). */
+export function mrkdwnTexts(message: Pick<SlackMessage, 'text' | 'blocks'>): string[] {
+  const texts = [message.text];
+  const visit = (value: unknown): void => {
+    if (Array.isArray(value)) value.forEach(visit);
+    else if (value && typeof value === 'object') {
+      const object = value as Record<string, unknown>;
+      if (object.type === 'mrkdwn' && typeof object.text === 'string') texts.push(object.text);
+      Object.values(object).forEach(visit);
+    }
+  };
+  visit(message.blocks);
+  return texts;
 }

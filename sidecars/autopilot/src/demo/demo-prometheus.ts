@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { compileLinePattern, type LinePattern } from '../logs/pattern';
 
 /** How one demo deployment's series behave: a mean and a spread per metric. */
 interface SeriesShape {
@@ -104,9 +105,10 @@ function parseMatchers(text: string): Matcher[] {
   return matchers;
 }
 
-function anchoredRegex(source: string): RegExp {
+// Prometheus matches label regexes with Go's RE2, fully anchored; RE2 also keeps a query from backtracking.
+function anchoredRegex(source: string): LinePattern {
   try {
-    return new RegExp(`^(?:${source})$`);
+    return compileLinePattern(`^(?:${source})$`);
   } catch (error) {
     throw new DemoQueryError(
       `parse error: invalid regular expression ${JSON.stringify(source)}: ${(error as Error).message}`,

@@ -111,6 +111,20 @@ describe('log analysis', () => {
     expect(() => analyzeLogs([], [], { topics: { tags: [{ pattern: '(', tag: 'x' }] } })).toThrow(/tags\[0\]/);
   });
 
+  it('matches user tags with RE2: a backreference is refused by name, a backtracking pattern matches as usual', () => {
+    const line = `ERROR ${'word '.repeat(10)}!`;
+    const analysis = analyzeLogs(logs({ info: 10 }), [...logs({ info: 10 }), line], {
+      topics: {
+        tags: [
+          { pattern: '^(\\w+\\s?)+$', tag: 'words-only' },
+          { pattern: '^ERROR (\\w+\\s?)+!$', tag: 'error' },
+        ],
+      },
+    });
+    expect(analysis.clusters.find((c) => c.examples.canary.includes(line))!.tags).toEqual(['error']);
+    expect(() => analyzeLogs([], [], { topics: { tags: [{ pattern: '(a)\\1', tag: 'x' }] } })).toThrow(/tags\[0\]/);
+  });
+
   it('autonomous needs no baseline: every error kind of the canary counts', () => {
     const analysis = analyzeLogs(logs({ error: 50 }), logs({ info: 100, error: 3 }), { algorithm: 'autonomous' });
     expect(analysis.baselineEvents).toBe(0);

@@ -34,6 +34,35 @@ describe('log templates', () => {
     );
   });
 
+  it('refuses masks and tags RE2 cannot match in linear time (lookaround, backreferences), naming the field', () => {
+    const issues = (input: unknown) => {
+      try {
+        parseLogTemplate(input);
+        return [];
+      } catch (error) {
+        return (error as InputError & { issues: { path: string; message: string }[] }).issues;
+      }
+    };
+    expect(issues({ name: 'x', provider: 'p', masks: ['\\d+', '(?<=id=)\\w+'] })).toEqual([
+      { path: 'masks.1', message: expect.stringMatching(/^not a usable RE2 regular expression: /) },
+    ]);
+    expect(issues({ name: 'x', provider: 'p', tags: [{ pattern: '(a)\\1', tag: 'twice' }] })).toEqual([
+      { path: 'tags.0.pattern', message: expect.stringMatching(/^not a usable RE2 regular expression: .*\\1/) },
+    ]);
+    // A program so large that each line would cost milliseconds, and too many patterns, are refused too.
+    const huge = Array.from({ length: 3 }, (_, i) => `[a-h]{${999 - i}}z`).join('|');
+    expect(issues({ name: 'x', provider: 'p', masks: ['\\d+', huge] })).toEqual([
+      { path: 'masks.1', message: expect.stringMatching(/RE2 instructions, more than 1000$/) },
+    ]);
+    expect(
+      issues({ name: 'x', provider: 'p', masks: Array.from({ length: 51 }, () => 'x') }).map((i) => i.path),
+    ).toEqual(['masks']);
+    // Patterns that backtrack exponentially in V8 are fine: RE2 matches them in linear time.
+    expect(
+      issues({ name: 'x', provider: 'p', masks: ['(a+)+b'], tags: [{ pattern: '(\\w+\\s?)+$', tag: 't' }] }),
+    ).toEqual([]);
+  });
+
   it("writes each side's query from the scope", () => {
     const template = parseLogTemplate({
       name: 't',

@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { InputError, type FieldIssue } from '@isd/kit';
 import { ALGORITHMS, SENSITIVITIES, type LogAnalysisOptions, type Mark } from './analysis';
+import { linePatternProblem } from './pattern';
 import { DEFAULT_TOPIC_RULES } from './topics';
 import { TEMPLATE_NAME_PATTERN } from '../templates/template';
 
@@ -41,8 +42,16 @@ export const logTemplateSchema = z.strictObject({
   errorTopics: z
     .array(z.strictObject({ string: z.string().min(1), topic: z.enum(['CRITICAL', 'ERROR', 'WARN']) }))
     .default([]),
-  tags: z.array(z.strictObject({ pattern: z.string().min(1), tag: z.string().min(1) })).default([]),
-  masks: z.array(z.string().min(1)).default([]).describe('Regular expressions whose matches are variables'),
+  // Every line is matched against every mask and tag: their number and size are bounded (see pattern.ts).
+  tags: z
+    .array(z.strictObject({ pattern: z.string().min(1).max(1000), tag: z.string().min(1).max(200) }))
+    .max(50)
+    .default([]),
+  masks: z
+    .array(z.string().min(1).max(1000))
+    .max(50)
+    .default([])
+    .describe('Regular expressions (RE2 syntax) whose matches are variables'),
 });
 
 export type LogTemplate = z.infer<typeof logTemplateSchema>;
@@ -61,21 +70,14 @@ export function parseLogTemplate(input: unknown): LogTemplate {
     });
   }
   const template = result.data;
-  const badRegex = (source: string) => {
-    try {
-      new RegExp(source);
-      return false;
-    } catch {
-      return true;
-    }
+  // Masks and tags run on RE2 (linear time whatever the line): its syntax, no lookaround or backreferences.
+  const patternIssue = (source: string, path: string): FieldIssue[] => {
+    const problem = linePatternProblem(source);
+    return problem === undefined ? [] : [{ path, message: `not a usable RE2 regular expression: ${problem}` }];
   };
   const issues: FieldIssue[] = [
-    ...template.masks.flatMap((m, i) =>
-      badRegex(m) ? [{ path: `masks.${i}`, message: 'not a regular expression' }] : [],
-    ),
-    ...template.tags.flatMap((t, i) =>
-      badRegex(t.pattern) ? [{ path: `tags.${i}.pattern`, message: 'not a regular expression' }] : [],
-    ),
+    ...template.masks.flatMap((m, i) => patternIssue(m, `masks.${i}`)),
+    ...template.tags.flatMap((t, i) => patternIssue(t.pattern, `tags.${i}.pattern`)),
   ];
   if (issues.length > 0)
     throw new InputError(`invalid log template: ${issues[0]!.path}: ${issues[0]!.message}`, {

@@ -65,6 +65,18 @@ describe('tokenize', () => {
     expect(() => compileMasks(['ok', '(unclosed'])).toThrow(/masks\[1\]/);
   });
 
+  it('compiles masks as RE2 (linear-time matching): lookaround and backreferences are refused by name', () => {
+    // A backtracking pattern is matched like any other; test/security/regex.test.ts shows it cannot stall the service.
+    const masks = compileMasks(['(a+)+b']);
+    expect(maskLine(`${'a'.repeat(20)}! aab`, masks)).toBe(`${'a'.repeat(20)}! <*>`);
+    expect(() => compileMasks(['\\d+', '(?<=id=)\\w+'])).toThrow(/masks\[1\]/);
+    expect(() => compileMasks(['(a)\\1'])).toThrow(/masks\[0\].*\\1/);
+  });
+
+  it('replaces each mask match literally, even where the wildcard would be a replacement pattern', () => {
+    expect(maskLine('cost $12 id=ab$cd', compileMasks(['\\$\\d+', 'ab\\$cd']))).toBe('cost <*> id=<*>');
+  });
+
   it('splits on any whitespace and ignores runs of it', () => {
     expect(tokenize('  a\tb   c \r\n')).toEqual(['a', 'b', 'c']);
     expect(tokenize('')).toEqual([]);

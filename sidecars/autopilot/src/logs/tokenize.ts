@@ -3,16 +3,18 @@
 // that is a number or mostly digits is a variable, and variables joined by `.`, `:`, `/`, `@`, `#` or
 // nothing collapse into one. Constant text around a variable is kept (`PendingReds:<*>`, `MININT-<*>`), so keys stay visible.
 
+import { compileLinePattern, type LinePattern } from './pattern';
+
 export const WILDCARD = '<*>';
 
 /** Regular expressions whose matches are variables (e.g. a log format's masks); applied before tokenizing. */
-export type Masks = readonly RegExp[];
+export type Masks = readonly LinePattern[];
 
-/** Compiles mask sources (strings such as those of a template or `formats.json`) into global regexes. */
-export function compileMasks(sources: readonly string[]): RegExp[] {
+/** Compiles mask sources (strings such as those of a template or `formats.json`) into RE2 patterns. */
+export function compileMasks(sources: readonly string[]): LinePattern[] {
   return sources.map((source, index) => {
     try {
-      return new RegExp(source, 'g');
+      return compileLinePattern(source);
     } catch (error) {
       throw new Error(`masks[${index}] is not a valid regular expression: ${(error as Error).message}`);
     }
@@ -33,7 +35,7 @@ const isSpace = (code: number) => code === 32 || (code >= 9 && code <= 13);
  */
 export function maskLine(content: string, masks: Masks = []): string {
   let text = content;
-  if (masks.length > 0) for (const mask of masks) text = text.replace(mask, maskMatch);
+  if (masks.length > 0) for (const mask of masks) text = mask.replaceAll(text, maskMatch);
   // trim() strips exactly what a regular expression's \s matches; most lines have nothing to strip.
   if (text.length > 0 && (isRegExpSpace(text.charCodeAt(0)) || isRegExpSpace(text.charCodeAt(text.length - 1))))
     text = text.trim();

@@ -1,5 +1,6 @@
 // Topics of a log event, as OpsMx log templates define them: substring rules map an event to CRITICAL,
-// ERROR, WARN or (no rule) INFO; user tags label events by regular expression.
+// ERROR, WARN or (no rule) INFO; user tags label events by regular expression (RE2, see pattern.ts).
+import { compileLinePattern } from './pattern';
 
 export const TOPICS = ['INFO', 'WARN', 'ERROR', 'CRITICAL'] as const;
 export type Topic = (typeof TOPICS)[number];
@@ -76,7 +77,7 @@ export function topicClassifier(options: TopicOptions = {}): Classifier {
   const levelWords = options.disableDefaults ? [] : DEFAULT_LEVEL_WORDS;
   const tags = (options.tags ?? []).map((t, index) => {
     try {
-      return { tag: t.tag, regex: new RegExp(t.pattern) };
+      return { tag: t.tag, regex: compileLinePattern(t.pattern) };
     } catch (error) {
       throw new Error(`tags[${index}].pattern is not a valid regular expression: ${(error as Error).message}`);
     }

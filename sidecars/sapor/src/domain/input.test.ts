@@ -46,6 +46,61 @@ describe('withoutSecrets', () => {
   });
 });
 
+describe('withoutSecrets: credentials named like environment variables, and Secret manifests', () => {
+  it('drops keys ending like a credential whatever their case and separators, and keeps references to secrets', () => {
+    const parameters = {
+      GITHUB_TOKEN: 'ghp_x',
+      DB_PASSWORD: 'p',
+      AWS_SECRET_ACCESS_KEY: 's',
+      'x-api-key': 'k',
+      API_KEY: 'k',
+      Client_Secret: 's',
+      SSH_PASSPHRASE: 'p',
+      service_account_private_key: 'k',
+      REGION: 'eu-west-1',
+      secretName: 'db-credentials',
+      tokenizer: 'simple',
+      passwordPolicy: 'strict',
+    };
+    const input = buildRuntimeInput(
+      fields,
+      { trigger: { type: 'manual', parameters }, stages: [{ id: 's2', context: { parameters } }] },
+      { DEPLOY_TOKEN: 't', replicas: 3 },
+    );
+    const kept = { REGION: 'eu-west-1', secretName: 'db-credentials', tokenizer: 'simple', passwordPolicy: 'strict' };
+    expect(input.trigger.parameters).toEqual(kept);
+    expect(input.stage).toEqual({ id: 's2', context: { parameters: kept } });
+    expect(input.params).toEqual({ replicas: 3 });
+  });
+
+  it("drops a Kubernetes Secret manifest's data and stringData, keeping what policies check", () => {
+    const manifests = [
+      {
+        apiVersion: 'v1',
+        kind: 'Secret',
+        metadata: { name: 'db', labels: { app: 'shop' } },
+        type: 'Opaque',
+        data: { password: 'c2VjcmV0', url: 'cG9zdGdyZXM6Ly91OnBAZGI=' },
+        stringData: { dsn: 'postgres://u:p@db' },
+      },
+      { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'settings' }, data: { mode: 'fast' } },
+    ];
+    const pipeline = { name: 'deploy', stages: [{ type: 'deployManifest', manifests }] };
+    expect(buildStaticInput(pipeline, undefined).pipeline).toEqual({
+      name: 'deploy',
+      stages: [
+        {
+          type: 'deployManifest',
+          manifests: [
+            { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'db', labels: { app: 'shop' } }, type: 'Opaque' },
+            { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'settings' }, data: { mode: 'fast' } },
+          ],
+        },
+      ],
+    });
+  });
+});
+
 describe('buildStaticInput', () => {
   it("carries Armory's pipeline and OpsMx's new/current", () => {
     expect(buildStaticInput({ name: 'p' }, undefined)).toMatchObject({

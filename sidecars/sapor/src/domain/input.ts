@@ -39,18 +39,35 @@ export interface StaticPolicyInput {
 
 // Keys whose values are credentials: never handed to a policy (a token in stage context is common:
 // `customHeaders` of preconfigured webhooks carry the service token).
-const SECRET_KEY =
-  /^(customHeaders|sensitiveHeaders|headers|authorization|cookie|password|passwd|secret|token|apiToken|accessToken|privateKey|credentials?)$|(_token|Token|_secret|Secret|Password|_password)$/;
+const SECRET_KEY = /^(customHeaders|sensitiveHeaders|headers|authorization|cookie|credentials?)$/;
+// Names that end like a credential, compared without case, `_`, `-` or `.`: trigger parameters and job
+// parameters are named like environment variables (GITHUB_TOKEN, DB_PASSWORD, AWS_SECRET_ACCESS_KEY, x-api-key).
+// A name only starting so (secretName, tokenizer) is a reference or a setting, and is kept.
+const SECRET_ENDING =
+  /(password|passwd|passphrase|secret|secrets|token|tokens|apikey|apikeys|privatekey|secretkey|secretaccesskey)$/;
+const isSecretKey = (key: string) =>
+  SECRET_KEY.test(key) || SECRET_ENDING.test(key.toLowerCase().replace(/[-_.]/g, ''));
 const MAX_DEPTH = 64;
 
-/** Deep copy without secret-looking keys, prototype-polluting keys, and anything nested deeper than 64. */
+/** A Kubernetes Secret manifest (a deploy stage's or a pipeline's): its data is dropped, the rest kept. */
+const isSecretManifest = (value: Record<string, unknown>) =>
+  value.kind === 'Secret' && typeof value.apiVersion === 'string' && /^v1$/.test(value.apiVersion);
+const SECRET_MANIFEST_DATA = new Set(['data', 'stringData']);
+
+/**
+ * Deep copy without secret-looking keys, the data of Kubernetes Secret manifests, prototype-polluting keys,
+ * and anything nested deeper than 64.
+ */
 export function withoutSecrets(value: unknown, depth = 0): unknown {
   if (depth > MAX_DEPTH) return null;
   if (Array.isArray(value)) return value.map((item) => withoutSecrets(item, depth + 1));
   if (value && typeof value === 'object') {
+    const source = value as Record<string, unknown>;
+    const secretManifest = isSecretManifest(source);
     const out: Record<string, unknown> = {};
-    for (const [key, item] of Object.entries(value as Record<string, unknown>)) {
-      if (SECRET_KEY.test(key) || key === '__proto__' || key === 'constructor' || key === 'prototype') continue;
+    for (const [key, item] of Object.entries(source)) {
+      if (isSecretKey(key) || key === '__proto__' || key === 'constructor' || key === 'prototype') continue;
+      if (secretManifest && SECRET_MANIFEST_DATA.has(key)) continue;
       Object.defineProperty(out, key, {
         value: withoutSecrets(item, depth + 1),
         enumerable: true,

@@ -8,7 +8,7 @@ import type { Caller, Logger, PermissionResolver, Queryable, Reply } from '@isd/
 import { AuthenticationError, InputError, isIsdError } from '@isd/kit';
 import { decisionRequestSchema } from '../api/schemas';
 import type { ApprovalGate } from '../approvals';
-import { callSlackApi, SLACK_ACTIONS, type SlackConfig } from './slack';
+import { callSlackApi, SLACK_ACTIONS, slackText, type SlackConfig } from './slack';
 
 /** The callback id of the confirmation modal. */
 export const DECISION_VIEW = 'isd_decision';
@@ -124,7 +124,7 @@ export class SlackInteractions {
               type: 'section',
               text: {
                 type: 'mrkdwn',
-                text: `${kind === 'approve' ? 'Approve' : 'Reject'} the deployment of ${where}?`,
+                text: `${kind === 'approve' ? 'Approve' : 'Reject'} the deployment of ${slackText(where)}?`,
               },
             },
             {
@@ -176,7 +176,10 @@ export class SlackInteractions {
     }
   }
 
-  /** The Spinnaker user of a Slack user: the explicit mapping, else their profile e-mail (users.info). */
+  /**
+   * The Spinnaker user of a Slack user: the explicit mapping, else their profile e-mail (users.info) when it is
+   * in one of `emailDomains` (any domain when unset, which only the full-address mode allows).
+   */
   private async spinnakerUser(slackUser: string): Promise<string | null> {
     const { config, timeoutMs } = this.options;
     // The id was checked against Slack's id pattern, and only own keys count: never Object.prototype's.
@@ -191,8 +194,13 @@ export class SlackInteractions {
       throw error;
     }
     const email = answer.user?.profile?.email;
-    if (answer.user?.deleted || answer.user?.is_bot || typeof email !== 'string' || !email.includes('@')) return null;
-    return config.identityFromEmail === 'local-part' ? (email.split('@')[0] ?? null) : email.toLowerCase();
+    if (answer.user?.deleted || answer.user?.is_bot || typeof email !== 'string') return null;
+    const at = email.lastIndexOf('@');
+    if (at <= 0) return null;
+    const domain = email.slice(at + 1).toLowerCase();
+    // A guest's or a Slack Connect user's address is in another domain: it names nobody here.
+    if (config.emailDomains && !config.emailDomains.includes(domain)) return null;
+    return config.identityFromEmail === 'local-part' ? email.slice(0, at) : email.toLowerCase();
   }
 }
 

@@ -14,8 +14,19 @@ export function slackInteractive(config: SlackConfig): boolean {
   return Boolean(config.signingSecret && config.botToken && config.channel);
 }
 
+/**
+ * Text for a Slack mrkdwn field, shown as written. Slack reads `<…>` as control sequences (`<!channel>` pings
+ * everyone, `<https://x|Approve>` is a link that shows other text) and `&` as the start of an escape, so its
+ * docs ("Escaping text") have the app replace exactly these three. Gate text comes from pipelines, approvers'
+ * comments and evidence peers (commit messages, issue titles): without this, any of them could post a
+ * broadcast or a disguised link in the bot's name.
+ */
+export function slackText(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
 function blocks(message: NotificationMessage, interactive: boolean) {
-  const text = [`*${message.subject}*`, ...message.lines].join('\n');
+  const text = [`*${slackText(message.subject)}*`, ...message.lines.map(slackText)].join('\n');
   const elements = [
     ...(interactive && message.decide
       ? [
@@ -40,7 +51,7 @@ function blocks(message: NotificationMessage, interactive: boolean) {
       : []),
   ];
   return {
-    text: message.subject,
+    text: slackText(message.subject),
     blocks: [
       { type: 'section', text: { type: 'mrkdwn', text: text.slice(0, 2900) } },
       ...(elements.length ? [{ type: 'actions', elements }] : []),
