@@ -265,7 +265,18 @@ export function classifyIsdMetric(metric: MetricInput, options: IsdJudgeOptions 
   const allowedIncrease = config.effectSize.measure === 'meanRatio' ? config.effectSize.allowedIncrease : 1;
   const allowedDecrease = config.effectSize.measure === 'meanRatio' ? config.effectSize.allowedDecrease : 1;
   const minimumUp = Math.max(options.minimumRelativeChange, allowedIncrease - 1);
-  const minimumDown = Math.max(options.minimumRelativeChange, 1 - allowedDecrease);
+  // A share (every value in [0, 1]: success rate, availability, hit ratio) whose harm is falling moves
+  // its complement, the failure share, by orders of magnitude while itself moving by a percent: 99.9 % →
+  // 99 % is −0.9 % of the level but ten times the failures. Its fall is measured against the smaller of
+  // the level and the room below 1, so the practical margin means the same as it does for an error ratio.
+  const share = everyValue.every((value) => value >= 0 && value <= 1);
+  const harmfulFall = (b: number, c: number): boolean => {
+    if (b === 0) return c < 0;
+    const ratioFall = (c - b) / Math.abs(b);
+    const scale = share ? Math.min(b, 1 - b) : Math.abs(b);
+    const fall = scale === 0 ? (c < b ? -Infinity : 0) : (c - b) / scale;
+    return ratioFall <= -(1 - allowedDecrease) && fall <= -options.minimumRelativeChange;
+  };
   const sparse = baseline.filter((value) => value === 0).length / nb >= options.zeroInflatedShare;
 
   // Location over the whole window: rank test (robust) and Welch's t (sharper with few points).
@@ -290,7 +301,7 @@ export function classifyIsdMetric(metric: MetricInput, options: IsdJudgeOptions 
   const clesGateUp = config.effectSize.measure !== 'cles' || numbers.cles! >= config.effectSize.allowedIncrease;
   const clesGateDown = config.effectSize.measure !== 'cles' || numbers.cles! <= config.effectSize.allowedDecrease;
   const locationUp = harmUp && whole.up && relativeChange >= minimumUp && clesGateUp;
-  const locationDown = harmDown && whole.down && relativeChange <= -minimumDown && clesGateDown;
+  const locationDown = harmDown && whole.down && harmfulFall(baselineMean, canaryMean) && clesGateDown;
   const benignShift = (!harmUp && whole.up) || (!harmDown && whole.down);
   const locationText = `mean ${fmt(baselineMean)} → ${fmt(canaryMean)} (${percent(relativeChange)}); ${whole.text}${autocorrelationNote}${
     numbers.shiftEstimate !== undefined
@@ -340,7 +351,7 @@ export function classifyIsdMetric(metric: MetricInput, options: IsdJudgeOptions 
     const change = b === 0 ? (c === 0 ? 0 : Math.sign(c) * Infinity) : (c - b) / Math.abs(b);
     recentRatio = b !== 0 ? c / b : Number.NaN;
     recentUp = harmUp && recent.up && change >= minimumUp && clesGateUp && !locationDown;
-    recentDown = harmDown && recent.down && change <= -minimumDown && clesGateDown && !locationUp;
+    recentDown = harmDown && recent.down && harmfulFall(b, c) && clesGateDown && !locationUp;
     numbers.recentRelativeChange = change;
     numbers.recentMannWhitneyP = recent.mannWhitneyP;
     if (recent.welchP !== undefined) numbers.recentWelchP = recent.welchP;
@@ -385,7 +396,8 @@ export function classifyIsdMetric(metric: MetricInput, options: IsdJudgeOptions 
     const tier = sparse ? 1 : Math.abs(endChange) >= 0.5 ? 50 : Math.abs(endChange) >= 0.2 ? 5 : 1;
     const alpha = halfAlpha.alpha * tier;
     driftUp = harmUp && p < alpha && fit.slope > 0 && endChange >= minimumUp && !locationDown;
-    driftDown = harmDown && p < alpha && fit.slope < 0 && endChange <= -minimumDown && !locationUp;
+    driftDown =
+      harmDown && p < alpha && fit.slope < 0 && harmfulFall(baselineMean, baselineMean + endDifference) && !locationUp;
     numbers.driftSlopePerStep = fit.slope;
     numbers.driftP = p;
     numbers.driftEndChange = endChange;
