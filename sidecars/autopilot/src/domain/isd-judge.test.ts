@@ -323,4 +323,43 @@ describe('isd judge on shares and transients (held-out set 2)', () => {
     const level = metric(normalSample(8, 120, 99.1, 0.05), normalSample(7, 120, 100, 0.05), { direction: 'decrease' });
     expect(classifyIsdMetric(level).classification).toBe('Pass');
   });
+
+  // Baseline noise around 100; the canary adds `extra(t)` to the same kind of noise.
+  const withExtra = (seed: number, n: number, extra: (t: number) => number) =>
+    normalSample(seed, n, 100, 5).map((value, t) => value + extra(t));
+
+  it('sets aside a start-up transient: slower first minutes, then equal with confidence', () => {
+    const m = metric(
+      withExtra(2, 240, (t) => 150 * Math.exp(-t / 20)),
+      withExtra(1, 240, () => 0),
+    );
+    const result = classifyIsdMetric(m);
+    expect(result.numbers.relativeChange).toBeGreaterThan(0.1);
+    expect(result.classification).toBe('Pass');
+    expect(result.numbers.startupTransient).toBe(1);
+    const location = result.findings.find((f) => f.test === 'location')!;
+    expect(location.regression).toBe(false);
+    expect(location.message).toMatch(/^start-up transient, set aside: canary is higher/);
+  });
+
+  it('still fails a canary that is worse to the end, or whose end is too noisy to show a recovery', () => {
+    // Worse throughout, a little less at the end: the last third is not within the margin.
+    const sustained = metric(
+      withExtra(2, 240, (t) => 12 - t / 60),
+      withExtra(1, 240, () => 0),
+    );
+    expect(classifyIsdMetric(sustained).classification).toBe('High');
+    // The same warm-up as above on noise 8× larger: the last third's estimate is near zero but its bound
+    // is not within the margin, so nothing shows that the canary recovered.
+    const random = createRandom(5);
+    const noisy = (extra: (t: number) => number) =>
+      Array.from({ length: 240 }, (_, t) => 100 + 40 * random.normal() + extra(t));
+    const transientInNoise = metric(
+      noisy((t) => 600 * Math.exp(-t / 20)),
+      noisy(() => 0),
+    );
+    const result = classifyIsdMetric(transientInNoise);
+    expect(result.numbers.startupTransient).toBe(0);
+    expect(result.classification).toBe('High');
+  });
 });
