@@ -571,7 +571,7 @@ export function classifyIsdMetric(metric: MetricInput, options: IsdJudgeOptions 
     locationDown = false;
     shapeDown = false;
   }
-  numbers.startupTransient = endedUp || endedDown ? 1 : 0;
+  if (endedUp || endedDown) numbers.startupTransient = 1;
 
   const regressions = findings.filter((finding) => finding.regression);
   const effect = `mean ${fmt(baselineMean)} → ${fmt(canaryMean)} (${percent(relativeChange)}${
