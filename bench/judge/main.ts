@@ -13,13 +13,14 @@ import {
   type MetricClassification,
 } from '@isd/autopilot';
 import { detectionChart } from './chart';
+import { generateHeldOut2Runs, HELDOUT2_FAMILIES } from './heldout2';
 import { generateProductionScenarios, PRODUCTION_FAMILIES } from './production';
 import { generateScenarios, generateTimingMetrics, SCENARIO_KINDS, type Scenario } from './scenarios';
 
 const SEED = Number(process.env.BENCH_SEED ?? 20261122);
 const PER_KIND = Number(process.env.BENCH_PER_KIND ?? 200);
 const PER_FAMILY = Number(process.env.BENCH_PER_FAMILY ?? 200);
-// BENCH_ONLY=production runs only the production set (for quick looks; the README records full runs).
+// BENCH_ONLY=production (or heldout2) runs only that set (for quick looks; the README records full runs).
 const ONLY = process.env.BENCH_ONLY;
 const TIMING_METRICS = 200;
 const TIMING_POINTS = 1000;
@@ -128,7 +129,77 @@ function runProductionSet(): {
   return { tuned, heldOut, byFamily };
 }
 
+interface HeldOut2Rates {
+  detection: number;
+  falseAlarm: number;
+  regressions: number;
+  noChange: number;
+}
+
+/**
+ * The second held-out set (bench/judge/heldout2.ts): whole runs of one or more metrics with group weights;
+ * a stop is a run that is not `pass`.
+ */
+function runHeldOut2Set(): { rates: Record<string, HeldOut2Rates>; byFamily: Record<string, Record<string, number>> } {
+  const runs = generateHeldOut2Runs(SEED, PER_FAMILY);
+  console.log(
+    `\nheld-out set 2: ${runs.length} runs (${PER_FAMILY} per family, seed ${SEED}); a stop is fail or marginal`,
+  );
+  const byFamily: Record<string, Record<string, number>> = {};
+  const totals = new Map<string, { stops: number; total: number }>();
+  HELDOUT2_FAMILIES.forEach((family, index) => {
+    const familyStarted = Date.now();
+    const familyRuns = runs.filter((run) => run.family === family.name);
+    const rates: Record<string, number> = {};
+    for (const judge of judges) {
+      let stops = 0;
+      for (const run of familyRuns) {
+        const result = judge.judge({
+          metrics: run.metrics,
+          groupWeights: run.groupWeights,
+          thresholds: THRESHOLDS,
+          seed: SEED,
+        });
+        if (result.classification !== 'pass') stops++;
+      }
+      rates[judge.name] = round4(stops / familyRuns.length);
+      const key = `${family.truth}:${judge.name}`;
+      const t = totals.get(key) ?? { stops: 0, total: 0 };
+      t.stops += stops;
+      t.total += familyRuns.length;
+      totals.set(key, t);
+    }
+    byFamily[family.name] = rates;
+    const what = family.truth === 'regression' ? 'detected' : 'false alarms';
+    console.log(
+      `[${index + 1}/${HELDOUT2_FAMILIES.length}] ${family.name}: ${what} ${judges.map((j) => `${j.name} ${pct(rates[j.name]!)}`).join(', ')} — ${((Date.now() - familyStarted) / 1000).toFixed(1)} s`,
+    );
+  });
+  const rates = Object.fromEntries(
+    judges.map((judge) => {
+      const r = totals.get(`regression:${judge.name}`) ?? { stops: 0, total: 0 };
+      const n = totals.get(`no-change:${judge.name}`) ?? { stops: 0, total: 0 };
+      const rates: HeldOut2Rates = {
+        detection: round4(r.total ? r.stops / r.total : 0),
+        falseAlarm: round4(n.total ? n.stops / n.total : 0),
+        regressions: r.total,
+        noChange: n.total,
+      };
+      console.log(
+        `${judge.name} (held-out set 2): detection ${pct(rates.detection)} of ${r.total} regressions, false alarms ${pct(rates.falseAlarm)} of ${n.total}`,
+      );
+      return [judge.name, rates];
+    }),
+  );
+  return { rates, byFamily };
+}
+
 function main(): void {
+  if (ONLY === 'heldout2') {
+    const heldOut2 = runHeldOut2Set();
+    console.log(JSON.stringify({ heldOut2: heldOut2.rates }));
+    return;
+  }
   if (ONLY === 'production') {
     const production = runProductionSet();
     console.log(JSON.stringify({ production: { ...production.tuned, heldOut: production.heldOut } }));
@@ -209,6 +280,7 @@ function main(): void {
   }
 
   const production = runProductionSet();
+  const heldOut2 = runHeldOut2Set();
 
   // Speed: the same 200 × 1,000 data for both judges and for SciPy.
   console.log(`\ntiming: ${TIMING_METRICS} metrics × ${TIMING_POINTS} points per side`);
@@ -250,6 +322,7 @@ function main(): void {
     isd: { detection: round4(rate(target.isd!)), falseAlarm: round4(rate(noChange.isd!)) },
     kayenta: { detection: round4(rate(target.kayenta!)), falseAlarm: round4(rate(noChange.kayenta!)) },
     production: { isd: production.tuned.isd, kayenta: production.tuned.kayenta, heldOut: production.heldOut },
+    heldOut2: heldOut2.rates,
     msPer200Metrics,
     ratioToScipy,
   };
@@ -259,6 +332,7 @@ function main(): void {
     byKind: Object.fromEntries([...byKind.entries()]),
     byMagnitude: Object.fromEntries([...byMagnitude.entries()]),
     production: { perFamily: PER_FAMILY, byFamily: production.byFamily },
+    heldOut2: { perFamily: PER_FAMILY, byFamily: heldOut2.byFamily },
     timingMs: { ...timings, scipy: scipyMs },
     summary,
   };

@@ -42,8 +42,9 @@ interface Family {
   generate(random: Random): MetricInput;
 }
 
-const uniform = (random: Random, min: number, max: number) => min + (max - min) * random.next();
-const choose = <T>(random: Random, values: readonly T[]): T => values[Math.floor(random.next() * values.length)]!;
+export const uniform = (random: Random, min: number, max: number) => min + (max - min) * random.next();
+export const choose = <T>(random: Random, values: readonly T[]): T =>
+  values[Math.floor(random.next() * values.length)]!;
 
 /** Poisson draw (Knuth below 30, normal approximation above). */
 export function poisson(random: Random, lambda: number): number {
@@ -62,12 +63,12 @@ export function poisson(random: Random, lambda: number): number {
 }
 
 /** The analysis window: step and number of points (30–120 min at 15, 30 or 60 s, at most 480 points). */
-interface Window {
+export interface Window {
   stepSeconds: number;
   points: number;
 }
 
-function randomWindow(random: Random): Window {
+export function randomWindow(random: Random): Window {
   const stepSeconds = choose(random, [15, 30, 60]);
   const minutes = uniform(random, 30, 120);
   return { stepSeconds, points: Math.min(480, Math.round((minutes * 60) / stepSeconds)) };
@@ -77,7 +78,7 @@ function randomWindow(random: Random): Window {
  * Requests per second of one side at each step: a base rate times a shared pattern (part of a daily
  * cycle, sometimes a ramp) and a slow random walk, the same for both sides (they share the traffic).
  */
-function trafficPattern(random: Random, window: Window, baseRps: number): number[] {
+export function trafficPattern(random: Random, window: Window, baseRps: number): number[] {
   const amplitude = uniform(random, 0, 0.3);
   const period = uniform(random, window.points, 6 * window.points);
   const phase = uniform(random, 0, 2 * Math.PI);
@@ -94,14 +95,14 @@ function trafficPattern(random: Random, window: Window, baseRps: number): number
 }
 
 /** A latency distribution: log-normal body plus a share of slow requests (log-normal too, further out). */
-interface LatencyModel {
+export interface LatencyModel {
   medianSeconds: number;
   sigma: number;
   slowShare: number;
   slowFactor: number;
 }
 
-function randomLatencyModel(random: Random): LatencyModel {
+export function randomLatencyModel(random: Random): LatencyModel {
   return {
     medianSeconds: Math.exp(uniform(random, Math.log(0.02), Math.log(0.4))),
     sigma: uniform(random, 0.3, 0.9),
@@ -110,7 +111,7 @@ function randomLatencyModel(random: Random): LatencyModel {
   };
 }
 
-const BUCKET_LAYOUTS: readonly number[][] = [
+export const BUCKET_LAYOUTS: readonly number[][] = [
   // Prometheus client default buckets.
   [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
   // Exponential, factor 2 from 1 ms.
@@ -131,7 +132,7 @@ function normalCdf(z: number): number {
 }
 
 /** P(latency ≤ x) under the model scaled by `scale`. */
-function latencyCdf(model: LatencyModel, scale: number, x: number): number {
+export function latencyCdf(model: LatencyModel, scale: number, x: number): number {
   if (x <= 0) return 0;
   const body = normalCdf((Math.log(x) - Math.log(model.medianSeconds * scale)) / model.sigma);
   const slow = normalCdf((Math.log(x) - Math.log(model.medianSeconds * scale * model.slowFactor)) / model.sigma);
@@ -139,7 +140,7 @@ function latencyCdf(model: LatencyModel, scale: number, x: number): number {
 }
 
 /** Bucket counts of one step (cumulative, as Prometheus `le` buckets, last = +Inf = total). */
-function bucketCounts(
+export function bucketCounts(
   random: Random,
   buckets: readonly number[],
   model: LatencyModel,
@@ -212,9 +213,9 @@ function latencySeries(
 }
 
 /** A node factor: identical deployments on different nodes differ by a couple of percent. */
-const nodeFactor = (random: Random) => 1 + uniform(random, -0.02, 0.02);
+export const nodeFactor = (random: Random) => 1 + uniform(random, -0.02, 0.02);
 
-function metric(
+export function metric(
   config: MetricConfigInput,
   baseline: number[],
   canary: number[],

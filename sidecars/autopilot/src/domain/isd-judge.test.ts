@@ -295,3 +295,71 @@ describe('isd judge on absent series and no data', () => {
     expect(result.warnings.join(' ')).toMatch(/no baseline data.*read as 60 zeros \(nanStrategy replace\)/);
   });
 });
+
+describe('isd judge on shares and transients (held-out set 2)', () => {
+  // Per step: 2,000 requests, failures Binomial(2000, p) approximated by a normal draw, as a success rate.
+  const successRate = (seed: number, n: number, failureShare: number): number[] => {
+    const random = createRandom(seed);
+    const sd = Math.sqrt(failureShare * (1 - failureShare) * 2000);
+    return Array.from({ length: n }, () => 1 - Math.max(0, failureShare * 2000 + sd * random.normal()) / 2000);
+  };
+
+  it('fails a success rate whose failures grow tenfold though the rate itself falls by 0.9 %', () => {
+    const m = metric(successRate(2, 120, 0.01), successRate(1, 120, 0.001), { direction: 'decrease' });
+    const result = classifyIsdMetric(m);
+    expect(result.numbers.relativeChange).toBeGreaterThan(-0.01);
+    expect(result.classification).toBe('Low');
+    expect(result.findings.find((f) => f.test === 'location')!.regression).toBe(true);
+  });
+
+  it('passes a success rate that moves within the margin of its failure share, and a share far from 1 as before', () => {
+    // Failures 1.00 % → 1.03 %: significant with this much data, but 3 % of the failure share.
+    const near = metric(successRate(4, 2000, 0.0103), successRate(3, 2000, 0.01), { direction: 'decrease' });
+    expect(classifyIsdMetric(near).classification).toBe('Pass');
+    // A share near 0.3 falling by 5 % of its level is below the margin whichever way it is measured.
+    const low = metric(normalSample(6, 300, 0.285, 0.01), normalSample(5, 300, 0.3, 0.01), { direction: 'decrease' });
+    expect(classifyIsdMetric(low).classification).toBe('Pass');
+    // The same fall on values above 1 (not a share) keeps the relative margin: 0.9 % of 100 is no regression.
+    const level = metric(normalSample(8, 120, 99.1, 0.05), normalSample(7, 120, 100, 0.05), { direction: 'decrease' });
+    expect(classifyIsdMetric(level).classification).toBe('Pass');
+  });
+
+  // Baseline noise around 100; the canary adds `extra(t)` to the same kind of noise.
+  const withExtra = (seed: number, n: number, extra: (t: number) => number) =>
+    normalSample(seed, n, 100, 5).map((value, t) => value + extra(t));
+
+  it('sets aside a start-up transient: slower first minutes, then equal with confidence', () => {
+    const m = metric(
+      withExtra(2, 240, (t) => 150 * Math.exp(-t / 20)),
+      withExtra(1, 240, () => 0),
+    );
+    const result = classifyIsdMetric(m);
+    expect(result.numbers.relativeChange).toBeGreaterThan(0.1);
+    expect(result.classification).toBe('Pass');
+    expect(result.numbers.startupTransient).toBe(1);
+    const location = result.findings.find((f) => f.test === 'location')!;
+    expect(location.regression).toBe(false);
+    expect(location.message).toMatch(/^start-up transient, set aside: canary is higher/);
+  });
+
+  it('still fails a canary that is worse to the end, or whose end is too noisy to show a recovery', () => {
+    // Worse throughout, a little less at the end: the last third is not within the margin.
+    const sustained = metric(
+      withExtra(2, 240, (t) => 12 - t / 60),
+      withExtra(1, 240, () => 0),
+    );
+    expect(classifyIsdMetric(sustained).classification).toBe('High');
+    // The same warm-up as above on noise 8× larger: the last third's estimate is near zero but its bound
+    // is not within the margin, so nothing shows that the canary recovered.
+    const random = createRandom(5);
+    const noisy = (extra: (t: number) => number) =>
+      Array.from({ length: 240 }, (_, t) => 100 + 40 * random.normal() + extra(t));
+    const transientInNoise = metric(
+      noisy((t) => 600 * Math.exp(-t / 20)),
+      noisy(() => 0),
+    );
+    const result = classifyIsdMetric(transientInNoise);
+    expect(result.numbers.startupTransient).toBeUndefined();
+    expect(result.classification).toBe('High');
+  });
+});

@@ -8,7 +8,7 @@ import type { Finding, Judge, JudgeInput, JudgeResult, MetricInput, MetricResult
 import { validateJudgeInput } from './model';
 import { preprocessSide, type PreprocessedSide } from './preprocessing';
 import { scoreMetrics } from './scoring';
-import { fisherFSf, logGamma, normalSf, studentTTwoSidedP } from './special';
+import { fisherFSf, logGamma, normalPpf, normalSf, studentTTwoSidedP } from './special';
 import { linearFit, shiftAndTrendResiduals, type TimedPoints } from './trend';
 import {
   brownForsythe,
@@ -104,6 +104,9 @@ const MIN_SHAPE_POINTS = 30;
 const MIN_RECENT_POINTS = 20;
 // Aligned steps below which no drift (trend difference) is fitted.
 const MIN_DRIFT_POINTS = 30;
+// Level of the evidence (falling canary − baseline trend, last third within the margin) that marks a
+// whole-window excess as a start-up transient that ended.
+const TRANSIENT_LEVEL = 0.05;
 
 function sideSummary(side: PreprocessedSide): SideSummary {
   return {
@@ -265,7 +268,18 @@ export function classifyIsdMetric(metric: MetricInput, options: IsdJudgeOptions 
   const allowedIncrease = config.effectSize.measure === 'meanRatio' ? config.effectSize.allowedIncrease : 1;
   const allowedDecrease = config.effectSize.measure === 'meanRatio' ? config.effectSize.allowedDecrease : 1;
   const minimumUp = Math.max(options.minimumRelativeChange, allowedIncrease - 1);
-  const minimumDown = Math.max(options.minimumRelativeChange, 1 - allowedDecrease);
+  // A share (every value in [0, 1]: success rate, availability, hit ratio) whose harm is falling moves
+  // its complement, the failure share, by orders of magnitude while itself moving by a percent: 99.9 % →
+  // 99 % is −0.9 % of the level but ten times the failures. Its fall is measured against the smaller of
+  // the level and the room below 1, so the practical margin means the same as it does for an error ratio.
+  const share = everyValue.every((value) => value >= 0 && value <= 1);
+  const harmfulFall = (b: number, c: number): boolean => {
+    if (b === 0) return c < 0;
+    const ratioFall = (c - b) / Math.abs(b);
+    const scale = share ? Math.min(b, 1 - b) : Math.abs(b);
+    const fall = scale === 0 ? (c < b ? -Infinity : 0) : (c - b) / scale;
+    return ratioFall <= -(1 - allowedDecrease) && fall <= -options.minimumRelativeChange;
+  };
   const sparse = baseline.filter((value) => value === 0).length / nb >= options.zeroInflatedShare;
 
   // Location over the whole window: rank test (robust) and Welch's t (sharper with few points).
@@ -289,8 +303,8 @@ export function classifyIsdMetric(metric: MetricInput, options: IsdJudgeOptions 
   }
   const clesGateUp = config.effectSize.measure !== 'cles' || numbers.cles! >= config.effectSize.allowedIncrease;
   const clesGateDown = config.effectSize.measure !== 'cles' || numbers.cles! <= config.effectSize.allowedDecrease;
-  const locationUp = harmUp && whole.up && relativeChange >= minimumUp && clesGateUp;
-  const locationDown = harmDown && whole.down && relativeChange <= -minimumDown && clesGateDown;
+  let locationUp = harmUp && whole.up && relativeChange >= minimumUp && clesGateUp;
+  let locationDown = harmDown && whole.down && harmfulFall(baselineMean, canaryMean) && clesGateDown;
   const benignShift = (!harmUp && whole.up) || (!harmDown && whole.down);
   const locationText = `mean ${fmt(baselineMean)} → ${fmt(canaryMean)} (${percent(relativeChange)}); ${whole.text}${autocorrelationNote}${
     numbers.shiftEstimate !== undefined
@@ -327,6 +341,7 @@ export function classifyIsdMetric(metric: MetricInput, options: IsdJudgeOptions 
   let recentUp = false;
   let recentDown = false;
   let recentRatio = Number.NaN;
+  let recentMeans: { baseline: number; canary: number; standardError: number } | undefined;
   const gridLength = Math.max(metric.baseline.values.length, metric.canary.values.length);
   const recentFrom = Math.floor((2 * gridLength) / 3);
   const recentBaseline = valuesFrom(timedBaseline, recentFrom);
@@ -339,8 +354,16 @@ export function classifyIsdMetric(metric: MetricInput, options: IsdJudgeOptions 
     const c = mean(recentCanary);
     const change = b === 0 ? (c === 0 ? 0 : Math.sign(c) * Infinity) : (c - b) / Math.abs(b);
     recentRatio = b !== 0 ? c / b : Number.NaN;
+    const variance = (values: readonly number[]) => summarize(values).standardDeviation ** 2;
+    recentMeans = {
+      baseline: b,
+      canary: c,
+      standardError: Math.sqrt(
+        inflation * (variance(recentCanary) / recentCanary.length + variance(recentBaseline) / recentBaseline.length),
+      ),
+    };
     recentUp = harmUp && recent.up && change >= minimumUp && clesGateUp && !locationDown;
-    recentDown = harmDown && recent.down && change <= -minimumDown && clesGateDown && !locationUp;
+    recentDown = harmDown && recent.down && harmfulFall(b, c) && clesGateDown && !locationUp;
     numbers.recentRelativeChange = change;
     numbers.recentMannWhitneyP = recent.mannWhitneyP;
     if (recent.welchP !== undefined) numbers.recentWelchP = recent.welchP;
@@ -385,7 +408,8 @@ export function classifyIsdMetric(metric: MetricInput, options: IsdJudgeOptions 
     const tier = sparse ? 1 : Math.abs(endChange) >= 0.5 ? 50 : Math.abs(endChange) >= 0.2 ? 5 : 1;
     const alpha = halfAlpha.alpha * tier;
     driftUp = harmUp && p < alpha && fit.slope > 0 && endChange >= minimumUp && !locationDown;
-    driftDown = harmDown && p < alpha && fit.slope < 0 && endChange <= -minimumDown && !locationUp;
+    driftDown =
+      harmDown && p < alpha && fit.slope < 0 && harmfulFall(baselineMean, baselineMean + endDifference) && !locationUp;
     numbers.driftSlopePerStep = fit.slope;
     numbers.driftP = p;
     numbers.driftEndChange = endChange;
@@ -506,6 +530,48 @@ export function classifyIsdMetric(metric: MetricInput, options: IsdJudgeOptions 
       numbers: { baselineNonZero, canaryNonZero, fisherP, aboveBaselineMax, exceedanceP },
     });
   }
+
+  // A start-up transient (a canary warming its JIT and caches): the whole window is worse, but the
+  // canary − baseline difference falls over the window and the last third is back within the margin with
+  // confidence (its one-sided 95 % bound, not just its estimate: a noisy last third is no evidence of
+  // recovery). The verdict is about the canary as it now runs, which shows no harm, so the whole-window
+  // location and shape findings are set aside (kept, with the reason). Both pieces of evidence use
+  // p < 0.05: they can only withdraw an alarm, never raise one.
+  const fallingTrend = (sign: number) =>
+    numbers.driftP !== undefined && numbers.driftP < TRANSIENT_LEVEL && sign * numbers.driftSlopePerStep! < 0;
+  const z = -normalPpf(TRANSIENT_LEVEL);
+  const endedUp =
+    (locationUp || shapeUp) &&
+    recentMeans !== undefined &&
+    recentMeans.baseline !== 0 &&
+    (recentMeans.canary + z * recentMeans.standardError - recentMeans.baseline) / Math.abs(recentMeans.baseline) <
+      minimumUp &&
+    fallingTrend(1);
+  const endedDown =
+    (locationDown || shapeDown) &&
+    recentMeans !== undefined &&
+    !harmfulFall(recentMeans.baseline, recentMeans.canary - z * recentMeans.standardError) &&
+    fallingTrend(-1);
+  for (const [ended, tests] of [
+    [endedUp, ['location', 'shape-up']],
+    [endedDown, ['location', 'shape-down']],
+  ] as const) {
+    if (!ended) continue;
+    for (const finding of findings) {
+      if (!finding.regression || !(tests as readonly string[]).includes(finding.test)) continue;
+      finding.regression = false;
+      finding.message = `start-up transient, set aside: ${finding.message}; the difference falls over the window (trend p=${fmt(numbers.driftP!)}) and the last third is within the margin (${percent(numbers.recentRelativeChange!)})`;
+    }
+  }
+  if (endedUp) {
+    locationUp = false;
+    shapeUp = false;
+  }
+  if (endedDown) {
+    locationDown = false;
+    shapeDown = false;
+  }
+  if (endedUp || endedDown) numbers.startupTransient = 1;
 
   const regressions = findings.filter((finding) => finding.regression);
   const effect = `mean ${fmt(baselineMean)} → ${fmt(canaryMean)} (${percent(relativeChange)}${
