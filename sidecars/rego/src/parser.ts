@@ -3,7 +3,7 @@ import type { Expr, Import, Location, Module, Rule, Term, With } from './ast';
 import { CompileError, ParseError } from './errors';
 import { tokenize, type Token } from './lexer';
 import { parse as parseYaml } from 'yaml';
-import { RegoObject, RegoSet, fromJS, normalizeNumber, parseNumberText, type Value } from './value';
+import { NumberText, RegoObject, RegoSet, fromJS, normalizeNumber, numberFromText, type Value } from './value';
 
 /** Which Rego syntax a module is written in. */
 export type RegoVersion = 'v0' | 'v1';
@@ -1076,14 +1076,18 @@ function describe(term: Term): string {
   }
 }
 
-/** Parses a number literal: integers beyond 2^53 (or beyond float64, like `1e309`) become bigint. */
-export function parseNumber(text: string): number | bigint {
-  const n = parseNumberText(text);
+/**
+ * Parses a number literal: integers beyond 2^53 (or beyond float64, like `1e309`) become bigint; a literal
+ * whose text is not its value's canonical text keeps it (NumberText), as OPA keeps a literal's text.
+ */
+export function parseNumber(text: string): number | bigint | NumberText {
+  const n = numberFromText(text);
   if (n === undefined) throw new CompileError('rego_parse_error', `number ${text} is out of range`);
   return n;
 }
 
-function negate(n: number | bigint): number | bigint {
+function negate(n: number | bigint | NumberText): number | bigint | NumberText {
+  if (n instanceof NumberText) return new NumberText(negate(n.value) as number | bigint, '-' + n.text);
   return typeof n === 'bigint' ? normalizeNumber(-n) : -n;
 }
 

@@ -1,6 +1,6 @@
 // The builtin function registry and the helpers builtins share for argument checking.
 import { EvalError } from '../errors';
-import { RegoObject, RegoSet, isNumber, typeName, type Value } from '../value';
+import { RegoObject, RegoSet, isNumber, numberValue, typeName, type Value } from '../value';
 
 /** Services the evaluator offers to builtins. */
 export interface BuiltinContext {
@@ -75,7 +75,7 @@ export function str(args: Value[], i: number): string {
 export function num(args: Value[], i: number): number | bigint {
   const v = args[i] as Value;
   if (!isNumber(v)) throw operandError(i + 1, 'number', v);
-  return v;
+  return numberValue(v);
 }
 
 /** Returns the argument as a JS number. */
