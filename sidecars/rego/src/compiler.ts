@@ -1,9 +1,11 @@
 // Compiler: resolves names to data refs, renames scoped locals, orders bodies for safety and builds the rule tree.
 import type { Expr, Location, Module, Rule, Term } from './ast';
 import { lookupBuiltin } from './builtins/registry';
+import { SIGNATURES } from './builtins/signatures.generated';
 import { DECISION as UNSUPPORTED_DECISION, UNSUPPORTED_BUILTINS } from './builtins/unsupported';
 import { CompileError } from './errors';
 import { refName, termToValue } from './parser';
+import { checkBuiltinCall } from './type-check';
 
 /** A node of the virtual document tree: rules defined at this path and child nodes. */
 export class RuleNode {
@@ -339,7 +341,7 @@ function resolveExpr(e: Expr, ctx: ModuleContext, scope: Scope): Expr {
   };
   switch (e.kind) {
     case 'term':
-      return { ...e, term: resolveTerm(e.term, ctx, scope), with: withs };
+      return { ...e, term: resolveTerm(e.term, ctx, scope, true), with: withs };
     case 'not':
       return { ...e, expr: resolveExpr(e.expr, ctx, scope), with: withs };
     case 'notbody':
@@ -459,7 +461,8 @@ function resolveFunctionName(
   return undefined;
 }
 
-function resolveTerm(t: Term, ctx: ModuleContext, scope: Scope): Term {
+/** `expression` says the term is a whole expression: a call there has no output to bind. */
+function resolveTerm(t: Term, ctx: ModuleContext, scope: Scope, expression = false): Term {
   switch (t.type) {
     case 'scalar':
       return t;
@@ -529,6 +532,9 @@ function resolveTerm(t: Term, ctx: ModuleContext, scope: Scope): Term {
             `${target.name}: arity mismatch\n\thave: (${args.length} args)\n\twant: (${def.arity} args)`,
             t.loc,
           );
+        // Own keys only: a custom builtin may be named `toString`.
+        const signature = Object.hasOwn(SIGNATURES, target.name) ? SIGNATURES[target.name] : undefined;
+        checkBuiltinCall(target.name, signature, args, t.loc, !expression);
       }
       return { ...t, args, target };
     }

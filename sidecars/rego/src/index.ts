@@ -20,3 +20,6 @@ export type { RegoVersion } from './parser';
 export { runConformance } from './conformance';
 export type { ConformanceSummary, ConformanceOptions } from './conformance';
 export type { CustomBuiltin, RegoType } from './builtins/custom';
+export { SIGNATURES as BUILTIN_SIGNATURES } from './builtins/signatures.generated';
+export { formatType } from './type-check';
+export type { OpaType, Signature } from './type-check';
