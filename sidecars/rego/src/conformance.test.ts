@@ -3,7 +3,7 @@ import { opaConformanceDir } from './opa-module';
 
 // The pass rates recorded in README.md; CI must stay at or above them. `v0` holds the same kinds of cases
 // written in pre-1.0 syntax (`deny[msg] { … }`, `import future.keywords.every`).
-const RECORDED_PASS_RATE_FLOOR = { v1: 0.995, v0: 0.995 };
+const RECORDED_PASS_RATE_FLOOR = { v1: 0.998, v0: 0.998 };
 const CASES_AT_LEAST = { v1: 2000, v0: 2000 };
 
 describe.each(['v1', 'v0'] as const)('OPA conformance suite, testdata/%s', (syntax) => {
