@@ -48,6 +48,8 @@ interface ModuleContext {
   counter: { n: number };
   /** Compiling a query rather than a module (OPA turns `==` into `=` only in modules). */
   inQuery?: boolean;
+  /** Type errors found while resolving, reported after the other checks as OPA's later stage does. */
+  typeErrors: CompileError[];
 }
 
 /** Result of compiling modules: the rule tree root and function arities. */
@@ -80,6 +82,7 @@ export function compileModules(modules: Module[]): CompiledModules {
     }
   }
   const counter = { n: 0 };
+  const typeErrors: CompileError[] = [];
   for (const m of modules) {
     const globals = new Map<string, Term>();
     const loc: Location = { file: m.file, line: 1, column: 1 };
@@ -102,7 +105,7 @@ export function compileModules(modules: Module[]): CompiledModules {
     }
     const functions = new Set<string>();
     for (const [path] of functionArity) functions.add(path);
-    const ctx: ModuleContext = { module: m, globals, functions, counter };
+    const ctx: ModuleContext = { module: m, globals, functions, counter, typeErrors };
     // A package exists as a (possibly empty) document even without rules.
     let pkgNode = root;
     for (const p of m.packagePath) pkgNode = pkgNode.child(p);
@@ -112,6 +115,7 @@ export function compileModules(modules: Module[]): CompiledModules {
   }
   checkTree(root);
   checkRecursion(root);
+  if (typeErrors[0]) throw typeErrors[0];
   return { root, functionArity, modules };
 }
 
@@ -263,10 +267,12 @@ function moveCallsOutOfArgs(rule: Rule, ctx: ModuleContext): void {
 export function compileQuery(body: Expr[], compiled: CompiledModules, module: Module): Expr[] {
   const functions = new Set(compiled.functionArity.keys());
   const globals = new Map<string, Term>();
-  const ctx: ModuleContext = { module, globals, functions, counter: { n: 0 }, inQuery: true };
+  const ctx: ModuleContext = { module, globals, functions, counter: { n: 0 }, inQuery: true, typeErrors: [] };
   const scope: Scope = { renames: new Map() };
   const resolved = resolveBody(body, scope, ctx, false);
-  return orderBody(resolved, new Set(), new Set(), ctx);
+  const ordered = orderBody(resolved, new Set(), new Set(), ctx);
+  if (ctx.typeErrors[0]) throw ctx.typeErrors[0];
+  return ordered;
 }
 
 // ---- name resolution -------------------------------------------------------------------------
@@ -534,7 +540,8 @@ function resolveTerm(t: Term, ctx: ModuleContext, scope: Scope, expression = fal
           );
         // Own keys only: a custom builtin may be named `toString`.
         const signature = Object.hasOwn(SIGNATURES, target.name) ? SIGNATURES[target.name] : undefined;
-        checkBuiltinCall(target.name, signature, args, t.loc, !expression);
+        const typeError = checkBuiltinCall(target.name, signature, args, t.loc, !expression);
+        if (typeError) ctx.typeErrors.push(typeError);
       }
       return { ...t, args, target };
     }

@@ -65,6 +65,14 @@ describe('number literals keep their text', () => {
     );
   });
 
+  it("reads integer operands as OPA's util.Atoi64: a point and zeros are fine, an exponent is not", () => {
+    expect(evaluate('[substring("abc", 0, 1.0), substring("abc", 0, 2.00)]')).toEqual(['a', 'ab']);
+    expect(evaluate('array.slice([1, 2, 3], 0, 1e3)')).toBeUndefined();
+    expect(evaluate('substring("abc", 0, 1.5)')).toBeUndefined();
+    expect(evaluate('numbers.range(1e0, 2)')).toEqual([1, 2]);
+    expect(evaluate('json.marshal([-0, {-0: 1}])')).toBe('[-0,{"-0":1}]');
+  });
+
   it('gives custom builtins plain numbers', () => {
     const seen: unknown[] = [];
     const policy = compile([{ name: 't.rego', source: 'package t\nx := spy([1.0, {"a": 1e2}])\n' }], {

@@ -1088,6 +1088,8 @@ export function parseNumber(text: string): number | bigint | NumberText {
 
 function negate(n: number | bigint | NumberText): number | bigint | NumberText {
   if (n instanceof NumberText) return new NumberText(negate(n.value) as number | bigint, '-' + n.text);
+  // `-0` is 0 whose text OPA keeps (json.marshal prints `-0`).
+  if (n === 0) return new NumberText(0, '-0');
   return typeof n === 'bigint' ? normalizeNumber(-n) : -n;
 }
 

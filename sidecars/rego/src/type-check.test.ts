@@ -7,7 +7,7 @@ import { assignable, formatType, signaturesFromCapabilities, type OpaType } from
 
 function compileError(body: string): string | undefined {
   try {
-    compile([{ name: 'p.rego', source: `package p\nq if {\n  ${body}\n}\n` }]);
+    compile([{ name: 'p.rego', source: `package p\ng(_) := "x"\nq if {\n  ${body}\n}\n` }]);
     return undefined;
   } catch (err) {
     return (err as Error).message;
@@ -28,9 +28,11 @@ describe('type check of builtin calls', () => {
     ['sprintf(1, [])', 'sprintf', '(number, array)'],
     ['x := concat(",", {"a", 1})', 'concat', '(string, set[any<number, string>], ???)'],
     ['x := sum({1, "a"})', 'sum', '(set[any<number, string>], ???)'],
+    // Under `with` too: OPA checks the call against the builtin it replaces.
+    ['not upper(1) with upper as g', 'upper', '(number)'],
   ])('refuses %s like OPA', (body, name, have) => {
     const message = compileError(body);
-    expect(message).toContain(`p.rego:3: rego_type_error: ${name}: invalid argument(s)`);
+    expect(message).toContain(`p.rego:4: rego_type_error: ${name}: invalid argument(s)`);
     expect(message).toContain(`\thave: ${have}\n\twant: (`);
   });
 
@@ -45,10 +47,22 @@ describe('type check of builtin calls', () => {
     'x := object.union({"a": 1}, {"b": [1]})',
     'x := 1 + to_number("2")',
     'x := count(set())',
+
     'x := concat(",", set())',
     'x := concat(",", {"a"})',
   ])('accepts %s, as OPA does', (body) => {
     expect(compileError(body)).toBeUndefined();
+  });
+
+  it('reports the errors of OPA\'s earlier stages first (unsafe variables, "referenced above")', () => {
+    expect(compileError('upper(1)\n  x')).toContain('p.rego:5: rego_unsafe_var_error: var x is unsafe');
+    // `-2.5` starting a line continues the line above: `x := null - 2.5 == x`.
+    expect(compileError('x := null\n  -2.5 == x')).toContain('p.rego:4: rego_compile_error: var x referenced above');
+  });
+
+  it('checks queries too', () => {
+    const policy = compile([{ name: 'p.rego', source: 'package p\n' }]);
+    expect(() => policy.query('x := upper(1)')).toThrow('upper: invalid argument(s)');
   });
 
   it('leaves custom builtins alone, whatever their name', () => {

@@ -147,9 +147,10 @@ export function formatType(t: Known): string {
 }
 
 /**
- * Refuses a call of a builtin whose declared argument types no value of an argument's known type can have,
- * with OPA's message: `concat: invalid argument(s)`, then what the call has and what the builtin wants.
- * `withOutput` says that the call's result is bound (a call inside another term), which OPA shows as `???`.
+ * The error for a call of a builtin whose declared argument types no value of an argument's known type can
+ * have, with OPA's message: `concat: invalid argument(s)`, then what the call has and what the builtin
+ * wants; undefined when the call may be fine. `withOutput` says that the call's result is bound (a call
+ * inside another term), which OPA shows as `???`.
  */
 export function checkBuiltinCall(
   name: string,
@@ -157,17 +158,17 @@ export function checkBuiltinCall(
   args: Term[],
   loc: Location,
   withOutput: boolean,
-): void {
-  if (!signature) return;
+): CompileError | undefined {
+  if (!signature) return undefined;
   const have = args.map(termType);
   const ok = signature.args.every((want, i) => {
     const h = have[i];
     return h === undefined || assignable(h, want);
   });
-  if (ok) return;
+  if (ok) return undefined;
   const shown = withOutput && args.length === signature.args.length ? [...have, undefined] : have;
   const wanted = [...signature.args, ...(signature.result ? [signature.result] : [])];
-  throw new CompileError(
+  return new CompileError(
     'rego_type_error',
     `${name}: invalid argument(s)\n\thave: (${shown.map(formatType).join(', ')})\n\twant: (${wanted
       .map(formatType)

@@ -35,13 +35,21 @@ export class NumberText {
 }
 
 /**
- * The number as Go's json.Number.Int64 reads OPA's number text: an integer in int64's range written
- * without fraction or exponent, else undefined (`1e9` and `1.0` are no int64 there).
+ * The number as OPA's util.Atoi64 reads its text (ast.Number.Int64, what most integer operands go
+ * through): at most 19 characters after the sign, digits with at most a point followed by zeros (`1.0` is
+ * 1), no exponent (`1e3` is none), within int64; else undefined.
  */
 export function int64Text(v: number | bigint | NumberText): bigint | undefined {
-  if (v instanceof NumberText) return /^-?\d+$/.test(v.text) ? int64Text(v.value) : undefined;
-  if (typeof v === 'number' && !Number.isInteger(v)) return undefined;
-  const n = BigInt(v);
+  let n: bigint;
+  if (v instanceof NumberText) {
+    const m = /^[+-]?(\d*)(?:\.(0*))?$/.exec(v.text);
+    const body = v.text.replace(/^[+-]/, '');
+    if (!m || body.length === 0 || body.length > 19 || body === '.') return undefined;
+    n = BigInt(v.text.startsWith('-') ? '-' + (m[1] || '0') : m[1] || '0');
+  } else if (typeof v === 'number') {
+    if (!Number.isInteger(v)) return undefined;
+    n = BigInt(v);
+  } else n = v;
   return n >= -(2n ** 63n) && n < 2n ** 63n ? n : undefined;
 }
 

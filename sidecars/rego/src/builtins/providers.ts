@@ -50,7 +50,7 @@ register('providers.aws.sign_req', 3, (args, ctx) => {
   if (invalidAws.length > 0)
     throw typeError(2, `invalid values for required AWS config parameters(s): ${setText(invalidAws)}`);
   const time = args[2] as Value;
-  // OPA reads it with json.Number's Int64, so a literal like `-1e9` is no timestamp there either.
+  // OPA reads it with ast.Number.Int64 (util.Atoi64), so a literal like `-1e9` is no timestamp there either.
   const ns = isNumber(time) ? int64Text(time) : undefined;
   if (ns === undefined) throw typeError(3, 'could not convert time_ns value into a unix timestamp');
 

@@ -603,7 +603,7 @@ function verifyOptions(o: RegoObject): VerifyOptions {
         break;
       case 'CurrentTime': {
         if (!isNumber(v)) throw new BuiltinError("'CurrentTime' should be a number");
-        // OPA reads it with json.Number's Int64: a text with a fraction or exponent is none.
+        // OPA reads it with ast.Number.Int64 (util.Atoi64): `1e9` or `1.5` is none.
         const n = int64Text(v);
         if (n === undefined) throw new BuiltinError("'CurrentTime' should be a valid int64 number");
         opts.currentTimeNs = n;
