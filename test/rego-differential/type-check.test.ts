@@ -1,12 +1,32 @@
 // The static type check of builtin calls against the real `opa`: every builtin with a typed argument is
-// called with, in each argument position, each of a set of literals (the other arguments literals of the
+// called with, in each argument position, each of a set of literals and calls (the other arguments literals of the
 // declared type). Our compiler must never refuse what OPA accepts, and where both refuse, say what the
 // call has (`have: (string, array<number>)`) as OPA does. OPA, which also infers types of variables,
 // refuses more; those calls compile here and fail or differ at run time.
 import { BUILTIN_SIGNATURES, compile, formatType, RegoError, type OpaType } from '@isd/rego';
 import { OpaServer } from './differential';
 
-const CANDIDATES = ['1', '"a"', 'true', 'null', '[1]', '["a"]', '[]', '{"a": 1}', '{}', '{1}', '{"a"}', 'set()'];
+// Literals, and calls whose result has a declared type (OPA's checker types them by it as well).
+const CANDIDATES = [
+  '1',
+  '"a"',
+  'true',
+  'null',
+  '[1]',
+  '["a"]',
+  '[]',
+  '{"a": 1}',
+  '{}',
+  '{1}',
+  '{"a"}',
+  'set()',
+  'count([])',
+  'upper("a")',
+  'split("a", ",")',
+  'is_string(1)',
+  'object.keys({})',
+  'json.unmarshal("1")',
+];
 
 /** A literal of the declared type, for the arguments not under test. */
 function example(t: OpaType): string {

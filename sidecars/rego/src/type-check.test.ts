@@ -28,6 +28,11 @@ describe('type check of builtin calls', () => {
     ['sprintf(1, [])', 'sprintf', '(number, array)'],
     ['x := concat(",", {"a", 1})', 'concat', '(string, set[any<number, string>], ???)'],
     ['x := sum({1, "a"})', 'sum', '(set[any<number, string>], ???)'],
+    // A builtin's result has its declared type.
+    ['upper(count([1]))', 'upper', '(number)'],
+    ['x := concat(",", [upper("a"), count([])])', 'concat', '(string, array<string, number>, ???)'],
+    ['x := upper(object.keys({}))', 'upper', '(set[any], ???)'],
+    ['x := sum(split("a", ","))', 'sum', '(array[string], ???)'],
     // Under `with` too: OPA checks the call against the builtin it replaces.
     ['not upper(1) with upper as g', 'upper', '(number)'],
   ])('refuses %s like OPA', (body, name, have) => {
@@ -47,6 +52,8 @@ describe('type check of builtin calls', () => {
     'x := object.union({"a": 1}, {"b": [1]})',
     'x := 1 + to_number("2")',
     'x := count(set())',
+    'x := concat(",", split("a", ","))',
+    'x := count(json.unmarshal("1"))',
 
     'x := concat(",", set())',
     'x := concat(",", {"a"})',

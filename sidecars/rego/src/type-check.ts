@@ -4,6 +4,7 @@
 // Everything else (variables, references, calls, comprehensions) is of unknown type and always accepted,
 // so this never refuses what OPA accepts; OPA, which also infers the types of variables, refuses more.
 import type { Location, Term } from './ast';
+import { SIGNATURES } from './builtins/signatures.generated';
 import { CompileError } from './errors';
 import { NumberText } from './value';
 
@@ -56,6 +57,16 @@ export function termType(t: Term): Known {
       }
       return { type: 'object', static: entries };
     }
+    case 'call': {
+      // A builtin's result has its declared type (OPA's checker relies on it the same way); a call with
+      // its output bound in place (`count(xs, n)`) is no value, and custom builtins are unknown.
+      const name = t.target?.kind === 'builtin' ? t.target.name : undefined;
+      const signature = name !== undefined && Object.hasOwn(SIGNATURES, name) ? SIGNATURES[name] : undefined;
+      if (!signature?.result || t.args.length !== signature.args.length) return undefined;
+      return signature.result.type === 'any' && !('of' in signature.result && signature.result.of)
+        ? undefined
+        : signature.result;
+    }
     default:
       return undefined;
   }
@@ -89,7 +100,13 @@ export function assignable(have: OpaType, want: OpaType): boolean {
   if (have.type !== want.type) return false;
   switch (want.type) {
     case 'array': {
-      const items = (have as Extract<OpaType, { type: 'array' }>).static;
+      const { static: items, dynamic } = have as Extract<OpaType, { type: 'array' }>;
+      // An array of any length with elements of one type (`split`'s result): every element place must take it.
+      if (!items && dynamic)
+        return (
+          (want.static ?? []).every((w) => assignable(dynamic, w)) &&
+          (want.dynamic ? assignable(dynamic, want.dynamic) : !want.static)
+        );
       if (!items) return true;
       // A fixed-length declaration (`[ns, tz]` of time.clock) takes exactly that many elements.
       if (want.static && !want.dynamic && items.length !== want.static.length) return false;
@@ -177,14 +194,16 @@ export function checkBuiltinCall(
   );
 }
 
-/** The signatures the check needs from capabilities.json's builtins: those with an argument narrower than any. */
+/** The signatures the check needs from capabilities.json's builtins: those with an argument or result narrower than any. */
 export function signaturesFromCapabilities(
   builtins: { name: string; decl: { args?: unknown[]; result?: unknown } }[],
 ): Record<string, Signature> {
   const out: Record<string, Signature> = {};
   for (const b of [...builtins].sort((x, y) => (x.name < y.name ? -1 : 1))) {
     const args = (b.decl.args ?? []) as OpaType[];
-    if (args.every((a) => a.type === 'any' && !('of' in a && a.of))) continue;
+    const result = b.decl.result as OpaType | undefined;
+    const isAny = (t: OpaType | undefined): boolean => !t || (t.type === 'any' && !('of' in t && t.of));
+    if (args.every(isAny) && isAny(result)) continue;
     out[b.name] = b.decl.result ? { args, result: b.decl.result as OpaType } : { args };
   }
   return out;

@@ -53,6 +53,7 @@ export const SIGNATURES: Record<string, Signature> = {
     args: [{ dynamic: { type: 'any' }, type: 'array' }, { type: 'number' }, { type: 'number' }],
     result: { dynamic: { type: 'any' }, type: 'array' },
   },
+  assign: { args: [{ type: 'any' }, { type: 'any' }], result: { type: 'boolean' } },
   'base64.decode': { args: [{ type: 'string' }], result: { type: 'string' } },
   'base64.encode': { args: [{ type: 'string' }], result: { type: 'string' } },
   'base64.is_valid': { args: [{ type: 'string' }], result: { type: 'boolean' } },
@@ -65,6 +66,15 @@ export const SIGNATURES: Record<string, Signature> = {
   'bits.or': { args: [{ type: 'number' }, { type: 'number' }], result: { type: 'number' } },
   'bits.rsh': { args: [{ type: 'number' }, { type: 'number' }], result: { type: 'number' } },
   'bits.xor': { args: [{ type: 'number' }, { type: 'number' }], result: { type: 'number' } },
+  cast_array: { args: [{ type: 'any' }], result: { dynamic: { type: 'any' }, type: 'array' } },
+  cast_boolean: { args: [{ type: 'any' }], result: { type: 'boolean' } },
+  cast_null: { args: [{ type: 'any' }], result: { type: 'null' } },
+  cast_object: {
+    args: [{ type: 'any' }],
+    result: { dynamic: { key: { type: 'any' }, value: { type: 'any' } }, type: 'object' },
+  },
+  cast_set: { args: [{ type: 'any' }], result: { of: { type: 'any' }, type: 'set' } },
+  cast_string: { args: [{ type: 'any' }], result: { type: 'string' } },
   ceil: { args: [{ type: 'number' }], result: { type: 'number' } },
   concat: {
     args: [
@@ -150,6 +160,8 @@ export const SIGNATURES: Record<string, Signature> = {
   },
   div: { args: [{ type: 'number' }, { type: 'number' }], result: { type: 'number' } },
   endswith: { args: [{ type: 'string' }, { type: 'string' }], result: { type: 'boolean' } },
+  eq: { args: [{ type: 'any' }, { type: 'any' }], result: { type: 'boolean' } },
+  equal: { args: [{ type: 'any' }, { type: 'any' }], result: { type: 'boolean' } },
   floor: { args: [{ type: 'number' }], result: { type: 'number' } },
   format_int: { args: [{ type: 'number' }, { type: 'number' }], result: { type: 'string' } },
   'glob.match': {
@@ -280,6 +292,8 @@ export const SIGNATURES: Record<string, Signature> = {
     ],
     result: { type: 'boolean' },
   },
+  gt: { args: [{ type: 'any' }, { type: 'any' }], result: { type: 'boolean' } },
+  gte: { args: [{ type: 'any' }, { type: 'any' }], result: { type: 'boolean' } },
   'hex.decode': { args: [{ type: 'string' }], result: { type: 'string' } },
   'hex.encode': { args: [{ type: 'string' }], result: { type: 'string' } },
   'http.send': {
@@ -288,6 +302,8 @@ export const SIGNATURES: Record<string, Signature> = {
   },
   indexof: { args: [{ type: 'string' }, { type: 'string' }], result: { type: 'number' } },
   indexof_n: { args: [{ type: 'string' }, { type: 'string' }], result: { dynamic: { type: 'number' }, type: 'array' } },
+  'internal.member_2': { args: [{ type: 'any' }, { type: 'any' }], result: { type: 'boolean' } },
+  'internal.member_3': { args: [{ type: 'any' }, { type: 'any' }, { type: 'any' }], result: { type: 'boolean' } },
   'internal.print': { args: [{ dynamic: { of: { type: 'any' }, type: 'set' }, type: 'array' }] },
   'internal.template_string': { args: [{ dynamic: { type: 'any' }, type: 'array' }], result: { type: 'string' } },
   'internal.test_case': { args: [{ dynamic: { type: 'any' }, type: 'array' }] },
@@ -342,6 +358,13 @@ export const SIGNATURES: Record<string, Signature> = {
   'io.jwt.verify_rs256': { args: [{ type: 'string' }, { type: 'string' }], result: { type: 'boolean' } },
   'io.jwt.verify_rs384': { args: [{ type: 'string' }, { type: 'string' }], result: { type: 'boolean' } },
   'io.jwt.verify_rs512': { args: [{ type: 'string' }, { type: 'string' }], result: { type: 'boolean' } },
+  is_array: { args: [{ type: 'any' }], result: { type: 'boolean' } },
+  is_boolean: { args: [{ type: 'any' }], result: { type: 'boolean' } },
+  is_null: { args: [{ type: 'any' }], result: { type: 'boolean' } },
+  is_number: { args: [{ type: 'any' }], result: { type: 'boolean' } },
+  is_object: { args: [{ type: 'any' }], result: { type: 'boolean' } },
+  is_set: { args: [{ type: 'any' }], result: { type: 'boolean' } },
+  is_string: { args: [{ type: 'any' }], result: { type: 'boolean' } },
   'json.filter': {
     args: [
       { dynamic: { key: { type: 'any' }, value: { type: 'any' } }, type: 'object' },
@@ -359,6 +382,7 @@ export const SIGNATURES: Record<string, Signature> = {
     result: { dynamic: { key: { type: 'any' }, value: { type: 'any' } }, type: 'object' },
   },
   'json.is_valid': { args: [{ type: 'string' }], result: { type: 'boolean' } },
+  'json.marshal': { args: [{ type: 'any' }], result: { type: 'string' } },
   'json.marshal_with_options': {
     args: [
       { type: 'any' },
@@ -451,6 +475,8 @@ export const SIGNATURES: Record<string, Signature> = {
     },
   },
   lower: { args: [{ type: 'string' }], result: { type: 'string' } },
+  lt: { args: [{ type: 'any' }, { type: 'any' }], result: { type: 'boolean' } },
+  lte: { args: [{ type: 'any' }, { type: 'any' }], result: { type: 'boolean' } },
   max: {
     args: [
       {
@@ -483,6 +509,7 @@ export const SIGNATURES: Record<string, Signature> = {
     result: { of: [{ type: 'number' }, { of: { type: 'any' }, type: 'set' }], type: 'any' },
   },
   mul: { args: [{ type: 'number' }, { type: 'number' }], result: { type: 'number' } },
+  neq: { args: [{ type: 'any' }, { type: 'any' }], result: { type: 'boolean' } },
   'net.cidr_contains': { args: [{ type: 'string' }, { type: 'string' }], result: { type: 'boolean' } },
   'net.cidr_contains_matches': {
     args: [
@@ -622,6 +649,7 @@ export const SIGNATURES: Record<string, Signature> = {
     args: [{ dynamic: { dynamic: { key: { type: 'any' }, value: { type: 'any' } }, type: 'object' }, type: 'array' }],
     result: { dynamic: { key: { type: 'any' }, value: { type: 'any' } }, type: 'object' },
   },
+  'opa.runtime': { args: [], result: { dynamic: { key: { type: 'string' }, value: { type: 'any' } }, type: 'object' } },
   or: {
     args: [
       { of: { type: 'any' }, type: 'set' },
@@ -672,6 +700,7 @@ export const SIGNATURES: Record<string, Signature> = {
     args: [{ type: 'string' }, { type: 'string' }, { type: 'string' }, { type: 'string' }],
     result: { type: 'boolean' },
   },
+  'rego.metadata.chain': { args: [], result: { dynamic: { type: 'any' }, type: 'array' } },
   'rego.parse_module': {
     args: [{ type: 'string' }, { type: 'string' }],
     result: { dynamic: { key: { type: 'string' }, value: { type: 'any' } }, type: 'object' },
@@ -680,6 +709,7 @@ export const SIGNATURES: Record<string, Signature> = {
   replace: { args: [{ type: 'string' }, { type: 'string' }, { type: 'string' }], result: { type: 'string' } },
   round: { args: [{ type: 'number' }], result: { type: 'number' } },
   'semver.compare': { args: [{ type: 'string' }, { type: 'string' }], result: { type: 'number' } },
+  'semver.is_valid': { args: [{ type: 'any' }], result: { type: 'boolean' } },
   set_diff: {
     args: [
       { of: { type: 'any' }, type: 'set' },
@@ -817,6 +847,7 @@ export const SIGNATURES: Record<string, Signature> = {
     ],
     result: { type: 'string' },
   },
+  'time.now_ns': { args: [], result: { type: 'number' } },
   'time.parse_duration_ns': { args: [{ type: 'string' }], result: { type: 'number' } },
   'time.parse_ns': { args: [{ type: 'string' }, { type: 'string' }], result: { type: 'number' } },
   'time.parse_rfc3339_ns': { args: [{ type: 'string' }], result: { type: 'number' } },
@@ -837,6 +868,7 @@ export const SIGNATURES: Record<string, Signature> = {
   trim_right: { args: [{ type: 'string' }, { type: 'string' }], result: { type: 'string' } },
   trim_space: { args: [{ type: 'string' }], result: { type: 'string' } },
   trim_suffix: { args: [{ type: 'string' }, { type: 'string' }], result: { type: 'string' } },
+  type_name: { args: [{ type: 'any' }], result: { type: 'string' } },
   union: {
     args: [{ of: { of: { type: 'any' }, type: 'set' }, type: 'set' }],
     result: { of: { type: 'any' }, type: 'set' },
@@ -882,6 +914,11 @@ export const SIGNATURES: Record<string, Signature> = {
     result: { dynamic: { key: { type: 'string' }, value: { type: 'any' } }, type: 'object' },
   },
   'uuid.rfc4122': { args: [{ type: 'string' }], result: { type: 'string' } },
+  walk: {
+    args: [{ type: 'any' }],
+    result: { static: [{ dynamic: { type: 'any' }, type: 'array' }, { type: 'any' }], type: 'array' },
+  },
   'yaml.is_valid': { args: [{ type: 'string' }], result: { type: 'boolean' } },
+  'yaml.marshal': { args: [{ type: 'any' }], result: { type: 'string' } },
   'yaml.unmarshal': { args: [{ type: 'string' }], result: { type: 'any' } },
 };
