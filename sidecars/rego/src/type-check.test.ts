@@ -30,9 +30,9 @@ describe('type check of builtin calls', () => {
     ['x := sum({1, "a"})', 'sum', '(set[any<number, string>], ???)'],
     // A builtin's result has its declared type.
     ['upper(count([1]))', 'upper', '(number)'],
-    ['x := concat(",", [upper("a"), count([])])', 'concat', '(string, array<string, number>, ???)'],
     ['x := upper(object.keys({}))', 'upper', '(set[any], ???)'],
     ['x := sum(split("a", ","))', 'sum', '(array[string], ???)'],
+    ['x := upper(input.a - input.b)', 'upper', '(any<number, set[any]>, ???)'],
     // Under `with` too: OPA checks the call against the builtin it replaces.
     ['not upper(1) with upper as g', 'upper', '(number)'],
   ])('refuses %s like OPA', (body, name, have) => {
@@ -54,6 +54,10 @@ describe('type check of builtin calls', () => {
     'x := count(set())',
     'x := concat(",", split("a", ","))',
     'x := count(json.unmarshal("1"))',
+    // `minus` is declared to give a number or a set.
+    'x := substring("abc", 0, input.a - input.b)',
+    'x := concat(",", {"a", input.a - input.b})',
+    'x := sum([input.a - input.b])',
 
     'x := concat(",", set())',
     'x := concat(",", {"a"})',

@@ -14,7 +14,8 @@ export type OpaType =
   | { type: 'string' | 'number' | 'boolean' | 'null' }
   | { type: 'array'; static?: OpaType[]; dynamic?: OpaType }
   | { type: 'object'; static?: { key: string; value: OpaType }[]; dynamic?: { key: OpaType; value: OpaType } }
-  | { type: 'set'; of?: OpaType }
+  /** `elements` (here only): the types of a set literal's elements, each checked on its own as OPA does. */
+  | { type: 'set'; of?: OpaType; elements?: OpaType[] }
   | { type: 'function' };
 
 /** A builtin's declared argument and result types. */
@@ -28,8 +29,11 @@ type Known = OpaType | undefined;
 
 const ANY: OpaType = { type: 'any' };
 
-/** The type of a term from its syntax alone, undefined when it depends on evaluation. */
-export function termType(t: Term): Known {
+/**
+ * The type of a term from its syntax alone, undefined when it depends on evaluation. A call inside a
+ * composite is unknown: OPA's checks of such elements differ from those of arguments, so none is made.
+ */
+export function termType(t: Term, element = false): Known {
   switch (t.type) {
     case 'scalar': {
       const v = t.value;
@@ -40,12 +44,12 @@ export function termType(t: Term): Known {
       return undefined;
     }
     case 'array':
-      return { type: 'array', static: t.items.map((x) => termType(x) ?? ANY) };
+      return { type: 'array', static: t.items.map((x) => termType(x, true) ?? ANY) };
     case 'set': {
       if (t.items.length === 0) return { type: 'set', of: ANY };
-      const types = t.items.map(termType);
+      const types = t.items.map((x) => termType(x, true));
       if (types.some((x) => x === undefined)) return { type: 'set', of: ANY };
-      return { type: 'set', of: union(types as OpaType[]) };
+      return { type: 'set', of: union(types as OpaType[]), elements: types as OpaType[] };
     }
     case 'object': {
       const entries: { key: string; value: OpaType }[] = [];
@@ -53,11 +57,12 @@ export function termType(t: Term): Known {
         // Only string keys written as literals give a static object type.
         if (k.type !== 'scalar' || typeof k.value !== 'string')
           return { type: 'object', dynamic: { key: ANY, value: ANY } };
-        entries.push({ key: k.value, value: termType(v) ?? ANY });
+        entries.push({ key: k.value, value: termType(v, true) ?? ANY });
       }
       return { type: 'object', static: entries };
     }
     case 'call': {
+      if (element) return undefined;
       // A builtin's result has its declared type (OPA's checker relies on it the same way); a call with
       // its output bound in place (`count(xs, n)`) is no value, and custom builtins are unknown.
       const name = t.target?.kind === 'builtin' ? t.target.name : undefined;
@@ -92,9 +97,8 @@ function union(types: OpaType[]): OpaType {
  * a type that certainly has no value in `want` is refused.
  */
 export function assignable(have: OpaType, want: OpaType): boolean {
-  // A union here is the element types of a set literal, each of which is there: all must fit.
-  if (have.type === 'any' && have.of) return have.of.every((h) => assignable(h, want));
-  if (have.type === 'any') return true;
+  // A union (`minus` gives a number or a set) is one of its members: one fitting is enough.
+  if (have.type === 'any') return !have.of || have.of.some((h) => assignable(h, want));
   if (want.type === 'any') return !want.of || want.of.some((w) => assignable(have, w));
   if (want.type === 'function') return true;
   if (have.type !== want.type) return false;
@@ -126,8 +130,11 @@ export function assignable(have: OpaType, want: OpaType): boolean {
       });
     }
     case 'set': {
-      const of = (have as Extract<OpaType, { type: 'set' }>).of;
-      return !of || !want.of || assignable(of, want.of);
+      const { of, elements } = have as Extract<OpaType, { type: 'set' }>;
+      if (!want.of) return true;
+      // A literal's elements are each there (`{"a", 1}` is no set of strings); a set's element type is one.
+      if (elements) return elements.every((e) => assignable(e, want.of as OpaType));
+      return !of || assignable(of, want.of);
     }
     default:
       return true;
@@ -177,7 +184,7 @@ export function checkBuiltinCall(
   withOutput: boolean,
 ): CompileError | undefined {
   if (!signature) return undefined;
-  const have = args.map(termType);
+  const have = args.map((a) => termType(a));
   const ok = signature.args.every((want, i) => {
     const h = have[i];
     return h === undefined || assignable(h, want);
