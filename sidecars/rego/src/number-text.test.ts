@@ -73,6 +73,10 @@ describe('number literals keep their text', () => {
     expect(evaluate('json.marshal([-0, {-0: 1}])')).toBe('[-0,{"-0":1}]');
   });
 
+  it('writes an object with non-string keys in the order of their JSON text, as Go does', () => {
+    expect(evaluate('json.marshal({true: 1, 0.001: 2, "a": 3, 1.0: 4})')).toBe('{"0.001":2,"1.0":4,"a":3,"true":1}');
+  });
+
   it('gives custom builtins plain numbers', () => {
     const seen: unknown[] = [];
     const policy = compile([{ name: 't.rego', source: 'package t\nx := spy([1.0, {"a": 1e2}])\n' }], {

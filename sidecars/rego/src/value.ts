@@ -571,14 +571,11 @@ export function toJSONText(v: Value): string {
   if (v instanceof NumberText) return v.text;
   if (Array.isArray(v)) return '[' + v.map(toJSONText).join(',') + ']';
   if (v instanceof RegoSet) return '[' + v.sorted().map(toJSONText).join(',') + ']';
-  return (
-    '{' +
-    v
-      .sortedEntries()
-      .map(([k, x]) => JSON.stringify(typeof k === 'string' ? k : toJSONText(k)) + ':' + toJSONText(x))
-      .join(',') +
-    '}'
-  );
+  const entries = v.sortedEntries().map(([k, x]) => [typeof k === 'string' ? k : toJSONText(k), x] as const);
+  // JSON keys are strings, in Go's (byte-wise) order: a non-string key sorts by its text, as OPA's does.
+  if (entries.length > 1 && v.sortedEntries().some(([k]) => typeof k !== 'string'))
+    entries.sort((a, b) => compareStrings(a[0], b[0]));
+  return '{' + entries.map(([k, x]) => JSON.stringify(k) + ':' + toJSONText(x)).join(',') + '}';
 }
 
 /**
