@@ -14,6 +14,13 @@ export type Outcome =
   /** OPA's compiler refused the module. */
   | { kind: 'rejected'; code: string; message: string };
 
+/** One error of OPA's REST API refusing a module; a type error's `details` has the argument types. */
+export interface OpaCompileError {
+  code: string;
+  message: string;
+  details?: { have?: unknown[]; want?: unknown };
+}
+
 /** A real OPA server on a loopback port. */
 export class OpaServer {
   private constructor(
@@ -85,6 +92,19 @@ export class OpaServer {
     } finally {
       for (const id of loaded) await fetch(`${this.url}/v1/policies/${id}`, { method: 'DELETE' });
     }
+  }
+
+  /** Loads a module and removes it again: OPA's compile errors when it refuses the module, else undefined. */
+  async check(name: string, source: string): Promise<OpaCompileError[] | undefined> {
+    const id = encodeURIComponent(name);
+    const put = await fetch(`${this.url}/v1/policies/${id}`, { method: 'PUT', body: source });
+    if (!put.ok) {
+      const body = (await put.json()) as { code?: string; message?: string; errors?: OpaCompileError[] };
+      return body.errors ?? [{ code: body.code ?? 'opa_error', message: body.message ?? '' }];
+    }
+    await put.arrayBuffer();
+    await fetch(`${this.url}/v1/policies/${id}`, { method: 'DELETE' });
+    return undefined;
   }
 
   async stop(): Promise<void> {

@@ -42,9 +42,24 @@ interface Gen {
   kind: Kind;
 }
 
-// Known gap (sidecars/rego/README.md): OPA keeps a number's text, so `1e3` is no integer there and
-// `-0` stays `-0` as an object key.
-const NUMBERS = ['0', '1', '-1', '2', '3', '10', '0.5', '-2.5', '0.1', '123456789012345678901234567890'];
+// Literals whose text OPA keeps (decision 150) are among them: `1e3` is a float to sprintf, `-0` a key `-0`.
+const NUMBERS = [
+  '0',
+  '1',
+  '-1',
+  '2',
+  '3',
+  '10',
+  '0.5',
+  '-2.5',
+  '0.1',
+  '123456789012345678901234567890',
+  '1.0',
+  '1e3',
+  '-0',
+  '2.50',
+  '0.1234567890123456789',
+];
 const STRINGS = ['""', '"a"', '"abc"', '"A b"', '"é"', '"😀x"', '"NaN"', '"1e3"', '" 12 "', '"a,b,c"', '"-1"', '"\\n"'];
 const INPUT_STRINGS = ['', 'a', 'abc', 'Héllo', '😀', 'NaN', 'Infinity', '1e3', ' 12 ', 'a,b', '0x1F', '-0'];
 // Known gap (sidecars/rego/README.md): OPA prints arithmetic results below 1e-6 as `3e-07`.
@@ -322,10 +337,9 @@ class ModuleGen {
       text = `${name} contains ${this.term(scope, depth).text} if ${block}`;
       this.rules.push(name);
     } else if (r < 8) {
-      // Known gap (sidecars/rego/README.md): OPA keeps a number's literal text (`1e3`, `-0`) as its key.
-      // Keys are literals or input values, not locals that may hold an arithmetic result (same gap).
-      let key = this.term([], 0, ['str', 'num']).text;
-      if (/[eE]|^-0$/.test(key)) key = '"k"';
+      // Keys are literals or input values, not locals that may hold an arithmetic result: OPA prints a
+      // result below 1e-6 as `3e-07` (the gap above INPUT_NUMBERS).
+      const key = this.term([], 0, ['str', 'num']).text;
       text = `${name}[${key}] := ${this.term(scope, depth).text} if ${block}`;
       this.rules.push(name);
     } else {

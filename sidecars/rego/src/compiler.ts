@@ -1,9 +1,11 @@
 // Compiler: resolves names to data refs, renames scoped locals, orders bodies for safety and builds the rule tree.
 import type { Expr, Location, Module, Rule, Term } from './ast';
 import { lookupBuiltin } from './builtins/registry';
+import { SIGNATURES } from './builtins/signatures.generated';
 import { DECISION as UNSUPPORTED_DECISION, UNSUPPORTED_BUILTINS } from './builtins/unsupported';
 import { CompileError } from './errors';
 import { refName, termToValue } from './parser';
+import { checkBuiltinCall } from './type-check';
 
 /** A node of the virtual document tree: rules defined at this path and child nodes. */
 export class RuleNode {
@@ -46,6 +48,8 @@ interface ModuleContext {
   counter: { n: number };
   /** Compiling a query rather than a module (OPA turns `==` into `=` only in modules). */
   inQuery?: boolean;
+  /** Type errors found while resolving, reported after the other checks as OPA's later stage does. */
+  typeErrors: CompileError[];
 }
 
 /** Result of compiling modules: the rule tree root and function arities. */
@@ -78,6 +82,7 @@ export function compileModules(modules: Module[]): CompiledModules {
     }
   }
   const counter = { n: 0 };
+  const typeErrors: CompileError[] = [];
   for (const m of modules) {
     const globals = new Map<string, Term>();
     const loc: Location = { file: m.file, line: 1, column: 1 };
@@ -100,7 +105,7 @@ export function compileModules(modules: Module[]): CompiledModules {
     }
     const functions = new Set<string>();
     for (const [path] of functionArity) functions.add(path);
-    const ctx: ModuleContext = { module: m, globals, functions, counter };
+    const ctx: ModuleContext = { module: m, globals, functions, counter, typeErrors };
     // A package exists as a (possibly empty) document even without rules.
     let pkgNode = root;
     for (const p of m.packagePath) pkgNode = pkgNode.child(p);
@@ -110,6 +115,7 @@ export function compileModules(modules: Module[]): CompiledModules {
   }
   checkTree(root);
   checkRecursion(root);
+  if (typeErrors[0]) throw typeErrors[0];
   return { root, functionArity, modules };
 }
 
@@ -261,10 +267,12 @@ function moveCallsOutOfArgs(rule: Rule, ctx: ModuleContext): void {
 export function compileQuery(body: Expr[], compiled: CompiledModules, module: Module): Expr[] {
   const functions = new Set(compiled.functionArity.keys());
   const globals = new Map<string, Term>();
-  const ctx: ModuleContext = { module, globals, functions, counter: { n: 0 }, inQuery: true };
+  const ctx: ModuleContext = { module, globals, functions, counter: { n: 0 }, inQuery: true, typeErrors: [] };
   const scope: Scope = { renames: new Map() };
   const resolved = resolveBody(body, scope, ctx, false);
-  return orderBody(resolved, new Set(), new Set(), ctx);
+  const ordered = orderBody(resolved, new Set(), new Set(), ctx);
+  if (ctx.typeErrors[0]) throw ctx.typeErrors[0];
+  return ordered;
 }
 
 // ---- name resolution -------------------------------------------------------------------------
@@ -339,7 +347,7 @@ function resolveExpr(e: Expr, ctx: ModuleContext, scope: Scope): Expr {
   };
   switch (e.kind) {
     case 'term':
-      return { ...e, term: resolveTerm(e.term, ctx, scope), with: withs };
+      return { ...e, term: resolveTerm(e.term, ctx, scope, true), with: withs };
     case 'not':
       return { ...e, expr: resolveExpr(e.expr, ctx, scope), with: withs };
     case 'notbody':
@@ -459,7 +467,8 @@ function resolveFunctionName(
   return undefined;
 }
 
-function resolveTerm(t: Term, ctx: ModuleContext, scope: Scope): Term {
+/** `expression` says the term is a whole expression: a call there has no output to bind. */
+function resolveTerm(t: Term, ctx: ModuleContext, scope: Scope, expression = false): Term {
   switch (t.type) {
     case 'scalar':
       return t;
@@ -529,6 +538,10 @@ function resolveTerm(t: Term, ctx: ModuleContext, scope: Scope): Term {
             `${target.name}: arity mismatch\n\thave: (${args.length} args)\n\twant: (${def.arity} args)`,
             t.loc,
           );
+        // Own keys only: a custom builtin may be named `toString`.
+        const signature = Object.hasOwn(SIGNATURES, target.name) ? SIGNATURES[target.name] : undefined;
+        const typeError = checkBuiltinCall(target.name, signature, args, t.loc, !expression);
+        if (typeError) ctx.typeErrors.push(typeError);
       }
       return { ...t, args, target };
     }

@@ -4,7 +4,7 @@ import { BuiltinError, ELEMENT_BYTES, Many, lookupBuiltin, type BuiltinContext }
 import { ruleInfo, type CompiledModules, type RuleNode } from './compiler';
 import { BudgetExceededError, EvalError, RegoError } from './errors';
 import { refName } from './parser';
-import { RegoObject, RegoSet, formatValue, isNumber, valuesEqual, type Value } from './value';
+import { NumberText, RegoObject, RegoSet, canonicalKey, formatValue, isNumber, valuesEqual, type Value } from './value';
 
 type Env = Map<string, Value>;
 /** Continuation after a solution; returning true stops the enumeration. */
@@ -1102,6 +1102,7 @@ function mergeInto(dst: RegoObject, src: RegoObject, rule: Rule | undefined): vo
 
 function canonical(v: Value): unknown {
   if (v === null || typeof v !== 'object') return typeof v === 'bigint' ? v.toString() : v;
+  if (v instanceof NumberText) return ['n', canonicalKey(v)];
   if (Array.isArray(v)) return ['a', v.map(canonical)];
   if (v instanceof RegoSet) return ['s', v.sorted().map(canonical)];
   return ['o', v.sortedEntries().map(([a, b]) => [canonical(a), canonical(b)])];

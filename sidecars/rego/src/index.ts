@@ -4,10 +4,22 @@ export type { ModuleSource, CompileOptions, EvaluateOptions, QueryResult, TestRe
 export type { Budget } from './eval';
 export { RegoError, ParseError, CompileError, EvalError, BudgetExceededError } from './errors';
 export type { BudgetLimit } from './errors';
-export { RegoSet, RegoObject, compareValues, valuesEqual, formatValue, toJSONText } from './value';
+export {
+  RegoSet,
+  RegoObject,
+  NumberText,
+  numberValue,
+  compareValues,
+  valuesEqual,
+  formatValue,
+  toJSONText,
+} from './value';
 export type { Value } from './value';
 export { parseModule, parseQuery, parseTerm } from './parser';
 export type { RegoVersion } from './parser';
 export { runConformance } from './conformance';
 export type { ConformanceSummary, ConformanceOptions } from './conformance';
 export type { CustomBuiltin, RegoType } from './builtins/custom';
+export { SIGNATURES as BUILTIN_SIGNATURES } from './builtins/signatures.generated';
+export { formatType } from './type-check';
+export type { OpaType, Signature } from './type-check';

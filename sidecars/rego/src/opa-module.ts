@@ -25,9 +25,9 @@ export function opaModuleDir(): string {
   return dir;
 }
 
-/** OPA's v1 conformance cases (`v1/test/cases/testdata/v1`) of the pinned version. */
-export function opaConformanceDir(): string {
-  const dir = join(opaModuleDir(), 'v1', 'test', 'cases', 'testdata', 'v1');
+/** OPA's conformance cases of the pinned version: `v1/test/cases/testdata/v1`, or `…/v0` (Rego v0 syntax). */
+export function opaConformanceDir(syntax: 'v0' | 'v1' = 'v1'): string {
+  const dir = join(opaModuleDir(), 'v1', 'test', 'cases', 'testdata', syntax);
   if (!existsSync(dir)) throw new Error(`OPA conformance cases not found at ${dir}: ${INSTALL_HINT}`);
   return dir;
 }

@@ -91,6 +91,33 @@ obj[k] = v { v := input.kv[k] }
     expect(compile([{ name: 'p.rego', source: regoV1, regoVersion: 'v0' }]).evaluate('data.p.q')).toEqual([1, 2]);
   });
 
+  it("imports in with every in v0, as OPA's scanner does, but not every with in", () => {
+    const every = `package p\nimport future.keywords.every\nq { every x in [1, 2] { x > 0 } }\nr { 1 in [1] }`;
+    expect(compile([{ name: 'p.rego', source: every, regoVersion: 'v0' }]).evaluate('data.p')).toEqual({
+      q: true,
+      r: true,
+    });
+    const inOnly = `package p\nimport future.keywords.in\nq { every x in [1] { x > 0 } }`;
+    expect(() => parseModule(inOnly, 'p.rego', { regoVersion: 'v0' })).toThrow(ParseError);
+  });
+
+  it('reads `key, value in xs` on either side of = and :=, and in parentheses', () => {
+    const source = `package p
+import future.keywords.in
+a { x := 1, "foo" in 1; x == false }
+b { x := 0, "a" in ["a"]; x }
+c { x = (1, "b" in ["a", "b"]); x }
+d { 0, "a" in ["a"] in {true} }
+e { 0, "a" in ["b"] == false }
+`;
+    expect(compile([{ name: 'p.rego', source, regoVersion: 'v0' }]).evaluate('data.p')).toEqual({
+      a: true,
+      b: true,
+      c: true,
+      d: true,
+    });
+  });
+
   it('reads v1 p[x] if as a single-value rule under key x', () => {
     const policy = compile([{ name: 'a.rego', source: 'package v1\np[x] if { some x in ["a", "b"] }' }]);
     expect(policy.evaluate('data.v1.p')).toEqual({ a: true, b: true });

@@ -3,7 +3,7 @@ import type { Expr, Import, Location, Module, Rule, Term, With } from './ast';
 import { CompileError, ParseError } from './errors';
 import { tokenize, type Token } from './lexer';
 import { parse as parseYaml } from 'yaml';
-import { RegoObject, RegoSet, fromJS, normalizeNumber, parseNumberText, type Value } from './value';
+import { NumberText, RegoObject, RegoSet, fromJS, normalizeNumber, numberFromText, type Value } from './value';
 
 /** Which Rego syntax a module is written in. */
 export type RegoVersion = 'v0' | 'v1';
@@ -271,8 +271,11 @@ class Parser {
       if (kw === undefined) for (const k of [...V1_KEYWORDS, 'and', 'or', 'notbody']) this.keywords.add(k);
       else if (kw === 'and' || kw === 'or') this.keywords.add(kw);
       else if (kw === 'not') this.keywords.add('notbody');
-      else if (V1_KEYWORDS.includes(kw)) this.keywords.add(kw);
-      else throw new ParseError(this.file, start.line, start.column, 'a known future keyword', `"${kw}"`);
+      else if (V1_KEYWORDS.includes(kw)) {
+        this.keywords.add(kw);
+        // OPA's scanner: importing `every` also imports `in` (`every x in xs` needs it).
+        if (kw === 'every') this.keywords.add('in');
+      } else throw new ParseError(this.file, start.line, start.column, 'a known future keyword', `"${kw}"`);
     } else if (head.text === 'rego') {
       if (names.length !== 1 || (names[0] !== 'v1' && names[0] !== 'v2')) this.fail('"rego.v1" or "rego.v2"', start);
       for (const k of V1_KEYWORDS) this.keywords.add(k);
@@ -620,23 +623,12 @@ class Parser {
   private parseExprTerm(): Term {
     const start = this.peek();
     const loc = this.loc(start);
-    let left = this.parseTermIn();
-    if (this.isOp(',') && this.keywords.has('in')) {
-      this.next();
-      const value = this.parseTermRelation(true);
-      if (!this.isKeyword('in')) this.fail('"in" after "key, value"');
-      this.next();
-      const coll = this.parseTermRelation(true);
-      left = call('internal.member_3', [left, value, coll], loc);
-      while (this.isKeyword('in')) {
-        this.next();
-        left = call('internal.member_2', [left, this.parseTermRelation(true)], loc);
-      }
-    }
+    const left = this.parseTermKeyValueIn();
     if (this.isOp('=') || this.isOp(':=')) {
       const op = this.next();
       this.skipNewlines();
-      const right = this.parseTermIn();
+      // Like OPA's parseExpr, both sides may be a `key, value in xs` membership (`x := 1, "a" in xs`).
+      const right = this.parseTermKeyValueIn();
       if (op.text === ':=' && !isAssignable(left))
         throw new ParseError(
           this.file,
@@ -750,6 +742,24 @@ class Parser {
   }
 
   // ---- terms ---------------------------------------------------------------------------------
+
+  /** A term that may also be `key, value in xs` (then `in ys` may follow): only where OPA's parser allows it. */
+  private parseTermKeyValueIn(): Term {
+    const left = this.parseTermIn();
+    if (!(this.isOp(',') && this.keywords.has('in'))) return left;
+    this.next();
+    const value = this.parseTermRelation(true);
+    if (!this.isKeyword('in')) this.fail('"in" after "key, value"');
+    this.next();
+    this.skipNewlines();
+    let member = call('internal.member_3', [left, value, this.parseTermRelation(true)], left.loc);
+    while (this.isKeyword('in')) {
+      const t = this.next();
+      this.skipNewlines();
+      member = call('internal.member_2', [member, this.parseTermRelation(true)], this.loc(t));
+    }
+    return member;
+  }
 
   parseTermIn(): Term {
     let left = this.parseTermRelation(true);
@@ -865,16 +875,8 @@ class Parser {
         if (t.text === '(') {
           this.next();
           this.skipNewlines();
-          let inner = this.parseTermIn();
+          const inner = this.parseTermKeyValueIn();
           this.skipNewlines();
-          if (this.isOp(',') && this.keywords.has('in')) {
-            this.next();
-            const value = this.parseTermRelation(true);
-            if (!this.isKeyword('in')) this.fail('"in" after "key, value"');
-            this.next();
-            inner = call('internal.member_3', [inner, value, this.parseTermRelation(true)], inner.loc);
-            this.skipNewlines();
-          }
           this.expectOp(')');
           return this.parseRefSuffix(inner);
         }
@@ -1074,14 +1076,20 @@ function describe(term: Term): string {
   }
 }
 
-/** Parses a number literal: integers beyond 2^53 (or beyond float64, like `1e309`) become bigint. */
-export function parseNumber(text: string): number | bigint {
-  const n = parseNumberText(text);
+/**
+ * Parses a number literal: integers beyond 2^53 (or beyond float64, like `1e309`) become bigint; a literal
+ * whose text is not its value's canonical text keeps it (NumberText), as OPA keeps a literal's text.
+ */
+export function parseNumber(text: string): number | bigint | NumberText {
+  const n = numberFromText(text);
   if (n === undefined) throw new CompileError('rego_parse_error', `number ${text} is out of range`);
   return n;
 }
 
-function negate(n: number | bigint): number | bigint {
+function negate(n: number | bigint | NumberText): number | bigint | NumberText {
+  if (n instanceof NumberText) return new NumberText(negate(n.value) as number | bigint, '-' + n.text);
+  // `-0` is 0 whose text OPA keeps (json.marshal prints `-0`).
+  if (n === 0) return new NumberText(0, '-0');
   return typeof n === 'bigint' ? normalizeNumber(-n) : -n;
 }
 

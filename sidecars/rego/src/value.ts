@@ -1,7 +1,133 @@
 // Rego values with OPA's total ordering, equality and JSON conversion.
 
-/** A Rego value: JSON scalars (integers beyond 2^53 as bigint), arrays, sets and objects with any keys. */
-export type Value = null | boolean | number | bigint | string | Value[] | RegoSet | RegoObject;
+/**
+ * A Rego value: JSON scalars (integers beyond 2^53 as bigint), arrays, sets and objects with any keys. A
+ * number literal whose text is not its value's canonical text (`1.0`, `1e2`, `2e308`) is a NumberText.
+ */
+export type Value = null | boolean | number | bigint | NumberText | string | Value[] | RegoSet | RegoObject;
+
+/**
+ * A number that keeps the text it was written with, as OPA's numbers do (json.Number): `1.0` and `1e2` are
+ * floats to sprintf and yaml.marshal, `2e308` prints as written, `0.1234567890123456789` and `1e-400`
+ * compare exactly. Only literals whose text differs from their value's canonical text are made one, so
+ * ordinary numbers pay nothing; everything else sees `value` (the nearest float64, or an exact bigint).
+ */
+export class NumberText {
+  constructor(
+    readonly value: number | bigint,
+    readonly text: string,
+  ) {}
+
+  /** `Number(x)` of a NumberText is its float64 value, as it is of a number or bigint. */
+  valueOf(): number {
+    return Number(this.value);
+  }
+
+  /** `String(x)` is the text, as OPA's json.Number prints. */
+  toString(): string {
+    return this.text;
+  }
+
+  /** The text as an exact decimal (mantissa × 10^exponent), for exact comparison. */
+  decimal(): { m: bigint; e: number } {
+    return decimalOfText(this.text);
+  }
+}
+
+/**
+ * The number as OPA's util.Atoi64 reads its text (ast.Number.Int64, what most integer operands go
+ * through): at most 19 characters after the sign, digits with at most a point followed by zeros (`1.0` is
+ * 1), no exponent (`1e3` is none), within int64; else undefined.
+ */
+export function int64Text(v: number | bigint | NumberText): bigint | undefined {
+  let n: bigint;
+  if (v instanceof NumberText) {
+    const m = /^[+-]?(\d*)(?:\.(0*))?$/.exec(v.text);
+    const body = v.text.replace(/^[+-]/, '');
+    if (!m || body.length === 0 || body.length > 19 || body === '.') return undefined;
+    n = BigInt(v.text.startsWith('-') ? '-' + (m[1] || '0') : m[1] || '0');
+  } else if (typeof v === 'number') {
+    if (!Number.isInteger(v)) return undefined;
+    n = BigInt(v);
+  } else n = v;
+  return n >= -(2n ** 63n) && n < 2n ** 63n ? n : undefined;
+}
+
+/**
+ * The value with every NumberText replaced by its value (the same object when there is none), for code
+ * outside the engine that expects plain numbers (custom builtins).
+ */
+export function plainNumbers(v: Value): Value {
+  if (v instanceof NumberText) return v.value;
+  if (Array.isArray(v)) {
+    const items = v.map(plainNumbers);
+    return items.some((x, i) => x !== v[i]) ? items : v;
+  }
+  if (v instanceof RegoSet) {
+    const items = v.sorted();
+    const plain = items.map(plainNumbers);
+    return plain.some((x, i) => x !== items[i]) ? new RegoSet(plain) : v;
+  }
+  if (v instanceof RegoObject) {
+    const entries = v.sortedEntries();
+    const plain = entries.map(([k, x]) => [plainNumbers(k), plainNumbers(x)] as [Value, Value]);
+    return plain.some(([k, x], i) => k !== entries[i]![0] || x !== entries[i]![1]) ? new RegoObject(plain) : v;
+  }
+  return v;
+}
+
+/** The numeric value of a number, a NumberText's value. */
+export function numberValue(v: number | bigint | NumberText): number | bigint {
+  return v instanceof NumberText ? v.value : v;
+}
+
+/**
+ * A number literal's value, as a NumberText when its text says more than the value's canonical text (a
+ * fraction or exponent, digits beyond float64, trailing zeros). Undefined when Rego here cannot hold it.
+ */
+export function numberFromText(text: string): number | bigint | NumberText | undefined {
+  const value = parseNumberText(text);
+  if (value !== undefined) return formatNumber(value) === text ? value : new NumberText(value, text);
+  // A fraction beyond float64 (`1e-400`, `1.5e-999`): its nearest float64 with the exact text.
+  const n = Number(text);
+  return Number.isFinite(n) && /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(text)
+    ? new NumberText(n, text)
+    : undefined;
+}
+
+/** The exact decimal a number's text denotes. */
+function decimalOfText(text: string): { m: bigint; e: number } {
+  const [mant, exp = '0'] = text.toLowerCase().split('e') as [string, string?];
+  const [int, frac = ''] = mant.split('.') as [string, string?];
+  const digits = (int + frac).replace(/^[+]/, '');
+  return { m: BigInt(digits === '' || digits === '-' ? '0' : digits), e: Number(exp) - frac.length };
+}
+
+/** Exact decimal of any number: a NumberText's text, a float's shortest text (what OPA would carry), a bigint. */
+function exactDecimal(v: number | bigint | NumberText): { m: bigint; e: number } {
+  if (v instanceof NumberText) return v.decimal();
+  if (typeof v === 'bigint') return { m: v, e: 0 };
+  return decimalOfText(String(v));
+}
+
+/** Compares two numbers of which one at least keeps its text, exactly as decimals. */
+function compareExact(a: number | bigint | NumberText, b: number | bigint | NumberText): number {
+  const x = exactDecimal(a);
+  const y = exactDecimal(b);
+  const e = Math.min(x.e, y.e);
+  // Exponents far apart: the signs and magnitudes decide without building huge powers of ten.
+  if (Math.abs(x.e - y.e) > 2000) {
+    const sx = x.m > 0n ? 1 : x.m < 0n ? -1 : 0;
+    const sy = y.m > 0n ? 1 : y.m < 0n ? -1 : 0;
+    if (sx !== sy || sx === 0) return sx - sy;
+    const magnitude = (d: { m: bigint; e: number }): number => (d.m < 0n ? -d.m : d.m).toString().length + d.e;
+    const c = magnitude(x) - magnitude(y);
+    if (c !== 0) return sx * Math.sign(c);
+  }
+  const p = x.m * 10n ** BigInt(x.e - e);
+  const q = y.m * 10n ** BigInt(y.e - e);
+  return p < q ? -1 : p > q ? 1 : 0;
+}
 
 /** Canonical text of a non-string value, used as a hash key so composite keys compare by value. */
 export function canonicalKey(v: Value): string {
@@ -16,6 +142,7 @@ export function canonicalKey(v: Value): string {
     case 'string':
       return JSON.stringify(v);
   }
+  if (v instanceof NumberText) return numberTextKey(v);
   if (Array.isArray(v)) return '[' + v.map(canonicalKey).join(',') + ']';
   if (v instanceof RegoSet) return '<' + v.sorted().map(canonicalKey).join(',') + '>';
   return (
@@ -26,6 +153,20 @@ export function canonicalKey(v: Value): string {
       .join(',') +
     '}'
   );
+}
+
+/**
+ * The key of a NumberText: its value's key when the value is exactly the text's number (`1.0` is `1`),
+ * else the normalised exact decimal (`0.1234567890123456789` differs from its nearest float64).
+ */
+function numberTextKey(v: NumberText): string {
+  if (compareExact(v.value, v) === 0) return canonicalKey(v.value);
+  let { m, e } = v.decimal();
+  while (m !== 0n && m % 10n === 0n) {
+    m /= 10n;
+    e++;
+  }
+  return `#${m}e${e}`;
 }
 
 /** A set of values, iterated in OPA's sorted order. */
@@ -152,6 +293,7 @@ function typeRank(v: Value): number {
   }
   if (Array.isArray(v)) return 4;
   if (v instanceof RegoObject) return 5;
+  if (v instanceof NumberText) return 2;
   return 6;
 }
 
@@ -186,6 +328,7 @@ export function compareValues(a: Value, b: Value): number {
     case 1:
       return a === b ? 0 : a ? 1 : -1;
     case 2:
+      if (a instanceof NumberText || b instanceof NumberText) return compareExact(a as NumberText, b as NumberText);
       return compareNumbers(a as number | bigint, b as number | bigint);
     case 3:
       return compareStrings(a as string, b as string);
@@ -267,6 +410,7 @@ export function typeName(v: Value): string {
     case 'string':
       return 'string';
   }
+  if (v instanceof NumberText) return 'number';
   if (Array.isArray(v)) return 'array';
   if (v instanceof RegoSet) return 'set';
   return 'object';
@@ -329,7 +473,7 @@ function convertJS(x: unknown, locate: boolean): Value {
       items[index] = locate ? located(index, () => convertJS(x[index], true)) : convertJS(x[index], false);
     return items;
   }
-  if (x instanceof RegoSet || x instanceof RegoObject) return x;
+  if (x instanceof RegoSet || x instanceof RegoObject || x instanceof NumberText) return x;
   if (x instanceof Set) return new RegoSet([...x].map((item) => convertJS(item, locate)));
   if (x instanceof Map)
     return new RegoObject([...x].map(([k, v]) => [convertJS(k, locate), convertJS(v, locate)] as [Value, Value]));
@@ -387,6 +531,7 @@ export function toJS(v: Value): unknown {
     if (typeof v === 'bigint') return Number(v);
     return v;
   }
+  if (v instanceof NumberText) return Number(v.value);
   if (Array.isArray(v)) return v.map(toJS);
   if (v instanceof RegoSet) return v.sorted().map(toJS);
   const out: Record<string, unknown> = {};
@@ -423,16 +568,14 @@ export function toJSONText(v: Value): string {
     case 'string':
       return JSON.stringify(v);
   }
+  if (v instanceof NumberText) return v.text;
   if (Array.isArray(v)) return '[' + v.map(toJSONText).join(',') + ']';
   if (v instanceof RegoSet) return '[' + v.sorted().map(toJSONText).join(',') + ']';
-  return (
-    '{' +
-    v
-      .sortedEntries()
-      .map(([k, x]) => JSON.stringify(typeof k === 'string' ? k : toJSONText(k)) + ':' + toJSONText(x))
-      .join(',') +
-    '}'
-  );
+  const entries = v.sortedEntries().map(([k, x]) => [typeof k === 'string' ? k : toJSONText(k), x] as const);
+  // JSON keys are strings, in Go's (byte-wise) order: a non-string key sorts by its text, as OPA's does.
+  if (entries.length > 1 && v.sortedEntries().some(([k]) => typeof k !== 'string'))
+    entries.sort((a, b) => compareStrings(a[0], b[0]));
+  return '{' + entries.map(([k, x]) => JSON.stringify(k) + ':' + toJSONText(x)).join(',') + '}';
 }
 
 /**
@@ -455,6 +598,7 @@ export function formatValue(v: Value): string {
     case 'string':
       return JSON.stringify(v);
   }
+  if (v instanceof NumberText) return v.text;
   if (Array.isArray(v)) return '[' + v.map(formatValue).join(', ') + ']';
   if (v instanceof RegoSet) return v.size === 0 ? 'set()' : '{' + v.sorted().map(formatValue).join(', ') + '}';
   return (
@@ -467,7 +611,7 @@ export function formatValue(v: Value): string {
   );
 }
 
-/** True when the value is a number (number or bigint). */
-export function isNumber(v: Value | undefined): v is number | bigint {
-  return typeof v === 'number' || typeof v === 'bigint';
+/** True when the value is a number: number, bigint or NumberText (numberValue gives its value). */
+export function isNumber(v: Value | undefined): v is number | bigint | NumberText {
+  return typeof v === 'number' || typeof v === 'bigint' || v instanceof NumberText;
 }

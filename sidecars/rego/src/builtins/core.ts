@@ -5,7 +5,8 @@ import {
   RegoSet,
   compareValues,
   isNumber,
-  parseNumberText,
+  numberValue,
+  numberFromText,
   typeName,
   valuesEqual,
   type Value,
@@ -99,8 +100,8 @@ register('minus', 2, (args) => {
   if (!isNumber(a)) throw operandError(1, 'one of {number, set}', a);
   if (!isNumber(b)) throw operandError(2, 'number', b);
   return arith(
-    a,
-    b,
+    numberValue(a),
+    numberValue(b),
     (x, y) => x - y,
     (x, y) => x - y,
     '-',
@@ -166,7 +167,7 @@ function numbers(args: Value[], i: number): (number | bigint)[] {
   const items = collection(args, i);
   return items.map((x) => {
     if (!isNumber(x)) throw operandError(i + 1, 'array of numbers or set of numbers', args[i] as Value);
-    return x;
+    return numberValue(x);
   });
 }
 
@@ -455,7 +456,10 @@ register('to_number', 1, (args) => {
       throw new BuiltinError(`strconv.ParseFloat: parsing ${JSON.stringify(v)}: invalid syntax`);
     }
     // Go's strconv.ParseFloat (what OPA uses) refuses a float beyond float64; plain integers stay exact.
-    const n = /^[+-]?\d+$/.test(v) || Number.isFinite(Number(v)) ? parseNumberText(v) : undefined;
+    // OPA keeps the string as the number's text (`"1.0"` is a float to sprintf); a `+` sign is dropped
+    // here so that json.marshal never prints invalid JSON.
+    const text = v.startsWith('+') ? v.slice(1) : v;
+    const n = /^[+-]?\d+$/.test(v) || Number.isFinite(Number(v)) ? numberFromText(text) : undefined;
     if (n === undefined) throw new BuiltinError(`strconv.ParseFloat: parsing ${JSON.stringify(v)}: value out of range`);
     return n;
   }

@@ -1,7 +1,7 @@
 // Custom builtins a caller registers for one policy, like OPA's rego.Function (name, declared types,
 // implementation): the compiler knows their names and arity, the evaluator checks the declared types.
 import { CompileError } from '../errors';
-import { RegoObject, RegoSet, isNumber, typeName, type Value } from '../value';
+import { RegoObject, RegoSet, isNumber, plainNumbers, typeName, type Value } from '../value';
 import { BUILTINS, BuiltinError, type BuiltinDef } from './registry';
 
 /** A type in a custom builtin's declaration. */
@@ -72,7 +72,8 @@ export function customBuiltinDefs(list: readonly CustomBuiltin[]): Map<string, B
           if (!hasType(v, t))
             throw new BuiltinError(`operand ${pos + 1} must be ${t} but got ${typeName(v)}`, 'eval_type_error');
         });
-        const value = fn(args);
+        // Custom code sees plain numbers: a literal's kept text (`1.0`) is the engine's business.
+        const value = fn(args.map(plainNumbers));
         if (value !== undefined && !hasType(value, result))
           throw new BuiltinError(`returned ${typeName(value)}, declared ${result}`);
         return value;

@@ -5,7 +5,7 @@
 // lt, le, gt, ge, print, printf (through this engine's sprintf), println, html, urlquery. `define`,
 // `template`, `block` and other functions are refused with an error naming them. Output and work are charged to the evaluation budget.
 import type { RegoObject } from '../value';
-import { RegoSet, isNumber, formatNumber, type Value } from '../value';
+import { NumberText, RegoSet, isNumber, formatNumber, type Value } from '../value';
 import { queryEscape } from './encoding';
 import { sprintf } from './strings';
 import { BuiltinError, obj, register, str, stringBytes, type BuiltinContext } from './registry';
@@ -19,7 +19,8 @@ type GoValue = string | boolean | null | bigint | number | JsonNumber | GoValue[
 
 function fromRego(v: Value): GoValue {
   if (v === null || typeof v === 'string' || typeof v === 'boolean') return v;
-  if (isNumber(v)) return new JsonNumber(formatNumber(v));
+  // OPA hands the template a number's JSON text, a literal's own text (`1.0`) included.
+  if (isNumber(v)) return new JsonNumber(v instanceof NumberText ? v.text : formatNumber(v));
   if (Array.isArray(v)) return v.map(fromRego);
   if (v instanceof RegoSet) return v.sorted().map(fromRego);
   const m = new Map<string, GoValue>();

@@ -1,7 +1,7 @@
 // providers.aws.sign_req: signs an http.send request object with AWS Signature Version 4, as OPA's
 // internal/providers/aws SignV4 does (same canonical request, headers and error texts).
 import { createHash, createHmac } from 'node:crypto';
-import { RegoObject, formatValue, type Value } from '../value';
+import { RegoObject, formatValue, int64Text, isNumber, type Value } from '../value';
 import { ALLOWED_KEYS } from './http';
 import { BUILTINS, BuiltinError, obj, register } from './registry';
 
@@ -50,10 +50,9 @@ register('providers.aws.sign_req', 3, (args, ctx) => {
   if (invalidAws.length > 0)
     throw typeError(2, `invalid values for required AWS config parameters(s): ${setText(invalidAws)}`);
   const time = args[2] as Value;
-  const ns =
-    typeof time === 'bigint' ? time : typeof time === 'number' && Number.isInteger(time) ? BigInt(time) : undefined;
-  if (ns === undefined || ns < -(2n ** 63n) || ns >= 2n ** 63n)
-    throw typeError(3, 'could not convert time_ns value into a unix timestamp');
+  // OPA reads it with ast.Number.Int64 (util.Atoi64), so a literal like `-1e9` is no timestamp there either.
+  const ns = isNumber(time) ? int64Text(time) : undefined;
+  if (ns === undefined) throw typeError(3, 'could not convert time_ns value into a unix timestamp');
 
   const keys = request.keys().map((k) => (typeof k === 'string' ? k : formatValue(k)));
   const unknown = keys.filter((k) => !ALLOWED_KEYS.has(k));

@@ -1,6 +1,6 @@
 // The builtin function registry and the helpers builtins share for argument checking.
 import { EvalError } from '../errors';
-import { RegoObject, RegoSet, isNumber, typeName, type Value } from '../value';
+import { RegoObject, RegoSet, int64Text, isNumber, numberValue, typeName, type Value } from '../value';
 
 /** Services the evaluator offers to builtins. */
 export interface BuiltinContext {
@@ -75,7 +75,7 @@ export function str(args: Value[], i: number): string {
 export function num(args: Value[], i: number): number | bigint {
   const v = args[i] as Value;
   if (!isNumber(v)) throw operandError(i + 1, 'number', v);
-  return v;
+  return numberValue(v);
 }
 
 /** Returns the argument as a JS number. */
@@ -85,9 +85,12 @@ export function jsNum(args: Value[], i: number): number {
 
 /** Returns the argument as an integer (bigint) or throws "must be integer number". */
 export function int(args: Value[], i: number): bigint {
-  const n = bigInt(args, i);
-  // OPA reads most integer operands as int64: a larger one counts as "floating-point" there.
-  if (n < INT64_MIN || n > INT64_MAX)
+  const v = args[i] as Value;
+  if (!isNumber(v)) throw operandError(i + 1, 'number', v);
+  // OPA reads most integer operands with ast.Number.Int64 (util.Atoi64): a larger one, or text with an
+  // exponent or a fraction other than zeros (`1e3`, `1.5`), counts as "floating-point" there.
+  const n = int64Text(v);
+  if (n === undefined)
     throw new BuiltinError(`operand ${i + 1} must be integer number but got floating-point number`, 'eval_type_error');
   return n;
 }
@@ -100,9 +103,6 @@ export function bigInt(args: Value[], i: number): bigint {
     throw new BuiltinError(`operand ${i + 1} must be integer number but got floating-point number`, 'eval_type_error');
   return BigInt(v);
 }
-
-const INT64_MIN = -(2n ** 63n);
-const INT64_MAX = 2n ** 63n - 1n;
 
 /** Returns the argument as an array or throws. */
 export function arr(args: Value[], i: number): Value[] {

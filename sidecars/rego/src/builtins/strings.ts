@@ -1,5 +1,5 @@
 // String builtins (counted in code points), sprintf with Go verbs, regex.* and glob.match.
-import { RegoSet, formatNumber, formatValue, isNumber, typeName, type Value } from '../value';
+import { NumberText, RegoSet, formatNumber, formatValue, isNumber, numberValue, typeName, type Value } from '../value';
 import { compileRe2, findAll, matchRe2, re2Test, type Re2, type Re2Match } from './regex';
 import {
   BuiltinError,
@@ -315,7 +315,8 @@ function parseFmtNumber(format: string, i: number): { value: number; present: bo
 }
 
 /** Formats like Go's fmt.Sprintf given OPA's argument conversion (ints, floats, strings, other terms as text). */
-export function sprintf(format: string, values: Value[], ctx?: BuiltinContext): string {
+export function sprintf(format: string, args: Value[], ctx?: BuiltinContext): string {
+  const values = args.map(goArg);
   let out = '';
   let argi = 0;
   // Go's explicit argument indexes (`%[2]d`) turn off the EXTRA report; a bad one prints BADINDEX.
@@ -437,8 +438,21 @@ export function sprintf(format: string, values: Value[], ctx?: BuiltinContext): 
   return out;
 }
 
+/**
+ * A number as OPA hands it to Go's fmt: text with a fraction or exponent is a float64 (kept as a NumberText
+ * so that `100.0` stays a float), or its text as a string when beyond float64 (`2e308`); other numbers are
+ * integers (int64 or *big.Int).
+ */
+function goArg(v: Value): Value {
+  if (!(v instanceof NumberText)) return v;
+  if (!/[.eE]/.test(v.text)) return v.value;
+  const f = Number(v.text);
+  return Number.isFinite(f) ? new NumberText(f, v.text) : v.text;
+}
+
 function goTypeName(v: Value): string {
   if (typeof v === 'string') return 'string';
+  if (v instanceof NumberText) return 'float64';
   // OPA passes integers that fit as int64, larger ones as *big.Int.
   if (typeof v === 'number' && Number.isInteger(v)) return 'int64';
   if (typeof v === 'bigint') return v >= -(2n ** 63n) && v < 2n ** 63n ? 'int64' : '*big.Int';
@@ -448,6 +462,7 @@ function goTypeName(v: Value): string {
 
 function plain(v: Value): string {
   if (typeof v === 'string') return v;
+  if (v instanceof NumberText) return goFloatG(v.value as number, -1);
   if (isNumber(v)) return typeof v === 'number' && !Number.isInteger(v) ? goFloatG(v, -1) : formatNumber(v);
   return formatValue(v);
 }
@@ -534,17 +549,20 @@ function badVerb(verb: string, v: Value, flags = '', width = -1, prec = -1): Bad
   const type = goTypeName(v);
   let inner: string;
   if (isNumber(v)) {
-    inner = type === 'float64' ? goFloatG(v as number, prec) : integerDigits(v, prec);
+    inner = type === 'float64' ? goFloatG(Number(numberValue(v)), prec) : integerDigits(numberValue(v), prec);
     if (flags.includes('+') && !inner.startsWith('-')) inner = `+${inner}`;
   } else inner = prec >= 0 ? Array.from(plain(v)).slice(0, prec).join('') : plain(v);
   inner = pad(inner, width, flags.includes('-'), flags.includes('0') && !flags.includes('-'));
   return new BadVerb(`%!${verb}(${type === '*big.Int' ? 'big.Int' : type}=${inner})`);
 }
 
-function formatVerb(verb: string, v: Value, flags: string, prec: number, width = -1): string | BadVerb {
-  const bad = (): BadVerb => badVerb(verb, v, flags, width, prec);
+function formatVerb(verb: string, arg: Value, flags: string, prec: number, width = -1): string | BadVerb {
+  const bad = (): BadVerb => badVerb(verb, arg, flags, width, prec);
+  // A float64 whose value is integral (`100.0`) is formatted as the float it is.
+  const v = arg instanceof NumberText ? arg.value : arg;
   const plus = flags.includes('+');
-  const isInt = typeof v === 'bigint' || (typeof v === 'number' && Number.isInteger(v));
+  const isInt =
+    !(arg instanceof NumberText) && (typeof v === 'bigint' || (typeof v === 'number' && Number.isInteger(v)));
   const sign = (s: string): string => (plus && !s.startsWith('-') ? '+' + s : s);
   // OPA hands Go integral numbers as int64 or *big.Int, which have no floating-point verbs.
   if (isInt && 'fFeEgG'.includes(verb)) return bad();
@@ -553,7 +571,7 @@ function formatVerb(verb: string, v: Value, flags: string, prec: number, width =
     case 's':
       if (isNumber(v) && verb === 's' && !isInt) return bad();
       // Go's %s has no int64 form (a *big.Int formats itself in decimal).
-      if (isNumber(v) && verb === 's' && goTypeName(v) === 'int64') return bad();
+      if (isNumber(v) && verb === 's' && goTypeName(arg) === 'int64') return bad();
       // %.3v is %g with that precision for a float, at least that many digits for an integer.
       // Go reads %+v's flag as "field names", never as a sign.
       if (isNumber(v) && !isInt) return goFloatG(v as number, prec);
@@ -601,22 +619,22 @@ function formatVerb(verb: string, v: Value, flags: string, prec: number, width =
     case 't':
       return bad();
     case 'q':
-      if (isInt) return goTypeName(v) === 'int64' ? goQuoteRune(Number(v)) : bad();
+      if (isInt) return goTypeName(arg) === 'int64' ? goQuoteRune(Number(v)) : bad();
       return JSON.stringify(plain(v));
     case 'U':
       // Go formats the int64 as a uint64: -1 is U+FFFFFFFFFFFFFFFF.
-      if (isInt && goTypeName(v) === 'int64')
+      if (isInt && goTypeName(arg) === 'int64')
         return `U+${BigInt.asUintN(64, BigInt(v as number | bigint))
           .toString(16)
           .toUpperCase()
           .padStart(4, '0')}`;
       return bad();
     case 'c':
-      if (isInt && goTypeName(v) !== 'int64') return bad();
+      if (isInt && goTypeName(arg) !== 'int64') return bad();
       if (isInt) return goRune(Number(v));
       return bad();
     case 'T':
-      return goTypeName(v);
+      return goTypeName(arg);
     default:
       return bad();
   }

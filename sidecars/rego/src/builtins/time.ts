@@ -1,5 +1,5 @@
 // time.* builtins on int64 nanosecond timestamps, with Go layouts and IANA time zones.
-import { isNumber, type Value } from '../value';
+import { isNumber, numberValue, type Value } from '../value';
 import { BuiltinError, int, numberResult, operandError, register, str } from './registry';
 
 const NS_PER_SEC = 1_000_000_000n;
@@ -136,8 +136,9 @@ function civil(ns: bigint, zone: string): Civil {
 /** Reads `ns` or `[ns, tz]` (or `[ns, tz, layout]`). */
 function timeArg(args: Value[], i: number): { ns: bigint; zone: string; layout?: string } {
   const v = args[i] as Value;
-  const toNs = (x: Value): bigint => {
-    if (!isNumber(x)) throw operandError(i + 1, 'number', x);
+  const toNs = (arg: Value): bigint => {
+    if (!isNumber(arg)) throw operandError(i + 1, 'number', arg);
+    const x = numberValue(arg);
     if (typeof x === 'number' && !Number.isInteger(x)) {
       if (Math.abs(x) > 9.2e18) throw new BuiltinError('timestamp too big');
       return BigInt(Math.trunc(x));

@@ -1,7 +1,7 @@
 // X.509 builtins: certificate requests and certificates (subject/issuer via a small DER reader) in Go's field names.
 import { X509Certificate, createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
 import { isIP } from 'node:net';
-import { RegoObject, RegoSet, fromJS, isNumber, type Value } from '../value';
+import { RegoObject, RegoSet, fromJS, int64Text, isNumber, numberValue, type Value } from '../value';
 import { BuiltinError, obj, register, str, stringBytes, type BuiltinContext } from './registry';
 
 interface Der {
@@ -601,18 +601,18 @@ function verifyOptions(o: RegoObject): VerifyOptions {
         if (typeof v !== 'string') throw new BuiltinError("'DNSName' should be a string");
         opts.dnsName = v.replace(/^"+|"+$/g, '');
         break;
-      case 'CurrentTime':
+      case 'CurrentTime': {
         if (!isNumber(v)) throw new BuiltinError("'CurrentTime' should be a number");
-        if (typeof v === 'number' && !Number.isInteger(v))
-          throw new BuiltinError("'CurrentTime' should be a valid int64 number");
-        if (BigInt(v) < -(2n ** 63n) || BigInt(v) >= 2n ** 63n)
-          throw new BuiltinError("'CurrentTime' should be a valid int64 number");
-        opts.currentTimeNs = BigInt(v);
+        // OPA reads it with ast.Number.Int64 (util.Atoi64): `1e9` or `1.5` is none.
+        const n = int64Text(v);
+        if (n === undefined) throw new BuiltinError("'CurrentTime' should be a valid int64 number");
+        opts.currentTimeNs = n;
         break;
+      }
       case 'MaxConstraintComparisons':
         // Only bounds name-constraint checks, which chains with name constraints never reach here.
         if (!isNumber(v)) throw new BuiltinError("'MaxConstraintComparisons' should be a number");
-        if (typeof v === 'number' && !Number.isInteger(v))
+        if (typeof numberValue(v) === 'number' && !Number.isInteger(numberValue(v)))
           throw new BuiltinError("'MaxConstraintComparisons' should be a valid number");
         break;
       case 'KeyUsages': {

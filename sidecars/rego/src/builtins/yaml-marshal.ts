@@ -6,7 +6,7 @@
 // literal block. Map keys are sorted in go-yaml's natural order (`a9` before `a10`), lines are not
 // folded, integers up to uint64 print in decimal and other numbers as strconv's 'g'. The `yaml` package
 // follows YAML 1.2 and its own style choices, so the text is written here (decision 135).
-import { RegoSet, toJSONText, type Value } from '../value';
+import { NumberText, RegoSet, toJSONText, type Value } from '../value';
 
 const RESOLVES_AS_BOOL_OR_NULL = new Set(
   'y Y yes Yes YES on On ON true True TRUE n N no No NO off Off OFF false False FALSE ~ null Null NULL'.split(' '),
@@ -229,14 +229,14 @@ export function goYamlKeyLess(a: string, b: string): boolean {
   return ar.length < br.length;
 }
 
-type Node = null | boolean | number | bigint | string | Node[] | MapNode;
+type Node = null | boolean | number | bigint | NumberText | string | Node[] | MapNode;
 class MapNode {
   constructor(readonly entries: Array<[string, Node]>) {}
 }
 
 /** The value as JSON data: sets become sorted arrays, non-string keys their JSON text. */
 function toNode(v: Value): Node {
-  if (v === null || typeof v !== 'object') return v;
+  if (v === null || typeof v !== 'object' || v instanceof NumberText) return v;
   if (Array.isArray(v)) return v.map(toNode);
   if (v instanceof RegoSet) return v.sorted().map(toNode);
   const entries: Array<[string, Node]> = [];
@@ -252,6 +252,11 @@ function scalar(n: Node, indent: string): string {
   if (n === null) return 'null';
   if (typeof n === 'boolean') return String(n);
   if (typeof n === 'number' || typeof n === 'bigint') return formatNumber(n);
+  // go-yaml reads the JSON text OPA hands it: a literal written with a fraction or exponent is a float.
+  if (n instanceof NumberText)
+    return /[.eE]/.test(n.text) && Number.isFinite(Number(n.text))
+      ? formatFloatG(Number(n.text))
+      : formatNumber(n.value);
   if (typeof n === 'string') return scalarString(n, indent, false);
   return n instanceof MapNode ? '{}' : '[]';
 }
