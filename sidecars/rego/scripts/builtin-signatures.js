@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Writes src/builtins/signatures.generated.ts: the argument and result types of every builtin that the
 // pinned OPA version's capabilities.json declares with an argument narrower than `any` (the static type
-// check of builtin calls reads them). `npx tsx sidecars/rego/scripts/builtin-signatures.js`; the test in
+// check of builtin calls reads them). `npm run generate:signatures -w @isd/rego`; the test in
 // src/type-check.test.ts fails when the file is out of date.
 'use strict';
 const fs = require('node:fs');
