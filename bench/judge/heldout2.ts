@@ -74,7 +74,7 @@ function input(config: MetricConfigInput, baseline: number[], canary: number[], 
 type Quantile = 'p50' | 'p90' | 'p99' | 'mean';
 
 /** A side's latency distribution at one step: the body and the slow path scaled separately. */
-interface LatencyAt {
+export interface LatencyAt {
   body: number;
   slow: number;
 }
@@ -138,12 +138,15 @@ function latencySide(
   buckets: readonly number[],
   stat: Quantile,
   at: (t: number) => LatencyAt,
+  counts: number[] = [],
 ): number[] {
   return rps.map((rate, t) => {
     const scale = at(t);
     const requests = rate * stepSeconds;
     if (stat === 'mean') {
       const count = poisson(random, requests);
+      // The mean is computed over at most 400 drawn requests (for speed), so that is its sample size.
+      counts.push(Math.min(count, 400));
       if (count === 0) return Number.NaN;
       let sum = 0;
       const drawn = Math.min(count, 400);
@@ -172,6 +175,7 @@ function latencySide(
       requests * model.slowShare,
     );
     const cumulative = body.map((count, i) => count + slow[i]!);
+    counts.push(cumulative[cumulative.length - 1]!);
     return histogramQuantile(stat === 'p50' ? 0.5 : stat === 'p90' ? 0.9 : 0.99, buckets, cumulative);
   });
 }
@@ -198,31 +202,66 @@ function latencyMetric(random: Random, options: LatencyRunOptions, name?: string
   // Latency rises a little with the service's load, which both sides share.
   const load = total.map((rate) => 1 + 0.1 * (rate / options.totalRps - 1));
   const [baselineNode, canaryNode] = [nodeFactor(random), nodeFactor(random)];
-  const baseline = latencySide(random, baselineRps, window.stepSeconds, model, buckets, stat, (t) => ({
-    body: baselineNode * load[t]!,
-    slow: baselineNode * load[t]!,
-  }));
-  const canary = latencySide(random, canaryRps, window.stepSeconds, model, buckets, stat, (t) => {
-    const change = options.canaryChange(t);
-    return { body: canaryNode * load[t]! * change.body, slow: canaryNode * load[t]! * change.slow };
-  });
+  const counts = { baseline: [] as number[], canary: [] as number[] };
+  const baseline = latencySide(
+    random,
+    baselineRps,
+    window.stepSeconds,
+    model,
+    buckets,
+    stat,
+    (t) => ({ body: baselineNode * load[t]!, slow: baselineNode * load[t]! }),
+    counts.baseline,
+  );
+  const canary = latencySide(
+    random,
+    canaryRps,
+    window.stepSeconds,
+    model,
+    buckets,
+    stat,
+    (t) => {
+      const change = options.canaryChange(t);
+      return { body: canaryNode * load[t]! * change.body, slow: canaryNode * load[t]! * change.slow };
+    },
+    counts.canary,
+  );
   const query =
     stat === 'mean'
       ? 'rate(http_request_duration_seconds_sum[1m]) / rate(http_request_duration_seconds_count[1m])'
       : `histogram_quantile(${stat === 'p50' ? 0.5 : stat === 'p90' ? 0.9 : 0.99}, rate(http_request_duration_seconds_bucket[1m]))`;
-  return input(
+  const metric = input(
     { name: name ?? `latency ${stat}`, groups: ['latency'], direction: 'increase' },
     baseline,
     canary,
     query,
   );
+  REQUEST_COUNTS.set(metric, counts);
+  return metric;
+}
+
+/** Per-step request counts behind each side of a latency metric (what a `_count` query would return). */
+export interface RequestCounts {
+  baseline: number[];
+  canary: number[];
+}
+
+// Kept beside the runs rather than in them: the judges do not receive counts (see decision 176).
+const REQUEST_COUNTS = new WeakMap<MetricInput, RequestCounts>();
+
+/** The per-step request counts the simulator drew for a latency metric, if it is one. */
+export function requestCountsOf(metric: MetricInput): RequestCounts | undefined {
+  return REQUEST_COUNTS.get(metric);
 }
 
 const same = (): LatencyAt => ({ body: 1, slow: 1 });
 const scaled = (factor: number): LatencyAt => ({ body: factor, slow: factor });
 
 /** Unequal split: the canary takes 5–20 % of 5–200 rps, the baseline (the stable version) the rest. */
-function splitLatency(random: Random, change: number): Omit<HeldOutRun, 'family' | 'truth'> {
+export function splitLatency(
+  random: Random,
+  change: number | ((t: number) => LatencyAt),
+): Omit<HeldOutRun, 'family' | 'truth'> {
   const metric = latencyMetric(random, {
     window: windowOf(random, 30, 120),
     totalRps: logUniform(random, 5, 200),
@@ -230,7 +269,7 @@ function splitLatency(random: Random, change: number): Omit<HeldOutRun, 'family'
     baselineGetsRest: true,
     stat: choose(random, ['p50', 'p90', 'p99', 'mean'] as const),
     model: randomLatencyModel(random),
-    canaryChange: () => scaled(change),
+    canaryChange: typeof change === 'number' ? () => scaled(change) : change,
   });
   return { metrics: [metric], groupWeights: {} };
 }
