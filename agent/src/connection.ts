@@ -214,7 +214,6 @@ export class ControllerConnection {
       () => ({ address: this.address, serverName: this.context.serverName, ...this.context.getCredentials() }),
       (message, fields) => this.context.log('warn', message, { controller: this.address, ...fields }),
     );
-    lanes.start();
     return lanes;
   }
 

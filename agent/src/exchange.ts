@@ -411,7 +411,6 @@ export function serveExchange(
   }
   /** Capability "lane": the request body (Content-Length bytes) arrives on a lane the controller writes. */
   function receiveOverLane(laneSet: AgentLanes, length: number): void {
-    laneSet.requestLaneTaken();
     laneSet.requests.expect(head.exchangeId, LANE_WAIT_MS).then(
       (reader) => {
         if (done) {
@@ -453,6 +452,10 @@ export function serveExchange(
   stream.on('error', abortUpstream);
   if (!head.hasBody && !head.upgrade) request.end();
   if (head.upgrade) request.end();
+  if (!head.lane && lanes && head.hasBody) {
+    const length = declaredLength(headerValue(head.headers, 'content-length'));
+    if (length !== undefined && length >= LANE_MIN_BYTES) lanes.requestLaneWanted();
+  }
   if (head.lane) {
     const length = declaredLength(headerValue(head.headers, 'content-length'));
     if (!lanes || length === undefined) {

@@ -14,6 +14,8 @@ import {
 const MAX_LANES_PER_ROLE = 8;
 /** The controller must accept a lane's hello within this time. */
 const ACCEPT_TIMEOUT_MS = 5_000;
+/** A lane nobody wrote on for this long is closed: an idle agent holds no connection beyond gRPC's. */
+export const LANE_IDLE_MS = 60_000;
 /** Dead idle lanes (a NAT or load balancer dropped them) are noticed by TCP keep-alive. */
 const KEEPALIVE_MS = 30_000;
 /**
@@ -41,7 +43,8 @@ function hostAndPort(address: string): { host: string; port: number } {
  * The lanes of one controller session (capability "lane"). Response lanes are idle here until a large
  * response takes one; request lanes are read here, and their bodies meet their exchanges in `requests`.
  * A lane is only used once the controller has accepted its hello, so a lane that reached another
- * replica (or a session that ended) is never written on.
+ * replica (or a session that ended) is never written on. Lanes are opened on demand: a large body that
+ * finds none crosses in Body frames and opens one for the next (so idle agents keep one connection).
  */
 export class AgentLanes {
   readonly requests = new LaneRendezvous();
@@ -50,6 +53,8 @@ export class AgentLanes {
   private readonly sockets = new Set<tls.TLSSocket>();
   private closed = false;
   private noDialUntil = 0;
+  /** Closes each idle response lane after LANE_IDLE_MS without a body (refreshed on every use). */
+  private readonly idleTimers = new Map<tls.TLSSocket, NodeJS.Timeout>();
 
   constructor(
     private readonly sessionId: string,
@@ -57,18 +62,13 @@ export class AgentLanes {
     private readonly log: (message: string, fields: Record<string, unknown>) => void,
   ) {}
 
-  /** A new session starts with one lane of each role, so its first large body already has one. */
-  start(): void {
-    this.dial('response');
-    this.dial('request');
-  }
-
   /** An idle response lane to write one body on (give it back with releaseResponseLane), if any. */
   takeResponseLane(): tls.TLSSocket | undefined {
     let socket = this.idleResponseLanes.pop();
     while (socket?.destroyed) socket = this.idleResponseLanes.pop();
-    // Concurrent large responses: the next one finds a lane.
+    // None, or the last one: open one for the next large response (concurrent ones find it).
     if (this.idleResponseLanes.length === 0) this.dial('response');
+    if (socket) this.idleTimers.get(socket)?.refresh();
     return socket;
   }
 
@@ -76,10 +76,11 @@ export class AgentLanes {
   releaseResponseLane(socket: tls.TLSSocket): void {
     if (this.closed || socket.destroyed) return;
     this.idleResponseLanes.push(socket);
+    this.idleTimers.get(socket)?.refresh();
   }
 
-  /** The controller took a request lane: open another, so a concurrent upload finds one idle. */
-  requestLaneTaken(): void {
+  /** A large request body arrived in Body frames (the controller had no idle request lane): open one for the next. */
+  requestLaneWanted(): void {
     this.dial('request');
   }
 
@@ -120,6 +121,10 @@ export class AgentLanes {
     let accepted = false;
     socket.once('close', () => {
       clearTimeout(timer);
+      clearTimeout(this.idleTimers.get(socket));
+      this.idleTimers.delete(socket);
+      const index = this.idleResponseLanes.indexOf(socket);
+      if (index >= 0) this.idleResponseLanes.splice(index, 1);
       if (!accepted) this.noDialUntil = Date.now() + RETRY_AFTER_REFUSAL_MS;
       this.open[direction] -= 1;
       this.sockets.delete(socket);
@@ -139,7 +144,15 @@ export class AgentLanes {
       if (direction === 'response') {
         guardWritingEnd(socket);
         if (chunk.length > 1) socket.destroy();
-        else this.idleResponseLanes.push(socket);
+        else {
+          const idle = setTimeout(() => {
+            if (this.idleResponseLanes.includes(socket)) socket.destroy();
+            else idle.refresh();
+          }, LANE_IDLE_MS);
+          idle.unref();
+          this.idleTimers.set(socket, idle);
+          this.idleResponseLanes.push(socket);
+        }
       } else {
         new LaneReader(
           socket,

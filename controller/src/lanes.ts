@@ -15,6 +15,8 @@ import type { SessionRegistry } from './sessions';
 const MAX_LANES_PER_SESSION = 32;
 /** A lane that has not said hello within this time is closed. */
 const HELLO_TIMEOUT_MS = 5_000;
+/** An idle request lane unused for this long is closed (the agent closes its idle response lanes alike). */
+const LANE_IDLE_MS = 60_000;
 
 /** The lanes of one agent session: response lanes it reads, idle request lanes it may write on. */
 export class SessionLanes {
@@ -22,6 +24,7 @@ export class SessionLanes {
   readonly responses = new LaneRendezvous();
   private readonly idleRequestLanes: TLSSocket[] = [];
   private readonly all = new Set<TLSSocket>();
+  private readonly idleTimers = new Map<TLSSocket, NodeJS.Timeout>();
   private closed = false;
 
   /** Adopts a lane the agent opened for this session; false when the session takes no more. */
@@ -30,6 +33,8 @@ export class SessionLanes {
     this.all.add(socket);
     socket.once('close', () => {
       this.all.delete(socket);
+      clearTimeout(this.idleTimers.get(socket));
+      this.idleTimers.delete(socket);
       const index = this.idleRequestLanes.indexOf(socket);
       if (index >= 0) this.idleRequestLanes.splice(index, 1);
     });
@@ -38,7 +43,15 @@ export class SessionLanes {
     } else {
       guardWritingEnd(socket);
       if (initial.length > 0) socket.destroy();
-      else this.idleRequestLanes.push(socket);
+      else {
+        const idle = setTimeout(() => {
+          if (this.idleRequestLanes.includes(socket)) socket.destroy();
+          else idle.refresh();
+        }, LANE_IDLE_MS);
+        idle.unref();
+        this.idleTimers.set(socket, idle);
+        this.idleRequestLanes.push(socket);
+      }
     }
     return true;
   }
@@ -47,6 +60,7 @@ export class SessionLanes {
   takeRequestLane(): TLSSocket | undefined {
     let socket = this.idleRequestLanes.pop();
     while (socket?.destroyed) socket = this.idleRequestLanes.pop();
+    if (socket) this.idleTimers.get(socket)?.refresh();
     return socket;
   }
 
@@ -54,6 +68,12 @@ export class SessionLanes {
   releaseRequestLane(socket: TLSSocket): void {
     if (this.closed || socket.destroyed) return;
     this.idleRequestLanes.push(socket);
+    this.idleTimers.get(socket)?.refresh();
+  }
+
+  /** Lanes open now, for the session's statistics. */
+  get count(): number {
+    return this.all.size;
   }
 
   /** The session ended: every lane closes and every exchange waiting for one fails. */

@@ -39,6 +39,8 @@ export interface AgentSessionSummary {
   lastPingAt: number;
   outstanding: number;
   idleStreams: number;
+  /** Capability "lane": lane connections open now. */
+  lanes: number;
 }
 
 interface Waiter {
@@ -189,6 +191,7 @@ export class AgentSession {
       lastPingAt: this.lastPingAt,
       outstanding: this.outstanding,
       idleStreams: this.idle.length,
+      lanes: this.lanes.count,
     };
   }
 }

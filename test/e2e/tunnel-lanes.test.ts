@@ -38,6 +38,17 @@ describe('tunnel lanes', () => {
       ...options,
     });
 
+  const lanesOpen = (): number => tunnel.controller.agents()[0]?.lanes ?? 0;
+
+  it('opens lanes on demand: the first large bodies cross in frames and open one lane each way', async () => {
+    expect(lanesOpen()).toBe(0);
+    expect((await send(`/bytes?n=${2 * MiB}`)).body.length).toBe(2 * MiB);
+    const body = Buffer.alloc(2 * MiB, 2);
+    expect((await send('/echo', { method: 'PUT', body })).trailers['x-body-sha256']).toBe(sha256(body));
+    expect(await laneBodies(tunnel)).toEqual({ request: 0, response: 0 });
+    await until(() => lanesOpen() === 2);
+  });
+
   it('carries a large download and a large upload on lanes, byte for byte', async () => {
     const before = await laneBodies(tunnel);
     const size = 5 * MiB + 3;
