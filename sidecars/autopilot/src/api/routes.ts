@@ -54,6 +54,7 @@ import {
   jsonObjectSchema,
   reportQuery,
   templateParams,
+  templateVersionParams,
   templateSummarySchema,
   verificationIdParams,
   verificationViewSchema,
@@ -296,7 +297,7 @@ export function registerRoutes(http: HttpApp, deps: RouteDependencies): void {
       summary: 'One version of a template',
       tags: ['templates'],
       auth: 'service-or-user',
-      params: templateParams,
+      params: templateVersionParams,
       responses: {
         200: { description: 'the template version' },
         404: { description: 'no such template, or not visible to the caller' },
@@ -453,7 +454,7 @@ function registerLogTemplateRoutes(http: HttpApp, deps: RouteDependencies): void
       summary: 'One version of a log template',
       tags: ['log templates'],
       auth: 'service-or-user',
-      params: templateParams,
+      params: templateVersionParams,
       responses: {
         200: { description: 'the log template version' },
         404: { description: 'no such log template, or not visible to the caller' },

@@ -169,14 +169,20 @@ export const verificationIdParams = z.strictObject({ id: z.uuid('must be a verif
 /** `?format=json|html` of the report. */
 export const reportQuery = z.strictObject({ format: z.enum(['json', 'html']).optional() });
 
-/** `:name` (and `:version`) of a template. */
+/** `:name` of a template. */
 export const templateParams = z.strictObject({
   name: z.string().regex(TEMPLATE_NAME_PATTERN, 'not a template name'),
+});
+
+/**
+ * `:name/versions/:version` of a template. Separate from templateParams: the document lists every field of a
+ * route's params as a path parameter, and an optional `version` made it one of GET /templates/{name}.
+ */
+export const templateVersionParams = templateParams.extend({
   version: z
     .string()
     .regex(/^[1-9][0-9]{0,8}$/, 'must be a positive integer')
-    .transform(Number)
-    .optional(),
+    .transform(Number),
 });
 
 /** `:format` of a template import. */
