@@ -2,7 +2,7 @@
 // embedded PGlite default: generated valid and invalid inputs, checked for server errors, undocumented status
 // codes and content types, answers that break their documented schema, invalid input that is accepted,
 // and ignored authentication. Any finding fails the test with Schemathesis's report.
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { TEST_GATE_TOKEN, TEST_SERVICE_TOKEN, freePort, repoRoot, requireTool } from '@isd/test-support';
 import { startServiceProcess, type ServiceProcess } from './services';
@@ -59,6 +59,8 @@ const schemathesis = requireTool('schemathesis');
 const services: Partial<Record<ServiceName, ServiceProcess>> = {};
 /** The three runs, started together (they take half the time of one after another, even on 2 cores). */
 const runs: Partial<Record<ServiceName, Promise<FuzzRun>>> = {};
+/** The Schemathesis processes still running: a test that timed out must not leave them behind. */
+const fuzzers = new Set<ChildProcess>();
 
 beforeAll(async () => {
   // Autopilot gets a metrics provider, a log provider and a Jenkins account whose servers do not run here: a
@@ -90,6 +92,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  for (const fuzzer of fuzzers) fuzzer.kill('SIGKILL');
   await Promise.all(Object.values(services).map((service) => service.stop()));
 });
 
@@ -135,6 +138,8 @@ function fuzz(service: ServiceProcess): Promise<FuzzRun> {
   let report = '';
   child.stdout.on('data', (chunk: Buffer) => (report += chunk.toString()));
   child.stderr.on('data', (chunk: Buffer) => (report += chunk.toString()));
+  fuzzers.add(child);
+  child.once('close', () => fuzzers.delete(child));
   return new Promise((resolve) => {
     child.once('error', (error) => resolve({ code: null, report: `${report}\n${error.message}` }));
     child.once('close', (code) => resolve({ code, report }));
