@@ -35,7 +35,8 @@ beforeAll(async () => {
   });
   await new Promise<void>((resolve) => redirector.listen(0, '127.0.0.1', resolve));
   redirectorUrl = `http://127.0.0.1:${(redirector.address() as AddressInfo).port}`;
-  [visibility, autopilot, sapor] = await Promise.all([
+  // allSettled: the services that started are stopped by afterAll even when another one failed to start.
+  const started = await Promise.allSettled([
     startServiceProcess('visibility', {
       VISIBILITY_CONNECTORS__HTTP: JSON.stringify({
         calendar: { url: `${peer.url}/calendar`, headers: { authorization: 'Bearer calendar-secret' } },
@@ -45,6 +46,10 @@ beforeAll(async () => {
     startServiceProcess('autopilot'),
     startServiceProcess('sapor', { SAPOR_POLICY__ADMIN_ROLES: '[admins]' }),
   ]);
+  const [first, second, third] = started.map((result) => (result.status === 'fulfilled' ? result.value : undefined));
+  [visibility, autopilot, sapor] = [first!, second!, third!];
+  const failed = started.find((result) => result.status === 'rejected');
+  if (failed) throw failed.reason;
 });
 
 afterAll(async () => {

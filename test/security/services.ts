@@ -78,17 +78,18 @@ export async function startServiceProcess(
     },
     90_000,
     `${service} ready`,
-  ).catch((error: Error) => {
-    throw new Error(`${error.message}\n${child.output()}`);
+  ).catch(async (error: Error) => {
+    // A service that never got ready is nobody's to stop later: stopped here, or it outlives the test run.
+    const output = child.output();
+    await stop();
+    throw new Error(`${error.message}\n${output}`);
   });
-  return {
-    url,
-    child,
-    async stop() {
-      await child.stop('SIGTERM');
-      if (tempDir) fs.rmSync(tempDir, { recursive: true, force: true });
-    },
-  };
+  return { url, child, stop };
+
+  async function stop(): Promise<void> {
+    await child.stop('SIGTERM');
+    if (tempDir) fs.rmSync(tempDir, { recursive: true, force: true });
+  }
 }
 
 /** A JSON answer. */

@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { JUDGE_NAMES } from '../domain';
 import type { VerificationRecord } from '../store/verification-store';
 import type { RouteDependencies } from './routes';
-import { scopeSchema, type CreateVerificationBody } from './schemas';
+import { scopeSchema, VERIFICATION_REFUSALS, verificationTemplateSchema, type CreateVerificationBody } from './schemas';
 import { reportUrlOf } from './views';
 
 /** Verifications started through this route are keyed under this execution-id prefix. */
@@ -66,9 +66,9 @@ export const argoVerificationSchema = z.object({
         .optional(),
     )
     .describe('Which verification of the revision (e.g. a step name), when one revision is verified more than once'),
-  template: z
-    .record(z.string(), z.unknown())
-    .describe('{name, version?} of a stored template, or an inline template ({name?, metrics, ...})'),
+  template: verificationTemplateSchema.describe(
+    '{name, version?} of a stored template, or an inline template ({name?, metrics, ...})',
+  ),
   baseline: scopeSchema,
   canary: scopeSchema,
   startTime: z
@@ -163,7 +163,13 @@ export function registerArgoRoutes(http: HttpApp, deps: RouteDependencies, start
       tags: ['verifications'],
       auth: 'service',
       body: argoVerificationSchema,
-      responses: { 200: { description: 'the verification of this revision', schema: argoAnswerSchema } },
+      responses: {
+        200: { description: 'the verification of this revision', schema: argoAnswerSchema },
+        400: {
+          description: `${VERIFICATION_REFUSALS}; a field holding \`{{…}}\` is an AnalysisTemplate argument that was not resolved`,
+        },
+        409: { description: 'the revision is already verified for another application' },
+      },
     },
     async ({ body, log }) => {
       rejectUnresolvedArguments(body, 'body');

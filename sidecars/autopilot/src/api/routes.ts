@@ -22,7 +22,7 @@ import { ProviderError } from '../providers/provider';
 import type { ProviderRegistry } from '../providers/registry';
 import type { VerificationRunner } from '../analysis/runner';
 import { logMarkAuditRecord } from '../audit/append';
-import { clusterKey, importOpsmxLogTemplate, parseLogTemplate, scopeFilter, type LogTemplate } from '../logs';
+import { clusterKey, importOpsmxLogTemplate, logTemplateSchema, scopeFilter, type LogTemplate } from '../logs';
 import type { LogMarkView } from '../logs/log-view';
 import type { LogProviderRegistry } from '../logs/providers/registry';
 import type { LogMarkStore, StoredLogMark } from '../store/log-mark-store';
@@ -32,13 +32,16 @@ import type { StoredTemplate, TemplateStore } from '../store/template-store';
 import type { VerificationRecord, VerificationStore } from '../store/verification-store';
 import { registerArgoRoutes } from './argo';
 import { importKayentaConfig, importOpsmxTemplate } from '../templates/import';
-import { expandQuery, parseTemplate, scopeKeysUsed, type Template } from '../templates/template';
+import { expandQuery, scopeKeysUsed, templateSchema, type Template } from '../templates/template';
 import {
   applicationParams,
   verificationListFilter,
   verificationListQuery,
   verificationListSchema,
   createVerificationSchema,
+  LOG_TEMPLATE_REFUSALS,
+  TEMPLATE_REFUSALS,
+  VERIFICATION_REFUSALS,
   logImportParams,
   logImportQuery,
   logMarkBody,
@@ -51,7 +54,7 @@ import {
   jsonObjectSchema,
   reportQuery,
   templateParams,
-  templateRefSchema,
+  templateVersionParams,
   templateSummarySchema,
   verificationIdParams,
   verificationViewSchema,
@@ -102,7 +105,10 @@ export function registerRoutes(http: HttpApp, deps: RouteDependencies): void {
       tags: ['verifications'],
       auth: 'service',
       body: createVerificationSchema,
-      responses: { 202: { description: 'started (or already started)', schema: verificationViewSchema } },
+      responses: {
+        202: { description: 'started (or already started)', schema: verificationViewSchema },
+        400: { description: VERIFICATION_REFUSALS },
+      },
     },
     async ({ body, log }) => {
       rejectFailedExpressions(body);
@@ -291,7 +297,7 @@ export function registerRoutes(http: HttpApp, deps: RouteDependencies): void {
       summary: 'One version of a template',
       tags: ['templates'],
       auth: 'service-or-user',
-      params: templateParams,
+      params: templateVersionParams,
       responses: {
         200: { description: 'the template version' },
         404: { description: 'no such template, or not visible to the caller' },
@@ -331,10 +337,14 @@ export function registerRoutes(http: HttpApp, deps: RouteDependencies): void {
       summary: 'Create a template version (the same definition as the latest version is a no-op)',
       tags: ['templates'],
       auth: 'user',
-      body: jsonObjectSchema,
-      responses: { 201: { description: 'new version' }, 200: { description: 'unchanged: the latest version' } },
+      body: templateSchema,
+      responses: {
+        201: { description: 'new version' },
+        200: { description: 'unchanged: the latest version' },
+        400: { description: TEMPLATE_REFUSALS },
+      },
     },
-    async ({ body, caller }) => saveTemplate(parseTemplate(body, 'body'), 'api', caller, 'body'),
+    async ({ body, caller }) => saveTemplate(body, 'api', caller, 'body'),
   );
 
   http.route(
@@ -444,7 +454,7 @@ function registerLogTemplateRoutes(http: HttpApp, deps: RouteDependencies): void
       summary: 'One version of a log template',
       tags: ['log templates'],
       auth: 'service-or-user',
-      params: templateParams,
+      params: templateVersionParams,
       responses: {
         200: { description: 'the log template version' },
         404: { description: 'no such log template, or not visible to the caller' },
@@ -481,15 +491,14 @@ function registerLogTemplateRoutes(http: HttpApp, deps: RouteDependencies): void
       summary: 'Create a log template version (the same definition as the latest version is a no-op)',
       tags: ['log templates'],
       auth: 'user',
-      body: jsonObjectSchema,
-      responses: { 201: { description: 'new version' }, 200: { description: 'unchanged: the latest version' } },
+      body: logTemplateSchema,
+      responses: {
+        201: { description: 'new version' },
+        200: { description: 'unchanged: the latest version' },
+        400: { description: LOG_TEMPLATE_REFUSALS },
+      },
     },
-    async ({ body, caller }) =>
-      save(
-        prefixIssues(() => parseLogTemplate(body), 'body'),
-        'api',
-        caller,
-      ),
+    async ({ body, caller }) => save(body, 'api', caller),
   );
 
   http.route(
@@ -837,11 +846,6 @@ async function checkTemplateQueries(
 /** Resolves the template, checks scopes, windows and queries, and builds the record to store. */
 async function prepareVerification(body: CreateVerificationBody, deps: RouteDependencies, log: Logger) {
   const { config, templates } = deps;
-  if (!body.template && !body.logTemplate)
-    throw new InputError('body.template: name a metric template, a log template (body.logTemplate) or both', {
-      code: 'validation_failed',
-      issues: [{ path: 'body.template', message: 'a verification needs a metric template, a log template or both' }],
-    });
   const logs = body.logTemplate ? await resolveLogTemplate(body, deps) : null;
   let template: Template;
   let templateVersion: number | null = null;
@@ -851,24 +855,17 @@ async function prepareVerification(body: CreateVerificationBody, deps: RouteDepe
     template = { name: '', stepSeconds: 60, groupWeights: {}, metrics: [] };
     templatePath = 'body.template';
   } else if ('metrics' in body.template) {
-    template = parseTemplate({ name: 'inline', ...body.template }, 'body.template');
+    template = body.template;
     templatePath = 'body.template';
   } else {
-    const ref = templateRefSchema.safeParse(body.template);
-    if (!ref.success) {
-      const issues = ref.error.issues.map((issue) => ({
-        path: ['body', 'template', ...issue.path.map(String)].join('.'),
-        message: issue.message,
-      }));
-      throw new InputError(`${issues[0]!.path}: ${issues[0]!.message}`, { code: 'validation_failed', issues });
-    }
-    const stored = await templates.get(ref.data.name, ref.data.version ?? undefined);
+    const ref = body.template;
+    const stored = await templates.get(ref.name, ref.version ?? undefined);
     if (!stored) {
-      const what = ref.data.version ? `${ref.data.name} version ${ref.data.version}` : ref.data.name;
+      const what = ref.version ? `${ref.name} version ${ref.version}` : ref.name;
       throw new InputError(`body.template: no template ${what}`, {
         code: 'template_not_found',
         issues: [
-          { path: ref.data.version ? 'body.template.version' : 'body.template.name', message: `no template ${what}` },
+          { path: ref.version ? 'body.template.version' : 'body.template.name', message: `no template ${what}` },
         ],
       });
     }
@@ -972,25 +969,16 @@ async function resolveLogTemplate(
   let version: number | null = null;
   let prefix: string;
   if ('provider' in input) {
-    template = prefixIssues(() => parseLogTemplate({ name: 'inline', ...input }), 'body.logTemplate');
+    template = input;
     prefix = 'body.logTemplate.';
   } else {
-    const ref = templateRefSchema.safeParse(input);
-    if (!ref.success) {
-      const issues = ref.error.issues.map((issue) => ({
-        path: ['body', 'logTemplate', ...issue.path.map(String)].join('.'),
-        message: issue.message,
-      }));
-      throw new InputError(`${issues[0]!.path}: ${issues[0]!.message}`, { code: 'validation_failed', issues });
-    }
-    const stored = await deps.logTemplates.get(ref.data.name, ref.data.version ?? undefined);
-    const what = ref.data.version ? `${ref.data.name} version ${ref.data.version}` : ref.data.name;
+    const ref = input;
+    const stored = await deps.logTemplates.get(ref.name, ref.version ?? undefined);
+    const what = ref.version ? `${ref.name} version ${ref.version}` : ref.name;
     if (!stored)
       throw new InputError(`body.logTemplate: no log template ${what}`, {
         code: 'template_not_found',
-        issues: [
-          { path: `body.logTemplate.${ref.data.version ? 'version' : 'name'}`, message: `no log template ${what}` },
-        ],
+        issues: [{ path: `body.logTemplate.${ref.version ? 'version' : 'name'}`, message: `no log template ${what}` }],
       });
     if (
       stored.definition.application !== undefined &&

@@ -2,8 +2,9 @@
 import { InputError, pageCursorParam, requireApplicationRead, type Caller } from '@isd/kit';
 import { z } from 'zod';
 import { JUDGE_NAMES } from '../domain';
+import { inlineLogTemplateSchema } from '../logs/log-template';
 import type { VerificationListFilter } from '../store/verification-store';
-import { TEMPLATE_NAME_PATTERN } from '../templates/template';
+import { inlineTemplateSchema, TEMPLATE_NAME_PATTERN } from '../templates/template';
 
 const SCOPE_KEY = /^[A-Za-z_][A-Za-z0-9_.:-]{0,127}$/;
 
@@ -35,6 +36,45 @@ export const templateRefSchema = z.strictObject({
     .describe('Version; absent or null = latest'),
 });
 
+/** A schema's JSON Schema as the OpenAPI document writes a request body's (kit/openapi.ts adds the NUL rule). */
+function inputJsonSchema(schema: z.ZodType): Record<string, unknown> {
+  const { $schema: _ignored, ...rest } = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as Record<
+    string,
+    unknown
+  >;
+  return rest;
+}
+
+/**
+ * A stored template's reference `{name, version?}` or an inline template, told apart by whether the object has
+ * `inlineKey` (a reference is a strict `{name, version}`, so it never has it). A z.union would refuse a mistake
+ * with "Invalid input"; this names the field in the form the client chose. The document says the choice as
+ * `anyOf` of the two forms' own schemas.
+ */
+function templateRefOrInline<Inline extends z.ZodType<Record<string, unknown>>>(inlineKey: string, inline: Inline) {
+  return z
+    .record(z.string(), z.unknown())
+    .transform((value, context): z.output<typeof templateRefSchema> | z.output<Inline> => {
+      const result = (inlineKey in value ? inline : templateRefSchema).safeParse(value);
+      if (result.success) return result.data as z.output<typeof templateRefSchema> | z.output<Inline>;
+      for (const issue of result.error.issues)
+        context.addIssue({ code: 'custom', path: issue.path, message: issue.message, input: value });
+      return z.NEVER;
+    })
+    .meta({
+      type: undefined,
+      propertyNames: undefined,
+      additionalProperties: undefined,
+      anyOf: [inputJsonSchema(templateRefSchema), inputJsonSchema(inline)],
+    });
+}
+
+/** A verification's metric template: `{name, version?}` of a stored one, or an inline one (it has `metrics`). */
+export const verificationTemplateSchema = templateRefOrInline('metrics', inlineTemplateSchema);
+
+/** A verification's log template: `{name, version?}` of a stored one, or an inline one (it has `provider`). */
+export const verificationLogTemplateSchema = templateRefOrInline('provider', inlineLogTemplateSchema);
+
 const thresholdsSchema = z
   .strictObject({ pass: z.number().min(0).max(100), marginal: z.number().min(0).max(100) })
   .refine((thresholds) => thresholds.marginal <= thresholds.pass, {
@@ -46,52 +86,79 @@ const thresholdsSchema = z
  * `POST /api/v1/verifications`: the payload of the `isdVerificationGate` stage (orca-stages catalog).
  * Orca sends `null` for parameters the user left empty, which means "use the default".
  */
-export const createVerificationSchema = z.object({
-  application: z.string().min(1).max(256),
-  pipelineName: z
-    .string()
-    .min(1)
-    .max(256)
-    .nullish()
-    .describe('The pipeline the stage runs in (lists the verification under it)'),
-  pipelineId: z.string().min(1).max(256).nullish().describe("The pipeline's config id"),
-  executionId: z.string().min(1).max(256),
-  stageId: z.string().min(1).max(256),
-  template: z
-    .record(z.string(), z.unknown())
-    .nullish()
-    .describe(
-      '{name, version?} of a stored metric template, or an inline template ({name?, metrics, groupWeights, ...}); absent = logs only',
-    ),
-  logTemplate: z
-    .record(z.string(), z.unknown())
-    .nullish()
-    .describe(
-      '{name, version?} of a stored log template, or an inline one ({provider, index, query, ...}); absent = metrics only',
-    ),
-  weights: z
-    .strictObject({ metric: z.number().min(0).max(1000), log: z.number().min(0).max(1000) })
-    .refine((w) => w.metric + w.log > 0, { message: 'metric and log must not both be 0', path: ['log'] })
-    .meta({
-      anyOf: [{ properties: { metric: { exclusiveMinimum: 0 } } }, { properties: { log: { exclusiveMinimum: 0 } } }],
-    })
-    .nullish()
-    .describe('Weights of the metric and log scores in the combined score; absent = analysis.metricWeight/logWeight'),
-  baseline: scopeSchema,
-  canary: scopeSchema,
-  startTime: z.iso.datetime({ offset: true }).nullish().describe('Start of the analysis; absent = now'),
-  lifetimeMs: z.number().int().positive().describe('Total length of the analysis'),
-  intervalMs: z.number().int().positive().nullish().describe('Length of one scored interval; absent = one interval'),
-  lookbackMs: z
-    .number()
-    .int()
-    .positive()
-    .nullish()
-    .describe('Sliding windows of this length; absent = growing windows'),
-  beginAfterMs: z.number().int().min(0).nullish().describe('Warm-up skipped before the first window'),
-  thresholds: thresholdsSchema.nullish().describe('Score thresholds; absent = {pass: 80, marginal: 60}'),
-  judge: z.enum(JUDGE_NAMES).nullish().describe('Judge; absent = the template or service default'),
-});
+export const createVerificationSchema = z
+  .object({
+    application: z.string().min(1).max(256),
+    pipelineName: z
+      .string()
+      .min(1)
+      .max(256)
+      .nullish()
+      .describe('The pipeline the stage runs in (lists the verification under it)'),
+    pipelineId: z.string().min(1).max(256).nullish().describe("The pipeline's config id"),
+    executionId: z.string().min(1).max(256),
+    stageId: z.string().min(1).max(256),
+    template: verificationTemplateSchema
+      .nullish()
+      .describe(
+        '{name, version?} of a stored metric template, or an inline template ({name?, metrics, groupWeights, ...}); absent = logs only',
+      ),
+    logTemplate: verificationLogTemplateSchema
+      .nullish()
+      .describe(
+        '{name, version?} of a stored log template, or an inline one ({provider, index, query, ...}); absent = metrics only',
+      ),
+    weights: z
+      .strictObject({ metric: z.number().min(0).max(1000), log: z.number().min(0).max(1000) })
+      .refine((w) => w.metric + w.log > 0, { message: 'metric and log must not both be 0', path: ['log'] })
+      .meta({
+        anyOf: [{ properties: { metric: { exclusiveMinimum: 0 } } }, { properties: { log: { exclusiveMinimum: 0 } } }],
+      })
+      .nullish()
+      .describe('Weights of the metric and log scores in the combined score; absent = analysis.metricWeight/logWeight'),
+    baseline: scopeSchema,
+    canary: scopeSchema,
+    startTime: z.iso.datetime({ offset: true }).nullish().describe('Start of the analysis; absent = now'),
+    lifetimeMs: z.number().int().positive().describe('Total length of the analysis'),
+    intervalMs: z.number().int().positive().nullish().describe('Length of one scored interval; absent = one interval'),
+    lookbackMs: z
+      .number()
+      .int()
+      .positive()
+      .nullish()
+      .describe('Sliding windows of this length; absent = growing windows'),
+    beginAfterMs: z.number().int().min(0).nullish().describe('Warm-up skipped before the first window'),
+    thresholds: thresholdsSchema.nullish().describe('Score thresholds; absent = {pass: 80, marginal: 60}'),
+    judge: z.enum(JUDGE_NAMES).nullish().describe('Judge; absent = the template or service default'),
+  })
+  .refine((body) => Boolean(body.template || body.logTemplate), {
+    message: 'a verification needs a metric template, a log template (logTemplate) or both',
+    path: ['template'],
+  })
+  // null is absent, as for every parameter Orca sends empty.
+  .meta({
+    anyOf: [
+      { required: ['template'], properties: { template: { type: 'object' } } },
+      { required: ['logTemplate'], properties: { logTemplate: { type: 'object' } } },
+    ],
+  });
+
+/** The refusals of a template body that JSON Schema cannot say (the document has the rest). */
+export const TEMPLATE_REFUSALS =
+  'an input is invalid; `field` and `errors` name it. Beyond the schema: metric names must be unique, group ' +
+  'weights total at most 100 and name groups the metrics use, each metric names a configured provider account ' +
+  '(or type, or none when there is a default) whose provider accepts the query';
+/** The same for a log template. */
+export const LOG_TEMPLATE_REFUSALS =
+  'an input is invalid; `field` and `errors` name it. Beyond the schema: masks and tag patterns must be ' +
+  'JavaScript regular expressions, provider a configured log provider account that accepts the query';
+/** The same for a verification. */
+export const VERIFICATION_REFUSALS =
+  'an input is invalid; `field` and `errors` name it. Beyond the schema: a stored template (or log template) ' +
+  'must exist and be shared or belong to the application; an inline one is checked as when created; each scope ' +
+  'needs the labels the queries read; marginal must not exceed pass; startTime must lie within ' +
+  'analysis.maxLifetimeMs of now, lifetimeMs be at most that, intervalMs at least analysis.minIntervalMs and at ' +
+  'most lifetimeMs, and one analysis window must fit; a field holding `${…}` is a SpEL expression that failed in Orca';
 
 /** The create body after validation. */
 export type CreateVerificationBody = z.output<typeof createVerificationSchema>;
@@ -102,14 +169,20 @@ export const verificationIdParams = z.strictObject({ id: z.uuid('must be a verif
 /** `?format=json|html` of the report. */
 export const reportQuery = z.strictObject({ format: z.enum(['json', 'html']).optional() });
 
-/** `:name` (and `:version`) of a template. */
+/** `:name` of a template. */
 export const templateParams = z.strictObject({
   name: z.string().regex(TEMPLATE_NAME_PATTERN, 'not a template name'),
+});
+
+/**
+ * `:name/versions/:version` of a template. Separate from templateParams: the document lists every field of a
+ * route's params as a path parameter, and an optional `version` made it one of GET /templates/{name}.
+ */
+export const templateVersionParams = templateParams.extend({
   version: z
     .string()
     .regex(/^[1-9][0-9]{0,8}$/, 'must be a positive integer')
-    .transform(Number)
-    .optional(),
+    .transform(Number),
 });
 
 /** `:format` of a template import. */

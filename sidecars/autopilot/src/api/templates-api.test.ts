@@ -293,4 +293,28 @@ describe('template API', () => {
       ]),
     );
   });
+
+  // Found by fuzzing: a `version` parameter was listed for paths that have none.
+  it("lists exactly each path's own parameters", async () => {
+    const response = await call('GET', '/openapi.json', undefined, {});
+    const documented = response.body!.paths as Record<
+      string,
+      Record<string, { parameters: { in: string; name: string }[] }>
+    >;
+    for (const [path, operations] of Object.entries(documented)) {
+      const inPath = [...path.matchAll(/\{(\w+)\}/g)].map((match) => match[1]).sort();
+      for (const operation of Object.values(operations))
+        expect([
+          path,
+          operation.parameters
+            .filter((p) => p.in === 'path')
+            .map((p) => p.name)
+            .sort(),
+        ]).toEqual([path, inPath]);
+    }
+    expect(documented['/api/v1/templates']!.post!).toHaveProperty(
+      'requestBody.content.application/json.schema.required',
+      ['name', 'metrics'],
+    );
+  });
 });

@@ -34,21 +34,83 @@ const BUILD = new RegExp(`^(?:[1-9][0-9]{0,9}|${JENKINS_PERMALINKS.join('|')})$`
 /** Entries of each list the monitor body carries (Orca stores it on every poll); the report has them all. */
 const MONITOR_LIST = 20;
 
+/** A path segment that is neither empty, `.` nor `..` (no lookahead: Python reads the pattern alike). */
+const SEGMENT = '(?:[^/.][^/]*|\\.[^/.][^/]*|\\.\\.[^/]+)';
+/** A relative path of such segments: it cannot leave the job or the build's artifacts. */
+const RELATIVE_PATH = new RegExp(`^${SEGMENT}(?:/${SEGMENT})*$`);
+
+/** Run fields that are present when neither absent nor null (Orca sends null for an empty parameter). */
+const given = (value: unknown) => value !== null && value !== undefined;
+const RUN_KINDS = ['job', 'url', 'xml'] as const;
+
+/**
+ * Which fields go together in a run, which JSON Schema can say: the document carries the same rules as `anyOf`
+ * (a property whose schema is `{type: 'null'}` is absent or null), the refinement names the field.
+ */
+function runRules(run: Partial<Record<string, unknown>>, context: z.RefinementCtx): void {
+  const named = RUN_KINDS.filter((key) => given(run[key]));
+  if (named.length !== 1) {
+    context.addIssue({
+      code: 'custom',
+      path: [],
+      input: run,
+      message:
+        named.length === 0
+          ? 'name a Jenkins build ({source, job, build}), an artifact url, or inline xml'
+          : `name only one of job, url and xml (got ${named.join(', ')})`,
+    });
+    return;
+  }
+  const add = (path: string, message: string) =>
+    context.addIssue({ code: 'custom', path: [path], input: run, message });
+  if (given(run.job) && !given(run.build)) add('build', 'required with job: a build number or permalink');
+  if (!given(run.job) && given(run.artifact)) add('artifact', 'only with job (an archived file of that build)');
+  if (given(run.xml) && given(run.source)) add('source', 'inline xml reads from no source');
+}
+
+const absent = { type: 'null' };
+const RUN_FORMS = [
+  {
+    required: ['job', 'build'],
+    properties: { job: { type: 'string' }, build: { not: absent }, url: absent, xml: absent },
+  },
+  { required: ['url'], properties: { url: { type: 'string' }, job: absent, xml: absent, artifact: absent } },
+  {
+    required: ['xml'],
+    properties: { xml: { type: 'string' }, job: absent, url: absent, artifact: absent, source: absent },
+  },
+];
+
 /** One run of a side: a Jenkins build (and optional archived artifact), an artifact URL, or inline XML. */
-const testRunSchema = z.strictObject({
-  source: z.string().regex(SOURCE_NAME, 'a test source name: letters, digits, `_` or `-`').nullish(),
-  job: z.string().min(1).max(1024).nullish().describe('Jenkins job, folders separated by `/`'),
-  build: z
-    .union([
-      z.number().int().positive(),
-      z.string().regex(BUILD, `a build number or one of ${JENKINS_PERMALINKS.join(', ')}`),
-    ])
-    .nullish(),
-  artifact: z.string().min(1).max(2048).nullish().describe('Path of an archived JUnit/xUnit XML file of the build'),
-  url: z.string().min(1).max(4096).nullish().describe('URL of a JUnit/xUnit XML file under a configured test source'),
-  xml: z.string().min(1).nullish().describe('The JUnit/xUnit XML itself'),
-  label: z.string().min(1).max(256).nullish().describe('Name shown in the report'),
-});
+const testRunSchema = z
+  .strictObject({
+    source: z.string().regex(SOURCE_NAME, 'a test source name: letters, digits, `_` or `-`').nullish(),
+    job: z
+      .string()
+      .min(1)
+      .max(1024)
+      .regex(RELATIVE_PATH, 'job and folder names separated by single `/`, none `.` or `..`')
+      .nullish()
+      .describe('Jenkins job, folders separated by `/`'),
+    build: z
+      .union([
+        z.number().int().positive(),
+        z.string().regex(BUILD, `a build number or one of ${JENKINS_PERMALINKS.join(', ')}`),
+      ])
+      .nullish(),
+    artifact: z
+      .string()
+      .min(1)
+      .max(2048)
+      .regex(RELATIVE_PATH, 'a relative path without empty, `.` or `..` segments')
+      .nullish()
+      .describe('Path of an archived JUnit/xUnit XML file of the build'),
+    url: z.string().min(1).max(4096).nullish().describe('URL of a JUnit/xUnit XML file under a configured test source'),
+    xml: z.string().min(1).nullish().describe('The JUnit/xUnit XML itself'),
+    label: z.string().min(1).max(256).nullish().describe('Name shown in the report'),
+  })
+  .superRefine(runRules)
+  .meta({ anyOf: RUN_FORMS });
 
 const durationsSchema = z
   .strictObject({
@@ -262,22 +324,9 @@ function prepare(body: CreateBody, config: AutopilotConfig) {
 }
 
 function resolveRun(run: RunInput, path: string, config: AutopilotConfig, issues: FieldIssue[]): TestRunSpec | null {
-  const named = (['job', 'url', 'xml'] as const).filter((key) => run[key] !== null && run[key] !== undefined);
-  if (named.length !== 1) {
-    issues.push({
-      path,
-      message:
-        named.length === 0
-          ? 'name a Jenkins build ({source, job, build}), an artifact url, or inline xml'
-          : `name only one of job, url and xml (got ${named.join(', ')})`,
-    });
-    return null;
-  }
+  // The schema's runRules made sure the run names exactly one of job, url and xml, and what goes with it.
   const sources = config.testSources;
-  if (run.artifact && !run.job)
-    issues.push({ path: `${path}.artifact`, message: 'only with job (an archived file of that build)' });
   if (run.xml) {
-    if (run.source) issues.push({ path: `${path}.source`, message: 'inline xml reads from no source' });
     try {
       parseTestResultsXml(run.xml, testResultLimits(config));
     } catch (error) {
@@ -319,12 +368,6 @@ function resolveRun(run: RunInput, path: string, config: AutopilotConfig, issues
     });
   }
   const job = run.job!;
-  if (job.split('/').some((segment) => segment === '' || segment === '.' || segment === '..'))
-    issues.push({ path: `${path}.job`, message: 'job and folder names separated by single `/`, none `.` or `..`' });
-  if (run.build === null || run.build === undefined)
-    issues.push({ path: `${path}.build`, message: 'required with job: a build number or permalink' });
-  if (run.artifact && run.artifact.split('/').some((segment) => segment === '' || segment === '.' || segment === '..'))
-    issues.push({ path: `${path}.artifact`, message: 'a relative path without empty, `.` or `..` segments' });
   const build = String(run.build ?? '');
   return {
     kind: 'jenkins',

@@ -12,6 +12,17 @@ export const TEMPLATE_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 const PLACEHOLDER = /\$\{([^}]*)\}/g;
 const SCOPE_KEY = /^[A-Za-z_][A-Za-z0-9_.:-]{0,127}$/;
 
+/** What String.prototype.trim removes (a placeholder's name is trimmed), spelled out: Python's `\\s` differs. */
+const TRIMMED = '[\\t\\n\\v\\f\\r \\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000\\ufeff]*';
+/**
+ * A query whose placeholders are all known (what `placeholderProblems` finds nothing in), as one pattern the
+ * OpenAPI document can carry: text without `$`, runs of `$` before anything but `{`, runs of `$` before a known
+ * placeholder, and trailing `$`. No lookahead, so JavaScript and Python read it alike.
+ */
+export const KNOWN_PLACEHOLDERS_PATTERN = new RegExp(
+  `^(?:[^$]|\\$+[^\${]|\\$+\\{${TRIMMED}(?:scope|stepSeconds|scope\\.${SCOPE_KEY.source.slice(1, -1)})${TRIMMED}\\})*\\$*$`,
+);
+
 const effectSizeSchema = z
   .strictObject({
     measure: z.enum(['meanRatio', 'cles']).optional().describe('meanRatio (canary mean / baseline mean) or cles'),
@@ -50,6 +61,8 @@ export const templateMetricSchema = z.strictObject({
     .string()
     .min(1)
     .max(10_000)
+    // The refinement names the unknown placeholder; the document says the same rule as a pattern.
+    .meta({ pattern: KNOWN_PLACEHOLDERS_PATTERN.source })
     .describe('Provider query; `${scope}`, `${scope.<label>}` and `${stepSeconds}` are filled per side'),
   unit: z.string().min(1).max(32).optional().describe('Unit of the values (ms, %, req/s), shown on chart axes'),
   groups: z.array(z.string().min(1)).default([]).describe('Groups the metric counts in'),
@@ -71,57 +84,71 @@ export const templateMetricSchema = z.strictObject({
     .describe("Outlier handling before the comparison (Kayenta's IQR fences)"),
 });
 
-/** A metric template as stored (defaults filled). */
-export const templateSchema = z
-  .strictObject({
-    name: z
-      .string()
-      .regex(TEMPLATE_NAME_PATTERN, 'must be 1–128 letters, digits, `.`, `_` or `-`, starting with a letter or digit'),
-    description: z.string().max(2000).optional(),
-    application: z
-      .string()
-      .min(1)
-      .max(256)
-      .optional()
-      .describe(
-        'Owning application: users need WRITE on it to change the template and READ to see it; absent = shared, changed by admins',
-      ),
-    judge: z.enum(JUDGE_NAMES).optional().describe('Judge used when the request names none'),
-    stepSeconds: z.number().int().min(1).max(3600).default(60).describe('Resolution of the fetched series'),
-    groupWeights: z
-      .record(z.string().min(1), z.number().min(0).max(100))
-      .default({})
-      .describe('Weight per group in percent'),
-    metrics: z.array(templateMetricSchema).min(1, 'a template needs at least one metric').max(500),
-    // Log analysis is a later issue: the slot exists so the model, API and report need no reshaping.
-    logs: z.array(z.unknown()).max(0, 'log analysis is not available yet').optional(),
-  })
-  .superRefine((template, context) => {
-    const names = new Set<string>();
-    template.metrics.forEach((metric, index) => {
-      if (names.has(metric.name))
-        context.addIssue({
-          code: 'custom',
-          path: ['metrics', index, 'name'],
-          message: `duplicate metric name ${JSON.stringify(metric.name)}`,
-        });
-      names.add(metric.name);
-      for (const problem of placeholderProblems(metric.query))
-        context.addIssue({ code: 'custom', path: ['metrics', index, 'query'], message: problem });
-    });
-    const total = Object.values(template.groupWeights).reduce((sum, weight) => sum + weight, 0);
-    if (total > 100 + 1e-9)
-      context.addIssue({ code: 'custom', path: ['groupWeights'], message: `weights total ${total}, more than 100` });
-    const groups = new Set(template.metrics.flatMap((metric) => (metric.groups.length ? metric.groups : ['default'])));
-    for (const group of Object.keys(template.groupWeights)) {
-      if (!groups.has(group))
-        context.addIssue({
-          code: 'custom',
-          path: ['groupWeights', group],
-          message: `no metric is in group ${JSON.stringify(group)}`,
-        });
-    }
+const templateName = z
+  .string()
+  .regex(TEMPLATE_NAME_PATTERN, 'must be 1–128 letters, digits, `.`, `_` or `-`, starting with a letter or digit');
+
+/** A metric template's fields, before the rules across them (templateRules). */
+const templateFields = z.strictObject({
+  name: templateName,
+  description: z.string().max(2000).optional(),
+  application: z
+    .string()
+    .min(1)
+    .max(256)
+    .optional()
+    .describe(
+      'Owning application: users need WRITE on it to change the template and READ to see it; absent = shared, changed by admins',
+    ),
+  judge: z.enum(JUDGE_NAMES).optional().describe('Judge used when the request names none'),
+  stepSeconds: z.number().int().min(1).max(3600).default(60).describe('Resolution of the fetched series'),
+  groupWeights: z
+    .record(z.string().min(1), z.number().min(0).max(100))
+    .default({})
+    .describe('Weight per group in percent'),
+  metrics: z.array(templateMetricSchema).min(1, 'a template needs at least one metric').max(500),
+  // Log analysis is a later issue: the slot exists so the model, API and report need no reshaping.
+  logs: z.array(z.unknown()).max(0, 'log analysis is not available yet').optional(),
+});
+
+/**
+ * The rules across a template's fields, which JSON Schema cannot say (the OpenAPI document lists them under the
+ * operation's 400): unique metric names, group weights totalling at most 100, each weighted group used.
+ */
+function templateRules(template: z.output<typeof templateFields>, context: z.RefinementCtx): void {
+  const names = new Set<string>();
+  template.metrics.forEach((metric, index) => {
+    if (names.has(metric.name))
+      context.addIssue({
+        code: 'custom',
+        path: ['metrics', index, 'name'],
+        message: `duplicate metric name ${JSON.stringify(metric.name)}`,
+      });
+    names.add(metric.name);
+    for (const problem of placeholderProblems(metric.query))
+      context.addIssue({ code: 'custom', path: ['metrics', index, 'query'], message: problem });
   });
+  const total = Object.values(template.groupWeights).reduce((sum, weight) => sum + weight, 0);
+  if (total > 100 + 1e-9)
+    context.addIssue({ code: 'custom', path: ['groupWeights'], message: `weights total ${total}, more than 100` });
+  const groups = new Set(template.metrics.flatMap((metric) => (metric.groups.length ? metric.groups : ['default'])));
+  for (const group of Object.keys(template.groupWeights)) {
+    if (!groups.has(group))
+      context.addIssue({
+        code: 'custom',
+        path: ['groupWeights', group],
+        message: `no metric is in group ${JSON.stringify(group)}`,
+      });
+  }
+}
+
+/** A metric template as stored (defaults filled). */
+export const templateSchema = templateFields.superRefine(templateRules);
+
+/** A template written inline in a verification request: its name is optional (`inline`). */
+export const inlineTemplateSchema = templateFields
+  .extend({ name: templateName.default('inline') })
+  .superRefine(templateRules);
 
 /** A validated template with defaults filled. */
 export type Template = z.output<typeof templateSchema>;
