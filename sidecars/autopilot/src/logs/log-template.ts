@@ -7,11 +7,7 @@ import { InputError, type FieldIssue } from '@isd/kit';
 import { ALGORITHMS, SENSITIVITIES, type LogAnalysisOptions, type Mark } from './analysis';
 import { linePatternProblem } from './pattern';
 import { DEFAULT_TOPIC_RULES } from './topics';
-import { TEMPLATE_NAME_PATTERN } from '../templates/template';
-
-const templateName = z
-  .string()
-  .regex(TEMPLATE_NAME_PATTERN, 'must be 1–128 letters, digits, `.`, `_` or `-`, starting with a letter or digit');
+import { templateName } from '../templates/template';
 
 /** A log template's fields, before the rule JSON Schema cannot say (logTemplateRules). */
 const logTemplateFields = z.strictObject({

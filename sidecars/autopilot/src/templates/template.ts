@@ -84,7 +84,8 @@ export const templateMetricSchema = z.strictObject({
     .describe("Outlier handling before the comparison (Kayenta's IQR fences)"),
 });
 
-const templateName = z
+/** A metric or log template's name. */
+export const templateName = z
   .string()
   .regex(TEMPLATE_NAME_PATTERN, 'must be 1–128 letters, digits, `.`, `_` or `-`, starting with a letter or digit');
 
