@@ -3,6 +3,8 @@ import tls from 'node:tls';
 import {
   LANE_ACCEPTED,
   LANE_ALPN,
+  LANE_IDLE_MS,
+  IdleLanes,
   LaneReader,
   LaneRendezvous,
   encodeLaneHello,
@@ -14,8 +16,6 @@ import {
 const MAX_LANES_PER_ROLE = 8;
 /** The controller must accept a lane's hello within this time. */
 const ACCEPT_TIMEOUT_MS = 5_000;
-/** A lane nobody wrote on for this long is closed: an idle agent holds no connection beyond gRPC's. */
-export const LANE_IDLE_MS = 60_000;
 /** Dead idle lanes (a NAT or load balancer dropped them) are noticed by TCP keep-alive. */
 const KEEPALIVE_MS = 30_000;
 /**
@@ -48,13 +48,11 @@ function hostAndPort(address: string): { host: string; port: number } {
  */
 export class AgentLanes {
   readonly requests = new LaneRendezvous();
-  private readonly idleResponseLanes: tls.TLSSocket[] = [];
+  private readonly responseLanes = new IdleLanes<tls.TLSSocket>(LANE_IDLE_MS);
   private readonly open = { response: 0, request: 0 };
   private readonly sockets = new Set<tls.TLSSocket>();
   private closed = false;
   private noDialUntil = 0;
-  /** Closes each idle response lane after LANE_IDLE_MS without a body (refreshed on every use). */
-  private readonly idleTimers = new Map<tls.TLSSocket, NodeJS.Timeout>();
 
   constructor(
     private readonly sessionId: string,
@@ -64,19 +62,15 @@ export class AgentLanes {
 
   /** An idle response lane to write one body on (give it back with releaseResponseLane), if any. */
   takeResponseLane(): tls.TLSSocket | undefined {
-    let socket = this.idleResponseLanes.pop();
-    while (socket?.destroyed) socket = this.idleResponseLanes.pop();
+    const socket = this.responseLanes.take();
     // None, or the last one: open one for the next large response (concurrent ones find it).
-    if (this.idleResponseLanes.length === 0) this.dial('response');
-    if (socket) this.idleTimers.get(socket)?.refresh();
+    if (this.responseLanes.size === 0) this.dial('response');
     return socket;
   }
 
   /** A response lane whose body was written completely is idle again. */
   releaseResponseLane(socket: tls.TLSSocket): void {
-    if (this.closed || socket.destroyed) return;
-    this.idleResponseLanes.push(socket);
-    this.idleTimers.get(socket)?.refresh();
+    this.responseLanes.release(socket);
   }
 
   /** A large request body arrived in Body frames (the controller had no idle request lane): open one for the next. */
@@ -88,9 +82,9 @@ export class AgentLanes {
   close(reason: string): void {
     this.closed = true;
     this.requests.close(reason);
+    this.responseLanes.close();
     for (const socket of this.sockets) socket.destroy();
     this.sockets.clear();
-    this.idleResponseLanes.length = 0;
   }
 
   private dial(direction: LaneDirection): void {
@@ -121,10 +115,6 @@ export class AgentLanes {
     let accepted = false;
     socket.once('close', () => {
       clearTimeout(timer);
-      clearTimeout(this.idleTimers.get(socket));
-      this.idleTimers.delete(socket);
-      const index = this.idleResponseLanes.indexOf(socket);
-      if (index >= 0) this.idleResponseLanes.splice(index, 1);
       if (!accepted) this.noDialUntil = Date.now() + RETRY_AFTER_REFUSAL_MS;
       this.open[direction] -= 1;
       this.sockets.delete(socket);
@@ -144,15 +134,7 @@ export class AgentLanes {
       if (direction === 'response') {
         guardWritingEnd(socket);
         if (chunk.length > 1) socket.destroy();
-        else {
-          const idle = setTimeout(() => {
-            if (this.idleResponseLanes.includes(socket)) socket.destroy();
-            else idle.refresh();
-          }, LANE_IDLE_MS);
-          idle.unref();
-          this.idleTimers.set(socket, idle);
-          this.idleResponseLanes.push(socket);
-        }
+        else this.responseLanes.add(socket);
       } else {
         new LaneReader(
           socket,

@@ -1,6 +1,8 @@
 import type { TLSSocket } from 'node:tls';
 import {
+  IdleLanes,
   LANE_ACCEPTED,
+  LANE_IDLE_MS,
   LaneReader,
   LaneRendezvous,
   decodeLaneMessage,
@@ -15,60 +17,38 @@ import type { SessionRegistry } from './sessions';
 const MAX_LANES_PER_SESSION = 32;
 /** A lane that has not said hello within this time is closed. */
 const HELLO_TIMEOUT_MS = 5_000;
-/** An idle request lane unused for this long is closed (the agent closes its idle response lanes alike). */
-const LANE_IDLE_MS = 60_000;
 
 /** The lanes of one agent session: response lanes it reads, idle request lanes it may write on. */
 export class SessionLanes {
   /** Response lanes meet their exchanges here (the agent writes their bodies). */
   readonly responses = new LaneRendezvous();
-  private readonly idleRequestLanes: TLSSocket[] = [];
+  private readonly requestLanes = new IdleLanes<TLSSocket>(LANE_IDLE_MS);
   private readonly all = new Set<TLSSocket>();
-  private readonly idleTimers = new Map<TLSSocket, NodeJS.Timeout>();
   private closed = false;
 
   /** Adopts a lane the agent opened for this session; false when the session takes no more. */
   add(direction: LaneDirection, socket: TLSSocket, initial: Buffer): boolean {
     if (this.closed || this.all.size >= MAX_LANES_PER_SESSION) return false;
     this.all.add(socket);
-    socket.once('close', () => {
-      this.all.delete(socket);
-      clearTimeout(this.idleTimers.get(socket));
-      this.idleTimers.delete(socket);
-      const index = this.idleRequestLanes.indexOf(socket);
-      if (index >= 0) this.idleRequestLanes.splice(index, 1);
-    });
+    socket.once('close', () => this.all.delete(socket));
     if (direction === 'response') {
       new LaneReader(socket, 'response', (header, reader) => this.responses.arrive(header.exchangeId, reader), initial);
     } else {
       guardWritingEnd(socket);
       if (initial.length > 0) socket.destroy();
-      else {
-        const idle = setTimeout(() => {
-          if (this.idleRequestLanes.includes(socket)) socket.destroy();
-          else idle.refresh();
-        }, LANE_IDLE_MS);
-        idle.unref();
-        this.idleTimers.set(socket, idle);
-        this.idleRequestLanes.push(socket);
-      }
+      else this.requestLanes.add(socket);
     }
     return true;
   }
 
   /** An idle request lane to write one body on (give it back with releaseRequestLane), if any. */
   takeRequestLane(): TLSSocket | undefined {
-    let socket = this.idleRequestLanes.pop();
-    while (socket?.destroyed) socket = this.idleRequestLanes.pop();
-    if (socket) this.idleTimers.get(socket)?.refresh();
-    return socket;
+    return this.requestLanes.take();
   }
 
   /** A request lane whose body was written completely is idle again. */
   releaseRequestLane(socket: TLSSocket): void {
-    if (this.closed || socket.destroyed) return;
-    this.idleRequestLanes.push(socket);
-    this.idleTimers.get(socket)?.refresh();
+    this.requestLanes.release(socket);
   }
 
   /** Lanes open now, for the session's statistics. */
@@ -80,9 +60,9 @@ export class SessionLanes {
   close(reason: string): void {
     this.closed = true;
     this.responses.close(reason);
+    this.requestLanes.close();
     for (const socket of this.all) socket.destroy();
     this.all.clear();
-    this.idleRequestLanes.length = 0;
   }
 }
 

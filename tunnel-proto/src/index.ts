@@ -25,7 +25,9 @@ export { TUNNEL_NODE_FLAGS } from './node-flags';
 export {
   LANE_ACCEPTED,
   LANE_ALPN,
+  LANE_IDLE_MS,
   LANE_MIN_BYTES,
+  IdleLanes,
   LaneReader,
   LaneRendezvous,
   declaredLength,

@@ -1,5 +1,6 @@
 import { Duplex } from 'node:stream';
 import {
+  IdleLanes,
   LaneReader,
   LaneRendezvous,
   decodeLaneMessage,
@@ -165,5 +166,39 @@ describe('LaneRendezvous', () => {
     rendezvous.close('session ended');
     await expect(waiting).rejects.toThrow('session ended');
     expect(parked.socket.destroyed).toBe(true);
+  });
+});
+
+describe('IdleLanes', () => {
+  it('hands each idle lane out once, takes it back, and closes one left unused', async () => {
+    const lanes = new IdleLanes<Duplex>(40);
+    const first = fakeSocket();
+    lanes.add(first);
+    expect(lanes.take()).toBe(first);
+    expect(lanes.take()).toBeUndefined();
+    // A lane in use is never closed for idleness, however long its body takes.
+    await new Promise((resolve) => setTimeout(resolve, 80));
+    expect(first.destroyed).toBe(false);
+    lanes.release(first);
+    expect(lanes.size).toBe(1);
+    await new Promise((resolve) => setTimeout(resolve, 80));
+    expect(first.destroyed).toBe(true);
+    await tick();
+    expect(lanes.size).toBe(0);
+  });
+
+  it('skips lanes that closed while idle and keeps none after close()', () => {
+    const lanes = new IdleLanes<Duplex>(1_000);
+    const closed = fakeSocket();
+    const open = fakeSocket();
+    lanes.add(open);
+    lanes.add(closed);
+    closed.destroy();
+    expect(lanes.take()).toBe(open);
+    lanes.close();
+    lanes.release(open);
+    expect(open.destroyed).toBe(false);
+    expect(lanes.take()).toBeUndefined();
+    open.destroy();
   });
 });

@@ -6,6 +6,9 @@ import type { Duplex } from 'node:stream';
 /** ALPN protocol a lane connection negotiates on the agent endpoint (gRPC connections negotiate "h2"). */
 export const LANE_ALPN = 'isd-tunnel-lane/1';
 
+/** A lane nobody wrote on for this long is closed by the end that writes on it. */
+export const LANE_IDLE_MS = 60_000;
+
 /** Bodies with a Content-Length of at least this many bytes take a lane when both ends agreed on "lane". */
 export const LANE_MIN_BYTES = 1024 * 1024;
 
@@ -256,5 +259,61 @@ export class LaneRendezvous {
       reader.socket.destroy();
     }
     this.arrived.clear();
+  }
+}
+
+/**
+ * The idle lanes one end writes on (the agent's response lanes, the controller's request lanes): each is
+ * taken for one body and given back after it, and one left unused for `idleMs` is closed, so an idle agent
+ * holds no connection beyond its gRPC one.
+ */
+export class IdleLanes<Lane extends Duplex> {
+  private readonly idle: Lane[] = [];
+  private readonly timers = new Map<Lane, NodeJS.Timeout>();
+  private closed = false;
+
+  constructor(private readonly idleMs: number) {}
+
+  /** Idle lanes now. */
+  get size(): number {
+    return this.idle.length;
+  }
+
+  /** Adds a lane just accepted; it is idle until taken. */
+  add(lane: Lane): void {
+    const timer = setTimeout(() => {
+      if (this.idle.includes(lane)) lane.destroy();
+      else timer.refresh();
+    }, this.idleMs);
+    timer.unref();
+    this.timers.set(lane, timer);
+    lane.once('close', () => {
+      clearTimeout(timer);
+      this.timers.delete(lane);
+      const index = this.idle.indexOf(lane);
+      if (index >= 0) this.idle.splice(index, 1);
+    });
+    this.release(lane);
+  }
+
+  /** An idle lane to write one body on, if any. */
+  take(): Lane | undefined {
+    let lane = this.idle.pop();
+    while (lane?.destroyed) lane = this.idle.pop();
+    if (lane) this.timers.get(lane)?.refresh();
+    return lane;
+  }
+
+  /** A lane whose body was written completely is idle again. */
+  release(lane: Lane): void {
+    if (this.closed || lane.destroyed) return;
+    this.idle.push(lane);
+    this.timers.get(lane)?.refresh();
+  }
+
+  /** Closes every idle lane; lanes given back later are not kept. */
+  close(): void {
+    this.closed = true;
+    for (const lane of this.idle.splice(0)) lane.destroy();
   }
 }
