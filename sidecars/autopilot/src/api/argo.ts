@@ -7,7 +7,13 @@ import { z } from 'zod';
 import { JUDGE_NAMES } from '../domain';
 import type { VerificationRecord } from '../store/verification-store';
 import type { RouteDependencies } from './routes';
-import { scopeSchema, VERIFICATION_REFUSALS, verificationTemplateSchema, type CreateVerificationBody } from './schemas';
+import {
+  scopeSchema,
+  VERIFICATION_REFUSALS,
+  verificationStatusSchema,
+  verificationTemplateSchema,
+  type CreateVerificationBody,
+} from './schemas';
 import { reportUrlOf } from './views';
 
 /** Verifications started through this route are keyed under this execution-id prefix. */
@@ -102,7 +108,7 @@ export const argoAnswerSchema = z.object({
   status: z.enum(ARGO_STATUSES).describe('error and canceled verifications answer fail: they never pass'),
   score: z.number().nullable().describe('0–100; null until the first interval is judged'),
   id: z.string().describe('The verification, as GET /api/v1/verifications/{id} shows it'),
-  verificationStatus: z.enum(['running', 'pass', 'marginal', 'fail', 'error', 'canceled']),
+  verificationStatus: verificationStatusSchema,
   reason: z.string().nullable().describe('Why it ended as it did (for error: the cause)'),
   reportUrl: z.string(),
 });

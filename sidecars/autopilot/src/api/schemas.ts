@@ -20,6 +20,9 @@ export const scopeSchema = z
     additionalProperties: false,
   });
 
+/** A verification's status, as every view and list filter names it. */
+export const verificationStatusSchema = z.enum(['running', 'pass', 'marginal', 'fail', 'error', 'canceled']);
+
 /** A stored template by name and optional version (latest when absent). */
 export const templateRefSchema = z.strictObject({
   name: z.string().regex(TEMPLATE_NAME_PATTERN, 'not a template name'),
@@ -281,7 +284,7 @@ const metricView = z.object({
 /** `GET /api/v1/verifications/{id}`: what Orca's monitor reads (`status`) and Deck shows. */
 export const verificationViewSchema = z.object({
   id: z.string(),
-  status: z.enum(['running', 'pass', 'marginal', 'fail', 'error', 'canceled']),
+  status: verificationStatusSchema,
   score: z.number().nullable(),
   reason: z.string().nullable(),
   error: z.string().optional(),
@@ -346,7 +349,7 @@ export const verificationListQuery = z.strictObject({
   application: z.string().min(1).max(256).describe('The application whose verifications are listed (required)'),
   pipeline: z.string().min(1).max(256).optional().describe('Only this pipeline (by name)'),
   stageId: z.string().min(1).max(256).optional().describe('Only this stage id'),
-  status: z.enum(['running', 'pass', 'marginal', 'fail', 'error', 'canceled']).optional(),
+  status: verificationStatusSchema.optional(),
   from: instant.optional().describe('Created at or after (ISO 8601)'),
   to: instant.optional().describe('Created before (ISO 8601)'),
   limit: z.coerce.number().int().min(1).max(MAX_VERIFICATION_PAGE).default(50),
@@ -374,7 +377,7 @@ export function verificationListFilter(
 /** One entry of the verification list (no intervals or metrics: open the verification for those). */
 export const verificationSummarySchema = z.object({
   id: z.string(),
-  status: z.enum(['running', 'pass', 'marginal', 'fail', 'error', 'canceled']),
+  status: verificationStatusSchema,
   score: z.number().nullable(),
   reason: z.string().nullable(),
   application: z.string(),
@@ -398,7 +401,7 @@ export const verificationListSchema = z.object({
 export const testVerificationSummarySchema = z.object({
   id: z.string(),
   kind: z.literal('test'),
-  status: z.enum(['running', 'pass', 'marginal', 'fail', 'error', 'canceled']),
+  status: verificationStatusSchema,
   score: z.number().nullable(),
   reason: z.string().nullable(),
   error: z.string().optional(),

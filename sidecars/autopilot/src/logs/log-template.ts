@@ -7,18 +7,11 @@ import { InputError, type FieldIssue } from '@isd/kit';
 import { ALGORITHMS, SENSITIVITIES, type LogAnalysisOptions, type Mark } from './analysis';
 import { linePatternProblem } from './pattern';
 import { DEFAULT_TOPIC_RULES } from './topics';
-import { templateName } from '../templates/template';
+import { templateIdentityFields, templateName } from '../templates/template';
 
 /** A log template's fields, before the rule JSON Schema cannot say (logTemplateRules). */
 const logTemplateFields = z.strictObject({
-  name: templateName,
-  description: z.string().max(2000).optional(),
-  application: z
-    .string()
-    .min(1)
-    .max(256)
-    .optional()
-    .describe('Owning application (WRITE on it to change the template); absent = shared, changed by admins'),
+  ...templateIdentityFields,
   provider: z.string().min(1).describe('Log provider account (OpenSearch, Loki or Splunk)'),
   index: z.string().min(1).optional().describe('OpenSearch/Elasticsearch index or pattern'),
   query: z

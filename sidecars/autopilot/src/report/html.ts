@@ -22,6 +22,15 @@ export function escapeHtml(value: unknown): string {
   );
 }
 
+/** The page, verdict and legend styles every report page shares; `color` is the verdict's. */
+export function verdictStyles(color: string): string {
+  return `body{font-family:system-ui,sans-serif;margin:24px;color:#222;max-width:1120px}
+.verdict{border-left:8px solid ${color};padding:8px 16px;background:#f6f6f6}
+.verdict .status{font-size:1.6em;font-weight:700;color:${color};text-transform:uppercase}
+.score{font-size:1.6em;margin-left:16px}
+.legend span{margin-right:16px}.legend i{display:inline-block;width:12px;height:12px;margin-right:4px;vertical-align:middle}`;
+}
+
 export function formatNumber(value: number | null | undefined): string {
   if (value === null || value === undefined || !Number.isFinite(value)) return 'n/a';
   const abs = Math.abs(value);
@@ -224,11 +233,7 @@ export function renderReportHtml(report: Report): string {
   return `<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>Verification ${escapeHtml(report.application)} — ${escapeHtml(report.status)}</title>
 <style>
-body{font-family:system-ui,sans-serif;margin:24px;color:#222;max-width:1120px}
-.verdict{border-left:8px solid ${color};padding:8px 16px;background:#f6f6f6}
-.verdict .status{font-size:1.6em;font-weight:700;color:${color};text-transform:uppercase}
-.score{font-size:1.6em;margin-left:16px}
-.legend span{margin-right:16px}.legend i{display:inline-block;width:12px;height:12px;margin-right:4px;vertical-align:middle}
+${verdictStyles(color)}
 .metric{border-top:1px solid #ddd;padding:8px 0}
 .charts{display:flex;flex-wrap:wrap;gap:16px}.chart text{font-size:10px;fill:#555}
 .badge{font-size:.7em;padding:2px 6px;border-radius:3px;background:#ddd;vertical-align:middle}

@@ -2,7 +2,7 @@
 // inline CSS, a hand-drawn SVG duration chart, no script, every value HTML-escaped (test names and
 // failure messages come from the builds under test, so an attacker may write them).
 import type { SlowerTest, TestComparison, TestFinding } from '../test-verification/compare';
-import { BASELINE_COLOR, CANARY_COLOR, escapeHtml, formatNumber, scale, STATUS_COLORS } from './html';
+import { BASELINE_COLOR, CANARY_COLOR, escapeHtml, formatNumber, scale, STATUS_COLORS, verdictStyles } from './html';
 
 /** What the page shows: the verification's summary and its comparison (null while running or on error). */
 export interface TestReportPage {
@@ -167,11 +167,7 @@ ${runsTable(report)}`
   return `<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>Test verification ${escapeHtml(page.application)} — ${escapeHtml(page.status)}</title>
 <style>
-body{font-family:system-ui,sans-serif;margin:24px;color:#222;max-width:1120px}
-.verdict{border-left:8px solid ${color};padding:8px 16px;background:#f6f6f6}
-.verdict .status{font-size:1.6em;font-weight:700;color:${color};text-transform:uppercase}
-.score{font-size:1.6em;margin-left:16px}
-.legend span{margin-right:16px}.legend i{display:inline-block;width:12px;height:12px;margin-right:4px;vertical-align:middle}
+${verdictStyles(color)}
 .chart text{font-size:10px;fill:#555}
 table{border-collapse:collapse}td,th{padding:2px 8px;text-align:left;vertical-align:top}code{font-size:.85em;word-break:break-all}
 table.findings tr:nth-child(even) td{background:#f6f6f6}table.counts td{text-align:center;border:1px solid #ddd;padding:4px 10px}

@@ -89,8 +89,8 @@ export const templateName = z
   .string()
   .regex(TEMPLATE_NAME_PATTERN, 'must be 1–128 letters, digits, `.`, `_` or `-`, starting with a letter or digit');
 
-/** A metric template's fields, before the rules across them (templateRules). */
-const templateFields = z.strictObject({
+/** The fields every template, metric or log, starts with. */
+export const templateIdentityFields = {
   name: templateName,
   description: z.string().max(2000).optional(),
   application: z
@@ -101,6 +101,11 @@ const templateFields = z.strictObject({
     .describe(
       'Owning application: users need WRITE on it to change the template and READ to see it; absent = shared, changed by admins',
     ),
+};
+
+/** A metric template's fields, before the rules across them (templateRules). */
+const templateFields = z.strictObject({
+  ...templateIdentityFields,
   judge: z.enum(JUDGE_NAMES).optional().describe('Judge used when the request names none'),
   stepSeconds: z.number().int().min(1).max(3600).default(60).describe('Resolution of the fetched series'),
   groupWeights: z
