@@ -19,7 +19,7 @@ const GB = 1024 * MB;
 const SMALL_UP_BYTES = 3 * MB;
 
 /** One way through the topology. */
-interface Path {
+export interface Path {
   name: 'ours' | 'floor' | 'birger';
   base: string;
   agent: http.Agent;
@@ -129,7 +129,7 @@ async function latency(
 }
 
 /** One line per round: the percentiles, then each process's longest event-loop delay and GC pause. */
-function describeRound(name: string, round: LatencyRound | null): string {
+export function describeRound(name: string, round: LatencyRound | null): string {
   if (!round) return `${name} –`;
   const stalls = Object.entries(round.stalls)
     .map(([role, s]) => `${role} loop ≤${s.loopDelayMaxMs} ms, gc ≤${s.gcMaxMs} ms (${s.majorGcCount} full)`)
@@ -138,7 +138,7 @@ function describeRound(name: string, round: LatencyRound | null): string {
 }
 
 /** A measured latency round, with the event-loop stalls of the path's processes and of this load generator. */
-async function latencyWithStalls(path: Path, agent: http.Agent, durationMs: number): Promise<LatencyRound> {
+export async function latencyWithStalls(path: Path, agent: http.Agent, durationMs: number): Promise<LatencyRound> {
   const reporters = path.stallReporters ?? [];
   await Promise.all(reporters.map(({ child }) => child.ask({ type: 'stalls-start' }, 'stalls-started')));
   const client = new StallWatch();

@@ -1,10 +1,12 @@
 // Tunnel CPU profile: npx tsx bench/tunnel/profile.ts [--cpu-prof] [--perf] [--size=MB] [--runs=N]
 // [--only=down|up] [--https-target] [--small=N] [--light-traffic] [--pause=MS] [--without-node-flags]
-// [--without-lanes] [--without-floor]. The same separate processes as the benchmark, one direction at a
+// [--without-lanes] [--without-floor] [--latency]. The same separate processes as the benchmark, one direction at a
 // time, reporting controller and agent CPU (user/system) per GB; unless --without-floor, each run also
 // moves the same body through the floor's two bare TLS relays (floor-relay.ts), alternating with ours, and
 // reports each relay's CPU beside the end it stands for (controller side, agent side), so what our ends
-// spend beyond the floor shows per end in the same run. --small=N instead sends N sequential 1 KB GETs and
+// spend beyond the floor shows per end in the same run. --latency adds, after each direction's transfers,
+// 3 s of 1 KB GETs at 100/s through each path with every process's event-loop delays and GC pauses
+// (as the peers bench's round after the transfers), to find what a slow small request waited on. --small=N instead sends N sequential 1 KB GETs and
 // reports their CPU per request (the cost that decides latency on a busy machine). --light-traffic runs 5 s
 // of small requests before the transfers; --without-node-flags starts controller and agent without
 // TUNNEL_NODE_FLAGS. With --cpu-prof the controller, agent and relays write V8 CPU profiles to
@@ -15,6 +17,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { CertificateAuthority, PREFERRED_CIPHERS, generateTokenKeys } from '@isd/controller';
 import { spawnChild, transfer, type Child } from './children';
+import { describeRound, latencyWithStalls, type Path } from './peers';
 
 const MB = 1024 * 1024;
 const argument = (name: string, fallback: number): number => {
@@ -123,6 +126,15 @@ async function main(): Promise<void> {
     floorRelays.push(floor.ends.controller, floor.ends.agent);
     paths.push(floor);
   }
+  // Kept-alive connections for --latency, warmed up before the transfers as the peers bench does.
+  const latencyAgents = new Map(
+    paths.map((path) => [path, new https.Agent({ keepAlive: true, maxSockets: 16, ...path.tls })]),
+  );
+  if (process.argv.includes('--latency'))
+    for (const path of paths) {
+      const agent = latencyAgents.get(path) as https.Agent;
+      await Promise.all(Array.from({ length: 16 }, () => transfer(path.base, agent, path.tls, 'down', 1024)));
+    }
   for (const direction of smallCount > 0 ? [] : directions) {
     if (pauseMs > 0) await new Promise((resolve) => setTimeout(resolve, pauseMs));
     for (const path of paths) await transfer(path.base, path.agent, path.tls, direction, sizeBytes); // warm up
@@ -138,6 +150,27 @@ async function main(): Promise<void> {
       }
     }
     for (const path of paths) report(direction, path.name, perRun.get(path) ?? []);
+    if (process.argv.includes('--latency')) {
+      for (const path of paths) {
+        const round = await latencyWithStalls(
+          {
+            name: path.name,
+            base: path.base,
+            tls: path.tls,
+            agent: path.agent,
+            headers: {},
+            pids: [],
+            stallReporters: [
+              { role: path.name === 'ours' ? 'controller' : 'controller-side relay', child: path.ends.controller },
+              { role: path.name === 'ours' ? 'agent' : 'agent-side relay', child: path.ends.agent },
+            ],
+          },
+          latencyAgents.get(path) as https.Agent,
+          3_000,
+        );
+        process.stdout.write(`${direction} latency after the transfers: ${describeRound(path.name, round)}\n`);
+      }
+    }
   }
   tunnelAgent.destroy();
   // A clean exit, so --cpu-prof writes the profiles.
@@ -152,7 +185,7 @@ interface TransferPath {
   name: 'ours' | 'floor';
   base: string;
   agent: https.Agent;
-  tls: https.RequestOptions;
+  tls: Path['tls'];
   ends: { controller: Process; agent: Process };
 }
 
