@@ -82,6 +82,8 @@ export interface Stalls {
   gcCount: number;
   gcMaxMs: number;
   majorGcCount: number;
+  /** CPU (user + system) the process used in the window: a long delay with little CPU was the machine, not us. */
+  cpuMs: number;
 }
 
 /**
@@ -93,11 +95,13 @@ export class StallWatch {
   private observer: PerformanceObserver | undefined;
   private gcDurations: number[] = [];
   private majorGcs = 0;
+  private cpuAtStart = process.cpuUsage();
 
   start(): void {
     this.stop();
     this.gcDurations = [];
     this.majorGcs = 0;
+    this.cpuAtStart = process.cpuUsage();
     this.delay = monitorEventLoopDelay({ resolution: 1 });
     this.delay.enable();
     this.observer = new PerformanceObserver((list) => {
@@ -111,6 +115,7 @@ export class StallWatch {
   }
 
   stop(): Stalls {
+    const cpu = process.cpuUsage(this.cpuAtStart);
     const delay = this.delay;
     delay?.disable();
     this.observer?.disconnect();
@@ -123,6 +128,7 @@ export class StallWatch {
       gcCount: this.gcDurations.length,
       gcMaxMs: Number(Math.max(0, ...this.gcDurations).toFixed(2)),
       majorGcCount: this.majorGcs,
+      cpuMs: Number(((cpu.user + cpu.system) / 1000).toFixed(1)),
     };
   }
 }

@@ -132,7 +132,10 @@ async function latency(
 export function describeRound(name: string, round: LatencyRound | null): string {
   if (!round) return `${name} –`;
   const stalls = Object.entries(round.stalls)
-    .map(([role, s]) => `${role} loop ≤${s.loopDelayMaxMs} ms, gc ≤${s.gcMaxMs} ms (${s.majorGcCount} full)`)
+    .map(
+      ([role, s]) =>
+        `${role} loop ≤${s.loopDelayMaxMs} ms, gc ≤${s.gcMaxMs} ms (${s.majorGcCount} full), cpu ${s.cpuMs} ms`,
+    )
     .join(', ');
   return `${name} p50 ${round.p50} p99 ${round.p99} max ${round.max} ms [${stalls}]`;
 }

@@ -1,12 +1,13 @@
 // Tunnel CPU profile: npx tsx bench/tunnel/profile.ts [--cpu-prof] [--perf] [--size=MB] [--runs=N]
 // [--only=down|up] [--https-target] [--small=N] [--light-traffic] [--pause=MS] [--without-node-flags]
-// [--without-lanes] [--without-floor] [--latency]. The same separate processes as the benchmark, one direction at a
+// [--without-lanes] [--without-floor] [--latency] [--end-flags=a,b]. The same separate processes as the benchmark, one direction at a
 // time, reporting controller and agent CPU (user/system) per GB; unless --without-floor, each run also
 // moves the same body through the floor's two bare TLS relays (floor-relay.ts), alternating with ours, and
 // reports each relay's CPU beside the end it stands for (controller side, agent side), so what our ends
 // spend beyond the floor shows per end in the same run. --latency adds, after each direction's transfers,
 // 3 s of 1 KB GETs at 100/s through each path with every process's event-loop delays and GC pauses
-// (as the peers bench's round after the transfers), to find what a slow small request waited on. --small=N instead sends N sequential 1 KB GETs and
+// (as the peers bench's round after the transfers), then the same while that path keeps moving bodies,
+// to find what a slow small request waited on. --small=N instead sends N sequential 1 KB GETs and
 // reports their CPU per request (the cost that decides latency on a busy machine). --light-traffic runs 5 s
 // of small requests before the transfers; --without-node-flags starts controller and agent without
 // TUNNEL_NODE_FLAGS. With --cpu-prof the controller, agent and relays write V8 CPU profiles to
@@ -45,6 +46,9 @@ function spawn(script: string, config: unknown, name: string): Promise<Process> 
   if (profiling) execArgv.push('--cpu-prof', `--cpu-prof-dir=${path.join(profileDir, name)}`);
   // For Linux perf: JIT-compiled JavaScript gets names in /tmp/perf-<pid>.map.
   if (process.argv.includes('--perf')) execArgv.push('--perf-basic-prof-only-functions');
+  // --end-flags=a,b: more Node/V8 flags for the tunnel's two ends (ours and the floor's relays), to A/B them.
+  const endFlags = process.argv.find((value) => value.startsWith('--end-flags='));
+  if (endFlags && script !== 'target.ts') execArgv.push(...endFlags.slice('--end-flags='.length).split(','));
   return spawnChild(script, config, execArgv, !process.argv.includes('--without-node-flags'));
 }
 
@@ -151,24 +155,35 @@ async function main(): Promise<void> {
     }
     for (const path of paths) report(direction, path.name, perRun.get(path) ?? []);
     if (process.argv.includes('--latency')) {
-      for (const path of paths) {
-        const round = await latencyWithStalls(
-          {
-            name: path.name,
-            base: path.base,
-            tls: path.tls,
-            agent: path.agent,
-            headers: {},
-            pids: [],
-            stallReporters: [
-              { role: path.name === 'ours' ? 'controller' : 'controller-side relay', child: path.ends.controller },
-              { role: path.name === 'ours' ? 'agent' : 'agent-side relay', child: path.ends.agent },
-            ],
-          },
-          latencyAgents.get(path) as https.Agent,
-          3_000,
-        );
-        process.stdout.write(`${direction} latency after the transfers: ${describeRound(path.name, round)}\n`);
+      for (const during of [false, true]) {
+        for (const path of paths) {
+          // During: the path keeps moving bodies of this direction (on its own connection) meanwhile.
+          let transferring = during;
+          const bulk = (async () => {
+            while (transferring) await transfer(path.base, path.agent, path.tls, direction, sizeBytes);
+          })();
+          const round = await latencyWithStalls(
+            {
+              name: path.name,
+              base: path.base,
+              tls: path.tls,
+              agent: path.agent,
+              headers: {},
+              pids: [],
+              stallReporters: [
+                { role: path.name === 'ours' ? 'controller' : 'controller-side relay', child: path.ends.controller },
+                { role: path.name === 'ours' ? 'agent' : 'agent-side relay', child: path.ends.agent },
+              ],
+            },
+            latencyAgents.get(path) as https.Agent,
+            3_000,
+          );
+          transferring = false;
+          await bulk;
+          process.stdout.write(
+            `${direction} latency ${during ? `during ${sizeBytes / MB} MB transfers` : 'after the transfers'}: ${describeRound(path.name, round)}\n`,
+          );
+        }
       }
     }
   }
