@@ -23,7 +23,7 @@ function selfSignedCertificate(): forge.pki.Certificate {
   return cert;
 }
 
-function certificationRequest(): forge.pki.CertificateRequest {
+function certificationRequest(): forge.pki.CertificateSigningRequest {
   const csr = forge.pki.createCertificationRequest();
   csr.publicKey = forgePublicKey;
   csr.setSubject([{ shortName: 'CN', value: 'renewal' }]);
