@@ -88,7 +88,8 @@ export interface Stalls {
 
 /**
  * Watches this process's event loop and garbage collector between start() and stop(). Only during the
- * window: the 1 ms delay timer would otherwise add wake-ups to every CPU-per-GB figure.
+ * window: the 1 ms delay timer would otherwise add wake-ups to every CPU-per-GB figure. The delay monitor's
+ * first tick is its baseline, so a stall in the window's first millisecond or so is not seen.
  */
 export class StallWatch {
   private delay: IntervalHistogram | undefined;
