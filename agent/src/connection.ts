@@ -1,4 +1,4 @@
-import { generateKeyPairSync, X509Certificate } from 'node:crypto';
+import { generateKeyPair, X509Certificate } from 'node:crypto';
 import os from 'node:os';
 import * as grpc from '@grpc/grpc-js';
 import forge from 'node-forge';
@@ -6,6 +6,7 @@ import {
   CAPABILITIES as AGENT_CAPABILITIES,
   PROTOCOL_VERSION,
   loadTunnelClient,
+  signNatively,
   type AgentControlOut as AgentControl,
   type AgentFrameOut as AgentFrame,
   type ControllerControl,
@@ -217,7 +218,10 @@ export class ControllerConnection {
     return lanes;
   }
 
-  /** Renewal over the tunnel: a fresh key stays here, only a CSR travels. */
+  /**
+   * Renewal over the tunnel: a fresh key stays here, only a CSR travels. The key is generated off the event
+   * loop and the CSR signed natively: synchronously they held it for 200–400 ms, stalling every exchange.
+   */
   private maybeRenew(): void {
     if (this.renewing || !this.control) return;
     const certificate = new X509Certificate(this.context.getCredentials().certPem);
@@ -226,18 +230,30 @@ export class ControllerConnection {
     const remaining = notAfter - Date.now();
     if (remaining > (notAfter - notBefore) * this.context.renewFraction) return;
     this.renewing = true;
-    const { privateKey } = generateKeyPairSync('rsa', {
-      modulusLength: 2048,
-      privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
-      publicKeyEncoding: { type: 'spki', format: 'pem' },
-    });
-    const forgeKey = forge.pki.privateKeyFromPem(privateKey) as forge.pki.rsa.PrivateKey;
-    const csr = forge.pki.createCertificationRequest();
-    csr.publicKey = forge.pki.setRsaPublicKey(forgeKey.n, forgeKey.e);
-    csr.setSubject([{ shortName: 'CN', value: 'renewal' }]);
-    csr.sign(forgeKey, forge.md.sha256.create());
-    this.pendingKeyPem = privateKey;
-    this.control.write({ renewRequest: { csrPem: forge.pki.certificationRequestToPem(csr) } });
+    const control = this.control;
+    generateKeyPair(
+      'rsa',
+      {
+        modulusLength: 2048,
+        privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+        publicKeyEncoding: { type: 'spki', format: 'pem' },
+      },
+      (error, publicKeyPem, privateKeyPem) => {
+        // The connection it was meant for is gone: the next one starts its own renewal at its first ping.
+        if (this.control !== control) return;
+        if (error) {
+          this.renewing = false; // tried again at the next ping
+          this.context.log('warn', 'renewal key generation failed', { error: error.message });
+          return;
+        }
+        const csr = forge.pki.createCertificationRequest();
+        csr.publicKey = forge.pki.publicKeyFromPem(publicKeyPem);
+        csr.setSubject([{ shortName: 'CN', value: 'renewal' }]);
+        signNatively(csr, privateKeyPem);
+        this.pendingKeyPem = privateKeyPem;
+        control.write({ renewRequest: { csrPem: forge.pki.certificationRequestToPem(csr) } });
+      },
+    );
   }
 
   private startPings(intervalMs: number): void {

@@ -1,7 +1,7 @@
 // Benchmark agent process: runs `count` agents (1 for traffic, 1,000 for the memory test) and
 // reports when they are connected and how much memory they use.
 import { startAgent, type AgentConfig, type RunningAgent } from '@isd/agent';
-import { cpuReply } from './children';
+import { StallWatch, answerStalls, cpuReply } from './children';
 
 interface Start {
   count: number;
@@ -25,8 +25,10 @@ async function main(): Promise<void> {
     if (options.count > batchSize)
       process.stderr.write(`[bench:tunnel] ${agents.length}/${options.count} simulated agents connected\n`);
   }
+  const stalls = new StallWatch();
   process.on('message', (message: { type: string; timeoutMs?: number }) => {
     if (message.type === 'exit') process.exit(0);
+    if (answerStalls(stalls, message)) return;
     if (message.type === 'wait-connected') {
       Promise.all(agents.map((agent) => agent.waitUntilConnected(message.timeoutMs ?? 60_000))).then(
         () => process.send?.({ type: 'connected', count: agents.filter((agent) => agent.connected).length }),

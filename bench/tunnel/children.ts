@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import path from 'node:path';
+import { PerformanceObserver, constants, monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import { TUNNEL_NODE_FLAGS } from '@isd/controller';
 
 /** A forked bench process: what it reported when ready, and a way to ask it something over IPC. */
@@ -70,6 +71,84 @@ export function cpuReply(): { type: 'cpu'; cpuMs: number; userMs: number; system
     userMs: usage.user / 1000,
     systemMs: usage.system / 1000,
   };
+}
+
+/** Event-loop stalls of one process over a measurement window: what a slow request may have waited on. */
+export interface Stalls {
+  /** Longest and 99th-percentile event-loop delay (monitorEventLoopDelay, 1 ms resolution). */
+  loopDelayMaxMs: number;
+  loopDelayP99Ms: number;
+  /** Garbage collections in the window, the longest one's pause, and how many were full (mark-compact). */
+  gcCount: number;
+  gcMaxMs: number;
+  majorGcCount: number;
+  /** CPU (user + system) the process used in the window: a long delay with little CPU was the machine, not us. */
+  cpuMs: number;
+}
+
+/**
+ * Watches this process's event loop and garbage collector between start() and stop(). Only during the
+ * window: the 1 ms delay timer would otherwise add wake-ups to every CPU-per-GB figure. The delay monitor's
+ * first tick is its baseline, so a stall in the window's first millisecond or so is not seen.
+ */
+export class StallWatch {
+  private delay: IntervalHistogram | undefined;
+  private observer: PerformanceObserver | undefined;
+  private gcDurations: number[] = [];
+  private majorGcs = 0;
+  private cpuAtStart = process.cpuUsage();
+
+  start(): void {
+    this.stop();
+    this.gcDurations = [];
+    this.majorGcs = 0;
+    this.cpuAtStart = process.cpuUsage();
+    this.delay = monitorEventLoopDelay({ resolution: 1 });
+    this.delay.enable();
+    this.observer = new PerformanceObserver((list) => {
+      for (const entry of list.getEntries()) {
+        this.gcDurations.push(entry.duration);
+        const { detail } = entry as { detail?: { kind?: number } };
+        if (detail?.kind === constants.NODE_PERFORMANCE_GC_MAJOR) this.majorGcs += 1;
+      }
+    });
+    this.observer.observe({ entryTypes: ['gc'] });
+  }
+
+  stop(): Stalls {
+    const cpu = process.cpuUsage(this.cpuAtStart);
+    const delay = this.delay;
+    delay?.disable();
+    this.observer?.disconnect();
+    this.delay = undefined;
+    this.observer = undefined;
+    const ms = (nanoseconds: number | undefined): number => Number(((nanoseconds ?? 0) / 1e6).toFixed(2));
+    return {
+      loopDelayMaxMs: ms(delay?.max),
+      loopDelayP99Ms: ms(delay?.percentile(99)),
+      gcCount: this.gcDurations.length,
+      gcMaxMs: Number(Math.max(0, ...this.gcDurations).toFixed(2)),
+      majorGcCount: this.majorGcs,
+      cpuMs: Number(((cpu.user + cpu.system) / 1000).toFixed(1)),
+    };
+  }
+}
+
+/**
+ * In a child: answers `{ type: 'stalls-start' }` (ack `stalls-started`) and `{ type: 'stalls' }` (the window's
+ * Stalls); false for any other message.
+ */
+export function answerStalls(watch: StallWatch, message: { type: string }): boolean {
+  if (message.type === 'stalls-start') {
+    watch.start();
+    process.send?.({ type: 'stalls-started' });
+    return true;
+  }
+  if (message.type === 'stalls') {
+    process.send?.({ type: 'stalls', ...watch.stop() });
+    return true;
+  }
+  return false;
 }
 
 /** Writes `sizeBytes` of filler to the request in 64 KiB pieces, honouring backpressure, then ends it. */

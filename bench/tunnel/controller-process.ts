@@ -1,12 +1,14 @@
 // Benchmark controller process: started from a JSON config over IPC, reports addresses and memory.
 import { startController, type ControllerConfig } from '@isd/controller';
-import { cpuReply } from './children';
+import { StallWatch, answerStalls, cpuReply } from './children';
 
 const config = JSON.parse(process.argv[2] ?? '{}') as ControllerConfig;
 startController(config).then(
   (controller) => {
+    const stalls = new StallWatch();
     process.on('message', (message: { type: string }) => {
       if (message.type === 'exit') process.exit(0);
+      if (answerStalls(stalls, message)) return;
       if (message.type === 'cpu') {
         process.send?.(cpuReply());
       } else if (message.type === 'memory') {

@@ -4,7 +4,7 @@
 // controller's cipher preference (`ciphers`), so the floor pays the same cryptography as our tunnel.
 import net from 'node:net';
 import tls from 'node:tls';
-import { cpuReply } from './children';
+import { StallWatch, answerStalls, cpuReply } from './children';
 
 interface RelayConfig {
   key: string;
@@ -37,7 +37,9 @@ server.listen(0, '127.0.0.1', () => {
   process.send?.({ type: 'ready', port: (server.address() as net.AddressInfo).port });
 });
 
+const stalls = new StallWatch();
 process.on('message', (message: { type: string }) => {
+  if (answerStalls(stalls, message)) return;
   if (message.type === 'cpu') {
     process.send?.(cpuReply());
   } else if (message.type === 'exit') process.exit(0);

@@ -11,7 +11,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import { PREFERRED_CIPHERS, type CertificateAuthority } from '@isd/controller';
-import { processCpuMs, spawnChild, transfer, type Child } from './children';
+import { StallWatch, processCpuMs, spawnChild, transfer, type Child, type Stalls } from './children';
 import { startBirger, type Birger } from './birger';
 
 const MB = 1024 * 1024;
@@ -19,7 +19,7 @@ const GB = 1024 * MB;
 const SMALL_UP_BYTES = 3 * MB;
 
 /** One way through the topology. */
-interface Path {
+export interface Path {
   name: 'ours' | 'floor' | 'birger';
   base: string;
   agent: http.Agent;
@@ -27,6 +27,17 @@ interface Path {
   headers: Record<string, string>;
   /** The processes between the load generator and the target. */
   pids: number[];
+  /** Those of them that report their event-loop stalls (Node processes of the bench), by role. */
+  stallReporters?: Array<{ role: string; child: Child<unknown> }>;
+}
+
+/** 1 KB GET latency in one round, and what each process's event loop went through meanwhile. */
+export interface LatencyRound {
+  p50: number;
+  p99: number;
+  max: number;
+  /** By role (controller, agent, relays, and `client`: the load generator itself); absent for Go peers. */
+  stalls: Record<string, Stalls>;
 }
 
 type PerDirection<T> = { up: T; down: T };
@@ -53,9 +64,9 @@ export interface PeerComparison {
     medianMs: Record<Path['name'], number | null>;
   };
   /** 1 KB GETs, open loop at 100 requests/s, early in the connections' life: p50 and p99 in ms. */
-  earlyLatencyMs: Record<Path['name'], { p50: number; p99: number } | null>;
+  earlyLatencyMs: Record<Path['name'], LatencyRound | null>;
   /** The same after the downloads and 3 MB uploads (null for a path that is absent). */
-  latencyMs: Record<Path['name'], { p50: number; p99: number } | null>;
+  latencyMs: Record<Path['name'], LatencyRound | null>;
   birger: { present: boolean; reason?: string; errors?: Record<string, string> };
 }
 
@@ -92,7 +103,7 @@ async function latency(
   agent: http.Agent,
   ratePerSecond: number,
   durationMs: number,
-): Promise<{ p50: number; p99: number }> {
+): Promise<{ p50: number; p99: number; max: number }> {
   const total = Math.floor((ratePerSecond * durationMs) / 1000);
   const started = performance.now();
   const samples: number[] = [];
@@ -110,7 +121,39 @@ async function latency(
   }
   await Promise.all(pending);
   samples.sort((a, b) => a - b);
-  return { p50: round(percentile(samples, 0.5)), p99: round(percentile(samples, 0.99)) };
+  return {
+    p50: round(percentile(samples, 0.5)),
+    p99: round(percentile(samples, 0.99)),
+    max: round(samples.at(-1) ?? NaN),
+  };
+}
+
+/** One line per round: the percentiles, then each process's longest event-loop delay and GC pause. */
+export function describeRound(name: string, round: LatencyRound | null): string {
+  if (!round) return `${name} –`;
+  const stalls = Object.entries(round.stalls)
+    .map(
+      ([role, s]) =>
+        `${role} loop ≤${s.loopDelayMaxMs} ms, gc ≤${s.gcMaxMs} ms (${s.majorGcCount} full), cpu ${s.cpuMs} ms`,
+    )
+    .join(', ');
+  return `${name} p50 ${round.p50} p99 ${round.p99} max ${round.max} ms [${stalls}]`;
+}
+
+/** A measured latency round, with the event-loop stalls of the path's processes and of this load generator. */
+export async function latencyWithStalls(path: Path, agent: http.Agent, durationMs: number): Promise<LatencyRound> {
+  const reporters = path.stallReporters ?? [];
+  await Promise.all(reporters.map(({ child }) => child.ask({ type: 'stalls-start' }, 'stalls-started')));
+  const client = new StallWatch();
+  client.start();
+  let clientStalls: Stalls | undefined;
+  const measured = await latency(path, agent, 100, durationMs).finally(() => (clientStalls = client.stop()));
+  const stalls: Record<string, Stalls> = { client: clientStalls ?? client.stop() };
+  for (const { role, child } of reporters) {
+    const { type: _type, ...report } = await child.ask<Stalls & { type: string }>({ type: 'stalls' }, 'stalls');
+    stalls[role] = report;
+  }
+  return { ...measured, stalls };
 }
 
 async function startFloor(
@@ -137,6 +180,10 @@ async function startFloor(
       tls,
       headers: {},
       pids: [controllerSide.child.pid as number, agentSide.child.pid as number],
+      stallReporters: [
+        { role: 'controller-side relay', child: controllerSide },
+        { role: 'agent-side relay', child: agentSide },
+      ],
     },
     children: [controllerSide, agentSide],
   };
@@ -256,14 +303,14 @@ export async function comparePeers(options: {
       }
       for (const path of usable) {
         try {
-          result[path.name] = await latency(path, latencyAgents.get(path) as https.Agent, 100, 3_000);
+          result[path.name] = await latencyWithStalls(path, latencyAgents.get(path) as https.Agent, 3_000);
         } catch (error) {
           if (path.name !== 'birger') throw error;
           errors.latency = (error as Error).message;
         }
       }
       options.progress(
-        `1 KB GETs at 100/s (${warmUpMs > 0 ? 'early' : 'after the transfers'}): ${paths.map((path) => `${path.name} p50 ${result[path.name]?.p50} p99 ${result[path.name]?.p99} ms`).join(', ')}`,
+        `1 KB GETs at 100/s (${warmUpMs > 0 ? 'early' : 'after the transfers'}): ${paths.map((path) => describeRound(path.name, result[path.name])).join('; ')}`,
       );
       return result;
     };

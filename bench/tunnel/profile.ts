@@ -1,17 +1,24 @@
 // Tunnel CPU profile: npx tsx bench/tunnel/profile.ts [--cpu-prof] [--perf] [--size=MB] [--runs=N]
 // [--only=down|up] [--https-target] [--small=N] [--light-traffic] [--pause=MS] [--without-node-flags]
-// [--without-lanes]. The same separate
-// processes as the benchmark, one direction at a time, reporting controller and agent CPU (user/system) per
-// GB; --small=N instead sends N sequential 1 KB GETs and reports their CPU per request (the cost that decides
-// latency on a busy machine). --light-traffic runs 5 s of small requests before the transfers;
-// --without-node-flags starts controller and agent without TUNNEL_NODE_FLAGS. With --cpu-prof the controller
-// and agent write V8 CPU profiles to $TMPDIR/isd-tunnel-profiles/<process>/ on exit (summarize with
-// summarize-profile.ts); with --perf they write /tmp/perf-<pid>.map so Linux perf names JavaScript frames.
+// [--without-lanes] [--without-floor] [--latency] [--end-flags=a,b]. The same separate processes as the benchmark, one direction at a
+// time, reporting controller and agent CPU (user/system) per GB; unless --without-floor, each run also
+// moves the same body through the floor's two bare TLS relays (floor-relay.ts), alternating with ours, and
+// reports each relay's CPU beside the end it stands for (controller side, agent side), so what our ends
+// spend beyond the floor shows per end in the same run. --latency adds, after each direction's transfers,
+// 3 s of 1 KB GETs at 100/s through each path with every process's event-loop delays and GC pauses
+// (as the peers bench's round after the transfers), then the same while that path keeps moving bodies,
+// to find what a slow small request waited on. --small=N instead sends N sequential 1 KB GETs and
+// reports their CPU per request (the cost that decides latency on a busy machine). --light-traffic runs 5 s
+// of small requests before the transfers; --without-node-flags starts controller and agent without
+// TUNNEL_NODE_FLAGS. With --cpu-prof the controller, agent and relays write V8 CPU profiles to
+// $TMPDIR/isd-tunnel-profiles/<process>/ on exit (summarize with summarize-profile.ts); with --perf they
+// write /tmp/perf-<pid>.map so Linux perf names JavaScript frames.
 import https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
-import { CertificateAuthority, generateTokenKeys } from '@isd/controller';
+import { CertificateAuthority, PREFERRED_CIPHERS, generateTokenKeys } from '@isd/controller';
 import { spawnChild, transfer, type Child } from './children';
+import { describeRound, latencyWithStalls, type Path } from './peers';
 
 const MB = 1024 * 1024;
 const argument = (name: string, fallback: number): number => {
@@ -39,6 +46,9 @@ function spawn(script: string, config: unknown, name: string): Promise<Process> 
   if (profiling) execArgv.push('--cpu-prof', `--cpu-prof-dir=${path.join(profileDir, name)}`);
   // For Linux perf: JIT-compiled JavaScript gets names in /tmp/perf-<pid>.map.
   if (process.argv.includes('--perf')) execArgv.push('--perf-basic-prof-only-functions');
+  // --end-flags=a,b: more Node/V8 flags for the tunnel's two ends (ours and the floor's relays), to A/B them.
+  const endFlags = process.argv.find((value) => value.startsWith('--end-flags='));
+  if (endFlags && script !== 'target.ts') execArgv.push(...endFlags.slice('--end-flags='.length).split(','));
   return spawnChild(script, config, execArgv, !process.argv.includes('--without-node-flags'));
 }
 
@@ -111,54 +121,161 @@ async function main(): Promise<void> {
     await Promise.all(pending);
     light.destroy();
   }
+  const paths: TransferPath[] = [
+    { name: 'ours', base: serviceUrl, agent: tunnelAgent, tls, ends: { controller, agent } },
+  ];
+  const floorRelays: Process[] = [];
+  if (smallCount === 0 && !process.argv.includes('--without-floor')) {
+    const floor = await startFloor(ca, target.ready.url as string, targetCredentials?.caPem);
+    floorRelays.push(floor.ends.controller, floor.ends.agent);
+    paths.push(floor);
+  }
+  // Kept-alive connections for --latency, warmed up before the transfers as the peers bench does.
+  const latencyAgents = new Map(
+    paths.map((path) => [path, new https.Agent({ keepAlive: true, maxSockets: 16, ...path.tls })]),
+  );
+  if (process.argv.includes('--latency'))
+    for (const path of paths) {
+      const agent = latencyAgents.get(path) as https.Agent;
+      await Promise.all(Array.from({ length: 16 }, () => transfer(path.base, agent, path.tls, 'down', 1024)));
+    }
   for (const direction of smallCount > 0 ? [] : directions) {
     if (pauseMs > 0) await new Promise((resolve) => setTimeout(resolve, pauseMs));
-    await transfer(serviceUrl, tunnelAgent, tls, direction, sizeBytes); // warm up
+    for (const path of paths) await transfer(path.base, path.agent, path.tls, direction, sizeBytes); // warm up
     // Each run measured on its own: the least CPU over the runs is the figure least disturbed by
-    // whatever else shares the machine; the median is reported beside it.
-    const perRun: Array<{ elapsedMs: number; controllerMs: number; agentMs: number }> = [];
-    const totals = { controllerUser: 0, controllerSystem: 0, agentUser: 0, agentSystem: 0 };
+    // whatever else shares the machine; the median is reported beside it. Ours and the floor alternate
+    // within each run, so the machine's noise falls on both alike.
+    const perRun = new Map<TransferPath, RunCost[]>(paths.map((path) => [path, []]));
     for (let run = 0; run < runs; run += 1) {
-      // With --pause=MS the tunnel idles between transfers, as it does between a caller's bursts.
-      if (pauseMs > 0) await new Promise((resolve) => setTimeout(resolve, pauseMs));
-      const [controllerBefore, agentBefore] = await Promise.all([usage(controller), usage(agent)]);
-      const started = performance.now();
-      await transfer(serviceUrl, tunnelAgent, tls, direction, sizeBytes);
-      const elapsedMs = performance.now() - started;
-      const [controllerAfter, agentAfter] = await Promise.all([usage(controller), usage(agent)]);
-      totals.controllerUser += controllerAfter.userMs - controllerBefore.userMs;
-      totals.controllerSystem += controllerAfter.systemMs - controllerBefore.systemMs;
-      totals.agentUser += agentAfter.userMs - agentBefore.userMs;
-      totals.agentSystem += agentAfter.systemMs - agentBefore.systemMs;
-      perRun.push({
-        elapsedMs,
-        controllerMs:
-          controllerAfter.userMs + controllerAfter.systemMs - controllerBefore.userMs - controllerBefore.systemMs,
-        agentMs: agentAfter.userMs + agentAfter.systemMs - agentBefore.userMs - agentBefore.systemMs,
-      });
+      for (const path of paths) {
+        // With --pause=MS the tunnel idles between transfers, as it does between a caller's bursts.
+        if (pauseMs > 0) await new Promise((resolve) => setTimeout(resolve, pauseMs));
+        perRun.get(path)?.push(await measureTransfer(path, direction));
+      }
     }
-    const perGB = (value: number, count = runs): number => Math.round((value / count / sizeBytes) * 1024 * MB);
-    const stats = (values: number[]): string => {
-      const sorted = [...values].sort((a, b) => a - b);
-      return `min ${perGB(sorted[0] ?? NaN, 1)} median ${perGB(sorted[Math.floor(sorted.length / 2)] ?? NaN, 1)}`;
-    };
-    const times = perRun.map((run) => run.elapsedMs).sort((a, b) => a - b);
-    process.stdout.write(
-      `${direction}: ${(times[Math.floor(times.length / 2)] ?? NaN).toFixed(1)} ms median (min ${(times[0] ?? NaN).toFixed(1)}) per ${sizeBytes / MB} MB; ` +
-        `CPU ms/GB controller user ${perGB(totals.controllerUser)} sys ${perGB(totals.controllerSystem)}, ` +
-        `agent user ${perGB(totals.agentUser)} sys ${perGB(totals.agentSystem)}; ` +
-        `per run: controller ${stats(perRun.map((run) => run.controllerMs))}, agent ${stats(perRun.map((run) => run.agentMs))}, ` +
-        `both ${stats(perRun.map((run) => run.controllerMs + run.agentMs))}; ` +
-        `each run (ms, controller/agent CPU ms per GB): ${perRun
-          .map((run) => `${run.elapsedMs.toFixed(0)} ${perGB(run.controllerMs, 1)}/${perGB(run.agentMs, 1)}`)
-          .join(', ')}\n`,
-    );
+    for (const path of paths) report(direction, path.name, perRun.get(path) ?? []);
+    if (process.argv.includes('--latency')) {
+      for (const during of [false, true]) {
+        for (const path of paths) {
+          // During: the path keeps moving bodies of this direction (on its own connection) meanwhile.
+          let transferring = during;
+          const bulk = (async () => {
+            while (transferring) await transfer(path.base, path.agent, path.tls, direction, sizeBytes);
+          })();
+          const round = await latencyWithStalls(
+            {
+              name: path.name,
+              base: path.base,
+              tls: path.tls,
+              agent: path.agent,
+              headers: {},
+              pids: [],
+              stallReporters: [
+                { role: path.name === 'ours' ? 'controller' : 'controller-side relay', child: path.ends.controller },
+                { role: path.name === 'ours' ? 'agent' : 'agent-side relay', child: path.ends.agent },
+              ],
+            },
+            latencyAgents.get(path) as https.Agent,
+            3_000,
+          );
+          transferring = false;
+          await bulk;
+          process.stdout.write(
+            `${direction} latency ${during ? `during ${sizeBytes / MB} MB transfers` : 'after the transfers'}: ${describeRound(path.name, round)}\n`,
+          );
+        }
+      }
+    }
   }
   tunnelAgent.destroy();
   // A clean exit, so --cpu-prof writes the profiles.
-  for (const child of [controller.child, agent.child, target.child]) child.send({ type: 'exit' });
+  for (const child of [controller.child, agent.child, target.child, ...floorRelays.map((relay) => relay.child)])
+    child.send({ type: 'exit' });
   await new Promise((resolve) => setTimeout(resolve, 1_500));
   process.exit(0);
+}
+
+/** One way through the topology: ours (controller, agent) or the floor (its controller-side and agent-side relay). */
+interface TransferPath {
+  name: 'ours' | 'floor';
+  base: string;
+  agent: https.Agent;
+  tls: Path['tls'];
+  ends: { controller: Process; agent: Process };
+}
+
+/** One transfer: its time, and each end's user and system CPU in ms. */
+interface RunCost {
+  elapsedMs: number;
+  controller: Usage;
+  agent: Usage;
+}
+
+const since = (after: Usage, before: Usage): Usage => ({
+  userMs: after.userMs - before.userMs,
+  systemMs: after.systemMs - before.systemMs,
+});
+const total = (cost: Usage): number => cost.userMs + cost.systemMs;
+
+async function measureTransfer(path: TransferPath, direction: 'down' | 'up'): Promise<RunCost> {
+  const before = await Promise.all([usage(path.ends.controller), usage(path.ends.agent)]);
+  const started = performance.now();
+  await transfer(path.base, path.agent, path.tls, direction, sizeBytes);
+  const elapsedMs = performance.now() - started;
+  const after = await Promise.all([usage(path.ends.controller), usage(path.ends.agent)]);
+  return { elapsedMs, controller: since(after[0], before[0]), agent: since(after[1], before[1]) };
+}
+
+function report(direction: 'down' | 'up', name: TransferPath['name'], runsOfPath: RunCost[]): void {
+  const perGB = (ms: number): number => Math.round((ms / sizeBytes) * 1024 * MB);
+  const middle = (values: number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? NaN;
+  const least = (values: number[]): number => Math.min(...values);
+  const stats = (values: number[]): string => `min ${perGB(least(values))} median ${perGB(middle(values))}`;
+  const sum = (pick: (cost: RunCost) => number): number => runsOfPath.reduce((all, cost) => all + pick(cost), 0);
+  const mean = (pick: (cost: RunCost) => number): number => perGB(sum(pick) / runsOfPath.length);
+  const times = runsOfPath.map((cost) => cost.elapsedMs);
+  const [controllerName, agentName] =
+    name === 'ours' ? ['controller', 'agent'] : ['controller-side relay', 'agent-side relay'];
+  process.stdout.write(
+    `${direction} ${name}: ${middle(times).toFixed(1)} ms median (min ${least(times).toFixed(1)}) per ${sizeBytes / MB} MB; ` +
+      `CPU ms/GB ${controllerName} user ${mean((cost) => cost.controller.userMs)} sys ${mean((cost) => cost.controller.systemMs)}, ` +
+      `${agentName} user ${mean((cost) => cost.agent.userMs)} sys ${mean((cost) => cost.agent.systemMs)}; ` +
+      `per run: ${controllerName} ${stats(runsOfPath.map((cost) => total(cost.controller)))}, ` +
+      `${agentName} ${stats(runsOfPath.map((cost) => total(cost.agent)))}, ` +
+      `both ${stats(runsOfPath.map((cost) => total(cost.controller) + total(cost.agent)))}; ` +
+      `each run (ms, CPU ms per GB of each end): ${runsOfPath
+        .map((cost) => `${cost.elapsedMs.toFixed(0)} ${perGB(total(cost.controller))}/${perGB(total(cost.agent))}`)
+        .join(', ')}\n`,
+  );
+}
+
+/** The floor's two bare TLS relays (as peers.ts starts them) in front of the same target. */
+async function startFloor(ca: CertificateAuthority, targetUrl: string, targetCaPem?: string): Promise<TransferPath> {
+  const server = ca.issue({ purpose: 'server', name: 'relay' }, { dnsNames: ['localhost', '127.0.0.1'] });
+  const target = new URL(targetUrl);
+  const relay = { key: server.keyPem, cert: server.certPem, ca: server.caPem, ciphers: PREFERRED_CIPHERS };
+  const agentSide = await spawn(
+    'floor-relay.ts',
+    {
+      ...relay,
+      ...(targetCaPem ? { ca: targetCaPem } : {}),
+      next: { host: target.hostname, port: Number(target.port), tls: target.protocol === 'https:' },
+    },
+    'relay-agent-side',
+  );
+  const controllerSide = await spawn(
+    'floor-relay.ts',
+    { ...relay, next: { host: '127.0.0.1', port: Number(agentSide.ready.port), tls: true } },
+    'relay-controller-side',
+  );
+  const tls = { ca: server.caPem, servername: 'localhost' };
+  return {
+    name: 'floor',
+    base: `https://127.0.0.1:${controllerSide.ready.port}/`,
+    agent: new https.Agent({ keepAlive: true, maxSockets: 1, ...tls }),
+    tls,
+    ends: { controller: controllerSide, agent: agentSide },
+  };
 }
 
 /** N sequential 1 KB GETs (after 200 to warm up): CPU µs per request in the controller and the agent, and p50/p99. */

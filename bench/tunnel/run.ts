@@ -180,6 +180,10 @@ async function main(): Promise<void> {
       tls: tunnelTls,
       headers: {},
       pids: [controller.child.pid as number, agent.child.pid as number],
+      stallReporters: [
+        { role: 'controller', child: controller },
+        { role: 'agent', child: agent },
+      ],
     },
     birgerDir: args['birger-dir'],
     runs: quick ? 1 : 3,

@@ -1,6 +1,7 @@
-import { generateKeyPairSync, randomBytes, X509Certificate } from 'node:crypto';
+import { createPrivateKey, generateKeyPairSync, randomBytes, X509Certificate, type KeyObject } from 'node:crypto';
 import { isIP } from 'node:net';
 import forge from 'node-forge';
+import { signNatively } from '@isd/tunnel-proto';
 
 /** Who a certificate speaks for; encoded as oes-birger compatible JSON in the subject OU. */
 export type CertificateIdentity =
@@ -59,7 +60,7 @@ export function normalizeSerial(serialHex: string): string {
     .replace(/^0+(?=.)/, '');
 }
 
-function newRsaKey(modulusLength = 2048): forge.pki.rsa.KeyPair {
+function newRsaKey(modulusLength = 2048): forge.pki.rsa.KeyPair & { privateKeyPem: string } {
   // Native key generation: forge's pure-JS RSA takes seconds per key.
   const { privateKey } = generateKeyPairSync('rsa', {
     modulusLength,
@@ -67,7 +68,11 @@ function newRsaKey(modulusLength = 2048): forge.pki.rsa.KeyPair {
     publicKeyEncoding: { type: 'spki', format: 'pem' },
   });
   const forgeKey = forge.pki.privateKeyFromPem(privateKey) as forge.pki.rsa.PrivateKey;
-  return { privateKey: forgeKey, publicKey: forge.pki.setRsaPublicKey(forgeKey.n, forgeKey.e) };
+  return {
+    privateKey: forgeKey,
+    publicKey: forge.pki.setRsaPublicKey(forgeKey.n, forgeKey.e),
+    privateKeyPem: privateKey,
+  };
 }
 
 function randomSerial(): string {
@@ -126,12 +131,15 @@ export class CertificateAuthority {
   readonly certPem: string;
   private readonly cert: forge.pki.Certificate;
   private readonly key: forge.pki.rsa.PrivateKey;
+  /** The same key for Node's crypto, which signs (see signNatively: forge's RSA held the event loop). */
+  private readonly signingKey: KeyObject;
   private readonly revoked = new Set<string>();
 
   private constructor(certPem: string, keyPem: string) {
     this.certPem = certPem;
     this.cert = forge.pki.certificateFromPem(certPem);
     this.key = forge.pki.privateKeyFromPem(keyPem) as forge.pki.rsa.PrivateKey;
+    this.signingKey = createPrivateKey(keyPem);
   }
 
   /** Loads a provided CA (e.g. mounted from a Kubernetes Secret). */
@@ -158,7 +166,7 @@ export class CertificateAuthority {
       { name: 'keyUsage', keyCertSign: true, cRLSign: true, digitalSignature: true, critical: true },
       { name: 'subjectKeyIdentifier' },
     ]);
-    cert.sign(keys.privateKey, forge.md.sha256.create());
+    signNatively(cert, keys.privateKeyPem);
     return new CertificateAuthority(forge.pki.certificateToPem(cert), forge.pki.privateKeyToPem(keys.privateKey));
   }
 
@@ -209,7 +217,7 @@ export class CertificateAuthority {
       { name: 'extKeyUsage', serverAuth: isServer, clientAuth: !isServer },
       ...(altNames.length > 0 ? [{ name: 'subjectAltName', altNames }] : []),
     ]);
-    cert.sign(this.key, forge.md.sha256.create());
+    signNatively(cert, this.signingKey);
     return forge.pki.certificateToPem(cert);
   }
 

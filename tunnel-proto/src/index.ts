@@ -37,3 +37,5 @@ export {
   guardWritingEnd,
 } from './lane';
 export type { LaneDirection, LaneHeader, LaneHello } from './lane';
+export { signNatively } from './native-signing';
+export type { ForgeSignable } from './native-signing';
