@@ -29,6 +29,8 @@ export interface CaseResult {
   verdict: 'pass' | 'marginal' | 'fail';
   /** The unexpected clusters, worst first (kind, topic, counts, template). */
   unexpected: string[];
+  /** For a case that added lines: whether an unexpected cluster holds them (not only other clusters' noise). */
+  flagged?: boolean;
 }
 
 export type SystemResult = Partial<Record<CaseName, CaseResult | null>>;
@@ -36,6 +38,8 @@ export type SystemResult = Partial<Record<CaseName, CaseResult | null>>;
 interface Case {
   baseline: string[];
   canary: string[];
+  /** The lines the case added to the canary (a new error, a burst). */
+  injected?: string[];
 }
 
 /** The baseline and canary of each case for one system; null for a case the system has no line for. */
@@ -49,17 +53,18 @@ export function comparisonCases(system: LoghubSystem, seed: number): Record<Case
   return {
     healthy: { baseline, canary },
     'healthy-random': coin,
-    'new-error': { baseline, canary: withNewError(system, canary, random) },
+    'new-error': withNewError(system, baseline, canary, random),
     'warning-burst': burst(system, lines, baseline, canary, random),
   };
 }
 
 /** Five copies of random canary lines, each with its message replaced by a new error in the system's spelling. */
-function withNewError(system: LoghubSystem, canary: readonly string[], random: Random): string[] {
+function withNewError(system: LoghubSystem, baseline: string[], canary: readonly string[], random: Random): Case {
   const { regex } = logFormatRegex(system.format.log_format);
   const withIndices = new RegExp(regex.source, 'd');
   const level = errorSpelling(canary);
   const out = [...canary];
+  const injected: string[] = [];
   for (let n = 0; n < NEW_ERROR_LINES; n++) {
     const at = random.integer(0, out.length - 1);
     const line = out[at]!;
@@ -68,9 +73,10 @@ function withNewError(system: LoghubSystem, canary: readonly string[], random: R
     )?.indices?.groups?.Content;
     if (!content) throw new Error(`${system.name}: line does not match its log_format: ${line}`);
     const message = `${level}: cannot allocate ${random.integer(1, 1 << 20)} bytes for request queue ${random.integer(1, 64)}`;
-    out.splice(at + 1, 0, line.slice(0, content[0]) + message + line.slice(content[1]));
+    injected.push(line.slice(0, content[0]) + message + line.slice(content[1]));
+    out.splice(at + 1, 0, injected[injected.length - 1]!);
   }
-  return out;
+  return { baseline, canary: out, injected };
 }
 
 /**
@@ -115,7 +121,7 @@ function burst(
   const out = [...canary];
   const at = random.integer(0, out.length);
   out.splice(at, 0, ...Array.from({ length: BURST_LINES }, () => line));
-  return { baseline, canary: out };
+  return { baseline, canary: out, injected: [line] };
 }
 
 function verdict(analysis: LogAnalysis): CaseResult['verdict'] {
@@ -124,8 +130,13 @@ function verdict(analysis: LogAnalysis): CaseResult['verdict'] {
 }
 
 export function runCase(c: Case): CaseResult {
-  const analysis = analyzeLogs(c.baseline, c.canary);
+  // Every example kept, so the clusters holding the added lines can be found.
+  const analysis = analyzeLogs(c.baseline, c.canary, { examplesPerSide: Number.MAX_SAFE_INTEGER });
+  const injected = new Set(c.injected);
   return {
+    ...(c.injected
+      ? { flagged: analysis.clusters.some((k) => k.unexpected && k.examples.canary.some((line) => injected.has(line))) }
+      : {}),
     score: analysis.score,
     failed: analysis.failed,
     verdict: verdict(analysis),
@@ -142,7 +153,9 @@ export function runCase(c: Case): CaseResult {
 export function comparison(systems: readonly LoghubSystem[], seed: number, verbose: boolean): Record<string, unknown> {
   const results: Record<string, SystemResult> = {};
   const cell = (r: CaseResult | null | undefined) =>
-    r ? `${r.failed ? 'failed' : r.score.toFixed(0)} ${r.verdict}` : '(no line)';
+    r
+      ? `${r.failed ? 'failed' : r.score.toFixed(0)} ${r.verdict}${r.flagged === undefined ? '' : r.flagged ? ' +' : ' -'}`
+      : '(no line)';
   console.log(
     `log comparison, seed ${seed}: score and verdict (pass ≥ ${PASS}, marginal ≥ ${MARGINAL}; failed = critical)`,
   );
@@ -166,7 +179,9 @@ export function comparison(systems: readonly LoghubSystem[], seed: number, verbo
     healthyPass: count('healthy', (r) => r.verdict === 'pass'),
     healthyRandomPass: count('healthy-random', (r) => r.verdict === 'pass'),
     newErrorCaught: count('new-error', (r) => r.verdict !== 'pass'),
+    newErrorFlagged: count('new-error', (r) => r.verdict !== 'pass' && r.flagged === true),
     burstCaught: count('warning-burst', (r) => r.verdict !== 'pass'),
+    burstFlagged: count('warning-burst', (r) => r.verdict !== 'pass' && r.flagged === true),
   };
   const mean = (name: CaseName) => {
     const present = all.map((r) => r[name]).filter((r): r is CaseResult => !!r);
@@ -175,14 +190,18 @@ export function comparison(systems: readonly LoghubSystem[], seed: number, verbo
   console.log(
     `healthy pass ${summary.healthyPass.count}/${summary.healthyPass.of} (mean ${mean('healthy')}), ` +
       `healthy-random pass ${summary.healthyRandomPass.count}/${summary.healthyRandomPass.of} (mean ${mean('healthy-random')}), ` +
-      `new error caught ${summary.newErrorCaught.count}/${summary.newErrorCaught.of}, ` +
-      `warning burst caught ${summary.burstCaught.count}/${summary.burstCaught.of}`,
+      `new error caught ${summary.newErrorCaught.count}/${summary.newErrorCaught.of} ` +
+      `(by its own cluster ${summary.newErrorFlagged.count}), ` +
+      `warning burst caught ${summary.burstCaught.count}/${summary.burstCaught.of} (by its own cluster ${summary.burstFlagged.count})`,
   );
   const compact = Object.fromEntries(
     Object.entries(results).map(([name, r]) => [
       name,
       Object.fromEntries(
-        CASES.map((c) => [c, r[c] ? { score: r[c].score, failed: r[c].failed, verdict: r[c].verdict } : null]),
+        CASES.map((c) => [
+          c,
+          r[c] ? { score: r[c].score, failed: r[c].failed, verdict: r[c].verdict, flagged: r[c].flagged } : null,
+        ]),
       ),
     ]),
   );

@@ -72,13 +72,73 @@ const FULL_RATIO = 8;
  * An increase must also be more than chance (decision 160): a cluster of 1 line in the baseline and 4 in
  * the canary has doubled, but a healthy canary shows that often. It counts when, were each of the cluster's
  * events as likely on either side as any event (by the sides' sizes), the canary getting this many or more
- * is rarer than this.
+ * is rarer than chance allows over all the clusters tested at once: Benjamini–Hochberg at this false
+ * discovery rate over the scored clusters both sides log (decision 185), as a log of hundreds of templates
+ * shows a few 1 % events in every healthy canary.
  */
-const INCREASE_SIGNIFICANCE = 0.01;
+const INCREASE_FDR = 0.01;
+/**
+ * A cluster only the canary logs counts when chance would leave a cluster of its topic all on the canary side,
+ * with at least as many events, fewer times than this in expectation (decision 185).
+ */
+const NEW_EVENT_CHANCE = 0.2;
 
 /** P(X ≥ canary) for X ~ Binomial(baseline + canary, canary side's share of all events): I_p(k, n − k + 1). */
 function increaseByChance(baseline: number, canary: number, sides: { baseline: number; canary: number }): number {
   return incompleteBeta(sides.canary / (sides.baseline + sides.canary), canary, baseline + 1);
+}
+
+interface ClusterCounts {
+  baseline: number;
+  canary: number;
+  topic: Topic;
+  scored: boolean;
+}
+
+/**
+ * Which clusters changed more than chance explains (decision 185), were each event as likely on either side
+ * as any event (by the sides' sizes):
+ * - an increase, by its one-sided binomial tail, with a Benjamini–Hochberg correction over the scored clusters
+ *   both sides log;
+ * - a canary-only cluster of n events, when the clusters of its topic with at least n events (it among them)
+ *   would leave all their events on the canary side fewer than NEW_EVENT_CHANCE times in expectation,
+ *   Σ share^(events): where the topic's events all recur, a new error counts from its third line at an even
+ *   split (share^3 = 0.125); where the topic is full of rare templates, a new one needs more.
+ */
+function changesBeyondChance(
+  clusters: readonly ClusterCounts[],
+  sides: { baseline: number; canary: number },
+): boolean[] {
+  const result = clusters.map(() => false);
+  const share = sides.canary / (sides.baseline + sides.canary);
+  const tested = clusters
+    .map((c, index) => ({ index, c }))
+    .filter(({ c }) => c.scored && c.baseline > 0 && c.canary > 0)
+    .map(({ index, c }) => ({ index, p: increaseByChance(c.baseline, c.canary, sides) }))
+    .sort((a, b) => a.p - b.p);
+  let significant = 0;
+  for (let k = 1; k <= tested.length; k++) if (tested[k - 1]!.p <= (k / tested.length) * INCREASE_FDR) significant = k;
+  for (let k = 0; k < significant; k++) result[tested[k]!.index] = true;
+
+  // Events of one topic, in clusters of each size: the chance terms of a canary-only cluster of n events.
+  const sizes = new Map<Topic, number[]>();
+  for (const c of clusters) {
+    const list = sizes.get(c.topic) ?? [];
+    list.push(c.baseline + c.canary);
+    sizes.set(c.topic, list);
+  }
+  for (const [index, c] of clusters.entries()) {
+    if (c.baseline > 0 || c.canary === 0) continue;
+    // Without a baseline (autonomous) every canary cluster is new.
+    if (sides.baseline === 0) {
+      result[index] = true;
+      continue;
+    }
+    let expected = 0;
+    for (const events of sizes.get(c.topic)!) if (events >= c.canary) expected += share ** events;
+    result[index] = expected < NEW_EVENT_CHANCE;
+  }
+  return result;
 }
 
 interface Side {
@@ -182,8 +242,7 @@ function score(
   }
 
   const weights = TOPIC_WEIGHTS[sensitivity];
-  const clusters: LogCluster[] = [];
-  for (const [template, c] of byTemplate) {
+  const candidates = [...byTemplate].map(([template, c]) => {
     // The most severe topic of any example: a template can hide the word that made one line an error.
     let topic: Topic = classifier.classify(template).topic;
     const tags = new Set<string>();
@@ -192,6 +251,21 @@ function score(
       if (severity(found.topic) > severity(topic)) topic = found.topic;
       for (const tag of found.tags) tags.add(tag);
     }
+    const mark = options.marks?.get(template);
+    const scored = topic !== 'INFO' || options.infoScoring === true || mark === 'critical';
+    return { template, c, topic, tags, mark, scored };
+  });
+  const beyondChance = changesBeyondChance(
+    candidates.map((k) => ({
+      baseline: k.c.baseline.count,
+      canary: k.c.canary.count,
+      topic: k.topic,
+      scored: k.scored,
+    })),
+    sides,
+  );
+  const clusters: LogCluster[] = [];
+  for (const [index, { template, c, topic, tags, mark, scored }] of candidates.entries()) {
     const baselineRate = sides.baseline === 0 ? 0 : c.baseline.count / sides.baseline;
     const canaryRate = sides.canary === 0 ? 0 : c.canary.count / sides.canary;
     const rateRatio = baselineRate === 0 ? (canaryRate === 0 ? 0 : Infinity) : canaryRate / baselineRate;
@@ -200,14 +274,12 @@ function score(
         ? 'baseline-only'
         : c.baseline.count === 0
           ? 'canary-only'
-          : rateRatio >= INCREASE_RATIO &&
-              increaseByChance(c.baseline.count, c.canary.count, sides) < INCREASE_SIGNIFICANCE
+          : rateRatio >= INCREASE_RATIO && beyondChance[index] === true
             ? 'increased'
             : 'both';
-    const mark = options.marks?.get(template);
-    const scored = topic !== 'INFO' || options.infoScoring === true || mark === 'critical';
-    const unexpected =
-      (kind === 'canary-only' || kind === 'increased') && scored && mark !== 'expected' && mark !== 'ignorable';
+    // A canary-only cluster counts only when chance does not explain it either (decision 185).
+    const counts = kind === 'increased' || (kind === 'canary-only' && beyondChance[index] === true);
+    const unexpected = counts && scored && mark !== 'expected' && mark !== 'ignorable';
     const critical = unexpected && (topic === 'CRITICAL' || mark === 'critical');
     let penalty = 0;
     if (unexpected && !critical) {
