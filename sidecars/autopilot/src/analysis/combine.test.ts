@@ -33,9 +33,11 @@ function logs(canaryExtra: string[]) {
 
 describe('combined metric and log score', () => {
   it('weighs the metric and log scores by the verification weights', () => {
-    // Three lines: one or two new lines at an even split are what chance does (decision 185).
+    // Five lines: up to three new lines at an even split are what chance does (decision 185).
     const withError = logs(
-      [7, 8, 9].map((order) => `ERROR order ${order} failed: java.lang.IllegalStateException: stock is negative`),
+      [7, 8, 9, 10, 11].map(
+        (order) => `ERROR order ${order} failed: java.lang.IllegalStateException: stock is negative`,
+      ),
     );
     expect(withError.score).toBeLessThan(100);
     const even = combineResults(metricResult(100), withError, { metric: 1, log: 1 }, thresholds);
@@ -52,7 +54,7 @@ describe('combined metric and log score', () => {
   });
 
   it('a critical log cluster fails the window whatever the metrics and thresholds say', () => {
-    const fatal = logs(Array.from({ length: 3 }, () => 'FATAL out of disk on /var/lib/data'));
+    const fatal = logs(Array.from({ length: 4 }, () => 'FATAL out of disk on /var/lib/data'));
     expect(fatal.failed).toBe(true);
     const result = combineResults(metricResult(100), fatal, { metric: 100, log: 0.01 }, { pass: 0, marginal: 0 });
     expect(result).toMatchObject({ score: 0, classification: 'fail' });

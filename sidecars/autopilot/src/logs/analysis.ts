@@ -2,6 +2,7 @@
 // mined into templates, grouped into clusters per template, classified by topic, compared by rate and
 // scored. The formulas are in docs/log-scoring.md.
 import { incompleteBeta } from '../domain/special';
+import { detectHeader, messageOf, type HeaderRule } from './header';
 import { TemplateMiner, type MinerOptions, type Template } from './miner';
 import { EventAssembler, eventText } from './multiline';
 import { severity, topicClassifier, type Topic, type TopicOptions } from './topics';
@@ -81,7 +82,7 @@ const INCREASE_FDR = 0.01;
  * A cluster only the canary logs counts when chance would leave a cluster of its topic all on the canary side,
  * with at least as many events, fewer times than this in expectation (decision 185).
  */
-const NEW_EVENT_CHANCE = 0.2;
+const NEW_EVENT_CHANCE = 0.1;
 
 /** P(X ≥ canary) for X ~ Binomial(baseline + canary, canary side's share of all events): I_p(k, n − k + 1). */
 function increaseByChance(baseline: number, canary: number, sides: { baseline: number; canary: number }): number {
@@ -168,9 +169,9 @@ export class LogComparison {
   }
 
   private addEvent(side: 'baseline' | 'canary', event: string[]): void {
-    // Kept by masked text: lines that differ only in their variables share one entry.
+    // Kept by masked text: lines that differ only in their variables share one entry. Templates are mined in
+    // finish(), once the header of the lines is known.
     const text = this.miner.mask(eventText(event));
-    this.miner.addMasked(text);
     this.totals[side]++;
     let entry = this.texts.get(text);
     if (!entry) {
@@ -187,7 +188,13 @@ export class LogComparison {
       const last = this.assemblers[side].flush();
       if (last) this.addEvent(side, last);
     }
-    return score(this.miner, this.texts, this.totals, this.options);
+    // The message of each event (its header cut off) is what the miner learns and what names the cluster.
+    const header = detectHeader(this.texts.keys());
+    for (const [text, entry] of this.texts) {
+      const message = messageOf(text, header);
+      for (let n = entry.baseline.count + entry.canary.count; n > 0; n--) this.miner.addMasked(message);
+    }
+    return score(this.miner, header, this.texts, this.totals, this.options);
   }
 }
 
@@ -216,6 +223,7 @@ export async function analyzeLogStreams(
 
 function score(
   miner: TemplateMiner,
+  header: HeaderRule | undefined,
   texts: ReadonlyMap<string, { baseline: Side; canary: Side; example: string }>,
   sides: { baseline: number; canary: number },
   options: LogAnalysisOptions,
@@ -224,7 +232,7 @@ function score(
   const sensitivity = options.sensitivity ?? 'high';
   const examplesPerSide = options.examplesPerSide ?? 3;
   const classifier = topicClassifier(options.topics);
-  const templates = eventTemplates(miner, texts);
+  const templates = eventTemplates(miner, header, texts);
   const byTemplate = new Map<string, { baseline: Side; canary: Side; texts: string[] }>();
   for (const [text, entry] of texts) {
     const template = templates.get(text)!;
@@ -337,13 +345,14 @@ function score(
  */
 function eventTemplates(
   miner: TemplateMiner,
+  header: HeaderRule | undefined,
   texts: ReadonlyMap<string, { baseline: Side; canary: Side }>,
 ): Map<string, string> {
   const matched = new Map<string, Template | undefined>();
   // Per template id and event-word position: the values seen on each side.
   const words = new Map<string, { baseline: Set<string>; canary: Set<string> }>();
   for (const [text, entry] of texts) {
-    const event = miner.matchMasked(text);
+    const event = miner.matchMasked(messageOf(text, header));
     matched.set(text, event);
     const generic = event && miner.template(event.id);
     if (!event || !generic || generic.template === event.template) continue;
@@ -363,7 +372,7 @@ function eventTemplates(
   const templates = new Map<string, string>();
   for (const [text, event] of matched) {
     if (!event) {
-      templates.set(text, text);
+      templates.set(text, messageOf(text, header));
       continue;
     }
     const generic = miner.template(event.id)!;
