@@ -2,7 +2,7 @@
 // mined into templates, grouped into clusters per template, classified by topic, compared by rate and
 // scored. The formulas are in docs/log-scoring.md.
 import { incompleteBeta } from '../domain/special';
-import { detectHeader, messageOf, type HeaderRule } from './header';
+import { detectHeader, messageOf } from './header';
 import { TemplateMiner, type MinerOptions, type Template } from './miner';
 import { EventAssembler, eventText } from './multiline';
 import { severity, topicClassifier, type Topic, type TopicOptions } from './topics';
@@ -190,11 +190,13 @@ export class LogComparison {
     }
     // The message of each event (its header cut off) is what the miner learns and what names the cluster.
     const header = detectHeader(this.texts.keys());
+    const messages = new Map<string, string>();
     for (const [text, entry] of this.texts) {
       const message = messageOf(text, header);
+      messages.set(text, message);
       for (let n = entry.baseline.count + entry.canary.count; n > 0; n--) this.miner.addMasked(message);
     }
-    return score(this.miner, header, this.texts, this.totals, this.options);
+    return score(this.miner, messages, this.texts, this.totals, this.options);
   }
 }
 
@@ -223,7 +225,7 @@ export async function analyzeLogStreams(
 
 function score(
   miner: TemplateMiner,
-  header: HeaderRule | undefined,
+  messages: ReadonlyMap<string, string>,
   texts: ReadonlyMap<string, { baseline: Side; canary: Side; example: string }>,
   sides: { baseline: number; canary: number },
   options: LogAnalysisOptions,
@@ -232,7 +234,7 @@ function score(
   const sensitivity = options.sensitivity ?? 'high';
   const examplesPerSide = options.examplesPerSide ?? 3;
   const classifier = topicClassifier(options.topics);
-  const templates = eventTemplates(miner, header, texts);
+  const templates = eventTemplates(miner, messages, texts);
   const byTemplate = new Map<string, { baseline: Side; canary: Side; texts: string[] }>();
   for (const [text, entry] of texts) {
     const template = templates.get(text)!;
@@ -345,14 +347,14 @@ function score(
  */
 function eventTemplates(
   miner: TemplateMiner,
-  header: HeaderRule | undefined,
+  messages: ReadonlyMap<string, string>,
   texts: ReadonlyMap<string, { baseline: Side; canary: Side }>,
 ): Map<string, string> {
   const matched = new Map<string, Template | undefined>();
   // Per template id and event-word position: the values seen on each side.
   const words = new Map<string, { baseline: Set<string>; canary: Set<string> }>();
   for (const [text, entry] of texts) {
-    const event = miner.matchMasked(messageOf(text, header));
+    const event = miner.matchMasked(messages.get(text)!);
     matched.set(text, event);
     const generic = event && miner.template(event.id);
     if (!event || !generic || generic.template === event.template) continue;
@@ -372,7 +374,7 @@ function eventTemplates(
   const templates = new Map<string, string>();
   for (const [text, event] of matched) {
     if (!event) {
-      templates.set(text, messageOf(text, header));
+      templates.set(text, messages.get(text)!);
       continue;
     }
     const generic = miner.template(event.id)!;

@@ -23,7 +23,7 @@ const OCCURRENCES = 3;
 const MIN_TEXTS = 10;
 
 type Kind = 'colon' | 'bracket' | 'dash' | 'bar' | 'columns';
-const KINDS: readonly Kind[] = ['colon', 'bracket', 'dash', 'bar'];
+const KINDS = ['colon', 'bracket', 'dash', 'bar'] as const;
 
 export interface HeaderRule {
   kind: Kind;
@@ -78,44 +78,83 @@ export function messageOf(text: string, rule: HeaderRule | undefined): string {
 
 /** The header rule of a log from its distinct masked event texts, or undefined when no rule covers nearly all. */
 export function detectHeader(texts: Iterable<string>): HeaderRule | undefined {
-  const entries = [...texts];
-  const rules = KINDS.flatMap((kind) =>
-    Array.from({ length: OCCURRENCES }, (_, i) => ({ rule: { kind, occurrence: i + 1 }, covered: 0, reach: 0 })),
-  ).filter((r) => r.rule.kind !== 'columns');
-  const columns = variableColumns(entries);
-  if (columns > 0) rules.push({ rule: { kind: 'columns', occurrence: columns }, covered: 0, reach: 0 });
-  if (entries.length < MIN_TEXTS) return undefined;
-  const total = entries.length;
-  for (const text of entries) {
-    for (const r of rules) {
-      const at = cutOffset(text, r.rule);
-      if (at < 0) continue;
-      r.covered++;
-      // How far into the line the header reaches: the rule cutting latest wins.
-      r.reach += Math.min(at, text.length);
-    }
+  // Per delimiter kind and occurrence: texts that have it early enough, and the offsets where it cuts them.
+  const covered = new Map<Kind, number[]>(KINDS.map((kind) => [kind, new Array<number>(OCCURRENCES).fill(0)]));
+  const reach = new Map<Kind, number[]>(KINDS.map((kind) => [kind, new Array<number>(OCCURRENCES).fill(0)]));
+  // Per token position: texts with a variable there, and the offsets just past it.
+  const variables = new Array<number>(HEADER_TOKENS).fill(0);
+  const columnReach = new Array<number>(HEADER_TOKENS).fill(0);
+  let total = 0;
+  for (const text of texts) {
+    total++;
+    scan(
+      text,
+      (kind, occurrence, at) => {
+        covered.get(kind)![occurrence - 1]!++;
+        reach.get(kind)![occurrence - 1]! += Math.min(at, text.length);
+      },
+      (position, variable, at) => {
+        if (variable) variables[position]!++;
+        columnReach[position]! += Math.min(at, text.length);
+      },
+    );
   }
-  let best: (typeof rules)[number] | undefined;
-  for (const r of rules) {
-    if (r.covered < COVERAGE * total) continue;
-    if (!best || r.reach / r.covered > best.reach / best.covered) best = r;
+  if (total < MIN_TEXTS) return undefined;
+  const candidates: { rule: HeaderRule; covered: number; reach: number }[] = [];
+  for (const kind of KINDS)
+    for (let i = 0; i < OCCURRENCES; i++)
+      candidates.push({
+        rule: { kind, occurrence: i + 1 },
+        covered: covered.get(kind)![i]!,
+        reach: reach.get(kind)![i]!,
+      });
+  // Fixed columns: lines that start with a variable column (a time, a sequence number: the first or the
+  // second token, after a label) are cut after the last column with a variable in nearly every line. A
+  // message whose third word is a number has no header.
+  const column = (i: number) => variables[i]! >= COVERAGE * total;
+  if (column(0) || column(1))
+    for (let i = HEADER_TOKENS - 1; i >= 0; i--)
+      if (column(i)) {
+        candidates.push({
+          rule: { kind: 'columns', occurrence: i + 1 },
+          covered: variables[i]!,
+          reach: columnReach[i]!,
+        });
+        break;
+      }
+  let best: (typeof candidates)[number] | undefined;
+  for (const c of candidates) {
+    if (c.covered < COVERAGE * total) continue;
+    // The rule whose header reaches furthest into the lines wins.
+    if (!best || c.reach / c.covered > best.reach / best.covered) best = c;
   }
   return best?.rule;
 }
 
 /**
- * How many leading tokens end at the last position, among the first HEADER_TOKENS, where nearly every event
- * (COVERAGE) has a variable, when lines start with such a column (a time, a sequence number; the first or the
- * second token, after a label): 0 otherwise, as a message whose third word is a number has no header.
+ * One pass over a text's first HEADER_TOKENS tokens: each delimiter occurrence (up to OCCURRENCES per kind)
+ * with the offset where the message would start, and each token position with whether it is a variable.
  */
-function variableColumns(texts: readonly string[]): number {
-  const variables = new Array<number>(HEADER_TOKENS).fill(0);
-  for (const text of texts) {
-    const tokens = text.split(' ', HEADER_TOKENS);
-    for (let i = 0; i < tokens.length; i++) if (isVariable(tokens[i]!)) variables[i]!++;
+function scan(
+  text: string,
+  delimiter: (kind: Kind, occurrence: number, at: number) => void,
+  token: (position: number, variable: boolean, at: number) => void,
+): void {
+  const seen = { colon: 0, bracket: 0, dash: 0, bar: 0 };
+  const found = (kind: Exclude<Kind, 'columns'>, at: number) => {
+    if (seen[kind] < OCCURRENCES) delimiter(kind, ++seen[kind], at);
+  };
+  let start = 0;
+  for (let position = 0; position < HEADER_TOKENS && start < text.length; position++) {
+    const space = text.indexOf(' ', start);
+    const end = space < 0 ? text.length : space;
+    const word = text.slice(start, end);
+    for (let i = start; i < end; i++) if (text.charCodeAt(i) === 124) found('bar', i + 1 < end ? i + 1 : end + 1);
+    if (isColonEnd(word)) found('colon', end + 1);
+    if (word.endsWith(']')) found('bracket', end + 1);
+    if (word === '-') found('dash', end + 1);
+    token(position, isVariable(word), end + 1);
+    if (space < 0) break;
+    start = space + 1;
   }
-  const column = (i: number) => texts.length > 0 && variables[i]! >= COVERAGE * texts.length;
-  if (!column(0) && !column(1)) return 0;
-  for (let i = HEADER_TOKENS - 1; i >= 0; i--) if (column(i)) return i + 1;
-  return 0;
 }
