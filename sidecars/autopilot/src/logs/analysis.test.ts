@@ -98,6 +98,9 @@ describe('log analysis', () => {
     const marked = analyzeLogs(baseline, canary, { marks: new Map([[template, 'critical']]) });
     expect(marked).toMatchObject({ failed: true, score: 0 });
     expect(marked.clusters[0]).toMatchObject({ template, mark: 'critical', critical: true });
+    // A template marked critical fails the run from its first line: the mark says one line is news.
+    const once = analyzeLogs(baseline, logs({ info: 100, newError: 1 }), { marks: new Map([[template, 'critical']]) });
+    expect(once).toMatchObject({ failed: true, score: 0 });
   });
 
   it('labels events with user tags and user topics', () => {

@@ -287,8 +287,10 @@ function score(
           : rateRatio >= INCREASE_RATIO && beyondChance[index] === true
             ? 'increased'
             : 'both';
-    // A canary-only cluster counts only when chance does not explain it either (decision 185).
-    const counts = kind === 'increased' || (kind === 'canary-only' && beyondChance[index] === true);
+    // A canary-only cluster counts only when chance does not explain it either (decision 185), or when a user
+    // marked its template critical: that says one line is news.
+    const counts =
+      kind === 'increased' || (kind === 'canary-only' && (beyondChance[index] === true || mark === 'critical'));
     const unexpected = counts && scored && mark !== 'expected' && mark !== 'ignorable';
     const critical = unexpected && (topic === 'CRITICAL' || mark === 'critical');
     let penalty = 0;
