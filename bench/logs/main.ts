@@ -1,9 +1,11 @@
-// `npm run bench:logs -- --data DIR [--only accuracy|speed|memory]`: accuracy of autopilot's log template
+// `npm run bench:logs -- --data DIR [--only accuracy|speed|memory|comparison] [--seed N] [--verbose]`: accuracy of autopilot's log template
 // miner on a Loghub-2k style folder (logpai's GA, PA, FGA, FTA per system and on average), side by side with
 // Drain and Brain from logpai's logparser3 on the same data with the same evaluator, and mining speed against
 // drain3 on the same ≥ 1 M lines in the same run. Speed is lines per CPU second of the mining loop on each
 // side (on a shared machine wall time mostly measures the neighbours), both sides warmed up, in alternating
 // rounds, the median round. The Python peers run in a virtualenv made under .venv/ from pinned versions.
+// The comparison part (comparison.ts) runs the log comparison on healthy and faulty canaries made from each
+// system's raw lines.
 // The last line is one JSON object.
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -12,6 +14,7 @@ import path from 'node:path';
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import { LogComparison, TemplateMiner } from '@isd/autopilot';
+import { comparison } from './comparison';
 import { evaluate, type Accuracy } from './evaluate';
 import { readSystems, type LoghubSystem } from './loghub';
 
@@ -26,6 +29,17 @@ function countFromEnv(name: string, fallback: number): number {
   if (text === undefined || text === '') return fallback;
   const value = Number(text);
   if (!Number.isInteger(value) || value < 1) throw new Error(`${name} must be a positive integer, got ${text}`);
+  return value;
+}
+
+/** `--seed N`: a positive integer, or the default. */
+function countFromArgs(flag: string, fallback: number): number {
+  const at = process.argv.indexOf(flag);
+  if (at < 0) return fallback;
+  const text = process.argv[at + 1];
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < 1)
+    throw new Error(`${flag} must be a positive integer, got ${text ?? 'nothing'}`);
   return value;
 }
 
@@ -264,9 +278,9 @@ function accuracy(dir: string, systems: LoghubSystem[], scratch: string): Record
   };
 }
 
-const PARTS = ['accuracy', 'speed', 'memory'] as const;
+const PARTS = ['accuracy', 'speed', 'memory', 'comparison'] as const;
 
-/** `--only PART` runs one part of the bench (accuracy, speed or memory); all of them without it. */
+/** `--only PART` runs one part of the bench (accuracy, speed, memory or comparison); all of them without it. */
 function parts(): readonly (typeof PARTS)[number][] {
   const at = process.argv.indexOf('--only');
   if (at < 0) return PARTS;
@@ -282,7 +296,7 @@ function main(): void {
   const systems = readSystems(dir);
   if (systems.length === 0) throw new Error(`${dir}: no <System>/<System>_2k.log named in formats.json`);
   console.log(`logs bench: ${systems.length} systems from ${dir}`);
-  ensureVenv();
+  if (run.includes('accuracy') || run.includes('speed')) ensureVenv();
   const scratch = mkdtempSync(path.join(os.tmpdir(), 'bench-logs-'));
   try {
     let result: Record<string, unknown> = run.includes('accuracy') ? accuracy(dir, systems, scratch) : {};
@@ -302,6 +316,8 @@ function main(): void {
       const stream = streamMemory(gc);
       result.streamHeapMB = { lines: STREAM_LINES, afterTenth: stream.afterTenthMB, afterAll: stream.afterAllMB };
     }
+    if (run.includes('comparison'))
+      result.comparison = comparison(systems, countFromArgs('--seed', 1), process.argv.includes('--verbose'));
     console.log(JSON.stringify(result));
   } finally {
     rmSync(scratch, { recursive: true, force: true });

@@ -33,7 +33,12 @@ function logs(canaryExtra: string[]) {
 
 describe('combined metric and log score', () => {
   it('weighs the metric and log scores by the verification weights', () => {
-    const withError = logs(['ERROR order 7 failed: java.lang.IllegalStateException: stock is negative']);
+    // Five lines: up to three new lines at an even split are what chance does (decision 185).
+    const withError = logs(
+      [7, 8, 9, 10, 11].map(
+        (order) => `ERROR order ${order} failed: java.lang.IllegalStateException: stock is negative`,
+      ),
+    );
     expect(withError.score).toBeLessThan(100);
     const even = combineResults(metricResult(100), withError, { metric: 1, log: 1 }, thresholds);
     expect(even.score).toBeCloseTo((100 + withError.score) / 2, 2);
@@ -49,7 +54,7 @@ describe('combined metric and log score', () => {
   });
 
   it('a critical log cluster fails the window whatever the metrics and thresholds say', () => {
-    const fatal = logs(['FATAL out of disk on /var/lib/data']);
+    const fatal = logs(Array.from({ length: 4 }, () => 'FATAL out of disk on /var/lib/data'));
     expect(fatal.failed).toBe(true);
     const result = combineResults(metricResult(100), fatal, { metric: 100, log: 0.01 }, { pass: 0, marginal: 0 });
     expect(result).toMatchObject({ score: 0, classification: 'fail' });

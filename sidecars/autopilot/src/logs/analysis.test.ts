@@ -82,7 +82,8 @@ describe('log analysis', () => {
 
   it('fails the run on a critical cluster, whatever the algorithm', () => {
     for (const algorithm of ALGORITHMS) {
-      const analysis = analyzeLogs(logs({ info: 100 }), logs({ info: 100, critical: 1 }), { algorithm });
+      // Four lines: at an even split up to three new lines are what chance does (decision 185).
+      const analysis = analyzeLogs(logs({ info: 100 }), logs({ info: 100, critical: 4 }), { algorithm });
       expect(analysis).toMatchObject({ failed: true, score: 0 });
       expect(analysis.reasons[0]).toMatch(/critical topic: .*OutOfMemoryError/);
     }
@@ -97,10 +98,14 @@ describe('log analysis', () => {
     const marked = analyzeLogs(baseline, canary, { marks: new Map([[template, 'critical']]) });
     expect(marked).toMatchObject({ failed: true, score: 0 });
     expect(marked.clusters[0]).toMatchObject({ template, mark: 'critical', critical: true });
+    // A template marked critical fails the run from its first line: the mark says one line is news.
+    const once = analyzeLogs(baseline, logs({ info: 100, newError: 1 }), { marks: new Map([[template, 'critical']]) });
+    expect(once).toMatchObject({ failed: true, score: 0 });
   });
 
   it('labels events with user tags and user topics', () => {
-    const analysis = analyzeLogs(logs({ info: 50 }), [...logs({ info: 50 }), 'payment gateway timeout after 30s'], {
+    const timeouts = [30, 31, 32, 33].map((s) => `payment gateway timeout after ${s}s`);
+    const analysis = analyzeLogs(logs({ info: 50 }), [...logs({ info: 50 }), ...timeouts], {
       topics: {
         rules: [{ string: 'timeout', topic: 'ERROR' }],
         tags: [{ pattern: 'payment|checkout', tag: 'payments' }],
@@ -222,5 +227,69 @@ describe('log analysis', () => {
         expect(summary(shuffled)).toEqual(summary(ordered));
       }
     });
+  });
+});
+
+describe('changes beyond chance (decision 185)', () => {
+  // Warning templates that share only `WARN` and `check` (a name of letters per kind: digits would be masked).
+  const name = (kind: number) =>
+    String.fromCharCode(97 + (kind % 26)) + String.fromCharCode(97 + Math.floor(kind / 26));
+  const rare = (kind: number, i: number) => `WARN ${name(kind)}disk ${name(kind)}fan ${name(kind)}link check ${i}`;
+  function side(seed: number, infos: number, warnings: (kind: number) => number, kinds: number): string[] {
+    const lines = logs({ info: infos });
+    for (let kind = 0; kind < kinds; kind++) for (let i = 0; i < warnings(kind); i++) lines.push(rare(kind, i));
+    return shuffle(lines, random(seed));
+  }
+
+  it('does not count a 1 → 10 increase among forty tested warning templates (it counts alone)', () => {
+    const grown = (kind: number) => kind === 0;
+    const baseline = side(1, 1000, (kind) => (grown(kind) ? 1 : 6), 40);
+    const canary = side(2, 1000, (kind) => (grown(kind) ? 10 : 6), 40);
+    const among = analyzeLogs(baseline, canary).clusters.find((c) => c.baselineCount === 1 && c.canaryCount === 10);
+    expect(among).toMatchObject({ kind: 'both', unexpected: false });
+    // The same cluster with no other warning tested: p ≈ 0.006 is below 1 %.
+    const alone = analyzeLogs(
+      side(1, 1000, () => 1, 1),
+      side(2, 1000, () => 10, 1),
+    ).clusters;
+    expect(alone.find((c) => c.topic === 'WARN')).toMatchObject({ kind: 'increased', unexpected: true });
+    // A burst is beyond chance among the forty too.
+    const burst = analyzeLogs(
+      baseline,
+      side(2, 1000, (kind) => (grown(kind) ? 25 : 6), 40),
+    ).clusters;
+    expect(burst.find((c) => c.canaryCount === 25)).toMatchObject({ kind: 'increased', unexpected: true });
+  });
+
+  it('passes a healthy canary whose rare warnings fell on one side by chance, and still finds a new recurring one', () => {
+    // Thirty warning kinds of one or two lines each, every other kind on each side: one distribution.
+    const baseline = side(3, 1000, (kind) => (kind % 2 === 0 ? 1 + (kind % 3 === 0 ? 1 : 0) : 0), 30);
+    const canary = side(4, 1000, (kind) => (kind % 2 === 1 ? 1 + (kind % 3 === 0 ? 1 : 0) : 0), 30);
+    const healthy = analyzeLogs(baseline, canary);
+    expect(healthy.clusters.filter((c) => c.kind === 'canary-only').length).toBeGreaterThan(10);
+    expect(healthy).toMatchObject({ score: 100, failed: false });
+    // A new warning seen eight times stands out even there.
+    const fresh = analyzeLogs(baseline, [
+      ...canary,
+      ...Array.from({ length: 8 }, (_, i) => `WARN replica ${i} lagging behind`),
+    ]);
+    expect(fresh.clusters.filter((c) => c.unexpected).map((c) => c.template)).toEqual([
+      'WARN replica <*> lagging behind',
+    ]);
+  });
+
+  it('counts a new error from its fourth line where errors recur, from its first when the baseline is ten times larger', () => {
+    const even = (n: number) =>
+      analyzeLogs(logs({ info: 500, error: 40 }), logs({ info: 500, error: 40, newError: n }));
+    const newError = (analysis: ReturnType<typeof analyzeLogs>) =>
+      analysis.clusters.find((c) => c.template.includes('IllegalArgumentException'))!;
+    expect(newError(even(1))).toMatchObject({ kind: 'canary-only', unexpected: false });
+    expect(newError(even(2))).toMatchObject({ kind: 'canary-only', unexpected: false });
+    expect(newError(even(3))).toMatchObject({ kind: 'canary-only', unexpected: false });
+    expect(newError(even(4))).toMatchObject({ kind: 'canary-only', unexpected: true });
+    expect(even(4).score).toBeLessThan(100);
+    // One line against a baseline ten times as large: chance puts it on the canary side 1 time in 11.
+    const once = analyzeLogs(logs({ info: 5000, error: 400 }), logs({ info: 500, error: 40, newError: 1 }));
+    expect(newError(once)).toMatchObject({ kind: 'canary-only', unexpected: true });
   });
 });

@@ -2,6 +2,7 @@
 // mined into templates, grouped into clusters per template, classified by topic, compared by rate and
 // scored. The formulas are in docs/log-scoring.md.
 import { incompleteBeta } from '../domain/special';
+import { detectHeader, messageOf } from './header';
 import { TemplateMiner, type MinerOptions, type Template } from './miner';
 import { EventAssembler, eventText } from './multiline';
 import { severity, topicClassifier, type Topic, type TopicOptions } from './topics';
@@ -72,13 +73,73 @@ const FULL_RATIO = 8;
  * An increase must also be more than chance (decision 160): a cluster of 1 line in the baseline and 4 in
  * the canary has doubled, but a healthy canary shows that often. It counts when, were each of the cluster's
  * events as likely on either side as any event (by the sides' sizes), the canary getting this many or more
- * is rarer than this.
+ * is rarer than chance allows over all the clusters tested at once: Benjamini–Hochberg at this false
+ * discovery rate over the scored clusters both sides log (decision 185), as a log of hundreds of templates
+ * shows a few 1 % events in every healthy canary.
  */
-const INCREASE_SIGNIFICANCE = 0.01;
+const INCREASE_FDR = 0.01;
+/**
+ * A cluster only the canary logs counts when chance would leave a cluster of its topic all on the canary side,
+ * with at least as many events, fewer times than this in expectation (decision 185).
+ */
+const NEW_EVENT_CHANCE = 0.1;
 
 /** P(X ≥ canary) for X ~ Binomial(baseline + canary, canary side's share of all events): I_p(k, n − k + 1). */
 function increaseByChance(baseline: number, canary: number, sides: { baseline: number; canary: number }): number {
   return incompleteBeta(sides.canary / (sides.baseline + sides.canary), canary, baseline + 1);
+}
+
+interface ClusterCounts {
+  baseline: number;
+  canary: number;
+  topic: Topic;
+  scored: boolean;
+}
+
+/**
+ * Which clusters changed more than chance explains (decision 185), were each event as likely on either side
+ * as any event (by the sides' sizes):
+ * - an increase, by its one-sided binomial tail, with a Benjamini–Hochberg correction over the scored clusters
+ *   both sides log;
+ * - a canary-only cluster of n events, when the clusters of its topic with at least n events (it among them)
+ *   would leave all their events on the canary side fewer than NEW_EVENT_CHANCE times in expectation,
+ *   Σ share^(events): where the topic's events all recur, a new error counts from its third line at an even
+ *   split (share^3 = 0.125); where the topic is full of rare templates, a new one needs more.
+ */
+function changesBeyondChance(
+  clusters: readonly ClusterCounts[],
+  sides: { baseline: number; canary: number },
+): boolean[] {
+  const result = clusters.map(() => false);
+  const share = sides.canary / (sides.baseline + sides.canary);
+  const tested = clusters
+    .map((c, index) => ({ index, c }))
+    .filter(({ c }) => c.scored && c.baseline > 0 && c.canary > 0)
+    .map(({ index, c }) => ({ index, p: increaseByChance(c.baseline, c.canary, sides) }))
+    .sort((a, b) => a.p - b.p);
+  let significant = 0;
+  for (let k = 1; k <= tested.length; k++) if (tested[k - 1]!.p <= (k / tested.length) * INCREASE_FDR) significant = k;
+  for (let k = 0; k < significant; k++) result[tested[k]!.index] = true;
+
+  // Events of one topic, in clusters of each size: the chance terms of a canary-only cluster of n events.
+  const sizes = new Map<Topic, number[]>();
+  for (const c of clusters) {
+    const list = sizes.get(c.topic) ?? [];
+    list.push(c.baseline + c.canary);
+    sizes.set(c.topic, list);
+  }
+  for (const [index, c] of clusters.entries()) {
+    if (c.baseline > 0 || c.canary === 0) continue;
+    // Without a baseline (autonomous) every canary cluster is new.
+    if (sides.baseline === 0) {
+      result[index] = true;
+      continue;
+    }
+    let expected = 0;
+    for (const events of sizes.get(c.topic)!) if (events >= c.canary) expected += share ** events;
+    result[index] = expected < NEW_EVENT_CHANCE;
+  }
+  return result;
 }
 
 interface Side {
@@ -108,9 +169,9 @@ export class LogComparison {
   }
 
   private addEvent(side: 'baseline' | 'canary', event: string[]): void {
-    // Kept by masked text: lines that differ only in their variables share one entry.
+    // Kept by masked text: lines that differ only in their variables share one entry. Templates are mined in
+    // finish(), once the header of the lines is known.
     const text = this.miner.mask(eventText(event));
-    this.miner.addMasked(text);
     this.totals[side]++;
     let entry = this.texts.get(text);
     if (!entry) {
@@ -127,7 +188,15 @@ export class LogComparison {
       const last = this.assemblers[side].flush();
       if (last) this.addEvent(side, last);
     }
-    return score(this.miner, this.texts, this.totals, this.options);
+    // The message of each event (its header cut off) is what the miner learns and what names the cluster.
+    const header = detectHeader(this.texts.keys());
+    const messages = new Map<string, string>();
+    for (const [text, entry] of this.texts) {
+      const message = messageOf(text, header);
+      messages.set(text, message);
+      for (let n = entry.baseline.count + entry.canary.count; n > 0; n--) this.miner.addMasked(message);
+    }
+    return score(this.miner, messages, this.texts, this.totals, this.options);
   }
 }
 
@@ -156,6 +225,7 @@ export async function analyzeLogStreams(
 
 function score(
   miner: TemplateMiner,
+  messages: ReadonlyMap<string, string>,
   texts: ReadonlyMap<string, { baseline: Side; canary: Side; example: string }>,
   sides: { baseline: number; canary: number },
   options: LogAnalysisOptions,
@@ -164,7 +234,7 @@ function score(
   const sensitivity = options.sensitivity ?? 'high';
   const examplesPerSide = options.examplesPerSide ?? 3;
   const classifier = topicClassifier(options.topics);
-  const templates = eventTemplates(miner, texts);
+  const templates = eventTemplates(miner, messages, texts);
   const byTemplate = new Map<string, { baseline: Side; canary: Side; texts: string[] }>();
   for (const [text, entry] of texts) {
     const template = templates.get(text)!;
@@ -182,8 +252,7 @@ function score(
   }
 
   const weights = TOPIC_WEIGHTS[sensitivity];
-  const clusters: LogCluster[] = [];
-  for (const [template, c] of byTemplate) {
+  const candidates = [...byTemplate].map(([template, c]) => {
     // The most severe topic of any example: a template can hide the word that made one line an error.
     let topic: Topic = classifier.classify(template).topic;
     const tags = new Set<string>();
@@ -192,6 +261,21 @@ function score(
       if (severity(found.topic) > severity(topic)) topic = found.topic;
       for (const tag of found.tags) tags.add(tag);
     }
+    const mark = options.marks?.get(template);
+    const scored = topic !== 'INFO' || options.infoScoring === true || mark === 'critical';
+    return { template, c, topic, tags, mark, scored };
+  });
+  const beyondChance = changesBeyondChance(
+    candidates.map((k) => ({
+      baseline: k.c.baseline.count,
+      canary: k.c.canary.count,
+      topic: k.topic,
+      scored: k.scored,
+    })),
+    sides,
+  );
+  const clusters: LogCluster[] = [];
+  for (const [index, { template, c, topic, tags, mark, scored }] of candidates.entries()) {
     const baselineRate = sides.baseline === 0 ? 0 : c.baseline.count / sides.baseline;
     const canaryRate = sides.canary === 0 ? 0 : c.canary.count / sides.canary;
     const rateRatio = baselineRate === 0 ? (canaryRate === 0 ? 0 : Infinity) : canaryRate / baselineRate;
@@ -200,14 +284,14 @@ function score(
         ? 'baseline-only'
         : c.baseline.count === 0
           ? 'canary-only'
-          : rateRatio >= INCREASE_RATIO &&
-              increaseByChance(c.baseline.count, c.canary.count, sides) < INCREASE_SIGNIFICANCE
+          : rateRatio >= INCREASE_RATIO && beyondChance[index] === true
             ? 'increased'
             : 'both';
-    const mark = options.marks?.get(template);
-    const scored = topic !== 'INFO' || options.infoScoring === true || mark === 'critical';
-    const unexpected =
-      (kind === 'canary-only' || kind === 'increased') && scored && mark !== 'expected' && mark !== 'ignorable';
+    // A canary-only cluster counts only when chance does not explain it either (decision 185), or when a user
+    // marked its template critical: that says one line is news.
+    const counts =
+      kind === 'increased' || (kind === 'canary-only' && (beyondChance[index] === true || mark === 'critical'));
+    const unexpected = counts && scored && mark !== 'expected' && mark !== 'ignorable';
     const critical = unexpected && (topic === 'CRITICAL' || mark === 'critical');
     let penalty = 0;
     if (unexpected && !critical) {
@@ -265,13 +349,14 @@ function score(
  */
 function eventTemplates(
   miner: TemplateMiner,
+  messages: ReadonlyMap<string, string>,
   texts: ReadonlyMap<string, { baseline: Side; canary: Side }>,
 ): Map<string, string> {
   const matched = new Map<string, Template | undefined>();
   // Per template id and event-word position: the values seen on each side.
   const words = new Map<string, { baseline: Set<string>; canary: Set<string> }>();
   for (const [text, entry] of texts) {
-    const event = miner.matchMasked(text);
+    const event = miner.matchMasked(messages.get(text)!);
     matched.set(text, event);
     const generic = event && miner.template(event.id);
     if (!event || !generic || generic.template === event.template) continue;
@@ -291,7 +376,7 @@ function eventTemplates(
   const templates = new Map<string, string>();
   for (const [text, event] of matched) {
     if (!event) {
-      templates.set(text, text);
+      templates.set(text, messages.get(text)!);
       continue;
     }
     const generic = miner.template(event.id)!;

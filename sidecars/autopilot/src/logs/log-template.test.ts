@@ -120,7 +120,8 @@ describe('log templates', () => {
       { clusterKey: clusterKey(slow), mark: 'expected', user: 'alice@example.com', atMs: Date.UTC(2026, 0, 2) },
     ];
     const baseline = Array.from({ length: 50 }, (_, i) => `INFO ok ${i}`);
-    const canary = [...baseline, 'ERROR IllegalArgumentException: bad <b>input</b> 7', 'WARN slow <script> took 5 ms'];
+    const errors = [7, 8, 9, 10].map((n) => `ERROR IllegalArgumentException: bad <b>input</b> ${n}`);
+    const canary = [...baseline, ...errors, 'WARN slow <script> took 5 ms'];
     const analysis = analyzeLogs(baseline, canary, analysisOptions(template, marks));
     expect(analysis.clusters.find((c) => c.template === slow)).toMatchObject({ mark: 'expected', unexpected: false });
     const stored = storedLogAnalysis(analysis, {

@@ -1,0 +1,212 @@
+// The log comparison (`LogComparison`: canary against baseline) on each Loghub system's raw lines, whole lines
+// with their headers as a log provider returns them. Cases are made from the system's own lines at run time,
+// seeded, so nothing of a corpus is kept in the repository:
+// - healthy: the even lines as baseline, the odd lines as canary (one distribution); and a second healthy
+//   split that sends each line to either side by a seeded coin;
+// - new error ×5: the healthy split, plus five copies of random canary lines whose message (the log format's
+//   Content field) is replaced by `<level>: cannot allocate N bytes for request queue K`, the level word in
+//   the system's own spelling;
+// - warning burst ×20: the healthy split, plus one existing warning line (by the default topics) of a rare
+//   event (ground truth: at most BURST_EVENT_LINES lines in the whole log) repeated 20 times in the canary.
+// A healthy case should pass; the other two should not. Verdicts use the gate's usual thresholds; a faulty
+// case is "caught" when it does not pass, and the table marks whether the added lines are in an unexpected
+// cluster (+) or not (−), so a catch made only by other clusters' noise shows.
+import { analyzeLogs, createRandom, topicClassifier, type LogAnalysis, type Random } from '@isd/autopilot';
+import { logFormatRegex, readLogLines, type LoghubSystem } from './loghub';
+
+/** The verification gate's usual thresholds: a score of PASS or more passes, MARGINAL or more is marginal. */
+const PASS = 80;
+const MARGINAL = 60;
+const NEW_ERROR_LINES = 5;
+const BURST_LINES = 20;
+/** A burst is of a rare warning: its event has at most this many lines in the whole log, so 20 more at least doubles it. */
+const BURST_EVENT_LINES = 20;
+
+export const CASES = ['healthy', 'healthy-random', 'new-error', 'warning-burst'] as const;
+export type CaseName = (typeof CASES)[number];
+
+export interface CaseResult {
+  score: number;
+  failed: boolean;
+  verdict: 'pass' | 'marginal' | 'fail';
+  /** The unexpected clusters, worst first (kind, topic, counts, template). */
+  unexpected: string[];
+  /** For a case that added lines: whether an unexpected cluster holds them (not only other clusters' noise). */
+  flagged?: boolean;
+}
+
+export type SystemResult = Partial<Record<CaseName, CaseResult | null>>;
+
+interface Case {
+  baseline: string[];
+  canary: string[];
+  /** The lines the case added to the canary (a new error, a burst). */
+  injected?: string[];
+}
+
+/** The baseline and canary of each case for one system; null for a case the system has no line for. */
+export function comparisonCases(system: LoghubSystem, seed: number): Record<CaseName, Case | null> {
+  const lines = readLogLines(system.logFile).map((line) => line.trim());
+  const random = createRandom(seed);
+  const baseline = lines.filter((_, i) => i % 2 === 0);
+  const canary = lines.filter((_, i) => i % 2 === 1);
+  const coin: Case = { baseline: [], canary: [] };
+  for (const line of lines) (random.next() < 0.5 ? coin.baseline : coin.canary).push(line);
+  return {
+    healthy: { baseline, canary },
+    'healthy-random': coin,
+    'new-error': withNewError(system, baseline, canary, random),
+    'warning-burst': burst(system, lines, baseline, canary, random),
+  };
+}
+
+/** Five copies of random canary lines, each with its message replaced by a new error in the system's spelling. */
+function withNewError(system: LoghubSystem, baseline: string[], canary: readonly string[], random: Random): Case {
+  const { regex } = logFormatRegex(system.format.log_format);
+  const withIndices = new RegExp(regex.source, 'd');
+  const level = errorSpelling(canary);
+  const out = [...canary];
+  const injected: string[] = [];
+  for (let n = 0; n < NEW_ERROR_LINES; n++) {
+    const at = random.integer(0, out.length - 1);
+    const line = out[at]!;
+    const content = (
+      withIndices.exec(line) as (RegExpExecArray & { indices?: { groups?: Record<string, [number, number]> } }) | null
+    )?.indices?.groups?.Content;
+    if (!content) throw new Error(`${system.name}: line does not match its log_format: ${line}`);
+    const message = `${level}: cannot allocate ${random.integer(1, 1 << 20)} bytes for request queue ${random.integer(1, 64)}`;
+    injected.push(line.slice(0, content[0]) + message + line.slice(content[1]));
+    out.splice(at + 1, 0, injected[injected.length - 1]!);
+  }
+  return { baseline, canary: out, injected };
+}
+
+/**
+ * How the system writes the level word: its most frequent spelling of `error`; a system that never writes it
+ * gets the case of its other level words (`INFO`/`WARN` → `ERROR`, `Warning` → `Error`), else `error`.
+ */
+export function errorSpelling(lines: readonly string[]): string {
+  const spellings = new Map<string, number>();
+  const count = (pattern: RegExp) => {
+    spellings.clear();
+    for (const line of lines)
+      for (const match of line.matchAll(pattern)) spellings.set(match[0], (spellings.get(match[0]) ?? 0) + 1);
+    return [...spellings].sort((a, b) => b[1] - a[1])[0]?.[0];
+  };
+  const error = count(/\berror\b/gi);
+  if (error) return error;
+  const other = count(/\b(?:info|warn|warning|debug|notice)\b/gi);
+  if (!other) return 'error';
+  if (other === other.toUpperCase()) return 'ERROR';
+  if (other[0] === other[0]!.toUpperCase()) return 'Error';
+  return 'error';
+}
+
+function burst(
+  system: LoghubSystem,
+  lines: readonly string[],
+  baseline: string[],
+  canary: readonly string[],
+  random: Random,
+): Case | null {
+  const classifier = topicClassifier();
+  const eventLines = new Map<string, number>();
+  for (const template of system.templates) eventLines.set(template, (eventLines.get(template) ?? 0) + 1);
+  const warnings = lines.filter((line) => classifier.classify(line).topic === 'WARN');
+  if (warnings.length === 0) return null;
+  const rare = lines.filter(
+    (line, i) =>
+      classifier.classify(line).topic === 'WARN' && eventLines.get(system.templates[i]!)! <= BURST_EVENT_LINES,
+  );
+  const pool = rare.length > 0 ? rare : warnings;
+  const line = pool[random.integer(0, pool.length - 1)]!;
+  const out = [...canary];
+  const at = random.integer(0, out.length);
+  out.splice(at, 0, ...Array.from({ length: BURST_LINES }, () => line));
+  return { baseline, canary: out, injected: [line] };
+}
+
+function verdict(analysis: LogAnalysis): CaseResult['verdict'] {
+  if (analysis.failed || analysis.score < MARGINAL) return 'fail';
+  return analysis.score < PASS ? 'marginal' : 'pass';
+}
+
+export function runCase(c: Case): CaseResult {
+  // Every example kept, so the clusters holding the added lines can be found.
+  const analysis = analyzeLogs(c.baseline, c.canary, { examplesPerSide: Number.MAX_SAFE_INTEGER });
+  const injected = new Set(c.injected);
+  return {
+    ...(c.injected
+      ? { flagged: analysis.clusters.some((k) => k.unexpected && k.examples.canary.some((line) => injected.has(line))) }
+      : {}),
+    score: analysis.score,
+    failed: analysis.failed,
+    verdict: verdict(analysis),
+    unexpected: analysis.clusters
+      .filter((cluster) => cluster.unexpected)
+      .map(
+        (cluster) =>
+          `${cluster.critical ? 'CRITICAL ' : ''}${cluster.kind} ${cluster.topic} ${cluster.baselineCount}→${cluster.canaryCount}: ${cluster.template.slice(0, 120)}`,
+      ),
+  };
+}
+
+/** Runs every case on every system and prints a table; returns the JSON part of the bench's result. */
+export function comparison(systems: readonly LoghubSystem[], seed: number, verbose: boolean): Record<string, unknown> {
+  const results: Record<string, SystemResult> = {};
+  const cell = (r: CaseResult | null | undefined) =>
+    r
+      ? `${r.failed ? 'failed' : r.score.toFixed(0)} ${r.verdict}${r.flagged === undefined ? '' : r.flagged ? ' +' : ' -'}`
+      : '(no line)';
+  console.log(
+    `log comparison, seed ${seed}: score and verdict (pass ≥ ${PASS}, marginal ≥ ${MARGINAL}; failed = critical)`,
+  );
+  console.log(`system       ${CASES.map((c) => c.padEnd(16)).join(' ')}`);
+  for (const system of systems) {
+    const cases = comparisonCases(system, seed);
+    const result: SystemResult = {};
+    for (const name of CASES) result[name] = cases[name] && runCase(cases[name]);
+    results[system.name] = result;
+    console.log(`${system.name.padEnd(12)} ${CASES.map((c) => cell(result[c]).padEnd(16)).join(' ')}`);
+    if (verbose)
+      for (const name of CASES)
+        for (const line of result[name]?.unexpected.slice(0, 6) ?? []) console.log(`    ${name}: ${line}`);
+  }
+  const all = Object.values(results);
+  const count = (name: CaseName, want: (r: CaseResult) => boolean) => {
+    const present = all.map((r) => r[name]).filter((r): r is CaseResult => !!r);
+    return { of: present.length, count: present.filter(want).length };
+  };
+  const summary = {
+    healthyPass: count('healthy', (r) => r.verdict === 'pass'),
+    healthyRandomPass: count('healthy-random', (r) => r.verdict === 'pass'),
+    newErrorCaught: count('new-error', (r) => r.verdict !== 'pass'),
+    newErrorFlagged: count('new-error', (r) => r.flagged === true),
+    burstCaught: count('warning-burst', (r) => r.verdict !== 'pass'),
+    burstFlagged: count('warning-burst', (r) => r.flagged === true),
+  };
+  const mean = (name: CaseName) => {
+    const present = all.map((r) => r[name]).filter((r): r is CaseResult => !!r);
+    return Math.round((present.reduce((sum, r) => sum + (r.failed ? 0 : r.score), 0) / present.length) * 10) / 10;
+  };
+  console.log(
+    `healthy pass ${summary.healthyPass.count}/${summary.healthyPass.of} (mean ${mean('healthy')}), ` +
+      `healthy-random pass ${summary.healthyRandomPass.count}/${summary.healthyRandomPass.of} (mean ${mean('healthy-random')}), ` +
+      `new error caught ${summary.newErrorCaught.count}/${summary.newErrorCaught.of} ` +
+      `(its lines in an unexpected cluster: ${summary.newErrorFlagged.count}), ` +
+      `warning burst caught ${summary.burstCaught.count}/${summary.burstCaught.of} ` +
+      `(its lines in an unexpected cluster: ${summary.burstFlagged.count})`,
+  );
+  const compact = Object.fromEntries(
+    Object.entries(results).map(([name, r]) => [
+      name,
+      Object.fromEntries(
+        CASES.map((c) => [
+          c,
+          r[c] ? { score: r[c].score, failed: r[c].failed, verdict: r[c].verdict, flagged: r[c].flagged } : null,
+        ]),
+      ),
+    ]),
+  );
+  return { seed, systems: compact, summary };
+}
