@@ -168,8 +168,10 @@ describe('numbers as OPA has them', () => {
     // The literal prints as written, as OPA keeps its text; its value is the exact integer.
     expect(toJSONText(policy('x := 1e309').evaluateValue('data.b.x')!)).toBe('1e309');
     expect(toJSONText(policy('x := 1e309 + 0').evaluateValue('data.b.x')!)).toBe('1' + '0'.repeat(309));
-    expect(policy('x := json.marshal(json.unmarshal("[2e308]"))').evaluate('data.b.x')).toBe(
-      '[2' + '0'.repeat(308) + ']',
+    // json.unmarshal keeps the text as OPA does; the value is the exact integer.
+    expect(policy('x := json.marshal(json.unmarshal("[2e308]"))').evaluate('data.b.x')).toBe('[2e308]');
+    expect(toJSONText(policy('x := json.unmarshal("[2e308]")[0] + 0').evaluateValue('data.b.x')!)).toBe(
+      '2' + '0'.repeat(308),
     );
     // to_number parses like Go's strconv.ParseFloat, as OPA does: beyond float64 is an error there.
     expect(() => policy('x := to_number("1e309")').evaluate('data.b.x', { strictBuiltinErrors: true })).toThrow(
