@@ -78,4 +78,12 @@ x := json.marshal([input, sprintf("%v %v %v %v", [input.n, input.f, input.big, i
       '[1.0,2e308,-0,1E3,0.10]',
     );
   });
+
+  it("reads YAML numbers as go-yaml does (float64), then writes them as OPA's JSON step", () => {
+    const policy = compile([{ name: 't.rego', source: 'package t\nx := json.marshal(yaml.unmarshal(input.s))\n' }]);
+    const yaml = 'b: 123456789012345678901234567890\nv: -9223372036854775809\nk: 1e21\nj: 4e20\ny: 1e400\nn: 1.0';
+    expect(policy.evaluate('data.t.x', { input: { s: yaml } })).toBe(
+      '{"b":1.2345678901234568e+29,"j":400000000000000000000,"k":1e+21,"n":1,"v":-9223372036854776000,"y":"1e400"}',
+    );
+  });
 });
