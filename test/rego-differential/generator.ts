@@ -60,6 +60,10 @@ const NUMBERS = [
   '-0',
   '2.50',
   '0.1234567890123456789',
+  // The int32 window's edges, where OPA's arithmetic changes representation.
+  '2147483647',
+  '-2147483648',
+  '1e-7',
 ];
 const STRINGS = ['""', '"a"', '"abc"', '"A b"', '"é"', '"😀x"', '"NaN"', '"1e3"', '" 12 "', '"a,b,c"', '"-1"', '"\\n"'];
 const INPUT_STRINGS = ['', 'a', 'abc', 'Héllo', '😀', 'NaN', 'Infinity', '1e3', ' 12 ', 'a,b', '0x1F', '-0'];

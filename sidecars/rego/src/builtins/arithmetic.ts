@@ -55,7 +55,7 @@ export function fromFloat(f: bf.BigFloat): number | bigint | NumberText {
 
 interface BinaryOp {
   /** On ints of the int32 window; undefined continues with the wider forms (a division with a remainder). */
-  small: (x: number, y: number) => number | undefined;
+  small: (x: number, y: number) => number | bigint | undefined;
   /** On integers of any size; absent when the operation is not exact on integers. */
   exact?: (x: bigint, y: bigint) => bigint;
   float?: (x: bf.BigFloat, y: bf.BigFloat) => bf.BigFloat;
@@ -90,7 +90,16 @@ export const minus = (a: Num, b: Num) =>
   evalBinary({ small: (x, y) => x - y, exact: (x, y) => x - y, float: (x, y) => bf.sub(x, y) }, a, b);
 
 export const multiply = (a: Num, b: Num) =>
-  evalBinary({ small: (x, y) => x * y, exact: (x, y) => x * y, float: (x, y) => bf.mul(x, y) }, a, b);
+  evalBinary(
+    {
+      // int32 × int32 fits an int64 but not always a float64's 53 bits.
+      small: (x, y) => (Number.isSafeInteger(x * y) ? x * y : BigInt(x) * BigInt(y)),
+      exact: (x, y) => x * y,
+      float: (x, y) => bf.mul(x, y),
+    },
+    a,
+    b,
+  );
 
 export const divide = (a: Num, b: Num) =>
   evalBinary(
