@@ -60,6 +60,9 @@ describe('arithmetic as OPA computes it', () => {
     ['product([0.1, 0.2, 3])', '0.06'],
     ['product([2, 2.5])', '5'],
     ['1.5e308 * 10.5', '1575' + '0'.repeat(306)],
+    // units.parse writes a fraction with ten decimals (big.Rat's FloatString(10)); it is carried on.
+    ['units.parse("500m")', '0.5000000000'],
+    ['units.parse("1m") * 3', '0.0029999999999999999998'],
   ])('%s is %s', (expr, want) => {
     expect(marshal(expr)).toBe(want);
   });
