@@ -34,6 +34,15 @@ describe('big.Float', () => {
     expect(bf.cmp(parse('-0'), parse('0'))).toBe(0);
   });
 
+  it('prints far exponents from their first digits only, and refuses beyond 10^±100000', () => {
+    // Go's text (it expands all 100,000 digits to get there).
+    expect(bf.text(bf.mul(parse('1e-100000'), parse('3')), 'g')).toBe('3e-100000');
+    expect(bf.text(bf.quo(parse('1e-99999'), parse('7')), 'g')).toBe('1.4285714285714285715e-100000');
+    // 1.5e10000 at 64 bits is a little below it.
+    expect(bf.text(bf.mul(parse('1.5e10000'), parse('3')), 'f')).toBe('44999999999999999998' + '0'.repeat(9981));
+    expect(bf.parseFloatText('1e-100001')).toBeUndefined();
+  });
+
   it('truncates toward zero and knows integers', () => {
     expect(bf.truncate(parse('-2.7'))).toBe(-2n);
     expect(bf.truncate(parse('1e20'))).toBe(100000000000000000000n);

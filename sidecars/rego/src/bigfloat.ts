@@ -73,8 +73,8 @@ function pow5(n: number, prec: number): BigFloat {
   return z;
 }
 
-/** Largest decimal exponent accepted; Go refuses exponents beyond its own int32 range. */
-const MAX_DECIMAL_EXPONENT = 1_000_000;
+/** Largest decimal exponent accepted (Go's limit is its int32 binary exponent; this bounds the work). */
+const MAX_DECIMAL_EXPONENT = 100_000;
 
 /**
  * Parses a number's text (JSON syntax, also a leading `+`) as Float.SetString does at precision `prec`:
@@ -165,25 +165,58 @@ export function truncate(x: BigFloat): bigint {
   return x.neg ? -m : m;
 }
 
-/** The exact decimal of mant × 2^exp: digits without trailing zeros, the point `point` digits from the left. */
+/**
+ * The decimal of mant × 2^exp: its first digits (at most `limit`, trailing zeros dropped), the point `point`
+ * digits from the left, and whether nonzero digits follow the ones kept. Go expands the whole exact decimal;
+ * the shortest-text search never looks further than the precision's digits, and `more` answers the one
+ * question it asks beyond them (is this the last digit?), so `1e-100000` costs no 100,000-digit expansion.
+ */
 interface Decimal {
   digits: string;
   point: number;
+  more: boolean;
 }
 
-function decimalOf(mant: bigint, exp: number): Decimal {
-  if (mant === 0n) return { digits: '', point: 0 };
-  let text: string;
-  let point: number;
-  if (exp >= 0) {
-    text = (mant << BigInt(exp)).toString();
-    point = text.length;
-  } else {
-    // mant / 2^k = mant × 5^k / 10^k
-    text = (mant * 5n ** BigInt(-exp)).toString();
-    point = text.length + exp;
+const pow10Cache = new Map<number, bigint>();
+
+function pow10(n: number): bigint {
+  let p = pow10Cache.get(n);
+  if (p === undefined) {
+    p = 10n ** BigInt(n);
+    if (pow10Cache.size >= 16) pow10Cache.clear();
+    pow10Cache.set(n, p);
   }
-  return { digits: text.replace(/0+$/, ''), point };
+  return p;
+}
+
+function decimalOf(mant: bigint, exp: number, limit: number): Decimal {
+  if (mant === 0n) return { digits: '', point: 0, more: false };
+  // The value lies in [2^(bits-1), 2^bits): its decimal point is at about (bits-1)·log10(2) + 1.
+  const bits = bitLength(mant) + exp;
+  const scale = limit + 2 - (Math.floor((bits - 1) * Math.LOG10E * Math.LN2) + 1);
+  // q = floor(mant × 2^exp × 10^scale), with at least `limit` digits; `more` if anything was cut off.
+  let num = exp >= 0 ? mant << BigInt(exp) : mant;
+  if (scale >= 0) num *= pow10(scale);
+  let q = num;
+  let more = false;
+  if (exp < 0) {
+    const shift = BigInt(-exp);
+    q = num >> shift;
+    more = (num & ((1n << shift) - 1n)) !== 0n;
+  }
+  if (scale < 0) {
+    const den = pow10(-scale);
+    const r = q % den;
+    q /= den;
+    more ||= r !== 0n;
+  }
+  let text = q.toString();
+  const point = text.length - scale;
+  if (text.length > limit) {
+    more ||= /[1-9]/.test(text.slice(limit));
+    text = text.slice(0, limit);
+  }
+  return { digits: text.replace(/0+$/, ''), point, more };
 }
 
 const digitAt = (d: Decimal, i: number): string => (i >= 0 && i < d.digits.length ? (d.digits[i] as string) : '0');
@@ -191,26 +224,28 @@ const digitAt = (d: Decimal, i: number): string => (i >= 0 && i < d.digits.lengt
 function roundUp(d: Decimal, n: number): Decimal {
   if (n < 0 || n >= d.digits.length) return d;
   while (n > 0 && (d.digits[n - 1] as string) >= '9') n--;
-  if (n === 0) return { digits: '1', point: d.point + 1 };
+  if (n === 0) return { digits: '1', point: d.point + 1, more: false };
   const last = String.fromCharCode((d.digits.charCodeAt(n - 1) as number) + 1);
-  return { digits: d.digits.slice(0, n - 1) + last, point: d.point };
+  return { digits: d.digits.slice(0, n - 1) + last, point: d.point, more: false };
 }
 
 function roundDown(d: Decimal, n: number): Decimal {
   if (n < 0 || n >= d.digits.length) return d;
   const digits = d.digits.slice(0, n).replace(/0+$/, '');
-  return { digits, point: digits === '' ? 0 : d.point };
+  return { digits, point: digits === '' ? 0 : d.point, more: false };
 }
 
 function roundNearest(d: Decimal, n: number): Decimal {
   if (n < 0 || n >= d.digits.length) return d;
   const c = d.digits[n] as string;
-  const up =
-    c === '5' && n + 1 === d.digits.length
-      ? n > 0 && ((d.digits.charCodeAt(n - 1) as number) - 48) % 2 === 1
-      : c >= '5';
+  // Exactly halfway only when the 5 is the last digit of the whole decimal.
+  const halfway = c === '5' && n + 1 === d.digits.length && !d.more;
+  const up = halfway ? n > 0 && ((d.digits.charCodeAt(n - 1) as number) - 48) % 2 === 1 : c >= '5';
   return up ? roundUp(d, n) : roundDown(d, n);
 }
+
+/** Digits enough for any shortest text at precision prec (prec·log10(2) and a margin). */
+const digitsFor = (prec: number): number => Math.ceil(prec * Math.LOG10E * Math.LN2) + 10;
 
 /** The shortest decimal that reads back as x at x's precision (big.Float's roundShortest, step by step). */
 function shortest(x: BigFloat, d: Decimal): Decimal {
@@ -219,16 +254,18 @@ function shortest(x: BigFloat, d: Decimal): Decimal {
   const s = bitLength(x.mant) - (x.prec + 1);
   const mant = s < 0 ? x.mant << BigInt(-s) : x.mant >> BigInt(s);
   const exp = x.exp + s;
-  const lower = decimalOf(mant - 1n, exp);
-  const upper = decimalOf(mant + 1n, exp);
+  const limit = digitsFor(x.prec);
+  const lower = decimalOf(mant - 1n, exp, limit);
+  const upper = decimalOf(mant + 1n, exp, limit);
   // The bounds round to x only when its mantissa is even.
   const inclusive = (mant & 2n) === 0n;
   for (let i = 0; i < d.digits.length; i++) {
     const l = digitAt(lower, i);
     const m = d.digits[i] as string;
     const u = digitAt(upper, i);
-    const okDown = l !== m || (inclusive && i + 1 === lower.digits.length);
-    const okUp = m !== u && (inclusive || m.charCodeAt(0) + 1 < u.charCodeAt(0) || i + 1 < upper.digits.length);
+    const okDown = l !== m || (inclusive && i + 1 === lower.digits.length && !lower.more);
+    const okUp =
+      m !== u && (inclusive || m.charCodeAt(0) + 1 < u.charCodeAt(0) || i + 1 < upper.digits.length || upper.more);
     if (okDown && okUp) return roundNearest(d, i + 1);
     if (okDown) return roundDown(d, i + 1);
     if (okUp) return roundUp(d, i + 1);
@@ -257,7 +294,7 @@ function formatF(d: Decimal, prec: number): string {
  * with one when the exponent is below −4 or at least 6 (`3e-07`, `1.2345675e+06`).
  */
 export function text(x: BigFloat, format: 'f' | 'g'): string {
-  const d = shortest(x, decimalOf(x.mant, x.exp));
+  const d = shortest(x, decimalOf(x.mant, x.exp, digitsFor(x.prec)));
   const sign = x.neg ? '-' : '';
   if (format === 'f') return sign + formatF(d, Math.max(d.digits.length - d.point, 0));
   const prec = d.digits.length;
