@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { createLogger, startService } from '@isd/kit';
-import { compile, valueFromJSON } from '@isd/rego';
+import { compile, parseJSONText, valueFromJSON } from '@isd/rego';
 import { requireTool } from '@isd/test-support';
 import { saporConfigSchema, saporService } from '@isd/sapor';
 import { examplesRoot, exampleModules, policyCases, repoRoot, type PolicyCase } from './cases';
@@ -34,11 +34,20 @@ type Json = any; // eslint-disable-line @typescript-eslint/no-explicit-any -- op
 type CaseMedians = Map<string, number>;
 
 /**
- * Times every case: `perCase` with the input converted to Rego values in each evaluation (what the service
- * pays), `perCaseParsedInput` with it converted once before timing, as `opa bench` does (it parses `-i` into
- * an AST value once, `rego.ParsedInput`), so the OPA comparison times the same work on both sides.
+ * Times every case: `perCase` with the input parsed from its JSON text in each evaluation (parseJSONText,
+ * which keeps numbers' texts as OPA does: what the service pays), `perCaseParsedInput` with it converted
+ * once before timing, as `opa bench` does (it parses `-i` into an AST value once, `rego.ParsedInput`), so the
+ * OPA comparison times the same work on both sides. `inputParseRatio` compares parseJSONText with the
+ * lossy JSON.parse + valueFromJSON it replaces, on the same texts in the same run (geometric mean of the
+ * per-case median ratios; above 1 is slower).
  */
-function benchEvaluation(): { medianMs: number; p99Ms: number; perCase: CaseMedians; perCaseParsedInput: CaseMedians } {
+function benchEvaluation(): {
+  medianMs: number;
+  p99Ms: number;
+  perCase: CaseMedians;
+  perCaseParsedInput: CaseMedians;
+  inputParseRatio: number;
+} {
   const compileStarted = process.hrtime.bigint();
   const compiled = compile(exampleModules());
   const compileMs = Number(process.hrtime.bigint() - compileStarted) / 1e6;
@@ -59,12 +68,24 @@ function benchEvaluation(): { medianMs: number; p99Ms: number; perCase: CaseMedi
     return times.sort((a, b) => a - b);
   };
   process.stdout.write(`${'case'.padEnd(44)} ${'median ms'.padStart(10)} ${'p99 ms'.padStart(10)}  result\n`);
+  const parseRatios: number[] = [];
   for (const example of policyCases()) {
     const options = { input: example.input, nowNs: example.nowNs, budget: { maxSteps: 1_000_000, timeoutMs: 1_000 } };
     const result = compiled.evaluate(example.document, options);
     if (result === undefined)
       throw new Error(`${example.name}: ${example.document} is undefined; the benchmark input is wrong`);
-    const times = time(() => compiled.evaluate(example.document, options));
+    const inputText = JSON.stringify(example.input);
+    const times = time(() => compiled.evaluate(example.document, { ...options, input: parseJSONText(inputText) }));
+    parseRatios.push(
+      quantile(
+        time(() => parseJSONText(inputText)),
+        0.5,
+      ) /
+        quantile(
+          time(() => valueFromJSON(JSON.parse(inputText))),
+          0.5,
+        ),
+    );
     all.push(...times);
     perCase.set(example.name, quantile(times, 0.5));
     const parsed = { ...options, input: valueFromJSON(example.input) };
@@ -81,7 +102,11 @@ function benchEvaluation(): { medianMs: number; p99Ms: number; perCase: CaseMedi
     );
   }
   all.sort((a, b) => a - b);
-  return { medianMs: quantile(all, 0.5), p99Ms: quantile(all, 0.99), perCase, perCaseParsedInput };
+  const inputParseRatio = Math.exp(parseRatios.reduce((sum, r) => sum + Math.log(r), 0) / parseRatios.length);
+  process.stdout.write(
+    `input from JSON text keeping number texts: ${inputParseRatio.toFixed(2)}× the time of JSON.parse + valueFromJSON\n`,
+  );
+  return { medianMs: quantile(all, 0.5), p99Ms: quantile(all, 0.99), perCase, perCaseParsedInput, inputParseRatio };
 }
 
 /** Cases OPA cannot time like ours: with http.send allowed, `opa` makes the request to GitHub. */
@@ -285,7 +310,7 @@ async function main(): Promise<void> {
   const bytesPerCompiledPolicy = compiledPolicyBytes();
   const http = await benchHttp();
   process.stdout.write(
-    `${JSON.stringify({ medianMs: round(evaluation.medianMs), p99Ms: round(evaluation.p99Ms), ratioToOpa: 'skipped' in opa ? null : opa.ratioToOpa, ratioToOpaPerCase: 'skipped' in opa ? null : opa.perCase, opaVersion: 'skipped' in opa ? null : opa.opaVersion, bytesPerCompiledPolicy, httpRps: Math.round(http.httpRps), httpMedianMs: round(http.httpMedianMs, 2), httpP99Ms: round(http.httpP99Ms, 2), database: http.database })}\n`,
+    `${JSON.stringify({ medianMs: round(evaluation.medianMs), p99Ms: round(evaluation.p99Ms), inputParseRatio: round(evaluation.inputParseRatio, 3), ratioToOpa: 'skipped' in opa ? null : opa.ratioToOpa, ratioToOpaPerCase: 'skipped' in opa ? null : opa.perCase, opaVersion: 'skipped' in opa ? null : opa.opaVersion, bytesPerCompiledPolicy, httpRps: Math.round(http.httpRps), httpMedianMs: round(http.httpMedianMs, 2), httpP99Ms: round(http.httpP99Ms, 2), database: http.database })}\n`,
   );
 }
 

@@ -122,7 +122,11 @@ describe('user policies through sapor', () => {
           const body = (await response.json()) as { result?: unknown };
           const theirs = expected[i] as Outcome;
           const ours =
-            response.status !== 200 ? 'error' : body.result === undefined ? 'undefined' : canonical(body.result);
+            response.status !== 200
+              ? 'error'
+              : body.result === undefined
+                ? 'undefined'
+                : canonical(JSON.stringify(body.result));
           const want = theirs.kind === 'value' ? theirs.json : theirs.kind === 'undefined' ? 'undefined' : 'error';
           if (ours !== want)
             differences.push(`${inputName}${strict ? ' (strict)' : ''}\n  sapor: ${ours}\n  opa:   ${want}`);

@@ -2,7 +2,7 @@
 // REST API on loopback), and reports every difference in result, error class or undefined-ness with a
 // minimal reproducer.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { compile, RegoError, toJSONText, valueFromJSON } from '@isd/rego';
+import { compile, parseJSONText, RegoError, toJSONText, valueFromJSON, type RegoObject } from '@isd/rego';
 import { eventually, freePort, requireTool } from '@isd/test-support';
 import { generateProgram, moduleText, type Program } from './generator';
 
@@ -81,12 +81,14 @@ export class OpaServer {
           method: 'POST',
           signal: AbortSignal.timeout(30_000),
           headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ input: read.input }),
+          body: read.input === undefined ? '{}' : `{"input":${inputText(read.input)}}`,
         });
-        const body = (await res.json()) as { result?: unknown };
-        if (!res.ok) outcomes.push(errorOutcome(body));
-        else if (body.result === undefined) outcomes.push({ kind: 'undefined' });
-        else outcomes.push({ kind: 'value', json: canonical(body.result) });
+        // Read with the numbers' texts: OPA answers `1.0`, `3e-07` or 30 digits as it holds them.
+        const text = await res.text();
+        const result = res.ok ? (parseJSONText(text) as RegoObject).get('result') : undefined;
+        if (!res.ok) outcomes.push(errorOutcome(JSON.parse(text)));
+        else if (result === undefined) outcomes.push({ kind: 'undefined' });
+        else outcomes.push({ kind: 'value', json: canonical(toJSONText(result)) });
       }
       return outcomes;
     } finally {
@@ -121,24 +123,28 @@ function errorOutcome(body: unknown): Outcome {
   return { kind: 'error', code, message: text.slice(0, 300) };
 }
 
-/** JSON text with object keys sorted, numbers as doubles: the same value prints the same. */
-export function canonical(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
-  if (v !== null && typeof v === 'object')
-    return `{${Object.keys(v)
-      .sort()
-      .map((k) => `${JSON.stringify(k)}:${canonical((v as Record<string, unknown>)[k])}`)
-      .join(',')}}`;
-  return JSON.stringify(v);
+/**
+ * JSON text with object keys sorted and every number as written (`1.0`, `3e-07`, all digits of a big
+ * integer): the same value held the same way prints the same.
+ */
+export function canonical(jsonText: string): string {
+  return toJSONText(parseJSONText(jsonText));
+}
+
+/** An input (plain JSON data, possibly holding NumberTexts) as JSON text, the numbers' texts kept. */
+export function inputText(input: unknown): string {
+  return toJSONText(valueFromJSON(input));
 }
 
 /** Our engine on the same program. */
 export function ourOutcome(p: Program): Outcome {
   try {
     const policy = compile([{ name: `${p.pkg}.rego`, source: moduleText(p) }]);
-    const v = policy.evaluateValue(`data.${p.pkg}`, { input: valueFromJSON(p.input), budget: { timeoutMs: 10_000 } });
+    // The input goes through JSON text, as a service receives it.
+    const input = parseJSONText(inputText(p.input));
+    const v = policy.evaluateValue(`data.${p.pkg}`, { input, budget: { timeoutMs: 10_000 } });
     if (v === undefined) return { kind: 'undefined' };
-    return { kind: 'value', json: canonical(JSON.parse(toJSONText(v))) };
+    return { kind: 'value', json: canonical(toJSONText(v)) };
   } catch (err) {
     if (err instanceof RegoError) return { kind: 'error', code: err.code, message: err.message };
     throw err;
@@ -220,7 +226,7 @@ export async function runDifferential(
       differences.push({
         index,
         reproducer: moduleText(small),
-        input: JSON.stringify(small.input),
+        input: inputText(small.input),
         ours: again.ours,
         opa: again.theirs,
       });

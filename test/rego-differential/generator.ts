@@ -3,6 +3,7 @@
 // with edge-case arguments (unicode, big and tiny numbers, NaN-like strings, empty collections,
 // undefined references). Only what OPA's type checker accepts is generated: literal arguments have the
 // declared types, everything else is typed `any` (input, locals), so run-time type errors stay possible.
+import { parseJSONText } from '@isd/rego';
 
 /** Deterministic PRNG (mulberry32). */
 export class Rng {
@@ -59,11 +60,39 @@ const NUMBERS = [
   '-0',
   '2.50',
   '0.1234567890123456789',
+  // The int32 window's edges, where OPA's arithmetic changes representation.
+  '2147483647',
+  '-2147483648',
+  '1e-7',
 ];
 const STRINGS = ['""', '"a"', '"abc"', '"A b"', '"é"', '"😀x"', '"NaN"', '"1e3"', '" 12 "', '"a,b,c"', '"-1"', '"\\n"'];
 const INPUT_STRINGS = ['', 'a', 'abc', 'Héllo', '😀', 'NaN', 'Infinity', '1e3', ' 12 ', 'a,b', '0x1F', '-0'];
-// Known gap (sidecars/rego/README.md): OPA prints arithmetic results below 1e-6 as `3e-07`.
-const INPUT_NUMBERS = [0, 1, -1, 2, 3, 0.5, -7.25, 1e21, 0.001, 4503599627370496, 100];
+// Input numbers are sent as JSON text: those written with more than their value (`1.0`, `2.50`, `1e400`,
+// 30 digits, `-0`) keep that text in OPA, as they must here (decision 177).
+const INPUT_NUMBERS: unknown[] = [
+  0,
+  1,
+  -1,
+  2,
+  3,
+  0.5,
+  -7.25,
+  1e21,
+  0.001,
+  4503599627370496,
+  100,
+  ...[
+    '1.0',
+    '2.50',
+    '1e3',
+    '1E2',
+    '-0',
+    '1e400',
+    '3e-07',
+    '0.1234567890123456789',
+    '123456789012345678901234567890',
+  ].map((text) => parseJSONText(text)),
+];
 
 /** Builtins with their argument kinds (a literal argument must have one of them) and result kind. */
 const BUILTINS: { name: string; args: Kind[][]; result: Kind }[] = [
@@ -242,10 +271,9 @@ class ModuleGen {
 
   arith(scope: Local[], depth: number, want: Kind[]): Gen | undefined {
     if (!want.includes('any') && !want.includes('num')) return undefined;
-    // Known gap (sidecars/rego/README.md): OPA carries a quotient like 1/3 at big-float precision into
-    // the next operation, we round it to float64 first; so operands are plain terms, not arithmetic.
-    const a = this.term(scope, 0, ['num']);
-    const b = this.term(scope, 0, ['num']);
+    // Operands may be arithmetic themselves: a quotient like 1/3 goes on at big-float precision.
+    const a = this.term(scope, Math.max(0, depth - 1), ['num']);
+    const b = this.term(scope, Math.max(0, depth - 1), ['num']);
     return { text: `(${a.text} ${this.rng.pick(ARITH)} ${b.text})`, kind: 'num' };
   }
 
@@ -301,8 +329,7 @@ class ModuleGen {
         const x = this.fresh();
         const value = this.term(s, depth);
         lines.push(`${x} := ${value.text}`);
-        // An arithmetic result is kept out of further arithmetic (the big-float precision gap).
-        const opaque = (value.kind === 'any' && !value.text.startsWith('input.')) || value.text.startsWith('(');
+        const opaque = value.kind === 'any' && !value.text.startsWith('input.');
         s.push({ name: x, kind: opaque ? 'opaque' : value.kind });
       } else if (r < 5) {
         const x = this.fresh();
@@ -337,9 +364,7 @@ class ModuleGen {
       text = `${name} contains ${this.term(scope, depth).text} if ${block}`;
       this.rules.push(name);
     } else if (r < 8) {
-      // Keys are literals or input values, not locals that may hold an arithmetic result: OPA prints a
-      // result below 1e-6 as `3e-07` (the gap above INPUT_NUMBERS).
-      const key = this.term([], 0, ['str', 'num']).text;
+      const key = this.term(scope, 0, ['str', 'num']).text;
       text = `${name}[${key}] := ${this.term(scope, depth).text} if ${block}`;
       this.rules.push(name);
     } else {

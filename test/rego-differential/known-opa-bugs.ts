@@ -14,15 +14,4 @@ r2 contains null if {
 }
 `,
   },
-  {
-    // floor and ceil of a number between -1 and 0: OPA gives floor(-0.5) = 0 and ceil(-0.5) = 1, while
-    // floor(-1.5) = -2 as it should be.
-    reason: 'OPA floors a negative number above -1 to 0 (and ceils it to 1)',
-    module: `package fuzz.p7811
-
-r0[0] := x0 if {
-  x0 := floor((0.1234567890123456789 * -1))
-}
-`,
-  },
 ];

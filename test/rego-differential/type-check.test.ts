@@ -1,6 +1,6 @@
 // The static type check of builtin calls against the real `opa`: every builtin with a typed argument is
 // called with, in each argument position, each of a set of literals and calls (the other arguments literals of the
-// declared type). Our compiler must never refuse what OPA accepts, and where both refuse, say what the
+// declared type), written in the call and bound to a local first. Our compiler must never refuse what OPA accepts, and where both refuse, say what the
 // call has (`have: (string, array<number>)`) as OPA does. OPA, which also infers types of variables,
 // refuses more; those calls compile here and fail or differ at run time.
 import { BUILTIN_SIGNATURES, compile, formatType, RegoError, type OpaType } from '@isd/rego';
@@ -79,9 +79,15 @@ describe('static type check of builtin calls against opa', () => {
     let calls = 0;
     for (const [name, signature] of Object.entries(BUILTIN_SIGNATURES)) {
       for (let position = 0; position < signature.args.length; position++) {
-        for (const candidate of CANDIDATES) {
-          const args = signature.args.map((t, i) => (i === position ? candidate : example(t)));
-          const source = `package p\n\nq if {\n  x := ${name}(${args.join(', ')})\n}\n`;
+        // Each candidate written in the call, and bound to a local first (`v := 1` then `upper(v)`), which
+        // OPA's checker types the same way.
+        for (const [candidate, local] of CANDIDATES.flatMap((c) => [
+          [c, false],
+          [c, true],
+        ])) {
+          const args = signature.args.map((t, i) => (i === position ? (local ? 'v' : candidate) : example(t)));
+          const binding = local ? `  v := ${candidate}\n` : '';
+          const source = `package p\n\nq if {\n${binding}  x := ${name}(${args.join(', ')})\n}\n`;
           calls++;
           let ours: string | undefined;
           try {
@@ -93,16 +99,15 @@ describe('static type check of builtin calls against opa', () => {
           const typeError = (await opa.check('p.rego', source))?.find(
             (e) => e.code === 'rego_type_error' && e.message === `${name}: invalid argument(s)`,
           );
-          if (ours !== undefined && !typeError) wrongRefusals.push(`${name}(${args.join(', ')})`);
+          const call = `${binding}${name}(${args.join(', ')})`;
+          if (ours !== undefined && !typeError) wrongRefusals.push(call);
           else if (ours !== undefined && typeError) {
             bothRefuse++;
             const theirs = opaHaveLine(typeError.details?.have ?? []);
-            if (haveLine(ours) !== theirs)
-              differentText.push(`${name}(${args.join(', ')}): ${haveLine(ours)} vs ${theirs}`);
+            if (haveLine(ours) !== theirs) differentText.push(`${call}: ${haveLine(ours)} vs ${theirs}`);
           } else if (typeError) {
             onlyOpaRefuses++;
-            if (process.env.SHOW_ONLY_OPA)
-              console.log(`${name}(${args.join(', ')}) ${opaHaveLine(typeError.details?.have ?? [])}`);
+            if (process.env.SHOW_ONLY_OPA) console.log(`${call} ${opaHaveLine(typeError.details?.have ?? [])}`);
           }
         }
       }

@@ -56,7 +56,7 @@ function ourOutcome(policy: UserPolicy, docPath: string[], input: unknown, stric
       strictBuiltinErrors: strict,
     });
     if (v === undefined) return { kind: 'undefined' };
-    return { kind: 'value', json: canonical(JSON.parse(toJSONText(v))) };
+    return { kind: 'value', json: canonical(toJSONText(v)) };
   } catch (err) {
     if (err instanceof RegoError) return { kind: 'error', code: err.code, message: err.message };
     throw err;

@@ -1,4 +1,5 @@
 // The isd-rego command line: `test`, `eval` and `check` on a folder of policies, like opa's commands.
+import { parseJSONText } from './json';
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { parse as parseYaml } from 'yaml';
@@ -111,7 +112,7 @@ function evalCommand(argv: string[], io: Io): number {
   if (values.input !== undefined) {
     const text = readFileSync(values.input, 'utf8');
     try {
-      input = values.input.endsWith('.yaml') || values.input.endsWith('.yml') ? parseYaml(text) : JSON.parse(text);
+      input = values.input.endsWith('.yaml') || values.input.endsWith('.yml') ? parseYaml(text) : parseJSONText(text);
     } catch (err) {
       throw new Error(`eval: --input ${values.input}: ${(err as Error).message}`);
     }

@@ -5,7 +5,7 @@ import { SIGNATURES } from './builtins/signatures.generated';
 import { DECISION as UNSUPPORTED_DECISION, UNSUPPORTED_BUILTINS } from './builtins/unsupported';
 import { CompileError } from './errors';
 import { refName, termToValue } from './parser';
-import { checkBuiltinCall } from './type-check';
+import { checkBuiltinCall, termType, type OpaType } from './type-check';
 
 /** A node of the virtual document tree: rules defined at this path and child nodes. */
 export class RuleNode {
@@ -38,6 +38,8 @@ export const ruleInfo = new WeakMap<Rule, RuleInfo>();
 
 interface Scope {
   renames: Map<string, string>;
+  /** Types of locals bound by `x := term` where the term's type is known (by renamed name), for the type check. */
+  types?: Map<string, OpaType>;
   parent?: Scope;
 }
 
@@ -308,6 +310,9 @@ function resolveBody(body: Expr[], scope: Scope, ctx: ModuleContext, rename: boo
       for (const v of allVars(lhs)) declare(v, e.loc, true, rhsVars);
       shallowVars(e, referenced);
       const resolvedLhs = resolveTerm(lhs, ctx, scope);
+      // `x := split(s, ":")` gives x the type of its value, as OPA's checker does (`x := 1` a number).
+      const type = resolvedLhs.type === 'var' ? termType(resolvedRhs, false, (v) => localType(scope, v)) : undefined;
+      if (type && resolvedLhs.type === 'var') (scope.types ??= new Map()).set(resolvedLhs.name, type);
       const withs = e.with.map((w) => ({
         ...w,
         target: resolveWithTarget(w.target, ctx, scope),
@@ -324,6 +329,15 @@ function resolveBody(body: Expr[], scope: Scope, ctx: ModuleContext, rename: boo
     shallowVars(e, referenced);
   }
   return out;
+}
+
+/** The type of a local from its `:=` (a renamed name), undefined when unknown. */
+function localType(scope: Scope | undefined, name: string): OpaType | undefined {
+  for (let s = scope; s; s = s.parent) {
+    const t = s.types?.get(name);
+    if (t !== undefined) return t;
+  }
+  return undefined;
 }
 
 function lookup(scope: Scope | undefined, name: string): string | undefined {
@@ -540,7 +554,9 @@ function resolveTerm(t: Term, ctx: ModuleContext, scope: Scope, expression = fal
           );
         // Own keys only: a custom builtin may be named `toString`.
         const signature = Object.hasOwn(SIGNATURES, target.name) ? SIGNATURES[target.name] : undefined;
-        const typeError = checkBuiltinCall(target.name, signature, args, t.loc, !expression);
+        const typeError = checkBuiltinCall(target.name, signature, args, t.loc, !expression, (v) =>
+          localType(scope, v),
+        );
         if (typeError) ctx.typeErrors.push(typeError);
       }
       return { ...t, args, target };

@@ -15,6 +15,7 @@ export {
   toJSONText,
 } from './value';
 export type { Value } from './value';
+export { parseJSONText, JSONSyntaxError } from './json';
 export { parseModule, parseQuery, parseTerm } from './parser';
 export type { RegoVersion } from './parser';
 export { runConformance } from './conformance';

@@ -1,5 +1,7 @@
 // A folder of policies as `opa test` / `opa eval -d` load it, and OPA-style test reports. Shared by the
 // isd-rego command line and services that run a repository's tests.
+import { parseJSONText } from './json';
+import { RegoObject, type Value } from './value';
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import { parse as parseYaml } from 'yaml';
@@ -31,7 +33,7 @@ export function loadPolicyFiles(paths: string[], regoVersion: RegoVersion = 'v1'
         const text = readFileSync(path, 'utf8');
         let doc: unknown;
         try {
-          doc = name.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
+          doc = name.endsWith('.json') ? keepingNumberTexts(parseJSONText(text)) : parseYaml(text);
         } catch (err) {
           throw new Error(`${path}: ${(err as Error).message}`);
         }
@@ -47,6 +49,24 @@ export function loadPolicyFiles(paths: string[], regoVersion: RegoVersion = 'v1'
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/**
+ * A parsed JSON document as plain objects and arrays for merging, its numbers still NumberTexts (which
+ * valueFromJSON keeps), so `1.0` in data.json stays `1.0` as in OPA.
+ */
+function keepingNumberTexts(v: Value): unknown {
+  if (Array.isArray(v)) return v.map(keepingNumberTexts);
+  if (!(v instanceof RegoObject)) return v;
+  const out: Record<string, unknown> = {};
+  for (const [k, x] of v.sortedEntries())
+    Object.defineProperty(out, k as string, {
+      value: keepingNumberTexts(x),
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
+  return out;
 }
 
 function mergeAt(target: Record<string, unknown>, prefix: string[], doc: unknown, file: string): void {

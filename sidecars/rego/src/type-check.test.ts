@@ -71,6 +71,31 @@ describe('type check of builtin calls', () => {
     expect(compileError('x := null\n  -2.5 == x')).toContain('p.rego:4: rego_compile_error: var x referenced above');
   });
 
+  it('types a local bound by := to a term of known type, as OPA does (these compiled before)', () => {
+    expect(compileError('parts := split(input.s, ":")\n  r := object.get(parts, 1, "*")')).toContain(
+      'p.rego:5: rego_type_error: object.get: invalid argument(s)\n\thave: (array[string], number, string, ???)',
+    );
+    expect(compileError('x := "a"\n  y := [z | z := x + 1]')).toContain(
+      'p.rego:5: rego_type_error: plus: invalid argument(s)\n\thave: (string, number, ???)',
+    );
+    expect(compileError('w := {"k": 1}\n  u := w\n  v := upper(u)')).toContain(
+      'p.rego:6: rego_type_error: upper: invalid argument(s)\n\thave: (object<k: number>, ???)',
+    );
+  });
+
+  it('leaves locals of unknown type alone (opa check accepts each of these)', () => {
+    for (const body of [
+      'parts := split(input.s, ":")\n  r := concat("-", parts)',
+      'x := input.n\n  r := x + 1',
+      'x := count([1])\n  r := x * 2',
+      'some x in ["a"]\n  r := upper(x)',
+      'x := 1\n  r := [x | x := "a"]',
+      'x := [1]\n  r := [y | y := x[0] + 1]',
+      'x = "a"\n  r := x',
+    ])
+      expect(compileError(body)).toBeUndefined();
+  });
+
   it('checks queries too', () => {
     const policy = compile([{ name: 'p.rego', source: 'package p\n' }]);
     expect(() => policy.query('x := upper(1)')).toThrow('upper: invalid argument(s)');

@@ -1,8 +1,9 @@
 // A conservative static type check of builtin calls, as OPA's compiler does it: an argument whose type is
-// known from the source alone (a literal, or an array, object or set literal) and that no value of the
-// declared type can be is a `rego_type_error` at compile time (`concat(",", [1])`, `count(1)`, `"a" + 1`).
-// Everything else (variables, references, calls, comprehensions) is of unknown type and always accepted,
-// so this never refuses what OPA accepts; OPA, which also infers the types of variables, refuses more.
+// known from the source alone (a literal, an array, object or set literal, a builtin call, or a local bound
+// by `x := ` one of these) and that no value of the declared type can be is a `rego_type_error` at compile
+// time (`concat(",", [1])`, `count(1)`, `"a" + 1`, `x := "a"; x + 1`). Everything else (references,
+// function calls, comprehensions, other variables) is of unknown type and always accepted, so this never
+// refuses what OPA accepts; OPA, which also infers the types of references and rules, refuses more.
 import type { Location, Term } from './ast';
 import { SIGNATURES } from './builtins/signatures.generated';
 import { CompileError } from './errors';
@@ -33,8 +34,11 @@ const ANY: OpaType = { type: 'any' };
  * The type of a term from its syntax alone, undefined when it depends on evaluation. A call inside a
  * composite is unknown: OPA's checks of such elements differ from those of arguments, so none is made.
  */
-export function termType(t: Term, element = false): Known {
+export function termType(t: Term, element = false, localType?: (name: string) => OpaType | undefined): Known {
   switch (t.type) {
+    case 'var':
+      // A local bound by `:=` to a term of known type (OPA's checker types it so); only as a whole argument.
+      return element ? undefined : localType?.(t.name);
     case 'scalar': {
       const v = t.value;
       if (v === null) return { type: 'null' };
@@ -182,9 +186,10 @@ export function checkBuiltinCall(
   args: Term[],
   loc: Location,
   withOutput: boolean,
+  localType?: (name: string) => OpaType | undefined,
 ): CompileError | undefined {
   if (!signature) return undefined;
-  const have = args.map((a) => termType(a));
+  const have = args.map((a) => termType(a, false, localType));
   const ok = signature.args.every((want, i) => {
     const h = have[i];
     return h === undefined || assignable(h, want);

@@ -1,11 +1,11 @@
 // Operators, aggregates, arrays, sets, objects, types, numbers and bits.
-import { decimalArith } from './decimal';
+import * as arithmetic from './arithmetic';
 import {
+  NumberText,
   RegoObject,
   RegoSet,
   compareValues,
   isNumber,
-  numberValue,
   numberFromText,
   typeName,
   valuesEqual,
@@ -19,7 +19,6 @@ import {
   bigInt,
   collection,
   int,
-  num,
   numberResult,
   obj,
   operandError,
@@ -38,57 +37,29 @@ register('lte', 2, ([a, b]) => compareValues(a as Value, b as Value) <= 0);
 register('gt', 2, ([a, b]) => compareValues(a as Value, b as Value) > 0);
 register('gte', 2, ([a, b]) => compareValues(a as Value, b as Value) >= 0);
 
-// ---- arithmetic ------------------------------------------------------------------------------
-
-function isInt(n: number | bigint): boolean {
-  return typeof n === 'bigint' || Number.isInteger(n);
-}
-
-function toBig(n: number | bigint): bigint {
-  return typeof n === 'bigint' ? n : BigInt(n);
-}
-
-/** Applies an arithmetic op exactly for integers and as float otherwise. */
-function arith(
-  a: number | bigint,
-  b: number | bigint,
-  f: (x: number, y: number) => number,
-  g: (x: bigint, y: bigint) => bigint,
-  op?: '+' | '-' | '*',
-): number | bigint {
-  if (isInt(a) && isInt(b)) {
-    if (typeof a === 'number' && typeof b === 'number') {
-      const r = f(a, b);
-      if (Number.isSafeInteger(r)) return r;
-    }
-    return numberResult(g(toBig(a), toBig(b)));
-  }
-  const r = f(Number(a), Number(b));
-  // OPA's big floats do not overflow; a float64 result that does is refused rather than becoming Infinity.
-  if (!Number.isFinite(r)) throw new BuiltinError('arithmetic result is out of range (beyond float64)');
-  return op ? decimalArith(op, a, b) : r;
-}
+// ---- arithmetic (as OPA computes it: ./arithmetic.ts) -------------------------------------------
 
 /** An exact product has as many digits as both factors together; repeated squaring doubles them each time. */
-function chargeProduct(a: number | bigint, b: number | bigint, ctx: BuiltinContext): void {
-  const bytes = (n: number | bigint): number => (typeof n === 'bigint' ? n.toString(16).length / 2 : 8);
-  if (typeof a === 'bigint' || typeof b === 'bigint') ctx.alloc(bytes(a) + bytes(b));
+function chargeProduct(a: bigint, b: bigint, ctx: BuiltinContext): void {
+  const bytes = (n: bigint): number => (n > 2n ** 53n || n < -(2n ** 53n) ? n.toString(16).length / 2 : 8);
+  if (bytes(a) > 8 || bytes(b) > 8) ctx.alloc(bytes(a) + bytes(b));
 }
 
-function twoNumbers(args: Value[]): [number | bigint, number | bigint] {
-  return [num(args, 0), num(args, 1)];
+function operands(args: Value[]): [number | bigint | NumberText, number | bigint | NumberText] {
+  const a = args[0] as Value;
+  const b = args[1] as Value;
+  if (!isNumber(a)) throw operandError(1, 'number', a);
+  if (!isNumber(b)) throw operandError(2, 'number', b);
+  return [a, b];
 }
 
-register('plus', 2, (args) => {
-  const [a, b] = twoNumbers(args);
-  return arith(
-    a,
-    b,
-    (x, y) => x + y,
-    (x, y) => x + y,
-    '+',
-  );
-});
+function operand(args: Value[]): number | bigint | NumberText {
+  const a = args[0] as Value;
+  if (!isNumber(a)) throw operandError(1, 'number', a);
+  return a;
+}
+
+register('plus', 2, (args) => arithmetic.plus(...operands(args)));
 register('minus', 2, (args) => {
   const a = args[0] as Value;
   const b = args[1] as Value;
@@ -99,59 +70,23 @@ register('minus', 2, (args) => {
   if (isNumber(a) && !isNumber(b)) throw operandError(2, 'number', b);
   if (!isNumber(a)) throw operandError(1, 'one of {number, set}', a);
   if (!isNumber(b)) throw operandError(2, 'number', b);
-  return arith(
-    numberValue(a),
-    numberValue(b),
-    (x, y) => x - y,
-    (x, y) => x - y,
-    '-',
-  );
+  return arithmetic.minus(a, b);
 });
 register('mul', 2, (args, ctx) => {
-  const [a, b] = twoNumbers(args);
-  chargeProduct(a, b, ctx);
-  return arith(
-    a,
-    b,
-    (x, y) => x * y,
-    (x, y) => x * y,
-    '*',
-  );
-});
-register('div', 2, (args) => {
-  const [a, b] = twoNumbers(args);
-  if (Number(b) === 0) throw new BuiltinError('divide by zero');
-  if (isInt(a) && isInt(b)) {
-    const x = toBig(a);
-    const y = toBig(b);
-    if (x % y === 0n) return numberResult(x / y);
+  const [a, b] = operands(args);
+  if (typeof a === 'bigint' || typeof b === 'bigint' || a instanceof NumberText || b instanceof NumberText) {
+    const x = arithmetic.exactInteger(a);
+    const y = arithmetic.exactInteger(b);
+    if (x !== undefined && y !== undefined) chargeProduct(x, y, ctx);
   }
-  const r = Number(a) / Number(b);
-  return Number.isFinite(r) ? decimalArith('/', a, b) : r;
+  return arithmetic.multiply(a, b);
 });
-register('rem', 2, (args) => {
-  const [a, b] = twoNumbers(args);
-  if (!isInt(a) || !isInt(b)) throw new BuiltinError('modulo on floating-point number');
-  if (toBig(b) === 0n) throw new BuiltinError('modulo by zero');
-  return numberResult(toBig(a) % toBig(b));
-});
-register('abs', 1, (args) => {
-  const a = num(args, 0);
-  return typeof a === 'bigint' ? (a < 0n ? -a : a) : Math.abs(a);
-});
-register('round', 1, (args) => {
-  const a = num(args, 0);
-  if (typeof a === 'bigint') return a;
-  return Math.sign(a) * Math.round(Math.abs(a));
-});
-register('ceil', 1, (args) => {
-  const a = num(args, 0);
-  return typeof a === 'bigint' ? a : Math.ceil(a);
-});
-register('floor', 1, (args) => {
-  const a = num(args, 0);
-  return typeof a === 'bigint' ? a : Math.floor(a);
-});
+register('div', 2, (args) => arithmetic.divide(...operands(args)));
+register('rem', 2, (args) => arithmetic.remainder(...operands(args)));
+register('abs', 1, (args) => arithmetic.abs(operand(args)));
+register('round', 1, (args) => arithmetic.round(operand(args)));
+register('ceil', 1, (args) => arithmetic.ceil(operand(args)));
+register('floor', 1, (args) => arithmetic.floor(operand(args)));
 
 // ---- aggregates ------------------------------------------------------------------------------
 
@@ -163,37 +98,16 @@ register('count', 1, (args) => {
   throw operandError(1, 'one of {array, object, set, string}', v);
 });
 
-function numbers(args: Value[], i: number): (number | bigint)[] {
+function numbers(args: Value[], i: number): (number | bigint | NumberText)[] {
   const items = collection(args, i);
   return items.map((x) => {
     if (!isNumber(x)) throw operandError(i + 1, 'array of numbers or set of numbers', args[i] as Value);
-    return numberValue(x);
+    return x;
   });
 }
 
-register('sum', 1, (args) =>
-  numbers(args, 0).reduce<number | bigint>(
-    (acc, x) =>
-      arith(
-        acc,
-        x,
-        (a, b) => a + b,
-        (a, b) => a + b,
-      ),
-    0,
-  ),
-);
-register('product', 1, (args, ctx) =>
-  numbers(args, 0).reduce<number | bigint>((acc, x) => {
-    chargeProduct(acc, x, ctx);
-    return arith(
-      acc,
-      x,
-      (a, b) => a * b,
-      (a, b) => a * b,
-    );
-  }, 1),
-);
+register('sum', 1, (args) => arithmetic.sum(numbers(args, 0)));
+register('product', 1, (args, ctx) => arithmetic.product(numbers(args, 0), (a, b) => chargeProduct(a, b, ctx)));
 register('max', 1, (args) => {
   const items = collection(args, 0);
   if (items.length === 0) return undefined;

@@ -1,122 +1,18 @@
 // Encoding builtins: json (exact numbers), yaml, base64/base64url, hex, urlquery, json.filter/remove/patch.
-import {
-  RegoObject,
-  RegoSet,
-  isNumber,
-  parseNumberText,
-  toGoJSONText,
-  toJSONText,
-  valuesEqual,
-  type Value,
-} from '../value';
+import { RegoObject, RegoSet, isNumber, toGoJSONText, toJSONText, valuesEqual, type Value } from '../value';
 import { BuiltinError, arr, obj, operandError, register, str, stringBytes, type BuiltinContext } from './registry';
+import { JSONSyntaxError, parseJSONText } from '../json';
 import { parseYAML } from './yaml';
 import { marshalYAML } from './yaml-marshal';
 
-/** Parses JSON text into a Rego value, keeping big integers exact. Throws BuiltinError on bad input. */
+/** Parses JSON text into a Rego value, keeping numbers' texts (src/json.ts). Throws BuiltinError on bad input. */
 export function parseJSON(text: string): Value {
-  let i = 0;
-  const ws = (): void => {
-    while (i < text.length && ' \t\n\r'.includes(text[i] as string)) i++;
-  };
-  const fail = (what: string): never => {
-    throw new BuiltinError(`${what} at offset ${i}`);
-  };
-  const value = (): Value => {
-    ws();
-    const c = text[i];
-    if (c === '{') {
-      i++;
-      const o = new RegoObject();
-      ws();
-      if (text[i] === '}') {
-        i++;
-        return o;
-      }
-      for (;;) {
-        ws();
-        if (text[i] !== '"') fail('invalid character looking for beginning of object key string');
-        const k = string();
-        ws();
-        if (text[i] !== ':') fail('invalid character after object key');
-        i++;
-        o.set(k, value());
-        ws();
-        if (text[i] === ',') {
-          i++;
-          continue;
-        }
-        if (text[i] === '}') {
-          i++;
-          return o;
-        }
-        fail('invalid character after object key:value pair');
-      }
-    }
-    if (c === '[') {
-      i++;
-      const a: Value[] = [];
-      ws();
-      if (text[i] === ']') {
-        i++;
-        return a;
-      }
-      for (;;) {
-        a.push(value());
-        ws();
-        if (text[i] === ',') {
-          i++;
-          continue;
-        }
-        if (text[i] === ']') {
-          i++;
-          return a;
-        }
-        fail('invalid character after array element');
-      }
-    }
-    if (c === '"') return string();
-    if (text.startsWith('true', i)) {
-      i += 4;
-      return true;
-    }
-    if (text.startsWith('false', i)) {
-      i += 5;
-      return false;
-    }
-    if (text.startsWith('null', i)) {
-      i += 4;
-      return null;
-    }
-    const m = /^-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?/.exec(text.slice(i, i + 400));
-    if (!m)
-      return fail(
-        i >= text.length ? 'unexpected end of JSON input' : `invalid character '${c}' looking for beginning of value`,
-      );
-    const n = parseNumberText(m[0]);
-    if (n === undefined) fail(`number ${m[0]} is out of range`);
-    i += m[0].length;
-    return n as number | bigint;
-  };
-  const string = (): string => {
-    const start = i;
-    i++;
-    while (i < text.length && text[i] !== '"') {
-      if (text[i] === '\\') i++;
-      i++;
-    }
-    if (i >= text.length) fail('unexpected end of JSON input');
-    i++;
-    try {
-      return JSON.parse(text.slice(start, i)) as string;
-    } catch {
-      return fail('invalid string');
-    }
-  };
-  const v = value();
-  ws();
-  if (i < text.length) fail(`invalid character '${text[i]}' after top-level value`);
-  return v;
+  try {
+    return parseJSONText(text);
+  } catch (error) {
+    if (error instanceof JSONSyntaxError) throw new BuiltinError(error.message);
+    throw error;
+  }
 }
 
 /** Charges the text a marshaller built (bounded by the value's size, which already exists). */

@@ -1,6 +1,7 @@
 // units.parse and units.parse_bytes as OPA 1.22 has them: amounts in decimal or scientific notation,
 // SI and binary units, exact arithmetic (OPA uses big.Rat / big.Float).
 import { BuiltinError, numberResult, register, str } from './registry';
+import { numberFromText, type NumberText } from '../value';
 
 /** An exact non-negative or negative rational number. */
 interface Rational {
@@ -90,7 +91,8 @@ register('units.parse', 1, (args) => {
   const scaled = (num * 10n ** 10n * 2n + (num < 0n ? -den : den)) / (2n * den);
   const sign = scaled < 0n ? '-' : '';
   const digits = (scaled < 0n ? -scaled : scaled).toString().padStart(11, '0');
-  return Number(`${sign}${digits.slice(0, -10)}.${digits.slice(-10)}`);
+  // The text is OPA's number: `0.5000000000` prints so in json.marshal and results.
+  return numberFromText(`${sign}${digits.slice(0, -10)}.${digits.slice(-10)}`) as NumberText;
 });
 
 register('units.parse_bytes', 1, (args) => {

@@ -2,7 +2,7 @@
 // the value, every later one must still parse, duplicate keys keep the last value, and errors are worded
 // like go-yaml's for the common mistakes.
 import { parseAllDocuments, type YAMLError } from 'yaml';
-import { InvalidNumberError, fromJS, type Value } from '../value';
+import { InvalidNumberError, fromJS, numberFromText, type Value } from '../value';
 import { BuiltinError } from './registry';
 
 /** 1-based line of an offset in `src`. */
@@ -97,11 +97,15 @@ const goIntTag = {
   default: true,
   tag: 'tag:yaml.org,2002:int',
   test: /^[-+]?(?:0b[01_]+|0o[0-7_]+|0x[0-9a-fA-F_]+|0[0-7_]+|[1-9][0-9_]*|0)$/,
-  resolve(text: string): bigint {
+  resolve(text: string): Value {
     const negative = text.startsWith('-');
     const digits = text.replace(/^[-+]/, '').replace(/_/g, '');
     const n = /^0[0-7]/.test(digits) ? BigInt(`0o${digits.slice(1)}`) : BigInt(digits);
-    return negative ? -n : n;
+    const value = negative ? -n : n;
+    // Beyond int64 and uint64 go-yaml reads a decimal as a float64 (which OPA's JSON step prints as
+    // `1.2345678901234568e+29`), and anything else as a string.
+    if (value >= -(2n ** 63n) && value < 2n ** 64n) return value;
+    return /^[-+]?[0-9_]+$/.test(text) ? goFloat(text) : text;
   },
 };
 
@@ -111,8 +115,19 @@ const goFloatTag = {
   default: true,
   tag: 'tag:yaml.org,2002:float',
   test: /^[-+]?(?:[0-9][0-9_]*(?:\.[0-9_]*)?|\.[0-9][0-9_]*)(?:[eE][-+]?[0-9]+)?$/,
-  resolve: (text: string): number => Number(text.replace(/_/g, '')),
+  resolve: goFloat,
 };
+
+/**
+ * A float as go-yaml reads it: ParseFloat after dropping `_`; beyond float64 (`1e400`) it stays a string.
+ * OPA then writes it as JSON text with its shortest digits (2^63 as float64 is 9223372036854776000).
+ */
+function goFloat(text: string): Value {
+  const n = Number(text.replace(/_/g, ''));
+  if (!Number.isFinite(n)) return text;
+  // JS prints a float64 as Go's encoding/json does (shortest digits, an exponent from 1e21 on).
+  return Number.isSafeInteger(n) || !Number.isInteger(n) ? n : (numberFromText(String(n)) ?? n);
+}
 
 /** Parses a YAML stream the way OPA does; throws BuiltinError with go-yaml's wording. */
 export function parseYAML(src: string): Value {
