@@ -142,6 +142,29 @@ describe('isd judge with request counts (unequal split)', () => {
     });
   });
 
+  it('adds no sampling noise to a discrete baseline (an error ratio that is 0 at most steps)', () => {
+    const random = createRandom(9);
+    // Errors per request at 0.02 %: most steps have no error at all on either side.
+    const ratio = (counts: number[]) =>
+      counts.map((n) => {
+        let errors = 0;
+        for (let i = 0; i < n; i++) if (random.next() < 0.0002) errors++;
+        return errors / n;
+      });
+    const baseline = ratio(baselineCounts);
+    const canary = ratio(canaryCounts);
+    const result = classifyIsdMetric(metric(baseline, canary, { baseline: baselineCounts, canary: canaryCounts }));
+    expect(result.requestCounts?.used).toBe(true);
+    expect(result.requestCounts?.note).toMatch(
+      /shape as without counts \(\d+ % of the baseline's points repeat a value/,
+    );
+    const plain = classifyIsdMetric(metric(baseline, canary));
+    for (const test of ['shape-up', 'zero-baseline-counts'])
+      expect(result.findings.find((f) => f.test === test)?.numbers).toEqual(
+        plain.findings.find((f) => f.test === test)?.numbers,
+      );
+  });
+
   it('says why counts are not used: one side only, outlier removal, series not aligned', () => {
     const random = createRandom(6);
     const baseline = perStepMeans(random, baselineCounts, 0.2, 0.3);

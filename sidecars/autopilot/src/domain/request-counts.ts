@@ -17,6 +17,9 @@ export interface RequestCountPlan {
   baselineExtraSd?: number[];
 }
 
+/** Share of baseline points repeating another's value above which the series is read as discrete. */
+const MAX_REPEATED_SHARE = 0.1;
+
 const known = (count: number | null | undefined): count is number => typeof count === 'number';
 
 /**
@@ -67,7 +70,12 @@ export function planRequestCounts(
         note: `request counts not used: only ${scaled.length} of ${canaryPoints} canary steps have a count on both sides (half needed)`,
       },
     };
-  const kappa = samplingVariancePerRequest(timedBaseline, baselineCounts, residuals.windowPoints);
+  // Normal sampling noise fits a continuous per-step value (a mean, an interpolated quantile). A baseline
+  // whose values repeat (an error ratio that is 0 at most steps) is discrete: smearing its point masses would
+  // itself make a shape difference, so its shape is compared as without counts.
+  const repeated = 1 - new Set(timedBaseline.y).size / Math.max(1, timedBaseline.y.length);
+  const discrete = repeated > MAX_REPEATED_SHARE;
+  const kappa = discrete ? 0 : samplingVariancePerRequest(timedBaseline, baselineCounts, residuals.windowPoints);
   const baselineExtraSd = timedBaseline.x.map((step) => {
     const nb = baselineCounts[step];
     const nc = canaryCounts[step];
@@ -80,7 +88,7 @@ export function planRequestCounts(
       used: true,
       stepsWithCounts: scaled.length,
       ...base,
-      note: `compared per request: ${base.baselineTotal} baseline and ${base.canaryTotal} canary requests (canary/baseline ${Number.isFinite(share) ? share.toPrecision(3) : 'n/a'}); spread on canary residuals × √(canary/baseline requests) at ${scaled.length} of ${canaryPoints} steps, shape against the baseline plus the canary's extra sampling noise`,
+      note: `compared per request: ${base.baselineTotal} baseline and ${base.canaryTotal} canary requests (canary/baseline ${Number.isFinite(share) ? share.toPrecision(3) : 'n/a'}); spread on canary residuals × √(canary/baseline requests) at ${scaled.length} of ${canaryPoints} steps, ${discrete ? `shape as without counts (${Math.round(100 * repeated)} % of the baseline's points repeat a value: a discrete series gets no added noise)` : "shape against the baseline plus the canary's extra sampling noise"}`,
     },
     scaledCanaryResiduals: scaled,
     baselineExtraSd,
