@@ -17,9 +17,6 @@ export interface RequestCountPlan {
   baselineExtraSd?: number[];
 }
 
-/** Share of baseline points repeating another's value above which the series is read as discrete. */
-const MAX_REPEATED_SHARE = 0.1;
-
 const known = (count: number | null | undefined): count is number => typeof count === 'number';
 
 /**
@@ -70,13 +67,19 @@ export function planRequestCounts(
         note: `request counts not used: only ${scaled.length} of ${canaryPoints} canary steps have a count on both sides (half needed)`,
       },
     };
-  // Normal sampling noise fits a continuous per-step value (a mean, an interpolated quantile). A baseline
-  // whose values repeat (an error ratio that is 0 at most steps) is discrete: smearing its point masses would
-  // itself make a shape difference, so its shape is compared as without counts.
-  const repeated = 1 - new Set(timedBaseline.y).size / Math.max(1, timedBaseline.y.length);
-  const discrete = repeated > MAX_REPEATED_SHARE;
-  const kappa = discrete ? 0 : samplingVariancePerRequest(timedBaseline, baselineCounts, residuals.windowPoints);
-  const baselineExtraSd = timedBaseline.x.map((step) => {
+  // Normal sampling noise fits a continuous per-step value (a mean, an interpolated quantile). A value the
+  // baseline has more than once is a point the measurement lands on exactly (0 errors, a histogram bucket's
+  // bound), which fewer requests do not blur: it stays a point mass. Smearing it would itself make a shape
+  // difference (an error ratio that is 0 at most steps would have a quarter of its mass moved below 0).
+  const occurrences = new Map<number, number>();
+  for (const value of timedBaseline.y) occurrences.set(value, (occurrences.get(value) ?? 0) + 1);
+  const kappa = samplingVariancePerRequest(timedBaseline, baselineCounts, residuals.windowPoints);
+  let exact = 0;
+  const baselineExtraSd = timedBaseline.x.map((step, i) => {
+    if (occurrences.get(timedBaseline.y[i]!)! > 1) {
+      exact++;
+      return 0;
+    }
     const nb = baselineCounts[step];
     const nc = canaryCounts[step];
     if (!known(nb) || !known(nc) || nb === 0 || nc === 0 || nc >= nb || !(kappa > 0)) return 0;
@@ -88,7 +91,7 @@ export function planRequestCounts(
       used: true,
       stepsWithCounts: scaled.length,
       ...base,
-      note: `compared per request: ${base.baselineTotal} baseline and ${base.canaryTotal} canary requests (canary/baseline ${Number.isFinite(share) ? share.toPrecision(3) : 'n/a'}); spread on canary residuals × √(canary/baseline requests) at ${scaled.length} of ${canaryPoints} steps, ${discrete ? `shape as without counts (${Math.round(100 * repeated)} % of the baseline's points repeat a value: a discrete series gets no added noise)` : "shape against the baseline plus the canary's extra sampling noise"}`,
+      note: `compared per request: ${base.baselineTotal} baseline and ${base.canaryTotal} canary requests (canary/baseline ${Number.isFinite(share) ? share.toPrecision(3) : 'n/a'}); spread on canary residuals × √(canary/baseline requests) at ${scaled.length} of ${canaryPoints} steps, shape against the baseline plus the canary's extra sampling noise${exact > 0 ? ` (${exact} baseline points on a repeated value kept exact)` : ''}`,
     },
     scaledCanaryResiduals: scaled,
     baselineExtraSd,
