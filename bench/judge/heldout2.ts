@@ -236,22 +236,10 @@ function latencyMetric(random: Random, options: LatencyRunOptions, name?: string
     canary,
     query,
   );
-  REQUEST_COUNTS.set(metric, counts);
+  // What the template's `countQuery` (the histogram's `_count` rate) returns: the requests behind each step.
+  metric.baseline.requestCounts = counts.baseline;
+  metric.canary.requestCounts = counts.canary;
   return metric;
-}
-
-/** Per-step request counts behind each side of a latency metric (what a `_count` query would return). */
-export interface RequestCounts {
-  baseline: number[];
-  canary: number[];
-}
-
-// Kept beside the runs rather than in them: the judges do not receive counts (see decision 176).
-const REQUEST_COUNTS = new WeakMap<MetricInput, RequestCounts>();
-
-/** The per-step request counts the simulator drew for a latency metric, if it is one. */
-export function requestCountsOf(metric: MetricInput): RequestCounts | undefined {
-  return REQUEST_COUNTS.get(metric);
 }
 
 const same = (): LatencyAt => ({ body: 1, slow: 1 });

@@ -11,6 +11,7 @@ import {
   type Judge,
   type JudgeInput,
   type MetricClassification,
+  type MetricSeries,
 } from '@isd/autopilot';
 import { detectionChart } from './chart';
 import { generateHeldOut2Runs, HELDOUT2_FAMILIES } from './heldout2';
@@ -34,6 +35,21 @@ interface Tally {
 }
 
 const judges: Judge[] = [createIsdJudge(), createKayentaJudge()];
+
+/**
+ * The `isd` judge as it was before request counts (decision 176): the same judge given the same runs with
+ * each side's `requestCounts` left out, so the sets with counts show before and after in one run.
+ */
+const isdWithoutCounts: Judge = {
+  name: 'isd-without-counts',
+  judge(input) {
+    const strip = ({ requestCounts: _dropped, ...side }: MetricSeries) => side;
+    const metrics = input.metrics.map((m) => ({ ...m, baseline: strip(m.baseline), canary: strip(m.canary) }));
+    return createIsdJudge().judge({ ...input, metrics });
+  },
+};
+/** Judges of the sets whose simulators draw request counts (production, held-out set 2). */
+const countJudges: Judge[] = [judges[0]!, isdWithoutCounts, judges[1]!];
 
 function classify(judge: Judge, scenario: Scenario): MetricClassification {
   const input: JudgeInput = { metrics: [scenario.metric], groupWeights: {}, thresholds: THRESHOLDS, seed: SEED };
@@ -77,7 +93,7 @@ function runProductionSet(): {
   PRODUCTION_FAMILIES.forEach((family, index) => {
     const familyStarted = Date.now();
     const rates: Record<string, number> = {};
-    for (const judge of judges) {
+    for (const judge of countJudges) {
       let stops = 0;
       const runs = scenarios.filter((s) => s.family === family.name);
       for (const scenario of runs) {
@@ -100,12 +116,12 @@ function runProductionSet(): {
     byFamily[family.name] = rates;
     const what = family.truth === 'regression' ? 'detected' : 'false alarms';
     console.log(
-      `[${index + 1}/${PRODUCTION_FAMILIES.length}] ${family.name}: ${what} ${judges.map((j) => `${j.name} ${pct(rates[j.name]!)}`).join(', ')} — ${((Date.now() - familyStarted) / 1000).toFixed(1)} s`,
+      `[${index + 1}/${PRODUCTION_FAMILIES.length}] ${family.name}: ${what} ${countJudges.map((j) => `${j.name} ${pct(rates[j.name]!)}`).join(', ')} — ${((Date.now() - familyStarted) / 1000).toFixed(1)} s`,
     );
   });
   const rates = (held: boolean): Record<string, ProductionRates> =>
     Object.fromEntries(
-      judges.map((judge) => {
+      countJudges.map((judge) => {
         const r = totals.get(tally(held, 'regression', judge.name)) ?? empty();
         const n = totals.get(tally(held, 'no-change', judge.name)) ?? empty();
         return [
@@ -121,7 +137,7 @@ function runProductionSet(): {
     );
   const tuned = rates(false);
   const heldOut = rates(true);
-  for (const judge of judges) {
+  for (const judge of countJudges) {
     console.log(
       `${judge.name} (production set): detection ${pct(tuned[judge.name]!.detection)} of ${tuned[judge.name]!.regressions} regressions, false alarms ${pct(tuned[judge.name]!.falseAlarm)} of ${tuned[judge.name]!.noChange}; held out: detection ${pct(heldOut[judge.name]!.detection)}, false alarms ${pct(heldOut[judge.name]!.falseAlarm)}`,
     );
@@ -151,7 +167,7 @@ function runHeldOut2Set(): { rates: Record<string, HeldOut2Rates>; byFamily: Rec
     const familyStarted = Date.now();
     const familyRuns = runs.filter((run) => run.family === family.name);
     const rates: Record<string, number> = {};
-    for (const judge of judges) {
+    for (const judge of countJudges) {
       let stops = 0;
       for (const run of familyRuns) {
         const result = judge.judge({
@@ -172,11 +188,11 @@ function runHeldOut2Set(): { rates: Record<string, HeldOut2Rates>; byFamily: Rec
     byFamily[family.name] = rates;
     const what = family.truth === 'regression' ? 'detected' : 'false alarms';
     console.log(
-      `[${index + 1}/${HELDOUT2_FAMILIES.length}] ${family.name}: ${what} ${judges.map((j) => `${j.name} ${pct(rates[j.name]!)}`).join(', ')} — ${((Date.now() - familyStarted) / 1000).toFixed(1)} s`,
+      `[${index + 1}/${HELDOUT2_FAMILIES.length}] ${family.name}: ${what} ${countJudges.map((j) => `${j.name} ${pct(rates[j.name]!)}`).join(', ')} — ${((Date.now() - familyStarted) / 1000).toFixed(1)} s`,
     );
   });
   const rates = Object.fromEntries(
-    judges.map((judge) => {
+    countJudges.map((judge) => {
       const r = totals.get(`regression:${judge.name}`) ?? { stops: 0, total: 0 };
       const n = totals.get(`no-change:${judge.name}`) ?? { stops: 0, total: 0 };
       const rates: HeldOut2Rates = {

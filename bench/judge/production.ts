@@ -191,12 +191,15 @@ function latencySeries(
   buckets: readonly number[],
   stat: LatencyStat,
   scaleAt: (t: number) => number,
+  counts: number[] = [],
 ): number[] {
   return rps.map((rate, t) => {
     const scale = scaleAt(t);
     const requests = rate * stepSeconds;
     if (stat === 'mean') {
       const count = poisson(random, requests);
+      // The mean is computed over at most 400 drawn requests, so that is its sample size.
+      counts.push(Math.min(count, 400));
       if (count === 0) return Number.NaN;
       // Sum of `count` latencies drawn from the mixture.
       let sum = 0;
@@ -208,6 +211,7 @@ function latencySeries(
       return sum / Math.min(count, 400);
     }
     const cumulative = bucketCounts(random, buckets, model, scale, requests);
+    counts.push(cumulative[cumulative.length - 1]!);
     return histogramQuantile(stat === 'p50' ? 0.5 : stat === 'p90' ? 0.9 : 0.99, buckets, cumulative);
   });
 }
@@ -256,6 +260,7 @@ function latencyScenario(random: Random, options: LatencyScenarioOptions): Metri
   const loadFactor = rps.map((rate) => 1 + 0.1 * (rate / perSideRps - 1));
   const [baselineNode, canaryNode] = options.sameNode ? [1, 1] : [nodeFactor(random), nodeFactor(random)];
   const canaryScale = options.canaryScale(random, window);
+  const counts = { baseline: [] as number[], canary: [] as number[] };
   const baseline = latencySeries(
     random,
     rps,
@@ -264,6 +269,7 @@ function latencyScenario(random: Random, options: LatencyScenarioOptions): Metri
     buckets,
     stat,
     (t) => baselineNode * loadFactor[t]!,
+    counts.baseline,
   );
   const canary = latencySeries(
     random,
@@ -273,12 +279,30 @@ function latencyScenario(random: Random, options: LatencyScenarioOptions): Metri
     buckets,
     stat,
     (t) => canaryNode * loadFactor[t]! * canaryScale(t),
+    counts.canary,
   );
   const query =
     stat === 'mean'
       ? 'rate(http_request_duration_seconds_sum[1m]) / rate(http_request_duration_seconds_count[1m])'
       : `histogram_quantile(${stat === 'p50' ? 0.5 : stat === 'p90' ? 0.9 : 0.99}, rate(http_request_duration_seconds_bucket[1m]))`;
-  return metric({ name: `latency ${stat}`, groups: ['latency'], direction: 'increase' }, baseline, canary, query);
+  return withCounts(
+    counts,
+    { name: `latency ${stat}`, groups: ['latency'], direction: 'increase' },
+    baseline,
+    canary,
+    query,
+  );
+}
+
+/**
+ * A metric with the requests behind each step on both sides: what the template's `countQuery` (a
+ * histogram's `_count` rate, or the request rate of an error ratio) returns.
+ */
+function withCounts(counts: { baseline: number[]; canary: number[] }, ...args: Parameters<typeof metric>): MetricInput {
+  const input = metric(...args);
+  input.baseline.requestCounts = counts.baseline;
+  input.canary.requestCounts = counts.canary;
+  return input;
 }
 
 interface ErrorScenarioOptions {
@@ -304,18 +328,21 @@ function errorScenario(random: Random, options: ErrorScenarioOptions): MetricInp
     const factor = uniform(random, 5, 50);
     for (let t = start; t < Math.min(window.points, start + length); t++) shared[t] = factor;
   }
-  const side = (factor: number) =>
+  const side = (factor: number, counts: number[]) =>
     rps.map((rate, t) => {
       const requests = poisson(random, rate * window.stepSeconds);
+      counts.push(requests);
       if (requests === 0) return Number.NaN;
       // A per-side blip (one pod restarting, a retry storm) on about 1 % of the steps.
       const blip = random.next() < 0.01 ? uniform(random, 2, 5) : 1;
       const p = Math.min(1, errorRate * factor * shared[t]! * blip);
       return Math.min(requests, poisson(random, requests * p)) / requests;
     });
-  const baseline = side(1);
-  const canary = side(options.canaryErrorFactor);
-  return metric(
+  const counts = { baseline: [] as number[], canary: [] as number[] };
+  const baseline = side(1, counts.baseline);
+  const canary = side(options.canaryErrorFactor, counts.canary);
+  return withCounts(
+    counts,
     {
       name: 'error ratio',
       groups: ['errors'],
@@ -393,20 +420,23 @@ function queueScenario(random: Random, serviceFactor: number): MetricInput {
   const serviceSeconds = uniform(random, 0.005, 0.05);
   const utilisation = uniform(random, 0.2, 0.6);
   const capacity = perSideRps / utilisation;
-  const side = (factor: number) => {
+  const side = (factor: number, counts: number[]) => {
     const node = nodeFactor(random);
     return rps.map((rate) => {
       const u = Math.min(0.95, (rate / capacity) * factor);
       const meanLatency = (serviceSeconds * factor * node) / (1 - u);
       const requests = Math.max(1, poisson(random, rate * 15));
+      counts.push(requests);
       // The mean of `requests` exponential-ish waits: relative noise 1/√requests.
       return meanLatency * Math.max(0.05, 1 + random.normal() / Math.sqrt(requests));
     });
   };
-  return metric(
+  const counts = { baseline: [] as number[], canary: [] as number[] };
+  return withCounts(
+    counts,
     { name: 'queue latency', groups: ['latency'], direction: 'increase' },
-    side(1),
-    side(serviceFactor),
+    side(1, counts.baseline),
+    side(serviceFactor, counts.canary),
     'rate(queue_wait_seconds_sum[1m]) / rate(queue_wait_seconds_count[1m])',
   );
 }

@@ -100,10 +100,23 @@ export async function startPrometheus(
     tls?: { certFile: string; keyFile: string; caFile?: string; clientCaFile?: string };
     client?: { cert: Buffer; key: Buffer };
     timeoutMs?: number;
+    /**
+     * OpenMetrics text (samples with timestamps, `# EOF` last) written into the storage before Prometheus
+     * starts, with `promtool tsdb create-blocks-from openmetrics`: history that would take an hour to scrape.
+     */
+    backfill?: string;
   } = {},
 ): Promise<PrometheusServer> {
   const timeoutMs = options.timeoutMs ?? 20_000;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'isd-prometheus-'));
+  if (options.backfill !== undefined) {
+    fs.writeFileSync(path.join(dir, 'backfill.om'), options.backfill);
+    execFileSync(
+      'promtool',
+      ['tsdb', 'create-blocks-from', 'openmetrics', path.join(dir, 'backfill.om'), path.join(dir, 'data')],
+      { stdio: ['ignore', 'ignore', 'pipe'] },
+    );
+  }
   const port = await freePort();
   const webArgs: string[] = [];
   if (options.tls) {
@@ -124,9 +137,13 @@ export async function startPrometheus(
           .join(', ')}}`,
     )
     .join('\n');
+  const scrapes =
+    apps.length > 0
+      ? `scrape_configs:\n  - job_name: demo\n    scrape_interval: 1s\n    static_configs:\n${targets}\n`
+      : '';
   fs.writeFileSync(
     path.join(dir, 'prometheus.yml'),
-    `global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\nscrape_configs:\n  - job_name: demo\n    scrape_interval: 1s\n    static_configs:\n${targets}\n`,
+    `global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n${scrapes}`,
   );
   const child: ChildProcess = spawn(
     'prometheus',

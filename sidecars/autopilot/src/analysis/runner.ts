@@ -414,10 +414,19 @@ export class VerificationRunner {
     stepSeconds: number,
   ): Promise<MetricData> {
     const provider = this.options.providers.resolve(metric.provider, `template.metrics.${at}.provider`);
+    const window = { startMs, endMs, stepSeconds };
     const side = async (scope: Record<string, string>): Promise<SideData> => {
-      const query = expandQuery(metric.query, scope, (s) => provider.renderScope(s), stepSeconds);
-      const series = await this.fetchWithRetry(provider, query, { startMs, endMs, stepSeconds }, metric.name);
-      return toSideData(series);
+      const fill = (query: string) => expandQuery(query, scope, (s) => provider.renderScope(s), stepSeconds);
+      const countQuery = metric.countQuery;
+      // The counts run beside the values: the same provider, scope, step and window.
+      const [series, counts] = await Promise.all([
+        this.fetchWithRetry(provider, fill(metric.query), window, metric.name),
+        countQuery === undefined
+          ? undefined
+          : this.fetchWithRetry(provider, fill(countQuery), window, `${metric.name} (countQuery)`),
+      ]);
+      const data = toSideData(series);
+      return counts ? withRequestCounts(data, counts) : data;
     };
     const [baseline, canary] = await Promise.all([side(verification.spec.baseline), side(verification.spec.canary)]);
     flagLabelMismatch(baseline, canary, verification);
@@ -498,6 +507,34 @@ function toSideData(series: FetchedSeries): SideData {
 }
 
 /**
+ * Adds the count query's series to a side, aligned by timestamp to the metric's points: a step the count
+ * series has no finite point for, or a negative count (a counter reset read badly), is an unknown count
+ * (null), which the judge leaves out of its per-request comparison.
+ */
+export function withRequestCounts(side: SideData, counts: FetchedSeries): SideData {
+  const byTime = new Map<number, number>();
+  counts.timestampsMs.forEach((atMs, i) => byTime.set(atMs, counts.values[i]!));
+  let negative = 0;
+  const requestCounts = side.timestampsMs.map((atMs) => {
+    const count = byTime.get(atMs);
+    if (count === undefined || !Number.isFinite(count)) return null;
+    if (count < 0) {
+      negative++;
+      return null;
+    }
+    return count;
+  });
+  const problems = [...side.problems, ...counts.problems.map((problem) => `countQuery: ${problem}`)];
+  if (negative > 0) problems.push(`countQuery: ${negative} negative counts from ${counts.query} read as unknown`);
+  const known = requestCounts.filter((count) => count !== null).length;
+  if (known < requestCounts.length && counts.seriesCount === 1)
+    problems.push(
+      `countQuery: ${requestCounts.length - known} of ${requestCounts.length} steps have no request count (left out of the per-request comparison)`,
+    );
+  return { ...side, problems, countQuery: counts.query, requestCounts };
+}
+
+/**
  * Baseline and canary should differ only in their scope labels; other label names present on one side
  * only mean the two queries select different kinds of series, which the user must see.
  */
@@ -524,6 +561,7 @@ function judgeInput(verification: VerificationRecord, data: MetricData[], index:
       query: data.query,
       labels: data.labels,
       seriesCount: data.seriesCount,
+      ...(data.requestCounts ? { requestCounts: data.requestCounts } : {}),
     });
     return {
       config: metricConfigOf(metric),

@@ -56,6 +56,14 @@ beforeAll(async () => {
         return { status: 400, code: 'Throttling', message: 'Rate exceeded' };
       }
       const canary = expression.includes("'web-v2'");
+      // Requests per minute: the canary gets a tenth of the traffic.
+      if (expression.includes('RequestCount'))
+        return [
+          {
+            label: 'requests',
+            points: points(startMs, endMs, period, false, 5).map(([at, value]) => [at, canary ? value : 9 * value]),
+          },
+        ];
       return [
         {
           label: 'latency',
@@ -114,7 +122,10 @@ afterAll(async () => {
 });
 
 let stage = 0;
-async function verify(latencyMetric: string): Promise<LooseJson> {
+async function verify(
+  latencyMetric: string,
+  options: { countQuery?: string; judge?: string } = {},
+): Promise<LooseJson> {
   const response = await fetch(`${service.url}/api/v1/verifications`, {
     method: 'POST',
     headers: serviceHeaders(),
@@ -129,6 +140,7 @@ async function verify(latencyMetric: string): Promise<LooseJson> {
             name: 'latency',
             provider: 'cw',
             query: `SELECT AVG(${latencyMetric}) FROM SCHEMA("App", deployment) WHERE \${scope}`,
+            ...(options.countQuery ? { countQuery: options.countQuery } : {}),
             direction: 'increase',
             critical: true,
             groups: ['latency'],
@@ -148,7 +160,7 @@ async function verify(latencyMetric: string): Promise<LooseJson> {
       lifetimeMs: 30 * 60_000,
       intervalMs: null,
       thresholds: { pass: 80, marginal: 40 },
-      judge: 'kayenta',
+      judge: options.judge ?? 'kayenta',
     }),
   });
   expect(response.status).toBe(202);
@@ -181,6 +193,22 @@ describe('verifications on SaaS metric stores', () => {
       'metric.type="custom.googleapis.com/errors" AND resource.labels.deployment="web-v1" | perSeriesAligner=ALIGN_RATE',
     );
     expect(errors.classification).toBe('Pass');
+  });
+
+  it('runs a countQuery through CloudWatch beside the query, and the isd judge compares per request', async () => {
+    const result = await verify('Latency', {
+      countQuery: 'SELECT SUM(RequestCount) FROM SCHEMA("App", deployment) WHERE ${scope}',
+      judge: 'isd',
+    });
+    const report = (await (
+      await fetch(`${service.url}${result.reportUrl}?format=json`, { headers: serviceHeaders() })
+    ).json()) as LooseJson;
+    const latency = (report.metrics as LooseJson[]).find((metric) => metric.name === 'latency')!;
+    expect(latency.canary.countQuery).toBe(
+      `SELECT SUM(RequestCount) FROM SCHEMA("App", deployment) WHERE "deployment" = 'web-v2'`,
+    );
+    expect(latency.requestCounts.used).toBe(true);
+    expect(latency.requestCounts.baselineTotal / latency.requestCounts.canaryTotal).toBeCloseTo(9, 0);
   });
 
   it('fails a canary whose critical CloudWatch latency doubled', async () => {

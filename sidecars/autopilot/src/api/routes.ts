@@ -714,7 +714,7 @@ function assertTemplateOwner(caller: Caller, owner: string | undefined, editorRo
 
 /**
  * Orca leaves a failed SpEL expression as literal `${...}` text: refuse it naming the field. Inline
- * template queries are exempt, since `${scope}` placeholders are meant to be there (they are checked
+ * template queries and count queries are exempt, since `${scope}` placeholders are meant to be there (they are checked
  * against the known placeholders instead).
  */
 function rejectFailedExpressions(body: CreateVerificationBody): void {
@@ -723,7 +723,11 @@ function rejectFailedExpressions(body: CreateVerificationBody): void {
     logTemplate?: { query?: unknown } | null;
   };
   if (copy.template && Array.isArray(copy.template.metrics)) {
-    for (const metric of copy.template.metrics) if (metric && typeof metric === 'object') delete metric.query;
+    for (const metric of copy.template.metrics)
+      if (metric && typeof metric === 'object') {
+        delete metric.query;
+        delete metric.countQuery;
+      }
   }
   // An inline log template's query holds `${scope}` on purpose.
   if (copy.logTemplate && typeof copy.logTemplate === 'object') delete copy.logTemplate.query;
@@ -809,23 +813,29 @@ async function checkTemplateQueries(
       return;
     }
     if (!deps.config.analysis.checkQueriesOnCreate) return;
-    const sampleScope =
-      scope ?? Object.fromEntries([...scopeKeysUsed(metric.query), 'isd_check'].map((key) => [key, 'isd-check']));
-    let query: string;
-    try {
-      query = expandQuery(metric.query, sampleScope, (s) => provider.renderScope(s), template.stepSeconds);
-    } catch (error) {
-      // A scope value the provider's selector syntax cannot hold (e.g. a Graphite tag value with `;`).
-      if (!(error instanceof ProviderError && error.kind === 'query')) throw error;
-      issues.push({ path: `${path}.query`, message: error.message });
-      return;
-    }
-    try {
-      const complaint = await provider.checkQuery(query);
-      if (complaint) issues.push({ path: `${path}.query`, message: complaint });
-    } catch (error) {
-      if (!(error instanceof ProviderError)) throw error;
-      deps.logger.warn({ provider: provider.name, err: error }, 'provider unreachable: query syntax not checked');
+    // The count query is checked like the query: it runs with the same scope and step.
+    for (const field of ['query', 'countQuery'] as const) {
+      const text = metric[field];
+      if (text === undefined) continue;
+      const sampleScope =
+        scope ?? Object.fromEntries([...scopeKeysUsed(text), 'isd_check'].map((key) => [key, 'isd-check']));
+      let query: string;
+      try {
+        query = expandQuery(text, sampleScope, (s) => provider.renderScope(s), template.stepSeconds);
+      } catch (error) {
+        // A scope value the provider's selector syntax cannot hold (e.g. a Graphite tag value with `;`).
+        if (!(error instanceof ProviderError && error.kind === 'query')) throw error;
+        issues.push({ path: `${path}.${field}`, message: error.message });
+        continue;
+      }
+      try {
+        const complaint = await provider.checkQuery(query);
+        if (complaint) issues.push({ path: `${path}.${field}`, message: complaint });
+      } catch (error) {
+        if (!(error instanceof ProviderError)) throw error;
+        deps.logger.warn({ provider: provider.name, err: error }, 'provider unreachable: query syntax not checked');
+        return;
+      }
     }
   };
   // A few checks at a time: a 200-metric template must not hit the provider with 200 requests at once.
@@ -883,7 +893,7 @@ async function prepareVerification(body: CreateVerificationBody, deps: RouteDepe
   }
   const issues: { path: string; message: string }[] = [];
   template.metrics.forEach((metric) => {
-    for (const key of scopeKeysUsed(metric.query)) {
+    for (const key of new Set([...scopeKeysUsed(metric.query), ...scopeKeysUsed(metric.countQuery ?? '')])) {
       for (const side of ['baseline', 'canary'] as const) {
         if (body[side][key] === undefined)
           issues.push({

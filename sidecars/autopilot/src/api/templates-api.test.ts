@@ -211,6 +211,66 @@ describe('template API', () => {
     expect((await call('POST', '/api/v1/templates/import/atlas', {})).body!.field).toBe('path.format');
   });
 
+  it('keeps a metric’s countQuery, validated like its query and refused naming the field', async () => {
+    const metric = {
+      name: 'latency',
+      query: 'histogram_quantile(0.9, sum by (le) (rate(http_request_duration_seconds_bucket{${scope}}[1m])))',
+      countQuery: 'sum(rate(http_request_duration_seconds_count{${scope}}[1m]))',
+      direction: 'increase',
+    };
+    const saved = await call('POST', '/api/v1/templates', { name: 'per-request', metrics: [metric] });
+    expect(saved.status).toBe(201);
+    expect((await call('GET', '/api/v1/templates/per-request')).body!.definition.metrics[0].countQuery).toBe(
+      metric.countQuery,
+    );
+    for (const [countQuery, message] of [
+      ['sum(x{${namespace}})', /unknown placeholder \$\{namespace\}/],
+      ['', /too_small|at least|>=1/i],
+      [42, /string/i],
+    ] as const) {
+      const refused = await call('POST', '/api/v1/templates', { name: 'bad', metrics: [{ ...metric, countQuery }] });
+      expect(refused.status).toBe(400);
+      expect(refused.body!.field).toBe('body.metrics.0.countQuery');
+      expect(JSON.stringify(refused.body!.errors)).toMatch(message);
+    }
+    // A scope label the count query reads must be in both scopes, like the query's.
+    const verification = await call(
+      'POST',
+      '/api/v1/verifications',
+      {
+        application: 'web',
+        executionId: 'e',
+        stageId: 's',
+        template: { metrics: [{ ...metric, countQuery: 'sum(rate(x_count{pod="${scope.pod}"}[1m]))' }] },
+        baseline: { namespace: 'prod' },
+        canary: { namespace: 'prod', pod: 'web-v2' },
+        lifetimeMs: 60_000,
+      },
+      serviceHeaders(),
+    );
+    expect(verification.status).toBe(400);
+    expect(verification.body!.field).toBe('body.baseline.pod');
+  });
+
+  it('documents countQuery beside query, with the same placeholder pattern', async () => {
+    const document = (await call('GET', '/openapi.json', undefined, {})).body!;
+    const found: LooseJson[] = [];
+    const visit = (node: unknown) => {
+      if (Array.isArray(node)) node.forEach(visit);
+      else if (node && typeof node === 'object') {
+        const object = node as LooseJson;
+        if (object.properties?.countQuery && object.properties?.query) found.push(object.properties);
+        Object.values(object).forEach(visit);
+      }
+    };
+    visit(document);
+    expect(found.length).toBeGreaterThan(0);
+    for (const properties of found) {
+      expect(properties.countQuery.pattern).toBe(properties.query.pattern);
+      expect(properties.countQuery.description).toMatch(/same scope, step and window/);
+    }
+  });
+
   it('refuses a metric naming an unknown provider account, naming the field', async () => {
     const response = await call('POST', '/api/v1/templates', {
       name: 'x',

@@ -1,5 +1,5 @@
 // The verification as the API shows it: one body for Orca's monitor, Deck and the JSON report.
-import type { MetricResult } from '../domain';
+import type { MetricResult, RequestCountUse } from '../domain';
 import type { StoredLogAnalysis } from '../logs/log-view';
 import type { IntervalRecord, SideData, VerificationRecord } from '../store/verification-store';
 
@@ -16,6 +16,8 @@ export interface MetricView {
   problems: string[];
   /** The judge's caveats (e.g. fewer points than Kayenta recommends). */
   warnings: string[];
+  /** With a `countQuery`: whether the judge compared the sides per request, and each side's requests. */
+  requestCounts?: RequestCountUse;
   baseline: Record<string, unknown>;
   canary: Record<string, unknown>;
   /** The judge's numbers and findings: in the report; left out of the monitor body, which Orca stores on every poll. */
@@ -45,6 +47,7 @@ function finiteOrNull(numbers: Record<string, number>): Record<string, number | 
 function sideView(summary: MetricResult['baseline'] | undefined, side: SideData | undefined): Record<string, unknown> {
   return {
     query: side?.query ?? null,
+    ...(side?.countQuery !== undefined ? { countQuery: side.countQuery } : {}),
     labels: side?.labels ?? {},
     ...(summary ? finiteOrNull(summary as unknown as Record<string, number>) : {}),
   };
@@ -94,6 +97,7 @@ export function metricViews(interval: IntervalRecord | undefined, detailed = tru
       provider: data.provider,
       problems,
       warnings: result.warnings,
+      ...(result.requestCounts ? { requestCounts: result.requestCounts } : {}),
       baseline: sideView(result.baseline, data.baseline),
       canary: sideView(result.canary, data.canary),
     };

@@ -7,6 +7,7 @@
 import type { Finding, Judge, JudgeInput, JudgeResult, MetricInput, MetricResult, SideSummary } from './model';
 import { validateJudgeInput } from './model';
 import { preprocessSide, type PreprocessedSide } from './preprocessing';
+import { NoiseMatchedBaseline, planRequestCounts, type RequestCountPlan } from './request-counts';
 import { scoreMetrics } from './scoring';
 import { fisherFSf, logGamma, normalPpf, normalSf, studentTTwoSidedP } from './special';
 import { linearFit, shiftAndTrendResiduals, type TimedPoints } from './trend';
@@ -158,13 +159,21 @@ export function classifyIsdMetric(metric: MetricInput, options: IsdJudgeOptions 
     if (side.outlierCount > 0)
       warnings.push(`${side.outlierCount} ${label} outliers removed (IQR factor ${config.outliers.factor})`);
   }
-  const base = {
+  const base: Omit<MetricResult, 'classification' | 'critical' | 'reason' | 'numbers' | 'findings'> = {
     name: config.name,
     groups: config.groups,
     baseline: sideSummary(baselineSide),
     canary: sideSummary(canarySide),
     warnings,
   };
+  if (metric.baseline.requestCounts && metric.canary.requestCounts)
+    base.requestCounts = {
+      used: false,
+      baselineTotal: knownTotal(metric.baseline.requestCounts),
+      canaryTotal: knownTotal(metric.canary.requestCounts),
+      stepsWithCounts: 0,
+      note: 'request counts not used: the metric was decided before the spread and shape tests',
+    };
 
   // Missing data is a result of its own, never a silent pass.
   const realCanary = canarySide.receivedCount - canarySide.missingCount;
@@ -251,6 +260,13 @@ export function classifyIsdMetric(metric: MetricInput, options: IsdJudgeOptions 
     config.outliers.strategy === 'remove'
       ? undefined
       : sharedPatternResiduals(metric.baseline.values, metric.canary.values, config.nanStrategy);
+  // Request counts on both sides: the spread and shape tests compare per request (decision 176).
+  const countPlan = requestCountPlan(metric, timedBaseline, residuals, warnings);
+  if (countPlan) {
+    base.requestCounts = countPlan.use;
+    numbers.baselineRequests = countPlan.use.baselineTotal;
+    numbers.canaryRequests = countPlan.use.canaryTotal;
+  }
   // Short series (< 20 points per side) keep ρ = 0, as before: too few points to estimate it.
   const rho =
     nb < 20 || nc < 20
@@ -431,7 +447,10 @@ export function classifyIsdMetric(metric: MetricInput, options: IsdJudgeOptions 
   // aligned; otherwise that pattern dominates both spreads and hides a noise increase.
   let spreadUp = false;
   const spreadBaseline = residuals?.baseline ?? baseline;
-  const spreadCanary = residuals?.canary ?? canary;
+  const spreadCanary = countPlan?.scaledCanaryResiduals ?? residuals?.canary ?? canary;
+  const perRequest = countPlan?.scaledCanaryResiduals
+    ? ` (per request: canary residuals × √(canary/baseline requests), ${countPlan.use.stepsWithCounts} steps)`
+    : '';
   if (spreadBaseline.length >= 2 && spreadCanary.length >= 2) {
     const baselineSpread = meanAbsoluteDeviation(spreadBaseline);
     const canarySpread = meanAbsoluteDeviation(spreadCanary);
@@ -450,7 +469,7 @@ export function classifyIsdMetric(metric: MetricInput, options: IsdJudgeOptions 
     findings.push({
       test: 'spread',
       regression: spreadUp,
-      message: `${spreadUp ? 'canary varies more' : 'no harmful spread change'}: mean absolute deviation${residuals ? ` around the shared ${residuals.windowPoints}-point moving average` : ''} ${fmt(baselineSpread)} → ${fmt(canarySpread)} (×${fmt(spreadRatio)}); Brown–Forsythe p=${fmt(brownForsytheP)} (level ${fmt(options.alpha)}, ratio ≥ ${options.minimumSpreadRatio} needed${autocorrelationNote})`,
+      message: `${spreadUp ? 'canary varies more' : 'no harmful spread change'}: mean absolute deviation${residuals ? ` around the shared ${residuals.windowPoints}-point moving average` : ''}${perRequest} ${fmt(baselineSpread)} → ${fmt(canarySpread)} (×${fmt(spreadRatio)}); Brown–Forsythe p=${fmt(brownForsytheP)} (level ${fmt(options.alpha)}, ratio ≥ ${options.minimumSpreadRatio} needed${autocorrelationNote})`,
       numbers: {
         baselineSpread,
         canarySpread,
@@ -469,8 +488,14 @@ export function classifyIsdMetric(metric: MetricInput, options: IsdJudgeOptions 
   // the same practical margin as the mean, so a small uniform offset between instances is not a regression.
   const baselineSorted = sortAscending(baseline);
   const canarySorted = sortAscending(canary);
+  // With request counts the canary is compared with the baseline as it would have measured it: each
+  // baseline point plus the extra sampling noise of the canary's fewer requests at that step.
+  const matched =
+    countPlan?.baselineExtraSd && countPlan.baselineExtraSd.some((sd) => sd > 0)
+      ? new NoiseMatchedBaseline(timedBaseline.y, countPlan.baselineExtraSd)
+      : undefined;
   const quantileChange = (p: number) => {
-    const b = percentileSorted(baselineSorted, p);
+    const b = matched ? matched.percentile(p) : percentileSorted(baselineSorted, p);
     const c = percentileSorted(canarySorted, p);
     return b === 0 ? (c === 0 ? 0 : Math.sign(c) * Infinity) : (c - b) / Math.abs(b);
   };
@@ -481,10 +506,12 @@ export function classifyIsdMetric(metric: MetricInput, options: IsdJudgeOptions 
     [harmDown, 'less', 'down'],
   ] as const) {
     if (!harm || nb < MIN_SHAPE_POINTS || nc < MIN_SHAPE_POINTS) continue;
-    const rawKs = kolmogorovSmirnov(baseline, canary, alternative);
+    const statistic = matched
+      ? matched.ksDistance(canarySorted, alternative)
+      : kolmogorovSmirnov(baseline, canary, alternative).statistic;
     const ks = {
-      statistic: rawKs.statistic,
-      pValue: kolmogorovSmirnovPValue(rawKs.statistic, nb / inflation, nc / inflation, alternative),
+      statistic,
+      pValue: kolmogorovSmirnovPValue(statistic, nb / inflation, nc / inflation, alternative),
     };
     const tailMoved = label === 'up' ? tailUp >= options.minimumTailChange : tailDown <= -options.minimumTailChange;
     const regression =
@@ -496,7 +523,7 @@ export function classifyIsdMetric(metric: MetricInput, options: IsdJudgeOptions 
     findings.push({
       test: `shape-${label}`,
       regression,
-      message: `${regression ? `canary distribution moved ${label}` : `no harmful shape change ${label}`}: Kolmogorov–Smirnov D=${fmt(ks.statistic)}, p=${fmt(ks.pValue)}, ${label === 'up' ? 'upper' : 'lower'} quantiles (P${label === 'up' ? '75/90/95' : '25/10/5'}) moved up to ${percent(label === 'up' ? tailUp : tailDown)} (level ${fmt(options.alpha)}, D ≥ ${options.minimumShapeDistance} and ${percent(label === 'up' ? options.minimumRelativeChange : -options.minimumRelativeChange)} needed)`,
+      message: `${regression ? `canary distribution moved ${label}` : `no harmful shape change ${label}`}: Kolmogorov–Smirnov${matched ? ' against the baseline plus the canary’s extra sampling noise' : ''} D=${fmt(ks.statistic)}, p=${fmt(ks.pValue)}, ${label === 'up' ? 'upper' : 'lower'} quantiles (P${label === 'up' ? '75/90/95' : '25/10/5'}) moved up to ${percent(label === 'up' ? tailUp : tailDown)} (level ${fmt(options.alpha)}, D ≥ ${options.minimumShapeDistance} and ${percent(label === 'up' ? options.minimumRelativeChange : -options.minimumRelativeChange)} needed)`,
       numbers: { ksD: ks.statistic, ksP: ks.pValue, tailChange: label === 'up' ? tailUp : tailDown },
     });
   }
@@ -614,6 +641,38 @@ export function classifyIsdMetric(metric: MetricInput, options: IsdJudgeOptions 
     others.length > 0 ? `, also ${others.join(', ')}` : ''
   }; on ${data}.`;
   return { ...base, classification, critical, reason, numbers, findings };
+}
+
+function knownTotal(counts: ReadonlyArray<number | null>): number {
+  return counts.reduce<number>((sum, count) => sum + (count ?? 0), 0);
+}
+
+/**
+ * The per-request comparison of a metric with request counts on both sides (undefined without them). When
+ * the counts cannot be used a warning says why, and the spread and shape tests run as without counts.
+ */
+function requestCountPlan(
+  metric: MetricInput,
+  timedBaseline: TimedPoints,
+  residuals: SharedResiduals | undefined,
+  warnings: string[],
+): RequestCountPlan | undefined {
+  const baselineCounts = metric.baseline.requestCounts;
+  const canaryCounts = metric.canary.requestCounts;
+  if (!baselineCounts && !canaryCounts) return undefined;
+  if (!baselineCounts || !canaryCounts) {
+    warnings.push(
+      `request counts only on the ${baselineCounts ? 'baseline' : 'canary'} side: not used (both sides need them)`,
+    );
+    return undefined;
+  }
+  const reason =
+    metric.config.outliers.strategy === 'remove'
+      ? 'outlier removal (outliers.strategy remove) breaks the step alignment the per-request comparison needs'
+      : 'the per-request comparison needs time-aligned series (the same number of steps) of at least 30 steps';
+  const plan = planRequestCounts(baselineCounts, canaryCounts, timedBaseline, residuals, reason);
+  if (!plan.use.used) warnings.push(plan.use.note);
+  return plan;
 }
 
 /**

@@ -46,6 +46,13 @@ export interface MetricSeries {
    * first event yet). Unknown when not given.
    */
   seriesCount?: number;
+  /**
+   * Requests behind each point (a histogram's `_count` rate over the same steps), aligned with `values`:
+   * same length, each a finite number ≥ 0, or null where the count is unknown. With both sides' counts the
+   * `isd` judge compares the spread and shape per request (decision 176), so a canary that gets a small
+   * share of the traffic is not failed for the larger sampling noise of its fewer requests.
+   */
+  requestCounts?: Array<number | null>;
 }
 
 /** One metric to judge: its configuration and the baseline and canary series. */
@@ -115,6 +122,21 @@ export interface MetricResult {
    * canary (not critical, not counted in the "≥ 50 % Nodata" rule), since nothing shows a difference.
    */
   noDataOnEitherSide?: boolean;
+  /** Set when the metric had request counts on both sides: whether the judge used them, and the totals. */
+  requestCounts?: RequestCountUse;
+}
+
+/** What the judge did with a metric's request counts (decision 176). */
+export interface RequestCountUse {
+  /** True when the spread and shape tests compared the sides per request. */
+  used: boolean;
+  /** Requests over the steps that have a count, per side. */
+  baselineTotal: number;
+  canaryTotal: number;
+  /** Canary steps whose count (and the baseline's) was known and used. */
+  stepsWithCounts: number;
+  /** Why the counts were not used, or how they were used, in words. */
+  note: string;
 }
 
 /** A group's score: 100 × passing / counted metrics. */
@@ -291,6 +313,26 @@ export function validateJudgeInput(input: JudgeInput): void {
         issues.push({ path: `${base}.${side}.values`, message: 'must be a list of numbers (NaN or null for gaps)' });
       else if (values.some((value) => value !== null && typeof value !== 'number')) {
         issues.push({ path: `${base}.${side}.values`, message: 'must contain only numbers (NaN or null for gaps)' });
+      }
+      const counts = metric[side]?.requestCounts;
+      if (counts !== undefined) {
+        const path = `${base}.${side}.requestCounts`;
+        if (!Array.isArray(counts)) issues.push({ path, message: 'must be a list of request counts when given' });
+        else if (Array.isArray(values) && counts.length !== values.length)
+          issues.push({
+            path,
+            message: `must have one count per value: ${counts.length} counts for ${values.length} values`,
+          });
+        else {
+          const bad = counts.findIndex(
+            (count) => count !== null && !(typeof count === 'number' && Number.isFinite(count) && count >= 0),
+          );
+          if (bad >= 0)
+            issues.push({
+              path: `${path}.${bad}`,
+              message: `must be a finite number ≥ 0, or null for an unknown count (got ${String(counts[bad])})`,
+            });
+        }
       }
       const seriesCount = metric[side]?.seriesCount;
       if (seriesCount !== undefined && !(Number.isInteger(seriesCount) && seriesCount >= 0))

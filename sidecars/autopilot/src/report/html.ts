@@ -191,7 +191,15 @@ function sideRow(name: string, side: Record<string, unknown>, quantiles: Record<
         .map(([key, value]) => `${key} ${formatNumber(value)}`)
         .join(' · ')
     : 'n/a';
-  return `<tr><th>${name}</th><td>${escapeHtml(formatNumber(side.count as number))}</td><td>${escapeHtml(formatNumber(side.mean as number))}</td><td>${escapeHtml(formatNumber(side.std as number))}</td><td>${escapeHtml(q)}</td><td><code>${escapeHtml(side.query)}</code></td></tr>`;
+  return `<tr><th>${name}</th><td>${escapeHtml(formatNumber(side.count as number))}</td><td>${escapeHtml(formatNumber(side.mean as number))}</td><td>${escapeHtml(formatNumber(side.std as number))}</td><td>${escapeHtml(q)}</td><td><code>${escapeHtml(side.query)}</code>${side.countQuery !== undefined ? `<br>requests: <code>${escapeHtml(side.countQuery)}</code>` : ''}</td></tr>`;
+}
+
+/** Whether the judge compared the sides per request (a `countQuery`), with each side's requests. */
+function requestCountsLine(metric: ReportMetric): string {
+  const counts = metric.requestCounts;
+  if (!counts) return '';
+  const totals = `baseline ${formatNumber(counts.baselineTotal)} requests, canary ${formatNumber(counts.canaryTotal)}`;
+  return `<p class="request-counts" data-used="${counts.used}"><b>Request counts ${counts.used ? 'used' : 'not used'}</b>: ${escapeHtml(totals)} — ${escapeHtml(counts.note)}</p>`;
 }
 
 function metricSection(metric: ReportMetric): string {
@@ -216,6 +224,7 @@ ${problems ? `<ul class="problems">${problems}</ul>` : ''}
 <table class="sides"><tr><th></th><th>n</th><th>mean</th><th>std</th><th>quantiles</th><th>query</th></tr>
 ${sideRow('baseline', metric.baseline, metric.distribution.baselineQuantiles)}
 ${sideRow('canary', metric.canary, metric.distribution.canaryQuantiles)}</table>
+${requestCountsLine(metric)}
 ${numbers ? `<p class="numbers">${numbers}</p>` : ''}
 ${findings ? `<ul class="findings">${findings}</ul>` : ''}
 </section>`;

@@ -67,6 +67,10 @@ export interface SideData {
   timestampsMs: number[];
   /** null where the provider had no point (JSON has no NaN). */
   values: Array<number | null>;
+  /** The metric's `countQuery` as sent, when the template has one. */
+  countQuery?: string;
+  /** Requests behind each point, aligned with `values` by timestamp; null where the count is unknown. */
+  requestCounts?: Array<number | null>;
 }
 
 /** The fetched data of one metric in one interval. */
@@ -137,7 +141,11 @@ interface IntervalRow {
 
 /** A metric's data without its points: what the monitor body shows. */
 function withoutPoints(data: MetricData): MetricData {
-  const strip = (side: SideData): SideData => ({ ...side, timestampsMs: [], values: [] });
+  const strip = ({ requestCounts: _counts, ...side }: SideData): SideData => ({
+    ...side,
+    timestampsMs: [],
+    values: [],
+  });
   return { ...data, baseline: strip(data.baseline), canary: strip(data.canary) };
 }
 

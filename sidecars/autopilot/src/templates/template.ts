@@ -49,6 +49,14 @@ const effectSizeSchema = z
   })
   .describe('Effect-size bounds (Kayenta effectSize)');
 
+/** A provider query: its placeholders are filled per side. */
+const providerQuery = z
+  .string()
+  .min(1)
+  .max(10_000)
+  // The refinement names the unknown placeholder; the document says the same rule as a pattern.
+  .meta({ pattern: KNOWN_PLACEHOLDERS_PATTERN.source });
+
 /** One metric of a template. */
 export const templateMetricSchema = z.strictObject({
   name: z.string().min(1).max(200).describe('Metric name, unique in the template'),
@@ -57,13 +65,14 @@ export const templateMetricSchema = z.strictObject({
     .min(1)
     .optional()
     .describe('Provider account (config `providers`) or type; absent = the default provider'),
-  query: z
-    .string()
-    .min(1)
-    .max(10_000)
-    // The refinement names the unknown placeholder; the document says the same rule as a pattern.
-    .meta({ pattern: KNOWN_PLACEHOLDERS_PATTERN.source })
-    .describe('Provider query; `${scope}`, `${scope.<label>}` and `${stepSeconds}` are filled per side'),
+  query: providerQuery.describe(
+    'Provider query; `${scope}`, `${scope.<label>}` and `${stepSeconds}` are filled per side',
+  ),
+  countQuery: providerQuery
+    .optional()
+    .describe(
+      'Requests behind each point of `query` (e.g. `sum(rate(http_request_duration_seconds_count{${scope}}[1m]))`), run per side with the same scope, step and window; with it the isd judge compares an unequal traffic split per request (decision 176)',
+    ),
   unit: z.string().min(1).max(32).optional().describe('Unit of the values (ms, %, req/s), shown on chart axes'),
   groups: z.array(z.string().min(1)).default([]).describe('Groups the metric counts in'),
   direction: z.enum(['increase', 'decrease', 'either']).default('either').describe('Which change is a regression'),
@@ -131,8 +140,9 @@ function templateRules(template: z.output<typeof templateFields>, context: z.Ref
         message: `duplicate metric name ${JSON.stringify(metric.name)}`,
       });
     names.add(metric.name);
-    for (const problem of placeholderProblems(metric.query))
-      context.addIssue({ code: 'custom', path: ['metrics', index, 'query'], message: problem });
+    for (const field of ['query', 'countQuery'] as const)
+      for (const problem of placeholderProblems(metric[field] ?? ''))
+        context.addIssue({ code: 'custom', path: ['metrics', index, field], message: problem });
   });
   const total = Object.values(template.groupWeights).reduce((sum, weight) => sum + weight, 0);
   if (total > 100 + 1e-9)

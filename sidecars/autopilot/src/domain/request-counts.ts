@@ -1,0 +1,245 @@
+// Per-request comparison of an unequal traffic split (decision 176). A per-step mean or quantile computed
+// from n requests has sampling variance κ / n, so a canary that gets 5–20 % of the traffic varies more
+// than its baseline even when both run the same code. With each side's per-step request counts the `isd`
+// judge's spread test compares residuals scaled to the baseline's requests, and its shape tests compare the
+// canary with the baseline as the canary would have measured it (plus the extra noise of fewer requests).
+// Equal counts on both sides leave both tests exactly as they are without counts.
+import type { RequestCountUse } from './model';
+import { mean } from './statistics';
+import type { TimedPoints } from './trend';
+
+/** How the request counts enter the spread and shape tests of one metric. */
+export interface RequestCountPlan {
+  use: RequestCountUse;
+  /** The canary's shared-pattern residuals scaled per request (only when `use.used`). */
+  scaledCanaryResiduals?: number[];
+  /** Per baseline point (in the order of the baseline's timed points): extra sampling SD the canary would add. */
+  baselineExtraSd?: number[];
+}
+
+const known = (count: number | null | undefined): count is number => typeof count === 'number';
+
+/**
+ * Factor that brings a canary residual at one step to the baseline's requests at that step: √(n_c / n_b).
+ * Equal counts give exactly 1 (so the test is unchanged); an unknown or zero count on one side gives none.
+ */
+export function perRequestFactor(baseline: number | null | undefined, canary: number | null | undefined) {
+  if (!known(baseline) || !known(canary)) return undefined;
+  if (baseline === canary) return 1;
+  if (baseline === 0 || canary === 0) return undefined;
+  return Math.sqrt(canary / baseline);
+}
+
+/** Sum of the known counts. */
+function total(counts: ReadonlyArray<number | null>): number {
+  return counts.reduce<number>((sum, count) => sum + (known(count) ? count : 0), 0);
+}
+
+/**
+ * Plans the per-request comparison. `residuals` are the shared-pattern residuals with their grid steps
+ * (undefined when the series are not time-aligned, too short, or outliers were removed: then the counts
+ * cannot be matched to steps and are not used). Steps where either side's count is unknown, or zero on one
+ * side only, are left out of the canary's scaled residuals and add no extra noise to the baseline.
+ */
+export function planRequestCounts(
+  baselineCounts: ReadonlyArray<number | null>,
+  canaryCounts: ReadonlyArray<number | null>,
+  timedBaseline: TimedPoints,
+  residuals: { timedCanary: TimedPoints; windowPoints: number } | undefined,
+  notAlignedReason: string,
+): RequestCountPlan {
+  const base = { baselineTotal: total(baselineCounts), canaryTotal: total(canaryCounts) };
+  if (!residuals)
+    return { use: { used: false, stepsWithCounts: 0, ...base, note: `request counts not used: ${notAlignedReason}` } };
+  const scaled: number[] = [];
+  residuals.timedCanary.x.forEach((step, i) => {
+    const factor = perRequestFactor(baselineCounts[step], canaryCounts[step]);
+    if (factor !== undefined) scaled.push(residuals.timedCanary.y[i]! * factor);
+  });
+  const canaryPoints = residuals.timedCanary.x.length;
+  // Counts for only a few steps would judge the spread on a fraction of the window: then not at all.
+  if (scaled.length < 2 || scaled.length < canaryPoints / 2)
+    return {
+      use: {
+        used: false,
+        stepsWithCounts: scaled.length,
+        ...base,
+        note: `request counts not used: only ${scaled.length} of ${canaryPoints} canary steps have a count on both sides (half needed)`,
+      },
+    };
+  // Normal sampling noise fits a continuous per-step value (a mean, an interpolated quantile). A value the
+  // baseline has more than once is a point the measurement lands on exactly (0 errors, a histogram bucket's
+  // bound), which fewer requests do not blur: it stays a point mass. Smearing it would itself make a shape
+  // difference (an error ratio that is 0 at most steps would have a quarter of its mass moved below 0).
+  const occurrences = new Map<number, number>();
+  for (const value of timedBaseline.y) occurrences.set(value, (occurrences.get(value) ?? 0) + 1);
+  const kappa = samplingVariancePerRequest(timedBaseline, baselineCounts, residuals.windowPoints);
+  let exact = 0;
+  const baselineExtraSd = timedBaseline.x.map((step, i) => {
+    if (occurrences.get(timedBaseline.y[i]!)! > 1) {
+      exact++;
+      return 0;
+    }
+    const nb = baselineCounts[step];
+    const nc = canaryCounts[step];
+    if (!known(nb) || !known(nc) || nb === 0 || nc === 0 || nc >= nb || !(kappa > 0)) return 0;
+    return Math.sqrt(kappa * (1 / nc - 1 / nb));
+  });
+  const share = base.baselineTotal > 0 ? base.canaryTotal / base.baselineTotal : Number.NaN;
+  return {
+    use: {
+      used: true,
+      stepsWithCounts: scaled.length,
+      ...base,
+      note: `compared per request: ${base.baselineTotal} baseline and ${base.canaryTotal} canary requests (canary/baseline ${Number.isFinite(share) ? share.toPrecision(3) : 'n/a'}); spread on canary residuals × √(canary/baseline requests) at ${scaled.length} of ${canaryPoints} steps, shape against the baseline plus the canary's extra sampling noise${exact > 0 ? ` (${exact} baseline points on a repeated value kept exact)` : ''}`,
+    },
+    scaledCanaryResiduals: scaled,
+    baselineExtraSd,
+  };
+}
+
+/**
+ * κ̂: the variance per request of the baseline's residuals around its own centred moving average (the same
+ * window as the shared pattern), i.e. mean of residual² × requests. All of the baseline's residual variance
+ * is read as sampling noise: the conservative reading for the canary's expected extra noise.
+ */
+export function samplingVariancePerRequest(
+  timedBaseline: TimedPoints,
+  counts: ReadonlyArray<number | null>,
+  windowPoints: number,
+): number {
+  const half = Math.floor(windowPoints / 2);
+  const { x, y } = timedBaseline;
+  const n = x.length;
+  // Prefix sums over the timed points; the window is in grid steps, so search by step.
+  const sums = new Float64Array(n + 1);
+  for (let i = 0; i < n; i++) sums[i + 1] = sums[i]! + y[i]!;
+  const scaled: number[] = [];
+  let low = 0;
+  let high = 0;
+  for (let i = 0; i < n; i++) {
+    while (x[low]! < x[i]! - half) low++;
+    while (high < n && x[high]! <= x[i]! + half) high++;
+    const count = counts[x[i]!];
+    if (!known(count) || count === 0) continue;
+    const average = (sums[high]! - sums[low]!) / (high - low);
+    scaled.push((y[i]! - average) ** 2 * count);
+  }
+  return scaled.length === 0 ? 0 : mean(scaled);
+}
+
+/**
+ * Φ(z) to within 1.5e-7 (Abramowitz & Stegun 7.1.26), for the mixture CDF evaluated hundreds of thousands of
+ * times per metric; the exact `normalCdf` series costs ~20× more and its precision changes no decision here.
+ */
+function fastNormalCdf(z: number): number {
+  if (z < -8.3) return 0;
+  if (z > 8.3) return 1;
+  const x = Math.abs(z) / Math.SQRT2;
+  const t = 1 / (1 + 0.3275911 * x);
+  const erfc =
+    ((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t + 0.254829592) * t * Math.exp(-x * x);
+  return z >= 0 ? 1 - erfc / 2 : erfc / 2;
+}
+
+/** Noisy kernels kept exactly; beyond this many, every k-th in center order stands for its k neighbours. */
+const MAX_SMOOTH_KERNELS = 600;
+
+/**
+ * The baseline as the canary would have measured it: each baseline point spread by a normal kernel of its
+ * extra sampling SD (a point mass where that is 0). Gives the one-sided KS distances against the canary
+ * and the quantiles the tail rule compares. The CDF costs one normal CDF per noisy kernel, so a long window
+ * keeps at most 600 of them (every k-th in center order, weighted k): the CDF then moves by less than k / n
+ * plus the kernels' own smoothness, far below the 0.2 distance the shape test asks for.
+ */
+export class NoiseMatchedBaseline {
+  /** Centers of the kernels without extra noise, sorted. */
+  private readonly points: number[];
+  /** The noisy kernels (or their representatives): center, SD and how many kernels each stands for. */
+  private readonly centers: Float64Array;
+  private readonly sds: Float64Array;
+  private readonly weights: Float64Array;
+  private readonly total: number;
+
+  constructor(values: readonly number[], extraSd: readonly number[]) {
+    this.total = values.length;
+    const noisy: Array<{ center: number; sd: number }> = [];
+    const points: number[] = [];
+    values.forEach((center, i) => {
+      const sd = extraSd[i]!;
+      if (sd > 0) noisy.push({ center, sd });
+      else points.push(center);
+    });
+    this.points = points.sort((a, b) => a - b);
+    noisy.sort((a, b) => a.center - b.center);
+    const every = Math.ceil(noisy.length / MAX_SMOOTH_KERNELS);
+    const kept = Math.ceil(noisy.length / every);
+    this.centers = new Float64Array(kept);
+    this.sds = new Float64Array(kept);
+    this.weights = new Float64Array(kept);
+    for (let j = 0; j < kept; j++) {
+      const first = j * every;
+      const size = Math.min(every, noisy.length - first);
+      // The middle kernel of each run of `every` stands for the run.
+      const kernel = noisy[first + Math.floor((size - 1) / 2)]!;
+      this.centers[j] = kernel.center;
+      this.sds[j] = kernel.sd;
+      this.weights[j] = size;
+    }
+  }
+
+  /** P(X < x) (left limit) or P(X ≤ x) of the kernel mixture. */
+  cdf(x: number, inclusive: boolean): number {
+    // Point masses below x (or at it, inclusive): binary search in the sorted centers.
+    let low = 0;
+    let high = this.points.length;
+    while (low < high) {
+      const middle = (low + high) >>> 1;
+      const center = this.points[middle]!;
+      if (center < x || (inclusive && center === x)) low = middle + 1;
+      else high = middle;
+    }
+    let sum = low;
+    const { centers, sds, weights } = this;
+    for (let j = 0; j < centers.length; j++) sum += weights[j]! * fastNormalCdf((x - centers[j]!) / sds[j]!);
+    return sum / this.total;
+  }
+
+  /**
+   * One-sided KS distance against the sorted canary: `greater` = sup (F_baseline − F_canary), the canary
+   * sitting higher; `less` = sup (F_canary − F_baseline).
+   */
+  ksDistance(canarySorted: readonly number[], alternative: 'greater' | 'less'): number {
+    const n = canarySorted.length;
+    let d = 0;
+    for (let i = 0; i < n; i++) {
+      const value = canarySorted[i]!;
+      if (alternative === 'greater') {
+        // Just below a canary value: F_canary is the share strictly below it.
+        if (i > 0 && canarySorted[i - 1] === value) continue;
+        d = Math.max(d, this.cdf(value, false) - i / n);
+      } else {
+        if (i + 1 < n && canarySorted[i + 1] === value) continue;
+        d = Math.max(d, (i + 1) / n - this.cdf(value, true));
+      }
+    }
+    return d;
+  }
+
+  /** The p-th percentile (0–100) of the mixture, by bisection on its CDF. */
+  percentile(p: number): number {
+    const q = p / 100;
+    let low = this.points.length > 0 ? this.points[0]! : Infinity;
+    let high = this.points.length > 0 ? this.points[this.points.length - 1]! : -Infinity;
+    for (let j = 0; j < this.centers.length; j++) {
+      low = Math.min(low, this.centers[j]! - 10 * this.sds[j]!);
+      high = Math.max(high, this.centers[j]! + 10 * this.sds[j]!);
+    }
+    for (let i = 0; i < 80 && high - low > 1e-12 * Math.max(1, Math.abs(low), Math.abs(high)); i++) {
+      const middle = (low + high) / 2;
+      if (this.cdf(middle, true) < q) low = middle;
+      else high = middle;
+    }
+    return (low + high) / 2;
+  }
+}
