@@ -415,7 +415,7 @@ export class VerificationRunner {
   ): Promise<MetricData> {
     const provider = this.options.providers.resolve(metric.provider, `template.metrics.${at}.provider`);
     const side = async (scope: Record<string, string>): Promise<SideData> => {
-      const query = expandQuery(metric.query, scope, (s) => provider.renderScope(s), stepSeconds);
+      const query = expandQuery(metric.query, scope, provider, stepSeconds);
       const series = await this.fetchWithRetry(provider, query, { startMs, endMs, stepSeconds }, metric.name);
       return toSideData(series);
     };
