@@ -43,9 +43,13 @@ const budgetKeys: Record<string, string> = {
   memory: 'policy.maxMemoryBytes / policy.workers.maxOldGenerationMb',
 };
 
-/** Per-call options: OPA's `strict-builtin-errors` makes a failing builtin call an error, not undefined. */
+/**
+ * Per-call options: OPA's `strict-builtin-errors` makes a failing builtin call an error, not undefined;
+ * `caller` is the user the evaluation is for (their evaluations share one lane of the worker pool).
+ */
 export interface EvaluateCallOptions {
   strictBuiltinErrors?: boolean;
+  caller?: string;
 }
 
 /** Something that evaluates `data.<segments>` for an input. */
@@ -83,6 +87,7 @@ export class BuiltinEvaluator implements PolicyEvaluator {
         documentRef(segments),
         input,
         options.strictBuiltinErrors,
+        options.caller,
       );
       return { result, engine: 'builtin', policies, revision: bundle.revision, warnings };
     } catch (error) {
