@@ -2,6 +2,7 @@ import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { TLSSocket } from 'node:tls';
+import { closeSilentConnections } from '@isd/kit';
 import { identityFromSubject, type CertificateAuthority } from './pki';
 import { TokenError, verifyToken, type TokenKeys } from './jwt';
 import { SERVICE_TOKEN_AUDIENCE } from './issuer';
@@ -115,6 +116,8 @@ export async function startServiceEndpoint(options: {
     keepAliveTimeout: 60_000,
   });
   server.timeout = 0;
+  // No request timeout, but a connection must start one: one that stays silent is closed.
+  closeSilentConnections(server, server.headersTimeout);
   // Until authenticated, the request body and an upgraded socket's data stay buffered (nothing reads them).
   server.on('request', async (req: http.IncomingMessage, res: http.ServerResponse) => {
     const route = await authenticator.authenticate(req);

@@ -12,6 +12,7 @@ import type { Logger } from './logger';
 import type { ServiceMetrics } from './metrics';
 import { buildOpenApiDocument, type OpenApiInfo } from './openapi';
 import { findUnresolvedExpression } from './spel';
+import { closeSilentConnections } from './silent-connections';
 
 /** HTTP methods a route may use. */
 export type HttpMethod = 'get' | 'post' | 'put' | 'patch' | 'delete';
@@ -187,6 +188,7 @@ export class HttpApp {
     // With TLS options (the Gate-only listener's mutual TLS) the same routes are served over HTTPS.
     const server = options.tls ? https.createServer(options.tls, handler) : http.createServer(handler);
     server.keepAliveTimeout = 65_000;
+    closeSilentConnections(server, server.headersTimeout);
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(port, host, () => {
