@@ -53,9 +53,16 @@ describe('a value inside a literal stays a value', () => {
     ],
     [
       'newrelic',
+      "SELECT count(*) FROM T WHERE name RLIKE '${scope.a}'",
+      'a.b',
+      "SELECT count(*) FROM T WHERE name RLIKE 'a\\\\.b'",
+    ],
+    // A raw string takes the regex as written: one backslash.
+    [
+      'newrelic',
       "SELECT count(*) FROM T WHERE name RLIKE r'${scope.a}'",
       'a.b',
-      "SELECT count(*) FROM T WHERE name RLIKE r'a\\\\.b'",
+      "SELECT count(*) FROM T WHERE name RLIKE r'a\\.b'",
     ],
     [
       'influxdb',
@@ -67,7 +74,8 @@ describe('a value inside a literal stays a value', () => {
       'influxdb',
       'SELECT mean("v") FROM "m" WHERE "pod" =~ /^${scope.a}$/',
       'a/.*',
-      'SELECT mean("v") FROM "m" WHERE "pod" =~ /^a\\/\\\\.\\\\*$/',
+      // InfluxQL unescapes only `\/` in a regex literal: the regex gets `^a/\.\*$`.
+      'SELECT mean("v") FROM "m" WHERE "pod" =~ /^a\\/\\.\\*$/',
     ],
     [
       'stackdriver',
@@ -112,6 +120,7 @@ describe('a value a literal cannot hold is refused naming the label', () => {
     ['graphite', "seriesByTag('name=cpu','app=${scope.a}')", '~.*', /starts with ~/],
     ['graphite', "seriesByTag('name=cpu','app=${scope.a}')", "it's", /holds '/],
     ['prometheus', 'up{app=`${scope.a}`}', 'a`b', /holds `/],
+    ['newrelic', "SELECT count(*) FROM T WHERE name RLIKE r'${scope.a}'", "it's", /holds '/],
     ['signalfx', "filter('app', '${scope.a}')", 'web-*', /wildcard/],
     ['wavefront', 'ts(cpu, app="${scope.a}")', '*', /wildcard/],
     [

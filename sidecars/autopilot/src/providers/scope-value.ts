@@ -36,6 +36,8 @@ interface QuerySyntax {
   literals: Record<string, Literal>;
   /** Whether the literal opened after `before` and holding `inside` (up to the placeholder) is a regex. */
   isRegex?(before: string, inside: string): boolean;
+  /** Whether the literal opened after `before` is a raw string (no escapes: NRQL's `r'…'`). */
+  isRaw?(before: string): boolean;
   /** Characters a value may not hold inside any literal (e.g. a wildcard the language cannot escape). */
   refused?: { pattern: RegExp; problem: string };
 }
@@ -76,10 +78,11 @@ const SYNTAX: Record<ProviderType, QuerySyntax> = {
   },
   // Datadog metric queries have no string literals: the scope is tag text wherever it stands.
   datadog: { literals: {} },
-  // NRQL: '…' strings with backslash escapes, `…` attribute names without; RLIKE takes a regex.
+  // NRQL: '…' strings with backslash escapes (r'…' without), `…` attribute names without; RLIKE takes a regex.
   newrelic: {
     literals: { "'": backslashed("'"), '`': raw('`') },
     isRegex: (before) => /\bRLIKE\s+r?$/i.test(before),
+    isRaw: (before) => /\br$/i.test(before),
   },
   // Graphite strings have no escapes; in seriesByTag('name=~value') the value after `=~` is a regex.
   graphite: {
@@ -87,9 +90,14 @@ const SYNTAX: Record<ProviderType, QuerySyntax> = {
     isRegex: (_before, inside) => /^[^=]*!?=~/.test(inside),
     refused: { pattern: /^~|;/, problem: 'starts with ~ or holds ;, which would change a Graphite tag expression' },
   },
-  // InfluxQL: '…' strings and "…" identifiers with backslash escapes; /…/ regexes after =~ or !~.
+  // InfluxQL: '…' strings and "…" identifiers with backslash escapes; /…/ regexes after =~ or !~, where only
+  // `\/` is unescaped (the rest goes to the regex as written).
   influxdb: {
-    literals: { "'": backslashed("'"), '"': backslashed('"'), '/': backslashed('/') },
+    literals: {
+      "'": backslashed("'"),
+      '"': backslashed('"'),
+      '/': { escape: '\\', write: (value) => regexEscaped(value).replace(/\//g, '\\/') },
+    },
     isRegex: (before) => /[=!]~\s*$/.test(before),
   },
   // Metrics Insights and SEARCH() nest "…" inside '…': scope values never need either, so both are refused.
@@ -131,6 +139,8 @@ export interface PlaceholderAt {
   quote?: string;
   /** Whether that literal is a regular expression. */
   regex: boolean;
+  /** Whether that literal is a raw string of a language whose other literals take escapes. */
+  raw?: boolean;
 }
 
 /** Finds the placeholders of `query`, each with the string literal (of `type`'s language) it stands in. */
@@ -146,12 +156,14 @@ export function placeholdersIn(query: string, type: ProviderType): PlaceholderAt
         open !== undefined &&
         (syntax.isRegex?.(query.slice(0, open.at), query.slice(open.at + 1, index).replace(/\$\{[^}]*\}/g, '')) ??
           false);
+      const rawString = open !== undefined && (syntax.isRaw?.(query.slice(0, open.at)) ?? false);
       found.push({
         start: index,
         end: close + 1,
         name: query.slice(index + 2, close).trim(),
         ...(open ? { quote: open.quote } : {}),
         regex,
+        ...(rawString ? { raw: true } : {}),
       });
       index = close;
       continue;
@@ -178,14 +190,15 @@ export function writeScopeValue(
   provider: { name: string; type: ProviderType },
   label: string,
   value: string,
-  placeholder: Pick<PlaceholderAt, 'quote' | 'regex'>,
+  placeholder: Pick<PlaceholderAt, 'quote' | 'regex' | 'raw'>,
 ): string {
   if (placeholder.quote === undefined) return value;
   const syntax = SYNTAX[provider.type];
   if (CONTROL.test(value)) throw new ScopeValueError(provider.name, label, value, 'holds a control character');
   if (syntax.refused?.pattern.test(value))
     throw new ScopeValueError(provider.name, label, value, syntax.refused.problem);
-  const written = syntax.literals[placeholder.quote]!.write(value, placeholder.regex);
+  const literal = placeholder.raw ? raw(placeholder.quote) : syntax.literals[placeholder.quote]!;
+  const written = literal.write(value, placeholder.regex);
   if (typeof written !== 'string') throw new ScopeValueError(provider.name, label, value, written.problem);
   return written;
 }
