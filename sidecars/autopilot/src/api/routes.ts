@@ -868,8 +868,10 @@ function scopeValueIssues(
     try {
       expandQuery(metric.query, body[side], provider, 60);
     } catch (error) {
-      if (!(error instanceof ScopeValueError)) throw error;
-      issues.push({ path: `body.${side}.${error.label}`, message: `metric ${metric.name}: ${error.message}` });
+      if (error instanceof ScopeValueError)
+        issues.push({ path: `body.${side}.${error.label}`, message: `metric ${metric.name}: ${error.message}` });
+      // Another refusal of the provider's selector syntax is checkTemplateQueries' to name.
+      else if (!(error instanceof ProviderError && error.kind === 'query')) throw error;
     }
   }
   return issues;
