@@ -13,6 +13,7 @@ import type { ServiceMetrics } from './metrics';
 import { buildOpenApiDocument, type OpenApiInfo } from './openapi';
 import { findUnresolvedExpression } from './spel';
 import { closeSilentConnections } from './silent-connections';
+import { parseJson } from './well-formed-json';
 
 /** HTTP methods a route may use. */
 export type HttpMethod = 'get' | 'post' | 'put' | 'patch' | 'delete';
@@ -314,9 +315,7 @@ export class HttpApp {
     if (Number(req.headers['content-length'] ?? 0) > this.bodyLimitBytes) throw tooLarge(this.bodyLimitBytes);
     const text = await readLimited(decoded(req), this.bodyLimitBytes);
     try {
-      const parsed: unknown = JSON.parse(text);
-      // Only a `\uD800`-style escape can make a lone surrogate (UTF-8 bytes cannot); the walk runs only then.
-      return /\\u[dD][89a-fA-F]/.test(text) ? wellFormed(parsed) : parsed;
+      return parseJson(text);
     } catch (error) {
       if (error instanceof SyntaxError) {
         throw new InputError(`request body is not valid JSON: ${error.message}`, { code: 'malformed_json' });
@@ -440,23 +439,6 @@ function validate(schema: z.ZodType | undefined, value: unknown, location: strin
   }
   return undefined;
 }
-
-/**
- * The value with every string and key well-formed Unicode: a lone surrogate (`"\uD800"`, which JSON allows)
- * becomes U+FFFD, as Postgres stores it in text, where jsonb would refuse the whole value (was a 500).
- */
-function wellFormed(value: unknown): unknown {
-  if (typeof value === 'string') return value.replace(LONE_SURROGATE, '\ufffd');
-  if (Array.isArray(value)) return value.map(wellFormed);
-  if (value !== null && typeof value === 'object')
-    return Object.fromEntries(
-      Object.entries(value).map(([key, item]) => [key.replace(LONE_SURROGATE, '\ufffd'), wellFormed(item)]),
-    );
-  return value;
-}
-
-/** A high surrogate not followed by a low one, or a low one not preceded by a high one (String#toWellFormed). */
-const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
 
 /**
  * Postgres cannot store U+0000 in text or jsonb (and refuses it as an error), and no field of ours has a

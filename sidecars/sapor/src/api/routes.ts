@@ -10,6 +10,7 @@ import {
   requireApplicationRead,
   type Caller,
   type HttpApp,
+  parseJson,
 } from '@isd/kit';
 import { z } from 'zod';
 import { checkSegments, documentRef, parseDocumentPath } from '../domain/paths';
@@ -94,7 +95,7 @@ function requireAdmin(caller: Caller, adminRoles: string[]): string {
 function parseInputParameter(text: string | undefined): unknown {
   if (text === undefined) return undefined;
   try {
-    return JSON.parse(text) as unknown;
+    return parseJson(text);
   } catch (error) {
     throw new InputError(`query.input: not valid JSON: ${(error as Error).message}`, {
       code: 'malformed_json',
