@@ -116,8 +116,6 @@ export async function startServiceEndpoint(options: {
     keepAliveTimeout: 60_000,
   });
   server.timeout = 0;
-  // No request timeout, but a connection must start one: one that stays silent is closed.
-  closeSilentConnections(server, server.headersTimeout);
   // Until authenticated, the request body and an upgraded socket's data stay buffered (nothing reads them).
   server.on('request', async (req: http.IncomingMessage, res: http.ServerResponse) => {
     const route = await authenticator.authenticate(req);
@@ -145,6 +143,8 @@ export async function startServiceEndpoint(options: {
     }
     void forwardUpgrade(forward, route, req, socket, head);
   });
+  // No request timeout, but a connection must start one: one that stays silent is closed.
+  closeSilentConnections(server, server.headersTimeout);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port, options.host, () => {

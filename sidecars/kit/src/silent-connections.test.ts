@@ -59,6 +59,40 @@ describe('closeSilentConnections', () => {
     client.destroy();
   });
 
+  it('answers an Upgrade request as an ordinary one on a server that does not upgrade (Node does, unless told otherwise)', async () => {
+    const client = await connect(port);
+    const answered = new Promise<string>((resolve) => client.once('data', (chunk) => resolve(String(chunk))));
+    client.write('GET / HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n');
+    expect(await answered).toMatch(/^HTTP\/1\.1 200 OK/);
+    client.destroy();
+  });
+
+  it('leaves an upgraded connection of a server that upgrades alone', async () => {
+    const upgrading = http.createServer((_req, res) => res.end('ok'));
+    // Upgraded sockets are the handler's, not the server's: closeAllConnections does not end them.
+    const upgraded: net.Socket[] = [];
+    upgrading.on('upgrade', (_req, socket: net.Socket) => {
+      upgraded.push(socket);
+      socket.write('HTTP/1.1 101 Switching Protocols\r\n\r\n');
+    });
+    closeSilentConnections(upgrading, SILENT_MS);
+    const upgradingPort = await listening(upgrading);
+    try {
+      const client = await connect(upgradingPort);
+      const switched = new Promise<string>((resolve) => client.once('data', (chunk) => resolve(String(chunk))));
+      client.write('GET / HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: tunnel\r\n\r\n');
+      expect(await switched).toMatch(/^HTTP\/1\.1 101/);
+      // A silent connection opened after it is closed: by then the sweep has passed the upgraded one too.
+      await closed(await connect(upgradingPort));
+      expect(client.destroyed).toBe(false);
+      client.destroy();
+    } finally {
+      for (const socket of upgraded) socket.destroy();
+      upgrading.closeAllConnections();
+      await new Promise((resolve) => upgrading.close(resolve));
+    }
+  });
+
   it('over HTTPS, closes a connection that completes the handshake and then sends nothing', async () => {
     const ca = createTestCa();
     const leaf = ca.issue({ commonName: 'localhost', serverNames: ['127.0.0.1'] });

@@ -9,7 +9,8 @@ import type net from 'node:net';
 /**
  * Closes every connection of `server` that has not completed a request's headers `afterMs` after it was
  * accepted (after its TLS handshake, for HTTPS). A connection that has sent one request is left to Node's
- * own timeouts (headersTimeout, keepAliveTimeout).
+ * own timeouts (headersTimeout, keepAliveTimeout). Call it after the server's own 'upgrade' listener, if it
+ * has one: an upgraded connection is one that spoke.
  */
 export function closeSilentConnections(server: http.Server | https.Server, afterMs: number): void {
   // Sockets in the order they connected, with when; a socket leaves on its first request or when it closes.
@@ -23,7 +24,9 @@ export function closeSilentConnections(server: http.Server | https.Server, after
     silent.delete(req.socket);
   };
   server.on('request', heard);
-  server.on('upgrade', heard);
+  // Only a server that handles upgrades itself hears of them here: any 'upgrade' listener turns off Node's
+  // own handling of an Upgrade request as an ordinary one (the request would hang unanswered).
+  if (server.listenerCount('upgrade') > 0) server.prependListener('upgrade', heard);
   const sweep = setInterval(
     () => {
       const cutoff = Date.now() - afterMs;
