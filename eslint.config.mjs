@@ -3,9 +3,9 @@
 import tseslint from 'typescript-eslint';
 import { isdPlugin } from './scripts/eslint-rules/package-boundaries.mjs';
 
-/** Identifiers that hold names users choose: user, role, group and application names. */
+/** Identifiers that hold names users choose: user, role, group and application names, a token's key id. */
 const USER_KEY =
-  '/^(user|users|userName|username|userId|login|principal|role|roleName|group|groupName|approver|actor|application|app|appName|account|accountName|endpoint|provider|providerName|template|templateName|policy|policyName|label|labelName|scopeKey)$/';
+  '/^(user|users|userName|username|userId|login|principal|role|roleName|group|groupName|approver|actor|application|app|appName|account|accountName|endpoint|provider|providerName|template|templateName|policy|policyName|label|labelName|scopeKey|kid)$/';
 
 export default tseslint.config(
   {

@@ -1,6 +1,7 @@
 import { X509Certificate } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { closeSilentConnections } from '@isd/kit';
 import forge from 'node-forge';
 import { ControllerConnection, type AgentCredentials } from './connection';
 import { createAgentMetrics, type AgentMetrics } from './metrics';
@@ -143,6 +144,7 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
       }
       json(404, { error: 'not found' });
     });
+    closeSilentConnections(server, server.headersTimeout);
     healthServer = server;
     const host = config.healthHost ?? '127.0.0.1';
     await new Promise<void>((resolve, reject) => {

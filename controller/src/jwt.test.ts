@@ -23,6 +23,16 @@ describe('JWT tokens', () => {
     expect((await verifyToken(keys, `${unsigned}.${signature}`, 'svc')).aud).toBe('svc');
   });
 
+  it("refuses a kid named like an Object.prototype member, signed with that member's text (forged control token)", async () => {
+    const part = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
+    for (const kid of ['toString', 'constructor', 'valueOf', 'hasOwnProperty', '__proto__']) {
+      const unsigned = `${part({ alg: 'HS256', typ: 'JWT', kid })}.${part({ aud: 'svc', n: 'root', exp: 9_999_999_999 })}`;
+      const memberText = String(Reflect.get(keys.keys, kid));
+      const signature = createHmac('sha256', memberText).update(unsigned).digest('base64url');
+      await expect(verifyToken(keys, `${unsigned}.${signature}`, 'svc')).rejects.toThrow('token kid is unknown');
+    }
+  });
+
   it('keeps verifying tokens of a rotated-out key while it is listed, and refuses after removal', async () => {
     const oldToken = await signToken({ ...keys, currentKeyId: 'old' }, { aud: 'svc' }, 60_000);
     expect((await verifyToken(keys, oldToken, 'svc')).aud).toBe('svc');

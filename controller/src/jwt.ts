@@ -49,6 +49,15 @@ export async function signToken(
     .sign(secretKey(secret));
 }
 
+/**
+ * The secret a token's `kid` names: only the keys' own entries. A plain-object lookup would find
+ * Object.prototype's members for `toString` or `constructor`, whose text anyone can sign with.
+ */
+function secretOf(keys: TokenKeys, kid: unknown): string | undefined {
+  if (typeof kid !== 'string') return undefined;
+  return Object.entries(keys.keys).find(([id]) => id === kid)?.[1];
+}
+
 /** Verifies signature (by `kid`), `exp` and `aud`; returns the claims or throws TokenError. */
 export async function verifyToken(
   keys: TokenKeys,
@@ -60,7 +69,7 @@ export async function verifyToken(
     const { payload } = await jwtVerify(
       token,
       (header) => {
-        const secret = typeof header.kid === 'string' ? keys.keys[header.kid] : undefined;
+        const secret = secretOf(keys, header.kid);
         if (!secret) throw new TokenError('token kid is unknown');
         return secretKey(secret);
       },

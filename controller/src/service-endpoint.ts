@@ -2,6 +2,7 @@ import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { TLSSocket } from 'node:tls';
+import { closeSilentConnections } from '@isd/kit';
 import { identityFromSubject, type CertificateAuthority } from './pki';
 import { TokenError, verifyToken, type TokenKeys } from './jwt';
 import { SERVICE_TOKEN_AUDIENCE } from './issuer';
@@ -142,6 +143,8 @@ export async function startServiceEndpoint(options: {
     }
     void forwardUpgrade(forward, route, req, socket, head);
   });
+  // No request timeout, but a connection must start one: one that stays silent is closed.
+  closeSilentConnections(server, server.headersTimeout);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port, options.host, () => {

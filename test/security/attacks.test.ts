@@ -283,6 +283,36 @@ describe('big and deep bodies, slow clients', () => {
     }
   });
 
+  // Found in the second review: JSON allows "\ud800", Postgres's jsonb does not (sapor stored it: a 500).
+  it('stores strings with lone surrogates (as U+FFFD) instead of failing with a 500', async () => {
+    const gate = await call(
+      sapor.url,
+      'POST',
+      '/api/v1/policy-gates',
+      asOrca,
+      '{"application":"shop","executionId":"exec-\\ud800","stageId":"s","policy":"isd/deploy/allow","params":{"x":"\\udc00"}}',
+    );
+    expect(gate.status).toBe(202);
+    expect(gate.body.executionId).toBe('exec-\ufffd');
+    const policy = await call(
+      sapor.url,
+      'PUT',
+      '/api/v1/policies/surrogates',
+      asUser('root'),
+      '{"description":"lone \\ud800","source":"package surrogates\\n\\nx := \\"\\udfff\\"\\n"}',
+    );
+    expect(policy.status).toBe(201);
+    const approval = await call(
+      visibility.url,
+      'POST',
+      '/api/v1/approvals',
+      asOrca,
+      JSON.stringify(approvalPayload('shop')).replace('"instructions":""', '"instructions":"lone \\ud800"'),
+    );
+    expect(approval.status).toBe(202);
+    expect(approval.body.instructions).toBe('lone \ufffd');
+  });
+
   it('keeps serving while 100 slowloris connections trickle their headers', async () => {
     const sockets: net.Socket[] = [];
     try {

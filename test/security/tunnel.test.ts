@@ -3,7 +3,8 @@
 // one a thief used) left every renewal valid: whoever held an agent key could renew and keep the tunnel for
 // good. Every agent certificate now carries its line (the first certificate's serial); revoking any
 // certificate of the line refuses them all, and a revoked certificate cannot renew.
-import { X509Certificate } from 'node:crypto';
+import { createHmac, X509Certificate } from 'node:crypto';
+import https from 'node:https';
 import { identityOfCertificate, normalizeSerial, startController, type RunningController } from '@isd/controller';
 import { startAgent, type RunningAgent } from '@isd/agent';
 import { eventually } from '@isd/test-support';
@@ -108,5 +109,41 @@ describe('agent certificate revocation and renewal', () => {
       'the session to end',
     );
     await expectRefused(original);
+  });
+});
+
+// The controller's tokens are HS256 with a `kid` naming the key. The key was looked up in a plain object,
+// so `kid: "toString"` found Object.prototype.toString, whose text ("function toString() { [native code] }")
+// anyone can sign with: a forged control token reached the control API (issue agents, revoke, …), a forged
+// service token any agent's service. Only the key set's own entries are keys now.
+describe('tokens whose kid names an Object.prototype member', () => {
+  const part = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
+  const forged = (kid: string, claims: object) => {
+    const unsigned = `${part({ alg: 'HS256', typ: 'JWT', kid })}.${part({ ...claims, exp: 9_999_999_999 })}`;
+    const memberText = String(({} as Record<string, unknown>)[kid]);
+    return `${unsigned}.${createHmac('sha256', memberText).update(unsigned).digest('base64url')}`;
+  };
+  const controlCall = (token: string) =>
+    new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const request = https.request(
+        `${controller.controlUrl}/api/v1/getAgentStatistics`,
+        { ca: controller.ca.certPem, headers: { authorization: `Bearer ${token}` } },
+        (response) => {
+          let body = '';
+          response.on('data', (chunk: Buffer) => (body += chunk.toString()));
+          response.on('end', () => resolve({ status: response.statusCode ?? 0, body }));
+        },
+      );
+      request.on('error', reject);
+      request.end();
+    });
+
+  it('are refused by the control API (a real control token is served)', async () => {
+    const real = await controller.issueControlCredentials('security-test');
+    expect((await controlCall(real.token)).status).toBe(200);
+    for (const kid of ['toString', 'constructor', 'valueOf', '__proto__']) {
+      const answer = await controlCall(forged(kid, { aud: 'isd-tunnel-control', n: 'attacker' }));
+      expect({ kid, status: answer.status }).toEqual({ kid, status: 401 });
+    }
   });
 });

@@ -50,6 +50,17 @@ beforeAll(async () => {
   app.route(
     {
       method: 'post',
+      path: '/echo-json',
+      summary: 'Echo the parsed body',
+      auth: 'public',
+      body: z.record(z.string(), z.unknown()),
+      responses: { 200: { description: 'the body as parsed' } },
+    },
+    async ({ body }) => ({ status: 200, body }),
+  );
+  app.route(
+    {
+      method: 'post',
       path: '/api/v1/signed',
       summary: 'Echo the exact body (a peer that signs its bytes)',
       auth: 'public',
@@ -483,6 +494,16 @@ describe('HttpApp', () => {
     expect(await optional.json()).toEqual({ note: null });
     const negotiate = openapi.paths['/negotiate']?.get?.responses as Record<string, { content: object }>;
     expect(Object.keys(negotiate['200']?.content ?? {})).toEqual(['application/json', 'text/html']);
+  });
+
+  // Found in the second review: Postgres's jsonb refuses a lone surrogate, which surfaced as a 500.
+  it('makes lone surrogates in body strings and keys U+FFFD, keeping surrogate pairs', async () => {
+    const response = await fetch(`${base}/echo-json`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"a":"x\\ud800y","\\udc00k":["\\ud83d\\ude00", {"b": "\\udfff"}]}',
+    });
+    expect(await response.json()).toEqual({ a: 'x\ufffdy', '\ufffdk': ['\u{1f600}', { b: '\ufffd' }] });
   });
 
   // Found by fuzzing: Postgres refuses U+0000 in text and jsonb, which surfaced as a 500.

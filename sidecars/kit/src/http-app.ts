@@ -12,6 +12,8 @@ import type { Logger } from './logger';
 import type { ServiceMetrics } from './metrics';
 import { buildOpenApiDocument, type OpenApiInfo } from './openapi';
 import { findUnresolvedExpression } from './spel';
+import { closeSilentConnections } from './silent-connections';
+import { parseJson } from './well-formed-json';
 
 /** HTTP methods a route may use. */
 export type HttpMethod = 'get' | 'post' | 'put' | 'patch' | 'delete';
@@ -187,6 +189,7 @@ export class HttpApp {
     // With TLS options (the Gate-only listener's mutual TLS) the same routes are served over HTTPS.
     const server = options.tls ? https.createServer(options.tls, handler) : http.createServer(handler);
     server.keepAliveTimeout = 65_000;
+    closeSilentConnections(server, server.headersTimeout);
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(port, host, () => {
@@ -312,7 +315,7 @@ export class HttpApp {
     if (Number(req.headers['content-length'] ?? 0) > this.bodyLimitBytes) throw tooLarge(this.bodyLimitBytes);
     const text = await readLimited(decoded(req), this.bodyLimitBytes);
     try {
-      return JSON.parse(text);
+      return parseJson(text);
     } catch (error) {
       if (error instanceof SyntaxError) {
         throw new InputError(`request body is not valid JSON: ${error.message}`, { code: 'malformed_json' });

@@ -53,6 +53,8 @@ export {
 } from './errors';
 export type { ErrorCategory, FieldIssue } from './errors';
 export { HttpApp, createHttpApp } from './http-app';
+export { closeSilentConnections } from './silent-connections';
+export { parseJson } from './well-formed-json';
 export type { HttpMethod, Readiness, Reply, RouteContext, RouteHandler, RouteSpec } from './http-app';
 export { JobQueue, createJobQueue } from './job-queue';
 export type { Job, JobKindOptions, SendOptions } from './job-queue';

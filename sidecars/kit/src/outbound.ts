@@ -9,6 +9,7 @@
 import fs from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
+import { parseJson } from './well-formed-json';
 
 /** Why an outbound request failed; `code` is stable, the message names the URL without credentials. */
 export type OutboundErrorCode =
@@ -355,7 +356,7 @@ function sendOnce(
 export function jsonOf(response: OutboundResponse): unknown {
   if (!response.text) return undefined;
   try {
-    return JSON.parse(response.text) as unknown;
+    return parseJson(response.text);
   } catch {
     return undefined;
   }

@@ -82,6 +82,14 @@ export const saporConfigSchema = baseConfigSchema({ name: 'sapor', port: 8085 })
             .min(1)
             .default(1_000)
             .describe('Evaluations waiting for a worker beyond which new ones are refused (503)'),
+          perCallerLimit: z
+            .number()
+            .int()
+            .min(1)
+            .default(20)
+            .describe(
+              "Evaluations one user may have waiting or running beyond which their new ones are refused (503); each caller's wait in their own lane, served in turn, so one user's many checks do not delay Orca's gates or other users",
+            ),
         })
         .prefault({})
         .describe('The worker pool policies are evaluated in'),

@@ -1,6 +1,6 @@
 // What sapor does with policies: save (tested), evaluate (logged), check pipelines, decide gates.
 import { randomUUID, createHash } from 'node:crypto';
-import { ConflictError, NotFoundError, type Logger } from '@isd/kit';
+import { ConflictError, NotFoundError, isIsdError, type Logger } from '@isd/kit';
 import type { RegoVersion, TestResult } from '@isd/rego';
 import { collectDenies, gateOutcome, type FoundDeny } from './domain/decision';
 import { digestOf } from './domain/digest';
@@ -214,10 +214,16 @@ export class PolicyService {
       });
       return { ...evaluation, decisionId, durationMs };
     } catch (caught) {
+      // A full evaluation queue (or lane) is the service's state, not the input's fault: 503, retry later.
+      const unavailable = isIsdError(caught) && caught.category === 'UnavailableError';
       const error =
         caught instanceof PolicyEvaluationError
           ? caught
-          : new PolicyEvaluationError(`evaluating ${path} failed: ${(caught as Error).message}`, 'eval_error', caught);
+          : new PolicyEvaluationError(
+              `evaluating ${path} failed: ${(caught as Error).message}`,
+              unavailable ? 'opa_unavailable' : 'eval_error',
+              caught,
+            );
       error.decisionId = decisionId;
       const durationMs = Number(process.hrtime.bigint() - started) / 1e6;
       await this.options.store.logDecision({
@@ -237,15 +243,15 @@ export class PolicyService {
     }
   }
 
-  /** The save-time check: every `deny` under the static packages, for `{new, current}`. */
-  async pipelineCheck(pipeline: unknown, current: unknown): Promise<PipelineCheckResult> {
+  /** The save-time check: every `deny` under the static packages, for `{new, current}`, asked by `caller` (a user). */
+  async pipelineCheck(pipeline: unknown, current: unknown, caller?: string): Promise<PipelineCheckResult> {
     const input = buildStaticInput(pipeline, current);
     const denies: PipelineCheckResult['denies'] = [];
     let decisionId = '';
     // One decision id for the check: the first evaluation's; the others are logged under their own ids.
     for (const packageName of this.options.staticPackages) {
       const segments = packageName.split('.');
-      const evaluation = await this.evaluate('pipeline-check', segments, input);
+      const evaluation = await this.evaluate('pipeline-check', segments, input, { caller });
       decisionId ||= evaluation.decisionId;
       for (const deny of collectDenies(evaluation.result, `data.${packageName}`)) {
         const owner = await this.ownerOf(deny.packagePath);

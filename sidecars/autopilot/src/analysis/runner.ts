@@ -416,7 +416,7 @@ export class VerificationRunner {
     const provider = this.options.providers.resolve(metric.provider, `template.metrics.${at}.provider`);
     const window = { startMs, endMs, stepSeconds };
     const side = async (scope: Record<string, string>): Promise<SideData> => {
-      const fill = (query: string) => expandQuery(query, scope, (s) => provider.renderScope(s), stepSeconds);
+      const fill = (query: string) => expandQuery(query, scope, provider, stepSeconds);
       const countQuery = metric.countQuery;
       // The counts run beside the values: the same provider, scope, step and window.
       const [series, counts] = await Promise.all([

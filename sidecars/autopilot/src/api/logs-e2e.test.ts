@@ -132,6 +132,7 @@ beforeAll(async () => {
         logProviders: {
           logs: { type: 'opensearch', url: opensearch.url, timeoutMs: 10_000, pageSize: 250 },
           down: { type: 'opensearch', url: `http://127.0.0.1:${unusedPort}`, index: 'logs-*', timeoutMs: 2_000 },
+          splunk: { type: 'splunk', url: `http://127.0.0.1:${unusedPort}`, timeoutMs: 2_000 },
         },
         analysis: { providerAttempts: 2, providerRetryDelayMs: 0 },
         templates: { logDirectory: logTemplateDir },
@@ -353,6 +354,12 @@ describe('log analysis in the verification gate, on a real OpenSearch', () => {
     await expectField(
       verify({ logTemplate: { provider: 'logs', index: INDEX, sensitivity: 'x' } }),
       'body.logTemplate.sensitivity',
+    );
+    // A scope value stays one quoted value: no line break (ends every store's string), no Splunk wildcard.
+    await expectField(verify({ canary: { pod: 'web-v2\n' } }), 'body.canary.pod');
+    await expectField(
+      verify({ canary: { pod: '*' }, logTemplate: { provider: 'splunk', filterKey: 'pod' } }),
+      'body.canary.pod',
     );
   });
 

@@ -12,6 +12,7 @@ import {
   NotAllowedError,
   NotFoundError,
   type Caller,
+  type FieldIssue,
   type HttpApp,
   type Logger,
 } from '@isd/kit';
@@ -19,6 +20,7 @@ import { z } from 'zod';
 import type { AutopilotConfig } from '../config';
 import { analysisWindows, type JudgeName } from '../domain';
 import { ProviderError } from '../providers/provider';
+import { ScopeValueError } from '../providers/scope-value';
 import type { ProviderRegistry } from '../providers/registry';
 import type { VerificationRunner } from '../analysis/runner';
 import { logMarkAuditRecord } from '../audit/append';
@@ -821,7 +823,7 @@ async function checkTemplateQueries(
         scope ?? Object.fromEntries([...scopeKeysUsed(text), 'isd_check'].map((key) => [key, 'isd-check']));
       let query: string;
       try {
-        query = expandQuery(text, sampleScope, (s) => provider.renderScope(s), template.stepSeconds);
+        query = expandQuery(text, sampleScope, provider, template.stepSeconds);
       } catch (error) {
         // A scope value the provider's selector syntax cannot hold (e.g. a Graphite tag value with `;`).
         if (!(error instanceof ProviderError && error.kind === 'query')) throw error;
@@ -851,6 +853,51 @@ async function checkTemplateQueries(
     issues.sort((a, b) => a.path.localeCompare(b.path, undefined, { numeric: true }));
     throw new InputError(`${issues[0]!.path}: ${issues[0]!.message}`, { code: 'invalid_template', issues });
   }
+}
+
+/**
+ * Each side's scope written into a metric's query: a value the query cannot hold where the template puts it
+ * (a quote of a literal it cannot escape, a wildcard, a Datadog filter's `,`) is refused naming the label, so
+ * the stage fails now, whether or not queries are checked against the provider. An unknown provider is
+ * checkTemplateQueries' to report.
+ */
+function scopeValueIssues(
+  metric: Template['metrics'][number],
+  index: number,
+  body: Pick<CreateVerificationBody, 'baseline' | 'canary'>,
+  deps: RouteDependencies,
+): FieldIssue[] {
+  let provider;
+  try {
+    provider = deps.providers.resolve(metric.provider, `template.metrics.${index}.provider`);
+  } catch {
+    return [];
+  }
+  const issues: FieldIssue[] = [];
+  for (const side of ['baseline', 'canary'] as const) {
+    try {
+      for (const query of [metric.query, ...(metric.countQuery === undefined ? [] : [metric.countQuery])])
+        expandQuery(query, body[side], provider, 60);
+    } catch (error) {
+      if (error instanceof ScopeValueError)
+        issues.push({ path: `body.${side}.${error.label}`, message: `metric ${metric.name}: ${error.message}` });
+      // Another refusal of the provider's selector syntax is checkTemplateQueries' to name.
+      else if (!(error instanceof ProviderError && error.kind === 'query')) throw error;
+    }
+  }
+  return issues;
+}
+
+/**
+ * What a log provider's quoted filter value cannot hold: every store's string ends at a line break (an
+ * escape would be read differently by each), and Splunk's search reads `*` as a wildcard even inside
+ * quotes, with no escape (help.splunk.com, "Backslashes"): `pod="*"` would read every pod's logs.
+ */
+function logScopeValueProblem(type: string, value: string): string | undefined {
+  if (/[\u0000-\u001f\u007f]/.test(value)) return `the value ${JSON.stringify(value)} holds a control character`;
+  if (type === 'splunk' && value.includes('*'))
+    return `the value ${JSON.stringify(value)} holds *, which Splunk's search reads as a wildcard and cannot escape`;
+  return undefined;
 }
 
 /** Resolves the template, checks scopes, windows and queries, and builds the record to store. */
@@ -892,16 +939,20 @@ async function prepareVerification(body: CreateVerificationBody, deps: RouteDepe
     templatePath = `template(${stored.name}@${stored.version})`;
   }
   const issues: { path: string; message: string }[] = [];
-  template.metrics.forEach((metric) => {
+  template.metrics.forEach((metric, index) => {
+    let missing = false;
     for (const key of new Set([...scopeKeysUsed(metric.query), ...scopeKeysUsed(metric.countQuery ?? '')])) {
       for (const side of ['baseline', 'canary'] as const) {
-        if (body[side][key] === undefined)
+        if (!Object.hasOwn(body[side], key)) {
+          missing = true;
           issues.push({
             path: `body.${side}.${key}`,
             message: `metric ${metric.name} reads \${scope.${key}}: the ${side} scope needs label ${key}`,
           });
+        }
       }
     }
+    if (!missing) issues.push(...scopeValueIssues(metric, index, body, deps));
   });
   const startMs = body.startTime ? Date.parse(body.startTime) : Date.now();
   const lifetimeMs = body.lifetimeMs;
@@ -1003,6 +1054,7 @@ async function resolveLogTemplate(
     prefix = `logTemplate(${stored.name}@${stored.version}).`;
   }
   deps.logProviders.check(template, prefix);
+  const providerType = deps.logProviders.account(template.provider, `${prefix}provider`).config.type;
   const issues: { path: string; message: string }[] = [];
   for (const side of ['baseline', 'canary'] as const) {
     const found = scopeFilter(template, body[side]);
@@ -1011,6 +1063,12 @@ async function resolveLogTemplate(
         path: `body.${side}.${found.missing}`,
         message: `log template ${template.name} filters on ${found.missing}: the ${side} scope needs that label (or exactly one label)`,
       });
+    else
+      for (const [label, value] of found.labels) {
+        const problem = logScopeValueProblem(providerType, value);
+        if (problem)
+          issues.push({ path: `body.${side}.${label}`, message: `log template ${template.name}: ${problem}` });
+      }
   }
   if (issues.length)
     throw new InputError(`${issues[0]!.path}: ${issues[0]!.message}`, { code: 'validation_failed', issues });

@@ -280,6 +280,30 @@ describe('template API', () => {
     expect(response.body!.field).toBe('body.metrics.0.provider');
   });
 
+  it('refuses a scope value the query cannot hold where the template puts it, naming the label', async () => {
+    const payload = {
+      application: 'web',
+      executionId: 'e',
+      stageId: 's',
+      template: { metrics: [{ name: 'm', query: 'up{pod=`${scope.pod}`}' }] },
+      baseline: { pod: 'web-v1' },
+      canary: { pod: 'web`} or up{app=`billing' },
+      startTime: null,
+      lifetimeMs: 60_000,
+      intervalMs: null,
+      thresholds: null,
+      judge: null,
+    };
+    const response = await call('POST', '/api/v1/verifications', payload, serviceHeaders());
+    expect(response.status).toBe(400);
+    expect(response.body!.errors).toEqual([
+      {
+        path: 'body.canary.pod',
+        message: expect.stringMatching(/^metric m: prom: scope label pod: the value .* holds `/),
+      },
+    ]);
+  });
+
   it('refuses a verification whose template reads a scope label the scopes lack, and a too-long interval', async () => {
     const payload = {
       application: 'web',

@@ -16,6 +16,7 @@ import {
   queryRefusal,
 } from './provider';
 import { splitQueryOptions } from './query-options';
+import { ScopeValueError } from './scope-value';
 
 /** Settings of one AppDynamics controller account (API client credentials from config only). */
 export interface AppDynamicsSettings {
@@ -145,8 +146,15 @@ export function createAppDynamicsProvider(name: string, settings: AppDynamicsSet
     name,
     type: 'appdynamics',
     renderScope(scope) {
-      // Metric paths have no label filters: the scope's values as path segments (tier, then node, …).
-      return Object.values(scope).join('|');
+      // Metric paths have no label filters: the scope's values as path segments (tier, then node, …). A
+      // path has no quoting: `|` would add segments (or a `| application=` option) and `*` match every one.
+      return Object.entries(scope)
+        .map(([key, value]) => {
+          if (/[|*\u0000-\u001f]/.test(value) || value.trim() === '')
+            throw new ScopeValueError(name, key, value, 'is not one AppDynamics path segment (empty, or holds | or *)');
+          return value;
+        })
+        .join('|');
     },
     async fetch(query: string, window: FetchWindow): Promise<FetchedSeries> {
       const grid = stepGrid(window);

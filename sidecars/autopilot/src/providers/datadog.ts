@@ -11,6 +11,7 @@ import {
   type MetricsProvider,
   queryRefusal,
 } from './provider';
+import { ScopeValueError } from './scope-value';
 
 /** Settings of one Datadog account. */
 export interface DatadogSettings {
@@ -33,6 +34,9 @@ interface DatadogBody {
     metric?: string;
   }>;
 }
+
+/** A tag value as Datadog stores it (docs.datadoghq.com/getting_started/tagging, "Define tags"). */
+const DATADOG_TAG = /^[\p{L}\p{N}_\-:./]+$/u;
 
 /** Creates a Datadog provider. */
 export function createDatadogProvider(name: string, settings: DatadogSettings): MetricsProvider {
@@ -72,8 +76,15 @@ export function createDatadogProvider(name: string, settings: DatadogSettings): 
     name,
     type: 'datadog',
     renderScope(scope) {
+      // Datadog's filter has no quoting: a value with `,`, `}`, a space or `*` would add terms, close the
+      // filter or widen it. Tags hold only letters, digits, `_ - : . /` (others are stored as `_`), so a
+      // value outside that set matches no tag anyway and is refused.
       return Object.entries(scope)
-        .map(([key, value]) => `${key}:${value}`)
+        .map(([key, value]) => {
+          if (!DATADOG_TAG.test(value))
+            throw new ScopeValueError(name, key, value, 'is not a Datadog tag value (letters, digits, _ - : . /)');
+          return `${key}:${value}`;
+        })
         .join(',');
     },
     async fetch(query: string, window: FetchWindow): Promise<FetchedSeries> {

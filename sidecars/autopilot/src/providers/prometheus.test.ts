@@ -12,6 +12,7 @@ import {
 } from '../../test/prometheus-harness';
 import { startReplayServer } from '../../test/replay-server';
 import { createPrometheusProvider } from './prometheus';
+import { expandQuery } from '../templates/template';
 import { ProviderError } from './provider';
 
 jest.setTimeout(40_000);
@@ -91,6 +92,33 @@ describe('Prometheus client on a real Prometheus over TLS', () => {
     );
     expect(several.values.every(Number.isNaN)).toBe(true);
     expect(several.problems[0]).toMatch(/returned 2 series .*aggregate them to one/);
+  });
+
+  it('keeps a pipeline’s scope value inside the template’s string literal (no selector injection)', async () => {
+    const provider = trusted();
+    const window = () => ({ startMs: Date.now() - 5_000, endMs: Date.now(), stepSeconds: 1 });
+    const count = async (template: string, deployment: string) =>
+      (await provider.fetch(expandQuery(template, { deployment }, provider, 1), window())).seriesCount;
+    await eventually(
+      async () =>
+        (await provider.fetch('demo_request_latency_seconds', window())).seriesCount === 2 ? true : undefined,
+      10_000,
+      'both deployments scraped',
+    );
+    const exact = 'demo_request_latency_seconds{namespace="prod",deployment="${scope.deployment}"}';
+    expect(await count(exact, 'web-v1')).toBe(1);
+    // Written as it came, this closed the literal and added web-v2's series (2); it is one odd value now.
+    const breakout = 'web-v1"} or demo_request_latency_seconds{deployment="web-v2';
+    expect(expandQuery(exact, { deployment: breakout }, provider, 1)).toBe(
+      'demo_request_latency_seconds{namespace="prod",deployment="web-v1\\"} or demo_request_latency_seconds{deployment=\\"web-v2"}',
+    );
+    expect(await count(exact, breakout)).toBe(0);
+    // In a regex literal (Kayenta's `=~"${scope.scope}-.{4}"`), the value matches itself only.
+    const regex = 'demo_request_latency_seconds{deployment=~"${scope.deployment}"}';
+    expect(await count(regex, 'web-v1')).toBe(1);
+    expect(await count(regex, 'web-v.*')).toBe(0);
+    expect(await count(regex, 'web-v1|web-v2')).toBe(0);
+    expect(await count('demo_request_latency_seconds{deployment=~`${scope.deployment}`}', 'web-v.')).toBe(0);
   });
 
   it('returns Prometheus’s parse error for a bad query and accepts a good one', async () => {

@@ -99,6 +99,15 @@ describe('Kayenta canary config import', () => {
         issues: [{ path: 'metrics.0.query.type', message: expect.stringMatching(/"atlas" is not supported/) }],
       }),
     );
+    // Names of Object.prototype members are unsupported types, not Object.prototype's (was a 500).
+    for (const type of ['constructor', '__proto__', 'toString'])
+      expect(() =>
+        importKayentaConfig({ ...kayentaConfig, metrics: [{ name: 'x', query: { type }, groups: [] }] }),
+      ).toThrow(
+        expect.objectContaining({
+          issues: [{ path: 'metrics.0.query.type', message: expect.stringMatching(/is not supported/) }],
+        }),
+      );
     const missingFilter = { ...kayentaConfig, templates: {} };
     expect(() => importKayentaConfig(missingFilter)).toThrow(
       expect.objectContaining({
@@ -167,6 +176,13 @@ describe('OpsMx metric template import', () => {
           { path: 'data.groups.0.metrics.0.riskDirection', message: 'must be Higher, Lower or HigherOrLower' },
           { path: 'data.groups.0.metrics.0.customThresholdHigher', message: 'must be a percentage ≥ 0' },
         ],
+      }),
+    );
+    bad.data.groups[0]!.metrics[0]!.riskDirection = 'constructor';
+    bad.data.groups[0]!.metrics[0]!.customThresholdHigher = 5;
+    expect(() => importOpsmxTemplate(bad)).toThrow(
+      expect.objectContaining({
+        issues: [{ path: 'data.groups.0.metrics.0.riskDirection', message: 'must be Higher, Lower or HigherOrLower' }],
       }),
     );
   });

@@ -447,7 +447,8 @@ export function importKayentaConfig(config: unknown, nameOverride?: string): Tem
     const query = isObject(raw.query) ? raw.query : {};
     const type = typeof query.type === 'string' ? query.type.toLowerCase() : '';
     const queryPath = `${path}.query`;
-    const fields = KAYENTA_QUERY_FIELDS[type];
+    // Own entries only: a type named `constructor` must not find Object.prototype's.
+    const fields = Object.hasOwn(KAYENTA_QUERY_FIELDS, type) ? KAYENTA_QUERY_FIELDS[type] : undefined;
     let text: string | undefined;
     if (!fields) {
       issues.push({
@@ -604,7 +605,7 @@ export function importOpsmxTemplate(template: unknown, nameOverride?: string): T
         return;
       }
       const directionKey = String(metric.riskDirection ?? 'HigherOrLower').toLowerCase();
-      const direction = OPSMX_DIRECTIONS[directionKey];
+      const direction = Object.hasOwn(OPSMX_DIRECTIONS, directionKey) ? OPSMX_DIRECTIONS[directionKey] : undefined;
       if (!direction) issues.push({ path: `${path}.riskDirection`, message: 'must be Higher, Lower or HigherOrLower' });
       const percent = (key: string): number | undefined => {
         const value = metric[key];

@@ -54,7 +54,7 @@ const providers = {
 function sent(template: Template, index: number, scope: Record<string, string>): string {
   const metric = template.metrics[index]!;
   const provider = providers[metric.provider as keyof typeof providers];
-  return expandQuery(metric.query, scope, (s) => provider.renderScope(s), 60);
+  return expandQuery(metric.query, scope, provider, 60);
 }
 
 function refusalIssues(config: unknown): Array<{ path: string; message: string }> {

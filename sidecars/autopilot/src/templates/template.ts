@@ -4,6 +4,8 @@
 import { z } from 'zod';
 import { InputError, type FieldIssue } from '@isd/kit';
 import { JUDGE_NAMES, normalizeMetricConfig, type MetricConfig } from '../domain';
+import type { MetricsProvider } from '../providers/provider';
+import { placeholdersIn, writeScopeValue, type PlaceholderAt } from '../providers/scope-value';
 
 /** Template names: a letter or digit, then letters, digits, `.`, `_`, `-` (they appear in URLs). */
 export const TEMPLATE_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
@@ -192,25 +194,37 @@ export function scopeKeysUsed(query: string): string[] {
     .map((name) => name.slice(6));
 }
 
-/** Fills a query's placeholders; `renderScope` writes the whole scope in the provider's selector syntax. */
+/**
+ * Fills a query's placeholders for one side: `${scope}` as the provider's `renderScope` writes it, each
+ * `${scope.<label>}` as a value where it stands (providers/scope-value.ts), `${stepSeconds}` as a number.
+ * Throws InputError for a label the scope lacks, ScopeValueError for a value the query cannot hold there.
+ */
 export function expandQuery(
   query: string,
   scope: Record<string, string>,
-  renderScope: (scope: Record<string, string>) => string,
+  provider: Pick<MetricsProvider, 'name' | 'type' | 'renderScope'>,
   stepSeconds: number,
 ): string {
-  return query.replace(PLACEHOLDER, (_whole, raw: string) => {
-    const name = raw.trim();
-    if (name === 'scope') return renderScope(scope);
+  let expanded = '';
+  let from = 0;
+  for (const placeholder of placeholdersIn(query, provider.type)) {
+    expanded += query.slice(from, placeholder.start) + fill(placeholder);
+    from = placeholder.end;
+  }
+  return expanded + query.slice(from);
+
+  function fill(placeholder: PlaceholderAt): string {
+    const name = placeholder.name;
+    if (name === 'scope') return provider.renderScope(scope);
     if (name === 'stepSeconds') return String(stepSeconds);
     const key = name.slice('scope.'.length);
-    const value = scope[key];
+    const value = Object.hasOwn(scope, key) ? scope[key] : undefined;
     if (value === undefined)
       throw new InputError(`the query reads scope label ${key}, which the scope does not have`, {
         issues: [{ path: key, message: 'missing scope label' }],
       });
-    return value;
-  });
+    return writeScopeValue(provider, key, value, placeholder);
+  }
 }
 
 /**

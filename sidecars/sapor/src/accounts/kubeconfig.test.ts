@@ -86,6 +86,11 @@ describe('parseKubeconfig', () => {
       kubeconfig({ token: 't' }).replace('https://east.example:6443', 'east:6443'),
       'server',
     ],
+    [
+      'a server URL with a credential (it is shown in answers)',
+      kubeconfig({ token: 't' }).replace('https://east.example:6443', 'https://admin:s3cret@east.example:6443'),
+      'server',
+    ],
     ['a list instead of a mapping', '- a\n- b\n', 'kubeconfig'],
   ])('refuses %s with a 400 naming the field', (_case, text, field) => {
     const result = refusal(() => parseKubeconfig(text));

@@ -90,6 +90,12 @@ export function parseKubeconfig(text: string, context?: string): ParsedKubeconfi
   const server = cluster.server;
   if (typeof server !== 'string' || !/^https?:\/\//.test(server))
     refuse(`kubeconfig.clusters[${clusterName}].server`, 'expected an http(s) URL');
+  // The server is kept and shown in answers, history and messages: it must not carry a credential.
+  if (URL.canParse(server) && (new URL(server).username || new URL(server).password))
+    refuse(
+      `kubeconfig.clusters[${clusterName}].server`,
+      'holds a user name or password; credentials go in users[].user (token or client certificate)',
+    );
   for (const [field, inline] of Object.entries(FILE_FIELDS)) {
     const where = field === 'certificate-authority' ? cluster : user;
     if (where[field] !== undefined)

@@ -10,6 +10,7 @@ import {
   requireApplicationRead,
   type Caller,
   type HttpApp,
+  parseJson,
 } from '@isd/kit';
 import { z } from 'zod';
 import { checkSegments, documentRef, parseDocumentPath } from '../domain/paths';
@@ -94,7 +95,7 @@ function requireAdmin(caller: Caller, adminRoles: string[]): string {
 function parseInputParameter(text: string | undefined): unknown {
   if (text === undefined) return undefined;
   try {
-    return JSON.parse(text) as unknown;
+    return parseJson(text);
   } catch (error) {
     throw new InputError(`query.input: not valid JSON: ${(error as Error).message}`, {
       code: 'malformed_json',
@@ -319,7 +320,12 @@ export function registerRoutes({ http, service, store, adminRoles, reload }: Rou
       tags: ['checks'],
       auth: 'service-or-user',
       body: pipelineCheckSchema,
-      responses: { 200: { description: 'allow, or deny with the messages', schema: pipelineCheckResultSchema } },
+      responses: {
+        200: { description: 'allow, or deny with the messages', schema: pipelineCheckResultSchema },
+        503: {
+          description: "the evaluation queue, or the caller's share of it (policy.workers.perCallerLimit), is full",
+        },
+      },
     },
     async ({ body, caller }) => {
       // A user checks a pipeline of an application they may see; Orca and admins any.
@@ -332,7 +338,8 @@ export function registerRoutes({ http, service, store, adminRoles, reload }: Rou
           });
         requireApplicationRead(caller, application, `application ${application}`);
       }
-      return { status: 200, body: await service.pipelineCheck(body.new, body.current ?? undefined) };
+      const user = caller.kind === 'user' ? caller.user : undefined;
+      return { status: 200, body: await service.pipelineCheck(body.new, body.current ?? undefined, user) };
     },
   );
 
@@ -344,7 +351,11 @@ export function registerRoutes({ http, service, store, adminRoles, reload }: Rou
       tags: ['checks'],
       auth: 'service',
       body: opsmxStaticSchema,
-      responses: { 200: { description: 'allowed' }, 401: { description: 'denied; body carries deny[]' } },
+      responses: {
+        200: { description: 'allowed' },
+        401: { description: 'denied; body carries deny[]' },
+        503: { description: 'the evaluation queue is full' },
+      },
     },
     async ({ body }) => {
       const result = await service.pipelineCheck(body.input.new, body.input.current ?? undefined);
@@ -506,6 +517,7 @@ export function registerRoutes({ http, service, store, adminRoles, reload }: Rou
     const started = process.hrtime.bigint();
     const evaluation = await service.evaluate('data-api', checkSegments(segments, 'path'), input, {
       strictBuiltinErrors: query['strict-builtin-errors'] === 'true',
+      ...(caller.kind === 'user' ? { caller: caller.user } : {}),
     });
     // Like OPA: an undefined document is 200 with no result; `?metrics=true` adds OPA's timer names.
     const body: Record<string, unknown> =
@@ -595,7 +607,12 @@ export function registerRoutes({ http, service, store, adminRoles, reload }: Rou
   };
   const evaluateRaw = async (caller: Caller, segments: string[], input: unknown) => {
     requireDataApiCaller(caller, adminRoles);
-    const evaluation = await service.evaluate('data-api', checkSegments(segments, 'path'), input);
+    const evaluation = await service.evaluate(
+      'data-api',
+      checkSegments(segments, 'path'),
+      input,
+      caller.kind === 'user' ? { caller: caller.user } : {},
+    );
     if (evaluation.result === undefined) {
       return {
         status: 404,

@@ -1,5 +1,5 @@
 // Evaluates a document either with the built-in Rego engine or by asking an external OPA.
-import { IsdError, OutboundError, outboundRequest, type OutboundResponse } from '@isd/kit';
+import { IsdError, OutboundError, outboundRequest, type OutboundResponse, parseJson } from '@isd/kit';
 import { documentRef, dottedPath } from '../domain/paths';
 import type { PolicyRegistry } from './registry';
 import { policiesFor, regoErrorMessage } from './registry';
@@ -43,9 +43,13 @@ const budgetKeys: Record<string, string> = {
   memory: 'policy.maxMemoryBytes / policy.workers.maxOldGenerationMb',
 };
 
-/** Per-call options: OPA's `strict-builtin-errors` makes a failing builtin call an error, not undefined. */
+/**
+ * Per-call options: OPA's `strict-builtin-errors` makes a failing builtin call an error, not undefined;
+ * `caller` is the user the evaluation is for (their evaluations share one lane of the worker pool).
+ */
 export interface EvaluateCallOptions {
   strictBuiltinErrors?: boolean;
+  caller?: string;
 }
 
 /** Something that evaluates `data.<segments>` for an input. */
@@ -83,6 +87,7 @@ export class BuiltinEvaluator implements PolicyEvaluator {
         documentRef(segments),
         input,
         options.strictBuiltinErrors,
+        options.caller,
       );
       return { result, engine: 'builtin', policies, revision: bundle.revision, warnings };
     } catch (error) {
@@ -144,7 +149,7 @@ export class OpaEvaluator implements PolicyEvaluator {
     const text = response.text;
     let body: unknown;
     try {
-      body = JSON.parse(text);
+      body = parseJson(text);
     } catch (error) {
       throw new PolicyEvaluationError(
         `external OPA answered ${response.status} with a body that is not JSON`,

@@ -25,7 +25,13 @@ const quick = 'package p\nx := 40 + 2';
 let pool: EvaluationPool;
 
 beforeAll(() => {
-  pool = new EvaluationPool({ size: 2, maxOldGenerationMb: 48, maxYoungGenerationMb: 8, queueLimit: 4 });
+  pool = new EvaluationPool({
+    size: 2,
+    maxOldGenerationMb: 48,
+    maxYoungGenerationMb: 8,
+    queueLimit: 4,
+    perCallerLimit: 4,
+  });
 });
 afterAll(() => pool.close());
 
@@ -92,5 +98,44 @@ describe('EvaluationPool', () => {
       'ok',
       'ok',
     ]);
+  });
+});
+
+describe('EvaluationPool fairness between callers', () => {
+  let fair: EvaluationPool;
+  beforeAll(() => {
+    fair = new EvaluationPool({
+      size: 1,
+      maxOldGenerationMb: 48,
+      maxYoungGenerationMb: 8,
+      queueLimit: 100,
+      perCallerLimit: 5,
+    });
+  });
+  afterAll(() => fair.close());
+
+  it("serves each caller's lane in turn: one user's many jobs do not delay another user's or the service's", async () => {
+    await eventually(async () => (fair.liveWorkers === 1 ? true : undefined), 30_000, 'the worker started');
+    const finished: string[] = [];
+    const track = (who: string, run: Promise<unknown>) => run.then(() => finished.push(who));
+    // mallory holds the only worker, then queues four more; bob and the service come after.
+    const blocking = fair.run(job(spin, 'data.p.n'), 1_000, 'mallory').catch(() => undefined);
+    const waiting = [
+      ...[1, 2, 3, 4].map(() => track('mallory', fair.run(job(quick, 'data.p.x'), 10_000, 'mallory'))),
+      track('bob', fair.run(job(quick, 'data.p.x'), 10_000, 'bob')),
+      track('service', fair.run(job(quick, 'data.p.x'), 10_000)),
+    ];
+    // mallory's sixth job is over her limit (five waiting or running); bob and the service are not affected.
+    await expect(fair.run(job(quick, 'data.p.x'), 10_000, 'mallory')).rejects.toMatchObject({
+      code: 'evaluation_queue_full',
+      message: expect.stringMatching(/^mallory has 5 evaluations waiting or running \(at most 5\)/),
+    });
+    await blocking;
+    await Promise.all(waiting);
+    expect(finished).toEqual(['mallory', 'bob', 'service', 'mallory', 'mallory', 'mallory']);
+    // Her jobs done, she may run again.
+    await expect(fair.run<EvaluateOutcome>(job(quick, 'data.p.x'), 10_000, 'mallory')).resolves.toMatchObject({
+      result: 42,
+    });
   });
 });

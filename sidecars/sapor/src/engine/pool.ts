@@ -17,10 +17,20 @@ export interface PoolOptions {
   maxYoungGenerationMb: number;
   /** Jobs waiting for a worker beyond which new ones are refused (503). */
   queueLimit: number;
+  /**
+   * Jobs one caller may have waiting or running beyond which their new ones are refused (503), so one user
+   * cannot fill the queue that Orca's gates and everyone else's checks wait in. Service calls are not capped.
+   */
+  perCallerLimit: number;
 }
+
+/** Who a job is run for: a user's name, or none for the service (Orca, Front50, sapor's own syncs). */
+export type JobCaller = string | undefined;
 
 interface Task {
   job: WorkerJob;
+  /** The lane the task waits in (its caller's). */
+  lane: string;
   deadlineMs: number;
   resolve: (value: unknown) => void;
   reject: (error: Error) => void;
@@ -63,9 +73,57 @@ require(${JSON.stringify(entry)});`;
   return new Worker(bootstrap, { eval: true, resourceLimits });
 }
 
+/** The service's lane; user lanes are prefixed, so no user name can share it. */
+const SERVICE_LANE = 'service';
+
+/**
+ * Waiting jobs, one FIFO lane per caller, served in turn (round robin): a caller with a hundred jobs waiting
+ * delays another caller's next job by at most one job of theirs per worker, not by the hundred.
+ */
+class FairQueue {
+  /** Lanes with waiting tasks, in serving order (a Map keeps insertion order; a served lane goes to the back). */
+  private readonly lanes = new Map<string, Task[]>();
+  private size = 0;
+
+  get length(): number {
+    return this.size;
+  }
+
+  push(task: Task): void {
+    const lane = this.lanes.get(task.lane);
+    if (lane) lane.push(task);
+    else this.lanes.set(task.lane, [task]);
+    this.size++;
+  }
+
+  /** The next task of the lane whose turn it is; that lane then waits behind the others. */
+  shift(): Task | undefined {
+    for (const [name, lane] of this.lanes) {
+      const task = lane.shift()!;
+      this.lanes.delete(name);
+      if (lane.length > 0) this.lanes.set(name, lane);
+      this.size--;
+      return task;
+    }
+    return undefined;
+  }
+
+  waiting(lane: string): number {
+    return this.lanes.get(lane)?.length ?? 0;
+  }
+
+  /** Removes and returns every waiting task. */
+  drain(): Task[] {
+    const all = [...this.lanes.values()].flat();
+    this.lanes.clear();
+    this.size = 0;
+    return all;
+  }
+}
+
 export class EvaluationPool {
   private readonly slots: Slot[] = [];
-  private readonly queue: Task[] = [];
+  private readonly queue = new FairQueue();
   private nextId = 1;
   private closed = false;
 
@@ -76,8 +134,11 @@ export class EvaluationPool {
     for (let i = 0; i < options.size; i++) this.slots.push(this.spawn());
   }
 
-  /** Runs a job on the next free worker; fails with BudgetExceededError('time') after deadlineMs of running. */
-  run<T>(job: WorkerJob, deadlineMs: number): Promise<T> {
+  /**
+   * Runs a job for `caller` on a free worker when its lane's turn comes; fails with BudgetExceededError('time')
+   * after deadlineMs of running.
+   */
+  run<T>(job: WorkerJob, deadlineMs: number, caller?: JobCaller): Promise<T> {
     if (this.closed) return Promise.reject(new UnavailableError('the evaluation pool is shut down'));
     if (this.queue.length >= this.options.queueLimit)
       return Promise.reject(
@@ -85,8 +146,19 @@ export class EvaluationPool {
           code: 'evaluation_queue_full',
         }),
       );
+    const lane = caller === undefined ? SERVICE_LANE : `user:${caller}`;
+    if (caller !== undefined) {
+      const mine = this.queue.waiting(lane) + this.slots.filter((slot) => slot.task?.lane === lane).length;
+      if (mine >= this.options.perCallerLimit)
+        return Promise.reject(
+          new UnavailableError(
+            `${caller} has ${mine} evaluations waiting or running (at most ${this.options.perCallerLimit}); retry when they are done`,
+            { code: 'evaluation_queue_full' },
+          ),
+        );
+    }
     return new Promise<T>((resolve, reject) => {
-      this.queue.push({ job, deadlineMs, resolve: resolve as (value: unknown) => void, reject });
+      this.queue.push({ job, lane, deadlineMs, resolve: resolve as (value: unknown) => void, reject });
       this.dispatch();
     });
   }
@@ -98,7 +170,7 @@ export class EvaluationPool {
 
   async close(): Promise<void> {
     this.closed = true;
-    for (const task of this.queue.splice(0)) task.reject(new UnavailableError('the evaluation pool is shut down'));
+    for (const task of this.queue.drain()) task.reject(new UnavailableError('the evaluation pool is shut down'));
     await Promise.all(
       this.slots.map((slot) => {
         slot.retired = true;
@@ -182,7 +254,7 @@ export class EvaluationPool {
     for (const slot of this.slots) {
       if (this.queue.length === 0) break;
       if (!slot.ready || slot.retired || slot.task) continue;
-      const task = this.queue.shift() as Task;
+      const task = this.queue.shift()!;
       slot.task = task;
       slot.timer = setTimeout(
         () => this.replace(slot, new BudgetExceededError('time', task.deadlineMs)),
@@ -219,7 +291,7 @@ export class EvaluationPool {
       // It died while starting (a broken install?): with no worker left, waiting jobs get a clear 503
       // instead of waiting forever.
       if (this.liveWorkers === 0)
-        for (const waiting of this.queue.splice(0))
+        for (const waiting of this.queue.drain())
           waiting.reject(
             new UnavailableError(`the evaluation worker could not start: ${error.message}`, {
               code: 'evaluation_unavailable',

@@ -38,7 +38,13 @@ const limits = { maxSteps: 10_000, timeoutMs: 1_000, maxMemoryBytes: 1 << 24, de
 let pool: EvaluationPool;
 
 beforeAll(() => {
-  pool = new EvaluationPool({ size: 1, maxOldGenerationMb: 128, maxYoungGenerationMb: 16, queueLimit: 10 });
+  pool = new EvaluationPool({
+    size: 1,
+    maxOldGenerationMb: 128,
+    maxYoungGenerationMb: 16,
+    queueLimit: 10,
+    perCallerLimit: 10,
+  });
 });
 afterAll(() => pool.close());
 

@@ -11,7 +11,7 @@ import {
   type EvaluateOutcome,
   type ValidateOutcome,
 } from './jobs';
-import type { EvaluationPool } from './pool';
+import type { EvaluationPool, JobCaller } from './pool';
 
 /** The live policies, as of one store revision. */
 export interface PolicyBundle {
@@ -126,6 +126,7 @@ export class PolicyRegistry {
     document: string,
     input: unknown,
     strictBuiltinErrors = false,
+    caller?: JobCaller,
   ): Promise<EvaluateOutcome> {
     return this.pool.run<EvaluateOutcome>(
       {
@@ -140,6 +141,7 @@ export class PolicyRegistry {
         strictBuiltinErrors,
       },
       this.limits.deadlineMs,
+      caller,
     );
   }
 

@@ -48,11 +48,15 @@ export function substitute(value: unknown, substitutions: Record<string, string>
   return walk(value);
 }
 
-/** Promotes one pipeline; throws an ISD error for what the caller must fix. */
+/**
+ * Promotes one pipeline; throws an ISD error for what the caller must fix. `user` is the Gate user asking
+ * (absent for the service), whose evaluation lane the policy check waits in.
+ */
 export async function promotePipeline(
   dependencies: { gate: GateClient; policy: Pick<PolicyService, 'pipelineCheck'>; audit: AuditStore },
   request: PromotionRequest,
   actor: string,
+  user?: string,
 ): Promise<PromotionResult> {
   const { gate, policy, audit } = dependencies;
   const targetName = request.to.pipeline ?? request.from.pipeline;
@@ -79,7 +83,7 @@ export async function promotePipeline(
   const pipeline = desiredPipeline(copied, current);
   const diff = compare(current ?? {}, pipeline);
   const action = !current ? 'create' : diff.length ? 'update' : 'unchanged';
-  const check = await policy.pipelineCheck(pipeline, current);
+  const check = await policy.pipelineCheck(pipeline, current, user);
   const result: PromotionResult = {
     status: check.status === 'deny' ? 'denied' : request.dryRun ? 'would-promote' : 'promoted',
     action,

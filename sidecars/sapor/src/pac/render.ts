@@ -3,6 +3,7 @@
 // file access (modules are looked up by name in the tree already read), and every size, depth and
 // node count is bounded. Every problem names the file, the line when known, the path and what is wrong.
 import { LineCounter, parseDocument } from 'yaml';
+import { parseJson } from '@isd/kit';
 
 /** One problem with the definitions. */
 export interface DefinitionError {
@@ -102,7 +103,7 @@ function isObject(value: Json): value is Record<string, Json> {
 function parseFile(file: string, text: string): Json {
   if (file.toLowerCase().endsWith('.json')) {
     try {
-      return JSON.parse(text) as Json;
+      return parseJson(text) as Json;
     } catch (error) {
       // Node's message has no position; the YAML parser (JSON is YAML) finds the line when it can.
       const located = parseDocument(text, { lineCounter: new LineCounter() }).errors[0]?.linePos?.[0];

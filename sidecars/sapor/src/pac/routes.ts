@@ -195,7 +195,7 @@ export function registerPipelinesAsCodeRoutes(
               },
             );
       }
-      return { status: 200, body: await pac.dryRun(tree) };
+      return { status: 200, body: await pac.dryRun(tree, caller.kind === 'user' ? caller.user : undefined) };
     },
   );
 
@@ -294,6 +294,7 @@ export function registerPromotionRoute(
         { gate: dependencies.gate, policy: dependencies.policy, audit: dependencies.audit },
         body,
         actorOf(caller),
+        caller.kind === 'user' ? caller.user : undefined,
       );
       if (result.status !== 'denied') return { status: 200, body: result };
       return {

@@ -165,7 +165,11 @@ export class PipelinesAsCode {
    * Policy results and diffs for rendered pipelines against Gate's current configs; saves nothing. A dry run
    * checks every pipeline and returns it; a sync checks only the changed ones (nothing else is saved).
    */
-  async plan(pipelines: RenderedPipeline[], dryRun: boolean): Promise<Array<PacItem & { desired: Json }>> {
+  async plan(
+    pipelines: RenderedPipeline[],
+    dryRun: boolean,
+    caller?: string,
+  ): Promise<Array<PacItem & { desired: Json }>> {
     const gate = this.requireGate();
     const byApplication = new Map<string, RenderedPipeline[]>();
     for (const pipeline of pipelines)
@@ -195,7 +199,9 @@ export class PipelinesAsCode {
         const diff = compare(current ?? {}, desired);
         const action = !current ? 'create' : diff.length ? 'update' : 'unchanged';
         const check =
-          action === 'unchanged' && !dryRun ? undefined : await this.options.policy.pipelineCheck(desired, current);
+          action === 'unchanged' && !dryRun
+            ? undefined
+            : await this.options.policy.pipelineCheck(desired, current, caller);
         const policy = check ? { status: check.status, messages: check.messages, decisionId: check.decisionId } : null;
         items.push({
           application,
@@ -213,12 +219,13 @@ export class PipelinesAsCode {
     return items;
   }
 
-  /** A dry run for CI: render, check and diff a tree; nothing is saved or stored. */
+  /** A dry run for CI: render, check and diff a tree; nothing is saved or stored. `caller`: the user asking. */
   async dryRun(
     tree: DefinitionTree | { commit: null; files: Map<string, string>; errors: DefinitionError[] },
+    caller?: string,
   ): Promise<PacPlan> {
     const { pipelines, errors } = this.render(tree);
-    const items = await this.plan(pipelines, true);
+    const items = await this.plan(pipelines, true, caller);
     return { commit: tree.commit, items: items.map(({ desired: _desired, ...item }) => item), errors };
   }
 

@@ -1,7 +1,7 @@
 // Calls an external system's JSON API through the kit's outbound client and sorts failures into the
 // two kinds a stage treats differently: permanent (the stage fails with the system's own words) and
 // transient (the next poll tries again).
-import { OutboundError, describeUrl, outboundRequest } from '@isd/kit';
+import { OutboundError, describeUrl, outboundRequest, parseJson } from '@isd/kit';
 import type { ExternalRef } from './model';
 
 /** An external system refused or could not be reached; `permanent` means retrying will not help. */
@@ -74,7 +74,7 @@ export async function callVendor(
     }
     throw error;
   }
-  const parsed = parseJson(response.text);
+  const parsed = jsonOrUndefined(response.text);
   if (response.status < 200 || response.status > 299) {
     const detail = describeError(response.status, parsed, response.text) ?? plainText(response.text);
     const transient = response.status === 408 || response.status === 429 || response.status >= 500;
@@ -90,10 +90,10 @@ export async function callVendor(
   return { status: response.status, body: parsed, text: response.text };
 }
 
-function parseJson(text: string): unknown {
+function jsonOrUndefined(text: string): unknown {
   if (text.trim() === '') return undefined;
   try {
-    return JSON.parse(text) as unknown;
+    return parseJson(text);
   } catch {
     return undefined;
   }

@@ -35,6 +35,9 @@ describe('log provider accounts', () => {
   it('names the template field an account cannot serve', () => {
     const check = (input: Record<string, unknown>) => () => registry.check(parseLogTemplate(input), 'body.');
     expect(issuePath(check({ name: 't', provider: 'nowhere' }))).toBe('body.provider');
+    for (const provider of ['constructor', 'toString', '__proto__'])
+      // was a 500: Object.prototype's member
+      expect(issuePath(check({ name: 't', provider }))).toBe('body.provider');
     expect(issuePath(check({ name: 't', provider: 'opensearch' }))).toBe('body.provider'); // two accounts of the type
     expect(issuePath(check({ name: 't', provider: 'bare' }))).toBe('body.index'); // no index anywhere
     expect(issuePath(check({ name: 't', provider: 'bare', index: 'a/b' }))).toBe('body.index');

@@ -26,7 +26,8 @@ export class LogProviderRegistry {
 
   /** The account a template names (by name, or by type when one account has it); InputError on `path`. */
   account(ref: string, path: string): { name: string; config: LogProviderConfig } {
-    const byName = this.configs[ref];
+    // Own entries only: a provider named `constructor` or `toString` is not configured (was a 500).
+    const byName = Object.hasOwn(this.configs, ref) ? this.configs[ref] : undefined;
     if (byName) return { name: ref, config: byName };
     const byType = Object.entries(this.configs).filter(([, config]) => config.type === ref);
     if (byType.length === 1) return { name: byType[0]![0], config: byType[0]![1] };
