@@ -106,4 +106,48 @@ todo_test_later if { false }
     expect(run(['eval', '--bogus', 'x'])).toMatchObject({ code: 1, stderr: expect.stringContaining("'--bogus'") });
     expect(run(['test'])).toMatchObject({ code: 1, stderr: expect.stringContaining('give a folder') });
   });
+
+  it('reads every JSON and YAML file under its folder, as opa does, and a __proto__ key as data', () => {
+    const data = mkdtempSync(join(tmpdir(), 'isd-rego-data-'));
+    try {
+      mkdirSync(join(data, 'teams'));
+      writeFileSync(join(data, 'teams', 'roles.json'), '{"__proto__": {"admin": true}, "owners": ["ann"]}');
+      writeFileSync(join(data, 'teams', 'more.yml'), 'limit: 2\n');
+      writeFileSync(
+        join(data, 'p.rego'),
+        'package p\nadmin := data.teams.__proto__.admin\nlimit := data.teams.limit\n',
+      );
+      const r = run(['eval', '-d', data, 'data.p']);
+      expect(r.stderr).toBe('');
+      expect(JSON.parse(r.stdout).result[0].expressions[0].value).toEqual({ admin: true, limit: 2 });
+    } finally {
+      rmSync(data, { recursive: true, force: true });
+    }
+  });
+
+  it('eval prints numbers with their text and indents values as opa eval does (the text checked against opa)', () => {
+    const data = mkdtempSync(join(tmpdir(), 'isd-rego-numbers-'));
+    try {
+      writeFileSync(
+        join(data, 'p.rego'),
+        'package p\nv := {"big": 10 * 1e308 * 1e308, "lit": 1e400, "d": 10 / 3, "e": {}, "l": [2.50, set()]}\n',
+      );
+      const r = run(['eval', '-d', data, 'data.p.v']);
+      const value = [
+        '          "value": {',
+        `            "big": 1${'0'.repeat(617)},`,
+        '            "d": 3.3333333333333333333,',
+        '            "e": {},',
+        '            "l": [',
+        '              2.50,',
+        '              []',
+        '            ],',
+        '            "lit": 1e400',
+        '          },',
+      ].join('\n');
+      expect(r.stdout).toContain(value);
+    } finally {
+      rmSync(data, { recursive: true, force: true });
+    }
+  });
 });

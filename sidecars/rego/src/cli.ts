@@ -6,7 +6,7 @@ import { parse as parseYaml } from 'yaml';
 import { RegoError } from './errors';
 import { compile, type CompiledPolicy } from './policy';
 import { formatTestReport, loadPolicyFiles, type PolicyFiles } from './repository';
-import { toJS, type Value } from './value';
+import { toJSONText, type Value } from './value';
 
 const USAGE = `usage:
   isd-rego test [--v0-compatible] [-v] [-r REGEX] PATH...   run every test_* rule (exit 2 when one fails)
@@ -122,11 +122,11 @@ function evalCommand(argv: string[], io: Io): number {
     const result = out.results.map((solution, i) => ({
       expressions: (out.expressions[i] ?? []).map((v, j) => {
         const at = out.texts[j];
-        return { value: json(v), text: at?.text ?? query, location: { row: at?.row ?? 1, col: at?.col ?? 1 } };
+        return { value: raw(v), text: at?.text ?? query, location: { row: at?.row ?? 1, col: at?.col ?? 1 } };
       }),
-      ...(solution.size > 0 ? { bindings: Object.fromEntries([...solution].map(([k, v]) => [k, json(v)])) } : {}),
+      ...(solution.size > 0 ? { bindings: Object.fromEntries([...solution].map(([k, v]) => [k, raw(v)])) } : {}),
     }));
-    io.out(JSON.stringify(result.length > 0 ? { result } : {}, null, 2) + '\n');
+    io.out(withRawValues(JSON.stringify(result.length > 0 ? { result } : {}, null, 2)) + '\n');
     return 0;
   } catch (err) {
     if (!(err instanceof RegoError)) throw err;
@@ -147,6 +147,53 @@ function checkCommand(argv: string[], io: Io): number {
   return load(positionals, values['v0-compatible'] === true, io) ? 0 : 1;
 }
 
-function json(v: Value): unknown {
-  return toJS(v);
+// Values are written as their JSON text, so numbers keep theirs (`1e400`, 30 digits, `1.0`) as opa prints
+// them; JSON.stringify would make them floats or null. Each value stands in the output as a marker first.
+const rawTexts: string[] = [];
+const RAW_MARKER = /^( *)(.*)"\\u0000raw(\d+)"/gm;
+
+function raw(v: Value): string {
+  rawTexts.push(toJSONText(v));
+  return `\u0000raw${rawTexts.length - 1}`;
+}
+
+/** Puts each value's text, indented like the rest, where `raw` left its marker. */
+function withRawValues(text: string): string {
+  const out = text.replace(RAW_MARKER, (_, lead: string, before: string, index: string) => {
+    return lead + before + indentJSON(rawTexts[Number(index)] as string, lead);
+  });
+  rawTexts.length = 0;
+  return out;
+}
+
+/** Compact JSON text indented by two spaces per level, each line after the first starting with `lead`. */
+function indentJSON(compact: string, lead: string): string {
+  let out = '';
+  let depth = 0;
+  const newline = () => '\n' + lead + '  '.repeat(depth);
+  for (let i = 0; i < compact.length; i++) {
+    const c = compact[i] as string;
+    if (c === '"') {
+      // Copy the string through its closing quote, skipping escaped characters.
+      let j = i + 1;
+      while (compact[j] !== '"') j += compact[j] === '\\' ? 2 : 1;
+      out += compact.slice(i, j + 1);
+      i = j;
+    } else if (c === '{' || c === '[') {
+      const close = c === '{' ? '}' : ']';
+      if (compact[i + 1] === close) {
+        out += c + close;
+        i++;
+      } else {
+        depth++;
+        out += c + newline();
+      }
+    } else if (c === '}' || c === ']') {
+      depth--;
+      out += newline() + c;
+    } else if (c === ',') out += ',' + newline();
+    else if (c === ':') out += ': ';
+    else out += c;
+  }
+  return out;
 }

@@ -11,11 +11,12 @@ import type { RegoVersion } from './parser';
 /** Rego modules and base documents read from files. */
 export interface PolicyFiles {
   modules: ModuleSource[];
-  /** Base documents: each data.json / data.yaml under the path of its folder, like OPA's loader. */
+  /** Base documents: each JSON or YAML file under the path of its folder, like OPA's loader. */
   data: Record<string, unknown>;
 }
 
-const DATA_FILES = new Set(['data.json', 'data.yaml', 'data.yml']);
+/** OPA's loader reads every file with these extensions as a base document, whatever its name. */
+const DATA_EXTENSIONS = ['.json', '.yaml', '.yml'];
 
 /** Reads every `.rego` file and data file under the given files or folders. */
 export function loadPolicyFiles(paths: string[], regoVersion: RegoVersion = 'v1'): PolicyFiles {
@@ -29,7 +30,7 @@ export function loadPolicyFiles(paths: string[], regoVersion: RegoVersion = 'v1'
       }
       const name = path.split(sep).pop() as string;
       if (name.endsWith('.rego')) out.modules.push({ name: path, source: readFileSync(path, 'utf8'), regoVersion });
-      else if (DATA_FILES.has(name)) {
+      else if (DATA_EXTENSIONS.some((extension) => name.endsWith(extension))) {
         const text = readFileSync(path, 'utf8');
         let doc: unknown;
         try {
@@ -59,31 +60,34 @@ function keepingNumberTexts(v: Value): unknown {
   if (Array.isArray(v)) return v.map(keepingNumberTexts);
   if (!(v instanceof RegoObject)) return v;
   const out: Record<string, unknown> = {};
-  for (const [k, x] of v.sortedEntries())
-    Object.defineProperty(out, k as string, {
-      value: keepingNumberTexts(x),
-      enumerable: true,
-      writable: true,
-      configurable: true,
-    });
+  for (const [k, x] of v.sortedEntries()) setOwn(out, k as string, keepingNumberTexts(x));
   return out;
 }
 
 function mergeAt(target: Record<string, unknown>, prefix: string[], doc: unknown, file: string): void {
   let node = target;
   for (const p of prefix) {
-    const next = node[p];
-    if (next === undefined) node[p] = {};
+    const next = ownValue(node, p);
+    if (next === undefined) setOwn(node, p, {});
     else if (!isPlainObject(next)) throw new Error(`${file}: data at ${prefix.join('.')} conflicts with another file`);
-    node = node[p] as Record<string, unknown>;
+    node = ownValue(node, p) as Record<string, unknown>;
   }
   if (!isPlainObject(doc)) throw new Error(`${file}: the root of a data file must be an object`);
   for (const [k, v] of Object.entries(doc)) {
-    const existing = node[k];
-    if (existing === undefined) node[k] = v;
+    const existing = ownValue(node, k);
+    if (existing === undefined) setOwn(node, k, v);
     else if (isPlainObject(existing) && isPlainObject(v)) mergeAt(node, [k], v, file);
     else throw new Error(`${file}: data.${[...prefix, k].join('.')} is defined by two files`);
   }
+}
+
+// Keys come from data files and folder names: `__proto__` or `constructor` are data, never the prototype's.
+function ownValue(node: Record<string, unknown>, key: string): unknown {
+  return Object.hasOwn(node, key) ? node[key] : undefined;
+}
+
+function setOwn(node: Record<string, unknown>, key: string, value: unknown): void {
+  Object.defineProperty(node, key, { value, enumerable: true, writable: true, configurable: true });
 }
 
 /** Counts and text of a test run, printed like `opa test`. */
