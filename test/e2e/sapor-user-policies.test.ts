@@ -12,6 +12,7 @@ import {
   startTestService,
   testServiceConfig,
 } from '@isd/test-support';
+import { parseJSONText } from '@isd/rego';
 import { canonical, OpaServer, type Outcome } from '../rego-differential/differential';
 
 jest.setTimeout(120_000);
@@ -190,5 +191,52 @@ describe('user policies through sapor', () => {
     // Both outcomes occur, or the comparison says little.
     expect(denied).toBeGreaterThan(0);
     expect(denied).toBeLessThan(pipelines.length);
+  });
+
+  it("reads the input's numbers as written, as opa does (30 digits, 1e400, 1.0), on every Data API form", async () => {
+    const source = `package numbers
+import rego.v1
+
+shown := sprintf("%v %v %v %v", [input.n, input.f, input.id, input.huge])
+kinds := [type_name(input.n), type_name(input.id)]
+exact if input.id == 123456789012345678901234567890
+not_one if input.n != 1
+quotient := sprintf("%v", [input.id / 7])
+`;
+    const put = await fetch(`${sapor.url}/api/v1/policies/numbers`, {
+      method: 'PUT',
+      headers: gateHeaders(admin),
+      body: JSON.stringify({ regoVersion: 'v1', modules: [{ name: 'numbers.rego', source }] }),
+    });
+    expect(put.status).toBe(201);
+    const inputText = '{"n": 1.0, "f": 2.50, "id": 123456789012345678901234567890, "huge": 1e400}';
+    const [expected] = await (opa.v1 as OpaServer).evaluateModules(
+      [{ name: 'numbers/numbers.rego', source }],
+      [{ path: ['numbers'], input: parseJSONText(inputText) }],
+    );
+    expect(expected?.kind).toBe('value');
+    const want = expected?.kind === 'value' ? expected.json : '';
+    // JSON.parse would make the 30 digits 1.2345678901234568e+29 and 1e400 Infinity (refused as input).
+    expect(want).toContain('123456789012345678901234567890 1e400');
+    const answers = [
+      await fetch(`${sapor.url}/v1/data/numbers`, {
+        method: 'POST',
+        headers: serviceHeaders(),
+        body: `{"input": ${inputText}}`,
+      }),
+      await fetch(`${sapor.url}/v1/data/numbers?input=${encodeURIComponent(inputText)}`, { headers: serviceHeaders() }),
+    ];
+    const bare = await fetch(`${sapor.url}/v0/data/numbers`, {
+      method: 'POST',
+      headers: serviceHeaders(),
+      body: inputText,
+    });
+    for (const response of answers) {
+      expect(response.status).toBe(200);
+      const body = (await response.json()) as { result: unknown };
+      expect(canonical(JSON.stringify(body.result))).toBe(want);
+    }
+    expect(bare.status).toBe(200);
+    expect(canonical(JSON.stringify(await bare.json()))).toBe(want);
   });
 });

@@ -61,6 +61,17 @@ beforeAll(async () => {
   app.route(
     {
       method: 'post',
+      path: '/json-text',
+      summary: 'The text of a JSON body beside its parsed value',
+      auth: 'public',
+      body: z.object({ n: z.number() }),
+      responses: { 200: { description: 'the parsed body and its text' } },
+    },
+    async ({ body, rawBody }) => ({ status: 200, body: { body, text: rawBody } }),
+  );
+  app.route(
+    {
+      method: 'post',
       path: '/api/v1/signed',
       summary: 'Echo the exact body (a peer that signs its bytes)',
       auth: 'public',
@@ -360,6 +371,16 @@ describe('HttpApp', () => {
       body: 'x'.repeat(2 * 1024 * 1024),
     });
     expect(big.status).toBe(413);
+  });
+
+  it('hands a JSON route the text as sent beside the parsed body (numbers JSON.parse rounds)', async () => {
+    const text = '{"n": 123456789012345678901234567890.0}';
+    const response = await fetch(`${base}/json-text`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: text,
+    });
+    expect(await response.json()).toEqual({ body: { n: 1.2345678901234568e29 }, text });
   });
 
   it('captures a wildcard as decoded segments and a :param percent-decoded', async () => {

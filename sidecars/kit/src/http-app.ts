@@ -52,7 +52,10 @@ export interface RouteContext<Params, Query, Body> {
   query: Query;
   body: Body;
   caller: Caller;
-  /** The body as sent, for routes with `rawBody: true`. */
+  /**
+   * The body's text as sent (decompressed), for every request with a body: unparsed with `rawBody: true`,
+   * beside the parsed `body` otherwise (for a reader that keeps what JSON.parse drops, such as number texts).
+   */
   rawBody?: string;
   requestId: string;
   /** The request's logger (bound to its request id). */
@@ -244,8 +247,9 @@ export class HttpApp {
       const issues: FieldIssue[] = [];
       const rawParams = pathParams(route.paramNames, values);
       const rawQuery = queryStart < 0 ? {} : querystring.parse(url.slice(queryStart + 1));
-      const text = spec.rawBody ? await this.readTextBody(req) : undefined;
-      const rawBody = !spec.rawBody && hasBody(req) ? await this.readJsonBody(req) : undefined;
+      const json = !spec.rawBody && hasBody(req) ? await this.readJsonBody(req) : undefined;
+      const text = spec.rawBody ? await this.readTextBody(req) : json?.text;
+      const rawBody = json?.value;
       rejectNulCharacters({ path: rawParams, query: rawQuery, body: rawBody });
       const params = validate(spec.params, rawParams, 'path', issues);
       const query = spec.query ? validate(spec.query, rawQuery, 'query', issues) : {};
@@ -294,10 +298,10 @@ export class HttpApp {
   }
 
   /**
-   * The request body as parsed JSON. A body must be JSON (else 415), at most `bodyLimitBytes` after
-   * decompression (else 413), and well-formed (else 400).
+   * The request body as text and parsed JSON. A body must be JSON (else 415), at most `bodyLimitBytes`
+   * after decompression (else 413), and well-formed (else 400).
    */
-  private async readJsonBody(req: http.IncomingMessage): Promise<unknown> {
+  private async readJsonBody(req: http.IncomingMessage): Promise<{ text: string; value: unknown }> {
     const contentType = req.headers['content-type'];
     if (!isJsonType(contentType)) {
       throw new IsdError(
@@ -315,7 +319,7 @@ export class HttpApp {
     if (Number(req.headers['content-length'] ?? 0) > this.bodyLimitBytes) throw tooLarge(this.bodyLimitBytes);
     const text = await readLimited(decoded(req), this.bodyLimitBytes);
     try {
-      return parseJson(text);
+      return { text, value: parseJson(text) };
     } catch (error) {
       if (error instanceof SyntaxError) {
         throw new InputError(`request body is not valid JSON: ${error.message}`, { code: 'malformed_json' });

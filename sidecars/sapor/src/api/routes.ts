@@ -18,6 +18,7 @@ import type { PolicyService } from '../policy-service';
 import type { LoadReport } from '../loaders/directory';
 import { MAX_KEPT_INPUT_BYTES, type PolicyStore } from '../store/policy-store';
 import { presentGate, presentPolicy } from './present';
+import type { InputText } from '../engine/jobs';
 import {
   checkPolicySchema,
   createPolicyGateSchema,
@@ -90,6 +91,16 @@ function requireAdmin(caller: Caller, adminRoles: string[]): string {
     );
   }
   return caller.user;
+}
+
+/** The `input` member of a Data API body's text (none without a body). */
+function inputMember(bodyText: string | undefined): InputText | undefined {
+  return bodyText === undefined ? undefined : { text: bodyText, member: 'input' };
+}
+
+/** `?input=` as text, once parseInputParameter has checked it is JSON. */
+function inputParameterText(text: string | undefined): InputText | undefined {
+  return text === undefined ? undefined : { text };
 }
 
 function parseInputParameter(text: string | undefined): unknown {
@@ -512,12 +523,20 @@ export function registerRoutes({ http, service, store, adminRoles, reload }: Rou
   );
 
   // ---- OPA Data API --------------------------------------------------------------------------------
-  const evaluateData = async (caller: Caller, segments: string[], input: unknown, query: Record<string, unknown>) => {
+  // The input also goes to the engine as the client's text, so that its numbers keep their text as in OPA.
+  const evaluateData = async (
+    caller: Caller,
+    segments: string[],
+    input: unknown,
+    inputText: InputText | undefined,
+    query: Record<string, unknown>,
+  ) => {
     requireDataApiCaller(caller, adminRoles);
     const started = process.hrtime.bigint();
     const evaluation = await service.evaluate('data-api', checkSegments(segments, 'path'), input, {
       strictBuiltinErrors: query['strict-builtin-errors'] === 'true',
       ...(caller.kind === 'user' ? { caller: caller.user } : {}),
+      ...(inputText ? { inputText } : {}),
     });
     // Like OPA: an undefined document is 200 with no result; `?metrics=true` adds OPA's timer names.
     const body: Record<string, unknown> =
@@ -557,7 +576,7 @@ export function registerRoutes({ http, service, store, adminRoles, reload }: Rou
       body: dataRequestSchema.optional(),
       responses: dataResponses,
     },
-    async ({ body, query, caller }) => evaluateData(caller, [], body?.input, query),
+    async ({ body, query, caller, rawBody }) => evaluateData(caller, [], body?.input, inputMember(rawBody), query),
   );
   http.route(
     {
@@ -569,7 +588,8 @@ export function registerRoutes({ http, service, store, adminRoles, reload }: Rou
       query: dataQuerySchema,
       responses: dataResponses,
     },
-    async ({ query, caller }) => evaluateData(caller, [], parseInputParameter(query.input), query),
+    async ({ query, caller }) =>
+      evaluateData(caller, [], parseInputParameter(query.input), inputParameterText(query.input), query),
   );
   http.route(
     {
@@ -583,7 +603,8 @@ export function registerRoutes({ http, service, store, adminRoles, reload }: Rou
       body: dataRequestSchema.optional(),
       responses: dataResponses,
     },
-    async ({ params, body, query, caller }) => evaluateData(caller, segmentsOf(params.path), body?.input, query),
+    async ({ params, body, query, caller, rawBody }) =>
+      evaluateData(caller, segmentsOf(params.path), body?.input, inputMember(rawBody), query),
   );
   http.route(
     {
@@ -597,7 +618,13 @@ export function registerRoutes({ http, service, store, adminRoles, reload }: Rou
       responses: dataResponses,
     },
     async ({ params, query, caller }) =>
-      evaluateData(caller, segmentsOf(params.path), parseInputParameter(query.input), query),
+      evaluateData(
+        caller,
+        segmentsOf(params.path),
+        parseInputParameter(query.input),
+        inputParameterText(query.input),
+        query,
+      ),
   );
 
   // OPA's webhook forms: the whole body is the input and the answer is the bare value (404 when undefined).
@@ -605,14 +632,12 @@ export function registerRoutes({ http, service, store, adminRoles, reload }: Rou
     description: "undefined document (OPA's own body, not problem+json)",
     schema: z.object({ code: z.literal('undefined_document'), message: z.string() }),
   };
-  const evaluateRaw = async (caller: Caller, segments: string[], input: unknown) => {
+  const evaluateRaw = async (caller: Caller, segments: string[], input: unknown, inputText: string | undefined) => {
     requireDataApiCaller(caller, adminRoles);
-    const evaluation = await service.evaluate(
-      'data-api',
-      checkSegments(segments, 'path'),
-      input,
-      caller.kind === 'user' ? { caller: caller.user } : {},
-    );
+    const evaluation = await service.evaluate('data-api', checkSegments(segments, 'path'), input, {
+      ...(caller.kind === 'user' ? { caller: caller.user } : {}),
+      ...(inputText === undefined ? {} : { inputText: { text: inputText } }),
+    });
     if (evaluation.result === undefined) {
       return {
         status: 404,
@@ -635,7 +660,7 @@ export function registerRoutes({ http, service, store, adminRoles, reload }: Rou
       body: z.unknown(),
       responses: { 200: { description: 'the document' }, 404: undefinedDocument },
     },
-    async ({ params, body, caller }) => evaluateRaw(caller, segmentsOf(params.path), body),
+    async ({ params, body, caller, rawBody }) => evaluateRaw(caller, segmentsOf(params.path), body, rawBody),
   );
   http.route(
     {
@@ -647,6 +672,6 @@ export function registerRoutes({ http, service, store, adminRoles, reload }: Rou
       body: z.unknown(),
       responses: { 200: { description: 'the document' }, 404: undefinedDocument },
     },
-    async ({ body, caller }) => evaluateRaw(caller, ['system', 'main'], body),
+    async ({ body, caller, rawBody }) => evaluateRaw(caller, ['system', 'main'], body, rawBody),
   );
 }

@@ -3,6 +3,7 @@ import { IsdError, OutboundError, outboundRequest, type OutboundResponse, parseJ
 import { documentRef, dottedPath } from '../domain/paths';
 import type { PolicyRegistry } from './registry';
 import { policiesFor, regoErrorMessage } from './registry';
+import type { InputText } from './jobs';
 
 /** Which engine answered. */
 export type EngineKind = 'builtin' | 'opa';
@@ -45,11 +46,14 @@ const budgetKeys: Record<string, string> = {
 
 /**
  * Per-call options: OPA's `strict-builtin-errors` makes a failing builtin call an error, not undefined;
- * `caller` is the user the evaluation is for (their evaluations share one lane of the worker pool).
+ * `caller` is the user the evaluation is for (their evaluations share one lane of the worker pool);
+ * `inputText` is the input as the client's JSON text, which the evaluation reads instead of the parsed
+ * input so that numbers keep their text (`1.0`, 30-digit integers), as OPA reads them (decision 177).
  */
 export interface EvaluateCallOptions {
   strictBuiltinErrors?: boolean;
   caller?: string;
+  inputText?: InputText;
 }
 
 /** Something that evaluates `data.<segments>` for an input. */
@@ -85,7 +89,7 @@ export class BuiltinEvaluator implements PolicyEvaluator {
       const { result, warnings } = await this.registry.evaluate(
         bundle,
         documentRef(segments),
-        input,
+        options.inputText ?? { value: input },
         options.strictBuiltinErrors,
         options.caller,
       );
@@ -133,7 +137,7 @@ export class OpaEvaluator implements PolicyEvaluator {
           accept: 'application/json',
           ...(this.options.token ? { authorization: `Bearer ${this.options.token}` } : {}),
         },
-        body: JSON.stringify(input === undefined ? {} : { input }),
+        body: opaRequestBody(input, options.inputText),
         timeoutMs: this.options.timeoutMs,
         maxResponseBytes,
       });
@@ -174,4 +178,11 @@ export class OpaEvaluator implements PolicyEvaluator {
       warnings: [],
     };
   }
+}
+
+/** OPA's Data API body: the client's own text where there is one, so OPA reads the numbers as sent. */
+function opaRequestBody(input: unknown, inputText: InputText | undefined): string {
+  if (inputText?.member === 'input') return inputText.text;
+  if (inputText) return `{"input":${inputText.text}}`;
+  return JSON.stringify(input === undefined ? {} : { input });
 }

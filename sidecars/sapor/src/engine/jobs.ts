@@ -2,7 +2,9 @@
 // validate a policy about to be saved. Pure functions of their messages, so they also run in tests.
 import {
   compile,
+  parseJSONText,
   parseModule,
+  RegoObject,
   valueToJSON,
   type CompiledPolicy,
   type ModuleSource,
@@ -23,13 +25,25 @@ export interface BundleRef {
   sources?: ModuleSource[];
 }
 
+/** JSON text holding an input: the whole text, or its top-level member `member` (`{"input": …}`). */
+export interface InputText {
+  text: string;
+  member?: 'input';
+}
+
+/**
+ * An evaluation's input: parsed JSON (`value`, absent for none), or JSON text read in the worker so that
+ * numbers keep their text, as OPA reads them (decision 177).
+ */
+export type JobInput = { value: unknown } | InputText;
+
 /** Evaluate `data.<path>` for an input. */
 export interface EvaluateJob {
   kind: 'evaluate';
   bundle: BundleRef;
   /** A Rego reference such as `data.isd.deploy.allow`. */
   document: string;
-  input: unknown;
+  input: JobInput;
   budget: EngineBudget;
   http?: { allowedHosts: string[]; timeoutMs: number };
   strictBuiltinErrors?: boolean;
@@ -137,7 +151,7 @@ export class JobRunner {
   private evaluate(job: EvaluateJob): EvaluateOutcome {
     const policy = this.bundle(job.bundle);
     const { results, errors } = policy.query(`__result__ = ${job.document}`, {
-      input: job.input,
+      input: inputOf(job.input),
       budget: job.budget,
       http: job.http,
     });
@@ -185,6 +199,14 @@ export class JobRunner {
     if (tests.some((test) => !test.passed)) return { ok: false, reason: 'tests', packages: sorted, tests, ...extra };
     return { ok: true, packages: sorted, tests, ...extra };
   }
+}
+
+function inputOf(input: JobInput): unknown {
+  if ('value' in input) return input.value;
+  const parsed = parseJSONText(input.text);
+  if (input.member === undefined) return parsed;
+  // Absent member: no input, as when the parsed body has none.
+  return parsed instanceof RegoObject ? parsed.get(input.member) : undefined;
 }
 
 /** Evaluates one document for the playground; an engine error is the answer, not a failure of the check. */

@@ -10,7 +10,7 @@ function job(source: string, document: string, budget: EngineBudget = unlimited)
     kind: 'evaluate',
     bundle: { key: source, sources: [{ name: 'p.rego', source }] },
     document,
-    input: {},
+    input: { value: {} },
     budget,
   };
 }

@@ -9,6 +9,7 @@ import {
   type CandidateEvaluation,
   type EngineBudget,
   type EvaluateOutcome,
+  type JobInput,
   type ValidateOutcome,
 } from './jobs';
 import type { EvaluationPool, JobCaller } from './pool';
@@ -124,7 +125,7 @@ export class PolicyRegistry {
   evaluate(
     bundle: PolicyBundle,
     document: string,
-    input: unknown,
+    input: JobInput,
     strictBuiltinErrors = false,
     caller?: JobCaller,
   ): Promise<EvaluateOutcome> {
