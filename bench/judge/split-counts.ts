@@ -3,6 +3,9 @@
 // canary whose own process varies more from step to step (each step's latency × LogNormal(0, σ)), the
 // price of reading all of the baseline's residual variance as sampling noise. The A/A split and the +20 %
 // family are the held-out set's own, repeated here from this script's random streams for comparison.
+// Then an error ratio under the same split (A/A, bursty A/A, ×2, ×5, new errors), judged by `isd` with and
+// without counts and by `kayenta`: the event-count test per request (decision 181). BENCH_ONLY=errors runs
+// only those.
 import {
   createIsdJudge,
   createKayentaJudge,
