@@ -69,6 +69,8 @@ function input(config: MetricConfigInput, baseline: number[], canary: number[], 
   };
 }
 
+const one = (metric: MetricInput): Omit<HeldOutRun, 'family' | 'truth'> => ({ metrics: [metric], groupWeights: {} });
+
 // ---------------------------------------------------------------- latency
 
 type Quantile = 'p50' | 'p90' | 'p99' | 'mean';
@@ -359,13 +361,14 @@ function errorCounts(
   errorRate: number,
   shared: readonly number[],
   factor: number,
+  burst?: () => number,
 ): { requests: number[]; errors: number[] } {
   const requests: number[] = [];
   const errors: number[] = [];
   rps.forEach((rate, t) => {
     const n = poisson(random, rate * window.stepSeconds);
     const blip = random.next() < 0.01 ? uniform(random, 2, 5) : 1;
-    const p = Math.min(1, errorRate * factor * shared[t]! * blip);
+    const p = Math.min(1, errorRate * factor * shared[t]! * blip * (burst ? burst() : 1));
     requests.push(n);
     errors.push(Math.min(n, poisson(random, n * p)));
   });
@@ -422,6 +425,52 @@ function errorRatioMetric(
     ratio(errorCounts(random, window, rps, errorRate, shared, factor)),
     'sum(rate(http_requests_total{code=~"5.."}[1m])) / sum(rate(http_requests_total[1m]))',
   );
+}
+
+/** How the errors of an unequal-split error-ratio run change on the canary. */
+export interface SplitErrorChange {
+  /** The canary's errors per request × this. */
+  factor: number;
+  /** The baseline makes no errors at all; the canary's errors are a new failure path. */
+  newErrors?: boolean;
+  /**
+   * Errors come in bursts (retries, a bad downstream pod, a GC pause): each side's per-step error
+   * probability × LogNormal(−σ²/2, σ), mean 1, σ drawn from 0.5–1.2 per run (over-dispersed counts).
+   */
+  bursty?: boolean;
+}
+
+/**
+ * Error ratio (failed requests per request, `direction: increase`) under an unequal split: the canary takes
+ * 5–20 % of 5–200 rps, the baseline the rest; 0.02–1 % of requests fail, with shared dependency incidents and
+ * per-side blips; each side's request counts are what the template's `countQuery` returns. Errors are rare
+ * events, so a small canary's ratio is 0 at most steps and 1/n (n its few requests) at a step with one error.
+ */
+export function splitErrorRatio(random: Random, change: SplitErrorChange): Omit<HeldOutRun, 'family' | 'truth'> {
+  const window = windowOf(random, 30, 120);
+  const total = trafficPattern(random, window, logUniform(random, 5, 200));
+  const canaryShare = uniform(random, 0.05, 0.2);
+  const errorRate = logUniform(random, 0.0002, 0.01);
+  const shared = sharedIncidents(random, window, 1);
+  const sigma = change.bursty ? uniform(random, 0.5, 1.2) : 0;
+  const burst = change.bursty ? () => Math.exp(sigma * random.normal() - (sigma * sigma) / 2) : undefined;
+  const side = (share: number, rate: number, factor: number) => {
+    const rps = total.map((r) => r * share);
+    const { requests, errors } = errorCounts(random, window, rps, rate, shared, factor, burst);
+    return { values: requests.map((n, t) => (n === 0 ? Number.NaN : errors[t]! / n)), requests };
+  };
+  const baseline = side(1 - canaryShare, change.newErrors ? 0 : errorRate, 1);
+  const canary = side(canaryShare, errorRate, change.factor);
+  const metric = input(
+    { name: 'error ratio', groups: ['errors'], direction: 'increase' },
+    baseline.values,
+    canary.values,
+    'sum(rate(http_requests_total{code=~"5.."}[1m])) / sum(rate(http_requests_total[1m]))',
+  );
+  // The template's `countQuery` (`sum(increase(http_requests_total[1m]))`): the requests behind each step.
+  metric.baseline.requestCounts = baseline.requests;
+  metric.canary.requestCounts = canary.requests;
+  return one(metric);
 }
 
 /**
@@ -629,8 +678,6 @@ function template(random: Random, badErrorFactor: number): Omit<HeldOutRun, 'fam
 }
 
 // ---------------------------------------------------------------- families
-
-const one = (metric: MetricInput): Omit<HeldOutRun, 'family' | 'truth'> => ({ metrics: [metric], groupWeights: {} });
 
 /** The families, in the order they are generated and printed: healthy ones first, then regressions. */
 export const HELDOUT2_FAMILIES: readonly HeldOutFamily[] = [

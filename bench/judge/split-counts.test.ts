@@ -1,6 +1,6 @@
 // The split measurement judges each run with and without the request counts the held-out simulator drew.
 import { createIsdJudge, createRandom } from '@isd/autopilot';
-import { splitLatency } from './heldout2';
+import { splitErrorRatio, splitLatency } from './heldout2';
 import { judgeSplitRun, unstableCanary } from './split-counts';
 
 describe('unequal split with request counts', () => {
@@ -34,5 +34,37 @@ describe('unequal split with request counts', () => {
     const unstable = tally(() => unstableCanary(0.3, random), 20);
     // The price of decision 176: about half of these are found (the bench measures the rates).
     expect(unstable.withCounts).toBeGreaterThanOrEqual(8);
+  });
+
+  it('draws error ratios whose events per request are the family’s: the same, ×5, or none on the baseline', () => {
+    const random = createRandom(12);
+    const perRequest = (series: { values: number[]; requestCounts?: Array<number | null> }) => {
+      let events = 0;
+      let requests = 0;
+      series.values.forEach((value, t) => {
+        const count = series.requestCounts![t]!;
+        if (Number.isFinite(value)) events += value * count;
+        requests += count;
+      });
+      return events / requests;
+    };
+    const ratio = (factor: number, bursty: boolean) => {
+      let canary = 0;
+      let baseline = 0;
+      for (let i = 0; i < 40; i++) {
+        const metric = splitErrorRatio(random, { factor, bursty }).metrics[0]!;
+        expect(metric.canary.requestCounts).toHaveLength(metric.canary.values.length);
+        canary += perRequest(metric.canary);
+        baseline += perRequest(metric.baseline);
+      }
+      return canary / baseline;
+    };
+    expect(ratio(1, false)).toBeGreaterThan(0.8);
+    expect(ratio(1, false)).toBeLessThan(1.25);
+    expect(ratio(5, true)).toBeGreaterThan(3.5);
+    expect(ratio(5, true)).toBeLessThan(7);
+    const fresh = splitErrorRatio(random, { factor: 1, newErrors: true }).metrics[0]!;
+    expect(fresh.baseline.values.every((value) => value === 0 || Number.isNaN(value))).toBe(true);
+    expect(fresh.canary.values.some((value) => value > 0)).toBe(true);
   });
 });

@@ -7,7 +7,7 @@
 import type { Finding, Judge, JudgeInput, JudgeResult, MetricInput, MetricResult, SideSummary } from './model';
 import { validateJudgeInput } from './model';
 import { preprocessSide, type PreprocessedSide } from './preprocessing';
-import { NoiseMatchedBaseline, planRequestCounts, type RequestCountPlan } from './request-counts';
+import { NoiseMatchedBaseline, perRequestEventTest, planRequestCounts, type RequestCountPlan } from './request-counts';
 import { scoreMetrics } from './scoring';
 import { fisherFSf, logGamma, normalPpf, normalSf, studentTTwoSidedP } from './special';
 import { linearFit, shiftAndTrendResiduals, type TimedPoints } from './trend';
@@ -533,7 +533,42 @@ export function classifyIsdMetric(metric: MetricInput, options: IsdJudgeOptions 
   let zeroUp = false;
   const nonNegative = everyValue.every((value) => value >= 0);
   const baselineNonZero = baseline.filter((value) => value !== 0).length;
-  if (harmUp && nonNegative && (nb - baselineNonZero) / nb >= options.zeroInflatedShare) {
+  // With unequal request counts a small canary's one event among few requests is a ratio above anything
+  // the baseline had, so the events are compared per request instead (decision 181).
+  const perRequestEvents =
+    countPlan?.use.used && metric.baseline.requestCounts && metric.canary.requestCounts
+      ? perRequestEventTest(
+          metric.baseline.values,
+          metric.canary.values,
+          metric.baseline.requestCounts,
+          metric.canary.requestCounts,
+        )
+      : undefined;
+  if (harmUp && nonNegative && (nb - baselineNonZero) / nb >= options.zeroInflatedShare && perRequestEvents) {
+    const events = perRequestEvents;
+    zeroUp = events.pValue < options.alpha;
+    const newEvents = zeroUp && events.baselineEvents === 0;
+    Object.assign(numbers, {
+      baselineEvents: events.baselineEvents,
+      canaryEvents: events.canaryEvents,
+      expectedCanaryEvents: events.expectedCanaryEvents,
+      eventDispersion: events.dispersion,
+      perRequestEventsP: events.pValue,
+    });
+    findings.push({
+      test: 'zero-baseline-counts',
+      regression: zeroUp,
+      message: `${newEvents ? 'new events: baseline had none' : zeroUp ? 'more events per request in the canary' : 'no harmful change in events per request'}: events (value × requests) baseline ${fmt(events.baselineEvents)}, canary ${fmt(events.canaryEvents)} where its ${fmt(events.canaryShare * 100)} % share of the requests expects ${fmt(events.expectedCanaryEvents)}, over ${events.steps} steps; conditional binomial per step, counts ÷ the baseline's dispersion ${fmt(events.dispersion)}, p=${fmt(events.pValue)} (level ${fmt(options.alpha)})`,
+      numbers: {
+        baselineEvents: events.baselineEvents,
+        canaryEvents: events.canaryEvents,
+        expectedCanaryEvents: events.expectedCanaryEvents,
+        canaryShare: events.canaryShare,
+        dispersion: events.dispersion,
+        pValue: events.pValue,
+      },
+    });
+  } else if (harmUp && nonNegative && (nb - baselineNonZero) / nb >= options.zeroInflatedShare) {
     const canaryNonZero = canary.filter((value) => value !== 0).length;
     const fisherP = fisherExactGreater(canaryNonZero, nc, baselineNonZero, nb);
     // A burst shows as canary values above anything the baseline had; with exchangeable sides, k such

@@ -1,9 +1,16 @@
 // Request counts in the `isd` judge (decision 176): an unequal traffic split is compared per request, equal
-// counts and no counts judge exactly as before, and bad counts are refused naming the field.
+// counts and no counts judge exactly as before, and bad counts are refused naming the field. The event-count
+// test compares events per request (decision 181).
 import { classifyIsdMetric, createIsdJudge } from './isd-judge';
 import { JudgeInputError, normalizeMetricConfig, type MetricConfigInput, type MetricInput } from './model';
 import { createRandom, type Random } from './random';
-import { NoiseMatchedBaseline, perRequestFactor, planRequestCounts } from './request-counts';
+import {
+  baselineDispersion,
+  NoiseMatchedBaseline,
+  perRequestEventTest,
+  perRequestFactor,
+  planRequestCounts,
+} from './request-counts';
 import { kolmogorovSmirnov } from './statistics';
 
 const STEPS = 240;
@@ -155,8 +162,7 @@ describe('isd judge with request counts (unequal split)', () => {
       const baseline = ratio(baselineCounts);
       const canary = ratio(canaryCounts);
       const result = classifyIsdMetric(metric(baseline, canary, { baseline: baselineCounts, canary: canaryCounts }));
-      // (The event-count test may still stop such a run: one error among a small canary's few requests is a
-      // ratio above anything the baseline had. That test does not read counts.)
+      // (The event-count test reads the counts too: see decision 181 and its tests below.)
       const shape = result.findings.find((finding) => finding.test === 'shape-up')!;
       expect(shape.message).toMatch(/extra sampling noise/);
       expect(shape.regression).toBe(false);
@@ -268,5 +274,177 @@ describe('the noise-matched baseline', () => {
     expect(perRequestFactor(900, 100)).toBeCloseTo(1 / 3, 12);
     expect(perRequestFactor(null, 100)).toBeUndefined();
     expect(perRequestFactor(900, 0)).toBeUndefined();
+  });
+});
+
+/** Poisson draw (Knuth's product of uniforms; the means here are small). */
+function poisson(random: Random, mean: number): number {
+  const limit = Math.exp(-mean);
+  let k = 0;
+  let product = random.next();
+  while (product > limit) {
+    k++;
+    product *= random.next();
+  }
+  return k;
+}
+
+/**
+ * An error ratio per step: Poisson errors at `rate` per request among `counts[t]` requests, the rate × `burst()`
+ * at each step (1 without bursts).
+ */
+function errorRatio(random: Random, counts: number[], rate: number, burst: () => number = () => 1): number[] {
+  return counts.map((n) => Math.min(n, poisson(random, n * rate * burst())) / n);
+}
+
+const eventFinding = (result: ReturnType<typeof classifyIsdMetric>) =>
+  result.findings.find((finding) => finding.test === 'zero-baseline-counts')!;
+
+describe('the event-count test with request counts (decision 181)', () => {
+  const baselineCounts = traffic(0.9);
+  const canaryCounts = traffic(0.1);
+  const errors = { name: 'error ratio', groups: ['errors'] };
+
+  it('passes a healthy small canary whose single errors are ratios above anything the baseline had', () => {
+    const [largeCounts, smallCounts] = [traffic(0.8), traffic(0.2)];
+    for (const seed of [1, 2, 3, 4, 5]) {
+      const random = createRandom(seed);
+      const baseline = errorRatio(random, largeCounts, 0.0002);
+      const canary = errorRatio(random, smallCounts, 0.0002);
+      expect(baseline.filter((value) => value === 0).length).toBeGreaterThan(STEPS / 2);
+      const withCounts = classifyIsdMetric(
+        metric(baseline, canary, { baseline: largeCounts, canary: smallCounts }, errors),
+      );
+      const finding = eventFinding(withCounts);
+      expect(finding.regression).toBe(false);
+      expect(finding.message).toMatch(/no harmful change in events per request/);
+      expect(withCounts.classification).toBe('Pass');
+      // Without counts the canary's errors are ratios above the baseline maximum: the exceedance rule fires.
+      const without = eventFinding(classifyIsdMetric(metric(baseline, canary, undefined, errors)));
+      expect(without.regression).toBe(true);
+      expect(without.numbers!.exceedanceP).toBeLessThan(0.001);
+    }
+  });
+
+  it('stops a small canary with more errors per request, and one with errors the baseline never had', () => {
+    for (const seed of [1, 2, 3]) {
+      const random = createRandom(seed);
+      const baseline = errorRatio(random, baselineCounts, 0.0003);
+      const worse = classifyIsdMetric(
+        metric(
+          baseline,
+          errorRatio(random, canaryCounts, 0.0003 * 4),
+          { baseline: baselineCounts, canary: canaryCounts },
+          errors,
+        ),
+      );
+      expect(eventFinding(worse).regression).toBe(true);
+      expect(eventFinding(worse).message).toMatch(/more events per request in the canary/);
+      expect(worse.classification).toBe('High');
+      const none = baselineCounts.map(() => 0);
+      const fresh = classifyIsdMetric(
+        metric(
+          none,
+          errorRatio(random, canaryCounts, 0.0003),
+          { baseline: baselineCounts, canary: canaryCounts },
+          errors,
+        ),
+      );
+      expect(eventFinding(fresh).regression).toBe(true);
+      expect(eventFinding(fresh).message).toMatch(/^new events: baseline had none/);
+    }
+  });
+
+  it('reads bursty baseline errors as dispersion, so a small canary from the same bursty process passes', () => {
+    const stops: number[] = [];
+    const dispersions: number[] = [];
+    for (const seed of [1, 2, 3, 4, 5, 6, 7, 8]) {
+      const random = createRandom(seed);
+      // Each step's error rate × LogNormal(−σ²/2, σ), σ = 1.2: errors come in bursts on each side.
+      const burst = () => Math.exp(1.2 * random.normal() - 0.72);
+      const baseline = errorRatio(random, baselineCounts, 0.0003, burst);
+      const canary = errorRatio(random, canaryCounts, 0.0003, burst);
+      const result = classifyIsdMetric(
+        metric(baseline, canary, { baseline: baselineCounts, canary: canaryCounts }, errors),
+      );
+      dispersions.push(eventFinding(result).numbers!.dispersion!);
+      if (eventFinding(result).regression) stops.push(seed);
+    }
+    expect(stops).toEqual([]);
+    expect(Math.min(...dispersions)).toBeGreaterThan(1);
+    expect(dispersions.reduce((sum, value) => sum + value, 0) / dispersions.length).toBeGreaterThan(1.5);
+  });
+
+  it('judges exactly as without counts when both sides have the same counts at every step', () => {
+    const counts = traffic(0.5);
+    const seen = new Set<boolean>();
+    for (const [seed, baselineRate, canaryRate] of [
+      [1, 0.0003, 0.0003],
+      [2, 0.0003, 0.003],
+      [3, 0, 0.0003],
+      [4, 0.0002, 0.0002],
+    ] as const) {
+      const random = createRandom(seed);
+      const baseline = errorRatio(random, counts, baselineRate);
+      const canary = errorRatio(random, counts, canaryRate);
+      expect(perRequestEventTest(baseline, canary, counts, [...counts])).toBeUndefined();
+      const plain = classifyIsdMetric(metric(baseline, canary, undefined, errors));
+      const equal = classifyIsdMetric(metric(baseline, canary, { baseline: counts, canary: [...counts] }, errors));
+      expect(withoutCountReport(equal)).toEqual(plain);
+      seen.add(eventFinding(plain).regression);
+    }
+    expect(seen).toEqual(new Set([true, false]));
+  });
+
+  it('is the binomial tail of the canary’s events at its share of the requests, counts ÷ the dispersion', () => {
+    const steps = 60;
+    const baselineCounts = Array.from({ length: steps }, () => 900);
+    const canaryCounts = Array.from({ length: steps }, () => 100);
+    // Baseline: one error at every third step (φ̂ = 1 after the floor); canary: 6 errors.
+    const baseline = baselineCounts.map((n, t) => (t % 3 === 0 ? 1 / n : 0));
+    const canary = canaryCounts.map((n, t) => (t % 10 === 0 ? 1 / n : 0));
+    const result = perRequestEventTest(baseline, canary, baselineCounts, canaryCounts)!;
+    expect(result).toMatchObject({ baselineEvents: 20, canaryEvents: 6, steps, dispersion: 1 });
+    expect(result.canaryShare).toBeCloseTo(0.1, 12);
+    let tail = 0;
+    for (let k = 6; k <= 26; k++) {
+      let logChoose = 0;
+      for (let i = 0; i < k; i++) logChoose += Math.log(26 - i) - Math.log(i + 1);
+      tail += Math.exp(logChoose + k * Math.log(0.1) + (26 - k) * Math.log(0.9));
+    }
+    expect(result.pValue).toBeCloseTo(tail, 10);
+    // Counts in another unit (×10: an `increase` over overlapping ranges) scale φ̂ with them: the same p.
+    const random = createRandom(4);
+    const bursty = baselineCounts.map((n) => poisson(random, 2 * Math.exp(random.normal() - 0.5)) / n);
+    const once = perRequestEventTest(bursty, canary, baselineCounts, canaryCounts)!;
+    const tenfold = perRequestEventTest(
+      bursty,
+      canary,
+      baselineCounts.map((n) => n * 10),
+      canaryCounts.map((n) => n * 10),
+    )!;
+    expect(once.dispersion).toBeGreaterThan(1);
+    expect(tenfold.dispersion).toBeCloseTo(once.dispersion * 10, 9);
+    expect(tenfold.pValue).toBeCloseTo(once.pValue, 12);
+  });
+});
+
+describe('the baseline dispersion of events', () => {
+  const counts = Array.from({ length: 400 }, () => 2000);
+  const events = (values: number[]) => values.map((errors, t) => errors / counts[t]!);
+
+  it('is about 1 for Poisson errors, also when the rate changes for a while, and well above 1 for bursts', () => {
+    const random = createRandom(3);
+    const poissonErrors = counts.map(() => poisson(random, 0.8));
+    const plain = baselineDispersion(events(poissonErrors), counts);
+    expect(plain).toBeGreaterThanOrEqual(1);
+    expect(plain).toBeLessThan(1.25);
+    // A dependency's incident: ×10 errors for 40 steps, a change the canary shares, not dispersion.
+    const incident = counts.map((_, t) => poisson(random, t >= 200 && t < 240 ? 8 : 0.8));
+    expect(baselineDispersion(events(incident), counts)).toBeLessThan(1.5);
+    const bursts = counts.map(() => poisson(random, 0.8 * Math.exp(1.2 * random.normal() - 0.72)));
+    expect(baselineDispersion(events(bursts), counts)).toBeGreaterThan(2);
+    // No events: nothing to estimate, Poisson assumed.
+    expect(baselineDispersion(events(counts.map(() => 0)), counts)).toBe(1);
   });
 });

@@ -5,6 +5,7 @@
 // canary with the baseline as the canary would have measured it (plus the extra noise of fewer requests).
 // Equal counts on both sides leave both tests exactly as they are without counts.
 import type { RequestCountUse } from './model';
+import { incompleteBeta } from './special';
 import { mean } from './statistics';
 import type { TimedPoints } from './trend';
 
@@ -242,4 +243,129 @@ export class NoiseMatchedBaseline {
     }
     return (low + high) / 2;
   }
+}
+
+/** The event-count test compared per request (decision 181). */
+export interface PerRequestEvents {
+  /** Events per side over the steps used: value × requests (a ratio metric's failed requests). */
+  baselineEvents: number;
+  canaryEvents: number;
+  /** Events the canary would have with its share of the requests at each step: Σ events_t × π_t. */
+  expectedCanaryEvents: number;
+  /** π̄, the canary's event-weighted share of the requests. */
+  canaryShare: number;
+  /** φ̂ ≥ 1, the baseline's over-dispersion (Pearson χ² per step around its own local rate). */
+  dispersion: number;
+  /** Steps with a finite value and a positive count on both sides. */
+  steps: number;
+  /** One-sided p-value that the canary has more events per request than the baseline. */
+  pValue: number;
+}
+
+/**
+ * The event-count test per request, for a ratio metric (events per request) with each side's request counts.
+ * At step t the events are e = value × requests; given both sides' events at that step, the canary's are
+ * Binomial(e_b + e_c, π_t = n_c / (n_b + n_c)) when both sides fail at the same rate per request (the
+ * conditional test of two Poisson rates, Przyborowski & Wilenski 1940; Lehmann & Romano, Testing
+ * Statistical Hypotheses, §4.5). Conditioning per step cancels what both sides share at that step (traffic,
+ * a dependency's incident). Summed over the steps that is a Poisson-binomial; the binomial with the same
+ * mean share π̄ has the heavier upper tail (Hoeffding 1956), so its tail is a conservative p-value.
+ * Production errors come in bursts (one bad downstream pod, retries), so counts vary more than Poisson: the
+ * baseline's dispersion φ̂ (quasi-Poisson, McCullagh & Nelder 1989 §4.5) divides both counts, as the
+ * Rao–Scott (1992) correction divides clustered binary counts by their design effect. φ̂ ≥ 1 keeps a unit
+ * smaller than one event (counts as rates per second) conservative.
+ *
+ * Returns undefined when the counts are the same on both sides at every step used (the test then runs
+ * exactly as without counts), or when no step has both sides' values and counts.
+ */
+export function perRequestEventTest(
+  baselineValues: readonly number[],
+  canaryValues: readonly number[],
+  baselineCounts: ReadonlyArray<number | null>,
+  canaryCounts: ReadonlyArray<number | null>,
+): PerRequestEvents | undefined {
+  const usable = (value: number | undefined, count: number | null | undefined): count is number =>
+    value !== undefined && Number.isFinite(value) && value >= 0 && known(count) && count > 0;
+  let baselineEvents = 0;
+  let canaryEvents = 0;
+  let expectedCanaryEvents = 0;
+  let steps = 0;
+  let unequal = false;
+  const length = Math.min(baselineValues.length, canaryValues.length, baselineCounts.length, canaryCounts.length);
+  for (let t = 0; t < length; t++) {
+    const nb = baselineCounts[t];
+    const nc = canaryCounts[t];
+    if (!usable(baselineValues[t], nb) || !usable(canaryValues[t], nc)) continue;
+    steps++;
+    if (nb !== nc) unequal = true;
+    const eb = baselineValues[t]! * nb;
+    const ec = canaryValues[t]! * nc;
+    baselineEvents += eb;
+    canaryEvents += ec;
+    expectedCanaryEvents += (eb + ec) * (nc / (nb + nc));
+  }
+  if (steps === 0 || !unequal) return undefined;
+  const events = baselineEvents + canaryEvents;
+  const canaryShare = events > 0 ? expectedCanaryEvents / events : 0;
+  const dispersion = baselineDispersion(baselineValues, baselineCounts);
+  // P(X ≥ k) of Binomial(n, π) is I_π(k, n − k + 1); with φ̂ the counts are k / φ̂ and n / φ̂.
+  const pValue =
+    canaryEvents <= 0 || canaryShare <= 0
+      ? 1
+      : canaryShare >= 1
+        ? 1
+        : incompleteBeta(canaryShare, canaryEvents / dispersion, (events - canaryEvents) / dispersion + 1);
+  return { baselineEvents, canaryEvents, expectedCanaryEvents, canaryShare, dispersion, steps, pValue };
+}
+
+/** Steps on each side whose events give a step its expectation in φ̂. */
+const DISPERSION_NEIGHBOURS = 2;
+
+/**
+ * φ̂: the baseline's Pearson χ² per step, each step's events against its requests × the baseline's rate at
+ * the two steps on each side of it (not the step itself). Like the mean square successive difference (von
+ * Neumann 1941) it reads only step-to-step variation as dispersion: a change of the rate that lasts longer
+ * (traffic, a dependency's incident, which the canary shares and the per-step test cancels) is not. A run
+ * step's neighbours are found by step index (a gap leaves fewer). At least 1; 1 without events.
+ */
+export function baselineDispersion(
+  values: readonly number[],
+  counts: ReadonlyArray<number | null>,
+  half = DISPERSION_NEIGHBOURS,
+): number {
+  const steps: Array<{ t: number; events: number; requests: number }> = [];
+  const length = Math.min(values.length, counts.length);
+  for (let t = 0; t < length; t++) {
+    const count = counts[t];
+    const value = values[t]!;
+    if (known(count) && count > 0 && Number.isFinite(value) && value >= 0)
+      steps.push({ t, events: value * count, requests: count });
+  }
+  let chiSquare = 0;
+  let terms = 0;
+  let low = 0;
+  let high = 0;
+  let windowEvents = 0;
+  let windowRequests = 0;
+  for (const step of steps) {
+    while (high < steps.length && steps[high]!.t <= step.t + half) {
+      windowEvents += steps[high]!.events;
+      windowRequests += steps[high]!.requests;
+      high++;
+    }
+    while (steps[low]!.t < step.t - half) {
+      windowEvents -= steps[low]!.events;
+      windowRequests -= steps[low]!.requests;
+      low++;
+    }
+    const otherRequests = windowRequests - step.requests;
+    const otherEvents = windowEvents - step.events;
+    // Running sums leave rounding residue where the other steps had no events: read that as none.
+    if (otherRequests <= 0 || !(otherEvents > 1e-9 * windowEvents)) continue;
+    const expected = (step.requests * otherEvents) / otherRequests;
+    // The rate of the other steps is itself estimated: e_t − n_t·λ̂ has variance φ·λ·n_t·(1 + n_t / N_other).
+    chiSquare += (step.events - expected) ** 2 / (expected * (1 + step.requests / otherRequests));
+    terms++;
+  }
+  return terms === 0 ? 1 : Math.max(1, chiSquare / terms);
 }
