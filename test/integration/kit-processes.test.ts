@@ -5,6 +5,7 @@ import pg from 'pg';
 import {
   createTestDatabase,
   eventually,
+  freePort,
   spawnTypeScript,
   TEST_GATE_TOKEN,
   TEST_SERVICE_TOKEN,
@@ -36,8 +37,18 @@ async function readyz(port: number): Promise<true | undefined> {
   return response.ok ? true : undefined;
 }
 
-let nextPort = 20_000 + (process.pid % 20_000);
 const children: ChildService[] = [];
+
+/** Waits for every child on its port; a child that never gets ready fails the test with every child's output. */
+async function allReady(ports: number[], what: string): Promise<void> {
+  for (const [index, port] of ports.entries()) {
+    await eventually(() => readyz(port), 90_000, `${what} ${index} ready`).catch((error: Error) => {
+      throw new Error(
+        `${error.message}\n${children.map((child, i) => `process ${i} output:\n${child.output()}`).join('\n')}`,
+      );
+    });
+  }
+}
 
 afterEach(async () => {
   await Promise.all(children.splice(0).map((child) => child.stop('SIGKILL')));
@@ -47,15 +58,9 @@ it(
   'starts two replicas at the same moment against one empty database; migrations run once',
   async () => {
     const databaseUrl = await createTestDatabase('replicas');
-    const ports = [nextPort++, nextPort++];
+    const ports = [await freePort(), await freePort()];
     children.push(...ports.map((port) => spawnTypeScript(entry, fixtureEnv(databaseUrl, port))));
-    for (const [index, port] of ports.entries()) {
-      await eventually(() => readyz(port), 90_000, `replica ${index} ready`).catch((error: Error) => {
-        throw new Error(
-          `${error.message}\n${children.map((child, i) => `replica ${i} output:\n${child.output()}`).join('\n')}`,
-        );
-      });
-    }
+    await allReady(ports, 'replica');
     const client = new pg.Client({ connectionString: databaseUrl });
     await client.connect();
     try {
@@ -72,11 +77,11 @@ it(
   'runs a job again after its process is killed with SIGKILL mid-job and restarted',
   async () => {
     const databaseUrl = await createTestDatabase('killjob');
-    const port = nextPort++;
+    const port = await freePort();
     const env = fixtureEnv(databaseUrl, port, { FIXTURE_WORK__DURATION_MS: '4000' });
     const first = spawnTypeScript(entry, env);
     children.push(first);
-    await eventually(() => readyz(port), 90_000, 'first process ready');
+    await allReady([port], 'first process');
     const response = await fetch(`http://127.0.0.1:${port}/work`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', 'x-isd-service-token': TEST_SERVICE_TOKEN },
@@ -95,7 +100,7 @@ it(
       expect((await row())?.finished_at).toBeNull();
 
       children.push(spawnTypeScript(entry, { ...env, FIXTURE_WORK__DURATION_MS: '100' }));
-      await eventually(() => readyz(port), 90_000, 'restarted process ready');
+      await allReady([port], 'restarted process');
       const finished = await eventually(
         async () => {
           const current = await row();
