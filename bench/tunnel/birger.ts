@@ -90,7 +90,7 @@ export async function startBirger(dir: string, targetUrl: string, ca: Certificat
     fs.writeFileSync(target, text, { mode: 0o600 });
     return target;
   };
-  const serverCert = ca.issue({ purpose: 'server', name: 'birger' }, { dnsNames: ['localhost', '127.0.0.1'] });
+  const serverCert = await ca.issue({ purpose: 'server', name: 'birger' }, { dnsNames: ['localhost', '127.0.0.1'] });
   file('tls/tls.crt', serverCert.certPem);
   file('tls/tls.key', serverCert.keyPem);
   const caFile = file('ca.pem', serverCert.caPem);

@@ -20,8 +20,8 @@ const cpuMs = async (relay: Relay): Promise<number> =>
   (await relay.ask<{ cpuMs: number }>({ type: 'cpu' }, 'cpu')).cpuMs;
 
 async function main(): Promise<void> {
-  const ca = CertificateAuthority.generate('floor CA');
-  const server = ca.issue({ purpose: 'server', name: 'relay' }, { dnsNames: ['localhost', '127.0.0.1'] });
+  const ca = await CertificateAuthority.generate('floor CA');
+  const server = await ca.issue({ purpose: 'server', name: 'relay' }, { dnsNames: ['localhost', '127.0.0.1'] });
   const target = await spawnChild<Relay['ready']>('target.ts', {});
   const targetUrl = new URL(target.ready.url ?? '');
   const agentSide = await spawnChild<Relay['ready']>('floor-relay.ts', {

@@ -160,7 +160,7 @@ async function startFloor(
   ca: CertificateAuthority,
   targetUrl: string,
 ): Promise<{ path: Path; children: Array<Child<{ port: number }>> }> {
-  const server = ca.issue({ purpose: 'server', name: 'relay' }, { dnsNames: ['localhost', '127.0.0.1'] });
+  const server = await ca.issue({ purpose: 'server', name: 'relay' }, { dnsNames: ['localhost', '127.0.0.1'] });
   const target = new URL(targetUrl);
   const relay = { key: server.keyPem, cert: server.certPem, ca: server.caPem, ciphers: PREFERRED_CIPHERS };
   const agentSide = await spawnChild<{ port: number }>('floor-relay.ts', {

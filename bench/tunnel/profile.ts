@@ -55,11 +55,11 @@ function spawn(script: string, config: unknown, name: string): Promise<Process> 
 const usage = (child: Process): Promise<Usage> => child.ask<Usage>({ type: 'cpu' }, 'cpu');
 
 async function main(): Promise<void> {
-  const ca = CertificateAuthority.generate('profile CA');
+  const ca = await CertificateAuthority.generate('profile CA');
   const caPem = ca.exportPem();
   const httpsTarget = process.argv.includes('--https-target');
   const targetCredentials = httpsTarget
-    ? ca.issue({ purpose: 'server', name: 'target' }, { dnsNames: ['127.0.0.1', 'localhost'] })
+    ? await ca.issue({ purpose: 'server', name: 'target' }, { dnsNames: ['127.0.0.1', 'localhost'] })
     : undefined;
   const target = await spawn(
     'target.ts',
@@ -87,7 +87,7 @@ async function main(): Promise<void> {
       config: {
         controllers: [controller.ready.agentUrl],
         serverName: 'localhost',
-        credentials: ca.issue({ purpose: 'agent', agent: 'bench' }),
+        credentials: await ca.issue({ purpose: 'agent', agent: 'bench' }),
         services: [{ name: 'target', type: 'generic', url: target.ready.url, caPem: targetCredentials?.caPem }],
         healthPort: null,
         poolSize: 4,
@@ -100,7 +100,7 @@ async function main(): Promise<void> {
     agent.child.once('message', () => resolve());
     agent.child.send({ type: 'wait-connected', timeoutMs: 10_000 });
   });
-  const caller = ca.issue({ purpose: 'service', agent: 'bench', type: 'generic', name: 'target' });
+  const caller = await ca.issue({ purpose: 'service', agent: 'bench', type: 'generic', name: 'target' });
   const tls = { ca: caPem.certPem, cert: caller.certPem, key: caller.keyPem };
   const tunnelAgent = new https.Agent({ keepAlive: true, maxSockets: 1, ...tls });
   const serviceUrl = controller.ready.serviceUrl as string;
@@ -251,7 +251,7 @@ function report(direction: 'down' | 'up', name: TransferPath['name'], runsOfPath
 
 /** The floor's two bare TLS relays (as peers.ts starts them) in front of the same target. */
 async function startFloor(ca: CertificateAuthority, targetUrl: string, targetCaPem?: string): Promise<TransferPath> {
-  const server = ca.issue({ purpose: 'server', name: 'relay' }, { dnsNames: ['localhost', '127.0.0.1'] });
+  const server = await ca.issue({ purpose: 'server', name: 'relay' }, { dnsNames: ['localhost', '127.0.0.1'] });
   const target = new URL(targetUrl);
   const relay = { key: server.keyPem, cert: server.certPem, ca: server.caPem, ciphers: PREFERRED_CIPHERS };
   const agentSide = await spawn(

@@ -119,7 +119,7 @@ async function openLoop(endpoint: Endpoint, ratePerSecond: number, durationMs: n
 }
 
 async function main(): Promise<void> {
-  const ca = CertificateAuthority.generate('bench CA');
+  const ca = await CertificateAuthority.generate('bench CA');
   const caPem = ca.exportPem();
   const tokenKeys = generateTokenKeys();
   progress(
@@ -144,7 +144,7 @@ async function main(): Promise<void> {
     controllerConfig,
     ['--expose-gc'],
   );
-  const agentCredentials = ca.issue({ purpose: 'agent', agent: 'bench' });
+  const agentCredentials = await ca.issue({ purpose: 'agent', agent: 'bench' });
   const agentConfig = {
     controllers: [controller.ready.agentUrl],
     serverName: 'localhost',
@@ -155,7 +155,7 @@ async function main(): Promise<void> {
   };
   const agent = await spawnChild<{ type: string }>('agent-process.ts', { count: 1, config: agentConfig });
   await agent.ask({ type: 'wait-connected', timeoutMs: 10_000 }, 'connected');
-  const caller = ca.issue({ purpose: 'service', agent: 'bench', type: 'generic', name: 'target' });
+  const caller = await ca.issue({ purpose: 'service', agent: 'bench', type: 'generic', name: 'target' });
   // A fixed pool of kept-alive connections, as Clouddriver and kubectl use: an unbounded pool would
   // turn any queueing into a storm of TLS handshakes and measure those instead of the tunnel.
   const direct: Endpoint = {

@@ -158,8 +158,8 @@ export function createControlApi(deps: ControlApiDependencies): HttpApp {
       summary: 'agent credentials and a ready-to-apply manifest',
       body: manifestBody,
     },
-    (body) => {
-      const generated = issuer.agentManifest(body.agentName, { namespace: body.namespace });
+    async (body) => {
+      const generated = await issuer.agentManifest(body.agentName, { namespace: body.namespace });
       const address = issuer.agentAdvertiseAddress;
       // Agents always authenticate with certificates (never a bearer token), in both shapes.
       return {

@@ -1,3 +1,4 @@
+import http from 'node:http';
 import https from 'node:https';
 import tls from 'node:tls';
 import { parse, parseAllDocuments } from 'yaml';
@@ -88,7 +89,7 @@ describe('control (CNC) API', () => {
     expect((await request(certShape, 'GET', '/api/v1/getAgentStatistics')).status).toBe(401);
     const serviceToken = await certShape.issueServiceToken('a', 'kubernetes', 'k');
     expect((await request(certShape, 'GET', '/api/v1/getAgentStatistics', { token: serviceToken })).status).toBe(401);
-    const serviceCert = certShape.issueServiceCredentials('a', 'kubernetes', 'k');
+    const serviceCert = await certShape.issueServiceCredentials('a', 'kubernetes', 'k');
     expect((await request(certShape, 'GET', '/api/v1/getAgentStatistics', { credentials: serviceCert })).status).toBe(
       401,
     );
@@ -240,7 +241,7 @@ describe('service endpoint TLS', () => {
       metricsPort: 0,
     });
     try {
-      const caller = controller.issueServiceCredentials('a', 'generic', 'b');
+      const caller = await controller.issueServiceCredentials('a', 'generic', 'b');
       const url = new URL(controller.serviceUrl);
       const negotiated = await new Promise<{ protocol: string | null; cipher: string }>((resolve, reject) => {
         const socket = tls.connect(
@@ -260,6 +261,50 @@ describe('service endpoint TLS', () => {
         socket.on('error', reject);
       });
       expect(negotiated).toEqual({ protocol: 'TLSv1.3', cipher: 'TLS_AES_128_GCM_SHA256' });
+    } finally {
+      await controller.stop();
+    }
+  });
+});
+
+describe('issuing credentials', () => {
+  /** Status of the controller's /healthz, read through the event loop the issuing shares. */
+  const healthz = (controller: RunningController): Promise<number> =>
+    new Promise((resolve, reject) => {
+      http
+        .get(`${controller.metricsUrl}/healthz`, { agent: false }, (res) => {
+          res.resume();
+          res.on('end', () => resolve(res.statusCode ?? 0));
+        })
+        .on('error', reject);
+    });
+
+  it('keeps the event loop serving while key pairs are generated', async () => {
+    const controller = await startController({
+      host: '127.0.0.1',
+      agentPort: 0,
+      servicePort: 0,
+      controlPort: 0,
+      metricsPort: 0,
+    });
+    try {
+      const events: string[] = [];
+      let issued = false;
+      // A burst of credentials, as several control API calls would ask for them.
+      const issuing = Promise.all([
+        controller.issueAgentCredentials('cluster-a'),
+        controller.issueServiceCredentials('cluster-a', 'generic', 'b'),
+        controller.generateAgentManifest('cluster-c'),
+        controller.issueControlCredentials('ops'),
+      ]).then(() => {
+        issued = true;
+        events.push('issued');
+      });
+      setImmediate(() => events.push(issued ? 'immediate after issuing' : 'immediate'));
+      // A whole HTTP exchange (connect, request, response) takes many turns of the loop.
+      events.push(`healthz ${await healthz(controller)}`);
+      await issuing;
+      expect(events).toEqual(['immediate', 'healthz 200', 'issued']);
     } finally {
       await controller.stop();
     }

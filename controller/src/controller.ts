@@ -9,7 +9,7 @@ import { SessionRegistry, type AgentSessionSummary } from './sessions';
 import type { ForwardContext } from './forward';
 import { CredentialIssuer, type KubectlComponents } from './issuer';
 import { loadOrCreateSecrets } from './persistent-state';
-import { openRevocationStore, type RevocationStore } from './revocation-store';
+import { openRevocationStore } from './revocation-store';
 import { startAgentEndpoint } from './agent-endpoint';
 import { ServiceAuthenticator, startServiceEndpoint } from './service-endpoint';
 import { createControlApi, createControllerApp } from './control-api';
@@ -82,13 +82,13 @@ export interface RunningController {
    * main.ts prints it once.
    */
   bootstrapControlToken?: string;
-  issueAgentCredentials(agentName: string, options?: IssueOptions): Credentials;
+  issueAgentCredentials(agentName: string, options?: IssueOptions): Promise<Credentials>;
   issueServiceCredentials(
     agentName: string,
     serviceType: string,
     serviceName: string,
     options?: IssueOptions,
-  ): Credentials;
+  ): Promise<Credentials>;
   issueServiceToken(
     agentName: string,
     serviceType: string,
@@ -101,7 +101,10 @@ export interface RunningController {
     serviceName: string,
     options?: { shape?: 'cert' | 'token'; serviceType?: string },
   ): Promise<KubectlComponents>;
-  generateAgentManifest(agentName: string, options?: { namespace?: string }): { manifest: string } & Credentials;
+  generateAgentManifest(
+    agentName: string,
+    options?: { namespace?: string },
+  ): Promise<{ manifest: string } & Credentials>;
   /** Revokes at once on this replica; resolves once stored for every replica (rejects if it cannot be). */
   revoke(certPemOrSerial: string): Promise<string>;
   agents(): AgentSessionSummary[];
@@ -142,27 +145,30 @@ export async function startController(config: ControllerConfig = {}): Promise<Ru
   const serverNames = config.serverNames ?? ['localhost', '127.0.0.1'];
   const version = config.version ?? '0.1.0';
   const logger = config.logger ?? createLogger({ name: 'isd-controller', level: 'silent' });
-  const secrets = loadOrCreateSecrets({ dataDir: config.dataDir, ca: config.ca, tokenKeys: config.tokenKeys });
+  const secrets = await loadOrCreateSecrets({ dataDir: config.dataDir, ca: config.ca, tokenKeys: config.tokenKeys });
   const { ca, tokenKeys } = secrets;
   for (const serial of config.revokedSerials ?? []) ca.revoke(serial);
   const agentCertLifetimeMs = config.agentCertLifetimeMs ?? 7 * 24 * HOUR_MS;
   const metrics = createControllerMetrics(config.processMetrics ?? false);
   // The shared list is read whole before any listener opens: no replica serves a revoked certificate.
-  const revocations: RevocationStore | undefined = config.database
-    ? await openRevocationStore({
-        url: config.database.url,
-        refreshIntervalMs: config.database.refreshIntervalMs ?? 10_000,
-        logger,
-        onSynced: () => metrics.revocationsSynced.setToCurrentTime(),
-      })
-    : undefined;
+  // The server certificate's key is generated on the thread pool meanwhile.
+  const [revocations, serverCertificate] = await Promise.all([
+    config.database
+      ? openRevocationStore({
+          url: config.database.url,
+          refreshIntervalMs: config.database.refreshIntervalMs ?? 10_000,
+          logger,
+          onSynced: () => metrics.revocationsSynced.setToCurrentTime(),
+        })
+      : undefined,
+    ca.issue(
+      { purpose: 'server', name: serverNames[0] ?? 'localhost' },
+      { dnsNames: serverNames, lifetimeMs: 365 * 24 * HOUR_MS },
+    ),
+  ]);
   for (const serial of revocations?.initial ?? []) ca.revoke(serial);
   if (revocations?.initial.length) secrets.saveRevocations();
   const registry = new SessionRegistry();
-  const serverCertificate = ca.issue(
-    { purpose: 'server', name: serverNames[0] ?? 'localhost' },
-    { dnsNames: serverNames, lifetimeMs: 365 * 24 * HOUR_MS },
-  );
   let draining = false;
 
   const agentEndpoint = await startAgentEndpoint({

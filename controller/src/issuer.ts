@@ -51,7 +51,7 @@ export class CredentialIssuer {
     return this.settings.agentAdvertiseAddress;
   }
 
-  agentCredentials(agentName: string, options: IssueOptions = {}): Credentials {
+  async agentCredentials(agentName: string, options: IssueOptions = {}): Promise<Credentials> {
     return this.settings.ca.issue(
       { purpose: 'agent', agent: checkName('agentName', agentName) },
       { lifetimeMs: this.settings.agentCertLifetimeMs, ...options },
@@ -59,7 +59,12 @@ export class CredentialIssuer {
   }
 
   /** A client certificate routing to one agent service only. */
-  serviceCredentials(agentName: string, type: string, name: string, options: IssueOptions = {}): Credentials {
+  async serviceCredentials(
+    agentName: string,
+    type: string,
+    name: string,
+    options: IssueOptions = {},
+  ): Promise<Credentials> {
     return this.settings.ca.issue(
       {
         purpose: 'service',
@@ -94,13 +99,14 @@ export class CredentialIssuer {
   }
 
   async controlCredentials(name: string): Promise<Credentials & { token: string }> {
-    return {
-      ...this.settings.ca.issue(
+    const [credentials, token] = await Promise.all([
+      this.settings.ca.issue(
         { purpose: 'control', name: checkName('name', name) },
         { lifetimeMs: this.settings.serviceCertLifetimeMs },
       ),
-      token: await this.controlToken(name),
-    };
+      this.controlToken(name),
+    ]);
+    return { ...credentials, token };
   }
 
   async kubectlComponents(
@@ -120,7 +126,7 @@ export class CredentialIssuer {
         kubeconfig: renderKubeconfig({ agentName, serviceName, serverUrl: serviceUrl, caPem: ca.certPem, user }),
       };
     }
-    const user = this.serviceCredentials(agentName, type, serviceName);
+    const user = await this.serviceCredentials(agentName, type, serviceName);
     return {
       ...common,
       userCertificate: base64(user.certPem),
@@ -129,8 +135,11 @@ export class CredentialIssuer {
     };
   }
 
-  agentManifest(agentName: string, options: { namespace?: string } = {}): { manifest: string } & Credentials {
-    const credentials = this.agentCredentials(agentName);
+  async agentManifest(
+    agentName: string,
+    options: { namespace?: string } = {},
+  ): Promise<{ manifest: string } & Credentials> {
+    const credentials = await this.agentCredentials(agentName);
     const manifest = renderAgentManifest({
       agentName,
       namespace: options.namespace ?? 'isd-agent',

@@ -60,11 +60,11 @@ export function keptTokenKeys(dataDir: string): TokenKeys | undefined {
  * accepts the tokens it issued before: connected agents and issued kubeconfigs keep working. Without a
  * `dataDir` the generated ones live in memory and die with the process.
  */
-export function loadOrCreateSecrets(options: {
+export async function loadOrCreateSecrets(options: {
   dataDir?: string;
   ca?: { certPem: string; keyPem: string };
   tokenKeys?: TokenKeys;
-}): ControllerSecrets {
+}): Promise<ControllerSecrets> {
   const { dataDir } = options;
   if (dataDir) {
     try {
@@ -93,13 +93,13 @@ export function loadOrCreateSecrets(options: {
         `config: dataDir: ${certPem ? keyFile : certFile} is missing beside ${certPem ? certFile : keyFile}`,
       );
     } else {
-      ca = CertificateAuthority.generate();
+      ca = await CertificateAuthority.generate();
       const exported = ca.exportPem();
       // Key first: a certificate on disk always has its key.
       writeSecret(keyFile, exported.keyPem);
       writeSecret(certFile, exported.certPem);
     }
-  } else ca = CertificateAuthority.generate();
+  } else ca = await CertificateAuthority.generate();
 
   let tokenKeys: TokenKeys;
   let createdTokenKeys = false;

@@ -3,10 +3,13 @@ import forge from 'node-forge';
 import { CertificateAuthority, checkName, identityFromSubject, normalizeSerial } from './pki';
 
 describe('CertificateAuthority', () => {
-  const ca = CertificateAuthority.generate('test CA');
+  let ca: CertificateAuthority;
+  beforeAll(async () => {
+    ca = await CertificateAuthority.generate('test CA');
+  });
 
-  it('issues an agent certificate whose subject OU carries the birger identity JSON', () => {
-    const issued = ca.issue({ purpose: 'agent', agent: 'cluster-a' }, { lifetimeMs: 60_000 });
+  it('issues an agent certificate whose subject OU carries the birger identity JSON', async () => {
+    const issued = await ca.issue({ purpose: 'agent', agent: 'cluster-a' }, { lifetimeMs: 60_000 });
     const certificate = new X509Certificate(issued.certPem);
     expect(certificate.checkIssued(new X509Certificate(ca.certPem))).toBe(true);
     expect(certificate.subject).toContain('CN=cluster-a');
@@ -20,8 +23,8 @@ describe('CertificateAuthority', () => {
     });
   });
 
-  it('gives server certificates the requested DNS names and IPs', () => {
-    const issued = ca.issue(
+  it('gives server certificates the requested DNS names and IPs', async () => {
+    const issued = await ca.issue(
       { purpose: 'server', name: 'controller' },
       { dnsNames: ['controller.isd.svc', '127.0.0.1'] },
     );
@@ -29,6 +32,14 @@ describe('CertificateAuthority', () => {
     expect(certificate.subjectAltName).toContain('DNS:controller.isd.svc');
     expect(certificate.subjectAltName).toContain('IP Address:127.0.0.1');
     expect(certificate.checkHost('controller.isd.svc')).toBe('controller.isd.svc');
+  });
+
+  it('generates the key pair off the event loop: an immediate scheduled meanwhile runs before issuing ends', async () => {
+    const order: string[] = [];
+    const issuing = ca.issue({ purpose: 'control', name: 'ops' }).then(() => order.push('issued'));
+    setImmediate(() => order.push('immediate'));
+    await issuing;
+    expect(order).toEqual(['immediate', 'issued']);
   });
 
   it('reads identities back from a subject and rejects malformed ones', () => {
@@ -55,8 +66,8 @@ describe('CertificateAuthority', () => {
     expect(() => ca.signCsr('garbage', { purpose: 'agent', agent: 'x' })).toThrow();
   });
 
-  it('revokes by certificate or serial in any spelling', () => {
-    const issued = ca.issue({ purpose: 'agent', agent: 'cluster-r' });
+  it('revokes by certificate or serial in any spelling', async () => {
+    const issued = await ca.issue({ purpose: 'agent', agent: 'cluster-r' });
     const serial = new X509Certificate(issued.certPem).serialNumber;
     expect(ca.isRevoked(serial)).toBe(false);
     ca.revoke(issued.certPem);
@@ -64,9 +75,9 @@ describe('CertificateAuthority', () => {
     expect(normalizeSerial('00:0A:bc')).toBe('ABC');
   });
 
-  it('round-trips through PEM so replicas can share one CA', () => {
+  it('round-trips through PEM so replicas can share one CA', async () => {
     const copy = CertificateAuthority.fromPem(ca.exportPem().certPem, ca.exportPem().keyPem);
-    const issued = copy.issue({ purpose: 'control', name: 'ops' });
+    const issued = await copy.issue({ purpose: 'control', name: 'ops' });
     expect(new X509Certificate(issued.certPem).checkIssued(new X509Certificate(ca.certPem))).toBe(true);
   });
 

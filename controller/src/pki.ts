@@ -1,5 +1,6 @@
-import { createPrivateKey, generateKeyPairSync, randomBytes, X509Certificate, type KeyObject } from 'node:crypto';
+import { createPrivateKey, generateKeyPair, randomBytes, X509Certificate, type KeyObject } from 'node:crypto';
 import { isIP } from 'node:net';
+import { promisify } from 'node:util';
 import forge from 'node-forge';
 import { signNatively } from '@isd/tunnel-proto';
 
@@ -60,9 +61,14 @@ export function normalizeSerial(serialHex: string): string {
     .replace(/^0+(?=.)/, '');
 }
 
-function newRsaKey(modulusLength = 2048): forge.pki.rsa.KeyPair & { privateKeyPem: string } {
-  // Native key generation: forge's pure-JS RSA takes seconds per key.
-  const { privateKey } = generateKeyPairSync('rsa', {
+const generateKeyPairAsync = promisify(generateKeyPair);
+
+/**
+ * A new RSA key pair. Node generates it on the libuv thread pool: forge's JavaScript RSA takes seconds per
+ * key, and even Node's `generateKeyPairSync` held the event loop ~150 ms, stalling every tunnelled request.
+ */
+async function newRsaKey(modulusLength = 2048): Promise<forge.pki.rsa.KeyPair & { privateKeyPem: string }> {
+  const { privateKey } = await generateKeyPairAsync('rsa', {
     modulusLength,
     privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
     publicKeyEncoding: { type: 'spki', format: 'pem' },
@@ -148,8 +154,11 @@ export class CertificateAuthority {
   }
 
   /** Creates a fresh self-signed CA. */
-  static generate(commonName = 'ISD tunnel CA', lifetimeMs = 10 * 365 * 24 * 60 * 60 * 1000): CertificateAuthority {
-    const keys = newRsaKey(2048);
+  static async generate(
+    commonName = 'ISD tunnel CA',
+    lifetimeMs = 10 * 365 * 24 * 60 * 60 * 1000,
+  ): Promise<CertificateAuthority> {
+    const keys = await newRsaKey(2048);
     const cert = forge.pki.createCertificate();
     cert.publicKey = keys.publicKey;
     cert.serialNumber = randomSerial();
@@ -175,9 +184,9 @@ export class CertificateAuthority {
     return { certPem: this.certPem, keyPem: forge.pki.privateKeyToPem(this.key) };
   }
 
-  /** Issues a certificate with a new key pair. */
-  issue(identity: CertificateIdentity, options: IssueOptions = {}): Credentials {
-    const keys = newRsaKey(2048);
+  /** Issues a certificate with a new key pair (generated off the event loop). */
+  async issue(identity: CertificateIdentity, options: IssueOptions = {}): Promise<Credentials> {
+    const keys = await newRsaKey(2048);
     const certPem = this.sign(keys.publicKey, identity, options);
     return { certPem, keyPem: forge.pki.privateKeyToPem(keys.privateKey), caPem: this.certPem };
   }

@@ -67,7 +67,7 @@ afterAll(async () => {
 
 describe('kubectl when the controller is killed with SIGKILL mid-stream', () => {
   it('logs -f fails instead of ending cleanly, and the same kubeconfig works again after the restart', async () => {
-    const ca = CertificateAuthority.generate();
+    const ca = await CertificateAuthority.generate();
     const config = {
       host: '127.0.0.1',
       agentPort: 0,
@@ -82,7 +82,7 @@ describe('kubectl when the controller is killed with SIGKILL mid-stream', () => 
     agent = await startAgent({
       controllers: [controller.agentUrl],
       serverName: 'localhost',
-      credentials: ca.issue({ purpose: 'agent', agent: AGENT_NAME }),
+      credentials: await ca.issue({ purpose: 'agent', agent: AGENT_NAME }),
       services: [
         {
           name: 'kube',
@@ -94,7 +94,7 @@ describe('kubectl when the controller is killed with SIGKILL mid-stream', () => 
     });
     await agent.waitUntilConnected(10_000);
     // What generateKubectlComponents returns in the v3 (certificate) shape, issued from the shared CA.
-    const caller = ca.issue({ purpose: 'service', agent: AGENT_NAME, type: 'kubernetes', name: 'kube' });
+    const caller = await ca.issue({ purpose: 'service', agent: AGENT_NAME, type: 'kubernetes', name: 'kube' });
     kubectl = createKubectlSession(
       renderKubeconfig({
         server: controller.serviceUrl,

@@ -69,7 +69,7 @@ beforeAll(async () => {
   });
   agent = await startAgent({
     controllers: [controller.agentUrl],
-    credentials: controller.issueAgentCredentials(AGENT_NAME),
+    credentials: await controller.issueAgentCredentials(AGENT_NAME),
     // The agent holds the apiserver's admin kubeconfig; kubectl only ever sees the controller's.
     services: [{ name: 'kube', type: 'kubernetes', kubeconfig: fs.readFileSync(apiServer.kubeconfigPath, 'utf8') }],
     healthPort: null,

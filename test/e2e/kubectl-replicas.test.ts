@@ -31,7 +31,7 @@ function pointAt(kubeconfig: string, serviceUrl: string): string {
 beforeAll(async () => {
   echo = await scenarios.startEchoServer();
   harness = await startKubeApiServer({ resolvePodPort: () => ({ host: '127.0.0.1', port: echo.port }) });
-  const ca = CertificateAuthority.generate();
+  const ca = await CertificateAuthority.generate();
   const shared = {
     host: '127.0.0.1',
     agentPort: 0,
@@ -47,7 +47,7 @@ beforeAll(async () => {
   agent = await startAgent({
     controllers: [replicaA.agentUrl, replicaB.agentUrl],
     serverName: 'localhost',
-    credentials: ca.issue({ purpose: 'agent', agent: AGENT_NAME }),
+    credentials: await ca.issue({ purpose: 'agent', agent: AGENT_NAME }),
     services: [
       {
         name: 'kube',

@@ -55,7 +55,7 @@ beforeAll(async () => {
   });
   agent = await startAgent({
     controllers: [controller.agentUrl],
-    credentials: controller.issueAgentCredentials(AGENT_NAME),
+    credentials: await controller.issueAgentCredentials(AGENT_NAME),
     services: [
       {
         name: 'kube',

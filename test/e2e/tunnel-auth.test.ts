@@ -39,16 +39,18 @@ describe('tunnel authentication and authorization', () => {
   }
 
   it('accepts an agent certificate from the controller CA', async () => {
-    expect(await agentConnects(tunnel.controller.issueAgentCredentials('agent-x'))).toBe(true);
+    expect(await agentConnects(await tunnel.controller.issueAgentCredentials('agent-x'))).toBe(true);
   });
 
   it('refuses an agent certificate from a foreign CA', async () => {
-    const foreign = CertificateAuthority.generate('foreign CA').issue({ purpose: 'agent', agent: 'agent-a' });
+    const foreign = await (
+      await CertificateAuthority.generate('foreign CA')
+    ).issue({ purpose: 'agent', agent: 'agent-a' });
     expect(await agentConnects({ ...foreign, caPem: tunnel.controller.ca.certPem })).toBe(false);
   });
 
   it('refuses an expired agent certificate', async () => {
-    const expired = tunnel.controller.issueAgentCredentials('agent-a', {
+    const expired = await tunnel.controller.issueAgentCredentials('agent-a', {
       notBefore: new Date(Date.now() - 3 * HOUR_MS),
       lifetimeMs: HOUR_MS,
     });
@@ -56,13 +58,13 @@ describe('tunnel authentication and authorization', () => {
   });
 
   it('refuses a revoked agent certificate', async () => {
-    const credentials = tunnel.controller.issueAgentCredentials('agent-r');
+    const credentials = await tunnel.controller.issueAgentCredentials('agent-r');
     await tunnel.controller.revoke(credentials.certPem);
     expect(await agentConnects(credentials)).toBe(false);
   });
 
   it('disconnects a connected agent when its certificate is revoked', async () => {
-    const credentials = tunnel.controller.issueAgentCredentials('agent-v');
+    const credentials = await tunnel.controller.issueAgentCredentials('agent-v');
     const agent = await startAgent({
       controllers: [tunnel.controller.agentUrl],
       serverName: 'localhost',
@@ -89,7 +91,7 @@ describe('tunnel authentication and authorization', () => {
     await expect(
       startAgent({
         controllers: [tunnel.controller.agentUrl],
-        credentials: tunnel.controller.issueServiceCredentials('agent-a', 'jenkins', 'ci'),
+        credentials: await tunnel.controller.issueServiceCredentials('agent-a', 'jenkins', 'ci'),
         services: [],
         healthPort: null,
       }),
@@ -101,7 +103,7 @@ describe('tunnel authentication and authorization', () => {
       startAgent({
         controllers: [tunnel.controller.agentUrl],
         agentName: 'agent-b',
-        credentials: tunnel.controller.issueAgentCredentials('agent-a'),
+        credentials: await tunnel.controller.issueAgentCredentials('agent-a'),
         services: [],
         healthPort: null,
       }),
@@ -118,7 +120,7 @@ describe('tunnel authentication and authorization', () => {
     const agentB = await startAgent({
       controllers: [tunnel.controller.agentUrl],
       serverName: 'localhost',
-      credentials: tunnel.controller.issueAgentCredentials('agent-b'),
+      credentials: await tunnel.controller.issueAgentCredentials('agent-b'),
       services: [{ name: 'ci', type: 'jenkins', url: target.url }],
       healthPort: null,
     });
@@ -128,7 +130,7 @@ describe('tunnel authentication and authorization', () => {
       const forA = await send(tunnel.caller);
       expect(forA.status).toBe(200);
       expect(target.seen.length).toBe(before);
-      const forB = await send(tunnel.controller.issueServiceCredentials('agent-b', 'jenkins', 'ci'));
+      const forB = await send(await tunnel.controller.issueServiceCredentials('agent-b', 'jenkins', 'ci'));
       expect(forB.status).toBe(200);
       expect(target.seen.length).toBe(before + 1);
     } finally {
@@ -138,7 +140,9 @@ describe('tunnel authentication and authorization', () => {
   });
 
   it('refuses a caller certificate from a foreign CA with 401', async () => {
-    const foreign = CertificateAuthority.generate('foreign CA').issue({
+    const foreign = await (
+      await CertificateAuthority.generate('foreign CA')
+    ).issue({
       purpose: 'service',
       agent: 'agent-a',
       type: 'jenkins',
@@ -150,7 +154,7 @@ describe('tunnel authentication and authorization', () => {
   });
 
   it('refuses an expired caller certificate with 401', async () => {
-    const expired = tunnel.controller.issueServiceCredentials('agent-a', 'jenkins', 'ci', {
+    const expired = await tunnel.controller.issueServiceCredentials('agent-a', 'jenkins', 'ci', {
       notBefore: new Date(Date.now() - 3 * HOUR_MS),
       lifetimeMs: HOUR_MS,
     });
@@ -159,12 +163,12 @@ describe('tunnel authentication and authorization', () => {
   });
 
   it('refuses an agent certificate used as a caller certificate with 403', async () => {
-    const result = await send(tunnel.controller.issueAgentCredentials('agent-a'));
+    const result = await send(await tunnel.controller.issueAgentCredentials('agent-a'));
     expect(result.status).toBe(403);
   });
 
   it('refuses a revoked caller certificate', async () => {
-    const credentials = tunnel.controller.issueServiceCredentials('agent-a', 'jenkins', 'ci');
+    const credentials = await tunnel.controller.issueServiceCredentials('agent-a', 'jenkins', 'ci');
     await tunnel.controller.revoke(credentials.certPem);
     expect((await send(credentials)).status).toBe(401);
   });

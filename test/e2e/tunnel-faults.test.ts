@@ -84,7 +84,7 @@ describe('tunnel faults', () => {
   });
 
   it('answers 502 naming the agent when the agent is not connected', async () => {
-    const other = tunnel.controller.issueServiceCredentials('nobody', 'jenkins', 'ci');
+    const other = await tunnel.controller.issueServiceCredentials('nobody', 'jenkins', 'ci');
     const result = await call(tunnel.controller.serviceUrl, '/', {
       caPem: tunnel.controller.ca.certPem,
       credentials: other,

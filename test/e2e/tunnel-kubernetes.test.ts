@@ -13,9 +13,7 @@ import { call } from './tunnel-support';
 const run = promisify(execFile);
 
 describe('kubernetes service through the tunnel', () => {
-  // The "apiserver" has its own CA, unrelated to the tunnel CA, as in a real cluster.
-  const clusterCa = CertificateAuthority.generate('cluster CA');
-  const serving = clusterCa.issue({ purpose: 'server', name: 'apiserver' }, { dnsNames: ['127.0.0.1', 'localhost'] });
+  let clusterCa: CertificateAuthority;
   const seen: Array<{ url: string; authorization?: string }> = [];
   let apiserver: https.Server;
   let apiserverUrl: string;
@@ -24,6 +22,12 @@ describe('kubernetes service through the tunnel', () => {
   let directory: string;
 
   beforeAll(async () => {
+    // The "apiserver" has its own CA, unrelated to the tunnel CA, as in a real cluster.
+    clusterCa = await CertificateAuthority.generate('cluster CA');
+    const serving = await clusterCa.issue(
+      { purpose: 'server', name: 'apiserver' },
+      { dnsNames: ['127.0.0.1', 'localhost'] },
+    );
     apiserver = https.createServer({ key: serving.keyPem, cert: serving.certPem }, (req, res) => {
       seen.push({ url: req.url ?? '', authorization: req.headers.authorization });
       if (req.headers.authorization !== 'Bearer sa-token') {
@@ -59,11 +63,11 @@ describe('kubernetes service through the tunnel', () => {
       contexts: [{ name: 'ctx', context: { cluster: 'c', user: 'u' } }],
       'current-context': 'ctx',
     });
-    const wrongCa = CertificateAuthority.generate('not the cluster CA');
+    const wrongCa = await CertificateAuthority.generate('not the cluster CA');
     agent = await startAgent({
       controllers: [controller.agentUrl],
       serverName: 'localhost',
-      credentials: controller.issueAgentCredentials('cluster-k8s'),
+      credentials: await controller.issueAgentCredentials('cluster-k8s'),
       services: [
         { name: 'prod', type: 'kubernetes', kubeconfig: agentKubeconfig },
         // Same apiserver, but trusting the wrong CA: the agent must refuse to talk to it.

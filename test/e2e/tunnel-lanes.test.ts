@@ -145,16 +145,18 @@ describe('tunnel lanes', () => {
     };
 
     it('accepts a lane of the agent whose session it names', async () => {
-      expect(await openLane(tunnel.controller.issueAgentCredentials('cluster-a'), sessionOf('cluster-a'))).toBe(
+      expect(await openLane(await tunnel.controller.issueAgentCredentials('cluster-a'), sessionOf('cluster-a'))).toBe(
         'accepted',
       );
     });
 
     it("refuses another agent's certificate, a service certificate and an unknown session", async () => {
       const session = sessionOf('cluster-a');
-      expect(await openLane(tunnel.controller.issueAgentCredentials('cluster-b'), session)).toBe('closed');
+      expect(await openLane(await tunnel.controller.issueAgentCredentials('cluster-b'), session)).toBe('closed');
       expect(await openLane(tunnel.caller, session)).toBe('closed');
-      expect(await openLane(tunnel.controller.issueAgentCredentials('cluster-a'), 'no-such-session')).toBe('closed');
+      expect(await openLane(await tunnel.controller.issueAgentCredentials('cluster-a'), 'no-such-session')).toBe(
+        'closed',
+      );
     });
   });
 });

@@ -53,13 +53,13 @@ describe('tunnel lifecycle', () => {
     const agent = await startAgent({
       controllers: [controller.agentUrl],
       serverName: 'localhost',
-      credentials: controller.issueAgentCredentials('cluster-w'),
+      credentials: await controller.issueAgentCredentials('cluster-w'),
       services: [{ name: 'ci', type: 'jenkins', url: target.url }],
       healthPort: null,
     });
     try {
       await agent.waitUntilConnected(5_000);
-      const caller = controller.issueServiceCredentials('cluster-w', 'jenkins', 'ci');
+      const caller = await controller.issueServiceCredentials('cluster-w', 'jenkins', 'ci');
       let request: ClientRequest | undefined;
       const startedAt = Date.now();
       const result = await new Promise<{ events: number; aliveMs: number }>((resolve) => {
@@ -94,13 +94,13 @@ describe('tunnel lifecycle', () => {
     const agent = await startAgent({
       controllers: [controller.agentUrl],
       serverName: 'localhost',
-      credentials: controller.issueAgentCredentials('cluster-c'),
+      credentials: await controller.issueAgentCredentials('cluster-c'),
       services: [{ name: 'ci', type: 'jenkins', url: target.url }],
       healthPort: null,
     });
     try {
       await agent.waitUntilConnected(5_000);
-      const caller = controller.issueServiceCredentials('cluster-c', 'jenkins', 'ci');
+      const caller = await controller.issueServiceCredentials('cluster-c', 'jenkins', 'ci');
       const small = await call(controller.serviceUrl, '/echo', {
         method: 'POST',
         body: Buffer.alloc(1000),
@@ -127,13 +127,13 @@ describe('tunnel lifecycle', () => {
     const agent = await startAgent({
       controllers: [controller.agentUrl],
       serverName: 'localhost',
-      credentials: controller.issueAgentCredentials('cluster-n'),
+      credentials: await controller.issueAgentCredentials('cluster-n'),
       services: [{ name: 'ci', type: 'jenkins', url: target.url }],
       healthPort: 0,
     });
     try {
       await agent.waitUntilConnected(5_000);
-      const caller = controller.issueServiceCredentials('cluster-n', 'jenkins', 'ci');
+      const caller = await controller.issueServiceCredentials('cluster-n', 'jenkins', 'ci');
       let stopping: Promise<void> | undefined;
       let during: Awaited<ReturnType<typeof call>> | undefined;
       const watched = watch(controller, caller, () => {
@@ -160,7 +160,7 @@ describe('tunnel lifecycle', () => {
 
   it('resets in-flight streams when the agent process is killed with SIGKILL, and forgets the agent', async () => {
     const controller = await startController(ports);
-    const credentials = controller.issueAgentCredentials('cluster-9');
+    const credentials = await controller.issueAgentCredentials('cluster-9');
     const child = spawn(
       process.execPath,
       [
@@ -182,7 +182,7 @@ describe('tunnel lifecycle', () => {
         child.stdout.on('data', (chunk: Buffer) => chunk.toString().includes('connected') && resolve());
         child.once('exit', (code) => reject(new Error(`agent exited with ${code}`)));
       });
-      const caller = controller.issueServiceCredentials('cluster-9', 'jenkins', 'ci');
+      const caller = await controller.issueServiceCredentials('cluster-9', 'jenkins', 'ci');
       const result = await watch(controller, caller, () => child.kill('SIGKILL'));
       expect(result.outcome).not.toBe('clean end');
       const deadline = Date.now() + 2_000;

@@ -47,7 +47,7 @@ describe('controller and agent main entry points', () => {
   });
 
   it('start from YAML + env, connect, forward, and exit cleanly on SIGTERM', async () => {
-    const ca = CertificateAuthority.generate();
+    const ca = await CertificateAuthority.generate();
     const caFiles = { cert: path.join(directory, 'ca.crt'), key: path.join(directory, 'ca.key') };
     writeFileSync(caFiles.cert, ca.exportPem().certPem);
     writeFileSync(caFiles.key, ca.exportPem().keyPem);
@@ -73,7 +73,7 @@ describe('controller and agent main entry points', () => {
     const agentUrl = String(controller.line.agentUrl);
     const serviceUrl = String(controller.line.serviceUrl);
 
-    const agentCredentials = ca.issue({ purpose: 'agent', agent: 'cluster-main' });
+    const agentCredentials = await ca.issue({ purpose: 'agent', agent: 'cluster-main' });
     const files = {
       cert: path.join(directory, 'tls.crt'),
       key: path.join(directory, 'tls.key'),
@@ -101,7 +101,7 @@ describe('controller and agent main entry points', () => {
     );
     children.push(agent.child);
 
-    const caller = ca.issue({ purpose: 'service', agent: 'cluster-main', type: 'jenkins', name: 'ci' });
+    const caller = await ca.issue({ purpose: 'service', agent: 'cluster-main', type: 'jenkins', name: 'ci' });
     const result = await call(serviceUrl, '/status?code=202', { caPem: ca.certPem, credentials: caller });
     expect(result.status).toBe(202);
 

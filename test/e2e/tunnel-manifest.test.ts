@@ -22,8 +22,8 @@ describe('generated agent manifest', () => {
     await controller.stop();
   });
 
-  it('carries an agent config the agent accepts, with the Secret holding a certificate for that agent', () => {
-    const { manifest, certPem } = controller.generateAgentManifest('cluster-z', { namespace: 'remote' });
+  it('carries an agent config the agent accepts, with the Secret holding a certificate for that agent', async () => {
+    const { manifest, certPem } = await controller.generateAgentManifest('cluster-z', { namespace: 'remote' });
     const documents = parseAllDocuments(manifest).map(
       (document) =>
         document.toJSON() as {

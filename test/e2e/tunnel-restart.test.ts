@@ -41,7 +41,7 @@ describe('controller killed with SIGKILL', () => {
   });
 
   it('resets an in-flight stream (never a clean end) and the agent is back within 1 s of the restart', async () => {
-    const provided = CertificateAuthority.generate();
+    const provided = await CertificateAuthority.generate();
     // The restarted controller must present the same CA, so the CA is passed to both runs.
     const caMaterial = provided.exportPem();
     const exported = { certPem: provided.certPem };
@@ -59,12 +59,12 @@ describe('controller killed with SIGKILL', () => {
     agent = await startAgent({
       controllers: [first.agentUrl],
       serverName: 'localhost',
-      credentials: provided.issue({ purpose: 'agent', agent: 'cluster-k' }),
+      credentials: await provided.issue({ purpose: 'agent', agent: 'cluster-k' }),
       services: [{ name: 'ci', type: 'jenkins', url: target.url }],
       healthPort: null,
     });
     await agent.waitUntilConnected(5_000);
-    const caller = provided.issue({ purpose: 'service', agent: 'cluster-k', type: 'jenkins', name: 'ci' });
+    const caller = await provided.issue({ purpose: 'service', agent: 'cluster-k', type: 'jenkins', name: 'ci' });
 
     const outcome = new Promise<string>((resolve) => {
       const request = https.request(new URL('/slow', first.serviceUrl), {

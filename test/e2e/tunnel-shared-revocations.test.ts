@@ -12,6 +12,7 @@ import {
   normalizeSerial,
   openRevocationStore,
   startController,
+  type Credentials,
   type RunningController,
 } from '@isd/controller';
 import { startAgent, type RunningAgent } from '@isd/agent';
@@ -135,7 +136,7 @@ function request(
 }
 
 describe('revocations shared by controller replicas through Postgres', () => {
-  const ca = CertificateAuthority.generate().exportPem();
+  let ca: { certPem: string; keyPem: string };
   const tokenKeys = generateTokenKeys();
   let databaseUrl: string;
   let relay: Relay;
@@ -170,7 +171,8 @@ describe('revocations shared by controller replicas through Postgres', () => {
     replicas = [];
   }
   /** An agent connected to every replica (the chart's topology). */
-  async function connectAgent(name: string, credentials = replicas[0]!.issueAgentCredentials(name)) {
+  async function connectAgent(name: string, given?: Credentials) {
+    const credentials = given ?? (await replicas[0]!.issueAgentCredentials(name));
     const agent = await startAgent({
       controllers: replicas.map((replica) => replica.agentUrl),
       serverName: 'localhost',
@@ -203,6 +205,7 @@ describe('revocations shared by controller replicas through Postgres', () => {
   }
 
   beforeAll(async () => {
+    ca = (await CertificateAuthority.generate()).exportPem();
     databaseUrl = await createTestDatabase('ctlrevoke');
     relay = await startRelay(databaseUrl);
     target = await startTestTarget();
@@ -221,7 +224,7 @@ describe('revocations shared by controller replicas through Postgres', () => {
     await waitFor(() => replicas.every((replica) => connectedTo(replica, 'cluster-v')), 10_000, 'agents connected');
     await waitFor(() => replicas.every((replica) => connectedTo(replica, 'cluster-a')), 10_000, 'agents connected');
 
-    const caller = a.issueServiceCredentials('cluster-a', 'jenkins', 'ci');
+    const caller = await a.issueServiceCredentials('cluster-a', 'jenkins', 'ci');
     const keepAlive = new https.Agent({ keepAlive: true, maxSockets: 1 });
     const callB = (agent?: https.Agent) =>
       request(`${b.serviceUrl}/whoami`, { caPem: ca.certPem, credentials: caller, agent });
@@ -266,12 +269,12 @@ describe('revocations shared by controller replicas through Postgres', () => {
     const { agent } = await connectAgent('cluster-a');
     await agent.waitUntilConnected(10_000);
     await waitFor(() => replicas.every((replica) => connectedTo(replica, 'cluster-a')), 10_000, 'agent connected');
-    const caller = a.issueServiceCredentials('cluster-a', 'jenkins', 'ci');
+    const caller = await a.issueServiceCredentials('cluster-a', 'jenkins', 'ci');
     expect((await revokeThrough(b, serialOf(caller.certPem))).status).toBe(200);
 
     // A second round of restarts, revoking through the other replica this time.
     const [a2] = await startReplicas(60_000);
-    const revokedAgent = a2.issueAgentCredentials('cluster-r');
+    const revokedAgent = await a2.issueAgentCredentials('cluster-r');
     expect((await revokeThrough(a2, serialOf(revokedAgent.certPem))).status).toBe(200);
     const [a3, b3] = await startReplicas(60_000);
     await connectAgent('cluster-a');
@@ -279,7 +282,7 @@ describe('revocations shared by controller replicas through Postgres', () => {
     for (const replica of [a3, b3]) {
       const reply = await request(`${replica.serviceUrl}/whoami`, { caPem: ca.certPem, credentials: caller });
       expect(reply.status).toBe(401);
-      const fresh = replica.issueServiceCredentials('cluster-a', 'jenkins', 'ci');
+      const fresh = await replica.issueServiceCredentials('cluster-a', 'jenkins', 'ci');
       expect((await request(`${replica.serviceUrl}/whoami`, { caPem: ca.certPem, credentials: fresh })).status).toBe(
         200,
       );
@@ -295,7 +298,7 @@ describe('revocations shared by controller replicas through Postgres', () => {
     const [a, b] = await startReplicas(refreshIntervalMs);
     await connectAgent('cluster-a');
     await waitFor(() => replicas.every((replica) => connectedTo(replica, 'cluster-a')), 10_000, 'agent connected');
-    const before = a.issueServiceCredentials('cluster-a', 'jenkins', 'ci');
+    const before = await a.issueServiceCredentials('cluster-a', 'jenkins', 'ci');
     expect((await revokeThrough(a, serialOf(before.certPem))).status).toBe(200);
     await waitFor(
       async () => (await request(`${b.serviceUrl}/whoami`, { caPem: ca.certPem, credentials: before })).status === 401,
@@ -308,7 +311,7 @@ describe('revocations shared by controller replicas through Postgres', () => {
     await new Promise((resolve) => setTimeout(resolve, 3 * refreshIntervalMs));
     const syncedDuringOutage = await lastSynced(b);
     expect(syncedDuringOutage).toBeGreaterThan(0);
-    const other = a.issueServiceCredentials('cluster-a', 'jenkins', 'ci');
+    const other = await a.issueServiceCredentials('cluster-a', 'jenkins', 'ci');
     for (const replica of [a, b]) {
       expect((await request(`${replica.serviceUrl}/whoami`, { caPem: ca.certPem, credentials: before })).status).toBe(
         401,
@@ -326,7 +329,7 @@ describe('revocations shared by controller replicas through Postgres', () => {
 
     // A revocation written while B's listening connection was down (no notification reaches B) arrives
     // by the periodic re-read once the database is back.
-    const missed = a.issueServiceCredentials('cluster-a', 'jenkins', 'ci');
+    const missed = await a.issueServiceCredentials('cluster-a', 'jenkins', 'ci');
     const direct = new pg.Client({ connectionString: databaseUrl });
     await direct.connect();
     try {
@@ -356,7 +359,7 @@ describe('revocations shared by controller replicas through Postgres', () => {
 
   it('a database that stops answering (a partition, nothing reset) hangs neither a revoke nor the re-read loop', async () => {
     const [a, b] = await startReplicas(300);
-    const caller = a.issueServiceCredentials('cluster-a', 'jenkins', 'ci');
+    const caller = await a.issueServiceCredentials('cluster-a', 'jenkins', 'ci');
     relay.freeze();
     const during = await revokeThrough(a, serialOf(caller.certPem));
     expect(during.status).toBe(503);

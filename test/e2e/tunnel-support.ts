@@ -214,7 +214,7 @@ export async function startTunnel(
   const agent = await startAgent({
     controllers: [controller.agentUrl],
     serverName: 'localhost',
-    credentials: controller.issueAgentCredentials(agentName),
+    credentials: await controller.issueAgentCredentials(agentName),
     services: [
       {
         name: 'ci',
@@ -228,7 +228,7 @@ export async function startTunnel(
     lanes: options.lanes,
   });
   await agent.waitUntilConnected(5_000);
-  const caller = controller.issueServiceCredentials(agentName, 'jenkins', 'ci');
+  const caller = await controller.issueServiceCredentials(agentName, 'jenkins', 'ci');
   return {
     controller,
     agent,

@@ -43,9 +43,9 @@ describe('tunnel topology: agent loss, shared agent names, controller replicas, 
 
   it('resets in-flight streams when the agent dies and answers 502 afterwards', async () => {
     const controller = await controllerWith();
-    const agent = await agentFor([controller.agentUrl], controller.issueAgentCredentials('cluster-d'));
+    const agent = await agentFor([controller.agentUrl], await controller.issueAgentCredentials('cluster-d'));
     await agent.waitUntilConnected(5_000);
-    const caller = controller.issueServiceCredentials('cluster-d', 'jenkins', 'ci');
+    const caller = await controller.issueServiceCredentials('cluster-d', 'jenkins', 'ci');
     const outcome = await new Promise<string>((resolve) => {
       const request = https.request(new URL('/slow', controller.serviceUrl), {
         ca: controller.ca.certPem,
@@ -72,12 +72,12 @@ describe('tunnel topology: agent loss, shared agent names, controller replicas, 
 
   it('spreads load over several agents with one name by least outstanding requests', async () => {
     const controller = await controllerWith();
-    const first = await agentFor([controller.agentUrl], controller.issueAgentCredentials('cluster-s'));
-    const second = await agentFor([controller.agentUrl], controller.issueAgentCredentials('cluster-s'));
+    const first = await agentFor([controller.agentUrl], await controller.issueAgentCredentials('cluster-s'));
+    const second = await agentFor([controller.agentUrl], await controller.issueAgentCredentials('cluster-s'));
     await first.waitUntilConnected(5_000);
     await second.waitUntilConnected(5_000);
     expect(controller.agents().filter((session) => session.agentName === 'cluster-s')).toHaveLength(2);
-    const caller = controller.issueServiceCredentials('cluster-s', 'jenkins', 'ci');
+    const caller = await controller.issueServiceCredentials('cluster-s', 'jenkins', 'ci');
     // Hold a long stream on one agent; new requests must then prefer the other one.
     const held = https.request(new URL('/slow', controller.serviceUrl), {
       ca: controller.ca.certPem,
@@ -116,11 +116,14 @@ describe('tunnel topology: agent loss, shared agent names, controller replicas, 
 
   it('connects one agent to every controller replica so any replica can serve the agent', async () => {
     // Replicas share the CA and token keys (one Kubernetes Secret in the chart).
-    const ca = CertificateAuthority.generate().exportPem();
+    const ca = (await CertificateAuthority.generate()).exportPem();
     const tokenKeys = { currentKeyId: 'k1', keys: { k1: 'c2hhcmVkLXNlY3JldC1mb3ItcmVwbGljYXM=' } };
     const replicaA = await controllerWith({ ca, tokenKeys });
     const replicaB = await controllerWith({ ca, tokenKeys });
-    const agent = await agentFor([replicaA.agentUrl, replicaB.agentUrl], replicaA.issueAgentCredentials('cluster-h'));
+    const agent = await agentFor(
+      [replicaA.agentUrl, replicaB.agentUrl],
+      await replicaA.issueAgentCredentials('cluster-h'),
+    );
     await agent.waitUntilConnected(5_000, 2);
     expect(agent.connectedControllers).toBe(2);
     // A token minted by replica A is honoured by replica B: no state lives only in one replica.
@@ -144,7 +147,7 @@ describe('tunnel topology: agent loss, shared agent names, controller replicas, 
 
   it('renews the agent certificate over the tunnel and the renewed certificate connects', async () => {
     const controller = await controllerWith({ agentCertLifetimeMs: 60 * 60 * 1000 });
-    const original = controller.issueAgentCredentials('cluster-r', { lifetimeMs: 60_000 });
+    const original = await controller.issueAgentCredentials('cluster-r', { lifetimeMs: 60_000 });
     const renewed = new Promise<{ certPem: string; keyPem: string; caPem: string }>((resolve) => {
       void agentFor([controller.agentUrl], original, { renewFraction: 0.99, onCredentialsRenewed: resolve });
     });

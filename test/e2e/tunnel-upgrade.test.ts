@@ -45,14 +45,14 @@ describe('HTTP upgrades through the tunnel', () => {
     agent = await startAgent({
       controllers: [controller.agentUrl],
       serverName: 'localhost',
-      credentials: controller.issueAgentCredentials('cluster-u'),
+      credentials: await controller.issueAgentCredentials('cluster-u'),
       services: [
         { name: 'kube', type: 'kubernetes', url: `http://127.0.0.1:${(target.address() as AddressInfo).port}` },
       ],
       healthPort: null,
     });
     await agent.waitUntilConnected(5_000);
-    caller = controller.issueServiceCredentials('cluster-u', 'kubernetes', 'kube');
+    caller = await controller.issueServiceCredentials('cluster-u', 'kubernetes', 'kube');
   });
   afterAll(async () => {
     await agent.stop();
@@ -135,14 +135,14 @@ describe('HTTP upgrades through the tunnel', () => {
     const ownAgent = await startAgent({
       controllers: [own.agentUrl],
       serverName: 'localhost',
-      credentials: own.issueAgentCredentials('cluster-s'),
+      credentials: await own.issueAgentCredentials('cluster-s'),
       services: [
         { name: 'kube', type: 'kubernetes', url: `http://127.0.0.1:${(target.address() as AddressInfo).port}` },
       ],
       healthPort: null,
     });
     await ownAgent.waitUntilConnected(5_000);
-    const ownCaller = own.issueServiceCredentials('cluster-s', 'kubernetes', 'kube');
+    const ownCaller = await own.issueServiceCredentials('cluster-s', 'kubernetes', 'kube');
     const socket = tls.connect({
       host: '127.0.0.1',
       port: Number(new URL(own.serviceUrl).port),
@@ -168,7 +168,7 @@ describe('HTTP upgrades through the tunnel', () => {
   });
 
   it('answers a refused upgrade quickly so kubectl can fall back', async () => {
-    const stranger = controller.issueServiceCredentials('nobody', 'kubernetes', 'kube');
+    const stranger = await controller.issueServiceCredentials('nobody', 'kubernetes', 'kube');
     const started = Date.now();
     const ws = new WebSocket(`${controller.serviceUrl.replace('https', 'wss')}/exec`, {
       ca: controller.ca.certPem,

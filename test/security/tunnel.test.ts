@@ -79,7 +79,7 @@ async function expectRefused(credentials: Credentials): Promise<void> {
 
 describe('agent certificate revocation and renewal', () => {
   it('carries the first certificate as the line of every renewal', async () => {
-    const original = controller.issueAgentCredentials('cluster-line', { lifetimeMs: 60_000 });
+    const original = await controller.issueAgentCredentials('cluster-line', { lifetimeMs: 60_000 });
     const lineage = normalizeSerial(new X509Certificate(original.certPem).serialNumber);
     const renewed = await renewalOf(original);
     expect(new X509Certificate(renewed.certPem).serialNumber).not.toBe(
@@ -90,14 +90,14 @@ describe('agent certificate revocation and renewal', () => {
   });
 
   it('refuses the renewed certificate once the one the agent was installed with is revoked', async () => {
-    const original = controller.issueAgentCredentials('cluster-installed', { lifetimeMs: 60_000 });
+    const original = await controller.issueAgentCredentials('cluster-installed', { lifetimeMs: 60_000 });
     const renewed = await renewalOf(original);
     await controller.revoke(original.certPem);
     await expectRefused(renewed);
   });
 
   it('refuses the installed certificate and every renewal once any renewal is revoked, by PEM or by serial', async () => {
-    const original = controller.issueAgentCredentials('cluster-stolen', { lifetimeMs: 60_000 });
+    const original = await controller.issueAgentCredentials('cluster-stolen', { lifetimeMs: 60_000 });
     const renewed = await renewalOf(original);
     const connected = await agentWith(renewed);
     await connected.waitUntilConnected(10_000);
