@@ -490,7 +490,7 @@ describe('HttpApp', () => {
       components: { schemas: Record<string, unknown> };
     };
     const create = openapi.paths['/api/v1/things']?.post as Operation;
-    expect(Object.keys(create.responses).sort()).toEqual(['202', '400', '401', '403', '413', '415']);
+    expect(Object.keys(create.responses).sort()).toEqual(['202', '400', '401', '403', '413', '415', '429']);
     expect(create.responses['400']?.content).toEqual({
       'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } },
     });
