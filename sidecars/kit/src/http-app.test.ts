@@ -496,7 +496,7 @@ describe('HttpApp', () => {
     });
     expect(openapi.components.schemas.Problem).toMatchObject({ required: ['type', 'title', 'status', 'detail'] });
     const close = openapi.paths['/api/v1/things/{id}/close']?.post as Operation;
-    expect(Object.keys(close.responses).sort()).toEqual(['401', '403', '409']);
+    expect(Object.keys(close.responses).sort()).toEqual(['401', '403', '409', '429']);
     expect(close.responses['409']?.description).toBe('closed');
     const signed = openapi.paths['/api/v1/signed']?.post as Operation;
     expect(Object.keys(signed.responses).sort()).toEqual(['200', '413']);
