@@ -32,9 +32,9 @@ export class CallerLimitError extends IsdError {
 type LimitedKind = 'user' | 'service';
 
 /**
- * Counts each caller's requests in flight and refuses the one beyond its limit. Anonymous callers (public
- * routes: probes, signed callbacks that authenticate from the body) are not counted: they have no identity
- * before the body is read.
+ * Counts each caller's requests in flight and refuses the one beyond its limit. Only kinds of caller with a
+ * limit are counted. Anonymous callers (public routes: probes, signed callbacks that authenticate from the
+ * body) never are: they have no identity before the body is read.
  */
 export class CallerAdmission {
   private readonly inFlight = new Map<string, number>();
@@ -55,7 +55,7 @@ export class CallerAdmission {
     const inFlightByKind = this.inFlightByKind;
     new Gauge({
       name: 'http_caller_requests_in_flight',
-      help: 'Requests admitted and not yet answered, counted against the per-caller limits, by kind of caller',
+      help: 'Requests admitted and not yet answered, by kind of caller with a per-caller limit (others are not counted)',
       labelNames: ['caller'],
       registers: [registry],
       collect() {
@@ -73,7 +73,7 @@ export class CallerAdmission {
     if (!counted) return undefined;
     const { kind, key, limit, name, configKey } = counted;
     const current = this.inFlight.get(key) ?? 0;
-    if (limit !== undefined && current >= limit) {
+    if (current >= limit) {
       this.refused.inc({ caller: kind });
       throw new CallerLimitError(
         `${name} has ${current} requests in flight (at most ${limit}, ${configKey}); retry when one is answered`,
@@ -93,10 +93,11 @@ export class CallerAdmission {
     };
   }
 
+  /** How the caller is counted; undefined when no limit applies to it (Orca's polls then cost nothing here). */
   private countedAs(
     caller: Caller,
-  ): { kind: LimitedKind; key: string; limit: number | undefined; name: string; configKey: string } | undefined {
-    if (caller.kind === 'user') {
+  ): { kind: LimitedKind; key: string; limit: number; name: string; configKey: string } | undefined {
+    if (caller.kind === 'user' && this.limits.userInFlight !== undefined) {
       // Gate's user names are case-insensitive (as Fiat's): "Alice" and "alice" share one budget.
       return {
         kind: 'user',
@@ -106,7 +107,7 @@ export class CallerAdmission {
         configKey: USER_IN_FLIGHT_KEY,
       };
     }
-    if (caller.kind === 'service') {
+    if (caller.kind === 'service' && this.limits.serviceInFlight !== undefined) {
       return {
         kind: 'service',
         key: `service:${caller.name}`,
