@@ -15,6 +15,7 @@ const asUser = (user: string) => ({ 'x-isd-gate-token': gateToken, 'x-spinnaker-
 const asOrca = { 'x-isd-service-token': serviceToken };
 
 let server: http.Server;
+let gateServer: http.Server;
 let port: number;
 let metrics: ServiceMetrics;
 /** Held requests wait on this until a test lets them go. */
@@ -64,12 +65,15 @@ beforeAll(async () => {
   );
   server = await app.listen(0, '127.0.0.1');
   port = (server.address() as AddressInfo).port;
+  gateServer = await app.listen(0, '127.0.0.1', { gateListener: true });
 });
 
 afterAll(async () => {
   letGo();
-  server.closeAllConnections();
-  await new Promise((resolve) => server.close(resolve));
+  for (const listener of [server, gateServer]) {
+    listener.closeAllConnections();
+    await new Promise((resolve) => listener.close(resolve));
+  }
 });
 
 afterEach(async () => {
@@ -172,6 +176,18 @@ describe('per-caller admission', () => {
     letGo();
     expect((await Promise.all(alice)).map((answer) => answer.status)).toEqual([200, 200]);
     expect((await send('/now', asUser('alice'), '{"n":6}').answer).status).toBe(200);
+  });
+
+  it("counts a user's requests on the Gate-only listener together with the main one", async () => {
+    const alice = await hold(asUser('alice'), 2);
+    const viaGatePort = await fetch(`http://127.0.0.1:${(gateServer.address() as AddressInfo).port}/now`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-spinnaker-user': 'alice' },
+      body: '{"n":1}',
+    });
+    expect(viaGatePort.status).toBe(429);
+    letGo();
+    await Promise.all(alice);
   });
 
   it('has its own limit for the service token', async () => {
