@@ -38,6 +38,9 @@ beforeAll(async () => {
   // allSettled: the services that started are stopped by afterAll even when another one failed to start.
   const started = await Promise.allSettled([
     startServiceProcess('visibility', {
+      // The decision race sends 12–13 decisions per user at once: above the per-user limit of requests in
+      // flight, whose refusals caller-flood.test.ts covers.
+      VISIBILITY_SERVER__USER_IN_FLIGHT_LIMIT: '50',
       VISIBILITY_CONNECTORS__HTTP: JSON.stringify({
         calendar: { url: `${peer.url}/calendar`, headers: { authorization: 'Bearer calendar-secret' } },
         jumpy: { url: `${redirectorUrl}/api`, headers: { authorization: 'Bearer jumpy-secret' } },

@@ -28,6 +28,9 @@ beforeAll(async () => {
     SAPOR_POLICY__WORKERS__QUEUE_LIMIT: '8',
     SAPOR_POLICY__WORKERS__PER_CALLER_LIMIT: '2',
     SAPOR_POLICY__TIMEOUT_MS: '300',
+    // alice's 12 checks all reach the evaluation queue (its lanes are the subject here), not the HTTP layer's
+    // per-user limit of requests in flight (caller-flood.test.ts).
+    SAPOR_SERVER__USER_IN_FLIGHT_LIMIT: '20',
   });
   const saved = await Promise.all([
     call(sapor.url, 'PUT', '/api/v1/policies/stage-references', asUser('root'), {

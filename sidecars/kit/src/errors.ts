@@ -12,6 +12,7 @@ export type ErrorCategory =
   | 'PayloadTooLargeError'
   | 'UnsupportedMediaTypeError'
   | 'MethodNotAllowedError'
+  | 'TooManyRequestsError'
   | 'InternalError';
 
 const statusByCategory: Record<ErrorCategory, number> = {
@@ -23,6 +24,7 @@ const statusByCategory: Record<ErrorCategory, number> = {
   ConflictError: 409,
   PayloadTooLargeError: 413,
   UnsupportedMediaTypeError: 415,
+  TooManyRequestsError: 429,
   UnavailableError: 503,
   InternalError: 500,
 };

@@ -490,13 +490,13 @@ describe('HttpApp', () => {
       components: { schemas: Record<string, unknown> };
     };
     const create = openapi.paths['/api/v1/things']?.post as Operation;
-    expect(Object.keys(create.responses).sort()).toEqual(['202', '400', '401', '403', '413', '415']);
+    expect(Object.keys(create.responses).sort()).toEqual(['202', '400', '401', '403', '413', '415', '429']);
     expect(create.responses['400']?.content).toEqual({
       'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } },
     });
     expect(openapi.components.schemas.Problem).toMatchObject({ required: ['type', 'title', 'status', 'detail'] });
     const close = openapi.paths['/api/v1/things/{id}/close']?.post as Operation;
-    expect(Object.keys(close.responses).sort()).toEqual(['401', '403', '409']);
+    expect(Object.keys(close.responses).sort()).toEqual(['401', '403', '409', '429']);
     expect(close.responses['409']?.description).toBe('closed');
     const signed = openapi.paths['/api/v1/signed']?.post as Operation;
     expect(Object.keys(signed.responses).sort()).toEqual(['200', '413']);

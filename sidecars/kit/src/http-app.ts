@@ -7,6 +7,7 @@ import zlib from 'node:zlib';
 import Negotiator from 'negotiator';
 import type { z } from 'zod';
 import type { Authenticator, Caller, RouteAuth } from './auth';
+import { CallerAdmission, type CallerLimits } from './caller-admission';
 import { InputError, IsdError, isIsdError, type FieldIssue } from './errors';
 import type { Logger } from './logger';
 import type { ServiceMetrics } from './metrics';
@@ -91,6 +92,8 @@ export interface HttpAppOptions {
   authenticator: Authenticator;
   /** Largest JSON body accepted; larger is 413. */
   bodyLimitBytes?: number;
+  /** Requests one caller may have in flight, checked before the body is read; beyond is 429. Absent: none. */
+  callerLimits?: CallerLimits;
   readiness: () => Promise<Readiness>;
 }
 
@@ -140,10 +143,13 @@ export class HttpApp {
   private readonly routes: RegisteredRoute[] = [];
   private readonly routesByMethod = new Map<string, RegisteredRoute[]>();
   private readonly bodyLimitBytes: number;
+  /** Shared by every listener of the app: a caller's requests count together on the main and Gate ports. */
+  private readonly admission: CallerAdmission;
   private listening = false;
 
   constructor(private readonly options: HttpAppOptions) {
     this.bodyLimitBytes = options.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES;
+    this.admission = new CallerAdmission(options.callerLimits ?? {}, options.metrics.registry);
     const operational = (path: string, handler: () => Promise<Reply>) =>
       this.addRoute({ method: 'get', path, summary: path, auth: 'public', responses: {} }, handler, false);
     operational('/healthz', async () => ({ status: 200, body: { status: 'up' } }));
@@ -244,6 +250,15 @@ export class HttpApp {
       const { spec } = route;
       exchange.route = spec.path;
       const caller = await this.options.authenticator.authenticate(req.headers, spec.auth, origin);
+      // Before the body is read: a caller at its limit costs no body read or parse (429 leaves the unread
+      // body to Node, which discards it so the connection stays usable).
+      const release = this.admission.admit(caller);
+      if (release) {
+        // 'close' comes once the answer is sent or the client went away, whichever way the request ends;
+        // a client that left during authentication has closed already.
+        if (res.closed) release();
+        else res.once('close', release);
+      }
       const issues: FieldIssue[] = [];
       const rawParams = pathParams(route.paramNames, values);
       const rawQuery = queryStart < 0 ? {} : querystring.parse(url.slice(queryStart + 1));
@@ -366,11 +381,14 @@ export class HttpApp {
       res.destroy();
       return;
     }
-    const allow = (error as { allow?: string }).allow;
+    const { allow, retryAfterSeconds } = error as { allow?: string; retryAfterSeconds?: number };
+    const headers: Record<string, string> = {};
+    if (allow) headers.Allow = allow;
+    if (retryAfterSeconds !== undefined) headers['Retry-After'] = String(retryAfterSeconds);
     this.send(exchange, {
       status: problem.status,
       contentType: PROBLEM_CONTENT_TYPE,
-      headers: allow ? { Allow: allow } : {},
+      headers,
       body: JSON.stringify({
         type: `urn:isd:problem:${problem.code}`,
         title: http.STATUS_CODES[problem.status] ?? problem.category,

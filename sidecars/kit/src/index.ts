@@ -53,6 +53,8 @@ export {
 } from './errors';
 export type { ErrorCategory, FieldIssue } from './errors';
 export { HttpApp, createHttpApp } from './http-app';
+export { CallerLimitError } from './caller-admission';
+export type { CallerLimits } from './caller-admission';
 export { closeSilentConnections } from './silent-connections';
 export { parseJson } from './well-formed-json';
 export type { HttpMethod, Readiness, Reply, RouteContext, RouteHandler, RouteSpec } from './http-app';

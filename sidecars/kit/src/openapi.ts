@@ -80,7 +80,8 @@ const PROBLEM_SCHEMA = {
 
 /**
  * The refusals HttpApp itself answers before a handler runs, so every operation documents them: 400 for an
- * invalid input, 401/403 for missing or insufficient credentials, 413/415 for an oversized or non-JSON body.
+ * invalid input, 401/403 for missing or insufficient credentials, 429 for a caller at its limit of requests in
+ * flight, 413/415 for an oversized or non-JSON body.
  * A route's own entry for the same status replaces these.
  */
 function kitResponses(route: AnyRoute): AnyRoute['responses'] {
@@ -91,6 +92,10 @@ function kitResponses(route: AnyRoute): AnyRoute['responses'] {
   if (route.auth !== 'public') {
     responses[401] = { description: 'no or wrong credentials' };
     responses[403] = { description: 'the caller may not do this' };
+    responses[429] = {
+      description:
+        'the caller already has its limit of requests in flight (server.userInFlightLimit, server.serviceInFlightLimit); retry after Retry-After seconds',
+    };
   }
   if (route.body || route.rawBody) {
     responses[413] = { description: 'the body is larger than the limit' };

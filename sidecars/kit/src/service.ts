@@ -33,6 +33,22 @@ export function baseConfigSchema(defaults: { name: string; port: number }) {
           .positive()
           .default(1024 * 1024)
           .describe('Largest JSON request body accepted (413 above)'),
+        userInFlightLimit: z
+          .number()
+          .int()
+          .positive()
+          .default(8)
+          .describe(
+            'Requests one Spinnaker user may have in flight at once (on both listeners), checked before the body is read; beyond is 429 with Retry-After',
+          ),
+        serviceInFlightLimit: z
+          .number()
+          .int()
+          .positive()
+          .optional()
+          .describe(
+            "Requests Orca (the service token) may have in flight at once, beyond is 429; absent = no limit, as Orca's gates fail closed",
+          ),
         shutdownTimeoutMs: z
           .number()
           .int()
@@ -240,6 +256,10 @@ export async function startService<Config extends BaseConfig>(
       metrics,
       authenticator,
       bodyLimitBytes: config.server.bodyLimitBytes,
+      callerLimits: {
+        userInFlight: config.server.userInFlightLimit,
+        serviceInFlight: config.server.serviceInFlightLimit,
+      },
       readiness: async () => {
         const databaseUp = await database.ping();
         const migrated = databaseUp && (await migrationsApplied(database, schema, migrations));
