@@ -37,7 +37,7 @@ export function baseConfigSchema(defaults: { name: string; port: number }) {
           .number()
           .int()
           .positive()
-          .default(8)
+          .default(16)
           .describe(
             'Requests one Spinnaker user may have in flight at once (on both listeners), checked before the body is read; beyond is 429 with Retry-After',
           ),
