@@ -4,6 +4,9 @@ import tls from 'node:tls';
 import { parse, parseAllDocuments } from 'yaml';
 import { startController, type RunningController } from './controller';
 
+/** Every listener on loopback, on ports the OS picks. */
+const LOOPBACK = { host: '127.0.0.1', agentPort: 0, servicePort: 0, controlPort: 0, metricsPort: 0 };
+
 interface Reply {
   status: number;
   contentType: string;
@@ -63,19 +66,11 @@ describe('control (CNC) API', () => {
   let control: { certPem: string; keyPem: string; token: string };
   beforeAll(async () => {
     certShape = await startController({
-      host: '127.0.0.1',
-      agentPort: 0,
-      servicePort: 0,
-      controlPort: 0,
-      metricsPort: 0,
+      ...LOOPBACK,
       credentialShape: 'cert',
     });
     tokenShape = await startController({
-      host: '127.0.0.1',
-      agentPort: 0,
-      servicePort: 0,
-      controlPort: 0,
-      metricsPort: 0,
+      ...LOOPBACK,
       credentialShape: 'token',
     });
     control = await certShape.issueControlCredentials('sapor');
@@ -233,13 +228,7 @@ describe('control (CNC) API', () => {
 
 describe('service endpoint TLS', () => {
   it('negotiates TLS 1.3 with AES-128-GCM even when the client prefers AES-256 (Node’s default order)', async () => {
-    const controller = await startController({
-      host: '127.0.0.1',
-      agentPort: 0,
-      servicePort: 0,
-      controlPort: 0,
-      metricsPort: 0,
-    });
+    const controller = await startController(LOOPBACK);
     try {
       const caller = await controller.issueServiceCredentials('a', 'generic', 'b');
       const url = new URL(controller.serviceUrl);
@@ -280,13 +269,7 @@ describe('issuing credentials', () => {
     });
 
   it('keeps the event loop serving while key pairs are generated', async () => {
-    const controller = await startController({
-      host: '127.0.0.1',
-      agentPort: 0,
-      servicePort: 0,
-      controlPort: 0,
-      metricsPort: 0,
-    });
+    const controller = await startController(LOOPBACK);
     try {
       const events: string[] = [];
       let issued = false;

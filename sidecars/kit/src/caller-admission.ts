@@ -37,8 +37,8 @@ type LimitedKind = 'user' | 'service';
  * body) never are: they have no identity before the body is read.
  */
 export class CallerAdmission {
+  /** Requests in flight by `<kind>:<caller>`; a caller leaves the map when its last request is answered. */
   private readonly inFlight = new Map<string, number>();
-  private readonly inFlightByKind: Record<LimitedKind, number> = { user: 0, service: 0 };
   private readonly refused: Counter<'caller'>;
 
   constructor(
@@ -52,14 +52,16 @@ export class CallerAdmission {
       registers: [registry],
     });
     for (const kind of ['user', 'service'] as const) this.refused.inc({ caller: kind }, 0);
-    const inFlightByKind = this.inFlightByKind;
+    const inFlight = this.inFlight;
     new Gauge({
       name: 'http_caller_requests_in_flight',
       help: 'Requests admitted and not yet answered, by kind of caller with a per-caller limit (others are not counted)',
       labelNames: ['caller'],
       registers: [registry],
       collect() {
-        for (const kind of ['user', 'service'] as const) this.set({ caller: kind }, inFlightByKind[kind]);
+        const byKind: Record<LimitedKind, number> = { user: 0, service: 0 };
+        for (const [key, count] of inFlight) byKind[key.slice(0, key.indexOf(':')) as LimitedKind] += count;
+        for (const kind of ['user', 'service'] as const) this.set({ caller: kind }, byKind[kind]);
       },
     });
   }
@@ -80,7 +82,6 @@ export class CallerAdmission {
       );
     }
     this.inFlight.set(key, current + 1);
-    this.inFlightByKind[kind]++;
     let released = false;
     return () => {
       if (released) return;
@@ -89,7 +90,6 @@ export class CallerAdmission {
       // Deleted at zero, so the map holds only callers with requests in flight.
       if (remaining > 0) this.inFlight.set(key, remaining);
       else this.inFlight.delete(key);
-      this.inFlightByKind[kind]--;
     };
   }
 

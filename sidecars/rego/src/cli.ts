@@ -119,14 +119,18 @@ function evalCommand(argv: string[], io: Io): number {
   }
   try {
     const out = loaded.policy.evalQuery(query, { input, data: loaded.files.data });
-    const result = out.results.map((solution, i) => ({
-      expressions: (out.expressions[i] ?? []).map((v, j) => {
-        const at = out.texts[j];
-        return { value: raw(v), text: at?.text ?? query, location: { row: at?.row ?? 1, col: at?.col ?? 1 } };
-      }),
-      ...(solution.size > 0 ? { bindings: Object.fromEntries([...solution].map(([k, v]) => [k, raw(v)])) } : {}),
-    }));
-    io.out(withRawValues(JSON.stringify(result.length > 0 ? { result } : {}, null, 2)) + '\n');
+    io.out(
+      jsonWithValues((raw) => {
+        const result = out.results.map((solution, i) => ({
+          expressions: (out.expressions[i] ?? []).map((v, j) => {
+            const at = out.texts[j];
+            return { value: raw(v), text: at?.text ?? query, location: { row: at?.row ?? 1, col: at?.col ?? 1 } };
+          }),
+          ...(solution.size > 0 ? { bindings: Object.fromEntries([...solution].map(([k, v]) => [k, raw(v)])) } : {}),
+        }));
+        return result.length > 0 ? { result } : {};
+      }) + '\n',
+    );
     return 0;
   } catch (err) {
     if (!(err instanceof RegoError)) throw err;
@@ -148,22 +152,18 @@ function checkCommand(argv: string[], io: Io): number {
 }
 
 // Values are written as their JSON text, so numbers keep theirs (`1e400`, 30 digits, `1.0`) as opa prints
-// them; JSON.stringify would make them floats or null. Each value stands in the output as a marker first.
-const rawTexts: string[] = [];
+// them; JSON.stringify would make them floats or null. `raw` leaves a marker for each value, replaced after.
 const RAW_MARKER = /^( *)(.*)"\\u0000raw(\d+)"/gm;
 
-function raw(v: Value): string {
-  rawTexts.push(toJSONText(v));
-  return `\u0000raw${rawTexts.length - 1}`;
-}
-
-/** Puts each value's text, indented like the rest, where `raw` left its marker. */
-function withRawValues(text: string): string {
-  const out = text.replace(RAW_MARKER, (_, lead: string, before: string, index: string) => {
-    return lead + before + indentJSON(rawTexts[Number(index)] as string, lead);
-  });
-  rawTexts.length = 0;
-  return out;
+/** `build`'s document as indented JSON, each value passed through `raw` written with its own text. */
+function jsonWithValues(build: (raw: (v: Value) => string) => unknown): string {
+  const texts: string[] = [];
+  const document = build((v) => `\u0000raw${texts.push(toJSONText(v)) - 1}`);
+  return JSON.stringify(document, null, 2).replace(
+    RAW_MARKER,
+    (_, lead: string, before: string, index: string) =>
+      lead + before + indentJSON(texts[Number(index)] as string, lead),
+  );
 }
 
 /** Compact JSON text indented by two spaces per level, each line after the first starting with `lead`. */
