@@ -5,7 +5,7 @@
 // canary with the baseline as the canary would have measured it (plus the extra noise of fewer requests).
 // Equal counts on both sides leave both tests exactly as they are without counts.
 import type { RequestCountUse } from './model';
-import { incompleteBeta } from './special';
+import { fastNormalCdf, incompleteBeta } from './special';
 import { mean } from './statistics';
 import type { TimedPoints } from './trend';
 
@@ -127,20 +127,6 @@ export function samplingVariancePerRequest(
     scaled.push((y[i]! - average) ** 2 * count);
   }
   return scaled.length === 0 ? 0 : mean(scaled);
-}
-
-/**
- * Φ(z) to within 1.5e-7 (Abramowitz & Stegun 7.1.26), for the mixture CDF evaluated hundreds of thousands of
- * times per metric; the exact `normalCdf` series costs ~20× more and its precision changes no decision here.
- */
-function fastNormalCdf(z: number): number {
-  if (z < -8.3) return 0;
-  if (z > 8.3) return 1;
-  const x = Math.abs(z) / Math.SQRT2;
-  const t = 1 / (1 + 0.3275911 * x);
-  const erfc =
-    ((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t + 0.254829592) * t * Math.exp(-x * x);
-  return z >= 0 ? 1 - erfc / 2 : erfc / 2;
 }
 
 /** Noisy kernels kept exactly; beyond this many, every k-th in center order stands for its k neighbours. */
