@@ -73,6 +73,31 @@ describe.each([
     expect(ran[0]!.at - sentAt).toBeGreaterThanOrEqual(1000);
   });
 
+  it('runs a job sent to start in the past, even after a maintenance pass', async () => {
+    // pg-boss archives queued jobs whose start_after + retention has passed: a past start must not mean that.
+    await queue.declare('overdue');
+    const sentAt = new Date();
+    await queue.send('overdue', { n: 1 }, { startAfter: new Date(0), key: 'long-overdue' });
+    const maintainedSince = async () => {
+      const { rows } = await database.pool.query<{ maintained: boolean }>(
+        `SELECT maintained_on > $1 AS maintained FROM jobs_jobs.version`,
+        [sentAt],
+      );
+      return rows[0]?.maintained === true;
+    };
+    const deadline = Date.now() + 15_000;
+    while (!(await maintainedSince())) {
+      if (Date.now() > deadline) throw new Error('no maintenance pass in 15 s');
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    const ran: number[] = [];
+    await queue.define<{ n: number }>('overdue', async (job) => {
+      ran.push(job.data.n);
+    });
+    await until(() => ran.length === 1);
+    expect(ran).toEqual([1]);
+  });
+
   it('retries a job whose handler fails', async () => {
     let attempts = 0;
     const seen: number[] = [];

@@ -148,12 +148,16 @@ export class JobQueue {
 
   /** Queues a job; returns its id, or null when a job with the same key was already sent. */
   async send<Data extends object>(name: string, data: Data, options: SendOptions = {}): Promise<string | null> {
+    // A start in the past means "now": pg-boss keeps a queued job until start_after + its retention and its
+    // maintenance archives it, unrun, once that has passed, so a job sent to start in 1970 (or a deadline
+    // weeks gone) would vanish at the next maintenance pass.
+    const startAfter = options.startAfter && options.startAfter.getTime() > Date.now() ? options.startAfter : undefined;
     const id = await this.boss.send(name, data, {
-      ...(options.startAfter ? { startAfter: options.startAfter } : {}),
+      ...(startAfter ? { startAfter } : {}),
       ...(options.key ? { id: jobIdForKey(name, options.key) } : {}),
     });
     // A worker of this replica that sleeps past the new job's due time wakes for it.
-    if (id) this.workers.get(name)?.dueAt(options.startAfter?.getTime() ?? Date.now());
+    if (id) this.workers.get(name)?.dueAt(startAfter?.getTime() ?? Date.now());
     return id;
   }
 
