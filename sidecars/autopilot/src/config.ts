@@ -269,6 +269,18 @@ export const autopilotConfigSchema = baseConfigSchema({ name: 'autopilot', port:
         ),
     })
     .prefault({}),
+  logMarks: z
+    .strictObject({
+      maxPerApplication: z
+        .number()
+        .int()
+        .min(1)
+        .default(1_000)
+        .describe(
+          'Most marked log clusters one application may keep (every report and analysis window reads them all); a new one beyond is a 400 naming this key',
+        ),
+    })
+    .prefault({}),
   audit: z
     .strictObject({
       url: z.string().url().describe("Sapor's base URL: finished verifications are appended to its audit trail"),

@@ -27,7 +27,7 @@ export const autopilotService: ServiceDefinition<AutopilotConfig> = {
     const templates = new TemplateStore(database);
     const verifications = new VerificationStore(database);
     const logTemplates = new TemplateStore<LogTemplate>(database, 'log_templates');
-    const marks = new LogMarkStore(database);
+    const marks = new LogMarkStore(database, config.logMarks.maxPerApplication);
     const providers = new ProviderRegistry(config.providers, config.analysis.defaultProvider);
     const logProviders = new LogProviderRegistry(config.logProviders);
     if (config.analysis.defaultProvider && !providers.names().includes(config.analysis.defaultProvider)) {

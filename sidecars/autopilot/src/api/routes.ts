@@ -584,7 +584,10 @@ function registerLogMarkRoutes(http: HttpApp, deps: RouteDependencies): void {
       auth: 'user',
       params: logMarkParams,
       body: logMarkBody,
-      responses: { 200: { description: 'the mark as stored', schema: logMarkViewSchema } },
+      responses: {
+        200: { description: 'the mark as stored', schema: logMarkViewSchema },
+        400: { description: 'a new cluster beyond logMarks.maxPerApplication, or a template of another cluster' },
+      },
     },
     async ({ params, body, caller }) => {
       requireWrite(caller, params.application);
