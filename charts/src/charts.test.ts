@@ -773,3 +773,77 @@ describe('controller defaults', () => {
     );
   });
 });
+
+describe('isd-agent chart: what the agent is granted', () => {
+  const agentDir = path.join(chartsDir, 'isd-agent');
+  const remoteOnly = {
+    config: {
+      controllers: ['isd-agents.example.com:9001'],
+      services: [{ name: 'remote', type: 'kubernetes', kubeconfig: '/etc/isd-agent/kube/config' }],
+    },
+  };
+  type Rule = { apiGroups?: string[]; resources?: string[]; verbs: string[]; nonResourceURLs?: string[] };
+  const rulesOf = (chart: RenderedChart): Rule[] =>
+    [...ofKind(chart, 'ClusterRole'), ...ofKind(chart, 'Role')].flatMap((role) => (role.rules ?? []) as Rule[]);
+  const agentPod = (chart: RenderedChart): PodSpec => {
+    const [agent] = workloads(chart);
+    if (!agent) throw new Error('no agent Deployment rendered');
+    return agent.pod;
+  };
+
+  it('mounts no ServiceAccount token and grants nothing when no target is the in-cluster kubernetes', async () => {
+    const chart = await renderChart(agentDir, [remoteOnly]);
+    expect(agentPod(chart).automountServiceAccountToken).toBe(false);
+    for (const kind of ['ClusterRole', 'ClusterRoleBinding', 'Role', 'RoleBinding'])
+      expect(ofKind(chart, kind)).toEqual([]);
+  });
+
+  it('mounts the token and binds the rules for the in-cluster kubernetes target', async () => {
+    const chart = renderedFor(cases.find((c) => c.chart === 'isd-agent' && c.label === 'default values') as RenderCase);
+    expect(agentPod(chart).automountServiceAccountToken).toBe(true);
+    expect(ofKind(chart, 'ClusterRoleBinding')).toHaveLength(1);
+    expect(rulesOf(chart).length).toBeGreaterThan(0);
+  });
+
+  it("grants by default what Spinnaker's Kubernetes provider deploys, not the whole cluster", () => {
+    const chart = renderedFor(cases.find((c) => c.chart === 'isd-agent' && c.label === 'default values') as RenderCase);
+    const rules = rulesOf(chart);
+    for (const rule of rules) {
+      // A wildcard would grant RBAC objects, nodes, webhooks, CRDs and every verb (escalate, bind, impersonate).
+      expect(rule.apiGroups ?? []).not.toContain('*');
+      expect(rule.resources ?? []).not.toContain('*');
+      expect(rule.verbs).not.toContain('*');
+      expect(rule.verbs).not.toEqual(expect.arrayContaining(['escalate']));
+      expect(rule.verbs).not.toEqual(expect.arrayContaining(['bind']));
+      expect(rule.verbs).not.toEqual(expect.arrayContaining(['impersonate']));
+      expect(rule.nonResourceURLs).toBeUndefined();
+    }
+    const granted = (group: string, resource: string, verb: string) =>
+      rules.some(
+        (rule) =>
+          (rule.apiGroups ?? []).includes(group) &&
+          (rule.resources ?? []).includes(resource) &&
+          rule.verbs.includes(verb),
+      );
+    // What a manifest deploy reads and writes ...
+    for (const [group, resource] of [
+      ['apps', 'deployments'],
+      ['apps', 'replicasets'],
+      ['apps', 'statefulsets'],
+      ['', 'services'],
+      ['', 'configmaps'],
+      ['', 'secrets'],
+      ['networking.k8s.io', 'ingresses'],
+      ['batch', 'jobs'],
+    ] as const) {
+      expect(granted(group, resource, 'patch')).toBe(true);
+      expect(granted(group, resource, 'list')).toBe(true);
+    }
+    expect(granted('', 'namespaces', 'list')).toBe(true);
+    // ... and nothing that hands out more than itself or reaches into nodes.
+    expect(granted('rbac.authorization.k8s.io', 'clusterroles', 'create')).toBe(false);
+    expect(granted('', 'nodes', 'get')).toBe(false);
+    expect(granted('', 'pods/exec', 'create')).toBe(false);
+    expect(granted('', 'namespaces', 'delete')).toBe(false);
+  });
+});

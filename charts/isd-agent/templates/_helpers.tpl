@@ -50,3 +50,10 @@ app.kubernetes.io/component: agent
 {{- printf "%s:%s" $image.repository $tag -}}
 {{- end -}}
 {{- end -}}
+
+{{/* "true" when a target of config.services is the in-cluster kubernetes API: the only user of the pod's ServiceAccount token. */}}
+{{- define "isd-agent.usesServiceAccountToken" -}}
+{{- range .Values.config.services -}}
+{{- if and (eq (toString .type) "kubernetes") .inCluster -}}true{{- end -}}
+{{- end -}}
+{{- end -}}
