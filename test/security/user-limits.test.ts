@@ -1,17 +1,29 @@
-// What a user with WRITE on one application can make a service keep without bound. Marks on log clusters: each
-// PUT with a new 24-hex cluster key stored one more row (up to 22 KB of template and comment), and every report
-// render and analysis window of the application reads them all. Now a new cluster beyond
-// logMarks.maxPerApplication is a 400 naming the key, per application: replacing or removing a mark still
-// works, and another application's writers are not affected.
+// What a user with WRITE on one application can make a service keep without bound.
+// - Marks on log clusters: each PUT with a new 24-hex cluster key stored one more row (up to 22 KB of template
+//   and comment), and every report render and analysis window of the application reads them all. Now a new
+//   cluster beyond logMarks.maxPerApplication is a 400 naming the key, per application.
+// - Metric and log templates: each POST with a new name (or a changed definition) stored one more template (or
+//   version) of up to 1 MiB, and every user's template list reads the latest version of every application's
+//   templates. Now a new name beyond templates.maxPerApplication and a version beyond templates.maxVersions are
+//   a 400 naming the key.
+// Replacing what exists still works, and another application's writers are not affected.
 import { asUser, call, startServiceProcess, type ServiceProcess } from './services';
 
 jest.setTimeout(120_000);
 
 const LIMIT = 5;
+const TEMPLATE_LIMIT = 3;
+const VERSION_LIMIT = 4;
 let autopilot: ServiceProcess;
 
 beforeAll(async () => {
-  autopilot = await startServiceProcess('autopilot', { AUTOPILOT_LOG_MARKS__MAX_PER_APPLICATION: String(LIMIT) });
+  autopilot = await startServiceProcess('autopilot', {
+    AUTOPILOT_LOG_MARKS__MAX_PER_APPLICATION: String(LIMIT),
+    AUTOPILOT_TEMPLATES__MAX_PER_APPLICATION: String(TEMPLATE_LIMIT),
+    AUTOPILOT_TEMPLATES__MAX_VERSIONS: String(VERSION_LIMIT),
+    AUTOPILOT_PROVIDERS: JSON.stringify({ prom: { type: 'prometheus', url: 'http://127.0.0.1:1', timeoutMs: 500 } }),
+    AUTOPILOT_ANALYSIS__CHECK_QUERIES_ON_CREATE: 'false',
+  });
 });
 afterAll(() => autopilot?.stop());
 
@@ -56,5 +68,58 @@ describe('log marks', () => {
     expect(answers.every((answer) => answer.status === 200 || answer.status === 400)).toBe(true);
     const listed = await call(autopilot.url, 'GET', '/api/v1/applications/billing/log-marks', asUser('bob'));
     expect(listed.body.marks).toHaveLength(LIMIT);
+  });
+});
+
+describe('metric templates', () => {
+  const template = (name: string, application: string, query = 'avg(latency{${scope}})') => ({
+    name,
+    application,
+    metrics: [{ name: 'latency', query, direction: 'increase' }],
+  });
+  const save = (user: string, body: unknown) => call(autopilot.url, 'POST', '/api/v1/templates', asUser(user), body);
+
+  it('keeps at most templates.maxPerApplication names per application, naming the limit beyond it', async () => {
+    for (let n = 0; n < TEMPLATE_LIMIT; n++)
+      expect((await save('alice', template(`shop-${n}`, 'shop'))).status).toBe(201);
+    for (let n = TEMPLATE_LIMIT; n < TEMPLATE_LIMIT + 10; n++) {
+      const refused = await save('alice', template(`shop-${n}`, 'shop'));
+      expect(refused.status).toBe(400);
+      expect(refused.body.detail).toContain('templates.maxPerApplication');
+      expect(refused.body).toMatchObject({ type: 'urn:isd:problem:template_limit', field: 'body.application' });
+    }
+    const listed = await call(autopilot.url, 'GET', '/api/v1/templates', asUser('alice'));
+    expect(listed.body.templates.filter((t: { name: string }) => t.name.startsWith('shop-'))).toHaveLength(
+      TEMPLATE_LIMIT,
+    );
+    // An existing template still takes a new version; billing's writer is not refused for shop's templates.
+    expect((await save('alice', template('shop-0', 'shop', 'max(latency{${scope}})'))).status).toBe(201);
+    expect((await save('bob', template('billing-0', 'billing'))).status).toBe(201);
+  });
+
+  it('keeps at most templates.maxVersions versions of one name', async () => {
+    const query = (n: number) => `avg(latency_${n}{\${scope}})`;
+    for (let n = 1; n <= VERSION_LIMIT - 1; n++)
+      expect((await save('bob', template('billing-0', 'billing', query(n)))).status).toBe(201);
+    const refused = await save('bob', template('billing-0', 'billing', query(99)));
+    expect(refused.status).toBe(400);
+    expect(refused.body).toMatchObject({ type: 'urn:isd:problem:template_version_limit', field: 'body.name' });
+    expect(refused.body.detail).toContain('templates.maxVersions');
+    // Posting the latest definition again is still the no-op it was.
+    expect((await save('bob', template('billing-0', 'billing', query(VERSION_LIMIT - 1)))).status).toBe(200);
+    const versions = await call(autopilot.url, 'GET', '/api/v1/templates/billing-0/versions', asUser('bob'));
+    expect(versions.body.versions).toHaveLength(VERSION_LIMIT);
+  });
+
+  it('never lets concurrent new names pass the limit together', async () => {
+    const answers = await Promise.all(
+      Array.from({ length: 8 }, (_, n) => save('toString', template(`race-${n}`, 'shop'))),
+    );
+    expect(answers.every((answer) => answer.status === 400)).toBe(true);
+    const fresh = await Promise.all(
+      Array.from({ length: 8 }, (_, n) => save('bob', template(`b-race-${n}`, 'billing'))),
+    );
+    expect(fresh.filter((answer) => answer.status === 201)).toHaveLength(TEMPLATE_LIMIT - 1);
+    expect(fresh.every((answer) => answer.status === 201 || answer.status === 400)).toBe(true);
   });
 });

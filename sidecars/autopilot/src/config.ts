@@ -261,6 +261,20 @@ export const autopilotConfigSchema = baseConfigSchema({ name: 'autopilot', port:
         .min(1)
         .optional()
         .describe('Folder of *.yml / *.yaml log templates loaded at start-up (a changed file becomes a new version)'),
+      maxPerApplication: z
+        .number()
+        .int()
+        .min(1)
+        .default(200)
+        .describe(
+          'Most metric templates, and most log templates, one application may hold (every template list reads them all); a new name beyond is a 400 naming this key',
+        ),
+      maxVersions: z
+        .number()
+        .int()
+        .min(1)
+        .default(1_000)
+        .describe('Most versions of one template name; a change beyond is a 400 naming this key'),
       editorRoles: z
         .array(z.string())
         .default([])

@@ -24,9 +24,13 @@ export const autopilotService: ServiceDefinition<AutopilotConfig> = {
   configSchema: autopilotConfigSchema,
   migrationsDir: path.join(__dirname, '..', 'migrations'),
   async setup({ config, logger, database, jobs, http, metrics }) {
-    const templates = new TemplateStore(database);
+    const templateLimits = {
+      maxPerApplication: config.templates.maxPerApplication,
+      maxVersions: config.templates.maxVersions,
+    };
+    const templates = new TemplateStore(database, 'templates', templateLimits);
     const verifications = new VerificationStore(database);
-    const logTemplates = new TemplateStore<LogTemplate>(database, 'log_templates');
+    const logTemplates = new TemplateStore<LogTemplate>(database, 'log_templates', templateLimits);
     const marks = new LogMarkStore(database, config.logMarks.maxPerApplication);
     const providers = new ProviderRegistry(config.providers, config.analysis.defaultProvider);
     const logProviders = new LogProviderRegistry(config.logProviders);

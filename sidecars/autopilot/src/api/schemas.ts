@@ -150,11 +150,13 @@ export const createVerificationSchema = z
 export const TEMPLATE_REFUSALS =
   'an input is invalid; `field` and `errors` name it. Beyond the schema: metric names must be unique, group ' +
   'weights total at most 100 and name groups the metrics use, each metric names a configured provider account ' +
-  '(or type, or none when there is a default) whose provider accepts the query';
+  '(or type, or none when there is a default) whose provider accepts the query; a new name beyond ' +
+  'templates.maxPerApplication, a version beyond templates.maxVersions';
 /** The same for a log template. */
 export const LOG_TEMPLATE_REFUSALS =
   'an input is invalid; `field` and `errors` name it. Beyond the schema: masks and tag patterns must be ' +
-  'JavaScript regular expressions, provider a configured log provider account that accepts the query';
+  'JavaScript regular expressions, provider a configured log provider account that accepts the query; a new ' +
+  'name beyond templates.maxPerApplication, a version beyond templates.maxVersions';
 /** The same for a verification. */
 export const VERIFICATION_REFUSALS =
   'an input is invalid; `field` and `errors` name it. Beyond the schema: a stored template (or log template) ' +
