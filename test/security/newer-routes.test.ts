@@ -11,6 +11,7 @@ jest.setTimeout(120_000);
 
 const AWX_TOKEN = 'awx-token-never-shown-0123456789';
 const OUTSIDERS = ['bob', 'mallory'];
+const POLL_INTERVAL_MS = 1_000;
 
 /** Status and body of an answer, without what differs between any two requests (request id, the path asked). */
 const shape = ({ status, body }: Answer) => {
@@ -36,6 +37,7 @@ describe('visibility: external-stage runs (AWX)', () => {
     visibility = await startServiceProcess('visibility', {
       VISIBILITY_CONNECTORS__AWX__URL: awx.url,
       VISIBILITY_CONNECTORS__AWX__TOKEN: AWX_TOKEN,
+      VISIBILITY_EXTERNAL_STAGES__POLL_INTERVAL_MS: String(POLL_INTERVAL_MS),
     });
     const created = await call(visibility.url, 'POST', '/api/v1/awx-jobs', asOrca, {
       application: 'shop',
@@ -64,6 +66,21 @@ describe('visibility: external-stage runs (AWX)', () => {
     }
     // The run's id under another kind's path is no way round the check.
     expect((await call(visibility.url, 'GET', `/api/v1/jira-issues/${runId}`, asUser('alice'))).status).toBe(404);
+  });
+
+  it('calls AWX at most once per poll interval however often users poll a run', async () => {
+    // Once the last reading is older than the interval, many users' polls arrive together.
+    await new Promise((resolve) => setTimeout(resolve, POLL_INTERVAL_MS + 100));
+    const before = awx.requests.length;
+    const polls = await Promise.all(
+      ['alice', 'toString', 'constructor', 'hasOwnProperty'].flatMap((user) =>
+        Array.from({ length: 8 }, () => call(visibility.url, 'GET', `/api/v1/awx-jobs/${runId}`, asUser(user))),
+      ),
+    );
+    expect(polls.every((poll) => poll.status === 200)).toBe(true);
+    // One reading of the job (the job, then its output): the others answer the stored run.
+    const reads = awx.requests.slice(before);
+    expect(reads.filter((request) => /^\/api\/v2\/jobs\/\d+\/$/.test(request.path))).toHaveLength(1);
   });
 
   it('lets only Orca create and cancel runs', async () => {

@@ -194,7 +194,11 @@ export class ExternalStages {
       });
     }
     if (run.status === 'creating') return this.start(run, driver, now);
-    if (run.observedAt && now.getTime() - run.observedAt.getTime() < this.options.settings.pollIntervalMs) return run;
+    const interval = this.options.settings.pollIntervalMs;
+    if (run.observedAt && now.getTime() - run.observedAt.getTime() < interval) return run;
+    // Polls arriving together (users' and Orca's) read the system once: the others answer the stored run.
+    if (!(await this.options.store.claimObservation(run.id, now, interval)))
+      return (await this.options.store.get(run.id)) ?? run;
     try {
       const observation = await driver.observe(run);
       return this.record(run, { ...this.fromObservation(observation, now), observedAt: now });

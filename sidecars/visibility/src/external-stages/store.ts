@@ -143,6 +143,21 @@ export class ExternalStageStore {
     return rows[0]?.create_tries ?? null;
   }
 
+  /**
+   * Claims the next reading of a `waiting` run whose last one is at least `intervalMs` old, so concurrent polls
+   * (Orca's, users', other replicas') make one call to the external system: true for the one request that
+   * reads. The claim is the reading's time; a request that dies before reading leaves the run to the next poll
+   * after the interval.
+   */
+  async claimObservation(id: string, now: Date, intervalMs: number): Promise<boolean> {
+    const { rowCount } = await this.database.query(
+      `UPDATE external_stage_runs SET observed_at = $2
+        WHERE id = $1 AND status = 'waiting' AND (observed_at IS NULL OR observed_at <= $3)`,
+      [id, now, new Date(now.getTime() - intervalMs)],
+    );
+    return (rowCount ?? 0) > 0;
+  }
+
   /** Applies `update` if the run is still in status `from`; returns the run as stored afterwards. */
   async update(
     id: string,
