@@ -95,6 +95,8 @@ const secretName = (description: string): JsonSchema =>
 const secretKey = (description: string): JsonSchema => string({ description, pattern: '^[-._a-zA-Z0-9]+$' });
 
 const imageTag = string({ description: 'Image tag; never latest', not: { enum: ['latest'] } });
+/** A size in binary units, as an emptyDir's sizeLimit takes it (a size is required: no limit is no protection). */
+const sizeLimit = (description: string) => string({ description, pattern: '^[1-9][0-9]*(Ki|Mi|Gi)$' });
 
 const podSettings = {
   resources: kubernetesObject('Container resources'),
@@ -157,6 +159,13 @@ export function buildIsdValuesSchema(): JsonSchema {
       }),
       podSecurityContext: kubernetesObject('Pod security context'),
       containerSecurityContext: kubernetesObject('Container security context'),
+      volumeSizeLimits: strict(
+        {
+          tmp: sizeLimit("Size limit of every pod's /tmp"),
+          state: sizeLimit("Size limit of each sidecar's working state"),
+        },
+        ['tmp', 'state'],
+      ),
       probes: strict({ startup: probe, liveness: probe, readiness: probe }),
       networkPolicy: strict({
         enabled: boolean(),
@@ -258,6 +267,13 @@ export function buildAgentValuesSchema(): JsonSchema {
       }),
       podSecurityContext: kubernetesObject('Pod security context'),
       containerSecurityContext: kubernetesObject('Container security context'),
+      volumeSizeLimits: strict(
+        {
+          tmp: sizeLimit("Size limit of the pod's /tmp"),
+          renewed: sizeLimit("Size limit of the renewed certificates' directory"),
+        },
+        ['tmp', 'renewed'],
+      ),
       probes: strict({ liveness: probe, readiness: probe }),
       ...podSettings,
       extraVolumes: kubernetesList('Extra volumes'),

@@ -97,7 +97,12 @@ interface Container {
 interface PodSpec {
   containers: Container[];
   securityContext?: Json;
-  volumes?: { name: string; configMap?: { name: string }; secret?: { secretName: string } }[];
+  volumes?: {
+    name: string;
+    configMap?: { name: string };
+    secret?: { secretName: string };
+    emptyDir?: { sizeLimit?: string };
+  }[];
   automountServiceAccountToken?: boolean;
 }
 interface Workload {
@@ -232,6 +237,14 @@ describe.each(cases.map((renderCase) => [`${renderCase.chart} with ${renderCase.
           });
         }
       }
+    });
+
+    it("bounds every emptyDir, so a pod that fills its scratch space is evicted before the node's disk fills", () => {
+      const scratch = workloads(chart).flatMap(({ pod }) =>
+        (pod.volumes ?? []).filter((volume) => volume.emptyDir !== undefined),
+      );
+      expect(scratch.length).toBeGreaterThan(0);
+      for (const volume of scratch) expect(volume.emptyDir?.sizeLimit).toMatch(/^[1-9][0-9]*(Ki|Mi|Gi)$/);
     });
 
     it('sets resources, liveness and readiness probes (/healthz, /readyz for ISD containers) and pinned image tags', () => {

@@ -84,6 +84,8 @@ describe('isd values refused by the schema', () => {
       /password|anyOf|oneOf/,
     ],
     ['a CA path the chart owns', { controller: { config: { caCertFile: '/x' } } }, /caCertFile/],
+    ['an unbounded /tmp', { volumeSizeLimits: { tmp: null } }, /volumeSizeLimits.*tmp/],
+    ['a scratch size that is not a binary size', { volumeSizeLimits: { state: '1GB' } }, /volumeSizeLimits\/state/],
     ['a key id that cannot travel in an env name', { controller: { tokenKeys: { keyIds: ['Key_1'] } } }, /keyIds\/0/],
     ['replicas as text', { visibility: { replicas: 'two' } }, /'\/visibility\/replicas': got string, want integer/],
     [

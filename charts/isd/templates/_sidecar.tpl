@@ -121,9 +121,11 @@ spec:
           configMap:
             name: {{ $name }}
         - name: tmp
-          emptyDir: {}
+          emptyDir:
+            sizeLimit: {{ $root.Values.volumeSizeLimits.tmp }}
         - name: state
-          emptyDir: {}
+          emptyDir:
+            sizeLimit: {{ $root.Values.volumeSizeLimits.state }}
         {{- if and $gatePort $gateTls.enabled }}
         - name: gate-tls
           secret:
