@@ -4,7 +4,9 @@
 // insights (sapor). Another application's record must answer exactly like a missing one, lists and exports must
 // leave it out, the routes that act are Orca's alone, and no answer carries a configured credential.
 import { randomUUID } from 'node:crypto';
+import { eventually } from '@isd/test-support';
 import { startAwxHarness, type AwxHarness } from '../harness/awx';
+import { startTerraformCloudHarness, type TerraformCloudHarness } from '../harness/terraform-cloud';
 import { asOrca, asUser, call, startServiceProcess, type Answer, type ServiceProcess } from './services';
 
 jest.setTimeout(120_000);
@@ -113,6 +115,75 @@ describe('visibility: external-stage runs (AWX)', () => {
     expect(polled.text).not.toContain(AWX_TOKEN);
     // Nor in the service's log lines (warnings and errors are logged in these tests).
     expect(visibility.child.output()).not.toContain(AWX_TOKEN);
+  });
+});
+
+describe('visibility: Terraform runs', () => {
+  const TFC_TOKEN = 'tfc-token-never-shown-0123456789';
+  const VARIABLE_VALUE = 'variable-value-never-shown-42';
+  let tfc: TerraformCloudHarness;
+  let visibility: ServiceProcess;
+  let run: { id: string; approval: { id: string } };
+
+  beforeAll(async () => {
+    tfc = await startTerraformCloudHarness({
+      token: TFC_TOKEN,
+      phases: { queue: 20, plan: 50, apply: 50 },
+      organizations: { acme: [{ name: 'network', changes: [{ address: 'aws_vpc.main', actions: ['create'] }] }] },
+    });
+    visibility = await startServiceProcess('visibility', {
+      VISIBILITY_TERRAFORM__URL: tfc.url,
+      VISIBILITY_TERRAFORM__TOKEN: TFC_TOKEN,
+      VISIBILITY_TERRAFORM__ORGANIZATION: 'acme',
+      VISIBILITY_TERRAFORM__ARCHIVIST_URLS: JSON.stringify([tfc.archivistUrl]),
+      VISIBILITY_TERRAFORM__POLL_INTERVAL_MS: '100',
+    });
+    const created = await call(visibility.url, 'POST', '/api/v1/terraform-runs', asOrca, {
+      application: 'shop',
+      executionId: `exec-${randomUUID()}`,
+      stageId: 'terraform',
+      workspace: 'network',
+      variables: { db_password: VARIABLE_VALUE },
+      approverGroups: [{ name: 'shop-approvers', required: 1 }],
+    });
+    expect(created.status).toBe(202);
+    run = await eventually(
+      async () => {
+        const polled = await call(visibility.url, 'GET', `/api/v1/terraform-runs/${created.body.id}`, asOrca);
+        return polled.body.status === 'awaiting_approval' ? polled.body : undefined;
+      },
+      60_000,
+      'the Terraform run to wait for approval',
+    );
+  });
+  afterAll(async () => {
+    await visibility?.stop();
+    await tfc?.close();
+  });
+
+  it("answers another application's run and its approval like missing ones, and never shows a variable's value", async () => {
+    const own = await call(visibility.url, 'GET', `/api/v1/terraform-runs/${run.id}`, asUser('alice'));
+    expect(own.status).toBe(200);
+    expect(own.body.variables).toEqual(['db_password']);
+    for (const answer of [own, await call(visibility.url, 'GET', `/api/v1/terraform-runs/${run.id}`, asOrca)]) {
+      expect(answer.text).not.toContain(VARIABLE_VALUE);
+      expect(answer.text).not.toContain(TFC_TOKEN);
+    }
+    for (const user of OUTSIDERS) {
+      for (const path of [`/api/v1/terraform-runs/`, '/api/v1/approvals/']) {
+        const id = path.includes('terraform') ? run.id : run.approval.id;
+        const theirs = await call(visibility.url, 'GET', `${path}${id}`, asUser(user));
+        const missing = await call(visibility.url, 'GET', `${path}${randomUUID()}`, asUser(user));
+        expect(theirs.status).toBe(404);
+        expect(shape(theirs)).toEqual(shape(missing));
+      }
+      const listed = await call(visibility.url, 'GET', '/api/v1/approvals', asUser(user));
+      expect(listed.text).not.toContain(run.approval.id);
+      const cancel = await call(visibility.url, 'POST', `/api/v1/terraform-runs/${run.id}/cancel`, asUser(user), {});
+      expect(cancel.status).toBe(401);
+    }
+    expect(visibility.child.output()).not.toContain(VARIABLE_VALUE);
+    expect(visibility.child.output()).not.toContain(TFC_TOKEN);
   });
 });
 
