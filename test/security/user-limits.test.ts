@@ -6,8 +6,14 @@
 //   version) of up to 1 MiB, and every user's template list reads the latest version of every application's
 //   templates. Now a new name beyond templates.maxPerApplication and a version beyond templates.maxVersions are
 //   a 400 naming the key.
-// Replacing what exists still works, and another application's writers are not affected.
+// - The rate of those writes: flipping one mark back and forth, or alternating one template's definition, left
+//   an audit record (with the cluster's template text), a queued job or a version behind per request. Now a
+//   user's writes beyond userWrites.perMinute are a 429 naming the key, with Retry-After.
+// Replacing what exists still works, and another application's (or user's) writes are not affected.
+import { TEST_GATE_TOKEN } from '@isd/test-support';
 import { asUser, call, startServiceProcess, type ServiceProcess } from './services';
+
+const gateHeaders = (user: string) => ({ 'x-isd-gate-token': TEST_GATE_TOKEN, 'x-spinnaker-user': user });
 
 jest.setTimeout(120_000);
 
@@ -23,6 +29,8 @@ beforeAll(async () => {
     AUTOPILOT_TEMPLATES__MAX_VERSIONS: String(VERSION_LIMIT),
     AUTOPILOT_PROVIDERS: JSON.stringify({ prom: { type: 'prometheus', url: 'http://127.0.0.1:1', timeoutMs: 500 } }),
     AUTOPILOT_ANALYSIS__CHECK_QUERIES_ON_CREATE: 'false',
+    // The stored-row limits are this file's first subject: the rate of writes has its own process below.
+    AUTOPILOT_USER_WRITES__PER_MINUTE: '10000',
   });
 });
 afterAll(() => autopilot?.stop());
@@ -121,5 +129,50 @@ describe('metric templates', () => {
     );
     expect(fresh.filter((answer) => answer.status === 201)).toHaveLength(TEMPLATE_LIMIT - 1);
     expect(fresh.every((answer) => answer.status === 201 || answer.status === 400)).toBe(true);
+  });
+});
+
+describe("a user's writes per minute", () => {
+  const PER_MINUTE = 3;
+  let limited: ServiceProcess;
+
+  beforeAll(async () => {
+    limited = await startServiceProcess('autopilot', {
+      AUTOPILOT_USER_WRITES__PER_MINUTE: String(PER_MINUTE),
+      AUTOPILOT_PROVIDERS: JSON.stringify({ prom: { type: 'prometheus', url: 'http://127.0.0.1:1', timeoutMs: 500 } }),
+      AUTOPILOT_ANALYSIS__CHECK_QUERIES_ON_CREATE: 'false',
+    });
+  });
+  afterAll(() => limited?.stop());
+
+  const flip = (user: string, application: string, mark: string) =>
+    fetch(`${limited.url}/api/v1/applications/${application}/log-marks/${key(7)}`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json', ...gateHeaders(user) },
+      body: JSON.stringify({ mark, comment: 'x'.repeat(2000) }),
+    });
+
+  it('refuses a user beyond userWrites.perMinute with 429 and Retry-After, whatever they write', async () => {
+    for (let n = 0; n < PER_MINUTE; n++)
+      expect((await flip('alice', 'shop', n % 2 ? 'critical' : 'expected')).status).toBe(200);
+    const refused = await flip('alice', 'shop', 'ignorable');
+    expect(refused.status).toBe(429);
+    expect(Number(refused.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    const problem = (await refused.json()) as { type: string; detail: string };
+    expect(problem.type).toBe('urn:isd:problem:write_limit_exceeded');
+    expect(problem.detail).toContain('userWrites.perMinute');
+    // The budget is the user's, over every kind of write: a template save and a mark removal are refused too.
+    const template = await call(limited.url, 'POST', '/api/v1/templates', asUser('alice'), {
+      name: 'shop-rate',
+      application: 'shop',
+      metrics: [{ name: 'latency', query: 'avg(latency{${scope}})', direction: 'increase' }],
+    });
+    expect(template.status).toBe(429);
+    const removal = await call(limited.url, 'DELETE', `/api/v1/applications/shop/log-marks/${key(7)}`, asUser('alice'));
+    expect(removal.status).toBe(429);
+    // The mark stays as the last admitted write left it, reads go on, and bob's writes are his own.
+    const marks = await call(limited.url, 'GET', '/api/v1/applications/shop/log-marks', asUser('alice'));
+    expect(marks.body.marks).toEqual([expect.objectContaining({ clusterKey: key(7), mark: 'expected' })]);
+    expect((await flip('bob', 'billing', 'expected')).status).toBe(200);
   });
 });

@@ -283,6 +283,18 @@ export const autopilotConfigSchema = baseConfigSchema({ name: 'autopilot', port:
         ),
     })
     .prefault({}),
+  userWrites: z
+    .strictObject({
+      perMinute: z
+        .number()
+        .int()
+        .min(1)
+        .default(60)
+        .describe(
+          "A user's template saves and imports (metric and log) and log mark changes per minute, per replica; each leaves a version or an audit record behind. Beyond is a 429 naming this key",
+        ),
+    })
+    .prefault({}),
   logMarks: z
     .strictObject({
       maxPerApplication: z

@@ -63,6 +63,7 @@ import {
   type CreateVerificationBody,
 } from './schemas';
 import { verificationView } from './views';
+import { UserWriteBudget } from './write-budget';
 
 /** What the routes need. */
 export interface RouteDependencies {
@@ -78,12 +79,18 @@ export interface RouteDependencies {
 }
 
 const DEFAULT_THRESHOLDS = { pass: 80, marginal: 60 };
+/** Writes answer 429 for the kit's limit of requests in flight and for the user's writes per minute. */
+const WRITE_LIMIT_RESPONSE = {
+  description:
+    'the user has its limit of requests in flight (server.userInFlightLimit) or made userWrites.perMinute changes this minute; retry after Retry-After seconds',
+};
 const QUERY_CHECK_CONCURRENCY = 8;
 
 /** Registers every autopilot route on the service's HTTP app. */
 export function registerRoutes(http: HttpApp, deps: RouteDependencies): void {
   const { config, templates, marks, verifications, runner } = deps;
   const publicUrl = config.server.publicUrl;
+  const writes = new UserWriteBudget(config.userWrites.perMinute);
 
   /** A verification the caller may see; otherwise the same 404 as one that does not exist. */
   const visibleVerification = async (id: string, caller: Caller) => {
@@ -324,6 +331,7 @@ export function registerRoutes(http: HttpApp, deps: RouteDependencies): void {
     }
     assertTemplateOwner(caller, template.application, config.templates.editorRoles, template.name);
     await checkTemplateQueries(template, deps, pathPrefix);
+    await writes.spend(caller);
     const { template: stored, created } = await templates.save(template, source, callerName(caller));
     return {
       status: created ? 201 : 200,
@@ -344,6 +352,7 @@ export function registerRoutes(http: HttpApp, deps: RouteDependencies): void {
         201: { description: 'new version' },
         200: { description: 'unchanged: the latest version' },
         400: { description: TEMPLATE_REFUSALS },
+        429: WRITE_LIMIT_RESPONSE,
       },
     },
     async ({ body, caller }) => saveTemplate(body, 'api', caller, 'body'),
@@ -359,7 +368,11 @@ export function registerRoutes(http: HttpApp, deps: RouteDependencies): void {
       params: importParams,
       query: importQuery,
       body: jsonObjectSchema,
-      responses: { 201: { description: 'new version' }, 200: { description: 'unchanged: the latest version' } },
+      responses: {
+        201: { description: 'new version' },
+        200: { description: 'unchanged: the latest version' },
+        429: WRITE_LIMIT_RESPONSE,
+      },
     },
     async ({ params, query, body, caller }) => {
       const template = prefixIssues(
@@ -371,12 +384,12 @@ export function registerRoutes(http: HttpApp, deps: RouteDependencies): void {
     },
   );
 
-  registerLogTemplateRoutes(http, deps);
-  registerLogMarkRoutes(http, deps);
+  registerLogTemplateRoutes(http, deps, writes);
+  registerLogMarkRoutes(http, deps, writes);
 }
 
 /** Log templates: the same list / versions / create / import routes as metric templates, under /log-templates. */
-function registerLogTemplateRoutes(http: HttpApp, deps: RouteDependencies): void {
+function registerLogTemplateRoutes(http: HttpApp, deps: RouteDependencies, writes: UserWriteBudget): void {
   const { config, logTemplates, logProviders } = deps;
   const mustGet = async (name: string, version: number | undefined, caller: Caller) => {
     const stored = await logTemplates.get(name, version);
@@ -478,6 +491,7 @@ function registerLogTemplateRoutes(http: HttpApp, deps: RouteDependencies): void
     assertTemplateOwner(caller, template.application, config.templates.editorRoles, template.name);
     logProviders.check(template, 'body.');
     if (config.analysis.checkQueriesOnCreate) await logProviders.checkQuery(template, 'body.');
+    await writes.spend(caller);
     const { template: stored, created } = await logTemplates.save(template, source, callerName(caller));
     return {
       status: created ? 201 : 200,
@@ -498,6 +512,7 @@ function registerLogTemplateRoutes(http: HttpApp, deps: RouteDependencies): void
         201: { description: 'new version' },
         200: { description: 'unchanged: the latest version' },
         400: { description: LOG_TEMPLATE_REFUSALS },
+        429: WRITE_LIMIT_RESPONSE,
       },
     },
     async ({ body, caller }) => save(body, 'api', caller),
@@ -513,7 +528,11 @@ function registerLogTemplateRoutes(http: HttpApp, deps: RouteDependencies): void
       params: logImportParams,
       query: logImportQuery,
       body: jsonObjectSchema,
-      responses: { 201: { description: 'new version' }, 200: { description: 'unchanged: the latest version' } },
+      responses: {
+        201: { description: 'new version' },
+        200: { description: 'unchanged: the latest version' },
+        429: WRITE_LIMIT_RESPONSE,
+      },
     },
     async ({ params, query, body, caller }) =>
       save(
@@ -548,7 +567,7 @@ function markView(mark: StoredLogMark): LogMarkView {
  * a cluster expected, ignorable or critical; later runs of that application apply it. A service token is
  * refused (the kit's `user` auth), so no caller can set a mark in someone else's name.
  */
-function registerLogMarkRoutes(http: HttpApp, deps: RouteDependencies): void {
+function registerLogMarkRoutes(http: HttpApp, deps: RouteDependencies, writes: UserWriteBudget): void {
   const { marks, runner } = deps;
   const requireWrite = (caller: Caller, application: string) => {
     requireApplicationRead(caller, application, `application ${application}`);
@@ -587,6 +606,7 @@ function registerLogMarkRoutes(http: HttpApp, deps: RouteDependencies): void {
       responses: {
         200: { description: 'the mark as stored', schema: logMarkViewSchema },
         400: { description: 'a new cluster beyond logMarks.maxPerApplication, or a template of another cluster' },
+        429: WRITE_LIMIT_RESPONSE,
       },
     },
     async ({ params, body, caller }) => {
@@ -596,6 +616,7 @@ function registerLogMarkRoutes(http: HttpApp, deps: RouteDependencies): void {
           code: 'cluster_key_mismatch',
           issues: [{ path: 'body.template', message: `not the template of cluster ${params.clusterKey}` }],
         });
+      await writes.spend(caller);
       const stored = await marks.put({
         application: params.application,
         clusterKey: params.clusterKey,
@@ -617,10 +638,15 @@ function registerLogMarkRoutes(http: HttpApp, deps: RouteDependencies): void {
       tags: ['log marks'],
       auth: 'user',
       params: logMarkParams,
-      responses: { 204: { description: 'removed' }, 404: { description: 'no mark on this cluster' } },
+      responses: {
+        204: { description: 'removed' },
+        404: { description: 'no mark on this cluster' },
+        429: WRITE_LIMIT_RESPONSE,
+      },
     },
     async ({ params, caller }) => {
       requireWrite(caller, params.application);
+      await writes.spend(caller);
       const existing = (await marks.list(params.application)).find((m) => m.clusterKey === params.clusterKey);
       if (!existing || !(await marks.remove(params.application, params.clusterKey)))
         throw new NotFoundError(`no mark on cluster ${params.clusterKey} of ${params.application}`, {
