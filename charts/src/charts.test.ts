@@ -811,6 +811,13 @@ describe('isd-agent chart: what the agent is granted', () => {
       expect(ofKind(chart, kind)).toEqual([]);
   });
 
+  it('mounts the token once however many in-cluster targets there are', async () => {
+    const services = ['a', 'b'].map((name) => ({ name, type: 'kubernetes', inCluster: true }));
+    const chart = await renderChart(agentDir, [{ config: { services } }]);
+    expect(agentPod(chart).automountServiceAccountToken).toBe(true);
+    expect(ofKind(chart, 'ClusterRoleBinding')).toHaveLength(1);
+  });
+
   it('mounts the token and binds the rules for the in-cluster kubernetes target', async () => {
     const chart = renderedFor(cases.find((c) => c.chart === 'isd-agent' && c.label === 'default values') as RenderCase);
     expect(agentPod(chart).automountServiceAccountToken).toBe(true);

@@ -53,7 +53,9 @@ app.kubernetes.io/component: agent
 
 {{/* "true" when a target of config.services is the in-cluster kubernetes API: the only user of the pod's ServiceAccount token. */}}
 {{- define "isd-agent.usesServiceAccountToken" -}}
+{{- $uses := false -}}
 {{- range .Values.config.services -}}
-{{- if and (eq (toString .type) "kubernetes") .inCluster -}}true{{- end -}}
+{{- if and (eq (toString .type) "kubernetes") .inCluster -}}{{- $uses = true -}}{{- end -}}
 {{- end -}}
+{{- if $uses -}}true{{- end -}}
 {{- end -}}
