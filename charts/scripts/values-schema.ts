@@ -174,6 +174,7 @@ export function buildIsdValuesSchema(): JsonSchema {
         controllerCallerPodLabels: { type: 'array', items: labels('Pod labels of a controller caller') },
         spinnakerNamespaceSelector: labels("Labels of Spinnaker's namespace"),
         extraIngress: kubernetesList('NetworkPolicyIngressRule entries'),
+        egress: strict({ enabled: boolean(), rules: kubernetesList('NetworkPolicyEgressRule entries') }),
       }),
       gateTls: strict({
         enabled: boolean(),
@@ -278,7 +279,11 @@ export function buildAgentValuesSchema(): JsonSchema {
       ...podSettings,
       extraVolumes: kubernetesList('Extra volumes'),
       extraVolumeMounts: kubernetesList('Extra volume mounts'),
-      networkPolicy: strict({ enabled: boolean(), extraIngress: kubernetesList('NetworkPolicyIngressRule entries') }),
+      networkPolicy: strict({
+        enabled: boolean(),
+        extraIngress: kubernetesList('NetworkPolicyIngressRule entries'),
+        egress: strict({ enabled: boolean(), rules: kubernetesList('NetworkPolicyEgressRule entries') }),
+      }),
       config: configJsonSchema(agentConfigSchema, 'The agent config file', [
         ['credentials'],
         ['renewedCredentialsDir'],

@@ -867,3 +867,43 @@ describe('isd-agent chart: what the agent is granted', () => {
     expect(granted('', 'namespaces', 'delete')).toBe(false);
   });
 });
+
+describe('egress NetworkPolicies', () => {
+  type Policy = { policyTypes: string[]; egress?: { to?: Json[]; ports?: { port: number; protocol: string }[] }[] };
+  const policies = (chart: RenderedChart) => ofKind(chart, 'NetworkPolicy').map((policy) => policy.spec as Policy);
+  const rule = { to: [{ ipBlock: { cidr: '10.1.0.0/16' } }], ports: [{ port: 8443, protocol: 'TCP' }] };
+
+  for (const chartName of ['isd', 'isd-agent'] as const) {
+    const chartDir = path.join(chartsDir, chartName);
+
+    it(`${chartName}: leaves egress open unless asked`, async () => {
+      for (const policy of policies(await renderChart(chartDir, []))) expect(policy.policyTypes).toEqual(['Ingress']);
+    });
+
+    it(`${chartName}: restricts every pod's egress to DNS${chartName === 'isd' ? ", the release's pods" : ''} and the given rules`, async () => {
+      const rendered = policies(
+        await renderChart(chartDir, [{ networkPolicy: { egress: { enabled: true, rules: [rule] } } }]),
+      );
+      expect(rendered.length).toBeGreaterThan(0);
+      for (const policy of rendered) {
+        expect(policy.policyTypes).toEqual(['Ingress', 'Egress']);
+        expect(policy.egress?.[0]).toEqual({
+          ports: [
+            { port: 53, protocol: 'UDP' },
+            { port: 53, protocol: 'TCP' },
+          ],
+        });
+        expect(policy.egress).toContainEqual(rule);
+        if (chartName === 'isd')
+          expect(policy.egress).toContainEqual({
+            to: [
+              {
+                podSelector: { matchLabels: { 'app.kubernetes.io/name': 'isd', 'app.kubernetes.io/instance': 'isd' } },
+              },
+            ],
+          });
+        expect(policy.egress).toHaveLength(chartName === 'isd' ? 3 : 2);
+      }
+    });
+  }
+});

@@ -59,3 +59,23 @@ app.kubernetes.io/component: agent
 {{- end -}}
 {{- if $uses -}}true{{- end -}}
 {{- end -}}
+
+{{/* policyTypes and egress of the agent's NetworkPolicy: DNS and networkPolicy.egress.rules when egress is restricted. */}}
+{{- define "isd-agent.egressPolicy" -}}
+{{- $egress := .Values.networkPolicy.egress -}}
+policyTypes:
+  - Ingress
+{{- if $egress.enabled }}
+  - Egress
+egress:
+  # DNS, wherever the cluster runs it.
+  - ports:
+      - port: 53
+        protocol: UDP
+      - port: 53
+        protocol: TCP
+  {{- with $egress.rules }}
+  {{- toYaml . | nindent 2 }}
+  {{- end }}
+{{- end }}
+{{- end -}}

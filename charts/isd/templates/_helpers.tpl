@@ -153,3 +153,32 @@ topologySpreadConstraints: {{- toYaml . | nindent 2 }}
 {{- end -}}
 {{- toJson $names -}}
 {{- end -}}
+
+{{/*
+policyTypes and the egress rules of every ISD NetworkPolicy. With networkPolicy.egress.enabled a pod may reach
+only DNS, this release's own pods (sidecar to sidecar, the controller, the bundled Postgres) and
+networkPolicy.egress.rules; off (the default), egress is not restricted.
+*/}}
+{{- define "isd.egressPolicy" -}}
+{{- $egress := .Values.networkPolicy.egress -}}
+policyTypes:
+  - Ingress
+{{- if $egress.enabled }}
+  - Egress
+egress:
+  # DNS, wherever the cluster runs it.
+  - ports:
+      - port: 53
+        protocol: UDP
+      - port: 53
+        protocol: TCP
+  - to:
+      - podSelector:
+          matchLabels:
+            app.kubernetes.io/name: {{ include "isd.name" . }}
+            app.kubernetes.io/instance: {{ .Release.Name }}
+  {{- with $egress.rules }}
+  {{- toYaml . | nindent 2 }}
+  {{- end }}
+{{- end }}
+{{- end -}}

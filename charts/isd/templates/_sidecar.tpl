@@ -179,8 +179,7 @@ metadata:
 spec:
   podSelector:
     matchLabels: {{- include "isd.selectorLabels" $nameArgs | nindent 6 }}
-  policyTypes:
-    - Ingress
+  {{- include "isd.egressPolicy" $root | nindent 2 }}
   ingress:
     # The API port: Orca (gate create/monitor/cancel){{ if not $gatePort }} and Gate (the Deck proxy, with the Gate credential){{ end }}.
     - from:
