@@ -1,5 +1,7 @@
+import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
+import path from 'node:path';
 import tls from 'node:tls';
 import { parse, parseAllDocuments } from 'yaml';
 import { startController, type RunningController } from './controller';
@@ -216,6 +218,15 @@ describe('control (CNC) API', () => {
       'ClusterRoleBinding',
       'Deployment',
     ]);
+    // The agent's role is the chart's default, never the wildcard (decision 204).
+    const role = parseAllDocuments(String(reply.body.manifest))
+      .map((document) => document.toJSON() as { kind: string; rules?: unknown })
+      .find((document) => document.kind === 'ClusterRole');
+    const chartValues = parse(
+      readFileSync(path.join(__dirname, '..', '..', 'charts', 'isd-agent', 'values.yaml'), 'utf8'),
+    ) as { rbac: { rules: unknown } };
+    expect(role?.rules).toEqual(chartValues.rbac.rules);
+    expect(JSON.stringify(role?.rules)).not.toContain('*');
   });
 
   it('getAgentStatistics lists connected agents (none here) with server time and version', async () => {

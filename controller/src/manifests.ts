@@ -28,6 +28,48 @@ export function renderKubeconfig(input: KubeconfigInput): string {
   });
 }
 
+const ALL_VERBS = ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete', 'deletecollection'];
+
+/**
+ * What Spinnaker's Kubernetes provider deploys and reads, never the wildcard: the agent's token is cluster-admin of
+ * the remote cluster otherwise (decision 204). The same list as `rbac.rules` in charts/isd-agent/values.yaml.
+ */
+export const AGENT_RBAC_RULES = [
+  { apiGroups: [''], resources: ['namespaces', 'events', 'pods/log'], verbs: ['get', 'list', 'watch'] },
+  {
+    apiGroups: [''],
+    resources: [
+      'pods',
+      'services',
+      'endpoints',
+      'configmaps',
+      'secrets',
+      'serviceaccounts',
+      'persistentvolumeclaims',
+      'replicationcontrollers',
+    ],
+    verbs: ALL_VERBS,
+  },
+  {
+    apiGroups: ['apps'],
+    resources: [
+      'deployments',
+      'deployments/scale',
+      'replicasets',
+      'replicasets/scale',
+      'statefulsets',
+      'statefulsets/scale',
+      'daemonsets',
+      'controllerrevisions',
+    ],
+    verbs: ALL_VERBS,
+  },
+  { apiGroups: ['batch'], resources: ['jobs', 'cronjobs'], verbs: ALL_VERBS },
+  { apiGroups: ['autoscaling'], resources: ['horizontalpodautoscalers'], verbs: ALL_VERBS },
+  { apiGroups: ['networking.k8s.io'], resources: ['ingresses', 'networkpolicies'], verbs: ALL_VERBS },
+  { apiGroups: ['policy'], resources: ['poddisruptionbudgets'], verbs: ALL_VERBS },
+];
+
 /** Inputs of a ready-to-apply agent manifest. */
 export interface AgentManifestInput {
   agentName: string;
@@ -78,10 +120,7 @@ export function renderAgentManifest(input: AgentManifestInput): string {
       apiVersion: 'rbac.authorization.k8s.io/v1',
       kind: 'ClusterRole',
       metadata: { name, labels },
-      rules: [
-        { apiGroups: ['*'], resources: ['*'], verbs: ['*'] },
-        { nonResourceURLs: ['*'], verbs: ['get'] },
-      ],
+      rules: AGENT_RBAC_RULES,
     },
     {
       apiVersion: 'rbac.authorization.k8s.io/v1',
