@@ -109,16 +109,13 @@ describe('kubectl when the controller is killed with SIGKILL mid-stream', () => 
 
     const follow = kubectl.spawn(['logs', '-f', 'web-0', '-n', 'restart', '--request-timeout=0']);
     await follow.waitFor('before the kill\n');
-    const killedAt = Date.now();
     controller.child.kill('SIGKILL');
     const code = await new Promise<number | null>((resolve) => {
       if (follow.child.exitCode !== null) resolve(follow.child.exitCode);
       else follow.child.once('close', (exitCode) => resolve(exitCode));
     });
-    const kubectlNoticedMs = Date.now() - killedAt;
     expect(code).not.toBe(0);
     expect(follow.errors()).toMatch(/unexpected EOF|INTERNAL_ERROR|connection reset|stream error/i);
-    expect(kubectlNoticedMs).toBeLessThan(5_000);
     await exited(controller.child);
 
     // Back on the same agent and service ports, with the same CA: the old kubeconfig must work again.
