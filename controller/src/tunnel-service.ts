@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
 import type { CertificateAuthority, CertificateIdentity } from './pki';
 import { identityFromSubject, normalizeSerial } from './pki';
-import { AgentSession, type ExchangeCall, type SessionRegistry } from './sessions';
+import { AgentSession, MAX_OPENED_IDLE_STREAMS, type ExchangeCall, type SessionRegistry } from './sessions';
 import type { ControllerMetrics } from './metrics';
 import {
   CAPABILITIES as CONTROLLER_CAPABILITIES,
@@ -200,7 +200,19 @@ export function createTunnelHandlers(options: TunnelServiceOptions): grpc.Untype
   function exchange(call: ExchangeCall): void {
     // A permanent error listener: frames may fail after the stream left the idle pool.
     call.on('error', () => undefined);
+    // A stream that never attaches would be held for good: it gets as long as a control stream's hello.
+    const attachTimer = setTimeout(
+      () => fail(call, grpc.status.DEADLINE_EXCEEDED, 'no attach received'),
+      options.helloTimeoutMs,
+    );
+    call.once('close', () => clearTimeout(attachTimer));
+    const addIdle = (session: AgentSession): void => {
+      if (session.addIdle(call)) return;
+      metrics.refusedStreams.inc({ reason: 'idle-pool-full' });
+      fail(call, grpc.status.RESOURCE_EXHAUSTED, `the session holds ${MAX_OPENED_IDLE_STREAMS} idle streams already`);
+    };
     call.once('data', (frame: AgentFrame) => {
+      clearTimeout(attachTimer);
       const session = frame.frame === 'attach' ? registry.get(frame.attach?.sessionId ?? '') : undefined;
       if (!session) {
         metrics.refusedStreams.inc({ reason: 'unknown-session' });
@@ -210,7 +222,7 @@ export function createTunnelHandlers(options: TunnelServiceOptions): grpc.Untype
       // A stream on the control stream's own connection carries the certificate already checked
       // there; decoding the peer certificate again per stream would cost ~0.3 ms per request.
       if (call.getPeer() === session.peer) {
-        session.addIdle(call);
+        addIdle(session);
         return;
       }
       const who = agentIdentity(call, ca);
@@ -225,7 +237,7 @@ export function createTunnelHandlers(options: TunnelServiceOptions): grpc.Untype
         fail(call, grpc.status.PERMISSION_DENIED, 'session belongs to a different agent');
         return;
       }
-      session.addIdle(call);
+      addIdle(session);
     });
   }
 
