@@ -312,7 +312,12 @@ export async function forwardRequest(
           return;
         }
         // Node has no generic API for arbitrary 1xx; they precede the head, so a raw write is safe.
-        res.socket?.write(rawResponseHead(informational.status, '', informational.headers));
+        // An agent may send them without end: a caller that does not read pauses the stream.
+        const socket = res.socket;
+        if (socket && !socket.write(rawResponseHead(informational.status, '', informational.headers))) {
+          call.pause();
+          socket.once('drain', resumeCall);
+        }
         return;
       }
       case 'responseHead': {
