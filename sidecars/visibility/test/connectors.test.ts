@@ -549,6 +549,25 @@ describe('evidence connectors', () => {
     }
   });
 
+  it('keeps a card well-formed when the peer answers lone surrogate escapes (jsonb refuses them)', async () => {
+    const search = fixture('jira-search.json') as { issues: Array<{ fields: { status: { name: string } } }> };
+    const hostile = structuredClone(search);
+    hostile.issues[0]!.fields.status.name = 'Done \ud800';
+    const peer = await startPeer({ 'GET /rest/api/2/search': { body: hostile } });
+    try {
+      const [card] = await gatherEvidence(
+        [{ connector: 'jira', issues: ['SHOP-12'] }],
+        connectorsConfig({ jira: { url: peer.url, user: 'bot', apiToken: 'jira-secret' } }),
+      );
+      expect(card?.status).not.toBe('error');
+      const stored = JSON.stringify(card);
+      expect(stored).toContain('Done \ufffd');
+      expect(stored).not.toMatch(/\\ud8/i);
+    } finally {
+      await peer.close();
+    }
+  });
+
   it('reads the SonarQube quality gate and its failing conditions', async () => {
     const peer = await startPeer({
       'GET /api/qualitygates/project_status': { body: fixture('sonarqube-project-status.json') },
