@@ -217,6 +217,18 @@ describe('a malicious agent’s response head', () => {
   });
 });
 
+describe('a malicious agent’s oversized frames', () => {
+  it('a body frame over the 8 MiB message limit fails that exchange only', async () => {
+    evilAnswer = answerWith(
+      { responseHead: { status: 200, statusMessage: '', headers: [] } },
+      { body: { data: Buffer.alloc(9 * 1024 * 1024, 97) } },
+      { end: ok },
+    );
+    await expect(send('/anything')).rejects.toThrow();
+    await controllerStillServes();
+  });
+});
+
 describe('a malicious agent’s body that disagrees with its Content-Length', () => {
   it('cannot answer the next request on the caller’s connection (to another agent) with bytes past its length', async () => {
     evilAnswer = answerWith(
