@@ -1,7 +1,7 @@
 // Calls an external system's JSON API through the kit's outbound client and sorts failures into the
 // two kinds a stage treats differently: permanent (the stage fails with the system's own words) and
 // transient (the next poll tries again).
-import { OutboundError, describeUrl, outboundRequest, parseJson } from '@isd/kit';
+import { OutboundError, describeUrl, outboundRequest, parsePeerJson } from '@isd/kit';
 import type { ExternalRef } from './model';
 
 /** An external system refused or could not be reached; `permanent` means retrying will not help. */
@@ -93,7 +93,7 @@ export async function callVendor(
 function jsonOrUndefined(text: string): unknown {
   if (text.trim() === '') return undefined;
   try {
-    return parseJson(text);
+    return parsePeerJson(text);
   } catch {
     return undefined;
   }
