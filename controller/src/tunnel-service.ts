@@ -14,6 +14,9 @@ import {
 
 type ControlCall = grpc.ServerDuplexStream<AgentControl, ControllerControl>;
 
+/** A connection's renewals are at least this far apart (an agent renews at 2/3 of a 7-day certificate). */
+const RENEWAL_INTERVAL_MS = 60_000;
+
 /** Settings of the agent-facing gRPC service. */
 export interface TunnelServiceOptions {
   ca: CertificateAuthority;
@@ -76,6 +79,7 @@ export function createTunnelHandlers(options: TunnelServiceOptions): grpc.Untype
     let session: AgentSession | undefined;
     let lastHeardAt = Date.now();
     let nonce = 0;
+    let lastRenewalAt: number | undefined;
     const helloTimer = setTimeout(
       () => fail(call, grpc.status.DEADLINE_EXCEEDED, 'no hello received'),
       options.helloTimeoutMs,
@@ -175,6 +179,19 @@ export function createTunnelHandlers(options: TunnelServiceOptions): grpc.Untype
           if (message.pong) metrics.pingRoundTrip.observe(Math.max(0, Date.now() - message.pong.pingSentAtMs) / 1000);
           return;
         case 'renewRequest': {
+          // Renewing is due once in days; an agent asking in a loop would spend the controller's CPU on CSRs.
+          const now = Date.now();
+          if (lastRenewalAt !== undefined && now - lastRenewalAt < RENEWAL_INTERVAL_MS) {
+            call.write({
+              renewResponse: {
+                certPem: '',
+                caPem: '',
+                error: `at most one renewal per ${RENEWAL_INTERVAL_MS / 1000} s on a connection: try later`,
+              },
+            });
+            return;
+          }
+          lastRenewalAt = now;
           try {
             // Checked again here: a session can outlive a revocation by the time another replica learns it.
             if (ca.isRevoked(who.serial) || ca.isRevoked(who.lineage))

@@ -3,7 +3,9 @@
 // with a 502 naming the agent (or cut the caller's connection once a head is out), never write the agent's
 // bytes as HTTP framing of its own, never let them spill into the caller's next response, keep serving the
 // other agent ("good", a real agent in front of a real target), and never die.
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import tls from 'node:tls';
+import forge from 'node-forge';
 import { startController, type RunningController } from '@isd/controller';
 import { startAgent, type RunningAgent } from '@isd/agent';
 import type { AgentFrameOut } from '@isd/tunnel-proto';
@@ -319,5 +321,44 @@ describe('a malicious agent’s streams', () => {
     );
     expect(controller.agents().find((session) => session.agentName === 'evil')?.idleStreams).toBeLessThanOrEqual(64);
     await controllerStillServes();
+  });
+});
+
+describe('a malicious agent’s renewals', () => {
+  /** A CSR whose key has an 8192-bit modulus and exponent, with a signature as long as the modulus. */
+  function costlyCsr(): string {
+    const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const signer = forge.pki.privateKeyFromPem(privateKey.export({ type: 'pkcs1', format: 'pem' }).toString());
+    const csr = forge.pki.createCertificationRequest();
+    const modulus = Buffer.concat([Buffer.from([0xff]), randomBytes(1023)]).toString('hex');
+    csr.publicKey = forge.pki.setRsaPublicKey(
+      new forge.jsbn.BigInteger(modulus, 16),
+      new forge.jsbn.BigInteger('f'.repeat(2048), 16),
+    );
+    csr.sign(signer, forge.md.sha256.create());
+    csr.signature = randomBytes(1024).toString('binary');
+    return forge.pki.certificationRequestToPem(csr);
+  }
+
+  it('a CSR with an 8192-bit key is refused before its signature is checked; more renewals on the connection wait a minute', async () => {
+    const renewer = await connectHostileAgent({
+      agentUrl: controller.agentUrl,
+      credentials: await controller.issueAgentCredentials('evil-renewer'),
+      services: [{ type: 'jenkins', name: 'ci' }],
+      answer: () => undefined,
+    });
+    try {
+      // Each took seconds of the controller's one event loop, so a loop of them stalled every tunnel.
+      for (let index = 0; index < 4; index++) renewer.control.write({ renewRequest: { csrPem: costlyCsr() } });
+      await eventually(async () => (renewer.renewResponses.length === 4 ? true : undefined), 30_000, 'four answers');
+      expect(renewer.renewResponses[0]?.error).toMatch(/CSR key must be RSA of 2048–4096 bits with exponent 65537/);
+      for (const response of renewer.renewResponses.slice(1)) {
+        expect(response.certPem).toBe('');
+        expect(response.error).toMatch(/at most one renewal per 60 s on a connection/);
+      }
+      await controllerStillServes();
+    } finally {
+      renewer.close();
+    }
   });
 });

@@ -7,6 +7,7 @@ import {
   CAPABILITIES,
   PROTOCOL_VERSION,
   loadTunnelClient,
+  type AgentControlOut,
   type AgentFrameOut,
   type ControllerControl,
   type ControllerFrame,
@@ -21,6 +22,10 @@ export type Answer = (stream: ExchangeStream, head: NonNullable<ControllerFrame[
 export interface HostileAgent {
   sessionId: string;
   client: TunnelClient;
+  /** The control stream, to send any control message. */
+  control: grpc.ClientDuplexStream<AgentControlOut, ControllerControl>;
+  /** Renewal answers received, in order. */
+  renewResponses: NonNullable<ControllerControl['renewResponse']>[];
   /** Opens `count` Exchange streams attached to the session, each answering with `answer`. */
   openStreams(count: number): ExchangeStream[];
   /** The answer given to requests on streams opened from now on (and on streams the controller asks for). */
@@ -52,6 +57,8 @@ export async function connectHostileAgent(options: {
   const agent: HostileAgent = {
     sessionId: '',
     client,
+    control,
+    renewResponses: [],
     answer: options.answer,
     openStreams(count) {
       const opened: ExchangeStream[] = [];
@@ -83,6 +90,8 @@ export async function connectHostileAgent(options: {
         resolve();
       } else if (message.message === 'ping' && message.ping) {
         control.write({ pong: { nonce: message.ping.nonce, pingSentAtMs: message.ping.sentAtMs } });
+      } else if (message.message === 'renewResponse' && message.renewResponse) {
+        agent.renewResponses.push(message.renewResponse);
       } else if (message.message === 'openStreams' && message.openStreams && options.honourOpenStreams !== false) {
         agent.openStreams(message.openStreams.count);
       }
