@@ -90,6 +90,7 @@ export function createTunnelHandlers(options: TunnelServiceOptions): grpc.Untype
         fail(call, grpc.status.UNAVAILABLE, 'no ping from agent');
         return;
       }
+      if (call.writableNeedDrain) return; // the agent is not reading: a ping would only queue
       nonce += 1;
       call.write({ ping: { nonce, sentAtMs: Date.now() } });
     }, options.pingIntervalMs);
@@ -173,6 +174,9 @@ export function createTunnelHandlers(options: TunnelServiceOptions): grpc.Untype
           return;
         }
         case 'ping':
+          // An agent that pings without reading its answers would have them queued without bound: while the
+          // stream is backed up, pongs (round-trip times only) are skipped.
+          if (call.writableNeedDrain) return;
           call.write({ pong: { nonce: message.ping?.nonce ?? 0, pingSentAtMs: message.ping?.sentAtMs ?? 0 } });
           return;
         case 'pong':

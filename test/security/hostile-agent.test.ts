@@ -8,10 +8,16 @@ import tls from 'node:tls';
 import forge from 'node-forge';
 import { startController, type RunningController } from '@isd/controller';
 import { startAgent, type RunningAgent } from '@isd/agent';
-import type { AgentFrameOut } from '@isd/tunnel-proto';
+import { PROTOCOL_VERSION, type AgentFrameOut } from '@isd/tunnel-proto';
 import { eventually } from '@isd/test-support';
 import { startTestTarget, call, type TestTarget } from '../e2e/tunnel-support';
-import { connectHostileAgent, type HostileAgent, type Answer, type ExchangeStream } from './hostile-agent';
+import {
+  connectHostileAgent,
+  rawControlStream,
+  type HostileAgent,
+  type Answer,
+  type ExchangeStream,
+} from './hostile-agent';
 
 jest.setTimeout(60_000);
 
@@ -359,6 +365,53 @@ describe('a malicious agent’s renewals', () => {
       await controllerStillServes();
     } finally {
       renewer.close();
+    }
+  });
+});
+
+describe('a malicious agent that does not read its control stream', () => {
+  it('pinging without reading the answers does not make the controller queue them', async () => {
+    const pinger = rawControlStream({
+      agentUrl: controller.agentUrl,
+      credentials: await controller.issueAgentCredentials('evil-pinger'),
+    });
+    const roundTrips = async () =>
+      (await controller.metrics.pingRoundTrip.get()).values.find((value) => value.metricName?.endsWith('_count'))
+        ?.value ?? 0;
+    try {
+      pinger.send({
+        hello: {
+          protocolVersion: PROTOCOL_VERSION,
+          agentVersion: 'hostile',
+          capabilities: [],
+          endpoints: [],
+          hostname: 'hostile',
+          poolSize: 0,
+          annotations: {},
+        },
+      });
+      const before = await roundTrips();
+      const sent = 50_000;
+      for (let nonce = 1; nonce <= sent; nonce++) pinger.send({ ping: { nonce, sentAtMs: 0 } });
+      // A pong from the agent is measured once every ping before it has been read.
+      pinger.send({ pong: { nonce: 0, pingSentAtMs: Date.now() } });
+      await eventually(async () => ((await roundTrips()) > before ? true : undefined), 60_000, 'every ping read');
+      pinger.stream.resume();
+      let probe = 1_000_000;
+      await eventually(
+        async () => {
+          // Once the queue has drained, a new ping is answered again.
+          pinger.send({ ping: { nonce: ++probe, sentAtMs: 0 } });
+          return pinger.received().some((message) => (message.pong?.nonce ?? 0) > 1_000_000) ? true : undefined;
+        },
+        30_000,
+        'a pong after reading resumed',
+      );
+      const answered = pinger.received().filter((message) => message.pong && message.pong.nonce <= sent).length;
+      expect(answered).toBeLessThan(sent / 5);
+      await controllerStillServes();
+    } finally {
+      pinger.close();
     }
   });
 });

@@ -2,11 +2,13 @@
 // protocol (tunnel-proto/proto/tunnel.proto) with the real grpc-js client, but answers the controller's
 // requests with whatever frames a test hands it. Only the protocol's framing is honoured; every field
 // (status, headers, bodies, stream counts) is the attacker's choice.
+import http2 from 'node:http2';
 import * as grpc from '@grpc/grpc-js';
 import {
   CAPABILITIES,
   PROTOCOL_VERSION,
   loadTunnelClient,
+  loadTunnelDefinition,
   type AgentControlOut,
   type AgentFrameOut,
   type ControllerControl,
@@ -109,4 +111,61 @@ export async function connectHostileAgent(options: {
     });
   });
   return agent;
+}
+
+/**
+ * The agent's Control stream over raw HTTP/2 (gRPC framing by hand), so that not reading is really not
+ * reading: grpc-js reads everything into memory, while a paused Node HTTP/2 stream sends no WINDOW_UPDATE,
+ * and the controller's answers then wait at the controller once HTTP/2's flow-control window is full.
+ */
+export function rawControlStream(options: {
+  agentUrl: string;
+  credentials: { certPem: string; keyPem: string; caPem: string };
+}): {
+  send(message: AgentControlOut): void;
+  /** The messages read so far (nothing is read until `stream.resume()`). */
+  received(): ControllerControl[];
+  stream: http2.ClientHttp2Stream;
+  close(): void;
+} {
+  const definition = loadTunnelDefinition();
+  const session = http2.connect(`https://${options.agentUrl.replace(/^[a-z]+:\/\//, '')}`, {
+    ca: options.credentials.caPem,
+    cert: options.credentials.certPem,
+    key: options.credentials.keyPem,
+    servername: 'localhost',
+  });
+  session.on('error', () => undefined);
+  const stream = session.request({
+    ':method': 'POST',
+    ':path': '/isd.tunnel.v1.Tunnel/Control',
+    'content-type': 'application/grpc',
+    te: 'trailers',
+  });
+  stream.on('error', () => undefined);
+  stream.pause();
+  let buffered = Buffer.alloc(0);
+  const messages: ControllerControl[] = [];
+  stream.on('data', (chunk: Buffer) => {
+    buffered = Buffer.concat([buffered, chunk]);
+    while (buffered.length >= 5 && buffered.length >= 5 + buffered.readUInt32BE(1)) {
+      const length = buffered.readUInt32BE(1);
+      messages.push(definition.Control.responseDeserialize(buffered.subarray(5, 5 + length)) as ControllerControl);
+      buffered = buffered.subarray(5 + length);
+    }
+  });
+  return {
+    send(message) {
+      const body = definition.Control.requestSerialize(message);
+      const header = Buffer.alloc(5);
+      header.writeUInt32BE(body.length, 1);
+      stream.write(Buffer.concat([header, body]));
+    },
+    received: () => messages,
+    stream,
+    close() {
+      stream.close();
+      session.close();
+    },
+  };
 }
