@@ -173,3 +173,61 @@ describe('serveExchange response bodies', () => {
     expect(stream.frames.at(-1)?.frame.end?.ok).toBeDefined();
   });
 });
+
+// A malicious (or compromised) controller: what it puts in a request head must end that exchange with
+// End.error, never throw out of serveExchange (that ended the agent: Node throws on a CR/LF in a header,
+// a method that is not a token or a path with spaces) and never reach another host.
+describe('serveExchange against a malicious request head', () => {
+  let server: http.Server;
+  let target: Target;
+  const seen: string[] = [];
+
+  beforeAll(async () => {
+    server = http.createServer((req, res) => {
+      seen.push(`${req.method} ${req.url}`);
+      res.end('ok');
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    target = createTarget(
+      { name: 'target', type: 'generic', url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` },
+      0,
+    );
+  });
+
+  afterAll(async () => {
+    target.close();
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  });
+
+  it.each([
+    [
+      'a CR/LF in a header value',
+      { headers: [{ name: 'X-A', value: 'a\r\nX-Injected: 1' }] },
+      /Invalid character in header/,
+    ],
+    ['a header name that is not a token', { headers: [{ name: 'X A\r\n', value: 'a' }] }, /valid HTTP token/],
+    [
+      'a method carrying a second request',
+      { method: 'GET / HTTP/1.1\r\nHost: evil\r\n\r\nGET' },
+      /Method must be a valid HTTP token/,
+    ],
+    ['a path carrying a second request', { target: '/ HTTP/1.1\r\nHost: evil\r\n\r\nGET /' }, /unescaped characters/],
+    ['an absolute-form target naming another host', { target: 'http://evil.example/' }, /is not a path/],
+    ['a target that is not a path', { target: '@evil.example/x' }, /is not a path/],
+  ])('%s ends the exchange with End.error; the target sees nothing', (_what, fields, reason) => {
+    const stream = new RecordingStream();
+    const before = seen.length;
+    expect(() =>
+      serveExchange(
+        stream as unknown as grpc.ClientDuplexStream<AgentFrame, ControllerFrame>,
+        { ...head('/'), ...fields },
+        target,
+        createAgentMetrics(),
+      ),
+    ).not.toThrow();
+    const end = stream.frames.at(-1)?.frame.end;
+    expect(end?.error).toMatch(reason);
+    expect(seen.length).toBe(before);
+  });
+});

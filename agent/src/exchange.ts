@@ -195,17 +195,30 @@ export function serveExchange(
   const flat: string[] = [];
   for (const header of headers) flat.push(header.name, header.value);
 
+  // Only a path (or OPTIONS *) goes to the target: an absolute-form target (`http://other/`) would name
+  // another host to a target that is, or sits behind, a proxy.
+  if (!head.target.startsWith('/') && !(head.method === 'OPTIONS' && head.target === '*')) {
+    finish({ error: `request target ${JSON.stringify(head.target.slice(0, 100))} is not a path`, trailers: [] });
+    return;
+  }
   const transport = target.url.protocol === 'https:' ? https : http;
-  const request = transport.request({
-    protocol: target.url.protocol,
-    hostname: target.url.hostname.replace(/^\[|\]$/g, ''),
-    port: target.url.port || (target.url.protocol === 'https:' ? 443 : 80),
-    method: head.method,
-    path: joinPath(target.url.pathname, head.target),
-    // Node accepts the flat rawHeaders form (order and duplicates kept); @types/node does not model it.
-    headers: flat as unknown as http.OutgoingHttpHeaders,
-    agent: head.upgrade ? target.upgradeAgent : target.agent,
-  });
+  let request: http.ClientRequest;
+  try {
+    request = transport.request({
+      protocol: target.url.protocol,
+      hostname: target.url.hostname.replace(/^\[|\]$/g, ''),
+      port: target.url.port || (target.url.protocol === 'https:' ? 443 : 80),
+      method: head.method,
+      path: joinPath(target.url.pathname, head.target),
+      // Node accepts the flat rawHeaders form (order and duplicates kept); @types/node does not model it.
+      headers: flat as unknown as http.OutgoingHttpHeaders,
+      agent: head.upgrade ? target.upgradeAgent : target.agent,
+    });
+  } catch (error) {
+    // A method, path or header Node will not write (CR/LF, not a token) ends this exchange, not the agent.
+    finish({ error: `the request cannot be sent: ${(error as Error).message}`, trailers: [] });
+    return;
+  }
   upstream.request = request;
 
   request.on('information', (info: http.InformationEvent) => {

@@ -13,7 +13,15 @@ import {
   type LaneReader,
   type WireHeader,
 } from '@isd/tunnel-proto';
-import { endToEndHeaders, flatHeaders, rawResponseHead } from './http-headers';
+import {
+  endToEndHeaders,
+  endToEndResponseHeaders,
+  flatHeaders,
+  invalidHeaders,
+  invalidStatusMessage,
+  rawResponseHead,
+  responseContentLength,
+} from './http-headers';
 import type { ExchangeCall, SessionRegistry, AgentSession } from './sessions';
 import { PROBLEM_CONTENT_TYPE, problemJson } from './problem';
 
@@ -271,6 +279,17 @@ export async function forwardRequest(
   };
   function onFrame(frame: AgentFrame): void {
     if (done) return;
+    try {
+      writeFrame(frame);
+    } catch (error) {
+      // Anything Node refuses to write (the checks below should leave nothing) breaks this exchange only.
+      broken(`agent ${route.agent} sent what cannot be answered: ${(error as Error).message}`);
+    }
+  }
+  /** Bytes of the response body the caller is owed (the head's Content-Length), and how many were written. */
+  let owedBytes: number | undefined;
+  let writtenBytes = 0;
+  function writeFrame(frame: AgentFrame): void {
     // Frames decoded from one read (head, body, end of a small response) leave in one TLS write
     // instead of three; nothing waits longer than the current tick.
     if (!corked && res.socket) {
@@ -279,17 +298,48 @@ export async function forwardRequest(
       process.nextTick(uncork);
     }
     switch (frame.frame) {
-      case 'informational':
+      case 'informational': {
+        const informational = frame.informational;
+        if (res.headersSent || !informational) return;
+        // Only a true interim answer (102–199) may go out raw: a "1xx" of 200 would be a whole response
+        // ahead of the real one, read by the caller as the answer to its next request.
+        const problem =
+          informational.status < 102 || informational.status > 199
+            ? `status ${informational.status} is not an informational status`
+            : invalidHeaders(informational.headers);
+        if (problem) {
+          broken(`agent ${route.agent} sent an invalid informational response: ${problem}`);
+          return;
+        }
         // Node has no generic API for arbitrary 1xx; they precede the head, so a raw write is safe.
-        if (!res.headersSent && frame.informational)
-          res.socket?.write(rawResponseHead(frame.informational.status, '', frame.informational.headers));
+        // An agent may send them without end: a caller that does not read pauses the stream.
+        const socket = res.socket;
+        if (socket && !socket.write(rawResponseHead(informational.status, '', informational.headers))) {
+          call.pause();
+          socket.once('drain', resumeCall);
+        }
         return;
+      }
       case 'responseHead': {
         const head = frame.responseHead;
-        if (!head) return;
+        if (!head || res.headersSent) return;
+        const length = responseContentLength(head.headers);
+        const problem =
+          head.status < 200 || head.status > 599
+            ? `status ${head.status} is not a final status`
+            : (invalidStatusMessage(head.statusMessage) ??
+              invalidHeaders(head.headers) ??
+              (typeof length === 'object' ? length.invalid : undefined));
+        if (problem) {
+          broken(`agent ${route.agent} sent an invalid response head: ${problem}`);
+          return;
+        }
         status = head.status;
         metrics.requestDuration.observe(labels(), (performance.now() - startedAt) / 1000);
-        res.writeHead(head.status, head.statusMessage || undefined, flatHeaders(head.headers));
+        // Node writes no body for these, whatever their Content-Length says.
+        const bodiless = req.method === 'HEAD' || head.status === 204 || head.status === 304;
+        owedBytes = bodiless ? undefined : (length as number | undefined);
+        res.writeHead(head.status, head.statusMessage || undefined, flatHeaders(endToEndResponseHeaders(head.headers)));
         if (head.lane) {
           const contentLength = head.headers.find((header) => header.name.toLowerCase() === 'content-length');
           receiveBodyOverLane(declaredLength(contentLength?.value));
@@ -317,6 +367,17 @@ export async function forwardRequest(
   }
   function onBody(data: Buffer): void {
     if (done || data.length === 0) return;
+    if (!res.headersSent) {
+      broken(`agent ${route.agent} sent a body before the response head`);
+      return;
+    }
+    writtenBytes += data.length;
+    // Bytes beyond the Content-Length would be read by the caller as the next response on its connection
+    // (another agent's, with tokens): the exchange breaks instead, and nothing more is written.
+    if (owedBytes !== undefined && writtenBytes > owedBytes) {
+      broken(`agent ${route.agent} sent more than the ${owedBytes} bytes of its Content-Length`);
+      return;
+    }
     metrics.bytes.inc({ direction: 'response' }, data.length);
     // Pause the tunnel stream only once ~1 MiB waits for the client: pausing at the socket's
     // 16 KiB mark would stall the stream after every 64 KiB frame. The buffer stays bounded.
@@ -379,6 +440,15 @@ export async function forwardRequest(
     }
     if (!res.headersSent) {
       broken('agent ended the exchange without a response');
+      return;
+    }
+    if (laneBody === 'none' && owedBytes !== undefined && writtenBytes < owedBytes) {
+      broken(`agent ${route.agent} ended the response after ${writtenBytes} of its ${owedBytes} bytes`);
+      return;
+    }
+    const badTrailer = invalidHeaders(end.trailers, 'trailer');
+    if (badTrailer) {
+      broken(`agent ${route.agent} sent an invalid trailer: ${badTrailer}`);
       return;
     }
     if (end.trailers.length > 0)
@@ -468,7 +538,26 @@ export async function forwardUpgrade(
     switch (frame.frame) {
       case 'responseHead': {
         const responseHead = frame.responseHead;
-        if (!responseHead) return;
+        if (!responseHead || status !== 0) return;
+        // The head goes out as raw bytes: a CR/LF the agent put in it would write headers of its choosing.
+        const problem =
+          responseHead.status !== 101 && (responseHead.status < 200 || responseHead.status > 599)
+            ? `status ${responseHead.status} is not a final status`
+            : (invalidStatusMessage(responseHead.statusMessage) ?? invalidHeaders(responseHead.headers));
+        if (problem) {
+          const body = problemJson(502, `tunnel: agent ${route.agent} sent an invalid response head: ${problem}`);
+          socket.end(
+            rawResponseHead(502, 'Bad Gateway', [
+              { name: 'Content-Type', value: PROBLEM_CONTENT_TYPE },
+              { name: 'Content-Length', value: String(Buffer.byteLength(body)) },
+              { name: 'Connection', value: 'close' },
+            ]) + body,
+          );
+          status = 502;
+          call.write({ cancel: { reason: 'invalid response head' } });
+          finish();
+          return;
+        }
         status = responseHead.status;
         if (status === 101) {
           upgraded = true;
@@ -491,7 +580,8 @@ export async function forwardUpgrade(
       }
       case 'body': {
         const data = frame.body?.data;
-        if (!data || data.length === 0) return;
+        // Nothing reaches the caller before the head (it would be read as the answer).
+        if (!data || data.length === 0 || status === 0) return;
         metrics.bytes.inc({ direction: 'response' }, data.length);
         if (!socket.write(data)) {
           call.pause();

@@ -1,4 +1,4 @@
-import { X509Certificate } from 'node:crypto';
+import { X509Certificate, generateKeyPairSync } from 'node:crypto';
 import forge from 'node-forge';
 import { CertificateAuthority, checkName, identityFromSubject, normalizeSerial } from './pki';
 
@@ -56,7 +56,7 @@ describe('CertificateAuthority', () => {
 
   it('signs a CSR with the connection identity, ignoring the CSR subject', () => {
     // forge builds the CSR; the subject claims to be another agent.
-    const keys = forge.pki.rsa.generateKeyPair({ bits: 1024, e: 0x10001 });
+    const keys = forgeKeys(2048);
     const csr = forge.pki.createCertificationRequest();
     csr.publicKey = keys.publicKey;
     csr.setSubject([{ shortName: 'CN', value: 'someone-else' }]);
@@ -64,6 +64,30 @@ describe('CertificateAuthority', () => {
     const certPem = ca.signCsr(forge.pki.certificationRequestToPem(csr), { purpose: 'agent', agent: 'cluster-a' });
     expect(new X509Certificate(certPem).subject).toContain('CN=cluster-a');
     expect(() => ca.signCsr('garbage', { purpose: 'agent', agent: 'x' })).toThrow();
+  });
+
+  it('refuses a CSR whose key is outside 2048–4096 bits or whose exponent is not 65537, before verifying it', () => {
+    // An 8192-bit modulus and exponent: forge's verification alone took seconds of the event loop.
+    const huge = forge.pki.setRsaPublicKey(
+      new forge.jsbn.BigInteger('f'.repeat(2048), 16),
+      new forge.jsbn.BigInteger('f'.repeat(2048), 16),
+    );
+    const small = forgeKeys(1024);
+    for (const [publicKey, signer] of [
+      [huge, forgeKeys(2048).privateKey],
+      [small.publicKey, small.privateKey],
+      [
+        forge.pki.setRsaPublicKey(forgeKeys(2048).publicKey.n, new forge.jsbn.BigInteger('3', 16)),
+        forgeKeys(2048).privateKey,
+      ],
+    ] as const) {
+      const csr = forge.pki.createCertificationRequest();
+      csr.publicKey = publicKey;
+      csr.sign(signer, forge.md.sha256.create());
+      expect(() => ca.signCsr(forge.pki.certificationRequestToPem(csr), { purpose: 'agent', agent: 'x' })).toThrow(
+        /CSR key must be RSA of 2048–4096 bits with exponent 65537/,
+      );
+    }
   });
 
   it('revokes by certificate or serial in any spelling', async () => {
@@ -88,3 +112,13 @@ describe('CertificateAuthority', () => {
     expect(() => checkName('type', 42)).toThrow(/type must match/);
   });
 });
+
+/** A forge key pair made natively (forge's own generation takes seconds). */
+function forgeKeys(bits: number): forge.pki.rsa.KeyPair {
+  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: bits });
+  const forgePrivate = forge.pki.privateKeyFromPem(privateKey.export({ type: 'pkcs1', format: 'pem' }).toString());
+  return {
+    privateKey: forgePrivate,
+    publicKey: forge.pki.setRsaPublicKey(forgePrivate.n, forgePrivate.e),
+  };
+}

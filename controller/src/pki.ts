@@ -33,6 +33,9 @@ export interface IssueOptions {
 
 const DEFAULT_LIFETIME_MS = 24 * 60 * 60 * 1000;
 const CLOCK_SKEW_MS = 5 * 60 * 1000;
+/** Key sizes a CSR may carry: the agent makes 2048-bit keys; larger ones only cost the controller time. */
+const MIN_CSR_KEY_BITS = 2048;
+const MAX_CSR_KEY_BITS = 4096;
 export const NAME_PATTERN = /^[a-zA-Z0-9][a-zA-Z0-9._-]{0,62}$/;
 
 /** Thrown for a name that cannot be put into a certificate or token (status 400 on the CNC API). */
@@ -197,9 +200,17 @@ export class CertificateAuthority {
    */
   signCsr(csrPem: string, identity: CertificateIdentity, options: IssueOptions = {}): string {
     const csr = forge.pki.certificationRequestFromPem(csrPem);
+    const publicKey = csr.publicKey as forge.pki.rsa.PublicKey | null;
+    if (!publicKey) throw new Error('CSR carries no public key');
+    // Checked before the signature: forge verifies in JavaScript on the event loop, and a key with an
+    // 8192-bit modulus and exponent took seconds per CSR, so an agent renewing in a loop stalled every tunnel.
+    const bits = publicKey.n.bitLength();
+    if (bits < MIN_CSR_KEY_BITS || bits > MAX_CSR_KEY_BITS || publicKey.e.toString(16) !== '10001')
+      throw new Error(
+        `CSR key must be RSA of ${MIN_CSR_KEY_BITS}–${MAX_CSR_KEY_BITS} bits with exponent 65537 (it has ${bits} bits)`,
+      );
     if (!csr.verify()) throw new Error('CSR signature does not verify');
-    if (!csr.publicKey) throw new Error('CSR carries no public key');
-    return this.sign(csr.publicKey as forge.pki.rsa.PublicKey, identity, options);
+    return this.sign(publicKey, identity, options);
   }
 
   private sign(publicKey: forge.pki.rsa.PublicKey, identity: CertificateIdentity, options: IssueOptions): string {

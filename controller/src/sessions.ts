@@ -19,6 +19,11 @@ export interface AnnouncedEndpoint {
 
 /** Idle streams kept per session; more are ended, so reuse never grows the pool without bound. */
 const MAX_IDLE_STREAMS = 32;
+/**
+ * Idle streams a session may hold when the agent opens them itself: the agent's largest `poolSize`.
+ * Beyond it an agent's fresh stream is ended, so an agent cannot make the controller hold streams without bound.
+ */
+export const MAX_OPENED_IDLE_STREAMS = 64;
 
 /** Raised when no idle stream became available in time (503 to the caller). */
 export class NoStreamError extends Error {
@@ -87,15 +92,19 @@ export class AgentSession {
     return this.endpoints.some((endpoint) => endpoint.type === type && endpoint.name === name);
   }
 
-  /** Adds a freshly attached idle stream, handing it straight to a waiting request if there is one. */
-  addIdle(call: ExchangeCall): void {
+  /**
+   * Adds a freshly attached idle stream, handing it straight to a waiting request if there is one.
+   * False when the pool is full and the stream was not taken (the caller ends it).
+   */
+  addIdle(call: ExchangeCall, limit = MAX_OPENED_IDLE_STREAMS): boolean {
     if (this.requested > 0) this.requested -= 1;
     const waiter = this.waiters.shift();
     if (waiter) {
       clearTimeout(waiter.timer);
       waiter.resolve(call);
-      return;
+      return true;
     }
+    if (this.closed || this.idle.length >= limit) return false;
     this.idle.push(call);
     const remove = (): void => {
       const index = this.idle.indexOf(call);
@@ -106,6 +115,7 @@ export class AgentSession {
     call.on('cancelled', remove);
     call.on('error', remove);
     call.on('end', remove);
+    return true;
   }
 
   private detach(call: ExchangeCall): void {
@@ -119,11 +129,7 @@ export class AgentSession {
 
   /** Returns a stream whose exchange finished cleanly to the pool (or ends it if the session is over or the pool full). */
   release(call: ExchangeCall): void {
-    if (this.closed || this.idle.length >= MAX_IDLE_STREAMS) {
-      call.end();
-      return;
-    }
-    this.addIdle(call);
+    if (!this.addIdle(call, MAX_IDLE_STREAMS)) call.end();
   }
 
   /** Takes an idle stream, or asks the agent for more and waits up to `timeoutMs`. */

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
 import type { CertificateAuthority, CertificateIdentity } from './pki';
 import { identityFromSubject, normalizeSerial } from './pki';
-import { AgentSession, type ExchangeCall, type SessionRegistry } from './sessions';
+import { AgentSession, MAX_OPENED_IDLE_STREAMS, type ExchangeCall, type SessionRegistry } from './sessions';
 import type { ControllerMetrics } from './metrics';
 import {
   CAPABILITIES as CONTROLLER_CAPABILITIES,
@@ -13,6 +13,9 @@ import {
 } from '@isd/tunnel-proto';
 
 type ControlCall = grpc.ServerDuplexStream<AgentControl, ControllerControl>;
+
+/** A connection's renewals are at least this far apart (an agent renews at 2/3 of a 7-day certificate). */
+const RENEWAL_INTERVAL_MS = 60_000;
 
 /** Settings of the agent-facing gRPC service. */
 export interface TunnelServiceOptions {
@@ -76,6 +79,7 @@ export function createTunnelHandlers(options: TunnelServiceOptions): grpc.Untype
     let session: AgentSession | undefined;
     let lastHeardAt = Date.now();
     let nonce = 0;
+    let lastRenewalAt: number | undefined;
     const helloTimer = setTimeout(
       () => fail(call, grpc.status.DEADLINE_EXCEEDED, 'no hello received'),
       options.helloTimeoutMs,
@@ -86,6 +90,7 @@ export function createTunnelHandlers(options: TunnelServiceOptions): grpc.Untype
         fail(call, grpc.status.UNAVAILABLE, 'no ping from agent');
         return;
       }
+      if (call.writableNeedDrain) return; // the agent is not reading: a ping would only queue
       nonce += 1;
       call.write({ ping: { nonce, sentAtMs: Date.now() } });
     }, options.pingIntervalMs);
@@ -169,12 +174,28 @@ export function createTunnelHandlers(options: TunnelServiceOptions): grpc.Untype
           return;
         }
         case 'ping':
+          // An agent that pings without reading its answers would have them queued without bound: while the
+          // stream is backed up, pongs (round-trip times only) are skipped.
+          if (call.writableNeedDrain) return;
           call.write({ pong: { nonce: message.ping?.nonce ?? 0, pingSentAtMs: message.ping?.sentAtMs ?? 0 } });
           return;
         case 'pong':
           if (message.pong) metrics.pingRoundTrip.observe(Math.max(0, Date.now() - message.pong.pingSentAtMs) / 1000);
           return;
         case 'renewRequest': {
+          // Renewing is due once in days; an agent asking in a loop would spend the controller's CPU on CSRs.
+          const now = Date.now();
+          if (lastRenewalAt !== undefined && now - lastRenewalAt < RENEWAL_INTERVAL_MS) {
+            call.write({
+              renewResponse: {
+                certPem: '',
+                caPem: '',
+                error: `at most one renewal per ${RENEWAL_INTERVAL_MS / 1000} s on a connection: try later`,
+              },
+            });
+            return;
+          }
+          lastRenewalAt = now;
           try {
             // Checked again here: a session can outlive a revocation by the time another replica learns it.
             if (ca.isRevoked(who.serial) || ca.isRevoked(who.lineage))
@@ -200,7 +221,19 @@ export function createTunnelHandlers(options: TunnelServiceOptions): grpc.Untype
   function exchange(call: ExchangeCall): void {
     // A permanent error listener: frames may fail after the stream left the idle pool.
     call.on('error', () => undefined);
+    // A stream that never attaches would be held for good: it gets as long as a control stream's hello.
+    const attachTimer = setTimeout(
+      () => fail(call, grpc.status.DEADLINE_EXCEEDED, 'no attach received'),
+      options.helloTimeoutMs,
+    );
+    call.once('close', () => clearTimeout(attachTimer));
+    const addIdle = (session: AgentSession): void => {
+      if (session.addIdle(call)) return;
+      metrics.refusedStreams.inc({ reason: 'idle-pool-full' });
+      fail(call, grpc.status.RESOURCE_EXHAUSTED, `the session holds ${MAX_OPENED_IDLE_STREAMS} idle streams already`);
+    };
     call.once('data', (frame: AgentFrame) => {
+      clearTimeout(attachTimer);
       const session = frame.frame === 'attach' ? registry.get(frame.attach?.sessionId ?? '') : undefined;
       if (!session) {
         metrics.refusedStreams.inc({ reason: 'unknown-session' });
@@ -210,7 +243,7 @@ export function createTunnelHandlers(options: TunnelServiceOptions): grpc.Untype
       // A stream on the control stream's own connection carries the certificate already checked
       // there; decoding the peer certificate again per stream would cost ~0.3 ms per request.
       if (call.getPeer() === session.peer) {
-        session.addIdle(call);
+        addIdle(session);
         return;
       }
       const who = agentIdentity(call, ca);
@@ -225,7 +258,7 @@ export function createTunnelHandlers(options: TunnelServiceOptions): grpc.Untype
         fail(call, grpc.status.PERMISSION_DENIED, 'session belongs to a different agent');
         return;
       }
-      session.addIdle(call);
+      addIdle(session);
     });
   }
 

@@ -1,6 +1,9 @@
 import http from 'node:http';
+import https from 'node:https';
+import { createTestCa } from '@isd/test-support';
 import type { AddressInfo } from 'node:net';
-import { OutboundError, canonicalHost, outboundRequest, resolveWithinBase } from './outbound';
+import { gzipSync } from 'node:zlib';
+import { OutboundError, canonicalHost, jsonOf, outboundRequest, resolveWithinBase } from './outbound';
 
 interface Received {
   method: string;
@@ -172,5 +175,144 @@ describe('resolveWithinBase', () => {
 
   it('keeps a query on the base and adds the path query', () => {
     expect(resolveWithinBase('http://h/api?k=1', 'x?y=2').href).toBe('http://h/api/x?k=1&y=2');
+  });
+});
+
+// A peer an attacker controls (or sits in front of): every answer must end in an OutboundError within the
+// request's deadline and size, whatever the peer does.
+describe('outboundRequest against a hostile peer', () => {
+  let server: http.Server;
+  let base: string;
+  const closed: string[] = [];
+  const zeros = Buffer.alloc(64 * 1024);
+
+  beforeAll(async () => {
+    server = http.createServer((req, res) => {
+      res.on('close', () => closed.push(req.url ?? ''));
+      const endless = (chunk: Buffer): void => {
+        const pump = (): void => {
+          while (!res.destroyed && res.write(chunk));
+          if (!res.destroyed) res.once('drain', pump);
+        };
+        pump();
+      };
+      switch (req.url) {
+        case '/endless':
+          res.writeHead(200, { 'content-type': 'application/json' });
+          return endless(zeros);
+        case '/tiny-chunks':
+          res.writeHead(200, { 'content-type': 'application/json' });
+          return endless(Buffer.from('['));
+        case '/drip': {
+          // A byte at a time: never idle long enough for an idle timeout, never done.
+          res.writeHead(200, { 'content-type': 'application/json' });
+          const timer = setInterval(() => res.write(' '), 20);
+          res.on('close', () => clearInterval(timer));
+          return;
+        }
+        case '/huge-headers':
+          res.writeHead(200, { 'x-pad': 'a'.repeat(64 * 1024) });
+          return res.end('{}');
+        case '/lying-length':
+          res.writeHead(200, { 'content-length': '10' });
+          return endless(zeros);
+        case '/gzip-bomb': {
+          // 64 MiB of zeros in 64 KiB: never decoded, so it is 64 KiB of text that is not JSON.
+          res.writeHead(200, { 'content-type': 'application/json', 'content-encoding': 'gzip' });
+          return res.end(gzipSync(Buffer.alloc(64 * 1024 * 1024), { level: 9 }));
+        }
+        case '/proto':
+          res.writeHead(200, { 'content-type': 'application/json' });
+          return res.end(
+            '{"__proto__": {"polluted": true}, "constructor": {"prototype": {"polluted": true}}, "v": 1e400}',
+          );
+        default:
+          res.writeHead(404).end();
+      }
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  afterAll(async () => {
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  });
+
+  const request = (path: string, extra: Partial<Parameters<typeof outboundRequest>[0]> = {}) =>
+    outboundRequest({ base, path, timeoutMs: 5_000, maxResponseBytes: 1024 * 1024, ...extra });
+
+  it.each(['endless', 'tiny-chunks'])(
+    'stops reading an endless body (%s) at the size limit and closes the connection',
+    async (path) => {
+      const error = await refusal(request(path, { timeoutMs: 60_000 }));
+      expect(error.code).toBe('too_large');
+      await eventuallyTrue(() => closed.includes(`/${path}`));
+    },
+  );
+
+  it('refuses a body longer than its Content-Length (Node’s parser) and closes the connection', async () => {
+    const error = await refusal(request('lying-length', { timeoutMs: 60_000 }));
+    expect(error.code).toBe('unreachable');
+    expect(error.message).toMatch(/Parse Error/);
+    await eventuallyTrue(() => closed.includes('/lying-length'));
+  });
+
+  it('gives up on a body that drips a byte at a time at the deadline of the whole exchange', async () => {
+    const error = await refusal(request('drip', { timeoutMs: 300 }));
+    expect(error.code).toBe('timeout');
+    await eventuallyTrue(() => closed.includes('/drip'));
+  });
+
+  it('refuses headers beyond Node’s limit', async () => {
+    const error = await refusal(request('huge-headers'));
+    expect(error.code).toBe('unreachable');
+    expect(error.message).toMatch(/Header overflow/i);
+  });
+
+  it('never decodes a gzip bomb: the compressed bytes are bounded by the size limit and are not JSON', async () => {
+    const response = await request('gzip-bomb');
+    expect(response.text.length).toBeLessThan(1024 * 1024);
+    expect(jsonOf(response)).toBeUndefined();
+  });
+
+  it('parses __proto__ and constructor keys as data, never into Object.prototype', async () => {
+    const parsed = jsonOf(await request('proto')) as Record<string, unknown>;
+    expect(Object.getPrototypeOf(parsed)).toBe(Object.prototype);
+    expect(Object.keys(parsed)).toEqual(['__proto__', 'constructor', 'v']);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    expect(parsed.v).toBe(Infinity);
+  });
+});
+
+async function eventuallyTrue(check: () => boolean): Promise<void> {
+  while (!check()) await new Promise((resolve) => setImmediate(resolve));
+}
+
+describe('outboundRequest to a TLS peer presenting the wrong certificate', () => {
+  const trusted = createTestCa('trusted-ca');
+  const impostor = createTestCa('impostor-ca');
+  let server: https.Server;
+  let base: string;
+
+  beforeAll(async () => {
+    const leaf = impostor.issue({ commonName: '127.0.0.1', serverNames: ['127.0.0.1'] });
+    server = https.createServer({ cert: leaf.certificatePem, key: leaf.privateKeyPem }, (_req, res) =>
+      res.end('{"approved": true}'),
+    );
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    base = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  afterAll(async () => {
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  });
+
+  it.each([
+    ['the configured CA', { caPem: trusted.certificatePem }],
+    ['the system CAs', undefined],
+  ])('is refused when verified against %s', async (_what, tls) => {
+    const error = await refusal(outboundRequest({ base, timeoutMs: 5_000, maxResponseBytes: 1000, tls }));
+    expect(error.code).toBe('unreachable');
+    expect(error.message).toMatch(/certificate/i);
   });
 });

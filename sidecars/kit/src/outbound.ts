@@ -9,7 +9,7 @@
 import fs from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
-import { parseJson } from './well-formed-json';
+import { parsePeerJson } from './well-formed-json';
 
 /** Why an outbound request failed; `code` is stable, the message names the URL without credentials. */
 export type OutboundErrorCode =
@@ -352,11 +352,11 @@ function sendOnce(
   });
 }
 
-/** Parses a response body as JSON, or undefined when it is not JSON. */
+/** Parses a response body as JSON (storable: see parsePeerJson), or undefined when it is not JSON. */
 export function jsonOf(response: OutboundResponse): unknown {
   if (!response.text) return undefined;
   try {
-    return parseJson(response.text);
+    return parsePeerJson(response.text);
   } catch {
     return undefined;
   }

@@ -1,4 +1,4 @@
-import { parseJson } from './well-formed-json';
+import { parseJson, parsePeerJson, storable } from './well-formed-json';
 
 describe('parseJson', () => {
   it('puts U+FFFD in place of lone surrogates in strings and keys, at any depth', () => {
@@ -15,5 +15,32 @@ describe('parseJson', () => {
     expect(Object.hasOwn(parsed, '__proto__')).toBe(true);
     expect(Object.getPrototypeOf(parsed)).toBe(Object.prototype);
     expect(() => parseJson('{"a":')).toThrow(SyntaxError);
+  });
+});
+
+describe('JSON from peers', () => {
+  it('turns NUL characters and lone surrogates in strings and keys into U+FFFD', () => {
+    expect(parsePeerJson('{"a\\u0000": ["x\\u0000y", "\\ud800", "\\ud83d\\ude00"], "n": 1}')).toEqual({
+      'a\ufffd': ['x\ufffdy', '\ufffd', '\ud83d\ude00'],
+      n: 1,
+    });
+  });
+
+  it('keeps __proto__ as an own key', () => {
+    const parsed = parsePeerJson('{"__proto__": {"polluted": "\\u0000"}}') as Record<string, unknown>;
+    expect(Object.getPrototypeOf(parsed)).toBe(Object.prototype);
+    expect(Object.keys(parsed)).toEqual(['__proto__']);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+
+  it('leaves a client’s NUL for the HTTP layer to refuse by name', () => {
+    expect(parseJson('"a\\u0000"')).toBe('a\u0000');
+  });
+
+  it('makes a value built from peer text storable', () => {
+    expect(storable({ error: 'answered 500: \u0000', list: ['\udc00'] })).toEqual({
+      error: 'answered 500: \ufffd',
+      list: ['\ufffd'],
+    });
   });
 });

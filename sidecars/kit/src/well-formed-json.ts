@@ -15,13 +15,37 @@ export function parseJson(text: string): unknown {
   return SURROGATE_ESCAPE.test(text) ? wellFormed(parsed) : parsed;
 }
 
+/** A NUL character: Postgres stores it in neither text nor jsonb (`unsupported Unicode escape sequence`). */
+const NUL = /\u0000/g;
+
+/** Only an escape can put a NUL in parsed JSON (a raw one is invalid JSON). */
+const NUL_ESCAPE = /\\u0000/;
+
+/**
+ * JSON from a peer (a metric store, an evidence system, Gate, an external OPA…), parsed so that it can be
+ * stored: lone surrogates and NUL characters become U+FFFD. A client's NUL is refused with the field named
+ * (http-app); a peer's answer cannot be sent back, and one NUL in it made the write of everything that
+ * quotes it fail.
+ */
+export function parsePeerJson(text: string): unknown {
+  const parsed: unknown = JSON.parse(text);
+  return SURROGATE_ESCAPE.test(text) || NUL_ESCAPE.test(text) ? storable(parsed) : parsed;
+}
+
+/** `value` with every string and key storable in Postgres: lone surrogates and NUL become U+FFFD. */
+export function storable<T>(value: T): T {
+  return walk(value, (text) => text.replace(LONE_SURROGATE, '\ufffd').replace(NUL, '\ufffd')) as T;
+}
+
 function wellFormed(value: unknown): unknown {
-  if (typeof value === 'string') return value.replace(LONE_SURROGATE, '\ufffd');
-  if (Array.isArray(value)) return value.map(wellFormed);
+  return walk(value, (text) => text.replace(LONE_SURROGATE, '\ufffd'));
+}
+
+function walk(value: unknown, clean: (text: string) => string): unknown {
+  if (typeof value === 'string') return clean(value);
+  if (Array.isArray(value)) return value.map((item) => walk(item, clean));
   if (value !== null && typeof value === 'object')
     // Object.fromEntries defines each key as JSON.parse does: `__proto__` stays an own key.
-    return Object.fromEntries(
-      Object.entries(value).map(([key, item]) => [key.replace(LONE_SURROGATE, '\ufffd'), wellFormed(item)]),
-    );
+    return Object.fromEntries(Object.entries(value).map(([key, item]) => [clean(key), walk(item, clean)]));
   return value;
 }

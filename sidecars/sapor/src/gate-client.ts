@@ -13,7 +13,7 @@ import {
   outboundRequest,
   type OutboundResponse,
   type OutboundTls,
-  parseJson,
+  parsePeerJson,
 } from '@isd/kit';
 
 /** How sapor proves who it is to Gate. */
@@ -367,7 +367,7 @@ export class GateClient {
       });
     if (!response.text) return undefined;
     try {
-      return parseJson(response.text);
+      return parsePeerJson(response.text);
     } catch {
       throw new UnavailableError(`Gate answered ${options.what} with a body that is not JSON`, {
         code: 'gate_bad_answer',

@@ -549,6 +549,32 @@ describe('evidence connectors', () => {
     }
   });
 
+  it('keeps a card storable when the peer answers NUL or lone surrogate escapes, or NUL in an error body', async () => {
+    const search = fixture('jira-search.json') as { issues: Array<{ fields: { status: { name: string } } }> };
+    const hostile = structuredClone(search);
+    hostile.issues[0]!.fields.status.name = 'Done \ud800\u0000';
+    let answer: { status: number; body: unknown } = { status: 200, body: hostile };
+    const peer = await startPeer({ 'GET /rest/api/2/search': { handle: () => answer } });
+    const request = [{ connector: 'jira' as const, issues: ['SHOP-12'] }];
+    const config = connectorsConfig({ jira: { url: peer.url, user: 'bot', apiToken: 'jira-secret' } });
+    // What Postgres refuses in jsonb: a NUL character or a lone surrogate, escaped by JSON.stringify.
+    const unstorable = /\\u0000|\\ud[89ab]/i;
+    try {
+      const [card] = await gatherEvidence(request, config);
+      expect(card?.status).not.toBe('error');
+      expect(JSON.stringify(card)).toContain('Done \ufffd\ufffd');
+      expect(JSON.stringify(card)).not.toMatch(unstorable);
+
+      answer = { status: 500, body: 'broken \u0000 backend' };
+      const [failed] = await gatherEvidence(request, config);
+      expect(failed?.status).toBe('error');
+      expect(failed?.error).toContain('broken \ufffd backend');
+      expect(JSON.stringify(failed)).not.toMatch(unstorable);
+    } finally {
+      await peer.close();
+    }
+  });
+
   it('reads the SonarQube quality gate and its failing conditions', async () => {
     const peer = await startPeer({
       'GET /api/qualitygates/project_status': { body: fixture('sonarqube-project-status.json') },

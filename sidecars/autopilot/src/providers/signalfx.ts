@@ -3,6 +3,7 @@
 // at `stop`). The answer is an event stream: `metadata` events name each time series (tsId → properties),
 // `data` events carry one value per tsId per logical timestamp, `error` events and error control messages
 // say what went wrong.
+import { parsePeerJson } from '@isd/kit';
 import { excerpt, providerRequest, type TlsOptions } from './http-client';
 import {
   ProviderError,
@@ -67,7 +68,7 @@ export function createSignalFxProvider(name: string, settings: SignalFxSettings)
     for (const event of parseEventStream(response.text)) {
       let payload: Record<string, unknown>;
       try {
-        payload = JSON.parse(event.data) as Record<string, unknown>;
+        payload = parsePeerJson(event.data) as Record<string, unknown>;
       } catch {
         continue;
       }

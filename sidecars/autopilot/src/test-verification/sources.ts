@@ -3,7 +3,7 @@
 // (`testSources`) are ever called: a URL in the stage must lie under one of their base URLs, and the
 // request goes through the kit's outbound client with that base as the allowed prefix, so a stage
 // cannot point autopilot at another host, and a source's credentials never leave its own base.
-import { assertWithinBase, OutboundError, outboundRequest, parseBase, parseJson } from '@isd/kit';
+import { assertWithinBase, OutboundError, outboundRequest, parseBase, parsePeerJson } from '@isd/kit';
 import { z } from 'zod';
 import { parseJenkinsTestReport, parseTestResultsXml, TestReportError, type ResultLimits } from './results';
 import type { TestRun } from './compare';
@@ -151,7 +151,7 @@ export async function readTestRun(
     return parse(() => {
       let body: unknown;
       try {
-        body = parseJson(text);
+        body = parsePeerJson(text);
       } catch {
         throw new TestReportError('the answer is not JSON');
       }

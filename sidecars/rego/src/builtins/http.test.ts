@@ -76,3 +76,52 @@ resp := http.send({"method": "POST", "url": input.url, "body": {"a": 1}, "header
     expect(policy.query('data.t.ok with http.send as {"status_code": 200}').results).toHaveLength(1);
   });
 });
+
+// A hostile peer behind an allowed host: bodies without end, plain or gzip-encoded (fetch decodes them),
+// were read whole before the size was checked, so memory grew until the timeout.
+const HOSTILE_SERVER = `
+const http = require('node:http');
+const zlib = require('node:zlib');
+const { parentPort } = require('node:worker_threads');
+const zeros = Buffer.alloc(1024 * 1024);
+const server = http.createServer((req, res) => {
+  const gzip = req.url === '/endless-gzip';
+  res.writeHead(200, { 'content-type': 'application/json', ...(gzip ? { 'content-encoding': 'gzip' } : {}) });
+  const out = gzip ? zlib.createGzip({ level: 1 }) : res;
+  if (gzip) out.pipe(res);
+  const pump = () => { while (!res.destroyed && out.write(zeros)); if (!res.destroyed) out.once('drain', pump); };
+  res.on('close', () => out.destroy());
+  pump();
+});
+server.listen(0, '127.0.0.1', () => parentPort.postMessage(server.address().port));
+parentPort.on('message', () => { server.closeAllConnections(); server.close(() => process.exit(0)); });
+`;
+
+describe('http.send against a hostile peer', () => {
+  let worker: Worker;
+  let port: number;
+
+  beforeAll(async () => {
+    worker = new Worker(HOSTILE_SERVER, { eval: true });
+    port = await new Promise<number>((resolve) => worker.once('message', resolve));
+  });
+
+  afterAll(async () => {
+    worker.postMessage('stop');
+    await new Promise((resolve) => worker.once('exit', resolve));
+  });
+
+  it.each(['/endless', '/endless-gzip'])('stops reading %s at the body limit, not at the deadline', (path) => {
+    const policy = compile([
+      { name: 't.rego', source: 'package t\nresp := http.send({"method": "GET", "url": input.url})' },
+    ]);
+    // The deadline is far off: only the body limit can end this request first.
+    expect(() =>
+      policy.evaluate('data.t.resp', {
+        input: { url: `http://127.0.0.1:${port}${path}` },
+        strictBuiltinErrors: true,
+        http: { allowedHosts: ['127.0.0.1'], timeoutMs: 50_000 },
+      }),
+    ).toThrow(/response body larger than 10485760 bytes/);
+  });
+});

@@ -12,8 +12,15 @@ parentPort.on('message', async ({ request, port, flag }) => {
   let reply;
   try {
     const res = await fetch(request.url, { method: request.method, headers: request.headers, body: request.body, redirect: 'manual', signal });
-    const buf = Buffer.from(await res.arrayBuffer());
-    if (buf.length > request.maxBodyBytes) throw new Error('response body larger than ' + request.maxBodyBytes + ' bytes');
+    // Counted as it arrives (after fetch's gzip/br decoding): a peer's endless or bomb body stops at the limit.
+    const chunks = [];
+    let size = 0;
+    if (res.body) for await (const chunk of res.body) {
+      size += chunk.length;
+      if (size > request.maxBodyBytes) throw new Error('response body larger than ' + request.maxBodyBytes + ' bytes');
+      chunks.push(chunk);
+    }
+    const buf = Buffer.concat(chunks);
     reply = { status: res.status, statusText: res.statusText, headers: [...res.headers], body: buf.toString('utf8') };
   } catch (err) {
     reply = { error: String(err && err.message || err) };

@@ -1,5 +1,5 @@
 // Evaluates a document either with the built-in Rego engine or by asking an external OPA.
-import { IsdError, OutboundError, outboundRequest, type OutboundResponse, parseJson } from '@isd/kit';
+import { IsdError, OutboundError, outboundRequest, type OutboundResponse, parsePeerJson } from '@isd/kit';
 import { documentRef, dottedPath } from '../domain/paths';
 import type { PolicyRegistry } from './registry';
 import { policiesFor, regoErrorMessage } from './registry';
@@ -153,7 +153,7 @@ export class OpaEvaluator implements PolicyEvaluator {
     const text = response.text;
     let body: unknown;
     try {
-      body = parseJson(text);
+      body = parsePeerJson(text);
     } catch (error) {
       throw new PolicyEvaluationError(
         `external OPA answered ${response.status} with a body that is not JSON`,

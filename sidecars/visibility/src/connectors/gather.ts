@@ -1,5 +1,6 @@
 // Runs every requested connector in parallel, each under its own timeout; a failure becomes an error
 // card and never blocks the gate.
+import { storable } from '@isd/kit';
 import type { EvidenceRequest } from '../api/schemas';
 import type { VisibilityConfig } from '../config';
 import type { EvidenceCard } from '../domain/model';
@@ -41,7 +42,9 @@ export async function gatherEvidence(
   config: VisibilityConfig['connectors'],
   now: () => Date = () => new Date(),
 ): Promise<EvidenceCard[]> {
-  return Promise.all(requests.map((request) => runConnector(request, config, now)));
+  // Cards quote peers (their JSON, the start of an error body): a NUL or lone surrogate in them would make
+  // the approval's evidence write fail, so the approval would never get its evidence.
+  return (await Promise.all(requests.map((request) => runConnector(request, config, now)))).map(storable);
 }
 
 async function runConnector(

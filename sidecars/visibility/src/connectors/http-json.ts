@@ -1,5 +1,5 @@
 // The one way connectors call out: the kit's outbound client, JSON only, errors that say what failed.
-import { OutboundError, describeUrl, outboundRequest, type OutboundResponse } from '@isd/kit';
+import { OutboundError, describeUrl, outboundRequest, parsePeerJson, type OutboundResponse } from '@isd/kit';
 
 /** A connector call that failed; the message is shown on the evidence card. */
 export class ConnectorError extends Error {
@@ -63,7 +63,8 @@ export async function fetchJson(base: string, path: string, options: FetchJsonOp
     );
   }
   try {
-    return JSON.parse(response.text) as unknown;
+    // Storable: a lone surrogate or NUL escape from the peer would make the card's jsonb write fail.
+    return parsePeerJson(response.text);
   } catch {
     throw new ConnectorError(`${where} did not answer JSON`);
   }

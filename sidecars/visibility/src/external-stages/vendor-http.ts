@@ -1,7 +1,7 @@
 // Calls an external system's JSON API through the kit's outbound client and sorts failures into the
 // two kinds a stage treats differently: permanent (the stage fails with the system's own words) and
 // transient (the next poll tries again).
-import { OutboundError, describeUrl, outboundRequest, parseJson } from '@isd/kit';
+import { OutboundError, describeUrl, outboundRequest, parsePeerJson, storable } from '@isd/kit';
 import type { ExternalRef } from './model';
 
 /** An external system refused or could not be reached; `permanent` means retrying will not help. */
@@ -74,9 +74,11 @@ export async function callVendor(
     }
     throw error;
   }
-  const parsed = jsonOrUndefined(response.text);
+  // Storable: the text (a job's output) and what quotes it (error messages) are kept in Postgres, which refuses NUL.
+  const text = storable(response.text);
+  const parsed = jsonOrUndefined(text);
   if (response.status < 200 || response.status > 299) {
-    const detail = describeError(response.status, parsed, response.text) ?? plainText(response.text);
+    const detail = describeError(response.status, parsed, text) ?? plainText(text);
     const transient = response.status === 408 || response.status === 429 || response.status >= 500;
     throw new ExternalSystemError(
       `${system} answered ${response.status} ${statusWord(response.status)} to ${call.method ?? 'GET'} ${describeUrl(response.url)}${detail ? `: ${detail}` : ''}`,
@@ -84,16 +86,16 @@ export async function callVendor(
       response.status,
     );
   }
-  if (accept === 'text') return { status: response.status, body: response.text, text: response.text };
-  if (response.text.trim() !== '' && parsed === undefined)
+  if (accept === 'text') return { status: response.status, body: text, text };
+  if (text.trim() !== '' && parsed === undefined)
     throw new ExternalSystemError(`${system} did not answer JSON at ${describeUrl(response.url)}`, false);
-  return { status: response.status, body: parsed, text: response.text };
+  return { status: response.status, body: parsed, text };
 }
 
 function jsonOrUndefined(text: string): unknown {
   if (text.trim() === '') return undefined;
   try {
-    return parseJson(text);
+    return parsePeerJson(text);
   } catch {
     return undefined;
   }

@@ -1,6 +1,6 @@
 // Slack: an incoming-webhook message, or with a bot token a chat.postMessage that is updated in place
 // (chat.update) when the gate is decided.
-import { outboundRequest } from '@isd/kit';
+import { outboundRequest, parsePeerJson } from '@isd/kit';
 import type { VisibilityConfig } from '../config';
 import type { NotificationMessage } from './messages';
 
@@ -82,7 +82,7 @@ async function post(
   if (response.status < 200 || response.status > 299)
     throw new Error(`Slack answered ${response.status}: ${response.text.slice(0, 200)}`);
   try {
-    return JSON.parse(response.text) as unknown;
+    return parsePeerJson(response.text);
   } catch {
     return response.text;
   }

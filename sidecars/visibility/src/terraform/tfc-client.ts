@@ -1,7 +1,7 @@
 // Terraform Cloud / Enterprise run API client (HashiCorp's API docs: workspaces, runs, run actions, plans),
 // through the kit's outbound client. JSON:API in and out; every failure is a TerraformCloudError that says
 // whether trying again later can help (network, 429, 5xx) or not (401, 404, 422…).
-import { OutboundError, describeUrl, outboundRequest, type OutboundResponse } from '@isd/kit';
+import { OutboundError, describeUrl, outboundRequest, parsePeerJson, type OutboundResponse } from '@isd/kit';
 import type { TerraformConfig } from './config';
 
 const MEDIA_TYPE = 'application/vnd.api+json';
@@ -216,7 +216,7 @@ export class TerraformCloudClient {
 
   private json(response: OutboundResponse): unknown {
     try {
-      return JSON.parse(response.text) as unknown;
+      return parsePeerJson(response.text);
     } catch {
       throw new TerraformCloudError(`${describeUrl(response.url)} did not answer JSON`, true, response.status);
     }
