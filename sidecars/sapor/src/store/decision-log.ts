@@ -62,7 +62,7 @@ export class DecisionLogWriter {
         record.revision,
         record.inputDigest,
         record.outcome,
-        record.result === undefined ? null : JSON.stringify(record.result),
+        record.result === undefined ? null : record.result.text,
         record.error,
         record.durationMs,
       );
