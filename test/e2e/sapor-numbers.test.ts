@@ -68,7 +68,7 @@ deny contains {"threshold": input.params.threshold} if input.params.threshold > 
 const INPUTS = [
   '{"n": 1.0, "f": 2.50, "z": -0, "big": 123456789012345678901234567890, "huge": 1e400, "small": 1e-400, "e": 1E+2, "plain": 7, "frac": 0.1}',
   '{"n": 3, "f": 0.5, "z": 0, "big": 12, "huge": 8, "list": [1.10, 100000000000000000000000, 1.5e300]}',
-  '{"n": -12.340e1, "f": 1e-7, "z": -0.0, "big": -98765432109876543210, "huge": 2e300}',
+  '{"n": -12.340e1, "f": 1e-7, "z": -0.0, "big": -98765432109876543210, "huge": 2e300, "beyond_numeric": 1e-20000}',
 ];
 const DOCUMENTS = [
   ['numbers'],

@@ -103,6 +103,34 @@ it("keeps a result's number texts in the decision log as far as jsonb does", asy
   );
 });
 
+it('stores a number beyond numeric (which would fail the whole INSERT) as a string of its text', async () => {
+  const ids = [randomUUID(), randomUUID()];
+  const results = ['{"tiny":1e-20000,"ok":1.0,"edge":1e-16383}', `[1.5e-16383, ${'9'.repeat(131_073)}, "1e-99999"]`];
+  await Promise.all(
+    ids.map((decisionId, index) =>
+      store.logDecision({
+        decisionId,
+        source: 'data-api',
+        path: 'data.x',
+        engine: 'builtin',
+        policies: [],
+        revision: 1,
+        inputDigest: 'sha256:0',
+        outcome: 'defined',
+        result: new RawJSON(results[index] as string),
+        error: null,
+        durationMs: 0.1,
+      }),
+    ),
+  );
+  expect((await store.decision(ids[0] as string))?.result?.text).toBe(
+    `{"ok": 1.0, "edge": 0.${'0'.repeat(16382)}1, "tiny": "1e-20000"}`,
+  );
+  expect((await store.decision(ids[1] as string))?.result?.text).toBe(
+    `["1.5e-16383", "${'9'.repeat(131_073)}", "1e-99999"]`,
+  );
+});
+
 it('keeps the first gate of an (execution, stage) pair', async () => {
   const gate = {
     executionId: 'e',

@@ -1,6 +1,7 @@
 // Storage of policies, their versions, decisions and gate records (interface + Postgres implementation).
 import type { Database, Logger, Queryable } from '@isd/kit';
 import { DecisionLogWriter } from './decision-log';
+import { jsonbText } from './jsonb';
 import { RawJSON, stringifyJSON, type RegoVersion } from '@isd/rego';
 
 /** One Rego file of a policy. */
@@ -387,7 +388,10 @@ export class PostgresPolicyStore implements PolicyStore {
   ): Promise<{ gate: PolicyGateRecord; created: boolean }> {
     const inputJson = input === undefined ? undefined : stringifyJSON(input);
     const inputBytes = inputJson === undefined ? null : Buffer.byteLength(inputJson);
-    const keptInput = inputBytes !== null && inputBytes <= MAX_KEPT_INPUT_BYTES ? inputJson : null;
+    const keptInput =
+      inputJson !== undefined && inputBytes !== null && inputBytes <= MAX_KEPT_INPUT_BYTES
+        ? jsonbText(inputJson)
+        : null;
     const { rows } = await this.database.query<GateRow>(
       `INSERT INTO policy_gates (id, execution_id, stage_id, application, pipeline_name, pipeline_id, triggered_by, policy_path, status, messages,
                                  policy_name, policy_version, decision_id, input_digest, input, input_bytes)
