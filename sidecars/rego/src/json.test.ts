@@ -29,6 +29,14 @@ describe('parseJSONText', () => {
     expect(v.get('b')).toEqual([]);
   });
 
+  it('reads an escaped lone surrogate as U+FFFD and keeps pairs, as opa eval -i does', () => {
+    // opa eval -i on this file (v1.22.4): {"a":"\ufffdx","b":"\ufffd","c":"\ufffd𐀀","d":"😀"}; keys too.
+    const v = parseJSONText(
+      '{"a":"\\ud800x","b":"\\udc00","c":"\\ud800\\ud800\\udc00","d":"\\ud83d\\ude00","\\udfff":1}',
+    ) as RegoObject;
+    expect(toJSONText(v)).toBe('{"a":"\ufffdx","b":"\ufffd","c":"\ufffd\u{10000}","d":"😀","\ufffd":1}');
+  });
+
   it('nests 10,000 levels as Go does, and refuses a deeper document without overflowing the stack', () => {
     expect(Array.isArray(parseJSONText('['.repeat(10_000) + ']'.repeat(10_000)))).toBe(true);
     expect(() => parseJSONText('['.repeat(200_000) + ']'.repeat(200_000))).toThrow(/exceeded max depth of 10000/);

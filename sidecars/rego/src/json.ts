@@ -22,6 +22,8 @@ const NUMBER = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
 // A string without escapes or control characters, the common case, is taken as one slice.
 const SPECIAL_IN_STRING = /[\\\u0000-\u001f]/;
 const ESCAPED_STRING = /"(?:[^"\\\u0000-\u001f]|\\(?:["\\/bfnrt]|u[0-9a-fA-F]{4}))*"/y;
+/** A UTF-16 surrogate not in a pair: Go's decoder (OPA's) reads its escape as U+FFFD, and so do we. */
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
 
 /**
  * Parses JSON text into a Rego value: objects as RegoObjects (every key kept, `__proto__` too; the last of
@@ -53,7 +55,7 @@ export function parseJSONText(text: string): Value {
     const escaped = ESCAPED_STRING.exec(text);
     if (!escaped) return fail('invalid string');
     i = ESCAPED_STRING.lastIndex;
-    return JSON.parse(escaped[0]) as string;
+    return (JSON.parse(escaped[0]) as string).replace(LONE_SURROGATE, '\ufffd');
   };
   const number = (): number | bigint | NumberText => {
     // Fast path: an integer of 1 to 15 digits without a leading zero is its own canonical text.
