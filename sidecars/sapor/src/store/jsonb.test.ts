@@ -13,6 +13,10 @@ describe('jsonbText', () => {
     );
   });
 
+  it('writes an escaped lone surrogate, which jsonb refuses, as U+FFFD and keeps a pair', () => {
+    expect(jsonbText('{"s":"\\ud800x \\ud83d\\ude00","n":1.0}')).toBe('{"n":1.0,"s":"\ufffdx 😀"}');
+  });
+
   it('knows where numeric ends (as PostgreSQL 15 and PGlite refused and took them)', () => {
     for (const text of ['1e-16383', '1.5e-16382', '0.1e-16382', '1e131071', `${'9'.repeat(131_072)}`, '-1e-400', '0'])
       expect([text.slice(0, 20), fitsNumeric(text)]).toEqual([text.slice(0, 20), true]);
