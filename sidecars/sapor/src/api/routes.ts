@@ -19,7 +19,7 @@ import type { LoadReport } from '../loaders/directory';
 import { MAX_KEPT_INPUT_BYTES, type PolicyStore } from '../store/policy-store';
 import { exactJsonReply, presentGate, presentPolicy } from './present';
 import type { InputText } from '../engine/jobs';
-import { parseJSONText, RawJSON, valueToExactJSON } from '@isd/rego';
+import { JSONSyntaxError, parseJSONText, RawJSON, valueToExactJSON } from '@isd/rego';
 import {
   checkPolicySchema,
   createPolicyGateSchema,
@@ -107,10 +107,20 @@ function inputParameterText(text: string | undefined): InputText | undefined {
 /**
  * The body as JSON data read from its text, its numbers keeping their texts (NumberText, bigint) as the
  * policy must see them: the parts of it that become an input are taken from here. The kit has checked the
- * same text against the route's schema, so it has the shape `body` has.
+ * same text against the route's schema, so it has the shape `body` has. What the engine cannot hold (a
+ * number beyond its range such as `1e99999`, nesting deeper than Go's 10,000 levels) is the caller's 400.
  */
 function exactBody(rawBody: string | undefined, body: unknown): Record<string, unknown> {
-  return (rawBody === undefined ? body : valueToExactJSON(parseJSONText(rawBody))) as Record<string, unknown>;
+  if (rawBody === undefined) return body as Record<string, unknown>;
+  try {
+    return valueToExactJSON(parseJSONText(rawBody)) as Record<string, unknown>;
+  } catch (error) {
+    if (!(error instanceof JSONSyntaxError)) throw error;
+    throw new InputError(`body: ${error.message}: a policy cannot read it`, {
+      code: 'eval_invalid_input',
+      issues: [{ path: 'body', message: error.message }],
+    });
+  }
 }
 
 function parseInputParameter(text: string | undefined): unknown {
