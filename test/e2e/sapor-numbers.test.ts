@@ -3,6 +3,8 @@
 // literals, must come back with the texts OPA answers them with, on every Data API form, the external-OPA
 // backend, the playground, the save-time check's and the gate's messages; the decision log shows what
 // Postgres jsonb keeps of them (asked of the same Postgres).
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import type { RunningService } from '@isd/kit';
 import { parseJSONText, RegoObject, stringifyJSON, toJSONText, valueToExactJSON, type Value } from '@isd/rego';
 import { buildRuntimeInput, buildStaticInput, denyMessage, saporService, type SaporConfig } from '@isd/sapor';
@@ -62,7 +64,16 @@ const GATE = `package isd.numbers
 deny contains sprintf("threshold %v, build %v", [input.params.threshold, input.params.build])
 
 deny contains {"threshold": input.params.threshold} if input.params.threshold > 2
+
+deny contains {"context": stage.context} if {
+  some stage in input.stages
+  stage.context.replicas
+}
 `;
+
+// The execution sapor reads from Gate (Orca's JSON, which Jackson writes with `1.0` for a double).
+const EXECUTION_TEXT =
+  '{"id": "e-numbers", "application": "app", "stages": [{"id": "s-1", "type": "isdPolicyGate", "context": {"replicas": 1.0, "cpu": 0.50, "build": 123456789012345678901234567890}}], "trigger": {"user": "alice"}}';
 
 // Input texts: every kind of number JSON.parse would change, and plain ones beside them.
 const INPUTS = [
@@ -81,6 +92,7 @@ const DOCUMENTS = [
 let sapor: RunningService<SaporConfig>;
 let saporWithOpa: RunningService<SaporConfig>;
 let opa: OpaServer;
+let gateApi: http.Server;
 
 /** The `result` of an answer as exact JSON text (keys sorted, every number's text kept), or 'undefined'. */
 function resultOf(bodyText: string): string {
@@ -121,6 +133,14 @@ async function opaDenyMessages(path: string[], input: unknown): Promise<string[]
 const exact = (text: string): Value => parseJSONText(text);
 
 beforeAll(async () => {
+  // Gate API stand-in: GET /pipelines/e-numbers → the execution's text as Orca wrote it.
+  gateApi = http.createServer((request, response) => {
+    const found = request.url === '/pipelines/e-numbers';
+    response.writeHead(found ? 200 : 404, { 'content-type': 'application/json' });
+    response.end(found ? EXECUTION_TEXT : '{"error": "Not Found", "status": 404}');
+  });
+  await new Promise<void>((resolve) => gateApi.listen(0, '127.0.0.1', resolve));
+  const gateUrl = `http://127.0.0.1:${(gateApi.address() as AddressInfo).port}`;
   opa = await OpaServer.start();
   const [builtinDatabase, opaDatabase] = await Promise.all([
     createTestDatabase('e2e_sapor_numbers'),
@@ -129,7 +149,11 @@ beforeAll(async () => {
   [sapor, saporWithOpa] = await Promise.all([
     startTestService(
       saporService,
-      testServiceConfig(saporService, { databaseUrl: builtinDatabase, users: { [admin]: ['admin'] } }),
+      testServiceConfig(saporService, {
+        databaseUrl: builtinDatabase,
+        users: { [admin]: ['admin'] },
+        extra: { gate: { url: gateUrl } },
+      }),
     ),
     startTestService(
       saporService,
@@ -153,6 +177,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await Promise.all([sapor?.stop(), saporWithOpa?.stop(), opa?.stop()]);
+  await new Promise((resolve) => gateApi?.close(resolve));
 });
 
 describe("sapor answers a policy's numbers with OPA's texts", () => {
@@ -241,7 +266,7 @@ describe("sapor answers a policy's numbers with OPA's texts", () => {
     expect([...body.messages].sort()).toEqual(want);
   });
 
-  it("the gate reads Orca's params as sent and writes them in its messages as opa does", async () => {
+  it("the gate reads Orca's params as sent, and the execution as Gate sent it, and writes them in its messages as opa does", async () => {
     const paramsText = '{"threshold": 2.50, "build": 123456789012345678901234567890}';
     const fields = {
       application: 'app',
@@ -260,9 +285,11 @@ describe("sapor answers a policy's numbers with OPA's texts", () => {
     });
     expect(response.status).toBe(202);
     const gate = (await response.json()) as { id: string; status: string; messages: string[] };
-    const input = buildRuntimeInput(fields, null, valueToExactJSON(exact(paramsText)));
+    const execution = valueToExactJSON(exact(EXECUTION_TEXT)) as Record<string, unknown>;
+    const input = buildRuntimeInput(fields, execution, valueToExactJSON(exact(paramsText)));
     const want = await opaDenyMessages(['isd', 'numbers'], input);
     expect(want).toContain('threshold 2.5, build 123456789012345678901234567890');
+    expect(want).toContain('{"context":{"build":123456789012345678901234567890,"cpu":0.50,"replicas":1.0}}');
     expect(want).toContain('{"threshold":2.50}');
     expect(gate.status).toBe('deny');
     expect([...gate.messages].sort()).toEqual(want);
