@@ -9,11 +9,20 @@ import v8 from 'node:v8';
 import vm from 'node:vm';
 import os from 'node:os';
 import path from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { createLogger, startService } from '@isd/kit';
-import { compile, parseJSONText, valueFromJSON } from '@isd/rego';
+import {
+  compile,
+  parseJSONText,
+  RawJSON,
+  stringifyJSON,
+  toJSONText,
+  valueFromJSON,
+  valueToJSON,
+  type Value,
+} from '@isd/rego';
 import { requireTool } from '@isd/test-support';
-import { saporConfigSchema, saporService } from '@isd/sapor';
+import { canonicalJson, digestOfCanonical, jsonbText, saporConfigSchema, saporService } from '@isd/sapor';
 import { examplesRoot, exampleModules, policyCases, repoRoot, type PolicyCase } from './cases';
 
 const ITERATIONS = Number(process.env.BENCH_ITERATIONS ?? 2_000);
@@ -107,6 +116,85 @@ function benchEvaluation(): {
     `input from JSON text keeping number texts: ${inputParseRatio.toFixed(2)}× the time of JSON.parse + valueFromJSON\n`,
   );
   return { medianMs: quantile(all, 0.5), p99Ms: quantile(all, 0.99), perCase, perCaseParsedInput, inputParseRatio };
+}
+
+/** Geometric mean of per-case ratios of medians (`now` ÷ `before`), timed alternately in the same run. */
+function medianRatio(pairs: Array<{ before: () => unknown; now: () => unknown }>): number {
+  const rounds = Math.max(200, Math.round(ITERATIONS / 4));
+  const logs = pairs.map(({ before, now }) => {
+    const times = { before: [] as number[], now: [] as number[] };
+    for (let i = 0; i < WARMUP; i++) {
+      before();
+      now();
+    }
+    for (let i = 0; i < rounds; i++)
+      for (const side of ['before', 'now'] as const) {
+        const started = process.hrtime.bigint();
+        (side === 'before' ? before : now)();
+        times[side].push(Number(process.hrtime.bigint() - started) / 1e6);
+      }
+    const median = (list: number[]) =>
+      quantile(
+        [...list].sort((a, b) => a - b),
+        0.5,
+      );
+    return Math.log(median(times.now) / median(times.before));
+  });
+  return Math.exp(logs.reduce((sum, value) => sum + value, 0) / logs.length);
+}
+
+/**
+ * sapor's work around an evaluation, as it was and as it is now that numbers keep their texts (decision
+ * 208), on each case's result and on its whole input as a result (a large answer):
+ * - `answerRatio`: before, the worker converted the result to JS data (valueToJSON), the tree was copied
+ *   to the main thread and written with JSON.stringify for the answer and again for the decision log; now
+ *   the worker writes its JSON text (toJSONText), the string is copied, and the answer is stringifyJSON
+ *   around it, the decision log row jsonbText of it.
+ * - `builtInputRatio`: an input sapor builds (gates, pipeline checks) was digested (canonical JSON), the
+ *   tree copied to the worker and converted (valueFromJSON); now the canonical text is digested, copied as
+ *   a string and parsed there (parseJSONText).
+ * structuredClone stands for postMessage's copy.
+ */
+function benchAroundEvaluation(): { answerRatio: number; builtInputRatio: number } {
+  const compiled = compile(exampleModules());
+  const decisionId = randomUUID();
+  const results: Value[] = [];
+  for (const example of policyCases()) {
+    const value = compiled.evaluateValue(example.document, {
+      input: example.input,
+      nowNs: example.nowNs,
+      budget: { maxSteps: 1_000_000, timeoutMs: 1_000 },
+    });
+    if (value === undefined) throw new Error(`${example.name}: ${example.document} is undefined`);
+    results.push(value, valueFromJSON(example.input));
+  }
+  const answerRatio = medianRatio(
+    results.map((value) => ({
+      before: () => {
+        const result = structuredClone(valueToJSON(value));
+        return JSON.stringify({ result, decision_id: decisionId }).length + JSON.stringify(result).length;
+      },
+      now: () => {
+        const text = structuredClone(toJSONText(value));
+        return stringifyJSON({ result: new RawJSON(text), decision_id: decisionId }).length + jsonbText(text).length;
+      },
+    })),
+  );
+  const digest = (text: string) => `sha256:${createHash('sha256').update(text).digest('hex')}`;
+  const builtInputRatio = medianRatio(
+    policyCases().map(({ input }) => ({
+      before: () => [digest(canonicalJson(input)), valueFromJSON(structuredClone(input))],
+      now: () => {
+        const canonical = canonicalJson(input);
+        return [digestOfCanonical(canonical), parseJSONText(structuredClone(canonical))];
+      },
+    })),
+  );
+  process.stdout.write(
+    `around an evaluation, now ÷ before numbers kept their texts: answer and decision-log text ${answerRatio.toFixed(2)}×, ` +
+      `a built input digested and handed to the worker ${builtInputRatio.toFixed(2)}×\n`,
+  );
+  return { answerRatio, builtInputRatio };
 }
 
 /** Cases OPA cannot time like ours: with http.send allowed, `opa` makes the request to GitHub. */
@@ -308,9 +396,10 @@ async function main(): Promise<void> {
   const opa = benchOpa(evaluation.perCaseParsedInput);
   if ('skipped' in opa) process.stdout.write(`opa comparison skipped: ${opa.skipped}\n`);
   const bytesPerCompiledPolicy = compiledPolicyBytes();
+  const around = benchAroundEvaluation();
   const http = await benchHttp();
   process.stdout.write(
-    `${JSON.stringify({ medianMs: round(evaluation.medianMs), p99Ms: round(evaluation.p99Ms), inputParseRatio: round(evaluation.inputParseRatio, 3), ratioToOpa: 'skipped' in opa ? null : opa.ratioToOpa, ratioToOpaPerCase: 'skipped' in opa ? null : opa.perCase, opaVersion: 'skipped' in opa ? null : opa.opaVersion, bytesPerCompiledPolicy, httpRps: Math.round(http.httpRps), httpMedianMs: round(http.httpMedianMs, 2), httpP99Ms: round(http.httpP99Ms, 2), database: http.database })}\n`,
+    `${JSON.stringify({ medianMs: round(evaluation.medianMs), p99Ms: round(evaluation.p99Ms), inputParseRatio: round(evaluation.inputParseRatio, 3), answerRatio: round(around.answerRatio, 3), builtInputRatio: round(around.builtInputRatio, 3), ratioToOpa: 'skipped' in opa ? null : opa.ratioToOpa, ratioToOpaPerCase: 'skipped' in opa ? null : opa.perCase, opaVersion: 'skipped' in opa ? null : opa.opaVersion, bytesPerCompiledPolicy, httpRps: Math.round(http.httpRps), httpMedianMs: round(http.httpMedianMs, 2), httpP99Ms: round(http.httpP99Ms, 2), database: http.database })}\n`,
   );
 }
 

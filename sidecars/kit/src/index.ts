@@ -56,7 +56,7 @@ export { HttpApp, createHttpApp } from './http-app';
 export { CallerLimitError } from './caller-admission';
 export type { CallerLimits } from './caller-admission';
 export { closeSilentConnections } from './silent-connections';
-export { parseJson, parsePeerJson, storable } from './well-formed-json';
+export { parseJson, parsePeerJson, storable, withoutNulEscapes } from './well-formed-json';
 export type { HttpMethod, Readiness, Reply, RouteContext, RouteHandler, RouteSpec } from './http-app';
 export { JobQueue, createJobQueue } from './job-queue';
 export type { Job, JobKindOptions, SendOptions } from './job-queue';

@@ -1,4 +1,4 @@
-import { parseJson, parsePeerJson, storable } from './well-formed-json';
+import { parseJson, parsePeerJson, storable, withoutNulEscapes } from './well-formed-json';
 
 describe('parseJson', () => {
   it('puts U+FFFD in place of lone surrogates in strings and keys, at any depth', () => {
@@ -42,5 +42,12 @@ describe('JSON from peers', () => {
       error: 'answered 500: \ufffd',
       list: ['\ufffd'],
     });
+  });
+
+  it('turns NUL escapes of a JSON text into U+FFFD escapes, leaving an escaped backslash before u0000 alone', () => {
+    const text = '{"a\\u0000": "x\\u0000y", "path": "C:\\\\u0000", "n": 1.0}';
+    expect(JSON.parse(withoutNulEscapes(text))).toEqual({ 'a\ufffd': 'x\ufffdy', path: 'C:\\u0000', n: 1 });
+    expect(withoutNulEscapes(text)).toContain('1.0');
+    expect(withoutNulEscapes('{"plain": 1}')).toBe('{"plain": 1}');
   });
 });

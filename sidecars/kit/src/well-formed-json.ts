@@ -32,6 +32,15 @@ export function parsePeerJson(text: string): unknown {
   return SURROGATE_ESCAPE.test(text) || NUL_ESCAPE.test(text) ? storable(parsed) : parsed;
 }
 
+/**
+ * A peer's JSON text with each `\u0000` escape turned into `\ufffd`, for readers other than parsePeerJson (sapor
+ * reads an external OPA's answers as Rego values, to keep their number texts; that parser already reads a lone
+ * surrogate as U+FFFD). An escaped backslash before `u0000` is left alone.
+ */
+export function withoutNulEscapes(text: string): string {
+  return NUL_ESCAPE.test(text) ? text.replace(/(?<!\\)((?:\\\\)*)\\u0000/g, '$1\\ufffd') : text;
+}
+
 /** `value` with every string and key storable in Postgres: lone surrogates and NUL become U+FFFD. */
 export function storable<T>(value: T): T {
   return walk(value, (text) => text.replace(LONE_SURROGATE, '\ufffd').replace(NUL, '\ufffd')) as T;

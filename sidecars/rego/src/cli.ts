@@ -1,12 +1,11 @@
 // The isd-rego command line: `test`, `eval` and `check` on a folder of policies, like opa's commands.
-import { parseJSONText } from './json';
+import { parseJSONText, stringifyJSON } from './json';
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { parse as parseYaml } from 'yaml';
 import { RegoError } from './errors';
 import { compile, type CompiledPolicy } from './policy';
 import { formatTestReport, loadPolicyFiles, type PolicyFiles } from './repository';
-import { toJSONText, type Value } from './value';
 
 const USAGE = `usage:
   isd-rego test [--v0-compatible] [-v] [-r REGEX] PATH...   run every test_* rule (exit 2 when one fails)
@@ -119,18 +118,15 @@ function evalCommand(argv: string[], io: Io): number {
   }
   try {
     const out = loaded.policy.evalQuery(query, { input, data: loaded.files.data });
-    io.out(
-      jsonWithValues((raw) => {
-        const result = out.results.map((solution, i) => ({
-          expressions: (out.expressions[i] ?? []).map((v, j) => {
-            const at = out.texts[j];
-            return { value: raw(v), text: at?.text ?? query, location: { row: at?.row ?? 1, col: at?.col ?? 1 } };
-          }),
-          ...(solution.size > 0 ? { bindings: Object.fromEntries([...solution].map(([k, v]) => [k, raw(v)])) } : {}),
-        }));
-        return result.length > 0 ? { result } : {};
-      }) + '\n',
-    );
+    // Values are Rego values, written with their numbers' texts (`1e400`, 30 digits, `1.0`) as opa prints them.
+    const result = out.results.map((solution, i) => ({
+      expressions: (out.expressions[i] ?? []).map((value, j) => {
+        const at = out.texts[j];
+        return { value, text: at?.text ?? query, location: { row: at?.row ?? 1, col: at?.col ?? 1 } };
+      }),
+      ...(solution.size > 0 ? { bindings: Object.fromEntries(solution) } : {}),
+    }));
+    io.out(stringifyJSON(result.length > 0 ? { result } : {}, 2) + '\n');
     return 0;
   } catch (err) {
     if (!(err instanceof RegoError)) throw err;
@@ -149,51 +145,4 @@ function checkCommand(argv: string[], io: Io): number {
   });
   if (positionals.length === 0) throw new Error(`check: give a folder or .rego file\n${USAGE}`);
   return load(positionals, values['v0-compatible'] === true, io) ? 0 : 1;
-}
-
-// Values are written as their JSON text, so numbers keep theirs (`1e400`, 30 digits, `1.0`) as opa prints
-// them; JSON.stringify would make them floats or null. `raw` leaves a marker for each value, replaced after.
-const RAW_MARKER = /^( *)(.*)"\\u0000raw(\d+)"/gm;
-
-/** `build`'s document as indented JSON, each value passed through `raw` written with its own text. */
-function jsonWithValues(build: (raw: (v: Value) => string) => unknown): string {
-  const texts: string[] = [];
-  const document = build((v) => `\u0000raw${texts.push(toJSONText(v)) - 1}`);
-  return JSON.stringify(document, null, 2).replace(
-    RAW_MARKER,
-    (_, lead: string, before: string, index: string) =>
-      lead + before + indentJSON(texts[Number(index)] as string, lead),
-  );
-}
-
-/** Compact JSON text indented by two spaces per level, each line after the first starting with `lead`. */
-function indentJSON(compact: string, lead: string): string {
-  let out = '';
-  let depth = 0;
-  const newline = () => '\n' + lead + '  '.repeat(depth);
-  for (let i = 0; i < compact.length; i++) {
-    const c = compact[i] as string;
-    if (c === '"') {
-      // Copy the string through its closing quote, skipping escaped characters.
-      let j = i + 1;
-      while (compact[j] !== '"') j += compact[j] === '\\' ? 2 : 1;
-      out += compact.slice(i, j + 1);
-      i = j;
-    } else if (c === '{' || c === '[') {
-      const close = c === '{' ? '}' : ']';
-      if (compact[i + 1] === close) {
-        out += c + close;
-        i++;
-      } else {
-        depth++;
-        out += c + newline();
-      }
-    } else if (c === '}' || c === ']') {
-      depth--;
-      out += newline() + c;
-    } else if (c === ',') out += ',' + newline();
-    else if (c === ':') out += ': ';
-    else out += c;
-  }
-  return out;
 }

@@ -1,5 +1,5 @@
 // Public surface of @isd/rego: compile Rego modules once, evaluate them many times.
-export { compile, evaluatePath, CompiledPolicy, valueFromJSON, valueToJSON } from './policy';
+export { compile, evaluatePath, CompiledPolicy, valueFromJSON, valueToJSON, valueToExactJSON } from './policy';
 export type { ModuleSource, CompileOptions, EvaluateOptions, QueryResult, TestResult } from './policy';
 export type { Budget } from './eval';
 export { RegoError, ParseError, CompileError, EvalError, BudgetExceededError } from './errors';
@@ -15,7 +15,7 @@ export {
   toJSONText,
 } from './value';
 export type { Value } from './value';
-export { parseJSONText, JSONSyntaxError } from './json';
+export { parseJSONText, JSONSyntaxError, RawJSON, stringifyJSON } from './json';
 export { parseModule, parseQuery, parseTerm } from './parser';
 export type { RegoVersion } from './parser';
 export { runConformance } from './conformance';

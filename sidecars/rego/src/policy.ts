@@ -16,7 +16,7 @@ import { withPolicyBuiltins, type BuiltinDef } from './builtins/registry';
 import { CompileError, EvalError, type RegoError } from './errors';
 import { Evaluation, type Budget } from './eval';
 import { parseModule, parseQuery, type RegoVersion } from './parser';
-import { InvalidNumberError, RegoObject, fromJS, toJS, toJSONText, type Value } from './value';
+import { InvalidNumberError, RegoObject, fromJS, toExactJS, toJS, toJSONText, type Value } from './value';
 
 /** A module to compile: a file name, its Rego source, and its syntax version (default v1). */
 export interface ModuleSource {
@@ -378,7 +378,12 @@ function documentValue(document: unknown, root: 'input' | 'data'): Value {
     throw error;
   }
 }
-/** Converts a Rego value to JSON-compatible data. */
+/** Converts a Rego value to JSON-compatible data (numbers as JS numbers, so `1.0` is 1 and 30 digits round). */
 export const valueToJSON = toJS;
+/**
+ * Converts a Rego value to JSON-like data that keeps every number's text: `1.0`, `1e400` stay NumberText,
+ * big integers bigint (write it with stringifyJSON; valueFromJSON takes it back).
+ */
+export const valueToExactJSON = toExactJS;
 /** An empty Rego object, handy for `data`. */
 export const emptyObject = (): RegoObject => new RegoObject();

@@ -547,6 +547,27 @@ export function toJS(v: Value): unknown {
   return out;
 }
 
+/**
+ * Like toJS, but a number JS cannot hold as written stays as the engine holds it: a NumberText (`1.0`,
+ * `2.50`, `1e400`, `-0`) or a bigint (30 digits). fromJS takes such data back unchanged, and stringifyJSON
+ * writes it with those texts.
+ */
+export function toExactJS(v: Value): unknown {
+  if (v === null || typeof v !== 'object' || v instanceof NumberText) return v;
+  if (Array.isArray(v)) return v.map(toExactJS);
+  if (v instanceof RegoSet) return v.sorted().map(toExactJS);
+  const out: Record<string, unknown> = {};
+  for (const [k, x] of v.sortedEntries()) {
+    Object.defineProperty(out, typeof k === 'string' ? k : toJSONText(k), {
+      value: toExactJS(x),
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
+  }
+  return out;
+}
+
 /** Formats a number the way OPA prints it. */
 export function formatNumber(n: number | bigint): string {
   if (typeof n === 'bigint') return n.toString();

@@ -14,7 +14,9 @@ import {
   type OutboundResponse,
   type OutboundTls,
   parsePeerJson,
+  withoutNulEscapes,
 } from '@isd/kit';
+import { NumberText, parseJSONText, valueToExactJSON } from '@isd/rego';
 
 /** How sapor proves who it is to Gate. */
 export type GateAuth =
@@ -102,8 +104,10 @@ export class GateClient {
 
   /** One execution (`GET /pipelines/{id}`, PipelineController → Orca). */
   async execution(executionId: string): Promise<Json> {
+    // Its numbers keep the texts Orca wrote (Jackson's `1.0`), as a policy in OPA would read them.
     const body = await this.call('GET', `pipelines/${encodeURIComponent(executionId)}`, {
       what: `execution ${executionId}`,
+      numberTexts: true,
       badPath: (message) =>
         new InputError(`execution id ${JSON.stringify(executionId)} is not usable: ${message}`, {
           code: 'execution_id_invalid',
@@ -275,6 +279,8 @@ export class GateClient {
       retry?: boolean;
       badPath?: (message: string) => Error;
       refused?: (status: number, message: string) => Error;
+      /** Read the answer with its numbers' texts (NumberText, bigint), for what a policy reads. */
+      numberTexts?: boolean;
     },
   ): Promise<unknown> {
     const trial = this.enterBreaker(options.what);
@@ -312,6 +318,8 @@ export class GateClient {
       body?: string;
       badPath?: (message: string) => Error;
       refused?: (status: number, message: string) => Error;
+      /** Read the answer with its numbers' texts (NumberText, bigint), for what a policy reads. */
+      numberTexts?: boolean;
     },
   ): Promise<unknown> {
     let response: OutboundResponse;
@@ -367,11 +375,16 @@ export class GateClient {
       });
     if (!response.text) return undefined;
     try {
-      return parsePeerJson(response.text);
-    } catch {
-      throw new UnavailableError(`Gate answered ${options.what} with a body that is not JSON`, {
-        code: 'gate_bad_answer',
-      });
+      return options.numberTexts
+        ? valueToExactJSON(parseJSONText(withoutNulEscapes(response.text)))
+        : parsePeerJson(response.text);
+    } catch (error) {
+      throw new UnavailableError(
+        `Gate answered ${options.what} with a body that is not JSON: ${(error as Error).message}`,
+        {
+          code: 'gate_bad_answer',
+        },
+      );
     }
   }
 }
@@ -414,7 +427,7 @@ function detail(response: OutboundResponse): string {
 }
 
 function asObject(body: unknown, what: string): Json {
-  if (!body || typeof body !== 'object' || Array.isArray(body))
+  if (!body || typeof body !== 'object' || Array.isArray(body) || body instanceof NumberText)
     throw new UnavailableError(`Gate answered ${what} with a non-object`, { code: 'gate_bad_answer' });
   return body as Json;
 }

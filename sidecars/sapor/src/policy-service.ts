@@ -3,16 +3,17 @@ import { randomUUID, createHash } from 'node:crypto';
 import { ConflictError, NotFoundError, isIsdError, type Logger } from '@isd/kit';
 import type { RegoVersion, TestResult } from '@isd/rego';
 import { collectDenies, gateOutcome, type FoundDeny } from './domain/decision';
-import { digestOf } from './domain/digest';
+import { canonicalJson, digestOf, digestOfCanonical } from './domain/digest';
 import { buildRuntimeInput, buildStaticInput, type TrustedGateFields } from './domain/input';
 import { dottedPath, parseDocumentPath } from './domain/paths';
 import {
   PolicyEvaluationError,
+  resultData,
   type EvaluateCallOptions,
   type Evaluation,
   type PolicyEvaluator,
 } from './engine/evaluator';
-import type { CandidateEvaluation } from './engine/jobs';
+import type { CandidateEvaluation, JobInput } from './engine/jobs';
 import { PolicyTestFailedError, type PolicyRegistry } from './engine/registry';
 import type { AuditStore } from './audit/audit-store';
 import type { GateClient } from './gate-client';
@@ -143,7 +144,7 @@ export class PolicyService {
    */
   async check(
     request: Pick<SavePolicyRequest, 'name' | 'regoVersion' | 'modules'>,
-    evaluate?: { document?: string; input: unknown },
+    evaluate?: { document?: string; input: JobInput },
   ): Promise<{ packages: string[]; tests: TestResult[]; evaluation?: CandidateEvaluation }> {
     const active = await this.options.store.active();
     const candidate = {
@@ -195,9 +196,16 @@ export class PolicyService {
     const decisionId = randomUUID();
     const started = process.hrtime.bigint();
     const path = dottedPath(segments);
-    const inputDigest = digestOf(input);
+    // The canonical text is digested and, unless the client's own text is at hand, evaluated: one walk of
+    // the input, whose numbers keep their texts in it.
+    const canonical = canonicalJson(input);
+    const inputDigest = digestOfCanonical(canonical);
+    const inputText = options.inputText ?? (input === undefined ? undefined : { text: canonical });
     try {
-      const evaluation = await this.options.evaluator.evaluate(segments, input, options);
+      const evaluation = await this.options.evaluator.evaluate(segments, input, {
+        ...options,
+        ...(inputText ? { inputText } : {}),
+      });
       const durationMs = Number(process.hrtime.bigint() - started) / 1e6;
       await this.options.store.logDecision({
         decisionId,
@@ -253,7 +261,7 @@ export class PolicyService {
       const segments = packageName.split('.');
       const evaluation = await this.evaluate('pipeline-check', segments, input, { caller });
       decisionId ||= evaluation.decisionId;
-      for (const deny of collectDenies(evaluation.result, `data.${packageName}`)) {
+      for (const deny of collectDenies(resultData(evaluation.result), `data.${packageName}`)) {
         const owner = await this.ownerOf(deny.packagePath);
         denies.push({ ...deny, policyName: owner?.name ?? null, policyVersion: owner?.version ?? null });
       }
@@ -343,7 +351,7 @@ export class PolicyService {
       const evaluation = await this.evaluate('policy-gate', segments, input);
       decisionId = evaluation.decisionId;
       owner = evaluation.policies[0];
-      const outcome = gateOutcome(evaluation.result, name);
+      const outcome = gateOutcome(resultData(evaluation.result), name);
       status = outcome.status;
       messages = outcome.messages;
       if (evaluation.result === undefined && evaluation.warnings.length)

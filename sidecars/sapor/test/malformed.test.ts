@@ -168,3 +168,21 @@ it('answers 500 malformed inputs to the Data API, gate and pipeline check withou
   );
   expect((await api.asService('GET', '/api/v1/policies')).status).toBe(200);
 }, 120_000);
+
+it('refuses with 400 a gate or pipeline check whose body holds what a policy cannot read as written', async () => {
+  const gate = (params: string) =>
+    `{"application": "shop", "executionId": "e-${params.length}", "stageId": "s", "policy": "isd/runtime", "params": ${params}}`;
+  // (A body nested deeper than the engine's 10,000 levels the kit refuses itself: too_deep.)
+  const cases: Array<[string, string, string]> = [
+    ['/api/v1/policy-gates', gate('{"limit": 1e99999}'), 'number 1e99999 is out of range'],
+    ['/api/v1/policies/pipeline-check', '{"new": {"application": "shop", "x": -2e400000}}', 'out of range'],
+  ];
+  for (const [url, body, message] of cases) {
+    const response = await api.raw('POST', url, body, {
+      'content-type': 'application/json',
+      'x-isd-service-token': 'test-service-token-0123456789',
+    });
+    expect([url, response.status, response.body.type]).toEqual([url, 400, 'urn:isd:problem:eval_invalid_input']);
+    expect(response.body.detail).toContain(message);
+  }
+});

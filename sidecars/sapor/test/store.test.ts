@@ -1,5 +1,6 @@
 // The Postgres store: revision compare-and-set, group-committed decision log, idempotent gates.
 import { randomUUID } from 'node:crypto';
+import { RawJSON } from '@isd/rego';
 import type { RunningService } from '@isd/kit';
 import { PostgresPolicyStore, policyDigest, type SaporConfig } from '../src';
 import type { NewPolicyVersion } from '../src/store/policy-store';
@@ -66,7 +67,7 @@ it('writes every concurrent decision row (group commit) and reads one back', asy
         revision: 1,
         inputDigest: 'sha256:0',
         outcome: 'defined',
-        result: { index },
+        result: new RawJSON(`{"index":${index}}`),
         error: null,
         durationMs: 0.1,
       }),
@@ -77,7 +78,57 @@ it('writes every concurrent decision row (group commit) and reads one back', asy
     [ids],
   );
   expect(Number(rows[0]?.count)).toBe(60);
-  expect((await store.decision(ids[7] as string))?.result).toEqual({ index: 7 });
+  expect((await store.decision(ids[7] as string))?.result?.text).toBe('{"index": 7}');
+});
+
+it("keeps a result's number texts in the decision log as far as jsonb does", async () => {
+  const decisionId = randomUUID();
+  await store.logDecision({
+    decisionId,
+    source: 'data-api',
+    path: 'data.x',
+    engine: 'builtin',
+    policies: [],
+    revision: 1,
+    inputDigest: 'sha256:0',
+    outcome: 'defined',
+    result: new RawJSON('[1.0,2.50,123456789012345678901234567890,-0,1e400,1.5e-7,1E+2,0.1000,-12.340e1]'),
+    error: null,
+    durationMs: 0.1,
+  });
+  // jsonb holds numbers as Postgres numeric: every digit and decimal place is kept (1.0, 2.50, 0.1000, 30
+  // digits), an exponent is written out in full, and -0 is 0 (numeric has no negative zero).
+  expect((await store.decision(decisionId))?.result?.text).toBe(
+    `[1.0, 2.50, 123456789012345678901234567890, 0, 1${'0'.repeat(400)}, 0.00000015, 100, 0.1000, -123.40]`,
+  );
+});
+
+it('stores a number beyond numeric (which would fail the whole INSERT) as a string of its text', async () => {
+  const ids = [randomUUID(), randomUUID()];
+  const results = ['{"tiny":1e-20000,"ok":1.0,"edge":1e-16383}', `[1.5e-16383, ${'9'.repeat(131_073)}, "1e-99999"]`];
+  await Promise.all(
+    ids.map((decisionId, index) =>
+      store.logDecision({
+        decisionId,
+        source: 'data-api',
+        path: 'data.x',
+        engine: 'builtin',
+        policies: [],
+        revision: 1,
+        inputDigest: 'sha256:0',
+        outcome: 'defined',
+        result: new RawJSON(results[index] as string),
+        error: null,
+        durationMs: 0.1,
+      }),
+    ),
+  );
+  expect((await store.decision(ids[0] as string))?.result?.text).toBe(
+    `{"ok": 1.0, "edge": 0.${'0'.repeat(16382)}1, "tiny": "1e-20000"}`,
+  );
+  expect((await store.decision(ids[1] as string))?.result?.text).toBe(
+    `["1.5e-16383", "${'9'.repeat(131_073)}", "1e-99999"]`,
+  );
 });
 
 it('keeps the first gate of an (execution, stage) pair', async () => {

@@ -1,5 +1,15 @@
 // Turns stored records into API bodies.
+import type { Reply } from '@isd/kit';
+import { stringifyJSON } from '@isd/rego';
 import type { PolicyGateRecord, PolicyVersion } from '../store/policy-store';
+
+/**
+ * A JSON answer carrying a policy's values (a RawJSON result, NumberText numbers), written with their
+ * numbers' texts as OPA answers them; the kit's JSON.stringify would round them or fail on them.
+ */
+export function exactJsonReply(status: number, body: unknown, headers?: Record<string, string>): Reply {
+  return { status, body: stringifyJSON(body), contentType: 'application/json', ...(headers ? { headers } : {}) };
+}
 
 /** A policy version for the API; sources only when asked. */
 export function presentPolicy(policy: PolicyVersion, withSources: boolean) {

@@ -17,8 +17,9 @@ import { checkSegments, documentRef, parseDocumentPath } from '../domain/paths';
 import type { PolicyService } from '../policy-service';
 import type { LoadReport } from '../loaders/directory';
 import { MAX_KEPT_INPUT_BYTES, type PolicyStore } from '../store/policy-store';
-import { presentGate, presentPolicy } from './present';
+import { exactJsonReply, presentGate, presentPolicy } from './present';
 import type { InputText } from '../engine/jobs';
+import { JSONSyntaxError, parseJSONText, RawJSON, valueToExactJSON } from '@isd/rego';
 import {
   checkPolicySchema,
   createPolicyGateSchema,
@@ -101,6 +102,25 @@ function inputMember(bodyText: string | undefined): InputText | undefined {
 /** `?input=` as text, once parseInputParameter has checked it is JSON. */
 function inputParameterText(text: string | undefined): InputText | undefined {
   return text === undefined ? undefined : { text };
+}
+
+/**
+ * The body as JSON data read from its text, its numbers keeping their texts (NumberText, bigint) as the
+ * policy must see them: the parts of it that become an input are taken from here. The kit has checked the
+ * same text against the route's schema, so it has the shape `body` has. What the engine cannot hold (a
+ * number beyond its range such as `1e99999`, nesting deeper than Go's 10,000 levels) is the caller's 400.
+ */
+function exactBody(rawBody: string | undefined, body: unknown): Record<string, unknown> {
+  if (rawBody === undefined) return body as Record<string, unknown>;
+  try {
+    return valueToExactJSON(parseJSONText(rawBody)) as Record<string, unknown>;
+  } catch (error) {
+    if (!(error instanceof JSONSyntaxError)) throw error;
+    throw new InputError(`body: ${error.message}: a policy cannot read it`, {
+      code: 'eval_invalid_input',
+      issues: [{ path: 'body', message: error.message }],
+    });
+  }
 }
 
 function parseInputParameter(text: string | undefined): unknown {
@@ -262,21 +282,30 @@ export function registerRoutes({ http, service, store, adminRoles, reload }: Rou
         400: { description: 'parse or compile error (file, line, column, expected)' },
       },
     },
-    async ({ params, body, caller }) => {
+    async ({ params, body, caller, rawBody }) => {
       requirePolicyReader(caller, adminRoles, `policy ${params.name}`);
       const modules = body.modules ?? [{ name: 'policy.rego', source: body.source ?? '' }];
       const document = body.query === undefined ? undefined : documentRef(parseDocumentPath(body.query, 'body.query'));
-      const evaluate = body.input === undefined ? undefined : { input: body.input, ...(document ? { document } : {}) };
+      // The input is read from the body's text, so its numbers keep their texts as in the Data API.
+      const evaluate =
+        body.input === undefined || rawBody === undefined
+          ? undefined
+          : { input: { text: rawBody, member: 'input' as const }, ...(document ? { document } : {}) };
       const result = await service.check({ name: params.name, regoVersion: body.regoVersion, modules }, evaluate);
-      return {
-        status: 200,
-        body: {
-          passed: result.tests.every((test) => test.passed),
-          packages: result.packages,
-          tests: result.tests,
-          ...(result.evaluation ? { evaluation: result.evaluation } : {}),
-        },
-      };
+      const { evaluation } = result;
+      return exactJsonReply(200, {
+        passed: result.tests.every((test) => test.passed),
+        packages: result.packages,
+        tests: result.tests,
+        ...(evaluation
+          ? {
+              evaluation: {
+                ...evaluation,
+                ...(evaluation.result === undefined ? {} : { result: new RawJSON(evaluation.result) }),
+              },
+            }
+          : {}),
+      });
     },
   );
 
@@ -338,7 +367,7 @@ export function registerRoutes({ http, service, store, adminRoles, reload }: Rou
         },
       },
     },
-    async ({ body, caller }) => {
+    async ({ body, caller, rawBody }) => {
       // A user checks a pipeline of an application they may see; Orca and admins any.
       if (!isPolicyAdmin(caller, adminRoles)) {
         const application = body.new.application;
@@ -350,7 +379,8 @@ export function registerRoutes({ http, service, store, adminRoles, reload }: Rou
         requireApplicationRead(caller, application, `application ${application}`);
       }
       const user = caller.kind === 'user' ? caller.user : undefined;
-      return { status: 200, body: await service.pipelineCheck(body.new, body.current ?? undefined, user) };
+      const exact = exactBody(rawBody, body);
+      return { status: 200, body: await service.pipelineCheck(exact.new, exact.current ?? undefined, user) };
     },
   );
 
@@ -368,8 +398,9 @@ export function registerRoutes({ http, service, store, adminRoles, reload }: Rou
         503: { description: 'the evaluation queue is full' },
       },
     },
-    async ({ body }) => {
-      const result = await service.pipelineCheck(body.input.new, body.input.current ?? undefined);
+    async ({ body, rawBody }) => {
+      const { input } = exactBody(rawBody, body) as { input: Record<string, unknown> };
+      const result = await service.pipelineCheck(input.new, input.current ?? undefined);
       return {
         status: result.status === 'allow' ? 200 : 401,
         body: { deny: result.messages, decision_id: result.decisionId },
@@ -392,7 +423,8 @@ export function registerRoutes({ http, service, store, adminRoles, reload }: Rou
         400: { description: 'a field is missing, invalid or an unresolved SpEL expression' },
       },
     },
-    async ({ body }) => {
+    async ({ body, rawBody }) => {
+      const { params } = exactBody(rawBody, body);
       const { gate } = await service.decideGate({
         application: body.application,
         pipelineName: body.pipelineName ?? null,
@@ -401,7 +433,7 @@ export function registerRoutes({ http, service, store, adminRoles, reload }: Rou
         stageId: body.stageId,
         triggeredBy: body.triggeredBy ?? null,
         policy: body.policy,
-        params: body.params ?? null,
+        params: (params as Record<string, unknown> | null | undefined) ?? null,
       });
       return { status: 202, body: presentGate(gate), headers: { Location: `/api/v1/policy-gates/${gate.id}` } };
     },
@@ -474,7 +506,7 @@ export function registerRoutes({ http, service, store, adminRoles, reload }: Rou
           : kept.inputBytes === null
             ? 'the gate was decided before sapor kept inputs, or its input could not be built'
             : `the input was ${kept.inputBytes} bytes, more than the ${MAX_KEPT_INPUT_BYTES} sapor keeps; its digest is ${gate.inputDigest}`;
-      return { status: 200, body: { id: params.id, input: kept.input, inputBytes: kept.inputBytes, omitted } };
+      return exactJsonReply(200, { id: params.id, input: kept.input, inputBytes: kept.inputBytes, omitted });
     },
   );
 
@@ -518,7 +550,7 @@ export function registerRoutes({ http, service, store, adminRoles, reload }: Rou
       }
       const decision = await store.decision(params.id);
       if (!decision) throw new NotFoundError(`decision ${params.id} does not exist`, { code: 'decision_not_found' });
-      return { status: 200, body: decision };
+      return exactJsonReply(200, decision);
     },
   );
 
@@ -549,7 +581,7 @@ export function registerRoutes({ http, service, store, adminRoles, reload }: Rou
     }
     if (query.provenance === 'true')
       body.provenance = { version: 'isd-sapor', revision: String(evaluation.revision ?? '') };
-    return { status: 200, body };
+    return exactJsonReply(200, body);
   };
   const dataResponses = {
     200: {
@@ -647,7 +679,7 @@ export function registerRoutes({ http, service, store, adminRoles, reload }: Rou
         },
       };
     }
-    return { status: 200, body: evaluation.result, headers: { 'X-ISD-Decision-Id': evaluation.decisionId } };
+    return exactJsonReply(200, evaluation.result, { 'X-ISD-Decision-Id': evaluation.decisionId });
   };
   http.route(
     {

@@ -1,4 +1,8 @@
+import { parseJSONText, valueToExactJSON } from '@isd/rego';
 import { collectDenies, denyMessage, gateOutcome } from './decision';
+
+/** A result as sapor reads one from the engine's text (resultData): numbers keep their texts. */
+const exact = (text: string): unknown => valueToExactJSON(parseJSONText(text));
 
 describe('gateOutcome', () => {
   it('denies an undefined document, naming it', () => {
@@ -31,6 +35,30 @@ describe('denyMessage', () => {
     expect(denyMessage({ alertMsg: 'ssd alert', suggestion: 'x' })).toBe('ssd alert');
     expect(denyMessage({ code: 3 })).toBe('{"code":3}');
     expect(denyMessage('x'.repeat(3_000))).toHaveLength(2_001);
+  });
+
+  it("writes an entry's numbers as the policy wrote them", () => {
+    expect(denyMessage(exact('{"replicas":1.0,"limit":2.50,"id":123456789012345678901234567890}'))).toBe(
+      '{"id":123456789012345678901234567890,"limit":2.50,"replicas":1.0}',
+    );
+    expect(denyMessage(exact('1e400'))).toBe('1e400');
+    expect(denyMessage(exact('[-0]'))).toBe('[-0]');
+  });
+});
+
+describe('numbers kept as text in results', () => {
+  it('are numbers, not decision objects, and are named by their text', () => {
+    expect(gateOutcome(exact('1.0'), 'd')).toEqual({
+      status: 'deny',
+      messages: ['d is 1.0, not a boolean, deny set or decision object'],
+    });
+    expect(gateOutcome(exact('{"allow": true, "deny": [{"over": 1e400}]}'), 'd')).toEqual({
+      status: 'deny',
+      messages: ['{"over":1e400}'],
+    });
+    expect(collectDenies(exact('{"deny": [2.50], "sub": 1.0}'), 'data.p')).toEqual([
+      { message: '2.50', packagePath: 'data.p' },
+    ]);
   });
 });
 

@@ -1,4 +1,6 @@
-// How a policy result becomes allow or deny, and how deny messages are collected.
+// How a policy result becomes allow or deny, and how deny messages are collected. Results come as JSON
+// data whose numbers may be NumberText or bigint (resultData), written with their texts by stringifyJSON.
+import { NumberText, stringifyJSON } from '@isd/rego';
 
 /** A gate's outcome with the reasons shown to the user. */
 export interface GateOutcome {
@@ -9,15 +11,22 @@ export interface GateOutcome {
 const MAX_MESSAGES = 100;
 const MAX_MESSAGE_CHARS = 2_000;
 
-/** One deny entry as text: a string as is, an object by its `msg`/`message`/`alertMsg`, anything else as JSON. */
+/** A JSON object (a number held as NumberText is not one). */
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value) && !(value instanceof NumberText);
+}
+
+/**
+ * One deny entry as text: a string as is, an object by its `msg`/`message`/`alertMsg`, anything else as
+ * JSON with its numbers as the policy wrote them.
+ */
 export function denyMessage(item: unknown): string {
   let text: string;
   if (typeof item === 'string') text = item;
-  else if (item && typeof item === 'object' && !Array.isArray(item)) {
-    const record = item as Record<string, unknown>;
-    const named = [record.msg, record.message, record.alertMsg].find((value) => typeof value === 'string');
-    text = typeof named === 'string' ? named : JSON.stringify(item);
-  } else text = JSON.stringify(item) ?? String(item);
+  else if (isRecord(item)) {
+    const named = [item.msg, item.message, item.alertMsg].find((value) => typeof value === 'string');
+    text = typeof named === 'string' ? named : stringifyJSON(item);
+  } else text = stringifyJSON(item);
   return text.length > MAX_MESSAGE_CHARS ? `${text.slice(0, MAX_MESSAGE_CHARS)}…` : text;
 }
 
@@ -39,8 +48,8 @@ export function gateOutcome(result: unknown, documentName: string): GateOutcome 
     return { status: result ? 'allow' : 'deny', messages: result ? [] : [`${documentName} is false`] };
   const list = asList(result);
   if (list) return { status: list.length ? 'deny' : 'allow', messages: list.slice(0, MAX_MESSAGES).map(denyMessage) };
-  if (result && typeof result === 'object') {
-    const record = result as Record<string, unknown>;
+  if (isRecord(result)) {
+    const record = result;
     const denies = (asList(record.deny) ?? []).slice(0, MAX_MESSAGES).map(denyMessage);
     const extra = (asList(record.messages) ?? [])
       .filter((item): item is string => typeof item === 'string')
@@ -59,7 +68,7 @@ export function gateOutcome(result: unknown, documentName: string): GateOutcome 
   }
   return {
     status: 'deny',
-    messages: [`${documentName} is ${JSON.stringify(result)}, not a boolean, deny set or decision object`],
+    messages: [`${documentName} is ${stringifyJSON(result)}, not a boolean, deny set or decision object`],
   };
 }
 
@@ -74,13 +83,13 @@ export interface FoundDeny {
  * like OpsMx's validator that joins every deny string in OPA's answer.
  */
 export function collectDenies(tree: unknown, packagePath: string, found: FoundDeny[] = [], depth = 0): FoundDeny[] {
-  if (depth > 32 || !tree || typeof tree !== 'object' || Array.isArray(tree)) return found;
-  for (const [key, value] of Object.entries(tree as Record<string, unknown>)) {
+  if (depth > 32 || !isRecord(tree)) return found;
+  for (const [key, value] of Object.entries(tree)) {
     if (found.length >= MAX_MESSAGES) break;
     if (key === 'deny') {
       for (const item of asList(value) ?? (value === true ? ['denied'] : []))
         found.push({ message: denyMessage(item), packagePath });
-    } else if (value && typeof value === 'object' && !Array.isArray(value)) {
+    } else if (isRecord(value)) {
       collectDenies(value, `${packagePath}.${key}`, found, depth + 1);
     }
   }

@@ -1,3 +1,4 @@
+import { NumberText } from '@isd/rego';
 import { canonicalJson, digestOf } from './digest';
 
 it('serialises like JSON with sorted keys, so key order does not change the digest', () => {
@@ -7,4 +8,10 @@ it('serialises like JSON with sorted keys, so key order does not change the dige
   expect(digestOf({ a: 1, b: 2 })).toBe(digestOf({ b: 2, a: 1 }));
   expect(digestOf({ a: 1 })).not.toBe(digestOf({ a: 2 }));
   expect(digestOf(undefined)).toBe(digestOf(null));
+});
+
+it('writes numbers kept as text with their texts, so 1.0 and 1 differ as they do to a policy', () => {
+  const value = { n: new NumberText(1, '1.0'), big: 123456789012345678901234567890n };
+  expect(canonicalJson(value)).toBe('{"big":123456789012345678901234567890,"n":1.0}');
+  expect(digestOf({ n: new NumberText(1, '1.0') })).not.toBe(digestOf({ n: 1 }));
 });

@@ -1,9 +1,15 @@
 // Canonical JSON digests: the same document gives the same digest whatever its key order.
 import { createHash } from 'node:crypto';
+import { NumberText } from '@isd/rego';
 
 function write(value: unknown, out: string[]): void {
   if (value === null || value === undefined || typeof value === 'function' || typeof value === 'symbol') {
     out.push('null');
+  } else if (value instanceof NumberText) {
+    // A number as its text (`1.0`, `1e400`), as the policy reads it; a bigint below as its digits.
+    out.push(value.text);
+  } else if (typeof value === 'bigint') {
+    out.push(value.toString());
   } else if (Array.isArray(value)) {
     out.push('[');
     value.forEach((item, index) => {
@@ -28,7 +34,10 @@ function write(value: unknown, out: string[]): void {
   }
 }
 
-/** JSON with object keys sorted, so equal documents serialise identically. */
+/**
+ * JSON with object keys sorted, so equal documents serialise identically; numbers keep their texts
+ * (NumberText, bigint), so it is also the text an evaluation reads the document from.
+ */
 export function canonicalJson(value: unknown): string {
   const out: string[] = [];
   write(value, out);
@@ -37,5 +46,10 @@ export function canonicalJson(value: unknown): string {
 
 /** `sha256:<hex>` of a document's canonical JSON (undefined counts as null). */
 export function digestOf(value: unknown): string {
-  return `sha256:${createHash('sha256').update(canonicalJson(value)).digest('hex')}`;
+  return digestOfCanonical(canonicalJson(value));
+}
+
+/** `sha256:<hex>` of a canonical JSON text already written. */
+export function digestOfCanonical(canonical: string): string {
+  return `sha256:${createHash('sha256').update(canonical).digest('hex')}`;
 }

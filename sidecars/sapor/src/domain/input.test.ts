@@ -1,3 +1,5 @@
+import { NumberText, parseJSONText, stringifyJSON, valueToExactJSON } from '@isd/rego';
+import { canonicalJson } from './digest';
 import { buildRuntimeInput, buildStaticInput, withoutSecrets } from './input';
 
 const fields = {
@@ -109,5 +111,27 @@ describe('buildStaticInput', () => {
       new: { name: 'p' },
       current: null,
     });
+  });
+});
+
+describe('numbers as the caller wrote them', () => {
+  it('stay in the input built from a body read with their texts, in its text and its digest', () => {
+    const body = valueToExactJSON(
+      parseJSONText('{"new": {"replicas": 1.0, "big": 123456789012345678901234567890, "token": 1e400, "n": [-0]}}'),
+    ) as { new: unknown };
+    const input = buildStaticInput(body.new, undefined);
+    expect(input.new).toEqual({
+      replicas: new NumberText(1, '1.0'),
+      big: 123456789012345678901234567890n,
+      n: [new NumberText(-0, '-0')],
+    });
+    expect(stringifyJSON(input.new)).toBe('{"big":123456789012345678901234567890,"n":[-0],"replicas":1.0}');
+    expect(canonicalJson(input.new)).toBe('{"big":123456789012345678901234567890,"n":[-0],"replicas":1.0}');
+    const runtime = buildRuntimeInput(
+      { application: 'a', pipelineName: null, pipelineId: null, executionId: 'e', stageId: 's', triggeredBy: null },
+      null,
+      valueToExactJSON(parseJSONText('{"threshold": 2.50}')),
+    );
+    expect(stringifyJSON(runtime.params)).toBe('{"threshold":2.50}');
   });
 });

@@ -1,4 +1,5 @@
 // The policy input is built here, by the server, from records it trusts; authors reach only `params`.
+import { NumberText } from '@isd/rego';
 
 /** Version of the input document; policies can check it, and the JSON Schema file carries the same id. */
 export const POLICY_INPUT_SCHEMA_ID = 'https://isd.dev/schemas/sapor/policy-input/v1.json';
@@ -61,7 +62,8 @@ const SECRET_MANIFEST_DATA = new Set(['data', 'stringData']);
 export function withoutSecrets(value: unknown, depth = 0): unknown {
   if (depth > MAX_DEPTH) return null;
   if (Array.isArray(value)) return value.map((item) => withoutSecrets(item, depth + 1));
-  if (value && typeof value === 'object') {
+  // A number kept as its text (NumberText) is a leaf, as any number.
+  if (value && typeof value === 'object' && !(value instanceof NumberText)) {
     const source = value as Record<string, unknown>;
     const secretManifest = isSecretManifest(source);
     const out: Record<string, unknown> = {};
@@ -81,7 +83,9 @@ export function withoutSecrets(value: unknown, depth = 0): unknown {
 }
 
 function record(value: unknown): Record<string, unknown> {
-  return value && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
+  return value && typeof value === 'object' && !Array.isArray(value) && !(value instanceof NumberText)
+    ? (value as Record<string, unknown>)
+    : {};
 }
 
 /**

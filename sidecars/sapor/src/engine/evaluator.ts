@@ -1,5 +1,6 @@
 // Evaluates a document either with the built-in Rego engine or by asking an external OPA.
-import { IsdError, OutboundError, outboundRequest, type OutboundResponse, parsePeerJson } from '@isd/kit';
+import { IsdError, OutboundError, outboundRequest, type OutboundResponse, withoutNulEscapes } from '@isd/kit';
+import { parseJSONText, RawJSON, RegoObject, stringifyJSON, toJSONText, valueToExactJSON, type Value } from '@isd/rego';
 import { documentRef, dottedPath } from '../domain/paths';
 import type { PolicyRegistry } from './registry';
 import { policiesFor, regoErrorMessage } from './registry';
@@ -10,8 +11,11 @@ export type EngineKind = 'builtin' | 'opa';
 
 /** The answer for one document. */
 export interface Evaluation {
-  /** The document's value; undefined when the document is undefined. */
-  result: unknown;
+  /**
+   * The document's value as JSON text, each number written as the engine holds it (`1.0`, 30 digits,
+   * `1e400`), as OPA answers; undefined when the document is undefined. resultData reads it.
+   */
+  result: RawJSON | undefined;
   engine: EngineKind;
   /** Live policies defining the document, most specific first (empty with the opa engine). */
   policies: Array<{ name: string; version: number }>;
@@ -89,11 +93,18 @@ export class BuiltinEvaluator implements PolicyEvaluator {
       const { result, warnings } = await this.registry.evaluate(
         bundle,
         documentRef(segments),
-        options.inputText ?? { value: input },
+        // Text, not the value: a NumberText of the input would not survive the copy to the worker.
+        options.inputText ?? (input === undefined ? { value: undefined } : { text: stringifyJSON(input) }),
         options.strictBuiltinErrors,
         options.caller,
       );
-      return { result, engine: 'builtin', policies, revision: bundle.revision, warnings };
+      return {
+        result: result === undefined ? undefined : new RawJSON(result),
+        engine: 'builtin',
+        policies,
+        revision: bundle.revision,
+        warnings,
+      };
     } catch (error) {
       if (error instanceof IsdError) throw error;
       const fields = error as { code?: string; limit?: string };
@@ -151,9 +162,11 @@ export class OpaEvaluator implements PolicyEvaluator {
       );
     }
     const text = response.text;
-    let body: unknown;
+    // Read with the numbers' texts, so OPA's `1.0` or 30 digits are answered as OPA wrote them.
+    let body: Value;
     try {
-      body = parsePeerJson(text);
+      // A NUL in OPA's answer could not be stored in the decision log (a lone surrogate reads as U+FFFD already).
+      body = parseJSONText(withoutNulEscapes(text));
     } catch (error) {
       throw new PolicyEvaluationError(
         `external OPA answered ${response.status} with a body that is not JSON`,
@@ -162,16 +175,16 @@ export class OpaEvaluator implements PolicyEvaluator {
       );
     }
     if (response.status < 200 || response.status > 299) {
-      const message = (body as { message?: unknown }).message;
-      const code = (body as { code?: unknown }).code;
+      const message = body instanceof RegoObject ? body.get('message') : undefined;
+      const code = body instanceof RegoObject ? body.get('code') : undefined;
       throw new PolicyEvaluationError(
         `external OPA answered ${response.status}${typeof code === 'string' ? ` ${code}` : ''}: ${typeof message === 'string' ? message : text.slice(0, 500)}`,
         response.status >= 500 ? 'opa_unavailable' : 'opa_error',
       );
     }
-    const record = body && typeof body === 'object' && !Array.isArray(body) ? (body as Record<string, unknown>) : {};
+    const result = body instanceof RegoObject ? body.get('result') : undefined;
     return {
-      result: 'result' in record ? record.result : undefined,
+      result: result === undefined ? undefined : new RawJSON(toJSONText(result)),
       engine: 'opa',
       policies: [],
       revision: null,
@@ -184,5 +197,13 @@ export class OpaEvaluator implements PolicyEvaluator {
 function opaRequestBody(input: unknown, inputText: InputText | undefined): string {
   if (inputText?.member === 'input') return inputText.text;
   if (inputText) return `{"input":${inputText.text}}`;
-  return JSON.stringify(input === undefined ? {} : { input });
+  return stringifyJSON(input === undefined ? {} : { input });
+}
+
+/**
+ * A result as JSON data for deciding with it (gates, pipeline checks): numbers JS cannot hold as written
+ * stay NumberText or bigint, so a message made of them shows their text (stringifyJSON writes it).
+ */
+export function resultData(result: RawJSON | undefined): unknown {
+  return result === undefined ? undefined : valueToExactJSON(parseJSONText(result.text));
 }

@@ -5,7 +5,7 @@ import {
   parseJSONText,
   parseModule,
   RegoObject,
-  valueToJSON,
+  toJSONText,
   type CompiledPolicy,
   type ModuleSource,
   type RegoVersion,
@@ -60,13 +60,16 @@ export interface ValidateJob {
    * Also evaluate a document (a Rego reference; absent = the candidate's first package) of the candidate
    * set on an input (the policy playground).
    */
-  evaluate?: { document?: string; input: unknown };
+  evaluate?: { document?: string; input: JobInput };
 }
 
-/** A document evaluated on the candidate set: its value (undefined when undefined), or why it failed. */
+/**
+ * A document evaluated on the candidate set: its value as JSON text with the numbers' texts (absent when
+ * undefined), or why it failed.
+ */
 export interface CandidateEvaluation {
   document: string;
-  result?: unknown;
+  result?: string;
   warnings: string[];
   error?: string;
 }
@@ -74,8 +77,11 @@ export interface CandidateEvaluation {
 export type WorkerJob = EvaluateJob | ValidateJob;
 
 export interface EvaluateOutcome {
-  /** The document as JSON data; undefined when undefined. */
-  result: unknown;
+  /**
+   * The document as JSON text, each number written as the engine holds it (`1.0`, 30 digits, `1e400`) as
+   * OPA answers; undefined when undefined. A string also crosses the thread boundary cheaper than a tree.
+   */
+  result: string | undefined;
   /** Builtin errors met (non-strict evaluation treats the failing call as undefined). */
   warnings: string[];
 }
@@ -158,7 +164,7 @@ export class JobRunner {
     if (job.strictBuiltinErrors && errors.length > 0) throw errors[0];
     const value = results[0]?.get('__result__');
     return {
-      result: value === undefined ? undefined : valueToJSON(value),
+      result: value === undefined ? undefined : toJSONText(value),
       warnings: errors.slice(0, 10).map(message),
     };
   }
@@ -212,15 +218,16 @@ function inputOf(input: JobInput): unknown {
 /** Evaluates one document for the playground; an engine error is the answer, not a failure of the check. */
 function evaluateDocument(
   policy: CompiledPolicy,
-  request: { document: string; input: unknown },
+  request: { document: string; input: JobInput },
   budget: EngineBudget,
 ): CandidateEvaluation {
   try {
-    const { results, errors } = policy.query(`__result__ = ${request.document}`, { input: request.input, budget });
+    const input = inputOf(request.input);
+    const { results, errors } = policy.query(`__result__ = ${request.document}`, { input, budget });
     const value = results[0]?.get('__result__');
     return {
       document: request.document,
-      ...(value === undefined ? {} : { result: valueToJSON(value) }),
+      ...(value === undefined ? {} : { result: toJSONText(value) }),
       warnings: errors.slice(0, 10).map(message),
     };
   } catch (error) {

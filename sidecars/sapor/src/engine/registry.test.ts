@@ -57,14 +57,14 @@ describe('PolicyRegistry', () => {
     const again = await registry.bundle();
     expect(again).toBe(first);
     expect(calls).toEqual({ revision: 2, active: 1 });
-    expect((await registry.evaluate(first, 'data.a.x', { value: {} })).result).toBe(1);
+    expect((await registry.evaluate(first, 'data.a.x', { value: {} })).result).toBe('1');
     state.revision = 2;
     state.policies = [version('a', 2, 'package a\n\nx := 2\n', ['a'])];
     const next = await registry.bundle();
     expect(next.key).not.toBe(first.key);
-    expect((await registry.evaluate(next, 'data.a.x', { value: {} })).result).toBe(2);
+    expect((await registry.evaluate(next, 'data.a.x', { value: {} })).result).toBe('2');
     // The worker still has the first set compiled under its key.
-    expect((await registry.evaluate(first, 'data.a.x', { value: {} })).result).toBe(1);
+    expect((await registry.evaluate(first, 'data.a.x', { value: {} })).result).toBe('1');
   });
 
   it('validate names the failing test of the candidate only', async () => {

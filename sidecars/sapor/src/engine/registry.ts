@@ -153,7 +153,7 @@ export class PolicyRegistry {
   async validate(
     candidate: PolicyCandidate,
     others: PolicyVersion[],
-    evaluate?: { document?: string; input: unknown },
+    evaluate?: { document?: string; input: JobInput },
   ): Promise<{ packages: string[]; tests: TestResult[]; evaluation?: CandidateEvaluation }> {
     let outcome: ValidateOutcome;
     try {

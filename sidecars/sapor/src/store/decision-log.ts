@@ -2,6 +2,7 @@
 import type { Database } from '@isd/kit';
 import type { Logger } from '@isd/kit';
 import type { DecisionRecord } from './policy-store';
+import { jsonbText } from './jsonb';
 
 const MAX_BATCH = 500;
 const COLUMNS = 11;
@@ -62,7 +63,7 @@ export class DecisionLogWriter {
         record.revision,
         record.inputDigest,
         record.outcome,
-        record.result === undefined ? null : JSON.stringify(record.result),
+        record.result === undefined ? null : jsonbText(record.result.text),
         record.error,
         record.durationMs,
       );

@@ -1,7 +1,8 @@
 // Storage of policies, their versions, decisions and gate records (interface + Postgres implementation).
 import type { Database, Logger, Queryable } from '@isd/kit';
 import { DecisionLogWriter } from './decision-log';
-import type { RegoVersion } from '@isd/rego';
+import { jsonbText } from './jsonb';
+import { RawJSON, stringifyJSON, type RegoVersion } from '@isd/rego';
 
 /** One Rego file of a policy. */
 export interface PolicyModule {
@@ -46,7 +47,11 @@ export interface DecisionRecord {
   revision: number | null;
   inputDigest: string;
   outcome: 'defined' | 'undefined' | 'allow' | 'deny' | 'error';
-  result: unknown;
+  /**
+   * The result's JSON text. Stored as jsonb, which keeps a number's digits and decimal places (`1.0`,
+   * `2.50`, 30 digits) but writes an exponent out in full (`1e400`) and `-0` as `0` (decision 208).
+   */
+  result: RawJSON | undefined;
   error: string | null;
   durationMs: number;
   createdAt?: string;
@@ -131,7 +136,7 @@ export interface PolicyStore {
   /** One page of an application's gates, newest first (created_at, then id). */
   listGates(filter: GateListFilter): Promise<Array<PolicyGateRecord & { cursor: GateCursor }>>;
   /** The input a gate was decided on; `input` null when it was too large to keep (or predates keeping inputs). */
-  gateInput(id: string): Promise<{ input: unknown; inputBytes: number | null } | undefined>;
+  gateInput(id: string): Promise<{ input: RawJSON | null; inputBytes: number | null } | undefined>;
   /** The application of the gate a decision was made for; undefined for a decision of no gate. */
   applicationOfDecision(decisionId: string): Promise<string | undefined>;
   gateFor(executionId: string, stageId: string): Promise<PolicyGateRecord | undefined>;
@@ -349,11 +354,16 @@ export class PostgresPolicyStore implements PolicyStore {
       revision: string | null;
       input_digest: string;
       outcome: DecisionRecord['outcome'];
-      result: unknown;
+      result: string | null;
       error: string | null;
       duration_ms: number;
       created_at: Date;
-    }>('SELECT * FROM decision_log WHERE decision_id = $1', [decisionId]);
+      // The result as jsonb's text: the driver's JSON.parse would round its numbers.
+    }>(
+      `SELECT decision_id, source, path, engine, policies, revision, input_digest, outcome, result::text AS result, error,
+              duration_ms, created_at FROM decision_log WHERE decision_id = $1`,
+      [decisionId],
+    );
     const row = rows[0];
     if (!row) return undefined;
     return {
@@ -365,7 +375,7 @@ export class PostgresPolicyStore implements PolicyStore {
       revision: row.revision === null ? null : Number(row.revision),
       inputDigest: row.input_digest,
       outcome: row.outcome,
-      result: row.result ?? undefined,
+      result: row.result === null ? undefined : new RawJSON(row.result),
       error: row.error,
       durationMs: row.duration_ms,
       createdAt: row.created_at.toISOString(),
@@ -376,9 +386,12 @@ export class PostgresPolicyStore implements PolicyStore {
     gate: Omit<PolicyGateRecord, 'createdAt'>,
     input?: unknown,
   ): Promise<{ gate: PolicyGateRecord; created: boolean }> {
-    const inputJson = input === undefined ? undefined : JSON.stringify(input);
+    const inputJson = input === undefined ? undefined : stringifyJSON(input);
     const inputBytes = inputJson === undefined ? null : Buffer.byteLength(inputJson);
-    const keptInput = inputBytes !== null && inputBytes <= MAX_KEPT_INPUT_BYTES ? inputJson : null;
+    const keptInput =
+      inputJson !== undefined && inputBytes !== null && inputBytes <= MAX_KEPT_INPUT_BYTES
+        ? jsonbText(inputJson)
+        : null;
     const { rows } = await this.database.query<GateRow>(
       `INSERT INTO policy_gates (id, execution_id, stage_id, application, pipeline_name, pipeline_id, triggered_by, policy_path, status, messages,
                                  policy_name, policy_version, decision_id, input_digest, input, input_bytes)
@@ -448,13 +461,14 @@ export class PostgresPolicyStore implements PolicyStore {
     return rows.map((row) => ({ ...toGate(row), cursor: { createdMicros: row.created_micros, id: row.id } }));
   }
 
-  async gateInput(id: string): Promise<{ input: unknown; inputBytes: number | null } | undefined> {
-    const { rows } = await this.database.query<{ input: unknown; input_bytes: number | null }>(
-      'SELECT input, input_bytes FROM policy_gates WHERE id = $1',
+  async gateInput(id: string): Promise<{ input: RawJSON | null; inputBytes: number | null } | undefined> {
+    // As jsonb's text, so the input's numbers are shown as kept (see DecisionRecord.result).
+    const { rows } = await this.database.query<{ input: string | null; input_bytes: number | null }>(
+      'SELECT input::text AS input, input_bytes FROM policy_gates WHERE id = $1',
       [id],
     );
     const row = rows[0];
-    return row ? { input: row.input ?? null, inputBytes: row.input_bytes } : undefined;
+    return row ? { input: row.input === null ? null : new RawJSON(row.input), inputBytes: row.input_bytes } : undefined;
   }
 
   async gate(id: string): Promise<PolicyGateRecord | undefined> {
