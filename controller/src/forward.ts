@@ -338,11 +338,11 @@ export async function forwardRequest(
         metrics.requestDuration.observe(labels(), (performance.now() - startedAt) / 1000);
         // Node writes no body for these, whatever their Content-Length says.
         const bodiless = req.method === 'HEAD' || head.status === 204 || head.status === 304;
-        owedBytes = bodiless ? undefined : (length as number | undefined);
+        const declared = length as number | undefined;
+        owedBytes = bodiless ? undefined : declared;
         res.writeHead(head.status, head.statusMessage || undefined, flatHeaders(endToEndResponseHeaders(head.headers)));
         if (head.lane) {
-          const contentLength = head.headers.find((header) => header.name.toLowerCase() === 'content-length');
-          receiveBodyOverLane(declaredLength(contentLength?.value));
+          receiveBodyOverLane(declared);
           return;
         }
         // Capability "inline": a small response's body and end ride in the head's frame.

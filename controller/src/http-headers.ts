@@ -96,11 +96,5 @@ export function responseContentLength(headers: WireHeader[]): number | undefined
 
 /** Hop-by-hop fields an agent must not set on the controller's answer (the controller frames its own connection). */
 export function endToEndResponseHeaders(headers: WireHeader[]): WireHeader[] {
-  const dropped = new Set(HOP_BY_HOP);
-  dropped.delete('expect');
-  for (const header of headers)
-    if (header.name.toLowerCase() === 'connection')
-      for (const token of header.value.split(',')) dropped.add(token.trim().toLowerCase());
-  dropped.delete('content-length');
-  return headers.filter((header) => !dropped.has(header.name.toLowerCase()));
+  return endToEndHeaders(flatHeaders(headers), { keep: ['expect', 'content-length'] });
 }

@@ -527,24 +527,7 @@ export function parseNumberText(text: string): number | bigint | undefined {
 
 /** Converts a Rego value to JSON-compatible JS data: sets become sorted arrays, non-string keys are JSON-encoded. */
 export function toJS(v: Value): unknown {
-  if (v === null || typeof v !== 'object') {
-    if (typeof v === 'bigint') return Number(v);
-    return v;
-  }
-  if (v instanceof NumberText) return Number(v.value);
-  if (Array.isArray(v)) return v.map(toJS);
-  if (v instanceof RegoSet) return v.sorted().map(toJS);
-  const out: Record<string, unknown> = {};
-  for (const [k, x] of v.sortedEntries()) {
-    // defineProperty keeps a `__proto__` key as data (assignment would set the prototype and drop it).
-    Object.defineProperty(out, typeof k === 'string' ? k : toJSONText(k), {
-      value: toJS(x),
-      enumerable: true,
-      writable: true,
-      configurable: true,
-    });
-  }
-  return out;
+  return toData(v, false);
 }
 
 /**
@@ -553,13 +536,19 @@ export function toJS(v: Value): unknown {
  * writes it with those texts.
  */
 export function toExactJS(v: Value): unknown {
-  if (v === null || typeof v !== 'object' || v instanceof NumberText) return v;
-  if (Array.isArray(v)) return v.map(toExactJS);
-  if (v instanceof RegoSet) return v.sorted().map(toExactJS);
+  return toData(v, true);
+}
+
+function toData(v: Value, exact: boolean): unknown {
+  if (v === null || typeof v !== 'object') return typeof v === 'bigint' && !exact ? Number(v) : v;
+  if (v instanceof NumberText) return exact ? v : Number(v.value);
+  if (Array.isArray(v)) return v.map((item) => toData(item, exact));
+  if (v instanceof RegoSet) return v.sorted().map((item) => toData(item, exact));
   const out: Record<string, unknown> = {};
   for (const [k, x] of v.sortedEntries()) {
+    // defineProperty keeps a `__proto__` key as data (assignment would set the prototype and drop it).
     Object.defineProperty(out, typeof k === 'string' ? k : toJSONText(k), {
-      value: toExactJS(x),
+      value: toData(x, exact),
       enumerable: true,
       writable: true,
       configurable: true,
