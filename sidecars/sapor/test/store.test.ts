@@ -103,6 +103,24 @@ it("keeps a result's number texts in the decision log as far as jsonb does", asy
   );
 });
 
+it('stores a policy result holding a NUL character (jsonb refuses it) with U+FFFD in its place', async () => {
+  const decisionId = randomUUID();
+  await store.logDecision({
+    decisionId,
+    source: 'data-api',
+    path: 'data.x',
+    engine: 'builtin',
+    policies: [],
+    revision: 1,
+    inputDigest: 'sha256:0',
+    outcome: 'defined',
+    result: new RawJSON('{"s":"a\\u0000b","n":1.0}'),
+    error: null,
+    durationMs: 0.1,
+  });
+  expect((await store.decision(decisionId))?.result?.text).toBe('{"n": 1.0, "s": "a\ufffdb"}');
+});
+
 it('stores a number beyond numeric (which would fail the whole INSERT) as a string of its text', async () => {
   const ids = [randomUUID(), randomUUID()];
   const results = ['{"tiny":1e-20000,"ok":1.0,"edge":1e-16383}', `[1.5e-16383, ${'9'.repeat(131_073)}, "1e-99999"]`];

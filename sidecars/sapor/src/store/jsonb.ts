@@ -2,7 +2,9 @@
 // decimal place written (`1.0`, `2.50`, 30 digits) but has limits: at most 131,072 digits before the point
 // and 16,383 after. The engine can hold numbers beyond them (`1e-20000` in an input), and one such number
 // would make the whole INSERT fail, so it is stored as a string of its text instead (decision 208). jsonb
-// also refuses an escaped lone UTF-16 surrogate; parseJSONText reads one as U+FFFD, as Postgres does text.
+// also refuses an escaped lone UTF-16 surrogate (parseJSONText reads one as U+FFFD, as Postgres does text)
+// and an escaped NUL (a policy can write one: it becomes U+FFFD too).
+import { withoutNulEscapes } from '@isd/kit';
 import { NumberText, parseJSONText, RegoObject, RegoSet, toJSONText, type Value } from '@isd/rego';
 
 const MAX_INTEGER_DIGITS = 131_072;
@@ -12,8 +14,9 @@ const LONG_EXPONENT = /[eE][+-]?\d{5}/;
 /** Only an escape can put a surrogate in JSON text read from UTF-8. */
 const SURROGATE_ESCAPE = /\\u[dD][89a-fA-F]/;
 
-/** `text` (a JSON document) as jsonb can take it: itself, unless it holds a number numeric cannot. */
-export function jsonbText(text: string): string {
+/** `json` (a JSON document) as jsonb can take it: itself, unless it holds a NUL or a number numeric cannot. */
+export function jsonbText(json: string): string {
+  const text = withoutNulEscapes(json);
   if (!LONG_EXPONENT.test(text) && !SURROGATE_ESCAPE.test(text) && !hasDigitRun(text, MAX_SCALE + 1)) return text;
   return toJSONText(storable(parseJSONText(text)));
 }
