@@ -13,7 +13,6 @@ import { fileURLToPath } from 'node:url';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const stateDir = path.resolve(root, process.env.ISD_STATE_DIR ?? '.isd');
 
-/** The demo users (not secrets, so always these): `admin` may save policies (sapor's default admin role). */
 /**
  * Demo users with per-application permissions (as Fiat would give them): admin sees everything and holds
  * sapor's policy-admin role, the release managers may act on every application, carol may only look.
