@@ -175,6 +175,10 @@ export function registerPipelinesAsCodeRoutes(
           description: 'rendered pipelines, their diffs and policy results, and the definition errors',
           schema: planSchema,
         },
+        400: {
+          description:
+            'the body is malformed, or the ref holds more than a pipelinesAsCode.limits key allows (named: maxRepositoryBytes, maxTreeEntries, maxTotalBytes)',
+        },
         403: { description: 'a user who may not READ an application of the tree' },
         503: { description: 'Gate or git failed (named)' },
       },
