@@ -267,9 +267,9 @@ export const saporConfigSchema = baseConfigSchema({ name: 'sapor', port: 8085 })
         .number()
         .int()
         .min(1)
-        .default(60)
+        .default(300)
         .describe(
-          "Rows a user's requests may make sapor store per minute, per replica: a decision-log row per static package for each pipeline checked (pipeline-check, dry runs, promotions) and per Data API evaluation; one for each policy save or deletion, account change, promotion's audit record and queued sync. Beyond is a 429 naming this key; Orca's service token is never counted",
+          "Rows a user's requests may make sapor store per minute, per replica: a decision-log row per static package for each pipeline checked (pipeline-check — Deck asks on each distinct edit of a pipeline with an ISD stage —, dry runs, promotions) and per Data API evaluation; one for each policy save or deletion, account change, promotion's audit record and queued sync. Beyond is a 429 naming this key; Orca's service token is never counted",
         ),
     })
     .prefault({}),
