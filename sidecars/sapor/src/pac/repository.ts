@@ -66,17 +66,18 @@ function quoteForShell(value: string): string {
   return `'${value.replace(/'/g, `'\\''`)}'`;
 }
 
-/** Total size of the files under `dir` (0 when it is gone). */
-export async function directoryBytes(dir: string): Promise<number> {
-  const entries = await fs.readdir(dir, { recursive: true, withFileTypes: true }).catch(() => []);
+/** Total size of the files under `dir`; what git renamed or removed meanwhile counts nothing. */
+async function directoryBytes(dir: string): Promise<number> {
+  const entries = await fs.readdir(dir, { withFileTypes: true }).catch(() => []);
   let total = 0;
   for (const entry of entries) {
-    if (!entry.isFile()) continue;
-    // A file git renamed or removed meanwhile counts nothing.
-    total += await fs
-      .lstat(path.join(entry.parentPath, entry.name))
-      .then((stat) => stat.size)
-      .catch(() => 0);
+    const file = path.join(dir, entry.name);
+    if (entry.isDirectory()) total += await directoryBytes(file);
+    else if (entry.isFile())
+      total += await fs
+        .lstat(file)
+        .then((stat) => stat.size)
+        .catch(() => 0);
   }
   return total;
 }
@@ -202,7 +203,9 @@ export class DefinitionRepository {
           : setInterval(() => {
               if (measuring || stopped) return;
               measuring = true;
-              void overCap().finally(() => (measuring = false));
+              void overCap()
+                .catch(() => false)
+                .finally(() => (measuring = false));
             }, WATCH_INTERVAL_MS);
       child.stdout.on('data', (chunk: Buffer) => {
         if (stopped) return;
@@ -230,7 +233,7 @@ export class DefinitionRepository {
       child.on('close', (code, signal) => {
         void (async () => {
           // Measured once more at the end: git may have finished between two measurements.
-          if (!stopped && code === 0 && (await overCap())) return finish(stopped);
+          if (!stopped && code === 0 && (await overCap().catch(() => false))) return finish(stopped);
           if (stopped) return finish(stopped);
           if (code === 0) return finish(undefined);
           const lines = stderr.trim().split('\n').slice(-3).join(' ');
