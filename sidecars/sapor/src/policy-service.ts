@@ -76,12 +76,12 @@ export interface PolicyServiceOptions {
 const SAVE_ATTEMPTS = 10;
 const SAVE_BACKOFF_MS = 25;
 
-/** Digest of a policy's content: same syntax version and modules give the same digest. */
 /** Bytes of Rego source of a policy's modules. */
 function sourceBytes(modules: PolicyModule[]): number {
   return modules.reduce((total, module) => total + Buffer.byteLength(module.source), 0);
 }
 
+/** Digest of a policy's content: same syntax version and modules give the same digest. */
 export function policyDigest(regoVersion: RegoVersion, modules: PolicyModule[]): string {
   return `sha256:${createHash('sha256')
     .update(JSON.stringify([regoVersion, modules.map((module) => [module.name, module.source])]))

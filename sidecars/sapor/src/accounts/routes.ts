@@ -162,12 +162,12 @@ export function registerAccountRoutes(
     },
     async ({ caller, params, body }) => {
       const actor = requireAccountAdmin(caller, adminRoles);
-      await writes.spend(caller);
       if (body.name !== undefined && body.name !== params.name)
         throw new InputError(`name: ${body.name} differs from the account in the path (${params.name})`, {
           code: 'name_mismatch',
           issues: [{ path: 'name', message: `must be ${params.name}, the account in the path` }],
         });
+      await writes.spend(caller);
       return { status: 200, body: await accounts.update({ ...body, name: params.name }, actor) };
     },
   );

@@ -358,9 +358,9 @@ export function registerRoutes({ http, service, store, adminRoles, writes, reloa
     },
     async ({ caller }) => {
       if (caller.kind === 'user') requireAdmin(caller, adminRoles);
-      await writes.spend(caller);
       if (!reload)
         throw new NotFoundError('no policy directory or git repository is configured', { code: 'no_policy_source' });
+      await writes.spend(caller);
       return { status: 200, body: await reload() };
     },
   );
