@@ -82,7 +82,12 @@ beforeAll(async () => {
       },
       { database: 'embedded' },
     ),
-    startServiceProcess('sapor', { SAPOR_POLICY__ADMIN_ROLES: '[admins]' }, { database: 'embedded' }),
+    startServiceProcess(
+      'sapor',
+      // As for autopilot: the fuzzer checks pipelines and saves policies far faster than a person.
+      { SAPOR_POLICY__ADMIN_ROLES: '[admins]', SAPOR_USER_WRITES__PER_MINUTE: '100000' },
+      { database: 'embedded' },
+    ),
   ]);
   // The services that did start are stopped by afterAll even when another one failed to.
   (['visibility', 'autopilot', 'sapor'] as const).forEach((name, index) => {

@@ -125,6 +125,22 @@ export const saporConfigSchema = baseConfigSchema({ name: 'sapor', port: 8085 })
         })
         .optional()
         .describe('Git repository of .rego files, cloned and pulled with the git binary'),
+      maxPolicies: z
+        .number()
+        .int()
+        .min(1)
+        .default(1_000)
+        .describe(
+          'Most live policies (every evaluation compiles them all); saving a new name beyond is a 400 naming this key',
+        ),
+      maxBundleBytes: z
+        .number()
+        .int()
+        .min(1)
+        .default(16 * 1024 * 1024)
+        .describe(
+          'Most bytes of Rego source the live policies hold together (each worker compiles them all); a save beyond is a 400 naming this key',
+        ),
       decisionLogRetentionDays: z
         .number()
         .int()
@@ -245,6 +261,18 @@ export const saporConfigSchema = baseConfigSchema({ name: 'sapor', port: 8085 })
       'Pipelines as code (docs/pipelines-as-code.md): a git repository of pipeline definitions synced to Spinnaker',
     ),
   accounts: accountsConfigSchema,
+  userWrites: z
+    .strictObject({
+      perMinute: z
+        .number()
+        .int()
+        .min(1)
+        .default(300)
+        .describe(
+          "Rows a user's requests may make sapor store per minute, per replica: a decision-log row per static package for each pipeline checked (pipeline-check — Deck asks on each distinct edit of a pipeline with an ISD stage —, dry runs, promotions) and per Data API evaluation; one for each policy save or deletion, account change, promotion's audit record and queued sync. Beyond is a 429 naming this key; Orca's service token is never counted",
+        ),
+    })
+    .prefault({}),
   audit: z
     .strictObject({
       retentionDays: z

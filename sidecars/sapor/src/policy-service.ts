@@ -1,6 +1,6 @@
 // What sapor does with policies: save (tested), evaluate (logged), check pipelines, decide gates.
 import { randomUUID, createHash } from 'node:crypto';
-import { ConflictError, NotFoundError, isIsdError, type Logger } from '@isd/kit';
+import { ConflictError, InputError, NotFoundError, isIsdError, type Logger } from '@isd/kit';
 import type { RegoVersion, TestResult } from '@isd/rego';
 import { collectDenies, gateOutcome, type FoundDeny } from './domain/decision';
 import { canonicalJson, digestOf, digestOfCanonical } from './domain/digest';
@@ -66,6 +66,8 @@ export interface PolicyServiceOptions {
   gate: GateClient | undefined;
   defaultRegoVersion: RegoVersion;
   staticPackages: string[];
+  /** What the live set may hold (policy.maxPolicies, policy.maxBundleBytes). */
+  limits: { maxPolicies: number; maxBundleBytes: number };
   logger: Logger;
   /** Where gate decisions are appended to the audit trail. */
   audit?: AuditStore;
@@ -73,6 +75,11 @@ export interface PolicyServiceOptions {
 
 const SAVE_ATTEMPTS = 10;
 const SAVE_BACKOFF_MS = 25;
+
+/** Bytes of Rego source of a policy's modules. */
+function sourceBytes(modules: PolicyModule[]): number {
+  return modules.reduce((total, module) => total + Buffer.byteLength(module.source), 0);
+}
 
 /** Digest of a policy's content: same syntax version and modules give the same digest. */
 export function policyDigest(regoVersion: RegoVersion, modules: PolicyModule[]): string {
@@ -89,6 +96,11 @@ export class PolicyService {
 
   constructor(private readonly options: PolicyServiceOptions) {}
 
+  /** Decision-log rows one pipeline check writes: one per static package. */
+  get rowsPerPipelineCheck(): number {
+    return this.options.staticPackages.length;
+  }
+
   /** Validates (parse, compile with the live set, own tests) and saves a new version unless unchanged. */
   save(request: SavePolicyRequest): Promise<SaveResult & { tests: number }> {
     const turn = this.saving.then(() => this.saveNow(request));
@@ -104,6 +116,7 @@ export class PolicyService {
       // Unchanged content (a reload, a retried PUT) is not validated again: it was when it was saved.
       const unchanged = active.policies.find((policy) => policy.name === request.name && policy.digest === digest);
       if (unchanged) return { version: unchanged, created: false, tests: 0 };
+      this.checkLimits(request, active.policies);
       const { packages, tests } = await this.options.registry.validate(
         { name: request.name, regoVersion, modules: request.modules },
         active.policies,
@@ -136,6 +149,26 @@ export class PolicyService {
       `policy ${request.name} was not saved: the policy set kept changing while it was validated; retry`,
       { code: 'policy_set_busy' },
     );
+  }
+
+  /** Refuses a save after which the live set would hold more policies or Rego than allowed. */
+  private checkLimits(request: SavePolicyRequest, live: PolicyVersion[]): void {
+    const { maxPolicies, maxBundleBytes } = this.options.limits;
+    const others = live.filter((policy) => policy.name !== request.name);
+    if (others.length >= maxPolicies)
+      throw new InputError(
+        `policy ${request.name} would be live policy ${others.length + 1}; policy.maxPolicies allows ${maxPolicies} (delete one first)`,
+        { code: 'policy_limit', issues: [{ path: 'path.name', message: `at most ${maxPolicies} live policies` }] },
+      );
+    const bytes = others.reduce((total, policy) => total + sourceBytes(policy.modules), sourceBytes(request.modules));
+    if (bytes > maxBundleBytes)
+      throw new InputError(
+        `with policy ${request.name} the live policies would hold ${bytes} bytes of Rego, more than policy.maxBundleBytes (${maxBundleBytes})`,
+        {
+          code: 'policy_bundle_too_large',
+          issues: [{ path: 'body.modules', message: `the live policies may hold at most ${maxBundleBytes} bytes` }],
+        },
+      );
   }
 
   /**

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import type { ServiceDefinition } from '@isd/kit';
+import { UserWriteBudget, type ServiceDefinition } from '@isd/kit';
 import { createAccountService } from './accounts/setup';
 import { registerAccountRoutes } from './accounts/routes';
 import { registerRoutes } from './api/routes';
@@ -66,6 +66,7 @@ export const saporService: ServiceDefinition<SaporConfig> = {
       gate,
       defaultRegoVersion: config.policy.defaultRegoVersion,
       staticPackages: config.policy.staticPackages,
+      limits: { maxPolicies: config.policy.maxPolicies, maxBundleBytes: config.policy.maxBundleBytes },
       logger,
     });
 
@@ -171,12 +172,18 @@ export const saporService: ServiceDefinition<SaporConfig> = {
     }
     registerInsightsMetrics(metrics.registry, insights, config.insights.metricsWindowDays);
 
-    registerRoutes({ http, service, store, adminRoles: config.policy.adminRoles, reload });
-    registerInsightsRoutes(http, insights, database);
+    // One budget for every row a user's request stores; Orca is never counted.
+    const writes = new UserWriteBudget({
+      perMinute: config.userWrites.perMinute,
+      configKey: 'userWrites.perMinute',
+      writes: 'stored rows',
+    });
+    registerRoutes({ http, service, store, adminRoles: config.policy.adminRoles, writes, reload });
+    registerInsightsRoutes(http, insights, database, writes);
     registerAuditRoutes(http, audit);
 
     // Pipelines as code and promotion (docs/pipelines-as-code.md).
-    registerPromotionRoute(http, { gate, policy: service, audit });
+    registerPromotionRoute(http, { gate, policy: service, audit, writes });
     const pacConfig = config.pipelinesAsCode;
     const pipelinesAsCode = pacConfig
       ? new PipelinesAsCode({
@@ -194,6 +201,8 @@ export const saporService: ServiceDefinition<SaporConfig> = {
         webhookSecret: pacConfig.webhookSecret,
         ref: pacConfig.git.ref,
         adminRoles: config.policy.adminRoles,
+        writes,
+        rowsPerCheck: service.rowsPerPipelineCheck,
       });
       pipelinesAsCode.start();
     }
@@ -203,6 +212,7 @@ export const saporService: ServiceDefinition<SaporConfig> = {
       http,
       createAccountService(config, { database, gate, audit, logger }),
       config.accounts.adminRoles,
+      writes,
     );
     return {
       async stop() {

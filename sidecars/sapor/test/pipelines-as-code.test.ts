@@ -4,7 +4,7 @@
 // nothing; a push racing a sync (on another replica) is synced next; an edit in Deck after the diff is
 // not overwritten; dry runs save nothing; promotion substitutes, is policy-checked, saved and audited.
 import { execFileSync } from 'node:child_process';
-import { createHmac } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -394,11 +394,13 @@ describe('pipelines as code', () => {
       hooks: Pick<PipelinesAsCodeOptions, 'afterFetch' | 'afterPlan'> = {},
       syncIntervalMs = 0,
       applications: string[] = [],
+      overrides: { ref?: string; limits?: Record<string, number> } = {},
     ) => {
       const config = pipelinesAsCodeConfigSchema.parse({
-        git: { url: repo.url, ref: 'main', checkoutDir: path.join(root, `mirror-${name}`) },
+        git: { url: repo.url, ref: overrides.ref ?? 'main', checkoutDir: path.join(root, `mirror-${name}`) },
         syncIntervalMs,
         applications,
+        limits: overrides.limits,
       });
       return new PipelinesAsCode({
         database: sapor.database,
@@ -541,6 +543,36 @@ describe('pipelines as code', () => {
       });
       expect(JSON.stringify(gate.pipelineConfigs)).toBe(before);
       await failing.stop();
+    });
+
+    it('a ref larger than pipelinesAsCode.limits.maxRepositoryBytes fails the sync naming the key; nothing is saved or left on disk', async () => {
+      // Random text compresses to about three quarters: the pack is well over the 1 MiB allowed.
+      repo.push(
+        {
+          'web/deploy.yml': pipelineFile('Deploy', 'staging-8'),
+          'assets/blob.txt': randomBytes(2 * 1024 * 1024).toString('base64'),
+        },
+        'oversized',
+      );
+      const before = saves().length;
+      const oversized = replica('oversized', {}, 0, [], {
+        ref: 'oversized',
+        limits: { maxRepositoryBytes: 1024 * 1024 },
+      });
+      await oversized.trigger('timer');
+      const [sync] = await syncs();
+      expect(sync).toMatchObject({
+        ref: 'oversized',
+        status: 'failed',
+        commit: null,
+        items: [],
+        error: expect.stringMatching(
+          /the repository is larger than pipelinesAsCode\.limits\.maxRepositoryBytes \(1048576 bytes\)/,
+        ),
+      });
+      expect(saves()).toHaveLength(before);
+      expect(fs.readdirSync(path.join(root, 'mirror-oversized'))).toEqual([]);
+      await oversized.stop();
     });
   });
 

@@ -11,6 +11,7 @@ import {
   requireApplicationRead,
   NotAllowedError,
   NotFoundError,
+  UserWriteBudget,
   type Caller,
   type FieldIssue,
   type HttpApp,
@@ -63,7 +64,6 @@ import {
   type CreateVerificationBody,
 } from './schemas';
 import { verificationView } from './views';
-import { UserWriteBudget } from './write-budget';
 
 /** What the routes need. */
 export interface RouteDependencies {
@@ -90,7 +90,11 @@ const QUERY_CHECK_CONCURRENCY = 8;
 export function registerRoutes(http: HttpApp, deps: RouteDependencies): void {
   const { config, templates, marks, verifications, runner } = deps;
   const publicUrl = config.server.publicUrl;
-  const writes = new UserWriteBudget(config.userWrites.perMinute);
+  const writes = new UserWriteBudget({
+    perMinute: config.userWrites.perMinute,
+    configKey: 'userWrites.perMinute',
+    writes: 'template or log mark changes',
+  });
 
   /** A verification the caller may see; otherwise the same 404 as one that does not exist. */
   const visibleVerification = async (id: string, caller: Caller) => {

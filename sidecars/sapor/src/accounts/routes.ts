@@ -1,6 +1,7 @@
 // The accounts API: admins only (Fiat admins or holders of an `accounts.adminRoles` role, through Gate).
 // Kubeconfigs go in and are never shown again: answers carry only where a kubeconfig points.
-import { InputError, NotAllowedError, isAdmin, type Caller, type HttpApp } from '@isd/kit';
+import { InputError, NotAllowedError, isAdmin, type Caller, type HttpApp, type UserWriteBudget } from '@isd/kit';
+import { WRITE_LIMIT_RESPONSE } from '../api/routes';
 import { z } from 'zod';
 import type { AccountService } from './account-service';
 import {
@@ -54,7 +55,12 @@ export function requireAccountAdmin(caller: Caller, adminRoles: string[]): strin
 const adminOnly = { 403: { description: 'the caller is not an account admin' } };
 
 /** Registers the accounts routes. */
-export function registerAccountRoutes(http: HttpApp, accounts: AccountService, adminRoles: string[]): void {
+export function registerAccountRoutes(
+  http: HttpApp,
+  accounts: AccountService,
+  adminRoles: string[],
+  writes: UserWriteBudget,
+): void {
   http.route(
     {
       method: 'get',
@@ -102,12 +108,14 @@ export function registerAccountRoutes(http: HttpApp, accounts: AccountService, a
             'a field is invalid, or the kubeconfig cannot reach or use its cluster, or Clouddriver refused it',
         },
         409: { description: 'the account exists, or the git branch kept moving' },
+        429: WRITE_LIMIT_RESPONSE,
         503: { description: 'Gate, the git repository or the controller is unavailable, or no back end is configured' },
         ...adminOnly,
       },
     },
     async ({ caller, body }) => {
       const actor = requireAccountAdmin(caller, adminRoles);
+      await writes.spend(caller);
       return { status: 201, body: await accounts.create(body, actor) };
     },
   );
@@ -148,6 +156,7 @@ export function registerAccountRoutes(http: HttpApp, accounts: AccountService, a
             'a field is invalid, or the kubeconfig cannot reach or use its cluster, or Clouddriver refused it',
         },
         404: { description: 'no such account' },
+        429: WRITE_LIMIT_RESPONSE,
         ...adminOnly,
       },
     },
@@ -158,6 +167,7 @@ export function registerAccountRoutes(http: HttpApp, accounts: AccountService, a
           code: 'name_mismatch',
           issues: [{ path: 'name', message: `must be ${params.name}, the account in the path` }],
         });
+      await writes.spend(caller);
       return { status: 200, body: await accounts.update({ ...body, name: params.name }, actor) };
     },
   );
@@ -181,11 +191,13 @@ export function registerAccountRoutes(http: HttpApp, accounts: AccountService, a
           }),
         },
         404: { description: 'no such account' },
+        429: WRITE_LIMIT_RESPONSE,
         ...adminOnly,
       },
     },
     async ({ caller, params }) => {
       const actor = requireAccountAdmin(caller, adminRoles);
+      await writes.spend(caller);
       return { status: 200, body: await accounts.delete(params.name, actor) };
     },
   );

@@ -10,6 +10,7 @@ import {
   requireApplicationRead,
   type Caller,
   type HttpApp,
+  type UserWriteBudget,
   parseJson,
 } from '@isd/kit';
 import { z } from 'zod';
@@ -44,11 +45,19 @@ export interface RouteDependencies {
   service: PolicyService;
   store: PolicyStore;
   adminRoles: string[];
+  /** Each user's stored rows per minute (userWrites.perMinute). */
+  writes: UserWriteBudget;
   /** Reloads the directory / git sources; undefined when none is configured. */
   reload: (() => Promise<Record<string, LoadReport>>) | undefined;
 }
 
 const nameParams = z.object({ name: policyNameSchema });
+
+/** Routes that store rows for a user answer 429 past the user's budget. */
+export const WRITE_LIMIT_RESPONSE = {
+  description:
+    'the user has its limit of requests in flight (server.userInFlightLimit) or stored userWrites.perMinute rows this minute; retry after Retry-After seconds',
+};
 
 /** Policy admins: Fiat admins and holders of one of `adminRoles` (Orca counts as one for reads). */
 function isPolicyAdmin(caller: Caller, adminRoles: string[]): boolean {
@@ -136,7 +145,7 @@ function parseInputParameter(text: string | undefined): unknown {
 }
 
 /** Registers every sapor route on the kit's HTTP app. */
-export function registerRoutes({ http, service, store, adminRoles, reload }: RouteDependencies): void {
+export function registerRoutes({ http, service, store, adminRoles, writes, reload }: RouteDependencies): void {
   // ---- policy management -------------------------------------------------------------------------
   http.route(
     {
@@ -244,10 +253,12 @@ export function registerRoutes({ http, service, store, adminRoles, reload }: Rou
         200: { description: 'identical to the current version; nothing saved', schema: policyVersionSchema },
         400: { description: 'parse or compile error (file, line, column, what was expected) or a failing test, named' },
         403: { description: 'not a policy admin' },
+        429: WRITE_LIMIT_RESPONSE,
       },
     },
     async ({ params, body, caller }) => {
       const user = requireAdmin(caller, adminRoles);
+      await writes.spend(caller);
       const modules = body.modules ?? [{ name: 'policy.rego', source: body.source ?? '' }];
       const saved = await service.save({
         name: params.name,
@@ -321,10 +332,12 @@ export function registerRoutes({ http, service, store, adminRoles, reload }: Rou
         204: { description: 'deleted' },
         403: { description: 'not a policy admin' },
         404: { description: 'no such live policy' },
+        429: WRITE_LIMIT_RESPONSE,
       },
     },
     async ({ params, caller }) => {
       requireAdmin(caller, adminRoles);
+      await writes.spend(caller);
       await service.remove(params.name);
       return { status: 204 };
     },
@@ -340,12 +353,14 @@ export function registerRoutes({ http, service, store, adminRoles, reload }: Rou
       responses: {
         200: { description: 'what was saved, unchanged, removed or refused, per source' },
         404: { description: 'no source configured' },
+        429: WRITE_LIMIT_RESPONSE,
       },
     },
     async ({ caller }) => {
       if (caller.kind === 'user') requireAdmin(caller, adminRoles);
       if (!reload)
         throw new NotFoundError('no policy directory or git repository is configured', { code: 'no_policy_source' });
+      await writes.spend(caller);
       return { status: 200, body: await reload() };
     },
   );
@@ -362,6 +377,7 @@ export function registerRoutes({ http, service, store, adminRoles, reload }: Rou
       body: pipelineCheckSchema,
       responses: {
         200: { description: 'allow, or deny with the messages', schema: pipelineCheckResultSchema },
+        429: WRITE_LIMIT_RESPONSE,
         503: {
           description: "the evaluation queue, or the caller's share of it (policy.workers.perCallerLimit), is full",
         },
@@ -378,6 +394,7 @@ export function registerRoutes({ http, service, store, adminRoles, reload }: Rou
           });
         requireApplicationRead(caller, application, `application ${application}`);
       }
+      await writes.spend(caller, service.rowsPerPipelineCheck);
       const user = caller.kind === 'user' ? caller.user : undefined;
       const exact = exactBody(rawBody, body);
       return { status: 200, body: await service.pipelineCheck(exact.new, exact.current ?? undefined, user) };
@@ -564,6 +581,7 @@ export function registerRoutes({ http, service, store, adminRoles, reload }: Rou
     query: Record<string, unknown>,
   ) => {
     requireDataApiCaller(caller, adminRoles);
+    await writes.spend(caller);
     const started = process.hrtime.bigint();
     const evaluation = await service.evaluate('data-api', checkSegments(segments, 'path'), input, {
       strictBuiltinErrors: query['strict-builtin-errors'] === 'true',
@@ -589,6 +607,7 @@ export function registerRoutes({ http, service, store, adminRoles, reload }: Rou
       schema: dataResponseSchema,
     },
     400: { description: 'malformed request, or the policy failed on this input (budget, type or conflict error)' },
+    429: WRITE_LIMIT_RESPONSE,
   };
   // Documented as the one segment a generated client sends (checkSegments refuses an empty one, a quote, a
   // backslash or a control character); the route also takes several, split at `/`.
@@ -666,6 +685,7 @@ export function registerRoutes({ http, service, store, adminRoles, reload }: Rou
   };
   const evaluateRaw = async (caller: Caller, segments: string[], input: unknown, inputText: string | undefined) => {
     requireDataApiCaller(caller, adminRoles);
+    await writes.spend(caller);
     const evaluation = await service.evaluate('data-api', checkSegments(segments, 'path'), input, {
       ...(caller.kind === 'user' ? { caller: caller.user } : {}),
       ...(inputText === undefined ? {} : { inputText: { text: inputText } }),
@@ -690,7 +710,7 @@ export function registerRoutes({ http, service, store, adminRoles, reload }: Rou
       auth: 'service-or-user',
       params: pathParams,
       body: z.unknown(),
-      responses: { 200: { description: 'the document' }, 404: undefinedDocument },
+      responses: { 200: { description: 'the document' }, 404: undefinedDocument, 429: WRITE_LIMIT_RESPONSE },
     },
     async ({ params, body, caller, rawBody }) => evaluateRaw(caller, segmentsOf(params.path), body, rawBody),
   );
@@ -702,7 +722,7 @@ export function registerRoutes({ http, service, store, adminRoles, reload }: Rou
       tags: ['opa'],
       auth: 'service-or-user',
       body: z.unknown(),
-      responses: { 200: { description: 'the document' }, 404: undefinedDocument },
+      responses: { 200: { description: 'the document' }, 404: undefinedDocument, 429: WRITE_LIMIT_RESPONSE },
     },
     async ({ body, caller, rawBody }) => evaluateRaw(caller, ['system', 'main'], body, rawBody),
   );

@@ -8,7 +8,9 @@ import {
   requireApplicationRead,
   type Database,
   type HttpApp,
+  type UserWriteBudget,
 } from '@isd/kit';
+import { WRITE_LIMIT_RESPONSE } from '../api/routes';
 import { z } from 'zod';
 import { measure, percentile, type DeploymentRow } from './dora';
 import type { InsightsSync } from './sync';
@@ -73,7 +75,12 @@ interface GateAuditRow {
 }
 
 /** Registers the insights routes. */
-export function registerInsightsRoutes(http: HttpApp, sync: InsightsSync, database: Database): void {
+export function registerInsightsRoutes(
+  http: HttpApp,
+  sync: InsightsSync,
+  database: Database,
+  writes: UserWriteBudget,
+): void {
   http.route(
     {
       method: 'get',
@@ -207,12 +214,14 @@ export function registerInsightsRoutes(http: HttpApp, sync: InsightsSync, databa
       auth: 'service-or-user',
       responses: {
         200: { description: '`{executions, deployments}` read in this sync' },
+        429: WRITE_LIMIT_RESPONSE,
         503: { description: 'Gate failed; the last error is kept and the data marked stale when too old' },
       },
     },
     async ({ caller }) => {
       if (!isAdmin(caller))
         throw new NotAllowedError('only services and admins may start a sync', { code: 'not_admin' });
+      await writes.spend(caller);
       return { status: 200, body: await sync.sync() };
     },
   );

@@ -38,7 +38,7 @@ export const pipelinesAsCodeConfigSchema = z
           .string()
           .min(1)
           .default('.isd/sapor/pipelines-git')
-          .describe('Local bare repository fetched into'),
+          .describe('Folder each fetch makes a bare repository in, removed once read (one process each)'),
         timeoutMs: z.number().int().positive().default(120_000).describe('How long one git command may take'),
       })
       .superRefine((git, context) => {
@@ -85,6 +85,15 @@ export const pipelinesAsCodeConfigSchema = z
         maxDepth: limit(DEFAULT_RENDER_LIMITS.maxDepth, 'Deepest nesting of module includes'),
         maxNodes: limit(DEFAULT_RENDER_LIMITS.maxNodes, 'Most values one pipeline may expand to'),
         maxPipelineBytes: limit(DEFAULT_RENDER_LIMITS.maxPipelineBytes, 'Largest rendered pipeline (JSON bytes)'),
+        maxRepositoryBytes: limit(
+          64 * 1024 * 1024,
+          'Most bytes one fetch (depth 1, one ref) may write to disk; git is stopped beyond and the sync fails naming this key',
+        ),
+        maxTreeEntries: limit(
+          100_000,
+          'Most entries (every file, link and submodule, definition or not) in the tree of the fetched commit',
+        ),
+        maxTotalBytes: limit(16 * 1024 * 1024, 'Most bytes of all definition files together, read into memory'),
       })
       .prefault({})
       .describe('Bounds on what an (untrusted) repository may hold and render to'),

@@ -7,8 +7,10 @@ import {
   isAdmin,
   type Caller,
   type HttpApp,
+  type UserWriteBudget,
 } from '@isd/kit';
 import { z } from 'zod';
+import { WRITE_LIMIT_RESPONSE } from '../api/routes';
 import type { AuditStore } from '../audit/audit-store';
 import type { GateClient } from '../gate-client';
 import type { PolicyService } from '../policy-service';
@@ -124,7 +126,14 @@ function actorOf(caller: Caller): string {
 export function registerPipelinesAsCodeRoutes(
   http: HttpApp,
   pac: PipelinesAsCode,
-  options: { webhookSecret: string | undefined; ref: string; adminRoles: string[] },
+  options: {
+    webhookSecret: string | undefined;
+    ref: string;
+    adminRoles: string[];
+    writes: UserWriteBudget;
+    /** Decision-log rows one pipeline's check writes. */
+    rowsPerCheck: number;
+  },
 ): void {
   http.route(
     {
@@ -175,7 +184,12 @@ export function registerPipelinesAsCodeRoutes(
           description: 'rendered pipelines, their diffs and policy results, and the definition errors',
           schema: planSchema,
         },
+        400: {
+          description:
+            'the body is malformed, or the ref holds more than a pipelinesAsCode.limits key allows (named: maxRepositoryBytes, maxTreeEntries, maxTotalBytes)',
+        },
         403: { description: 'a user who may not READ an application of the tree' },
+        429: WRITE_LIMIT_RESPONSE,
         503: { description: 'Gate or git failed (named)' },
       },
     },
@@ -183,17 +197,18 @@ export function registerPipelinesAsCodeRoutes(
       const tree = body.files
         ? { commit: null, files: new Map(Object.entries(body.files)), errors: [] }
         : await pac.fetch(body.ref);
-      // A user sees diffs only of applications they may read.
-      if (caller.kind === 'user' && !isAdmin(caller)) {
+      if (caller.kind === 'user') {
         const { pipelines } = pac.render(tree);
-        for (const application of new Set(pipelines.map((pipeline) => pipeline.application)))
-          if (!canAccessApplication(caller, application, 'READ'))
-            throw new NotAllowedError(
-              `${caller.user} may not READ application ${application}, which the tree defines`,
-              {
-                code: 'application_not_readable',
-              },
-            );
+        // A user sees diffs only of applications they may read.
+        if (!isAdmin(caller))
+          for (const application of new Set(pipelines.map((pipeline) => pipeline.application)))
+            if (!canAccessApplication(caller, application, 'READ'))
+              throw new NotAllowedError(
+                `${caller.user} may not READ application ${application}, which the tree defines`,
+                { code: 'application_not_readable' },
+              );
+        // Every pipeline's check is logged: the whole tree is paid for before the first.
+        await options.writes.spend(caller, pipelines.length * options.rowsPerCheck);
       }
       return { status: 200, body: await pac.dryRun(tree, caller.kind === 'user' ? caller.user : undefined) };
     },
@@ -206,10 +221,15 @@ export function registerPipelinesAsCodeRoutes(
       summary: 'Queues a sync of the configured ref now (admin or service)',
       tags: ['pipelines-as-code'],
       auth: 'service-or-user',
-      responses: { 202: { description: 'queued' }, 403: { description: 'not an admin' } },
+      responses: {
+        202: { description: 'queued' },
+        403: { description: 'not an admin' },
+        429: WRITE_LIMIT_RESPONSE,
+      },
     },
     async ({ caller, log }) => {
       requireOperator(caller, options.adminRoles, 'start a pipelines sync');
+      await options.writes.spend(caller);
       await pac.request(`manual:${actorOf(caller)}`);
       void pac.kick().catch((error: unknown) => log.warn({ err: error }, 'pipelines sync failed'));
       return { status: 202, body: { queued: true } };
@@ -257,7 +277,12 @@ export function registerPipelinesAsCodeRoutes(
 /** `POST /api/v1/pipelines/promote`; needs Gate. */
 export function registerPromotionRoute(
   http: HttpApp,
-  dependencies: { gate: GateClient | undefined; policy: Pick<PolicyService, 'pipelineCheck'>; audit: AuditStore },
+  dependencies: {
+    gate: GateClient | undefined;
+    policy: Pick<PolicyService, 'pipelineCheck' | 'rowsPerPipelineCheck'>;
+    audit: AuditStore;
+    writes: UserWriteBudget;
+  },
 ): void {
   http.route(
     {
@@ -274,6 +299,7 @@ export function registerPromotionRoute(
         404: { description: 'no such source pipeline' },
         409: { description: 'the target changed in Spinnaker while it was being promoted' },
         422: { description: 'the static policies deny the promoted pipeline; the reasons are in `denies`' },
+        429: WRITE_LIMIT_RESPONSE,
         503: { description: 'Gate failed or is not configured' },
       },
     },
@@ -290,6 +316,8 @@ export function registerPromotionRoute(
         throw new UnavailableError('gate.url is not configured: sapor cannot read or save pipelines', {
           code: 'gate_not_configured',
         });
+      // Its check's decision-log rows, and its audit record unless it is a dry run.
+      await dependencies.writes.spend(caller, dependencies.policy.rowsPerPipelineCheck + (body.dryRun ? 0 : 1));
       const result = await promotePipeline(
         { gate: dependencies.gate, policy: dependencies.policy, audit: dependencies.audit },
         body,
