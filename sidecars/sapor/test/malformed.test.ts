@@ -9,7 +9,11 @@ let sapor: RunningService<SaporConfig>;
 let api: ReturnType<typeof client>;
 
 beforeAll(async () => {
-  sapor = await startSapor({ policy: { directory: examplesDir, maxSteps: 100_000, timeoutMs: 500 } });
+  sapor = await startSapor({
+    policy: { directory: examplesDir, maxSteps: 100_000, timeoutMs: 500 },
+    // 500 saves and 500 checks in a minute: far past a person's write budget, which is not what this test is about.
+    userWrites: { perMinute: 100_000 },
+  });
   api = client(sapor.url);
 });
 
