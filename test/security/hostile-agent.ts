@@ -85,6 +85,10 @@ export async function connectHostileAgent(options: {
   };
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('no welcome from the controller')), 10_000);
+    control.once('error', (error: grpc.ServiceError) => {
+      clearTimeout(timer);
+      reject(error);
+    });
     control.on('data', (message: ControllerControl) => {
       if (message.message === 'welcome' && message.welcome) {
         clearTimeout(timer);
