@@ -19,8 +19,11 @@ const CONNECTION_WINDOW_BYTES = 16 * 1024 * 1024;
 const SESSION_MEMORY_MB = 256;
 /** Largest header block an agent may send (gRPC requests carry well under 1 KiB). */
 const MAX_HEADER_LIST_BYTES = 16 * 1024;
-/** A connection that has not completed its TLS handshake by then is closed (Node's default: 120 s). */
-const HANDSHAKE_TIMEOUT_MS = 10_000;
+/**
+ * A connection that has not completed its TLS handshake by then is closed (Node's default, 120 s, let anyone
+ * who reaches a port hold a descriptor for two minutes per connection). Used by every controller listener.
+ */
+export const HANDSHAKE_TIMEOUT_MS = 10_000;
 
 interface GrpcServerInternals {
   commonServerOptions?: { settings?: http2.Settings };
@@ -115,8 +118,9 @@ export async function startAgentEndpoint(options: {
     else if (socket.alpnProtocol === 'h2') injector.injectConnection(socket);
     else socket.destroy();
   });
-  // Failed handshakes (wrong CA, no certificate) only concern that connection.
-  listener.on('tlsClientError', () => undefined);
+  // Failed handshakes (wrong CA, no certificate, timed out) only concern that connection, which a tls.Server
+  // leaves open unless told: a client that never finishes its handshake would be held for good.
+  listener.on('tlsClientError', (_error, socket) => socket.destroy());
   const host = options.host.includes(':') ? options.host.replace(/^\[|\]$/g, '') : options.host;
   await new Promise<void>((resolve, reject) => {
     listener.once('error', reject);

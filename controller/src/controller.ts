@@ -10,7 +10,7 @@ import type { ForwardContext } from './forward';
 import { CredentialIssuer, type KubectlComponents } from './issuer';
 import { loadOrCreateSecrets } from './persistent-state';
 import { openRevocationStore } from './revocation-store';
-import { startAgentEndpoint } from './agent-endpoint';
+import { HANDSHAKE_TIMEOUT_MS, startAgentEndpoint } from './agent-endpoint';
 import { AgentAdmission, DEFAULT_AGENT_LIMITS, type AgentLimits } from './agent-limits';
 import { ServiceAuthenticator, startServiceEndpoint } from './service-endpoint';
 import { createControlApi, createControllerApp } from './control-api';
@@ -211,6 +211,7 @@ export async function startController(config: ControllerConfig = {}): Promise<Ru
     rejectUnauthorized: false,
     ciphers: PREFERRED_CIPHERS,
     honorCipherOrder: true,
+    handshakeTimeout: HANDSHAKE_TIMEOUT_MS,
   };
   const serviceEndpoint = await startServiceEndpoint({
     host,

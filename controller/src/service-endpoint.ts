@@ -122,6 +122,8 @@ export async function startServiceEndpoint(options: {
     if ('status' in route) {
       forward.metrics.refusedStreams.inc({ reason: 'caller-auth' });
       const body = problemJson(route.status, route.message, req.url);
+      // A refused caller does not keep the connection: one request a minute would hold it for good.
+      res.shouldKeepAlive = false;
       res.writeHead(route.status, {
         'content-type': PROBLEM_CONTENT_TYPE,
         'content-length': Buffer.byteLength(body),

@@ -4,7 +4,7 @@
 // requests without bound. Excess is refused cleanly and counted; other agents and the process carry on.
 import http from 'node:http';
 import http2 from 'node:http2';
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo } from 'node:net';
 import tls from 'node:tls';
 import * as grpc from '@grpc/grpc-js';
 import { CertificateAuthority, startController, type RunningController } from '@isd/controller';
@@ -255,6 +255,65 @@ describe('controller agentLimits against one agent certificate', () => {
       'a stream admitted once pending-a’s streams ended',
     );
     await controllerStillServes();
+  });
+});
+
+describe('the controller’s listeners against clients that hold connections', () => {
+  let controller: RunningController;
+
+  beforeAll(async () => {
+    controller = await startController({
+      host: '127.0.0.1',
+      agentPort: 0,
+      servicePort: 0,
+      controlPort: 0,
+      metricsPort: 0,
+    });
+  });
+
+  afterAll(async () => {
+    await controller?.stop();
+  });
+
+  /** Resolves when `socket` closes; rejects if it is still open after `withinMs`. */
+  function closes(socket: net.Socket, withinMs: number): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        socket.destroy();
+        reject(new Error(`the connection was still open after ${withinMs} ms`));
+      }, withinMs);
+      socket.on('error', () => undefined);
+      socket.once('close', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+
+  it('a caller refused for its credentials does not keep its connection', async () => {
+    const url = new URL(controller.serviceUrl);
+    const socket = tls.connect({
+      host: url.hostname,
+      port: Number(url.port),
+      ca: controller.ca.certPem,
+      servername: 'localhost',
+    });
+    const chunks: Buffer[] = [];
+    socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+    socket.on('secureConnect', () => socket.write('GET /anything HTTP/1.1\r\nHost: c\r\n\r\n'));
+    // Keep-alive would hold it for 60 s, and one request a minute for good.
+    await closes(socket, 10_000);
+    const answer = Buffer.concat(chunks).toString('latin1');
+    expect(answer).toMatch(/^HTTP\/1\.1 401 /);
+    expect(answer).toMatch(/\r\nConnection: close\r\n/i);
+  });
+
+  it('connections that never complete a TLS handshake are closed on every listener', async () => {
+    const ports = [controller.agentUrl, controller.serviceUrl, controller.controlUrl].map((address) =>
+      Number(/:(\d+)\/?$/.exec(address)?.[1]),
+    );
+    // Node's default would hold each for 120 s.
+    await Promise.all(ports.map((port) => closes(net.connect(port, '127.0.0.1'), 18_000)));
   });
 });
 
