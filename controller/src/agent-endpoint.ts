@@ -1,4 +1,4 @@
-import type http2 from 'node:http2';
+import http2 from 'node:http2';
 import tls from 'node:tls';
 import * as grpc from '@grpc/grpc-js';
 import { LANE_ALPN, loadTunnelDefinition } from '@isd/tunnel-proto';
@@ -17,6 +17,8 @@ const CONNECTION_WINDOW_BYTES = 16 * 1024 * 1024;
  * bounds it well above that.
  */
 const SESSION_MEMORY_MB = 256;
+/** How long a stream the controller has ended may stay open before it is reset (an agent ends its side at once). */
+const HALF_OPEN_GRACE_MS = 5_000;
 /** Largest header block an agent may send (gRPC requests carry well under 1 KiB). */
 const MAX_HEADER_LIST_BYTES = 16 * 1024;
 /**
@@ -43,6 +45,20 @@ function raiseFlowControlWindows(server: grpc.Server): void {
     initialWindowSize: STREAM_WINDOW_BYTES,
     maxHeaderListSize: MAX_HEADER_LIST_BYTES,
   };
+}
+
+/**
+ * Once the controller has ended a stream (status sent), a gRPC client ends its side at once. One that does
+ * not would keep the stream open for good, counting against the connection's stream limit and holding its
+ * memory: after a grace period it is reset (RST_STREAM NO_ERROR, as RFC 9113 §8.1 allows after a response).
+ */
+function resetWhenLeftHalfOpen(stream: http2.ServerHttp2Stream): void {
+  stream.once('finish', () => {
+    if (stream.closed) return;
+    const timer = setTimeout(() => stream.close(http2.constants.NGHTTP2_NO_ERROR), HALF_OPEN_GRACE_MS);
+    timer.unref();
+    stream.once('close', () => clearTimeout(timer));
+  });
 }
 
 /** The agent endpoint: the Tunnel gRPC service and lanes behind mutual TLS (client certificates of our CA only). */
@@ -83,6 +99,7 @@ export async function startAgentEndpoint(options: {
   const injector = server.createConnectionInjector(grpc.ServerCredentials.createInsecure());
   for (const http2Server of (server as unknown as GrpcServerInternals).http2Servers?.keys() ?? []) {
     http2Server.on('session', (session) => session.setLocalWindowSize(CONNECTION_WINDOW_BYTES));
+    http2Server.on('stream', resetWhenLeftHalfOpen);
   }
   const listener = tls.createServer({
     key: options.serverCertificate.keyPem,

@@ -14,12 +14,13 @@ import {
   loadTunnelDefinition,
   type AgentControl,
   type AgentFrame,
+  type AgentFrameOut,
   type ControllerControlOut,
   type ControllerFrameOut,
 } from '@isd/tunnel-proto';
 import { eventually } from '@isd/test-support';
 import { call } from '../e2e/tunnel-support';
-import { connectHostileAgent, type HostileAgent } from './hostile-agent';
+import { connectHostileAgent, rawControlStream, type HostileAgent } from './hostile-agent';
 
 jest.setTimeout(60_000);
 
@@ -60,6 +61,15 @@ async function startHoldingTarget(): Promise<HoldingTarget> {
       }),
   };
   return target;
+}
+
+/** `promise`, or a rejection naming `what` once `ms` have passed. */
+function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(new Error(`no ${what} within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
 describe('controller agentLimits against one agent certificate', () => {
@@ -201,6 +211,78 @@ describe('controller agentLimits against one agent certificate', () => {
     await controllerStillServes();
   });
 
+  it('a stream the agent leaves open after the controller ended it is reset', async () => {
+    const credentials = await controller.issueAgentCredentials('half-open');
+    const hello = rawControlStream({ agentUrl: controller.agentUrl, credentials });
+    const { session } = await h2Connection(credentials);
+    try {
+      hello.send({
+        hello: {
+          protocolVersion: PROTOCOL_VERSION,
+          agentVersion: 'hostile',
+          capabilities: [],
+          endpoints: [{ type: 'jenkins', name: 'ci', annotations: {} }],
+          hostname: 'hostile',
+          poolSize: 0,
+          annotations: {},
+        },
+      });
+      hello.stream.resume();
+      const sessionId = await eventually(
+        async () => hello.received().find((message) => message.welcome)?.welcome?.sessionId,
+        10_000,
+        'a welcome',
+      );
+      const definition = loadTunnelDefinition();
+      const frame = (message: AgentFrameOut): Buffer => {
+        const body = definition.Exchange.requestSerialize(message);
+        const header = Buffer.alloc(5);
+        header.writeUInt32BE(body.length, 1);
+        return Buffer.concat([header, body]);
+      };
+      /** An Exchange stream that sends `first` (and answers a request with an error), never ending its side. */
+      const leftOpen = (first: AgentFrameOut) => {
+        const stream = session.request({
+          ':method': 'POST',
+          ':path': '/isd.tunnel.v1.Tunnel/Exchange',
+          'content-type': 'application/grpc',
+          te: 'trailers',
+        });
+        stream.on('error', () => undefined);
+        stream.write(frame(first));
+        stream.on('data', () => stream.write(frame({ end: { error: 'no', trailers: [] } })));
+        return new Promise<{ status: unknown; rstCode: number | undefined }>((resolve) => {
+          let status: unknown;
+          stream.on('response', (headers) => (status ??= headers['grpc-status']));
+          stream.on('trailers', (trailers) => (status ??= trailers['grpc-status']));
+          stream.on('close', () => resolve({ status, rstCode: stream.rstCode }));
+        });
+      };
+      // Refused at once (an unknown session): the controller's answer ends the stream on its side.
+      const refused = await within(
+        leftOpen({ attach: { sessionId: 'no-such-session' } }),
+        15_000,
+        'reset of the stream',
+      );
+      expect(refused).toEqual({ status: String(grpc.status.NOT_FOUND), rstCode: http2.constants.NGHTTP2_NO_ERROR });
+      // Attached and given a request, which it fails: the controller ends the stream after the exchange.
+      const served = leftOpen({ attach: { sessionId } });
+      const token = await controller.issueServiceToken('half-open', 'jenkins', 'ci');
+      const answer = await call(controller.serviceUrl, '/x', {
+        caPem: controller.ca.certPem,
+        headers: { authorization: `Bearer ${token}` },
+      });
+      expect(answer.status).toBe(502);
+      expect(await within(served, 15_000, 'reset of the stream')).toEqual({
+        status: String(grpc.status.OK),
+        rstCode: http2.constants.NGHTTP2_NO_ERROR,
+      });
+    } finally {
+      hello.close();
+      session.destroy();
+    }
+  });
+
   it('streams that never attach are capped per agent and over all agents, and released when they end', async () => {
     const connect = async (name: string) => {
       const agent = await connectHostileAgent({
@@ -275,19 +357,11 @@ describe('the controller’s listeners against clients that hold connections', (
     await controller?.stop();
   });
 
-  /** Resolves when `socket` closes; rejects if it is still open after `withinMs`. */
-  function closes(socket: net.Socket, withinMs: number): Promise<void> {
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        socket.destroy();
-        reject(new Error(`the connection was still open after ${withinMs} ms`));
-      }, withinMs);
-      socket.on('error', () => undefined);
-      socket.once('close', () => {
-        clearTimeout(timer);
-        resolve();
-      });
-    });
+  /** Resolves when `socket` closes; rejects (and closes it) if it is still open after `ms`. */
+  function closes(socket: net.Socket, ms: number): Promise<void> {
+    socket.on('error', () => undefined);
+    const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+    return within(closed, ms, 'close of the connection').finally(() => socket.destroy());
   }
 
   it('a caller refused for its credentials does not keep its connection', async () => {
