@@ -66,7 +66,7 @@ export const agentConfigSchema = z.strictObject({
     .max(100_000)
     .default(512)
     .describe(
-      'Requests to targets the agent runs at once over all controllers; more get a 503 (nothing reaches the target), and a controller gets no more tunnel streams than this plus poolSize',
+      "Requests to targets the agent runs at once over all controllers; more get a 503 (nothing reaches the target), and a controller gets no more tunnel streams than this plus poolSize (above ~1000, raise the controllers' agentLimits.pendingStreamsPerAgent and streamsPerConnection too)",
     ),
   lanes: z
     .boolean()

@@ -116,7 +116,7 @@ export const controllerConfigSchema = z.strictObject({
         .min(1)
         .default(DEFAULT_AGENT_LIMITS.pendingStreamsPerAgent)
         .describe(
-          'Streams of one agent name that have not attached or said hello yet (each may wait 10 s); more are refused with RESOURCE_EXHAUSTED',
+          "Streams of one agent name that have not attached or said hello yet (each may wait 10 s); more are refused with RESOURCE_EXHAUSTED; keep above the agents' maxConcurrentExchanges plus poolSize",
         ),
       pendingStreams: z
         .number()
