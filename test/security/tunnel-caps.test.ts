@@ -14,7 +14,6 @@ import {
   loadTunnelDefinition,
   type AgentControl,
   type AgentFrame,
-  type AgentFrameOut,
   type ControllerControlOut,
   type ControllerFrameOut,
 } from '@isd/tunnel-proto';
@@ -234,14 +233,15 @@ describe('controller agentLimits against one agent certificate', () => {
         'a welcome',
       );
       const definition = loadTunnelDefinition();
-      const frame = (message: AgentFrameOut): Buffer => {
+      type WireFrame = Parameters<typeof definition.Exchange.requestSerialize>[0];
+      const frame = (message: WireFrame): Buffer => {
         const body = definition.Exchange.requestSerialize(message);
         const header = Buffer.alloc(5);
         header.writeUInt32BE(body.length, 1);
         return Buffer.concat([header, body]);
       };
       /** An Exchange stream that sends `first` (and answers a request with an error), never ending its side. */
-      const leftOpen = (first: AgentFrameOut) => {
+      const leftOpen = (first: WireFrame) => {
         const stream = session.request({
           ':method': 'POST',
           ':path': '/isd.tunnel.v1.Tunnel/Exchange',
