@@ -382,6 +382,24 @@ describe('the controller’s listeners against clients that hold connections', (
     expect(answer).toMatch(/\r\nConnection: close\r\n/i);
   });
 
+  it('a caller that trickles its request head (slowloris) is cut off', async () => {
+    const url = new URL(controller.serviceUrl);
+    const socket = tls.connect({
+      host: url.hostname,
+      port: Number(url.port),
+      ca: controller.ca.certPem,
+      servername: 'localhost',
+    });
+    const trickle = setInterval(() => socket.write('X-Slow: 1\r\n'), 500);
+    socket.on('secureConnect', () => socket.write('GET /anything HTTP/1.1\r\nHost: c\r\n'));
+    try {
+      // Node's default would hold it for 60 to 90 s.
+      await closes(socket, 40_000);
+    } finally {
+      clearInterval(trickle);
+    }
+  });
+
   it('connections that never complete a TLS handshake are closed on every listener', async () => {
     const ports = [controller.agentUrl, controller.serviceUrl, controller.controlUrl].map((address) =>
       Number(/:(\d+)\/?$/.exec(address)?.[1]),
