@@ -310,6 +310,21 @@ describe('controller agentLimits against one agent certificate', () => {
         stream.write({ attach: { sessionId: 'no-such-session' } });
       });
 
+    // Control streams that have not said hello count the same.
+    const c = await connect('pending-c');
+    const controls = Array.from({ length: limits.pendingStreamsPerAgent }, () => {
+      const stream = c.client.Control();
+      stream.on('error', () => undefined);
+      return stream;
+    });
+    expect((await probe(c)).details).toMatch(/agent pending-c has 40 streams .*pendingStreamsPerAgent/);
+    for (const stream of controls) stream.cancel();
+    await eventually(
+      async () => ((await probe(c)).code === grpc.status.NOT_FOUND ? true : undefined),
+      10_000,
+      'a stream admitted once pending-c’s control streams ended',
+    );
+
     const a = await connect('pending-a');
     const heldByA = silent(a, limits.pendingStreamsPerAgent);
     const refused = await probe(a);
