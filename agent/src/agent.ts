@@ -19,6 +19,11 @@ export interface AgentConfig {
   services: ServiceConfig[];
   /** Idle streams kept open per controller (requests never wait for a round trip while any are idle). */
   poolSize?: number;
+  /**
+   * Exchanges (requests to targets) the agent runs at once over all controllers; more are refused with a 503
+   * for the caller, and no connection opens more streams than this plus `poolSize` (default 512).
+   */
+  maxConcurrentExchanges?: number;
   /** Capability "lane": bodies of 1 MiB or more (known length) cross separate mutual-TLS lanes (default true). */
   lanes?: boolean;
   /** Port of /healthz, /readyz and /metrics; 0 = ephemeral, null = no listener. */
@@ -93,11 +98,16 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
   let credentials = config.credentials;
   const metrics = createAgentMetrics(config.processMetrics ?? false);
   const log = config.log ?? (() => undefined);
+  const maxConcurrentExchanges = config.maxConcurrentExchanges ?? 512;
+  if (!Number.isInteger(maxConcurrentExchanges) || maxConcurrentExchanges < 1)
+    throw new AgentConfigError('maxConcurrentExchanges', `must be a positive integer, got ${maxConcurrentExchanges}`);
+  const exchangeLimit = { max: maxConcurrentExchanges, active: 0 };
   const connections = config.controllers.map(
     (address) =>
       new ControllerConnection(address, {
         agentVersion: config.version ?? '0.1.0',
         poolSize: config.poolSize ?? 2,
+        exchangeLimit,
         lanes: config.lanes ?? true,
         serverName: config.serverName,
         initialBackoffMs: config.initialBackoffMs ?? 50,

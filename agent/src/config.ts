@@ -59,6 +59,15 @@ export const agentConfigSchema = z.strictObject({
     .optional()
     .describe('Writable directory where renewed certificates are kept across restarts'),
   poolSize: z.number().int().min(1).max(64).default(2).describe('Idle tunnel streams per controller'),
+  maxConcurrentExchanges: z
+    .number()
+    .int()
+    .min(1)
+    .max(100_000)
+    .default(512)
+    .describe(
+      "Requests to targets the agent runs at once over all controllers; more get a 503 (nothing reaches the target), and a controller gets no more tunnel streams than this plus poolSize (above ~1000, raise the controllers' agentLimits.pendingStreamsPerAgent and streamsPerConnection too)",
+    ),
   lanes: z
     .boolean()
     .default(true)
@@ -143,6 +152,7 @@ export function toAgentConfig(
       caPem: readFile(config.credentials.caFile),
     },
     poolSize: config.poolSize,
+    maxConcurrentExchanges: config.maxConcurrentExchanges,
     lanes: config.lanes,
     healthPort: config.healthPort,
     healthHost: config.healthHost,

@@ -13,7 +13,7 @@ import {
   type ControllerFrame,
   type TunnelClient,
 } from '@isd/tunnel-proto';
-import { serveExchange } from './exchange';
+import { serveExchange, type ExchangeLimit } from './exchange';
 import { AgentLanes } from './lanes';
 import type { Target } from './targets';
 import type { AgentMetrics } from './metrics';
@@ -29,6 +29,8 @@ export interface AgentCredentials {
 export interface ConnectionContext {
   agentVersion: string;
   poolSize: number;
+  /** Concurrent exchanges over all connections; also bounds the streams one connection opens. */
+  exchangeLimit: ExchangeLimit;
   /** Announce capability "lane". */
   lanes: boolean;
   serverName?: string;
@@ -127,6 +129,7 @@ export class ControllerConnection {
           clearTimeout(this.helloTimer);
           this.sessionId = welcome.sessionId;
           this.idleStreams = 0;
+          this.openStreams = { count: 0 };
           this.reuse = welcome.capabilities.includes('reuse');
           this.inline = welcome.capabilities.includes('inline');
           this.lanes?.close('new session');
@@ -149,7 +152,9 @@ export class ControllerConnection {
           control.write({ pong: { nonce: message.ping?.nonce ?? 0, pingSentAtMs: message.ping?.sentAtMs ?? 0 } });
           return;
         case 'openStreams':
-          for (let index = 0; index < Math.min(message.openStreams?.count ?? 0, 1_000); index += 1) this.openExchange();
+          for (let index = 0; index < (message.openStreams?.count ?? 0); index += 1) {
+            if (!this.openExchange()) break;
+          }
           return;
         case 'renewResponse': {
           this.renewing = false;
@@ -202,6 +207,8 @@ export class ControllerConnection {
   private pendingKeyPem: string | undefined;
   /** Idle Exchange streams on the current connection. */
   private idleStreams = 0;
+  /** Exchange streams open on the current connection, whatever their state (one object per session). */
+  private openStreams = { count: 0 };
   /** Both sides announced stream reuse in hello/welcome. */
   private reuse = false;
   /** Both sides announced capability "inline" (a small response in one frame). */
@@ -270,15 +277,24 @@ export class ControllerConnection {
     }, intervalMs);
   }
 
-  /** Opens one idle Exchange stream; it waits for the controller's request head. */
-  private openExchange(): void {
+  /**
+   * Opens one idle Exchange stream; it waits for the controller's request head. False when none was opened:
+   * a connection holds at most as many streams as the agent runs exchanges (plus its pool), however many a
+   * controller asks for.
+   */
+  private openExchange(): boolean {
     const client = this.client;
-    if (!client || !this.connected) return;
+    if (!client || !this.connected) return false;
+    const open = this.openStreams;
+    if (open.count >= this.context.exchangeLimit.max + this.context.poolSize) return false;
+    open.count += 1;
     const stream = client.Exchange();
     this.context.metrics.streamsOpened.inc();
+    stream.once('status', () => (open.count -= 1));
     stream.on('error', () => undefined);
     stream.write({ attach: { sessionId: this.sessionId } });
     this.awaitRequest(stream, client);
+    return true;
   }
 
   /** Parks a stream until the controller claims it with a request head (again, when reused). */
@@ -309,6 +325,7 @@ export class ControllerConnection {
           onIdle: reuse,
           inline: this.inline,
           lanes: this.lanes,
+          limit: this.context.exchangeLimit,
         },
       );
       // Top the pool up right after the request is on its way, keeping stream setup off its critical path.

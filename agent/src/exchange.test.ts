@@ -230,4 +230,38 @@ describe('serveExchange against a malicious request head', () => {
     expect(end?.error).toMatch(reason);
     expect(seen.length).toBe(before);
   });
+
+  it('a request over the limit of concurrent exchanges gets End.unavailable and never reaches the target; an ended exchange frees its slot', async () => {
+    const limit = { max: 1, active: 0 };
+    const serve = (stream: RecordingStream): void =>
+      serveExchange(
+        stream as unknown as grpc.ClientDuplexStream<AgentFrame, ControllerFrame>,
+        head('/'),
+        target,
+        createAgentMetrics(),
+        { limit },
+      );
+    const first = new RecordingStream();
+    serve(first);
+    expect(limit.active).toBe(1);
+    const before = seen.length;
+    const refused = new RecordingStream();
+    serve(refused);
+    expect(refused.frames).toEqual([
+      {
+        frame: {
+          end: {
+            unavailable: 'agent is at its limit of 1 concurrent exchanges (maxConcurrentExchanges)',
+            trailers: [],
+          },
+        },
+      },
+    ]);
+    await until(() => first.frames.some(({ frame }) => frame.end !== undefined));
+    expect(seen.length).toBe(before + 1);
+    expect(limit.active).toBe(0);
+    const next = new RecordingStream();
+    serve(next);
+    await until(() => next.frames.some(({ frame }) => frame.end?.ok !== undefined));
+  });
 });

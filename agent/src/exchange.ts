@@ -75,6 +75,15 @@ function headerValue(headers: WireHeader[], name: string): string | undefined {
   return headers.find((header) => header.name.toLowerCase() === name)?.value;
 }
 
+/**
+ * Exchanges the agent runs at once, over all its controller connections. A controller may send any number
+ * of requests; beyond `max` they are refused (End.unavailable, a 503 for the caller) before reaching a target.
+ */
+export interface ExchangeLimit {
+  readonly max: number;
+  active: number;
+}
+
 /** What both sides agreed on for this connection's exchanges. */
 export interface ExchangeOptions {
   /** Capability "reuse": called once the stream may carry the next request. */
@@ -83,6 +92,18 @@ export interface ExchangeOptions {
   inline?: boolean;
   /** Capability "lane": large bodies of known length cross the session's lanes. */
   lanes?: AgentLanes;
+  /** The agent's limit of concurrent exchanges, shared by its connections. */
+  limit?: ExchangeLimit;
+}
+
+/**
+ * The controller ends a stream once it has End; half-closing here as well makes grpc-js build (and drop)
+ * an ERR_STREAM_ALREADY_FINISHED error per request. A timer covers a silent controller.
+ */
+function endWhenControllerForgets(stream: ExchangeStream): void {
+  const closer = setTimeout(() => stream.end(), 30_000);
+  closer.unref();
+  stream.once('status', () => clearTimeout(closer));
 }
 
 function joinPath(prefix: string, target: string): string {
@@ -100,9 +121,17 @@ export function serveExchange(
   head: NonNullable<ControllerFrame['requestHead']>,
   target: Target | undefined,
   metrics: AgentMetrics,
-  { onIdle, inline = false, lanes }: ExchangeOptions = {},
+  { onIdle, inline = false, lanes, limit }: ExchangeOptions = {},
 ): void {
   const service = `${head.serviceType}/${head.serviceName}`;
+  if (limit && limit.active >= limit.max) {
+    metrics.requests.inc({ service, status: 'refused' });
+    const unavailable = `agent is at its limit of ${limit.max} concurrent exchanges (maxConcurrentExchanges)`;
+    stream.write({ end: { unavailable, trailers: [] } });
+    endWhenControllerForgets(stream);
+    return;
+  }
+  if (limit) limit.active += 1;
   let done = false;
   let finishedOk = false;
   // Without a request body the request side is complete from the start; an upgrade never is.
@@ -131,11 +160,15 @@ export function serveExchange(
     if (responseHead) stream.write({ responseHead });
   };
   metrics.activeStreams.inc();
+  const ended = (): void => {
+    done = true;
+    metrics.activeStreams.dec();
+    if (limit) limit.active -= 1;
+  };
 
   const finish = (end: NonNullable<AgentFrame['end']>): void => {
     if (done) return;
-    done = true;
-    metrics.activeStreams.dec();
+    ended();
     metrics.requests.inc({ service, status: end.error !== undefined ? 'error' : String(status) });
     // A request lane keeps being read (and its bytes dropped) so it stays usable; a response lane that
     // did not get its whole body cannot be.
@@ -153,11 +186,7 @@ export function serveExchange(
       if (requestComplete) becomeIdle();
       return;
     }
-    // The controller ends the call once it has End; half-closing here as well makes grpc-js build
-    // (and drop) an ERR_STREAM_ALREADY_FINISHED error per request. A timer covers a silent controller.
-    const closer = setTimeout(() => stream.end(), 30_000);
-    closer.unref();
-    stream.once('status', () => clearTimeout(closer));
+    endWhenControllerForgets(stream);
   };
   const becomeIdle = (): void => {
     stream.off('data', onFrame);
@@ -168,8 +197,7 @@ export function serveExchange(
   };
   const abortUpstream = (): void => {
     if (done) return;
-    done = true;
-    metrics.activeStreams.dec();
+    ended();
     metrics.requests.inc({ service, status: 'cancelled' });
     held = undefined;
     upstream.request?.destroy();

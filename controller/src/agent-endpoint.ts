@@ -1,8 +1,9 @@
-import type http2 from 'node:http2';
+import http2 from 'node:http2';
 import tls from 'node:tls';
 import * as grpc from '@grpc/grpc-js';
 import { LANE_ALPN, loadTunnelDefinition } from '@isd/tunnel-proto';
 import type { CertificateAuthority, Credentials } from './pki';
+import { identityFromSubject } from './pki';
 import { acceptLane } from './lanes';
 import { createTunnelHandlers, type TunnelServiceOptions } from './tunnel-service';
 
@@ -10,6 +11,21 @@ import { createTunnelHandlers, type TunnelServiceOptions } from './tunnel-servic
 const STREAM_WINDOW_BYTES = 1024 * 1024;
 /** Connection receive window shared by all streams of one agent. */
 const CONNECTION_WINDOW_BYTES = 16 * 1024 * 1024;
+/**
+ * Memory (MB) one HTTP/2 session may hold before Node refuses its new streams. grpc-js lifts Node's 10 MB
+ * to unlimited, since a busy session reaches 10 MB legitimately (queued writes of many exchanges); this
+ * bounds it well above that.
+ */
+const SESSION_MEMORY_MB = 256;
+/** How long a stream the controller has ended may stay open before it is reset (an agent ends its side at once). */
+const HALF_OPEN_GRACE_MS = 5_000;
+/** Largest header block an agent may send (gRPC requests carry well under 1 KiB). */
+const MAX_HEADER_LIST_BYTES = 16 * 1024;
+/**
+ * A connection that has not completed its TLS handshake by then is closed (Node's default, 120 s, let anyone
+ * who reaches a port hold a descriptor for two minutes per connection). Used by every controller listener.
+ */
+export const HANDSHAKE_TIMEOUT_MS = 10_000;
 
 interface GrpcServerInternals {
   commonServerOptions?: { settings?: http2.Settings };
@@ -27,7 +43,22 @@ function raiseFlowControlWindows(server: grpc.Server): void {
   internals.commonServerOptions.settings = {
     ...internals.commonServerOptions.settings,
     initialWindowSize: STREAM_WINDOW_BYTES,
+    maxHeaderListSize: MAX_HEADER_LIST_BYTES,
   };
+}
+
+/**
+ * Once the controller has ended a stream (status sent), a gRPC client ends its side at once. One that does
+ * not would keep the stream open for good, counting against the connection's stream limit and holding its
+ * memory: after a grace period it is reset (RST_STREAM NO_ERROR, as RFC 9113 §8.1 allows after a response).
+ */
+function resetWhenLeftHalfOpen(stream: http2.ServerHttp2Stream): void {
+  stream.once('finish', () => {
+    if (stream.closed) return;
+    const timer = setTimeout(() => stream.close(http2.constants.NGHTTP2_NO_ERROR), HALF_OPEN_GRACE_MS);
+    timer.unref();
+    stream.once('close', () => clearTimeout(timer));
+  });
 }
 
 /** The agent endpoint: the Tunnel gRPC service and lanes behind mutual TLS (client certificates of our CA only). */
@@ -41,7 +72,8 @@ export interface AgentEndpoint {
  * One TLS listener carries both kinds of agent connection, told apart by ALPN: "h2" is the gRPC service
  * (handed to grpc-js over its connection injector, so grpc-js sees the TLS socket and its peer
  * certificate as usual), "isd-tunnel-lane/1" a lane. Mutual TLS is enforced in the handshake (our CA
- * only, not expired) for both.
+ * only, not expired) for both; then the certificate must be a live agent certificate, and its agent
+ * within agentLimits.connectionsPerAgent.
  */
 export async function startAgentEndpoint(options: {
   host: string;
@@ -58,6 +90,8 @@ export async function startAgentEndpoint(options: {
     'grpc.keepalive_permit_without_calls': 1,
     'grpc.http2.min_ping_interval_without_data_ms': 1_000,
     'grpc.max_receive_message_length': 8 * 1024 * 1024,
+    'grpc.max_concurrent_streams': options.tunnel.admission.limits.streamsPerConnection,
+    'grpc-node.max_session_memory': SESSION_MEMORY_MB,
   });
   server.addService(loadTunnelDefinition(), createTunnelHandlers(options.tunnel));
   raiseFlowControlWindows(server);
@@ -65,6 +99,7 @@ export async function startAgentEndpoint(options: {
   const injector = server.createConnectionInjector(grpc.ServerCredentials.createInsecure());
   for (const http2Server of (server as unknown as GrpcServerInternals).http2Servers?.keys() ?? []) {
     http2Server.on('session', (session) => session.setLocalWindowSize(CONNECTION_WINDOW_BYTES));
+    http2Server.on('stream', resetWhenLeftHalfOpen);
   }
   const listener = tls.createServer({
     key: options.serverCertificate.keyPem,
@@ -75,19 +110,34 @@ export async function startAgentEndpoint(options: {
     ciphers: options.ciphers,
     honorCipherOrder: true,
     ALPNProtocols: ['h2', LANE_ALPN],
+    handshakeTimeout: HANDSHAKE_TIMEOUT_MS,
   });
+  const { ca, admission, metrics } = options.tunnel;
   const sockets = new Set<tls.TLSSocket>();
   listener.on('secureConnection', (socket: tls.TLSSocket) => {
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
+    // Service and control certificates come from the same CA: only agents go further.
+    const peer = socket.getPeerCertificate();
+    const identity = identityFromSubject(peer?.subject);
+    if (identity?.purpose !== 'agent' || ca.isRevokedCertificate(peer.serialNumber, identity)) {
+      metrics.refusedStreams.inc({ reason: 'certificate' });
+      socket.destroy();
+      return;
+    }
+    if (!admission.admitConnection(identity.agent, socket)) {
+      socket.destroy();
+      return;
+    }
     // Small frames (request heads, WINDOW_UPDATEs, watch events) must not wait for Nagle's algorithm.
     socket.setNoDelay(true);
-    if (socket.alpnProtocol === LANE_ALPN) acceptLane(socket, options.ca, options.tunnel.registry);
+    if (socket.alpnProtocol === LANE_ALPN) acceptLane(socket, identity.agent, options.tunnel.registry);
     else if (socket.alpnProtocol === 'h2') injector.injectConnection(socket);
     else socket.destroy();
   });
-  // Failed handshakes (wrong CA, no certificate) only concern that connection.
-  listener.on('tlsClientError', () => undefined);
+  // Failed handshakes (wrong CA, no certificate, timed out) only concern that connection, which a tls.Server
+  // leaves open unless told: a client that never finishes its handshake would be held for good.
+  listener.on('tlsClientError', (_error, socket) => socket.destroy());
   const host = options.host.includes(':') ? options.host.replace(/^\[|\]$/g, '') : options.host;
   await new Promise<void>((resolve, reject) => {
     listener.once('error', reject);

@@ -69,4 +69,19 @@ describe('controller configuration', () => {
       }),
     ).toThrow(/database\.refreshIntervalMs/);
   });
+
+  it('caps what one agent may hold (agentLimits), defaulting each key and naming a bad one', () => {
+    expect(toControllerConfig(loadControllerConfig({})).agentLimits).toEqual({
+      connectionsPerAgent: 256,
+      sessionsPerAgent: 32,
+      pendingStreamsPerAgent: 1024,
+      pendingStreams: 8192,
+      streamsPerConnection: 2048,
+    });
+    const config = loadControllerConfig({ ISD_CONTROLLER_AGENT_LIMITS__SESSIONS_PER_AGENT: '4' });
+    expect(toControllerConfig(config).agentLimits).toMatchObject({ sessionsPerAgent: 4, connectionsPerAgent: 256 });
+    expect(() => loadControllerConfig({ ISD_CONTROLLER_AGENT_LIMITS__PENDING_STREAMS: '0' })).toThrow(
+      /agentLimits\.pendingStreams/,
+    );
+  });
 });

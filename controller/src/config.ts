@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { loadConfig } from '@isd/kit';
 import type { ControllerConfig } from './controller';
+import { DEFAULT_AGENT_LIMITS } from './agent-limits';
 
 const HOUR_MS = 60 * 60 * 1000;
 
@@ -95,6 +96,47 @@ export const controllerConfigSchema = z.strictObject({
     .positive()
     .default(5_000)
     .describe('How long a request waits for a tunnel stream before 503'),
+  agentLimits: z
+    .strictObject({
+      connectionsPerAgent: z
+        .number()
+        .int()
+        .min(1)
+        .default(DEFAULT_AGENT_LIMITS.connectionsPerAgent)
+        .describe('TLS connections (gRPC and lanes) one agent name may hold on a replica; more are closed'),
+      sessionsPerAgent: z
+        .number()
+        .int()
+        .min(1)
+        .default(DEFAULT_AGENT_LIMITS.sessionsPerAgent)
+        .describe('Control sessions (agent replicas) one agent name may hold on a replica'),
+      pendingStreamsPerAgent: z
+        .number()
+        .int()
+        .min(1)
+        .default(DEFAULT_AGENT_LIMITS.pendingStreamsPerAgent)
+        .describe(
+          "Streams of one agent name that have not attached or said hello yet (each may wait 10 s); more are refused with RESOURCE_EXHAUSTED; keep above the agents' maxConcurrentExchanges plus poolSize",
+        ),
+      pendingStreams: z
+        .number()
+        .int()
+        .min(1)
+        .default(DEFAULT_AGENT_LIMITS.pendingStreams)
+        .describe('The same over all agents of a replica'),
+      streamsPerConnection: z
+        .number()
+        .int()
+        .min(1)
+        .default(DEFAULT_AGENT_LIMITS.streamsPerConnection)
+        .describe(
+          "HTTP/2 streams open at once on one agent connection (SETTINGS_MAX_CONCURRENT_STREAMS); keep above the agents' maxConcurrentExchanges plus poolSize",
+        ),
+    })
+    .prefault({})
+    .describe(
+      'What one agent certificate (or all agents) may hold on the agent endpoint; refusals are counted in isd_tunnel_agent_limit_refusals_total',
+    ),
   pingIntervalMs: z
     .number()
     .int()
@@ -170,6 +212,7 @@ export function toControllerConfig(
     tokenLifetimeMs: config.tokenLifetimeMs,
     maxRequestBodyBytes: config.maxRequestBodyBytes,
     streamWaitMs: config.streamWaitMs,
+    agentLimits: config.agentLimits,
     pingIntervalMs: config.pingIntervalMs,
     drainTimeoutMs: config.drainTimeoutMs,
     revokedSerials: config.revokedSerials,

@@ -10,7 +10,8 @@ import type { ForwardContext } from './forward';
 import { CredentialIssuer, type KubectlComponents } from './issuer';
 import { loadOrCreateSecrets } from './persistent-state';
 import { openRevocationStore } from './revocation-store';
-import { startAgentEndpoint } from './agent-endpoint';
+import { HANDSHAKE_TIMEOUT_MS, startAgentEndpoint } from './agent-endpoint';
+import { AgentAdmission, DEFAULT_AGENT_LIMITS, type AgentLimits } from './agent-limits';
 import { ServiceAuthenticator, startServiceEndpoint } from './service-endpoint';
 import { createControlApi, createControllerApp } from './control-api';
 
@@ -48,6 +49,8 @@ export interface ControllerConfig {
   maxRequestBodyBytes?: number;
   /** How long a request waits for an idle tunnel stream before 503. */
   streamWaitMs?: number;
+  /** What one agent (and all agents) may hold on the agent endpoint; unset keys keep their defaults. */
+  agentLimits?: Partial<AgentLimits>;
   pingIntervalMs?: number;
   /** How long in-flight exchanges may finish during stop(). */
   drainTimeoutMs?: number;
@@ -181,6 +184,7 @@ export async function startController(config: ControllerConfig = {}): Promise<Ru
       ca,
       registry,
       metrics,
+      admission: new AgentAdmission({ ...DEFAULT_AGENT_LIMITS, ...config.agentLimits }, metrics),
       controllerId: randomUUID(),
       pingIntervalMs: config.pingIntervalMs ?? 10_000,
       helloTimeoutMs: 10_000,
@@ -207,6 +211,7 @@ export async function startController(config: ControllerConfig = {}): Promise<Ru
     rejectUnauthorized: false,
     ciphers: PREFERRED_CIPHERS,
     honorCipherOrder: true,
+    handshakeTimeout: HANDSHAKE_TIMEOUT_MS,
   };
   const serviceEndpoint = await startServiceEndpoint({
     host,

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { performance } from 'node:perf_hooks';
 import type { ControllerMetrics } from './metrics';
@@ -60,6 +60,18 @@ function sendProblem(res: ServerResponse, status: number, message: string): void
   const body = problemJson(status, message);
   res.writeHead(status, { 'content-type': PROBLEM_CONTENT_TYPE, 'content-length': Buffer.byteLength(body) });
   res.end(body);
+}
+
+/** Answers on a raw socket (an upgrade request) with a problem+json response and closes it. */
+function endWithProblem(socket: Duplex, status: number, message: string): void {
+  const body = problemJson(status, message);
+  socket.end(
+    rawResponseHead(status, STATUS_CODES[status] ?? 'Tunnel Error', [
+      { name: 'Content-Type', value: PROBLEM_CONTENT_TYPE },
+      { name: 'Content-Length', value: String(Buffer.byteLength(body)) },
+      { name: 'Connection', value: 'close' },
+    ]) + body,
+  );
 }
 
 function requestHasBody(req: IncomingMessage): boolean {
@@ -430,6 +442,13 @@ export async function forwardRequest(
   }
   function onEnd(end: AgentFrame['end']): void {
     if (done) return;
+    if (end?.result === 'unavailable' && !res.headersSent) {
+      // The agent refused before reaching the target (at its limit): the caller may retry.
+      status = 503;
+      finish();
+      sendProblem(res, 503, `agent ${route.agent} refused the request: ${end.unavailable ?? ''}`);
+      return;
+    }
     if (end?.result !== 'ok') {
       broken(end?.error || 'upstream failed');
       return;
@@ -486,15 +505,8 @@ export async function forwardUpgrade(
   const claimed = await claimStream(context, route);
   if ('status' in claimed) {
     metrics.refusedStreams.inc({ reason: claimed.status === 502 ? 'agent-not-connected' : 'no-stream' });
-    const body = problemJson(claimed.status, claimed.message);
     // Answer fast: kubectl falls back from WebSocket to SPDY only when the upgrade fails quickly.
-    socket.end(
-      rawResponseHead(claimed.status, 'Tunnel Error', [
-        { name: 'Content-Type', value: PROBLEM_CONTENT_TYPE },
-        { name: 'Content-Length', value: String(Buffer.byteLength(body)) },
-        { name: 'Connection', value: 'close' },
-      ]) + body,
-    );
+    endWithProblem(socket, claimed.status, claimed.message);
     return;
   }
   const { session, call } = claimed;
@@ -545,14 +557,7 @@ export async function forwardUpgrade(
             ? `status ${responseHead.status} is not a final status`
             : (invalidStatusMessage(responseHead.statusMessage) ?? invalidHeaders(responseHead.headers));
         if (problem) {
-          const body = problemJson(502, `tunnel: agent ${route.agent} sent an invalid response head: ${problem}`);
-          socket.end(
-            rawResponseHead(502, 'Bad Gateway', [
-              { name: 'Content-Type', value: PROBLEM_CONTENT_TYPE },
-              { name: 'Content-Length', value: String(Buffer.byteLength(body)) },
-              { name: 'Connection', value: 'close' },
-            ]) + body,
-          );
+          endWithProblem(socket, 502, `tunnel: agent ${route.agent} sent an invalid response head: ${problem}`);
           status = 502;
           call.write({ cancel: { reason: 'invalid response head' } });
           finish();
@@ -593,7 +598,11 @@ export async function forwardUpgrade(
         socket.end();
         return;
       case 'end':
-        if (frame.end?.result === 'ok' && status !== 0) {
+        if (frame.end?.result === 'unavailable' && status === 0) {
+          status = 503;
+          finish();
+          endWithProblem(socket, 503, `agent ${route.agent} refused the request: ${frame.end.unavailable ?? ''}`);
+        } else if (frame.end?.result === 'ok' && status !== 0) {
           finish();
           socket.end();
         } else {

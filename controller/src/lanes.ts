@@ -9,8 +9,6 @@ import {
   guardWritingEnd,
   type LaneDirection,
 } from '@isd/tunnel-proto';
-import type { CertificateAuthority } from './pki';
-import { identityFromSubject } from './pki';
 import type { SessionRegistry } from './sessions';
 
 /** Lanes one session may hold open; an agent that opens more gets them closed. */
@@ -67,18 +65,12 @@ export class SessionLanes {
 }
 
 /**
- * Takes a new lane connection (TLS done, ALPN "isd-tunnel-lane/1"): the certificate must be a live agent
- * certificate of our CA and the hello must name a session of that same agent on this replica; then the
- * lane is accepted (one byte) and joins the session. Anything else closes it.
+ * Takes a new lane connection (TLS done, ALPN "isd-tunnel-lane/1", certificate checked: a live certificate
+ * of `agent`): the hello must name a session of that same agent on this replica; then the lane is accepted
+ * (one byte) and joins the session. Anything else closes it.
  */
-export function acceptLane(socket: TLSSocket, ca: CertificateAuthority, registry: SessionRegistry): void {
+export function acceptLane(socket: TLSSocket, agent: string, registry: SessionRegistry): void {
   socket.on('error', () => undefined);
-  const peer = socket.getPeerCertificate();
-  const identity = identityFromSubject(peer?.subject);
-  if (!identity || identity.purpose !== 'agent' || ca.isRevokedCertificate(peer.serialNumber, identity)) {
-    socket.destroy();
-    return;
-  }
   // Idle lanes that a NAT or load balancer dropped are noticed by TCP keep-alive.
   socket.setKeepAlive(true, 30_000);
   const timer = setTimeout(() => socket.destroy(), HELLO_TIMEOUT_MS);
@@ -95,7 +87,7 @@ export function acceptLane(socket: TLSSocket, ca: CertificateAuthority, registry
     if (
       typeof decoded === 'string' ||
       !session ||
-      session.agentName !== identity.agent ||
+      session.agentName !== agent ||
       !session.capabilities.includes('lane') ||
       !session.lanes.add(decoded.direction, socket, buffered.subarray(decoded.length))
     ) {

@@ -11,6 +11,7 @@ export interface ControllerMetrics {
   laneBodies: Counter<'direction'>;
   activeStreams: Gauge;
   refusedStreams: Counter<'reason'>;
+  agentLimitRefusals: Counter<'agent' | 'limit'>;
   pingRoundTrip: Histogram;
   revocationsSynced: Gauge;
 }
@@ -64,6 +65,12 @@ export function createControllerMetrics(defaultMetrics = false): ControllerMetri
       name: 'isd_tunnel_refused_total',
       help: 'Refused connections, streams and requests by reason',
       labelNames: ['reason'],
+      registers,
+    }),
+    agentLimitRefusals: new Counter({
+      name: 'isd_tunnel_agent_limit_refusals_total',
+      help: 'Connections, sessions and streams refused because an agent reached one of agentLimits (limit = its key)',
+      labelNames: ['agent', 'limit'],
       registers,
     }),
     pingRoundTrip: new Histogram({

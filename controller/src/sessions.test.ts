@@ -59,4 +59,16 @@ describe('AgentSession stream pool', () => {
     void pool.claim(50).catch(() => undefined);
     expect(sent).toEqual([{ openStreams: { count: 32 } }]);
   });
+
+  it('asks again once a stream it asked for did not come in time (an agent at its limit opens fewer)', async () => {
+    const sent: ControllerControlOut[] = [];
+    const pool = session(sent);
+    pool.outstanding = 1;
+    await expect(pool.claim(10)).rejects.toThrow(/opened no stream within 10 ms/);
+    const next = pool.claim(1_000);
+    expect(sent).toEqual([{ openStreams: { count: 1 } }, { openStreams: { count: 1 } }]);
+    const stream = fakeStream();
+    pool.addIdle(stream);
+    await expect(next).resolves.toBe(stream);
+  });
 });

@@ -146,6 +146,9 @@ export class AgentSession {
         timer: setTimeout(() => {
           const index = this.waiters.indexOf(waiter);
           if (index >= 0) this.waiters.splice(index, 1);
+          // The stream asked for this request did not come (an agent at its limit opens fewer than asked, a
+          // refused stream never attaches): counted as on its way, it would keep later requests from asking.
+          if (this.requested > 0) this.requested -= 1;
           reject(new NoStreamError(`agent ${this.agentName} opened no stream within ${timeoutMs} ms`));
         }, timeoutMs),
       };

@@ -4,6 +4,7 @@ import type { CertificateAuthority, CertificateIdentity } from './pki';
 import { identityFromSubject, normalizeSerial } from './pki';
 import { AgentSession, MAX_OPENED_IDLE_STREAMS, type ExchangeCall, type SessionRegistry } from './sessions';
 import type { ControllerMetrics } from './metrics';
+import type { AgentAdmission } from './agent-limits';
 import {
   CAPABILITIES as CONTROLLER_CAPABILITIES,
   PROTOCOL_VERSION,
@@ -22,6 +23,8 @@ export interface TunnelServiceOptions {
   ca: CertificateAuthority;
   registry: SessionRegistry;
   metrics: ControllerMetrics;
+  /** What each agent may hold (agentLimits). */
+  admission: AgentAdmission;
   controllerId: string;
   pingIntervalMs: number;
   helloTimeoutMs: number;
@@ -65,10 +68,28 @@ function agentIdentity(
 
 /** gRPC handlers for the Tunnel service: control sessions and idle Exchange streams. */
 export function createTunnelHandlers(options: TunnelServiceOptions): grpc.UntypedServiceImplementation {
-  const { ca, registry, metrics, log } = options;
+  const { ca, registry, metrics, admission, log } = options;
+
+  /**
+   * Counts a new stream as pending (agentLimits) until the returned release is called or the stream ends;
+   * undefined when it was refused (RESOURCE_EXHAUSTED).
+   */
+  function admitPending(call: grpc.ServerDuplexStream<unknown, unknown>): (() => void) | undefined {
+    const admitted = admission.admitPendingStream(call.getPeer());
+    if (typeof admitted === 'string') {
+      fail(call, grpc.status.RESOURCE_EXHAUSTED, admitted);
+      return undefined;
+    }
+    // Closed by the agent, or ended here (refused, timed out): either way no longer waiting.
+    call.once('close', admitted);
+    call.once('finish', admitted);
+    return admitted;
+  }
 
   function control(call: ControlCall): void {
     call.on('error', () => undefined);
+    const release = admitPending(call);
+    if (!release) return;
     const who = agentIdentity(call, ca);
     if ('refused' in who) {
       metrics.refusedStreams.inc({ reason: 'certificate' });
@@ -120,6 +141,12 @@ export function createTunnelHandlers(options: TunnelServiceOptions): grpc.Untype
           const hello = message.hello;
           if (session || !hello) return;
           clearTimeout(helloTimer);
+          release();
+          const tooMany = admission.refuseSession(who.agent, registry.sessionsOf(who.agent).length);
+          if (tooMany) {
+            fail(call, grpc.status.RESOURCE_EXHAUSTED, tooMany);
+            return;
+          }
           if (options.isDraining()) {
             metrics.refusedStreams.inc({ reason: 'draining' });
             fail(call, grpc.status.UNAVAILABLE, 'controller is draining');
@@ -221,6 +248,8 @@ export function createTunnelHandlers(options: TunnelServiceOptions): grpc.Untype
   function exchange(call: ExchangeCall): void {
     // A permanent error listener: frames may fail after the stream left the idle pool.
     call.on('error', () => undefined);
+    const release = admitPending(call);
+    if (!release) return;
     // A stream that never attaches would be held for good: it gets as long as a control stream's hello.
     const attachTimer = setTimeout(
       () => fail(call, grpc.status.DEADLINE_EXCEEDED, 'no attach received'),
@@ -234,6 +263,7 @@ export function createTunnelHandlers(options: TunnelServiceOptions): grpc.Untype
     };
     call.once('data', (frame: AgentFrame) => {
       clearTimeout(attachTimer);
+      release();
       const session = frame.frame === 'attach' ? registry.get(frame.attach?.sessionId ?? '') : undefined;
       if (!session) {
         metrics.refusedStreams.inc({ reason: 'unknown-session' });

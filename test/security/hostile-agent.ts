@@ -84,7 +84,14 @@ export async function connectHostileAgent(options: {
     },
   };
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('no welcome from the controller')), 10_000);
+    // A refused agent leaves no connection behind (it would count against the agent's connection limit).
+    const refused = (error: Error): void => {
+      clearTimeout(timer);
+      client.close();
+      reject(error);
+    };
+    const timer = setTimeout(() => refused(new Error('no welcome from the controller')), 10_000);
+    control.once('error', refused);
     control.on('data', (message: ControllerControl) => {
       if (message.message === 'welcome' && message.welcome) {
         clearTimeout(timer);

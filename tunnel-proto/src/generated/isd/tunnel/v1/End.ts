@@ -11,12 +11,14 @@ export interface End {
   ok?: _isd_tunnel_v1_Ok | null;
   error?: string;
   trailers?: _isd_tunnel_v1_Header[];
-  result?: 'ok' | 'error';
+  unavailable?: string;
+  result?: 'ok' | 'error' | 'unavailable';
 }
 
 export interface End__Output {
   ok?: _isd_tunnel_v1_Ok__Output | null;
   error?: string;
   trailers: _isd_tunnel_v1_Header__Output[];
-  result?: 'ok' | 'error';
+  unavailable?: string;
+  result?: 'ok' | 'error' | 'unavailable';
 }
