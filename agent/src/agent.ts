@@ -8,6 +8,12 @@ import { createAgentMetrics, type AgentMetrics } from './metrics';
 import { createTarget, ServiceConfigError, type ServiceConfig, type Target } from './targets';
 
 /** Agent settings; the identity is the certificate's, `agentName` only double-checks it. */
+/**
+ * Far above what watches and requests in flight reach through one agent (the bench holds 1,000 watches and
+ * GETs beside them), and low enough that a malicious controller cannot exhaust the agent's sockets.
+ */
+export const DEFAULT_MAX_CONCURRENT_EXCHANGES = 2048;
+
 export interface AgentConfig {
   /** host:port of every controller replica; the agent keeps a session to each. */
   controllers: string[];
@@ -21,7 +27,8 @@ export interface AgentConfig {
   poolSize?: number;
   /**
    * Exchanges (requests to targets) the agent runs at once over all controllers; more are refused with a 503
-   * for the caller, and no connection opens more streams than this plus `poolSize` (default 512).
+   * for the caller, and no connection opens more streams than this plus `poolSize`
+   * (default DEFAULT_MAX_CONCURRENT_EXCHANGES).
    */
   maxConcurrentExchanges?: number;
   /** Capability "lane": bodies of 1 MiB or more (known length) cross separate mutual-TLS lanes (default true). */
@@ -98,7 +105,7 @@ export async function startAgent(config: AgentConfig): Promise<RunningAgent> {
   let credentials = config.credentials;
   const metrics = createAgentMetrics(config.processMetrics ?? false);
   const log = config.log ?? (() => undefined);
-  const maxConcurrentExchanges = config.maxConcurrentExchanges ?? 512;
+  const maxConcurrentExchanges = config.maxConcurrentExchanges ?? DEFAULT_MAX_CONCURRENT_EXCHANGES;
   if (!Number.isInteger(maxConcurrentExchanges) || maxConcurrentExchanges < 1)
     throw new AgentConfigError('maxConcurrentExchanges', `must be a positive integer, got ${maxConcurrentExchanges}`);
   const exchangeLimit = { max: maxConcurrentExchanges, active: 0 };

@@ -45,7 +45,7 @@ describe('agent configuration', () => {
   it('names the key of invalid values', () => {
     expect(() => loadAgentConfig({ ISD_AGENT_POOL_SIZE: '0' }, file)).toThrow(/poolSize/);
     expect(() => loadAgentConfig({ ISD_AGENT_MAX_CONCURRENT_EXCHANGES: '0' }, file)).toThrow(/maxConcurrentExchanges/);
-    expect(loadAgentConfig({}, file).maxConcurrentExchanges).toBe(512);
+    expect(loadAgentConfig({}, file).maxConcurrentExchanges).toBe(2048);
     expect(() => loadAgentConfig({ ISD_AGENT_CONTROLLERS: '[nohostport]' }, file)).toThrow(/controllers/);
     expect(() => toAgentConfig(loadAgentConfig({}, file), { serviceAccountDir: '/sa' }, readFile)).toThrow(
       /services\[0\]\.inCluster needs KUBERNETES_SERVICE_HOST/,

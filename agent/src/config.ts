@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { loadConfig } from '@isd/kit';
-import type { AgentConfig } from './agent';
+import { DEFAULT_MAX_CONCURRENT_EXCHANGES, type AgentConfig } from './agent';
 import type { ServiceConfig } from './targets';
 
 const credentialsSchema = z.discriminatedUnion('type', [
@@ -64,9 +64,9 @@ export const agentConfigSchema = z.strictObject({
     .int()
     .min(1)
     .max(100_000)
-    .default(512)
+    .default(DEFAULT_MAX_CONCURRENT_EXCHANGES)
     .describe(
-      "Requests to targets the agent runs at once over all controllers; more get a 503 (nothing reaches the target), and a controller gets no more tunnel streams than this plus poolSize (above ~1000, raise the controllers' agentLimits.pendingStreamsPerAgent and streamsPerConnection too)",
+      "Requests to targets the agent runs at once over all controllers; more get a 503 (nothing reaches the target), and a controller gets no more tunnel streams than this plus poolSize (the controllers' agentLimits.pendingStreamsPerAgent and streamsPerConnection must stay above it)",
     ),
   lanes: z
     .boolean()

@@ -7,6 +7,7 @@ import {
   LANE_MIN_BYTES,
   declaredLength,
   encodeLaneHeader,
+  endToEndHeaders,
   type AgentFrameOut as AgentFrame,
   type ControllerFrame,
   type LaneReader,
@@ -18,35 +19,6 @@ import type { AgentMetrics } from './metrics';
 
 type ExchangeStream = grpc.ClientDuplexStream<AgentFrame, ControllerFrame>;
 type ResponseHead = NonNullable<AgentFrame['responseHead']>;
-
-// Connection-specific response fields (RFC 9110 §7.6.1); on a 101, Upgrade is kept because the client needs it.
-const HOP_BY_HOP = new Set([
-  'connection',
-  'keep-alive',
-  'proxy-connection',
-  'proxy-authenticate',
-  'proxy-authorization',
-  'te',
-  'transfer-encoding',
-  'upgrade',
-  'http2-settings',
-]);
-
-function responseHeaders(rawHeaders: string[], keepUpgrade: boolean): WireHeader[] {
-  const dropped = new Set(HOP_BY_HOP);
-  if (keepUpgrade) dropped.delete('upgrade');
-  for (let index = 0; index + 1 < rawHeaders.length; index += 2) {
-    if (rawHeaders[index]?.toLowerCase() === 'connection' && !keepUpgrade) {
-      for (const token of (rawHeaders[index + 1] ?? '').split(',')) dropped.add(token.trim().toLowerCase());
-    }
-  }
-  const headers: WireHeader[] = [];
-  for (let index = 0; index + 1 < rawHeaders.length; index += 2) {
-    const name = rawHeaders[index] as string;
-    if (!dropped.has(name.toLowerCase())) headers.push({ name, value: rawHeaders[index + 1] as string });
-  }
-  return headers;
-}
 
 /**
  * Largest response body frame built from several target reads (the tunnel's message cap is 8 MiB).
@@ -251,7 +223,7 @@ export function serveExchange(
 
   request.on('information', (info: http.InformationEvent) => {
     if (info.statusCode === 100 || done) return; // the controller already answered 100-continue
-    stream.write({ informational: { status: info.statusCode, headers: responseHeaders(info.rawHeaders, false) } });
+    stream.write({ informational: { status: info.statusCode, headers: endToEndHeaders(info.rawHeaders) } });
   });
 
   request.on('response', (response: http.IncomingMessage) => {
@@ -263,7 +235,7 @@ export function serveExchange(
     const responseHead: ResponseHead = {
       status,
       statusMessage: response.statusMessage ?? '',
-      headers: responseHeaders(response.rawHeaders, false),
+      headers: endToEndHeaders(response.rawHeaders),
     };
     const length = bodyLength(response);
     const lane = lanes && length !== undefined && length >= LANE_MIN_BYTES ? lanes.takeResponseLane() : undefined;
@@ -325,7 +297,7 @@ export function serveExchange(
     response.on('end', () => {
       flushBody();
       if (!response.complete) finish({ error: 'target closed the response early', trailers: [] });
-      else finish({ ok: {}, trailers: responseHeaders(response.rawTrailers, false) });
+      else finish({ ok: {}, trailers: endToEndHeaders(response.rawTrailers) });
     });
     response.on('error', (error) => finish({ error: `target response failed: ${error.message}`, trailers: [] }));
     response.on('close', () => {
@@ -368,7 +340,7 @@ export function serveExchange(
       // Complete: the lane may carry the next body right after these bytes.
       responseLane = undefined;
       laneSet.releaseResponseLane(lane);
-      finish({ ok: {}, trailers: responseHeaders(response.rawTrailers, false) });
+      finish({ ok: {}, trailers: endToEndHeaders(response.rawTrailers) });
     };
     response.on('end', () => ended(response.complete ? undefined : 'target closed the response early'));
     response.on('error', (error) => ended(`target response failed: ${error.message}`));
@@ -388,7 +360,7 @@ export function serveExchange(
       responseHead: {
         status: 101,
         statusMessage: response.statusMessage ?? 'Switching Protocols',
-        headers: responseHeaders(response.rawHeaders, true),
+        headers: endToEndHeaders(response.rawHeaders, { keep: ['upgrade'] }),
       },
     });
     if (upgradeHead.length > 0) stream.write({ body: { data: upgradeHead } });

@@ -1,14 +1,20 @@
 // Benchmark agent process: runs `count` agents (1 for traffic, 1,000 for the memory test) and
 // reports when they are connected and how much memory they use.
+import fs from 'node:fs';
 import { startAgent, type AgentConfig, type RunningAgent } from '@isd/agent';
 import { StallWatch, answerStalls, cpuReply } from './children';
 
 interface Start {
   count: number;
   config: AgentConfig;
+  /** A JSON array of credentials, one per agent (else every agent uses `config.credentials`). */
+  credentialsFile?: string;
 }
 
 const options = JSON.parse(process.argv[2] ?? '{}') as Start;
+const fleetCredentials = options.credentialsFile
+  ? (JSON.parse(fs.readFileSync(options.credentialsFile, 'utf8')) as AgentConfig['credentials'][])
+  : [];
 
 async function main(): Promise<void> {
   const agents: RunningAgent[] = [];
@@ -18,7 +24,13 @@ async function main(): Promise<void> {
   for (let start = 0; start < options.count; start += batchSize) {
     const batch: RunningAgent[] = [];
     for (let index = start; index < Math.min(options.count, start + batchSize); index += 1) {
-      batch.push(await startAgent({ ...options.config, healthPort: index === 0 ? options.config.healthPort : null }));
+      batch.push(
+        await startAgent({
+          ...options.config,
+          credentials: fleetCredentials[index] ?? options.config.credentials,
+          healthPort: index === 0 ? options.config.healthPort : null,
+        }),
+      );
     }
     await Promise.all(batch.map((agent) => agent.waitUntilConnected(60_000)));
     agents.push(...batch);

@@ -6,11 +6,14 @@
 //   --quick            shorter runs
 //   --birger-dir DIR   oes-birger's controller and agent binaries (built outside the repository)
 //   --peers-only       only the comparison with the floor and oes-birger
+import fs from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import os from 'node:os';
+import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { CertificateAuthority, generateTokenKeys } from '@isd/controller';
+import forge from 'node-forge';
+import { CertificateAuthority, generateTokenKeys, type Credentials } from '@isd/controller';
 import { spawnChild, writeBody } from './children';
 import { comparePeers } from './peers';
 
@@ -70,6 +73,22 @@ function request(
     }
     writeBody(req, body.size);
   });
+}
+
+/**
+ * Credentials of `count` distinct agents (`fleet-0` …) sharing one key: the CA signs one CSR once per name (it
+ * takes the identity from its argument, never from the CSR), so a fleet of 1,000 costs seconds, not a key each.
+ */
+function fleetCredentials(ca: CertificateAuthority, base: Credentials, count: number): Credentials[] {
+  const key = forge.pki.privateKeyFromPem(base.keyPem) as forge.pki.rsa.PrivateKey;
+  const csr = forge.pki.createCertificationRequest();
+  csr.publicKey = forge.pki.setRsaPublicKey(key.n, key.e);
+  csr.sign(key, forge.md.sha256.create());
+  const csrPem = forge.pki.certificationRequestToPem(csr);
+  return Array.from({ length: count }, (_, index) => ({
+    ...base,
+    certPem: ca.signCsr(csrPem, { purpose: 'agent', agent: `fleet-${index}` }),
+  }));
 }
 
 async function timeTransfer(endpoint: Endpoint, direction: 'down' | 'up', size: number): Promise<number> {
@@ -328,15 +347,20 @@ async function main(): Promise<void> {
     { type: 'memory' },
     'memory',
   );
-  progress(`connecting ${agentCount} simulated agents (one process, one TLS connection each)`);
+  progress(`connecting ${agentCount} simulated agents (one process, one TLS connection and one name each)`);
+  // Each simulated agent is an agent of its own, as in a fleet (the controller limits what one agent name holds).
+  const credentialsFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'bench-fleet-')), 'credentials.json');
+  fs.writeFileSync(credentialsFile, JSON.stringify(fleetCredentials(ca, agentCredentials, agentCount)));
   const fleet = await spawnChild<{ type: string }>(
     'agent-process.ts',
     {
       count: agentCount,
+      credentialsFile,
       config: { ...agentConfig, poolSize: 1, services: [{ name: 'idle', type: 'generic', url: target.ready.url }] },
     },
     ['--expose-gc'],
   );
+  fs.rmSync(path.dirname(credentialsFile), { recursive: true });
   await fleet.ask({ type: 'wait-connected', timeoutMs: 120_000 }, 'connected');
   await new Promise((resolve) => setTimeout(resolve, 1_000));
   const after = await controller.ask<{

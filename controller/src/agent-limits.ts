@@ -23,9 +23,9 @@ export interface AgentLimits {
 export const DEFAULT_AGENT_LIMITS: AgentLimits = {
   connectionsPerAgent: 256,
   sessionsPerAgent: 32,
-  pendingStreamsPerAgent: 1024,
+  pendingStreamsPerAgent: 4096,
   pendingStreams: 8192,
-  streamsPerConnection: 2048,
+  streamsPerConnection: 4096,
 };
 
 /** The key of `agentLimits` a refusal is for, as metrics label it. */

@@ -74,9 +74,9 @@ describe('controller configuration', () => {
     expect(toControllerConfig(loadControllerConfig({})).agentLimits).toEqual({
       connectionsPerAgent: 256,
       sessionsPerAgent: 32,
-      pendingStreamsPerAgent: 1024,
+      pendingStreamsPerAgent: 4096,
       pendingStreams: 8192,
-      streamsPerConnection: 2048,
+      streamsPerConnection: 4096,
     });
     const config = loadControllerConfig({ ISD_CONTROLLER_AGENT_LIMITS__SESSIONS_PER_AGENT: '4' });
     expect(toControllerConfig(config).agentLimits).toMatchObject({ sessionsPerAgent: 4, connectionsPerAgent: 256 });

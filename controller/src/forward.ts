@@ -8,13 +8,13 @@ import {
   LANE_MIN_BYTES,
   declaredLength,
   encodeLaneHeader,
+  endToEndHeaders,
   type AgentFrame,
   type ControllerFrameOut as ControllerFrame,
   type LaneReader,
   type WireHeader,
 } from '@isd/tunnel-proto';
 import {
-  endToEndHeaders,
   endToEndResponseHeaders,
   flatHeaders,
   invalidHeaders,

@@ -22,6 +22,7 @@ export type { TunnelDefinition } from './generated/isd/tunnel/v1/Tunnel';
 export { AGENT_FRAME_BODY_FIELD, CONTROLLER_FRAME_BODY_FIELD, decodeBodyFrame, encodeBodyFrame } from './frame-codec';
 export type { BodyData } from './frame-codec';
 export { TUNNEL_NODE_FLAGS } from './node-flags';
+export { endToEndHeaders } from './end-to-end-headers';
 export {
   LANE_ACCEPTED,
   LANE_ALPN,
