@@ -197,8 +197,9 @@ describe('log analysis', () => {
       }
     });
 
-    // Penalties depend on rates only; volume only makes an increase surer (decision 160).
-    it('at equal rates, more log volume never raises the score, and is the same once every increase is sure', () => {
+    // Penalties depend on rates only; volume only makes an increase surer (decision 160), and far beyond chance
+    // once it is surer still (decision 214).
+    it('at equal rates, more log volume never raises the score, and is the same once every change is sure', () => {
       for (const c of cases(3)) {
         const options = { algorithm: c.algorithm, sensitivity: c.sensitivity };
         const base = logs(c.base);
@@ -206,8 +207,8 @@ describe('log analysis', () => {
         const repeat = (lines: string[], n: number) => Array.from({ length: n }, () => lines).flat();
         const once = score(base, canary, options);
         const more = score(repeat(base, 3), repeat(canary, 2), options);
-        const much = score(repeat(base, 15), repeat(canary, 10), options);
-        const muchMore = score(repeat(base, 30), repeat(canary, 20), options);
+        const much = score(repeat(base, 30), repeat(canary, 20), options);
+        const muchMore = score(repeat(base, 60), repeat(canary, 40), options);
         expect(more).toBeLessThanOrEqual(once);
         expect(much).toBeLessThanOrEqual(more);
         expect(muchMore).toBeCloseTo(much, 6);
@@ -290,5 +291,27 @@ describe('changes beyond chance (decision 185)', () => {
     // One line against a baseline ten times as large: chance puts it on the canary side 1 time in 11.
     const once = analyzeLogs(logs({ info: 5000, error: 400 }), logs({ info: 500, error: 40, newError: 1 }));
     expect(newError(once)).toMatchObject({ kind: 'canary-only', unexpected: true });
+  });
+
+  it('does not discount a warning burst far beyond chance for a baseline full of warning kinds (decision 214)', () => {
+    // Twenty warning kinds that recur on both sides: the `canary` normalisation divides by about 2.1.
+    const baseline = side(5, 1000, (kind) => (kind === 0 ? 1 : 6), 20);
+    const burst = analyzeLogs(
+      baseline,
+      side(6, 1000, (kind) => (kind === 0 ? 21 : 6), 20),
+    );
+    expect(burst.clusters.find((c) => c.canaryCount === 21)).toMatchObject({ kind: 'increased', unexpected: true });
+    expect(burst.score).toBeLessThan(80);
+    const fresh = (lines: number) =>
+      analyzeLogs(baseline, [
+        ...side(6, 1000, (kind) => (kind === 0 ? 1 : 6), 20),
+        ...Array.from({ length: lines }, (_, i) => `WARN replica ${i} lagging behind`),
+      ]);
+    expect(fresh(20).score).toBeLessThan(80);
+    // Five new lines are beyond chance (0.5⁵ ≈ 0.03) but not far beyond it: discounted as before.
+    const few = fresh(5);
+    expect(few.clusters.filter((c) => c.unexpected).map((c) => c.template)).toEqual(['replica <*> lagging behind']);
+    expect(few.score).toBeGreaterThanOrEqual(80);
+    expect(few.score).toBeLessThan(100);
   });
 });

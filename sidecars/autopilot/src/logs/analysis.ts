@@ -83,6 +83,13 @@ const INCREASE_FDR = 0.01;
  * with at least as many events, fewer times than this in expectation (decision 185).
  */
 const NEW_EVENT_CHANCE = 0.1;
+/**
+ * A change is far beyond chance when chance would show one like it in fewer than this share of healthy runs:
+ * an increase whose binomial tail times the number of clusters tested (Bonferroni) is below it, a canary-only
+ * cluster whose expected number of chance ones is. The `canary` normalisation does not discount it
+ * (decision 214).
+ */
+const FAR_BEYOND_CHANCE = 0.001;
 
 /** P(X ≥ canary) for X ~ Binomial(baseline + canary, canary side's share of all events): I_p(k, n − k + 1). */
 function increaseByChance(baseline: number, canary: number, sides: { baseline: number; canary: number }): number {
@@ -97,8 +104,8 @@ interface ClusterCounts {
 }
 
 /**
- * Which clusters changed more than chance explains (decision 185), were each event as likely on either side
- * as any event (by the sides' sizes):
+ * Which clusters changed more than chance explains (decision 185), and which far beyond it (decision 214),
+ * were each event as likely on either side as any event (by the sides' sizes):
  * - an increase, by its one-sided binomial tail, with a Benjamini–Hochberg correction over the scored clusters
  *   both sides log;
  * - a canary-only cluster of n events, when the clusters of its topic with at least n events (it among them)
@@ -109,8 +116,8 @@ interface ClusterCounts {
 function changesBeyondChance(
   clusters: readonly ClusterCounts[],
   sides: { baseline: number; canary: number },
-): boolean[] {
-  const result = clusters.map(() => false);
+): { counts: boolean; far: boolean }[] {
+  const result = clusters.map(() => ({ counts: false, far: false }));
   const share = sides.canary / (sides.baseline + sides.canary);
   const tested = clusters
     .map((c, index) => ({ index, c }))
@@ -119,7 +126,8 @@ function changesBeyondChance(
     .sort((a, b) => a.p - b.p);
   let significant = 0;
   for (let k = 1; k <= tested.length; k++) if (tested[k - 1]!.p <= (k / tested.length) * INCREASE_FDR) significant = k;
-  for (let k = 0; k < significant; k++) result[tested[k]!.index] = true;
+  for (let k = 0; k < significant; k++)
+    result[tested[k]!.index] = { counts: true, far: tested[k]!.p * tested.length < FAR_BEYOND_CHANCE };
 
   // Events of one topic, in clusters of each size: the chance terms of a canary-only cluster of n events.
   const sizes = new Map<Topic, number[]>();
@@ -132,12 +140,12 @@ function changesBeyondChance(
     if (c.baseline > 0 || c.canary === 0) continue;
     // Without a baseline (autonomous) every canary cluster is new.
     if (sides.baseline === 0) {
-      result[index] = true;
+      result[index] = { counts: true, far: false };
       continue;
     }
     let expected = 0;
     for (const events of sizes.get(c.topic)!) if (events >= c.canary) expected += share ** events;
-    result[index] = expected < NEW_EVENT_CHANCE;
+    result[index] = { counts: expected < NEW_EVENT_CHANCE, far: expected < FAR_BEYOND_CHANCE };
   }
   return result;
 }
@@ -275,6 +283,7 @@ function score(
     sides,
   );
   const clusters: LogCluster[] = [];
+  const farBeyondChance = new Set<LogCluster>();
   for (const [index, { template, c, topic, tags, mark, scored }] of candidates.entries()) {
     const baselineRate = sides.baseline === 0 ? 0 : c.baseline.count / sides.baseline;
     const canaryRate = sides.canary === 0 ? 0 : c.canary.count / sides.canary;
@@ -284,13 +293,13 @@ function score(
         ? 'baseline-only'
         : c.baseline.count === 0
           ? 'canary-only'
-          : rateRatio >= INCREASE_RATIO && beyondChance[index] === true
+          : rateRatio >= INCREASE_RATIO && beyondChance[index]!.counts
             ? 'increased'
             : 'both';
     // A canary-only cluster counts only when chance does not explain it either (decision 185), or when a user
     // marked its template critical: that says one line is news.
     const counts =
-      kind === 'increased' || (kind === 'canary-only' && (beyondChance[index] === true || mark === 'critical'));
+      kind === 'increased' || (kind === 'canary-only' && (beyondChance[index]!.counts || mark === 'critical'));
     const unexpected = counts && scored && mark !== 'expected' && mark !== 'ignorable';
     const critical = unexpected && (topic === 'CRITICAL' || mark === 'critical');
     let penalty = 0;
@@ -302,7 +311,7 @@ function score(
       const frequency = 1 + Math.log10(1 + 1000 * Math.max(0, canaryRate - baselineRate));
       penalty = weight * growth * Math.min(frequency, 3);
     }
-    clusters.push({
+    const cluster: LogCluster = {
       template,
       topic,
       tags: [...tags].sort(),
@@ -315,7 +324,9 @@ function score(
       unexpected,
       penalty,
       critical,
-    });
+    };
+    clusters.push(cluster);
+    if (unexpected && beyondChance[index]!.far) farBeyondChance.add(cluster);
   }
   clusters.sort(
     (a, b) =>
@@ -325,7 +336,7 @@ function score(
       a.template.localeCompare(b.template),
   );
 
-  const { score, reasons } = normalise(algorithm, clusters);
+  const { score, reasons } = normalise(algorithm, clusters, farBeyondChance);
   const criticalClusters = clusters.filter((c) => c.critical);
   for (const c of criticalClusters)
     reasons.unshift(`critical ${c.mark === 'critical' ? 'by feedback' : 'topic'}: ${c.template}`);
@@ -391,8 +402,13 @@ function eventTemplates(
   return templates;
 }
 
-function normalise(algorithm: Algorithm, clusters: readonly LogCluster[]): { score: number; reasons: string[] } {
-  const penalties = clusters.filter((c) => c.unexpected && !c.critical).map((c) => c.penalty);
+function normalise(
+  algorithm: Algorithm,
+  clusters: readonly LogCluster[],
+  farBeyondChance: ReadonlySet<LogCluster>,
+): { score: number; reasons: string[] } {
+  const scored = clusters.filter((c) => c.unexpected && !c.critical);
+  const penalties = scored.map((c) => c.penalty);
   const total = penalties.reduce((sum, p) => sum + p, 0);
   const unexpected = penalties.length;
   const reasons = unexpected > 0 ? [`${unexpected} unexpected cluster(s) cost ${total.toFixed(1)} points`] : [];
@@ -402,9 +418,11 @@ function normalise(algorithm: Algorithm, clusters: readonly LogCluster[]): { sco
       cost = total;
       break;
     case 'canary': {
-      // A baseline that already logs many error/warning kinds makes each new kind weigh less.
+      // A baseline that already logs many error/warning kinds makes each new kind weigh less: a noisy log
+      // shows more by chance. A change far beyond chance already has that noise counted (decision 214).
       const baselineErrorKinds = clusters.filter((c) => c.baselineCount > 0 && c.topic !== 'INFO').length;
-      cost = total / (1 + Math.log2(1 + baselineErrorKinds) / 4);
+      const sure = scored.filter((c) => farBeyondChance.has(c)).reduce((sum, c) => sum + c.penalty, 0);
+      cost = sure + (total - sure) / (1 + Math.log2(1 + baselineErrorKinds) / 4);
       break;
     }
     case 'comprehensive':
