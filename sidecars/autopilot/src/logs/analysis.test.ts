@@ -293,6 +293,25 @@ describe('changes beyond chance (decision 185)', () => {
     expect(newError(once)).toMatchObject({ kind: 'canary-only', unexpected: true });
   });
 
+  it('counts chance over every error and warning topic at once: five new error lines among as rare warnings are chance (decision 213)', () => {
+    // Six warning kinds of 3 lines on each side: 6 events each, so Σ 0.5^t over them is 0.09 with no error yet.
+    const withNewError = (lines: string[]) => [...lines, ...logs({ newError: 5 })];
+    const newError = (analysis: ReturnType<typeof analyzeLogs>) =>
+      analysis.clusters.find((c) => c.template.includes('IllegalArgumentException'))!;
+    const rare = analyzeLogs(
+      side(7, 1000, () => 3, 6),
+      withNewError(side(8, 1000, () => 3, 6)),
+    );
+    expect(newError(rare)).toMatchObject({ kind: 'canary-only', canaryCount: 5, unexpected: false });
+    expect(rare.score).toBe(100);
+    // Where the warnings recur in number, the same five lines are news.
+    const recurring = analyzeLogs(
+      side(7, 1000, () => 40, 6),
+      withNewError(side(8, 1000, () => 40, 6)),
+    );
+    expect(newError(recurring)).toMatchObject({ kind: 'canary-only', canaryCount: 5, unexpected: true });
+  });
+
   it('does not discount a warning burst far beyond chance for a baseline full of warning kinds (decision 214)', () => {
     // Twenty warning kinds that recur on both sides: the `canary` normalisation divides by about 2.1.
     const baseline = side(5, 1000, (kind) => (kind === 0 ? 1 : 6), 20);

@@ -99,7 +99,6 @@ function increaseByChance(baseline: number, canary: number, sides: { baseline: n
 interface ClusterCounts {
   baseline: number;
   canary: number;
-  topic: Topic;
   scored: boolean;
 }
 
@@ -108,10 +107,11 @@ interface ClusterCounts {
  * were each event as likely on either side as any event (by the sides' sizes):
  * - an increase, by its one-sided binomial tail, with a Benjamini–Hochberg correction over the scored clusters
  *   both sides log;
- * - a canary-only cluster of n events, when the clusters of its topic with at least n events (it among them)
- *   would leave all their events on the canary side fewer than NEW_EVENT_CHANCE times in expectation,
- *   Σ share^(events): where the topic's events all recur, a new error counts from its third line at an even
- *   split (share^3 = 0.125); where the topic is full of rare templates, a new one needs more.
+ * - a scored canary-only cluster of n events, when the scored clusters (every error and warning topic
+ *   together, decision 213) with at least n events, it among them, would leave all their events on the canary
+ *   side fewer than NEW_EVENT_CHANCE times in expectation, Σ share^(events): where the log's error and warning
+ *   events recur, a new error counts from its fourth line at an even split (share^4 ≈ 0.06); where the log is
+ *   full of rare error or warning templates, a new one needs more.
  */
 function changesBeyondChance(
   clusters: readonly ClusterCounts[],
@@ -129,22 +129,19 @@ function changesBeyondChance(
   for (let k = 0; k < significant; k++)
     result[tested[k]!.index] = { counts: true, far: tested[k]!.p * tested.length < FAR_BEYOND_CHANCE };
 
-  // Events of one topic, in clusters of each size: the chance terms of a canary-only cluster of n events.
-  const sizes = new Map<Topic, number[]>();
-  for (const c of clusters) {
-    const list = sizes.get(c.topic) ?? [];
-    list.push(c.baseline + c.canary);
-    sizes.set(c.topic, list);
-  }
+  // The events of each scored cluster: the chance terms of a canary-only cluster of n events. Counted over all
+  // scored topics at once, so chance shows a new cluster in fewer than NEW_EVENT_CHANCE runs, not that many per
+  // topic (decision 213). An unscored cluster never counts, whatever chance says.
+  const sizes = clusters.filter((c) => c.scored).map((c) => c.baseline + c.canary);
   for (const [index, c] of clusters.entries()) {
-    if (c.baseline > 0 || c.canary === 0) continue;
+    if (!c.scored || c.baseline > 0 || c.canary === 0) continue;
     // Without a baseline (autonomous) every canary cluster is new.
     if (sides.baseline === 0) {
       result[index] = { counts: true, far: false };
       continue;
     }
     let expected = 0;
-    for (const events of sizes.get(c.topic)!) if (events >= c.canary) expected += share ** events;
+    for (const events of sizes) if (events >= c.canary) expected += share ** events;
     result[index] = { counts: expected < NEW_EVENT_CHANCE, far: expected < FAR_BEYOND_CHANCE };
   }
   return result;
@@ -277,7 +274,6 @@ function score(
     candidates.map((k) => ({
       baseline: k.c.baseline.count,
       canary: k.c.canary.count,
-      topic: k.topic,
       scored: k.scored,
     })),
     sides,
