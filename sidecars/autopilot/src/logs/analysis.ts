@@ -79,8 +79,9 @@ const FULL_RATIO = 8;
  */
 const INCREASE_FDR = 0.01;
 /**
- * A cluster only the canary logs counts when chance would leave a cluster of its topic all on the canary side,
- * with at least as many events, fewer times than this in expectation (decision 185).
+ * A cluster only the canary logs counts when chance would leave a scored cluster (any error or warning topic)
+ * all on the canary side, with at least as many events, fewer times than this in expectation (decisions 185,
+ * 213).
  */
 const NEW_EVENT_CHANCE = 0.1;
 /**
