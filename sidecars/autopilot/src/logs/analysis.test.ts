@@ -197,8 +197,9 @@ describe('log analysis', () => {
       }
     });
 
-    // Penalties depend on rates only; volume only makes an increase surer (decision 160).
-    it('at equal rates, more log volume never raises the score, and is the same once every increase is sure', () => {
+    // Penalties depend on rates only; volume only makes an increase surer (decision 160), and far beyond chance
+    // once it is surer still (decision 214).
+    it('at equal rates, more log volume never raises the score, and is the same once every change is sure', () => {
       for (const c of cases(3)) {
         const options = { algorithm: c.algorithm, sensitivity: c.sensitivity };
         const base = logs(c.base);
@@ -206,8 +207,8 @@ describe('log analysis', () => {
         const repeat = (lines: string[], n: number) => Array.from({ length: n }, () => lines).flat();
         const once = score(base, canary, options);
         const more = score(repeat(base, 3), repeat(canary, 2), options);
-        const much = score(repeat(base, 15), repeat(canary, 10), options);
-        const muchMore = score(repeat(base, 30), repeat(canary, 20), options);
+        const much = score(repeat(base, 30), repeat(canary, 20), options);
+        const muchMore = score(repeat(base, 60), repeat(canary, 40), options);
         expect(more).toBeLessThanOrEqual(once);
         expect(much).toBeLessThanOrEqual(more);
         expect(muchMore).toBeCloseTo(much, 6);
@@ -273,9 +274,8 @@ describe('changes beyond chance (decision 185)', () => {
       ...canary,
       ...Array.from({ length: 8 }, (_, i) => `WARN replica ${i} lagging behind`),
     ]);
-    expect(fresh.clusters.filter((c) => c.unexpected).map((c) => c.template)).toEqual([
-      'WARN replica <*> lagging behind',
-    ]);
+    // Every line starts with its level, so the level is the header and the cluster is named by the message.
+    expect(fresh.clusters.filter((c) => c.unexpected).map((c) => c.template)).toEqual(['replica <*> lagging behind']);
   });
 
   it('counts a new error from its fourth line where errors recur, from its first when the baseline is ten times larger', () => {
@@ -291,5 +291,46 @@ describe('changes beyond chance (decision 185)', () => {
     // One line against a baseline ten times as large: chance puts it on the canary side 1 time in 11.
     const once = analyzeLogs(logs({ info: 5000, error: 400 }), logs({ info: 500, error: 40, newError: 1 }));
     expect(newError(once)).toMatchObject({ kind: 'canary-only', unexpected: true });
+  });
+
+  it('counts chance over every error and warning topic at once: five new error lines among as rare warnings are chance (decision 213)', () => {
+    // Six warning kinds of 3 lines on each side: 6 events each, so Σ 0.5^t over them is 0.09 with no error yet.
+    const withNewError = (lines: string[]) => [...lines, ...logs({ newError: 5 })];
+    const newError = (analysis: ReturnType<typeof analyzeLogs>) =>
+      analysis.clusters.find((c) => c.template.includes('IllegalArgumentException'))!;
+    const rare = analyzeLogs(
+      side(7, 1000, () => 3, 6),
+      withNewError(side(8, 1000, () => 3, 6)),
+    );
+    expect(newError(rare)).toMatchObject({ kind: 'canary-only', canaryCount: 5, unexpected: false });
+    expect(rare.score).toBe(100);
+    // Where the warnings recur in number, the same five lines are news.
+    const recurring = analyzeLogs(
+      side(7, 1000, () => 40, 6),
+      withNewError(side(8, 1000, () => 40, 6)),
+    );
+    expect(newError(recurring)).toMatchObject({ kind: 'canary-only', canaryCount: 5, unexpected: true });
+  });
+
+  it('does not discount a warning burst far beyond chance for a baseline full of warning kinds (decision 214)', () => {
+    // Twenty warning kinds that recur on both sides: the `canary` normalisation divides by about 2.1.
+    const baseline = side(5, 1000, (kind) => (kind === 0 ? 1 : 6), 20);
+    const burst = analyzeLogs(
+      baseline,
+      side(6, 1000, (kind) => (kind === 0 ? 21 : 6), 20),
+    );
+    expect(burst.clusters.find((c) => c.canaryCount === 21)).toMatchObject({ kind: 'increased', unexpected: true });
+    expect(burst.score).toBeLessThan(80);
+    const fresh = (lines: number) =>
+      analyzeLogs(baseline, [
+        ...side(6, 1000, (kind) => (kind === 0 ? 1 : 6), 20),
+        ...Array.from({ length: lines }, (_, i) => `WARN replica ${i} lagging behind`),
+      ]);
+    expect(fresh(20).score).toBeLessThan(80);
+    // Five new lines are beyond chance (0.5⁵ ≈ 0.03) but not far beyond it: discounted as before.
+    const few = fresh(5);
+    expect(few.clusters.filter((c) => c.unexpected).map((c) => c.template)).toEqual(['replica <*> lagging behind']);
+    expect(few.score).toBeGreaterThanOrEqual(80);
+    expect(few.score).toBeLessThan(100);
   });
 });

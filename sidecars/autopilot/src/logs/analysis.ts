@@ -79,10 +79,18 @@ const FULL_RATIO = 8;
  */
 const INCREASE_FDR = 0.01;
 /**
- * A cluster only the canary logs counts when chance would leave a cluster of its topic all on the canary side,
- * with at least as many events, fewer times than this in expectation (decision 185).
+ * A cluster only the canary logs counts when chance would leave a scored cluster (any error or warning topic)
+ * all on the canary side, with at least as many events, fewer times than this in expectation (decisions 185,
+ * 213).
  */
 const NEW_EVENT_CHANCE = 0.1;
+/**
+ * A change is far beyond chance when chance would show one like it in fewer than this share of healthy runs:
+ * an increase whose binomial tail times the number of clusters tested (Bonferroni) is below it, a canary-only
+ * cluster whose expected number of chance ones is. The `canary` normalisation does not discount it
+ * (decision 214).
+ */
+const FAR_BEYOND_CHANCE = 0.001;
 
 /** P(X ≥ canary) for X ~ Binomial(baseline + canary, canary side's share of all events): I_p(k, n − k + 1). */
 function increaseByChance(baseline: number, canary: number, sides: { baseline: number; canary: number }): number {
@@ -92,25 +100,25 @@ function increaseByChance(baseline: number, canary: number, sides: { baseline: n
 interface ClusterCounts {
   baseline: number;
   canary: number;
-  topic: Topic;
   scored: boolean;
 }
 
 /**
- * Which clusters changed more than chance explains (decision 185), were each event as likely on either side
- * as any event (by the sides' sizes):
+ * Which clusters changed more than chance explains (decision 185), and which far beyond it (decision 214),
+ * were each event as likely on either side as any event (by the sides' sizes):
  * - an increase, by its one-sided binomial tail, with a Benjamini–Hochberg correction over the scored clusters
  *   both sides log;
- * - a canary-only cluster of n events, when the clusters of its topic with at least n events (it among them)
- *   would leave all their events on the canary side fewer than NEW_EVENT_CHANCE times in expectation,
- *   Σ share^(events): where the topic's events all recur, a new error counts from its third line at an even
- *   split (share^3 = 0.125); where the topic is full of rare templates, a new one needs more.
+ * - a scored canary-only cluster of n events, when the scored clusters (every error and warning topic
+ *   together, decision 213) with at least n events, it among them, would leave all their events on the canary
+ *   side fewer than NEW_EVENT_CHANCE times in expectation, Σ share^(events): where the log's error and warning
+ *   events recur, a new error counts from its fourth line at an even split (share^4 ≈ 0.06); where the log is
+ *   full of rare error or warning templates, a new one needs more.
  */
 function changesBeyondChance(
   clusters: readonly ClusterCounts[],
   sides: { baseline: number; canary: number },
-): boolean[] {
-  const result = clusters.map(() => false);
+): { counts: boolean; far: boolean }[] {
+  const result = clusters.map(() => ({ counts: false, far: false }));
   const share = sides.canary / (sides.baseline + sides.canary);
   const tested = clusters
     .map((c, index) => ({ index, c }))
@@ -119,25 +127,23 @@ function changesBeyondChance(
     .sort((a, b) => a.p - b.p);
   let significant = 0;
   for (let k = 1; k <= tested.length; k++) if (tested[k - 1]!.p <= (k / tested.length) * INCREASE_FDR) significant = k;
-  for (let k = 0; k < significant; k++) result[tested[k]!.index] = true;
+  for (let k = 0; k < significant; k++)
+    result[tested[k]!.index] = { counts: true, far: tested[k]!.p * tested.length < FAR_BEYOND_CHANCE };
 
-  // Events of one topic, in clusters of each size: the chance terms of a canary-only cluster of n events.
-  const sizes = new Map<Topic, number[]>();
-  for (const c of clusters) {
-    const list = sizes.get(c.topic) ?? [];
-    list.push(c.baseline + c.canary);
-    sizes.set(c.topic, list);
-  }
+  // The events of each scored cluster: the chance terms of a canary-only cluster of n events. Counted over all
+  // scored topics at once, so chance shows a new cluster in fewer than NEW_EVENT_CHANCE runs, not that many per
+  // topic (decision 213). An unscored cluster never counts, whatever chance says.
+  const sizes = clusters.filter((c) => c.scored).map((c) => c.baseline + c.canary);
   for (const [index, c] of clusters.entries()) {
-    if (c.baseline > 0 || c.canary === 0) continue;
+    if (!c.scored || c.baseline > 0 || c.canary === 0) continue;
     // Without a baseline (autonomous) every canary cluster is new.
     if (sides.baseline === 0) {
-      result[index] = true;
+      result[index] = { counts: true, far: false };
       continue;
     }
     let expected = 0;
-    for (const events of sizes.get(c.topic)!) if (events >= c.canary) expected += share ** events;
-    result[index] = expected < NEW_EVENT_CHANCE;
+    for (const events of sizes) if (events >= c.canary) expected += share ** events;
+    result[index] = { counts: expected < NEW_EVENT_CHANCE, far: expected < FAR_BEYOND_CHANCE };
   }
   return result;
 }
@@ -269,12 +275,12 @@ function score(
     candidates.map((k) => ({
       baseline: k.c.baseline.count,
       canary: k.c.canary.count,
-      topic: k.topic,
       scored: k.scored,
     })),
     sides,
   );
   const clusters: LogCluster[] = [];
+  const farBeyondChance = new Set<LogCluster>();
   for (const [index, { template, c, topic, tags, mark, scored }] of candidates.entries()) {
     const baselineRate = sides.baseline === 0 ? 0 : c.baseline.count / sides.baseline;
     const canaryRate = sides.canary === 0 ? 0 : c.canary.count / sides.canary;
@@ -284,13 +290,13 @@ function score(
         ? 'baseline-only'
         : c.baseline.count === 0
           ? 'canary-only'
-          : rateRatio >= INCREASE_RATIO && beyondChance[index] === true
+          : rateRatio >= INCREASE_RATIO && beyondChance[index]!.counts
             ? 'increased'
             : 'both';
     // A canary-only cluster counts only when chance does not explain it either (decision 185), or when a user
     // marked its template critical: that says one line is news.
     const counts =
-      kind === 'increased' || (kind === 'canary-only' && (beyondChance[index] === true || mark === 'critical'));
+      kind === 'increased' || (kind === 'canary-only' && (beyondChance[index]!.counts || mark === 'critical'));
     const unexpected = counts && scored && mark !== 'expected' && mark !== 'ignorable';
     const critical = unexpected && (topic === 'CRITICAL' || mark === 'critical');
     let penalty = 0;
@@ -302,7 +308,7 @@ function score(
       const frequency = 1 + Math.log10(1 + 1000 * Math.max(0, canaryRate - baselineRate));
       penalty = weight * growth * Math.min(frequency, 3);
     }
-    clusters.push({
+    const cluster: LogCluster = {
       template,
       topic,
       tags: [...tags].sort(),
@@ -315,7 +321,9 @@ function score(
       unexpected,
       penalty,
       critical,
-    });
+    };
+    clusters.push(cluster);
+    if (unexpected && beyondChance[index]!.far) farBeyondChance.add(cluster);
   }
   clusters.sort(
     (a, b) =>
@@ -325,7 +333,7 @@ function score(
       a.template.localeCompare(b.template),
   );
 
-  const { score, reasons } = normalise(algorithm, clusters);
+  const { score, reasons } = normalise(algorithm, clusters, farBeyondChance);
   const criticalClusters = clusters.filter((c) => c.critical);
   for (const c of criticalClusters)
     reasons.unshift(`critical ${c.mark === 'critical' ? 'by feedback' : 'topic'}: ${c.template}`);
@@ -391,8 +399,13 @@ function eventTemplates(
   return templates;
 }
 
-function normalise(algorithm: Algorithm, clusters: readonly LogCluster[]): { score: number; reasons: string[] } {
-  const penalties = clusters.filter((c) => c.unexpected && !c.critical).map((c) => c.penalty);
+function normalise(
+  algorithm: Algorithm,
+  clusters: readonly LogCluster[],
+  farBeyondChance: ReadonlySet<LogCluster>,
+): { score: number; reasons: string[] } {
+  const scored = clusters.filter((c) => c.unexpected && !c.critical);
+  const penalties = scored.map((c) => c.penalty);
   const total = penalties.reduce((sum, p) => sum + p, 0);
   const unexpected = penalties.length;
   const reasons = unexpected > 0 ? [`${unexpected} unexpected cluster(s) cost ${total.toFixed(1)} points`] : [];
@@ -402,9 +415,11 @@ function normalise(algorithm: Algorithm, clusters: readonly LogCluster[]): { sco
       cost = total;
       break;
     case 'canary': {
-      // A baseline that already logs many error/warning kinds makes each new kind weigh less.
+      // A baseline that already logs many error/warning kinds makes each new kind weigh less: a noisy log
+      // shows more by chance. A change far beyond chance already has that noise counted (decision 214).
       const baselineErrorKinds = clusters.filter((c) => c.baselineCount > 0 && c.topic !== 'INFO').length;
-      cost = total / (1 + Math.log2(1 + baselineErrorKinds) / 4);
+      const sure = scored.filter((c) => farBeyondChance.has(c)).reduce((sum, c) => sum + c.penalty, 0);
+      cost = sure + (total - sure) / (1 + Math.log2(1 + baselineErrorKinds) / 4);
       break;
     }
     case 'comprehensive':

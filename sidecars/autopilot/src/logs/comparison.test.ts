@@ -130,4 +130,40 @@ describe('log comparison on logs of other shapes', () => {
     expect(analysis.clusters.find((c) => c.unexpected)).toMatchObject({ canaryCount: 6 });
     expect(analysis.clusters.find((c) => c.template === 'task <*> finished in <*> ms')).toMatchObject({ kind: 'both' });
   });
+
+  it('cuts a header whose level sits mid-line after fixed columns, so a new error at several levels and nodes is one cluster', () => {
+    // Fixed columns with no delimiter: label, epoch, date, node, time, node, source, component, level, message.
+    const ROUTINE = ['generating core', 'shutdown complete', 'idle loop entered', 'torus links trained', 'boot ok'];
+    const columns = (seed: number, count: number, extra: (i: number) => string | undefined = () => undefined) => {
+      const random = createRandom(seed);
+      const int = (n: number) => Math.floor(random.next() * n);
+      return Array.from({ length: count }, (_, i) => {
+        const node = `R${int(8)}${int(8)}-M${int(2)}-N${int(8)}-C:J${int(8)}${int(8)}-U${int(8)}${int(8)}`;
+        const roll = int(100);
+        const [source, level, message] =
+          roll < 40
+            ? ['RAS KERNEL', 'INFO', `${ROUTINE[int(ROUTINE.length)]} ${int(900)}`]
+            : roll < 60
+              ? ['RAS KERNEL', 'INFO', 'instruction cache parity error corrected']
+              : roll < 80
+                ? ['RAS APP', 'FATAL', `ciod: failed to read message prefix on control stream ${int(64)}`]
+                : roll < 95
+                  ? ['RAS KERNEL', ['INFO', 'FATAL'][int(2)], `${int(900)} double-hummer alignment exceptions`]
+                  : ['NULL DISCOVERY', 'WARNING', 'Node card is not fully functional'];
+        const line = extra(i);
+        return `- ${1117838570 + i} 2005.06.03 ${node} 2005-06-03-15.42.${10 + int(50)}.${100000 + int(899999)} ${node} ${line ?? `${source} ${level} ${message}`}`;
+      });
+    };
+    const analysis = analyzeLogs(
+      columns(21, 800),
+      columns(22, 800, (i) =>
+        i % 150 === 3 ? `RAS KERNEL ${['INFO', 'ERROR'][i % 2]} error: cannot allocate ${4096 * i} bytes` : undefined,
+      ),
+    );
+    expect(unexpected(analysis)).toEqual(['canary-only ERROR: error: cannot allocate <*> bytes']);
+    expect(analysis.clusters.find((c) => c.unexpected)).toMatchObject({ canaryCount: 6 });
+    expect(analysis.clusters.find((c) => c.template === 'instruction cache parity error corrected')).toMatchObject({
+      kind: 'both',
+    });
+  });
 });

@@ -60,6 +60,16 @@ const layouts: Record<string, { lines: string[]; kind: string }> = {
       (i, m, int) => `20171223-22:15:${int(59)}|Step_${['LSC', 'SPUtils', 'ExtSDM'][int(3)]}|300${int(99)}|${m}`,
     ),
   },
+  // A level mid-line after fixed columns (label, time, node, time, node, source, component), no delimiter.
+  levelColumn: {
+    kind: 'level',
+    lines: masked(60, (i, m, int) => {
+      const node = `R${int(9)}${int(9)}-M${int(2)}-N${int(9)}-C:J${int(9)}${int(9)}-U${int(9)}${int(9)}`;
+      const source = ['RAS KERNEL', 'RAS APP', 'NULL DISCOVERY'][int(3)];
+      const level = ['INFO', 'FATAL', 'ERROR', 'WARNING'][int(4)];
+      return `- ${1117838570 + i} 2005.06.0${1 + int(9)} ${node} 2005-06-03-15.42.${int(60)}.${int(999999)} ${node} ${source} ${level} ${m}`;
+    }),
+  },
   columns: {
     kind: 'columns',
     lines: masked(
@@ -92,6 +102,13 @@ describe('header of raw log lines', () => {
     expect(detectHeader(plain)).toBeUndefined();
     // A message with a colon in some lines is not a header either.
     expect(detectHeader(new Set(masked(60, (i, m) => `${m} on shard ${'abcd'[i % 4]}`)))).toBeUndefined();
+    // Nor are level words that most messages (but not nearly all) mention, here and there.
+    const mentions = new Set(
+      masked(60, (i, m) =>
+        i % 5 === 0 ? m : `retry ${i % 7 === 0 ? 'after' : 'on'} warning from shard ${'abcd'[i % 4]} ${i}`,
+      ),
+    );
+    expect(detectHeader(mentions)).toBeUndefined();
   });
 
   it('needs a few distinct lines to tell a layout, and keeps a line without the delimiter whole', () => {

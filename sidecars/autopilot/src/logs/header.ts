@@ -4,14 +4,15 @@
 // template that is mostly header (decision 186).
 //
 // Most log layouts end their header with a delimiter: `component:` or `program[pid]:` (syslog, log4j), a
-// bracketed field (`[notice]`, `[req-… - - -]`), a lone `-` (`… - INFO [thread] - message`), or a `|`. A rule
-// "the header ends after the j-th delimiter of a kind" is kept for a log when nearly every event has that
-// delimiter within its first tokens; of the rules kept, the one that cuts latest is the header. Events are
-// counted once per distinct masked text: the layout is shared by every kind of line, so one frequent message
-// (`GET <*> <*> in <*> ms`) must not pass for it. A log with no
-// such rule (no header at all) is mined whole, as before. A layout of fixed columns without a delimiter (a time,
-// a node, a level, a message) is cut after its last column that holds a variable in nearly every event (the
-// time, a sequence number): that rule competes with the others by how far it reaches.
+// bracketed field (`[notice]`, `[req-… - - -]`), a lone `-` (`… - INFO [thread] - message`), a `|`, or a level
+// word (`INFO`, `FATAL`, `Warning`, decision 213: a layout without a delimiter whose level follows fixed columns
+// such as a node and a component). A rule "the header ends after the j-th delimiter of a kind" is kept for a
+// log when nearly every event has that delimiter within its first tokens; of the rules kept, the one that cuts
+// latest is the header. Events are counted once per distinct masked text: the layout is shared by every kind
+// of line, so one frequent message (`GET <*> <*> in <*> ms`) must not pass for it. A log with no such rule (no
+// header at all) is mined whole, as before. A layout of fixed columns without a delimiter or level (a time, a
+// node, a message) is cut after its last column that holds a variable in nearly every event (the time, a
+// sequence number): that rule competes with the others by how far it reaches.
 
 /** A header rule holds when the distinct event texts that have its delimiter early enough are at least this share. */
 const COVERAGE = 0.9;
@@ -22,8 +23,8 @@ const OCCURRENCES = 3;
 /** Fewer distinct event texts than this say too little about a layout: they are mined whole. */
 const MIN_TEXTS = 10;
 
-type Kind = 'colon' | 'bracket' | 'dash' | 'bar' | 'columns';
-const KINDS = ['colon', 'bracket', 'dash', 'bar'] as const;
+type Kind = 'colon' | 'bracket' | 'dash' | 'bar' | 'level' | 'columns';
+const KINDS = ['colon', 'bracket', 'dash', 'bar', 'level'] as const;
 
 export interface HeaderRule {
   kind: Kind;
@@ -38,6 +39,11 @@ const isVariable = (token: string) => token.includes('<*>') && !/[A-Za-z0-9_]/.t
 // bracketed field, not a time or a number (`<*>:`).
 const isColonEnd = (token: string) =>
   token.endsWith(':') && (/[\])]:$/.test(token) || /[A-Za-z]/.test(token.replaceAll('<*>', '')));
+
+// The level names of syslog, log4j/logback, java.util.logging and Windows, in any case, alone or in brackets
+// (`INFO`, `[notice]`, `<Error>`, `warn:`).
+const LEVEL_WORD =
+  /^[[(<]?(?:trace|debug|fine|finer|finest|config|verbose|info|information|informational|notice|warn|warning|err|error|severe|crit|critical|alert|fatal|emerg|emergency)[\])>]?:?$/i;
 
 /**
  * Where the message starts in a masked event text (tokens joined by single spaces) under a rule: the offset
@@ -58,7 +64,8 @@ function cutOffset(text: string, rule: HeaderRule): number {
     } else if (
       (rule.kind === 'colon' && isColonEnd(word)) ||
       (rule.kind === 'bracket' && word.endsWith(']')) ||
-      (rule.kind === 'dash' && word === '-')
+      (rule.kind === 'dash' && word === '-') ||
+      (rule.kind === 'level' && LEVEL_WORD.test(word))
     ) {
       if (++seen === rule.occurrence) return end + 1;
     }
@@ -140,7 +147,7 @@ function scan(
   delimiter: (kind: Kind, occurrence: number, at: number) => void,
   token: (position: number, variable: boolean, at: number) => void,
 ): void {
-  const seen = { colon: 0, bracket: 0, dash: 0, bar: 0 };
+  const seen = { colon: 0, bracket: 0, dash: 0, bar: 0, level: 0 };
   const found = (kind: Exclude<Kind, 'columns'>, at: number) => {
     if (seen[kind] < OCCURRENCES) delimiter(kind, ++seen[kind], at);
   };
@@ -153,6 +160,7 @@ function scan(
     if (isColonEnd(word)) found('colon', end + 1);
     if (word.endsWith(']')) found('bracket', end + 1);
     if (word === '-') found('dash', end + 1);
+    if (LEVEL_WORD.test(word)) found('level', end + 1);
     token(position, isVariable(word), end + 1);
     if (space < 0) break;
     start = space + 1;
