@@ -9,7 +9,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { startAgent, type RunningAgent } from '@isd/agent';
-import { startController, type RunningController } from '@isd/controller';
+import type { RunningController } from '@isd/controller';
+import { startLocalController } from './tunnel-support';
 import type { RunningService } from '@isd/kit';
 import { saporService, type SaporConfig } from '@isd/sapor';
 import {
@@ -79,13 +80,7 @@ function kubectlWith(kubeconfig: string): KubectlSession {
 beforeAll(async () => {
   work = fs.mkdtempSync(path.join(os.tmpdir(), 'isd-accounts-e2e-'));
   apiServer = await startKubeApiServer();
-  controller = await startController({
-    host: '127.0.0.1',
-    agentPort: 0,
-    servicePort: 0,
-    controlPort: 0,
-    metricsPort: 0,
-  });
+  controller = await startLocalController();
   const caFile = path.join(work, 'controller-ca.pem');
   fs.writeFileSync(caFile, controller.ca.certPem);
   clouddriver = await startClouddriverAccountApi({ users: { sapor: { roles: ['admins'], admin: true } } });

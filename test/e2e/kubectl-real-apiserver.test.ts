@@ -6,7 +6,8 @@
 import fs from 'node:fs';
 import https from 'node:https';
 import { startAgent, type RunningAgent } from '@isd/agent';
-import { startController, type RunningController } from '@isd/controller';
+import type { RunningController } from '@isd/controller';
+import { startLocalController } from './tunnel-support';
 import { startKubeApiServer, type KubeApiServer } from '@isd/test-support';
 import { createKubectlSession, type KubectlResult, type KubectlSession } from '../harness/kube-apiserver/kubectl';
 
@@ -60,13 +61,7 @@ function patchDirectly(name: string, patch: unknown): Promise<void> {
 
 beforeAll(async () => {
   apiServer = await startKubeApiServer();
-  controller = await startController({
-    host: '127.0.0.1',
-    agentPort: 0,
-    servicePort: 0,
-    controlPort: 0,
-    metricsPort: 0,
-  });
+  controller = await startLocalController();
   agent = await startAgent({
     controllers: [controller.agentUrl],
     credentials: await controller.issueAgentCredentials(AGENT_NAME),

@@ -1,5 +1,6 @@
 import { startAgent, type RunningAgent } from '@isd/agent';
-import { startController, type RunningController } from '@isd/controller';
+import type { RunningController } from '@isd/controller';
+import { startLocalController } from './tunnel-support';
 import {
   createKubectlSession,
   renderKubeconfig,
@@ -45,12 +46,7 @@ beforeAll(async () => {
     port === 8080 ? { host: '127.0.0.1', port: echo.port } : undefined;
   harness = await startKubeApiServer({ resolvePodPort });
   spdyHarness = await startKubeApiServer({ resolvePodPort, refuseWebSocket: true });
-  controller = await startController({
-    host: '127.0.0.1',
-    agentPort: 0,
-    servicePort: 0,
-    controlPort: 0,
-    metricsPort: 0,
+  controller = await startLocalController({
     serverNames: ['localhost', '127.0.0.1'],
   });
   agent = await startAgent({

@@ -6,9 +6,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { stringify } from 'yaml';
-import { CertificateAuthority, startController, type RunningController } from '@isd/controller';
+import { CertificateAuthority, type RunningController } from '@isd/controller';
 import { startAgent, type RunningAgent } from '@isd/agent';
-import { call } from './tunnel-support';
+import { call, startLocalController } from './tunnel-support';
 
 const run = promisify(execFile);
 
@@ -40,13 +40,7 @@ describe('kubernetes service through the tunnel', () => {
     });
     await new Promise<void>((resolve) => apiserver.listen(0, '127.0.0.1', resolve));
     apiserverUrl = `https://127.0.0.1:${(apiserver.address() as AddressInfo).port}`;
-    controller = await startController({
-      host: '127.0.0.1',
-      agentPort: 0,
-      servicePort: 0,
-      controlPort: 0,
-      metricsPort: 0,
-    });
+    controller = await startLocalController();
     const agentKubeconfig = stringify({
       apiVersion: 'v1',
       kind: 'Config',

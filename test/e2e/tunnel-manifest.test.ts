@@ -2,18 +2,14 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseAllDocuments } from 'yaml';
-import { startController, type RunningController } from '@isd/controller';
+import type { RunningController } from '@isd/controller';
+import { startLocalController } from './tunnel-support';
 import { loadAgentConfig, toAgentConfig } from '@isd/agent';
 
 describe('generated agent manifest', () => {
   let controller: RunningController;
   beforeAll(async () => {
-    controller = await startController({
-      host: '127.0.0.1',
-      agentPort: 0,
-      servicePort: 0,
-      controlPort: 0,
-      metricsPort: 0,
+    controller = await startLocalController({
       serverNames: ['controller.isd.svc', '127.0.0.1'],
       agentAdvertiseAddress: 'tunnel.example.com:443',
     });

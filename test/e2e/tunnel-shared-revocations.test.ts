@@ -11,14 +11,13 @@ import {
   generateTokenKeys,
   normalizeSerial,
   openRevocationStore,
-  startController,
   type Credentials,
   type RunningController,
 } from '@isd/controller';
 import { startAgent, type RunningAgent } from '@isd/agent';
 import { createLogger } from '@isd/kit';
 import { createTestDatabase } from '@isd/test-support';
-import { startTestTarget, type TestTarget } from './tunnel-support';
+import { startTestTarget, type TestTarget, startLocalController } from './tunnel-support';
 
 /**
  * A TCP relay to Postgres that can be cut (all connections reset, new ones refused), frozen (bytes
@@ -145,12 +144,7 @@ describe('revocations shared by controller replicas through Postgres', () => {
   let agents: RunningAgent[] = [];
 
   const startReplica = (refreshIntervalMs: number): Promise<RunningController> =>
-    startController({
-      host: '127.0.0.1',
-      agentPort: 0,
-      servicePort: 0,
-      controlPort: 0,
-      metricsPort: 0,
+    startLocalController({
       ca,
       tokenKeys,
       database: { url: relay.url, refreshIntervalMs },

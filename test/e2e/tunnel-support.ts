@@ -5,7 +5,7 @@ import https from 'node:https';
 import { createHash } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import type { AddressInfo } from 'node:net';
-import { startController, type RunningController } from '@isd/controller';
+import { startController, type ControllerConfig, type RunningController } from '@isd/controller';
 import { startAgent, type RunningAgent } from '@isd/agent';
 
 /** A loopback HTTP target recording what reached it. */
@@ -190,6 +190,18 @@ export async function startTestTarget(): Promise<TestTarget> {
   };
 }
 
+/** A controller on loopback with each of its four listeners on a port the OS picks. */
+export function startLocalController(config: ControllerConfig = {}): Promise<RunningController> {
+  return startController({
+    host: '127.0.0.1',
+    agentPort: 0,
+    servicePort: 0,
+    controlPort: 0,
+    metricsPort: 0,
+    ...config,
+  });
+}
+
 /** A controller, an agent named `agentName` exposing the target as jenkins/ci, and a caller identity. */
 export interface TunnelFixture {
   controller: RunningController;
@@ -204,13 +216,7 @@ export async function startTunnel(
   options: { poolSize?: number; lanes?: boolean } = {},
 ): Promise<TunnelFixture> {
   const target = await startTestTarget();
-  const controller = await startController({
-    host: '127.0.0.1',
-    agentPort: 0,
-    servicePort: 0,
-    controlPort: 0,
-    metricsPort: 0,
-  });
+  const controller = await startLocalController();
   const agent = await startAgent({
     controllers: [controller.agentUrl],
     serverName: 'localhost',

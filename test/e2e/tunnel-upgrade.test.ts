@@ -2,7 +2,8 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import tls from 'node:tls';
 import { WebSocket, WebSocketServer } from 'ws';
-import { startController, type RunningController } from '@isd/controller';
+import type { RunningController } from '@isd/controller';
+import { startLocalController } from './tunnel-support';
 import { startAgent, type RunningAgent } from '@isd/agent';
 
 describe('HTTP upgrades through the tunnel', () => {
@@ -35,13 +36,7 @@ describe('HTTP upgrades through the tunnel', () => {
       socket.on('error', () => undefined);
     });
     await new Promise<void>((resolve) => target.listen(0, '127.0.0.1', resolve));
-    controller = await startController({
-      host: '127.0.0.1',
-      agentPort: 0,
-      servicePort: 0,
-      controlPort: 0,
-      metricsPort: 0,
-    });
+    controller = await startLocalController();
     agent = await startAgent({
       controllers: [controller.agentUrl],
       serverName: 'localhost',
@@ -124,12 +119,7 @@ describe('HTTP upgrades through the tunnel', () => {
   });
 
   it('stops while an upgraded connection is still open (its caller never closes it)', async () => {
-    const own = await startController({
-      host: '127.0.0.1',
-      agentPort: 0,
-      servicePort: 0,
-      controlPort: 0,
-      metricsPort: 0,
+    const own = await startLocalController({
       drainTimeoutMs: 200,
     });
     const ownAgent = await startAgent({

@@ -6,11 +6,11 @@
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import tls from 'node:tls';
 import forge from 'node-forge';
-import { startController, type RunningController } from '@isd/controller';
+import type { RunningController } from '@isd/controller';
 import { startAgent, type RunningAgent } from '@isd/agent';
 import { PROTOCOL_VERSION, type AgentFrameOut } from '@isd/tunnel-proto';
 import { eventually } from '@isd/test-support';
-import { startTestTarget, call, type TestTarget } from '../e2e/tunnel-support';
+import { startTestTarget, call, type TestTarget, startLocalController } from '../e2e/tunnel-support';
 import {
   connectHostileAgent,
   rawControlStream,
@@ -31,13 +31,7 @@ let goodToken: string;
 
 beforeAll(async () => {
   target = await startTestTarget();
-  controller = await startController({
-    host: '127.0.0.1',
-    agentPort: 0,
-    servicePort: 0,
-    controlPort: 0,
-    metricsPort: 0,
-  });
+  controller = await startLocalController();
   goodAgent = await startAgent({
     controllers: [controller.agentUrl],
     serverName: 'localhost',

@@ -7,7 +7,7 @@ import http2 from 'node:http2';
 import net, { type AddressInfo } from 'node:net';
 import tls from 'node:tls';
 import * as grpc from '@grpc/grpc-js';
-import { CertificateAuthority, startController, type RunningController } from '@isd/controller';
+import { CertificateAuthority, type RunningController } from '@isd/controller';
 import { startAgent, type RunningAgent } from '@isd/agent';
 import {
   PROTOCOL_VERSION,
@@ -18,7 +18,7 @@ import {
   type ControllerFrameOut,
 } from '@isd/tunnel-proto';
 import { eventually } from '@isd/test-support';
-import { call } from '../e2e/tunnel-support';
+import { call, startLocalController } from '../e2e/tunnel-support';
 import { connectHostileAgent, rawControlStream, type HostileAgent } from './hostile-agent';
 
 jest.setTimeout(60_000);
@@ -87,12 +87,7 @@ describe('controller agentLimits against one agent certificate', () => {
 
   beforeAll(async () => {
     target = await startHoldingTarget();
-    controller = await startController({
-      host: '127.0.0.1',
-      agentPort: 0,
-      servicePort: 0,
-      controlPort: 0,
-      metricsPort: 0,
+    controller = await startLocalController({
       agentLimits: limits,
     });
     good = await startAgent({
@@ -359,13 +354,7 @@ describe('the controller’s listeners against clients that hold connections', (
   let controller: RunningController;
 
   beforeAll(async () => {
-    controller = await startController({
-      host: '127.0.0.1',
-      agentPort: 0,
-      servicePort: 0,
-      controlPort: 0,
-      metricsPort: 0,
-    });
+    controller = await startLocalController();
   });
 
   afterAll(async () => {
@@ -432,13 +421,7 @@ describe('an agent at its limit of concurrent exchanges', () => {
 
   beforeAll(async () => {
     target = await startHoldingTarget();
-    controller = await startController({
-      host: '127.0.0.1',
-      agentPort: 0,
-      servicePort: 0,
-      controlPort: 0,
-      metricsPort: 0,
-    });
+    controller = await startLocalController();
     agent = await startAgent({
       controllers: [controller.agentUrl],
       serverName: 'localhost',

@@ -5,10 +5,10 @@
 // certificate of the line refuses them all, and a revoked certificate cannot renew.
 import { createHmac, X509Certificate } from 'node:crypto';
 import https from 'node:https';
-import { identityOfCertificate, normalizeSerial, startController, type RunningController } from '@isd/controller';
+import { identityOfCertificate, normalizeSerial, type RunningController } from '@isd/controller';
 import { startAgent, type RunningAgent } from '@isd/agent';
 import { eventually } from '@isd/test-support';
-import { startTestTarget, type TestTarget } from '../e2e/tunnel-support';
+import { startTestTarget, type TestTarget, startLocalController } from '../e2e/tunnel-support';
 
 jest.setTimeout(60_000);
 
@@ -19,12 +19,7 @@ const agents: RunningAgent[] = [];
 
 beforeAll(async () => {
   target = await startTestTarget();
-  controller = await startController({
-    host: '127.0.0.1',
-    agentPort: 0,
-    servicePort: 0,
-    controlPort: 0,
-    metricsPort: 0,
+  controller = await startLocalController({
     agentCertLifetimeMs: HOUR_MS,
   });
 });
