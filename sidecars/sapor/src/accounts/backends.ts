@@ -4,13 +4,12 @@
 // - a git repository read by Clouddriver's config server: `clouddriver-local.yml` lists the accounts,
 //   each kubeconfig is its own file referenced as `configserver:kubeconfigs/<name>.yml`. Every change is
 //   one commit; a rejected push (the branch moved) is retried on a fresh read of the branch.
-import { execFile } from 'node:child_process';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { ConflictError, UnavailableError, isIsdError } from '@isd/kit';
 import { isMap, isSeq, parseDocument } from 'yaml';
 import type { GateClient } from '../gate-client';
+import { GitError, runGit as git } from '../git-command';
 import type { AccountDefinition } from './store';
 
 /** An account as a back end writes it: the stored definition plus the kubeconfig text. */
@@ -76,44 +75,6 @@ export class ClouddriverBackend implements AccountBackend {
   async delete(name: string): Promise<BackendWrite> {
     await this.gate.deleteAccount(name);
     return { revision: null };
-  }
-}
-
-const run = promisify(execFile);
-const GIT_TIMEOUT_MS = 120_000;
-
-/** A git failure; `rejected` when a push lost a race (the branch moved). */
-class GitError extends Error {
-  constructor(
-    message: string,
-    readonly stderr: string,
-  ) {
-    super(message);
-  }
-  get rejected(): boolean {
-    return /\[rejected\]|\[remote rejected\]|non-fast-forward|fetch first|cannot lock ref|failed to update ref/.test(
-      this.stderr,
-    );
-  }
-}
-
-async function git(args: string[], cwd: string): Promise<string> {
-  try {
-    const { stdout } = await run('git', args, {
-      cwd,
-      timeout: GIT_TIMEOUT_MS,
-      maxBuffer: 16 * 1024 * 1024,
-      // Never prompt for credentials; no system config or hooks of the host.
-      env: { ...process.env, GIT_TERMINAL_PROMPT: '0', GIT_ASKPASS: 'true', GIT_CONFIG_NOSYSTEM: '1' },
-    });
-    return stdout.trim();
-  } catch (error) {
-    // A repository URL may carry a token (https://user:token@host/…): never in a message.
-    const stderr = String((error as { stderr?: unknown }).stderr ?? '')
-      .trim()
-      .replace(/\/\/[^/@\s]+@/g, '//***@');
-    const message = (error as Error).message.replace(/\/\/[^/@\s]+@/g, '//***@');
-    throw new GitError(`git ${args[0]} failed: ${stderr || message}`, stderr);
   }
 }
 

@@ -8,6 +8,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { IsdError, UnavailableError } from '@isd/kit';
+import { GIT_ENV, withoutUrlCredentials } from '../git-command';
 import { isDefinitionFile, type DefinitionError } from './render';
 
 /** The repository and how to reach it. */
@@ -136,10 +137,8 @@ export class DefinitionRepository {
   private environment(): NodeJS.ProcessEnv {
     const env: NodeJS.ProcessEnv = {
       ...process.env,
-      // Never prompt, never read system config; credentials go in through the environment only.
-      GIT_TERMINAL_PROMPT: '0',
-      GIT_ASKPASS: 'true',
-      GIT_CONFIG_NOSYSTEM: '1',
+      // Credentials go in through the environment only.
+      ...GIT_ENV,
     };
     const { username, password, sshKeyFile, knownHostsFile } = this.source;
     if (username !== undefined && password !== undefined) {
@@ -263,7 +262,7 @@ export class DefinitionRepository {
         this.source.url,
         `+${ref}:refs/isd/fetched`,
       ],
-      what: `fetch ${ref} from ${redact(this.source.url)}`,
+      what: `fetch ${ref} from ${withoutUrlCredentials(this.source.url)}`,
       cwd: dir,
       maxDirectoryBytes: this.limits.maxRepositoryBytes,
     });
@@ -373,9 +372,4 @@ export class DefinitionRepository {
     }
     return contents;
   }
-}
-
-/** A URL without its user information, for messages. */
-export function redact(url: string): string {
-  return url.replace(/\/\/[^/@]*@/, '//');
 }
