@@ -71,6 +71,17 @@ function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
+/** A TLS connection to the controller's service endpoint, as a caller without credentials opens it. */
+function serviceSocket(controller: RunningController): tls.TLSSocket {
+  const url = new URL(controller.serviceUrl);
+  return tls.connect({
+    host: url.hostname,
+    port: Number(url.port),
+    ca: controller.ca.certPem,
+    servername: 'localhost',
+  });
+}
+
 describe('controller agentLimits against one agent certificate', () => {
   let controller: RunningController;
   let target: HoldingTarget;
@@ -369,13 +380,7 @@ describe('the controller’s listeners against clients that hold connections', (
   }
 
   it('a caller refused for its credentials does not keep its connection', async () => {
-    const url = new URL(controller.serviceUrl);
-    const socket = tls.connect({
-      host: url.hostname,
-      port: Number(url.port),
-      ca: controller.ca.certPem,
-      servername: 'localhost',
-    });
+    const socket = serviceSocket(controller);
     const chunks: Buffer[] = [];
     socket.on('data', (chunk: Buffer) => chunks.push(chunk));
     socket.on('secureConnect', () => socket.write('GET /anything HTTP/1.1\r\nHost: c\r\n\r\n'));
@@ -387,13 +392,7 @@ describe('the controller’s listeners against clients that hold connections', (
   });
 
   it('a caller that trickles its request head (slowloris) is cut off', async () => {
-    const url = new URL(controller.serviceUrl);
-    const socket = tls.connect({
-      host: url.hostname,
-      port: Number(url.port),
-      ca: controller.ca.certPem,
-      servername: 'localhost',
-    });
+    const socket = serviceSocket(controller);
     const trickle = setInterval(() => socket.write('X-Slow: 1\r\n'), 500);
     socket.on('secureConnect', () => socket.write('GET /anything HTTP/1.1\r\nHost: c\r\n'));
     try {
@@ -454,14 +453,8 @@ describe('an agent at its limit of concurrent exchanges', () => {
     );
 
     // An upgrade gets the same answer on its raw socket.
-    const url = new URL(controller.serviceUrl);
     const upgradeAnswer = await new Promise<string>((resolve) => {
-      const socket = tls.connect({
-        host: url.hostname,
-        port: Number(url.port),
-        ca: controller.ca.certPem,
-        servername: 'localhost',
-      });
+      const socket = serviceSocket(controller);
       const chunks: Buffer[] = [];
       socket.on('secureConnect', () =>
         socket.write(

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { RawJSON } from '@isd/rego';
 import type { RunningService } from '@isd/kit';
 import { PostgresPolicyStore, policyDigest, type SaporConfig } from '../src';
-import type { NewPolicyVersion } from '../src/store/policy-store';
+import type { DecisionRecord, NewPolicyVersion } from '../src/store/policy-store';
 import { client, savePolicy, startSapor } from './helpers';
 
 let sapor: RunningService<SaporConfig>;
@@ -33,6 +33,23 @@ function version(name: string, source: string): NewPolicyVersion {
   };
 }
 
+/** A Data API decision row with `result` as its JSON text (undefined: no result). */
+function decision(decisionId: string, result?: string): DecisionRecord {
+  return {
+    decisionId,
+    source: 'data-api',
+    path: 'data.x',
+    engine: 'builtin',
+    policies: [],
+    revision: 1,
+    inputDigest: 'sha256:0',
+    outcome: result === undefined ? 'undefined' : 'defined',
+    result: result === undefined ? undefined : new RawJSON(result),
+    error: null,
+    durationMs: 0.1,
+  };
+}
+
 it('saves only against the revision it validated, so concurrent saves cannot skip validation', async () => {
   const revision = await store.revision();
   const [first, second] = await Promise.all([
@@ -56,23 +73,7 @@ it('concurrent saves through the service all land, each validated against the se
 
 it('writes every concurrent decision row (group commit) and reads one back', async () => {
   const ids = Array.from({ length: 60 }, () => randomUUID());
-  await Promise.all(
-    ids.map((decisionId, index) =>
-      store.logDecision({
-        decisionId,
-        source: 'data-api',
-        path: 'data.x',
-        engine: 'builtin',
-        policies: [],
-        revision: 1,
-        inputDigest: 'sha256:0',
-        outcome: 'defined',
-        result: new RawJSON(`{"index":${index}}`),
-        error: null,
-        durationMs: 0.1,
-      }),
-    ),
-  );
+  await Promise.all(ids.map((decisionId, index) => store.logDecision(decision(decisionId, `{"index":${index}}`))));
   const { rows } = await sapor.database.query<{ count: string }>(
     'SELECT count(*) FROM decision_log WHERE decision_id = ANY($1::uuid[])',
     [ids],
@@ -83,19 +84,9 @@ it('writes every concurrent decision row (group commit) and reads one back', asy
 
 it("keeps a result's number texts in the decision log as far as jsonb does", async () => {
   const decisionId = randomUUID();
-  await store.logDecision({
-    decisionId,
-    source: 'data-api',
-    path: 'data.x',
-    engine: 'builtin',
-    policies: [],
-    revision: 1,
-    inputDigest: 'sha256:0',
-    outcome: 'defined',
-    result: new RawJSON('[1.0,2.50,123456789012345678901234567890,-0,1e400,1.5e-7,1E+2,0.1000,-12.340e1]'),
-    error: null,
-    durationMs: 0.1,
-  });
+  await store.logDecision(
+    decision(decisionId, '[1.0,2.50,123456789012345678901234567890,-0,1e400,1.5e-7,1E+2,0.1000,-12.340e1]'),
+  );
   // jsonb holds numbers as Postgres numeric: every digit and decimal place is kept (1.0, 2.50, 0.1000, 30
   // digits), an exponent is written out in full, and -0 is 0 (numeric has no negative zero).
   expect((await store.decision(decisionId))?.result?.text).toBe(
@@ -105,42 +96,14 @@ it("keeps a result's number texts in the decision log as far as jsonb does", asy
 
 it('stores a policy result holding a NUL character (jsonb refuses it) with U+FFFD in its place', async () => {
   const decisionId = randomUUID();
-  await store.logDecision({
-    decisionId,
-    source: 'data-api',
-    path: 'data.x',
-    engine: 'builtin',
-    policies: [],
-    revision: 1,
-    inputDigest: 'sha256:0',
-    outcome: 'defined',
-    result: new RawJSON('{"s":"a\\u0000b","n":1.0}'),
-    error: null,
-    durationMs: 0.1,
-  });
+  await store.logDecision(decision(decisionId, '{"s":"a\\u0000b","n":1.0}'));
   expect((await store.decision(decisionId))?.result?.text).toBe('{"n": 1.0, "s": "a\ufffdb"}');
 });
 
 it('stores a number beyond numeric (which would fail the whole INSERT) as a string of its text', async () => {
   const ids = [randomUUID(), randomUUID()];
   const results = ['{"tiny":1e-20000,"ok":1.0,"edge":1e-16383}', `[1.5e-16383, ${'9'.repeat(131_073)}, "1e-99999"]`];
-  await Promise.all(
-    ids.map((decisionId, index) =>
-      store.logDecision({
-        decisionId,
-        source: 'data-api',
-        path: 'data.x',
-        engine: 'builtin',
-        policies: [],
-        revision: 1,
-        inputDigest: 'sha256:0',
-        outcome: 'defined',
-        result: new RawJSON(results[index] as string),
-        error: null,
-        durationMs: 0.1,
-      }),
-    ),
-  );
+  await Promise.all(ids.map((decisionId, index) => store.logDecision(decision(decisionId, results[index] as string))));
   expect((await store.decision(ids[0] as string))?.result?.text).toBe(
     `{"ok": 1.0, "edge": 0.${'0'.repeat(16382)}1, "tiny": "1e-20000"}`,
   );
@@ -176,19 +139,7 @@ it('prunes decision rows older than the cutoff only', async () => {
   const old = randomUUID();
   const fresh = randomUUID();
   for (const decisionId of [old, fresh]) {
-    await store.logDecision({
-      decisionId,
-      source: 'data-api',
-      path: 'data.x',
-      engine: 'builtin',
-      policies: [],
-      revision: 1,
-      inputDigest: 'sha256:0',
-      outcome: 'undefined',
-      result: undefined,
-      error: null,
-      durationMs: 0.1,
-    });
+    await store.logDecision(decision(decisionId));
   }
   await sapor.database.query(
     "UPDATE decision_log SET created_at = now() - interval '100 days' WHERE decision_id = $1",
