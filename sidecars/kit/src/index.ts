@@ -63,8 +63,8 @@ export type { HttpMethod, Readiness, Reply, RouteContext, RouteHandler, RouteSpe
 export { JobQueue, createJobQueue } from './job-queue';
 export type { Job, JobKindOptions, SendOptions } from './job-queue';
 export { createLogger } from './logger';
-export { encodePageCursor, nextPageCursor, pageCursorParam } from './page-cursor';
-export type { PageCursor } from './page-cursor';
+export { applicationPageQuery, encodePageCursor, nextPageCursor, pageCursorParam } from './page-cursor';
+export type { ApplicationPage, PageCursor } from './page-cursor';
 export type { Logger, LoggerOptions } from './logger';
 export { createServiceMetrics } from './metrics';
 export type { HttpRequestMetrics, ServiceMetrics } from './metrics';

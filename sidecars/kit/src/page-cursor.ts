@@ -34,3 +34,48 @@ export const pageCursorParam = z
     return { createdMicros: match[1]!, id: match[2]! };
   })
   .describe('`next` of the previous page');
+
+/** One page of an application's rows, newest first: the rows after `after`, optionally filtered. */
+export interface ApplicationPage {
+  application: string;
+  /** Column name → the value it must equal; undefined values filter nothing. */
+  equal: Record<string, string | undefined>;
+  from?: Date;
+  to?: Date;
+  after?: PageCursor;
+  limit: number;
+}
+
+/**
+ * The SQL of one page of a table with `application`, `created_at` and a uuid `id`, keyset-paged on
+ * (created_at, id). Each row also carries `created_micros`, its cursor's time: Postgres keeps microseconds, a
+ * Date only milliseconds. `table`, `columns` and the `equal` keys are the caller's SQL, never user input.
+ */
+export function applicationPageQuery(
+  table: string,
+  columns: string,
+  page: ApplicationPage,
+): { text: string; values: unknown[] } {
+  const values: unknown[] = [page.application];
+  const where = ['lower(application) = lower($1)'];
+  const add = (clause: (n: string) => string, value: unknown) => {
+    values.push(value);
+    where.push(clause(`$${values.length}`));
+  };
+  for (const [column, value] of Object.entries(page.equal))
+    if (value !== undefined) add((n) => `${column} = ${n}`, value);
+  if (page.from !== undefined) add((n) => `created_at >= ${n}`, page.from);
+  if (page.to !== undefined) add((n) => `created_at < ${n}`, page.to);
+  if (page.after !== undefined) {
+    values.push(page.after.createdMicros, page.after.id);
+    where.push(
+      `(created_at, id) < ('epoch'::timestamptz + $${values.length - 1}::bigint * interval '1 microsecond', $${values.length}::uuid)`,
+    );
+  }
+  values.push(page.limit);
+  return {
+    text: `SELECT ${columns}, (extract(epoch FROM created_at) * 1000000)::bigint::text AS created_micros FROM ${table}
+       WHERE ${where.join(' AND ')} ORDER BY created_at DESC, id DESC LIMIT $${values.length}`,
+    values,
+  };
+}

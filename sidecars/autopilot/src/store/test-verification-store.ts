@@ -1,15 +1,10 @@
 // Test verifications in Postgres. As for metric verifications, status changes only away from `running`
 // (guarded in SQL), so a retried job, a cancel and a second replica cannot overwrite a verdict.
-import type { Database } from '@isd/kit';
+import type { Database, PageCursor } from '@isd/kit';
 import type { ScoreThresholds } from '../domain';
 import type { DurationRule, TestComparison } from '../test-verification/compare';
 import type { TestRunSpec } from '../test-verification/sources';
-import {
-  listQuery,
-  type VerificationCursor,
-  type VerificationListFilter,
-  type VerificationStatus,
-} from './verification-store';
+import { listQuery, type VerificationListFilter, type VerificationStatus } from './verification-store';
 
 /** What the create request fixed. */
 export interface TestVerificationSpec {
@@ -131,7 +126,7 @@ export class TestVerificationStore {
   /** A page of an application's test verifications, newest first, without their reports (large). */
   async list(
     filter: VerificationListFilter,
-  ): Promise<Array<Omit<TestVerificationRecord, 'report'> & { cursor: VerificationCursor }>> {
+  ): Promise<Array<Omit<TestVerificationRecord, 'report'> & { cursor: PageCursor }>> {
     const { text, values } = listQuery('test_verifications', `${LIST_COLUMNS}, NULL::jsonb AS report`, filter);
     const result = await this.database.query<Row & { created_micros: string }>(text, values);
     return result.rows.map((row) => {

@@ -1,6 +1,6 @@
 // Verifications and their judged intervals in Postgres. Status changes only away from `running`
 // (guarded in SQL), so a late interval job, a cancel and a second replica cannot overwrite a verdict.
-import type { Database } from '@isd/kit';
+import { applicationPageQuery, type Database, type PageCursor } from '@isd/kit';
 import type { AnalysisWindow, JudgeResult, ScoreThresholds } from '../domain';
 import type { LogTemplate } from '../logs';
 import type { StoredLogAnalysis } from '../logs/log-view';
@@ -177,12 +177,6 @@ function fromRow(row: VerificationRow): VerificationRecord {
   };
 }
 
-/** Where a list page ends: the exact creation instant (microseconds since the epoch) and id of its last row. */
-export interface VerificationCursor {
-  createdMicros: string;
-  id: string;
-}
-
 /** Filters of a verification list page. */
 export interface VerificationListFilter {
   application: string;
@@ -192,43 +186,21 @@ export interface VerificationListFilter {
   from?: Date;
   to?: Date;
   /** The last row of the previous page. */
-  after?: VerificationCursor;
+  after?: PageCursor;
   limit: number;
 }
 
-/**
- * The SQL of one list page of an application's verifications (metric or test ones, which share the
- * columns filtered on), newest first, keyset-paged on (created_at, id).
- */
+/** The SQL of one list page of an application's verifications (metric or test ones share the filtered columns). */
 export function listQuery(
   table: 'verifications' | 'test_verifications',
   columns: string,
   filter: VerificationListFilter,
 ): { text: string; values: unknown[] } {
-  const values: unknown[] = [filter.application];
-  const where = ['lower(application) = lower($1)'];
-  const add = (clause: (n: string) => string, value: unknown) => {
-    values.push(value);
-    where.push(clause(`$${values.length}`));
-  };
-  if (filter.pipeline !== undefined) add((n) => `pipeline_name = ${n}`, filter.pipeline);
-  if (filter.stageId !== undefined) add((n) => `stage_id = ${n}`, filter.stageId);
-  if (filter.status !== undefined) add((n) => `status = ${n}`, filter.status);
-  if (filter.from !== undefined) add((n) => `created_at >= ${n}`, filter.from);
-  if (filter.to !== undefined) add((n) => `created_at < ${n}`, filter.to);
-  if (filter.after !== undefined) {
-    values.push(filter.after.createdMicros, filter.after.id);
-    where.push(
-      `(created_at, id) < ('epoch'::timestamptz + $${values.length - 1}::bigint * interval '1 microsecond', $${values.length}::uuid)`,
-    );
-  }
-  values.push(filter.limit);
-  // Postgres keeps microseconds, a Date only milliseconds: the cursor carries the exact instant.
-  return {
-    text: `SELECT ${columns}, (extract(epoch FROM created_at) * 1000000)::bigint::text AS created_micros FROM ${table}
-       WHERE ${where.join(' AND ')} ORDER BY created_at DESC, id DESC LIMIT $${values.length}`,
-    values,
-  };
+  const { pipeline, stageId, status, ...page } = filter;
+  return applicationPageQuery(table, columns, {
+    ...page,
+    equal: { pipeline_name: pipeline, stage_id: stageId, status },
+  });
 }
 
 /** What a new verification is created with. */
@@ -279,7 +251,7 @@ export class VerificationStore {
    * without their intervals. `after` is the last row of the previous page (keyset paging: a page costs the
    * same however deep it is, and rows created meanwhile do not shift later pages).
    */
-  async list(filter: VerificationListFilter): Promise<Array<VerificationRecord & { cursor: VerificationCursor }>> {
+  async list(filter: VerificationListFilter): Promise<Array<VerificationRecord & { cursor: PageCursor }>> {
     const { text, values } = listQuery('verifications', '*', filter);
     const result = await this.database.query<VerificationRow & { created_micros: string }>(text, values);
     return result.rows.map((row) => ({ ...fromRow(row), cursor: { createdMicros: row.created_micros, id: row.id } }));

@@ -1,5 +1,5 @@
 // Storage of policies, their versions, decisions and gate records (interface + Postgres implementation).
-import type { Database, Logger, Queryable } from '@isd/kit';
+import { applicationPageQuery, type Database, type Logger, type PageCursor, type Queryable } from '@isd/kit';
 import { DecisionLogWriter } from './decision-log';
 import { jsonbText } from './jsonb';
 import { RawJSON, stringifyJSON, type RegoVersion } from '@isd/rego';
@@ -79,12 +79,6 @@ export interface PolicyGateRecord {
 /** Largest gate input kept for display (bytes of JSON); larger ones keep only their digest and size. */
 export const MAX_KEPT_INPUT_BYTES = 256 * 1024;
 
-/** Where a gate list page ends: the exact creation instant (microseconds since the epoch) and id of its last row. */
-export interface GateCursor {
-  createdMicros: string;
-  id: string;
-}
-
 /** Filters of a gate list page. */
 export interface GateListFilter {
   application: string;
@@ -94,7 +88,7 @@ export interface GateListFilter {
   pipeline?: string;
   from?: Date;
   to?: Date;
-  after?: GateCursor;
+  after?: PageCursor;
   limit: number;
 }
 
@@ -134,7 +128,7 @@ export interface PolicyStore {
   ): Promise<{ gate: PolicyGateRecord; created: boolean }>;
   gate(id: string): Promise<PolicyGateRecord | undefined>;
   /** One page of an application's gates, newest first (created_at, then id). */
-  listGates(filter: GateListFilter): Promise<Array<PolicyGateRecord & { cursor: GateCursor }>>;
+  listGates(filter: GateListFilter): Promise<Array<PolicyGateRecord & { cursor: PageCursor }>>;
   /** The input a gate was decided on; `input` null when it was too large to keep (or predates keeping inputs). */
   gateInput(id: string): Promise<{ input: RawJSON | null; inputBytes: number | null } | undefined>;
   /** The application of the gate a decision was made for; undefined for a decision of no gate. */
@@ -431,33 +425,16 @@ export class PostgresPolicyStore implements PolicyStore {
     return rows[0]?.application;
   }
 
-  async listGates(filter: GateListFilter): Promise<Array<PolicyGateRecord & { cursor: GateCursor }>> {
-    const values: unknown[] = [filter.application];
-    const where = ['lower(application) = lower($1)'];
-    const add = (clause: (n: string) => string, value: unknown) => {
-      values.push(value);
-      where.push(clause(`$${values.length}`));
-    };
-    if (filter.status !== undefined) add((n) => `status = ${n}`, filter.status);
-    if (filter.policy !== undefined) add((n) => `policy_path = ${n}`, filter.policy);
-    if (filter.pipeline !== undefined) add((n) => `pipeline_name = ${n}`, filter.pipeline);
-    if (filter.from !== undefined) add((n) => `created_at >= ${n}`, filter.from);
-    if (filter.to !== undefined) add((n) => `created_at < ${n}`, filter.to);
-    if (filter.after !== undefined) {
-      values.push(filter.after.createdMicros, filter.after.id);
-      where.push(
-        `(created_at, id) < ('epoch'::timestamptz + $${values.length - 1}::bigint * interval '1 microsecond', $${values.length}::uuid)`,
-      );
-    }
-    values.push(filter.limit);
-    // The inputs stay out of the list (they can be large); the cursor keeps Postgres's microseconds.
-    const { rows } = await this.database.query<GateRow & { created_micros: string }>(
-      `SELECT id, execution_id, stage_id, application, pipeline_name, pipeline_id, triggered_by, policy_path, status,
-              messages, policy_name, policy_version, decision_id, input_digest, created_at,
-              (extract(epoch FROM created_at) * 1000000)::bigint::text AS created_micros
-       FROM policy_gates WHERE ${where.join(' AND ')} ORDER BY created_at DESC, id DESC LIMIT $${values.length}`,
-      values,
+  async listGates(filter: GateListFilter): Promise<Array<PolicyGateRecord & { cursor: PageCursor }>> {
+    const { status, policy, pipeline, ...page } = filter;
+    // The inputs stay out of the list (they can be large).
+    const { text, values } = applicationPageQuery(
+      'policy_gates',
+      `id, execution_id, stage_id, application, pipeline_name, pipeline_id, triggered_by, policy_path, status,
+       messages, policy_name, policy_version, decision_id, input_digest, created_at`,
+      { ...page, equal: { status, policy_path: policy, pipeline_name: pipeline } },
     );
+    const { rows } = await this.database.query<GateRow & { created_micros: string }>(text, values);
     return rows.map((row) => ({ ...toGate(row), cursor: { createdMicros: row.created_micros, id: row.id } }));
   }
 
