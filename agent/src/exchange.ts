@@ -4,6 +4,7 @@ import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import type * as grpc from '@grpc/grpc-js';
 import {
+  BodyBatcher,
   LANE_MIN_BYTES,
   declaredLength,
   encodeLaneHeader,
@@ -19,14 +20,6 @@ import type { AgentMetrics } from './metrics';
 
 type ExchangeStream = grpc.ClientDuplexStream<AgentFrame, ControllerFrame>;
 type ResponseHead = NonNullable<AgentFrame['responseHead']>;
-
-/**
- * Largest response body frame built from several target reads (the tunnel's message cap is 8 MiB).
- * Measured: from an HTTPS target (16 KiB reads) one frame per read costs ~1.7× the CPU per GB of
- * 256 KiB frames; 1 MiB frames live long enough to be promoted, and the agent then spent half its
- * time in full garbage collections.
- */
-const MAX_BODY_FRAME_BYTES = 256 * 1024;
 
 /** Response chunks smaller than this (events, log lines) are sent as soon as they arrive. */
 const EAGER_CHUNK_BYTES = 16 * 1024;
@@ -248,13 +241,8 @@ export function serveExchange(
       held = { head: responseHead, chunks: [], bytes: 0 };
       setImmediate(releaseHead);
     } else stream.write({ responseHead });
-    // A small chunk with nothing queued before it (a watch event, a log line) leaves at once. Larger
-    // reads (a bulk body arrives in 64 KiB or 16 KiB TLS pieces) are gathered until the event-loop
-    // turn ends and leave as frames of up to MAX_BODY_FRAME_BYTES, since per-frame work (grpc-js,
-    // HTTP/2, the controller's write to its client) is paid per frame, not per byte.
-    let pending: Buffer[] = [];
-    let pendingBytes = 0;
-    let flushScheduled = false;
+    // A small chunk with nothing queued before it (a watch event, a log line) leaves at once; larger reads
+    // are batched into frames.
     const send = (data: Buffer | Buffer[], length: number): void => {
       metrics.bytes.inc({ direction: 'response' }, length);
       if (!stream.write({ body: { data } })) {
@@ -262,15 +250,7 @@ export function serveExchange(
         stream.once('drain', () => response.resume());
       }
     };
-    const flushBody = (): void => {
-      flushScheduled = false;
-      if (pendingBytes === 0 || done) return;
-      const data = pending;
-      const length = pendingBytes;
-      pending = [];
-      pendingBytes = 0;
-      send(data, length);
-    };
+    const batch = new BodyBatcher(send, () => done);
     response.on('data', (chunk: Buffer) => {
       if (done) return;
       if (held) {
@@ -282,20 +262,11 @@ export function serveExchange(
         }
         releaseHead();
       }
-      if (pendingBytes === 0 && chunk.length < EAGER_CHUNK_BYTES) {
-        send(chunk, chunk.length);
-        return;
-      }
-      pending.push(chunk);
-      pendingBytes += chunk.length;
-      if (pendingBytes >= MAX_BODY_FRAME_BYTES) flushBody();
-      else if (!flushScheduled) {
-        flushScheduled = true;
-        setImmediate(flushBody);
-      }
+      if (batch.empty && chunk.length < EAGER_CHUNK_BYTES) send(chunk, chunk.length);
+      else batch.add(chunk);
     });
     response.on('end', () => {
-      flushBody();
+      batch.flush();
       if (!response.complete) finish({ error: 'target closed the response early', trailers: [] });
       else finish({ ok: {}, trailers: endToEndHeaders(response.rawTrailers) });
     });

@@ -5,6 +5,7 @@ import { performance } from 'node:perf_hooks';
 import type { ControllerMetrics } from './metrics';
 import type { TLSSocket } from 'node:tls';
 import {
+  BodyBatcher,
   LANE_MIN_BYTES,
   declaredLength,
   encodeLaneHeader,
@@ -45,9 +46,6 @@ export interface ForwardContext {
 
 /** Response bytes buffered for a slow client before the tunnel stream is paused. */
 const CLIENT_BUFFER_BYTES = 1024 * 1024;
-
-/** Largest request-body frame built from several TLS records (the tunnel's message cap is 8 MiB). */
-const MAX_BODY_FRAME_BYTES = 256 * 1024;
 
 // Credentials meant for the controller never travel to the target; the agent adds the target's own.
 const CALLER_CREDENTIAL_HEADERS = ['authorization', 'x-opsmx-token', 'host'];
@@ -206,24 +204,16 @@ export async function forwardRequest(
   if (requestLaneSocket) sendBodyOverLane(requestLaneSocket);
   else if (hasBody) {
     let received = 0;
-    // TLS hands us the body in ≤16 KiB records; one tunnel frame per record would multiply the
-    // per-frame work, so records arriving in one event-loop turn leave as one frame (up to
-    // MAX_BODY_FRAME_BYTES; the codec copies the chunks straight into the frame, no concat).
-    let pending: Buffer[] = [];
-    let pendingBytes = 0;
-    let flushScheduled = false;
-    const flushBody = (): void => {
-      flushScheduled = false;
-      if (pendingBytes === 0 || done) return;
-      const data = pending;
-      metrics.bytes.inc({ direction: 'request' }, pendingBytes);
-      pending = [];
-      pendingBytes = 0;
-      if (!call.write({ body: { data } })) {
-        req.pause();
-        call.once('drain', resumeRequest);
-      }
-    };
+    const batch = new BodyBatcher(
+      (data, length) => {
+        metrics.bytes.inc({ direction: 'request' }, length);
+        if (!call.write({ body: { data } })) {
+          req.pause();
+          call.once('drain', resumeRequest);
+        }
+      },
+      () => done,
+    );
     req.on('data', (chunk: Buffer) => {
       if (done) return;
       received += chunk.length;
@@ -236,17 +226,11 @@ export async function forwardRequest(
         sendProblem(res, 413, `request body exceeds ${context.maxRequestBodyBytes} bytes`);
         return;
       }
-      pending.push(chunk);
-      pendingBytes += chunk.length;
-      if (pendingBytes >= MAX_BODY_FRAME_BYTES) flushBody();
-      else if (!flushScheduled) {
-        flushScheduled = true;
-        setImmediate(flushBody);
-      }
+      batch.add(chunk);
     });
     req.on('end', () => {
       if (done) return;
-      flushBody();
+      batch.flush();
       call.write({ bodyEnd: {} });
       requestComplete = true;
     });

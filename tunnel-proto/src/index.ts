@@ -40,3 +40,4 @@ export {
 export type { LaneDirection, LaneHeader, LaneHello } from './lane';
 export { signNatively } from './native-signing';
 export type { ForgeSignable } from './native-signing';
+export { BodyBatcher } from './body-batcher';
