@@ -8,6 +8,7 @@ import { TokenError, verifyToken, type TokenKeys } from './jwt';
 import { SERVICE_TOKEN_AUDIENCE } from './issuer';
 import { PROBLEM_CONTENT_TYPE, problemJson } from './problem';
 import { forwardRequest, forwardUpgrade, type ForwardContext, type Route } from './forward';
+import { limitListenerHandshakes, type HandshakeLimits } from './handshake-limits';
 
 /** Why a caller was refused. */
 interface Refusal {
@@ -106,6 +107,7 @@ export async function startServiceEndpoint(options: {
   tls: https.ServerOptions;
   authenticator: ServiceAuthenticator;
   forward: ForwardContext;
+  handshakeLimits: HandshakeLimits;
 }): Promise<{ port: number; server: https.Server }> {
   const { authenticator, forward } = options;
   // No request timeout: watches and logs -f last as long as the client wants. A request's head, though, comes
@@ -119,6 +121,7 @@ export async function startServiceEndpoint(options: {
     keepAliveTimeout: 60_000,
   });
   server.timeout = 0;
+  limitListenerHandshakes(server, 'service', options.handshakeLimits, forward.metrics);
   // Until authenticated, the request body and an upgraded socket's data stay buffered (nothing reads them).
   server.on('request', async (req: http.IncomingMessage, res: http.ServerResponse) => {
     const route = await authenticator.authenticate(req);
