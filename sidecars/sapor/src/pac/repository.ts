@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { IsdError, UnavailableError } from '@isd/kit';
-import { GIT_ENV, withoutUrlCredentials } from '../git-command';
+import { GIT_ENV, gitCommand, memoryBoundMessage, withoutUrlCredentials } from '../git-command';
 import { isDefinitionFile, type DefinitionError } from './render';
 
 /** The repository and how to reach it. */
@@ -159,7 +159,8 @@ export class DefinitionRepository {
    */
   private git(call: GitCall): Promise<Buffer> {
     return new Promise((resolve, reject) => {
-      const child = spawn('git', call.args, {
+      const command = gitCommand(call.args);
+      const child = spawn(command.file, command.args, {
         cwd: call.cwd,
         env: this.environment(),
         detached: true,
@@ -236,7 +237,8 @@ export class DefinitionRepository {
           if (stopped) return finish(stopped);
           if (code === 0) return finish(undefined);
           const lines = stderr.trim().split('\n').slice(-3).join(' ');
-          finish(failure(lines || `it ended with ${code ?? signal}`));
+          const memory = memoryBoundMessage(stderr);
+          finish(failure(`${memory ? `${memory}: ` : ''}${lines || `it ended with ${code ?? signal}`}`));
         })();
       });
     });
@@ -247,11 +249,9 @@ export class DefinitionRepository {
     await this.git({
       args: [
         // index-pack (not unpack-objects) takes every pack: it writes what arrives to disk as it comes, where
-        // it is measured; a blob above the threshold is hashed as a stream, never inflated whole in memory.
+        // it is measured (gitCommand streams blobs above 1 MiB and bounds the memory of deltas).
         '-c',
         'fetch.unpackLimit=1',
-        '-c',
-        'core.bigFileThreshold=1m',
         'fetch',
         '--quiet',
         '--depth',
