@@ -351,6 +351,14 @@ describe('pipelines as code', () => {
       ref: '--upload-pack=touch /tmp/x',
     });
     expect(badRef).toMatchObject({ status: 400, body: { field: 'body.ref' } });
+    // A ref or commit the repository does not have is the caller's mistake: 400, not a 503 a client retries.
+    for (const ref of ['no-such-branch', '0123456789abcdef0123456789abcdef01234567']) {
+      const unknown = await api.asUser(people.dev, 'POST', '/api/v1/pipelines-as-code/dry-run', { ref });
+      expect(unknown).toMatchObject({
+        status: 400,
+        body: { type: 'urn:isd:problem:ref_not_found', field: 'body.ref', detail: expect.stringContaining(ref) },
+      });
+    }
     const traversal = await api.asService('POST', '/api/v1/pipelines-as-code/dry-run', {
       files: { '../etc/x.yml': 'name: x' },
     });

@@ -51,6 +51,19 @@ export class RepositoryLimitError extends IsdError {
   }
 }
 
+/** 400: the repository has no such branch or tag, or no such commit it will serve (a caller's mistake, not git's). */
+export class UnknownRefError extends IsdError {
+  constructor(ref: string, cause: unknown) {
+    super('InputError', `the repository has no branch, tag or commit ${JSON.stringify(ref)}`, {
+      code: 'ref_not_found',
+      cause,
+    });
+  }
+}
+
+/** What git says when the remote has no such ref (protocol v0 and v2), or will not serve that commit. */
+const UNKNOWN_REF = /couldn't find remote ref|not our ref|unadvertised object/i;
+
 const LIMITS_KEY = 'pipelinesAsCode.limits';
 /** How often the fetch directory is measured while git writes to it. */
 const WATCH_INTERVAL_MS = 25;
@@ -265,6 +278,10 @@ export class DefinitionRepository {
       what: `fetch ${ref} from ${withoutUrlCredentials(this.source.url)}`,
       cwd: dir,
       maxDirectoryBytes: this.limits.maxRepositoryBytes,
+    }).catch((error: unknown) => {
+      throw error instanceof UnavailableError && UNKNOWN_REF.test(error.message)
+        ? new UnknownRefError(ref, error)
+        : error;
     });
     const commit = await this.git({
       args: ['rev-parse', '--verify', 'refs/isd/fetched^{commit}'],

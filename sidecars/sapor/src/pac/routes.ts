@@ -1,5 +1,6 @@
 // HTTP routes of pipelines as code (webhook, dry run, syncs) and of promotion.
 import {
+  InputError,
   NotAllowedError,
   NotFoundError,
   UnavailableError,
@@ -15,7 +16,7 @@ import type { AuditStore } from '../audit/audit-store';
 import type { GateClient } from '../gate-client';
 import type { PolicyService } from '../policy-service';
 import { promotePipeline } from './promote';
-import { GIT_REF } from './repository';
+import { GIT_REF, UnknownRefError } from './repository';
 import type { PipelinesAsCode } from './sync';
 import { readWebhook, refMatches } from './webhook';
 
@@ -186,7 +187,7 @@ export function registerPipelinesAsCodeRoutes(
         },
         400: {
           description:
-            'the body is malformed, or the ref holds more than a pipelinesAsCode.limits key allows (named: maxRepositoryBytes, maxTreeEntries, maxTotalBytes)',
+            'the body is malformed, the repository has no such ref (field body.ref), or the ref holds more than a pipelinesAsCode.limits key allows (named: maxRepositoryBytes, maxTreeEntries, maxTotalBytes)',
         },
         403: { description: 'a user who may not READ an application of the tree' },
         429: WRITE_LIMIT_RESPONSE,
@@ -196,7 +197,13 @@ export function registerPipelinesAsCodeRoutes(
     async ({ body, caller }) => {
       const tree = body.files
         ? { commit: null, files: new Map(Object.entries(body.files)), errors: [] }
-        : await pac.fetch(body.ref);
+        : await pac.fetch(body.ref).catch((error: unknown) => {
+            if (!(error instanceof UnknownRefError)) throw error;
+            throw new InputError(error.message, {
+              code: error.code,
+              issues: [{ path: 'body.ref', message: error.message }],
+            });
+          });
       if (caller.kind === 'user') {
         const { pipelines } = pac.render(tree);
         // A user sees diffs only of applications they may read.
