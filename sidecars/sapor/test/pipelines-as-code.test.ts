@@ -359,6 +359,17 @@ describe('pipelines as code', () => {
         body: { type: 'urn:isd:problem:ref_not_found', field: 'body.ref', detail: expect.stringContaining(ref) },
       });
     }
+    // git fetches one ref at a time for everyone: a user's dry runs of refs do not queue up behind each other.
+    const together = await Promise.all(
+      Array.from({ length: 8 }, () =>
+        api.asUser(people.dev, 'POST', '/api/v1/pipelines-as-code/dry-run', { ref: branch }),
+      ),
+    );
+    const statuses = together.map((answer) => answer.status);
+    expect(statuses).toContain(200);
+    expect(statuses).toContain(429);
+    expect(statuses.filter((status) => status !== 200 && status !== 429)).toEqual([]);
+    expect(together.find((answer) => answer.status === 429)?.body.detail).toMatch(/one at a time/);
     const traversal = await api.asService('POST', '/api/v1/pipelines-as-code/dry-run', {
       files: { '../etc/x.yml': 'name: x' },
     });
