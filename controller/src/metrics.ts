@@ -12,7 +12,7 @@ export interface ControllerMetrics {
   activeStreams: Gauge;
   refusedStreams: Counter<'reason'>;
   agentLimitRefusals: Counter<'agent' | 'limit'>;
-  handshakeEvictions: Counter<'listener' | 'limit'>;
+  unauthenticatedEvictions: Counter<'listener' | 'limit'>;
   pingRoundTrip: Histogram;
   revocationsSynced: Gauge;
 }
@@ -74,9 +74,9 @@ export function createControllerMetrics(defaultMetrics = false): ControllerMetri
       labelNames: ['agent', 'limit'],
       registers,
     }),
-    handshakeEvictions: new Counter({
-      name: 'isd_tunnel_handshake_evictions_total',
-      help: 'Connections closed before finishing their TLS handshake because the listener (limit=total) or their source (limit=perAddress) held handshakeLimits of them; the oldest is closed',
+    unauthenticatedEvictions: new Counter({
+      name: 'isd_tunnel_unauthenticated_evictions_total',
+      help: 'Connections closed before they authenticated (TLS handshake; on the HTTPS ports also the first request head) because the listener (limit=total) or their source (limit=perAddress) held unauthenticatedConnections of them; the oldest is closed',
       labelNames: ['listener', 'limit'],
       registers,
     }),

@@ -8,7 +8,7 @@ import { TokenError, verifyToken, type TokenKeys } from './jwt';
 import { SERVICE_TOKEN_AUDIENCE } from './issuer';
 import { PROBLEM_CONTENT_TYPE, problemJson } from './problem';
 import { forwardRequest, forwardUpgrade, type ForwardContext, type Route } from './forward';
-import { limitListenerHandshakes, type HandshakeLimits } from './handshake-limits';
+import { limitListenerConnections, type UnauthenticatedConnectionLimits } from './unauthenticated-connections';
 
 /** Why a caller was refused. */
 interface Refusal {
@@ -107,7 +107,7 @@ export async function startServiceEndpoint(options: {
   tls: https.ServerOptions;
   authenticator: ServiceAuthenticator;
   forward: ForwardContext;
-  handshakeLimits: HandshakeLimits;
+  unauthenticatedConnections: UnauthenticatedConnectionLimits;
 }): Promise<{ port: number; server: https.Server }> {
   const { authenticator, forward } = options;
   // No request timeout: watches and logs -f last as long as the client wants. A request's head, though, comes
@@ -121,7 +121,6 @@ export async function startServiceEndpoint(options: {
     keepAliveTimeout: 60_000,
   });
   server.timeout = 0;
-  limitListenerHandshakes(server, 'service', options.handshakeLimits, forward.metrics);
   // Until authenticated, the request body and an upgraded socket's data stay buffered (nothing reads them).
   server.on('request', async (req: http.IncomingMessage, res: http.ServerResponse) => {
     const route = await authenticator.authenticate(req);
@@ -151,8 +150,10 @@ export async function startServiceEndpoint(options: {
     }
     void forwardUpgrade(forward, route, req, socket, head);
   });
-  // No request timeout, but a connection must start one: one that stays silent is closed.
+  // No request timeout, but a connection must start one: one that stays silent is closed. Both after the
+  // 'upgrade' listener, so that an upgrade counts as the request it is.
   closeSilentConnections(server, server.headersTimeout);
+  limitListenerConnections(server, 'service', options.unauthenticatedConnections, forward.metrics);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port, options.host, () => {

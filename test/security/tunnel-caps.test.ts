@@ -412,7 +412,7 @@ describe('the controller’s listeners against clients that hold connections', (
   });
 });
 
-describe('connections in TLS handshake on the controller’s TLS listeners', () => {
+describe('connections not yet authenticated on the controller’s TLS listeners', () => {
   let controller: RunningController;
   let target: HoldingTarget;
   let agent: RunningAgent | undefined;
@@ -420,7 +420,7 @@ describe('connections in TLS handshake on the controller’s TLS listeners', () 
 
   beforeAll(async () => {
     target = await startHoldingTarget();
-    controller = await startLocalController({ handshakeLimits: { total: 12, perAddress: 4 } });
+    controller = await startLocalController({ unauthenticatedConnections: { total: 12, perAddress: 4 } });
   });
 
   afterAll(async () => {
@@ -451,7 +451,7 @@ describe('connections in TLS handshake on the controller’s TLS listeners', () 
   }
 
   async function evictions(listener: string, limit: string): Promise<number> {
-    const values = (await controller.metrics.handshakeEvictions.get()).values;
+    const values = (await controller.metrics.unauthenticatedEvictions.get()).values;
     return values.find((value) => value.labels.listener === listener && value.labels.limit === limit)?.value ?? 0;
   }
 
@@ -465,6 +465,34 @@ describe('connections in TLS handshake on the controller’s TLS listeners', () 
     );
     await eventually(async () => (held.slice(0, 6).every((state) => state.closed) ? true : undefined), 8_000);
     expect(held.slice(6).map((state) => state.closed)).toEqual([false, false, false, false]);
+    for (const socket of flood.splice(0)) socket.destroy();
+  });
+
+  it('on the service port, connections that finished their handshake count until they send a request head', async () => {
+    const port = portOf(controller.serviceUrl);
+    const before = await evictions('service', 'perAddress');
+    const states: Array<{ closed: boolean }> = [];
+    for (let index = 0; index < 6; index += 1) {
+      const socket = tls.connect({
+        socket: net.connect({ port, host: '127.0.0.1', localAddress: '127.0.0.9' }),
+        ca: controller.ca.certPem,
+        servername: 'localhost',
+      });
+      const state = { closed: false };
+      socket.on('error', () => undefined);
+      socket.once('close', () => (state.closed = true));
+      await new Promise<void>((resolve) => socket.once('secureConnect', () => resolve()));
+      flood.push(socket);
+      states.push(state);
+    }
+    // Silent after the handshake: the 15 s head timeout would close all six; the bound closes the two oldest.
+    await eventually(
+      async () => ((await evictions('service', 'perAddress')) === before + 2 ? true : undefined),
+      8_000,
+      'two evictions',
+    );
+    await eventually(async () => (states.slice(0, 2).every((state) => state.closed) ? true : undefined), 8_000);
+    expect(states.slice(2).map((state) => state.closed)).toEqual([false, false, false, false]);
     for (const socket of flood.splice(0)) socket.destroy();
   });
 

@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { GIT_MAX_MEMORY_BYTES } from '../src/git-command';
+import { GIT_MAX_MEMORY_BYTES, runGit } from '../src/git-command';
 import { syncGitRepository } from '../src/loaders/git';
 import { DefinitionRepository } from '../src/pac/repository';
 import { createDeltaBombRepository } from './delta-bomb';
@@ -27,7 +27,6 @@ it('the bomb is a real repository: its pack is tiny and git reports the blob at 
     .filter((file) => file.endsWith('.pack'))
     .reduce((total, file) => total + fs.statSync(path.join(bomb, 'objects', 'pack', file)).size, 0);
   expect(packBytes).toBeLessThan(4096);
-  const { runGit } = await import('../src/git-command');
   expect(await runGit(['cat-file', '-s', 'main:huge.bin'], bomb)).toBe(String(OBJECT_BYTES));
 });
 

@@ -1,4 +1,4 @@
-import { sourceOf } from './handshake-limits';
+import { sourceOf } from './unauthenticated-connections';
 
 describe('sourceOf', () => {
   it('is the IPv4 address, also when mapped into IPv6', () => {
