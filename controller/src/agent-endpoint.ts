@@ -6,6 +6,7 @@ import type { CertificateAuthority, Credentials } from './pki';
 import { identityFromSubject } from './pki';
 import { acceptLane } from './lanes';
 import { createTunnelHandlers, type TunnelServiceOptions } from './tunnel-service';
+import { limitListenerConnections, type UnauthenticatedConnectionLimits } from './unauthenticated-connections';
 
 /** Per-stream HTTP/2 receive window: 64 KiB (the default) caps one stream at a few tens of MB/s. */
 const STREAM_WINDOW_BYTES = 1024 * 1024;
@@ -83,6 +84,7 @@ export async function startAgentEndpoint(options: {
   /** TLS cipher preference (the server's order decides). */
   ciphers: string;
   tunnel: TunnelServiceOptions;
+  unauthenticatedConnections: UnauthenticatedConnectionLimits;
 }): Promise<AgentEndpoint> {
   const server = new grpc.Server({
     'grpc.keepalive_time_ms': 10_000,
@@ -113,6 +115,8 @@ export async function startAgentEndpoint(options: {
     handshakeTimeout: HANDSHAKE_TIMEOUT_MS,
   });
   const { ca, admission, metrics } = options.tunnel;
+  // Before its handshake completes a connection is nobody's: only their number is bounded (agentLimits after).
+  limitListenerConnections(listener, 'agent', options.unauthenticatedConnections, metrics);
   const sockets = new Set<tls.TLSSocket>();
   listener.on('secureConnection', (socket: tls.TLSSocket) => {
     sockets.add(socket);

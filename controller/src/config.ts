@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { loadConfig } from '@isd/kit';
 import type { ControllerConfig } from './controller';
 import { DEFAULT_AGENT_LIMITS } from './agent-limits';
+import { DEFAULT_UNAUTHENTICATED_CONNECTION_LIMITS } from './unauthenticated-connections';
 
 const HOUR_MS = 60 * 60 * 1000;
 
@@ -137,6 +138,29 @@ export const controllerConfigSchema = z.strictObject({
     .describe(
       'What one agent certificate (or all agents) may hold on the agent endpoint; refusals are counted in isd_tunnel_agent_limit_refusals_total',
     ),
+  unauthenticatedConnections: z
+    .strictObject({
+      total: z
+        .number()
+        .int()
+        .min(1)
+        .default(DEFAULT_UNAUTHENTICATED_CONNECTION_LIMITS.total)
+        .describe(
+          'Connections one listener holds before they authenticate (in TLS handshake, at most 10 s; on the service and control ports also until their first request head, at most 15 s more); a new one beyond closes the oldest',
+        ),
+      perAddress: z
+        .number()
+        .int()
+        .min(1)
+        .default(DEFAULT_UNAUTHENTICATED_CONNECTION_LIMITS.perAddress)
+        .describe(
+          'The same per source (IPv4 address, IPv6 /64); keep above the connections the agents behind one NAT address open at once (a gRPC connection and up to 16 lanes each)',
+        ),
+    })
+    .prefault({})
+    .describe(
+      'Connections not yet authenticated on each of the agent, service and control ports; closings are counted in isd_tunnel_unauthenticated_evictions_total',
+    ),
   pingIntervalMs: z
     .number()
     .int()
@@ -213,6 +237,7 @@ export function toControllerConfig(
     maxRequestBodyBytes: config.maxRequestBodyBytes,
     streamWaitMs: config.streamWaitMs,
     agentLimits: config.agentLimits,
+    unauthenticatedConnections: config.unauthenticatedConnections,
     pingIntervalMs: config.pingIntervalMs,
     drainTimeoutMs: config.drainTimeoutMs,
     revokedSerials: config.revokedSerials,

@@ -12,6 +12,11 @@ import { loadOrCreateSecrets } from './persistent-state';
 import { openRevocationStore } from './revocation-store';
 import { HANDSHAKE_TIMEOUT_MS, startAgentEndpoint } from './agent-endpoint';
 import { AgentAdmission, DEFAULT_AGENT_LIMITS, type AgentLimits } from './agent-limits';
+import {
+  DEFAULT_UNAUTHENTICATED_CONNECTION_LIMITS,
+  limitListenerConnections,
+  type UnauthenticatedConnectionLimits,
+} from './unauthenticated-connections';
 import { ServiceAuthenticator, startServiceEndpoint } from './service-endpoint';
 import { createControlApi, createControllerApp } from './control-api';
 
@@ -51,6 +56,8 @@ export interface ControllerConfig {
   streamWaitMs?: number;
   /** What one agent (and all agents) may hold on the agent endpoint; unset keys keep their defaults. */
   agentLimits?: Partial<AgentLimits>;
+  /** Connections not yet authenticated each TLS listener holds (total and per source); unset keys keep their defaults. */
+  unauthenticatedConnections?: Partial<UnauthenticatedConnectionLimits>;
   pingIntervalMs?: number;
   /** How long in-flight exchanges may finish during stop(). */
   drainTimeoutMs?: number;
@@ -173,6 +180,10 @@ export async function startController(config: ControllerConfig = {}): Promise<Ru
   if (revocations?.initial.length) secrets.saveRevocations();
   const registry = new SessionRegistry();
   let draining = false;
+  const unauthenticatedConnections = {
+    ...DEFAULT_UNAUTHENTICATED_CONNECTION_LIMITS,
+    ...config.unauthenticatedConnections,
+  };
 
   const agentEndpoint = await startAgentEndpoint({
     host,
@@ -192,6 +203,7 @@ export async function startController(config: ControllerConfig = {}): Promise<Ru
       isDraining: () => draining,
       log: (level, message, fields) => logger[level](fields ?? {}, message),
     },
+    unauthenticatedConnections,
   });
 
   const forward: ForwardContext = {
@@ -219,6 +231,7 @@ export async function startController(config: ControllerConfig = {}): Promise<Ru
     tls,
     authenticator: new ServiceAuthenticator(ca, tokenKeys),
     forward,
+    unauthenticatedConnections,
   });
   const advertisedHost = urlHost(serverNames[0] ?? '127.0.0.1');
   const issuer = new CredentialIssuer({
@@ -291,6 +304,7 @@ export async function startController(config: ControllerConfig = {}): Promise<Ru
     agents,
     revoke,
   }).listen(config.controlPort ?? 9003, host, { tls });
+  limitListenerConnections(controlServer, 'control', unauthenticatedConnections, metrics);
   controlUrl = `https://${advertisedHost}:${(controlServer.address() as { port: number }).port}`;
 
   const metricsServer = await createControllerApp(appDependencies, 'ISD tunnel controller health').listen(

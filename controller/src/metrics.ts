@@ -12,6 +12,7 @@ export interface ControllerMetrics {
   activeStreams: Gauge;
   refusedStreams: Counter<'reason'>;
   agentLimitRefusals: Counter<'agent' | 'limit'>;
+  unauthenticatedEvictions: Counter<'listener' | 'limit'>;
   pingRoundTrip: Histogram;
   revocationsSynced: Gauge;
 }
@@ -71,6 +72,12 @@ export function createControllerMetrics(defaultMetrics = false): ControllerMetri
       name: 'isd_tunnel_agent_limit_refusals_total',
       help: 'Connections, sessions and streams refused because an agent reached one of agentLimits (limit = its key)',
       labelNames: ['agent', 'limit'],
+      registers,
+    }),
+    unauthenticatedEvictions: new Counter({
+      name: 'isd_tunnel_unauthenticated_evictions_total',
+      help: 'Connections closed before they authenticated (TLS handshake; on the HTTPS ports also the first request head) because the listener (limit=total) or their source (limit=perAddress) held unauthenticatedConnections of them; the oldest is closed',
+      labelNames: ['listener', 'limit'],
       registers,
     }),
     pingRoundTrip: new Histogram({

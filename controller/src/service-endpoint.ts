@@ -8,6 +8,7 @@ import { TokenError, verifyToken, type TokenKeys } from './jwt';
 import { SERVICE_TOKEN_AUDIENCE } from './issuer';
 import { PROBLEM_CONTENT_TYPE, problemJson } from './problem';
 import { forwardRequest, forwardUpgrade, type ForwardContext, type Route } from './forward';
+import { limitListenerConnections, type UnauthenticatedConnectionLimits } from './unauthenticated-connections';
 
 /** Why a caller was refused. */
 interface Refusal {
@@ -106,6 +107,7 @@ export async function startServiceEndpoint(options: {
   tls: https.ServerOptions;
   authenticator: ServiceAuthenticator;
   forward: ForwardContext;
+  unauthenticatedConnections: UnauthenticatedConnectionLimits;
 }): Promise<{ port: number; server: https.Server }> {
   const { authenticator, forward } = options;
   // No request timeout: watches and logs -f last as long as the client wants. A request's head, though, comes
@@ -148,8 +150,10 @@ export async function startServiceEndpoint(options: {
     }
     void forwardUpgrade(forward, route, req, socket, head);
   });
-  // No request timeout, but a connection must start one: one that stays silent is closed.
+  // No request timeout, but a connection must start one: one that stays silent is closed. Both after the
+  // 'upgrade' listener, so that an upgrade counts as the request it is.
   closeSilentConnections(server, server.headersTimeout);
+  limitListenerConnections(server, 'service', options.unauthenticatedConnections, forward.metrics);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port, options.host, () => {

@@ -412,6 +412,117 @@ describe('the controller’s listeners against clients that hold connections', (
   });
 });
 
+describe('connections not yet authenticated on the controller’s TLS listeners', () => {
+  let controller: RunningController;
+  let target: HoldingTarget;
+  let agent: RunningAgent | undefined;
+  const flood: net.Socket[] = [];
+
+  beforeAll(async () => {
+    target = await startHoldingTarget();
+    controller = await startLocalController({ unauthenticatedConnections: { total: 12, perAddress: 4 } });
+  });
+
+  afterAll(async () => {
+    for (const socket of flood) socket.destroy();
+    await agent?.stop();
+    await controller?.stop();
+    await target?.close();
+  });
+
+  const portOf = (address: string) => Number(/:(\d+)\/?$/.exec(address)?.[1]);
+
+  /**
+   * Opens `count` TCP connections to `port` from `localAddress` (Linux routes all of 127/8 to loopback), one
+   * after the other so the controller accepts them in that order; none ever starts its TLS handshake.
+   */
+  async function holdSilent(port: number, localAddress: string, count: number): Promise<Array<{ closed: boolean }>> {
+    const states: Array<{ closed: boolean }> = [];
+    for (let index = 0; index < count; index += 1) {
+      const socket = net.connect({ port, host: '127.0.0.1', localAddress });
+      const state = { closed: false };
+      socket.on('error', () => undefined);
+      socket.once('close', () => (state.closed = true));
+      await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
+      flood.push(socket);
+      states.push(state);
+    }
+    return states;
+  }
+
+  async function evictions(listener: string, limit: string): Promise<number> {
+    const values = (await controller.metrics.unauthenticatedEvictions.get()).values;
+    return values.find((value) => value.labels.listener === listener && value.labels.limit === limit)?.value ?? 0;
+  }
+
+  it('one source holds at most perAddress connections in handshake: its oldest are closed', async () => {
+    const held = await holdSilent(portOf(controller.agentUrl), '127.0.0.2', 10);
+    // The handshake timeout (10 s) would close all ten; the bound closes the six oldest when the newer arrive.
+    await eventually(
+      async () => ((await evictions('agent', 'perAddress')) === 6 ? true : undefined),
+      8_000,
+      'six evictions',
+    );
+    await eventually(async () => (held.slice(0, 6).every((state) => state.closed) ? true : undefined), 8_000);
+    expect(held.slice(6).map((state) => state.closed)).toEqual([false, false, false, false]);
+    for (const socket of flood.splice(0)) socket.destroy();
+  });
+
+  it('on the service port, connections that finished their handshake count until they send a request head', async () => {
+    const port = portOf(controller.serviceUrl);
+    const before = await evictions('service', 'perAddress');
+    const states: Array<{ closed: boolean }> = [];
+    for (let index = 0; index < 6; index += 1) {
+      const socket = tls.connect({
+        socket: net.connect({ port, host: '127.0.0.1', localAddress: '127.0.0.9' }),
+        ca: controller.ca.certPem,
+        servername: 'localhost',
+      });
+      const state = { closed: false };
+      socket.on('error', () => undefined);
+      socket.once('close', () => (state.closed = true));
+      await new Promise<void>((resolve) => socket.once('secureConnect', () => resolve()));
+      flood.push(socket);
+      states.push(state);
+    }
+    // Silent after the handshake: the 15 s head timeout would close all six; the bound closes the two oldest.
+    await eventually(
+      async () => ((await evictions('service', 'perAddress')) === before + 2 ? true : undefined),
+      8_000,
+      'two evictions',
+    );
+    await eventually(async () => (states.slice(0, 2).every((state) => state.closed) ? true : undefined), 8_000);
+    expect(states.slice(2).map((state) => state.closed)).toEqual([false, false, false, false]);
+    for (const socket of flood.splice(0)) socket.destroy();
+  });
+
+  it('a flood from many sources cannot keep a real agent or caller out', async () => {
+    const sources = ['127.0.0.3', '127.0.0.4', '127.0.0.5', '127.0.0.6', '127.0.0.7', '127.0.0.8'];
+    for (const source of sources) {
+      await holdSilent(portOf(controller.agentUrl), source, 4);
+      await holdSilent(portOf(controller.serviceUrl), source, 4);
+    }
+    // 24 per listener, 12 held: the listener holds its bound, whatever the sources.
+    for (const listener of ['agent', 'service'])
+      await eventually(async () => ((await evictions(listener, 'total')) === 12 ? true : undefined), 8_000);
+    // The flood fills both bounds; a real client still gets in, closing the oldest of the flood.
+    agent = await startAgent({
+      controllers: [controller.agentUrl],
+      serverName: 'localhost',
+      credentials: await controller.issueAgentCredentials('real'),
+      services: [{ name: 'ci', type: 'jenkins', url: target.url }],
+      healthPort: null,
+    });
+    await agent.waitUntilConnected(10_000);
+    const answer = await call(controller.serviceUrl, '/quick', {
+      caPem: controller.ca.certPem,
+      headers: { authorization: `Bearer ${await controller.issueServiceToken('real', 'jenkins', 'ci')}` },
+    });
+    expect(answer.status).toBe(200);
+    expect(await evictions('service', 'total')).toBeGreaterThan(12);
+  });
+});
+
 describe('an agent at its limit of concurrent exchanges', () => {
   let controller: RunningController;
   let target: HoldingTarget;

@@ -1,11 +1,11 @@
 import type http from 'node:http';
 import { get as httpGet } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo } from 'node:net';
 import zlib from 'node:zlib';
 import { z } from 'zod';
 import { Authenticator, StaticPermissionResolver } from './auth';
 import { ConflictError } from './errors';
-import { createHttpApp } from './http-app';
+import { HEADERS_TIMEOUT_MS, createHttpApp } from './http-app';
 import { createLogger } from './logger';
 import { createServiceMetrics } from './metrics';
 
@@ -538,4 +538,24 @@ describe('HttpApp', () => {
     expect(response.status).toBe(400);
     expect(await response.json()).toMatchObject({ field, detail: expect.stringContaining('NUL character') });
   });
+
+  it('cuts off a caller that trickles its request head (slowloris) after HEADERS_TIMEOUT_MS', async () => {
+    const socket = net.connect(Number(new URL(base).port), '127.0.0.1');
+    socket.on('error', () => undefined);
+    socket.write('GET /healthz HTTP/1.1\r\nHost: x\r\n');
+    const trickle = setInterval(() => socket.write('X-Slow: 1\r\n'), 500);
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      // Node's default would hold it 60 to 90 s; twice the timeout leaves room for a loaded machine.
+      const closed = new Promise<string>((resolve) => socket.once('close', () => resolve('closed')));
+      const tooLate = new Promise<string>((resolve) => {
+        timer = setTimeout(() => resolve('still open'), 2 * HEADERS_TIMEOUT_MS);
+      });
+      expect(await Promise.race([closed, tooLate])).toBe('closed');
+    } finally {
+      clearInterval(trickle);
+      clearTimeout(timer);
+      socket.destroy();
+    }
+  }, 45_000);
 });

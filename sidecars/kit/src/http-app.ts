@@ -121,6 +121,8 @@ interface Exchange {
 }
 
 const DEFAULT_BODY_LIMIT_BYTES = 1024 * 1024;
+/** How long a connection may take to send a request's head (or, new, to send anything). */
+export const HEADERS_TIMEOUT_MS = 15_000;
 const JSON_CONTENT_TYPE = 'application/json; charset=utf-8';
 const PROBLEM_CONTENT_TYPE = 'application/problem+json';
 const REQUEST_ID_PATTERN = /^[\w.:-]{1,128}$/;
@@ -195,8 +197,17 @@ export class HttpApp {
     const handler = (req: http.IncomingMessage, res: http.ServerResponse) => {
       void this.serve(req, res, origin);
     };
+    // Every real caller (Orca, Gate) sends a request's head at once. One trickled a line at a time (slowloris),
+    // or a connection that says nothing, is cut after 15 s, checked every second (Node's default: 60 s, checked
+    // every 30 s). Callers are not counted or capped per connection: the NetworkPolicy admits Orca and Gate
+    // only, and Gate carries every user on a few pooled connections (decision 225).
+    const timeouts = { headersTimeout: HEADERS_TIMEOUT_MS, connectionsCheckingInterval: 1_000 };
     // With TLS options (the Gate-only listener's mutual TLS) the same routes are served over HTTPS.
-    const server = options.tls ? https.createServer(options.tls, handler) : http.createServer(handler);
+    const server = options.tls
+      ? https.createServer({ ...options.tls, ...timeouts }, handler)
+      : http.createServer(timeouts, handler);
+    // Above the idle timeout of the callers' pools (and of load balancers, often 60 s), so a pooled connection
+    // is never closed here just as a caller reuses it.
     server.keepAliveTimeout = 65_000;
     closeSilentConnections(server, server.headersTimeout);
     await new Promise<void>((resolve, reject) => {

@@ -146,7 +146,9 @@ export const saporConfigSchema = baseConfigSchema({ name: 'sapor', port: 8085 })
         .int()
         .min(1)
         .default(90)
-        .describe('Decision log rows older than this are deleted (daily)'),
+        .describe(
+          'Decision log rows older than this are deleted, and the inputs kept with policy gates that old are dropped (the gates stay) (daily)',
+        ),
     })
     .superRefine((policy, context) => {
       if (policy.engine === 'opa' && !policy.opa)

@@ -127,7 +127,9 @@ export const saporService: ServiceDefinition<SaporConfig> = {
       async () => {
         const cutoff = new Date(Date.now() - config.policy.decisionLogRetentionDays * DAY_MS);
         const deleted = await store.pruneDecisions(cutoff);
-        logger.info({ deleted, cutoff }, 'decision log pruned');
+        // A gate's input (up to 256 KiB, one per policy stage run) goes with its decision row; the gate stays.
+        const inputsDropped = await store.dropGateInputs(cutoff);
+        logger.info({ deleted, inputsDropped, cutoff }, 'decision log pruned');
         const next = new Date(Date.now() + DAY_MS);
         await jobs.send(PRUNE_JOB, { day: dayKey(next) }, { startAfter: next, key: dayKey(next) });
       },

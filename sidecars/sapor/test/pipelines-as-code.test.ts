@@ -351,6 +351,25 @@ describe('pipelines as code', () => {
       ref: '--upload-pack=touch /tmp/x',
     });
     expect(badRef).toMatchObject({ status: 400, body: { field: 'body.ref' } });
+    // A ref or commit the repository does not have is the caller's mistake: 400, not a 503 a client retries.
+    for (const ref of ['no-such-branch', '0123456789abcdef0123456789abcdef01234567']) {
+      const unknown = await api.asUser(people.dev, 'POST', '/api/v1/pipelines-as-code/dry-run', { ref });
+      expect(unknown).toMatchObject({
+        status: 400,
+        body: { type: 'urn:isd:problem:ref_not_found', field: 'body.ref', detail: expect.stringContaining(ref) },
+      });
+    }
+    // git fetches one ref at a time for everyone: a user's dry runs of refs do not queue up behind each other.
+    const together = await Promise.all(
+      Array.from({ length: 8 }, () =>
+        api.asUser(people.dev, 'POST', '/api/v1/pipelines-as-code/dry-run', { ref: branch }),
+      ),
+    );
+    const statuses = together.map((answer) => answer.status);
+    expect(statuses).toContain(200);
+    expect(statuses).toContain(429);
+    expect(statuses.filter((status) => status !== 200 && status !== 429)).toEqual([]);
+    expect(together.find((answer) => answer.status === 429)?.body.detail).toMatch(/one at a time/);
     const traversal = await api.asService('POST', '/api/v1/pipelines-as-code/dry-run', {
       files: { '../etc/x.yml': 'name: x' },
     });
@@ -700,5 +719,77 @@ describe('pipelines as code', () => {
       ])
         expect(spec.paths[route]).toBeDefined();
     });
+  });
+});
+
+describe('stored syncs are kept within syncRetentionDays and maxStoredSyncs', () => {
+  let root: string;
+  let gate: GateApiHarness;
+  let sapor: RunningService<SaporConfig>;
+  let api: ReturnType<typeof client>;
+
+  beforeAll(async () => {
+    root = fs.mkdtempSync(path.join(os.tmpdir(), 'sapor-pac-retention-'));
+    const repo = createRepository(root);
+    repo.push({ 'modules/deploy.yml': DEPLOY_MODULE, 'web/deploy.yml': pipelineFile('Deploy', 'staging') });
+    gate = await startGateApi({ basicAuthUsers: { [SERVICE.username]: SERVICE.password } });
+    const config = testServiceConfig(saporService, {
+      databaseUrl: await createTestDatabase(),
+      extra: {
+        gate: { url: gate.url, ...SERVICE, timeoutMs: 2_000, retries: 1, backoffMs: 1, breakerThreshold: 100 },
+        pipelinesAsCode: {
+          git: { url: repo.url, ref: 'main', checkoutDir: path.join(root, 'mirror') },
+          syncIntervalMs: 0,
+          syncRetentionDays: 30,
+          maxStoredSyncs: 3,
+        },
+      },
+    });
+    sapor = await startTestService(saporService, config);
+    api = client(sapor.url);
+  });
+  afterAll(async () => {
+    await sapor?.stop();
+    await gate?.close();
+    fs.rmSync(root, { recursive: true, force: true });
+  });
+
+  const storedSyncs = async () =>
+    (await sapor.database.query<{ trigger: string }>('SELECT trigger FROM pac_syncs ORDER BY seq')).rows.map(
+      (row) => row.trigger,
+    );
+  const newestSeq = async () =>
+    Number((await sapor.database.query<{ seq: string | null }>('SELECT max(seq) AS seq FROM pac_syncs')).rows[0]?.seq);
+
+  /** Asks for a sync and waits until it is stored as finished. */
+  async function syncOnce(): Promise<void> {
+    const before = await newestSeq();
+    expect((await api.asService('POST', '/api/v1/pipelines-as-code/syncs')).status).toBe(202);
+    await eventually(async () => {
+      const { rows } = await sapor.database.query<{ seq: string; status: string }>(
+        'SELECT seq, status FROM pac_syncs ORDER BY seq DESC LIMIT 1',
+      );
+      return rows[0] && Number(rows[0].seq) > before && rows[0].status !== 'running' ? true : undefined;
+    });
+  }
+
+  /** Waits until the stored syncs' triggers match (the prune runs just after a sync is stored). */
+  async function storedSyncsMatch(check: (triggers: string[]) => boolean): Promise<void> {
+    await eventually(async () => (check(await storedSyncs()) ? true : undefined), 10_000, 'the stored syncs');
+  }
+
+  it('a sync deletes those that finished before the retention, and all beyond the newest maxStoredSyncs', async () => {
+    // Two syncs from long ago, as a year of timer syncs would have left them.
+    for (const trigger of ['timer-old-1', 'timer-old-2'])
+      await sapor.database.query(
+        `INSERT INTO pac_syncs (id, trigger, ref, status, started_at, finished_at)
+           VALUES (gen_random_uuid(), $1, 'main', 'succeeded', now() - interval '40 days', now() - interval '40 days')`,
+        [trigger],
+      );
+    await syncOnce();
+    await storedSyncsMatch((triggers) => triggers.length === 1 && triggers[0]?.startsWith('manual:') === true);
+    for (let count = 0; count < 4; count += 1) await syncOnce();
+    await storedSyncsMatch((triggers) => triggers.length === 3);
+    expect((await api.asService('GET', '/api/v1/pipelines-as-code/syncs')).body.syncs).toHaveLength(3);
   });
 });

@@ -149,3 +149,31 @@ it('prunes decision rows older than the cutoff only', async () => {
   expect(await store.decision(old)).toBeUndefined();
   expect(await store.decision(fresh)).toBeDefined();
 });
+
+it('drops the inputs of gates older than the cutoff, keeping the gates and their input sizes', async () => {
+  const gate = (executionId: string) => ({
+    id: randomUUID(),
+    executionId,
+    stageId: 's',
+    application: 'app',
+    pipelineName: null,
+    pipelineId: null,
+    triggeredBy: null,
+    policyPath: 'data.x',
+    status: 'allow' as const,
+    messages: [],
+    policyName: null,
+    policyVersion: null,
+    decisionId: randomUUID(),
+    inputDigest: 'sha256:0',
+  });
+  const old = (await store.insertGate(gate(`old-${randomUUID()}`), { pipeline: { name: 'old' } })).gate;
+  const fresh = (await store.insertGate(gate(`fresh-${randomUUID()}`), { pipeline: { name: 'fresh' } })).gate;
+  await sapor.database.query("UPDATE policy_gates SET created_at = now() - interval '100 days' WHERE id = $1", [
+    old.id,
+  ]);
+  expect(await store.dropGateInputs(new Date(Date.now() - 90 * 24 * 3600 * 1000))).toBe(1);
+  expect(await store.gateInput(old.id)).toEqual({ input: null, inputBytes: expect.any(Number) });
+  expect(await store.gate(old.id)).toMatchObject({ id: old.id, status: 'allow' });
+  expect(JSON.parse((await store.gateInput(fresh.id))?.input?.text ?? 'null')).toEqual({ pipeline: { name: 'fresh' } });
+});

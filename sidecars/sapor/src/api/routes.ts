@@ -522,7 +522,9 @@ export function registerRoutes({ http, service, store, adminRoles, writes, reloa
           ? null
           : kept.inputBytes === null
             ? 'the gate was decided before sapor kept inputs, or its input could not be built'
-            : `the input was ${kept.inputBytes} bytes, more than the ${MAX_KEPT_INPUT_BYTES} sapor keeps; its digest is ${gate.inputDigest}`;
+            : kept.inputBytes <= MAX_KEPT_INPUT_BYTES
+              ? `the input is kept as long as the decision log (policy.decisionLogRetentionDays); its digest is ${gate.inputDigest}`
+              : `the input was ${kept.inputBytes} bytes, more than the ${MAX_KEPT_INPUT_BYTES} sapor keeps; its digest is ${gate.inputDigest}`;
       return exactJsonReply(200, { id: params.id, input: kept.input, inputBytes: kept.inputBytes, omitted });
     },
   );

@@ -73,6 +73,22 @@ export const pipelinesAsCodeConfigSchema = z
       .min(1_000)
       .default(600_000)
       .describe('How long a replica holds the sync lease without renewing it (renewed while it syncs)'),
+    syncRetentionDays: z
+      .number()
+      .int()
+      .min(1)
+      .default(30)
+      .describe(
+        "Stored syncs (each with every pipeline's outcome and diff) that finished longer ago are deleted after each sync",
+      ),
+    maxStoredSyncs: z
+      .number()
+      .int()
+      .min(1)
+      .default(2_000)
+      .describe(
+        'Most stored syncs, however recent (a timer every 5 minutes makes 288 a day; webhooks and manual syncs more); the oldest go first',
+      ),
     actor: z
       .string()
       .min(1)

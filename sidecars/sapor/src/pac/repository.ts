@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { IsdError, UnavailableError } from '@isd/kit';
-import { GIT_ENV, withoutUrlCredentials } from '../git-command';
+import { GIT_ENV, gitCommand, memoryBoundMessage, withoutUrlCredentials } from '../git-command';
 import { isDefinitionFile, type DefinitionError } from './render';
 
 /** The repository and how to reach it. */
@@ -50,6 +50,19 @@ export class RepositoryLimitError extends IsdError {
     super('InputError', message, { code: 'repository_limit_exceeded' });
   }
 }
+
+/** 400: the repository has no such branch or tag, or no such commit it will serve (a caller's mistake, not git's). */
+export class UnknownRefError extends IsdError {
+  constructor(ref: string, cause: unknown) {
+    super('InputError', `the repository has no branch, tag or commit ${JSON.stringify(ref)}`, {
+      code: 'ref_not_found',
+      cause,
+    });
+  }
+}
+
+/** What git says when the remote has no such ref (protocol v0 and v2), or will not serve that commit. */
+const UNKNOWN_REF = /couldn't find remote ref|not our ref|unadvertised object/i;
 
 const LIMITS_KEY = 'pipelinesAsCode.limits';
 /** How often the fetch directory is measured while git writes to it. */
@@ -159,7 +172,8 @@ export class DefinitionRepository {
    */
   private git(call: GitCall): Promise<Buffer> {
     return new Promise((resolve, reject) => {
-      const child = spawn('git', call.args, {
+      const command = gitCommand(call.args);
+      const child = spawn(command.file, command.args, {
         cwd: call.cwd,
         env: this.environment(),
         detached: true,
@@ -236,7 +250,8 @@ export class DefinitionRepository {
           if (stopped) return finish(stopped);
           if (code === 0) return finish(undefined);
           const lines = stderr.trim().split('\n').slice(-3).join(' ');
-          finish(failure(lines || `it ended with ${code ?? signal}`));
+          const memory = memoryBoundMessage(stderr);
+          finish(failure(`${memory ? `${memory}: ` : ''}${lines || `it ended with ${code ?? signal}`}`));
         })();
       });
     });
@@ -247,11 +262,9 @@ export class DefinitionRepository {
     await this.git({
       args: [
         // index-pack (not unpack-objects) takes every pack: it writes what arrives to disk as it comes, where
-        // it is measured; a blob above the threshold is hashed as a stream, never inflated whole in memory.
+        // it is measured (gitCommand streams blobs above 1 MiB and bounds the memory of deltas).
         '-c',
         'fetch.unpackLimit=1',
-        '-c',
-        'core.bigFileThreshold=1m',
         'fetch',
         '--quiet',
         '--depth',
@@ -265,6 +278,10 @@ export class DefinitionRepository {
       what: `fetch ${ref} from ${withoutUrlCredentials(this.source.url)}`,
       cwd: dir,
       maxDirectoryBytes: this.limits.maxRepositoryBytes,
+    }).catch((error: unknown) => {
+      throw error instanceof UnavailableError && UNKNOWN_REF.test(error.message)
+        ? new UnknownRefError(ref, error)
+        : error;
     });
     const commit = await this.git({
       args: ['rev-parse', '--verify', 'refs/isd/fetched^{commit}'],

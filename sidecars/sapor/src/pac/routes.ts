@@ -1,5 +1,7 @@
 // HTTP routes of pipelines as code (webhook, dry run, syncs) and of promotion.
 import {
+  CallerLimitError,
+  InputError,
   NotAllowedError,
   NotFoundError,
   UnavailableError,
@@ -15,7 +17,7 @@ import type { AuditStore } from '../audit/audit-store';
 import type { GateClient } from '../gate-client';
 import type { PolicyService } from '../policy-service';
 import { promotePipeline } from './promote';
-import { GIT_REF } from './repository';
+import { GIT_REF, UnknownRefError } from './repository';
 import type { PipelinesAsCode } from './sync';
 import { readWebhook, refMatches } from './webhook';
 
@@ -135,6 +137,31 @@ export function registerPipelinesAsCodeRoutes(
     rowsPerCheck: number;
   },
 ): void {
+  /**
+   * Users with a dry run of a ref fetching or waiting: git runs one fetch at a time for everyone, syncs
+   * included, so a user's queued fetches would delay every other user's and the syncs (each may take up to
+   * pipelinesAsCode.git.timeoutMs); a user gets one at a time.
+   */
+  const usersFetching = new Set<string>();
+  const fetchFor = async (caller: Caller, ref: string | undefined) => {
+    const user = caller.kind === 'user' ? caller.user : undefined;
+    const key = user?.toLowerCase();
+    if (key !== undefined) {
+      if (usersFetching.has(key))
+        throw new CallerLimitError(
+          `${user} already has a dry run of a ref fetching: the repository is fetched one ref at a time for everyone, so each user gets one at a time`,
+        );
+      usersFetching.add(key);
+    }
+    try {
+      return await pac.fetch(ref);
+    } catch (error) {
+      if (!(error instanceof UnknownRefError)) throw error;
+      throw new InputError(error.message, { code: error.code, issues: [{ path: 'body.ref', message: error.message }] });
+    } finally {
+      if (key !== undefined) usersFetching.delete(key);
+    }
+  };
   http.route(
     {
       method: 'post',
@@ -186,17 +213,19 @@ export function registerPipelinesAsCodeRoutes(
         },
         400: {
           description:
-            'the body is malformed, or the ref holds more than a pipelinesAsCode.limits key allows (named: maxRepositoryBytes, maxTreeEntries, maxTotalBytes)',
+            'the body is malformed, the repository has no such ref (field body.ref), or the ref holds more than a pipelinesAsCode.limits key allows (named: maxRepositoryBytes, maxTreeEntries, maxTotalBytes)',
         },
         403: { description: 'a user who may not READ an application of the tree' },
-        429: WRITE_LIMIT_RESPONSE,
+        429: {
+          description: `${WRITE_LIMIT_RESPONSE.description}, or the user already has a dry run of a ref fetching`,
+        },
         503: { description: 'Gate or git failed (named)' },
       },
     },
     async ({ body, caller }) => {
       const tree = body.files
         ? { commit: null, files: new Map(Object.entries(body.files)), errors: [] }
-        : await pac.fetch(body.ref);
+        : await fetchFor(caller, body.ref);
       if (caller.kind === 'user') {
         const { pipelines } = pac.render(tree);
         // A user sees diffs only of applications they may read.

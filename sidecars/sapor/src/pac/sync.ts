@@ -357,6 +357,21 @@ export class PipelinesAsCode {
       await this.finish(id, 'failed', commit, items, errors, countOf(items, errors), message);
       logger.warn({ syncId: id, commit, err: error }, 'pipelines sync failed');
     }
+    // Retention is kept where rows are added: every sync stores one, so the table never outgrows it.
+    await this.pruneSyncs().catch((error: unknown) => logger.warn({ err: error }, 'pruning stored syncs failed'));
+  }
+
+  /** Deletes finished syncs past `syncRetentionDays`, and beyond the newest `maxStoredSyncs` (the one just stored stays). */
+  private async pruneSyncs(): Promise<void> {
+    const { syncRetentionDays, maxStoredSyncs } = this.options.config;
+    const { rowCount } = await this.options.database.query(
+      `DELETE FROM pac_syncs
+        WHERE status <> 'running'
+          AND (finished_at < now() - make_interval(days => $1)
+               OR seq <= (SELECT seq FROM pac_syncs ORDER BY seq DESC OFFSET $2 LIMIT 1))`,
+      [syncRetentionDays, maxStoredSyncs],
+    );
+    if (rowCount) this.options.logger.info({ deleted: rowCount }, 'stored syncs past retention deleted');
   }
 
   private async finish(
