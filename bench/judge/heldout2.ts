@@ -69,7 +69,10 @@ export function input(config: MetricConfigInput, baseline: number[], canary: num
   };
 }
 
-export const one = (metric: MetricInput): Omit<HeldOutRun, 'family' | 'truth'> => ({ metrics: [metric], groupWeights: {} });
+export const one = (metric: MetricInput): Omit<HeldOutRun, 'family' | 'truth'> => ({
+  metrics: [metric],
+  groupWeights: {},
+});
 
 // ---------------------------------------------------------------- latency
 
