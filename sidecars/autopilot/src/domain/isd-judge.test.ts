@@ -363,3 +363,23 @@ describe('isd judge on shares and transients (held-out set 2)', () => {
     expect(result.classification).toBe('High');
   });
 });
+
+describe('isd judge on gaps, constant gauges and bounded metrics (held-out set 3)', () => {
+  it('fails a constant gauge that is lower on the canary though one baseline scrape was lost', () => {
+    const baseline = Array<number>(75).fill(16);
+    baseline[57] = Number.NaN;
+    const result = classifyIsdMetric(metric(Array<number>(75).fill(10), baseline, { direction: 'decrease' }));
+    // The lost point must not make the shared pattern jump and read as correlated noise.
+    expect(result.numbers.autocorrelation).toBe(0);
+    expect(result.classification).toBe('Low');
+  });
+
+  it('does not read a gap in one side of two series at different levels as correlated noise', () => {
+    // The canary is not scraped for 10 steps in every 40; its noise is white, 10 % above the baseline.
+    const baseline = normalSample(1, 240, 100, 1);
+    const canary = normalSample(2, 240, 110, 1).map((value, t) => (t % 40 >= 30 ? Number.NaN : value));
+    const result = classifyIsdMetric(metric(canary, baseline));
+    expect(result.numbers.autocorrelation).toBeLessThan(0.1);
+    expect(result.classification).toBe('High');
+  });
+});

@@ -901,7 +901,10 @@ function pointwiseDifference(
 
 /**
  * For time-aligned series (same length, ≥ 30 points): each side minus the centred moving average of the
- * two sides' pointwise mean, i.e. with the pattern both share (daily cycle, traffic) taken out.
+ * two sides' pointwise mean, i.e. with the pattern both share (daily cycle, traffic) taken out. Where one
+ * side has no point, the pointwise mean is the other side moved by half the sides' level difference (their
+ * means over the steps both have): the other side alone would make the pattern jump at every gap when the
+ * levels differ, and the smoothed jump would read as strongly correlated noise.
  */
 function sharedPatternResiduals(
   baselineRaw: ReadonlyArray<number | null>,
@@ -914,10 +917,18 @@ function sharedPatternResiduals(
     value === null || !Number.isFinite(value) ? (nanStrategy === 'replace' ? 0 : Number.NaN) : value;
   const b = baselineRaw.map(clean);
   const c = canaryRaw.map(clean);
+  let levelDifference = 0; // baseline − canary over the steps both have
+  let both = 0;
+  b.forEach((value, t) => {
+    if (Number.isNaN(value) || Number.isNaN(c[t]!)) return;
+    levelDifference += value - c[t]!;
+    both++;
+  });
+  const halfDifference = both > 0 ? levelDifference / both / 2 : 0;
   const pointwise = b.map((value, t) => {
     const other = c[t]!;
-    if (Number.isNaN(value)) return other;
-    return Number.isNaN(other) ? value : (value + other) / 2;
+    if (Number.isNaN(value)) return other + halfDifference;
+    return Number.isNaN(other) ? value - halfDifference : (value + other) / 2;
   });
   const half = Math.max(5, Math.round(n / 30));
   // Prefix sums over the finite points give every centred window mean in O(n).
