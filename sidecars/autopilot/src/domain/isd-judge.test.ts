@@ -382,4 +382,18 @@ describe('isd judge on gaps, constant gauges and bounded metrics (held-out set 3
     expect(result.numbers.autocorrelation).toBeLessThan(0.1);
     expect(result.classification).toBe('High');
   });
+
+  it('keeps the alarm when a canary pinned at the top of the range (CPU at its limit) looks like a transient', () => {
+    // CPU in % of the limit: demand rises from 75 % to 105 % over the window; the canary needs 25 % more
+    // per request, so it sits at 100 % for most of the window, and the baseline climbs to meet it.
+    const random = createRandom(3);
+    const measured = (demand: number) => (demand >= 100 ? 100 - 0.2 * Math.abs(random.normal()) : demand);
+    const demand = Array.from({ length: 240 }, (_, t) => 75 + (30 * t) / 240);
+    const baseline = demand.map((d) => measured(d * (1 + 0.03 * random.normal())));
+    const canary = demand.map((d) => measured(1.25 * d * (1 + 0.03 * random.normal())));
+    const result = classifyIsdMetric(metric(canary, baseline));
+    expect(result.numbers.relativeChange).toBeGreaterThan(0.065);
+    expect(result.numbers.startupTransient).toBeUndefined();
+    expect(result.classification).toBe('High');
+  });
 });

@@ -108,6 +108,10 @@ const MIN_DRIFT_POINTS = 30;
 // Level of the evidence (falling canary − baseline trend, last third within the margin) that marks a
 // whole-window excess as a start-up transient that ended.
 const TRANSIENT_LEVEL = 0.05;
+// A canary is pinned at the edge of the window's range when this share of its last third lies within
+// this share of the range from the edge.
+const PINNED_SHARE = 0.5;
+const PINNED_TOLERANCE = 0.01;
 
 function sideSummary(side: PreprocessedSide): SideSummary {
   return {
@@ -598,12 +602,20 @@ export function classifyIsdMetric(metric: MetricInput, options: IsdJudgeOptions 
   // confidence (its one-sided 95 % bound, not just its estimate: a noisy last third is no evidence of
   // recovery). The verdict is about the canary as it now runs, which shows no harm, so the whole-window
   // location and shape findings are set aside (kept, with the reason). Both pieces of evidence use
-  // p < 0.05: they can only withdraw an alarm, never raise one.
+  // p < 0.05: they can only withdraw an alarm, never raise one. A canary held at the edge of the
+  // window's range at the end (CPU pinned at its limit, a full pool) shows no recovery: the difference
+  // shrinks because its values cannot go further, so a censored end keeps the alarm.
   const fallingTrend = (sign: number) =>
     numbers.driftP !== undefined && numbers.driftP < TRANSIENT_LEVEL && sign * numbers.driftSlopePerStep! < 0;
   const z = -normalPpf(TRANSIENT_LEVEL);
+  const top = everyValue.reduce((max, value) => (value > max ? value : max), -Infinity);
+  const bottom = everyValue.reduce((min, value) => (value < min ? value : min), Infinity);
+  const pinnedAt = (edge: number) =>
+    recentCanary.filter((value) => Math.abs(value - edge) <= PINNED_TOLERANCE * (top - bottom)).length >=
+    PINNED_SHARE * recentCanary.length;
   const endedUp =
     (locationUp || shapeUp) &&
+    !pinnedAt(top) &&
     recentMeans !== undefined &&
     recentMeans.baseline !== 0 &&
     (recentMeans.canary + z * recentMeans.standardError - recentMeans.baseline) / Math.abs(recentMeans.baseline) <
@@ -611,6 +623,7 @@ export function classifyIsdMetric(metric: MetricInput, options: IsdJudgeOptions 
     fallingTrend(1);
   const endedDown =
     (locationDown || shapeDown) &&
+    !pinnedAt(bottom) &&
     recentMeans !== undefined &&
     !harmfulFall(recentMeans.baseline, recentMeans.canary - z * recentMeans.standardError) &&
     fallingTrend(-1);
