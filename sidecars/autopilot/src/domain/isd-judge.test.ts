@@ -397,3 +397,50 @@ describe('isd judge on gaps, constant gauges and bounded metrics (held-out set 3
     expect(result.classification).toBe('High');
   });
 });
+
+describe('both judges on degenerate series', () => {
+  const judgeOne = (name: 'isd' | 'kayenta', canary: number[], baseline: number[]) =>
+    createJudge(name).judge({
+      metrics: [metric(canary, baseline)],
+      groupWeights: {},
+      thresholds: { pass: 95, marginal: 75 },
+    });
+
+  it('gives a defined result for empty, all-NaN, single-point, infinite and constant series', () => {
+    const cases: Array<[string, number[], number[]]> = [
+      ['empty', [], []],
+      ['empty canary', [], [1, 2, 3]],
+      ['all NaN', [Number.NaN, Number.NaN, Number.NaN], [Number.NaN, Number.NaN, Number.NaN]],
+      ['single point', [50], [5]],
+      ['all infinite', [Infinity, -Infinity, Infinity], [1, 2, 3]],
+      ['some infinite', [1, 2, Infinity, 3, 4], [1, 2, 3, -Infinity, 4]],
+      ['constant, both zero', Array<number>(60).fill(0), Array<number>(60).fill(0)],
+      ['constant, different', Array<number>(60).fill(3), Array<number>(60).fill(0)],
+    ];
+    for (const name of ['isd', 'kayenta'] as const) {
+      for (const [label, canary, baseline] of cases) {
+        const result = judgeOne(name, canary, baseline);
+        expect({ label, name, score: Number.isFinite(result.score) }).toEqual({ label, name, score: true });
+        if (name === 'isd') expect(JSON.stringify(result)).not.toMatch(/NaN/);
+      }
+    }
+    expect(judgeOne('isd', [], []).metrics[0]!.classification).toBe('Nodata');
+    expect(judgeOne('isd', [Infinity, -Infinity, Infinity], [1, 2, 3]).metrics[0]!.reason).toMatch(/3 missing/);
+    expect(judgeOne('isd', Array<number>(60).fill(3), Array<number>(60).fill(0)).metrics[0]!.classification).toBe(
+      'High',
+    );
+  });
+
+  it('refuses values so large that their squares overflow, naming the first one, instead of hanging', () => {
+    const huge = Array.from({ length: 60 }, (_, i) => (i % 2 ? 1e308 : -1e308));
+    for (const name of ['isd', 'kayenta'] as const) {
+      expect(() => judgeOne(name, [1, 2, 3], [1, 2, 1e200])).toThrow(
+        /metrics\.0\.baseline\.values\.2: must be within ±1e\+150 \(got 1e\+200\)/,
+      );
+      expect(() => judgeOne(name, huge, huge)).toThrow(JudgeInputError);
+    }
+    // Kayenta's classifier on its own (no validation) reports an error rather than ranking forever.
+    const metricOfHuge = metric(Array<number>(50).fill(1.5e308), Array<number>(50).fill(1e308));
+    expect(classifyKayentaMetric(metricOfHuge).classification).toBe('Error');
+  });
+});

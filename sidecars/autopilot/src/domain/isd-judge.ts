@@ -473,7 +473,7 @@ export function classifyIsdMetric(metric: MetricInput, options: IsdJudgeOptions 
     findings.push({
       test: 'spread',
       regression: spreadUp,
-      message: `${spreadUp ? 'canary varies more' : 'no harmful spread change'}: mean absolute deviation${residuals ? ` around the shared ${residuals.windowPoints}-point moving average` : ''}${perRequest} ${fmt(baselineSpread)} → ${fmt(canarySpread)} (×${fmt(spreadRatio)}); Brown–Forsythe p=${fmt(brownForsytheP)} (level ${fmt(options.alpha)}, ratio ≥ ${options.minimumSpreadRatio} needed${autocorrelationNote})`,
+      message: `${spreadUp ? 'canary varies more' : 'no harmful spread change'}: mean absolute deviation${residuals ? ` around the shared ${residuals.windowPoints}-point moving average` : ''}${perRequest} ${fmt(baselineSpread)} → ${fmt(canarySpread)} (×${fmt(spreadRatio)}); Brown–Forsythe p=${Number.isNaN(brownForsytheP) ? 'undefined (no spread on either side)' : fmt(brownForsytheP)} (level ${fmt(options.alpha)}, ratio ≥ ${options.minimumSpreadRatio} needed${autocorrelationNote})`,
       numbers: {
         baselineSpread,
         canarySpread,
