@@ -444,3 +444,32 @@ describe('both judges on degenerate series', () => {
     expect(classifyKayentaMetric(metricOfHuge).classification).toBe('Error');
   });
 });
+
+describe('isd judge on a per-pod average with one canary pod against ten (held-out set 3)', () => {
+  // CPU per pod in cores around a shared traffic cycle, with each pod's own noise (CV 8 %); a side's value
+  // is the average over its pods, so ten baseline pods vary √10 times less than the one canary pod.
+  const perPodAverage = (random: ReturnType<typeof createRandom>, pods: number, cost: number) =>
+    Array.from({ length: 240 }, (_, t) => {
+      const load = 0.5 * (1 + 0.3 * Math.sin((2 * Math.PI * t) / 240));
+      let sum = 0;
+      for (let pod = 0; pod < pods; pod++) sum += load * cost * (1 + 0.08 * random.normal());
+      return sum / pods;
+    });
+  const podMetric = (seed: number, canaryCost: number, withPodCounts: boolean) => {
+    const random = createRandom(seed);
+    const m = metric(perPodAverage(random, 1, canaryCost), perPodAverage(random, 10, 1));
+    if (withPodCounts) {
+      m.baseline.requestCounts = m.baseline.values.map(() => 10);
+      m.canary.requestCounts = m.canary.values.map(() => 1);
+    }
+    return m;
+  };
+
+  it('passes the same code when the pods behind each point are given as counts, and still fails +20 %', () => {
+    const healthy = [1, 2, 3, 4, 5].map((seed) => classifyIsdMetric(podMetric(seed, 1, true)).classification);
+    expect(healthy).toEqual(['Pass', 'Pass', 'Pass', 'Pass', 'Pass']);
+    // Without the counts the single pod's larger noise is read as a canary that varies more.
+    expect(classifyIsdMetric(podMetric(1, 1, false)).classification).toBe('High');
+    expect(classifyIsdMetric(podMetric(1, 1.2, true)).classification).toBe('High');
+  });
+});
