@@ -30,8 +30,6 @@ import {
   type Window,
 } from './production';
 
-export type { HeldOutRun } from './heldout2';
-
 // ---------------------------------------------------------------- latency over endpoints, with pauses
 
 type Quantile = 'p50' | 'p90' | 'p99' | 'mean';
@@ -139,8 +137,6 @@ interface EndpointRunOptions {
   stat: Quantile;
   /** The canary's change at step t: per-endpoint factors (1 = none) and pauses. */
   canary: (t: number) => SideAt;
-  /** The baseline's pauses at step t (none by default). */
-  baselinePauses?: (t: number) => Pick<SideAt, 'pauseSeconds' | 'pauseShare'>;
   /** Pass each side's requests as `requestCounts` (what a template's `countQuery` returns). */
   withCounts: boolean;
 }
@@ -160,7 +156,7 @@ function endpointLatencyMetric(random: Random, options: EndpointRunOptions): Met
     endpoints,
     buckets,
     stat,
-    (t) => ({ scales: endpoints.map(() => baselineNode * load[t]!), ...(options.baselinePauses?.(t) ?? NO_PAUSE) }),
+    (t) => ({ scales: endpoints.map(() => baselineNode * load[t]!), ...NO_PAUSE }),
     counts.baseline,
   );
   const canary = endpointLatencySide(
