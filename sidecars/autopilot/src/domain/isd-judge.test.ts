@@ -438,6 +438,10 @@ describe('both judges on degenerate series', () => {
         /metrics\.0\.baseline\.values\.2: must be within ±1e\+150 \(got 1e\+200\)/,
       );
       expect(() => judgeOne(name, huge, huge)).toThrow(JudgeInputError);
+      // An infinite point is a gap; a huge one after it is still refused.
+      expect(() => judgeOne(name, [1, Infinity, 1e200], [1, 2, 3])).toThrow(
+        /metrics\.0\.canary\.values\.2: must be within/,
+      );
     }
     // Kayenta's classifier on its own (no validation) reports an error rather than ranking forever.
     const metricOfHuge = metric(Array<number>(50).fill(1.5e308), Array<number>(50).fill(1e308));

@@ -320,8 +320,10 @@ export function validateJudgeInput(input: JudgeInput): void {
       else if (values.some((value) => value !== null && typeof value !== 'number')) {
         issues.push({ path: `${base}.${side}.values`, message: 'must contain only numbers (NaN or null for gaps)' });
       } else {
-        const huge = values.findIndex((value) => value !== null && Math.abs(value) > MAX_JUDGED_MAGNITUDE);
-        if (huge >= 0 && Number.isFinite(values[huge]))
+        const huge = values.findIndex(
+          (value) => value !== null && Number.isFinite(value) && Math.abs(value) > MAX_JUDGED_MAGNITUDE,
+        );
+        if (huge >= 0)
           issues.push({
             path: `${base}.${side}.values.${huge}`,
             message: `must be within ±${MAX_JUDGED_MAGNITUDE} (got ${String(values[huge])}): squares and sums of larger values overflow; scale the query (bytes to GiB, say)`,
