@@ -45,23 +45,23 @@ export interface HeldOutRun {
   groupWeights: JudgeInput['groupWeights'];
 }
 
-interface HeldOutFamily {
+export interface HeldOutFamily {
   name: string;
   truth: ProductionTruth;
   generate(random: Random): Omit<HeldOutRun, 'family' | 'truth'>;
 }
 
 /** A window of `minMinutes`–`maxMinutes` at a 15, 30 or 60 s step (at most 480 points). */
-function windowOf(random: Random, minMinutes: number, maxMinutes: number, steps = [15, 30, 60]): Window {
+export function windowOf(random: Random, minMinutes: number, maxMinutes: number, steps = [15, 30, 60]): Window {
   const stepSeconds = choose(random, steps);
   const minutes = uniform(random, minMinutes, maxMinutes);
   return { stepSeconds, points: Math.min(480, Math.round((minutes * 60) / stepSeconds)) };
 }
 
-const logUniform = (random: Random, min: number, max: number) =>
+export const logUniform = (random: Random, min: number, max: number) =>
   Math.exp(uniform(random, Math.log(min), Math.log(max)));
 
-function input(config: MetricConfigInput, baseline: number[], canary: number[], query: string): MetricInput {
+export function input(config: MetricConfigInput, baseline: number[], canary: number[], query: string): MetricInput {
   return {
     config: normalizeMetricConfig(config),
     baseline: { values: baseline, query: `${query}{version="baseline"}` },
@@ -69,7 +69,10 @@ function input(config: MetricConfigInput, baseline: number[], canary: number[], 
   };
 }
 
-const one = (metric: MetricInput): Omit<HeldOutRun, 'family' | 'truth'> => ({ metrics: [metric], groupWeights: {} });
+export const one = (metric: MetricInput): Omit<HeldOutRun, 'family' | 'truth'> => ({
+  metrics: [metric],
+  groupWeights: {},
+});
 
 // ---------------------------------------------------------------- latency
 
@@ -354,7 +357,7 @@ function throughputMetric(random: Random, window: Window, lostShare: number, dir
 }
 
 /** Per-step errors of one side: a base probability, shared dependency incidents, per-side blips. */
-function errorCounts(
+export function errorCounts(
   random: Random,
   window: Window,
   rps: readonly number[],
@@ -376,7 +379,7 @@ function errorCounts(
 }
 
 /** Incidents of a shared dependency: ×5–50 errors on both sides for up to 10 minutes, `perHour` on average. */
-function sharedIncidents(random: Random, window: Window, perHour: number): number[] {
+export function sharedIncidents(random: Random, window: Window, perHour: number): number[] {
   const shared = new Array<number>(window.points).fill(1);
   const incidents = poisson(random, (perHour * window.points * window.stepSeconds) / 3600);
   for (let i = 0; i < incidents; i++) {
@@ -559,7 +562,7 @@ function resetCounterMetric(random: Random, factor: number): MetricInput {
  * Memory in bytes (resident 0.5–8 GiB, values ~1e9): a GC sawtooth driven by traffic; the canary leaks
  * `leakShare` of its resident size over the window.
  */
-function bytesMetric(random: Random, window: Window, leakShare: number): MetricInput {
+export function bytesMetric(random: Random, window: Window, leakShare: number): MetricInput {
   const rps = trafficPattern(random, window, logUniform(random, 2, 200));
   const resident = logUniform(random, 0.5, 8) * 2 ** 30;
   const heapLimit = resident * uniform(random, 0.05, 0.25);

@@ -14,14 +14,15 @@ import {
   type MetricSeries,
 } from '@isd/autopilot';
 import { detectionChart } from './chart';
-import { generateHeldOut2Runs, HELDOUT2_FAMILIES } from './heldout2';
+import { generateHeldOut2Runs, HELDOUT2_FAMILIES, type HeldOutFamily, type HeldOutRun } from './heldout2';
+import { generateHeldOut3Runs, HELDOUT3_FAMILIES } from './heldout3';
 import { generateProductionScenarios, PRODUCTION_FAMILIES } from './production';
 import { generateScenarios, generateTimingMetrics, SCENARIO_KINDS, type Scenario } from './scenarios';
 
 const SEED = Number(process.env.BENCH_SEED ?? 20261122);
 const PER_KIND = Number(process.env.BENCH_PER_KIND ?? 200);
 const PER_FAMILY = Number(process.env.BENCH_PER_FAMILY ?? 200);
-// BENCH_ONLY=production (or heldout2) runs only that set (for quick looks; the README records full runs).
+// BENCH_ONLY=production (or heldout2, heldout3) runs only that set (for quick looks; the README records full runs).
 const ONLY = process.env.BENCH_ONLY;
 const TIMING_METRICS = 200;
 const TIMING_POINTS = 1000;
@@ -48,7 +49,7 @@ const isdWithoutCounts: Judge = {
     return createIsdJudge().judge({ ...input, metrics });
   },
 };
-/** Judges of the sets whose simulators draw request counts (production, held-out set 2). */
+/** Judges of the sets whose simulators draw request counts (production, held-out sets 2 and 3). */
 const countJudges: Judge[] = [judges[0]!, isdWithoutCounts, judges[1]!];
 
 function classify(judge: Judge, scenario: Scenario): MetricClassification {
@@ -145,7 +146,7 @@ function runProductionSet(): {
   return { tuned, heldOut, byFamily };
 }
 
-interface HeldOut2Rates {
+interface HeldOutRates {
   detection: number;
   falseAlarm: number;
   regressions: number;
@@ -153,17 +154,18 @@ interface HeldOut2Rates {
 }
 
 /**
- * The second held-out set (bench/judge/heldout2.ts): whole runs of one or more metrics with group weights;
- * a stop is a run that is not `pass`.
+ * A held-out set (bench/judge/heldout2.ts, heldout3.ts): whole runs of one or more metrics with group
+ * weights; a stop is a run that is not `pass`.
  */
-function runHeldOut2Set(): { rates: Record<string, HeldOut2Rates>; byFamily: Record<string, Record<string, number>> } {
-  const runs = generateHeldOut2Runs(SEED, PER_FAMILY);
-  console.log(
-    `\nheld-out set 2: ${runs.length} runs (${PER_FAMILY} per family, seed ${SEED}); a stop is fail or marginal`,
-  );
+function runHeldOutSet(
+  label: string,
+  families: readonly HeldOutFamily[],
+  runs: readonly HeldOutRun[],
+): { rates: Record<string, HeldOutRates>; byFamily: Record<string, Record<string, number>> } {
+  console.log(`\n${label}: ${runs.length} runs (${PER_FAMILY} per family, seed ${SEED}); a stop is fail or marginal`);
   const byFamily: Record<string, Record<string, number>> = {};
   const totals = new Map<string, { stops: number; total: number }>();
-  HELDOUT2_FAMILIES.forEach((family, index) => {
+  families.forEach((family, index) => {
     const familyStarted = Date.now();
     const familyRuns = runs.filter((run) => run.family === family.name);
     const rates: Record<string, number> = {};
@@ -188,21 +190,21 @@ function runHeldOut2Set(): { rates: Record<string, HeldOut2Rates>; byFamily: Rec
     byFamily[family.name] = rates;
     const what = family.truth === 'regression' ? 'detected' : 'false alarms';
     console.log(
-      `[${index + 1}/${HELDOUT2_FAMILIES.length}] ${family.name}: ${what} ${countJudges.map((j) => `${j.name} ${pct(rates[j.name]!)}`).join(', ')} — ${((Date.now() - familyStarted) / 1000).toFixed(1)} s`,
+      `[${index + 1}/${families.length}] ${family.name}: ${what} ${countJudges.map((j) => `${j.name} ${pct(rates[j.name]!)}`).join(', ')} — ${((Date.now() - familyStarted) / 1000).toFixed(1)} s`,
     );
   });
   const rates = Object.fromEntries(
     countJudges.map((judge) => {
       const r = totals.get(`regression:${judge.name}`) ?? { stops: 0, total: 0 };
       const n = totals.get(`no-change:${judge.name}`) ?? { stops: 0, total: 0 };
-      const rates: HeldOut2Rates = {
+      const rates: HeldOutRates = {
         detection: round4(r.total ? r.stops / r.total : 0),
         falseAlarm: round4(n.total ? n.stops / n.total : 0),
         regressions: r.total,
         noChange: n.total,
       };
       console.log(
-        `${judge.name} (held-out set 2): detection ${pct(rates.detection)} of ${r.total} regressions, false alarms ${pct(rates.falseAlarm)} of ${n.total}`,
+        `${judge.name} (${label}): detection ${pct(rates.detection)} of ${r.total} regressions, false alarms ${pct(rates.falseAlarm)} of ${n.total}`,
       );
       return [judge.name, rates];
     }),
@@ -210,10 +212,18 @@ function runHeldOut2Set(): { rates: Record<string, HeldOut2Rates>; byFamily: Rec
   return { rates, byFamily };
 }
 
+const runHeldOut2Set = () => runHeldOutSet('held-out set 2', HELDOUT2_FAMILIES, generateHeldOut2Runs(SEED, PER_FAMILY));
+const runHeldOut3Set = () => runHeldOutSet('held-out set 3', HELDOUT3_FAMILIES, generateHeldOut3Runs(SEED, PER_FAMILY));
+
 function main(): void {
   if (ONLY === 'heldout2') {
     const heldOut2 = runHeldOut2Set();
     console.log(JSON.stringify({ heldOut2: heldOut2.rates }));
+    return;
+  }
+  if (ONLY === 'heldout3') {
+    const heldOut3 = runHeldOut3Set();
+    console.log(JSON.stringify({ heldOut3: heldOut3.rates }));
     return;
   }
   if (ONLY === 'production') {
@@ -297,6 +307,7 @@ function main(): void {
 
   const production = runProductionSet();
   const heldOut2 = runHeldOut2Set();
+  const heldOut3 = runHeldOut3Set();
 
   // Speed: the same 200 × 1,000 data for both judges and for SciPy.
   console.log(`\ntiming: ${TIMING_METRICS} metrics × ${TIMING_POINTS} points per side`);
@@ -339,6 +350,7 @@ function main(): void {
     kayenta: { detection: round4(rate(target.kayenta!)), falseAlarm: round4(rate(noChange.kayenta!)) },
     production: { isd: production.tuned.isd, kayenta: production.tuned.kayenta, heldOut: production.heldOut },
     heldOut2: heldOut2.rates,
+    heldOut3: heldOut3.rates,
     msPer200Metrics,
     ratioToScipy,
   };
@@ -349,6 +361,7 @@ function main(): void {
     byMagnitude: Object.fromEntries([...byMagnitude.entries()]),
     production: { perFamily: PER_FAMILY, byFamily: production.byFamily },
     heldOut2: { perFamily: PER_FAMILY, byFamily: heldOut2.byFamily },
+    heldOut3: { perFamily: PER_FAMILY, byFamily: heldOut3.byFamily },
     timingMs: { ...timings, scipy: scipyMs },
     summary,
   };

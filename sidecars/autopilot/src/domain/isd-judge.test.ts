@@ -363,3 +363,117 @@ describe('isd judge on shares and transients (held-out set 2)', () => {
     expect(result.classification).toBe('High');
   });
 });
+
+describe('isd judge on gaps, constant gauges and bounded metrics (held-out set 3)', () => {
+  it('fails a constant gauge that is lower on the canary though one baseline scrape was lost', () => {
+    const baseline = Array<number>(75).fill(16);
+    baseline[57] = Number.NaN;
+    const result = classifyIsdMetric(metric(Array<number>(75).fill(10), baseline, { direction: 'decrease' }));
+    // The lost point must not make the shared pattern jump and read as correlated noise.
+    expect(result.numbers.autocorrelation).toBe(0);
+    expect(result.classification).toBe('Low');
+  });
+
+  it('does not read a gap in one side of two series at different levels as correlated noise', () => {
+    // The canary is not scraped for 10 steps in every 40; its noise is white, 10 % above the baseline.
+    const baseline = normalSample(1, 240, 100, 1);
+    const canary = normalSample(2, 240, 110, 1).map((value, t) => (t % 40 >= 30 ? Number.NaN : value));
+    const result = classifyIsdMetric(metric(canary, baseline));
+    expect(result.numbers.autocorrelation).toBeLessThan(0.1);
+    expect(result.classification).toBe('High');
+  });
+
+  it('keeps the alarm when a canary pinned at the top of the range (CPU at its limit) looks like a transient', () => {
+    // CPU in % of the limit: demand rises from 75 % to 105 % over the window; the canary needs 25 % more
+    // per request, so it sits at 100 % for most of the window, and the baseline climbs to meet it.
+    const random = createRandom(3);
+    const measured = (demand: number) => (demand >= 100 ? 100 - 0.2 * Math.abs(random.normal()) : demand);
+    const demand = Array.from({ length: 240 }, (_, t) => 75 + (30 * t) / 240);
+    const baseline = demand.map((d) => measured(d * (1 + 0.03 * random.normal())));
+    const canary = demand.map((d) => measured(1.25 * d * (1 + 0.03 * random.normal())));
+    const result = classifyIsdMetric(metric(canary, baseline));
+    expect(result.numbers.relativeChange).toBeGreaterThan(0.065);
+    expect(result.numbers.startupTransient).toBeUndefined();
+    expect(result.classification).toBe('High');
+  });
+});
+
+describe('both judges on degenerate series', () => {
+  const judgeOne = (name: 'isd' | 'kayenta', canary: number[], baseline: number[]) =>
+    createJudge(name).judge({
+      metrics: [metric(canary, baseline)],
+      groupWeights: {},
+      thresholds: { pass: 95, marginal: 75 },
+    });
+
+  it('gives a defined result for empty, all-NaN, single-point, infinite and constant series', () => {
+    const cases: Array<[string, number[], number[]]> = [
+      ['empty', [], []],
+      ['empty canary', [], [1, 2, 3]],
+      ['all NaN', [Number.NaN, Number.NaN, Number.NaN], [Number.NaN, Number.NaN, Number.NaN]],
+      ['single point', [50], [5]],
+      ['all infinite', [Infinity, -Infinity, Infinity], [1, 2, 3]],
+      ['some infinite', [1, 2, Infinity, 3, 4], [1, 2, 3, -Infinity, 4]],
+      ['constant, both zero', Array<number>(60).fill(0), Array<number>(60).fill(0)],
+      ['constant, different', Array<number>(60).fill(3), Array<number>(60).fill(0)],
+    ];
+    for (const name of ['isd', 'kayenta'] as const) {
+      for (const [label, canary, baseline] of cases) {
+        const result = judgeOne(name, canary, baseline);
+        expect({ label, name, score: Number.isFinite(result.score) }).toEqual({ label, name, score: true });
+        if (name === 'isd') expect(JSON.stringify(result)).not.toMatch(/NaN/);
+      }
+    }
+    expect(judgeOne('isd', [], []).metrics[0]!.classification).toBe('Nodata');
+    expect(judgeOne('isd', [Infinity, -Infinity, Infinity], [1, 2, 3]).metrics[0]!.reason).toMatch(/3 missing/);
+    expect(judgeOne('isd', Array<number>(60).fill(3), Array<number>(60).fill(0)).metrics[0]!.classification).toBe(
+      'High',
+    );
+  });
+
+  it('refuses values so large that their squares overflow, naming the first one, instead of hanging', () => {
+    const huge = Array.from({ length: 60 }, (_, i) => (i % 2 ? 1e308 : -1e308));
+    for (const name of ['isd', 'kayenta'] as const) {
+      expect(() => judgeOne(name, [1, 2, 3], [1, 2, 1e200])).toThrow(
+        /metrics\.0\.baseline\.values\.2: must be within ±1e\+150 \(got 1e\+200\)/,
+      );
+      expect(() => judgeOne(name, huge, huge)).toThrow(JudgeInputError);
+      // An infinite point is a gap; a huge one after it is still refused.
+      expect(() => judgeOne(name, [1, Infinity, 1e200], [1, 2, 3])).toThrow(
+        /metrics\.0\.canary\.values\.2: must be within/,
+      );
+    }
+    // Kayenta's classifier on its own (no validation) reports an error rather than ranking forever.
+    const metricOfHuge = metric(Array<number>(50).fill(1.5e308), Array<number>(50).fill(1e308));
+    expect(classifyKayentaMetric(metricOfHuge).classification).toBe('Error');
+  });
+});
+
+describe('isd judge on a per-pod average with one canary pod against ten (held-out set 3)', () => {
+  // CPU per pod in cores around a shared traffic cycle, with each pod's own noise (CV 8 %); a side's value
+  // is the average over its pods, so ten baseline pods vary √10 times less than the one canary pod.
+  const perPodAverage = (random: ReturnType<typeof createRandom>, pods: number, cost: number) =>
+    Array.from({ length: 240 }, (_, t) => {
+      const load = 0.5 * (1 + 0.3 * Math.sin((2 * Math.PI * t) / 240));
+      let sum = 0;
+      for (let pod = 0; pod < pods; pod++) sum += load * cost * (1 + 0.08 * random.normal());
+      return sum / pods;
+    });
+  const podMetric = (seed: number, canaryCost: number, withPodCounts: boolean) => {
+    const random = createRandom(seed);
+    const m = metric(perPodAverage(random, 1, canaryCost), perPodAverage(random, 10, 1));
+    if (withPodCounts) {
+      m.baseline.requestCounts = m.baseline.values.map(() => 10);
+      m.canary.requestCounts = m.canary.values.map(() => 1);
+    }
+    return m;
+  };
+
+  it('passes the same code when the pods behind each point are given as counts, and still fails +20 %', () => {
+    const healthy = [1, 2, 3, 4, 5].map((seed) => classifyIsdMetric(podMetric(seed, 1, true)).classification);
+    expect(healthy).toEqual(['Pass', 'Pass', 'Pass', 'Pass', 'Pass']);
+    // Without the counts the single pod's larger noise is read as a canary that varies more.
+    expect(classifyIsdMetric(podMetric(1, 1, false)).classification).toBe('High');
+    expect(classifyIsdMetric(podMetric(1, 1.2, true)).classification).toBe('High');
+  });
+});

@@ -108,6 +108,10 @@ const MIN_DRIFT_POINTS = 30;
 // Level of the evidence (falling canary − baseline trend, last third within the margin) that marks a
 // whole-window excess as a start-up transient that ended.
 const TRANSIENT_LEVEL = 0.05;
+// A canary is pinned at the edge of the window's range when this share of its last third lies within
+// this share of the range from the edge.
+const PINNED_SHARE = 0.5;
+const PINNED_TOLERANCE = 0.01;
 
 function sideSummary(side: PreprocessedSide): SideSummary {
   return {
@@ -469,7 +473,7 @@ export function classifyIsdMetric(metric: MetricInput, options: IsdJudgeOptions 
     findings.push({
       test: 'spread',
       regression: spreadUp,
-      message: `${spreadUp ? 'canary varies more' : 'no harmful spread change'}: mean absolute deviation${residuals ? ` around the shared ${residuals.windowPoints}-point moving average` : ''}${perRequest} ${fmt(baselineSpread)} → ${fmt(canarySpread)} (×${fmt(spreadRatio)}); Brown–Forsythe p=${fmt(brownForsytheP)} (level ${fmt(options.alpha)}, ratio ≥ ${options.minimumSpreadRatio} needed${autocorrelationNote})`,
+      message: `${spreadUp ? 'canary varies more' : 'no harmful spread change'}: mean absolute deviation${residuals ? ` around the shared ${residuals.windowPoints}-point moving average` : ''}${perRequest} ${fmt(baselineSpread)} → ${fmt(canarySpread)} (×${fmt(spreadRatio)}); Brown–Forsythe p=${Number.isNaN(brownForsytheP) ? 'undefined (no spread on either side)' : fmt(brownForsytheP)} (level ${fmt(options.alpha)}, ratio ≥ ${options.minimumSpreadRatio} needed${autocorrelationNote})`,
       numbers: {
         baselineSpread,
         canarySpread,
@@ -598,12 +602,20 @@ export function classifyIsdMetric(metric: MetricInput, options: IsdJudgeOptions 
   // confidence (its one-sided 95 % bound, not just its estimate: a noisy last third is no evidence of
   // recovery). The verdict is about the canary as it now runs, which shows no harm, so the whole-window
   // location and shape findings are set aside (kept, with the reason). Both pieces of evidence use
-  // p < 0.05: they can only withdraw an alarm, never raise one.
+  // p < 0.05: they can only withdraw an alarm, never raise one. A canary held at the edge of the
+  // window's range at the end (CPU pinned at its limit, a full pool) shows no recovery: the difference
+  // shrinks because its values cannot go further, so a censored end keeps the alarm.
   const fallingTrend = (sign: number) =>
     numbers.driftP !== undefined && numbers.driftP < TRANSIENT_LEVEL && sign * numbers.driftSlopePerStep! < 0;
   const z = -normalPpf(TRANSIENT_LEVEL);
+  const top = everyValue.reduce((max, value) => (value > max ? value : max), -Infinity);
+  const bottom = everyValue.reduce((min, value) => (value < min ? value : min), Infinity);
+  const pinnedAt = (edge: number) =>
+    recentCanary.filter((value) => Math.abs(value - edge) <= PINNED_TOLERANCE * (top - bottom)).length >=
+    PINNED_SHARE * recentCanary.length;
   const endedUp =
     (locationUp || shapeUp) &&
+    !pinnedAt(top) &&
     recentMeans !== undefined &&
     recentMeans.baseline !== 0 &&
     (recentMeans.canary + z * recentMeans.standardError - recentMeans.baseline) / Math.abs(recentMeans.baseline) <
@@ -611,6 +623,7 @@ export function classifyIsdMetric(metric: MetricInput, options: IsdJudgeOptions 
     fallingTrend(1);
   const endedDown =
     (locationDown || shapeDown) &&
+    !pinnedAt(bottom) &&
     recentMeans !== undefined &&
     !harmfulFall(recentMeans.baseline, recentMeans.canary - z * recentMeans.standardError) &&
     fallingTrend(-1);
@@ -901,7 +914,10 @@ function pointwiseDifference(
 
 /**
  * For time-aligned series (same length, ≥ 30 points): each side minus the centred moving average of the
- * two sides' pointwise mean, i.e. with the pattern both share (daily cycle, traffic) taken out.
+ * two sides' pointwise mean, i.e. with the pattern both share (daily cycle, traffic) taken out. Where one
+ * side has no point, the pointwise mean is the other side moved by half the sides' level difference (their
+ * means over the steps both have): the other side alone would make the pattern jump at every gap when the
+ * levels differ, and the smoothed jump would read as strongly correlated noise.
  */
 function sharedPatternResiduals(
   baselineRaw: ReadonlyArray<number | null>,
@@ -914,10 +930,18 @@ function sharedPatternResiduals(
     value === null || !Number.isFinite(value) ? (nanStrategy === 'replace' ? 0 : Number.NaN) : value;
   const b = baselineRaw.map(clean);
   const c = canaryRaw.map(clean);
+  let levelDifference = 0; // baseline − canary over the steps both have
+  let both = 0;
+  b.forEach((value, t) => {
+    if (Number.isNaN(value) || Number.isNaN(c[t]!)) return;
+    levelDifference += value - c[t]!;
+    both++;
+  });
+  const halfDifference = both > 0 ? levelDifference / both / 2 : 0;
   const pointwise = b.map((value, t) => {
     const other = c[t]!;
-    if (Number.isNaN(value)) return other;
-    return Number.isNaN(other) ? value : (value + other) / 2;
+    if (Number.isNaN(value)) return other + halfDifference;
+    return Number.isNaN(other) ? value - halfDifference : (value + other) / 2;
   });
   const half = Math.max(5, Math.round(n / 30));
   // Prefix sums over the finite points give every centred window mean in O(n).

@@ -272,6 +272,12 @@ export function normalizeMetricConfig(input: MetricConfigInput, path = 'config')
   };
 }
 
+/**
+ * The largest magnitude a judged value may have: the statistics square and sum values, and beyond this
+ * their squares summed over a long window overflow to Infinity (±Infinity itself is a gap, like NaN).
+ */
+export const MAX_JUDGED_MAGNITUDE = 1e150;
+
 /** Checks a judge input (thresholds, weights, series) and throws `JudgeInputError` listing every bad field. */
 export function validateJudgeInput(input: JudgeInput): void {
   const issues: JudgeFieldIssue[] = [];
@@ -313,6 +319,15 @@ export function validateJudgeInput(input: JudgeInput): void {
         issues.push({ path: `${base}.${side}.values`, message: 'must be a list of numbers (NaN or null for gaps)' });
       else if (values.some((value) => value !== null && typeof value !== 'number')) {
         issues.push({ path: `${base}.${side}.values`, message: 'must contain only numbers (NaN or null for gaps)' });
+      } else {
+        const huge = values.findIndex(
+          (value) => value !== null && Number.isFinite(value) && Math.abs(value) > MAX_JUDGED_MAGNITUDE,
+        );
+        if (huge >= 0)
+          issues.push({
+            path: `${base}.${side}.values.${huge}`,
+            message: `must be within ±${MAX_JUDGED_MAGNITUDE} (got ${String(values[huge])}): squares and sums of larger values overflow; scale the query (bytes to GiB, say)`,
+          });
       }
       const counts = metric[side]?.requestCounts;
       if (counts !== undefined) {

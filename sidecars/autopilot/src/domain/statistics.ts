@@ -85,6 +85,8 @@ function mergedRanks(firstSorted: readonly number[], secondSorted: readonly numb
   while (i < n1 || j < n2) {
     const a = i < n1 ? firstSorted[i]! - shift : Infinity;
     const b = j < n2 ? secondSorted[j]! : Infinity;
+    // NaN (a shift of ±Infinity or NaN, from values whose differences overflow) would never advance.
+    if (Number.isNaN(a) || Number.isNaN(b)) throw new RangeError('cannot rank: a value or the shift is not finite');
     const value = a <= b ? a : b;
     let countFirst = 0;
     let countSecond = 0;
