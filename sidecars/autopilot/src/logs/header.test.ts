@@ -39,6 +39,15 @@ const layouts: Record<string, { lines: string[]; kind: string }> = {
       return `2026-12-07 06:${10 + int(50)}:01,${int(999)} ${LEVELS[int(4)]} [${thread}] org.example.app.Worker${int(3)}: ${m}`;
     }),
   },
+  // Spring Boot's console layout: a padded thread in brackets, a padded logger name, then a lone `:`.
+  springBoot: {
+    kind: 'colon',
+    lines: masked(60, (i, m, int) => {
+      const thread = ['main', 'nio-8080-exec-1', 'scheduling-1'][int(3)]!.padStart(15);
+      const logger = ['c.a.orders.web.OrderController', 'o.s.b.w.e.tomcat.TomcatWebServer'][int(2)]!.padEnd(40);
+      return `2026-12-07 10:38:${10 + int(50)}.${100 + int(899)} ${LEVELS[int(4)]!.padStart(5)} 1 --- [${thread}] ${logger}: ${m}`;
+    }),
+  },
   dashes: {
     kind: 'dash',
     lines: masked(

@@ -36,9 +36,10 @@ export interface HeaderRule {
 const isVariable = (token: string) => token.includes('<*>') && !/[A-Za-z0-9_]/.test(token.replaceAll('<*>', ''));
 
 // `sshd[42]:`, `dfs.DataNode$DataXceiver:`, `CPU0:`, `<*>[<*>]:` (a masked program path and its pid): a name or a
-// bracketed field, not a time or a number (`<*>:`).
+// bracketed field, not a time or a number (`<*>:`); or a lone `:` after a padded name (Spring Boot's
+// `c.a.o.OrderService      : message`, decision 220).
 const isColonEnd = (token: string) =>
-  token.endsWith(':') && (/[\])]:$/.test(token) || /[A-Za-z]/.test(token.replaceAll('<*>', '')));
+  token === ':' || (token.endsWith(':') && (/[\])]:$/.test(token) || /[A-Za-z]/.test(token.replaceAll('<*>', ''))));
 
 // The level names of syslog, log4j/logback, java.util.logging and Windows, in any case, alone or in brackets
 // (`INFO`, `[notice]`, `<Error>`, `warn:`).
