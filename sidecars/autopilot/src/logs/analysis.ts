@@ -2,7 +2,7 @@
 // mined into templates, grouped into clusters per template, classified by topic, compared by rate and
 // scored. The formulas are in docs/log-scoring.md.
 import { incompleteBeta } from '../domain/special';
-import { detectHeader, messageOf } from './header';
+import { detectHeaders, messageOf } from './header';
 import { TemplateMiner, type MinerOptions, type Template } from './miner';
 import { EventAssembler, eventText } from './multiline';
 import { structuredText } from './structured';
@@ -211,12 +211,12 @@ export class LogComparison {
     }
     // The message of each event (its header cut off) is what the miner learns and what names the cluster. An
     // event read from its fields has no header, and says nothing about the header of the other lines.
-    const header = detectHeader(
+    const headerOf = detectHeaders(
       [...this.texts].filter(([, entry]) => entry.described === undefined).map(([text]) => text),
     );
     const messages = new Map<string, string>();
     for (const [text, entry] of this.texts) {
-      const message = entry.described === undefined ? messageOf(text, header) : text;
+      const message = entry.described === undefined ? messageOf(text, headerOf(text)) : text;
       messages.set(text, message);
       for (let n = entry.baseline.count + entry.canary.count; n > 0; n--) this.miner.addMasked(message);
     }
