@@ -265,4 +265,25 @@ describe('log comparison on lines that name their fields (decision 220)', () => 
     expect(counted).toBe(300 + bad.length);
     expect(analysis.clusters.find((c) => c.template === 'INFO deep')).toMatchObject({ canaryCount: 1 });
   });
+
+  it('finds server errors in an access log by the status after the request', () => {
+    const access = (seed: number, count: number) => {
+      const random = createRandom(seed);
+      const int = (n: number) => Math.floor(random.next() * n);
+      return Array.from({ length: count }, (_, i) => {
+        const status = int(10) < 9 ? 200 : 404;
+        const path = int(2) === 0 ? `/api/v1/orders/${int(9000)}` : '/healthz';
+        return `10.0.${int(9)}.${int(250)} - - [07/Dec/2026:10:${String(i % 60).padStart(2, '0')}:00 +0000] "GET ${path} HTTP/1.1" ${status} ${int(9000)} "-" "kube-probe/1.31"`;
+      });
+    };
+    const canary = access(2, 600);
+    for (let i = 0; i < 8; i++)
+      canary.splice(
+        70 * i + 3,
+        0,
+        `10.0.0.${i} - - [07/Dec/2026:10:00:0${i} +0000] "GET /api/v1/orders/${i} HTTP/1.1" 503 0 "-" "curl/8.0"`,
+      );
+    const analysis = analyzeLogs(access(1, 600), canary);
+    expect(unexpected(analysis)).toEqual(['canary-only ERROR: ERROR GET <*> server-failed']);
+  });
 });

@@ -95,6 +95,24 @@ describe('lines that name their fields', () => {
     );
   });
 
+  it('reads access lines (nginx, Apache, envoy): the request without its query, and the status class', () => {
+    expect(
+      structuredText(
+        '10.0.0.1 - alice [07/Dec/2026:10:00:00 +0000] "GET /api/v1/orders/42?token=x HTTP/1.1" 503 12 "-" "curl/8.0"',
+      ),
+    ).toBe('ERROR GET /api/v1/orders/42 server-failed');
+    expect(
+      structuredText(
+        '[2026-12-07T10:00:00.123Z] "POST /cart HTTP/2" 201 - 0 12 3 2 "10.0.0.1" "Go-http-client/1.1" "id"',
+      ),
+    ).toBe('INFO POST /cart ok');
+    expect(structuredText('10.0.0.1 - - [07/Dec/2026:10:00:00 +0000] "GET / HTTP/1.0" 404 0')).toBe(
+      'INFO GET / client-refused',
+    );
+    // A request line without its status right after it (OpenStack's `status: 200`) is text.
+    expect(structuredText('wsgi "GET /v2/servers HTTP/1.1" status: 200 len: 1893')).toBeUndefined();
+  });
+
   it('leaves other lines to be mined as text', () => {
     for (const line of [
       '2026-12-07 10:00:00 INFO started in 3 ms',

@@ -5,6 +5,10 @@
 // times and ids, its template mostly keys, and a numeric level (pino's 50) or klog's level letter is no level
 // word to the topic rules (decision 220).
 //
+// Access logs in the Common Log Format family (nginx, Apache, envoy's default, Traefik) are read the same
+// way: the quoted request and the status after it are fields. The status class is the event (`ERROR` for a
+// 5xx, the server failed); the query string and the other columns (client, sizes, agent) are left out.
+//
 // An event of such a line is described by a text of its own, `LEVEL message cause`: the level as a word
 // (`ERROR`, `WARN`, …), the message, and what failed (the first line of an error field, the exception classes
 // of a stack trace). Times, hosts, callers and the other fields are left out: they vary per line or per
@@ -254,10 +258,23 @@ function logfmtFields(line: string, from = 0): Fields | undefined {
   return fields;
 }
 
+// `"GET /path?q HTTP/1.1" 503`: the request line and the status that follows it.
+const ACCESS = /"([A-Z]{3,7}) ([^\s"?]*)[^\s"]* HTTP\/\d(?:\.\d)?" (\d)\d\d\b/;
+const STATUS_CLASSES = ['', 'informational', 'ok', 'redirect', 'client-refused', 'server-failed'];
+
+/** An access line's request and status class, `ERROR GET /orders/<id> server-failed`. */
+function accessText(line: string): string | undefined {
+  if (!line.includes(' HTTP/')) return undefined;
+  const match = ACCESS.exec(line);
+  const statusClass = match ? Number(match[3]) : 0;
+  if (!match || statusClass < 1 || statusClass > 5) return undefined;
+  return `${statusClass === 5 ? 'ERROR' : 'INFO'} ${match[1]} ${match[2]} ${STATUS_CLASSES[statusClass]}`;
+}
+
 const KLOG = /^([IWEF])\d{4} \d\d:\d\d:\d\d\.\d+ +\d+ [^\s\]]+\] /;
 
 /**
- * The text describing a line that names its fields (JSON object, logfmt, klog), or undefined for any other
+ * The text describing a line that names its fields (JSON object, logfmt, klog, access log), or undefined for any other
  * line, which is mined as text. Never throws: a line that only looks structured (`{` without valid JSON, an
  * unterminated quote) is text.
  */
@@ -280,7 +297,7 @@ export function structuredText(line: string): string | undefined {
   const klog = KLOG.exec(text);
   if (klog) return klogText(KLOG_LEVELS[klog[1]!]!, text.slice(klog[0].length));
   // logfmt: starts with `key=`, all pairs, and names a level or a message (a message alone may hold `a=b`).
-  if (!/^[\w.@-]+=/.test(text)) return undefined;
+  if (!/^[\w.@-]+=/.test(text)) return accessText(text);
   const fields = logfmtFields(text);
   if (!fields || fields.size < 2 || (!first(fields, LEVEL_KEYS) && !first(fields, MESSAGE_KEYS))) return undefined;
   return describe(fields);
