@@ -687,7 +687,9 @@ const ACCESS_LINES: Spec = {
   text: '',
   logger: 'access',
   fields: (r) => {
-    const status = r.next() < 0.9 ? pick(r, [200, 200, 200, 204, 304]) : r.next() < 0.9 ? 404 : 499;
+    // Some 404s, and the odd client gone (499) or upstream failure (502, 503) a healthy service has too.
+    const status =
+      r.next() < 0.9 ? pick(r, [200, 200, 200, 204, 304]) : r.next() < 0.9 ? 404 : pick(r, [499, 502, 503]);
     return {
       client_ip: ip(r),
       method: pick(r, ['GET', 'GET', 'GET', 'POST']),
@@ -802,6 +804,12 @@ export function generatedSource(log: GeneratedLog): CaseSource {
     events: log.events.map((event) => event.lines),
     kinds: log.events.map((event) => event.kind),
     warnings: log.events.map((event) => event.level === 'warn'),
-    newError: () => (random, near) => log.newError(random, byLines.get(near)!),
+    newError: () => (random, near) => {
+      // `near` may be a new error written before: it stands at the time of the event it was written beside.
+      const beside = byLines.get(near)!;
+      const lines = log.newError(random, beside);
+      byLines.set(lines, { ...beside, lines });
+      return lines;
+    },
   };
 }
