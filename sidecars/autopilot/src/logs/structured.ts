@@ -32,6 +32,10 @@ const ERROR_KEYS = ['err', 'error', 'exception', 'exc_info', 'thrown', '@x'];
 const ERROR_KINDS = ['type', 'name', 'kind', 'class'];
 const ERROR_MESSAGES = ['message', 'msg'];
 const ERROR_STACKS = ['stack', 'stack_trace', 'stacktrace', 'extendedstacktrace'];
+const ERROR_OBJECT_KEYS = ERROR_KEYS.map((key): [string[], string[]] => [
+  ERROR_KINDS.map((part) => `${key}.${part}`),
+  ERROR_MESSAGES.map((part) => `${key}.${part}`),
+]);
 const STACK_KEYS = [
   'stack_trace',
   'stacktrace',
@@ -158,15 +162,9 @@ function causeOf(error: string | undefined, stack: unknown): string {
 function errorOf(fields: Fields): string | undefined {
   const error = first(fields, ERROR_KEYS);
   if (error && typeof error.value !== 'object') return String(error.value);
-  for (const key of ERROR_KEYS) {
-    const kind = first(
-      fields,
-      ERROR_KINDS.map((part) => `${key}.${part}`),
-    );
-    const message = first(
-      fields,
-      ERROR_MESSAGES.map((part) => `${key}.${part}`),
-    );
+  for (const [kinds, messages] of ERROR_OBJECT_KEYS) {
+    const kind = first(fields, kinds);
+    const message = first(fields, messages);
     if (kind || message) return [kind?.value, message?.value].filter((v) => v !== undefined).join(': ');
   }
   return undefined;
