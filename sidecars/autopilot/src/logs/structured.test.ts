@@ -68,6 +68,20 @@ describe('lines that name their fields', () => {
     );
   });
 
+  it('reads the level from the first level key that holds one, and unwraps what a container runtime added', () => {
+    expect(structuredText('{"level":{"name":"x"},"severity":"ERROR","message":"m"}')).toBe('ERROR m');
+    expect(structuredText('{"level":"50","msg":"m"}')).toBe('ERROR m');
+    // CRI's prefix (a collector that left it) and Docker's json-file wrapper around the service's own line.
+    expect(structuredText('2026-12-07T10:00:00.123456789Z stderr F {"level":"error","msg":"m"}')).toBe('ERROR m');
+    expect(
+      structuredText('{"log":"{\\"level\\":\\"warn\\",\\"msg\\":\\"m\\"}\\n","stream":"stdout","time":"2026"}'),
+    ).toBe('WARN m');
+    expect(structuredText('{"log":"2026-12-07 10:00:00 ERROR lost carrier\\n","stream":"stderr"}')).toBe(
+      '2026-12-07 10:00:00 ERROR lost carrier',
+    );
+    expect(structuredText('2026-12-07T10:00:00.123Z stdout F plain text')).toBeUndefined();
+  });
+
   it('reads logfmt lines (go-kit, logrus text, slog text), quoted values with escapes', () => {
     expect(
       structuredText(

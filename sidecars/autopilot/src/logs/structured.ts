@@ -111,7 +111,8 @@ const KLOG_LEVELS: { [letter: string]: string } = { I: 'INFO', W: 'WARN', E: 'ER
 
 /** A level field's value as a level word, or undefined when it is none. */
 function levelWord(value: unknown): string | undefined {
-  if (typeof value === 'string') return LEVEL_WORDS[value.trim().toLowerCase()];
+  if (typeof value === 'string' && !/^\d+$/.test(value)) return LEVEL_WORDS[value.trim().toLowerCase()];
+  if (typeof value === 'string') value = Number(value);
   if (typeof value !== 'number' || !Number.isFinite(value)) return undefined;
   // syslog severities 0–7 (GELF); pino's and bunyan's 10–60.
   if (value >= 0 && value <= 7) return ['FATAL', 'FATAL', 'FATAL', 'ERROR', 'WARN', 'INFO', 'INFO', 'DEBUG'][value];
@@ -193,8 +194,9 @@ const isErrorField = (key: string) =>
 
 /** The text of an event from its fields: `LEVEL message cause`, or its other fields when it has no message. */
 function describe(fields: Fields): string {
-  const level = first(fields, LEVEL_KEYS);
-  const word = level && levelWord(level.value);
+  // The first level key whose value is a level (a `level` object or a `severity` of 0 does not hide the next).
+  let word: string | undefined;
+  for (const key of LEVEL_KEYS) if ((word = levelWord(fields.get(key))) !== undefined) break;
   const message = first(fields, MESSAGE_KEYS);
   const cause = causeOf(errorOf(fields), first(fields, STACK_KEYS)?.value);
   const parts: string[] = [];
@@ -269,6 +271,7 @@ function accessText(line: string): string | undefined {
   return `${statusClass === 5 ? 'ERROR' : 'INFO'} ${match[1]} ${match[2]} ${STATUS_CLASSES[statusClass]}`;
 }
 
+const CRI_PREFIX = /^\d{4}-\d\d-\d\dT[\d:.]+(?:Z|[+-]\d\d:\d\d) (?:stdout|stderr) [FP] /;
 const KLOG = /^([IWEF])\d{4} \d\d:\d\d:\d\d\.\d+ +\d+ [^\s\]]+\] /;
 
 /**
@@ -278,7 +281,10 @@ const KLOG = /^([IWEF])\d{4} \d\d:\d\d:\d\d\.\d+ +\d+ [^\s\]]+\] /;
  */
 export function structuredText(line: string): string | undefined {
   if (line.length > MAX_STRUCTURED_LENGTH) return undefined;
-  const text = line.trim();
+  let text = line.trim();
+  // A container runtime's prefix (CRI: `2026-12-07T10:00:00.123456789Z stdout F `) when a collector left it.
+  const cri = CRI_PREFIX.exec(text);
+  if (cri) text = text.slice(cri[0].length);
   const start = text.charCodeAt(0);
   if (start === 123 /* { */) {
     if (text.charCodeAt(text.length - 1) !== 125) return undefined;
@@ -290,6 +296,11 @@ export function structuredText(line: string): string | undefined {
     }
     if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) return undefined;
     const fields = flatten(parsed as { [key: string]: unknown });
+    // Docker's json-file wrapper, `{"log":"<line>\n","stream":"stdout","time":…}`: the line inside is the event
+    // (read, or as it is when it is text).
+    const wrapped = fields.get('log');
+    if (typeof wrapped === 'string' && fields.has('stream') && fields.size <= 3)
+      return structuredText(wrapped) ?? wrapped.trim();
     return fields.size === 0 ? undefined : describe(fields);
   }
   const klog = KLOG.exec(text);
