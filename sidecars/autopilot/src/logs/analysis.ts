@@ -160,7 +160,7 @@ interface Entry {
   /** The event's lines, as a reader sees them. */
   example: string;
   /**
-   * For an event whose line names its fields (JSON, logfmt, klog): the text read from them, `LEVEL message
+   * For an event whose line names its fields (JSON, logfmt, klog, access): the text read from them, `LEVEL message
    * cause`, which is mined whole (it has no header) and classified instead of the raw line (decision 220).
    */
   described?: string;
@@ -191,12 +191,13 @@ export class LogComparison {
     // Kept by masked text: lines that differ only in their variables share one entry. Templates are mined in
     // finish(), once the header of the lines is known.
     const described = event[0] === undefined ? undefined : structuredText(event[0]);
-    const text = this.miner.mask(described === undefined ? eventText(event) : eventText(event, described));
+    const full = eventText(event, described); // the first line itself when it was not read
+    const text = this.miner.mask(full);
     this.totals[side]++;
     let entry = this.texts.get(text);
     if (!entry) {
       entry = { baseline: { count: 0, examples: [] }, canary: { count: 0, examples: [] }, example: event.join('\n') };
-      if (described !== undefined) entry.described = eventText(event, described);
+      if (described !== undefined) entry.described = full;
       this.texts.set(text, entry);
     }
     const s = entry[side];
