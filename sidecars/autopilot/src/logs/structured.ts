@@ -264,7 +264,9 @@ const STATUS_CLASSES = ['', 'informational', 'ok', 'redirect', 'client-refused',
 
 /** An access line's request and status class, `ERROR GET /orders/<id> server-failed`. */
 function accessText(line: string): string | undefined {
-  if (!line.includes(' HTTP/')) return undefined;
+  // A search for one character first: most lines have no quote.
+  const quote = line.indexOf('"');
+  if (quote < 0 || !line.includes(' HTTP/', quote)) return undefined;
   const match = ACCESS.exec(line);
   const statusClass = match ? Number(match[3]) : 0;
   if (!match || statusClass < 1 || statusClass > 5) return undefined;
@@ -283,33 +285,43 @@ export function structuredText(line: string): string | undefined {
   if (line.length > MAX_STRUCTURED_LENGTH) return undefined;
   let text = line.trim();
   // A container runtime's prefix (CRI: `2026-12-07T10:00:00.123456789Z stdout F `) when a collector left it.
-  const cri = CRI_PREFIX.exec(text);
-  if (cri) text = text.slice(cri[0].length);
-  const start = text.charCodeAt(0);
-  if (start === 123 /* { */) {
-    if (text.charCodeAt(text.length - 1) !== 125) return undefined;
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(text);
-    } catch {
-      return undefined;
-    }
-    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) return undefined;
-    const fields = flatten(parsed as { [key: string]: unknown });
-    // Docker's json-file wrapper, `{"log":"<line>\n","stream":"stdout","time":…}`: the line inside is the event
-    // (read, or as it is when it is text).
-    const wrapped = fields.get('log');
-    if (typeof wrapped === 'string' && fields.has('stream') && fields.size <= 3)
-      return structuredText(wrapped) ?? wrapped.trim();
-    return fields.size === 0 ? undefined : describe(fields);
+  // Cheap tests of a character or two come first: this runs on every line.
+  if (text.charCodeAt(10) === 84 /* T */ && isDigit(text.charCodeAt(0))) {
+    const cri = CRI_PREFIX.exec(text);
+    if (cri) text = text.slice(cri[0].length);
   }
-  const klog = KLOG.exec(text);
-  if (klog) return klogText(KLOG_LEVELS[klog[1]!]!, text.slice(klog[0].length));
+  const start = text.charCodeAt(0);
+  if (start === 123 /* { */) return text.charCodeAt(text.length - 1) === 125 ? jsonText(text) : undefined;
+  if (KLOG_LEVELS[text[0]!] !== undefined && isDigit(text.charCodeAt(1))) {
+    const klog = KLOG.exec(text);
+    if (klog) return klogText(KLOG_LEVELS[klog[1]!]!, text.slice(klog[0].length));
+  }
   // logfmt: starts with `key=`, all pairs, and names a level or a message (a message alone may hold `a=b`).
-  if (!/^[\w.@-]+=/.test(text)) return accessText(text);
+  const equals = text.indexOf('=');
+  const space = text.indexOf(' ');
+  if (equals <= 0 || (space >= 0 && space < equals) || !/^[\w.@-]+=/.test(text)) return accessText(text);
   const fields = logfmtFields(text);
   if (!fields || fields.size < 2 || (!first(fields, LEVEL_KEYS) && !first(fields, MESSAGE_KEYS))) return undefined;
   return describe(fields);
+}
+
+const isDigit = (code: number) => code >= 48 && code <= 57;
+
+function jsonText(text: string): string | undefined {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) return undefined;
+  const fields = flatten(parsed as { [key: string]: unknown });
+  // Docker's json-file wrapper, `{"log":"<line>\n","stream":"stdout","time":…}`: the line inside is the event
+  // (read, or as it is when it is text).
+  const wrapped = fields.get('log');
+  if (typeof wrapped === 'string' && fields.has('stream') && fields.size <= 3)
+    return structuredText(wrapped) ?? wrapped.trim();
+  return fields.size === 0 ? undefined : describe(fields);
 }
 
 /** klog's message: structured (`"msg" key="value" err="…"`) or printf-style text. */
