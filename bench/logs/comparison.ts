@@ -1,13 +1,16 @@
 // The log comparison (`LogComparison`: canary against baseline) on each Loghub system's raw lines, whole lines
-// with their headers as a log provider returns them. Cases are made from the system's own lines at run time,
-// seeded, so nothing of a corpus is kept in the repository:
-// - healthy: the even lines as baseline, the odd lines as canary (one distribution); and a second healthy
-//   split that sends each line to either side by a seeded coin;
-// - new error ×5: the healthy split, plus five copies of random canary lines whose message (the log format's
-//   Content field) is replaced by `<level>: cannot allocate N bytes for request queue K`, the level word in
-//   the system's own spelling;
-// - warning burst ×20: the healthy split, plus one existing warning line (by the default topics) of a rare
-//   event (ground truth: at most BURST_EVENT_LINES lines in the whole log) repeated 20 times in the canary.
+// with their headers as a log provider returns them, or on generated logs in the formats Kubernetes services
+// write (generated.ts: events of one or more lines, each with its kind and level known). Cases are made from
+// the log's own events at run time, seeded, so nothing of a corpus is kept in the repository:
+// - healthy: the even events as baseline, the odd events as canary (one distribution); and a second healthy
+//   split that sends each event to either side by a seeded coin;
+// - new error ×5: the healthy split, plus five new errors beside random canary events: for Loghub, copies of
+//   the line whose message (the log format's Content field) is replaced by `<level>: cannot allocate N bytes
+//   for request queue K`, the level word in the system's own spelling; for a generated log, that message
+//   written by the service at error level;
+// - warning burst ×20: the healthy split, plus one existing warning event (Loghub: by the default topics;
+//   generated: by its level) of a rare kind (ground truth: at most BURST_EVENT_LINES events in the whole log)
+//   repeated 20 times in the canary.
 // A healthy case should pass; the other two should not. Verdicts use the gate's usual thresholds; a faulty
 // case is "caught" when it does not pass, and the table marks whether the added lines are in an unexpected
 // cluster (+) or not (−), so a catch made only by other clusters' noise shows.
@@ -44,39 +47,88 @@ interface Case {
   injected?: string[];
 }
 
-/** The baseline and canary of each case for one system; null for a case the system has no line for. */
-export function comparisonCases(system: LoghubSystem, seed: number): Record<CaseName, Case | null> {
+/**
+ * A log the cases are made from: its events (a line, or a line and the stack trace under it) with the ground
+ * truth of each, and how to write a new error in its format.
+ */
+export interface CaseSource {
+  name: string;
+  events: readonly (readonly string[])[];
+  /** The event kind of each event (its ground-truth template). */
+  kinds: readonly string[];
+  /** Whether each event is a warning. */
+  warnings: readonly boolean[];
+  /** Given the canary's events, writes a new error in the log's format beside an existing event. */
+  newError(canary: readonly (readonly string[])[]): (random: Random, near: readonly string[]) => string[];
+}
+
+/** A Loghub system as a case source: one line an event, warnings by the default topics. */
+export function loghubSource(system: LoghubSystem): CaseSource {
   const lines = readLogLines(system.logFile).map((line) => line.trim());
-  const random = createRandom(seed);
-  const baseline = lines.filter((_, i) => i % 2 === 0);
-  const canary = lines.filter((_, i) => i % 2 === 1);
-  const coin: Case = { baseline: [], canary: [] };
-  for (const line of lines) (random.next() < 0.5 ? coin.baseline : coin.canary).push(line);
+  const classifier = topicClassifier();
   return {
-    healthy: { baseline, canary },
-    'healthy-random': coin,
-    'new-error': withNewError(system, baseline, canary, random),
-    'warning-burst': burst(system, lines, baseline, canary, random),
+    name: system.name,
+    events: lines.map((line) => [line]),
+    kinds: system.templates,
+    warnings: lines.map((line) => classifier.classify(line).topic === 'WARN'),
+    newError: (canary) => {
+      const { regex } = logFormatRegex(system.format.log_format);
+      const withIndices = new RegExp(regex.source, 'd');
+      const level = errorSpelling(canary.map((event) => event[0]!));
+      return (random, near) => {
+        const line = near[0]!;
+        const content = (
+          withIndices.exec(line) as
+            (RegExpExecArray & { indices?: { groups?: Record<string, [number, number]> } }) | null
+        )?.indices?.groups?.Content;
+        if (!content) throw new Error(`${system.name}: line does not match its log_format: ${line}`);
+        const message = `${level}: cannot allocate ${random.integer(1, 1 << 20)} bytes for request queue ${random.integer(1, 64)}`;
+        return [line.slice(0, content[0]) + message + line.slice(content[1])];
+      };
+    },
   };
 }
 
-/** Five copies of random canary lines, each with its message replaced by a new error in the system's spelling. */
-function withNewError(system: LoghubSystem, baseline: string[], canary: readonly string[], random: Random): Case {
-  const { regex } = logFormatRegex(system.format.log_format);
-  const withIndices = new RegExp(regex.source, 'd');
-  const level = errorSpelling(canary);
+/** The baseline and canary of each case for one log; null for a case the log has no event for. */
+export function comparisonCases(source: CaseSource, seed: number): Record<CaseName, Case | null> {
+  const { events } = source;
+  const random = createRandom(seed);
+  const baseline = events.filter((_, i) => i % 2 === 0);
+  const canary = events.filter((_, i) => i % 2 === 1);
+  const coin: EventCase = { baseline: [], canary: [] };
+  for (const event of events) (random.next() < 0.5 ? coin.baseline : coin.canary).push(event);
+  return {
+    healthy: flatten({ baseline, canary }),
+    'healthy-random': flatten(coin),
+    'new-error': flatten(withNewError(source, baseline, canary, random)),
+    'warning-burst': burst(source, baseline, canary, random),
+  };
+}
+
+type Event = readonly string[];
+interface EventCase {
+  baseline: Event[];
+  canary: Event[];
+  injected?: Event[];
+}
+
+/** The lines of each side, and each added event as the analysis shows it (its lines joined). */
+const flatten = (c: EventCase): Case => ({
+  baseline: c.baseline.flat(),
+  canary: c.canary.flat(),
+  ...(c.injected ? { injected: c.injected.map((event) => event.join('\n')) } : {}),
+});
+
+/** Five new errors in the log's format, each beside a random canary event. */
+function withNewError(source: CaseSource, baseline: Event[], canary: readonly Event[], random: Random): EventCase {
+  const write = source.newError(canary);
   const out = [...canary];
-  const injected: string[] = [];
+  const injected: Event[] = [];
   for (let n = 0; n < NEW_ERROR_LINES; n++) {
     const at = random.integer(0, out.length - 1);
-    const line = out[at]!;
-    const content = (
-      withIndices.exec(line) as (RegExpExecArray & { indices?: { groups?: Record<string, [number, number]> } }) | null
-    )?.indices?.groups?.Content;
-    if (!content) throw new Error(`${system.name}: line does not match its log_format: ${line}`);
-    const message = `${level}: cannot allocate ${random.integer(1, 1 << 20)} bytes for request queue ${random.integer(1, 64)}`;
-    injected.push(line.slice(0, content[0]) + message + line.slice(content[1]));
-    out.splice(at + 1, 0, injected[injected.length - 1]!);
+    const event = write(random, out[at]!);
+    injected.push(event);
+    out.splice(at + 1, 0, event);
   }
   return { baseline, canary: out, injected };
 }
@@ -102,28 +154,21 @@ export function errorSpelling(lines: readonly string[]): string {
   return 'error';
 }
 
-function burst(
-  system: LoghubSystem,
-  lines: readonly string[],
-  baseline: string[],
-  canary: readonly string[],
-  random: Random,
-): Case | null {
-  const classifier = topicClassifier();
-  const eventLines = new Map<string, number>();
-  for (const template of system.templates) eventLines.set(template, (eventLines.get(template) ?? 0) + 1);
-  const warnings = lines.filter((line) => classifier.classify(line).topic === 'WARN');
+/** One existing warning event of a rare kind, repeated BURST_LINES times in the canary. */
+function burst(source: CaseSource, baseline: Event[], canary: readonly Event[], random: Random): Case | null {
+  const kindEvents = new Map<string, number>();
+  for (const kind of source.kinds) kindEvents.set(kind, (kindEvents.get(kind) ?? 0) + 1);
+  const warnings = source.events.filter((_, i) => source.warnings[i]);
   if (warnings.length === 0) return null;
-  const rare = lines.filter(
-    (line, i) =>
-      classifier.classify(line).topic === 'WARN' && eventLines.get(system.templates[i]!)! <= BURST_EVENT_LINES,
+  const rare = source.events.filter(
+    (_, i) => source.warnings[i] && kindEvents.get(source.kinds[i]!)! <= BURST_EVENT_LINES,
   );
   const pool = rare.length > 0 ? rare : warnings;
-  const line = pool[random.integer(0, pool.length - 1)]!;
+  const event = pool[random.integer(0, pool.length - 1)]!;
   const out = [...canary];
   const at = random.integer(0, out.length);
-  out.splice(at, 0, ...Array.from({ length: BURST_LINES }, () => line));
-  return { baseline, canary: out, injected: [line] };
+  out.splice(at, 0, ...Array.from({ length: BURST_LINES }, () => event));
+  return flatten({ baseline, canary: out, injected: [event] });
 }
 
 function verdict(analysis: LogAnalysis): CaseResult['verdict'] {
@@ -152,7 +197,7 @@ export function runCase(c: Case): CaseResult {
 }
 
 /** Runs every case on every system and prints a table; returns the JSON part of the bench's result. */
-export function comparison(systems: readonly LoghubSystem[], seed: number, verbose: boolean): Record<string, unknown> {
+export function comparison(sources: readonly CaseSource[], seed: number, verbose: boolean): Record<string, unknown> {
   const results: Record<string, SystemResult> = {};
   const cell = (r: CaseResult | null | undefined) =>
     r
@@ -161,13 +206,14 @@ export function comparison(systems: readonly LoghubSystem[], seed: number, verbo
   console.log(
     `log comparison, seed ${seed}: score and verdict (pass ≥ ${PASS}, marginal ≥ ${MARGINAL}; failed = critical)`,
   );
-  console.log(`system       ${CASES.map((c) => c.padEnd(16)).join(' ')}`);
-  for (const system of systems) {
+  const width = Math.max(12, ...sources.map((s) => s.name.length));
+  console.log(`${'log'.padEnd(width)} ${CASES.map((c) => c.padEnd(16)).join(' ')}`);
+  for (const system of sources) {
     const cases = comparisonCases(system, seed);
     const result: SystemResult = {};
     for (const name of CASES) result[name] = cases[name] && runCase(cases[name]);
     results[system.name] = result;
-    console.log(`${system.name.padEnd(12)} ${CASES.map((c) => cell(result[c]).padEnd(16)).join(' ')}`);
+    console.log(`${system.name.padEnd(width)} ${CASES.map((c) => cell(result[c]).padEnd(16)).join(' ')}`);
     if (verbose)
       for (const name of CASES)
         for (const line of result[name]?.unexpected.slice(0, 6) ?? []) console.log(`    ${name}: ${line}`);

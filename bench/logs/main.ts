@@ -5,7 +5,9 @@
 // side (on a shared machine wall time mostly measures the neighbours), both sides warmed up, in alternating
 // rounds, the median round. The Python peers run in a virtualenv made under .venv/ from pinned versions.
 // The comparison part (comparison.ts) runs the log comparison on healthy and faulty canaries made from each
-// system's raw lines.
+// system's raw lines; `npm run bench:logs -- --generated [--seed N] [--verbose]` runs it on seeded logs in the
+// formats Kubernetes services write (generated.ts: JSON lines, logfmt, klog, Spring Boot, Python, access logs)
+// instead of a corpus.
 // The last line is one JSON object.
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -14,7 +16,8 @@ import path from 'node:path';
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import { LogComparison, TemplateMiner } from '@isd/autopilot';
-import { comparison } from './comparison';
+import { comparison, loghubSource } from './comparison';
+import { generatedSource, generateLogs } from './generated';
 import { evaluate, type Accuracy } from './evaluate';
 import { readSystems, type LoghubSystem } from './loghub';
 
@@ -291,6 +294,15 @@ function parts(): readonly (typeof PARTS)[number][] {
 }
 
 function main(): void {
+  const seed = countFromArgs('--seed', 1);
+  const verbose = process.argv.includes('--verbose');
+  if (process.argv.includes('--generated')) {
+    // No corpus and no ground-truth templates: the comparison part only.
+    const logs = generateLogs(seed).map(generatedSource);
+    console.log(`logs bench: ${logs.length} generated logs, seed ${seed}`);
+    console.log(JSON.stringify({ comparison: comparison(logs, seed, verbose) }));
+    return;
+  }
   const run = parts();
   const dir = dataDir();
   const systems = readSystems(dir);
@@ -316,8 +328,7 @@ function main(): void {
       const stream = streamMemory(gc);
       result.streamHeapMB = { lines: STREAM_LINES, afterTenth: stream.afterTenthMB, afterAll: stream.afterAllMB };
     }
-    if (run.includes('comparison'))
-      result.comparison = comparison(systems, countFromArgs('--seed', 1), process.argv.includes('--verbose'));
+    if (run.includes('comparison')) result.comparison = comparison(systems.map(loghubSource), seed, verbose);
     console.log(JSON.stringify(result));
   } finally {
     rmSync(scratch, { recursive: true, force: true });

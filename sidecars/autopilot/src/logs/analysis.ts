@@ -2,9 +2,10 @@
 // mined into templates, grouped into clusters per template, classified by topic, compared by rate and
 // scored. The formulas are in docs/log-scoring.md.
 import { incompleteBeta } from '../domain/special';
-import { detectHeader, messageOf } from './header';
+import { detectHeaders, messageOf } from './header';
 import { TemplateMiner, type MinerOptions, type Template } from './miner';
 import { EventAssembler, eventText } from './multiline';
+import { structuredText } from './structured';
 import { severity, topicClassifier, type Topic, type TopicOptions } from './topics';
 
 export const ALGORITHMS = ['canary', 'definite', 'comprehensive', 'autonomous'] as const;
@@ -153,12 +154,24 @@ interface Side {
   examples: string[];
 }
 
+interface Entry {
+  baseline: Side;
+  canary: Side;
+  /** The event's lines, as a reader sees them. */
+  example: string;
+  /**
+   * For an event whose line names its fields (JSON, logfmt, klog, access): the text read from them, `LEVEL message
+   * cause`, which is mined whole (it has no header) and classified instead of the raw line (decision 220).
+   */
+  described?: string;
+}
+
 /** Compares two sides whatever their size, line by line: memory grows with the distinct events, not lines. */
 export class LogComparison {
   private readonly miner: TemplateMiner;
   private readonly examplesPerSide: number;
   // Events kept by their masked text until finish() maps each distinct one to its final template.
-  private readonly texts = new Map<string, { baseline: Side; canary: Side; example: string }>();
+  private readonly texts = new Map<string, Entry>();
   private readonly totals = { baseline: 0, canary: 0 };
   private readonly assemblers = { baseline: new EventAssembler(), canary: new EventAssembler() };
 
@@ -177,11 +190,14 @@ export class LogComparison {
   private addEvent(side: 'baseline' | 'canary', event: string[]): void {
     // Kept by masked text: lines that differ only in their variables share one entry. Templates are mined in
     // finish(), once the header of the lines is known.
-    const text = this.miner.mask(eventText(event));
+    const described = event[0] === undefined ? undefined : structuredText(event[0]);
+    const full = eventText(event, described); // the first line itself when it was not read
+    const text = this.miner.mask(full);
     this.totals[side]++;
     let entry = this.texts.get(text);
     if (!entry) {
       entry = { baseline: { count: 0, examples: [] }, canary: { count: 0, examples: [] }, example: event.join('\n') };
+      if (described !== undefined) entry.described = full;
       this.texts.set(text, entry);
     }
     const s = entry[side];
@@ -194,11 +210,14 @@ export class LogComparison {
       const last = this.assemblers[side].flush();
       if (last) this.addEvent(side, last);
     }
-    // The message of each event (its header cut off) is what the miner learns and what names the cluster.
-    const header = detectHeader(this.texts.keys());
+    // The message of each event (its header cut off) is what the miner learns and what names the cluster. An
+    // event read from its fields has no header, and says nothing about the header of the other lines.
+    const headerOf = detectHeaders(
+      [...this.texts].filter(([, entry]) => entry.described === undefined).map(([text]) => text),
+    );
     const messages = new Map<string, string>();
     for (const [text, entry] of this.texts) {
-      const message = messageOf(text, header);
+      const message = entry.described === undefined ? messageOf(text, headerOf(text)) : text;
       messages.set(text, message);
       for (let n = entry.baseline.count + entry.canary.count; n > 0; n--) this.miner.addMasked(message);
     }
@@ -232,7 +251,7 @@ export async function analyzeLogStreams(
 function score(
   miner: TemplateMiner,
   messages: ReadonlyMap<string, string>,
-  texts: ReadonlyMap<string, { baseline: Side; canary: Side; example: string }>,
+  texts: ReadonlyMap<string, Entry>,
   sides: { baseline: number; canary: number },
   options: LogAnalysisOptions,
 ): LogAnalysis {
@@ -254,7 +273,9 @@ function score(
       for (const example of entry[side].examples)
         if (cluster[side].examples.length < examplesPerSide) cluster[side].examples.push(example);
     }
-    cluster.texts.push(entry.example);
+    // What is classified: the text read from the fields when there is one (a JSON key such as `"error"` on
+    // an info line is not an error), else the lines.
+    cluster.texts.push(entry.described ?? entry.example);
   }
 
   const weights = TOPIC_WEIGHTS[sensitivity];

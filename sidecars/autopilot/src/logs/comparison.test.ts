@@ -167,3 +167,123 @@ describe('log comparison on logs of other shapes', () => {
     });
   });
 });
+
+/**
+ * JSON lines of a Node or Go service, seeded: requests, cache misses, some slow queries and declined payments.
+ * `order` gives the key order the serializer writes (zap keeps its own, logrus sorts them).
+ */
+function jsonLines(
+  seed: number,
+  count: number,
+  order: 'written' | 'sorted' = 'written',
+  level: (name: string) => string | number = (name) => name,
+) {
+  const random = createRandom(seed);
+  const int = (n: number) => Math.floor(random.next() * n);
+  return Array.from({ length: count }, (_, i) => {
+    const roll = int(100);
+    const fields: Record<string, unknown> =
+      roll < 70
+        ? { level: level('info'), ts: 1733 + i, msg: 'request served', path: `/orders/${int(9000)}`, ms: int(300) }
+        : roll < 90
+          ? { level: level('info'), ts: 1733 + i, msg: 'cache miss', key: `catalog:${int(400)}` }
+          : roll < 96
+            ? { level: level('warn'), ts: 1733 + i, msg: 'slow query', table: 'orders', ms: 1000 + int(3000) }
+            : { level: level('error'), ts: 1733 + i, msg: 'payment declined', order: int(99999), code: int(7) };
+    const entries = Object.entries(fields);
+    if (order === 'sorted') entries.sort(([a], [b]) => (a < b ? -1 : 1));
+    return JSON.stringify(Object.fromEntries(entries));
+  });
+}
+
+const PINO_LEVELS: Record<string, number> = { info: 30, warn: 40, error: 50 };
+
+describe('log comparison on lines that name their fields (decision 220)', () => {
+  it('finds a new error in pino or bunyan lines, whose level is a number', () => {
+    const pino = (name: string) => PINO_LEVELS[name]!;
+    const canary = jsonLines(2, 600, 'written', pino);
+    for (let i = 0; i < 5; i++)
+      canary.splice(
+        100 * i + 7,
+        0,
+        JSON.stringify({ level: 50, time: 1, msg: 'cannot allocate request queue', queue: i }),
+      );
+    const analysis = analyzeLogs(jsonLines(1, 600, 'written', pino), canary);
+    expect(unexpected(analysis)).toEqual(['canary-only ERROR: ERROR cannot allocate request queue']);
+    expect(analysis.score).toBeLessThan(80);
+  });
+
+  it('finds a new error in klog lines by their level letter', () => {
+    const klog = (seed: number, count: number) => {
+      const random = createRandom(seed);
+      const int = (n: number) => Math.floor(random.next() * n);
+      return Array.from({ length: count }, (_, i) => {
+        const stamp = `1207 10:${String(int(60)).padStart(2, '0')}:${String(int(60)).padStart(2, '0')}.${100000 + int(899999)}`;
+        return int(10) < 9
+          ? `I${stamp}       1 controller.go:${120 + (i % 3)}] "Reconciling" deployment="shop/web-${int(9)}" generation=${int(90)}`
+          : `W${stamp}       1 request.go:668] Waited for ${int(3)}.${int(9)}s due to client-side throttling`;
+      });
+    };
+    const canary = klog(2, 600);
+    for (let i = 0; i < 5; i++)
+      canary.splice(100 * i + 3, 0, `E1207 10:00:0${i}.123456       1 cache.go:77] failed to allocate queue ${i}`);
+    const analysis = analyzeLogs(klog(1, 600), canary);
+    expect(unexpected(analysis)).toEqual(['canary-only ERROR: ERROR failed to allocate queue <*>']);
+  });
+
+  it('reads the level from its field: an `error` key on an info line is no error, and key order is no new event', () => {
+    // The canary's serializer sorts the keys; it also logs a retry at info level with the error that caused it.
+    const canary = jsonLines(2, 600, 'sorted');
+    for (let i = 0; i < 5; i++)
+      canary.splice(100 * i + 5, 0, JSON.stringify({ error: 'timeout', level: 'info', msg: 'retry scheduled', ts: i }));
+    const analysis = analyzeLogs(jsonLines(1, 600), canary);
+    expect(unexpected(analysis)).toEqual([]);
+    expect(analysis.score).toBe(100);
+    expect(analysis.clusters.find((c) => c.template === 'ERROR payment declined')).toMatchObject({ kind: 'both' });
+    expect(analysis.clusters.find((c) => c.template.startsWith('INFO retry scheduled'))).toMatchObject({
+      topic: 'INFO',
+      kind: 'canary-only',
+    });
+  });
+
+  it('survives bad lines: a megabyte line, invalid JSON that starts with `{`, deep nesting, bytes that are not UTF-8', () => {
+    const healthy = jsonLines(1, 300);
+    const bad = [
+      `{"level":"error","msg":"${'a b '.repeat(250_000)}"}`,
+      `${'x '.repeat(500_000)}`,
+      '{"level":"error","msg":"cut short',
+      '{"level": error}',
+      `{"level":"info","msg":"deep","a":${'{"a":'.repeat(10_000)}1${'}'.repeat(10_000)}}`,
+      `${'{"a":'.repeat(200_000)}1${'}'.repeat(200_000)}`,
+      Buffer.from([0x7b, 0x22, 0x6d, 0x73, 0x67, 0x22, 0x3a, 0x22, 0xff, 0xfe, 0x22, 0x7d]).toString('utf8'),
+      'level=info msg="\ud800 lone surrogate"',
+    ];
+    const analysis = analyzeLogs(healthy, [...jsonLines(2, 300), ...bad]);
+    expect(analysis.canaryEvents).toBe(300 + bad.length);
+    // Every bad line is an event of its own; none is lost or merged into the healthy ones.
+    const counted = analysis.clusters.reduce((sum, c) => sum + c.canaryCount, 0);
+    expect(counted).toBe(300 + bad.length);
+    expect(analysis.clusters.find((c) => c.template === 'INFO deep')).toMatchObject({ canaryCount: 1 });
+  });
+
+  it('finds server errors in an access log by the status after the request', () => {
+    const access = (seed: number, count: number) => {
+      const random = createRandom(seed);
+      const int = (n: number) => Math.floor(random.next() * n);
+      return Array.from({ length: count }, (_, i) => {
+        const status = int(10) < 9 ? 200 : 404;
+        const path = int(2) === 0 ? `/api/v1/orders/${int(9000)}` : '/healthz';
+        return `10.0.${int(9)}.${int(250)} - - [07/Dec/2026:10:${String(i % 60).padStart(2, '0')}:00 +0000] "GET ${path} HTTP/1.1" ${status} ${int(9000)} "-" "kube-probe/1.31"`;
+      });
+    };
+    const canary = access(2, 600);
+    for (let i = 0; i < 8; i++)
+      canary.splice(
+        70 * i + 3,
+        0,
+        `10.0.0.${i} - - [07/Dec/2026:10:00:0${i} +0000] "GET /api/v1/orders/${i} HTTP/1.1" 503 0 "-" "curl/8.0"`,
+      );
+    const analysis = analyzeLogs(access(1, 600), canary);
+    expect(unexpected(analysis)).toEqual(['canary-only ERROR: ERROR GET <*> server-failed']);
+  });
+});

@@ -1,7 +1,7 @@
 // The header of raw lines found from the lines themselves: generated layouts of the common kinds (no corpus
 // lines), each with messages of several shapes.
 import { createRandom } from '../domain/random';
-import { detectHeader, messageOf } from './header';
+import { detectHeader, detectHeaders, messageOf } from './header';
 import { maskLine } from './tokenize';
 
 const MESSAGES = [
@@ -37,6 +37,15 @@ const layouts: Record<string, { lines: string[]; kind: string }> = {
     lines: masked(60, (i, m, int) => {
       const thread = THREADS[int(THREADS.length)]!;
       return `2026-12-07 06:${10 + int(50)}:01,${int(999)} ${LEVELS[int(4)]} [${thread}] org.example.app.Worker${int(3)}: ${m}`;
+    }),
+  },
+  // Spring Boot's console layout: a padded thread in brackets, a padded logger name, then a lone `:`.
+  springBoot: {
+    kind: 'colon',
+    lines: masked(60, (i, m, int) => {
+      const thread = ['main', 'nio-8080-exec-1', 'scheduling-1'][int(3)]!.padStart(15);
+      const logger = ['c.a.orders.web.OrderController', 'o.s.b.w.e.tomcat.TomcatWebServer'][int(2)]!.padEnd(40);
+      return `2026-12-07 10:38:${10 + int(50)}.${100 + int(899)} ${LEVELS[int(4)]!.padStart(5)} 1 --- [${thread}] ${logger}: ${m}`;
     }),
   },
   dashes: {
@@ -116,5 +125,19 @@ describe('header of raw log lines', () => {
     const rule = detectHeader(new Set(layouts.syslog!.lines))!;
     expect(messageOf('a line with no header', rule)).toBe('a line with no header');
     expect(messageOf('sshd[<*>]:', rule)).toBe('sshd[<*>]:');
+  });
+
+  it('finds the header of each layout a log interleaves (access lines and the server’s own), by the first token', () => {
+    const access = layouts.columns!.lines;
+    const server = layouts.brackets!.lines.slice(0, 20);
+    const headerOf = detectHeaders([...access, ...server]);
+    for (const [i, line] of access.entries())
+      expect(messageOf(line, headerOf(line))).toBe(maskLine(`${MESSAGES[i % MESSAGES.length]} ${i}`));
+    for (const [i, line] of server.entries())
+      expect(messageOf(line, headerOf(line))).toBe(maskLine(`${MESSAGES[i % MESSAGES.length]} ${i}`));
+    // A layout with too few distinct lines of its own takes the rule of the whole log.
+    const few = layouts.brackets!.lines.slice(0, 5);
+    const whole = detectHeader([...access, ...few]);
+    expect(detectHeaders([...access, ...few])(few[0]!)).toEqual(whole);
   });
 });

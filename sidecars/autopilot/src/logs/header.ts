@@ -36,9 +36,10 @@ export interface HeaderRule {
 const isVariable = (token: string) => token.includes('<*>') && !/[A-Za-z0-9_]/.test(token.replaceAll('<*>', ''));
 
 // `sshd[42]:`, `dfs.DataNode$DataXceiver:`, `CPU0:`, `<*>[<*>]:` (a masked program path and its pid): a name or a
-// bracketed field, not a time or a number (`<*>:`).
+// bracketed field, not a time or a number (`<*>:`); or a lone `:` after a padded name (Spring Boot's
+// `c.a.o.OrderService      : message`, decision 220).
 const isColonEnd = (token: string) =>
-  token.endsWith(':') && (/[\])]:$/.test(token) || /[A-Za-z]/.test(token.replaceAll('<*>', '')));
+  token === ':' || (token.endsWith(':') && (/[\])]:$/.test(token) || /[A-Za-z]/.test(token.replaceAll('<*>', ''))));
 
 // The level names of syslog, log4j/logback, java.util.logging and Windows, in any case, alone or in brackets
 // (`INFO`, `[notice]`, `<Error>`, `warn:`).
@@ -165,4 +166,33 @@ function scan(
     if (space < 0) break;
     start = space + 1;
   }
+}
+
+/** The shape of a text's first token, its letters as `a`: `INFO` and `Jul` are one shape, `<*>` and `[<*>-<*>` two. */
+function firstTokenShape(text: string): string {
+  const space = text.indexOf(' ');
+  return (space < 0 ? text : text.slice(0, space)).replace(/[A-Za-z]+/g, 'a');
+}
+
+/**
+ * The header rule of each text of a log that may interleave layouts (an access log and the server's own lines,
+ * an application's lines and its runtime's): texts are grouped by the shape of their first token, and a group of
+ * at least MIN_TEXTS distinct texts gets its own rule; the others take the rule of the whole log.
+ */
+export function detectHeaders(texts: readonly string[]): (text: string) => HeaderRule | undefined {
+  const whole = detectHeader(texts);
+  const groups = new Map<string, string[]>();
+  for (const text of texts) {
+    const shape = firstTokenShape(text);
+    const group = groups.get(shape);
+    if (group) group.push(text);
+    else groups.set(shape, [text]);
+  }
+  if (groups.size <= 1) return () => whole;
+  const rules = new Map<string, HeaderRule | undefined>();
+  for (const [shape, group] of groups) if (group.length >= MIN_TEXTS) rules.set(shape, detectHeader(group));
+  return (text) => {
+    const shape = firstTokenShape(text);
+    return rules.has(shape) ? rules.get(shape) : whole;
+  };
 }

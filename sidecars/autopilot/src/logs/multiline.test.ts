@@ -38,4 +38,44 @@ describe('multi-line events', () => {
   it('mines an event by its first line and the classes of its causes, not its frames', () => {
     expect(eventText(trace)).toBe(`${trace[0]} java.lang.IllegalStateException java.sql.SQLException`);
   });
+
+  it('keeps a Python traceback with the line that logged it, its exception line included', () => {
+    const traceback = [
+      '2026-12-07 10:00:00,123 - app.worker - ERROR - job 7 failed',
+      'Traceback (most recent call last):',
+      '  File "/app/worker.py", line 42, in run',
+      '    result = handle(job)',
+      "ValueError: invalid literal for int() with base 10: 'n/a'",
+    ];
+    const lines = [
+      '2026-12-07 10:00:00,100 - app.worker - INFO - job 6 done',
+      ...traceback,
+      '2026-12-07 10:00:01,000 - app.worker - INFO - job 8 done',
+    ];
+    const events = [...groupEvents(lines)];
+    expect(events.map((e) => e.length)).toEqual([1, 5, 1]);
+    expect(eventText(events[1]!)).toBe(`${traceback[0]} ValueError`);
+    // A chained traceback, and a dotted exception without `Error` in its name.
+    const chained = [
+      'ERROR:root:request failed',
+      'Traceback (most recent call last):',
+      '  File "a.py", line 1, in f',
+      "KeyError: 'id'",
+      '',
+      'During handling of the above exception, another exception occurred:',
+      '',
+      'Traceback (most recent call last):',
+      '  File "b.py", line 2, in g',
+      'requests.exceptions.ReadTimeout: read timed out',
+      'INFO:root:next',
+    ];
+    const grouped = [...groupEvents(chained)];
+    expect(grouped[0]).toEqual(chained.slice(0, 4));
+    expect(grouped.at(-1)).toEqual(['INFO:root:next']);
+    expect(
+      grouped.some((event) => event.includes('requests.exceptions.ReadTimeout: read timed out') && event.length > 1),
+    ).toBe(true);
+    // Without a traceback above it, such a line starts an event.
+    expect([...groupEvents(['INFO:root:started', 'WARNING:root:low disk'])].length).toBe(2);
+  });
 });
