@@ -773,21 +773,33 @@ export const HELDOUT2_FAMILIES: readonly HeldOutFamily[] = [
 ];
 
 /**
- * Generates `perFamily` runs of every family (or of those `only` accepts) from `seed`; each family draws
- * from its own stream, so leaving families out does not change the others.
+ * Generates `perFamily` runs of each of `families` (or of those `only` accepts) from `seed`; each family draws
+ * from its own stream (the seed mixed with the family's index and the set's `salt`), so leaving families out
+ * does not change the others.
  */
-export function generateHeldOut2Runs(
+export function generateFamilyRuns(
+  families: readonly HeldOutFamily[],
+  salt: { offset: number; multiplier: number },
   seed: number,
   perFamily: number,
-  only: (family: string) => boolean = () => true,
+  only: (family: string) => boolean,
 ): HeldOutRun[] {
-  return HELDOUT2_FAMILIES.flatMap((family, index) => {
+  return families.flatMap((family, index) => {
     if (!only(family.name)) return [];
-    const random = createRandom((seed ^ Math.imul(index + 101, 0x85ebca6b)) >>> 0);
+    const random = createRandom((seed ^ Math.imul(index + salt.offset, salt.multiplier)) >>> 0);
     return Array.from({ length: perFamily }, () => ({
       family: family.name,
       truth: family.truth,
       ...family.generate(random),
     }));
   });
+}
+
+/** The runs of held-out set 2 (generateFamilyRuns). */
+export function generateHeldOut2Runs(
+  seed: number,
+  perFamily: number,
+  only: (family: string) => boolean = () => true,
+): HeldOutRun[] {
+  return generateFamilyRuns(HELDOUT2_FAMILIES, { offset: 101, multiplier: 0x85ebca6b }, seed, perFamily, only);
 }

@@ -14,8 +14,17 @@
 // - a canary side unscraped for minutes, and lost scrapes on both sides;
 // - a gauge that is exactly constant (zero variance) on both sides;
 // - one canary pod against the average of ten baseline pods (no request counts).
-import { createRandom, type MetricInput, type Random } from '@isd/autopilot';
-import { bytesMetric, input, logUniform, one, windowOf, type HeldOutFamily, type HeldOutRun } from './heldout2';
+import type { MetricInput, Random } from '@isd/autopilot';
+import {
+  bytesMetric,
+  generateFamilyRuns,
+  input,
+  logUniform,
+  one,
+  windowOf,
+  type HeldOutFamily,
+  type HeldOutRun,
+} from './heldout2';
 import {
   BUCKET_LAYOUTS,
   bucketCounts,
@@ -524,22 +533,11 @@ export const HELDOUT3_FAMILIES: readonly HeldOutFamily[] = [
   { name: 'slow leak 5 %/hour (30–90 min)', truth: 'regression', generate: (r) => one(slowLeak(r, 5)) },
 ];
 
-/**
- * Generates `perFamily` runs of every family (or of those `only` accepts) from `seed`; each family draws
- * from its own stream, so leaving families out does not change the others.
- */
+/** The runs of held-out set 3 (generateFamilyRuns). */
 export function generateHeldOut3Runs(
   seed: number,
   perFamily: number,
   only: (family: string) => boolean = () => true,
 ): HeldOutRun[] {
-  return HELDOUT3_FAMILIES.flatMap((family, index) => {
-    if (!only(family.name)) return [];
-    const random = createRandom((seed ^ Math.imul(index + 301, 0x9e3779b1)) >>> 0);
-    return Array.from({ length: perFamily }, () => ({
-      family: family.name,
-      truth: family.truth,
-      ...family.generate(random),
-    }));
-  });
+  return generateFamilyRuns(HELDOUT3_FAMILIES, { offset: 301, multiplier: 0x9e3779b1 }, seed, perFamily, only);
 }
