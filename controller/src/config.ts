@@ -154,7 +154,7 @@ export const controllerConfigSchema = z.strictObject({
         .min(1)
         .default(DEFAULT_UNAUTHENTICATED_CONNECTION_LIMITS.perAddress)
         .describe(
-          'The same per source (IPv4 address, IPv6 /64); keep above the connections the agents behind one NAT address open at once (a gRPC connection and up to 16 lanes each)',
+          'The same per source (IPv4 address, IPv6 /64), on the agent port only (the service and control ports are reached from a few in-cluster addresses); keep above the connections the agents behind one NAT address open at once (a gRPC connection and up to 16 lanes each)',
         ),
     })
     .prefault({})

@@ -102,14 +102,22 @@ export function limitUnauthenticatedConnections(
   if (server.listenerCount('upgrade') > 0) server.prependListener('upgrade', heard);
 }
 
-/** limitUnauthenticatedConnections with the closings counted in `isd_tunnel_unauthenticated_evictions_total`. */
+/**
+ * limitUnauthenticatedConnections with the closings counted in `isd_tunnel_unauthenticated_evictions_total`. The
+ * per-address bound holds on the agent port only: the service and control ports are reached from inside the
+ * cluster by a few addresses, and Clouddriver opens a connection per kubectl it runs, hundreds at once from one
+ * pod (the tunnel bench's 1,000 watches at once were cut at 128), so there only the total bound holds.
+ */
 export function limitListenerConnections(
   server: tls.Server,
   listener: 'agent' | 'service' | 'control',
   limits: UnauthenticatedConnectionLimits,
   metrics: ControllerMetrics,
 ): void {
-  limitUnauthenticatedConnections(server, listener === 'agent' ? 'handshake' : 'request', limits, (limit) =>
-    metrics.unauthenticatedEvictions.inc({ listener, limit }),
+  limitUnauthenticatedConnections(
+    server,
+    listener === 'agent' ? 'handshake' : 'request',
+    listener === 'agent' ? limits : { total: limits.total, perAddress: Number.POSITIVE_INFINITY },
+    (limit) => metrics.unauthenticatedEvictions.inc({ listener, limit }),
   );
 }
