@@ -169,6 +169,8 @@ describe('HTTP upgrades through the tunnel', () => {
       ws.once('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0)),
     );
     expect(status).toBe(502);
-    expect(Date.now() - started).toBeLessThan(500);
+    // Answered, not left hanging: kubectl falls back to SPDY only once the WebSocket upgrade is refused. The
+    // bound leaves room for a loaded machine (a TLS handshake there can take a second).
+    expect(Date.now() - started).toBeLessThan(2_500);
   });
 });
