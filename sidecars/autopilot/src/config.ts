@@ -1,4 +1,4 @@
-import { baseConfigSchema } from '@isd/kit';
+import { baseConfigSchema, userWritesConfigSchema } from '@isd/kit';
 import { z } from 'zod';
 import { JUDGE_NAMES } from './domain';
 import { testSourceConfigSchema } from './test-verification/sources';
@@ -283,18 +283,10 @@ export const autopilotConfigSchema = baseConfigSchema({ name: 'autopilot', port:
         ),
     })
     .prefault({}),
-  userWrites: z
-    .strictObject({
-      perMinute: z
-        .number()
-        .int()
-        .min(1)
-        .default(60)
-        .describe(
-          "A user's template saves and imports (metric and log) and log mark changes per minute, per replica; each leaves a version or an audit record behind. Beyond is a 429 naming this key",
-        ),
-    })
-    .prefault({}),
+  userWrites: userWritesConfigSchema(
+    60,
+    "A user's template saves and imports (metric and log) and log mark changes per minute, per replica; each leaves a version or an audit record behind. Beyond is a 429 naming this key",
+  ),
   logMarks: z
     .strictObject({
       maxPerApplication: z

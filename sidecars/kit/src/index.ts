@@ -54,7 +54,7 @@ export {
 export type { ErrorCategory, FieldIssue } from './errors';
 export { HttpApp, createHttpApp } from './http-app';
 export { CallerLimitError } from './caller-admission';
-export { UserWriteBudget, WriteBudgetError } from './user-write-budget';
+export { UserWriteBudget, WriteBudgetError, userWritesConfigSchema } from './user-write-budget';
 export type { UserWriteBudgetOptions } from './user-write-budget';
 export type { CallerLimits } from './caller-admission';
 export { closeSilentConnections } from './silent-connections';

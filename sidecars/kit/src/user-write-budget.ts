@@ -2,6 +2,7 @@
 // one grant (WRITE on an application, READ for a check) into gigabytes of history. Services (Orca) are never
 // counted: a gate must not be refused for this.
 import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
+import { z } from 'zod';
 import type { Caller } from './auth';
 import { IsdError } from './errors';
 
@@ -21,6 +22,13 @@ export interface UserWriteBudgetOptions {
   configKey: string;
   /** What is counted, for the 429's message: `template or log mark changes`. */
   writes: string;
+}
+
+/** A service's `userWrites` config key: `perMinute`, defaulting to `defaultPerMinute`, described as `counted`. */
+export function userWritesConfigSchema(defaultPerMinute: number, counted: string) {
+  return z
+    .strictObject({ perMinute: z.number().int().min(1).default(defaultPerMinute).describe(counted) })
+    .prefault({});
 }
 
 /** Counts a user's writes in a fixed one-minute window. */

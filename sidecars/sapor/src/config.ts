@@ -1,4 +1,4 @@
-import { baseConfigSchema } from '@isd/kit';
+import { baseConfigSchema, userWritesConfigSchema } from '@isd/kit';
 import { z } from 'zod';
 import { pipelinesAsCodeConfigSchema } from './pac/config';
 import { accountsConfigSchema } from './accounts/config';
@@ -263,18 +263,10 @@ export const saporConfigSchema = baseConfigSchema({ name: 'sapor', port: 8085 })
       'Pipelines as code (docs/pipelines-as-code.md): a git repository of pipeline definitions synced to Spinnaker',
     ),
   accounts: accountsConfigSchema,
-  userWrites: z
-    .strictObject({
-      perMinute: z
-        .number()
-        .int()
-        .min(1)
-        .default(300)
-        .describe(
-          "Rows a user's requests may make sapor store per minute, per replica: a decision-log row per static package for each pipeline checked (pipeline-check — Deck asks on each distinct edit of a pipeline with an ISD stage —, dry runs, promotions) and per Data API evaluation; one for each policy save or deletion, account change, promotion's audit record and queued sync. Beyond is a 429 naming this key; Orca's service token is never counted",
-        ),
-    })
-    .prefault({}),
+  userWrites: userWritesConfigSchema(
+    300,
+    "Rows a user's requests may make sapor store per minute, per replica: a decision-log row per static package for each pipeline checked (pipeline-check — Deck asks on each distinct edit of a pipeline with an ISD stage —, dry runs, promotions) and per Data API evaluation; one for each policy save or deletion, account change, promotion's audit record and queued sync. Beyond is a 429 naming this key; Orca's service token is never counted",
+  ),
   audit: z
     .strictObject({
       retentionDays: z
