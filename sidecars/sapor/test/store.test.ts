@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { RawJSON } from '@isd/rego';
 import type { RunningService } from '@isd/kit';
 import { PostgresPolicyStore, policyDigest, type SaporConfig } from '../src';
-import type { DecisionRecord, NewPolicyVersion } from '../src/store/policy-store';
+import type { DecisionRecord, NewPolicyVersion, PolicyGateRecord } from '../src/store/policy-store';
 import { client, savePolicy, startSapor } from './helpers';
 
 let sapor: RunningService<SaporConfig>;
@@ -30,6 +30,26 @@ function version(name: string, source: string): NewPolicyVersion {
     origin: 'api',
     originRef: null,
     createdBy: 'test',
+  };
+}
+
+/** An allowing policy gate of stage `s` of `executionId`, with a fresh id and decision id. */
+function gateRecord(executionId: string): Omit<PolicyGateRecord, 'createdAt'> {
+  return {
+    id: randomUUID(),
+    executionId,
+    stageId: 's',
+    application: 'app',
+    pipelineName: null,
+    pipelineId: null,
+    triggeredBy: null,
+    policyPath: 'data.x',
+    status: 'allow',
+    messages: [],
+    policyName: null,
+    policyVersion: null,
+    decisionId: randomUUID(),
+    inputDigest: 'sha256:0',
   };
 }
 
@@ -113,23 +133,10 @@ it('stores a number beyond numeric (which would fail the whole INSERT) as a stri
 });
 
 it('keeps the first gate of an (execution, stage) pair', async () => {
-  const gate = {
-    executionId: 'e',
-    stageId: 's',
-    application: 'a',
-    pipelineName: null,
-    pipelineId: null,
-    triggeredBy: null,
-    policyPath: 'data.x',
-    status: 'allow' as const,
-    messages: [],
-    policyName: null,
-    policyVersion: null,
-    inputDigest: 'sha256:0',
-  };
+  const executionId = `e-${randomUUID()}`;
   const results = await Promise.all([
-    store.insertGate({ ...gate, id: randomUUID(), decisionId: randomUUID() }),
-    store.insertGate({ ...gate, id: randomUUID(), decisionId: randomUUID(), status: 'deny' }),
+    store.insertGate(gateRecord(executionId)),
+    store.insertGate({ ...gateRecord(executionId), status: 'deny' }),
   ]);
   expect(results.filter((result) => result.created)).toHaveLength(1);
   expect(results[0]?.gate.id).toBe(results[1]?.gate.id);
@@ -151,24 +158,8 @@ it('prunes decision rows older than the cutoff only', async () => {
 });
 
 it('drops the inputs of gates older than the cutoff, keeping the gates and their input sizes', async () => {
-  const gate = (executionId: string) => ({
-    id: randomUUID(),
-    executionId,
-    stageId: 's',
-    application: 'app',
-    pipelineName: null,
-    pipelineId: null,
-    triggeredBy: null,
-    policyPath: 'data.x',
-    status: 'allow' as const,
-    messages: [],
-    policyName: null,
-    policyVersion: null,
-    decisionId: randomUUID(),
-    inputDigest: 'sha256:0',
-  });
-  const old = (await store.insertGate(gate(`old-${randomUUID()}`), { pipeline: { name: 'old' } })).gate;
-  const fresh = (await store.insertGate(gate(`fresh-${randomUUID()}`), { pipeline: { name: 'fresh' } })).gate;
+  const old = (await store.insertGate(gateRecord(`old-${randomUUID()}`), { pipeline: { name: 'old' } })).gate;
+  const fresh = (await store.insertGate(gateRecord(`fresh-${randomUUID()}`), { pipeline: { name: 'fresh' } })).gate;
   await sapor.database.query("UPDATE policy_gates SET created_at = now() - interval '100 days' WHERE id = $1", [
     old.id,
   ]);
