@@ -120,6 +120,13 @@ export async function connectHostileAgent(options: {
   return agent;
 }
 
+/** A gRPC length-prefixed message: no compression flag, the length, the body. */
+export function grpcFrame(body: Buffer): Buffer {
+  const header = Buffer.alloc(5);
+  header.writeUInt32BE(body.length, 1);
+  return Buffer.concat([header, body]);
+}
+
 /**
  * The agent's Control stream over raw HTTP/2 (gRPC framing by hand), so that not reading is really not
  * reading: grpc-js reads everything into memory, while a paused Node HTTP/2 stream sends no WINDOW_UPDATE,
@@ -163,10 +170,7 @@ export function rawControlStream(options: {
   });
   return {
     send(message) {
-      const body = definition.Control.requestSerialize(message);
-      const header = Buffer.alloc(5);
-      header.writeUInt32BE(body.length, 1);
-      stream.write(Buffer.concat([header, body]));
+      stream.write(grpcFrame(definition.Control.requestSerialize(message)));
     },
     received: () => messages,
     stream,

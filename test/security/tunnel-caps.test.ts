@@ -19,7 +19,7 @@ import {
 } from '@isd/tunnel-proto';
 import { eventually } from '@isd/test-support';
 import { call, startLocalController } from '../e2e/tunnel-support';
-import { connectHostileAgent, rawControlStream, type HostileAgent } from './hostile-agent';
+import { connectHostileAgent, grpcFrame, rawControlStream, type HostileAgent } from './hostile-agent';
 
 jest.setTimeout(60_000);
 
@@ -240,12 +240,7 @@ describe('controller agentLimits against one agent certificate', () => {
       );
       const definition = loadTunnelDefinition();
       type WireFrame = Parameters<typeof definition.Exchange.requestSerialize>[0];
-      const frame = (message: WireFrame): Buffer => {
-        const body = definition.Exchange.requestSerialize(message);
-        const header = Buffer.alloc(5);
-        header.writeUInt32BE(body.length, 1);
-        return Buffer.concat([header, body]);
-      };
+      const frame = (message: WireFrame): Buffer => grpcFrame(definition.Exchange.requestSerialize(message));
       /** An Exchange stream that sends `first` (and answers a request with an error), never ending its side. */
       const leftOpen = (first: WireFrame) => {
         const stream = session.request({
