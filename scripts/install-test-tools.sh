@@ -27,6 +27,8 @@ packages=(
 # elsewhere on the image, e.g. kubectl from the Cloud SDK, which a Debian package would clash with).
 commands=(
   kubectl:kubernetes-client   # real kubectl for the tunnel tests (test/e2e/kubectl-*.test.ts)
+  git:git                     # sapor's policy, accounts and pipelines-as-code repositories (sidecars/sapor/test/*git*, pipelines-as-code.test.ts)
+  prlimit:util-linux          # the memory bound sapor puts on git (sidecars/sapor/test/git-memory.test.ts)
 )
 
 missing=()
