@@ -31,6 +31,9 @@ const NAMESPACE = 'demo';
 
 let apiServer: KubeApiServer;
 let demo: Awaited<ReturnType<typeof startDemoPrometheus>>;
+// Windows placed relative to the demo's noise origin read the same samples every run, so the healthy
+// canary's verdict does not depend on the judge's false-alarm rate.
+const METRICS_ORIGIN_MS = Date.now();
 let autopilot: RunningService<AutopilotConfig>;
 let controller: ChildProcess | undefined;
 let controllerOutput = '';
@@ -144,7 +147,7 @@ async function finalPhase(name: string): Promise<Loose> {
 beforeAll(async () => {
   const binary = requireTool('argo-rollouts');
   apiServer = await startKubeApiServer();
-  demo = await startDemoPrometheus({ port: 0, host: '127.0.0.1' });
+  demo = await startDemoPrometheus({ port: 0, host: '127.0.0.1', originMs: METRICS_ORIGIN_MS });
   autopilot = await startTestService(
     autopilotService,
     testServiceConfig(autopilotService, {
@@ -194,7 +197,7 @@ describe('Argo Rollouts analysis with the documented AnalysisTemplate', () => {
       'baseline-hash': 'demo-baseline',
       'canary-hash': canary,
       // Ten minutes already in the past, so autopilot judges within seconds.
-      'start-time': new Date(Date.now() - 15 * 60_000).toISOString(),
+      'start-time': new Date(METRICS_ORIGIN_MS - 15 * 60_000).toISOString(),
       'lifetime-ms': '600000',
       'interval-ms': '300000',
     });

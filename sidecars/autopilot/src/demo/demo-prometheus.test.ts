@@ -78,6 +78,16 @@ describe('demo metrics source', () => {
     expect(evaluate(parseDemoQuery('demo_error_ratio{deployment="nope"}'), [1])).toEqual([]);
   });
 
+  it('keys the noise on the time since its origin, so a fixed origin replays the same samples', () => {
+    const query = parseDemoQuery('demo_error_ratio{deployment="demo-baseline"}');
+    const at = (start: number, originMs: number) =>
+      evaluate(query, [start, start + 30, start + 60], originMs)[0]!.values;
+    const values = (points: [number, number][]) => points.map(([, value]) => value);
+    expect(values(at(1_000, 0))).not.toEqual(values(at(2_000, 0)));
+    expect(values(at(2_000, 1_000_000))).toEqual(values(at(1_000, 0)));
+    expect(values(at(1_700_000_000.25, 1_699_999_999_250))).toEqual(values(at(1, 0)));
+  });
+
   it('gives the healthy canary the baseline distribution and the degraded one a clearly worse one', () => {
     const times = Array.from({ length: 600 }, (_, index) => 1_700_000_000 + index * 10);
     const mean = (query: string) => {

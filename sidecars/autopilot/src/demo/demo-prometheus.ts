@@ -143,11 +143,19 @@ function selectSeries(query: DemoQuery): Series[] {
 }
 
 /**
- * The value of a series at a time: its mean plus noise that depends only on (series, time), so every
- * query of the same moment sees the same number, and a healthy canary varies like its baseline.
+ * The value of a series at a time: its mean plus noise that depends only on (series, milliseconds since
+ * `originMs`), so every query of the same moment sees the same number, and a healthy canary varies like
+ * its baseline. A test that fixes the origin and places its windows relative to it reads the same
+ * samples every run, so its verdicts do not depend on the judge's false-alarm rate.
  */
-export function sampleAt(labels: Record<string, string>, shape: SeriesShape, timeSeconds: number): number {
-  const digest = createHash('sha256').update(`${labels.__name__}|${labels.deployment}|${timeSeconds}`).digest();
+export function sampleAt(
+  labels: Record<string, string>,
+  shape: SeriesShape,
+  timeSeconds: number,
+  originMs = 0,
+): number {
+  const sinceOrigin = Math.round(timeSeconds * 1000) - originMs;
+  const digest = createHash('sha256').update(`${labels.__name__}|${labels.deployment}|${sinceOrigin}`).digest();
   // Sum of four uniforms, centred: roughly normal with standard deviation 1.
   let sum = 0;
   for (let i = 0; i < 4; i++) sum += digest.readUInt32BE(i * 4) / 0x1_0000_0000;
@@ -174,6 +182,7 @@ function aggregate(aggregation: Aggregation, values: number[]): number {
 export function evaluate(
   query: DemoQuery,
   times: number[],
+  originMs = 0,
 ): { metric: Record<string, string>; values: [number, number][] }[] {
   const series = selectSeries(query);
   if (series.length === 0) return [];
@@ -186,7 +195,7 @@ export function evaluate(
           time,
           aggregate(
             aggregation,
-            series.map((one) => sampleAt(one.labels, one.shape, time)),
+            series.map((one) => sampleAt(one.labels, one.shape, time, originMs)),
           ),
         ]),
       },
@@ -194,7 +203,7 @@ export function evaluate(
   }
   return series.map((one) => ({
     metric: one.labels,
-    values: times.map((time): [number, number] => [time, sampleAt(one.labels, one.shape, time)]),
+    values: times.map((time): [number, number] => [time, sampleAt(one.labels, one.shape, time, originMs)]),
   }));
 }
 
@@ -245,7 +254,7 @@ function rangeTimes(start: number, end: number, step: number): number[] {
 type Answer = { status: number; body: unknown };
 
 /** Answers one API request from its path and form parameters. */
-export function answer(path: string, params: URLSearchParams, nowSeconds: number): Answer {
+export function answer(path: string, params: URLSearchParams, nowSeconds: number, originMs = 0): Answer {
   try {
     if (path === '/api/v1/query_range') {
       const query = parseDemoQuery(params.get('query') ?? '');
@@ -254,7 +263,7 @@ export function answer(path: string, params: URLSearchParams, nowSeconds: number
         parseTime('end', params.get('end') ?? undefined),
         parseStep(params.get('step') ?? undefined),
       );
-      const result = evaluate(query, times).map((series) => ({
+      const result = evaluate(query, times, originMs).map((series) => ({
         metric: series.metric,
         values: series.values.map(([time, value]) => [time, String(value)]),
       }));
@@ -263,7 +272,7 @@ export function answer(path: string, params: URLSearchParams, nowSeconds: number
     if (path === '/api/v1/query') {
       const query = parseDemoQuery(params.get('query') ?? '');
       const time = parseTime('time', params.get('time') ?? undefined, nowSeconds);
-      const result = evaluate(query, [time]).map((series) => ({
+      const result = evaluate(query, [time], originMs).map((series) => ({
         metric: series.metric,
         value: [time, String(series.values[0]?.[1])],
       }));
@@ -286,10 +295,14 @@ export interface DemoPrometheus {
   close(): Promise<void>;
 }
 
-/** Starts the demo source on `host:port` (0 = any free port). */
+/**
+ * Starts the demo source on `host:port` (0 = any free port). `originMs` fixes the noise's origin (see
+ * `sampleAt`); the default, the Unix epoch, gives every moment its own samples.
+ */
 export async function startDemoPrometheus(
-  options: { port?: number; host?: string; now?: () => number } = {},
+  options: { port?: number; host?: string; now?: () => number; originMs?: number } = {},
 ): Promise<DemoPrometheus> {
+  const originMs = options.originMs ?? 0;
   const now = options.now ?? (() => Date.now() / 1000);
   const server = http.createServer((request, response) => {
     const url = new URL(request.url ?? '/', 'http://demo');
@@ -301,7 +314,7 @@ export async function startDemoPrometheus(
       });
       response.end(text);
     };
-    if (request.method === 'GET') return reply(answer(url.pathname, url.searchParams, now()));
+    if (request.method === 'GET') return reply(answer(url.pathname, url.searchParams, now(), originMs));
     if (request.method !== 'POST') {
       return reply({ status: 405, body: { status: 'error', errorType: 'bad_data', error: 'GET or POST only' } });
     }
@@ -321,7 +334,7 @@ export async function startDemoPrometheus(
       // Prometheus reads URL and form parameters together; the form wins.
       const params = new URLSearchParams(url.searchParams);
       for (const [key, value] of new URLSearchParams(Buffer.concat(chunks).toString('utf8'))) params.set(key, value);
-      reply(answer(url.pathname, params, now()));
+      reply(answer(url.pathname, params, now(), originMs));
     });
   });
   await new Promise<void>((resolve, reject) => {
