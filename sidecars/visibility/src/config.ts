@@ -1,4 +1,4 @@
-import { baseConfigSchema } from '@isd/kit';
+import { baseConfigSchema, retentionBatchSizeSchema, retentionDaysSchema } from '@isd/kit';
 import { z } from 'zod';
 import { terraformConfigSchema } from './terraform/config';
 
@@ -318,6 +318,15 @@ export const visibilityConfigSchema = baseConfigSchema({ name: 'visibility', por
     .optional()
     .describe('Policy engine for automatic decisions; absent = autoDecision is refused'),
   terraform: terraformConfigSchema,
+  retention: z
+    .strictObject({
+      days: retentionDaysSchema(
+        400,
+        'Closed approval gates (with their decisions, audit trail, Slack message and e-mail links), finished Terraform runs and external stage runs are deleted this many days after they closed (daily); an open one never is',
+      ),
+      batchSize: retentionBatchSizeSchema,
+    })
+    .prefault({}),
   notifications: z
     .strictObject({
       slack: z

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import type { ServiceDefinition } from '@isd/kit';
+import { Retention, type ServiceDefinition } from '@isd/kit';
 import { registerDeckPluginRoutes } from './api/deck-plugin';
 import { registerEmailRoutes } from './api/email-routes';
 import { registerApprovalRoutes } from './api/routes';
@@ -9,6 +9,7 @@ import { visibilityConfigSchema, type VisibilityConfig } from './config';
 import { setupExternalStages } from './external-stages';
 import { EmailLinks, issueEmailLink } from './notifications/email-links';
 import { SlackInteractions } from './notifications/slack-interactions';
+import { visibilitySweeps } from './retention';
 import { PostgresApprovalStore } from './store/postgres-approval-store';
 import { setupTerraformStage } from './terraform/setup';
 
@@ -26,7 +27,7 @@ export function createVisibilityService(options: VisibilityServiceOptions = {}):
     description: 'Approval gate: waits for approver groups to approve or reject, with evidence',
     configSchema: visibilityConfigSchema,
     migrationsDir: path.join(__dirname, '..', 'migrations'),
-    async setup({ config, logger, database, jobs, http, permissions }) {
+    async setup({ config, logger, database, jobs, http, metrics, permissions }) {
       const approvalStore = new PostgresApprovalStore(database);
       const gate = new ApprovalGate({
         config,
@@ -63,6 +64,15 @@ export function createVisibilityService(options: VisibilityServiceOptions = {}):
         registerSlackRoutes(http, interactions);
       }
       if (config.deckPlugin.dir) registerDeckPluginRoutes(http, config.deckPlugin.dir);
+      await new Retention({
+        database,
+        jobs,
+        logger,
+        registry: metrics.registry,
+        sweeps: visibilitySweeps(config.retention.days),
+        batchSize: config.retention.batchSize,
+        now,
+      }).schedule();
       // Gates whose jobs were not queued before a crash are finished here, at start and then periodically.
       const sweep = () =>
         gate.reconcile().then(
