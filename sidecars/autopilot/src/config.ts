@@ -1,4 +1,4 @@
-import { baseConfigSchema, userWritesConfigSchema } from '@isd/kit';
+import { baseConfigSchema, retentionBatchSizeSchema, retentionDaysSchema, userWritesConfigSchema } from '@isd/kit';
 import { z } from 'zod';
 import { JUDGE_NAMES } from './domain';
 import { testSourceConfigSchema } from './test-verification/sources';
@@ -297,6 +297,27 @@ export const autopilotConfigSchema = baseConfigSchema({ name: 'autopilot', port:
         .describe(
           'Most marked log clusters one application may keep (every report and analysis window reads them all); a new one beyond is a 400 naming this key',
         ),
+    })
+    .prefault({}),
+  retention: z
+    .strictObject({
+      days: retentionDaysSchema(
+        400,
+        'Finished verifications (with their intervals) and test verifications are deleted this many days after they finished (daily); a running one never is',
+      ),
+      detailDays: retentionDaysSchema(
+        30,
+        "A finished verification's fetched metric points and log example lines (and the log clusters that cost no points) are dropped this many days after it finished; verdict, scores, reasons and findings stay, and the report says what was dropped",
+      ),
+      batchSize: retentionBatchSizeSchema,
+    })
+    .superRefine((retention, context) => {
+      if (retention.detailDays > retention.days)
+        context.addIssue({
+          code: 'custom',
+          path: ['detailDays'],
+          message: `must not exceed retention.days (${retention.days}): details cannot outlive their verification`,
+        });
     })
     .prefault({}),
   audit: z

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import type { ServiceDefinition } from '@isd/kit';
+import { Retention, type ServiceDefinition } from '@isd/kit';
 import { createAutopilotMetrics } from './analysis/metrics';
 import { VerificationRunner } from './analysis/runner';
 import { registerRoutes } from './api/routes';
@@ -9,6 +9,7 @@ import type { LogTemplate } from './logs';
 import { LogProviderRegistry } from './logs/providers/registry';
 import { readLogTemplateFiles } from './logs/yaml-files';
 import { ProviderRegistry } from './providers/registry';
+import { autopilotSweeps } from './retention';
 import { LogMarkStore } from './store/log-mark-store';
 import { TemplateStore } from './store/template-store';
 import { TestVerificationStore } from './store/test-verification-store';
@@ -98,5 +99,13 @@ export const autopilotService: ServiceDefinition<AutopilotConfig> = {
     });
     await testRunner.start();
     registerTestVerificationRoutes(http, { config, store: testVerifications, runner: testRunner });
+    await new Retention({
+      database,
+      jobs,
+      logger,
+      registry: metrics.registry,
+      sweeps: autopilotSweeps(config.retention),
+      batchSize: config.retention.batchSize,
+    }).schedule();
   },
 };

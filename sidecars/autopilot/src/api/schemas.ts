@@ -325,6 +325,12 @@ export const verificationViewSchema = z.object({
   createdAt: z.string(),
   updatedAt: z.string(),
   finishedAt: z.string().nullable(),
+  detailsDropped: z
+    .object({ at: z.string(), dropped: z.string() })
+    .nullable()
+    .describe(
+      'What retention dropped from this finished verification (retention.detailDays), and when; null while kept',
+    ),
 });
 
 /** An entry of the template list (what Deck's stage editor offers). */

@@ -1,6 +1,7 @@
 // The verification as the API shows it: one body for Orca's monitor, Deck and the JSON report.
 import type { MetricResult, RequestCountUse } from '../domain';
 import type { StoredLogAnalysis } from '../logs/log-view';
+import { DROPPED_DETAILS } from '../retention';
 import type { IntervalRecord, SideData, VerificationRecord } from '../store/verification-store';
 
 /** Per-metric view: classification, reason, numbers, and each side's query, summary and problems. */
@@ -191,7 +192,13 @@ export function verificationView(
     createdAt: verification.createdAt,
     updatedAt: verification.updatedAt,
     finishedAt: verification.finishedAt,
+    detailsDropped: detailsDroppedOf(verification),
   };
+}
+
+/** What retention dropped from a finished verification, and when; null while everything is kept. */
+export function detailsDroppedOf(verification: VerificationRecord): { at: string; dropped: string } | null {
+  return verification.detailsDroppedAt ? { at: verification.detailsDroppedAt, dropped: DROPPED_DETAILS } : null;
 }
 
 /** The view type. */

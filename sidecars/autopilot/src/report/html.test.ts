@@ -57,6 +57,7 @@ function report(): Report {
       },
     ],
     logs: [],
+    detailsDropped: null,
     reportUrl: '/api/v1/verifications/id/report',
     generatedAt: 'now',
   };

@@ -257,6 +257,7 @@ pre{margin:2px 0;white-space:pre-wrap;font-size:.8em}pre.canary{border-left:3px 
 <p>${escapeHtml(report.verdict)}</p>
 ${report.reason ? `<p class="reason">${escapeHtml(report.reason)}</p>` : ''}
 ${report.error ? `<p class="error"><b>Error:</b> ${escapeHtml(report.error)}</p>` : ''}</div>
+${report.detailsDropped ? `<p class="dropped">Dropped on ${escapeHtml(report.detailsDropped.at)}: ${escapeHtml(report.detailsDropped.dropped)}. The verdict, scores, reasons and findings are kept.</p>` : ''}
 <p>${report.template ? `Template <b>${escapeHtml(report.template.name)}</b>${report.template.version ? ` v${report.template.version}` : ' (inline)'}` : 'No metric template'}${report.logTemplate ? ` · log template <b>${escapeHtml(report.logTemplate.name)}</b>${report.logTemplate.version ? ` v${report.logTemplate.version}` : ' (inline)'} · weights metrics ${report.weights.metric}, logs ${report.weights.log}` : ''} · judge <b>${escapeHtml(report.judge)}</b> · thresholds pass ≥ ${report.thresholds.pass}, marginal ≥ ${report.thresholds.marginal}<br>
 Baseline <code>${escapeHtml(scopeText(report.baselineScope))}</code> · canary <code>${escapeHtml(scopeText(report.canaryScope))}</code><br>
 ${escapeHtml(report.startTime)} → ${escapeHtml(report.endTime)}${report.dataWindow ? ` · metric data from interval ${report.dataWindow.index + 1} (${escapeHtml(report.dataWindow.startTime)} → ${escapeHtml(report.dataWindow.endTime)})` : ''}</p>

@@ -2,7 +2,7 @@
 // metric both sides' series over time, their distributions (shared-bin histograms and quantiles), the
 // classification and its reason. The HTML page renders exactly this object; `?format=json` returns it.
 import { percentileSorted, sortAscending } from '../domain';
-import { metricViews, reportUrlOf, verificationView, type MetricView } from '../api/views';
+import { detailsDroppedOf, metricViews, reportUrlOf, verificationView, type MetricView } from '../api/views';
 import { logsView, type LogMarkView, type LogsView } from '../logs/log-view';
 import type { IntervalRecord, SideData, VerificationRecord } from '../store/verification-store';
 
@@ -58,6 +58,8 @@ export interface Report {
   metrics: ReportMetric[];
   /** The last judged window's log analysis (one entry per log template; empty without one). */
   logs: Array<LogsView & { kind: 'log' }>;
+  /** What retention dropped (metric points, log examples), and when; null while everything is kept. */
+  detailsDropped: { at: string; dropped: string } | null;
   reportUrl: string;
   generatedAt: string;
 }
@@ -166,6 +168,7 @@ export function buildReport(
     groups: last?.result.groupScores ?? [],
     metrics,
     logs: last?.logs ? [{ kind: 'log' as const, ...logsView(last.logs, verification.weights.log, currentMarks) }] : [],
+    detailsDropped: detailsDroppedOf(verification),
     reportUrl: reportUrlOf(verification.id, publicUrl),
     generatedAt: new Date().toISOString(),
   };

@@ -56,6 +56,8 @@ export interface VerificationRecord {
   createdAt: string;
   updatedAt: string;
   finishedAt: string | null;
+  /** When retention dropped the fetched points and log examples (retention.detailDays); null while kept. */
+  detailsDroppedAt: string | null;
 }
 
 /** One side of one metric as fetched: the query, what came back, and problems in words. */
@@ -123,6 +125,7 @@ interface VerificationRow {
   created_at: Date;
   updated_at: Date;
   finished_at: Date | null;
+  details_dropped_at: Date | null;
 }
 
 interface IntervalRow {
@@ -174,6 +177,7 @@ function fromRow(row: VerificationRow): VerificationRecord {
     createdAt: row.created_at.toISOString(),
     updatedAt: row.updated_at.toISOString(),
     finishedAt: row.finished_at ? row.finished_at.toISOString() : null,
+    detailsDroppedAt: row.details_dropped_at ? row.details_dropped_at.toISOString() : null,
   };
 }
 
@@ -206,7 +210,7 @@ export function listQuery(
 /** What a new verification is created with. */
 export type NewVerification = Omit<
   VerificationRecord,
-  'status' | 'score' | 'reason' | 'error' | 'createdAt' | 'updatedAt' | 'finishedAt'
+  'status' | 'score' | 'reason' | 'error' | 'createdAt' | 'updatedAt' | 'finishedAt' | 'detailsDroppedAt'
 >;
 
 /** Verifications and intervals in Postgres. */
