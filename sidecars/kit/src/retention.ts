@@ -31,11 +31,13 @@ export interface RetentionSweep {
 /** A parent table's rows to delete with their children, chosen by `where` (SQL on the parent, `$1` is the cutoff). */
 export interface ExpiredRecords {
   table: string;
+  /** The parent's key column; `id` unless named. */
+  key?: string;
   /** Condition on the parent, `$1` being the cutoff; it must exclude running and waiting records. */
   where: string;
   /** Column the oldest records are chosen by. */
   orderBy: string;
-  /** Tables referencing the parent's `id`, deleted first (by their column naming the parent). */
+  /** Tables referencing the parent's key, deleted first (by their column naming the parent). */
   children?: Array<{ table: string; column: string }>;
 }
 
@@ -49,18 +51,20 @@ export async function deleteExpiredBatch(
   cutoff: Date,
   limit: number,
 ): Promise<RetentionBatch> {
-  const { rows: chosen } = await client.query<{ id: string }>(
-    `SELECT id FROM ${records.table} WHERE ${records.where} ORDER BY ${records.orderBy} LIMIT $2 FOR UPDATE SKIP LOCKED`,
+  const key = records.key ?? 'id';
+  const { rows: chosen } = await client.query<{ key: unknown }>(
+    `SELECT ${key} AS key FROM ${records.table} WHERE ${records.where}
+      ORDER BY ${records.orderBy} LIMIT $2 FOR UPDATE SKIP LOCKED`,
     [cutoff, limit],
   );
   const rows: Record<string, number> = {};
   if (chosen.length === 0) return { records: 0, rows };
-  const ids = chosen.map((row) => row.id);
+  const ids = chosen.map((row) => row.key);
   for (const child of records.children ?? []) {
     const result = await client.query(`DELETE FROM ${child.table} WHERE ${child.column} = ANY($1)`, [ids]);
     rows[child.table] = result.rowCount ?? 0;
   }
-  const result = await client.query(`DELETE FROM ${records.table} WHERE id = ANY($1)`, [ids]);
+  const result = await client.query(`DELETE FROM ${records.table} WHERE ${key} = ANY($1)`, [ids]);
   rows[records.table] = result.rowCount ?? 0;
   return { records: chosen.length, rows };
 }
