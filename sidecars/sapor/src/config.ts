@@ -1,4 +1,4 @@
-import { baseConfigSchema, userWritesConfigSchema } from '@isd/kit';
+import { baseConfigSchema, retentionBatchSizeSchema, retentionDaysSchema, userWritesConfigSchema } from '@isd/kit';
 import { z } from 'zod';
 import { pipelinesAsCodeConfigSchema } from './pac/config';
 import { accountsConfigSchema } from './accounts/config';
@@ -275,6 +275,15 @@ export const saporConfigSchema = baseConfigSchema({ name: 'sapor', port: 8085 })
         .min(1)
         .default(400)
         .describe('Audit records older than this are deleted (daily); the only way a record is removed'),
+    })
+    .prefault({}),
+  retention: z
+    .strictObject({
+      days: retentionDaysSchema(
+        400,
+        'Policy gates older than this are deleted (daily), as are policy versions and account history entries superseded that long ago (the newest of each, and a version a kept gate names, stay)',
+      ),
+      batchSize: retentionBatchSizeSchema,
     })
     .prefault({}),
 });

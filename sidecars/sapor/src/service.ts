@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { UserWriteBudget, type ServiceDefinition } from '@isd/kit';
+import { Retention, UserWriteBudget, type ServiceDefinition } from '@isd/kit';
 import { createAccountService } from './accounts/setup';
 import { registerAccountRoutes } from './accounts/routes';
 import { registerRoutes } from './api/routes';
@@ -19,12 +19,10 @@ import { PolicyService } from './policy-service';
 import { DefinitionRepository } from './pac/repository';
 import { registerPipelinesAsCodeRoutes, registerPromotionRoute } from './pac/routes';
 import { PipelinesAsCode } from './pac/sync';
+import { saporSweeps } from './retention';
 import { PostgresPolicyStore } from './store/policy-store';
 
-const PRUNE_JOB = 'decision-log-prune';
-const AUDIT_RETENTION_JOB = 'audit-retention';
 const INSIGHTS_SYNC_JOB = 'insights-sync';
-const DAY_MS = 24 * 60 * 60 * 1000;
 
 /** The sapor service: policy gate (Rego policies, OPA-compatible API, save-time checks, runtime gates). */
 export const saporService: ServiceDefinition<SaporConfig> = {
@@ -120,36 +118,15 @@ export const saporService: ServiceDefinition<SaporConfig> = {
       timer.unref();
     }
 
-    // Daily pruning of the decision log; the job key is the day, so replicas schedule it once.
-    const dayKey = (at: Date) => at.toISOString().slice(0, 10);
-    await jobs.define<{ day: string }>(
-      PRUNE_JOB,
-      async () => {
-        const cutoff = new Date(Date.now() - config.policy.decisionLogRetentionDays * DAY_MS);
-        const deleted = await store.pruneDecisions(cutoff);
-        // A gate's input (up to 256 KiB, one per policy stage run) goes with its decision row; the gate stays.
-        const inputsDropped = await store.dropGateInputs(cutoff);
-        logger.info({ deleted, inputsDropped, cutoff }, 'decision log pruned');
-        const next = new Date(Date.now() + DAY_MS);
-        await jobs.send(PRUNE_JOB, { day: dayKey(next) }, { startAfter: next, key: dayKey(next) });
-      },
-      { retryLimit: 3 },
-    );
-    await jobs.send(PRUNE_JOB, { day: dayKey(new Date()) }, { key: dayKey(new Date()) });
-
-    // Daily audit retention, the only way an audit record is ever removed.
-    await jobs.define<{ day: string }>(
-      AUDIT_RETENTION_JOB,
-      async () => {
-        const cutoff = new Date(Date.now() - config.audit.retentionDays * DAY_MS);
-        const deleted = await audit.prune(cutoff);
-        logger.info({ deleted, cutoff }, 'audit records past retention deleted');
-        const next = new Date(Date.now() + DAY_MS);
-        await jobs.send(AUDIT_RETENTION_JOB, { day: dayKey(next) }, { startAfter: next, key: dayKey(next) });
-      },
-      { retryLimit: 3 },
-    );
-    await jobs.send(AUDIT_RETENTION_JOB, { day: dayKey(new Date()) }, { key: dayKey(new Date()) });
+    // Daily retention: the decision log, gate inputs, audit records, gates, superseded versions and history.
+    await new Retention({
+      database,
+      jobs,
+      logger,
+      registry: metrics.registry,
+      sweeps: saporSweeps(config),
+      batchSize: config.retention.batchSize,
+    }).schedule();
 
     // Insights: a timer job per interval slot (its key), so replicas sync once per slot; the next slot is
     // scheduled before the work, so a failed sync (retried by the queue) never stops the timer.

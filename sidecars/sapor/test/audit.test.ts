@@ -3,7 +3,7 @@
 import type { RunningService } from '@isd/kit';
 import { createTestDatabase, startTestService, testServiceConfig } from '@isd/test-support';
 import { saporService, type SaporConfig } from '../src';
-import { AuditStore } from '../src/audit/audit-store';
+import { saporSweeps } from '../src/retention';
 import { client } from './helpers';
 
 const people = {
@@ -116,8 +116,11 @@ describe('append-only', () => {
   it('retention removes only records older than the cutoff', async () => {
     const old = await api.asService('POST', '/api/v1/audit/records', decision({ occurredAt: '2001-01-01T00:00:00Z' }));
     const recent = await api.asService('POST', '/api/v1/audit/records', decision());
-    const deleted = await new AuditStore(sapor.database).prune(new Date('2010-01-01T00:00:00Z'));
-    expect(deleted).toBe(1);
+    const retention = saporSweeps(sapor.config).find((sweep) => sweep.name === 'audit_records')!;
+    const deleted = await sapor.database.transaction((client) =>
+      retention.removeBatch(client, new Date('2010-01-01T00:00:00Z'), 100),
+    );
+    expect(deleted).toEqual({ records: 1, rows: { audit_records: 1 } });
     const all = await api.asService('GET', '/api/v1/audit?limit=1000');
     const ids = all.body.records.map((record: { id: string }) => record.id);
     expect(ids).toContain(recent.body.id);

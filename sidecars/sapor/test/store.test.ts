@@ -141,30 +141,3 @@ it('keeps the first gate of an (execution, stage) pair', async () => {
   expect(results.filter((result) => result.created)).toHaveLength(1);
   expect(results[0]?.gate.id).toBe(results[1]?.gate.id);
 });
-
-it('prunes decision rows older than the cutoff only', async () => {
-  const old = randomUUID();
-  const fresh = randomUUID();
-  for (const decisionId of [old, fresh]) {
-    await store.logDecision(decision(decisionId));
-  }
-  await sapor.database.query(
-    "UPDATE decision_log SET created_at = now() - interval '100 days' WHERE decision_id = $1",
-    [old],
-  );
-  expect(await store.pruneDecisions(new Date(Date.now() - 90 * 24 * 3600 * 1000))).toBe(1);
-  expect(await store.decision(old)).toBeUndefined();
-  expect(await store.decision(fresh)).toBeDefined();
-});
-
-it('drops the inputs of gates older than the cutoff, keeping the gates and their input sizes', async () => {
-  const old = (await store.insertGate(gateRecord(`old-${randomUUID()}`), { pipeline: { name: 'old' } })).gate;
-  const fresh = (await store.insertGate(gateRecord(`fresh-${randomUUID()}`), { pipeline: { name: 'fresh' } })).gate;
-  await sapor.database.query("UPDATE policy_gates SET created_at = now() - interval '100 days' WHERE id = $1", [
-    old.id,
-  ]);
-  expect(await store.dropGateInputs(new Date(Date.now() - 90 * 24 * 3600 * 1000))).toBe(1);
-  expect(await store.gateInput(old.id)).toEqual({ input: null, inputBytes: expect.any(Number) });
-  expect(await store.gate(old.id)).toMatchObject({ id: old.id, status: 'allow' });
-  expect(JSON.parse((await store.gateInput(fresh.id))?.input?.text ?? 'null')).toEqual({ pipeline: { name: 'fresh' } });
-});

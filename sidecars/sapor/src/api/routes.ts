@@ -324,7 +324,8 @@ export function registerRoutes({ http, service, store, adminRoles, writes, reloa
     {
       method: 'delete',
       path: '/api/v1/policies/:name',
-      summary: 'Deletes a policy; its versions stay readable (admin role)',
+      summary:
+        'Deletes a policy; its versions stay readable (the newest always, older ones until retention.days) (admin role)',
       tags: ['policies'],
       auth: 'service-or-user',
       params: nameParams,

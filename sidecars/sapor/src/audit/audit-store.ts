@@ -1,5 +1,6 @@
-// The audit trail in Postgres: append (idempotent per source and key), filtered newest-first pages, and
-// retention — the only way a record ever leaves (see migrations/002_audit.sql and docs/decisions/055).
+// The audit trail in Postgres: append (idempotent per source and key) and filtered newest-first pages. The
+// daily retention run (src/retention.ts) is the only way a record ever leaves (see migrations/002_audit.sql
+// and docs/decisions/055).
 import { randomUUID } from 'node:crypto';
 import type { ApplicationScope, Database } from '@isd/kit';
 
@@ -134,14 +135,5 @@ export class AuditStore {
       values,
     );
     return rows.map(toRecord);
-  }
-
-  /** Deletes records that occurred before `cutoff`: the retention setting, the only delete there is. */
-  async prune(cutoff: Date): Promise<number> {
-    return this.database.transaction(async (client) => {
-      await client.query("SELECT set_config('isd.audit_retention', 'on', true)");
-      const result = await client.query('DELETE FROM audit_records WHERE occurred_at < $1', [cutoff]);
-      return result.rowCount ?? 0;
-    });
   }
 }

@@ -118,10 +118,6 @@ export interface PolicyStore {
   logDecision(decision: DecisionRecord): Promise<void>;
   /** Writes every queued decision row. */
   flushDecisions(): Promise<void>;
-  /** Deletes decision rows older than the cutoff; returns how many. */
-  pruneDecisions(before: Date): Promise<number>;
-  /** Drops the inputs kept with gates decided before `before` (the gate itself stays); returns how many. */
-  dropGateInputs(before: Date): Promise<number>;
   decision(decisionId: string): Promise<DecisionRecord | undefined>;
   /** Inserts a gate unless one exists for (executionId, stageId); returns the stored one either way. */
   insertGate(
@@ -332,20 +328,6 @@ export class PostgresPolicyStore implements PolicyStore {
 
   async flushDecisions(): Promise<void> {
     await this.decisions.flush();
-  }
-
-  async pruneDecisions(before: Date): Promise<number> {
-    const { rowCount } = await this.database.query('DELETE FROM decision_log WHERE created_at < $1', [before]);
-    return rowCount ?? 0;
-  }
-
-  async dropGateInputs(before: Date): Promise<number> {
-    // input_bytes stays: it tells a dropped input (at most MAX_KEPT_INPUT_BYTES) from one too large to keep.
-    const { rowCount } = await this.database.query(
-      'UPDATE policy_gates SET input = NULL WHERE created_at < $1 AND input IS NOT NULL',
-      [before],
-    );
-    return rowCount ?? 0;
   }
 
   async decision(decisionId: string): Promise<DecisionRecord | undefined> {
