@@ -45,3 +45,14 @@ describe('visibility config: Slack and e-mail decisions', () => {
     expect(config.notifications.email?.decisionLinkBase).toBe('https://gate.x.io/proxies/visibility');
   });
 });
+
+describe('visibility config: retention', () => {
+  it('keeps closed gates 400 days by default and refuses a retention that cannot hold, naming the key', () => {
+    expect(visibilityConfigSchema.parse(base).retention).toEqual({ days: 400, batchSize: 500 });
+    const keyOf = (retention: unknown) =>
+      visibilityConfigSchema.safeParse({ ...base, retention }).error?.issues.map((issue) => issue.path.join('.'));
+    expect(keyOf({ days: 0 })).toEqual(['retention.days']);
+    expect(keyOf({ days: 2.5 })).toEqual(['retention.days']);
+    expect(keyOf({ batchSize: 0 })).toEqual(['retention.batchSize']);
+  });
+});
