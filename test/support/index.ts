@@ -3,6 +3,7 @@ export {
   gateHeaders,
   serviceHeaders,
   startTestService,
+  startupRetentionDone,
   testServiceConfig,
   TEST_GATE_TOKEN,
   TEST_SERVICE_TOKEN,

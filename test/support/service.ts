@@ -1,5 +1,6 @@
 import type { BaseConfig, RunningService, ServiceDefinition, StaticUserEntry } from '@isd/kit';
 import { createLogger, startService } from '@isd/kit';
+import { eventually } from './processes';
 
 /** The Orca service token every test service is configured with. */
 export const TEST_SERVICE_TOKEN = 'test-service-token-0123456789';
@@ -61,5 +62,22 @@ function testUsers(users: Record<string, StaticUserEntry>): Record<string, Stati
       user,
       Array.isArray(entry) ? { roles: entry, applications: { '*': ['READ', 'WRITE', 'EXECUTE'] } } : entry,
     ]),
+  );
+}
+
+/**
+ * Waits until the retention run a service queues at start-up has finished: a test that backdates rows and
+ * runs retention itself must not race it (and this shows the service schedules it).
+ */
+export async function startupRetentionDone(service: Pick<RunningService<BaseConfig>, 'database'>): Promise<void> {
+  await eventually(
+    async () => {
+      const { rows } = await service.database.query(
+        `SELECT 1 FROM "${service.database.schema}_jobs".job WHERE name = 'retention' AND state = 'completed'`,
+      );
+      return rows.length ? true : undefined;
+    },
+    20_000,
+    'the start-up retention run',
   );
 }

@@ -3,7 +3,14 @@
 // verifications after retention.days, running ones never; a re-post of a deleted stage is a fresh run.
 import path from 'node:path';
 import { loadConfig, Retention, type RunningService } from '@isd/kit';
-import { createTestDatabase, eventually, serviceHeaders, startTestService, testServiceConfig } from '@isd/test-support';
+import {
+  createTestDatabase,
+  eventually,
+  serviceHeaders,
+  startTestService,
+  startupRetentionDone,
+  testServiceConfig,
+} from '@isd/test-support';
 import { Registry } from 'prom-client';
 import { autopilotConfigSchema, type AutopilotConfig } from './config';
 import { startDemoPrometheus } from './demo/demo-prometheus';
@@ -34,6 +41,7 @@ beforeAll(async () => {
       },
     }),
   );
+  await startupRetentionDone(service);
 });
 
 afterAll(async () => {

@@ -3,6 +3,7 @@
 // that long ago (the newest, the live one and a version a kept gate names stay), a batch per transaction.
 import { randomUUID } from 'node:crypto';
 import { Retention, type RunningService } from '@isd/kit';
+import { startupRetentionDone } from '@isd/test-support';
 import { Registry } from 'prom-client';
 import { saporConfigSchema, PostgresPolicyStore, type SaporConfig } from '../src';
 import { saporSweeps } from '../src/retention';
@@ -15,6 +16,7 @@ let api: ReturnType<typeof client>;
 
 beforeAll(async () => {
   sapor = await startSapor({ retention: { days: 400, batchSize: 2 } });
+  await startupRetentionDone(sapor);
   store = new PostgresPolicyStore(sapor.database, sapor.logger);
   api = client(sapor.url);
 });

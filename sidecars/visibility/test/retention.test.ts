@@ -1,6 +1,7 @@
 // Retention (docs/decisions/227): closed gates, finished Terraform runs and external stage runs older than
 // retention.days go with their children, a batch per transaction; open ones stay whatever their age.
 import { Retention, type RunningService } from '@isd/kit';
+import { startupRetentionDone } from '@isd/test-support';
 import { randomUUID } from 'node:crypto';
 import { Registry } from 'prom-client';
 import type { VisibilityConfig } from '../src';
@@ -15,6 +16,7 @@ let service: RunningService<VisibilityConfig> & { cleanup(): Promise<void> };
 
 beforeAll(async () => {
   service = await startVisibility('postgres', { retention: { days: DAYS, batchSize: 2 } });
+  await startupRetentionDone(service);
 });
 afterAll(() => service?.cleanup());
 
