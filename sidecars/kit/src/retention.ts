@@ -95,7 +95,7 @@ export interface RetentionOptions {
   now?: () => Date;
 }
 
-/** Runs retention: once now, then daily. */
+/** Runs a service's sweeps: daily on the job queue (`schedule`), or once (`run`). */
 export class Retention {
   private readonly deleted: Counter<'table'>;
   private readonly now: () => Date;
