@@ -387,6 +387,8 @@ export interface VerificationReport {
   /** Log analysis of the last judged window, one entry per log template (empty without one). */
   logs?: ReportLogs[];
   reportUrl?: string;
+  /** What autopilot's retention dropped from this finished verification (`retention.detailDays`), and when. */
+  detailsDropped?: { at: string; dropped: string } | null;
 }
 
 /** A runtime policy gate decision in sapor's list (`GET /api/v1/policy-gates`). */

@@ -126,6 +126,32 @@ describe('VerificationsView', () => {
     expect(screen.queryByText('Fail: the canary is worse than the baseline')).toBeNull();
   });
 
+  it('says what retention dropped from an old run’s report, and nothing on a run kept whole', async () => {
+    const dropped =
+      'fetched metric points, log example lines and the log clusters that cost no points (retention.detailDays)';
+    const trimmed = { ...verificationReport, detailsDropped: { at: '2026-11-30T02:00:00.000Z', dropped } };
+    const gate = pagedList(new FakeGate()).on(
+      `GET /proxies/autopilot/api/v1/verifications/${verificationReport.id}/report`,
+      () => ({ body: trimmed }),
+    );
+    renderView(gate);
+    fireEvent.click((await screen.findAllByLabelText(/Show report of/))[3]!);
+    const notice = (await screen.findByText(/^Dropped on/)).closest('.isd-details-dropped')!;
+    expect(notice.textContent).toContain(dropped);
+    expect(notice.textContent).toContain('The verdict, scores, reasons and findings are kept.');
+    expect(screen.getByText('Fail: the canary is worse than the baseline')).toBeTruthy();
+
+    const whole = pagedList(new FakeGate()).on(
+      `GET /proxies/autopilot/api/v1/verifications/${verificationReport.id}/report`,
+      () => ({ body: verificationReport }),
+    );
+    document.body.innerHTML = '';
+    renderView(whole);
+    fireEvent.click((await screen.findAllByLabelText(/Show report of/))[3]!);
+    await screen.findByText('Fail: the canary is worse than the baseline');
+    expect(document.querySelector('.isd-details-dropped')).toBeNull();
+  });
+
   it('says when there is nothing, and shows autopilot’s error instead of an empty table', async () => {
     const empty = new FakeGate()
       .on(listRoute, { body: { verifications: [], next: null } })

@@ -19,6 +19,7 @@ import type { ChartRule, ChartSeries } from '../common/charts';
 import { ErrorNotice, useLoadable } from '../common/components';
 import { PageNav, useCursorPages } from '../common/paging';
 import { formatTime } from '../stages/approval/ApprovalParts';
+import { DetailsDropped } from '../stages/verification/DetailsDropped';
 import { verdicts } from '../stages/verification/VerificationExecutionDetails';
 import { loadMergedPage, type PageLoader } from './merged-pages';
 
@@ -294,6 +295,7 @@ export function VerificationReportPanel(props: { id: string }) {
       </p>
       {value.reason && <p className="isd-verdict-reason">{value.reason}</p>}
       {value.error && <ErrorNotice title="Verification error:" message={value.error} />}
+      <DetailsDropped report={value} />
       <IntervalScores intervals={value.intervals ?? []} thresholds={value.thresholds} />
       <MetricReports metrics={value.metrics ?? []} />
     </div>

@@ -6,6 +6,7 @@ import React from 'react';
 import { useSidecarClient } from '../../api/client-context';
 import type { LogMarkKind, ReportLogCluster, ReportLogs, VerificationReport } from '../../api/sidecar-shapes';
 import { ErrorNotice } from '../../common/components';
+import { DetailsDropped } from './DetailsDropped';
 
 /** The marks offered, with what each does to later runs (shown as the button's title). */
 export const logMarks: Array<{ mark: LogMarkKind; text: string; effect: string }> = [
@@ -52,6 +53,7 @@ export function LogClusters(props: LogClustersProps) {
       {state.error && <ErrorNotice title="Could not load the log analysis from autopilot:" message={state.error} />}
       {state.report && logs.length === 0 && <p className="isd-no-logs">No log window has been analysed yet.</p>}
       {!state.report && state.loading && <p className="isd-loading">Loading the log analysis…</p>}
+      {state.report && <DetailsDropped report={state.report} />}
       {logs.map((entry) => (
         <LogTemplateResult
           key={`${entry.template.name}@${String(entry.template.version)}`}
