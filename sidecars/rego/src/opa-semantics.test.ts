@@ -202,3 +202,70 @@ describe("Rego v1's compile-time checks on modules users save", () => {
     expect(refused('package t\np if { x := count([1 | x > 0]) }\n')).toBe('rego_unsafe_var_error: var x is unsafe');
   });
 });
+
+// Found by running public policy corpora (Regal's linter rules, the Gatekeeper library) through both engines:
+// `npm run bench:rego-corpora`. Each expectation is what `opa eval` v1.22.4 gives.
+describe('real-world corpora', () => {
+  it('a reference in a rule head binds the variables the body only declares (OPA rewriteRefsInHead)', () => {
+    const source = `package h
+q[k] := input.x[k].y if some k
+s contains input.x[k] if { some k }
+f(n) := input.x[k].y if { some k; k == n }`;
+    const input = { x: { a: { y: 1 }, b: { z: 2 } } };
+    expect(evalModule(source, 'data.h.q', input)).toEqual({ a: 1 });
+    expect(evalModule(source, 'data.h.s', input)).toEqual([{ y: 1 }, { z: 2 }]);
+    expect(
+      compile([{ name: 'm.rego', source }])
+        .query('v := data.h.f("a")', { input })
+        .results[0]?.get('v'),
+    ).toBe(1);
+    // Still unsafe when no reference binds it.
+    expect(() => compile([{ name: 'm.rego', source: 'package h\nq[k] := 1 if some k' }])).toThrow(
+      /rego_unsafe_var_error: var k is unsafe/,
+    );
+  });
+
+  it('an import may be named as a rule of its package; in the module the name is the import', () => {
+    const lib = { name: 'lib.rego', source: 'package lib\nresult := "lib"' };
+    const p = { name: 'p.rego', source: 'package p\nimport data.lib.result\nresult["r"] := 1\nx := result' };
+    expect(compile([lib, p]).evaluate('data.p')).toEqual({ result: { r: 1 }, x: 'lib' });
+  });
+
+  it('a reference in the pattern of `some … in` reads the outer variable instead of declaring it', () => {
+    const source = `package s
+pairs := {[["a"], "f1"], [["b"], "f2"]}
+r contains [x, f] if {
+  some x in [{"path": ["a"]}, {"path": ["c"]}]
+  some [x.path, f] in pairs
+}`;
+    expect(evalModule(source, 'data.s.r')).toEqual([[{ path: ['a'] }, 'f1']]);
+  });
+
+  it('a call without arguments may name a rule, and gives its value', () => {
+    // Gatekeeper's forbidden-sysctls template: OPA accepts the call as the rule's type is `any`.
+    const source = `package z
+import rego.v1
+allowed() := out if {
+  not input.allowed
+  out := "unspecified"
+}
+allowed() := out if out := input.allowed
+msg := sprintf("allowed: %v", [allowed()])
+p if allowed()`;
+    expect(evalModule(source, 'data.z', {})).toEqual({ allowed: 'unspecified', msg: 'allowed: unspecified', p: true });
+    expect(evalModule(source, 'data.z.msg', { allowed: ['a'] })).toBe('allowed: ["a"]');
+    expect(() => compile([{ name: 'm.rego', source: 'package z\np := nothing()' }])).toThrow(
+      /undefined function nothing/,
+    );
+  });
+
+  it("number literals up to OPA's limit (below 2^100000) are exact; beyond it a parse error", () => {
+    const length = (literal: string): unknown =>
+      evalModule(`package n\nx := count(json.marshal(${literal} + 0))`, 'data.n.x');
+    expect(length('1e1000')).toBe(1001);
+    expect(length('1e30102')).toBe(30103);
+    expect(length('9.99e30102')).toBe(30103);
+    expect(() => evalModule('package n\nx := 1e30103', 'data.n.x')).toThrow(/rego_parse_error/);
+    expect(() => evalModule('package n\nx := 9.991e30102', 'data.n.x')).toThrow(/rego_parse_error/);
+  });
+});
