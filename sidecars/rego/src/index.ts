@@ -18,6 +18,8 @@ export type { Value } from './value';
 export { parseJSONText, JSONSyntaxError, RawJSON, stringifyJSON } from './json';
 export { parseModule, parseQuery, parseTerm } from './parser';
 export type { RegoVersion } from './parser';
+export { loadPolicyFiles, formatTestReport } from './repository';
+export type { PolicyFiles } from './repository';
 export { runConformance } from './conformance';
 export type { ConformanceSummary, ConformanceOptions } from './conformance';
 export type { CustomBuiltin, RegoType } from './builtins/custom';

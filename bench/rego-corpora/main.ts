@@ -1,0 +1,409 @@
+// `npm run bench:rego-corpora -- KIND=DIR …`: runs public Rego corpora through @isd/rego and the real `opa`
+// (`.tools`) and counts where they differ. Nothing is fetched: each DIR is a checkout made beforehand.
+//
+//   regal=DIR       open-policy-agent/regal: its linter bundle (`bundle/`), every `test_*` rule in both
+//   gatekeeper=DIR  open-policy-agent/gatekeeper-library: each suite case's `violation` set in both
+//   tests=DIR       any folder of policies with `_test.rego` files (conftest examples, OPA's library, …)
+//
+// Progress goes to stderr; the last line on stdout is one JSON object with the counts per corpus.
+// `--verbose` prints every difference.
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parse as parseYaml, parseAllDocuments } from 'yaml';
+import {
+  RegoError,
+  compile,
+  loadPolicyFiles,
+  parseJSONText,
+  toJSONText,
+  valueFromJSON,
+  type ModuleSource,
+  type RegoObject,
+} from '@isd/rego';
+import { requireTool } from '@isd/test-support';
+
+const opa = requireTool('opa');
+const verbose = process.argv.includes('--verbose');
+const progress = (line: string): boolean => process.stderr.write(`${line}\n`);
+
+/** How one engine compiled a module set, and, per test or case, what it gave. */
+interface Counts {
+  /** Module sets (a bundle, a template with its libraries) … */
+  moduleSets: number;
+  compiledByBoth: number;
+  refusedByBoth: number;
+  refusedByOursOnly: number;
+  refusedByOpaOnly: number;
+  /** Tests or evaluations compared where both compiled. */
+  compared: number;
+  equal: number;
+  different: number;
+  /** A few differences, as text. */
+  examples: string[];
+}
+
+function newCounts(): Counts {
+  return {
+    moduleSets: 0,
+    compiledByBoth: 0,
+    refusedByBoth: 0,
+    refusedByOursOnly: 0,
+    refusedByOpaOnly: 0,
+    compared: 0,
+    equal: 0,
+    different: 0,
+    examples: [],
+  };
+}
+
+function difference(counts: Counts, text: string): void {
+  counts.different++;
+  if (counts.examples.length < 20) counts.examples.push(text);
+  if (verbose) progress(`  DIFF ${text}`);
+}
+
+function runOpa(args: string[], cwd?: string): { status: number; stdout: string; stderr: string } {
+  const r = spawnSync(opa, args, { encoding: 'utf8', cwd, maxBuffer: 256 * 1024 * 1024 });
+  return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+const scratchRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'rego-corpora-'));
+process.once('exit', () => fs.rmSync(scratchRoot, { recursive: true, force: true }));
+
+/** A fresh folder under this run's scratch folder, which is removed at exit. */
+function scratchDir(prefix: string): string {
+  return fs.mkdtempSync(path.join(scratchRoot, `${prefix}-`));
+}
+
+function errorText(err: unknown): string {
+  return err instanceof Error ? err.message.split('\n')[0]!.slice(0, 300) : String(err);
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Test folders: every `test_*` rule, pass or fail, in both engines.
+
+type TestOutcomes = Map<string, boolean>;
+
+/** OPA's `opa test --format=json` outcome per test name (a name defined twice passes when both pass). */
+function opaTests(dir: string, v0: boolean): TestOutcomes | string {
+  const r = runOpa(['test', '--format=json', ...(v0 ? ['--v0-compatible'] : []), '.'], dir);
+  let report: Array<{ package: string; name: string; fail?: boolean; error?: unknown; skip?: boolean }>;
+  try {
+    report = JSON.parse(r.stdout) as typeof report;
+  } catch {
+    return (r.stderr || r.stdout).trim().split('\n').slice(0, 3).join(' ');
+  }
+  const out: TestOutcomes = new Map();
+  for (const t of report) {
+    if (t.skip) continue;
+    // `data.a["b-c"]` as this engine names it, `data.a.b-c`.
+    const name = `${t.package}.${t.name}`.replace(/\["([^"\\]*)"\]/g, '.$1');
+    out.set(name, (out.get(name) ?? true) && !t.fail && t.error === undefined);
+  }
+  return out;
+}
+
+function ourTests(dir: string, v0: boolean): TestOutcomes | string {
+  try {
+    const files = loadPolicyFiles([dir], v0 ? 'v0' : 'v1');
+    const policy = compile(files.modules);
+    return new Map(policy.runTests({ data: files.data }).map((t) => [t.name, t.passed]));
+  } catch (err) {
+    if (err instanceof RegoError || err instanceof Error) return errorText(err);
+    throw err;
+  }
+}
+
+/** Compares the tests of one folder (a module set); `v0` when its modules are pre-1.0 Rego. */
+function compareTests(dir: string, label: string, v0: boolean, counts: Counts): void {
+  counts.moduleSets++;
+  const theirs = opaTests(dir, v0);
+  const ours = ourTests(dir, v0);
+  if (typeof theirs === 'string' || typeof ours === 'string') {
+    if (typeof theirs === 'string' && typeof ours === 'string') counts.refusedByBoth++;
+    else if (typeof ours === 'string') {
+      counts.refusedByOursOnly++;
+      difference(counts, `${label}: only we refuse: ${ours}`);
+    } else {
+      counts.refusedByOpaOnly++;
+      difference(counts, `${label}: only opa refuses: ${theirs as string}`);
+    }
+    return;
+  }
+  counts.compiledByBoth++;
+  for (const name of new Set([...theirs.keys(), ...ours.keys()])) {
+    counts.compared++;
+    const a = theirs.get(name);
+    const b = ours.get(name);
+    if (a === b) counts.equal++;
+    else difference(counts, `${label}: ${name}: opa ${describeTest(a)}, ours ${describeTest(b)}`);
+  }
+}
+
+const describeTest = (passed: boolean | undefined): string =>
+  passed === undefined ? 'no such test' : passed ? 'PASS' : 'FAIL';
+
+/** Whether opa refuses the folder as Rego v1 but accepts it as v0. */
+function isV0Folder(dir: string): boolean {
+  return runOpa(['check', '.'], dir).status !== 0 && runOpa(['check', '--v0-compatible', '.'], dir).status === 0;
+}
+
+/** Every folder holding `_test.rego` files, one module set each with the files beside and under it. */
+function testFolders(root: string): string[] {
+  const found: string[] = [];
+  const visit = (dir: string): void => {
+    const entries = fs.readdirSync(dir, { withFileTypes: true });
+    if (entries.some((e) => e.isFile() && e.name.endsWith('_test.rego'))) {
+      found.push(dir);
+      return;
+    }
+    for (const e of entries) if (e.isDirectory() && !e.name.startsWith('.')) visit(path.join(dir, e.name));
+  };
+  visit(root);
+  return found;
+}
+
+/** Copies a folder's `.rego` and data files (what opa and loadPolicyFiles read) to a scratch folder. */
+function copyPolicies(from: string, to: string, rewrite: (source: string) => string = (s) => s): void {
+  for (const e of fs.readdirSync(from, { withFileTypes: true })) {
+    const src = path.join(from, e.name);
+    const dst = path.join(to, e.name);
+    if (e.isDirectory()) {
+      fs.mkdirSync(dst, { recursive: true });
+      copyPolicies(src, dst, rewrite);
+    } else if (e.name.endsWith('.rego')) fs.writeFileSync(dst, rewrite(fs.readFileSync(src, 'utf8')));
+    else if (/\.(json|ya?ml)$/.test(e.name)) fs.copyFileSync(src, dst);
+  }
+}
+
+function runTestsCorpus(root: string): Counts {
+  const counts = newCounts();
+  const folders = testFolders(root);
+  folders.forEach((dir, i) => {
+    const scratch = scratchDir('tests');
+    copyPolicies(dir, scratch);
+    const label = path.relative(root, dir) || '.';
+    compareTests(scratch, label, isV0Folder(scratch), counts);
+    progress(`tests ${i + 1}/${folders.length} ${label}: ${counts.equal}/${counts.compared} equal`);
+  });
+  return counts;
+}
+
+/**
+ * Regal's bundle calls three builtins only Regal's Go binary registers. Both engines get the same
+ * stand-ins: `rego.parse_module` (Regal's adds comments and compact locations, so tests reading those
+ * fail in both), `last` and `is_formatted` as Rego functions.
+ */
+const REGAL_SHIM = `package corpus_shim
+
+last(array) := array[count(array) - 1]
+
+is_formatted(_, _) := true
+`;
+
+function runRegal(root: string): Counts {
+  const counts = newCounts();
+  const scratch = scratchDir('regal');
+  copyPolicies(path.join(root, 'bundle'), scratch, (source) =>
+    source
+      .replaceAll('regal.parse_module(', 'rego.parse_module(')
+      .replaceAll('regal.last(', 'data.corpus_shim.last(')
+      .replaceAll('regal.is_formatted(', 'data.corpus_shim.is_formatted('),
+  );
+  fs.writeFileSync(path.join(scratch, 'corpus_shim.rego'), REGAL_SHIM);
+  progress(`regal: ${countFiles(scratch, '.rego')} modules, ${countFiles(scratch, '_test.rego')} test modules`);
+  compareTests(scratch, 'regal bundle', false, counts);
+  progress(`regal: ${counts.equal}/${counts.compared} tests equal`);
+  return counts;
+}
+
+function countFiles(dir: string, suffix: string): number {
+  let n = 0;
+  for (const e of fs.readdirSync(dir, { withFileTypes: true, recursive: true }))
+    if (e.isFile() && e.name.endsWith(suffix)) n++;
+  return n;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Gatekeeper: each template's `violation` on each case of its suite, in both engines.
+
+type Json = Record<string, unknown>;
+const asObject = (x: unknown): Json => (typeof x === 'object' && x !== null && !Array.isArray(x) ? (x as Json) : {});
+
+interface Suite {
+  tests?: Array<{
+    template: string;
+    constraint: string;
+    cases?: Array<{ name: string; object: string; inventory?: string[] }>;
+  }>;
+}
+
+/** The Rego modules of a ConstraintTemplate: its `rego` and `libs`, legacy or under `code`. */
+function templateModules(template: Json): string[] {
+  const target = asObject((asObject(template.spec).targets as unknown[] | undefined)?.[0]);
+  const sources: Json[] = [target];
+  for (const code of (target.code as unknown[] | undefined) ?? []) {
+    const c = asObject(code);
+    if (c.engine === 'Rego') sources.push(asObject(c.source));
+  }
+  for (const s of sources) if (typeof s.rego === 'string') return [s.rego, ...((s.libs as string[] | undefined) ?? [])];
+  return [];
+}
+
+function readYaml(file: string): Json[] {
+  return parseAllDocuments(fs.readFileSync(file, 'utf8')).map((d) => asObject(d.toJS()));
+}
+
+/** `input.review` as Gatekeeper builds it: an AdmissionReview's request, else a CREATE of the object. */
+function review(object: Json): Json {
+  if (object.kind === 'AdmissionReview') return asObject(object.request);
+  const [group, version] = String(object.apiVersion ?? '').includes('/')
+    ? String(object.apiVersion).split('/')
+    : ['', String(object.apiVersion ?? '')];
+  const metadata = asObject(object.metadata);
+  return {
+    kind: { group, version, kind: object.kind },
+    name: metadata.name,
+    ...(metadata.namespace === undefined ? {} : { namespace: metadata.namespace }),
+    operation: 'CREATE',
+    object,
+  };
+}
+
+/** `data.inventory` as Gatekeeper's sync builds it from the case's inventory objects. */
+function inventory(objects: Json[]): Json {
+  const cluster: Json = {};
+  const namespace: Json = {};
+  const put = (root: Json, keys: string[], value: unknown): void => {
+    let node = root;
+    for (const k of keys.slice(0, -1)) node = asObject((node[k] ??= {}));
+    node[keys.at(-1) as string] = value;
+  };
+  for (const o of objects) {
+    const metadata = asObject(o.metadata);
+    const keys = [String(o.apiVersion), String(o.kind), String(metadata.name)];
+    if (typeof metadata.namespace === 'string') put(namespace, [metadata.namespace, ...keys], o);
+    else put(cluster, keys, o);
+  }
+  return { inventory: { cluster, namespace } };
+}
+
+function packageOf(source: string): string {
+  return /^\s*package\s+([\w.]+)/m.exec(source)?.[1] ?? 'unknown';
+}
+
+/** The evaluation's JSON text with sorted keys, `undefined`, or `error`. */
+function canonical(text: string): string {
+  return toJSONText(parseJSONText(text));
+}
+
+function runGatekeeper(root: string): Counts {
+  const counts = newCounts();
+  const suites = fs
+    .readdirSync(path.join(root, 'library'), { recursive: true, encoding: 'utf8' })
+    .filter((f) => path.basename(f) === 'suite.yaml')
+    .sort();
+  suites.forEach((suiteFile, i) => {
+    const suiteDir = path.join(root, 'library', path.dirname(suiteFile));
+    const suite = parseYaml(fs.readFileSync(path.join(suiteDir, 'suite.yaml'), 'utf8')) as Suite;
+    for (const test of suite.tests ?? []) {
+      const template = readYaml(path.join(suiteDir, test.template))[0] ?? {};
+      const sources = templateModules(template);
+      if (sources.length === 0) continue;
+      const label = path.join(path.dirname(suiteFile), test.template);
+      counts.moduleSets++;
+      const modules: ModuleSource[] = sources.map((source, n) => ({ name: `m${n}.rego`, source, regoVersion: 'v0' }));
+      const scratch = scratchDir('gatekeeper');
+      modules.forEach((m) => fs.writeFileSync(path.join(scratch, m.name), m.source));
+      const opaRefusal =
+        runOpa(['check', '--v0-compatible', ...modules.map((m) => m.name)], scratch).status === 0
+          ? undefined
+          : 'refused';
+      let policy: ReturnType<typeof compile> | undefined;
+      let ourRefusal: string | undefined;
+      try {
+        policy = compile(modules);
+      } catch (err) {
+        ourRefusal = errorText(err);
+      }
+      if (opaRefusal || !policy) {
+        if (opaRefusal && !policy) counts.refusedByBoth++;
+        else if (!policy) {
+          counts.refusedByOursOnly++;
+          difference(counts, `${label}: only we refuse: ${ourRefusal}`);
+        } else {
+          counts.refusedByOpaOnly++;
+          difference(counts, `${label}: only opa refuses`);
+        }
+        continue;
+      }
+      counts.compiledByBoth++;
+      const constraint = readYaml(path.join(suiteDir, test.constraint))[0] ?? {};
+      const parameters = asObject(constraint.spec).parameters ?? {};
+      const query = `data.${packageOf(sources[0] as string)}.violation`;
+      for (const c of test.cases ?? []) {
+        const object = readYaml(path.join(suiteDir, c.object))[0] ?? {};
+        const input = { review: review(object), parameters };
+        const data = inventory((c.inventory ?? []).flatMap((f) => readYaml(path.join(suiteDir, f))));
+        fs.writeFileSync(path.join(scratch, 'input.json'), JSON.stringify(input));
+        fs.writeFileSync(path.join(scratch, 'data.json'), JSON.stringify(data));
+        const r = runOpa(['eval', '--v0-compatible', '--format=json', '-i', 'input.json', '-d', '.', query], scratch);
+        const parsed =
+          r.status === 0
+            ? (JSON.parse(r.stdout) as { result?: Array<{ expressions: Array<{ value: unknown }> }> })
+            : undefined;
+        const theirs =
+          parsed === undefined
+            ? 'error'
+            : parsed.result === undefined
+              ? 'undefined'
+              : canonical(JSON.stringify(parsed.result[0]?.expressions[0]?.value));
+        let ours: string;
+        try {
+          const v = policy.evaluateValue(query, {
+            input: valueFromJSON(input),
+            data: valueFromJSON(data) as RegoObject,
+          });
+          ours = v === undefined ? 'undefined' : toJSONText(v);
+        } catch {
+          ours = 'error';
+        }
+        counts.compared++;
+        if (ours === theirs) counts.equal++;
+        else difference(counts, `${label} ${c.name}: opa ${theirs.slice(0, 200)} ours ${ours.slice(0, 200)}`);
+      }
+    }
+    progress(
+      `gatekeeper ${i + 1}/${suites.length} ${path.dirname(suiteFile)}: ${counts.equal}/${counts.compared} equal`,
+    );
+  });
+  return counts;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+
+const runners: Record<string, (dir: string) => Counts> = {
+  regal: runRegal,
+  gatekeeper: runGatekeeper,
+  tests: runTestsCorpus,
+};
+
+function main(): void {
+  const corpora = process.argv.slice(2).filter((a) => a !== '--verbose');
+  if (corpora.length === 0 || corpora.some((a) => !/^\w+=/.test(a) || !(a.split('=')[0]! in runners))) {
+    process.stderr.write(`usage: main.ts [--verbose] ${Object.keys(runners).join('|')}=DIR …\n`);
+    process.exit(1);
+  }
+  const started = Date.now();
+  const results: Record<string, Counts> = {};
+  for (const arg of corpora) {
+    const [kind, dir] = [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)];
+    if (!fs.existsSync(dir)) throw new Error(`${kind}: ${dir} does not exist`);
+    results[`${kind}:${path.basename(path.resolve(dir))}`] = (runners[kind] as (d: string) => Counts)(dir);
+  }
+  process.stdout.write(`${JSON.stringify({ corpora: results, seconds: Math.round((Date.now() - started) / 1000) })}\n`);
+}
+
+main();
