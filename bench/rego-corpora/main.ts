@@ -98,8 +98,7 @@ function opaTests(dir: string, v0: boolean): TestOutcomes | string {
   const out: TestOutcomes = new Map();
   for (const t of report) {
     if (t.skip) continue;
-    // `data.a["b-c"]` as this engine names it, `data.a.b-c`.
-    const name = `${t.package}.${t.name}`.replace(/\["([^"\\]*)"\]/g, '.$1');
+    const name = `${t.package}.${t.name}`;
     out.set(name, (out.get(name) ?? true) && !t.fail && t.error === undefined);
   }
   return out;

@@ -225,6 +225,18 @@ f(n) := input.x[k].y if { some k; k == n }`;
     );
   });
 
+  it('runs the tests of a package whose name is no identifier, named as OPA prints them', () => {
+    const source = 'package a["b-c_test"]\ntest_x if true\ntest_y if false';
+    expect(
+      compile([{ name: 'm_test.rego', source }])
+        .runTests()
+        .map(({ name, passed }) => ({ name, passed })),
+    ).toEqual([
+      { name: 'data.a["b-c_test"].test_x', passed: true },
+      { name: 'data.a["b-c_test"].test_y', passed: false },
+    ]);
+  });
+
   it('an import may be named as a rule of its package; in the module the name is the import', () => {
     const lib = { name: 'lib.rego', source: 'package lib\nresult := "lib"' };
     const p = { name: 'p.rego', source: 'package p\nimport data.lib.result\nresult["r"] := 1\nx := result' };

@@ -219,18 +219,23 @@ export class CompiledPolicy {
     const out: string[] = [];
     const walk = (node: RuleNode): void => {
       const last = node.path[node.path.length - 1];
-      if (last?.startsWith(prefix) && node.kind === 'single' && node.rules.length > 0)
-        out.push(['data', ...node.path].join('.'));
+      if (last?.startsWith(prefix) && node.kind === 'single' && node.rules.length > 0) {
+        const name = refText(node.path);
+        this.testNodes.set(name, node);
+        out.push(name);
+      }
       for (const c of node.children.values()) walk(c);
     };
     walk(this.compiled.root);
     return out.sort();
   }
 
+  /** Test rules by the names testNames gives them. */
+  private readonly testNodes = new Map<string, RuleNode>();
+
   private testNode(name: string): RuleNode | undefined {
-    let node: RuleNode | undefined = this.compiled.root;
-    for (const p of name.split('.').slice(1)) node = node?.children.get(p);
-    return node;
+    if (this.testNodes.size === 0) this.testNames();
+    return this.testNodes.get(name) ?? this.testNodes.get(refText(name.split('.').slice(1)));
   }
 
   /**
@@ -326,6 +331,16 @@ export class CompiledPolicy {
       return { name, passed: false, error: err instanceof Error ? err.message : String(err) };
     }
   }
+}
+
+/**
+ * A path under `data` as OPA prints a reference, which is also a query for it:
+ * `data.regal.rules["prefer-some-in"].test_x`.
+ */
+function refText(path: string[]): string {
+  return ['data', ...path.map((p) => (/^[A-Za-z_][A-Za-z0-9_]*$/.test(p) ? `.${p}` : `[${JSON.stringify(p)}]`))].join(
+    '',
+  );
 }
 
 /** A case's name as OPA prints it: a string key bare, anything else as JSON. */
