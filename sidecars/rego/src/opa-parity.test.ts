@@ -580,3 +580,45 @@ describe('strings.render_template', () => {
     else expect(ours).toEqual(opa);
   });
 });
+
+describe('rego.parse_module', () => {
+  // Regal's linter rules read these fields of OPA's AST (found by `npm run bench:rego-corpora`).
+  const sources = [
+    // assign, implicit bodies (`generated`), names and keys of ref heads, else
+    `package p
+a := 1
+b = 2 if true
+c contains x if { some x in input; x > 1 }
+d[k] := v if { some k, v in input }
+default g := false
+g if not input.x
+a.b.c := 1
+a.b[x] := 1 if x := 2
+q["k"] := 1
+q2["k"] if true
+r[x] if x := 1
+t.u contains 1
+w := 1 if false else := 2
+y(x) = 1 if true
+f(1)
+h := x if { x := 1 } else := 3 if { true }`,
+    // comments (base64 text), some declarations, bare root documents, null, with, every
+    `package p.q
+import data.lib.x as y
+# comment
+# METADATA
+# title: T
+r := null if {
+  some z
+  not input.x   # trailing ü
+  input.y == 1 with input as {"y": 1}
+  every v in input { v > 1 }
+  z := data
+}`,
+    // template strings: literal parts, constant parts as terms, other parts as expressions, multi-line
+    'package p\nr := $"{x}"\nt := $"a{1}b{input.c}{"s"}{null}{[1]}{upper("a")} {true}"\nu := $`multi {input.x}\nline`',
+  ];
+  it.each(sources.map((s, i) => [i, s]))('module %i gives the AST JSON OPA gives', (_, source) => {
+    expectSameAsOpa(`package t\nast := rego.parse_module("p.rego", input.source)`, { source });
+  });
+});

@@ -1,7 +1,7 @@
 // Recursive-descent parser for Rego v0 and v1 modules, queries and terms.
 import type { Expr, Import, Location, Module, Rule, Term, With } from './ast';
 import { CompileError, ParseError } from './errors';
-import { tokenize, type Token } from './lexer';
+import { tokenize, type Comment, type Token } from './lexer';
 import { parse as parseYaml } from 'yaml';
 import { NumberText, RegoObject, RegoSet, fromJS, normalizeNumber, numberFromText, type Value } from './value';
 
@@ -54,7 +54,7 @@ class Parser {
   private readonly keywords = new Set<string>();
   private readonly tokens: Token[];
   private wildcardCount = 0;
-  private readonly comments: { line: number; text: string }[] = [];
+  private readonly comments: Comment[] = [];
 
   constructor(
     source: string,
@@ -165,7 +165,15 @@ class Parser {
       rules.push(...this.parseRule());
       this.endOfStatement();
     }
-    return { file: this.file, packagePath, imports, rules, regoVersion: this.regoVersion, packageAnnotations };
+    return {
+      file: this.file,
+      packagePath,
+      imports,
+      rules,
+      regoVersion: this.regoVersion,
+      packageAnnotations,
+      comments: this.comments,
+    };
   }
 
   /** Reads a `# METADATA` comment block ending on the line above `line` (YAML after the marker). */
@@ -346,11 +354,12 @@ class Parser {
     let kind: Rule['kind'] = args ? 'function' : 'single';
     let key: Term | undefined;
     let value: Term | undefined;
+    const assign = this.isOp(':=');
     if (isDefault) {
       if (!this.isOp('=') && !this.isOp(':=')) this.fail('"=" or ":=" after default rule name');
       this.next();
       value = this.parseTermIn();
-      return [{ ref, kind, isDefault, value, args, body: [], loc, annotations }];
+      return [{ ref, kind, isDefault, value, args, body: [], loc, annotations, assign }];
     }
     if (this.isKeyword('contains')) {
       if (args) this.fail('"if", "=" or ":=" after function head');
@@ -374,9 +383,24 @@ class Parser {
       key = ref.pop();
       kind = 'multi';
     }
+    const hasIf = this.isKeyword('if');
     const body = this.parseRuleBody(kind === 'multi' || value !== undefined || args !== undefined);
+    const generatedValue = value === undefined && kind !== 'multi';
     if (value === undefined) value = { type: 'scalar', value: true, loc };
-    const rule: Rule = { ref, kind, isDefault, key, value, args, body: body ?? [trueExpr(loc)], loc, annotations };
+    const rule: Rule = {
+      ref,
+      kind,
+      isDefault,
+      key,
+      value,
+      args,
+      body: body ?? [trueExpr(loc)],
+      loc,
+      annotations,
+      assign,
+      hasIf,
+      generatedValue,
+    };
     let current = rule;
     for (;;) {
       const save = this.pos;
@@ -388,10 +412,12 @@ class Parser {
       if (kind === 'multi') this.fail('no else on multi-value rules');
       const elseTok = this.next();
       let elseValue: Term = { type: 'scalar', value: true, loc: this.loc(elseTok) };
-      if (this.isOp('=') || this.isOp(':=')) {
+      const elseAssign = this.isOp(':=');
+      if (this.isOp('=') || elseAssign) {
         this.next();
         elseValue = this.parseTermIn();
       }
+      const elseHasIf = this.isKeyword('if');
       const elseBody = this.parseRuleBody(true);
       const elseRule: Rule = {
         ref,
@@ -401,6 +427,8 @@ class Parser {
         args,
         body: elseBody ?? [trueExpr(this.loc(elseTok))],
         loc: this.loc(elseTok),
+        assign: elseAssign,
+        hasIf: elseHasIf,
       };
       current.elseRule = elseRule;
       current = elseRule;
@@ -691,7 +719,10 @@ class Parser {
       };
       parts.push({ type: 'setcompr', head, body: [capture], loc: exprLoc });
     }
-    return call('internal.template_string', [{ type: 'array', items: parts, loc }], loc);
+    const template = call('internal.template_string', [{ type: 'array', items: parts, loc }], loc) as Term & {
+      type: 'call';
+    };
+    return start.raw ? { ...template, multiLine: true } : template;
   }
 
   private parseSome(loc: Location): Expr {
@@ -1026,8 +1057,9 @@ class Parser {
   }
 }
 
+/** The body of a rule written without one. */
 function trueExpr(loc: Location): Expr {
-  return { kind: 'term', term: { type: 'scalar', value: true, loc }, with: [], loc };
+  return { kind: 'term', term: { type: 'scalar', value: true, loc }, with: [], loc, generated: true };
 }
 
 function call(name: string, args: Term[], loc: Location): Term {
