@@ -237,6 +237,19 @@ f(n) := input.x[k].y if { some k; k == n }`;
     ]);
   });
 
+  it('a partial set rule without `contains` is refused in v1 and under `import rego.v1`, as by OPA', () => {
+    for (const [source, regoVersion] of [
+      ['package p\none["1"]', 'v1'],
+      ['package p\nimport rego.v1\none["1"]', 'v0'],
+    ] as const)
+      expect(() => compile([{ name: 'm.rego', source, regoVersion }])).toThrow(
+        /rego_parse_error: `contains` keyword is required for partial set rules/,
+      );
+    expect(
+      compile([{ name: 'm.rego', source: 'package p\none["1"]', regoVersion: 'v0' }]).evaluate('data.p.one'),
+    ).toEqual(['1']);
+  });
+
   it('an import may be named as a rule of its package; in the module the name is the import', () => {
     const lib = { name: 'lib.rego', source: 'package lib\nresult := "lib"' };
     const p = { name: 'p.rego', source: 'package p\nimport data.lib.result\nresult["r"] := 1\nx := result' };

@@ -55,6 +55,8 @@ class Parser {
   private readonly tokens: Token[];
   private wildcardCount = 0;
   private readonly comments: Comment[] = [];
+  /** `import rego.v1` (or v2): v1's rules in a v0 module. */
+  private importsRegoV1 = false;
 
   constructor(
     source: string,
@@ -286,6 +288,7 @@ class Parser {
       } else throw new ParseError(this.file, start.line, start.column, 'a known future keyword', `"${kw}"`);
     } else if (head.text === 'rego') {
       if (names.length !== 1 || (names[0] !== 'v1' && names[0] !== 'v2')) this.fail('"rego.v1" or "rego.v2"', start);
+      this.importsRegoV1 = true;
       for (const k of V1_KEYWORDS) this.keywords.add(k);
       // rego.v2 also turns on the logical keywords and not-bodies, per module.
       if (names[0] === 'v2') for (const k of ['and', 'or', 'notbody']) this.keywords.add(k);
@@ -380,6 +383,8 @@ class Parser {
       lastWasBracket &&
       !this.isKeyword('if')
     ) {
+      if (this.regoVersion === 'v1' || this.importsRegoV1)
+        throw new CompileError('rego_parse_error', '`contains` keyword is required for partial set rules', loc);
       key = ref.pop();
       kind = 'multi';
     }
