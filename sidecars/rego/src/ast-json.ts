@@ -121,6 +121,20 @@ function exprJSON(e: Expr, index = 0): unknown {
         body: e.body.map(exprJSON),
       };
       break;
+    case 'and':
+    case 'or': {
+      // OPA's experimental And/Or: each side a body, braced (`{ a; b }`) sides marked explicit.
+      const terms: Record<string, unknown> = { type: e.kind };
+      for (const [side, operand] of [
+        ['lhs', e.left],
+        ['rhs', e.right],
+      ] as const) {
+        terms[side] = operand.kind === 'block' ? operand.body.map((x, i) => exprJSON(x, i)) : [exprJSON(operand, 0)];
+        if (operand.kind === 'block') terms[`explicit_${side}`] = true;
+      }
+      base.terms = terms;
+      break;
+    }
     default:
       base.terms = [];
   }

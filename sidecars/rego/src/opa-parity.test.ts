@@ -617,6 +617,12 @@ r := null if {
 }`,
     // template strings: literal parts, constant parts as terms, other parts as expressions, multi-line
     'package p\nr := $"{x}"\nt := $"a{1}b{input.c}{"s"}{null}{[1]}{upper("a")} {true}"\nu := $`multi {input.x}\nline`',
+    // the experimental `and` / `or`, braced sides explicit
+    `package p
+import future.keywords.or
+import future.keywords.and
+r if input.a == 1 or input.b == 2
+s if { input.a or { x := input.b; x == 1 } and input.c }`,
   ];
   it.each(sources.map((s, i) => [i, s]))('module %i gives the AST JSON OPA gives', (_, source) => {
     expectSameAsOpa(`package t\nast := rego.parse_module("p.rego", input.source)`, { source });
