@@ -250,6 +250,16 @@ f(n) := input.x[k].y if { some k; k == n }`;
     ).toEqual(['1']);
   });
 
+  it('each definition of a test written twice runs on its own, the second as `#01`, as in opa test', () => {
+    const source = 'package t\ntest_x if input.missing\ntest_x if true\ntest_y if true';
+    const results = compile([{ name: 'm_test.rego', source }]).runTests();
+    expect(results.map(({ name, passed, location }) => ({ name, passed, line: location?.line }))).toEqual([
+      { name: 'data.t.test_x', passed: false, line: 2 },
+      { name: 'data.t.test_x#01', passed: true, line: 3 },
+      { name: 'data.t.test_y', passed: true, line: 4 },
+    ]);
+  });
+
   it('an import may be named as a rule of its package; in the module the name is the import', () => {
     const lib = { name: 'lib.rego', source: 'package lib\nresult := "lib"' };
     const p = { name: 'p.rego', source: 'package p\nimport data.lib.result\nresult["r"] := 1\nx := result' };
