@@ -339,8 +339,14 @@ export function compileQuery(body: Expr[], compiled: CompiledModules, module: Mo
 function resolveBody(body: Expr[], scope: Scope, ctx: ModuleContext, rename: boolean): Expr[] {
   // A body declares a name once: `:=` or `some` after either is an error naming the first.
   const declared = new Map<string, 'assigned' | 'declared'>();
-  // Names used so far outside comprehensions: declaring one of them afterwards is an error in OPA.
+  // Names used so far outside comprehensions: declaring one of them afterwards is an error in OPA. A name
+  // declared in an enclosing body is not one: a comprehension may use it, then declare its own.
   const referenced = new Set<string>();
+  const undeclaredVars = (e: Expr, out: Set<string>): void => {
+    const vars = new Set<string>();
+    shallowVars(e, vars);
+    for (const v of vars) if (lookup(scope, v) === undefined) out.add(v);
+  };
   const declare = (name: string, loc: Location, assign: boolean, alsoReferenced?: Set<string>): void => {
     if (name.startsWith('$')) return;
     const earlier = declared.get(name);
@@ -363,9 +369,9 @@ function resolveBody(body: Expr[], scope: Scope, ctx: ModuleContext, rename: boo
       const [lhs, rhs] = e.term.args as [Term, Term];
       const resolvedRhs = resolveTerm(rhs, ctx, scope);
       const rhsVars = new Set<string>();
-      shallowVars({ kind: 'term', term: rhs, with: [], loc: e.loc }, rhsVars);
+      undeclaredVars({ kind: 'term', term: rhs, with: [], loc: e.loc }, rhsVars);
       for (const v of allVars(lhs)) declare(v, e.loc, true, rhsVars);
-      shallowVars(e, referenced);
+      undeclaredVars(e, referenced);
       const resolvedLhs = resolveTerm(lhs, ctx, scope);
       // `x := split(s, ":")` gives x the type of its value, as OPA's checker does (`x := 1` a number).
       const type = resolvedLhs.type === 'var' ? termType(resolvedRhs, false, (v) => localType(scope, v)) : undefined;
@@ -383,7 +389,7 @@ function resolveBody(body: Expr[], scope: Scope, ctx: ModuleContext, rename: boo
       continue;
     }
     out.push(resolveExpr(e, ctx, scope));
-    shallowVars(e, referenced);
+    undeclaredVars(e, referenced);
   }
   return out;
 }

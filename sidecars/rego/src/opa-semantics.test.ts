@@ -260,6 +260,27 @@ f(n) := input.x[k].y if { some k; k == n }`;
     ]);
   });
 
+  it('a comprehension may use a variable of the enclosing body, then declare its own of that name', () => {
+    // conftest's examples/combine: only a name not declared around counts as "referenced above".
+    const source = `package r
+p contains [name, ids] if {
+  name := input[_].name
+  ids := [name | some i; input[i].name == name; name := input[i].id]
+}`;
+    const input = [
+      { name: 'a', id: 1 },
+      { name: 'a', id: 2 },
+      { name: 'b', id: 3 },
+    ];
+    expect(evalModule(source, 'data.r.p', input)).toEqual([
+      ['a', [1, 2]],
+      ['b', [3]],
+    ]);
+    expect(() => compile([{ name: 'm.rego', source: 'package r\np if {\n  y := x\n  x := 2\n}' }])).toThrow(
+      /var x referenced above/,
+    );
+  });
+
   it('an import may be named as a rule of its package; in the module the name is the import', () => {
     const lib = { name: 'lib.rego', source: 'package lib\nresult := "lib"' };
     const p = { name: 'p.rego', source: 'package p\nimport data.lib.result\nresult["r"] := 1\nx := result' };
