@@ -3,7 +3,8 @@
 //
 //   regal=DIR       open-policy-agent/regal: its linter bundle (`bundle/`), every `test_*` rule in both
 //   gatekeeper=DIR  open-policy-agent/gatekeeper-library: each suite case's `violation` set in both
-//   tests=DIR       any folder of policies with `_test.rego` files (conftest examples, OPA's library, …)
+//   tests=DIR       any folder of policies: each outermost folder with `.rego` files is compiled by both
+//                   and its `test_*` rules (if any) run in both (conftest, OPA's library, …)
 //
 // Progress goes to stderr; the last line on stdout is one JSON object with the counts per corpus.
 // `--verbose` prints every difference.
@@ -149,12 +150,12 @@ function isV0Folder(dir: string): boolean {
   return runOpa(['check', '.'], dir).status !== 0 && runOpa(['check', '--v0-compatible', '.'], dir).status === 0;
 }
 
-/** Every folder holding `_test.rego` files, one module set each with the files beside and under it. */
-function testFolders(root: string): string[] {
+/** Every outermost folder holding `.rego` files: one module set each, with the files beside and under it. */
+function moduleSetFolders(root: string): string[] {
   const found: string[] = [];
   const visit = (dir: string): void => {
     const entries = fs.readdirSync(dir, { withFileTypes: true });
-    if (entries.some((e) => e.isFile() && e.name.endsWith('_test.rego'))) {
+    if (entries.some((e) => e.isFile() && e.name.endsWith('.rego'))) {
       found.push(dir);
       return;
     }
@@ -179,7 +180,7 @@ function copyPolicies(from: string, to: string, rewrite: (source: string) => str
 
 function runTestsCorpus(root: string): Counts {
   const counts = newCounts();
-  const folders = testFolders(root);
+  const folders = moduleSetFolders(root);
   folders.forEach((dir, i) => {
     const scratch = scratchDir('tests');
     copyPolicies(dir, scratch);
