@@ -1008,7 +1008,9 @@ export function collectOutputs(e: Expr, safe: Set<string>): void {
 function orderBody(body: Expr[], safe: Set<string>, outerVisible: Set<string>, ctx: ModuleContext): Expr[] {
   body = hoistSelfBindingRefs(hoistFromNegations(body, ctx), ctx);
   const visible = new Set(outerVisible);
-  for (const e of body) shallowVars(e, visible);
+  // A var only declared here (`some i`) and used only in comprehensions is theirs, as in OPA, where the
+  // declaration is gone before the safety check.
+  for (const e of body) if (e.kind !== 'some') shallowVars(e, visible);
   for (const v of safe) visible.add(v);
   const remaining = [...body];
   const ordered: Expr[] = [];

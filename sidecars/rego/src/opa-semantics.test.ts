@@ -281,6 +281,29 @@ p contains [name, ids] if {
     );
   });
 
+  it('a variable declared with `some` but bound only inside comprehensions belongs to each of them', () => {
+    // conftest's examples/combine; when the body binds it too, the comprehensions see its value.
+    const source = `package s
+p := [owners, names] if {
+  some i
+  owners := [u | input[i].kind == "team"; u := input[i].owner]
+  names := {t | t := input[i].name}
+}
+q contains [i, x] if {
+  some i
+  x := [y | y := input[i].owner]
+  input[i].kind == "team"
+}`;
+    const input = [
+      { kind: 'team', owner: 'a', name: 't1' },
+      { kind: 'user', owner: 'b', name: 'u1' },
+    ];
+    expect(evalModule(source, 'data.s', input)).toEqual({
+      p: [['a'], ['t1', 'u1']],
+      q: [[0, ['a']]],
+    });
+  });
+
   it('an import may be named as a rule of its package; in the module the name is the import', () => {
     const lib = { name: 'lib.rego', source: 'package lib\nresult := "lib"' };
     const p = { name: 'p.rego', source: 'package p\nimport data.lib.result\nresult["r"] := 1\nx := result' };
