@@ -2,9 +2,12 @@
 // (`.tools`) and counts where they differ. Nothing is fetched: each DIR is a checkout made beforehand.
 //
 //   regal=DIR       open-policy-agent/regal: its linter bundle (`bundle/`), every `test_*` rule in both
+//   trivy=DIR       aquasecurity/trivy-checks: `checks/` and `lib/`, every `test_*` rule in both
 //   gatekeeper=DIR  open-policy-agent/gatekeeper-library: each suite case's `violation` set in both
 //   tests=DIR       any folder of policies: each outermost folder with `.rego` files is compiled by both
 //                   and its `test_*` rules (if any) run in both (conftest, OPA's library, …)
+//   bundle=DIR,…    all `.rego` files under the folders as one module set (policies importing a
+//                   shared library: trivy-checks' checks and lib), compiled and tested in both
 //
 // Progress goes to stderr; the last line on stdout is one JSON object with the counts per corpus.
 // `--verbose` prints every difference.
@@ -41,6 +44,8 @@ interface Counts {
   compared: number;
   equal: number;
   different: number;
+  /** Of the tests compared, how many pass in opa (a shim's stand-ins make some fail in both). */
+  passedInOpa: number;
   /** A few differences, as text. */
   examples: string[];
 }
@@ -55,6 +60,7 @@ function newCounts(): Counts {
     compared: 0,
     equal: 0,
     different: 0,
+    passedInOpa: 0,
     examples: [],
   };
 }
@@ -122,8 +128,10 @@ function compareTests(dir: string, label: string, v0: boolean, counts: Counts): 
   const theirs = opaTests(dir, v0);
   const ours = ourTests(dir, v0);
   if (typeof theirs === 'string' || typeof ours === 'string') {
-    if (typeof theirs === 'string' && typeof ours === 'string') counts.refusedByBoth++;
-    else if (typeof ours === 'string') {
+    if (typeof theirs === 'string' && typeof ours === 'string') {
+      counts.refusedByBoth++;
+      if (verbose) progress(`  refused by both: ${label}: opa: ${theirs.slice(0, 200)}; ours: ${ours}`);
+    } else if (typeof ours === 'string') {
       counts.refusedByOursOnly++;
       difference(counts, `${label}: only we refuse: ${ours}`);
     } else {
@@ -137,6 +145,7 @@ function compareTests(dir: string, label: string, v0: boolean, counts: Counts): 
     counts.compared++;
     const a = theirs.get(name);
     const b = ours.get(name);
+    if (a === true) counts.passedInOpa++;
     if (a === b) counts.equal++;
     else difference(counts, `${label}: ${name}: opa ${describeTest(a)}, ours ${describeTest(b)}`);
   }
@@ -165,17 +174,42 @@ function moduleSetFolders(root: string): string[] {
   return found;
 }
 
-/** Copies a folder's `.rego` and data files (what opa and loadPolicyFiles read) to a scratch folder. */
-function copyPolicies(from: string, to: string, rewrite: (source: string) => string = (s) => s): void {
+/**
+ * Copies a folder's `.rego` files and, with `withData`, its data files (what opa and loadPolicyFiles read)
+ * to a scratch folder.
+ */
+function copyPolicies(from: string, to: string, rewrite: (source: string) => string = (s) => s, withData = true): void {
   for (const e of fs.readdirSync(from, { withFileTypes: true })) {
     const src = path.join(from, e.name);
     const dst = path.join(to, e.name);
     if (e.isDirectory()) {
       fs.mkdirSync(dst, { recursive: true });
-      copyPolicies(src, dst, rewrite);
+      copyPolicies(src, dst, rewrite, withData);
     } else if (e.name.endsWith('.rego')) fs.writeFileSync(dst, rewrite(fs.readFileSync(src, 'utf8')));
-    else if (/\.(json|ya?ml)$/.test(e.name)) fs.copyFileSync(src, dst);
+    else if (withData && /\.(json|ya?ml)$/.test(e.name)) fs.copyFileSync(src, dst);
   }
+}
+
+/** One module set of every `.rego` file under the given folders (`DIR,DIR…`): compiled, tests run. */
+function runBundle(roots: string): Counts {
+  const counts = newCounts();
+  const scratch = scratchDir('bundle');
+  for (const root of roots.split(',')) {
+    const into = path.join(scratch, path.basename(root));
+    fs.mkdirSync(into, { recursive: true });
+    // Large repositories keep fixtures, not data, in their YAML and JSON files.
+    copyPolicies(root, into, undefined, false);
+  }
+  const label = roots
+    .split(',')
+    .map((r) => path.basename(r))
+    .join('+');
+  progress(
+    `bundle ${label}: ${countFiles(scratch, '.rego')} modules, ${countFiles(scratch, '_test.rego')} test modules`,
+  );
+  compareTests(scratch, label, isV0Folder(scratch), counts);
+  progress(`bundle ${label}: ${counts.equal}/${counts.compared} tests equal`);
+  return counts;
 }
 
 function runTestsCorpus(root: string): Counts {
@@ -192,30 +226,79 @@ function runTestsCorpus(root: string): Counts {
 }
 
 /**
- * Regal's bundle calls three builtins only Regal's Go binary registers. Both engines get the same
- * stand-ins: `rego.parse_module` (Regal's adds comments and compact locations, so tests reading those
- * fail in both), `last` and `is_formatted` as Rego functions.
+ * A repository whose policies call builtins only its own Go binary registers: both engines get the same
+ * stand-ins, calls renamed to Rego functions of `data.corpus_shim` (or to a standard builtin).
  */
-const REGAL_SHIM = `package corpus_shim
+interface Shim {
+  /** Folders of the repository making up the module set. */
+  folders: string[];
+  /** Call prefix → its replacement (`regal.last(` → `data.corpus_shim.last(`). */
+  calls: Record<string, string>;
+  module: string;
+  /** Whether the folders' JSON/YAML files are data (else fixtures, left out). */
+  withData: boolean;
+}
 
-last(array) := array[count(array) - 1]
+const SHIMS: Record<string, Shim> = {
+  // Regal's `regal.parse_module` adds comments and compact locations to OPA's AST, so the tests reading
+  // those fail in both engines alike.
+  regal: {
+    folders: ['bundle'],
+    calls: {
+      'regal.parse_module(': 'rego.parse_module(',
+      'regal.last(': 'data.corpus_shim.last(',
+      'regal.is_formatted(': 'data.corpus_shim.is_formatted(',
+    },
+    module: 'package corpus_shim\n\nlast(array) := array[count(array) - 1]\n\nis_formatted(_, _) := true\n',
+    withData: true,
+  },
+  // Trivy's checks and their library; its result objects carry more than the message in Trivy.
+  trivy: {
+    folders: ['checks', 'lib'],
+    calls: {
+      'result.new(': 'data.corpus_shim.result_new(',
+      'isManaged(': 'data.corpus_shim.is_managed(',
+      'squealer.scan_string(': 'data.corpus_shim.scan_string(',
+      'cidr.is_public(': 'data.corpus_shim.cidr_is_public(',
+      'cidr.count_addresses(': 'data.corpus_shim.cidr_count_addresses(',
+      'sh.parse_commands(': 'data.corpus_shim.parse_commands(',
+    },
+    module: `package corpus_shim
 
-is_formatted(_, _) := true
-`;
+result_new(msg, cause) := {"msg": msg, "cause": cause}
 
-function runRegal(root: string): Counts {
+is_managed(x) if not x.__defsec_metadata.unmanaged
+
+scan_string(s) := {"transgressionFound": contains(lower(s), "secret"), "description": "a secret"}
+
+cidr_is_public(cidr) if not net.cidr_contains("10.0.0.0/8", cidr)
+
+cidr_count_addresses(cidr) := count(net.cidr_expand(cidr))
+
+parse_commands(script) := [split(trim_space(c), " ") | some c in split(script, "&&")]
+`,
+    withData: false,
+  },
+};
+
+function runShimmed(kind: string, root: string): Counts {
+  const shim = SHIMS[kind] as Shim;
   const counts = newCounts();
-  const scratch = scratchDir('regal');
-  copyPolicies(path.join(root, 'bundle'), scratch, (source) =>
-    source
-      .replaceAll('regal.parse_module(', 'rego.parse_module(')
-      .replaceAll('regal.last(', 'data.corpus_shim.last(')
-      .replaceAll('regal.is_formatted(', 'data.corpus_shim.is_formatted('),
-  );
-  fs.writeFileSync(path.join(scratch, 'corpus_shim.rego'), REGAL_SHIM);
-  progress(`regal: ${countFiles(scratch, '.rego')} modules, ${countFiles(scratch, '_test.rego')} test modules`);
-  compareTests(scratch, 'regal bundle', false, counts);
-  progress(`regal: ${counts.equal}/${counts.compared} tests equal`);
+  const scratch = scratchDir(kind);
+  // A module defining a function of that name itself (at a line's start) keeps its calls.
+  const rewrite = (source: string): string =>
+    Object.entries(shim.calls).reduce(
+      (text, [from, to]) => (text.split('\n').some((line) => line.startsWith(from)) ? text : text.replaceAll(from, to)),
+      source,
+    );
+  for (const folder of shim.folders) {
+    fs.mkdirSync(path.join(scratch, folder), { recursive: true });
+    copyPolicies(path.join(root, folder), path.join(scratch, folder), rewrite, shim.withData);
+  }
+  fs.writeFileSync(path.join(scratch, 'corpus_shim.rego'), shim.module);
+  progress(`${kind}: ${countFiles(scratch, '.rego')} modules, ${countFiles(scratch, '_test.rego')} test modules`);
+  compareTests(scratch, kind, false, counts);
+  progress(`${kind}: ${counts.equal}/${counts.compared} tests equal`);
   return counts;
 }
 
@@ -385,9 +468,11 @@ function runGatekeeper(root: string): Counts {
 // ---------------------------------------------------------------------------------------------------------
 
 const runners: Record<string, (dir: string) => Counts> = {
-  regal: runRegal,
+  regal: (dir) => runShimmed('regal', dir),
+  trivy: (dir) => runShimmed('trivy', dir),
   gatekeeper: runGatekeeper,
   tests: runTestsCorpus,
+  bundle: runBundle,
 };
 
 function main(): void {
@@ -400,7 +485,7 @@ function main(): void {
   const results: Record<string, Counts> = {};
   for (const arg of corpora) {
     const [kind, dir] = [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)];
-    if (!fs.existsSync(dir)) throw new Error(`${kind}: ${dir} does not exist`);
+    for (const d of dir.split(',')) if (!fs.existsSync(d)) throw new Error(`${kind}: ${d} does not exist`);
     results[`${kind}:${path.basename(path.resolve(dir))}`] = (runners[kind] as (d: string) => Counts)(dir);
   }
   process.stdout.write(`${JSON.stringify({ corpora: results, seconds: Math.round((Date.now() - started) / 1000) })}\n`);
