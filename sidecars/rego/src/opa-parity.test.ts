@@ -628,3 +628,22 @@ s if { input.a or { x := input.b; x == 1 } and input.c }`,
     expectSameAsOpa(`package t\nast := rego.parse_module("p.rego", input.source)`, { source });
   });
 });
+
+describe('json.patch on the root', () => {
+  it('the root deleted by a move or remove takes a value again only from a move to the root or an add', () => {
+    // Regula's ARM resource view moves a resource from the path [] to []: the document itself.
+    expectSameAsOpa(`package t
+a := json.patch({"x": 1, "name": "n"}, [{"op": "move", "path": [], "from": []}])
+b := json.patch({"x": 1}, [{"op": "remove", "path": ""}, {"op": "add", "path": "", "value": 5}])
+e := json.patch({"x": 1}, [{"op": "replace", "path": "", "value": 5}])
+f := json.patch([1], [{"op": "move", "path": "", "from": ""}])
+g := json.patch({"a": {"b": 1}}, [{"op": "move", "path": "", "from": "/a"}])
+h := json.patch({"x": 1}, [{"op": "copy", "path": "/c", "from": ""}])`);
+    // Errors in OPA (so undefined without strict builtin errors): nothing to replace or move into.
+    const undefinedInOpa = `package t
+c := json.patch({"x": 1}, [{"op": "remove", "path": ""}, {"op": "replace", "path": "", "value": 5}])
+d := json.patch({"x": 1}, [{"op": "move", "path": "/b", "from": ""}])`;
+    expect(opaOutcome(undefinedInOpa, {}).error).toBeDefined();
+    expect(compile([{ name: 'm.rego', source: undefinedInOpa }]).evaluate('data.t')).toEqual({});
+  });
+});
