@@ -477,7 +477,10 @@ const runners: Record<string, (dir: string) => Counts> = {
 
 function main(): void {
   const corpora = process.argv.slice(2).filter((a) => a !== '--verbose');
-  if (corpora.length === 0 || corpora.some((a) => !/^\w+=/.test(a) || !(a.split('=')[0]! in runners))) {
+  if (
+    corpora.length === 0 ||
+    corpora.some((a) => !/^\w+=/.test(a) || !Object.hasOwn(runners, a.slice(0, a.indexOf('='))))
+  ) {
     process.stderr.write(`usage: main.ts [--verbose] ${Object.keys(runners).join('|')}=DIR …\n`);
     process.exit(1);
   }
@@ -486,7 +489,11 @@ function main(): void {
   for (const arg of corpora) {
     const [kind, dir] = [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)];
     for (const d of dir.split(',')) if (!fs.existsSync(d)) throw new Error(`${kind}: ${d} does not exist`);
-    results[`${kind}:${path.basename(path.resolve(dir))}`] = (runners[kind] as (d: string) => Counts)(dir);
+    const name = dir
+      .split(',')
+      .map((d) => path.basename(path.resolve(d)))
+      .join('+');
+    results[`${kind}:${name}`] = (runners[kind] as (d: string) => Counts)(dir);
   }
   process.stdout.write(`${JSON.stringify({ corpora: results, seconds: Math.round((Date.now() - started) / 1000) })}\n`);
 }
