@@ -1,5 +1,13 @@
 // Public surface of @isd/rego: compile Rego modules once, evaluate them many times.
-export { compile, evaluatePath, CompiledPolicy, valueFromJSON, valueToJSON, valueToExactJSON } from './policy';
+export {
+  compile,
+  evaluatePath,
+  CompiledPolicy,
+  dataRefText,
+  valueFromJSON,
+  valueToJSON,
+  valueToExactJSON,
+} from './policy';
 export type { ModuleSource, CompileOptions, EvaluateOptions, QueryResult, TestResult } from './policy';
 export type { Budget } from './eval';
 export { RegoError, ParseError, CompileError, EvalError, BudgetExceededError } from './errors';

@@ -220,7 +220,7 @@ export class CompiledPolicy {
     const walk = (node: RuleNode): void => {
       const last = node.path[node.path.length - 1];
       if (last?.startsWith(prefix) && node.kind === 'single' && node.rules.length > 0) {
-        const name = refText(node.path);
+        const name = dataRefText(node.path);
         this.testNodes.set(name, node);
         out.push(name);
       }
@@ -235,7 +235,7 @@ export class CompiledPolicy {
 
   private testNode(name: string): RuleNode | undefined {
     if (this.testNodes.size === 0) this.testNames();
-    return this.testNodes.get(name) ?? this.testNodes.get(refText(name.split('.').slice(1)));
+    return this.testNodes.get(name) ?? this.testNodes.get(dataRefText(name.split('.').slice(1)));
   }
 
   /**
@@ -381,7 +381,7 @@ function testOutcome(name: string, value: Value | undefined, errors: { message: 
  * A path under `data` as OPA prints a reference, which is also a query for it:
  * `data.regal.rules["prefer-some-in"].test_x`.
  */
-function refText(path: string[]): string {
+export function dataRefText(path: string[]): string {
   return ['data', ...path.map((p) => (/^[A-Za-z_][A-Za-z0-9_]*$/.test(p) ? `.${p}` : `[${JSON.stringify(p)}]`))].join(
     '',
   );
