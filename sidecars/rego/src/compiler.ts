@@ -1042,6 +1042,40 @@ function orderBody(body: Expr[], safe: Set<string>, outerVisible: Set<string>, c
   return ordered;
 }
 
+/**
+ * Orders a comprehension's body and checks its head. As OPA's rewriteComprehensionTerms, a head holding a
+ * ref is evaluated in the body when that is what binds its vars (`[xs[i] | startswith(i, "a")]`).
+ */
+function orderComprehension(
+  heads: Term[],
+  body: Expr[],
+  safeHere: Set<string>,
+  visible: Set<string>,
+  ctx: ModuleContext,
+  loc: Location,
+): { heads: Term[]; body: Expr[]; after: Set<string> } {
+  const attempt = (h: Term[], b: Expr[]): { heads: Term[]; body: Expr[]; after: Set<string> } | CompileError => {
+    try {
+      const s = new Set(safeHere);
+      const ordered = orderBody(b, s, visible, ctx);
+      const after = new Set(s);
+      ordered.forEach((x) => collectOutputs(x, after));
+      checkHead(h, after, loc);
+      return { heads: h, body: ordered, after };
+    } catch (err) {
+      if (err instanceof CompileError && err.code === 'rego_unsafe_var_error') return err;
+      throw err;
+    }
+  };
+  const first = attempt(heads, body);
+  if (!(first instanceof CompileError)) return first;
+  const moved = [...heads];
+  const support = moveRefTermsToBody(moved, safeHere, ctx);
+  const retried = support.length > 0 ? attempt(moved, [...body, ...support]) : first;
+  if (retried instanceof CompileError) throw first;
+  return retried;
+}
+
 /** Orders the bodies nested in an expression (comprehensions, every, not-bodies), given the vars safe there. */
 function compileNested(e: Expr, safe: Set<string>, visible: Set<string>, ctx: ModuleContext): Expr {
   // safeHere: vars bound where the term is; a comprehension's head also sees its body's outputs.
@@ -1059,20 +1093,12 @@ function compileNested(e: Expr, safe: Set<string>, visible: Set<string>, ctx: Mo
         return { ...t, args: t.args.map(inner) };
       case 'arraycompr':
       case 'setcompr': {
-        const s = new Set(safeHere);
-        const body = orderBody(t.body, s, visible, ctx);
-        const after = new Set(s);
-        body.forEach((x) => collectOutputs(x, after));
-        checkHead([t.head], after, t.loc);
-        return { ...t, head: term(t.head, after), body };
+        const { heads, body, after } = orderComprehension([t.head], t.body, safeHere, visible, ctx, t.loc);
+        return { ...t, head: term(heads[0] as Term, after), body };
       }
       case 'objectcompr': {
-        const s = new Set(safeHere);
-        const body = orderBody(t.body, s, visible, ctx);
-        const after = new Set(s);
-        body.forEach((x) => collectOutputs(x, after));
-        checkHead([t.key, t.value], after, t.loc);
-        return { ...t, key: term(t.key, after), value: term(t.value, after), body };
+        const { heads, body, after } = orderComprehension([t.key, t.value], t.body, safeHere, visible, ctx, t.loc);
+        return { ...t, key: term(heads[0] as Term, after), value: term(heads[1] as Term, after), body };
       }
       default:
         return t;

@@ -304,6 +304,24 @@ q contains [i, x] if {
     });
   });
 
+  it('a reference in a comprehension head binds the variables its body needs (OPA rewriteComprehensionTerms)', () => {
+    // Kubescape's ensure-https-loadbalancers-encrypted-with-tls-aws.
+    const source = `package c
+anns := {"ssl-cert": 1, "other": 2, "ssl-x": 3}
+a := [anns[i] | annotation = i; startswith(i, "ssl")]
+b := {k: anns[k] | startswith(k, "o")}
+c := {anns[i] | i != "x"}`;
+    expect(evalModule(source, 'data.c')).toEqual({
+      anns: { 'ssl-cert': 1, other: 2, 'ssl-x': 3 },
+      a: [1, 3],
+      b: { other: 2 },
+      c: [1, 2, 3],
+    });
+    expect(() => compile([{ name: 'm.rego', source: 'package c\na := [i | startswith(i, "s")]' }])).toThrow(
+      /rego_unsafe_var_error: var i is unsafe/,
+    );
+  });
+
   it('an import may be named as a rule of its package; in the module the name is the import', () => {
     const lib = { name: 'lib.rego', source: 'package lib\nresult := "lib"' };
     const p = { name: 'p.rego', source: 'package p\nimport data.lib.result\nresult["r"] := 1\nx := result' };
