@@ -4,6 +4,7 @@
 //   regal=DIR       open-policy-agent/regal: its linter bundle (`bundle/`), every `test_*` rule in both
 //   trivy=DIR       aquasecurity/trivy-checks: `checks/` and `lib/`, every `test_*` rule in both
 //   gatekeeper=DIR  open-policy-agent/gatekeeper-library: each suite case's `violation` set in both
+//   kubescape=DIR   kubescape/regolibrary: each rule's `deny` on each of its test inputs in both
 //   tests=DIR       any folder of policies: each outermost folder with `.rego` files is compiled by both
 //                   and its `test_*` rules (if any) run in both (conftest, OPA's library, …)
 //   bundle=DIR,…    all `.rego` files under the folders as one module set (policies importing a
@@ -382,6 +383,73 @@ function canonical(text: string): string {
   return toJSONText(parseJSONText(text));
 }
 
+/**
+ * Compiles one module set (pre-1.0 Rego, as Gatekeeper and Kubescape load it) in both engines and, when both
+ * compile it, evaluates `query` on each case's input and data in both.
+ */
+function evaluateCases(
+  counts: Counts,
+  label: string,
+  sources: Array<{ name: string; source: string }>,
+  query: string,
+  cases: Array<{ name: string; input: unknown; data: Json }>,
+): void {
+  counts.moduleSets++;
+  // The modules and data.json in `policy/`, which opa loads whole; the input beside it.
+  const scratch = scratchDir('eval');
+  const policyDir = path.join(scratch, 'policy');
+  fs.mkdirSync(policyDir);
+  sources.forEach((m) => fs.writeFileSync(path.join(policyDir, m.name), m.source));
+  const opaAccepts = runOpa(['check', '--v0-compatible', 'policy'], scratch).status === 0;
+  let policy: ReturnType<typeof compile> | undefined;
+  let ourRefusal = '';
+  try {
+    policy = compile(sources.map((m): ModuleSource => ({ ...m, regoVersion: 'v0' })));
+  } catch (err) {
+    ourRefusal = errorText(err);
+  }
+  if (!opaAccepts || !policy) {
+    if (!opaAccepts && !policy) counts.refusedByBoth++;
+    else if (!policy) {
+      counts.refusedByOursOnly++;
+      difference(counts, `${label}: only we refuse: ${ourRefusal}`);
+    } else {
+      counts.refusedByOpaOnly++;
+      difference(counts, `${label}: only opa refuses`);
+    }
+    return;
+  }
+  counts.compiledByBoth++;
+  for (const c of cases) {
+    fs.writeFileSync(path.join(scratch, 'input.json'), JSON.stringify(c.input));
+    fs.writeFileSync(path.join(policyDir, 'data.json'), JSON.stringify(c.data));
+    const r = runOpa(['eval', '--v0-compatible', '--format=json', '-i', 'input.json', '-d', 'policy', query], scratch);
+    const parsed =
+      r.status === 0
+        ? (JSON.parse(r.stdout) as { result?: Array<{ expressions: Array<{ value: unknown }> }> })
+        : undefined;
+    const theirs =
+      parsed === undefined
+        ? 'error'
+        : parsed.result === undefined
+          ? 'undefined'
+          : canonical(JSON.stringify(parsed.result[0]?.expressions[0]?.value));
+    let ours: string;
+    try {
+      const v = policy.evaluateValue(query, {
+        input: valueFromJSON(c.input),
+        data: valueFromJSON(c.data) as RegoObject,
+      });
+      ours = v === undefined ? 'undefined' : toJSONText(v);
+    } catch {
+      ours = 'error';
+    }
+    counts.compared++;
+    if (ours === theirs) counts.equal++;
+    else difference(counts, `${label} ${c.name}: opa ${theirs.slice(0, 200)} ours ${ours.slice(0, 200)}`);
+  }
+}
+
 function runGatekeeper(root: string): Counts {
   const counts = newCounts();
   const suites = fs
@@ -396,67 +464,15 @@ function runGatekeeper(root: string): Counts {
       const sources = templateModules(template);
       if (sources.length === 0) continue;
       const label = path.join(path.dirname(suiteFile), test.template);
-      counts.moduleSets++;
-      const modules: ModuleSource[] = sources.map((source, n) => ({ name: `m${n}.rego`, source, regoVersion: 'v0' }));
-      const scratch = scratchDir('gatekeeper');
-      modules.forEach((m) => fs.writeFileSync(path.join(scratch, m.name), m.source));
-      const opaRefusal =
-        runOpa(['check', '--v0-compatible', ...modules.map((m) => m.name)], scratch).status === 0
-          ? undefined
-          : 'refused';
-      let policy: ReturnType<typeof compile> | undefined;
-      let ourRefusal: string | undefined;
-      try {
-        policy = compile(modules);
-      } catch (err) {
-        ourRefusal = errorText(err);
-      }
-      if (opaRefusal || !policy) {
-        if (opaRefusal && !policy) counts.refusedByBoth++;
-        else if (!policy) {
-          counts.refusedByOursOnly++;
-          difference(counts, `${label}: only we refuse: ${ourRefusal}`);
-        } else {
-          counts.refusedByOpaOnly++;
-          difference(counts, `${label}: only opa refuses`);
-        }
-        continue;
-      }
-      counts.compiledByBoth++;
+      const modules = sources.map((source, n) => ({ name: `m${n}.rego`, source }));
       const constraint = readYaml(path.join(suiteDir, test.constraint))[0] ?? {};
       const parameters = asObject(constraint.spec).parameters ?? {};
-      const query = `data.${packageOf(sources[0] as string)}.violation`;
-      for (const c of test.cases ?? []) {
-        const object = readYaml(path.join(suiteDir, c.object))[0] ?? {};
-        const input = { review: review(object), parameters };
-        const data = inventory((c.inventory ?? []).flatMap((f) => readYaml(path.join(suiteDir, f))));
-        fs.writeFileSync(path.join(scratch, 'input.json'), JSON.stringify(input));
-        fs.writeFileSync(path.join(scratch, 'data.json'), JSON.stringify(data));
-        const r = runOpa(['eval', '--v0-compatible', '--format=json', '-i', 'input.json', '-d', '.', query], scratch);
-        const parsed =
-          r.status === 0
-            ? (JSON.parse(r.stdout) as { result?: Array<{ expressions: Array<{ value: unknown }> }> })
-            : undefined;
-        const theirs =
-          parsed === undefined
-            ? 'error'
-            : parsed.result === undefined
-              ? 'undefined'
-              : canonical(JSON.stringify(parsed.result[0]?.expressions[0]?.value));
-        let ours: string;
-        try {
-          const v = policy.evaluateValue(query, {
-            input: valueFromJSON(input),
-            data: valueFromJSON(data) as RegoObject,
-          });
-          ours = v === undefined ? 'undefined' : toJSONText(v);
-        } catch {
-          ours = 'error';
-        }
-        counts.compared++;
-        if (ours === theirs) counts.equal++;
-        else difference(counts, `${label} ${c.name}: opa ${theirs.slice(0, 200)} ours ${ours.slice(0, 200)}`);
-      }
+      const cases = (test.cases ?? []).map((c) => ({
+        name: c.name,
+        input: { review: review(readYaml(path.join(suiteDir, c.object))[0] ?? {}), parameters },
+        data: inventory((c.inventory ?? []).flatMap((f) => readYaml(path.join(suiteDir, f)))),
+      }));
+      evaluateCases(counts, label, modules, `data.${packageOf(sources[0] as string)}.violation`, cases);
     }
     progress(
       `gatekeeper ${i + 1}/${suites.length} ${path.dirname(suiteFile)}: ${counts.equal}/${counts.compared} equal`,
@@ -466,10 +482,55 @@ function runGatekeeper(root: string): Counts {
 }
 
 // ---------------------------------------------------------------------------------------------------------
+// Kubescape's regolibrary: each rule's `deny` (raw.rego) on each of its test inputs, in both engines.
+
+/** `data.armo_builtins.deny` of each rule on each of its tests' inputs (the resources as an array). */
+function runKubescape(root: string): Counts {
+  const counts = newCounts();
+  const rulesDir = path.join(root, 'rules');
+  const rules = fs.readdirSync(rulesDir).filter((r) => fs.existsSync(path.join(rulesDir, r, 'raw.rego')));
+  rules.sort().forEach((rule, i) => {
+    const dir = path.join(rulesDir, rule);
+    const source = fs.readFileSync(path.join(dir, 'raw.rego'), 'utf8');
+    evaluateCases(
+      counts,
+      rule,
+      [{ name: 'raw.rego', source }],
+      `data.${packageOf(source)}.deny`,
+      casesOf(path.join(dir, 'test')),
+    );
+    if ((i + 1) % 50 === 0 || i + 1 === rules.length)
+      progress(`kubescape ${i + 1}/${rules.length}: ${counts.equal}/${counts.compared} equal`);
+  });
+  return counts;
+}
+
+/** Each test folder's input files (YAML streams included) as one array, and its data.json. */
+function casesOf(testDir: string): Array<{ name: string; input: unknown; data: Json }> {
+  if (!fs.existsSync(testDir)) return [];
+  return fs
+    .readdirSync(testDir)
+    .sort()
+    .filter((name) => fs.existsSync(path.join(testDir, name, 'input')))
+    .map((name) => {
+      const inputDir = path.join(testDir, name, 'input');
+      const input = fs
+        .readdirSync(inputDir)
+        .sort()
+        .filter((f) => /\.(json|ya?ml)$/.test(f))
+        .flatMap((f) => readYaml(path.join(inputDir, f)));
+      const dataFile = path.join(testDir, name, 'data.json');
+      const data = fs.existsSync(dataFile) ? asObject(JSON.parse(fs.readFileSync(dataFile, 'utf8'))) : {};
+      return { name, input, data };
+    });
+}
+
+// ---------------------------------------------------------------------------------------------------------
 
 const runners: Record<string, (dir: string) => Counts> = {
   regal: (dir) => runShimmed('regal', dir),
   trivy: (dir) => runShimmed('trivy', dir),
+  kubescape: runKubescape,
   gatekeeper: runGatekeeper,
   tests: runTestsCorpus,
   bundle: runBundle,
