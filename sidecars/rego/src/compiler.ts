@@ -175,8 +175,9 @@ function compileRule(rule: Rule, ctx: ModuleContext, root: RuleNode): void {
 }
 
 /**
- * Replaces each head term holding a ref that iterates over a var not in `bound` (the function's
- * arguments) by a fresh var, and returns the body expressions (`$hN = term`) binding them.
+ * Replaces each head term (of a rule or comprehension) holding a ref that iterates over a var not in
+ * `bound` (bound before the body: arguments, outer vars) by a fresh var, and returns the body expressions
+ * (`$hN = term`) binding them.
  */
 function moveRefTermsToBody(head: Term[], bound: Set<string>, ctx: ModuleContext): Expr[] {
   const moved: Expr[] = [];
