@@ -19,7 +19,16 @@ export type Term =
   | { type: 'arraycompr'; head: Term; body: Expr[]; loc: Location }
   | { type: 'setcompr'; head: Term; body: Expr[]; loc: Location }
   | { type: 'objectcompr'; key: Term; value: Term; body: Expr[]; loc: Location }
-  | { type: 'call'; name: string; fn: Term; args: Term[]; loc: Location; target?: CallTarget };
+  | {
+      type: 'call';
+      name: string;
+      fn: Term;
+      args: Term[];
+      loc: Location;
+      target?: CallTarget;
+      /** An `internal.template_string` call written in backquotes (for rego.parse_module). */
+      multiLine?: boolean;
+    };
 
 /** What a call resolves to after compilation. */
 export type CallTarget = { kind: 'builtin'; name: string } | { kind: 'function'; path: string[] } | { kind: 'dynamic' };
@@ -42,7 +51,12 @@ export type Expr = (
   | { kind: 'some'; vars: Term[] }
   | { kind: 'somein'; key?: Term; value: Term; collection: Term }
   | { kind: 'every'; key?: Term; value: Term; domain: Term; body: Expr[] }
-) & { with: With[]; loc: Location };
+) & {
+  with: With[];
+  loc: Location;
+  /** The `true` body the parser gives a rule written without one (OPA's `generated`). */
+  generated?: boolean;
+};
 
 /** A rule: complete, multi-value (partial set), or function, with a ref head. */
 export interface Rule {
@@ -61,6 +75,11 @@ export interface Rule {
   module?: Module;
   /** Normalised `# METADATA` annotations written above the rule. */
   annotations?: Value;
+  /** How the head was written, for rego.parse_module: `:=` (OPA's `assign`), and `if` before the body. */
+  assign?: boolean;
+  hasIf?: boolean;
+  /** The value is the `true` of a head written without one (`p if …`, `p[x] if …`). */
+  generatedValue?: boolean;
 }
 
 /** An import declaration. */
@@ -79,4 +98,6 @@ export interface Module {
   regoVersion: 'v0' | 'v1';
   /** Normalised `# METADATA` annotations written above the package clause. */
   packageAnnotations?: Value;
+  /** Every `#` comment, in order. */
+  comments?: { line: number; column: number; text: string }[];
 }

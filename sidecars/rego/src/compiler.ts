@@ -52,6 +52,8 @@ interface ModuleContext {
   inQuery?: boolean;
   /** Type errors found while resolving, reported after the other checks as OPA's later stage does. */
   typeErrors: CompileError[];
+  /** Whether a path under `data` names a rule of the modules (not a function). */
+  isRule?: (path: string[]) => boolean;
 }
 
 /** Result of compiling modules: the rule tree root and function arities. */
@@ -85,6 +87,9 @@ export function compileModules(modules: Module[]): CompiledModules {
   }
   const counter = { n: 0 };
   const typeErrors: CompileError[] = [];
+  const isRule = (path: string[]): boolean =>
+    path.some((name, i) => i > 0 && packageRules.get(path.slice(0, i).join('.'))?.has(name) === true) &&
+    !functionArity.has(['data', ...path].join('.'));
   for (const m of modules) {
     const globals = new Map<string, Term>();
     const loc: Location = { file: m.file, line: 1, column: 1 };
@@ -101,13 +106,12 @@ export function compileModules(modules: Module[]): CompiledModules {
       if (earlier && isStrictModule(m))
         throw new CompileError('rego_compile_error', `import must not shadow import ${refName(earlier)}`, imp.loc);
       importedAs.set(alias, imp.path);
-      if (globals.has(alias) && packageRules.get(m.packagePath.join('.'))?.has(alias))
-        throw new CompileError('rego_compile_error', `import ${alias} conflicts with rule`, imp.loc);
+      // An import named as a rule of the package is allowed, and names the import in the module (as in OPA).
       globals.set(alias, imp.path);
     }
     const functions = new Set<string>();
     for (const [path] of functionArity) functions.add(path);
-    const ctx: ModuleContext = { module: m, globals, functions, counter, typeErrors };
+    const ctx: ModuleContext = { module: m, globals, functions, counter, typeErrors, isRule };
     // A package exists as a (possibly empty) document even without rules.
     let pkgNode = root;
     for (const p of m.packagePath) pkgNode = pkgNode.child(p);
@@ -170,6 +174,33 @@ function compileRule(rule: Rule, ctx: ModuleContext, root: RuleNode): void {
   }
 }
 
+/**
+ * Replaces each head term (of a rule or comprehension) holding a ref that iterates over a var not in
+ * `bound` (bound before the body: arguments, outer vars) by a fresh var, and returns the body expressions
+ * (`$hN = term`) binding them.
+ */
+function moveRefTermsToBody(head: Term[], bound: Set<string>, ctx: ModuleContext): Expr[] {
+  const moved: Expr[] = [];
+  for (let i = 0; i < head.length; i++) {
+    const t = head[i] as Term;
+    const refVars = new Set<string>();
+    refOutputs(t, refVars);
+    if (![...refVars].some((v) => !bound.has(v) && !v.startsWith('$'))) continue;
+    const v: Term = { type: 'var', name: `$h${ctx.counter.n++}`, loc: t.loc };
+    const eq: Term = {
+      type: 'call',
+      name: 'eq',
+      fn: { type: 'var', name: 'eq', loc: t.loc },
+      args: [v, t],
+      loc: t.loc,
+      target: { kind: 'builtin', name: 'eq' },
+    };
+    moved.push({ kind: 'term', term: eq, with: [], loc: t.loc });
+    head[i] = v;
+  }
+  return moved;
+}
+
 /** Rewrites a rule's body and head in place. */
 function compileRuleBody(rule: Rule, ctx: ModuleContext, dyn: Term[]): void {
   const scope: Scope = { renames: new Map() };
@@ -202,13 +233,36 @@ function compileRuleBody(rule: Rule, ctx: ModuleContext, dyn: Term[]): void {
   const visible = new Set<string>();
   for (const t of resolvedHead) shallowVars({ kind: 'term', term: t, with: [], loc: rule.loc }, visible);
   for (const a of rule.args ?? []) for (const v of allVars(a)) visible.add(v);
-  rule.body = orderBody(rule.body, safe, visible, ctx);
-  for (const e of rule.body) collectOutputs(e, safe);
-  const headVars = new Set<string>();
-  resolvedHead.forEach((t) => termInputs(t, headVars, visible));
-  for (const v of headVars)
-    if (!safe.has(v) && !v.startsWith('$') && v !== 'data' && v !== 'input')
-      throw new CompileError('rego_unsafe_var_error', `var ${v} is unsafe`, rule.loc);
+  const safeBeforeBody = new Set(safe);
+  const unorderedBody = rule.body;
+  /** Orders the body; the head's vars it leaves unbound, or the body's own unsafe-var error. */
+  const order = (body: Expr[]): string[] | CompileError => {
+    safe.clear();
+    safeBeforeBody.forEach((v) => safe.add(v));
+    try {
+      rule.body = orderBody(body, safe, visible, ctx);
+    } catch (err) {
+      if (err instanceof CompileError && err.code === 'rego_unsafe_var_error') return err;
+      throw err;
+    }
+    for (const e of rule.body) collectOutputs(e, safe);
+    const headVars = new Set<string>();
+    resolvedHead.forEach((t) => termInputs(t, headVars, visible));
+    return [...headVars].filter((v) => !safe.has(v) && !v.startsWith('$') && v !== 'data' && v !== 'input');
+  };
+  let ordered = order(unorderedBody);
+  if (ordered instanceof CompileError || ordered.length > 0) {
+    // OPA's rewriteRefsInHead: a head term holding a ref is evaluated in the body, where the ref binds its
+    // vars by iteration (`p[k] := input.x[k].y if some k`), before the expressions that need them.
+    const moved = moveRefTermsToBody(resolvedHead, safeBeforeBody, ctx);
+    if (moved.length > 0) {
+      const retried = order([...unorderedBody, ...moved]);
+      if (!(retried instanceof CompileError)) ordered = retried;
+    }
+  }
+  if (ordered instanceof CompileError) throw ordered;
+  if (ordered[0] !== undefined)
+    throw new CompileError('rego_unsafe_var_error', `var ${ordered[0].replace(/\$\d+$/, '')} is unsafe`, rule.loc);
   for (let h = 0; h < resolvedHead.length; h++) {
     const wrapped = compileNested(
       { kind: 'term', term: resolvedHead[h] as Term, with: [], loc: rule.loc },
@@ -286,8 +340,14 @@ export function compileQuery(body: Expr[], compiled: CompiledModules, module: Mo
 function resolveBody(body: Expr[], scope: Scope, ctx: ModuleContext, rename: boolean): Expr[] {
   // A body declares a name once: `:=` or `some` after either is an error naming the first.
   const declared = new Map<string, 'assigned' | 'declared'>();
-  // Names used so far outside comprehensions: declaring one of them afterwards is an error in OPA.
+  // Names used so far outside comprehensions: declaring one of them afterwards is an error in OPA. A name
+  // declared in an enclosing body is not one: a comprehension may use it, then declare its own.
   const referenced = new Set<string>();
+  const undeclaredVars = (e: Expr, out: Set<string>): void => {
+    const vars = new Set<string>();
+    shallowVars(e, vars);
+    for (const v of vars) if (lookup(scope, v) === undefined) out.add(v);
+  };
   const declare = (name: string, loc: Location, assign: boolean, alsoReferenced?: Set<string>): void => {
     if (name.startsWith('$')) return;
     const earlier = declared.get(name);
@@ -300,15 +360,19 @@ function resolveBody(body: Expr[], scope: Scope, ctx: ModuleContext, rename: boo
   const out: Expr[] = [];
   for (const e of body) {
     if (e.kind === 'some') for (const v of e.vars) if (v.type === 'var') declare(v.name, v.loc, false);
-    if (e.kind === 'somein')
-      for (const t of e.key ? [e.key, e.value] : [e.value]) for (const v of allVars(t)) declare(v, e.loc, false);
+    if (e.kind === 'somein') {
+      // Only the pattern's vars are declared; a ref in it (`some [x.path, file] in pairs`) reads outer vars.
+      const bound = new Set<string>();
+      for (const t of e.key ? [e.key, e.value] : [e.value]) patternVars(t, bound);
+      for (const v of bound) declare(v, e.loc, false);
+    }
     if (e.kind === 'term' && e.term.type === 'call' && e.term.name === 'assign') {
       const [lhs, rhs] = e.term.args as [Term, Term];
       const resolvedRhs = resolveTerm(rhs, ctx, scope);
       const rhsVars = new Set<string>();
-      shallowVars({ kind: 'term', term: rhs, with: [], loc: e.loc }, rhsVars);
+      undeclaredVars({ kind: 'term', term: rhs, with: [], loc: e.loc }, rhsVars);
       for (const v of allVars(lhs)) declare(v, e.loc, true, rhsVars);
-      shallowVars(e, referenced);
+      undeclaredVars(e, referenced);
       const resolvedLhs = resolveTerm(lhs, ctx, scope);
       // `x := split(s, ":")` gives x the type of its value, as OPA's checker does (`x := 1` a number).
       const type = resolvedLhs.type === 'var' ? termType(resolvedRhs, false, (v) => localType(scope, v)) : undefined;
@@ -326,7 +390,7 @@ function resolveBody(body: Expr[], scope: Scope, ctx: ModuleContext, rename: boo
       continue;
     }
     out.push(resolveExpr(e, ctx, scope));
-    shallowVars(e, referenced);
+    undeclaredVars(e, referenced);
   }
   return out;
 }
@@ -481,6 +545,17 @@ function resolveFunctionName(
   return undefined;
 }
 
+/** The path under `data` of a rule named by a call without arguments (`f()`, `lib.f()`), if it is one. */
+function zeroArgumentRulePath(name: string, ctx: ModuleContext): string[] | undefined {
+  const parts = name.split('.');
+  const g = ctx.globals.get(parts[0] as string);
+  let path: string[] | undefined;
+  if (g?.type === 'ref' && g.head.type === 'var' && g.head.name === 'data')
+    path = [...refName(g).split('.').slice(1), ...parts.slice(1)];
+  else if (parts[0] === 'data') path = parts.slice(1);
+  return path && ctx.isRule?.(path) ? path : undefined;
+}
+
 /** `expression` says the term is a whole expression: a call there has no output to bind. */
 function resolveTerm(t: Term, ctx: ModuleContext, scope: Scope, expression = false): Term {
   switch (t.type) {
@@ -523,6 +598,10 @@ function resolveTerm(t: Term, ctx: ModuleContext, scope: Scope, expression = fal
       const args = t.args.map((a) => resolveTerm(a, ctx, scope));
       if (t.name === 'eq' || t.name === 'assign') return { ...t, args, target: { kind: 'builtin', name: t.name } };
       const target = resolveFunctionName(t.name, ctx);
+      const rulePath = !target && t.args.length === 0 ? zeroArgumentRulePath(t.name, ctx) : undefined;
+      // OPA accepts `f()` naming a rule whose type it infers as `any` (its value comes from `input`, …), and
+      // evaluates it as the rule's value. This engine does not infer rules' types, so it accepts any such call.
+      if (rulePath) return dataRef(rulePath, t.loc);
       if (!target) {
         const refused = UNSUPPORTED_BUILTINS.get(t.name);
         if (refused)
@@ -930,7 +1009,9 @@ export function collectOutputs(e: Expr, safe: Set<string>): void {
 function orderBody(body: Expr[], safe: Set<string>, outerVisible: Set<string>, ctx: ModuleContext): Expr[] {
   body = hoistSelfBindingRefs(hoistFromNegations(body, ctx), ctx);
   const visible = new Set(outerVisible);
-  for (const e of body) shallowVars(e, visible);
+  // A var only declared here (`some i`) and used only in comprehensions is theirs, as in OPA, where the
+  // declaration is gone before the safety check.
+  for (const e of body) if (e.kind !== 'some') shallowVars(e, visible);
   for (const v of safe) visible.add(v);
   const remaining = [...body];
   const ordered: Expr[] = [];
@@ -962,6 +1043,40 @@ function orderBody(body: Expr[], safe: Set<string>, outerVisible: Set<string>, c
   return ordered;
 }
 
+/**
+ * Orders a comprehension's body and checks its head. As OPA's rewriteComprehensionTerms, a head holding a
+ * ref is evaluated in the body when that is what binds its vars (`[xs[i] | startswith(i, "a")]`).
+ */
+function orderComprehension(
+  heads: Term[],
+  body: Expr[],
+  safeHere: Set<string>,
+  visible: Set<string>,
+  ctx: ModuleContext,
+  loc: Location,
+): { heads: Term[]; body: Expr[]; after: Set<string> } {
+  const attempt = (h: Term[], b: Expr[]): { heads: Term[]; body: Expr[]; after: Set<string> } | CompileError => {
+    try {
+      const s = new Set(safeHere);
+      const ordered = orderBody(b, s, visible, ctx);
+      const after = new Set(s);
+      ordered.forEach((x) => collectOutputs(x, after));
+      checkHead(h, after, loc);
+      return { heads: h, body: ordered, after };
+    } catch (err) {
+      if (err instanceof CompileError && err.code === 'rego_unsafe_var_error') return err;
+      throw err;
+    }
+  };
+  const first = attempt(heads, body);
+  if (!(first instanceof CompileError)) return first;
+  const moved = [...heads];
+  const support = moveRefTermsToBody(moved, safeHere, ctx);
+  const retried = support.length > 0 ? attempt(moved, [...body, ...support]) : first;
+  if (retried instanceof CompileError) throw first;
+  return retried;
+}
+
 /** Orders the bodies nested in an expression (comprehensions, every, not-bodies), given the vars safe there. */
 function compileNested(e: Expr, safe: Set<string>, visible: Set<string>, ctx: ModuleContext): Expr {
   // safeHere: vars bound where the term is; a comprehension's head also sees its body's outputs.
@@ -979,20 +1094,12 @@ function compileNested(e: Expr, safe: Set<string>, visible: Set<string>, ctx: Mo
         return { ...t, args: t.args.map(inner) };
       case 'arraycompr':
       case 'setcompr': {
-        const s = new Set(safeHere);
-        const body = orderBody(t.body, s, visible, ctx);
-        const after = new Set(s);
-        body.forEach((x) => collectOutputs(x, after));
-        checkHead([t.head], after, t.loc);
-        return { ...t, head: term(t.head, after), body };
+        const { heads, body, after } = orderComprehension([t.head], t.body, safeHere, visible, ctx, t.loc);
+        return { ...t, head: term(heads[0] as Term, after), body };
       }
       case 'objectcompr': {
-        const s = new Set(safeHere);
-        const body = orderBody(t.body, s, visible, ctx);
-        const after = new Set(s);
-        body.forEach((x) => collectOutputs(x, after));
-        checkHead([t.key, t.value], after, t.loc);
-        return { ...t, key: term(t.key, after), value: term(t.value, after), body };
+        const { heads, body, after } = orderComprehension([t.key, t.value], t.body, safeHere, visible, ctx, t.loc);
+        return { ...t, key: term(heads[0] as Term, after), value: term(heads[1] as Term, after), body };
       }
       default:
         return t;

@@ -1,5 +1,13 @@
 // Public surface of @isd/rego: compile Rego modules once, evaluate them many times.
-export { compile, evaluatePath, CompiledPolicy, valueFromJSON, valueToJSON, valueToExactJSON } from './policy';
+export {
+  compile,
+  evaluatePath,
+  CompiledPolicy,
+  dataRefText,
+  valueFromJSON,
+  valueToJSON,
+  valueToExactJSON,
+} from './policy';
 export type { ModuleSource, CompileOptions, EvaluateOptions, QueryResult, TestResult } from './policy';
 export type { Budget } from './eval';
 export { RegoError, ParseError, CompileError, EvalError, BudgetExceededError } from './errors';
@@ -18,6 +26,8 @@ export type { Value } from './value';
 export { parseJSONText, JSONSyntaxError, RawJSON, stringifyJSON } from './json';
 export { parseModule, parseQuery, parseTerm } from './parser';
 export type { RegoVersion } from './parser';
+export { loadPolicyFiles, formatTestReport } from './repository';
+export type { PolicyFiles } from './repository';
 export { runConformance } from './conformance';
 export type { ConformanceSummary, ConformanceOptions } from './conformance';
 export type { CustomBuiltin, RegoType } from './builtins/custom';

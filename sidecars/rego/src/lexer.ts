@@ -9,6 +9,8 @@ export interface Token {
   value?: string;
   /** For a template-string part: true when it ends the template string, false when a `{expr}` follows. */
   end?: boolean;
+  /** For a template-string part: written in backquotes (`$`…``), OPA's multi-line template string. */
+  raw?: boolean;
   line: number;
   column: number;
   /** True when whitespace (or a comment) directly precedes the token. */
@@ -44,7 +46,14 @@ const OPERATORS = [
 ];
 
 /** Splits Rego source into tokens; raises ParseError for bad characters or unterminated strings. */
-export function tokenize(source: string, file: string, comments?: { line: number; text: string }[]): Token[] {
+/** A `#` comment: its text after the `#`, and where the `#` is. */
+export interface Comment {
+  line: number;
+  column: number;
+  text: string;
+}
+
+export function tokenize(source: string, file: string, comments?: Comment[]): Token[] {
   const tokens: Token[] = [];
   let i = 0;
   let line = 1;
@@ -89,7 +98,7 @@ export function tokenize(source: string, file: string, comments?: { line: number
     }
     const end = source[k - 1] === close;
     if (!end) templates.push({ raw, depth: 0 });
-    tokens.push({ kind: 'template', text: source.slice(from, k), value, end, line: tokLine, column, spaced });
+    tokens.push({ kind: 'template', text: source.slice(from, k), value, end, raw, line: tokLine, column, spaced });
     return k;
   };
   while (i < n) {
@@ -111,7 +120,7 @@ export function tokenize(source: string, file: string, comments?: { line: number
     if (c === '#') {
       const start = i;
       while (i < n && source[i] !== '\n') i++;
-      comments?.push({ line, text: source.slice(start + 1, i) });
+      comments?.push({ line, column: start - lineStart + 1, text: source.slice(start + 1, i) });
       spaced = true;
       continue;
     }

@@ -580,3 +580,70 @@ describe('strings.render_template', () => {
     else expect(ours).toEqual(opa);
   });
 });
+
+describe('rego.parse_module', () => {
+  // Regal's linter rules read these fields of OPA's AST (found by `npm run bench:rego-corpora`).
+  const sources = [
+    // assign, implicit bodies (`generated`), names and keys of ref heads, else
+    `package p
+a := 1
+b = 2 if true
+c contains x if { some x in input; x > 1 }
+d[k] := v if { some k, v in input }
+default g := false
+g if not input.x
+a.b.c := 1
+a.b[x] := 1 if x := 2
+q["k"] := 1
+q2["k"] if true
+r[x] if x := 1
+t.u contains 1
+w := 1 if false else := 2
+y(x) = 1 if true
+f(1)
+h := x if { x := 1 } else := 3 if { true }`,
+    // comments (base64 text), some declarations, bare root documents, null, with, every
+    `package p.q
+import data.lib.x as y
+# comment
+# METADATA
+# title: T
+r := null if {
+  some z
+  not input.x   # trailing ü
+  input.y == 1 with input as {"y": 1}
+  every v in input { v > 1 }
+  z := data
+}`,
+    // template strings: literal parts, constant parts as terms, other parts as expressions, multi-line
+    'package p\nr := $"{x}"\nt := $"a{1}b{input.c}{"s"}{null}{[1]}{upper("a")} {true}"\nu := $`multi {input.x}\nline`',
+    // the experimental `and` / `or`, braced sides explicit
+    `package p
+import future.keywords.or
+import future.keywords.and
+r if input.a == 1 or input.b == 2
+s if { input.a or { x := input.b; x == 1 } and input.c }`,
+  ];
+  it.each(sources.map((s, i) => [i, s]))('module %i gives the AST JSON OPA gives', (_, source) => {
+    expectSameAsOpa(`package t\nast := rego.parse_module("p.rego", input.source)`, { source });
+  });
+});
+
+describe('json.patch on the root', () => {
+  it('the root deleted by a move or remove takes a value again only from a move to the root or an add', () => {
+    // Regula's ARM resource view moves a resource from the path [] to []: the document itself.
+    expectSameAsOpa(`package t
+a := json.patch({"x": 1, "name": "n"}, [{"op": "move", "path": [], "from": []}])
+b := json.patch({"x": 1}, [{"op": "remove", "path": ""}, {"op": "add", "path": "", "value": 5}])
+e := json.patch({"x": 1}, [{"op": "replace", "path": "", "value": 5}])
+f := json.patch([1], [{"op": "move", "path": "", "from": ""}])
+g := json.patch({"a": {"b": 1}}, [{"op": "move", "path": "", "from": "/a"}])
+h := json.patch({"x": 1}, [{"op": "copy", "path": "/c", "from": ""}])`);
+    // Errors in OPA (so undefined without strict builtin errors): nothing to replace or move into.
+    const undefinedInOpa = `package t
+c := json.patch({"x": 1}, [{"op": "remove", "path": ""}, {"op": "replace", "path": "", "value": 5}])
+d := json.patch({"x": 1}, [{"op": "move", "path": "/b", "from": ""}])`;
+    expect(opaOutcome(undefinedInOpa, {}).error).toBeDefined();
+    expect(compile([{ name: 'm.rego', source: undefinedInOpa }]).evaluate('data.t')).toEqual({});
+  });
+});

@@ -202,3 +202,167 @@ describe("Rego v1's compile-time checks on modules users save", () => {
     expect(refused('package t\np if { x := count([1 | x > 0]) }\n')).toBe('rego_unsafe_var_error: var x is unsafe');
   });
 });
+
+// Found by running public policy corpora (Regal's linter rules, the Gatekeeper library) through both engines:
+// `npm run bench:rego-corpora`. Each expectation is what `opa eval` v1.22.4 gives.
+describe('real-world corpora', () => {
+  it('a reference in a rule head binds the variables the body only declares (OPA rewriteRefsInHead)', () => {
+    const source = `package h
+q[k] := input.x[k].y if some k
+s contains input.x[k] if { some k }
+f(n) := input.x[k].y if { some k; k == n }`;
+    const input = { x: { a: { y: 1 }, b: { z: 2 } } };
+    expect(evalModule(source, 'data.h.q', input)).toEqual({ a: 1 });
+    expect(evalModule(source, 'data.h.s', input)).toEqual([{ y: 1 }, { z: 2 }]);
+    expect(
+      compile([{ name: 'm.rego', source }])
+        .query('v := data.h.f("a")', { input })
+        .results[0]?.get('v'),
+    ).toBe(1);
+    // Still unsafe when no reference binds it.
+    expect(() => compile([{ name: 'm.rego', source: 'package h\nq[k] := 1 if some k' }])).toThrow(
+      /rego_unsafe_var_error: var k is unsafe/,
+    );
+  });
+
+  it('runs the tests of a package whose name is no identifier, named as OPA prints them', () => {
+    const source = 'package a["b-c_test"]\ntest_x if true\ntest_y if false';
+    expect(
+      compile([{ name: 'm_test.rego', source }])
+        .runTests()
+        .map(({ name, passed }) => ({ name, passed })),
+    ).toEqual([
+      { name: 'data.a["b-c_test"].test_x', passed: true },
+      { name: 'data.a["b-c_test"].test_y', passed: false },
+    ]);
+  });
+
+  it('a partial set rule without `contains` is refused in v1 and under `import rego.v1`, as by OPA', () => {
+    for (const [source, regoVersion] of [
+      ['package p\none["1"]', 'v1'],
+      ['package p\nimport rego.v1\none["1"]', 'v0'],
+    ] as const)
+      expect(() => compile([{ name: 'm.rego', source, regoVersion }])).toThrow(
+        /rego_parse_error: `contains` keyword is required for partial set rules/,
+      );
+    expect(
+      compile([{ name: 'm.rego', source: 'package p\none["1"]', regoVersion: 'v0' }]).evaluate('data.p.one'),
+    ).toEqual(['1']);
+  });
+
+  it('each definition of a test written twice runs on its own, the second as `#01`, as in opa test', () => {
+    const source = 'package t\ntest_x if input.missing\ntest_x if true\ntest_y if true';
+    const results = compile([{ name: 'm_test.rego', source }]).runTests();
+    expect(results.map(({ name, passed, location }) => ({ name, passed, line: location?.line }))).toEqual([
+      { name: 'data.t.test_x', passed: false, line: 2 },
+      { name: 'data.t.test_x#01', passed: true, line: 3 },
+      { name: 'data.t.test_y', passed: true, line: 4 },
+    ]);
+  });
+
+  it('a comprehension may use a variable of the enclosing body, then declare its own of that name', () => {
+    // conftest's examples/combine: only a name not declared around counts as "referenced above".
+    const source = `package r
+p contains [name, ids] if {
+  name := input[_].name
+  ids := [name | some i; input[i].name == name; name := input[i].id]
+}`;
+    const input = [
+      { name: 'a', id: 1 },
+      { name: 'a', id: 2 },
+      { name: 'b', id: 3 },
+    ];
+    expect(evalModule(source, 'data.r.p', input)).toEqual([
+      ['a', [1, 2]],
+      ['b', [3]],
+    ]);
+    expect(() => compile([{ name: 'm.rego', source: 'package r\np if {\n  y := x\n  x := 2\n}' }])).toThrow(
+      /var x referenced above/,
+    );
+  });
+
+  it('a variable declared with `some` but bound only inside comprehensions belongs to each of them', () => {
+    // conftest's examples/combine; when the body binds it too, the comprehensions see its value.
+    const source = `package s
+p := [owners, names] if {
+  some i
+  owners := [u | input[i].kind == "team"; u := input[i].owner]
+  names := {t | t := input[i].name}
+}
+q contains [i, x] if {
+  some i
+  x := [y | y := input[i].owner]
+  input[i].kind == "team"
+}`;
+    const input = [
+      { kind: 'team', owner: 'a', name: 't1' },
+      { kind: 'user', owner: 'b', name: 'u1' },
+    ];
+    expect(evalModule(source, 'data.s', input)).toEqual({
+      p: [['a'], ['t1', 'u1']],
+      q: [[0, ['a']]],
+    });
+  });
+
+  it('a reference in a comprehension head binds the variables its body needs (OPA rewriteComprehensionTerms)', () => {
+    // Kubescape's ensure-https-loadbalancers-encrypted-with-tls-aws.
+    const source = `package c
+anns := {"ssl-cert": 1, "other": 2, "ssl-x": 3}
+a := [anns[i] | annotation = i; startswith(i, "ssl")]
+b := {k: anns[k] | startswith(k, "o")}
+c := {anns[i] | i != "x"}`;
+    expect(evalModule(source, 'data.c')).toEqual({
+      anns: { 'ssl-cert': 1, other: 2, 'ssl-x': 3 },
+      a: [1, 3],
+      b: { other: 2 },
+      c: [1, 2, 3],
+    });
+    expect(() => compile([{ name: 'm.rego', source: 'package c\na := [i | startswith(i, "s")]' }])).toThrow(
+      /rego_unsafe_var_error: var i is unsafe/,
+    );
+  });
+
+  it('an import may be named as a rule of its package; in the module the name is the import', () => {
+    const lib = { name: 'lib.rego', source: 'package lib\nresult := "lib"' };
+    const p = { name: 'p.rego', source: 'package p\nimport data.lib.result\nresult["r"] := 1\nx := result' };
+    expect(compile([lib, p]).evaluate('data.p')).toEqual({ result: { r: 1 }, x: 'lib' });
+  });
+
+  it('a reference in the pattern of `some … in` reads the outer variable instead of declaring it', () => {
+    const source = `package s
+pairs := {[["a"], "f1"], [["b"], "f2"]}
+r contains [x, f] if {
+  some x in [{"path": ["a"]}, {"path": ["c"]}]
+  some [x.path, f] in pairs
+}`;
+    expect(evalModule(source, 'data.s.r')).toEqual([[{ path: ['a'] }, 'f1']]);
+  });
+
+  it('a call without arguments may name a rule, and gives its value', () => {
+    // Gatekeeper's forbidden-sysctls template: OPA accepts the call as the rule's type is `any`.
+    const source = `package z
+import rego.v1
+allowed() := out if {
+  not input.allowed
+  out := "unspecified"
+}
+allowed() := out if out := input.allowed
+msg := sprintf("allowed: %v", [allowed()])
+p if allowed()`;
+    expect(evalModule(source, 'data.z', {})).toEqual({ allowed: 'unspecified', msg: 'allowed: unspecified', p: true });
+    expect(evalModule(source, 'data.z.msg', { allowed: ['a'] })).toBe('allowed: ["a"]');
+    expect(() => compile([{ name: 'm.rego', source: 'package z\np := nothing()' }])).toThrow(
+      /undefined function nothing/,
+    );
+  });
+
+  it("number literals up to OPA's limit (below 2^100000) are exact; beyond it a parse error", () => {
+    const length = (literal: string): unknown =>
+      evalModule(`package n\nx := count(json.marshal(${literal} + 0))`, 'data.n.x');
+    expect(length('1e1000')).toBe(1001);
+    expect(length('1e30102')).toBe(30103);
+    expect(length('9.99e30102')).toBe(30103);
+    expect(() => evalModule('package n\nx := 1e30103', 'data.n.x')).toThrow(/rego_parse_error/);
+    expect(() => evalModule('package n\nx := 9.991e30102', 'data.n.x')).toThrow(/rego_parse_error/);
+  });
+});

@@ -1,7 +1,7 @@
 // Recursive-descent parser for Rego v0 and v1 modules, queries and terms.
 import type { Expr, Import, Location, Module, Rule, Term, With } from './ast';
 import { CompileError, ParseError } from './errors';
-import { tokenize, type Token } from './lexer';
+import { tokenize, type Comment, type Token } from './lexer';
 import { parse as parseYaml } from 'yaml';
 import { NumberText, RegoObject, RegoSet, fromJS, normalizeNumber, numberFromText, type Value } from './value';
 
@@ -54,7 +54,9 @@ class Parser {
   private readonly keywords = new Set<string>();
   private readonly tokens: Token[];
   private wildcardCount = 0;
-  private readonly comments: { line: number; text: string }[] = [];
+  private readonly comments: Comment[] = [];
+  /** `import rego.v1` (or v2): v1's rules in a v0 module. */
+  private importsRegoV1 = false;
 
   constructor(
     source: string,
@@ -165,7 +167,15 @@ class Parser {
       rules.push(...this.parseRule());
       this.endOfStatement();
     }
-    return { file: this.file, packagePath, imports, rules, regoVersion: this.regoVersion, packageAnnotations };
+    return {
+      file: this.file,
+      packagePath,
+      imports,
+      rules,
+      regoVersion: this.regoVersion,
+      packageAnnotations,
+      comments: this.comments,
+    };
   }
 
   /** Reads a `# METADATA` comment block ending on the line above `line` (YAML after the marker). */
@@ -278,6 +288,7 @@ class Parser {
       } else throw new ParseError(this.file, start.line, start.column, 'a known future keyword', `"${kw}"`);
     } else if (head.text === 'rego') {
       if (names.length !== 1 || (names[0] !== 'v1' && names[0] !== 'v2')) this.fail('"rego.v1" or "rego.v2"', start);
+      this.importsRegoV1 = true;
       for (const k of V1_KEYWORDS) this.keywords.add(k);
       // rego.v2 also turns on the logical keywords and not-bodies, per module.
       if (names[0] === 'v2') for (const k of ['and', 'or', 'notbody']) this.keywords.add(k);
@@ -346,11 +357,12 @@ class Parser {
     let kind: Rule['kind'] = args ? 'function' : 'single';
     let key: Term | undefined;
     let value: Term | undefined;
+    const assign = this.isOp(':=');
     if (isDefault) {
       if (!this.isOp('=') && !this.isOp(':=')) this.fail('"=" or ":=" after default rule name');
       this.next();
       value = this.parseTermIn();
-      return [{ ref, kind, isDefault, value, args, body: [], loc, annotations }];
+      return [{ ref, kind, isDefault, value, args, body: [], loc, annotations, assign }];
     }
     if (this.isKeyword('contains')) {
       if (args) this.fail('"if", "=" or ":=" after function head');
@@ -371,12 +383,29 @@ class Parser {
       lastWasBracket &&
       !this.isKeyword('if')
     ) {
+      if (this.regoVersion === 'v1' || this.importsRegoV1)
+        throw new CompileError('rego_parse_error', '`contains` keyword is required for partial set rules', loc);
       key = ref.pop();
       kind = 'multi';
     }
+    const hasIf = this.isKeyword('if');
     const body = this.parseRuleBody(kind === 'multi' || value !== undefined || args !== undefined);
+    const generatedValue = value === undefined && kind !== 'multi';
     if (value === undefined) value = { type: 'scalar', value: true, loc };
-    const rule: Rule = { ref, kind, isDefault, key, value, args, body: body ?? [trueExpr(loc)], loc, annotations };
+    const rule: Rule = {
+      ref,
+      kind,
+      isDefault,
+      key,
+      value,
+      args,
+      body: body ?? [trueExpr(loc)],
+      loc,
+      annotations,
+      assign,
+      hasIf,
+      generatedValue,
+    };
     let current = rule;
     for (;;) {
       const save = this.pos;
@@ -388,10 +417,12 @@ class Parser {
       if (kind === 'multi') this.fail('no else on multi-value rules');
       const elseTok = this.next();
       let elseValue: Term = { type: 'scalar', value: true, loc: this.loc(elseTok) };
-      if (this.isOp('=') || this.isOp(':=')) {
+      const elseAssign = this.isOp(':=');
+      if (this.isOp('=') || elseAssign) {
         this.next();
         elseValue = this.parseTermIn();
       }
+      const elseHasIf = this.isKeyword('if');
       const elseBody = this.parseRuleBody(true);
       const elseRule: Rule = {
         ref,
@@ -401,6 +432,8 @@ class Parser {
         args,
         body: elseBody ?? [trueExpr(this.loc(elseTok))],
         loc: this.loc(elseTok),
+        assign: elseAssign,
+        hasIf: elseHasIf,
       };
       current.elseRule = elseRule;
       current = elseRule;
@@ -691,7 +724,10 @@ class Parser {
       };
       parts.push({ type: 'setcompr', head, body: [capture], loc: exprLoc });
     }
-    return call('internal.template_string', [{ type: 'array', items: parts, loc }], loc);
+    const template = call('internal.template_string', [{ type: 'array', items: parts, loc }], loc) as Term & {
+      type: 'call';
+    };
+    return start.raw ? { ...template, multiLine: true } : template;
   }
 
   private parseSome(loc: Location): Expr {
@@ -1026,8 +1062,9 @@ class Parser {
   }
 }
 
+/** The body of a rule written without one. */
 function trueExpr(loc: Location): Expr {
-  return { kind: 'term', term: { type: 'scalar', value: true, loc }, with: [], loc };
+  return { kind: 'term', term: { type: 'scalar', value: true, loc }, with: [], loc, generated: true };
 }
 
 function call(name: string, args: Term[], loc: Location): Term {

@@ -1,6 +1,6 @@
 // Public API: compile modules once, evaluate queries and paths many times, run `test_*` rules.
 import './builtins';
-import type { Expr, Module, Term } from './ast';
+import type { Expr, Location, Module, Rule, Term } from './ast';
 import {
   allVars,
   collectOutputs,
@@ -219,18 +219,23 @@ export class CompiledPolicy {
     const out: string[] = [];
     const walk = (node: RuleNode): void => {
       const last = node.path[node.path.length - 1];
-      if (last?.startsWith(prefix) && node.kind === 'single' && node.rules.length > 0)
-        out.push(['data', ...node.path].join('.'));
+      if (last?.startsWith(prefix) && node.kind === 'single' && node.rules.length > 0) {
+        const name = dataRefText(node.path);
+        this.testNodes.set(name, node);
+        out.push(name);
+      }
       for (const c of node.children.values()) walk(c);
     };
     walk(this.compiled.root);
     return out.sort();
   }
 
+  /** Test rules by the names testNames gives them. */
+  private readonly testNodes = new Map<string, RuleNode>();
+
   private testNode(name: string): RuleNode | undefined {
-    let node: RuleNode | undefined = this.compiled.root;
-    for (const p of name.split('.').slice(1)) node = node?.children.get(p);
-    return node;
+    if (this.testNodes.size === 0) this.testNames();
+    return this.testNodes.get(name) ?? this.testNodes.get(dataRefText(name.split('.').slice(1)));
   }
 
   /**
@@ -291,18 +296,57 @@ export class CompiledPolicy {
         };
   }
 
-  /** Runs every `test_*` rule; a test passes when it evaluates to true (every case, when parameterised). */
+  /**
+   * Runs every `test_*` rule; a test passes when it evaluates to true (every case, when parameterised). As
+   * OPA's tester, each definition of a test written more than once runs on its own, the second named
+   * `test_x#01`, the third `test_x#02`, …
+   */
   runTests(options: EvaluateOptions = {}): TestResult[] {
-    return this.testNames().map((name) => {
-      const started = process.hrtime.bigint();
-      const loc = this.testNode(name)?.rules[0]?.loc;
-      const result = this.runTest(name, options);
-      return {
-        ...result,
-        ...(loc ? { location: { file: loc.file, line: loc.line } } : {}),
-        durationNs: Number(process.hrtime.bigint() - started),
-      };
+    return this.testNames().flatMap((name) => {
+      const rules = this.testNode(name)?.rules ?? [];
+      const separately =
+        rules.length > 1 && rules.every((r) => !r.elseRule && (ruleInfo.get(r)?.dyn.length ?? 0) === 0);
+      if (!separately) return [this.timed(name, rules[0]?.loc, () => this.runTest(name, options))];
+      return rules.map((rule, i) => {
+        const definition = i === 0 ? name : `${name}#${String(i).padStart(2, '0')}`;
+        return this.timed(definition, rule.loc, () => this.runDefinition(definition, rule, options));
+      });
     });
+  }
+
+  private timed(name: string, loc: Location | undefined, run: () => TestResult): TestResult {
+    const started = process.hrtime.bigint();
+    const result = run();
+    return {
+      ...result,
+      name,
+      ...(loc ? { location: { file: loc.file, line: loc.line } } : {}),
+      durationNs: Number(process.hrtime.bigint() - started),
+    };
+  }
+
+  /** One definition of a test rule alone: its body, then its value. */
+  private runDefinition(name: string, rule: Rule, options: EvaluateOptions): TestResult {
+    const loc = rule.loc;
+    const capture: Expr = {
+      kind: 'term',
+      term: {
+        type: 'call',
+        name: 'eq',
+        fn: { type: 'var', name: 'eq', loc },
+        args: [{ type: 'var', name: '__test__', loc }, rule.value],
+        loc,
+        target: { kind: 'builtin', name: 'eq' },
+      },
+      with: [],
+      loc,
+    };
+    try {
+      const { results, errors } = this.run([...rule.body, capture], options);
+      return testOutcome(name, results[0]?.get('__test__'), errors);
+    } catch (err) {
+      return { name, passed: false, error: err instanceof Error ? err.message : String(err) };
+    }
   }
 
   /** Where a rule such as a skipped `todo_test_*` is written. */
@@ -318,14 +362,29 @@ export class CompiledPolicy {
       const node = this.testNode(name);
       if (node && node.rules.some((r) => (ruleInfo.get(r)?.dyn.length ?? 0) > 0))
         return this.parameterisedResult(name, node, value, options);
-      if (errors.length > 0 && value === undefined) return { name, passed: false, error: errors[0]?.message };
-      return value === true
-        ? { name, passed: true }
-        : { name, passed: false, error: value === undefined ? 'undefined' : 'not true' };
+      return testOutcome(name, value, errors);
     } catch (err) {
       return { name, passed: false, error: err instanceof Error ? err.message : String(err) };
     }
   }
+}
+
+/** A test passes when its value is true; else the first error, or why not. */
+function testOutcome(name: string, value: Value | undefined, errors: { message: string }[]): TestResult {
+  if (errors.length > 0 && value === undefined) return { name, passed: false, error: errors[0]?.message };
+  return value === true
+    ? { name, passed: true }
+    : { name, passed: false, error: value === undefined ? 'undefined' : 'not true' };
+}
+
+/**
+ * A path under `data` as OPA prints a reference, which is also a query for it:
+ * `data.regal.rules["prefer-some-in"].test_x`.
+ */
+export function dataRefText(path: string[]): string {
+  return ['data', ...path.map((p) => (/^[A-Za-z_][A-Za-z0-9_]*$/.test(p) ? `.${p}` : `[${JSON.stringify(p)}]`))].join(
+    '',
+  );
 }
 
 /** A case's name as OPA prints it: a string key bare, anything else as JSON. */

@@ -495,13 +495,17 @@ function located<T>(key: string | number, convert: () => T): T {
   }
 }
 
-/** Largest decimal exponent turned into an exact integer (10^1000 has 1,001 digits); beyond it a number is refused. */
-const MAX_EXACT_EXPONENT = 1000;
+/**
+ * OPA's limit on a number (ast.maxNumberExp, "number too big"): its binary exponent at most 100,000, so an
+ * integer below 2^100000, which has 30,103 decimal digits.
+ */
+const NUMBER_LIMIT = 1n << 100_000n;
+const NUMBER_LIMIT_DIGITS = 30_103;
 
 /**
  * Parses a JSON/Rego number literal: integers beyond 2^53 exactly as bigint, others as float64, and a
  * literal beyond float64's range (`1e309`, `2.5e400`) exactly as bigint when it is an integer. Returns
- * undefined for a fraction beyond float64 or an integer of more than ~1000 digits, which Rego here cannot hold.
+ * undefined for a fraction beyond float64 or an integer of 2^100000 or more, which OPA refuses too.
  */
 export function parseNumberText(text: string): number | bigint | undefined {
   const m = /^([+-]?)(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d+))?$/.exec(text);
@@ -519,9 +523,10 @@ export function parseNumberText(text: string): number | bigint | undefined {
   const significant = digits.replace(/0+$/, '');
   const trailingZeros = digits.length - significant.length;
   if (exponent + trailingZeros < 0) return Number.isFinite(n) ? n : undefined;
-  if (digits.length + exponent > MAX_EXACT_EXPONENT) return Number.isFinite(n) ? n : undefined;
+  if (digits.length + exponent > NUMBER_LIMIT_DIGITS) return Number.isFinite(n) ? n : undefined;
   const value =
     exponent >= 0 ? BigInt(digits) * 10n ** BigInt(exponent) : BigInt(digits.slice(0, digits.length + exponent));
+  if (value >= NUMBER_LIMIT) return undefined;
   return normalizeNumber(sign === '-' ? -value : value);
 }
 

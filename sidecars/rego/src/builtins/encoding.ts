@@ -409,27 +409,42 @@ function addAt(doc: Value, path: Value[], value: Value, replace: boolean): Value
   return undefined;
 }
 
-function removeAt(doc: Value, path: Value[]): Value | undefined {
-  // Removing (or moving away) the whole document is undefined, as in OPA.
-  if (path.length === 0 || getAt(doc, path) === undefined) return undefined;
+/**
+ * OPA's edit tree can delete the whole document: only an `add`, or the insertion of a `move` from the root
+ * back to the root, gives it a value again; anything else on it fails, as a result it is undefined.
+ */
+const DELETED = Symbol('deleted document');
+type PatchedDoc = Value | typeof DELETED;
+
+function removeAt(doc: PatchedDoc, path: Value[]): PatchedDoc | undefined {
+  if (doc === DELETED) return undefined;
+  if (path.length === 0) return DELETED;
+  if (getAt(doc, path) === undefined) return undefined;
   return removePath(doc, path);
 }
 
+function insertAt(doc: PatchedDoc, path: Value[], value: Value, replace: boolean): PatchedDoc | undefined {
+  if (path.length === 0) return value;
+  return doc === DELETED ? undefined : addAt(doc, path, value, replace);
+}
+
 register('json.patch', 2, (args) => {
-  let doc = args[0] as Value;
+  let doc: PatchedDoc = args[0] as Value;
   for (const p of arr(args, 1)) {
     if (!(p instanceof RegoObject)) throw operandError(2, 'array of objects', args[1] as Value);
     const op = p.get('op');
     const path = p.get('path');
     if (typeof op !== 'string' || path === undefined) return undefined;
     const target = patchPath(path);
-    let next: Value | undefined;
+    let next: PatchedDoc | undefined;
     switch (op) {
       case 'add':
       case 'replace': {
         const value = p.get('value');
         if (value === undefined) return undefined;
-        next = addAt(doc, target, value, op === 'replace');
+        // OPA replaces the root by deleting it first (so not once deleted), elsewhere in place.
+        if (op === 'replace' && target.length === 0) next = doc === DELETED ? undefined : value;
+        else next = insertAt(doc, target, value, op === 'replace');
         break;
       }
       case 'remove':
@@ -438,16 +453,16 @@ register('json.patch', 2, (args) => {
       case 'move':
       case 'copy': {
         const from = p.get('from');
-        if (from === undefined) return undefined;
+        if (from === undefined || doc === DELETED) return undefined;
         const fromPath = patchPath(from);
         const v = getAt(doc, fromPath);
         if (v === undefined) return undefined;
         const base = op === 'move' ? removeAt(doc, fromPath) : doc;
-        next = base === undefined ? undefined : addAt(base, target, v, false);
+        next = base === undefined ? undefined : insertAt(base, target, v, false);
         break;
       }
       case 'test': {
-        const v = getAt(doc, target);
+        const v = doc === DELETED ? undefined : getAt(doc, target);
         const want = p.get('value');
         next = v !== undefined && want !== undefined && valuesEqual(v, want) ? doc : undefined;
         break;
@@ -458,5 +473,5 @@ register('json.patch', 2, (args) => {
     if (next === undefined) return undefined;
     doc = next;
   }
-  return doc;
+  return doc === DELETED ? undefined : doc;
 });

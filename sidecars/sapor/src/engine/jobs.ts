@@ -2,6 +2,7 @@
 // validate a policy about to be saved. Pure functions of their messages, so they also run in tests.
 import {
   compile,
+  dataRefText,
   parseJSONText,
   parseModule,
   RegoObject,
@@ -171,12 +172,11 @@ export class JobRunner {
 
   private validate(job: ValidateJob): ValidateOutcome {
     const { candidate } = job;
-    const packages = new Set<string>();
+    const packages = new Map<string, string[]>();
     for (const [index, module] of candidate.modules.entries()) {
       try {
-        packages.add(
-          parseModule(module.source, module.name, { regoVersion: candidate.regoVersion }).packagePath.join('.'),
-        );
+        const { packagePath } = parseModule(module.source, module.name, { regoVersion: candidate.regoVersion });
+        packages.set(packagePath.join('.'), packagePath);
       } catch (error) {
         return { ok: false, reason: 'parse', index, module: module.name, message: message(error) };
       }
@@ -187,12 +187,13 @@ export class JobRunner {
     } catch (error) {
       return { ok: false, reason: 'compile', message: message(error) };
     }
-    const own = [...packages].map((name) => `data.${name}.`);
+    // Test names are references as OPA prints them (`data.a["b-c"].test_x`).
+    const own = [...packages.values()].map((path) => `${dataRefText(path)}.`);
     const names = policy
       .testNames()
       .filter((name) => own.some((prefix) => name.startsWith(prefix) && !name.slice(prefix.length).includes('.')));
     const tests = names.map((name) => runTest(policy, name, job.budget));
-    const sorted = [...packages].sort();
+    const sorted = [...packages.keys()].sort();
     // Evaluated on the set just compiled, never cached: a draft must not evict the live set from the cache.
     const evaluation = job.evaluate
       ? evaluateDocument(

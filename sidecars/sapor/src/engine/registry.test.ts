@@ -83,6 +83,17 @@ describe('PolicyRegistry', () => {
         others,
       ),
     ).rejects.toThrow(/data\.a\.test_bad/);
+    // A package whose name is no identifier: its tests are named as OPA prints them, and run.
+    await expect(
+      registry.validate(
+        {
+          name: 'a',
+          regoVersion: 'v1',
+          modules: [{ name: 'a.rego', source: 'package a["b-c"]\n\ntest_bad if 1 == 2\n' }],
+        },
+        others,
+      ),
+    ).rejects.toThrow(/data\.a\["b-c"\]\.test_bad/);
     await expect(
       registry.validate(
         { name: 'a', regoVersion: 'v1', modules: [{ name: 'a.rego', source: 'package a\nx := (' }] },
