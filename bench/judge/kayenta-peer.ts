@@ -12,6 +12,7 @@ import {
   classifyKayentaMetric,
   createRandom,
   normalizeMetricConfig,
+  type MetricConfigInput,
   type MetricInput,
   type MetricResult,
 } from '@isd/autopilot';
@@ -69,8 +70,90 @@ function collectCases(): Case[] {
     ['heldout3', generateHeldOut3Runs(SEED, PER_FAMILY)],
   ] as const)
     for (const run of runs) for (const metric of run.metrics) cases.push({ set, family: run.family, metric });
+  // The generators mostly use the default analysis configuration; the same data under other imported
+  // configurations reach the other paths (CLES, effect-size and critical gates, outlier removal, NaN
+  // replacement, must-have-data), and a few hand-made edges reach the early exits.
+  const data = cases.slice();
+  data.forEach((c, i) => {
+    const variant = CONFIG_VARIANTS[i % CONFIG_VARIANTS.length]!;
+    const config = normalizeMetricConfig({ ...c.metric.config, ...variant.config });
+    cases.push({ set: 'variants', family: variant.name, metric: { ...c.metric, config } });
+  });
+  for (const [family, baseline, canary, config] of EDGES)
+    cases.push({
+      set: 'edges',
+      family,
+      metric: {
+        config: normalizeMetricConfig({ name: 'edge', direction: 'either', ...config }),
+        baseline: { values: baseline },
+        canary: { values: canary },
+      },
+    });
   return cases;
 }
+
+const CONFIG_VARIANTS: ReadonlyArray<{ name: string; config: Partial<MetricConfigInput> }> = [
+  {
+    name: 'cles 0.6/0.4, critical 0.7/0.3, either',
+    config: {
+      direction: 'either',
+      critical: true,
+      effectSize: {
+        measure: 'cles',
+        allowedIncrease: 0.6,
+        allowedDecrease: 0.4,
+        criticalIncrease: 0.7,
+        criticalDecrease: 0.3,
+      },
+    },
+  },
+  {
+    name: 'outliers removed (factor 1.5), NaN replaced by 0, must have data',
+    config: { outliers: { strategy: 'remove', factor: 1.5 }, nanStrategy: 'replace', mustHaveData: true },
+  },
+  {
+    name: 'mean ratio 1.1/0.9, critical 1.3/0.8, decrease',
+    config: {
+      direction: 'decrease',
+      critical: true,
+      effectSize: { allowedIncrease: 1.1, allowedDecrease: 0.9, criticalIncrease: 1.3, criticalDecrease: 0.8 },
+    },
+  },
+  {
+    name: 'outliers removed (factor 3), increase, critical',
+    config: { outliers: { strategy: 'remove' }, critical: true },
+  },
+];
+
+const NaN_ = Number.NaN;
+/**
+ * Differences we know and keep, by family: reported beside the rest, with why. A difference in any other
+ * family is a finding.
+ */
+const KNOWN_DIFFERENCES: Record<string, string> = {
+  'edges/one point each':
+    'both sides constant: each judge jitters them with its own Gaussian draws, and whether x − (x − y) equals y after rounding decides Error (all tied) or High; over seeds 1–200 Kayenta gives Error 78 %, ours 82 %',
+  'edges/infinite values':
+    'refused (decision 233): Kayenta keeps ±Infinity, so the interval reaches Infinity, the tolerance band is infinite and the metric always passes; ours drops it as a missing point and judges the rest',
+};
+
+const EDGES: ReadonlyArray<[string, number[], number[], Partial<MetricConfigInput>]> = [
+  ['no canary data', [1, 2, 3], [], {}],
+  ['no canary data, must have data', [1, 2, 3], [], { mustHaveData: true }],
+  ['no canary data, critical and must have data', [1, 2, 3], [], { mustHaveData: true, critical: true }],
+  ['only gaps, NaN replaced', [NaN_, NaN_], [NaN_], { nanStrategy: 'replace' }],
+  ['only gaps, removed', [NaN_, NaN_], [NaN_], {}],
+  ['identical data', [3, 1, 2], [1, 2, 3], {}],
+  ['one value everywhere', [5, 5], [5, 5, 5], {}],
+  ['both sides constant, apart', [5, 5, 5, 5], [6, 6, 6, 6], {}],
+  ['both sides constant, apart, critical', [5, 5, 5, 5], [9, 9, 9, 9], { critical: true }],
+  ['one side constant (spinnaker#6278)', Array<number>(10).fill(1), [100, 100, 100, 100, 100, 100, 100, 1, 1, 1], {}],
+  ['means of zero (ratio undefined)', [0, 0, 0, 0], [0, 1, -1, 0, 2, -2], {}],
+  ['negative values', [-10, -11, -12, -13, -9], [-20, -21, -22, -19, -23], {}],
+  ['one point each', [1], [2], {}],
+  ['infinite values', [1, 2, 3, 4], [5, Number.POSITIVE_INFINITY, 7, 8], {}],
+  ['zeros with gaps replaced', [0, NaN_, 0, 1], [NaN_, NaN_, 3, 4], { nanStrategy: 'replace' }],
+];
 
 /** JSON has no NaN or ±Infinity: a gap is null, an infinity its name (the peer parses both back). */
 const encode = (values: ReadonlyArray<number | null>) =>
@@ -256,14 +339,16 @@ async function main(): Promise<void> {
     total += t.total;
     sameClassification += t.sameClassification;
     sameNumbers += t.sameNumbers;
-    const flag = t.sameClassification < t.total || t.sameNumbers < t.total ? '  ←' : '';
+    const differs = t.sameClassification < t.total || t.sameNumbers < t.total;
+    const flag = !differs ? '' : KNOWN_DIFFERENCES[key] ? '  (known, see below)' : '  ←';
     console.log(
       `  ${key}: classification ${t.sameClassification}/${t.total}, numbers ${t.sameNumbers}/${t.total}${flag}`,
     );
   }
   for (const [key, list] of disagreements) {
+    if (KNOWN_DIFFERENCES[key]) console.log(`\n${key}: known difference — ${KNOWN_DIFFERENCES[key]}`);
     console.log(
-      `\n${key}: ${list.length} disagreement(s); first ${Math.min(SHOW, list.length)} (all in full in ${args['disagreements-out']}):`,
+      `${KNOWN_DIFFERENCES[key] ? '' : '\n'}${key}: ${list.length} disagreement(s); first ${Math.min(SHOW, list.length)} (all in full in ${args['disagreements-out']}):`,
     );
     for (const d of list.slice(0, SHOW)) {
       console.log(`  ${d.why}`);
@@ -279,9 +364,10 @@ async function main(): Promise<void> {
         metrics: total,
         classificationAgreement: round4(sameClassification / total),
         numbersAgreement: round4(sameNumbers / total),
+        knownDifferences: Object.keys(KNOWN_DIFFERENCES).filter((key) => disagreements.has(key)),
         disagreeingFamilies: Object.fromEntries(
           [...families]
-            .filter(([key]) => disagreements.has(key))
+            .filter(([key]) => disagreements.has(key) && !KNOWN_DIFFERENCES[key])
             .map(([key, t]) => [
               key,
               {
