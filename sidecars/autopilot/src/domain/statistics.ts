@@ -191,75 +191,6 @@ export function mannWhitneyExactSf(u: number, n1: number, n2: number): number {
   return tail / total;
 }
 
-/**
- * Brent's root finder exactly as SciPy's `brentq` (scipy/optimize/Zeros/brentq.c), which is also what
- * Kayenta's solver and R's `uniroot` converge like. Returns the bracketing endpoint if it is a root.
- */
-export function brentRoot(
-  f: (x: number) => number,
-  lowerBound: number,
-  upperBound: number,
-  options: { xTolerance?: number; relativeTolerance?: number; maxIterations?: number } = {},
-): number {
-  const xtol = options.xTolerance ?? 2e-12;
-  const rtol = options.relativeTolerance ?? 4 * Number.EPSILON;
-  const maxIterations = options.maxIterations ?? 100;
-  let xpre = lowerBound;
-  let xcur = upperBound;
-  let xblk = 0;
-  let fblk = 0;
-  let spre = 0;
-  let scur = 0;
-  let fpre = f(xpre);
-  let fcur = f(xcur);
-  if (fpre === 0) return xpre;
-  if (fcur === 0) return xcur;
-  if (Math.sign(fpre) === Math.sign(fcur)) throw new RangeError('brentRoot: f(a) and f(b) must have different signs');
-  for (let iteration = 0; iteration < maxIterations; iteration++) {
-    if (fpre !== 0 && fcur !== 0 && Math.sign(fpre) !== Math.sign(fcur)) {
-      xblk = xpre;
-      fblk = fpre;
-      spre = scur = xcur - xpre;
-    }
-    if (Math.abs(fblk) < Math.abs(fcur)) {
-      xpre = xcur;
-      xcur = xblk;
-      xblk = xpre;
-      fpre = fcur;
-      fcur = fblk;
-      fblk = fpre;
-    }
-    const delta = (xtol + rtol * Math.abs(xcur)) / 2;
-    const sbis = (xblk - xcur) / 2;
-    if (fcur === 0 || Math.abs(sbis) < delta) return xcur;
-    if (Math.abs(spre) > delta && Math.abs(fcur) < Math.abs(fpre)) {
-      let stry: number;
-      if (xpre === xblk) {
-        stry = (-fcur * (xcur - xpre)) / (fcur - fpre);
-      } else {
-        const dpre = (fpre - fcur) / (xpre - xcur);
-        const dblk = (fblk - fcur) / (xblk - xcur);
-        stry = (-fcur * (fblk * dblk - fpre * dpre)) / (dblk * dpre * (fblk - fpre));
-      }
-      if (2 * Math.abs(stry) < Math.min(Math.abs(spre), 3 * Math.abs(sbis) - delta)) {
-        spre = scur;
-        scur = stry;
-      } else {
-        spre = sbis;
-        scur = sbis;
-      }
-    } else {
-      spre = sbis;
-      scur = sbis;
-    }
-    xpre = xcur;
-    fpre = fcur;
-    xcur += Math.abs(scur) > delta ? scur : sbis > 0 ? delta : -delta;
-    fcur = f(xcur);
-  }
-  return xcur;
-}
-
 /** Kayenta's Mann–Whitney confidence interval for the shift experiment − control, and its point estimate. */
 export interface ShiftInterval {
   lower: number;
@@ -292,7 +223,7 @@ export function wilcoxonShiftStatistic(
  * Brent's zeroin (Brent 1973; R's `R_zeroin2`), the search Kayenta's BrentSolver.java runs: starts from
  * [a, b] with f(a), f(b) given, stops when the bracket is within 2·ε·|b| + tolerance/2, and returns the
  * last iterate rather than failing when the iterations run out or the signs do not bracket a root. Unlike
- * SciPy's brentq (`brentRoot`) its iterates, and so its answer on a step function, are Kayenta's exactly:
+ * SciPy's brentq (used here before decision 233) its iterates, and so its answer on a step function, are Kayenta's exactly:
  * the rank statistic is a step function, so where in its flat or jumping stretch a search stops depends
  * on the path, and the 1e-4 tolerance is absolute (coarse for metrics of 1e-4 and below).
  */
