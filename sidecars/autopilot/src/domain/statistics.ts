@@ -223,7 +223,7 @@ export function wilcoxonShiftStatistic(
  * Brent's zeroin (Brent 1973; R's `R_zeroin2`), the search Kayenta's BrentSolver.java runs: starts from
  * [a, b] with f(a), f(b) given, stops when the bracket is within 2·ε·|b| + tolerance/2, and returns the
  * last iterate rather than failing when the iterations run out or the signs do not bracket a root. Unlike
- * SciPy's brentq (used here before decision 233) its iterates, and so its answer on a step function, are Kayenta's exactly:
+ * SciPy's brentq (used here before decision 233) its iterates, and so its answers, are Kayenta's exactly:
  * the rank statistic is a step function, so where in its flat or jumping stretch a search stops depends
  * on the path, and the 1e-4 tolerance is absolute (coarse for metrics of 1e-4 and below).
  */
