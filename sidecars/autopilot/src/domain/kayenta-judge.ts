@@ -1,6 +1,7 @@
 // A faithful reimplementation of Kayenta's NetflixACAJudge-v1.0: same pre-processing, the same
 // Mann–Whitney interval classifier (98 % interval, 25 % tolerance of the estimate, effect-size gates),
-// the same scoring. It keeps Kayenta's blind spots on purpose; the `isd` judge fixes them.
+// the same scoring. It keeps Kayenta's blind spots on purpose; the `isd` judge fixes them. Checked beside
+// Kayenta's own code by bench/judge/kayenta-peer.ts (decision 233: the one refusal is ±Infinity, a gap here).
 import type {
   Finding,
   Judge,

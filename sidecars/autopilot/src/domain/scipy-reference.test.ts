@@ -127,12 +127,18 @@ describe('statistics agree with SciPy within 1e-9 relative', () => {
   it("matches Kayenta's confidence interval and estimate computed with rankdata + brentq, and the z at shift 0", () => {
     const usable = pairs.filter((p) => new Set([...p.x, ...p.y]).size > 1);
     const reference = scipy(usable.map(({ x, y }) => ({ kind: 'kayentaInterval', x, y, confidenceLevel: 0.98 })));
+    // The roots are where a step function crosses its level: brentq and Kayenta's zeroin (ours) each stop
+    // within their absolute tolerance (1e-4) of the crossing, at points that depend on their paths; where the
+    // statistic is 0 on a whole stretch (the estimate with the continuity correction) any point of it is a root.
+    const solverTolerance = 2e-4;
     usable.forEach(({ label, x, y }, i) => {
       const interval = kayentaShiftInterval(x, y, 0.98);
-      const width = Math.max(...x) - Math.min(...y) - (Math.min(...x) - Math.max(...y));
-      expectClose(interval.lower, reference[i]!.lower!, `${label} lower`, width);
-      expectClose(interval.upper, reference[i]!.upper!, `${label} upper`, width);
-      expectClose(interval.estimate, reference[i]!.estimate!, `${label} estimate`, width);
+      for (const key of ['lower', 'upper', 'estimate'] as const) {
+        const onFlatRoot =
+          key === 'estimate' && wilcoxonShiftStatistic(sortAscending(x), sortAscending(y), interval.estimate) === 0;
+        if (!(onFlatRoot || Math.abs(interval[key] - reference[i]![key]!) <= solverTolerance))
+          throw new Error(`${label} ${key}: ours ${interval[key]} vs SciPy ${reference[i]![key]}`);
+      }
       expectClose(wilcoxonShiftStatistic(sortAscending(x), sortAscending(y), 0), reference[i]!.z0!, `${label} z0`);
     });
   });

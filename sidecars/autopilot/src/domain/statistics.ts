@@ -191,75 +191,6 @@ export function mannWhitneyExactSf(u: number, n1: number, n2: number): number {
   return tail / total;
 }
 
-/**
- * Brent's root finder exactly as SciPy's `brentq` (scipy/optimize/Zeros/brentq.c), which is also what
- * Kayenta's solver and R's `uniroot` converge like. Returns the bracketing endpoint if it is a root.
- */
-export function brentRoot(
-  f: (x: number) => number,
-  lowerBound: number,
-  upperBound: number,
-  options: { xTolerance?: number; relativeTolerance?: number; maxIterations?: number } = {},
-): number {
-  const xtol = options.xTolerance ?? 2e-12;
-  const rtol = options.relativeTolerance ?? 4 * Number.EPSILON;
-  const maxIterations = options.maxIterations ?? 100;
-  let xpre = lowerBound;
-  let xcur = upperBound;
-  let xblk = 0;
-  let fblk = 0;
-  let spre = 0;
-  let scur = 0;
-  let fpre = f(xpre);
-  let fcur = f(xcur);
-  if (fpre === 0) return xpre;
-  if (fcur === 0) return xcur;
-  if (Math.sign(fpre) === Math.sign(fcur)) throw new RangeError('brentRoot: f(a) and f(b) must have different signs');
-  for (let iteration = 0; iteration < maxIterations; iteration++) {
-    if (fpre !== 0 && fcur !== 0 && Math.sign(fpre) !== Math.sign(fcur)) {
-      xblk = xpre;
-      fblk = fpre;
-      spre = scur = xcur - xpre;
-    }
-    if (Math.abs(fblk) < Math.abs(fcur)) {
-      xpre = xcur;
-      xcur = xblk;
-      xblk = xpre;
-      fpre = fcur;
-      fcur = fblk;
-      fblk = fpre;
-    }
-    const delta = (xtol + rtol * Math.abs(xcur)) / 2;
-    const sbis = (xblk - xcur) / 2;
-    if (fcur === 0 || Math.abs(sbis) < delta) return xcur;
-    if (Math.abs(spre) > delta && Math.abs(fcur) < Math.abs(fpre)) {
-      let stry: number;
-      if (xpre === xblk) {
-        stry = (-fcur * (xcur - xpre)) / (fcur - fpre);
-      } else {
-        const dpre = (fpre - fcur) / (xpre - xcur);
-        const dblk = (fblk - fcur) / (xblk - xcur);
-        stry = (-fcur * (fblk * dblk - fpre * dpre)) / (dblk * dpre * (fblk - fpre));
-      }
-      if (2 * Math.abs(stry) < Math.min(Math.abs(spre), 3 * Math.abs(sbis) - delta)) {
-        spre = scur;
-        scur = stry;
-      } else {
-        spre = sbis;
-        scur = sbis;
-      }
-    } else {
-      spre = sbis;
-      scur = sbis;
-    }
-    xpre = xcur;
-    fpre = fcur;
-    xcur += Math.abs(scur) > delta ? scur : sbis > 0 ? delta : -delta;
-    fcur = f(xcur);
-  }
-  return xcur;
-}
-
 /** Kayenta's Mann–Whitney confidence interval for the shift experiment − control, and its point estimate. */
 export interface ShiftInterval {
   lower: number;
@@ -289,9 +220,70 @@ export function wilcoxonShiftStatistic(
 }
 
 /**
+ * Brent's zeroin (Brent 1973; R's `R_zeroin2`), the search Kayenta's BrentSolver.java runs: starts from
+ * [a, b] with f(a), f(b) given, stops when the bracket is within 2·ε·|b| + tolerance/2, and returns the
+ * last iterate rather than failing when the iterations run out or the signs do not bracket a root. Unlike
+ * SciPy's brentq (used here before decision 233) its iterates, and so its answers, are Kayenta's exactly:
+ * the rank statistic is a step function, so where in its flat or jumping stretch a search stops depends
+ * on the path, and the 1e-4 tolerance is absolute (coarse for metrics of 1e-4 and below).
+ */
+export function zeroinRoot(
+  f: (x: number) => number,
+  ax: number,
+  bx: number,
+  fax: number,
+  fbx: number,
+  tolerance = 1e-4,
+  maxIterations = 1000,
+): number {
+  let [a, b, fa, fb] = [ax, bx, fax, fbx];
+  let [c, fc] = [a, fa];
+  if (fa === 0) return a;
+  if (fb === 0) return b;
+  for (let iteration = 0; iteration <= maxIterations; iteration++) {
+    const previousStep = b - a;
+    if (Math.abs(fc) < Math.abs(fb)) {
+      // Keep b the best approximation: swap b and c.
+      [a, b, c] = [b, c, b];
+      [fa, fb, fc] = [fb, fc, fb];
+    }
+    const tolerated = 2 * Number.EPSILON * Math.abs(b) + tolerance / 2;
+    let step = (c - b) / 2;
+    if (Math.abs(step) <= tolerated || fb === 0) return b;
+    if (Math.abs(previousStep) >= tolerated && Math.abs(fa) > Math.abs(fb)) {
+      // Interpolation: linear (secant) with two points, inverse quadratic with three.
+      const cb = c - b;
+      let p: number;
+      let q: number;
+      if (a === c) {
+        const t1 = fb / fa;
+        p = cb * t1;
+        q = 1 - t1;
+      } else {
+        const qa = fa / fc;
+        const t1 = fb / fc;
+        const t2 = fb / fa;
+        p = t2 * (cb * qa * (qa - t1) - (b - a) * (t1 - 1));
+        q = (qa - 1) * (t1 - 1) * (t2 - 1);
+      }
+      if (p > 0) q = -q;
+      else p = -p;
+      if (p < 0.75 * cb * q - Math.abs(tolerated * q) / 2 && p < Math.abs((previousStep * q) / 2)) step = p / q;
+    }
+    if (Math.abs(step) < tolerated) step = step > 0 ? tolerated : -tolerated;
+    [a, fa] = [b, fb];
+    b += step;
+    fb = f(b);
+    if ((fb > 0 && fc > 0) || (fb < 0 && fc < 0)) [c, fc] = [a, fa];
+  }
+  return b;
+}
+
+/**
  * Kayenta's MannWhitney.scala interval: roots of the shift statistic at ±z(1−α/2) searched on
- * [min x − max y, max x − min y] with Brent (tolerance 1e-4; the endpoint when there is no sign change),
- * and the estimate as the root at 0 (Kayenta keeps the continuity correction there, unlike R).
+ * [min x − max y, max x − min y] with Kayenta's zeroin (tolerance 1e-4; the endpoint when there is no
+ * sign change), and the estimate as the root at 0 (Kayenta keeps the continuity correction there, unlike
+ * R, and searches even when the signs do not bracket, as its solver does).
  */
 export function kayentaShiftInterval(
   experiment: readonly number[],
@@ -310,21 +302,15 @@ export function kayentaShiftInterval(
   const difference = (quantile: number) => (shift: number) => wilcoxonShiftStatistic(x, y, shift) - quantile;
   const root = (quantile: number): number => {
     const f = difference(quantile);
-    if (f(muMin) <= 0) return muMin;
-    if (f(muMax) >= 0) return muMax;
-    return brentRoot(f, muMin, muMax, { xTolerance: tolerance, maxIterations: 1000 });
+    const [fMin, fMax] = [f(muMin), f(muMax)];
+    if (fMin <= 0) return muMin;
+    if (fMax >= 0) return muMax;
+    return zeroinRoot(f, muMin, muMax, fMin, fMax, tolerance);
   };
   const lower = root(-zQuantile);
   const upper = root(zQuantile);
   const f0 = difference(0);
-  let estimate: number;
-  const fMin = f0(muMin);
-  const fMax = f0(muMax);
-  if (fMin === 0 || muMin === muMax) estimate = muMin;
-  else if (fMax === 0) estimate = muMax;
-  else if (Math.sign(fMin) === Math.sign(fMax))
-    throw new RangeError('the shift estimate is not bracketed (all observations tied?)');
-  else estimate = brentRoot(f0, muMin, muMax, { xTolerance: tolerance, maxIterations: 1000 });
+  const estimate = zeroinRoot(f0, muMin, muMax, f0(muMin), f0(muMax), tolerance);
   return { lower, upper, estimate, confidenceLevel };
 }
 
