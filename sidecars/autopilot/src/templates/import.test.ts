@@ -114,12 +114,31 @@ describe('Kayenta canary config import', () => {
         issues: expect.arrayContaining([expect.objectContaining({ path: 'metrics.0.query.customFilterTemplate' })]),
       }),
     );
-    const badDirection = {
+    // Kayenta reads any other spelling (`none`, `Replace`) as its default: refused, not judged differently.
+    const withCanary = (canary: object) => ({
       ...kayentaConfig,
-      metrics: [{ ...kayentaConfig.metrics[0], analysisConfigurations: { canary: { nanStrategy: 'zero' } } }],
-    };
-    expect(() => importKayentaConfig(badDirection)).toThrow(
-      expect.objectContaining({ issues: [expect.objectContaining({ path: 'metrics.0.nanStrategy' })] }),
+      metrics: [{ ...kayentaConfig.metrics[0], analysisConfigurations: { canary } }],
+    });
+    for (const nanStrategy of ['zero', 'none', 'Replace'])
+      expect(() => importKayentaConfig(withCanary({ nanStrategy }))).toThrow(
+        expect.objectContaining({
+          issues: [
+            {
+              path: 'metrics.0.analysisConfigurations.canary.nanStrategy',
+              message: `must be remove or replace (Kayenta would read "${nanStrategy}" as remove)`,
+            },
+          ],
+        }),
+      );
+    expect(() => importKayentaConfig(withCanary({ outliers: { strategy: 'Remove' } }))).toThrow(
+      expect.objectContaining({
+        issues: [
+          {
+            path: 'metrics.0.analysisConfigurations.canary.outliers.strategy',
+            message: 'must be remove or keep (Kayenta would read "Remove" as keep)',
+          },
+        ],
+      }),
     );
   });
 });

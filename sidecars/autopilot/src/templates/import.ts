@@ -524,12 +524,24 @@ export function importKayentaConfig(config: unknown, nameOverride?: string): Tem
         path: `${canaryPath}.direction`,
         message: `must be increase, decrease or either (Kayenta would read ${JSON.stringify(canary.direction)} as either)`,
       });
+    // Kayenta reads any other spelling as its default, so a config meaning something else would be judged
+    // differently without a word: refused here, as a direction is.
+    if (canary.nanStrategy !== undefined && !['remove', 'replace'].includes(String(canary.nanStrategy)))
+      issues.push({
+        path: `${canaryPath}.nanStrategy`,
+        message: `must be remove or replace (Kayenta would read ${JSON.stringify(canary.nanStrategy)} as remove)`,
+      });
     const effect = isObject(canary.effectSize) ? canary.effectSize : undefined;
     if (effect)
       refuseUnknown(effect, KAYENTA_EFFECT_FIELDS, `${canaryPath}.effectSize`, "Kayenta's effect size", issues);
     const outliers = isObject(canary.outliers) ? canary.outliers : undefined;
     if (outliers)
       refuseUnknown(outliers, KAYENTA_OUTLIER_FIELDS, `${canaryPath}.outliers`, "Kayenta's outliers config", issues);
+    if (outliers?.strategy !== undefined && !['remove', 'keep'].includes(String(outliers.strategy)))
+      issues.push({
+        path: `${canaryPath}.outliers.strategy`,
+        message: `must be remove or keep (Kayenta would read ${JSON.stringify(outliers.strategy)} as keep)`,
+      });
     return {
       name: typeof raw.name === 'string' ? raw.name : `metric-${index + 1}`,
       ...(fields ? { provider: type } : {}),
