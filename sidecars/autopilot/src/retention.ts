@@ -1,6 +1,6 @@
 // What autopilot's daily retention removes (docs/decisions/227). Finished verifications lose their bulky
 // details after retention.detailDays and go entirely after retention.days; a running one is never chosen.
-import { deleteExpiredBatch, type Queryable, type RetentionBatch, type RetentionSweep } from '@isd/kit';
+import { expiredRecordsSweep, type Queryable, type RetentionBatch, type RetentionSweep } from '@isd/kit';
 
 /** What a trimmed verification lost, in the words the report shows. */
 export const DROPPED_DETAILS =
@@ -39,32 +39,12 @@ async function dropDetails(client: Queryable, cutoff: Date, limit: number): Prom
 export function autopilotSweeps(retention: { days: number; detailDays: number }): RetentionSweep[] {
   return [
     { name: 'verification details', days: retention.detailDays, removeBatch: dropDetails },
-    {
-      name: 'verifications',
-      days: retention.days,
-      removeBatch: (client, cutoff, limit) =>
-        deleteExpiredBatch(
-          client,
-          {
-            table: 'verifications',
-            where: FINISHED,
-            orderBy: 'finished_at',
-            children: [{ table: 'verification_intervals', column: 'verification_id' }],
-          },
-          cutoff,
-          limit,
-        ),
-    },
-    {
-      name: 'test_verifications',
-      days: retention.days,
-      removeBatch: (client, cutoff, limit) =>
-        deleteExpiredBatch(
-          client,
-          { table: 'test_verifications', where: FINISHED, orderBy: 'finished_at' },
-          cutoff,
-          limit,
-        ),
-    },
+    expiredRecordsSweep(retention.days, {
+      table: 'verifications',
+      where: FINISHED,
+      orderBy: 'finished_at',
+      children: [{ table: 'verification_intervals', column: 'verification_id' }],
+    }),
+    expiredRecordsSweep(retention.days, { table: 'test_verifications', where: FINISHED, orderBy: 'finished_at' }),
   ];
 }

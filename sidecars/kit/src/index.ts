@@ -61,7 +61,13 @@ export { closeSilentConnections } from './silent-connections';
 export { parseJson, parsePeerJson, storable, withoutNulEscapes } from './well-formed-json';
 export type { HttpMethod, Readiness, Reply, RouteContext, RouteHandler, RouteSpec } from './http-app';
 export { JobQueue, createJobQueue } from './job-queue';
-export { Retention, deleteExpiredBatch, retentionBatchSizeSchema, retentionDaysSchema } from './retention';
+export {
+  Retention,
+  deleteExpiredBatch,
+  expiredRecordsSweep,
+  retentionBatchSizeSchema,
+  retentionDaysSchema,
+} from './retention';
 export type { ExpiredRecords, RetentionBatch, RetentionOptions, RetentionSweep } from './retention';
 export type { Job, JobKindOptions, SendOptions } from './job-queue';
 export { createLogger } from './logger';

@@ -39,6 +39,11 @@ export interface ExpiredRecords {
   orderBy: string;
   /** Tables referencing the parent's key, deleted first (by their column naming the parent). */
   children?: Array<{ table: string; column: string }>;
+  /**
+   * A setting turned on for the batch's transaction before it deletes (`set_config(name, 'on', true)`): an
+   * append-only table's trigger lets only such a transaction delete.
+   */
+  unlockSetting?: string;
 }
 
 /**
@@ -52,6 +57,7 @@ export async function deleteExpiredBatch(
   limit: number,
 ): Promise<RetentionBatch> {
   const key = records.key ?? 'id';
+  if (records.unlockSetting) await client.query("SELECT set_config($1, 'on', true)", [records.unlockSetting]);
   const { rows: chosen } = await client.query<{ key: unknown }>(
     `SELECT ${key} AS key FROM ${records.table} WHERE ${records.where}
       ORDER BY ${records.orderBy} LIMIT $2 FOR UPDATE SKIP LOCKED`,
@@ -67,6 +73,15 @@ export async function deleteExpiredBatch(
   const result = await client.query(`DELETE FROM ${records.table} WHERE ${key} = ANY($1)`, [ids]);
   rows[records.table] = result.rowCount ?? 0;
   return { records: chosen.length, rows };
+}
+
+/** A sweep of a table's expired records with their children, named for the table. */
+export function expiredRecordsSweep(days: number, records: ExpiredRecords): RetentionSweep {
+  return {
+    name: records.table,
+    days,
+    removeBatch: (client, cutoff, limit) => deleteExpiredBatch(client, records, cutoff, limit),
+  };
 }
 
 /** The `retention.batchSize` key every service's retention section has. */

@@ -64,6 +64,19 @@ export interface CompiledModules {
 }
 
 /** Compiles parsed modules into a rule tree. Throws CompileError on the first problem. */
+/** The expression `left = right` (the builtin `eq`), as the compiler inserts it. */
+export function unification(left: Term, right: Term, loc: Location, withs: Expr['with'] = []): Expr {
+  const term: Term = {
+    type: 'call',
+    name: 'eq',
+    fn: { type: 'var', name: 'eq', loc },
+    args: [left, right],
+    loc,
+    target: { kind: 'builtin', name: 'eq' },
+  };
+  return { kind: 'term', term, with: withs, loc };
+}
+
 export function compileModules(modules: Module[]): CompiledModules {
   const root = new RuleNode([]);
   const packageRules = new Map<string, Set<string>>();
@@ -187,15 +200,7 @@ function moveRefTermsToBody(head: Term[], bound: Set<string>, ctx: ModuleContext
     refOutputs(t, refVars);
     if (![...refVars].some((v) => !bound.has(v) && !v.startsWith('$'))) continue;
     const v: Term = { type: 'var', name: `$h${ctx.counter.n++}`, loc: t.loc };
-    const eq: Term = {
-      type: 'call',
-      name: 'eq',
-      fn: { type: 'var', name: 'eq', loc: t.loc },
-      args: [v, t],
-      loc: t.loc,
-      target: { kind: 'builtin', name: 'eq' },
-    };
-    moved.push({ kind: 'term', term: eq, with: [], loc: t.loc });
+    moved.push(unification(v, t, t.loc));
     head[i] = v;
   }
   return moved;
@@ -296,14 +301,7 @@ function moveCallsOutOfArgs(rule: Rule, ctx: ModuleContext): void {
         if (t.name !== 'internal.template_string')
           throw new CompileError('rego_compile_error', 'rule arguments cannot contain calls', t.loc);
         const v: Term = { type: 'var', name: `$a${ctx.counter.n++}`, loc: t.loc };
-        const eq: Term = {
-          type: 'call',
-          name: 'eq',
-          fn: { type: 'var', name: 'eq', loc: t.loc },
-          args: [v, t],
-          loc: t.loc,
-        };
-        support.push({ kind: 'term', term: eq, with: [], loc: t.loc });
+        support.push(unification(v, t, t.loc));
         return v;
       }
       case 'array':
@@ -1355,15 +1353,7 @@ function hoistSelfBindingRefs(body: Expr[], ctx: ModuleContext): Expr[] {
       refOutputs(a, outputs);
       if (![...outputs].some((v) => shared.has(v))) return a;
       const v: Term = { type: 'var', name: `$h${ctx.counter.n++}`, loc: a.loc };
-      const eq: Term = {
-        type: 'call',
-        name: 'eq',
-        fn: { type: 'var', name: 'eq', loc: a.loc },
-        args: [v, a],
-        loc: a.loc,
-        target: { kind: 'builtin', name: 'eq' },
-      };
-      support.push({ kind: 'term', term: eq, with: [...e.with], loc: a.loc });
+      support.push(unification(v, a, a.loc, [...e.with]));
       return v;
     };
     const term = { ...t, args: t.args.map(hoist) };
@@ -1388,15 +1378,7 @@ function hoistFromNegations(body: Expr[], ctx: ModuleContext): Expr[] {
     const support: Expr[] = [];
     const hoist = (t: Term): Term => {
       const v: Term = { type: 'var', name: `$h${ctx.counter.n++}`, loc: t.loc };
-      const eq: Term = {
-        type: 'call',
-        name: 'eq',
-        fn: { type: 'var', name: 'eq', loc: t.loc },
-        args: [v, t],
-        loc: t.loc,
-        target: { kind: 'builtin', name: 'eq' },
-      };
-      support.push({ kind: 'term', term: eq, with: [...e.with], loc: t.loc });
+      support.push(unification(v, t, t.loc, [...e.with]));
       return v;
     };
     const items = (t: Term, f: (x: Term) => Term): Term => {

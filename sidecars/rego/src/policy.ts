@@ -7,6 +7,7 @@ import {
   compileModules,
   compileQuery,
   ruleInfo,
+  unification,
   withArities,
   type CompiledModules,
   type RuleNode,
@@ -262,19 +263,7 @@ export class CompiledPolicy {
         collectOutputs(rule.body[end++] as Expr, bound);
       const loc = rule.loc;
       const key: Term = dyn.length === 1 ? (dyn[0] as Term) : { type: 'array', items: dyn, loc };
-      const capture: Expr = {
-        kind: 'term',
-        term: {
-          type: 'call',
-          name: 'eq',
-          fn: { type: 'var', name: 'eq', loc },
-          args: [{ type: 'var', name: '__case__', loc }, key],
-          loc,
-          target: { kind: 'builtin', name: 'eq' },
-        },
-        with: [],
-        loc,
-      };
+      const capture = unification({ type: 'var', name: '__case__', loc }, key, loc);
       for (const solution of this.run([...rule.body.slice(0, end), capture], options).results) {
         const k = solution.get('__case__');
         if (k !== undefined) outcome.set(caseName(k), false);
@@ -328,19 +317,7 @@ export class CompiledPolicy {
   /** One definition of a test rule alone: its body, then its value. */
   private runDefinition(name: string, rule: Rule, options: EvaluateOptions): TestResult {
     const loc = rule.loc;
-    const capture: Expr = {
-      kind: 'term',
-      term: {
-        type: 'call',
-        name: 'eq',
-        fn: { type: 'var', name: 'eq', loc },
-        args: [{ type: 'var', name: '__test__', loc }, rule.value],
-        loc,
-        target: { kind: 'builtin', name: 'eq' },
-      },
-      with: [],
-      loc,
-    };
+    const capture = unification({ type: 'var', name: '__test__', loc }, rule.value, loc);
     try {
       const { results, errors } = this.run([...rule.body, capture], options);
       return testOutcome(name, results[0]?.get('__test__'), errors);

@@ -1,7 +1,7 @@
 // What sapor's daily retention removes (docs/decisions/227), each kept for its own setting: the decision log
 // and the inputs kept with policy gates (policy.decisionLogRetentionDays), audit records (audit.retentionDays),
 // and policy gates, superseded policy versions and account history (retention.days).
-import { deleteExpiredBatch, type Queryable, type RetentionBatch, type RetentionSweep } from '@isd/kit';
+import { expiredRecordsSweep, type Queryable, type RetentionBatch, type RetentionSweep } from '@isd/kit';
 import type { SaporConfig } from './config';
 
 /**
@@ -34,17 +34,12 @@ export function saporSweeps(config: Pick<SaporConfig, 'policy' | 'audit' | 'rete
   const decisionLogDays = config.policy.decisionLogRetentionDays;
   const { days } = config.retention;
   return [
-    {
-      name: 'decision_log',
-      days: decisionLogDays,
-      removeBatch: (client, cutoff, limit) =>
-        deleteExpiredBatch(
-          client,
-          { table: 'decision_log', key: 'decision_id', where: 'created_at < $1', orderBy: 'created_at' },
-          cutoff,
-          limit,
-        ),
-    },
+    expiredRecordsSweep(decisionLogDays, {
+      table: 'decision_log',
+      key: 'decision_id',
+      where: 'created_at < $1',
+      orderBy: 'created_at',
+    }),
     {
       // A gate's input (up to 256 KiB) goes with its decision row; the gate stays, and input_bytes tells a
       // dropped input from one too large to keep.
@@ -61,32 +56,16 @@ export function saporSweeps(config: Pick<SaporConfig, 'policy' | 'audit' | 'rete
         return { records: dropped, rows: { 'policy_gates.input': dropped } };
       },
     },
-    {
+    expiredRecordsSweep(config.audit.retentionDays, {
+      table: 'audit_records',
+      key: 'seq',
+      where: 'occurred_at < $1',
+      orderBy: 'occurred_at',
       // The one way an audit record leaves: the append-only trigger lets this transaction delete.
-      name: 'audit_records',
-      days: config.audit.retentionDays,
-      async removeBatch(client, cutoff, limit) {
-        await client.query("SELECT set_config('isd.audit_retention', 'on', true)");
-        return deleteExpiredBatch(
-          client,
-          { table: 'audit_records', key: 'seq', where: 'occurred_at < $1', orderBy: 'occurred_at' },
-          cutoff,
-          limit,
-        );
-      },
-    },
-    {
-      // Policy gates are decided when created: none is ever waiting.
-      name: 'policy_gates',
-      days,
-      removeBatch: (client, cutoff, limit) =>
-        deleteExpiredBatch(
-          client,
-          { table: 'policy_gates', where: 'created_at < $1', orderBy: 'created_at' },
-          cutoff,
-          limit,
-        ),
-    },
+      unlockSetting: 'isd.audit_retention',
+    }),
+    // Policy gates are decided when created: none is ever waiting.
+    expiredRecordsSweep(days, { table: 'policy_gates', where: 'created_at < $1', orderBy: 'created_at' }),
     {
       name: 'policy_versions',
       days,
