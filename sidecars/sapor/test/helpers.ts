@@ -1,4 +1,5 @@
 // Starting sapor for a test: a fresh database, admin users, and whatever policy/gate config the test needs.
+import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { RunningService } from '@isd/kit';
@@ -10,6 +11,7 @@ import {
   testServiceConfig,
 } from '@isd/test-support';
 import { saporService, type SaporConfig } from '../src';
+import type { PolicyGateRecord } from '../src/store/policy-store';
 
 /** The examples folder. */
 export const examplesDir = path.join(__dirname, '..', 'policies', 'examples');
@@ -68,4 +70,27 @@ export async function savePolicy(
   if (response.status !== 201 && response.status !== 200)
     throw new Error(`saving ${name} answered ${response.status}: ${JSON.stringify(response.body)}`);
   return response.body as { version: number; packages: string[] };
+}
+
+/** An allowing policy gate of stage `s` of `executionId` (of a policy version if given), with a fresh id and decision id. */
+export function gateRecord(
+  executionId: string,
+  policy?: { name: string; version: number },
+): Omit<PolicyGateRecord, 'createdAt'> {
+  return {
+    id: randomUUID(),
+    executionId,
+    stageId: 's',
+    application: 'app',
+    pipelineName: null,
+    pipelineId: null,
+    triggeredBy: null,
+    policyPath: 'data.x',
+    status: 'allow',
+    messages: [],
+    policyName: policy?.name ?? null,
+    policyVersion: policy?.version ?? null,
+    decisionId: randomUUID(),
+    inputDigest: 'sha256:0',
+  };
 }

@@ -7,8 +7,7 @@ import { startupRetentionDone } from '@isd/test-support';
 import { Registry } from 'prom-client';
 import { saporConfigSchema, PostgresPolicyStore, type SaporConfig } from '../src';
 import { saporSweeps } from '../src/retention';
-import type { PolicyGateRecord } from '../src/store/policy-store';
-import { client, savePolicy, startSapor, users } from './helpers';
+import { client, gateRecord, savePolicy, startSapor, users } from './helpers';
 
 let sapor: RunningService<SaporConfig>;
 let store: PostgresPolicyStore;
@@ -31,28 +30,6 @@ function run(): Promise<Record<string, number>> {
     sweeps: saporSweeps(sapor.config),
     batchSize: sapor.config.retention.batchSize,
   }).run();
-}
-
-function gateRecord(
-  executionId: string,
-  policy?: { name: string; version: number },
-): Omit<PolicyGateRecord, 'createdAt'> {
-  return {
-    id: randomUUID(),
-    executionId,
-    stageId: 's',
-    application: 'app',
-    pipelineName: null,
-    pipelineId: null,
-    triggeredBy: null,
-    policyPath: 'data.x',
-    status: 'allow',
-    messages: [],
-    policyName: policy?.name ?? null,
-    policyVersion: policy?.version ?? null,
-    decisionId: randomUUID(),
-    inputDigest: 'sha256:0',
-  };
 }
 
 async function backdate(table: string, column: string, where: string, days: number, values: unknown[]) {

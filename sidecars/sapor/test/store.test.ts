@@ -3,8 +3,8 @@ import { randomUUID } from 'node:crypto';
 import { RawJSON } from '@isd/rego';
 import type { RunningService } from '@isd/kit';
 import { PostgresPolicyStore, policyDigest, type SaporConfig } from '../src';
-import type { DecisionRecord, NewPolicyVersion, PolicyGateRecord } from '../src/store/policy-store';
-import { client, savePolicy, startSapor } from './helpers';
+import type { DecisionRecord, NewPolicyVersion } from '../src/store/policy-store';
+import { client, gateRecord, savePolicy, startSapor } from './helpers';
 
 let sapor: RunningService<SaporConfig>;
 let store: PostgresPolicyStore;
@@ -30,26 +30,6 @@ function version(name: string, source: string): NewPolicyVersion {
     origin: 'api',
     originRef: null,
     createdBy: 'test',
-  };
-}
-
-/** An allowing policy gate of stage `s` of `executionId`, with a fresh id and decision id. */
-function gateRecord(executionId: string): Omit<PolicyGateRecord, 'createdAt'> {
-  return {
-    id: randomUUID(),
-    executionId,
-    stageId: 's',
-    application: 'app',
-    pipelineName: null,
-    pipelineId: null,
-    triggeredBy: null,
-    policyPath: 'data.x',
-    status: 'allow',
-    messages: [],
-    policyName: null,
-    policyVersion: null,
-    decisionId: randomUUID(),
-    inputDigest: 'sha256:0',
   };
 }
 
