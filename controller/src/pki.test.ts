@@ -1,6 +1,6 @@
 import { X509Certificate, generateKeyPairSync } from 'node:crypto';
 import forge from 'node-forge';
-import { CertificateAuthority, checkName, identityFromSubject, normalizeSerial } from './pki';
+import { CertificateAuthority, checkName, identityFromSubject, normalizeSerial, randomSerial } from './pki';
 
 describe('CertificateAuthority', () => {
   let ca: CertificateAuthority;
@@ -64,6 +64,15 @@ describe('CertificateAuthority', () => {
     const certPem = ca.signCsr(forge.pki.certificationRequestToPem(csr), { purpose: 'agent', agent: 'cluster-a' });
     expect(new X509Certificate(certPem).subject).toContain('CN=cluster-a');
     expect(() => ca.signCsr('garbage', { purpose: 'agent', agent: 'x' })).toThrow();
+  });
+
+  it('draws serials that are positive, minimal DER integers of 16 bytes (a leading zero byte made OpenSSL refuse 1 in 65,536)', async () => {
+    const serials = Array.from({ length: 20_000 }, randomSerial);
+    expect(serials.filter((serial) => !/^[4-7][0-9a-f]{31}$/.test(serial))).toEqual([]);
+    expect(new Set(serials).size).toBe(serials.length);
+    // What forge writes for one, as OpenSSL reads it back.
+    const { certPem } = await ca.issue({ purpose: 'agent', agent: 'a' });
+    expect(new X509Certificate(certPem).serialNumber).toMatch(/^[4-7][0-9A-F]{31}$/);
   });
 
   it('refuses a CSR whose key is outside 2048–4096 bits or whose exponent is not 65537, before verifying it', () => {

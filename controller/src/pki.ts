@@ -84,9 +84,14 @@ async function newRsaKey(modulusLength = 2048): Promise<forge.pki.rsa.KeyPair & 
   };
 }
 
-function randomSerial(): string {
+/**
+ * 126 random bits as 16 bytes whose first is 0x40–0x7f: the DER integer is positive and already minimal. A
+ * first byte of 0x00 left forge to strip leading zeros, and it strips one: 00 00 2d… became 00 2d…, which
+ * OpenSSL refuses ("illegal padding"), so about 1 certificate in 65,536 could not be loaded.
+ */
+export function randomSerial(): string {
   const bytes = randomBytes(16);
-  bytes[0] = (bytes[0] ?? 0) & 0x7f; // keep the DER integer positive
+  bytes[0] = 0x40 | ((bytes[0] ?? 0) & 0x3f);
   return bytes.toString('hex');
 }
 
