@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { RunningService } from '@isd/kit';
+import { RawJSON } from '@isd/rego';
 import {
   createTestDatabase,
   gateHeaders,
@@ -11,7 +12,7 @@ import {
   testServiceConfig,
 } from '@isd/test-support';
 import { saporService, type SaporConfig } from '../src';
-import type { PolicyGateRecord } from '../src/store/policy-store';
+import type { DecisionRecord, PolicyGateRecord } from '../src/store/policy-store';
 
 /** The examples folder. */
 export const examplesDir = path.join(__dirname, '..', 'policies', 'examples');
@@ -92,5 +93,22 @@ export function gateRecord(
     policyVersion: policy?.version ?? null,
     decisionId: randomUUID(),
     inputDigest: 'sha256:0',
+  };
+}
+
+/** A Data API decision row with `result` as its JSON text (undefined: no result). */
+export function decision(decisionId: string, result?: string): DecisionRecord {
+  return {
+    decisionId,
+    source: 'data-api',
+    path: 'data.x',
+    engine: 'builtin',
+    policies: [],
+    revision: 1,
+    inputDigest: 'sha256:0',
+    outcome: result === undefined ? 'undefined' : 'defined',
+    result: result === undefined ? undefined : new RawJSON(result),
+    error: null,
+    durationMs: 0.1,
   };
 }

@@ -7,7 +7,7 @@ import { startupRetentionDone } from '@isd/test-support';
 import { Registry } from 'prom-client';
 import { saporConfigSchema, PostgresPolicyStore, type SaporConfig } from '../src';
 import { saporSweeps } from '../src/retention';
-import { client, gateRecord, savePolicy, startSapor, users } from './helpers';
+import { client, decision, gateRecord, savePolicy, startSapor, users } from './helpers';
 
 let sapor: RunningService<SaporConfig>;
 let store: PostgresPolicyStore;
@@ -42,20 +42,7 @@ async function backdate(table: string, column: string, where: string, days: numb
 it('deletes decision rows past the decision log retention, in batches, and drops old gate inputs keeping the gates', async () => {
   const old = Array.from({ length: 5 }, () => randomUUID());
   const fresh = randomUUID();
-  for (const decisionId of [...old, fresh])
-    await store.logDecision({
-      decisionId,
-      source: 'data-api',
-      path: 'data.x',
-      engine: 'builtin',
-      policies: [],
-      revision: 1,
-      inputDigest: 'sha256:0',
-      outcome: 'undefined',
-      result: undefined,
-      error: null,
-      durationMs: 0.1,
-    });
+  for (const decisionId of [...old, fresh]) await store.logDecision(decision(decisionId));
   await backdate('decision_log', 'created_at', 'decision_id = ANY($1)', 100, [old]);
   const withInput = (await store.insertGate(gateRecord(`in-${randomUUID()}`), { pipeline: { name: 'old' } })).gate;
   await backdate('policy_gates', 'created_at', 'id = $1', 100, [withInput.id]);

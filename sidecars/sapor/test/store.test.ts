@@ -1,10 +1,9 @@
 // The Postgres store: revision compare-and-set, group-committed decision log, idempotent gates.
 import { randomUUID } from 'node:crypto';
-import { RawJSON } from '@isd/rego';
 import type { RunningService } from '@isd/kit';
 import { PostgresPolicyStore, policyDigest, type SaporConfig } from '../src';
-import type { DecisionRecord, NewPolicyVersion } from '../src/store/policy-store';
-import { client, gateRecord, savePolicy, startSapor } from './helpers';
+import type { NewPolicyVersion } from '../src/store/policy-store';
+import { client, decision, gateRecord, savePolicy, startSapor } from './helpers';
 
 let sapor: RunningService<SaporConfig>;
 let store: PostgresPolicyStore;
@@ -30,23 +29,6 @@ function version(name: string, source: string): NewPolicyVersion {
     origin: 'api',
     originRef: null,
     createdBy: 'test',
-  };
-}
-
-/** A Data API decision row with `result` as its JSON text (undefined: no result). */
-function decision(decisionId: string, result?: string): DecisionRecord {
-  return {
-    decisionId,
-    source: 'data-api',
-    path: 'data.x',
-    engine: 'builtin',
-    policies: [],
-    revision: 1,
-    inputDigest: 'sha256:0',
-    outcome: result === undefined ? 'undefined' : 'defined',
-    result: result === undefined ? undefined : new RawJSON(result),
-    error: null,
-    durationMs: 0.1,
   };
 }
 
