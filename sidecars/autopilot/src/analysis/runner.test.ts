@@ -61,10 +61,18 @@ function prometheusAnswer(request: RecordedRequest) {
   const end = Number(form.get('end'));
   const step = Number((form.get('step') ?? '1s').replace('s', ''));
   const values: Array<[number, string]> = [];
-  for (let t = Math.ceil(start / step) * step; t <= end; t += step) {
-    const base = query.startsWith('errors') ? 5 : 100;
-    values.push([t, String(base * (degraded ? 2 : 1) + noise(t, canary ? 2 : 1) * base * 0.05)]);
-  }
+  // Memory whose canary leaks 12 % of its size per hour: 4 % by the end of a 20-minute window.
+  if (query.startsWith('memory'))
+    for (let t = Math.ceil(start / step) * step; t <= end; t += step)
+      values.push([
+        t,
+        String(1000 * (1 + (canary ? (0.12 * (t - start)) / 3600 : 0)) * (1 + 0.002 * noise(t, canary ? 2 : 1))),
+      ]);
+  else
+    for (let t = Math.ceil(start / step) * step; t <= end; t += step) {
+      const base = query.startsWith('errors') ? 5 : 100;
+      values.push([t, String(base * (degraded ? 2 : 1) + noise(t, canary ? 2 : 1) * base * 0.05)]);
+    }
   return {
     status: 200,
     body: {
@@ -211,6 +219,15 @@ describe('verification runner', () => {
     expect(result.status).toBe('pass');
     expect(result.metrics[1].classification).toBe('Pass');
     expect(result.metrics[1].reason).toMatch(/zero events on both sides — neither query matched a series/);
+  });
+
+  it('fails a steady leak under the margin and words it per hour of the template step (isd judge)', async () => {
+    const memory = { name: 'memory', query: 'memory{${scope}}', direction: 'increase', groups: ['system'] };
+    const result = await verify({ metrics: [memory] }, { judge: 'isd' });
+    expect(result.status).toBe('fail');
+    expect(result.metrics[0].reason).toMatch(
+      /decided by the steady-divergence \(leak\) test \(canary leaks: canary − baseline changes by \+1[12](\.\d+)?% of the baseline mean per hour .* projected after as long again \(19\.\d+ min\)/,
+    );
   });
 
   it('judges windows that ended longer ago than the watchdog grace (an analysis of history)', async () => {

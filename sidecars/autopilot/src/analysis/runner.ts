@@ -214,7 +214,7 @@ export class VerificationRunner {
       let metricResult: JudgeResult | undefined;
       try {
         if (data.length > 0)
-          metricResult = createJudge(verification.judge).judge(judgeInput(verification, data, index));
+          metricResult = createJudge(verification.judge).judge(judgeInput(verification, data, index, stepSeconds));
       } catch (error) {
         await this.finish(id, {
           status: 'error',
@@ -553,7 +553,12 @@ function flagLabelMismatch(baseline: SideData, canary: SideData, verification: V
   canary.problems.push(message);
 }
 
-function judgeInput(verification: VerificationRecord, data: MetricData[], index: number): JudgeInput {
+function judgeInput(
+  verification: VerificationRecord,
+  data: MetricData[],
+  index: number,
+  stepSeconds: number,
+): JudgeInput {
   const metrics: MetricInput[] = verification.template.metrics.map((metric, at) => {
     const fetched = data[at]!;
     const side = (data: SideData) => ({
@@ -571,5 +576,11 @@ function judgeInput(verification: VerificationRecord, data: MetricData[], index:
   });
   // The seed fixes Kayenta's tie-breaking noise per window, so a re-judged window gives the same numbers.
   const seed = createHash('sha256').update(`${verification.id}:${index}`).digest().readUInt32BE(0);
-  return { metrics, groupWeights: verification.template.groupWeights, thresholds: verification.thresholds, seed };
+  return {
+    metrics,
+    groupWeights: verification.template.groupWeights,
+    thresholds: verification.thresholds,
+    seed,
+    stepSeconds,
+  };
 }

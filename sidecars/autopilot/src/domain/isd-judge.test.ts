@@ -477,3 +477,96 @@ describe('isd judge on a per-pod average with one canary pod against ten (held-o
     expect(classifyIsdMetric(podMetric(1, 1.2, true)).classification).toBe('High');
   });
 });
+
+describe('isd judge on a steady leak under the practical margin (decision 234)', () => {
+  const n = 240; // an hour of 15 s steps
+  // AR(1) noise around a level, times a shape over the window (a ramp, a step).
+  const series = (seed: number, level: number, shape: (t: number) => number = () => 1, cv = 0.01) => {
+    const random = createRandom(seed);
+    let state = random.normal();
+    return Array.from({ length: n }, (_, t) => {
+      state = 0.5 * state + Math.sqrt(0.75) * random.normal();
+      return level * shape(t) * (1 + cv * state);
+    });
+  };
+  const judged = (m: MetricInput) =>
+    createIsdJudge().judge({ metrics: [m], groupWeights: {}, thresholds: { pass: 95, marginal: 75 }, stepSeconds: 15 })
+      .metrics[0]!;
+  const leakFinding = (result: ReturnType<typeof judged>) => result.findings.find((f) => f.test === 'leak');
+
+  it('fails memory that leaks 4 % per hour though its end is under the margin, and says the rate and projection', () => {
+    const baseline = series(41, 1000);
+    const canary = series(42, 1000, (t) => 1 + (0.04 * t) / (n - 1));
+    const result = judged(metric(canary, baseline));
+    expect(result.numbers.driftEndChange).toBeLessThan(0.065);
+    expect(result.findings.find((f) => f.test === 'drift')?.regression).toBe(false);
+    expect(result.classification).toBe('High');
+    const leak = leakFinding(result)!;
+    expect(leak.regression).toBe(true);
+    expect(leak.numbers.changePerHour).toBeCloseTo(0.04, 2);
+    expect(leak.numbers.projectedChange).toBeGreaterThan(0.065);
+    expect(leak.message).toMatch(/^canary leaks: canary − baseline changes by \+4\.\d+% of the baseline mean per hour/);
+    expect(leak.message).toMatch(/projected after as long again \(59\.75 min\), margin \+6\.5%/);
+    expect(result.reason).toMatch(/decided by the steady-divergence \(leak\) test/);
+  });
+
+  it('fails a throughput that falls steadily for direction decrease, and words the rate per window without a step', () => {
+    const baseline = series(43, 500);
+    const canary = series(44, 500, (t) => 1 - (0.04 * t) / (n - 1));
+    const result = classifyIsdMetric(metric(canary, baseline, { direction: 'decrease' }));
+    expect(result.classification).toBe('Low');
+    expect(leakFinding(result)?.message).toMatch(
+      /changes by -\d\.\d+% of the baseline mean over the window's 239 steps/,
+    );
+  });
+
+  it('passes a shared ramp seen through a 3 % level offset: the baseline moves more than the difference', () => {
+    const ramp = (t: number) => 1 + (3 * t) / (n - 1);
+    const result = judged(metric(series(46, 103, ramp), series(45, 100, ramp)));
+    expect(result.classification).toBe('Pass');
+    const leak = leakFinding(result)!;
+    expect(leak.numbers.projectedChange).toBeGreaterThan(0.065);
+    expect(leak.message).toMatch(/^no steady leak \(the baseline moves as much on its own/);
+  });
+
+  it('passes a one-time step that ended: +4 % at 40 % of the window and flat after, or +6 % for a while', () => {
+    const flat = series(47, 1000, () => 1, 0.005);
+    const stepped = judged(
+      metric(
+        series(48, 1000, (t) => (t >= 0.4 * n ? 1.04 : 1), 0.005),
+        flat,
+      ),
+    );
+    expect(stepped.classification).toBe('Pass');
+    const leak = leakFinding(stepped)!;
+    expect(leak.numbers.driftP).toBeLessThan(1e-6);
+    expect(leak.numbers.projectedChange).toBeGreaterThan(0.065);
+    expect(leak.message).toMatch(/^no steady leak \(not a steady trend/);
+    const bump = judged(
+      metric(
+        series(48, 1000, (t) => (t >= 0.4 * n && t < 0.85 * n ? 1.06 : 1), 0.005),
+        flat,
+      ),
+    );
+    expect(bump.classification).toBe('Pass');
+    expect(leakFinding(bump)?.regression ?? false).toBe(false);
+  });
+
+  it('passes noisy flat series: no leak finding in 40 seeded healthy pairs', () => {
+    const flagged = Array.from({ length: 40 }, (_, seed) =>
+      judged(
+        metric(
+          series(100 + seed, 1000, () => 1, 0.05),
+          series(200 + seed, 1000, () => 1, 0.05),
+        ),
+      ),
+    ).filter((result) => leakFinding(result)?.regression);
+    expect(flagged).toHaveLength(0);
+  });
+
+  it('refuses a step length that is not a positive number of seconds, naming the field', () => {
+    const input = { metrics: [metric([1, 2, 3], [1, 2, 3])], groupWeights: {}, thresholds: { pass: 95, marginal: 75 } };
+    expect(() => createIsdJudge().judge({ ...input, stepSeconds: 0 })).toThrow(/stepSeconds: must be a finite number/);
+    expect(() => createIsdJudge().judge({ ...input, stepSeconds: Number.NaN })).toThrow(JudgeInputError);
+  });
+});

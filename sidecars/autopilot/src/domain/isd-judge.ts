@@ -10,7 +10,7 @@ import { preprocessSide, type PreprocessedSide } from './preprocessing';
 import { NoiseMatchedBaseline, perRequestEventTest, planRequestCounts, type RequestCountPlan } from './request-counts';
 import { scoreMetrics } from './scoring';
 import { fisherFSf, logGamma, normalPpf, normalSf, studentTTwoSidedP } from './special';
-import { linearFit, shiftAndTrendResiduals, type TimedPoints } from './trend';
+import { levelShiftSse, linearFit, shiftAndTrendResiduals, type TimedPoints } from './trend';
 import {
   brownForsythe,
   commonLanguageEffectSize,
@@ -69,7 +69,7 @@ export function createIsdJudge(options: Partial<IsdJudgeOptions> = {}): Judge {
       validateJudgeInput(input);
       const metrics = input.metrics
         .filter((metric) => !metric.config.muted)
-        .map((metric) => classifyIsdMetric(metric, settings));
+        .map((metric) => classifyIsdMetric(metric, settings, input.stepSeconds));
       const score = scoreMetrics(metrics, input.groupWeights, input.thresholds);
       const regressions = metrics.filter(
         (m) => m.classification === 'High' || m.classification === 'Low' || m.classification === 'NodataFailMetric',
@@ -112,6 +112,10 @@ const TRANSIENT_LEVEL = 0.05;
 // this share of the range from the edge.
 const PINNED_SHARE = 0.5;
 const PINNED_TOLERANCE = 0.01;
+// A divergence is steady when a line fits it better than one level shift and each half of the window
+// diverges on its own by at least this share of the whole-window slope: a step, or a divergence that
+// starts late, leaves one half flat.
+const STEADY_HALF_SHARE = 0.25;
 
 function sideSummary(side: PreprocessedSide): SideSummary {
   return {
@@ -135,8 +139,15 @@ function describeSeries(label: string, series: MetricInput['baseline'], side: Pr
   return `no ${label} data${query}${labels}: ${real} real of ${side.receivedCount} points (${side.missingCount} missing)`;
 }
 
-/** Classifies one metric with the `isd` rules; every decision carries findings with their numbers. */
-export function classifyIsdMetric(metric: MetricInput, options: IsdJudgeOptions = DEFAULT_ISD_OPTIONS): MetricResult {
+/**
+ * Classifies one metric with the `isd` rules; every decision carries findings with their numbers.
+ * `stepSeconds` (seconds between points, when known) only changes how trends are worded: per hour.
+ */
+export function classifyIsdMetric(
+  metric: MetricInput,
+  options: IsdJudgeOptions = DEFAULT_ISD_OPTIONS,
+  stepSeconds?: number,
+): MetricResult {
   const config = metric.config;
   const canarySide = preprocessSide(metric.canary.values, config.nanStrategy, config.outliers);
   const baselineSide = preprocessSide(metric.baseline.values, config.nanStrategy, config.outliers);
@@ -413,6 +424,8 @@ export function classifyIsdMetric(metric: MetricInput, options: IsdJudgeOptions 
   let driftUp = false;
   let driftDown = false;
   let driftRatio = Number.NaN;
+  let leakUp = false;
+  let leakDown = false;
   const difference = pointwiseDifference(metric.baseline.values, metric.canary.values, config.nanStrategy);
   if (difference && difference.x.length >= MIN_DRIFT_POINTS && !sparse) {
     const fit = linearFit(difference);
@@ -444,6 +457,67 @@ export function classifyIsdMetric(metric: MetricInput, options: IsdJudgeOptions 
           : `no harmful drift: ${text}`,
       numbers: { slopePerStep: fit.slope, driftP: p, endChange, alpha },
     });
+
+    // A leak whose end-of-window difference is still under the margin keeps growing after promotion. The
+    // same trend, beyond chance at the drift test's own level (one test, two bars), is a regression when
+    // it would pass the margin if it went on for as long again as it was watched, and only when it is
+    // the canary's own steady divergence: a line fits it better than one step, each half of the window
+    // diverges, and the baseline moves less on its own (a shared ramp seen through a small level offset
+    // also leaves a slope in the difference).
+    const harmSign = fit.slope > 0 ? 1 : -1;
+    const harmful = fit.slope > 0 ? harmUp && !driftUp && !locationDown : harmDown && !driftDown && !locationUp;
+    if (harmful && p < halfAlpha.alpha && baselineMean !== 0) {
+      const span = lastX - difference.x[0]!;
+      const projectedDifference = endDifference + fit.slope * span;
+      const projectedChange = projectedDifference / Math.abs(baselineMean);
+      const projectedHarm =
+        harmSign > 0 ? projectedChange >= minimumUp : harmfulFall(baselineMean, baselineMean + projectedDifference);
+      const middle = difference.x[0]! + span / 2;
+      const halfSlope = (first: boolean) =>
+        slopeOf({
+          x: difference.x.filter((x) => first === x < middle),
+          y: difference.y.filter((_, i) => first === difference.x[i]! < middle),
+        });
+      const halves = [halfSlope(true), halfSlope(false)] as const;
+      const lineSse = fit.residuals.reduce((sum, r) => sum + r * r, 0);
+      const steady =
+        halves.every((slope) => harmSign * slope >= STEADY_HALF_SHARE * Math.abs(fit.slope)) &&
+        lineSse < levelShiftSse(difference.y);
+      const baselineSlope = slopeOf(timedBaseline);
+      const baselineFlat = Math.abs(baselineSlope) < Math.abs(fit.slope);
+      const leak = projectedHarm && steady && baselineFlat;
+      if (harmSign > 0) leakUp = leak;
+      else leakDown = leak;
+      const perHour = stepSeconds !== undefined ? 3600 / stepSeconds : undefined;
+      const rate =
+        perHour !== undefined
+          ? `${percent((fit.slope * perHour) / Math.abs(baselineMean))} of the baseline mean per hour`
+          : `${percent((fit.slope * span) / Math.abs(baselineMean))} of the baseline mean over the window's ${span} steps`;
+      const horizon = perHour !== undefined ? `${fmt((span * stepSeconds!) / 60)} min` : `${span} steps`;
+      const unmet = [
+        projectedHarm ? '' : 'the projection stays within the margin',
+        steady ? '' : 'not a steady trend (one half of the window does not diverge, or one step fits as well)',
+        baselineFlat ? '' : 'the baseline moves as much on its own (a shared movement, not the canary)',
+      ].filter(Boolean);
+      const text = `canary − baseline changes by ${rate} (${fmt(fit.slope)} per step; first half ${fmt(halves[0])}, second half ${fmt(halves[1])}; baseline's own ${fmt(baselineSlope)}); trend p=${fmt(p)} (level ${fmt(halfAlpha.alpha)}); ${percent(endChange)} at the end, ${percent(projectedChange)} projected after as long again (${horizon}), margin ${percent(harmSign * minimumUp)}`;
+      numbers.leakProjectedChange = projectedChange;
+      if (perHour !== undefined) numbers.leakChangePerHour = (fit.slope * perHour) / Math.abs(baselineMean);
+      findings.push({
+        test: 'leak',
+        regression: leak,
+        message: leak ? `canary leaks: ${text}` : `no steady leak (${unmet.join('; ')}): ${text}`,
+        numbers: {
+          slopePerStep: fit.slope,
+          firstHalfSlope: halves[0],
+          secondHalfSlope: halves[1],
+          baselineSlope,
+          driftP: p,
+          endChange,
+          projectedChange,
+          ...(perHour !== undefined ? { changePerHour: (fit.slope * perHour) / Math.abs(baselineMean) } : {}),
+        },
+      });
+    }
   }
 
   // Spread: a variance increase hurts in either direction (slower tail, or lower dips). Baseline and
@@ -662,8 +736,14 @@ export function classifyIsdMetric(metric: MetricInput, options: IsdJudgeOptions 
   }
   const up =
     locationUp ||
-    ((recentUp || driftUp) && !locationDown) ||
-    ((spreadUp || shapeUp || zeroUp) && harmUp && !locationDown && !shapeDown && !recentDown && !driftDown) ||
+    ((recentUp || driftUp || leakUp) && !locationDown) ||
+    ((spreadUp || shapeUp || zeroUp) &&
+      harmUp &&
+      !locationDown &&
+      !shapeDown &&
+      !recentDown &&
+      !driftDown &&
+      !leakDown) ||
     (spreadUp && !harmDown);
   const classification = up ? 'High' : 'Low';
   const beyond = (ratio: number) =>
@@ -679,7 +759,7 @@ export function classifyIsdMetric(metric: MetricInput, options: IsdJudgeOptions 
         ? beyond(numbers.meanRatio ?? Number.NaN)
         : finding.test === 'location-recent'
           ? beyond(recentRatio)
-          : finding.test === 'drift'
+          : finding.test === 'drift' || finding.test === 'leak'
             ? beyond(driftRatio)
             : true,
     );
@@ -785,6 +865,7 @@ const TEST_NAMES: Record<string, string> = {
   location: 'the whole-window location test',
   'location-recent': 'the last-third location test',
   drift: 'the drift (trend difference) test',
+  leak: 'the steady-divergence (leak) test',
   spread: 'the spread test',
   'shape-up': 'the upper-shape test',
   'shape-down': 'the lower-shape test',
@@ -885,6 +966,12 @@ function timedPoints(
     y.push(v);
   });
   return { x, y };
+}
+
+/** Least-squares slope of the points; NaN when there are fewer than three or no two distinct x. */
+function slopeOf(points: TimedPoints): number {
+  const distinct = points.x.some((x) => x !== points.x[0]);
+  return points.x.length >= 3 && distinct ? linearFit(points).slope : Number.NaN;
 }
 
 function valuesFrom(points: TimedPoints, fromIndex: number): number[] {

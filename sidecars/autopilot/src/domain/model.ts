@@ -76,6 +76,8 @@ export interface JudgeInput {
   thresholds: ScoreThresholds;
   /** Seed for Kayenta's tie-breaking noise, so a judgement can be reproduced exactly. */
   seed?: number;
+  /** Seconds between points, when known: lets findings about trends speak per hour instead of per step. */
+  stepSeconds?: number;
 }
 
 /** Per-metric classification labels (Kayenta's). */
@@ -288,6 +290,14 @@ export function validateJudgeInput(input: JudgeInput): void {
     issues.push({ path: 'thresholds.marginal', message: 'must be a number in [0, 100]' });
   else if (typeof pass === 'number' && marginal > pass)
     issues.push({ path: 'thresholds.marginal', message: `must not exceed thresholds.pass (${pass})` });
+  if (
+    input.stepSeconds !== undefined &&
+    !(typeof input.stepSeconds === 'number' && input.stepSeconds > 0 && Number.isFinite(input.stepSeconds))
+  )
+    issues.push({
+      path: 'stepSeconds',
+      message: `must be a finite number of seconds > 0 when given (got ${String(input.stepSeconds)})`,
+    });
   if (!Array.isArray(input.metrics)) issues.push({ path: 'metrics', message: 'must be a list' });
   let weightSum = 0;
   for (const [group, weight] of Object.entries(input.groupWeights ?? {})) {

@@ -1,7 +1,7 @@
 // Line fits and level-shift residuals used to keep a genuine change out of the noise estimate.
 import { createRandom } from './random';
 import { lagOneAutocorrelation } from './statistics';
-import { linearFit, shiftAndTrendResiduals } from './trend';
+import { levelShiftSse, linearFit, shiftAndTrendResiduals } from './trend';
 
 describe('trend', () => {
   it('fits a straight line exactly', () => {
@@ -29,5 +29,14 @@ describe('trend', () => {
     const y = Array.from({ length: 400 }, () => (state = 0.7 * state + random.normal()));
     const residuals = shiftAndTrendResiduals({ x: y.map((_, t) => t), y });
     expect(lagOneAutocorrelation(residuals)).toBeGreaterThan(0.55);
+  });
+});
+
+describe('levelShiftSse', () => {
+  it('is zero for one clean step, and no better than a line for a clean ramp', () => {
+    expect(levelShiftSse([1, 1, 1, 1, 1, 1, 5, 5, 5, 5, 5, 5])).toBeCloseTo(0);
+    const ramp = Array.from({ length: 60 }, (_, t) => t);
+    expect(levelShiftSse(ramp)).toBeGreaterThan(1000);
+    expect(linearFit({ x: ramp, y: ramp }).residuals.every((r) => Math.abs(r) < 1e-9)).toBe(true);
   });
 });

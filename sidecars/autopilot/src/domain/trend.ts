@@ -101,3 +101,24 @@ export function shiftAndTrendResiduals(points: TimedPoints): number[] {
     return y - segment.meanY - best.slope * (points.x[i]! - segment.meanX);
   });
 }
+
+/**
+ * Sum of squared residuals of the best single level shift (two flat segments, the split chosen by least
+ * squares, each at least max(5, 10 %) of the points); Infinity below ten points. Beside a line's, it says
+ * whether a change is a trend or a step.
+ */
+export function levelShiftSse(values: readonly number[]): number {
+  const n = values.length;
+  const minimumSegment = Math.max(5, Math.ceil(0.1 * n));
+  const sum = new Float64Array(n + 1);
+  const squares = new Float64Array(n + 1);
+  for (let i = 0; i < n; i++) {
+    sum[i + 1] = sum[i]! + values[i]!;
+    squares[i + 1] = squares[i]! + values[i]! * values[i]!;
+  }
+  const sse = (from: number, to: number) => squares[to]! - squares[from]! - (sum[to]! - sum[from]!) ** 2 / (to - from);
+  let best = Infinity;
+  for (let split = minimumSegment; split <= n - minimumSegment; split++)
+    best = Math.min(best, sse(0, split) + sse(split, n));
+  return best;
+}
