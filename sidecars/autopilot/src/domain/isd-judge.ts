@@ -469,7 +469,8 @@ export function classifyIsdMetric(
     if (harmful && p < halfAlpha.alpha && baselineMean !== 0) {
       const span = lastX - difference.x[0]!;
       const projectedDifference = endDifference + fit.slope * span;
-      const projectedChange = projectedDifference / Math.abs(baselineMean);
+      const relative = (value: number) => value / Math.abs(baselineMean);
+      const projectedChange = relative(projectedDifference);
       const projectedHarm =
         harmSign > 0 ? projectedChange >= minimumUp : harmfulFall(baselineMean, baselineMean + projectedDifference);
       const middle = difference.x[0]! + span / 2;
@@ -488,12 +489,12 @@ export function classifyIsdMetric(
       const leak = projectedHarm && steady && baselineFlat;
       if (harmSign > 0) leakUp = leak;
       else leakDown = leak;
-      const perHour = stepSeconds !== undefined ? 3600 / stepSeconds : undefined;
+      const changePerHour = stepSeconds !== undefined ? relative((fit.slope * 3600) / stepSeconds) : undefined;
       const rate =
-        perHour !== undefined
-          ? `${percent((fit.slope * perHour) / Math.abs(baselineMean))} of the baseline mean per hour`
-          : `${percent((fit.slope * span) / Math.abs(baselineMean))} of the baseline mean over the window's ${span} steps`;
-      const horizon = perHour !== undefined ? `${fmt((span * stepSeconds!) / 60)} min` : `${span} steps`;
+        changePerHour !== undefined
+          ? `${percent(changePerHour)} of the baseline mean per hour`
+          : `${percent(relative(fit.slope * span))} of the baseline mean over the window's ${span} steps`;
+      const horizon = stepSeconds !== undefined ? `${fmt((span * stepSeconds) / 60)} min` : `${span} steps`;
       const unmet = [
         projectedHarm ? '' : 'the projection stays within the margin',
         steady ? '' : 'not a steady trend (one half of the window does not diverge, or one step fits as well)',
@@ -501,7 +502,7 @@ export function classifyIsdMetric(
       ].filter(Boolean);
       const text = `canary − baseline changes by ${rate} (${fmt(fit.slope)} per step; first half ${fmt(halves[0])}, second half ${fmt(halves[1])}; baseline's own ${fmt(baselineSlope)}); trend p=${fmt(p)} (level ${fmt(halfAlpha.alpha)}); ${percent(endChange)} at the end, ${percent(projectedChange)} projected after as long again (${horizon}), margin ${percent(harmSign * minimumUp)}`;
       numbers.leakProjectedChange = projectedChange;
-      if (perHour !== undefined) numbers.leakChangePerHour = (fit.slope * perHour) / Math.abs(baselineMean);
+      if (changePerHour !== undefined) numbers.leakChangePerHour = changePerHour;
       findings.push({
         test: 'leak',
         regression: leak,
@@ -514,7 +515,7 @@ export function classifyIsdMetric(
           driftP: p,
           endChange,
           projectedChange,
-          ...(perHour !== undefined ? { changePerHour: (fit.slope * perHour) / Math.abs(baselineMean) } : {}),
+          ...(changePerHour !== undefined ? { changePerHour } : {}),
         },
       });
     }
