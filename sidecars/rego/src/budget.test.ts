@@ -140,6 +140,21 @@ describe('linear-time matching', () => {
     expect(policy('x := glob.match("{a,b}[!c]?", [], "bdé")').evaluate('data.b.x')).toBe(true);
   });
 
+  it("regex, glob and template matching count the matcher's worst case before matching", () => {
+    // Every `.*` is a live thread at every character: this took seconds within a one-million-step budget.
+    const input = { p: 'a.*'.repeat(4000), g: 'a*'.repeat(4000), t: '{a.*}'.repeat(4000), s: 'a'.repeat(10_000) };
+    for (const source of [
+      'x := regex.match(input.p, input.s)',
+      'x := regex.find_n(input.p, input.s, -1)',
+      'x := glob.match(input.g, [], input.s)',
+      'x := regex.template_match(input.t, input.s, "{", "}")',
+    ])
+      expect([source, budgetError(source, { maxSteps: 1_000_000 }, input).limit]).toEqual([source, 'steps']);
+    expect(
+      policy('x := regex.match(input.p, input.s)').evaluate('data.b.x', { input: { p: 'a.*'.repeat(40), s: input.s } }),
+    ).toBe(true);
+  });
+
   it('regex builtins keep Go semantics: empty matches, groups, error messages', () => {
     expect(policy('x := regex.find_n("a*", "baaab", -1)').evaluate('data.b.x')).toEqual(['', 'aaa', '']);
     expect(policy('x := regex.split("a+", "xaaybz")').evaluate('data.b.x')).toEqual(['x', 'ybz']);
