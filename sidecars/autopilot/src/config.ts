@@ -243,7 +243,7 @@ export const autopilotConfigSchema = baseConfigSchema({ name: 'autopilot', port:
         .positive()
         .default(25_000)
         .describe(
-          "Distinct log events (after masking) one window's comparison may hold, both sides together; beyond it the verification ends in error (the logged application decides how many there are, and each costs some 4 KB)",
+          "Distinct log events (after masking) one window's comparison may hold, both sides together; beyond it the verification ends in error (the logged application decides how many there are; 300,000 short ones, each its own template, exceed a 512 MiB heap while scored)",
         ),
       maxLogDistinctChars: z
         .number()
@@ -251,7 +251,7 @@ export const autopilotConfigSchema = baseConfigSchema({ name: 'autopilot', port:
         .positive()
         .default(4_000_000)
         .describe(
-          "Characters of those distinct events one window's comparison may hold (some 17 bytes each while it is scored); beyond it the verification ends in error",
+          "Characters of those distinct events one window's comparison may hold (each costs several times its size while scored); beyond it the verification ends in error",
         ),
       metricWeight: z
         .number()

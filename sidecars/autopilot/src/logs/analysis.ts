@@ -231,9 +231,9 @@ export class LogComparison {
   }
 
   /**
-   * Counts a new distinct event against the limits before it is kept. Memory grows some 4 KB an event and
-   * 17 bytes a character by the end of finish(), and a logged application controls how many there are (a
-   * request path or user name in every line): without a bound, one window could end the service.
+   * Counts a new distinct event against the limits before it is kept. finish() needs several times the text
+   * and some KB an event (300,000 short ones that are each their own template exceed a 512 MiB heap), and a
+   * logged application controls how many there are (a request path or user name in every line).
    */
   private holdDistinct(side: 'baseline' | 'canary', text: string): void {
     const limits = this.options.limits;
