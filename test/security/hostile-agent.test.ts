@@ -142,6 +142,12 @@ describe('a malicious agent’s response head', () => {
       { headers: [{ name: 'Content-Length', value: '2, 40' }] },
       /is not a length/,
     ],
+    // Was passed on whole: the caller was written a head of 2.4 MB (an 8 MiB frame allows more).
+    [
+      '300,000 headers',
+      { headers: Array.from({ length: 300_000 }, (_, index) => ({ name: `x-${index}`, value: 'v' })) },
+      /headers take \d+ bytes; at most 65536/,
+    ],
   ];
   it.each(heads)(
     'with %s is a 502 naming the agent and the problem; the controller lives on',
