@@ -624,7 +624,10 @@ export class Evaluation {
     let result: Value | Many | undefined;
     try {
       const callArgs = def.arity >= 0 ? args.slice(0, def.arity) : args;
-      for (const arg of callArgs) this.step(bigNumberSteps(bigNumberDigits(arg)));
+      for (const arg of callArgs) {
+        const argDigits = bigNumberDigits(arg);
+        if (argDigits > 0) this.step(bigNumberSteps(argDigits));
+      }
       result = def.fn(callArgs, this.bctx);
       // A huge number the builtin made (`big + 1`, bits.or) counts like a string of its digits.
       const digits = result instanceof Many || result === undefined ? 0 : bigNumberDigits(result);
