@@ -29,6 +29,11 @@ describe("checks of an agent's response head", () => {
     expect(invalidHeaders([{ name: 'X A', value: '1' }])).toMatch(/is not a token/);
     expect(invalidHeaders([{ name: '', value: '1' }])).toMatch(/is not a token/);
     expect(invalidHeaders([{ name: 'x-t', value: '\n' }], 'trailer')).toMatch(/^trailer x-t/);
+    // An agent's frame may hold 8 MiB of headers; a head the caller could read holds far less.
+    const many = Array.from({ length: 300_000 }, (_, index) => ({ name: `x-${index}`, value: 'v' }));
+    expect(invalidHeaders(many)).toMatch(/^headers take \d+ bytes; at most 65536$/);
+    expect(invalidHeaders([{ name: 'x-big', value: 'v'.repeat(70_000) }], 'trailer')).toMatch(/^trailers take/);
+    expect(invalidHeaders(many.slice(0, 1_000))).toBeUndefined();
     expect(invalidStatusMessage('Not Found')).toBeUndefined();
     expect(invalidStatusMessage('OK\r\nX: 1')).toMatch(/control character/);
   });

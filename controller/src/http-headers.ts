@@ -14,6 +14,12 @@ export function rawResponseHead(status: number, statusMessage: string, headers: 
   return `${head}\r\n`;
 }
 
+/**
+ * Bytes of headers (or trailers) one head from an agent may have, as written (`name: value` and CRLF). The agent
+ * reads its target with Node's client, which refuses heads over 16 KiB, so only a hostile agent comes near it.
+ */
+export const MAX_HEAD_BYTES = 64 * 1024;
+
 // RFC 9110 §5.6.2 token, and Node's own test for a header value (no CR, LF, NUL or other controls).
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const FIELD_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
@@ -24,6 +30,11 @@ const FIELD_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
  * whole response) to the caller's connection, and Node throws on one, which ended the controller.
  */
 export function invalidHeaders(headers: WireHeader[], what = 'header'): string | undefined {
+  // Counted first, so that an agent's 8 MiB frame of headers costs one pass, not the checks below and a head
+  // the caller's parser refuses anyway (Node's and most clients' limit is 8-64 KiB).
+  let bytes = 0;
+  for (const header of headers) bytes += header.name.length + header.value.length + 4;
+  if (bytes > MAX_HEAD_BYTES) return `${what}s take ${bytes} bytes; at most ${MAX_HEAD_BYTES}`;
   for (const header of headers) {
     if (!TOKEN.test(header.name)) return `${what} name ${JSON.stringify(header.name.slice(0, 100))} is not a token`;
     if (!FIELD_VALUE.test(header.value)) return `${what} ${header.name} has a control character in its value`;

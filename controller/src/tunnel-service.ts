@@ -5,6 +5,7 @@ import { identityFromSubject, normalizeSerial } from './pki';
 import { AgentSession, MAX_OPENED_IDLE_STREAMS, type ExchangeCall, type SessionRegistry } from './sessions';
 import type { ControllerMetrics } from './metrics';
 import type { AgentAdmission } from './agent-limits';
+import { helloProblem } from './hello-limits';
 import {
   CAPABILITIES as CONTROLLER_CAPABILITIES,
   PROTOCOL_VERSION,
@@ -150,6 +151,12 @@ export function createTunnelHandlers(options: TunnelServiceOptions): grpc.Untype
           if (options.isDraining()) {
             metrics.refusedStreams.inc({ reason: 'draining' });
             fail(call, grpc.status.UNAVAILABLE, 'controller is draining');
+            return;
+          }
+          const tooLarge = helloProblem(hello);
+          if (tooLarge) {
+            metrics.refusedStreams.inc({ reason: 'hello-too-large' });
+            fail(call, grpc.status.INVALID_ARGUMENT, tooLarge);
             return;
           }
           if (hello.protocolVersion !== PROTOCOL_VERSION) {

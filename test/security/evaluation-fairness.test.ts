@@ -94,4 +94,48 @@ describe("one user's evaluations do not starve Orca's gates or other users", () 
       expect(answer.body).toMatchObject({ status: 400, type: 'urn:isd:problem:policy_budget_exceeded' });
     expect((await fetch(`${sapor.url}/healthz`)).status).toBe(200);
   });
+
+  it("runs a user's policy check (Rego the user wrote, tests at ten times the budget) in that user's lane", async () => {
+    // Any reader may check a policy before an admin saves it; its test spins to its (test) time budget.
+    const spinning = {
+      source: [
+        'package scratch',
+        'test_spin if {',
+        '  r := numbers.range(1, 100000)',
+        '  count([1 | some a in r; some b in r; a == b + 1000000]) == 0',
+        '}',
+      ].join('\n'),
+    };
+    let firstAnswered: () => void = () => undefined;
+    const firstAnswer = new Promise<void>((resolve) => (firstAnswered = resolve));
+    const flood: Promise<Answer>[] = Array.from({ length: 12 }, () =>
+      call(sapor.url, 'POST', '/api/v1/policies/scratch/check', asUser('alice'), spinning).finally(() =>
+        firstAnswered(),
+      ),
+    );
+    await firstAnswer;
+
+    // Was: her checks ran in the service's lane, so they filled the queue and Orca's gate failed closed.
+    const gate = await call(sapor.url, 'POST', '/api/v1/policy-gates', asOrca, {
+      application: 'shop',
+      executionId: `exec-${randomUUID()}`,
+      stageId: 'policy',
+      policy: 'isd/deploy/allow',
+    });
+    expect(gate.status).toBe(202);
+    expect(gate.body).toMatchObject({ status: 'allow', messages: [] });
+
+    const answers = await Promise.all(flood);
+    const refused = answers.filter((answer) => answer.status === 503);
+    expect(refused.length).toBeGreaterThan(0);
+    for (const answer of refused)
+      expect(answer.body.detail).toMatch(/alice has 2 evaluations waiting or running \(at most 2\)/);
+    // The rest ran their test to its budget and report it.
+    for (const answer of answers.filter((answer) => answer.status !== 503))
+      expect(answer).toMatchObject({
+        status: 200,
+        body: { passed: false, tests: [{ passed: false, error: expect.stringMatching(/budget/) }] },
+      });
+    expect((await fetch(`${sapor.url}/healthz`)).status).toBe(200);
+  });
 });

@@ -142,6 +142,12 @@ describe('a malicious agent’s response head', () => {
       { headers: [{ name: 'Content-Length', value: '2, 40' }] },
       /is not a length/,
     ],
+    // Was passed on whole: the caller was written a head of 2.4 MB (an 8 MiB frame allows more).
+    [
+      '300,000 headers',
+      { headers: Array.from({ length: 300_000 }, (_, index) => ({ name: `x-${index}`, value: 'v' })) },
+      /headers take \d+ bytes; at most 65536/,
+    ],
   ];
   it.each(heads)(
     'with %s is a 502 naming the agent and the problem; the controller lives on',
@@ -410,5 +416,42 @@ describe('a malicious agent that does not read its control stream', () => {
     } finally {
       pinger.close();
     }
+  });
+});
+
+describe('a malicious agent’s hello', () => {
+  // Each session keeps its hello for as long as it lives, 32 sessions a certificate: 250,000 endpoints a hello
+  // grew the heap by some 75 MB a session (was: welcomed).
+  it('announcing more endpoints or text than an agent configures is refused naming the limit', async () => {
+    const credentials = await controller.issueAgentCredentials('announcer');
+    const many = Array.from({ length: 250_000 }, (_, index) => ({ type: 'jenkins', name: `s${index}` }));
+    const long = [{ type: 'jenkins', name: 'x'.repeat(300 * 1024) }];
+    for (const [services, problem] of [
+      [many, /the hello announces 250000 endpoints; at most 1000/],
+      [long, /the hello holds \d+ characters of names and annotations; at most 262144/],
+    ] as const) {
+      const refused = await connectHostileAgent({
+        agentUrl: controller.agentUrl,
+        credentials,
+        services,
+        answer: () => undefined,
+      }).then(
+        (agent) => {
+          agent.close();
+          return new Error('welcomed');
+        },
+        (error: Error) => error,
+      );
+      expect(refused.message).toMatch(problem);
+    }
+    // An agent with as many targets as the limit allows is welcomed.
+    const within = await connectHostileAgent({
+      agentUrl: controller.agentUrl,
+      credentials,
+      services: many.slice(0, 1_000),
+      answer: () => undefined,
+    });
+    within.close();
+    await controllerStillServes();
   });
 });

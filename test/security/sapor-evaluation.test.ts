@@ -83,6 +83,20 @@ const attacks: Attack[] = [
     rule: 'r := numbers.range(1, 100000)\nx := [1 | some a in r; some b in r; a == b + 1000000]',
     expect: { error: /time budget/ },
   },
+  // 10^99000 in the input: each such integer is some 41 KB the engine did not count, so these filled the worker's
+  // heap (the worker was ended and replaced, naming its heap) instead of ending at the evaluation's budget.
+  {
+    name: 'a range between huge integers',
+    rule: 'x := count(numbers.range(to_number(input.s), to_number(input.s) + 100000))',
+    input: { s: '1' + '0'.repeat(99_000) },
+    expect: { error: /memory budget \(33554432 bytes\)/ },
+  },
+  {
+    name: 'sums of a huge integer',
+    rule: 'x := count([b + i | b := to_number(input.s); some i in numbers.range(1, 100000)])',
+    input: { s: '1' + '0'.repeat(99_000) },
+    expect: { error: /memory budget \(33554432 bytes\)/ },
+  },
   {
     name: 'doubling arrays',
     rule: 'd(a) := array.concat(a, a)\nx := count(d(d(d(d(d(d(d(d(d(d(d(d(d(d(d(d(d(d(d(d(d(d(d(d(d(d(d(d([1])))))))))))))))))))))))))))))',

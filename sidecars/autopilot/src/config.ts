@@ -237,6 +237,22 @@ export const autopilotConfigSchema = baseConfigSchema({ name: 'autopilot', port:
         .describe(
           "Longest one window's log reading may take (both sides, one try); beyond it the verification ends in error",
         ),
+      maxLogDistinctEvents: z
+        .number()
+        .int()
+        .positive()
+        .default(25_000)
+        .describe(
+          "Distinct log events (after masking) one window's comparison may hold, both sides together; beyond it the verification ends in error (the logged application decides how many there are; 300,000 short ones, each its own template, exceed a 512 MiB heap while scored)",
+        ),
+      maxLogDistinctChars: z
+        .number()
+        .int()
+        .positive()
+        .default(4_000_000)
+        .describe(
+          "Characters of those distinct events one window's comparison may hold (each costs several times its size while scored); beyond it the verification ends in error",
+        ),
       metricWeight: z
         .number()
         .min(0)

@@ -71,6 +71,10 @@ export const autopilotService: ServiceDefinition<AutopilotConfig> = {
       metrics: createAutopilotMetrics(metrics.registry),
       watchdogGraceMs: config.analysis.watchdogGraceMs,
       maxLogReadMs: config.analysis.maxLogReadMs,
+      logLimits: {
+        maxDistinctEvents: config.analysis.maxLogDistinctEvents,
+        maxDistinctChars: config.analysis.maxLogDistinctChars,
+      },
       audit: config.audit,
     });
     await runner.start();

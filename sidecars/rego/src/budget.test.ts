@@ -63,6 +63,28 @@ describe('memory budget: builtins charge what they would build, before building 
     ).toBe('memory');
   });
 
+  it('huge integers count their digits: results like strings, conversions by their (quadratic) work', () => {
+    // 10^99000: each is some 41 KB, and turning one into a float or text takes some 20 ms.
+    const input = { s: '1' + '0'.repeat(99_000) };
+    const budget = { maxSteps: 1_000_000, maxMemoryBytes: 32 * MiB };
+    for (const source of [
+      // Were 2,000 × 41 KB built with 2,000 steps (100,000 of them ended the worker's heap, not a budget).
+      'x := count(numbers.range(to_number(input.s), to_number(input.s) + 2000))',
+      'x := count([bits.or(to_number(input.s), i) | some i in numbers.range(1, 2000)])',
+      // Were 200 × 20 ms without a step between two checks of the clock.
+      'x := count([abs(to_number(input.s)) | some i in numbers.range(1, 200)])',
+    ])
+      expect([source, budgetError(source, budget, input).limit]).toEqual([
+        source,
+        expect.stringMatching(/steps|memory/),
+      ]);
+    const ordinary = 'x := 123456789012345678901234567890 * 2 + 1 == 246913578024691357802469135781';
+    expect(policy(ordinary).evaluate('data.b.x', { budget })).toBe(true);
+    expect(policy('x := to_number(input.s) + 1 > to_number(input.s)').evaluate('data.b.x', { budget, input })).toBe(
+      true,
+    );
+  });
+
   it('regex.replace counts each expansion of its template', () => {
     const input = { s: 'a'.repeat(2000), t: '$0'.repeat(2000) };
     expect(budgetError('x := regex.replace(input.s, "a+", input.t)', { maxMemoryBytes: 4 * MiB }, input).limit).toBe(
@@ -138,6 +160,21 @@ describe('linear-time matching', () => {
     expect(policy('x := glob.match("api.*.com", ["."], "api.x.y.com")').evaluate('data.b.x')).toBe(false);
     expect(policy('x := glob.match("api.**.com", ["."], "api.x.y.com")').evaluate('data.b.x')).toBe(true);
     expect(policy('x := glob.match("{a,b}[!c]?", [], "bdé")').evaluate('data.b.x')).toBe(true);
+  });
+
+  it("regex, glob and template matching count the matcher's worst case before matching", () => {
+    // Every `.*` is a live thread at every character: this took seconds within a one-million-step budget.
+    const input = { p: 'a.*'.repeat(4000), g: 'a*'.repeat(4000), t: '{a.*}'.repeat(4000), s: 'a'.repeat(10_000) };
+    for (const source of [
+      'x := regex.match(input.p, input.s)',
+      'x := regex.find_n(input.p, input.s, -1)',
+      'x := glob.match(input.g, [], input.s)',
+      'x := regex.template_match(input.t, input.s, "{", "}")',
+    ])
+      expect([source, budgetError(source, { maxSteps: 1_000_000 }, input).limit]).toEqual([source, 'steps']);
+    expect(
+      policy('x := regex.match(input.p, input.s)').evaluate('data.b.x', { input: { p: 'a.*'.repeat(40), s: input.s } }),
+    ).toBe(true);
   });
 
   it('regex builtins keep Go semantics: empty matches, groups, error messages', () => {

@@ -1,6 +1,15 @@
 // Top-down evaluator: backtracking over bodies with continuations, virtual documents, functions and `with`.
 import type { Expr, Rule, Term } from './ast';
-import { BuiltinError, ELEMENT_BYTES, Many, lookupBuiltin, type BuiltinContext } from './builtins/registry';
+import {
+  BuiltinError,
+  ELEMENT_BYTES,
+  Many,
+  bigNumberBytes,
+  bigNumberDigits,
+  bigNumberSteps,
+  lookupBuiltin,
+  type BuiltinContext,
+} from './builtins/registry';
 import { ruleInfo, type CompiledModules, type RuleNode } from './compiler';
 import { BudgetExceededError, EvalError, RegoError } from './errors';
 import { refName } from './parser';
@@ -94,7 +103,8 @@ export class Evaluation {
   /** Counts work and enforces the step and time budgets. */
   step(n = 1): void {
     this.steps += n;
-    if (this.steps > this.maxSteps) throw new BudgetExceededError('steps', this.maxSteps);
+    // Written so that a NaN count (a builtin's bad estimate) ends the evaluation instead of lifting the budget.
+    if (!(this.steps <= this.maxSteps)) throw new BudgetExceededError('steps', this.maxSteps);
     if ((this.steps & 1023) < n || n > 1023) {
       if (Date.now() > this.deadline) throw new BudgetExceededError('time', this.timeoutMs);
     }
@@ -613,7 +623,18 @@ export class Evaluation {
     if (!def) throw new EvalError('rego_type_error', `undefined function ${name}`, t.loc);
     let result: Value | Many | undefined;
     try {
-      result = def.fn(def.arity >= 0 ? args.slice(0, def.arity) : args, this.bctx);
+      const callArgs = def.arity >= 0 ? args.slice(0, def.arity) : args;
+      for (const arg of callArgs) {
+        const argDigits = bigNumberDigits(arg);
+        if (argDigits > 0) this.step(bigNumberSteps(argDigits));
+      }
+      result = def.fn(callArgs, this.bctx);
+      // A huge number the builtin made (`big + 1`, bits.or) counts like a string of its digits.
+      const digits = result instanceof Many || result === undefined ? 0 : bigNumberDigits(result);
+      if (digits > 0) {
+        this.alloc(bigNumberBytes(digits));
+        this.step(bigNumberSteps(digits));
+      }
     } catch (err) {
       if (err instanceof BuiltinError) {
         this.errors.push(new EvalError(err.code, `${name}: ${err.message.replace(/^[a-z_]+: /, '')}`, t.loc));

@@ -14,6 +14,7 @@ import {
   type PolicyEvaluator,
 } from './engine/evaluator';
 import type { CandidateEvaluation, JobInput } from './engine/jobs';
+import type { JobCaller } from './engine/pool';
 import { PolicyTestFailedError, type PolicyRegistry } from './engine/registry';
 import type { AuditStore } from './audit/audit-store';
 import type { GateClient } from './gate-client';
@@ -173,11 +174,13 @@ export class PolicyService {
 
   /**
    * Checks a policy as a save would (parse, compile with the live set, run its tests) without saving it;
-   * failing tests are returned, not thrown, so an editor can show them all.
+   * failing tests are returned, not thrown, so an editor can show them all. `caller` is the user who asks
+   * (any reader may): their check runs in their own evaluation lane, never in the service's.
    */
   async check(
     request: Pick<SavePolicyRequest, 'name' | 'regoVersion' | 'modules'>,
     evaluate?: { document?: string; input: JobInput },
+    caller?: JobCaller,
   ): Promise<{ packages: string[]; tests: TestResult[]; evaluation?: CandidateEvaluation }> {
     const active = await this.options.store.active();
     const candidate = {
@@ -186,7 +189,7 @@ export class PolicyService {
       modules: request.modules,
     };
     try {
-      return await this.options.registry.validate(candidate, active.policies, evaluate);
+      return await this.options.registry.validate(candidate, active.policies, evaluate, caller);
     } catch (error) {
       if (error instanceof PolicyTestFailedError)
         return {

@@ -42,4 +42,57 @@ describe('reading one side of a window', () => {
       ),
     });
   });
+
+  describe('bounds what the comparison holds (the logged application decides how many distinct events there are)', () => {
+    const noDeadline = { deadline: Number.POSITIVE_INFINITY, limitMs: 1, now: () => 0 };
+    /** Lines that masking cannot merge: words, no numbers (a user name, a request path). */
+    function distinct(count: number, width = 1) {
+      const word = (i: number) => i.toString(26).replace(/[0-9]/g, (d) => String.fromCharCode(113 + Number(d)));
+      return {
+        name: 'loki',
+        async *lines() {
+          for (let i = 0; i < count; i++) yield `ERROR user ${word(i).repeat(width)} refused`;
+        },
+      };
+    }
+
+    it('ends with a query error naming analysis.maxLogDistinctEvents', async () => {
+      const comparison = new LogComparison({ limits: { maxDistinctEvents: 100, maxDistinctChars: 1_000_000 } });
+      const reading = readLogsInto(comparison, 'canary', distinct(1_000), '{app="a"}', window, noDeadline);
+      await expect(reading).rejects.toBeInstanceOf(ProviderError);
+      await expect(reading).rejects.toMatchObject({
+        kind: 'query',
+        message: expect.stringMatching(
+          /^loki: the logs hold more than 100 distinct events after masking \(analysis\.maxLogDistinctEvents\), the canary logs reaching it/,
+        ),
+      });
+    });
+
+    it('ends with a query error naming analysis.maxLogDistinctChars', async () => {
+      const comparison = new LogComparison({ limits: { maxDistinctEvents: 1_000, maxDistinctChars: 50_000 } });
+      const reading = readLogsInto(comparison, 'baseline', distinct(500, 100), '{app="a"}', window, noDeadline);
+      await expect(reading).rejects.toMatchObject({
+        kind: 'query',
+        message: expect.stringMatching(/more than 50000 characters after masking \(analysis\.maxLogDistinctChars\)/),
+      });
+    });
+
+    it('counts lines that differ only in what masking replaces once, and cuts a huge line', async () => {
+      const limits = { maxDistinctEvents: 10, maxDistinctChars: 1_000_000 };
+      const comparison = new LogComparison({ limits });
+      expect(await readLogsInto(comparison, 'canary', provider(2500), 'pod:"a"', window, noDeadline)).toBe(2500);
+      const huge = {
+        name: 'loki',
+        lines: async function* () {
+          yield `ERROR ${'x'.repeat(10_000_000)}`;
+        },
+      };
+      expect(await readLogsInto(comparison, 'canary', huge, 'pod:"a"', window, noDeadline)).toBe(1);
+      const analysis = comparison.finish();
+      expect(analysis.canaryEvents).toBe(2501);
+      const texts = analysis.clusters.flatMap((cluster) => [cluster.template, ...cluster.examples.canary]);
+      const longest = Math.max(...texts.map((text) => text.length));
+      expect(longest).toBeLessThanOrEqual(65_536);
+    });
+  });
 });

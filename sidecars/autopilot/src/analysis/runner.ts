@@ -7,7 +7,7 @@ import { appendAuditRecord, appendVerificationAudit, type AuditTarget } from '..
 import type { AutopilotMetrics } from './metrics';
 import { createJudge, decideRun, type JudgeInput, type JudgeResult, type MetricInput } from '../domain';
 import { combineResults } from './combine';
-import { analysisOptions, LogComparison, sideQuery } from '../logs';
+import { analysisOptions, LogComparison, LogLimitError, sideQuery, type LogLimits } from '../logs';
 import { storedLogAnalysis, type StoredLogAnalysis } from '../logs/log-view';
 import type { LogProviderRegistry } from '../logs/providers/registry';
 import type { LogProvider } from '../logs/providers/provider';
@@ -50,6 +50,8 @@ export interface RunnerOptions {
   providerTimeoutMs: number;
   /** Longest one try at reading a window's logs may take. */
   maxLogReadMs: number;
+  /** How many distinct events, and characters of them, one window's log comparison may hold. */
+  logLimits: LogLimits;
   /** The clock the log reading deadline is measured on (tests inject one). */
   now?: () => number;
   metrics: AutopilotMetrics;
@@ -325,15 +327,18 @@ export class VerificationRunner {
       throw new ProviderError(template.provider, 'query', `logs: ${(error as Error).message}`, { cause: error });
     }
     const marks = await this.options.marks.list(verification.application);
-    const options = analysisOptions(
-      template,
-      marks.map((m) => ({
-        clusterKey: m.clusterKey,
-        mark: m.mark,
-        user: m.markedBy,
-        atMs: Date.parse(m.markedAt),
-      })),
-    );
+    const options = {
+      ...analysisOptions(
+        template,
+        marks.map((m) => ({
+          clusterKey: m.clusterKey,
+          mark: m.mark,
+          user: m.markedBy,
+          atMs: Date.parse(m.markedAt),
+        })),
+      ),
+      limits: this.options.logLimits,
+    };
     const now = this.options.now ?? Date.now;
     const analysis = await this.withRetry(provider.name, 'logs', async () => {
       const comparison = new LogComparison(options);
@@ -483,7 +488,14 @@ export async function readLogsInto(
 ): Promise<number> {
   let lines = 0;
   for await (const line of provider.lines(query, window)) {
-    comparison.add(side, line);
+    try {
+      comparison.add(side, line);
+    } catch (error) {
+      // Not retried: the same window holds as many distinct events again.
+      if (error instanceof LogLimitError)
+        throw new ProviderError(provider.name, 'query', `${provider.name}: ${error.message}`, { cause: error });
+      throw error;
+    }
     lines++;
     if (limit.now() > limit.deadline)
       throw new ProviderError(

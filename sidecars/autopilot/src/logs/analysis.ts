@@ -45,6 +45,29 @@ export interface LogAnalysisOptions {
   /** Score INFO clusters too (OpsMx `infoScoring`); off by default. */
   infoScoring?: boolean;
   examplesPerSide?: number;
+  /** Bounds on what a comparison holds: it grows with the distinct events, which the logged application controls. */
+  limits?: LogLimits;
+}
+
+/** How many distinct events (after masking), and how many characters of them, one comparison may hold. */
+export interface LogLimits {
+  maxDistinctEvents: number;
+  maxDistinctChars: number;
+}
+
+/** Lines are cut to this many characters: the head is what a template is mined from. */
+export const MAX_LINE_CHARS = 65_536;
+
+/** The logs of a window hold more distinct events than the comparison may keep. */
+export class LogLimitError extends Error {
+  constructor(
+    message: string,
+    /** The configuration key of the limit. */
+    readonly key: 'maxLogDistinctEvents' | 'maxLogDistinctChars',
+  ) {
+    super(message);
+    this.name = 'LogLimitError';
+  }
 }
 
 export interface LogAnalysis {
@@ -174,6 +197,7 @@ export class LogComparison {
   private readonly texts = new Map<string, Entry>();
   private readonly totals = { baseline: 0, canary: 0 };
   private readonly assemblers = { baseline: new EventAssembler(), canary: new EventAssembler() };
+  private distinctChars = 0;
 
   constructor(private readonly options: LogAnalysisOptions = {}) {
     this.miner = new TemplateMiner(options.miner);
@@ -183,7 +207,7 @@ export class LogComparison {
 
   add(side: 'baseline' | 'canary', line: string): void {
     if (side === 'baseline' && this.options.algorithm === 'autonomous') return;
-    const event = this.assemblers[side].push(line);
+    const event = this.assemblers[side].push(line.length > MAX_LINE_CHARS ? line.slice(0, MAX_LINE_CHARS) : line);
     if (event) this.addEvent(side, event);
   }
 
@@ -196,6 +220,7 @@ export class LogComparison {
     this.totals[side]++;
     let entry = this.texts.get(text);
     if (!entry) {
+      this.holdDistinct(side, text);
       entry = { baseline: { count: 0, examples: [] }, canary: { count: 0, examples: [] }, example: event.join('\n') };
       if (described !== undefined) entry.described = full;
       this.texts.set(text, entry);
@@ -203,6 +228,27 @@ export class LogComparison {
     const s = entry[side];
     s.count++;
     if (s.examples.length < this.examplesPerSide) s.examples.push(event.join('\n'));
+  }
+
+  /**
+   * Counts a new distinct event against the limits before it is kept. finish() needs several times the text
+   * and some KB an event (300,000 short ones that are each their own template exceed a 512 MiB heap), and a
+   * logged application controls how many there are (a request path or user name in every line).
+   */
+  private holdDistinct(side: 'baseline' | 'canary', text: string): void {
+    const limits = this.options.limits;
+    if (!limits) return;
+    if (this.texts.size >= limits.maxDistinctEvents)
+      throw new LogLimitError(
+        `the logs hold more than ${limits.maxDistinctEvents} distinct events after masking (analysis.maxLogDistinctEvents), the ${side} logs reaching it: narrow the log template's query or add masks for the variable parts`,
+        'maxLogDistinctEvents',
+      );
+    this.distinctChars += text.length;
+    if (this.distinctChars > limits.maxDistinctChars)
+      throw new LogLimitError(
+        `the logs' distinct events hold more than ${limits.maxDistinctChars} characters after masking (analysis.maxLogDistinctChars), the ${side} logs reaching it: narrow the log template's query or add masks for the variable parts`,
+        'maxLogDistinctChars',
+      );
   }
 
   finish(): LogAnalysis {

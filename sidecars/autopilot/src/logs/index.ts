@@ -3,13 +3,22 @@ export { TemplateMiner } from './miner';
 export type { MinerOptions, MinerState, Template as MinedTemplate } from './miner';
 export { tokenize, maskLine, compileMasks, WILDCARD } from './tokenize';
 export { EventAssembler, eventText, groupEvents, isContinuation } from './multiline';
-export { ALGORITHMS, SENSITIVITIES, TOPIC_WEIGHTS, LogComparison, analyzeLogs, analyzeLogStreams } from './analysis';
+export {
+  ALGORITHMS,
+  SENSITIVITIES,
+  TOPIC_WEIGHTS,
+  LogComparison,
+  LogLimitError,
+  analyzeLogs,
+  analyzeLogStreams,
+} from './analysis';
 export type {
   Algorithm,
   ClusterKind,
   LogAnalysis,
   LogAnalysisOptions,
   LogCluster,
+  LogLimits,
   Mark,
   Sensitivity,
 } from './analysis';

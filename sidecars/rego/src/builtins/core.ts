@@ -16,6 +16,8 @@ import {
   ELEMENT_BYTES,
   Many,
   arr,
+  bigNumberBytes,
+  bigNumberDigits,
   bigInt,
   collection,
   int,
@@ -382,12 +384,17 @@ register('to_number', 1, (args) => {
 
 // ---- numbers ---------------------------------------------------------------------------------
 
+/** Bytes each element of a range between a and b counts: its slot, and its digits when the bounds are huge. */
+function rangeElementBytes(a: bigint, b: bigint): number {
+  return ELEMENT_BYTES + bigNumberBytes(Math.max(bigNumberDigits(a), bigNumberDigits(b)));
+}
+
 register('numbers.range', 2, (args, ctx) => {
   const a = bigInt(args, 0);
   const b = bigInt(args, 1);
   const n = Number(a > b ? a - b : b - a) + 1;
   ctx.step(n);
-  ctx.alloc(n * ELEMENT_BYTES);
+  ctx.alloc(n * rangeElementBytes(a, b));
   const out: Value[] = [];
   if (a <= b) for (let x = a; x <= b; x++) out.push(numberResult(x));
   else for (let x = a; x >= b; x--) out.push(numberResult(x));
@@ -400,7 +407,7 @@ register('numbers.range_step', 3, (args, ctx) => {
   if (s <= 0n) throw new BuiltinError('step must be a positive integer');
   const n = Number((a > b ? a - b : b - a) / s) + 1;
   ctx.step(n);
-  ctx.alloc(n * ELEMENT_BYTES);
+  ctx.alloc(n * rangeElementBytes(a, b));
   const out: Value[] = [];
   if (a <= b) for (let x = a; x <= b; x += s) out.push(numberResult(x));
   else for (let x = a; x >= b; x -= s) out.push(numberResult(x));

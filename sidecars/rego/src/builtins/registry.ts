@@ -1,6 +1,6 @@
 // The builtin function registry and the helpers builtins share for argument checking.
 import { EvalError } from '../errors';
-import { RegoObject, RegoSet, int64Text, isNumber, numberValue, typeName, type Value } from '../value';
+import { NumberText, RegoObject, RegoSet, int64Text, isNumber, numberValue, typeName, type Value } from '../value';
 
 /** Services the evaluator offers to builtins. */
 export interface BuiltinContext {
@@ -25,6 +25,31 @@ export function stringBytes(codeUnits: number): number {
 
 /** Bytes one element of an array, set or object counts against the memory budget. */
 export const ELEMENT_BYTES = 16;
+
+/** Integers with more decimal digits than this pay for their size (every ordinary number has far fewer). */
+const BIG_NUMBER_DIGITS = 1000;
+const BIG_NUMBER_BOUND = 10n ** BigInt(BIG_NUMBER_DIGITS);
+
+/** Decimal digits of a number value (a bigint's from its bit length), or 0 for an ordinary one. */
+export function bigNumberDigits(v: Value): number {
+  if (v instanceof NumberText) return v.text.length > BIG_NUMBER_DIGITS ? v.text.length : 0;
+  if (typeof v !== 'bigint' || (v < BIG_NUMBER_BOUND && v > -BIG_NUMBER_BOUND)) return 0;
+  return Math.ceil(v.toString(16).length * 4 * Math.log10(2));
+}
+
+/**
+ * Steps a builtin's work on a number of `digits` decimal digits counts: converting between decimal text and
+ * binary (to a float, to text, to a set key) is about quadratic, some 20 ms for 100,000 digits here, and a
+ * builtin runs without checking the clock; so a policy cannot spend seconds between two checks of it.
+ */
+export function bigNumberSteps(digits: number): number {
+  return digits === 0 ? 0 : Math.ceil((digits * digits) / 500_000);
+}
+
+/** Bytes a number of `digits` decimal digits counts against the memory budget (a bigint takes 0.42 a digit). */
+export function bigNumberBytes(digits: number): number {
+  return Math.ceil(digits / 2);
+}
 
 /** Several results of a relation builtin (like `walk`), each a separate solution. */
 export class Many {

@@ -302,7 +302,11 @@ export function registerRoutes({ http, service, store, adminRoles, writes, reloa
         body.input === undefined || rawBody === undefined
           ? undefined
           : { input: { text: rawBody, member: 'input' as const }, ...(document ? { document } : {}) };
-      const result = await service.check({ name: params.name, regoVersion: body.regoVersion, modules }, evaluate);
+      const result = await service.check(
+        { name: params.name, regoVersion: body.regoVersion, modules },
+        evaluate,
+        caller.kind === 'user' ? caller.user : undefined,
+      );
       const { evaluation } = result;
       return exactJsonReply(200, {
         passed: result.tests.every((test) => test.passed),

@@ -148,12 +148,14 @@ export class PolicyRegistry {
 
   /**
    * Checks a policy before it is saved, in a worker: every module parses, the whole live set compiles
-   * with it (no conflicts), and its own `test_*` rules pass. Returns the packages it declares.
+   * with it (no conflicts), and its own `test_*` rules pass. Returns the packages it declares. A user's
+   * check waits in that user's lane, like their other evaluations.
    */
   async validate(
     candidate: PolicyCandidate,
     others: PolicyVersion[],
     evaluate?: { document?: string; input: JobInput },
+    caller?: JobCaller,
   ): Promise<{ packages: string[]; tests: TestResult[]; evaluation?: CandidateEvaluation }> {
     let outcome: ValidateOutcome;
     try {
@@ -166,6 +168,7 @@ export class PolicyRegistry {
           ...(evaluate ? { evaluate } : {}),
         },
         this.limits.deadlineMs * TEST_BUDGET_FACTOR,
+        caller,
       );
     } catch (error) {
       // The worker was ended (deadline, heap): the candidate's own code did it, so it is the client's problem.

@@ -6,15 +6,12 @@ import { ProviderError } from '../../providers/provider';
 import {
   DEFAULT_PAGE_SIZE,
   DEFAULT_TIMEOUT_MS,
+  isRecord,
+  malformedPage,
   type LogProvider,
   type LogProviderAccount,
   type LogWindow,
 } from './provider';
-
-interface Stream {
-  stream?: Record<string, string>;
-  values?: [string, string][];
-}
 
 export class LokiLogProvider implements LogProvider {
   readonly type = 'loki' as const;
@@ -86,7 +83,8 @@ export class LokiLogProvider implements LogProvider {
         `${this.name}: query_range answered ${response.status}: ${response.text.trim().slice(0, 300)}`,
       );
     }
-    const data = (response.json as { status?: string; data?: { resultType?: string; result?: Stream[] } }).data;
+    const data = (response.json as { status?: string; data?: { resultType?: string; result?: unknown } } | undefined)
+      ?.data;
     if (data?.resultType !== 'streams')
       throw new ProviderError(
         this.name,
@@ -94,8 +92,18 @@ export class LokiLogProvider implements LogProvider {
         `${this.name}: ${JSON.stringify(query)} is not a log query (it returned ${data?.resultType ?? 'nothing'})`,
       );
     const entries: [bigint, string][] = [];
-    for (const stream of data.result ?? [])
-      for (const [ts, line] of stream.values ?? []) entries.push([BigInt(ts), line]);
+    const streams: unknown = data.result ?? [];
+    if (!Array.isArray(streams)) throw malformedPage(this.name, 'data.result is not an array');
+    for (const [s, stream] of streams.entries()) {
+      const values: unknown = isRecord(stream) ? (stream.values ?? []) : undefined;
+      if (!Array.isArray(values)) throw malformedPage(this.name, `data.result[${s}].values is not an array`);
+      for (const [v, value] of values.entries()) {
+        const [ts, line] = Array.isArray(value) ? (value as unknown[]) : [];
+        if (typeof ts !== 'string' || !/^\d{1,30}$/.test(ts) || typeof line !== 'string')
+          throw malformedPage(this.name, `data.result[${s}].values[${v}] is not a [nanosecond timestamp, line] pair`);
+        entries.push([BigInt(ts), line]);
+      }
+    }
     // Streams come separately; one time order across them.
     entries.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
     return entries;

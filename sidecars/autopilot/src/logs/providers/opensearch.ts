@@ -7,6 +7,8 @@ import { ProviderError } from '../../providers/provider';
 import {
   DEFAULT_PAGE_SIZE,
   DEFAULT_TIMEOUT_MS,
+  isRecord,
+  malformedPage,
   type LogProvider,
   type LogProviderAccount,
   type LogWindow,
@@ -76,13 +78,22 @@ export class OpenSearchLogProvider implements LogProvider {
         };
         const page = await this.call('POST', '/_search', body);
         this.checkShards(page);
-        const hits = ((page.json as { hits?: { hits?: Hit[] } }).hits?.hits ?? []) as Hit[];
-        for (const hit of hits) {
-          const message = this.message(hit._source ?? {});
+        const hits: unknown = (page.json as { hits?: { hits?: unknown } } | undefined)?.hits?.hits ?? [];
+        if (!Array.isArray(hits)) throw malformedPage(this.name, 'hits.hits is not an array');
+        for (const [h, hit] of hits.entries()) {
+          if (!isRecord(hit)) throw malformedPage(this.name, `hits.hits[${h}] is not an object`);
+          const message = this.message(isRecord(hit._source) ? hit._source : {});
           if (message !== undefined) yield message;
         }
         if (hits.length < this.pageSize) return;
-        searchAfter = hits[hits.length - 1]!.sort;
+        const last = hits[hits.length - 1] as Hit;
+        // Without it the next request would ask for the first page again, until the reading deadline.
+        if (!Array.isArray(last.sort) || last.sort.length === 0)
+          throw malformedPage(
+            this.name,
+            `hits.hits[${hits.length - 1}].sort is missing, so the next page cannot be asked for`,
+          );
+        searchAfter = last.sort;
       }
     } finally {
       await this.call('DELETE', '/_search/point_in_time', { pit_id: [pitId] }).catch(() => undefined);

@@ -1,6 +1,7 @@
 // What every log provider does: stream the messages of one side's query in a time window, oldest first,
 // a page at a time (memory stays flat however large the window), with errors naming the provider.
 import type { TlsOptions } from '../../providers/http-client';
+import { ProviderError } from '../../providers/provider';
 
 export interface LogWindow {
   startMs: number;
@@ -33,3 +34,17 @@ export interface LogProvider {
 
 export const DEFAULT_PAGE_SIZE = 1000;
 export const DEFAULT_TIMEOUT_MS = 30_000;
+
+/**
+ * A page whose shape is not the provider's (a wrong type where its API documents an array, an entry without
+ * the field paging needs): an error naming the provider and the place, never a TypeError from the reader, and
+ * never the same page read again until the deadline.
+ */
+export function malformedPage(provider: string, what: string): ProviderError {
+  return new ProviderError(provider, 'unavailable', `${provider}: the answer is not a page of its API: ${what}`);
+}
+
+/** An object (not null, not an array). */
+export function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}

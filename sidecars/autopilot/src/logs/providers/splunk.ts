@@ -5,6 +5,8 @@ import { ProviderError } from '../../providers/provider';
 import {
   DEFAULT_PAGE_SIZE,
   DEFAULT_TIMEOUT_MS,
+  isRecord,
+  malformedPage,
   type LogProvider,
   type LogProviderAccount,
   type LogWindow,
@@ -56,8 +58,12 @@ export class SplunkLogProvider implements LogProvider {
           offset: String(offset),
           count: String(this.pageSize),
         });
-        const results = (page.json as { results?: { _raw?: string }[] }).results ?? [];
-        for (const result of results) if (typeof result._raw === 'string') yield result._raw;
+        const results: unknown = (page.json as { results?: unknown } | undefined)?.results ?? [];
+        if (!Array.isArray(results)) throw malformedPage(this.name, 'results is not an array');
+        for (const [r, result] of results.entries()) {
+          if (!isRecord(result)) throw malformedPage(this.name, `results[${r}] is not an object`);
+          if (typeof result._raw === 'string') yield result._raw;
+        }
         if (results.length < this.pageSize) return;
       }
     } finally {
