@@ -513,9 +513,11 @@ function rejectNulCharacters(inputs: Record<string, unknown>): void {
 function rejectUnresolved(body: unknown): void {
   const unresolved = findUnresolvedExpression(body);
   if (!unresolved) return;
+  // Named like every other field of the body (`body.triggeredBy`), as the validation errors name them.
+  const path = `body.${unresolved.path}`;
   throw new InputError(
-    `field ${unresolved.path} holds the unevaluated expression ${unresolved.expression}: a SpEL expression failed in Orca`,
-    { code: 'unresolved_expression', issues: [{ path: unresolved.path, message: 'unevaluated SpEL expression' }] },
+    `field ${path} holds the unevaluated expression ${unresolved.expression}: a SpEL expression failed in Orca`,
+    { code: 'unresolved_expression', issues: [{ path, message: 'unevaluated SpEL expression' }] },
   );
 }
 
