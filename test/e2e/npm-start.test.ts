@@ -64,6 +64,9 @@ it('starts all services on embedded Postgres, stops them on Ctrl-C, and restarts
       expect(await product.exited).toBe(0);
       expect(product.output()).toContain('all services stopped');
     } finally {
+      // A failed assertion leaves it running: Ctrl-C stops its services too (SIGKILL alone would orphan them).
+      product.child.kill('SIGINT');
+      await Promise.race([product.exited, new Promise((resolve) => setTimeout(resolve, 30_000).unref())]);
       product.child.kill('SIGKILL');
     }
     for (const service of ['visibility', 'autopilot', 'sapor'])
