@@ -92,6 +92,8 @@ const services = [
     dir: 'controller',
     port: 9003,
     portVar: 'ISD_CONTROLLER_CONTROL_LISTEN_PORT',
+    // The control API is TLS only, with a certificate from the controller's own CA.
+    scheme: 'https',
     what: `tunnel controller: control API (agents ${process.env.ISD_CONTROLLER_AGENT_LISTEN_PORT ?? 9001}, services ${process.env.ISD_CONTROLLER_SERVICE_LISTEN_PORT ?? 9002}, metrics ${process.env.ISD_CONTROLLER_PROMETHEUS_LISTEN_PORT ?? 9102})`,
     // The CA and token keys are kept here across restarts; the first start prints a bootstrap control token.
     env: () => ({ ISD_CONTROLLER_DATA_DIR: path.join(stateDir, 'controller') }),
@@ -228,7 +230,7 @@ async function main() {
   log('');
   children.forEach(({ service, port }, index) => {
     log(
-      `${results[index] ? 'ready ' : 'NOT READY'}  ${service.name.padEnd(12)} http://localhost:${port}   ${service.what}`,
+      `${results[index] ? 'ready ' : 'NOT READY'}  ${service.name.padEnd(12)} ${service.scheme ?? 'http'}://localhost:${port}   ${service.what}`,
     );
   });
   log('');
@@ -236,6 +238,12 @@ async function main() {
   log(
     `Orca service token, Gate credential and demo users: ${path.relative(root, path.join(stateDir, 'dev-credentials.json'))}`,
   );
+  // The controller writes its bootstrap token to its log (stdout), which the terminal never shows.
+  const controllerDir = path.relative(root, path.join(stateDir, 'controller'));
+  if (fs.existsSync(path.join(stateDir, 'controller', 'bootstrap-control-token')))
+    log(
+      `tunnel control API: CA ${controllerDir}/ca.crt, bootstrap control token ${controllerDir}/bootstrap-control-token`,
+    );
   const memory = residentMegabytes(children.map(({ child }) => child.pid));
   if (memory !== undefined) log(`memory: ${memory} MB resident in total`);
   log('walk through the demo: docs/quickstart.md');

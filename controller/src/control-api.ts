@@ -136,10 +136,13 @@ export function createControlApi(deps: ControlApiDependencies): HttpApp {
     spec: Omit<RouteSpec<z.ZodType, z.ZodType, Body>, 'auth' | 'responses' | 'tags'>,
     handler: (body: z.output<Body>) => unknown,
   ): void => {
-    app.route({ ...spec, auth: 'public', tags: ['control'], responses: ok }, async (context) => {
-      await controlCaller(context.req, ca, tokenKeys);
-      return { status: 200, body: await handler(context.body as z.output<Body>) };
-    });
+    const authorize = async (req: http.IncomingMessage): Promise<void> => {
+      await controlCaller(req, ca, tokenKeys);
+    };
+    app.route({ ...spec, auth: 'public', authorize, tags: ['control'], responses: ok }, async (context) => ({
+      status: 200,
+      body: await handler(context.body as z.output<Body>),
+    }));
   };
 
   route(

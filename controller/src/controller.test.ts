@@ -92,6 +92,18 @@ describe('control (CNC) API', () => {
     );
   });
 
+  it('refuses a caller without credentials before reading the body, whatever the body is', async () => {
+    const refusals = [
+      await request(certShape, 'POST', '/api/v1/generateAgentManifestComponents', { body: {} }),
+      await request(certShape, 'POST', '/api/v1/revokeCertificate', { token: 'not-a-token', rawBody: '{not json' }),
+      await request(certShape, 'POST', '/api/v1/generateKubectlComponents', {
+        rawBody: JSON.stringify({ padding: 'x'.repeat(256 * 1024) }),
+      }),
+    ];
+    for (const reply of refusals)
+      expect(reply).toMatchObject({ status: 401, body: { type: 'urn:isd:problem:control_credential_invalid' } });
+  });
+
   it('generateKubectlComponents returns the v3 certificate shape and a kubeconfig', async () => {
     const reply = await request(certShape, 'POST', '/api/v1/generateKubectlComponents', {
       credentials: control,

@@ -2,12 +2,29 @@
 // they are, stops them all on Ctrl-C, and a second run reuses the same data. Uses the dist/ that
 // `npm test`'s type-check step has just built (ISD_START_SKIP_BUILD=1).
 import fs from 'node:fs';
+import https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
 import { eventually, repoRoot } from '@isd/test-support';
 import { startPorts, startProduct } from './npm-start-support';
 
 const ports = startPorts();
+
+/** GET getAgentStatistics on the control API with the CA and bootstrap token `npm start` points to. */
+function controlApiStatus(port: number, controllerDir: string): Promise<number | undefined> {
+  const token = fs.readFileSync(path.join(controllerDir, 'bootstrap-control-token'), 'utf8').trim();
+  return new Promise((resolve, reject) => {
+    const request = https.get(`https://localhost:${port}/api/v1/getAgentStatistics`, {
+      ca: fs.readFileSync(path.join(controllerDir, 'ca.crt')),
+      headers: { authorization: `Bearer ${token}` },
+    });
+    request.on('response', (response) => {
+      response.resume();
+      resolve(response.statusCode);
+    });
+    request.on('error', reject);
+  });
+}
 
 const readyUrls = () => [
   `http://127.0.0.1:${ports.visibility}/readyz`,
@@ -35,11 +52,21 @@ it('starts all services on embedded Postgres, stops them on Ctrl-C, and restarts
       expect(product.output()).not.toContain('NOT READY');
       expect(product.output()).toContain(`http://localhost:${ports.visibility}`);
       expect(product.output()).toContain(`http://localhost:${ports.demoMetrics}`);
+      // The control API is TLS only; its CA and the bootstrap token are where the output says.
+      expect(product.output()).toContain(`https://localhost:${ports.control}`);
+      const controllerDir = path.relative(repoRoot, path.join(stateDir, 'controller'));
+      expect(product.output()).toContain(
+        `CA ${controllerDir}/ca.crt, bootstrap control token ${controllerDir}/bootstrap-control-token`,
+      );
+      expect(await controlApiStatus(ports.control, path.join(stateDir, 'controller'))).toBe(200);
       for (const url of readyUrls()) expect((await fetch(url)).status).toBe(200);
       product.child.kill('SIGINT');
       expect(await product.exited).toBe(0);
       expect(product.output()).toContain('all services stopped');
     } finally {
+      // A failed assertion leaves it running: Ctrl-C stops its services too (SIGKILL alone would orphan them).
+      product.child.kill('SIGINT');
+      await Promise.race([product.exited, new Promise((resolve) => setTimeout(resolve, 30_000).unref())]);
       product.child.kill('SIGKILL');
     }
     for (const service of ['visibility', 'autopilot', 'sapor'])

@@ -71,6 +71,10 @@ describe('loadConfig', () => {
       loadConfig(schema, { env: { ISD_AUTH__GATE_TOKEN: tokens.ISD_AUTH__GATE_TOKEN }, envPrefix: 'ISD_' }),
     );
     expect(message).toMatch(/^config: auth\.serviceToken is required but missing/);
+    // With nothing under auth at all, still the key to set, not only its section.
+    expect(errorOf(() => loadConfig(schema, { env: {}, envPrefix: 'ISD_' }))).toMatch(
+      /^config: auth\.serviceToken is required but missing/,
+    );
   });
 
   it('refuses a file that is not YAML', () => {

@@ -30,7 +30,30 @@ export function loadConfig<Schema extends z.ZodType>(schema: Schema, sources: Co
   if (result.success) return result.data;
   const issue = result.error.issues[0];
   if (!issue) throw new ConfigError('config: invalid');
-  throw new ConfigError(describeIssue(issue, merged, origins, sources.file));
+  throw new ConfigError(describeIssue(missingLeaf(schema, merged, issue), merged, origins, sources.file));
+}
+
+/**
+ * For a whole section that is missing (`auth`), the first required key inside it (`auth.serviceToken`):
+ * the key to set. Found by parsing again with the section present but empty.
+ */
+function missingLeaf(schema: z.ZodType, merged: Record<string, unknown>, issue: z.core.$ZodIssue): z.core.$ZodIssue {
+  let current = issue;
+  const probe = structuredClone(merged);
+  while (
+    current.code === 'invalid_type' &&
+    current.expected === 'object' &&
+    getPath(probe, current.path) === undefined &&
+    current.path.every((key) => typeof key === 'string')
+  ) {
+    setPath(probe, current.path as string[], {});
+    const again = schema.safeParse(probe);
+    const inner = again.success ? undefined : again.error.issues[0];
+    if (!inner || inner.path.length <= current.path.length) break;
+    if (!current.path.every((key, i) => inner.path[i] === key)) break;
+    current = inner;
+  }
+  return current;
 }
 
 function readYamlFile(file: string): Record<string, unknown> {

@@ -242,7 +242,7 @@ describe('HttpApp', () => {
       JSON.stringify({ name: 'a', count: 1, tags: ['ok', '${trigger.user}'] }),
     );
     expect(status).toBe(400);
-    expect(body).toMatchObject({ field: 'tags.1', type: 'urn:isd:problem:unresolved_expression' });
+    expect(body).toMatchObject({ field: 'body.tags.1', type: 'urn:isd:problem:unresolved_expression' });
   });
 
   it('returns 400 for malformed JSON', async () => {

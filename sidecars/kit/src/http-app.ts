@@ -27,6 +27,11 @@ export interface RouteSpec<Params extends z.ZodType, Query extends z.ZodType, Bo
   summary: string;
   tags?: string[];
   auth: RouteAuth;
+  /**
+   * Checks a credential the headers alone do not show (a TLS client certificate), after `auth` and before
+   * the body is read or validated, so a caller it refuses (by throwing) gets that refusal, never a 400.
+   */
+  authorize?: (req: http.IncomingMessage) => Promise<void>;
   params?: Params;
   query?: Query;
   body?: Body;
@@ -261,6 +266,7 @@ export class HttpApp {
       const { spec } = route;
       exchange.route = spec.path;
       const caller = await this.options.authenticator.authenticate(req.headers, spec.auth, origin);
+      await spec.authorize?.(req);
       // Before the body is read: a caller at its limit costs no body read or parse (429 leaves the unread
       // body to Node, which discards it so the connection stays usable).
       const release = this.admission.admit(caller);
@@ -507,9 +513,11 @@ function rejectNulCharacters(inputs: Record<string, unknown>): void {
 function rejectUnresolved(body: unknown): void {
   const unresolved = findUnresolvedExpression(body);
   if (!unresolved) return;
+  // Named like every other field of the body (`body.triggeredBy`), as the validation errors name them.
+  const path = `body.${unresolved.path}`;
   throw new InputError(
-    `field ${unresolved.path} holds the unevaluated expression ${unresolved.expression}: a SpEL expression failed in Orca`,
-    { code: 'unresolved_expression', issues: [{ path: unresolved.path, message: 'unevaluated SpEL expression' }] },
+    `field ${path} holds the unevaluated expression ${unresolved.expression}: a SpEL expression failed in Orca`,
+    { code: 'unresolved_expression', issues: [{ path, message: 'unevaluated SpEL expression' }] },
   );
 }
 

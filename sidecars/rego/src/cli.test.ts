@@ -1,8 +1,9 @@
 // Runs the isd-rego command line as a process on a policy folder written by the test.
-import { spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { requireTool } from '@isd/test-support';
 
 const BIN = join(__dirname, '..', 'bin', 'isd-rego.js');
 
@@ -86,6 +87,37 @@ todo_test_later if { false }
       ],
     });
     expect(JSON.parse(run(['eval', '-d', dir, 'data.lib.allow']).stdout)).toEqual({});
+  });
+
+  it('eval values expressions as opa eval: a lone false, no false in longer or iterating queries, true for a call given its output', () => {
+    const queries = [
+      'data.lib.limit == 4',
+      '1 != 1',
+      'count([]) > 0',
+      'false with input as {}',
+      '[x | x := [false][_]][0]',
+      'data.lib.allow; true',
+      '[false, true][_]',
+      'walk([false], [_, v])',
+      'plus(1, 2, x)',
+      'x := 1; x == 2',
+    ];
+    // Outside the policy folder: a JSON file in it is data.
+    const bob = join(mkdtempSync(join(tmpdir(), 'isd-rego-input-')), 'bob.json');
+    writeFileSync(bob, '{"user": "bob"}');
+    const values = (stdout: string): unknown =>
+      (
+        (JSON.parse(stdout) as { result?: { expressions: { value: unknown }[]; bindings?: unknown }[] }).result ?? []
+      ).map((solution) => [solution.expressions.map((expression) => expression.value), solution.bindings]);
+    for (const query of queries) {
+      const args = ['eval', '-d', dir, '-i', bob, query];
+      const opa = execFileSync(requireTool('opa'), [...args.slice(0, 1), '--format', 'json', ...args.slice(1)], {
+        encoding: 'utf8',
+      });
+      expect({ query, values: values(run(args).stdout) }).toEqual({ query, values: values(opa) });
+    }
+    expect(values(run(['eval', '-d', dir, 'data.lib.limit == 4']).stdout)).toEqual([[[false], undefined]]);
+    rmSync(dirname(bob), { recursive: true, force: true });
   });
 
   it('check reports a compile error with file and line and exits 1', () => {

@@ -13,7 +13,7 @@ import {
   type RuleNode,
 } from './compiler';
 import { customBuiltinDefs, type CustomBuiltin } from './builtins/custom';
-import { withPolicyBuiltins, type BuiltinDef } from './builtins/registry';
+import { lookupBuiltin, withPolicyBuiltins, type BuiltinDef } from './builtins/registry';
 import { CompileError, EvalError, type RegoError } from './errors';
 import { Evaluation, type Budget } from './eval';
 import { parseModule, parseQuery, type RegoVersion } from './parser';
@@ -133,17 +133,29 @@ export class CompiledPolicy {
       row: e.loc.line,
       col: e.loc.column,
     }));
+    // As OPA's rego.rewriteQueryToCaptureValue: a false value fails the query only when the query has more
+    // than one expression or iterates; a lone `data.p.allow` or `1 != 1` answers its false.
+    const falseFails = parsed.length > 1 || parsed.some(iterates);
     const valued: boolean[] = [];
     const body: Expr[] = [];
+    // A call given its output argument (`plus(1, 2, x)`, `walk(d, [p, v])`) is a test whose value is true, as
+    // are unifications and assignments; any other term expression answers its value.
+    const arity = (name: string): number | undefined =>
+      withPolicyBuiltins(this.customBuiltins, () => lookupBuiltin(name)?.arity) ??
+      this.compiled.functionArity.get(name);
     parsed.forEach((e, i) => {
       const isValue =
-        e.kind === 'term' && !(e.term.type === 'call' && (e.term.name === 'eq' || e.term.name === 'assign'));
+        e.kind === 'term' &&
+        !(
+          e.term.type === 'call' &&
+          (e.term.name === 'eq' || e.term.name === 'assign' || e.term.args.length > (arity(e.term.name) ?? Infinity))
+        );
       valued.push(isValue);
       if (!isValue || e.kind !== 'term') {
         body.push(e);
         return;
       }
-      // `__exprN__ = term` keeps the value; a false value still fails the expression, as in OPA.
+      // `__exprN__ = term` keeps the value.
       const loc = e.loc;
       const v: Term = { type: 'var', name: `__expr${i}__`, loc };
       const call = (name: string, args: Term[]): Term => ({
@@ -154,7 +166,8 @@ export class CompiledPolicy {
         loc,
       });
       body.push({ ...e, term: call('eq', [v, e.term]) });
-      body.push({ kind: 'term', term: call('neq', [v, { type: 'scalar', value: false, loc }]), with: e.with, loc });
+      if (falseFails)
+        body.push({ kind: 'term', term: call('neq', [v, { type: 'scalar', value: false, loc }]), with: e.with, loc });
     });
     const compiled = withPolicyBuiltins(this.customBuiltins, () =>
       withArities(this.compiled.functionArity, () => compileQuery(body, this.compiled, this.queryModule)),
@@ -344,6 +357,30 @@ export class CompiledPolicy {
       return { name, passed: false, error: err instanceof Error ? err.message : String(err) };
     }
   }
+}
+
+/**
+ * Whether a query expression iterates as OPA's `iteration` (rego.go) sees it: a reference with a variable
+ * after its head, or a call of `walk` (OPA's one relation builtin). Comprehensions are their own scope.
+ */
+function iterates(expr: Expr): boolean {
+  const term = (t: Term): boolean => {
+    switch (t.type) {
+      case 'ref':
+        return term(t.head) || t.path.some((p) => p.type === 'var' || term(p));
+      case 'call':
+        return t.name === 'walk' || t.args.some(term);
+      case 'array':
+      case 'set':
+        return t.items.some(term);
+      case 'object':
+        return t.items.some(([k, v]) => term(k) || term(v));
+      default:
+        return false;
+    }
+  };
+  // Only a term's value is captured, so only a term expression needs the answer.
+  return expr.kind === 'term' && (term(expr.term) || expr.with.some((w) => term(w.target) || term(w.value)));
 }
 
 /** A test passes when its value is true; else the first error, or why not. */

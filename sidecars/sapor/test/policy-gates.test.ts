@@ -277,7 +277,7 @@ describe('policy gate', () => {
       triggeredBy: '${#currentUser()}',
     });
     expect(unresolved.status).toBe(400);
-    expect(unresolved.body.field).toBe('triggeredBy');
+    expect(unresolved.body.field).toBe('body.triggeredBy');
     const missing = await api.asService('POST', '/api/v1/policy-gates', {
       ...newExecution('isd/x'),
       policy: undefined,
