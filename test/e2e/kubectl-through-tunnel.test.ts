@@ -71,14 +71,24 @@ beforeAll(async () => {
   spdyKubectl = createKubectlSession((await controller.generateKubectlComponents(AGENT_NAME, 'kube-spdy')).kubeconfig);
 }, 30_000);
 
+// One CI run (stop 30) saw this hook pass jest's 60 s and could not say which step waited; a slow one now names itself.
+async function step(name: string, stopping: Promise<void> | undefined): Promise<void> {
+  const slow = setTimeout(() => console.warn(`afterAll: ${name} has not finished after 10 s`), 10_000);
+  try {
+    await stopping;
+  } finally {
+    clearTimeout(slow);
+  }
+}
+
 afterAll(async () => {
   kubectl?.dispose();
   spdyKubectl?.dispose();
-  await agent?.stop();
-  await controller?.stop();
-  await harness?.stop();
-  await spdyHarness?.stop();
-  await echo?.close();
+  await step('agent.stop', agent?.stop());
+  await step('controller.stop', controller?.stop());
+  await step('harness.stop', harness?.stop());
+  await step('spdyHarness.stop', spdyHarness?.stop());
+  await step('echo.close', echo?.close());
 });
 
 describe('kubectl through the controller/agent tunnel (client-certificate kubeconfig)', () => {

@@ -239,7 +239,7 @@ describe.each(backends)('Terraform stage on %s', (backend) => {
       [{ approverGroups: [] }, 'body.approverGroups'],
       [{ variables: { 'bad name': 'x' } }, 'body.variables.bad name'],
       [{ variables: { size: { nested: true } } }, 'body.variables.size'],
-      [{ workspace: '${parameterValues.workspace}' }, '"field":"workspace"'],
+      [{ workspace: '${parameterValues.workspace}' }, '"field":"body.workspace"'],
       [{ timeoutMs: 1 }, 'body.timeoutMs'],
       [{ organization: 'other', workspace: 'secret' }, 'body.workspace'],
       [{ surprise: true }, 'body'],
