@@ -279,6 +279,77 @@ describe('service endpoint TLS', () => {
   });
 });
 
+describe('service endpoint refusals', () => {
+  /** GET on the service endpoint as `credentials`, optionally as an upgrade; the answer's id header and body. */
+  function serviceRequest(
+    controller: RunningController,
+    target: string,
+    credentials: { certPem: string; keyPem: string },
+    headers: Record<string, string> = {},
+  ): Promise<Reply & { requestIdHeader: unknown }> {
+    return new Promise((resolve, reject) => {
+      const req = https.request(new URL(target, controller.serviceUrl), {
+        ca: controller.ca.certPem,
+        cert: credentials.certPem,
+        key: credentials.keyPem,
+        headers,
+        agent: false,
+      });
+      req.on('response', (res) => {
+        let text = '';
+        res.on('data', (chunk: Buffer) => (text += chunk.toString()));
+        res.on('end', () =>
+          resolve({
+            status: res.statusCode ?? 0,
+            contentType: String(res.headers['content-type']),
+            requestIdHeader: res.headers['x-request-id'],
+            body: JSON.parse(text) as Record<string, unknown>,
+          }),
+        );
+      });
+      req.on('error', reject);
+      req.end();
+    });
+  }
+
+  it('answers an unreachable agent with the problem+json of every other error (instance, requestId)', async () => {
+    const controller = await startController(LOOPBACK);
+    try {
+      const caller = await controller.issueServiceCredentials('nobody', 'jenkins', 'ci');
+      const problem = {
+        type: 'urn:isd:problem:agent_unavailable',
+        title: 'Bad Gateway',
+        status: 502,
+        detail: 'agent nobody is not connected with service jenkins/ci',
+        instance: '/job/build?delay=0',
+      };
+      // The caller's own request id is kept, as the kit's apps keep it.
+      expect(await serviceRequest(controller, '/job/build?delay=0', caller, { 'x-request-id': 'orca-42' })).toEqual({
+        status: 502,
+        contentType: 'application/problem+json',
+        requestIdHeader: 'orca-42',
+        body: { ...problem, requestId: 'orca-42' },
+      });
+      const upgrade = await serviceRequest(controller, '/job/build?delay=0', caller, {
+        connection: 'Upgrade',
+        upgrade: 'websocket',
+      });
+      expect(upgrade).toEqual({
+        status: 502,
+        contentType: 'application/problem+json',
+        requestIdHeader: expect.stringMatching(/^[\w.:-]+$/),
+        body: { ...problem, requestId: upgrade.requestIdHeader },
+      });
+      // The same members as the control API's errors, which the kit's app writes.
+      const control = await controller.issueControlCredentials('sapor');
+      const notFound = await request(controller, 'GET', '/api/v1/nothing', { credentials: control });
+      expect(Object.keys(upgrade.body).sort()).toEqual(Object.keys(notFound.body).sort());
+    } finally {
+      await controller.stop();
+    }
+  });
+});
+
 describe('issuing credentials', () => {
   /** Status of the controller's /healthz, read through the event loop the issuing shares. */
   const healthz = (controller: RunningController): Promise<number> =>

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { performance } from 'node:perf_hooks';
 import type { ControllerMetrics } from './metrics';
@@ -24,7 +24,7 @@ import {
   responseContentLength,
 } from './http-headers';
 import type { ExchangeCall, SessionRegistry, AgentSession } from './sessions';
-import { PROBLEM_CONTENT_TYPE, problemJson } from './problem';
+import { endWithProblem, sendProblem } from './problem';
 
 /** Which agent service a caller may reach (from its certificate or token). */
 export interface Route {
@@ -49,28 +49,6 @@ const CLIENT_BUFFER_BYTES = 1024 * 1024;
 
 // Credentials meant for the controller never travel to the target; the agent adds the target's own.
 const CALLER_CREDENTIAL_HEADERS = ['authorization', 'x-opsmx-token', 'host'];
-
-function sendProblem(res: ServerResponse, status: number, message: string): void {
-  if (res.headersSent) {
-    res.destroy();
-    return;
-  }
-  const body = problemJson(status, message);
-  res.writeHead(status, { 'content-type': PROBLEM_CONTENT_TYPE, 'content-length': Buffer.byteLength(body) });
-  res.end(body);
-}
-
-/** Answers on a raw socket (an upgrade request) with a problem+json response and closes it. */
-function endWithProblem(socket: Duplex, status: number, message: string): void {
-  const body = problemJson(status, message);
-  socket.end(
-    rawResponseHead(status, STATUS_CODES[status] ?? 'Tunnel Error', [
-      { name: 'Content-Type', value: PROBLEM_CONTENT_TYPE },
-      { name: 'Content-Length', value: String(Buffer.byteLength(body)) },
-      { name: 'Connection', value: 'close' },
-    ]) + body,
-  );
-}
 
 function requestHasBody(req: IncomingMessage): boolean {
   const length = req.headers['content-length'];
@@ -134,7 +112,7 @@ export async function forwardRequest(
   const claimed = await claimStream(context, route);
   if ('status' in claimed) {
     metrics.refusedStreams.inc({ reason: claimed.status === 502 ? 'agent-not-connected' : 'no-stream' });
-    sendProblem(res, claimed.status, claimed.message);
+    sendProblem(req, res, claimed.status, claimed.message);
     return;
   }
   const { session, call } = claimed;
@@ -188,7 +166,7 @@ export async function forwardRequest(
   const broken = (reason: string): void => {
     if (done) return;
     finish();
-    if (!res.headersSent) sendProblem(res, 502, `tunnel: ${reason}`);
+    if (!res.headersSent) sendProblem(req, res, 502, `tunnel: ${reason}`);
     else res.destroy(new Error(reason));
   };
 
@@ -223,7 +201,7 @@ export async function forwardRequest(
         finish();
         // Close after the answer rather than reading the rest of an oversized body.
         res.shouldKeepAlive = false;
-        sendProblem(res, 413, `request body exceeds ${context.maxRequestBodyBytes} bytes`);
+        sendProblem(req, res, 413, `request body exceeds ${context.maxRequestBodyBytes} bytes`);
         return;
       }
       batch.add(chunk);
@@ -430,7 +408,7 @@ export async function forwardRequest(
       // The agent refused before reaching the target (at its limit): the caller may retry.
       status = 503;
       finish();
-      sendProblem(res, 503, `agent ${route.agent} refused the request: ${end.unavailable ?? ''}`);
+      sendProblem(req, res, 503, `agent ${route.agent} refused the request: ${end.unavailable ?? ''}`);
       return;
     }
     if (end?.result !== 'ok') {
@@ -490,7 +468,7 @@ export async function forwardUpgrade(
   if ('status' in claimed) {
     metrics.refusedStreams.inc({ reason: claimed.status === 502 ? 'agent-not-connected' : 'no-stream' });
     // Answer fast: kubectl falls back from WebSocket to SPDY only when the upgrade fails quickly.
-    endWithProblem(socket, claimed.status, claimed.message);
+    endWithProblem(req, socket, claimed.status, claimed.message);
     return;
   }
   const { session, call } = claimed;
@@ -541,7 +519,7 @@ export async function forwardUpgrade(
             ? `status ${responseHead.status} is not a final status`
             : (invalidStatusMessage(responseHead.statusMessage) ?? invalidHeaders(responseHead.headers));
         if (problem) {
-          endWithProblem(socket, 502, `tunnel: agent ${route.agent} sent an invalid response head: ${problem}`);
+          endWithProblem(req, socket, 502, `tunnel: agent ${route.agent} sent an invalid response head: ${problem}`);
           status = 502;
           call.write({ cancel: { reason: 'invalid response head' } });
           finish();
@@ -585,7 +563,7 @@ export async function forwardUpgrade(
         if (frame.end?.result === 'unavailable' && status === 0) {
           status = 503;
           finish();
-          endWithProblem(socket, 503, `agent ${route.agent} refused the request: ${frame.end.unavailable ?? ''}`);
+          endWithProblem(req, socket, 503, `agent ${route.agent} refused the request: ${frame.end.unavailable ?? ''}`);
         } else if (frame.end?.result === 'ok' && status !== 0) {
           finish();
           socket.end();

@@ -1,4 +1,4 @@
-import http from 'node:http';
+import type http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { TLSSocket } from 'node:tls';
@@ -6,7 +6,7 @@ import { closeSilentConnections } from '@isd/kit';
 import { identityFromSubject, type CertificateAuthority } from './pki';
 import { TokenError, verifyToken, type TokenKeys } from './jwt';
 import { SERVICE_TOKEN_AUDIENCE } from './issuer';
-import { PROBLEM_CONTENT_TYPE, problemJson } from './problem';
+import { endWithProblem, sendProblem } from './problem';
 import { forwardRequest, forwardUpgrade, type ForwardContext, type Route } from './forward';
 import { limitListenerConnections, type UnauthenticatedConnectionLimits } from './unauthenticated-connections';
 
@@ -126,14 +126,9 @@ export async function startServiceEndpoint(options: {
     const route = await authenticator.authenticate(req);
     if ('status' in route) {
       forward.metrics.refusedStreams.inc({ reason: 'caller-auth' });
-      const body = problemJson(route.status, route.message, req.url);
       // A refused caller does not keep the connection: one request a minute would hold it for good.
       res.shouldKeepAlive = false;
-      res.writeHead(route.status, {
-        'content-type': PROBLEM_CONTENT_TYPE,
-        'content-length': Buffer.byteLength(body),
-      });
-      res.end(body);
+      sendProblem(req, res, route.status, route.message);
       return;
     }
     void forwardRequest(forward, route, req, res);
@@ -142,10 +137,7 @@ export async function startServiceEndpoint(options: {
     const route = await authenticator.authenticate(req);
     if ('status' in route) {
       forward.metrics.refusedStreams.inc({ reason: 'caller-auth' });
-      const body = problemJson(route.status, route.message, req.url);
-      socket.end(
-        `HTTP/1.1 ${route.status} ${http.STATUS_CODES[route.status]}\r\nContent-Type: ${PROBLEM_CONTENT_TYPE}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
-      );
+      endWithProblem(req, socket, route.status, route.message);
       return;
     }
     void forwardUpgrade(forward, route, req, socket, head);

@@ -3,6 +3,10 @@
 // masking cannot merge, each became a template of their own: 150,000 a side in one window ended autopilot out
 // of memory at the chart's 512 MiB limit, every application's verifications with it (the interval job is then
 // retried). The comparison now holds at most analysis.maxLogDistinctEvents distinct events.
+// Lines that mask into few events pass that bound, and a source answering full pages without end was read
+// until analysis.maxLogReadMs (10 minutes); each side now reads at most analysis.maxLogReadChars.
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { eventually } from '@isd/test-support';
 import { startLokiHarness, type LokiHarness } from '../harness/loki';
 import { asOrca, call, startServiceProcess, type ServiceProcess } from './services';
@@ -10,10 +14,14 @@ import { asOrca, call, startServiceProcess, type ServiceProcess } from './servic
 jest.setTimeout(120_000);
 
 let loki: LokiHarness;
+let endlessLoki: http.Server;
+let endlessPages = 0;
 let autopilot: ServiceProcess;
 const t0 = Math.floor((Date.now() - 20 * 60_000) / 60_000) * 60_000;
 const ns = (ms: number) => BigInt(ms) * 1_000_000n;
 const DISTINCT_LINES = 150_000;
+/** Small enough for the endless source to reach it fast, far above what the distinct-event test reads. */
+const MAX_READ_CHARS = 5_000_000;
 
 /** Six short words per number, of letters only: nothing a mask replaces, and no two lines in one cluster. */
 function words(i: number): string {
@@ -35,9 +43,30 @@ beforeAll(async () => {
           line: `WARN ${words(from + k)} refused ${words((from + k) * 31)}`,
         })),
       );
+  // A Loki that answers every query_range with a full page of lines at the nanoseconds after `start` (a window
+  // holds 6 × 10^10 a minute). It stops at 200 pages, so that autopilot without the bound fails the test
+  // instead of reading for 10 minutes.
+  endlessLoki = http.createServer((request, response) => {
+    const params = new URL(request.url ?? '/', 'http://loki').searchParams;
+    const start = BigInt(params.get('start') ?? '0');
+    const values = Array.from({ length: endlessPages < 200 ? Number(params.get('limit')) : 0 }, (_, k) => [
+      String(start + BigInt(k + 1)),
+      `INFO request ${endlessPages * 10_000 + k} served`,
+    ]);
+    endlessPages++;
+    response
+      .writeHead(200, { 'content-type': 'application/json' })
+      .end(JSON.stringify({ status: 'success', data: { resultType: 'streams', result: [{ stream: {}, values }] } }));
+  });
+  await new Promise<void>((resolve) => endlessLoki.listen(0, '127.0.0.1', resolve));
+  const endlessUrl = `http://127.0.0.1:${(endlessLoki.address() as AddressInfo).port}`;
   autopilot = await startServiceProcess('autopilot', {
-    AUTOPILOT_LOG_PROVIDERS: JSON.stringify({ loki: { type: 'loki', url: loki.url, pageSize: 10_000 } }),
+    AUTOPILOT_LOG_PROVIDERS: JSON.stringify({
+      loki: { type: 'loki', url: loki.url, pageSize: 10_000 },
+      endless: { type: 'loki', url: endlessUrl, pageSize: 10_000 },
+    }),
     AUTOPILOT_ANALYSIS__PROVIDER_ATTEMPTS: '1',
+    AUTOPILOT_ANALYSIS__MAX_LOG_READ_CHARS: String(MAX_READ_CHARS),
     // The isd chart's memory limit for autopilot (512Mi).
     NODE_OPTIONS: '--max-old-space-size=512',
   });
@@ -46,6 +75,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await autopilot?.stop();
   await loki?.close();
+  await new Promise((resolve) => endlessLoki?.close(resolve));
 });
 
 describe('an application logging lines that masking cannot merge', () => {
@@ -79,5 +109,39 @@ describe('an application logging lines that masking cannot merge', () => {
       ),
     });
     expect((await fetch(`${autopilot.url}/healthz`)).status).toBe(200);
+  });
+});
+
+describe('a log source that answers full pages without end', () => {
+  it('ends the verification at analysis.maxLogReadChars, naming the provider, after reading that much', async () => {
+    const started = await call(autopilot.url, 'POST', '/api/v1/verifications', asOrca, {
+      application: 'shop',
+      executionId: 'exec-endless-logs',
+      stageId: 'verify',
+      logTemplate: { provider: 'endless', query: '{${scope}}' },
+      baseline: { app: 'shop', pod: 'shop-v1' },
+      canary: { app: 'shop', pod: 'shop-v2' },
+      startTime: new Date(t0).toISOString(),
+      lifetimeMs: 15 * 60_000,
+    });
+    expect([started.status, started.body]).toEqual([202, expect.anything()]);
+    const finished = await eventually(
+      async () => {
+        const { body } = await call(autopilot.url, 'GET', `/api/v1/verifications/${started.body.id}`, asOrca);
+        return body.status !== 'running' ? body : undefined;
+      },
+      100_000,
+      'the verification to finish',
+    );
+    expect(finished).toMatchObject({
+      status: 'error',
+      reason: 'interval 1: logs could not be fetched',
+      error: expect.stringMatching(
+        /^logs: endless: the baseline logs hold more than 5000000 characters in this window \(analysis\.maxLogReadChars\) after \d+ lines/,
+      ),
+    });
+    // Some 28 characters a line: the bound is reached within the 18th page of 10,000 lines (one more request
+    // may check the query at create), and nothing is asked for after it.
+    expect(endlessPages).toBeLessThanOrEqual(Math.ceil(MAX_READ_CHARS / (10_000 * 25)));
   });
 });

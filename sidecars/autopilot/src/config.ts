@@ -237,6 +237,14 @@ export const autopilotConfigSchema = baseConfigSchema({ name: 'autopilot', port:
         .describe(
           "Longest one window's log reading may take (both sides, one try); beyond it the verification ends in error",
         ),
+      maxLogReadChars: z
+        .number()
+        .int()
+        .positive()
+        .default(1_000_000_000)
+        .describe(
+          'Characters of log lines one window may read per side (a line counts its length plus one), some 5 million lines of 200 characters; beyond it the verification ends in error. Memory does not grow with it (lines are streamed); time does: about 35 s per 10^9 characters read from a local Loki here (lines of 160 characters), and the log provider serves them all. Without it a source answering full pages without end is read until maxLogReadMs',
+        ),
       maxLogDistinctEvents: z
         .number()
         .int()

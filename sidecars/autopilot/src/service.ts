@@ -71,6 +71,7 @@ export const autopilotService: ServiceDefinition<AutopilotConfig> = {
       metrics: createAutopilotMetrics(metrics.registry),
       watchdogGraceMs: config.analysis.watchdogGraceMs,
       maxLogReadMs: config.analysis.maxLogReadMs,
+      maxLogReadChars: config.analysis.maxLogReadChars,
       logLimits: {
         maxDistinctEvents: config.analysis.maxLogDistinctEvents,
         maxDistinctChars: config.analysis.maxLogDistinctChars,

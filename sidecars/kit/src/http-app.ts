@@ -140,6 +140,12 @@ function nextRequestId(): string {
   return `${REQUEST_ID_PREFIX}-${requestCounter.toString(16)}`;
 }
 
+/** A request's id: the caller's `x-request-id` when it is a well-formed one, else a new one. */
+export function requestIdOf(req: http.IncomingMessage): string {
+  const incomingId = req.headers['x-request-id'];
+  return typeof incomingId === 'string' && REQUEST_ID_PATTERN.test(incomingId) ? incomingId : nextRequestId();
+}
+
 /**
  * The one way a service serves HTTP: request ids, a JSON body limit, content-type checks, zod
  * validation, problem+json errors, auth, metrics, `/healthz`, `/readyz`, `/metrics`, `/openapi.json`,
@@ -243,13 +249,12 @@ export class HttpApp {
     res: http.ServerResponse,
     origin: { gateListener: boolean },
   ): Promise<void> {
-    const incomingId = req.headers['x-request-id'];
     const url = req.url ?? '/';
     const queryStart = url.indexOf('?');
     const exchange: Exchange = {
       req,
       res,
-      requestId: typeof incomingId === 'string' && REQUEST_ID_PATTERN.test(incomingId) ? incomingId : nextRequestId(),
+      requestId: requestIdOf(req),
       path: queryStart < 0 ? url : url.slice(0, queryStart),
       startedMs: performance.now(),
       route: 'unmatched',

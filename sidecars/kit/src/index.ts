@@ -52,7 +52,7 @@ export {
   statusForCategory,
 } from './errors';
 export type { ErrorCategory, FieldIssue } from './errors';
-export { HttpApp, createHttpApp } from './http-app';
+export { HttpApp, createHttpApp, requestIdOf } from './http-app';
 export { CallerLimitError } from './caller-admission';
 export { UserWriteBudget, WriteBudgetError, userWritesConfigSchema } from './user-write-budget';
 export type { UserWriteBudgetOptions } from './user-write-budget';

@@ -20,6 +20,7 @@ describe('reading one side of a window', () => {
     const read = await readLogsInto(comparison, 'canary', provider(2500), 'pod:"a"', window, {
       deadline: Number.POSITIVE_INFINITY,
       limitMs: 1,
+      maxChars: 1_000_000_000,
       now: () => 0,
     });
     expect(read).toBe(2500);
@@ -32,6 +33,7 @@ describe('reading one side of a window', () => {
     const reading = readLogsInto(new LogComparison(), 'baseline', provider(10_000), 'pod:"a"', window, {
       deadline: 1_000,
       limitMs: 1_000,
+      maxChars: 1_000_000_000,
       now,
     });
     await expect(reading).rejects.toBeInstanceOf(ProviderError);
@@ -43,8 +45,64 @@ describe('reading one side of a window', () => {
     });
   });
 
-  describe('bounds what the comparison holds (the logged application decides how many distinct events there are)', () => {
+  describe('bounds the characters one side reads (lines that mask into few events pass the distinct-event bounds)', () => {
     const noDeadline = { deadline: Number.POSITIVE_INFINITY, limitMs: 1, now: () => 0 };
+    /**
+     * A source that answers as long as it is read, up to a million lines (so that code without the bound fails
+     * the test instead of hanging it); `served` counts the lines it handed out.
+     */
+    function endless(line: string) {
+      const source = {
+        name: 'loki',
+        served: 0,
+        async *lines() {
+          while (source.served < 1_000_000) {
+            source.served++;
+            yield line;
+          }
+        },
+      };
+      return source;
+    }
+
+    it('ends an endless source at analysis.maxLogReadChars with a query error naming the provider', async () => {
+      const source = endless('INFO request 123 served'); // 23 characters, 24 counted
+      const comparison = new LogComparison({ limits: { maxDistinctEvents: 10, maxDistinctChars: 1_000 } });
+      const reading = readLogsInto(comparison, 'canary', source, '{app="a"}', window, {
+        ...noDeadline,
+        maxChars: 24_000,
+      });
+      await expect(reading).rejects.toBeInstanceOf(ProviderError);
+      await expect(reading).rejects.toMatchObject({
+        kind: 'query',
+        message:
+          'loki: the canary logs hold more than 24000 characters in this window (analysis.maxLogReadChars) after 1000 lines of "{app=\\"a\\"}": narrow the log template\'s query or shorten the interval',
+      });
+      expect(source.served).toBe(1001);
+      expect(comparison.finish().canaryEvents).toBe(1000);
+    });
+
+    it('counts empty lines too', async () => {
+      const reading = readLogsInto(new LogComparison(), 'baseline', endless(''), 'q', window, {
+        ...noDeadline,
+        maxChars: 5_000,
+      });
+      await expect(reading).rejects.toMatchObject({ message: expect.stringContaining('after 5000 lines') });
+    });
+
+    it('reads a window of exactly the bound whole', async () => {
+      const comparison = new LogComparison();
+      const perLine = 'INFO request 1 served'.length + 1;
+      const read = await readLogsInto(comparison, 'canary', provider(10), 'q', window, {
+        ...noDeadline,
+        maxChars: 10 * perLine,
+      });
+      expect(read).toBe(10);
+    });
+  });
+
+  describe('bounds what the comparison holds (the logged application decides how many distinct events there are)', () => {
+    const noDeadline = { deadline: Number.POSITIVE_INFINITY, limitMs: 1, maxChars: 1_000_000_000, now: () => 0 };
     /** Lines that masking cannot merge: words, no numbers (a user name, a request path). */
     function distinct(count: number, width = 1) {
       const word = (i: number) => i.toString(26).replace(/[0-9]/g, (d) => String.fromCharCode(113 + Number(d)));

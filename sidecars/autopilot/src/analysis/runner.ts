@@ -50,6 +50,8 @@ export interface RunnerOptions {
   providerTimeoutMs: number;
   /** Longest one try at reading a window's logs may take. */
   maxLogReadMs: number;
+  /** Characters of log lines one side of a window may read (a line counts its length plus one). */
+  maxLogReadChars: number;
   /** How many distinct events, and characters of them, one window's log comparison may hold. */
   logLimits: LogLimits;
   /** The clock the log reading deadline is measured on (tests inject one). */
@@ -342,7 +344,12 @@ export class VerificationRunner {
     const now = this.options.now ?? Date.now;
     const analysis = await this.withRetry(provider.name, 'logs', async () => {
       const comparison = new LogComparison(options);
-      const limit = { deadline: now() + this.options.maxLogReadMs, limitMs: this.options.maxLogReadMs, now };
+      const limit = {
+        deadline: now() + this.options.maxLogReadMs,
+        limitMs: this.options.maxLogReadMs,
+        maxChars: this.options.maxLogReadChars,
+        now,
+      };
       if (template.scoringAlgorithm !== 'autonomous')
         await readLogsInto(comparison, 'baseline', provider, queries.baseline, window, limit);
       await readLogsInto(comparison, 'canary', provider, queries.canary, window, limit);
@@ -474,9 +481,11 @@ export class VerificationRunner {
 }
 
 /**
- * Streams one side's logs into the comparison. Past the deadline it stops with a query error (not
- * retried: the same query would take as long again) naming how far it got, so a window whose query
- * matches far more than expected ends in `error` instead of running until the job expires.
+ * Streams one side's logs into the comparison. Past the deadline, or past `maxChars` characters read, it stops
+ * with a query error (not retried: the same query would take as long again) naming how far it got, so a window
+ * whose query matches far more than expected ends in `error` instead of running until the job expires. The
+ * character bound ends a source that answers full pages without end (or lines that mask into few events, which
+ * the distinct-event bounds let through) long before the deadline.
  */
 export async function readLogsInto(
   comparison: Pick<LogComparison, 'add'>,
@@ -484,10 +493,23 @@ export async function readLogsInto(
   provider: Pick<LogProvider, 'name' | 'lines'>,
   query: string,
   window: { startMs: number; endMs: number },
-  limit: { deadline: number; limitMs: number; now: () => number },
+  limit: { deadline: number; limitMs: number; maxChars: number; now: () => number },
 ): Promise<number> {
   let lines = 0;
+  let chars = 0;
+  const stop = (what: string) =>
+    new ProviderError(
+      provider.name,
+      'query',
+      `${provider.name}: ${what} after ${lines} lines of ${JSON.stringify(query)}: narrow the log template's query or shorten the interval`,
+    );
   for await (const line of provider.lines(query, window)) {
+    // Counted before the line is used; one more for each line, so that empty lines count too.
+    chars += line.length + 1;
+    if (chars > limit.maxChars)
+      throw stop(
+        `the ${side} logs hold more than ${limit.maxChars} characters in this window (analysis.maxLogReadChars)`,
+      );
     try {
       comparison.add(side, line);
     } catch (error) {
@@ -498,11 +520,7 @@ export async function readLogsInto(
     }
     lines++;
     if (limit.now() > limit.deadline)
-      throw new ProviderError(
-        provider.name,
-        'query',
-        `${provider.name}: reading the ${side} logs took longer than analysis.maxLogReadMs (${limit.limitMs} ms) after ${lines} lines of ${JSON.stringify(query)}: narrow the log template's query or shorten the interval`,
-      );
+      throw stop(`reading the ${side} logs took longer than analysis.maxLogReadMs (${limit.limitMs} ms)`);
   }
   return lines;
 }

@@ -1,5 +1,5 @@
 // net.cidr_* builtins with exact IPv4/IPv6 arithmetic on bigints.
-import { RegoObject, RegoSet, type Value } from '../value';
+import { canonicalKey, RegoObject, RegoSet, type Value } from '../value';
 import { BuiltinError, operandError, register, str } from './registry';
 
 interface Net {
@@ -158,13 +158,26 @@ function elements(v: Value, pos: number): [Value, string][] {
   throw operandError(pos, 'one of {string, array, set, object}', v);
 }
 
-register('net.cidr_contains_matches', 2, (args) => {
+register('net.cidr_contains_matches', 2, (args, ctx) => {
   const a = elements(args[0] as Value, 1);
   const b = elements(args[1] as Value, 2);
+  // A pair in the result holds both keys, and the set keeps its canonical text (UTF-16): measured once a key.
+  const keyBytes = (key: Value) => 2 * canonicalKey(key).length;
+  const bKeyBytes: number[] = [];
+  // Each CIDR of b is parsed once, when first compared: an invalid one is an error only if reached, as before.
+  const bNets: Net[] = [];
   const out = new RegoSet();
   for (const [ka, ca] of a) {
     const na = parseCIDR(ca, false);
-    for (const [kb, cb] of b) if (contains(na, parseCIDR(cb, true))) out.add([ka, kb]);
+    // One step per pair compared, charged before the row: 1,000 × 1,000 CIDRs ran 1.2 s within a 1 s budget.
+    ctx.step(b.length);
+    const aKeyBytes = keyBytes(ka);
+    for (const [i, [kb, cb]] of b.entries()) {
+      const nb = (bNets[i] ??= parseCIDR(cb, true));
+      if (!contains(na, nb)) continue;
+      ctx.alloc(64 + aKeyBytes + (bKeyBytes[i] ??= keyBytes(kb)));
+      out.add([ka, kb]);
+    }
   }
   return out;
 });
