@@ -78,29 +78,34 @@ afterAll(async () => {
   await new Promise((resolve) => endlessLoki?.close(resolve));
 });
 
+/** Starts a one-interval verification of `shop`'s logs from `provider` and waits for it to finish. */
+async function verifyLogsFrom(provider: string, executionId: string): Promise<Record<string, unknown>> {
+  const started = await call(autopilot.url, 'POST', '/api/v1/verifications', asOrca, {
+    application: 'shop',
+    executionId,
+    stageId: 'verify',
+    logTemplate: { provider, query: '{${scope}}' },
+    baseline: { app: 'shop', pod: 'shop-v1' },
+    canary: { app: 'shop', pod: 'shop-v2' },
+    startTime: new Date(t0).toISOString(),
+    lifetimeMs: 15 * 60_000,
+  });
+  expect([started.status, started.body]).toEqual([202, expect.anything()]);
+  return eventually(
+    async () => {
+      if (autopilot.child.child.exitCode !== null || autopilot.child.child.signalCode !== null)
+        throw new Error(`autopilot exited: ${autopilot.child.output().slice(-1500)}`);
+      const { body } = await call(autopilot.url, 'GET', `/api/v1/verifications/${started.body.id}`, asOrca);
+      return body.status !== 'running' ? body : undefined;
+    },
+    100_000,
+    'the verification to finish',
+  );
+}
+
 describe('an application logging lines that masking cannot merge', () => {
   it('ends the verification in error naming the limit, and autopilot keeps running', async () => {
-    const started = await call(autopilot.url, 'POST', '/api/v1/verifications', asOrca, {
-      application: 'shop',
-      executionId: 'exec-log-volume',
-      stageId: 'verify',
-      logTemplate: { provider: 'loki', query: '{${scope}}' },
-      baseline: { app: 'shop', pod: 'shop-v1' },
-      canary: { app: 'shop', pod: 'shop-v2' },
-      startTime: new Date(t0).toISOString(),
-      lifetimeMs: 15 * 60_000,
-    });
-    expect([started.status, started.body]).toEqual([202, expect.anything()]);
-    const finished = await eventually(
-      async () => {
-        if (autopilot.child.child.exitCode !== null || autopilot.child.child.signalCode !== null)
-          throw new Error(`autopilot exited: ${autopilot.child.output().slice(-1500)}`);
-        const { body } = await call(autopilot.url, 'GET', `/api/v1/verifications/${started.body.id}`, asOrca);
-        return body.status !== 'running' ? body : undefined;
-      },
-      100_000,
-      'the verification to finish',
-    );
+    const finished = await verifyLogsFrom('loki', 'exec-log-volume');
     expect(finished).toMatchObject({
       status: 'error',
       reason: 'interval 1: logs could not be fetched',
@@ -114,25 +119,7 @@ describe('an application logging lines that masking cannot merge', () => {
 
 describe('a log source that answers full pages without end', () => {
   it('ends the verification at analysis.maxLogReadChars, naming the provider, after reading that much', async () => {
-    const started = await call(autopilot.url, 'POST', '/api/v1/verifications', asOrca, {
-      application: 'shop',
-      executionId: 'exec-endless-logs',
-      stageId: 'verify',
-      logTemplate: { provider: 'endless', query: '{${scope}}' },
-      baseline: { app: 'shop', pod: 'shop-v1' },
-      canary: { app: 'shop', pod: 'shop-v2' },
-      startTime: new Date(t0).toISOString(),
-      lifetimeMs: 15 * 60_000,
-    });
-    expect([started.status, started.body]).toEqual([202, expect.anything()]);
-    const finished = await eventually(
-      async () => {
-        const { body } = await call(autopilot.url, 'GET', `/api/v1/verifications/${started.body.id}`, asOrca);
-        return body.status !== 'running' ? body : undefined;
-      },
-      100_000,
-      'the verification to finish',
-    );
+    const finished = await verifyLogsFrom('endless', 'exec-endless-logs');
     expect(finished).toMatchObject({
       status: 'error',
       reason: 'interval 1: logs could not be fetched',
