@@ -57,26 +57,34 @@ beforeAll(async () => {
 });
 afterAll(() => sapor?.stop());
 
+/** Twelve of alice's requests at once; resolves once the first is answered, with all twelve answers to come. */
+async function floodAsAlice(path: string, body: unknown): Promise<Promise<Answer>[]> {
+  let firstAnswered: () => void = () => undefined;
+  const firstAnswer = new Promise<void>((resolve) => (firstAnswered = resolve));
+  const flood = Array.from({ length: 12 }, () =>
+    call(sapor.url, 'POST', path, asUser('alice'), body).finally(() => firstAnswered()),
+  );
+  await firstAnswer;
+  return flood;
+}
+
+/** Orca's policy gate is evaluated (and allows) while the flood holds the workers. */
+async function expectGateEvaluated(): Promise<void> {
+  const gate = await call(sapor.url, 'POST', '/api/v1/policy-gates', asOrca, {
+    application: 'shop',
+    executionId: `exec-${randomUUID()}`,
+    stageId: 'policy',
+    policy: 'isd/deploy/allow',
+  });
+  expect(gate.status).toBe(202);
+  expect(gate.body).toMatchObject({ status: 'allow', messages: [] });
+}
+
 describe("one user's evaluations do not starve Orca's gates or other users", () => {
   it('evaluates the gate and the other check while alice floods, and refuses her excess with 503', async () => {
-    let firstAnswered: () => void = () => undefined;
-    const firstAnswer = new Promise<void>((resolve) => (firstAnswered = resolve));
-    const flood: Promise<Answer>[] = Array.from({ length: 12 }, () =>
-      call(sapor.url, 'POST', '/api/v1/policies/pipeline-check', asUser('alice'), { new: heavyPipeline }).finally(() =>
-        firstAnswered(),
-      ),
-    );
     // Some of hers are answered (refused) at once; the rest hold the worker for seconds.
-    await firstAnswer;
-
-    const gate = await call(sapor.url, 'POST', '/api/v1/policy-gates', asOrca, {
-      application: 'shop',
-      executionId: `exec-${randomUUID()}`,
-      stageId: 'policy',
-      policy: 'isd/deploy/allow',
-    });
-    expect(gate.status).toBe(202);
-    expect(gate.body).toMatchObject({ status: 'allow', messages: [] });
+    const flood = await floodAsAlice('/api/v1/policies/pipeline-check', { new: heavyPipeline });
+    await expectGateEvaluated();
 
     const bob = await call(sapor.url, 'POST', '/api/v1/policies/pipeline-check', asUser('bob'), {
       new: { application: 'billing', name: 'short', stages: [] },
@@ -106,24 +114,9 @@ describe("one user's evaluations do not starve Orca's gates or other users", () 
         '}',
       ].join('\n'),
     };
-    let firstAnswered: () => void = () => undefined;
-    const firstAnswer = new Promise<void>((resolve) => (firstAnswered = resolve));
-    const flood: Promise<Answer>[] = Array.from({ length: 12 }, () =>
-      call(sapor.url, 'POST', '/api/v1/policies/scratch/check', asUser('alice'), spinning).finally(() =>
-        firstAnswered(),
-      ),
-    );
-    await firstAnswer;
-
+    const flood = await floodAsAlice('/api/v1/policies/scratch/check', spinning);
     // Was: her checks ran in the service's lane, so they filled the queue and Orca's gate failed closed.
-    const gate = await call(sapor.url, 'POST', '/api/v1/policy-gates', asOrca, {
-      application: 'shop',
-      executionId: `exec-${randomUUID()}`,
-      stageId: 'policy',
-      policy: 'isd/deploy/allow',
-    });
-    expect(gate.status).toBe(202);
-    expect(gate.body).toMatchObject({ status: 'allow', messages: [] });
+    await expectGateEvaluated();
 
     const answers = await Promise.all(flood);
     const refused = answers.filter((answer) => answer.status === 503);
