@@ -15,7 +15,43 @@ interface Reply {
   body: Record<string, unknown>;
 }
 
-function request(
+/** One HTTPS request to a controller listener: status, headers and the body's text. */
+function send(
+  url: URL,
+  controller: RunningController,
+  options: {
+    method?: string;
+    credentials?: { certPem: string; keyPem: string };
+    headers?: Record<string, string>;
+    body?: string;
+    chunked?: boolean;
+  },
+): Promise<{ status: number; headers: http.IncomingHttpHeaders; text: string }> {
+  return new Promise((resolve, reject) => {
+    const req = https.request(url, {
+      method: options.method ?? 'GET',
+      ca: controller.ca.certPem,
+      cert: options.credentials?.certPem,
+      key: options.credentials?.keyPem,
+      headers: options.headers,
+      agent: false,
+    });
+    req.on('response', (res) => {
+      let text = '';
+      res.on('data', (chunk: Buffer) => (text += chunk.toString()));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, text }));
+    });
+    req.on('error', reject);
+    const body = options.body;
+    if (options.chunked && body !== undefined) {
+      req.write(body.slice(0, body.length / 2));
+      req.end(body.slice(body.length / 2));
+    } else req.end(body);
+  });
+}
+
+/** A control API request. */
+async function request(
   controller: RunningController,
   method: string,
   path: string,
@@ -28,36 +64,21 @@ function request(
     chunked?: boolean;
   } = {},
 ): Promise<Reply> {
-  return new Promise((resolve, reject) => {
-    const req = https.request(new URL(path, controller.controlUrl), {
-      method,
-      ca: controller.ca.certPem,
-      cert: options.credentials?.certPem,
-      key: options.credentials?.keyPem,
-      headers: {
-        'content-type': 'application/json',
-        ...(options.token ? { authorization: `Bearer ${options.token}` } : {}),
-      },
-      agent: false,
-    });
-    req.on('response', (res) => {
-      let text = '';
-      res.on('data', (chunk: Buffer) => (text += chunk.toString()));
-      res.on('end', () =>
-        resolve({
-          status: res.statusCode ?? 0,
-          contentType: String(res.headers['content-type']).split(';')[0] ?? '',
-          body: JSON.parse(text) as Record<string, unknown>,
-        }),
-      );
-    });
-    req.on('error', reject);
-    const body = options.rawBody ?? (options.body === undefined ? undefined : JSON.stringify(options.body));
-    if (options.chunked && body !== undefined) {
-      req.write(body.slice(0, body.length / 2));
-      req.end(body.slice(body.length / 2));
-    } else req.end(body);
+  const answer = await send(new URL(path, controller.controlUrl), controller, {
+    method,
+    credentials: options.credentials,
+    headers: {
+      'content-type': 'application/json',
+      ...(options.token ? { authorization: `Bearer ${options.token}` } : {}),
+    },
+    body: options.rawBody ?? (options.body === undefined ? undefined : JSON.stringify(options.body)),
+    chunked: options.chunked,
   });
+  return {
+    status: answer.status,
+    contentType: String(answer.headers['content-type']).split(';')[0] ?? '',
+    body: JSON.parse(answer.text) as Record<string, unknown>,
+  };
 }
 
 const fromBase64 = (value: unknown): string => Buffer.from(String(value), 'base64').toString('utf8');
@@ -281,35 +302,19 @@ describe('service endpoint TLS', () => {
 
 describe('service endpoint refusals', () => {
   /** GET on the service endpoint as `credentials`, optionally as an upgrade; the answer's id header and body. */
-  function serviceRequest(
+  async function serviceRequest(
     controller: RunningController,
     target: string,
     credentials: { certPem: string; keyPem: string },
     headers: Record<string, string> = {},
   ): Promise<Reply & { requestIdHeader: unknown }> {
-    return new Promise((resolve, reject) => {
-      const req = https.request(new URL(target, controller.serviceUrl), {
-        ca: controller.ca.certPem,
-        cert: credentials.certPem,
-        key: credentials.keyPem,
-        headers,
-        agent: false,
-      });
-      req.on('response', (res) => {
-        let text = '';
-        res.on('data', (chunk: Buffer) => (text += chunk.toString()));
-        res.on('end', () =>
-          resolve({
-            status: res.statusCode ?? 0,
-            contentType: String(res.headers['content-type']),
-            requestIdHeader: res.headers['x-request-id'],
-            body: JSON.parse(text) as Record<string, unknown>,
-          }),
-        );
-      });
-      req.on('error', reject);
-      req.end();
-    });
+    const answer = await send(new URL(target, controller.serviceUrl), controller, { credentials, headers });
+    return {
+      status: answer.status,
+      contentType: String(answer.headers['content-type']),
+      requestIdHeader: answer.headers['x-request-id'],
+      body: JSON.parse(answer.text) as Record<string, unknown>,
+    };
   }
 
   it('answers an unreachable agent with the problem+json of every other error (instance, requestId)', async () => {

@@ -68,6 +68,16 @@ async function floodAsAlice(path: string, body: unknown): Promise<Promise<Answer
   return flood;
 }
 
+/** Some of alice's flood is refused (503) naming her limit; the rest, returned, were evaluated. */
+async function refusedBeyondHerLimit(flood: Promise<Answer>[]): Promise<Answer[]> {
+  const answers = await Promise.all(flood);
+  const refused = answers.filter((answer) => answer.status === 503);
+  expect(refused.length).toBeGreaterThan(0);
+  for (const answer of refused)
+    expect(answer.body.detail).toMatch(/alice has 2 evaluations waiting or running \(at most 2\)/);
+  return answers.filter((answer) => answer.status !== 503);
+}
+
 /** Orca's policy gate is evaluated (and allows) while the flood holds the workers. */
 async function expectGateEvaluated(): Promise<void> {
   const gate = await call(sapor.url, 'POST', '/api/v1/policy-gates', asOrca, {
@@ -92,13 +102,9 @@ describe("one user's evaluations do not starve Orca's gates or other users", () 
     expect(bob.status).toBe(200);
     expect(bob.body).toMatchObject({ status: 'allow' });
 
-    const answers = await Promise.all(flood);
-    const refused = answers.filter((answer) => answer.status === 503);
-    expect(refused.length).toBeGreaterThan(0);
-    for (const answer of refused)
-      expect(answer.body.detail).toMatch(/alice has 2 evaluations waiting or running \(at most 2\)/);
+    const evaluated = await refusedBeyondHerLimit(flood);
     // The rest were evaluated to their budget (a 400 naming it), not lost.
-    for (const answer of answers.filter((answer) => answer.status !== 503))
+    for (const answer of evaluated)
       expect(answer.body).toMatchObject({ status: 400, type: 'urn:isd:problem:policy_budget_exceeded' });
     expect((await fetch(`${sapor.url}/healthz`)).status).toBe(200);
   });
@@ -118,13 +124,9 @@ describe("one user's evaluations do not starve Orca's gates or other users", () 
     // Was: her checks ran in the service's lane, so they filled the queue and Orca's gate failed closed.
     await expectGateEvaluated();
 
-    const answers = await Promise.all(flood);
-    const refused = answers.filter((answer) => answer.status === 503);
-    expect(refused.length).toBeGreaterThan(0);
-    for (const answer of refused)
-      expect(answer.body.detail).toMatch(/alice has 2 evaluations waiting or running \(at most 2\)/);
+    const evaluated = await refusedBeyondHerLimit(flood);
     // The rest ran their test to its budget and report it.
-    for (const answer of answers.filter((answer) => answer.status !== 503))
+    for (const answer of evaluated)
       expect(answer).toMatchObject({
         status: 200,
         body: { passed: false, tests: [{ passed: false, error: expect.stringMatching(/budget/) }] },
