@@ -625,7 +625,7 @@ function paretoLatency(random: Random, factor: number): MetricInput {
   const counts = { baseline: [] as number[], canary: [] as number[] };
   const side = (f: number, sideCounts: number[]) => {
     const node = nodeFactor(random);
-    return rps.map((rate, t) => {
+    return rps.map((rate) => {
       const scale = minimum * f * node * (1 + 0.1 * (rate / perSideRps - 1));
       const requests = rate * window.stepSeconds;
       if (stat === 'mean') {
@@ -704,7 +704,7 @@ function retriedRequests(random: Random): MetricInput {
   const counts = { baseline: [] as number[], canary: [] as number[] };
   const side = (retried: number, sideCounts: number[]) => {
     const node = nodeFactor(random);
-    return rps.map((rate, t) => {
+    return rps.map((rate) => {
       const load = 1 + 0.1 * (rate / perSideRps - 1);
       // One request: its own latency, plus the timeout and retry for `retried` of them.
       const draw = (retries: boolean) => {

@@ -225,7 +225,6 @@ function main(): void {
   }
   if (ONLY === 'heldout3') {
     const heldOut3 = runHeldOut3Set();
-    const heldOut4 = runHeldOut4Set();
     console.log(JSON.stringify({ heldOut3: heldOut3.rates }));
     return;
   }
