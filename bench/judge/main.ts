@@ -16,13 +16,14 @@ import {
 import { detectionChart } from './chart';
 import { generateHeldOut2Runs, HELDOUT2_FAMILIES, type HeldOutFamily, type HeldOutRun } from './heldout2';
 import { generateHeldOut3Runs, HELDOUT3_FAMILIES } from './heldout3';
+import { generateHeldOut4Runs, HELDOUT4_FAMILIES } from './heldout4';
 import { generateProductionScenarios, PRODUCTION_FAMILIES } from './production';
 import { generateScenarios, generateTimingMetrics, SCENARIO_KINDS, type Scenario } from './scenarios';
 
 const SEED = Number(process.env.BENCH_SEED ?? 20261122);
 const PER_KIND = Number(process.env.BENCH_PER_KIND ?? 200);
 const PER_FAMILY = Number(process.env.BENCH_PER_FAMILY ?? 200);
-// BENCH_ONLY=production (or heldout2, heldout3) runs only that set (for quick looks; the README records full runs).
+// BENCH_ONLY=production (or heldout2, heldout3, heldout4) runs only that set (for quick looks; the README records full runs).
 const ONLY = process.env.BENCH_ONLY;
 const TIMING_METRICS = 200;
 const TIMING_POINTS = 1000;
@@ -49,7 +50,7 @@ const isdWithoutCounts: Judge = {
     return createIsdJudge().judge({ ...input, metrics });
   },
 };
-/** Judges of the sets whose simulators draw request counts (production, held-out sets 2 and 3). */
+/** Judges of the sets whose simulators draw request counts (production, held-out sets 2–4). */
 const countJudges: Judge[] = [judges[0]!, isdWithoutCounts, judges[1]!];
 
 function classify(judge: Judge, scenario: Scenario): MetricClassification {
@@ -154,7 +155,7 @@ interface HeldOutRates {
 }
 
 /**
- * A held-out set (bench/judge/heldout2.ts, heldout3.ts): whole runs of one or more metrics with group
+ * A held-out set (bench/judge/heldout2.ts, heldout3.ts, heldout4.ts): whole runs of one or more metrics with group
  * weights; a stop is a run that is not `pass`.
  */
 function runHeldOutSet(
@@ -214,6 +215,7 @@ function runHeldOutSet(
 
 const runHeldOut2Set = () => runHeldOutSet('held-out set 2', HELDOUT2_FAMILIES, generateHeldOut2Runs(SEED, PER_FAMILY));
 const runHeldOut3Set = () => runHeldOutSet('held-out set 3', HELDOUT3_FAMILIES, generateHeldOut3Runs(SEED, PER_FAMILY));
+const runHeldOut4Set = () => runHeldOutSet('held-out set 4', HELDOUT4_FAMILIES, generateHeldOut4Runs(SEED, PER_FAMILY));
 
 function main(): void {
   if (ONLY === 'heldout2') {
@@ -224,6 +226,11 @@ function main(): void {
   if (ONLY === 'heldout3') {
     const heldOut3 = runHeldOut3Set();
     console.log(JSON.stringify({ heldOut3: heldOut3.rates }));
+    return;
+  }
+  if (ONLY === 'heldout4') {
+    const heldOut4 = runHeldOut4Set();
+    console.log(JSON.stringify({ heldOut4: heldOut4.rates }));
     return;
   }
   if (ONLY === 'production') {
@@ -308,6 +315,7 @@ function main(): void {
   const production = runProductionSet();
   const heldOut2 = runHeldOut2Set();
   const heldOut3 = runHeldOut3Set();
+  const heldOut4 = runHeldOut4Set();
 
   // Speed: the same 200 × 1,000 data for both judges and for SciPy.
   console.log(`\ntiming: ${TIMING_METRICS} metrics × ${TIMING_POINTS} points per side`);
@@ -351,6 +359,7 @@ function main(): void {
     production: { isd: production.tuned.isd, kayenta: production.tuned.kayenta, heldOut: production.heldOut },
     heldOut2: heldOut2.rates,
     heldOut3: heldOut3.rates,
+    heldOut4: heldOut4.rates,
     msPer200Metrics,
     ratioToScipy,
   };
@@ -362,6 +371,7 @@ function main(): void {
     production: { perFamily: PER_FAMILY, byFamily: production.byFamily },
     heldOut2: { perFamily: PER_FAMILY, byFamily: heldOut2.byFamily },
     heldOut3: { perFamily: PER_FAMILY, byFamily: heldOut3.byFamily },
+    heldOut4: { perFamily: PER_FAMILY, byFamily: heldOut4.byFamily },
     timingMs: { ...timings, scipy: scipyMs },
     summary,
   };

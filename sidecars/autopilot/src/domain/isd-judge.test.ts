@@ -364,6 +364,55 @@ describe('isd judge on shares and transients (held-out set 2)', () => {
   });
 });
 
+describe('isd judge on warm-ups of caches and compilers (held-out set 4)', () => {
+  // Poisson draws (Knuth): events per step of a low-rate counter.
+  const poissonSeries = (seed: number, rates: number[]): number[] => {
+    const random = createRandom(seed);
+    return rates.map((rate) => {
+      let k = 0;
+      for (let product = random.next(); product > Math.exp(-rate); product *= random.next()) k++;
+      return k;
+    });
+  };
+
+  it('bounds the last third by its own noise when the warm-up reads as correlated noise over the window', () => {
+    // A cache that takes a quarter of the window to fill: ×5 at first, decaying with a 40-step constant.
+    // The level-shift-and-trend fit leaves the curve in the whole window's residuals (variance ×4.6),
+    // while the last third is white noise at the baseline's level.
+    const random = createRandom(3);
+    const baseline = Array.from({ length: 240 }, () => 100 + 10 * random.normal());
+    const canary = Array.from({ length: 240 }, (_, t) => 100 + 10 * random.normal() + 400 * Math.exp(-t / 40));
+    const result = classifyIsdMetric(metric(canary, baseline));
+    expect(result.numbers.varianceInflation).toBeGreaterThan(4);
+    expect(result.numbers.recentRelativeChange).toBeLessThan(0.065);
+    expect(result.numbers.startupTransient).toBe(1);
+    expect(result.classification).toBe('Pass');
+  });
+
+  it('asks the normal level of a large excess that came only from the start of a sparse count', () => {
+    // DB queries per step while a cache fills: ×10 at first, back to 3 per step within minutes. The mean
+    // is +70 % (so the ×50 lower bar applied), the last third's mean is at the baseline's, but 3 events
+    // per step are too noisy for its confidence bound to show a recovery.
+    const rates = (extra: (t: number) => number) => Array.from({ length: 120 }, (_, t) => 3 * (1 + extra(t)));
+    const warmUp = (t: number) => 9 * Math.exp(-t / 8);
+    const baseline = poissonSeries(
+      5,
+      rates(() => 0),
+    );
+    const result = classifyIsdMetric(metric(poissonSeries(105, rates(warmUp)), baseline));
+    expect(result.numbers.relativeChange).toBeGreaterThan(0.5);
+    expect(result.classification).toBe('Pass');
+    const location = result.findings.find((f) => f.test === 'location')!;
+    expect(location.message).toMatch(/^start-up transient, set aside: .* shows no change at level 0\.001$/);
+    // The same start with an end still 40 % above the baseline keeps the alarm.
+    const worse = poissonSeries(
+      105,
+      rates((t) => warmUp(t) + 0.4),
+    );
+    expect(classifyIsdMetric(metric(worse, baseline)).classification).toBe('High');
+  });
+});
+
 describe('isd judge on gaps, constant gauges and bounded metrics (held-out set 3)', () => {
   it('fails a constant gauge that is lower on the canary though one baseline scrape was lost', () => {
     const baseline = Array<number>(75).fill(16);

@@ -386,11 +386,21 @@ export function classifyIsdMetric(
     const change = b === 0 ? (c === 0 ? 0 : Math.sign(c) * Infinity) : (c - b) / Math.abs(b);
     recentRatio = b !== 0 ? c / b : Number.NaN;
     const variance = (values: readonly number[]) => summarize(values).standardDeviation ** 2;
+    // The bound on the last third (decision 156) uses that third's own noise autocorrelation: a start-up
+    // transient the level-shift-and-trend fit leaves in the whole window's residuals reads there as
+    // correlated noise (variance ×4–5) and would widen the bound on a last third that has none of it.
+    const recentResiduals = [residuals?.timedBaseline ?? timedBaseline, residuals?.timedCanary ?? timedCanary].map(
+      (points) => pointsFrom(points, recentFrom),
+    );
+    const recentRho = recentResiduals.every((points) => points.x.length >= 20)
+      ? estimateAutocorrelation(...recentResiduals.map(shiftAndTrendResiduals))
+      : rho;
     recentMeans = {
       baseline: b,
       canary: c,
       standardError: Math.sqrt(
-        inflation * (variance(recentCanary) / recentCanary.length + variance(recentBaseline) / recentBaseline.length),
+        ((1 + recentRho) / (1 - recentRho)) *
+          (variance(recentCanary) / recentCanary.length + variance(recentBaseline) / recentBaseline.length),
       ),
     };
     recentUp = harmUp && recent.up && change >= minimumUp && clesGateUp && !locationDown;
@@ -688,6 +698,27 @@ export function classifyIsdMetric(
   const pinnedAt = (edge: number) =>
     recentCanary.filter((value) => Math.abs(value - edge) <= PINNED_TOLERANCE * (top - bottom)).length >=
     PINNED_SHARE * recentCanary.length;
+  // The lower evidence bar for a large change (×5 at 20 %, ×50 at 50 %) presumes a shift that lasts. When
+  // the difference falls over the window and the last third's mean is back within the margin, the size
+  // came from the start (a cache filling, a JIT compiling): the whole window must then show the change
+  // at the normal level. Unlike the rule below this needs no confidence bound on the last third, so it
+  // also covers a noisy end (few events per step), where the bound cannot show a recovery.
+  const largeStartOnly = (up: boolean): boolean => {
+    if (!fallingTrend(up ? 1 : -1) || recentMeans === undefined || whole.alpha <= options.alpha) return false;
+    const { baseline: b, canary: c } = recentMeans;
+    const endWithin = up ? b !== 0 && (c - b) / Math.abs(b) < minimumUp : !harmfulFall(b, c);
+    const strict = compareLocation(canary, baseline, inflation, sparse, options, false);
+    return endWithin && !(up ? strict.up : strict.down);
+  };
+  if ((locationUp && largeStartOnly(true)) || (locationDown && largeStartOnly(false))) {
+    for (const finding of findings.filter((f) => f.test === 'location' && f.regression)) {
+      finding.regression = false;
+      finding.message = `start-up transient, set aside: ${finding.message}; the difference falls over the window (trend p=${fmt(numbers.driftP!)}), the last third's mean is within the margin (${percent(numbers.recentRelativeChange!)}) and the whole window shows no change at level ${fmt(options.alpha)}`;
+    }
+    locationUp = false;
+    locationDown = false;
+    numbers.startupTransient = 1;
+  }
   const endedUp =
     (locationUp || shapeUp) &&
     !pinnedAt(top) &&
@@ -977,6 +1008,11 @@ function slopeOf(points: TimedPoints): number {
 
 function valuesFrom(points: TimedPoints, fromIndex: number): number[] {
   return points.y.filter((_, i) => points.x[i]! >= fromIndex);
+}
+
+function pointsFrom(points: TimedPoints, fromIndex: number): TimedPoints {
+  const x = points.x.filter((t) => t >= fromIndex);
+  return { x, y: valuesFrom(points, fromIndex) };
 }
 
 /** canary − baseline at every grid step where both have a value; undefined when the grids differ. */
