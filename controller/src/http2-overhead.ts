@@ -37,9 +37,9 @@ export class OverheadBucket {
 
 /**
  * Weighs one agent connection every second: bytes read from its socket against the DATA its streams
- * delivered or hold in their read buffers. DATA that Node has not handed to a stream yet (a stream paused by
- * a slow caller) counts as overhead until it is, so `burstBytes` must exceed the connection's receive window.
- * Beyond the allowance the connection is ended with GOAWAY ENHANCE_YOUR_CALM.
+ * delivered or hold in their read buffers (Node hands every DATA frame to its stream at once, paused or not,
+ * so DATA waiting for a slow caller is counted as DATA). Beyond the allowance the connection is ended with
+ * GOAWAY ENHANCE_YOUR_CALM.
  */
 export function limitHttp2Overhead(
   session: http2.ServerHttp2Session,
@@ -53,7 +53,11 @@ export function limitHttp2Overhead(
     // grpc-js has paused the stream and reads it itself: listening does not change its flow.
     stream.on('data', (chunk: Buffer) => (delivered += chunk.length));
     open.add(stream);
-    stream.once('close', () => open.delete(stream));
+    // DATA still buffered when a stream ends (its caller went away) was DATA all the same.
+    stream.once('close', () => {
+      delivered += stream.readableLength;
+      open.delete(stream);
+    });
   });
   const socket = session.socket;
   /** Bytes read from the socket that were not DATA handed to a stream, counted up to the last check. */

@@ -3,6 +3,7 @@
 // id). The controller must end that connection after a bounded number of bytes, whatever the attacker's rate,
 // and keep serving the honest agent and its callers.
 import http from 'node:http';
+import https from 'node:https';
 import tls from 'node:tls';
 import type { AddressInfo } from 'node:net';
 import type { RunningController } from '@isd/controller';
@@ -18,7 +19,11 @@ let goodToken: string;
 let evilCredentials: { certPem: string; keyPem: string };
 
 beforeAll(async () => {
-  target = http.createServer((_req, res) => res.end('ok'));
+  target = http.createServer((req, res) => {
+    // /large: 8 MiB, for callers that do not read it.
+    if (req.url === '/large') res.end(Buffer.alloc(8 * 1024 * 1024, 'x'));
+    else res.end('ok');
+  });
   await new Promise<void>((resolve) => target.listen(0, '127.0.0.1', resolve));
   controller = await startLocalController();
   goodAgent = await startAgent({
@@ -232,6 +237,30 @@ describe('floods nghttp2 and Node already end', () => {
   ])('%s: the connection is ended', async (_what, opening, unit) => {
     const { sentBytes } = await flood(opening, unit);
     expect(sentBytes).toBeLessThan(FLOOD_LIMIT_BYTES);
+    await honestAgentStillServes();
+  });
+});
+
+describe('an honest agent', () => {
+  it('is not cut when many callers stop reading its large answers and then go away', async () => {
+    const url = new URL('/large', controller.serviceUrl);
+    const callers = Array.from({ length: 40 }, () => {
+      const request = https.get(url, {
+        ca: controller.ca.certPem,
+        headers: { authorization: `Bearer ${goodToken}` },
+        agent: false,
+      });
+      request.on('response', (response) => response.pause());
+      request.on('error', () => undefined);
+      return request;
+    });
+    // Each exchange fills its stream's window at the controller (1 MiB) once its caller's buffers are full;
+    // when the callers go, that DATA is dropped unread. Several checks of the allowance pass meanwhile.
+    await new Promise((resolve) => setTimeout(resolve, 3_000));
+    for (const request of callers) request.destroy();
+    await new Promise((resolve) => setTimeout(resolve, 3_000));
+    const metrics = await (await fetch(`${controller.metricsUrl}/metrics`)).text();
+    expect(metrics).not.toMatch(/isd_tunnel_agent_limit_refusals_total\{agent="good"/);
     await honestAgentStillServes();
   });
 });
