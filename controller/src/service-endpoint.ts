@@ -38,12 +38,13 @@ export function tokenFrom(req: http.IncomingMessage): string | undefined {
 }
 
 /**
- * What the agent cannot forward as the caller sent it, refused before anything else: a request target that is
- * not a path (absolute-form names another host, which the agent refuses too: a 400 is the caller's mistake,
- * not the 502 of a broken tunnel), and a transfer coding other than chunked (Node takes `gzip, chunked` apart
- * as chunked and would forward the still-encoded body as if it were the body; RFC 9112 §6.1: 501).
+ * What the agent cannot forward as the caller sent it, refused before authentication (the request's form is
+ * wrong, whoever sent it): a request target that is not a path (absolute-form names another host, which the
+ * agent refuses too: a 400 is the caller's mistake, not the 502 of a broken tunnel), and a transfer coding other
+ * than chunked (Node takes `gzip, chunked` apart as chunked and would forward the still-encoded body as if it
+ * were the body; RFC 9112 §6.1: 501).
  */
-export function unforwardableRequest(req: http.IncomingMessage): Refusal | undefined {
+function unforwardableRequest(req: http.IncomingMessage): Refusal | undefined {
   const target = req.url ?? '';
   if (!target.startsWith('/') && !(req.method === 'OPTIONS' && target === '*'))
     return { status: 400, message: `request target ${JSON.stringify(target.slice(0, 100))} is not a path` };
