@@ -5,6 +5,7 @@ import { LANE_ALPN, loadTunnelDefinition } from '@isd/tunnel-proto';
 import type { CertificateAuthority, Credentials } from './pki';
 import { identityFromSubject } from './pki';
 import { acceptLane } from './lanes';
+import { limitHttp2Overhead, type OverheadAllowance } from './http2-overhead';
 import { createTunnelHandlers, type TunnelServiceOptions } from './tunnel-service';
 import { limitListenerConnections, type UnauthenticatedConnectionLimits } from './unauthenticated-connections';
 
@@ -20,6 +21,11 @@ const CONNECTION_WINDOW_BYTES = 16 * 1024 * 1024;
 const SESSION_MEMORY_MB = 256;
 /** How long a stream the controller has ended may stay open before it is reset (an agent ends its side at once). */
 const HALF_OPEN_GRACE_MS = 5_000;
+/**
+ * HTTP/2 bytes an agent connection may send beyond its DATA (decision 243): 8 MiB, refilled at 1 MiB a second.
+ * An honest agent's frame headers, HEADERS and PINGs came to at most 33 KB in a second in the tunnel tests.
+ */
+const HTTP2_OVERHEAD: OverheadAllowance = { burstBytes: 8 * 1024 * 1024, bytesPerSecond: 1024 * 1024 };
 /** Largest header block an agent may send (gRPC requests carry well under 1 KiB). */
 const MAX_HEADER_LIST_BYTES = 16 * 1024;
 /**
@@ -100,7 +106,16 @@ export async function startAgentEndpoint(options: {
   // TLS is ours; grpc-js speaks HTTP/2 over the already secured socket.
   const injector = server.createConnectionInjector(grpc.ServerCredentials.createInsecure());
   for (const http2Server of (server as unknown as GrpcServerInternals).http2Servers?.keys() ?? []) {
-    http2Server.on('session', (session) => session.setLocalWindowSize(CONNECTION_WINDOW_BYTES));
+    http2Server.on('session', (session) => {
+      session.setLocalWindowSize(CONNECTION_WINDOW_BYTES);
+      limitHttp2Overhead(session, HTTP2_OVERHEAD, () => {
+        // Only agent certificates get this far (checked before the connection was handed to grpc-js).
+        const identity = identityFromSubject((session.socket as tls.TLSSocket).getPeerCertificate()?.subject);
+        const agent = identity?.purpose === 'agent' ? identity.agent : 'unknown';
+        options.tunnel.metrics.agentLimitRefusals.inc({ agent, limit: 'http2Overhead' });
+        options.tunnel.log('warn', 'agent connection sent HTTP/2 frames beyond its allowance, closing it', { agent });
+      });
+    });
     http2Server.on('stream', resetWhenLeftHalfOpen);
   }
   const listener = tls.createServer({

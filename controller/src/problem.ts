@@ -7,9 +7,12 @@ import { rawResponseHead } from './http-headers';
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
 
 const codes: Record<number, string> = {
+  400: 'bad_request',
   401: 'unauthenticated',
   403: 'forbidden',
+  405: 'method_not_allowed',
   413: 'body_too_large',
+  501: 'not_implemented',
   502: 'agent_unavailable',
   503: 'unavailable',
 };

@@ -1,6 +1,7 @@
 import type http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import { closeSilentConnections } from '@isd/kit';
 import { identityFromSubject, type CertificateAuthority } from './pki';
@@ -34,6 +35,26 @@ export function tokenFrom(req: http.IncomingMessage): string | undefined {
   }
   const opsmx = req.headers['x-opsmx-token'];
   return typeof opsmx === 'string' ? opsmx : undefined;
+}
+
+/**
+ * What the agent cannot forward as the caller sent it, refused before authentication (the request's form is
+ * wrong, whoever sent it): a request target that is not a path (absolute-form names another host, which the
+ * agent refuses too: a 400 is the caller's mistake, not the 502 of a broken tunnel), and a transfer coding other
+ * than chunked (Node takes `gzip, chunked` apart as chunked and would forward the still-encoded body as if it
+ * were the body; RFC 9112 §6.1: 501).
+ */
+function unforwardableRequest(req: http.IncomingMessage): Refusal | undefined {
+  const target = req.url ?? '';
+  if (!target.startsWith('/') && !(req.method === 'OPTIONS' && target === '*'))
+    return { status: 400, message: `request target ${JSON.stringify(target.slice(0, 100))} is not a path` };
+  const codings = req.headers['transfer-encoding'];
+  if (codings !== undefined && codings.trim().toLowerCase() !== 'chunked')
+    return {
+      status: 501,
+      message: `Transfer-Encoding ${JSON.stringify(codings.slice(0, 100))} is not supported: only chunked is`,
+    };
+  return undefined;
 }
 
 /** Authenticates callers by service certificate or service token and routes them to their agent service. */
@@ -123,6 +144,14 @@ export async function startServiceEndpoint(options: {
   server.timeout = 0;
   // Until authenticated, the request body and an upgraded socket's data stay buffered (nothing reads them).
   server.on('request', async (req: http.IncomingMessage, res: http.ServerResponse) => {
+    const unforwardable = unforwardableRequest(req);
+    if (unforwardable) {
+      forward.metrics.refusedStreams.inc({ reason: 'bad-request' });
+      // The body is not read: the connection goes with the answer.
+      res.shouldKeepAlive = false;
+      sendProblem(req, res, unforwardable.status, unforwardable.message);
+      return;
+    }
     const route = await authenticator.authenticate(req);
     if ('status' in route) {
       forward.metrics.refusedStreams.inc({ reason: 'caller-auth' });
@@ -134,6 +163,12 @@ export async function startServiceEndpoint(options: {
     void forwardRequest(forward, route, req, res);
   });
   server.on('upgrade', async (req: http.IncomingMessage, socket, head: Buffer) => {
+    const unforwardable = unforwardableRequest(req);
+    if (unforwardable) {
+      forward.metrics.refusedStreams.inc({ reason: 'bad-request' });
+      endWithProblem(req, socket, unforwardable.status, unforwardable.message);
+      return;
+    }
     const route = await authenticator.authenticate(req);
     if ('status' in route) {
       forward.metrics.refusedStreams.inc({ reason: 'caller-auth' });
@@ -141,6 +176,11 @@ export async function startServiceEndpoint(options: {
       return;
     }
     void forwardUpgrade(forward, route, req, socket, head);
+  });
+  // Node closes a CONNECT without a word when nothing listens for it: the controller is no proxy, and says so.
+  server.on('connect', (req: http.IncomingMessage, socket: Duplex) => {
+    forward.metrics.refusedStreams.inc({ reason: 'bad-request' });
+    endWithProblem(req, socket, 405, 'CONNECT is not supported: the controller forwards requests, it is no proxy');
   });
   // No request timeout, but a connection must start one: one that stays silent is closed. Both after the
   // 'upgrade' listener, so that an upgrade counts as the request it is.

@@ -416,6 +416,23 @@ describe('HttpApp', () => {
     expect(latin1.status).toBe(415);
   });
 
+  it('refuses a transfer coding other than chunked with 415 instead of reading its still-encoded body', async () => {
+    const body = JSON.stringify({ name: 'coded', count: 1 });
+    const answer = await new Promise<string>((resolve) => {
+      const socket = net.connect(Number(new URL(base).port), '127.0.0.1');
+      let received = '';
+      socket.on('data', (chunk: Buffer) => (received += chunk.toString()));
+      socket.on('close', () => resolve(received));
+      socket.write(
+        `POST /api/v1/things HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n` +
+          `X-Isd-Service-Token: ${serviceToken}\r\nTransfer-Encoding: gzip, chunked\r\nConnection: close\r\n\r\n` +
+          `${body.length.toString(16)}\r\n${body}\r\n0\r\n\r\n`,
+      );
+    });
+    expect(answer).toMatch(/^HTTP\/1.1 415 /);
+    expect(answer).toMatch(/unsupported transfer coding \\"gzip, chunked\\"/);
+  });
+
   it('refuses a body that inflates past the limit with 413', async () => {
     const bomb = zlib.gzipSync(Buffer.alloc(4 * 1024 * 1024, 32));
     const response = await fetch(`${base}/api/v1/things`, {

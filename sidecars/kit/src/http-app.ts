@@ -598,8 +598,17 @@ function tooLarge(limitBytes: number): IsdError {
   });
 }
 
-/** The request stream, inflated when the client compressed it. */
+/**
+ * The request stream, inflated when the client compressed it. A transfer coding besides chunked is refused:
+ * Node takes only the chunks apart, so the body would be read still encoded.
+ */
 function decoded(req: http.IncomingMessage): NodeJS.ReadableStream {
+  const transferCoding = req.headers['transfer-encoding'];
+  if (transferCoding !== undefined && transferCoding.trim().toLowerCase() !== 'chunked') {
+    throw new IsdError('UnsupportedMediaTypeError', `unsupported transfer coding "${transferCoding.slice(0, 100)}"`, {
+      code: 'unsupported_encoding',
+    });
+  }
   const encoding = (req.headers['content-encoding'] ?? 'identity').toLowerCase();
   if (encoding === 'identity') return req;
   if (encoding === 'gzip' || encoding === 'x-gzip') return req.pipe(zlib.createGunzip());
