@@ -25,6 +25,16 @@ describe('database on real Postgres', () => {
     url = await createTestDatabase('kit');
   });
 
+  it('closes only once the server has closed every connection, so no socket keeps the process alive', async () => {
+    const sockets = (): number => process.getActiveResourcesInfo().filter((type) => type === 'TCPSocketWrap').length;
+    const before = sockets();
+    const database = await openDatabase({ url, embeddedDataDir: 'unused', schema: 'closing' });
+    await Promise.all([1, 2, 3, 4].map(() => database.transaction((client) => client.query('SELECT pg_sleep(0.05)'))));
+    expect(sockets()).toBeGreaterThan(before);
+    await database.close();
+    expect(sockets()).toBe(before);
+  });
+
   it('applies migrations once when two replicas start at the same moment', async () => {
     const replicas = await Promise.all(
       [1, 2, 3].map(() => openDatabase({ url, embeddedDataDir: 'unused', schema: 'race' })),

@@ -33,12 +33,20 @@ export class Database implements Queryable {
   readonly url: string;
   private readonly embedded: EmbeddedPostgres | undefined;
   private closed = false;
+  /** One per open connection, settled when its socket has closed. */
+  private readonly connectionsOpen = new Set<Promise<void>>();
 
   constructor(pool: pg.Pool, schema: string, url: string, embedded?: EmbeddedPostgres) {
     this.pool = pool;
     this.schema = schema;
     this.url = url;
     this.embedded = embedded;
+    // A client's `end` event is its socket's close, whichever side or error closed it.
+    pool.on('connect', (client) => {
+      const closed = new Promise<void>((resolve) => client.once('end', () => resolve()));
+      this.connectionsOpen.add(closed);
+      void closed.then(() => this.connectionsOpen.delete(closed));
+    });
   }
 
   /** True when running on the embedded PGlite default. */
@@ -90,14 +98,28 @@ export class Database implements Queryable {
     }
   }
 
-  /** Closes the pool, then the embedded server if there is one. Safe to call twice. */
+  /**
+   * Closes the pool and waits until its connections' sockets have closed (bounded, in case the server
+   * never answers), then stops the embedded server if there is one. Safe to call twice.
+   */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    // pool.end() resolves once it has asked each connection to terminate, while the server has yet to close
+    // them: a process that then expects to exit (a jest worker) would wait on those sockets.
     await this.pool.end();
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      Promise.all(this.connectionsOpen),
+      new Promise<void>((resolve) => (timer = setTimeout(resolve, CONNECTION_CLOSE_WAIT_MS).unref())),
+    ]);
+    clearTimeout(timer);
     await this.embedded?.stop();
   }
 }
+
+/** How long close() waits for the server to close the pool's connections. */
+const CONNECTION_CLOSE_WAIT_MS = 5_000;
 
 /** Opens the service's database: the configured Postgres, or the embedded PGlite default. */
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
