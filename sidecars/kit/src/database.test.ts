@@ -76,7 +76,8 @@ describe('database on real Postgres', () => {
     const table: Migration = {
       version: 1,
       name: 'things',
-      sql: "CREATE TABLE things (id text PRIMARY KEY, n integer NOT NULL); INSERT INTO things SELECT 'seed' || i, i FROM generate_series(1, 100) i",
+      sql: `CREATE TABLE things (id text PRIMARY KEY, n integer NOT NULL);
+            INSERT INTO things SELECT 'seed' || i, i FROM generate_series(1, 100) i`,
     };
     const index: Migration = {
       version: 2,
@@ -141,7 +142,7 @@ CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS "Things id" ON things (id);`,
       }
     });
 
-    it('rebuilds an index a failed build left invalid instead of keeping it, and records the migration only then', async () => {
+    it('rebuilds an index a failed build left invalid, and records the migration only then', async () => {
       const database = await openDatabase({ url, embeddedDataDir: 'unused', schema: 'invalid_index' });
       try {
         await migrate(database, [table]);

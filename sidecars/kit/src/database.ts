@@ -181,7 +181,10 @@ export interface Migration {
  */
 export const NO_TRANSACTION_MARKER = '-- isd:no-transaction';
 
-/** Reads `NNN_name.sql` files, sorted by version; duplicate or malformed names, or a bad no-transaction file, are an error. */
+/**
+ * Reads `NNN_name.sql` files, sorted by version; duplicate or malformed names, or a no-transaction migration
+ * with a statement it may not hold, are an error.
+ */
 export function readMigrations(dir: string): Migration[] {
   const migrations = fs
     .readdirSync(dir)
@@ -340,7 +343,7 @@ function planMigration(migration: Migration): Step[] | undefined {
   return steps;
 }
 
-/** Splits SQL on semicolons outside quotes, comments and dollar-quoted bodies; drops statements that are only comments. */
+/** Splits SQL on semicolons outside quotes, comments and dollar-quoted bodies, leaving out empty statements. */
 function splitStatements(sql: string): string[] {
   const statements: string[] = [];
   let start = 0;
