@@ -5,6 +5,7 @@ import { SIGNATURES } from './builtins/signatures.generated';
 import { DECISION as UNSUPPORTED_DECISION, UNSUPPORTED_BUILTINS } from './builtins/unsupported';
 import { CompileError } from './errors';
 import { refName, termToValue } from './parser';
+import { rulesOfKnownType } from './rule-types';
 import { checkBuiltinCall, termType, type OpaType } from './type-check';
 
 /** A node of the virtual document tree: rules defined at this path and child nodes. */
@@ -54,6 +55,8 @@ interface ModuleContext {
   typeErrors: CompileError[];
   /** Whether a path under `data` names a rule of the modules (not a function). */
   isRule?: (path: string[]) => boolean;
+  /** Whether the rule at a path under `data` has a type other than `any` for OPA's type checker. */
+  isTypedRule?: (path: string[]) => boolean;
 }
 
 /** Result of compiling modules: the rule tree root and function arities. */
@@ -103,6 +106,7 @@ export function compileModules(modules: Module[]): CompiledModules {
   const isRule = (path: string[]): boolean =>
     path.some((name, i) => i > 0 && packageRules.get(path.slice(0, i).join('.'))?.has(name) === true) &&
     !functionArity.has(['data', ...path].join('.'));
+  const isTypedRule = rulesOfKnownType(modules);
   for (const m of modules) {
     const globals = new Map<string, Term>();
     const loc: Location = { file: m.file, line: 1, column: 1 };
@@ -124,7 +128,7 @@ export function compileModules(modules: Module[]): CompiledModules {
     }
     const functions = new Set<string>();
     for (const [path] of functionArity) functions.add(path);
-    const ctx: ModuleContext = { module: m, globals, functions, counter, typeErrors, isRule };
+    const ctx: ModuleContext = { module: m, globals, functions, counter, typeErrors, isRule, isTypedRule };
     // A package exists as a (possibly empty) document even without rules.
     let pkgNode = root;
     for (const p of m.packagePath) pkgNode = pkgNode.child(p);
@@ -598,7 +602,9 @@ function resolveTerm(t: Term, ctx: ModuleContext, scope: Scope, expression = fal
       const target = resolveFunctionName(t.name, ctx);
       const rulePath = !target && t.args.length === 0 ? zeroArgumentRulePath(t.name, ctx) : undefined;
       // OPA accepts `f()` naming a rule whose type it infers as `any` (its value comes from `input`, …), and
-      // evaluates it as the rule's value. This engine does not infer rules' types, so it accepts any such call.
+      // evaluates it as the rule's value; a rule of another type is no function to it (decision 241).
+      if (rulePath && ctx.isTypedRule?.(rulePath))
+        throw new CompileError('rego_type_error', `undefined function data.${rulePath.join('.')}`, t.loc);
       if (rulePath) return dataRef(rulePath, t.loc);
       if (!target) {
         const refused = UNSUPPORTED_BUILTINS.get(t.name);

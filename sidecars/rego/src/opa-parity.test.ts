@@ -14,8 +14,11 @@ interface Outcome {
   error?: string;
 }
 
-/** `data.t` of the modules as `opa eval --strict-builtin-errors` gives it: the value or the first error. */
-function opaOutcome(sources: string | string[], input: unknown): Outcome {
+/**
+ * `data.t` of the modules as `opa eval --strict-builtin-errors` gives it: the value or the first error
+ * (`code: message` with `withCode`).
+ */
+function opaOutcome(sources: string | string[], input: unknown, withCode = false): Outcome {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rego-parity-'));
   try {
     const args = ['eval', '--format', 'json', '--strict-builtin-errors'];
@@ -34,9 +37,10 @@ function opaOutcome(sources: string | string[], input: unknown): Outcome {
     }
     const out = JSON.parse(stdout) as {
       result?: Array<{ expressions: Array<{ value: unknown }> }>;
-      errors?: Array<{ message: string }>;
+      errors?: Array<{ code: string; message: string }>;
     };
-    if (out.errors?.length) return { error: out.errors[0]?.message };
+    const [error] = out.errors ?? [];
+    if (error) return { error: withCode ? `${error.code}: ${error.message}` : error.message };
     return { value: out.result?.[0]?.expressions[0]?.value };
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
@@ -645,5 +649,44 @@ c := json.patch({"x": 1}, [{"op": "remove", "path": ""}, {"op": "replace", "path
 d := json.patch({"x": 1}, [{"op": "move", "path": "/b", "from": ""}])`;
     expect(opaOutcome(undefinedInOpa, {}).error).toBeDefined();
     expect(compile([{ name: 'm.rego', source: undefinedInOpa }]).evaluate('data.t')).toEqual({});
+  });
+});
+
+describe('f() naming a rule, not a function', () => {
+  // OPA evaluates `f()` as the rule's value when its type checker infers the rule's type as exactly `any`
+  // and refuses the call otherwise (decision 241). Each case runs in both engines; errors must agree in
+  // code and message (ours adds the file and line in front).
+  const cases: Record<string, string | string[]> = {
+    'a constant': 'package t\nf := 1\np := f()',
+    'a value from input': 'package t\nf := input.x\np := f()',
+    'a boolean rule': 'package t\nf if input.x\np := f()',
+    'a partial set, even of values from input': 'package t\ns contains input.x\np := s()',
+    'a partial object': 'package t\no[k] := 1 if some k in ["a"]\np := o()',
+    'a default of a known type beside a boolean rule': 'package t\ndefault f := false\nf if input.x\np := f()',
+    'a default beside a value from input': 'package t\ndefault f := false\nf := input.x\np := f()',
+    'else branches of two types (a union is not any)': 'package t\nf := 1 if input.x else := "a"\np := f()',
+    'definitions of known and input types': 'package t\nf := 1 if input.x\nf := input.y if input.x\np := f()',
+    'a template string': 'package t\nf := $"a{input.x}"\np := f()',
+    'a comprehension': 'package t\nf := [x | some x in input]\np := f()',
+    'a builtin of a declared result': 'package t\nf := count(input)\np := f()',
+    'arithmetic on input': 'package t\nf := input.x + 1\np := f()',
+    'a builtin that returns any': 'package t\nf := object.get(input, "x", 1)\np := f()',
+    'a rule naming a rule of a known type': 'package t\ng := 1\nf := g\np := f()',
+    'a rule naming a rule of any type': 'package t\ng := input.x\nf := g\np := f()',
+    'a local shadowing a rule of a known type': 'package t\ng := 1\nf := g if g := input.x\np := f()',
+    'a user function': 'package t\nh(a) := a\nf := h(input.x)\np := f()',
+    'a ref-head rule': 'package t\na.b := 1\np := a.b()',
+    'a ref-head rule from input': 'package t\na.b := input.x\np := a.b()',
+    'in a body, as an expression': 'package t\nf := 1\np if f()',
+    'an imported rule of a known type': ['package t\nimport data.lib\np := lib.f()', 'package lib\nf := "s"'],
+    'an imported rule from input': ['package t\nimport data.lib\np := lib.f()', 'package lib\nf := input.x'],
+    'an aliased import': ['package t\nimport data.lib as l\np := l.f()', 'package lib\nf := [1]'],
+    'a full data reference': ['package t\np := data.lib.f()', 'package lib\nf contains 1'],
+  };
+  it.each(Object.entries(cases))('%s: as OPA', (_, source) => {
+    const opa = opaOutcome(source, { x: 1 }, true);
+    const ours = ourOutcome(source, { x: 1 });
+    if (opa.error === undefined) expect(ours).toEqual(opa);
+    else expect(ours.error).toContain(opa.error);
   });
 });
