@@ -619,3 +619,48 @@ describe('isd judge on a steady leak under the practical margin (decision 234)',
     expect(() => createIsdJudge().judge({ ...input, stepSeconds: Number.NaN })).toThrow(JudgeInputError);
   });
 });
+
+describe('isd judge on a canary slow only where the baseline is busiest (decision 244)', () => {
+  // 240 steps; traffic ×2.2 over steps 100–139 (ramping over 5 steps), latency +30 % there on both sides;
+  // each side's own slow noise (AR(1), φ 0.9, 4 %). `canaryExcess(t, busy)` is the canary's extra share.
+  const peakPair = (seed: number, canaryExcess: (t: number, busy: number) => number) => {
+    const random = createRandom(seed);
+    const busyAt = (t: number) => Math.max(0, Math.min(1, (t - 100) / 5, (140 - t) / 5));
+    const side = (excess: (t: number) => number) => {
+      let noise = 0;
+      return Array.from({ length: 240 }, (_, t) => {
+        noise = 0.9 * noise + Math.sqrt(1 - 0.81) * random.normal();
+        return 0.1 * (1 + 0.3 * busyAt(t)) * (1 + excess(t)) * Math.exp(0.04 * noise);
+      });
+    };
+    const baseline = side(() => 0);
+    const canary = side((t) => canaryExcess(t, busyAt(t)));
+    return metric(canary, baseline);
+  };
+  const loadFinding = (m: MetricInput) => classifyIsdMetric(m).findings.find((f) => f.test === 'load');
+
+  it('fails most canaries +60 % through the busy block, which the whole window reads as correlated noise', () => {
+    const results = Array.from({ length: 10 }, (_, i) => classifyIsdMetric(peakPair(i + 1, (_, busy) => 0.6 * busy)));
+    const failed = results.filter((result) => result.classification === 'High');
+    // Before decision 244 none failed: ρ 0.9 (capped) made every whole-window p-value above 0.2.
+    expect(failed.length).toBeGreaterThanOrEqual(6);
+    for (const result of failed) {
+      expect(result.findings.filter((f) => f.regression).map((f) => f.test)).toEqual(['load']);
+      expect(result.reason).toMatch(/canary is higher where the baseline is busiest: over the busiest/);
+    }
+  });
+
+  it('passes the same excess when it comes where the baseline is not busy (a restart), or a level offset', () => {
+    for (const seed of [1, 2, 3]) {
+      const restart = peakPair(seed, (t) => (t >= 180 && t < 220 ? 0.6 : 0));
+      expect(loadFinding(restart)?.regression).toBe(false);
+      const offset = peakPair(seed, () => 0.04);
+      expect(loadFinding(offset)?.regression).toBe(false);
+      expect(classifyIsdMetric(offset).classification).toBe('Pass');
+    }
+  });
+
+  it('passes healthy pairs with a shared busy block: no load finding in 40 seeds', () => {
+    for (let seed = 100; seed < 140; seed++) expect(loadFinding(peakPair(seed, () => 0))?.regression).toBe(false);
+  });
+});
