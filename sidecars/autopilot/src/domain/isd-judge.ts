@@ -531,43 +531,6 @@ export function classifyIsdMetric(
     }
   }
 
-  // Load: a canary slow only where the baseline is busiest (too few workers for a traffic peak). Its
-  // excess is one contiguous block, which the location tests read as correlated noise; here the busy
-  // steps are a group of their own, compared with the rest (decision 244). The busy excess must pass the
-  // margin at its typical step and, by a one-sided 95 % bound, beyond the rest's.
-  let loadUp = false;
-  const load =
-    harmUp && difference && difference.x.length >= MIN_DRIFT_POINTS && !sparse
-      ? busyStepsExcess(difference, metric.baseline.values, config.nanStrategy)
-      : undefined;
-  if (load) {
-    const level = options.alpha / BUSY_SHARES.length;
-    loadUp =
-      load.t > 0 &&
-      load.pValue < level &&
-      load.busyChange >= minimumUp &&
-      load.busyChange - load.quietChange >= minimumUp &&
-      load.gapLowerBound >= minimumUp &&
-      !locationDown;
-    numbers.loadP = load.pValue;
-    numbers.loadBusyChange = load.busyChange;
-    numbers.loadQuietChange = load.quietChange;
-    const text = `over the busiest ${fmt(load.share * 100)} % of the steps by the baseline's level (${load.windowPoints}-point moving average; ${load.steps} steps) the canary is ${percent(load.busyChange)} above the baseline's level there (median step), over the rest ${percent(load.quietChange)}; the gap's 95 % lower bound ${percent(load.gapLowerBound)}; busy against the rest p=${fmt(load.pValue)} (level ${fmt(level)}${load.autocorrelation > 0.05 ? `, noise autocorrelation ρ=${fmt(load.autocorrelation)}` : ''}), margin ${percent(minimumUp)}`;
-    findings.push({
-      test: 'load',
-      regression: loadUp,
-      message: loadUp
-        ? `canary is higher where the baseline is busiest: ${text}`
-        : `no harmful excess when busy: ${text}`,
-      numbers: {
-        share: load.share,
-        pValue: load.pValue,
-        busyChange: load.busyChange,
-        quietChange: load.quietChange,
-      },
-    });
-  }
-
   // Spread: a variance increase hurts in either direction (slower tail, or lower dips). Baseline and
   // canary run at the same time, so a shared daily/traffic pattern is removed first when the series are
   // aligned; otherwise that pattern dominates both spreads and hides a noise increase.
@@ -756,18 +719,6 @@ export function classifyIsdMetric(
     locationDown = false;
     numbers.startupTransient = 1;
   }
-  // The busiest steps can be a canary's first minutes (traffic falling over the window): an excess that
-  // falls over the window and is gone from the last third is a start-up, as above, not a capacity limit.
-  if (loadUp && fallingTrend(1) && recentMeans !== undefined && recentMeans.baseline !== 0) {
-    const { baseline: b, canary: c } = recentMeans;
-    if ((c - b) / Math.abs(b) < minimumUp) {
-      const finding = findings.find((f) => f.test === 'load')!;
-      finding.regression = false;
-      finding.message = `start-up transient, set aside: ${finding.message}; the difference falls over the window (trend p=${fmt(numbers.driftP!)}) and the last third's mean is within the margin (${percent(numbers.recentRelativeChange!)})`;
-      loadUp = false;
-      numbers.startupTransient = 1;
-    }
-  }
   const endedUp =
     (locationUp || shapeUp) &&
     !pinnedAt(top) &&
@@ -817,7 +768,7 @@ export function classifyIsdMetric(
   }
   const up =
     locationUp ||
-    ((recentUp || driftUp || leakUp || loadUp) && !locationDown) ||
+    ((recentUp || driftUp || leakUp) && !locationDown) ||
     ((spreadUp || shapeUp || zeroUp) &&
       harmUp &&
       !locationDown &&
@@ -951,7 +902,6 @@ const TEST_NAMES: Record<string, string> = {
   'shape-up': 'the upper-shape test',
   'shape-down': 'the lower-shape test',
   'zero-baseline-counts': 'the event-count test',
-  load: 'the busy-steps test',
 };
 
 /** What data a decision used: points per side, and what was missing or removed. */
@@ -1084,112 +1034,6 @@ function pointwiseDifference(
     y.push(c - b);
   }
   return { x, y };
-}
-
-/** The shares of the steps taken as the busiest, each tested at a third of the level. */
-const BUSY_SHARES = [0.1, 0.2, 0.3] as const;
-/** Fewer busy steps than this are not compared: a few skewed points pass a t-test too easily. */
-const MIN_BUSY_STEPS = 10;
-
-/**
- * The canary against the baseline's level over the baseline's busiest steps and over the rest. The
- * level at a step is the baseline's centred moving average without the step itself, so a step's own
- * noise does not choose it; the busiest 10, 20 and 30 % by level are tried. The noise autocorrelation is
- * measured with both groups' means taken out: an excess the split explains is not read as correlated
- * noise, while a canary-only bump elsewhere (a restart) stays in the noise. Returns the share with the
- * lowest p-value; undefined with too few points or a level that is not positive.
- */
-function busyStepsExcess(
-  difference: TimedPoints,
-  baselineRaw: ReadonlyArray<number | null>,
-  nanStrategy: 'remove' | 'replace',
-): BusyExcess | undefined {
-  const b = baselineRaw.map((value) =>
-    value !== null && Number.isFinite(value) ? value : nanStrategy === 'replace' ? 0 : Number.NaN,
-  );
-  const n = b.length;
-  const half = Math.max(5, Math.round(n / 30));
-  const sums = new Float64Array(n + 1);
-  const counts = new Float64Array(n + 1);
-  for (let t = 0; t < n; t++) {
-    const finite = !Number.isNaN(b[t]!);
-    sums[t + 1] = sums[t]! + (finite ? b[t]! : 0);
-    counts[t + 1] = counts[t]! + (finite ? 1 : 0);
-  }
-  // d: canary − the baseline's level around the step; level: that level.
-  const steps: Array<{ x: number; d: number; level: number }> = [];
-  difference.x.forEach((t, i) => {
-    // Only steps with the whole window: a shorter average at the window's edges varies more and would
-    // be the busiest more often, where a canary's start-up is.
-    if (t < half || t + half >= n) return;
-    const low = t - half;
-    const high = t + half + 1;
-    const own = Number.isNaN(b[t]!) ? 0 : b[t]!;
-    const count = counts[high]! - counts[low]! - (Number.isNaN(b[t]!) ? 0 : 1);
-    if (count === 0) return;
-    const level = (sums[high]! - sums[low]! - own) / count;
-    // The canary against the baseline's level around the step, not its value at the step: steps chosen
-    // for a high level by the baseline's own noise then make the canary look lower, never higher.
-    steps.push({ x: t, d: difference.y[i]! + b[t]! - level, level });
-  });
-  const m = steps.length;
-  if (m < MIN_DRIFT_POINTS || !steps.every((step) => step.level > 0)) return undefined;
-  const byLevel = [...steps].sort((p, q) => q.level - p.level);
-  let best: BusyExcess | undefined;
-  for (const share of BUSY_SHARES) {
-    const size = Math.max(MIN_BUSY_STEPS, Math.round(share * m));
-    if (m - size < 5) continue;
-    const threshold = byLevel[size - 1]!.level;
-    const inBusy = (step: (typeof steps)[number]) => step.level >= threshold;
-    const busySteps = steps.filter(inBusy);
-    const quietSteps = steps.filter((step) => !inBusy(step));
-    if (quietSteps.length < 5) continue;
-    const busyMean = mean(busySteps.map((step) => step.d));
-    const quietMean = mean(quietSteps.map((step) => step.d));
-    const within = steps.map((step) => step.d - (inBusy(step) ? busyMean : quietMean));
-    const rho = estimateAutocorrelation(shiftAndTrendResiduals({ x: steps.map((step) => step.x), y: within }));
-    const inflation = (1 + rho) / (1 - rho);
-    // Each group's variance, but never below the whole window's: a short block of correlated points
-    // varies less within itself than the noise does.
-    const pooledVariance = within.reduce((sum, r) => sum + r * r, 0) / (m - 2);
-    const variance = (group: typeof steps) =>
-      Math.max(pooledVariance, summarize(group.map((step) => step.d)).standardDeviation ** 2);
-    const standardError = Math.sqrt(
-      inflation * (variance(busySteps) / busySteps.length + variance(quietSteps) / quietSteps.length),
-    );
-    const t = standardError > 0 ? (busyMean - quietMean) / standardError : 0;
-    const pValue =
-      standardError > 0 ? studentTTwoSidedP(t, Math.max(1, (m - 2) / inflation)) : busyMean > quietMean ? 0 : 1;
-    const candidate: BusyExcess = {
-      share,
-      steps: busySteps.length,
-      t,
-      pValue,
-      autocorrelation: rho,
-      busyChange: median(busySteps.map((step) => step.d / step.level)),
-      quietChange: median(quietSteps.map((step) => step.d / step.level)),
-      gapLowerBound: (busyMean - quietMean + normalPpf(0.05) * standardError) / mean(busySteps.map((s) => s.level)),
-      windowPoints: 2 * half + 1,
-    };
-    if (!best || candidate.pValue < best.pValue) best = candidate;
-  }
-  return best;
-}
-
-interface BusyExcess {
-  /** Share of the steps taken as the busiest. */
-  share: number;
-  steps: number;
-  /** Busy minus quiet difference over its standard error (with the noise autocorrelation). */
-  t: number;
-  pValue: number;
-  autocorrelation: number;
-  /** Median over the busy (quiet) steps of canary − level, relative to the level. */
-  busyChange: number;
-  quietChange: number;
-  /** One-sided 95 % lower bound of the busy minus quiet mean excess, relative to the busy steps' level. */
-  gapLowerBound: number;
-  windowPoints: number;
 }
 
 /**
