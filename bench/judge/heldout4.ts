@@ -50,6 +50,16 @@ const QUANTILE: Record<Exclude<Quantile, 'mean'>, number> = { p50: 0.5, p90: 0.9
 /** Requests drawn one by one per step at most (for speed); the step's statistic comes from them. */
 const MAX_DRAWN = 200;
 
+/** The mean of a step's requests drawn one by one (at most MAX_DRAWN; NaN for none); their number goes to `counts`. */
+function drawnMean(random: Random, requests: number, counts: number[], draw: () => number): number {
+  const drawn = Math.min(poisson(random, requests), MAX_DRAWN);
+  counts.push(drawn);
+  if (drawn === 0) return Number.NaN;
+  let sum = 0;
+  for (let i = 0; i < drawn; i++) sum += draw();
+  return sum / drawn;
+}
+
 function latencyQuery(stat: Quantile): string {
   return stat === 'mean'
     ? 'sum(rate(http_request_duration_seconds_sum[1m])) / sum(rate(http_request_duration_seconds_count[1m]))'
@@ -310,12 +320,7 @@ function exponentialLatencySide(
     const m = mean(t);
     const requests = rate * stepSeconds;
     if (stat === 'mean') {
-      const drawn = Math.min(poisson(random, requests), MAX_DRAWN);
-      counts.push(drawn);
-      if (drawn === 0) return Number.NaN;
-      let sum = 0;
-      for (let i = 0; i < drawn; i++) sum += exponential(random, m);
-      return sum / drawn;
+      return drawnMean(random, requests, counts, () => exponential(random, m));
     }
     const cumulative = bucketCountsFrom(random, buckets, (x) => 1 - Math.exp(-x / m), requests);
     counts.push(cumulative[buckets.length]!);
@@ -629,12 +634,9 @@ function paretoLatency(random: Random, factor: number): MetricInput {
       const scale = minimum * f * node * (1 + 0.1 * (rate / perSideRps - 1));
       const requests = rate * window.stepSeconds;
       if (stat === 'mean') {
-        const drawn = Math.min(poisson(random, requests), MAX_DRAWN);
-        sideCounts.push(drawn);
-        if (drawn === 0) return Number.NaN;
-        let sum = 0;
-        for (let i = 0; i < drawn; i++) sum += Math.min(timeout, scale * (1 - random.next()) ** (-1 / alpha));
-        return sum / drawn;
+        return drawnMean(random, requests, sideCounts, () =>
+          Math.min(timeout, scale * (1 - random.next()) ** (-1 / alpha)),
+        );
       }
       const cdf = (x: number) => (x >= timeout ? 1 : x <= scale ? 0 : 1 - (scale / x) ** alpha);
       const cumulative = bucketCountsFrom(random, buckets, cdf, requests);
@@ -669,17 +671,16 @@ function bimodalShared(random: Random): MetricInput {
       const model: LatencyModel = { ...base, slowShare: share, slowFactor: missFactor };
       const requests = rate * window.stepSeconds;
       if (stat === 'mean') {
-        const drawn = Math.min(poisson(random, requests), MAX_DRAWN);
-        sideCounts.push(drawn);
-        if (drawn === 0) return Number.NaN;
-        let sum = 0;
-        for (let i = 0; i < drawn; i++)
-          sum +=
+        return drawnMean(
+          random,
+          requests,
+          sideCounts,
+          () =>
             base.medianSeconds *
             node[which] *
             (random.next() < share ? missFactor : 1) *
-            Math.exp(base.sigma * random.normal());
-        return sum / drawn;
+            Math.exp(base.sigma * random.normal()),
+        );
       }
       const cumulative = bucketCounts(random, buckets, model, node[which], requests);
       sideCounts.push(cumulative[buckets.length]!);
@@ -715,12 +716,7 @@ function retriedRequests(random: Random): MetricInput {
       };
       const requests = rate * window.stepSeconds;
       if (stat === 'mean') {
-        const drawn = Math.min(poisson(random, requests), MAX_DRAWN);
-        sideCounts.push(drawn);
-        if (drawn === 0) return Number.NaN;
-        let sum = 0;
-        for (let i = 0; i < drawn; i++) sum += draw(random.next() < retried);
-        return sum / drawn;
+        return drawnMean(random, requests, sideCounts, () => draw(random.next() < retried));
       }
       const cumulative = bucketCounts(random, buckets, model, node * load, requests * (1 - retried));
       // The retried requests drawn one by one (at most MAX_DRAWN, their buckets scaled up to all of them).
