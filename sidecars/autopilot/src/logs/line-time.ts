@@ -27,53 +27,44 @@ const HEAD_CHARS = 80;
 const FIELD_CHARS = 1000;
 
 type Parts = [year: number, month: number, day: number, hour: number, minute: number, second: number];
+type Clock = [hour: number, minute: number, second: number];
 
-/** Each layout: where its date and time are, and how its matched groups give the parts. */
-const LAYOUTS: { pattern: RegExp; parts: (m: RegExpExecArray) => Parts }[] = [
+// Most layouts write the time of day as `H:M:S`: it is found with one scan of the head, and the date is read
+// from the text just before it by the layouts below (anchored at that end, so each is a short test).
+const TIME_OF_DAY = /(?<![\d.])(\d{1,2}):(\d{1,2}):(\d{1,2})(?![\d])/;
+const DATES: { pattern: RegExp; date: (m: RegExpExecArray) => [year: number, month: number, day: number] }[] = [
   // ISO 8601 and its relatives: `2015-07-29 17:41:44,747`, `2026-12-07T10:00:00Z`, `2026/12/07 10:00:00`.
-  {
-    pattern: /(?<!\d)(\d{4})[-/](\d\d)[-/](\d\d)[T ](\d\d):(\d\d):(\d\d)/,
-    parts: (m) => [+m[1]!, +m[2]!, +m[3]!, +m[4]!, +m[5]!, +m[6]!],
-  },
-  // IBM's `2005-06-03-15.42.50.675872` (BGL).
-  {
-    pattern: /(?<!\d)(\d{4})-(\d\d)-(\d\d)-(\d\d)\.(\d\d)\.(\d\d)/,
-    parts: (m) => [+m[1]!, +m[2]!, +m[3]!, +m[4]!, +m[5]!, +m[6]!],
-  },
+  { pattern: /(?<!\d)(\d{4})[-/](\d\d)[-/](\d\d)[T ]$/, date: (m) => [+m[1]!, +m[2]!, +m[3]!] },
   // `20171223-22:15:29:606`, also unpadded (`20171223-22:16:0:119`).
-  {
-    pattern: /^(\d{4})(\d\d)(\d\d)-(\d{1,2}):(\d{1,2}):(\d{1,2}):/,
-    parts: (m) => [+m[1]!, +m[2]!, +m[3]!, +m[4]!, +m[5]!, +m[6]!],
-  },
+  { pattern: /^(\d{4})(\d\d)(\d\d)-$/, date: (m) => [+m[1]!, +m[2]!, +m[3]!] },
   // `17/06/09 20:10:40` (log4j's yy/MM/dd).
+  { pattern: /^(\d\d)\/(\d\d)\/(\d\d) $/, date: (m) => [2000 + +m[1]!, +m[2]!, +m[3]!] },
+  // Android's `03-17 16:13:38.811`.
+  { pattern: /^(\d\d)-(\d\d) +$/, date: (m) => [NO_YEAR, +m[1]!, +m[2]!] },
+  // klog's `I1207 10:00:00.123456`.
+  { pattern: /^[IWEF](\d\d)(\d\d) $/, date: (m) => [NO_YEAR, +m[1]!, +m[2]!] },
+  // Access logs' `[07/Dec/2026:10:00:00 +0000]`.
   {
-    pattern: /^(\d\d)\/(\d\d)\/(\d\d) (\d\d):(\d\d):(\d\d)/,
-    parts: (m) => [2000 + +m[1]!, +m[2]!, +m[3]!, +m[4]!, +m[5]!, +m[6]!],
+    pattern: new RegExp(`(?<!\\d)(\\d\\d)/${MONTH}/(\\d{4}):$`),
+    date: (m) => [+m[3]!, MONTHS[m[2]!.toLowerCase()]!, +m[1]!],
   },
+  // syslog's `Dec 10 06:55:46`, Apache's `[Sun Dec 04 04:47:44 2005]`.
+  {
+    pattern: new RegExp(`(?<![A-Za-z])${MONTH} +(\\d{1,2}) $`),
+    date: (m) => [NO_YEAR, MONTHS[m[1]!.toLowerCase()]!, +m[2]!],
+  },
+];
+// Layouts whose time of day has no colons.
+const OTHER_LAYOUTS: { pattern: RegExp; parts: (m: RegExpExecArray) => Parts }[] = [
   // `081109 203615` (yyMMdd HHmmss).
   {
     pattern: /^(\d\d)(\d\d)(\d\d) (\d\d)(\d\d)(\d\d)(?!\d)/,
     parts: (m) => [2000 + +m[1]!, +m[2]!, +m[3]!, +m[4]!, +m[5]!, +m[6]!],
   },
-  // Android's `03-17 16:13:38.811`.
+  // IBM's `2005-06-03-15.42.50.675872` (BGL).
   {
-    pattern: /^(\d\d)-(\d\d) (\d\d):(\d\d):(\d\d)/,
-    parts: (m) => [NO_YEAR, +m[1]!, +m[2]!, +m[3]!, +m[4]!, +m[5]!],
-  },
-  // klog's `I1207 10:00:00.123456`.
-  {
-    pattern: /^[IWEF](\d\d)(\d\d) (\d\d):(\d\d):(\d\d)/,
-    parts: (m) => [NO_YEAR, +m[1]!, +m[2]!, +m[3]!, +m[4]!, +m[5]!],
-  },
-  // Access logs' `[07/Dec/2026:10:00:00 +0000]`.
-  {
-    pattern: new RegExp(`(\\d\\d)/${MONTH}/(\\d{4}):(\\d\\d):(\\d\\d):(\\d\\d)`),
-    parts: (m) => [+m[3]!, MONTHS[m[2]!.toLowerCase()]!, +m[1]!, +m[4]!, +m[5]!, +m[6]!],
-  },
-  // syslog's `Dec 10 06:55:46`, Apache's `[Sun Dec 04 04:47:44 2005]`.
-  {
-    pattern: new RegExp(`(?<![A-Za-z])${MONTH} +(\\d{1,2}) (\\d\\d):(\\d\\d):(\\d\\d)`),
-    parts: (m) => [NO_YEAR, MONTHS[m[1]!.toLowerCase()]!, +m[2]!, +m[3]!, +m[4]!, +m[5]!],
+    pattern: /(?<!\d)(\d{4})-(\d\d)-(\d\d)-(\d\d)\.(\d\d)\.(\d\d)/,
+    parts: (m) => [+m[1]!, +m[2]!, +m[3]!, +m[4]!, +m[5]!, +m[6]!],
   },
 ];
 
@@ -86,7 +77,16 @@ function seconds([year, month, day, hour, minute, second]: Parts): number | unde
 }
 
 function layoutSeconds(text: string): number | undefined {
-  for (const layout of LAYOUTS) {
+  const clock = TIME_OF_DAY.exec(text);
+  if (clock) {
+    const before = text.slice(Math.max(0, clock.index - 24), clock.index);
+    const time: Clock = [+clock[1]!, +clock[2]!, +clock[3]!];
+    for (const { pattern, date } of DATES) {
+      const match = pattern.exec(before);
+      if (match) return seconds([...date(match), ...time]);
+    }
+  }
+  for (const layout of OTHER_LAYOUTS) {
     const match = layout.pattern.exec(text);
     if (match) return seconds(layout.parts(match));
   }
@@ -104,6 +104,8 @@ function epochSeconds(value: number): number {
 export function lineSeconds(line: string): number | undefined {
   const head = layoutSeconds(line.slice(0, HEAD_CHARS));
   if (head !== undefined) return head;
+  // Only a line that names its fields (JSON, logfmt) has one: the scan is not made on every other line.
+  if (line.charCodeAt(0) !== 123 /* { */ && !line.slice(0, HEAD_CHARS).includes('=')) return undefined;
   const field = TIME_FIELD.exec(line.slice(0, FIELD_CHARS));
   if (!field) return undefined;
   return field[1] !== undefined ? layoutSeconds(field[1]) : epochSeconds(Number(field[2]));
