@@ -84,4 +84,14 @@ describe('a warning burst into a kind the baseline already logs (decision 247)',
     expect(replicaCluster(analysis)).toMatchObject({ kind: 'both', unexpected: false, canaryCount: 62 });
     expect(analysis.clusters.some((c) => c.burst)).toBe(false);
   });
+
+  it('keeps times in bounded memory: past its bucket bound it stops, says so, and still scores by counts', () => {
+    // 200,001 events, each in its own 5 s bucket: more buckets than the comparison keeps.
+    const many = Array.from({ length: 200_001 }, (_, i) => info(i * 5, i));
+    const analysis = analyzeLogs(many.slice(0, 100_000), many.slice(100_000));
+    expect(analysis.reasons).toContainEqual(
+      expect.stringMatching(/^bursts not tested: the events' times fill more than/),
+    );
+    expect(analysis.score).toBe(100);
+  });
 });
