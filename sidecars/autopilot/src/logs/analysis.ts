@@ -6,6 +6,7 @@ import { detectHeaders, messageOf } from './header';
 import { lineSeconds } from './line-time';
 import { TemplateMiner, type MinerOptions, type Template } from './miner';
 import { EventAssembler, eventText } from './multiline';
+import type { LogLine } from './providers/provider';
 import { structuredText } from './structured';
 import { severity, topicClassifier, type Topic, type TopicOptions } from './topics';
 
@@ -317,13 +318,15 @@ export class LogComparison {
     topicClassifier(options.topics); // fail early on a bad tag pattern
   }
 
-  add(side: 'baseline' | 'canary', line: string): void {
+  /** `timeMs`: when the line was logged, as its provider records it; without it the time is read from the text. */
+  add(side: 'baseline' | 'canary', line: string, timeMs?: number): void {
     if (side === 'baseline' && this.options.algorithm === 'autonomous') return;
-    const event = this.assemblers[side].push(line.length > MAX_LINE_CHARS ? line.slice(0, MAX_LINE_CHARS) : line);
-    if (event) this.addEvent(side, event);
+    const assembler = this.assemblers[side];
+    const event = assembler.push(line.length > MAX_LINE_CHARS ? line.slice(0, MAX_LINE_CHARS) : line, timeMs);
+    if (event) this.addEvent(side, event, assembler.doneTimeMs);
   }
 
-  private addEvent(side: 'baseline' | 'canary', event: string[]): void {
+  private addEvent(side: 'baseline' | 'canary', event: string[], timeMs: number | undefined): void {
     // Kept by masked text: lines that differ only in their variables share one entry. Templates are mined in
     // finish(), once the header of the lines is known.
     const described = event[0] === undefined ? undefined : structuredText(event[0]);
@@ -340,12 +343,16 @@ export class LogComparison {
     const s = entry[side];
     s.count++;
     if (s.examples.length < this.examplesPerSide) s.examples.push(event.join('\n'));
-    if (!this.timesDropped) this.addTime(s, event[0]);
+    if (!this.timesDropped) this.addTime(s, event[0], timeMs);
   }
 
-  /** Counts the event in its time bucket (decision 247), or as untimed when its first line has no time read. */
-  private addTime(side: Side, firstLine: string | undefined): void {
-    const seconds = firstLine === undefined ? undefined : lineSeconds(firstLine);
+  /**
+   * Counts the event in its time bucket (decisions 247, 248): at the provider's time of its first line, else at
+   * the time read from that line's text; untimed when it has neither.
+   */
+  private addTime(side: Side, firstLine: string | undefined, timeMs: number | undefined): void {
+    const seconds =
+      timeMs !== undefined ? Math.floor(timeMs / 1000) : firstLine === undefined ? undefined : lineSeconds(firstLine);
     if (seconds === undefined) {
       side.untimed++;
       return;
@@ -386,8 +393,9 @@ export class LogComparison {
 
   finish(): LogAnalysis {
     for (const side of ['baseline', 'canary'] as const) {
-      const last = this.assemblers[side].flush();
-      if (last) this.addEvent(side, last);
+      const assembler = this.assemblers[side];
+      const last = assembler.flush();
+      if (last) this.addEvent(side, last, assembler.doneTimeMs);
     }
     // The message of each event (its header cut off) is what the miner learns and what names the cluster. An
     // event read from its fields has no header, and says nothing about the header of the other lines.
@@ -423,13 +431,14 @@ export function analyzeLogs(
 
 /** The same over streams (a log provider's pages): the baseline is read first, then the canary. */
 export async function analyzeLogStreams(
-  baselineLines: AsyncIterable<string>,
-  canaryLines: AsyncIterable<string>,
+  baselineLines: AsyncIterable<LogLine>,
+  canaryLines: AsyncIterable<LogLine>,
   options: LogAnalysisOptions = {},
 ): Promise<LogAnalysis> {
   const comparison = new LogComparison(options);
-  if (options.algorithm !== 'autonomous') for await (const line of baselineLines) comparison.add('baseline', line);
-  for await (const line of canaryLines) comparison.add('canary', line);
+  if (options.algorithm !== 'autonomous')
+    for await (const line of baselineLines) comparison.add('baseline', line.text, line.timeMs);
+  for await (const line of canaryLines) comparison.add('canary', line.text, line.timeMs);
   return comparison.finish();
 }
 
