@@ -18,3 +18,5 @@ export { createTestCa } from './certificates';
 export type { IssueOptions, TestCa, TestCertificate } from './certificates';
 export { startSmtp } from './smtp';
 export type { Mail, SmtpServer } from './smtp';
+export { START_MS, SPAN_SECONDS, burstBaseline, burstCanary, info, serviceLog, spread } from './burst-logs';
+export type { TimedMessage } from './burst-logs';

@@ -3,10 +3,13 @@
 import type { RunningService } from '@isd/kit';
 import { autopilotService, type AutopilotConfig } from '@isd/autopilot';
 import {
+  burstBaseline,
+  burstCanary,
   createTestDatabase,
   eventually,
   gateHeaders,
   serviceHeaders,
+  SPAN_SECONDS,
   startTestService,
   testServiceConfig,
 } from '@isd/test-support';
@@ -19,6 +22,8 @@ let loki: LokiHarness;
 let service: RunningService<AutopilotConfig>;
 const t0 = Math.floor((Date.now() - 20 * 60_000) / 60_000) * 60_000;
 const ns = (ms: number) => BigInt(ms) * 1_000_000n;
+// Two hours of lines with no time in their text, ending before the run: a warning burst in web-b2's (decision 248).
+const burstStart = Math.floor((Date.now() - SPAN_SECONDS * 1000 - 20 * 60_000) / 60_000) * 60_000;
 
 async function call(path: string, method = 'GET', body?: unknown, headers = serviceHeaders()) {
   const response = await fetch(`${service.url}${path}`, {
@@ -47,6 +52,17 @@ beforeAll(async () => {
         });
     loki.push(entries);
   }
+  for (const [pod, log] of [
+    ['web-b1', burstBaseline()],
+    ['web-b2', burstCanary()],
+  ] as const)
+    loki.push(
+      log.map(({ seconds, message }) => ({
+        labels: { app: 'web', pod },
+        ts: ns(burstStart + seconds * 1000),
+        line: message,
+      })),
+    );
   service = await startTestService(
     autopilotService,
     testServiceConfig(autopilotService, {
@@ -72,16 +88,21 @@ afterAll(async () => {
   await loki?.close();
 });
 
-async function verify(stageId: string, canaryPod: string) {
+async function verify(
+  stageId: string,
+  canaryPod: string,
+  baselinePod = 'web-v1',
+  interval = { startMs: t0, lifetimeMs: 3 * 60_000 },
+) {
   const created = await call('/api/v1/verifications', 'POST', {
     application: 'web',
     executionId: 'exec-loki',
     stageId,
     logTemplate: { name: 'web-loki' },
-    baseline: { app: 'web', pod: 'web-v1' },
+    baseline: { app: 'web', pod: baselinePod },
     canary: { app: 'web', pod: canaryPod },
-    startTime: new Date(t0).toISOString(),
-    lifetimeMs: 3 * 60_000,
+    startTime: new Date(interval.startMs).toISOString(),
+    lifetimeMs: interval.lifetimeMs,
   });
   expect(created.status).toBe(202);
   return eventually(
@@ -103,5 +124,16 @@ describe('verification gate on Loki (contract harness)', () => {
     expect(queries).toEqual(expect.arrayContaining(['{app="web", pod="web-v1"}', '{app="web", pod="web-v2"}']));
     const passing = await verify('stage-ok', 'web-v3');
     expect(passing).toMatchObject({ status: 'pass', score: 100 });
+  });
+
+  it('finds a warning burst by Loki’s timestamps in lines that carry no time in their text', async () => {
+    const run = await verify('stage-burst', 'web-b2', 'web-b1', {
+      startMs: burstStart,
+      lifetimeMs: SPAN_SECONDS * 1000 + 60_000,
+    });
+    expect(run.status).not.toBe('pass');
+    expect(run.reason).toMatch(
+      /burst: .* of the canary's 62 lines within 60 s; the baseline's busiest 60 s held .* of its 38/,
+    );
   });
 });

@@ -1,4 +1,5 @@
 import { LokiLogProvider, analyzeLogStreams } from '@isd/autopilot';
+import { START_MS, SPAN_SECONDS, burstBaseline, burstCanary } from '@isd/test-support';
 import { startLokiHarness, type LokiHarness } from './index';
 
 let loki: LokiHarness;
@@ -26,6 +27,18 @@ beforeAll(async () => {
         });
     loki.push(entries);
   }
+  // Lines with no time in their text, a warning burst in the canary's (decision 248).
+  for (const [pod, log] of [
+    ['baseline', burstBaseline()],
+    ['canary', burstCanary()],
+  ] as const)
+    loki.push(
+      log.map(({ seconds, message }) => ({
+        labels: { app: 'orders', pod },
+        ts: ns(START_MS + seconds * 1000),
+        line: message,
+      })),
+    );
 });
 afterAll(() => loki.close());
 
@@ -34,7 +47,7 @@ describe('Loki log provider (contract harness)', () => {
     const provider = new LokiLogProvider({ name: 'loki', baseUrl: loki.url, pageSize: 100 });
     const got: string[] = [];
     for await (const line of provider.lines('{app="web", pod="baseline"}', { startMs: t0, endMs: t0 + 400 }))
-      got.push(line);
+      got.push(line.text);
     expect(got).toHaveLength(1200);
     expect(new Set(got).size).toBe(1200);
     expect(loki.requests.length).toBeGreaterThan(12);
@@ -44,7 +57,8 @@ describe('Loki log provider (contract harness)', () => {
   it('applies the window: start inclusive, end exclusive', async () => {
     const provider = new LokiLogProvider({ name: 'loki', baseUrl: loki.url, pageSize: 50 });
     const got: string[] = [];
-    for await (const line of provider.lines('{pod="baseline"}', { startMs: t0 + 10, endMs: t0 + 20 })) got.push(line);
+    for await (const line of provider.lines('{pod="baseline"}', { startMs: t0 + 10, endMs: t0 + 20 }))
+      got.push(line.text);
     expect(got).toHaveLength(30);
   });
 
@@ -68,5 +82,17 @@ describe('Loki log provider (contract harness)', () => {
     );
     expect(analysis.failed).toBe(true); // NullPointerException is a critical topic
     expect(analysis.clusters[0]).toMatchObject({ kind: 'canary-only', canaryCount: 12, topic: 'CRITICAL' });
+  });
+
+  it('gives each line its timestamp: a burst is found in lines that carry no time in their text', async () => {
+    const provider = new LokiLogProvider({ name: 'loki', baseUrl: loki.url, pageSize: 500 });
+    const window = { startMs: START_MS, endMs: START_MS + SPAN_SECONDS * 1000 + 60_000 };
+    const analysis = await analyzeLogStreams(
+      provider.lines('{app="orders", pod="baseline"}', window),
+      provider.lines('{app="orders", pod="canary"}', window),
+    );
+    const replica = analysis.clusters.find((c) => c.template.includes('replica'));
+    expect(replica).toMatchObject({ kind: 'burst', baselineCount: 38, canaryCount: 62 });
+    expect(replica!.burst!.canaryInWindow).toBeGreaterThanOrEqual(22);
   });
 });

@@ -1,4 +1,5 @@
-import { SplunkLogProvider } from '@isd/autopilot';
+import { SplunkLogProvider, analyzeLogStreams } from '@isd/autopilot';
+import { START_MS, SPAN_SECONDS, burstBaseline, burstCanary } from '@isd/test-support';
 import { startSplunkHarness, type SplunkHarness } from './index';
 
 let splunk: SplunkHarness;
@@ -15,6 +16,14 @@ beforeAll(async () => {
       timeMs: t0 + ((i * 7919) % 950) * 1000,
     })),
   );
+  // Lines with no time in their text, a warning burst in the canary's (decision 248).
+  for (const [host, log] of [
+    ['orders-baseline', burstBaseline()],
+    ['orders-canary', burstCanary()],
+  ] as const)
+    splunk.add(
+      log.map(({ seconds, message }) => ({ fields: { host }, raw: message, timeMs: START_MS + seconds * 1000 })),
+    );
 });
 afterAll(() => splunk.close());
 
@@ -28,7 +37,7 @@ describe('Splunk log provider (contract harness)', () => {
       pollDelay: noWait,
     });
     const got: string[] = [];
-    for await (const line of provider.lines('host=canary-1', { startMs: t0, endMs: t0 + 950_000 })) got.push(line);
+    for await (const line of provider.lines('host=canary-1', { startMs: t0, endMs: t0 + 950_000 })) got.push(line.text);
     expect(got).toHaveLength(475);
     const numbers = got.map((l) => Number(/request (\d+)/.exec(l)![1]));
     const times = numbers.map((i) => ((i * 7919) % 950) * 1000);
@@ -36,6 +45,23 @@ describe('Splunk log provider (contract harness)', () => {
     const [job] = [...splunk.jobs.values()];
     expect(job).toMatchObject({ deleted: true });
     expect(job!.polls).toBeGreaterThan(splunk.pollsUntilDone);
+  });
+
+  it('gives each result its _time: a burst is found in lines that carry no time in their text', async () => {
+    const provider = new SplunkLogProvider({
+      name: 'splunk',
+      baseUrl: splunk.url,
+      authorization: `Bearer ${splunk.token}`,
+      pollDelay: noWait,
+    });
+    const window = { startMs: START_MS, endMs: START_MS + SPAN_SECONDS * 1000 + 60_000 };
+    const analysis = await analyzeLogStreams(
+      provider.lines('host=orders-baseline', window),
+      provider.lines('host=orders-canary', window),
+    );
+    const replica = analysis.clusters.find((c) => c.template.includes('replica'));
+    expect(replica).toMatchObject({ kind: 'burst', baselineCount: 38, canaryCount: 62 });
+    expect(replica!.burst!.canaryInWindow).toBeGreaterThanOrEqual(22);
   });
 
   it('says whose fault it is: a bad search is a query error, a bad token is the provider being unusable', async () => {

@@ -1,5 +1,6 @@
 import { LogComparison } from '../logs';
 import { ProviderError } from '../providers/provider';
+import { START_MS, burstBaseline, burstCanary, type TimedMessage } from '@isd/test-support';
 import { readLogsInto } from './runner';
 
 /** Lines as a provider yields them, page by page. */
@@ -7,7 +8,7 @@ function provider(count: number) {
   return {
     name: 'os',
     async *lines() {
-      for (let i = 0; i < count; i++) yield `INFO request ${i} served`;
+      for (let i = 0; i < count; i++) yield { text: `INFO request ${i} served` };
     },
   };
 }
@@ -45,6 +46,21 @@ describe('reading one side of a window', () => {
     });
   });
 
+  it('hands the provider’s time of each line on: a burst in lines whose text has no time is found', async () => {
+    const source = (log: readonly TimedMessage[]) => ({
+      name: 'loki',
+      async *lines() {
+        for (const { seconds, message } of log) yield { text: message, timeMs: START_MS + seconds * 1000 };
+      },
+    });
+    const limit = { deadline: Number.POSITIVE_INFINITY, limitMs: 1, maxChars: 1_000_000_000, now: () => 0 };
+    const comparison = new LogComparison();
+    await readLogsInto(comparison, 'baseline', source(burstBaseline()), 'q', window, limit);
+    await readLogsInto(comparison, 'canary', source(burstCanary()), 'q', window, limit);
+    const replica = comparison.finish().clusters.find((c) => c.template.includes('replica'));
+    expect(replica).toMatchObject({ kind: 'burst', baselineCount: 38, canaryCount: 62 });
+  });
+
   describe('bounds the characters one side reads (lines that mask into few events pass the distinct-event bounds)', () => {
     const noDeadline = { deadline: Number.POSITIVE_INFINITY, limitMs: 1, now: () => 0 };
     /**
@@ -58,7 +74,7 @@ describe('reading one side of a window', () => {
         async *lines() {
           while (source.served < 1_000_000) {
             source.served++;
-            yield line;
+            yield { text: line };
           }
         },
       };
@@ -109,7 +125,7 @@ describe('reading one side of a window', () => {
       return {
         name: 'loki',
         async *lines() {
-          for (let i = 0; i < count; i++) yield `ERROR user ${word(i).repeat(width)} refused`;
+          for (let i = 0; i < count; i++) yield { text: `ERROR user ${word(i).repeat(width)} refused` };
         },
       };
     }
@@ -142,7 +158,7 @@ describe('reading one side of a window', () => {
       const huge = {
         name: 'loki',
         lines: async function* () {
-          yield `ERROR ${'x'.repeat(10_000_000)}`;
+          yield { text: `ERROR ${'x'.repeat(10_000_000)}` };
         },
       };
       expect(await readLogsInto(comparison, 'canary', huge, 'pod:"a"', window, noDeadline)).toBe(1);

@@ -505,13 +505,13 @@ export async function readLogsInto(
     );
   for await (const line of provider.lines(query, window)) {
     // Counted before the line is used; one more for each line, so that empty lines count too.
-    chars += line.length + 1;
+    chars += line.text.length + 1;
     if (chars > limit.maxChars)
       throw stop(
         `the ${side} logs hold more than ${limit.maxChars} characters in this window (analysis.maxLogReadChars)`,
       );
     try {
-      comparison.add(side, line);
+      comparison.add(side, line.text, line.timeMs);
     } catch (error) {
       // Not retried: the same window holds as many distinct events again.
       if (error instanceof LogLimitError)

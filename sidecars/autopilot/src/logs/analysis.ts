@@ -3,8 +3,10 @@
 // scored. The formulas are in docs/log-scoring.md.
 import { incompleteBeta } from '../domain/special';
 import { detectHeaders, messageOf } from './header';
+import { lineSeconds } from './line-time';
 import { TemplateMiner, type MinerOptions, type Template } from './miner';
 import { EventAssembler, eventText } from './multiline';
+import type { LogLine } from './providers/provider';
 import { structuredText } from './structured';
 import { severity, topicClassifier, type Topic, type TopicOptions } from './topics';
 
@@ -14,7 +16,20 @@ export const SENSITIVITIES = ['low', 'medium', 'high'] as const;
 export type Sensitivity = (typeof SENSITIVITIES)[number];
 export type Mark = 'expected' | 'ignorable' | 'critical';
 
-export type ClusterKind = 'canary-only' | 'increased' | 'both' | 'baseline-only';
+export type ClusterKind = 'canary-only' | 'increased' | 'burst' | 'both' | 'baseline-only';
+
+/** What the burst test saw (decision 247): the canary's busiest window against the baseline's. */
+export interface BurstFinding {
+  windowSeconds: number;
+  /** The canary's events of the cluster within its busiest window, and of the whole interval. */
+  canaryInWindow: number;
+  canaryCount: number;
+  /** The same for the baseline's busiest window. */
+  baselineInWindow: number;
+  baselineCount: number;
+  /** The chance of a canary window that busy, were its events as concentrated as the baseline's. */
+  chance: number;
+}
 
 export interface LogCluster {
   /** The template text: the cluster's identity, also across runs (feedback marks refer to it). */
@@ -27,6 +42,8 @@ export interface LogCluster {
   /** Canary rate ÷ baseline rate (Infinity when the baseline never logged it). */
   rateRatio: number;
   examples: { baseline: string[]; canary: string[] };
+  /** For kind `burst`: what the canary's busiest window held against the baseline's. */
+  burst?: BurstFinding;
   mark?: Mark;
   /** True when the cluster reduces the score (or fails the run). */
   unexpected: boolean;
@@ -115,6 +132,21 @@ const NEW_EVENT_CHANCE = 0.1;
  * (decision 214).
  */
 const FAR_BEYOND_CHANCE = 0.001;
+/**
+ * The burst test's window (decision 247): a cluster whose events the canary logs packed into this many seconds,
+ * where the baseline spreads them, is a burst even when its count over the interval is not beyond chance.
+ */
+export const BURST_WINDOW_SECONDS = 60;
+/**
+ * The events must fall in at least this many windows (of those laid end to end): in a shorter interval one window
+ * holds much of a cluster on either side, and which side's events a window boundary happens to split is chance,
+ * not a burst. Counted windows, not the span between the first and last time, so a stray line does not count.
+ */
+const MIN_WINDOWS_SPANNED = 10;
+/** Event times are kept per this many seconds: memory grows with a cluster's busy buckets, not its lines. */
+const TIME_BUCKET_SECONDS = 5;
+/** Buckets kept over all events and sides at most; beyond it the burst test is not made (reported in reasons). */
+const MAX_TIME_BUCKETS = 200_000;
 
 /** P(X ≥ canary) for X ~ Binomial(baseline + canary, canary side's share of all events): I_p(k, n − k + 1). */
 function increaseByChance(baseline: number, canary: number, sides: { baseline: number; canary: number }): number {
@@ -125,6 +157,76 @@ interface ClusterCounts {
   baseline: number;
   canary: number;
   scored: boolean;
+  /** The events of each side per time bucket, when every event of the cluster had a time. */
+  times?: { baseline: ReadonlyMap<number, number>; canary: ReadonlyMap<number, number> };
+}
+
+/** The most events any BURST_WINDOW_SECONDS window holds, from events counted per time bucket. */
+function busiestWindow(buckets: ReadonlyMap<number, number>): number {
+  const sorted = [...buckets].sort((a, b) => a[0] - b[0]);
+  const span = BURST_WINDOW_SECONDS / TIME_BUCKET_SECONDS;
+  let best = 0;
+  let inWindow = 0;
+  let first = 0;
+  for (const [bucket, count] of sorted) {
+    inWindow += count;
+    while (sorted[first]![0] <= bucket - span) inWindow -= sorted[first++]![1];
+    best = Math.max(best, inWindow);
+  }
+  return best;
+}
+
+/**
+ * The burst test of one cluster both sides log (decision 247): the baseline's busiest window held a share of its
+ * events; were the canary's events as concentrated, how likely is a canary window holding as many as its busiest
+ * does? The baseline's share is taken as (busiest + 1) ÷ (events + 1), so a baseline of few events, whose spread
+ * says little, asks for more. Healthy logs are bursty: a kind the baseline logs in bursts tests against them.
+ */
+function burstByChance(times: NonNullable<ClusterCounts['times']>, counts: ClusterCounts): BurstFinding | undefined {
+  const baselineInWindow = busiestWindow(times.baseline);
+  const canaryInWindow = busiestWindow(times.canary);
+  const share = (baselineInWindow + 1) / (counts.baseline + 1);
+  if (share >= 1) return undefined;
+  return {
+    windowSeconds: BURST_WINDOW_SECONDS,
+    canaryInWindow,
+    canaryCount: counts.canary,
+    baselineInWindow,
+    baselineCount: counts.baseline,
+    // P(X ≥ canaryInWindow) for X ~ Binomial(canary events, the baseline's busiest share).
+    chance: incompleteBeta(share, canaryInWindow, counts.canary - canaryInWindow + 1),
+  };
+}
+
+/**
+ * Bursts beyond chance (decision 247): the burst test of each scored cluster both sides log with every event
+ * timed and a higher rate in the canary, with a Benjamini–Hochberg correction over those clusters as for
+ * increases (decision 185); far beyond chance as there (decision 214).
+ */
+function burstsBeyondChance(
+  clusters: readonly ClusterCounts[],
+  sides: { baseline: number; canary: number },
+): ({ finding: BurstFinding; far: boolean } | undefined)[] {
+  const result: ({ finding: BurstFinding; far: boolean } | undefined)[] = clusters.map(() => undefined);
+  const tested = clusters
+    .map((c, index) => ({
+      index,
+      finding: c.times && c.scored && c.baseline > 0 ? burstByChance(c.times, c) : undefined,
+    }))
+    .filter(
+      (t): t is { index: number; finding: BurstFinding } =>
+        t.finding !== undefined &&
+        clusters[t.index]!.canary / sides.canary > clusters[t.index]!.baseline / sides.baseline,
+    )
+    .sort((a, b) => a.finding.chance - b.finding.chance);
+  let significant = 0;
+  for (let k = 1; k <= tested.length; k++)
+    if (tested[k - 1]!.finding.chance <= (k / tested.length) * INCREASE_FDR) significant = k;
+  for (let k = 0; k < significant; k++) {
+    const { index, finding } = tested[k]!;
+    result[index] = { finding, far: finding.chance * tested.length < FAR_BEYOND_CHANCE };
+  }
+  return result;
 }
 
 /**
@@ -175,7 +277,13 @@ function changesBeyondChance(
 interface Side {
   count: number;
   examples: string[];
+  /** The side's events per time bucket (made on its first timed event); `untimed` counts the others. */
+  times: Map<number, number> | undefined;
+  untimed: number;
 }
+
+// Every field set from the start: one object shape for all sides keeps the per-line code monomorphic.
+const emptySide = (): Side => ({ count: 0, examples: [], times: undefined, untimed: 0 });
 
 interface Entry {
   baseline: Side;
@@ -198,6 +306,11 @@ export class LogComparison {
   private readonly totals = { baseline: 0, canary: 0 };
   private readonly assemblers = { baseline: new EventAssembler(), canary: new EventAssembler() };
   private distinctChars = 0;
+  private timeBuckets = 0;
+  /** The BURST_WINDOW_SECONDS windows, laid end to end, that hold an event. */
+  private readonly windowsSeen = new Set<number>();
+  /** More time buckets than MAX_TIME_BUCKETS: event times are no longer kept, and no burst is tested. */
+  private timesDropped = false;
 
   constructor(private readonly options: LogAnalysisOptions = {}) {
     this.miner = new TemplateMiner(options.miner);
@@ -205,13 +318,15 @@ export class LogComparison {
     topicClassifier(options.topics); // fail early on a bad tag pattern
   }
 
-  add(side: 'baseline' | 'canary', line: string): void {
+  /** `timeMs`: when the line was logged, as its provider records it; without it the time is read from the text. */
+  add(side: 'baseline' | 'canary', line: string, timeMs?: number): void {
     if (side === 'baseline' && this.options.algorithm === 'autonomous') return;
-    const event = this.assemblers[side].push(line.length > MAX_LINE_CHARS ? line.slice(0, MAX_LINE_CHARS) : line);
-    if (event) this.addEvent(side, event);
+    const assembler = this.assemblers[side];
+    const event = assembler.push(line.length > MAX_LINE_CHARS ? line.slice(0, MAX_LINE_CHARS) : line, timeMs);
+    if (event) this.addEvent(side, event, assembler.doneTimeMs);
   }
 
-  private addEvent(side: 'baseline' | 'canary', event: string[]): void {
+  private addEvent(side: 'baseline' | 'canary', event: string[], timeMs: number | undefined): void {
     // Kept by masked text: lines that differ only in their variables share one entry. Templates are mined in
     // finish(), once the header of the lines is known.
     const described = event[0] === undefined ? undefined : structuredText(event[0]);
@@ -221,13 +336,38 @@ export class LogComparison {
     let entry = this.texts.get(text);
     if (!entry) {
       this.holdDistinct(side, text);
-      entry = { baseline: { count: 0, examples: [] }, canary: { count: 0, examples: [] }, example: event.join('\n') };
+      entry = { baseline: emptySide(), canary: emptySide(), example: event.join('\n') };
       if (described !== undefined) entry.described = full;
       this.texts.set(text, entry);
     }
     const s = entry[side];
     s.count++;
     if (s.examples.length < this.examplesPerSide) s.examples.push(event.join('\n'));
+    if (!this.timesDropped) this.addTime(s, event[0], timeMs);
+  }
+
+  /**
+   * Counts the event in its time bucket (decisions 247, 248): at the provider's time of its first line, else at
+   * the time read from that line's text; untimed when it has neither.
+   */
+  private addTime(side: Side, firstLine: string | undefined, timeMs: number | undefined): void {
+    const seconds =
+      timeMs !== undefined ? Math.floor(timeMs / 1000) : firstLine === undefined ? undefined : lineSeconds(firstLine);
+    if (seconds === undefined) {
+      side.untimed++;
+      return;
+    }
+    const bucket = Math.floor(seconds / TIME_BUCKET_SECONDS);
+    const times = (side.times ??= new Map());
+    const count = times.get(bucket);
+    if (count === undefined && ++this.timeBuckets > MAX_TIME_BUCKETS) {
+      this.timesDropped = true;
+      this.windowsSeen.clear();
+      for (const entry of this.texts.values()) for (const s of [entry.baseline, entry.canary]) s.times?.clear();
+      return;
+    }
+    times.set(bucket, (count ?? 0) + 1);
+    this.windowsSeen.add(Math.floor(seconds / BURST_WINDOW_SECONDS));
   }
 
   /**
@@ -253,8 +393,9 @@ export class LogComparison {
 
   finish(): LogAnalysis {
     for (const side of ['baseline', 'canary'] as const) {
-      const last = this.assemblers[side].flush();
-      if (last) this.addEvent(side, last);
+      const assembler = this.assemblers[side];
+      const last = assembler.flush();
+      if (last) this.addEvent(side, last, assembler.doneTimeMs);
     }
     // The message of each event (its header cut off) is what the miner learns and what names the cluster. An
     // event read from its fields has no header, and says nothing about the header of the other lines.
@@ -267,7 +408,13 @@ export class LogComparison {
       messages.set(text, message);
       for (let n = entry.baseline.count + entry.canary.count; n > 0; n--) this.miner.addMasked(message);
     }
-    return score(this.miner, messages, this.texts, this.totals, this.options);
+    const timed = !this.timesDropped && this.windowsSeen.size >= MIN_WINDOWS_SPANNED;
+    const analysis = score(this.miner, messages, this.texts, this.totals, this.options, timed);
+    if (this.timesDropped)
+      analysis.reasons.push(
+        `bursts not tested: the events' times fill more than ${MAX_TIME_BUCKETS} buckets of ${TIME_BUCKET_SECONDS} s`,
+      );
+    return analysis;
   }
 }
 
@@ -284,13 +431,14 @@ export function analyzeLogs(
 
 /** The same over streams (a log provider's pages): the baseline is read first, then the canary. */
 export async function analyzeLogStreams(
-  baselineLines: AsyncIterable<string>,
-  canaryLines: AsyncIterable<string>,
+  baselineLines: AsyncIterable<LogLine>,
+  canaryLines: AsyncIterable<LogLine>,
   options: LogAnalysisOptions = {},
 ): Promise<LogAnalysis> {
   const comparison = new LogComparison(options);
-  if (options.algorithm !== 'autonomous') for await (const line of baselineLines) comparison.add('baseline', line);
-  for await (const line of canaryLines) comparison.add('canary', line);
+  if (options.algorithm !== 'autonomous')
+    for await (const line of baselineLines) comparison.add('baseline', line.text, line.timeMs);
+  for await (const line of canaryLines) comparison.add('canary', line.text, line.timeMs);
   return comparison.finish();
 }
 
@@ -300,6 +448,7 @@ function score(
   texts: ReadonlyMap<string, Entry>,
   sides: { baseline: number; canary: number },
   options: LogAnalysisOptions,
+  timed: boolean,
 ): LogAnalysis {
   const algorithm = options.algorithm ?? 'canary';
   const sensitivity = options.sensitivity ?? 'high';
@@ -311,11 +460,14 @@ function score(
     const template = templates.get(text)!;
     let cluster = byTemplate.get(template);
     if (!cluster) {
-      cluster = { baseline: { count: 0, examples: [] }, canary: { count: 0, examples: [] }, texts: [] };
+      cluster = { baseline: emptySide(), canary: emptySide(), texts: [] };
       byTemplate.set(template, cluster);
     }
     for (const side of ['baseline', 'canary'] as const) {
       cluster[side].count += entry[side].count;
+      cluster[side].untimed += entry[side].untimed;
+      const merged = (cluster[side].times ??= new Map());
+      for (const [bucket, count] of entry[side].times ?? []) merged.set(bucket, (merged.get(bucket) ?? 0) + count);
       for (const example of entry[side].examples)
         if (cluster[side].examples.length < examplesPerSide) cluster[side].examples.push(example);
     }
@@ -338,14 +490,16 @@ function score(
     const scored = topic !== 'INFO' || options.infoScoring === true || mark === 'critical';
     return { template, c, topic, tags, mark, scored };
   });
-  const beyondChance = changesBeyondChance(
-    candidates.map((k) => ({
-      baseline: k.c.baseline.count,
-      canary: k.c.canary.count,
-      scored: k.scored,
-    })),
-    sides,
-  );
+  const counts = candidates.map((k): ClusterCounts => ({
+    baseline: k.c.baseline.count,
+    canary: k.c.canary.count,
+    scored: k.scored,
+    ...(timed && k.c.baseline.untimed === 0 && k.c.canary.untimed === 0
+      ? { times: { baseline: k.c.baseline.times ?? new Map(), canary: k.c.canary.times ?? new Map() } }
+      : {}),
+  }));
+  const beyondChance = changesBeyondChance(counts, sides);
+  const bursts = burstsBeyondChance(counts, sides);
   const clusters: LogCluster[] = [];
   const farBeyondChance = new Set<LogCluster>();
   for (const [index, { template, c, topic, tags, mark, scored }] of candidates.entries()) {
@@ -359,18 +513,22 @@ function score(
           ? 'canary-only'
           : rateRatio >= INCREASE_RATIO && beyondChance[index]!.counts
             ? 'increased'
-            : 'both';
+            : bursts[index]
+              ? 'burst'
+              : 'both';
     // A canary-only cluster counts only when chance does not explain it either (decision 185), or when a user
     // marked its template critical: that says one line is news.
-    const counts =
-      kind === 'increased' || (kind === 'canary-only' && (beyondChance[index]!.counts || mark === 'critical'));
-    const unexpected = counts && scored && mark !== 'expected' && mark !== 'ignorable';
+    const changed =
+      kind === 'increased' ||
+      kind === 'burst' ||
+      (kind === 'canary-only' && (beyondChance[index]!.counts || mark === 'critical'));
+    const unexpected = changed && scored && mark !== 'expected' && mark !== 'ignorable';
     const critical = unexpected && (topic === 'CRITICAL' || mark === 'critical');
     let penalty = 0;
     if (unexpected && !critical) {
       const weight = weights[topic as Exclude<Topic, 'CRITICAL'>];
-      // A new cluster costs its full weight; a grown one a share rising with log(ratio) from 2× to 8×.
-      const growth = kind === 'canary-only' ? 1 : Math.min(1, Math.log2(rateRatio) / Math.log2(FULL_RATIO));
+      // A new cluster or a burst costs its full weight; a grown one a share rising with log(ratio) from 2× to 8×.
+      const growth = kind === 'increased' ? Math.min(1, Math.log2(rateRatio) / Math.log2(FULL_RATIO)) : 1;
       // Frequent clusters cost more: ×1 at a trace, ×2 at 1 % of the canary's events, ×3 at 10 %.
       const frequency = 1 + Math.log10(1 + 1000 * Math.max(0, canaryRate - baselineRate));
       penalty = weight * growth * Math.min(frequency, 3);
@@ -384,13 +542,14 @@ function score(
       canaryCount: c.canary.count,
       rateRatio,
       examples: { baseline: c.baseline.examples, canary: c.canary.examples },
+      ...(kind === 'burst' ? { burst: bursts[index]!.finding } : {}),
       ...(mark ? { mark } : {}),
       unexpected,
       penalty,
       critical,
     };
     clusters.push(cluster);
-    if (unexpected && beyondChance[index]!.far) farBeyondChance.add(cluster);
+    if (unexpected && (kind === 'burst' ? bursts[index]!.far : beyondChance[index]!.far)) farBeyondChance.add(cluster);
   }
   clusters.sort(
     (a, b) =>
@@ -402,6 +561,7 @@ function score(
 
   const { score, reasons } = normalise(algorithm, clusters, farBeyondChance);
   const criticalClusters = clusters.filter((c) => c.critical);
+  for (const c of clusters) if (c.burst && c.unexpected) reasons.push(`burst: ${burstText(c.burst)}: ${c.template}`);
   for (const c of criticalClusters)
     reasons.unshift(`critical ${c.mark === 'critical' ? 'by feedback' : 'topic'}: ${c.template}`);
   return {
@@ -414,6 +574,11 @@ function score(
     canaryEvents: sides.canary,
     clusters,
   };
+}
+
+/** What a burst finding saw, in words. */
+export function burstText(b: BurstFinding): string {
+  return `${b.canaryInWindow} of the canary's ${b.canaryCount} lines within ${b.windowSeconds} s; the baseline's busiest ${b.windowSeconds} s held ${b.baselineInWindow} of its ${b.baselineCount}`;
 }
 
 /**

@@ -52,4 +52,4 @@ export type { OpenSearchAccount } from './providers/opensearch';
 export { LokiLogProvider } from './providers/loki';
 export { SplunkLogProvider } from './providers/splunk';
 export type { SplunkAccount } from './providers/splunk';
-export type { LogProvider, LogProviderAccount, LogWindow } from './providers/provider';
+export type { LogLine, LogProvider, LogProviderAccount, LogWindow } from './providers/provider';

@@ -71,7 +71,7 @@ export function classificationOf(cluster: StoredLogCluster): ClusterClassificati
   if (cluster.critical) return 'critical';
   if (cluster.unexpected) return 'unexpected';
   if (cluster.mark === 'ignorable') return 'ignored';
-  if (cluster.kind === 'canary-only' || cluster.kind === 'increased') return 'expected';
+  if (cluster.kind === 'canary-only' || cluster.kind === 'increased' || cluster.kind === 'burst') return 'expected';
   return 'baseline';
 }
 

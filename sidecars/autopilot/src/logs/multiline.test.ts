@@ -1,4 +1,4 @@
-import { eventText, groupEvents, isContinuation } from './multiline';
+import { EventAssembler, eventText, groupEvents, isContinuation } from './multiline';
 
 const trace = [
   '2026-01-01 12:00:00 ERROR OrderService failed to place order 42',
@@ -77,5 +77,17 @@ describe('multi-line events', () => {
     ).toBe(true);
     // Without a traceback above it, such a line starts an event.
     expect([...groupEvents(['INFO:root:started', 'WARNING:root:low disk'])].length).toBe(2);
+  });
+
+  it('an event is at the time its first line was given (decision 248), not its continuation lines’', () => {
+    const assembler = new EventAssembler();
+    expect(assembler.push('ERROR order failed', 1_000)).toBeUndefined();
+    expect(assembler.push('\tat com.shop.Orders.place(Orders.java:42)', 5_000)).toBeUndefined();
+    expect(assembler.push('INFO order placed', 9_000)).toHaveLength(2);
+    expect(assembler.doneTimeMs).toBe(1_000);
+    expect(assembler.push('INFO no time given')).toEqual(['INFO order placed']);
+    expect(assembler.doneTimeMs).toBe(9_000);
+    expect(assembler.flush()).toEqual(['INFO no time given']);
+    expect(assembler.doneTimeMs).toBeUndefined();
   });
 });

@@ -21,12 +21,20 @@ const PYTHON_EXCEPTION = /^([A-Za-z_][\w.]*)(?::|$)/;
 /** Groups lines into events as they stream in: push returns an event once the next one starts. */
 export class EventAssembler {
   private event: string[] | undefined;
+  private eventTimeMs: number | undefined;
+  private returnedTimeMs: number | undefined;
   /** The event's last line that is not indented opened a Python traceback: its exception line belongs to it. */
   private inTraceback = false;
 
   constructor(private readonly maxLines = 500) {}
 
-  push(line: string): string[] | undefined {
+  /** The time given with the first line of the event the last push() or flush() returned. */
+  get doneTimeMs(): number | undefined {
+    return this.returnedTimeMs;
+  }
+
+  /** `timeMs`, when the line's source gives one, becomes the time of the event the line starts. */
+  push(line: string, timeMs?: number): string[] | undefined {
     const indented = line.charCodeAt(0) === 32 || line.charCodeAt(0) === 9;
     if (
       this.event &&
@@ -38,8 +46,10 @@ export class EventAssembler {
       return undefined;
     }
     const done = this.event;
+    this.returnedTimeMs = this.eventTimeMs;
     // A continuation with nothing above it (the window started mid-trace) is an event of its own.
     this.event = [line];
+    this.eventTimeMs = timeMs;
     this.inTraceback = line === TRACEBACK;
     return done;
   }
@@ -47,7 +57,9 @@ export class EventAssembler {
   /** The last event, at the end of the stream. */
   flush(): string[] | undefined {
     const done = this.event;
+    this.returnedTimeMs = this.eventTimeMs;
     this.event = undefined;
+    this.eventTimeMs = undefined;
     this.inTraceback = false;
     return done;
   }

@@ -1,11 +1,13 @@
 // The log part of the verification report: one row per cluster with its template, example lines, counts
 // baseline vs canary, classification, score impact, and the feedback marks with who set them and when.
 import { escapeHtml } from '../report/html';
+import { burstText } from './analysis';
 import type { LogClusterView, LogsView } from './log-view';
 
 const KIND_LABEL: Record<LogClusterView['kind'], string> = {
   'canary-only': 'only in canary',
   increased: 'more in canary',
+  burst: 'in a burst in canary',
   both: 'in both',
   'baseline-only': 'only in baseline',
 };
@@ -35,7 +37,7 @@ export function renderLogClusters(logs: LogsView, application: string): string {
     return `<tr class="cluster ${escapeHtml(cluster.classification)}" id="cluster-${escapeHtml(cluster.clusterKey)}">
 <td><code>${escapeHtml(cluster.template)}</code>${cluster.tags.map((t) => ` <span class="tag">${escapeHtml(t)}</span>`).join('')}
 <details><summary>examples</summary>${example('canary')}${example('baseline')}</details><small>key <code>${escapeHtml(cluster.clusterKey)}</code></small></td>
-<td>${escapeHtml(cluster.topic)}</td><td>${escapeHtml(cluster.classification)}: ${escapeHtml(KIND_LABEL[cluster.kind])} (${escapeHtml(ratio)})</td>
+<td>${escapeHtml(cluster.topic)}</td><td>${escapeHtml(cluster.classification)}: ${escapeHtml(KIND_LABEL[cluster.kind])} (${escapeHtml(ratio)})${cluster.burst ? `<br><small>${escapeHtml(burstText(cluster.burst))}</small>` : ''}</td>
 <td class="num">${cluster.baselineCount}</td><td class="num">${cluster.canaryCount}</td>
 <td class="num">${escapeHtml(impact(cluster))}</td><td>${marks(cluster)}</td></tr>`;
   });

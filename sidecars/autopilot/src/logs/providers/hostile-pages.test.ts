@@ -65,6 +65,13 @@ describe.each([
     streams([{ values: [['1.5', 'x']] }]),
     'data.result[0].values[0] is not a [nanosecond timestamp, line] pair',
   ],
+  // A time that is not one (decision 248): never a line put at NaN or at a date no clock reads.
+  [
+    'loki',
+    loki,
+    streams([{ values: [['9'.repeat(30), 'x']] }]),
+    'data.result[0].values[0] has a timestamp out of the range of dates',
+  ],
   ['os', opensearch, { hits: { hits: 5 } }, 'hits.hits is not an array'],
   ['os', opensearch, { hits: { hits: [null] } }, 'hits.hits[0] is not an object'],
   [
@@ -73,8 +80,32 @@ describe.each([
     { hits: { hits: [{ _source: { message: 'a' } }, { _source: { message: 'b' } }] } },
     'hits.hits[1].sort is missing, so the next page cannot be asked for',
   ],
+  [
+    'os',
+    opensearch,
+    { hits: { hits: [{ _source: { message: 'a' }, sort: ['soon', 'x'] }] } },
+    'hits.hits[0].sort[0] is not a time in milliseconds or nanoseconds',
+  ],
   ['splunk', splunk, { results: { _raw: 'a' } }, 'results is not an array'],
   ['splunk', splunk, { results: [null] }, 'results[0] is not an object'],
+  [
+    'splunk',
+    splunk,
+    { results: [{ _raw: 'a', _time: 'yesterday' }] },
+    'results[0]._time is not an ISO 8601 time or epoch seconds',
+  ],
+  [
+    'splunk',
+    splunk,
+    { results: [{ _raw: 'a', _time: '2026-13-07T10:00:00.000+00:00' }] },
+    'results[0]._time is not an ISO 8601 time or epoch seconds',
+  ],
+  [
+    'splunk',
+    splunk,
+    { results: [{ _raw: 'a', _time: { at: 1 } }] },
+    'results[0]._time is not an ISO 8601 time or epoch seconds',
+  ],
 ] as const)('%s answering a malformed page', (name, provider, body, where) => {
   it(`names ${where}`, async () => {
     page = body;
@@ -94,6 +125,7 @@ it('still reads well-formed pages to the end', async () => {
   expect(await read(loki())).toBe('read to the end');
   page = { hits: { hits: [{ _source: { message: 'a' }, sort: [1, 'x'] }] } };
   expect(await read(opensearch())).toBe('read to the end');
-  page = { results: [{ _raw: 'a' }] };
+  // A page shorter than the page size is the last (a full one would be asked for again here, by this server).
+  page = { results: [{ _raw: 'a', _time: '2026-12-07T10:00:00.000+00:00' }] };
   expect(await read(splunk())).toBe('read to the end');
 });

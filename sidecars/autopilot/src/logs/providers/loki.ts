@@ -8,6 +8,8 @@ import {
   DEFAULT_TIMEOUT_MS,
   isRecord,
   malformedPage,
+  validTimeMs,
+  type LogLine,
   type LogProvider,
   type LogProviderAccount,
   type LogWindow,
@@ -23,7 +25,7 @@ export class LokiLogProvider implements LogProvider {
     this.pageSize = account.pageSize ?? DEFAULT_PAGE_SIZE;
   }
 
-  async *lines(query: string, window: LogWindow): AsyncIterable<string> {
+  async *lines(query: string, window: LogWindow): AsyncIterable<LogLine> {
     const end = BigInt(window.endMs) * 1_000_000n;
     let start = BigInt(window.startMs) * 1_000_000n;
     let seenAtStart = 0; // entries at exactly `start` already yielded
@@ -32,12 +34,12 @@ export class LokiLogProvider implements LogProvider {
       let skip = seenAtStart;
       let lastTs = start;
       let atLast = seenAtStart;
-      for (const [ts, line] of entries) {
+      for (const [ts, text, timeMs] of entries) {
         if (ts === start && skip > 0) {
           skip--;
           continue;
         }
-        yield line;
+        yield { text, timeMs };
         if (ts === lastTs) atLast++;
         else {
           lastTs = ts;
@@ -56,7 +58,8 @@ export class LokiLogProvider implements LogProvider {
     }
   }
 
-  private async page(query: string, start: bigint, end: bigint): Promise<[bigint, string][]> {
+  /** The page's entries, each [nanosecond timestamp, line, the timestamp in milliseconds], in time order. */
+  private async page(query: string, start: bigint, end: bigint): Promise<[bigint, string, number][]> {
     const response = await providerRequest(this.name, {
       method: 'GET',
       base: this.account.baseUrl,
@@ -91,7 +94,7 @@ export class LokiLogProvider implements LogProvider {
         'query',
         `${this.name}: ${JSON.stringify(query)} is not a log query (it returned ${data?.resultType ?? 'nothing'})`,
       );
-    const entries: [bigint, string][] = [];
+    const entries: [bigint, string, number][] = [];
     const streams: unknown = data.result ?? [];
     if (!Array.isArray(streams)) throw malformedPage(this.name, 'data.result is not an array');
     for (const [s, stream] of streams.entries()) {
@@ -101,7 +104,11 @@ export class LokiLogProvider implements LogProvider {
         const [ts, line] = Array.isArray(value) ? (value as unknown[]) : [];
         if (typeof ts !== 'string' || !/^\d{1,30}$/.test(ts) || typeof line !== 'string')
           throw malformedPage(this.name, `data.result[${s}].values[${v}] is not a [nanosecond timestamp, line] pair`);
-        entries.push([BigInt(ts), line]);
+        const nanoseconds = BigInt(ts);
+        const timeMs = validTimeMs(Number(nanoseconds / 1_000_000n));
+        if (timeMs === undefined)
+          throw malformedPage(this.name, `data.result[${s}].values[${v}] has a timestamp out of the range of dates`);
+        entries.push([nanoseconds, line, timeMs]);
       }
     }
     // Streams come separately; one time order across them.

@@ -29,7 +29,7 @@ describe('OpenSearch log provider (real node)', () => {
     const provider = new OpenSearchLogProvider({ name: 'os', baseUrl, index: 'paging', pageSize: 300 });
     const window = { startMs: t0 + 100_000, endMs: t0 + 2_100_000 };
     const got: string[] = [];
-    for await (const line of provider.lines('pod:"web-canary"', window)) got.push(line);
+    for await (const line of provider.lines('pod:"web-canary"', window)) got.push(line.text);
     const expected = docs
       .filter((d) => d.pod === 'web-canary' && d.at >= window.startMs && d.at < window.endMs)
       .map((d) => d.message);

@@ -9,6 +9,8 @@ import {
   DEFAULT_TIMEOUT_MS,
   isRecord,
   malformedPage,
+  validTimeMs,
+  type LogLine,
   type LogProvider,
   type LogProviderAccount,
   type LogWindow,
@@ -49,7 +51,7 @@ export class OpenSearchLogProvider implements LogProvider {
       throw new Error(`${account.name}: index ${JSON.stringify(account.index)} is not an index name or pattern`);
   }
 
-  async *lines(query: string, window: LogWindow): AsyncIterable<string> {
+  async *lines(query: string, window: LogWindow): AsyncIterable<LogLine> {
     const pit = await this.call(
       'POST',
       `/${encodeURIComponent(this.account.index)}/_search/point_in_time?keep_alive=2m`,
@@ -82,8 +84,8 @@ export class OpenSearchLogProvider implements LogProvider {
         if (!Array.isArray(hits)) throw malformedPage(this.name, 'hits.hits is not an array');
         for (const [h, hit] of hits.entries()) {
           if (!isRecord(hit)) throw malformedPage(this.name, `hits.hits[${h}] is not an object`);
-          const message = this.message(isRecord(hit._source) ? hit._source : {});
-          if (message !== undefined) yield message;
+          const text = this.message(isRecord(hit._source) ? hit._source : {});
+          if (text !== undefined) yield { text, timeMs: this.hitTimeMs(hit, h) };
         }
         if (hits.length < this.pageSize) return;
         const last = hits[hits.length - 1] as Hit;
@@ -131,6 +133,21 @@ export class OpenSearchLogProvider implements LogProvider {
       kind,
       `${this.name}: ${shards.failed} of ${shards.total} shards failed: ${reason}`,
     );
+  }
+
+  /**
+   * When a hit was logged: its first sort value, the time field's, which OpenSearch gives in milliseconds for a
+   * `date` field and in nanoseconds for `date_nanos` (a number past the milliseconds a Date holds). A hit without
+   * sort values (only the last one's are needed for paging) has no time here.
+   */
+  private hitTimeMs(hit: Record<string, unknown>, h: number): number | undefined {
+    if (!Array.isArray(hit.sort) || hit.sort.length === 0) return undefined;
+    const value: unknown = hit.sort[0];
+    const timeMs =
+      typeof value !== 'number' ? undefined : (validTimeMs(value) ?? validTimeMs(Math.floor(value / 1_000_000)));
+    if (timeMs === undefined)
+      throw malformedPage(this.name, `hits.hits[${h}].sort[0] is not a time in milliseconds or nanoseconds`);
+    return timeMs;
   }
 
   private message(source: Record<string, unknown>): string | undefined {

@@ -20,11 +20,18 @@ export interface LogProviderAccount {
   pageSize?: number;
 }
 
+/** One message, with when it was logged as the provider's API records it (absent where the API gives none). */
+export interface LogLine {
+  text: string;
+  /** Milliseconds since the epoch. */
+  timeMs?: number;
+}
+
 export interface LogProvider {
   readonly name: string;
   readonly type: 'opensearch' | 'loki' | 'splunk';
   /** The messages matching `query` in the window, oldest first. Throws ProviderError on failure. */
-  lines(query: string, window: LogWindow): AsyncIterable<string>;
+  lines(query: string, window: LogWindow): AsyncIterable<LogLine>;
   /**
    * Asks the provider whether it can parse `query`: the complaint in words, or null when it can. Absent
    * when the provider has no way to ask. Throws ProviderError when the provider cannot be reached.
@@ -47,4 +54,12 @@ export function malformedPage(provider: string, what: string): ProviderError {
 /** An object (not null, not an array). */
 export function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** The farthest a JavaScript Date reaches from the epoch, in milliseconds. */
+const MAX_DATE_MS = 8.64e15;
+
+/** `ms` when it is a time a Date can hold, else undefined (the caller names the malformed field). */
+export function validTimeMs(ms: number): number | undefined {
+  return Number.isFinite(ms) && Math.abs(ms) <= MAX_DATE_MS ? ms : undefined;
 }

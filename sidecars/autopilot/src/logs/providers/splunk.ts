@@ -7,6 +7,8 @@ import {
   DEFAULT_TIMEOUT_MS,
   isRecord,
   malformedPage,
+  validTimeMs,
+  type LogLine,
   type LogProvider,
   type LogProviderAccount,
   type LogWindow,
@@ -20,6 +22,10 @@ export interface SplunkAccount extends LogProviderAccount {
   /** The clock the job deadline is read on (injectable so tests pass it without waiting). */
   now?: () => number;
 }
+
+const EPOCH_SECONDS = /^\d{1,15}(\.\d{1,9})?$/;
+// Date.parse reads many other shapes, some by the local time zone: only ISO 8601 with its zone is taken.
+const ISO_TIME = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,9})?(Z|[+-]\d\d:?\d\d)$/;
 
 interface JobContent {
   dispatchState?: string;
@@ -38,7 +44,7 @@ export class SplunkLogProvider implements LogProvider {
     this.pageSize = account.pageSize ?? DEFAULT_PAGE_SIZE;
   }
 
-  async *lines(query: string, window: LogWindow): AsyncIterable<string> {
+  async *lines(query: string, window: LogWindow): AsyncIterable<LogLine> {
     const search = `${/^\s*(search\b|\|)/.test(query) ? query : `search ${query}`} | sort 0 _time`;
     const created = await this.call('POST', '/services/search/jobs', {
       search,
@@ -62,13 +68,36 @@ export class SplunkLogProvider implements LogProvider {
         if (!Array.isArray(results)) throw malformedPage(this.name, 'results is not an array');
         for (const [r, result] of results.entries()) {
           if (!isRecord(result)) throw malformedPage(this.name, `results[${r}] is not an object`);
-          if (typeof result._raw === 'string') yield result._raw;
+          if (typeof result._raw === 'string') yield { text: result._raw, timeMs: this.resultTimeMs(result, r) };
         }
         if (results.length < this.pageSize) return;
       }
     } finally {
       await this.call('DELETE', job).catch(() => undefined);
     }
+  }
+
+  /**
+   * When a result was logged: its `_time`, which Splunk writes in ISO 8601 with an offset
+   * (`2026-12-07T10:00:00.000+00:00`) or, by some time formats, as epoch seconds. A result without one (a search
+   * whose pipeline dropped it) has no time here.
+   */
+  private resultTimeMs(result: Record<string, unknown>, r: number): number | undefined {
+    const time = result._time;
+    if (time === undefined) return undefined;
+    const timeMs =
+      typeof time === 'number'
+        ? validTimeMs(time * 1000)
+        : typeof time !== 'string'
+          ? undefined
+          : EPOCH_SECONDS.test(time)
+            ? validTimeMs(Number(time) * 1000)
+            : ISO_TIME.test(time)
+              ? validTimeMs(Date.parse(time))
+              : undefined;
+    if (timeMs === undefined)
+      throw malformedPage(this.name, `results[${r}]._time is not an ISO 8601 time or epoch seconds`);
+    return timeMs;
   }
 
   private async waitForJob(job: string, query: string): Promise<void> {
