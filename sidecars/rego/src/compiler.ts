@@ -600,7 +600,15 @@ function resolveTerm(t: Term, ctx: ModuleContext, scope: Scope, expression = fal
       const args = t.args.map((a) => resolveTerm(a, ctx, scope));
       if (t.name === 'eq' || t.name === 'assign') return { ...t, args, target: { kind: 'builtin', name: t.name } };
       const target = resolveFunctionName(t.name, ctx);
-      const rulePath = !target && t.args.length === 0 ? zeroArgumentRulePath(t.name, ctx) : undefined;
+      const rulePath = target ? undefined : zeroArgumentRulePath(t.name, ctx);
+      if (rulePath && t.args.length > 0) {
+        const count = `${t.args.length} argument${t.args.length === 1 ? '' : 's'}`;
+        throw new CompileError(
+          'rego_type_error',
+          `function data.${rulePath.join('.')} has arity 0, got ${count}`,
+          t.loc,
+        );
+      }
       // OPA accepts `f()` naming a rule whose type it infers as `any` (its value comes from `input`, …), and
       // evaluates it as the rule's value; a rule of another type is no function to it (decision 241).
       if (rulePath && ctx.isTypedRule?.(rulePath))

@@ -682,6 +682,12 @@ describe('f() naming a rule, not a function', () => {
     'an imported rule from input': ['package t\nimport data.lib\np := lib.f()', 'package lib\nf := input.x'],
     'an aliased import': ['package t\nimport data.lib as l\np := l.f()', 'package lib\nf := [1]'],
     'a full data reference': ['package t\np := data.lib.f()', 'package lib\nf contains 1'],
+    'with an argument, a rule of a known type': 'package t\nf := 1\np := f(1)',
+    'with arguments, a rule from input': 'package t\nf := input.x\np := f(1, 2)',
+    'with an argument, an imported partial set': [
+      'package t\nimport data.lib\np := lib.f(1)',
+      'package lib\nf contains 1',
+    ],
   };
   it.each(Object.entries(cases))('%s: as OPA', (_, source) => {
     const opa = opaOutcome(source, { x: 1 }, true);
