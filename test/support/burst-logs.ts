@@ -42,3 +42,10 @@ export function serviceLog(replicaTimes: readonly number[], phase: number): Time
 const BURST_TIMES = Array.from({ length: 22 }, (_, i) => 3000 + Math.floor((i * 40) / 22));
 export const burstBaseline = () => serviceLog(spread(38), 0);
 export const burstCanary = () => serviceLog([...spread(40, 0.5), ...BURST_TIMES], 3);
+
+/** A log window holding both sides' two hours, as a test reads them back from a log provider. */
+export const BURST_WINDOW = { startMs: START_MS, endMs: START_MS + SPAN_SECONDS * 1000 + 60_000 };
+
+/** The cluster of the replica warning among an analysis's clusters. */
+export const replicaCluster = <T extends { template: string }>(clusters: readonly T[]): T | undefined =>
+  clusters.find((c) => c.template.includes('replica'));

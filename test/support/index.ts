@@ -18,5 +18,15 @@ export { createTestCa } from './certificates';
 export type { IssueOptions, TestCa, TestCertificate } from './certificates';
 export { startSmtp } from './smtp';
 export type { Mail, SmtpServer } from './smtp';
-export { START_MS, SPAN_SECONDS, burstBaseline, burstCanary, info, serviceLog, spread } from './burst-logs';
+export {
+  BURST_WINDOW,
+  START_MS,
+  SPAN_SECONDS,
+  burstBaseline,
+  burstCanary,
+  info,
+  replicaCluster,
+  serviceLog,
+  spread,
+} from './burst-logs';
 export type { TimedMessage } from './burst-logs';

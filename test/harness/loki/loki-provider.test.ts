@@ -1,5 +1,5 @@
 import { LokiLogProvider, analyzeLogStreams } from '@isd/autopilot';
-import { START_MS, SPAN_SECONDS, burstBaseline, burstCanary } from '@isd/test-support';
+import { BURST_WINDOW, START_MS, burstBaseline, burstCanary, replicaCluster } from '@isd/test-support';
 import { startLokiHarness, type LokiHarness } from './index';
 
 let loki: LokiHarness;
@@ -86,12 +86,11 @@ describe('Loki log provider (contract harness)', () => {
 
   it('gives each line its timestamp: a burst is found in lines that carry no time in their text', async () => {
     const provider = new LokiLogProvider({ name: 'loki', baseUrl: loki.url, pageSize: 500 });
-    const window = { startMs: START_MS, endMs: START_MS + SPAN_SECONDS * 1000 + 60_000 };
     const analysis = await analyzeLogStreams(
-      provider.lines('{app="orders", pod="baseline"}', window),
-      provider.lines('{app="orders", pod="canary"}', window),
+      provider.lines('{app="orders", pod="baseline"}', BURST_WINDOW),
+      provider.lines('{app="orders", pod="canary"}', BURST_WINDOW),
     );
-    const replica = analysis.clusters.find((c) => c.template.includes('replica'));
+    const replica = replicaCluster(analysis.clusters);
     expect(replica).toMatchObject({ kind: 'burst', baselineCount: 38, canaryCount: 62 });
     expect(replica!.burst!.canaryInWindow).toBeGreaterThanOrEqual(22);
   });

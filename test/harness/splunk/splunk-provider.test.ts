@@ -1,5 +1,5 @@
 import { SplunkLogProvider, analyzeLogStreams } from '@isd/autopilot';
-import { START_MS, SPAN_SECONDS, burstBaseline, burstCanary } from '@isd/test-support';
+import { BURST_WINDOW, START_MS, burstBaseline, burstCanary, replicaCluster } from '@isd/test-support';
 import { startSplunkHarness, type SplunkHarness } from './index';
 
 let splunk: SplunkHarness;
@@ -54,12 +54,11 @@ describe('Splunk log provider (contract harness)', () => {
       authorization: `Bearer ${splunk.token}`,
       pollDelay: noWait,
     });
-    const window = { startMs: START_MS, endMs: START_MS + SPAN_SECONDS * 1000 + 60_000 };
     const analysis = await analyzeLogStreams(
-      provider.lines('host=orders-baseline', window),
-      provider.lines('host=orders-canary', window),
+      provider.lines('host=orders-baseline', BURST_WINDOW),
+      provider.lines('host=orders-canary', BURST_WINDOW),
     );
-    const replica = analysis.clusters.find((c) => c.template.includes('replica'));
+    const replica = replicaCluster(analysis.clusters);
     expect(replica).toMatchObject({ kind: 'burst', baselineCount: 38, canaryCount: 62 });
     expect(replica!.burst!.canaryInWindow).toBeGreaterThanOrEqual(22);
   });

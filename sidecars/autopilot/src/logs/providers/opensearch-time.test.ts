@@ -2,7 +2,7 @@
 // answers the provider's searches with seeded hits: the real node's test (opensearch.test.ts) needs a JVM.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { START_MS, SPAN_SECONDS, burstBaseline, burstCanary } from '@isd/test-support';
+import { BURST_WINDOW, START_MS, burstBaseline, burstCanary, replicaCluster } from '@isd/test-support';
 import { analyzeLogStreams } from '../analysis';
 import { OpenSearchLogProvider } from './opensearch';
 
@@ -55,12 +55,11 @@ describe.each([
   it('gives each hit its time: a burst is found in lines that carry no time in their text', async () => {
     toSort = sortValue;
     const provider = new OpenSearchLogProvider({ name: 'os', baseUrl, index: 'logs', pageSize: 5000 });
-    const window = { startMs: START_MS, endMs: START_MS + SPAN_SECONDS * 1000 + 60_000 };
     const analysis = await analyzeLogStreams(
-      provider.lines('pod:baseline', window),
-      provider.lines('pod:canary', window),
+      provider.lines('pod:baseline', BURST_WINDOW),
+      provider.lines('pod:canary', BURST_WINDOW),
     );
-    const replica = analysis.clusters.find((c) => c.template.includes('replica'));
+    const replica = replicaCluster(analysis.clusters);
     expect(replica).toMatchObject({ kind: 'burst', baselineCount: 38, canaryCount: 62 });
     expect(replica!.burst!.canaryInWindow).toBeGreaterThanOrEqual(22);
   });
