@@ -165,9 +165,11 @@ interface ClusterCounts {
   times?: { baseline: ReadonlyMap<number, number>; canary: ReadonlyMap<number, number> };
 }
 
-/** The most events any window of this many seconds holds, from events counted per time bucket. */
-function busiestWindow(buckets: ReadonlyMap<number, number>, windowSeconds: number): number {
-  const sorted = [...buckets].sort((a, b) => a[0] - b[0]);
+/** Events counted per time bucket, in time order. */
+const inTimeOrder = (buckets: ReadonlyMap<number, number>) => [...buckets].sort((a, b) => a[0] - b[0]);
+
+/** The most events any window of this many seconds holds, from events counted per time bucket in time order. */
+function busiestWindow(sorted: readonly (readonly [number, number])[], windowSeconds: number): number {
   const span = windowSeconds / TIME_BUCKET_SECONDS;
   let best = 0;
   let inWindow = 0;
@@ -211,10 +213,12 @@ function burstByChance(
   counts: ClusterCounts,
   windowsSeconds: readonly number[],
 ): BurstFinding | undefined {
+  const baseline = inTimeOrder(times.baseline);
+  const canary = inTimeOrder(times.canary);
   let least: BurstFinding | undefined;
   for (const windowSeconds of windowsSeconds) {
-    const baselineInWindow = busiestWindow(times.baseline, windowSeconds);
-    const canaryInWindow = busiestWindow(times.canary, windowSeconds);
+    const baselineInWindow = busiestWindow(baseline, windowSeconds);
+    const canaryInWindow = busiestWindow(canary, windowSeconds);
     const chance = windowChance(
       windowSeconds,
       { inWindow: canaryInWindow, count: counts.canary },
