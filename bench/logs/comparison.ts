@@ -11,10 +11,20 @@
 // - warning burst ×20: the healthy split, plus one existing warning event (Loghub: by the default topics;
 //   generated: by its level) of a rare kind (ground truth: at most BURST_EVENT_LINES events in the whole log)
 //   repeated 20 times in the canary.
+// Options (`CaseOptions`): the burst's lines re-timed evenly over some seconds, as a burst that builds up, and
+// the healthy split made of alternate blocks of consecutive events, so a kind's healthy bursts land on one side
+// as on separate pods.
 // A healthy case should pass; the other two should not. Verdicts use the gate's usual thresholds; a faulty
 // case is "caught" when it does not pass, and the table marks whether the added lines are in an unexpected
 // cluster (+) or not (−), so a catch made only by other clusters' noise shows.
-import { analyzeLogs, createRandom, topicClassifier, type LogAnalysis, type Random } from '@isd/autopilot';
+import {
+  LogComparison,
+  createRandom,
+  lineSeconds,
+  topicClassifier,
+  type LogAnalysis,
+  type Random,
+} from '@isd/autopilot';
 import { logFormatRegex, readLogLines, type LoghubSystem } from './loghub';
 
 /** The verification gate's usual thresholds: a score of PASS or more passes, MARGINAL or more is marginal. */
@@ -45,6 +55,16 @@ interface Case {
   canary: string[];
   /** The lines the case added to the canary (a new error, a burst). */
   injected?: string[];
+  /** A time (ms) given for some canary lines, by index, as a log provider gives it; the others' is read from their text. */
+  canaryTimesMs?: ReadonlyMap<number, number>;
+}
+
+/** How the cases are made beyond the seed. */
+export interface CaseOptions {
+  /** The burst's lines come evenly over this many seconds from its event's own time (0: all at that time). */
+  burstSpreadSeconds?: number;
+  /** The healthy split gives each side alternate blocks of this many consecutive events (seeded shift), not alternate events. */
+  splitBlocks?: number;
 }
 
 /**
@@ -90,18 +110,26 @@ export function loghubSource(system: LoghubSystem): CaseSource {
 }
 
 /** The baseline and canary of each case for one log; null for a case the log has no event for. */
-export function comparisonCases(source: CaseSource, seed: number): Record<CaseName, Case | null> {
+export function comparisonCases(
+  source: CaseSource,
+  seed: number,
+  options: CaseOptions = {},
+): Record<CaseName, Case | null> {
   const { events } = source;
   const random = createRandom(seed);
-  const baseline = events.filter((_, i) => i % 2 === 0);
-  const canary = events.filter((_, i) => i % 2 === 1);
+  const blocks = options.splitBlocks ?? 1;
+  // The even/odd split draws nothing, so the coin and the cases below see the same draws as before.
+  const shift = blocks > 1 ? random.integer(0, blocks - 1) : 0;
+  const onBaseline = (i: number) => Math.floor((i + shift) / blocks) % 2 === 0;
+  const baseline = events.filter((_, i) => onBaseline(i));
+  const canary = events.filter((_, i) => !onBaseline(i));
   const coin: EventCase = { baseline: [], canary: [] };
   for (const event of events) (random.next() < 0.5 ? coin.baseline : coin.canary).push(event);
   return {
     healthy: flatten({ baseline, canary }),
     'healthy-random': flatten(coin),
     'new-error': flatten(withNewError(source, baseline, canary, random)),
-    'warning-burst': burst(source, baseline, canary, random),
+    'warning-burst': burst(source, baseline, canary, random, options.burstSpreadSeconds ?? 0),
   };
 }
 
@@ -154,8 +182,17 @@ export function errorSpelling(lines: readonly string[]): string {
   return 'error';
 }
 
-/** One existing warning event of a rare kind, repeated BURST_LINES times in the canary. */
-function burst(source: CaseSource, baseline: Event[], canary: readonly Event[], random: Random): Case | null {
+/**
+ * One existing warning event of a rare kind, repeated BURST_LINES times in the canary; with a spread, the k-th
+ * copy is given the event's time plus k × spread ÷ BURST_LINES seconds (an event whose time is not read is not re-timed).
+ */
+function burst(
+  source: CaseSource,
+  baseline: Event[],
+  canary: readonly Event[],
+  random: Random,
+  spreadSeconds: number,
+): Case | null {
   const kindEvents = new Map<string, number>();
   for (const kind of source.kinds) kindEvents.set(kind, (kindEvents.get(kind) ?? 0) + 1);
   const warnings = source.events.filter((_, i) => source.warnings[i]);
@@ -168,7 +205,18 @@ function burst(source: CaseSource, baseline: Event[], canary: readonly Event[], 
   const out = [...canary];
   const at = random.integer(0, out.length);
   out.splice(at, 0, ...Array.from({ length: BURST_LINES }, () => event));
-  return flatten({ baseline, canary: out, injected: [event] });
+  const result = flatten({ baseline, canary: out, injected: [event] });
+  const eventSeconds = lineSeconds(event[0]!);
+  if (spreadSeconds > 0 && eventSeconds !== undefined) {
+    const firstLine = out.slice(0, at).reduce((lines, e) => lines + e.length, 0);
+    result.canaryTimesMs = new Map(
+      Array.from({ length: BURST_LINES }, (_, k) => [
+        firstLine + k * event.length,
+        (eventSeconds + (k * spreadSeconds) / BURST_LINES) * 1000,
+      ]),
+    );
+  }
+  return result;
 }
 
 function verdict(analysis: LogAnalysis): CaseResult['verdict'] {
@@ -178,7 +226,10 @@ function verdict(analysis: LogAnalysis): CaseResult['verdict'] {
 
 export function runCase(c: Case): CaseResult {
   // Every example kept, so the clusters holding the added lines can be found.
-  const analysis = analyzeLogs(c.baseline, c.canary, { examplesPerSide: Number.MAX_SAFE_INTEGER });
+  const comparison = new LogComparison({ examplesPerSide: Number.MAX_SAFE_INTEGER });
+  for (const line of c.baseline) comparison.add('baseline', line);
+  for (const [i, line] of c.canary.entries()) comparison.add('canary', line, c.canaryTimesMs?.get(i));
+  const analysis = comparison.finish();
   const injected = new Set(c.injected);
   return {
     ...(c.injected
@@ -197,19 +248,24 @@ export function runCase(c: Case): CaseResult {
 }
 
 /** Runs every case on every system and prints a table; returns the JSON part of the bench's result. */
-export function comparison(sources: readonly CaseSource[], seed: number, verbose: boolean): Record<string, unknown> {
+export function comparison(
+  sources: readonly CaseSource[],
+  seed: number,
+  verbose: boolean,
+  options: CaseOptions = {},
+): Record<string, unknown> {
   const results: Record<string, SystemResult> = {};
   const cell = (r: CaseResult | null | undefined) =>
     r
       ? `${r.failed ? 'failed' : r.score.toFixed(0)} ${r.verdict}${r.flagged === undefined ? '' : r.flagged ? ' +' : ' -'}`
       : '(no line)';
   console.log(
-    `log comparison, seed ${seed}: score and verdict (pass ≥ ${PASS}, marginal ≥ ${MARGINAL}; failed = critical)`,
+    `log comparison, seed ${seed}${options.burstSpreadSeconds ? `, burst spread over ${options.burstSpreadSeconds} s` : ''}${options.splitBlocks && options.splitBlocks > 1 ? `, healthy split in blocks of ${options.splitBlocks}` : ''}: score and verdict (pass ≥ ${PASS}, marginal ≥ ${MARGINAL}; failed = critical)`,
   );
   const width = Math.max(12, ...sources.map((s) => s.name.length));
   console.log(`${'log'.padEnd(width)} ${CASES.map((c) => c.padEnd(16)).join(' ')}`);
   for (const system of sources) {
-    const cases = comparisonCases(system, seed);
+    const cases = comparisonCases(system, seed, options);
     const result: SystemResult = {};
     for (const name of CASES) result[name] = cases[name] && runCase(cases[name]);
     results[system.name] = result;

@@ -7,7 +7,8 @@
 // The comparison part (comparison.ts) runs the log comparison on healthy and faulty canaries made from each
 // system's raw lines; `npm run bench:logs -- --generated [--seed N] [--verbose]` runs it on seeded logs in the
 // formats Kubernetes services write (generated.ts: JSON lines, logfmt, klog, Spring Boot, Python, access logs)
-// instead of a corpus.
+// instead of a corpus. Either takes `--burst-spread S` (the burst's 20 lines evenly over S seconds from its event's
+// time, not all at it) and `--split-blocks N` (the healthy split in alternate blocks of N consecutive events).
 // The last line is one JSON object.
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -16,7 +17,7 @@ import path from 'node:path';
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import { LogComparison, TemplateMiner } from '@isd/autopilot';
-import { comparison, loghubSource } from './comparison';
+import { comparison, loghubSource, type CaseOptions } from './comparison';
 import { generatedSource, generateLogs } from './generated';
 import { evaluate, type Accuracy } from './evaluate';
 import { readSystems, type LoghubSystem } from './loghub';
@@ -43,6 +44,17 @@ function countFromArgs(flag: string, fallback: number): number {
   const value = Number(text);
   if (!Number.isInteger(value) || value < 1)
     throw new Error(`${flag} must be a positive integer, got ${text ?? 'nothing'}`);
+  return value;
+}
+
+/** `--burst-spread S`: a number of seconds, 0 or more (0 when absent). */
+function secondsFromArgs(flag: string): number {
+  const at = process.argv.indexOf(flag);
+  if (at < 0) return 0;
+  const text = process.argv[at + 1];
+  const value = Number(text);
+  if (text === undefined || text === '' || !Number.isFinite(value) || value < 0)
+    throw new Error(`${flag} must be a number of seconds, 0 or more, got ${text ?? 'nothing'}`);
   return value;
 }
 
@@ -296,11 +308,15 @@ function parts(): readonly (typeof PARTS)[number][] {
 function main(): void {
   const seed = countFromArgs('--seed', 1);
   const verbose = process.argv.includes('--verbose');
+  const cases: CaseOptions = {
+    burstSpreadSeconds: secondsFromArgs('--burst-spread'),
+    splitBlocks: countFromArgs('--split-blocks', 1),
+  };
   if (process.argv.includes('--generated')) {
     // No corpus and no ground-truth templates: the comparison part only.
     const logs = generateLogs(seed).map(generatedSource);
     console.log(`logs bench: ${logs.length} generated logs, seed ${seed}`);
-    console.log(JSON.stringify({ comparison: comparison(logs, seed, verbose) }));
+    console.log(JSON.stringify({ comparison: comparison(logs, seed, verbose, cases) }));
     return;
   }
   const run = parts();
@@ -328,7 +344,7 @@ function main(): void {
       const stream = streamMemory(gc);
       result.streamHeapMB = { lines: STREAM_LINES, afterTenth: stream.afterTenthMB, afterAll: stream.afterAllMB };
     }
-    if (run.includes('comparison')) result.comparison = comparison(systems.map(loghubSource), seed, verbose);
+    if (run.includes('comparison')) result.comparison = comparison(systems.map(loghubSource), seed, verbose, cases);
     console.log(JSON.stringify(result));
   } finally {
     rmSync(scratch, { recursive: true, force: true });

@@ -2,6 +2,7 @@
 // mined into templates, grouped into clusters per template, classified by topic, compared by rate and
 // scored. The formulas are in docs/log-scoring.md.
 import { incompleteBeta } from '../domain/special';
+import { fisherExactGreater } from '../domain/statistics';
 import { detectHeaders, messageOf } from './header';
 import { lineSeconds } from './line-time';
 import { TemplateMiner, type MinerOptions, type Template } from './miner';
@@ -18,8 +19,9 @@ export type Mark = 'expected' | 'ignorable' | 'critical';
 
 export type ClusterKind = 'canary-only' | 'increased' | 'burst' | 'both' | 'baseline-only';
 
-/** What the burst test saw (decision 247): the canary's busiest window against the baseline's. */
+/** What the burst test saw (decisions 247, 251): the canary's busiest window against the baseline's. */
 export interface BurstFinding {
+  /** The window length, of those tested, where the canary's busiest window was least likely. */
   windowSeconds: number;
   /** The canary's events of the cluster within its busiest window, and of the whole interval. */
   canaryInWindow: number;
@@ -27,7 +29,7 @@ export interface BurstFinding {
   /** The same for the baseline's busiest window. */
   baselineInWindow: number;
   baselineCount: number;
-  /** The chance of a canary window that busy, were its events as concentrated as the baseline's. */
+  /** The chance of a canary window that busy, were its events as concentrated as the baseline's, times the lengths tested. */
   chance: number;
 }
 
@@ -133,14 +135,16 @@ const NEW_EVENT_CHANCE = 0.1;
  */
 const FAR_BEYOND_CHANCE = 0.001;
 /**
- * The burst test's window (decision 247): a cluster whose events the canary logs packed into this many seconds,
- * where the baseline spreads them, is a burst even when its count over the interval is not beyond chance.
+ * The burst test's windows (decisions 247, 251): a cluster whose events the canary logs packed into one of these
+ * many seconds, where the baseline spreads them, is a burst even when its count over the interval is not beyond
+ * chance. A burst spread over minutes fills a longer window, not a minute.
  */
-export const BURST_WINDOW_SECONDS = 60;
+export const BURST_WINDOWS_SECONDS = [60, 300, 900] as const;
 /**
- * The events must fall in at least this many windows (of those laid end to end): in a shorter interval one window
- * holds much of a cluster on either side, and which side's events a window boundary happens to split is chance,
- * not a burst. Counted windows, not the span between the first and last time, so a stray line does not count.
+ * A window length is tested only where the events fall in at least this many of its windows (laid end to end):
+ * in a shorter interval one window holds much of a cluster on either side, and which side's events a window
+ * boundary happens to split is chance, not a burst. Counted windows, not the span between the first and last
+ * time, so a stray line does not count.
  */
 const MIN_WINDOWS_SPANNED = 10;
 /** Event times are kept per this many seconds: memory grows with a cluster's busy buckets, not its lines. */
@@ -161,10 +165,12 @@ interface ClusterCounts {
   times?: { baseline: ReadonlyMap<number, number>; canary: ReadonlyMap<number, number> };
 }
 
-/** The most events any BURST_WINDOW_SECONDS window holds, from events counted per time bucket. */
-function busiestWindow(buckets: ReadonlyMap<number, number>): number {
-  const sorted = [...buckets].sort((a, b) => a[0] - b[0]);
-  const span = BURST_WINDOW_SECONDS / TIME_BUCKET_SECONDS;
+/** Events counted per time bucket, in time order. */
+const inTimeOrder = (buckets: ReadonlyMap<number, number>) => [...buckets].sort((a, b) => a[0] - b[0]);
+
+/** The most events any window of this many seconds holds, from events counted per time bucket in time order. */
+function busiestWindow(sorted: readonly (readonly [number, number])[], windowSeconds: number): number {
+  const span = windowSeconds / TIME_BUCKET_SECONDS;
   let best = 0;
   let inWindow = 0;
   let first = 0;
@@ -177,25 +183,58 @@ function busiestWindow(buckets: ReadonlyMap<number, number>): number {
 }
 
 /**
- * The burst test of one cluster both sides log (decision 247): the baseline's busiest window held a share of its
- * events; were the canary's events as concentrated, how likely is a canary window holding as many as its busiest
- * does? The baseline's share is taken as (busiest + 1) ÷ (events + 1), so a baseline of few events, whose spread
- * says little, asks for more. Healthy logs are bursty: a kind the baseline logs in bursts tests against them.
+ * How likely a canary window as busy as its busiest is, were the canary's events of the cluster as concentrated
+ * as the baseline's (healthy logs are bursty: a kind the baseline logs in bursts tests against them).
+ * - Within a minute, decision 247's test: the baseline's busiest share taken as known, as (busiest + 1) ÷
+ *   (events + 1), so a baseline of few events, whose spread says little, asks for more.
+ * - In a longer window a kind's busiest share is larger, and from a baseline of tens of events too unsure to take
+ *   as known (decision 247 saw a healthy burst the coin split unevenly called one): both shares are samples,
+ *   Fisher's exact test of the canary's busiest count of its events against the baseline's (decision 251).
  */
-function burstByChance(times: NonNullable<ClusterCounts['times']>, counts: ClusterCounts): BurstFinding | undefined {
-  const baselineInWindow = busiestWindow(times.baseline);
-  const canaryInWindow = busiestWindow(times.canary);
-  const share = (baselineInWindow + 1) / (counts.baseline + 1);
-  if (share >= 1) return undefined;
-  return {
-    windowSeconds: BURST_WINDOW_SECONDS,
-    canaryInWindow,
-    canaryCount: counts.canary,
-    baselineInWindow,
-    baselineCount: counts.baseline,
-    // P(X ≥ canaryInWindow) for X ~ Binomial(canary events, the baseline's busiest share).
-    chance: incompleteBeta(share, canaryInWindow, counts.canary - canaryInWindow + 1),
-  };
+function windowChance(
+  windowSeconds: number,
+  canary: { inWindow: number; count: number },
+  baseline: { inWindow: number; count: number },
+): number {
+  if (windowSeconds > BURST_WINDOWS_SECONDS[0])
+    return fisherExactGreater(canary.inWindow, canary.count, baseline.inWindow, baseline.count);
+  const share = (baseline.inWindow + 1) / (baseline.count + 1);
+  if (share >= 1) return 1;
+  // P(X ≥ canary.inWindow) for X ~ Binomial(canary events, the baseline's busiest share).
+  return incompleteBeta(share, canary.inWindow, canary.count - canary.inWindow + 1);
+}
+
+/**
+ * The burst test of one cluster both sides log (decisions 247, 251) at each window length the interval allows:
+ * the least likely length counts, its chance times the lengths tested (searching them is chance's too).
+ */
+function burstByChance(
+  times: NonNullable<ClusterCounts['times']>,
+  counts: ClusterCounts,
+  windowsSeconds: readonly number[],
+): BurstFinding | undefined {
+  const baseline = inTimeOrder(times.baseline);
+  const canary = inTimeOrder(times.canary);
+  let least: BurstFinding | undefined;
+  for (const windowSeconds of windowsSeconds) {
+    const baselineInWindow = busiestWindow(baseline, windowSeconds);
+    const canaryInWindow = busiestWindow(canary, windowSeconds);
+    const chance = windowChance(
+      windowSeconds,
+      { inWindow: canaryInWindow, count: counts.canary },
+      { inWindow: baselineInWindow, count: counts.baseline },
+    );
+    if (least === undefined || chance < least.chance)
+      least = {
+        windowSeconds,
+        canaryInWindow,
+        canaryCount: counts.canary,
+        baselineInWindow,
+        baselineCount: counts.baseline,
+        chance,
+      };
+  }
+  return least && { ...least, chance: Math.min(1, least.chance * windowsSeconds.length) };
 }
 
 /**
@@ -206,12 +245,13 @@ function burstByChance(times: NonNullable<ClusterCounts['times']>, counts: Clust
 function burstsBeyondChance(
   clusters: readonly ClusterCounts[],
   sides: { baseline: number; canary: number },
+  windowsSeconds: readonly number[],
 ): ({ finding: BurstFinding; far: boolean } | undefined)[] {
   const result: ({ finding: BurstFinding; far: boolean } | undefined)[] = clusters.map(() => undefined);
   const tested = clusters
     .map((c, index) => ({
       index,
-      finding: c.times && c.scored && c.baseline > 0 ? burstByChance(c.times, c) : undefined,
+      finding: c.times && c.scored && c.baseline > 0 ? burstByChance(c.times, c, windowsSeconds) : undefined,
     }))
     .filter(
       (t): t is { index: number; finding: BurstFinding } =>
@@ -307,8 +347,6 @@ export class LogComparison {
   private readonly assemblers = { baseline: new EventAssembler(), canary: new EventAssembler() };
   private distinctChars = 0;
   private timeBuckets = 0;
-  /** The BURST_WINDOW_SECONDS windows, laid end to end, that hold an event. */
-  private readonly windowsSeen = new Set<number>();
   /** More time buckets than MAX_TIME_BUCKETS: event times are no longer kept, and no burst is tested. */
   private timesDropped = false;
 
@@ -362,12 +400,24 @@ export class LogComparison {
     const count = times.get(bucket);
     if (count === undefined && ++this.timeBuckets > MAX_TIME_BUCKETS) {
       this.timesDropped = true;
-      this.windowsSeen.clear();
       for (const entry of this.texts.values()) for (const s of [entry.baseline, entry.canary]) s.times?.clear();
       return;
     }
     times.set(bucket, (count ?? 0) + 1);
-    this.windowsSeen.add(Math.floor(seconds / BURST_WINDOW_SECONDS));
+  }
+
+  /** The burst windows (BURST_WINDOWS_SECONDS) of which the events fill at least MIN_WINDOWS_SPANNED, laid end to end. */
+  private burstWindows(): number[] {
+    if (this.timesDropped) return [];
+    const buckets = new Set<number>();
+    for (const entry of this.texts.values())
+      for (const side of [entry.baseline, entry.canary])
+        for (const bucket of side.times?.keys() ?? []) buckets.add(bucket);
+    return BURST_WINDOWS_SECONDS.filter((windowSeconds) => {
+      const windows = new Set<number>();
+      for (const bucket of buckets) windows.add(Math.floor((bucket * TIME_BUCKET_SECONDS) / windowSeconds));
+      return windows.size >= MIN_WINDOWS_SPANNED;
+    });
   }
 
   /**
@@ -408,8 +458,7 @@ export class LogComparison {
       messages.set(text, message);
       for (let n = entry.baseline.count + entry.canary.count; n > 0; n--) this.miner.addMasked(message);
     }
-    const timed = !this.timesDropped && this.windowsSeen.size >= MIN_WINDOWS_SPANNED;
-    const analysis = score(this.miner, messages, this.texts, this.totals, this.options, timed);
+    const analysis = score(this.miner, messages, this.texts, this.totals, this.options, this.burstWindows());
     if (this.timesDropped)
       analysis.reasons.push(
         `bursts not tested: the events' times fill more than ${MAX_TIME_BUCKETS} buckets of ${TIME_BUCKET_SECONDS} s`,
@@ -448,7 +497,8 @@ function score(
   texts: ReadonlyMap<string, Entry>,
   sides: { baseline: number; canary: number },
   options: LogAnalysisOptions,
-  timed: boolean,
+  /** The burst window lengths the interval allows testing; none, no burst test. */
+  burstWindowsSeconds: readonly number[],
 ): LogAnalysis {
   const algorithm = options.algorithm ?? 'canary';
   const sensitivity = options.sensitivity ?? 'high';
@@ -494,12 +544,12 @@ function score(
     baseline: k.c.baseline.count,
     canary: k.c.canary.count,
     scored: k.scored,
-    ...(timed && k.c.baseline.untimed === 0 && k.c.canary.untimed === 0
+    ...(burstWindowsSeconds.length > 0 && k.c.baseline.untimed === 0 && k.c.canary.untimed === 0
       ? { times: { baseline: k.c.baseline.times ?? new Map(), canary: k.c.canary.times ?? new Map() } }
       : {}),
   }));
   const beyondChance = changesBeyondChance(counts, sides);
-  const bursts = burstsBeyondChance(counts, sides);
+  const bursts = burstsBeyondChance(counts, sides, burstWindowsSeconds);
   const clusters: LogCluster[] = [];
   const farBeyondChance = new Set<LogCluster>();
   for (const [index, { template, c, topic, tags, mark, scored }] of candidates.entries()) {

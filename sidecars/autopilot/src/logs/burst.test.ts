@@ -46,6 +46,40 @@ describe('a warning burst into a kind the baseline already logs (decision 247)',
     expect(analysis.score).toBe(100);
   });
 
+  describe('a burst spread over minutes, tested against both sides’ own spread (decision 251)', () => {
+    // The canary's 22 extra warnings come evenly over four minutes from 3000 s: a minute holds 5 or 6 of them.
+    const overFourMinutes = Array.from({ length: 22 }, (_, i) => 3000 + Math.floor((i * 240) / 22));
+
+    it('finds it in a five-minute window and says so', () => {
+      const analysis = analyzeLogs(baseline, side([...spread(40, 0.5), ...overFourMinutes], 3));
+      const cluster = replicaCluster(analysis);
+      expect(cluster).toMatchObject({ kind: 'burst', unexpected: true, canaryCount: 62 });
+      expect(cluster.burst).toMatchObject({ windowSeconds: 300, baselineInWindow: 2, baselineCount: 38 });
+      expect(cluster.burst!.canaryInWindow).toBeGreaterThanOrEqual(22);
+      expect(analysis.reasons).toContainEqual(
+        expect.stringMatching(
+          /^burst: 2[2-4] of the canary's 62 lines within 300 s; the baseline's busiest 300 s held 2 of its 38: .*replica/,
+        ),
+      );
+      expect(analysis.score).toBeLessThan(80);
+    });
+
+    it('counts the baseline’s own noise in a longer window: a healthy burst the sides split unevenly is not one', () => {
+      // Both sides log the kind in one burst of a few minutes, spread enough that no minute holds much of it, and a
+      // few more over the two hours: the canary's 19 of 23 within five minutes against the baseline's 11 of 22 is
+      // chance once the baseline's share is a sample too (Fisher p ≈ 0.02); taken as known, 12 / 23, it would not be
+      // (p ≈ 0.001, the longer window decision 247 dropped).
+      const burstAt = (start: number, size: number, every: number) =>
+        Array.from({ length: size }, (_, i) => start + i * every);
+      const analysis = analyzeLogs(
+        side([...burstAt(1800, 11, 25), ...spread(11, 0.3)], 0),
+        side([...burstAt(4200, 19, 14), ...spread(4, 0.6)], 3),
+      );
+      expect(replicaCluster(analysis)).toMatchObject({ kind: 'both', unexpected: false, canaryCount: 23 });
+      expect(analysis.score).toBe(100);
+    });
+  });
+
   it('does not test an interval shorter than ten windows, where one window holds most of a cluster by chance', () => {
     // The same logs squeezed into five minutes: the burst is still 22 lines within 40 s of its own.
     const squeeze = (lines: readonly string[]) =>

@@ -22,6 +22,7 @@ export type {
   Mark,
   Sensitivity,
 } from './analysis';
+export { lineSeconds } from './line-time';
 export { DEFAULT_TOPIC_RULES, TOPICS, topicClassifier } from './topics';
 export type { TagRule, Topic, TopicOptions, TopicRule } from './topics';
 export {
