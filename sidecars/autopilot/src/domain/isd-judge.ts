@@ -554,13 +554,13 @@ export function classifyIsdMetric(
         blockMinima({ x: points.x, y: points.y.map((y) => harmSign * y) }, gridLength, FLOOR_BLOCKS);
       const baselineFloor = floors(timedBaseline);
       const canaryFloor = floors(timedCanary);
-      const both = (from: number, to: number) =>
+      const blocksOfBoth = (from: number, to: number) =>
         Array.from({ length: to - from }, (_, i) => from + i).filter(
           (k) => Number.isFinite(baselineFloor[k]!) && Number.isFinite(canaryFloor[k]!),
         );
-      const before = both(0, FLOOR_BLOCKS - FLOOR_END_BLOCKS);
+      const before = blocksOfBoth(0, FLOOR_BLOCKS - FLOOR_END_BLOCKS);
       const half = before.filter((k) => k < FLOOR_BLOCKS / 2).length;
-      const late = both(FLOOR_BLOCKS - FLOOR_END_BLOCKS, FLOOR_BLOCKS);
+      const late = blocksOfBoth(FLOOR_BLOCKS - FLOOR_END_BLOCKS, FLOOR_BLOCKS);
       if (half < FLOOR_BLOCKS / 4 || late.length === 0) continue;
       const early = before.slice(0, half);
       const gap = (k: number) => canaryFloor[k]! - baselineFloor[k]!;
@@ -568,7 +568,7 @@ export function classifyIsdMetric(
       const rise = riseOf(gap);
       const canaryRise = riseOf((k) => canaryFloor[k]!);
       const baselineRise = riseOf((k) => baselineFloor[k]!);
-      const beforeEnd = both(FLOOR_BLOCKS - 2 * FLOOR_END_BLOCKS, FLOOR_BLOCKS - FLOOR_END_BLOCKS);
+      const beforeEnd = blocksOfBoth(FLOOR_BLOCKS - 2 * FLOOR_END_BLOCKS, FLOOR_BLOCKS - FLOOR_END_BLOCKS);
       const buildUp = beforeEnd.length > 0 ? floorRise(before.map(gap), half, beforeEnd.map(gap)) : undefined;
       // Minima that never vary early on (a count's zero, a whole number of connections) are a bound, not
       // a measured floor: there is no noise to compare a change with.
