@@ -2,7 +2,13 @@
 import { classifyIsdMetric, createIsdJudge } from './isd-judge';
 import { classifyKayentaMetric } from './kayenta-judge';
 import { createJudge } from './judges';
-import { JudgeInputError, normalizeMetricConfig, type MetricConfigInput, type MetricInput } from './model';
+import {
+  JudgeInputError,
+  normalizeMetricConfig,
+  type MetricConfigInput,
+  type MetricInput,
+  type MetricResult,
+} from './model';
 import { createRandom } from './random';
 
 function metric(canary: number[], baseline: number[], config: Partial<MetricConfigInput> = {}): MetricInput {
@@ -617,5 +623,68 @@ describe('isd judge on a steady leak under the practical margin (decision 234)',
     const input = { metrics: [metric([1, 2, 3], [1, 2, 3])], groupWeights: {}, thresholds: { pass: 95, marginal: 75 } };
     expect(() => createIsdJudge().judge({ ...input, stepSeconds: 0 })).toThrow(/stepSeconds: must be a finite number/);
     expect(() => createIsdJudge().judge({ ...input, stepSeconds: Number.NaN })).toThrow(JudgeInputError);
+  });
+});
+
+describe('isd judge on a floor that rises late (decision 249)', () => {
+  const n = 240; // an hour of 15 s steps
+  // Memory: a resident size, a heap that grows with the traffic and falls back after each collection
+  // (about thirty a window), plus `extra(t)` bytes (a leak) and 0.2 % noise.
+  const memory = (seed: number, extra: (t: number) => number = () => 0) => {
+    const random = createRandom(seed);
+    const resident = 1000;
+    const heapLimit = 150;
+    let heap = random.next() * heapLimit;
+    return Array.from({ length: n }, (_, t) => {
+      heap += (heapLimit / 8) * (0.8 + 0.4 * random.next());
+      if (heap >= heapLimit) heap = 0.1 * heapLimit * random.next();
+      return (resident + heap + extra(t)) * (1 + 0.002 * random.normal());
+    });
+  };
+  // The canary leaks from 70 % of the window on, reaching +10 % of the resident size at the end.
+  const lateLeak = (t: number) => (t < 0.7 * n ? 0 : (100 * (t - 0.7 * n)) / (0.3 * n - 1));
+  const floorFinding = (result: MetricResult) => result.findings.find((f) => f.test === 'floor');
+
+  it('fails memory whose floor rises from 70 % of the window though its sawtooth hides it from the other tests', () => {
+    const result = classifyIsdMetric(metric(memory(61, lateLeak), memory(62)));
+    expect(result.classification).toBe('High');
+    const floor = floorFinding(result)!;
+    expect(floor.regression).toBe(true);
+    expect(result.findings.filter((f) => f.regression).map((f) => f.test)).toEqual(['floor']);
+    expect(floor.numbers.endChange).toBeGreaterThan(0.065);
+    expect(floor.message).toMatch(
+      /^canary's floor rises: the lowest value of each 20th of the window, canary − baseline, is \+\d+\.\d+% of the baseline mean over the last 2 blocks against [+-]\d\.\d+% over the first half; rise p=/,
+    );
+    expect(result.reason).toMatch(/decided by the floor \(lowest values per block\) test/);
+  });
+
+  it('does not call a shared ramp seen through a 5 % level offset a floor rise: the baseline floor rises too', () => {
+    // Both sides ×3 over the second half; the difference rises with them (the drift test's concern).
+    const ramp = (t: number) => 1 + (2 * Math.max(0, t - 0.5 * n)) / (0.5 * n);
+    const baseline = memory(64).map((value, t) => value * ramp(t));
+    const canary = memory(63).map((value, t) => 1.05 * value * ramp(t));
+    const floor = floorFinding(classifyIsdMetric(metric(canary, baseline)))!;
+    expect(floor.numbers.endChange).toBeGreaterThan(0.065);
+    expect(floor.numbers.baselineRiseP).toBeLessThan(0.001);
+    expect(floor.regression).toBe(false);
+    expect(floor.message).toMatch(/^no harmful floor change \(not the canary's own rise/);
+  });
+
+  it('does not call a jump in the last tenth alone a floor rise: a leak builds up', () => {
+    const jump = (t: number) => (t >= 0.9 * n ? 100 : 0);
+    const result = classifyIsdMetric(metric(memory(65, jump), memory(66)));
+    const floor = floorFinding(result)!;
+    expect(floor.regression).toBe(false);
+    expect(floor.message).toMatch(/^no harmful floor change \(not the canary's own rise/);
+  });
+
+  it('passes healthy sawtooth pairs and a floor stuck at zero: no floor regression in 40 seeded pairs', () => {
+    const healthy = Array.from({ length: 40 }, (_, seed) =>
+      classifyIsdMetric(metric(memory(300 + seed), memory(400 + seed))),
+    ).filter((result) => floorFinding(result)?.regression);
+    expect(healthy).toHaveLength(0);
+    const zeros = (ones: number) => Array.from({ length: n }, (_, t) => (t % 8 === 0 || t >= n - ones ? 1 : 0));
+    const sparseEnd = classifyIsdMetric(metric(zeros(24), zeros(0)));
+    expect(floorFinding(sparseEnd)).toBeUndefined();
   });
 });

@@ -10,7 +10,7 @@ import { preprocessSide, type PreprocessedSide } from './preprocessing';
 import { NoiseMatchedBaseline, perRequestEventTest, planRequestCounts, type RequestCountPlan } from './request-counts';
 import { scoreMetrics } from './scoring';
 import { fisherFSf, logGamma, normalPpf, normalSf, studentTTwoSidedP } from './special';
-import { levelShiftSse, linearFit, shiftAndTrendResiduals, type TimedPoints } from './trend';
+import { blockMinima, levelShiftSse, linearFit, shiftAndTrendResiduals, type TimedPoints } from './trend';
 import {
   brownForsythe,
   commonLanguageEffectSize,
@@ -116,6 +116,11 @@ const PINNED_TOLERANCE = 0.01;
 // diverges on its own by at least this share of the whole-window slope: a step, or a divergence that
 // starts late, leaves one half flat.
 const STEADY_HALF_SHARE = 0.25;
+// The floor test: steps of the window below which it is not run, its blocks, and the blocks at the end.
+const MIN_FLOOR_STEPS = 60;
+const FLOOR_BLOCKS = 20;
+const FLOOR_END_BLOCKS = 2;
+const FLOOR_SUPPORT_LEVEL = 0.05;
 
 function sideSummary(side: PreprocessedSide): SideSummary {
   return {
@@ -531,6 +536,87 @@ export function classifyIsdMetric(
     }
   }
 
+  // Floor: a series whose noise only adds to a floor (a heap between collections) can move its floor by
+  // far less than its noise, and a change that starts late is diluted in every whole-window statistic.
+  // The lowest value of each twentieth of the window traces the floor; the canary − baseline difference of
+  // those minima over the last tenth is compared with the first half's (a fixed split, not a search, so
+  // the drift test's level holds). It is a regression when the canary's floor ends beyond the margin and
+  // the rise is the canary's own and builds up: the canary's floor rose beyond chance on its own, the end
+  // is above every floor of the first half, the baseline's floor did not move (p ≥ 0.05 either way: a
+  // shared ramp or a falling baseline also moves the difference), and the tenth before the end had
+  // already risen (p < 0.05: noise that jumps at the end is not a leak).
+  let floorUp = false;
+  let floorDown = false;
+  let floorRatio = Number.NaN;
+  if (difference && gridLength >= MIN_FLOOR_STEPS && !sparse && baselineMean !== 0) {
+    for (const harmSign of [harmUp ? 1 : 0, harmDown ? -1 : 0].filter((sign) => sign !== 0)) {
+      const floors = (points: TimedPoints) =>
+        blockMinima({ x: points.x, y: points.y.map((y) => harmSign * y) }, gridLength, FLOOR_BLOCKS);
+      const baselineFloor = floors(timedBaseline);
+      const canaryFloor = floors(timedCanary);
+      const blocksOfBoth = (from: number, to: number) =>
+        Array.from({ length: to - from }, (_, i) => from + i).filter(
+          (k) => Number.isFinite(baselineFloor[k]!) && Number.isFinite(canaryFloor[k]!),
+        );
+      const before = blocksOfBoth(0, FLOOR_BLOCKS - FLOOR_END_BLOCKS);
+      const half = before.filter((k) => k < FLOOR_BLOCKS / 2).length;
+      const late = blocksOfBoth(FLOOR_BLOCKS - FLOOR_END_BLOCKS, FLOOR_BLOCKS);
+      if (half < FLOOR_BLOCKS / 4 || late.length === 0) continue;
+      const early = before.slice(0, half);
+      const gap = (k: number) => canaryFloor[k]! - baselineFloor[k]!;
+      const riseOf = (of: (k: number) => number) => floorRise(before.map(of), half, late.map(of));
+      const rise = riseOf(gap);
+      const canaryRise = riseOf((k) => canaryFloor[k]!);
+      const baselineRise = riseOf((k) => baselineFloor[k]!);
+      const beforeEnd = blocksOfBoth(FLOOR_BLOCKS - 2 * FLOOR_END_BLOCKS, FLOOR_BLOCKS - FLOOR_END_BLOCKS);
+      const buildUp = beforeEnd.length > 0 ? floorRise(before.map(gap), half, beforeEnd.map(gap)) : undefined;
+      // Minima that never vary early on (a count's zero, a whole number of connections) are a bound, not
+      // a measured floor: there is no noise to compare a change with.
+      if (rise === undefined || canaryRise === undefined || baselineRise === undefined || rise.p >= halfAlpha.alpha)
+        continue;
+      const lateGap = mean(late.map(gap));
+      const endChange = lateGap / Math.abs(baselineMean);
+      const beyondMargin = harmSign > 0 ? endChange >= minimumUp : harmfulFall(baselineMean, baselineMean - lateGap);
+      const own =
+        canaryRise.p < halfAlpha.alpha &&
+        Math.min(...late.map(gap)) > Math.max(...early.map(gap)) &&
+        Math.min(baselineRise.p, 1 - baselineRise.p) >= FLOOR_SUPPORT_LEVEL / 2 &&
+        buildUp !== undefined &&
+        buildUp.p < FLOOR_SUPPORT_LEVEL;
+      const floor = beyondMargin && own;
+      if (harmSign > 0) floorUp = floor && !locationDown;
+      else floorDown = floor && !locationUp;
+      if (floor) floorRatio = (baselineMean + harmSign * lateGap) / baselineMean;
+      const edge = harmSign > 0 ? 'lowest' : 'highest';
+      const share = (value: number) => percent((harmSign * value) / Math.abs(baselineMean));
+      const text = `the ${edge} value of each ${FLOOR_BLOCKS}th of the window, canary − baseline, is ${share(lateGap)} of the baseline mean over the last ${late.length} blocks against ${share(lateGap - rise.change)} over the first half; rise p=${fmt(rise.p)} (level ${fmt(halfAlpha.alpha)}); the canary's own ${edge} values move ${share(canaryRise.change)} (p=${fmt(canaryRise.p)}), the baseline's ${share(baselineRise.change)} (p=${fmt(baselineRise.p)})`;
+      const unmet = [
+        beyondMargin ? '' : `the end is within the margin ${percent(harmSign * minimumUp)}`,
+        own
+          ? ''
+          : `not the canary's own rise beyond chance, above the whole first half, with the baseline's steady (level ${fmt(FLOOR_SUPPORT_LEVEL)})`,
+      ].filter(Boolean);
+      numbers.floorEndChange = harmSign * endChange;
+      numbers.floorP = rise.p;
+      findings.push({
+        test: 'floor',
+        regression: harmSign > 0 ? floorUp : floorDown,
+        message: floor
+          ? `canary's ${harmSign > 0 ? 'floor rises' : 'ceiling falls'}: ${text}`
+          : `no harmful ${harmSign > 0 ? 'floor' : 'ceiling'} change (${unmet.join('; ')}): ${text}`,
+        numbers: {
+          lateGap,
+          floorP: rise.p,
+          canaryRise: canaryRise.change,
+          canaryRiseP: canaryRise.p,
+          baselineRise: baselineRise.change,
+          baselineRiseP: baselineRise.p,
+          endChange: harmSign * endChange,
+        },
+      });
+    }
+  }
+
   // Spread: a variance increase hurts in either direction (slower tail, or lower dips). Baseline and
   // canary run at the same time, so a shared daily/traffic pattern is removed first when the series are
   // aligned; otherwise that pattern dominates both spreads and hides a noise increase.
@@ -768,14 +854,15 @@ export function classifyIsdMetric(
   }
   const up =
     locationUp ||
-    ((recentUp || driftUp || leakUp) && !locationDown) ||
+    ((recentUp || driftUp || leakUp || floorUp) && !locationDown) ||
     ((spreadUp || shapeUp || zeroUp) &&
       harmUp &&
       !locationDown &&
       !shapeDown &&
       !recentDown &&
       !driftDown &&
-      !leakDown) ||
+      !leakDown &&
+      !floorDown) ||
     (spreadUp && !harmDown);
   const classification = up ? 'High' : 'Low';
   const beyond = (ratio: number) =>
@@ -793,7 +880,9 @@ export function classifyIsdMetric(
           ? beyond(recentRatio)
           : finding.test === 'drift' || finding.test === 'leak'
             ? beyond(driftRatio)
-            : true,
+            : finding.test === 'floor'
+              ? beyond(floorRatio)
+              : true,
     );
   const deciding = regressions[0]!;
   const others = regressions.slice(1).map((finding) => TEST_NAMES[finding.test] ?? finding.test);
@@ -898,6 +987,7 @@ const TEST_NAMES: Record<string, string> = {
   'location-recent': 'the last-third location test',
   drift: 'the drift (trend difference) test',
   leak: 'the steady-divergence (leak) test',
+  floor: 'the floor (lowest values per block) test',
   spread: 'the spread test',
   'shape-up': 'the upper-shape test',
   'shape-down': 'the lower-shape test',
@@ -998,6 +1088,30 @@ function timedPoints(
     y.push(v);
   });
   return { x, y };
+}
+
+/**
+ * How far the block values at the end sit above those of the first half, with a one-sided p-value: a
+ * t-test whose noise is the larger of the first half's spread (inflated by its lag-one autocorrelation)
+ * and the block-to-block changes of everything before the end (von Neumann's successive differences,
+ * which a steady rise barely moves but noise in the second half does). Undefined without any noise.
+ */
+function floorRise(
+  before: readonly number[],
+  half: number,
+  end: readonly number[],
+): { change: number; p: number } | undefined {
+  const early = before.slice(0, half);
+  const rho = Math.min(0.9, Math.max(0, lagOneAutocorrelation(early)));
+  const earlyVariance = summarize(early).standardDeviation ** 2 * ((1 + rho) / (1 - rho));
+  let successive = 0;
+  for (let k = 1; k < before.length; k++) successive += (before[k]! - before[k - 1]!) ** 2;
+  const changeVariance = successive / (2 * (before.length - 1));
+  const standardError = Math.sqrt(Math.max(earlyVariance, changeVariance) * (1 / end.length + 1 / early.length));
+  if (!(standardError > 0)) return undefined;
+  const change = mean(end) - mean(early);
+  const twoSided = studentTTwoSidedP(change / standardError, early.length - 1);
+  return { change, p: change > 0 ? twoSided / 2 : 1 - twoSided / 2 };
 }
 
 /** Least-squares slope of the points; NaN when there are fewer than three or no two distinct x. */

@@ -1,7 +1,7 @@
 // Line fits and level-shift residuals used to keep a genuine change out of the noise estimate.
 import { createRandom } from './random';
 import { lagOneAutocorrelation } from './statistics';
-import { levelShiftSse, linearFit, shiftAndTrendResiduals } from './trend';
+import { blockMinima, levelShiftSse, linearFit, shiftAndTrendResiduals } from './trend';
 
 describe('trend', () => {
   it('fits a straight line exactly', () => {
@@ -38,5 +38,12 @@ describe('levelShiftSse', () => {
     const ramp = Array.from({ length: 60 }, (_, t) => t);
     expect(levelShiftSse(ramp)).toBeGreaterThan(1000);
     expect(linearFit({ x: ramp, y: ramp }).residuals.every((r) => Math.abs(r) < 1e-9)).toBe(true);
+  });
+});
+
+describe('blockMinima', () => {
+  it('takes the smallest value of each equal span of the grid, NaN for a span without points', () => {
+    const points = { x: [0, 1, 2, 3, 6, 7], y: [5, 3, 4, 9, 2, 8] };
+    expect(blockMinima(points, 8, 4)).toEqual([3, 4, Number.NaN, 2]);
   });
 });

@@ -122,3 +122,18 @@ export function levelShiftSse(values: readonly number[]): number {
     best = Math.min(best, sse(0, split) + sse(split, n));
   return best;
 }
+
+/**
+ * The smallest value in each of `blocks` equal spans of a grid of `gridLength` steps (NaN for a span with
+ * no point). A series whose noise only ever adds to a floor (a heap between collections, queueing above a
+ * service time) moves its floor by a change that its noise hides: these minima trace that floor.
+ */
+export function blockMinima(points: TimedPoints, gridLength: number, blocks: number): number[] {
+  const minima = new Array<number>(blocks).fill(Number.NaN);
+  points.x.forEach((x, i) => {
+    const block = Math.min(blocks - 1, Math.floor((x * blocks) / gridLength));
+    const y = points.y[i]!;
+    if (!(minima[block]! <= y)) minima[block] = y;
+  });
+  return minima;
+}
