@@ -4,7 +4,7 @@
 import { incompleteBeta } from '../domain/special';
 import { detectHeaders, messageOf } from './header';
 import { lineSeconds } from './line-time';
-import { TemplateMiner, type MinerOptions, type Template } from './miner';
+import { MinerWorkError, TemplateMiner, type MinerOptions, type Template } from './miner';
 import { EventAssembler, eventText } from './multiline';
 import type { LogLine } from './providers/provider';
 import { structuredText } from './structured';
@@ -66,10 +66,14 @@ export interface LogAnalysisOptions {
   limits?: LogLimits;
 }
 
-/** How many distinct events (after masking), and how many characters of them, one comparison may hold. */
+/**
+ * How many distinct events (after masking), and how many characters of them, one comparison may hold, and how
+ * many token positions its template miner may compare.
+ */
 export interface LogLimits {
   maxDistinctEvents: number;
   maxDistinctChars: number;
+  maxTemplateComparisons: number;
 }
 
 /** Lines are cut to this many characters: the head is what a template is mined from. */
@@ -80,7 +84,7 @@ export class LogLimitError extends Error {
   constructor(
     message: string,
     /** The configuration key of the limit. */
-    readonly key: 'maxLogDistinctEvents' | 'maxLogDistinctChars',
+    readonly key: 'maxLogDistinctEvents' | 'maxLogDistinctChars' | 'maxLogTemplateComparisons',
   ) {
     super(message);
     this.name = 'LogLimitError';
@@ -313,7 +317,7 @@ export class LogComparison {
   private timesDropped = false;
 
   constructor(private readonly options: LogAnalysisOptions = {}) {
-    this.miner = new TemplateMiner(options.miner);
+    this.miner = new TemplateMiner(options.miner, options.limits?.maxTemplateComparisons);
     this.examplesPerSide = options.examplesPerSide ?? 3;
     topicClassifier(options.topics); // fail early on a bad tag pattern
   }
@@ -392,6 +396,18 @@ export class LogComparison {
   }
 
   finish(): LogAnalysis {
+    try {
+      return this.mineAndScore();
+    } catch (error) {
+      if (!(error instanceof MinerWorkError)) throw error;
+      throw new LogLimitError(
+        `mining the logs' ${this.texts.size} distinct events into templates compared more than ${error.limit} token positions (analysis.maxLogTemplateComparisons): narrow the log template's query or add masks for the variable parts`,
+        'maxLogTemplateComparisons',
+      );
+    }
+  }
+
+  private mineAndScore(): LogAnalysis {
     for (const side of ['baseline', 'canary'] as const) {
       const assembler = this.assemblers[side];
       const last = assembler.flush();

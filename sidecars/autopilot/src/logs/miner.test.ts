@@ -1,4 +1,4 @@
-import { TemplateMiner } from './miner';
+import { MinerWorkError, TemplateMiner } from './miner';
 
 const templatesOf = (miner: TemplateMiner, lines: readonly string[]) => lines.map((l) => miner.match(l)?.template);
 
@@ -111,6 +111,34 @@ describe('TemplateMiner', () => {
     const words = ['alpha', 'bravo', 'charlie', 'delta', 'echo', 'foxtrot'];
     for (const w of words) miner.add(`${w} service ready`);
     for (const w of words) expect(miner.match(`${w} service ready`)).toBeDefined();
+  });
+});
+
+describe('TemplateMiner on lines that are each their own template', () => {
+  /** Twenty words of letters (nothing a mask replaces) that no other line shares. */
+  const ownTemplate = (i: number) =>
+    Array.from({ length: 20 }, (_, k) => `${(i * 20 + k).toString(26).replace(/\d/g, (d) => 'qrstuvwxyz'[+d]!)}q`).join(
+      ' ',
+    );
+
+  it('counts its comparisons, which grow with the square of the templates, and stops at its limit', () => {
+    const unbounded = new TemplateMiner();
+    for (let i = 0; i < 200; i++) unbounded.add(`WARN ${ownTemplate(i)}`);
+    expect(unbounded.templates()).toHaveLength(200);
+    // Each line is compared with every template before it, three times over (its leaf, its length twice).
+    expect(unbounded.comparisons).toBeGreaterThan(((200 * 199) / 2) * 21);
+
+    const bounded = new TemplateMiner({}, unbounded.comparisons / 2);
+    expect(() => {
+      for (let i = 0; i < 200; i++) bounded.add(`WARN ${ownTemplate(i)}`);
+    }).toThrow(new MinerWorkError(unbounded.comparisons / 2));
+  });
+
+  it('compares a repeated kind of line with few templates', () => {
+    const miner = new TemplateMiner();
+    for (let i = 0; i < 2_000; i++) miner.add(`INFO user u${i} logged in from 10.0.${i % 200}.1 after ${i} ms`);
+    expect(miner.templates()).toHaveLength(1);
+    expect(miner.comparisons).toBeLessThan(100);
   });
 });
 
