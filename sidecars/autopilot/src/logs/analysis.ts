@@ -422,7 +422,7 @@ export class LogComparison {
     for (const [text, entry] of this.texts) {
       const message = entry.described === undefined ? messageOf(text, headerOf(text)) : text;
       messages.set(text, message);
-      for (let n = entry.baseline.count + entry.canary.count; n > 0; n--) this.miner.addMasked(message);
+      this.miner.addMasked(message, entry.baseline.count + entry.canary.count);
     }
     const timed = !this.timesDropped && this.windowsSeen.size >= MIN_WINDOWS_SPANNED;
     const analysis = score(this.miner, messages, this.texts, this.totals, this.options, timed);

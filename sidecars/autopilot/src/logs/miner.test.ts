@@ -134,6 +134,18 @@ describe('TemplateMiner on lines that are each their own template', () => {
     }).toThrow(new MinerWorkError(unbounded.comparisons / 2));
   });
 
+  it("learns a line added n times at once as from n adds (a window's repeated line is one call)", () => {
+    const lines = ['state A user u1', 'state B user u2', 'state C user u3', 'state B user u2', 'state D user u4'];
+    const one = new TemplateMiner();
+    const many = new TemplateMiner();
+    for (const line of lines) {
+      for (let n = 0; n < 3; n++) one.add(line);
+      many.addMasked(many.mask(line), 3);
+    }
+    expect(many.toJSON()).toEqual(one.toJSON());
+    expect(many.templates()[0]!.count).toBe(15);
+  });
+
   it('compares a repeated kind of line with few templates', () => {
     const miner = new TemplateMiner();
     for (let i = 0; i < 2_000; i++) miner.add(`INFO user u${i} logged in from 10.0.${i % 200}.1 after ${i} ms`);

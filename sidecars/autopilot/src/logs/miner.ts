@@ -136,18 +136,22 @@ export class TemplateMiner {
     return maskLine(content, this.masks);
   }
 
-  /** add() for a message already masked by mask(). */
-  addMasked(key: string): Template {
+  /**
+   * add() for a message already masked by mask(), `times` times over (as many adds one after the other: a
+   * window's repeated line costs one call, not one per line).
+   */
+  addMasked(key: string, times = 1): Template {
     // The masked line is the cache key; tokens are only split out when the cache misses or the cluster
     // tracks values.
     const cached = this.exact.get(key);
-    if (cached) {
-      const cluster = resolve(cached);
-      if (cluster.values.size === 0) cluster.count++;
-      else countKey(cluster, key);
-      return view(cluster);
+    if (!cached) {
+      const template = this.addTokens(key === '' ? [] : key.split(' '), key);
+      return times > 1 ? this.addMasked(key, times - 1) : template;
     }
-    return this.addTokens(key === '' ? [] : key.split(' '), key);
+    const cluster = resolve(cached);
+    if (cluster.values.size === 0) cluster.count += times;
+    else countKey(cluster, key, times);
+    return view(cluster);
   }
 
   private addTokens(tokens: string[], key: string): Template {
@@ -454,13 +458,13 @@ function count(cluster: Cluster, tokens: readonly string[]): void {
   }
 }
 
-/** count() for a line given as its masked text: only the tokens at positions still tracked are cut out. */
-function countKey(cluster: Cluster, key: string): void {
-  cluster.count++;
+/** count() for a line given as its masked text, `times` over: only the tokens at positions still tracked are cut out. */
+function countKey(cluster: Cluster, key: string, times: number): void {
+  cluster.count += times;
   for (const [position, values] of cluster.values) {
     if (!values) continue;
     const token = tokenAt(key, position);
-    values.set(token, (values.get(token) ?? 0) + 1);
+    values.set(token, (values.get(token) ?? 0) + times);
     if (values.size > TRACKED_VALUES) cluster.values.set(position, null);
   }
 }
