@@ -6,7 +6,9 @@
 // Lines that are each their own template, within those bounds, made the template miner compare each with every
 // one before it: 10,000 held autopilot's one thread for minutes (25,000, the bound, for far longer), /healthz
 // unanswered, so Kubernetes restarted the pod; the miner now compares at most analysis.maxLogTemplateComparisons
-// token positions. Lines that mask into few events pass those bounds, and a source answering full pages without end was read
+// token positions. A line holding an access log's request (`"GET /…`) with a long target and no `HTTP/1.1" 200` after it
+// made the access-line pattern try every split of the target (5 s of that thread for a 64 KiB line); it now makes
+// one pass. Lines that mask into few events pass those bounds, and a source answering full pages without end was read
 // until analysis.maxLogReadMs (10 minutes); each side now reads at most analysis.maxLogReadChars.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -23,6 +25,8 @@ let autopilot: ServiceProcess;
 const t0 = Math.floor((Date.now() - 20 * 60_000) / 60_000) * 60_000;
 const ns = (ms: number) => BigInt(ms) * 1_000_000n;
 const DISTINCT_LINES = 150_000;
+/** Lines a side whose request target the access-line pattern once split every way (64 KiB, 5 s each), within MAX_READ_CHARS. */
+const LONG_TARGET_LINES = 50;
 /** Lines a side that are each their own template: within the distinct-event bounds. */
 const OWN_TEMPLATE_LINES = 5_000;
 /** Small enough for the endless source to reach it fast, far above what the distinct-event test reads. */
@@ -60,6 +64,14 @@ beforeAll(async () => {
         labels: { app: 'cart', pod },
         ts: ns(t0 + k * 2),
         line: `WARN ${ownTemplate(side * OWN_TEMPLATE_LINES + k)}`,
+      })),
+    );
+  for (const pod of ['search-v1', 'search-v2'])
+    loki.push(
+      Array.from({ length: LONG_TARGET_LINES }, (_, k) => ({
+        labels: { app: 'search', pod },
+        ts: ns(t0 + k * 2),
+        line: `WARN "GET /${'q'.repeat(64_000)} HTTP/x`,
       })),
     );
   // A Loki that answers every query_range with a full page of lines at the nanoseconds after `start` (a window
@@ -146,6 +158,14 @@ describe('an application logging lines that are each their own template, within 
         /^logs: loki: mining the logs' 10000 distinct events into templates compared more than 100000000 token positions \(analysis\.maxLogTemplateComparisons\)/,
       ),
     });
+    expect((await fetch(`${autopilot.url}/healthz`)).status).toBe(200);
+  });
+});
+
+describe('an application logging long request targets that are not access lines', () => {
+  it('judges the verification, and autopilot keeps running', async () => {
+    const finished = await verifyLogsFrom('loki', 'exec-long-targets', 'search');
+    expect(finished).toMatchObject({ status: 'pass' });
     expect((await fetch(`${autopilot.url}/healthz`)).status).toBe(200);
   });
 });
