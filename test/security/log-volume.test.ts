@@ -3,7 +3,12 @@
 // masking cannot merge, each became a template of their own: 150,000 a side in one window ended autopilot out
 // of memory at the chart's 512 MiB limit, every application's verifications with it (the interval job is then
 // retried). The comparison now holds at most analysis.maxLogDistinctEvents distinct events.
-// Lines that mask into few events pass that bound, and a source answering full pages without end was read
+// Lines that are each their own template, within those bounds, made the template miner compare each with every
+// one before it: 10,000 held autopilot's one thread for minutes (25,000, the bound, for far longer), /healthz
+// unanswered, so Kubernetes restarted the pod; the miner now compares at most analysis.maxLogTemplateComparisons
+// token positions. A line holding an access log's request (`"GET /…`) with a long target and no `HTTP/1.1" 200` after it
+// made the access-line pattern try every split of the target (5 s of that thread for a 64 KiB line); it now makes
+// one pass. Lines that mask into few events pass those bounds, and a source answering full pages without end was read
 // until analysis.maxLogReadMs (10 minutes); each side now reads at most analysis.maxLogReadChars.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -20,6 +25,10 @@ let autopilot: ServiceProcess;
 const t0 = Math.floor((Date.now() - 20 * 60_000) / 60_000) * 60_000;
 const ns = (ms: number) => BigInt(ms) * 1_000_000n;
 const DISTINCT_LINES = 150_000;
+/** Lines a side whose request target the access-line pattern once split every way (64 KiB, 5 s each), within MAX_READ_CHARS. */
+const LONG_TARGET_LINES = 50;
+/** Lines a side that are each their own template: within the distinct-event bounds. */
+const OWN_TEMPLATE_LINES = 5_000;
 /** Small enough for the endless source to reach it fast, far above what the distinct-event test reads. */
 const MAX_READ_CHARS = 5_000_000;
 
@@ -29,6 +38,12 @@ function words(i: number): string {
   for (let k = 0, x = i; k < 6; k++, x = Math.floor(x / 7) + k)
     text += `${String.fromCharCode(97 + (x % 26), 97 + ((x >> 3) % 26))}q `;
   return text.trimEnd();
+}
+
+/** Twenty words of letters that no other line shares, so no two lines are alike enough to share a template. */
+function ownTemplate(i: number): string {
+  const word = (n: number) => n.toString(26).replace(/\d/g, (d) => 'qrstuvwxyz'[+d]!) + 'q';
+  return Array.from({ length: 20 }, (_, k) => word(i * 20 + k)).join(' ');
 }
 
 beforeAll(async () => {
@@ -43,6 +58,22 @@ beforeAll(async () => {
           line: `WARN ${words(from + k)} refused ${words((from + k) * 31)}`,
         })),
       );
+  for (const [side, pod] of ['cart-v1', 'cart-v2'].entries())
+    loki.push(
+      Array.from({ length: OWN_TEMPLATE_LINES }, (_, k) => ({
+        labels: { app: 'cart', pod },
+        ts: ns(t0 + k * 2),
+        line: `WARN ${ownTemplate(side * OWN_TEMPLATE_LINES + k)}`,
+      })),
+    );
+  for (const pod of ['search-v1', 'search-v2'])
+    loki.push(
+      Array.from({ length: LONG_TARGET_LINES }, (_, k) => ({
+        labels: { app: 'search', pod },
+        ts: ns(t0 + k * 2),
+        line: `WARN "GET /${'q'.repeat(64_000)} HTTP/x`,
+      })),
+    );
   // A Loki that answers every query_range with a full page of lines at the nanoseconds after `start` (a window
   // holds 6 × 10^10 a minute). It stops at 200 pages, so that autopilot without the bound fails the test
   // instead of reading for 10 minutes.
@@ -79,14 +110,14 @@ afterAll(async () => {
 });
 
 /** Starts a one-interval verification of `shop`'s logs from `provider` and waits for it to finish. */
-async function verifyLogsFrom(provider: string, executionId: string): Promise<Record<string, unknown>> {
+async function verifyLogsFrom(provider: string, executionId: string, app = 'shop'): Promise<Record<string, unknown>> {
   const started = await call(autopilot.url, 'POST', '/api/v1/verifications', asOrca, {
     application: 'shop',
     executionId,
     stageId: 'verify',
     logTemplate: { provider, query: '{${scope}}' },
-    baseline: { app: 'shop', pod: 'shop-v1' },
-    canary: { app: 'shop', pod: 'shop-v2' },
+    baseline: { app, pod: `${app}-v1` },
+    canary: { app, pod: `${app}-v2` },
     startTime: new Date(t0).toISOString(),
     lifetimeMs: 15 * 60_000,
   });
@@ -113,6 +144,28 @@ describe('an application logging lines that masking cannot merge', () => {
         /^logs: loki: the logs hold more than 25000 distinct events after masking \(analysis\.maxLogDistinctEvents\), the baseline logs reaching it/,
       ),
     });
+    expect((await fetch(`${autopilot.url}/healthz`)).status).toBe(200);
+  });
+});
+
+describe('an application logging lines that are each their own template, within the distinct-event bounds', () => {
+  it('ends the verification in error naming the limit, and autopilot keeps running', async () => {
+    const finished = await verifyLogsFrom('loki', 'exec-own-templates', 'cart');
+    expect(finished).toMatchObject({
+      status: 'error',
+      reason: 'interval 1: logs could not be fetched',
+      error: expect.stringMatching(
+        /^logs: loki: mining the logs' 10000 distinct events into templates compared more than 100000000 token positions \(analysis\.maxLogTemplateComparisons\)/,
+      ),
+    });
+    expect((await fetch(`${autopilot.url}/healthz`)).status).toBe(200);
+  });
+});
+
+describe('an application logging long request targets that are not access lines', () => {
+  it('judges the verification, and autopilot keeps running', async () => {
+    const finished = await verifyLogsFrom('loki', 'exec-long-targets', 'search');
+    expect(finished).toMatchObject({ status: 'pass' });
     expect((await fetch(`${autopilot.url}/healthz`)).status).toBe(200);
   });
 });

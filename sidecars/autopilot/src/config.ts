@@ -261,6 +261,14 @@ export const autopilotConfigSchema = baseConfigSchema({ name: 'autopilot', port:
         .describe(
           "Characters of those distinct events one window's comparison may hold (each costs several times its size while scored); beyond it the verification ends in error",
         ),
+      maxLogTemplateComparisons: z
+        .number()
+        .int()
+        .positive()
+        .default(100_000_000)
+        .describe(
+          "Token positions the template miner may compare in one window's comparison (each distinct event is compared with the templates of its prefix-tree leaf and of its length, counted as templates × their length); beyond it the verification ends in error. Loghub's logs need at most 100 per distinct event; events that are each their own template need a number growing with the square of their count (25,000 of 20 words: some 10^10, minutes of one core during which autopilot answers nothing). 10^8 is about 2 s of one core",
+        ),
       metricWeight: z
         .number()
         .min(0)

@@ -75,6 +75,7 @@ export const autopilotService: ServiceDefinition<AutopilotConfig> = {
       logLimits: {
         maxDistinctEvents: config.analysis.maxLogDistinctEvents,
         maxDistinctChars: config.analysis.maxLogDistinctChars,
+        maxTemplateComparisons: config.analysis.maxLogTemplateComparisons,
       },
       audit: config.audit,
     });

@@ -83,7 +83,9 @@ describe('reading one side of a window', () => {
 
     it('ends an endless source at analysis.maxLogReadChars with a query error naming the provider', async () => {
       const source = endless('INFO request 123 served'); // 23 characters, 24 counted
-      const comparison = new LogComparison({ limits: { maxDistinctEvents: 10, maxDistinctChars: 1_000 } });
+      const comparison = new LogComparison({
+        limits: { maxDistinctEvents: 10, maxDistinctChars: 1_000, maxTemplateComparisons: 1e8 },
+      });
       const reading = readLogsInto(comparison, 'canary', source, '{app="a"}', window, {
         ...noDeadline,
         maxChars: 24_000,
@@ -131,7 +133,9 @@ describe('reading one side of a window', () => {
     }
 
     it('ends with a query error naming analysis.maxLogDistinctEvents', async () => {
-      const comparison = new LogComparison({ limits: { maxDistinctEvents: 100, maxDistinctChars: 1_000_000 } });
+      const comparison = new LogComparison({
+        limits: { maxDistinctEvents: 100, maxDistinctChars: 1_000_000, maxTemplateComparisons: 1e8 },
+      });
       const reading = readLogsInto(comparison, 'canary', distinct(1_000), '{app="a"}', window, noDeadline);
       await expect(reading).rejects.toBeInstanceOf(ProviderError);
       await expect(reading).rejects.toMatchObject({
@@ -143,7 +147,9 @@ describe('reading one side of a window', () => {
     });
 
     it('ends with a query error naming analysis.maxLogDistinctChars', async () => {
-      const comparison = new LogComparison({ limits: { maxDistinctEvents: 1_000, maxDistinctChars: 50_000 } });
+      const comparison = new LogComparison({
+        limits: { maxDistinctEvents: 1_000, maxDistinctChars: 50_000, maxTemplateComparisons: 1e8 },
+      });
       const reading = readLogsInto(comparison, 'baseline', distinct(500, 100), '{app="a"}', window, noDeadline);
       await expect(reading).rejects.toMatchObject({
         kind: 'query',
@@ -151,8 +157,27 @@ describe('reading one side of a window', () => {
       });
     });
 
+    it('ends the comparison in error naming analysis.maxLogTemplateComparisons on lines each their own template', () => {
+      // 2,000 lines of twenty words no other line shares: within the distinct-event bounds, but each is compared
+      // with every template before it (some 10^8 token positions, seconds of the service's one thread).
+      const comparison = new LogComparison({
+        limits: { maxDistinctEvents: 25_000, maxDistinctChars: 4_000_000, maxTemplateComparisons: 10_000_000 },
+      });
+      const word = (i: number) => i.toString(26).replace(/\d/g, (d) => 'qrstuvwxyz'[+d]!) + 'q';
+      for (let i = 0; i < 2_000; i++)
+        comparison.add('canary', `WARN ${Array.from({ length: 20 }, (_, k) => word(i * 20 + k)).join(' ')}`);
+      expect(() => comparison.finish()).toThrow(
+        expect.objectContaining({
+          key: 'maxLogTemplateComparisons',
+          message: expect.stringMatching(
+            /^mining the logs' 2000 distinct events into templates compared more than 10000000 token positions \(analysis\.maxLogTemplateComparisons\)/,
+          ),
+        }),
+      );
+    });
+
     it('counts lines that differ only in what masking replaces once, and cuts a huge line', async () => {
-      const limits = { maxDistinctEvents: 10, maxDistinctChars: 1_000_000 };
+      const limits = { maxDistinctEvents: 10, maxDistinctChars: 1_000_000, maxTemplateComparisons: 1e8 };
       const comparison = new LogComparison({ limits });
       expect(await readLogsInto(comparison, 'canary', provider(2500), 'pod:"a"', window, noDeadline)).toBe(2500);
       const huge = {

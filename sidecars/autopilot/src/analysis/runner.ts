@@ -52,7 +52,7 @@ export interface RunnerOptions {
   maxLogReadMs: number;
   /** Characters of log lines one side of a window may read (a line counts its length plus one). */
   maxLogReadChars: number;
-  /** How many distinct events, and characters of them, one window's log comparison may hold. */
+  /** How many distinct events, and characters of them, one window's log comparison may hold, and what it may compare. */
   logLimits: LogLimits;
   /** The clock the log reading deadline is measured on (tests inject one). */
   now?: () => number;
@@ -353,7 +353,11 @@ export class VerificationRunner {
       if (template.scoringAlgorithm !== 'autonomous')
         await readLogsInto(comparison, 'baseline', provider, queries.baseline, window, limit);
       await readLogsInto(comparison, 'canary', provider, queries.canary, window, limit);
-      return comparison.finish();
+      try {
+        return comparison.finish();
+      } catch (error) {
+        throw limitAsProviderError(error, provider.name);
+      }
     });
     return storedLogAnalysis(analysis, {
       template: { name: template.name, version: verification.logTemplateVersion },
@@ -513,16 +517,20 @@ export async function readLogsInto(
     try {
       comparison.add(side, line.text, line.timeMs);
     } catch (error) {
-      // Not retried: the same window holds as many distinct events again.
-      if (error instanceof LogLimitError)
-        throw new ProviderError(provider.name, 'query', `${provider.name}: ${error.message}`, { cause: error });
-      throw error;
+      throw limitAsProviderError(error, provider.name);
     }
     lines++;
     if (limit.now() > limit.deadline)
       throw stop(`reading the ${side} logs took longer than analysis.maxLogReadMs (${limit.limitMs} ms)`);
   }
   return lines;
+}
+
+/** A comparison's limit as the verification's error: not retried, the same window holds as many events again. */
+function limitAsProviderError(error: unknown, providerName: string): unknown {
+  return error instanceof LogLimitError
+    ? new ProviderError(providerName, 'query', `${providerName}: ${error.message}`, { cause: error })
+    : error;
 }
 
 function toSideData(series: FetchedSeries): SideData {

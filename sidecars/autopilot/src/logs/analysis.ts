@@ -5,7 +5,7 @@ import { incompleteBeta } from '../domain/special';
 import { fisherExactGreater } from '../domain/statistics';
 import { detectHeaders, messageOf } from './header';
 import { lineSeconds } from './line-time';
-import { TemplateMiner, type MinerOptions, type Template } from './miner';
+import { MinerWorkError, TemplateMiner, type MinerOptions, type Template } from './miner';
 import { EventAssembler, eventText } from './multiline';
 import type { LogLine } from './providers/provider';
 import { structuredText } from './structured';
@@ -68,10 +68,14 @@ export interface LogAnalysisOptions {
   limits?: LogLimits;
 }
 
-/** How many distinct events (after masking), and how many characters of them, one comparison may hold. */
+/**
+ * How many distinct events (after masking), and how many characters of them, one comparison may hold, and how
+ * many token positions its template miner may compare.
+ */
 export interface LogLimits {
   maxDistinctEvents: number;
   maxDistinctChars: number;
+  maxTemplateComparisons: number;
 }
 
 /** Lines are cut to this many characters: the head is what a template is mined from. */
@@ -82,7 +86,7 @@ export class LogLimitError extends Error {
   constructor(
     message: string,
     /** The configuration key of the limit. */
-    readonly key: 'maxLogDistinctEvents' | 'maxLogDistinctChars',
+    readonly key: 'maxLogDistinctEvents' | 'maxLogDistinctChars' | 'maxLogTemplateComparisons',
   ) {
     super(message);
     this.name = 'LogLimitError';
@@ -351,7 +355,7 @@ export class LogComparison {
   private timesDropped = false;
 
   constructor(private readonly options: LogAnalysisOptions = {}) {
-    this.miner = new TemplateMiner(options.miner);
+    this.miner = new TemplateMiner(options.miner, options.limits?.maxTemplateComparisons);
     this.examplesPerSide = options.examplesPerSide ?? 3;
     topicClassifier(options.topics); // fail early on a bad tag pattern
   }
@@ -442,6 +446,18 @@ export class LogComparison {
   }
 
   finish(): LogAnalysis {
+    try {
+      return this.mineAndScore();
+    } catch (error) {
+      if (!(error instanceof MinerWorkError)) throw error;
+      throw new LogLimitError(
+        `mining the logs' ${this.texts.size} distinct events into templates compared more than ${error.limit} token positions (analysis.maxLogTemplateComparisons): narrow the log template's query or add masks for the variable parts`,
+        'maxLogTemplateComparisons',
+      );
+    }
+  }
+
+  private mineAndScore(): LogAnalysis {
     for (const side of ['baseline', 'canary'] as const) {
       const assembler = this.assemblers[side];
       const last = assembler.flush();
@@ -456,7 +472,7 @@ export class LogComparison {
     for (const [text, entry] of this.texts) {
       const message = entry.described === undefined ? messageOf(text, headerOf(text)) : text;
       messages.set(text, message);
-      for (let n = entry.baseline.count + entry.canary.count; n > 0; n--) this.miner.addMasked(message);
+      this.miner.addMasked(message, entry.baseline.count + entry.canary.count);
     }
     const analysis = score(this.miner, messages, this.texts, this.totals, this.options, this.burstWindows());
     if (this.timesDropped)

@@ -1,4 +1,4 @@
-import { TemplateMiner } from './miner';
+import { MinerWorkError, TemplateMiner } from './miner';
 
 const templatesOf = (miner: TemplateMiner, lines: readonly string[]) => lines.map((l) => miner.match(l)?.template);
 
@@ -111,6 +111,46 @@ describe('TemplateMiner', () => {
     const words = ['alpha', 'bravo', 'charlie', 'delta', 'echo', 'foxtrot'];
     for (const w of words) miner.add(`${w} service ready`);
     for (const w of words) expect(miner.match(`${w} service ready`)).toBeDefined();
+  });
+});
+
+describe('TemplateMiner on lines that are each their own template', () => {
+  /** Twenty words of letters (nothing a mask replaces) that no other line shares. */
+  const ownTemplate = (i: number) =>
+    Array.from({ length: 20 }, (_, k) => `${(i * 20 + k).toString(26).replace(/\d/g, (d) => 'qrstuvwxyz'[+d]!)}q`).join(
+      ' ',
+    );
+
+  it('counts its comparisons, which grow with the square of the templates, and stops at its limit', () => {
+    const unbounded = new TemplateMiner();
+    for (let i = 0; i < 200; i++) unbounded.add(`WARN ${ownTemplate(i)}`);
+    expect(unbounded.templates()).toHaveLength(200);
+    // Each line is compared with every template before it, three times over (its leaf, its length twice).
+    expect(unbounded.comparisons).toBeGreaterThan(((200 * 199) / 2) * 21);
+
+    const bounded = new TemplateMiner({}, unbounded.comparisons / 2);
+    expect(() => {
+      for (let i = 0; i < 200; i++) bounded.add(`WARN ${ownTemplate(i)}`);
+    }).toThrow(new MinerWorkError(unbounded.comparisons / 2));
+  });
+
+  it("learns a line added n times at once as from n adds (a window's repeated line is one call)", () => {
+    const lines = ['state A user u1', 'state B user u2', 'state C user u3', 'state B user u2', 'state D user u4'];
+    const one = new TemplateMiner();
+    const many = new TemplateMiner();
+    for (const line of lines) {
+      for (let n = 0; n < 3; n++) one.add(line);
+      many.addMasked(many.mask(line), 3);
+    }
+    expect(many.toJSON()).toEqual(one.toJSON());
+    expect(many.templates()[0]!.count).toBe(15);
+  });
+
+  it('compares a repeated kind of line with few templates', () => {
+    const miner = new TemplateMiner();
+    for (let i = 0; i < 2_000; i++) miner.add(`INFO user u${i} logged in from 10.0.${i % 200}.1 after ${i} ms`);
+    expect(miner.templates()).toHaveLength(1);
+    expect(miner.comparisons).toBeLessThan(100);
   });
 });
 

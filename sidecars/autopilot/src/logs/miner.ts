@@ -75,6 +75,18 @@ const EVENT_WORD_VALUES = 3;
 
 const newNode = (): TreeNode => ({ children: new Map(), clusters: [] });
 
+/**
+ * The miner compared more token positions than it was allowed. Drain compares a line with every template of its
+ * leaf (and a new template with every one of its length): lines that are each their own template cost a number
+ * of comparisons that grows with the square of their count, so whoever writes the lines decides the time.
+ */
+export class MinerWorkError extends Error {
+  constructor(readonly limit: number) {
+    super(`the template miner compared more than ${limit} token positions`);
+    this.name = 'MinerWorkError';
+  }
+}
+
 export class TemplateMiner {
   readonly options: Required<MinerOptions>;
   private readonly masks: Masks;
@@ -83,8 +95,13 @@ export class TemplateMiner {
   private readonly byLength = new Map<number, Cluster[]>();
   private readonly exact = new Map<string, Cluster>();
   private nextId = 1;
+  private comparedPositions = 0;
 
-  constructor(options: MinerOptions = {}) {
+  /** `maxComparisons`: token positions (templates compared × their length) beyond which MinerWorkError is thrown. */
+  constructor(
+    options: MinerOptions = {},
+    private readonly maxComparisons = Infinity,
+  ) {
     this.options = { ...DEFAULTS, ...options };
     const { depth, similarity, maxChildren } = this.options;
     if (!Number.isInteger(depth) || depth < 3) throw new Error(`depth must be an integer ≥ 3, got ${depth}`);
@@ -92,6 +109,17 @@ export class TemplateMiner {
     if (!Number.isInteger(maxChildren) || maxChildren < 2)
       throw new Error(`maxChildren must be an integer ≥ 2, got ${maxChildren}`);
     this.masks = compileMasks(this.options.masks);
+  }
+
+  /** Token positions compared so far: what learning and matching cost, templates compared × their length. */
+  get comparisons(): number {
+    return this.comparedPositions;
+  }
+
+  /** Counts a scan of `templates` templates of `length` tokens before it is made. */
+  private charge(templates: number, length: number): void {
+    this.comparedPositions += templates * (length + 1);
+    if (this.comparedPositions > this.maxComparisons) throw new MinerWorkError(this.maxComparisons);
   }
 
   tokenize(content: string): string[] {
@@ -108,18 +136,22 @@ export class TemplateMiner {
     return maskLine(content, this.masks);
   }
 
-  /** add() for a message already masked by mask(). */
-  addMasked(key: string): Template {
+  /**
+   * add() for a message already masked by mask(), `times` times over (as many adds one after the other: a
+   * window's repeated line costs one call, not one per line).
+   */
+  addMasked(key: string, times = 1): Template {
     // The masked line is the cache key; tokens are only split out when the cache misses or the cluster
     // tracks values.
     const cached = this.exact.get(key);
-    if (cached) {
-      const cluster = resolve(cached);
-      if (cluster.values.size === 0) cluster.count++;
-      else countKey(cluster, key);
-      return view(cluster);
+    if (!cached) {
+      const template = this.addTokens(key === '' ? [] : key.split(' '), key);
+      return times > 1 ? this.addMasked(key, times - 1) : template;
     }
-    return this.addTokens(key === '' ? [] : key.split(' '), key);
+    const cluster = resolve(cached);
+    if (cluster.values.size === 0) cluster.count += times;
+    else countKey(cluster, key, times);
+    return view(cluster);
   }
 
   private addTokens(tokens: string[], key: string): Template {
@@ -175,7 +207,9 @@ export class TemplateMiner {
     const inLeaf = leaf && this.bestMatch(leaf.clusters, tokens);
     if (inLeaf) return inLeaf;
     // A template generalised by a merge may live under another prefix: accept one that covers the line.
-    return this.byLength.get(tokens.length)?.find((c) => !c.mergedInto && covers(c.tokens, tokens));
+    const sameLength = this.byLength.get(tokens.length);
+    this.charge(sameLength?.length ?? 0, tokens.length);
+    return sameLength?.find((c) => !c.mergedInto && covers(c.tokens, tokens));
   }
 
   template(id: number): Template | undefined {
@@ -249,6 +283,7 @@ export class TemplateMiner {
   }
 
   private bestMatch(clusters: readonly Cluster[], tokens: readonly string[]): Cluster | undefined {
+    this.charge(clusters.length, tokens.length);
     let best: Cluster | undefined;
     let bestScore = -1;
     let bestWildcards = -1;
@@ -267,6 +302,7 @@ export class TemplateMiner {
   // only because an early line routed through a variable leading token): fold the newer into the older.
   private mergeOverSplit(changed: Cluster): Cluster {
     const sameLength = this.byLength.get(changed.tokens.length)!;
+    this.charge(sameLength.length, changed.tokens.length);
     for (const other of sameLength) {
       if (other === changed || other.mergedInto) continue;
       if (!compatible(other.tokens, changed.tokens)) continue;
@@ -296,7 +332,9 @@ export class TemplateMiner {
     const prefix = Math.min(this.options.depth - 2, fresh.tokens.length);
     let best: Cluster | undefined;
     let bestScore = -1;
-    for (const other of this.byLength.get(fresh.tokens.length)!) {
+    const sameLength = this.byLength.get(fresh.tokens.length)!;
+    this.charge(sameLength.length, fresh.tokens.length);
+    for (const other of sameLength) {
       if (other === fresh || other.mergedInto || other.leaf === fresh.leaf) continue;
       let sameTail = true;
       for (let i = prefix; i < fresh.tokens.length && sameTail; i++)
@@ -420,13 +458,13 @@ function count(cluster: Cluster, tokens: readonly string[]): void {
   }
 }
 
-/** count() for a line given as its masked text: only the tokens at positions still tracked are cut out. */
-function countKey(cluster: Cluster, key: string): void {
-  cluster.count++;
+/** count() for a line given as its masked text, `times` over: only the tokens at positions still tracked are cut out. */
+function countKey(cluster: Cluster, key: string, times: number): void {
+  cluster.count += times;
   for (const [position, values] of cluster.values) {
     if (!values) continue;
     const token = tokenAt(key, position);
-    values.set(token, (values.get(token) ?? 0) + 1);
+    values.set(token, (values.get(token) ?? 0) + times);
     if (values.size > TRACKED_VALUES) cluster.values.set(position, null);
   }
 }

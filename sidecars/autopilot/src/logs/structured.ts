@@ -258,8 +258,10 @@ function logfmtFields(line: string, from = 0): Fields | undefined {
   return fields;
 }
 
-// `"GET /path?q HTTP/1.1" 503`: the request line and the status that follows it.
-const ACCESS = /"([A-Z]{3,7}) ([^\s"?]*)[^\s"]* HTTP\/\d(?:\.\d)?" (\d)\d\d\b/;
+// `"GET /path?q HTTP/1.1" 503`: the request line and the status that follows it. The path ends where the query's
+// `?` begins: one way to split a target, so a failed match is one pass over it (`([^\s"?]*)[^\s"]*` tried every
+// split, 5 s for a 64 KiB target, decision 253).
+const ACCESS = /"([A-Z]{3,7}) ([^\s"?]*)(?:\?[^\s"]*)? HTTP\/\d(?:\.\d)?" (\d)\d\d\b/;
 const STATUS_CLASSES = ['', 'informational', 'ok', 'redirect', 'client-refused', 'server-failed'];
 
 /** An access line's request and status class, `ERROR GET /orders/<id> server-failed`. */
