@@ -150,6 +150,46 @@ describe('renderDefinitions', () => {
     expect(renderDefinitions(tree(deep)).errors[0]!.message).toMatch(/nest deeper than 10/);
   });
 
+  it('stops a string doubled through nested modules before it is built (was: 100 MB from a 1 KB tree)', () => {
+    // Each level passes its parameter on twice over: 2^10 copies of a 100 KB argument.
+    const files: Record<string, string> = {
+      'modules/d0.json': JSON.stringify({ parameters: { s: {} }, template: '{{s}}{{s}}' }),
+      'web/doubled.json': JSON.stringify({ name: 'doubled', x: { $module: 'd9', $with: { s: 'a'.repeat(100_000) } } }),
+    };
+    for (let level = 1; level <= 9; level++)
+      files[`modules/d${level}.json`] = JSON.stringify({
+        parameters: { s: {} },
+        template: { $module: `d${level - 1}`, $with: { s: '{{s}}{{s}}' } },
+      });
+    const result = renderDefinitions(tree(files));
+    expect(result.pipelines).toEqual([]);
+    expect(result.errors).toEqual([
+      expect.objectContaining({
+        message: `the pipeline expands to more than ${DEFAULT_RENDER_LIMITS.maxPipelineBytes} characters of text`,
+      }),
+    ]);
+  });
+
+  it('pays for a shared parameter value at every reference (was: 10^8 values behind 2 × 10^4 nodes)', () => {
+    // A list of 10,000 values, referenced 100 times a level over two levels of modules.
+    const times = (count: number, item: unknown) => Array.from({ length: count }, () => item);
+    const files: Record<string, string> = {
+      'modules/r0.json': JSON.stringify({ parameters: { v: {} }, template: times(100, '{{ v }}') }),
+      'modules/r1.json': JSON.stringify({
+        parameters: { v: {} },
+        template: times(100, { $module: 'r0', $with: { v: '{{ v }}' } }),
+      }),
+      'web/shared.json': JSON.stringify({ name: 'shared', x: { $module: 'r1', $with: { v: times(10_000, 1) } } }),
+    };
+    const result = renderDefinitions(tree(files));
+    expect(result.pipelines).toEqual([]);
+    expect(result.errors).toEqual([
+      expect.objectContaining({
+        message: `the pipeline expands to more than ${DEFAULT_RENDER_LIMITS.maxNodes} values`,
+      }),
+    ]);
+  });
+
   it('bounds YAML aliases, file sizes and file counts', () => {
     const aliases = ['a: &a [x, x, x, x, x, x, x, x, x]'];
     for (let level = 1; level < 12; level++)

@@ -216,7 +216,7 @@ export function renderDefinitions(
   for (const { file, application } of pipelineFiles) {
     try {
       const source = parseFile(file, files.get(file)!);
-      const budget = { nodes: limits.maxNodes };
+      const budget = { nodes: limits.maxNodes, chars: limits.maxPipelineBytes };
       const rendered = render(source, { file, path: [], scope: new Map(), chain: [], modules, limits, budget });
       pipelines.push(checkPipeline(file, application, rendered, limits));
     } catch (error) {
@@ -299,26 +299,56 @@ interface RenderContext {
   chain: string[];
   modules: ReadonlyMap<string, Module>;
   limits: RenderLimits;
-  budget: { nodes: number };
+  /**
+   * What the pipeline may still expand to: values, and characters of strings and keys. A parameter's value is
+   * shared, not copied, where it is referenced, so each reference pays for all of it again: otherwise a string
+   * doubled through nested modules, or an object referenced a thousand times, costs nothing here and
+   * gigabytes once serialized.
+   */
+  budget: { nodes: number; chars: number };
 }
 
 function at(context: RenderContext, segment: Segment): RenderContext {
   return { ...context, path: [...context.path, segment] };
 }
 
-function spend(context: RenderContext, nodes = 1): void {
+function spend(context: RenderContext, nodes: number, chars = 0): void {
   context.budget.nodes -= nodes;
+  context.budget.chars -= chars;
   if (context.budget.nodes < 0)
     throw new RenderProblem(
       context.file,
       context.path,
       `the pipeline expands to more than ${context.limits.maxNodes} values`,
     );
+  if (context.budget.chars < 0)
+    throw new RenderProblem(
+      context.file,
+      context.path,
+      `the pipeline expands to more than ${context.limits.maxPipelineBytes} characters of text`,
+    );
+}
+
+/** Values and characters (of strings and keys) in an already rendered value. */
+function sizeOf(value: Json): { nodes: number; chars: number } {
+  const size = { nodes: 0, chars: 0 };
+  const visit = (item: Json): void => {
+    size.nodes++;
+    if (typeof item === 'string') size.chars += item.length;
+    else if (Array.isArray(item)) item.forEach(visit);
+    else if (isObject(item))
+      for (const [key, child] of Object.entries(item)) {
+        size.chars += key.length;
+        visit(child);
+      }
+  };
+  visit(value);
+  return size;
 }
 
 function render(value: Json, context: RenderContext): Json {
-  spend(context);
   if (typeof value === 'string') return substitute(value, context);
+  spend(context, 1);
   if (Array.isArray(value)) {
     const out: Json[] = [];
     value.forEach((item, index) => {
@@ -339,7 +369,10 @@ function render(value: Json, context: RenderContext): Json {
   if (isObject(value)) {
     if ('$module' in value) return expandModule(value, context);
     const out: Record<string, Json> = {};
-    for (const [key, item] of Object.entries(value)) out[key] = render(item, at(context, key));
+    for (const [key, item] of Object.entries(value)) {
+      spend(context, 0, key.length);
+      out[key] = render(item, at(context, key));
+    }
     return out;
   }
   return value;
@@ -347,17 +380,36 @@ function render(value: Json, context: RenderContext): Json {
 
 function substitute(text: string, context: RenderContext): Json {
   const whole = WHOLE_REFERENCE.exec(text);
-  if (whole) return lookup(whole[1]!, context);
-  return text.replace(REFERENCE, (match, name: string | undefined) => {
-    if (name === undefined) return '{{';
+  if (whole) {
+    const value = lookup(whole[1]!, context);
+    const size = sizeOf(value);
+    spend(context, size.nodes, size.chars);
+    return value;
+  }
+  // The pieces are paid for before they are joined, so a string is never built past the budget.
+  const pieces: string[] = [];
+  let last = 0;
+  for (const match of text.matchAll(REFERENCE)) {
+    pieces.push(text.slice(last, match.index));
+    last = match.index + match[0].length;
+    const name = match[1];
+    if (name === undefined) {
+      pieces.push('{{');
+      continue;
+    }
     const value = lookup(name, context);
-    if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') return String(value);
-    throw new RenderProblem(
-      context.file,
-      context.path,
-      `parameter ${name} is ${value === null ? 'null' : Array.isArray(value) ? 'a list' : 'an object'}; only a whole string "{{ ${name} }}" may take it`,
-    );
-  });
+    if (typeof value !== 'string' && typeof value !== 'number' && typeof value !== 'boolean')
+      throw new RenderProblem(
+        context.file,
+        context.path,
+        `parameter ${name} is ${value === null ? 'null' : Array.isArray(value) ? 'a list' : 'an object'}; only a whole string "{{ ${name} }}" may take it`,
+      );
+    pieces.push(String(value));
+    spend(context, 0, pieces.at(-2)!.length + pieces.at(-1)!.length);
+  }
+  pieces.push(text.slice(last));
+  spend(context, 1, pieces.at(-1)!.length);
+  return pieces.join('');
 }
 
 function lookup(name: string, context: RenderContext): Json {
