@@ -6,6 +6,10 @@
 // 27 KB dry run held sapor's one thread 21 s, every policy gate waiting).
 // Rendering now pays for every character and every reference, and stops at pipelinesAsCode.limits
 // (maxPipelineBytes, maxNodes) before the text is built.
+// Each file stopped at its own bound, but a tree of many paid for each in full: 2,000 files (150 KB) that
+// include a ten-way fan-out of modules cost 2,000 × maxNodes, some 0.12 s each, twice (the dry run rendered the
+// tree to check the caller's applications and again to plan). The whole tree now stops at maxTreeNodes and
+// maxTreeBytes, and a dry run renders once.
 import { startGateApi, type GateApiHarness } from '../harness/gate';
 import { asUser, call, startServiceProcess, type ServiceProcess } from './services';
 
@@ -51,6 +55,31 @@ function doublingTree(): Record<string, string> {
     });
   return files;
 }
+
+describe('a dry run of many files that each include a fan-out of modules', () => {
+  it('renders nothing and names pipelinesAsCode.limits.maxTreeNodes, and sapor keeps answering', async () => {
+    const files: Record<string, string> = { 'modules/l8.json': JSON.stringify({ template: 'leaf' }) };
+    for (let level = 0; level < 8; level++)
+      files[`modules/l${level}.json`] = JSON.stringify({
+        template: Array.from({ length: 10 }, () => ({ $module: `l${level + 1}` })),
+      });
+    for (let n = 0; n < 200; n++) files[`shop/p${n}.json`] = JSON.stringify({ name: `p${n}`, s: { $module: 'l0' } });
+    const answer = await call(sapor.url, 'POST', '/api/v1/pipelines-as-code/dry-run', asUser('mallory'), { files });
+    expect(sapor.child.child.exitCode).toBeNull();
+    expect([answer.status, answer.body.items, answer.body.errors]).toEqual([
+      200,
+      [],
+      [
+        {
+          file: '.',
+          message:
+            "the tree's pipelines expand to more than 1000000 values together (pipelinesAsCode.limits.maxTreeNodes)",
+        },
+      ],
+    ]);
+    expect((await fetch(`${sapor.url}/healthz`)).status).toBe(200);
+  });
+});
 
 describe('a dry run of a tree whose modules multiply a string through ten levels', () => {
   it('names the limit for every pipeline without building the text, and sapor keeps answering', async () => {

@@ -33,6 +33,10 @@ export interface RenderLimits {
   maxNodes: number;
   /** Serialized size of one rendered pipeline. */
   maxPipelineBytes: number;
+  /** Values all pipelines of a tree may expand to together (rendering costs about a microsecond each). */
+  maxTreeNodes: number;
+  /** Characters of text all pipelines of a tree may expand to together (they are held in memory at once). */
+  maxTreeBytes: number;
 }
 
 export const DEFAULT_RENDER_LIMITS: RenderLimits = {
@@ -41,6 +45,8 @@ export const DEFAULT_RENDER_LIMITS: RenderLimits = {
   maxDepth: 10,
   maxNodes: 100_000,
   maxPipelineBytes: 1024 * 1024,
+  maxTreeNodes: 1_000_000,
+  maxTreeBytes: 32 * 1024 * 1024,
 };
 
 export const DEFINITION_EXTENSIONS = ['.json', '.yml', '.yaml'];
@@ -64,6 +70,9 @@ interface Module {
 }
 
 /** A problem found while rendering; carries where it is. */
+/** The whole tree expands past a tree limit: no pipeline of it is rendered. */
+class TreeLimitProblem extends Error {}
+
 class RenderProblem extends Error {
   constructor(
     readonly file: string,
@@ -213,13 +222,17 @@ export function renderDefinitions(
   }
 
   const pipelines: RenderedPipeline[] = [];
+  // Failed pipelines count too: each is paid for up to where it stopped.
+  const treeBudget = { nodes: limits.maxTreeNodes, chars: limits.maxTreeBytes };
   for (const { file, application } of pipelineFiles) {
     try {
       const source = parseFile(file, files.get(file)!);
       const budget = { nodes: limits.maxNodes, chars: limits.maxPipelineBytes };
-      const rendered = render(source, { file, path: [], scope: new Map(), chain: [], modules, limits, budget });
-      pipelines.push(checkPipeline(file, application, rendered, limits));
+      const context = { file, path: [], scope: new Map(), chain: [], modules, limits, budget, treeBudget };
+      pipelines.push(checkPipeline(file, application, render(source, context), limits));
     } catch (error) {
+      // Half a tree is not what the repository says: nothing of it is synced or shown.
+      if (error instanceof TreeLimitProblem) return { pipelines: [], errors: [{ file: '.', message: error.message }] };
       report(error, file);
     }
   }
@@ -306,6 +319,8 @@ interface RenderContext {
    * gigabytes once serialized.
    */
   budget: { nodes: number; chars: number };
+  /** The same, for every pipeline of the tree together. */
+  treeBudget: { nodes: number; chars: number };
 }
 
 function at(context: RenderContext, segment: Segment): RenderContext {
@@ -315,6 +330,16 @@ function at(context: RenderContext, segment: Segment): RenderContext {
 function spend(context: RenderContext, nodes: number, chars = 0): void {
   context.budget.nodes -= nodes;
   context.budget.chars -= chars;
+  context.treeBudget.nodes -= nodes;
+  context.treeBudget.chars -= chars;
+  if (context.treeBudget.nodes < 0)
+    throw new TreeLimitProblem(
+      `the tree's pipelines expand to more than ${context.limits.maxTreeNodes} values together (pipelinesAsCode.limits.maxTreeNodes)`,
+    );
+  if (context.treeBudget.chars < 0)
+    throw new TreeLimitProblem(
+      `the tree's pipelines expand to more than ${context.limits.maxTreeBytes} characters of text together (pipelinesAsCode.limits.maxTreeBytes)`,
+    );
   if (context.budget.nodes < 0)
     throw new RenderProblem(
       context.file,
