@@ -69,10 +69,10 @@ interface Module {
   template: Json;
 }
 
-/** A problem found while rendering; carries where it is. */
 /** The whole tree expands past a tree limit: no pipeline of it is rendered. */
 class TreeLimitProblem extends Error {}
 
+/** A problem found while rendering; carries where it is. */
 class RenderProblem extends Error {
   constructor(
     readonly file: string,
@@ -413,13 +413,18 @@ function substitute(text: string, context: RenderContext): Json {
   }
   // The pieces are paid for before they are joined, so a string is never built past the budget.
   const pieces: string[] = [];
+  const add = (piece: string) => {
+    spend(context, 0, piece.length);
+    pieces.push(piece);
+  };
+  spend(context, 1);
   let last = 0;
   for (const match of text.matchAll(REFERENCE)) {
-    pieces.push(text.slice(last, match.index));
+    add(text.slice(last, match.index));
     last = match.index + match[0].length;
     const name = match[1];
     if (name === undefined) {
-      pieces.push('{{');
+      add('{{');
       continue;
     }
     const value = lookup(name, context);
@@ -429,11 +434,9 @@ function substitute(text: string, context: RenderContext): Json {
         context.path,
         `parameter ${name} is ${value === null ? 'null' : Array.isArray(value) ? 'a list' : 'an object'}; only a whole string "{{ ${name} }}" may take it`,
       );
-    pieces.push(String(value));
-    spend(context, 0, pieces.at(-2)!.length + pieces.at(-1)!.length);
+    add(String(value));
   }
-  pieces.push(text.slice(last));
-  spend(context, 1, pieces.at(-1)!.length);
+  add(text.slice(last));
   return pieces.join('');
 }
 
