@@ -245,6 +245,15 @@ export const autopilotConfigSchema = baseConfigSchema({ name: 'autopilot', port:
         .describe(
           'Characters of log lines one window may read per side (a line counts its length plus one), some 5 million lines of 200 characters; beyond it the verification ends in error. Memory does not grow with it (lines are streamed); time does: about 35 s per 10^9 characters read from a local Loki here (lines of 160 characters), and the log provider serves them all. Without it a source answering full pages without end is read until maxLogReadMs',
         ),
+      maxMetricPoints: z
+        .number()
+        .int()
+        .min(1_000)
+        .max(10_000_000)
+        .default(100_000)
+        .describe(
+          "Points one window's metric judgement may hold: every metric's series (and count query) on both sides together. The step a window is fetched at grows to stay under it (and under 11,000 points a series), so a template of many metrics at a tiny step over a long window is judged at a coarser step. The isd judge costs some 4 microseconds a point of autopilot's one thread (100,000: about 0.4 s a window; 100 metrics over 3 hours at a 1 s step, 2 million points, held it 8 s); a template of 20 metrics over an hour at 60 s holds 2,440",
+        ),
       maxLogDistinctEvents: z
         .number()
         .int()

@@ -72,6 +72,7 @@ export const autopilotService: ServiceDefinition<AutopilotConfig> = {
       watchdogGraceMs: config.analysis.watchdogGraceMs,
       maxLogReadMs: config.analysis.maxLogReadMs,
       maxLogReadChars: config.analysis.maxLogReadChars,
+      maxMetricPoints: config.analysis.maxMetricPoints,
       logLimits: {
         maxDistinctEvents: config.analysis.maxLogDistinctEvents,
         maxDistinctChars: config.analysis.maxLogDistinctChars,

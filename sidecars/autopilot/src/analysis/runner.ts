@@ -52,6 +52,8 @@ export interface RunnerOptions {
   maxLogReadMs: number;
   /** Characters of log lines one side of a window may read (a line counts its length plus one). */
   maxLogReadChars: number;
+  /** Points one window's metric judgement may hold, every series of every metric on both sides together. */
+  maxMetricPoints: number;
   /** How many distinct events, and characters of them, one window's log comparison may hold, and what it may compare. */
   logLimits: LogLimits;
   /** The clock the log reading deadline is measured on (tests inject one). */
@@ -185,9 +187,10 @@ export class VerificationRunner {
     const log = this.log.child({ verificationId: id, interval: index });
     let intervals = await store.intervals(id, { withData: 'none' });
     if (!intervals.some((interval) => interval.index === index)) {
-      const stepSeconds = Math.max(
-        verification.template.stepSeconds,
-        Math.ceil((window.endMs - window.startMs) / 1000 / MAX_POINTS_PER_SERIES),
+      const stepSeconds = metricStepSeconds(
+        verification.template,
+        window.endMs - window.startMs,
+        this.options.maxMetricPoints,
       );
       let data: MetricData[] = [];
       let logs: StoredLogAnalysis | null = null;
@@ -589,6 +592,25 @@ function flagLabelMismatch(baseline: SideData, canary: SideData, verification: V
   const message = `label mismatch: baseline series ${JSON.stringify(baseline.labels)} vs canary series ${JSON.stringify(canary.labels)} (only baseline: ${onlyBaseline.join(', ') || '-'}; only canary: ${onlyCanary.join(', ') || '-'})`;
   baseline.problems.push(message);
   canary.problems.push(message);
+}
+
+/**
+ * The step a window's metrics are fetched at: the template's, grown so that one series holds at most
+ * Prometheus's 11,000 points and all series of the window (each metric and its count query, both sides)
+ * at most `maxMetricPoints`. The judges' work grows with the points (some 4 µs each for `isd` on autopilot's
+ * one thread), so a template of many metrics at a tiny step over a long window is judged at a coarser step
+ * instead of holding that thread for minutes.
+ */
+export function metricStepSeconds(
+  template: { stepSeconds: number; metrics: ReadonlyArray<{ countQuery?: string }> },
+  windowMs: number,
+  maxMetricPoints: number,
+): number {
+  const seconds = windowMs / 1000;
+  const series = 2 * template.metrics.reduce((sum, metric) => sum + (metric.countQuery === undefined ? 1 : 2), 0);
+  // A series over `seconds` at step s holds up to seconds / s + 1 points.
+  const perSeries = Math.max(1, Math.floor(maxMetricPoints / Math.max(1, series)) - 1);
+  return Math.max(template.stepSeconds, Math.ceil(seconds / MAX_POINTS_PER_SERIES), Math.ceil(seconds / perSeries));
 }
 
 function judgeInput(

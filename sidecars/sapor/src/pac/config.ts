@@ -101,6 +101,14 @@ export const pipelinesAsCodeConfigSchema = z
         maxDepth: limit(DEFAULT_RENDER_LIMITS.maxDepth, 'Deepest nesting of module includes'),
         maxNodes: limit(DEFAULT_RENDER_LIMITS.maxNodes, 'Most values one pipeline may expand to'),
         maxPipelineBytes: limit(DEFAULT_RENDER_LIMITS.maxPipelineBytes, 'Largest rendered pipeline (JSON bytes)'),
+        maxTreeNodes: limit(
+          DEFAULT_RENDER_LIMITS.maxTreeNodes,
+          'Most values all pipelines of the tree may expand to together, failed ones included (about a microsecond of rendering each; a sync or dry run beyond it renders nothing and names this key)',
+        ),
+        maxTreeBytes: limit(
+          DEFAULT_RENDER_LIMITS.maxTreeBytes,
+          'Most characters of text all pipelines of the tree may expand to together, failed ones included (held in memory at once; beyond it nothing is rendered and the error names this key)',
+        ),
         maxRepositoryBytes: limit(
           64 * 1024 * 1024,
           'Most bytes one fetch (depth 1, one ref) may write to disk; git is stopped beyond and the sync fails naming this key',

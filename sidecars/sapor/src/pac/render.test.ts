@@ -150,6 +150,81 @@ describe('renderDefinitions', () => {
     expect(renderDefinitions(tree(deep)).errors[0]!.message).toMatch(/nest deeper than 10/);
   });
 
+  it('stops a string doubled through nested modules before it is built (was: 100 MB from a 1 KB tree)', () => {
+    // Each level passes its parameter on twice over: 2^10 copies of a 100 KB argument.
+    const files: Record<string, string> = {
+      'modules/d0.json': JSON.stringify({ parameters: { s: {} }, template: '{{s}}{{s}}' }),
+      'web/doubled.json': JSON.stringify({ name: 'doubled', x: { $module: 'd9', $with: { s: 'a'.repeat(100_000) } } }),
+    };
+    for (let level = 1; level <= 9; level++)
+      files[`modules/d${level}.json`] = JSON.stringify({
+        parameters: { s: {} },
+        template: { $module: `d${level - 1}`, $with: { s: '{{s}}{{s}}' } },
+      });
+    const result = renderDefinitions(tree(files));
+    expect(result.pipelines).toEqual([]);
+    expect(result.errors).toEqual([
+      expect.objectContaining({
+        message: `the pipeline expands to more than ${DEFAULT_RENDER_LIMITS.maxPipelineBytes} characters of text`,
+      }),
+    ]);
+  });
+
+  it('pays for a shared parameter value at every reference (was: 10^8 values behind 2 × 10^4 nodes)', () => {
+    // A list of 10,000 values, referenced 100 times a level over two levels of modules.
+    const times = (count: number, item: unknown) => Array.from({ length: count }, () => item);
+    const files: Record<string, string> = {
+      'modules/r0.json': JSON.stringify({ parameters: { v: {} }, template: times(100, '{{ v }}') }),
+      'modules/r1.json': JSON.stringify({
+        parameters: { v: {} },
+        template: times(100, { $module: 'r0', $with: { v: '{{ v }}' } }),
+      }),
+      'web/shared.json': JSON.stringify({ name: 'shared', x: { $module: 'r1', $with: { v: times(10_000, 1) } } }),
+    };
+    const result = renderDefinitions(tree(files));
+    expect(result.pipelines).toEqual([]);
+    expect(result.errors).toEqual([
+      expect.objectContaining({
+        message: `the pipeline expands to more than ${DEFAULT_RENDER_LIMITS.maxNodes} values`,
+      }),
+    ]);
+  });
+
+  it('bounds what all pipelines of a tree expand to together, and then renders none of them', () => {
+    // Each file stops at maxNodes, but 200 of them once cost 200 × maxNodes (23 s of sapor's one thread).
+    const modules: Record<string, string> = { 'modules/l4.json': JSON.stringify({ template: 'leaf' }) };
+    for (let level = 0; level < 4; level++)
+      modules[`modules/l${level}.json`] = JSON.stringify({
+        template: Array.from({ length: 10 }, () => ({ $module: `l${level + 1}` })),
+      });
+    const pipeline = (n: number) => JSON.stringify({ name: `p${n}`, s: { $module: 'l0' } });
+    const files: Record<string, string> = { ...modules };
+    for (let n = 0; n < 30; n++) files[`web/p${n}.json`] = pipeline(n);
+    const limits = { ...DEFAULT_RENDER_LIMITS, maxTreeNodes: 200_000 };
+    // One such file fits (10^4 leaves and the lists around them); thirty do not.
+    expect(renderDefinitions(tree({ ...modules, 'web/p0.json': pipeline(0) }), limits).pipelines).toHaveLength(1);
+    expect(renderDefinitions(tree(files), limits)).toEqual({
+      pipelines: [],
+      errors: [
+        {
+          file: '.',
+          message:
+            "the tree's pipelines expand to more than 200000 values together (pipelinesAsCode.limits.maxTreeNodes)",
+        },
+      ],
+    });
+    const text: Record<string, string> = {};
+    for (let n = 0; n < 3; n++) text[`web/t${n}.json`] = JSON.stringify({ name: `t${n}`, s: 'a'.repeat(1_000) });
+    expect(renderDefinitions(tree(text), { ...DEFAULT_RENDER_LIMITS, maxTreeBytes: 2_500 }).errors).toEqual([
+      {
+        file: '.',
+        message:
+          "the tree's pipelines expand to more than 2500 characters of text together (pipelinesAsCode.limits.maxTreeBytes)",
+      },
+    ]);
+    expect(renderDefinitions(tree(text), { ...DEFAULT_RENDER_LIMITS, maxTreeBytes: 3_100 }).pipelines).toHaveLength(3);
+  });
+
   it('bounds YAML aliases, file sizes and file counts', () => {
     const aliases = ['a: &a [x, x, x, x, x, x, x, x, x]'];
     for (let level = 1; level < 12; level++)

@@ -33,6 +33,10 @@ export interface RenderLimits {
   maxNodes: number;
   /** Serialized size of one rendered pipeline. */
   maxPipelineBytes: number;
+  /** Values all pipelines of a tree may expand to together (rendering costs about a microsecond each). */
+  maxTreeNodes: number;
+  /** Characters of text all pipelines of a tree may expand to together (they are held in memory at once). */
+  maxTreeBytes: number;
 }
 
 export const DEFAULT_RENDER_LIMITS: RenderLimits = {
@@ -41,6 +45,8 @@ export const DEFAULT_RENDER_LIMITS: RenderLimits = {
   maxDepth: 10,
   maxNodes: 100_000,
   maxPipelineBytes: 1024 * 1024,
+  maxTreeNodes: 1_000_000,
+  maxTreeBytes: 32 * 1024 * 1024,
 };
 
 export const DEFINITION_EXTENSIONS = ['.json', '.yml', '.yaml'];
@@ -62,6 +68,9 @@ interface Module {
   parameters: Map<string, { required: boolean; default?: Json }>;
   template: Json;
 }
+
+/** The whole tree expands past a tree limit: no pipeline of it is rendered. */
+class TreeLimitProblem extends Error {}
 
 /** A problem found while rendering; carries where it is. */
 class RenderProblem extends Error {
@@ -213,13 +222,17 @@ export function renderDefinitions(
   }
 
   const pipelines: RenderedPipeline[] = [];
+  // Failed pipelines count too: each is paid for up to where it stopped.
+  const treeBudget = { nodes: limits.maxTreeNodes, chars: limits.maxTreeBytes };
   for (const { file, application } of pipelineFiles) {
     try {
       const source = parseFile(file, files.get(file)!);
-      const budget = { nodes: limits.maxNodes };
-      const rendered = render(source, { file, path: [], scope: new Map(), chain: [], modules, limits, budget });
-      pipelines.push(checkPipeline(file, application, rendered, limits));
+      const budget = { nodes: limits.maxNodes, chars: limits.maxPipelineBytes };
+      const context = { file, path: [], scope: new Map(), chain: [], modules, limits, budget, treeBudget };
+      pipelines.push(checkPipeline(file, application, render(source, context), limits));
     } catch (error) {
+      // Half a tree is not what the repository says: nothing of it is synced or shown.
+      if (error instanceof TreeLimitProblem) return { pipelines: [], errors: [{ file: '.', message: error.message }] };
       report(error, file);
     }
   }
@@ -299,26 +312,68 @@ interface RenderContext {
   chain: string[];
   modules: ReadonlyMap<string, Module>;
   limits: RenderLimits;
-  budget: { nodes: number };
+  /**
+   * What the pipeline may still expand to: values, and characters of strings and keys. A parameter's value is
+   * shared, not copied, where it is referenced, so each reference pays for all of it again: otherwise a string
+   * doubled through nested modules, or an object referenced a thousand times, costs nothing here and
+   * gigabytes once serialized.
+   */
+  budget: { nodes: number; chars: number };
+  /** The same, for every pipeline of the tree together. */
+  treeBudget: { nodes: number; chars: number };
 }
 
 function at(context: RenderContext, segment: Segment): RenderContext {
   return { ...context, path: [...context.path, segment] };
 }
 
-function spend(context: RenderContext, nodes = 1): void {
+function spend(context: RenderContext, nodes: number, chars = 0): void {
   context.budget.nodes -= nodes;
+  context.budget.chars -= chars;
+  context.treeBudget.nodes -= nodes;
+  context.treeBudget.chars -= chars;
+  if (context.treeBudget.nodes < 0)
+    throw new TreeLimitProblem(
+      `the tree's pipelines expand to more than ${context.limits.maxTreeNodes} values together (pipelinesAsCode.limits.maxTreeNodes)`,
+    );
+  if (context.treeBudget.chars < 0)
+    throw new TreeLimitProblem(
+      `the tree's pipelines expand to more than ${context.limits.maxTreeBytes} characters of text together (pipelinesAsCode.limits.maxTreeBytes)`,
+    );
   if (context.budget.nodes < 0)
     throw new RenderProblem(
       context.file,
       context.path,
       `the pipeline expands to more than ${context.limits.maxNodes} values`,
     );
+  if (context.budget.chars < 0)
+    throw new RenderProblem(
+      context.file,
+      context.path,
+      `the pipeline expands to more than ${context.limits.maxPipelineBytes} characters of text`,
+    );
+}
+
+/** Values and characters (of strings and keys) in an already rendered value. */
+function sizeOf(value: Json): { nodes: number; chars: number } {
+  const size = { nodes: 0, chars: 0 };
+  const visit = (item: Json): void => {
+    size.nodes++;
+    if (typeof item === 'string') size.chars += item.length;
+    else if (Array.isArray(item)) item.forEach(visit);
+    else if (isObject(item))
+      for (const [key, child] of Object.entries(item)) {
+        size.chars += key.length;
+        visit(child);
+      }
+  };
+  visit(value);
+  return size;
 }
 
 function render(value: Json, context: RenderContext): Json {
-  spend(context);
   if (typeof value === 'string') return substitute(value, context);
+  spend(context, 1);
   if (Array.isArray(value)) {
     const out: Json[] = [];
     value.forEach((item, index) => {
@@ -339,7 +394,10 @@ function render(value: Json, context: RenderContext): Json {
   if (isObject(value)) {
     if ('$module' in value) return expandModule(value, context);
     const out: Record<string, Json> = {};
-    for (const [key, item] of Object.entries(value)) out[key] = render(item, at(context, key));
+    for (const [key, item] of Object.entries(value)) {
+      spend(context, 0, key.length);
+      out[key] = render(item, at(context, key));
+    }
     return out;
   }
   return value;
@@ -347,17 +405,39 @@ function render(value: Json, context: RenderContext): Json {
 
 function substitute(text: string, context: RenderContext): Json {
   const whole = WHOLE_REFERENCE.exec(text);
-  if (whole) return lookup(whole[1]!, context);
-  return text.replace(REFERENCE, (match, name: string | undefined) => {
-    if (name === undefined) return '{{';
+  if (whole) {
+    const value = lookup(whole[1]!, context);
+    const size = sizeOf(value);
+    spend(context, size.nodes, size.chars);
+    return value;
+  }
+  // The pieces are paid for before they are joined, so a string is never built past the budget.
+  const pieces: string[] = [];
+  const add = (piece: string) => {
+    spend(context, 0, piece.length);
+    pieces.push(piece);
+  };
+  spend(context, 1);
+  let last = 0;
+  for (const match of text.matchAll(REFERENCE)) {
+    add(text.slice(last, match.index));
+    last = match.index + match[0].length;
+    const name = match[1];
+    if (name === undefined) {
+      add('{{');
+      continue;
+    }
     const value = lookup(name, context);
-    if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') return String(value);
-    throw new RenderProblem(
-      context.file,
-      context.path,
-      `parameter ${name} is ${value === null ? 'null' : Array.isArray(value) ? 'a list' : 'an object'}; only a whole string "{{ ${name} }}" may take it`,
-    );
-  });
+    if (typeof value !== 'string' && typeof value !== 'number' && typeof value !== 'boolean')
+      throw new RenderProblem(
+        context.file,
+        context.path,
+        `parameter ${name} is ${value === null ? 'null' : Array.isArray(value) ? 'a list' : 'an object'}; only a whole string "{{ ${name} }}" may take it`,
+      );
+    add(String(value));
+  }
+  add(text.slice(last));
+  return pieces.join('');
 }
 
 function lookup(name: string, context: RenderContext): Json {

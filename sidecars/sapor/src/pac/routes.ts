@@ -226,8 +226,9 @@ export function registerPipelinesAsCodeRoutes(
       const tree = body.files
         ? { commit: null, files: new Map(Object.entries(body.files)), errors: [] }
         : await fetchFor(caller, body.ref);
+      const rendered = pac.render(tree);
       if (caller.kind === 'user') {
-        const { pipelines } = pac.render(tree);
+        const { pipelines } = rendered;
         // A user sees diffs only of applications they may read.
         if (!isAdmin(caller))
           for (const application of new Set(pipelines.map((pipeline) => pipeline.application)))
@@ -239,7 +240,10 @@ export function registerPipelinesAsCodeRoutes(
         // Every pipeline's check is logged: the whole tree is paid for before the first.
         await options.writes.spend(caller, pipelines.length * options.rowsPerCheck);
       }
-      return { status: 200, body: await pac.dryRun(tree, caller.kind === 'user' ? caller.user : undefined) };
+      return {
+        status: 200,
+        body: await pac.dryRun(tree, caller.kind === 'user' ? caller.user : undefined, rendered),
+      };
     },
   );
 

@@ -219,12 +219,16 @@ export class PipelinesAsCode {
     return items;
   }
 
-  /** A dry run for CI: render, check and diff a tree; nothing is saved or stored. `caller`: the user asking. */
+  /**
+   * A dry run for CI: render, check and diff a tree; nothing is saved or stored. `caller`: the user asking;
+   * `rendered`: the tree already rendered by the caller (rendering is the costly part).
+   */
   async dryRun(
     tree: DefinitionTree | { commit: null; files: Map<string, string>; errors: DefinitionError[] },
     caller?: string,
+    rendered: { pipelines: RenderedPipeline[]; errors: DefinitionError[] } = this.render(tree),
   ): Promise<PacPlan> {
-    const { pipelines, errors } = this.render(tree);
+    const { pipelines, errors } = rendered;
     const items = await this.plan(pipelines, true, caller);
     return { commit: tree.commit, items: items.map(({ desired: _desired, ...item }) => item), errors };
   }
