@@ -56,6 +56,8 @@ describe('controller killed with SIGKILL', () => {
     };
     const first = await spawnController(config);
     child = first.child;
+    // Listened for from the start: the exit can be seen before the reset of the stream is.
+    const firstExited = new Promise((resolve) => first.child.once('exit', resolve));
     agent = await startAgent({
       controllers: [first.agentUrl],
       serverName: 'localhost',
@@ -83,7 +85,7 @@ describe('controller killed with SIGKILL', () => {
       request.end();
     });
     expect(await outcome).toBe('reset');
-    await new Promise((resolve) => first.child.once('exit', resolve));
+    await firstExited;
     const deadline = Date.now() + 2_000;
     while (agent.connected && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
     expect(agent.connected).toBe(false);
