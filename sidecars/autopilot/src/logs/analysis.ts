@@ -346,7 +346,8 @@ function burstsBeyondChance(
  * were each of a kind's independent events as likely on either side as any event (by the sides' sizes). A kind
  * logged in runs has fewer independent events than lines (decision 257): its counts are divided by its
  * dispersion, the baseline's for an increase (the canary's change must not hide itself), the canary's for a
- * canary-only kind, and the larger of the two for a kind's share of chance.
+ * canary-only kind but no more than the baseline's scored kinds show on average, and the larger of the two sides'
+ * for a kind's share of chance.
  * - an increase, by its one-sided binomial tail, with a Benjamini–Hochberg correction over the scored clusters
  *   both sides log;
  * - a scored canary-only cluster of n effective events, when the scored clusters (every error and warning topic
@@ -374,12 +375,26 @@ function changesBeyondChance(
   for (let k = 0; k < significant; k++)
     result[tested[k]!.index] = { counts: true, far: tested[k]!.p * tested.length < FAR_BEYOND_CHANCE };
 
-  // The events of each scored cluster: the chance terms of a canary-only cluster of n events. Counted over all
-  // scored topics at once, so chance shows a new cluster in fewer than NEW_EVENT_CHANCE runs, not that many per
-  // topic (decision 213). An unscored cluster never counts, whatever chance says.
-  const sizes = clusters
-    .filter((c) => c.scored)
-    .map((c) => (c.baseline + c.canary) / Math.max(c.dispersion.baseline, c.dispersion.canary));
+  // How the baseline's scored kinds cluster, weighted by their events: a new kind's own runs are discounted at
+  // most this much, so a canary cannot excuse a new kind by logging it all at once.
+  let baselineEvents = 0;
+  let weighted = 0;
+  for (const c of clusters)
+    if (c.scored && c.baseline > 0) {
+      baselineEvents += c.baseline;
+      weighted += c.baseline * c.dispersion.baseline;
+    }
+  const logDispersion = baselineEvents === 0 ? 1 : weighted / baselineEvents;
+  // A kind's independent events: a new kind's by its own runs, bounded as above; a kind both sides log by the
+  // runs either side shows.
+  const effectiveEvents = (c: ClusterCounts) =>
+    c.baseline === 0
+      ? c.canary / Math.min(c.dispersion.canary, logDispersion)
+      : (c.baseline + c.canary) / Math.max(c.dispersion.baseline, c.dispersion.canary);
+  // The chance terms of a canary-only cluster of n effective events. Counted over all scored topics at once, so
+  // chance shows a new cluster in fewer than NEW_EVENT_CHANCE runs, not that many per topic (decision 213). An
+  // unscored cluster never counts, whatever chance says.
+  const sizes = clusters.filter((c) => c.scored).map(effectiveEvents);
   for (const [index, c] of clusters.entries()) {
     if (!c.scored || c.baseline > 0 || c.canary === 0) continue;
     // Without a baseline (autonomous) every canary cluster is new.
@@ -387,7 +402,7 @@ function changesBeyondChance(
       result[index] = { counts: true, far: false };
       continue;
     }
-    const events = c.canary / c.dispersion.canary;
+    const events = effectiveEvents(c);
     let expected = 0;
     for (const size of sizes) if (size >= events) expected += share ** size;
     result[index] = { counts: expected < NEW_EVENT_CHANCE, far: expected < FAR_BEYOND_CHANCE };

@@ -5,9 +5,10 @@ const START_MS = Date.UTC(2026, 11, 8, 10, 0, 0);
 const at = (seconds: number) => new Date(START_MS + seconds * 1000).toISOString();
 
 /** 1000 info lines, one every 3 s, and the given warnings at their seconds: one side of a healthy service. */
-function side(warningSeconds: readonly number[], message: string): string[] {
+function side(warningSeconds: readonly number[], message: string, other: readonly number[] = []): string[] {
   const lines = Array.from({ length: 1000 }, (_, i) => ({ seconds: i * 3, text: `INFO request ${i} served in 12 ms` }));
   for (const seconds of warningSeconds) lines.push({ seconds, text: message });
+  for (const seconds of other) lines.push({ seconds, text: 'WARN cache rebuild slow, serving stale entries' });
   return lines.sort((a, b) => a.seconds - b.seconds).map(({ seconds, text }) => `${at(seconds)} ${text}`);
 }
 
@@ -49,18 +50,30 @@ describe('dispersion of a kind over its side’s windows', () => {
 });
 
 describe('a kind logged in runs is as much evidence as its runs (decision 257)', () => {
-  const quiet = side([], 'INFO cache warmed');
+  // The baseline's one warning kind comes in runs of 12 (as the canary's), or one at a time.
+  const inRuns = side([], 'INFO cache warmed', runs([200, 1200, 2200], 12));
+  const singly = side([], 'INFO cache warmed', spreadOut(36));
 
-  it('a new warning in one run of 12 is one event’s worth: chance puts it on one side', () => {
-    expect(resetCluster(quiet, side(runs([1500], 12), RESET))).toMatchObject({
+  it('a new warning in one run of 12, where the log’s warnings come in such runs, is one event’s worth', () => {
+    expect(resetCluster(inRuns, side(runs([1500], 12), RESET, runs([700, 2700], 12)))).toMatchObject({
       kind: 'canary-only',
       canaryCount: 12,
       unexpected: false,
     });
   });
 
+  it('is new where the log’s warnings come singly: a canary does not excuse a new kind by logging it at once', () => {
+    expect(resetCluster(singly, side(runs([1500], 12), RESET, spreadOut(24)))).toMatchObject({
+      kind: 'canary-only',
+      unexpected: true,
+    });
+  });
+
   it('the same 12 spread over the interval are 12 events: new', () => {
-    expect(resetCluster(quiet, side(spreadOut(12), RESET))).toMatchObject({ kind: 'canary-only', unexpected: true });
+    expect(resetCluster(inRuns, side(spreadOut(12), RESET, runs([700, 2700], 12)))).toMatchObject({
+      kind: 'canary-only',
+      unexpected: true,
+    });
   });
 
   it('runs of 8, twice in the baseline and five times in the canary, are not an increase', () => {
