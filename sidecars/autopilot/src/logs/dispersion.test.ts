@@ -4,11 +4,16 @@ import { analyzeLogs, dispersion, sideWindows } from './analysis';
 const START_MS = Date.UTC(2026, 11, 8, 10, 0, 0);
 const at = (seconds: number) => new Date(START_MS + seconds * 1000).toISOString();
 
-/** 1000 info lines, one every 3 s, and the given warnings at their seconds: one side of a healthy service. */
-function side(warningSeconds: readonly number[], message: string, other: readonly number[] = []): string[] {
+/** 1000 info lines, one every 3 s, and the warnings at their seconds (another warning kind at its own): one side. */
+function side(
+  warningSeconds: readonly number[],
+  message: string,
+  otherWarningSeconds: readonly number[] = [],
+): string[] {
   const lines = Array.from({ length: 1000 }, (_, i) => ({ seconds: i * 3, text: `INFO request ${i} served in 12 ms` }));
   for (const seconds of warningSeconds) lines.push({ seconds, text: message });
-  for (const seconds of other) lines.push({ seconds, text: 'WARN cache rebuild slow, serving stale entries' });
+  for (const seconds of otherWarningSeconds)
+    lines.push({ seconds, text: 'WARN cache rebuild slow, serving stale entries' });
   return lines.sort((a, b) => a.seconds - b.seconds).map(({ seconds, text }) => `${at(seconds)} ${text}`);
 }
 
