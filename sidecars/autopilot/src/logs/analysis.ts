@@ -156,75 +156,9 @@ const TIME_BUCKET_SECONDS = 5;
 /** Buckets kept over all events and sides at most; beyond it the burst test is not made (reported in reasons). */
 const MAX_TIME_BUCKETS = 200_000;
 
-/**
- * P(X ≥ canary) for X ~ Binomial(baseline + canary, canary side's share of all events): I_p(k, n − k + 1). The
- * counts may be effective ones (divided by the kind's dispersion, decision 257), so not whole numbers.
- */
+/** P(X ≥ canary) for X ~ Binomial(baseline + canary, canary side's share of all events): I_p(k, n − k + 1). */
 function increaseByChance(baseline: number, canary: number, sides: { baseline: number; canary: number }): number {
   return incompleteBeta(sides.canary / (sides.baseline + sides.canary), canary, baseline + 1);
-}
-
-/**
- * A side's windows of a kind's dispersion (decision 257): its time buckets in order, cut into windows of at least
- * DISPERSION_WINDOW_EVENTS of its events each, by the window each bucket falls in.
- */
-export interface SideWindows {
-  windowOf: ReadonlyMap<number, number>;
-  count: number;
-}
-
-/**
- * Windows of this many of a side's events at least: counted in events, not seconds, so a kind's run is seen as one
- * whether the log writes 50 lines a second or an hour (a sparse log's run of errors spans minutes).
- */
-const DISPERSION_WINDOW_EVENTS = 50;
-
-/** The windows of a side from its events per time bucket; undefined when fewer than MIN_WINDOWS_SPANNED. */
-export function sideWindows(eventsPerBucket: ReadonlyMap<number, number>): SideWindows | undefined {
-  const windowOf = new Map<number, number>();
-  let count = 0;
-  let inWindow = 0;
-  for (const [bucket, events] of inTimeOrder(eventsPerBucket)) {
-    windowOf.set(bucket, count);
-    inWindow += events;
-    if (inWindow >= DISPERSION_WINDOW_EVENTS) {
-      count++;
-      inWindow = 0;
-    }
-  }
-  // The last window, short of DISPERSION_WINDOW_EVENTS, joins the one before.
-  if (inWindow > 0 && count > 0)
-    for (const [bucket, window] of windowOf) if (window === count) windowOf.set(bucket, count - 1);
-  if (inWindow > 0 && count === 0) count = 1;
-  return count >= MIN_WINDOWS_SPANNED ? { windowOf, count } : undefined;
-}
-
-/**
- * How much more a kind's count varies than were its events independent (decision 257): the variance ÷ mean of
- * its events per window of the side (empty windows included), less what chance gives, 1 at the least. A kind
- * logged in runs of r events shows about r; the side it lands on is then decided r events at a time, and its
- * count holds count ÷ r independent events' worth of evidence. 1 (independence, as before) without the side's
- * windows (too few, or some event untimed) or events.
- */
-export function dispersion(
-  buckets: ReadonlyMap<number, number>,
-  count: number,
-  windows: SideWindows | undefined,
-): number {
-  if (!windows || count === 0) return 1;
-  const perWindow = new Map<number, number>();
-  for (const [bucket, events] of buckets) {
-    const window = windows.windowOf.get(bucket)!;
-    perWindow.set(window, (perWindow.get(window) ?? 0) + events);
-  }
-  const mean = count / windows.count;
-  let squares = 0;
-  for (const events of perWindow.values()) squares += events * events;
-  // Σ(x − mean)² over all windows, the empty ones adding mean² each.
-  const variance = (squares - count * mean) / (windows.count - 1);
-  // Independent events show an index of about 1 ± √(2 ÷ (windows − 1)): only what is beyond twice that counts,
-  // or a new error's few lines that chance put two in a window would count as fewer.
-  return Math.max(1, variance / mean - 2 * Math.sqrt(2 / (windows.count - 1)));
 }
 
 interface ClusterCounts {
@@ -233,8 +167,6 @@ interface ClusterCounts {
   scored: boolean;
   /** The events of each side per time bucket, when every event of the cluster had a time. */
   times?: { baseline: ReadonlyMap<number, number>; canary: ReadonlyMap<number, number> };
-  /** Each side's dispersion of the cluster's events over time (1 without times). */
-  dispersion: { baseline: number; canary: number };
 }
 
 /** Events counted per time bucket, in time order. */
@@ -343,18 +275,14 @@ function burstsBeyondChance(
 
 /**
  * Which clusters changed more than chance explains (decision 185), and which far beyond it (decision 214),
- * were each of a kind's independent events as likely on either side as any event (by the sides' sizes). A kind
- * logged in runs has fewer independent events than lines (decision 257): its counts are divided by its
- * dispersion, the baseline's for an increase (the canary's change must not hide itself), the canary's for a
- * canary-only kind but no more than the baseline's scored kinds show on average, and the larger of the two sides'
- * for a kind's share of chance.
+ * were each event as likely on either side as any event (by the sides' sizes):
  * - an increase, by its one-sided binomial tail, with a Benjamini–Hochberg correction over the scored clusters
  *   both sides log;
- * - a scored canary-only cluster of n effective events, when the scored clusters (every error and warning topic
- *   together, decision 213) with at least n effective events, it among them, would leave all their events on the
- *   canary side fewer than NEW_EVENT_CHANCE times in expectation, Σ share^(events): where the log's error and
- *   warning events recur, a new error counts from its fourth line at an even split (share^4 ≈ 0.06); where the
- *   log is full of rare error or warning templates, a new one needs more.
+ * - a scored canary-only cluster of n events, when the scored clusters (every error and warning topic
+ *   together, decision 213) with at least n events, it among them, would leave all their events on the canary
+ *   side fewer than NEW_EVENT_CHANCE times in expectation, Σ share^(events): where the log's error and warning
+ *   events recur, a new error counts from its fourth line at an even split (share^4 ≈ 0.06); where the log is
+ *   full of rare error or warning templates, a new one needs more.
  */
 function changesBeyondChance(
   clusters: readonly ClusterCounts[],
@@ -365,36 +293,17 @@ function changesBeyondChance(
   const tested = clusters
     .map((c, index) => ({ index, c }))
     .filter(({ c }) => c.scored && c.baseline > 0 && c.canary > 0)
-    .map(({ index, c }) => ({
-      index,
-      p: increaseByChance(c.baseline / c.dispersion.baseline, c.canary / c.dispersion.baseline, sides),
-    }))
+    .map(({ index, c }) => ({ index, p: increaseByChance(c.baseline, c.canary, sides) }))
     .sort((a, b) => a.p - b.p);
   let significant = 0;
   for (let k = 1; k <= tested.length; k++) if (tested[k - 1]!.p <= (k / tested.length) * INCREASE_FDR) significant = k;
   for (let k = 0; k < significant; k++)
     result[tested[k]!.index] = { counts: true, far: tested[k]!.p * tested.length < FAR_BEYOND_CHANCE };
 
-  // How the baseline's scored kinds cluster, weighted by their events: a new kind's own runs are discounted at
-  // most this much, so a canary cannot excuse a new kind by logging it all at once.
-  let baselineEvents = 0;
-  let weighted = 0;
-  for (const c of clusters)
-    if (c.scored && c.baseline > 0) {
-      baselineEvents += c.baseline;
-      weighted += c.baseline * c.dispersion.baseline;
-    }
-  const logDispersion = baselineEvents === 0 ? 1 : weighted / baselineEvents;
-  // A kind's independent events: a new kind's by its own runs, bounded as above; a kind both sides log by the
-  // runs either side shows.
-  const effectiveEvents = (c: ClusterCounts) =>
-    c.baseline === 0
-      ? c.canary / Math.min(c.dispersion.canary, logDispersion)
-      : (c.baseline + c.canary) / Math.max(c.dispersion.baseline, c.dispersion.canary);
-  // The chance terms of a canary-only cluster of n effective events. Counted over all scored topics at once, so
-  // chance shows a new cluster in fewer than NEW_EVENT_CHANCE runs, not that many per topic (decision 213). An
-  // unscored cluster never counts, whatever chance says.
-  const sizes = clusters.filter((c) => c.scored).map(effectiveEvents);
+  // The events of each scored cluster: the chance terms of a canary-only cluster of n events. Counted over all
+  // scored topics at once, so chance shows a new cluster in fewer than NEW_EVENT_CHANCE runs, not that many per
+  // topic (decision 213). An unscored cluster never counts, whatever chance says.
+  const sizes = clusters.filter((c) => c.scored).map((c) => c.baseline + c.canary);
   for (const [index, c] of clusters.entries()) {
     if (!c.scored || c.baseline > 0 || c.canary === 0) continue;
     // Without a baseline (autonomous) every canary cluster is new.
@@ -402,9 +311,8 @@ function changesBeyondChance(
       result[index] = { counts: true, far: false };
       continue;
     }
-    const events = effectiveEvents(c);
     let expected = 0;
-    for (const size of sizes) if (size >= events) expected += share ** size;
+    for (const events of sizes) if (events >= c.canary) expected += share ** events;
     result[index] = { counts: expected < NEW_EVENT_CHANCE, far: expected < FAR_BEYOND_CHANCE };
   }
   return result;
@@ -516,24 +424,6 @@ export class LogComparison {
     });
   }
 
-  /** Each side's dispersion windows, for a side whose events were all timed (and their times kept). */
-  private sideWindows(): { baseline?: SideWindows; canary?: SideWindows } {
-    const result: { baseline?: SideWindows; canary?: SideWindows } = {};
-    if (this.timesDropped) return result;
-    for (const side of ['baseline', 'canary'] as const) {
-      const eventsPerBucket = new Map<number, number>();
-      let untimed = 0;
-      for (const entry of this.texts.values()) {
-        untimed += entry[side].untimed;
-        for (const [bucket, events] of entry[side].times ?? [])
-          eventsPerBucket.set(bucket, (eventsPerBucket.get(bucket) ?? 0) + events);
-      }
-      const windows = untimed === 0 ? sideWindows(eventsPerBucket) : undefined;
-      if (windows) result[side] = windows;
-    }
-    return result;
-  }
-
   /**
    * Counts a new distinct event against the limits before it is kept. finish() needs several times the text
    * and some KB an event (300,000 short ones that are each their own template exceed a 512 MiB heap), and a
@@ -584,15 +474,7 @@ export class LogComparison {
       messages.set(text, message);
       this.miner.addMasked(message, entry.baseline.count + entry.canary.count);
     }
-    const analysis = score(
-      this.miner,
-      messages,
-      this.texts,
-      this.totals,
-      this.options,
-      this.burstWindows(),
-      this.sideWindows(),
-    );
+    const analysis = score(this.miner, messages, this.texts, this.totals, this.options, this.burstWindows());
     if (this.timesDropped)
       analysis.reasons.push(
         `bursts not tested: the events' times fill more than ${MAX_TIME_BUCKETS} buckets of ${TIME_BUCKET_SECONDS} s`,
@@ -633,8 +515,6 @@ function score(
   options: LogAnalysisOptions,
   /** The burst window lengths the interval allows testing; none, no burst test. */
   burstWindowsSeconds: readonly number[],
-  /** Each side's windows, when all its events were timed: a kind's dispersion is read over them. */
-  windows: { baseline?: SideWindows; canary?: SideWindows },
 ): LogAnalysis {
   const algorithm = options.algorithm ?? 'canary';
   const sensitivity = options.sensitivity ?? 'high';
@@ -680,10 +560,6 @@ function score(
     baseline: k.c.baseline.count,
     canary: k.c.canary.count,
     scored: k.scored,
-    dispersion: {
-      baseline: dispersion(k.c.baseline.times ?? new Map(), k.c.baseline.count, windows.baseline),
-      canary: dispersion(k.c.canary.times ?? new Map(), k.c.canary.count, windows.canary),
-    },
     ...(burstWindowsSeconds.length > 0 && k.c.baseline.untimed === 0 && k.c.canary.untimed === 0
       ? { times: { baseline: k.c.baseline.times ?? new Map(), canary: k.c.canary.times ?? new Map() } }
       : {}),
